@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
+import { main } from '../dist/cli/main.js';
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error) => {
+    // Only reached on a bug: every expected failure is mapped to an exit code inside main().
+    process.stderr.write(`bluegreen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
