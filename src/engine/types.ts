@@ -1,0 +1,84 @@
+// What the engine publishes: events (also the journal's lines) and the snapshot (also state.json).
+import type { Breach, CheckResult } from '../analysis/types.js';
+import type { ArmName } from '../plan/plan.js';
+import type { StageStats, WindowStats } from '../metrics/types.js';
+
+export type Phase =
+  | 'starting'
+  | 'progressing'
+  | 'paused'
+  | 'promoted'
+  | 'rolled_back'
+  | 'aborted'
+  | 'interrupted'
+  | 'failed';
+
+export const FINAL_PHASES: readonly Phase[] = ['promoted', 'rolled_back', 'aborted', 'interrupted', 'failed'];
+
+export type EventType =
+  | 'rollout_started'
+  | 'stage_started'
+  | 'stage_passed'
+  | 'paused'
+  | 'resumed'
+  | 'promote_requested'
+  | 'abort_requested'
+  | 'breach'
+  | 'rolled_back'
+  | 'promoted'
+  | 'aborted'
+  | 'interrupted'
+  | 'failed'
+  | 'hook_succeeded'
+  | 'hook_failed'
+  | 'health_check_failed'
+  | 'health_check_recovered'
+  | 'warning'
+  | 'drained';
+
+export interface RolloutEvent {
+  /** Epoch ms. */
+  at: number;
+  type: EventType;
+  /** Zero-based stage index, when the event belongs to a stage. */
+  stage?: number;
+  greenWeight?: number;
+  /** One human sentence. */
+  message: string;
+  /** Who asked, for operator controls ("alice@host pid 1234"). */
+  actor?: string;
+  breach?: Breach;
+  data?: Record<string, unknown>;
+}
+
+export interface RolloutSnapshot {
+  version: 1;
+  plan: {
+    name: string;
+    file: string;
+    hash: string;
+    blueModel: string;
+    greenModel: string;
+    stages: { name?: string; durationMs: number; greenWeight: number }[];
+  };
+  pid: number;
+  phase: Phase;
+  startedAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  /** Zero-based index of the current (or last) stage. */
+  stageIndex: number;
+  /** Time spent in the current stage, pauses excluded. */
+  stageElapsedMs: number;
+  greenWeight: number;
+  stages: StageStats[];
+  checks: CheckResult[];
+  breach?: Breach;
+  /** Why the rollout ended, in one sentence. */
+  reason?: string;
+  exitCode?: number;
+  window: Record<ArmName, WindowStats>;
+  /** Green error rate over time (one point per analysis), for the trend line. */
+  greenErrorTrend: number[];
+  recentEvents: RolloutEvent[];
+}

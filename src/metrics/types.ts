@@ -1,0 +1,75 @@
+// Plain, serialisable figures: what the recorder exposes, what state.json and reports hold.
+import type { ArmName } from '../plan/plan.js';
+import type { FailureClass, RateLimitInfo } from '../upstream/types.js';
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+
+export interface ArmStats {
+  /** Completed requests: successes + failures. */
+  requests: number;
+  successes: number;
+  failures: number;
+  failuresByClass: Partial<Record<FailureClass, number>>;
+  /** Extra attempts beyond the first; counted apart from failures. */
+  retries: number;
+  /** Requests not sent because max_in_flight was reached. */
+  dropped: number;
+  inFlight: number;
+  /** Successful responses that failed a quality check. */
+  qualityFailures: number;
+  /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
+  consecutiveFailures: number;
+  /** Latency in ms over completed requests; null before the first. */
+  latency: Percentiles | null;
+  /** Time to first token in ms over streamed successes; null before the first. */
+  ttft: Percentiles | null;
+  tokens: { prompt: number; completion: number };
+  costUsd: number;
+  rateLimit?: RateLimitInfo;
+}
+
+/** Live figures over the last few seconds, per arm. */
+export interface WindowStats {
+  seconds: number;
+  requestsPerSecond: number;
+  errorRate: number;
+  latencyP95: number | null;
+}
+
+export type StageVerdict = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'skipped';
+
+export interface StageStats {
+  index: number;
+  name?: string;
+  greenWeight: number;
+  durationMs: number;
+  startedAt?: number;
+  endedAt?: number;
+  verdict: StageVerdict;
+  arms: Record<ArmName, ArmStats>;
+}
+
+export function emptyArmStats(): ArmStats {
+  return {
+    requests: 0,
+    successes: 0,
+    failures: 0,
+    failuresByClass: {},
+    retries: 0,
+    dropped: 0,
+    inFlight: 0,
+    qualityFailures: 0,
+    consecutiveFailures: 0,
+    latency: null,
+    ttft: null,
+    tokens: { prompt: 0, completion: 0 },
+    costUsd: 0,
+  };
+}

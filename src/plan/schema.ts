@@ -1,0 +1,227 @@
+// The rollout plan's schema. Types are inferred from it; `bluegreen schema` turns it into JSON Schema.
+// Every object is strict so a misspelt key is an error (with a "did you mean" hint), not a silent default.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
+
+/** A duration string in the plan, milliseconds once parsed. */
+export const duration = z
+  .string({ error: `expected ${DURATION_HINT}` })
+  .refine((text) => parseDuration(text) !== undefined, { error: `expected ${DURATION_HINT}` })
+  .transform((text) => parseDuration(text) as number)
+  .meta({ description: `Duration: ${DURATION_HINT}`, examples: ['500ms', '30s', '5m', '1h'] });
+
+const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const nonNegative = z.number().nonnegative('must be 0 or more');
+const positiveInt = z.number().int('must be a whole number').positive('must be more than 0');
+
+const httpUrl = z
+  .string()
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'expected an http:// or https:// URL');
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
+
+export const priceSchema = z.strictObject({
+  input_per_mtok: nonNegative.meta({ description: 'Price per million prompt tokens' }),
+  output_per_mtok: nonNegative.meta({ description: 'Price per million completion tokens' }),
+});
+
+// --- simulated upstream ------------------------------------------------------------------------
+
+const latencySchema = z.strictObject({ p50: duration, p95: duration });
+
+const faultFields = {
+  latency: latencySchema.optional(),
+  ttft: duration.optional().meta({ description: 'Time to first token when streaming' }),
+  tokens_per_second: z.number().positive().optional(),
+  output_tokens: z.strictObject({ min: z.number().int().nonnegative(), max: z.number().int().positive() }).optional(),
+  error_rate: share.optional().meta({ description: 'Share of requests answered 500 with an error body' }),
+  rate_limit_rate: share.optional().meta({ description: 'Share answered 429 with retry-after' }),
+  overload_rate: share.optional().meta({ description: 'Share answered 529 overloaded_error (Anthropic side; 503 on OpenAI)' }),
+  timeout_rate: share.optional().meta({ description: 'Share that never answers' }),
+  bad_response_rate: share.optional().meta({ description: 'Share with empty content, invalid JSON or a cut stream' }),
+};
+
+export const simChangeSchema = z.strictObject({
+  at: duration.meta({ description: 'Time since the simulator started' }),
+  ...faultFields,
+});
+
+export const simModelSchema = z.strictObject({
+  ...faultFields,
+  changes: z.array(simChangeSchema).optional(),
+});
+
+export const simulateSchema = z.strictObject({
+  seed: z.number().int().optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  models: z.record(z.string(), simModelSchema).default({}),
+  default: simModelSchema.optional().meta({ description: 'Profile for models not listed' }),
+});
+
+// --- upstream ------------------------------------------------------------------------------------
+
+const timeoutSchema = z.strictObject({
+  connect: duration.default(10_000),
+  request: duration.default(60_000),
+  idle: duration.default(30_000).meta({ description: 'Longest silence inside a stream' }),
+});
+
+const retriesSchema = z.strictObject({
+  max: z.number().int().min(0).max(20).default(3),
+  base_delay: duration.default(500),
+  max_delay: duration.default(8000),
+});
+
+const upstreamFields = {
+  base_url: httpUrl.optional().meta({ description: 'An OpenAI- or Anthropic-compatible endpoint, e.g. https://api.openai.com/v1' }),
+  simulate: simulateSchema.optional().meta({ description: 'Run the built-in simulated upstream on loopback instead of base_url' }),
+  api: z.enum(['openai', 'anthropic']).optional(),
+  api_key_env: envName.optional(),
+  timeout: timeoutSchema.optional(),
+  retries: retriesSchema.optional(),
+  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers (not secrets)' }),
+};
+
+export const upstreamSchema = z.strictObject(upstreamFields);
+
+// --- arms ----------------------------------------------------------------------------------------
+
+export const armSchema = z.strictObject({
+  model: z.string().min(1, 'must name a model'),
+  price: priceSchema.optional(),
+  upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
+});
+
+// --- traffic -------------------------------------------------------------------------------------
+
+export const trafficSchema = z.strictObject({
+  rate: z.number().positive('must be more than 0 requests per second').max(100_000),
+  max_in_flight: positiveInt.default(200),
+  stream: share.default(0),
+  max_tokens: positiveInt.default(256),
+  synthetic: z
+    .strictObject({
+      share: share.optional(),
+      prompts: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+        .meta({ description: 'A prompts file (one a line) or an inline list' }),
+      users: positiveInt.optional().meta({ description: 'Give synthetic requests one of N user ids (sticky split)' }),
+    })
+    .optional(),
+  sampled: z
+    .strictObject({
+      share: share.optional(),
+      file: z.string().min(1),
+      sample_rate: z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1').default(1),
+    })
+    .optional(),
+});
+
+// --- stages, analysis, health, hooks -------------------------------------------------------------
+
+export const stageSchema = z.strictObject({
+  name: z.string().optional(),
+  duration,
+  green_weight: share,
+});
+
+export const qualitySchema = z.strictObject({
+  min_content_length: z.number().int().nonnegative().optional(),
+  json: z.boolean().optional(),
+  contains: z.union([z.string(), z.array(z.string())]).optional(),
+  regex: z
+    .string()
+    .refine((text) => {
+      try {
+        new RegExp(text);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'is not a valid regular expression')
+    .optional(),
+  finish_reasons: z.array(z.string()).min(1).optional(),
+});
+
+export const thresholdsSchema = z.strictObject({
+  error_rate: share.optional(),
+  consecutive_errors: positiveInt.optional(),
+  latency_p95: duration.optional(),
+  latency_p99: duration.optional(),
+  ttft_p95: duration.optional(),
+  quality_fail_rate: share.optional(),
+});
+
+export const analysisSchema = z.strictObject({
+  interval: duration.default(2000),
+  min_requests: z.number().int().nonnegative().default(20),
+  thresholds: thresholdsSchema.default({}),
+  compare_to_blue: z
+    .strictObject({
+      max_error_rate_increase: share.optional(),
+      max_latency_p95_ratio: z.number().positive().optional().meta({ description: 'Green p95 / blue p95 at most this' }),
+    })
+    .optional(),
+  quality: qualitySchema.optional(),
+});
+
+export const healthCheckSchema = z.strictObject({
+  interval: duration.default(30_000),
+  failures_to_rollback: positiveInt.default(3),
+  timeout: duration.default(5000),
+});
+
+export const hookSchema = z
+  .strictObject({
+    exec: z.string().min(1).optional().meta({ description: 'Shell command, run in the plan folder' }),
+    webhook: httpUrl.optional(),
+    timeout: duration.default(30_000),
+    retries: z.number().int().min(0).max(10).default(2),
+  })
+  .refine((hook) => (hook.exec === undefined) !== (hook.webhook === undefined), 'needs exactly one of exec or webhook');
+
+export const hooksSchema = z.strictObject({
+  on_stage: hookSchema.optional(),
+  on_rollback: hookSchema.optional(),
+  on_promote: hookSchema.optional(),
+  on_abort: hookSchema.optional(),
+});
+
+// --- the plan ------------------------------------------------------------------------------------
+
+export const planSchema = z.strictObject({
+  name: z.string().min(1, 'must not be empty').meta({ description: 'Shown in the dashboard, state and reports' }),
+  upstream: upstreamSchema,
+  blue: armSchema,
+  green: armSchema,
+  traffic: trafficSchema,
+  stages: z.array(stageSchema).min(1, 'needs at least one stage'),
+  analysis: analysisSchema.default({ interval: 2000, min_requests: 20, thresholds: {} }),
+  health_check: healthCheckSchema.optional(),
+  hooks: hooksSchema.optional(),
+});
+
+export type PlanInput = z.input<typeof planSchema>;
+export type ParsedPlan = z.output<typeof planSchema>;
+export type SimulateConfig = z.output<typeof simulateSchema>;
+export type SimModelProfile = z.output<typeof simModelSchema>;
+export type SimChange = z.output<typeof simChangeSchema>;
+export type Price = z.output<typeof priceSchema>;
+export type Stage = z.output<typeof stageSchema>;
+export type Thresholds = z.output<typeof thresholdsSchema>;
+export type QualityRules = z.output<typeof qualitySchema>;
+export type AnalysisConfig = z.output<typeof analysisSchema>;
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
+export type HookConfig = z.output<typeof hookSchema>;
+export type HooksConfig = z.output<typeof hooksSchema>;
+export type TrafficConfig = z.output<typeof trafficSchema>;

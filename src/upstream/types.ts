@@ -1,0 +1,84 @@
+// The normalised request and result every dialect (OpenAI, Anthropic) maps to and from.
+import type { ArmName } from '../plan/plan.js';
+
+export interface ChatMessage {
+  role: string;
+  /** A string, or the structured content parts a sampled request carried. */
+  content: unknown;
+  [extra: string]: unknown;
+}
+
+/** One request as the traffic sources produce it; the arm's model is filled in by the client. */
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** Other parameters kept from a sampled request (temperature, top_p, ...); never model or stream. */
+  params: Record<string, unknown>;
+  stream: boolean;
+  maxTokens: number;
+  /** A user or conversation id: requests that carry one stay on one arm for a stage. */
+  stickyKey?: string;
+  /** Which source produced it, for the journal and reports. */
+  source: 'synthetic' | 'sampled' | 'health';
+}
+
+export type FailureClass =
+  | 'timeout'
+  | 'connection'
+  | 'rate_limited'
+  | 'server_error'
+  | 'client_error'
+  | 'auth'
+  | 'quota'
+  | 'bad_response';
+
+export const FAILURE_CLASSES: readonly FailureClass[] = [
+  'timeout',
+  'connection',
+  'rate_limited',
+  'server_error',
+  'client_error',
+  'auth',
+  'quota',
+  'bad_response',
+];
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface RateLimitInfo {
+  remainingRequests?: number;
+  remainingTokens?: number;
+}
+
+export interface UpstreamResult {
+  arm: ArmName;
+  /** The model asked for. */
+  model: string;
+  /** The model the upstream says served the request, when it says. */
+  servedModel?: string;
+  ok: boolean;
+  /** HTTP status of the last attempt, when one came back. */
+  status?: number;
+  failure?: FailureClass;
+  /** One sentence, no secrets. */
+  errorMessage?: string;
+  content: string;
+  finishReason?: string;
+  usage?: Usage;
+  /** From the first send to the end of the last attempt, retries included. */
+  latencyMs: number;
+  /** Time to the first content token, for streams. */
+  ttftMs?: number;
+  /** 1 when the first attempt settled it; retries = attempts - 1. */
+  attempts: number;
+  stream: boolean;
+  rateLimit?: RateLimitInfo;
+}
+
+export interface ModelList {
+  ids: string[];
+  status: number;
+}
