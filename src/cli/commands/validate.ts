@@ -1,0 +1,46 @@
+// `bluegreen validate PLAN`: check a plan without sending traffic; optionally preflight the upstream.
+import type { Command } from 'commander';
+import { loadPlan } from '../../plan/load.js';
+import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import { formatDuration } from '../../plan/duration.js';
+import { formatCount, formatPercent, formatUsd } from '../../report/format.js';
+import type { CliContext } from '../context.js';
+import { runPreflight } from '../preflight.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('validate')
+    .description('check a rollout plan and print what it will do; exit 0 if valid, 2 if not')
+    .argument('<plan>', 'the rollout plan (YAML)')
+    .option('--json', 'print the summary (or the errors) as JSON')
+    .option('--check-upstream', 'also check the upstream: key present, models list answers, key accepted (exit 3 if not)')
+    .addHelpText('after', '\nExamples:\n  $ bluegreen validate rollouts/demo.yaml\n  $ bluegreen validate plan.yaml --check-upstream --json\n')
+    .action(async (file: string, options: { json?: boolean; checkUpstream?: boolean }) => {
+      const plan = loadPlan(file, ctx.cwd);
+      const summary = summarisePlan(plan);
+      const warnings = options.checkUpstream ? (await runPreflight(plan, ctx)).warnings : [];
+      if (options.json) {
+        ctx.stdout.write(`${JSON.stringify({ valid: true, summary, warnings }, null, 2)}\n`);
+      } else {
+        ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
+        for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
+        if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
+      }
+      ctx.exitCode = 0;
+    });
+}
+
+export function renderSummary(summary: PlanSummary, blueModel: string, greenModel: string): string {
+  const lines = [`plan ${summary.name}: valid`, `  blue ${blueModel} -> green ${greenModel}`, '  stage  green   duration  requests blue/green'];
+  for (const stage of summary.stages) {
+    lines.push(
+      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}  ${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
+    );
+  }
+  lines.push(`  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`);
+  const { prompt, completion } = summary.assumedTokens;
+  lines.push(
+    `  estimated cost: blue ${formatUsd(summary.costUsd.blue)}, green ${formatUsd(summary.costUsd.green)} (assuming ~${prompt} prompt and ~${completion} completion tokens a request)`,
+  );
+  return `${lines.join('\n')}\n`;
+}

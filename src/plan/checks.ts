@@ -1,0 +1,59 @@
+// Rules that span several keys (zod checks one key at a time): endpoint choice, shares, files on disk.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { PlanProblem } from './errors.js';
+import type { ParsedPlan } from './schema.js';
+import { problemAt, type YamlSource } from './yaml-source.js';
+
+export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const at = (keyPath: PropertyKey[], message: string, preferKey = false) => problems.push(problemAt(source, keyPath, message, preferKey));
+
+  const top = plan.upstream;
+  if (top.base_url !== undefined && top.simulate !== undefined) {
+    at(['upstream', 'simulate'], 'set either base_url or simulate, not both', true);
+  }
+  for (const arm of ['blue', 'green'] as const) {
+    const own = plan[arm].upstream;
+    if (own?.base_url !== undefined && own.simulate !== undefined) {
+      at([arm, 'upstream', 'simulate'], 'set either base_url or simulate, not both', true);
+    }
+    const hasEndpoint = own?.base_url ?? own?.simulate ?? top.base_url ?? top.simulate;
+    if (hasEndpoint === undefined) {
+      at(['upstream'], `needs base_url (a real endpoint) or simulate (the built-in simulator) for the ${arm} arm`, true);
+    }
+    const usesReal = own?.base_url !== undefined || (own?.simulate === undefined && top.base_url !== undefined);
+    if (usesReal && (own?.api_key_env ?? top.api_key_env) === undefined) {
+      at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'needs api_key_env: the name of the variable holding the API key', true);
+    }
+  }
+
+  const { synthetic, sampled } = plan.traffic;
+  if (synthetic && sampled) {
+    const total = (synthetic.share ?? 0) + (sampled.share ?? 0);
+    if (synthetic.share === undefined || sampled.share === undefined) {
+      at(['traffic', synthetic.share === undefined ? 'synthetic' : 'sampled'], 'needs a share when both synthetic and sampled traffic are set', true);
+    } else if (Math.abs(total - 1) > 1e-9) {
+      at(['traffic', 'sampled', 'share'], `synthetic.share + sampled.share must add up to 1, found ${Number(total.toFixed(6))}`);
+    }
+  }
+  if (typeof synthetic?.prompts === 'string') checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts);
+  if (sampled) checkFile(at, ['traffic', 'sampled', 'file'], dir, sampled.file);
+
+  plan.stages.forEach((stage, index) => {
+    if (stage.duration <= 0) at(['stages', index, 'duration'], 'must be longer than 0');
+  });
+  const quality = plan.analysis.quality;
+  if (plan.analysis.thresholds.quality_fail_rate !== undefined && quality === undefined) {
+    at(['analysis', 'thresholds', 'quality_fail_rate'], 'needs analysis.quality: the checks whose failures it counts', true);
+  }
+  return problems;
+}
+
+type At = (keyPath: PropertyKey[], message: string) => void;
+
+function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): void {
+  const absolute = path.resolve(dir, file);
+  if (!existsSync(absolute)) at(keyPath, `file not found: ${absolute}`);
+  else if (!statSync(absolute).isFile()) at(keyPath, `not a file: ${absolute}`);
+}

@@ -1,0 +1,49 @@
+// From validated plan data to the Plan the engine uses: arm upstreams merged, paths made absolute.
+import path from 'node:path';
+import type { ArmName, ArmPlan, Plan, PlanSource, UpstreamConfig } from './plan.js';
+import type { ParsedPlan } from './schema.js';
+
+type UpstreamData = ParsedPlan['upstream'];
+
+function mergeUpstream(top: UpstreamData, own: UpstreamData | undefined): UpstreamConfig {
+  // An arm that names its own endpoint replaces the top-level one; other keys fall back to the top level.
+  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
+  const timeout = own?.timeout ?? top.timeout;
+  const retries = own?.retries ?? top.retries;
+  return {
+    baseUrl: ownEndpoint ? own?.base_url : top.base_url,
+    simulate: ownEndpoint ? own?.simulate : top.simulate,
+    api: own?.api ?? top.api ?? 'openai',
+    apiKeyEnv: own?.api_key_env ?? top.api_key_env,
+    timeout: {
+      connectMs: timeout?.connect ?? 10_000,
+      requestMs: timeout?.request ?? 60_000,
+      idleMs: timeout?.idle ?? 30_000,
+    },
+    retries: {
+      max: retries?.max ?? 3,
+      baseDelayMs: retries?.base_delay ?? 500,
+      maxDelayMs: retries?.max_delay ?? 8000,
+    },
+    headers: { ...top.headers, ...own?.headers },
+  };
+}
+
+export function resolvePlan(parsed: ParsedPlan, source: PlanSource): Plan {
+  const arm = (name: ArmName): ArmPlan => ({
+    name,
+    model: parsed[name].model,
+    price: parsed[name].price,
+    upstream: mergeUpstream(parsed.upstream, parsed[name].upstream),
+  });
+  const traffic = { ...parsed.traffic };
+  if (traffic.synthetic && typeof traffic.synthetic.prompts === 'string') {
+    traffic.synthetic = { ...traffic.synthetic, prompts: path.resolve(source.dir, traffic.synthetic.prompts) };
+  }
+  if (traffic.sampled) traffic.sampled = { ...traffic.sampled, file: path.resolve(source.dir, traffic.sampled.file) };
+  if (!traffic.synthetic && !traffic.sampled) traffic.synthetic = { share: 1 };
+  // A single source takes all the traffic when its share is left out.
+  if (traffic.synthetic && !traffic.sampled) traffic.synthetic = { ...traffic.synthetic, share: traffic.synthetic.share ?? 1 };
+  if (traffic.sampled && !traffic.synthetic) traffic.sampled = { ...traffic.sampled, share: traffic.sampled.share ?? 1 };
+  return { ...parsed, traffic, source, arms: { blue: arm('blue'), green: arm('green') } };
+}

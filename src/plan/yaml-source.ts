@@ -1,0 +1,93 @@
+// YAML parsing that keeps positions, so any key path can be turned back into file:line:col.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { formatKeyPath, type PlanProblem } from './errors.js';
+
+export interface YamlSource {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+/** Parses YAML text; syntax errors come back as problems with their positions. */
+export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: PlanProblem[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const source = { file, text, doc, lineCounter };
+  const problems = doc.errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    return { file, line, col, keyPath: '', message: `YAML syntax error: ${firstLine(error.message)}` };
+  });
+  return { source, problems };
+}
+
+function firstLine(message: string): string {
+  // The yaml library appends a code excerpt after the first line; the position already points there.
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** The node at a key path, or the deepest existing ancestor when the path goes beyond the document. */
+function nodeAt(doc: Document.Parsed, path: readonly PropertyKey[]): { node: Node | null; keyNode?: Node; complete: boolean } {
+  let current: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i];
+    if (isMap(current)) {
+      const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(part));
+      if (!pair) return { node: current, complete: false };
+      keyNode = pair.key as Node;
+      current = pair.value ?? pair.key;
+    } else if (isSeq(current) && typeof part === 'number' && current.items[part] !== undefined) {
+      keyNode = undefined;
+      current = current.items[part];
+    } else {
+      return { node: (current as Node | null) ?? null, complete: false };
+    }
+  }
+  return { node: (current as Node | null) ?? null, keyNode, complete: true };
+}
+
+export interface Located {
+  line: number;
+  col: number;
+  /** Whether the path exists in the document (false: the position is its nearest ancestor). */
+  exists: boolean;
+}
+
+/** Position of the value at path (or of its key, with preferKey), falling back to the nearest ancestor. */
+export function locate(source: YamlSource, path: readonly PropertyKey[], preferKey = false): Located {
+  const { node, keyNode, complete } = nodeAt(source.doc, path);
+  const target = preferKey && keyNode ? keyNode : node;
+  const offset = target?.range?.[0] ?? 0;
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { line, col, exists: complete };
+}
+
+/** Position of a key inside the map at path (for unknown keys). */
+export function locateKey(source: YamlSource, path: readonly PropertyKey[], key: string): Located {
+  return locate(source, [...path, key], true);
+}
+
+export function problemAt(source: YamlSource, path: readonly PropertyKey[], message: string, preferKey = false): PlanProblem {
+  const { line, col } = locate(source, path, preferKey);
+  return { file: source.file, line, col, keyPath: formatKeyPath(path), message };
+}
+
+/** A short rendering of what the document holds at path, for "found ..." in messages. */
+export function describeFound(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}

@@ -1,0 +1,84 @@
+// Turns zod issues into plan problems: positioned, with the key path, what was wrong and what was found.
+import type { z } from 'zod';
+import { closestKey, type PlanProblem } from './errors.js';
+import { describeFound, locate, locateKey, valueAt, type YamlSource } from './yaml-source.js';
+import { formatKeyPath } from './errors.js';
+
+type Issue = z.core.$ZodIssue;
+type AnySchema = z.core.$ZodType;
+
+export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema, issues: readonly Issue[]): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, issue.path);
+      for (const key of issue.keys) {
+        const { line, col } = locateKey(source, issue.path, key);
+        const hint = closestKey(key, known);
+        const suffix = hint ? `; did you mean "${hint}"?` : known.length ? ` (known keys: ${known.join(', ')})` : '';
+        problems.push({ file: source.file, line, col, keyPath: formatKeyPath([...issue.path, key]), message: `unknown key${suffix}` });
+      }
+      continue;
+    }
+    const found = valueAt(data, issue.path);
+    const { line, col, exists } = locate(source, issue.path);
+    const keyPath = formatKeyPath(issue.path);
+    if (!exists || found === undefined) {
+      problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
+    } else {
+      problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}` });
+    }
+  }
+  return problems;
+}
+
+function describeExpected(issue: Issue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  return cleanMessage(issue.message);
+}
+
+function describeIssue(issue: Issue): string {
+  if (issue.code === 'invalid_type') {
+    // Our own messages ("expected a duration ...") beat zod's generic "Invalid input".
+    return issue.message.startsWith('Invalid input') ? `expected ${issue.expected}` : issue.message;
+  }
+  if (issue.code === 'invalid_union') return 'does not match any allowed form';
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'too_small' && issue.origin === 'array') return `needs at least ${String(issue.minimum)} item(s)`;
+  return cleanMessage(issue.message);
+}
+
+function cleanMessage(message: string): string {
+  return message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '');
+}
+
+/** Walks the schema along a data path to list the keys the object there accepts. */
+export function knownKeys(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+  let current: AnySchema | undefined = schema;
+  for (const part of path) {
+    current = unwrap(current);
+    const def: Record<string, unknown> | undefined = current?._zod.def as unknown as Record<string, unknown> | undefined;
+    if (!def) return [];
+    if (def.type === 'object') current = (def.shape as Record<string, AnySchema>)[String(part)];
+    else if (def.type === 'array') current = def.element as AnySchema;
+    else if (def.type === 'record') current = def.valueType as AnySchema;
+    else return [];
+  }
+  const def = unwrap(current)?._zod.def as unknown as Record<string, unknown> | undefined;
+  return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
+  let current = schema;
+  for (let depth = 0; current && depth < 10; depth++) {
+    const def = current._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') {
+      current = def.innerType as AnySchema;
+    } else if (def.type === 'pipe') {
+      current = def.in as AnySchema;
+    } else {
+      return current;
+    }
+  }
+  return current;
+}
