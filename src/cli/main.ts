@@ -9,6 +9,8 @@ type Register = (program: Command, ctx: CliContext) => void;
 
 async function commandModules(): Promise<Register[]> {
   const modules = await Promise.all([
+    import('./commands/rollout.js'),
+    import('./commands/status.js'),
     import('./commands/validate.js'),
     import('./commands/schema.js'),
     import('./commands/sim.js'),

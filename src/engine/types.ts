@@ -34,7 +34,8 @@ export type EventType =
   | 'health_check_failed'
   | 'health_check_recovered'
   | 'warning'
-  | 'drained';
+  | 'drained'
+  | 'finished';
 
 export interface RolloutEvent {
   /** Epoch ms. */

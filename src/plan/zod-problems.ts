@@ -23,7 +23,7 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
     const found = valueAt(data, issue.path);
     const { line, col, exists } = locate(source, issue.path);
     const keyPath = formatKeyPath(issue.path);
-    if (!exists || found === undefined) {
+    if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
       problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
     } else {
       problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}` });

@@ -1,0 +1,87 @@
+// `bluegreen sim`: run the simulated upstream on its own, for trying plans, clients and dashboards by hand.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parseWithSchema, readPlanText } from '../../plan/load.js';
+import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
+import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+
+/** Used when neither --port nor the config names one. */
+export const DEFAULT_SIM_PORT = 8787;
+
+export interface SimOptions {
+  port?: string;
+  config?: string;
+  seed?: string;
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+/** The config to serve: the file's simulate block (or the built-in one), with the flags on top. */
+export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
+  let config = BUILTIN_SIM_CONFIG;
+  if (options.config !== undefined) {
+    // Read from the resolved path, report positions against the name the operator typed.
+    const text = readPlanText(path.resolve(cwd, options.config));
+    config = parseWithSchema(options.config, text, simulateSchema).value;
+  }
+  const port = options.port !== undefined ? parseInteger(options.port, '--port', 0, 65535) : (config.port ?? DEFAULT_SIM_PORT);
+  const seed = options.seed !== undefined ? parseInteger(options.seed, '--seed', -(2 ** 31), 2 ** 32 - 1) : config.seed;
+  return { ...config, port, ...(seed !== undefined && { seed }) };
+}
+
+/** Serves until `stop` aborts, then closes. */
+export async function runSim(options: SimOptions, ctx: CliContext, stop: AbortSignal): Promise<void> {
+  const config = simConfig(options, ctx.cwd);
+  const sim = await startSimulator(config).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${config.port} is already in use; pick another with --port (0 picks a free one)`);
+    if (code === 'EACCES') throw new UsageError(`not allowed to listen on port ${config.port}; pick another with --port`);
+    throw error;
+  });
+  ctx.stdout.write(`bluegreen sim listening on ${sim.baseUrl} (OpenAI /v1/chat/completions, Anthropic /v1/messages)\n`);
+  if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+  await sim.close();
+  ctx.exitCode = 0;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('sim')
+    .description('run the simulated OpenAI/Anthropic-compatible upstream on 127.0.0.1 until interrupted')
+    .option('--port <n>', `port to listen on (0 picks a free one; default: the config's port or ${DEFAULT_SIM_PORT})`)
+    .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)')
+    .option('--seed <n>', 'seed for the fault and latency draws (default: the config\'s seed or 1)')
+    .addHelpText(
+      'after',
+      `
+Without --config it serves gpt-4o, gpt-4.1 and claude-sonnet-4 (small error and 429 rates) and answers any
+other model name with a healthy default profile. Any API key is accepted; none is needed.
+
+Examples:
+  $ bluegreen sim --port 8787
+  $ bluegreen sim --config sim.yaml --seed 42
+  $ curl -s http://127.0.0.1:8787/v1/chat/completions -H 'content-type: application/json' \\
+      -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}'
+`,
+    )
+    .action(async (options: SimOptions) => {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await runSim(options, ctx, stop.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,75 @@
+// `bluegreen status`: where a rollout stands, read from the state folder alone.
+import type { Command } from 'commander';
+import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
+import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
+import { formatEventLine, formatMonitorLine } from '../../report/line.js';
+import { isPidAlive, stateDir, StateStore } from '../../state/index.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
+
+interface StatusFlags {
+  stateDir?: string;
+  json?: boolean;
+  watch?: boolean;
+  interval?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .description('show where the rollout in the state folder stands; --watch follows it and exits with its exit code')
+    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--json', 'print the state as JSON (with "ownerAlive")')
+    .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
+    .option('--interval <ms>', 'how often --watch rereads the state', '1000')
+    .addHelpText('after', '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n')
+    .action(async (flags: StatusFlags) => {
+      const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
+      if (flags.watch) {
+        ctx.exitCode = await watch(store, ctx, flags);
+        return;
+      }
+      const { snapshot, owner } = read(store);
+      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive }, null, 2)}\n`);
+      else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()));
+    });
+}
+
+function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
+  const snapshot = store.readState();
+  if (!snapshot) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
+}
+
+function isFinished(snapshot: RolloutSnapshot): boolean {
+  return snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
+}
+
+async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
+  const interval = Math.max(100, Number(flags.interval) || 1000);
+  const tty = Boolean(ctx.stdout.isTTY) && !flags.json;
+  let lastEventAt = 0;
+  let lastMonitor = 0;
+  for (;;) {
+    const { snapshot, owner } = read(store);
+    const now = Date.now();
+    if (flags.json) {
+      ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive })}\n`);
+    } else if (tty) {
+      ctx.stdout.write(`\u001b[2J\u001b[H${renderStatus(snapshot, owner, now)}`);
+    } else {
+      for (const event of snapshot.recentEvents.filter((e) => e.at > lastEventAt)) ctx.stdout.write(`${formatEventLine(event)}\n`);
+      lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;
+      if (now - lastMonitor >= 5000 && !isFinished(snapshot)) {
+        ctx.stdout.write(`${formatMonitorLine(snapshot, now)}\n`);
+        lastMonitor = now;
+      }
+    }
+    if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
+    if (!owner.alive) {
+      ctx.stderr.write(`bluegreen: the rollout's process (pid ${snapshot.pid}) is gone without finishing; check that traffic is on blue\n`);
+      return EXIT.internal;
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}

@@ -1,0 +1,70 @@
+// What the rollout engine is given: every outside effect (time, network, files, hooks) comes in here.
+import type { HookConfig } from '../plan/schema.js';
+import type { ArmName, Plan } from '../plan/plan.js';
+import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
+import type { Clock } from './clock.js';
+import type { RolloutEvent, RolloutSnapshot } from './types.js';
+
+export interface ArmClient {
+  send(request: ChatRequest, signal?: AbortSignal): Promise<UpstreamResult>;
+  listModels(signal?: AbortSignal): Promise<ModelList>;
+}
+
+export interface RequestSource {
+  next(): ChatRequest;
+}
+
+export interface Splitter {
+  choose(greenWeight: number, stickyKey?: string): ArmName;
+}
+
+export type HookEventName = 'stage' | 'rollback' | 'promote' | 'abort';
+
+export interface HookCall {
+  event: HookEventName;
+  plan: string;
+  stage: number;
+  stages: number;
+  greenWeight: number;
+  blueModel: string;
+  greenModel: string;
+  reason?: string;
+  at: number;
+}
+
+export type HookRunner = (hook: HookConfig, call: HookCall) => Promise<{ ok: boolean; message: string }>;
+
+/** Where the engine's record goes (the state store in production, memory in tests). */
+export interface Persistence {
+  appendEvent(event: RolloutEvent): void;
+  writeState(snapshot: RolloutSnapshot): void;
+}
+
+export type ControlAction = 'pause' | 'resume' | 'promote' | 'abort';
+
+export interface ControlRequest {
+  action: ControlAction;
+  actor: string;
+}
+
+export interface Arrivals {
+  start(): void;
+  stop(): void;
+}
+
+export interface EngineDeps {
+  plan: Plan;
+  clients: Record<ArmName, ArmClient>;
+  traffic: RequestSource;
+  splitter: Splitter;
+  clock: Clock;
+  /** Builds the arrival scheduler; the engine calls onArrival for each request due. */
+  arrivals: (onArrival: () => void) => Arrivals;
+  persistence: Persistence;
+  runHook: HookRunner;
+  /** Pending operator requests from other terminals, polled a few times a second. */
+  takeControlRequests?: () => ControlRequest[];
+  pid: number;
+  /** How often state.json is rewritten while running. */
+  stateIntervalMs?: number;
+}

@@ -1,0 +1,94 @@
+// Sends each arriving request to the arm the splitter picks, within max_in_flight, and records the result.
+import type { ArmName } from '../plan/plan.js';
+import type { MetricsRecorder } from '../metrics/index.js';
+import type { UpstreamResult } from '../upstream/types.js';
+import type { ArmClient, RequestSource, Splitter } from './deps.js';
+
+export interface DispatcherOptions {
+  clients: Record<ArmName, ArmClient>;
+  traffic: RequestSource;
+  splitter: Splitter;
+  metrics: MetricsRecorder;
+  maxInFlight: number;
+  checkQuality: (result: UpstreamResult) => { ok: boolean; reason?: string };
+  /** Called after each green result is recorded, so fast rules (consecutive errors) act at once. */
+  onGreenResult: (result: UpstreamResult, quality: { ok: boolean }) => void;
+}
+
+export class Dispatcher {
+  private inFlight = 0;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** One arrival: at the given stage and weight. Returns the arm chosen, or undefined if dropped. */
+  dispatch(stage: number, greenWeight: number): ArmName {
+    const { traffic, splitter, metrics, clients, maxInFlight } = this.options;
+    const request = traffic.next();
+    const arm = splitter.choose(greenWeight, request.stickyKey);
+    if (this.inFlight >= maxInFlight) {
+      // Open model: never queue. A dropped request is counted, so the operator sees the upstream cannot keep up.
+      metrics.recordDropped(stage, arm);
+      return arm;
+    }
+    this.inFlight++;
+    metrics.recordDispatch(stage, arm);
+    const done = clients[arm]
+      .send(request, this.abort.signal)
+      .then((result) => this.settle(stage, arm, result))
+      .catch((error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error)))
+      .finally(() => {
+        this.inFlight--;
+        this.pending.delete(done);
+        if (this.inFlight === 0) this.wakeIdle();
+      });
+    this.pending.add(done);
+    return arm;
+  }
+
+  private settle(stage: number, arm: ArmName, result: UpstreamResult): void {
+    const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
+    this.options.metrics.recordResult(stage, result, quality);
+    if (arm === 'green') this.options.onGreenResult(result, quality);
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  /** Waits for in-flight requests to finish; after timeoutMs the rest are cancelled. */
+  async drain(timeoutMs: number, setTimer: (fn: () => void, ms: number) => { cancel(): void }): Promise<void> {
+    if (this.inFlight === 0) return;
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const timer = setTimer(() => this.abort.abort(new Error('drain timed out')), timeoutMs);
+    await idle;
+    timer.cancel();
+  }
+
+  /** Cancels everything in flight at once (second Ctrl-C). */
+  cancelAll(): void {
+    this.abort.abort(new Error('cancelled'));
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function abortedResult(arm: ArmName, stream: boolean, error: unknown): UpstreamResult {
+  return {
+    arm,
+    model: '',
+    ok: false,
+    failure: 'connection',
+    errorMessage: `${arm} arm: request cancelled (${error instanceof Error ? error.message : String(error)})`,
+    content: '',
+    latencyMs: 0,
+    attempts: 1,
+    stream,
+  };
+}

@@ -1,0 +1,71 @@
+// The green upstream's health check: its models list, every health_check.interval; failures in a row count.
+import type { HealthCheckConfig } from '../plan/schema.js';
+import type { ArmClient } from './deps.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+export interface HealthState {
+  consecutiveFailures: number;
+  failuresToRollback: number;
+  lastError?: string;
+  checks: number;
+}
+
+export class HealthChecker {
+  private timer?: TimerHandle;
+  private running = false;
+  private readonly state: HealthState;
+
+  constructor(
+    private readonly config: HealthCheckConfig,
+    private readonly client: ArmClient,
+    private readonly clock: Clock,
+    /** Told after each check, with whether it passed, so the engine can judge at once. */
+    private readonly onResult: (ok: boolean, state: HealthState) => void,
+  ) {
+    this.state = { consecutiveFailures: 0, failuresToRollback: config.failures_to_rollback, checks: 0 };
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.timer?.cancel();
+  }
+
+  current(): HealthState {
+    return { ...this.state };
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.clock.setTimer(() => void this.check(), this.config.interval);
+  }
+
+  private async check(): Promise<void> {
+    const controller = new AbortController();
+    const timeout = this.clock.setTimer(() => controller.abort(new Error('timed out')), this.config.timeout);
+    let ok: boolean;
+    try {
+      const list = await this.client.listModels(controller.signal);
+      ok = list.status >= 200 && list.status < 300;
+      if (!ok) this.state.lastError = `models list answered ${list.status}`;
+    } catch (error) {
+      ok = false;
+      this.state.lastError = controller.signal.aborted
+        ? `no answer within ${this.config.timeout}ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    } finally {
+      timeout.cancel();
+    }
+    if (!this.running) return;
+    this.state.checks++;
+    this.state.consecutiveFailures = ok ? 0 : this.state.consecutiveFailures + 1;
+    this.onResult(ok, this.current());
+    this.schedule();
+  }
+}
