@@ -1,0 +1,164 @@
+// The simulated upstream: a loopback node:http server speaking OpenAI and Anthropic with per-model faults.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SimulateConfig } from '../plan/schema.js';
+import { anthropicDialect } from './anthropic.js';
+import { createRateBudget } from './budget.js';
+import { isErrorReply, type Completion, type Dialect } from './dialect.js';
+import { readJsonBody, sendJson } from './http.js';
+import { modelEntry, modelList } from './models.js';
+import { openaiDialect, openaiErrorBody } from './openai.js';
+import { planResponse } from './outcome.js';
+import { findProfile, profileAt } from './profile.js';
+import { respond } from './respond.js';
+import { createRandom } from './random.js';
+import { generateTokens, randomId } from './text.js';
+import { RequestTimers } from './timers.js';
+
+export interface SimulatorHandle {
+  /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
+  baseUrl: string;
+  port: number;
+  /** Completion requests received (chat completions and messages), whatever their outcome. */
+  requestCount(): number;
+  /** Completion requests by the model they named (those that named one). */
+  requestsByModel(): Record<string, number>;
+  /** Stops listening, drops every connection (hanging ones included) and cancels pending answers. */
+  close(): Promise<void>;
+}
+
+export interface SimulatorOptions {
+  /** Overrides config.port; 0 or absent picks a free port. */
+  port?: number;
+  /** Drives `changes[].at` and the rate-limit minute; defaults to Date.now. Answer delays use real timers. */
+  now?: () => number;
+}
+
+const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
+  '/chat/completions': { method: 'POST', dialect: openaiDialect },
+  '/messages': { method: 'POST', dialect: anthropicDialect },
+};
+
+export function startSimulator(config: SimulateConfig, options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  // One source hands each request its own seed, in arrival order: outcomes follow the seed and that order.
+  const seeds = createRandom(config.seed ?? 1);
+  const budget = createRateBudget(now);
+  const inFlight = new Set<RequestTimers>();
+  const byModel = new Map<string, number>();
+  let total = 0;
+
+  async function handleCompletion(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
+    total += 1;
+    const timers = new RequestTimers();
+    inFlight.add(timers);
+    res.on('close', () => {
+      timers.cancel();
+      inFlight.delete(timers);
+    });
+    const requestSeed = seeds.seed();
+    const random = createRandom(requestSeed);
+    const id = randomId(random, dialect.name === 'openai' ? 'chatcmpl-' : 'msg_');
+    const baseHeaders = { [dialect.requestIdHeader]: `req_${id.slice(-24)}` };
+    const fail = (reply: { status: number; body: unknown }) => sendJson(res, reply.status, reply.body, baseHeaders);
+
+    const headerProblem = dialect.checkHeaders(req.headers);
+    if (headerProblem) {
+      req.resume();
+      return fail(headerProblem);
+    }
+    const read = await readJsonBody(req);
+    if (!read.ok) {
+      return fail(read.reason === 'too_large'
+        ? dialect.error('too_large', 'Request body too large.')
+        : dialect.error('invalid_request', 'The request body is not valid JSON.'));
+    }
+    const parsed = dialect.parseRequest(read.value);
+    if (isErrorReply(parsed)) return fail(parsed);
+    byModel.set(parsed.model, (byModel.get(parsed.model) ?? 0) + 1);
+
+    const base = findProfile(config, parsed.model);
+    if (!base) {
+      return fail(dialect.error('not_found', `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'model'));
+    }
+    const profile = profileAt(base, now() - startedAt);
+    const plan = planResponse(profile, random, { stream: parsed.stream, maxTokens: parsed.maxTokens });
+    const completion: Completion = {
+      id,
+      model: parsed.model,
+      created: Math.floor(now() / 1000),
+      tokens: generateTokens(random, plan.completionTokens),
+      promptTokens: parsed.promptTokens,
+      truncated: plan.truncated,
+      includeUsage: parsed.includeUsage,
+    };
+    const limits = budget.take(parsed.model, parsed.promptTokens + plan.completionTokens);
+    const headers: Record<string, string> = { ...baseHeaders, ...limits };
+    if (dialect.name === 'anthropic') {
+      headers['anthropic-ratelimit-requests-remaining'] = limits['x-ratelimit-remaining-requests'] ?? '';
+      headers['anthropic-ratelimit-tokens-remaining'] = limits['x-ratelimit-remaining-tokens'] ?? '';
+    }
+    respond({ res, dialect, timers, headers, stream: parsed.stream }, plan, completion);
+  }
+
+  function handleModels(res: ServerResponse, id: string | undefined): void {
+    const created = Math.floor(startedAt / 1000);
+    if (id === undefined) return sendJson(res, 200, modelList(config, created));
+    if (findProfile(config, id)) return sendJson(res, 200, modelEntry(id, created));
+    sendJson(res, 404, openaiErrorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    const method = req.method ?? 'GET';
+    // Accept both {base}/v1/... and {base}/..., so a base URL with or without /v1 works.
+    const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
+    const completion = ROUTES[path];
+    if (completion && method === completion.method) return handleCompletion(req, res, completion.dialect);
+    const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
+    if (modelMatch && method === 'GET') {
+      const id = modelMatch[1];
+      return handleModels(res, id === undefined ? undefined : decodeURIComponent(id));
+    }
+    req.resume();
+    const known = completion !== undefined || modelMatch !== null;
+    sendJson(
+      res,
+      known ? 405 : 404,
+      openaiErrorBody(`${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`, 'invalid_request_error', known ? 'method_not_supported' : 'unknown_url'),
+    );
+  }
+
+  const server = createServer((req, res) => {
+    Promise.resolve(route(req, res)).catch((error: unknown) => {
+      // A bug in the simulator should look like an upstream 500, not kill the process.
+      const message = error instanceof Error ? error.message : String(error);
+      sendJson(res, 500, openaiErrorBody(`Simulator internal error: ${message}`, 'server_error', null));
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      let closing: Promise<void> | undefined;
+      resolve({
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        port,
+        requestCount: () => total,
+        requestsByModel: () => Object.fromEntries(byModel),
+        close() {
+          closing ??= new Promise<void>((done) => {
+            for (const timers of inFlight) timers.cancel();
+            inFlight.clear();
+            server.close(() => done());
+            // Hanging (timeout_rate) and keep-alive sockets would hold close() open; drop them now.
+            server.closeAllConnections();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}

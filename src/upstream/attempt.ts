@@ -1,0 +1,81 @@
+// One chat attempt: send, read (collected or streamed), and turn what came back into a reply or a failure.
+import { createParser } from 'eventsource-parser';
+import type { Dispatcher } from 'undici';
+import { classifyStatus, header, parseErrorBody, type HeaderMap } from './classify.js';
+import type { FailureFacts } from './describe.js';
+import type { Dialect, DialectReply } from './dialect.js';
+import { exchange, type ExchangeLimits, type ExchangeRequest } from './http.js';
+import { parseJson } from './shape.js';
+
+export type AttemptOutcome =
+  | { ok: true; status: number; headers: HeaderMap; reply: DialectReply; endedAt: number; firstTokenAt?: number }
+  | ({ ok: false; headers?: HeaderMap } & FailureFacts);
+
+/** A non-2xx answer, classified from its status and error body. */
+export function statusFailure(status: number, headers: HeaderMap, text: string): AttemptOutcome {
+  const info = parseErrorBody(text);
+  return { ok: false, failure: classifyStatus(status, info), status, headers, info, location: header(headers, 'location') };
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+async function collected(dispatcher: Dispatcher, dialect: Dialect, request: ExchangeRequest, limits: ExchangeLimits): Promise<AttemptOutcome> {
+  const result = await exchange(dispatcher, request, limits);
+  if (!result.ok) return result;
+  const { status, headers, text } = result;
+  if (!isSuccess(status)) return statusFailure(status, headers, text);
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, failure: 'bad_response', status, headers, reason: 'the body is not JSON' };
+  const parsed = dialect.parse(json.value);
+  if (!parsed.ok) return { ok: false, failure: 'bad_response', status, headers, reason: parsed.reason };
+  return { ok: true, status, headers, reply: parsed.reply, endedAt: result.endedAt };
+}
+
+async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: ExchangeRequest, limits: ExchangeLimits): Promise<AttemptOutcome> {
+  const reader = dialect.streamReader();
+  let done = false;
+  let streamError: string | undefined;
+  let firstTokenAt: number | undefined;
+  const parser = createParser({
+    onEvent(event) {
+      if (done || streamError !== undefined) return;
+      const step = reader.event(event);
+      if (step.delta && firstTokenAt === undefined) firstTokenAt = limits.now();
+      if (step.error !== undefined) streamError = step.error;
+      if (step.done) done = true;
+    },
+  });
+  const result = await exchange(dispatcher, request, {
+    ...limits,
+    onText(text) {
+      parser.feed(text);
+      return done || streamError !== undefined;
+    },
+  });
+  if (!result.ok) return result;
+  const { status, headers } = result;
+  if (!isSuccess(status)) return statusFailure(status, headers, result.text);
+  // A last event the server did not close with a blank line is still read.
+  if (!done && streamError === undefined) parser.feed('\n\n');
+  if (streamError !== undefined) return { ok: false, failure: 'bad_response', status, headers, reason: streamError };
+  const parsed = reader.finish();
+  if (!parsed.ok) {
+    // An endpoint that ignored stream: true is a likelier story than a cut-off stream; say so.
+    const type = header(headers, 'content-type');
+    const reason = type && !type.includes('event-stream') ? `asked for a stream, got ${type}` : parsed.reason;
+    return { ok: false, failure: 'bad_response', status, headers, reason };
+  }
+  return { ok: true, status, headers, reply: parsed.reply, endedAt: result.endedAt, firstTokenAt };
+}
+
+export function chatAttempt(
+  dispatcher: Dispatcher,
+  dialect: Dialect,
+  request: ExchangeRequest,
+  stream: boolean,
+  limits: ExchangeLimits,
+): Promise<AttemptOutcome> {
+  return stream ? streamed(dispatcher, dialect, request, limits) : collected(dispatcher, dialect, request, limits);
+}

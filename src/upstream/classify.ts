@@ -1,0 +1,119 @@
+// Maps what came back (a status and error body, or a network error) to a FailureClass.
+import { isObject, parseJson, str } from './shape.js';
+import type { FailureClass, RateLimitInfo } from './types.js';
+
+/** Response headers as undici gives them: lower-case names. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+export function header(headers: HeaderMap | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The fields of an error body worth reading, in OpenAI's or Anthropic's shape. */
+export interface ErrorInfo {
+  message?: string;
+  type?: string;
+  code?: string;
+}
+
+const MAX_DETAIL = 200;
+
+/** Whitespace collapsed and cut to a length that fits one sentence. */
+export function shorten(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL - 1)}…` : flat;
+}
+
+export function parseErrorBody(text: string): ErrorInfo {
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    // A proxy's HTML error page says nothing useful in one line; short plain text might.
+    const plain = text.trim();
+    return plain && !plain.startsWith('<') ? { message: shorten(plain) } : {};
+  }
+  const body = parsed.value;
+  if (!isObject(body)) return {};
+  const error = body.error;
+  if (typeof error === 'string') return { message: shorten(error) };
+  const source = isObject(error) ? error : body;
+  const message = str(source.message);
+  const code = source.code;
+  return {
+    message: message === undefined ? undefined : shorten(message),
+    type: str(source.type),
+    code: typeof code === 'number' ? String(code) : str(code),
+  };
+}
+
+export function classifyStatus(status: number, info: ErrorInfo): FailureClass {
+  if (status === 408) return 'timeout';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) {
+    return info.code === 'insufficient_quota' || info.type === 'insufficient_quota' ? 'quota' : 'rate_limited';
+  }
+  if (status >= 500) return 'server_error';
+  if (status >= 400) return 'client_error';
+  // 1xx/3xx: undici does not follow redirects, so this is an endpoint that does not speak the API.
+  return 'bad_response';
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EPROTO',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  if (!isObject(err) && !(err instanceof Error)) return undefined;
+  const record = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof record.code === 'string') return record.code;
+  // Happy-eyeballs connects fail with an AggregateError of one error per address.
+  if (Array.isArray(record.errors) && record.errors.length > 0) return errorCode(record.errors[0]);
+  return record.cause === undefined ? undefined : errorCode(record.cause);
+}
+
+/** A failure to exchange bytes: a connection problem, or (for invalid arguments) our own request. */
+export function classifyNetworkError(err: unknown, connectMs: number): { failure: FailureClass; reason: string } {
+  const code = errorCode(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { failure: 'connection', reason: `connect timed out after ${connectMs} ms` };
+  if (code !== undefined && CONNECTION_CODES.has(code)) return { failure: 'connection', reason: code };
+  // undici refuses a malformed request (e.g. a header value with a newline) before sending it.
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+    return { failure: 'client_error', reason: `invalid request: ${err instanceof Error ? err.message : code}` };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { failure: 'connection', reason: code ?? shorten(message) };
+}
+
+function headerNumber(headers: HeaderMap, ...names: string[]): number | undefined {
+  for (const name of names) {
+    const raw = header(headers, name);
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = Number(raw);
+    if (Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+export function parseRateLimit(headers: HeaderMap | undefined): RateLimitInfo | undefined {
+  if (!headers) return undefined;
+  const remainingRequests = headerNumber(headers, 'x-ratelimit-remaining-requests', 'anthropic-ratelimit-requests-remaining');
+  const remainingTokens = headerNumber(headers, 'x-ratelimit-remaining-tokens', 'anthropic-ratelimit-tokens-remaining');
+  if (remainingRequests === undefined && remainingTokens === undefined) return undefined;
+  return {
+    ...(remainingRequests !== undefined ? { remainingRequests } : {}),
+    ...(remainingTokens !== undefined ? { remainingTokens } : {}),
+  };
+}

@@ -1,0 +1,96 @@
+// One-sentence failure messages: which arm, what came back, what to do. Never the key.
+import type { ApiDialect, ArmName } from '../plan/plan.js';
+import type { ErrorInfo } from './classify.js';
+import type { FailureClass } from './types.js';
+
+export interface DescribeContext {
+  arm: ArmName;
+  model: string;
+  api: ApiDialect;
+  /** The endpoint as displayUrl shows it. */
+  url: string;
+  apiKeyEnv?: string;
+  attempts: number;
+}
+
+export interface FailureFacts {
+  failure: FailureClass;
+  status?: number;
+  /** Short cause: an error code, which timer fired, why a body was unusable. */
+  reason?: string;
+  expired?: 'request' | 'idle';
+  /** From the error body of a non-2xx answer. */
+  info?: ErrorInfo;
+  location?: string;
+}
+
+/** A URL fit for messages and logs: no user info, no query string (either could carry a secret). */
+export function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/** Replaces every occurrence of each secret, so an upstream echoing the key cannot leak it. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+function keyName(ctx: DescribeContext): string {
+  return ctx.apiKeyEnv ? `the key in ${ctx.apiKeyEnv}` : 'the credentials in upstream.headers';
+}
+
+function statusAdvice(ctx: DescribeContext, facts: FailureFacts, status: number): string {
+  switch (facts.failure) {
+    case 'auth':
+      if (status === 403) return `${keyName(ctx)} may not use ${ctx.model} here; check its permissions`;
+      return ctx.apiKeyEnv ? `the key in ${ctx.apiKeyEnv} was rejected; check it` : 'the upstream wants a key; set upstream.api_key_env';
+    case 'quota':
+      return `the account behind ${keyName(ctx)} is out of quota; add credit or use another key`;
+    case 'rate_limited':
+      return "the upstream is rate limiting; lower traffic.rate or raise the account's limits";
+    case 'server_error':
+      return status === 529 ? 'the upstream is overloaded; try later or lower traffic.rate' : 'the upstream is failing; check its status';
+    case 'timeout':
+      return 'the upstream timed the request out; check its load';
+    case 'client_error':
+      if (status === 404) return `check the model name ${ctx.model} and upstream.base_url`;
+      if (status === 409) return 'the upstream reported a conflict; check its status';
+      if (status === 413) return 'the request is too large for the upstream; lower max_tokens or shorten the prompts';
+      return `the upstream refused the request; check the model ${ctx.model} and the request parameters`;
+    default:
+      return 'check upstream.base_url';
+  }
+}
+
+function describeBody(ctx: DescribeContext, facts: FailureFacts): string {
+  const tries = ctx.attempts > 1 ? ` after ${ctx.attempts} attempts` : '';
+  const status = facts.status;
+  if (facts.expired) {
+    const knob = facts.expired === 'idle' ? 'upstream.timeout.idle' : 'upstream.timeout.request';
+    return `${ctx.url} timed out (${facts.reason ?? facts.expired})${tries} — raise ${knob} or check the upstream's load`;
+  }
+  if (facts.failure === 'connection') {
+    return `could not reach ${ctx.url} (${facts.reason ?? 'connection failed'})${tries} — check upstream.base_url and that the upstream is up`;
+  }
+  if (status === undefined) {
+    return `could not send to ${ctx.url} (${facts.reason ?? facts.failure}) — check upstream.headers and the key for stray characters`;
+  }
+  if (facts.failure === 'bad_response') {
+    if (status < 200 || status >= 300) {
+      const where = facts.location ? ` (redirects to ${facts.location})` : '';
+      return `unexpected ${status} from ${ctx.url}${where} — check upstream.base_url`;
+    }
+    const reason = facts.reason ? ` (${facts.reason})` : '';
+    return `${status} from ${ctx.url} with an unusable body${reason} — check that upstream.api (${ctx.api}) matches the endpoint`;
+  }
+  // Auth errors often quote part of the key back, so their bodies are never repeated.
+  const message = facts.failure !== 'auth' && facts.info?.message ? ` (${facts.info.message})` : '';
+  return `${status} from ${ctx.url}${message}${tries} — ${statusAdvice(ctx, facts, status)}`;
+}
+
+export function describeFailure(ctx: DescribeContext, facts: FailureFacts, secrets: readonly (string | undefined)[]): string {
+  return redact(`${ctx.arm} arm: ${describeBody(ctx, facts)}`, secrets);
+}

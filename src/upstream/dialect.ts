@@ -1,0 +1,45 @@
+// What each API dialect (OpenAI, Anthropic) provides to the transport: request shape and response parsing.
+import type { EventSourceMessage } from 'eventsource-parser';
+import type { ApiDialect } from '../plan/plan.js';
+import type { ChatRequest, Usage } from './types.js';
+
+/** A parsed successful answer, before timing and retry bookkeeping are added. */
+export interface DialectReply {
+  content: string;
+  finishReason?: string;
+  usage?: Usage;
+  servedModel?: string;
+}
+
+/** Either the reply, or why the body could not be read as one (becomes a bad_response). */
+export type ParseOutcome = { ok: true; reply: DialectReply } | { ok: false; reason: string };
+
+/** What one server-sent event meant to the stream reader. */
+export interface StreamStep {
+  /** Content text carried by this event (may be empty). */
+  delta?: string;
+  /** The stream reported an error, or an event could not be parsed: stop reading. */
+  error?: string;
+  /** The terminator arrived ([DONE] / message_stop). */
+  done?: boolean;
+}
+
+/** Accumulates one streamed response; a new reader is made for every attempt. */
+export interface StreamReader {
+  event(message: EventSourceMessage): StreamStep;
+  /** Called when the body ended: the reply, or a bad_response reason (no terminator, ...). */
+  finish(): ParseOutcome;
+}
+
+export interface Dialect {
+  readonly api: ApiDialect;
+  /** Appended to the base URL for chat requests. */
+  readonly chatPath: string;
+  /** Query string for GET {base}/models, if the dialect pages the list. */
+  readonly modelsQuery: string;
+  /** Protocol headers, including authentication when a key is known. */
+  headers(apiKey: string | undefined): Record<string, string>;
+  body(model: string, request: ChatRequest): Record<string, unknown>;
+  parse(json: unknown): ParseOutcome;
+  streamReader(): StreamReader;
+}

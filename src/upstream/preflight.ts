@@ -1,0 +1,112 @@
+// Before any traffic: is each upstream reachable, is its key accepted, does it list the arms' models?
+import type { ArmName, UpstreamConfig } from '../plan/plan.js';
+import { readApiKey } from './api-key.js';
+import { createUpstreamClient } from './client.js';
+import { displayUrl, redact } from './describe.js';
+import { PreflightError, UpstreamError } from './errors.js';
+
+export interface PreflightTarget {
+  arm: ArmName;
+  model: string;
+  upstream: UpstreamConfig & { baseUrl: string };
+}
+
+export interface PreflightOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Budget for GET /models on each upstream. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface PreflightReport {
+  warnings: string[];
+  /** The ids each arm's upstream listed ([] for arms not checked or whose list was unreadable). */
+  models: Record<ArmName, string[]>;
+}
+
+export const DEFAULT_PREFLIGHT_TIMEOUT_MS = 10_000;
+
+/** The base URL as the operator wrote it, minus anything secret. */
+function baseName(baseUrl: string): string {
+  return displayUrl(new URL(baseUrl)).replace(/\/$/, '');
+}
+
+function unreachable(err: UpstreamError, base: string, timeoutMs: number, keyEnv: string | undefined): string {
+  if (err.failure === 'timeout') {
+    return `${base} did not answer GET /models within ${timeoutMs} ms; check upstream.base_url and the network`;
+  }
+  if (err.failure === 'connection') return `could not reach ${base} (${err.reason}); check upstream.base_url`;
+  return `could not send a request to ${base} (${err.reason}); check upstream.headers${keyEnv ? ` and ${keyEnv}` : ''}`;
+}
+
+function refused(status: number, base: string, keyEnv: string | undefined): string {
+  if (status === 401 || status === 403) {
+    return keyEnv
+      ? `${keyEnv} was rejected by ${base} (${status})`
+      : `${base} refused the request without a key (${status}); set upstream.api_key_env`;
+  }
+  if (status === 404) return `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1)`;
+  if (status === 429) return `${base} answered GET /models with 429 (rate limited or out of quota); check the account`;
+  return `${base} answered GET /models with ${status}; check upstream.base_url and the upstream's status`;
+}
+
+async function checkUpstream(target: PreflightTarget, options: PreflightOptions): Promise<string[]> {
+  const { upstream } = target;
+  const base = baseName(upstream.baseUrl);
+  const keyEnv = upstream.apiKeyEnv;
+  const apiKey = keyEnv ? readApiKey(keyEnv, options.env, options.cwd) : undefined;
+  if (keyEnv && apiKey === undefined) {
+    throw new PreflightError(`${keyEnv} is not set (looked in the environment and ./.env)`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PREFLIGHT_TIMEOUT_MS;
+  const client = createUpstreamClient({
+    arm: target.arm,
+    model: target.model,
+    upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs } },
+    apiKey,
+    maxConnections: 1,
+  });
+  const fail = (message: string) => new PreflightError(redact(message, [apiKey]));
+  try {
+    const list = await client.listModels();
+    if (list.status < 200 || list.status >= 300) throw fail(refused(list.status, base, keyEnv));
+    return list.ids;
+  } catch (err) {
+    throw err instanceof UpstreamError ? fail(unreachable(err, base, timeoutMs, keyEnv)) : err;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Checks each distinct upstream once, in order: key set, GET /models answers, key accepted. Throws a
+ * PreflightError (exit 3) on the first failure; a model the upstream does not list is only a warning.
+ */
+export async function preflight(targets: PreflightTarget[], options: PreflightOptions): Promise<PreflightReport> {
+  const groups = new Map<string, PreflightTarget[]>();
+  for (const target of targets) {
+    const { api, baseUrl, apiKeyEnv } = target.upstream;
+    const key = JSON.stringify([api, baseUrl, apiKeyEnv ?? null]);
+    groups.set(key, [...(groups.get(key) ?? []), target]);
+  }
+  const report: PreflightReport = { warnings: [], models: { blue: [], green: [] } };
+  for (const group of groups.values()) {
+    const [first] = group;
+    if (!first) continue;
+    const ids = await checkUpstream(first, options);
+    if (ids.length === 0) {
+      // Some relays answer /models with an empty or non-list body yet serve chat: not fatal.
+      report.warnings.push(`${baseName(first.upstream.baseUrl)}/models listed no models; the model names were not checked`);
+      continue;
+    }
+    for (const target of group) {
+      report.models[target.arm] = ids;
+      if (!ids.includes(target.model)) {
+        report.warnings.push(
+          `${target.arm} model ${target.model} is not listed by ${baseName(target.upstream.baseUrl)}/models; continuing (relays often do not list every model)`,
+        );
+      }
+    }
+  }
+  return report;
+}
