@@ -1,0 +1,127 @@
+// exec hooks: a shell command run in the plan folder, told about the event through BLUEGREEN_* variables.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { formatDuration } from '../plan/duration.js';
+import { clip, lastLine, TailBuffer } from './text.js';
+import type { HookEvent, HookOutcome } from './types.js';
+
+export interface ExecOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** How long a stopped hook gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+}
+
+const OUTPUT_LIMIT = 4096;
+/** After the shell exits, how long to wait for its pipes to drain (a background child may hold them open). */
+const STDIO_GRACE_MS = 100;
+
+/** The variables a hook script reads; the weight is also given as a whole percent for shell arithmetic. */
+export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    BLUEGREEN_EVENT: event.event,
+    BLUEGREEN_PLAN: event.plan,
+    BLUEGREEN_STAGE: String(event.stage),
+    BLUEGREEN_STAGES: String(event.stages),
+    BLUEGREEN_GREEN_WEIGHT: String(event.greenWeight),
+    BLUEGREEN_GREEN_PERCENT: String(Math.round(event.greenWeight * 100)),
+    BLUEGREEN_BLUE_MODEL: event.blueModel,
+    BLUEGREEN_GREEN_MODEL: event.greenModel,
+    BLUEGREEN_REASON: event.reason ?? '',
+  };
+}
+
+/** Runs the command through /bin/sh; resolves once it has exited (or been stopped); never rejects. */
+export function runExec(command: string, event: HookEvent, options: ExecOptions): Promise<HookOutcome> {
+  const started = performance.now();
+  const label = `exec ${clip(command, 80)}`;
+  const stdout = new TailBuffer(OUTPUT_LIMIT);
+  const stderr = new TailBuffer(OUTPUT_LIMIT);
+  const outcome = (ok: boolean, message: string, exitCode?: number): HookOutcome => ({
+    ok,
+    kind: 'exec',
+    durationMs: Math.round(performance.now() - started),
+    message,
+    ...(exitCode === undefined ? {} : { exitCode }),
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+  });
+
+  return new Promise((resolve) => {
+    if (options.signal?.aborted) {
+      resolve(outcome(false, `${label} was not run: the rollout is stopping`));
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      // detached: the shell leads its own process group, so a timeout can kill everything it started.
+      child = spawn('/bin/sh', ['-c', command], {
+        cwd: options.cwd,
+        env: hookEnv(event, options.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (error) {
+      resolve(outcome(false, startFailure(label, options.cwd, error)));
+      return;
+    }
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+    let stoppedBy: 'timeout' | 'abort' | undefined;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
+    const stop = (why: 'timeout' | 'abort') => {
+      if (stoppedBy || settled) return;
+      stoppedBy = why;
+      killGroup('SIGTERM');
+      // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.
+      setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000).unref();
+    };
+    const onAbort = () => stop('abort');
+    timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finish = (result: HookOutcome) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve(result);
+    };
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+      const tail = lastLine(stderr.text()) || lastLine(stdout.text());
+      const detail = tail ? `: ${tail}` : '';
+      if (stoppedBy === 'timeout') return finish(outcome(false, `${label} timed out after ${formatDuration(options.timeoutMs)}${detail}`));
+      if (stoppedBy === 'abort') return finish(outcome(false, `${label} was stopped: the rollout is stopping`));
+      if (code === 0) return finish(outcome(true, `${label} exited 0 in ${formatDuration(performance.now() - started)}`, 0));
+      if (code !== null) return finish(outcome(false, `${label} exited ${code}${detail}`, code));
+      finish(outcome(false, `${label} was killed by ${signal ?? 'a signal'}${detail}`));
+    };
+    child.on('error', (error) => finish(outcome(false, startFailure(label, options.cwd, error))));
+    child.on('close', exited);
+    child.on('exit', (code, signal) => {
+      timers.push(setTimeout(() => exited(code, signal), STDIO_GRACE_MS));
+    });
+  });
+}
+
+/** spawn reports a missing cwd as "spawn /bin/sh ENOENT", which points at the wrong thing. */
+function startFailure(label: string, cwd: string, error: unknown): string {
+  if (!existsSync(cwd)) return `${label} could not start: its folder ${cwd} does not exist`;
+  return `${label} could not start in ${cwd}: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,63 @@
+// Message helpers shared by both hook kinds: short, single-line, and free of secrets in URLs.
+
+/** Keeps only the last `limit` bytes of a stream, so a chatty hook cannot grow memory. */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) >= this.limit && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()?.length ?? 0;
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}
+
+/** The last non-empty line, trimmed and cut to a length that fits in one message. */
+export function lastLine(text: string, max = 200): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').at(-1) ?? '';
+  return clip(line, max);
+}
+
+export function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** origin + path only: tokens often ride in the query string, and credentials in the userinfo. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Removes any trace of the URL's query string or credentials from text that may quote it (error messages). */
+export function scrubUrl(text: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return text.split(url).join('(invalid URL)');
+  }
+  let out = text;
+  for (const whole of [url, parsed.href]) out = out.split(whole).join(safeUrl(url));
+  // Very short pieces are skipped: replacing every "a" would garble the message for no safety gain.
+  const values = [...parsed.searchParams.values()];
+  const secrets = [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), parsed.username, parsed.password];
+  // Longest first, so a whole query goes before the values inside it.
+  for (const secret of secrets.sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 4) out = out.split(secret).join('…');
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+// webhook hooks: POST the event as JSON, retrying network failures, 408, 429 and 5xx with backoff.
+import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
+import { formatDuration } from '../plan/duration.js';
+import { clip, safeUrl, scrubUrl } from './text.js';
+import type { HookEvent, HookOutcome } from './types.js';
+
+export interface WebhookOptions {
+  /** Each attempt's time limit, answer body included. */
+  attemptTimeoutMs: number;
+  /** Attempts after the first. */
+  retries: number;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+type Attempt =
+  | { kind: 'answered'; status: number; body: string; retryAfterMs?: number }
+  | { kind: 'timeout' }
+  | { kind: 'network'; message: string }
+  | { kind: 'cancelled' };
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 8000;
+/** A Retry-After beyond this is ignored in favour of our own backoff: a hook must not stall a rollback. */
+const MAX_RETRY_AFTER_MS = 30_000;
+const BODY_LIMIT = 2048;
+
+export function webhookPayload(event: HookEvent): Record<string, unknown> {
+  return { type: `bluegreen.${event.event}`, ...event };
+}
+
+/** Never rejects: every failure becomes an outcome with ok false. */
+export async function runWebhook(url: string, event: HookEvent, options: WebhookOptions): Promise<HookOutcome> {
+  const started = performance.now();
+  const label = `webhook ${safeUrl(url)}`;
+  const body = JSON.stringify(webhookPayload(event));
+  const maxAttempts = 1 + Math.max(0, options.retries);
+  let last: Attempt = { kind: 'cancelled' };
+  let attempts = 0;
+  while (attempts < maxAttempts) {
+    if (options.signal?.aborted) {
+      last = { kind: 'cancelled' };
+      break;
+    }
+    attempts++;
+    last = await attempt(url, body, options);
+    if (!retryable(last) || attempts >= maxAttempts) break;
+    try {
+      await options.sleep(backoffMs(last, attempts));
+    } catch {
+      // An injected sleep that rejects means "stop waiting": report what we have.
+      break;
+    }
+  }
+  const done = (ok: boolean, message: string): HookOutcome => ({
+    ok,
+    kind: 'webhook',
+    durationMs: Math.round(performance.now() - started),
+    message: scrubUrl(message, url),
+    attempts,
+    ...(last.kind === 'answered' ? { status: last.status } : {}),
+  });
+  const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+  switch (last.kind) {
+    case 'answered': {
+      if (last.status >= 200 && last.status < 300) {
+        return done(true, `${label} answered ${last.status} in ${formatDuration(performance.now() - started)}${tries}`);
+      }
+      const said = clip(last.body, 120);
+      return done(false, `${label} answered ${last.status}${tries}${said ? `: ${said}` : ''}`);
+    }
+    case 'timeout':
+      return done(false, `${label} timed out after ${formatDuration(options.attemptTimeoutMs)}${attempts > 1 ? ` on each of ${attempts} attempts` : ''}`);
+    case 'network':
+      return done(false, `${label} failed${tries}: ${last.message}`);
+    case 'cancelled':
+      return done(false, `${label} was cancelled: the rollout is stopping`);
+  }
+}
+
+async function attempt(url: string, body: string, options: WebhookOptions): Promise<Attempt> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), options.attemptTimeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
+  try {
+    const response = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'bluegreen-hook' },
+      body,
+      signal,
+      // Hooks are rare: a fresh connection each time, nothing left open to keep the process alive.
+      reset: true,
+    });
+    const text = await readSome(response.body);
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+    return { kind: 'answered', status: response.statusCode, body: text, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  } catch (error) {
+    if (options.signal?.aborted) return { kind: 'cancelled' };
+    if (timeout.signal.aborted) return { kind: 'timeout' };
+    return { kind: 'network', message: networkMessage(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Enough of the answer for a message; the rest is dropped rather than buffered. */
+async function readSome(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= BODY_LIMIT) break;
+  }
+  return Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8');
+}
+
+function retryable(result: Attempt): boolean {
+  if (result.kind === 'timeout' || result.kind === 'network') return true;
+  if (result.kind !== 'answered') return false;
+  return result.status === 408 || result.status === 429 || result.status >= 500;
+}
+
+function backoffMs(result: Attempt, attemptsSoFar: number): number {
+  if (result.kind === 'answered' && result.retryAfterMs !== undefined) return result.retryAfterMs;
+  return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attemptsSoFar - 1));
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  const seconds = Number(text);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(text) - Date.now();
+  return Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS ? Math.round(ms) : undefined;
+}
+
+/** undici errors carry a code and often a cause; "ECONNREFUSED 127.0.0.1:9" says more than "fetch failed". */
+function networkMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : '';
+  const code = (error as { code?: unknown }).code;
+  const base = error.message || (typeof code === 'string' ? code : 'network error');
+  return clip(cause && !base.includes(cause) ? `${base} (${cause})` : base, 200);
+}

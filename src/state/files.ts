@@ -1,0 +1,72 @@
+// Where the state folder is and what lives in it. Paths only; no I/O beyond what atomic writes need.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const STATE_FILE = 'state.json';
+export const EVENTS_FILE = 'events.jsonl';
+export const PREV_STATE_FILE = 'state.prev.json';
+export const PREV_EVENTS_FILE = 'events.prev.jsonl';
+export const LOCK_FILE = 'lock';
+export const CONTROL_DIR = 'control';
+
+/** `--state-dir`, else `$BLUEGREEN_STATE_DIR`, else `.bluegreen` in cwd; always absolute. */
+export function stateDir(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const chosen = nonEmpty(option) ?? nonEmpty(env.BLUEGREEN_STATE_DIR) ?? '.bluegreen';
+  return path.resolve(cwd, chosen);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+}
+
+/** A name no other writer (process or call) will pick, so temp files never collide. */
+export function uniqueSuffix(): string {
+  return `${process.pid}.${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Writes text to file so that readers see either the old or the new content, never a mix: the temp file
+ * lives in the same folder (rename is only atomic within one filesystem) and is fsynced before the rename,
+ * so a crash cannot leave a renamed-but-empty file either.
+ */
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${uniqueSuffix()}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(dir);
+}
+
+/** Makes the rename itself durable; best effort, since some platforms cannot fsync a folder. */
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not supported here (e.g. Windows); the rename is still atomic, only less durable on power loss.
+  }
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

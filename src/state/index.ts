@@ -1,0 +1,28 @@
+// The state folder: atomic state.json, the event journal, the lock and operator control requests.
+export { stateDir, STATE_FILE, EVENTS_FILE, PREV_STATE_FILE, PREV_EVENTS_FILE, LOCK_FILE, CONTROL_DIR } from './files.js';
+export { StateStore, type StateStoreOptions } from './store.js';
+export { parseJournal, type ParsedJournal } from './journal.js';
+export {
+  acquireLock,
+  describeOwner,
+  isOwnerAlive,
+  isPidAlive,
+  lockPath,
+  LockHeldError,
+  readLock,
+  type LockEnv,
+  type LockHandle,
+  type LockInfo,
+} from './lock.js';
+export {
+  CONTROL_ACTIONS,
+  controlDir,
+  controlTargetCheck,
+  takeControlRequests,
+  watchControl,
+  writeControl,
+  type ControlAction,
+  type ControlRequest,
+  type ControlWatch,
+  type WatchControlOptions,
+} from './control.js';

@@ -1,0 +1,192 @@
+// The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
+import os from 'node:os';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CliError, EXIT } from '../cli/errors.js';
+import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
+import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
+import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomic } from './files.js';
+import { parseJournal } from './journal.js';
+import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
+
+export interface StateStoreOptions {
+  /** Used only for messages (lock times); defaults to Date.now. */
+  now?: () => number;
+  /** This machine's name, for judging whether a lock's pid can be checked; defaults to os.hostname(). */
+  host?: string;
+  /** Where skipped control files are reported; the engine can turn these into warning events. */
+  warn?: (message: string) => void;
+}
+
+export class StateStore {
+  readonly dir: string;
+  readonly statePath: string;
+  readonly eventsPath: string;
+  private readonly now: () => number;
+  private readonly host: string;
+  private readonly warn: (message: string) => void;
+  /** Whether this store has checked that the journal ends on a line boundary (done before its first append). */
+  private journalChecked = false;
+
+  constructor(dir: string, options: StateStoreOptions = {}) {
+    this.dir = dir;
+    this.statePath = path.join(dir, STATE_FILE);
+    this.eventsPath = path.join(dir, EVENTS_FILE);
+    this.now = options.now ?? Date.now;
+    this.host = options.host ?? os.hostname();
+    this.warn = options.warn ?? (() => {});
+  }
+
+  // --- state.json ------------------------------------------------------------------------------
+
+  writeState(snapshot: RolloutSnapshot): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(this.statePath, `${JSON.stringify(snapshot)}\n`);
+  }
+
+  /** The last snapshot, undefined when there is none; a CliError naming the file when it cannot be used. */
+  readState(): RolloutSnapshot | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw new CliError(`cannot read ${this.statePath}: ${errorText(error)}`, EXIT.usage);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(
+        `${this.statePath} is corrupt (${errorText(error)}); it is always written whole, so something else changed it. Move it aside; ${this.eventsPath} still tells what happened`,
+        EXIT.usage,
+      );
+    }
+    const problem = snapshotProblem(value);
+    if (problem) throw new CliError(`${this.statePath} is not a bluegreen state file: ${problem}`, EXIT.usage);
+    return value as RolloutSnapshot;
+  }
+
+  // --- events.jsonl ----------------------------------------------------------------------------
+
+  /** One line per event, appended synchronously: a crash loses at most the line being written. */
+  appendEvent(event: RolloutEvent): void {
+    mkdirSync(this.dir, { recursive: true });
+    const lead = this.journalChecked ? '' : this.tornTailFix();
+    this.journalChecked = true;
+    appendFileSync(this.eventsPath, `${lead}${JSON.stringify(event)}\n`);
+  }
+
+  /** The journal's events, oldest first (or only the last few); a torn last line is left out. */
+  readEvents(options: { last?: number } = {}): RolloutEvent[] {
+    let text: string;
+    try {
+      text = readFileSync(this.eventsPath, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw new CliError(`cannot read ${this.eventsPath}: ${errorText(error)}`, EXIT.usage);
+    }
+    const { events } = parseJournal(text);
+    const last = options.last;
+    return last === undefined ? events : last <= 0 ? [] : events.slice(-last);
+  }
+
+  /**
+   * Starts a new rollout's record. The previous run's files are kept one generation back as state.prev.json
+   * and events.prev.jsonl (for a post-mortem after an unexpected restart), and pending control requests are
+   * dropped so an old "abort" cannot hit the new rollout. Call it while holding the lock.
+   */
+  reset(): void {
+    mkdirSync(this.dir, { recursive: true });
+    moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
+    moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    const folder = controlDir(this.dir);
+    let names: string[] = [];
+    try {
+      names = readdirSync(folder);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+    for (const name of names) rmSync(path.join(folder, name), { force: true, recursive: true });
+    this.journalChecked = false;
+  }
+
+  // --- lock and control ------------------------------------------------------------------------
+
+  acquireLock(info: LockInfo): LockHandle {
+    const lock = acquireLock(this.dir, info, { now: this.now, host: this.host });
+    if (lock.warning === undefined) return lock;
+    return { release: lock.release, warning: `${lock.warning}${this.unfinishedNote()}` };
+  }
+
+  readLock(): LockInfo | undefined {
+    return readLock(this.dir);
+  }
+
+  isOwnerAlive(lock: LockInfo): boolean {
+    return isOwnerAlive(lock, this.host);
+  }
+
+  takeControlRequests(): ControlRequest[] {
+    return takeControlRequests(this.dir, this.warn);
+  }
+
+  watchControl(onRequest: (request: ControlRequest) => void, options: Omit<WatchControlOptions, 'warn'>): ControlWatch {
+    return watchControl(this.dir, onRequest, { ...options, warn: this.warn });
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  /** A dead owner may have left traffic split; say so when its last state was not final. */
+  private unfinishedNote(): string {
+    let snapshot: RolloutSnapshot | undefined;
+    try {
+      snapshot = this.readState();
+    } catch {
+      return '';
+    }
+    if (!snapshot || FINAL_PHASES.includes(snapshot.phase)) return '';
+    const weight = Math.round(snapshot.greenWeight * 100);
+    return `; its rollout of plan "${snapshot.plan.name}" stopped unfinished (phase ${snapshot.phase}, stage ${snapshot.stageIndex + 1}, green at ${weight}%), so check where traffic stands`;
+  }
+
+  /** A newline to put first when a crash left the journal ending mid-line, so the torn bytes stay on their own line. */
+  private tornTailFix(): string {
+    let fd: number;
+    try {
+      fd = openSync(this.eventsPath, 'r');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return '';
+      throw error;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size === 0) return '';
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      return last[0] === 0x0a ? '' : '\n';
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function moveAside(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  }
+}
+
+/** Just enough shape checking that `status` can rely on the fields it reads first. */
+function snapshotProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
+  const record = value as Record<string, unknown>;
+  if (record.version !== 1) return `it has version ${JSON.stringify(record.version)}, this bluegreen reads version 1`;
+  if (typeof record.phase !== 'string') return 'it has no "phase"';
+  if (typeof record.pid !== 'number') return 'it has no "pid"';
+  const plan = record.plan as Record<string, unknown> | undefined;
+  if (typeof plan !== 'object' || plan === null || typeof plan.name !== 'string') return 'it has no "plan.name"';
+  return undefined;
+}

@@ -1,0 +1,177 @@
+// The stage clock, pause/resume, promotion and rollback driven by a fake clock and in-memory arms.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/engine/clock.js';
+import type { ArmClient, ControlRequest, EngineDeps, HookCall } from '../../src/engine/deps.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import type { ArmName } from '../../src/plan/plan.js';
+import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
+import { planFromYaml } from '../helpers/plans.js';
+
+const PLAN = `
+name: fake
+upstream: { simulate: { models: {} } }
+blue: { model: b }
+green: { model: g }
+traffic: { rate: 10 }
+stages:
+  - { duration: 10s, green_weight: 0.5 }
+  - { duration: 10s, green_weight: 1 }
+analysis:
+  interval: 1s
+  min_requests: 5
+  thresholds: { error_rate: 0.2, consecutive_errors: 3 }
+hooks:
+  on_stage: { exec: "true" }
+  on_rollback: { exec: "true" }
+`;
+
+/** An arm that answers at once, failing when told to. */
+function fakeArm(arm: ArmName, failing: () => boolean, sent: ArmName[]): ArmClient {
+  return {
+    send: async (request: ChatRequest): Promise<UpstreamResult> => {
+      sent.push(arm);
+      const ok = !failing();
+      return { arm, model: arm, ok, failure: ok ? undefined : 'server_error', status: ok ? 200 : 500, content: 'a fine answer here', latencyMs: 10, attempts: 1, stream: request.stream };
+    },
+    listModels: async () => ({ ids: [], status: 200 }),
+  };
+}
+
+function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[] } = {}) {
+  const clock = new FakeClock();
+  const plan = planFromYaml(PLAN);
+  const sent: ArmName[] = [];
+  const events: RolloutEvent[] = [];
+  const states: RolloutSnapshot[] = [];
+  const hooks: HookCall[] = [];
+  let alternate = 0;
+  const deps: EngineDeps = {
+    plan,
+    clock,
+    clients: { blue: fakeArm('blue', () => false, sent), green: fakeArm('green', options.greenFails ?? (() => false), sent) },
+    traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 16, source: 'synthetic' }) },
+    // Alternate arms deterministically at 50%; all green at 100%; all blue at 0.
+    splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : alternate++ % 2 ? 'green' : 'blue') },
+    arrivals: (onArrival) => {
+      let timer: { cancel(): void } | undefined;
+      let running = false;
+      const tick = () => {
+        if (!running) return;
+        onArrival();
+        timer = clock.setTimer(tick, 100);
+      };
+      return { start: () => { running = true; timer = clock.setTimer(tick, 100); }, stop: () => { running = false; timer?.cancel(); } };
+    },
+    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => states.push(s) },
+    runHook: async (_hook, call) => {
+      hooks.push(call);
+      const ok = options.hookOk ? options.hookOk(call) : true;
+      return { ok, message: ok ? 'exited 0' : 'exited 3' };
+    },
+    takeControlRequests: () => options.controls?.splice(0) ?? [],
+    pid: 4242,
+  };
+  const engine = new RolloutEngine(deps);
+  return { clock, engine, sent, events, states, hooks, plan };
+}
+
+describe('rollout engine on a fake clock', () => {
+  it('runs each stage for its duration and promotes', async () => {
+    const { clock, engine, events, hooks, states } = setup();
+    const done = engine.run();
+    await clock.advance(9_900);
+    expect(engine.snapshot().stageIndex).toBe(0);
+    await clock.advance(200);
+    expect(engine.snapshot().stageIndex).toBe(1);
+    await clock.advance(10_000);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['stage_started', 'stage_passed', 'finished']));
+    expect(hooks.map((h) => `${h.event}:${h.stage}`)).toEqual(['stage:1', 'stage:2']);
+    const last = states.at(-1)!;
+    expect(last.phase).toBe('promoted');
+    expect(last.stages.map((s) => s.verdict)).toEqual(['passed', 'passed']);
+    expect(last.stages[0]!.arms.green.requests).toBeGreaterThan(40);
+    expect(last.stages[0]!.arms.blue.requests).toBeGreaterThan(40);
+    expect(last.exitCode).toBe(0);
+  });
+
+  it('stops the stage clock while paused and goes on after resume', async () => {
+    const controls: ControlRequest[] = [];
+    const { clock, engine } = setup({ controls });
+    const done = engine.run();
+    await clock.advance(5_000);
+    controls.push({ action: 'pause', actor: 'alice@host' });
+    await clock.advance(30_000);
+    const paused = engine.snapshot();
+    expect(paused.phase).toBe('paused');
+    expect(paused.stageIndex).toBe(0);
+    expect(paused.stageElapsedMs).toBeGreaterThanOrEqual(5_000);
+    expect(paused.stageElapsedMs).toBeLessThan(5_500);
+    // Traffic goes on while paused.
+    expect(paused.stages[0]!.arms.blue.requests + paused.stages[0]!.arms.green.requests).toBeGreaterThan(300);
+    expect(paused.recentEvents.some((e) => e.type === 'paused' && e.actor === 'alice@host')).toBe(true);
+    controls.push({ action: 'resume', actor: 'alice@host' });
+    await clock.advance(5_000);
+    expect(engine.snapshot().stageIndex).toBe(1);
+    await clock.advance(11_000);
+    expect((await done).exitCode).toBe(0);
+  });
+
+  it('rolls back on consecutive green errors at once, and sends nothing to green after', async () => {
+    let failing = false;
+    const { clock, engine, sent, hooks } = setup({ greenFails: () => failing });
+    const done = engine.run();
+    await clock.advance(3_000);
+    failing = true;
+    await clock.advance(700);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.breach?.rule).toBe('consecutive_errors');
+    const greenBefore = sent.filter((a) => a === 'green').length;
+    await clock.advance(5_000);
+    expect(sent.filter((a) => a === 'green').length).toBe(greenBefore);
+    expect(hooks.at(-1)?.event).toBe('rollback');
+    expect(engine.snapshot().greenWeight).toBe(0);
+    expect(engine.snapshot().stages[0]!.verdict).toBe('failed');
+  });
+
+  it('rolls back when the on_stage hook fails', async () => {
+    const { clock, engine } = setup({ hookOk: (call) => call.stage !== 2 });
+    const done = engine.run();
+    await clock.advance(10_500);
+    const outcome = await done;
+    expect(outcome.exitCode).toBe(10);
+    expect(outcome.breach?.rule).toBe('hook');
+    expect(outcome.reason).toContain('on_stage hook for stage 2 failed');
+  });
+
+  it('aborts with exit 4 and promotes with exit 0 on operator request', async () => {
+    const abort = setup({ controls: [{ action: 'abort', actor: 'bob' }] });
+    const aborted = abort.engine.run();
+    await abort.clock.advance(1_000);
+    expect(await aborted).toMatchObject({ phase: 'aborted', exitCode: 4 });
+    expect(abort.engine.snapshot().greenWeight).toBe(0);
+
+    const promote = setup({ controls: [{ action: 'promote', actor: 'carol' }] });
+    const promoted = promote.engine.run();
+    await promote.clock.advance(1_000);
+    expect(await promoted).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    expect(promote.engine.snapshot().greenWeight).toBe(1);
+    expect(promote.engine.snapshot().stages.map((s) => s.verdict)).toEqual(['skipped', 'skipped']);
+  });
+
+  it('rolls back to blue on SIGINT and SIGTERM with 130 and 143', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const { clock, engine, states } = setup();
+      const done = engine.run();
+      await clock.advance(2_000);
+      engine.interrupt(signal);
+      await clock.advance(0);
+      expect(await done).toMatchObject({ phase: 'interrupted', exitCode: code });
+      expect(states.at(-1)!.phase).toBe('interrupted');
+      expect(states.at(-1)!.greenWeight).toBe(0);
+    }
+  });
+});

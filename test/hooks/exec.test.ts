@@ -1,0 +1,113 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runHook, type HookEvent } from '../../src/hooks/index.js';
+import type { HookConfig } from '../../src/plan/schema.js';
+
+const EVENT: HookEvent = {
+  event: 'rollback',
+  plan: 'gpt-4o-to-gpt-4.1',
+  stage: 2,
+  stages: 5,
+  greenWeight: 0.25,
+  blueModel: 'gpt-4o',
+  greenModel: 'gpt-4.1',
+  reason: 'green error rate 9.1% > 5%',
+  at: 1_700_000_000_000,
+};
+
+let planDir: string;
+beforeEach(() => {
+  planDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'bluegreen-hook-')));
+});
+afterEach(() => rmSync(planDir, { recursive: true, force: true }));
+
+function exec(command: string, timeout = 10_000): HookConfig {
+  return { exec: command, timeout, retries: 0 };
+}
+
+/** Alive and not a zombie waiting for init to reap it. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = `/proc/${pid}/stat`;
+  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+}
+
+describe('exec hooks', () => {
+  it('run in the plan folder with the BLUEGREEN_* variables and the given env', async () => {
+    writeFileSync(path.join(planDir, 'set-weight.sh'), '#!/bin/sh\npwd > cwd.txt\nenv | grep -E "^(BLUEGREEN_|TEAM=)" | sort > env.txt\n');
+    chmodSync(path.join(planDir, 'set-weight.sh'), 0o755);
+    const outcome = await runHook(exec('./set-weight.sh'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH, TEAM: 'ml-platform' } });
+    expect(outcome).toMatchObject({ ok: true, kind: 'exec', exitCode: 0 });
+    expect(outcome.message).toMatch(/^exec \.\/set-weight\.sh exited 0 in \d+ms$/);
+    expect(readFileSync(path.join(planDir, 'cwd.txt'), 'utf8').trim()).toBe(planDir);
+    expect(readFileSync(path.join(planDir, 'env.txt'), 'utf8').trim().split('\n')).toEqual([
+      'BLUEGREEN_BLUE_MODEL=gpt-4o',
+      'BLUEGREEN_EVENT=rollback',
+      'BLUEGREEN_GREEN_MODEL=gpt-4.1',
+      'BLUEGREEN_GREEN_PERCENT=25',
+      'BLUEGREEN_GREEN_WEIGHT=0.25',
+      'BLUEGREEN_PLAN=gpt-4o-to-gpt-4.1',
+      'BLUEGREEN_REASON=green error rate 9.1% > 5%',
+      'BLUEGREEN_STAGE=2',
+      'BLUEGREEN_STAGES=5',
+      'TEAM=ml-platform',
+    ]);
+  });
+
+  it('set BLUEGREEN_REASON empty when there is none', async () => {
+    const { reason: _, ...noReason } = EVENT;
+    await runHook(exec('printf "[%s]" "$BLUEGREEN_REASON" > reason.txt'), noReason, { cwd: planDir, env: {} });
+    expect(readFileSync(path.join(planDir, 'reason.txt'), 'utf8')).toBe('[]');
+  });
+
+  it('fail on a non-zero exit, quoting the last stderr line', async () => {
+    const outcome = await runHook(exec('echo working; echo "first" >&2; echo "lb api said 503" >&2; exit 3'), EVENT, { cwd: planDir, env: {} });
+    expect(outcome).toMatchObject({ ok: false, exitCode: 3, message: 'exec echo working; echo "first" >&2; echo "lb api said 503" >&2; exit 3 exited 3: lb api said 503' });
+    expect(outcome.stdout).toBe('working\n');
+  });
+
+  it('kill the whole process group on timeout, without waiting for it', async () => {
+    const started = Date.now();
+    const outcome = await runHook(exec('sleep 5 & echo $! > child.pid; wait', 200), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toBe('exec sleep 5 & echo $! > child.pid; wait timed out after 200ms');
+    expect(Date.now() - started).toBeLessThan(2000);
+    const child = Number(readFileSync(path.join(planDir, 'child.pid'), 'utf8'));
+    expect(running(child)).toBe(false);
+  });
+
+  it('stop when the signal aborts', async () => {
+    const controller = new AbortController();
+    const pending = runHook(exec('sleep 5'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH }, signal: controller.signal });
+    controller.abort();
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ ok: false, message: 'exec sleep 5 was stopped: the rollout is stopping' });
+  });
+
+  it('keep only the last few KB of output', async () => {
+    const outcome = await runHook(exec('head -c 100000 /dev/zero | tr "\\0" x; echo END'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.stdout?.length).toBe(4096);
+    expect(outcome.stdout?.endsWith('xEND\n')).toBe(true);
+  });
+
+  it('do not hang on a background child that keeps the output pipe open', async () => {
+    const started = Date.now();
+    const outcome = await runHook(exec('sleep 3 & echo $! > bg.pid; echo done'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    expect(outcome.ok).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+    process.kill(Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8')), 'SIGKILL');
+  });
+
+  it('report a missing plan folder instead of throwing', async () => {
+    const outcome = await runHook(exec('true'), EVENT, { cwd: path.join(planDir, 'gone'), env: {} });
+    expect(outcome).toMatchObject({ ok: false, kind: 'exec' });
+    expect(outcome.message).toBe(`exec true could not start: its folder ${path.join(planDir, 'gone')} does not exist`);
+  });
+});

@@ -1,0 +1,152 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runHook, type HookEvent } from '../../src/hooks/index.js';
+import type { HookConfig } from '../../src/plan/schema.js';
+
+const EVENT: HookEvent = {
+  event: 'stage',
+  plan: 'demo',
+  stage: 3,
+  stages: 5,
+  greenWeight: 0.5,
+  blueModel: 'gpt-4o',
+  greenModel: 'gpt-4.1',
+  at: 1_700_000_000_000,
+};
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+type Answer = (req: Received, res: http.ServerResponse) => void;
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** A server answering request i with answers[i] (the last one repeats); records what it received. */
+async function serve(...answers: Answer[]): Promise<{ base: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      received.push(record);
+      const answer = answers[Math.min(received.length, answers.length) - 1];
+      answer?.(record, res);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+const status = (code: number, body = '', headers: Record<string, string> = {}): Answer => (_req, res) => {
+  res.writeHead(code, headers).end(body);
+};
+
+function webhook(url: string, retries = 2, timeout = 5000): HookConfig {
+  return { webhook: url, timeout, retries };
+}
+
+function recorder(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms) => void waits.push(ms) };
+}
+
+describe('webhook hooks', () => {
+  it('POST the event as JSON and succeed on 2xx', async () => {
+    const { base, received } = await serve(status(204));
+    const outcome = await runHook(webhook(`${base}/hooks/stage?token=s3cret`), EVENT, { cwd: '/', env: {} });
+    expect(outcome).toMatchObject({ ok: true, kind: 'webhook', attempts: 1, status: 204 });
+    expect(outcome.message).toMatch(new RegExp(`^webhook ${base}/hooks/stage answered 204 in \\d+ms$`));
+    expect(received).toHaveLength(1);
+    expect(received[0]?.method).toBe('POST');
+    expect(received[0]?.url).toBe('/hooks/stage?token=s3cret');
+    expect(received[0]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(received[0]?.body ?? '')).toEqual({ type: 'bluegreen.stage', ...EVENT });
+  });
+
+  it('retry a 500 and succeed on the next answer', async () => {
+    const { base, received } = await serve(status(500), status(200));
+    const { sleep, waits } = recorder();
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep });
+    expect(outcome).toMatchObject({ ok: true, attempts: 2, status: 200 });
+    expect(outcome.message).toMatch(/answered 200 in \d+ms after 2 attempts$/);
+    expect(received).toHaveLength(2);
+    expect(waits).toEqual([500]);
+  });
+
+  it('give up after every attempt fails, without showing the query string', async () => {
+    const { base, received } = await serve(status(503, 'upstream overloaded, token=s3cret-token ignored'));
+    const { sleep, waits } = recorder();
+    const url = `${base}/rollback?token=s3cret-token`;
+    const outcome = await runHook(webhook(url, 2), EVENT, { cwd: '/', env: {}, sleep });
+    expect(outcome).toMatchObject({ ok: false, attempts: 3, status: 503 });
+    expect(outcome.message).toBe(`webhook ${base}/rollback answered 503 after 3 attempts: upstream overloaded, … ignored`);
+    expect(outcome.message).not.toContain('?token');
+    expect(outcome.message).not.toContain('s3cret');
+    expect(received).toHaveLength(3);
+    expect(waits).toEqual([500, 1000]);
+  });
+
+  it('honour a short Retry-After on 429', async () => {
+    const { base } = await serve(status(429, '', { 'retry-after': '2' }), status(200));
+    const { sleep, waits } = recorder();
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep });
+    expect(outcome.ok).toBe(true);
+    expect(waits).toEqual([2000]);
+  });
+
+  it('do not retry a 4xx other than 408 and 429', async () => {
+    const { base, received } = await serve(status(404, 'no such hook'));
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep: async () => {} });
+    expect(outcome).toMatchObject({ ok: false, attempts: 1, message: `webhook ${base}/w answered 404: no such hook` });
+    expect(received).toHaveLength(1);
+  });
+
+  it('time out an attempt that gets no answer', async () => {
+    const { base, received } = await serve(() => {
+      /* never answers */
+    });
+    const started = Date.now();
+    const outcome = await runHook(webhook(`${base}/slow?key=abc123`, 1), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
+    expect(outcome).toMatchObject({ ok: false, attempts: 2, message: `webhook ${base}/slow timed out after 200ms on each of 2 attempts` });
+    expect(received).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('report a refused connection after its retries', async () => {
+    const { base } = await serve(status(200));
+    const server = servers.pop();
+    await new Promise((resolve) => server?.close(resolve));
+    const outcome = await runHook(webhook(`${base}/w?token=zzz-secret`, 1), EVENT, { cwd: '/', env: {}, sleep: async () => {} });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.attempts).toBe(2);
+    expect(outcome.message).toMatch(new RegExp(`^webhook ${base}/w failed after 2 attempts: .*ECONNREFUSED`));
+    expect(outcome.message).not.toContain('zzz-secret');
+  });
+
+  it('stop retrying once the signal aborts', async () => {
+    const { base, received } = await serve(status(500));
+    const controller = new AbortController();
+    const outcome = await runHook(webhook(`${base}/w`, 5), EVENT, {
+      cwd: '/',
+      env: {},
+      signal: controller.signal,
+      sleep: async () => controller.abort(),
+    });
+    expect(outcome).toMatchObject({ ok: false, attempts: 1, message: `webhook ${base}/w was cancelled: the rollout is stopping` });
+    expect(received).toHaveLength(1);
+  });
+});

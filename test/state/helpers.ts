@@ -1,0 +1,44 @@
+// Shared fixtures for the state tests: temp folders, a valid snapshot, and the pid of a process that is gone.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-state-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A pid that was real a moment ago and is now free (the child has exited and been reaped). */
+export function deadPid(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', () => (child.pid === undefined ? reject(new Error('no pid')) : resolve(child.pid)));
+  });
+}
+
+export function snapshot(overrides: Partial<RolloutSnapshot> = {}): RolloutSnapshot {
+  return {
+    version: 1,
+    plan: { name: 'demo', file: '/plans/demo.yaml', hash: 'abc', blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages: [{ durationMs: 1000, greenWeight: 0.1 }] },
+    pid: process.pid,
+    phase: 'progressing',
+    startedAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_001_000,
+    stageIndex: 0,
+    stageElapsedMs: 1000,
+    greenWeight: 0.1,
+    stages: [],
+    checks: [],
+    window: {} as RolloutSnapshot['window'],
+    greenErrorTrend: [],
+    recentEvents: [],
+    ...overrides,
+  };
+}
+
+export function event(at: number, message = `event at ${at}`): RolloutEvent {
+  return { at, type: 'warning', message };
+}

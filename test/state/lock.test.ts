@@ -1,0 +1,139 @@
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
+import { deadPid, snapshot, tempDir } from './helpers.js';
+
+const HOST = 'host-a';
+const STARTED = new Date(2026, 0, 2, 12, 0, 1).getTime();
+
+let temp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  temp = tempDir();
+});
+afterEach(() => temp.cleanup());
+
+function store(): StateStore {
+  return new StateStore(temp.dir, { host: HOST, now: () => STARTED + 5000 });
+}
+
+function owner(pid: number, overrides: Partial<LockInfo> = {}): LockInfo {
+  return { pid, planName: 'gpt-4o-to-gpt-4.1', startedAt: STARTED, user: 'alice', host: HOST, ...overrides };
+}
+
+function lockFile(): string {
+  return path.join(temp.dir, 'lock');
+}
+
+describe('isPidAlive', () => {
+  it('knows this process is alive and a reaped child is not', async () => {
+    expect(isPidAlive(process.pid)).toBe(true);
+    expect(isPidAlive(await deadPid())).toBe(false);
+  });
+
+  it('never treats 0 or negatives (process groups for kill) as an owner', () => {
+    expect(isPidAlive(0)).toBe(false);
+    expect(isPidAlive(-1)).toBe(false);
+    expect(isPidAlive(Number.NaN)).toBe(false);
+  });
+});
+
+describe('acquireLock', () => {
+  it('creates the lock with the owner in it and no warning', () => {
+    const lock = store().acquireLock(owner(process.pid));
+    expect(lock.warning).toBeUndefined();
+    expect(readLock(temp.dir)).toEqual(owner(process.pid));
+    expect(JSON.parse(readFileSync(lockFile(), 'utf8')).token).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('refuses while the owner is alive, naming it and how to stop it', () => {
+    store().acquireLock(owner(process.pid));
+    let error: unknown;
+    try {
+      store().acquireLock(owner(process.pid, { planName: 'other' }));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect((error as LockHeldError).exitCode).toBe(2);
+    expect((error as Error).message).toBe(
+      `another rollout (plan "gpt-4o-to-gpt-4.1", pid ${process.pid}, started 12:00:01 by alice@host-a) holds ${lockFile()}; ` +
+        `wait for it or stop it (bluegreen abort --state-dir ${temp.dir})`,
+    );
+  });
+
+  it('does not repeat the host when the user already names it', () => {
+    store().acquireLock(owner(process.pid, { user: 'bob@ci-runner' }));
+    expect(() => store().acquireLock(owner(process.pid))).toThrow('by bob@ci-runner)');
+  });
+
+  it('presumes an owner on another host alive, since its pid cannot be checked here', async () => {
+    const pid = await deadPid();
+    store().acquireLock(owner(pid, { host: 'host-b' }));
+    expect(() => store().acquireLock(owner(process.pid))).toThrow(/on host host-b, where bluegreen cannot check the process/);
+    expect(isOwnerAlive(owner(pid, { host: 'host-b' }), HOST)).toBe(true);
+    expect(isOwnerAlive(owner(pid), HOST)).toBe(false);
+  });
+
+  it('takes over the lock of a dead owner and says so', async () => {
+    const pid = await deadPid();
+    store().acquireLock(owner(pid));
+    const lock = store().acquireLock(owner(process.pid, { planName: 'next' }));
+    expect(lock.warning).toBe(`took over the lock of pid ${pid}, which is no longer running`);
+    expect(readLock(temp.dir)?.planName).toBe('next');
+  });
+
+  it('warns that a dead owner left its rollout unfinished', async () => {
+    const pid = await deadPid();
+    store().writeState(snapshot({ pid, phase: 'progressing', stageIndex: 1, greenWeight: 0.25 }));
+    store().acquireLock(owner(pid));
+    const lock = store().acquireLock(owner(process.pid));
+    expect(lock.warning).toContain('stopped unfinished (phase progressing, stage 2, green at 25%), so check where traffic stands');
+  });
+
+  it('waits out a fresh unreadable lock (it may be mid-write) but takes over an old one', () => {
+    writeFileSync(lockFile(), '');
+    expect(() => store().acquireLock(owner(process.pid))).toThrow(/is being written by another bluegreen/);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockFile(), old, old);
+    const lock = store().acquireLock(owner(process.pid));
+    expect(lock.warning).toMatch(/could not be read/);
+    expect(readLock(temp.dir)?.pid).toBe(process.pid);
+  });
+
+  it('does not race another takeover in progress, and clears a guard left by a crash', async () => {
+    const pid = await deadPid();
+    store().acquireLock(owner(pid));
+    writeFileSync(`${lockFile()}.takeover`, '999');
+    expect(() => store().acquireLock(owner(process.pid))).toThrow(/taking over the stale lock/);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${lockFile()}.takeover`, old, old);
+    expect(store().acquireLock(owner(process.pid)).warning).toMatch(/took over the lock of pid/);
+    expect(existsSync(`${lockFile()}.takeover`)).toBe(false);
+  });
+});
+
+describe('release', () => {
+  it('removes our lock, once', () => {
+    const lock = store().acquireLock(owner(process.pid));
+    lock.release();
+    expect(existsSync(lockFile())).toBe(false);
+    lock.release();
+    expect(store().readLock()).toBeUndefined();
+  });
+
+  it("leaves a successor's lock alone", () => {
+    const lock = store().acquireLock(owner(process.pid));
+    writeFileSync(lockFile(), JSON.stringify({ ...owner(process.pid, { planName: 'successor' }), token: 'someone-else' }));
+    lock.release();
+    expect(readLock(temp.dir)?.planName).toBe('successor');
+  });
+});
+
+describe('an unusable state folder', () => {
+  it('is a usage error naming the path, not a crash', () => {
+    writeFileSync(path.join(temp.dir, 'file'), '');
+    const dir = path.join(temp.dir, 'file', 'state');
+    expect(() => new StateStore(dir).acquireLock(owner(process.pid))).toThrow(`cannot create the state folder ${dir}`);
+  });
+});

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/cli/errors.js';
+import { stateDir, StateStore, writeControl } from '../../src/state/index.js';
+import { event, snapshot, tempDir } from './helpers.js';
+
+let temp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  temp = tempDir();
+});
+afterEach(() => temp.cleanup());
+
+describe('stateDir', () => {
+  it('prefers the option, then BLUEGREEN_STATE_DIR, then .bluegreen in cwd', () => {
+    expect(stateDir('run', { BLUEGREEN_STATE_DIR: '/env' }, '/work')).toBe('/work/run');
+    expect(stateDir(undefined, { BLUEGREEN_STATE_DIR: '/env/state' }, '/work')).toBe('/env/state');
+    expect(stateDir(undefined, { BLUEGREEN_STATE_DIR: '' }, '/work')).toBe('/work/.bluegreen');
+    expect(stateDir(undefined, {}, '/work')).toBe('/work/.bluegreen');
+  });
+});
+
+describe('state.json', () => {
+  it('reads back what was written, and undefined before anything was', () => {
+    const store = new StateStore(path.join(temp.dir, 'nested', 'state'));
+    expect(store.readState()).toBeUndefined();
+    store.writeState(snapshot({ stageIndex: 3 }));
+    expect(store.readState()?.stageIndex).toBe(3);
+    store.writeState(snapshot({ stageIndex: 4 }));
+    expect(store.readState()?.stageIndex).toBe(4);
+    expect(readdirSync(store.dir).sort()).toEqual(['state.json']);
+  });
+
+  it('is never seen half-written by a reader in another process', async () => {
+    const store = new StateStore(temp.dir);
+    // Large enough that a non-atomic write would be caught mid-way.
+    const big = (i: number) => snapshot({ stageIndex: i, greenErrorTrend: Array.from({ length: 20_000 }, (_, k) => k / 7) });
+    store.writeState(big(0));
+    const stopFile = path.join(temp.dir, 'stop');
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs');
+         let reads = 0, torn = 0;
+         process.stdout.write('ready\\n');
+         while (!fs.existsSync(${JSON.stringify(stopFile)})) {
+           try { JSON.parse(fs.readFileSync(${JSON.stringify(store.statePath)}, 'utf8')); reads++; } catch { torn++; }
+         }
+         process.stdout.write(JSON.stringify({ reads, torn }));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    reader.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve) => {
+      reader.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('ready\n')) resolve();
+      });
+    });
+    for (let i = 1; i <= 200; i++) store.writeState(big(i));
+    writeFileSync(stopFile, '');
+    await new Promise((resolve) => reader.on('close', resolve));
+    const result = JSON.parse(output.slice(output.indexOf('\n') + 1)) as { reads: number; torn: number };
+    expect(result.torn).toBe(0);
+    expect(result.reads).toBeGreaterThan(0);
+    expect(store.readState()?.stageIndex).toBe(200);
+  });
+
+  it('names the file when it is corrupt', () => {
+    const store = new StateStore(temp.dir);
+    writeFileSync(store.statePath, '{"version": 1, "pha');
+    const error = catchError(() => store.readState());
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(2);
+    expect((error as Error).message).toContain(`${store.statePath} is corrupt`);
+  });
+
+  it('refuses a JSON file that is not a state file', () => {
+    const store = new StateStore(temp.dir);
+    writeFileSync(store.statePath, JSON.stringify({ version: 2, phase: 'x' }));
+    expect(() => store.readState()).toThrow(`${store.statePath} is not a bluegreen state file: it has version 2`);
+  });
+});
+
+describe('events.jsonl', () => {
+  it('appends one JSON line per event and reads them back, or the last few', () => {
+    const store = new StateStore(temp.dir);
+    expect(store.readEvents()).toEqual([]);
+    for (let i = 1; i <= 5; i++) store.appendEvent(event(i));
+    expect(readFileSync(store.eventsPath, 'utf8').split('\n')).toHaveLength(6);
+    expect(store.readEvents().map((e) => e.at)).toEqual([1, 2, 3, 4, 5]);
+    expect(store.readEvents({ last: 2 }).map((e) => e.at)).toEqual([4, 5]);
+    expect(store.readEvents({ last: 0 })).toEqual([]);
+  });
+
+  it('tolerates a torn last line, and later appends start on a fresh line', () => {
+    const store = new StateStore(temp.dir);
+    store.appendEvent(event(1));
+    appendFileSync(store.eventsPath, '{"at":2,"type":"warn');
+    expect(store.readEvents().map((e) => e.at)).toEqual([1]);
+
+    const next = new StateStore(temp.dir);
+    next.appendEvent(event(3));
+    next.appendEvent(event(4));
+    expect(next.readEvents().map((e) => e.at)).toEqual([1, 3, 4]);
+  });
+});
+
+describe('reset', () => {
+  it('keeps the previous run as *.prev and drops pending control requests', () => {
+    const store = new StateStore(temp.dir);
+    store.writeState(snapshot({ stageIndex: 7 }));
+    store.appendEvent(event(1));
+    writeControl(temp.dir, { action: 'abort', user: 'alice', host: 'h', pid: 1, at: 1 });
+    store.reset();
+    expect(store.readState()).toBeUndefined();
+    expect(store.readEvents()).toEqual([]);
+    expect(JSON.parse(readFileSync(path.join(temp.dir, 'state.prev.json'), 'utf8')).stageIndex).toBe(7);
+    expect(readFileSync(path.join(temp.dir, 'events.prev.jsonl'), 'utf8')).toContain('"at":1');
+    expect(store.takeControlRequests()).toEqual([]);
+    store.appendEvent(event(2));
+    expect(store.readEvents().map((e) => e.at)).toEqual([2]);
+  });
+
+  it('works on an empty or missing folder', () => {
+    const store = new StateStore(path.join(temp.dir, 'new'));
+    store.reset();
+    mkdirSync(path.join(temp.dir, 'new', 'control'), { recursive: true });
+    store.reset();
+    expect(existsSync(store.dir)).toBe(true);
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
