@@ -14,6 +14,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/validate.js'),
     import('./commands/schema.js'),
     import('./commands/sim.js'),
+    import('./commands/control.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -1,0 +1,37 @@
+// `bluegreen pause|resume|promote|abort`: steer the running rollout from another terminal.
+import os from 'node:os';
+import type { Command } from 'commander';
+import { controlTargetCheck, stateDir, writeControl, type ControlAction } from '../../state/index.js';
+import type { CliContext } from '../context.js';
+
+const ACTIONS: { action: ControlAction; description: string }[] = [
+  { action: 'pause', description: 'pause the running rollout: traffic goes on at the current weight, the stage clock stops' },
+  { action: 'resume', description: 'resume a paused rollout' },
+  { action: 'promote', description: 'skip the remaining stages: green to 100% and finish (exit 0)' },
+  { action: 'abort', description: 'roll back to blue and stop (the rollout exits 4)' },
+];
+
+export function register(program: Command, ctx: CliContext): void {
+  for (const { action, description } of ACTIONS) {
+    program
+      .command(action)
+      .description(description)
+      .option('--state-dir <dir>', 'the running rollout\'s state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+      .addHelpText('after', `\nExample:\n  $ bluegreen ${action} --state-dir .bluegreen\n`)
+      .action((flags: { stateDir?: string }) => {
+        const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+        const owner = controlTargetCheck(dir);
+        const user = ctx.env.USER ?? ctx.env.LOGNAME ?? safeUsername();
+        writeControl(dir, { action, user, host: os.hostname(), pid: process.pid, at: Date.now() });
+        ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);
+      });
+  }
+}
+
+function safeUsername(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,68 @@
+// Turns one recorded chat-completion request body (a JSONL line) into a ChatRequest, or says why it cannot.
+import type { ChatMessage, ChatRequest } from '../upstream/types.js';
+
+// Owned by bluegreen (model, stream), or carried in stickyKey / maxTokens instead of being sent on.
+const NOT_PARAMS = new Set([
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'user',
+  'metadata',
+  'conversation_id',
+]);
+
+export type ParsedLine = { request: ChatRequest } | { problem: string } | undefined;
+
+/** undefined for a blank line; otherwise the request or a one-phrase problem for the skipped count. */
+export function parseSampledLine(line: string, defaultMaxTokens: number): ParsedLine {
+  const text = line.trim();
+  if (text === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return { problem: `not JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  if (!isRecord(body)) return { problem: 'not a JSON object' };
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return { problem: 'no "messages" list' };
+  if (!messages.every((message) => isRecord(message) && typeof message.role === 'string' && message.role !== '')) {
+    return { problem: 'a message without a "role"' };
+  }
+
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!NOT_PARAMS.has(key)) params[key] = value;
+  }
+  const request: ChatRequest = {
+    messages: messages as ChatMessage[],
+    params,
+    stream: false,
+    maxTokens: positiveInt(body.max_tokens) ?? positiveInt(body.max_completion_tokens) ?? defaultMaxTokens,
+    source: 'sampled',
+  };
+  const stickyKey = stickyKeyOf(body);
+  if (stickyKey !== undefined) request.stickyKey = stickyKey;
+  return { request };
+}
+
+/** The id that should keep a conversation on one arm: user, else a conversation or user id in metadata. */
+export function stickyKeyOf(body: Record<string, unknown>): string | undefined {
+  const metadata = isRecord(body.metadata) ? body.metadata : {};
+  for (const candidate of [body.user, metadata.conversation_id, metadata.user_id, body.conversation_id]) {
+    if (typeof candidate === 'string' && candidate !== '') return candidate;
+    if (typeof candidate === 'number' && Number.isFinite(candidate)) return String(candidate);
+  }
+  return undefined;
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROMPTS, loadPrompts, parsePrompts, TrafficError } from '../../src/traffic/index.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-prompts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('parsePrompts', () => {
+  it('keeps one prompt a line, trimmed, skipping blank lines, comments, CRLF and a BOM', () => {
+    const text = '\uFEFF# support prompts\r\n\r\n  Where is my order?  \r\n# billing\r\nRefund please\r\n   \r\n';
+    expect(parsePrompts(text, '/x/prompts.txt')).toEqual(['Where is my order?', 'Refund please']);
+  });
+
+  it('keeps a # inside a prompt', () => {
+    expect(parsePrompts('What is order #123?', 'p.txt')).toEqual(['What is order #123?']);
+  });
+
+  it('names the file when there is no prompt', () => {
+    expect(() => parsePrompts('# only comments\n\n', '/plans/prompts.txt')).toThrow(TrafficError);
+    expect(() => parsePrompts('# only comments\n\n', '/plans/prompts.txt')).toThrow(/prompts file \/plans\/prompts.txt has no prompts/);
+  });
+});
+
+describe('loadPrompts', () => {
+  it('falls back to the built-in list', async () => {
+    const prompts = await loadPrompts(undefined);
+    expect(prompts).toEqual([...DEFAULT_PROMPTS]);
+    expect(prompts.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(prompts).size).toBe(prompts.length);
+  });
+
+  it('takes an inline list and refuses one with only blanks', async () => {
+    expect(await loadPrompts([' a ', 'b'])).toEqual(['a', 'b']);
+    await expect(loadPrompts(['  '])).rejects.toThrow(/empty list/);
+  });
+
+  it('reads a file', async () => {
+    const file = path.join(dir, 'ok.txt');
+    writeFileSync(file, 'one\n# two\nthree\n');
+    expect(await loadPrompts(file)).toEqual(['one', 'three']);
+  });
+
+  it('names an empty or missing file', async () => {
+    const empty = path.join(dir, 'empty.txt');
+    writeFileSync(empty, '');
+    await expect(loadPrompts(empty)).rejects.toThrow(`prompts file ${empty} has no prompts`);
+    const missing = path.join(dir, 'missing.txt');
+    await expect(loadPrompts(missing)).rejects.toThrow(`cannot read prompts file ${missing}: no such file`);
+  });
+
+  it('reads the example prompts shipped in rollouts/', async () => {
+    const file = fileURLToPath(new URL('../../rollouts/prompts/support.txt', import.meta.url));
+    const prompts = await loadPrompts(file);
+    expect(prompts.length).toBeGreaterThanOrEqual(25);
+    expect(prompts.every((prompt) => !prompt.startsWith('#'))).toBe(true);
+  });
+});
