@@ -1,88 +1,64 @@
-// The verdict: every configured rule on green's figures for the current stage. Pure: snapshot in, verdict out.
+// The verdict for one stage: every configured rule checked, and the first breach in priority order.
 import type { ArmStats } from '../metrics/types.js';
 import type { AnalysisConfig } from '../plan/schema.js';
-import { describeBreach } from './messages.js';
-import type { Breach, CheckResult, RuleName, Unit, Verdict } from './types.js';
-
-export interface HealthInput {
-  consecutiveFailures: number;
-  failuresToRollback: number;
-  lastError?: string;
-}
+import {
+  compareErrorRate,
+  compareLatency,
+  consecutiveErrors,
+  errorRate,
+  healthCheck,
+  latency,
+  qualityFailRate,
+  ttftP95,
+  type HealthInput,
+  type Judged,
+  type RuleContext,
+} from './rules.js';
+import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
+  /** 0-based; messages show it 1-based. */
   stageIndex: number;
   green: ArmStats;
   blue: ArmStats;
   config: AnalysisConfig;
+  /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
 }
 
-/** The order breaches are reported in when several cross at once: hard failures first. */
-const PRIORITY: RuleName[] = [
-  'consecutive_errors',
-  'error_rate',
-  'compare_to_blue.max_error_rate_increase',
-  'health_check',
-  'latency_p95',
-  'latency_p99',
-  'ttft_p95',
-  'compare_to_blue.max_latency_p95_ratio',
-  'quality_fail_rate',
-];
-
-const errorRate = (arm: ArmStats): number => (arm.requests ? arm.failures / arm.requests : 0);
-
+/**
+ * Pure: the same figures give the same verdict. Checks are listed in priority order, which is also the
+ * order a breach is chosen in: hard failures first (streaks, error rates, health), then latency, then quality.
+ */
 export function evaluate(input: EvaluateInput): Verdict {
-  const { green, blue, config } = input;
-  const { thresholds, min_requests: minRequests } = config;
-  const checks: CheckResult[] = [];
-  const judged = green.requests >= minRequests;
-
-  /** A rate or percentile rule: breach when figure > limit, once enough samples are in. */
-  const above = (rule: RuleName, limit: number | undefined, unit: Unit, figure: number | null, sample: number, enough: boolean, blueSample?: number) => {
-    if (limit === undefined) return;
-    const ready = enough && figure !== null;
-    checks.push({
-      rule,
-      status: !ready ? 'waiting' : (figure as number) > limit ? 'breach' : 'ok',
-      figure: ready ? figure : null,
-      limit,
-      unit,
-      sample,
-      blueSample,
-      proximity: ready && limit > 0 ? (figure as number) / limit : null,
-    });
-  };
-  /** A count rule: breach when figure >= limit, judged at any sample size. */
-  const atLeast = (rule: RuleName, limit: number | undefined, figure: number, sample: number) => {
-    if (limit === undefined) return;
-    checks.push({ rule, status: figure >= limit ? 'breach' : 'ok', figure, limit, unit: 'count', sample, proximity: figure / limit });
-  };
-
-  atLeast('consecutive_errors', thresholds.consecutive_errors, green.consecutiveFailures, green.requests);
-  above('error_rate', thresholds.error_rate, 'ratio', errorRate(green), green.requests, judged);
+  const { config, health } = input;
+  const thresholds = config.thresholds;
   const compare = config.compare_to_blue;
-  const bothJudged = judged && blue.requests >= minRequests;
-  above('compare_to_blue.max_error_rate_increase', compare?.max_error_rate_increase, 'ratio', errorRate(green) - errorRate(blue), green.requests, bothJudged, blue.requests);
-  if (input.health) atLeast('health_check', input.health.failuresToRollback, input.health.consecutiveFailures, input.health.consecutiveFailures);
-  above('latency_p95', thresholds.latency_p95, 'ms', green.latency?.p95 ?? null, green.requests, judged);
-  above('latency_p99', thresholds.latency_p99, 'ms', green.latency?.p99 ?? null, green.requests, judged);
-  const ttftSamples = green.ttft?.count ?? 0;
-  above('ttft_p95', thresholds.ttft_p95, 'ms', green.ttft?.p95 ?? null, ttftSamples, ttftSamples >= minRequests);
-  const ratio = green.latency && blue.latency && blue.latency.p95 > 0 ? green.latency.p95 / blue.latency.p95 : null;
-  above('compare_to_blue.max_latency_p95_ratio', compare?.max_latency_p95_ratio, 'factor', ratio, green.requests, bothJudged, blue.requests);
-  const qualityRate = green.successes ? green.qualityFailures / green.successes : 0;
-  above('quality_fail_rate', thresholds.quality_fail_rate, 'ratio', qualityRate, green.successes, green.successes >= minRequests);
-
-  const first = PRIORITY.map((rule) => checks.find((c) => c.rule === rule && c.status === 'breach')).find(Boolean);
-  const breach: Breach | undefined = first && {
-    rule: first.rule,
-    figure: first.figure,
-    limit: first.limit,
-    unit: first.unit,
-    sample: first.sample,
-    message: describeBreach(first, input),
+  const ctx: RuleContext = {
+    green: input.green,
+    blue: input.blue,
+    // With no samples there is no figure, so even min_requests: 0 waits for one.
+    minRequests: Math.max(1, config.min_requests),
+    where: ` in stage ${input.stageIndex + 1}`,
   };
-  return breach ? { checks, breach } : { checks };
+
+  const judged: Judged[] = [];
+  if (thresholds.consecutive_errors !== undefined) judged.push(consecutiveErrors(ctx, thresholds.consecutive_errors));
+  if (thresholds.error_rate !== undefined) judged.push(errorRate(ctx, thresholds.error_rate));
+  if (compare?.max_error_rate_increase !== undefined) judged.push(compareErrorRate(ctx, compare.max_error_rate_increase));
+  if (health) judged.push(healthCheck(ctx, health));
+  if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95));
+  if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99));
+  if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
+  if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio));
+  if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));
+
+  const verdict: Verdict = { checks: judged.map((j) => j.check) };
+  const first = judged.find((j) => j.message !== undefined);
+  if (first?.message !== undefined) {
+    const { rule, figure, limit, unit, sample } = first.check;
+    const breach: Breach = { rule, figure, limit, unit, sample, message: first.message };
+    verdict.breach = breach;
+  }
+  return verdict;
 }

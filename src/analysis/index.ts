@@ -1,4 +1,8 @@
-export { evaluate, type EvaluateInput, type HealthInput } from './evaluate.js';
-export { createQualityChecker, type QualityChecker } from './quality.js';
-export { describeBreach, formatFigure } from './messages.js';
 export * from './types.js';
+export { evaluate } from './evaluate.js';
+export type { EvaluateInput } from './evaluate.js';
+export { createQualityChecker, checkQuality, parsesAsJson } from './quality.js';
+export type { QualityChecker, QualityOutcome } from './quality.js';
+export { exceeds, proximity } from './rules.js';
+export type { HealthInput } from './rules.js';
+export { formatFactor, formatFigure, formatMs, formatPercent, formatPoints } from './format.js';

@@ -1,42 +1,73 @@
-// Quality checks on successful answers: a 200 with a useless answer is still a bad green.
+// Quality checks on successful responses. Failed requests are errors, judged elsewhere, never quality failures.
 import type { QualityRules } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
-export type QualityChecker = (result: UpstreamResult) => { ok: boolean; reason?: string };
+export interface QualityOutcome {
+  ok: boolean;
+  /** Why it failed, one short phrase; never echoes the content. */
+  reason?: string;
+}
 
-/** Builds the checker once (the regex compiled once); failed requests are errors, not quality failures. */
+export type QualityChecker = (result: UpstreamResult) => QualityOutcome;
+
+// Shared and frozen: the common answer costs no allocation on the hot path.
+const PASS: QualityOutcome = Object.freeze({ ok: true });
+
+// A model asked for JSON often wraps it in a Markdown fence; ```json or a bare ``` is tolerated.
+const FENCE = /^\s*```(?:json)?[ \t]*\r?\n([\s\S]*?)\s*```\s*$/i;
+
+/**
+ * Builds a checker for the plan's quality rules, compiling the regex once. Rules run cheapest first and
+ * the first failure is the reason. Content length is measured after trimming, in UTF-16 code units.
+ *
+ * Empty (or whitespace-only) content fails only when a rule needs content: min_content_length > 0,
+ * json, or a non-empty contains. finish_reasons alone accepts an empty reply; a regex is tested as is
+ * (so a regex that matches the empty string accepts it too).
+ */
 export function createQualityChecker(rules: QualityRules | undefined): QualityChecker {
-  if (!rules) return () => ({ ok: true });
-  const regex = rules.regex !== undefined ? new RegExp(rules.regex) : undefined;
-  const contains = rules.contains === undefined ? [] : Array.isArray(rules.contains) ? rules.contains : [rules.contains];
+  if (!rules) return () => PASS;
+  const minLength = rules.min_content_length ?? 0;
+  const needles = rules.contains === undefined ? [] : typeof rules.contains === 'string' ? [rules.contains] : [...rules.contains];
+  const pattern = rules.regex !== undefined ? new RegExp(rules.regex) : undefined;
   const finishReasons = rules.finish_reasons ? new Set(rules.finish_reasons) : undefined;
+  const json = rules.json === true;
+  const needsContent = minLength > 0 || json || needles.some((needle) => needle.length > 0);
+
   return (result) => {
-    if (!result.ok) return { ok: true };
+    if (!result.ok) return PASS;
     const content = result.content;
-    if (rules.min_content_length !== undefined && content.length < rules.min_content_length) {
-      return { ok: false, reason: `answer of ${content.length} characters, shorter than ${rules.min_content_length}` };
+    const length = needsContent ? content.trim().length : content.length;
+    if (needsContent && length === 0) return fail('empty content');
+    if (finishReasons && (result.finishReason === undefined || !finishReasons.has(result.finishReason))) {
+      const got = result.finishReason === undefined ? 'no finish reason' : `finish reason "${result.finishReason}"`;
+      return fail(`${got}, expected one of ${[...finishReasons].join(', ')}`);
     }
-    if (rules.json && !isJson(content)) return { ok: false, reason: 'answer is not JSON' };
-    for (const text of contains) {
-      if (!content.includes(text)) return { ok: false, reason: `answer does not contain ${JSON.stringify(text)}` };
+    if (length < minLength) return fail(`content is ${length} characters, under min_content_length ${minLength}`);
+    for (const needle of needles) {
+      if (!content.includes(needle)) return fail(`content does not contain ${JSON.stringify(needle)}`);
     }
-    if (regex && !regex.test(content)) return { ok: false, reason: `answer does not match /${regex.source}/` };
-    if (finishReasons && !finishReasons.has(result.finishReason ?? '')) {
-      return { ok: false, reason: `finish reason ${JSON.stringify(result.finishReason ?? null)} is not allowed` };
-    }
-    return { ok: true };
+    if (pattern && !pattern.test(content)) return fail(`content does not match regex /${pattern.source}/`);
+    if (json && !parsesAsJson(content)) return fail('content is not valid JSON');
+    return PASS;
   };
 }
 
-function isJson(content: string): boolean {
-  // Models often wrap JSON in a Markdown fence; the JSON inside is what an application would parse.
-  const fenced = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/i.exec(content);
-  const text = (fenced?.[1] ?? content).trim();
-  if (!text) return false;
+/** One-off check; builds the checker each call, so prefer createQualityChecker on a hot path. */
+export function checkQuality(result: UpstreamResult, rules: QualityRules | undefined): QualityOutcome {
+  return createQualityChecker(rules)(result);
+}
+
+/** Any JSON value counts (an object, an array, a number...), inside a ```json fence or not. */
+export function parsesAsJson(content: string): boolean {
+  const fenced = FENCE.exec(content);
   try {
-    JSON.parse(text);
+    JSON.parse(fenced?.[1] ?? content);
     return true;
   } catch {
     return false;
   }
+}
+
+function fail(reason: string): QualityOutcome {
+  return { ok: false, reason };
 }

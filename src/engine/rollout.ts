@@ -142,7 +142,6 @@ export class RolloutEngine {
     if (this.ending) return;
     this.emit('promote_requested', `promotion to 100% requested by ${actor}`, { actor });
     this.greenWeight = 1;
-    this.metrics.setStageWeight(this.stageIndex, 1);
     void this.end({ phase: 'promoted', exitCode: 0, reason: `promoted to 100% green by ${actor}`, hook: 'promote', verdict: 'skipped' });
   }
 
@@ -298,7 +297,6 @@ export class RolloutEngine {
   private toBlue(): void {
     // Before anything else: from this moment no new request goes to green.
     this.greenWeight = 0;
-    this.metrics.setStageWeight(this.stageIndex, 0);
   }
 
   private rollback(breach: Breach): void {

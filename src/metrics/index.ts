@@ -1,4 +1,6 @@
-export { MetricsRecorder, type RecorderOptions } from './recorder.js';
-export { LatencyHistogram } from './histogram.js';
-export { RollingWindow } from './window.js';
 export * from './types.js';
+export { MetricsRecorder, DEFAULT_WINDOW_SECONDS } from './recorder.js';
+export type { MetricsRecorderOptions, QualityVerdict, RecorderStage } from './recorder.js';
+export { LatencyHistogram, createHistogram, toMicros, HIGHEST_MICROS } from './histogram.js';
+export { RollingWindow } from './window.js';
+export { ArmRecorder, costUsd } from './arm.js';

@@ -1,130 +1,155 @@
-// Per stage x arm counters, latency histograms, tokens and cost; plus rolling windows for live figures.
+// Per stage x arm counters, latency histograms, tokens and cost, plus a rolling live window per arm.
 import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import { LatencyHistogram } from './histogram.js';
-import { emptyArmStats, type ArmStats, type StageStats, type StageVerdict, type WindowStats } from './types.js';
+import { ArmRecorder } from './arm.js';
+import type { StageStats, StageVerdict, WindowStats } from './types.js';
 import { RollingWindow } from './window.js';
 
-export interface RecorderOptions {
-  stages: { name?: string; durationMs: number; greenWeight: number }[];
+export interface RecorderStage {
+  name?: string;
+  durationMs: number;
+  greenWeight: number;
+}
+
+export interface MetricsRecorderOptions {
+  stages: RecorderStage[];
   prices: Record<ArmName, Price | undefined>;
   now: () => number;
+  /** Length of the live window, whole seconds; default 10. */
   windowSeconds?: number;
 }
 
-/** Live counters of one arm in one stage; turned into plain ArmStats on demand. */
-class ArmCell {
-  readonly stats: ArmStats = emptyArmStats();
-  readonly latency = new LatencyHistogram();
-  readonly ttft = new LatencyHistogram();
-  /** Percentiles are recomputed only when something was recorded since the last read. */
-  private dirty = false;
-
-  constructor(private readonly price: Price | undefined) {}
-
-  record(result: UpstreamResult, qualityOk: boolean): void {
-    const s = this.stats;
-    s.inFlight = Math.max(0, s.inFlight - 1);
-    s.requests++;
-    s.retries += Math.max(0, result.attempts - 1);
-    if (result.ok) {
-      s.successes++;
-      if (!qualityOk) s.qualityFailures++;
-    } else {
-      s.failures++;
-      const failure = result.failure ?? 'server_error';
-      s.failuresByClass[failure] = (s.failuresByClass[failure] ?? 0) + 1;
-    }
-    s.consecutiveFailures = result.ok && qualityOk ? 0 : s.consecutiveFailures + 1;
-    this.latency.record(result.latencyMs);
-    if (result.ok && result.ttftMs !== undefined) this.ttft.record(result.ttftMs);
-    if (result.usage) {
-      s.tokens.prompt += result.usage.promptTokens;
-      s.tokens.completion += result.usage.completionTokens;
-      if (this.price) {
-        s.costUsd += (result.usage.promptTokens * this.price.input_per_mtok + result.usage.completionTokens * this.price.output_per_mtok) / 1e6;
-      }
-    }
-    if (result.rateLimit) s.rateLimit = { ...s.rateLimit, ...result.rateLimit };
-    this.dirty = true;
-  }
-
-  snapshot(): ArmStats {
-    if (this.dirty) {
-      this.stats.latency = this.latency.percentiles();
-      this.stats.ttft = this.ttft.percentiles();
-      this.dirty = false;
-    }
-    const s = this.stats;
-    return { ...s, failuresByClass: { ...s.failuresByClass }, tokens: { ...s.tokens }, rateLimit: s.rateLimit && { ...s.rateLimit } };
-  }
+export interface QualityVerdict {
+  ok: boolean;
+  reason?: string;
 }
 
-interface StageCell {
-  info: Omit<StageStats, 'arms'>;
-  arms: Record<ArmName, ArmCell>;
+interface StageState {
+  readonly name?: string;
+  readonly durationMs: number;
+  greenWeight: number;
+  startedAt?: number;
+  endedAt?: number;
+  verdict: StageVerdict;
+  readonly arms: Record<ArmName, ArmRecorder>;
 }
+
+export const DEFAULT_WINDOW_SECONDS = 10;
 
 export class MetricsRecorder {
-  private readonly cells: StageCell[];
+  private readonly stageStates: StageState[];
   private readonly windows: Record<ArmName, RollingWindow>;
+  private readonly now: () => number;
+  /**
+   * Failures in a row per arm, across stage boundaries: five failures straddling a stage change are
+   * still five in a row. Each stage's ArmStats shows the streak as of its latest result.
+   */
+  private readonly streak: Record<ArmName, number> = { blue: 0, green: 0 };
+  /** The stage most recently started; it also shows a streak that late results of older stages extend. */
+  private current?: number;
 
-  constructor(private readonly options: RecorderOptions) {
-    const seconds = options.windowSeconds ?? 10;
-    this.windows = { blue: new RollingWindow(seconds, options.now), green: new RollingWindow(seconds, options.now) };
-    this.cells = options.stages.map((stage, index) => ({
-      info: { index, name: stage.name, greenWeight: stage.greenWeight, durationMs: stage.durationMs, verdict: 'pending' },
-      arms: { blue: new ArmCell(options.prices.blue), green: new ArmCell(options.prices.green) },
+  constructor(options: MetricsRecorderOptions) {
+    const { prices } = options;
+    this.now = options.now;
+    this.stageStates = options.stages.map((stage) => ({
+      ...(stage.name !== undefined ? { name: stage.name } : {}),
+      durationMs: stage.durationMs,
+      greenWeight: stage.greenWeight,
+      verdict: 'pending',
+      arms: { blue: new ArmRecorder(prices.blue), green: new ArmRecorder(prices.green) },
     }));
+    const seconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    const origin = this.now();
+    this.windows = {
+      blue: new RollingWindow(seconds, this.now, origin),
+      green: new RollingWindow(seconds, this.now, origin),
+    };
   }
 
-  private cell(index: number): StageCell {
-    const cell = this.cells[index];
-    if (!cell) throw new RangeError(`no stage ${index}`);
-    return cell;
-  }
+  // --- stage lifecycle ------------------------------------------------------------------------
 
   startStage(index: number): void {
-    const info = this.cell(index).info;
-    info.startedAt = this.options.now();
-    info.verdict = 'running';
+    const stage = this.at(index);
+    stage.startedAt = this.now();
+    stage.endedAt = undefined;
+    stage.verdict = 'running';
+    stage.arms.blue.consecutiveFailures = this.streak.blue;
+    stage.arms.green.consecutiveFailures = this.streak.green;
+    this.current = index;
   }
 
+  /** Closes a stage. A stage that never started (skipped) keeps no times. */
   endStage(index: number, verdict: StageVerdict): void {
-    const info = this.cell(index).info;
-    if (info.startedAt !== undefined) info.endedAt = this.options.now();
-    info.verdict = verdict;
+    const stage = this.at(index);
+    stage.verdict = verdict;
+    if (stage.startedAt !== undefined) stage.endedAt = this.now();
   }
 
-  /** A rollback or promotion changes the weight the stage actually ran at. */
+  /** A promote or a rollback changes the live weight of the stage. */
   setStageWeight(index: number, greenWeight: number): void {
-    this.cell(index).info.greenWeight = greenWeight;
+    this.at(index).greenWeight = greenWeight;
   }
+
+  // --- hot path -------------------------------------------------------------------------------
 
   recordDispatch(stage: number, arm: ArmName): void {
-    this.cell(stage).arms[arm].stats.inFlight++;
+    this.at(stage).arms[arm].dispatched();
   }
 
   recordDropped(stage: number, arm: ArmName): void {
-    this.cell(stage).arms[arm].stats.dropped++;
+    this.at(stage).arms[arm].dropped++;
   }
 
-  recordResult(stage: number, result: UpstreamResult, quality: { ok: boolean }): void {
-    this.cell(stage).arms[result.arm].record(result, quality.ok);
-    this.windows[result.arm].record(result.ok, result.latencyMs);
+  /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */
+  recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict): void {
+    const armName = result.arm;
+    const arm = this.at(stage).arms[armName];
+    const failed = !result.ok;
+    const qualityFailed = result.ok && !quality.ok;
+    arm.record(result, qualityFailed);
+    const streak = failed || qualityFailed ? this.streak[armName] + 1 : 0;
+    this.streak[armName] = streak;
+    arm.consecutiveFailures = streak;
+    if (this.current !== undefined && this.current !== stage) this.at(this.current).arms[armName].consecutiveFailures = streak;
+    this.windows[armName].record(result.latencyMs, failed);
   }
 
+  // --- reading --------------------------------------------------------------------------------
+
+  get stageCount(): number {
+    return this.stageStates.length;
+  }
+
+  /** A plain, serialisable copy; percentiles are recomputed only for histograms that changed. */
   stage(index: number): StageStats {
-    const cell = this.cell(index);
-    return { ...cell.info, arms: { blue: cell.arms.blue.snapshot(), green: cell.arms.green.snapshot() } };
+    const stage = this.at(index);
+    const stats: StageStats = {
+      index,
+      greenWeight: stage.greenWeight,
+      durationMs: stage.durationMs,
+      verdict: stage.verdict,
+      arms: { blue: stage.arms.blue.snapshot(), green: stage.arms.green.snapshot() },
+    };
+    if (stage.name !== undefined) stats.name = stage.name;
+    if (stage.startedAt !== undefined) stats.startedAt = stage.startedAt;
+    if (stage.endedAt !== undefined) stats.endedAt = stage.endedAt;
+    return stats;
   }
 
   stages(): StageStats[] {
-    return this.cells.map((_, index) => this.stage(index));
+    return this.stageStates.map((_, index) => this.stage(index));
   }
 
+  /** Live figures for one arm over the last windowSeconds, across stages. */
   window(arm: ArmName): WindowStats {
     return this.windows[arm].stats();
+  }
+
+  private at(index: number): StageState {
+    const stage = this.stageStates[index];
+    // A bad index is a bug in the caller: fail loudly rather than lose figures.
+    if (!stage) throw new RangeError(`no stage ${index}: the plan has ${this.stageStates.length}`);
+    return stage;
   }
 }

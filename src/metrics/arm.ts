@@ -1,0 +1,82 @@
+// Mutable counters for one stage x arm. Recording is O(1); snapshot() builds the plain ArmStats copy.
+import type { Price } from '../plan/schema.js';
+import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
+import { LatencyHistogram } from './histogram.js';
+import type { ArmStats } from './types.js';
+
+export class ArmRecorder {
+  requests = 0;
+  successes = 0;
+  failures = 0;
+  retries = 0;
+  dropped = 0;
+  inFlight = 0;
+  qualityFailures = 0;
+  /** Set by the recorder, which keeps the arm's streak across stages. */
+  consecutiveFailures = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  private readonly failuresByClass: Partial<Record<FailureClass, number>> = {};
+  // Created on first use: stages never reached, and arms at weight 0, cost no histogram memory.
+  private latency?: LatencyHistogram;
+  private ttft?: LatencyHistogram;
+  private rateLimit?: RateLimitInfo;
+
+  constructor(private readonly price: Price | undefined) {}
+
+  dispatched(): void {
+    this.inFlight++;
+  }
+
+  record(result: UpstreamResult, qualityFailed: boolean): void {
+    // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
+    if (this.inFlight > 0) this.inFlight--;
+    this.requests++;
+    if (result.ok) {
+      this.successes++;
+      if (qualityFailed) this.qualityFailures++;
+      if (result.stream && result.ttftMs !== undefined) (this.ttft ??= new LatencyHistogram()).record(result.ttftMs);
+    } else {
+      this.failures++;
+      if (result.failure !== undefined) this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
+    }
+    if (result.attempts > 1) this.retries += result.attempts - 1;
+    (this.latency ??= new LatencyHistogram()).record(result.latencyMs);
+    const usage = result.usage;
+    if (usage) {
+      // `> 0` also refuses NaN, which would poison the totals (and the cost) for good.
+      if (usage.promptTokens > 0) this.promptTokens += usage.promptTokens;
+      if (usage.completionTokens > 0) this.completionTokens += usage.completionTokens;
+    }
+    if (result.rateLimit) this.rateLimit = result.rateLimit;
+  }
+
+  snapshot(): ArmStats {
+    const stats: ArmStats = {
+      requests: this.requests,
+      successes: this.successes,
+      failures: this.failures,
+      failuresByClass: { ...this.failuresByClass },
+      retries: this.retries,
+      dropped: this.dropped,
+      inFlight: this.inFlight,
+      qualityFailures: this.qualityFailures,
+      consecutiveFailures: this.consecutiveFailures,
+      latency: this.latency?.percentiles() ?? null,
+      ttft: this.ttft?.percentiles() ?? null,
+      tokens: { prompt: this.promptTokens, completion: this.completionTokens },
+      costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
+    };
+    if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
+    return stats;
+  }
+}
+
+/**
+ * Cost from the token totals: the price is fixed per arm, so this equals the per-request sum
+ * without accumulating floating-point error over thousands of additions.
+ */
+export function costUsd(price: Price | undefined, promptTokens: number, completionTokens: number): number {
+  if (!price) return 0;
+  return (promptTokens * price.input_per_mtok) / 1e6 + (completionTokens * price.output_per_mtok) / 1e6;
+}

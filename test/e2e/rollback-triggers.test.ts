@@ -1,0 +1,173 @@
+// End to end against the simulated upstream (and a scripted one): each rollback trigger, with its reason,
+// exit code, and no green request after the rollback.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runRollout } from '../../src/cli/run-rollout.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import { parseWithSchema } from '../../src/plan/load.js';
+import { simulateSchema } from '../../src/plan/schema.js';
+import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import { testContext } from '../helpers/cli.js';
+import { planFromYaml, tempDir } from '../helpers/plans.js';
+import { json, openAiReply, startServer, type TestServer } from '../upstream/server.js';
+
+const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function simulator(green: string): Promise<SimulatorHandle> {
+  const yaml = `{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`;
+  const sim = await startSimulator(parseWithSchema('simulate.yaml', yaml, simulateSchema).value);
+  cleanups.push(() => sim.close());
+  return sim;
+}
+
+function plan(base: string, rest: string, greenUpstream = ''): string {
+  return `
+name: trigger-test
+upstream: { base_url: ${base}, api_key_env: TEST_KEY, retries: { max: 0 }, timeout: { request: 5s } }
+blue: { model: blue-m }
+green: { model: green-m${greenUpstream} }
+traffic: { rate: 60, stream: 0.3 }
+${rest}
+`;
+}
+
+interface Run {
+  code: number;
+  final: RolloutSnapshot;
+  events: RolloutEvent[];
+  greenDispatchedAtRollback: number | undefined;
+  stderr: string;
+}
+
+const dispatched = (snapshot: RolloutSnapshot) => snapshot.stages.reduce((sum, s) => sum + s.arms.green.requests + s.arms.green.inFlight, 0);
+
+async function rollout(yaml: string, signals = new EventEmitter(), onStarted?: () => void): Promise<Run> {
+  const dir = tempDir();
+  const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
+  const events: RolloutEvent[] = [];
+  let greenDispatchedAtRollback: number | undefined;
+  const code = await runRollout({
+    plan: planFromYaml(yaml, dir),
+    stateDir: path.join(dir, '.bluegreen'),
+    seed: 5,
+    ctx,
+    signals,
+    attachReporter: (target) => {
+      target.onEvent((event) => {
+        events.push(event);
+        if (event.type === 'rolled_back' || event.type === 'interrupted') greenDispatchedAtRollback = dispatched(target.snapshot());
+        if (event.type === 'stage_started' && event.stage === 0) onStarted?.();
+      });
+      return { finish: async () => {} };
+    },
+  });
+  const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+  return { code, final, events, greenDispatchedAtRollback, stderr: ctx.err() };
+}
+
+function expectRolledBack(run: Run, rule: string) {
+  expect(run.code).toBe(10);
+  expect(run.final.phase).toBe('rolled_back');
+  expect(run.final.exitCode).toBe(10);
+  expect(run.final.breach?.rule).toBe(rule);
+  expect(run.final.greenWeight).toBe(0);
+  // Nothing went to green after the rollback: what was dispatched then is all green ever got.
+  expect(run.greenDispatchedAtRollback).toBeDefined();
+  expect(dispatched(run.final)).toBe(run.greenDispatchedAtRollback);
+  expect(JSON.stringify(run.final)).not.toContain('sk-test-secret-123');
+  expect(run.stderr).not.toContain('sk-test-secret-123');
+}
+
+const STAGES = `stages:
+  - { duration: 3s, green_weight: 0.5 }
+  - { duration: 3s, green_weight: 1 }`;
+
+describe('rollback triggers', () => {
+  it('error_rate', async () => {
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.6 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2 } }`));
+    expectRolledBack(run, 'error_rate');
+    expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
+    expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
+    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% > 20\.0% over \d+ requests in stage 1/);
+  });
+
+  it('consecutive_errors', async () => {
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 5s, thresholds: { consecutive_errors: 4 } }`));
+    expectRolledBack(run, 'consecutive_errors');
+    expect(run.final.breach!.figure).toBeGreaterThanOrEqual(4);
+  });
+
+  it('latency_p95', async () => {
+    const sim = await simulator(`{ latency: { p50: 150ms, p95: 250ms }, tokens_per_second: 5000 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 80ms } }`));
+    expectRolledBack(run, 'latency_p95');
+    expect(run.final.breach!.figure!).toBeGreaterThan(80);
+  });
+
+  it('quality_fail_rate', async () => {
+    const sim = await simulator(FAST);
+    const run = await rollout(
+      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`),
+    );
+    expectRolledBack(run, 'quality_fail_rate');
+  });
+
+  it('compare_to_blue', async () => {
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.4 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`));
+    expectRolledBack(run, 'compare_to_blue.max_error_rate_increase');
+    expect(run.final.reason).toContain('vs blue');
+  });
+
+  it('health_check', async () => {
+    const sim = await simulator(FAST);
+    // Green's own upstream answers chat well but its models list fails: only the health check can see it.
+    const green: TestServer = await startServer((req, res) => {
+      if (req.url.endsWith('/models') && req.method === 'GET') {
+        // The first models call is the preflight; after that the upstream turns unhealthy.
+        const preflight = green.requests.filter((r) => r.url.endsWith('/models')).length === 1;
+        return json(preflight ? 200 : 503, preflight ? { data: [{ id: 'green-m' }] } : { error: { message: 'down' } })(req, res);
+      }
+      return json(200, openAiReply('A perfectly fine answer from green.'))(req, res);
+    });
+    cleanups.push(() => green.close());
+    const run = await rollout(
+      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`, `, upstream: { base_url: ${green.base} }`),
+    );
+    expectRolledBack(run, 'health_check');
+    expect(run.final.reason).toContain('health check failed 3 times in a row');
+  });
+
+  it('a failing on_stage hook', async () => {
+    const sim = await simulator(FAST);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nhooks: { on_stage: { exec: 'test "$BLUEGREEN_STAGE" != 2' } }`));
+    expectRolledBack(run, 'hook');
+    expect(run.final.reason).toContain('on_stage hook for stage 2 failed');
+    expect(run.final.stages[0]!.verdict).toBe('passed');
+  });
+});
+
+describe('signals', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} rolls back to blue and exits ${code}`, async () => {
+      const sim = await simulator(FAST);
+      const signals = new EventEmitter();
+      const run = await rollout(plan(sim.baseUrl, STAGES), signals, () => setImmediate(() => signals.emit(signal)));
+      expect(run.code).toBe(code);
+      expect(run.final.phase).toBe('interrupted');
+      expect(run.final.exitCode).toBe(code);
+      expect(run.final.greenWeight).toBe(0);
+      expect(run.final.reason).toContain(`interrupted by ${signal}`);
+      expect(dispatched(run.final)).toBe(run.greenDispatchedAtRollback);
+    });
+  }
+});

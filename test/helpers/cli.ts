@@ -1,0 +1,35 @@
+// Runs the CLI in-process with captured output and an injected environment.
+import { PassThrough } from 'node:stream';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function testContext(options: { cwd: string; env?: NodeJS.ProcessEnv; tty?: boolean }): CliContext & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return {
+    stdout: Object.assign(stdout, { isTTY: options.tty ?? false }),
+    stderr,
+    stdin: new PassThrough(),
+    env: { PATH: process.env.PATH, ...options.env },
+    cwd: options.cwd,
+    exitCode: 0,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+export async function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+  const ctx = testContext(options);
+  const code = await main(['node', 'bluegreen', ...args], ctx);
+  return { code, stdout: ctx.out(), stderr: ctx.err() };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { HIGHEST_MICROS, LatencyHistogram, toMicros } from '../../src/metrics/index.js';
+
+describe('LatencyHistogram', () => {
+  it('is null before the first value', () => {
+    expect(new LatencyHistogram().percentiles()).toBeNull();
+  });
+
+  it('gives percentiles of 1..1000 ms within 3 significant digits, and exact mean and max', () => {
+    const histogram = new LatencyHistogram();
+    // Shuffled order must not matter.
+    for (let i = 0; i < 1000; i++) histogram.record(((i * 7919) % 1000) + 1);
+    const p = histogram.percentiles();
+    expect(p).not.toBeNull();
+    expect(p?.count).toBe(1000);
+    expect(p?.p50).toBeGreaterThanOrEqual(500);
+    expect(p?.p50).toBeLessThanOrEqual(500 * 1.001);
+    expect(p?.p95).toBeGreaterThanOrEqual(950);
+    expect(p?.p95).toBeLessThanOrEqual(950 * 1.001);
+    expect(p?.p99).toBeGreaterThanOrEqual(990);
+    expect(p?.p99).toBeLessThanOrEqual(990 * 1.001);
+    expect(p?.max).toBe(1000);
+    expect(p?.mean).toBe(500.5);
+  });
+
+  it('keeps sub-millisecond precision and never reports a percentile above the max', () => {
+    const histogram = new LatencyHistogram();
+    histogram.record(0.25);
+    histogram.record(1234.567);
+    const p = histogram.percentiles();
+    expect(p?.max).toBe(1234.567);
+    expect(p?.p99).toBeLessThanOrEqual(1234.567);
+    expect(p?.p99).toBeGreaterThan(1233);
+    expect(p?.p50).toBeCloseTo(0.25, 3);
+  });
+
+  it('clamps values out of range instead of throwing', () => {
+    const histogram = new LatencyHistogram();
+    histogram.record(-5);
+    histogram.record(Number.NaN);
+    histogram.record(10 * 3_600_000);
+    const p = histogram.percentiles();
+    expect(p?.count).toBe(3);
+    expect(p?.max).toBe(HIGHEST_MICROS / 1000);
+    expect(toMicros(-1)).toBe(0);
+    expect(toMicros(1.0004)).toBe(1000);
+  });
+
+  it('returns copies, and recomputes after new values', () => {
+    const histogram = new LatencyHistogram();
+    histogram.record(10);
+    const first = histogram.percentiles();
+    if (first) first.p95 = 999_999;
+    expect(histogram.percentiles()?.p95).toBeCloseTo(10, 1);
+    histogram.record(20);
+    expect(histogram.percentiles()?.max).toBe(20);
+    expect(histogram.percentiles()?.count).toBe(2);
+  });
+});
