@@ -1,6 +1,7 @@
 // The commander program. Each command lives in commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
+import { TrafficError } from '../traffic/index.js';
 import { CliError, EXIT } from './errors.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
@@ -63,6 +64,11 @@ function exitCodeFor(error: unknown, ctx: CliContext): number {
   }
   if (error instanceof PlanError) {
     ctx.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof TrafficError) {
+    // A prompts or sampled-traffic file the plan names is unusable: the plan's input is wrong.
+    ctx.stderr.write(`bluegreen: ${error.message}\n`);
     return EXIT.usage;
   }
   if (error instanceof CliError) {

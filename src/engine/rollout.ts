@@ -363,6 +363,8 @@ export class RolloutEngine {
     this.recentEvents.push(event);
     if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
     this.deps.persistence.appendEvent(event);
+    // state.json follows every event at once, so `status` never lags behind the journal.
+    if (this.startedAt) this.persistState();
     for (const listener of this.listeners) listener(event);
   }
 

@@ -1,0 +1,114 @@
+// The CLI's surface: help, version, validate, schema, and exit codes for bad input.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planJsonSchema } from '../../src/cli/commands/schema.js';
+import { VERSION } from '../../src/cli/version.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+import { closedPort } from '../upstream/server.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const COMMANDS = ['rollout', 'status', 'validate', 'schema', 'sim', 'pause', 'resume', 'promote', 'abort'];
+
+describe('bluegreen CLI', () => {
+  it('lists every command in --help and prints the version', async () => {
+    const help = await runCli(['--help'], { cwd: ROOT });
+    expect(help.code).toBe(0);
+    for (const command of COMMANDS) expect(help.stdout).toContain(`  ${command}`);
+    expect(help.stdout).toContain('Exit codes');
+    const version = await runCli(['--version'], { cwd: ROOT });
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+  });
+
+  it.each(COMMANDS)('%s --help shows an example', async (command) => {
+    const result = await runCli([command, '--help'], { cwd: ROOT });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Examples?:\n\s+\$ bluegreen /);
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    expect((await runCli(['rolout'], { cwd: ROOT })).code).toBe(2);
+    expect((await runCli(['validate', 'x.yaml', '--nope'], { cwd: ROOT })).code).toBe(2);
+  });
+
+  it('validates the demo plan with a summary', async () => {
+    const result = await runCli(['validate', 'rollouts/demo.yaml'], { cwd: ROOT });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('plan demo-gpt-4o-to-gpt-4.1: valid');
+    expect(result.stdout).toMatch(/total 1m00s, \d+ blue and \d+ green requests/);
+    expect(result.stdout).toContain('estimated cost: blue $');
+  });
+
+  it('validates every example plan', async () => {
+    for (const plan of ['demo.yaml', 'demo-rollback.yaml', 'openai.yaml', 'anthropic.yaml', 'relay.yaml']) {
+      const result = await runCli(['validate', `rollouts/${plan}`, '--json'], { cwd: ROOT });
+      expect(result.code, `${plan}: ${result.stderr}`).toBe(0);
+      const parsed = JSON.parse(result.stdout) as { valid: boolean; summary: { stages: unknown[] } };
+      expect(parsed.valid).toBe(true);
+      expect(parsed.summary.stages.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects green_weight 1.5 with exit 2, naming line, column and key path', async () => {
+    const dir = tempDir();
+    writePlan(
+      `name: x
+upstream: { simulate: { models: {} } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 5 }
+stages:
+  - { duration: 1s, green_weight: 0.5 }
+  - { duration: 1s, green_weight: 1.5 }
+`,
+      dir,
+    );
+    const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('plan.yaml:8:35 stages[1].green_weight: must be between 0 and 1, found 1.5');
+  });
+
+  it('exits 2 with a clear message for a missing plan file', async () => {
+    const result = await runCli(['validate', 'nope.yaml'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('nope.yaml:1:1 cannot read the file (no such file)');
+  });
+
+  it('--check-upstream passes on the simulator and exits 3 when the upstream is unreachable', async () => {
+    const ok = await runCli(['validate', 'rollouts/demo.yaml', '--check-upstream'], { cwd: ROOT });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('upstream: ok');
+
+    const dir = tempDir();
+    const port = await closedPort();
+    writePlan(
+      `name: x
+upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: MY_KEY }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 5 }
+stages: [ { duration: 1s, green_weight: 1 } ]
+`,
+      dir,
+    );
+    const missingKey = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir });
+    expect(missingKey.code).toBe(3);
+    expect(missingKey.stderr).toContain('MY_KEY is not set');
+    const unreachable = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir, env: { MY_KEY: 'sk-live-very-secret' } });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain(`could not reach http://127.0.0.1:${port}/v1`);
+    expect(unreachable.stderr).not.toContain('sk-live-very-secret');
+  });
+
+  it('prints a JSON Schema for plans that matches docs/bluegreen.schema.json', async () => {
+    const result = await runCli(['schema'], { cwd: ROOT });
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout) as { type: string; properties: Record<string, unknown>; required: string[] };
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'upstream', 'blue', 'green', 'traffic', 'stages']));
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'stages']));
+    // The committed copy the example plans point their editors at must not drift from the code.
+    expect(JSON.parse(readFileSync(path.join(ROOT, 'docs/bluegreen.schema.json'), 'utf8'))).toEqual(planJsonSchema());
+  });
+});

@@ -1,0 +1,81 @@
+// `bluegreen pause|resume|promote|abort` from another terminal, against a running rollout (the real binary).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
+const PLAN = `
+name: control-test
+upstream:
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20 }
+stages:
+  - { duration: 60s, green_weight: 0.25 }
+  - { duration: 60s, green_weight: 1 }
+`;
+
+/** Starts a rollout and resolves once its first stage has started; `lines` waits for a stderr line. */
+async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor: (text: string) => Promise<void> }> {
+  writePlan(PLAN, dir);
+  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const waiter of waiters.filter((w) => stderr.includes(w.text))) waiter.resolve();
+  });
+  const waitFor = (text: string) => (stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })));
+  await waitFor('stage_started');
+  return { child, waitFor };
+}
+
+function journal(dir: string): RolloutEvent[] {
+  return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RolloutEvent);
+}
+
+describe('control commands', () => {
+  it('pause, resume and abort act on the running rollout and are journaled with the user', async () => {
+    const dir = tempDir();
+    const { child, waitFor } = await startRollout(dir);
+    const env = { USER: 'dana' };
+    const pause = await runCli(['pause'], { cwd: dir, env });
+    expect(pause.code).toBe(0);
+    expect(pause.stdout).toContain('pause requested for rollout "control-test"');
+    await waitFor('paused by dana@');
+    expect(JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout)).toMatchObject({ phase: 'paused' });
+    await runCli(['resume'], { cwd: dir, env });
+    await waitFor('resumed by dana@');
+    await runCli(['abort'], { cwd: dir, env });
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(4);
+    const events = journal(dir);
+    for (const type of ['paused', 'resumed', 'abort_requested']) {
+      const event = events.find((e) => e.type === type);
+      expect(event?.actor, type).toMatch(/^dana@.+ \(pid \d+\)$/);
+      expect(event?.at).toBeGreaterThan(0);
+    }
+    expect(JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout)).toMatchObject({ phase: 'aborted', exitCode: 4, greenWeight: 0 });
+  });
+
+  it('promote finishes the rollout at 100% with exit 0', async () => {
+    const dir = tempDir();
+    const { child } = await startRollout(dir);
+    await runCli(['promote'], { cwd: dir });
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout)).toMatchObject({ phase: 'promoted', greenWeight: 1 });
+  });
+
+  it('says clearly when no rollout is running', async () => {
+    const result = await runCli(['pause'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no rollout is running in/);
+  });
+});
