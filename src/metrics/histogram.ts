@@ -1,5 +1,5 @@
 // Latency histograms: HdrHistogram in whole microseconds, so memory stays fixed however many requests arrive.
-import { build } from 'hdr-histogram-js';
+import { Int32Histogram, build } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { Percentiles } from './types.js';
 
@@ -31,22 +31,22 @@ export function toMicros(ms: number): number {
 
 /**
  * Latency over one stage x arm. Mean and max are kept exactly beside the histogram (its own are bucket
- * approximations); percentiles are computed on demand and cached until the next value arrives.
+ * approximations); percentiles are computed on demand, in one pass, and cached until the next value arrives.
  */
 export class LatencyHistogram {
-  private readonly histogram = createHistogram(3);
+  // The concrete class, not build(): the one-pass percentile scan needs its index methods.
+  private readonly histogram = new Int32Histogram(1, HIGHEST_MICROS, 3);
   private count = 0;
   private sumMs = 0;
-  private maxMs = 0;
+  private maxMicros = 0;
   private cached: Percentiles | null = null;
 
   record(ms: number): void {
     const micros = toMicros(ms);
     this.histogram.recordValue(micros);
-    const clampedMs = micros / MICROS_PER_MS;
     this.count++;
-    this.sumMs += clampedMs;
-    if (clampedMs > this.maxMs) this.maxMs = clampedMs;
+    this.sumMs += micros / MICROS_PER_MS;
+    if (micros > this.maxMicros) this.maxMicros = micros;
   }
 
   get size(): number {
@@ -56,21 +56,37 @@ export class LatencyHistogram {
   /** Null before the first value; a fresh copy each call. */
   percentiles(): Percentiles | null {
     if (this.count === 0) return null;
-    if (this.cached?.count !== this.count) {
-      this.cached = {
-        p50: this.at(50),
-        p95: this.at(95),
-        p99: this.at(99),
-        max: this.maxMs,
-        mean: this.sumMs / this.count,
-        count: this.count,
-      };
-    }
+    if (this.cached?.count !== this.count) this.cached = this.compute();
     return { ...this.cached };
   }
 
-  private at(percentile: number): number {
-    // The histogram answers with its bucket's highest value; never report more than was actually seen.
-    return Math.min(this.histogram.getValueAtPercentile(percentile) / MICROS_PER_MS, this.maxMs);
+  /**
+   * p50, p95 and p99 in a single scan of the counts (getValueAtPercentile scans once per percentile).
+   * Same rule as HdrHistogram: the value at p is the highest equivalent value of the bucket holding
+   * the ceil(p% x count)-th value; never more than the exact max.
+   */
+  private compute(): Percentiles {
+    const histogram = this.histogram;
+    const total = this.count;
+    const maxMs = this.maxMicros / MICROS_PER_MS;
+    const rank = (percentile: number): number => {
+      const exact = (percentile / 100) * total;
+      // Shave float noise (0.95 * 1000 = 950.0000000000001) before rounding up.
+      return Math.max(1, Math.ceil(exact - exact * 1e-12));
+    };
+    const ranks = [rank(50), rank(95), rank(99)] as const;
+    const values = [maxMs, maxMs, maxMs];
+    const last = histogram.countsArrayIndex(this.maxMicros);
+    let found = 0;
+    let running = 0;
+    for (let index = 0; index <= last && found < 3; index++) {
+      running += histogram.getCountAtIndex(index);
+      while (found < 3 && running >= (ranks[found] as number)) {
+        const value = histogram.highestEquivalentValue(histogram.valueFromIndex(index)) / MICROS_PER_MS;
+        values[found] = Math.min(value, maxMs);
+        found++;
+      }
+    }
+    return { p50: values[0] as number, p95: values[1] as number, p99: values[2] as number, max: maxMs, mean: this.sumMs / total, count: total };
   }
 }

@@ -1,3 +1,4 @@
+import { Int32Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { HIGHEST_MICROS, LatencyHistogram, toMicros } from '../../src/metrics/index.js';
 
@@ -55,5 +56,23 @@ describe('LatencyHistogram', () => {
     histogram.record(20);
     expect(histogram.percentiles()?.max).toBe(20);
     expect(histogram.percentiles()?.count).toBe(2);
+  });
+
+  it('agrees with HdrHistogram getValueAtPercentile on a skewed distribution', () => {
+    const ours = new LatencyHistogram();
+    const reference = new Int32Histogram(1, HIGHEST_MICROS, 3);
+    let seed = 12345;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      // Mostly fast, a long tail: the shape LLM latencies have.
+      const ms = i % 50 === 0 ? 20_000 + (seed % 40_000) : 200 + (seed % 3000) / 7;
+      ours.record(ms);
+      reference.recordValue(toMicros(ms));
+    }
+    const p = ours.percentiles();
+    const max = reference.maxValue / 1000;
+    for (const [key, percentile] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+      expect(p?.[key]).toBe(Math.min(reference.getValueAtPercentile(percentile) / 1000, max, p?.max ?? 0));
+    }
   });
 });
