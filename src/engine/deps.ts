@@ -1,4 +1,5 @@
 // What the rollout engine is given: every outside effect (time, network, files, hooks) comes in here.
+import type { HookEvent as HookCall } from '../hooks/types.js';
 import type { HookConfig } from '../plan/schema.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
@@ -18,19 +19,8 @@ export interface Splitter {
   choose(greenWeight: number, stickyKey?: string): ArmName;
 }
 
-export type HookEventName = 'stage' | 'rollback' | 'promote' | 'abort';
-
-export interface HookCall {
-  event: HookEventName;
-  plan: string;
-  stage: number;
-  stages: number;
-  greenWeight: number;
-  blueModel: string;
-  greenModel: string;
-  reason?: string;
-  at: number;
-}
+// The hook's contract is the hooks module's own; the engine only calls it through HookRunner.
+export type { HookEvent as HookCall, HookEventName } from '../hooks/types.js';
 
 export type HookRunner = (hook: HookConfig, call: HookCall) => Promise<{ ok: boolean; message: string }>;
 
