@@ -1,8 +1,9 @@
 // The one place that chooses how a rollout is shown: the dashboard in a terminal, lines otherwise.
 import { systemClock } from '../engine/clock.js';
 import { createLineReporter } from '../report/line.js';
+import { createDashboardReporter } from '../report/ink/reporter.js';
 import type { CliContext } from './context.js';
-import type { Reporter, ReporterTarget } from './run-rollout.js';
+import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
 import { describeExit } from './exit-text.js';
 
 export interface ReporterFlags {
@@ -10,12 +11,46 @@ export interface ReporterFlags {
   ci?: boolean;
 }
 
+export interface ReporterHooks {
+  /** Ctrl-C on the dashboard (raw mode makes it a key): defaults to sending this process SIGINT, which the rollout handles. */
+  interrupt?: () => void;
+}
+
 export function isCi(ctx: CliContext, flags: ReporterFlags): boolean {
   return Boolean(flags.ci) || (ctx.env.CI !== undefined && ctx.env.CI !== '' && ctx.env.CI !== 'false' && ctx.env.CI !== '0');
 }
 
-export function chooseReporter(ctx: CliContext, flags: ReporterFlags, engine: ReporterTarget): Reporter {
-  return lineReporter(ctx, engine);
+/** The dashboard needs a terminal that can move its cursor, and is never used in CI or with --plain. */
+export function wantsDashboard(ctx: CliContext, flags: ReporterFlags): boolean {
+  return Boolean(ctx.stdout.isTTY) && !flags.plain && !isCi(ctx, flags) && ctx.env.TERM !== 'dumb';
+}
+
+export function chooseReporter(ctx: CliContext, flags: ReporterFlags, engine: ReporterTarget, hooks: ReporterHooks = {}): Reporter {
+  if (!wantsDashboard(ctx, flags)) return lineReporter(ctx, engine);
+  return dashboardReporter(ctx, engine, hooks.interrupt ?? (() => process.kill(process.pid, 'SIGINT')));
+}
+
+function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {
+  let fallback: Reporter | undefined;
+  const dashboard = createDashboardReporter({
+    streams: ctx,
+    env: ctx.env,
+    engine,
+    actor: `${operatorName(ctx.env)} (dashboard)`,
+    interrupt,
+    onError: (error) => {
+      if (fallback) return;
+      const message = error instanceof Error ? error.message : String(error);
+      ctx.stderr.write(`bluegreen: the dashboard failed (${message}); showing plain lines instead\n`);
+      fallback = lineReporter(ctx, engine);
+    },
+  });
+  return {
+    finish: async (outcome, snapshot) => {
+      await dashboard.finish(outcome);
+      await fallback?.finish(outcome, snapshot);
+    },
+  };
 }
 
 function lineReporter(ctx: CliContext, engine: ReporterTarget): Reporter {

@@ -107,59 +107,53 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     attempts,
   });
 
+  // Built field by field (no conditional spreads): this runs once per request and is on the hot path.
   function toResult(request: ChatRequest, outcome: AttemptOutcome, attempts: number, startedAt: number): UpstreamResult {
-    const rateLimit = parseRateLimit(outcome.headers);
-    const common = {
-      arm,
-      model,
-      stream: request.stream,
-      attempts,
-      ...(outcome.status !== undefined ? { status: outcome.status } : {}),
-      ...(rateLimit ? { rateLimit } : {}),
-    };
+    let result: UpstreamResult;
     if (!outcome.ok) {
       const errorMessage = describeFailure(context(chatUrl, attempts), outcome, secrets);
-      return { ...common, ok: false, failure: outcome.failure, errorMessage, content: '', latencyMs: now() - startedAt };
+      result = { arm, model, stream: request.stream, attempts, ok: false, failure: outcome.failure, errorMessage, content: '', latencyMs: now() - startedAt };
+    } else {
+      const { reply } = outcome;
+      result = { arm, model, stream: request.stream, attempts, ok: true, content: reply.content, latencyMs: outcome.endedAt - startedAt };
+      if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
+      if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
+      if (reply.usage) result.usage = reply.usage;
+      if (outcome.firstTokenAt !== undefined) result.ttftMs = outcome.firstTokenAt - startedAt;
     }
-    const { reply } = outcome;
-    return {
-      ...common,
-      ok: true,
-      content: reply.content,
-      ...(reply.servedModel !== undefined ? { servedModel: reply.servedModel } : {}),
-      ...(reply.finishReason !== undefined ? { finishReason: reply.finishReason } : {}),
-      ...(reply.usage ? { usage: reply.usage } : {}),
-      latencyMs: outcome.endedAt - startedAt,
-      ...(outcome.firstTokenAt !== undefined ? { ttftMs: outcome.firstTokenAt - startedAt } : {}),
-    };
+    if (outcome.status !== undefined) result.status = outcome.status;
+    const rateLimit = parseRateLimit(outcome.headers);
+    if (rateLimit) result.rateLimit = rateLimit;
+    return result;
   }
+
+  // The request headers, built once per kind of request rather than once per request.
+  const chatHeaders = (accept: string): Record<string, string> => ({ 'content-type': 'application/json', accept, ...headers });
+  const plainHeaders = chatHeaders('application/json');
+  const streamHeaders = chatHeaders('text/event-stream');
+  const chatPath = chatUrl.pathname + chatUrl.search;
+  const shouldRetry = (o: AttemptOutcome) => !o.ok && isRetryable(o.failure, o.status);
+  const headersOf = (o: AttemptOutcome) => o.headers;
+  const signalsSeen = new WeakSet<AbortSignal>();
 
   return {
     async send(request, signal) {
       const startedAt = now();
-      // Every in-flight request listens on the engine's one shutdown signal; that is not a leak.
-      if (signal) setMaxListeners(0, signal);
+      if (signal && !signalsSeen.has(signal)) {
+        // Every in-flight request may wait (between retries) on the engine's one shutdown signal; not a leak.
+        setMaxListeners(0, signal);
+        signalsSeen.add(signal);
+      }
       const exchangeRequest = {
         method: 'POST' as const,
-        path: chatUrl.pathname + chatUrl.search,
-        headers: {
-          'content-type': 'application/json',
-          accept: request.stream ? 'text/event-stream' : 'application/json',
-          ...headers,
-        },
+        path: chatPath,
+        headers: request.stream ? streamHeaders : plainHeaders,
         body: JSON.stringify(dialect.body(model, request)),
       };
+      const attemptLimits = limits(signal);
       const { outcome, attempts } = await withRetries(
-        () => chatAttempt(pool, dialect, exchangeRequest, request.stream, limits(signal)),
-        {
-          policy: upstream.retries,
-          random,
-          sleep,
-          now,
-          signal,
-          shouldRetry: (o) => !o.ok && isRetryable(o.failure, o.status),
-          headers: (o) => o.headers,
-        },
+        () => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits),
+        { policy: upstream.retries, random, sleep, now, signal, shouldRetry, headers: headersOf },
       );
       return toResult(request, outcome, attempts, startedAt);
     },

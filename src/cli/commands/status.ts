@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
+import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
@@ -48,6 +49,14 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const interval = Math.max(100, Number(flags.interval) || 1000);
   const tty = Boolean(ctx.stdout.isTTY) && !flags.json;
+  if (tty) {
+    // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
+    const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });
+    if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
+    if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
+    ctx.stderr.write(`bluegreen: the rollout's process (pid ${end.snapshot.pid}) is gone without finishing; check that traffic is on blue\n`);
+    return EXIT.internal;
+  }
   let lastEventAt = 0;
   let lastMonitor = 0;
   for (;;) {
@@ -55,8 +64,6 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const now = Date.now();
     if (flags.json) {
       ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive })}\n`);
-    } else if (tty) {
-      ctx.stdout.write(`\u001b[2J\u001b[H${renderStatus(snapshot, owner, now)}`);
     } else {
       for (const event of snapshot.recentEvents.filter((e) => e.at > lastEventAt)) ctx.stdout.write(`${formatEventLine(event)}\n`);
       lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;

@@ -1,0 +1,74 @@
+// A tiny OpenAI-compatible upstream for the benchmarks: answers POST /v1/chat/completions with one fixed
+// chat completion (after BENCH_DELAY_MS, 0 by default) and GET /v1/models with the two bench models.
+// Run as a child process (fork) so its CPU is not the load generator's; it reports its port over IPC.
+import http from 'node:http';
+
+const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
+const models = (process.env.BENCH_MODELS ?? 'bench-blue,bench-green').split(',');
+
+const completion = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench0000000000000000000000',
+    object: 'chat.completion',
+    created: 1767225600,
+    model: 'bench-model',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: 'Thanks for reaching out. You can reset your password from the account page; the link arrives by email within a minute.',
+        },
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { prompt_tokens: 24, completion_tokens: 28, total_tokens: 52 },
+  }),
+);
+const modelList = Buffer.from(JSON.stringify({ object: 'list', data: models.map((id) => ({ id, object: 'model', owned_by: 'bench' })) }));
+const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
+
+let completions = 0;
+
+function send(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+const server = http.createServer((req, res) => {
+  // Read the whole body (as a real upstream must) before answering.
+  req.on('data', () => {});
+  req.on('end', () => {
+    if (req.method === 'POST' && req.url.endsWith('/chat/completions')) {
+      completions++;
+      if (delayMs > 0) setTimeout(() => send(res, 200, completion), delayMs);
+      else send(res, 200, completion);
+    } else if (req.method === 'GET' && req.url.split('?')[0].endsWith('/models')) {
+      send(res, 200, modelList);
+    } else {
+      send(res, 404, notFound);
+    }
+  });
+});
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 130_000;
+server.requestTimeout = 0;
+server.maxRequestsPerSocket = 0;
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  if (process.send) process.send({ type: 'listening', port });
+  else process.stdout.write(`${JSON.stringify({ port })}\n`);
+});
+
+process.on('message', (message) => {
+  if (message?.type === 'stats') {
+    const cpu = process.cpuUsage();
+    process.send({ type: 'stats', completions, cpuMs: (cpu.user + cpu.system) / 1000 });
+  } else if (message?.type === 'close') {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  }
+});
+// Never outlive the benchmark that started us.
+process.on('disconnect', () => process.exit(0));

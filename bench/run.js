@@ -1,0 +1,207 @@
+// `npm run bench`: builds (the npm script), then runs the five benchmarks one after another, each in its own
+// process so memory figures are its own, prints a table and writes bench/results/latest.json.
+//   node bench/run.js [--quick] [--only throughput,schedule,...]
+// Environment knobs are listed in docs/benchmarks.md; every run is bounded in time.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QUICK, machineInfo, round } from './lib/util.js';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(BENCH, 'results');
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback'];
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
+for (const name of selected) {
+  if (!ALL.includes(name)) {
+    process.stderr.write(`bench: unknown benchmark "${name}" (one of ${ALL.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+if (!existsSync(path.join(BENCH, '..', 'dist', 'engine', 'rollout.js'))) {
+  process.stderr.write('bench: dist/ is missing; run `npm run bench` (it builds first) or `npm run build`\n');
+  process.exit(2);
+}
+
+/** Linux: total busy and total CPU ticks of the machine, and the ticks our finished children used. */
+function cpuTicks() {
+  try {
+    const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+    const f = cpu.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + f[4];
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const own = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { busy: total - idle, total, ours: Number(own[13]) + Number(own[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How busy the machine was with other work while a benchmark ran, as a share of all its cores: benchmarks on
+ * a shared machine are only comparable when this is near 0.
+ */
+function otherLoad(before, after) {
+  if (!before || !after || after.total <= before.total) return null;
+  const others = after.busy - before.busy - (after.ours - before.ours);
+  return round((100 * Math.max(0, others)) / (after.total - before.total), 1);
+}
+
+/** Hard limit per benchmark, so a hang cannot keep the suite running. */
+const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000 };
+
+function runChild(name, env) {
+  const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
+  rmSync(out, { force: true });
+  const args = [...(name === 'memory' ? ['--expose-gc'] : []), path.join(BENCH, `${name}.js`), ...(QUICK ? ['--quick'] : [])];
+  const started = Date.now();
+  const ticks = cpuTicks();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env, BENCH_OUT: out } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS[name] * (QUICK ? 0.5 : 1));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = round((Date.now() - started) / 1000, 1);
+      let result;
+      try {
+        result = JSON.parse(readFileSync(out, 'utf8'));
+      } catch {
+        result = { name, error: signal ? `killed (${signal}) after ${seconds} s` : `exited ${code} without a result` };
+      }
+      rmSync(out, { force: true });
+      const load = otherLoad(ticks, cpuTicks());
+      if (load !== null && load > 10) process.stderr.write(`bench: other work kept ${load}% of the machine busy during ${name}; its figures are noisy\n`);
+      resolve({ ...result, wallSeconds: seconds, otherLoadPercent: load });
+    });
+  });
+}
+
+const clamp = (n, lo, hi) => Math.min(hi, Math.max(lo, n));
+
+// Wait (at most a minute) for other work on the machine to calm down, and say so when it does not.
+{
+  const quietBefore = Date.now();
+  for (;;) {
+    const a = cpuTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    const load = otherLoad(a, cpuTicks());
+    if (load === null || load < 10) break;
+    if (Date.now() - quietBefore > 60_000) {
+      process.stderr.write(`bench: the machine is still ${load}% busy with other work; running anyway (figures will be noisy)\n`);
+      break;
+    }
+    process.stderr.write(`bench: waiting for other work to finish (${load}% of the machine busy)\n`);
+  }
+}
+// With --only, the other benchmarks' figures are kept from the last run (each result carries its own date).
+const file = path.join(RESULTS, 'latest.json');
+let previous = {};
+if (onlyArg && existsSync(file)) {
+  try {
+    previous = JSON.parse(readFileSync(file, 'utf8')).results ?? {};
+  } catch {
+    previous = {};
+  }
+}
+const results = {};
+const suiteStart = Date.now();
+for (const name of selected) {
+  process.stderr.write(`\n== ${name}${QUICK ? ' (quick)' : ''}\n`);
+  const env = {};
+  // Later benchmarks run at a share of the rate the throughput benchmark found, unless told otherwise.
+  const max = (results.throughput ?? previous.throughput)?.engine?.maxSustainedRate;
+  if (max && !process.env.BENCH_MEMORY_RATE) env.BENCH_MEMORY_RATE = String(clamp(Math.round((0.9 * max) / 100) * 100, 5000, 20_000));
+  if (max && !process.env.BENCH_DASHBOARD_RATE) env.BENCH_DASHBOARD_RATE = String(clamp(Math.round((0.6 * max) / 100) * 100, 500, 20_000));
+  results[name] = { ...(await runChild(name, env)), ranAt: new Date().toISOString(), quick: QUICK };
+}
+for (const name of ALL) {
+  if (!results[name] && previous[name]) results[name] = previous[name];
+}
+
+// --- the table --------------------------------------------------------------------------------------------
+
+const yes = (met) => (met === true ? 'yes' : met === false ? 'NO' : 'n/a');
+function rows() {
+  const out = [];
+  const r = results;
+  if (r.throughput) {
+    const t = r.throughput;
+    out.push(t.error ? ['throughput', t.error, '>= 0.7x autocannon', 'NO'] : [
+      'throughput',
+      `engine ${t.engine.maxSustainedRate} req/s sustained vs autocannon ${Math.round(t.autocannon.requestsPerSecond)} req/s (-c ${t.connections}): ${t.ratio}x; ` +
+        `offered ${t.engine.atAutocannonRate.offered}, completes ${Math.round(t.engine.atAutocannonRate.achieved)} (${t.engine.atAutocannonRate.ratio}x)`,
+      '>= 0.7x autocannon',
+      yes(t.met),
+    ]);
+  }
+  if (r.schedule) {
+    const s = r.schedule;
+    out.push(s.error ? ['schedule', s.error, '', 'NO'] : [
+      'schedule',
+      `${s.rate} req/s, ${s.upstreamDelayMs} ms upstream, ${s.seconds} s: achieved ${s.achievedRate} (${s.rateErrorPercent}%), lag p50 ${s.lagMs.p50} / p99 ${s.lagMs.p99} / max ${s.lagMs.max} ms, dropped ${s.dropped}`,
+      'within 1%, p99 lag < 5 ms, 0 dropped',
+      yes(s.met),
+    ]);
+  }
+  if (r.memory) {
+    const m = r.memory;
+    out.push(m.error ? ['memory', m.error, '', 'NO'] : [
+      'memory',
+      `RSS ${m.first?.rssMb} MB after ${m.first?.requests}, ${m.last?.rssMb ?? '?'} MB after ${m.last?.requests ?? '?'} (${m.rssGrowthPercent}%); heap used ${m.first?.heapUsedMb} -> ${m.last?.heapUsedMb ?? '?'} MB`,
+      'RSS < 200 MB, growth < 10%',
+      yes(m.met),
+    ]);
+  }
+  if (r.dashboard) {
+    const d = r.dashboard;
+    out.push(d.error || d.skipped ? ['dashboard', d.error ?? d.note, '< 10% cost', 'n/a'] : [
+      'dashboard',
+      `${d.rate} req/s: --plain ${d.plain.achievedRate} req/s (${d.plain.dropped} dropped) vs ${d.dashboard.reporter} reporter ${d.dashboard.achievedRate} (${d.dashboard.dropped} dropped): ` +
+        `${d.throughputCostPercent}% throughput, ${d.cpuCostPercent}% CPU${d.dashboardDrew ? '' : ' [dashboard not wired in yet: measured the line reporter]'}`,
+      '< 10% throughput cost',
+      yes(d.met),
+    ]);
+  }
+  if (r.rollback) {
+    const b = r.rollback;
+    out.push(b.error ? ['rollback', b.error, '', 'NO'] : [
+      'rollback',
+      `errors: ${b.errors.detectionMs.median} ms (max ${b.errors.detectionMs.max}) after the fault, ${b.errors.greenFailedBeforeRollback.max} green failures before; ` +
+        `latency (3 s answers): ${b.latency.detectionMs.median} ms after the fault, ${b.latency.detectionAfterBreachVisibleMs.median} ms (max ${b.latency.detectionAfterBreachVisibleMs.max}) after the answers showed p95 > 2 s`,
+      `<= interval + 1 s (${b.target.withinMs} ms)`,
+      yes(b.met),
+    ]);
+  }
+  return out;
+}
+
+/** When a row's figures were taken, in what mode, and how busy the machine was with other work meanwhile. */
+function runNote(name) {
+  const r = results[name];
+  if (!r) return '';
+  const when = r.ranAt ? r.ranAt.slice(0, 16).replace('T', ' ') : '';
+  const load = r.otherLoadPercent === null || r.otherLoadPercent === undefined ? '' : `, other load ${r.otherLoadPercent}%`;
+  return `${when}${r.quick ? ' quick' : ''}${load}`;
+}
+
+function table(data) {
+  const head = ['benchmark', 'result', 'target', 'met', 'run (UTC)'];
+  data = data.map((row) => [...row, runNote(row[0])]);
+  const all = [head, ...data];
+  const width = head.map((_, i) => Math.max(...all.map((row) => String(row[i]).length)));
+  const line = (row) => `| ${row.map((cell, i) => String(cell).padEnd(width[i])).join(' | ')} |`;
+  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...data.map(line)].join('\n');
+}
+
+const machine = machineInfo();
+const ordered = Object.fromEntries(ALL.filter((name) => results[name]).map((name) => [name, results[name]]));
+const summary = { machine, quick: QUICK, loadAverage: os.loadavg().map((n) => round(n, 2)), suiteSeconds: round((Date.now() - suiteStart) / 1000, 1), results: ordered };
+mkdirSync(RESULTS, { recursive: true });
+writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+process.stdout.write(`\nbluegreen benchmarks${QUICK ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.date}\n\n`);
+process.stdout.write(`${table(rows())}\n\nsuite: ${summary.suiteSeconds} s; results in ${path.relative(process.cwd(), file) || file}\n`);
+const failed = Object.values(results).some((r) => r.error);
+process.exitCode = failed ? 1 : 0;

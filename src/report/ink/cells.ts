@@ -1,0 +1,115 @@
+// Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers.
+// Widths count code points: every glyph used here (box and block characters, the ellipsis) is one column wide.
+
+export function textWidth(text: string): number {
+  return [...text].length;
+}
+
+/** Cuts text to width, ending with "…" when something was cut. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/** Pads or cuts text to exactly width columns. */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const cut = truncate(text, width);
+  const pad = ' '.repeat(Math.max(0, width - textWidth(cut)));
+  return align === 'left' ? cut + pad : pad + cut;
+}
+
+/** Splits a bar of width columns at fraction (clamped to 0..1): how many cells are full. */
+export function barCells(fraction: number, width: number): { full: number; empty: number } {
+  const safe = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  const full = Math.round(safe * width);
+  return { full, empty: width - full };
+}
+
+const SPARKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/**
+ * The last `width` values as block characters, scaled so that `scaleMax` (e.g. the error-rate limit) is a full
+ * block; values above it are clamped. A zero reads as the lowest block, so the line's length stays visible.
+ */
+export function sparkline(values: readonly number[], scaleMax: number, width: number): string {
+  if (width <= 0) return '';
+  const top = scaleMax > 0 ? scaleMax : Math.max(...values, 0);
+  return values
+    .slice(-width)
+    .map((value) => {
+      if (!(top > 0) || !Number.isFinite(value) || value <= 0) return SPARKS[0];
+      const level = Math.min(SPARKS.length - 1, Math.ceil((value / top) * (SPARKS.length - 1)));
+      return SPARKS[level];
+    })
+    .join('');
+}
+
+/** 12 -> "12", 9779 -> "9,779", 123456 -> "123k", 1977066 -> "1.98M". At most 5 columns up to 999M. */
+export function compactCount(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const abs = Math.abs(n);
+  if (abs < 10_000) return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  if (abs < 1_000_000) return `${Math.round(n / 1000)}k`;
+  if (abs < 10_000_000) return `${(n / 1_000_000).toFixed(2)}M`;
+  if (abs < 1_000_000_000) return `${Math.round(n / 1_000_000)}M`;
+  return `${(n / 1_000_000_000).toFixed(1)}G`;
+}
+
+/** A rate in at most 5 columns: "0.5%", "12.3%", "100%"; "-" when unknown. */
+export function compactPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '-';
+  if (ratio >= 0.9995) return `${Math.round(ratio * 100)}%`;
+  return `${(ratio * 100).toFixed(1)}%`;
+}
+
+/** A latency in at most 5 columns: "845ms", "1.46s", "12.3s", "125s". */
+export function compactMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 9.995) return `${s.toFixed(2)}s`;
+  if (s < 99.95) return `${s.toFixed(1)}s`;
+  return `${Math.round(s)}s`;
+}
+
+/** A cost in at most 6 columns: "$0", "$0.007", "$0.171", "$12.34", "$123.4", "$1.2k". */
+export function compactUsd(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined || !Number.isFinite(usd)) return '-';
+  if (usd === 0) return '$0';
+  if (usd < 0.0005) return '<$.001';
+  if (usd < 9.995) return `$${usd.toFixed(usd < 1 ? 3 : 2)}`;
+  if (usd < 99.995) return `$${usd.toFixed(2)}`;
+  if (usd < 999.95) return `$${usd.toFixed(1)}`;
+  return `$${(usd / 1000).toFixed(1)}k`;
+}
+
+/** Elapsed time as a clock: "0:07", "12:34", "1:02:03". */
+export function clockDuration(ms: number): string {
+  const total = Math.max(0, Math.floor((Number.isFinite(ms) ? ms : 0) / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+/** Word-wraps text to width, in at most maxLines lines (the last one cut with "…" if needed). */
+export function wrap(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const candidate = current ? `${current} ${word}` : word;
+    if (textWidth(candidate) <= width || !current) {
+      current = candidate;
+      continue;
+    }
+    lines.push(current);
+    current = word;
+  }
+  if (current) lines.push(current);
+  if (lines.length <= maxLines) return lines.map((line) => truncate(line, width));
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} ${lines.slice(maxLines).join(' ')}`, width);
+  return kept.map((line) => truncate(line, width));
+}

@@ -1,0 +1,132 @@
+// Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
+import { formatFigure, formatPoints } from '../../analysis/format.js';
+import type { CheckResult, RuleName } from '../../analysis/types.js';
+import type { RolloutSnapshot } from '../../engine/types.js';
+import type { RateLimitInfo } from '../../upstream/types.js';
+import type { ArmName } from '../../plan/plan.js';
+import { barCells, compactCount, fit, sparkline, textWidth } from './cells.js';
+import type { Tone } from './theme.js';
+import { clip, type Line } from './view-types.js';
+
+export const RULE_LABELS: Record<RuleName, string> = {
+  error_rate: 'error rate',
+  consecutive_errors: 'errors in a row',
+  latency_p95: 'p95 latency',
+  latency_p99: 'p99 latency',
+  ttft_p95: 'p95 first token',
+  quality_fail_rate: 'quality failures',
+  'compare_to_blue.max_error_rate_increase': 'error rate vs blue',
+  'compare_to_blue.max_latency_p95_ratio': 'p95 vs blue',
+  health_check: 'health check fails',
+  hook: 'hook',
+};
+
+const LABEL_WIDTH = 18;
+const FIGURE_WIDTH = 7;
+const PROXIMITY_WIDTH = 10;
+/** A figure at or past this share of its limit reads amber before it breaches. */
+export const NEAR_LIMIT = 0.8;
+const TREND_MAX_WIDTH = 30;
+
+export function checkTone(check: CheckResult): Tone {
+  if (check.status === 'breach') return 'bad';
+  if (check.status === 'waiting') return 'muted';
+  return (check.proximity ?? 0) >= NEAR_LIMIT ? 'warn' : 'ok';
+}
+
+export function checkStatusText(check: CheckResult): string {
+  if (check.status === 'breach') return 'BREACH';
+  if (check.status === 'waiting') return 'waiting';
+  return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
+}
+
+/** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
+export function checkFigure(check: CheckResult, value: number | null): string {
+  if (value === null) return '-';
+  if (check.rule === 'compare_to_blue.max_error_rate_increase') return `${formatPoints(value)}pt`;
+  return formatFigure(value, check.unit);
+}
+
+export function checkLine(check: CheckResult): Line {
+  const tone = checkTone(check);
+  const { full, empty } = barCells(check.proximity ?? 0, PROXIMITY_WIDTH);
+  const limit = check.rule === 'compare_to_blue.max_error_rate_increase' ? `${formatPoints(check.limit)}pt` : formatFigure(check.limit, check.unit);
+  const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
+  return [
+    { text: `  ${fit(RULE_LABELS[check.rule], LABEL_WIDTH)} ` },
+    { text: fit(checkFigure(check, check.figure), FIGURE_WIDTH, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
+    { text: ` / ${fit(limit, FIGURE_WIDTH)} `, tone: 'muted' },
+    { text: '█'.repeat(full), tone },
+    { text: '·'.repeat(empty), tone: 'muted' },
+    { text: ` ${fit(checkStatusText(check), 8)}`, tone },
+    { text: sample, tone: 'muted' },
+  ];
+}
+
+/** The limit that scales the trend: green's error-rate threshold when there is one. */
+export function errorRateLimit(snapshot: RolloutSnapshot): number | undefined {
+  return snapshot.checks.find((check) => check.rule === 'error_rate')?.limit;
+}
+
+export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
+  const stageCount = snapshot.plan.stages.length;
+  const title = `checks · green, stage ${snapshot.stageIndex + 1}/${stageCount}`;
+  const trend = snapshot.greenErrorTrend;
+  if (trend.length === 0) return [{ text: title, tone: 'title' }];
+  const last = trend.at(-1) ?? 0;
+  const label = '   error-rate trend ';
+  const value = ` ${formatFigure(last, 'ratio')}`;
+  const room = width - textWidth(title) - textWidth(label) - textWidth(value);
+  if (room < 8) return [{ text: title, tone: 'title' }];
+  const limit = errorRateLimit(snapshot);
+  const spark = sparkline(trend, limit ?? 0, Math.min(TREND_MAX_WIDTH, room));
+  const tone: Tone = limit !== undefined && last >= limit ? 'bad' : limit !== undefined && last >= limit / 2 ? 'warn' : 'green';
+  return [
+    { text: title, tone: 'title' },
+    { text: label, tone: 'muted' },
+    { text: spark, tone },
+    { text: value, tone: 'muted' },
+  ];
+}
+
+/** The most recent rate-limit figures per arm, from the current stage back. */
+export function latestRateLimits(snapshot: RolloutSnapshot): Partial<Record<ArmName, RateLimitInfo>> {
+  const found: Partial<Record<ArmName, RateLimitInfo>> = {};
+  for (const stage of snapshot.stages.slice(0, snapshot.stageIndex + 1).reverse()) {
+    for (const arm of ['blue', 'green'] as const) {
+      const info = stage.arms[arm].rateLimit;
+      if (!found[arm] && info && (info.remainingRequests !== undefined || info.remainingTokens !== undefined)) found[arm] = info;
+    }
+  }
+  return found;
+}
+
+export function headroomLine(snapshot: RolloutSnapshot): Line | undefined {
+  const limits = latestRateLimits(snapshot);
+  if (!limits.blue && !limits.green) return undefined;
+  const line: Line = [{ text: 'rate-limit headroom', tone: 'muted' }];
+  for (const arm of ['blue', 'green'] as const) {
+    const info = limits[arm];
+    if (!info) continue;
+    const parts = [
+      info.remainingRequests !== undefined ? `${compactCount(info.remainingRequests)} req` : undefined,
+      info.remainingTokens !== undefined ? `${compactCount(info.remainingTokens)} tok` : undefined,
+    ].filter(Boolean);
+    line.push({ text: `   ${arm} `, tone: arm }, { text: parts.join(' · ') });
+  }
+  return line;
+}
+
+export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
+  const lines: Line[] = [checksTitle(snapshot, width)];
+  if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
+  for (const check of snapshot.checks) lines.push(checkLine(check));
+  const headroom = headroomLine(snapshot);
+  if (headroom) lines.push(headroom);
+  return lines.map((line) => clip(line, width));
+}
+
+/** How many lines checkSectionLines will take, for the layout budget. */
+export function checkSectionHeight(snapshot: RolloutSnapshot): number {
+  return 1 + Math.max(1, snapshot.checks.length) + (headroomLine(snapshot) ? 1 : 0);
+}

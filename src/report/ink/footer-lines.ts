@@ -1,0 +1,60 @@
+// The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
+import { describeExit } from '../../cli/exit-text.js';
+import type { RolloutSnapshot } from '../../engine/types.js';
+import { formatDuration } from '../../plan/duration.js';
+import { wrap } from './cells.js';
+import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
+import { activeNotice } from './keys.js';
+import type { Tone } from './theme.js';
+import type { ViewOptions } from './view-model.js';
+import { clip, type Line } from './view-types.js';
+
+const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
+  progressing: [['p', 'pause'], ['P', 'promote'], ['a', 'abort'], ['q', 'quit'], ['ctrl-c', 'interrupt']],
+  paused: [['r', 'resume'], ['P', 'promote'], ['a', 'abort'], ['q', 'quit'], ['ctrl-c', 'interrupt']],
+};
+
+const PROMPTS = {
+  promote: 'Promote now: green to 100% and finish? [y/n]',
+  quit: 'Quit: abort the rollout and roll back to blue? [y/n]',
+};
+
+export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
+  const notice = activeNotice(options.keys, options.now);
+  if (options.final || (options.mode === 'watch' && isFinalPhase(snapshot.phase) && snapshot.exitCode !== undefined)) {
+    return finalLines(snapshot, options, width);
+  }
+  let line: Line;
+  if (options.mode === 'watch') {
+    const owner = options.watch?.ownerAlive === false ? `owner pid ${snapshot.pid} is gone · ` : '';
+    const age = formatDuration(Math.max(0, options.now - snapshot.updatedAt));
+    line = [
+      { text: `read-only · ${owner}updated ${age} ago · `, tone: options.watch?.ownerAlive === false ? 'bad' : 'muted' },
+      { text: options.keysEnabled === false ? 'ctrl-c' : 'q', tone: 'key' },
+      { text: ' stop watching', tone: 'muted' },
+    ];
+  } else if (options.keysEnabled === false && !isFinalPhase(snapshot.phase)) {
+    line = [{ text: 'keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort', tone: 'muted' }];
+  } else if (options.keys.prompt) {
+    line = [{ text: PROMPTS[options.keys.prompt], tone: 'warn' }];
+  } else if (isFinalPhase(snapshot.phase)) {
+    line = [{ text: `${PHASE_LABELS[snapshot.phase].text.toLowerCase()}: finishing in-flight requests…`, tone: PHASE_LABELS[snapshot.phase].tone }];
+  } else {
+    line = [];
+    for (const [key, label] of CONTROL_HINTS[snapshot.phase === 'paused' ? 'paused' : 'progressing']) {
+      line.push({ text: key, tone: 'key' }, { text: ` ${label}   `, tone: 'muted' });
+    }
+  }
+  if (notice && !options.keys.prompt) line.push({ text: `  ${notice}`, tone: 'accent' });
+  return [clip(line, width)];
+}
+
+function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
+  const exitCode = options.final?.exitCode ?? snapshot.exitCode ?? 1;
+  const reason = options.final?.reason ?? snapshot.reason;
+  const phase = PHASE_LABELS[snapshot.phase];
+  const tone: Tone = exitCode === 0 ? 'ok' : phase.tone === 'muted' ? 'bad' : phase.tone;
+  const lines: Line[] = [[{ text: `■ ${phase.text}`, tone }, { text: ` · ${describeExit(exitCode)}`, tone: 'title' }]];
+  for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}` }]);
+  return lines.map((line) => clip(line, width));
+}

@@ -1,0 +1,68 @@
+// What a key press means on the dashboard: a small state machine (with y/n confirmations), no I/O.
+
+/** control: the rollout's own dashboard; watch: `status --watch`, read-only. */
+export type DashboardMode = 'control' | 'watch';
+
+/** interrupt: Ctrl-C (the rollout's SIGINT path, exit 130); quit: stop watching (watch mode only). */
+export type DashboardCommand = 'pause' | 'resume' | 'promote' | 'abort' | 'interrupt' | 'quit';
+
+export type Prompt = 'promote' | 'quit';
+
+export interface KeyState {
+  /** A question waiting for y/n. */
+  prompt?: Prompt;
+  /** A short acknowledgement shown for a few seconds. */
+  notice?: { text: string; at: number };
+}
+
+export interface KeyPress {
+  input: string;
+  ctrl?: boolean;
+  escape?: boolean;
+}
+
+export interface KeyResult {
+  state: KeyState;
+  command?: DashboardCommand;
+}
+
+export const NOTICE_MS = 4000;
+
+const CONTROL_KEYS: Record<string, { command?: DashboardCommand; prompt?: Prompt; notice: string }> = {
+  p: { command: 'pause', notice: 'pause requested' },
+  r: { command: 'resume', notice: 'resume requested' },
+  P: { prompt: 'promote', notice: '' },
+  a: { command: 'abort', notice: 'abort requested: rolling back to blue' },
+  q: { prompt: 'quit', notice: '' },
+};
+
+const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> = {
+  promote: { command: 'promote', notice: 'promotion requested: green to 100%' },
+  quit: { command: 'abort', notice: 'abort requested: rolling back to blue' },
+};
+
+export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number): KeyResult {
+  if (press.ctrl && press.input === 'c') return { state: { notice: { text: 'interrupted (ctrl-c)', at: now } }, command: 'interrupt' };
+  if (mode === 'watch') return press.input === 'q' ? { state, command: 'quit' } : { state };
+  if (state.prompt) {
+    if (press.input === 'y' || press.input === 'Y') {
+      const confirmed = CONFIRMED[state.prompt];
+      return { state: { notice: { text: confirmed.notice, at: now } }, command: confirmed.command };
+    }
+    if (press.input === 'n' || press.input === 'N' || press.escape) {
+      const what = state.prompt === 'promote' ? 'promotion' : 'quit';
+      return { state: { notice: { text: `${what} cancelled`, at: now } } };
+    }
+    return { state };
+  }
+  const binding = CONTROL_KEYS[press.input];
+  if (!binding) return { state };
+  if (binding.prompt) return { state: { prompt: binding.prompt } };
+  return { state: { notice: { text: binding.notice, at: now } }, command: binding.command };
+}
+
+/** The notice still worth showing at `now`, if any. */
+export function activeNotice(state: KeyState, now: number): string | undefined {
+  if (!state.notice || now - state.notice.at > NOTICE_MS) return undefined;
+  return state.notice.text;
+}

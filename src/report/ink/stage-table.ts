@@ -1,0 +1,98 @@
+// The per-stage table: one row per stage, both arms side by side, 78 columns for 5 stages.
+//   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
+//  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
+// ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
+import type { RolloutSnapshot } from '../../engine/types.js';
+import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
+import type { ArmName } from '../../plan/plan.js';
+import { compactCount, compactMs, compactPercent, compactUsd, fit, textWidth, truncate } from './cells.js';
+import type { Tone } from './theme.js';
+import { clip, type Line, type Segment } from './view-types.js';
+
+const ARM_COLUMNS = [
+  { label: 'req', width: 5 },
+  { label: 'err', width: 4 },
+  { label: 'err%', width: 5 },
+  { label: 'p95', width: 5 },
+  { label: 'cost', width: 6 },
+] as const;
+const ARM_GAP = '  ';
+const ARM_WIDTH = ARM_COLUMNS.reduce((sum, c) => sum + c.width, 0) + ARM_COLUMNS.length - 1;
+const GREEN_WIDTH = 5;
+const VERDICT_WIDTH = 7;
+
+export const VERDICT_TONES: Record<StageVerdict, Tone> = {
+  pending: 'muted',
+  running: 'accent',
+  passed: 'ok',
+  failed: 'bad',
+  aborted: 'warn',
+  skipped: 'muted',
+};
+
+export function armCells(stats: ArmStats): string[] {
+  const rate = stats.requests > 0 ? stats.failures / stats.requests : null;
+  return [compactCount(stats.requests), compactCount(stats.failures), compactPercent(rate), compactMs(stats.latency?.p95), compactUsd(stats.costUsd)];
+}
+
+/** Which stages fit in `rows` table rows: all of them, or a window that keeps the current stage in view. */
+export function stageWindow(count: number, current: number, rows: number): { start: number; end: number } {
+  if (rows >= count) return { start: 0, end: count };
+  const size = Math.max(1, rows);
+  const start = Math.min(Math.max(0, current - Math.floor((size - 1) / 2)), count - size);
+  return { start, end: start + size };
+}
+
+/** rows: how many stage rows fit; errorLimit: green's error-rate threshold, to colour error rates near it. */
+export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: number, errorLimit?: number): Line[] {
+  const count = snapshot.stages.length;
+  const indexWidth = String(Math.max(1, count)).length;
+  const prefixWidth = 1 + indexWidth + 1 + GREEN_WIDTH + 1 + VERDICT_WIDTH;
+  const { start, end } = stageWindow(count, snapshot.stageIndex, rows);
+  const scope = start > 0 || end < count ? `stages ${start + 1}-${end} of ${count}` : '';
+  const armHeader = (arm: ArmName, model: string): Segment => {
+    const label = `─ ${arm} ${truncate(model, ARM_WIDTH - arm.length - 5)} `;
+    return { text: ARM_GAP + label + '─'.repeat(Math.max(0, ARM_WIDTH - textWidth(label))), tone: arm };
+  };
+  const lines: Line[] = [
+    [{ text: fit(scope, prefixWidth), tone: 'muted' }, armHeader('blue', snapshot.plan.blueModel), armHeader('green', snapshot.plan.greenModel)],
+    [{ text: columnHeader(indexWidth), tone: 'muted' }],
+  ];
+  for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, indexWidth, errorLimit));
+  return lines.map((line) => clip(line, width));
+}
+
+function columnHeader(indexWidth: number): string {
+  const arm = ARM_COLUMNS.map((c) => fit(c.label, c.width, 'right')).join(' ');
+  return ` ${fit('#', indexWidth, 'right')} ${fit('green', GREEN_WIDTH, 'right')} ${fit('verdict', VERDICT_WIDTH)}${ARM_GAP}${arm}${ARM_GAP}${arm}`;
+}
+
+function stageRow(stage: StageStats, current: boolean, indexWidth: number, errorLimit: number | undefined): Line {
+  const dim = stage.verdict === 'pending' || stage.verdict === 'skipped';
+  const cells = (arm: ArmName): Segment[] => {
+    const stats = stage.arms[arm];
+    const text = armCells(stats).map((cell, i) => fit(cell, ARM_COLUMNS[i]?.width ?? 5, 'right'));
+    const base: Tone = dim ? 'muted' : 'plain';
+    return [
+      { text: `${ARM_GAP}${text[0]} ${text[1]} `, tone: base },
+      { text: text[2] ?? '', tone: dim ? base : errorRateTone(stats, errorLimit) },
+      { text: ` ${text[3]} ${text[4]}`, tone: base },
+    ];
+  };
+  return [
+    { text: current ? '▶' : ' ', tone: 'accent' },
+    { text: fit(String(stage.index + 1), indexWidth, 'right'), tone: current ? 'title' : dim ? 'muted' : 'plain' },
+    { text: ` ${fit(`${Math.round(stage.greenWeight * 100)}%`, GREEN_WIDTH, 'right')} `, tone: dim ? 'muted' : 'plain' },
+    { text: fit(stage.verdict, VERDICT_WIDTH), tone: VERDICT_TONES[stage.verdict] },
+    ...cells('blue'),
+    ...cells('green'),
+  ];
+}
+
+/** An error rate at the limit reads red, past half of it amber; without a limit it stays plain. */
+export function errorRateTone(stats: ArmStats, limit: number | undefined): Tone {
+  if (limit === undefined || limit <= 0 || stats.requests === 0) return 'plain';
+  const rate = stats.failures / stats.requests;
+  if (rate >= limit) return 'bad';
+  return rate >= limit / 2 ? 'warn' : 'plain';
+}

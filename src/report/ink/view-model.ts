@@ -1,0 +1,111 @@
+// Everything the dashboard shows, computed from a snapshot: the components only lay these lines out.
+import type { EventType, RolloutEvent, RolloutSnapshot } from '../../engine/types.js';
+import { timestamp } from '../line.js';
+import { checkSectionHeight, checkSectionLines, errorRateLimit } from './check-lines.js';
+import { footerLines } from './footer-lines.js';
+import { headerLines } from './header-lines.js';
+import type { DashboardMode, KeyState } from './keys.js';
+import { stageTableLines } from './stage-table.js';
+import type { Tone } from './theme.js';
+import { clip, type DashboardView, type Line } from './view-types.js';
+
+export interface ViewOptions {
+  now: number;
+  /** Terminal size. */
+  columns: number;
+  rows: number;
+  mode: DashboardMode;
+  keys: KeyState;
+  /** False when stdin is not a terminal: no keys are read, so none are offered. */
+  keysEnabled?: boolean;
+  /** Set once the rollout has ended and the reporter draws its last frame. */
+  final?: { exitCode: number; reason?: string };
+  /** status --watch: where the state comes from and whether its owner still runs. */
+  watch?: { stateDir: string; ownerAlive: boolean };
+}
+
+/** Lines wider than this are not useful: the table is 78 columns. */
+export const MAX_WIDTH = 120;
+const MAX_EVENTS = 8;
+
+const EVENT_TONES: Partial<Record<EventType, Tone>> = {
+  breach: 'bad',
+  rolled_back: 'bad',
+  failed: 'bad',
+  hook_failed: 'bad',
+  health_check_failed: 'bad',
+  paused: 'warn',
+  abort_requested: 'warn',
+  promote_requested: 'warn',
+  aborted: 'warn',
+  interrupted: 'warn',
+  warning: 'warn',
+  stage_passed: 'ok',
+  promoted: 'ok',
+  resumed: 'ok',
+  health_check_recovered: 'ok',
+};
+
+export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
+  const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
+  const footer = footerLines(snapshot, options, width);
+  const checksHeight = checkSectionHeight(snapshot);
+  const layout = planLayout({
+    rows: options.rows,
+    stageCount: snapshot.stages.length,
+    fixedLines: 3 + 2 + checksHeight + footer.length,
+    eventCount: Math.min(MAX_EVENTS, snapshot.recentEvents.length),
+  });
+  return {
+    width,
+    gaps: layout.gaps,
+    header: headerLines(snapshot, options, width),
+    table: stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot)),
+    checks: checkSectionLines(snapshot, width),
+    events: eventLines(snapshot.recentEvents, layout.eventRows, width),
+    footer,
+  };
+}
+
+export interface LayoutInput {
+  rows: number;
+  stageCount: number;
+  /** Lines that are always drawn: header, table headers, checks, footer. */
+  fixedLines: number;
+  eventCount: number;
+}
+
+const SECTION_GAPS = 4;
+const MIN_EVENTS = 2;
+
+/**
+ * Fits the dashboard in rows - 1 lines (a frame as tall as the terminal makes Ink clear the screen each time):
+ * blank lines between sections only when there is room for them and a few events, stage rows windowed only
+ * when even that does not fit.
+ */
+export function planLayout(input: LayoutInput): { gaps: boolean; stageRows: number; eventRows: number } {
+  const available = Math.max(1, input.rows - 1);
+  const withAllStages = input.fixedLines + input.stageCount;
+  const wantedEvents = Math.min(input.eventCount, 4);
+  const gaps = available - withAllStages - SECTION_GAPS >= wantedEvents;
+  const free = available - withAllStages - (gaps ? SECTION_GAPS : 0);
+  if (free >= Math.min(input.eventCount, MIN_EVENTS)) {
+    return { gaps, stageRows: input.stageCount, eventRows: Math.min(input.eventCount, MAX_EVENTS, free) };
+  }
+  const eventRows = Math.min(input.eventCount, MIN_EVENTS);
+  const stageRows = Math.max(1, Math.min(input.stageCount, available - input.fixedLines - eventRows));
+  return { gaps: false, stageRows, eventRows: Math.max(0, Math.min(eventRows, available - input.fixedLines - stageRows)) };
+}
+
+export function eventLines(events: readonly RolloutEvent[], rows: number, width: number): Line[] {
+  if (rows <= 0) return [];
+  return events.slice(-rows).map((event) =>
+    clip(
+      [
+        { text: `${timestamp(event.at).slice(0, 8)}  `, tone: 'muted' },
+        { text: event.message, tone: EVENT_TONES[event.type] ?? 'plain' },
+      ],
+      width,
+    ),
+  );
+}

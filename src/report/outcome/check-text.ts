@@ -1,0 +1,55 @@
+// One sentence per threshold check, for any status: the JUnit failure message, the Markdown table, the JSON.
+// Breaches read like the engine's messages (minus "in stage N", which the test case name already says).
+import { formatFigure, formatPoints } from '../../analysis/format.js';
+import type { CheckResult } from '../../analysis/types.js';
+
+/** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */
+export interface CheckTextInput {
+  check: Pick<CheckResult, 'rule' | 'figure' | 'limit' | 'unit' | 'sample'> & { status: CheckResult['status'] | 'not_run'; blueSample?: number | null };
+  minRequests: number;
+}
+
+/** Rules judged at the limit itself (>=); every other rule only beyond it (>), as the analysis does. */
+const INCLUSIVE = new Set(['consecutive_errors', 'health_check']);
+
+export function describeCheck({ check, minRequests }: CheckTextInput): string {
+  const { rule, status, figure, limit, unit, sample } = check;
+  const subject = SUBJECTS[rule] ?? `green ${rule}`;
+  if (status === 'not_run') return `${subject} not judged: the stage did not run`;
+  if (status === 'waiting' || figure === null) return `${subject} not judged: ${waitingReason(check, Math.max(1, minRequests))}`;
+
+  const breached = status === 'breach';
+  const inclusive = INCLUSIVE.has(rule);
+  const op = breached ? (inclusive ? '>=' : '>') : inclusive ? '<' : '<=';
+  const both = `(green ${sample}, blue ${check.blueSample ?? 0} requests)`;
+  switch (rule) {
+    case 'compare_to_blue.max_error_rate_increase':
+      return `green error rate vs blue ${formatPoints(figure)} points ${op} ${formatPoints(limit)} allowed ${both}`;
+    case 'compare_to_blue.max_latency_p95_ratio':
+      return `green latency_p95 vs blue ${formatFigure(figure, unit)} ${op} ${formatFigure(limit, unit)} allowed ${both}`;
+    case 'consecutive_errors':
+      return `${subject} ${figure} ${op} ${limit} (failures in a row)`;
+    case 'health_check':
+      return `${subject} ${figure} failures in a row ${op} ${limit}`;
+    default:
+      return `${subject} ${formatFigure(figure, unit)} ${op} ${formatFigure(limit, unit)} over ${sample} ${SAMPLE_NOUNS[rule] ?? 'requests'}`;
+  }
+}
+
+const SUBJECTS: Partial<Record<string, string>> = {
+  health_check: 'green health check',
+  hook: 'on_stage hook',
+};
+
+const SAMPLE_NOUNS: Partial<Record<string, string>> = {
+  quality_fail_rate: 'successful responses',
+  ttft_p95: 'streamed requests',
+};
+
+function waitingReason(check: CheckTextInput['check'], needed: number): string {
+  if (check.rule.startsWith('compare_to_blue.')) {
+    return `green ${check.sample}, blue ${check.blueSample ?? 0} requests, ${needed} each needed`;
+  }
+  if (check.figure === null && check.sample >= needed) return `no figure yet over ${check.sample} ${SAMPLE_NOUNS[check.rule] ?? 'requests'}`;
+  return `${check.sample} ${SAMPLE_NOUNS[check.rule] ?? 'requests'}, ${needed} needed`;
+}

@@ -1,0 +1,106 @@
+// `bluegreen rollout --dry-run`: what the rollout would do, printed before (instead of) sending any traffic.
+import { formatFigure } from '../../analysis/format.js';
+import { formatDuration } from '../../plan/duration.js';
+import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
+import type { PlanSummary } from '../../plan/summary.js';
+import { formatCount, formatPercent, formatUsd } from '../format.js';
+import { costVerdict } from './figures.js';
+
+export function renderSchedule(summary: PlanSummary, plan: Plan): string {
+  const lines: string[] = [];
+  lines.push(`dry run of plan ${summary.name} (sha256 ${plan.source.hash.slice(0, 12)})`);
+  for (const arm of ['blue', 'green'] as const) lines.push(`  ${armLine(plan, arm)}`);
+  const { traffic } = plan;
+  lines.push(`  traffic: ${traffic.rate} requests/s, ${formatPercent(traffic.stream, 0)} streamed, at most ${formatCount(traffic.max_in_flight)} in flight`);
+  lines.push('');
+
+  const header = ['stage', 'green', 'duration', 'from', 'to', 'requests blue/green'];
+  const rows = [header];
+  let at = 0;
+  for (const stage of summary.stages) {
+    rows.push([
+      `${stage.index + 1}${stage.name ? ` ${stage.name}` : ''}`,
+      formatPercent(stage.greenWeight, 0),
+      formatDuration(stage.durationMs),
+      at === 0 ? '0s' : formatDuration(at),
+      formatDuration(at + stage.durationMs),
+      `${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
+    ]);
+    at += stage.durationMs;
+  }
+  lines.push(...table(rows));
+  lines.push('');
+
+  lines.push(
+    `  total ${formatDuration(summary.totalDurationMs)} if every stage passes: ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`,
+  );
+  const { blue, green } = summary.costUsd;
+  const { prompt, completion } = summary.assumedTokens;
+  const all = blue !== null && green !== null ? `, ${formatUsd(blue + green)} in all` : '';
+  lines.push(
+    `  estimated cost: blue ${priced(blue)}, green ${priced(green)}${all} (assuming ~${prompt} prompt and ~${completion} completion tokens a request)`,
+  );
+  const per1k = (arm: ArmName) => {
+    const cost = summary.costUsd[arm];
+    return cost !== null && summary.requests[arm] > 0 ? (cost / summary.requests[arm]) * 1000 : null;
+  };
+  const bluePer1k = per1k('blue');
+  const greenPer1k = per1k('green');
+  if (bluePer1k !== null && greenPer1k !== null) {
+    const verdict = bluePer1k > 0 ? costVerdict(greenPer1k / bluePer1k - 1) : undefined;
+    lines.push(`  estimated cost per 1k requests: blue ${formatUsd(bluePer1k)}, green ${formatUsd(greenPer1k)}${verdict ? ` (green ${verdict})` : ''}`);
+  }
+  lines.push(`  ${analysisLine(plan)}`);
+  if (plan.health_check) {
+    lines.push(`  health check of green every ${formatDuration(plan.health_check.interval)}; ${plan.health_check.failures_to_rollback} failures in a row roll back`);
+  }
+  lines.push('  a breach moves all traffic back to blue at once (exit 10)');
+  lines.push('  no traffic sent (dry run)');
+  return `${lines.join('\n')}\n`;
+}
+
+function armLine(plan: Plan, arm: ArmName): string {
+  const { model, price, upstream } = plan.arms[arm];
+  const cost = price ? `, $${price.input_per_mtok.toFixed(2)} / $${price.output_per_mtok.toFixed(2)} per Mtok in/out` : ', no price';
+  return `${arm.padEnd(5)} ${model} via ${where(upstream)}${cost}`;
+}
+
+/** Where requests go, without anything secret: a URL's user, password and query are left out. */
+function where(upstream: UpstreamConfig): string {
+  if (upstream.simulate) return `the simulated upstream (${upstream.api})`;
+  let url = upstream.baseUrl ?? '?';
+  try {
+    const parsed = new URL(url);
+    url = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    // Validated as a URL by the plan schema; keep the text if that ever changes.
+  }
+  return `${url} (${upstream.api}${upstream.apiKeyEnv ? `, key from $${upstream.apiKeyEnv}` : ''})`;
+}
+
+function analysisLine(plan: Plan): string {
+  const { analysis } = plan;
+  const t = analysis.thresholds;
+  const rules: string[] = [];
+  if (t.error_rate !== undefined) rules.push(`error_rate > ${formatFigure(t.error_rate, 'ratio')}`);
+  if (t.consecutive_errors !== undefined) rules.push(`consecutive_errors >= ${t.consecutive_errors}`);
+  if (t.latency_p95 !== undefined) rules.push(`latency_p95 > ${formatFigure(t.latency_p95, 'ms')}`);
+  if (t.latency_p99 !== undefined) rules.push(`latency_p99 > ${formatFigure(t.latency_p99, 'ms')}`);
+  if (t.ttft_p95 !== undefined) rules.push(`ttft_p95 > ${formatFigure(t.ttft_p95, 'ms')}`);
+  if (t.quality_fail_rate !== undefined) rules.push(`quality_fail_rate > ${formatFigure(t.quality_fail_rate, 'ratio')}`);
+  const compare = analysis.compare_to_blue;
+  if (compare?.max_error_rate_increase !== undefined) rules.push(`error rate over blue's by > ${(compare.max_error_rate_increase * 100).toFixed(1)} points`);
+  if (compare?.max_latency_p95_ratio !== undefined) rules.push(`latency_p95 > ${formatFigure(compare.max_latency_p95_ratio, 'factor')} blue's`);
+  const judged = `analysis every ${formatDuration(analysis.interval)}, rates judged after ${analysis.min_requests} requests per arm`;
+  return rules.length ? `${judged}; rolls back on ${rules.join(', ')}` : `${judged}; no thresholds set: only hooks and the health check can roll back`;
+}
+
+/** Right-aligned columns, two-space indent, first column left-aligned. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
+  return rows.map((r) => `  ${r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ')}`.trimEnd());
+}
+
+function priced(usd: number | null): string {
+  return usd === null ? 'no price' : formatUsd(usd);
+}

@@ -1,0 +1,111 @@
+// Writes the reports a rollout was asked for, once it has ended: JSON, JUnit, the step summary, the annotation.
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../state/files.js';
+import { githubAnnotation } from './annotations.js';
+import { renderJunit } from './junit.js';
+import { appendStepSummary, renderMarkdownSummary } from './markdown.js';
+import type { RolloutReport } from './report-schema.js';
+import { ReportWriteError, describeFsError } from './write-errors.js';
+
+export interface ReportTargets {
+  /** `--report-json FILE`, relative to cwd. */
+  jsonFile?: string;
+  /** `--junit FILE`, relative to cwd. */
+  junitFile?: string;
+  cwd: string;
+}
+
+export interface WriteReportsOptions extends ReportTargets {
+  report: RolloutReport;
+  /** Read for GITHUB_STEP_SUMMARY and GITHUB_ACTIONS only; nothing from it goes into a report. */
+  env: NodeJS.ProcessEnv;
+  /** Where the annotation goes: GitHub reads workflow commands from the step's stdout. */
+  stdout: { write(text: string): unknown };
+}
+
+export interface WriteReportsResult {
+  /** Absolute paths of the files written. */
+  files: string[];
+  stepSummary: boolean;
+  annotation: boolean;
+}
+
+/**
+ * Writes every report it can and then throws one ReportWriteError naming each that failed, so an
+ * unwritable JUnit path does not also cost the JSON report. Files are replaced atomically (temp + rename):
+ * a CI step reading them never sees half a file.
+ */
+export function writeReports(options: WriteReportsOptions): WriteReportsResult {
+  const { report, env } = options;
+  const problems: string[] = [];
+  const result: WriteReportsResult = { files: [], stepSummary: false, annotation: false };
+  const write = (what: string, file: string | undefined, render: () => string) => {
+    if (file === undefined) return;
+    const target = path.resolve(options.cwd, file);
+    try {
+      writeFileAtomic(target, render());
+      result.files.push(target);
+    } catch (error) {
+      problems.push(`cannot write the ${what} to ${target}: ${describeFsError(error, target)}`);
+    }
+  };
+  write('JSON report', options.jsonFile, () => `${JSON.stringify(report, null, 2)}\n`);
+  write('JUnit report', options.junitFile, () => renderJunit(report));
+  try {
+    result.stepSummary = appendStepSummary(env, renderMarkdownSummary(report));
+  } catch (error) {
+    problems.push(error instanceof ReportWriteError ? error.message : String(error));
+  }
+  if (env.GITHUB_ACTIONS === 'true') {
+    const line = githubAnnotation(report);
+    if (line !== undefined) {
+      options.stdout.write(`${line}\n`);
+      result.annotation = true;
+    }
+  }
+  if (problems.length > 0) throw new ReportWriteError(problems);
+  return result;
+}
+
+/**
+ * Checks before a rollout that its report files can be written (folder exists and is writable, the path is
+ * not a folder, JSON and JUnit are different files), so a long rollout does not end on an unwritable path.
+ * Returns the problems as sentences; empty when all is well.
+ */
+export function checkReportTargets(targets: ReportTargets): string[] {
+  const problems: string[] = [];
+  const resolved: string[] = [];
+  for (const [what, file] of [['JSON report', targets.jsonFile], ['JUnit report', targets.junitFile]] as const) {
+    if (file === undefined) continue;
+    if (file.trim() === '') {
+      problems.push(`the ${what} needs a file name`);
+      continue;
+    }
+    const target = path.resolve(targets.cwd, file);
+    if (resolved.includes(target)) {
+      problems.push(`the JSON and JUnit reports would both be written to ${target}; give them different files`);
+      continue;
+    }
+    resolved.push(target);
+    const problem = targetProblem(target);
+    if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
+  }
+  return problems;
+}
+
+function targetProblem(target: string): string | undefined {
+  const dir = path.dirname(target);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a folder`;
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    return describeFsError(error, target);
+  }
+  try {
+    if (statSync(target).isDirectory()) return `${target} is a folder`;
+  } catch {
+    // Not there yet: it will be created.
+  }
+  return undefined;
+}

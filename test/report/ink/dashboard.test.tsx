@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import { colorsEnabled, styleFor } from '../../../src/report/ink/theme.js';
+import type { RolloutSnapshot } from '../../../src/engine/types.js';
+import {
+  abortedSnapshot,
+  interruptedSnapshot,
+  pausedSnapshot,
+  progressingSnapshot,
+  promotedSnapshot,
+  rolledBackSnapshot,
+  startingSnapshot,
+} from './fixtures.js';
+import { cleanFrame, renderView } from './frames.js';
+
+// Ink's colour library sets its level once, from this worker's stdout (not a terminal): force colour, so that
+// the NO_COLOR tests show the dashboard itself dropping every escape code.
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '1';
+});
+
+const final = (snapshot: RolloutSnapshot) => ({ exitCode: snapshot.exitCode ?? 1, reason: snapshot.reason });
+
+describe('dashboard frames, one per phase (100x30)', () => {
+  it('progressing', () => {
+    expect(renderView(progressingSnapshot()).frame).toMatchSnapshot();
+  });
+
+  it('paused', () => {
+    expect(renderView(pausedSnapshot()).frame).toMatchSnapshot();
+  });
+
+  it('promoted (final frame)', () => {
+    const snapshot = promotedSnapshot();
+    expect(renderView(snapshot, { final: final(snapshot) }).frame).toMatchSnapshot();
+  });
+
+  it('rolled back (final frame)', () => {
+    const snapshot = rolledBackSnapshot();
+    expect(renderView(snapshot, { final: final(snapshot) }).frame).toMatchSnapshot();
+  });
+
+  it('aborted (final frame)', () => {
+    const snapshot = abortedSnapshot();
+    expect(renderView(snapshot, { final: final(snapshot) }).frame).toMatchSnapshot();
+  });
+
+  it('interrupted (final frame)', () => {
+    const snapshot = interruptedSnapshot();
+    expect(renderView(snapshot, { final: final(snapshot) }).frame).toMatchSnapshot();
+  });
+
+  it('starting', () => {
+    expect(renderView(startingSnapshot()).frame).toMatchSnapshot();
+  });
+});
+
+describe('dashboard in an 80x24 terminal', () => {
+  const cases: [string, RolloutSnapshot, boolean][] = [
+    ['progressing', progressingSnapshot(), false],
+    ['paused', pausedSnapshot(), false],
+    ['rolled back', rolledBackSnapshot(), true],
+    ['promoted', promotedSnapshot(), true],
+    ['aborted', abortedSnapshot(), true],
+    ['interrupted', interruptedSnapshot(), true],
+  ];
+  for (const [name, snapshot, ended] of cases) {
+    it(`${name}: no line over 80 columns, fewer than 24 rows`, () => {
+      const { frame } = renderView(snapshot, { columns: 80, rows: 24, final: ended ? final(snapshot) : undefined });
+      const lines = frame.split('\n');
+      for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+      expect(lines.length).toBeLessThan(24);
+      expect(frame).toContain('stage 3/5');
+      expect(frame).toMatch(/▶3 +50% /);
+    });
+  }
+
+  it('progressing at 80x24 still shows every stage, the checks and a few events', () => {
+    expect(renderView(progressingSnapshot(), { columns: 80, rows: 24 }).frame).toMatchSnapshot();
+  });
+});
+
+describe('NO_COLOR', () => {
+  it('turns colours off', () => {
+    expect(colorsEnabled({ NO_COLOR: '1' })).toBe(false);
+    expect(colorsEnabled({ NO_COLOR: '' })).toBe(true);
+    expect(colorsEnabled({ TERM: 'dumb' })).toBe(false);
+    expect(colorsEnabled({ TERM: 'xterm-256color' })).toBe(true);
+  });
+
+  it('maps every tone to no style at all when colours are off', () => {
+    for (const tone of ['title', 'muted', 'ok', 'warn', 'bad', 'blue', 'green', 'accent', 'key'] as const) {
+      expect(styleFor(tone, false)).toEqual({});
+      expect(styleFor(tone, true)).not.toEqual({});
+    }
+  });
+
+  it('renders colour when it is on', () => {
+    expect(renderView(progressingSnapshot(), { colors: true }).raw).toMatch(/\u001b\[[0-9;]*m/);
+  });
+
+  it('renders frames without a single escape code', () => {
+    for (const snapshot of [progressingSnapshot(), rolledBackSnapshot()]) {
+      const { raw } = renderView(snapshot, { colors: colorsEnabled({ NO_COLOR: '1' }), final: snapshot.exitCode !== undefined ? final(snapshot) : undefined });
+      expect(raw).not.toContain('\u001b');
+      expect(raw).toContain('gpt-4o-to-gpt-4.1');
+    }
+  });
+});
+
+describe('cleanFrame', () => {
+  it('replaces clock times and durations, keeps figures', () => {
+    expect(cleanFrame('09:34:40  x · 4:50 elapsed · 1m10s left · 8.9s left · updated 1.2s ago · 845ms')).toBe('hh:mm:ss  x · m:ss elapsed · T left · T left · updated T ago · 845ms');
+  });
+});

@@ -1,0 +1,105 @@
+// The real engine and real Ink, in-process: chooseReporter picks the dashboard for a terminal, keys on stdin steer
+// the rollout, and the last frame is left on stdout when it ends.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+import type { CliContext } from '../../../src/cli/context.js';
+import { chooseReporter } from '../../../src/cli/reporters.js';
+import { runRollout } from '../../../src/cli/run-rollout.js';
+import type { RolloutEvent } from '../../../src/engine/types.js';
+import { planFromYaml, tempDir } from '../../helpers/plans.js';
+
+// Ink's colour library decides its level once, when loaded, from this worker's stdout (not a terminal here):
+// force colour so that the NO_COLOR test below shows the dashboard itself turning colour off.
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '1';
+});
+
+const PLAN = `
+name: dashboard-in-process
+upstream:
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20 }
+stages:
+  - { duration: 60s, green_weight: 0.25 }
+  - { duration: 60s, green_weight: 1 }
+`;
+
+const SGR = /\u001b\[[0-9;]*m/;
+
+function terminalContext(dir: string, env: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  let err = '';
+  const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
+  const stderr = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin });
+  const ctx: CliContext = { stdout, stderr, stdin, env: { USER: 'erin', TERM: 'xterm-256color', ...env }, cwd: dir, exitCode: 0 };
+  return { ctx, stdin, out: () => out, err: () => err };
+}
+
+async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
+  const dir = tempDir();
+  const plan = planFromYaml(PLAN, dir);
+  const terminal = terminalContext(dir, env);
+  const signals = new EventEmitter();
+  const stateDir = path.join(dir, '.bluegreen');
+  const code = runRollout({
+    plan,
+    stateDir,
+    seed: 1,
+    ctx: terminal.ctx,
+    signals,
+    attachReporter: (engine) => {
+      engine.onEvent((event) => {
+        if (event.type === 'stage_started') setTimeout(() => keys.forEach((key, i) => setTimeout(() => terminal.stdin.write(key), 50 * (i + 1))), 300);
+      });
+      return chooseReporter(terminal.ctx, {}, engine, { interrupt: () => signals.emit('SIGINT') });
+    },
+  });
+  const exitCode = await code;
+  const journal = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RolloutEvent);
+  return { exitCode, raw: terminal.out(), screen: stripVTControlCharacters(terminal.out()), stderr: terminal.err(), journal };
+}
+
+describe('rollout with the dashboard (in-process, real Ink)', () => {
+  it('a aborts: exit 4, journaled for the dashboard user, final frame on stdout, nothing on stderr', async () => {
+    const run = await runWithKeys(['a']);
+    expect(run.exitCode).toBe(4);
+    expect(run.journal.find((event) => event.type === 'abort_requested')?.actor).toMatch(/^erin@.+ \(dashboard\)$/);
+    expect(run.screen).toContain('dashboard-in-process');
+    expect(run.screen).toContain('■ ABORTED · aborted by an operator (exit 4)');
+    expect(run.stderr).toBe('');
+  });
+
+  it('P then y promotes (exit 0); p pauses first', async () => {
+    const run = await runWithKeys(['p', 'P', 'y']);
+    expect(run.exitCode).toBe(0);
+    const types = run.journal.map((event) => event.type);
+    expect(types).toContain('paused');
+    expect(types).toContain('promote_requested');
+    expect(run.screen).toContain('■ PROMOTED · promoted (exit 0)');
+  });
+
+  it('ctrl-c takes the SIGINT path: exit 130, rolled back to blue', async () => {
+    const run = await runWithKeys(['\u0003']);
+    expect(run.exitCode).toBe(130);
+    expect(run.screen).toContain('■ INTERRUPTED · interrupted by SIGINT, rolled back to blue (exit 130)');
+  });
+
+  it('colours in a terminal, and none at all under NO_COLOR', async () => {
+    const plain = await runWithKeys(['a'], { NO_COLOR: '1' });
+    const coloured = await runWithKeys(['a']);
+    expect([plain.exitCode, coloured.exitCode]).toEqual([4, 4]);
+    // Cursor movement is allowed (Ink redraws in place); SGR colour/style sequences are not.
+    expect(coloured.raw).toMatch(SGR);
+    expect(plain.raw).not.toMatch(SGR);
+    expect(plain.screen).toContain('■ ABORTED');
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { checkFigure, checkLine, checkStatusText, checkTone, headroomLine, latestRateLimits } from '../../../src/report/ink/check-lines.js';
+import { errorRateTone, stageTableLines, stageWindow } from '../../../src/report/ink/stage-table.js';
+import { elapsedMs, stageElapsedAt } from '../../../src/report/ink/header-lines.js';
+import { buildDashboardView, planLayout, type ViewOptions } from '../../../src/report/ink/view-model.js';
+import { lineText, type DashboardView } from '../../../src/report/ink/view-types.js';
+import {
+  abortedSnapshot,
+  arm,
+  checks,
+  interruptedSnapshot,
+  NOW,
+  pausedSnapshot,
+  progressingSnapshot,
+  promotedSnapshot,
+  rolledBackSnapshot,
+  START,
+  startingSnapshot,
+} from './fixtures.js';
+
+const options = (extra: Partial<ViewOptions> = {}): ViewOptions => ({ now: NOW, columns: 100, rows: 30, mode: 'control', keys: {}, ...extra });
+const allLines = (view: DashboardView) => [...view.header, ...view.table, ...view.checks, ...view.events, ...view.footer].map(lineText);
+const text = (view: DashboardView) => allLines(view).join('\n');
+
+describe('buildDashboardView', () => {
+  it('names the plan, the phase, the stage and both sides of the split', () => {
+    const view = buildDashboardView(progressingSnapshot(), options());
+    const [title, progress, split] = view.header.map(lineText);
+    expect(title).toMatch(/^bluegreen · gpt-4o-to-gpt-4\.1 +PROGRESSING {2}4:50 elapsed$/);
+    expect(progress).toMatch(/^stage 3\/5 {2}█+░+ {2}42% {2}1m10s left$/);
+    expect(split).toMatch(/^blue gpt-4o 50% ░+█+ 50% gpt-4\.1 green$/);
+  });
+
+  it('has one table row per stage, with both arms side by side', () => {
+    const rows = buildDashboardView(progressingSnapshot(), options()).table.map(lineText);
+    expect(rows[0]).toContain('─ blue gpt-4o ─');
+    expect(rows[0]).toContain('─ green gpt-4.1 ─');
+    expect(rows[1]).toBe(' # green verdict    req  err  err%   p95   cost    req  err  err%   p95   cost');
+    expect(rows[2]).toBe(' 1   10% passed   2,160    3  0.1% 845ms $0.172    240    1  0.4% 790ms $0.012');
+    expect(rows[4]).toBe('▶3   50% running    930    1  0.1% 1.39s $0.075    310    4  1.3% 2.60s $0.014');
+    expect(rows[5]).toBe(' 4   75% pending      0    0     -     -     $0      0    0     -     -     $0');
+    expect(rows).toHaveLength(7);
+  });
+
+  it('puts every check against its limit with a proximity bar and a word for its status', () => {
+    const lines = buildDashboardView(progressingSnapshot(), options()).checks.map(lineText);
+    expect(lines[0]).toMatch(/^checks · green, stage 3\/5 {3}error-rate trend [▁-█]{11} 1\.2%$/);
+    expect(lines).toContain('  error rate            1.2% / 5.0%    ██········ ok      n=310');
+    expect(lines).toContain('  p95 latency          2.60s / 3.00s   █████████· near    n=310');
+    expect(lines).toContain('  error rate vs blue +0.40pt / +3.0pt  █········· ok      n=310/930');
+    expect(lines).toContain('  quality failures         - / 5.0%    ·········· waiting n=4');
+    expect(lines.at(-1)).toBe('rate-limit headroom   blue 9,779 req · 1.98M tok   green 9,963 req · 2.00M tok');
+  });
+
+  it('shows the most recent events, oldest first', () => {
+    const events = buildDashboardView(pausedSnapshot(), options()).events.map(lineText);
+    expect(events.at(-1)).toBe('09:34:40  paused by alice@ops (dashboard): traffic goes on at 50% green, the stage clock is stopped');
+    expect(events.length).toBeGreaterThan(1);
+  });
+
+  it('offers the keys that apply: pause while progressing, resume while paused', () => {
+    expect(lineText(buildDashboardView(progressingSnapshot(), options()).footer[0]!)).toMatch(/^p pause {3}P promote {3}a abort {3}q quit {3}ctrl-c interrupt/);
+    const paused = buildDashboardView(pausedSnapshot(), options());
+    expect(lineText(paused.footer[0]!)).toMatch(/^r resume {3}P promote/);
+    expect(lineText(paused.header[1]!)).toMatch(/paused, 1m10s left$/);
+  });
+
+  it('offers no keys when stdin is not a terminal, and says how to steer instead', () => {
+    const view = buildDashboardView(progressingSnapshot(), options({ keysEnabled: false }));
+    expect(lineText(view.footer[0]!)).toBe('keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort');
+  });
+
+  it('asks for confirmation in the footer and shows acknowledgements', () => {
+    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'promote' } })).footer[0]!)).toBe('Promote now: green to 100% and finish? [y/n]');
+    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'quit' } })).footer[0]!)).toBe('Quit: abort the rollout and roll back to blue? [y/n]');
+    const noticed = buildDashboardView(progressingSnapshot(), options({ keys: { notice: { text: 'pause requested', at: NOW - 100 } } }));
+    expect(lineText(noticed.footer[0]!)).toMatch(/ctrl-c interrupt {5}pause requested$/);
+  });
+
+  it('says the rollout is finishing between its end and the last frame', () => {
+    const view = buildDashboardView({ ...abortedSnapshot(), endedAt: undefined, exitCode: undefined }, options());
+    expect(allLines(view).at(-1)).toBe('aborted: finishing in-flight requests…');
+  });
+
+  it('ends with the outcome, what its exit code means and why', () => {
+    const cases = [
+      [promotedSnapshot(), 0, '■ PROMOTED · promoted (exit 0)'],
+      [rolledBackSnapshot(), 10, '■ ROLLED BACK · rolled back automatically (exit 10)'],
+      [abortedSnapshot(), 4, '■ ABORTED · aborted by an operator (exit 4)'],
+      [interruptedSnapshot(), 130, '■ INTERRUPTED · interrupted by SIGINT, rolled back to blue (exit 130)'],
+    ] as const;
+    for (const [snapshot, exitCode, first] of cases) {
+      const footer = buildDashboardView(snapshot, options({ final: { exitCode, reason: snapshot.reason } })).footer.map(lineText);
+      expect(footer[0]).toBe(first);
+      expect(footer[1]).toBe(`  ${snapshot.reason}`);
+    }
+    const rolledBack = buildDashboardView(rolledBackSnapshot(), options({ final: { exitCode: 10 } }));
+    expect(text(rolledBack)).toContain('error rate           31.2% / 5.0%    ██████████ BREACH  n=48');
+    expect(lineText(rolledBack.header[2]!)).toMatch(/^blue gpt-4o 100% ░+ 0% gpt-4\.1 green$/);
+    expect(lineText(rolledBack.header[1]!)).toMatch(/ended$/);
+  });
+
+  it('draws a starting rollout without figures', () => {
+    const view = buildDashboardView(startingSnapshot(), options());
+    expect(lineText(view.header[0]!)).toMatch(/STARTING {2}0:00 elapsed$/);
+    expect(view.checks.map(lineText)).toEqual(['checks · green, stage 1/5', '  waiting for the first analysis']);
+    expect(view.events).toEqual([]);
+  });
+
+  it('marks the watch view read-only and says when the owner is gone', () => {
+    const watch = buildDashboardView(progressingSnapshot(), options({ mode: 'watch', now: NOW + 1200, watch: { stateDir: '/s', ownerAlive: true } }));
+    expect(lineText(watch.header[0]!)).toMatch(/^bluegreen \(watching\) · gpt-4o-to-gpt-4\.1/);
+    expect(lineText(watch.footer[0]!)).toBe('read-only · updated 1.2s ago · q stop watching');
+    const gone = buildDashboardView(progressingSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
+    expect(lineText(gone.footer[0]!)).toBe('read-only · owner pid 4242 is gone · updated 0ms ago · q stop watching');
+    const done = buildDashboardView(rolledBackSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
+    expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · rolled back automatically (exit 10)');
+  });
+
+  it('keeps every line within 80 columns and the frame below 24 rows', () => {
+    for (const snapshot of [startingSnapshot(), progressingSnapshot(), pausedSnapshot(), rolledBackSnapshot(), promotedSnapshot()]) {
+      const view = buildDashboardView(snapshot, options({ columns: 80, rows: 24, final: snapshot.exitCode !== undefined ? { exitCode: snapshot.exitCode, reason: snapshot.reason } : undefined }));
+      for (const line of allLines(view)) expect([...line].length).toBeLessThanOrEqual(80);
+      const height = allLines(view).length + (view.gaps ? 4 : 0);
+      expect(height).toBeLessThanOrEqual(23);
+    }
+  });
+
+  it('cuts long names and messages to a narrow terminal', () => {
+    const snapshot = { ...progressingSnapshot(), plan: { ...progressingSnapshot().plan, name: 'x'.repeat(200), blueModel: 'anthropic/claude-3-5-sonnet-20241022-long' } };
+    const view = buildDashboardView(snapshot, options({ columns: 50 }));
+    for (const line of allLines(view)) expect([...line].length).toBeLessThanOrEqual(50);
+    expect(lineText(view.header[0]!)).toContain('…');
+  });
+});
+
+describe('layout', () => {
+  it('uses blank lines between sections only when tall enough', () => {
+    expect(planLayout({ rows: 30, stageCount: 5, fixedLines: 14, eventCount: 8 })).toEqual({ gaps: true, stageRows: 5, eventRows: 6 });
+    expect(planLayout({ rows: 24, stageCount: 5, fixedLines: 14, eventCount: 8 })).toEqual({ gaps: false, stageRows: 5, eventRows: 4 });
+    expect(planLayout({ rows: 60, stageCount: 5, fixedLines: 14, eventCount: 30 })).toEqual({ gaps: true, stageRows: 5, eventRows: 8 });
+  });
+
+  it('windows the stage rows when there are too many for the terminal', () => {
+    const layout = planLayout({ rows: 24, stageCount: 12, fixedLines: 14, eventCount: 8 });
+    expect(layout).toEqual({ gaps: false, stageRows: 7, eventRows: 2 });
+    expect(stageWindow(12, 0, 7)).toEqual({ start: 0, end: 7 });
+    expect(stageWindow(12, 6, 7)).toEqual({ start: 3, end: 10 });
+    expect(stageWindow(12, 11, 7)).toEqual({ start: 5, end: 12 });
+    const snapshot = progressingSnapshot();
+    const many = { ...snapshot, stages: Array.from({ length: 12 }, (_, index) => ({ ...snapshot.stages[0]!, index })), stageIndex: 6 };
+    const lines = stageTableLines(many, 7, 80).map(lineText);
+    expect(lines[0]).toMatch(/^stages 4-10 of 12/);
+    expect(lines).toHaveLength(9);
+  });
+});
+
+describe('time', () => {
+  it('counts elapsed time from the start, to the end once ended', () => {
+    expect(elapsedMs(progressingSnapshot(), NOW)).toBe(290_000);
+    expect(elapsedMs(rolledBackSnapshot(), NOW + 60_000)).toBe(292_000);
+    expect(elapsedMs(startingSnapshot(), START)).toBe(0);
+  });
+
+  it('moves a running stage clock on from an older snapshot, not a paused one', () => {
+    expect(stageElapsedAt(progressingSnapshot(), NOW + 800)).toBe(50_800);
+    expect(stageElapsedAt(pausedSnapshot(), NOW + 800)).toBe(50_000);
+    expect(stageElapsedAt(rolledBackSnapshot(), NOW + 800)).toBe(50_000);
+  });
+});
+
+describe('checks and arms', () => {
+  it('colours a check by status and by how close it is', () => {
+    const [errorRate, , latency, , quality] = checks({ error_rate: {} });
+    expect([checkTone(errorRate!), checkTone(latency!), checkTone(quality!)]).toEqual(['ok', 'warn', 'muted']);
+    expect([checkStatusText(errorRate!), checkStatusText(latency!), checkStatusText(quality!)]).toEqual(['ok', 'near', 'waiting']);
+    const breach = { ...errorRate!, status: 'breach' as const, proximity: 6 };
+    expect(checkTone(breach)).toBe('bad');
+    expect(checkLine(breach).some((segment) => segment.text.includes('BREACH') && segment.tone === 'bad')).toBe(true);
+  });
+
+  it('writes figures as the breach messages do', () => {
+    const [errorRate, consecutive, latency, compare] = checks();
+    expect(checkFigure(errorRate!, 0.312)).toBe('31.2%');
+    expect(checkFigure(consecutive!, 3)).toBe('3');
+    expect(checkFigure(latency!, 6200)).toBe('6.20s');
+    expect(checkFigure(compare!, -0.01)).toBe('-1.0pt');
+    expect(checkFigure(errorRate!, null)).toBe('-');
+  });
+
+  it('colours an arm error rate by the threshold', () => {
+    expect(errorRateTone(arm(100, 6, 1, 0), 0.05)).toBe('bad');
+    expect(errorRateTone(arm(100, 3, 1, 0), 0.05)).toBe('warn');
+    expect(errorRateTone(arm(100, 1, 1, 0), 0.05)).toBe('plain');
+    expect(errorRateTone(arm(100, 50, 1, 0), undefined)).toBe('plain');
+    expect(errorRateTone(arm(0, 0, null, 0), 0.05)).toBe('plain');
+  });
+
+  it('takes rate-limit headroom from the latest stage that reported it, and hides it when none did', () => {
+    const snapshot = progressingSnapshot();
+    expect(latestRateLimits(snapshot).blue).toEqual({ remainingRequests: 9_779, remainingTokens: 1_977_066 });
+    const earlier = { ...snapshot, stageIndex: 3 };
+    expect(latestRateLimits(earlier).green?.remainingRequests).toBe(9_963);
+    const none = { ...snapshot, stages: snapshot.stages.map((s) => ({ ...s, arms: { blue: { ...s.arms.blue, rateLimit: undefined }, green: { ...s.arms.green, rateLimit: undefined } } })) };
+    expect(headroomLine(none)).toBeUndefined();
+  });
+});

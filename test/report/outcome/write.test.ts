@@ -1,0 +1,101 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildReport, checkReportTargets, ReportWriteError, reportSchema, writeReports } from '../../../src/report/outcome/index.js';
+import { tempDir } from '../../helpers/plans.js';
+import { loadTestPlan, promotedSnapshot, rolledBackSnapshot } from './fixtures.js';
+import { parseJunit } from './xml-helpers.js';
+
+const plan = loadTestPlan();
+const rolledBack = buildReport({ snapshot: rolledBackSnapshot(plan), plan, version: '1' });
+const promoted = buildReport({ snapshot: promotedSnapshot(plan), plan, version: '1' });
+
+function output(): { write: (text: string) => boolean; text: () => string } {
+  let text = '';
+  return { write: (chunk: string) => ((text += chunk), true), text: () => text };
+}
+
+describe('writeReports', () => {
+  it('writes the JSON and JUnit files (paths relative to cwd), leaving no temp file behind', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'out'));
+    const stdout = output();
+    const result = writeReports({ report: rolledBack, jsonFile: 'out/r.json', junitFile: 'out/r.xml', cwd, env: {}, stdout });
+    expect(result).toEqual({ files: [path.join(cwd, 'out/r.json'), path.join(cwd, 'out/r.xml')], stepSummary: false, annotation: false });
+    expect(readdirSync(path.join(cwd, 'out')).sort()).toEqual(['r.json', 'r.xml']);
+    const json = reportSchema.parse(JSON.parse(readFileSync(path.join(cwd, 'out/r.json'), 'utf8')));
+    expect(json.outcome.breach?.rule).toBe('error_rate');
+    expect(parseJunit(readFileSync(path.join(cwd, 'out/r.xml'), 'utf8')).testsuites['@_failures']).toBe('3');
+    // Not on GitHub Actions: no workflow command on stdout.
+    expect(stdout.text()).toBe('');
+  });
+
+  it('replaces an existing report file', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'r.json'), 'old');
+    writeReports({ report: promoted, jsonFile: 'r.json', cwd, env: {}, stdout: output() });
+    expect(JSON.parse(readFileSync(path.join(cwd, 'r.json'), 'utf8')).outcome.phase).toBe('promoted');
+  });
+
+  it('on GitHub Actions, appends the step summary and prints the rollback annotation', () => {
+    const cwd = tempDir();
+    const summary = path.join(cwd, 'summary.md');
+    writeFileSync(summary, 'before\n');
+    const stdout = output();
+    const result = writeReports({ report: rolledBack, cwd, env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary }, stdout });
+    expect(result).toMatchObject({ files: [], stepSummary: true, annotation: true });
+    expect(readFileSync(summary, 'utf8')).toMatch(/^before\n\n## bluegreen: ROLLED BACK\n/);
+    expect(stdout.text()).toMatch(/^::error title=bluegreen rollback::.*\n$/);
+  });
+
+  it('prints no annotation for a promotion', () => {
+    const stdout = output();
+    const result = writeReports({ report: promoted, cwd: tempDir(), env: { GITHUB_ACTIONS: 'true' }, stdout });
+    expect(result.annotation).toBe(false);
+    expect(stdout.text()).toBe('');
+  });
+
+  it('names each file it could not write, in a sentence, after writing the others', () => {
+    const cwd = tempDir();
+    const missing = path.join(cwd, 'no-such-folder');
+    let caught: unknown;
+    try {
+      writeReports({ report: rolledBack, jsonFile: 'r.json', junitFile: 'no-such-folder/r.xml', cwd, env: {}, stdout: output() });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ReportWriteError);
+    const error = caught as ReportWriteError;
+    expect(error.message).toBe(`cannot write the JUnit report to ${path.join(missing, 'r.xml')}: the folder ${missing} does not exist`);
+    expect(error.problems).toHaveLength(1);
+    // The JSON report was still written.
+    expect(readdirSync(cwd)).toEqual(['r.json']);
+  });
+
+  it('says when the target is a folder', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'r.json'));
+    expect(() => writeReports({ report: promoted, jsonFile: 'r.json', cwd, env: {}, stdout: output() })).toThrow(`cannot write the JSON report to ${path.join(cwd, 'r.json')}: ${path.join(cwd, 'r.json')} is a folder`);
+  });
+});
+
+describe('checkReportTargets', () => {
+  it('accepts writable paths, new or existing', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'old.xml'), '');
+    expect(checkReportTargets({ jsonFile: 'r.json', junitFile: 'old.xml', cwd })).toEqual([]);
+    expect(checkReportTargets({ cwd })).toEqual([]);
+  });
+
+  it('finds missing folders, folders as targets and one file used twice, before any traffic', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'dir'));
+    expect(checkReportTargets({ jsonFile: 'nope/r.json', junitFile: 'dir', cwd })).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'nope/r.json')}: the folder ${path.join(cwd, 'nope')} does not exist`,
+      `cannot write the JUnit report to ${path.join(cwd, 'dir')}: ${path.join(cwd, 'dir')} is a folder`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'same', junitFile: './same', cwd })).toEqual([
+      `the JSON and JUnit reports would both be written to ${path.join(cwd, 'same')}; give them different files`,
+    ]);
+  });
+});
