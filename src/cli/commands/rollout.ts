@@ -1,18 +1,27 @@
 // `bluegreen rollout PLAN`: move traffic to green stage by stage, roll back on its own if green goes bad.
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import type { RolloutSnapshot } from '../../engine/types.js';
 import { loadPlan } from '../../plan/load.js';
+import type { Plan } from '../../plan/plan.js';
+import { summarisePlan } from '../../plan/summary.js';
+import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
-import { runRollout } from '../run-rollout.js';
+import { EXIT, UsageError } from '../errors.js';
+import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
+import { runRollout } from '../run-rollout.js';
+import { VERSION } from '../version.js';
 
 export interface RolloutFlags {
   stateDir?: string;
   seed?: string;
   plain?: boolean;
   ci?: boolean;
+  dryRun?: boolean;
+  reportJson?: string;
+  junit?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -24,21 +33,61 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
     .option('--ci', 'CI mode: plain lines, no prompts, no colour unless FORCE_COLOR (also when $CI is set)')
+    .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
+    .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
+    .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --plain --seed 42 --state-dir /var/lib/bluegreen\n',
+      '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
     )
     .action(async (file: string, flags: RolloutFlags) => {
       const plan = loadPlan(file, ctx.cwd);
-      const seed = parseSeed(flags.seed);
-      ctx.exitCode = await runRollout({
+      if (flags.dryRun) {
+        await dryRun(plan, ctx);
+        return;
+      }
+      const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
+      const problems = checkReportTargets(targets);
+      // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
+      if (problems.length) throw new UsageError(problems.join('\n'));
+      let final: RolloutSnapshot | undefined;
+      const code = await runRollout({
         plan,
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
-        seed,
+        seed: parseSeed(flags.seed),
         ctx,
-        attachReporter: (engine) => chooseReporter(ctx, flags, engine),
+        attachReporter: (engine) => {
+          const inner = chooseReporter(ctx, flags, engine);
+          return {
+            finish: async (outcome, snapshot) => {
+              final = snapshot;
+              await inner.finish(outcome, snapshot);
+            },
+          };
+        },
       });
+      ctx.exitCode = code;
+      if (final) writeOutcomeReports(plan, final, targets, ctx, code);
     });
+}
+
+async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
+  const { warnings } = await runPreflight(plan, ctx);
+  for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
+  ctx.exitCode = EXIT.promoted;
+}
+
+function writeOutcomeReports(plan: Plan, snapshot: RolloutSnapshot, targets: { jsonFile?: string; junitFile?: string; cwd: string }, ctx: CliContext, code: number): void {
+  try {
+    // Called even without flags: the GitHub step summary and annotation are automatic there.
+    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout });
+  } catch (error) {
+    if (!(error instanceof ReportWriteError)) throw error;
+    ctx.stderr.write(`bluegreen: ${error.message}\n`);
+    // Never hide a rollback behind a report error; only a promotion turns into a failure.
+    if (code === EXIT.promoted) ctx.exitCode = EXIT.usage;
+  }
 }
 
 function parseSeed(text: string | undefined): number {

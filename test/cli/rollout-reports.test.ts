@@ -1,0 +1,80 @@
+// `rollout --dry-run` sends nothing; `--ci --report-json --junit` leaves reports naming the breach.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseWithSchema } from '../../src/plan/load.js';
+import { simulateSchema } from '../../src/plan/schema.js';
+import { reportSchema } from '../../src/report/outcome/index.js';
+import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+
+const sims: SimulatorHandle[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((sim) => sim.close()));
+});
+
+async function sim(green: string): Promise<SimulatorHandle> {
+  const yaml = `{ models: { a: { latency: { p50: 3ms, p95: 6ms } }, b: ${green} } }`;
+  const handle = await startSimulator(parseWithSchema('sim.yaml', yaml, simulateSchema).value);
+  sims.push(handle);
+  return handle;
+}
+
+const plan = (base: string) => `
+name: report-test
+upstream: { base_url: "${base}", api_key_env: KEY, retries: { max: 0 } }
+blue: { model: a, price: { input_per_mtok: 1, output_per_mtok: 2 } }
+green: { model: b, price: { input_per_mtok: 0.5, output_per_mtok: 1 } }
+traffic: { rate: 50 }
+stages:
+  - { duration: 2s, green_weight: 0.5 }
+  - { duration: 2s, green_weight: 1 }
+analysis: { interval: 200ms, min_requests: 10, thresholds: { error_rate: 0.1 } }
+`;
+
+describe('rollout reports and dry run', () => {
+  it('--dry-run prints the schedule and sends no request', async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms } }');
+    const dir = tempDir();
+    writePlan(plan(upstream.baseUrl), dir);
+    const result = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd: dir, env: { KEY: 'k' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('report-test');
+    expect(upstream.requestCount()).toBe(0);
+  });
+
+  it('--ci --report-json --junit on a rollback: exit 10, the JSON names the rule, one failed stage case', async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms }, error_rate: 0.7 }');
+    const dir = tempDir();
+    writePlan(plan(upstream.baseUrl), dir);
+    const summary = path.join(dir, 'summary.md');
+    const result = await runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'r.json', '--junit', 'r.xml'], {
+      cwd: dir,
+      env: { KEY: 'k', GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' },
+    });
+    expect(result.code, result.stderr).toBe(10);
+    const report = reportSchema.parse(JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')));
+    expect(report.outcome.exitCode).toBe(10);
+    expect(report.outcome.breach?.rule).toBe('error_rate');
+    expect(report.outcome.breach?.figure).toBeGreaterThan(0.1);
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(path.join(dir, 'r.xml'), 'utf8')) as {
+      testsuites: { testsuite: { testcase: { '@_name': string; failure?: unknown }[] } };
+    };
+    const failed = xml.testsuites.testsuite.testcase.filter((c) => c.failure !== undefined).map((c) => c['@_name']);
+    expect(failed.some((name) => name.startsWith('stage 1'))).toBe(true);
+    expect(failed.some((name) => name.includes('error_rate'))).toBe(true);
+    expect(readFileSync(summary, 'utf8')).toContain('report-test');
+    expect(result.stdout).toContain('::error title=bluegreen rollback::');
+  });
+
+  it('refuses a report path it cannot write before any traffic (exit 2)', async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms } }');
+    const dir = tempDir();
+    writePlan(plan(upstream.baseUrl), dir);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci', '--junit', 'missing/dir/r.xml'], { cwd: dir, env: { KEY: 'k' } });
+    expect(result.code).toBe(2);
+    expect(upstream.requestCount()).toBe(0);
+  });
+});
