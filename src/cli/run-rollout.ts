@@ -4,7 +4,7 @@ import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
+import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
 import { createRandom, createSplitter } from '../split/index.js';
@@ -25,14 +25,7 @@ export interface RolloutRunOptions {
   signals?: NodeJS.EventEmitter;
 }
 
-export interface ReporterTarget {
-  snapshot(): RolloutSnapshot;
-  onEvent(listener: (event: RolloutEvent) => void): () => void;
-  pause(actor?: string): void;
-  resume(actor?: string): void;
-  promote(actor?: string): void;
-  abort(actor?: string): void;
-}
+export type ReporterTarget = RolloutView;
 
 export interface Reporter {
   /** Called once the rollout has ended, with its outcome; resolves when the reporter has finished drawing. */

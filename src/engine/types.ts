@@ -83,3 +83,13 @@ export interface RolloutSnapshot {
   greenErrorTrend: number[];
   recentEvents: RolloutEvent[];
 }
+
+/** What a reporter (dashboard, lines) may see and do of a running rollout. */
+export interface RolloutView {
+  snapshot(): RolloutSnapshot;
+  onEvent(listener: (event: RolloutEvent) => void): () => void;
+  pause(actor?: string): void;
+  resume(actor?: string): void;
+  promote(actor?: string): void;
+  abort(actor?: string): void;
+}

@@ -1,19 +1,12 @@
 // The rollout's dashboard reporter: the engine's snapshots drawn in the terminal, its keys turned into controls.
 import { systemClock, type Clock } from '../../engine/clock.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../engine/types.js';
+import type { RolloutView } from '../../engine/types.js';
 import { inkRenderer, startDashboard, type RenderFn, type TerminalStreams } from './controller.js';
 import type { DashboardCommand } from './keys.js';
 import { colorsEnabled } from './theme.js';
 
-/** What the dashboard needs from the engine (the CLI's ReporterTarget has this shape). */
-export interface DashboardTarget {
-  snapshot(): RolloutSnapshot;
-  onEvent(listener: (event: RolloutEvent) => void): () => void;
-  pause(actor?: string): void;
-  resume(actor?: string): void;
-  promote(actor?: string): void;
-  abort(actor?: string): void;
-}
+/** What the dashboard needs from the engine. */
+export type DashboardTarget = RolloutView;
 
 export interface DashboardReporterOptions {
   streams: TerminalStreams;
