@@ -6,20 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, writePlan } from '../helpers/plans.js';
+import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
-const PLAN = `
-name: control-test
-upstream:
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-  - { duration: 60s, green_weight: 0.25 }
-  - { duration: 60s, green_weight: 1 }
-`;
+const PLAN = simulatedPlan('control-test', '60s', 0.25);
 
 /** Starts a rollout and resolves once its first stage has started; `lines` waits for a stderr line. */
 async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor: (text: string) => Promise<void> }> {

@@ -6,22 +6,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, writePlan } from '../helpers/plans.js';
+import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/bluegreen.js');
 
-const PLAN = `
-name: state-test
-upstream:
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-  - { duration: 30s, green_weight: 0.5 }
-  - { duration: 30s, green_weight: 1 }
-`;
+const PLAN = simulatedPlan('state-test', '30s', 0.5);
 
 /** A process id that certainly belongs to nobody any more. */
 async function deadPid(): Promise<number> {

@@ -18,3 +18,18 @@ export function writePlan(yaml: string, dir = tempDir()): string {
 export function planFromYaml(yaml: string, dir = tempDir()): Plan {
   return loadPlan(writePlan(yaml, dir), dir);
 }
+
+/** A two-stage plan on a fast in-process simulator: for tests that need a rollout running, not its figures. */
+export function simulatedPlan(name: string, stageDuration: string, firstWeight: number): string {
+  return `
+name: ${name}
+upstream:
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20 }
+stages:
+  - { duration: ${stageDuration}, green_weight: ${firstWeight} }
+  - { duration: ${stageDuration}, green_weight: 1 }
+`;
+}

@@ -10,7 +10,7 @@ import type { CliContext } from '../../../src/cli/context.js';
 import { chooseReporter } from '../../../src/cli/reporters.js';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import type { RolloutEvent } from '../../../src/engine/types.js';
-import { planFromYaml, tempDir } from '../../helpers/plans.js';
+import { planFromYaml, tempDir, simulatedPlan } from '../../helpers/plans.js';
 
 // Ink's colour library decides its level once, when loaded, from this worker's stdout (not a terminal here):
 // force colour so that the NO_COLOR test below shows the dashboard itself turning colour off.
@@ -18,17 +18,7 @@ vi.hoisted(() => {
   process.env.FORCE_COLOR = '1';
 });
 
-const PLAN = `
-name: dashboard-in-process
-upstream:
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-  - { duration: 60s, green_weight: 0.25 }
-  - { duration: 60s, green_weight: 1 }
-`;
+const PLAN = simulatedPlan('dashboard-in-process', '60s', 0.25);
 
 const SGR = /\u001b\[[0-9;]*m/;
 
