@@ -27,7 +27,8 @@ export type HookRunner = (hook: HookConfig, call: HookCall) => Promise<{ ok: boo
 /** Where the engine's record goes (the state store in production, memory in tests). */
 export interface Persistence {
   appendEvent(event: RolloutEvent): void;
-  writeState(snapshot: RolloutSnapshot): void;
+  /** Rewrites state.json; the engine runs one write at a time (see StateSaver), so this may be slow. */
+  writeState(snapshot: RolloutSnapshot): Promise<void> | void;
 }
 
 export type ControlAction = 'pause' | 'resume' | 'promote' | 'abort';

@@ -9,6 +9,7 @@ import type { Arrivals, ControlRequest, EngineDeps, HookEventName } from './deps
 import { Dispatcher } from './dispatcher.js';
 import { HealthChecker } from './health.js';
 import { buildSnapshot } from './snapshot.js';
+import { StateSaver } from './state-saver.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
 
 export interface RolloutOutcome {
@@ -45,6 +46,7 @@ export class RolloutEngine {
   private readonly metrics: MetricsRecorder;
   private readonly dispatcher: Dispatcher;
   private readonly health?: HealthChecker;
+  private readonly stateSaver: StateSaver;
   private arrivals?: Arrivals;
   private resolveDone!: (outcome: RolloutOutcome) => void;
   private readonly done: Promise<RolloutOutcome>;
@@ -69,6 +71,11 @@ export class RolloutEngine {
         // Consecutive errors are judged at once, not at the next interval: that is their point.
         if (consecutiveLimit !== undefined && (!result.ok || !quality.ok)) this.analyse();
       },
+    });
+    this.stateSaver = new StateSaver({
+      build: () => this.snapshot(),
+      write: (snapshot) => deps.persistence.writeState(snapshot),
+      onError: (message) => this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`),
     });
     if (plan.health_check) {
       this.health = new HealthChecker(plan.health_check, deps.clients.green, clock, (ok) => {
@@ -327,6 +334,7 @@ export class RolloutEngine {
     this.emit('finished', finalMessage(ending), { data: { phase: ending.phase, exitCode: ending.exitCode } });
     this.stateTimer?.cancel();
     this.persistState();
+    await this.stateSaver.flush();
     this.resolveDone({ phase: ending.phase, exitCode: ending.exitCode, reason: ending.reason, breach: ending.breach });
   }
 
@@ -363,13 +371,13 @@ export class RolloutEngine {
     this.recentEvents.push(event);
     if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
     this.deps.persistence.appendEvent(event);
-    // state.json follows every event at once, so `status` never lags behind the journal.
+    // state.json follows every event within one write, so `status` never shows a phase the journal lacks.
     if (this.startedAt) this.persistState();
     for (const listener of this.listeners) listener(event);
   }
 
   private persistState(): void {
-    this.deps.persistence.writeState(this.snapshot());
+    this.stateSaver.request();
   }
 
   /** A bug inside a timer must still end the rollout on blue with the state saved, not crash silently. */

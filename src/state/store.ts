@@ -1,11 +1,12 @@
 // The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
 import os from 'node:os';
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../cli/errors.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
-import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomic } from './files.js';
+import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomic, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
 
@@ -42,6 +43,12 @@ export class StateStore {
   writeState(snapshot: RolloutSnapshot): void {
     mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(this.statePath, `${JSON.stringify(snapshot)}\n`);
+  }
+
+  /** writeState off the event loop, for a running rollout; callers keep one write at a time (StateSaver does). */
+  async writeStateAsync(snapshot: RolloutSnapshot): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomicAsync(this.statePath, `${JSON.stringify(snapshot)}\n`);
   }
 
   /** The last snapshot, undefined when there is none; a CliError naming the file when it cannot be used. */

@@ -1,7 +1,7 @@
 // `bluegreen pause|resume|promote|abort` from another terminal, against a running rollout (the real binary).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -30,6 +30,22 @@ function journal(dir: string): RolloutEvent[] {
   return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RolloutEvent);
 }
 
+/** What `status --json` says once state.json shows the phase (it follows the journal by one async write). */
+async function statusOnceIn(dir: string, phase: string): Promise<Record<string, unknown>> {
+  const status = async () => JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout) as Record<string, unknown>;
+  const watcher = watch(path.join(dir, '.bluegreen'));
+  try {
+    for (;;) {
+      const changed = once(watcher, 'change');
+      const current = await status();
+      if (current.phase === phase) return current;
+      await changed;
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
 describe('control commands', () => {
   it('pause, resume and abort act on the running rollout and are journaled with the user', async () => {
     const dir = tempDir();
@@ -39,7 +55,7 @@ describe('control commands', () => {
     expect(pause.code).toBe(0);
     expect(pause.stdout).toContain('pause requested for rollout "control-test"');
     await waitFor('paused by dana@');
-    expect(JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout)).toMatchObject({ phase: 'paused' });
+    expect(await statusOnceIn(dir, 'paused')).toMatchObject({ phase: 'paused', stageIndex: 0 });
     await runCli(['resume'], { cwd: dir, env });
     await waitFor('resumed by dana@');
     await runCli(['abort'], { cwd: dir, env });

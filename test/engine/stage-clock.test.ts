@@ -38,7 +38,7 @@ function fakeArm(arm: ArmName, failing: () => boolean, sent: ArmName[]): ArmClie
   };
 }
 
-function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[] } = {}) {
+function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[]; stateWriteFails?: () => boolean } = {}) {
   const clock = new FakeClock();
   const plan = planFromYaml(PLAN);
   const sent: ArmName[] = [];
@@ -63,7 +63,10 @@ function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) 
       };
       return { start: () => { running = true; timer = clock.setTimer(tick, 100); }, stop: () => { running = false; timer?.cancel(); } };
     },
-    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => states.push(s) },
+    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => {
+      if (options.stateWriteFails?.()) throw new Error('ENOSPC: no space left on device');
+      states.push(s);
+    } },
     runHook: async (_hook, call) => {
       hooks.push(call);
       const ok = options.hookOk ? options.hookOk(call) : true;
@@ -95,6 +98,22 @@ describe('rollout engine on a fake clock', () => {
     expect(last.stages[0]!.arms.green.requests).toBeGreaterThan(40);
     expect(last.stages[0]!.arms.blue.requests).toBeGreaterThan(40);
     expect(last.exitCode).toBe(0);
+  });
+
+  it('goes on when state.json cannot be written, says so once, and saves the final state once it can', async () => {
+    let diskFull = false;
+    const { clock, engine, events, states } = setup({ stateWriteFails: () => diskFull });
+    const done = engine.run();
+    await clock.advance(2_000);
+    diskFull = true;
+    await clock.advance(10_000);
+    diskFull = false;
+    await clock.advance(9_000);
+    expect((await done).exitCode).toBe(0);
+    const warnings = events.filter((e) => e.type === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toBe('state.json could not be written (ENOSPC: no space left on device); the rollout goes on, and events.jsonl still records it');
+    expect(states.at(-1)!.phase).toBe('promoted');
   });
 
   it('stops the stage clock while paused and goes on after resume', async () => {

@@ -32,7 +32,25 @@ describe('state.json', () => {
     expect(readdirSync(store.dir).sort()).toEqual(['state.json']);
   });
 
-  it('is never seen half-written by a reader in another process', async () => {
+  it('writes off the event loop with the same result, leaving no temp file behind', async () => {
+    const store = new StateStore(path.join(temp.dir, 'async'));
+    await store.writeStateAsync(snapshot({ stageIndex: 5 }));
+    expect(store.readState()?.stageIndex).toBe(5);
+    await store.writeStateAsync(snapshot({ stageIndex: 6 }));
+    expect(store.readState()?.stageIndex).toBe(6);
+    expect(readdirSync(store.dir)).toEqual(['state.json']);
+  });
+
+  it('rejects an async write that cannot land, and removes its temp file', async () => {
+    const store = new StateStore(temp.dir);
+    // A folder where state.json should be: the rename fails after the temp file was written.
+    mkdirSync(store.statePath);
+    writeFileSync(path.join(store.statePath, 'x'), '');
+    await expect(store.writeStateAsync(snapshot())).rejects.toThrow(/state\.json/);
+    expect(readdirSync(temp.dir)).toEqual(['state.json']);
+  });
+
+  it.each(['writeState', 'writeStateAsync'] as const)('is never seen half-written by a reader in another process (%s)', async (method) => {
     const store = new StateStore(temp.dir);
     // Large enough that a non-atomic write would be caught mid-way.
     const big = (i: number) => snapshot({ stageIndex: i, greenErrorTrend: Array.from({ length: 20_000 }, (_, k) => k / 7) });
@@ -60,7 +78,7 @@ describe('state.json', () => {
         if (output.includes('ready\n')) resolve();
       });
     });
-    for (let i = 1; i <= 200; i++) store.writeState(big(i));
+    for (let i = 1; i <= 200; i++) await store[method](big(i));
     writeFileSync(stopFile, '');
     await new Promise((resolve) => reader.on('close', resolve));
     const result = JSON.parse(output.slice(output.indexOf('\n') + 1)) as { reads: number; torn: number };
