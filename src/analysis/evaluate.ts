@@ -13,6 +13,7 @@ import {
   type HealthInput,
   type Judged,
   type RuleContext,
+  type RunningLatency,
 } from './rules.js';
 import type { Breach, Verdict } from './types.js';
 
@@ -24,6 +25,8 @@ export interface EvaluateInput {
   config: AnalysisConfig;
   /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
+  /** Green latency counting requests still running past each latency rule's limit (see RunningLatency). */
+  greenRunning?: Partial<Record<'latency_p95' | 'latency_p99', RunningLatency>>;
 }
 
 /**
@@ -47,8 +50,8 @@ export function evaluate(input: EvaluateInput): Verdict {
   if (thresholds.error_rate !== undefined) judged.push(errorRate(ctx, thresholds.error_rate));
   if (compare?.max_error_rate_increase !== undefined) judged.push(compareErrorRate(ctx, compare.max_error_rate_increase));
   if (health) judged.push(healthCheck(ctx, health));
-  if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95));
-  if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99));
+  if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95, input.greenRunning?.latency_p95));
+  if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99, input.greenRunning?.latency_p99));
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
   if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio));
   if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));

@@ -1,5 +1,5 @@
 // One function per rule: each turns the arms' figures into a CheckResult and, if crossed, a message.
-import type { ArmStats } from '../metrics/types.js';
+import type { ArmStats, Percentiles } from '../metrics/types.js';
 import { formatFactor, formatMs, formatPercent, formatPoints } from './format.js';
 import type { CheckResult, RuleName, Unit } from './types.js';
 
@@ -107,14 +107,26 @@ export function healthCheck(ctx: RuleContext, health: HealthInput): Judged {
   });
 }
 
-export function latency(ctx: RuleContext, rule: 'latency_p95' | 'latency_p99', limit: number): Judged {
-  const stats = ctx.green.latency;
+/**
+ * Green latency from the requests that answered plus those still running past the limit (`running`), each
+ * counted at its age so far: it can only grow, so a figure over the limit stays over it.
+ */
+export interface RunningLatency {
+  latency: Percentiles;
+  /** Requests still running past the limit, included in latency.count. */
+  running: number;
+}
+
+export function latency(ctx: RuleContext, rule: 'latency_p95' | 'latency_p99', limit: number, withRunning?: RunningLatency): Judged {
+  const running = withRunning?.running ?? 0;
+  const stats = running > 0 && withRunning ? withRunning.latency : ctx.green.latency;
   const sample = stats?.count ?? 0;
+  const note = running > 0 ? `, ${running} of them still running past ${formatMs(limit)}` : '';
   return judge({
     rule, unit: 'ms', limit, sample,
     figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null,
     ready: sample >= ctx.minRequests,
-    message: (figure) => `green ${rule} ${formatMs(figure)} > ${formatMs(limit)} over ${sample} requests${ctx.where}`,
+    message: (figure) => `green ${rule} ${running > 0 ? 'at least ' : ''}${formatMs(figure)} > ${formatMs(limit)} over ${sample} requests${note}${ctx.where}`,
   });
 }
 

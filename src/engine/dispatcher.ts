@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   checkQuality: (result: UpstreamResult) => { ok: boolean; reason?: string };
   /** Called after each green result is recorded, so fast rules (consecutive errors) act at once. */
   onGreenResult: (result: UpstreamResult, quality: { ok: boolean }) => void;
+  /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
+  greenWatch?: { started(stage: number): number; ended(id: number): void };
 }
 
 export class Dispatcher {
@@ -35,10 +37,11 @@ export class Dispatcher {
     }
     this.inFlight++;
     metrics.recordDispatch(stage, arm);
+    const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
     const done = clients[arm]
       .send(request, this.abort.signal)
-      .then((result) => this.settle(stage, arm, result))
-      .catch((error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error)))
+      .then((result) => this.settle(stage, arm, result, watchId))
+      .catch((error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId))
       .finally(() => {
         this.inFlight--;
         this.pending.delete(done);
@@ -48,7 +51,9 @@ export class Dispatcher {
     return arm;
   }
 
-  private settle(stage: number, arm: ArmName, result: UpstreamResult): void {
+  private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined): void {
+    // Before recording: the analysis this result may trigger must not count it twice (running and done).
+    if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
     this.options.metrics.recordResult(stage, result, quality);
     if (arm === 'green') this.options.onGreenResult(result, quality);

@@ -1,6 +1,7 @@
 // The rollout loop: stages on a stage clock, analysis on an interval, and the ways a rollout ends.
 import { createQualityChecker, evaluate } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
+import type { EvaluateInput } from '../analysis/evaluate.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import type { StageVerdict } from '../metrics/types.js';
 import type { HookConfig } from '../plan/schema.js';
@@ -8,6 +9,7 @@ import type { TimerHandle } from './clock.js';
 import type { Arrivals, ControlRequest, EngineDeps, HookEventName } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
 import { HealthChecker } from './health.js';
+import { OverdueWatch } from './overdue.js';
 import { buildSnapshot } from './snapshot.js';
 import { StateSaver } from './state-saver.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
@@ -22,6 +24,9 @@ export interface RolloutOutcome {
 const RECENT_EVENTS = 30;
 const TREND_POINTS = 60;
 const CONTROL_POLL_MS = 250;
+/** Latency rules are judged at most this often on requests crossing their limit (besides the interval). */
+const OVERDUE_GAP_MS = 100;
+const LATENCY_RULES = ['latency_p95', 'latency_p99'] as const;
 
 type Ending = { phase: Phase; exitCode: number; reason: string; hook?: HookEventName; verdict: StageVerdict; breach?: Breach };
 
@@ -47,6 +52,7 @@ export class RolloutEngine {
   private readonly dispatcher: Dispatcher;
   private readonly health?: HealthChecker;
   private readonly stateSaver: StateSaver;
+  private readonly overdue?: OverdueWatch;
   private arrivals?: Arrivals;
   private resolveDone!: (outcome: RolloutOutcome) => void;
   private readonly done: Promise<RolloutOutcome>;
@@ -60,6 +66,11 @@ export class RolloutEngine {
       now: () => clock.now(),
     });
     const consecutiveLimit = plan.analysis.thresholds.consecutive_errors;
+    const latencyLimits = LATENCY_RULES.map((rule) => plan.analysis.thresholds[rule]).filter((limit) => limit !== undefined);
+    if (latencyLimits.length > 0) {
+      // A request running past the limit is known to be slow before it answers: judge then, not an interval later.
+      this.overdue = new OverdueWatch({ clock, limitMs: Math.min(...latencyLimits), minGapMs: OVERDUE_GAP_MS, onOverdue: () => this.guardSync(() => this.analyse()) });
+    }
     this.dispatcher = new Dispatcher({
       clients: deps.clients,
       traffic: deps.traffic,
@@ -71,6 +82,7 @@ export class RolloutEngine {
         // Consecutive errors are judged at once, not at the next interval: that is their point.
         if (consecutiveLimit !== undefined && (!result.ok || !quality.ok)) this.analyse();
       },
+      greenWatch: this.overdue,
     });
     this.stateSaver = new StateSaver({
       build: () => this.snapshot(),
@@ -253,9 +265,24 @@ export class RolloutEngine {
       blue: stats.arms.blue,
       config: this.deps.plan.analysis,
       health: this.health?.current(),
+      greenRunning: this.greenRunning(),
     });
     this.checks = verdict.checks;
     if (verdict.breach) this.rollback(verdict.breach);
+  }
+
+  /** For each latency rule, green latency counting the stage's requests still running past its limit. */
+  private greenRunning(): EvaluateInput['greenRunning'] {
+    if (!this.overdue) return undefined;
+    const running: NonNullable<EvaluateInput['greenRunning']> = {};
+    for (const rule of LATENCY_RULES) {
+      const limit = this.deps.plan.analysis.thresholds[rule];
+      if (limit === undefined) continue;
+      const ages = this.overdue.agesOver(limit, this.stageIndex);
+      const latency = ages.length > 0 ? this.metrics.latencyWithRunning(this.stageIndex, 'green', ages) : null;
+      if (latency) running[rule] = { latency, running: ages.length };
+    }
+    return running;
   }
 
   private scheduleAnalysis(): void {
@@ -321,6 +348,7 @@ export class RolloutEngine {
     this.arrivals?.stop();
     for (const timer of [this.stageTimer, this.analysisTimer, this.controlTimer]) timer?.cancel();
     this.health?.stop();
+    this.overdue?.stop();
     this.stopStageClock();
     this.closeStages(ending.verdict);
     this.persistState();

@@ -2,7 +2,7 @@
 import type { Price } from '../plan/schema.js';
 import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
 import { LatencyHistogram } from './histogram.js';
-import type { ArmStats } from './types.js';
+import type { ArmStats, Percentiles } from './types.js';
 
 export class ArmRecorder {
   requests = 0;
@@ -49,6 +49,12 @@ export class ArmRecorder {
       if (usage.completionTokens > 0) this.completionTokens += usage.completionTokens;
     }
     if (result.rateLimit) this.rateLimit = result.rateLimit;
+  }
+
+  /** Latency percentiles counting requests still running at their current ages (see LatencyHistogram). */
+  latencyWithRunning(runningAgesMs: readonly number[]): Percentiles | null {
+    if (runningAgesMs.length === 0) return this.latency?.percentiles() ?? null;
+    return (this.latency ??= new LatencyHistogram()).percentilesWithRunning(runningAgesMs);
   }
 
   snapshot(): ArmStats {

@@ -56,19 +56,31 @@ export class LatencyHistogram {
   /** Null before the first value; a fresh copy each call. */
   percentiles(): Percentiles | null {
     if (this.count === 0) return null;
-    if (this.cached?.count !== this.count) this.cached = this.compute();
+    if (this.cached?.count !== this.count) this.cached = this.compute([]);
     return { ...this.cached };
   }
 
   /**
-   * p50, p95 and p99 in a single scan of the counts (getValueAtPercentile scans once per percentile).
-   * Same rule as HdrHistogram: the value at p is the highest equivalent value of the bucket holding
-   * the ceil(p% x count)-th value; never more than the exact max.
+   * Percentiles as if requests still running had answered now, at their current ages (ms). Each will take
+   * at least that long, so these are lower bounds of what the figures will be: a percentile over a limit
+   * here is over it for good, before the slow answers arrive. Null when there is nothing at all.
    */
-  private compute(): Percentiles {
+  percentilesWithRunning(runningAgesMs: readonly number[]): Percentiles | null {
+    if (runningAgesMs.length === 0) return this.percentiles();
+    return this.compute(runningAgesMs.map(toMicros).sort((a, b) => a - b));
+  }
+
+  /**
+   * p50, p95 and p99 in a single scan of the counts (getValueAtPercentile scans once per percentile), with
+   * `extraMicros` (ascending) counted in the buckets they fall in. Same rule as HdrHistogram: the value at
+   * p is the highest equivalent value of the bucket holding the ceil(p% x count)-th value; never more than
+   * the exact max.
+   */
+  private compute(extraMicros: readonly number[]): Percentiles {
     const histogram = this.histogram;
-    const total = this.count;
-    const maxMs = this.maxMicros / MICROS_PER_MS;
+    const total = this.count + extraMicros.length;
+    const maxMicros = Math.max(this.maxMicros, extraMicros.at(-1) ?? 0);
+    const maxMs = maxMicros / MICROS_PER_MS;
     const rank = (percentile: number): number => {
       const exact = (percentile / 100) * total;
       // Shave float noise (0.95 * 1000 = 950.0000000000001) before rounding up.
@@ -76,17 +88,24 @@ export class LatencyHistogram {
     };
     const ranks = [rank(50), rank(95), rank(99)] as const;
     const values = [maxMs, maxMs, maxMs];
-    const last = histogram.countsArrayIndex(this.maxMicros);
+    const last = histogram.countsArrayIndex(maxMicros);
+    let extra = 0;
     let found = 0;
     let running = 0;
     for (let index = 0; index <= last && found < 3; index++) {
       running += histogram.getCountAtIndex(index);
+      while (extra < extraMicros.length && histogram.countsArrayIndex(extraMicros[extra] as number) === index) {
+        running++;
+        extra++;
+      }
       while (found < 3 && running >= (ranks[found] as number)) {
         const value = histogram.highestEquivalentValue(histogram.valueFromIndex(index)) / MICROS_PER_MS;
         values[found] = Math.min(value, maxMs);
         found++;
       }
     }
-    return { p50: values[0] as number, p95: values[1] as number, p99: values[2] as number, max: maxMs, mean: this.sumMs / total, count: total };
+    let sumMs = this.sumMs;
+    for (const micros of extraMicros) sumMs += micros / MICROS_PER_MS;
+    return { p50: values[0] as number, p95: values[1] as number, p99: values[2] as number, max: maxMs, mean: sumMs / total, count: total };
   }
 }

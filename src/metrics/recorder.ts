@@ -3,7 +3,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ArmRecorder } from './arm.js';
-import type { StageStats, StageVerdict, WindowStats } from './types.js';
+import type { Percentiles, StageStats, StageVerdict, WindowStats } from './types.js';
 import { RollingWindow } from './window.js';
 
 export interface RecorderStage {
@@ -139,6 +139,11 @@ export class MetricsRecorder {
 
   stages(): StageStats[] {
     return this.stageStates.map((_, index) => this.stage(index));
+  }
+
+  /** One stage x arm's latency with still-running requests counted at their ages: lower bounds, for analysis. */
+  latencyWithRunning(stage: number, arm: ArmName, runningAgesMs: readonly number[]): Percentiles | null {
+    return this.at(stage).arms[arm].latencyWithRunning(runningAgesMs);
   }
 
   /** Live figures for one arm over the last windowSeconds, across stages. */

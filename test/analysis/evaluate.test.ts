@@ -177,6 +177,24 @@ describe('compare_to_blue.max_error_rate_increase', () => {
   });
 });
 
+describe('latency with requests still running past the limit', () => {
+  const cfg = config({ thresholds: { latency_p95: 2000 } });
+
+  it('judges the figures that count running requests, and says how many are still running', () => {
+    const running = { latency: pct(2100, 24), running: 3 };
+    const verdict = run({ config: cfg, green: arm(21, 0, { latency: pct(300, 21) }), greenRunning: { latency_p95: running } });
+    expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 24 });
+    expect(verdict.breach?.message).toBe('green latency_p95 at least 2.10s > 2.00s over 24 requests, 3 of them still running past 2.00s in stage 3');
+  });
+
+  it('counts running requests toward min_requests, and ignores a running figure with none running', () => {
+    const few = run({ config: cfg, green: arm(15, 0, { latency: pct(300, 15) }), greenRunning: { latency_p95: { latency: pct(2500, 20), running: 5 } } });
+    expect(check(few, 'latency_p95')).toMatchObject({ status: 'breach', sample: 20 });
+    const none = run({ config: cfg, green: arm(30, 0, { latency: pct(300, 30) }), greenRunning: { latency_p95: { latency: pct(2500, 30), running: 0 } } });
+    expect(check(none, 'latency_p95')).toMatchObject({ status: 'ok', figure: 300 });
+  });
+});
+
 describe('compare_to_blue.max_latency_p95_ratio', () => {
   const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 2 } });
 

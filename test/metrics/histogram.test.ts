@@ -75,4 +75,26 @@ describe('LatencyHistogram', () => {
       expect(p?.[key]).toBe(Math.min(reference.getValueAtPercentile(percentile) / 1000, max, p?.max ?? 0));
     }
   });
+
+  it('counts still-running requests at their ages, as lower bounds, without changing the completed figures', () => {
+    const histogram = new LatencyHistogram();
+    for (let i = 0; i < 95; i++) histogram.record(100);
+    // 95 fast answers and 5 running: rank 95 of 100 is still a fast one.
+    expect(histogram.percentilesWithRunning([2500, 2600, 2700, 2800, 2900])).toMatchObject({ p50: expect.closeTo(100, 0), p95: expect.closeTo(100, 0), count: 100 });
+    // A sixth running request: rank ceil(0.95 x 101) = 96 is the youngest running one.
+    const withSix = histogram.percentilesWithRunning([2900, 2400, 2500, 2600, 2700, 2800]);
+    expect(withSix?.count).toBe(101);
+    expect(withSix?.p95).toBeCloseTo(2400, -1);
+    expect(withSix?.p99).toBeCloseTo(2800, -1);
+    expect(withSix?.max).toBe(2900);
+    expect(withSix?.mean).toBeCloseTo((95 * 100 + 2400 + 2500 + 2600 + 2700 + 2800 + 2900) / 101, 6);
+    // The completed figures are untouched.
+    expect(histogram.percentiles()).toMatchObject({ count: 95, max: 100 });
+  });
+
+  it('gives figures from running requests alone, and null with nothing at all', () => {
+    const histogram = new LatencyHistogram();
+    expect(histogram.percentilesWithRunning([])).toBeNull();
+    expect(histogram.percentilesWithRunning([3000, 4000])).toMatchObject({ count: 2, p50: expect.closeTo(3000, -1), p95: 4000, max: 4000 });
+  });
 });

@@ -1,0 +1,66 @@
+// OverdueWatch on a fake clock: green requests running past the latency limit, reported as they cross it.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/engine/clock.js';
+import { OverdueWatch } from '../../src/engine/overdue.js';
+
+function setup(limitMs = 2000, minGapMs = 100) {
+  const clock = new FakeClock();
+  const reports: number[] = [];
+  const start = clock.now();
+  const watch = new OverdueWatch({ clock, limitMs, minGapMs, onOverdue: () => reports.push(clock.now() - start) });
+  return { clock, watch, reports };
+}
+
+describe('OverdueWatch', () => {
+  it('reports a request as soon as it runs past the limit, and not one that ended in time', async () => {
+    const { clock, watch, reports } = setup();
+    const quick = watch.started(0);
+    await clock.advance(500);
+    watch.started(0);
+    await clock.advance(1_000);
+    watch.ended(quick);
+    await clock.advance(1_000);
+    expect(reports).toEqual([]);
+    await clock.advance(1);
+    // Sent at 500 ms, over 2,000 ms at 2,501 ms.
+    expect(reports).toEqual([2_501]);
+    await clock.advance(10_000);
+    expect(reports).toEqual([2_501]);
+  });
+
+  it('reports crossings no more often than the minimum gap', async () => {
+    const { clock, watch, reports } = setup(2000, 100);
+    for (let i = 0; i < 50; i++) {
+      watch.started(0);
+      await clock.advance(10);
+    }
+    await clock.advance(3_000);
+    // 50 requests crossing over 500 ms: reported at 2,001 ms and then every 100 ms while more cross.
+    expect(reports).toEqual([2_001, 2_101, 2_201, 2_301, 2_401, 2_501]);
+  });
+
+  it('gives the ages of the stage requests running longer than asked, oldest first', async () => {
+    const { clock, watch } = setup();
+    watch.started(0);
+    await clock.advance(1_000);
+    watch.started(1);
+    await clock.advance(1_000);
+    const young = watch.started(1);
+    await clock.advance(1_500);
+    expect(watch.agesOver(1_000, 1)).toEqual([2_500, 1_500]);
+    expect(watch.agesOver(1_000, 0)).toEqual([3_500]);
+    expect(watch.agesOver(2_000, 1)).toEqual([2_500]);
+    watch.ended(young);
+    expect(watch.agesOver(0, 1)).toEqual([2_500]);
+  });
+
+  it('stops reporting once stopped', async () => {
+    const { clock, watch, reports } = setup();
+    watch.started(0);
+    watch.stop();
+    watch.started(0);
+    await clock.advance(5_000);
+    expect(reports).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
