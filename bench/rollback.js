@@ -13,18 +13,6 @@ const RATE = 50;
 const LATENCY_LIMIT_MS = 2000;
 const MIN_REQUESTS = 20;
 
-/** When the green p95 over completed answers (at least minRequests of them) first exceeded limitMs. */
-function p95CrossedAt(green, limitMs, minRequests) {
-  const done = green.filter((g) => g.doneAt !== undefined && !g.cancelled && g.latencyMs !== undefined).sort((a, b) => a.doneAt - b.doneAt);
-  const latencies = [];
-  for (const g of done) {
-    latencies.push(g.latencyMs);
-    if (latencies.length < minRequests) continue;
-    const sorted = [...latencies].sort((a, b) => a - b);
-    if (sorted[Math.ceil(0.95 * sorted.length) - 1] > limitMs) return g.doneAt;
-  }
-  return Infinity;
-}
 // After the rollback, in-flight requests get this long to finish before the run is cut short.
 const DRAIN_MS = 1500;
 
@@ -118,11 +106,13 @@ async function trial(scenario, seed) {
   const afterFault = green.filter((g) => g.sentAt >= faultAt);
   const finished = (g) => g.doneAt !== undefined && !g.cancelled;
   const bad = (g) => finished(g) && (scenario === 'errors' ? g.ok === false : g.sentAt >= faultAt);
-  // The first moment the fault could be seen: the first faulty answer coming back.
-  const firstEvidenceAt = Math.min(...green.filter(bad).map((g) => g.doneAt));
-  // For latency, one slow answer is not yet a breach: the moment the stage's green p95 over the answers in
-  // so far first crossed the limit (nearest rank, as the recorder's histogram reads it) is when it could be.
-  const breachVisibleAt = scenario === 'latency' ? p95CrossedAt(green, LATENCY_LIMIT_MS, MIN_REQUESTS) : firstEvidenceAt;
+  // The first moment the fault could be seen: the first failed answer coming back or, for latency, the first
+  // green request sent after the fault running past the limit (it is slow from then on, answered or not).
+  const firstEvidenceAt =
+    scenario === 'latency'
+      ? Math.min(...afterFault.map((g) => g.sentAt + LATENCY_LIMIT_MS))
+      : Math.min(...green.filter(bad).map((g) => g.doneAt));
+  const firstSlowAnswerAt = Math.min(...green.filter((g) => finished(g) && g.sentAt >= faultAt).map((g) => g.doneAt));
   const row = {
     scenario,
     seed,
@@ -132,14 +122,15 @@ async function trial(scenario, seed) {
     message: rolled?.breach?.message ?? null,
     detectionMs: rolledBackAt !== undefined ? rolledBackAt - faultAt : null,
     detectionAfterFirstEvidenceMs: rolledBackAt !== undefined && Number.isFinite(firstEvidenceAt) ? rolledBackAt - firstEvidenceAt : null,
-    detectionAfterBreachVisibleMs: rolledBackAt !== undefined && Number.isFinite(breachVisibleAt) ? rolledBackAt - breachVisibleAt : null,
+    // Negative when the rollback came before any slow answer did (latency judged on requests still running).
+    detectionAfterFirstSlowAnswerMs: scenario === 'latency' && rolledBackAt !== undefined && Number.isFinite(firstSlowAnswerAt) ? rolledBackAt - firstSlowAnswerAt : null,
     greenSentBeforeRollback: afterFault.filter((g) => rolledBackAt === undefined || g.sentAt <= rolledBackAt).length,
     greenFailedBeforeRollback: green.filter((g) => finished(g) && g.ok === false && g.doneAt <= (rolledBackAt ?? Infinity)).length,
     greenFailedInAll: green.filter((g) => finished(g) && g.ok === false).length,
     greenSentAfterRollback: green.filter((g) => rolledBackAt !== undefined && g.sentAt > rolledBackAt).length,
   };
   log(`rollback ${scenario.padEnd(7)} seed ${seed}: fault ${row.faultInStageMs} ms into stage 1; rolled back ${row.detectionMs} ms after it ` +
-    `(${row.detectionAfterFirstEvidenceMs} ms after the first faulty answer came back, ${row.detectionAfterBreachVisibleMs} ms after the data showed a breach) by ${row.rule}; ` +
+    `(${row.detectionAfterFirstEvidenceMs} ms after the first evidence${scenario === 'latency' ? `, ${row.detectionAfterFirstSlowAnswerMs} ms after the first slow answer` : ''}) by ${row.rule}; ` +
     `green sent since the fault ${row.greenSentBeforeRollback}, failed before rollback ${row.greenFailedBeforeRollback}, in all ${row.greenFailedInAll}`);
   return row;
 }
@@ -157,20 +148,17 @@ for (const scenario of Object.keys(SCENARIOS)) {
   for (let i = 0; i < TRIALS; i++) trials.push(await trial(scenario, i + 1));
   const detection = trials.map((t) => t.detectionMs);
   const afterEvidence = trials.map((t) => t.detectionAfterFirstEvidenceMs);
-  const afterVisible = trials.map((t) => t.detectionAfterBreachVisibleMs);
-  // An error shows at once; a slow answer only shows when it completes, so latency is judged from the moment
-  // the answers in showed the breach.
-  const judged = scenario === 'errors' ? detection : afterVisible;
+  const afterSlowAnswer = trials.map((t) => t.detectionAfterFirstSlowAnswerMs);
   results[scenario] = {
     describe: SCENARIOS[scenario].describe,
     trials,
     detectionMs: { median: median(detection), max: max(detection) },
     detectionAfterFirstEvidenceMs: { median: median(afterEvidence), max: max(afterEvidence) },
-    detectionAfterBreachVisibleMs: { median: median(afterVisible), max: max(afterVisible) },
+    detectionAfterFirstSlowAnswerMs: scenario === 'latency' ? { median: median(afterSlowAnswer), max: max(afterSlowAnswer) } : null,
     greenFailedBeforeRollback: { median: median(trials.map((t) => t.greenFailedBeforeRollback)), max: max(trials.map((t) => t.greenFailedBeforeRollback)) },
     greenSentBeforeRollback: { median: median(trials.map((t) => t.greenSentBeforeRollback)), max: max(trials.map((t) => t.greenSentBeforeRollback)) },
-    judgedFrom: scenario === 'errors' ? 'the fault' : 'the moment the completed answers showed green p95 over the limit',
-    met: trials.every((t) => t.rolledBack) && max(judged) !== null && max(judged) <= limit,
+    judgedFrom: 'the fault',
+    met: trials.every((t) => t.rolledBack) && max(detection) !== null && max(detection) <= limit,
   };
 }
 
