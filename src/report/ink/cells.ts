@@ -1,13 +1,18 @@
 // Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers.
 // Widths count code points: every glyph used here (box and block characters, the ellipsis) is one column wide.
 
+// Surrogate halves: only text with them has fewer code points than UTF-16 units. The check spares every
+// frame splitting hundreds of plain strings into arrays.
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 export function textWidth(text: string): number {
-  return [...text].length;
+  return SURROGATE.test(text) ? [...text].length : text.length;
 }
 
 /** Cuts text to width, ending with "…" when something was cut. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
+  if (!SURROGATE.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
   const chars = [...text];
   if (chars.length <= width) return text;
   return `${chars.slice(0, width - 1).join('')}…`;

@@ -1,29 +1,28 @@
 // How a tone looks. The view-model says what a piece of text means (ok, bad, blue arm...); only this maps it to
 // colours, and with colours off (NO_COLOR, TERM=dumb) it maps every tone to no style at all.
+import chalk from 'chalk';
 
 export type Tone = 'plain' | 'title' | 'muted' | 'ok' | 'warn' | 'bad' | 'blue' | 'green' | 'accent' | 'key';
 
-export interface TextStyle {
-  color?: string;
-  bold?: boolean;
-}
-
-const STYLES: Record<Tone, TextStyle> = {
-  plain: {},
-  title: { bold: true },
-  muted: { color: 'gray' },
-  ok: { color: 'green' },
-  warn: { color: 'yellow' },
-  bad: { color: 'red', bold: true },
-  blue: { color: 'blueBright' },
-  green: { color: 'greenBright' },
-  accent: { color: 'cyan' },
-  key: { color: 'cyan', bold: true },
+// Ink's own chalk (one copy in node_modules): the same colour codes, and the same colour-level detection, that
+// <Text color> would give.
+const STYLES: Record<Tone, ((text: string) => string) | undefined> = {
+  plain: undefined,
+  title: chalk.bold,
+  muted: chalk.gray,
+  ok: chalk.green,
+  warn: chalk.yellow,
+  bad: chalk.red.bold,
+  blue: chalk.blueBright,
+  green: chalk.greenBright,
+  accent: chalk.cyan,
+  key: chalk.cyan.bold,
 };
 
-export function styleFor(tone: Tone | undefined, colors: boolean): TextStyle {
-  if (!colors || !tone) return {};
-  return STYLES[tone];
+/** The text in its tone's style; unchanged with colours off or no tone. */
+export function paint(text: string, tone: Tone | undefined, colors: boolean): string {
+  const style = colors && tone ? STYLES[tone] : undefined;
+  return style ? style(text) : text;
 }
 
 /** https://no-color.org: NO_COLOR set to anything but the empty string turns colour off; so does TERM=dumb. */

@@ -1,6 +1,6 @@
 // The dashboard as data: sections of lines, each line a few toned segments already padded to their columns.
 import { truncate, textWidth } from './cells.js';
-import type { Tone } from './theme.js';
+import { paint, type Tone } from './theme.js';
 
 export interface Segment {
   text: string;
@@ -28,6 +28,21 @@ export interface DashboardView {
 
 export function lineText(line: Line): string {
   return line.map((segment) => segment.text).join('');
+}
+
+/**
+ * The whole view as one styled string, sections one under the other with blank lines between them when the
+ * view says so. Ink's cost grows with its nodes, so the frame is one Text, not a Text per segment.
+ */
+export function frameText(view: DashboardView, colors: boolean): string {
+  const out: string[] = [];
+  const sections = [view.header, view.table, view.checks, view.events, view.footer];
+  sections.forEach((lines, index) => {
+    if (lines.length === 0) return;
+    if (index > 0 && view.gaps) out.push('');
+    for (const line of lines) out.push(line.map((segment) => paint(segment.text, segment.tone, colors)).join(''));
+  });
+  return out.join('\n');
 }
 
 /** Cuts a line of segments to width columns. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barCells, clockDuration, compactCount, compactMs, compactPercent, compactUsd, fit, sparkline, truncate, wrap } from '../../../src/report/ink/cells.js';
+import { barCells, clockDuration, compactCount, compactMs, compactPercent, compactUsd, fit, sparkline, textWidth, truncate, wrap } from '../../../src/report/ink/cells.js';
 
 describe('fixed-width cells', () => {
   it('truncates with an ellipsis and pads to the exact width', () => {
@@ -8,6 +8,14 @@ describe('fixed-width cells', () => {
     expect(fit('ab', 5)).toBe('ab   ');
     expect(fit('ab', 5, 'right')).toBe('   ab');
     expect(fit('abcdefgh', 5, 'right')).toBe('abcd…');
+  });
+
+  it('counts and cuts by code point, so a character outside the BMP is one column, never half of one', () => {
+    expect(textWidth('model 🚀 x')).toBe(9);
+    expect(textWidth('█░▁…')).toBe(4);
+    expect(truncate('🚀🚀🚀🚀', 3)).toBe('🚀🚀…');
+    expect(fit('🚀', 3)).toBe('🚀  ');
+    expect(truncate('abc', 0)).toBe('');
   });
 
   it('splits bars by fraction, clamped', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { colorsEnabled, styleFor } from '../../../src/report/ink/theme.js';
+import { colorsEnabled, paint } from '../../../src/report/ink/theme.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import {
   abortedSnapshot,
@@ -89,8 +89,8 @@ describe('NO_COLOR', () => {
 
   it('maps every tone to no style at all when colours are off', () => {
     for (const tone of ['title', 'muted', 'ok', 'warn', 'bad', 'blue', 'green', 'accent', 'key'] as const) {
-      expect(styleFor(tone, false)).toEqual({});
-      expect(styleFor(tone, true)).not.toEqual({});
+      expect(paint('text', tone, false)).toBe('text');
+      expect(paint('text', 'plain', true)).toBe('text');
     }
   });
 

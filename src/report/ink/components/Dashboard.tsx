@@ -1,27 +1,11 @@
-// The dashboard's layout: its sections one under the other, blank lines between them when the view says so.
-import { Box } from 'ink';
-import type { DashboardView, Line } from '../view-types.js';
-import { LineView } from './LineView.js';
-
-function Section({ lines, gap, colors }: { lines: Line[]; gap: boolean; colors: boolean }) {
-  if (lines.length === 0) return null;
-  return (
-    <Box flexDirection="column" marginTop={gap ? 1 : 0}>
-      {lines.map((line, i) => (
-        <LineView key={i} line={line} colors={colors} />
-      ))}
-    </Box>
-  );
-}
+// The dashboard's layout: the view's frame text in a box of its width (see frameText for why one Text).
+import { Box, Text } from 'ink';
+import { frameText, type DashboardView } from '../view-types.js';
 
 export function Dashboard({ view, colors }: { view: DashboardView; colors: boolean }) {
   return (
     <Box flexDirection="column" width={view.width}>
-      <Section lines={view.header} gap={false} colors={colors} />
-      <Section lines={view.table} gap={view.gaps} colors={colors} />
-      <Section lines={view.checks} gap={view.gaps} colors={colors} />
-      <Section lines={view.events} gap={view.gaps} colors={colors} />
-      <Section lines={view.footer} gap={view.gaps} colors={colors} />
+      <Text>{frameText(view, colors)}</Text>
     </Box>
   );
 }
