@@ -155,6 +155,11 @@ await upstream.close();
 
 const engineMax = good?.achieved ?? 0;
 const ratio = acMedian > 0 ? engineMax / acMedian : 0;
+// A looser reading of "sustained", the schedule target's own 1%: the highest rate tried that was delivered
+// within 1% (drops counted as not delivered) with no failures. Reported beside the strict figure, not instead.
+const withinOnePercent = steps
+  .filter((r) => r.exitCode === 0 && r.failures === 0 && r.achieved >= r.rate * TOLERANCE)
+  .reduce((best, r) => (!best || r.rate > best.rate ? r : best), undefined);
 writeResult({
   name: 'throughput',
   connections: CONNECTIONS,
@@ -163,6 +168,9 @@ writeResult({
     maxSustainedRate: good?.rate ?? 0,
     achievedAtMax: engineMax,
     firstUnsustainedRate: bad?.rate ?? null,
+    withinOnePercent: withinOnePercent
+      ? { rate: withinOnePercent.rate, achieved: withinOnePercent.achieved, dropped: withinOnePercent.dropped, ratio: round(withinOnePercent.achieved / acMedian, 3) }
+      : null,
     atAutocannonRate: {
       offered: median(rounds.map((r) => r.engine.rate)),
       achieved: median(rounds.map((r) => r.engine.achieved)),
