@@ -133,7 +133,8 @@ function rows() {
       'throughput',
       `engine ${t.engine.maxSustainedRate} req/s sustained (0 dropped) vs autocannon ${Math.round(t.autocannon.requestsPerSecond)} req/s (-c ${t.connections}): ${t.ratio}x; ` +
         (t.engine.withinOnePercent ? `within 1%: ${t.engine.withinOnePercent.rate} req/s (${t.engine.withinOnePercent.ratio}x); ` : '') +
-        `offered ${t.engine.atAutocannonRate.offered}, completes ${Math.round(t.engine.atAutocannonRate.achieved)} (${t.engine.atAutocannonRate.ratio}x)`,
+        `offered ${t.engine.atAutocannonRate.offered}, completes ${Math.round(t.engine.atAutocannonRate.achieved)} (${t.engine.atAutocannonRate.ratio}x); ` +
+        `0.7x of autocannon sustained right after it in ${t.pairedRoundsSustained ?? '?'} of ${t.rounds?.length ?? '?'} rounds`,
       '>= 0.7x autocannon',
       yes(t.met),
     ]);
