@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
 import { TrafficError } from '../traffic/index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from '../exit/index.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
 

@@ -4,7 +4,7 @@ import { createLineReporter } from '../report/line.js';
 import { createDashboardReporter } from '../report/ink/reporter.js';
 import type { CliContext } from './context.js';
 import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
-import { describeExit } from './exit-text.js';
+import { describeExit } from '../exit/index.js';
 
 export interface ReporterFlags {
   plain?: boolean;

@@ -1,5 +1,5 @@
 // The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
-import { describeExit } from '../../cli/exit-text.js';
+import { describeExit } from '../../exit/index.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../plan/duration.js';
 import { wrap } from './cells.js';
