@@ -16,8 +16,14 @@ export interface ReporterHooks {
   interrupt?: () => void;
 }
 
+/**
+ * The rule Ink itself uses (is-in-ci): CI or CONTINUOUS_INTEGRATION set to anything but "0" or "false", the
+ * empty string included. They must agree: in "CI" Ink draws only the last frame, so a dashboard chosen there
+ * would show nothing until the rollout ended.
+ */
 export function isCi(ctx: CliContext, flags: ReporterFlags): boolean {
-  return Boolean(flags.ci) || (ctx.env.CI !== undefined && ctx.env.CI !== '' && ctx.env.CI !== 'false' && ctx.env.CI !== '0');
+  const set = (value: string | undefined) => value !== undefined && value !== '0' && value !== 'false';
+  return Boolean(flags.ci) || set(ctx.env.CI) || set(ctx.env.CONTINUOUS_INTEGRATION);
 }
 
 /** The dashboard needs a terminal that can move its cursor, and is never used in CI or with --plain. */

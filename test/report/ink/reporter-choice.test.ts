@@ -16,6 +16,10 @@ describe('wantsDashboard', () => {
     expect(wantsDashboard(ctx(true), { ci: true })).toBe(false);
     expect(wantsDashboard(ctx(true, { CI: 'true' }), {})).toBe(false);
     expect(wantsDashboard(ctx(true, { CI: 'false' }), {})).toBe(true);
+    expect(wantsDashboard(ctx(true, { CI: '0' }), {})).toBe(true);
+    // As Ink reads it: set, even to nothing, is CI (and Ink would then draw only the last frame).
+    expect(wantsDashboard(ctx(true, { CI: '' }), {})).toBe(false);
+    expect(wantsDashboard(ctx(true, { CONTINUOUS_INTEGRATION: 'true' }), {})).toBe(false);
     expect(wantsDashboard(ctx(true, { TERM: 'dumb' }), {})).toBe(false);
   });
 });
