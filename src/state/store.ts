@@ -107,6 +107,10 @@ export class StateStore {
     mkdirSync(this.dir, { recursive: true });
     moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
     moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp").
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith(`.${STATE_FILE}.`) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
+    }
     const folder = controlDir(this.dir);
     let names: string[] = [];
     try {

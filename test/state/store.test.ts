@@ -143,6 +143,14 @@ describe('reset', () => {
     expect(store.readEvents().map((e) => e.at)).toEqual([2]);
   });
 
+  it('removes temp files a killed writer left behind, and nothing else', () => {
+    const store = new StateStore(temp.dir);
+    writeFileSync(path.join(temp.dir, '.state.json.4242.a1b2c3.tmp'), '{"half":');
+    writeFileSync(path.join(temp.dir, 'notes.txt'), 'mine');
+    store.reset();
+    expect(readdirSync(temp.dir).sort()).toEqual(['notes.txt']);
+  });
+
   it('works on an empty or missing folder', () => {
     const store = new StateStore(path.join(temp.dir, 'new'));
     store.reset();
