@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
-import { main } from '../dist/cli/main.js';
+// The UI libraries load first, as production builds (see src/cli/production-ui.ts), before anything imports them.
+const { loadUiAsProduction } = await import('../dist/cli/production-ui.js');
+await loadUiAsProduction();
+const { main } = await import('../dist/cli/main.js');
 
 main(process.argv).then(
   (code) => process.exit(code),
