@@ -1,14 +1,18 @@
 // What one dashboard frame costs on the event loop: a real snapshot (a short simulated rollout), turned into
-// a view and drawn by Ink into an in-memory 120x40 terminal, 200 times. Used for docs/benchmarks.md
-// ("4. Dashboard cost"): every millisecond here is a millisecond the rollout's traffic waits.
-//   node bench/tools/dashboard-frame.js [frames]
+// a view and drawn by Ink into an in-memory 120x40 terminal, 200 times; and the heap it keeps. Used for
+// docs/benchmarks.md ("4. Dashboard cost"): every millisecond here is a millisecond the rollout's traffic waits.
+//   node --expose-gc bench/tools/dashboard-frame.js [frames]      (BENCH_REACT_DEV=1: React's development build)
 import { PassThrough, Writable } from 'node:stream';
-import { createElement } from 'react';
-import { render } from 'ink';
-import { Dashboard } from '../../dist/report/ink/components/Dashboard.js';
-import { buildDashboardView } from '../../dist/report/ink/view-model.js';
-import { createBenchEngine, openClients } from '../lib/engine.js';
-import { planFromYaml } from '../lib/plan.js';
+import { loadUiAsProduction } from '../../dist/cli/production-ui.js';
+
+// As bin/bluegreen.js does, before anything imports React.
+if (!process.env.BENCH_REACT_DEV) await loadUiAsProduction();
+const { createElement } = await import('react');
+const { render } = await import('ink');
+const { Dashboard } = await import('../../dist/report/ink/components/Dashboard.js');
+const { buildDashboardView } = await import('../../dist/report/ink/view-model.js');
+const { createBenchEngine, openClients } = await import('../lib/engine.js');
+const { planFromYaml } = await import('../lib/plan.js');
 
 const FRAMES = Number(process.argv[2] ?? 200);
 const plan = planFromYaml(`
@@ -35,28 +39,52 @@ class Terminal extends Writable {
   columns = 120;
   rows = 40;
   bytes = 0;
+  /** Resolved by the next write: a frame is done when Ink has written it, however React scheduled the work. */
+  written = undefined;
   _write(chunk, _encoding, callback) {
     this.bytes += chunk.length;
+    this.written?.();
+    this.written = undefined;
     callback();
+  }
+  nextWrite() {
+    return new Promise((resolve) => (this.written = resolve));
   }
 }
 const stdout = new Terminal();
 const stdin = Object.assign(new PassThrough(), { isTTY: false });
-// Each frame a little later, as the dashboard's timer would draw it.
+// Each frame a second later, so each one differs (Ink writes nothing for a frame equal to the last).
 const frame = (i) =>
   createElement(Dashboard, {
-    view: buildDashboardView({ ...snapshot, stageElapsedMs: snapshot.stageElapsedMs + i * 250 }, { now: snapshot.updatedAt + i * 250, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false }),
+    view: buildDashboardView({ ...snapshot, stageElapsedMs: snapshot.stageElapsedMs + i * 1000 }, { now: snapshot.updatedAt + i * 1000, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false }),
     colors: true,
   });
+const heapMb = () => {
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed / 1e6;
+};
 const ink = render(frame(0), { stdout, stdin, stderr: stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 1000 });
+const heapBefore = heapMb();
 const times = [];
 for (let i = 1; i <= FRAMES; i++) {
+  const written = stdout.nextWrite();
   const started = performance.now();
   ink.rerender(frame(i));
-  times.push(performance.now() - started);
-  await new Promise((resolve) => setImmediate(resolve));
+  const wrote = await Promise.race([written.then(() => true), new Promise((resolve) => setTimeout(resolve, 1000, false))]);
+  if (wrote) times.push(performance.now() - started);
+  // Let Ink's throttle window (maxFps) pass, so the next frame is drawn at once rather than deferred.
+  await new Promise((resolve) => setTimeout(resolve, 2));
 }
+const heapAfter = heapMb();
 ink.unmount();
 times.sort((a, b) => a - b);
-const at = (q) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 100) / 100;
-console.log(JSON.stringify({ frames: FRAMES, msPerFrame: { p50: at(0.5), p90: at(0.9), max: at(1) }, bytesPerFrame: Math.round(stdout.bytes / FRAMES) }));
+const at = (q) => (times.length ? Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 100) / 100 : null);
+console.log(JSON.stringify({
+  frames: FRAMES,
+  framesWritten: times.length,
+  react: process.env.BENCH_REACT_DEV ? 'development' : 'production',
+  msPerFrame: { p50: at(0.5), p90: at(0.9), max: at(1) },
+  bytesPerFrame: Math.round(stdout.bytes / FRAMES),
+  // Meaningful with --expose-gc (a full collection before each reading).
+  heapKeptKbPerFrame: globalThis.gc ? Math.round(((heapAfter - heapBefore) * 1000) / FRAMES) : null,
+}));

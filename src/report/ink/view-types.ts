@@ -30,11 +30,8 @@ export function lineText(line: Line): string {
   return line.map((segment) => segment.text).join('');
 }
 
-/**
- * The whole view as one styled string, sections one under the other with blank lines between them when the
- * view says so. Ink's cost grows with its nodes, so the frame is one Text, not a Text per segment.
- */
-export function frameText(view: DashboardView, colors: boolean): string {
+/** The whole view as styled lines, sections one under the other with a blank line between them when the view says so. */
+export function frameLines(view: DashboardView, colors: boolean): string[] {
   const out: string[] = [];
   const sections = [view.header, view.table, view.checks, view.events, view.footer];
   sections.forEach((lines, index) => {
@@ -42,7 +39,7 @@ export function frameText(view: DashboardView, colors: boolean): string {
     if (index > 0 && view.gaps) out.push('');
     for (const line of lines) out.push(line.map((segment) => paint(segment.text, segment.tone, colors)).join(''));
   });
-  return out.join('\n');
+  return out;
 }
 
 /** Cuts a line of segments to width columns. */
