@@ -130,6 +130,16 @@ const plain = summarise('--plain', await runUnderPty(planFile, true));
 const dashboard = summarise('dashboard', await runUnderPty(planFile, false));
 await upstream.close();
 
+// One frame on its own (bench/tools/dashboard-frame.js): its event-loop cost, and the heap it keeps for good.
+log('dashboard: one frame, 2,000 times, in an in-memory terminal');
+const frame = JSON.parse(
+  execFileSync(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/tools/dashboard-frame.js'), QUICK ? '500' : '2000'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .trim()
+    .split('\n')
+    .at(-1),
+);
+log(`dashboard frame: p50 ${frame.msPerFrame.p50} ms, p90 ${frame.msPerFrame.p90} ms, heap kept ${frame.heapKeptKbPerFrame} KB a frame`);
+
 const throughputCost = plain.achievedRate > 0 ? (plain.achievedRate - dashboard.achievedRate) / plain.achievedRate : null;
 const cpuCost = plain.cpuUsPerRequest && dashboard.cpuUsPerRequest ? dashboard.cpuUsPerRequest / plain.cpuUsPerRequest - 1 : null;
 const dashboardDrew = dashboard.reporter === 'dashboard';
@@ -140,6 +150,7 @@ writeResult({
   plain,
   dashboard,
   dashboardDrew,
+  frame,
   throughputCostPercent: throughputCost === null ? null : round(100 * throughputCost, 1),
   cpuCostPercent: cpuCost === null ? null : round(100 * cpuCost, 1),
   target: { throughputCostPercent: 10 },

@@ -162,7 +162,8 @@ function rows() {
     out.push(d.error || d.skipped ? ['dashboard', d.error ?? d.note, '< 10% cost', 'n/a'] : [
       'dashboard',
       `${d.rate} req/s: --plain ${d.plain.achievedRate} req/s (${d.plain.dropped} dropped) vs ${d.dashboard.reporter} reporter ${d.dashboard.achievedRate} (${d.dashboard.dropped} dropped): ` +
-        `${d.throughputCostPercent}% throughput, ${d.cpuCostPercent}% CPU${d.dashboardDrew ? '' : ' [dashboard not wired in yet: measured the line reporter]'}`,
+        `${d.throughputCostPercent}% throughput, ${d.cpuCostPercent}% CPU${d.dashboardDrew ? '' : ' [dashboard not wired in yet: measured the line reporter]'}` +
+        (d.frame ? `; a frame ${d.frame.msPerFrame.p50} ms (p90 ${d.frame.msPerFrame.p90}), heap kept ${d.frame.heapKeptKbPerFrame} KB a frame` : ''),
       '< 10% throughput cost',
       yes(d.met),
     ]);
