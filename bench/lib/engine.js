@@ -74,7 +74,7 @@ export async function createBenchEngine(o) {
         events.push(event);
         store?.appendEvent(event);
       },
-      writeState: (snapshot) => store?.writeStateAsync(snapshot),
+      writeState: (snapshot) => store?.writeState(snapshot),
     },
     runHook: async () => ({ ok: true, message: 'no hook in benchmarks' }),
     pid: process.pid,

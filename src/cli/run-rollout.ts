@@ -66,7 +66,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       splitter: createSplitter(options.seed, random),
       clock,
       arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-      persistence: { appendEvent: (event) => store.appendEvent(event), writeState: (snapshot) => store.writeStateAsync(snapshot) },
+      persistence: { appendEvent: (event) => store.appendEvent(event), writeState: (snapshot) => store.writeState(snapshot) },
       runHook: hookRunner(plan, ctx),
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,

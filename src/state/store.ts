@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CliError, EXIT } from '../exit/index.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
-import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomic, writeFileAtomicAsync } from './files.js';
+import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
 
@@ -40,13 +40,8 @@ export class StateStore {
 
   // --- state.json ------------------------------------------------------------------------------
 
-  writeState(snapshot: RolloutSnapshot): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeFileAtomic(this.statePath, `${JSON.stringify(snapshot)}\n`);
-  }
-
-  /** writeState off the event loop, for a running rollout; callers keep one write at a time (StateSaver does). */
-  async writeStateAsync(snapshot: RolloutSnapshot): Promise<void> {
+  /** Rewrites state.json atomically, off the event loop; callers keep one write at a time (StateSaver does). */
+  async writeState(snapshot: RolloutSnapshot): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomicAsync(this.statePath, `${JSON.stringify(snapshot)}\n`);
   }

@@ -85,7 +85,7 @@ describe('acquireLock', () => {
 
   it('warns that a dead owner left its rollout unfinished', async () => {
     const pid = await deadPid();
-    store().writeState(snapshot({ pid, phase: 'progressing', stageIndex: 1, greenWeight: 0.25 }));
+    await store().writeState(snapshot({ pid, phase: 'progressing', stageIndex: 1, greenWeight: 0.25 }));
     store().acquireLock(owner(pid));
     const lock = store().acquireLock(owner(process.pid));
     expect(lock.warning).toContain('stopped unfinished (phase progressing, stage 2, green at 25%), so check where traffic stands');

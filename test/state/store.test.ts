@@ -22,39 +22,30 @@ describe('stateDir', () => {
 });
 
 describe('state.json', () => {
-  it('reads back what was written, and undefined before anything was', () => {
+  it('reads back what was written, and undefined before anything was, leaving no temp file behind', async () => {
     const store = new StateStore(path.join(temp.dir, 'nested', 'state'));
     expect(store.readState()).toBeUndefined();
-    store.writeState(snapshot({ stageIndex: 3 }));
+    await store.writeState(snapshot({ stageIndex: 3 }));
     expect(store.readState()?.stageIndex).toBe(3);
-    store.writeState(snapshot({ stageIndex: 4 }));
+    await store.writeState(snapshot({ stageIndex: 4 }));
     expect(store.readState()?.stageIndex).toBe(4);
     expect(readdirSync(store.dir).sort()).toEqual(['state.json']);
   });
 
-  it('writes off the event loop with the same result, leaving no temp file behind', async () => {
-    const store = new StateStore(path.join(temp.dir, 'async'));
-    await store.writeStateAsync(snapshot({ stageIndex: 5 }));
-    expect(store.readState()?.stageIndex).toBe(5);
-    await store.writeStateAsync(snapshot({ stageIndex: 6 }));
-    expect(store.readState()?.stageIndex).toBe(6);
-    expect(readdirSync(store.dir)).toEqual(['state.json']);
-  });
-
-  it('rejects an async write that cannot land, and removes its temp file', async () => {
+  it('rejects a write that cannot land, and removes its temp file', async () => {
     const store = new StateStore(temp.dir);
     // A folder where state.json should be: the rename fails after the temp file was written.
     mkdirSync(store.statePath);
     writeFileSync(path.join(store.statePath, 'x'), '');
-    await expect(store.writeStateAsync(snapshot())).rejects.toThrow(/state\.json/);
+    await expect(store.writeState(snapshot())).rejects.toThrow(/state\.json/);
     expect(readdirSync(temp.dir)).toEqual(['state.json']);
   });
 
-  it.each(['writeState', 'writeStateAsync'] as const)('is never seen half-written by a reader in another process (%s)', async (method) => {
+  it('is never seen half-written by a reader in another process', async () => {
     const store = new StateStore(temp.dir);
     // Large enough that a non-atomic write would be caught mid-way.
     const big = (i: number) => snapshot({ stageIndex: i, greenErrorTrend: Array.from({ length: 20_000 }, (_, k) => k / 7) });
-    store.writeState(big(0));
+    await store.writeState(big(0));
     const stopFile = path.join(temp.dir, 'stop');
     const reader = spawn(
       process.execPath,
@@ -78,7 +69,7 @@ describe('state.json', () => {
         if (output.includes('ready\n')) resolve();
       });
     });
-    for (let i = 1; i <= 200; i++) await store[method](big(i));
+    for (let i = 1; i <= 200; i++) await store.writeState(big(i));
     writeFileSync(stopFile, '');
     await new Promise((resolve) => reader.on('close', resolve));
     const result = JSON.parse(output.slice(output.indexOf('\n') + 1)) as { reads: number; torn: number };
@@ -128,9 +119,9 @@ describe('events.jsonl', () => {
 });
 
 describe('reset', () => {
-  it('keeps the previous run as *.prev and drops pending control requests', () => {
+  it('keeps the previous run as *.prev and drops pending control requests', async () => {
     const store = new StateStore(temp.dir);
-    store.writeState(snapshot({ stageIndex: 7 }));
+    await store.writeState(snapshot({ stageIndex: 7 }));
     store.appendEvent(event(1));
     writeControl(temp.dir, { action: 'abort', user: 'alice', host: 'h', pid: 1, at: 1 });
     store.reset();
