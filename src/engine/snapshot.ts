@@ -24,18 +24,23 @@ export interface SnapshotParts {
   recentEvents: readonly RolloutEvent[];
 }
 
+/** What a snapshot says about its plan: enough for `status` and reports without the plan file. */
+export function snapshotPlan(plan: Plan): RolloutSnapshot['plan'] {
+  return {
+    name: plan.name,
+    file: plan.source.file,
+    hash: plan.source.hash,
+    blueModel: plan.arms.blue.model,
+    greenModel: plan.arms.green.model,
+    stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
+  };
+}
+
 export function buildSnapshot(parts: SnapshotParts): RolloutSnapshot {
   const { plan } = parts;
   return {
     version: 1,
-    plan: {
-      name: plan.name,
-      file: plan.source.file,
-      hash: plan.source.hash,
-      blueModel: plan.arms.blue.model,
-      greenModel: plan.arms.green.model,
-      stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
-    },
+    plan: snapshotPlan(plan),
     pid: parts.pid,
     phase: parts.phase,
     startedAt: parts.startedAt,

@@ -2,6 +2,7 @@
 // rollout and one rolled back at stage 3, with checks and breach produced by the real analysis.
 import { evaluate } from '../../../src/analysis/evaluate.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
+import { snapshotPlan } from '../../../src/engine/snapshot.js';
 import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../../src/metrics/types.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
 import type { Plan } from '../../../src/plan/plan.js';
@@ -95,14 +96,7 @@ function snapshot(plan: Plan, stageStats: StageStats[], rest: Partial<RolloutSna
   const endedAt = Math.max(...stageStats.map((s) => s.endedAt ?? 0)) + 250;
   return {
     version: 1,
-    plan: {
-      name: plan.name,
-      file: plan.source.file,
-      hash: plan.source.hash,
-      blueModel: plan.arms.blue.model,
-      greenModel: plan.arms.green.model,
-      stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
-    },
+    plan: snapshotPlan(plan),
     pid: 4242,
     phase: 'promoted',
     startedAt: START,
