@@ -16,6 +16,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/schema.js'),
     import('./commands/sim.js'),
     import('./commands/control.js'),
+    import('./commands/proxy.js'),
   ]);
   return modules.map((m) => m.register);
 }
