@@ -5,7 +5,7 @@ import type { ApiDialect } from '../plan/plan.js';
 import { stickyKeyOf } from '../traffic/sampled-line.js';
 
 /** Errors the proxy answers itself (not the upstream's, which pass through as they are). */
-export type ProxyErrorKind = 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'timeout' | 'unavailable';
+export type ProxyErrorKind = 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'slow_client' | 'timeout' | 'unavailable';
 
 export interface ProxyErrorReply {
   status: number;
@@ -31,6 +31,7 @@ const STATUS: Record<ProxyErrorKind, number> = {
   not_found: 404,
   method: 405,
   overloaded: 503,
+  slow_client: 408,
   timeout: 504,
   unavailable: 502,
 };
@@ -42,6 +43,7 @@ const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> 
   not_found: ['invalid_request_error', 'unknown_url'],
   method: ['invalid_request_error', 'method_not_supported'],
   overloaded: ['server_error', 'proxy_overloaded'],
+  slow_client: ['invalid_request_error', 'request_timeout'],
   timeout: ['server_error', 'upstream_timeout'],
   unavailable: ['server_error', 'upstream_unavailable'],
 };
@@ -53,6 +55,7 @@ const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
   not_found: 'not_found_error',
   method: 'invalid_request_error',
   overloaded: 'overloaded_error',
+  slow_client: 'invalid_request_error',
   timeout: 'api_error',
   unavailable: 'api_error',
 };

@@ -87,7 +87,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
         const message = read.reason === 'too_large' ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes` : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
         // The rest of the body is not read: the connection closes after the answer.
-        sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'timeout', message, { connection: 'close' });
+        sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
         return;
       }
       await handleChat(chat, req, res, read.body);

@@ -72,9 +72,9 @@ describe('proxy with the OpenAI SDK', () => {
     running = await runProxy(simPlan({ blue: 'error_rate: 1' }));
     const error = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
-    expect((error as OpenAI.APIError).status).toBe(500);
-    expect((error as OpenAI.APIError).type).toBe('server_error');
-    expect((error as OpenAI.APIError).headers?.get('x-bluegreen-arm')).toBe('blue');
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
+    expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-bluegreen-arm')).toBe('blue');
     expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ server_error: 1 });
   });
 

@@ -91,8 +91,8 @@ describe('fallback', () => {
     running = await runProxy(simPlan({ green: 'error_rate: 1', proxy: '{ fallback: false }' }));
     setRoute(running.proxy, 1);
     const error = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).catch((e: unknown) => e);
-    expect((error as OpenAI.APIError).status).toBe(500);
-    expect((error as OpenAI.APIError).headers?.get('x-bluegreen-arm')).toBe('green');
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-bluegreen-arm')).toBe('green');
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
 
