@@ -87,6 +87,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   /** Passing a streamed 2xx body to the client. */
   private passing = false;
   private committed = false;
+  /** Body bytes of a 2xx stream arrived. */
+  private sawData = false;
   private decoder?: TextDecoder;
   private parser?: EventSourceParser;
   private reader?: StreamReader;
@@ -145,7 +147,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
-    if (statusCode < 300 && this.request.stream && this.sink) {
+    // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one.
+    if (statusCode < 300 && this.request.stream) {
       this.passing = true;
       this.decoder = new TextDecoder();
       this.reader = this.target.dialect.streamReader();
@@ -161,14 +164,18 @@ class Forwarding implements Dispatcher.DispatchHandler {
       this.chunks.push(chunk);
       return;
     }
-    if (!this.passing || !this.sink || this.settled) return;
+    if (!this.passing || this.settled) return;
     this.armIdle();
-    if (!this.committed) {
-      // Held until the first body bytes: a stream that dies before them can still be answered by blue.
-      this.committed = true;
-      this.sink.begin(this.status as number, this.headers as HeaderMap);
+    this.sawData = true;
+    const sink = this.sink;
+    if (sink) {
+      if (!this.committed) {
+        // Held until the first body bytes: a stream that dies before them can still be answered by blue.
+        this.committed = true;
+        sink.begin(this.status as number, this.headers as HeaderMap);
+      }
+      if (!sink.write(chunk, () => controller.resume())) controller.pause();
     }
-    if (!this.sink.write(chunk, () => controller.resume())) controller.pause();
     this.parser?.feed((this.decoder as TextDecoder).decode(chunk, { stream: true }));
   }
 
@@ -211,16 +218,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   private endStream(): void {
-    if (!this.committed) {
+    if (!this.sawData) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
     }
     this.sink?.end();
     if (!this.streamDone && this.streamError === undefined) this.parser?.feed('\n\n');
-    if (this.streamError !== undefined) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: this.streamError }), committed: true });
+    if (this.streamError !== undefined) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: this.streamError }), committed: this.committed });
     const parsed = (this.reader as StreamReader).finish();
-    if (!parsed.ok) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: true });
-    this.settle({ result: this.succeeded(parsed.reply), committed: true });
+    if (!parsed.ok) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
+    this.settle({ result: this.succeeded(parsed.reply), committed: this.committed });
   }
 
   private settleCollected(body: Buffer): void {
@@ -231,32 +238,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
       const facts = statusFailure(status, headers, body.toString('utf8')) as Failure;
       return this.settle({ result: this.failed(facts), committed: false, response });
     }
-    const text = body.toString('utf8');
-    let reply: DialectReply | undefined;
-    let reason: string;
-    if (this.request.stream) {
-      // Asked for a stream with no client to pass it to (a mirror copy): read the collected events.
-      const reader = this.target.dialect.streamReader();
-      let error: string | undefined;
-      const parser = createParser({
-        onEvent: (event) => {
-          if (error !== undefined) return;
-          const step = reader.event(event);
-          if (step.delta && this.firstTokenAt === undefined) this.firstTokenAt = this.now();
-          if (step.error !== undefined) error = step.error;
-        },
-      });
-      parser.feed(`${text}\n\n`);
-      const parsed = error === undefined ? reader.finish() : { ok: false as const, reason: error };
-      reply = parsed.ok ? parsed.reply : undefined;
-      reason = parsed.ok ? '' : parsed.reason;
-    } else {
-      const json = parseJson(text);
-      const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
-      reply = parsed.ok ? parsed.reply : undefined;
-      reason = parsed.ok ? '' : parsed.reason;
-    }
-    const result = reply ? this.succeeded(reply) : this.failed({ failure: 'bad_response', status, reason });
+    const json = parseJson(body.toString('utf8'));
+    const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
+    const result = parsed.ok ? this.succeeded(parsed.reply) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     this.settle({ result, committed: false, response });
   }
 

@@ -1,7 +1,7 @@
 // The official @anthropic-ai/sdk as the application, through the proxy, against the simulator.
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runProxy, setRoute, simPlan, type Running } from './helpers.js';
+import { runProxy, setRoute, simPlan, until, type Running } from './helpers.js';
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -33,8 +33,9 @@ describe('proxy with the Anthropic SDK', () => {
     const final = await stream.finalMessage();
     expect(text.length).toBeGreaterThan(0);
     expect(final.stop_reason).toBeDefined();
+    // Recorded once the upstream's stream has ended at the proxy, which may be just after the client's end.
+    await until(() => running?.proxy.metrics.snapshot().arms.blue.successes === 1, 'the stream recorded');
     const blue = running.proxy.metrics.snapshot().arms.blue;
-    expect(blue.successes).toBe(1);
     expect(blue.ttft?.count).toBe(1);
     expect(blue.tokens.completion).toBe(final.usage.output_tokens);
   });

@@ -128,6 +128,12 @@ describe('mirror', () => {
     expect(figures.mirrors).toEqual({ sent: 30, dropped: 0 });
     expect(figures.arms.green.successes).toBe(30);
     expect(running.endpoints.simulators[0]?.requestsByModel()).toEqual({ 'gpt-4o': 30, 'gpt-4.1': 30 });
+    // A streamed copy is read as it arrives: its time to first token is green's, not its whole answer's.
+    const stream = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask, stream: true });
+    for await (const _chunk of stream) { /* the client reads blue's stream */ }
+    await until(() => running?.proxy.metrics.snapshot().arms.green.ttft?.count === 1, 'the streamed copy judged');
+    const green = running.proxy.metrics.snapshot().arms.green;
+    expect(green.ttft?.max).toBeLessThan(green.latency?.max ?? 0);
   });
 
   it('drops (and counts) copies beyond the mirror in-flight limit, never delaying the client', async () => {
