@@ -1,7 +1,7 @@
 // Assembles the real rollout engine the way `bluegreen rollout` does (src/cli/run-rollout.ts), minus the CLI:
 // real upstream clients (undici), the real traffic mix, splitter, arrival scheduler, metrics and state store.
 import { systemClock } from '../../dist/core/clock.js';
-import { openEndpoints } from '../../dist/engine/endpoints.js';
+import { openEndpoints } from '../../dist/cli/endpoints.js';
 import { RolloutEngine } from '../../dist/engine/rollout.js';
 import { createRandom } from '../../dist/core/random.js';
 import { createSplitter } from '../../dist/split/index.js';

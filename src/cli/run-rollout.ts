@@ -1,6 +1,6 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import os from 'node:os';
-import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
+import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
@@ -100,8 +100,8 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
 }
 
 function hookRunner(plan: Plan, ctx: CliContext): HookRunner {
-  return async (hook, call) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env });
+  return async (hook, call, signal) => {
+    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal });
     return { ok: outcome.ok, message: outcome.message };
   };
 }
