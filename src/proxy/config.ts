@@ -1,7 +1,7 @@
 // The proxy's settings from the plan's `proxy` block and the command line, with the safety rules applied:
 // loopback unless client keys are configured.
 import { isIP } from 'node:net';
-import { UsageError } from '../exit/index.js';
+import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProxyConfig } from '../plan/schema.js';
 import { proxySchema } from '../plan/schema.js';

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker } from '../analysis/quality.js';
 import type { ArmName, Plan } from '../plan/plan.js';
-import { createRandom, createSplitter, hashString } from '../split/index.js';
+import { createRandom, hashString } from '../core/random.js';
+import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import { handleChat, type ChatContext } from './chat.js';

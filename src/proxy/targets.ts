@@ -1,16 +1,15 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
 import { Pool } from 'undici';
-import type { ArmName } from '../plan/plan.js';
+import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { dialectFor, endpoint } from '../upstream/client.js';
 import type { ForwardTarget } from './forward.js';
-import type { ResolvedUpstream } from '../engine/endpoints.js';
 
 export interface ArmUpstream {
   arm: ArmName;
   model: string;
-  upstream: ResolvedUpstream;
+  upstream: UpstreamConfig & { baseUrl: string };
   apiKey?: string;
 }
 

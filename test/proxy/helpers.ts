@@ -1,7 +1,7 @@
 // Starts a real proxy in-process in front of real loopback upstreams (the simulator or a scripted server).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openEndpoints, type Endpoints } from '../../src/engine/endpoints.js';
+import { openEndpoints, type Endpoints } from '../../src/cli/endpoints.js';
 import { ARMS, type ArmName, type Plan } from '../../src/plan/plan.js';
 import { proxySettings } from '../../src/proxy/config.js';
 import { startProxy, type ProxyHandle } from '../../src/proxy/server.js';

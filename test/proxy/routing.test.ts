@@ -2,7 +2,7 @@
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/split/index.js';
+import { createRandom } from '../../src/core/random.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
 let running: Running | undefined;

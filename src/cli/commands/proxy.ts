@@ -1,7 +1,7 @@
 // `bluegreen proxy PLAN`: serve the application's own requests, split between blue and green (docs/proxy.md).
 import type { Command } from 'commander';
-import { openEndpoints } from '../../engine/endpoints.js';
-import { EXIT, UsageError } from '../../exit/index.js';
+import { openEndpoints } from '../endpoints.js';
+import { EXIT, UsageError } from '../../core/exit.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
 import { proxySettings } from '../../proxy/config.js';
