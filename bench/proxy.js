@@ -97,7 +97,9 @@ for (const rate of RATES) {
     row.added = { bare: added('bare', 'latencyMs'), proxy: added('proxy', 'latencyMs') };
     if (mode === 'stream') row.addedFirstByte = { bare: added('bare', 'firstByteMs'), proxy: added('proxy', 'firstByteMs') };
     fixed.push(row);
-    log(`${rate} req/s ${mode}: direct p50 ${row.direct.latencyMs.p50} / p99 ${row.direct.latencyMs.p99} ms; added by bare ${row.added.bare.p50} / ${row.added.bare.p99}, by proxy ${row.added.proxy.p50} / ${row.added.proxy.p99} ms (proxy achieved ${row.proxy.achievedRate}, errors ${row.proxy.errors}, dropped ${row.proxy.dropped})`);
+    log(
+      `${rate} req/s ${mode}: direct p50 ${row.direct.latencyMs.p50} / p99 ${row.direct.latencyMs.p99} ms; added by bare ${row.added.bare.p50} / ${row.added.bare.p99}, by proxy ${row.added.proxy.p50} / ${row.added.proxy.p99} ms (proxy achieved ${row.proxy.achievedRate}, errors ${row.proxy.errors}, dropped ${row.proxy.dropped})`,
+    );
   }
 }
 

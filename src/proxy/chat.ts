@@ -120,13 +120,25 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
   const response = outcome.response;
   if (!response) {
     const timedOut = outcome.result.failure === 'timeout';
-    sendError(res, ctx.inbound, timedOut ? 'timeout' : 'unavailable', `the ${arm} upstream ${timedOut ? 'did not answer in time' : 'could not be reached'}`, passHeaders({}, tag));
+    sendError(
+      res,
+      ctx.inbound,
+      timedOut ? 'timeout' : 'unavailable',
+      `the ${arm} upstream ${timedOut ? 'did not answer in time' : 'could not be reached'}`,
+      passHeaders({}, tag),
+    );
     return;
   }
   if (response.status === 401 || response.status === 403) {
     // The upstream refused the proxy's key, not the application's: a 401 would blame the wrong key, and the
     // body may quote part of the upstream key.
-    sendError(res, ctx.inbound, 'unavailable', `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`, passHeaders({}, tag));
+    sendError(
+      res,
+      ctx.inbound,
+      'unavailable',
+      `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
+      passHeaders({}, tag),
+    );
     return;
   }
   const success = response.status >= 200 && response.status < 300;

@@ -62,7 +62,9 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
   if (block.client_keys_env !== undefined) {
     clientKeys = splitKeys(readApiKey(block.client_keys_env, input.env, input.cwd));
     if (clientKeys.length === 0) {
-      throw new UsageError(`proxy.client_keys_env names ${block.client_keys_env}, which is not set (or empty): set it to the keys applications present, comma-separated`);
+      throw new UsageError(
+        `proxy.client_keys_env names ${block.client_keys_env}, which is not set (or empty): set it to the keys applications present, comma-separated`,
+      );
     }
   }
   if (!isLoopback(host) && clientKeys.length === 0) {

@@ -124,7 +124,12 @@ class Forwarding implements Dispatcher.DispatchHandler {
           method: 'POST',
           path: target.chatPath,
           // The target's headers last: the application can never override the upstream key.
-          headers: { ...request.headers, 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', ...target.headers },
+          headers: {
+            ...request.headers,
+            'content-type': 'application/json',
+            accept: request.stream ? 'text/event-stream' : 'application/json',
+            ...target.headers,
+          },
           body: request.body,
           headersTimeout: 0,
           bodyTimeout: 0,
@@ -224,9 +229,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     this.sink?.end();
     if (!this.streamDone && this.streamError === undefined) this.parser?.feed('\n\n');
-    if (this.streamError !== undefined) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: this.streamError }), committed: this.committed });
+    if (this.streamError !== undefined)
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: this.streamError }), committed: this.committed });
     const parsed = (this.reader as StreamReader).finish();
-    if (!parsed.ok) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
+    if (!parsed.ok)
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
     this.settle({ result: this.succeeded(parsed.reply), committed: this.committed });
   }
 

@@ -17,7 +17,9 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     });
     const body = Buffer.from(await answer.body.arrayBuffer());
     if (answer.statusCode === 401 || answer.statusCode === 403) {
-      return sendError(res, inbound, 'unavailable', `blue's upstream refused the proxy's credentials (${answer.statusCode}) listing models`, { 'x-bluegreen-arm': 'blue' });
+      return sendError(res, inbound, 'unavailable', `blue's upstream refused the proxy's credentials (${answer.statusCode}) listing models`, {
+        'x-bluegreen-arm': 'blue',
+      });
     }
     sendBody(res, answer.statusCode, passHeaders(answer.headers, { arm: 'blue', fallback: false }), body);
   } catch {

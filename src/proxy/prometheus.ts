@@ -22,10 +22,28 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   // One snapshot per scrape, taken by the first collector that runs.
   const snap = (): ProxyFigures => (figures ??= metrics.snapshot());
   const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void => {
-    new Counter({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
   };
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void => {
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
   };
 
   counter('bluegreen_proxy_requests_total', 'Completed upstream requests per arm (routed, fallback and mirror)', ['arm'], (c) => {
@@ -62,7 +80,7 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   counter('bluegreen_proxy_rejected_total', 'Requests the proxy answered itself, by reason', ['reason'], (c) => {
     for (const reason of REJECT_REASONS) c.inc({ reason }, snap().rejected[reason]);
   });
-  counter('bluegreen_proxy_passthrough_total', 'Requests for other models, sent to blue\'s upstream untouched', [], (c) => {
+  counter('bluegreen_proxy_passthrough_total', "Requests for other models, sent to blue's upstream untouched", [], (c) => {
     c.inc(snap().passedThrough);
   });
   gauge('bluegreen_proxy_in_flight', 'Upstream requests running per arm', ['arm'], (g) => {
@@ -71,8 +89,20 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   gauge('bluegreen_proxy_route_green_weight', 'Share of split requests routed to green now', [], (g) => g.set(route().greenWeight));
   gauge('bluegreen_proxy_route_mirror', 'Share of blue-routed split requests mirrored to green now', [], (g) => g.set(route().mirror));
 
-  const latency = new Histogram({ name: 'bluegreen_proxy_request_duration_seconds', help: 'Upstream request time per arm, to the last byte', labelNames: ['arm'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const ttft = new Histogram({ name: 'bluegreen_proxy_ttft_seconds', help: 'Time to first token of streamed answers per arm', labelNames: ['arm'], buckets: TTFT_BUCKETS, registers: [registry] });
+  const latency = new Histogram({
+    name: 'bluegreen_proxy_request_duration_seconds',
+    help: 'Upstream request time per arm, to the last byte',
+    labelNames: ['arm'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const ttft = new Histogram({
+    name: 'bluegreen_proxy_ttft_seconds',
+    help: 'Time to first token of streamed answers per arm',
+    labelNames: ['arm'],
+    buckets: TTFT_BUCKETS,
+    registers: [registry],
+  });
   const latencyOf = { blue: latency.labels({ arm: 'blue' }), green: latency.labels({ arm: 'green' }) };
   const ttftOf = { blue: ttft.labels({ arm: 'blue' }), green: ttft.labels({ arm: 'green' }) };
   metrics.onResult((result) => {

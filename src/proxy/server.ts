@@ -51,7 +51,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const targets = createTargets(options.upstreams);
   const shutdown = new AbortController();
   const route = new RouteHolder({ stateDir: options.stateDir, now, onNotice: options.log });
-  const metrics = new ProxyMetrics({ prices: { blue: plan.arms.blue.price, green: plan.arms.green.price }, quality: createQualityChecker(plan.analysis.quality), now });
+  const metrics = new ProxyMetrics({
+    prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
+    quality: createQualityChecker(plan.analysis.quality),
+    now,
+  });
   const prometheus = createPrometheus(metrics, () => route.effective());
   const keyCheck = createKeyCheck(settings.clientKeys);
   const chat: ChatContext = {
@@ -78,7 +82,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (active >= settings.limits.maxConcurrency) {
       metrics.reject('overloaded');
       req.resume();
-      return sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, { 'retry-after': '1' });
+      return sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
+        'retry-after': '1',
+      });
     }
     active++;
     try {
@@ -86,7 +92,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       if (!read.ok) {
         if (read.reason === 'aborted') return;
         metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
-        const message = read.reason === 'too_large' ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes` : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
+        const message =
+          read.reason === 'too_large'
+            ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
+            : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
         // The rest of the body is not read: the connection closes after the answer.
         sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
         return;
@@ -120,7 +129,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else {
       req.resume();
       metrics.reject('not_found');
-      return sendError(res, inbound, 'not_found', `this proxy serves POST ${inbound.chatPath}, GET /v1/models, GET /metrics and GET /healthz, not ${method} ${path}`);
+      return sendError(
+        res,
+        inbound,
+        'not_found',
+        `this proxy serves POST ${inbound.chatPath}, GET /v1/models, GET /metrics and GET /healthz, not ${method} ${path}`,
+      );
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, { allow: path === inbound.chatPath ? 'POST' : 'GET' });

@@ -53,7 +53,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, maxConnections
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
-    secrets: ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey as string] : [])),
+    secrets: ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey] : [])),
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

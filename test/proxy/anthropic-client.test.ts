@@ -13,10 +13,12 @@ const client = (baseURL: string, apiKey = 'unused') => new Anthropic({ baseURL, 
 const ask = { max_tokens: 64, messages: [{ role: 'user' as const, content: 'hello there' }] };
 
 describe('proxy with the Anthropic SDK', () => {
-  it('answers a plain message, rewriting the model to the arm\'s', async () => {
+  it("answers a plain message, rewriting the model to the arm's", async () => {
     running = await runProxy(simPlan({ api: 'anthropic' }));
     setRoute(running.proxy, 1);
-    const { data, response } = await client(running.proxy.url).messages.create({ model: 'claude-blue', ...ask }).withResponse();
+    const { data, response } = await client(running.proxy.url)
+      .messages.create({ model: 'claude-blue', ...ask })
+      .withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     expect(data.model).toBe('claude-green');
     expect(data.content[0]?.type).toBe('text');
@@ -40,9 +42,11 @@ describe('proxy with the Anthropic SDK', () => {
     expect(blue.tokens.completion).toBe(final.usage.output_tokens);
   });
 
-  it('answers a malformed body and an unknown key in Anthropic\'s error shape', async () => {
+  it("answers a malformed body and an unknown key in Anthropic's error shape", async () => {
     running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ client_keys_env: APP_KEYS }' }), { env: { APP_KEYS: 'app-key-1' } });
-    const denied = await client(running.proxy.url, 'wrong').messages.create({ model: 'claude-blue', ...ask }).catch((e: unknown) => e);
+    const denied = await client(running.proxy.url, 'wrong')
+      .messages.create({ model: 'claude-blue', ...ask })
+      .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((denied as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     const response = await fetch(`${running.proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'app-key-1' }, body: '{"model":' });

@@ -18,7 +18,9 @@ const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 describe('proxy with the OpenAI SDK', () => {
   it('answers a plain request from blue, says so, and counts it under blue', async () => {
     running = await runProxy(simPlan());
-    const { data, response } = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).withResponse();
+    const { data, response } = await client(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o', ...ask })
+      .withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('blue');
     expect(data.model).toBe('gpt-4o');
     expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
@@ -29,10 +31,12 @@ describe('proxy with the OpenAI SDK', () => {
     expect(figures.arms.green.requests).toBe(0);
   });
 
-  it('rewrites the model to the arm\'s: at weight 1 a request for blue is served by green', async () => {
+  it("rewrites the model to the arm's: at weight 1 a request for blue is served by green", async () => {
     running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
-    const { data, response } = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).withResponse();
+    const { data, response } = await client(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o', ...ask })
+      .withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     expect(data.model).toBe('gpt-4.1');
     expect(running.endpoints.simulators[0]?.requestsByModel()).toEqual({ 'gpt-4.1': 1 });
@@ -58,10 +62,12 @@ describe('proxy with the OpenAI SDK', () => {
     expect(blue.tokens.completion).toBe(usage?.completion_tokens);
   });
 
-  it('passes other models through to blue\'s upstream untouched and keeps them out of the arms\' figures', async () => {
+  it("passes other models through to blue's upstream untouched and keeps them out of the arms' figures", async () => {
     running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
-    const { data, response } = await client(running.baseUrl).chat.completions.create({ model: 'other-model', ...ask }).withResponse();
+    const { data, response } = await client(running.baseUrl)
+      .chat.completions.create({ model: 'other-model', ...ask })
+      .withResponse();
     expect(data.model).toBe('other-model');
     expect(response.headers.get('x-bluegreen-arm')).toBe('blue');
     const figures = running.proxy.metrics.snapshot();
@@ -71,7 +77,9 @@ describe('proxy with the OpenAI SDK', () => {
 
   it('passes an upstream error through with its status and body', async () => {
     running = await runProxy(simPlan({ blue: 'error_rate: 1' }));
-    const error = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).catch((e: unknown) => e);
+    const error = await client(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o', ...ask })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
     expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
@@ -79,7 +87,7 @@ describe('proxy with the OpenAI SDK', () => {
     expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ server_error: 1 });
   });
 
-  it('lists models from blue\'s upstream', async () => {
+  it("lists models from blue's upstream", async () => {
     running = await runProxy(simPlan());
     const ids: string[] = [];
     for await (const model of client(running.baseUrl).models.list()) ids.push(model.id);
@@ -97,8 +105,12 @@ describe('proxy with the OpenAI SDK', () => {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const base = { id: 'c', object: 'chat.completion.chunk', created: 1, model: request.model };
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, ...toolCall, function: { name: 'get_weather', arguments: '' } }] }, finish_reason: null }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, ...toolCall, function: { name: 'get_weather', arguments: '' } }] }, finish_reason: null }] })}\n\n`,
+      );
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }, finish_reason: null }] })}\n\n`,
+      );
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\n`);
       res.end('data: [DONE]\n\n');
     });

@@ -17,7 +17,11 @@ afterEach(async () => {
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 
-async function armOf(openai: OpenAI, body: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<{ arm: string | null; fallback: string | null }> {
+async function armOf(
+  openai: OpenAI,
+  body: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ arm: string | null; fallback: string | null }> {
   const { response } = await openai.chat.completions.create({ model: 'gpt-4o', ...ask, ...body }, { headers }).withResponse();
   return { arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback') };
 }
@@ -31,7 +35,7 @@ async function inBatches<T>(count: number, batch: number, one: (i: number) => Pr
 }
 
 describe('routing', () => {
-  it('sends the route\'s share of unkeyed requests to green, within 4 standard deviations (seeded)', async () => {
+  it("sends the route's share of unkeyed requests to green, within 4 standard deviations (seeded)", async () => {
     running = await runProxy(simPlan(), { random: createRandom(42) });
     setRoute(running.proxy, 0.3);
     const openai = client(running.baseUrl);
@@ -83,24 +87,28 @@ describe('fallback', () => {
     expect(figures.arms.blue.successes).toBe(40);
   });
 
-  it('falls back on 429 too, and with fallback off the client gets green\'s error as it was', async () => {
+  it("falls back on 429 too, and with fallback off the client gets green's error as it was", async () => {
     running = await runProxy(simPlan({ green: 'rate_limit_rate: 1' }));
     setRoute(running.proxy, 1);
     expect(await armOf(client(running.baseUrl))).toEqual({ arm: 'blue', fallback: 'true' });
     await running.close();
     running = await runProxy(simPlan({ green: 'error_rate: 1', proxy: '{ fallback: false }' }));
     setRoute(running.proxy, 1);
-    const error = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask }).catch((e: unknown) => e);
+    const error = await client(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o', ...ask })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
     expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-bluegreen-arm')).toBe('green');
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
 
-  it('cannot fall back once green\'s stream has started: the client sees the stream break', async () => {
+  it("cannot fall back once green's stream has started: the client sees the stream break", async () => {
     scripted = await scriptedServer((_req, res, body) => {
       const request = JSON.parse(body) as { model: string };
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: request.model, choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: request.model, choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`,
+      );
       // Green dies mid-stream.
       setImmediate(() => res.destroy());
     });
@@ -109,8 +117,13 @@ describe('fallback', () => {
     const openai = client(running.baseUrl);
     const failure = await (async () => {
       const stream = await openai.chat.completions.create({ model: 'blue-model', ...ask, stream: true });
-      for await (const _chunk of stream) { /* reading until it breaks */ }
-    })().then(() => 'completed', (e: unknown) => e);
+      for await (const _chunk of stream) {
+        /* reading until it breaks */
+      }
+    })().then(
+      () => 'completed',
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(Error);
     await until(() => running?.proxy.metrics.snapshot().arms.green.failures === 1, 'green failure recorded');
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
@@ -130,7 +143,9 @@ describe('mirror', () => {
     expect(running.endpoints.simulators[0]?.requestsByModel()).toEqual({ 'gpt-4o': 30, 'gpt-4.1': 30 });
     // A streamed copy is read as it arrives: its time to first token is green's, not its whole answer's.
     const stream = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask, stream: true });
-    for await (const _chunk of stream) { /* the client reads blue's stream */ }
+    for await (const _chunk of stream) {
+      /* the client reads blue's stream */
+    }
     await until(() => running?.proxy.metrics.snapshot().arms.green.ttft?.count === 1, 'the streamed copy judged');
     const green = running.proxy.metrics.snapshot().arms.green;
     expect(green.ttft?.max).toBeLessThan(green.latency?.max ?? 0);

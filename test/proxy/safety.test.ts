@@ -34,14 +34,18 @@ async function answering(): Promise<Scripted> {
 }
 
 describe('client keys', () => {
-  it('refuses a missing or wrong key with 401 in OpenAI\'s shape, and never forwards the client key', async () => {
+  it("refuses a missing or wrong key with 401 in OpenAI's shape, and never forwards the client key", async () => {
     scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS }' }), { env: { UPSTREAM_KEY, APP_KEYS: 'app-key-one, app-key-two' } });
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS }' }), {
+      env: { UPSTREAM_KEY, APP_KEYS: 'app-key-one, app-key-two' },
+    });
     const missing = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'blue-model', ...ask }) });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } });
     for (const key of ['app-key-on', 'wrong']) {
-      const error = await client(running.baseUrl, key).chat.completions.create({ model: 'blue-model', ...ask }).catch((e: unknown) => e);
+      const error = await client(running.baseUrl, key)
+        .chat.completions.create({ model: 'blue-model', ...ask })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
       expect((error as ApiError).code).toBe('invalid_api_key');
     }
@@ -63,11 +67,15 @@ describe('the upstream key', () => {
       res.end(JSON.stringify({ error: { message: `bad request from ${req.headers.authorization ?? ''}`, type: 'invalid_request_error', code: null } }));
     });
     running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
-    const echoed = (await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask }).catch((e: unknown) => e)) as ApiError;
+    const echoed = (await client(running.baseUrl)
+      .chat.completions.create({ model: 'blue-model', ...ask })
+      .catch((e: unknown) => e)) as ApiError;
     expect(echoed.status).toBe(400);
     expect(echoed.message).toContain('[redacted]');
     mode = 'auth';
-    const auth = (await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask }).catch((e: unknown) => e)) as ApiError;
+    const auth = (await client(running.baseUrl)
+      .chat.completions.create({ model: 'blue-model', ...ask })
+      .catch((e: unknown) => e)) as ApiError;
     // The proxy's key was refused, not the application's: a 502 saying so, with no upstream body.
     expect(auth.status).toBe(502);
     expect(auth.message).toContain("refused the proxy's credentials");
@@ -81,15 +89,21 @@ describe('limits', () => {
   it('answers a body over the size limit with 413, by content-length or as it streams in', async () => {
     scripted = await answering();
     running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_body_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
-    const big = (await client(running.baseUrl).chat.completions.create({ model: 'blue-model', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }).catch((e: unknown) => e)) as ApiError;
+    const big = (await client(running.baseUrl)
+      .chat.completions.create({ model: 'blue-model', messages: [{ role: 'user', content: 'x'.repeat(5000) }] })
+      .catch((e: unknown) => e)) as ApiError;
     expect(big.status).toBe(413);
     expect(big.code).toBe('request_too_large');
     // Chunked, no content-length: counted as it arrives.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${running!.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        `${running!.baseUrl}/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.write(`{"model":"blue-model","messages":[{"role":"user","content":"${'y'.repeat(3000)}`);
     });
@@ -131,7 +145,7 @@ describe('limits', () => {
     expect(reply).toContain('"code":"request_timeout"');
   });
 
-  it('answers malformed bodies and unknown paths in the dialect\'s shape and forwards neither', async () => {
+  it("answers malformed bodies and unknown paths in the dialect's shape and forwards neither", async () => {
     scripted = await answering();
     running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const notJson = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: 'hello' });
@@ -147,7 +161,7 @@ describe('limits', () => {
 });
 
 describe('client disconnect', () => {
-  it('cancels the upstream request, and is not counted as the arm\'s failure', async () => {
+  it("cancels the upstream request, and is not counted as the arm's failure", async () => {
     let upstreamClosed!: () => void;
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
     let arrived!: () => void;
@@ -155,7 +169,9 @@ describe('client disconnect', () => {
     scripted = await scriptedServer((_req, res) => {
       res.on('close', () => upstreamClosed());
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'green-model', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'green-model', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`,
+      );
       arrived();
     });
     running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
@@ -195,7 +211,9 @@ describe('bluegreen proxy (command)', () => {
     const ctx = testContext({ cwd: dir, env: { UPSTREAM_KEY } });
     const stop = new AbortController();
     const code = await runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, (proxy) => {
-      void client(`${proxy.url}/v1`).chat.completions.create({ model: 'blue-model', ...ask }).then(() => stop.abort(130));
+      void client(`${proxy.url}/v1`)
+        .chat.completions.create({ model: 'blue-model', ...ask })
+        .then(() => stop.abort(130));
     });
     expect(code).toBe(130);
     expect(ctx.err()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);

@@ -17,18 +17,15 @@ export interface ProxyFlags {
 }
 
 /** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
-export async function runProxy(
-  file: string,
-  flags: ProxyFlags,
-  ctx: CliContext,
-  stop: AbortSignal,
-  onReady?: (proxy: ProxyHandle) => void,
-): Promise<number> {
+export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
   const settings = proxySettings(plan, { listen: flags.listen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
-    const { warnings } = await preflight(ARMS.map((arm) => endpoints.arms[arm]), { env: ctx.env, cwd: ctx.cwd });
+    const { warnings } = await preflight(
+      ARMS.map((arm) => endpoints.arms[arm]),
+      { env: ctx.env, cwd: ctx.cwd },
+    );
     for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
     const upstreams = {} as Record<(typeof ARMS)[number], ArmUpstream>;
     for (const arm of ARMS) {
@@ -62,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('proxy')
     .description("serve the application's own requests, split between blue and green by the current route")
     .argument('<plan>', 'the rollout plan (YAML); its proxy block configures the proxy')
-    .option('--listen <host:port>', 'address to listen on (default: the plan\'s proxy.listen, else 127.0.0.1:8787)')
+    .option('--listen <host:port>', "address to listen on (default: the plan's proxy.listen, else 127.0.0.1:8787)")
     .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
     .addHelpText(
       'after',
