@@ -214,12 +214,18 @@ const listenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
 
+export const proxyAdminSchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:8788').meta({ description: 'Where the admin API listens (loopback by default)' }),
+  token_env: envName.meta({ description: 'Variable holding the token admin calls must carry (the rollout reads the same variable)' }),
+});
+
 export const proxySchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8787').meta({ description: 'Where the proxy listens; the application\'s base URL becomes http://HOST:PORT/v1' }),
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
   alias: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
+  admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
   limits: proxyLimitsSchema.default({ max_body_bytes: 4 * 1024 * 1024, header_timeout: 10_000, body_timeout: 30_000, max_concurrency: 1024, max_mirror_in_flight: 64 }),
 });
 

@@ -24,15 +24,17 @@ export interface ProxySettings {
   /** Model names split like the blue model (the blue model itself included). */
   splitModels: Set<string>;
   limits: ProxyLimitsResolved;
+  /** The admin API (route and figures), when the plan configures one. */
+  admin?: { host: string; port: number; token: string };
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8787';
 
 /** HOST:PORT, [v6]:PORT; a clear usage error otherwise. */
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new UsageError(`--listen expects HOST:PORT (like 127.0.0.1:8787), got "${text}"`);
+  if (!match || port > 65535) throw new UsageError(`${flag} expects HOST:PORT (like 127.0.0.1:8787), got "${text}"`);
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
@@ -51,6 +53,7 @@ export function splitKeys(text: string | undefined): string[] {
 
 export interface SettingsInput {
   listen?: string;
+  adminListen?: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -72,6 +75,16 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       `refusing to listen on ${host}: off loopback anyone who can reach the port could spend the upstream key. Set proxy.client_keys_env to a variable holding the keys applications must present, or listen on 127.0.0.1`,
     );
   }
+  let admin: ProxySettings['admin'];
+  if (block.admin) {
+    const token = readApiKey(block.admin.token_env, input.env, input.cwd);
+    if (token === undefined) {
+      throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the token admin calls must carry`);
+    }
+    admin = { ...parseListen(input.adminListen ?? block.admin.listen, '--admin-listen'), token };
+  } else if (input.adminListen !== undefined) {
+    throw new UsageError('--admin-listen needs proxy.admin.token_env in the plan: admin calls always carry a token');
+  }
   const aliases = block.alias === undefined ? [] : typeof block.alias === 'string' ? [block.alias] : block.alias;
   const { limits } = block;
   return {
@@ -80,6 +93,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     fallback: block.fallback,
     clientKeys,
     splitModels: new Set([plan.arms.blue.model, ...aliases]),
+    ...(admin && { admin }),
     limits: {
       maxBodyBytes: limits.max_body_bytes,
       headerTimeoutMs: limits.header_timeout,

@@ -60,6 +60,17 @@ export interface RouteHolderOptions {
   now: () => number;
   /** Told when the route changes on its own (a lease ran out) or a write fails. */
   onNotice?: (message: string) => void;
+  /**
+   * Runs `check` after `ms`, so an idle proxy also returns to blue when its lease runs out; returns a
+   * cancel function. Default: an unref'd setTimeout.
+   */
+  schedule?: (ms: number, check: () => void) => () => void;
+}
+
+function defaultSchedule(ms: number, check: () => void): () => void {
+  const timer = setTimeout(check, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 /** Holds the route, applies the lease on every read, and persists every change (newest write wins). */
@@ -68,10 +79,13 @@ export class RouteHolder {
   private readonly file?: string;
   private writing?: Promise<void>;
   private pendingWrite = false;
+  private cancelLeaseCheck?: () => void;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
     this.route = this.load();
+    // A saved lease keeps counting across a restart.
+    this.watchLease();
   }
 
   /** The stored route as set (lease not applied). */
@@ -100,7 +114,26 @@ export class RouteHolder {
     }
     this.route = route;
     this.persist();
+    this.watchLease();
     return { ...route };
+  }
+
+  /** Stops the lease timer (the proxy is closing). */
+  stop(): void {
+    this.cancelLeaseCheck?.();
+    this.cancelLeaseCheck = undefined;
+  }
+
+  private watchLease(): void {
+    this.stop();
+    const { leaseExpiresAt, promotedArm } = this.route;
+    if (leaseExpiresAt === undefined || promotedArm !== undefined) return;
+    const schedule = this.options.schedule ?? defaultSchedule;
+    // A millisecond late so the check sees the lease as run out.
+    this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
+      this.cancelLeaseCheck = undefined;
+      this.effective();
+    });
   }
 
   /** Waits for the last write to reach the disk. */
@@ -109,6 +142,7 @@ export class RouteHolder {
   }
 
   private expire(): void {
+    this.stop();
     this.route = { greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue', updatedAt: this.options.now() };
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();

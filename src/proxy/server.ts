@@ -18,6 +18,9 @@ import { passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
+import { startAdmin, type AdminHandle } from './admin.js';
+import { removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { mkdirSync } from 'node:fs';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -37,6 +40,8 @@ export interface ProxyHandle {
   /** http://HOST:PORT */
   url: string;
   port: number;
+  /** The admin API's base URL, when the plan configures one. */
+  adminUrl?: string;
   metrics: ProxyMetrics;
   route: RouteHolder;
   /** Stops accepting, cancels what is running (mirrors included) and closes the upstream pools. */
@@ -173,14 +178,33 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   });
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${port}`;
+  let admin: AdminHandle | undefined;
+  try {
+    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, now, log: options.log });
+    if (options.stateDir !== undefined) {
+      mkdirSync(options.stateDir, { recursive: true });
+      writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
+    }
+  } catch (error) {
+    await admin?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await targets.close();
+    route.stop();
+    throw error;
+  }
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
+    ...(admin && { adminUrl: admin.url }),
     metrics,
     route,
     close() {
       closing ??= (async () => {
+        route.stop();
+        if (options.stateDir !== undefined) removeProxyInfo(options.stateDir, process.pid);
+        await admin?.close();
         shutdown.abort(new Error('the proxy is shutting down'));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -19,11 +19,14 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function runProxy(yaml: string, options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string } = {}): Promise<Running> {
+export async function runProxy(
+  yaml: string,
+  options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string; now?: () => number } = {},
+): Promise<Running> {
   const dir = tempDir('bluegreen-proxy-');
   const env = options.env ?? {};
   const plan = planFromYaml(yaml, dir);
-  const settings = proxySettings(plan, { listen: '127.0.0.1:0', env, cwd: dir });
+  const settings = proxySettings(plan, { listen: '127.0.0.1:0', adminListen: plan.proxy?.admin ? '127.0.0.1:0' : undefined, env, cwd: dir });
   const endpoints = await openEndpoints(plan);
   const upstreams = {} as Record<ArmName, ArmUpstream>;
   for (const arm of ARMS) {
@@ -32,7 +35,7 @@ export async function runProxy(yaml: string, options: { env?: NodeJS.ProcessEnv;
     upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
   }
   const logs: string[] = [];
-  const proxy = await startProxy({ plan, settings, upstreams, stateDir: options.stateDir, random: options.random, log: (m) => logs.push(m) });
+  const proxy = await startProxy({ plan, settings, upstreams, stateDir: options.stateDir, random: options.random, now: options.now, log: (m) => logs.push(m) });
   return {
     plan,
     proxy,

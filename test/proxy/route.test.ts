@@ -24,6 +24,27 @@ describe('RouteHolder', () => {
     expect(JSON.parse(readFileSync(path.join(dir, ROUTE_FILE), 'utf8'))).toMatchObject({ greenWeight: 0, reason: 'lease expired: back on blue' });
   });
 
+  it('returns to blue on its own when the lease runs out, with no request to notice it', () => {
+    let now = 0;
+    const timers: { at: number; run: () => void }[] = [];
+    const route = new RouteHolder({
+      now: () => now,
+      schedule: (ms, check) => {
+        const timer = { at: now + ms, run: check };
+        timers.push(timer);
+        return () => timers.splice(timers.indexOf(timer), 1);
+      },
+    });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 1000 });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 2000 });
+    // A renewal replaces the pending check.
+    expect(timers.map((t) => t.at)).toEqual([2001]);
+    now = 2001;
+    timers.shift()?.run();
+    expect(route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue' });
+    expect(timers).toHaveLength(0);
+  });
+
   it('refuses weight above 0 without a lease, and keeps a promotion across a restart', async () => {
     const dir = tempDir();
     const route = new RouteHolder({ stateDir: dir, now: () => 1 });

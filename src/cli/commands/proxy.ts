@@ -13,13 +13,14 @@ import type { CliContext } from '../context.js';
 
 export interface ProxyFlags {
   listen?: string;
+  adminListen?: string;
   stateDir?: string;
 }
 
 /** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
 export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
-  const settings = proxySettings(plan, { listen: flags.listen, env: ctx.env, cwd: ctx.cwd });
+  const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
     const { warnings } = await preflight(
@@ -35,14 +36,16 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
     }
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
     const proxy = await startProxy({ plan, settings, upstreams, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code;
-      const where = `${settings.host}:${settings.port}`;
-      if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with --listen`);
-      if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with --listen`);
+      const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
+      const which = settings.admin && port === settings.admin.port && port !== settings.port ? '--admin-listen' : '--listen';
+      if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
+      if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
       throw error;
     });
     const base = plan.arms.blue.upstream.api === 'anthropic' ? proxy.url : `${proxy.url}/v1`;
     log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
+    if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy?.admin?.token_env ?? ''})`);
     const route = proxy.route.stored;
     if (route.promotedArm === 'green') log('serving green: a promotion is recorded in the state folder');
     onReady?.(proxy);
@@ -60,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("serve the application's own requests, split between blue and green by the current route")
     .argument('<plan>', 'the rollout plan (YAML); its proxy block configures the proxy')
     .option('--listen <host:port>', "address to listen on (default: the plan's proxy.listen, else 127.0.0.1:8787)")
+    .option('--admin-listen <host:port>', "admin API address (default: the plan's proxy.admin.listen, else 127.0.0.1:8788)")
     .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
     .addHelpText(
       'after',
