@@ -1,8 +1,8 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason? }
-//   GET  /admin/figures  -> ProxyFigures
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage? }
+//   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
@@ -41,8 +41,14 @@ function bearer(req: IncomingMessage): string | undefined {
 
 const isShare = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
 
+export interface RouteRequest {
+  route: Omit<Route, 'updatedAt'>;
+  /** The controller's stage number: figures restart when it changes. */
+  stage?: number;
+}
+
 /** The route a PUT asks for, or why it is not one. */
-export function routeRequest(body: unknown, now: number): Omit<Route, 'updatedAt'> | string {
+export function routeRequest(body: unknown, now: number): RouteRequest | string {
   if (typeof body !== 'object' || body === null) return 'expected a JSON object';
   const b = body as Record<string, unknown>;
   if (!isShare(b.greenWeight)) return 'greenWeight must be a number from 0 to 1';
@@ -60,7 +66,8 @@ export function routeRequest(body: unknown, now: number): Omit<Route, 'updatedAt
     return 'a greenWeight or mirror above 0 needs ttlMs (the lease); renew it before it runs out';
   }
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
-  return route;
+  if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
+  return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
@@ -74,7 +81,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     }
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
-    if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, metrics.snapshot());
+    if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);
       if (!read.ok) return json(res, 400, { error: `unreadable body (${read.reason})` });
@@ -86,7 +93,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       }
       const next = routeRequest(body, now());
       if (typeof next === 'string') return json(res, 400, { error: next });
-      const set = route.set(next);
+      if (next.stage !== undefined) metrics.startStage(next.stage);
+      const set = route.set(next.route);
       options.log?.(
         `route set: green ${set.greenWeight}, mirror ${set.mirror}${set.promotedArm ? `, promoted ${set.promotedArm}` : ''}${set.reason ? ` (${set.reason})` : ''}`,
       );

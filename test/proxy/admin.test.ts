@@ -45,7 +45,7 @@ describe('admin API', () => {
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: expect.stringContaining('ttlMs') });
 
-    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 300, reason: 'stage 1' } });
+    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 300, reason: 'stage 1', stage: 1 } });
     expect(set.status).toBe(200);
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
@@ -56,9 +56,14 @@ describe('admin API', () => {
     const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(after.response.headers.get('x-bluegreen-arm')).toBe('blue');
 
-    const figures = (await (await admin(`${url}/admin/figures`)).json()) as { arms: { green: { successes: number }; blue: { successes: number } } };
-    expect(figures.arms.green.successes).toBe(1);
-    expect(figures.arms.blue.successes).toBe(1);
+    type Figures = { stage?: number; arms: { green: { successes: number }; blue: { successes: number } } };
+    const figures = (await (await admin(`${url}/admin/figures`)).json()) as { stage: Figures; lifetime: Figures };
+    expect(figures.stage).toMatchObject({ stage: 1, arms: { green: { successes: 1 }, blue: { successes: 1 } } });
+    // A new stage starts its figures afresh; the lifetime set (and Prometheus) keeps counting.
+    await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0, stage: 2 } });
+    const next = (await (await admin(`${url}/admin/figures`)).json()) as { stage: Figures; lifetime: Figures };
+    expect(next.stage).toMatchObject({ stage: 2, arms: { green: { successes: 0 }, blue: { successes: 0 } } });
+    expect(next.lifetime.arms.green.successes).toBe(1);
   });
 
   it('keeps a promotion across a restart of the proxy', async () => {
@@ -83,7 +88,11 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
     expect(routeRequest({ greenWeight: 0.1, mirror: 0, ttlMs: 0 }, 0)).toMatch(/ttlMs/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, promotedArm: 'red' }, 0)).toMatch(/promotedArm/);
-    expect(routeRequest({ greenWeight: 0.1, mirror: 0.2, ttlMs: 5000 }, 100)).toEqual({ greenWeight: 0.1, mirror: 0.2, leaseExpiresAt: 5100 });
-    expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(routeRequest({ greenWeight: 0, mirror: 0, stage: 1.5 }, 0)).toMatch(/stage/);
+    expect(routeRequest({ greenWeight: 0.1, mirror: 0.2, ttlMs: 5000, stage: 2 }, 100)).toEqual({
+      route: { greenWeight: 0.1, mirror: 0.2, leaseExpiresAt: 5100 },
+      stage: 2,
+    });
+    expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
   });
 });
