@@ -20,6 +20,7 @@ import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 
 export interface ProxyOptions {
@@ -55,6 +56,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const inbound = inboundFor(plan.arms.blue.upstream.api);
   const targets = createTargets(options.upstreams);
   const shutdown = new AbortController();
+  // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const route = new RouteHolder({ stateDir: options.stateDir, now, onNotice: options.log });
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
