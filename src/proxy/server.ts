@@ -151,6 +151,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default): often enough that they hold.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(settings.limits.headerTimeoutMs / 4))),
       // A backstop behind the body timer, which answers in the dialect's shape first.
       requestTimeout: settings.limits.headerTimeoutMs + settings.limits.bodyTimeoutMs + 1000,
       noDelay: true,
@@ -164,8 +166,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       });
     },
   );
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
 
