@@ -62,6 +62,18 @@ describe('proxy with the OpenAI SDK', () => {
     expect(blue.tokens.completion).toBe(usage?.completion_tokens);
   });
 
+  it("splits the plan's alias for the blue model like the blue model itself", async () => {
+    running = await runProxy(simPlan({ proxy: '{ alias: chat-default }' }));
+    const openai = client(running.baseUrl);
+    const asBlue = await openai.chat.completions.create({ model: 'chat-default', ...ask });
+    expect(asBlue.model).toBe('gpt-4o');
+    setRoute(running.proxy, 1);
+    const asGreen = await openai.chat.completions.create({ model: 'chat-default', ...ask }).withResponse();
+    expect(asGreen.data.model).toBe('gpt-4.1');
+    expect(asGreen.response.headers.get('x-bluegreen-arm')).toBe('green');
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(0);
+  });
+
   it("passes other models through to blue's upstream untouched and keeps them out of the arms' figures", async () => {
     running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
