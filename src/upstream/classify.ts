@@ -15,6 +15,8 @@ export interface ErrorInfo {
   message?: string;
   type?: string;
   code?: string;
+  /** The request parameter the error names (OpenAI's `param`). */
+  param?: string;
 }
 
 const MAX_DETAIL = 200;
@@ -43,6 +45,7 @@ export function parseErrorBody(text: string): ErrorInfo {
     message: message === undefined ? undefined : shorten(message),
     type: str(source.type),
     code: typeof code === 'number' ? String(code) : str(code),
+    param: str(source.param),
   };
 }
 
