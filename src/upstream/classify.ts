@@ -34,7 +34,8 @@ export function parseErrorBody(text: string): ErrorInfo {
     const plain = text.trim();
     return plain && !plain.startsWith('<') ? { message: shorten(plain) } : {};
   }
-  const body = parsed.value;
+  // Gemini's OpenAI-compatible endpoint wraps some errors in a one-element list.
+  const body = Array.isArray(parsed.value) ? (parsed.value[0] as unknown) : parsed.value;
   if (!isObject(body)) return {};
   const error = body.error;
   if (typeof error === 'string') return { message: shorten(error) };

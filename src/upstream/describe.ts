@@ -42,16 +42,24 @@ function keyName(ctx: DescribeContext): string {
   return ctx.apiKeyEnv ? `the key in ${ctx.apiKeyEnv}` : 'the credentials in upstream.headers';
 }
 
+// Named by errors about the conversation or the model, which no plan key drops.
+const NOT_PARAMS = new Set(['messages', 'model', 'prompt', 'input', 'system']);
+
 /**
  * The top-level request parameter a 400 names: OpenAI's `param`, else its message ("Unsupported parameter:
  * 'max_tokens' ...", "Unsupported value: 'temperature' ...") or Anthropic's "temperature: Input should be ...".
  */
 export function rejectedParam(info: ErrorInfo | undefined): string | undefined {
-  if (!info) return undefined;
-  const named = info.param ?? /Unsupported (?:parameter|value): '([A-Za-z_][\w.]*)'/.exec(info.message ?? '')?.[1] ??
-    /^([a-z_][a-z0-9_]*)(?:\.[\w.]*)?: /.exec(info.message ?? '')?.[1];
+  // A content filter names the prompt: the parameter is fine, the text is not.
+  if (!info || info.code === 'content_filter') return undefined;
+  const message = info.message ?? '';
+  const named =
+    info.param ??
+    /Unsupported (?:parameter|value): '([A-Za-z_][\w.]*)'/.exec(message)?.[1] ??
+    /Unknown name "([A-Za-z_]\w*)"/.exec(message)?.[1] ??
+    /^([a-z_][a-z0-9_]*)(?:\.[\w.]*)?: /.exec(message)?.[1];
   const top = named?.split(/[.[]/)[0];
-  return top && /^[A-Za-z_]\w*$/.test(top) && top !== 'messages' && top !== 'model' ? top : undefined;
+  return top && /^[A-Za-z_]\w*$/.test(top) && !NOT_PARAMS.has(top) ? top : undefined;
 }
 
 /** The plan key that stops this arm sending the parameter its model rejected. */
