@@ -8,6 +8,7 @@ import type { HookConfig } from '../plan/schema.js';
 import type { TimerHandle } from './clock.js';
 import type { Arrivals, ControlRequest, EngineDeps, HookEventName } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
+import { firstFailureReporter } from './first-errors.js';
 import { HealthChecker } from './health.js';
 import { OverdueWatch } from './overdue.js';
 import { buildSnapshot } from './snapshot.js';
@@ -82,6 +83,7 @@ export class RolloutEngine {
         // Consecutive errors are judged at once, not at the next interval: that is their point.
         if (consecutiveLimit !== undefined && (!result.ok || !quality.ok)) this.analyse();
       },
+      onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.overdue,
     });
     this.stateSaver = new StateSaver({
