@@ -53,6 +53,8 @@ export function parseErrorBody(text: string): ErrorInfo {
 export function classifyStatus(status: number, info: ErrorInfo): FailureClass {
   if (status === 408) return 'timeout';
   if (status === 401 || status === 403) return 'auth';
+  // OpenRouter and other relays answer 402 when the account's credit is gone: quota, never worth a retry.
+  if (status === 402) return 'quota';
   if (status === 429) {
     return info.code === 'insufficient_quota' || info.type === 'insufficient_quota' ? 'quota' : 'rate_limited';
   }
