@@ -56,9 +56,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = createClients(plan, endpoints, ctx);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
-    const traffic = createTrafficMix(plan.traffic, random);
+    // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
+    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await traffic.ready();
+    const trafficWarning = traffic.warning();
+    if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     const engine = new RolloutEngine({
       plan,
@@ -94,7 +97,7 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    return createUpstreamClient({ arm, model, upstream, apiKey, maxConnections: plan.traffic.max_in_flight });
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };
 }
