@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
 import { TrafficError } from '../traffic/index.js';
 import { CliError, EXIT } from '../exit/index.js';
+import { createRedactor, redactingStream } from '../core/redact.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
 
@@ -46,7 +47,10 @@ Exit codes: 0 promoted, 1 internal error, 2 usage/invalid plan, 3 preflight fail
 }
 
 /** Runs the CLI and resolves to the process exit code; never throws for expected failures. */
-export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+export async function main(argv: string[], outer: CliContext = processContext()): Promise<number> {
+  // Every byte printed goes through the redactor: commands add the plan's keys to it once they know them.
+  const redactor = outer.redactor ?? createRedactor();
+  const ctx: CliContext = { ...outer, redactor, stdout: redactingStream(outer.stdout, redactor), stderr: redactingStream(outer.stderr, redactor) };
   const program = buildProgram(ctx, await commandModules());
   try {
     await program.parseAsync(argv);
@@ -58,8 +62,10 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
 
 function exitCodeFor(error: unknown, ctx: CliContext): number {
   if (error instanceof CommanderError) {
-    // Help and version exit 0; commander already printed the message for usage errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    // Help asked for and version exit 0; help shown because no command was given is a usage error, as is
+    // anything else commander refused (it has already printed the message).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+    if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : EXIT.usage;
     return EXIT.usage;
   }
   if (error instanceof PlanError) {

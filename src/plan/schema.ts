@@ -195,6 +195,10 @@ export const hooksSchema = z.strictObject({
   on_rollback: hookSchema.optional(),
   on_promote: hookSchema.optional(),
   on_abort: hookSchema.optional(),
+  pass_env: z
+    .array(envName)
+    .optional()
+    .meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
 });
 
 // --- the plan ------------------------------------------------------------------------------------

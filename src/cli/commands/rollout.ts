@@ -12,6 +12,7 @@ import { EXIT, UsageError } from '../../exit/index.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
+import { protectPlanSecrets } from '../secrets.js';
 import { VERSION } from '../version.js';
 
 export interface RolloutFlags {
@@ -42,6 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (file: string, flags: RolloutFlags) => {
       const plan = loadPlan(file, ctx.cwd);
+      protectPlanSecrets(ctx, plan);
       if (flags.dryRun) {
         await dryRun(plan, ctx);
         return;
@@ -81,7 +83,7 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
 function writeOutcomeReports(plan: Plan, snapshot: RolloutSnapshot, targets: { jsonFile?: string; junitFile?: string; cwd: string }, ctx: CliContext, code: number): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
-    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout });
+    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
   } catch (error) {
     if (!(error instanceof ReportWriteError)) throw error;
     ctx.stderr.write(`bluegreen: ${error.message}\n`);

@@ -6,6 +6,7 @@ import { formatDuration } from '../../plan/duration.js';
 import { formatCount, formatPercent, formatUsd } from '../../report/format.js';
 import type { CliContext } from '../context.js';
 import { runPreflight } from '../preflight.js';
+import { protectPlanSecrets } from '../secrets.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -17,6 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  $ bluegreen validate rollouts/demo.yaml\n  $ bluegreen validate plan.yaml --check-upstream --json\n')
     .action(async (file: string, options: { json?: boolean; checkUpstream?: boolean }) => {
       const plan = loadPlan(file, ctx.cwd);
+      protectPlanSecrets(ctx, plan);
       const summary = summarisePlan(plan);
       const warnings = options.checkUpstream ? (await runPreflight(plan, ctx)).warnings : [];
       if (options.json) {
