@@ -5,6 +5,7 @@ import type { ChatRequest } from '../upstream/types.js';
 import { childRandom, type RandomSource } from '../split/random.js';
 import { loadPrompts } from './prompts.js';
 import { createSampledSource, type SampledSource } from './sampled.js';
+import { skippedLinesWarning } from './sampled-check.js';
 import { createSyntheticSource, type SyntheticSource } from './synthetic.js';
 
 export interface TrafficMixStats {
@@ -93,9 +94,7 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
       const file = config.sampled?.file ?? 'sampled traffic';
       const failure = sampled?.error();
       if (failure) return `${failure.message}; sending synthetic requests instead`;
-      const skipped = sampled?.skipped() ?? 0;
-      if (skipped === 0) return undefined;
-      return `${file}: ${skipped} line(s) skipped, the first at ${sampled?.firstProblem() ?? '?'}`;
+      return skippedLinesWarning(file, sampled?.skipped() ?? 0, sampled?.firstProblem());
     },
     async close() {
       closed = true;
