@@ -3,7 +3,7 @@ import type { HookEvent as HookCall } from '../hooks/types.js';
 import type { HookConfig } from '../plan/schema.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { RolloutEvent, RolloutSnapshot } from './types.js';
 
 export interface ArmClient {

@@ -5,7 +5,7 @@ import type { EvaluateInput } from '../analysis/evaluate.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import type { StageVerdict } from '../metrics/types.js';
 import type { HookConfig } from '../plan/schema.js';
-import type { TimerHandle } from './clock.js';
+import type { TimerHandle } from '../core/clock.js';
 import type { Arrivals, ControlRequest, EngineDeps, HookEventName } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
 import { HealthChecker } from './health.js';

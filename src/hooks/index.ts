@@ -2,7 +2,7 @@
 import { withoutSecrets } from '../core/redact.js';
 import type { HookConfig } from '../plan/schema.js';
 import { runExec } from './exec.js';
-import { realSleep } from './sleep.js';
+import { realSleep } from '../core/clock.js';
 import { scrubUrl } from './text.js';
 import type { HookEvent, HookOptions, HookOutcome } from './types.js';
 import { runWebhook } from './webhook.js';
@@ -35,7 +35,8 @@ async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOp
       return await runWebhook(hook.webhook, event, {
         attemptTimeoutMs: options.fetchTimeoutMs ?? hook.timeout,
         retries: hook.retries,
-        sleep: options.sleep ?? ((ms) => realSleep(ms, options.signal)),
+        sleep: options.sleep ?? realSleep,
+        random: options.random,
         signal: options.signal,
       });
     }

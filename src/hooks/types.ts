@@ -54,5 +54,7 @@ export interface HookOptions {
   /** Keys the hook must not see or echo into a message; without it the environment passes unchanged. */
   secrets?: HookSecrets;
   /** Waits between webhook attempts; injected so tests need not wait. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The webhook backoff's jitter; default Math.random. */
+  random?: () => number;
 }

@@ -1,6 +1,6 @@
 // Durations are capped below what Node's timers can hold: the longest one a plan may set never fires early.
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { MAX_DURATION_MS, parseDuration } from '../../src/plan/duration.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
 

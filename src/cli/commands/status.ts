@@ -7,7 +7,7 @@ import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT } from '../../exit/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 
 interface StatusFlags {
   stateDir?: string;
