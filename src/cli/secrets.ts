@@ -1,5 +1,5 @@
 // Registers a loaded plan's keys with the CLI's redactor, and builds what hooks need to keep them out.
-import { createRedactor, type Redactor } from '../core/redact.js';
+import { createRedactor } from '../core/redact.js';
 import type { HookSecrets } from '../hooks/index.js';
 import type { Plan } from '../plan/plan.js';
 import { hookPassEnv, secretEnvNames } from '../plan/secrets.js';
@@ -13,11 +13,11 @@ import type { CliContext } from './context.js';
 export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
   ctx.redactor ??= createRedactor();
   const names = secretEnvNames(plan);
-  for (const name of names) ctx.redactor.add(readApiKey(name, ctx.env, ctx.cwd), ctx.env[name]);
+  for (const name of names) {
+    const values = [readApiKey(name, ctx.env, ctx.cwd), ctx.env[name]];
+    // A client-keys variable holds a list: each key in it is a secret of its own.
+    ctx.redactor.add(...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? []));
+  }
   return { redactor: ctx.redactor, envNames: names, passEnv: hookPassEnv(plan) };
 }
 
-export function redactorOf(ctx: CliContext): Redactor {
-  ctx.redactor ??= createRedactor();
-  return ctx.redactor;
-}
