@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildReport, ReportWriteError, writeReports } from '../../../src/report/outcome/index.js';
 import { StateStore } from '../../../src/state/index.js';
+import { runCli } from '../../helpers/cli.js';
+import { simulatedPlan, tempDir } from '../../helpers/plans.js';
 import { snapshot } from '../../state/helpers.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
@@ -19,10 +21,10 @@ const report = buildReport({ snapshot: rolledBackSnapshot(plan), plan, version: 
 /** Leaves about this much room on the tmpfs: less than the report or state needs. */
 const ROOM = 6 * 1024;
 
-function fill(): void {
+function fill(room = ROOM): void {
   rmSync(path.join(mountPoint, 'filler'), { force: true });
   const { bavail, bsize } = statfsSync(mountPoint);
-  writeFileSync(path.join(mountPoint, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - ROOM)));
+  writeFileSync(path.join(mountPoint, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - room)));
 }
 
 describe.skipIf(!mounted)('a full disk', () => {
@@ -54,6 +56,23 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(() => writeReports({ report: { ...report, plan: { ...report.plan, name: 'x'.repeat(2 * ROOM) } }, cwd: mountPoint, env: { GITHUB_STEP_SUMMARY: summary }, stdout: { write: () => true } })).toThrow(
       'the disk is full',
     );
+  });
+
+  it('a rollout on a full disk says so, and status shows how it ended (from the journal), not a stale state.json', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('full-disk', '300ms', 0.5));
+    // Room for the lock, the journal and a first state.json; not for the growing state.json nor the report.
+    fill(12 * 1024);
+    const stateDir = path.join(mountPoint, 'st');
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir, '--report-json', path.join(mountPoint, 'r.json')], { cwd: dir });
+    expect(rollout.stderr).toContain('state.json could not be written (ENOSPC');
+    expect(rollout.stderr).toContain('cannot write the JSON report to');
+    expect(rollout.stderr).toContain('the disk is full');
+    // A promotion whose report could not be written does not pass as a success.
+    expect(rollout.code).toBe(2);
+    expect((JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { phase: string }).phase).not.toBe('promoted');
+    const status = await runCli(['status', '--json', '--state-dir', stateDir], { cwd: dir });
+    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'promoted', exitCode: 0 });
   });
 
   it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {
