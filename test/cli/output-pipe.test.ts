@@ -37,6 +37,12 @@ describe('output through a pipe', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('a reader that goes away early (| head) is no crash', () => {
+    const result = spawnSync('/bin/bash', ['--norc', '--noprofile', '-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} schema | head -c 10 >/dev/null`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(result.stderr).not.toMatch(/EPIPE|Error|bluegreen/);
+    expect(result.status).toBe(0);
+  });
+
   it('bluegreen schema arrives whole', () => {
     const result = piped('schema', tempDir('bluegreen-pipe-'));
     expect(result.bytes).toBeGreaterThan(65_536);
