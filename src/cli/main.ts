@@ -55,8 +55,27 @@ export async function main(argv: string[], outer: CliContext = processContext())
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (error) {
-    return exitCodeFor(error, ctx);
+    const json = wantsJson(argv) ? jsonError(error) : undefined;
+    if (!json) return exitCodeFor(error, ctx);
+    ctx.stdout.write(`${JSON.stringify(json.body, null, 2)}\n`);
+    return json.exitCode;
   }
+}
+
+/** `--json` on the command line (before any `--`): the caller parses stdout, so failures come as JSON too. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** An expected failure as one JSON document; undefined for usage errors commander printed and for bugs. */
+function jsonError(error: unknown): { body: Record<string, unknown>; exitCode: number } | undefined {
+  if (error instanceof PlanError) return { exitCode: EXIT.usage, body: { ok: false, exitCode: EXIT.usage, errors: error.problems } };
+  if (error instanceof TrafficError || error instanceof CliError) {
+    const exitCode = error instanceof CliError ? error.exitCode : EXIT.usage;
+    return { exitCode, body: { ok: false, exitCode, errors: [{ message: error.message }] } };
+  }
+  return undefined;
 }
 
 function exitCodeFor(error: unknown, ctx: CliContext): number {

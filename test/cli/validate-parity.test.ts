@@ -97,6 +97,12 @@ describe('usage and JSON contracts', () => {
     expect(JSON.parse(missing.stdout)).toMatchObject({ valid: false, errors: [{ message: 'cannot read the file (no such file)' }] });
   });
 
+  it('status --json prints its errors as JSON', async () => {
+    const result = await runCli(['status', '--json', '--state-dir', 'none'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, exitCode: 2, errors: [{ message: expect.stringContaining('no rollout state in') }] });
+  });
+
   it('bluegreen with no arguments prints usage and exits 2; --help exits 0', async () => {
     const none = await runCli([], { cwd: tempDir() });
     expect(none.code).toBe(2);
