@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
-import { runHook } from '../hooks/index.js';
+import { runHook, type HookSecrets } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
 import { createRandom } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
@@ -13,6 +13,7 @@ import { StateStore } from '../state/index.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
+import { protectPlanSecrets } from './secrets.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -41,6 +42,7 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
 export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const { plan, ctx } = options;
+  const secrets = protectPlanSecrets(ctx, plan);
   const clock = options.clock ?? systemClock;
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock({ pid: process.pid, planName: plan.name, startedAt: clock.now(), user: operatorName(ctx.env), host: os.hostname() });
@@ -60,6 +62,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await traffic.ready();
+    // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
     const trafficWarning = traffic.warning();
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
@@ -70,8 +73,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       splitter: createSplitter(options.seed, random),
       clock,
       arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-      persistence: { appendEvent: (event) => store.appendEvent(event), writeState: (snapshot) => store.writeState(snapshot) },
-      runHook: hookRunner(plan, ctx),
+      // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
+      persistence: {
+        appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
+        writeState: (snapshot) => store.writeState(secrets.redactor.value(snapshot)),
+      },
+      runHook: hookRunner(plan, ctx, secrets),
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
     });
@@ -102,9 +109,9 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
   return { blue: make('blue'), green: make('green') };
 }
 
-function hookRunner(plan: Plan, ctx: CliContext): HookRunner {
+function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets): HookRunner {
   return async (hook, call, signal) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal });
+    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal });
     return { ok: outcome.ok, message: outcome.message };
   };
 }

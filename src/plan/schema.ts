@@ -1,7 +1,7 @@
 // The rollout plan's schema. Types are inferred from it; `bluegreen schema` turns it into JSON Schema.
 // Every object is strict so a misspelt key is an error (with a "did you mean" hint), not a silent default.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
@@ -9,8 +9,9 @@ const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 export const duration = z
   .string({ error: `expected ${DURATION_HINT}` })
   .refine((text) => parseDuration(text) !== undefined, { error: `expected ${DURATION_HINT}` })
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { error: `must be at most ${MAX_DURATION_TEXT}` })
   .transform((text) => parseDuration(text) as number)
-  .meta({ description: `Duration: ${DURATION_HINT}`, examples: ['500ms', '30s', '5m', '1h'] });
+  .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}`, examples: ['500ms', '30s', '5m', '1h'] });
 
 const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonNegative = z.number().nonnegative('must be 0 or more');
@@ -229,6 +230,10 @@ export const hooksSchema = z.strictObject({
   on_rollback: hookSchema.optional(),
   on_promote: hookSchema.optional(),
   on_abort: hookSchema.optional(),
+  pass_env: z
+    .array(envName)
+    .optional()
+    .meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
 });
 
 // --- the plan ------------------------------------------------------------------------------------
