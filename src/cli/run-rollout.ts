@@ -12,6 +12,8 @@ import { StateStore } from '../state/index.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
+import { watchLauncher } from './launcher.js';
+import { routeStopSignals } from './stop-signals.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -21,8 +23,10 @@ export interface RolloutRunOptions {
   clock?: Clock;
   /** Chosen by the CLI layer: the dashboard or the line reporter. */
   attachReporter: (engine: ReporterTarget) => Reporter;
-  /** Signals to handle; tests pass an emitter of their own. */
+  /** Signals and uncaught errors to handle; tests pass an emitter of their own (and then no launcher is watched). */
   signals?: NodeJS.EventEmitter;
+  /** Zero-based stage to start at (`--resume`). */
+  startStage?: number;
 }
 
 export type ReporterTarget = RolloutView;
@@ -70,17 +74,15 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       runHook: hookRunner(plan, ctx),
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
+      startStage: options.startStage,
     });
     const reporter = options.attachReporter(engine);
-    const signals = options.signals ?? process;
-    const onSigint = () => engine.interrupt('SIGINT');
-    const onSigterm = () => engine.interrupt('SIGTERM');
-    signals.on('SIGINT', onSigint);
-    signals.on('SIGTERM', onSigterm);
-    closers.unshift(() => {
-      signals.off('SIGINT', onSigint);
-      signals.off('SIGTERM', onSigterm);
+    const unroute = routeStopSignals(engine, {
+      events: options.signals ?? process,
+      watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
+      warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
     });
+    closers.unshift(unroute);
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
     return outcome.exitCode;
@@ -99,8 +101,8 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
 }
 
 function hookRunner(plan: Plan, ctx: CliContext): HookRunner {
-  return async (hook, call) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env });
+  return async (hook, call, signal) => {
+    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal });
     return { ok: outcome.ok, message: outcome.message };
   };
 }

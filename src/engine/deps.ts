@@ -22,7 +22,8 @@ export interface Splitter {
 // The hook's contract is the hooks module's own; the engine only calls it through HookRunner.
 export type { HookEvent as HookCall, HookEventName } from '../hooks/types.js';
 
-export type HookRunner = (hook: HookConfig, call: HookCall) => Promise<{ ok: boolean; message: string }>;
+/** signal aborts a hook still running when the rollout ends (an exec hook's process group is killed). */
+export type HookRunner = (hook: HookConfig, call: HookCall, signal?: AbortSignal) => Promise<{ ok: boolean; message: string }>;
 
 /** Where the engine's record goes (the state store in production, memory in tests). */
 export interface Persistence {
@@ -58,4 +59,6 @@ export interface EngineDeps {
   pid: number;
   /** How often state.json is rewritten while running. */
   stateIntervalMs?: number;
+  /** Zero-based stage to start at (`rollout --resume`); earlier stages count as passed. */
+  startStage?: number;
 }

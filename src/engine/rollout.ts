@@ -54,6 +54,8 @@ export class RolloutEngine {
   private readonly stateSaver: StateSaver;
   private readonly overdue?: OverdueWatch;
   private arrivals?: Arrivals;
+  /** The on_stage hook while it runs: aborted (and awaited) before an ending hook may run. */
+  private stageHook?: { controller: AbortController; done: Promise<unknown> };
   private resolveDone!: (outcome: RolloutOutcome) => void;
   private readonly done: Promise<RolloutOutcome>;
 
@@ -101,14 +103,21 @@ export class RolloutEngine {
     const { clock, plan } = this.deps;
     this.startedAt = clock.now();
     this.phase = 'progressing';
-    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages`);
+    const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
+    const resumed = first > 0 ? `, resumed at stage ${first + 1}` : '';
+    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`);
+    for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
+    this.stageIndex = first;
     this.arrivals = this.deps.arrivals(() => this.onArrival());
     this.scheduleAnalysis();
     this.scheduleStateWrites();
     this.scheduleControlPolling();
     this.health?.start();
     void this.guard(async () => {
-      await this.enterStage(0);
+      // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
+      await this.stateSaver.flush();
+      if (this.ending) return;
+      await this.enterStage(first);
       if (!this.ending) this.arrivals?.start();
     });
     return this.done;
@@ -171,19 +180,19 @@ export class RolloutEngine {
     void this.end({ phase: 'aborted', exitCode: 4, reason: `aborted by ${actor}; traffic is back on blue`, hook: 'abort', verdict: 'aborted' });
   }
 
-  /** SIGINT / SIGTERM: roll back to blue, save the state, exit 130 / 143. */
-  interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
+  /** SIGINT / SIGTERM / SIGHUP: roll back to blue, save the state, exit 130 / 143 / 129. `cause` says where it came from. */
+  interrupt(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', cause: string = signal): void {
     if (this.ending) {
       // A second signal: stop waiting for in-flight requests.
       this.dispatcher.cancelAll();
       return;
     }
     this.toBlue();
-    this.emit('interrupted', `interrupted by ${signal}: traffic is back on blue`);
+    this.emit('interrupted', `interrupted by ${cause}: traffic is back on blue`);
     void this.end({
       phase: 'interrupted',
-      exitCode: signal === 'SIGINT' ? 130 : 143,
-      reason: `interrupted by ${signal}; rolled back to blue`,
+      exitCode: INTERRUPT_EXIT[signal],
+      reason: `interrupted by ${cause}; rolled back to blue`,
       hook: 'rollback',
       verdict: 'aborted',
     });
@@ -197,7 +206,11 @@ export class RolloutEngine {
     if (!stage) return;
     const hook = plan.hooks?.on_stage;
     if (hook) {
-      const result = await this.runHook(hook, 'stage', index, stage.green_weight);
+      const controller = new AbortController();
+      const running = this.runHook(hook, 'stage', index, stage.green_weight, undefined, controller.signal);
+      this.stageHook = { controller, done: running };
+      const result = await running;
+      this.stageHook = undefined;
       if (this.ending) return;
       if (!result.ok) {
         this.rollback({ rule: 'hook', figure: null, limit: 0, unit: 'count', sample: 0, message: `on_stage hook for stage ${index + 1} failed: ${result.message}` });
@@ -352,6 +365,7 @@ export class RolloutEngine {
     this.stopStageClock();
     this.closeStages(ending.verdict);
     this.persistState();
+    await this.stopStageHook();
     if (ending.hook) {
       const hook = this.deps.plan.hooks?.[`on_${ending.hook}`];
       if (hook) await this.runHook(hook, ending.hook, this.stageIndex, this.greenWeight, ending.reason);
@@ -366,6 +380,14 @@ export class RolloutEngine {
     this.resolveDone({ phase: ending.phase, exitCode: ending.exitCode, reason: ending.reason, breach: ending.breach });
   }
 
+  /** An on_stage hook still running would move traffic after the ending hook: stop it and wait until it is gone. */
+  private async stopStageHook(): Promise<void> {
+    const running = this.stageHook;
+    if (!running) return;
+    running.controller.abort();
+    await running.done;
+  }
+
   private closeStages(verdict: StageVerdict): void {
     const stages = this.metrics.stages();
     const current = stages[this.stageIndex];
@@ -375,7 +397,7 @@ export class RolloutEngine {
     }
   }
 
-  private async runHook(hook: HookConfig, event: HookEventName, stage: number, greenWeight: number, reason?: string): Promise<{ ok: boolean; message: string }> {
+  private async runHook(hook: HookConfig, event: HookEventName, stage: number, greenWeight: number, reason?: string, signal?: AbortSignal): Promise<{ ok: boolean; message: string }> {
     const { plan, clock } = this.deps;
     const result = await this.deps.runHook(hook, {
       event,
@@ -387,7 +409,7 @@ export class RolloutEngine {
       greenModel: plan.arms.green.model,
       reason,
       at: clock.now(),
-    });
+    }, signal);
     this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `on_${event} hook: ${result.message}`);
     return result;
   }
@@ -425,13 +447,17 @@ export class RolloutEngine {
     }
   }
 
-  private fail(error: unknown): void {
+  /** An internal error (a bug here, or an uncaught one the CLI caught): end on blue with the state saved, exit 1. */
+  fail(error: unknown): void {
+    if (this.ending) return;
     const message = error instanceof Error ? error.message : String(error);
     this.toBlue();
     this.emit('failed', `internal error: ${message}; rolled back to blue`);
     void this.end({ phase: 'failed', exitCode: 1, reason: `internal error: ${message}`, hook: 'rollback', verdict: 'aborted' });
   }
 }
+
+const INTERRUPT_EXIT = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 
 function finalMessage(ending: Ending): string {
   return `${ending.phase.replace('_', ' ')} (exit ${ending.exitCode}): ${ending.reason}`;

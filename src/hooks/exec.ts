@@ -75,20 +75,13 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
     let stoppedBy: 'timeout' | 'abort' | undefined;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
-    const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
-    };
+    const graceMs = options.killGraceMs ?? 2000;
     const stop = (why: 'timeout' | 'abort') => {
       if (stoppedBy || settled) return;
       stoppedBy = why;
-      killGroup('SIGTERM');
+      signalGroup(child, 'SIGTERM');
       // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.
-      setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000).unref();
+      setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs).unref();
     };
     const onAbort = () => stop('abort');
     timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
@@ -101,7 +94,9 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       options.signal?.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      resolve(result);
+      // A stopped hook is reported only once its whole group is gone, so nothing it started outlives it.
+      if (stoppedBy && child.pid !== undefined) void groupGone(child.pid, graceMs).then(() => resolve(result));
+      else resolve(result);
     };
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
       const tail = lastLine(stderr.text()) || lastLine(stdout.text());
@@ -117,6 +112,38 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
     child.on('exit', (code, signal) => {
       timers.push(setTimeout(() => exited(code, signal), STDIO_GRACE_MS));
     });
+  });
+}
+
+/** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves when no process of the group is left (the SIGKILL after the grace sees to that), or a second after it. */
+function groupGone(pgid: number, graceMs: number): Promise<void> {
+  const deadline = performance.now() + graceMs + 1000;
+  return new Promise((resolve) => {
+    // No event tells when a group empties; its members are not our children. A short poll, bounded by the deadline.
+    const check = () => {
+      if (!groupAlive(pgid) || performance.now() > deadline) resolve();
+      else setTimeout(check, 20);
+    };
+    check();
   });
 }
 
