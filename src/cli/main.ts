@@ -16,6 +16,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/schema.js'),
     import('./commands/sim.js'),
     import('./commands/control.js'),
+    import('./commands/rollback.js'),
   ]);
   return modules.map((m) => m.register);
 }
@@ -37,9 +38,11 @@ Examples:
   $ bluegreen validate rollouts/demo.yaml
   $ bluegreen rollout rollouts/demo.yaml
   $ bluegreen status --watch
+  $ bluegreen rollback          # after the rollout's process died (status exits 5)
 
 Exit codes: 0 promoted, 1 internal error, 2 usage/invalid plan, 3 preflight failed,
-4 aborted by an operator, 10 rolled back, 130/143 interrupted (SIGINT/SIGTERM).`,
+4 aborted by an operator, 5 the rollout's process died (run bluegreen rollback),
+10 rolled back, 129/130/143 interrupted (SIGHUP/SIGINT/SIGTERM).`,
   );
   for (const register of registers) register(program, ctx);
   return program;

@@ -5,7 +5,9 @@ const MEANINGS: Record<number, string> = {
   2: 'usage error or invalid plan (exit 2)',
   3: 'preflight failed (exit 3)',
   4: 'aborted by an operator (exit 4)',
+  5: 'the rollout\'s process died without finishing (exit 5); run bluegreen rollback',
   10: 'rolled back automatically (exit 10)',
+  129: 'interrupted by SIGHUP, rolled back to blue (exit 129)',
   130: 'interrupted by SIGINT, rolled back to blue (exit 130)',
   143: 'interrupted by SIGTERM, rolled back to blue (exit 143)',
 };

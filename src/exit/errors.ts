@@ -6,7 +6,10 @@ export const EXIT = {
   usage: 2,
   preflight: 3,
   aborted: 4,
+  /** `status`/`rollback`: the rollout's process died without finishing; traffic may not be on blue. */
+  orphaned: 5,
   rolledBack: 10,
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -13,6 +13,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** How long a stopped hook gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /** Told the hook's process group id once it runs (the CLI records it, to stop it after a crash). */
+  onStart?: (pgid: number) => void;
 }
 
 const OUTPUT_LIMIT = 4096;
@@ -69,6 +71,7 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       resolve(outcome(false, startFailure(label, options.cwd, error)));
       return;
     }
+    if (child.pid !== undefined) options.onStart?.(child.pid);
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 

@@ -41,6 +41,8 @@ export interface HookOptions {
   fetchTimeoutMs?: number;
   /** Aborting stops the hook (exec: the process group is killed; webhook: no further attempts). */
   signal?: AbortSignal;
+  /** exec: told the hook's process group id once it runs. */
+  onStart?: (pgid: number) => void;
   /** Waits between webhook attempts; injected so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
 }
