@@ -1,6 +1,6 @@
 // exec hooks: a shell command run in the plan folder, told about the event through BLUEGREEN_* variables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../plan/duration.js';
 import { clip, lastLine, TailBuffer } from './text.js';
@@ -71,7 +71,11 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       resolve(outcome(false, startFailure(label, options.cwd, error)));
       return;
     }
-    if (child.pid !== undefined) options.onStart?.(child.pid);
+    try {
+      if (child.pid !== undefined) options.onStart?.(child.pid);
+    } catch {
+      // Only a record for crash recovery (e.g. a full disk): the hook itself runs on.
+    }
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
@@ -98,7 +102,7 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       child.stdout?.destroy();
       child.stderr?.destroy();
       // A stopped hook is reported only once its whole group is gone, so nothing it started outlives it.
-      if (stoppedBy && child.pid !== undefined) void groupGone(child.pid, graceMs).then(() => resolve(result));
+      if (stoppedBy && child.pid !== undefined) void groupGone(child, graceMs).then(() => resolve(result));
       else resolve(result);
     };
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -128,23 +132,42 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Whether any process of the group still runs. Zombies (killed, not yet reaped by init) do not count. */
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true; // No /proc (not Linux): the kill(0) answer is all there is.
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[2] === String(pgid) && fields[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
 }
 
-/** Resolves when no process of the group is left (the SIGKILL after the grace sees to that), or a second after it. */
-function groupGone(pgid: number, graceMs: number): Promise<void> {
-  const deadline = performance.now() + graceMs + 1000;
+/** Resolves when no process of the group is left: at the latest once the SIGKILL after the grace is sent. */
+function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
+  const pgid = child.pid as number;
+  const deadline = performance.now() + graceMs;
   return new Promise((resolve) => {
-    // No event tells when a group empties; its members are not our children. A short poll, bounded by the deadline.
+    // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
     const check = () => {
-      if (!groupAlive(pgid) || performance.now() > deadline) resolve();
-      else setTimeout(check, 20);
+      if (!groupAlive(pgid)) return resolve();
+      if (performance.now() < deadline) return void setTimeout(check, 20);
+      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
+      signalGroup(child, 'SIGKILL');
+      resolve();
     };
     check();
   });
