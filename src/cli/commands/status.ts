@@ -31,11 +31,12 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const { snapshot, owner } = read(store);
-      const orphaned = rolloutStanding(store).kind === 'orphaned';
+      const standing = rolloutStanding(store);
+      const orphaned = standing.kind === 'orphaned';
       if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned }, null, 2)}\n`);
       else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()));
       if (orphaned) {
-        ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir)}\n`);
+        ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
         ctx.exitCode = EXIT.orphaned;
       }
     });
@@ -78,11 +79,11 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       }
     }
     if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
-    const standing = owner.alive ? undefined : rolloutStanding(store).kind;
+    const standing = owner.alive ? undefined : rolloutStanding(store);
     // Died right after journaling its end, before state.json caught up: the journal has the code.
-    if (standing === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
-    if (standing === 'orphaned') {
-      ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir)}\n`);
+    if (standing?.kind === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
+    if (standing?.kind === 'orphaned') {
+      ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
       return EXIT.orphaned;
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
