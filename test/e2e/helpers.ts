@@ -15,6 +15,8 @@ export interface PlanOptions {
   stages?: { duration: string; weight: number }[];
   /** Shell run by on_stage before it logs its weight (e.g. "sleep 8" for a slow hook). */
   stageHookDelay?: string;
+  /** Replaces the on_rollback command. */
+  rollbackHook?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ stages:
 ${stages.map((s) => `  - { duration: ${s.duration}, green_weight: ${s.weight} }`).join('\n')}
 hooks:
   on_stage: { exec: sh ./set-weight.sh, timeout: 60s }
-  on_rollback: { exec: 'echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log' }
+  on_rollback: { exec: '${options.rollbackHook ?? 'echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log'}' }
   on_abort: { exec: 'echo "abort $BLUEGREEN_GREEN_WEIGHT" >> hook.log' }
 `,
     dir,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN, exitOf, hookLog, isAlive, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { BIN, exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -42,6 +42,17 @@ describe('signals and output', () => {
     expect(await exitOf(child)).toEqual({ code: 129, signal: null });
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
     expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 129, greenWeight: 0, reason: 'interrupted by SIGHUP; rolled back to blue' });
+  });
+
+  it('a failing on_rollback is recorded and does not change the ending or its code', async () => {
+    const dir = tempDir();
+    loggingPlan(dir, { rollbackHook: 'echo "gateway refused" >&2; exit 3' });
+    const child = startRollout(dir);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    child.kill('SIGTERM');
+    expect((await exitOf(child)).code).toBe(143);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 143, greenWeight: 0 });
+    expect(journal(dir).find((e) => e.type === 'hook_failed')?.message).toContain('exited 3: gateway refused');
   });
 
   it('a closed output pipe (`2>&1 | head -2`) is not a crash: the rollout goes on to its normal end', async () => {
