@@ -6,7 +6,7 @@ import { runHook } from '../hooks/index.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { stopOrphanHook } from './hook-record.js';
 

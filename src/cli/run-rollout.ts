@@ -1,15 +1,16 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import os from 'node:os';
-import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { openEndpoints, type Endpoints } from './endpoints.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
-import { createRandom, createSplitter } from '../split/index.js';
+import { createRandom } from '../core/random.js';
+import { createSplitter } from '../split/index.js';
 import { orphanMessage, rolloutStanding, StateStore } from '../state/index.js';
-import { CliError, EXIT, UsageError } from '../exit/index.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';

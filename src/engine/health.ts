@@ -1,7 +1,7 @@
 // The green upstream's health check: its models list, every health_check.interval; failures in a row count.
 import type { HealthCheckConfig } from '../plan/schema.js';
 import type { ArmClient } from './deps.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface HealthState {
   consecutiveFailures: number;

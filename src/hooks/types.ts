@@ -44,5 +44,7 @@ export interface HookOptions {
   /** exec: told the hook's process group id once it runs. */
   onStart?: (pgid: number) => void;
   /** Waits between webhook attempts; injected so tests need not wait. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The webhook backoff's jitter; default Math.random. */
+  random?: () => number;
 }

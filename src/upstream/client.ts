@@ -10,7 +10,9 @@ import type { Dialect } from './dialect.js';
 import { UpstreamError } from './errors.js';
 import { exchange, type ExchangeLimits } from './http.js';
 import { openAiDialect } from './openai.js';
-import { isRetryable, realSleep, withRetries } from './retry.js';
+import { realSleep } from '../core/clock.js';
+import { withRetries } from '../core/retry.js';
+import { isRetryable } from './retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { ChatRequest, ModelList, UpstreamResult } from './types.js';
 

@@ -1,7 +1,7 @@
 // After kill -9: `status` says orphaned (exit 5), `bluegreen rollback` runs on_rollback and marks the state,
 // a new rollout restores blue first, `--resume` goes on from the saved stage. And a seeded crash loop.
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/split/random.js';
+import { createRandom } from '../../src/core/random.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { controlTargetCheck, orphanMessage, rolloutStanding, stateDir, StateStore, writeControl, type ControlAction } from '../../state/index.js';
-import { CliError, EXIT } from '../../exit/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 
 const ACTIONS: { action: ControlAction; description: string }[] = [

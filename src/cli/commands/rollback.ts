@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT } from '../../exit/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
 import { operatorName } from '../run-rollout.js';
 
