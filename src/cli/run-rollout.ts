@@ -100,7 +100,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
  * Resolves to the stage to start at.
  */
 async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<number> {
-  const previous = rolloutStanding(store);
+  const previous = rolloutStanding(store, { self: process.pid });
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {

@@ -9,23 +9,25 @@ import type { StateStore } from './store.js';
 export type RolloutStanding =
   | { kind: 'none' }
   | { kind: 'finished'; snapshot: RolloutSnapshot }
-  | { kind: 'running'; snapshot: RolloutSnapshot }
+  /** ownerPid: the snapshot's process, or another bluegreen holding the folder (a rollback, a rollout starting). */
+  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number }
   | { kind: 'orphaned'; snapshot: RolloutSnapshot };
 
 /**
  * Where the folder's rollout stands. The journal's `finished` line counts even when state.json (written a few
- * ms after it) missed it; a live lock owner, or a live snapshot pid, means running.
+ * ms after it) missed it; a live lock owner, or a live snapshot pid, means running. `self` is the caller's
+ * pid when it holds the lock itself (a rollback, a new rollout): its own lock does not count.
  */
-export function rolloutStanding(store: StateStore, host: string = os.hostname()): RolloutStanding {
+export function rolloutStanding(store: StateStore, options: { self?: number; host?: string } = {}): RolloutStanding {
+  const host = options.host ?? os.hostname();
   const snapshot = store.readState();
   if (!snapshot) return { kind: 'none' };
   if (snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase)) return { kind: 'finished', snapshot };
   const last = store.readEvents({ last: 1 })[0];
   if (last?.type === 'finished') return { kind: 'finished', snapshot };
   const lock = readLock(store.dir);
-  if (lock && lock.pid === snapshot.pid && isOwnerAlive(lock, host)) return { kind: 'running', snapshot };
-  if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot };
-  // A lock held by another live process (a recovery or a new rollout starting) is not this rollout's owner.
+  if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
+  if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };
   // state.json trails the journal by one write: a newer journal line has the latest stage and weight.
   const newer = last !== undefined && last.at >= snapshot.updatedAt;
   return { kind: 'orphaned', snapshot: newer ? { ...snapshot, stageIndex: last.stage ?? snapshot.stageIndex, greenWeight: last.greenWeight ?? snapshot.greenWeight } : snapshot };

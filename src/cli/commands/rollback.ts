@@ -30,12 +30,13 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       if (standing.kind === 'running') {
-        throw new CliError(`the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.snapshot.pid}); stop it with: bluegreen abort --state-dir ${dir}`, EXIT.usage);
+        const what = standing.ownerPid === standing.snapshot.pid ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}` : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
+        throw new CliError(what, EXIT.usage);
       }
       const lock = store.acquireLock({ pid: process.pid, planName: standing.snapshot.plan.name, startedAt: Date.now(), user: operatorName(ctx.env), host: os.hostname() });
       try {
         // Another `bluegreen rollback` may have finished the job while we waited for the lock.
-        if (rolloutStanding(store).kind === 'finished') {
+        if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
           ctx.stdout.write(`the rollout of plan "${standing.snapshot.plan.name}" was already rolled back; nothing to do\n`);
           return;
         }
