@@ -1,5 +1,5 @@
 // The rollout loop: stages on a stage clock, analysis on an interval, and the ways a rollout ends.
-import { createQualityChecker, evaluate } from '../analysis/index.js';
+import { createQualityChecker, decideStageEnd, evaluate } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { EvaluateInput } from '../analysis/evaluate.js';
 import { MetricsRecorder } from '../metrics/index.js';
@@ -35,6 +35,8 @@ export class RolloutEngine {
   private stageIndex = 0;
   private greenWeight = 0;
   private stageStarted = false;
+  /** on_inconclusive: extend — how many times the current stage was extended. */
+  private stageExtensions = 0;
   private stageElapsedBefore = 0;
   private segmentStartedAt: number | undefined;
   private stageTimer?: TimerHandle;
@@ -64,6 +66,8 @@ export class RolloutEngine {
       stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
       prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
       now: () => clock.now(),
+      // The latency rules judge the share of requests over their limits: count those exactly.
+      slowLimits: { latency: LATENCY_RULES.flatMap((rule) => plan.analysis.thresholds[rule] ?? []), ttft: plan.analysis.thresholds.ttft_p95 !== undefined ? [plan.analysis.thresholds.ttft_p95] : [] },
     });
     const consecutiveLimit = plan.analysis.thresholds.consecutive_errors;
     const latencyLimits = LATENCY_RULES.map((rule) => plan.analysis.thresholds[rule]).filter((limit) => limit !== undefined);
@@ -207,6 +211,7 @@ export class RolloutEngine {
     this.stageIndex = index;
     this.greenWeight = stage.green_weight;
     this.stageElapsedBefore = 0;
+    this.stageExtensions = 0;
     this.stageStarted = true;
     this.metrics.startStage(index);
     this.emit('stage_started', `stage ${index + 1}/${plan.stages.length} started: ${pct(stage.green_weight)} green for ${seconds(stage.duration)}`);
@@ -214,7 +219,7 @@ export class RolloutEngine {
   }
 
   private startStageClock(): void {
-    const duration = this.deps.plan.stages[this.stageIndex]?.duration ?? 0;
+    const duration = (this.deps.plan.stages[this.stageIndex]?.duration ?? 0) * (1 + this.stageExtensions);
     this.segmentStartedAt = this.deps.clock.now();
     this.stageTimer = this.deps.clock.setTimer(() => void this.guard(() => this.onStageTimeUp()), Math.max(0, duration - this.stageElapsedBefore));
   }
@@ -238,10 +243,23 @@ export class RolloutEngine {
     if (this.ending) return;
     const index = this.stageIndex;
     const { plan } = this.deps;
+    // A rule still undecided at the stage's end: the plan's on_inconclusive says what happens (src/analysis).
+    const decision = decideStageEnd(this.checks, plan.analysis, this.stageExtensions);
+    const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
+    if (decision.action === 'extend') {
+      this.stageExtensions = decision.extension;
+      this.emit('stage_extended', `stage ${index + 1}/${plan.stages.length} extended by ${seconds(plan.stages[index]?.duration ?? 0)} (${decision.extension} of ${plan.analysis.max_extensions})${undecided}`);
+      this.startStageClock();
+      return;
+    }
+    if (decision.action === 'pause') {
+      this.emit('stage_undecided', `stage ${index + 1}/${plan.stages.length} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`);
+      this.stageExtensions++;
+      this.pause('analysis');
+      return;
+    }
     this.metrics.endStage(index, 'passed');
-    const unjudged = this.checks.filter((c) => c.status === 'waiting').map((c) => c.rule);
-    const note = unjudged.length ? ` (not enough requests to judge: ${unjudged.join(', ')})` : '';
-    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${pct(this.greenWeight)} green${note}`);
+    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${pct(this.greenWeight)} green${undecided}`);
     if (index + 1 < plan.stages.length) {
       await this.enterStage(index + 1);
     } else {
@@ -261,6 +279,7 @@ export class RolloutEngine {
     const stats = this.metrics.stage(this.stageIndex);
     const verdict = evaluate({
       stageIndex: this.stageIndex,
+      stageCount: this.deps.plan.stages.length,
       green: stats.arms.green,
       blue: stats.arms.blue,
       config: this.deps.plan.analysis,

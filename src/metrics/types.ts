@@ -33,6 +33,19 @@ export interface ArmStats {
   tokens: { prompt: number; completion: number };
   costUsd: number;
   rateLimit?: RateLimitInfo;
+  /**
+   * Completed requests slower than each latency limit the plan judges (keyed by the limit in ms), and streamed
+   * successes whose first token came later than each ttft limit: the counts the latency rules judge as rates.
+   */
+  slow?: { latency: Record<string, number>; ttft: Record<string, number> };
+  /** The first upstream message seen per failure class (one sentence, no secrets), to say why requests failed. */
+  failureSamples?: Partial<Record<FailureClass, string>>;
+}
+
+/** Latency limits (ms) whose exceedances the recorder counts per arm: see ArmStats.slow. */
+export interface SlowLimits {
+  latency: readonly number[];
+  ttft: readonly number[];
 }
 
 /** Live figures over the last few seconds, per arm. */
