@@ -25,7 +25,8 @@ export function describeCheck({ check, minRequests }: CheckTextInput): string {
   const text = judgedText(check, subject, figure);
   if (!check.interval) return text;
   const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'));
-  return `${text} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
+  // A latency rule's evidence is about a share ("2.0% over 5.00s (...)"): a clause of its own.
+  return `${text}${check.interval.overMs != null ? ';' : ''} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
 }
 
 function judgedText(check: CheckTextInput['check'], subject: string, figure: number): string {
