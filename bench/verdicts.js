@@ -99,6 +99,8 @@ function rollout(sim, seed) {
   const interval = config.interval;
   const limits = sim.limits;
   const streak = { blue: 0, green: 0 };
+  // Blue over the finished stages: the comparisons judge green against blue's whole rollout so far.
+  const blueBefore = newArm();
   const out = { new: undefined, old: undefined };
   let t = 0;
   let nextArrival = -Math.log(1 - rng()) / plan.traffic.rate * 1000;
@@ -113,7 +115,9 @@ function rollout(sim, seed) {
     const judge = (at) => {
       const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: at, stage: s + 1 };
       if (!out.new) {
-        const verdict = evaluate({ stageIndex: s, stageCount, green: armStats(arms.green), blue: armStats(arms.blue), config });
+        const blue = armStats(arms.blue);
+        const blueBaseline = { ...blue, requests: blue.requests + blueBefore.requests, successes: blue.successes + blueBefore.successes, failures: blue.failures + blueBefore.failures, qualityFailures: blue.qualityFailures + blueBefore.qualityFailures };
+        const verdict = evaluate({ stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, config });
         if (verdict.breach) out.new = { rule: verdict.breach.rule, ...totals };
       }
       if (!out.old) {
@@ -143,6 +147,7 @@ function rollout(sim, seed) {
         break;
       }
     }
+    for (const key of ['requests', 'successes', 'failures', 'qualityFailures']) blueBefore[key] += arms.blue[key];
     streak.blue = arms.blue.consecutiveFailures;
     streak.green = arms.green.consecutiveFailures;
   }

@@ -13,6 +13,12 @@ export interface EvaluateInput {
   stageCount: number;
   green: ArmStats;
   blue: ArmStats;
+  /**
+   * Blue over the whole rollout so far (every stage's counts added up, see sumArmCounts): what the
+   * comparisons judge green against, so they keep judging at 100% green, where the stage has no blue
+   * requests. Without it, the stage's own blue figures.
+   */
+  blueBaseline?: ArmStats;
   config: AnalysisConfig;
   /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
@@ -32,6 +38,7 @@ export function evaluate(input: EvaluateInput): Verdict {
   const ctx: SequentialContext = {
     green: input.green,
     blue: input.blue,
+    blueBaseline: input.blueBaseline ?? input.blue,
     // With no samples there is no figure, so even min_requests: 0 waits for one.
     minRequests: Math.max(1, config.min_requests),
     where: ` in stage ${input.stageIndex + 1}`,

@@ -61,7 +61,7 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const { requests: n, failures: x } = ctx.green;
   return judgeRate(ctx, {
     rule: 'error_rate', x, n, rateLimit: limit, figure: n > 0 ? x / n : null, limit, unit: 'ratio', ready: n >= ctx.minRequests,
-    message: (ev) => `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blue)}`,
+    message: (ev) => `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
   });
 }
 
@@ -135,15 +135,15 @@ function judgeDifference(ctx: SequentialContext, spec: CompareSpec): Judged {
 export function compareErrorRate(ctx: SequentialContext, margin: number): Judged {
   return judgeDifference(ctx, {
     rule: 'compare_to_blue.max_error_rate_increase', what: 'error rate', margin,
-    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blue.failures, n: ctx.blue.requests },
-    blame: blame(ctx.green, ctx.blue),
+    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    blame: blame(ctx.green, ctx.blueBaseline),
   });
 }
 
 export function compareQualityFailRate(ctx: SequentialContext, margin: number): Judged {
   return judgeDifference(ctx, {
     rule: 'compare_to_blue.max_quality_fail_rate_increase', what: 'quality failure rate', margin,
-    green: { x: ctx.green.qualityFailures, n: ctx.green.successes }, blue: { x: ctx.blue.qualityFailures, n: ctx.blue.successes },
+    green: { x: ctx.green.qualityFailures, n: ctx.green.successes }, blue: { x: ctx.blueBaseline.qualityFailures, n: ctx.blueBaseline.successes },
   });
 }
 
@@ -151,8 +151,8 @@ export function compareQualityFailRate(ctx: SequentialContext, margin: number): 
 export function failsMoreThanBlue(ctx: SequentialContext): Judged {
   return judgeDifference(ctx, {
     rule: 'guard.green_fails_more_than_blue', what: 'error rate (built-in guard: the plan sets no rule)', margin: 0,
-    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blue.failures, n: ctx.blue.requests },
-    blame: blame(ctx.green, ctx.blue),
+    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    blame: blame(ctx.green, ctx.blueBaseline),
   });
 }
 

@@ -7,6 +7,8 @@ import type { CheckResult, RuleName, Unit } from './types.js';
 export interface RuleContext {
   green: ArmStats;
   blue: ArmStats;
+  /** Blue over the rollout so far: the reference for comparisons and blame (the stage's blue when not given). */
+  blueBaseline: ArmStats;
   /** Samples an arm needs before a rate or percentile is judged; at least 1. */
   minRequests: number;
   /** " in stage 3" (1-based), appended to every message. */
@@ -69,7 +71,7 @@ export function consecutiveErrors(ctx: RuleContext, limit: number): Judged {
   return judge({
     rule: 'consecutive_errors', unit: 'count', limit, inclusive: true, ready: true,
     figure: ctx.green.consecutiveFailures, sample: ctx.green.requests,
-    message: (figure) => `green consecutive_errors ${figure} >= ${limit}${ctx.where}${blame(ctx.green, ctx.blue)}`,
+    message: (figure) => `green consecutive_errors ${figure} >= ${limit}${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
   });
 }
 

@@ -2,7 +2,7 @@
 import { createQualityChecker, decideStageEnd, evaluate } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { EvaluateInput } from '../analysis/evaluate.js';
-import { MetricsRecorder } from '../metrics/index.js';
+import { MetricsRecorder, sumArmCounts } from '../metrics/index.js';
 import type { StageVerdict } from '../metrics/types.js';
 import type { HookConfig } from '../plan/schema.js';
 import type { TimerHandle } from './clock.js';
@@ -277,11 +277,13 @@ export class RolloutEngine {
   private analyse(): void {
     if (this.ending || !this.stageStarted) return;
     const stats = this.metrics.stage(this.stageIndex);
+    const blueSoFar = this.metrics.stages().slice(0, this.stageIndex + 1).map((stage) => stage.arms.blue);
     const verdict = evaluate({
       stageIndex: this.stageIndex,
       stageCount: this.deps.plan.stages.length,
       green: stats.arms.green,
       blue: stats.arms.blue,
+      blueBaseline: sumArmCounts(blueSoFar),
       config: this.deps.plan.analysis,
       health: this.health?.current(),
       greenRunning: this.greenRunning(),

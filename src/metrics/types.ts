@@ -86,3 +86,22 @@ export function emptyArmStats(): ArmStats {
     costUsd: 0,
   };
 }
+
+/**
+ * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes): blue's
+ * baseline over the rollout so far, which the comparisons with blue judge against. Percentiles, tokens and
+ * cost are not summed; the streak is the latest stage's.
+ */
+export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
+  const total = emptyArmStats();
+  for (const arm of stats) {
+    total.requests += arm.requests;
+    total.successes += arm.successes;
+    total.failures += arm.failures;
+    total.qualityFailures += arm.qualityFailures;
+    total.consecutiveFailures = arm.consecutiveFailures;
+    for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][]) total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
+    if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };
+  }
+  return total;
+}

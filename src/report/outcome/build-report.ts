@@ -5,7 +5,7 @@ import type { HealthInput } from '../../analysis/rules.js';
 import type { CheckResult, RateEvidence } from '../../analysis/types.js';
 import { describeExit } from '../../exit/index.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
-import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../metrics/types.js';
+import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
 import { describeCheck } from './check-text.js';
 import {
@@ -105,6 +105,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
         stageCount: snapshot.plan.stages.length,
         green: stage.arms.green,
         blue: stage.arms.blue,
+        blueBaseline: sumArmCounts(snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue)),
         config: plan.analysis,
         // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
         health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,
