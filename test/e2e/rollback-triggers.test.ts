@@ -133,7 +133,7 @@ describe('rollback triggers', () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
     const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
-    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/);
+    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/);
     expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
   });
 
