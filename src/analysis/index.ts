@@ -12,3 +12,4 @@ export type { StageEndDecision } from './inconclusive.js';
 export { differenceInterval, logMixtureRatio, priorAround, rateInterval } from './sequential.js';
 export type { Interval, Prior } from './sequential.js';
 export { PERCENTILE_SHARE } from './rate-rules.js';
+export { describeJudgement } from './describe.js';

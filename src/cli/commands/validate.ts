@@ -1,5 +1,6 @@
 // `bluegreen validate PLAN`: check a plan without sending traffic; optionally preflight the upstream.
 import type { Command } from 'commander';
+import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
 import { formatDuration } from '../../plan/duration.js';
@@ -20,9 +21,10 @@ export function register(program: Command, ctx: CliContext): void {
       const summary = summarisePlan(plan);
       const warnings = options.checkUpstream ? (await runPreflight(plan, ctx)).warnings : [];
       if (options.json) {
-        ctx.stdout.write(`${JSON.stringify({ valid: true, summary, warnings }, null, 2)}\n`);
+        ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
       } else {
         ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
+        ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
         for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
         if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
       }
