@@ -1,7 +1,7 @@
 // The rollout: stages on a stage clock, judgement on an interval and on fast signals, and the ways it ends.
 // Where traffic comes from (sources), who judges (StageJudging) and what moves real traffic (actuators) are
 // seams; this file only sequences them.
-import { createQualityChecker } from '../analysis/index.js';
+import { createQualityChecker, decideStageEnd } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { TimerHandle } from '../core/clock.js';
 import { formatDuration, formatWeight } from '../core/format.js';
@@ -15,7 +15,7 @@ import { firstFailureReporter } from './first-errors.js';
 import { generatedTraffic } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
-import { StageJudging } from './judging.js';
+import { slowLimitsOf, StageJudging } from './judging.js';
 import { repeatEvery } from './repeat.js';
 import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
@@ -38,6 +38,8 @@ export class RolloutEngine {
   private stageIndex = 0;
   private greenWeight = 0;
   private stageStarted = false;
+  /** on_inconclusive: extend — how many times the current stage was extended. */
+  private stageExtensions = 0;
   private ending?: Ending;
   private endedAt?: number;
   private startedAt = 0;
@@ -65,6 +67,8 @@ export class RolloutEngine {
       stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
       prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
       now: () => clock.now(),
+      // The latency rules judge the share of requests over their limits: count those exactly.
+      slowLimits: slowLimitsOf(plan),
     });
     this.stageClock = new StageClock(clock, () => void this.guard(() => this.onStageTimeUp()));
     this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guardSync(() => this.analyse()) });
@@ -221,6 +225,7 @@ export class RolloutEngine {
     }
     this.stageIndex = index;
     this.greenWeight = stage.green_weight;
+    this.stageExtensions = 0;
     this.stageStarted = true;
     this.metrics.startStage(index);
     this.stageClock.begin(stage.duration, this.phase === 'progressing');
@@ -235,10 +240,27 @@ export class RolloutEngine {
     if (this.ending) return;
     const index = this.stageIndex;
     const { plan } = this.deps;
+    // A rule still undecided at the stage's end: the plan's on_inconclusive says what happens (src/analysis).
+    const decision = decideStageEnd(this.checks, plan.analysis, this.stageExtensions);
+    const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
+    const stageDuration = plan.stages[index]?.duration ?? 0;
+    if (decision.action === 'extend') {
+      this.stageExtensions = decision.extension;
+      this.emit('stage_extended', `stage ${index + 1}/${plan.stages.length} extended by ${formatDuration(stageDuration)} (${decision.extension} of ${plan.analysis.max_extensions})${undecided}`);
+      this.stageClock.extend(stageDuration);
+      this.stageClock.run();
+      return;
+    }
+    if (decision.action === 'pause') {
+      this.emit('stage_undecided', `stage ${index + 1}/${plan.stages.length} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`);
+      // Resumed, the stage runs once more its length, then passes.
+      this.stageExtensions++;
+      this.stageClock.extend(stageDuration);
+      this.pause('analysis');
+      return;
+    }
     this.metrics.endStage(index, 'passed');
-    const unjudged = this.checks.filter((c) => c.status === 'waiting').map((c) => c.rule);
-    const note = unjudged.length ? ` (not enough requests to judge: ${unjudged.join(', ')})` : '';
-    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${formatWeight(this.greenWeight)} green${note}`);
+    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${formatWeight(this.greenWeight)} green${undecided}`);
     if (index + 1 < plan.stages.length) await this.enterStage(index + 1);
     else await this.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model));
   }

@@ -194,17 +194,37 @@ export const thresholdsSchema = z.strictObject({
   quality_fail_rate: share.optional(),
 });
 
+export const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
+
 export const analysisSchema = z.strictObject({
   interval: duration.default(2000),
-  min_requests: z.number().int().nonnegative().default(20),
+  confidence: z
+    .number()
+    .min(0.5, 'must be at least 0.5')
+    .lt(1, 'must be less than 1')
+    .default(0.99)
+    .meta({ description: 'A green within its limits is rolled back in at most 1 - confidence of rollouts' }),
+  min_requests: z.number().int().nonnegative().default(20).meta({ description: 'A floor per arm and stage before a rate is judged' }),
   thresholds: thresholdsSchema.default({}),
   compare_to_blue: z
     .strictObject({
       max_error_rate_increase: share.optional(),
       max_latency_p95_ratio: z.number().positive().optional().meta({ description: 'Green p95 / blue p95 at most this' }),
+      max_quality_fail_rate_increase: share.optional().meta({ description: 'Green quality failure rate at most this above blue' }),
     })
     .optional(),
   quality: qualitySchema.optional(),
+  on_inconclusive: z
+    .enum(ON_INCONCLUSIVE)
+    .default('pass')
+    .meta({ description: 'At a stage end with a rule undecided: pass on, extend the stage, or pause for an operator' }),
+  max_extensions: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1')
+    .max(10, 'must be at most 10')
+    .default(2)
+    .meta({ description: 'on_inconclusive: extend adds the stage duration again at most this many times, then passes' }),
 });
 
 export const healthCheckSchema = z.strictObject({
@@ -245,7 +265,7 @@ export const planSchema = z.strictObject({
   green: armSchema,
   traffic: trafficSchema,
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
-  analysis: analysisSchema.default({ interval: 2000, min_requests: 20, thresholds: {} }),
+  analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),
   hooks: hooksSchema.optional(),
 });
