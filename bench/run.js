@@ -11,7 +11,7 @@ import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
-const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'proxy'];
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy'];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
 for (const name of selected) {
@@ -51,7 +51,7 @@ function otherLoad(before, after) {
 }
 
 /** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, proxy: 420_000 };
+const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 1_200_000, proxy: 420_000 };
 
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
@@ -177,6 +177,19 @@ function rows() {
         `${b.latency.detectionAfterFirstSlowAnswerMs?.median} ms after the first slow answer`,
       `<= interval + 1 s (${b.target.withinMs} ms)`,
       yes(b.met),
+    ]);
+  }
+  if (r.verdicts) {
+    const v = r.verdicts;
+    const worst = v.error ? undefined : v.healthy.reduce((a, b) => (b.new.rolledBackPercent > a.new.rolledBackPercent ? b : a));
+    const ten = v.error ? undefined : v.regressions.find((x) => x.name.startsWith('errors 10x'));
+    const fh = v.error ? undefined : v.fixedHorizon.find((x) => x.name.startsWith('errors 10x'));
+    out.push(v.error ? ['verdicts', v.error, '', 'NO'] : [
+      'verdicts',
+      `false rollbacks <= ${worst.new.rolledBackPercent}% over ${v.healthyRollouts} healthy rollouts per plan (old rules up to ${Math.max(...v.healthy.map((h) => h.old.rolledBackPercent))}%); ` +
+        `10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`,
+      '<= 1% false; 10x >= 99%, median <= fixed horizon',
+      yes(v.met),
     ]);
   }
   if (r.proxy) {
