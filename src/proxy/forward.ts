@@ -19,6 +19,8 @@ export interface ForwardTarget {
   model: string;
   dialect: Dialect;
   dispatcher: Dispatcher;
+  /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
+  origin: string;
   /** Path (and query) of the chat endpoint on the pool's origin. */
   chatPath: string;
   /** The dialect's protocol and auth headers plus the plan's headers. */
@@ -121,6 +123,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     try {
       target.dispatcher.dispatch(
         {
+          origin: target.origin,
           method: 'POST',
           path: target.chatPath,
           // The target's headers last: the application can never override the upstream key.

@@ -33,6 +33,8 @@ export interface ProxyOptions {
   now?: () => number;
   /** For the mirror draw and unkeyed splits. Default: seeded from the clock. */
   random?: () => number;
+  /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY towards the upstreams. Default: none (direct). */
+  env?: NodeJS.ProcessEnv;
   /** Operator notices (lease expired, a route write failed). Never carries a key. */
   log?: (message: string) => void;
 }
@@ -54,7 +56,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams);
+  const targets = createTargets(options.upstreams, options.env);
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
