@@ -50,7 +50,8 @@ describe('after kill -9', () => {
   it('rollback also stops the on_stage hook the dead rollout left running', async () => {
     const dir = tempDir();
     loggingPlan(dir, { stageHookDelay: 'sleep 30' });
-    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')), 'the hook to start');
+    // hook.json (the hook's process group) is written right after the spawn, and may trail the hook's first line.
+    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')) && existsSync(path.join(dir, '.bluegreen', 'hook.json')), 'the hook to start');
     const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
     expect(isAlive(hookPid)).toBe(true);
     const rollback = await runCli(['rollback'], { cwd: dir });
