@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
-import { runHook } from '../hooks/index.js';
+import { runHook, type HookSecrets } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
 import { createRandom } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
@@ -14,6 +14,7 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
+import { protectPlanSecrets } from './secrets.js';
 import { hookRecorder, stopOrphanHook } from './hook-record.js';
 import { restoreBlue } from './recover.js';
 import { watchLauncher } from './launcher.js';
@@ -48,6 +49,7 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
 export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const { plan, ctx } = options;
+  const secrets = protectPlanSecrets(ctx, plan);
   const clock = options.clock ?? systemClock;
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock({ pid: process.pid, planName: plan.name, startedAt: clock.now(), user: operatorName(ctx.env), host: os.hostname() });
@@ -62,9 +64,13 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = createClients(plan, endpoints, ctx);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
-    const traffic = createTrafficMix(plan.traffic, random);
+    // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
+    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await traffic.ready();
+    // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
+    const trafficWarning = traffic.warning();
+    if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     const engine = new RolloutEngine({
       plan,
@@ -73,8 +79,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       splitter: createSplitter(options.seed, random),
       clock,
       arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-      persistence: { appendEvent: (event) => store.appendEvent(event), writeState: (snapshot) => store.writeState(snapshot) },
-      runHook: hookRunner(plan, ctx, store.dir),
+      // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
+      persistence: {
+        appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
+        writeState: (snapshot) => store.writeState(secrets.redactor.value(snapshot)),
+      },
+      runHook: hookRunner(plan, ctx, secrets, store.dir),
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
@@ -128,16 +138,16 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    return createUpstreamClient({ arm, model, upstream, apiKey, maxConnections: plan.traffic.max_in_flight });
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };
 }
 
-function hookRunner(plan: Plan, ctx: CliContext, stateDir: string): HookRunner {
+function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir: string): HookRunner {
   return async (hook, call, signal) => {
     const record = hookRecorder(stateDir, plan.name, call.event);
     try {
-      const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal, onStart: record.started });
+      const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: record.started });
       return { ok: outcome.ok, message: outcome.message };
     } finally {
       record.finished();

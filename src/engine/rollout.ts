@@ -11,6 +11,7 @@ import type { Actuator, ActuationResult } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
+import { firstFailureReporter } from './first-errors.js';
 import { generatedTraffic } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
@@ -75,6 +76,8 @@ export class RolloutEngine {
       onGreenResult: (result: { ok: boolean }, quality: { ok: boolean }) => {
         if (consecutiveLimit !== undefined && (!result.ok || !quality.ok)) this.analyse();
       },
+      // The first failure of each kind is journaled with what came back: "100% errors" alone says too little.
+      onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
     };
     const factories = deps.sources ?? [

@@ -8,6 +8,7 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
+import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
 
 export interface StateStoreOptions {
@@ -186,16 +187,4 @@ function moveAside(from: string, to: string): void {
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
-}
-
-/** Just enough shape checking that `status` can rely on the fields it reads first. */
-function snapshotProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
-  const record = value as Record<string, unknown>;
-  if (record.version !== 1) return `it has version ${JSON.stringify(record.version)}, this bluegreen reads version 1`;
-  if (typeof record.phase !== 'string') return 'it has no "phase"';
-  if (typeof record.pid !== 'number') return 'it has no "pid"';
-  const plan = record.plan as Record<string, unknown> | undefined;
-  if (typeof plan !== 'object' || plan === null || typeof plan.name !== 'string') return 'it has no "plan.name"';
-  return undefined;
 }

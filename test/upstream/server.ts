@@ -115,6 +115,8 @@ export function upstreamConfig(base: string, overrides: Partial<UpstreamConfig> 
     timeout: { connectMs: 1000, requestMs: 3000, idleMs: 2000 },
     retries: { max: 3, baseDelayMs: 100, maxDelayMs: 1000 },
     headers: {},
+    modelsEndpoint: 'warn',
+    request: { tokenParam: 'auto', params: {} },
     ...overrides,
   };
 }

@@ -12,6 +12,9 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
+import { protectPlanSecrets } from '../secrets.js';
+import { checkBeforeTraffic } from '../plan-checks.js';
+import { formatWarning, planWarnings } from '../../plan/warnings.js';
 import { VERSION } from '../version.js';
 
 export interface RolloutFlags {
@@ -44,10 +47,13 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (file: string, flags: RolloutFlags) => {
       const plan = loadPlan(file, ctx.cwd);
+      protectPlanSecrets(ctx, plan);
       if (flags.dryRun) {
         await dryRun(plan, ctx);
         return;
       }
+      // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
+      for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
       const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
       const problems = checkReportTargets(targets);
       // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
@@ -75,7 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
-  const { warnings } = await runPreflight(plan, ctx);
+  const warnings = await checkBeforeTraffic(plan);
+  warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
   ctx.exitCode = EXIT.promoted;
@@ -84,7 +91,7 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
 function writeOutcomeReports(plan: Plan, snapshot: RolloutSnapshot, targets: { jsonFile?: string; junitFile?: string; cwd: string }, ctx: CliContext, code: number): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
-    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout });
+    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
   } catch (error) {
     if (!(error instanceof ReportWriteError)) throw error;
     ctx.stderr.write(`bluegreen: ${error.message}\n`);

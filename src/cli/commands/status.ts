@@ -5,6 +5,7 @@ import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 
@@ -43,8 +44,10 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
-  const snapshot = store.readState();
-  if (!snapshot) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  const saved = store.readState();
+  if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
+  const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
   return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
 }
 
