@@ -55,7 +55,9 @@ describe('rolloutStanding', () => {
 describe('markRecovered', () => {
   it('journals the rollback and leaves a final state on blue', async () => {
     const s = store();
-    const dead = snapshot({ pid: await deadPid(), greenWeight: 0.25, stages: [{ index: 0, verdict: 'running' } as never, { index: 1, verdict: 'pending' } as never] });
+    const arm = { requests: 0, successes: 0, failures: 0, failuresByClass: {}, retries: 0, dropped: 0, inFlight: 0, qualityFailures: 0, consecutiveFailures: 0, latency: null, ttft: null, tokens: { prompt: 0, completion: 0 }, costUsd: 0 };
+    const stage = (index: number, verdict: 'running' | 'pending') => ({ index, greenWeight: 0.25, durationMs: 1000, verdict, arms: { blue: arm, green: arm } });
+    const dead = snapshot({ pid: await deadPid(), greenWeight: 0.25, stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as ReturnType<typeof snapshot>['stages'] });
     await s.writeState(dead);
     markRecovered(s, dead, { now: 9, actor: 'ops@host (bluegreen rollback)', reason: 'the process died' });
     expect(s.readState()).toMatchObject({ phase: 'rolled_back', greenWeight: 0, endedAt: 9, exitCode: 5, reason: 'the process died', stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }] });
