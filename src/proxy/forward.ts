@@ -182,7 +182,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
         this.committed = true;
         sink.begin(this.status as number, this.headers as HeaderMap);
       }
-      if (!sink.write(chunk, () => controller.resume())) controller.pause();
+      const drained = (): void => {
+        if (this.finished) return;
+        this.armIdle();
+        controller.resume();
+      };
+      if (!sink.write(chunk, drained)) {
+        // A slow client holds the upstream back; that silence is ours, not the upstream's idling.
+        clearTimeout(this.idleTimer);
+        controller.pause();
+      }
     }
     this.parser?.feed((this.decoder as TextDecoder).decode(chunk, { stream: true }));
   }
