@@ -61,6 +61,8 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   res.once('close', () => {
     if (!res.writableFinished) cancel.abort(new Error('the client went away'));
   });
+  // Gone while its body was read: nothing to forward.
+  if (res.destroyed) return;
   const headers = forwardedHeaders(req.headers);
   const { blue, green } = ctx.targets.arms;
 
