@@ -1,9 +1,10 @@
 // Assembles the real rollout engine the way `bluegreen rollout` does (src/cli/run-rollout.ts), minus the CLI:
 // real upstream clients (undici), the real traffic mix, splitter, arrival scheduler, metrics and state store.
-import { systemClock } from '../../dist/engine/clock.js';
-import { openEndpoints } from '../../dist/engine/endpoints.js';
+import { systemClock } from '../../dist/core/clock.js';
+import { openEndpoints } from '../../dist/cli/endpoints.js';
 import { RolloutEngine } from '../../dist/engine/rollout.js';
-import { createRandom, createSplitter } from '../../dist/split/index.js';
+import { createRandom } from '../../dist/core/random.js';
+import { createSplitter } from '../../dist/split/index.js';
 import { StateStore } from '../../dist/state/index.js';
 import { createArrivalScheduler, createTrafficMix } from '../../dist/traffic/index.js';
 import { createUpstreamClient } from '../../dist/upstream/index.js';

@@ -5,4 +5,3 @@ export { createQualityChecker, checkQuality, parsesAsJson } from './quality.js';
 export type { QualityChecker, QualityOutcome } from './quality.js';
 export { exceeds, proximity } from './rules.js';
 export type { HealthInput } from './rules.js';
-export { formatFactor, formatFigure, formatMs, formatPercent, formatPoints } from './format.js';

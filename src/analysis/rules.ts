@@ -1,6 +1,6 @@
 // One function per rule: each turns the arms' figures into a CheckResult and, if crossed, a message.
 import type { ArmStats, Percentiles } from '../metrics/types.js';
-import { formatFactor, formatMs, formatPercent, formatPoints } from './format.js';
+import { formatFactor, formatMs, formatPercent, formatPoints } from '../core/format.js';
 import type { CheckResult, RuleName, Unit } from './types.js';
 
 export interface RuleContext {

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
 import { TrafficError } from '../traffic/index.js';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT, exitCodesHelp } from '../core/exit.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
 
@@ -38,8 +38,7 @@ Examples:
   $ bluegreen rollout rollouts/demo.yaml
   $ bluegreen status --watch
 
-Exit codes: 0 promoted, 1 internal error, 2 usage/invalid plan, 3 preflight failed,
-4 aborted by an operator, 10 rolled back, 130/143 interrupted (SIGINT/SIGTERM).`,
+Exit codes: ${exitCodesHelp()}.`,
   );
   for (const register of registers) register(program, ctx);
   return program;

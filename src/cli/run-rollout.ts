@@ -1,13 +1,14 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import os from 'node:os';
-import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { openEndpoints, type Endpoints } from './endpoints.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
-import { createRandom, createSplitter } from '../split/index.js';
+import { createRandom } from '../core/random.js';
+import { createSplitter } from '../split/index.js';
 import { StateStore } from '../state/index.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
@@ -102,8 +103,8 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
 }
 
 function hookRunner(plan: Plan, ctx: CliContext): HookRunner {
-  return async (hook, call) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env });
+  return async (hook, call, signal) => {
+    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal });
     return { ok: outcome.ok, message: outcome.message };
   };
 }

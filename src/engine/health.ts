@@ -3,7 +3,7 @@
 import type { HealthCheckConfig } from '../plan/schema.js';
 import { probeRequest } from '../upstream/probe.js';
 import type { ArmClient } from './deps.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface HealthState {
   consecutiveFailures: number;

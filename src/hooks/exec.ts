@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../core/format.js';
 import { clip, lastLine, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 

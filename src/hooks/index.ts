@@ -1,7 +1,7 @@
 // Hooks: the actuators that move real traffic (exec a script, or call a webhook) on stage, rollback, promote, abort.
 import type { HookConfig } from '../plan/schema.js';
 import { runExec } from './exec.js';
-import { realSleep } from './sleep.js';
+import { realSleep } from '../core/clock.js';
 import { scrubUrl } from './text.js';
 import type { HookEvent, HookOptions, HookOutcome } from './types.js';
 import { runWebhook } from './webhook.js';
@@ -24,7 +24,8 @@ export async function runHook(hook: HookConfig, event: HookEvent, options: HookO
       return await runWebhook(hook.webhook, event, {
         attemptTimeoutMs: options.fetchTimeoutMs ?? hook.timeout,
         retries: hook.retries,
-        sleep: options.sleep ?? ((ms) => realSleep(ms, options.signal)),
+        sleep: options.sleep ?? realSleep,
+        random: options.random,
         signal: options.signal,
       });
     }

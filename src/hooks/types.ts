@@ -42,5 +42,7 @@ export interface HookOptions {
   /** Aborting stops the hook (exec: the process group is killed; webhook: no further attempts). */
   signal?: AbortSignal;
   /** Waits between webhook attempts; injected so tests need not wait. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The webhook backoff's jitter; default Math.random. */
+  random?: () => number;
 }

@@ -14,21 +14,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return Math.round(total);
 }
-
-/** Formats milliseconds for people: 850ms, 12.5s, 4m05s, 1h02m. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '-';
-  const sign = ms < 0 ? '-' : '';
-  const abs = Math.abs(ms);
-  if (abs < 1000) return `${sign}${Math.round(abs)}ms`;
-  if (abs < 60_000) {
-    const seconds = abs / 1000;
-    return `${sign}${seconds < 10 ? seconds.toFixed(1).replace(/\.0$/, '') : Math.round(seconds)}s`;
-  }
-  const totalSeconds = Math.round(abs / 1000);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  if (hours > 0) return `${sign}${hours}h${String(minutes).padStart(2, '0')}m`;
-  return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
-}

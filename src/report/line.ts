@@ -1,7 +1,7 @@
 // The plain reporter: one timestamped line per event and a monitor line every few seconds, for logs and CI.
 import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
-import type { Clock, TimerHandle } from '../engine/clock.js';
-import { formatMs, formatPercent } from './format.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { formatMs, formatPercent } from '../core/format.js';
 
 export interface LineReporterOptions {
   write: (line: string) => void;

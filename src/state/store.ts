@@ -3,7 +3,7 @@ import os from 'node:os';
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT } from '../core/exit.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
@@ -122,7 +122,7 @@ export class StateStore {
   acquireLock(info: LockInfo): LockHandle {
     const lock = acquireLock(this.dir, info, { now: this.now, host: this.host });
     if (lock.warning === undefined) return lock;
-    return { release: lock.release, warning: `${lock.warning}${this.unfinishedNote()}` };
+    return { release: () => lock.release(), warning: `${lock.warning}${this.unfinishedNote()}` };
   }
 
   readLock(): LockInfo | undefined {

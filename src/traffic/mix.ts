@@ -2,7 +2,7 @@
 // requests streamed. next() never waits: a sampled request that is not buffered yet becomes a synthetic one.
 import type { TrafficConfig } from '../plan/schema.js';
 import type { ChatRequest } from '../upstream/types.js';
-import { childRandom, type RandomSource } from '../split/random.js';
+import { childRandom, type RandomSource } from '../core/random.js';
 import { loadPrompts } from './prompts.js';
 import { createSampledSource, type SampledSource } from './sampled.js';
 import { createSyntheticSource, type SyntheticSource } from './synthetic.js';

@@ -4,7 +4,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import type { ChatRequest } from '../upstream/types.js';
-import type { RandomSource } from '../split/random.js';
+import type { RandomSource } from '../core/random.js';
 import { TrafficError, describeError } from './errors.js';
 import { parseSampledLine } from './sampled-line.js';
 

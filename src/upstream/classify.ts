@@ -1,14 +1,9 @@
 // Maps what came back (a status and error body, or a network error) to a FailureClass.
+import { header, type HeaderMap } from '../core/retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { FailureClass, RateLimitInfo } from './types.js';
 
-/** Response headers as undici gives them: lower-case names. */
-export type HeaderMap = Record<string, string | string[] | undefined>;
-
-export function header(headers: HeaderMap | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+export { header, type HeaderMap };
 
 /** The fields of an error body worth reading, in OpenAI's or Anthropic's shape. */
 export interface ErrorInfo {

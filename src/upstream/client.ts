@@ -14,7 +14,9 @@ import { openAiDialect } from './openai.js';
 import { createDispatcher } from './proxy-env.js';
 import { estimateUsage } from './estimate.js';
 import { normaliseFinish } from './finish.js';
-import { isRetryable, realSleep, withRetries } from './retry.js';
+import { realSleep } from '../core/clock.js';
+import { withRetries } from '../core/retry.js';
+import { isRetryable } from './retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { ChatRequest, ModelList, UpstreamResult } from './types.js';
 

@@ -110,7 +110,7 @@ describe('sampled traffic for an Anthropic arm', () => {
     const path = await import('node:path');
     const { tempDir } = await import('../helpers/plans.js');
     const { createTrafficMix } = await import('../../src/traffic/mix.js');
-    const { createRandom } = await import('../../src/split/index.js');
+    const { createRandom } = await import('../../src/core/random.js');
     const file = path.join(tempDir(), 'traffic.jsonl');
     const lines = [
       { messages: [{ role: 'user', content: 'hello' }], response_format: { type: 'json_object' } },

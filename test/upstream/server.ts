@@ -78,7 +78,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /** An SSE response: each entry is a data payload (objects are JSON-encoded) or a full `event:`/`data:` pair. */
-export function sse(events: (unknown | { event: string; data: unknown })[], headers: Record<string, string> = {}): Handler {
+export function sse(events: unknown[], headers: Record<string, string> = {}): Handler {
   return (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
     for (const entry of events) {

@@ -8,7 +8,7 @@ import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { EXIT, UsageError } from '../../exit/index.js';
+import { EXIT, UsageError } from '../../core/exit.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';

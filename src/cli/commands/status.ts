@@ -6,7 +6,7 @@ import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT } from '../../exit/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 
 interface StatusFlags {
   stateDir?: string;

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { loadPlan } from '../../plan/load.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
-import { formatDuration } from '../../plan/duration.js';
-import { formatCount, formatPercent, formatUsd } from '../../report/format.js';
+import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 import { runPreflight } from '../preflight.js';
 

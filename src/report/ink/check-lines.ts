@@ -1,5 +1,5 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
-import { formatFigure, formatPoints } from '../../analysis/format.js';
+import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';

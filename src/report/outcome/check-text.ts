@@ -1,6 +1,6 @@
 // One sentence per threshold check, for any status: the JUnit failure message, the Markdown table, the JSON.
 // Breaches read like the engine's messages (minus "in stage N", which the test case name already says).
-import { formatFigure, formatPoints } from '../../analysis/format.js';
+import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult } from '../../analysis/types.js';
 
 /** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/engine/clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../../src/engine/types.js';
 import type { RenderFn } from '../../../src/report/ink/controller.js';
 import { createDashboardReporter, type DashboardTarget } from '../../../src/report/ink/reporter.js';

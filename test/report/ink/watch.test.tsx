@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/engine/clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import type { RenderFn } from '../../../src/report/ink/controller.js';
 import { watchDashboard, type WatchedState, type WatchEnd } from '../../../src/report/ink/watch.js';

@@ -1,9 +1,10 @@
-// Seeded randomness and hashing for the split and the traffic sources: a run is reproducible from its seed.
+// Seeded randomness and hashing for the split, the traffic sources and the simulator: a run is reproducible
+// from its seed. Not for anything secret.
 
 /** A uniform source in [0, 1). */
 export type RandomSource = () => number;
 
-/** mulberry32: tiny, fast and good enough for traffic shaping (not for anything secret). */
+/** mulberry32: tiny, fast and good enough for traffic shaping. */
 export function createRandom(seed: number): RandomSource {
   let state = seed >>> 0;
   return () => {
@@ -15,20 +16,35 @@ export function createRandom(seed: number): RandomSource {
   };
 }
 
-/** A new independent source seeded from another, so async consumers do not perturb the parent's sequence. */
-export function childRandom(random: RandomSource): RandomSource {
-  return createRandom(Math.floor(random() * 4294967296));
+/** A fresh 32-bit seed drawn from a source. */
+export function childSeed(random: RandomSource): number {
+  return Math.floor(random() * 4294967296) >>> 0;
 }
 
-/** Uniform integer in [min, max], both included. */
+/** A new independent source seeded from another, so async consumers do not perturb the parent's sequence. */
+export function childRandom(random: RandomSource): RandomSource {
+  return createRandom(childSeed(random));
+}
+
+/** Uniform integer between min and max, both included (either order; fractions rounded inwards). */
 export function randomInt(random: RandomSource, min: number, max: number): number {
-  return min + Math.floor(random() * (max - min + 1));
+  const lo = Math.ceil(Math.min(min, max));
+  const hi = Math.floor(Math.max(min, max));
+  return lo + Math.floor(random() * (hi - lo + 1));
 }
 
 /** One element of a non-empty list. */
 export function pick<T>(random: RandomSource, items: readonly T[]): T {
   if (items.length === 0) throw new Error('pick() needs a non-empty list');
   return items[Math.floor(random() * items.length)] as T;
+}
+
+/** Standard normal (Box-Muller). */
+export function normal(random: RandomSource): number {
+  // 1 - random() keeps the log argument in (0, 1].
+  const u = 1 - random();
+  const v = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
 /** murmur3's finaliser: FNV-1a alone spreads similar keys (user-1, user-2 ...) poorly over the high bits. */

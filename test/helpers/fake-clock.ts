@@ -1,42 +1,5 @@
-// Time is injected so the stage clock and analysis can be driven by a fake clock in tests.
-
-export interface TimerHandle {
-  cancel(): void;
-}
-
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Calls fn after ms; the handle cancels it. */
-  setTimer(fn: () => void, ms: number): TimerHandle;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
-
-/** Resolves after ms on the given clock, or at once (rejecting) if the signal aborts. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      handle.cancel();
-      reject(signal?.reason);
-    };
-    const handle = clock.setTimer(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+// A clock moved by hand for tests: advance() fires due timers in order, letting promises settle between them.
+import type { Clock, TimerHandle } from '../../src/core/clock.js';
 
 /** A clock moved by hand: advance() fires due timers in order. */
 export class FakeClock implements Clock {

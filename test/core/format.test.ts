@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exceeds, formatFactor, formatFigure, formatMs, formatPercent, formatPoints, proximity } from '../../src/analysis/index.js';
+import { formatDuration, formatFactor, formatFigure, formatMs, formatPercent, formatPoints, formatUsd, formatWeight } from '../../src/core/format.js';
 
 describe('formatting', () => {
   it('formats percentages, points, durations and factors', () => {
@@ -18,18 +18,18 @@ describe('formatting', () => {
   });
 });
 
-describe('exceeds and proximity', () => {
-  it('is strict, and ignores float noise at the limit', () => {
-    expect(exceeds(0.05, 0.05)).toBe(false);
-    expect(exceeds(0.08 - 0.06, 0.02)).toBe(false);
-    expect(exceeds(0.0201, 0.02)).toBe(true);
-    expect(exceeds(5001, 5000)).toBe(true);
+describe('one formatting for every reporter', () => {
+  it('reads missing figures as a dash', () => {
+    expect(formatPercent(null)).toBe('-');
+    expect(formatMs(undefined)).toBe('-');
+    expect(formatUsd(Number.NaN)).toBe('-');
   });
 
-  it('is figure over limit, never negative, and defined for a zero limit', () => {
-    expect(proximity(0.025, 0.05)).toBe(0.5);
-    expect(proximity(-0.01, 0.02)).toBe(0);
-    expect(proximity(0, 0)).toBe(0);
-    expect(proximity(0.01, 0)).toBe(1);
+  it('takes fixed digits when asked, and formats weights, money and durations', () => {
+    expect(formatPercent(0.005, 1)).toBe('0.5%');
+    expect(formatWeight(0.125)).toBe('12.5%');
+    expect(formatUsd(0.004)).toBe('$0.0040');
+    expect(formatDuration(90_000)).toBe('1m30s');
+    expect(formatDuration(3_720_000)).toBe('1h02m');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childRandom, createRandom, hashString, pick, randomInt } from '../../src/split/index.js';
+import { childRandom, createRandom, hashString, pick, randomInt } from '../../src/core/random.js';
 
 describe('createRandom', () => {
   it('is reproducible from its seed and differs between seeds', () => {
