@@ -53,8 +53,7 @@ function wantsCompletionTokens(model: string): boolean {
 
 export function resolveAdaptation(model: string, settings: ArmRequestSettings = DEFAULT_SETTINGS): RequestAdaptation {
   const reasoning = isReasoningModel(model);
-  const tokenParam: TokenParam =
-    settings.tokenParam !== 'auto' ? settings.tokenParam : wantsCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens';
+  const tokenParam: TokenParam = settings.tokenParam !== 'auto' ? settings.tokenParam : wantsCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens';
   const drop = new Set(settings.drop ?? (reasoning ? REASONING_UNSUPPORTED : []));
   const set: Record<string, unknown> = { ...settings.params };
   if (settings.reasoningEffort !== undefined) set.reasoning_effort = settings.reasoningEffort;

@@ -45,7 +45,10 @@ describe('adaptOpenAiBody', () => {
   });
 
   it('follows the plan: token_param, drop (replacing the default), reasoning_effort and params', () => {
-    const adaptation = resolveAdaptation('o4-mini', settings({ tokenParam: 'max_tokens', drop: ['seed'], reasoningEffort: 'low', params: { verbosity: 'low' } }));
+    const adaptation = resolveAdaptation(
+      'o4-mini',
+      settings({ tokenParam: 'max_tokens', drop: ['seed'], reasoningEffort: 'low', params: { verbosity: 'low' } }),
+    );
     expect(adaptOpenAiBody(body, adaptation)).toEqual({
       model: 'x',
       messages: body.messages,

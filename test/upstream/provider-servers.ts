@@ -5,12 +5,21 @@ import { startServer, type Recorded, type TestServer } from './server.js';
 
 type Body = Record<string, unknown>;
 
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-function openAiError(res: http.ServerResponse, status: number, message: string, param: string | null, code: string | null, type = 'invalid_request_error'): void {
+function openAiError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  param: string | null,
+  code: string | null,
+  type = 'invalid_request_error',
+): void {
   send(res, status, { error: { message, type, param, code } });
 }
 
@@ -25,19 +34,32 @@ export function rejectsLikeReasoningModel(model: string): boolean {
 /** The 400 an OpenAI reasoning model gives a classic request, or undefined when the body is acceptable. */
 function reasoningRejection(body: Body): { message: string; param: string; code: string } | undefined {
   if ('max_tokens' in body) {
-    return { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", param: 'max_tokens', code: 'unsupported_parameter' };
+    return {
+      message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      param: 'max_tokens',
+      code: 'unsupported_parameter',
+    };
   }
   for (const param of ['temperature', 'top_p']) {
     const value = body[param];
     if (value !== undefined && value !== 1) {
-      return { message: `Unsupported value: '${param}' does not support ${String(value)} with this model. Only the default (1) value is supported.`, param, code: 'unsupported_value' };
+      return {
+        message: `Unsupported value: '${param}' does not support ${JSON.stringify(value)} with this model. Only the default (1) value is supported.`,
+        param,
+        code: 'unsupported_value',
+      };
     }
   }
   return undefined;
 }
 
 function chatCompletion(res: http.ServerResponse, body: Body, servedModel: string, reasoning: boolean): void {
-  const usage = { prompt_tokens: 30, completion_tokens: reasoning ? 90 : 20, total_tokens: reasoning ? 120 : 50, ...(reasoning ? { completion_tokens_details: { reasoning_tokens: 70 } } : {}) };
+  const usage = {
+    prompt_tokens: 30,
+    completion_tokens: reasoning ? 90 : 20,
+    total_tokens: reasoning ? 120 : 50,
+    ...(reasoning ? { completion_tokens_details: { reasoning_tokens: 70 } } : {}),
+  };
   if (body.stream !== true) {
     send(res, 200, {
       id: 'chatcmpl-scripted',
@@ -50,12 +72,18 @@ function chatCompletion(res: http.ServerResponse, body: Body, servedModel: strin
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const chunk = (delta: Body, finish: string | null) => ({ id: 'chatcmpl-s', object: 'chat.completion.chunk', model: servedModel, choices: [{ index: 0, delta, finish_reason: finish }] });
+  const chunk = (delta: Body, finish: string | null) => ({
+    id: 'chatcmpl-s',
+    object: 'chat.completion.chunk',
+    model: servedModel,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
   res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }, null))}\n\n`);
   for (const word of ANSWER.split(/(?<= )/)) res.write(`data: ${JSON.stringify(chunk({ content: word }, null))}\n\n`);
   res.write(`data: ${JSON.stringify(chunk({}, 'stop'))}\n\n`);
   const options = body.stream_options as Body | undefined;
-  if (options?.include_usage === true) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', model: servedModel, choices: [], usage })}\n\n`);
+  if (options?.include_usage === true)
+    res.write(`data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', model: servedModel, choices: [], usage })}\n\n`);
   res.end('data: [DONE]\n\n');
 }
 
@@ -66,7 +94,7 @@ function openAiChat(req: Recorded, res: http.ServerResponse, model: string, serv
   const rejection = reasoning ? reasoningRejection(body) : undefined;
   if (rejection) return openAiError(res, 400, rejection.message, rejection.param, rejection.code);
   if ('max_tokens' in body && 'max_completion_tokens' in body) {
-    return openAiError(res, 400, "max_tokens and max_completion_tokens cannot both be set", 'max_tokens', 'invalid_value');
+    return openAiError(res, 400, 'max_tokens and max_completion_tokens cannot both be set', 'max_tokens', 'invalid_value');
   }
   chatCompletion(res, body, servedModel, reasoning);
 }
@@ -86,7 +114,7 @@ export function startOpenAiLike(options: OpenAiLikeOptions): Promise<TestServer>
       return send(res, 200, { object: 'list', data: options.models.map((id) => ({ id, object: 'model', owned_by: 'scripted' })) });
     }
     if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-      const model = String(req.json?.model ?? '');
+      const model = text(req.json?.model);
       if (!options.models.includes(model)) {
         return openAiError(res, 404, `The model \`${model}\` does not exist or you do not have access to it.`, null, 'model_not_found');
       }
@@ -118,7 +146,7 @@ export function startAzureLike(options: AzureLikeOptions): Promise<TestServer> {
       if (deployment !== undefined && !url.searchParams.get('api-version')) {
         return send(res, 404, { error: { code: '404', message: 'Resource not found' } });
       }
-      const name = deployment ?? String(req.json?.model ?? '');
+      const name = deployment ?? text(req.json?.model);
       const model = options.deployments[decodeURIComponent(name)];
       if (model === undefined) {
         return send(res, 404, { error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' } });
@@ -131,8 +159,20 @@ export function startAzureLike(options: AzureLikeOptions): Promise<TestServer> {
 
 // The Messages API's top-level fields; anything else is "Extra inputs are not permitted".
 const ANTHROPIC_FIELDS = new Set([
-  'model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice',
-  'thinking', 'metadata', 'service_tier',
+  'model',
+  'messages',
+  'system',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'stream',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'metadata',
+  'service_tier',
 ]);
 
 function anthropicError(res: http.ServerResponse, status: number, type: string, message: string): void {
@@ -162,7 +202,7 @@ export function startAnthropicLike(options: { key: string; models: string[] }): 
     }
     if (req.method !== 'POST' || req.url !== '/v1/messages') return anthropicError(res, 404, 'not_found_error', 'Not found');
     const body = req.json ?? {};
-    const model = String(body.model ?? '');
+    const model = text(body.model);
     if (!options.models.includes(model)) return anthropicError(res, 404, 'not_found_error', `model: ${model}`);
     const rejection = anthropicRejection(body);
     if (rejection) return anthropicError(res, 400, 'invalid_request_error', rejection);
@@ -184,7 +224,9 @@ export function startAnthropicLike(options: { key: string; models: string[] }): 
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const event = (name: string, data: Body) => res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
-    event('message_start', { message: { id: 'msg_s', type: 'message', role: 'assistant', model, content: [], stop_reason: null, usage: { input_tokens: 40, output_tokens: 1 } } });
+    event('message_start', {
+      message: { id: 'msg_s', type: 'message', role: 'assistant', model, content: [], stop_reason: null, usage: { input_tokens: 40, output_tokens: 1 } },
+    });
     event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
     event('ping', {});
     for (const word of ANSWER.split(/(?<= )/)) event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });

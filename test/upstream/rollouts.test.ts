@@ -15,7 +15,12 @@ import { startAnthropicLike, startAzureLike, startOpenAiLike } from './provider-
 import type { Recorded, TestServer } from './server.js';
 
 const ROLLOUTS = path.resolve(import.meta.dirname, '../../rollouts');
-const KEYS = { OPENAI_API_KEY: 'sk-openai-test-1111', ANTHROPIC_API_KEY: 'sk-ant-test-2222', RELAY_API_KEY: 'sk-or-test-3333', AZURE_OPENAI_API_KEY: 'azure-test-4444' };
+const KEYS = {
+  OPENAI_API_KEY: 'sk-openai-test-1111',
+  ANTHROPIC_API_KEY: 'sk-ant-test-2222',
+  RELAY_API_KEY: 'sk-or-test-3333',
+  AZURE_OPENAI_API_KEY: 'azure-test-4444',
+};
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -36,7 +41,7 @@ function copyPlan(name: string, edit: (plan: PlanData) => void): string {
   cpSync(path.join(ROLLOUTS, 'prompts'), path.join(dir, 'prompts'), { recursive: true });
   cpSync(path.join(ROLLOUTS, 'samples'), path.join(dir, 'samples'), { recursive: true });
   const plan = parse(readFileSync(path.join(ROLLOUTS, `${name}.yaml`), 'utf8')) as PlanData;
-  plan.stages = plan.stages.map((stage: PlanData) => ({ ...stage, duration: '500ms' }));
+  plan.stages = (plan.stages as PlanData[]).map((stage) => ({ ...stage, duration: '500ms' }));
   plan.traffic.rate = 40;
   plan.analysis.interval = '100ms';
   plan.analysis.min_requests = 5;
@@ -74,10 +79,10 @@ async function rollout(dir: string): Promise<Run> {
 }
 
 const totals = (final: RolloutSnapshot, arm: 'blue' | 'green') =>
-  final.stages.reduce(
-    (sum, stage) => ({ requests: sum.requests + stage.arms[arm].requests, failures: sum.failures + stage.arms[arm].failures }),
-    { requests: 0, failures: 0 },
-  );
+  final.stages.reduce((sum, stage) => ({ requests: sum.requests + stage.arms[arm].requests, failures: sum.failures + stage.arms[arm].failures }), {
+    requests: 0,
+    failures: 0,
+  });
 
 function expectPromoted(run: Run): void {
   expect(run.code, run.events.map((e) => e.message).join('\n')).toBe(0);
@@ -122,7 +127,9 @@ describe('example plans', () => {
     expect(run.code).toBe(10);
     expect(run.final.greenWeight).toBe(0);
     const warning = run.events.find((e) => e.type === 'warning' && e.message.includes('green arm'));
-    expect(warning?.message).toContain('the green model gpt-5-mini does not accept the parameter max_tokens; set green.request.token_param: max_completion_tokens');
+    expect(warning?.message).toContain(
+      'the green model gpt-5-mini does not accept the parameter max_tokens; set green.request.token_param: max_completion_tokens',
+    );
   });
 
   it('anthropic.yaml: the switch to Claude is promoted; sampled OpenAI-shaped requests reach the Messages API converted', async () => {
