@@ -23,6 +23,9 @@ function openAiError(
   send(res, status, { error: { message, type, param, code } });
 }
 
+// A steady answer time: the plans' latency comparisons then compare like with like, not loopback jitter.
+const ANSWER_DELAY_MS = 20;
+
 const ANSWER = 'Thanks for reaching out. Restart the router, then check the status page for outages.';
 
 /** OpenAI's reasoning-model rules, as its API enforces them (o1, o3, o4, gpt-5 but not gpt-5-chat). */
@@ -96,7 +99,7 @@ function openAiChat(req: Recorded, res: http.ServerResponse, model: string, serv
   if ('max_tokens' in body && 'max_completion_tokens' in body) {
     return openAiError(res, 400, 'max_tokens and max_completion_tokens cannot both be set', 'max_tokens', 'invalid_value');
   }
-  chatCompletion(res, body, servedModel, reasoning);
+  setTimeout(() => chatCompletion(res, body, servedModel, reasoning), ANSWER_DELAY_MS);
 }
 
 export interface OpenAiLikeOptions {
@@ -192,6 +195,37 @@ function anthropicRejection(body: Body): string | undefined {
   return undefined;
 }
 
+function anthropicAnswer(res: http.ServerResponse, body: Body, model: string): void {
+  const usage = { input_tokens: 40, output_tokens: 25 };
+  if (body.stream !== true) {
+    return send(res, 200, {
+      id: 'msg_scripted',
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [
+        { type: 'thinking', thinking: 'The user needs a fix for the evening drops.', signature: 'c2lnbmF0dXJl' },
+        { type: 'text', text: ANSWER },
+      ],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage,
+    });
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const event = (name: string, data: Body) => res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
+  event('message_start', {
+    message: { id: 'msg_s', type: 'message', role: 'assistant', model, content: [], stop_reason: null, usage: { input_tokens: 40, output_tokens: 1 } },
+  });
+  event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  event('ping', {});
+  for (const word of ANSWER.split(/(?<= )/)) event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
+  event('content_block_stop', { index: 0 });
+  event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 25 } });
+  event('message_stop', {});
+  res.end();
+}
+
 /** api.anthropic.com's Messages API under /v1, with extended thinking in its answers. */
 export function startAnthropicLike(options: { key: string; models: string[] }): Promise<TestServer> {
   return startServer((req, res) => {
@@ -206,33 +240,6 @@ export function startAnthropicLike(options: { key: string; models: string[] }): 
     if (!options.models.includes(model)) return anthropicError(res, 404, 'not_found_error', `model: ${model}`);
     const rejection = anthropicRejection(body);
     if (rejection) return anthropicError(res, 400, 'invalid_request_error', rejection);
-    const usage = { input_tokens: 40, output_tokens: 25 };
-    if (body.stream !== true) {
-      return send(res, 200, {
-        id: 'msg_scripted',
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: [
-          { type: 'thinking', thinking: 'The user needs a fix for the evening drops.', signature: 'c2lnbmF0dXJl' },
-          { type: 'text', text: ANSWER },
-        ],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage,
-      });
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const event = (name: string, data: Body) => res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
-    event('message_start', {
-      message: { id: 'msg_s', type: 'message', role: 'assistant', model, content: [], stop_reason: null, usage: { input_tokens: 40, output_tokens: 1 } },
-    });
-    event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-    event('ping', {});
-    for (const word of ANSWER.split(/(?<= )/)) event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
-    event('content_block_stop', { index: 0 });
-    event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 25 } });
-    event('message_stop', {});
-    res.end();
+    setTimeout(() => anthropicAnswer(res, body, model), ANSWER_DELAY_MS);
   });
 }
