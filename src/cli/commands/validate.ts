@@ -1,7 +1,9 @@
 // `bluegreen validate PLAN`: check a plan without sending traffic; optionally preflight the upstream.
 import type { Command } from 'commander';
 import { loadPlan } from '../../plan/load.js';
+import { ARMS } from '../../plan/plan.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 import { runPreflight } from '../preflight.js';
@@ -22,6 +24,11 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`${JSON.stringify({ valid: true, summary, warnings }, null, 2)}\n`);
       } else {
         ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
+        for (const arm of ARMS) {
+          const { model, upstream } = plan.arms[arm];
+          const adapted = describeAdaptation(resolveAdaptation(model, upstream.request), upstream.api);
+          if (adapted) ctx.stdout.write(`  ${arm} requests: ${adapted}\n`);
+        }
         for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
         if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
       }
