@@ -77,6 +77,7 @@ describe('400 hints', () => {
     expect(rejectedParam({ message: "Unsupported value: 'temperature' does not support 0.3 with this model." })).toBe('temperature');
     expect(rejectedParam({ message: 'top_k: Input should be a valid integer' })).toBe('top_k');
     expect(rejectedParam({ message: 'Invalid JSON payload received. Unknown name "logit_bias": Cannot find field.' })).toBe('logit_bias');
+    expect(rejectedParam({ message: 'Unrecognized request argument supplied: stream_options' })).toBe('stream_options');
     expect(rejectedParam({ message: 'messages.1.content: Field required' })).toBeUndefined();
     expect(rejectedParam({ param: 'prompt', code: 'content_filter', message: 'filtered' })).toBeUndefined();
     expect(rejectedParam({ message: 'Something else went wrong' })).toBeUndefined();
