@@ -103,7 +103,7 @@ describe('keyless local servers', () => {
   it('a loopback base_url (Ollama, a local vLLM) needs no api_key_env; any other does', () => {
     const plan = (baseUrl: string) => `
 name: t
-upstream: { base_url: ${baseUrl} }
+upstream: { base_url: "${baseUrl}" }
 blue: { model: llama3.2 }
 green: { model: qwen3 }
 traffic: { rate: 1 }
