@@ -115,7 +115,9 @@ describe('preflight', () => {
   it('fails on another non-2xx with a sentence naming the status', async () => {
     const { base } = await serve(json(404, { error: { message: 'Not found' } }));
     const err = await failure(preflight(targets(base), { env, cwd: dir }));
-    expect(err.message).toBe(`${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1)`);
+    expect(err.message).toBe(
+      `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1), or set upstream.models_endpoint: skip for a gateway without a models list`,
+    );
   });
 
   it('warns, without failing, when a model is not listed', async () => {
