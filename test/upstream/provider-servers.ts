@@ -187,6 +187,15 @@ function anthropicRejection(body: Body): string | undefined {
   if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
   const temperature = body.temperature;
   if (typeof temperature === 'number' && temperature > 1) return 'temperature: Input should be less than or equal to 1';
+  const tools = Array.isArray(body.tools) ? (body.tools as Body[]) : [];
+  for (const [index, tool] of tools.entries()) {
+    if (typeof tool.name !== 'string') return `tools.${index}.name: Field required`;
+    if (typeof tool.input_schema !== 'object' || tool.input_schema === null) return `tools.${index}.input_schema: Field required`;
+    if ('function' in tool || 'type' in tool) return `tools.${index}: Extra inputs are not permitted`;
+  }
+  if (body.tool_choice !== undefined && (typeof body.tool_choice !== 'object' || body.tool_choice === null)) {
+    return 'tool_choice: Input should be a valid dictionary or object';
+  }
   const messages = Array.isArray(body.messages) ? (body.messages as Body[]) : [];
   if (messages.length === 0) return 'messages: Field required';
   for (const [index, message] of messages.entries()) {
