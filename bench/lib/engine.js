@@ -37,7 +37,7 @@ export async function openClients(plan, options = {}) {
  * @param {import('../../dist/plan/plan.js').Plan} o.plan
  * @param {Record<'blue'|'green', any>} o.clients
  * @param {number} [o.seed]
- * @param {import('../../dist/engine/clock.js').Clock} [o.clock]
+ * @param {import('../../dist/core/clock.js').Clock} [o.clock]
  * @param {string} [o.stateDir] write state.json / events.jsonl there, as the CLI does
  * @param {(scheduledAt: number) => void} [o.onArrival] called by the scheduler before the engine's own handler
  */

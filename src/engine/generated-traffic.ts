@@ -27,7 +27,7 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       maxInFlight: options.maxInFlight,
       checkQuality: options.checkQuality,
       onGreenResult: (result, quality) => context.onGreenResult(result, quality),
-      onFailure: (arm, result) => context.onFailure?.(arm, result),
+      onFailure: context.onFailure ? (arm, result) => context.onFailure?.(arm, result) : undefined,
       greenWatch: context.greenWatch,
     });
     const arrivals = options.arrivals(() => {

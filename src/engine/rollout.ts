@@ -1,7 +1,7 @@
 // The rollout: stages on a stage clock, judgement on an interval and on fast signals, and the ways it ends.
 // Where traffic comes from (sources), who judges (StageJudging) and what moves real traffic (actuators) are
 // seams; this file only sequences them.
-import { createQualityChecker } from '../analysis/index.js';
+import { createQualityChecker, decideStageEnd } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { TimerHandle } from '../core/clock.js';
 import { formatDuration, formatWeight } from '../core/format.js';
@@ -11,11 +11,11 @@ import type { Actuator, ActuationResult } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
-import { generatedTraffic } from './generated-traffic.js';
 import { firstFailureReporter } from './first-errors.js';
+import { generatedTraffic } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
-import { StageJudging } from './judging.js';
+import { slowLimitsOf, StageJudging } from './judging.js';
 import { repeatEvery } from './repeat.js';
 import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
@@ -38,6 +38,8 @@ export class RolloutEngine {
   private stageIndex = 0;
   private greenWeight = 0;
   private stageStarted = false;
+  /** on_inconclusive: extend — how many times the current stage was extended. */
+  private stageExtensions = 0;
   private ending?: Ending;
   private endedAt?: number;
   private startedAt = 0;
@@ -65,6 +67,8 @@ export class RolloutEngine {
       stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
       prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
       now: () => clock.now(),
+      // The latency rules judge the share of requests over their limits: count those exactly.
+      slowLimits: slowLimitsOf(plan),
     });
     this.stageClock = new StageClock(clock, () => void this.guard(() => this.onStageTimeUp()));
     this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guardSync(() => this.analyse()) });
@@ -76,6 +80,7 @@ export class RolloutEngine {
       onGreenResult: (result: { ok: boolean }, quality: { ok: boolean }) => {
         if (consecutiveLimit !== undefined && (!result.ok || !quality.ok)) this.analyse();
       },
+      // The first failure of each kind is journaled with what came back: "100% errors" alone says too little.
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
     };
@@ -116,14 +121,22 @@ export class RolloutEngine {
     const { clock, plan } = this.deps;
     this.startedAt = clock.now();
     this.phase = 'progressing';
-    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages`);
+    const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
+    const resumed = first > 0 ? `, resumed at stage ${first + 1}` : '';
+    // A resumed rollout's earlier stages passed in the run that died.
+    for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
+    this.stageIndex = first;
+    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`);
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guardSync(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
     if (take) this.timers.push(repeatEvery(clock, CONTROL_POLL_MS, () => this.guardSync(() => take().forEach((request) => this.applyControl(request)))));
     this.health?.start();
     void this.guard(async () => {
-      await this.enterStage(this.deps.startStage ?? 0);
+      // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
+      await this.stateSaver.flush();
+      if (this.ending) return;
+      await this.enterStage(first);
       if (!this.ending) for (const source of this.sources) source.start();
     });
     return this.done;
@@ -185,16 +198,16 @@ export class RolloutEngine {
     void this.end(endings.aborted(actor));
   }
 
-  /** SIGINT / SIGTERM: roll back to blue, save the state, exit 130 / 143. */
-  interrupt(signal: InterruptSignal): void {
+  /** SIGINT / SIGTERM / SIGHUP: roll back to blue, save the state, exit 130 / 143 / 129. `cause` says where it came from. */
+  interrupt(signal: InterruptSignal, cause: string = signal): void {
     if (this.ending) {
       // A second signal: stop waiting for in-flight requests.
       for (const source of this.sources) source.cancelAll();
       return;
     }
     this.toBlue();
-    this.emit('interrupted', `interrupted by ${signal}: traffic is back on blue`);
-    void this.end(endings.interrupted(signal));
+    this.emit('interrupted', `interrupted by ${cause}: traffic is back on blue`);
+    void this.end(endings.interrupted(signal, cause));
   }
 
   // --- stages ---------------------------------------------------------------------------------
@@ -212,6 +225,7 @@ export class RolloutEngine {
     }
     this.stageIndex = index;
     this.greenWeight = stage.green_weight;
+    this.stageExtensions = 0;
     this.stageStarted = true;
     this.metrics.startStage(index);
     this.stageClock.begin(stage.duration, this.phase === 'progressing');
@@ -226,10 +240,27 @@ export class RolloutEngine {
     if (this.ending) return;
     const index = this.stageIndex;
     const { plan } = this.deps;
+    // A rule still undecided at the stage's end: the plan's on_inconclusive says what happens (src/analysis).
+    const decision = decideStageEnd(this.checks, plan.analysis, this.stageExtensions);
+    const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
+    const stageDuration = plan.stages[index]?.duration ?? 0;
+    if (decision.action === 'extend') {
+      this.stageExtensions = decision.extension;
+      this.emit('stage_extended', `stage ${index + 1}/${plan.stages.length} extended by ${formatDuration(stageDuration)} (${decision.extension} of ${plan.analysis.max_extensions})${undecided}`);
+      this.stageClock.extend(stageDuration);
+      this.stageClock.run();
+      return;
+    }
+    if (decision.action === 'pause') {
+      this.emit('stage_undecided', `stage ${index + 1}/${plan.stages.length} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`);
+      // Resumed, the stage runs once more its length, then passes.
+      this.stageExtensions++;
+      this.stageClock.extend(stageDuration);
+      this.pause('analysis');
+      return;
+    }
     this.metrics.endStage(index, 'passed');
-    const unjudged = this.checks.filter((c) => c.status === 'waiting').map((c) => c.rule);
-    const note = unjudged.length ? ` (not enough requests to judge: ${unjudged.join(', ')})` : '';
-    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${formatWeight(this.greenWeight)} green${note}`);
+    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${formatWeight(this.greenWeight)} green${undecided}`);
     if (index + 1 < plan.stages.length) await this.enterStage(index + 1);
     else await this.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model));
   }
@@ -350,7 +381,9 @@ export class RolloutEngine {
     }
   }
 
-  private fail(error: unknown): void {
+  /** An internal error (a bug here, or one nothing caught that the CLI hands over): end on blue with the state saved, exit 1. */
+  fail(error: unknown): void {
+    if (this.ending) return;
     const message = error instanceof Error ? error.message : String(error);
     this.toBlue();
     this.emit('failed', `internal error: ${message}; rolled back to blue`);

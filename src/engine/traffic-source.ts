@@ -10,7 +10,7 @@ export interface TrafficContext {
   current(): { stage: number; greenWeight: number } | undefined;
   /** Called after each green result is recorded, so fast rules (consecutive errors) act at once. */
   onGreenResult(result: UpstreamResult, quality: { ok: boolean }): void;
-  /** Told of every failed result (either arm), e.g. to report the first failure of each kind. */
+  /** Told of every failed result, after it is recorded. */
   onFailure?(arm: ArmName, result: UpstreamResult): void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };

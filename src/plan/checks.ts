@@ -1,6 +1,8 @@
 // Rules that span several keys (zod checks one key at a time): endpoint choice, shares, files on disk.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { TrafficError } from '../traffic/errors.js';
+import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
 import type { ParsedPlan } from './schema.js';
@@ -41,7 +43,9 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
       at(['traffic', 'sampled', 'share'], `synthetic.share + sampled.share must add up to 1, found ${Number(total.toFixed(6))}`);
     }
   }
-  if (typeof synthetic?.prompts === 'string') checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts);
+  if (typeof synthetic?.prompts === 'string' && checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts)) {
+    checkPromptsFile(at, ['traffic', 'synthetic', 'prompts'], path.resolve(dir, synthetic.prompts));
+  }
   if (sampled) checkFile(at, ['traffic', 'sampled', 'file'], dir, sampled.file);
 
   plan.stages.forEach((stage, index) => {
@@ -101,8 +105,20 @@ function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
   }
 }
 
-function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): void {
+/** Whether the file is there to read; a problem is recorded when it is not. */
+function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): boolean {
   const absolute = path.resolve(dir, file);
   if (!existsSync(absolute)) at(keyPath, `file not found: ${absolute}`);
   else if (!statSync(absolute).isFile()) at(keyPath, `not a file: ${absolute}`);
+  else return true;
+  return false;
+}
+
+/** The rollout refuses a prompts file with no prompt in it; so does the plan check, so validate agrees. */
+function checkPromptsFile(at: At, keyPath: PropertyKey[], file: string): void {
+  try {
+    parsePrompts(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    at(keyPath, error instanceof TrafficError ? error.message : `cannot read ${file}: ${String(error)}`);
+  }
 }

@@ -1,5 +1,13 @@
 // Durations in plans are strings with a unit ("500ms", "30s", "5m", "1h", "1m30s"); internally milliseconds.
 
+/**
+ * The longest duration a plan may give (336h, two weeks). Node's timers hold at most 2^31-1 ms (24.8 days) and
+ * fire at once beyond that: the clock chunks its long timers, and the cap keeps every other timer a plan sets
+ * (a hook's timeout, say) inside what Node can wait. A rollout that needs longer is better run as more stages.
+ */
+export const MAX_DURATION_MS = 14 * 24 * 3_600_000;
+export const MAX_DURATION_TEXT = '336h (14 days)';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;

@@ -5,6 +5,7 @@ import type { ChatRequest } from '../upstream/types.js';
 import { childRandom, type RandomSource } from '../core/random.js';
 import { loadPrompts } from './prompts.js';
 import { createSampledSource, type SampledSource } from './sampled.js';
+import { skippedLinesWarning } from './sampled-check.js';
 import { createSyntheticSource, type SyntheticSource } from './synthetic.js';
 import { toAnthropic } from './to-anthropic.js';
 
@@ -113,8 +114,8 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
       const failure = sampled?.error();
       if (failure) return `${failure.message}; sending synthetic requests instead`;
       const notes: string[] = [];
-      const skipped = sampled?.skipped() ?? 0;
-      if (skipped > 0) notes.push(`${file}: ${skipped} line(s) skipped, the first at ${sampled?.firstProblem() ?? '?'}`);
+      const skipped = skippedLinesWarning(file, sampled?.skipped() ?? 0, sampled?.firstProblem());
+      if (skipped) notes.push(skipped);
       if (droppedForAnthropic.size > 0) {
         const counts = [...droppedForAnthropic].map(([name, count]) => `${name} (${count})`).join(', ');
         notes.push(`${file}: parameters the Anthropic arm has no counterpart for were left out: ${counts}`);

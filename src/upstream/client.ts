@@ -11,11 +11,11 @@ import type { Dialect } from './dialect.js';
 import { UpstreamError } from './errors.js';
 import { exchange, type ExchangeLimits } from './http.js';
 import { openAiDialect } from './openai.js';
+import { realSleep } from '../core/clock.js';
+import { withRetries } from '../core/retry.js';
 import { createDispatcher } from './proxy-env.js';
 import { estimateUsage } from './estimate.js';
 import { normaliseFinish } from './finish.js';
-import { realSleep } from '../core/clock.js';
-import { withRetries } from '../core/retry.js';
 import { isRetryable } from './retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { ChatRequest, ModelList, UpstreamResult } from './types.js';
@@ -178,25 +178,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         body: JSON.stringify(dialect.body(routes.bodyModel, request, adaptation)),
       };
       const attemptLimits = limits(signal);
-      const { outcome, attempts } = await withRetries(() => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits), {
-        policy: upstream.retries,
-        random,
-        sleep,
-        now,
-        signal,
-        shouldRetry,
-        headers: headersOf,
-      });
+      const { outcome, attempts } = await withRetries(
+        () => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits),
+        { policy: upstream.retries, random, sleep, now, signal, shouldRetry, headers: headersOf },
+      );
       return toResult(request, outcome, attempts, startedAt);
     },
 
     async listModels(signal) {
-      const request = {
-        origin: modelsUrl.origin,
-        method: 'GET' as const,
-        path: modelsUrl.pathname + modelsUrl.search,
-        headers: { accept: 'application/json', ...headers },
-      };
+      const request = { origin: modelsUrl.origin, method: 'GET' as const, path: modelsUrl.pathname + modelsUrl.search, headers: { accept: 'application/json', ...headers } };
       const result = await exchange(pool, request, limits(signal));
       if (!result.ok) {
         const message = describeFailure(context(modelsUrl, 1), result, secrets);

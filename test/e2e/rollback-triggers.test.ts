@@ -96,7 +96,8 @@ describe('rollback triggers', () => {
     expectRolledBack(run, 'error_rate');
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
-    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% > 20\.0% over \d+ requests in stage 1/);
+    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% \(99\.5% interval [\d.]+–[\d.]+%\) > 20\.0% over \d+ requests in stage 1/);
+    expect(run.final.breach!.evidence!.lower).toBeGreaterThan(0.2);
   });
 
   it('consecutive_errors', async () => {
@@ -128,6 +129,14 @@ describe('rollback triggers', () => {
     expect(run.final.reason).toContain('vs blue');
   });
 
+  it('the built-in guard of a plan with no rule: green failing every request is rolled back', async () => {
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
+    expectRolledBack(run, 'guard.green_fails_more_than_blue');
+    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/);
+    expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
+  });
+
   it('health_check', async () => {
     const sim = await simulator(FAST);
     // Green's own upstream answers chat well but its models list fails: only the health check can see it.
@@ -157,7 +166,7 @@ describe('rollback triggers', () => {
 });
 
 describe('signals', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} rolls back to blue and exits ${code}`, async () => {
       const sim = await simulator(FAST);
       const signals = new EventEmitter();
@@ -168,6 +177,19 @@ describe('signals', () => {
       expect(run.final.greenWeight).toBe(0);
       expect(run.final.reason).toContain(`interrupted by ${signal}`);
       expect(dispatched(run.final)).toBe(run.greenDispatchedAtRollback);
+    });
+  }
+});
+
+describe('errors nothing caught', () => {
+  for (const kind of ['uncaughtException', 'unhandledRejection'] as const) {
+    it(`an ${kind} during the rollout ends it on blue with the state saved, exit 1`, async () => {
+      const sim = await simulator(FAST);
+      const signals = new EventEmitter();
+      const run = await rollout(plan(sim.baseUrl, STAGES), signals, () => setImmediate(() => signals.emit(kind, new Error('boom in a timer'))));
+      expect(run.code).toBe(1);
+      expect(run.final).toMatchObject({ phase: 'failed', exitCode: 1, greenWeight: 0, reason: 'internal error: boom in a timer' });
+      expect(run.stderr).toContain('internal error (a bug, please report it): boom in a timer; rolling back to blue');
     });
   }
 });
