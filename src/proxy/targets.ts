@@ -3,6 +3,7 @@
 import { Pool } from 'undici';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
+import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation } from '../upstream/adapt.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
 import type { ForwardTarget } from './forward.js';
 
@@ -30,7 +31,10 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, maxConnections
     const { arm, model, upstream, apiKey } = arms[name];
     const dialect = dialectFor(upstream.api);
     // routesFor knows Azure's deployment paths and api-version as well as {base}/chat/completions and /messages.
-    const chatUrl = routesFor(upstream, model).chat;
+    const routes = routesFor(upstream, model);
+    const chatUrl = routes.chat;
+    const adaptation = resolveAdaptation(model, upstream.request);
+    const adapt = upstream.api === 'anthropic' ? applyDropAndSet : adaptOpenAiBody;
     let pool = pools.get(chatUrl.origin);
     if (!pool) {
       pool = new Pool(chatUrl.origin, { connections: maxConnections, connect: { timeout: upstream.timeout.connectMs } });
@@ -46,6 +50,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, maxConnections
       dispatcher: pool,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
+      prepare: (body) => adapt({ ...body, model: routes.bodyModel }, adaptation),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
     };
   }
