@@ -62,7 +62,8 @@ function openClient(target: PreflightTarget, options: PreflightOptions) {
   const client = createUpstreamClient({
     arm: target.arm,
     model: target.model,
-    upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs } },
+    // One attempt, as for GET /models: preflight says what is wrong now rather than waiting through backoff.
+    upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs }, retries: { ...upstream.retries, max: 0 } },
     apiKey,
     env: options.env,
     maxConnections: 1,
