@@ -25,6 +25,11 @@ export interface ForwardTarget {
   chatPath: string;
   /** The dialect's protocol and auth headers plus the plan's headers. */
   headers: Record<string, string>;
+  /**
+   * The application's body made valid for this arm: its model (the deployment on Azure's v1 path), token
+   * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
+   */
+  prepare(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
 }
 

@@ -3,7 +3,8 @@
 import type { Dispatcher } from 'undici';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
-import { dialectFor, endpoint } from '../upstream/client.js';
+import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation } from '../upstream/adapt.js';
+import { dialectFor, routesFor } from '../upstream/client.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward.js';
 
@@ -31,7 +32,11 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.Pr
   for (const name of ARMS) {
     const { arm, model, upstream, apiKey } = arms[name];
     const dialect = dialectFor(upstream.api);
-    const chatUrl = endpoint(upstream.baseUrl, dialect.chatPath);
+    // routesFor knows Azure's deployment paths and api-version as well as {base}/chat/completions and /messages.
+    const routes = routesFor(upstream, model);
+    const chatUrl = routes.chat;
+    const adaptation = resolveAdaptation(model, upstream.request);
+    const adapt = upstream.api === 'anthropic' ? applyDropAndSet : adaptOpenAiBody;
     let pool = pools.get(chatUrl.origin);
     if (!pool) {
       pool = createDispatcher(chatUrl, { connections: maxConnections, connectTimeoutMs: upstream.timeout.connectMs, env }).dispatcher;
@@ -48,11 +53,12 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.Pr
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
+      prepare: (body) => adapt({ ...body, model: routes.bodyModel }, adaptation),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
     };
   }
   const blue = arms.blue.upstream;
-  const modelsUrl = endpoint(blue.baseUrl, '/models');
+  const modelsUrl = routesFor(blue, arms.blue.model).models;
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
