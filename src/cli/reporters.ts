@@ -64,10 +64,11 @@ function lineReporter(ctx: CliContext, engine: ReporterTarget): Reporter {
   const reporter = createLineReporter({ write, snapshot: () => engine.snapshot(), clock: systemClock });
   const unsubscribe = engine.onEvent(reporter.onEvent);
   return {
-    finish: async (outcome) => {
+    finish: (outcome) => {
       unsubscribe();
       reporter.stop();
       write(`bluegreen: ${describeExit(outcome.exitCode)}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      return Promise.resolve();
     },
   };
 }

@@ -1,6 +1,6 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import os from 'node:os';
-import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
+import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
@@ -58,7 +58,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = createClients(plan, endpoints, ctx);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
-    const traffic = createTrafficMix(plan.traffic, random);
+    // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
+    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await traffic.ready();
     // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
@@ -103,14 +104,14 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    return createUpstreamClient({ arm, model, upstream, apiKey, maxConnections: plan.traffic.max_in_flight });
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };
 }
 
 function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets): HookRunner {
-  return async (hook, call) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets });
+  return async (hook, call, signal) => {
+    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, signal, secrets });
     return { ok: outcome.ok, message: outcome.message };
   };
 }

@@ -16,6 +16,10 @@ export class ArmRecorder {
   consecutiveFailures = 0;
   promptTokens = 0;
   completionTokens = 0;
+  /** Answer shapes worth judging apart (see ArmStats.shapes). */
+  refusals = 0;
+  toolCalls = 0;
+  estimatedUsage = 0;
   private readonly failuresByClass: Partial<Record<FailureClass, number>> = {};
   // Created on first use: stages never reached, and arms at weight 0, cost no histogram memory.
   private latency?: LatencyHistogram;
@@ -36,6 +40,9 @@ export class ArmRecorder {
       this.successes++;
       if (qualityFailed) this.qualityFailures++;
       if (result.stream && result.ttftMs !== undefined) (this.ttft ??= new LatencyHistogram()).record(result.ttftMs);
+      if (result.refusal) this.refusals++;
+      if (result.toolCalls) this.toolCalls++;
+      if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
       if (result.failure !== undefined) this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
@@ -74,6 +81,9 @@ export class ArmRecorder {
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
+    if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
+      stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };
+    }
     return stats;
   }
 }

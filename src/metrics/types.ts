@@ -33,6 +33,11 @@ export interface ArmStats {
   tokens: { prompt: number; completion: number };
   costUsd: number;
   rateLimit?: RateLimitInfo;
+  /**
+   * Successful answers of note, when there were any: refusals, answers that called tools, and answers whose
+   * token counts were estimated (the upstream reported none, so tokens and cost are approximate).
+   */
+  shapes?: { refusals: number; toolCalls: number; estimatedUsage: number };
 }
 
 /** Live figures over the last few seconds, per arm. */

@@ -30,7 +30,7 @@ export function parseWithSchema<S extends z.ZodType>(file: string, text: string,
   }
   const result = schema.safeParse(data);
   if (!result.success) fail(zodProblems(source, data, schema, result.error.issues));
-  return { value: result.data as z.output<S>, source };
+  return { value: result.data, source };
 }
 
 /**

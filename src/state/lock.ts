@@ -187,7 +187,7 @@ function ageMs(file: string): number {
 function parseRecord(text: string): Partial<LockRecord> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Partial<LockRecord>) : undefined;
+    return typeof value === 'object' && value !== null ? (value) : undefined;
   } catch {
     return undefined;
   }

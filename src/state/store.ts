@@ -123,7 +123,7 @@ export class StateStore {
   acquireLock(info: LockInfo): LockHandle {
     const lock = acquireLock(this.dir, info, { now: this.now, host: this.host });
     if (lock.warning === undefined) return lock;
-    return { release: lock.release, warning: `${lock.warning}${this.unfinishedNote()}` };
+    return { release: () => lock.release(), warning: `${lock.warning}${this.unfinishedNote()}` };
   }
 
   readLock(): LockInfo | undefined {

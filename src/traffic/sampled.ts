@@ -18,6 +18,8 @@ export interface SampledOptions {
   random: RandomSource;
   /** Requests held ready; reading pauses when full and resumes at half. Default 512. */
   capacity?: number;
+  /** Why a parsed request cannot be replayed (say, on an Anthropic arm), or undefined when it can. */
+  vet?: (request: ChatRequest) => string | undefined;
 }
 
 export interface SampledSource {
@@ -109,7 +111,7 @@ export function createSampledSource(options: SampledOptions): SampledSource {
         lineNo++;
         const sampledFirst = validSeen;
         if (sampledFirst && dropLine()) continue;
-        const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens);
+        const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens, options.vet);
         if (parsed === undefined) continue;
         nonBlank++;
         if ('problem' in parsed) {

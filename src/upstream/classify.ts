@@ -10,6 +10,8 @@ export interface ErrorInfo {
   message?: string;
   type?: string;
   code?: string;
+  /** The request parameter the error names (OpenAI's `param`). */
+  param?: string;
 }
 
 const MAX_DETAIL = 200;
@@ -27,7 +29,8 @@ export function parseErrorBody(text: string): ErrorInfo {
     const plain = text.trim();
     return plain && !plain.startsWith('<') ? { message: shorten(plain) } : {};
   }
-  const body = parsed.value;
+  // Gemini's OpenAI-compatible endpoint wraps some errors in a one-element list.
+  const body = Array.isArray(parsed.value) ? (parsed.value[0] as unknown) : parsed.value;
   if (!isObject(body)) return {};
   const error = body.error;
   if (typeof error === 'string') return { message: shorten(error) };
@@ -38,12 +41,15 @@ export function parseErrorBody(text: string): ErrorInfo {
     message: message === undefined ? undefined : shorten(message),
     type: str(source.type),
     code: typeof code === 'number' ? String(code) : str(code),
+    param: str(source.param),
   };
 }
 
 export function classifyStatus(status: number, info: ErrorInfo): FailureClass {
   if (status === 408) return 'timeout';
   if (status === 401 || status === 403) return 'auth';
+  // OpenRouter and other relays answer 402 when the account's credit is gone: quota, never worth a retry.
+  if (status === 402) return 'quota';
   if (status === 429) {
     return info.code === 'insufficient_quota' || info.type === 'insufficient_quota' ? 'quota' : 'rate_limited';
   }

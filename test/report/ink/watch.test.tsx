@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
+import { eventLoopTurns } from '../../helpers/turns.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import type { RenderFn } from '../../../src/report/ink/controller.js';
@@ -66,9 +67,9 @@ describe('watchDashboard', () => {
     await h.clock.advance(10);
     h.stdin().write('a');
     h.stdin().write('p');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventLoopTurns();
     h.stdin().write('q');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventLoopTurns();
     await h.clock.advance(1);
     expect(await h.ended).toEqual({ kind: 'quit', interrupted: false });
     expect(h.unmounted()).toBe(true);
@@ -78,7 +79,7 @@ describe('watchDashboard', () => {
     const h = harness([alive(progressingSnapshot())]);
     await h.clock.advance(10);
     h.stdin().write('\u0003');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventLoopTurns();
     await h.clock.advance(1);
     expect(await h.ended).toEqual({ kind: 'quit', interrupted: true });
   });
