@@ -13,7 +13,7 @@ describe('protectPlanSecrets', () => {
     const plan = planFromYaml(
       `
 name: keys
-upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: TOP_KEY }
+upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: TOP_KEY, headers: { X-Org: org-public-name, Authorization: "Bearer sk-in-a-header-1" } }
 blue: { model: a, upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: BLUE_KEY } }
 green: { model: b, upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: GREEN_KEY } }
 traffic: { rate: 1 }
@@ -26,8 +26,8 @@ hooks: { pass_env: [BLUE_KEY] }
     const secrets = protectPlanSecrets(ctx, plan);
     expect(secrets.envNames).toEqual(['TOP_KEY', 'BLUE_KEY', 'GREEN_KEY']);
     expect(secrets.passEnv).toEqual(['BLUE_KEY']);
-    expect(secrets.redactor.text('sk-top-1234567 sk-blue-1234567 sk-green-from-dotenv proxy-pass-99 http://me:proxy-pass-99@proxy')).toBe(
-      '[redacted] [redacted] [redacted] [redacted] http://me:[redacted]@proxy',
+    expect(secrets.redactor.text('sk-top-1234567 sk-blue-1234567 sk-green-from-dotenv proxy-pass-99 http://me:proxy-pass-99@proxy sk-in-a-header-1 org-public-name')).toBe(
+      '[redacted] [redacted] [redacted] [redacted] http://me:[redacted]@proxy [redacted] org-public-name',
     );
   });
 });
