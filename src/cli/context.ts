@@ -17,7 +17,18 @@ export interface CliContext {
   redactor?: Redactor;
 }
 
+/**
+ * A closed output (`bluegreen rollout … 2>&1 | head -2`, a dead CI log pipe) is not a reason to stop a rollout
+ * half way: the write errors (EPIPE) are swallowed, Node stops writing to the destroyed stream, and the
+ * rollout goes on to its normal ending. Without a listener the error would be thrown as uncaught.
+ */
+export function tolerateClosedOutput(stream: NodeJS.WritableStream): void {
+  stream.on('error', () => {});
+}
+
 export function processContext(): CliContext {
+  tolerateClosedOutput(process.stdout);
+  tolerateClosedOutput(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

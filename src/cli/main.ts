@@ -17,6 +17,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/schema.js'),
     import('./commands/sim.js'),
     import('./commands/control.js'),
+    import('./commands/rollback.js'),
   ]);
   return modules.map((m) => m.register);
 }
@@ -38,6 +39,7 @@ Examples:
   $ bluegreen validate rollouts/demo.yaml
   $ bluegreen rollout rollouts/demo.yaml
   $ bluegreen status --watch
+  $ bluegreen rollback          # after the rollout's process died (status exits 5)
 
 Exit codes: ${exitCodesHelp()}.`,
   );

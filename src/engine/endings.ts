@@ -18,7 +18,9 @@ export interface Ending {
 
 export type EndingHook = Exclude<HookEventName, 'stage'>;
 
-export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+const INTERRUPT_EXIT: Record<InterruptSignal, number> = { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
 
 export const endings = {
   promotedByOperator: (actor: string): Ending => ({ phase: 'promoted', exitCode: EXIT.promoted, reason: `promoted to 100% green by ${actor}`, hook: 'promote', verdict: 'skipped' }),
@@ -30,10 +32,11 @@ export const endings = {
     verdict: 'passed',
   }),
   aborted: (actor: string): Ending => ({ phase: 'aborted', exitCode: EXIT.aborted, reason: `aborted by ${actor}; traffic is back on blue`, hook: 'abort', verdict: 'aborted' }),
-  interrupted: (signal: InterruptSignal): Ending => ({
+  /** `cause` names where the stop came from when it was not a signal to this process ("its launcher sh (pid 12) exiting"). */
+  interrupted: (signal: InterruptSignal, cause: string = signal): Ending => ({
     phase: 'interrupted',
-    exitCode: signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm,
-    reason: `interrupted by ${signal}; rolled back to blue`,
+    exitCode: INTERRUPT_EXIT[signal],
+    reason: `interrupted by ${cause}; rolled back to blue`,
     hook: 'rollback',
     verdict: 'aborted',
   }),

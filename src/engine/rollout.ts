@@ -117,14 +117,22 @@ export class RolloutEngine {
     const { clock, plan } = this.deps;
     this.startedAt = clock.now();
     this.phase = 'progressing';
-    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages`);
+    const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
+    const resumed = first > 0 ? `, resumed at stage ${first + 1}` : '';
+    // A resumed rollout's earlier stages passed in the run that died.
+    for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
+    this.stageIndex = first;
+    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`);
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guardSync(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
     if (take) this.timers.push(repeatEvery(clock, CONTROL_POLL_MS, () => this.guardSync(() => take().forEach((request) => this.applyControl(request)))));
     this.health?.start();
     void this.guard(async () => {
-      await this.enterStage(this.deps.startStage ?? 0);
+      // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
+      await this.stateSaver.flush();
+      if (this.ending) return;
+      await this.enterStage(first);
       if (!this.ending) for (const source of this.sources) source.start();
     });
     return this.done;
@@ -186,16 +194,16 @@ export class RolloutEngine {
     void this.end(endings.aborted(actor));
   }
 
-  /** SIGINT / SIGTERM: roll back to blue, save the state, exit 130 / 143. */
-  interrupt(signal: InterruptSignal): void {
+  /** SIGINT / SIGTERM / SIGHUP: roll back to blue, save the state, exit 130 / 143 / 129. `cause` says where it came from. */
+  interrupt(signal: InterruptSignal, cause: string = signal): void {
     if (this.ending) {
       // A second signal: stop waiting for in-flight requests.
       for (const source of this.sources) source.cancelAll();
       return;
     }
     this.toBlue();
-    this.emit('interrupted', `interrupted by ${signal}: traffic is back on blue`);
-    void this.end(endings.interrupted(signal));
+    this.emit('interrupted', `interrupted by ${cause}: traffic is back on blue`);
+    void this.end(endings.interrupted(signal, cause));
   }
 
   // --- stages ---------------------------------------------------------------------------------
@@ -351,7 +359,9 @@ export class RolloutEngine {
     }
   }
 
-  private fail(error: unknown): void {
+  /** An internal error (a bug here, or one nothing caught that the CLI hands over): end on blue with the state saved, exit 1. */
+  fail(error: unknown): void {
+    if (this.ending) return;
     const message = error instanceof Error ? error.message : String(error);
     this.toBlue();
     this.emit('failed', `internal error: ${message}; rolled back to blue`);

@@ -29,7 +29,7 @@ export async function runHook(hook: HookConfig, event: HookEvent, options: HookO
 async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOptions): Promise<HookOutcome> {
   try {
     if (hook.exec !== undefined) {
-      return await runExec(hook.exec, event, { cwd: options.cwd, env: options.env, timeoutMs: hook.timeout, signal: options.signal });
+      return await runExec(hook.exec, event, { cwd: options.cwd, env: options.env, timeoutMs: hook.timeout, signal: options.signal, onStart: options.onStart });
     }
     if (hook.webhook !== undefined) {
       return await runWebhook(hook.webhook, event, {

@@ -53,6 +53,8 @@ export interface HookOptions {
   signal?: AbortSignal;
   /** Keys the hook must not see or echo into a message; without it the environment passes unchanged. */
   secrets?: HookSecrets;
+  /** exec: told the hook's process group id once it runs. */
+  onStart?: (pgid: number) => void;
   /** Waits between webhook attempts; injected so tests need not wait. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The webhook backoff's jitter; default Math.random. */

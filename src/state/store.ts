@@ -97,12 +97,15 @@ export class StateStore {
   /**
    * Starts a new rollout's record. The previous run's files are kept one generation back as state.prev.json
    * and events.prev.jsonl (for a post-mortem after an unexpected restart), and pending control requests are
-   * dropped so an old "abort" cannot hit the new rollout. Call it while holding the lock.
+   * dropped so an old "abort" cannot hit the new rollout. Call it while holding the lock. `keepRecord` (a
+   * resumed rollout) keeps state.json and the journal, which the resumed run goes on writing.
    */
-  reset(): void {
+  reset(options: { keepRecord?: boolean } = {}): void {
     mkdirSync(this.dir, { recursive: true });
-    moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
-    moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    if (!options.keepRecord) {
+      moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
+      moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    }
     // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp").
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(`.${STATE_FILE}.`) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });

@@ -25,6 +25,7 @@ export interface RolloutFlags {
   dryRun?: boolean;
   reportJson?: string;
   junit?: string;
+  resume?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -39,6 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
+    .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
@@ -62,6 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
         seed: parseSeed(flags.seed),
         ctx,
+        resume: flags.resume,
         attachReporter: (engine) => {
           const inner = chooseReporter(ctx, flags, engine);
           return {
