@@ -1,27 +1,24 @@
 // The verdict for one stage: every configured rule checked, and the first breach in priority order.
 import type { ArmStats } from '../metrics/types.js';
 import type { AnalysisConfig } from '../plan/schema.js';
-import {
-  compareErrorRate,
-  compareLatency,
-  consecutiveErrors,
-  errorRate,
-  healthCheck,
-  latency,
-  qualityFailRate,
-  ttftP95,
-  type HealthInput,
-  type Judged,
-  type RuleContext,
-  type RunningLatency,
-} from './rules.js';
+import { checkAlpha, needsGuard } from './budget.js';
+import { compareErrorRate, compareQualityFailRate, errorRate, failsMoreThanBlue, latency, qualityFailRate, ttftP95, type SequentialContext } from './rate-rules.js';
+import { compareLatency, consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
 import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
   /** 0-based; messages show it 1-based. */
   stageIndex: number;
+  /** Stages in the plan: the false-rollback budget is split across them. */
+  stageCount: number;
   green: ArmStats;
   blue: ArmStats;
+  /**
+   * Blue over the whole rollout so far (every stage's counts added up, see sumArmCounts): what the
+   * comparisons judge green against, so they keep judging at 100% green, where the stage has no blue
+   * requests. Without it, the stage's own blue figures.
+   */
+  blueBaseline?: ArmStats;
   config: AnalysisConfig;
   /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
@@ -30,37 +27,43 @@ export interface EvaluateInput {
 }
 
 /**
- * Pure: the same figures give the same verdict. Checks are listed in priority order, which is also the
- * order a breach is chosen in: hard failures first (streaks, error rates, health), then latency, then quality.
+ * Pure: the same figures give the same verdict, however often it is called (the sequential rules depend on
+ * the stage's cumulative counts alone). Checks are listed in priority order, which is also the order a breach
+ * is chosen in: hard failures first (streaks, error rates, health), then latency, then quality.
  */
 export function evaluate(input: EvaluateInput): Verdict {
   const { config, health } = input;
   const thresholds = config.thresholds;
   const compare = config.compare_to_blue;
-  const ctx: RuleContext = {
+  const ctx: SequentialContext = {
     green: input.green,
     blue: input.blue,
+    blueBaseline: input.blueBaseline ?? input.blue,
     // With no samples there is no figure, so even min_requests: 0 waits for one.
     minRequests: Math.max(1, config.min_requests),
     where: ` in stage ${input.stageIndex + 1}`,
+    alpha: checkAlpha(config, input.stageCount),
   };
 
   const judged: Judged[] = [];
   if (thresholds.consecutive_errors !== undefined) judged.push(consecutiveErrors(ctx, thresholds.consecutive_errors));
   if (thresholds.error_rate !== undefined) judged.push(errorRate(ctx, thresholds.error_rate));
   if (compare?.max_error_rate_increase !== undefined) judged.push(compareErrorRate(ctx, compare.max_error_rate_increase));
+  if (needsGuard(config)) judged.push(failsMoreThanBlue(ctx));
   if (health) judged.push(healthCheck(ctx, health));
   if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95, input.greenRunning?.latency_p95));
   if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99, input.greenRunning?.latency_p99));
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
   if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio));
   if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));
+  if (compare?.max_quality_fail_rate_increase !== undefined) judged.push(compareQualityFailRate(ctx, compare.max_quality_fail_rate_increase));
 
   const verdict: Verdict = { checks: judged.map((j) => j.check) };
   const first = judged.find((j) => j.message !== undefined);
   if (first?.message !== undefined) {
-    const { rule, figure, limit, unit, sample } = first.check;
+    const { rule, figure, limit, unit, sample, evidence } = first.check;
     const breach: Breach = { rule, figure, limit, unit, sample, message: first.message };
+    if (evidence) breach.evidence = evidence;
     verdict.breach = breach;
   }
   return verdict;

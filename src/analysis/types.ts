@@ -9,15 +9,39 @@ export type RuleName =
   | 'quality_fail_rate'
   | 'compare_to_blue.max_error_rate_increase'
   | 'compare_to_blue.max_latency_p95_ratio'
+  | 'compare_to_blue.max_quality_fail_rate_increase'
+  | 'guard.green_fails_more_than_blue'
   | 'health_check'
   | 'hook';
 
 export type Unit = 'ratio' | 'ms' | 'count' | 'factor';
 
+/**
+ * The rate a sequential rule judges, with its anytime-valid interval. For error and quality rules the rate is
+ * the figure itself; for latency rules it is the share of requests over the latency limit (p95 > L means more
+ * than 5% of requests take longer than L); for comparisons it is green's rate minus blue's.
+ */
+export interface RateEvidence {
+  estimate: number;
+  lower: number;
+  upper: number;
+  /** The rate the rule allows: the threshold, 0.05 for a p95, or the allowed increase over blue. */
+  limit: number;
+  /** Confidence of this check's interval (1 - its share of the rollout's false-rollback budget). */
+  confidence: number;
+  /** Latency rules: the latency limit (ms) whose share is judged. */
+  overMs?: number;
+}
+
+/**
+ * ok: shown within the limit (or, for streak rules, not crossed); breach: shown beyond it; undecided: the
+ * interval still straddles the limit; waiting: fewer samples than the min_requests floor.
+ */
+export type CheckStatus = 'ok' | 'breach' | 'undecided' | 'waiting';
+
 export interface CheckResult {
   rule: RuleName;
-  /** ok: within the limit; breach: crossed it; waiting: too few samples to judge yet. */
-  status: 'ok' | 'breach' | 'waiting';
+  status: CheckStatus;
   figure: number | null;
   limit: number;
   unit: Unit;
@@ -26,6 +50,8 @@ export interface CheckResult {
   blueSample?: number;
   /** How close to the limit, 0..1+ (figure / limit); null when not judged. */
   proximity: number | null;
+  /** Sequential rules: the judged rate with its interval (present from the first sample). */
+  evidence?: RateEvidence;
 }
 
 export interface Breach {
@@ -34,7 +60,8 @@ export interface Breach {
   limit: number;
   unit: Unit;
   sample: number;
-  /** "green error_rate 0.31 > 0.05 over 48 requests in stage 3" */
+  evidence?: RateEvidence;
+  /** "green error_rate 9.1% (99.9% interval 5.6–14.2%) > 5.0% over 132 requests in stage 2", plus blame. */
   message: string;
 }
 

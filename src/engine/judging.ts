@@ -4,7 +4,8 @@ import { evaluate } from '../analysis/index.js';
 import type { EvaluateInput } from '../analysis/evaluate.js';
 import type { Verdict } from '../analysis/types.js';
 import type { Clock } from '../core/clock.js';
-import type { MetricsRecorder } from '../metrics/index.js';
+import { sumArmCounts, type MetricsRecorder } from '../metrics/index.js';
+import type { SlowLimits } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Judge } from './deps.js';
 import type { HealthChecker } from './health.js';
@@ -13,6 +14,12 @@ import { OverdueWatch } from './overdue.js';
 /** Latency rules are judged at most this often on requests crossing their limit (besides the interval). */
 const OVERDUE_GAP_MS = 100;
 const LATENCY_RULES = ['latency_p95', 'latency_p99'] as const;
+
+/** The latency limits whose exceedances the metrics count per arm: the latency rules judge them as rates. */
+export function slowLimitsOf(plan: Plan): SlowLimits {
+  const thresholds = plan.analysis.thresholds;
+  return { latency: LATENCY_RULES.flatMap((rule) => thresholds[rule] ?? []), ttft: thresholds.ttft_p95 !== undefined ? [thresholds.ttft_p95] : [] };
+}
 
 export interface JudgingOptions {
   plan: Plan;
@@ -38,11 +45,16 @@ export class StageJudging {
   }
 
   verdict(stageIndex: number, health?: HealthChecker): Verdict {
-    const stats = this.options.metrics.stage(stageIndex);
+    const { metrics, plan } = this.options;
+    const stats = metrics.stage(stageIndex);
+    // Comparisons judge green against blue over the rollout so far, so they still judge at 100% green.
+    const blueSoFar = metrics.stages().slice(0, stageIndex + 1).map((stage) => stage.arms.blue);
     return this.judge({
       stageIndex,
+      stageCount: plan.stages.length,
       green: stats.arms.green,
       blue: stats.arms.blue,
+      blueBaseline: sumArmCounts(blueSoFar),
       config: this.options.plan.analysis,
       health: health?.current(),
       greenRunning: this.greenRunning(stageIndex),

@@ -19,6 +19,8 @@ export type EventType =
   | 'rollout_started'
   | 'stage_started'
   | 'stage_passed'
+  | 'stage_extended'
+  | 'stage_undecided'
   | 'paused'
   | 'resumed'
   | 'promote_requested'

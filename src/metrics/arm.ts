@@ -2,7 +2,9 @@
 import type { Price } from '../plan/schema.js';
 import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
 import { LatencyHistogram } from './histogram.js';
-import type { ArmStats, Percentiles } from './types.js';
+import type { ArmStats, Percentiles, SlowLimits } from './types.js';
+
+const SAMPLE_CHARS = 200;
 
 export class ArmRecorder {
   requests = 0;
@@ -25,8 +27,17 @@ export class ArmRecorder {
   private latency?: LatencyHistogram;
   private ttft?: LatencyHistogram;
   private rateLimit?: RateLimitInfo;
+  private readonly slowLatency: number[];
+  private readonly slowTtft: number[];
+  private readonly failureSamples: Partial<Record<FailureClass, string>> = {};
 
-  constructor(private readonly price: Price | undefined) {}
+  constructor(
+    private readonly price: Price | undefined,
+    private readonly slowLimits: SlowLimits = { latency: [], ttft: [] },
+  ) {
+    this.slowLatency = slowLimits.latency.map(() => 0);
+    this.slowTtft = slowLimits.ttft.map(() => 0);
+  }
 
   dispatched(): void {
     this.inFlight++;
@@ -39,14 +50,21 @@ export class ArmRecorder {
     if (result.ok) {
       this.successes++;
       if (qualityFailed) this.qualityFailures++;
-      if (result.stream && result.ttftMs !== undefined) (this.ttft ??= new LatencyHistogram()).record(result.ttftMs);
+      if (result.stream && result.ttftMs !== undefined) {
+        (this.ttft ??= new LatencyHistogram()).record(result.ttftMs);
+        countOver(this.slowLimits.ttft, this.slowTtft, result.ttftMs);
+      }
       if (result.refusal) this.refusals++;
       if (result.toolCalls) this.toolCalls++;
       if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
-      if (result.failure !== undefined) this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
+      if (result.failure !== undefined) {
+        this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
+        if (this.failureSamples[result.failure] === undefined && result.errorMessage) this.failureSamples[result.failure] = result.errorMessage.slice(0, SAMPLE_CHARS);
+      }
     }
+    countOver(this.slowLimits.latency, this.slowLatency, result.latencyMs);
     if (result.attempts > 1) this.retries += result.attempts - 1;
     (this.latency ??= new LatencyHistogram()).record(result.latencyMs);
     const usage = result.usage;
@@ -84,8 +102,23 @@ export class ArmRecorder {
     if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
       stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };
     }
+    if (this.slowLatency.length + this.slowTtft.length > 0) {
+      stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
+    }
+    if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     return stats;
   }
+}
+
+/** Strictly over: a latency exactly at the limit is within it. */
+function countOver(limits: readonly number[], counts: number[], value: number): void {
+  for (let i = 0; i < limits.length; i++) if (value > (limits[i] as number)) counts[i] = (counts[i] as number) + 1;
+}
+
+function byLimit(limits: readonly number[], counts: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  limits.forEach((limit, i) => (out[String(limit)] = counts[i] as number));
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ArmRecorder } from './arm.js';
-import type { Percentiles, StageStats, StageVerdict, WindowStats } from './types.js';
+import type { Percentiles, SlowLimits, StageStats, StageVerdict, WindowStats } from './types.js';
 import { RollingWindow } from './window.js';
 
 export interface RecorderStage {
@@ -18,6 +18,8 @@ export interface MetricsRecorderOptions {
   now: () => number;
   /** Length of the live window, whole seconds; default 10. */
   windowSeconds?: number;
+  /** Latency and ttft limits whose exceedances are counted (the latency rules judge those shares). */
+  slowLimits?: SlowLimits;
 }
 
 export interface QualityVerdict {
@@ -57,7 +59,7 @@ export class MetricsRecorder {
       durationMs: stage.durationMs,
       greenWeight: stage.greenWeight,
       verdict: 'pending',
-      arms: { blue: new ArmRecorder(prices.blue), green: new ArmRecorder(prices.green) },
+      arms: { blue: new ArmRecorder(prices.blue, options.slowLimits), green: new ArmRecorder(prices.green, options.slowLimits) },
     }));
     const seconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const origin = this.now();
@@ -84,6 +86,14 @@ export class MetricsRecorder {
     const stage = this.at(index);
     stage.verdict = verdict;
     if (stage.startedAt !== undefined) stage.endedAt = this.now();
+  }
+
+  /** At the end of a rollout: the running stage (if it started) gets the ending's verdict, the rest are skipped. */
+  closeAll(running: number | undefined, verdict: StageVerdict): void {
+    if (running !== undefined && this.at(running).verdict === 'running') this.endStage(running, verdict);
+    this.stageStates.forEach((stage, index) => {
+      if (stage.verdict === 'pending') this.endStage(index, 'skipped');
+    });
   }
 
   /** A promote or a rollback changes the live weight of the stage. */

@@ -38,6 +38,19 @@ export interface ArmStats {
    * token counts were estimated (the upstream reported none, so tokens and cost are approximate).
    */
   shapes?: { refusals: number; toolCalls: number; estimatedUsage: number };
+  /**
+   * Completed requests slower than each latency limit the plan judges (keyed by the limit in ms), and streamed
+   * successes whose first token came later than each ttft limit: the counts the latency rules judge as rates.
+   */
+  slow?: { latency: Record<string, number>; ttft: Record<string, number> };
+  /** The first upstream message seen per failure class (one sentence, no secrets), to say why requests failed. */
+  failureSamples?: Partial<Record<FailureClass, string>>;
+}
+
+/** Latency limits (ms) whose exceedances the recorder counts per arm: see ArmStats.slow. */
+export interface SlowLimits {
+  latency: readonly number[];
+  ttft: readonly number[];
 }
 
 /** Live figures over the last few seconds, per arm. */
@@ -77,4 +90,23 @@ export function emptyArmStats(): ArmStats {
     tokens: { prompt: 0, completion: 0 },
     costUsd: 0,
   };
+}
+
+/**
+ * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes): blue's
+ * baseline over the rollout so far, which the comparisons with blue judge against. Percentiles, tokens and
+ * cost are not summed; the streak is the latest stage's.
+ */
+export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
+  const total = emptyArmStats();
+  for (const arm of stats) {
+    total.requests += arm.requests;
+    total.successes += arm.successes;
+    total.failures += arm.failures;
+    total.qualityFailures += arm.qualityFailures;
+    total.consecutiveFailures = arm.consecutiveFailures;
+    for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][]) total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
+    if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };
+  }
+  return total;
 }

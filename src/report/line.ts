@@ -1,7 +1,9 @@
 // The plain reporter: one timestamped line per event and a monitor line every few seconds, for logs and CI.
 import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { formatMs, formatPercent } from '../core/format.js';
+import { formatConfidence, formatRange } from '../analysis/format.js';
+import type { CheckResult } from '../analysis/types.js';
+import { formatFigure, formatMs, formatPercent, formatPoints } from '../core/format.js';
 
 export interface LineReporterOptions {
   write: (line: string) => void;
@@ -32,6 +34,26 @@ export function formatMonitorLine(snapshot: RolloutSnapshot, now: number): strin
   return `${timestamp(now)} monitor          stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length}: green ${formatPercent(snapshot.greenWeight, 0)} | ${arm('blue')} | ${arm('green')} | in flight ${inFlight}, dropped ${dropped}`;
 }
 
+/**
+ * The current stage's checks with their intervals, one line after each monitor line:
+ * `checks  stage 2/5: error_rate 1.2% [0.1–6.3%] vs 5.0% undecided | latency_p95 ...` (99.9% intervals).
+ */
+export function formatChecksLine(snapshot: RolloutSnapshot, now: number): string | undefined {
+  const checks = snapshot.checks.filter((check) => check.evidence !== undefined);
+  if (checks.length === 0) return undefined;
+  const level = formatConfidence(checks[0]!.evidence!.confidence);
+  return `${timestamp(now)} checks           stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} (${level} intervals): ${checks.map(checkText).join(' | ')}`;
+}
+
+function checkText(check: CheckResult): string {
+  const evidence = check.evidence!;
+  const difference = check.blueSample !== undefined;
+  const estimate = difference ? `${formatPoints(evidence.estimate)}pt` : formatPercent(evidence.estimate);
+  const limit = difference ? `${formatPoints(evidence.limit)}pt` : formatPercent(evidence.limit);
+  const over = evidence.overMs !== undefined ? ` over ${formatFigure(evidence.overMs, 'ms')}` : '';
+  return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference)}] vs ${limit} ${check.status}`;
+}
+
 /** Subscribe `onEvent` to the engine; call `stop` at the end. */
 export function createLineReporter(options: LineReporterOptions): { onEvent: (event: RolloutEvent) => void; stop: () => void } {
   const interval = options.monitorIntervalMs ?? 5000;
@@ -40,7 +62,10 @@ export function createLineReporter(options: LineReporterOptions): { onEvent: (ev
   const schedule = () => {
     timer = options.clock.setTimer(() => {
       if (stopped) return;
-      options.write(formatMonitorLine(options.snapshot(), options.clock.now()));
+      const snapshot = options.snapshot();
+      options.write(formatMonitorLine(snapshot, options.clock.now()));
+      const checks = formatChecksLine(snapshot, options.clock.now());
+      if (checks) options.write(checks);
       schedule();
     }, interval);
   };

@@ -1,4 +1,5 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
+import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
@@ -47,7 +48,8 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     for (const check of snapshot.checks) {
       const figure = check.figure === null ? '-' : check.unit === 'ratio' ? formatPercent(check.figure) : check.unit === 'ms' ? formatMs(check.figure) : String(Math.round(check.figure * 100) / 100);
       const limit = check.unit === 'ratio' ? formatPercent(check.limit) : check.unit === 'ms' ? formatMs(check.limit) : String(check.limit);
-      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(8)} / ${limit.padEnd(8)} ${check.status} (n=${check.sample})`);
+      const interval = check.evidence ? ` ${describeEvidence(check.evidence, check.unit === 'ratio' && check.blueSample !== undefined)}` : '';
+      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(8)} / ${limit.padEnd(8)} ${check.status} (n=${check.sample})${interval}`);
     }
   }
   const recent = snapshot.recentEvents.slice(-events);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../src/analysis/index.js';
+import { checkAlpha, evaluate, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
+import { formatPercent } from '../../src/core/format.js';
 import type { EvaluateInput, RuleName } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import type { ArmStats, Percentiles } from '../../src/metrics/index.js';
@@ -14,11 +15,11 @@ function pct(p95: number, count: number, extra: Partial<Percentiles> = {}): Perc
 }
 
 function config(partial: Partial<AnalysisConfig> = {}): AnalysisConfig {
-  return { interval: 2000, min_requests: 20, thresholds: {}, ...partial };
+  return { interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2, ...partial };
 }
 
 function run(input: Partial<EvaluateInput> & { config: AnalysisConfig }) {
-  return evaluate({ stageIndex: 2, green: arm(0), blue: arm(0), ...input });
+  return evaluate({ stageIndex: 1, stageCount: 1, green: arm(0), blue: arm(0), ...input });
 }
 
 function check(verdict: ReturnType<typeof evaluate>, rule: RuleName) {
@@ -27,19 +28,46 @@ function check(verdict: ReturnType<typeof evaluate>, rule: RuleName) {
   return found;
 }
 
-describe('evaluate: nothing configured', () => {
-  it('has no checks and no breach', () => {
-    expect(run({ config: config(), green: arm(100, 100) })).toEqual({ checks: [] });
+function slow(latency: Record<string, number>, ttft: Record<string, number> = {}) {
+  return { slow: { latency, ttft } };
+}
+
+describe('the false-rollback budget', () => {
+  it('splits 1 - confidence evenly across the sequential rules and the stages', () => {
+    const cfg = config({ thresholds: { error_rate: 0.05, consecutive_errors: 5, latency_p95: 3000 }, compare_to_blue: { max_error_rate_increase: 0.02, max_latency_p95_ratio: 2 } });
+    // consecutive_errors (a streak) and the p95 ratio (point estimate) take no share.
+    expect(sequentialRules(cfg)).toEqual(['error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95']);
+    expect(checkAlpha(cfg, 5)).toBeCloseTo(0.01 / 15, 12);
+    expect(checkAlpha(config({ confidence: 0.95, thresholds: { error_rate: 0.05 } }), 1)).toBeCloseTo(0.05, 12);
+  });
+});
+
+describe('a plan with no rule: the built-in guard', () => {
+  it('rolls back a green shown to fail more often than blue', () => {
+    const verdict = run({ config: config(), green: arm(30, 30), blue: arm(270, 3) });
+    expect(verdict.checks.map((c) => c.rule)).toEqual(['guard.green_fails_more_than_blue']);
+    expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
+    expect(verdict.breach?.message).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/);
+  });
+
+  it('leaves a green that fails like blue alone', () => {
+    const verdict = run({ config: config(), green: arm(300, 6), blue: arm(900, 18) });
+    expect(verdict.breach).toBeUndefined();
+    expect(check(verdict, 'guard.green_fails_more_than_blue').status).toBe('undecided');
+  });
+
+  it('is not added once the plan sets any rule', () => {
+    expect(run({ config: config({ thresholds: { consecutive_errors: 3 } }) }).checks.map((c) => c.rule)).toEqual(['consecutive_errors']);
   });
 });
 
 describe('error_rate', () => {
   const cfg = config({ thresholds: { error_rate: 0.05 } });
 
-  it('waits below min_requests, showing the figure but no proximity', () => {
-    const verdict = run({ config: cfg, green: arm(19, 19) });
-    expect(verdict.breach).toBeUndefined();
-    expect(check(verdict, 'error_rate')).toEqual({ rule: 'error_rate', status: 'waiting', figure: 1, limit: 0.05, unit: 'ratio', sample: 19, proximity: null });
+  it('waits below min_requests, already showing the interval', () => {
+    const result = check(run({ config: cfg, green: arm(19, 19) }), 'error_rate');
+    expect(result).toMatchObject({ status: 'waiting', figure: 1, sample: 19, proximity: null });
+    expect(result.evidence?.lower).toBeGreaterThan(0.15);
   });
 
   it('waits with no requests even when min_requests is 0', () => {
@@ -47,42 +75,64 @@ describe('error_rate', () => {
     expect(check(verdict, 'error_rate')).toMatchObject({ status: 'waiting', figure: null, sample: 0 });
   });
 
-  it('is ok at the limit exactly', () => {
-    const verdict = run({ config: cfg, green: arm(100, 5) });
-    expect(check(verdict, 'error_rate')).toMatchObject({ status: 'ok', figure: 0.05, proximity: 1 });
+  it('does not roll back on a small sample that merely looks bad (the old false alarm)', () => {
+    // 4 of 53 is 7.5%, over 5%, but well within what a 5% green produces by chance.
+    const verdict = run({ config: cfg, green: arm(53, 4) });
     expect(verdict.breach).toBeUndefined();
+    expect(check(verdict, 'error_rate')).toMatchObject({ status: 'undecided', figure: 4 / 53 });
   });
 
-  it('is ok below, with proximity as figure over limit', () => {
-    const result = check(run({ config: cfg, green: arm(100, 2) }), 'error_rate');
+  it('is ok once the whole interval is under the limit', () => {
+    const result = check(run({ config: cfg, green: arm(2000, 20) }), 'error_rate');
     expect(result.status).toBe('ok');
-    expect(result.proximity).toBeCloseTo(0.4, 10);
+    expect(result.evidence!.upper).toBeLessThanOrEqual(0.05);
+    expect(result.proximity).toBeCloseTo(0.2, 10);
   });
 
-  it('breaches above the limit, with a message naming figure, limit, sample and stage', () => {
-    const verdict = run({ config: cfg, green: arm(48, 15) });
-    expect(verdict.breach).toEqual({
-      rule: 'error_rate',
-      figure: 15 / 48,
-      limit: 0.05,
-      unit: 'ratio',
-      sample: 48,
-      message: 'green error_rate 31.3% > 5.0% over 48 requests in stage 3',
-    });
+  it('breaches once the interval is above the limit, with the interval in the message', () => {
+    const verdict = run({ config: cfg, green: arm(132, 30) });
+    const { lower, upper } = rateInterval(30, 132, 0.01, priorAround(0.05));
+    expect(lower).toBeGreaterThan(0.05);
+    expect(verdict.breach).toMatchObject({ rule: 'error_rate', figure: 30 / 132, limit: 0.05, unit: 'ratio', sample: 132 });
+    expect(verdict.breach?.evidence).toMatchObject({ estimate: 30 / 132, lower, upper, limit: 0.05, confidence: 0.99 });
+    expect(verdict.breach?.message).toBe(`green error_rate 22.7% (99% interval ${formatPercent(lower).replace('%', '')}–${formatPercent(upper)}) > 5.0% over 132 requests in stage 2`);
   });
 
-  it('judges exactly min_requests', () => {
-    expect(check(run({ config: cfg, green: arm(20, 2) }), 'error_rate').status).toBe('breach');
+  it('spends less per check with more rules and stages, so needs more evidence', () => {
+    const one = run({ config: cfg, green: arm(100, 16) });
+    const many = run({ config: cfg, green: arm(100, 16), stageCount: 20 });
+    expect(one.breach?.rule).toBe('error_rate');
+    expect(many.breach).toBeUndefined();
+    expect(check(many, 'error_rate').evidence?.confidence).toBeCloseTo(0.9995, 10);
+  });
+});
+
+describe('blame in failure-driven breaches', () => {
+  const cfg = config({ thresholds: { error_rate: 0.05, consecutive_errors: 3 } });
+
+  it('names the failure classes with counts and one upstream message', () => {
+    const green = arm(100, 40, { consecutiveFailures: 0, failuresByClass: { server_error: 30, timeout: 10 }, failureSamples: { server_error: 'HTTP 500: upstream  exploded\nbadly' } });
+    const verdict = run({ config: cfg, green, blue: arm(900, 9, { failuresByClass: { timeout: 9 } }) });
+    expect(verdict.breach?.message).toMatch(/over 100 requests in stage 2; green failures: server_error 30, timeout 10 \(server_error: "HTTP 500: upstream exploded badly"\)$/);
+  });
+
+  it('says when blue fails the same way, and what to check', () => {
+    const green = arm(10, 3, { consecutiveFailures: 3, failuresByClass: { auth: 3 }, failureSamples: { auth: 'HTTP 401: invalid API key' } });
+    const verdict = run({ config: cfg, green, blue: arm(90, 27, { failuresByClass: { auth: 27 } }) });
+    expect(verdict.breach?.message).toBe(
+      'green consecutive_errors 3 >= 3 in stage 2; green failures: auth 3 (auth: "HTTP 401: invalid API key"); ' +
+        'blue fails the same way (auth 27 of 90 requests): likely the upstream or its key, not green; check the API key and its permissions',
+    );
   });
 });
 
 describe('consecutive_errors', () => {
   const cfg = config({ thresholds: { consecutive_errors: 5 } });
 
-  it('is judged at any sample size', () => {
+  it('is judged at once, at any sample size', () => {
     const verdict = run({ config: cfg, green: arm(5, 5, { consecutiveFailures: 5 }) });
     expect(check(verdict, 'consecutive_errors')).toMatchObject({ status: 'breach', figure: 5, limit: 5, unit: 'count', sample: 5, proximity: 1 });
-    expect(verdict.breach?.message).toBe('green consecutive_errors 5 >= 5 in stage 3');
+    expect(verdict.breach?.message).toBe('green consecutive_errors 5 >= 5 in stage 2');
   });
 
   it('is ok one below the limit', () => {
@@ -92,198 +142,161 @@ describe('consecutive_errors', () => {
   });
 });
 
-describe('latency_p95 and latency_p99', () => {
+describe('latency_p95 and latency_p99: the share of requests over the limit', () => {
   const cfg = config({ thresholds: { latency_p95: 5000, latency_p99: 8000 } });
 
-  it('waits before min_requests and before any latency', () => {
-    const none = run({ config: cfg });
-    expect(check(none, 'latency_p95')).toMatchObject({ status: 'waiting', figure: null, sample: 0 });
-    const few = run({ config: cfg, green: arm(10, 0, { latency: pct(9000, 10) }) });
-    expect(check(few, 'latency_p95')).toMatchObject({ status: 'waiting', figure: 9000, sample: 10 });
-    expect(few.breach).toBeUndefined();
-  });
-
-  it('is ok at the limit and breaches beyond it', () => {
-    const at = run({ config: cfg, green: arm(120, 0, { latency: pct(5000, 120, { p99: 8000 }) }) });
-    expect(check(at, 'latency_p95').status).toBe('ok');
-    expect(check(at, 'latency_p99').status).toBe('ok');
-    const over = run({ config: cfg, green: arm(120, 0, { latency: pct(6200, 120, { p99: 7000 }) }) });
-    expect(check(over, 'latency_p95')).toMatchObject({ status: 'breach', unit: 'ms', proximity: 1.24 });
-    expect(over.breach?.message).toBe('green latency_p95 6.20s > 5.00s over 120 requests in stage 3');
+  it('judges the share over the limit against 5% (p95) and 1% (p99), showing the p95 itself as the figure', () => {
+    const green = arm(400, 0, { latency: pct(6200, 400, { p99: 7000 }), ...slow({ 5000: 80, 8000: 0 }) });
+    const verdict = run({ config: cfg, green });
+    expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 6200, limit: 5000, unit: 'ms', sample: 400 });
+    expect(check(verdict, 'latency_p95').evidence).toMatchObject({ estimate: 0.2, limit: 0.05, overMs: 5000 });
+    expect(verdict.breach?.message).toMatch(/^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.5% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/);
+    expect(check(verdict, 'latency_p99').evidence).toMatchObject({ estimate: 0, limit: 0.01 });
   });
 
   it('breaches on p99 alone', () => {
-    const verdict = run({ config: cfg, green: arm(120, 0, { latency: pct(1000, 120, { p99: 8500 }) }) });
-    expect(verdict.breach?.rule).toBe('latency_p99');
-    expect(verdict.breach?.message).toBe('green latency_p99 8.50s > 8.00s over 120 requests in stage 3');
+    const green = arm(2000, 0, { latency: pct(1000, 2000, { p99: 8500 }), ...slow({ 5000: 60, 8000: 60 }) });
+    expect(run({ config: cfg, green }).breach?.rule).toBe('latency_p99');
   });
 
-  it('shows sub-second figures in ms', () => {
-    const verdict = run({ config: config({ thresholds: { latency_p95: 500 } }), green: arm(30, 0, { latency: pct(750, 30) }) });
-    expect(verdict.breach?.message).toBe('green latency_p95 750ms > 500ms over 30 requests in stage 3');
+  it('counts requests still running past the limit as over it, and says how many', () => {
+    const running = { latency: pct(2100, 30), running: 12 };
+    const verdict = run({ config: config({ thresholds: { latency_p95: 2000 } }), green: arm(18, 0, { latency: pct(300, 18) }), greenRunning: { latency_p95: running } });
+    expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 30 });
+    expect(verdict.breach?.message).toMatch(/^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(99% interval/);
   });
 });
 
 describe('ttft_p95', () => {
-  const cfg = config({ thresholds: { ttft_p95: 1000 } });
-
   it('counts streamed samples, not requests', () => {
-    const waiting = run({ config: cfg, green: arm(500, 0, { ttft: pct(3000, 19) }) });
+    const cfg = config({ thresholds: { ttft_p95: 1000 } });
+    const waiting = run({ config: cfg, green: arm(500, 0, { ttft: pct(3000, 19), ...slow({}, { 1000: 19 }) }) });
     expect(check(waiting, 'ttft_p95')).toMatchObject({ status: 'waiting', sample: 19 });
-    const breach = run({ config: cfg, green: arm(500, 0, { ttft: pct(1500, 40) }) });
-    expect(breach.breach?.message).toBe('green ttft_p95 1.50s > 1.00s over 40 streamed requests in stage 3');
-    expect(check(run({ config: cfg, green: arm(500, 0, { ttft: pct(1000, 40) }) }), 'ttft_p95').status).toBe('ok');
+    const breach = run({ config: cfg, green: arm(500, 0, { ttft: pct(1500, 60), ...slow({}, { 1000: 30 }) }) });
+    expect(breach.breach?.message).toMatch(/^green ttft_p95: 50\.0% of 60 streamed requests with a first token after 1\.00s/);
   });
 });
 
 describe('quality_fail_rate', () => {
-  const cfg = config({ thresholds: { quality_fail_rate: 0.1 } });
-
   it('is over successful responses, after min_requests of them', () => {
-    // 30 requests but 15 failed: only 15 successes, below 20.
+    const cfg = config({ thresholds: { quality_fail_rate: 0.1 } });
     expect(check(run({ config: cfg, green: arm(30, 15, { qualityFailures: 10 }) }), 'quality_fail_rate').status).toBe('waiting');
-    const at = run({ config: cfg, green: arm(50, 0, { qualityFailures: 5 }) });
-    expect(check(at, 'quality_fail_rate')).toMatchObject({ status: 'ok', figure: 0.1, sample: 50 });
-    const over = run({ config: cfg, green: arm(50, 0, { qualityFailures: 6 }) });
-    expect(over.breach?.message).toBe('green quality_fail_rate 12.0% > 10.0% over 50 successful responses in stage 3');
+    const over = run({ config: cfg, green: arm(80, 0, { qualityFailures: 40 }) });
+    expect(over.breach?.message).toMatch(/^green quality_fail_rate 50\.0% \(99% interval [\d.]+–[\d.]+%\) > 10\.0% over 80 successful responses in stage 2$/);
   });
 });
 
-describe('compare_to_blue.max_error_rate_increase', () => {
-  const cfg = config({ compare_to_blue: { max_error_rate_increase: 0.02 } });
-
-  it('waits until each arm has min_requests', () => {
-    const verdict = run({ config: cfg, green: arm(50, 25), blue: arm(19, 0) });
-    expect(check(verdict, 'compare_to_blue.max_error_rate_increase')).toMatchObject({ status: 'waiting', sample: 50, blueSample: 19 });
-    expect(verdict.breach).toBeUndefined();
-  });
-
-  it('is ok at the limit despite float noise', () => {
-    // 0.08 - 0.06 is 0.020000000000000004 in floating point: still "at the limit", not over it.
-    const verdict = run({ config: cfg, green: arm(100, 8), blue: arm(100, 6) });
-    expect(check(verdict, 'compare_to_blue.max_error_rate_increase').status).toBe('ok');
-  });
-
-  it('is ok when green is better than blue, with proximity 0', () => {
-    const verdict = run({ config: cfg, green: arm(100, 0), blue: arm(100, 10) });
-    expect(check(verdict, 'compare_to_blue.max_error_rate_increase')).toMatchObject({ status: 'ok', figure: -0.1, proximity: 0 });
-  });
-
-  it('breaches beyond, naming both rates and samples', () => {
-    const verdict = run({ config: cfg, green: arm(50, 4), blue: arm(400, 4) });
+describe('compare_to_blue', () => {
+  it('max_error_rate_increase waits for both arms, then needs green shown worse by more than the margin', () => {
+    const cfg = config({ compare_to_blue: { max_error_rate_increase: 0.02 } });
+    expect(check(run({ config: cfg, green: arm(50, 25), blue: arm(19, 0) }), 'compare_to_blue.max_error_rate_increase')).toMatchObject({ status: 'waiting', sample: 50, blueSample: 19 });
+    // 8% vs 1% on 50 green requests: suggestive, not shown.
+    expect(run({ config: cfg, green: arm(50, 4), blue: arm(400, 4) }).breach).toBeUndefined();
+    const verdict = run({ config: cfg, green: arm(200, 60), blue: arm(800, 8) });
     expect(verdict.breach?.rule).toBe('compare_to_blue.max_error_rate_increase');
-    expect(verdict.breach?.message).toBe('green error rate 8.0% vs blue 1.0%: +7.0 points > +2.0 allowed (green 50, blue 400 requests) in stage 3');
-    expect(verdict.breach?.sample).toBe(50);
-  });
-});
-
-describe('latency with requests still running past the limit', () => {
-  const cfg = config({ thresholds: { latency_p95: 2000 } });
-
-  it('judges the figures that count running requests, and says how many are still running', () => {
-    const running = { latency: pct(2100, 24), running: 3 };
-    const verdict = run({ config: cfg, green: arm(21, 0, { latency: pct(300, 21) }), greenRunning: { latency_p95: running } });
-    expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 24 });
-    expect(verdict.breach?.message).toBe('green latency_p95 at least 2.10s > 2.00s over 24 requests, 3 of them still running past 2.00s in stage 3');
+    expect(verdict.breach?.message).toMatch(/^green error rate 30\.0% vs blue 1\.0%: \+29\.0 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+2\.0 allowed \(green 200, blue 800 requests\) in stage 2$/);
   });
 
-  it('counts running requests toward min_requests, and ignores a running figure with none running', () => {
-    const few = run({ config: cfg, green: arm(15, 0, { latency: pct(300, 15) }), greenRunning: { latency_p95: { latency: pct(2500, 20), running: 5 } } });
-    expect(check(few, 'latency_p95')).toMatchObject({ status: 'breach', sample: 20 });
-    const none = run({ config: cfg, green: arm(30, 0, { latency: pct(300, 30) }), greenRunning: { latency_p95: { latency: pct(2500, 30), running: 0 } } });
-    expect(check(none, 'latency_p95')).toMatchObject({ status: 'ok', figure: 300 });
-  });
-});
-
-describe('compare_to_blue.max_latency_p95_ratio', () => {
-  const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 2 } });
-
-  it('waits until both arms have min_requests latencies', () => {
-    const verdict = run({ config: cfg, green: arm(30, 0, { latency: pct(9000, 30) }), blue: arm(10, 0, { latency: pct(1000, 10) }) });
-    expect(check(verdict, 'compare_to_blue.max_latency_p95_ratio')).toMatchObject({ status: 'waiting', figure: 9, sample: 30, blueSample: 10 });
+  it('max_quality_fail_rate_increase judges quality on both arms: short answers both get do not count', () => {
+    const cfg = config({ compare_to_blue: { max_quality_fail_rate_increase: 0.03 } });
+    const same = run({ config: cfg, green: arm(300, 0, { qualityFailures: 30 }), blue: arm(900, 0, { qualityFailures: 90 }) });
+    expect(same.breach).toBeUndefined();
+    const worse = run({ config: cfg, green: arm(300, 0, { qualityFailures: 120 }), blue: arm(900, 0, { qualityFailures: 90 }) });
+    expect(worse.breach?.rule).toBe('compare_to_blue.max_quality_fail_rate_increase');
   });
 
-  it('waits rather than divide by a zero blue p95', () => {
-    const verdict = run({ config: cfg, green: arm(30, 0, { latency: pct(100, 30) }), blue: arm(30, 0, { latency: pct(0, 30) }) });
-    expect(check(verdict, 'compare_to_blue.max_latency_p95_ratio')).toMatchObject({ status: 'waiting', figure: null });
-  });
-
-  it('is ok at the ratio and breaches beyond it', () => {
-    const at = run({ config: cfg, green: arm(30, 0, { latency: pct(4000, 30) }), blue: arm(30, 0, { latency: pct(2000, 30) }) });
-    expect(check(at, 'compare_to_blue.max_latency_p95_ratio')).toMatchObject({ status: 'ok', figure: 2, unit: 'factor' });
+  it('max_latency_p95_ratio stays a point-estimate rule after min_requests on both arms', () => {
+    const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 2 } });
     const over = run({ config: cfg, green: arm(120, 0, { latency: pct(6200, 120) }), blue: arm(480, 0, { latency: pct(2000, 480) }) });
-    expect(over.breach?.message).toBe('green latency_p95 6.20s vs blue 2.00s: 3.10x > 2.00x allowed (green 120, blue 480 requests) in stage 3');
+    expect(over.breach?.message).toBe('green latency_p95 6.20s vs blue 2.00s: 3.10x > 2.00x allowed (green 120, blue 480 requests) in stage 2');
   });
 });
 
 describe('health_check', () => {
-  it('is listed only when health is given, and breaches at failures_to_rollback', () => {
-    expect(run({ config: config() }).checks).toEqual([]);
-    const below = run({ config: config(), health: { consecutiveFailures: 2, failuresToRollback: 3 } });
-    expect(check(below, 'health_check')).toMatchObject({ status: 'ok', figure: 2, limit: 3, unit: 'count' });
-    const at = run({ config: config(), health: { consecutiveFailures: 3, failuresToRollback: 3, lastError: 'models list answered 503', checks: 7 } });
+  it('breaches at failures_to_rollback', () => {
+    const cfg = config({ thresholds: { consecutive_errors: 9 } });
+    const at = run({ config: cfg, health: { consecutiveFailures: 3, failuresToRollback: 3, lastError: 'models list answered 503', checks: 7 } });
     expect(at.breach).toMatchObject({ rule: 'health_check', figure: 3, limit: 3, sample: 7 });
-    expect(at.breach?.message).toBe('health check failed 3 times in a row (last: models list answered 503) in stage 3');
+    expect(at.breach?.message).toBe('health check failed 3 times in a row (last: models list answered 503) in stage 2');
   });
 });
 
-describe('priority', () => {
+describe('priority and purity', () => {
   const everything = config({
     min_requests: 10,
     thresholds: { error_rate: 0.05, consecutive_errors: 3, latency_p95: 1000, latency_p99: 2000, ttft_p95: 500, quality_fail_rate: 0.05 },
-    compare_to_blue: { max_error_rate_increase: 0.01, max_latency_p95_ratio: 1.5 },
+    compare_to_blue: { max_error_rate_increase: 0.01, max_latency_p95_ratio: 1.5, max_quality_fail_rate_increase: 0.02 },
   });
-  const order: RuleName[] = [
-    'consecutive_errors',
-    'error_rate',
-    'compare_to_blue.max_error_rate_increase',
-    'health_check',
-    'latency_p95',
-    'latency_p99',
-    'ttft_p95',
-    'compare_to_blue.max_latency_p95_ratio',
-    'quality_fail_rate',
-  ];
-  const allBad = arm(100, 50, { consecutiveFailures: 3, latency: pct(5000, 100, { p99: 9000 }), ttft: pct(3000, 100), qualityFailures: 40 });
-  const blue = arm(100, 0, { latency: pct(100, 100) });
+  const allBad = arm(400, 200, { consecutiveFailures: 3, latency: pct(5000, 400, { p99: 9000 }), ttft: pct(3000, 200), qualityFailures: 150, ...slow({ 1000: 300, 2000: 200 }, { 500: 150 }) });
+  const blue = arm(400, 0, { latency: pct(100, 400) });
 
-  it('lists every configured check in priority order', () => {
+  it('lists every configured check in priority order, each breached', () => {
     const verdict = run({ config: everything, green: allBad, blue, health: { consecutiveFailures: 5, failuresToRollback: 3 } });
-    expect(verdict.checks.map((c) => c.rule)).toEqual(order);
+    expect(verdict.checks.map((c) => c.rule)).toEqual([
+      'consecutive_errors',
+      'error_rate',
+      'compare_to_blue.max_error_rate_increase',
+      'health_check',
+      'latency_p95',
+      'latency_p99',
+      'ttft_p95',
+      'compare_to_blue.max_latency_p95_ratio',
+      'quality_fail_rate',
+      'compare_to_blue.max_quality_fail_rate_increase',
+    ]);
     expect(verdict.checks.every((c) => c.status === 'breach')).toBe(true);
     expect(verdict.breach?.rule).toBe('consecutive_errors');
   });
 
-  it('picks the first breach in that order as the rollback reason', () => {
-    const health = { consecutiveFailures: 5, failuresToRollback: 3 };
-    // Fix rules one at a time, from the top: the next one becomes the breach.
-    let green = allBad;
-    const fixes: Partial<ArmStats>[] = [
-      { consecutiveFailures: 0 },
-      { failures: 1, successes: 99 }, // error rate 1%: fixes error_rate, but +1.0 points is at the compare limit
-    ];
-    green = { ...green, ...fixes[0] };
-    expect(run({ config: everything, green, blue, health }).breach?.rule).toBe('error_rate');
-    green = { ...green, ...fixes[1] };
-    expect(run({ config: everything, green, blue, health }).breach?.rule).toBe('health_check');
-    const healthy = { consecutiveFailures: 0, failuresToRollback: 3 };
-    expect(run({ config: everything, green, blue, health: healthy }).breach?.rule).toBe('latency_p95');
-    green = { ...green, latency: pct(900, 100, { p99: 9000 }) };
-    expect(run({ config: everything, green, blue, health: healthy }).breach?.rule).toBe('latency_p99');
-    green = { ...green, latency: pct(900, 100, { p99: 1900 }) };
-    expect(run({ config: everything, green, blue, health: healthy }).breach?.rule).toBe('ttft_p95');
-    green = { ...green, ttft: pct(100, 100) };
-    expect(run({ config: everything, green, blue, health: healthy }).breach?.rule).toBe('compare_to_blue.max_latency_p95_ratio');
-    green = { ...green, latency: pct(150, 100, { p99: 1900 }) };
-    expect(run({ config: everything, green, blue, health: healthy }).breach?.rule).toBe('quality_fail_rate');
-    green = { ...green, qualityFailures: 0 };
-    expect(run({ config: everything, green, blue, health: healthy }).breach).toBeUndefined();
-  });
-
   it('is pure: the same input gives the same verdict and is not changed', () => {
-    const input: EvaluateInput = { stageIndex: 0, green: allBad, blue, config: everything };
+    const input: EvaluateInput = { stageIndex: 0, stageCount: 5, green: allBad, blue, config: everything };
     const frozen = JSON.stringify(input);
     expect(evaluate(input)).toEqual(evaluate(input));
     expect(JSON.stringify(input)).toBe(frozen);
+  });
+});
+
+/** Seeded uniform numbers (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('seeded rollouts judged every few requests', () => {
+  // A 3-stage rollout of 600 requests a stage, judged after every 5 requests, as often as an engine might.
+  function rolledBack(cfg: AnalysisConfig, greenError: number, blueError: number, seed: number): boolean {
+    const next = random(seed);
+    const weights = [0.2, 0.5, 1];
+    for (let s = 0; s < weights.length; s++) {
+      const g = { requests: 0, failures: 0 };
+      const b = { requests: 0, failures: 0 };
+      for (let i = 1; i <= 600; i++) {
+        const green = next() < (weights[s] as number);
+        const armCounts = green ? g : b;
+        armCounts.requests++;
+        if (next() < (green ? greenError : blueError)) armCounts.failures++;
+        if (i % 5 === 0 && evaluate({ stageIndex: s, stageCount: 3, green: arm(g.requests, g.failures), blue: arm(b.requests, b.failures), config: cfg }).breach) return true;
+      }
+    }
+    return false;
+  }
+
+  it('rolls back a green just under its limits in at most 1 - confidence of rollouts', () => {
+    // confidence 0.9 so that 300 rollouts can tell a broken test (old rules: most of them) from a sound one.
+    const cfg = config({ confidence: 0.9, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
+    let falseRollbacks = 0;
+    for (let i = 0; i < 300; i++) if (rolledBack(cfg, 0.045, 0.045, 100 + i)) falseRollbacks++;
+    expect(falseRollbacks / 300).toBeLessThanOrEqual(0.1);
+  });
+
+  it('still catches a 10x regression in every rollout', () => {
+    const cfg = config({ thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
+    for (let i = 0; i < 50; i++) expect(rolledBack(cfg, 0.2, 0.02, 900 + i)).toBe(true);
   });
 });

@@ -38,6 +38,15 @@ describe('bluegreen CLI', () => {
     expect(result.stdout).toContain('plan demo-gpt-4o-to-gpt-4.1: valid');
     expect(result.stdout).toMatch(/total 1m00s, \d+ blue and \d+ green requests/);
     expect(result.stdout).toContain('estimated cost: blue $');
+    expect(result.stdout).toContain('at most 1% false rollbacks (99.95% intervals over 20 rule-stage checks)');
+  });
+
+  it('says when a plan without rules gets the built-in guard', async () => {
+    const dir = tempDir();
+    writePlan('name: x\nupstream: { simulate: { models: {} } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 5 }\nstages: [ { duration: 1s, green_weight: 1 } ]\n', dir);
+    const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("rolls back when shown: built-in guard: no rule is set, so green's error rate over blue's at all");
   });
 
   it('validates every example plan', async () => {

@@ -96,7 +96,8 @@ describe('rollback triggers', () => {
     expectRolledBack(run, 'error_rate');
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
-    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% > 20\.0% over \d+ requests in stage 1/);
+    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% \(99\.5% interval [\d.]+–[\d.]+%\) > 20\.0% over \d+ requests in stage 1/);
+    expect(run.final.breach!.evidence!.lower).toBeGreaterThan(0.2);
   });
 
   it('consecutive_errors', async () => {
@@ -126,6 +127,14 @@ describe('rollback triggers', () => {
     const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`));
     expectRolledBack(run, 'compare_to_blue.max_error_rate_increase');
     expect(run.final.reason).toContain('vs blue');
+  });
+
+  it('the built-in guard of a plan with no rule: green failing every request is rolled back', async () => {
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
+    expectRolledBack(run, 'guard.green_fails_more_than_blue');
+    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/);
+    expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
   });
 
   it('health_check', async () => {

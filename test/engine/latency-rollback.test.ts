@@ -65,7 +65,7 @@ function setup(greenDelay: () => number) {
 }
 
 describe('latency rollback', () => {
-  it('rolls back within the limit plus a moment of the fault, before the first slow answer arrives', async () => {
+  it('rolls back within seconds of the fault, counting requests still running past the limit', async () => {
     let slow = false;
     const { clock, engine, answered, events } = setup(() => (slow ? 3_000 : 200));
     const start = clock.now();
@@ -80,12 +80,15 @@ describe('latency rollback', () => {
     expect(outcome.breach?.rule).toBe('latency_p95');
     const rolledBack = events.find((e) => e.type === 'rolled_back')!;
     const afterFault = rolledBack.at - faultAt;
-    // p95 over 2 s needs more than 5% of ~35 green requests over it: two running past 2 s, at fault + ~2.1 s.
+    // Nothing is over 2 s before fault + 2 s. Then p95 > 2 s must be shown, not merely suggested: the share of
+    // green requests over 2 s (those running past it count) needs its 99% interval above 5%, which at
+    // 5 green requests a second takes a couple of seconds more.
     expect(afterFault).toBeGreaterThan(2_000);
-    expect(afterFault).toBeLessThan(2_500);
-    expect(answered.some((a) => a.arm === 'green' && a.latencyMs > 2_000 && a.at <= rolledBack.at)).toBe(false);
-    expect(outcome.breach?.message).toMatch(/^green latency_p95 at least 2\.\d\ds > 2\.00s over \d+ requests, 2 of them still running past 2\.00s in stage 1$/);
-    expect(rolledBack.at - start).toBeLessThan(9_000);
+    expect(afterFault).toBeLessThan(5_000);
+    const running = /, (\d+) of them still running/.exec(outcome.breach?.message ?? '');
+    expect(Number(running?.[1])).toBeGreaterThan(0);
+    expect(outcome.breach?.message).toMatch(/^green latency_p95: \d+\.\d% of \d+ requests over 2\.00s, \d+ of them still running \(99% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 1$/);
+    expect(rolledBack.at - start).toBeLessThan(11_000);
   });
 
   it('leaves a healthy green alone: answers under the limit never count as running past it', async () => {

@@ -1,5 +1,6 @@
 // `bluegreen validate PLAN`: check a plan without sending traffic; optionally preflight the upstream.
 import type { Command } from 'commander';
+import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
@@ -44,9 +45,10 @@ async function validate(file: string, options: ValidateFlags, ctx: CliContext): 
   const summary = summarisePlan(plan);
   if (options.checkUpstream) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ valid: true, summary, warnings }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
   } else {
     ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
+    ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
     for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
     if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
   }

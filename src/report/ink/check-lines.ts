@@ -1,4 +1,5 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
+import { formatConfidence, formatRange } from '../../analysis/format.js';
 import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
@@ -17,6 +18,8 @@ export const RULE_LABELS: Record<RuleName, string> = {
   quality_fail_rate: 'quality failures',
   'compare_to_blue.max_error_rate_increase': 'error rate vs blue',
   'compare_to_blue.max_latency_p95_ratio': 'p95 vs blue',
+  'compare_to_blue.max_quality_fail_rate_increase': 'quality vs blue',
+  'guard.green_fails_more_than_blue': 'errors vs blue',
   health_check: 'health check fails',
   hook: 'hook',
 };
@@ -37,20 +40,34 @@ export function checkTone(check: CheckResult): Tone {
 export function checkStatusText(check: CheckResult): string {
   if (check.status === 'breach') return 'BREACH';
   if (check.status === 'waiting') return 'waiting';
+  if (check.status === 'undecided') return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near?' : 'open';
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
+}
+
+/** A comparison's figure is a difference of rates, shown in percentage points. */
+function isDifference(check: CheckResult): boolean {
+  return check.rule === 'compare_to_blue.max_error_rate_increase' || check.rule === 'compare_to_blue.max_quality_fail_rate_increase' || check.rule === 'guard.green_fails_more_than_blue';
+}
+
+/** "99.9% 0.8–9.1%": the judged rate's interval (for latency rules, the share over the limit). */
+export function checkInterval(check: CheckResult): string {
+  const evidence = check.evidence;
+  if (!evidence) return '';
+  return `${formatConfidence(evidence.confidence)} ${formatRange(evidence, isDifference(check))}${evidence.overMs !== undefined ? ' over' : ''}`;
 }
 
 /** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
 export function checkFigure(check: CheckResult, value: number | null): string {
   if (value === null) return '-';
-  if (check.rule === 'compare_to_blue.max_error_rate_increase') return `${formatPoints(value)}pt`;
+  if (isDifference(check)) return `${formatPoints(value)}pt`;
   return formatFigure(value, check.unit);
 }
 
 export function checkLine(check: CheckResult): Line {
   const tone = checkTone(check);
   const { full, empty } = barCells(check.proximity ?? 0, PROXIMITY_WIDTH);
-  const limit = check.rule === 'compare_to_blue.max_error_rate_increase' ? `${formatPoints(check.limit)}pt` : formatFigure(check.limit, check.unit);
+  const limit = isDifference(check) ? `${formatPoints(check.limit)}pt` : formatFigure(check.limit, check.unit);
+  const interval = checkInterval(check);
   const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
   return [
     { text: `  ${fit(RULE_LABELS[check.rule], LABEL_WIDTH)} ` },
@@ -60,6 +77,7 @@ export function checkLine(check: CheckResult): Line {
     { text: '·'.repeat(empty), tone: 'muted' },
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
     { text: sample, tone: 'muted' },
+    ...(interval ? [{ text: `  ${interval}`, tone: 'muted' as const }] : []),
   ];
 }
 

@@ -2,10 +2,10 @@
 // input, same report; nothing is read from the environment, so no secret can reach a report.
 import { evaluate } from '../../analysis/evaluate.js';
 import type { HealthInput } from '../../analysis/rules.js';
-import type { CheckResult } from '../../analysis/types.js';
+import type { CheckResult, RateEvidence } from '../../analysis/types.js';
 import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
-import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../metrics/types.js';
+import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
 import { describeCheck } from './check-text.js';
 import {
@@ -50,7 +50,7 @@ export function buildReport({ snapshot, plan, version }: BuildReportInput): Roll
       meaning: snapshot.exitCode !== undefined ? describeExit(snapshot.exitCode) : `still running (${snapshot.phase})`,
       reason: snapshot.reason ?? null,
       breach: breach
-        ? { rule: breach.rule, figure: breach.figure, limit: breach.limit, unit: breach.unit, sample: breach.sample, message: breach.message, stageIndex: endedIn.index }
+        ? { rule: breach.rule, figure: breach.figure, limit: breach.limit, unit: breach.unit, sample: breach.sample, interval: evidenceReport(breach.evidence), message: breach.message, stageIndex: endedIn.index }
         : null,
       stageIndex: endedIn.index,
     },
@@ -102,8 +102,10 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
     ? snapshot.checks
     : evaluate({
         stageIndex: stage.index,
+        stageCount: snapshot.plan.stages.length,
         green: stage.arms.green,
         blue: stage.arms.blue,
+        blueBaseline: sumArmCounts(snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue)),
         config: plan.analysis,
         // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
         health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,
@@ -112,8 +114,8 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
   const checks = judged.map((check): CheckReport => {
     // A stage that never ran has no figures: its rules were not judged, whatever empty stats would say.
     const base = started
-      ? { rule: check.rule, status: check.status, figure: check.figure, limit: check.limit, unit: check.unit, sample: check.sample, blueSample: check.blueSample ?? null }
-      : { rule: check.rule, status: 'not_run' as const, figure: null, limit: check.limit, unit: check.unit, sample: 0, blueSample: null };
+      ? { rule: check.rule, status: check.status, figure: check.figure, limit: check.limit, unit: check.unit, sample: check.sample, blueSample: check.blueSample ?? null, interval: evidenceReport(check.evidence) }
+      : { rule: check.rule, status: 'not_run' as const, figure: null, limit: check.limit, unit: check.unit, sample: 0, blueSample: null, interval: null };
     return { ...base, summary: describeCheck({ check: base, minRequests }) };
   });
   const endedAt = stage.endedAt ?? (started && stage.index === snapshot.stageIndex ? snapshot.endedAt ?? snapshot.updatedAt : undefined);
@@ -229,4 +231,10 @@ function usd(value: number): number {
 
 function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
+}
+
+function evidenceReport(evidence: RateEvidence | undefined): CheckReport['interval'] {
+  if (!evidence) return null;
+  const { estimate, lower, upper, limit, confidence } = evidence;
+  return { estimate, lower, upper, limit, confidence, overMs: evidence.overMs ?? null };
 }

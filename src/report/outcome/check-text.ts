@@ -1,11 +1,17 @@
 // One sentence per threshold check, for any status: the JUnit failure message, the Markdown table, the JSON.
 // Breaches read like the engine's messages (minus "in stage N", which the test case name already says).
+import { describeEvidence } from '../../analysis/format.js';
+import type { RateEvidence } from '../../analysis/types.js';
 import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult } from '../../analysis/types.js';
 
 /** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */
 export interface CheckTextInput {
-  check: Pick<CheckResult, 'rule' | 'figure' | 'limit' | 'unit' | 'sample'> & { status: CheckResult['status'] | 'not_run'; blueSample?: number | null };
+  check: Pick<CheckResult, 'rule' | 'figure' | 'limit' | 'unit' | 'sample'> & {
+    status: CheckResult['status'] | 'not_run';
+    blueSample?: number | null;
+    interval?: (Omit<RateEvidence, 'overMs'> & { overMs?: number | null }) | null;
+  };
   minRequests: number;
 }
 
@@ -13,18 +19,30 @@ export interface CheckTextInput {
 const INCLUSIVE = new Set(['consecutive_errors', 'health_check']);
 
 export function describeCheck({ check, minRequests }: CheckTextInput): string {
-  const { rule, status, figure, limit, unit, sample } = check;
-  const subject = SUBJECTS[rule] ?? `green ${rule}`;
+  const { status, figure } = check;
+  const subject = SUBJECTS[check.rule] ?? `green ${check.rule}`;
   if (status === 'not_run') return `${subject} not judged: the stage did not run`;
   if (status === 'waiting' || figure === null) return `${subject} not judged: ${waitingReason(check, Math.max(1, minRequests))}`;
+  const text = judgedText(check, subject, figure);
+  if (!check.interval) return text;
+  const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'));
+  // A latency rule's evidence is about a share ("2.0% over 5.00s (...)"): a clause of its own.
+  return `${text}${check.interval.overMs != null ? ';' : ''} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
+}
 
+function judgedText(check: CheckTextInput['check'], subject: string, figure: number): string {
+  const { rule, status, limit, unit, sample } = check;
   const breached = status === 'breach';
   const inclusive = INCLUSIVE.has(rule);
-  const op = breached ? (inclusive ? '>=' : '>') : inclusive ? '<' : '<=';
+  // Undecided: the point estimate may sit either side of the limit while its interval straddles it.
+  const op = breached ? (inclusive ? '>=' : '>') : status === 'undecided' ? 'vs' : inclusive ? '<' : '<=';
   const both = `(green ${sample}, blue ${check.blueSample ?? 0} requests)`;
   switch (rule) {
     case 'compare_to_blue.max_error_rate_increase':
+    case 'guard.green_fails_more_than_blue':
       return `green error rate vs blue ${formatPoints(figure)} points ${op} ${formatPoints(limit)} allowed ${both}`;
+    case 'compare_to_blue.max_quality_fail_rate_increase':
+      return `green quality failure rate vs blue ${formatPoints(figure)} points ${op} ${formatPoints(limit)} allowed ${both}`;
     case 'compare_to_blue.max_latency_p95_ratio':
       return `green latency_p95 vs blue ${formatFigure(figure, unit)} ${op} ${formatFigure(limit, unit)} allowed ${both}`;
     case 'consecutive_errors':
@@ -47,7 +65,7 @@ const SAMPLE_NOUNS: Partial<Record<string, string>> = {
 };
 
 function waitingReason(check: CheckTextInput['check'], needed: number): string {
-  if (check.rule.startsWith('compare_to_blue.')) {
+  if (check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.')) {
     return `green ${check.sample}, blue ${check.blueSample ?? 0} requests, ${needed} each needed`;
   }
   if (check.figure === null && check.sample >= needed) return `no figure yet over ${check.sample} ${SAMPLE_NOUNS[check.rule] ?? 'requests'}`;

@@ -1,4 +1,5 @@
 // `bluegreen rollout --dry-run`: what the rollout would do, printed before (instead of) sending any traffic.
+import { describeJudgement } from '../../analysis/describe.js';
 import { formatCount, formatDuration, formatFigure, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
 import type { PlanSummary } from '../../plan/summary.js';
@@ -77,20 +78,7 @@ function where(upstream: UpstreamConfig): string {
 }
 
 function analysisLine(plan: Plan): string {
-  const { analysis } = plan;
-  const t = analysis.thresholds;
-  const rules: string[] = [];
-  if (t.error_rate !== undefined) rules.push(`error_rate > ${formatFigure(t.error_rate, 'ratio')}`);
-  if (t.consecutive_errors !== undefined) rules.push(`consecutive_errors >= ${t.consecutive_errors}`);
-  if (t.latency_p95 !== undefined) rules.push(`latency_p95 > ${formatFigure(t.latency_p95, 'ms')}`);
-  if (t.latency_p99 !== undefined) rules.push(`latency_p99 > ${formatFigure(t.latency_p99, 'ms')}`);
-  if (t.ttft_p95 !== undefined) rules.push(`ttft_p95 > ${formatFigure(t.ttft_p95, 'ms')}`);
-  if (t.quality_fail_rate !== undefined) rules.push(`quality_fail_rate > ${formatFigure(t.quality_fail_rate, 'ratio')}`);
-  const compare = analysis.compare_to_blue;
-  if (compare?.max_error_rate_increase !== undefined) rules.push(`error rate over blue's by > ${(compare.max_error_rate_increase * 100).toFixed(1)} points`);
-  if (compare?.max_latency_p95_ratio !== undefined) rules.push(`latency_p95 > ${formatFigure(compare.max_latency_p95_ratio, 'factor')} blue's`);
-  const judged = `analysis every ${formatDuration(analysis.interval)}, rates judged after ${analysis.min_requests} requests per arm`;
-  return rules.length ? `${judged}; rolls back on ${rules.join(', ')}` : `${judged}; no thresholds set: only hooks and the health check can roll back`;
+  return describeJudgement(plan.analysis, plan.stages.length);
 }
 
 /** Right-aligned columns, two-space indent, first column left-aligned. */

@@ -59,6 +59,6 @@ export function costVerdict(greenVsBlue: number | null): string | undefined {
 /** A check's figure or limit as people read it; the blue comparison is a difference of rates, in points. */
 export function checkValue(check: Pick<CheckReport, 'rule' | 'unit'>, value: number | null): string {
   if (value === null) return '-';
-  if (check.rule === 'compare_to_blue.max_error_rate_increase') return `${formatPoints(value)} points`;
+  if (check.unit === 'ratio' && (check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'))) return `${formatPoints(value)} points`;
   return formatFigure(value, check.unit);
 }

@@ -64,6 +64,8 @@ function checkCase(report: RolloutReport, stage: StageReport, check: CheckReport
   const name = `stage ${stage.number} ${check.rule}`;
   switch (check.status) {
     case 'ok':
+    case 'undecided':
+      // Undecided is not a failure: nothing showed green beyond its limit (the summary says undecided).
       return { name, time: 0, result: { kind: 'passed' }, out: check.summary };
     case 'breach': {
       const body = [check.summary, ...breachLines(check), '', stageFigures(report, stage)].join('\n');
@@ -76,9 +78,12 @@ function checkCase(report: RolloutReport, stage: StageReport, check: CheckReport
 }
 
 /** The figures as data lines: what a reader greps for in a failure body. */
-function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' | 'sample'>): string[] {
+function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' | 'sample' | 'interval'>): string[] {
   const figure = b.figure === null ? '-' : `${checkValue(b, b.figure)} (${raw(b.figure)})`;
-  return [`rule: ${b.rule}`, `figure: ${figure}`, `limit: ${checkValue(b, b.limit)} (${raw(b.limit)})`, `sample: ${b.sample}`];
+  const lines = [`rule: ${b.rule}`, `figure: ${figure}`, `limit: ${checkValue(b, b.limit)} (${raw(b.limit)})`, `sample: ${b.sample}`];
+  const interval = b.interval;
+  if (interval) lines.push(`interval: ${raw(interval.lower)} to ${raw(interval.upper)} at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`);
+  return lines;
 }
 
 function caseElement(c: Case, classname: string): XmlElement {

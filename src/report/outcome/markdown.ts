@@ -1,5 +1,6 @@
 // The Markdown summary appended to $GITHUB_STEP_SUMMARY: outcome, per-stage table, cost comparison.
 import { appendFileSync } from 'node:fs';
+import { describeEvidence } from '../../analysis/format.js';
 import { formatCount, formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
@@ -55,9 +56,10 @@ export function renderMarkdownSummary(report: RolloutReport): string {
 }
 
 function checksTable(stage: StageReport): string[] {
-  const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Sample']), '|---|---|---:|---:|---:|'];
+  const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Interval', 'Sample']), '|---|---|---:|---:|---|---:|'];
   for (const check of stage.checks) {
-    lines.push(row([code(check.rule), check.status === 'breach' ? '**breach**' : check.status, checkValue(check, check.figure), checkValue(check, check.limit), String(check.sample)]));
+    const interval = check.interval ? describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.')) : '-';
+    lines.push(row([code(check.rule), check.status === 'breach' ? '**breach**' : check.status, checkValue(check, check.figure), checkValue(check, check.limit), interval, String(check.sample)]));
   }
   return lines;
 }

@@ -21,12 +21,17 @@ export const RULES = [
   'quality_fail_rate',
   'compare_to_blue.max_error_rate_increase',
   'compare_to_blue.max_latency_p95_ratio',
+  'compare_to_blue.max_quality_fail_rate_increase',
+  'guard.green_fails_more_than_blue',
   'health_check',
   'hook',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
-/** ok / breach / waiting as the analysis judged; not_run: the stage never started, so nothing was judged. */
-export const CHECK_STATUSES = ['ok', 'breach', 'waiting', 'not_run'] as const;
+/**
+ * ok / breach / undecided / waiting as the analysis judged (undecided: the interval still straddles the limit);
+ * not_run: the stage never started, so nothing was judged.
+ */
+export const CHECK_STATUSES = ['ok', 'breach', 'undecided', 'waiting', 'not_run'] as const;
 /** engine: what the rollout itself last judged; recomputed: re-judged on the stage's final figures; not_run. */
 export const CHECK_SOURCES = ['engine', 'recomputed', 'not_run'] as const;
 
@@ -68,6 +73,17 @@ export const armReportSchema = z.strictObject({
   costUsd: z.number().nonnegative(),
 });
 
+export const evidenceSchema = z
+  .strictObject({
+    estimate: z.number(),
+    lower: z.number(),
+    upper: z.number(),
+    limit: z.number().meta({ description: 'The rate allowed: the threshold, 0.05 for a p95, 0.01 for a p99, or the increase over blue' }),
+    confidence: z.number().meta({ description: "This check's interval level: 1 - its share of the false-rollback budget" }),
+    overMs: ms.nullable().meta({ description: 'Latency rules: the limit whose share of requests over it is judged' }),
+  })
+  .meta({ description: 'The judged rate with its anytime-valid interval (green minus blue for comparisons)' });
+
 export const checkReportSchema = z.strictObject({
   rule: z.enum(RULES),
   status: z.enum(CHECK_STATUSES),
@@ -76,6 +92,7 @@ export const checkReportSchema = z.strictObject({
   unit: z.enum(UNITS),
   sample: count,
   blueSample: count.nullable().meta({ description: "Blue's sample, for compare_to_blue rules" }),
+  interval: evidenceSchema.nullable().meta({ description: 'Sequential rules: estimate and interval; null for streak and health rules' }),
   summary: z.string().meta({ description: 'One sentence: "green error_rate 31.2% > 5.0% over 48 requests"' }),
 });
 
@@ -102,6 +119,7 @@ export const breachReportSchema = z.strictObject({
   limit: z.number(),
   unit: z.enum(UNITS),
   sample: count,
+  interval: evidenceSchema.nullable(),
   message: z.string(),
   stageIndex: count.nullable().meta({ description: '0-based stage the breach happened in' }),
 });

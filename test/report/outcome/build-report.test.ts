@@ -38,7 +38,9 @@ describe('buildReport: a promoted rollout', () => {
     expect(stage3.arms.green.latency.p95).toBe(900);
     expect(stage3.durationMs).toBe(60_000);
     expect(stage3.checks.map((c) => c.rule)).toEqual(['consecutive_errors', 'error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95']);
-    expect(stage3.checks.every((c) => c.status === 'ok')).toBe(true);
+    // 3 of 600 green failures: shown within 5%; 0.5% vs blue's 0.17% is not yet shown within +2 points.
+    expect(stage3.checks.map((c) => c.status)).toEqual(['ok', 'ok', 'undecided', 'ok']);
+    expect(stage3.checks[1]!.interval).toMatchObject({ estimate: 0.005, limit: 0.05 });
     expect(stage3.checksSource).toBe('recomputed');
     expect(report.stages[4]!.checksSource).toBe('engine');
     // Stage 5 sent nothing to blue: blue has no latency figures, only nulls.
@@ -69,7 +71,8 @@ describe('buildReport: rolled back at stage 3', () => {
   it('names the breached rule with its figures and the stage', () => {
     expect(report.outcome).toMatchObject({ phase: 'rolled_back', promoted: false, exitCode: 10, meaning: 'rolled back automatically (exit 10)', stageIndex: 2 });
     expect(report.outcome.breach).toMatchObject({ rule: 'error_rate', figure: 15 / 48, limit: 0.05, unit: 'ratio', sample: 48, stageIndex: 2 });
-    expect(report.outcome.reason).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests in stage 3$/);
+    expect(report.outcome.reason).toMatch(/^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/);
+    expect(report.outcome.breach?.interval).toMatchObject({ estimate: 15 / 48, limit: 0.05 });
   });
 
   it('gives stage 3 the checks the engine judged, with one-sentence summaries', () => {
@@ -79,11 +82,12 @@ describe('buildReport: rolled back at stage 3', () => {
     expect(stage3.durationMs).toBe(9_400);
     const byRule = Object.fromEntries(stage3.checks.map((c) => [c.rule, c]));
     expect(byRule.error_rate).toMatchObject({ status: 'breach', sample: 48 });
-    expect(byRule.error_rate!.summary).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests$/);
-    expect(byRule['compare_to_blue.max_error_rate_increase']).toMatchObject({ status: 'breach', blueSample: 144 });
-    expect(byRule['compare_to_blue.max_error_rate_increase']!.summary).toMatch(/^green error rate vs blue \+29\.\d points > \+2\.0 allowed \(green 48, blue 144 requests\)$/);
+    expect(byRule.error_rate!.summary).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/);
+    // 48 green requests show green over 5%, but not yet more than 2 points worse than blue at alpha / 2 each.
+    expect(byRule['compare_to_blue.max_error_rate_increase']).toMatchObject({ status: 'undecided', blueSample: 144 });
+    expect(byRule['compare_to_blue.max_error_rate_increase']!.summary).toMatch(/^green error rate vs blue \+29\.\d points vs \+2\.0 allowed \(green 48, blue 144 requests\) \(99\.93% interval -?[+]?[\d.]+ to \+[\d.]+ points\): undecided$/);
     expect(byRule.consecutive_errors!.summary).toBe('green consecutive_errors 3 < 5 (failures in a row)');
-    expect(byRule.latency_p95!.summary).toBe('green latency_p95 900ms <= 5.00s over 48 requests');
+    expect(byRule.latency_p95!.summary).toBe('green latency_p95 900ms vs 5.00s over 48 requests; 0.0% over 5.00s (99.93% interval 0.0–16.4%): undecided');
   });
 
   it('marks the stages that never ran as not run, with no figures', () => {

@@ -92,7 +92,7 @@ function stages(specs: StageSpec[]): StageStats[] {
 function snapshot(plan: Plan, stageStats: StageStats[], rest: Partial<RolloutSnapshot>): RolloutSnapshot {
   const last = rest.stageIndex ?? stageStats.length - 1;
   const current = stageStats[last]!;
-  const verdict = evaluate({ stageIndex: last, green: current.arms.green, blue: current.arms.blue, config: plan.analysis });
+  const verdict = evaluate({ stageIndex: last, stageCount: plan.stages.length, green: current.arms.green, blue: current.arms.blue, config: plan.analysis });
   const endedAt = Math.max(...stageStats.map((s) => s.endedAt ?? 0)) + 250;
   return {
     version: 1,

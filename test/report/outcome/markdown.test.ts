@@ -16,7 +16,7 @@ describe('renderMarkdownSummary', () => {
   it('states the outcome in words, with the reason', () => {
     expect(text.startsWith('## bluegreen: ROLLED BACK\n')).toBe(true);
     expect(text).toContain('**Outcome** ROLLED BACK, rolled back automatically (exit 10)');
-    expect(text).toMatch(/\*\*Reason\*\* green error\\_rate 31\.\d% \\> 5\.0% over 48 requests in stage 3/);
+    expect(text).toMatch(/\*\*Reason\*\* green error\\_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) \\> 5\.0% over 48 requests in stage 3/);
     expect(renderMarkdownSummary(promoted).startsWith('## bluegreen: PROMOTED\n')).toBe(true);
     expect(text).not.toMatch(/\p{Extended_Pictographic}/u);
   });
@@ -33,7 +33,7 @@ describe('renderMarkdownSummary', () => {
 
   it('lists the checks of the deciding stage and compares cost per 1k requests', () => {
     expect(text).toContain('### Checks in stage 3');
-    expect(text).toMatch(/\| `error_rate` \| \*\*breach\*\* \| 31\.\d% \| 5\.0% \| 48 \|/);
+    expect(text).toMatch(/\| `error_rate` \| \*\*breach\*\* \| 31\.\d% \| 5\.0% \| \(99\.93% interval 7\.3–66\.0%\) \| 48 \|/);
     expect(text).toContain('| Arm | Model | Requests | Prompt tokens | Completion tokens | Cost | Per 1k requests |');
     expect(text).toMatch(/\| green \| `gpt-4\.1` \| 360 \|/);
     expect(text).toMatch(/Per 1k requests, green is \d+\.\d% cheaper than blue\./);

@@ -104,7 +104,7 @@ describe('reports from a real run', () => {
     expect(suite.testcase.map((c) => c['@_name'])).toEqual(['stage 1 (50% green)', 'stage 1 error_rate', 'stage 1 latency_p95', 'stage 2 (100% green)', 'stage 2 error_rate', 'stage 2 latency_p95']);
     expect(suite['@_failures']).toBe('2');
     const failed = caseNamed(suite, 'stage 2 error_rate').failure as { '@_message': string; '#text': string };
-    expect(failed['@_message']).toMatch(/^green error_rate \d+\.\d% > 20\.0% over \d+ requests$/);
+    expect(failed['@_message']).toMatch(/^green error_rate \d+\.\d% > 20\.0% over \d+ requests \([\d.]+% interval [\d.]+–[\d.]+%\)$/);
     expect(failed['#text']).toContain(`sample: ${report.outcome.breach!.sample}`);
     expect((caseNamed(suite, 'stage 2 (100% green)').failure as { '@_message': string })['@_message']).toBe(report.outcome.reason);
     expect(caseNamed(suite, 'stage 1 (50% green)').failure).toBeUndefined();

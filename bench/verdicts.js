@@ -1,0 +1,343 @@
+// Verdict benchmark: the real analysis code (dist/analysis evaluate) judging simulated request streams in
+// virtual time, beside the old point-estimate rules (bench/lib/old-verdict.js) on the very same streams.
+// No HTTP, no timers: arrivals are a seeded Poisson stream at the plan's rate, split by each stage's weight,
+// judged at every analysis interval, at each stage's end, and at once after each green failure when the
+// plan has consecutive_errors (as the engine does).
+//   node bench/verdicts.js [--quick]          (BENCH_VERDICT_ROLLOUTS=N overrides the healthy count)
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import betaln from '@stdlib/math-base-special-betaln';
+import { checkAlpha, evaluate } from '../dist/analysis/index.js';
+import { emptyArmStats } from '../dist/metrics/types.js';
+import { loadPlan } from '../dist/plan/load.js';
+import { oldVerdict } from './lib/old-verdict.js';
+import { planFromYaml } from './lib/plan.js';
+import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/util.js';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
+const REGRESSED = Math.round(HEALTHY / 2);
+
+// --- seeded randomness -----------------------------------------------------------------------------------
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** P(latency > L) for a log-normal with the given p50 and p95 (how the simulator draws latencies). */
+function lognormalOver(p50, p95, limit) {
+  const sigma = Math.log(p95 / p50) / 1.6448536269514722;
+  return 1 - normalCdf(Math.log(limit / p50) / sigma);
+}
+
+function normalCdf(z) {
+  // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7: enough for a stream's slow share.
+  const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}
+
+// --- one rollout -----------------------------------------------------------------------------------------
+
+/**
+ * An arm's behaviour: error share, quality-failure share of successes, and for each latency / ttft limit the
+ * share of requests over it (nested: a request over a longer limit is over the shorter ones too).
+ */
+function newArm() {
+  return { requests: 0, successes: 0, failures: 0, qualityFailures: 0, consecutiveFailures: 0, ttftCount: 0, slow: { latency: {}, ttft: {} } };
+}
+
+function armStats(a) {
+  const stats = { ...emptyArmStats(), requests: a.requests, successes: a.successes, failures: a.failures, qualityFailures: a.qualityFailures, consecutiveFailures: a.consecutiveFailures };
+  if (a.failures > 0) stats.failuresByClass = { server_error: a.failures };
+  if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
+  stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
+  return stats;
+}
+
+function draw(rng, profile, arm, limits, streamShare) {
+  arm.requests++;
+  let outcome = null;
+  if (rng() < profile.error) {
+    arm.failures++;
+    arm.consecutiveFailures++;
+    outcome = 'error';
+  } else {
+    arm.successes++;
+    if (rng() < profile.quality) {
+      arm.qualityFailures++;
+      arm.consecutiveFailures++;
+      outcome = 'quality';
+    } else arm.consecutiveFailures = 0;
+    if (limits.ttft.length && rng() < streamShare) {
+      arm.ttftCount++;
+      const u = rng();
+      for (const limit of limits.ttft) if (u < (profile.ttftOver[limit] ?? 0)) arm.slow.ttft[limit] = (arm.slow.ttft[limit] ?? 0) + 1;
+    }
+  }
+  const u = rng();
+  for (const limit of limits.latency) if (u < (profile.latencyOver[limit] ?? 0)) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
+  return outcome;
+}
+
+/**
+ * Runs one rollout for both judges on the same stream. Returns, per judge, undefined (promoted) or
+ * { rule, atMs, greenRequests, greenFailures, stage }.
+ */
+function rollout(sim, seed) {
+  const { plan, profiles } = sim;
+  const rng = mulberry32(seed);
+  const config = plan.analysis;
+  const stageCount = plan.stages.length;
+  const interval = config.interval;
+  const limits = sim.limits;
+  const streak = { blue: 0, green: 0 };
+  // Blue over the finished stages: the comparisons judge green against blue's whole rollout so far.
+  const blueBefore = newArm();
+  const out = { new: undefined, old: undefined };
+  let t = 0;
+  let nextArrival = -Math.log(1 - rng()) / plan.traffic.rate * 1000;
+  let nextTick = interval;
+  const greenTotal = { requests: 0, failures: 0 };
+  for (let s = 0; s < stageCount; s++) {
+    const stage = plan.stages[s];
+    const end = t + stage.duration;
+    const arms = { blue: newArm(), green: newArm() };
+    arms.blue.consecutiveFailures = streak.blue;
+    arms.green.consecutiveFailures = streak.green;
+    const judge = (at) => {
+      const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: at, stage: s + 1 };
+      if (!out.new) {
+        const blue = armStats(arms.blue);
+        const blueBaseline = { ...blue, requests: blue.requests + blueBefore.requests, successes: blue.successes + blueBefore.successes, failures: blue.failures + blueBefore.failures, qualityFailures: blue.qualityFailures + blueBefore.qualityFailures };
+        const verdict = evaluate({ stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, config });
+        if (verdict.breach) out.new = { rule: verdict.breach.rule, ...totals };
+      }
+      if (!out.old) {
+        const rule = oldVerdict(config, arms.green, arms.blue);
+        if (rule) out.old = { rule, ...totals };
+      }
+      return out.new && out.old;
+    };
+    for (;;) {
+      const next = Math.min(nextArrival, nextTick, end);
+      t = next;
+      if (next === nextArrival) {
+        nextArrival = t - (Math.log(1 - rng()) / plan.traffic.rate) * 1000;
+        const arm = rng() < stage.green_weight ? 'green' : 'blue';
+        const outcome = draw(rng, profiles[arm], arms[arm], limits, plan.traffic.stream);
+        if (arm === 'green') {
+          greenTotal.requests++;
+          if (outcome === 'error') greenTotal.failures++;
+          if (outcome && config.thresholds.consecutive_errors !== undefined && judge(t)) return out;
+        }
+      } else if (next === nextTick) {
+        nextTick += interval;
+        if (judge(t)) return out;
+      } else {
+        // The stage's end: judged once more, then the next stage (the engine's onStageTimeUp).
+        if (judge(t)) return out;
+        break;
+      }
+    }
+    for (const key of ['requests', 'successes', 'failures', 'qualityFailures']) blueBefore[key] += arms.blue[key];
+    streak.blue = arms.blue.consecutiveFailures;
+    streak.green = arms.green.consecutiveFailures;
+  }
+  return out;
+}
+
+// --- scenarios -------------------------------------------------------------------------------------------
+
+function limitsOf(plan) {
+  const t = plan.analysis.thresholds;
+  return {
+    latency: [t.latency_p95, t.latency_p99].filter((v) => v !== undefined).sort((a, b) => a - b),
+    ttft: t.ttft_p95 !== undefined ? [t.ttft_p95] : [],
+  };
+}
+
+/** A healthy arm profile; latency shares from a log-normal (p50, p95), the simulator's own model. */
+function profile({ error, quality, p50, p95, ttftP50, ttftP95 }, plan, latencyFactor = 1) {
+  const limits = limitsOf(plan);
+  const latencyOver = {};
+  for (const limit of limits.latency) latencyOver[limit] = lognormalOver(p50 * latencyFactor, p95 * latencyFactor, limit);
+  const ttftOver = {};
+  for (const limit of limits.ttft) ttftOver[limit] = lognormalOver(ttftP50 ?? p50 / 3, ttftP95 ?? p95 / 3, limit);
+  return { error, quality, latencyOver, ttftOver };
+}
+
+/** The rules the benchmark can simulate: the p95 ratio to blue needs latency distributions and is left out. */
+function benchConfig(plan) {
+  const compare = plan.analysis.compare_to_blue ? { ...plan.analysis.compare_to_blue } : undefined;
+  if (compare) delete compare.max_latency_p95_ratio;
+  return { ...plan, analysis: { ...plan.analysis, compare_to_blue: compare } };
+}
+
+function simFor(plan, blue, green) {
+  const p = benchConfig(plan);
+  return { plan: p, limits: limitsOf(p), profiles: { blue, green } };
+}
+
+function summarise(results, judge) {
+  const caught = results.map((r) => r[judge]).filter(Boolean);
+  const sorted = (key) => caught.map((c) => c[key]).sort((a, b) => a - b);
+  const rules = {};
+  for (const c of caught) rules[c.rule] = (rules[c.rule] ?? 0) + 1;
+  return {
+    rolledBackPercent: round((100 * caught.length) / results.length, 2),
+    greenRequests: { median: percentile(sorted('greenRequests'), 50), p95: percentile(sorted('greenRequests'), 95) },
+    greenFailures: { median: percentile(sorted('greenFailures'), 50), p95: percentile(sorted('greenFailures'), 95) },
+    seconds: { median: round(percentile(sorted('atMs'), 50) / 1000, 1), p95: round(percentile(sorted('atMs'), 95) / 1000, 1) },
+    rules,
+  };
+}
+
+function run(name, sim, count, seedBase) {
+  const started = Date.now();
+  const results = [];
+  for (let i = 0; i < count; i++) results.push(rollout(sim, seedBase + i));
+  const ms = Date.now() - started;
+  const row = { name, rollouts: count, new: summarise(results, 'new'), old: summarise(results, 'old'), rolloutsPerMinute: Math.round((count / Math.max(1, ms)) * 60_000) };
+  log(`${name}: new ${row.new.rolledBackPercent}% rolled back, old ${row.old.rolledBackPercent}% (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
+  return row;
+}
+
+// --- fixed-horizon comparison ----------------------------------------------------------------------------
+
+function logBinomialPmf(k, n, p) {
+  const logChoose = -Math.log(n + 1) - betaln(n - k + 1, k + 1);
+  return logChoose + (k === 0 ? 0 : k * Math.log(p)) + (n - k === 0 ? 0 : (n - k) * Math.log1p(-p));
+}
+
+function upperTail(c, n, p) {
+  let sum = 0;
+  for (let k = c; k <= n; k++) sum += Math.exp(logBinomialPmf(k, n, p));
+  return sum;
+}
+
+/** Smallest n for an exact one-sided binomial test of p <= p0 at level alpha with the given power at p1. */
+function fixedHorizonN(p0, p1, alpha, power = 0.99) {
+  for (let n = 1; n <= 200_000; n += n < 200 ? 1 : Math.ceil(n / 200)) {
+    let c = Math.ceil(n * p0);
+    while (c <= n && upperTail(c, n, p0) > alpha) c++;
+    if (c > n) continue;
+    if (upperTail(c, n, p1) >= power) return n;
+  }
+  return null;
+}
+
+// --- the run ---------------------------------------------------------------------------------------------
+
+const examplePlans = {
+  // Healthy rates per plan, green = blue. Simulated plans take theirs from their simulate block; the plans
+  // for real upstreams get typical figures: 1% errors, and the quality failures their own sampled traffic
+  // causes (classification samples with max_tokens 2-5 answer in a few characters on either arm).
+  'demo.yaml': { error: 0.005, quality: 0.03, p50: 300, p95: 900 },
+  'demo-rollback.yaml': { error: 0, quality: 0, p50: 300, p95: 900 },
+  'openai.yaml': { error: 0.01, quality: 0.03, p50: 2000, p95: 5000 },
+  'relay.yaml': { error: 0.01, quality: 0.125, p50: 2500, p95: 6000 },
+  'anthropic.yaml': { error: 0.01, quality: 0.01, p50: 6000, p95: 14_000, ttftP50: 800, ttftP95: 2500 },
+};
+
+const rows = { healthy: [], regressions: [], fixedHorizon: [] };
+let seed = 1;
+for (const [file, rates] of Object.entries(examplePlans)) {
+  const plan = loadPlan(path.join(ROOT, 'rollouts', file));
+  const arm = profile(rates, plan);
+  rows.healthy.push(run(`rollouts/${file} (green = blue)`, simFor(plan, arm, arm), HEALTHY, (seed += 1_000_000)));
+}
+
+// The issue's plans: green identical to blue at 150 req/s, and green just under its 5% error limit.
+const shortPlan = (errors) => `name: bench
+upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 150, synthetic: { prompts: [hello] } }
+stages:
+  - { duration: 4s, green_weight: 0.2 }
+  - { duration: 4s, green_weight: 0.5 }
+  - { duration: 4s, green_weight: 1.0 }
+analysis:
+  interval: 1s
+  min_requests: 20
+  thresholds: { error_rate: 0.05 }
+  compare_to_blue: { max_error_rate_increase: 0.03 }
+# ${errors}
+`;
+{
+  const plan = planFromYaml(shortPlan('same'));
+  const arm = { error: 0.03, quality: 0, latencyOver: {}, ttftOver: {} };
+  rows.healthy.push(run('green = blue: 2% errors + 1% bad responses, 150 req/s, 3 x 4 s', simFor(plan, arm, arm), HEALTHY, (seed += 1_000_000)));
+  const under = { error: 0.045, quality: 0, latencyOver: {}, ttftOver: {} };
+  rows.healthy.push(run('just under the limit: green and blue 4.5% errors against 5%', simFor(plan, under, under), HEALTHY, (seed += 1_000_000)));
+}
+
+// Regressions, on a plan shaped like the demo (20 req/s, 5 stages of 12 s) whose limits a 2x regression crosses.
+const regressionPlan = (rate, seconds) => `name: bench-regressions
+upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: ${rate}, synthetic: { prompts: [hello] } }
+stages:
+  - { duration: ${seconds}s, green_weight: 0.10 }
+  - { duration: ${seconds}s, green_weight: 0.25 }
+  - { duration: ${seconds}s, green_weight: 0.50 }
+  - { duration: ${seconds}s, green_weight: 0.75 }
+  - { duration: ${seconds}s, green_weight: 1.00 }
+analysis:
+  interval: 1s
+  min_requests: 10
+  thresholds: { error_rate: 0.03, consecutive_errors: 5, latency_p95: 1200ms }
+  compare_to_blue: { max_error_rate_increase: 0.01, max_quality_fail_rate_increase: 0.02 }
+  quality: { min_content_length: 10 }
+`;
+const baseRates = { error: 0.02, quality: 0.02, p50: 300, p95: 900 };
+const regressions = [
+  ['errors 2x (4%)', { error: 0.04 }],
+  ['errors 5x (10%)', { error: 0.1 }],
+  ['errors 10x (20%)', { error: 0.2 }],
+  ['100% failures', { error: 1 }],
+  ['latency 2x', { latencyFactor: 2 }],
+  ['quality 3x (6%)', { quality: 0.06 }],
+];
+for (const [rate, seconds, label] of [[20, 12, '20 req/s, 5 x 12 s'], [100, 60, '100 req/s, 5 x 60 s']]) {
+  const plan = planFromYaml(regressionPlan(rate, seconds));
+  const blue = profile(baseRates, plan);
+  rows.healthy.push(run(`regression plan (${label}), green = blue`, simFor(plan, blue, blue), HEALTHY, (seed += 1_000_000)));
+  for (const [name, change] of regressions) {
+    if (rate === 100 && !name.startsWith('errors 2x') && !name.startsWith('quality')) continue;
+    const green = profile({ ...baseRates, ...change }, plan, change.latencyFactor ?? 1);
+    rows.regressions.push(run(`${name} (${label})`, simFor(plan, blue, green), REGRESSED, (seed += 1_000_000)));
+  }
+  const alphaCheck = checkAlpha(benchConfig(plan).analysis, plan.stages.length);
+  const available = Math.round(rate * seconds * plan.stages.reduce((sum, s) => sum + s.green_weight, 0));
+  for (const [name, p1] of [['errors 10x (20%) vs error_rate 3%', 0.2], ['errors 2x (4%) vs error_rate 3%', 0.04]]) {
+    rows.fixedHorizon.push({
+      plan: label,
+      name,
+      alphaPerCheck: alphaCheck,
+      nAtCheckAlpha: fixedHorizonN(0.03, p1, alphaCheck),
+      nAtRolloutAlpha: fixedHorizonN(0.03, p1, 1 - plan.analysis.confidence),
+      greenRequestsInPlan: available,
+    });
+  }
+}
+
+const ten = rows.regressions.find((r) => r.name.startsWith('errors 10x'));
+const fh = rows.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
+const hundred = rows.regressions.find((r) => r.name.startsWith('100%'));
+const targets = {
+  falseRollbacksAtMost1Percent: rows.healthy.every((r) => r.new.rolledBackPercent <= 1),
+  tenXCaughtAtLeast99Percent: ten.new.rolledBackPercent >= 99,
+  tenXMedianAtMostFixedHorizon: ten.new.greenRequests.median <= fh.nAtCheckAlpha,
+  hundredPercentWithinConsecutiveErrors: (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
+};
+writeResult({ name: 'verdicts', healthyRollouts: HEALTHY, regressedRollouts: REGRESSED, ...rows, targets, met: Object.values(targets).every(Boolean) });

@@ -1,0 +1,34 @@
+// The false-rollback budget: alpha = 1 - confidence for the whole rollout, split evenly (Bonferroni) across the
+// sequential rules and across the stages, since each stage judges its own figures with a fresh test. Each
+// check's interval then has confidence 1 - alpha / (rules x stages), and a green within all its limits is
+// rolled back by them in at most alpha of rollouts, however often they are judged (union bound).
+import type { AnalysisConfig } from '../plan/schema.js';
+import type { RuleName } from './types.js';
+
+/** Rules judged with a confidence sequence, in the order evaluate() lists them; each takes a share of alpha. */
+export function sequentialRules(config: AnalysisConfig): RuleName[] {
+  const t = config.thresholds;
+  const c = config.compare_to_blue;
+  const rules: RuleName[] = [];
+  if (t.error_rate !== undefined) rules.push('error_rate');
+  if (c?.max_error_rate_increase !== undefined) rules.push('compare_to_blue.max_error_rate_increase');
+  if (needsGuard(config)) rules.push('guard.green_fails_more_than_blue');
+  if (t.latency_p95 !== undefined) rules.push('latency_p95');
+  if (t.latency_p99 !== undefined) rules.push('latency_p99');
+  if (t.ttft_p95 !== undefined) rules.push('ttft_p95');
+  if (t.quality_fail_rate !== undefined) rules.push('quality_fail_rate');
+  if (c?.max_quality_fail_rate_increase !== undefined) rules.push('compare_to_blue.max_quality_fail_rate_increase');
+  return rules;
+}
+
+/** A plan that sets no threshold and no comparison gets the built-in guard: green shown to fail more than blue. */
+export function needsGuard(config: AnalysisConfig): boolean {
+  const set = (values: object | undefined) => Object.values(values ?? {}).some((value) => value !== undefined);
+  return !set(config.thresholds) && !set(config.compare_to_blue);
+}
+
+/** One check's share of alpha in one stage. */
+export function checkAlpha(config: AnalysisConfig, stageCount: number): number {
+  const rules = Math.max(1, sequentialRules(config).length);
+  return (1 - config.confidence) / (rules * Math.max(1, stageCount));
+}

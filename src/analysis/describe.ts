@@ -1,0 +1,31 @@
+// One line saying how a plan's rollout will be judged: for `validate` and `rollout --dry-run`.
+import type { AnalysisConfig } from '../plan/schema.js';
+import { checkAlpha, needsGuard, sequentialRules } from './budget.js';
+import { formatFigure } from '../core/format.js';
+import { formatConfidence } from './format.js';
+
+export function describeJudgement(config: AnalysisConfig, stageCount: number): string {
+  const t = config.thresholds;
+  const compare = config.compare_to_blue;
+  const rules: string[] = [];
+  if (t.error_rate !== undefined) rules.push(`error_rate > ${formatFigure(t.error_rate, 'ratio')}`);
+  if (t.consecutive_errors !== undefined) rules.push(`consecutive_errors >= ${t.consecutive_errors} (at once)`);
+  if (t.latency_p95 !== undefined) rules.push(`latency_p95 > ${formatFigure(t.latency_p95, 'ms')}`);
+  if (t.latency_p99 !== undefined) rules.push(`latency_p99 > ${formatFigure(t.latency_p99, 'ms')}`);
+  if (t.ttft_p95 !== undefined) rules.push(`ttft_p95 > ${formatFigure(t.ttft_p95, 'ms')}`);
+  if (t.quality_fail_rate !== undefined) rules.push(`quality_fail_rate > ${formatFigure(t.quality_fail_rate, 'ratio')}`);
+  if (compare?.max_error_rate_increase !== undefined) rules.push(`error rate over blue's by > ${points(compare.max_error_rate_increase)} points`);
+  if (compare?.max_quality_fail_rate_increase !== undefined) rules.push(`quality failures over blue's by > ${points(compare.max_quality_fail_rate_increase)} points`);
+  if (compare?.max_latency_p95_ratio !== undefined) rules.push(`latency_p95 > ${formatFigure(compare.max_latency_p95_ratio, 'factor')} blue's (point estimate)`);
+  if (needsGuard(config)) rules.push("built-in guard: no rule is set, so green's error rate over blue's at all");
+  const checks = sequentialRules(config).length * Math.max(1, stageCount);
+  const budget = `at most ${formatConfidence(1 - config.confidence)} false rollbacks (${formatConfidence(1 - checkAlpha(config, stageCount))} intervals over ${checks} rule-stage checks)`;
+  return (
+    `analysis every ${formatFigure(config.interval, 'ms')}, ${budget}, min_requests ${config.min_requests} per arm; ` +
+    `rolls back when shown: ${rules.join(', ')}; undecided at a stage end: ${config.on_inconclusive}`
+  );
+}
+
+function points(share: number): string {
+  return (share * 100).toFixed(1);
+}

@@ -1,0 +1,29 @@
+// How a check's evidence reads (the plain number formats are core/format.ts): confidence levels and intervals.
+import { formatMs, formatPercent, formatPoints } from '../core/format.js';
+import type { RateEvidence } from './types.js';
+
+/** 0.9995 -> "99.95%": rounded down, so the level shown is never more than the one held. */
+export function formatConfidence(confidence: number): string {
+  return `${Number((Math.floor(confidence * 10000 + 1e-6) / 100).toFixed(2))}%`;
+}
+
+/** "(99.95% interval 5.6–14.2%)": the judged rate's anytime-valid interval. */
+export function formatInterval(evidence: RateEvidence): string {
+  return `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence)})`;
+}
+
+/** "5.6–14.2%" for a rate, "-1.2 to +3.4 points" for a comparison (its limit is a difference). */
+export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper'>, difference = false): string {
+  if (difference) return `${formatPoints(evidence.lower)} to ${formatPoints(evidence.upper)} points`;
+  return `${formatPercent(evidence.lower).replace('%', '')}–${formatPercent(evidence.upper)}`;
+}
+
+/**
+ * A check's evidence in a few words, for reports and screens: "(99.93% interval 0.80–9.1%)"; latency rules
+ * say which share they judge: "1.2% over 3.00s (99.93% interval 0.10–4.0%)"; comparisons are in points.
+ */
+export function describeEvidence(evidence: RateEvidence, difference: boolean): string {
+  const interval = `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence, difference)})`;
+  if (evidence.overMs !== undefined && evidence.overMs !== null) return `${formatPercent(evidence.estimate)} over ${formatMs(evidence.overMs)} ${interval}`;
+  return interval;
+}

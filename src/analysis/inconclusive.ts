@@ -1,0 +1,31 @@
+// What a stage does when its time is up and a sequential rule is still undecided (its interval straddles the
+// limit): the plan's analysis.on_inconclusive, as a pure decision the engine carries out.
+import type { AnalysisConfig } from '../plan/schema.js';
+import type { CheckResult, RuleName } from './types.js';
+
+export type StageEndDecision =
+  | { action: 'pass'; undecided: RuleName[] }
+  | { action: 'extend'; undecided: RuleName[]; extension: number }
+  | { action: 'pause'; undecided: RuleName[] };
+
+/**
+ * @param extensionsSoFar how many times this stage was already extended (or paused for an operator)
+ * Rules below the min_requests floor ("waiting") count as undecided too: nothing was shown either way.
+ */
+export function decideStageEnd(checks: readonly CheckResult[], config: Pick<AnalysisConfig, 'on_inconclusive' | 'max_extensions'>, extensionsSoFar: number): StageEndDecision {
+  const undecided = checks.filter((check) => check.status === 'undecided' || (check.status === 'waiting' && isSequential(check))).map((check) => check.rule);
+  if (undecided.length === 0) return { action: 'pass', undecided };
+  switch (config.on_inconclusive) {
+    case 'extend':
+      return extensionsSoFar < config.max_extensions ? { action: 'extend', undecided, extension: extensionsSoFar + 1 } : { action: 'pass', undecided };
+    case 'pause':
+      // Once per stage: after the operator resumes, the stage runs once more and then passes.
+      return extensionsSoFar === 0 ? { action: 'pause', undecided } : { action: 'pass', undecided };
+    default:
+      return { action: 'pass', undecided };
+  }
+}
+
+function isSequential(check: CheckResult): boolean {
+  return check.unit === 'ratio' || check.rule === 'latency_p95' || check.rule === 'latency_p99' || check.rule === 'ttft_p95';
+}

@@ -1,0 +1,162 @@
+// The sequential rules: each judges a rate (errors, quality failures, requests over a latency limit, or green's
+// rate minus blue's) with an anytime-valid interval (see sequential.ts), so looking at it every interval
+// spends no more than the check's share of the false-rollback budget.
+import type { ArmStats } from '../metrics/types.js';
+import { blame } from './blame.js';
+import { formatMs, formatPercent, formatPoints } from '../core/format.js';
+import { formatConfidence, formatInterval } from './format.js';
+import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
+import { differenceInterval, priorAround, rateInterval, type Interval } from './sequential.js';
+import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
+
+export interface SequentialContext extends RuleContext {
+  /** This check's share of the rollout's false-rollback budget (see budget.ts). */
+  alpha: number;
+}
+
+/** The share a percentile rule allows over its limit: p95 > L means more than 5% of requests take longer. */
+export const PERCENTILE_SHARE = { latency_p95: 0.05, latency_p99: 0.01, ttft_p95: 0.05 } as const;
+
+/** Comparisons mix over rates near a typical failure rate; the prior only shapes power, never validity. */
+const COMPARE_PRIOR_CENTER = 0.05;
+
+function statusOf(interval: Interval, limit: number, ready: boolean): CheckStatus {
+  if (!ready) return 'waiting';
+  if (exceeds(interval.lower, limit)) return 'breach';
+  return interval.upper <= limit ? 'ok' : 'undecided';
+}
+
+function evidenceOf(estimate: number, interval: Interval, limit: number, alpha: number, overMs?: number): RateEvidence {
+  const evidence: RateEvidence = { estimate, lower: interval.lower, upper: interval.upper, limit, confidence: 1 - alpha };
+  if (overMs !== undefined) evidence.overMs = overMs;
+  return evidence;
+}
+
+interface RateSpec {
+  rule: RuleName;
+  /** x events in n trials; the rate judged is x / n. */
+  x: number;
+  n: number;
+  rateLimit: number;
+  /** What the check shows: the rate itself, or (latency rules) a percentile against its ms limit. */
+  figure: number | null;
+  limit: number;
+  unit: Unit;
+  ready: boolean;
+  message: (evidence: RateEvidence) => string;
+}
+
+function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
+  const { rule, x, n, rateLimit, figure, limit, unit } = spec;
+  const check: CheckResult = { rule, status: 'waiting', figure, limit, unit, sample: n, proximity: null };
+  if (n === 0) return { check };
+  const interval = rateInterval(x, n, ctx.alpha, priorAround(rateLimit));
+  const evidence = evidenceOf(x / n, interval, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
+  check.evidence = evidence;
+  check.status = statusOf(interval, rateLimit, spec.ready);
+  if (check.status !== 'waiting') check.proximity = proximity(x / n, rateLimit);
+  return check.status === 'breach' ? { check, message: spec.message(evidence) } : { check };
+}
+
+export function errorRate(ctx: SequentialContext, limit: number): Judged {
+  const { requests: n, failures: x } = ctx.green;
+  return judgeRate(ctx, {
+    rule: 'error_rate', x, n, rateLimit: limit, figure: n > 0 ? x / n : null, limit, unit: 'ratio', ready: n >= ctx.minRequests,
+    message: (ev) => `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
+  });
+}
+
+export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
+  // Over successful responses: only those were checked for quality.
+  const { successes: n, qualityFailures: x } = ctx.green;
+  return judgeRate(ctx, {
+    rule: 'quality_fail_rate', x, n, rateLimit: limit, figure: n > 0 ? x / n : null, limit, unit: 'ratio', ready: n >= ctx.minRequests,
+    message: (ev) => `green quality_fail_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} successful responses${ctx.where}`,
+  });
+}
+
+/**
+ * Share of green requests slower than the limit, counting those still running past it (they can only end
+ * slower). `running` comes from the engine's overdue watch; its latency figures include them.
+ */
+export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p99', limitMs: number, withRunning?: RunningLatency): Judged {
+  const running = withRunning?.running ?? 0;
+  const stats = running > 0 && withRunning ? withRunning.latency : ctx.green.latency;
+  const n = ctx.green.requests + running;
+  const x = slowCount(ctx.green, 'latency', limitMs) + running;
+  const share = PERCENTILE_SHARE[rule];
+  const note = running > 0 ? `, ${running} of them still running` : '';
+  return judgeRate(ctx, {
+    rule, x, n, rateLimit: share, figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null, limit: limitMs, unit: 'ms', ready: n >= ctx.minRequests,
+    message: (ev) =>
+      `green ${rule}: ${formatPercent(ev.estimate)} of ${n} requests over ${formatMs(limitMs)}${note} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
+  });
+}
+
+export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
+  const stats = ctx.green.ttft;
+  const n = stats?.count ?? 0;
+  const x = slowCount(ctx.green, 'ttft', limitMs);
+  const share = PERCENTILE_SHARE.ttft_p95;
+  return judgeRate(ctx, {
+    rule: 'ttft_p95', x, n, rateLimit: share, figure: stats?.p95 ?? null, limit: limitMs, unit: 'ms', ready: n >= ctx.minRequests,
+    message: (ev) =>
+      `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
+  });
+}
+
+interface CompareSpec {
+  rule: RuleName;
+  /** Noun for the message: "error rate", "quality failure rate". */
+  what: string;
+  green: { x: number; n: number };
+  blue: { x: number; n: number };
+  margin: number;
+  blame?: string;
+}
+
+function judgeDifference(ctx: SequentialContext, spec: CompareSpec): Judged {
+  const { rule, green, blue, margin } = spec;
+  const figure = green.n > 0 && blue.n > 0 ? green.x / green.n - blue.x / blue.n : null;
+  const check: CheckResult = { rule, status: 'waiting', figure, limit: margin, unit: 'ratio', sample: green.n, blueSample: blue.n, proximity: null };
+  if (figure === null) return { check };
+  const interval = differenceInterval(green, blue, ctx.alpha, priorAround(COMPARE_PRIOR_CENTER));
+  const evidence = evidenceOf(figure, interval, margin, ctx.alpha);
+  check.evidence = evidence;
+  check.status = statusOf(interval, margin, green.n >= ctx.minRequests && blue.n >= ctx.minRequests);
+  if (check.status !== 'waiting') check.proximity = proximity(figure, margin);
+  if (check.status !== 'breach') return { check };
+  const message =
+    `green ${spec.what} ${formatPercent(green.x / green.n)} vs blue ${formatPercent(blue.x / blue.n)}: ${formatPoints(figure)} points ` +
+    `(${formatConfidence(evidence.confidence)} interval ${formatPoints(interval.lower)} to ${formatPoints(interval.upper)}) > ${formatPoints(margin)} allowed ` +
+    `(green ${green.n}, blue ${blue.n} requests)${ctx.where}${spec.blame ?? ''}`;
+  return { check, message };
+}
+
+export function compareErrorRate(ctx: SequentialContext, margin: number): Judged {
+  return judgeDifference(ctx, {
+    rule: 'compare_to_blue.max_error_rate_increase', what: 'error rate', margin,
+    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    blame: blame(ctx.green, ctx.blueBaseline),
+  });
+}
+
+export function compareQualityFailRate(ctx: SequentialContext, margin: number): Judged {
+  return judgeDifference(ctx, {
+    rule: 'compare_to_blue.max_quality_fail_rate_increase', what: 'quality failure rate', margin,
+    green: { x: ctx.green.qualityFailures, n: ctx.green.successes }, blue: { x: ctx.blueBaseline.qualityFailures, n: ctx.blueBaseline.successes },
+  });
+}
+
+/** The built-in guard of a plan with no rule: green shown to fail more often than blue at all. */
+export function failsMoreThanBlue(ctx: SequentialContext): Judged {
+  return judgeDifference(ctx, {
+    rule: 'guard.green_fails_more_than_blue', what: 'error rate (built-in guard: the plan sets no rule)', margin: 0,
+    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    blame: blame(ctx.green, ctx.blueBaseline),
+  });
+}
+
+function slowCount(arm: ArmStats, kind: 'latency' | 'ttft', limitMs: number): number {
+  return arm.slow?.[kind][String(limitMs)] ?? 0;
+}

@@ -1,0 +1,156 @@
+// The confidence sequence against values worked out independently, and seeded coverage simulations.
+import { describe, expect, it } from 'vitest';
+import { differenceInterval, logMixtureRatio, priorAround, rateInterval } from '../../src/analysis/index.js';
+
+/** log B(a, b) for whole a, b from factorials: an independent route to the mixture's normaliser. */
+function logBetaWhole(a: number, b: number): number {
+  const logFactorial = (k: number) => {
+    let sum = 0;
+    for (let i = 2; i <= k; i++) sum += Math.log(i);
+    return sum;
+  };
+  return logFactorial(a - 1) + logFactorial(b - 1) - logFactorial(a + b - 1);
+}
+
+/** Seeded uniform numbers (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('priorAround', () => {
+  it('has its mean at the centre with the weight of one failure', () => {
+    expect(priorAround(0.05).a).toBe(1);
+    expect(priorAround(0.05).b).toBeCloseTo(19, 9);
+    expect(priorAround(0.5)).toEqual({ a: 1, b: 1 });
+    // Clamped: a limit of 0 or 1 still gives a proper prior.
+    expect(priorAround(0).b).toBeCloseTo(9999, 6);
+    expect(priorAround(0.9)).toEqual({ a: 1, b: 1 });
+  });
+});
+
+describe('logMixtureRatio', () => {
+  it('matches the beta-binomial mixture computed from factorials', () => {
+    const prior = { a: 1, b: 19 };
+    for (const [x, n, p] of [[3, 40, 0.05], [0, 10, 0.2], [12, 132, 0.05], [7, 7, 0.5]] as const) {
+      const expected = logBetaWhole(1 + x, 19 + n - x) - logBetaWhole(1, 19) - (x * Math.log(p) + (n - x) * Math.log(1 - p));
+      expect(logMixtureRatio(x, n, p, prior)).toBeCloseTo(expected, 9);
+    }
+  });
+
+  it('is 0 before any sample, and never above log(1) at the estimate', () => {
+    expect(logMixtureRatio(0, 0, 0.3, priorAround(0.05))).toBe(0);
+    expect(logMixtureRatio(12, 132, 12 / 132, priorAround(0.05))).toBeLessThan(0);
+  });
+});
+
+describe('rateInterval', () => {
+  const prior = priorAround(0.05);
+
+  it('is [0, 1] with no samples, and rejects impossible counts', () => {
+    expect(rateInterval(0, 0, 0.01, prior)).toEqual({ lower: 0, upper: 1 });
+    expect(() => rateInterval(5, 4, 0.01, prior)).toThrow(RangeError);
+    expect(() => rateInterval(1, 4, 0, prior)).toThrow(RangeError);
+  });
+
+  it('has the closed-form upper bound with no failures: 1 - (alpha b / (b + n))^(1/n)', () => {
+    for (const [n, alpha] of [[100, 0.01], [20, 0.001], [1000, 0.05]] as const) {
+      const interval = rateInterval(0, n, alpha, prior);
+      expect(interval.lower).toBe(0);
+      expect(interval.upper).toBeCloseTo(1 - ((alpha * 19) / (19 + n)) ** (1 / n), 8);
+    }
+  });
+
+  it('has M_n = 1/alpha at both ends and holds the estimate', () => {
+    const alpha = 0.0005;
+    const { lower, upper } = rateInterval(12, 132, alpha, prior);
+    expect(lower).toBeLessThan(12 / 132);
+    expect(upper).toBeGreaterThan(12 / 132);
+    expect(logMixtureRatio(12, 132, lower, prior)).toBeCloseTo(Math.log(1 / alpha), 6);
+    expect(logMixtureRatio(12, 132, upper, prior)).toBeCloseTo(Math.log(1 / alpha), 6);
+  });
+
+  it('narrows as evidence grows and widens as alpha shrinks', () => {
+    const small = rateInterval(5, 100, 0.01, prior);
+    const large = rateInterval(50, 1000, 0.01, prior);
+    expect(large.upper - large.lower).toBeLessThan(small.upper - small.lower);
+    const strict = rateInterval(5, 100, 0.0001, prior);
+    expect(strict.lower).toBeLessThan(small.lower);
+    expect(strict.upper).toBeGreaterThan(small.upper);
+  });
+
+  it('covers the true rate at every step of >= 1 - alpha of seeded sequences (time-uniform)', () => {
+    // 400 sequences of 1,500 Bernoulli(0.05) draws, checked after every draw: the interval holds p exactly
+    // when M_n(p) < 1/alpha, so the check per step is O(1).
+    const alpha = 0.05;
+    const p = 0.05;
+    let missed = 0;
+    for (let seq = 0; seq < 400; seq++) {
+      const next = random(1000 + seq);
+      let x = 0;
+      for (let n = 1; n <= 1500; n++) {
+        if (next() < p) x++;
+        if (logMixtureRatio(x, n, p, prior) >= Math.log(1 / alpha)) {
+          missed++;
+          break;
+        }
+      }
+    }
+    expect(missed / 400).toBeLessThanOrEqual(alpha);
+  });
+
+  it('holds a rate far from the prior too (the prior shapes width, never validity)', () => {
+    const alpha = 0.05;
+    let missed = 0;
+    for (let seq = 0; seq < 300; seq++) {
+      const next = random(5000 + seq);
+      let x = 0;
+      for (let n = 1; n <= 800; n++) {
+        if (next() < 0.3) x++;
+        if (logMixtureRatio(x, n, 0.3, prior) >= Math.log(1 / alpha)) {
+          missed++;
+          break;
+        }
+      }
+    }
+    expect(missed / 300).toBeLessThanOrEqual(alpha);
+  });
+});
+
+describe('differenceInterval', () => {
+  it('is green lower minus blue upper, and green upper minus blue lower, each at alpha / 2', () => {
+    const prior = priorAround(0.05);
+    const g = rateInterval(20, 100, 0.005, prior);
+    const b = rateInterval(10, 400, 0.005, prior);
+    expect(differenceInterval({ x: 20, n: 100 }, { x: 10, n: 400 }, 0.01, prior)).toEqual({ lower: g.lower - b.upper, upper: g.upper - b.lower });
+  });
+
+  it('covers the true difference of two seeded streams of unequal size', () => {
+    const prior = priorAround(0.05);
+    let missed = 0;
+    for (let seq = 0; seq < 200; seq++) {
+      const next = random(9000 + seq);
+      const green = { x: 0, n: 0 };
+      const blue = { x: 0, n: 0 };
+      for (let i = 0; i < 600; i++) {
+        const arm = next() < 0.25 ? green : blue;
+        arm.n++;
+        if (next() < 0.04) arm.x++;
+        if (i % 20 === 19 && green.n > 0 && blue.n > 0) {
+          const { lower, upper } = differenceInterval(green, blue, 0.1, prior);
+          if (lower > 0 || upper < 0) {
+            missed++;
+            break;
+          }
+        }
+      }
+    }
+    expect(missed / 200).toBeLessThanOrEqual(0.1);
+  });
+});
