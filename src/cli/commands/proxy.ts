@@ -10,6 +10,7 @@ import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
+import { protectPlanSecrets } from '../secrets.js';
 
 export interface ProxyFlags {
   listen?: string;
@@ -20,6 +21,8 @@ export interface ProxyFlags {
 /** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
 export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
+  // Upstream and client keys are redacted from everything the proxy prints.
+  protectPlanSecrets(ctx, plan);
   const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
