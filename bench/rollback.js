@@ -4,7 +4,7 @@
 // as a `changes` entry, exactly as a plan would write it.
 import { createBenchEngine, openClients } from './lib/engine.js';
 import { planFromYaml } from './lib/plan.js';
-import { QUICK, envNumber, log, round, sleep, writeResult } from './lib/util.js';
+import { QUICK, envNumber, log, sleep, writeResult } from './lib/util.js';
 
 const TRIALS = envNumber('BENCH_ROLLBACK_TRIALS', QUICK ? 1 : 3);
 const FAULT_AT_MS = envNumber('BENCH_ROLLBACK_FAULT_AT_MS', 6000);

@@ -9,7 +9,7 @@ import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openAiDialect } from '../dist/upstream/openai.js';
 import { createTrafficMix } from '../dist/traffic/index.js';
-import { createRandom } from '../dist/split/index.js';
+import { createRandom } from '../dist/core/random.js';
 
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 100);
 const STEP_MS = envNumber('BENCH_STEP_MS', QUICK ? 2000 : 4000);

@@ -4,9 +4,11 @@
 const { loadUiAsProduction } = await import('../dist/cli/production-ui.js');
 await loadUiAsProduction();
 const { main } = await import('../dist/cli/main.js');
+const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
 
 main(process.argv).then(
-  (code) => process.exit(code),
+  // Never process.exit() with output still queued for a pipe: it would be cut (`status --json | jq`).
+  (code) => exitWhenFlushed(code),
   (error) => {
     // Only reached on a bug: every expected failure is mapped to an exit code inside main().
     process.stderr.write(`bluegreen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,9 +1,10 @@
 // Assembles the real rollout engine the way `bluegreen rollout` does (src/cli/run-rollout.ts), minus the CLI:
 // real upstream clients (undici), the real traffic mix, splitter, arrival scheduler, metrics and state store.
-import { systemClock } from '../../dist/engine/clock.js';
-import { openEndpoints } from '../../dist/engine/endpoints.js';
+import { systemClock } from '../../dist/core/clock.js';
+import { openEndpoints } from '../../dist/cli/endpoints.js';
 import { RolloutEngine } from '../../dist/engine/rollout.js';
-import { createRandom, createSplitter } from '../../dist/split/index.js';
+import { createRandom } from '../../dist/core/random.js';
+import { createSplitter } from '../../dist/split/index.js';
 import { StateStore } from '../../dist/state/index.js';
 import { createArrivalScheduler, createTrafficMix } from '../../dist/traffic/index.js';
 import { createUpstreamClient } from '../../dist/upstream/index.js';
@@ -36,7 +37,7 @@ export async function openClients(plan, options = {}) {
  * @param {import('../../dist/plan/plan.js').Plan} o.plan
  * @param {Record<'blue'|'green', any>} o.clients
  * @param {number} [o.seed]
- * @param {import('../../dist/engine/clock.js').Clock} [o.clock]
+ * @param {import('../../dist/core/clock.js').Clock} [o.clock]
  * @param {string} [o.stateDir] write state.json / events.jsonl there, as the CLI does
  * @param {(scheduledAt: number) => void} [o.onArrival] called by the scheduler before the engine's own handler
  */

@@ -53,7 +53,7 @@ export function writeResult(result) {
 export function createHrEpoch() {
   // Align performance.now() on a Date.now() tick edge, so the two frames agree to a few microseconds.
   const start = Date.now();
-  let tick = start;
+  let tick;
   const spinUntil = performance.now() + 50;
   while ((tick = Date.now()) === start && performance.now() < spinUntil);
   const offset = tick - performance.now();

@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import { openClients } from '../lib/engine.js';
 import { loopbackPlanYaml, planFromYaml } from '../lib/plan.js';
 import { startUpstream } from '../lib/upstream.js';
-import { createRandom } from '../../dist/split/index.js';
+import { createRandom } from '../../dist/core/random.js';
 import { createTrafficMix } from '../../dist/traffic/index.js';
 
 const only = process.argv[2];

@@ -1,7 +1,8 @@
 // One line saying how a plan's rollout will be judged: for `validate` and `rollout --dry-run`.
 import type { AnalysisConfig } from '../plan/schema.js';
 import { checkAlpha, needsGuard, sequentialRules } from './budget.js';
-import { formatConfidence, formatFigure } from './format.js';
+import { formatFigure } from '../core/format.js';
+import { formatConfidence } from './format.js';
 
 export function describeJudgement(config: AnalysisConfig, stageCount: number): string {
   const t = config.thresholds;

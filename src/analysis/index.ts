@@ -5,7 +5,7 @@ export { createQualityChecker, checkQuality, parsesAsJson } from './quality.js';
 export type { QualityChecker, QualityOutcome } from './quality.js';
 export { exceeds, proximity } from './rules.js';
 export type { HealthInput } from './rules.js';
-export { describeEvidence, formatConfidence, formatFactor, formatFigure, formatInterval, formatMs, formatPercent, formatPoints, formatRange } from './format.js';
+export { describeEvidence, formatConfidence, formatInterval, formatRange } from './format.js';
 export { checkAlpha, needsGuard, sequentialRules } from './budget.js';
 export { decideStageEnd } from './inconclusive.js';
 export type { StageEndDecision } from './inconclusive.js';

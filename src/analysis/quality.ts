@@ -32,13 +32,22 @@ export function createQualityChecker(rules: QualityRules | undefined): QualityCh
   const finishReasons = rules.finish_reasons ? new Set(rules.finish_reasons) : undefined;
   const json = rules.json === true;
   const needsContent = minLength > 0 || json || needles.some((needle) => needle.length > 0);
+  const checkToolCallText = rules.tool_calls === 'check';
+  const refusalsFail = rules.refusals !== 'pass';
 
   return (result) => {
     if (!result.ok) return PASS;
+    if (result.refusal && refusalsFail) return fail('the model refused');
+    // finish_reasons may name the upstream's own reason (end_turn) or the normalised one (stop).
+    const finishAccepted = (r: UpstreamResult) =>
+      (r.finishReason !== undefined && finishReasons?.has(r.finishReason)) || (r.finish !== undefined && finishReasons?.has(r.finish));
+    // A reply that calls tools is a success whose text may rightly be empty (and whose finish reason is
+    // tool_calls): it is checked only when the plan asks (quality.tool_calls: check).
+    if (result.toolCalls && !checkToolCallText) return PASS;
     const content = result.content;
     const length = needsContent ? content.trim().length : content.length;
     if (needsContent && length === 0) return fail('empty content');
-    if (finishReasons && (result.finishReason === undefined || !finishReasons.has(result.finishReason))) {
+    if (finishReasons && !finishAccepted(result)) {
       const got = result.finishReason === undefined ? 'no finish reason' : `finish reason "${result.finishReason}"`;
       return fail(`${got}, expected one of ${[...finishReasons].join(', ')}`);
     }

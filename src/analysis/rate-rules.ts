@@ -3,7 +3,8 @@
 // spends no more than the check's share of the false-rollback budget.
 import type { ArmStats } from '../metrics/types.js';
 import { blame } from './blame.js';
-import { formatConfidence, formatInterval, formatMs, formatPercent, formatPoints } from './format.js';
+import { formatMs, formatPercent, formatPoints } from '../core/format.js';
+import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
 import { differenceInterval, priorAround, rateInterval, type Interval } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';

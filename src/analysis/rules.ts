@@ -1,7 +1,7 @@
 // One function per rule: each turns the arms' figures into a CheckResult and, if crossed, a message.
 import type { ArmStats, Percentiles } from '../metrics/types.js';
+import { formatFactor, formatMs } from '../core/format.js';
 import { blame } from './blame.js';
-import { formatFactor, formatMs } from './format.js';
 import type { CheckResult, RuleName, Unit } from './types.js';
 
 export interface RuleContext {

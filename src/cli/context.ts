@@ -1,5 +1,6 @@
 // Everything a command touches in the outside world, injected so commands run in-process in tests.
 import type { Writable } from 'node:stream';
+import type { Redactor } from '../core/redact.js';
 
 export interface CliContext {
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
@@ -9,9 +10,25 @@ export interface CliContext {
   cwd: string;
   /** Set by a command's action; main() returns it. */
   exitCode: number;
+  /**
+   * Known secret values (the plan's keys, once a command has loaded it). main() sets it and redacts stdout and
+   * stderr through it, so nothing a command prints can carry a key.
+   */
+  redactor?: Redactor;
+}
+
+/**
+ * A closed output (`bluegreen rollout … 2>&1 | head -2`, a dead CI log pipe) is not a reason to stop a rollout
+ * half way: the write errors (EPIPE) are swallowed, Node stops writing to the destroyed stream, and the
+ * rollout goes on to its normal ending. Without a listener the error would be thrown as uncaught.
+ */
+export function tolerateClosedOutput(stream: NodeJS.WritableStream): void {
+  stream.on('error', () => {});
 }
 
 export function processContext(): CliContext {
+  tolerateClosedOutput(process.stdout);
+  tolerateClosedOutput(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

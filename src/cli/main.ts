@@ -2,7 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
 import { TrafficError } from '../traffic/index.js';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT, exitCodesHelp } from '../core/exit.js';
+import { createRedactor, redactingStream } from '../core/redact.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +17,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/schema.js'),
     import('./commands/sim.js'),
     import('./commands/control.js'),
+    import('./commands/rollback.js'),
   ]);
   return modules.map((m) => m.register);
 }
@@ -37,29 +39,53 @@ Examples:
   $ bluegreen validate rollouts/demo.yaml
   $ bluegreen rollout rollouts/demo.yaml
   $ bluegreen status --watch
+  $ bluegreen rollback          # after the rollout's process died (status exits 5)
 
-Exit codes: 0 promoted, 1 internal error, 2 usage/invalid plan, 3 preflight failed,
-4 aborted by an operator, 10 rolled back, 130/143 interrupted (SIGINT/SIGTERM).`,
+Exit codes: ${exitCodesHelp()}.`,
   );
   for (const register of registers) register(program, ctx);
   return program;
 }
 
 /** Runs the CLI and resolves to the process exit code; never throws for expected failures. */
-export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+export async function main(argv: string[], outer: CliContext = processContext()): Promise<number> {
+  // Every byte printed goes through the redactor: commands add the plan's keys to it once they know them.
+  const redactor = outer.redactor ?? createRedactor();
+  const ctx: CliContext = { ...outer, redactor, stdout: redactingStream(outer.stdout, redactor), stderr: redactingStream(outer.stderr, redactor) };
   const program = buildProgram(ctx, await commandModules());
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (error) {
-    return exitCodeFor(error, ctx);
+    const json = wantsJson(argv) ? jsonError(error) : undefined;
+    if (!json) return exitCodeFor(error, ctx);
+    ctx.stdout.write(`${JSON.stringify(json.body, null, 2)}\n`);
+    return json.exitCode;
   }
+}
+
+/** `--json` on the command line (before any `--`): the caller parses stdout, so failures come as JSON too. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** An expected failure as one JSON document; undefined for usage errors commander printed and for bugs. */
+function jsonError(error: unknown): { body: Record<string, unknown>; exitCode: number } | undefined {
+  if (error instanceof PlanError) return { exitCode: EXIT.usage, body: { ok: false, exitCode: EXIT.usage, errors: error.problems } };
+  if (error instanceof TrafficError || error instanceof CliError) {
+    const exitCode = error instanceof CliError ? error.exitCode : EXIT.usage;
+    return { exitCode, body: { ok: false, exitCode, errors: [{ message: error.message }] } };
+  }
+  return undefined;
 }
 
 function exitCodeFor(error: unknown, ctx: CliContext): number {
   if (error instanceof CommanderError) {
-    // Help and version exit 0; commander already printed the message for usage errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    // Help asked for and version exit 0; help shown because no command was given is a usage error, as is
+    // anything else commander refused (it has already printed the message).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+    if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : EXIT.usage;
     return EXIT.usage;
   }
   if (error instanceof PlanError) {

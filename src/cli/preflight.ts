@@ -1,5 +1,5 @@
 // Preflight for a plan: open its endpoints (starting simulators if asked), check them, close them.
-import { openEndpoints } from '../engine/endpoints.js';
+import { openEndpoints } from './endpoints.js';
 import type { Plan } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { preflight } from '../upstream/preflight.js';

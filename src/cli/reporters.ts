@@ -1,10 +1,10 @@
 // The one place that chooses how a rollout is shown: the dashboard in a terminal, lines otherwise.
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../core/clock.js';
 import { createLineReporter } from '../report/line.js';
 import { createDashboardReporter } from '../report/ink/reporter.js';
 import type { CliContext } from './context.js';
 import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
-import { describeExit } from '../exit/index.js';
+import { describeExit } from '../core/exit.js';
 
 export interface ReporterFlags {
   plain?: boolean;
@@ -64,10 +64,11 @@ function lineReporter(ctx: CliContext, engine: ReporterTarget): Reporter {
   const reporter = createLineReporter({ write, snapshot: () => engine.snapshot(), clock: systemClock });
   const unsubscribe = engine.onEvent(reporter.onEvent);
   return {
-    finish: async (outcome) => {
+    finish: (outcome) => {
       unsubscribe();
       reporter.stop();
       write(`bluegreen: ${describeExit(outcome.exitCode)}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      return Promise.resolve();
     },
   };
 }

@@ -1,17 +1,24 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import os from 'node:os';
-import { openEndpoints, type Endpoints } from '../engine/endpoints.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { openEndpoints, type Endpoints } from './endpoints.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, HookRunner } from '../engine/deps.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
-import { runHook } from '../hooks/index.js';
+import { runHook, type HookSecrets } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
-import { createRandom, createSplitter } from '../split/index.js';
-import { StateStore } from '../state/index.js';
+import { createRandom } from '../core/random.js';
+import { createSplitter } from '../split/index.js';
+import { orphanMessage, rolloutStanding, StateStore } from '../state/index.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
+import { protectPlanSecrets } from './secrets.js';
+import { hookRecorder, stopOrphanHook } from './hook-record.js';
+import { restoreBlue } from './recover.js';
+import { watchLauncher } from './launcher.js';
+import { routeStopSignals } from './stop-signals.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -21,8 +28,10 @@ export interface RolloutRunOptions {
   clock?: Clock;
   /** Chosen by the CLI layer: the dashboard or the line reporter. */
   attachReporter: (engine: ReporterTarget) => Reporter;
-  /** Signals to handle; tests pass an emitter of their own. */
+  /** Signals and uncaught errors to handle; tests pass an emitter of their own (and then no launcher is watched). */
   signals?: NodeJS.EventEmitter;
+  /** `--resume`: continue the dead rollout of this same plan in the state folder from its saved stage. */
+  resume?: boolean;
 }
 
 export type ReporterTarget = RolloutView;
@@ -40,13 +49,13 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
 export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const { plan, ctx } = options;
+  const secrets = protectPlanSecrets(ctx, plan);
   const clock = options.clock ?? systemClock;
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock({ pid: process.pid, planName: plan.name, startedAt: clock.now(), user: operatorName(ctx.env), host: os.hostname() });
   const closers: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
-    if (lock.warning) ctx.stderr.write(`bluegreen: warning: ${lock.warning}\n`);
-    store.reset();
+    const startStage = await settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning);
     const endpoints = await openEndpoints(plan);
     closers.unshift(() => endpoints.close());
     const { warnings } = await preflight(ARMS.map((arm) => endpoints.arms[arm]), { env: ctx.env, cwd: ctx.cwd });
@@ -55,9 +64,13 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = createClients(plan, endpoints, ctx);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
-    const traffic = createTrafficMix(plan.traffic, random);
+    // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
+    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await traffic.ready();
+    // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
+    const trafficWarning = traffic.warning();
+    if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     const engine = new RolloutEngine({
       plan,
@@ -66,21 +79,23 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       splitter: createSplitter(options.seed, random),
       clock,
       arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-      persistence: { appendEvent: (event) => store.appendEvent(event), writeState: (snapshot) => store.writeState(snapshot) },
-      runHook: hookRunner(plan, ctx),
+      // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
+      persistence: {
+        appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
+        writeState: (snapshot) => store.writeState(secrets.redactor.value(snapshot)),
+      },
+      runHook: hookRunner(plan, ctx, secrets, store.dir),
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
+      startStage,
     });
     const reporter = options.attachReporter(engine);
-    const signals = options.signals ?? process;
-    const onSigint = () => engine.interrupt('SIGINT');
-    const onSigterm = () => engine.interrupt('SIGTERM');
-    signals.on('SIGINT', onSigint);
-    signals.on('SIGTERM', onSigterm);
-    closers.unshift(() => {
-      signals.off('SIGINT', onSigint);
-      signals.off('SIGTERM', onSigterm);
+    const unroute = routeStopSignals(engine, {
+      events: options.signals ?? process,
+      watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
+      warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
     });
+    closers.unshift(unroute);
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
     return outcome.exitCode;
@@ -89,18 +104,53 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   }
 }
 
+/**
+ * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
+ * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
+ * Resolves to the stage to start at.
+ */
+async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<number> {
+  const previous = rolloutStanding(store, { self: process.pid });
+  // The lock's note about a dead owner says the same as what follows, less precisely.
+  if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
+  if (resume) {
+    if (previous.kind !== 'orphaned') throw new UsageError(`--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`);
+    const { snapshot } = previous;
+    if (snapshot.plan.hash !== plan.source.hash) {
+      throw new UsageError(`--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`);
+    }
+    const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
+    if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
+    ctx.stderr.write(`bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}; its on_stage hook runs again\n`);
+    store.reset({ keepRecord: true });
+    return snapshot.stageIndex;
+  }
+  if (previous.kind === 'orphaned') {
+    ctx.stderr.write(`bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`);
+    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollout)`, fallbackPlan: plan });
+    if (!result.ok) throw new CliError(`${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once the hook works)`, EXIT.orphaned);
+  }
+  store.reset();
+  return 0;
+}
+
 function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    return createUpstreamClient({ arm, model, upstream, apiKey, maxConnections: plan.traffic.max_in_flight });
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };
 }
 
-function hookRunner(plan: Plan, ctx: CliContext): HookRunner {
-  return async (hook, call) => {
-    const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env });
-    return { ok: outcome.ok, message: outcome.message };
+function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir: string): HookRunner {
+  return async (hook, call, signal) => {
+    const record = hookRecorder(stateDir, plan.name, call.event);
+    try {
+      const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: record.started });
+      return { ok: outcome.ok, message: outcome.message };
+    } finally {
+      record.finished();
+    }
   };
 }

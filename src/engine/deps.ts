@@ -1,9 +1,13 @@
 // What the rollout engine is given: every outside effect (time, network, files, hooks) comes in here.
 import type { HookEvent as HookCall } from '../hooks/types.js';
+import type { EvaluateInput } from '../analysis/evaluate.js';
+import type { Verdict } from '../analysis/types.js';
 import type { HookConfig } from '../plan/schema.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
+import type { Actuator } from './actuator.js';
+import type { TrafficSourceFactory } from './traffic-source.js';
 import type { RolloutEvent, RolloutSnapshot } from './types.js';
 
 export interface ArmClient {
@@ -22,7 +26,11 @@ export interface Splitter {
 // The hook's contract is the hooks module's own; the engine only calls it through HookRunner.
 export type { HookEvent as HookCall, HookEventName } from '../hooks/types.js';
 
-export type HookRunner = (hook: HookConfig, call: HookCall) => Promise<{ ok: boolean; message: string }>;
+/** Runs one hook; aborting the signal stops it (an exec hook's whole process group is killed). */
+export type HookRunner = (hook: HookConfig, call: HookCall, signal?: AbortSignal) => Promise<{ ok: boolean; message: string }>;
+
+/** Turns a stage's figures into a verdict; the analysis module's evaluate() unless a test or embedder swaps it. */
+export type Judge = (input: EvaluateInput) => Verdict;
 
 /** Where the engine's record goes (the state store in production, memory in tests). */
 export interface Persistence {
@@ -58,4 +66,12 @@ export interface EngineDeps {
   pid: number;
   /** How often state.json is rewritten while running. */
   stateIntervalMs?: number;
+  /** The verdict for a stage's figures; default evaluate() from src/analysis. */
+  judge?: Judge;
+  /** Where requests come from; default: generated traffic built from clients, traffic, splitter and arrivals. */
+  sources?: TrafficSourceFactory[];
+  /** What moves real traffic besides the plan's hooks (the live proxies). */
+  actuators?: Actuator[];
+  /** Zero-based stage to start at (`rollout --resume`); default 0. */
+  startStage?: number;
 }

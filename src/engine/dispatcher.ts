@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   checkQuality: (result: UpstreamResult) => { ok: boolean; reason?: string };
   /** Called after each green result is recorded, so fast rules (consecutive errors) act at once. */
   onGreenResult: (result: UpstreamResult, quality: { ok: boolean }) => void;
+  /** Told of every failed result (after it is recorded), e.g. to report the first of each kind. */
+  onFailure?: (arm: ArmName, result: UpstreamResult) => void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };
 }
@@ -56,6 +58,7 @@ export class Dispatcher {
     if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
     this.options.metrics.recordResult(stage, result, quality);
+    if (!result.ok) this.options.onFailure?.(arm, result);
     if (arm === 'green') this.options.onGreenResult(result, quality);
   }
 

@@ -1,7 +1,9 @@
-// The green upstream's health check: its models list, every health_check.interval; failures in a row count.
+// The green upstream's health check, every health_check.interval: its models list answers, or (probe: chat)
+// a tiny chat request to green's model succeeds. Failures in a row count.
 import type { HealthCheckConfig } from '../plan/schema.js';
+import { probeRequest } from '../upstream/probe.js';
 import type { ArmClient } from './deps.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface HealthState {
   consecutiveFailures: number;
@@ -49,9 +51,15 @@ export class HealthChecker {
     const timeout = this.clock.setTimer(() => controller.abort(new Error('timed out')), this.config.timeout);
     let ok: boolean;
     try {
-      const list = await this.client.listModels(controller.signal);
-      ok = list.status >= 200 && list.status < 300;
-      if (!ok) this.state.lastError = `models list answered ${list.status}`;
+      if (this.config.probe === 'chat') {
+        const result = await this.client.send(probeRequest(), controller.signal);
+        ok = result.ok;
+        if (!ok) this.state.lastError = `chat probe failed: ${result.errorMessage ?? result.failure ?? 'error'}`;
+      } else {
+        const list = await this.client.listModels(controller.signal);
+        ok = list.status >= 200 && list.status < 300;
+        if (!ok) this.state.lastError = `models list answered ${list.status}`;
+      }
     } catch (error) {
       ok = false;
       this.state.lastError = controller.signal.aborted

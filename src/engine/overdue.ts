@@ -1,7 +1,7 @@
 // Green requests still running past the latency limit. Such a request is known to be slower than the limit
 // before it answers, so the latency rules can see a regression from the moment the limit is crossed
 // rather than when (or whether) the slow answers finally arrive.
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface OverdueWatchOptions {
   clock: Clock;

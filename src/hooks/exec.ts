@@ -1,8 +1,8 @@
 // exec hooks: a shell command run in the plan folder, told about the event through BLUEGREEN_* variables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../core/format.js';
 import { clip, lastLine, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 
@@ -13,6 +13,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** How long a stopped hook gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /** Told the hook's process group id once it runs (the CLI records it, to stop it after a crash). */
+  onStart?: (pgid: number) => void;
 }
 
 const OUTPUT_LIMIT = 4096;
@@ -69,26 +71,24 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       resolve(outcome(false, startFailure(label, options.cwd, error)));
       return;
     }
+    try {
+      if (child.pid !== undefined) options.onStart?.(child.pid);
+    } catch {
+      // Only a record for crash recovery (e.g. a full disk): the hook itself runs on.
+    }
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
     let stoppedBy: 'timeout' | 'abort' | undefined;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
-    const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
-    };
+    const graceMs = options.killGraceMs ?? 2000;
     const stop = (why: 'timeout' | 'abort') => {
       if (stoppedBy || settled) return;
       stoppedBy = why;
-      killGroup('SIGTERM');
+      signalGroup(child, 'SIGTERM');
       // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.
-      setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000).unref();
+      setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs).unref();
     };
     const onAbort = () => stop('abort');
     timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
@@ -101,7 +101,9 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       options.signal?.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      resolve(result);
+      // A stopped hook is reported only once its whole group is gone, so nothing it started outlives it.
+      if (stoppedBy && child.pid !== undefined) void groupGone(child, graceMs).then(() => resolve(result));
+      else resolve(result);
     };
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
       const tail = lastLine(stderr.text()) || lastLine(stdout.text());
@@ -117,6 +119,57 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
     child.on('exit', (code, signal) => {
       timers.push(setTimeout(() => exited(code, signal), STDIO_GRACE_MS));
     });
+  });
+}
+
+/** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** Whether any process of the group still runs. Zombies (killed, not yet reaped by init) do not count. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true; // No /proc (not Linux): the kill(0) answer is all there is.
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[2] === String(pgid) && fields[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Resolves when no process of the group is left: at the latest once the SIGKILL after the grace is sent. */
+function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
+  const pgid = child.pid as number;
+  const deadline = performance.now() + graceMs;
+  return new Promise((resolve) => {
+    // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
+    const check = () => {
+      if (!groupAlive(pgid)) return resolve();
+      if (performance.now() < deadline) return void setTimeout(check, 20);
+      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
+      signalGroup(child, 'SIGKILL');
+      resolve();
+    };
+    check();
   });
 }
 

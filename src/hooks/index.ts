@@ -1,12 +1,13 @@
 // Hooks: the actuators that move real traffic (exec a script, or call a webhook) on stage, rollback, promote, abort.
+import { withoutSecrets } from '../core/redact.js';
 import type { HookConfig } from '../plan/schema.js';
 import { runExec } from './exec.js';
-import { realSleep } from './sleep.js';
+import { realSleep } from '../core/clock.js';
 import { scrubUrl } from './text.js';
 import type { HookEvent, HookOptions, HookOutcome } from './types.js';
 import { runWebhook } from './webhook.js';
 
-export type { HookEvent, HookEventName, HookOptions, HookOutcome } from './types.js';
+export type { HookEvent, HookEventName, HookOptions, HookOutcome, HookSecrets } from './types.js';
 export { hookEnv, runExec, type ExecOptions } from './exec.js';
 export { runWebhook, webhookPayload, type WebhookOptions } from './webhook.js';
 export { safeUrl } from './text.js';
@@ -16,15 +17,26 @@ export { safeUrl } from './text.js';
  * it and carries on rolling back), not a crash. hook.timeout bounds the exec run, or each webhook attempt.
  */
 export async function runHook(hook: HookConfig, event: HookEvent, options: HookOptions): Promise<HookOutcome> {
+  const secrets = options.secrets;
+  if (!secrets) return runUnredacted(hook, event, options);
+  const { redactor, envNames, passEnv } = secrets;
+  // The reason may quote an earlier hook's or the upstream's words; the outcome may quote this hook's output.
+  const safeEvent = event.reason === undefined ? event : { ...event, reason: redactor.text(event.reason) };
+  const env = withoutSecrets(options.env, envNames, redactor, passEnv);
+  return redactor.value(await runUnredacted(hook, safeEvent, { ...options, env }));
+}
+
+async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOptions): Promise<HookOutcome> {
   try {
     if (hook.exec !== undefined) {
-      return await runExec(hook.exec, event, { cwd: options.cwd, env: options.env, timeoutMs: hook.timeout, signal: options.signal });
+      return await runExec(hook.exec, event, { cwd: options.cwd, env: options.env, timeoutMs: hook.timeout, signal: options.signal, onStart: options.onStart });
     }
     if (hook.webhook !== undefined) {
       return await runWebhook(hook.webhook, event, {
         attemptTimeoutMs: options.fetchTimeoutMs ?? hook.timeout,
         retries: hook.retries,
-        sleep: options.sleep ?? ((ms) => realSleep(ms, options.signal)),
+        sleep: options.sleep ?? realSleep,
+        random: options.random,
         signal: options.signal,
       });
     }

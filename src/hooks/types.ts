@@ -1,4 +1,5 @@
 // What a hook is told and what it reports back. Structurally the engine's HookCall, so runHook plugs in.
+import type { Redactor } from '../core/redact.js';
 
 export type HookEventName = 'stage' | 'rollback' | 'promote' | 'abort';
 
@@ -32,6 +33,15 @@ export interface HookOutcome {
   status?: number;
 }
 
+/** What a hook must not see or leak: key values (redacted from its environment, reason and output) and key variables. */
+export interface HookSecrets {
+  redactor: Redactor;
+  /** Variables withheld from exec hooks (every api_key_env), unless listed in passEnv. */
+  envNames: readonly string[];
+  /** The plan's `hooks.pass_env`: key variables a hook is allowed to see. */
+  passEnv?: readonly string[];
+}
+
 export interface HookOptions {
   /** The plan's folder: exec hooks run there. */
   cwd: string;
@@ -41,6 +51,12 @@ export interface HookOptions {
   fetchTimeoutMs?: number;
   /** Aborting stops the hook (exec: the process group is killed; webhook: no further attempts). */
   signal?: AbortSignal;
+  /** Keys the hook must not see or echo into a message; without it the environment passes unchanged. */
+  secrets?: HookSecrets;
+  /** exec: told the hook's process group id once it runs. */
+  onStart?: (pgid: number) => void;
   /** Waits between webhook attempts; injected so tests need not wait. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The webhook backoff's jitter; default Math.random. */
+  random?: () => number;
 }

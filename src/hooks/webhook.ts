@@ -1,7 +1,8 @@
 // webhook hooks: POST the event as JSON, retrying network failures, 408, 429 and 5xx with backoff.
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { formatDuration } from '../plan/duration.js';
+import { withRetries, type HeaderMap } from '../core/retry.js';
+import { formatDuration } from '../core/format.js';
 import { clip, safeUrl, scrubUrl } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 
@@ -10,20 +11,20 @@ export interface WebhookOptions {
   attemptTimeoutMs: number;
   /** Attempts after the first. */
   retries: number;
-  sleep: (ms: number) => Promise<void>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The backoff's jitter; default Math.random. */
+  random?: () => number;
   signal?: AbortSignal;
 }
 
 type Attempt =
-  | { kind: 'answered'; status: number; body: string; retryAfterMs?: number }
+  | { kind: 'answered'; status: number; body: string; headers: HeaderMap }
   | { kind: 'timeout' }
   | { kind: 'network'; message: string }
   | { kind: 'cancelled' };
 
-const BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 8000;
-/** A Retry-After beyond this is ignored in favour of our own backoff: a hook must not stall a rollback. */
-const MAX_RETRY_AFTER_MS = 30_000;
+/** The upstream client's policy, but a Retry-After over 30 s is not waited for: a hook must not stall a rollback. */
+const POLICY = { baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 30_000 };
 const BODY_LIMIT = 2048;
 
 export function webhookPayload(event: HookEvent): Record<string, unknown> {
@@ -35,23 +36,28 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
   const started = performance.now();
   const label = `webhook ${safeUrl(url)}`;
   const body = JSON.stringify(webhookPayload(event));
-  const maxAttempts = 1 + Math.max(0, options.retries);
-  let last: Attempt = { kind: 'cancelled' };
+  let last = { kind: 'cancelled' } as Attempt;
   let attempts = 0;
-  while (attempts < maxAttempts) {
-    if (options.signal?.aborted) {
-      last = { kind: 'cancelled' };
-      break;
-    }
-    attempts++;
-    last = await attempt(url, body, options);
-    if (!retryable(last) || attempts >= maxAttempts) break;
-    try {
-      await options.sleep(backoffMs(last, attempts));
-    } catch {
-      // An injected sleep that rejects means "stop waiting": report what we have.
-      break;
-    }
+  try {
+    await withRetries(
+      async () => {
+        if (options.signal?.aborted) return (last = { kind: 'cancelled' });
+        attempts++;
+        return (last = await attempt(url, body, options));
+      },
+      {
+        policy: { ...POLICY, max: Math.max(0, options.retries) },
+        random: options.random ?? Math.random,
+        sleep: options.sleep,
+        now: () => Date.now(),
+        signal: options.signal,
+        shouldRetry: retryable,
+        headers: (outcome) => (outcome.kind === 'answered' ? outcome.headers : undefined),
+      },
+    );
+  } catch {
+    // The wait was cut short: the rollout is stopping, so report what we have.
+    if (options.signal?.aborted) last = { kind: 'cancelled' };
   }
   const done = (ok: boolean, message: string): HookOutcome => ({
     ok,
@@ -93,8 +99,7 @@ async function attempt(url: string, body: string, options: WebhookOptions): Prom
       reset: true,
     });
     const text = await readSome(response.body);
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-    return { kind: 'answered', status: response.statusCode, body: text, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return { kind: 'answered', status: response.statusCode, body: text, headers: response.headers };
   } catch (error) {
     if (options.signal?.aborted) return { kind: 'cancelled' };
     if (timeout.signal.aborted) return { kind: 'timeout' };
@@ -120,19 +125,6 @@ function retryable(result: Attempt): boolean {
   if (result.kind === 'timeout' || result.kind === 'network') return true;
   if (result.kind !== 'answered') return false;
   return result.status === 408 || result.status === 429 || result.status >= 500;
-}
-
-function backoffMs(result: Attempt, attemptsSoFar: number): number {
-  if (result.kind === 'answered' && result.retryAfterMs !== undefined) return result.retryAfterMs;
-  return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attemptsSoFar - 1));
-}
-
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  const seconds = Number(text);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(text) - Date.now();
-  return Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS ? Math.round(ms) : undefined;
 }
 
 /** undici errors carry a code and often a cause; "ECONNREFUSED 127.0.0.1:9" says more than "fetch failed". */

@@ -18,6 +18,10 @@ export class ArmRecorder {
   consecutiveFailures = 0;
   promptTokens = 0;
   completionTokens = 0;
+  /** Answer shapes worth judging apart (see ArmStats.shapes). */
+  refusals = 0;
+  toolCalls = 0;
+  estimatedUsage = 0;
   private readonly failuresByClass: Partial<Record<FailureClass, number>> = {};
   // Created on first use: stages never reached, and arms at weight 0, cost no histogram memory.
   private latency?: LatencyHistogram;
@@ -50,6 +54,9 @@ export class ArmRecorder {
         (this.ttft ??= new LatencyHistogram()).record(result.ttftMs);
         countOver(this.slowLimits.ttft, this.slowTtft, result.ttftMs);
       }
+      if (result.refusal) this.refusals++;
+      if (result.toolCalls) this.toolCalls++;
+      if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
       if (result.failure !== undefined) {
@@ -92,6 +99,9 @@ export class ArmRecorder {
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
+    if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
+      stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };
+    }
     if (this.slowLatency.length + this.slowTtft.length > 0) {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }

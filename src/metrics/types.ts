@@ -34,6 +34,11 @@ export interface ArmStats {
   costUsd: number;
   rateLimit?: RateLimitInfo;
   /**
+   * Successful answers of note, when there were any: refusals, answers that called tools, and answers whose
+   * token counts were estimated (the upstream reported none, so tokens and cost are approximate).
+   */
+  shapes?: { refusals: number; toolCalls: number; estimatedUsage: number };
+  /**
    * Completed requests slower than each latency limit the plan judges (keyed by the limit in ms), and streamed
    * successes whose first token came later than each ttft limit: the counts the latency rules judge as rates.
    */

@@ -1,7 +1,10 @@
 // Rules that span several keys (zod checks one key at a time): endpoint choice, shares, files on disk.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { TrafficError } from '../traffic/errors.js';
+import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
+import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
 import type { ParsedPlan } from './schema.js';
 import { problemAt, type YamlSource } from './yaml-source.js';
 
@@ -22,6 +25,7 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     if (hasEndpoint === undefined) {
       at(['upstream'], `needs base_url (a real endpoint) or simulate (the built-in simulator) for the ${arm} arm`, true);
     }
+    checkArmApi(plan, arm, at);
     const usesReal = own?.base_url !== undefined || (own?.simulate === undefined && top.base_url !== undefined);
     if (usesReal && (own?.api_key_env ?? top.api_key_env) === undefined) {
       at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'needs api_key_env: the name of the variable holding the API key', true);
@@ -37,7 +41,9 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
       at(['traffic', 'sampled', 'share'], `synthetic.share + sampled.share must add up to 1, found ${Number(total.toFixed(6))}`);
     }
   }
-  if (typeof synthetic?.prompts === 'string') checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts);
+  if (typeof synthetic?.prompts === 'string' && checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts)) {
+    checkPromptsFile(at, ['traffic', 'synthetic', 'prompts'], path.resolve(dir, synthetic.prompts));
+  }
   if (sampled) checkFile(at, ['traffic', 'sampled', 'file'], dir, sampled.file);
 
   plan.stages.forEach((stage, index) => {
@@ -50,10 +56,57 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
   return problems;
 }
 
-type At = (keyPath: PropertyKey[], message: string) => void;
+type At = (keyPath: PropertyKey[], message: string, preferKey?: boolean) => void;
 
-function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): void {
+/** The arm's dialect as resolvePlan will choose it. */
+function armApi(plan: ParsedPlan, arm: 'blue' | 'green'): string {
+  const own = plan[arm].upstream;
+  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
+  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  return own?.api ?? plan.upstream.api ?? (baseUrl !== undefined && isAzureHost(baseUrl) ? 'azure' : 'openai');
+}
+
+/** Keys that only make sense for some dialects: Azure's api_version and deployment, OpenAI's token field. */
+function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
+  const api = armApi(plan, arm);
+  const own = plan[arm].upstream;
+  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
+  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  const simulated = ownEndpoint ? own?.simulate !== undefined : plan.upstream.simulate !== undefined;
+  const request = plan[arm].request;
+  if (api === 'azure') {
+    if (simulated) at([arm, 'upstream'], 'api: azure needs a base_url (the simulator speaks openai and anthropic)', true);
+    const version = own?.api_version ?? plan.upstream.api_version;
+    if (baseUrl !== undefined && !isAzureV1(baseUrl) && version === undefined) {
+      at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'api: azure needs api_version (e.g. 2024-10-21), or a base_url ending in /openai/v1', true);
+    }
+  } else if (plan[arm].deployment !== undefined) {
+    at([arm, 'deployment'], `deployment is for api: azure; the ${arm} arm uses api: ${api}`, true);
+  }
+  if (api === 'anthropic') {
+    if (request?.reasoning_effort !== undefined) {
+      at([arm, 'request', 'reasoning_effort'], 'reasoning_effort is an OpenAI parameter; for Claude set request.params.thinking', true);
+    }
+    if (request?.token_param === 'max_completion_tokens') {
+      at([arm, 'request', 'token_param'], 'the Messages API takes max_tokens only', true);
+    }
+  }
+}
+
+/** Whether the file is there to read; a problem is recorded when it is not. */
+function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): boolean {
   const absolute = path.resolve(dir, file);
   if (!existsSync(absolute)) at(keyPath, `file not found: ${absolute}`);
   else if (!statSync(absolute).isFile()) at(keyPath, `not a file: ${absolute}`);
+  else return true;
+  return false;
+}
+
+/** The rollout refuses a prompts file with no prompt in it; so does the plan check, so validate agrees. */
+function checkPromptsFile(at: At, keyPath: PropertyKey[], file: string): void {
+  try {
+    parsePrompts(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    at(keyPath, error instanceof TrafficError ? error.message : `cannot read ${file}: ${String(error)}`);
+  }
 }

@@ -1,5 +1,13 @@
 // Durations in plans are strings with a unit ("500ms", "30s", "5m", "1h", "1m30s"); internally milliseconds.
 
+/**
+ * The longest duration a plan may give (336h, two weeks). Node's timers hold at most 2^31-1 ms (24.8 days) and
+ * fire at once beyond that: the clock chunks its long timers, and the cap keeps every other timer a plan sets
+ * (a hook's timeout, say) inside what Node can wait. A rollout that needs longer is better run as more stages.
+ */
+export const MAX_DURATION_MS = 14 * 24 * 3_600_000;
+export const MAX_DURATION_TEXT = '336h (14 days)';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -13,22 +21,4 @@ export function parseDuration(text: string): number | undefined {
     total += Number(match[1]) * (UNIT_MS[match[2] as string] ?? 0);
   }
   return Math.round(total);
-}
-
-/** Formats milliseconds for people: 850ms, 12.5s, 4m05s, 1h02m. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '-';
-  const sign = ms < 0 ? '-' : '';
-  const abs = Math.abs(ms);
-  if (abs < 1000) return `${sign}${Math.round(abs)}ms`;
-  if (abs < 60_000) {
-    const seconds = abs / 1000;
-    return `${sign}${seconds < 10 ? seconds.toFixed(1).replace(/\.0$/, '') : Math.round(seconds)}s`;
-  }
-  const totalSeconds = Math.round(abs / 1000);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  if (hours > 0) return `${sign}${hours}h${String(minutes).padStart(2, '0')}m`;
-  return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
 }

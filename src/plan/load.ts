@@ -1,6 +1,5 @@
 // Reading a plan (or any YAML config) from disk into validated, positioned-error-checked data.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { PlanError, type PlanProblem } from './errors.js';
@@ -10,19 +9,12 @@ import { resolvePlan } from './resolve.js';
 import type { Plan } from './plan.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
+import { readPlanText } from './plan-text.js';
+
+export { readPlanText } from './plan-text.js';
 
 /** Most problems reported at once: enough to fix a plan in one pass, few enough to read. */
 export const MAX_PROBLEMS = 25;
-
-export function readPlanText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
-    throw new PlanError([{ file, line: 1, col: 1, keyPath: '', message: `cannot read the file (${why})` }]);
-  }
-}
 
 function fail(problems: PlanProblem[]): never {
   throw new PlanError(problems.slice(0, MAX_PROBLEMS), Math.max(0, problems.length - MAX_PROBLEMS));
@@ -32,14 +24,31 @@ function fail(problems: PlanProblem[]): never {
 export function parseWithSchema<S extends z.ZodType>(file: string, text: string, schema: S): { value: z.output<S>; source: YamlSource } {
   const { source, problems } = parseYamlSource(file, text);
   if (problems.length) fail(problems);
-  const data: unknown = source.doc.toJS();
+  const data = toData(file, source);
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     fail([{ file, line: 1, col: 1, keyPath: '', message: `expected a mapping of keys at the top level, found ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}` }]);
   }
   const result = schema.safeParse(data);
   if (!result.success) fail(zodProblems(source, data, schema, result.error.issues));
-  return { value: result.data as z.output<S>, source };
+  return { value: result.data, source };
 }
+
+/**
+ * The document as plain data. Aliases are expanded here, so a "billion laughs" plan (aliases of aliases)
+ * stops at yaml's maxAliasCount with a plan error instead of exhausting memory or crashing.
+ */
+function toData(file: string, source: YamlSource): unknown {
+  try {
+    return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/alias/i.test(message)) throw error;
+    fail([{ file, line: 1, col: 1, keyPath: '', message: `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} copies); write the values out instead` }]);
+  }
+}
+
+/** Aliases a plan may expand: a few shared blocks are fine, an exponential bomb is not. */
+const MAX_ALIAS_COUNT = 100;
 
 export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S): z.output<S> {
   return parseWithSchema(file, readPlanText(file), schema).value;
@@ -49,7 +58,7 @@ export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S)
 export function loadPlan(file: string, cwd: string = process.cwd()): Plan {
   const absolute = path.resolve(cwd, file);
   const shown = path.relative(cwd, absolute) || file;
-  const text = readPlanText(shown === file ? absolute : absolute);
+  const text = readPlanText(absolute, shown);
   const { value, source } = parseWithSchema(shown, text, planSchema);
   const dir = path.dirname(absolute);
   const problems = checkPlan(value, source, dir);

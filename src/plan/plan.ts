@@ -3,7 +3,18 @@ import type { ParsedPlan, Price, SimulateConfig } from './schema.js';
 
 export type ArmName = 'blue' | 'green';
 export const ARMS: readonly ArmName[] = ['blue', 'green'];
-export type ApiDialect = 'openai' | 'anthropic';
+export type ApiDialect = 'openai' | 'anthropic' | 'azure';
+export type ModelsEndpoint = 'skip' | 'warn' | 'require';
+
+/** How an arm's requests are made valid for its model (see src/upstream/adapt.ts). */
+export interface ArmRequestSettings {
+  tokenParam: 'auto' | 'max_tokens' | 'max_completion_tokens';
+  /** Parameters never sent; undefined means the default for the model. */
+  drop?: string[];
+  reasoningEffort?: string;
+  /** Body fields set on every request. */
+  params: Record<string, unknown>;
+}
 
 /** Where an arm's requests go. Exactly one of baseUrl and simulate is set. */
 export interface UpstreamConfig {
@@ -14,6 +25,13 @@ export interface UpstreamConfig {
   timeout: { connectMs: number; requestMs: number; idleMs: number };
   retries: { max: number; baseDelayMs: number; maxDelayMs: number };
   headers: Record<string, string>;
+  /** Azure OpenAI api-version (deployments path). */
+  apiVersion?: string;
+  modelsEndpoint: ModelsEndpoint;
+  /** Azure OpenAI deployment of this arm (default: the model name). */
+  deployment?: string;
+  /** This arm's request adaptation; it lives here because an UpstreamConfig is already per arm. */
+  request: ArmRequestSettings;
 }
 
 export interface ArmPlan {

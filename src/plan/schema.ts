@@ -1,7 +1,7 @@
 // The rollout plan's schema. Types are inferred from it; `bluegreen schema` turns it into JSON Schema.
 // Every object is strict so a misspelt key is an error (with a "did you mean" hint), not a silent default.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
@@ -9,8 +9,9 @@ const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 export const duration = z
   .string({ error: `expected ${DURATION_HINT}` })
   .refine((text) => parseDuration(text) !== undefined, { error: `expected ${DURATION_HINT}` })
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { error: `must be at most ${MAX_DURATION_TEXT}` })
   .transform((text) => parseDuration(text) as number)
-  .meta({ description: `Duration: ${DURATION_HINT}`, examples: ['500ms', '30s', '5m', '1h'] });
+  .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}`, examples: ['500ms', '30s', '5m', '1h'] });
 
 const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonNegative = z.number().nonnegative('must be 0 or more');
@@ -86,8 +87,17 @@ const retriesSchema = z.strictObject({
 const upstreamFields = {
   base_url: httpUrl.optional().meta({ description: 'An OpenAI- or Anthropic-compatible endpoint, e.g. https://api.openai.com/v1' }),
   simulate: simulateSchema.optional().meta({ description: 'Run the built-in simulated upstream on loopback instead of base_url' }),
-  api: z.enum(['openai', 'anthropic']).optional(),
+  api: z.enum(['openai', 'anthropic', 'azure']).optional().meta({
+    description: 'openai (any OpenAI-compatible endpoint), anthropic (Messages API) or azure (Azure OpenAI: api-key header, deployments)',
+  }),
   api_key_env: envName.optional(),
+  api_version: z.string().min(1).optional().meta({
+    description: 'Azure OpenAI api-version query parameter, e.g. 2024-10-21 (not needed on the /openai/v1 path)',
+  }),
+  models_endpoint: z.enum(['skip', 'warn', 'require']).optional().meta({
+    description:
+      'GET /models in preflight: require (must list the models), warn (default: an unlisted model is a warning), skip (never asked; a tiny chat request proves each arm instead)',
+  }),
   timeout: timeoutSchema.optional(),
   retries: retriesSchema.optional(),
   headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers (not secrets)' }),
@@ -97,10 +107,26 @@ export const upstreamSchema = z.strictObject(upstreamFields);
 
 // --- arms ----------------------------------------------------------------------------------------
 
+const paramName = z.string().min(1).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a request parameter name, like temperature');
+
+export const requestSchema = z.strictObject({
+  token_param: z.enum(['auto', 'max_tokens', 'max_completion_tokens']).default('auto').meta({
+    description: 'Which field carries the output token limit; auto: max_completion_tokens for o1/o3/o4/gpt-5 models, else max_tokens',
+  }),
+  drop: z.array(paramName).optional().meta({
+    description: 'Request parameters never sent to this arm (replaces the default: temperature, top_p, ... on reasoning models)',
+  }),
+  reasoning_effort: z.string().min(1).optional().meta({ description: 'Sent as reasoning_effort (OpenAI reasoning models)', examples: ['minimal', 'low', 'medium', 'high'] }),
+  params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Body fields set on every request to this arm, e.g. { verbosity: low }' }),
+  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers for this arm (not secrets)' }),
+});
+
 export const armSchema = z.strictObject({
   model: z.string().min(1, 'must name a model'),
+  deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
+  request: requestSchema.optional().meta({ description: "How this arm's requests are adapted to its model" }),
 });
 
 // --- traffic -------------------------------------------------------------------------------------
@@ -136,6 +162,10 @@ export const stageSchema = z.strictObject({
 });
 
 export const qualitySchema = z.strictObject({
+  tool_calls: z.enum(['pass', 'check']).optional().meta({
+    description: 'A reply that calls tools: pass (default: its text is not checked) or check (its text must pass the checks too)',
+  }),
+  refusals: z.enum(['fail', 'pass']).optional().meta({ description: 'A refusal counts as a quality failure (fail, the default) or not' }),
   min_content_length: z.number().int().nonnegative().optional(),
   json: z.boolean().optional(),
   contains: z.union([z.string(), z.array(z.string())]).optional(),
@@ -150,7 +180,9 @@ export const qualitySchema = z.strictObject({
       }
     }, 'is not a valid regular expression')
     .optional(),
-  finish_reasons: z.array(z.string()).min(1).optional(),
+  finish_reasons: z.array(z.string()).min(1).optional().meta({
+    description: "Accepted finish reasons, as the upstream says them (end_turn) or normalised (stop, length, tool_calls, content_filter, refusal)",
+  }),
 });
 
 export const thresholdsSchema = z.strictObject({
@@ -199,6 +231,9 @@ export const healthCheckSchema = z.strictObject({
   interval: duration.default(30_000),
   failures_to_rollback: positiveInt.default(3),
   timeout: duration.default(5000),
+  probe: z.enum(['models', 'chat']).optional().meta({
+    description: "models: GET /models answers; chat: a tiny chat request to green's model succeeds (default when models_endpoint is skip)",
+  }),
 });
 
 export const hookSchema = z
@@ -215,6 +250,10 @@ export const hooksSchema = z.strictObject({
   on_rollback: hookSchema.optional(),
   on_promote: hookSchema.optional(),
   on_abort: hookSchema.optional(),
+  pass_env: z
+    .array(envName)
+    .optional()
+    .meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
 });
 
 // --- the plan ------------------------------------------------------------------------------------
@@ -244,4 +283,5 @@ export type AnalysisConfig = z.output<typeof analysisSchema>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
 export type HookConfig = z.output<typeof hookSchema>;
 export type HooksConfig = z.output<typeof hooksSchema>;
+export type RequestConfig = z.output<typeof requestSchema>;
 export type TrafficConfig = z.output<typeof trafficSchema>;

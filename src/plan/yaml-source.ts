@@ -80,7 +80,8 @@ export function describeFound(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'a mapping';
-  return String(value);
+  // What is left from YAML is a number or a boolean.
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
 }
 
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,9 +1,9 @@
 // The plain reporter: one timestamped line per event and a monitor line every few seconds, for logs and CI.
 import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
-import type { Clock, TimerHandle } from '../engine/clock.js';
-import { formatConfidence, formatFigure, formatPoints, formatRange } from '../analysis/format.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatMs, formatPercent } from './format.js';
+import { formatFigure, formatMs, formatPercent, formatPoints } from '../core/format.js';
 
 export interface LineReporterOptions {
   write: (line: string) => void;

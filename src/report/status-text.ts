@@ -1,8 +1,7 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
-import { formatDuration } from '../plan/duration.js';
-import { formatMs, formatPercent, formatUsd } from './format.js';
+import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
 
 export interface OwnerInfo {

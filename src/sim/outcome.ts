@@ -1,7 +1,8 @@
 // What one request will get: a fault or a success, and its timing. Decided up front from the request's own
 // random source, with a fixed number of draws, so outcomes depend only on the seed and the request order.
 import type { EffectiveProfile } from './profile.js';
-import { sampleLognormal, type Random } from './random.js';
+import { randomInt, type RandomSource } from '../core/random.js';
+import { sampleLognormal } from './lognormal.js';
 
 export type Fault = 'rate_limit' | 'overload' | 'error' | 'timeout' | 'bad_response';
 
@@ -56,14 +57,14 @@ export function chooseFault(profile: EffectiveProfile, u: number): Fault | undef
   return undefined;
 }
 
-export function planResponse(profile: EffectiveProfile, random: Random, input: PlanInput): ResponsePlan {
+export function planResponse(profile: EffectiveProfile, random: RandomSource, input: PlanInput): ResponsePlan {
   // Every draw happens whatever the outcome, so a change of rates does not shift later requests' draws.
-  const faultDraw = random.next();
-  const variantDraw = random.next();
+  const faultDraw = random();
+  const variantDraw = random();
   const latencyMs = sampleLognormal(random, profile.latency.p50, profile.latency.p95);
-  const ttftJitter = 0.8 + 0.4 * random.next();
-  const wanted = random.int(profile.outputTokens.min, profile.outputTokens.max);
-  const retryAfterMs = random.int(100, 500);
+  const ttftJitter = 0.8 + 0.4 * random();
+  const wanted = randomInt(random, profile.outputTokens.min, profile.outputTokens.max);
+  const retryAfterMs = randomInt(random, 100, 500);
 
   const fault = chooseFault(profile, faultDraw);
   const variants = input.stream ? STREAM_BAD_VARIANTS : PLAIN_BAD_VARIANTS;

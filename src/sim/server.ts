@@ -11,7 +11,7 @@ import { openaiDialect, openaiErrorBody } from './openai.js';
 import { planResponse } from './outcome.js';
 import { findProfile, profileAt } from './profile.js';
 import { respond } from './respond.js';
-import { createRandom } from './random.js';
+import { childSeed, createRandom } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
 
@@ -57,7 +57,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
       timers.cancel();
       inFlight.delete(timers);
     });
-    const requestSeed = seeds.seed();
+    const requestSeed = childSeed(seeds);
     const random = createRandom(requestSeed);
     const id = randomId(random, dialect.name === 'openai' ? 'chatcmpl-' : 'msg_');
     const baseHeaders = { [dialect.requestIdHeader]: `req_${id.slice(-24)}` };

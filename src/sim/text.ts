@@ -1,5 +1,5 @@
 // Plausible answer text (about one token a word) and a prompt token estimate (about four characters a token).
-import type { Random } from './random.js';
+import { pick, randomInt, type RandomSource } from '../core/random.js';
 
 const WORDS = [
   'the', 'model', 'answer', 'request', 'response', 'customer', 'order', 'account', 'service', 'update',
@@ -13,14 +13,14 @@ const WORDS = [
 ];
 
 /** `count` tokens, each one word with its leading space (except the first), in sentences. */
-export function generateTokens(random: Random, count: number): string[] {
+export function generateTokens(random: RandomSource, count: number): string[] {
   const tokens: string[] = [];
   let sentenceLeft = 0;
   for (let i = 0; i < count; i++) {
-    let word = random.pick(WORDS);
+    let word = pick(random, WORDS);
     if (sentenceLeft === 0) {
       word = word.charAt(0).toUpperCase() + word.slice(1);
-      sentenceLeft = random.int(6, 14);
+      sentenceLeft = randomInt(random, 6, 14);
     }
     sentenceLeft--;
     if (sentenceLeft === 0 || i === count - 1) word += '.';
@@ -51,9 +51,9 @@ export function estimatePromptTokens(texts: readonly string[], messageCount: num
 }
 
 /** An id with a prefix and 24 characters from the request's random source. */
-export function randomId(random: Random, prefix: string): string {
+export function randomId(random: RandomSource, prefix: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let id = prefix;
-  for (let i = 0; i < 24; i++) id += alphabet.charAt(random.int(0, alphabet.length - 1));
+  for (let i = 0; i < 24; i++) id += alphabet.charAt(randomInt(random, 0, alphabet.length - 1));
   return id;
 }

@@ -1,7 +1,7 @@
 // Chooses blue or green for each request. Keyed requests hash to a fixed point in [0, 1), so a user stays on
 // one arm for a stage with no table to remember, and since weights only grow, a user on green stays on green.
 import type { ArmName } from '../plan/plan.js';
-import { hashString, type RandomSource } from './random.js';
+import { hashString, type RandomSource } from '../core/random.js';
 
 export interface ArmSplitter {
   /** The arm for one request at the given green weight (0..1). */

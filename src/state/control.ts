@@ -3,8 +3,8 @@
 import os from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { TimerHandle } from '../engine/clock.js';
-import { CliError, EXIT } from '../exit/index.js';
+import type { TimerHandle } from '../core/clock.js';
+import { CliError, EXIT } from '../core/exit.js';
 import { CONTROL_DIR, errorCode, errorText, uniqueSuffix, writeFileAtomic } from './files.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
 

@@ -37,7 +37,7 @@ export function writeFileAtomic(file: string, text: string): void {
   try {
     const fd = openSync(temp, 'wx', 0o644);
     try {
-      writeSync(fd, text);
+      writeAllSync(fd, Buffer.from(text, 'utf8'));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -51,6 +51,19 @@ export function writeFileAtomic(file: string, text: string): void {
 }
 
 /**
+ * write(2) may take fewer bytes than asked (a disk filling up takes what fits): loop until all is written, so
+ * the next write reports ENOSPC instead of the file silently ending at a 4 KiB boundary.
+ */
+function writeAllSync(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) {
+    const written = writeSync(fd, data, offset, data.length - offset);
+    if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    offset += written;
+  }
+}
+
+/**
  * The same contract as writeFileAtomic, with every step on libuv's thread pool: a rollout sending thousands of
  * requests a second cannot afford to stop its event loop for an fsync (several ms on a busy disk).
  */
@@ -60,6 +73,7 @@ export async function writeFileAtomicAsync(file: string, text: string): Promise<
   try {
     const handle = await open(temp, 'wx', 0o644);
     try {
+      // FileHandle.writeFile loops over short writes itself.
       await handle.writeFile(text);
       await handle.sync();
     } finally {
@@ -101,7 +115,7 @@ function fsyncDir(dir: string): void {
 }
 
 export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : undefined;
 }
 
 export function errorText(error: unknown): string {

@@ -26,3 +26,4 @@ export {
   type ControlWatch,
   type WatchControlOptions,
 } from './control.js';
+export { markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';

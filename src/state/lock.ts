@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT } from '../core/exit.js';
 import { errorCode, errorText, LOCK_FILE } from './files.js';
 
 export interface LockInfo {
@@ -187,7 +187,7 @@ function ageMs(file: string): number {
 function parseRecord(text: string): Partial<LockRecord> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Partial<LockRecord>) : undefined;
+    return typeof value === 'object' && value !== null ? (value) : undefined;
   } catch {
     return undefined;
   }

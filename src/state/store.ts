@@ -3,11 +3,12 @@ import os from 'node:os';
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT } from '../core/exit.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { errorCode, errorText, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
+import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
 
 export interface StateStoreOptions {
@@ -96,12 +97,15 @@ export class StateStore {
   /**
    * Starts a new rollout's record. The previous run's files are kept one generation back as state.prev.json
    * and events.prev.jsonl (for a post-mortem after an unexpected restart), and pending control requests are
-   * dropped so an old "abort" cannot hit the new rollout. Call it while holding the lock.
+   * dropped so an old "abort" cannot hit the new rollout. Call it while holding the lock. `keepRecord` (a
+   * resumed rollout) keeps state.json and the journal, which the resumed run goes on writing.
    */
-  reset(): void {
+  reset(options: { keepRecord?: boolean } = {}): void {
     mkdirSync(this.dir, { recursive: true });
-    moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
-    moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    if (!options.keepRecord) {
+      moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
+      moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
+    }
     // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp").
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(`.${STATE_FILE}.`) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
@@ -122,7 +126,7 @@ export class StateStore {
   acquireLock(info: LockInfo): LockHandle {
     const lock = acquireLock(this.dir, info, { now: this.now, host: this.host });
     if (lock.warning === undefined) return lock;
-    return { release: lock.release, warning: `${lock.warning}${this.unfinishedNote()}` };
+    return { release: () => lock.release(), warning: `${lock.warning}${this.unfinishedNote()}` };
   }
 
   readLock(): LockInfo | undefined {
@@ -183,16 +187,4 @@ function moveAside(from: string, to: string): void {
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
-}
-
-/** Just enough shape checking that `status` can rely on the fields it reads first. */
-function snapshotProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
-  const record = value as Record<string, unknown>;
-  if (record.version !== 1) return `it has version ${JSON.stringify(record.version)}, this bluegreen reads version 1`;
-  if (typeof record.phase !== 'string') return 'it has no "phase"';
-  if (typeof record.pid !== 'number') return 'it has no "pid"';
-  const plan = record.plan as Record<string, unknown> | undefined;
-  if (typeof plan !== 'object' || plan === null || typeof plan.name !== 'string') return 'it has no "plan.name"';
-  return undefined;
 }

@@ -2,10 +2,12 @@
 // requests streamed. next() never waits: a sampled request that is not buffered yet becomes a synthetic one.
 import type { TrafficConfig } from '../plan/schema.js';
 import type { ChatRequest } from '../upstream/types.js';
-import { childRandom, type RandomSource } from '../split/random.js';
+import { childRandom, type RandomSource } from '../core/random.js';
 import { loadPrompts } from './prompts.js';
 import { createSampledSource, type SampledSource } from './sampled.js';
+import { skippedLinesWarning } from './sampled-check.js';
 import { createSyntheticSource, type SyntheticSource } from './synthetic.js';
+import { toAnthropic } from './to-anthropic.js';
 
 export interface TrafficMixStats {
   synthetic: number;
@@ -29,6 +31,11 @@ export interface TrafficMix {
 export interface TrafficMixOptions {
   /** Sampled requests held ready (default 512). */
   bufferSize?: number;
+  /**
+   * An arm speaks Anthropic's Messages API: sampled requests (recorded in OpenAI's shape) that cannot be
+   * converted are skipped, and parameters with no Anthropic counterpart are counted for the warning.
+   */
+  anthropic?: boolean;
 }
 
 /** Probability that a request is a sampled one. Shares are normalised, and filled in when one is left out. */
@@ -52,6 +59,18 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
   let sampled: SampledSource | undefined;
   let closed = false;
   let starting: Promise<void> | undefined;
+  // Parameter name -> sampled requests that carried it with no Anthropic counterpart (first pass).
+  const droppedForAnthropic = new Map<string, number>();
+  const vet = options.anthropic
+    ? (request: ChatRequest): string | undefined => {
+        const converted = toAnthropic(request.messages, request.params);
+        if (converted.problems.length > 0) return `cannot be sent to an Anthropic arm: ${converted.problems[0]}`;
+        if (sampled === undefined || sampled.passes() === 0) {
+          for (const name of converted.dropped) droppedForAnthropic.set(name, (droppedForAnthropic.get(name) ?? 0) + 1);
+        }
+        return undefined;
+      }
+    : undefined;
 
   const draw = (share: number) => share >= 1 || (share > 0 && random() < share);
 
@@ -67,6 +86,7 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
             maxTokens: config.max_tokens,
             random: sampledRandom,
             capacity: options.bufferSize,
+            vet,
           });
           await sampled.ready();
         }
@@ -93,9 +113,14 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
       const file = config.sampled?.file ?? 'sampled traffic';
       const failure = sampled?.error();
       if (failure) return `${failure.message}; sending synthetic requests instead`;
-      const skipped = sampled?.skipped() ?? 0;
-      if (skipped === 0) return undefined;
-      return `${file}: ${skipped} line(s) skipped, the first at ${sampled?.firstProblem() ?? '?'}`;
+      const notes: string[] = [];
+      const skipped = skippedLinesWarning(file, sampled?.skipped() ?? 0, sampled?.firstProblem());
+      if (skipped) notes.push(skipped);
+      if (droppedForAnthropic.size > 0) {
+        const counts = [...droppedForAnthropic].map(([name, count]) => `${name} (${count})`).join(', ');
+        notes.push(`${file}: parameters the Anthropic arm has no counterpart for were left out: ${counts}`);
+      }
+      return notes.length > 0 ? notes.join('; ') : undefined;
     },
     async close() {
       closed = true;

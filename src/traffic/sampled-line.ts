@@ -17,7 +17,7 @@ const NOT_PARAMS = new Set([
 export type ParsedLine = { request: ChatRequest } | { problem: string } | undefined;
 
 /** undefined for a blank line; otherwise the request or a one-phrase problem for the skipped count. */
-export function parseSampledLine(line: string, defaultMaxTokens: number): ParsedLine {
+export function parseSampledLine(line: string, defaultMaxTokens: number, vet?: (request: ChatRequest) => string | undefined): ParsedLine {
   const text = line.trim();
   if (text === '') return undefined;
   let body: unknown;
@@ -46,7 +46,8 @@ export function parseSampledLine(line: string, defaultMaxTokens: number): Parsed
   };
   const stickyKey = stickyKeyOf(body);
   if (stickyKey !== undefined) request.stickyKey = stickyKey;
-  return { request };
+  const problem = vet?.(request);
+  return problem === undefined ? { request } : { problem };
 }
 
 /** The id that should keep a conversation on one arm: user, else a conversation or user id in metadata. */

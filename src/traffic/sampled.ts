@@ -4,7 +4,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import type { ChatRequest } from '../upstream/types.js';
-import type { RandomSource } from '../split/random.js';
+import type { RandomSource } from '../core/random.js';
 import { TrafficError, describeError } from './errors.js';
 import { parseSampledLine } from './sampled-line.js';
 
@@ -18,6 +18,8 @@ export interface SampledOptions {
   random: RandomSource;
   /** Requests held ready; reading pauses when full and resumes at half. Default 512. */
   capacity?: number;
+  /** Why a parsed request cannot be replayed (say, on an Anthropic arm), or undefined when it can. */
+  vet?: (request: ChatRequest) => string | undefined;
 }
 
 export interface SampledSource {
@@ -109,7 +111,7 @@ export function createSampledSource(options: SampledOptions): SampledSource {
         lineNo++;
         const sampledFirst = validSeen;
         if (sampledFirst && dropLine()) continue;
-        const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens);
+        const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens, options.vet);
         if (parsed === undefined) continue;
         nonBlank++;
         if ('problem' in parsed) {

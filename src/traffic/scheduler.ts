@@ -1,7 +1,7 @@
 // Open-model arrivals: arrival i (i >= 1) is due at start + i x 1000/rate, whatever the responses do. A timer
 // wakes when the next arrival is due and emits every arrival that has fallen due, each with its scheduled
 // time, so a late timer is caught up and its lateness is measured rather than hidden.
-import type { Clock, TimerHandle } from '../engine/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface ArrivalSchedulerOptions {
   /** Arrivals per second. */

@@ -1,6 +1,6 @@
 // Synthetic requests: a prompt from the list, sometimes behind a short system message, optionally a user id.
 import type { ChatMessage, ChatRequest } from '../upstream/types.js';
-import { pick, randomInt, type RandomSource } from '../split/random.js';
+import { pick, randomInt, type RandomSource } from '../core/random.js';
 
 export const DEFAULT_SYSTEM_PROMPTS: readonly string[] = [
   'You are a helpful customer support assistant. Answer briefly and politely.',

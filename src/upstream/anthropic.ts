@@ -1,41 +1,30 @@
 // Anthropic Messages API: POST {base}/messages, x-api-key, events message_start … message_stop.
+import { toAnthropic } from '../traffic/to-anthropic.js';
+import { applyDropAndSet, type RequestAdaptation } from './adapt.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
-import { isObject, makeUsage, num, parseJson, str, textOf } from './shape.js';
-import type { ChatMessage, ChatRequest, Usage } from './types.js';
+import { isObject, makeUsage, num, parseJson, str } from './shape.js';
+import type { ChatRequest, Usage } from './types.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 
-// Sampled traffic is usually captured in the OpenAI shape; Anthropic answers 400 to unknown fields, so only
-// parameters it understands are passed on.
-const PASSED_PARAMS = new Set(['temperature', 'top_p', 'top_k', 'stop_sequences', 'thinking', 'service_tier']);
-
-function systemPrompt(messages: ChatMessage[]): string | undefined {
-  const parts = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => textOf(m.content));
-  return parts.length > 0 ? parts.join('\n\n') : undefined;
-}
-
-function anthropicBody(model: string, request: ChatRequest): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(request.params)) {
-    if (PASSED_PARAMS.has(key)) params[key] = value;
-  }
-  // OpenAI's `stop` (string or list) is Anthropic's `stop_sequences` (list).
-  const stop = request.params.stop;
-  if (params.stop_sequences === undefined && stop !== undefined && stop !== null) {
-    params.stop_sequences = Array.isArray(stop) ? stop : [stop];
-  }
-  const system = systemPrompt(request.messages);
-  return {
-    ...params,
-    model,
-    max_tokens: request.maxTokens,
-    ...(system !== undefined ? { system } : {}),
-    // Extra OpenAI fields (name, ...) are dropped: the Messages API rejects them.
-    messages: request.messages
-      .filter((m) => m.role !== 'system' && m.role !== 'developer')
-      .map((m) => ({ role: m.role, content: m.content })),
-    stream: request.stream,
-  };
+/**
+ * The Messages API body. Requests arrive in OpenAI's shape (synthetic prompts, sampled traffic): system
+ * messages, images, tools and parameters are converted; what has no Anthropic counterpart is left out,
+ * since the Messages API answers 400 to fields it does not know.
+ */
+export function anthropicBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
+  const converted = toAnthropic(request.messages, request.params);
+  return applyDropAndSet(
+    {
+      ...converted.params,
+      model,
+      max_tokens: request.maxTokens,
+      ...(converted.system !== undefined ? { system: converted.system } : {}),
+      messages: converted.messages,
+      stream: request.stream,
+    },
+    adaptation,
+  );
 }
 
 function anthropicUsage(value: unknown, previous?: Usage): Usage | undefined {
@@ -58,13 +47,19 @@ function parseAnthropic(json: unknown): ParseOutcome {
   if (!isObject(json)) return { ok: false, reason: 'the body is not a JSON object' };
   if (json.type === 'error') return { ok: false, reason: `the body carries an error: ${errorReason(json)}` };
   if (!Array.isArray(json.content)) return { ok: false, reason: 'the body has no content array' };
-  const content = json.content
-    .map((block: unknown) => (isObject(block) && block.type === 'text' ? (str(block.text) ?? '') : ''))
-    .join('');
-  return {
-    ok: true,
-    reply: { content, finishReason: str(json.stop_reason), usage: anthropicUsage(json.usage), servedModel: str(json.model) },
-  };
+  const reply: DialectReply = { content: '', finishReason: str(json.stop_reason), usage: anthropicUsage(json.usage), servedModel: str(json.model) };
+  for (const block of json.content) {
+    if (!isObject(block)) continue;
+    if (block.type === 'text') reply.content += str(block.text) ?? '';
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+      reply.reasoningChars = (reply.reasoningChars ?? 0) + (str(block.thinking) ?? str(block.data) ?? '').length;
+    } else if (block.type === 'tool_use') {
+      reply.toolCalls = (reply.toolCalls ?? 0) + 1;
+      reply.toolChars = (reply.toolChars ?? 0) + JSON.stringify(block.input ?? {}).length;
+    }
+  }
+  if (reply.finishReason === 'refusal') reply.refusal = true;
+  return { ok: true, reply };
 }
 
 function anthropicStreamReader(): StreamReader {
@@ -83,13 +78,29 @@ function anthropicStreamReader(): StreamReader {
           reply.usage = anthropicUsage(start.usage);
           return {};
         }
+        case 'content_block_start': {
+          const block = isObject(data.content_block) ? data.content_block : {};
+          if (block.type !== 'tool_use') return {};
+          reply.toolCalls = (reply.toolCalls ?? 0) + 1;
+          return { output: true };
+        }
         case 'content_block_delta': {
-          const delta = isObject(data.delta) && data.delta.type === 'text_delta' ? (str(data.delta.text) ?? '') : '';
-          reply.content += delta;
-          return { delta };
+          const delta = isObject(data.delta) ? data.delta : {};
+          if (delta.type === 'thinking_delta') {
+            reply.reasoningChars = (reply.reasoningChars ?? 0) + (str(delta.thinking) ?? '').length;
+            return { output: true };
+          }
+          if (delta.type === 'input_json_delta') {
+            reply.toolChars = (reply.toolChars ?? 0) + (str(delta.partial_json) ?? '').length;
+            return { output: true };
+          }
+          const text = delta.type === 'text_delta' ? (str(delta.text) ?? '') : '';
+          reply.content += text;
+          return { delta: text };
         }
         case 'message_delta': {
           if (isObject(data.delta)) reply.finishReason = str(data.delta.stop_reason) ?? reply.finishReason;
+          if (reply.finishReason === 'refusal') reply.refusal = true;
           // message_delta's usage is cumulative: it replaces what message_start said.
           reply.usage = anthropicUsage(data.usage, reply.usage);
           return {};
@@ -100,7 +111,7 @@ function anthropicStreamReader(): StreamReader {
         case 'error':
           return { error: `the stream carried an error: ${errorReason(data)}` };
         default:
-          // ping, content_block_start/stop and event types added later are harmless.
+          // ping, content_block_stop, signature deltas and event types added later are harmless.
           return {};
       }
     },

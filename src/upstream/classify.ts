@@ -1,20 +1,17 @@
 // Maps what came back (a status and error body, or a network error) to a FailureClass.
+import { header, type HeaderMap } from '../core/retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { FailureClass, RateLimitInfo } from './types.js';
 
-/** Response headers as undici gives them: lower-case names. */
-export type HeaderMap = Record<string, string | string[] | undefined>;
-
-export function header(headers: HeaderMap | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+export { header, type HeaderMap };
 
 /** The fields of an error body worth reading, in OpenAI's or Anthropic's shape. */
 export interface ErrorInfo {
   message?: string;
   type?: string;
   code?: string;
+  /** The request parameter the error names (OpenAI's `param`). */
+  param?: string;
 }
 
 const MAX_DETAIL = 200;
@@ -32,7 +29,8 @@ export function parseErrorBody(text: string): ErrorInfo {
     const plain = text.trim();
     return plain && !plain.startsWith('<') ? { message: shorten(plain) } : {};
   }
-  const body = parsed.value;
+  // Gemini's OpenAI-compatible endpoint wraps some errors in a one-element list.
+  const body = Array.isArray(parsed.value) ? (parsed.value[0] as unknown) : parsed.value;
   if (!isObject(body)) return {};
   const error = body.error;
   if (typeof error === 'string') return { message: shorten(error) };
@@ -43,12 +41,15 @@ export function parseErrorBody(text: string): ErrorInfo {
     message: message === undefined ? undefined : shorten(message),
     type: str(source.type),
     code: typeof code === 'number' ? String(code) : str(code),
+    param: str(source.param),
   };
 }
 
 export function classifyStatus(status: number, info: ErrorInfo): FailureClass {
   if (status === 408) return 'timeout';
   if (status === 401 || status === 403) return 'auth';
+  // OpenRouter and other relays answer 402 when the account's credit is gone: quota, never worth a retry.
+  if (status === 402) return 'quota';
   if (status === 429) {
     return info.code === 'insufficient_quota' || info.type === 'insufficient_quota' ? 'quota' : 'rate_limited';
   }

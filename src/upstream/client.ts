@@ -1,8 +1,9 @@
 // The upstream client of one arm: a keep-alive pool, the arm's dialect, retries, and normalised results.
 import { setMaxListeners } from 'node:events';
-import { Pool } from 'undici';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
+import { resolveAdaptation } from './adapt.js';
 import { anthropicDialect } from './anthropic.js';
+import { azureDialect, azureRoutes, type Routes } from './azure.js';
 import { chatAttempt, type AttemptOutcome } from './attempt.js';
 import { parseRateLimit } from './classify.js';
 import { describeFailure, displayUrl, redact, type DescribeContext } from './describe.js';
@@ -10,7 +11,12 @@ import type { Dialect } from './dialect.js';
 import { UpstreamError } from './errors.js';
 import { exchange, type ExchangeLimits } from './http.js';
 import { openAiDialect } from './openai.js';
-import { isRetryable, realSleep, withRetries } from './retry.js';
+import { realSleep } from '../core/clock.js';
+import { withRetries } from '../core/retry.js';
+import { createDispatcher } from './proxy-env.js';
+import { estimateUsage } from './estimate.js';
+import { normaliseFinish } from './finish.js';
+import { isRetryable } from './retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { ChatRequest, ModelList, UpstreamResult } from './types.js';
 
@@ -28,6 +34,8 @@ export interface UpstreamClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Milliseconds since the epoch (also used for retry-after dates). Default Date.now. */
   now?: () => number;
+  /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Default: no proxy. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface UpstreamClient {
@@ -48,7 +56,16 @@ export interface UpstreamClient {
 }
 
 export function dialectFor(api: UpstreamConfig['api']): Dialect {
-  return api === 'anthropic' ? anthropicDialect : openAiDialect;
+  return api === 'anthropic' ? anthropicDialect : api === 'azure' ? azureDialect : openAiDialect;
+}
+
+/** Where an arm's chat and model-list requests go, and the model name its bodies carry. */
+export function routesFor(upstream: UpstreamConfig & { baseUrl: string }, model: string): Routes {
+  if (upstream.api === 'azure') return azureRoutes(upstream, model);
+  const dialect = dialectFor(upstream.api);
+  const models = endpoint(upstream.baseUrl, '/models');
+  if (dialect.modelsQuery) models.search = dialect.modelsQuery;
+  return { chat: endpoint(upstream.baseUrl, dialect.chatPath), models, bodyModel: model };
 }
 
 /** base_url plus a path, keeping base path prefixes such as /v1 and any query string. */
@@ -77,13 +94,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? realSleep;
   const dialect = dialectFor(upstream.api);
-  const chatUrl = endpoint(upstream.baseUrl, dialect.chatPath);
-  const modelsUrl = endpoint(upstream.baseUrl, '/models');
-  if (dialect.modelsQuery) modelsUrl.search = dialect.modelsQuery;
-  const pool = new Pool(chatUrl.origin, {
+  const routes = routesFor(upstream, model);
+  const chatUrl = routes.chat;
+  const modelsUrl = routes.models;
+  const adaptation = resolveAdaptation(model, upstream.request);
+  const { dispatcher: pool } = createDispatcher(chatUrl, {
     connections: options.maxConnections ?? 256,
-    connect: { timeout: upstream.timeout.connectMs },
+    connectTimeoutMs: upstream.timeout.connectMs,
+    env: options.env ?? {},
   });
+  const origin = chatUrl.origin;
   // Plan headers come last so an operator can override anything, the auth header included.
   const headers = {
     'user-agent': 'bluegreen',
@@ -117,8 +137,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const { reply } = outcome;
       result = { arm, model, stream: request.stream, attempts, ok: true, content: reply.content, latencyMs: outcome.endedAt - startedAt };
       if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
-      if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
-      if (reply.usage) result.usage = reply.usage;
+      if (reply.finishReason !== undefined) {
+        result.finishReason = reply.finishReason;
+        result.finish = normaliseFinish(reply.finishReason);
+      }
+      if (reply.toolCalls) result.toolCalls = reply.toolCalls;
+      if (reply.reasoningChars) result.reasoning = true;
+      if (reply.refusal) result.refusal = true;
+      result.usage = reply.usage ?? estimateUsage(request, reply);
       if (outcome.firstTokenAt !== undefined) result.ttftMs = outcome.firstTokenAt - startedAt;
     }
     if (outcome.status !== undefined) result.status = outcome.status;
@@ -145,10 +171,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         signalsSeen.add(signal);
       }
       const exchangeRequest = {
+        origin,
         method: 'POST' as const,
         path: chatPath,
         headers: request.stream ? streamHeaders : plainHeaders,
-        body: JSON.stringify(dialect.body(model, request)),
+        body: JSON.stringify(dialect.body(routes.bodyModel, request, adaptation)),
       };
       const attemptLimits = limits(signal);
       const { outcome, attempts } = await withRetries(
@@ -159,7 +186,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
 
     async listModels(signal) {
-      const request = { method: 'GET' as const, path: modelsUrl.pathname + modelsUrl.search, headers: { accept: 'application/json', ...headers } };
+      const request = { origin: modelsUrl.origin, method: 'GET' as const, path: modelsUrl.pathname + modelsUrl.search, headers: { accept: 'application/json', ...headers } };
       const result = await exchange(pool, request, limits(signal));
       if (!result.ok) {
         const message = describeFailure(context(modelsUrl, 1), result, secrets);

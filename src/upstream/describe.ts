@@ -42,6 +42,34 @@ function keyName(ctx: DescribeContext): string {
   return ctx.apiKeyEnv ? `the key in ${ctx.apiKeyEnv}` : 'the credentials in upstream.headers';
 }
 
+// Named by errors about the conversation or the model, which no plan key drops.
+const NOT_PARAMS = new Set(['messages', 'model', 'prompt', 'input', 'system']);
+
+/**
+ * The top-level request parameter a 400 names: OpenAI's `param`, else its message ("Unsupported parameter:
+ * 'max_tokens' ...", "Unsupported value: 'temperature' ...") or Anthropic's "temperature: Input should be ...".
+ */
+export function rejectedParam(info: ErrorInfo | undefined): string | undefined {
+  // A content filter names the prompt: the parameter is fine, the text is not.
+  if (!info || info.code === 'content_filter') return undefined;
+  const message = info.message ?? '';
+  const named =
+    info.param ??
+    /Unsupported (?:parameter|value): '([A-Za-z_][\w.]*)'/.exec(message)?.[1] ??
+    /Unknown name "([A-Za-z_]\w*)"/.exec(message)?.[1] ??
+    /^([a-z_][a-z0-9_]*)(?:\.[\w.]*)?: /.exec(message)?.[1];
+  const top = named?.split(/[.[]/)[0];
+  return top && /^[A-Za-z_]\w*$/.test(top) && !NOT_PARAMS.has(top) ? top : undefined;
+}
+
+/** The plan key that stops this arm sending the parameter its model rejected. */
+export function paramFix(arm: ArmName, param: string): string {
+  if (param === 'max_tokens') return `set ${arm}.request.token_param: max_completion_tokens`;
+  if (param === 'max_completion_tokens') return `set ${arm}.request.token_param: max_tokens`;
+  if (param === 'reasoning_effort') return `remove ${arm}.request.reasoning_effort`;
+  return `add ${param} to ${arm}.request.drop`;
+}
+
 function statusAdvice(ctx: DescribeContext, facts: FailureFacts, status: number): string {
   switch (facts.failure) {
     case 'auth':
@@ -59,6 +87,10 @@ function statusAdvice(ctx: DescribeContext, facts: FailureFacts, status: number)
       if (status === 404) return `check the model name ${ctx.model} and upstream.base_url`;
       if (status === 409) return 'the upstream reported a conflict; check its status';
       if (status === 413) return 'the request is too large for the upstream; lower max_tokens or shorten the prompts';
+      if (status === 400 || status === 422) {
+        const param = rejectedParam(facts.info);
+        if (param !== undefined) return `the ${ctx.arm} model ${ctx.model} does not accept the parameter ${param}; ${paramFix(ctx.arm, param)}`;
+      }
       return `the upstream refused the request; check the model ${ctx.model} and the request parameters`;
     default:
       return 'check upstream.base_url';

@@ -1,14 +1,24 @@
 // What each API dialect (OpenAI, Anthropic) provides to the transport: request shape and response parsing.
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApiDialect } from '../plan/plan.js';
+import type { RequestAdaptation } from './adapt.js';
 import type { ChatRequest, Usage } from './types.js';
 
 /** A parsed successful answer, before timing and retry bookkeeping are added. */
 export interface DialectReply {
+  /** The answer's text only: reasoning and tool calls are counted apart. */
   content: string;
   finishReason?: string;
   usage?: Usage;
   servedModel?: string;
+  /** Characters of reasoning output (reasoning_content, Anthropic thinking), when there was some. */
+  reasoningChars?: number;
+  /** Tool calls the answer made. */
+  toolCalls?: number;
+  /** Characters of tool call arguments, for usage estimates. */
+  toolChars?: number;
+  /** The model refused (OpenAI `refusal`, Anthropic stop_reason refusal). */
+  refusal?: boolean;
 }
 
 /** Either the reply, or why the body could not be read as one (becomes a bad_response). */
@@ -18,6 +28,8 @@ export type ParseOutcome = { ok: true; reply: DialectReply } | { ok: false; reas
 export interface StreamStep {
   /** Content text carried by this event (may be empty). */
   delta?: string;
+  /** The event carried output (text, reasoning or a tool call): the first one marks time to first token. */
+  output?: boolean;
   /** The stream reported an error, or an event could not be parsed: stop reading. */
   error?: string;
   /** The terminator arrived ([DONE] / message_stop). */
@@ -39,7 +51,7 @@ export interface Dialect {
   readonly modelsQuery: string;
   /** Protocol headers, including authentication when a key is known. */
   headers(apiKey: string | undefined): Record<string, string>;
-  body(model: string, request: ChatRequest): Record<string, unknown>;
+  body(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown>;
   parse(json: unknown): ParseOutcome;
   streamReader(): StreamReader;
 }

@@ -1,5 +1,5 @@
 // Errors this folder throws. send() never throws for upstream problems; these come from listModels and preflight.
-import { CliError, EXIT } from '../exit/index.js';
+import { CliError, EXIT } from '../core/exit.js';
 import type { FailureClass } from './types.js';
 
 /** listModels could not get an HTTP answer (or got an unusable one). The message holds no secret. */

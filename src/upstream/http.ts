@@ -9,6 +9,8 @@ import { classifyNetworkError, type HeaderMap } from './classify.js';
 import type { FailureClass } from './types.js';
 
 export interface ExchangeRequest {
+  /** Scheme, host and port: needed by an agent (a proxy) that serves several origins; a pool knows its own. */
+  origin?: string;
   method: 'GET' | 'POST';
   /** Path and query, relative to the dispatcher's origin. */
   path: string;
@@ -114,6 +116,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     try {
       dispatcher.dispatch(
         {
+          origin: request.origin,
           method: request.method,
           path: request.path,
           headers: request.headers,

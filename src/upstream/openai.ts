@@ -1,4 +1,5 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
+import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -7,16 +8,47 @@ import type { ChatRequest, Usage } from './types.js';
 // max_tokens is a 400, stream_options without stream is a 400).
 const OWNED_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens']);
 
-function openAiBody(model: string, request: ChatRequest): Record<string, unknown> {
+export function openAiBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
   const params = Object.fromEntries(Object.entries(request.params).filter(([key]) => !OWNED_PARAMS.has(key)));
-  return {
-    ...params,
-    model,
-    messages: request.messages,
-    max_tokens: request.maxTokens,
-    stream: request.stream,
-    ...(request.stream ? { stream_options: { include_usage: true } } : {}),
-  };
+  return adaptOpenAiBody(
+    {
+      ...params,
+      model,
+      messages: request.messages,
+      max_tokens: request.maxTokens,
+      stream: request.stream,
+      ...(request.stream ? { stream_options: { include_usage: true } } : {}),
+    },
+    adaptation,
+  );
+}
+
+/** Reasoning text: reasoning_content (DeepSeek, vLLM, Qwen), reasoning (OpenRouter, newer vLLM). */
+function reasoningText(message: JsonObject): string {
+  return (str(message.reasoning_content) ?? '') + (str(message.reasoning) ?? '');
+}
+
+/** Tool calls in a message or delta, with the length of their arguments. */
+function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } {
+  const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const indexes: number[] = [];
+  let chars = 0;
+  calls.forEach((call: unknown, position) => {
+    if (!isObject(call)) return;
+    indexes.push(num(call.index) ?? position);
+    const fn = isObject(call.function) ? call.function : {};
+    chars += (str(fn.name) ?? '').length + (str(fn.arguments) ?? '').length;
+  });
+  // The legacy single function_call counts as one call.
+  if (isObject(message.function_call)) {
+    indexes.push(0);
+    chars += (str(message.function_call.arguments) ?? '').length;
+  }
+  return { indexes, chars };
+}
+
+function isRefusal(message: JsonObject): boolean {
+  return typeof message.refusal === 'string' && message.refusal !== '';
 }
 
 function openAiUsage(value: unknown): Usage | undefined {
@@ -39,20 +71,28 @@ function parseOpenAi(json: unknown): ParseOutcome {
   if (!Array.isArray(choices) || choices.length === 0) return { ok: false, reason: 'the body has no choices' };
   const first: unknown = choices[0];
   if (!isObject(first) || !isObject(first.message)) return { ok: false, reason: 'choices[0] has no message' };
-  // content is null for refusals and tool calls: an empty answer, judged later by the quality checks.
-  return {
-    ok: true,
-    reply: {
-      content: textOf(first.message.content),
-      finishReason: str(first.finish_reason),
-      usage: openAiUsage(json.usage),
-      servedModel: str(json.model),
-    },
+  // content is null for refusals and tool calls: those are read from their own fields.
+  const message = first.message;
+  const reply: DialectReply = {
+    content: textOf(message.content),
+    finishReason: str(first.finish_reason),
+    usage: openAiUsage(json.usage),
+    servedModel: str(json.model),
   };
+  const reasoning = reasoningText(message).length;
+  if (reasoning > 0) reply.reasoningChars = reasoning;
+  const tools = toolCallsOf(message);
+  if (tools.indexes.length > 0) {
+    reply.toolCalls = tools.indexes.length;
+    reply.toolChars = tools.chars;
+  }
+  if (isRefusal(message)) reply.refusal = true;
+  return { ok: true, reply };
 }
 
 function openAiStreamReader(): StreamReader {
   const reply: DialectReply = { content: '' };
+  const toolIndexes = new Set<number>();
   let chunks = 0;
   let done = false;
   return {
@@ -73,9 +113,19 @@ function openAiStreamReader(): StreamReader {
       const choice: unknown = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
       if (!isObject(choice)) return {};
       reply.finishReason = str(choice.finish_reason) ?? reply.finishReason;
-      const delta = isObject(choice.delta) ? textOf(choice.delta.content) : '';
+      if (!isObject(choice.delta)) return {};
+      const delta = textOf(choice.delta.content);
       reply.content += delta;
-      return { delta };
+      const reasoning = reasoningText(choice.delta).length;
+      if (reasoning > 0) reply.reasoningChars = (reply.reasoningChars ?? 0) + reasoning;
+      const tools = toolCallsOf(choice.delta);
+      for (const index of tools.indexes) toolIndexes.add(index);
+      if (tools.indexes.length > 0) {
+        reply.toolCalls = toolIndexes.size;
+        reply.toolChars = (reply.toolChars ?? 0) + tools.chars;
+      }
+      if (isRefusal(choice.delta)) reply.refusal = true;
+      return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 };
     },
     finish(): ParseOutcome {
       if (!done) return { ok: false, reason: 'the stream ended without data: [DONE]' };

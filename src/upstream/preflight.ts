@@ -4,6 +4,7 @@ import { readApiKey } from './api-key.js';
 import { createUpstreamClient } from './client.js';
 import { displayUrl, redact } from './describe.js';
 import { PreflightError, UpstreamError } from './errors.js';
+import { probeRequest } from './probe.js';
 
 export interface PreflightTarget {
   arm: ArmName;
@@ -50,9 +51,8 @@ function refused(status: number, base: string, keyEnv: string | undefined): stri
   return `${base} answered GET /models with ${status}; check upstream.base_url and the upstream's status`;
 }
 
-async function checkUpstream(target: PreflightTarget, options: PreflightOptions): Promise<string[]> {
+function openClient(target: PreflightTarget, options: PreflightOptions) {
   const { upstream } = target;
-  const base = baseName(upstream.baseUrl);
   const keyEnv = upstream.apiKeyEnv;
   const apiKey = keyEnv ? readApiKey(keyEnv, options.env, options.cwd) : undefined;
   if (keyEnv && apiKey === undefined) {
@@ -64,9 +64,17 @@ async function checkUpstream(target: PreflightTarget, options: PreflightOptions)
     model: target.model,
     upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs } },
     apiKey,
+    env: options.env,
     maxConnections: 1,
   });
   const fail = (message: string) => new PreflightError(redact(message, [apiKey]));
+  return { client, fail, timeoutMs, keyEnv };
+}
+
+/** GET /models: the ids listed. Throws a PreflightError when the upstream cannot be reached or refuses. */
+async function listModels(target: PreflightTarget, options: PreflightOptions): Promise<string[]> {
+  const base = baseName(target.upstream.baseUrl);
+  const { client, fail, timeoutMs, keyEnv } = openClient(target, options);
   try {
     const list = await client.listModels();
     if (list.status < 200 || list.status >= 300) throw fail(refused(list.status, base, keyEnv));
@@ -78,22 +86,51 @@ async function checkUpstream(target: PreflightTarget, options: PreflightOptions)
   }
 }
 
+/** A tiny chat request to the arm's model (models_endpoint: skip): proves the key and the model at once. */
+async function probeChat(target: PreflightTarget, options: PreflightOptions): Promise<void> {
+  const { client, fail } = openClient(target, options);
+  try {
+    const result = await client.send(probeRequest());
+    if (!result.ok) throw fail(`preflight chat request failed: ${result.errorMessage ?? result.failure ?? 'error'}`);
+  } finally {
+    await client.close();
+  }
+}
+
 /**
  * Checks each distinct upstream once, in order: key set, GET /models answers, key accepted. Throws a
- * PreflightError (exit 3) on the first failure; a model the upstream does not list is only a warning.
+ * PreflightError (exit 3) on the first failure; a model the upstream does not list is only a warning
+ * (models_endpoint: warn) or a failure (require). With models_endpoint: skip, /models is never asked: a
+ * tiny chat request to each arm's model proves the key and the model instead.
  */
+function requireListed(group: PreflightTarget[], ids: string[]): void {
+  for (const target of group) {
+    if (!ids.includes(target.model)) {
+      throw new PreflightError(
+        `${target.arm} model ${target.model} is not listed by ${baseName(target.upstream.baseUrl)}/models (models_endpoint: require); check the model name, or set models_endpoint: warn`,
+      );
+    }
+  }
+}
+
 export async function preflight(targets: PreflightTarget[], options: PreflightOptions): Promise<PreflightReport> {
   const groups = new Map<string, PreflightTarget[]>();
   for (const target of targets) {
     const { api, baseUrl, apiKeyEnv } = target.upstream;
-    const key = JSON.stringify([api, baseUrl, apiKeyEnv ?? null]);
+    const key = JSON.stringify([api, baseUrl, apiKeyEnv ?? null, target.upstream.modelsEndpoint, target.upstream.apiVersion ?? null]);
     groups.set(key, [...(groups.get(key) ?? []), target]);
   }
   const report: PreflightReport = { warnings: [], models: { blue: [], green: [] } };
   for (const group of groups.values()) {
     const [first] = group;
     if (!first) continue;
-    const ids = await checkUpstream(first, options);
+    const mode = first.upstream.modelsEndpoint;
+    if (mode === 'skip') {
+      for (const target of group) await probeChat(target, options);
+      continue;
+    }
+    const ids = await listModels(first, options);
+    if (mode === 'require') requireListed(group, ids);
     if (ids.length === 0) {
       // Some relays answer /models with an empty or non-list body yet serve chat: not fatal.
       report.warnings.push(`${baseName(first.upstream.baseUrl)}/models listed no models; the model names were not checked`);

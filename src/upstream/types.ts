@@ -1,5 +1,6 @@
 // The normalised request and result every dialect (OpenAI, Anthropic) maps to and from.
 import type { ArmName } from '../plan/plan.js';
+import type { FinishKind } from './finish.js';
 
 export interface ChatMessage {
   role: string;
@@ -46,6 +47,8 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** The upstream reported no usage (vLLM, Ollama and some relays' streams): counted from characters. */
+  estimated?: true;
 }
 
 export interface RateLimitInfo {
@@ -65,8 +68,18 @@ export interface UpstreamResult {
   failure?: FailureClass;
   /** One sentence, no secrets. */
   errorMessage?: string;
+  /** The answer's text only (reasoning and tool calls are not in it). */
   content: string;
+  /** As the upstream said it (stop, end_turn, ...). */
   finishReason?: string;
+  /** finishReason normalised: stop, length, tool_calls, content_filter, refusal, other. */
+  finish?: FinishKind;
+  /** Tool calls the answer made (a success, even with no text). */
+  toolCalls?: number;
+  /** The answer carried reasoning output (reasoning_content, thinking blocks). */
+  reasoning?: true;
+  /** The model refused (OpenAI `refusal`, Anthropic stop_reason refusal). */
+  refusal?: true;
   usage?: Usage;
   /** From the first send to the end of the last attempt, retries included. */
   latencyMs: number;

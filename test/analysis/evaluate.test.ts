@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkAlpha, evaluate, formatPercent, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
+import { checkAlpha, evaluate, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
+import { formatPercent } from '../../src/core/format.js';
 import type { EvaluateInput, RuleName } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import type { ArmStats, Percentiles } from '../../src/metrics/index.js';

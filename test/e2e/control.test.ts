@@ -17,7 +17,7 @@ async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor
   const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const waiters: { text: string; resolve: () => void }[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
     for (const waiter of waiters.filter((w) => stderr.includes(w.text))) waiter.resolve();
   });

@@ -166,7 +166,7 @@ describe('rollback triggers', () => {
 });
 
 describe('signals', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal} rolls back to blue and exits ${code}`, async () => {
       const sim = await simulator(FAST);
       const signals = new EventEmitter();
@@ -177,6 +177,19 @@ describe('signals', () => {
       expect(run.final.greenWeight).toBe(0);
       expect(run.final.reason).toContain(`interrupted by ${signal}`);
       expect(dispatched(run.final)).toBe(run.greenDispatchedAtRollback);
+    });
+  }
+});
+
+describe('errors nothing caught', () => {
+  for (const kind of ['uncaughtException', 'unhandledRejection'] as const) {
+    it(`an ${kind} during the rollout ends it on blue with the state saved, exit 1`, async () => {
+      const sim = await simulator(FAST);
+      const signals = new EventEmitter();
+      const run = await rollout(plan(sim.baseUrl, STAGES), signals, () => setImmediate(() => signals.emit(kind, new Error('boom in a timer'))));
+      expect(run.code).toBe(1);
+      expect(run.final).toMatchObject({ phase: 'failed', exitCode: 1, greenWeight: 0, reason: 'internal error: boom in a timer' });
+      expect(run.stderr).toContain('internal error (a bug, please report it): boom in a timer; rolling back to blue');
     });
   }
 });

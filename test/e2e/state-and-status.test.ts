@@ -55,21 +55,27 @@ describe('state folder', () => {
     expect(result.stderr).toContain('holds');
   });
 
-  it('status says when the owning process is gone', async () => {
+  it('status says when the owning process is gone: orphaned, exit 5, pointing to bluegreen rollback', async () => {
     const dir = tempDir();
     const stateDir = path.join(dir, '.bluegreen');
     mkdirSync(stateDir);
     const pid = await deadPid();
     writeFileSync(path.join(stateDir, 'state.json'), JSON.stringify(snapshotFor(pid)));
     const text = await runCli(['status'], { cwd: dir });
-    expect(text.code).toBe(0);
+    expect(text.code).toBe(5);
+    expect(text.stderr).toContain('died without finishing, at stage 1/1 with green at 50%');
+    expect(text.stderr).toContain('run bluegreen rollback');
     expect(text.stdout).toContain('rollout ghost: progressing');
     expect(text.stdout).toContain(`owner pid ${pid} is gone`);
     const json = await runCli(['status', '--json'], { cwd: dir });
-    expect(JSON.parse(json.stdout)).toMatchObject({ phase: 'progressing', ownerAlive: false, pid });
+    expect(json.code).toBe(5);
+    expect(JSON.parse(json.stdout)).toMatchObject({ phase: 'progressing', ownerAlive: false, orphaned: true, pid });
     const watch = await runCli(['status', '--watch', '--interval', '100'], { cwd: dir });
-    expect(watch.code).toBe(1);
-    expect(watch.stderr).toContain('is gone without finishing');
+    expect(watch.code).toBe(5);
+    expect(watch.stderr).toContain('died without finishing');
+    const pause = await runCli(['pause'], { cwd: dir });
+    expect(pause.code).toBe(5);
+    expect(pause.stderr).toContain('run bluegreen rollback');
   });
 
   it('status --watch exits with the finished rollout\'s exit code', async () => {

@@ -1,6 +1,6 @@
 // A latency regression on green is rolled back once requests run past the limit, not when slow answers land.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';

@@ -1,6 +1,6 @@
 // OverdueWatch on a fake clock: green requests running past the latency limit, reported as they cross it.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { OverdueWatch } from '../../src/engine/overdue.js';
 
 function setup(limitMs = 2000, minGapMs = 100) {

@@ -1,6 +1,6 @@
 // The stage clock, pause/resume, promotion and rollback driven by a fake clock and in-memory arms.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { ArmClient, ControlRequest, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';

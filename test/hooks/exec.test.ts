@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runHook, type HookEvent } from '../../src/hooks/index.js';
+import { runExec, runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
 
 const EVENT: HookEvent = {
@@ -88,6 +88,20 @@ describe('exec hooks', () => {
     controller.abort();
     const outcome = await pending;
     expect(outcome).toMatchObject({ ok: false, message: 'exec sleep 5 was stopped: the rollout is stopping' });
+  });
+
+  it('on abort, resolve only once the whole group is gone, a child that ignores SIGTERM included', async () => {
+    const controller = new AbortController();
+    const command = `sh -c 'trap "" TERM; echo $$ > child.pid; sleep 30'`;
+    let group = 0;
+    const pending = runExec(command, EVENT, { cwd: planDir, env: { PATH: process.env.PATH }, timeoutMs: 60_000, signal: controller.signal, killGraceMs: 300, onStart: (pgid) => (group = pgid) });
+    const pidFile = path.join(planDir, 'child.pid');
+    while (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').endsWith('\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    const outcome = await pending;
+    expect(outcome.message).toBe(`exec ${command} was stopped: the rollout is stopping`);
+    expect(group).toBeGreaterThan(0);
+    expect(running(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 
   it('keep only the last few KB of output', async () => {

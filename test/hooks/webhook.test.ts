@@ -59,9 +59,10 @@ function webhook(url: string, retries = 2, timeout = 5000): HookConfig {
   return { webhook: url, timeout, retries };
 }
 
-function recorder(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
+/** Records the waits; jitter fixed at half the backoff ceiling. */
+function recorder(): { sleep: (ms: number) => Promise<void>; random: () => number; waits: number[] } {
   const waits: number[] = [];
-  return { waits, sleep: async (ms) => void waits.push(ms) };
+  return { waits, random: () => 0.5, sleep: async (ms) => void waits.push(ms) };
 }
 
 describe('webhook hooks', () => {
@@ -79,31 +80,31 @@ describe('webhook hooks', () => {
 
   it('retry a 500 and succeed on the next answer', async () => {
     const { base, received } = await serve(status(500), status(200));
-    const { sleep, waits } = recorder();
-    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep });
+    const { sleep, random, waits } = recorder();
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep, random });
     expect(outcome).toMatchObject({ ok: true, attempts: 2, status: 200 });
     expect(outcome.message).toMatch(/answered 200 in \d+ms after 2 attempts$/);
     expect(received).toHaveLength(2);
-    expect(waits).toEqual([500]);
+    expect(waits).toEqual([250]);
   });
 
   it('give up after every attempt fails, without showing the query string', async () => {
     const { base, received } = await serve(status(503, 'upstream overloaded, token=s3cret-token ignored'));
-    const { sleep, waits } = recorder();
+    const { sleep, random, waits } = recorder();
     const url = `${base}/rollback?token=s3cret-token`;
-    const outcome = await runHook(webhook(url, 2), EVENT, { cwd: '/', env: {}, sleep });
+    const outcome = await runHook(webhook(url, 2), EVENT, { cwd: '/', env: {}, sleep, random });
     expect(outcome).toMatchObject({ ok: false, attempts: 3, status: 503 });
     expect(outcome.message).toBe(`webhook ${base}/rollback answered 503 after 3 attempts: upstream overloaded, … ignored`);
     expect(outcome.message).not.toContain('?token');
     expect(outcome.message).not.toContain('s3cret');
     expect(received).toHaveLength(3);
-    expect(waits).toEqual([500, 1000]);
+    expect(waits).toEqual([250, 500]);
   });
 
   it('honour a short Retry-After on 429', async () => {
     const { base } = await serve(status(429, '', { 'retry-after': '2' }), status(200));
-    const { sleep, waits } = recorder();
-    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep });
+    const { sleep, random, waits } = recorder();
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep, random });
     expect(outcome.ok).toBe(true);
     expect(waits).toEqual([2000]);
   });

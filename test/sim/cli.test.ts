@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { register, runSim, simConfig } from '../../src/cli/commands/sim.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { UsageError } from '../../src/exit/index.js';
+import { UsageError } from '../../src/core/exit.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { PlanError } from '../../src/plan/errors.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, createSplitter, stickyPoint } from '../../src/split/index.js';
+import { createRandom } from '../../src/core/random.js';
+import { createSplitter, stickyPoint } from '../../src/split/index.js';
 import type { ArmName } from '../../src/plan/plan.js';
 
 const greenShare = (arms: ArmName[]) => arms.filter((arm) => arm === 'green').length / arms.length;

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
-import { CliError } from '../../src/exit/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { CliError } from '../../src/core/exit.js';
 import { controlTargetCheck, StateStore, takeControlRequests, watchControl, writeControl, type ControlRequest } from '../../src/state/index.js';
 import { deadPid, tempDir } from './helpers.js';
 

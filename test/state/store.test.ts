@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/exit/index.js';
+import { CliError } from '../../src/core/exit.js';
 import { stateDir, StateStore, writeControl } from '../../src/state/index.js';
 import { event, snapshot, tempDir } from './helpers.js';
 

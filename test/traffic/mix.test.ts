@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrafficConfig } from '../../src/plan/schema.js';
-import { createRandom } from '../../src/split/index.js';
+import { createRandom } from '../../src/core/random.js';
 import { createTrafficMix, DEFAULT_PROMPTS, sampledShareOf, TrafficError } from '../../src/traffic/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-mix-'));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/split/index.js';
+import { createRandom } from '../../src/core/random.js';
 import { createSampledSource, TrafficError, type SampledSource } from '../../src/traffic/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
 

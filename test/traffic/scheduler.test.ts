@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, systemClock, type Clock, type TimerHandle } from '../../src/engine/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createArrivalScheduler } from '../../src/traffic/index.js';
 
 /** A clock whose time and timer are moved by hand, to stage a timer that fires very late. */

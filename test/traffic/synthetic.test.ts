@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/split/index.js';
+import { createRandom } from '../../src/core/random.js';
 import { createSyntheticSource } from '../../src/traffic/index.js';
 
 describe('createSyntheticSource', () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUpstreamClient, realSleep, type UpstreamClient } from '../../src/upstream/index.js';
+import { realSleep } from '../../src/core/clock.js';
+import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
 import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
 

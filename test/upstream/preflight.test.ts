@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/exit/index.js';
+import { EXIT } from '../../src/core/exit.js';
 import { PreflightError, preflight, type PreflightTarget } from '../../src/upstream/index.js';
 import { closedPort, json, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
 

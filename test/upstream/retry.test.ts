@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { backoffMs, createUpstreamClient, isRetryable, retryAfterMs, type UpstreamClient } from '../../src/upstream/index.js';
+import { backoffMs, retryAfterMs } from '../../src/core/retry.js';
+import { createUpstreamClient, isRetryable, type UpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
 import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
 

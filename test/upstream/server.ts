@@ -78,7 +78,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /** An SSE response: each entry is a data payload (objects are JSON-encoded) or a full `event:`/`data:` pair. */
-export function sse(events: (unknown | { event: string; data: unknown })[], headers: Record<string, string> = {}): Handler {
+export function sse(events: unknown[], headers: Record<string, string> = {}): Handler {
   return (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
     for (const entry of events) {
@@ -115,6 +115,8 @@ export function upstreamConfig(base: string, overrides: Partial<UpstreamConfig> 
     timeout: { connectMs: 1000, requestMs: 3000, idleMs: 2000 },
     retries: { max: 3, baseDelayMs: 100, maxDelayMs: 1000 },
     headers: {},
+    modelsEndpoint: 'warn',
+    request: { tokenParam: 'auto', params: {} },
     ...overrides,
   };
 }

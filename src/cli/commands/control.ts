@@ -1,7 +1,8 @@
 // `bluegreen pause|resume|promote|abort`: steer the running rollout from another terminal.
 import os from 'node:os';
 import type { Command } from 'commander';
-import { controlTargetCheck, stateDir, writeControl, type ControlAction } from '../../state/index.js';
+import { controlTargetCheck, orphanMessage, rolloutStanding, stateDir, StateStore, writeControl, type ControlAction } from '../../state/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 
 const ACTIONS: { action: ControlAction; description: string }[] = [
@@ -20,6 +21,8 @@ export function register(program: Command, ctx: CliContext): void {
       .addHelpText('after', `\nExample:\n  $ bluegreen ${action} --state-dir .bluegreen\n`)
       .action((flags: { stateDir?: string }) => {
         const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+        const standing = rolloutStanding(new StateStore(dir));
+        if (standing.kind === 'orphaned') throw new CliError(orphanMessage(standing.snapshot, dir), EXIT.orphaned);
         const owner = controlTargetCheck(dir);
         const user = ctx.env.USER ?? ctx.env.LOGNAME ?? safeUsername();
         writeControl(dir, { action, user, host: os.hostname(), pid: process.pid, at: Date.now() });

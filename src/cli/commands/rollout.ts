@@ -8,10 +8,13 @@ import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { EXIT, UsageError } from '../../exit/index.js';
+import { EXIT, UsageError } from '../../core/exit.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
+import { protectPlanSecrets } from '../secrets.js';
+import { checkBeforeTraffic } from '../plan-checks.js';
+import { formatWarning, planWarnings } from '../../plan/warnings.js';
 import { VERSION } from '../version.js';
 
 export interface RolloutFlags {
@@ -22,6 +25,7 @@ export interface RolloutFlags {
   dryRun?: boolean;
   reportJson?: string;
   junit?: string;
+  resume?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -36,16 +40,20 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
+    .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
     )
     .action(async (file: string, flags: RolloutFlags) => {
       const plan = loadPlan(file, ctx.cwd);
+      protectPlanSecrets(ctx, plan);
       if (flags.dryRun) {
         await dryRun(plan, ctx);
         return;
       }
+      // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
+      for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
       const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
       const problems = checkReportTargets(targets);
       // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
@@ -56,6 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
         seed: parseSeed(flags.seed),
         ctx,
+        resume: flags.resume,
         attachReporter: (engine) => {
           const inner = chooseReporter(ctx, flags, engine);
           return {
@@ -72,7 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
-  const { warnings } = await runPreflight(plan, ctx);
+  const warnings = await checkBeforeTraffic(plan);
+  warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
   ctx.exitCode = EXIT.promoted;
@@ -81,7 +91,7 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
 function writeOutcomeReports(plan: Plan, snapshot: RolloutSnapshot, targets: { jsonFile?: string; junitFile?: string; cwd: string }, ctx: CliContext, code: number): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
-    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout });
+    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
   } catch (error) {
     if (!(error instanceof ReportWriteError)) throw error;
     ctx.stderr.write(`bluegreen: ${error.message}\n`);

@@ -5,7 +5,7 @@ import { parseWithSchema, readPlanText } from '../../plan/load.js';
 import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../../exit/index.js';
+import { UsageError } from '../../core/exit.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;

@@ -4,9 +4,10 @@ import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
-import { isPidAlive, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT } from '../../exit/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -18,7 +19,7 @@ interface StatusFlags {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description('show where the rollout in the state folder stands; --watch follows it and exits with its exit code')
+    .description("show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code")
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
     .option('--json', 'print the state as JSON (with "ownerAlive")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
@@ -31,14 +32,22 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const { snapshot, owner } = read(store);
-      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive }, null, 2)}\n`);
+      const standing = rolloutStanding(store);
+      const orphaned = standing.kind === 'orphaned';
+      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned }, null, 2)}\n`);
       else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()));
+      if (orphaned) {
+        ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+        ctx.exitCode = EXIT.orphaned;
+      }
     });
 }
 
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
-  const snapshot = store.readState();
-  if (!snapshot) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  const saved = store.readState();
+  if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
+  const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
   return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
 }
 
@@ -54,8 +63,8 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });
     if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
-    ctx.stderr.write(`bluegreen: the rollout's process (pid ${end.snapshot.pid}) is gone without finishing; check that traffic is on blue\n`);
-    return EXIT.internal;
+    ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);
+    return EXIT.orphaned;
   }
   let lastEventAt = 0;
   let lastMonitor = 0;
@@ -73,9 +82,12 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       }
     }
     if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
-    if (!owner.alive) {
-      ctx.stderr.write(`bluegreen: the rollout's process (pid ${snapshot.pid}) is gone without finishing; check that traffic is on blue\n`);
-      return EXIT.internal;
+    const standing = owner.alive ? undefined : rolloutStanding(store);
+    // Died right after journaling its end, before state.json caught up: the journal has the code.
+    if (standing?.kind === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
+    if (standing?.kind === 'orphaned') {
+      ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+      return EXIT.orphaned;
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }

@@ -2,11 +2,20 @@
 import type { Command } from 'commander';
 import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
+import { PlanError } from '../../plan/errors.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
-import { formatDuration } from '../../plan/duration.js';
-import { formatCount, formatPercent, formatUsd } from '../../report/format.js';
+import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
+import { TrafficError } from '../../traffic/index.js';
+import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
+import { checkBeforeTraffic } from '../plan-checks.js';
 import { runPreflight } from '../preflight.js';
+import { protectPlanSecrets } from '../secrets.js';
+
+interface ValidateFlags {
+  json?: boolean;
+  checkUpstream?: boolean;
+}
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -16,20 +25,47 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the summary (or the errors) as JSON')
     .option('--check-upstream', 'also check the upstream: key present, models list answers, key accepted (exit 3 if not)')
     .addHelpText('after', '\nExamples:\n  $ bluegreen validate rollouts/demo.yaml\n  $ bluegreen validate plan.yaml --check-upstream --json\n')
-    .action(async (file: string, options: { json?: boolean; checkUpstream?: boolean }) => {
-      const plan = loadPlan(file, ctx.cwd);
-      const summary = summarisePlan(plan);
-      const warnings = options.checkUpstream ? (await runPreflight(plan, ctx)).warnings : [];
-      if (options.json) {
-        ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
-      } else {
-        ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
-        ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
-        for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
-        if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
+    .action(async (file: string, options: ValidateFlags) => {
+      try {
+        await validate(file, options, ctx);
+      } catch (error) {
+        // --json means JSON for failures too: a CI step parses one document whatever happened.
+        const failure = options.json ? jsonFailure(error) : undefined;
+        if (!failure) throw error;
+        ctx.stdout.write(`${JSON.stringify(failure.body, null, 2)}\n`);
+        ctx.exitCode = failure.exitCode;
       }
-      ctx.exitCode = 0;
     });
+}
+
+async function validate(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
+  const plan = loadPlan(file, ctx.cwd);
+  protectPlanSecrets(ctx, plan);
+  const warnings = await checkBeforeTraffic(plan);
+  const summary = summarisePlan(plan);
+  if (options.checkUpstream) warnings.push(...(await runPreflight(plan, ctx)).warnings);
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
+  } else {
+    ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
+    ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
+    for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
+    if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
+  }
+  ctx.exitCode = 0;
+}
+
+function jsonFailure(error: unknown): { body: Record<string, unknown>; exitCode: number } | undefined {
+  if (error instanceof PlanError) {
+    return { exitCode: EXIT.usage, body: { valid: false, errors: error.problems, omitted: error.omitted } };
+  }
+  if (error instanceof TrafficError) {
+    return { exitCode: EXIT.usage, body: { valid: false, errors: [{ ...(error.file ? { file: error.file } : {}), message: error.message }] } };
+  }
+  if (error instanceof CliError) {
+    return { exitCode: error.exitCode, body: { valid: error.exitCode !== EXIT.usage, errors: [{ message: error.message }] } };
+  }
+  return undefined;
 }
 
 export function renderSummary(summary: PlanSummary, blueModel: string, greenModel: string): string {

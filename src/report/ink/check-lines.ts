@@ -1,5 +1,6 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
-import { formatConfidence, formatFigure, formatPoints, formatRange } from '../../analysis/format.js';
+import { formatConfidence, formatRange } from '../../analysis/format.js';
+import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';

@@ -2,7 +2,7 @@
 // commands, and draws the last frame. Owns no rollout logic; the snapshot source and the commands are injected.
 import type { ReactElement } from 'react';
 import { render as inkRender } from 'ink';
-import type { Clock, TimerHandle } from '../../engine/clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { DashboardApp } from './components/DashboardApp.js';
 import { handleKey, type DashboardCommand, type DashboardMode, type KeyPress, type KeyState } from './keys.js';

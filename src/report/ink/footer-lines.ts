@@ -1,7 +1,7 @@
 // The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
-import { describeExit } from '../../exit/index.js';
+import { describeExit } from '../../core/exit.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../core/format.js';
 import { wrap } from './cells.js';
 import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
 import { activeNotice } from './keys.js';

@@ -1,6 +1,6 @@
 // The top of the dashboard: plan name and phase, stage progress with time left, the blue/green split.
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../../engine/types.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../core/format.js';
 import { barCells, clockDuration, fit, textWidth, truncate } from './cells.js';
 import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';

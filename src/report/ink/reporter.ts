@@ -1,5 +1,5 @@
 // The rollout's dashboard reporter: the engine's snapshots drawn in the terminal, its keys turned into controls.
-import { systemClock, type Clock } from '../../engine/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { RolloutView } from '../../engine/types.js';
 import { inkRenderer, startDashboard, type RenderFn, type TerminalStreams } from './controller.js';
 import type { DashboardCommand } from './keys.js';

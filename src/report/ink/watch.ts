@@ -1,5 +1,5 @@
 // `status --watch` in a terminal: the dashboard, read-only, fed from the state file re-read on an interval.
-import { systemClock, type Clock } from '../../engine/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { inkRenderer, startDashboard, type RenderFn, type TerminalStreams } from './controller.js';
 import { terminalSize } from './reporter.js';

@@ -1,5 +1,5 @@
 // GitHub Actions workflow commands: a rollback becomes an `::error::` annotation on the run's summary page.
-import { formatPercent } from '../format.js';
+import { formatPercent } from '../../core/format.js';
 import type { RolloutReport } from './report-schema.js';
 
 /** Escapes a command's message: `%`, CR and LF, as GitHub's runner expects (it decodes them back). */

@@ -3,7 +3,7 @@
 import { evaluate } from '../../analysis/evaluate.js';
 import type { HealthInput } from '../../analysis/rules.js';
 import type { CheckResult, RateEvidence } from '../../analysis/types.js';
-import { describeExit } from '../../exit/index.js';
+import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';

@@ -1,7 +1,8 @@
 // One sentence per threshold check, for any status: the JUnit failure message, the Markdown table, the JSON.
 // Breaches read like the engine's messages (minus "in stage N", which the test case name already says).
-import { describeEvidence, formatFigure, formatPoints } from '../../analysis/format.js';
+import { describeEvidence } from '../../analysis/format.js';
 import type { RateEvidence } from '../../analysis/types.js';
+import { formatFigure, formatPoints } from '../../core/format.js';
 import type { CheckResult } from '../../analysis/types.js';
 
 /** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */

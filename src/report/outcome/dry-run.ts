@@ -1,9 +1,8 @@
 // `bluegreen rollout --dry-run`: what the rollout would do, printed before (instead of) sending any traffic.
 import { describeJudgement } from '../../analysis/describe.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatCount, formatDuration, formatFigure, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
 import type { PlanSummary } from '../../plan/summary.js';
-import { formatCount, formatPercent, formatUsd } from '../format.js';
 import { costVerdict } from './figures.js';
 
 export function renderSchedule(summary: PlanSummary, plan: Plan): string {

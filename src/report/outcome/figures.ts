@@ -1,7 +1,5 @@
 // Short texts shared by the JUnit and Markdown writers, so both describe a stage and an outcome alike.
-import { formatFigure, formatPoints } from '../../analysis/format.js';
-import { formatDuration } from '../../plan/duration.js';
-import { formatMs, formatPercent, formatUsd } from '../format.js';
+import { formatDuration, formatFigure, formatMs, formatPercent, formatPoints, formatUsd } from '../../core/format.js';
 import type { ArmReport, CheckReport, RolloutReport, StageReport } from './report-schema.js';
 
 /** "stage 3 (50% green)", or "stage 3 canary (50% green)" when the stage has a name. */

@@ -1,8 +1,7 @@
 // The Markdown summary appended to $GITHUB_STEP_SUMMARY: outcome, per-stage table, cost comparison.
 import { appendFileSync } from 'node:fs';
 import { describeEvidence } from '../../analysis/format.js';
-import { formatDuration } from '../../plan/duration.js';
-import { formatCount, formatMs, formatPercent, formatUsd } from '../format.js';
+import { formatCount, formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
 import { ReportWriteError, describeFsError } from './write-errors.js';

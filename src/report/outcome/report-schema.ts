@@ -200,5 +200,5 @@ export type CostReport = z.infer<typeof costReportSchema>;
 
 /** The report's JSON Schema, for consumers who validate in another language. */
 export function reportJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(reportSchema) as Record<string, unknown>;
+  return z.toJSONSchema(reportSchema);
 }

@@ -1,6 +1,7 @@
 // Writes the reports a rollout was asked for, once it has ended: JSON, JUnit, the step summary, the annotation.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Redactor } from '../../core/redact.js';
 import { writeFileAtomic } from '../../state/files.js';
 import { githubAnnotation } from './annotations.js';
 import { renderJunit } from './junit.js';
@@ -22,6 +23,8 @@ export interface WriteReportsOptions extends ReportTargets {
   env: NodeJS.ProcessEnv;
   /** Where the annotation goes: GitHub reads workflow commands from the step's stdout. */
   stdout: { write(text: string): unknown };
+  /** Keys to keep out of every report (an upstream or a hook may have echoed one into a message). */
+  redactor?: Redactor;
 }
 
 export interface WriteReportsResult {
@@ -37,14 +40,17 @@ export interface WriteReportsResult {
  * a CI step reading them never sees half a file.
  */
 export function writeReports(options: WriteReportsOptions): WriteReportsResult {
-  const { report, env } = options;
+  const { env } = options;
+  const redact = (text: string) => options.redactor?.text(text) ?? text;
+  // Redacted as data (so JSON escaping cannot hide a key) and again as rendered text.
+  const report = options.redactor?.value(options.report) ?? options.report;
   const problems: string[] = [];
   const result: WriteReportsResult = { files: [], stepSummary: false, annotation: false };
   const write = (what: string, file: string | undefined, render: () => string) => {
     if (file === undefined) return;
     const target = path.resolve(options.cwd, file);
     try {
-      writeFileAtomic(target, render());
+      writeFileAtomic(target, redact(render()));
       result.files.push(target);
     } catch (error) {
       problems.push(`cannot write the ${what} to ${target}: ${describeFsError(error, target)}`);
@@ -53,14 +59,14 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
   write('JSON report', options.jsonFile, () => `${JSON.stringify(report, null, 2)}\n`);
   write('JUnit report', options.junitFile, () => renderJunit(report));
   try {
-    result.stepSummary = appendStepSummary(env, renderMarkdownSummary(report));
+    result.stepSummary = appendStepSummary(env, redact(renderMarkdownSummary(report)));
   } catch (error) {
     problems.push(error instanceof ReportWriteError ? error.message : String(error));
   }
   if (env.GITHUB_ACTIONS === 'true') {
     const line = githubAnnotation(report);
     if (line !== undefined) {
-      options.stdout.write(`${line}\n`);
+      options.stdout.write(`${redact(line)}\n`);
       result.annotation = true;
     }
   }

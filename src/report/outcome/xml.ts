@@ -40,7 +40,7 @@ function renderElement(element: XmlElement, indent: string): string {
   if (children.length === 0) return `${indent}<${element.name}${attrs}/>`;
   // Text content is written as is (no indentation added), so multi-line bodies keep their lines.
   if (children.every((child) => typeof child === 'string')) {
-    return `${indent}<${element.name}${attrs}>${children.map((text) => escapeText(text as string)).join('')}</${element.name}>`;
+    return `${indent}<${element.name}${attrs}>${children.map((text) => escapeText(text)).join('')}</${element.name}>`;
   }
   const inner = children
     .map((child) => (typeof child === 'string' ? escapeText(child) : renderElement(child, `${indent}  `)))

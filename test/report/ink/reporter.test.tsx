@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/engine/clock.js';
+import { eventLoopTurns } from '../../helpers/turns.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../../src/engine/types.js';
 import type { RenderFn } from '../../../src/report/ink/controller.js';
 import { createDashboardReporter, type DashboardTarget } from '../../../src/report/ink/reporter.js';
@@ -75,7 +76,7 @@ function terminal(size = { columns: 100, rows: 30 }) {
   return { stdout, stdin, stderr: new PassThrough() };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = () => eventLoopTurns();
 
 function setup(options: { env?: NodeJS.ProcessEnv; size?: { columns: number; rows: number } } = {}) {
   const engine = new FakeEngine();

@@ -34,6 +34,16 @@ function terminalContext(dir: string, env: NodeJS.ProcessEnv = {}) {
   return { ctx, stdin, out: () => out, err: () => err };
 }
 
+/** Types the keys once the dashboard has drawn its key hints, each after the frame the previous one caused. */
+async function typeOnceDrawn(terminal: ReturnType<typeof terminalContext>, keys: string[]): Promise<void> {
+  await vi.waitFor(() => expect(stripVTControlCharacters(terminal.out())).toContain('abort'), { timeout: 10_000, interval: 5 });
+  for (const key of keys) {
+    const before = terminal.out().length;
+    terminal.stdin.write(key);
+    await vi.waitFor(() => expect(terminal.out().length).toBeGreaterThan(before), { timeout: 10_000, interval: 5 }).catch(() => undefined);
+  }
+}
+
 async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
   const dir = tempDir();
   const plan = planFromYaml(PLAN, dir);
@@ -48,7 +58,7 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
     signals,
     attachReporter: (engine) => {
       engine.onEvent((event) => {
-        if (event.type === 'stage_started') setTimeout(() => keys.forEach((key, i) => setTimeout(() => terminal.stdin.write(key), 50 * (i + 1))), 300);
+        if (event.type === 'stage_started' && event.stage === 0) void typeOnceDrawn(terminal, keys);
       });
       return chooseReporter(terminal.ctx, {}, engine, { interrupt: () => signals.emit('SIGINT') });
     },

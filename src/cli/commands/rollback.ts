@@ -1,0 +1,51 @@
+// `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
+import os from 'node:os';
+import type { Command } from 'commander';
+import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT } from '../../core/exit.js';
+import { restoreBlue } from '../recover.js';
+import { operatorName } from '../run-rollout.js';
+
+interface RollbackFlags {
+  stateDir?: string;
+  plan?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('rollback')
+    .description("put a dead rollout back on blue: run its plan's on_rollback hook with the saved stage, journal it, mark it rolled back (safe to run twice)")
+    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
+    .addHelpText('after', '\nExit: 0 rolled back (or nothing to do), 2 no state or no plan, 5 on_rollback failed (still unfinished).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout\'s process died\n  $ bluegreen rollback\n')
+    .action(async (flags: RollbackFlags) => {
+      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+      const store = new StateStore(dir);
+      const standing = rolloutStanding(store);
+      if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
+      if (standing.kind === 'finished') {
+        const { snapshot } = standing;
+        ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`);
+        return;
+      }
+      if (standing.kind === 'running') {
+        const what = standing.ownerPid === standing.snapshot.pid ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}` : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
+        throw new CliError(what, EXIT.usage);
+      }
+      const lock = store.acquireLock({ pid: process.pid, planName: standing.snapshot.plan.name, startedAt: Date.now(), user: operatorName(ctx.env), host: os.hostname() });
+      try {
+        // Another `bluegreen rollback` may have finished the job while we waited for the lock.
+        if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
+          ctx.stdout.write(`the rollout of plan "${standing.snapshot.plan.name}" was already rolled back; nothing to do\n`);
+          return;
+        }
+        ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
+        const result = await restoreBlue({ store, snapshot: standing.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollback)`, planFile: flags.plan });
+        if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
+        ctx.stdout.write(`rolled back the rollout of plan "${standing.snapshot.plan.name}": ${result.message}\n`);
+      } finally {
+        lock.release();
+      }
+    });
+}

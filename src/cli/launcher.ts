@@ -1,0 +1,163 @@
+// Notices when the process that launched bluegreen stops it without telling it. `npx bluegreen …` runs
+// npm exec -> /bin/sh -c -> node: npm forwards SIGINT/SIGTERM to the shell only; dash dies of SIGTERM
+// (node is re-parented and would go on) and holds SIGINT until node exits (node would never hear of it).
+// So, on Linux: the launch chain's death (parent changed, an ancestor up to npm's caller gone) counts as
+// SIGTERM, and the relay shell waking up (it sleeps in wait() and catches only SIGINT and SIGCHLD, and
+// SIGCHLD comes only when node itself exits or stops) counts as SIGINT. Elsewhere only the parent is watched.
+import { readFileSync } from 'node:fs';
+
+export interface LauncherEnd {
+  signal: 'SIGINT' | 'SIGTERM';
+  /** Where the stop came from, for the journal ("its launcher npm exec (pid 123) exited"). */
+  cause: string;
+}
+
+export interface LauncherWatchOptions {
+  env: NodeJS.ProcessEnv;
+  onEnd: (end: LauncherEnd) => void;
+  intervalMs?: number;
+  /** Injected for tests; default process.ppid (read fresh each time: it changes when the parent dies). */
+  ppid?: () => number;
+}
+
+export interface LauncherWatch {
+  stop(): void;
+  /** The processes watched, nearest first (for messages and tests). */
+  readonly chain: readonly ProcessInfo[];
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** The kernel's short name ("sh", "npm exec blue…"). */
+  comm: string;
+  /** Start time in clock ticks since boot: with the pid, names one process even if the pid is reused. */
+  startTime: string;
+}
+
+const DEFAULT_INTERVAL_MS = 250;
+/** How far up to look for npm: sh, npm, and a few wrappers (env, another npm run). */
+const MAX_DEPTH = 8;
+const SIGINT_BIT = 1n << 1n;
+
+/** Reads /proc/PID/stat; undefined when the process is gone or there is no /proc (not Linux). */
+export function processInfo(pid: number): ProcessInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm is in parentheses and may itself hold spaces or parentheses: the last ')' ends it.
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const fields = text.slice(close + 2).split(' ');
+  // After comm: state(0) ppid(1) ... starttime(19).
+  return { pid, ppid: Number(fields[1]), comm, startTime: fields[19] ?? '' };
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function isNpm(info: ProcessInfo): boolean {
+  const line = commandLine(info.pid);
+  return /^(npm|npx)( |$)/.test(info.comm) || /(^|\/)(npm|npx)(-cli\.js)?( |$)/.test(line) || /^npm (exec|run|x)\b/.test(line);
+}
+
+/** The parent, and when npm launched us (it sets npm_command), every ancestor up to npm and npm's own caller. */
+export function launchChain(env: NodeJS.ProcessEnv, ppid: number): ProcessInfo[] {
+  const parent = processInfo(ppid);
+  if (!parent) return [];
+  const chain = [parent];
+  if (env.npm_command === undefined && env.npm_lifecycle_event === undefined) return chain;
+  let current = parent;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    if (isNpm(current)) {
+      const caller = current.ppid > 1 ? processInfo(current.ppid) : undefined;
+      // npm's caller is the CI step's shell or the operator's: when it dies, the job was cancelled.
+      return caller ? [...chain, caller] : chain;
+    }
+    const next = current.ppid > 1 ? processInfo(current.ppid) : undefined;
+    if (!next) break;
+    chain.push(next);
+    current = next;
+  }
+  // No npm found after all: watch the parent alone rather than unrelated ancestors.
+  return [parent];
+}
+
+function sameProcess(info: ProcessInfo): boolean {
+  const now = processInfo(info.pid);
+  return now !== undefined && now.startTime === info.startTime;
+}
+
+/** A /bin/sh relay (dash) that catches SIGINT: its voluntary context switches count the signals it took. */
+function relaySwitches(info: ProcessInfo): (() => number | undefined) | undefined {
+  if (info.comm !== 'sh' && info.comm !== 'dash') return undefined;
+  const read = (): { caught: bigint; switches: number } | undefined => {
+    try {
+      const status = readFileSync(`/proc/${info.pid}/status`, 'utf8');
+      const caught = /^SigCgt:\s*([0-9a-f]+)/m.exec(status)?.[1];
+      const switches = /^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1];
+      if (caught === undefined || switches === undefined) return undefined;
+      return { caught: BigInt(`0x${caught}`), switches: Number(switches) };
+    } catch {
+      return undefined;
+    }
+  };
+  const first = read();
+  if (!first || (first.caught & SIGINT_BIT) === 0n) return undefined;
+  return () => read()?.switches;
+}
+
+function describe(info: ProcessInfo): string {
+  return `${info.comm} (pid ${info.pid})`;
+}
+
+export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {
+  const ppid = options.ppid ?? (() => process.ppid);
+  const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const originalPpid = ppid();
+  const chain = launchChain(options.env, originalPpid);
+  const npm = chain.find((info) => isNpm(info));
+  const relay = chain[0] && npm ? relaySwitches(chain[0]) : undefined;
+  let lastSwitches = relay?.();
+  let lastPoll = Date.now();
+  let ended = false;
+  const end = (result: LauncherEnd) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
+    options.onEnd(result);
+  };
+  const poll = () => {
+    if (ppid() !== originalPpid) return end({ signal: 'SIGTERM', cause: `its launcher ${chain[0] ? describe(chain[0]) : `(pid ${originalPpid})`} exiting` });
+    const gone = chain.find((info) => !sameProcess(info));
+    if (gone) return end({ signal: 'SIGTERM', cause: `its launcher ${describe(gone)} exiting` });
+    if (relay) {
+      const now = Date.now();
+      const switches = relay();
+      // A poll far later than due means this process was stopped (ctrl-z), which wakes the shell too: re-baseline.
+      const stalled = now - lastPoll > intervalMs * 4;
+      lastPoll = now;
+      if (switches !== undefined && lastSwitches !== undefined && switches > lastSwitches && !stalled) {
+        return end({ signal: 'SIGINT', cause: `SIGINT to its launcher ${npm ? describe(npm) : ''}`.trim() });
+      }
+      lastSwitches = switches;
+    }
+  };
+  const timer = setInterval(poll, intervalMs);
+  timer.unref();
+  return {
+    chain,
+    stop() {
+      ended = true;
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// Putting a dead rollout's traffic back on blue: its plan's on_rollback hook, with the stage it died in and
+// green at 0, journaled; then the state is marked rolled back. Used by `bluegreen rollback` and by a new
+// `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
+import type { RolloutSnapshot } from '../engine/types.js';
+import { runHook } from '../hooks/index.js';
+import { loadPlan } from '../plan/load.js';
+import type { Plan } from '../plan/plan.js';
+import { markRecovered, type StateStore } from '../state/index.js';
+import { CliError, EXIT } from '../core/exit.js';
+import type { CliContext } from './context.js';
+import { stopOrphanHook } from './hook-record.js';
+
+export interface RestoreOptions {
+  store: StateStore;
+  snapshot: RolloutSnapshot;
+  ctx: CliContext;
+  /** Who is doing it, for the journal ("alice@host (bluegreen rollback)"). */
+  actor: string;
+  /** `--plan FILE`, when the rollout's own plan file moved. */
+  planFile?: string;
+  /** The plan of a new rollout on the same folder: used when the dead one's plan cannot be read. */
+  fallbackPlan?: Plan;
+  now?: () => number;
+}
+
+export interface RestoreResult {
+  ok: boolean;
+  message: string;
+}
+
+export async function restoreBlue(options: RestoreOptions): Promise<RestoreResult> {
+  const { store, snapshot, ctx } = options;
+  const now = options.now ?? Date.now;
+  const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+  const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
+  if (stopped) warn(stopped);
+  const plan = planFor(options, warn);
+  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%`;
+  const hook = plan.hooks?.on_rollback;
+  if (hook) {
+    const outcome = await runHook(
+      hook,
+      {
+        event: 'rollback',
+        plan: plan.name,
+        stage: snapshot.stageIndex + 1,
+        stages: plan.stages.length,
+        greenWeight: 0,
+        blueModel: plan.arms.blue.model,
+        greenModel: plan.arms.green.model,
+        reason,
+        at: now(),
+      },
+      { cwd: plan.source.dir, env: ctx.env },
+    );
+    store.appendEvent({ at: now(), type: outcome.ok ? 'hook_succeeded' : 'hook_failed', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: `on_rollback hook: ${outcome.message}` });
+    if (!outcome.ok) return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
+  } else {
+    warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);
+  }
+  markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by bluegreen rollback` });
+  return { ok: true, message: hook ? 'on_rollback ran; traffic is back on blue' : 'marked rolled back (no on_rollback hook to run)' };
+}
+
+function planFor(options: RestoreOptions, warn: (message: string) => void): Plan {
+  const { snapshot, ctx } = options;
+  const file = options.planFile ?? snapshot.plan.file;
+  let plan: Plan;
+  try {
+    plan = loadPlan(file, ctx.cwd);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    if (options.fallbackPlan) {
+      warn(`could not load ${file}, the plan of the rollout that died (${why}); using the on_rollback hook of ${options.fallbackPlan.source.file}`);
+      return options.fallbackPlan;
+    }
+    throw new CliError(`cannot load ${file}, the plan of the rollout that died (${why}); pass --plan FILE, or put traffic back on blue by hand`, EXIT.usage);
+  }
+  if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; running its current on_rollback hook`);
+  return plan;
+}

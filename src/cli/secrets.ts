@@ -1,0 +1,23 @@
+// Registers a loaded plan's keys with the CLI's redactor, and builds what hooks need to keep them out.
+import { createRedactor } from '../core/redact.js';
+import type { HookSecrets } from '../hooks/index.js';
+import type { Plan } from '../plan/plan.js';
+import { hookPassEnv, secretEnvNames } from '../plan/secrets.js';
+import { readApiKey } from '../upstream/api-key.js';
+import type { CliContext } from './context.js';
+
+/**
+ * Adds the values of every key variable the plan names (from the environment or ./.env) to ctx's redactor,
+ * creating one when the context has none. Returns what hook runs need.
+ */
+export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
+  ctx.redactor ??= createRedactor();
+  const names = secretEnvNames(plan);
+  for (const name of names) {
+    const values = [readApiKey(name, ctx.env, ctx.cwd), ctx.env[name]];
+    // A client-keys variable holds a list: each key in it is a secret of its own.
+    ctx.redactor.add(...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? []));
+  }
+  return { redactor: ctx.redactor, envNames: names, passEnv: hookPassEnv(plan) };
+}
+

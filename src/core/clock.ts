@@ -1,0 +1,61 @@
+// Time is injected so the stage clock, analysis and retries can be driven by a fake clock in tests.
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls fn after ms; the handle cancels it. */
+  setTimer(fn: () => void, ms: number): TimerHandle;
+}
+
+/**
+ * Node's setTimeout fires at once for delays over 2^31-1 ms (~24.8 days) and warns; a timer that long is
+ * waited for in chunks so a 600 h stage never "passes" early.
+ */
+export const MAX_TIMER_CHUNK_MS = 2 ** 31 - 1;
+
+/** The real clock. Long timers are chunked; none fires early. */
+export function createSystemClock(): Clock {
+  return {
+    now: () => Date.now(),
+    setTimer(fn, ms) {
+      const due = Date.now() + Math.max(0, ms);
+      let timer: NodeJS.Timeout;
+      const arm = (): void => {
+        const left = due - Date.now();
+        timer = left > MAX_TIMER_CHUNK_MS ? setTimeout(arm, MAX_TIMER_CHUNK_MS) : setTimeout(fn, Math.max(0, left));
+      };
+      arm();
+      return { cancel: () => clearTimeout(timer) };
+    },
+  };
+}
+
+export const systemClock: Clock = createSystemClock();
+
+/** Resolves after ms on the given clock, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      handle.cancel();
+      reject(signal?.reason);
+    };
+    const handle = clock.setTimer(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** sleep() on the real clock, with the signature retry loops take. */
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(systemClock, ms, signal);
+}

@@ -1,0 +1,84 @@
+// How numbers read everywhere (breach messages, dashboard, lines, reports), so they all agree.
+
+/** What a figure measures, which decides how it is written. */
+export type FigureUnit = 'ratio' | 'ms' | 'count' | 'factor';
+
+const missing = (value: number | null | undefined): value is null | undefined => value === null || value === undefined || !Number.isFinite(value);
+
+/**
+ * 0.312 -> "31.2%". Without digits, under 1% keeps two decimals so a 0.5% limit does not read as "0.5%" vs
+ * "1%". null, undefined and non-finite read "-".
+ */
+export function formatPercent(ratio: number | null | undefined, digits?: number): string {
+  if (missing(ratio)) return '-';
+  const percent = ratio * 100;
+  const places = digits ?? (percent !== 0 && Math.abs(percent) < 1 ? 2 : 1);
+  return `${percent.toFixed(places)}%`;
+}
+
+/** A weight as people say it: 0.1 -> "10%", 0.125 -> "12.5%". */
+export function formatWeight(weight: number): string {
+  return `${Math.round(weight * 1000) / 10}%`;
+}
+
+/** A difference of two rates in percentage points, signed: 0.07 -> "+7.0". */
+export function formatPoints(diff: number): string {
+  const points = diff * 100;
+  const digits = points !== 0 && Math.abs(points) < 1 ? 2 : 1;
+  return `${points >= 0 ? '+' : '-'}${Math.abs(points).toFixed(digits)}`;
+}
+
+/** 6200 -> "6.20s", 950 -> "950ms", 0.4 -> "0.4ms"; null reads "-". */
+export function formatMs(ms: number | null | undefined): string {
+  if (missing(ms)) return '-';
+  // 999.6 would round to "1000ms": switch to seconds where the rounding would.
+  if (ms >= 999.5) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms >= 10) return `${Math.round(ms)}ms`;
+  return `${Number(ms.toFixed(1))}ms`;
+}
+
+export function formatFactor(factor: number): string {
+  return `${factor.toFixed(2)}x`;
+}
+
+export function formatFigure(value: number, unit: FigureUnit): string {
+  switch (unit) {
+    case 'ratio':
+      return formatPercent(value);
+    case 'ms':
+      return formatMs(value);
+    case 'factor':
+      return formatFactor(value);
+    case 'count':
+      return String(value);
+  }
+}
+
+export function formatUsd(usd: number | null | undefined): string {
+  if (missing(usd)) return '-';
+  if (usd === 0) return '$0';
+  if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  return `$${usd.toFixed(2)}`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Milliseconds for people: 850ms, 12.5s, 4m05s, 1h02m. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  const sign = ms < 0 ? '-' : '';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${sign}${Math.round(abs)}ms`;
+  if (abs < 60_000) {
+    const seconds = abs / 1000;
+    return `${sign}${seconds < 10 ? seconds.toFixed(1).replace(/\.0$/, '') : Math.round(seconds)}s`;
+  }
+  const totalSeconds = Math.round(abs / 1000);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${sign}${hours}h${String(minutes).padStart(2, '0')}m`;
+  return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
+}

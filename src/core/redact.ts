@@ -1,0 +1,126 @@
+// One redactor for every boundary where text leaves bluegreen (output streams, state files, journal, reports,
+// hook environments and hook output): any known secret value, in any of the forms it travels in, becomes
+// "[redacted]".
+
+export const REDACTED = '[redacted]';
+
+/**
+ * Values shorter than this are not treated as secrets: replacing every "abc" would garble messages for no
+ * safety gain, and no real API key is that short.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+export interface Redactor {
+  /** The text with every known secret replaced. */
+  text(text: string): string;
+  /** A deep copy of JSON-like data with every string redacted (keys included). */
+  value<T>(value: T): T;
+  /** Adds secret values (empty and too-short ones are ignored); later calls see them. */
+  add(...secrets: (string | undefined)[]): void;
+  /** Whether any secret is known (so callers can skip work). */
+  active(): boolean;
+}
+
+/** The spellings a secret takes on its way into text: as is, JSON-escaped (a report), URL-encoded (a query). */
+function forms(secret: string): string[] {
+  return [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
+}
+
+export function createRedactor(secrets: readonly (string | undefined)[] = []): Redactor {
+  const known = new Set<string>();
+  // Longest first, so a secret containing another is replaced whole.
+  let patterns: string[] = [];
+
+  const redactText = (text: string): string => {
+    if (patterns.length === 0 || text.length < MIN_SECRET_LENGTH) return text;
+    let out = text;
+    for (const pattern of patterns) if (out.includes(pattern)) out = out.split(pattern).join(REDACTED);
+    return out;
+  };
+
+  const redactValue = (value: unknown): unknown => {
+    if (typeof value === 'string') return redactText(value);
+    if (Array.isArray(value)) return value.map(redactValue);
+    if (value !== null && typeof value === 'object') {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of Object.entries(value)) out[redactText(key)] = redactValue(inner);
+      return out;
+    }
+    return value;
+  };
+
+  const redactor: Redactor = {
+    text: redactText,
+    value: <T>(value: T): T => (patterns.length === 0 ? value : (redactValue(value) as T)),
+    add(...values) {
+      let changed = false;
+      for (const raw of values) {
+        const secret = raw?.trim();
+        if (!secret || secret.length < MIN_SECRET_LENGTH || known.has(secret)) continue;
+        known.add(secret);
+        changed = true;
+      }
+      if (!changed) return;
+      const all = new Set<string>();
+      for (const secret of known) for (const form of forms(secret)) if (form.length >= MIN_SECRET_LENGTH) all.add(form);
+      patterns = [...all].sort((a, b) => b.length - a.length);
+    },
+    active: () => patterns.length > 0,
+  };
+  redactor.add(...secrets);
+  return redactor;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The environment without the named secret variables, and without any other variable holding a secret value
+ * (a copy of the key under another name), except those in `keep`.
+ */
+export function withoutSecrets(env: NodeJS.ProcessEnv, names: readonly string[], redactor: Redactor, keep: readonly string[] = []): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (keep.includes(name)) {
+      out[name] = value;
+      continue;
+    }
+    if (names.includes(name)) continue;
+    if (value !== undefined && redactor.text(value) !== value) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Something text is written to (a stream, or a test's collector). */
+export interface TextSink {
+  write(chunk: string | Uint8Array, ...rest: unknown[]): unknown;
+}
+
+/**
+ * The same stream, with every write redacted. A Proxy rather than a new stream, so a TTY's columns, rows,
+ * isTTY and resize events (which Ink reads) stay the real ones. Every writer in bluegreen writes whole lines or
+ * frames, so a secret is never split across two writes.
+ */
+export function redactingStream<S extends TextSink>(stream: S, redactor: Redactor): S {
+  const write = (chunk: string | Uint8Array, ...rest: unknown[]): unknown => {
+    if (!redactor.active()) return stream.write(chunk, ...rest);
+    if (typeof chunk === 'string') return stream.write(redactor.text(chunk), ...rest);
+    const text = Buffer.from(chunk).toString('utf8');
+    const clean = redactor.text(text);
+    return stream.write(clean === text ? chunk : Buffer.from(clean, 'utf8'), ...rest);
+  };
+  return new Proxy(stream, {
+    get(target, property, _receiver) {
+      if (property === 'write') return write;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+    set(target, property, value) {
+      return Reflect.set(target, property, value, target);
+    },
+  });
+}

@@ -1,0 +1,73 @@
+// How long to wait before another attempt, and the loop that applies it: one policy for the upstream client
+// and the webhook hooks alike.
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** A header's first value, by lower-case name. */
+export function header(headers: HeaderMap | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export interface RetryPolicy {
+  /** Extra attempts after the first. */
+  max: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A server's retry-after beyond this is ignored in favour of our own backoff (default MAX_RETRY_AFTER_MS). */
+  maxRetryAfterMs?: number;
+}
+
+/** The default cap on a server's retry-after: DESIGN.md's 0-60 s. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+function inRange(ms: number, cap: number): number | undefined {
+  return Number.isFinite(ms) && ms >= 0 && ms <= cap ? Math.round(ms) : undefined;
+}
+
+/** The wait the server asked for: retry-after-ms, else retry-after (seconds or HTTP date), if within the cap. */
+export function retryAfterMs(headers: HeaderMap | undefined, nowMs: number, capMs = MAX_RETRY_AFTER_MS): number | undefined {
+  const ms = header(headers, 'retry-after-ms');
+  if (ms !== undefined && ms.trim() !== '') {
+    const wait = inRange(Number(ms), capMs);
+    if (wait !== undefined) return wait;
+  }
+  const after = header(headers, 'retry-after')?.trim();
+  if (!after) return undefined;
+  if (/^\d+(\.\d+)?$/.test(after)) return inRange(Number(after) * 1000, capMs);
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : inRange(date - nowMs, capMs);
+}
+
+/** Exponential backoff with full jitter: uniform in [0, min(maxDelay, base * 2^retryIndex)). */
+export function backoffMs(retryIndex: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retryIndex);
+  return Math.floor(random() * ceiling);
+}
+
+/** The server's wait when it gave a usable one (even above maxDelay: retrying sooner only earns another 429). */
+export function retryDelayMs(headers: HeaderMap | undefined, retryIndex: number, policy: RetryPolicy, random: () => number, nowMs: number): number {
+  return retryAfterMs(headers, nowMs, policy.maxRetryAfterMs) ?? backoffMs(retryIndex, policy, random);
+}
+
+export interface RetryLoopOptions<T> {
+  policy: RetryPolicy;
+  random: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => number;
+  signal?: AbortSignal;
+  /** Whether this outcome deserves another attempt (successes never do). */
+  shouldRetry(outcome: T): boolean;
+  /** The response headers of the outcome, for retry-after. */
+  headers(outcome: T): HeaderMap | undefined;
+}
+
+/** Runs attempt until it succeeds, fails for good, or retries run out. Rejects only if the signal aborts. */
+export async function withRetries<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryLoopOptions<T>): Promise<{ outcome: T; attempts: number }> {
+  for (let attempts = 1; ; attempts++) {
+    const outcome = await attempt(attempts);
+    if (attempts > options.policy.max || !options.shouldRetry(outcome)) return { outcome, attempts };
+    const delay = retryDelayMs(options.headers(outcome), attempts - 1, options.policy, options.random, options.now());
+    await options.sleep(delay, options.signal);
+  }
+}

@@ -1,0 +1,36 @@
+// The seam for what moves real traffic: hooks today, the live proxies next. The engine tells every actuator
+// each stage's weight and how the rollout ended; it never knows how they do it.
+import type { EndingHook } from './endings.js';
+
+export interface ActuationResult {
+  ok: boolean;
+  /** Who acted: "on_stage hook". */
+  label: string;
+  /** What happened: "exec ./set-weight.sh exited 0 in 40ms". */
+  message: string;
+}
+
+export interface StageMove {
+  /** Zero-based. */
+  stage: number;
+  stages: number;
+  greenWeight: number;
+}
+
+export interface EndingMove {
+  /** rollback and abort put traffic on blue; promote leaves it on green. */
+  event: EndingHook;
+  stage: number;
+  stages: number;
+  greenWeight: number;
+  reason: string;
+}
+
+export interface Actuator {
+  /** Moves traffic to the stage's weight; an ok false fails the stage (the rollout rolls back). */
+  applyStage(move: StageMove): Promise<ActuationResult[]>;
+  /** Puts traffic where the ending leaves it. Called once, after cancel(). */
+  applyEnding(move: EndingMove): Promise<ActuationResult[]>;
+  /** Stops whatever is still moving traffic (a slow on_stage hook) and resolves once it has stopped. */
+  cancel(): Promise<void>;
+}

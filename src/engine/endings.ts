@@ -1,0 +1,50 @@
+// The ways a rollout ends: phase, exit code (from the one table in core/exit), the hook to run, the verdict
+// left on the stage that was running, and the sentence that says why.
+import type { Breach } from '../analysis/types.js';
+import { EXIT } from '../core/exit.js';
+import type { StageVerdict } from '../metrics/types.js';
+import type { HookEventName } from './deps.js';
+import type { Phase } from './types.js';
+
+export interface Ending {
+  phase: Phase;
+  exitCode: number;
+  reason: string;
+  /** The hook that puts traffic where the ending leaves it. */
+  hook: EndingHook;
+  verdict: StageVerdict;
+  breach?: Breach;
+}
+
+export type EndingHook = Exclude<HookEventName, 'stage'>;
+
+export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+const INTERRUPT_EXIT: Record<InterruptSignal, number> = { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+
+export const endings = {
+  promotedByOperator: (actor: string): Ending => ({ phase: 'promoted', exitCode: EXIT.promoted, reason: `promoted to 100% green by ${actor}`, hook: 'promote', verdict: 'skipped' }),
+  allStagesPassed: (stages: number, greenModel: string): Ending => ({
+    phase: 'promoted',
+    exitCode: EXIT.promoted,
+    reason: `all ${stages} stages passed; ${greenModel} takes 100% of traffic`,
+    hook: 'promote',
+    verdict: 'passed',
+  }),
+  aborted: (actor: string): Ending => ({ phase: 'aborted', exitCode: EXIT.aborted, reason: `aborted by ${actor}; traffic is back on blue`, hook: 'abort', verdict: 'aborted' }),
+  /** `cause` names where the stop came from when it was not a signal to this process ("its launcher sh (pid 12) exiting"). */
+  interrupted: (signal: InterruptSignal, cause: string = signal): Ending => ({
+    phase: 'interrupted',
+    exitCode: INTERRUPT_EXIT[signal],
+    reason: `interrupted by ${cause}; rolled back to blue`,
+    hook: 'rollback',
+    verdict: 'aborted',
+  }),
+  rolledBack: (breach: Breach): Ending => ({ phase: 'rolled_back', exitCode: EXIT.rolledBack, reason: breach.message, hook: 'rollback', verdict: 'failed', breach }),
+  failed: (message: string): Ending => ({ phase: 'failed', exitCode: EXIT.internal, reason: `internal error: ${message}`, hook: 'rollback', verdict: 'aborted' }),
+};
+
+/** The journal's last line: "rolled back (exit 10): green error_rate ...". */
+export function finalMessage(ending: Ending): string {
+  return `${ending.phase.replace('_', ' ')} (exit ${ending.exitCode}): ${ending.reason}`;
+}

@@ -1,0 +1,18 @@
+// The first failure of each kind (arm, class, status) becomes a warning event: the message says what came
+// back and which plan key fixes it, and a figure like "error rate 100%" alone would not.
+import type { ArmName } from '../plan/plan.js';
+import type { UpstreamResult } from '../upstream/types.js';
+
+/** At most this many distinct kinds are reported, so a flapping upstream cannot flood the journal. */
+export const MAX_FAILURE_KINDS = 20;
+
+export function firstFailureReporter(warn: (message: string) => void): (arm: ArmName, result: UpstreamResult) => void {
+  const seen = new Set<string>();
+  return (arm, result) => {
+    if (result.ok || result.errorMessage === undefined || seen.size >= MAX_FAILURE_KINDS) return;
+    const kind = `${arm}|${result.failure ?? ''}|${result.status ?? ''}`;
+    if (seen.has(kind)) return;
+    seen.add(kind);
+    warn(`first ${result.failure ?? 'failure'} on the ${arm} arm: ${result.errorMessage}`);
+  };
+}

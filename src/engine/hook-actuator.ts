@@ -1,0 +1,62 @@
+// The plan's hooks as an actuator: on_stage for each stage, on_rollback / on_abort / on_promote at the end.
+// A hook still running when the rollout ends is stopped (its process group killed) before the ending's hook
+// runs, so a slow `set-weight 0.5` can never land after `set-weight 0`.
+import type { Clock } from '../core/clock.js';
+import type { HookConfig } from '../plan/schema.js';
+import type { Plan } from '../plan/plan.js';
+import type { Actuator, ActuationResult, EndingMove, StageMove } from './actuator.js';
+import type { HookEventName, HookRunner } from './deps.js';
+
+export class HookActuator implements Actuator {
+  private readonly running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly runHook: HookRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  async applyStage(move: StageMove): Promise<ActuationResult[]> {
+    const hook = this.plan.hooks?.on_stage;
+    return hook ? [await this.run(hook, 'stage', move)] : [];
+  }
+
+  async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
+    const hook = this.plan.hooks?.[`on_${move.event}`];
+    return hook ? [await this.run(hook, move.event, move, move.reason)] : [];
+  }
+
+  async cancel(): Promise<void> {
+    const running = [...this.running];
+    for (const entry of running) entry.controller.abort(new Error('the rollout is ending'));
+    await Promise.all(running.map((entry) => entry.done));
+  }
+
+  private async run(hook: HookConfig, event: HookEventName, move: StageMove, reason?: string): Promise<ActuationResult> {
+    const { plan } = this;
+    const controller = new AbortController();
+    const done = this.runHook(
+      hook,
+      {
+        event,
+        plan: plan.name,
+        stage: move.stage + 1,
+        stages: move.stages,
+        greenWeight: move.greenWeight,
+        blueModel: plan.arms.blue.model,
+        greenModel: plan.arms.green.model,
+        reason,
+        at: this.clock.now(),
+      },
+      controller.signal,
+    );
+    const entry = { controller, done };
+    this.running.add(entry);
+    try {
+      const result = await done;
+      return { ok: result.ok, label: `on_${event} hook`, message: result.message };
+    } finally {
+      this.running.delete(entry);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// What the engine hands the judge: the stage's per-arm figures, the health check's state, and green latency
+// that counts requests still running past a latency limit (known slow before they answer).
+import { evaluate } from '../analysis/index.js';
+import type { EvaluateInput } from '../analysis/evaluate.js';
+import type { Verdict } from '../analysis/types.js';
+import type { Clock } from '../core/clock.js';
+import { sumArmCounts, type MetricsRecorder } from '../metrics/index.js';
+import type { SlowLimits } from '../metrics/types.js';
+import type { Plan } from '../plan/plan.js';
+import type { Judge } from './deps.js';
+import type { HealthChecker } from './health.js';
+import { OverdueWatch } from './overdue.js';
+
+/** Latency rules are judged at most this often on requests crossing their limit (besides the interval). */
+const OVERDUE_GAP_MS = 100;
+const LATENCY_RULES = ['latency_p95', 'latency_p99'] as const;
+
+/** The latency limits whose exceedances the metrics count per arm: the latency rules judge them as rates. */
+export function slowLimitsOf(plan: Plan): SlowLimits {
+  const thresholds = plan.analysis.thresholds;
+  return { latency: LATENCY_RULES.flatMap((rule) => thresholds[rule] ?? []), ttft: thresholds.ttft_p95 !== undefined ? [thresholds.ttft_p95] : [] };
+}
+
+export interface JudgingOptions {
+  plan: Plan;
+  clock: Clock;
+  metrics: MetricsRecorder;
+  judge?: Judge;
+  /** Called when a green request crosses a latency limit, so the engine judges then, not an interval later. */
+  onOverdue: () => void;
+}
+
+export class StageJudging {
+  /** Watches green requests in flight when the plan has latency rules. */
+  readonly overdue?: OverdueWatch;
+  private readonly judge: Judge;
+
+  constructor(private readonly options: JudgingOptions) {
+    const thresholds = options.plan.analysis.thresholds;
+    const latencyLimits = LATENCY_RULES.map((rule) => thresholds[rule]).filter((limit) => limit !== undefined);
+    if (latencyLimits.length > 0) {
+      this.overdue = new OverdueWatch({ clock: options.clock, limitMs: Math.min(...latencyLimits), minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue });
+    }
+    this.judge = options.judge ?? evaluate;
+  }
+
+  verdict(stageIndex: number, health?: HealthChecker): Verdict {
+    const { metrics, plan } = this.options;
+    const stats = metrics.stage(stageIndex);
+    // Comparisons judge green against blue over the rollout so far, so they still judge at 100% green.
+    const blueSoFar = metrics.stages().slice(0, stageIndex + 1).map((stage) => stage.arms.blue);
+    return this.judge({
+      stageIndex,
+      stageCount: plan.stages.length,
+      green: stats.arms.green,
+      blue: stats.arms.blue,
+      blueBaseline: sumArmCounts(blueSoFar),
+      config: this.options.plan.analysis,
+      health: health?.current(),
+      greenRunning: this.greenRunning(stageIndex),
+    });
+  }
+
+  stop(): void {
+    this.overdue?.stop();
+  }
+
+  /** For each latency rule, green latency counting the stage's requests still running past its limit. */
+  private greenRunning(stageIndex: number): EvaluateInput['greenRunning'] {
+    if (!this.overdue) return undefined;
+    const running: NonNullable<EvaluateInput['greenRunning']> = {};
+    for (const rule of LATENCY_RULES) {
+      const limit = this.options.plan.analysis.thresholds[rule];
+      if (limit === undefined) continue;
+      const ages = this.overdue.agesOver(limit, stageIndex);
+      const latency = ages.length > 0 ? this.options.metrics.latencyWithRunning(stageIndex, 'green', ages) : null;
+      if (latency) running[rule] = { latency, running: ages.length };
+    }
+    return running;
+  }
+}

@@ -1,0 +1,29 @@
+// The seam for where requests come from: generated arrivals today (synthetic and sampled), the live proxies'
+// figures next. A source records into the engine's metrics; the engine only starts, stops and drains it.
+import type { MetricsRecorder } from '../metrics/index.js';
+import type { ArmName } from '../plan/plan.js';
+import type { UpstreamResult } from '../upstream/types.js';
+
+export interface TrafficContext {
+  metrics: MetricsRecorder;
+  /** The stage and weight requests go out at now; undefined before the first stage and once the rollout ends. */
+  current(): { stage: number; greenWeight: number } | undefined;
+  /** Called after each green result is recorded, so fast rules (consecutive errors) act at once. */
+  onGreenResult(result: UpstreamResult, quality: { ok: boolean }): void;
+  /** Told of every failed result, after it is recorded. */
+  onFailure?(arm: ArmName, result: UpstreamResult): void;
+  /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
+  greenWatch?: { started(stage: number): number; ended(id: number): void };
+}
+
+export interface TrafficSource {
+  start(): void;
+  /** No new requests from now on. */
+  stop(): void;
+  /** Waits for requests in flight; after timeoutMs the rest are cancelled. */
+  drain(timeoutMs: number): Promise<void>;
+  /** Cancels everything in flight at once (a second Ctrl-C). */
+  cancelAll(): void;
+}
+
+export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;

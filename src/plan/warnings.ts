@@ -1,0 +1,66 @@
+// What a plan allows but is probably not what its author meant: shown by validate, --dry-run and rollout,
+// never fatal.
+import type { Plan } from './plan.js';
+
+export interface PlanWarning {
+  /** Dotted key path, e.g. "stages[2].green_weight". */
+  keyPath: string;
+  message: string;
+}
+
+export function formatWarning(warning: PlanWarning): string {
+  return `${warning.keyPath}: ${warning.message}`;
+}
+
+export function planWarnings(plan: Plan): PlanWarning[] {
+  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan)];
+}
+
+function decreasingWeights(plan: Plan): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  plan.stages.forEach((stage, index) => {
+    const before = plan.stages[index - 1];
+    if (before && stage.green_weight < before.green_weight) {
+      warnings.push({
+        keyPath: `stages[${index}].green_weight`,
+        message: `${stage.green_weight} is lower than the stage before (${before.green_weight}): green's share goes down during the rollout`,
+      });
+    }
+  });
+  return warnings;
+}
+
+function sameArms(plan: Plan): PlanWarning[] {
+  const { blue, green } = plan.arms;
+  if (blue.model !== green.model) return [];
+  if (JSON.stringify(endpoint(blue.upstream)) !== JSON.stringify(endpoint(green.upstream))) return [];
+  return [{ keyPath: 'green.model', message: `green is the same model as blue (${green.model}) on the same upstream: the rollout would compare a model with itself` }];
+}
+
+function endpoint(upstream: Plan['arms']['blue']['upstream']): unknown {
+  return { baseUrl: upstream.baseUrl, simulate: upstream.simulate, api: upstream.api };
+}
+
+/** A stage whose arm cannot reach min_requests at the plan's rate ends with its rules undecided. */
+function shortStages(plan: Plan): PlanWarning[] {
+  const min = plan.analysis.min_requests;
+  if (min <= 0) return [];
+  const warnings: PlanWarning[] = [];
+  const judgesBlue = plan.analysis.compare_to_blue !== undefined;
+  plan.stages.forEach((stage, index) => {
+    const total = (plan.traffic.rate * stage.duration) / 1000;
+    const arms: [string, number][] = [['green', stage.green_weight]];
+    if (judgesBlue) arms.push(['blue', 1 - stage.green_weight]);
+    for (const [arm, share] of arms) {
+      if (share <= 0) continue;
+      const expected = Math.floor(total * share);
+      if (expected < min) {
+        warnings.push({
+          keyPath: `stages[${index}].duration`,
+          message: `about ${expected} ${arm} request(s) at ${plan.traffic.rate}/s, fewer than analysis.min_requests (${min}): this stage's rules cannot be judged; make it longer or the rate higher`,
+        });
+      }
+    }
+  });
+  return warnings;
+}

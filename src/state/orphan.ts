@@ -1,0 +1,64 @@
+// A rollout whose process died (kill -9, OOM, lost machine) without finishing: "orphaned". Traffic may still be
+// split, so `status` says so (exit 5), and `bluegreen rollback` or the next `rollout` puts it back on blue.
+import os from 'node:os';
+import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
+import { writeFileAtomic } from './files.js';
+import { isOwnerAlive, isPidAlive, readLock } from './lock.js';
+import type { StateStore } from './store.js';
+
+export type RolloutStanding =
+  | { kind: 'none' }
+  | { kind: 'finished'; snapshot: RolloutSnapshot }
+  /** ownerPid: the snapshot's process, or another bluegreen holding the folder (a rollback, a rollout starting). */
+  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number }
+  | { kind: 'orphaned'; snapshot: RolloutSnapshot };
+
+/**
+ * Where the folder's rollout stands. The journal's `finished` line counts even when state.json (written a few
+ * ms after it) missed it; a live lock owner, or a live snapshot pid, means running. `self` is the caller's
+ * pid when it holds the lock itself (a rollback, a new rollout): its own lock does not count.
+ */
+export function rolloutStanding(store: StateStore, options: { self?: number; host?: string } = {}): RolloutStanding {
+  const host = options.host ?? os.hostname();
+  const snapshot = store.readState();
+  if (!snapshot) return { kind: 'none' };
+  if (snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase)) return { kind: 'finished', snapshot };
+  const last = store.readEvents({ last: 1 })[0];
+  if (last?.type === 'finished') return { kind: 'finished', snapshot };
+  const lock = readLock(store.dir);
+  if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
+  if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };
+  // state.json trails the journal by one write: a newer journal line has the latest stage and weight.
+  const newer = last !== undefined && last.at >= snapshot.updatedAt;
+  return { kind: 'orphaned', snapshot: newer ? { ...snapshot, stageIndex: last.stage ?? snapshot.stageIndex, greenWeight: last.greenWeight ?? snapshot.greenWeight } : snapshot };
+}
+
+/** The one sentence every command prints about an orphaned rollout. */
+export function orphanMessage(snapshot: RolloutSnapshot, dir: string): string {
+  const weight = Math.round(snapshot.greenWeight * 100);
+  return `the rollout of plan "${snapshot.plan.name}" (pid ${snapshot.pid}) died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${weight}%; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
+}
+
+/** Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5). */
+export function markRecovered(store: StateStore, snapshot: RolloutSnapshot, options: { now: number; actor: string; reason: string }): RolloutSnapshot {
+  const { now, actor, reason } = options;
+  const stage = snapshot.stageIndex;
+  const events: RolloutEvent[] = [
+    { at: now, type: 'rolled_back', stage, greenWeight: 0, actor, message: `rolled back to blue by ${actor}: ${reason}` },
+    { at: now, type: 'finished', stage, greenWeight: 0, message: `rolled back (exit 5): ${reason}`, data: { phase: 'rolled_back', exitCode: 5 } },
+  ];
+  for (const event of events) store.appendEvent(event);
+  const recovered: RolloutSnapshot = {
+    ...snapshot,
+    phase: 'rolled_back',
+    greenWeight: 0,
+    updatedAt: now,
+    endedAt: now,
+    exitCode: 5,
+    reason,
+    stages: snapshot.stages.map((s) => (s.verdict === 'running' ? { ...s, verdict: 'aborted' } : s.verdict === 'pending' ? { ...s, verdict: 'skipped' } : s)),
+    recentEvents: [...snapshot.recentEvents, ...events].slice(-30),
+  };
+  writeFileAtomic(store.statePath, `${JSON.stringify(recovered)}\n`);
+  return recovered;
+}

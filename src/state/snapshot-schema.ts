@@ -1,0 +1,81 @@
+// state.json's shape, checked on read: a hand-edited or foreign file gets a message naming the bad key, not a
+// crash deep inside `status`. Objects are loose (newer writers may add keys); what readers use is typed.
+import { z } from 'zod';
+import { FINAL_PHASES } from '../engine/types.js';
+
+const num = z.number();
+const count = z.number().int().nonnegative();
+const weight = z.number().min(0).max(1);
+
+const percentiles = z.object({ p95: num }).loose().nullable();
+
+const armStats = z
+  .object({
+    requests: count,
+    successes: count.optional(),
+    failures: count,
+    latency: percentiles,
+    costUsd: num,
+    dropped: count.optional(),
+    inFlight: count.optional(),
+  })
+  .loose();
+
+const stageStats = z
+  .object({
+    index: count,
+    greenWeight: weight,
+    durationMs: num.optional(),
+    verdict: z.string(),
+    arms: z.object({ blue: armStats, green: armStats }).loose(),
+  })
+  .loose();
+
+const check = z
+  .object({ rule: z.string(), status: z.string(), figure: num.nullable(), limit: num, unit: z.string(), sample: num })
+  .loose();
+
+const event = z.object({ at: num, type: z.string(), message: z.string() }).loose();
+
+export const snapshotSchema = z
+  .object({
+    version: z.literal(1),
+    plan: z
+      .object({
+        name: z.string(),
+        blueModel: z.string(),
+        greenModel: z.string(),
+        stages: z.array(z.object({ durationMs: num, greenWeight: weight }).loose()),
+      })
+      .loose(),
+    pid: z.number().int(),
+    phase: z.enum(['starting', 'progressing', 'paused', ...FINAL_PHASES] as [string, ...string[]]),
+    startedAt: num,
+    updatedAt: num,
+    endedAt: num.optional(),
+    stageIndex: count,
+    stageElapsedMs: num,
+    greenWeight: weight,
+    stages: z.array(stageStats),
+    checks: z.array(check),
+    reason: z.string().optional(),
+    exitCode: z.number().int().optional(),
+    recentEvents: z.array(event),
+  })
+  .loose();
+
+/** Why the value is not a usable snapshot, in one line naming the keys ("stages[2].verdict: ..."), or undefined. */
+export function snapshotProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
+  const version = (value as Record<string, unknown>).version;
+  if (version !== 1) return `it has version ${JSON.stringify(version)}, this bluegreen reads version 1`;
+  const result = snapshotSchema.safeParse(value);
+  if (result.success) return undefined;
+  const issues = result.error.issues;
+  const shown = issues.slice(0, 3).map((issue) => `${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message.replace(/^Invalid input: /, '')}`);
+  return `${shown.join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${String(part)}`)).join('');
+}

@@ -1,0 +1,42 @@
+// `status` reads what the files say: the journal's ending beats an older state.json; a damaged state.json is a
+// clear error (exit 2) naming the key, not a crash.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import { snapshot } from '../state/helpers.js';
+
+function stateFolder(state: unknown, events: unknown[] = []): string {
+  const cwd = tempDir();
+  mkdirSync(path.join(cwd, 'st'));
+  writeFileSync(path.join(cwd, 'st', 'state.json'), JSON.stringify(state));
+  writeFileSync(path.join(cwd, 'st', 'events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  return cwd;
+}
+
+describe('status', () => {
+  it("prefers the journal's final event when state.json is older", async () => {
+    const saved = snapshot({ phase: 'progressing', greenWeight: 0.5, updatedAt: 1000 });
+    const finished = { at: 5000, type: 'finished', stage: 0, greenWeight: 0, message: 'rolled back (exit 10): green error_rate 0.3 > 0.05', data: { phase: 'rolled_back', exitCode: 10 } };
+    const cwd = stateFolder(saved, [{ at: 900, type: 'stage_started', message: 'stage 1' }, finished]);
+    const json = await runCli(['status', '--json', '--state-dir', 'st'], { cwd });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ phase: 'rolled_back', exitCode: 10, greenWeight: 0, endedAt: 5000, reason: finished.message });
+    const text = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(text.stdout).toContain('rollout demo: rolled back (exit 10)');
+  });
+
+  it('keeps state.json when the journal has nothing newer', async () => {
+    const cwd = stateFolder(snapshot({ updatedAt: 9000 }), [{ at: 5000, type: 'finished', message: 'old', data: { phase: 'promoted', exitCode: 0 } }]);
+    expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });
+  });
+
+  it('a hand-edited state.json is exit 2 with the bad keys named', async () => {
+    const cwd = stateFolder({ ...snapshot(), stages: 'none', greenWeight: '50%' });
+    const result = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not a bluegreen state file: greenWeight: expected number, received string; stages: expected array, received string');
+    expect(result.stderr).not.toContain('internal error');
+  });
+});

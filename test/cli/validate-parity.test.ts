@@ -1,0 +1,120 @@
+// validate and rollout --dry-run refuse what the rollout refuses and warn about what looks wrong; the CLI's
+// own usage and JSON contracts.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+
+const base = (extra: { traffic?: string; stages?: string; green?: string; analysis?: string } = {}) => `
+name: parity
+upstream:
+  simulate: { seed: 1, models: { a: { latency: { p50: 2ms, p95: 4ms } }, b: { latency: { p50: 2ms, p95: 4ms } } } }
+blue: { model: a }
+green: { model: ${extra.green ?? 'b'} }
+traffic: ${extra.traffic ?? '{ rate: 50 }'}
+stages:
+${extra.stages ?? '  - { duration: 1s, green_weight: 0.5 }\n  - { duration: 1s, green_weight: 1 }'}
+analysis: ${extra.analysis ?? '{ min_requests: 5 }'}
+`;
+
+function folder(plan: string, files: Record<string, string> = {}): string {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'plan.yaml'), plan);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const GOOD_LINE = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
+
+describe('validate and --dry-run run the rollout checks', () => {
+  it('a sampled file with no usable line is exit 2 in validate, --dry-run and rollout alike', async () => {
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n{"x":1}\n' });
+    const expected = 'has no usable request: 2 line(s) skipped, the first at line 1: not JSON';
+    for (const args of [['validate', 'plan.yaml'], ['rollout', 'plan.yaml', '--dry-run'], ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st']]) {
+      const result = await runCli(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(expected);
+    }
+  });
+
+  it('skipped sampled lines are a warning with the count and the first line, in validate, --dry-run and rollout', async () => {
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': `${GOOD_LINE}\n${GOOD_LINE}\n{broken\n${GOOD_LINE}\n[]\n` });
+    const warning = 's.jsonl: 2 line(s) skipped, the first at line 3: not JSON';
+    const validate = await runCli(['validate', 'plan.yaml'], { cwd });
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain(`warning: ${cwd}/${warning}`);
+    const json = JSON.parse((await runCli(['validate', 'plan.yaml', '--json'], { cwd })).stdout) as { warnings: string[] };
+    expect(json.warnings).toEqual([expect.stringContaining(warning)]);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stderr).toContain(warning);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect(rollout.code, rollout.stderr).toBe(0);
+    expect(rollout.stderr).toContain('bluegreen: warning:');
+    expect(rollout.stderr).toContain('line(s) skipped, the first at line 3: not JSON');
+  });
+
+  it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {
+    const cwd = folder(base({ traffic: '{ rate: 50, synthetic: { prompts: p.txt } }' }), { 'p.txt': '\n# nothing\n' });
+    const result = await runCli(['validate', 'plan.yaml'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('traffic.synthetic.prompts: prompts file');
+  });
+
+  it('warns (exit 0) on decreasing weights, green = blue, and stages too short for min_requests', async () => {
+    const plan = base({
+      green: 'a',
+      stages: '  - { duration: 10s, green_weight: 0.5 }\n  - { duration: 10s, green_weight: 0.25 }\n  - { duration: 1s, green_weight: 1 }',
+      analysis: '{ min_requests: 100 }',
+    });
+    const result = await runCli(['validate', 'plan.yaml', '--json'], { cwd: folder(plan) });
+    expect(result.code).toBe(0);
+    const { warnings } = JSON.parse(result.stdout) as { warnings: string[] };
+    expect(warnings).toEqual([
+      "stages[1].green_weight: 0.25 is lower than the stage before (0.5): green's share goes down during the rollout",
+      'green.model: green is the same model as blue (a) on the same upstream: the rollout would compare a model with itself',
+      "stages[2].duration: about 50 green request(s) at 50/s, fewer than analysis.min_requests (100): this stage's rules cannot be judged; make it longer or the rate higher",
+    ]);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd: folder(plan) });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stderr.match(/bluegreen: warning:/g)).toHaveLength(3);
+  });
+});
+
+describe('usage and JSON contracts', () => {
+  it('validate --json prints plan errors as JSON (exit 2)', async () => {
+    const result = await runCli(['validate', 'plan.yaml', '--json'], { cwd: folder(base({ stages: '  - { duration: 1s, green_weight: 2 }' })) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      valid: false,
+      errors: [{ file: 'plan.yaml', line: 9, col: 35, keyPath: 'stages[0].green_weight', message: 'must be between 0 and 1, found 2' }],
+      omitted: 0,
+    });
+    const missing = await runCli(['validate', 'nope.yaml', '--json'], { cwd: tempDir() });
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ valid: false, errors: [{ message: 'cannot read the file (no such file)' }] });
+  });
+
+  it('status --json prints its errors as JSON', async () => {
+    const result = await runCli(['status', '--json', '--state-dir', 'none'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, exitCode: 2, errors: [{ message: expect.stringContaining('no rollout state in') }] });
+  });
+
+  it('bluegreen with no arguments prints usage and exits 2; --help exits 0', async () => {
+    const none = await runCli([], { cwd: tempDir() });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: bluegreen');
+    expect((await runCli(['--help'], { cwd: tempDir() })).code).toBe(0);
+    expect((await runCli(['rollout'], { cwd: tempDir() })).code).toBe(2);
+  });
+
+  it('a plan over 1 MiB is refused with a short message', async () => {
+    const cwd = folder(`${base()}\n# ${'x'.repeat(1024 * 1024)}\n`);
+    const result = await runCli(['validate', 'plan.yaml'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^plan.yaml:1:1 the file is \d+ bytes; a plan may be at most 1048576 bytes \(1 MiB\)\n$/);
+  });
+});

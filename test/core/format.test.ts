@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatFactor, formatFigure, formatMs, formatPercent, formatPoints, formatUsd, formatWeight } from '../../src/core/format.js';
+
+describe('formatting', () => {
+  it('formats percentages, points, durations and factors', () => {
+    expect(formatPercent(0.312)).toBe('31.2%');
+    expect(formatPercent(0)).toBe('0.0%');
+    expect(formatPercent(0.005)).toBe('0.50%');
+    expect(formatPoints(0.07)).toBe('+7.0');
+    expect(formatPoints(-0.02)).toBe('-2.0');
+    expect(formatMs(6200)).toBe('6.20s');
+    expect(formatMs(950)).toBe('950ms');
+    expect(formatMs(999.7)).toBe('1.00s');
+    expect(formatMs(0.42)).toBe('0.4ms');
+    expect(formatFactor(3.1)).toBe('3.10x');
+    expect(formatFigure(5, 'count')).toBe('5');
+    expect(formatFigure(0.05, 'ratio')).toBe('5.0%');
+  });
+});
+
+describe('one formatting for every reporter', () => {
+  it('reads missing figures as a dash', () => {
+    expect(formatPercent(null)).toBe('-');
+    expect(formatMs(undefined)).toBe('-');
+    expect(formatUsd(Number.NaN)).toBe('-');
+  });
+
+  it('takes fixed digits when asked, and formats weights, money and durations', () => {
+    expect(formatPercent(0.005, 1)).toBe('0.5%');
+    expect(formatWeight(0.125)).toBe('12.5%');
+    expect(formatUsd(0.004)).toBe('$0.0040');
+    expect(formatDuration(90_000)).toBe('1m30s');
+    expect(formatDuration(3_720_000)).toBe('1h02m');
+  });
+});

@@ -1,0 +1,126 @@
+// Shared by the tests that stop a real bluegreen process: a plan whose hooks log every weight they set, and
+// waits on the files the rollout writes (never on the clock).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'bin/bluegreen.js');
+
+export interface PlanOptions {
+  name?: string;
+  stages?: { duration: string; weight: number }[];
+  /** Shell run by on_stage before it logs its weight (e.g. "sleep 8" for a slow hook). */
+  stageHookDelay?: string;
+  /** Replaces the on_rollback command. */
+  rollbackHook?: string;
+}
+
+/**
+ * A plan on the in-process simulator whose hooks append "<event> <weight>" to hook.log: on_stage logs when it
+ * is done (after its delay), rollback and abort at once. hook.pid holds the running on_stage shell's pid.
+ */
+export function loggingPlan(dir: string, options: PlanOptions = {}): string {
+  const stages = options.stages ?? [
+    { duration: '60s', weight: 0.25 },
+    { duration: '60s', weight: 1 },
+  ];
+  const delay = options.stageHookDelay ?? 'true';
+  writeFileSync(path.join(dir, 'set-weight.sh'), `echo $$ > hook.pid\necho "begin $BLUEGREEN_GREEN_WEIGHT" >> hook.trace\n${delay}\necho "$BLUEGREEN_EVENT $BLUEGREEN_GREEN_WEIGHT" >> hook.log\n`);
+  return writePlan(
+    `
+name: ${options.name ?? 'stop-test'}
+upstream:
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20 }
+stages:
+${stages.map((s) => `  - { duration: ${s.duration}, green_weight: ${s.weight} }`).join('\n')}
+hooks:
+  on_stage: { exec: sh ./set-weight.sh, timeout: 60s }
+  on_rollback: { exec: '${options.rollbackHook ?? 'echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log'}' }
+  on_abort: { exec: 'echo "abort $BLUEGREEN_GREEN_WEIGHT" >> hook.log' }
+`,
+    dir,
+  );
+}
+
+export function hookLog(dir: string): string[] {
+  const file = path.join(dir, 'hook.log');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+}
+
+export function journal(dir: string): RolloutEvent[] {
+  const file = path.join(dir, '.bluegreen', 'events.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as RolloutEvent];
+      } catch {
+        return [];
+      }
+    });
+}
+
+export function readState(dir: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** Resolves once the condition on the rollout's files holds (checked every few ms), or fails after `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function journalHas(dir: string, type: string): () => boolean {
+  return () => journal(dir).some((event) => event.type === type);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = `/proc/${pid}/stat`;
+  // A zombie waiting to be reaped has finished all the same.
+  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+}
+
+export function startRollout(dir: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal };
+}
+
+/** A project folder that has bluegreen installed the way a user's repository does (node_modules/.bin), offline. */
+export function projectWithBluegreen(): string {
+  const dir = tempDir('bluegreen-npx-');
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'uses-bluegreen', private: true, devDependencies: { bluegreen: '*' } }));
+  mkdirSync(path.join(dir, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(ROOT, path.join(dir, 'node_modules', 'bluegreen'), 'dir');
+  symlinkSync('../bluegreen/bin/bluegreen.js', path.join(dir, 'node_modules', '.bin', 'bluegreen'));
+  return dir;
+}
+
+/** The environment npm and its children get: no network, no update check, the plain reporter. */
+export function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '', npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+  // Left by `npm test` around vitest; npm exec sets its own.
+  for (const key of Object.keys(env)) if (key.startsWith('npm_lifecycle') || key === 'npm_command') delete env[key];
+  return env;
+}

@@ -1,0 +1,71 @@
+// `npx bluegreen rollout …` (a real `npm exec`, offline, from a project that has bluegreen in node_modules)
+// and a CI job's step shell running it: stopping the launcher ends the rollout on blue. npm forwards
+// SIGINT/SIGTERM only to the /bin/sh it runs bluegreen through, which dies of SIGTERM and holds SIGINT.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState, until } from './helpers.js';
+
+const LINUX = process.platform === 'linux';
+
+function finished(dir: string): () => boolean {
+  return journalHas(dir, 'finished');
+}
+
+async function rolloutProcessGone(dir: string): Promise<void> {
+  const pid = Number(readState(dir).pid);
+  await until(() => !isAlive(pid), `bluegreen (pid ${pid}) to exit`);
+}
+
+function npx(dir: string, args: string[]): ChildProcess {
+  return spawn('npm', ['exec', '--', 'bluegreen', ...args], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+describe.skipIf(!LINUX)('stopping the launcher', () => {
+  it('SIGTERM to `npm exec` (npx) rolls back: exit 143, on_rollback ran, nothing left running', async () => {
+    const dir = projectWithBluegreen();
+    loggingPlan(dir);
+    const npm = npx(dir, ['rollout', 'plan.yaml', '--plain']);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    npm.kill('SIGTERM');
+    await exitOf(npm);
+    await until(finished(dir), 'the rollout to finish');
+    await rolloutProcessGone(dir);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 143, greenWeight: 0 });
+    expect(journal(dir).find((e) => e.type === 'interrupted')?.message).toMatch(/its launcher sh \(pid \d+\) exiting/);
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+
+  it('SIGINT to `npm exec` (swallowed by its shell until now) rolls back with exit 130', async () => {
+    const dir = projectWithBluegreen();
+    loggingPlan(dir);
+    const npm = npx(dir, ['rollout', 'plan.yaml', '--plain']);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    npm.kill('SIGINT');
+    const exit = await exitOf(npm);
+    // The shell re-raises SIGINT once bluegreen is done, and npm dies of it: the step fails only after the rollback.
+    expect(exit.code === 130 || exit.signal === 'SIGINT').toBe(true);
+    expect(finished(dir)()).toBe(true);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 130, greenWeight: 0 });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+
+  it("a cancelled CI job running docs/ci.md's step (SIGINT then SIGTERM to the step's shell) rolls back", async () => {
+    const dir = projectWithBluegreen();
+    loggingPlan(dir);
+    // The step as docs/ci.md writes it, run the way GitHub runs a `run:` step (bash -e, a script file).
+    const step = path.join(dir, 'step.sh');
+    copyFileSync(path.resolve(import.meta.dirname, 'fixtures/ci-step.sh'), step);
+    const shell = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', step], { cwd: dir, env: { ...npmEnv(), PLAN: 'plan.yaml', GITHUB_OUTPUT: path.join(dir, 'github-output') }, stdio: ['ignore', 'ignore', 'pipe'] });
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    // The runner's cancel: SIGINT to the step's process, then SIGTERM (7.5 s later on GitHub; at once here).
+    shell.kill('SIGINT');
+    shell.kill('SIGTERM');
+    await exitOf(shell);
+    await until(finished(dir), 'the rollout to finish');
+    await rolloutProcessGone(dir);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', greenWeight: 0 });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+});

@@ -1,0 +1,121 @@
+// After kill -9: `status` says orphaned (exit 5), `bluegreen rollback` runs on_rollback and marks the state,
+// a new rollout restores blue first, `--resume` goes on from the saved stage. And a seeded crash loop.
+import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/core/random.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+async function killedAt(dir: string, condition: () => boolean, what: string, args: string[] = []): Promise<void> {
+  const child = startRollout(dir, args);
+  await until(condition, what);
+  child.kill('SIGKILL');
+  expect((await exitOf(child)).signal).toBe('SIGKILL');
+}
+
+describe('after kill -9', () => {
+  it('status exits 5, rollback runs on_rollback once with the saved stage, then everything reads rolled back', async () => {
+    const dir = tempDir();
+    loggingPlan(dir);
+    await killedAt(dir, journalHas(dir, 'stage_started'), 'stage 1');
+    expect(hookLog(dir)).toEqual(['stage 0.25']);
+
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.code).toBe(5);
+    expect(status.stderr).toContain('with green at 25%');
+    const abort = await runCli(['abort'], { cwd: dir });
+    expect(abort.code).toBe(5);
+    expect(abort.stderr).toContain('run bluegreen rollback');
+
+    const rollback = await runCli(['rollback'], { cwd: dir, env: { USER: 'ops' } });
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain('on_rollback ran; traffic is back on blue');
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+    expect(readState(dir)).toMatchObject({ phase: 'rolled_back', greenWeight: 0, exitCode: 5, stageIndex: 0 });
+    const events = journal(dir);
+    expect(events.slice(-3).map((e) => e.type)).toEqual(['hook_succeeded', 'rolled_back', 'finished']);
+    expect(events.at(-2)?.actor).toMatch(/^ops@.+ \(bluegreen rollback\)$/);
+
+    // Safe to run twice: nothing more runs.
+    const again = await runCli(['rollback'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('nothing to roll back');
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+    expect((await runCli(['status'], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['status', '--watch'], { cwd: dir })).code).toBe(5);
+  });
+
+  it('rollback also stops the on_stage hook the dead rollout left running', async () => {
+    const dir = tempDir();
+    loggingPlan(dir, { stageHookDelay: 'sleep 30' });
+    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')), 'the hook to start');
+    const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
+    expect(isAlive(hookPid)).toBe(true);
+    const rollback = await runCli(['rollback'], { cwd: dir });
+    expect(rollback.code).toBe(0);
+    expect(rollback.stderr).toContain('stopped the on_stage hook');
+    expect(isAlive(hookPid)).toBe(false);
+    expect(hookLog(dir)).toEqual(['rollback 0']);
+  });
+
+  it('a new rollout on the orphaned folder restores blue before its first on_stage', async () => {
+    const dir = tempDir();
+    loggingPlan(dir);
+    await killedAt(dir, journalHas(dir, 'stage_started'), 'stage 1');
+    const child = startRollout(dir);
+    await until(() => hookLog(dir).length === 3, "the new rollout's on_stage");
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0', 'stage 0.25']);
+    expect(readFileSync(path.join(dir, '.bluegreen', 'events.prev.jsonl'), 'utf8')).toContain('bluegreen rollout');
+    child.kill('SIGTERM');
+    expect((await exitOf(child)).code).toBe(143);
+  });
+
+  it('rollout --resume continues the same plan from its saved stage, and refuses another plan', async () => {
+    const dir = tempDir();
+    loggingPlan(dir, { stages: [{ duration: '200ms', weight: 0.1 }, { duration: '60s', weight: 0.5 }, { duration: '60s', weight: 1 }] });
+    await killedAt(dir, () => journal(dir).filter((e) => e.type === 'stage_started').length === 2, 'stage 2');
+    const child = startRollout(dir, ['--resume']);
+    await until(() => journal(dir).filter((e) => e.type === 'stage_started').length === 3, 'the resumed stage');
+    // on_stage ran again for the saved stage's weight; the journal goes on from the dead run's.
+    expect(hookLog(dir)).toEqual(['stage 0.1', 'stage 0.5', 'stage 0.5']);
+    expect(journal(dir).find((e) => e.message.includes('resumed at stage 2'))).toBeDefined();
+    child.kill('SIGTERM');
+    expect((await exitOf(child)).code).toBe(143);
+
+    const other = tempDir();
+    loggingPlan(other);
+    await killedAt(other, journalHas(other, 'stage_started'), 'stage 1');
+    loggingPlan(other, { name: 'edited' });
+    const refused = await runCli(['rollout', 'plan.yaml', '--resume', '--plain'], { cwd: other });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not the plan the dead rollout ran');
+  });
+
+  it('crash loop: killed at seeded moments, each time rollback leaves valid state and the hooks end at weight 0', async () => {
+    const dir = tempDir();
+    // on_stage takes a moment, so some kills land while it runs.
+    loggingPlan(dir, { stages: [{ duration: '150ms', weight: 0.1 }, { duration: '150ms', weight: 0.5 }, { duration: '60s', weight: 1 }], stageHookDelay: 'sleep 0.1' });
+    const random = createRandom(11);
+    for (let round = 0; round < 5; round++) {
+      // Journal lines up to stage 3: rollout_started, then (hook_succeeded, stage_started, stage_passed) per stage.
+      const lines = 1 + Math.floor(random() * 8);
+      const before = journal(dir).length;
+      const logged = hookLog(dir).length;
+      await killedAt(dir, () => journal(dir).length >= lines && journal(dir)[0]?.type === 'rollout_started' && journal(dir).length !== before, `journal line ${lines}`);
+      const rollback = await runCli(['rollback'], { cwd: dir });
+      const statePath = path.join(dir, '.bluegreen', 'state.json');
+      if (!existsSync(statePath)) {
+        // Killed before the first state write: no hook can have run yet.
+        expect(rollback.code, rollback.stderr).toBe(2);
+        expect(hookLog(dir).length).toBe(logged);
+        continue;
+      }
+      expect(rollback.code, rollback.stderr).toBe(0);
+      expect(() => readState(dir)).not.toThrow();
+      expect(readState(dir)).toMatchObject({ greenWeight: 0 });
+      expect(hookLog(dir).at(-1), `round ${round}, killed at journal line ${lines}`).toBe('rollback 0');
+    }
+  });
+});

@@ -1,0 +1,73 @@
+// Every way a real bluegreen process can be stopped ends with traffic on blue: a slow hook cut short by abort
+// or Ctrl-C, SIGHUP, a closed output pipe. (npx and CI: launcher.test.ts; kill -9: recovery.test.ts.)
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import { BIN, exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+describe('a slow on_stage hook when the rollout stops', () => {
+  for (const how of ['abort', 'SIGINT'] as const) {
+    it(`is killed with its whole process group before the ending hook runs (${how})`, async () => {
+      const dir = tempDir();
+      // The hook's shell starts a child that ignores SIGTERM, as `sleep 8; set-weight 0.25` in a wrapper might.
+      loggingPlan(dir, { stageHookDelay: `sh -c 'trap "" TERM; echo $$ > child.pid; sleep 8' ` });
+      const child = startRollout(dir);
+      await until(() => existsSync(path.join(dir, 'child.pid')) && readFileSync(path.join(dir, 'child.pid'), 'utf8').endsWith('\n'), 'the slow hook to start');
+      const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
+      const grandchild = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+      if (how === 'abort') expect((await runCli(['abort'], { cwd: dir })).code).toBe(0);
+      else child.kill('SIGINT');
+      const { code } = await exitOf(child);
+      expect(code).toBe(how === 'abort' ? 4 : 130);
+      // Both the hook's shell and the child that ignored SIGTERM are gone when bluegreen exits.
+      expect(isAlive(hookPid)).toBe(false);
+      expect(isAlive(grandchild)).toBe(false);
+      // The slow hook never logged its weight; the last weight written is the ending hook's 0.
+      expect(hookLog(dir)).toEqual([how === 'abort' ? 'abort 0' : 'rollback 0']);
+      expect(readState(dir)).toMatchObject({ greenWeight: 0 });
+    });
+  }
+});
+
+describe('signals and output', () => {
+  it('SIGHUP (a dropped SSH session) rolls back like SIGTERM and exits 129', async () => {
+    const dir = tempDir();
+    loggingPlan(dir);
+    const child = startRollout(dir);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    child.kill('SIGHUP');
+    expect(await exitOf(child)).toEqual({ code: 129, signal: null });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 129, greenWeight: 0, reason: 'interrupted by SIGHUP; rolled back to blue' });
+  });
+
+  it('a failing on_rollback is recorded and does not change the ending or its code', async () => {
+    const dir = tempDir();
+    loggingPlan(dir, { rollbackHook: 'echo "gateway refused" >&2; exit 3' });
+    const child = startRollout(dir);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    child.kill('SIGTERM');
+    expect((await exitOf(child)).code).toBe(143);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 143, greenWeight: 0 });
+    expect(journal(dir).find((e) => e.type === 'hook_failed')?.message).toContain('exited 3: gateway refused');
+  });
+
+  it('a closed output pipe (`2>&1 | head -2`) is not a crash: the rollout goes on to its normal end', async () => {
+    const dir = tempDir();
+    loggingPlan(dir, { stages: [{ duration: '300ms', weight: 0.5 }, { duration: '300ms', weight: 1 }] });
+    const shell = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await exitOf(shell);
+    expect(out.trim().split('\n')).toHaveLength(2);
+    expect(err).toContain('exit=0');
+    expect(err).not.toContain('EPIPE');
+    expect(readState(dir)).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    expect(hookLog(dir)).toEqual(['stage 0.5', 'stage 1']);
+  });
+});

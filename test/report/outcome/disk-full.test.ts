@@ -1,0 +1,88 @@
+// A full disk: reports and state.json are written whole or fail loudly, never cut short in silence.
+// Needs a small tmpfs (root and mount(8)); skipped with a message where one cannot be mounted.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildReport, ReportWriteError, writeReports } from '../../../src/report/outcome/index.js';
+import { StateStore } from '../../../src/state/index.js';
+import { runCli } from '../../helpers/cli.js';
+import { simulatedPlan, tempDir } from '../../helpers/plans.js';
+import { snapshot } from '../../state/helpers.js';
+import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
+
+const mountPoint = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-tmpfs-'));
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { encoding: 'utf8' }).status === 0;
+if (!mounted) console.warn(`disk-full tests skipped: cannot mount a 64k tmpfs at ${mountPoint} (needs root and mount)`);
+
+const plan = loadTestPlan();
+const report = buildReport({ snapshot: rolledBackSnapshot(plan), plan, version: '1' });
+/** Leaves about this much room on the tmpfs: less than the report or state needs. */
+const ROOM = 6 * 1024;
+
+function fill(room = ROOM): void {
+  rmSync(path.join(mountPoint, 'filler'), { force: true });
+  const { bavail, bsize } = statfsSync(mountPoint);
+  writeFileSync(path.join(mountPoint, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - room)));
+}
+
+describe.skipIf(!mounted)('a full disk', () => {
+  beforeAll(() => expect(JSON.stringify(report).length).toBeGreaterThan(ROOM));
+  beforeEach(() => {
+    for (const name of readdirSync(mountPoint)) rmSync(path.join(mountPoint, name), { recursive: true, force: true });
+  });
+  afterAll(() => {
+    spawnSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  it('a JSON or JUnit report that does not fit is an error naming the full disk, and no partial file is left', () => {
+    fill();
+    let error: unknown;
+    try {
+      writeReports({ report, jsonFile: 'r.json', junitFile: 'r.xml', cwd: mountPoint, env: {}, stdout: { write: () => true } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ReportWriteError);
+    expect((error as ReportWriteError).message).toContain(`cannot write the JSON report to ${path.join(mountPoint, 'r.json')}: the disk is full`);
+    expect(readdirSync(mountPoint)).toEqual(['filler']);
+  });
+
+  it('a step summary that does not fit is an error too', () => {
+    fill();
+    const summary = path.join(mountPoint, 'summary.md');
+    expect(() => writeReports({ report: { ...report, plan: { ...report.plan, name: 'x'.repeat(2 * ROOM) } }, cwd: mountPoint, env: { GITHUB_STEP_SUMMARY: summary }, stdout: { write: () => true } })).toThrow(
+      'the disk is full',
+    );
+  });
+
+  it('a rollout on a full disk says so, and status shows how it ended (from the journal), not a stale state.json', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('full-disk', '300ms', 0.5));
+    // Room for the lock, the journal and a first state.json; not for the growing state.json nor the report.
+    fill(12 * 1024);
+    const stateDir = path.join(mountPoint, 'st');
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir, '--report-json', path.join(mountPoint, 'r.json')], { cwd: dir });
+    expect(rollout.stderr).toContain('state.json could not be written (ENOSPC');
+    expect(rollout.stderr).toContain('cannot write the JSON report to');
+    expect(rollout.stderr).toContain('the disk is full');
+    // A promotion whose report could not be written does not pass as a success.
+    expect(rollout.code).toBe(2);
+    expect((JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { phase: string }).phase).not.toBe('promoted');
+    const status = await runCli(['status', '--json', '--state-dir', stateDir], { cwd: dir });
+    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'promoted', exitCode: 0 });
+  });
+
+  it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {
+    const store = new StateStore(path.join(mountPoint, 'st'));
+    await store.writeState(snapshot());
+    fill();
+    const big = snapshot({ phase: 'rolled_back', recentEvents: Array.from({ length: 100 }, (_, i) => ({ at: i, type: 'warning' as const, message: 'y'.repeat(200) })) });
+    await expect(store.writeState(big)).rejects.toThrow(/ENOSPC/);
+    expect(store.readState()?.phase).toBe('progressing');
+    expect(readdirSync(store.dir)).toEqual(['state.json']);
+    expect(JSON.parse(readFileSync(store.statePath, 'utf8'))).toMatchObject({ phase: 'progressing' });
+  });
+});
