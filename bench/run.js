@@ -11,7 +11,7 @@ import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
-const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts'];
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy'];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
 for (const name of selected) {
@@ -51,7 +51,7 @@ function otherLoad(before, after) {
 }
 
 /** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 2_400_000 };
+const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 2_400_000, proxy: 420_000 };
 
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
@@ -190,6 +190,20 @@ function rows() {
         `10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`,
       '<= 1% false; 10x >= 99%, median <= fixed horizon',
       yes(v.met),
+    ]);
+  }
+  if (r.proxy) {
+    const p = r.proxy;
+    const at = (rate, mode) => p.fixed?.find((row) => row.rate === rate && row.mode === mode);
+    const plain = at(1000, 'plain');
+    const stream = at(1000, 'stream');
+    out.push(p.error ? ['proxy', p.error, '', 'NO'] : [
+      'proxy',
+      `added at 1000 req/s p50 ${plain?.added.proxy.p50} / p99 ${plain?.added.proxy.p99} ms (bare pass-through ${plain?.added.bare.p50} / ${plain?.added.bare.p99}); ` +
+        `streamed first byte +${stream?.addedFirstByte.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio}x); ` +
+        `RSS ${p.rss.first.rssMb} -> ${p.rss.last.rssMb} MB (${p.rss.growthPercent}%)`,
+      'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
+      yes(p.met),
     ]);
   }
   return out;

@@ -1,5 +1,6 @@
 // A tiny OpenAI-compatible upstream for the benchmarks: answers POST /v1/chat/completions with one fixed
-// chat completion (after BENCH_DELAY_MS, 0 by default) and GET /v1/models with the two bench models.
+// chat completion (after BENCH_DELAY_MS, 0 by default), or with a fixed SSE stream (ten chunks, usage,
+// [DONE], written at once) when the body asks for stream: true, and GET /v1/models with the two bench models.
 // Run as a child process (fork) so its CPU is not the load generator's; it reports its port over IPC.
 import http from 'node:http';
 
@@ -28,6 +29,16 @@ const completion = Buffer.from(
 const modelList = Buffer.from(JSON.stringify({ object: 'list', data: models.map((id) => ({ id, object: 'model', owned_by: 'bench' })) }));
 const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
 
+const chunk = (delta, finish) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1767225600, model: 'bench-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const words = 'Thanks for reaching out. You can reset your password from the account page today.'.split(' ');
+const streamBody = Buffer.from(
+  chunk({ role: 'assistant', content: '' }, null) +
+    words.map((w, i) => chunk({ content: (i ? ' ' : '') + w }, null)).join('') +
+    chunk({}, 'stop') +
+    `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1767225600, model: 'bench-model', choices: [], usage: { prompt_tokens: 24, completion_tokens: words.length, total_tokens: 24 + words.length } })}\n\n` +
+    'data: [DONE]\n\n',
+);
+
 let completions = 0;
 
 function send(res, status, body) {
@@ -37,11 +48,17 @@ function send(res, status, body) {
 
 const server = http.createServer((req, res) => {
   // Read the whole body (as a real upstream must) before answering.
-  req.on('data', () => {});
+  let streamed = false;
+  req.on('data', (data) => {
+    if (!streamed && data.includes('"stream":true')) streamed = true;
+  });
   req.on('end', () => {
     if (req.method === 'POST' && req.url.endsWith('/chat/completions')) {
       completions++;
-      if (delayMs > 0) setTimeout(() => send(res, 200, completion), delayMs);
+      if (streamed) {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.end(streamBody);
+      } else if (delayMs > 0) setTimeout(() => send(res, 200, completion), delayMs);
       else send(res, 200, completion);
     } else if (req.method === 'GET' && req.url.split('?')[0].endsWith('/models')) {
       send(res, 200, modelList);

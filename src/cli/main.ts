@@ -18,6 +18,7 @@ async function commandModules(): Promise<Register[]> {
     import('./commands/sim.js'),
     import('./commands/control.js'),
     import('./commands/rollback.js'),
+    import('./commands/proxy.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -159,6 +159,7 @@ export const stageSchema = z.strictObject({
   name: z.string().optional(),
   duration,
   green_weight: share,
+  mirror: share.optional().meta({ description: 'Share of blue-routed proxy requests also sent to green in the background, judged and discarded (0..1)' }),
 });
 
 export const qualitySchema = z.strictObject({
@@ -256,6 +257,37 @@ export const hooksSchema = z.strictObject({
     .meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
 });
 
+// --- live traffic proxy ---------------------------------------------------------------------------
+
+const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0');
+
+export const proxyLimitsSchema = z.strictObject({
+  max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
+  header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
+  body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
+  max_concurrency: positiveInt.default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_mirror_in_flight: positiveInt.default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
+});
+
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
+
+export const proxyAdminSchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:8788').meta({ description: 'Where the admin API listens (loopback by default)' }),
+  token_env: envName.meta({ description: 'Variable holding the token admin calls must carry (the rollout reads the same variable)' }),
+});
+
+export const proxySchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:8787').meta({ description: 'Where the proxy listens; the application\'s base URL becomes http://HOST:PORT/v1' }),
+  client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
+  fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
+  alias: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+    .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
+  admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
+  limits: proxyLimitsSchema.default({ max_body_bytes: 4 * 1024 * 1024, header_timeout: 10_000, body_timeout: 30_000, max_concurrency: 1024, max_mirror_in_flight: 64 }),
+});
+
 // --- the plan ------------------------------------------------------------------------------------
 
 export const planSchema = z.strictObject({
@@ -268,6 +300,7 @@ export const planSchema = z.strictObject({
   analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),
   hooks: hooksSchema.optional(),
+  proxy: proxySchema.optional().meta({ description: 'Live traffic: how `bluegreen proxy` serves the application' }),
 });
 
 export type PlanInput = z.input<typeof planSchema>;
@@ -285,3 +318,5 @@ export type HookConfig = z.output<typeof hookSchema>;
 export type HooksConfig = z.output<typeof hooksSchema>;
 export type RequestConfig = z.output<typeof requestSchema>;
 export type TrafficConfig = z.output<typeof trafficSchema>;
+export type ProxyConfig = z.output<typeof proxySchema>;
+export type ProxyLimits = z.output<typeof proxyLimitsSchema>;

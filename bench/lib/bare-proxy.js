@@ -1,0 +1,44 @@
+// The floor for a Node proxy: a minimal undici pass-through written for the proxy benchmark. It reads the
+// request body, forwards it to one upstream over a keep-alive Pool with dispatch(), and writes the answer back
+// chunk by chunk as it arrives. No parsing, no routing, no metrics, no limits.
+//   node bench/lib/bare-proxy.js UPSTREAM_ORIGIN   (reports its port over IPC, or on stdout)
+import http from 'node:http';
+import { Pool } from 'undici';
+
+const origin = process.argv[2];
+const pool = new Pool(origin, { connections: 256 });
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer bench' };
+    pool.dispatch(
+      { method: req.method, path: req.url, headers, body: Buffer.concat(chunks) },
+      {
+        onRequestStart() {},
+        onResponseStart(controller, status, upstreamHeaders) {
+          const out = {};
+          for (const name in upstreamHeaders) if (!HOP.has(name)) out[name] = upstreamHeaders[name];
+          res.writeHead(status, out);
+        },
+        onResponseData(controller, chunk) {
+          res.write(chunk);
+        },
+        onResponseEnd() {
+          res.end();
+        },
+        onResponseError() {
+          res.destroy();
+        },
+      },
+    );
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  if (process.send) process.send({ type: 'listening', port });
+  else process.stdout.write(`${JSON.stringify({ port })}\n`);
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,15 @@
+// CPU time and RSS of another process, from /proc (Linux only; null elsewhere).
+import { readFileSync } from 'node:fs';
+
+export function procStats(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuMs = ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / 100; // utime + stime, USER_HZ 100
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return { cpuMs, rssMb: Math.round((rssKb / 1024) * 10) / 10 };
+  } catch {
+    return null;
+  }
+}

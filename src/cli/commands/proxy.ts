@@ -1,0 +1,93 @@
+// `bluegreen proxy PLAN`: serve the application's own requests, split between blue and green (docs/proxy.md).
+import type { Command } from 'commander';
+import { openEndpoints } from '../endpoints.js';
+import { EXIT, UsageError } from '../../core/exit.js';
+import { loadPlan } from '../../plan/load.js';
+import { ARMS } from '../../plan/plan.js';
+import { proxySettings } from '../../proxy/config.js';
+import { startProxy, type ProxyHandle } from '../../proxy/server.js';
+import type { ArmUpstream } from '../../proxy/targets.js';
+import { stateDir } from '../../state/index.js';
+import { preflight, readApiKey } from '../../upstream/index.js';
+import type { CliContext } from '../context.js';
+
+export interface ProxyFlags {
+  listen?: string;
+  adminListen?: string;
+  stateDir?: string;
+}
+
+/** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
+export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
+  const plan = loadPlan(file, ctx.cwd);
+  const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
+  const endpoints = await openEndpoints(plan);
+  try {
+    const { warnings } = await preflight(
+      ARMS.map((arm) => endpoints.arms[arm]),
+      { env: ctx.env, cwd: ctx.cwd },
+    );
+    for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    const upstreams = {} as Record<(typeof ARMS)[number], ArmUpstream>;
+    for (const arm of ARMS) {
+      const { model, upstream } = endpoints.arms[arm];
+      const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
+      upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
+    }
+    const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
+    const proxy = await startProxy({ plan, settings, upstreams, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch((error: unknown) => {
+      const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
+      const which = settings.admin && port === settings.admin.port && port !== settings.port ? '--admin-listen' : '--listen';
+      if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
+      if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
+      throw error;
+    });
+    const base = plan.arms.blue.upstream.api === 'anthropic' ? proxy.url : `${proxy.url}/v1`;
+    log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
+    if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy?.admin?.token_env ?? ''})`);
+    const route = proxy.route.stored;
+    if (route.promotedArm === 'green') log('serving green: a promotion is recorded in the state folder');
+    onReady?.(proxy);
+    if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    await proxy.close();
+    return typeof stop.reason === 'number' ? stop.reason : EXIT.promoted;
+  } finally {
+    await endpoints.close();
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('proxy')
+    .description("serve the application's own requests, split between blue and green by the current route")
+    .argument('<plan>', 'the rollout plan (YAML); its proxy block configures the proxy')
+    .option('--listen <host:port>', "address to listen on (default: the plan's proxy.listen, else 127.0.0.1:8787)")
+    .option('--admin-listen <host:port>', "admin API address (default: the plan's proxy.admin.listen, else 127.0.0.1:8788)")
+    .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .addHelpText(
+      'after',
+      `
+Without a rollout driving it the proxy serves blue (or green after a recorded promotion). It listens on
+loopback unless proxy.client_keys_env is set. See docs/proxy.md.
+
+Examples:
+  $ bluegreen proxy rollouts/demo.yaml
+  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 node app.js
+  $ curl -s http://127.0.0.1:8787/metrics
+`,
+    )
+    .action(async (file: string, flags: ProxyFlags) => {
+      const stop = new AbortController();
+      const onSigint = () => stop.abort(EXIT.sigint);
+      const onSigterm = () => stop.abort(EXIT.sigterm);
+      process.once('SIGINT', onSigint);
+      process.once('SIGTERM', onSigterm);
+      try {
+        ctx.exitCode = await runProxy(file, flags, ctx, stop.signal);
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
+      }
+    });
+}

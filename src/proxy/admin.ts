@@ -1,0 +1,129 @@
+// The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
+// figures. Its own listener (loopback by default), every call carrying the plan's admin token.
+//   GET  /admin/route    -> { route, effective, now }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage? }
+//   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createKeyCheck } from './auth.js';
+import { readBody } from './body.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { Route, RouteHolder } from './route.js';
+
+export interface AdminOptions {
+  host: string;
+  port: number;
+  token: string;
+  route: RouteHolder;
+  metrics: ProxyMetrics;
+  now: () => number;
+  log?: (message: string) => void;
+}
+
+export interface AdminHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
+export const MAX_LEASE_MS = 10 * 60_000;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1]?.trim();
+}
+
+const isShare = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
+
+export interface RouteRequest {
+  route: Omit<Route, 'updatedAt'>;
+  /** The controller's stage number: figures restart when it changes. */
+  stage?: number;
+}
+
+/** The route a PUT asks for, or why it is not one. */
+export function routeRequest(body: unknown, now: number): RouteRequest | string {
+  if (typeof body !== 'object' || body === null) return 'expected a JSON object';
+  const b = body as Record<string, unknown>;
+  if (!isShare(b.greenWeight)) return 'greenWeight must be a number from 0 to 1';
+  if (!isShare(b.mirror)) return 'mirror must be a number from 0 to 1';
+  const route: Omit<Route, 'updatedAt'> = { greenWeight: b.greenWeight, mirror: b.mirror };
+  if (b.promotedArm !== undefined) {
+    if (b.promotedArm !== 'blue' && b.promotedArm !== 'green') return 'promotedArm must be "blue" or "green"';
+    route.promotedArm = b.promotedArm;
+  }
+  if (b.ttlMs !== undefined) {
+    if (typeof b.ttlMs !== 'number' || !(b.ttlMs > 0) || b.ttlMs > MAX_LEASE_MS) return `ttlMs must be more than 0 and at most ${MAX_LEASE_MS}`;
+    route.leaseExpiresAt = now + b.ttlMs;
+  }
+  if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
+    return 'a greenWeight or mirror above 0 needs ttlMs (the lease); renew it before it runs out';
+  }
+  if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
+  if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
+  return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
+}
+
+export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
+  const { route, metrics, now } = options;
+  const authorised = createKeyCheck([options.token]);
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authorised(bearer(req))) {
+      req.resume();
+      return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' });
+    }
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
+    if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
+    if (path === '/admin/route' && req.method === 'PUT') {
+      const read = await readBody(req, 64 * 1024, 10_000);
+      if (!read.ok) return json(res, 400, { error: `unreadable body (${read.reason})` });
+      let body: unknown;
+      try {
+        body = JSON.parse(read.body.toString('utf8'));
+      } catch {
+        return json(res, 400, { error: 'the body is not JSON' });
+      }
+      const next = routeRequest(body, now());
+      if (typeof next === 'string') return json(res, 400, { error: next });
+      if (next.stage !== undefined) metrics.startStage(next.stage);
+      const set = route.set(next.route);
+      options.log?.(
+        `route set: green ${set.greenWeight}, mirror ${set.mirror}${set.promotedArm ? `, promoted ${set.promotedArm}` : ''}${set.reason ? ` (${set.reason})` : ''}`,
+      );
+      return json(res, 200, { route: set, effective: route.effective(), now: now() });
+    }
+    req.resume();
+    json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures' });
+  }
+
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000 }, (req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,148 @@
+// One chat request from the application: parse, choose the arm, forward (streaming through), fall back to
+// blue when green fails before its first byte, mirror to green in the background, and record the figures.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ArmName } from '../plan/plan.js';
+import type { ArmSplitter } from '../split/splitter.js';
+import { redact } from '../upstream/describe.js';
+import { isObject } from '../upstream/shape.js';
+import { forward, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
+import { stickyKey, type InboundDialect } from './inbound.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { Mirror } from './mirror.js';
+import { forwardedHeaders, passHeaders, responseSink, sendBody, sendError, type AnswerTag } from './respond.js';
+import type { RouteHolder } from './route.js';
+import type { Targets } from './targets.js';
+
+export interface ChatContext {
+  inbound: InboundDialect;
+  targets: Targets;
+  route: RouteHolder;
+  splitter: ArmSplitter;
+  metrics: ProxyMetrics;
+  mirror: Mirror;
+  /** Model names split between the arms (blue's model and its aliases). */
+  splitModels: ReadonlySet<string>;
+  fallback: boolean;
+  random: () => number;
+  now: () => number;
+}
+
+interface Parsed {
+  body: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+}
+
+function parse(raw: Buffer): Parsed | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return 'the request body is not valid JSON';
+  }
+  if (!isObject(value)) return 'the request body must be a JSON object';
+  if (typeof value.model !== 'string' || value.model === '') return 'the request must name a model (a non-empty string)';
+  return { body: value, model: value.model, stream: value.stream === true };
+}
+
+/** The body with `model` replaced: every other field goes upstream as the application sent it. */
+function withModel(body: Record<string, unknown>, model: string): string {
+  return JSON.stringify({ ...body, model });
+}
+
+export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+  const parsed = parse(raw);
+  if (typeof parsed === 'string') {
+    ctx.metrics.reject('bad_request');
+    return sendError(res, ctx.inbound, 'bad_request', parsed);
+  }
+  // The client going away cancels whatever is running for it upstream.
+  const cancel = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) cancel.abort(new Error('the client went away'));
+  });
+  const headers = forwardedHeaders(req.headers);
+  const { blue, green } = ctx.targets.arms;
+
+  if (!ctx.splitModels.has(parsed.model)) {
+    // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
+    ctx.metrics.passedThrough();
+    const request: ForwardRequest = { body: raw.toString('utf8'), stream: parsed.stream, headers };
+    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }), ctx.now, cancel.signal).then(
+      (outcome) => answer(ctx, res, outcome, { arm: 'blue', fallback: false }),
+      () => undefined,
+    );
+    return;
+  }
+
+  const route = ctx.route.effective();
+  const arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
+  if (arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
+    ctx.mirror.send({ body: withModel(parsed.body, green.model), stream: parsed.stream, headers });
+  }
+  const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, cancel.signal, false);
+  if (!first) return;
+  if (arm === 'green' && ctx.fallback && !first.committed && !first.result.ok) {
+    ctx.metrics.fellBack();
+    const second = await attempt(ctx, res, blue, parsed, headers, cancel.signal, true);
+    if (second) answer(ctx, res, second, { arm: 'blue', fallback: true });
+    return;
+  }
+  answer(ctx, res, first, { arm, fallback: false });
+}
+
+/** One attempt on one arm, recorded; undefined when the client went away meanwhile. */
+async function attempt(
+  ctx: ChatContext,
+  res: ServerResponse,
+  target: ForwardTarget,
+  parsed: Parsed,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  isFallback: boolean,
+): Promise<ForwardOutcome | undefined> {
+  const request: ForwardRequest = { body: withModel(parsed.body, target.model), stream: parsed.stream, headers };
+  ctx.metrics.started(target.arm);
+  try {
+    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }), ctx.now, signal);
+    ctx.metrics.finished(outcome.result, isFallback ? 'fallback' : 'routed');
+    return outcome;
+  } catch {
+    ctx.metrics.cancelled(target.arm);
+    return undefined;
+  }
+}
+
+/** Sends what the upstream answered, unless it already went out as a stream. */
+function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
+  if (outcome.committed) return;
+  const arm: ArmName = tag.arm;
+  const response = outcome.response;
+  if (!response) {
+    const timedOut = outcome.result.failure === 'timeout';
+    sendError(
+      res,
+      ctx.inbound,
+      timedOut ? 'timeout' : 'unavailable',
+      `the ${arm} upstream ${timedOut ? 'did not answer in time' : 'could not be reached'}`,
+      passHeaders({}, tag),
+    );
+    return;
+  }
+  if (response.status === 401 || response.status === 403) {
+    // The upstream refused the proxy's key, not the application's: a 401 would blame the wrong key, and the
+    // body may quote part of the upstream key.
+    sendError(
+      res,
+      ctx.inbound,
+      'unavailable',
+      `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
+      passHeaders({}, tag),
+    );
+    return;
+  }
+  const success = response.status >= 200 && response.status < 300;
+  // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are.
+  const body = success ? response.body : redact(response.body.toString('utf8'), ctx.targets.secrets);
+  sendBody(res, response.status, passHeaders(response.headers, tag), body);
+}

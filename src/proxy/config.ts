@@ -1,0 +1,105 @@
+// The proxy's settings from the plan's `proxy` block and the command line, with the safety rules applied:
+// loopback unless client keys are configured.
+import { isIP } from 'node:net';
+import { UsageError } from '../core/exit.js';
+import type { Plan } from '../plan/plan.js';
+import type { ProxyConfig } from '../plan/schema.js';
+import { proxySchema } from '../plan/schema.js';
+import { readApiKey } from '../upstream/api-key.js';
+
+export interface ProxyLimitsResolved {
+  maxBodyBytes: number;
+  headerTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConcurrency: number;
+  maxMirrorInFlight: number;
+}
+
+export interface ProxySettings {
+  host: string;
+  port: number;
+  fallback: boolean;
+  /** Keys the application must present; empty means none is asked for (loopback only). */
+  clientKeys: string[];
+  /** Model names split like the blue model (the blue model itself included). */
+  splitModels: Set<string>;
+  limits: ProxyLimitsResolved;
+  /** The admin API (route and figures), when the plan configures one. */
+  admin?: { host: string; port: number; token: string };
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:8787';
+
+/** HOST:PORT, [v6]:PORT; a clear usage error otherwise. */
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new UsageError(`${flag} expects HOST:PORT (like 127.0.0.1:8787), got "${text}"`);
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::ffff:127.0.0.1';
+}
+
+/** Comma- or whitespace-separated keys; blanks ignored. */
+export function splitKeys(text: string | undefined): string[] {
+  return (text ?? '').split(/[\s,]+/).filter((key) => key !== '');
+}
+
+export interface SettingsInput {
+  listen?: string;
+  adminListen?: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
+  const block: ProxyConfig = plan.proxy ?? proxySchema.parse({});
+  const { host, port } = parseListen(input.listen ?? block.listen);
+  let clientKeys: string[] = [];
+  if (block.client_keys_env !== undefined) {
+    clientKeys = splitKeys(readApiKey(block.client_keys_env, input.env, input.cwd));
+    if (clientKeys.length === 0) {
+      throw new UsageError(
+        `proxy.client_keys_env names ${block.client_keys_env}, which is not set (or empty): set it to the keys applications present, comma-separated`,
+      );
+    }
+  }
+  if (!isLoopback(host) && clientKeys.length === 0) {
+    throw new UsageError(
+      `refusing to listen on ${host}: off loopback anyone who can reach the port could spend the upstream key. Set proxy.client_keys_env to a variable holding the keys applications must present, or listen on 127.0.0.1`,
+    );
+  }
+  let admin: ProxySettings['admin'];
+  if (block.admin) {
+    const token = readApiKey(block.admin.token_env, input.env, input.cwd);
+    if (token === undefined) {
+      throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the token admin calls must carry`);
+    }
+    admin = { ...parseListen(input.adminListen ?? block.admin.listen, '--admin-listen'), token };
+  } else if (input.adminListen !== undefined) {
+    throw new UsageError('--admin-listen needs proxy.admin.token_env in the plan: admin calls always carry a token');
+  }
+  const aliases = block.alias === undefined ? [] : typeof block.alias === 'string' ? [block.alias] : block.alias;
+  const { limits } = block;
+  return {
+    host,
+    port,
+    fallback: block.fallback,
+    clientKeys,
+    splitModels: new Set([plan.arms.blue.model, ...aliases]),
+    ...(admin && { admin }),
+    limits: {
+      maxBodyBytes: limits.max_body_bytes,
+      headerTimeoutMs: limits.header_timeout,
+      bodyTimeoutMs: limits.body_timeout,
+      maxConcurrency: limits.max_concurrency,
+      maxMirrorInFlight: limits.max_mirror_in_flight,
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// The application's side of the proxy, per API dialect: which paths are served, where the client key and the
+// sticky id are, and the error bodies the proxy itself answers with, in the shape the application's SDK reads.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ApiDialect } from '../plan/plan.js';
+import { stickyKeyOf } from '../traffic/sampled-line.js';
+
+/** Errors the proxy answers itself (not the upstream's, which pass through as they are). */
+export type ProxyErrorKind = 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'slow_client' | 'timeout' | 'unavailable';
+
+export interface ProxyErrorReply {
+  status: number;
+  body: string;
+}
+
+export interface InboundDialect {
+  readonly api: ApiDialect;
+  /** POST path of chat requests, as the application's SDK sends it. */
+  readonly chatPath: string;
+  /** The key the application presented, if any. */
+  clientKey(headers: IncomingHttpHeaders): string | undefined;
+  error(kind: ProxyErrorKind, message: string): ProxyErrorReply;
+}
+
+/** The header an application may set to choose the sticky id itself (a user or conversation id). */
+export const STICKY_HEADER = 'x-bluegreen-sticky-key';
+
+const STATUS: Record<ProxyErrorKind, number> = {
+  unauthorized: 401,
+  bad_request: 400,
+  too_large: 413,
+  not_found: 404,
+  method: 405,
+  overloaded: 503,
+  slow_client: 408,
+  timeout: 504,
+  unavailable: 502,
+};
+
+const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> = {
+  unauthorized: ['invalid_request_error', 'invalid_api_key'],
+  bad_request: ['invalid_request_error', null],
+  too_large: ['invalid_request_error', 'request_too_large'],
+  not_found: ['invalid_request_error', 'unknown_url'],
+  method: ['invalid_request_error', 'method_not_supported'],
+  overloaded: ['server_error', 'proxy_overloaded'],
+  slow_client: ['invalid_request_error', 'request_timeout'],
+  timeout: ['server_error', 'upstream_timeout'],
+  unavailable: ['server_error', 'upstream_unavailable'],
+};
+
+const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
+  unauthorized: 'authentication_error',
+  bad_request: 'invalid_request_error',
+  too_large: 'request_too_large',
+  not_found: 'not_found_error',
+  method: 'invalid_request_error',
+  overloaded: 'overloaded_error',
+  slow_client: 'invalid_request_error',
+  timeout: 'api_error',
+  unavailable: 'api_error',
+};
+
+function bearer(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(value.trim());
+  return match ? (match[1] as string).trim() : undefined;
+}
+
+export const openAiInbound: InboundDialect = {
+  api: 'openai',
+  chatPath: '/v1/chat/completions',
+  clientKey: (headers) => bearer(headers.authorization),
+  error(kind, message) {
+    const [type, code] = OPENAI_TYPES[kind];
+    return { status: STATUS[kind], body: JSON.stringify({ error: { message, type, param: null, code } }) };
+  },
+};
+
+export const anthropicInbound: InboundDialect = {
+  api: 'anthropic',
+  chatPath: '/v1/messages',
+  // The SDK sends x-api-key; an auth token client sends Authorization: Bearer.
+  clientKey: (headers) => {
+    const key = headers['x-api-key'];
+    return (Array.isArray(key) ? key[0] : key) ?? bearer(headers.authorization);
+  },
+  error(kind, message) {
+    return { status: STATUS[kind], body: JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[kind], message } }) };
+  },
+};
+
+export function inboundFor(api: ApiDialect): InboundDialect {
+  return api === 'anthropic' ? anthropicInbound : openAiInbound;
+}
+
+/** The id that keeps a user or conversation on one arm: the sticky header, else what the traffic path reads. */
+export function stickyKey(body: Record<string, unknown>, headers: IncomingHttpHeaders): string | undefined {
+  const header = headers[STICKY_HEADER];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  return fromHeader ? fromHeader : stickyKeyOf(body);
+}

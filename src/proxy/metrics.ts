@@ -1,0 +1,163 @@
+// The proxy's figures per arm: the traffic path's MetricsRecorder (so requests, failures by class, latency,
+// TTFT, tokens and cost are counted the same way and judged by the same analysis), plus what only a proxy
+// has: fallbacks, mirrors, client aborts and requests it refused itself. Two sets are kept: since the proxy
+// started (Prometheus counters must only grow) and since the current stage began (what a rollout judges).
+import type { QualityChecker, QualityOutcome } from '../analysis/quality.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import type { ArmStats } from '../metrics/types.js';
+import type { ArmName } from '../plan/plan.js';
+import type { Price } from '../plan/schema.js';
+import type { UpstreamResult } from '../upstream/types.js';
+
+/** Why the proxy answered a request itself instead of forwarding it. */
+export type RejectReason = 'unauthorized' | 'bad_request' | 'too_large' | 'overloaded' | 'not_found' | 'timeout';
+export const REJECT_REASONS: readonly RejectReason[] = ['unauthorized', 'bad_request', 'too_large', 'overloaded', 'not_found', 'timeout'];
+
+export interface ProxyArmFigures extends ArmStats {
+  /** Requests whose client went away before the answer was whole; not counted as requests. */
+  clientAborts: number;
+}
+
+export interface ProxyFigures {
+  /** Epoch ms the figures start from. */
+  since: number;
+  /** The stage the figures belong to, as the controller numbered it; absent for the lifetime set. */
+  stage?: number;
+  arms: Record<ArmName, ProxyArmFigures>;
+  /** Green attempts that failed before their first byte and were answered by blue. */
+  fallbacks: number;
+  /** Copies sent to green in the background (judged), and copies dropped at the mirror in-flight limit. */
+  mirrors: { sent: number; dropped: number };
+  rejected: Record<RejectReason, number>;
+  /** Requests for other models, sent to blue's upstream untouched and kept out of the arms' figures. */
+  passedThrough: number;
+}
+
+/** Where one recorded result came from. */
+export type ResultKind = 'routed' | 'fallback' | 'mirror';
+
+export type ResultListener = (result: UpstreamResult, kind: ResultKind) => void;
+
+interface FigureOptions {
+  prices: Record<ArmName, Price | undefined>;
+  now: () => number;
+}
+
+/** One set of figures from a moment on. */
+class FigureSet {
+  private readonly recorder: MetricsRecorder;
+  readonly since: number;
+  readonly clientAborts: Record<ArmName, number> = { blue: 0, green: 0 };
+  readonly rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  fallbacks = 0;
+  mirrorsSent = 0;
+  mirrorsDropped = 0;
+  passed = 0;
+
+  constructor(
+    options: FigureOptions,
+    readonly stage?: number,
+  ) {
+    this.since = options.now();
+    // The recorder keeps figures per stage; each set is one stage of its own.
+    this.recorder = new MetricsRecorder({ stages: [{ name: 'live', durationMs: 0, greenWeight: 0 }], prices: options.prices, now: options.now });
+    this.recorder.startStage(0);
+  }
+
+  record(result: UpstreamResult, quality: QualityOutcome): void {
+    this.recorder.recordResult(0, result, quality);
+  }
+
+  snapshot(inFlight: Record<ArmName, number>): ProxyFigures {
+    const stats = this.recorder.stage(0);
+    const arm = (name: ArmName): ProxyArmFigures => ({ ...stats.arms[name], inFlight: inFlight[name], clientAborts: this.clientAborts[name] });
+    return {
+      since: this.since,
+      ...(this.stage !== undefined && { stage: this.stage }),
+      arms: { blue: arm('blue'), green: arm('green') },
+      fallbacks: this.fallbacks,
+      mirrors: { sent: this.mirrorsSent, dropped: this.mirrorsDropped },
+      rejected: { ...this.rejected },
+      passedThrough: this.passed,
+    };
+  }
+}
+
+export class ProxyMetrics {
+  private readonly lifetime: FigureSet;
+  private current: FigureSet;
+  private readonly inFlight: Record<ArmName, number> = { blue: 0, green: 0 };
+  private readonly listeners: ResultListener[] = [];
+  private readonly quality: QualityChecker;
+
+  constructor(private readonly options: FigureOptions & { quality: QualityChecker }) {
+    this.quality = options.quality;
+    this.lifetime = new FigureSet(options);
+    this.current = this.lifetime;
+  }
+
+  /** Figures from here on belong to `stage` (the controller's numbering); the lifetime set goes on. */
+  startStage(stage: number): void {
+    if (this.current.stage === stage) return;
+    this.current = new FigureSet(this.options, stage);
+  }
+
+  /** Called with every recorded result (the Prometheus histograms listen here). */
+  onResult(listener: ResultListener): void {
+    this.listeners.push(listener);
+  }
+
+  started(arm: ArmName): void {
+    this.inFlight[arm]++;
+  }
+
+  /** The client went away: the attempt is neither a success nor the arm's failure. */
+  cancelled(arm: ArmName): void {
+    this.inFlight[arm]--;
+    this.each((set) => set.clientAborts[arm]++);
+  }
+
+  finished(result: UpstreamResult, kind: ResultKind): void {
+    this.inFlight[result.arm]--;
+    const quality = this.quality(result);
+    this.lifetime.record(result, quality);
+    if (this.current !== this.lifetime) this.current.record(result, quality);
+    if (kind === 'mirror') this.each((set) => set.mirrorsSent++);
+    for (const listener of this.listeners) listener(result, kind);
+  }
+
+  fellBack(): void {
+    this.each((set) => set.fallbacks++);
+  }
+
+  passedThrough(): void {
+    this.each((set) => set.passed++);
+  }
+
+  mirrorDropped(): void {
+    this.each((set) => set.mirrorsDropped++);
+  }
+
+  reject(reason: RejectReason): void {
+    this.each((set) => set.rejected[reason]++);
+  }
+
+  inFlightOf(arm: ArmName): number {
+    return this.inFlight[arm];
+  }
+
+  /** Since the proxy started. */
+  snapshot(): ProxyFigures {
+    return this.lifetime.snapshot(this.inFlight);
+  }
+
+  /** Since the current stage began (the lifetime figures before any stage was set). */
+  stageSnapshot(): ProxyFigures {
+    return this.current.snapshot(this.inFlight);
+  }
+
+  private each(apply: (set: FigureSet) => void): void {
+    apply(this.lifetime);
+    if (this.current !== this.lifetime) apply(this.current);
+  }
+}

@@ -1,0 +1,36 @@
+// Mirror: a background copy of a blue-routed request sent to green, judged and discarded. The client never
+// waits for it or sees it; past the in-flight limit copies are dropped (and counted), never queued.
+import type { ProxyMetrics } from './metrics.js';
+import { forward, type ForwardRequest, type ForwardTarget } from './forward.js';
+
+export interface Mirror {
+  /** Starts a copy unless the limit is reached; returns at once. */
+  send(request: ForwardRequest): void;
+  inFlight(): number;
+}
+
+export function createMirror(green: ForwardTarget, metrics: ProxyMetrics, limit: number, now: () => number, shutdown: AbortSignal): Mirror {
+  let running = 0;
+  return {
+    send(request) {
+      if (running >= limit) {
+        metrics.mirrorDropped();
+        return;
+      }
+      running++;
+      metrics.started('green');
+      forward(green, request, undefined, now, shutdown).then(
+        (outcome) => {
+          running--;
+          metrics.finished(outcome.result, 'mirror');
+        },
+        () => {
+          // Only the proxy shutting down aborts a copy.
+          running--;
+          metrics.cancelled('green');
+        },
+      );
+    },
+    inFlight: () => running,
+  };
+}

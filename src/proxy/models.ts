@@ -1,0 +1,28 @@
+// GET /v1/models: blue's upstream model list, passed through (the application's SDK may list models at start).
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { InboundDialect } from './inbound.js';
+import { passHeaders, sendBody, sendError } from './respond.js';
+import type { Targets } from './targets.js';
+
+export async function forwardModels(targets: Targets, res: ServerResponse, inbound: InboundDialect): Promise<void> {
+  const blue = targets.arms.blue;
+  try {
+    const answer: Dispatcher.ResponseData = await blue.dispatcher.request({
+      method: 'GET',
+      path: targets.modelsPath,
+      headers: { ...blue.headers, accept: 'application/json' },
+      headersTimeout: blue.timeouts.requestMs,
+      bodyTimeout: blue.timeouts.requestMs,
+    });
+    const body = Buffer.from(await answer.body.arrayBuffer());
+    if (answer.statusCode === 401 || answer.statusCode === 403) {
+      return sendError(res, inbound, 'unavailable', `blue's upstream refused the proxy's credentials (${answer.statusCode}) listing models`, {
+        'x-bluegreen-arm': 'blue',
+      });
+    }
+    sendBody(res, answer.statusCode, passHeaders(answer.headers, { arm: 'blue', fallback: false }), body);
+  } catch {
+    sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });
+  }
+}

@@ -1,0 +1,93 @@
+// Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped), the arm named,
+// and the proxy's own errors in the dialect's shape.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ArmName } from '../plan/plan.js';
+import type { HeaderMap } from '../upstream/classify.js';
+import type { ClientSink } from './forward.js';
+import type { InboundDialect, ProxyErrorKind } from './inbound.js';
+
+export const ARM_HEADER = 'x-bluegreen-arm';
+export const FALLBACK_HEADER = 'x-bluegreen-fallback';
+
+// Headers about one hop, or that the proxy sets itself for the body it sends.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+export interface AnswerTag {
+  arm: ArmName;
+  fallback: boolean;
+}
+
+export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  if (tag) {
+    out[ARM_HEADER] = tag.arm;
+    if (tag.fallback) out[FALLBACK_HEADER] = 'true';
+  }
+  return out;
+}
+
+// Request headers never sent upstream: the client's key, hop-by-hop ones, ones the proxy sets itself, and
+// account selectors that belong with the upstream key, not the application's.
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'authorization',
+  'x-api-key',
+  'cookie',
+  'accept-encoding',
+  'accept',
+  'content-type',
+  'expect',
+  'openai-organization',
+  'openai-project',
+]);
+
+/** The application's headers worth passing on (anthropic-version, betas, SDK metadata). */
+export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    if (NOT_FORWARDED.has(name) || name.startsWith('x-bluegreen-') || name.startsWith('proxy-')) continue;
+    const value = headers[name];
+    if (typeof value === 'string') out[name] = value;
+    else if (Array.isArray(value)) out[name] = value.join(', ');
+  }
+  return out;
+}
+
+export function sendError(res: ServerResponse, inbound: InboundDialect, kind: ProxyErrorKind, message: string, extra: OutgoingHttpHeaders = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const reply = inbound.error(kind, message);
+  res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body), ...extra });
+  res.end(reply.body);
+}
+
+export function sendBody(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer | string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** A streamed answer written through to the client. */
+export function responseSink(res: ServerResponse, tag: AnswerTag): ClientSink {
+  return {
+    begin(status, headers) {
+      res.writeHead(status, passHeaders(headers, tag));
+    },
+    write(chunk, drained) {
+      const ok = res.write(chunk);
+      if (!ok) res.once('drain', drained);
+      return ok;
+    },
+    end() {
+      res.end();
+    },
+    cut() {
+      // Destroyed, not ended: the client sees a broken stream rather than an answer that looks whole.
+      res.destroy();
+    },
+  };
+}

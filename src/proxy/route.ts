@@ -1,0 +1,196 @@
+// The proxy's route: how much traffic green gets and how much is mirrored to it, held by the proxy and kept in
+// its state folder so a promotion survives a restart. A route above blue needs a lease (the rollout renews
+// it); once the lease runs out the proxy serves blue on its own, whoever was meant to renew it.
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArmName } from '../plan/plan.js';
+import { writeFileAtomicAsync } from '../state/files.js';
+
+export const ROUTE_FILE = 'proxy-route.json';
+
+export interface Route {
+  /** Share of split requests sent to green, 0..1. */
+  greenWeight: number;
+  /** Share of blue-routed split requests also copied to green in the background, 0..1. */
+  mirror: number;
+  /** Epoch ms after which greenWeight and mirror count as 0; required for either to be above 0. */
+  leaseExpiresAt?: number;
+  /** Set by a promotion: this arm takes every split request, with no lease, until told otherwise. */
+  promotedArm?: ArmName;
+  /** Why the route last changed (a stage, a rollback, "lease expired"), for status and the journal. */
+  reason?: string;
+  updatedAt: number;
+}
+
+export const BLUE_ROUTE: Readonly<Route> = Object.freeze({ greenWeight: 0, mirror: 0, updatedAt: 0 });
+
+/** What one request is routed by, lease applied. */
+export interface EffectiveRoute {
+  greenWeight: number;
+  mirror: number;
+}
+
+const SERVE_BLUE: EffectiveRoute = Object.freeze({ greenWeight: 0, mirror: 0 });
+const SERVE_GREEN: EffectiveRoute = Object.freeze({ greenWeight: 1, mirror: 0 });
+
+function clampShare(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}
+
+/** A route read from disk or an admin call, checked field by field; undefined when it is not one. */
+export function parseRoute(value: unknown): Route | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  if (typeof r.greenWeight !== 'number' || typeof r.mirror !== 'number') return undefined;
+  const route: Route = {
+    greenWeight: clampShare(r.greenWeight),
+    mirror: clampShare(r.mirror),
+    updatedAt: typeof r.updatedAt === 'number' ? r.updatedAt : 0,
+  };
+  if (typeof r.leaseExpiresAt === 'number') route.leaseExpiresAt = r.leaseExpiresAt;
+  if (r.promotedArm === 'blue' || r.promotedArm === 'green') route.promotedArm = r.promotedArm;
+  if (typeof r.reason === 'string') route.reason = r.reason;
+  return route;
+}
+
+export interface RouteHolderOptions {
+  /** The proxy's state folder; no folder keeps the route in memory only. */
+  stateDir?: string;
+  now: () => number;
+  /** Told when the route changes on its own (a lease ran out) or a write fails. */
+  onNotice?: (message: string) => void;
+  /**
+   * Runs `check` after `ms`, so an idle proxy also returns to blue when its lease runs out; returns a
+   * cancel function. Default: an unref'd setTimeout.
+   */
+  schedule?: (ms: number, check: () => void) => () => void;
+}
+
+function defaultSchedule(ms: number, check: () => void): () => void {
+  const timer = setTimeout(check, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/** Holds the route, applies the lease on every read, and persists every change (newest write wins). */
+export class RouteHolder {
+  private route: Route;
+  private readonly file?: string;
+  private writing?: Promise<void>;
+  private pendingWrite = false;
+  private cancelLeaseCheck?: () => void;
+
+  constructor(private readonly options: RouteHolderOptions) {
+    this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
+    this.route = this.load();
+    // A saved lease keeps counting across a restart.
+    this.watchLease();
+  }
+
+  /** The stored route as set (lease not applied). */
+  get stored(): Route {
+    return { ...this.route };
+  }
+
+  /** What requests are routed by now: blue once a lease has run out, the promoted arm after a promotion. */
+  effective(): EffectiveRoute {
+    const route = this.route;
+    if (route.promotedArm === 'green') return SERVE_GREEN;
+    if (route.promotedArm === 'blue') return SERVE_BLUE;
+    if (route.greenWeight === 0 && route.mirror === 0) return SERVE_BLUE;
+    if (route.leaseExpiresAt === undefined || this.options.now() >= route.leaseExpiresAt) {
+      this.expire();
+      return SERVE_BLUE;
+    }
+    return route;
+  }
+
+  /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
+  set(next: Omit<Route, 'updatedAt'>): Route {
+    const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
+    if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
+      throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
+    }
+    this.route = route;
+    this.persist();
+    this.watchLease();
+    return { ...route };
+  }
+
+  /** Stops the lease timer (the proxy is closing). */
+  stop(): void {
+    this.cancelLeaseCheck?.();
+    this.cancelLeaseCheck = undefined;
+  }
+
+  private watchLease(): void {
+    this.stop();
+    const { leaseExpiresAt, promotedArm } = this.route;
+    if (leaseExpiresAt === undefined || promotedArm !== undefined) return;
+    const schedule = this.options.schedule ?? defaultSchedule;
+    // A millisecond late so the check sees the lease as run out.
+    this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
+      this.cancelLeaseCheck = undefined;
+      this.effective();
+    });
+  }
+
+  /** Waits for the last write to reach the disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private expire(): void {
+    this.stop();
+    this.route = { greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue', updatedAt: this.options.now() };
+    this.options.onNotice?.('route lease expired without renewal: serving blue');
+    this.persist();
+  }
+
+  private load(): Route {
+    if (!this.file) return { ...BLUE_ROUTE };
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      // No route file yet: a proxy that was never driven serves blue.
+      return { ...BLUE_ROUTE };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const route = parseRoute(parsed);
+    if (!route) {
+      this.options.onNotice?.(`${this.file} is not a route; serving blue`);
+      return { ...BLUE_ROUTE };
+    }
+    return route;
+  }
+
+  private persist(): void {
+    const file = this.file;
+    if (!file) return;
+    if (this.writing) {
+      this.pendingWrite = true;
+      return;
+    }
+    const write = async (): Promise<void> => {
+      do {
+        this.pendingWrite = false;
+        try {
+          await mkdir(path.dirname(file), { recursive: true });
+          await writeFileAtomicAsync(file, `${JSON.stringify(this.route, null, 2)}\n`);
+        } catch (error) {
+          this.options.onNotice?.(`could not save the route to ${file}: ${(error as Error).message}`);
+        }
+      } while (this.pendingWrite);
+    };
+    this.writing = write().finally(() => {
+      this.writing = undefined;
+    });
+  }
+}

@@ -1,0 +1,221 @@
+// The proxy's HTTP server: only the dialect's paths (no open relay), the client key, the size, time and
+// concurrency limits, then the chat pipeline; plus GET /metrics and GET /healthz.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createQualityChecker } from '../analysis/quality.js';
+import type { ArmName, Plan } from '../plan/plan.js';
+import { createRandom, hashString } from '../core/random.js';
+import { createSplitter } from '../split/index.js';
+import { createKeyCheck } from './auth.js';
+import { readBody } from './body.js';
+import { handleChat, type ChatContext } from './chat.js';
+import type { ProxySettings } from './config.js';
+import { inboundFor } from './inbound.js';
+import { ProxyMetrics } from './metrics.js';
+import { createMirror } from './mirror.js';
+import { createPrometheus } from './prometheus.js';
+import { passHeaders, sendBody, sendError } from './respond.js';
+import { RouteHolder } from './route.js';
+import { createTargets, type ArmUpstream } from './targets.js';
+import { forwardModels } from './models.js';
+import { startAdmin, type AdminHandle } from './admin.js';
+import { removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
+
+export interface ProxyOptions {
+  plan: Plan;
+  settings: ProxySettings;
+  /** Each arm's concrete upstream and key (a simulator already started for `simulate` plans). */
+  upstreams: Record<ArmName, ArmUpstream>;
+  /** Where the route is kept; none keeps it in memory. */
+  stateDir?: string;
+  now?: () => number;
+  /** For the mirror draw and unkeyed splits. Default: seeded from the clock. */
+  random?: () => number;
+  /** Operator notices (lease expired, a route write failed). Never carries a key. */
+  log?: (message: string) => void;
+}
+
+export interface ProxyHandle {
+  /** http://HOST:PORT */
+  url: string;
+  port: number;
+  /** The admin API's base URL, when the plan configures one. */
+  adminUrl?: string;
+  metrics: ProxyMetrics;
+  route: RouteHolder;
+  /** Stops accepting, cancels what is running (mirrors included) and closes the upstream pools. */
+  close(): Promise<void>;
+}
+
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const { plan, settings } = options;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? createRandom(now());
+  const inbound = inboundFor(plan.arms.blue.upstream.api);
+  const targets = createTargets(options.upstreams);
+  const shutdown = new AbortController();
+  // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
+  setMaxListeners(0, shutdown.signal);
+  const route = new RouteHolder({ stateDir: options.stateDir, now, onNotice: options.log });
+  const metrics = new ProxyMetrics({
+    prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
+    quality: createQualityChecker(plan.analysis.quality),
+    now,
+  });
+  const prometheus = createPrometheus(metrics, () => route.effective());
+  const keyCheck = createKeyCheck(settings.clientKeys);
+  const chat: ChatContext = {
+    inbound,
+    targets,
+    route,
+    // Seeded from the plan name: every proxy of a rollout, and a restarted one, puts a user on the same arm.
+    splitter: createSplitter(hashString(plan.name), random),
+    metrics,
+    mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
+    splitModels: settings.splitModels,
+    fallback: settings.fallback,
+    random,
+    now,
+  };
+  let active = 0;
+
+  async function serveChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!keyCheck(inbound.clientKey(req.headers))) {
+      metrics.reject('unauthorized');
+      req.resume();
+      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy: present one of the client keys the operator configured');
+    }
+    if (active >= settings.limits.maxConcurrency) {
+      metrics.reject('overloaded');
+      req.resume();
+      return sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
+        'retry-after': '1',
+      });
+    }
+    active++;
+    try {
+      const read = await readBody(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs);
+      if (!read.ok) {
+        if (read.reason === 'aborted') return;
+        metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
+        const message =
+          read.reason === 'too_large'
+            ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
+            : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
+        // The rest of the body is not read: the connection closes after the answer.
+        sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
+        return;
+      }
+      await handleChat(chat, req, res, read.body);
+    } finally {
+      active--;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0] as string;
+    const method = req.method ?? 'GET';
+    if (path === inbound.chatPath) {
+      if (method === 'POST') return serveChat(req, res);
+    } else if (path === '/v1/models') {
+      if (method === 'GET') {
+        if (!keyCheck(inbound.clientKey(req.headers))) {
+          metrics.reject('unauthorized');
+          return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
+        }
+        return forwardModels(targets, res, inbound);
+      }
+    } else if (path === '/metrics') {
+      if (method === 'GET') return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+    } else if (path === '/healthz') {
+      if (method === 'GET') {
+        const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });
+        return sendBody(res, 200, { 'content-type': 'application/json' }, body);
+      }
+    } else {
+      req.resume();
+      metrics.reject('not_found');
+      return sendError(
+        res,
+        inbound,
+        'not_found',
+        `this proxy serves POST ${inbound.chatPath}, GET /v1/models, GET /metrics and GET /healthz, not ${method} ${path}`,
+      );
+    }
+    req.resume();
+    return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, { allow: path === inbound.chatPath ? 'POST' : 'GET' });
+  }
+
+  const server = createServer(
+    {
+      headersTimeout: settings.limits.headerTimeoutMs,
+      // A backstop behind the body timer, which answers in the dialect's shape first.
+      requestTimeout: settings.limits.headerTimeoutMs + settings.limits.bodyTimeoutMs + 1000,
+      noDelay: true,
+      keepAliveTimeout: 65_000,
+    },
+    (req, res) => {
+      serve(req, res).catch((error: unknown) => {
+        options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
+        else res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await targets.close();
+    throw error;
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${port}`;
+  let admin: AdminHandle | undefined;
+  try {
+    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, now, log: options.log });
+    if (options.stateDir !== undefined) {
+      mkdirSync(options.stateDir, { recursive: true });
+      writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
+    }
+  } catch (error) {
+    await admin?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await targets.close();
+    route.stop();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    ...(admin && { adminUrl: admin.url }),
+    metrics,
+    route,
+    close() {
+      closing ??= (async () => {
+        route.stop();
+        if (options.stateDir !== undefined) removeProxyInfo(options.stateDir, process.pid);
+        await admin?.close();
+        shutdown.abort(new Error('the proxy is shutting down'));
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await Promise.all([targets.close(), route.flush()]);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// The admin API: token required, route set under a lease that runs out on its own, figures read back.
+import OpenAI from 'openai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { routeRequest } from '../../src/proxy/admin.js';
+import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
+import { tempDir } from '../helpers/plans.js';
+import { runProxy, simPlan, until, type Running } from './helpers.js';
+
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+const TOKEN = 'admin-token-for-tests';
+const admin = (url: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+  fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${init.token ?? TOKEN}`, 'content-type': 'application/json' },
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+
+describe('admin API', () => {
+  it('refuses calls without the token', async () => {
+    running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = running.proxy.adminUrl as string;
+    expect((await fetch(`${url}/admin/route`)).status).toBe(401);
+    expect((await admin(`${url}/admin/route`, { token: 'admin-token-for-test' })).status).toBe(401);
+    const put = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 60_000 }, token: 'nope' });
+    expect(put.status).toBe(401);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
+  it('sets the route under a lease; the proxy returns to blue on its own when it is not renewed', async () => {
+    const stateDir = tempDir();
+    running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    const url = running.proxy.adminUrl as string;
+    const info = JSON.parse(readFileSync(path.join(stateDir, PROXY_INFO_FILE), 'utf8')) as Record<string, unknown>;
+    expect(info).toMatchObject({ url: running.proxy.url, adminUrl: url, pid: process.pid });
+    expect(JSON.stringify(info)).not.toContain(TOKEN);
+
+    const refused = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0 } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: expect.stringContaining('ttlMs') });
+
+    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 300, reason: 'stage 1', stage: 1 } });
+    expect(set.status).toBe(200);
+    const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
+    const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(response.headers.get('x-bluegreen-arm')).toBe('green');
+    // Nobody renews the lease: the proxy's own timer puts it back on blue, with no request needed.
+    await until(() => running?.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 5000);
+    expect(running.logs.join('\n')).toContain('lease expired');
+    const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(after.response.headers.get('x-bluegreen-arm')).toBe('blue');
+
+    type Figures = { stage?: number; arms: { green: { successes: number }; blue: { successes: number } } };
+    const figures = (await (await admin(`${url}/admin/figures`)).json()) as { stage: Figures; lifetime: Figures };
+    expect(figures.stage).toMatchObject({ stage: 1, arms: { green: { successes: 1 }, blue: { successes: 1 } } });
+    // A new stage starts its figures afresh; the lifetime set (and Prometheus) keeps counting.
+    await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0, stage: 2 } });
+    const next = (await (await admin(`${url}/admin/figures`)).json()) as { stage: Figures; lifetime: Figures };
+    expect(next.stage).toMatchObject({ stage: 2, arms: { green: { successes: 0 }, blue: { successes: 0 } } });
+    expect(next.lifetime.arms.green.successes).toBe(1);
+  });
+
+  it('keeps a promotion across a restart of the proxy', async () => {
+    const stateDir = tempDir();
+    const plan = simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' });
+    running = await runProxy(plan, { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    const put = await admin(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      body: { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' },
+    });
+    expect(put.status).toBe(200);
+    await running.proxy.route.flush();
+    await running.close();
+    running = await runProxy(plan, { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
+    const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(response.headers.get('x-bluegreen-arm')).toBe('green');
+  });
+
+  it('checks route requests field by field', () => {
+    expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
+    expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
+    expect(routeRequest({ greenWeight: 0.1, mirror: 0, ttlMs: 0 }, 0)).toMatch(/ttlMs/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, promotedArm: 'red' }, 0)).toMatch(/promotedArm/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, stage: 1.5 }, 0)).toMatch(/stage/);
+    expect(routeRequest({ greenWeight: 0.1, mirror: 0.2, ttlMs: 5000, stage: 2 }, 100)).toEqual({
+      route: { greenWeight: 0.1, mirror: 0.2, leaseExpiresAt: 5100 },
+      stage: 2,
+    });
+    expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
+  });
+});

@@ -1,0 +1,78 @@
+// The route: lease applied on every read, persisted, a promotion kept across restarts.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isLoopback, parseListen, splitKeys } from '../../src/proxy/config.js';
+import { ROUTE_FILE, RouteHolder } from '../../src/proxy/route.js';
+import { tempDir } from '../helpers/plans.js';
+
+describe('RouteHolder', () => {
+  it('serves blue once the lease runs out, says why, and saves it', async () => {
+    let now = 1000;
+    const notices: string[] = [];
+    const dir = tempDir();
+    const route = new RouteHolder({ stateDir: dir, now: () => now, onNotice: (m) => notices.push(m) });
+    expect(route.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
+    route.set({ greenWeight: 0.25, mirror: 0.5, leaseExpiresAt: 6000 });
+    expect(route.effective()).toMatchObject({ greenWeight: 0.25, mirror: 0.5 });
+    now = 5999;
+    expect(route.effective().greenWeight).toBe(0.25);
+    now = 6000;
+    expect(route.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
+    expect(notices.join()).toContain('lease expired');
+    await route.flush();
+    expect(JSON.parse(readFileSync(path.join(dir, ROUTE_FILE), 'utf8'))).toMatchObject({ greenWeight: 0, reason: 'lease expired: back on blue' });
+  });
+
+  it('returns to blue on its own when the lease runs out, with no request to notice it', () => {
+    let now = 0;
+    const timers: { at: number; run: () => void }[] = [];
+    const route = new RouteHolder({
+      now: () => now,
+      schedule: (ms, check) => {
+        const timer = { at: now + ms, run: check };
+        timers.push(timer);
+        return () => timers.splice(timers.indexOf(timer), 1);
+      },
+    });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 1000 });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 2000 });
+    // A renewal replaces the pending check.
+    expect(timers.map((t) => t.at)).toEqual([2001]);
+    now = 2001;
+    timers.shift()?.run();
+    expect(route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue' });
+    expect(timers).toHaveLength(0);
+  });
+
+  it('refuses weight above 0 without a lease, and keeps a promotion across a restart', async () => {
+    const dir = tempDir();
+    const route = new RouteHolder({ stateDir: dir, now: () => 1 });
+    expect(() => route.set({ greenWeight: 0.5, mirror: 0 })).toThrow(/lease/);
+    route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    await route.flush();
+    const restarted = new RouteHolder({ stateDir: dir, now: () => 10_000_000 });
+    expect(restarted.effective()).toMatchObject({ greenWeight: 1, mirror: 0 });
+  });
+
+  it('serves blue from a damaged route file, saying so', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, ROUTE_FILE), '{"greenWeight": "lots"}');
+    const notices: string[] = [];
+    const route = new RouteHolder({ stateDir: dir, now: () => 1, onNotice: (m) => notices.push(m) });
+    expect(route.effective().greenWeight).toBe(0);
+    expect(notices[0]).toContain('is not a route');
+  });
+});
+
+describe('proxy settings', () => {
+  it('reads HOST:PORT and knows loopback addresses', () => {
+    expect(parseListen('127.0.0.1:8787')).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(() => parseListen('8787')).toThrow(/HOST:PORT/);
+    expect(() => parseListen('h:99999')).toThrow(/HOST:PORT/);
+    expect(['127.0.0.1', '127.8.0.1', 'localhost', '::1'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '::', 'example.com'].some(isLoopback)).toBe(false);
+    expect(splitKeys(' a, b\nc ')).toEqual(['a', 'b', 'c']);
+  });
+});
