@@ -12,6 +12,7 @@ import { emptyArmStats } from '../dist/metrics/types.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { oldVerdict } from './lib/old-verdict.js';
 import { planFromYaml } from './lib/plan.js';
+import { createRandom } from '../dist/core/random.js';
 import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/util.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,17 +20,6 @@ const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
 const REGRESSED = Math.round(HEALTHY / 2);
 
 // --- seeded randomness -----------------------------------------------------------------------------------
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** P(latency > L) for a log-normal with the given p50 and p95 (how the simulator draws latencies). */
 function lognormalOver(p50, p95, limit) {
@@ -93,7 +83,7 @@ function draw(rng, profile, arm, limits, streamShare) {
  */
 function rollout(sim, seed) {
   const { plan, profiles } = sim;
-  const rng = mulberry32(seed);
+  const rng = createRandom(seed);
   const config = plan.analysis;
   const stageCount = plan.stages.length;
   const interval = config.interval;

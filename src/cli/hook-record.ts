@@ -1,9 +1,8 @@
 // The running exec hook's process group, written to the state folder while it runs: a hook outlives a
 // kill -9 of bluegreen (it leads its own group), and must not finish after `bluegreen rollback` and move
 // traffic back to green. Recovery stops the group first.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../state/files.js';
 
 const HOOK_FILE = 'hook.json';
 const GRACE_MS = 2000;
@@ -17,7 +16,9 @@ interface HookRecord {
 export function hookRecorder(dir: string, plan: string, event: string): { started(pid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
   return {
-    started: (pgid) => writeFileAtomic(file, `${JSON.stringify({ pgid, plan, event } satisfies HookRecord)}\n`),
+    // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a
+    // killed process (the page cache does), not a power cut. A torn record is ignored on reading.
+    started: (pgid) => writeFileSync(file, `${JSON.stringify({ pgid, plan, event } satisfies HookRecord)}\n`),
     finished: () => rmSync(file, { force: true }),
   };
 }

@@ -115,8 +115,9 @@ function relaySwitches(info: ProcessInfo): (() => number | undefined) | undefine
   return () => read()?.switches;
 }
 
+/** "sh (pid 12)", "npm (pid 11)": npm's title ("npm exec blue…", cut at 15 bytes) is shortened to its name. */
 function describe(info: ProcessInfo): string {
-  return `${info.comm} (pid ${info.pid})`;
+  return `${info.comm.split(' ')[0]} (pid ${info.pid})`;
 }
 
 export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {

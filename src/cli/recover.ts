@@ -9,6 +9,7 @@ import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { stopOrphanHook } from './hook-record.js';
+import { protectPlanSecrets } from './secrets.js';
 
 export interface RestoreOptions {
   store: StateStore;
@@ -35,6 +36,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
+  const secrets = protectPlanSecrets(ctx, plan);
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%`;
   const hook = plan.hooks?.on_rollback;
   if (hook) {
@@ -51,9 +53,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
         reason,
         at: now(),
       },
-      { cwd: plan.source.dir, env: ctx.env },
+      // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
+      { cwd: plan.source.dir, env: ctx.env, secrets },
     );
-    store.appendEvent({ at: now(), type: outcome.ok ? 'hook_succeeded' : 'hook_failed', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: `on_rollback hook: ${outcome.message}` });
+    store.appendEvent({ at: now(), type: outcome.ok ? 'hook_succeeded' : 'hook_failed', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: secrets.redactor.text(`on_rollback hook: ${outcome.message}`) });
     if (!outcome.ok) return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
   } else {
     warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);

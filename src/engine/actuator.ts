@@ -34,3 +34,34 @@ export interface Actuator {
   /** Stops whatever is still moving traffic (a slow on_stage hook) and resolves once it has stopped. */
   cancel(): Promise<void>;
 }
+
+/** Every actuator in order, each result reported as it comes (the journal's hook_succeeded / hook_failed). */
+export class Actuators {
+  constructor(
+    private readonly list: readonly Actuator[],
+    private readonly report: (result: ActuationResult) => void,
+  ) {}
+
+  applyStage(move: StageMove): Promise<ActuationResult[]> {
+    return this.each((actuator) => actuator.applyStage(move));
+  }
+
+  applyEnding(move: EndingMove): Promise<ActuationResult[]> {
+    return this.each((actuator) => actuator.applyEnding(move));
+  }
+
+  async cancel(): Promise<void> {
+    await Promise.all(this.list.map((actuator) => actuator.cancel()));
+  }
+
+  private async each(move: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
+    const all: ActuationResult[] = [];
+    for (const actuator of this.list) {
+      for (const result of await move(actuator)) {
+        this.report(result);
+        all.push(result);
+      }
+    }
+    return all;
+  }
+}

@@ -3,7 +3,8 @@
 import type { Clock } from '../core/clock.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmName } from '../plan/plan.js';
-import type { ArmClient, Arrivals, RequestSource, Splitter } from './deps.js';
+import { createQualityChecker } from '../analysis/index.js';
+import type { ArmClient, Arrivals, EngineDeps, RequestSource, Splitter } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
 import type { TrafficSource, TrafficSourceFactory } from './traffic-source.js';
 
@@ -41,4 +42,22 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       cancelAll: () => dispatcher.cancelAll(),
     };
   };
+}
+
+/** The engine's sources: the ones it was given, or generated traffic from its clients and traffic mix. */
+export function sourcesOf(deps: EngineDeps): TrafficSourceFactory[] {
+  const { plan } = deps;
+  return (
+    deps.sources ?? [
+      generatedTraffic({
+        clients: deps.clients,
+        traffic: deps.traffic,
+        splitter: deps.splitter,
+        arrivals: deps.arrivals,
+        maxInFlight: plan.traffic.max_in_flight,
+        checkQuality: createQualityChecker(plan.analysis.quality),
+        clock: deps.clock,
+      }),
+    ]
+  );
 }

@@ -15,14 +15,16 @@ export interface HealthState {
 export class HealthChecker {
   private timer?: TimerHandle;
   private running = false;
+  /** Green starts out presumed healthy: the first failure is a change worth saying. */
+  private lastOk = true;
   private readonly state: HealthState;
 
   constructor(
     private readonly config: HealthCheckConfig,
     private readonly client: ArmClient,
     private readonly clock: Clock,
-    /** Told after each check, with whether it passed, so the engine can judge at once. */
-    private readonly onResult: (ok: boolean, state: HealthState) => void,
+    /** Told after each check, with whether it passed and whether that changed, so the engine can judge at once. */
+    private readonly onResult: (ok: boolean, state: HealthState, changed: boolean) => void,
   ) {
     this.state = { consecutiveFailures: 0, failuresToRollback: config.failures_to_rollback, checks: 0 };
   }
@@ -73,7 +75,9 @@ export class HealthChecker {
     if (!this.running) return;
     this.state.checks++;
     this.state.consecutiveFailures = ok ? 0 : this.state.consecutiveFailures + 1;
-    this.onResult(ok, this.current());
+    const changed = ok !== this.lastOk;
+    this.lastOk = ok;
+    this.onResult(ok, this.current(), changed);
     this.schedule();
   }
 }

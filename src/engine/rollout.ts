@@ -1,24 +1,23 @@
 // The rollout: stages on a stage clock, judgement on an interval and on fast signals, and the ways it ends.
 // Where traffic comes from (sources), who judges (StageJudging) and what moves real traffic (actuators) are
 // seams; this file only sequences them.
-import { createQualityChecker, decideStageEnd } from '../analysis/index.js';
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { TimerHandle } from '../core/clock.js';
 import { formatDuration, formatWeight } from '../core/format.js';
 import { MetricsRecorder } from '../metrics/index.js';
-import type { StageVerdict } from '../metrics/types.js';
-import type { Actuator, ActuationResult } from './actuator.js';
+import { Actuators } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
 import { firstFailureReporter } from './first-errors.js';
-import { generatedTraffic } from './generated-traffic.js';
+import { sourcesOf } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
 import { slowLimitsOf, StageJudging } from './judging.js';
 import { repeatEvery } from './repeat.js';
 import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
+import { stageEndStep } from './stage-end.js';
 import { StateSaver } from './state-saver.js';
 import type { TrafficSource } from './traffic-source.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
@@ -53,7 +52,7 @@ export class RolloutEngine {
   private readonly stageClock: StageClock;
   private readonly judging: StageJudging;
   private readonly sources: TrafficSource[];
-  private readonly actuators: Actuator[];
+  private readonly actuators: Actuators;
   private readonly health?: HealthChecker;
   private readonly stateSaver: StateSaver;
   private resolveDone!: (outcome: RolloutOutcome) => void;
@@ -70,8 +69,8 @@ export class RolloutEngine {
       // The latency rules judge the share of requests over their limits: count those exactly.
       slowLimits: slowLimitsOf(plan),
     });
-    this.stageClock = new StageClock(clock, () => void this.guard(() => this.onStageTimeUp()));
-    this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guardSync(() => this.analyse()) });
+    this.stageClock = new StageClock(clock, () => this.guard(() => this.onStageTimeUp()));
+    this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guard(() => this.analyse()) });
     const consecutiveLimit = plan.analysis.thresholds.consecutive_errors;
     const context = {
       metrics: this.metrics,
@@ -84,33 +83,19 @@ export class RolloutEngine {
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
     };
-    const factories = deps.sources ?? [
-      generatedTraffic({
-        clients: deps.clients,
-        traffic: deps.traffic,
-        splitter: deps.splitter,
-        arrivals: deps.arrivals,
-        maxInFlight: plan.traffic.max_in_flight,
-        checkQuality: createQualityChecker(plan.analysis.quality),
-        clock,
-      }),
-    ];
-    this.sources = factories.map((factory) => factory(context));
+    this.sources = sourcesOf(deps).map((factory) => factory(context));
     // Hooks first: a proxy actuator added later still sees the same order of moves.
-    this.actuators = [new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])];
+    this.actuators = new Actuators([new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])], (result) =>
+      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`),
+    );
     this.stateSaver = new StateSaver({
       build: () => this.snapshot(),
       write: (snapshot) => deps.persistence.writeState(snapshot),
       onError: (message) => this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`),
     });
     if (plan.health_check) {
-      let healthy = true;
-      this.health = new HealthChecker(plan.health_check, deps.clients.green, clock, (ok, state) => {
-        if (ok !== healthy) {
-          healthy = ok;
-          if (ok) this.emit('health_check_recovered', 'green health check passes again');
-          else this.emit('health_check_failed', `green health check failed${state.lastError ? `: ${state.lastError}` : ''}`);
-        }
+      this.health = new HealthChecker(plan.health_check, deps.clients.green, clock, (ok, state, changed) => {
+        if (changed) this.emit(ok ? 'health_check_recovered' : 'health_check_failed', ok ? 'green health check passes again' : `green health check failed: ${state.lastError ?? 'error'}`);
         if (!ok) this.analyse();
       });
     }
@@ -127,12 +112,12 @@ export class RolloutEngine {
     for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
     this.stageIndex = first;
     this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`);
-    this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guardSync(() => this.onInterval())));
+    this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guard(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
-    if (take) this.timers.push(repeatEvery(clock, CONTROL_POLL_MS, () => this.guardSync(() => take().forEach((request) => this.applyControl(request)))));
+    if (take) this.timers.push(repeatEvery(clock, CONTROL_POLL_MS, () => this.guard(() => take().forEach((request) => this.applyControl(request)))));
     this.health?.start();
-    void this.guard(async () => {
+    this.guard(async () => {
       // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
       await this.stateSaver.flush();
       if (this.ending) return;
@@ -216,7 +201,7 @@ export class RolloutEngine {
     const { plan } = this.deps;
     const stage = plan.stages[index];
     if (!stage) return;
-    const results = await this.actuate((actuator) => actuator.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight }));
+    const results = await this.actuators.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight });
     if (this.ending) return;
     const failed = results.find((result) => !result.ok);
     if (failed) {
@@ -240,27 +225,17 @@ export class RolloutEngine {
     if (this.ending) return;
     const index = this.stageIndex;
     const { plan } = this.deps;
-    // A rule still undecided at the stage's end: the plan's on_inconclusive says what happens (src/analysis).
-    const decision = decideStageEnd(this.checks, plan.analysis, this.stageExtensions);
-    const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
-    const stageDuration = plan.stages[index]?.duration ?? 0;
-    if (decision.action === 'extend') {
-      this.stageExtensions = decision.extension;
-      this.emit('stage_extended', `stage ${index + 1}/${plan.stages.length} extended by ${formatDuration(stageDuration)} (${decision.extension} of ${plan.analysis.max_extensions})${undecided}`);
-      this.stageClock.extend(stageDuration);
-      this.stageClock.run();
-      return;
-    }
-    if (decision.action === 'pause') {
-      this.emit('stage_undecided', `stage ${index + 1}/${plan.stages.length} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`);
-      // Resumed, the stage runs once more its length, then passes.
-      this.stageExtensions++;
-      this.stageClock.extend(stageDuration);
-      this.pause('analysis');
+    const step = stageEndStep(plan, index, this.checks, this.stageExtensions, this.greenWeight);
+    this.stageExtensions = step.extensions;
+    if (step.kind !== 'pass') {
+      this.emit(step.event, step.message);
+      this.stageClock.extend(step.extendByMs);
+      if (step.kind === 'extend') this.stageClock.run();
+      else this.pause('analysis');
       return;
     }
     this.metrics.endStage(index, 'passed');
-    this.emit('stage_passed', `stage ${index + 1}/${plan.stages.length} passed at ${formatWeight(this.greenWeight)} green${undecided}`);
+    this.emit('stage_passed', step.message);
     if (index + 1 < plan.stages.length) await this.enterStage(index + 1);
     else await this.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model));
   }
@@ -282,10 +257,7 @@ export class RolloutEngine {
   }
 
   private applyControl(request: ControlRequest): void {
-    if (request.action === 'pause') this.pause(request.actor);
-    else if (request.action === 'resume') this.resume(request.actor);
-    else if (request.action === 'promote') this.promote(request.actor);
-    else if (request.action === 'abort') this.abort(request.actor);
+    this[request.action](request.actor);
   }
 
   // --- endings --------------------------------------------------------------------------------
@@ -312,15 +284,14 @@ export class RolloutEngine {
     this.health?.stop();
     this.judging.stop();
     this.stageClock.stop();
-    this.closeStages(ending.verdict);
+    this.metrics.closeAll(this.stageStarted ? this.stageIndex : undefined, ending.verdict);
     if (ending.phase === 'promoted') this.emit('promoted', `promoted: ${ending.reason}`);
     if (ending.phase === 'aborted') this.emit('aborted', `aborted: ${ending.reason}`);
     this.persistState();
     // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
-    await Promise.all(this.actuators.map((actuator) => actuator.cancel()));
+    await this.actuators.cancel();
     const { plan } = this.deps;
-    const move = { event: ending.hook, stage: this.stageIndex, stages: plan.stages.length, greenWeight: this.greenWeight, reason: ending.reason };
-    await this.actuate((actuator) => actuator.applyEnding(move));
+    await this.actuators.applyEnding({ event: ending.hook, stage: this.stageIndex, stages: plan.stages.length, greenWeight: this.greenWeight, reason: ending.reason });
     await Promise.all(this.sources.map((source) => source.drain(plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
     this.endedAt = this.deps.clock.now();
@@ -329,27 +300,6 @@ export class RolloutEngine {
     this.persistState();
     await this.stateSaver.flush();
     this.resolveDone({ phase: ending.phase, exitCode: ending.exitCode, reason: ending.reason, breach: ending.breach });
-  }
-
-  private closeStages(verdict: StageVerdict): void {
-    const stages = this.metrics.stages();
-    const current = stages[this.stageIndex];
-    if (this.stageStarted && current && current.verdict === 'running') this.metrics.endStage(this.stageIndex, verdict);
-    for (const stage of stages) {
-      if (stage.verdict === 'pending') this.metrics.endStage(stage.index, 'skipped');
-    }
-  }
-
-  /** Runs one move on every actuator, in order, journaling each result. */
-  private async actuate(move: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
-    const all: ActuationResult[] = [];
-    for (const actuator of this.actuators) {
-      for (const result of await move(actuator)) {
-        this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`);
-        all.push(result);
-      }
-    }
-    return all;
   }
 
   // --- plumbing -------------------------------------------------------------------------------
@@ -364,18 +314,10 @@ export class RolloutEngine {
     this.stateSaver.request();
   }
 
-  /** A bug inside a timer must still end the rollout on blue with the state saved, not crash silently. */
-  private async guard(work: () => Promise<void>): Promise<void> {
+  /** A bug inside a timer or a stage step must still end the rollout on blue with the state saved, not crash silently. */
+  private guard(work: () => void | Promise<void>): void {
     try {
-      await work();
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  private guardSync(work: () => void): void {
-    try {
-      work();
+      work()?.catch((error: unknown) => this.fail(error));
     } catch (error) {
       this.fail(error);
     }

@@ -88,6 +88,14 @@ export class MetricsRecorder {
     if (stage.startedAt !== undefined) stage.endedAt = this.now();
   }
 
+  /** At the end of a rollout: the running stage (if it started) gets the ending's verdict, the rest are skipped. */
+  closeAll(running: number | undefined, verdict: StageVerdict): void {
+    if (running !== undefined && this.at(running).verdict === 'running') this.endStage(running, verdict);
+    this.stageStates.forEach((stage, index) => {
+      if (stage.verdict === 'pending') this.endStage(index, 'skipped');
+    });
+  }
+
   /** A promote or a rollback changes the live weight of the stage. */
   setStageWeight(index: number, greenWeight: number): void {
     this.at(index).greenWeight = greenWeight;

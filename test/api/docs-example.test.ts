@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/plans.js';
+import { simulatedStagesPlan, tempDir } from '../helpers/plans.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -16,20 +16,9 @@ function exampleFromDocs(): string {
   return match[1];
 }
 
-function shortPlan(dir: string, name: string, stages: string): string {
+function shortPlan(dir: string, name: string, stages: { duration: string; weight: number }[]): string {
   const file = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    file,
-    `name: ${name}
-upstream:
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-${stages}
-`,
-  );
+  writeFileSync(file, simulatedStagesPlan(name, stages));
   return file;
 }
 
@@ -39,7 +28,10 @@ describe('the library API', () => {
     const example = exampleFromDocs().replace("'rollouts/demo.yaml'", 'process.env.PLAN');
     expect(example).toContain('process.env.PLAN');
     const dir = tempDir();
-    const plan = shortPlan(dir, 'api-example', '  - { duration: 300ms, green_weight: 0.5 }\n  - { duration: 300ms, green_weight: 1 }');
+    const plan = shortPlan(dir, 'api-example', [
+      { duration: '300ms', weight: 0.5 },
+      { duration: '300ms', weight: 1 },
+    ]);
     // As an installed package: node_modules/bluegreen in the example's folder is this repository.
     mkdirSync(path.join(dir, 'node_modules'));
     symlinkSync(ROOT, path.join(dir, 'node_modules/bluegreen'), 'dir');
@@ -55,7 +47,7 @@ describe('the library API', () => {
   it('an aborted signal ends the rollout on blue with exit 4', async () => {
     const { rollout } = await import('../../src/index.js');
     const dir = tempDir();
-    const plan = shortPlan(dir, 'api-abort', '  - { duration: 1h, green_weight: 0.5 }');
+    const plan = shortPlan(dir, 'api-abort', [{ duration: '1h', weight: 0.5 }]);
     const controller = new AbortController();
     const result = await rollout({
       plan,

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { tempDir, writePlan } from '../helpers/plans.js';
+import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/bluegreen.js');
@@ -31,16 +31,7 @@ export function loggingPlan(dir: string, options: PlanOptions = {}): string {
   const delay = options.stageHookDelay ?? 'true';
   writeFileSync(path.join(dir, 'set-weight.sh'), `echo $$ > hook.pid\necho "begin $BLUEGREEN_GREEN_WEIGHT" >> hook.trace\n${delay}\necho "$BLUEGREEN_EVENT $BLUEGREEN_GREEN_WEIGHT" >> hook.log\n`);
   return writePlan(
-    `
-name: ${options.name ?? 'stop-test'}
-upstream:
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-${stages.map((s) => `  - { duration: ${s.duration}, green_weight: ${s.weight} }`).join('\n')}
-hooks:
+    `${simulatedStagesPlan(options.name ?? 'stop-test', stages)}hooks:
   on_stage: { exec: sh ./set-weight.sh, timeout: 60s }
   on_rollback: { exec: '${options.rollbackHook ?? 'echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log'}' }
   on_abort: { exec: 'echo "abort $BLUEGREEN_GREEN_WEIGHT" >> hook.log' }

@@ -5,7 +5,9 @@ import { createRandom } from '../../src/core/random.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { StateStore } from '../../src/state/index.js';
+import { deadPid, snapshot } from '../state/helpers.js';
 import path from 'node:path';
 
 async function killedAt(dir: string, condition: () => boolean, what: string, args: string[] = []): Promise<void> {
@@ -50,7 +52,8 @@ describe('after kill -9', () => {
   it('rollback also stops the on_stage hook the dead rollout left running', async () => {
     const dir = tempDir();
     loggingPlan(dir, { stageHookDelay: 'sleep 30' });
-    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')), 'the hook to start');
+    // hook.json (the hook's process group) is written right after the spawn, and may trail the hook's first line.
+    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')) && existsSync(path.join(dir, '.bluegreen', 'hook.json')), 'the hook to start');
     const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
     expect(isAlive(hookPid)).toBe(true);
     const rollback = await runCli(['rollback'], { cwd: dir });
@@ -117,5 +120,39 @@ describe('after kill -9', () => {
       expect(readState(dir)).toMatchObject({ greenWeight: 0 });
       expect(hookLog(dir).at(-1), `round ${round}, killed at journal line ${lines}`).toBe('rollback 0');
     }
+  });
+});
+
+describe('rollback and secrets', () => {
+  it('keeps the key out of on_rollback\'s environment, its output, the journal and the terminal', async () => {
+    const canary = 'sk-canary-rollback-5e1d0c9b';
+    const dir = tempDir();
+    const planFile = path.join(dir, 'plan.yaml');
+    writeFileSync(
+      planFile,
+      `name: canary
+upstream:
+  api_key_env: CANARY_KEY
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20 }
+stages:
+  - { duration: 60s, green_weight: 0.5 }
+hooks:
+  pass_env: [CANARY_KEY]
+  on_rollback: { exec: 'env > hook-env.txt; echo "the key is $CANARY_KEY" >&2; exit 3' }
+`,
+    );
+    const store = new StateStore(path.join(dir, '.bluegreen'));
+    await store.writeState(snapshot({ pid: await deadPid(), plan: { ...snapshot().plan, name: 'canary', file: planFile } }));
+    const rollback = await runCli(['rollback'], { cwd: dir, env: { CANARY_KEY: canary, OTHER_COPY: canary } });
+    // The hook failed, so the rollout stays unfinished (exit 5) and the hook's words were there to leak.
+    expect(rollback.code, rollback.stderr).toBe(5);
+    const events = readFileSync(store.eventsPath, 'utf8');
+    expect(events).toContain('the key is [redacted]');
+    for (const text of [rollback.stdout, rollback.stderr, events, readFileSync(store.statePath, 'utf8')]) expect(text).not.toContain(canary);
+    // pass_env hands the hook its key on purpose; a copy under another name is withheld.
+    expect(readFileSync(path.join(dir, 'hook-env.txt'), 'utf8')).not.toContain('OTHER_COPY=');
   });
 });

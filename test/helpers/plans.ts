@@ -19,8 +19,8 @@ export function planFromYaml(yaml: string, dir = tempDir()): Plan {
   return loadPlan(writePlan(yaml, dir), dir);
 }
 
-/** A two-stage plan on a fast in-process simulator: for tests that need a rollout running, not its figures. */
-export function simulatedPlan(name: string, stageDuration: string, firstWeight: number): string {
+/** A plan on a fast in-process simulator with the given stages: for tests that need a rollout running, not its figures. */
+export function simulatedStagesPlan(name: string, stages: { duration: string; weight: number }[]): string {
   return `
 name: ${name}
 upstream:
@@ -29,7 +29,14 @@ blue: { model: a }
 green: { model: b }
 traffic: { rate: 20 }
 stages:
-  - { duration: ${stageDuration}, green_weight: ${firstWeight} }
-  - { duration: ${stageDuration}, green_weight: 1 }
+${stages.map((stage) => `  - { duration: ${stage.duration}, green_weight: ${stage.weight} }`).join('\n')}
 `;
+}
+
+/** Two stages of the same length on the fast simulator, the second at 100% green. */
+export function simulatedPlan(name: string, stageDuration: string, firstWeight: number): string {
+  return simulatedStagesPlan(name, [
+    { duration: stageDuration, weight: firstWeight },
+    { duration: stageDuration, weight: 1 },
+  ]);
 }

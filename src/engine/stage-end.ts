@@ -1,0 +1,27 @@
+// What a stage does when its time is up and no rule was breached: pass, or — with a rule still undecided —
+// what the plan's on_inconclusive says (extend the stage by its length, or pause for an operator).
+import { decideStageEnd } from '../analysis/index.js';
+import type { CheckResult } from '../analysis/types.js';
+import { formatDuration, formatWeight } from '../core/format.js';
+import type { Plan } from '../plan/plan.js';
+
+export type StageEndStep =
+  | { kind: 'pass'; message: string; extensions: number }
+  | { kind: 'extend' | 'pause'; event: 'stage_extended' | 'stage_undecided'; message: string; extensions: number; extendByMs: number };
+
+export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], extensions: number, greenWeight: number): StageEndStep {
+  const decision = decideStageEnd(checks, plan.analysis, extensions);
+  const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
+  const where = `stage ${index + 1}/${plan.stages.length}`;
+  const extendByMs = plan.stages[index]?.duration ?? 0;
+  if (decision.action === 'extend') {
+    const message = `${where} extended by ${formatDuration(extendByMs)} (${decision.extension} of ${plan.analysis.max_extensions})${undecided}`;
+    return { kind: 'extend', event: 'stage_extended', message, extensions: decision.extension, extendByMs };
+  }
+  if (decision.action === 'pause') {
+    // Resumed, the stage runs once more its length, then passes.
+    const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
+    return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
+  }
+  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}`, extensions };
+}

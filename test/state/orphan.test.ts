@@ -1,0 +1,67 @@
+// Where a state folder's rollout stands (none, running, finished, orphaned) and how a recovery is recorded.
+import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { markRecovered, rolloutStanding, StateStore } from '../../src/state/index.js';
+import { deadPid, snapshot, tempDir } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+function store(): StateStore {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return new StateStore(dir);
+}
+
+function lock(s: StateStore, pid: number): void {
+  writeFileSync(path.join(s.dir, 'lock'), JSON.stringify({ pid, planName: 'demo', startedAt: 1, user: 'u', host: os.hostname(), token: 't' }));
+}
+
+describe('rolloutStanding', () => {
+  it('none without state; finished by state.json or by the journal alone', async () => {
+    const s = store();
+    expect(rolloutStanding(s).kind).toBe('none');
+    const pid = await deadPid();
+    await s.writeState(snapshot({ pid }));
+    s.appendEvent({ at: 2, type: 'finished', message: 'promoted (exit 0)', data: { exitCode: 0 } });
+    expect(rolloutStanding(s).kind).toBe('finished');
+    await s.writeState(snapshot({ pid, phase: 'rolled_back', endedAt: 5, exitCode: 10 }));
+    expect(rolloutStanding(s).kind).toBe('finished');
+  });
+
+  it('running while the lock owner lives; orphaned once it is dead', async () => {
+    const s = store();
+    await s.writeState(snapshot({ pid: process.pid }));
+    lock(s, process.pid);
+    expect(rolloutStanding(s)).toMatchObject({ kind: 'running', ownerPid: process.pid });
+    // The caller's own lock (a rollback holding the folder) does not make the dead rollout alive.
+    const dead = await deadPid();
+    await s.writeState(snapshot({ pid: dead }));
+    expect(rolloutStanding(s, { self: process.pid }).kind).toBe('orphaned');
+    lock(s, dead);
+    expect(rolloutStanding(s).kind).toBe('orphaned');
+  });
+
+  it('an orphan carries the journal\'s latest stage and weight when state.json trails it', async () => {
+    const s = store();
+    await s.writeState(snapshot({ pid: await deadPid(), updatedAt: 100, stageIndex: 0, greenWeight: 0 }));
+    s.appendEvent({ at: 101, type: 'stage_started', stage: 1, greenWeight: 0.5, message: 'stage 2/3 started' });
+    expect(rolloutStanding(s)).toMatchObject({ kind: 'orphaned', snapshot: { stageIndex: 1, greenWeight: 0.5 } });
+  });
+});
+
+describe('markRecovered', () => {
+  it('journals the rollback and leaves a final state on blue', async () => {
+    const s = store();
+    const arm = { requests: 0, successes: 0, failures: 0, failuresByClass: {}, retries: 0, dropped: 0, inFlight: 0, qualityFailures: 0, consecutiveFailures: 0, latency: null, ttft: null, tokens: { prompt: 0, completion: 0 }, costUsd: 0 };
+    const stage = (index: number, verdict: 'running' | 'pending') => ({ index, greenWeight: 0.25, durationMs: 1000, verdict, arms: { blue: arm, green: arm } });
+    const dead = snapshot({ pid: await deadPid(), greenWeight: 0.25, stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as ReturnType<typeof snapshot>['stages'] });
+    await s.writeState(dead);
+    markRecovered(s, dead, { now: 9, actor: 'ops@host (bluegreen rollback)', reason: 'the process died' });
+    expect(s.readState()).toMatchObject({ phase: 'rolled_back', greenWeight: 0, endedAt: 9, exitCode: 5, reason: 'the process died', stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }] });
+    expect(s.readEvents().map((e) => e.type)).toEqual(['rolled_back', 'finished']);
+    expect(rolloutStanding(s).kind).toBe('finished');
+  });
+});
