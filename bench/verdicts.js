@@ -29,7 +29,7 @@ function lognormalOver(p50, p95, limit) {
 
 function normalCdf(z) {
   // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7: enough for a stream's slow share.
-  const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
+  const t = 1 / (1 + (0.3275911 * Math.abs(z)) / Math.SQRT2);
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
   return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
 }
@@ -45,7 +45,14 @@ function newArm() {
 }
 
 function armStats(a) {
-  const stats = { ...emptyArmStats(), requests: a.requests, successes: a.successes, failures: a.failures, qualityFailures: a.qualityFailures, consecutiveFailures: a.consecutiveFailures };
+  const stats = {
+    ...emptyArmStats(),
+    requests: a.requests,
+    successes: a.successes,
+    failures: a.failures,
+    qualityFailures: a.qualityFailures,
+    consecutiveFailures: a.consecutiveFailures,
+  };
   if (a.failures > 0) stats.failuresByClass = { server_error: a.failures };
   if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
   stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
@@ -93,7 +100,7 @@ function rollout(sim, seed) {
   const blueBefore = newArm();
   const out = { new: undefined, old: undefined };
   let t = 0;
-  let nextArrival = -Math.log(1 - rng()) / plan.traffic.rate * 1000;
+  let nextArrival = (-Math.log(1 - rng()) / plan.traffic.rate) * 1000;
   let nextTick = interval;
   const greenTotal = { requests: 0, failures: 0 };
   for (let s = 0; s < stageCount; s++) {
@@ -106,7 +113,13 @@ function rollout(sim, seed) {
       const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: at, stage: s + 1 };
       if (!out.new) {
         const blue = armStats(arms.blue);
-        const blueBaseline = { ...blue, requests: blue.requests + blueBefore.requests, successes: blue.successes + blueBefore.successes, failures: blue.failures + blueBefore.failures, qualityFailures: blue.qualityFailures + blueBefore.qualityFailures };
+        const blueBaseline = {
+          ...blue,
+          requests: blue.requests + blueBefore.requests,
+          successes: blue.successes + blueBefore.successes,
+          failures: blue.failures + blueBefore.failures,
+          qualityFailures: blue.qualityFailures + blueBefore.qualityFailures,
+        };
         const verdict = evaluate({ stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, config });
         if (verdict.breach) out.new = { rule: verdict.breach.rule, ...totals };
       }
@@ -195,7 +208,13 @@ function run(name, sim, count, seedBase) {
   const results = [];
   for (let i = 0; i < count; i++) results.push(rollout(sim, seedBase + i));
   const ms = Date.now() - started;
-  const row = { name, rollouts: count, new: summarise(results, 'new'), old: summarise(results, 'old'), rolloutsPerMinute: Math.round((count / Math.max(1, ms)) * 60_000) };
+  const row = {
+    name,
+    rollouts: count,
+    new: summarise(results, 'new'),
+    old: summarise(results, 'old'),
+    rolloutsPerMinute: Math.round((count / Math.max(1, ms)) * 60_000),
+  };
   log(`${name}: new ${row.new.rolledBackPercent}% rolled back, old ${row.old.rolledBackPercent}% (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
   return row;
 }
@@ -316,7 +335,10 @@ const regressions = [
   ['latency 2x', { latencyFactor: 2 }],
   ['quality 3x (6%)', { quality: 0.06 }],
 ];
-for (const [rate, seconds, label] of [[20, 12, '20 req/s, 5 x 12 s'], [100, 60, '100 req/s, 5 x 60 s']]) {
+for (const [rate, seconds, label] of [
+  [20, 12, '20 req/s, 5 x 12 s'],
+  [100, 60, '100 req/s, 5 x 60 s'],
+]) {
   const plan = planFromYaml(regressionPlan(rate, seconds));
   const blue = profile(baseRates, plan);
   // The long variant is not one of the example plans: half as many healthy rollouts keep the run short.
@@ -328,7 +350,10 @@ for (const [rate, seconds, label] of [[20, 12, '20 req/s, 5 x 12 s'], [100, 60, 
   }
   const alphaCheck = checkAlpha(benchConfig(plan).analysis, plan.stages.length);
   const available = Math.round(rate * seconds * plan.stages.reduce((sum, s) => sum + s.green_weight, 0));
-  for (const [name, p1] of [['errors 10x (20%) vs error_rate 3%', 0.2], ['errors 2x (4%) vs error_rate 3%', 0.04]]) {
+  for (const [name, p1] of [
+    ['errors 10x (20%) vs error_rate 3%', 0.2],
+    ['errors 2x (4%) vs error_rate 3%', 0.04],
+  ]) {
     rows.fixedHorizon.push({
       plan: label,
       name,

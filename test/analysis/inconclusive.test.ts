@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { decideStageEnd } from '../../src/analysis/index.js';
 import type { CheckResult } from '../../src/analysis/index.js';
 
-const check = (rule: CheckResult['rule'], status: CheckResult['status'], unit: CheckResult['unit'] = 'ratio'): CheckResult => ({ rule, status, figure: 0, limit: 0.05, unit, sample: 10, proximity: null });
+const check = (rule: CheckResult['rule'], status: CheckResult['status'], unit: CheckResult['unit'] = 'ratio'): CheckResult => ({
+  rule,
+  status,
+  figure: 0,
+  limit: 0.05,
+  unit,
+  sample: 10,
+  proximity: null,
+});
 
 describe('decideStageEnd', () => {
   const undecided = [check('consecutive_errors', 'ok', 'count'), check('error_rate', 'undecided'), check('latency_p95', 'waiting', 'ms')];

@@ -24,7 +24,11 @@ async function simulator(seed: number, model: string): Promise<SimulatorHandle> 
   return sim;
 }
 
-async function rollout(yaml: string, seed: number, onEvent?: (event: RolloutEvent, view: RolloutView) => void): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
+async function rollout(
+  yaml: string,
+  seed: number,
+  onEvent?: (event: RolloutEvent, view: RolloutView) => void,
+): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
@@ -70,7 +74,14 @@ describe('verdicts on the simulator', () => {
   it('promotes a green equal to blue, whatever the seed', async () => {
     for (const seed of [1, 2, 3]) {
       const sim = await simulator(seed, SAME);
-      const run = await rollout(plan(sim.baseUrl, STAGES, '{ interval: 100ms, min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.03 } }'), seed);
+      const run = await rollout(
+        plan(
+          sim.baseUrl,
+          STAGES,
+          '{ interval: 100ms, min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.03 } }',
+        ),
+        seed,
+      );
       expect(run.code, run.final.reason).toBe(0);
       expect(run.final.phase).toBe('promoted');
       // Every check in the final state carries its interval.
@@ -86,7 +97,10 @@ describe('verdicts on the simulator', () => {
     const sim = await simulator(4, SAME);
     const stages = `stages:
   - { duration: 600ms, green_weight: 0.5 }`;
-    const run = await rollout(plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'), 4);
+    const run = await rollout(
+      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'),
+      4,
+    );
     expect(run.code).toBe(0);
     const extended = run.events.filter((e) => e.type === 'stage_extended');
     expect(extended.map((e) => e.message)).toEqual([
@@ -101,11 +115,15 @@ describe('verdicts on the simulator', () => {
     const stages = `stages:
   - { duration: 500ms, green_weight: 0.5 }`;
     let pausedPhase: string | undefined;
-    const run = await rollout(plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: pause }'), 5, (event, view) => {
-      if (event.type !== 'paused') return;
-      pausedPhase = view.snapshot().phase;
-      setImmediate(() => view.resume('test'));
-    });
+    const run = await rollout(
+      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: pause }'),
+      5,
+      (event, view) => {
+        if (event.type !== 'paused') return;
+        pausedPhase = view.snapshot().phase;
+        setImmediate(() => view.resume('test'));
+      },
+    );
     expect(run.code).toBe(0);
     expect(pausedPhase).toBe('paused');
     expect(run.events.map((e) => e.type)).toEqual(expect.arrayContaining(['stage_undecided', 'paused', 'resumed', 'stage_passed']));
