@@ -21,6 +21,24 @@ export interface Redactor {
   active(): boolean;
 }
 
+/**
+ * An upstream may echo part of a key ("Incorrect API key provided: sk-proj-abc123…"): any run of at least this many
+ * of a secret's first characters counts as the secret.
+ */
+export const SECRET_PREFIX_LENGTH = 12;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Matches any prefix of the secret at least SECRET_PREFIX_LENGTH long (longest first, by nesting). */
+function prefixPattern(secret: string): RegExp | undefined {
+  if (secret.length <= SECRET_PREFIX_LENGTH) return undefined;
+  let tail = '';
+  for (let i = secret.length - 1; i >= SECRET_PREFIX_LENGTH; i--) tail = `(?:${escapeRegExp(secret.charAt(i))}${tail})?`;
+  return new RegExp(escapeRegExp(secret.slice(0, SECRET_PREFIX_LENGTH)) + tail, 'g');
+}
+
 /** The spellings a secret takes on its way into text: as is, JSON-escaped (a report), URL-encoded (a query). */
 function forms(secret: string): string[] {
   return [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
@@ -30,11 +48,13 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
   const known = new Set<string>();
   // Longest first, so a secret containing another is replaced whole.
   let patterns: string[] = [];
+  let prefixes: RegExp[] = [];
 
   const redactText = (text: string): string => {
     if (patterns.length === 0 || text.length < MIN_SECRET_LENGTH) return text;
     let out = text;
     for (const pattern of patterns) if (out.includes(pattern)) out = out.split(pattern).join(REDACTED);
+    for (const prefix of prefixes) out = out.replace(prefix, REDACTED);
     return out;
   };
 
@@ -65,6 +85,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
       const all = new Set<string>();
       for (const secret of known) for (const form of forms(secret)) if (form.length >= MIN_SECRET_LENGTH) all.add(form);
       patterns = [...all].sort((a, b) => b.length - a.length);
+      prefixes = [...known].map(prefixPattern).filter((pattern): pattern is RegExp => pattern !== undefined);
     },
     active: () => patterns.length > 0,
   };

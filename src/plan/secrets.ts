@@ -2,11 +2,17 @@
 import type { ParsedPlan } from './schema.js';
 
 /**
- * Every `api_key_env` the plan names (top level and per arm), used or not, and the proxy's `client_keys_env`
- * when the plan has one, without duplicates.
+ * Every `api_key_env` the plan names (top level and per arm), used or not, and the proxy's `client_keys_env` and
+ * admin `token_env` when the plan has them, without duplicates.
  */
 export function secretEnvNames(plan: ParsedPlan): string[] {
-  const names = [plan.upstream.api_key_env, plan.blue.upstream?.api_key_env, plan.green.upstream?.api_key_env, plan.proxy?.client_keys_env];
+  const names = [
+    plan.upstream.api_key_env,
+    plan.blue.upstream?.api_key_env,
+    plan.green.upstream?.api_key_env,
+    plan.proxy?.client_keys_env,
+    plan.proxy?.admin?.token_env,
+  ];
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }
 

@@ -70,7 +70,7 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
     ctx.metrics.passedThrough();
     const request: ForwardRequest = { body: raw.toString('utf8'), stream: parsed.stream, headers };
-    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }), ctx.now, cancel.signal).then(
+    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets.secrets), ctx.now, cancel.signal).then(
       (outcome) => answer(ctx, res, outcome, { arm: 'blue', fallback: false }),
       () => undefined,
     );
@@ -106,7 +106,7 @@ async function attempt(
   const request: ForwardRequest = { body: forArm(parsed.body, target), stream: parsed.stream, headers };
   ctx.metrics.started(target.arm);
   try {
-    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }), ctx.now, signal);
+    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets.secrets), ctx.now, signal);
     ctx.metrics.finished(outcome.result, isFallback ? 'fallback' : 'routed');
     return outcome;
   } catch {
@@ -127,7 +127,7 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
       ctx.inbound,
       timedOut ? 'timeout' : 'unavailable',
       `the ${arm} upstream ${timedOut ? 'did not answer in time' : 'could not be reached'}`,
-      passHeaders({}, tag),
+      passHeaders({}, tag, ctx.targets.secrets),
     );
     return;
   }
@@ -139,12 +139,12 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
       ctx.inbound,
       'unavailable',
       `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
-      passHeaders({}, tag),
+      passHeaders({}, tag, ctx.targets.secrets),
     );
     return;
   }
   const success = response.status >= 200 && response.status < 300;
   // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are.
   const body = success ? response.body : redact(response.body.toString('utf8'), ctx.targets.secrets);
-  sendBody(res, response.status, passHeaders(response.headers, tag), body);
+  sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.secrets), body);
 }

@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { InboundDialect } from './inbound.js';
+import { redact } from '../upstream/describe.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';
 
@@ -22,7 +23,14 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
         'x-bluegreen-arm': 'blue',
       });
     }
-    sendBody(res, answer.statusCode, passHeaders(answer.headers, { arm: 'blue', fallback: false }), body);
+    // An error body may quote the key; a model list is passed as it came.
+    const ok = answer.statusCode >= 200 && answer.statusCode < 300;
+    sendBody(
+      res,
+      answer.statusCode,
+      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.secrets),
+      ok ? body : redact(body.toString('utf8'), targets.secrets),
+    );
   } catch {
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });
   }

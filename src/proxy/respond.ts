@@ -1,5 +1,6 @@
 // Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped), the arm named,
 // and the proxy's own errors in the dialect's shape.
+import { createRedactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
@@ -17,11 +18,14 @@ export interface AnswerTag {
   fallback: boolean;
 }
 
-export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined): OutgoingHttpHeaders {
+export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, secrets: readonly string[]): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  // An upstream may echo the key in a header as well as in a body: it must never reach the application.
+  const redactor = secrets.length > 0 ? createRedactor(secrets) : undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    out[name] = redactor ? (Array.isArray(value) ? value.map((one) => redactor.text(one)) : redactor.text(value)) : value;
   }
   if (tag) {
     out[ARM_HEADER] = tag.arm;
@@ -72,10 +76,10 @@ export function sendBody(res: ServerResponse, status: number, headers: OutgoingH
 }
 
 /** A streamed answer written through to the client. */
-export function responseSink(res: ServerResponse, tag: AnswerTag): ClientSink {
+export function responseSink(res: ServerResponse, tag: AnswerTag, secrets: readonly string[]): ClientSink {
   return {
     begin(status, headers) {
-      res.writeHead(status, passHeaders(headers, tag));
+      res.writeHead(status, passHeaders(headers, tag, secrets));
     },
     write(chunk, drained) {
       const ok = res.write(chunk);

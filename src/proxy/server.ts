@@ -163,7 +163,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     (req, res) => {
       serve(req, res).catch((error: unknown) => {
         options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
-        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
+        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined, []));
         else res.destroy();
       });
     },

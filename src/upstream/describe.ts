@@ -1,4 +1,5 @@
 // One-sentence failure messages: which arm, what came back, what to do. Never the key.
+import { createRedactor } from '../core/redact.js';
 import type { ApiDialect, ArmName } from '../plan/plan.js';
 import type { ErrorInfo } from './classify.js';
 import type { FailureClass } from './types.js';
@@ -31,11 +32,7 @@ export function displayUrl(url: URL): string {
 
 /** Replaces every occurrence of each secret, so an upstream echoing the key cannot leak it. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
+  return createRedactor(secrets).text(text);
 }
 
 function keyName(ctx: DescribeContext): string {

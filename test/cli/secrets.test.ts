@@ -19,7 +19,7 @@ green: { model: b, upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: G
 traffic: { rate: 1 }
 stages: [{ duration: 1m, green_weight: 1 }]
 hooks: { pass_env: [BLUE_KEY] }
-proxy: { client_keys_env: CLIENT_KEYS }
+proxy: { client_keys_env: CLIENT_KEYS, admin: { token_env: ADMIN_TOKEN } }
 `,
       cwd,
     );
@@ -30,10 +30,12 @@ proxy: { client_keys_env: CLIENT_KEYS }
         BLUE_KEY: ' sk-blue-1234567\n',
         HTTPS_PROXY: 'http://me:proxy-pass-99@proxy:3128',
         CLIENT_KEYS: 'ck-alpha-1234, ck-beta-5678',
+        ADMIN_TOKEN: 'admin-token-canary-987',
       },
     });
     const secrets = protectPlanSecrets(ctx, plan);
-    expect(secrets.envNames).toEqual(['TOP_KEY', 'BLUE_KEY', 'GREEN_KEY', 'CLIENT_KEYS']);
+    expect(secrets.envNames).toEqual(['TOP_KEY', 'BLUE_KEY', 'GREEN_KEY', 'CLIENT_KEYS', 'ADMIN_TOKEN']);
+    expect(secrets.redactor.text('token admin-token-canary-987')).toBe('token [redacted]');
     expect(secrets.redactor.text('client ck-beta-5678 and ck-alpha-1234')).toBe('client [redacted] and [redacted]');
     expect(secrets.passEnv).toEqual(['BLUE_KEY']);
     expect(

@@ -17,6 +17,17 @@ describe('redactor', () => {
     expect(createRedactor([]).active()).toBe(false);
   });
 
+  it('replaces a long enough prefix of a key too: upstreams echo keys in part', () => {
+    const redactor = createRedactor(['sk-canary-1234567890']);
+    expect(redactor.text('partial sk-canary-12, more sk-canary-123456, whole sk-canary-1234567890.')).toBe(
+      'partial [redacted], more [redacted], whole [redacted].',
+    );
+    // Under the prefix length it is not taken for the key.
+    expect(redactor.text('sk-canary-1 is not enough')).toBe('sk-canary-1 is not enough');
+    const special = createRedactor(['a.b*c(d)e[f]g\\h$i^j|k']);
+    expect(special.text('x a.b*c(d)e[f]g\\h y')).toBe('x [redacted] y');
+  });
+
   it('redacts data deeply (keys too) without touching other values', () => {
     const redactor = createRedactor(['sk-longer-key-1', 'sk-longer']);
     const data = { a: ['x sk-longer-key-1 y', 3, null], [`k sk-longer`]: { b: true, c: 'sk-longer-key-1' } };

@@ -83,6 +83,32 @@ describe('the upstream key', () => {
     seen.push(await (await fetch(`${running.proxy.url}/metrics`)).text(), await (await fetch(`${running.proxy.url}/healthz`)).text(), ...running.logs);
     for (const text of seen) expect(text).not.toContain(UPSTREAM_KEY);
   });
+
+  it('never reaches the client through a header the upstream echoes it in, whole or in part, answer or error', async () => {
+    scripted = await scriptedServer((req, res, body) => {
+      const auth = req.headers.authorization ?? '';
+      const partial = auth.slice('Bearer '.length, 'Bearer '.length + 14);
+      const status = req.method === 'GET' ? 500 : (JSON.parse(body) as { model: string }).model === 'blue-model' ? 200 : 500;
+      res.writeHead(status, { 'content-type': 'application/json', 'x-echo-auth': auth, 'x-echo-partial': partial });
+      res.end(
+        status === 200
+          ? openAiCompletion('blue-model', 'an answer')
+          : JSON.stringify({ error: { message: `no: ${partial}`, type: 'server_error', code: null } }),
+      );
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const answered = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', ...ask }),
+    });
+    const listed = await fetch(`${running.baseUrl}/models`);
+    for (const response of [answered, listed]) {
+      const text = `${JSON.stringify([...response.headers])}${await response.text()}`;
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain(UPSTREAM_KEY.slice(0, 12));
+    }
+  });
 });
 
 describe('limits', () => {
