@@ -39,26 +39,27 @@ export interface Actuator {
 export class Actuators {
   constructor(
     private readonly list: readonly Actuator[],
-    private readonly report: (result: ActuationResult) => void,
+    /** Told of each result with the stage and weight it moved traffic to (not the stage the engine is leaving). */
+    private readonly report: (result: ActuationResult, move: { stage: number; greenWeight: number }) => void,
   ) {}
 
   applyStage(move: StageMove): Promise<ActuationResult[]> {
-    return this.each((actuator) => actuator.applyStage(move));
+    return this.each(move, (actuator) => actuator.applyStage(move));
   }
 
   applyEnding(move: EndingMove): Promise<ActuationResult[]> {
-    return this.each((actuator) => actuator.applyEnding(move));
+    return this.each(move, (actuator) => actuator.applyEnding(move));
   }
 
   async cancel(): Promise<void> {
     await Promise.all(this.list.map((actuator) => actuator.cancel()));
   }
 
-  private async each(move: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
+  private async each(move: StageMove, apply: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
     const all: ActuationResult[] = [];
     for (const actuator of this.list) {
-      for (const result of await move(actuator)) {
-        this.report(result);
+      for (const result of await apply(actuator)) {
+        this.report(result, move);
         all.push(result);
       }
     }

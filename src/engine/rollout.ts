@@ -85,8 +85,8 @@ export class RolloutEngine {
     };
     this.sources = sourcesOf(deps).map((factory) => factory(context));
     // Hooks first: a proxy actuator added later still sees the same order of moves.
-    this.actuators = new Actuators([new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])], (result) =>
-      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`),
+    this.actuators = new Actuators([new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])], (result, move) =>
+      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { stage: move.stage, greenWeight: move.greenWeight }),
     );
     this.stateSaver = new StateSaver({
       build: () => this.snapshot(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HookRunner } from '../../src/engine/deps.js';
+import { Actuators } from '../../src/engine/actuator.js';
 import { HookActuator } from '../../src/engine/hook-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
@@ -24,5 +25,23 @@ describe('HookActuator', () => {
     expect(await stage).toEqual([{ ok: false, label: 'on_stage hook', message: 'killed by SIGTERM' }]);
     expect(ending).toEqual([{ ok: true, label: 'on_rollback hook', message: 'done' }]);
     expect(log).toEqual(['start stage', 'stage hook killed', 'start rollback']);
+  });
+});
+
+describe('Actuators', () => {
+  it('reports each result with the stage and weight it moved traffic to', async () => {
+    const reported: { label: string; stage: number; greenWeight: number }[] = [];
+    const actuator = {
+      applyStage: () => Promise.resolve([{ ok: true, label: 'on_stage hook', message: 'done' }]),
+      applyEnding: () => Promise.resolve([{ ok: true, label: 'on_rollback hook', message: 'done' }]),
+      cancel: () => Promise.resolve(),
+    };
+    const actuators = new Actuators([actuator], (result, move) => reported.push({ label: result.label, stage: move.stage, greenWeight: move.greenWeight }));
+    await actuators.applyStage({ stage: 1, stages: 3, greenWeight: 0.25 });
+    await actuators.applyEnding({ event: 'rollback', stage: 1, stages: 3, greenWeight: 0, reason: 'breach' });
+    expect(reported).toEqual([
+      { label: 'on_stage hook', stage: 1, greenWeight: 0.25 },
+      { label: 'on_rollback hook', stage: 1, greenWeight: 0 },
+    ]);
   });
 });
