@@ -18,7 +18,7 @@ import { protectPlanSecrets } from './secrets.js';
 import { hookRecorder, stopOrphanHook } from './hook-record.js';
 import { restoreBlue } from './recover.js';
 import { watchLauncher } from './launcher.js';
-import { routeStopSignals } from './stop-signals.js';
+import { guardStartup, routeStopSignals } from './stop-signals.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -42,7 +42,16 @@ export interface Reporter {
 }
 
 export function operatorName(env: NodeJS.ProcessEnv): string {
-  const user = env.USER ?? env.LOGNAME ?? (() => { try { return os.userInfo().username; } catch { return 'unknown'; } })();
+  const user =
+    env.USER ??
+    env.LOGNAME ??
+    (() => {
+      try {
+        return os.userInfo().username;
+      } catch {
+        return 'unknown';
+      }
+    })();
   return `${user}@${os.hostname()}`;
 }
 
@@ -54,11 +63,18 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock({ pid: process.pid, planName: plan.name, startedAt: clock.now(), user: operatorName(ctx.env), host: os.hostname() });
   const closers: (() => Promise<void> | void)[] = [() => lock.release()];
+  const startup = guardStartup(options.signals ?? process);
+  closers.unshift(() => startup.dispose());
   try {
-    const startStage = await settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning);
-    const endpoints = await openEndpoints(plan);
+    const { startStage, keepRecord } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const endpoints = await startup.step(openEndpoints(plan));
     closers.unshift(() => endpoints.close());
-    const { warnings } = await preflight(ARMS.map((arm) => endpoints.arms[arm]), { env: ctx.env, cwd: ctx.cwd });
+    const { warnings } = await startup.step(
+      preflight(
+        ARMS.map((arm) => endpoints.arms[arm]),
+        { env: ctx.env, cwd: ctx.cwd },
+      ),
+    );
     for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
 
     const clients = createClients(plan, endpoints, ctx);
@@ -67,7 +83,9 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
     const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
-    await traffic.ready();
+    await startup.step(traffic.ready());
+    // Only now is the previous record moved aside: a start that fails (preflight, a signal) leaves it as it was.
+    store.reset({ keepRecord });
     // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
     const trafficWarning = traffic.warning();
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
@@ -85,11 +103,13 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         writeState: (snapshot) => store.writeState(secrets.redactor.value(snapshot)),
       },
       runHook: hookRunner(plan, ctx, secrets, store.dir),
-      takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
+      takeControlRequests: () =>
+        store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
     });
     const reporter = options.attachReporter(engine);
+    startup.dispose();
     const unroute = routeStopSignals(engine, {
       events: options.signals ?? process,
       watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
@@ -110,31 +130,45 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
 /**
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
- * Resolves to the stage to start at.
+ * Resolves to the stage to start at, and whether the previous record is kept (--resume) when the new one starts.
  */
-async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<number> {
+async function settlePrevious(
+  store: StateStore,
+  plan: Plan,
+  ctx: CliContext,
+  resume: boolean,
+  lockWarning: string | undefined,
+): Promise<{ startStage: number; keepRecord: boolean }> {
   const previous = rolloutStanding(store, { self: process.pid });
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {
-    if (previous.kind !== 'orphaned') throw new UsageError(`--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`);
+    if (previous.kind !== 'orphaned')
+      throw new UsageError(
+        `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,
+      );
     const { snapshot } = previous;
     if (snapshot.plan.hash !== plan.source.hash) {
-      throw new UsageError(`--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`);
+      throw new UsageError(
+        `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
+      );
     }
     const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
     if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
-    ctx.stderr.write(`bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}; its on_stage hook runs again\n`);
-    store.reset({ keepRecord: true });
-    return snapshot.stageIndex;
+    ctx.stderr.write(
+      `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}; its on_stage hook runs again\n`,
+    );
+    return { startStage: snapshot.stageIndex, keepRecord: true };
   }
   if (previous.kind === 'orphaned') {
-    ctx.stderr.write(`bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`);
+    ctx.stderr.write(
+      `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
+    );
     const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollout)`, fallbackPlan: plan });
-    if (!result.ok) throw new CliError(`${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once the hook works)`, EXIT.orphaned);
+    if (!result.ok)
+      throw new CliError(`${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once the hook works)`, EXIT.orphaned);
   }
-  store.reset();
-  return 0;
+  return { startStage: 0, keepRecord: false };
 }
 
 function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {

@@ -1,5 +1,6 @@
 // Every way the process can be told to stop during a rollout, turned into an ending on blue: signals, the
 // launcher going away (launcher.ts), and errors nothing caught (a bug: exit 1, still on blue, state saved).
+import { CliError, EXIT } from '../core/exit.js';
 import type { LauncherWatch } from './launcher.js';
 
 export interface Stoppable {
@@ -48,5 +49,34 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
     for (const [signal, handler] of handlers) events.off(signal, handler);
     events.off('uncaughtException', onCrash);
     events.off('unhandledRejection', onCrash);
+  };
+}
+
+const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup } as const;
+
+/**
+ * Before the engine exists (lock, endpoints, preflight, traffic files), a signal stops the start-up: nothing has
+ * moved traffic yet, so the rollout does not start, the lock is released and the exit code names the signal.
+ * `step` races each awaited step against the signal, so a preflight waiting on a silent upstream stops at once.
+ */
+export function guardStartup(events: NodeJS.EventEmitter): { step<T>(work: Promise<T>): Promise<T>; dispose(): void } {
+  let stop: ((error: CliError) => void) | undefined;
+  let stopped: CliError | undefined;
+  const handlers = SIGNALS.map((signal) => {
+    const handler = (): void => {
+      stopped ??= new CliError(`interrupted by ${signal} while starting: no traffic was moved and the rollout did not start`, SIGNAL_EXIT[signal]);
+      stop?.(stopped);
+    };
+    events.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return {
+    step<T>(work: Promise<T>): Promise<T> {
+      if (stopped) return Promise.reject(stopped);
+      return Promise.race([work, new Promise<never>((_resolve, reject) => (stop = reject))]);
+    },
+    dispose() {
+      for (const [signal, handler] of handlers) events.off(signal, handler);
+    },
   };
 }

@@ -1,0 +1,61 @@
+// A signal while the rollout is still starting (here: preflight waiting on an upstream that never answers) stops
+// the start at once: exit code of the signal, lock released, the previous rollout's record left where it was.
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runRollout } from '../../src/cli/run-rollout.js';
+import { CliError } from '../../src/core/exit.js';
+import { StateStore } from '../../src/state/index.js';
+import { testContext } from '../helpers/cli.js';
+import { planFromYaml, tempDir } from '../helpers/plans.js';
+
+const sockets = new Set<Socket>();
+const silent = createServer((socket) => sockets.add(socket));
+afterEach(() => {
+  for (const socket of sockets) socket.destroy();
+  silent.close();
+});
+
+describe('a signal while the rollout starts', () => {
+  it('stops it before any traffic moves: exit 130, lock released, previous record untouched', async () => {
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const dir = tempDir();
+    const plan = planFromYaml(
+      `
+name: startup-signal
+upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: STARTUP_KEY }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 1 }
+stages: [{ duration: 1m, green_weight: 0.5 }]
+`,
+      dir,
+    );
+    const stateDir = path.join(dir, 'state');
+    mkdirSync(stateDir);
+    writeFileSync(path.join(stateDir, 'events.jsonl'), '{"at":1,"type":"finished","message":"the previous rollout"}\n');
+    const signals = new EventEmitter();
+    const running = runRollout({
+      plan,
+      stateDir,
+      seed: 1,
+      ctx: testContext({ cwd: dir, env: { STARTUP_KEY: 'sk-startup-key-123456' } }),
+      signals,
+      attachReporter: () => ({ finish: () => Promise.resolve() }),
+    });
+    // Preflight has reached the silent upstream: the start is now waiting on it.
+    await vi.waitFor(() => expect(sockets.size).toBeGreaterThan(0), { interval: 5 });
+    signals.emit('SIGINT');
+    const error = (await running.catch((e: unknown) => e)) as CliError;
+    expect(error).toBeInstanceOf(CliError);
+    expect(error.exitCode).toBe(130);
+    expect(error.message).toContain('no traffic was moved');
+    expect(existsSync(path.join(stateDir, 'events.jsonl'))).toBe(true);
+    expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
+    // Nothing holds the folder: a new rollout could take the lock.
+    new StateStore(stateDir).acquireLock({ pid: process.pid, planName: 'next', startedAt: Date.now(), user: 'me', host: 'here' }).release();
+  });
+});
