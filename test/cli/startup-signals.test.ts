@@ -18,13 +18,9 @@ afterEach(() => {
   silent.close();
 });
 
-describe('a signal while the rollout starts', () => {
-  it('stops it before any traffic moves: exit 130, lock released, previous record untouched', async () => {
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as { port: number }).port;
-    const dir = tempDir();
-    const plan = planFromYaml(
-      `
+function startingPlan(dir: string, port: number) {
+  return planFromYaml(
+    `
 name: startup-signal
 upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: STARTUP_KEY }
 blue: { model: a }
@@ -32,11 +28,43 @@ green: { model: b }
 traffic: { rate: 1 }
 stages: [{ duration: 1m, green_weight: 0.5 }]
 `,
-      dir,
-    );
-    const stateDir = path.join(dir, 'state');
-    mkdirSync(stateDir);
-    writeFileSync(path.join(stateDir, 'events.jsonl'), '{"at":1,"type":"finished","message":"the previous rollout"}\n');
+    dir,
+  );
+}
+
+function previousRecord(dir: string): string {
+  const stateDir = path.join(dir, 'state');
+  mkdirSync(stateDir);
+  writeFileSync(path.join(stateDir, 'events.jsonl'), '{"at":1,"type":"finished","message":"the previous rollout"}\n');
+  return stateDir;
+}
+
+describe('a start that does not get as far as traffic', () => {
+  it('a failed preflight (exit 3) leaves the previous rollout record where it was', async () => {
+    const dir = tempDir();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const stateDir = previousRecord(dir);
+    const error = (await runRollout({
+      plan: startingPlan(dir, port),
+      stateDir,
+      seed: 1,
+      ctx: testContext({ cwd: dir, env: { STARTUP_KEY: 'sk-startup-key-123456' } }),
+      signals: new EventEmitter(),
+      attachReporter: () => ({ finish: () => Promise.resolve() }),
+    }).catch((e: unknown) => e)) as CliError;
+    expect(error.exitCode).toBe(3);
+    expect(existsSync(path.join(stateDir, 'events.jsonl'))).toBe(true);
+  });
+
+  it('stops it before any traffic moves: exit 130, lock released, previous record untouched', async () => {
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const dir = tempDir();
+    const plan = startingPlan(dir, port);
+    const stateDir = previousRecord(dir);
     const signals = new EventEmitter();
     const running = runRollout({
       plan,
