@@ -18,7 +18,11 @@ const MAX_DETAIL = 200;
 
 /** Whitespace collapsed and cut to a length that fits one sentence. */
 export function shorten(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  // Control characters from an upstream (terminal escapes, OSC title sequences) never reach an operator's terminal.
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL - 1)}…` : flat;
 }
 

@@ -16,6 +16,10 @@ describe('classification', () => {
 
   it('reads OpenAI, Anthropic and plain error bodies', () => {
     expect(parseErrorBody('{"error":{"message":"m","type":"t","param":null,"code":"c"}}')).toEqual({ message: 'm', type: 't', code: 'c' });
+    // Terminal escapes in an upstream's message are dropped before it can reach a terminal.
+    expect(parseErrorBody(JSON.stringify({ error: { message: 'bad \u001b[31mred\u001b]0;pwned\u0007 request' } })).message).toBe(
+      'bad [31mred ]0;pwned request',
+    );
     expect(parseErrorBody('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}')).toEqual({
       message: 'Overloaded',
       type: 'overloaded_error',
