@@ -17,20 +17,16 @@ const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'm
 const nonNegative = z.number().nonnegative('must be 0 or more');
 const positiveInt = z.number().int('must be a whole number').positive('must be more than 0');
 
-const httpUrl = z
-  .string()
-  .refine((text) => {
-    try {
-      const url = new URL(text);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'expected an http:// or https:// URL');
+const httpUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'expected an http:// or https:// URL');
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
 export const priceSchema = z.strictObject({
   input_per_mtok: nonNegative.meta({ description: 'Price per million prompt tokens' }),
@@ -107,7 +103,10 @@ export const upstreamSchema = z.strictObject(upstreamFields);
 
 // --- arms ----------------------------------------------------------------------------------------
 
-const paramName = z.string().min(1).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a request parameter name, like temperature');
+const paramName = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a request parameter name, like temperature');
 
 export const requestSchema = z.strictObject({
   token_param: z.enum(['auto', 'max_tokens', 'max_completion_tokens']).default('auto').meta({
@@ -116,7 +115,11 @@ export const requestSchema = z.strictObject({
   drop: z.array(paramName).optional().meta({
     description: 'Request parameters never sent to this arm (replaces the default: temperature, top_p, ... on reasoning models)',
   }),
-  reasoning_effort: z.string().min(1).optional().meta({ description: 'Sent as reasoning_effort (OpenAI reasoning models)', examples: ['minimal', 'low', 'medium', 'high'] }),
+  reasoning_effort: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Sent as reasoning_effort (OpenAI reasoning models)', examples: ['minimal', 'low', 'medium', 'high'] }),
   params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Body fields set on every request to this arm, e.g. { verbosity: low }' }),
   headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers for this arm (not secrets)' }),
 });
@@ -139,7 +142,9 @@ export const trafficSchema = z.strictObject({
   synthetic: z
     .strictObject({
       share: share.optional(),
-      prompts: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+      prompts: z
+        .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+        .optional()
         .meta({ description: 'A prompts file (one a line) or an inline list' }),
       users: positiveInt.optional().meta({ description: 'Give synthetic requests one of N user ids (sticky split)' }),
     })
@@ -182,7 +187,7 @@ export const qualitySchema = z.strictObject({
     }, 'is not a valid regular expression')
     .optional(),
   finish_reasons: z.array(z.string()).min(1).optional().meta({
-    description: "Accepted finish reasons, as the upstream says them (end_turn) or normalised (stop, length, tool_calls, content_filter, refusal)",
+    description: 'Accepted finish reasons, as the upstream says them (end_turn) or normalised (stop, length, tool_calls, content_filter, refusal)',
   }),
 });
 
@@ -197,8 +202,11 @@ export const thresholdsSchema = z.strictObject({
 
 export const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
 
+/** A timer's period: 0 would spin the event loop (judging or probing without pause). */
+const period = (minMs: number, text: string) => duration.refine((ms) => ms >= minMs, { error: `must be at least ${text}` });
+
 export const analysisSchema = z.strictObject({
-  interval: duration.default(2000),
+  interval: period(100, '100ms').default(2000),
   confidence: z
     .number()
     .min(0.5, 'must be at least 0.5')
@@ -229,7 +237,7 @@ export const analysisSchema = z.strictObject({
 });
 
 export const healthCheckSchema = z.strictObject({
-  interval: duration.default(30_000),
+  interval: period(1000, '1s').default(30_000),
   failures_to_rollback: positiveInt.default(3),
   timeout: duration.default(5000),
   probe: z.enum(['models', 'chat']).optional().meta({
@@ -251,10 +259,7 @@ export const hooksSchema = z.strictObject({
   on_rollback: hookSchema.optional(),
   on_promote: hookSchema.optional(),
   on_abort: hookSchema.optional(),
-  pass_env: z
-    .array(envName)
-    .optional()
-    .meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
+  pass_env: z.array(envName).optional().meta({ description: 'Key variables (api_key_env) exec hooks may see; by default hooks never get them' }),
 });
 
 // --- live traffic proxy ---------------------------------------------------------------------------
@@ -269,9 +274,7 @@ export const proxyLimitsSchema = z.strictObject({
   max_mirror_in_flight: positiveInt.default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
 });
 
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
+const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
 
 export const proxyAdminSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8788').meta({ description: 'Where the admin API listens (loopback by default)' }),
@@ -279,13 +282,21 @@ export const proxyAdminSchema = z.strictObject({
 });
 
 export const proxySchema = z.strictObject({
-  listen: listenAddress.default('127.0.0.1:8787').meta({ description: 'Where the proxy listens; the application\'s base URL becomes http://HOST:PORT/v1' }),
+  listen: listenAddress.default('127.0.0.1:8787').meta({ description: "Where the proxy listens; the application's base URL becomes http://HOST:PORT/v1" }),
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
-  alias: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+  alias: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
   admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
-  limits: proxyLimitsSchema.default({ max_body_bytes: 4 * 1024 * 1024, header_timeout: 10_000, body_timeout: 30_000, max_concurrency: 1024, max_mirror_in_flight: 64 }),
+  limits: proxyLimitsSchema.default({
+    max_body_bytes: 4 * 1024 * 1024,
+    header_timeout: 10_000,
+    body_timeout: 30_000,
+    max_concurrency: 1024,
+    max_mirror_in_flight: 64,
+  }),
 });
 
 // --- the plan ------------------------------------------------------------------------------------
