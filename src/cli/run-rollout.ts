@@ -2,7 +2,9 @@
 import os from 'node:os';
 import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { ArmClient, HookRunner } from '../engine/deps.js';
+import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
+import { sourcesOf } from '../engine/generated-traffic.js';
+import { openLiveControl } from '../live/controller.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -72,7 +74,10 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const trafficWarning = traffic.warning();
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
-    const engine = new RolloutEngine({
+    // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
+    const live = plan.proxy?.admin ? await openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock }) : undefined;
+    if (live) closers.unshift(() => live.close());
+    const deps: EngineDeps = {
       plan,
       clients,
       traffic,
@@ -88,7 +93,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       takeControlRequests: () => store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
-    });
+    };
+    if (live) {
+      deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];
+      deps.actuators = [live.actuator];
+    }
+    const engine = new RolloutEngine(deps);
     const reporter = options.attachReporter(engine);
     const unroute = routeStopSignals(engine, {
       events: options.signals ?? process,

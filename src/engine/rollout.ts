@@ -82,10 +82,11 @@ export class RolloutEngine {
       // The first failure of each kind is journaled with what came back: "100% errors" alone says too little.
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
+      breach: (breach: Breach) => this.rollback(breach),
     };
     this.sources = sourcesOf(deps).map((factory) => factory(context));
-    // Hooks first: a proxy actuator added later still sees the same order of moves.
-    this.actuators = new Actuators([new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])], (result) =>
+    // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.
+    this.actuators = new Actuators([...(deps.actuators ?? []), new HookActuator(plan, deps.runHook, clock)], (result) =>
       this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`),
     );
     this.stateSaver = new StateSaver({
