@@ -51,6 +51,8 @@ export class ProxyActuator implements Actuator {
       move.event === 'promote'
         ? { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: `promoted: ${move.reason}`.slice(0, 200) }
         : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
+    // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
+    route.stage = move.stages;
     const results = await Promise.all(
       this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
         let last: unknown;
