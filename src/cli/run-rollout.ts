@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
 import { openLiveControl } from '../live/controller.js';
+import type { LiveView } from '../live/fleet.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -36,7 +37,8 @@ export interface RolloutRunOptions {
   resume?: boolean;
 }
 
-export type ReporterTarget = RolloutView;
+/** The engine, plus the live proxies' view for a live rollout (the dashboard shows it apart). */
+export type ReporterTarget = RolloutView & { live?: () => LiveView };
 
 export interface Reporter {
   /** Called once the rollout has ended, with its outcome; resolves when the reporter has finished drawing. */
@@ -99,7 +101,16 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       deps.actuators = [live.actuator];
     }
     const engine = new RolloutEngine(deps);
-    const reporter = options.attachReporter(engine);
+    const target: ReporterTarget = {
+      snapshot: () => engine.snapshot(),
+      onEvent: (listener) => engine.onEvent(listener),
+      pause: (actor) => engine.pause(actor),
+      resume: (actor) => engine.resume(actor),
+      promote: (actor) => engine.promote(actor),
+      abort: (actor) => engine.abort(actor),
+      ...(live && { live: () => live.view() }),
+    };
+    const reporter = options.attachReporter(target);
     const unroute = routeStopSignals(engine, {
       events: options.signals ?? process,
       watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),

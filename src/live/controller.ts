@@ -13,7 +13,9 @@ import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
 import { ProxyActuator } from './proxy-actuator.js';
 
-export const LIVE_VIEW_FILE = 'live.json';
+import { LIVE_VIEW_FILE } from './live-file.js';
+
+export { LIVE_VIEW_FILE };
 
 export interface LiveControl {
   fleet: ProxyFleet;

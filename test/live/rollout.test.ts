@@ -50,6 +50,11 @@ describe('live rollout', () => {
     const live = liveViewOf(dir);
     expect(live.proxies[0]).toMatchObject({ greenWeight: 1, promotedArm: 'green' });
     expect(live.stages[0]?.arms.green.requests).toBe(state.stages[0]?.arms.green.requests);
+    // status shows the live section apart: each proxy's route and health, live and generated per stage.
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
+    expect(status.stdout).toMatch(/promoted green, no lease, answering/);
+    expect(status.stdout).toContain('generated green');
   });
 
   it('rolls a failing green back; with fallback the application sees no failed request', async () => {

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
+import { liveLines } from '../../report/live-text.js';
+import { readLiveFile, type LiveFile } from '../../live/live-file.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
@@ -34,8 +36,9 @@ export function register(program: Command, ctx: CliContext): void {
       const { snapshot, owner } = read(store);
       const standing = rolloutStanding(store);
       const orphaned = standing.kind === 'orphaned';
-      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned }, null, 2)}\n`);
-      else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()));
+      const live = liveOf(store.dir, snapshot);
+      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned, ...(live && { live }) }, null, 2)}\n`);
+      else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()) + (live ? `\n${liveLines(live, snapshot.stages, Date.now()).map((line) => `  ${line}`).join('\n')}\n` : ''));
       if (orphaned) {
         ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
         ctx.exitCode = EXIT.orphaned;
@@ -49,6 +52,12 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
   const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
   return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
+}
+
+/** The live rollout's view of its proxies, when live.json belongs to this rollout. */
+function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
+  const live = readLiveFile(dir);
+  return live && live.updatedAt >= snapshot.startedAt ? live : undefined;
 }
 
 function isFinished(snapshot: RolloutSnapshot): boolean {
