@@ -11,7 +11,7 @@ import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
-const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy'];
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy', 'live'];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
 for (const name of selected) {
@@ -51,7 +51,7 @@ function otherLoad(before, after) {
 }
 
 /** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 1_200_000, proxy: 420_000 };
+const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 1_200_000, proxy: 420_000, live: 240_000 };
 
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
@@ -204,6 +204,18 @@ function rows() {
         `RSS ${p.rss.first.rssMb} -> ${p.rss.last.rssMb} MB (${p.rss.growthPercent}%)`,
       'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
       yes(p.met),
+    ]);
+  }
+  if (r.live) {
+    const l = r.live;
+    out.push(l.error ? ['live', l.error, '', 'NO'] : [
+      'live',
+      `kill -9 of the controller: every one of ${l.kill.proxies} proxies on blue ${l.kill.worstMs} ms later (lease ${l.kill.leaseMs} ms); ` +
+        `green failing 100% in stage 1: rolled back ${l.failing.rollbackAfterFaultMs} ms after the fault (interval ${l.failing.intervalMs} ms), ` +
+        `${l.failing.applicationFailures} failed of ${l.failing.applicationRequests} application requests (${l.failing.fallbacks} fallbacks); ` +
+        `controller overhead at ${l.overhead.proxies} x ${l.overhead.ratePerProxy} req/s: p50 ${l.overhead.addedP50Ms} / p99 ${l.overhead.addedP99Ms} ms added`,
+      'blue <= lease + 1 s; 0 failed, rollback <= interval + 1 s',
+      yes(l.met),
     ]);
   }
   return out;
