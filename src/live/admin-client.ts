@@ -90,7 +90,8 @@ export class AdminClient {
     if (answer.statusCode !== 200) {
       let detail = text.slice(0, 200);
       try {
-        detail = String((JSON.parse(text) as { error?: unknown }).error ?? detail);
+        const error = (JSON.parse(text) as { error?: unknown }).error;
+        if (typeof error === 'string') detail = error;
       } catch {
         // not JSON: keep the text
       }
