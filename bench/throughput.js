@@ -8,6 +8,7 @@ import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openAiDialect } from '../dist/upstream/openai.js';
+import { resolveAdaptation } from '../dist/upstream/adapt.js';
 import { createTrafficMix } from '../dist/traffic/index.js';
 import { createRandom } from '../dist/core/random.js';
 
@@ -127,7 +128,7 @@ for (let i = 0; i < 3 && bad; i++) {
 // medians are reported.
 const sample = createTrafficMix(planOf(1, 1000).traffic, createRandom(42));
 await sample.ready();
-const body = JSON.stringify(openAiDialect.body('bench-blue', sample.next()));
+const body = JSON.stringify(openAiDialect.body('bench-blue', sample.next(), resolveAdaptation('bench-blue')));
 const rounds = [];
 for (let i = 0; i < ROUNDS; i++) {
   log(`autocannon -c ${CONNECTIONS} -d ${AUTOCANNON_SECONDS} POST ${upstream.baseUrl}/chat/completions (${body.length} B body), round ${i + 1}/${ROUNDS}`);

@@ -119,6 +119,9 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     closers.unshift(unroute);
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
+    // Lines past the first buffer are read during the rollout: report any skipped there too.
+    const laterWarning = traffic.warning();
+    if (laterWarning && laterWarning !== trafficWarning) ctx.stderr.write(`bluegreen: warning: ${laterWarning}\n`);
     return outcome.exitCode;
   } finally {
     for (const close of closers) await close();

@@ -18,6 +18,28 @@ export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
     // A client-keys variable holds a list: each key in it is a secret of its own.
     ctx.redactor.add(...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? []));
   }
+  // Credentials put in upstream.headers despite the docs (Authorization, x-api-key...) are kept out of output too.
+  for (const arm of [plan.arms.blue, plan.arms.green]) {
+    for (const [header, value] of Object.entries(arm.upstream.headers)) {
+      if (CREDENTIAL_HEADER.test(header)) ctx.redactor.add(value, value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    }
+  }
+  // A forward proxy's password (https://user:pass@proxy:3128) can surface in a connection error.
+  for (const name of PROXY_VARIABLES) ctx.redactor.add(proxyPassword(ctx.env[name]));
   return { redactor: ctx.redactor, envNames: names, passEnv: hookPassEnv(plan) };
+}
+
+const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
+
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
+
+function proxyPassword(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const password = new URL(value).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 

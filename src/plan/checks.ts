@@ -27,7 +27,9 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     }
     checkArmApi(plan, arm, at);
     const usesReal = own?.base_url !== undefined || (own?.simulate === undefined && top.base_url !== undefined);
-    if (usesReal && (own?.api_key_env ?? top.api_key_env) === undefined) {
+    const realUrl = own?.base_url ?? (own?.simulate === undefined ? top.base_url : undefined);
+    // A server on this machine (Ollama, a local vLLM) usually wants no key.
+    if (usesReal && !isLoopbackUrl(realUrl) && (own?.api_key_env ?? top.api_key_env) === undefined) {
       at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'needs api_key_env: the name of the variable holding the API key', true);
     }
   }
@@ -54,6 +56,16 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     at(['analysis', 'thresholds', 'quality_fail_rate'], 'needs analysis.quality: the checks whose failures it counts', true);
   }
   return problems;
+}
+
+function isLoopbackUrl(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 type At = (keyPath: PropertyKey[], message: string, preferKey?: boolean) => void;

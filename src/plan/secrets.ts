@@ -6,13 +6,11 @@ import type { ParsedPlan } from './schema.js';
  * when the plan has one, without duplicates.
  */
 export function secretEnvNames(plan: ParsedPlan): string[] {
-  // Read loosely: the proxy block belongs to another part of the schema and may be absent from this build.
-  const clientKeys = (plan as { proxy?: { client_keys_env?: unknown } }).proxy?.client_keys_env;
   const names = [
     plan.upstream.api_key_env,
     plan.blue.upstream?.api_key_env,
     plan.green.upstream?.api_key_env,
-    typeof clientKeys === 'string' ? clientKeys : undefined,
+    plan.proxy?.client_keys_env,
   ];
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }

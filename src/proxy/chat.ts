@@ -45,9 +45,9 @@ function parse(raw: Buffer): Parsed | string {
   return { body: value, model: value.model, stream: value.stream === true };
 }
 
-/** The body with `model` replaced: every other field goes upstream as the application sent it. */
-function withModel(body: Record<string, unknown>, model: string): string {
-  return JSON.stringify({ ...body, model });
+/** The body for one arm: `model` replaced and the arm's request adaptation applied; the rest as the application sent it. */
+function forArm(body: Record<string, unknown>, target: ForwardTarget): string {
+  return JSON.stringify(target.prepare(body));
 }
 
 export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -61,6 +61,8 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   res.once('close', () => {
     if (!res.writableFinished) cancel.abort(new Error('the client went away'));
   });
+  // Gone while its body was read: nothing to forward.
+  if (res.destroyed) return;
   const headers = forwardedHeaders(req.headers);
   const { blue, green } = ctx.targets.arms;
 
@@ -78,7 +80,7 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const route = ctx.route.effective();
   const arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
   if (arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
-    ctx.mirror.send({ body: withModel(parsed.body, green.model), stream: parsed.stream, headers });
+    ctx.mirror.send({ body: forArm(parsed.body, green), stream: parsed.stream, headers });
   }
   const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, cancel.signal, false);
   if (!first) return;
@@ -101,7 +103,7 @@ async function attempt(
   signal: AbortSignal,
   isFallback: boolean,
 ): Promise<ForwardOutcome | undefined> {
-  const request: ForwardRequest = { body: withModel(parsed.body, target.model), stream: parsed.stream, headers };
+  const request: ForwardRequest = { body: forArm(parsed.body, target), stream: parsed.stream, headers };
   ctx.metrics.started(target.arm);
   try {
     const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }), ctx.now, signal);

@@ -19,10 +19,17 @@ export interface ForwardTarget {
   model: string;
   dialect: Dialect;
   dispatcher: Dispatcher;
+  /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
+  origin: string;
   /** Path (and query) of the chat endpoint on the pool's origin. */
   chatPath: string;
   /** The dialect's protocol and auth headers plus the plan's headers. */
   headers: Record<string, string>;
+  /**
+   * The application's body made valid for this arm: its model (the deployment on Azure's v1 path), token
+   * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
+   */
+  prepare(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
 }
 
@@ -121,6 +128,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     try {
       target.dispatcher.dispatch(
         {
+          origin: target.origin,
           method: 'POST',
           path: target.chatPath,
           // The target's headers last: the application can never override the upstream key.
@@ -179,7 +187,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
         this.committed = true;
         sink.begin(this.status as number, this.headers as HeaderMap);
       }
-      if (!sink.write(chunk, () => controller.resume())) controller.pause();
+      const drained = (): void => {
+        if (this.finished) return;
+        this.armIdle();
+        controller.resume();
+      };
+      if (!sink.write(chunk, drained)) {
+        // A slow client holds the upstream back; that silence is ours, not the upstream's idling.
+        clearTimeout(this.idleTimer);
+        controller.pause();
+      }
     }
     this.parser?.feed((this.decoder as TextDecoder).decode(chunk, { stream: true }));
   }

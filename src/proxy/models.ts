@@ -9,6 +9,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
   const blue = targets.arms.blue;
   try {
     const answer: Dispatcher.ResponseData = await blue.dispatcher.request({
+      origin: blue.origin,
       method: 'GET',
       path: targets.modelsPath,
       headers: { ...blue.headers, accept: 'application/json' },

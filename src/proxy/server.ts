@@ -34,6 +34,8 @@ export interface ProxyOptions {
   now?: () => number;
   /** For the mirror draw and unkeyed splits. Default: seeded from the clock. */
   random?: () => number;
+  /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY towards the upstreams. Default: none (direct). */
+  env?: NodeJS.ProcessEnv;
   /** Operator notices (lease expired, a route write failed). Never carries a key. */
   log?: (message: string) => void;
 }
@@ -55,7 +57,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams);
+  const targets = createTargets(options.upstreams, options.env);
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -155,6 +157,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default): often enough that they hold.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(settings.limits.headerTimeoutMs / 4))),
       // A backstop behind the body timer, which answers in the dialect's shape first.
       requestTimeout: settings.limits.headerTimeoutMs + settings.limits.bodyTimeoutMs + 1000,
       noDelay: true,
@@ -168,8 +172,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       });
     },
   );
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
 

@@ -1,9 +1,11 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
-import { dialectFor, endpoint } from '../upstream/client.js';
+import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation } from '../upstream/adapt.js';
+import { dialectFor, routesFor } from '../upstream/client.js';
+import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward.js';
 
 export interface ArmUpstream {
@@ -22,17 +24,22 @@ export interface Targets {
   close(): Promise<void>;
 }
 
-export function createTargets(arms: Record<ArmName, ArmUpstream>, maxConnections = 256): Targets {
+/** `env` is read for HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the traffic path's client does. */
+export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.ProcessEnv = {}, maxConnections = 256): Targets {
   // Arms on the same origin share one pool, as they share one upstream.
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
   for (const name of ARMS) {
     const { arm, model, upstream, apiKey } = arms[name];
     const dialect = dialectFor(upstream.api);
-    const chatUrl = endpoint(upstream.baseUrl, dialect.chatPath);
+    // routesFor knows Azure's deployment paths and api-version as well as {base}/chat/completions and /messages.
+    const routes = routesFor(upstream, model);
+    const chatUrl = routes.chat;
+    const adaptation = resolveAdaptation(model, upstream.request);
+    const adapt = upstream.api === 'anthropic' ? applyDropAndSet : adaptOpenAiBody;
     let pool = pools.get(chatUrl.origin);
     if (!pool) {
-      pool = new Pool(chatUrl.origin, { connections: maxConnections, connect: { timeout: upstream.timeout.connectMs } });
+      pool = createDispatcher(chatUrl, { connections: maxConnections, connectTimeoutMs: upstream.timeout.connectMs, env }).dispatcher;
       pools.set(chatUrl.origin, pool);
     }
     const headers: Record<string, string> = { 'user-agent': 'bluegreen-proxy', 'accept-encoding': 'identity', ...dialect.headers(apiKey) };
@@ -43,13 +50,15 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, maxConnections
       model,
       dialect,
       dispatcher: pool,
+      origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
+      prepare: (body) => adapt({ ...body, model: routes.bodyModel }, adaptation),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
     };
   }
   const blue = arms.blue.upstream;
-  const modelsUrl = endpoint(blue.baseUrl, '/models');
+  const modelsUrl = routesFor(blue, arms.blue.model).models;
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,

@@ -1,6 +1,6 @@
 // Per-arm request adaptation: makes an OpenAI-shaped request body valid for the arm's model. Pure, so the
 // generated traffic path and the live proxy make the same request out of the same input.
-import type { ArmRequestSettings } from '../plan/plan.js';
+import type { ApiDialect, ArmRequestSettings } from '../plan/plan.js';
 
 export type TokenParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -53,8 +53,7 @@ function wantsCompletionTokens(model: string): boolean {
 
 export function resolveAdaptation(model: string, settings: ArmRequestSettings = DEFAULT_SETTINGS): RequestAdaptation {
   const reasoning = isReasoningModel(model);
-  const tokenParam: TokenParam =
-    settings.tokenParam !== 'auto' ? settings.tokenParam : wantsCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens';
+  const tokenParam: TokenParam = settings.tokenParam !== 'auto' ? settings.tokenParam : wantsCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens';
   const drop = new Set(settings.drop ?? (reasoning ? REASONING_UNSUPPORTED : []));
   const set: Record<string, unknown> = { ...settings.params };
   if (settings.reasoningEffort !== undefined) set.reasoning_effort = settings.reasoningEffort;
@@ -83,4 +82,13 @@ export function applyDropAndSet(body: Readonly<Record<string, unknown>>, adaptat
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) if (!adaptation.drop.has(key)) out[key] = value;
   return Object.assign(out, adaptation.set);
+}
+
+/** One line on what the arm's requests get, for `validate`; undefined when they go out as they come. */
+export function describeAdaptation(adaptation: RequestAdaptation, api: ApiDialect): string | undefined {
+  const parts: string[] = [];
+  if (api !== 'anthropic' && adaptation.tokenParam === 'max_completion_tokens') parts.push('max_completion_tokens instead of max_tokens');
+  for (const [key, value] of Object.entries(adaptation.set)) parts.push(`${key}: ${JSON.stringify(value)}`);
+  if (adaptation.drop.size > 0) parts.push(`never sent: ${[...adaptation.drop].join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }

@@ -47,7 +47,8 @@ const NOT_PARAMS = new Set(['messages', 'model', 'prompt', 'input', 'system']);
 
 /**
  * The top-level request parameter a 400 names: OpenAI's `param`, else its message ("Unsupported parameter:
- * 'max_tokens' ...", "Unsupported value: 'temperature' ...") or Anthropic's "temperature: Input should be ...".
+ * 'max_tokens' ...", "Unsupported value: 'temperature' ..."), Gemini's "Unknown name", older Azure
+ * api-versions' "Unrecognized request argument supplied: stream_options", or Anthropic's "top_k: Input ...".
  */
 export function rejectedParam(info: ErrorInfo | undefined): string | undefined {
   // A content filter names the prompt: the parameter is fine, the text is not.
@@ -57,6 +58,7 @@ export function rejectedParam(info: ErrorInfo | undefined): string | undefined {
     info.param ??
     /Unsupported (?:parameter|value): '([A-Za-z_][\w.]*)'/.exec(message)?.[1] ??
     /Unknown name "([A-Za-z_]\w*)"/.exec(message)?.[1] ??
+    /Unrecognized request arguments? supplied: ([A-Za-z_]\w*)/.exec(message)?.[1] ??
     /^([a-z_][a-z0-9_]*)(?:\.[\w.]*)?: /.exec(message)?.[1];
   const top = named?.split(/[.[]/)[0];
   return top && /^[A-Za-z_]\w*$/.test(top) && !NOT_PARAMS.has(top) ? top : undefined;

@@ -53,7 +53,13 @@ function isRefusal(message: JsonObject): boolean {
 
 function openAiUsage(value: unknown): Usage | undefined {
   if (!isObject(value)) return undefined;
-  return makeUsage(num(value.prompt_tokens), num(value.completion_tokens), num(value.total_tokens));
+  const prompt = num(value.prompt_tokens);
+  const completion = num(value.completion_tokens);
+  const total = num(value.total_tokens);
+  // Gemini's compatible endpoint leaves thinking tokens out of completion_tokens but counts them in
+  // total_tokens; they are billed as output, so the output is what the total leaves after the prompt.
+  const output = prompt !== undefined && completion !== undefined && total !== undefined ? Math.max(completion, total - prompt) : completion;
+  return makeUsage(prompt, output, total);
 }
 
 /** The upstream's own error message, for relays that answer 200 with an error body or event. */

@@ -42,11 +42,11 @@ function unreachable(err: UpstreamError, base: string, timeoutMs: number, keyEnv
 
 function refused(status: number, base: string, keyEnv: string | undefined): string {
   if (status === 401 || status === 403) {
-    return keyEnv
-      ? `${keyEnv} was rejected by ${base} (${status})`
-      : `${base} refused the request without a key (${status}); set upstream.api_key_env`;
+    return keyEnv ? `${keyEnv} was rejected by ${base} (${status})` : `${base} refused the request without a key (${status}); set upstream.api_key_env`;
   }
-  if (status === 404) return `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1)`;
+  if (status === 404) {
+    return `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1), or set upstream.models_endpoint: skip for a gateway without a models list`;
+  }
   if (status === 429) return `${base} answered GET /models with 429 (rate limited or out of quota); check the account`;
   return `${base} answered GET /models with ${status}; check upstream.base_url and the upstream's status`;
 }
@@ -62,7 +62,8 @@ function openClient(target: PreflightTarget, options: PreflightOptions) {
   const client = createUpstreamClient({
     arm: target.arm,
     model: target.model,
-    upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs } },
+    // One attempt, as for GET /models: preflight says what is wrong now rather than waiting through backoff.
+    upstream: { ...upstream, timeout: { ...upstream.timeout, requestMs: timeoutMs }, retries: { ...upstream.retries, max: 0 } },
     apiKey,
     env: options.env,
     maxConnections: 1,

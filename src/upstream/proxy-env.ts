@@ -70,6 +70,6 @@ export function createDispatcher(origin: URL, options: DispatcherOptions): { dis
     connect,
     // http:// upstreams are forwarded as proxies expect them (GET http://host/path), not tunnelled.
     proxyTunnel: false,
-  } as EnvHttpProxyAgent.Options);
+  });
   return { dispatcher, proxy };
 }

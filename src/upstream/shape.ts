@@ -34,7 +34,5 @@ export function makeUsage(prompt: number | undefined, completion: number | undef
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
-    .join('');
+  return content.map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : '')).join('');
 }

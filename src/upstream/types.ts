@@ -22,15 +22,7 @@ export interface ChatRequest {
   source: 'synthetic' | 'sampled' | 'health';
 }
 
-export type FailureClass =
-  | 'timeout'
-  | 'connection'
-  | 'rate_limited'
-  | 'server_error'
-  | 'client_error'
-  | 'auth'
-  | 'quota'
-  | 'bad_response';
+export type FailureClass = 'timeout' | 'connection' | 'rate_limited' | 'server_error' | 'client_error' | 'auth' | 'quota' | 'bad_response';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
   'timeout',

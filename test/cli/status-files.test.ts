@@ -32,6 +32,13 @@ describe('status', () => {
     expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });
   });
 
+  it('--watch refuses an --interval a timer cannot hold', async () => {
+    const cwd = stateFolder(snapshot());
+    const result = await runCli(['status', '--watch', '--interval', '9999999999', '--state-dir', 'st'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--interval must be a number of milliseconds from 100 to 3600000, found "9999999999"');
+  });
+
   it('a hand-edited state.json is exit 2 with the bad keys named', async () => {
     const cwd = stateFolder({ ...snapshot(), stages: 'none', greenWeight: '50%' });
     const result = await runCli(['status', '--state-dir', 'st'], { cwd });

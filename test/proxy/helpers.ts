@@ -35,7 +35,16 @@ export async function runProxy(
     upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
   }
   const logs: string[] = [];
-  const proxy = await startProxy({ plan, settings, upstreams, stateDir: options.stateDir, random: options.random, now: options.now, log: (m) => logs.push(m) });
+  const proxy = await startProxy({
+    plan,
+    settings,
+    upstreams,
+    env,
+    stateDir: options.stateDir,
+    random: options.random,
+    now: options.now,
+    log: (m) => logs.push(m),
+  });
   return {
     plan,
     proxy,

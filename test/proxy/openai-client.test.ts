@@ -1,5 +1,7 @@
 // The official openai SDK as the application, through the proxy, against the simulator and scripted upstreams.
 import OpenAI from 'openai';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
@@ -62,6 +64,18 @@ describe('proxy with the OpenAI SDK', () => {
     expect(blue.tokens.completion).toBe(usage?.completion_tokens);
   });
 
+  it("splits the plan's alias for the blue model like the blue model itself", async () => {
+    running = await runProxy(simPlan({ proxy: '{ alias: chat-default }' }));
+    const openai = client(running.baseUrl);
+    const asBlue = await openai.chat.completions.create({ model: 'chat-default', ...ask });
+    expect(asBlue.model).toBe('gpt-4o');
+    setRoute(running.proxy, 1);
+    const asGreen = await openai.chat.completions.create({ model: 'chat-default', ...ask }).withResponse();
+    expect(asGreen.data.model).toBe('gpt-4.1');
+    expect(asGreen.response.headers.get('x-bluegreen-arm')).toBe('green');
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(0);
+  });
+
   it("passes other models through to blue's upstream untouched and keeps them out of the arms' figures", async () => {
     running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
@@ -85,6 +99,37 @@ describe('proxy with the OpenAI SDK', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
     expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-bluegreen-arm')).toBe('blue');
     expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ server_error: 1 });
+  });
+
+  it('reaches the upstream through HTTP_PROXY when the environment sets it', async () => {
+    scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'via the forward proxy'));
+    });
+    const seen: string[] = [];
+    // A plain forwarding proxy: the request line carries the absolute URL.
+    const forwarder = createServer((req, res) => {
+      seen.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      const target = new URL(req.url ?? '');
+      const upstream = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = forwarder.address() as AddressInfo;
+      running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY, HTTP_PROXY: `http://127.0.0.1:${port}` } });
+      const answer = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask });
+      expect(answer.choices[0]?.message.content).toBe('via the forward proxy');
+      expect(seen).toContain(`POST ${scripted.url}/chat/completions`);
+    } finally {
+      await running?.close();
+      running = undefined;
+      forwarder.closeAllConnections();
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    }
   });
 
   it("lists models from blue's upstream", async () => {

@@ -145,6 +145,21 @@ describe('limits', () => {
     expect(reply).toContain('"code":"request_timeout"');
   });
 
+  it('closes a connection whose headers do not arrive in time', async () => {
+    scripted = await answering();
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { header_timeout: 200ms } }' }), { env: { UPSTREAM_KEY } });
+    const url = new URL(running.proxy.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it("answers malformed bodies and unknown paths in the dialect's shape and forwards neither", async () => {
     scripted = await answering();
     running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });

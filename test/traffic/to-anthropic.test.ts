@@ -65,7 +65,12 @@ describe('toAnthropic', () => {
         { role: 'tool', tool_call_id: 'call_2', content: '24C' },
       ],
       {
-        tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+          },
+        ],
         tool_choice: 'required',
         parallel_tool_calls: false,
       },
@@ -95,10 +100,12 @@ describe('toAnthropic', () => {
   });
 
   it('lists parameters with no counterpart and parts that cannot be sent', () => {
-    const out = toAnthropic(
-      [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAA', format: 'wav' } }] }],
-      { response_format: { type: 'json_object' }, n: 2, seed: 1, frequency_penalty: null },
-    );
+    const out = toAnthropic([{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAA', format: 'wav' } }] }], {
+      response_format: { type: 'json_object' },
+      n: 2,
+      seed: 1,
+      frequency_penalty: null,
+    });
     expect(out.dropped).toEqual(['response_format', 'n', 'seed']);
     expect(out.problems).toEqual(['a input_audio content part (Anthropic takes text and images)', 'an empty user message', 'no user or assistant message']);
   });

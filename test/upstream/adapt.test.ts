@@ -1,7 +1,7 @@
 // Per-arm request adaptation: defaults by model name, the plan's settings, and the 400 hints that name a plan key.
 import { describe, expect, it } from 'vitest';
 import type { ArmRequestSettings } from '../../src/plan/plan.js';
-import { adaptOpenAiBody, isReasoningModel, resolveAdaptation } from '../../src/upstream/adapt.js';
+import { adaptOpenAiBody, describeAdaptation, isReasoningModel, resolveAdaptation } from '../../src/upstream/adapt.js';
 import { paramFix, rejectedParam } from '../../src/upstream/describe.js';
 
 const body = { model: 'x', messages: [{ role: 'user', content: 'hi' }], max_tokens: 200, temperature: 0.3, top_p: 0.9, seed: 7 };
@@ -45,7 +45,10 @@ describe('adaptOpenAiBody', () => {
   });
 
   it('follows the plan: token_param, drop (replacing the default), reasoning_effort and params', () => {
-    const adaptation = resolveAdaptation('o4-mini', settings({ tokenParam: 'max_tokens', drop: ['seed'], reasoningEffort: 'low', params: { verbosity: 'low' } }));
+    const adaptation = resolveAdaptation(
+      'o4-mini',
+      settings({ tokenParam: 'max_tokens', drop: ['seed'], reasoningEffort: 'low', params: { verbosity: 'low' } }),
+    );
     expect(adaptOpenAiBody(body, adaptation)).toEqual({
       model: 'x',
       messages: body.messages,
@@ -74,6 +77,7 @@ describe('400 hints', () => {
     expect(rejectedParam({ message: "Unsupported value: 'temperature' does not support 0.3 with this model." })).toBe('temperature');
     expect(rejectedParam({ message: 'top_k: Input should be a valid integer' })).toBe('top_k');
     expect(rejectedParam({ message: 'Invalid JSON payload received. Unknown name "logit_bias": Cannot find field.' })).toBe('logit_bias');
+    expect(rejectedParam({ message: 'Unrecognized request argument supplied: stream_options' })).toBe('stream_options');
     expect(rejectedParam({ message: 'messages.1.content: Field required' })).toBeUndefined();
     expect(rejectedParam({ param: 'prompt', code: 'content_filter', message: 'filtered' })).toBeUndefined();
     expect(rejectedParam({ message: 'Something else went wrong' })).toBeUndefined();
@@ -84,5 +88,15 @@ describe('400 hints', () => {
     expect(paramFix('blue', 'max_completion_tokens')).toBe('set blue.request.token_param: max_tokens');
     expect(paramFix('green', 'reasoning_effort')).toBe('remove green.request.reasoning_effort');
     expect(paramFix('green', 'top_p')).toBe('add top_p to green.request.drop');
+  });
+});
+
+describe('describeAdaptation', () => {
+  it('says what a reasoning arm gets, and nothing for a classic one', () => {
+    expect(describeAdaptation(resolveAdaptation('o3', settings({ reasoningEffort: 'low' })), 'openai')).toBe(
+      'max_completion_tokens instead of max_tokens; reasoning_effort: "low"; never sent: temperature, top_p, presence_penalty, frequency_penalty, logprobs, top_logprobs, logit_bias',
+    );
+    expect(describeAdaptation(resolveAdaptation('gpt-4o'), 'openai')).toBeUndefined();
+    expect(describeAdaptation(resolveAdaptation('claude-sonnet-4-5', settings({ drop: ['temperature'] })), 'anthropic')).toBe('never sent: temperature');
   });
 });

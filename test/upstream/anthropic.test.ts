@@ -33,7 +33,20 @@ function message(text: string[], extra: Record<string, unknown> = {}): Record<st
 }
 
 const streamEvents = [
-  { event: 'message_start', data: { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-20250514', content: [], usage: { input_tokens: 25, output_tokens: 1 } } } },
+  {
+    event: 'message_start',
+    data: {
+      type: 'message_start',
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-20250514',
+        content: [],
+        usage: { input_tokens: 25, output_tokens: 1 },
+      },
+    },
+  },
   { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
   { event: 'ping', data: { type: 'ping' } },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } } },

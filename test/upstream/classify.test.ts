@@ -41,7 +41,10 @@ describe('classification', () => {
   });
 
   it('parses rate-limit headers from either vendor', () => {
-    expect(parseRateLimit({ 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-remaining-tokens': '2000' })).toEqual({ remainingRequests: 10, remainingTokens: 2000 });
+    expect(parseRateLimit({ 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-remaining-tokens': '2000' })).toEqual({
+      remainingRequests: 10,
+      remainingTokens: 2000,
+    });
     expect(parseRateLimit({ 'anthropic-ratelimit-requests-remaining': '3' })).toEqual({ remainingRequests: 3 });
     expect(parseRateLimit({ 'x-ratelimit-remaining-requests': 'lots' })).toBeUndefined();
     expect(parseRateLimit({})).toBeUndefined();
@@ -50,8 +53,6 @@ describe('classification', () => {
   it('keeps secrets out of messages and URLs', () => {
     expect(redact('key sk-abc123 and again sk-abc123', ['sk-abc123'])).toBe('key [redacted] and again [redacted]');
     expect(redact('nothing here', [undefined, ''])).toBe('nothing here');
-    expect(displayUrl(new URL('https://user:pass@relay.example.com/v1/chat/completions?key=secret'))).toBe(
-      'https://relay.example.com/v1/chat/completions',
-    );
+    expect(displayUrl(new URL('https://user:pass@relay.example.com/v1/chat/completions?key=secret'))).toBe('https://relay.example.com/v1/chat/completions');
   });
 });

@@ -40,7 +40,10 @@ afterEach(async () => {
 function onePool(server: TestServer): Pool {
   // One connection: a second request has to wait in undici's queue for the first to finish.
   const pool = new Pool(server.origin, { connections: 1 });
-  cleanups.push(() => pool.close(), () => server.close());
+  cleanups.push(
+    () => pool.close(),
+    () => server.close(),
+  );
   return pool;
 }
 
@@ -92,13 +95,17 @@ describe('exchange with a stream reader', () => {
     ]);
     const pool = onePool(server);
     let seen = '';
-    const result = await exchange(pool, REQUEST, limits({
-      idleMs: 200,
-      onText: (text) => {
-        seen += text;
-        return seen.includes('[DONE]');
-      },
-    }));
+    const result = await exchange(
+      pool,
+      REQUEST,
+      limits({
+        idleMs: 200,
+        onText: (text) => {
+          seen += text;
+          return seen.includes('[DONE]');
+        },
+      }),
+    );
     expect(result).toMatchObject({ ok: true, status: 200 });
     expect(seen).toContain('data: hello');
     // The stalled tail holds the only connection until the idle timer aborts it; then the pool works again.
@@ -111,11 +118,15 @@ describe('exchange with a stream reader', () => {
       res.write('data: {"broken\n\n');
     });
     const pool = onePool(server);
-    const result = await exchange(pool, REQUEST, limits({
-      onText: () => {
-        throw new Error('the stream reader choked on a chunk');
-      },
-    }));
+    const result = await exchange(
+      pool,
+      REQUEST,
+      limits({
+        onText: () => {
+          throw new Error('the stream reader choked on a chunk');
+        },
+      }),
+    );
     expect(result).toMatchObject({ ok: false, failure: 'connection', reason: 'the stream reader choked on a chunk', status: 200 });
   });
 
@@ -150,7 +161,10 @@ describe('exchange and the caller signal', () => {
       if (++count === 4) allArrived();
     });
     const pool = new Pool(server.origin, { connections: 4 });
-    cleanups.push(() => pool.destroy(), () => server.close());
+    cleanups.push(
+      () => pool.destroy(),
+      () => server.close(),
+    );
     const controller = new AbortController();
     const all = Array.from({ length: 4 }, () => exchange(pool, REQUEST, limits({ signal: controller.signal })));
     await arrived;

@@ -21,11 +21,13 @@ function targets(base: string, modelsEndpoint: ModelsEndpoint): PreflightTarget[
   }));
 }
 
-const listing: Handler = (req, res) =>
-  req.method === 'GET' ? json(200, { data: [{ id: 'gpt-4o' }] })(req, res) : json(200, openAiReply('OK'))(req, res);
+const listing: Handler = (req, res) => (req.method === 'GET' ? json(200, { data: [{ id: 'gpt-4o' }] })(req, res) : json(200, openAiReply('OK'))(req, res));
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(PreflightError);
   const message = (error as PreflightError).message;
   expect(message).not.toContain(KEY);
@@ -47,7 +49,9 @@ describe('models_endpoint', () => {
   });
 
   it('skip: never asks /models; a tiny chat request (adapted to the model) proves each arm', async () => {
-    server = await startServer((req, res) => (req.method === 'GET' ? json(404, { error: 'no models here' })(req, res) : json(200, openAiReply('OK'))(req, res)));
+    server = await startServer((req, res) =>
+      req.method === 'GET' ? json(404, { error: 'no models here' })(req, res) : json(200, openAiReply('OK'))(req, res),
+    );
     const report = await preflight(targets(server.base, 'skip'), { env, cwd: tempDir() });
     expect(report.warnings).toEqual([]);
     expect(server.requests.map((r) => `${r.method} ${r.url} ${String(r.json?.model)}`)).toEqual([
@@ -60,7 +64,8 @@ describe('models_endpoint', () => {
   it('skip: a model the upstream refuses fails preflight with the chat failure', async () => {
     server = await startServer((req, res) => {
       const model = req.json?.model;
-      if (model === 'o3') return json(404, { error: { message: 'The model `o3` does not exist', type: 'invalid_request_error', code: 'model_not_found' } })(req, res);
+      if (model === 'o3')
+        return json(404, { error: { message: 'The model `o3` does not exist', type: 'invalid_request_error', code: 'model_not_found' } })(req, res);
       return json(200, openAiReply('OK'))(req, res);
     });
     const message = await rejection(preflight(targets(server.base, 'skip'), { env, cwd: tempDir() }));

@@ -102,7 +102,13 @@ describe('OpenAI client', () => {
         chunk({ content: 'Hel' }),
         chunk({ content: 'lo' }),
         chunk({}, 'stop'),
-        { id: 'c1', object: 'chat.completion.chunk', model: 'gpt-4.1-2025-04-14', choices: [], usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } },
+        {
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          model: 'gpt-4.1-2025-04-14',
+          choices: [],
+          usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+        },
         '[DONE]',
       ]),
     );
@@ -159,13 +165,18 @@ describe('OpenAI client', () => {
   });
 
   it('treats empty or null content in a proper body as a success', async () => {
-    const { client } = await setup([json(200, openAiReply('')), json(200, openAiReply('', { choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'length' }] }))]);
+    const { client } = await setup([
+      json(200, openAiReply('')),
+      json(200, openAiReply('', { choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'length' }] })),
+    ]);
     expect(await client.send(chat())).toMatchObject({ ok: true, content: '', finishReason: 'stop' });
     expect(await client.send(chat())).toMatchObject({ ok: true, content: '', finishReason: 'length' });
   });
 
   it('names the arm, status, endpoint and remedy for a rejected key', async () => {
-    const { server, client } = await setup(json(401, { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+    const { server, client } = await setup(
+      json(401, { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } }),
+    );
     const result = await client.send(chat());
     expect(result).toMatchObject({ ok: false, failure: 'auth', status: 401, attempts: 1 });
     expect(result.errorMessage).toBe(`green arm: 401 from ${server.base}/chat/completions — the key in UPSTREAM_API_KEY was rejected; check it`);

@@ -7,7 +7,13 @@ import { PreflightError, preflight, type PreflightTarget } from '../../src/upstr
 import { closedPort, json, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
 
 const KEY = 'sk-preflight-secret-42';
-const modelList = json(200, { object: 'list', data: [{ id: 'gpt-4o', object: 'model' }, { id: 'gpt-4.1', object: 'model' }] });
+const modelList = json(200, {
+  object: 'list',
+  data: [
+    { id: 'gpt-4o', object: 'model' },
+    { id: 'gpt-4.1', object: 'model' },
+  ],
+});
 
 function targets(base: string, overrides: Parameters<typeof upstreamConfig>[1] = {}): PreflightTarget[] {
   return [
@@ -109,16 +115,16 @@ describe('preflight', () => {
   it('fails on another non-2xx with a sentence naming the status', async () => {
     const { base } = await serve(json(404, { error: { message: 'Not found' } }));
     const err = await failure(preflight(targets(base), { env, cwd: dir }));
-    expect(err.message).toBe(`${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1)`);
+    expect(err.message).toBe(
+      `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1), or set upstream.models_endpoint: skip for a gateway without a models list`,
+    );
   });
 
   it('warns, without failing, when a model is not listed', async () => {
     const { base } = await serve(json(200, { data: [{ id: 'gpt-4o' }] }));
     const report = await preflight(targets(base), { env, cwd: dir });
     expect(report.models).toEqual({ blue: ['gpt-4o'], green: ['gpt-4o'] });
-    expect(report.warnings).toEqual([
-      `green model gpt-4.1 is not listed by ${base}/models; continuing (relays often do not list every model)`,
-    ]);
+    expect(report.warnings).toEqual([`green model gpt-4.1 is not listed by ${base}/models; continuing (relays often do not list every model)`]);
   });
 
   it.each([

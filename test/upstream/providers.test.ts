@@ -18,7 +18,8 @@ interface Fixture {
   stream: boolean;
   status: number;
   body?: unknown;
-  events?: (unknown | { event: string; data: unknown })[];
+  /** Data payloads (strings sent as they are) or { event, data } pairs. */
+  events?: unknown[];
   raw?: string;
   raw_prefix?: string;
   expect: {
@@ -83,13 +84,20 @@ async function send(fixture: Fixture): Promise<{ result: UpstreamResult; server:
   const client = createUpstreamClient({
     arm: 'green',
     model: fixture.model,
-    upstream: upstreamConfig(base, { api: fixture.api, apiVersion: fixture.api === 'azure' ? '2024-10-21' : undefined, retries: { max: 0, baseDelayMs: 1, maxDelayMs: 1 } }),
+    upstream: upstreamConfig(base, {
+      api: fixture.api,
+      apiVersion: fixture.api === 'azure' ? '2024-10-21' : undefined,
+      retries: { max: 0, baseDelayMs: 1, maxDelayMs: 1 },
+    }),
     apiKey: KEY,
     sleep: recordingSleep().sleep,
   });
   try {
     const result = await client.send({
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hello to the team please.' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Say hello to the team please.' },
+      ],
       params: { temperature: 0.3 },
       stream: fixture.stream,
       maxTokens: 64,

@@ -76,9 +76,14 @@ afterEach(async () => {
 });
 
 async function upstreamAndProxy(): Promise<{ server: TestServer; proxy: ForwardProxy }> {
-  const server = await startServer((req, res) => (req.method === 'GET' ? json(200, { data: [{ id: 'gpt-4o' }] }) : json(200, openAiReply('Hello through the proxy.')))(req, res));
+  const server = await startServer((req, res) =>
+    (req.method === 'GET' ? json(200, { data: [{ id: 'gpt-4o' }] }) : json(200, openAiReply('Hello through the proxy.')))(req, res),
+  );
   const proxy = await startForwardProxy();
-  cleanups.push(() => server.close(), () => proxy.close());
+  cleanups.push(
+    () => server.close(),
+    () => proxy.close(),
+  );
   return { server, proxy };
 }
 
@@ -145,10 +150,13 @@ describe('proxy variables', () => {
       },
     );
     await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      tlsServer.closeAllConnections();
-      tlsServer.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          tlsServer.closeAllConnections();
+          tlsServer.close(() => resolve());
+        }),
+    );
     const proxy = await startForwardProxy();
     cleanups.push(() => proxy.close());
     const { port } = tlsServer.address() as AddressInfo;

@@ -72,7 +72,8 @@ describe('retry loop against a scripted upstream', () => {
   }
 
   const ok = json(200, openAiReply('done'));
-  const rateLimited = (headers: Record<string, string>) => json(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, headers);
+  const rateLimited = (headers: Record<string, string>) =>
+    json(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, headers);
 
   it('waits retry-after-ms', async () => {
     const { client, delays } = await setup([rateLimited({ 'retry-after-ms': '250' }), ok]);
@@ -175,7 +176,10 @@ describe('retry loop against a scripted upstream', () => {
   });
 
   it('times a request out after requestMs', async () => {
-    const { server, client } = await setup(stall, { timeout: { connectMs: 1000, requestMs: 150, idleMs: 5000 }, retries: { max: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+    const { server, client } = await setup(stall, {
+      timeout: { connectMs: 1000, requestMs: 150, idleMs: 5000 },
+      retries: { max: 0, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     const result = await client.send(request);
     expect(result).toMatchObject({ ok: false, failure: 'timeout', attempts: 1 });
     expect(result.errorMessage).toBe(

@@ -98,3 +98,20 @@ health_check: {}
     expect(plan.health_check?.probe).toBe('models');
   });
 });
+
+describe('keyless local servers', () => {
+  it('a loopback base_url (Ollama, a local vLLM) needs no api_key_env; any other does', () => {
+    const plan = (baseUrl: string) => `
+name: t
+upstream: { base_url: "${baseUrl}" }
+blue: { model: llama3.2 }
+green: { model: qwen3 }
+traffic: { rate: 1 }
+stages: [{ duration: 1m, green_weight: 1 }]
+`;
+    for (const local of ['http://localhost:11434/v1', 'http://127.0.0.1:8000/v1', 'http://[::1]:8000/v1']) {
+      expect(planFromYaml(plan(local)).arms.green.upstream.apiKeyEnv).toBeUndefined();
+    }
+    expect(() => planFromYaml(plan('http://gpu-box:8000/v1'))).toThrow(/needs api_key_env/);
+  });
+});

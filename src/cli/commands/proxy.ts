@@ -10,6 +10,7 @@ import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
+import { protectPlanSecrets } from '../secrets.js';
 
 export interface ProxyFlags {
   listen?: string;
@@ -20,6 +21,8 @@ export interface ProxyFlags {
 /** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
 export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
+  // Upstream and client keys are redacted from everything the proxy prints.
+  protectPlanSecrets(ctx, plan);
   const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
@@ -35,14 +38,16 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
       upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
     }
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
-    const proxy = await startProxy({ plan, settings, upstreams, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch((error: unknown) => {
-      const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
-      const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
-      const which = settings.admin && port === settings.admin.port && port !== settings.port ? '--admin-listen' : '--listen';
-      if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
-      if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
-      throw error;
-    });
+    const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch(
+      (error: unknown) => {
+        const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+        const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
+        const which = settings.admin && port === settings.admin.port && port !== settings.port ? '--admin-listen' : '--listen';
+        if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
+        if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
+        throw error;
+      },
+    );
     const base = plan.arms.blue.upstream.api === 'anthropic' ? proxy.url : `${proxy.url}/v1`;
     log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
     if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy?.admin?.token_env ?? ''})`);

@@ -9,7 +9,7 @@ import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT } from '../../core/exit.js';
+import { CliError, EXIT, UsageError } from '../../core/exit.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -60,12 +60,19 @@ function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   return live && live.updatedAt >= snapshot.startedAt ? live : undefined;
 }
 
+/** --interval in ms: 100 ms to 1 h (a timer past 2^31 ms would fire at once and spin). */
+function watchInterval(text: string | undefined): number {
+  const ms = Number(text ?? 1000);
+  if (!Number.isFinite(ms) || ms < 100 || ms > 3_600_000) throw new UsageError(`--interval must be a number of milliseconds from 100 to 3600000, found "${text}"`);
+  return ms;
+}
+
 function isFinished(snapshot: RolloutSnapshot): boolean {
   return snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
 }
 
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
-  const interval = Math.max(100, Number(flags.interval) || 1000);
+  const interval = watchInterval(flags.interval);
   const tty = Boolean(ctx.stdout.isTTY) && !flags.json;
   if (tty) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).

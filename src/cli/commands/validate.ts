@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
+import { ARMS } from '../../plan/plan.js';
 import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import { TrafficError } from '../../traffic/index.js';
 import { CliError, EXIT } from '../../core/exit.js';
@@ -49,6 +51,11 @@ async function validate(file: string, options: ValidateFlags, ctx: CliContext): 
   } else {
     ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
     ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
+    for (const arm of ARMS) {
+      const { model, upstream } = plan.arms[arm];
+      const adapted = describeAdaptation(resolveAdaptation(model, upstream.request), upstream.api);
+      if (adapted) ctx.stdout.write(`  ${arm} requests: ${adapted}\n`);
+    }
     for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
     if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
   }
