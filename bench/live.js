@@ -9,6 +9,7 @@
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEndpoints } from '../dist/cli/endpoints.js';
@@ -59,7 +60,7 @@ async function startBenchProxy(yaml) {
   const upstreams = {};
   for (const arm of ['blue', 'green']) upstreams[arm] = { arm, model: endpoints.arms[arm].model, upstream: endpoints.arms[arm].upstream };
   const events = [];
-  const proxy = await startProxy({ plan, settings, upstreams, stateDir: dir, log: (message) => events.push({ at: Date.now(), message }) });
+  const proxy = await startProxy({ plan, settings, upstreams, env, stateDir: dir, log: (message) => events.push({ at: Date.now(), message }) });
   return { proxy, events, close: async () => (await proxy.close(), await endpoints.close()) };
 }
 
@@ -155,6 +156,17 @@ async function failingGreenScenario() {
   };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc; null off Linux. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function overheadScenario() {
   const runLoad = async (proxies) => {
     const loads = proxies.map((p) => createLoadClient(p.proxy.url));
@@ -165,12 +177,17 @@ async function overheadScenario() {
   };
   const proxies = [];
   for (let i = 0; i < PROXIES; i++) proxies.push(await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'] })));
-  // Without a controller: the same route, set by hand under a long lease.
+  // Without a controller: the same route, set by hand under a long lease. A first round warms up (discarded).
   for (const p of proxies) p.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 600_000 });
+  await runLoad(proxies);
   const alone = await runLoad(proxies);
   const rollout = startRollout(planYaml({ stages: ['{ duration: 10m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }));
   await waitFor(() => proxies.every((p) => p.proxy.route.stored.reason?.startsWith('stage 1/1')), 30_000);
+  const cpuBefore = cpuSeconds(rollout.child.pid);
+  const drivenStart = Date.now();
   const driven = await runLoad(proxies);
+  const cpuAfter = cpuSeconds(rollout.child.pid);
+  const controllerCpuPercent = cpuBefore === null || cpuAfter === null ? null : round((100 * (cpuAfter - cpuBefore)) / ((Date.now() - drivenStart) / 1000), 1);
   rollout.child.kill('SIGTERM');
   await once(rollout.child, 'exit');
   for (const p of proxies) await p.close();
@@ -180,6 +197,7 @@ async function overheadScenario() {
     seconds: SECONDS,
     alone,
     driven,
+    controllerCpuPercent,
     addedP50Ms: round(driven.medianP50Ms - alone.medianP50Ms, 3),
     addedP99Ms: round(driven.worstP99Ms - alone.worstP99Ms, 3),
   };
