@@ -47,6 +47,25 @@ describe('live rollout lease', () => {
     }
   });
 
+  it('Ctrl-C of the rollout puts every proxy on blue at once, before it exits 130', async () => {
+    proxies = await startProxies(2);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1m' }, proxies);
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
+    try {
+      await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(130);
+      // Told, not waiting for the (one minute) lease: weight and mirror are 0 on every proxy already.
+      for (const p of proxies) {
+        expect(p.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
+        expect(p.proxy.route.stored.reason).toMatch(/^rollback: interrupted/);
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('a proxy restarted after a promotion still serves green', async () => {
     const stateDir = tempDir();
     proxies = await startProxies(1, { stateDirs: [stateDir] });
