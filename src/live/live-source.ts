@@ -76,7 +76,12 @@ class LiveSource implements TrafficSource {
     try {
       // Pages until caught up: a busy proxy may have more than one page since the last poll.
       for (let pages = 0; pages < 20; pages++) {
-        const page = await proxy.client.results(proxy.cursor);
+        let page = await proxy.client.results(proxy.cursor);
+        // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
+        if (page.head < proxy.cursor) {
+          proxy.cursor = 0;
+          page = await proxy.client.results(0);
+        }
         for (const entry of page.results) this.record(entry.stage, entry.result, entry.quality, entry.kind);
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;

@@ -15,8 +15,12 @@ const ENDING_ATTEMPTS = 3;
 export class ProxyActuator implements Actuator {
   private renewal?: TimerHandle;
   private current?: RouteSet;
-  /** A renewal in flight: the ending's route waits for it, so a late renewal can never reopen green. */
-  private renewing?: Promise<unknown>;
+  /**
+   * Route sets go out one at a time: a renewal still carrying the previous stage can never land after the
+   * next stage's route, nor after the ending's (a late renewal would reopen green after a rollback).
+   */
+  private chain: Promise<unknown> = Promise.resolve();
+  private renewing = false;
 
   constructor(
     private readonly plan: Plan,
@@ -34,7 +38,7 @@ export class ProxyActuator implements Actuator {
       reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
     };
     this.current = route;
-    const outcomes = await this.fleet.setAll(route);
+    const outcomes = await this.serial(() => this.fleet.setAll(route));
     this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
@@ -46,14 +50,17 @@ export class ProxyActuator implements Actuator {
 
   async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
     this.stopRenewal();
-    await this.renewing;
     const route: RouteSet =
       move.event === 'promote'
         ? { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: `promoted: ${move.reason}`.slice(0, 200) }
         : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     route.stage = move.stages;
-    const results = await Promise.all(
+    return this.serial(() => this.setEnding(route, move));
+  }
+
+  private setEnding(route: RouteSet, move: EndingMove): Promise<ActuationResult[]> {
+    return Promise.all(
       this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
         let last: unknown;
         for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
@@ -69,7 +76,6 @@ export class ProxyActuator implements Actuator {
         return { ok: false, label: `proxy ${proxy.client.url}`, message: `${(last as Error).message}; ${note}` };
       }),
     );
-    return results;
   }
 
   /** Stops renewing (the rollout is ending); the ending's route follows at once. */
@@ -83,12 +89,21 @@ export class ProxyActuator implements Actuator {
     this.renewal = undefined;
   }
 
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
   private async renew(): Promise<void> {
-    const route = this.current;
-    if (!route) return;
-    // Each proxy on its own: a silent one is marked unreachable (the live source decides what that means).
-    this.renewing = this.fleet.setAll(route);
-    await this.renewing;
-    this.renewing = undefined;
+    // A renewal still waiting (a slow proxy) is not doubled; each proxy answers on its own, and a silent one
+    // is marked unreachable (the live source decides what that means).
+    if (this.renewing || !this.current) return;
+    this.renewing = true;
+    try {
+      await this.serial(() => this.fleet.setAll(this.current as RouteSet));
+    } finally {
+      this.renewing = false;
+    }
   }
 }

@@ -21,6 +21,8 @@ export interface FeedPage {
   next: number;
   /** Results that fell out of the ring before this reader asked for them. */
   missed: number;
+  /** The newest sequence number: below the reader's cursor, the proxy restarted (its feed began again at 1). */
+  head: number;
   results: FeedEntry[];
 }
 
@@ -58,6 +60,6 @@ export class ResultsFeed {
       const entry = this.ring[seq % this.capacity];
       if (entry) results.push(entry);
     }
-    return { next: Math.max(after, to), missed, results };
+    return { next: Math.max(after, to), missed, head: this.head, results };
   }
 }

@@ -17,7 +17,7 @@ describe('ResultsFeed', () => {
       [3, 1, 'routed', true, 3, ''],
       [4, 1, 'fallback', true, 4, ''],
     ]);
-    expect(feed.read(4)).toEqual({ next: 4, missed: 0, results: [] });
+    expect(feed.read(4)).toEqual({ next: 4, missed: 0, head: 4, results: [] });
   });
 
   it('keeps the last `capacity` results and counts what a late reader missed', () => {
