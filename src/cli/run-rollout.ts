@@ -62,10 +62,15 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const startStage = await settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning);
     const endpoints = await openEndpoints(plan);
     closers.unshift(() => endpoints.close());
-    const { warnings } = await preflight(ARMS.map((arm) => endpoints.arms[arm]), { env: ctx.env, cwd: ctx.cwd });
-    for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
+    // keys stay with the proxies, and the rollout neither needs nor checks them.
+    const upstreamFree = Boolean(plan.proxy?.admin) && !plan.proxy?.controller.generated_traffic && !plan.health_check;
+    if (!upstreamFree) {
+      const { warnings } = await preflight(ARMS.map((arm) => endpoints.arms[arm]), { env: ctx.env, cwd: ctx.cwd });
+      for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    }
 
-    const clients = createClients(plan, endpoints, ctx);
+    const clients = createClients(plan, endpoints, ctx, !upstreamFree);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
@@ -158,10 +163,10 @@ async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, re
   return 0;
 }
 
-function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {
+function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext, withKeys: boolean): Record<ArmName, UpstreamClient & ArmClient> {
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
-    const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
+    const apiKey = withKeys && upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
     return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };

@@ -16,6 +16,8 @@ export interface LivePlanOptions {
   controller?: string;
   fallback?: boolean;
   thresholds?: string;
+  /** Replaces the simulated upstream block (the proxies keep theirs). */
+  upstream?: string;
 }
 
 /** The proxies' plan (no controller block: the proxies never read it). */
@@ -25,16 +27,17 @@ export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback'> =
 
 function planText(options: LivePlanOptions, adminUrls: string[] | undefined): string {
   const controller = adminUrls && adminUrls.length > 0 ? `, controller: { admin_urls: [${adminUrls.join(', ')}]${options.controller ? `, ${options.controller}` : ''} }` : '';
-  return `
-name: live-test
-upstream:
+  const upstream = options.upstream ?? `upstream:
   api: openai
   simulate:
     seed: 5
     models:
       gpt-4o:  { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 } }
       gpt-4.1: { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 }${options.green ? `, ${options.green}` : ''} }
-  timeout: { connect: 2s, request: 5s }
+  timeout: { connect: 2s, request: 5s }`;
+  return `
+name: live-test
+${upstream}
 blue:  { model: gpt-4o,  price: { input_per_mtok: 1, output_per_mtok: 2 } }
 green: { model: gpt-4.1, price: { input_per_mtok: 1, output_per_mtok: 2 } }
 traffic: { rate: 5 }

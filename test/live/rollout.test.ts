@@ -109,6 +109,17 @@ describe('live rollout', () => {
     for (const p of proxies) expect(p.proxy.route.stored.promotedArm).toBe('green');
   });
 
+  it('needs no upstream key: the keys stay with the proxies', async () => {
+    proxies = await startProxies(1);
+    app = new Application(proxies);
+    // The rollout's plan names an upstream it cannot reach and a key variable that is not set.
+    const upstream = 'upstream: { base_url: "http://127.0.0.1:9/v1", api: openai, api_key_env: UPSTREAM_KEY_NOT_SET }';
+    const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
+  });
+
   it('refuses to start with a wrong admin token (exit 3), never printing a token', async () => {
     proxies = await startProxies(1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
