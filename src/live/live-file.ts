@@ -2,12 +2,22 @@
 // `status` and the dashboard. Written by the rollout (src/live/controller.ts); read here, leniently.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseRoute, ROUTE_FILE, type Route } from '../proxy/route.js';
 import type { LiveView } from './fleet.js';
 
 export const LIVE_VIEW_FILE = 'live.json';
 
 export interface LiveFile extends LiveView {
   updatedAt: number;
+}
+
+/** The route of a proxy keeping its state in this folder (one machine), as the proxy itself last wrote it. */
+export function readProxyRoute(stateDir: string): Route | undefined {
+  try {
+    return parseRoute(JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')));
+  } catch {
+    return undefined;
+  }
 }
 
 export function readLiveFile(stateDir: string): LiveFile | undefined {

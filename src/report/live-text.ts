@@ -3,6 +3,7 @@
 import { formatDuration, formatPercent } from '../core/format.js';
 import type { StageStats } from '../metrics/types.js';
 import type { LiveView, ProxyView } from '../live/fleet.js';
+import { ROUTE_FILE, type Route } from '../proxy/route.js';
 
 export function proxyLine(proxy: ProxyView, now: number): string {
   const route = proxy.promotedArm ? `promoted ${proxy.promotedArm}` : `green ${formatPercent(proxy.greenWeight, 0)}, mirror ${formatPercent(proxy.mirror, 0)}`;
@@ -15,6 +16,12 @@ export function proxyLine(proxy: ProxyView, now: number): string {
   const health = proxy.reachable ? 'answering' : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}: ${proxy.error ?? ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
   return `${proxy.url}  ${route}, ${lease}, ${health}${missed}`;
+}
+
+/** A proxy's own route file (same state folder): what it serves now and why, in its words. */
+export function proxyRouteLine(route: Route): string {
+  const serving = route.promotedArm ? `promoted ${route.promotedArm}` : `green ${formatPercent(route.greenWeight, 0)}, mirror ${formatPercent(route.mirror, 0)}`;
+  return `this folder's proxy (${ROUTE_FILE}): ${serving}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
 }
 
 export interface LiveStageRow {

@@ -3,6 +3,8 @@
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
@@ -21,14 +23,17 @@ afterEach(async () => {
 
 describe('live rollout lease', () => {
   it('kill -9 of the rollout: every proxy returns to blue when its lease runs out', async () => {
-    proxies = await startProxies(2);
+    // The first proxy shares the rollout's state folder (one machine), the second has its own.
+    const stateDir = tempDir();
+    proxies = await startProxies(2, { stateDirs: [stateDir] });
     app = new Application(proxies, 1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
     try {
       await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
       const sawGreen = app.arms.green;
       await until(() => (app as Application).arms.green > sawGreen, 'green answers through the proxies', 10_000);
+      await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies', 10_000);
       child.kill('SIGKILL');
       await once(child, 'exit');
       // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
@@ -42,6 +47,12 @@ describe('live rollout lease', () => {
       await until(() => (app as Application).total > total + 10, 'more application requests', 10_000);
       expect(app.arms.green).toBe(green);
       expect(app.failures).toBe(0);
+      // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
+      await (proxies[0] as Running).proxy.route.flush();
+      const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
+      expect(status.code).toBe(5);
+      expect(status.stdout).toMatch(/lease ran out .* ago \(on blue\)/);
+      expect(status.stdout).toContain("this folder's proxy (proxy-route.json): green 0%, mirror 0%, lease expired: back on blue");
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }

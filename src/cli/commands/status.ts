@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
-import { liveLines } from '../../report/live-text.js';
-import { readLiveFile, type LiveFile } from '../../live/live-file.js';
+import { liveLines, proxyRouteLine } from '../../report/live-text.js';
+import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
@@ -37,8 +37,12 @@ export function register(program: Command, ctx: CliContext): void {
       const standing = rolloutStanding(store);
       const orphaned = standing.kind === 'orphaned';
       const live = liveOf(store.dir, snapshot);
-      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned, ...(live && { live }) }, null, 2)}\n`);
-      else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()) + (live ? `\n${liveLines(live, snapshot.stages, Date.now()).map((line) => `  ${line}`).join('\n')}\n` : ''));
+      const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
+      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`);
+      else {
+        const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
+        ctx.stdout.write(renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+      }
       if (orphaned) {
         ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
         ctx.exitCode = EXIT.orphaned;
