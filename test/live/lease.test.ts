@@ -77,6 +77,27 @@ describe('live rollout lease', () => {
     }
   });
 
+  it('bluegreen rollback after a kill -9 tells every proxy to serve blue at once, without waiting for the lease', async () => {
+    const stateDir = tempDir();
+    proxies = await startProxies(2);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, proxies);
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
+    try {
+      await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const result = await runCli(['rollback', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });
+      expect(result.code, result.stderr).toBe(0);
+      for (const p of proxies) {
+        expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+        expect(p.proxy.route.stored.reason).toMatch(/^rollback: the rollout's process/);
+      }
+      expect(result.stderr + result.stdout).not.toContain(ADMIN_TOKEN);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('a proxy restarted after a promotion still serves green', async () => {
     const stateDir = tempDir();
     proxies = await startProxies(1, { stateDirs: [stateDir] });
