@@ -35,7 +35,8 @@ const shellQuote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 /** Environment of an operator's terminal: no CI markers, a real TERM. */
 function terminalEnv() {
   const env = { ...process.env, TERM: 'xterm-256color', COLUMNS: String(COLUMNS), LINES: String(ROWS), [BENCH_KEY_ENV]: BENCH_KEY };
-  for (const name of ['CI', 'GITHUB_ACTIONS', 'BUILDKITE', 'GITLAB_CI', 'CONTINUOUS_INTEGRATION', 'NO_COLOR', 'FORCE_COLOR', 'BLUEGREEN_STATE_DIR']) delete env[name];
+  for (const name of ['CI', 'GITHUB_ACTIONS', 'BUILDKITE', 'GITLAB_CI', 'CONTINUOUS_INTEGRATION', 'NO_COLOR', 'FORCE_COLOR', 'BLUEGREEN_STATE_DIR'])
+    delete env[name];
   return env;
 }
 
@@ -45,7 +46,20 @@ function runUnderPty(planFile, plain) {
   const stateDir = path.join(dir, 'state');
   const typescript = path.join(dir, 'terminal.out');
   const costFile = path.join(dir, 'cost.json');
-  const inner = [process.execPath, WRAP, costFile, process.execPath, BIN, 'rollout', planFile, '--state-dir', stateDir, '--seed', '7', ...(plain ? ['--plain'] : [])]
+  const inner = [
+    process.execPath,
+    WRAP,
+    costFile,
+    process.execPath,
+    BIN,
+    'rollout',
+    planFile,
+    '--state-dir',
+    stateDir,
+    '--seed',
+    '7',
+    ...(plain ? ['--plain'] : []),
+  ]
     .map(shellQuote)
     .join(' ');
   const command = `stty cols ${COLUMNS} rows ${ROWS} 2>/dev/null; exec ${inner}`;
@@ -111,8 +125,10 @@ function summarise(label, run) {
     terminalLines: lines,
     cursorMoves,
   };
-  log(`${label.padEnd(9)} (${reporter} reporter drew): achieved ${row.achievedRate} req/s, dropped ${dropped}, failed ${failures}, ` +
-    `CPU ${row.cpuUsPerRequest} µs/req, ${row.terminalBytes} bytes to the terminal, exit ${row.exitCode}`);
+  log(
+    `${label.padEnd(9)} (${reporter} reporter drew): achieved ${row.achievedRate} req/s, dropped ${dropped}, failed ${failures}, ` +
+      `CPU ${row.cpuUsPerRequest} µs/req, ${row.terminalBytes} bytes to the terminal, exit ${row.exitCode}`,
+  );
   return row;
 }
 
@@ -123,7 +139,14 @@ if (!hasScript()) {
 
 const upstream = await startUpstream({ delayMs: 0 });
 const planFile = writePlanFile(
-  loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, maxInFlight: MAX_IN_FLIGHT, name: 'bench-dashboard' }),
+  loopbackPlanYaml({
+    baseUrl: upstream.baseUrl,
+    rate: RATE,
+    durationMs: DURATION_MS,
+    warmupMs: WARMUP_MS,
+    maxInFlight: MAX_IN_FLIGHT,
+    name: 'bench-dashboard',
+  }),
 );
 log(`dashboard: ${RATE} req/s, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured, in a ${COLUMNS}x${ROWS} pseudo-terminal`);
 const plain = summarise('--plain', await runUnderPty(planFile, true));
@@ -133,7 +156,11 @@ await upstream.close();
 // One frame on its own (bench/tools/dashboard-frame.js): its event-loop cost, and the heap it keeps for good.
 log('dashboard: one frame, 2,000 times, in an in-memory terminal');
 const frame = JSON.parse(
-  execFileSync(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/tools/dashboard-frame.js'), QUICK ? '500' : '2000'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  execFileSync(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/tools/dashboard-frame.js'), QUICK ? '500' : '2000'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
     .trim()
     .split('\n')
     .at(-1),

@@ -80,15 +80,15 @@ async function measure(label, requests) {
     sockets: openSockets(),
     rssRangeMb: [round(Math.min(...readings.map((r) => r.rss)) / MB, 1), round(Math.max(...readings.map((r) => r.rss)) / MB, 1)],
   };
-  log(`memory ${label.padEnd(9)} ${String(requests).padStart(8)} requests: rss ${row.rssMb} MB (${row.rssRangeMb.join('-')}), heap used ${row.heapUsedMb} MB (total ${row.heapTotalMb}), external ${row.externalMb} MB, anon/file ${row.rssAnonMb}/${row.rssFileMb} MB, ${row.sockets} sockets`);
+  log(
+    `memory ${label.padEnd(9)} ${String(requests).padStart(8)} requests: rss ${row.rssMb} MB (${row.rssRangeMb.join('-')}), heap used ${row.heapUsedMb} MB (total ${row.heapTotalMb}), external ${row.externalMb} MB, anon/file ${row.rssAnonMb}/${row.rssFileMb} MB, ${row.sockets} sockets`,
+  );
   return row;
 }
 
 const upstream = await startUpstream({ delayMs: 0 });
 // One long stage: the run is ended by the benchmark (an operator abort) once enough requests are done.
-const plan = planFromYaml(
-  loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate: RATE, durationMs: 3_600_000, maxInFlight: MAX_IN_FLIGHT, name: 'bench-memory' }),
-);
+const plan = planFromYaml(loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate: RATE, durationMs: 3_600_000, maxInFlight: MAX_IN_FLIGHT, name: 'bench-memory' }));
 const { clients, close } = await openClients(plan);
 const { engine } = await createBenchEngine({ plan, clients, stateDir: tempDir() });
 const samples = [await measure('baseline', 0)];

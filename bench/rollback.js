@@ -109,9 +109,7 @@ async function trial(scenario, seed) {
   // The first moment the fault could be seen: the first failed answer coming back or, for latency, the first
   // green request sent after the fault running past the limit (it is slow from then on, answered or not).
   const firstEvidenceAt =
-    scenario === 'latency'
-      ? Math.min(...afterFault.map((g) => g.sentAt + LATENCY_LIMIT_MS))
-      : Math.min(...green.filter(bad).map((g) => g.doneAt));
+    scenario === 'latency' ? Math.min(...afterFault.map((g) => g.sentAt + LATENCY_LIMIT_MS)) : Math.min(...green.filter(bad).map((g) => g.doneAt));
   const firstSlowAnswerAt = Math.min(...green.filter((g) => finished(g) && g.sentAt >= faultAt).map((g) => g.doneAt));
   const row = {
     scenario,
@@ -123,15 +121,18 @@ async function trial(scenario, seed) {
     detectionMs: rolledBackAt !== undefined ? rolledBackAt - faultAt : null,
     detectionAfterFirstEvidenceMs: rolledBackAt !== undefined && Number.isFinite(firstEvidenceAt) ? rolledBackAt - firstEvidenceAt : null,
     // Negative when the rollback came before any slow answer did (latency judged on requests still running).
-    detectionAfterFirstSlowAnswerMs: scenario === 'latency' && rolledBackAt !== undefined && Number.isFinite(firstSlowAnswerAt) ? rolledBackAt - firstSlowAnswerAt : null,
+    detectionAfterFirstSlowAnswerMs:
+      scenario === 'latency' && rolledBackAt !== undefined && Number.isFinite(firstSlowAnswerAt) ? rolledBackAt - firstSlowAnswerAt : null,
     greenSentBeforeRollback: afterFault.filter((g) => rolledBackAt === undefined || g.sentAt <= rolledBackAt).length,
     greenFailedBeforeRollback: green.filter((g) => finished(g) && g.ok === false && g.doneAt <= (rolledBackAt ?? Infinity)).length,
     greenFailedInAll: green.filter((g) => finished(g) && g.ok === false).length,
     greenSentAfterRollback: green.filter((g) => rolledBackAt !== undefined && g.sentAt > rolledBackAt).length,
   };
-  log(`rollback ${scenario.padEnd(7)} seed ${seed}: fault ${row.faultInStageMs} ms into stage 1; rolled back ${row.detectionMs} ms after it ` +
-    `(${row.detectionAfterFirstEvidenceMs} ms after the first evidence${scenario === 'latency' ? `, ${row.detectionAfterFirstSlowAnswerMs} ms after the first slow answer` : ''}) by ${row.rule}; ` +
-    `green sent since the fault ${row.greenSentBeforeRollback}, failed before rollback ${row.greenFailedBeforeRollback}, in all ${row.greenFailedInAll}`);
+  log(
+    `rollback ${scenario.padEnd(7)} seed ${seed}: fault ${row.faultInStageMs} ms into stage 1; rolled back ${row.detectionMs} ms after it ` +
+      `(${row.detectionAfterFirstEvidenceMs} ms after the first evidence${scenario === 'latency' ? `, ${row.detectionAfterFirstSlowAnswerMs} ms after the first slow answer` : ''}) by ${row.rule}; ` +
+      `green sent since the fault ${row.greenSentBeforeRollback}, failed before rollback ${row.greenFailedBeforeRollback}, in all ${row.greenFailedInAll}`,
+  );
   return row;
 }
 

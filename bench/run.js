@@ -51,7 +51,7 @@ function otherLoad(before, after) {
 }
 
 /** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 1_200_000, proxy: 420_000, live: 240_000 };
+const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 2_400_000, proxy: 420_000, live: 240_000 };
 
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);

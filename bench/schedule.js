@@ -121,5 +121,7 @@ const result = {
   target: { rateWithinPercent: 1, lagP99Ms: 5, dropped: 0 },
   met,
 };
-log(`schedule: achieved ${result.achievedRate} req/s (${result.rateErrorPercent}%), lag p50 ${result.lagMs.p50} p99 ${result.lagMs.p99} max ${result.lagMs.max} ms, dropped ${t.dropped}`);
+log(
+  `schedule: achieved ${result.achievedRate} req/s (${result.rateErrorPercent}%), lag p50 ${result.lagMs.p50} p99 ${result.lagMs.p99} max ${result.lagMs.max} ms, dropped ${t.dropped}`,
+);
 writeResult(result);

@@ -24,13 +24,16 @@ const TOLERANCE = 0.99;
 const TARGET_RATIO = 0.7;
 
 const upstream = await startUpstream({ delayMs: 0 });
-const planOf = (rate, durationMs) => planFromYaml(loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate, durationMs, maxInFlight: CONNECTIONS, name: `bench-throughput-${rate}` }));
+const planOf = (rate, durationMs) =>
+  planFromYaml(loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate, durationMs, maxInFlight: CONNECTIONS, name: `bench-throughput-${rate}` }));
 // One pair of clients (one keep-alive pool per arm, as the CLI builds) for every step.
 const { clients, close } = await openClients(planOf(1, 1000));
 
 /** One rollout at `rate`: a warm-up stage (pool growth, JIT), then the measured stage. */
 async function step(rate, durationMs) {
-  const plan = planFromYaml(loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate, durationMs, warmupMs: WARMUP_MS, maxInFlight: CONNECTIONS, name: `bench-throughput-${rate}` }));
+  const plan = planFromYaml(
+    loopbackPlanYaml({ baseUrl: upstream.baseUrl, rate, durationMs, warmupMs: WARMUP_MS, maxInFlight: CONNECTIONS, name: `bench-throughput-${rate}` }),
+  );
   const measured = plan.stages.length - 1;
   const { engine, scheduler } = await createBenchEngine({ plan, clients, stateDir: process.env.BENCH_NO_STATE ? undefined : tempDir() });
   const eld = monitorEventLoopDelay({ resolution: 1 });
@@ -74,9 +77,11 @@ async function step(rate, durationMs) {
     serverCpuUsPerRequest: round(((s1.cpuMs - s0.cpuMs) * 1000) / Math.max(1, s1.completions - s0.completions), 1),
     sustained: ok,
   };
-  log(`engine ${String(rate).padStart(6)} req/s: achieved ${result.achieved}, dropped ${t.dropped}, failed ${t.failures}, ` +
-    `loop delay p99/max ${result.eventLoopDelayMs.p99}/${result.eventLoopDelayMs.max} ms, latency p50/p99 ${result.latencyMs?.p50}/${result.latencyMs?.p99} ms, ` +
-    `engine ${result.engineCpuUsPerRequest} µs CPU/req (${result.engineCpuPercent}% of a core), server ${result.serverCpuUsPerRequest} µs/req -> ${ok ? 'sustained' : 'NOT sustained'}`);
+  log(
+    `engine ${String(rate).padStart(6)} req/s: achieved ${result.achieved}, dropped ${t.dropped}, failed ${t.failures}, ` +
+      `loop delay p99/max ${result.eventLoopDelayMs.p99}/${result.eventLoopDelayMs.max} ms, latency p50/p99 ${result.latencyMs?.p50}/${result.latencyMs?.p99} ms, ` +
+      `engine ${result.engineCpuUsPerRequest} µs CPU/req (${result.engineCpuPercent}% of a core), server ${result.serverCpuUsPerRequest} µs/req -> ${ok ? 'sustained' : 'NOT sustained'}`,
+  );
   return result;
 }
 
@@ -142,7 +147,9 @@ for (let i = 0; i < ROUNDS; i++) {
   });
   const server1 = await upstream.stats();
   ac.serverCpuUsPerRequest = round(((server1.cpuMs - server0.cpuMs) * 1000) / Math.max(1, server1.completions - server0.completions), 1);
-  log(`autocannon: ${round(ac.requestsPerSecond, 0)} req/s (p99 ${ac.latencyMs.p99} ms, errors ${ac.errors}, non-2xx ${ac.non2xx}); server ${ac.serverCpuUsPerRequest} µs/req`);
+  log(
+    `autocannon: ${round(ac.requestsPerSecond, 0)} req/s (p99 ${ac.latencyMs.p99} ms, errors ${ac.errors}, non-2xx ${ac.non2xx}); server ${ac.serverCpuUsPerRequest} µs/req`,
+  );
   // The target itself, right after autocannon so the machine's drift cannot come between them: is 0.7x of
   // the rate autocannon just reached sustained (same rule as the ramp: two attempts, nothing dropped)?
   const atTarget = await attempt(round50(ac.requestsPerSecond * TARGET_RATIO));
@@ -174,7 +181,12 @@ writeResult({
     achievedAtMax: engineMax,
     firstUnsustainedRate: bad?.rate ?? null,
     withinOnePercent: withinOnePercent
-      ? { rate: withinOnePercent.rate, achieved: withinOnePercent.achieved, dropped: withinOnePercent.dropped, ratio: round(withinOnePercent.achieved / acMedian, 3) }
+      ? {
+          rate: withinOnePercent.rate,
+          achieved: withinOnePercent.achieved,
+          dropped: withinOnePercent.dropped,
+          ratio: round(withinOnePercent.achieved / acMedian, 3),
+        }
       : null,
     atAutocannonRate: {
       offered: median(rounds.map((r) => r.engine.rate)),

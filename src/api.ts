@@ -45,7 +45,12 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
     stdout: new PassThrough(),
     stderr: new Writable({
       write(chunk: Buffer, _encoding, done) {
-        options.onWarning?.(chunk.toString('utf8').replace(/^bluegreen: warning: /, '').trimEnd());
+        options.onWarning?.(
+          chunk
+            .toString('utf8')
+            .replace(/^bluegreen: warning: /, '')
+            .trimEnd(),
+        );
         done();
       },
     }),

@@ -14,15 +14,20 @@ export function oldVerdict(config, green, blue) {
   if (t.consecutive_errors !== undefined && green.consecutiveFailures >= t.consecutive_errors) return 'consecutive_errors';
   if (t.error_rate !== undefined && green.requests >= min && over(rate(green.failures, green.requests), t.error_rate)) return 'error_rate';
   if (c.max_error_rate_increase !== undefined && green.requests >= min && blue.requests >= min) {
-    if (over(rate(green.failures, green.requests) - rate(blue.failures, blue.requests), c.max_error_rate_increase)) return 'compare_to_blue.max_error_rate_increase';
+    if (over(rate(green.failures, green.requests) - rate(blue.failures, blue.requests), c.max_error_rate_increase))
+      return 'compare_to_blue.max_error_rate_increase';
   }
-  for (const [rule, share] of [['latency_p95', 0.05], ['latency_p99', 0.01]]) {
+  for (const [rule, share] of [
+    ['latency_p95', 0.05],
+    ['latency_p99', 0.01],
+  ]) {
     const limit = t[rule];
     if (limit === undefined || green.requests < min) continue;
     if (over(rate(green.slow.latency[String(limit)] ?? 0, green.requests), share)) return rule;
   }
   if (t.ttft_p95 !== undefined && green.ttftCount >= min && over(rate(green.slow.ttft[String(t.ttft_p95)] ?? 0, green.ttftCount), 0.05)) return 'ttft_p95';
-  if (t.quality_fail_rate !== undefined && green.successes >= min && over(rate(green.qualityFailures, green.successes), t.quality_fail_rate)) return 'quality_fail_rate';
+  if (t.quality_fail_rate !== undefined && green.successes >= min && over(rate(green.qualityFailures, green.successes), t.quality_fail_rate))
+    return 'quality_fail_rate';
   // The old code had no quality comparison with blue and no built-in guard.
   return undefined;
 }

@@ -19,7 +19,10 @@ const files = new Map();
 for (const [id, us] of self) {
   total += us;
   const { callFrame } = byId.get(id);
-  const where = callFrame.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/').replace(/.*\/(dist|bench)\//, '$1/');
+  const where = callFrame.url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, 'node_modules/')
+    .replace(/.*\/(dist|bench)\//, '$1/');
   const fn = `${callFrame.functionName || '(anonymous)'}  ${where || '(native)'}:${callFrame.lineNumber + 1}`;
   fns.set(fn, (fns.get(fn) ?? 0) + us);
   const f = where ? where.replace(/^(node_modules\/[^/]+).*/, '$1') : `(${callFrame.functionName || 'native'})`;

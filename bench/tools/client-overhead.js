@@ -18,7 +18,12 @@ const plan = planFromYaml(loopbackPlanYaml({ baseUrl: up.baseUrl, rate: 1, durat
 const { clients, close } = await openClients(plan);
 const mix = createTrafficMix(plan.traffic, createRandom(1));
 await mix.ready();
-const body = JSON.stringify({ model: 'bench-blue', messages: [{ role: 'user', content: 'How do I reset my password? I never got the email.' }], max_tokens: 256, stream: false });
+const body = JSON.stringify({
+  model: 'bench-blue',
+  messages: [{ role: 'user', content: 'How do I reset my password? I never got the email.' }],
+  max_tokens: 256,
+  stream: false,
+});
 const headers = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'bluegreen', authorization: 'Bearer x' };
 const pool = new Pool(`http://127.0.0.1:${up.port}`, { connections: CONCURRENCY });
 const shutdown = new AbortController();
@@ -38,7 +43,9 @@ async function run(name, one) {
   );
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(`${name.padEnd(12)} ${String(Math.round((n / elapsed) * 1000)).padStart(6)} req/s ${((cpu.user + cpu.system) / n).toFixed(1).padStart(6)} µs CPU/req\n`);
+  process.stdout.write(
+    `${name.padEnd(12)} ${String(Math.round((n / elapsed) * 1000)).padStart(6)} req/s ${((cpu.user + cpu.system) / n).toFixed(1).padStart(6)} µs CPU/req\n`,
+  );
 }
 
 const raw = async () => {

@@ -56,7 +56,10 @@ const stdin = Object.assign(new PassThrough(), { isTTY: false });
 // Each frame a second later, so each one differs (Ink writes nothing for a frame equal to the last).
 const frame = (i) =>
   createElement(Dashboard, {
-    view: buildDashboardView({ ...snapshot, stageElapsedMs: snapshot.stageElapsedMs + i * 1000 }, { now: snapshot.updatedAt + i * 1000, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false }),
+    view: buildDashboardView(
+      { ...snapshot, stageElapsedMs: snapshot.stageElapsedMs + i * 1000 },
+      { now: snapshot.updatedAt + i * 1000, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false },
+    ),
     colors: true,
   });
 const heapMb = () => {
@@ -79,12 +82,14 @@ const heapAfter = heapMb();
 ink.unmount();
 times.sort((a, b) => a - b);
 const at = (q) => (times.length ? Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 100) / 100 : null);
-console.log(JSON.stringify({
-  frames: FRAMES,
-  framesWritten: times.length,
-  react: process.env.BENCH_REACT_DEV ? 'development' : 'production',
-  msPerFrame: { p50: at(0.5), p90: at(0.9), max: at(1) },
-  bytesPerFrame: Math.round(stdout.bytes / FRAMES),
-  // Meaningful with --expose-gc (a full collection before each reading).
-  heapKeptKbPerFrame: globalThis.gc ? Math.round(((heapAfter - heapBefore) * 1000) / FRAMES) : null,
-}));
+console.log(
+  JSON.stringify({
+    frames: FRAMES,
+    framesWritten: times.length,
+    react: process.env.BENCH_REACT_DEV ? 'development' : 'production',
+    msPerFrame: { p50: at(0.5), p90: at(0.9), max: at(1) },
+    bytesPerFrame: Math.round(stdout.bytes / FRAMES),
+    // Meaningful with --expose-gc (a full collection before each reading).
+    heapKeptKbPerFrame: globalThis.gc ? Math.round(((heapAfter - heapBefore) * 1000) / FRAMES) : null,
+  }),
+);

@@ -38,7 +38,9 @@ function sameWay([name, count]: [FailureClass, number], green: ArmStats, blue: A
 }
 
 function sortedClasses(arm: ArmStats): [FailureClass, number][] {
-  return (Object.entries(arm.failuresByClass) as [FailureClass, number][]).filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return (Object.entries(arm.failuresByClass) as [FailureClass, number][])
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
 function shorten(text: string): string {

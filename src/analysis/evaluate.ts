@@ -2,7 +2,16 @@
 import type { ArmStats } from '../metrics/types.js';
 import type { AnalysisConfig } from '../plan/schema.js';
 import { checkAlpha, needsGuard } from './budget.js';
-import { compareErrorRate, compareQualityFailRate, errorRate, failsMoreThanBlue, latency, qualityFailRate, ttftP95, type SequentialContext } from './rate-rules.js';
+import {
+  compareErrorRate,
+  compareQualityFailRate,
+  errorRate,
+  failsMoreThanBlue,
+  latency,
+  qualityFailRate,
+  ttftP95,
+  type SequentialContext,
+} from './rate-rules.js';
 import { compareLatency, consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
 import type { Breach, Verdict } from './types.js';
 

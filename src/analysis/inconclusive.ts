@@ -4,15 +4,17 @@ import type { AnalysisConfig } from '../plan/schema.js';
 import type { CheckResult, RuleName } from './types.js';
 
 export type StageEndDecision =
-  | { action: 'pass'; undecided: RuleName[] }
-  | { action: 'extend'; undecided: RuleName[]; extension: number }
-  | { action: 'pause'; undecided: RuleName[] };
+  { action: 'pass'; undecided: RuleName[] } | { action: 'extend'; undecided: RuleName[]; extension: number } | { action: 'pause'; undecided: RuleName[] };
 
 /**
  * @param extensionsSoFar how many times this stage was already extended (or paused for an operator)
  * Rules below the min_requests floor ("waiting") count as undecided too: nothing was shown either way.
  */
-export function decideStageEnd(checks: readonly CheckResult[], config: Pick<AnalysisConfig, 'on_inconclusive' | 'max_extensions'>, extensionsSoFar: number): StageEndDecision {
+export function decideStageEnd(
+  checks: readonly CheckResult[],
+  config: Pick<AnalysisConfig, 'on_inconclusive' | 'max_extensions'>,
+  extensionsSoFar: number,
+): StageEndDecision {
   const undecided = checks.filter((check) => check.status === 'undecided' || (check.status === 'waiting' && isSequential(check))).map((check) => check.rule);
   if (undecided.length === 0) return { action: 'pass', undecided };
   switch (config.on_inconclusive) {

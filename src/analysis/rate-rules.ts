@@ -61,8 +61,16 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
 export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const { requests: n, failures: x } = ctx.green;
   return judgeRate(ctx, {
-    rule: 'error_rate', x, n, rateLimit: limit, figure: n > 0 ? x / n : null, limit, unit: 'ratio', ready: n >= ctx.minRequests,
-    message: (ev) => `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
+    rule: 'error_rate',
+    x,
+    n,
+    rateLimit: limit,
+    figure: n > 0 ? x / n : null,
+    limit,
+    unit: 'ratio',
+    ready: n >= ctx.minRequests,
+    message: (ev) =>
+      `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
   });
 }
 
@@ -70,8 +78,16 @@ export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
   // Over successful responses: only those were checked for quality.
   const { successes: n, qualityFailures: x } = ctx.green;
   return judgeRate(ctx, {
-    rule: 'quality_fail_rate', x, n, rateLimit: limit, figure: n > 0 ? x / n : null, limit, unit: 'ratio', ready: n >= ctx.minRequests,
-    message: (ev) => `green quality_fail_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} successful responses${ctx.where}`,
+    rule: 'quality_fail_rate',
+    x,
+    n,
+    rateLimit: limit,
+    figure: n > 0 ? x / n : null,
+    limit,
+    unit: 'ratio',
+    ready: n >= ctx.minRequests,
+    message: (ev) =>
+      `green quality_fail_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} successful responses${ctx.where}`,
   });
 }
 
@@ -87,7 +103,14 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
   const share = PERCENTILE_SHARE[rule];
   const note = running > 0 ? `, ${running} of them still running` : '';
   return judgeRate(ctx, {
-    rule, x, n, rateLimit: share, figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null, limit: limitMs, unit: 'ms', ready: n >= ctx.minRequests,
+    rule,
+    x,
+    n,
+    rateLimit: share,
+    figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null,
+    limit: limitMs,
+    unit: 'ms',
+    ready: n >= ctx.minRequests,
     message: (ev) =>
       `green ${rule}: ${formatPercent(ev.estimate)} of ${n} requests over ${formatMs(limitMs)}${note} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
   });
@@ -99,7 +122,14 @@ export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
   const x = slowCount(ctx.green, 'ttft', limitMs);
   const share = PERCENTILE_SHARE.ttft_p95;
   return judgeRate(ctx, {
-    rule: 'ttft_p95', x, n, rateLimit: share, figure: stats?.p95 ?? null, limit: limitMs, unit: 'ms', ready: n >= ctx.minRequests,
+    rule: 'ttft_p95',
+    x,
+    n,
+    rateLimit: share,
+    figure: stats?.p95 ?? null,
+    limit: limitMs,
+    unit: 'ms',
+    ready: n >= ctx.minRequests,
     message: (ev) =>
       `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
   });
@@ -135,24 +165,33 @@ function judgeDifference(ctx: SequentialContext, spec: CompareSpec): Judged {
 
 export function compareErrorRate(ctx: SequentialContext, margin: number): Judged {
   return judgeDifference(ctx, {
-    rule: 'compare_to_blue.max_error_rate_increase', what: 'error rate', margin,
-    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    rule: 'compare_to_blue.max_error_rate_increase',
+    what: 'error rate',
+    margin,
+    green: { x: ctx.green.failures, n: ctx.green.requests },
+    blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
     blame: blame(ctx.green, ctx.blueBaseline),
   });
 }
 
 export function compareQualityFailRate(ctx: SequentialContext, margin: number): Judged {
   return judgeDifference(ctx, {
-    rule: 'compare_to_blue.max_quality_fail_rate_increase', what: 'quality failure rate', margin,
-    green: { x: ctx.green.qualityFailures, n: ctx.green.successes }, blue: { x: ctx.blueBaseline.qualityFailures, n: ctx.blueBaseline.successes },
+    rule: 'compare_to_blue.max_quality_fail_rate_increase',
+    what: 'quality failure rate',
+    margin,
+    green: { x: ctx.green.qualityFailures, n: ctx.green.successes },
+    blue: { x: ctx.blueBaseline.qualityFailures, n: ctx.blueBaseline.successes },
   });
 }
 
 /** The built-in guard of a plan with no rule: green shown to fail more often than blue at all. */
 export function failsMoreThanBlue(ctx: SequentialContext): Judged {
   return judgeDifference(ctx, {
-    rule: 'guard.green_fails_more_than_blue', what: 'error rate (built-in guard: the plan sets no rule)', margin: 0,
-    green: { x: ctx.green.failures, n: ctx.green.requests }, blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
+    rule: 'guard.green_fails_more_than_blue',
+    what: 'error rate (built-in guard: the plan sets no rule)',
+    margin: 0,
+    green: { x: ctx.green.failures, n: ctx.green.requests },
+    blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
     blame: blame(ctx.green, ctx.blueBaseline),
   });
 }

@@ -69,8 +69,13 @@ function judge(spec: Spec): Judged {
 export function consecutiveErrors(ctx: RuleContext, limit: number): Judged {
   // Judged at any sample size: a run of failures is the fastest signal there is.
   return judge({
-    rule: 'consecutive_errors', unit: 'count', limit, inclusive: true, ready: true,
-    figure: ctx.green.consecutiveFailures, sample: ctx.green.requests,
+    rule: 'consecutive_errors',
+    unit: 'count',
+    limit,
+    inclusive: true,
+    ready: true,
+    figure: ctx.green.consecutiveFailures,
+    sample: ctx.green.requests,
     message: (figure) => `green consecutive_errors ${figure} >= ${limit}${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
   });
 }
@@ -78,8 +83,13 @@ export function consecutiveErrors(ctx: RuleContext, limit: number): Judged {
 export function healthCheck(ctx: RuleContext, health: HealthInput): Judged {
   const limit = health.failuresToRollback;
   return judge({
-    rule: 'health_check', unit: 'count', limit, inclusive: true, ready: true,
-    figure: health.consecutiveFailures, sample: health.checks ?? health.consecutiveFailures,
+    rule: 'health_check',
+    unit: 'count',
+    limit,
+    inclusive: true,
+    ready: true,
+    figure: health.consecutiveFailures,
+    sample: health.checks ?? health.consecutiveFailures,
     message: (figure) => `health check failed ${figure} times in a row${health.lastError ? ` (last: ${health.lastError})` : ''}${ctx.where}`,
   });
 }
@@ -107,8 +117,12 @@ export function compareLatency(ctx: RuleContext, limit: number): Judged {
   // A blue p95 of 0 gives no ratio: the rule waits rather than divide by zero.
   const figure = green && blue && blue.p95 > 0 ? green.p95 / blue.p95 : null;
   return judge({
-    rule: 'compare_to_blue.max_latency_p95_ratio', unit: 'factor', limit,
-    sample: greenSample, blueSample, figure,
+    rule: 'compare_to_blue.max_latency_p95_ratio',
+    unit: 'factor',
+    limit,
+    sample: greenSample,
+    blueSample,
+    figure,
     ready: greenSample >= ctx.minRequests && blueSample >= ctx.minRequests,
     message: (ratio) =>
       `green latency_p95 ${formatMs(green?.p95 ?? 0)} vs blue ${formatMs(blue?.p95 ?? 0)}: ${formatFactor(ratio)} > ${formatFactor(limit)} allowed ` +

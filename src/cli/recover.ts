@@ -60,8 +60,16 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
       // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
       { cwd: plan.source.dir, env: ctx.env, secrets },
     );
-    store.appendEvent({ at: now(), type: outcome.ok ? 'hook_succeeded' : 'hook_failed', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: secrets.redactor.text(`on_rollback hook: ${outcome.message}`) });
-    if (!outcome.ok) return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
+    store.appendEvent({
+      at: now(),
+      type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
+      stage: snapshot.stageIndex,
+      greenWeight: 0,
+      actor: options.actor,
+      message: secrets.redactor.text(`on_rollback hook: ${outcome.message}`),
+    });
+    if (!outcome.ok)
+      return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
   } else if (proxies.length === 0) {
     warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }

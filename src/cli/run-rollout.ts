@@ -176,7 +176,7 @@ function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir:
   return async (hook, call, signal) => {
     const record = hookRecorder(stateDir, plan.name, call.event);
     try {
-      const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: record.started });
+      const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: (pgid) => record.started(pgid) });
       return { ok: outcome.ok, message: outcome.message };
     } finally {
       record.finished();

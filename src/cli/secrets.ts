@@ -42,4 +42,3 @@ function proxyPassword(value: string | undefined): string | undefined {
     return undefined;
   }
 }
-

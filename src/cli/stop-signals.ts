@@ -21,7 +21,16 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export function routeStopSignals(engine: Stoppable, options: StopSignalOptions): () => void {
   const { events } = options;
   let signalled = false;
-  const handlers = SIGNALS.map((signal) => [signal, () => { signalled = true; engine.interrupt(signal); }] as const);
+  const handlers = SIGNALS.map(
+    (signal) =>
+      [
+        signal,
+        () => {
+          signalled = true;
+          engine.interrupt(signal);
+        },
+      ] as const,
+  );
   for (const [signal, handler] of handlers) events.on(signal, handler);
   const onCrash = (error: unknown) => {
     options.warn(`internal error (a bug, please report it): ${error instanceof Error ? error.message : String(error)}; rolling back to blue`);

@@ -6,7 +6,11 @@ const CODES = {
   usage: { code: 2, meaning: 'usage error or invalid plan', help: 'usage/invalid plan' },
   preflight: { code: 3, meaning: 'preflight failed', help: 'preflight failed' },
   aborted: { code: 4, meaning: 'aborted by an operator', help: 'aborted by an operator' },
-  orphaned: { code: 5, meaning: "the rollout's process died without finishing; run bluegreen rollback", help: "the rollout's process died (run bluegreen rollback)" },
+  orphaned: {
+    code: 5,
+    meaning: "the rollout's process died without finishing; run bluegreen rollback",
+    help: "the rollout's process died (run bluegreen rollback)",
+  },
   rolledBack: { code: 10, meaning: 'rolled back automatically', help: 'rolled back' },
   sighup: { code: 129, meaning: 'interrupted by SIGHUP, rolled back to blue', help: 'interrupted (SIGHUP)' },
   sigint: { code: 130, meaning: 'interrupted by SIGINT, rolled back to blue', help: 'interrupted (SIGINT)' },
@@ -15,7 +19,9 @@ const CODES = {
 
 type ExitName = keyof typeof CODES;
 
-export const EXIT = Object.fromEntries(Object.entries(CODES).map(([name, entry]) => [name, entry.code])) as { readonly [K in ExitName]: (typeof CODES)[K]['code'] };
+export const EXIT = Object.fromEntries(Object.entries(CODES).map(([name, entry]) => [name, entry.code])) as {
+  readonly [K in ExitName]: (typeof CODES)[K]['code'];
+};
 
 /** "rolled back automatically (exit 10)"; an unknown code reads "exit N". */
 export function describeExit(code: number): string {

@@ -25,7 +25,11 @@ export function flushStream(stream: FlushableStream): Promise<void> {
 }
 
 /** Sets the exit code, waits for stdout and stderr to drain, then exits. */
-export async function exitWhenFlushed(code: number, streams: FlushableStream[] = [process.stdout, process.stderr], exit: (code: number) => void = (c) => process.exit(c)): Promise<void> {
+export async function exitWhenFlushed(
+  code: number,
+  streams: FlushableStream[] = [process.stdout, process.stderr],
+  exit: (code: number) => void = (c) => process.exit(c),
+): Promise<void> {
   process.exitCode = code;
   await Promise.all(streams.map(flushStream));
   exit(code);

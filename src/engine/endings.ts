@@ -23,7 +23,13 @@ export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 const INTERRUPT_EXIT: Record<InterruptSignal, number> = { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
 
 export const endings = {
-  promotedByOperator: (actor: string): Ending => ({ phase: 'promoted', exitCode: EXIT.promoted, reason: `promoted to 100% green by ${actor}`, hook: 'promote', verdict: 'skipped' }),
+  promotedByOperator: (actor: string): Ending => ({
+    phase: 'promoted',
+    exitCode: EXIT.promoted,
+    reason: `promoted to 100% green by ${actor}`,
+    hook: 'promote',
+    verdict: 'skipped',
+  }),
   allStagesPassed: (stages: number, greenModel: string): Ending => ({
     phase: 'promoted',
     exitCode: EXIT.promoted,
@@ -31,7 +37,13 @@ export const endings = {
     hook: 'promote',
     verdict: 'passed',
   }),
-  aborted: (actor: string): Ending => ({ phase: 'aborted', exitCode: EXIT.aborted, reason: `aborted by ${actor}; traffic is back on blue`, hook: 'abort', verdict: 'aborted' }),
+  aborted: (actor: string): Ending => ({
+    phase: 'aborted',
+    exitCode: EXIT.aborted,
+    reason: `aborted by ${actor}; traffic is back on blue`,
+    hook: 'abort',
+    verdict: 'aborted',
+  }),
   /** `cause` names where the stop came from when it was not a signal to this process ("its launcher sh (pid 12) exiting"). */
   interrupted: (signal: InterruptSignal, cause: string = signal): Ending => ({
     phase: 'interrupted',
@@ -40,8 +52,21 @@ export const endings = {
     hook: 'rollback',
     verdict: 'aborted',
   }),
-  rolledBack: (breach: Breach): Ending => ({ phase: 'rolled_back', exitCode: EXIT.rolledBack, reason: breach.message, hook: 'rollback', verdict: 'failed', breach }),
-  failed: (message: string): Ending => ({ phase: 'failed', exitCode: EXIT.internal, reason: `internal error: ${message}`, hook: 'rollback', verdict: 'aborted' }),
+  rolledBack: (breach: Breach): Ending => ({
+    phase: 'rolled_back',
+    exitCode: EXIT.rolledBack,
+    reason: breach.message,
+    hook: 'rollback',
+    verdict: 'failed',
+    breach,
+  }),
+  failed: (message: string): Ending => ({
+    phase: 'failed',
+    exitCode: EXIT.internal,
+    reason: `internal error: ${message}`,
+    hook: 'rollback',
+    verdict: 'aborted',
+  }),
 };
 
 /** The journal's last line: "rolled back (exit 10): green error_rate ...". */

@@ -64,11 +64,7 @@ export class HealthChecker {
       }
     } catch (error) {
       ok = false;
-      this.state.lastError = controller.signal.aborted
-        ? `no answer within ${this.config.timeout}ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      this.state.lastError = controller.signal.aborted ? `no answer within ${this.config.timeout}ms` : error instanceof Error ? error.message : String(error);
     } finally {
       timeout.cancel();
     }

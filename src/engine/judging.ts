@@ -48,7 +48,10 @@ export class StageJudging {
     const { metrics, plan } = this.options;
     const stats = metrics.stage(stageIndex);
     // Comparisons judge green against blue over the rollout so far, so they still judge at 100% green.
-    const blueSoFar = metrics.stages().slice(0, stageIndex + 1).map((stage) => stage.arms.blue);
+    const blueSoFar = metrics
+      .stages()
+      .slice(0, stageIndex + 1)
+      .map((stage) => stage.arms.blue);
     return this.judge({
       stageIndex,
       stageCount: plan.stages.length,

@@ -3,15 +3,7 @@ import type { Breach, CheckResult } from '../analysis/types.js';
 import type { ArmName } from '../plan/plan.js';
 import type { StageStats, WindowStats } from '../metrics/types.js';
 
-export type Phase =
-  | 'starting'
-  | 'progressing'
-  | 'paused'
-  | 'promoted'
-  | 'rolled_back'
-  | 'aborted'
-  | 'interrupted'
-  | 'failed';
+export type Phase = 'starting' | 'progressing' | 'paused' | 'promoted' | 'rolled_back' | 'aborted' | 'interrupted' | 'failed';
 
 export const FINAL_PHASES: readonly Phase[] = ['promoted', 'rolled_back', 'aborted', 'interrupted', 'failed'];
 

@@ -23,7 +23,12 @@ export class TailBuffer {
 
 /** The last non-empty line, trimmed and cut to a length that fits in one message. */
 export function lastLine(text: string, max = 200): string {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').at(-1) ?? '';
+  const line =
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .at(-1) ?? '';
   return clip(line, max);
 }
 

@@ -18,10 +18,7 @@ export interface WebhookOptions {
 }
 
 type Attempt =
-  | { kind: 'answered'; status: number; body: string; headers: HeaderMap }
-  | { kind: 'timeout' }
-  | { kind: 'network'; message: string }
-  | { kind: 'cancelled' };
+  { kind: 'answered'; status: number; body: string; headers: HeaderMap } | { kind: 'timeout' } | { kind: 'network'; message: string } | { kind: 'cancelled' };
 
 /** The upstream client's policy, but a Retry-After over 30 s is not waited for: a hook must not stall a rollback. */
 const POLICY = { baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 30_000 };

@@ -61,7 +61,8 @@ export class ArmRecorder {
       this.failures++;
       if (result.failure !== undefined) {
         this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
-        if (this.failureSamples[result.failure] === undefined && result.errorMessage) this.failureSamples[result.failure] = result.errorMessage.slice(0, SAMPLE_CHARS);
+        if (this.failureSamples[result.failure] === undefined && result.errorMessage)
+          this.failureSamples[result.failure] = result.errorMessage.slice(0, SAMPLE_CHARS);
       }
     }
     countOver(this.slowLimits.latency, this.slowLatency, result.latencyMs);

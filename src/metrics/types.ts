@@ -105,7 +105,8 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.failures += arm.failures;
     total.qualityFailures += arm.qualityFailures;
     total.consecutiveFailures = arm.consecutiveFailures;
-    for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][]) total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
+    for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])
+      total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
     if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };
   }
   return total;

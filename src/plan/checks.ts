@@ -90,7 +90,11 @@ function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
     if (simulated) at([arm, 'upstream'], 'api: azure needs a base_url (the simulator speaks openai and anthropic)', true);
     const version = own?.api_version ?? plan.upstream.api_version;
     if (baseUrl !== undefined && !isAzureV1(baseUrl) && version === undefined) {
-      at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'api: azure needs api_version (e.g. 2024-10-21), or a base_url ending in /openai/v1', true);
+      at(
+        own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'],
+        'api: azure needs api_version (e.g. 2024-10-21), or a base_url ending in /openai/v1',
+        true,
+      );
     }
   } else if (plan[arm].deployment !== undefined) {
     at([arm, 'deployment'], `deployment is for api: azure; the ${arm} arm uses api: ${api}`, true);

@@ -26,7 +26,15 @@ export function parseWithSchema<S extends z.ZodType>(file: string, text: string,
   if (problems.length) fail(problems);
   const data = toData(file, source);
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
-    fail([{ file, line: 1, col: 1, keyPath: '', message: `expected a mapping of keys at the top level, found ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}` }]);
+    fail([
+      {
+        file,
+        line: 1,
+        col: 1,
+        keyPath: '',
+        message: `expected a mapping of keys at the top level, found ${data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data}`,
+      },
+    ]);
   }
   const result = schema.safeParse(data);
   if (!result.success) fail(zodProblems(source, data, schema, result.error.issues));

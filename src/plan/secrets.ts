@@ -6,12 +6,7 @@ import type { ParsedPlan } from './schema.js';
  * when the plan has one, without duplicates.
  */
 export function secretEnvNames(plan: ParsedPlan): string[] {
-  const names = [
-    plan.upstream.api_key_env,
-    plan.blue.upstream?.api_key_env,
-    plan.green.upstream?.api_key_env,
-    plan.proxy?.client_keys_env,
-  ];
+  const names = [plan.upstream.api_key_env, plan.blue.upstream?.api_key_env, plan.green.upstream?.api_key_env, plan.proxy?.client_keys_env];
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }
 

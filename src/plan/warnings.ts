@@ -34,7 +34,9 @@ function sameArms(plan: Plan): PlanWarning[] {
   const { blue, green } = plan.arms;
   if (blue.model !== green.model) return [];
   if (JSON.stringify(endpoint(blue.upstream)) !== JSON.stringify(endpoint(green.upstream))) return [];
-  return [{ keyPath: 'green.model', message: `green is the same model as blue (${green.model}) on the same upstream: the rollout would compare a model with itself` }];
+  return [
+    { keyPath: 'green.model', message: `green is the same model as blue (${green.model}) on the same upstream: the rollout would compare a model with itself` },
+  ];
 }
 
 function endpoint(upstream: Plan['arms']['blue']['upstream']): unknown {

@@ -13,7 +13,9 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   const lines: string[] = [];
   const stageCount = snapshot.plan.stages.length;
   const finished = snapshot.endedAt !== undefined;
-  lines.push(`rollout ${snapshot.plan.name}: ${snapshot.phase.replace('_', ' ')}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`);
+  lines.push(
+    `rollout ${snapshot.plan.name}: ${snapshot.phase.replace('_', ' ')}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+  );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
   const left = stage ? Math.max(0, stage.durationMs - snapshot.stageElapsedMs) : 0;
@@ -35,7 +37,10 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   for (const s of snapshot.stages) {
     for (const arm of ['blue', 'green'] as const) {
       const a = s.arms[arm];
-      const head = arm === 'blue' ? `  ${String(s.index + 1).padStart(5)}  ${formatPercent(s.greenWeight, 0).padStart(5)}  ${s.verdict.padEnd(9)}` : `  ${''.padStart(5)}  ${''.padStart(5)}  ${''.padEnd(9)}`;
+      const head =
+        arm === 'blue'
+          ? `  ${String(s.index + 1).padStart(5)}  ${formatPercent(s.greenWeight, 0).padStart(5)}  ${s.verdict.padEnd(9)}`
+          : `  ${''.padStart(5)}  ${''.padStart(5)}  ${''.padEnd(9)}`;
       const rate = a.requests ? a.failures / a.requests : null;
       lines.push(
         `${head}  ${arm.padEnd(5)}  ${String(a.requests).padStart(8)}  ${String(a.failures).padStart(6)}  ${formatPercent(rate).padStart(8)}  ${formatMs(a.latency?.p95).padStart(7)}  ${formatUsd(a.costUsd).padStart(8)}`,
@@ -46,7 +51,14 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     lines.push('');
     lines.push('  checks (green, current stage):');
     for (const check of snapshot.checks) {
-      const figure = check.figure === null ? '-' : check.unit === 'ratio' ? formatPercent(check.figure) : check.unit === 'ms' ? formatMs(check.figure) : String(Math.round(check.figure * 100) / 100);
+      const figure =
+        check.figure === null
+          ? '-'
+          : check.unit === 'ratio'
+            ? formatPercent(check.figure)
+            : check.unit === 'ms'
+              ? formatMs(check.figure)
+              : String(Math.round(check.figure * 100) / 100);
       const limit = check.unit === 'ratio' ? formatPercent(check.limit) : check.unit === 'ms' ? formatMs(check.limit) : String(check.limit);
       const interval = check.evidence ? ` ${describeEvidence(check.evidence, check.unit === 'ratio' && check.blueSample !== undefined)}` : '';
       lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(8)} / ${limit.padEnd(8)} ${check.status} (n=${check.sample})${interval}`);

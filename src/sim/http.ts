@@ -22,13 +22,7 @@ export async function readJsonBody(req: IncomingMessage): Promise<BodyResult> {
   }
 }
 
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-  contentType = 'application/json',
-): void {
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}, contentType = 'application/json'): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

@@ -70,9 +70,11 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     }
     const read = await readJsonBody(req);
     if (!read.ok) {
-      return fail(read.reason === 'too_large'
-        ? dialect.error('too_large', 'Request body too large.')
-        : dialect.error('invalid_request', 'The request body is not valid JSON.'));
+      return fail(
+        read.reason === 'too_large'
+          ? dialect.error('too_large', 'Request body too large.')
+          : dialect.error('invalid_request', 'The request body is not valid JSON.'),
+      );
     }
     const parsed = dialect.parseRequest(read.value);
     if (isErrorReply(parsed)) return fail(parsed);
@@ -106,7 +108,11 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     const created = Math.floor(startedAt / 1000);
     if (id === undefined) return sendJson(res, 200, modelList(config, created));
     if (findProfile(config, id)) return sendJson(res, 200, modelEntry(id, created));
-    sendJson(res, 404, openaiErrorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+    sendJson(
+      res,
+      404,
+      openaiErrorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'),
+    );
   }
 
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
@@ -125,7 +131,11 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     sendJson(
       res,
       known ? 405 : 404,
-      openaiErrorBody(`${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`, 'invalid_request_error', known ? 'method_not_supported' : 'unknown_url'),
+      openaiErrorBody(
+        `${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`,
+        'invalid_request_error',
+        known ? 'method_not_supported' : 'unknown_url',
+      ),
     );
   }
 

@@ -6,10 +6,13 @@ export class RequestTimers {
 
   after(ms: number, fn: () => void): void {
     if (this.cancelled) return;
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.pending.delete(timer);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.pending.add(timer);
   }
 

@@ -100,9 +100,7 @@ export function acquireLock(dir: string, info: LockInfo, env: LockEnv): LockHand
       throw new LockHeldError(`${file} is being written by another bluegreen (or is damaged); try again in a moment, or delete it if no rollout is running`);
     }
     if (takeOver(file, text, record)) {
-      warning = owner
-        ? `took over the lock of pid ${owner.pid}, which is no longer running`
-        : `took over ${file}, which could not be read (left by a crash?)`;
+      warning = owner ? `took over the lock of pid ${owner.pid}, which is no longer running` : `took over ${file}, which could not be read (left by a crash?)`;
       return handle(file, record.token, warning);
     }
   }
@@ -112,9 +110,7 @@ export function acquireLock(dir: string, info: LockInfo, env: LockEnv): LockHand
 function heldError(dir: string, owner: LockInfo, env: LockEnv): LockHeldError {
   const file = lockPath(dir);
   const elsewhere =
-    owner.host === env.host
-      ? ''
-      : ` (on host ${owner.host}, where bluegreen cannot check the process; delete the lock if that rollout is gone)`;
+    owner.host === env.host ? '' : ` (on host ${owner.host}, where bluegreen cannot check the process; delete the lock if that rollout is gone)`;
   return new LockHeldError(
     `another rollout (${describeOwner(owner, env.now())}) holds ${file}${elsewhere}; wait for it or stop it (bluegreen abort --state-dir ${dir})`,
     owner,
@@ -187,7 +183,7 @@ function ageMs(file: string): number {
 function parseRecord(text: string): Partial<LockRecord> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }

@@ -30,7 +30,10 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };
   // state.json trails the journal by one write: a newer journal line has the latest stage and weight.
   const newer = last !== undefined && last.at >= snapshot.updatedAt;
-  return { kind: 'orphaned', snapshot: newer ? { ...snapshot, stageIndex: last.stage ?? snapshot.stageIndex, greenWeight: last.greenWeight ?? snapshot.greenWeight } : snapshot };
+  return {
+    kind: 'orphaned',
+    snapshot: newer ? { ...snapshot, stageIndex: last.stage ?? snapshot.stageIndex, greenWeight: last.greenWeight ?? snapshot.greenWeight } : snapshot,
+  };
 }
 
 /** The one sentence every command prints about an orphaned rollout. */

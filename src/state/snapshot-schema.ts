@@ -31,9 +31,7 @@ const stageStats = z
   })
   .loose();
 
-const check = z
-  .object({ rule: z.string(), status: z.string(), figure: num.nullable(), limit: num, unit: z.string(), sample: num })
-  .loose();
+const check = z.object({ rule: z.string(), status: z.string(), figure: num.nullable(), limit: num, unit: z.string(), sample: num }).loose();
 
 const event = z.object({ at: num, type: z.string(), message: z.string() }).loose();
 

@@ -5,9 +5,4 @@ export { parseSampledLine, stickyKeyOf, type ParsedLine } from './sampled-line.j
 export { createSampledSource, type SampledOptions, type SampledSource } from './sampled.js';
 export { checkSampledFile, skippedLinesWarning, type SampledFileCheck } from './sampled-check.js';
 export { createTrafficMix, sampledShareOf, type TrafficMix, type TrafficMixOptions, type TrafficMixStats } from './mix.js';
-export {
-  createArrivalScheduler,
-  type ArrivalScheduler,
-  type ArrivalSchedulerOptions,
-  type ArrivalStats,
-} from './scheduler.js';
+export { createArrivalScheduler, type ArrivalScheduler, type ArrivalSchedulerOptions, type ArrivalStats } from './scheduler.js';

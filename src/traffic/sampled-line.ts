@@ -2,17 +2,7 @@
 import type { ChatMessage, ChatRequest } from '../upstream/types.js';
 
 // Owned by bluegreen (model, stream), or carried in stickyKey / maxTokens instead of being sent on.
-const NOT_PARAMS = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'max_tokens',
-  'max_completion_tokens',
-  'user',
-  'metadata',
-  'conversation_id',
-]);
+const NOT_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'user', 'metadata', 'conversation_id']);
 
 export type ParsedLine = { request: ChatRequest } | { problem: string } | undefined;
 

@@ -178,15 +178,25 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         body: JSON.stringify(dialect.body(routes.bodyModel, request, adaptation)),
       };
       const attemptLimits = limits(signal);
-      const { outcome, attempts } = await withRetries(
-        () => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits),
-        { policy: upstream.retries, random, sleep, now, signal, shouldRetry, headers: headersOf },
-      );
+      const { outcome, attempts } = await withRetries(() => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits), {
+        policy: upstream.retries,
+        random,
+        sleep,
+        now,
+        signal,
+        shouldRetry,
+        headers: headersOf,
+      });
       return toResult(request, outcome, attempts, startedAt);
     },
 
     async listModels(signal) {
-      const request = { origin: modelsUrl.origin, method: 'GET' as const, path: modelsUrl.pathname + modelsUrl.search, headers: { accept: 'application/json', ...headers } };
+      const request = {
+        origin: modelsUrl.origin,
+        method: 'GET' as const,
+        path: modelsUrl.pathname + modelsUrl.search,
+        headers: { accept: 'application/json', ...headers },
+      };
       const result = await exchange(pool, request, limits(signal));
       if (!result.ok) {
         const message = describeFailure(context(modelsUrl, 1), result, secrets);

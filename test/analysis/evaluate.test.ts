@@ -34,7 +34,10 @@ function slow(latency: Record<string, number>, ttft: Record<string, number> = {}
 
 describe('the false-rollback budget', () => {
   it('splits 1 - confidence evenly across the sequential rules and the stages', () => {
-    const cfg = config({ thresholds: { error_rate: 0.05, consecutive_errors: 5, latency_p95: 3000 }, compare_to_blue: { max_error_rate_increase: 0.02, max_latency_p95_ratio: 2 } });
+    const cfg = config({
+      thresholds: { error_rate: 0.05, consecutive_errors: 5, latency_p95: 3000 },
+      compare_to_blue: { max_error_rate_increase: 0.02, max_latency_p95_ratio: 2 },
+    });
     // consecutive_errors (a streak) and the p95 ratio (point estimate) take no share.
     expect(sequentialRules(cfg)).toEqual(['error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95']);
     expect(checkAlpha(cfg, 5)).toBeCloseTo(0.01 / 15, 12);
@@ -47,7 +50,9 @@ describe('a plan with no rule: the built-in guard', () => {
     const verdict = run({ config: config(), green: arm(30, 30), blue: arm(270, 3) });
     expect(verdict.checks.map((c) => c.rule)).toEqual(['guard.green_fails_more_than_blue']);
     expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
-    expect(verdict.breach?.message).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/);
+    expect(verdict.breach?.message).toMatch(
+      /^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/,
+    );
   });
 
   it('leaves a green that fails like blue alone', () => {
@@ -95,7 +100,9 @@ describe('error_rate', () => {
     expect(lower).toBeGreaterThan(0.05);
     expect(verdict.breach).toMatchObject({ rule: 'error_rate', figure: 30 / 132, limit: 0.05, unit: 'ratio', sample: 132 });
     expect(verdict.breach?.evidence).toMatchObject({ estimate: 30 / 132, lower, upper, limit: 0.05, confidence: 0.99 });
-    expect(verdict.breach?.message).toBe(`green error_rate 22.7% (99% interval ${formatPercent(lower).replace('%', '')}–${formatPercent(upper)}) > 5.0% over 132 requests in stage 2`);
+    expect(verdict.breach?.message).toBe(
+      `green error_rate 22.7% (99% interval ${formatPercent(lower).replace('%', '')}–${formatPercent(upper)}) > 5.0% over 132 requests in stage 2`,
+    );
   });
 
   it('spends less per check with more rules and stages, so needs more evidence', () => {
@@ -111,9 +118,15 @@ describe('blame in failure-driven breaches', () => {
   const cfg = config({ thresholds: { error_rate: 0.05, consecutive_errors: 3 } });
 
   it('names the failure classes with counts and one upstream message', () => {
-    const green = arm(100, 40, { consecutiveFailures: 0, failuresByClass: { server_error: 30, timeout: 10 }, failureSamples: { server_error: 'HTTP 500: upstream  exploded\nbadly' } });
+    const green = arm(100, 40, {
+      consecutiveFailures: 0,
+      failuresByClass: { server_error: 30, timeout: 10 },
+      failureSamples: { server_error: 'HTTP 500: upstream  exploded\nbadly' },
+    });
     const verdict = run({ config: cfg, green, blue: arm(900, 9, { failuresByClass: { timeout: 9 } }) });
-    expect(verdict.breach?.message).toMatch(/over 100 requests in stage 2; green failures: server_error 30, timeout 10 \(server_error: "HTTP 500: upstream exploded badly"\)$/);
+    expect(verdict.breach?.message).toMatch(
+      /over 100 requests in stage 2; green failures: server_error 30, timeout 10 \(server_error: "HTTP 500: upstream exploded badly"\)$/,
+    );
   });
 
   it('says when blue fails the same way, and what to check', () => {
@@ -150,7 +163,9 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
     const verdict = run({ config: cfg, green });
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 6200, limit: 5000, unit: 'ms', sample: 400 });
     expect(check(verdict, 'latency_p95').evidence).toMatchObject({ estimate: 0.2, limit: 0.05, overMs: 5000 });
-    expect(verdict.breach?.message).toMatch(/^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.5% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/);
+    expect(verdict.breach?.message).toMatch(
+      /^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.5% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/,
+    );
     expect(check(verdict, 'latency_p99').evidence).toMatchObject({ estimate: 0, limit: 0.01 });
   });
 
@@ -161,7 +176,11 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
 
   it('counts requests still running past the limit as over it, and says how many', () => {
     const running = { latency: pct(2100, 30), running: 12 };
-    const verdict = run({ config: config({ thresholds: { latency_p95: 2000 } }), green: arm(18, 0, { latency: pct(300, 18) }), greenRunning: { latency_p95: running } });
+    const verdict = run({
+      config: config({ thresholds: { latency_p95: 2000 } }),
+      green: arm(18, 0, { latency: pct(300, 18) }),
+      greenRunning: { latency_p95: running },
+    });
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 30 });
     expect(verdict.breach?.message).toMatch(/^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(99% interval/);
   });
@@ -189,12 +208,18 @@ describe('quality_fail_rate', () => {
 describe('compare_to_blue', () => {
   it('max_error_rate_increase waits for both arms, then needs green shown worse by more than the margin', () => {
     const cfg = config({ compare_to_blue: { max_error_rate_increase: 0.02 } });
-    expect(check(run({ config: cfg, green: arm(50, 25), blue: arm(19, 0) }), 'compare_to_blue.max_error_rate_increase')).toMatchObject({ status: 'waiting', sample: 50, blueSample: 19 });
+    expect(check(run({ config: cfg, green: arm(50, 25), blue: arm(19, 0) }), 'compare_to_blue.max_error_rate_increase')).toMatchObject({
+      status: 'waiting',
+      sample: 50,
+      blueSample: 19,
+    });
     // 8% vs 1% on 50 green requests: suggestive, not shown.
     expect(run({ config: cfg, green: arm(50, 4), blue: arm(400, 4) }).breach).toBeUndefined();
     const verdict = run({ config: cfg, green: arm(200, 60), blue: arm(800, 8) });
     expect(verdict.breach?.rule).toBe('compare_to_blue.max_error_rate_increase');
-    expect(verdict.breach?.message).toMatch(/^green error rate 30\.0% vs blue 1\.0%: \+29\.0 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+2\.0 allowed \(green 200, blue 800 requests\) in stage 2$/);
+    expect(verdict.breach?.message).toMatch(
+      /^green error rate 30\.0% vs blue 1\.0%: \+29\.0 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+2\.0 allowed \(green 200, blue 800 requests\) in stage 2$/,
+    );
   });
 
   it('max_quality_fail_rate_increase judges quality on both arms: short answers both get do not count', () => {
@@ -227,7 +252,13 @@ describe('priority and purity', () => {
     thresholds: { error_rate: 0.05, consecutive_errors: 3, latency_p95: 1000, latency_p99: 2000, ttft_p95: 500, quality_fail_rate: 0.05 },
     compare_to_blue: { max_error_rate_increase: 0.01, max_latency_p95_ratio: 1.5, max_quality_fail_rate_increase: 0.02 },
   });
-  const allBad = arm(400, 200, { consecutiveFailures: 3, latency: pct(5000, 400, { p99: 9000 }), ttft: pct(3000, 200), qualityFailures: 150, ...slow({ 1000: 300, 2000: 200 }, { 500: 150 }) });
+  const allBad = arm(400, 200, {
+    consecutiveFailures: 3,
+    latency: pct(5000, 400, { p99: 9000 }),
+    ttft: pct(3000, 200),
+    qualityFailures: 150,
+    ...slow({ 1000: 300, 2000: 200 }, { 500: 150 }),
+  });
   const blue = arm(400, 0, { latency: pct(100, 400) });
 
   it('lists every configured check in priority order, each breached', () => {
@@ -281,7 +312,11 @@ describe('seeded rollouts judged every few requests', () => {
         const armCounts = green ? g : b;
         armCounts.requests++;
         if (next() < (green ? greenError : blueError)) armCounts.failures++;
-        if (i % 5 === 0 && evaluate({ stageIndex: s, stageCount: 3, green: arm(g.requests, g.failures), blue: arm(b.requests, b.failures), config: cfg }).breach) return true;
+        if (
+          i % 5 === 0 &&
+          evaluate({ stageIndex: s, stageCount: 3, green: arm(g.requests, g.failures), blue: arm(b.requests, b.failures), config: cfg }).breach
+        )
+          return true;
       }
     }
     return false;

@@ -38,7 +38,12 @@ describe('priorAround', () => {
 describe('logMixtureRatio', () => {
   it('matches the beta-binomial mixture computed from factorials', () => {
     const prior = { a: 1, b: 19 };
-    for (const [x, n, p] of [[3, 40, 0.05], [0, 10, 0.2], [12, 132, 0.05], [7, 7, 0.5]] as const) {
+    for (const [x, n, p] of [
+      [3, 40, 0.05],
+      [0, 10, 0.2],
+      [12, 132, 0.05],
+      [7, 7, 0.5],
+    ] as const) {
       const expected = logBetaWhole(1 + x, 19 + n - x) - logBetaWhole(1, 19) - (x * Math.log(p) + (n - x) * Math.log(1 - p));
       expect(logMixtureRatio(x, n, p, prior)).toBeCloseTo(expected, 9);
     }
@@ -60,7 +65,11 @@ describe('rateInterval', () => {
   });
 
   it('has the closed-form upper bound with no failures: 1 - (alpha b / (b + n))^(1/n)', () => {
-    for (const [n, alpha] of [[100, 0.01], [20, 0.001], [1000, 0.05]] as const) {
+    for (const [n, alpha] of [
+      [100, 0.01],
+      [20, 0.001],
+      [1000, 0.05],
+    ] as const) {
       const interval = rateInterval(0, n, alpha, prior);
       expect(interval.lower).toBe(0);
       expect(interval.upper).toBeCloseTo(1 - ((alpha * 19) / (19 + n)) ** (1 / n), 8);

@@ -43,7 +43,10 @@ describe('bluegreen CLI', () => {
 
   it('says when a plan without rules gets the built-in guard', async () => {
     const dir = tempDir();
-    writePlan('name: x\nupstream: { simulate: { models: {} } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 5 }\nstages: [ { duration: 1s, green_weight: 1 } ]\n', dir);
+    writePlan(
+      'name: x\nupstream: { simulate: { models: {} } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 5 }\nstages: [ { duration: 1s, green_weight: 1 } ]\n',
+      dir,
+    );
     const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("rolls back when shown: built-in guard: no rule is set, so green's error rate over blue's at all");

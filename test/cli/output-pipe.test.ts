@@ -38,7 +38,11 @@ describe('output through a pipe', () => {
   });
 
   it('a reader that goes away early (| head) is no crash', () => {
-    const result = spawnSync('/bin/bash', ['--norc', '--noprofile', '-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} schema | head -c 10 >/dev/null`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const result = spawnSync(
+      '/bin/bash',
+      ['--norc', '--noprofile', '-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} schema | head -c 10 >/dev/null`],
+      { encoding: 'utf8', env: { PATH: process.env.PATH } },
+    );
     expect(result.stderr).not.toMatch(/EPIPE|Error|bluegreen/);
     expect(result.status).toBe(0);
   });

@@ -23,13 +23,21 @@ proxy: { client_keys_env: CLIENT_KEYS }
 `,
       cwd,
     );
-    const ctx = testContext({ cwd, env: { TOP_KEY: 'sk-top-1234567', BLUE_KEY: ' sk-blue-1234567\n', HTTPS_PROXY: 'http://me:proxy-pass-99@proxy:3128', CLIENT_KEYS: 'ck-alpha-1234, ck-beta-5678' } });
+    const ctx = testContext({
+      cwd,
+      env: {
+        TOP_KEY: 'sk-top-1234567',
+        BLUE_KEY: ' sk-blue-1234567\n',
+        HTTPS_PROXY: 'http://me:proxy-pass-99@proxy:3128',
+        CLIENT_KEYS: 'ck-alpha-1234, ck-beta-5678',
+      },
+    });
     const secrets = protectPlanSecrets(ctx, plan);
     expect(secrets.envNames).toEqual(['TOP_KEY', 'BLUE_KEY', 'GREEN_KEY', 'CLIENT_KEYS']);
     expect(secrets.redactor.text('client ck-beta-5678 and ck-alpha-1234')).toBe('client [redacted] and [redacted]');
     expect(secrets.passEnv).toEqual(['BLUE_KEY']);
-    expect(secrets.redactor.text('sk-top-1234567 sk-blue-1234567 sk-green-from-dotenv proxy-pass-99 http://me:proxy-pass-99@proxy sk-in-a-header-1 org-public-name')).toBe(
-      '[redacted] [redacted] [redacted] [redacted] http://me:[redacted]@proxy [redacted] org-public-name',
-    );
+    expect(
+      secrets.redactor.text('sk-top-1234567 sk-blue-1234567 sk-green-from-dotenv proxy-pass-99 http://me:proxy-pass-99@proxy sk-in-a-header-1 org-public-name'),
+    ).toBe('[redacted] [redacted] [redacted] [redacted] http://me:[redacted]@proxy [redacted] org-public-name');
   });
 });

@@ -18,7 +18,14 @@ function stateFolder(state: unknown, events: unknown[] = []): string {
 describe('status', () => {
   it("prefers the journal's final event when state.json is older", async () => {
     const saved = snapshot({ phase: 'progressing', greenWeight: 0.5, updatedAt: 1000 });
-    const finished = { at: 5000, type: 'finished', stage: 0, greenWeight: 0, message: 'rolled back (exit 10): green error_rate 0.3 > 0.05', data: { phase: 'rolled_back', exitCode: 10 } };
+    const finished = {
+      at: 5000,
+      type: 'finished',
+      stage: 0,
+      greenWeight: 0,
+      message: 'rolled back (exit 10): green error_rate 0.3 > 0.05',
+      data: { phase: 'rolled_back', exitCode: 10 },
+    };
     const cwd = stateFolder(saved, [{ at: 900, type: 'stage_started', message: 'stage 1' }, finished]);
     const json = await runCli(['status', '--json', '--state-dir', 'st'], { cwd });
     expect(json.code).toBe(0);

@@ -31,7 +31,11 @@ describe('validate and --dry-run run the rollout checks', () => {
   it('a sampled file with no usable line is exit 2 in validate, --dry-run and rollout alike', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n{"x":1}\n' });
     const expected = 'has no usable request: 2 line(s) skipped, the first at line 1: not JSON';
-    for (const args of [['validate', 'plan.yaml'], ['rollout', 'plan.yaml', '--dry-run'], ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st']]) {
+    for (const args of [
+      ['validate', 'plan.yaml'],
+      ['rollout', 'plan.yaml', '--dry-run'],
+      ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'],
+    ]) {
       const result = await runCli(args, { cwd });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain(expected);

@@ -50,7 +50,17 @@ describe('redactor', () => {
 });
 
 describe('hooks and secrets', () => {
-  const event: HookEvent = { event: 'rollback', plan: 'p', stage: 1, stages: 2, greenWeight: 0, blueModel: 'a', greenModel: 'b', reason: `hook said ${KEY}`, at: 0 };
+  const event: HookEvent = {
+    event: 'rollback',
+    plan: 'p',
+    stage: 1,
+    stages: 2,
+    greenWeight: 0,
+    blueModel: 'a',
+    greenModel: 'b',
+    reason: `hook said ${KEY}`,
+    at: 0,
+  };
 
   it('an exec hook gets a redacted reason, no key variable, and its output comes back redacted', async () => {
     const secrets = { redactor: createRedactor([KEY]), envNames: ['KEY'] };
@@ -59,7 +69,11 @@ describe('hooks and secrets', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.stdout).toBe('hook said [redacted]|unset|');
     // LEAK carried a different value: kept. A hook echoing a key it got from elsewhere is redacted:
-    const echo = await runHook({ ...hook, exec: `echo "${KEY.replace(/"/g, '\\"')}" >&2; exit 3` }, event, { cwd: tempDir(), env: { PATH: process.env.PATH }, secrets });
+    const echo = await runHook({ ...hook, exec: `echo "${KEY.replace(/"/g, '\\"')}" >&2; exit 3` }, event, {
+      cwd: tempDir(),
+      env: { PATH: process.env.PATH },
+      secrets,
+    });
     expect(echo.message).toMatch(/exited 3: \[redacted\]$/);
     expect(JSON.stringify(echo)).not.toContain('sk-test');
   });

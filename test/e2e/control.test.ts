@@ -14,7 +14,11 @@ const PLAN = simulatedPlan('control-test', '60s', 0.25);
 /** Starts a rollout and resolves once its first stage has started; `lines` waits for a stderr line. */
 async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor: (text: string) => Promise<void> }> {
   writePlan(PLAN, dir);
-  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
+    cwd: dir,
+    env: { ...process.env, CI: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   const waiters: { text: string; resolve: () => void }[] = [];
   child.stderr.on('data', (chunk: Buffer) => {
@@ -27,7 +31,10 @@ async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor
 }
 
 function journal(dir: string): RolloutEvent[] {
-  return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RolloutEvent);
+  return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RolloutEvent);
 }
 
 /** What `status --json` says once state.json shows the phase (it follows the journal by one async write). */

@@ -29,7 +29,10 @@ export function loggingPlan(dir: string, options: PlanOptions = {}): string {
     { duration: '60s', weight: 1 },
   ];
   const delay = options.stageHookDelay ?? 'true';
-  writeFileSync(path.join(dir, 'set-weight.sh'), `echo $$ > hook.pid\necho "begin $BLUEGREEN_GREEN_WEIGHT" >> hook.trace\n${delay}\necho "$BLUEGREEN_EVENT $BLUEGREEN_GREEN_WEIGHT" >> hook.log\n`);
+  writeFileSync(
+    path.join(dir, 'set-weight.sh'),
+    `echo $$ > hook.pid\necho "begin $BLUEGREEN_GREEN_WEIGHT" >> hook.trace\n${delay}\necho "$BLUEGREEN_EVENT $BLUEGREEN_GREEN_WEIGHT" >> hook.log\n`,
+  );
   return writePlan(
     `${simulatedStagesPlan(options.name ?? 'stop-test', stages)}hooks:
   on_stage: { exec: sh ./set-weight.sh, timeout: 60s }
@@ -89,7 +92,11 @@ export function isAlive(pid: number): boolean {
 }
 
 export function startRollout(dir: string, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
+    cwd: dir,
+    env: { ...process.env, CI: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -110,7 +117,14 @@ export function projectWithBluegreen(): string {
 
 /** The environment npm and its children get: no network, no update check, the plain reporter. */
 export function npmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '', npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CI: '',
+    npm_config_offline: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+  };
   // Left by `npm test` around vitest; npm exec sets its own.
   for (const key of Object.keys(env)) if (key.startsWith('npm_lifecycle') || key === 'npm_command') delete env[key];
   return env;

@@ -57,7 +57,11 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
     // The step as docs/ci.md writes it, run the way GitHub runs a `run:` step (bash -e, a script file).
     const step = path.join(dir, 'step.sh');
     copyFileSync(path.resolve(import.meta.dirname, 'fixtures/ci-step.sh'), step);
-    const shell = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', step], { cwd: dir, env: { ...npmEnv(), PLAN: 'plan.yaml', GITHUB_OUTPUT: path.join(dir, 'github-output') }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const shell = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', step], {
+      cwd: dir,
+      env: { ...npmEnv(), PLAN: 'plan.yaml', GITHUB_OUTPUT: path.join(dir, 'github-output') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     await until(journalHas(dir, 'stage_started'), 'stage 1');
     // The runner's cancel: SIGINT to the step's process, then SIGTERM (7.5 s later on GitHub; at once here).
     shell.kill('SIGINT');

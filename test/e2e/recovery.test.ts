@@ -77,7 +77,13 @@ describe('after kill -9', () => {
 
   it('rollout --resume continues the same plan from its saved stage, and refuses another plan', async () => {
     const dir = tempDir();
-    loggingPlan(dir, { stages: [{ duration: '200ms', weight: 0.1 }, { duration: '60s', weight: 0.5 }, { duration: '60s', weight: 1 }] });
+    loggingPlan(dir, {
+      stages: [
+        { duration: '200ms', weight: 0.1 },
+        { duration: '60s', weight: 0.5 },
+        { duration: '60s', weight: 1 },
+      ],
+    });
     await killedAt(dir, () => journal(dir).filter((e) => e.type === 'stage_started').length === 2, 'stage 2');
     const child = startRollout(dir, ['--resume']);
     await until(() => journal(dir).filter((e) => e.type === 'stage_started').length === 3, 'the resumed stage');
@@ -99,14 +105,25 @@ describe('after kill -9', () => {
   it('crash loop: killed at seeded moments, each time rollback leaves valid state and the hooks end at weight 0', async () => {
     const dir = tempDir();
     // on_stage takes a moment, so some kills land while it runs.
-    loggingPlan(dir, { stages: [{ duration: '150ms', weight: 0.1 }, { duration: '150ms', weight: 0.5 }, { duration: '60s', weight: 1 }], stageHookDelay: 'sleep 0.1' });
+    loggingPlan(dir, {
+      stages: [
+        { duration: '150ms', weight: 0.1 },
+        { duration: '150ms', weight: 0.5 },
+        { duration: '60s', weight: 1 },
+      ],
+      stageHookDelay: 'sleep 0.1',
+    });
     const random = createRandom(11);
     for (let round = 0; round < 5; round++) {
       // Journal lines up to stage 3: rollout_started, then (hook_succeeded, stage_started, stage_passed) per stage.
       const lines = 1 + Math.floor(random() * 8);
       const before = journal(dir).length;
       const logged = hookLog(dir).length;
-      await killedAt(dir, () => journal(dir).length >= lines && journal(dir)[0]?.type === 'rollout_started' && journal(dir).length !== before, `journal line ${lines}`);
+      await killedAt(
+        dir,
+        () => journal(dir).length >= lines && journal(dir)[0]?.type === 'rollout_started' && journal(dir).length !== before,
+        `journal line ${lines}`,
+      );
       const rollback = await runCli(['rollback'], { cwd: dir });
       const statePath = path.join(dir, '.bluegreen', 'state.json');
       if (!existsSync(statePath)) {
@@ -124,7 +141,7 @@ describe('after kill -9', () => {
 });
 
 describe('rollback and secrets', () => {
-  it('keeps the key out of on_rollback\'s environment, its output, the journal and the terminal', async () => {
+  it("keeps the key out of on_rollback's environment, its output, the journal and the terminal", async () => {
     const canary = 'sk-canary-rollback-5e1d0c9b';
     const dir = tempDir();
     const planFile = path.join(dir, 'plan.yaml');

@@ -117,14 +117,19 @@ describe('rollback triggers', () => {
   it('quality_fail_rate', async () => {
     const sim = await simulator(FAST);
     const run = await rollout(
-      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`),
+      plan(
+        sim.baseUrl,
+        `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`,
+      ),
     );
     expectRolledBack(run, 'quality_fail_rate');
   });
 
   it('compare_to_blue', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.4 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`));
+    const run = await rollout(
+      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`),
+    );
     expectRolledBack(run, 'compare_to_blue.max_error_rate_increase');
     expect(run.final.reason).toContain('vs blue');
   });
@@ -133,7 +138,9 @@ describe('rollback triggers', () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
     const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
-    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/);
+    expect(run.final.reason).toMatch(
+      /^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
+    );
     expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
   });
 
@@ -150,7 +157,11 @@ describe('rollback triggers', () => {
     });
     cleanups.push(() => green.close());
     const run = await rollout(
-      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`, `, upstream: { base_url: ${green.base} }`),
+      plan(
+        sim.baseUrl,
+        `${STAGES}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`,
+        `, upstream: { base_url: ${green.base} }`,
+      ),
     );
     expectRolledBack(run, 'health_check');
     expect(run.final.reason).toContain('health check failed 3 times in a row');
@@ -166,7 +177,11 @@ describe('rollback triggers', () => {
 });
 
 describe('signals', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     it(`${signal} rolls back to blue and exits ${code}`, async () => {
       const sim = await simulator(FAST);
       const signals = new EventEmitter();

@@ -51,7 +51,9 @@ describe('secrets', () => {
     expect(events).toContain('the key is [redacted]');
     expect(readFileSync(path.join(dir, 'reason.txt'), 'utf8')).toContain('[redacted]');
     const files = filesUnder(dir).filter((file) => !file.endsWith('plan.yaml'));
-    expect(files.map((f) => path.relative(dir, f))).toEqual(expect.arrayContaining(['r.json', 'r.xml', 'summary.md', 'reason.txt', 'st/state.json', 'st/events.jsonl']));
+    expect(files.map((f) => path.relative(dir, f))).toEqual(
+      expect.arrayContaining(['r.json', 'r.xml', 'summary.md', 'reason.txt', 'st/state.json', 'st/events.jsonl']),
+    );
     const leaks = [
       ...[rollout.stdout, rollout.stderr, status.stdout, status.stderr].map((text, i) => ({ where: `stream ${i}`, text })),
       ...files.map((file) => ({ where: file, text: readFileSync(file, 'utf8') })),

@@ -21,7 +21,21 @@ async function deadPid(): Promise<number> {
 }
 
 function snapshotFor(pid: number, extra: Record<string, unknown> = {}) {
-  const arm = { requests: 10, successes: 9, failures: 1, failuresByClass: { server_error: 1 }, retries: 0, dropped: 0, inFlight: 0, qualityFailures: 0, consecutiveFailures: 0, latency: { p50: 5, p95: 9, p99: 10, max: 11, mean: 5, count: 10 }, ttft: null, tokens: { prompt: 100, completion: 200 }, costUsd: 0.01 };
+  const arm = {
+    requests: 10,
+    successes: 9,
+    failures: 1,
+    failuresByClass: { server_error: 1 },
+    retries: 0,
+    dropped: 0,
+    inFlight: 0,
+    qualityFailures: 0,
+    consecutiveFailures: 0,
+    latency: { p50: 5, p95: 9, p99: 10, max: 11, mean: 5, count: 10 },
+    ttft: null,
+    tokens: { prompt: 100, completion: 200 },
+    costUsd: 0.01,
+  };
   return {
     version: 1,
     plan: { name: 'ghost', file: '/x/plan.yaml', hash: 'h', blueModel: 'a', greenModel: 'b', stages: [{ durationMs: 30000, greenWeight: 0.5 }] },
@@ -34,7 +48,10 @@ function snapshotFor(pid: number, extra: Record<string, unknown> = {}) {
     greenWeight: 0.5,
     stages: [{ index: 0, greenWeight: 0.5, durationMs: 30000, verdict: 'running', startedAt: Date.now() - 20_000, arms: { blue: arm, green: arm } }],
     checks: [],
-    window: { blue: { seconds: 10, requestsPerSecond: 1, errorRate: 0, latencyP95: 9 }, green: { seconds: 10, requestsPerSecond: 1, errorRate: 0, latencyP95: 9 } },
+    window: {
+      blue: { seconds: 10, requestsPerSecond: 1, errorRate: 0, latencyP95: 9 },
+      green: { seconds: 10, requestsPerSecond: 1, errorRate: 0, latencyP95: 9 },
+    },
     greenErrorTrend: [],
     recentEvents: [{ at: Date.now() - 20_000, type: 'stage_started', stage: 0, message: 'stage 1/1 started' }],
     ...extra,
@@ -48,7 +65,10 @@ describe('state folder', () => {
     const stateDir = path.join(dir, '.bluegreen');
     mkdirSync(stateDir);
     // The test process itself is alive: its lock must be respected.
-    writeFileSync(path.join(stateDir, 'lock'), JSON.stringify({ pid: process.pid, planName: 'other', startedAt: Date.now(), user: 'alice', host: (await import('node:os')).hostname(), token: 't' }));
+    writeFileSync(
+      path.join(stateDir, 'lock'),
+      JSON.stringify({ pid: process.pid, planName: 'other', startedAt: Date.now(), user: 'alice', host: (await import('node:os')).hostname(), token: 't' }),
+    );
     const result = await runCli(['rollout', 'plan.yaml', '--plain'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`pid ${process.pid}`);
@@ -78,10 +98,13 @@ describe('state folder', () => {
     expect(pause.stderr).toContain('run bluegreen rollback');
   });
 
-  it('status --watch exits with the finished rollout\'s exit code', async () => {
+  it("status --watch exits with the finished rollout's exit code", async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, '.bluegreen'));
-    writeFileSync(path.join(dir, '.bluegreen', 'state.json'), JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })));
+    writeFileSync(
+      path.join(dir, '.bluegreen', 'state.json'),
+      JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
+    );
     const watch = await runCli(['status', '--watch'], { cwd: dir });
     expect(watch.code).toBe(10);
     expect(watch.stdout).toContain('stage_started');
@@ -96,7 +119,11 @@ describe('state folder', () => {
   it('Ctrl-C on the real binary rolls back, exits 130 and leaves a state status can read', async () => {
     const dir = tempDir();
     writePlan(PLAN, dir);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
+      cwd: dir,
+      env: { ...process.env, CI: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     const started = new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
@@ -113,7 +140,10 @@ describe('state folder', () => {
     expect(state).toMatchObject({ phase: 'interrupted', exitCode: 130, greenWeight: 0 });
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('rollout state-test: interrupted (exit 130)');
-    const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(journal.map((e) => e.type)).toEqual(expect.arrayContaining(['rollout_started', 'interrupted', 'finished']));
   });
 });

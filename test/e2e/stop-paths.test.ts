@@ -57,8 +57,17 @@ describe('signals and output', () => {
 
   it('a closed output pipe (`2>&1 | head -2`) is not a crash: the rollout goes on to its normal end', async () => {
     const dir = tempDir();
-    loggingPlan(dir, { stages: [{ duration: '300ms', weight: 0.5 }, { duration: '300ms', weight: 1 }] });
-    const shell = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: dir, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    loggingPlan(dir, {
+      stages: [
+        { duration: '300ms', weight: 0.5 },
+        { duration: '300ms', weight: 1 },
+      ],
+    });
+    const shell = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], {
+      cwd: dir,
+      env: { ...process.env, CI: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

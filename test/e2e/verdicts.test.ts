@@ -5,7 +5,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import type { RolloutEvent, RolloutSnapshot, RolloutView } from '../../src/engine/types.js';
 import { parseWithSchema } from '../../src/plan/load.js';
 import { simulateSchema } from '../../src/plan/schema.js';
 import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
@@ -24,7 +24,11 @@ async function simulator(seed: number, model: string): Promise<SimulatorHandle> 
   return sim;
 }
 
-async function rollout(yaml: string, seed: number): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
+async function rollout(
+  yaml: string,
+  seed: number,
+  onEvent?: (event: RolloutEvent, view: RolloutView) => void,
+): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
@@ -35,7 +39,10 @@ async function rollout(yaml: string, seed: number): Promise<{ code: number; fina
     ctx,
     signals: new EventEmitter(),
     attachReporter: (target) => {
-      target.onEvent((event) => events.push(event));
+      target.onEvent((event) => {
+        events.push(event);
+        onEvent?.(event, target);
+      });
       return { finish: async () => {} };
     },
   });
@@ -67,7 +74,14 @@ describe('verdicts on the simulator', () => {
   it('promotes a green equal to blue, whatever the seed', async () => {
     for (const seed of [1, 2, 3]) {
       const sim = await simulator(seed, SAME);
-      const run = await rollout(plan(sim.baseUrl, STAGES, '{ interval: 100ms, min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.03 } }'), seed);
+      const run = await rollout(
+        plan(
+          sim.baseUrl,
+          STAGES,
+          '{ interval: 100ms, min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.03 } }',
+        ),
+        seed,
+      );
       expect(run.code, run.final.reason).toBe(0);
       expect(run.final.phase).toBe('promoted');
       // Every check in the final state carries its interval.
@@ -83,7 +97,10 @@ describe('verdicts on the simulator', () => {
     const sim = await simulator(4, SAME);
     const stages = `stages:
   - { duration: 600ms, green_weight: 0.5 }`;
-    const run = await rollout(plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'), 4);
+    const run = await rollout(
+      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'),
+      4,
+    );
     expect(run.code).toBe(0);
     const extended = run.events.filter((e) => e.type === 'stage_extended');
     expect(extended.map((e) => e.message)).toEqual([
@@ -91,5 +108,28 @@ describe('verdicts on the simulator', () => {
       'stage 1/1 extended by 600ms (2 of 2) (undecided: error_rate)',
     ]);
     expect(run.events.find((e) => e.type === 'stage_passed')?.message).toBe('stage 1/1 passed at 50% green (undecided: error_rate)');
+  });
+
+  it('pauses a stage whose rules are undecided when on_inconclusive is pause; resumed, it runs once more and passes', async () => {
+    const sim = await simulator(5, SAME);
+    const stages = `stages:
+  - { duration: 500ms, green_weight: 0.5 }`;
+    let pausedPhase: string | undefined;
+    const run = await rollout(
+      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: pause }'),
+      5,
+      (event, view) => {
+        if (event.type !== 'paused') return;
+        pausedPhase = view.snapshot().phase;
+        setImmediate(() => view.resume('test'));
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(pausedPhase).toBe('paused');
+    expect(run.events.map((e) => e.type)).toEqual(expect.arrayContaining(['stage_undecided', 'paused', 'resumed', 'stage_passed']));
+    expect(run.events.find((e) => e.type === 'stage_undecided')?.message).toBe(
+      'stage 1/1 time is up (undecided: error_rate); pausing for an operator (resume to go on, promote or abort)',
+    );
+    expect(run.events.filter((e) => e.type === 'paused')).toHaveLength(1);
   });
 });

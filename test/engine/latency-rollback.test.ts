@@ -67,7 +67,7 @@ function setup(greenDelay: () => number) {
 describe('latency rollback', () => {
   it('rolls back within seconds of the fault, counting requests still running past the limit', async () => {
     let slow = false;
-    const { clock, engine, answered, events } = setup(() => (slow ? 3_000 : 200));
+    const { clock, engine, events } = setup(() => (slow ? 3_000 : 200));
     const start = clock.now();
     const done = engine.run();
     await clock.advance(6_000);
@@ -87,7 +87,9 @@ describe('latency rollback', () => {
     expect(afterFault).toBeLessThan(5_000);
     const running = /, (\d+) of them still running/.exec(outcome.breach?.message ?? '');
     expect(Number(running?.[1])).toBeGreaterThan(0);
-    expect(outcome.breach?.message).toMatch(/^green latency_p95: \d+\.\d% of \d+ requests over 2\.00s, \d+ of them still running \(99% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 1$/);
+    expect(outcome.breach?.message).toMatch(
+      /^green latency_p95: \d+\.\d% of \d+ requests over 2\.00s, \d+ of them still running \(99% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 1$/,
+    );
     expect(rolledBack.at - start).toBeLessThan(11_000);
   });
 

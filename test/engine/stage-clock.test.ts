@@ -32,13 +32,25 @@ function fakeArm(arm: ArmName, failing: () => boolean, sent: ArmName[]): ArmClie
     send: async (request: ChatRequest): Promise<UpstreamResult> => {
       sent.push(arm);
       const ok = !failing();
-      return { arm, model: arm, ok, failure: ok ? undefined : 'server_error', status: ok ? 200 : 500, content: 'a fine answer here', latencyMs: 10, attempts: 1, stream: request.stream };
+      return {
+        arm,
+        model: arm,
+        ok,
+        failure: ok ? undefined : 'server_error',
+        status: ok ? 200 : 500,
+        content: 'a fine answer here',
+        latencyMs: 10,
+        attempts: 1,
+        stream: request.stream,
+      };
     },
     listModels: async () => ({ ids: [], status: 200 }),
   };
 }
 
-function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[]; stateWriteFails?: () => boolean } = {}) {
+function setup(
+  options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[]; stateWriteFails?: () => boolean } = {},
+) {
   const clock = new FakeClock();
   const plan = planFromYaml(PLAN);
   const sent: ArmName[] = [];
@@ -61,12 +73,24 @@ function setup(options: { greenFails?: () => boolean; hookOk?: (call: HookCall) 
         onArrival();
         timer = clock.setTimer(tick, 100);
       };
-      return { start: () => { running = true; timer = clock.setTimer(tick, 100); }, stop: () => { running = false; timer?.cancel(); } };
+      return {
+        start: () => {
+          running = true;
+          timer = clock.setTimer(tick, 100);
+        },
+        stop: () => {
+          running = false;
+          timer?.cancel();
+        },
+      };
     },
-    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => {
-      if (options.stateWriteFails?.()) throw new Error('ENOSPC: no space left on device');
-      states.push(s);
-    } },
+    persistence: {
+      appendEvent: (e) => events.push(e),
+      writeState: (s) => {
+        if (options.stateWriteFails?.()) throw new Error('ENOSPC: no space left on device');
+        states.push(s);
+      },
+    },
     runHook: async (_hook, call) => {
       hooks.push(call);
       const ok = options.hookOk ? options.hookOk(call) : true;
@@ -112,7 +136,9 @@ describe('rollout engine on a fake clock', () => {
     expect((await done).exitCode).toBe(0);
     const warnings = events.filter((e) => e.type === 'warning');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.message).toBe('state.json could not be written (ENOSPC: no space left on device); the rollout goes on, and events.jsonl still records it');
+    expect(warnings[0]!.message).toBe(
+      'state.json could not be written (ENOSPC: no space left on device); the rollout goes on, and events.jsonl still records it',
+    );
     expect(states.at(-1)!.phase).toBe('promoted');
   });
 
@@ -182,7 +208,10 @@ describe('rollout engine on a fake clock', () => {
   });
 
   it('rolls back to blue on SIGINT and SIGTERM with 130 and 143', async () => {
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       const { clock, engine, states } = setup();
       const done = engine.run();
       await clock.advance(2_000);

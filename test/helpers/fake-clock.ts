@@ -26,9 +26,7 @@ export class FakeClock implements Clock {
     const target = this.current + ms;
     for (;;) {
       await flushMicrotasks();
-      const due = this.timers
-        .filter((t) => !t.cancelled && t.at <= target)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.current = Math.max(this.current, due.at);
       due.cancelled = true;

@@ -68,7 +68,11 @@ describe('exec hooks', () => {
 
   it('fail on a non-zero exit, quoting the last stderr line', async () => {
     const outcome = await runHook(exec('echo working; echo "first" >&2; echo "lb api said 503" >&2; exit 3'), EVENT, { cwd: planDir, env: {} });
-    expect(outcome).toMatchObject({ ok: false, exitCode: 3, message: 'exec echo working; echo "first" >&2; echo "lb api said 503" >&2; exit 3 exited 3: lb api said 503' });
+    expect(outcome).toMatchObject({
+      ok: false,
+      exitCode: 3,
+      message: 'exec echo working; echo "first" >&2; echo "lb api said 503" >&2; exit 3 exited 3: lb api said 503',
+    });
     expect(outcome.stdout).toBe('working\n');
   });
 
@@ -94,7 +98,14 @@ describe('exec hooks', () => {
     const controller = new AbortController();
     const command = `sh -c 'trap "" TERM; echo $$ > child.pid; sleep 30'`;
     let group = 0;
-    const pending = runExec(command, EVENT, { cwd: planDir, env: { PATH: process.env.PATH }, timeoutMs: 60_000, signal: controller.signal, killGraceMs: 300, onStart: (pgid) => (group = pgid) });
+    const pending = runExec(command, EVENT, {
+      cwd: planDir,
+      env: { PATH: process.env.PATH },
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      killGraceMs: 300,
+      onStart: (pgid) => (group = pgid),
+    });
     const pidFile = path.join(planDir, 'child.pid');
     while (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').endsWith('\n')) await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort();

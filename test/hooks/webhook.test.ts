@@ -51,9 +51,11 @@ async function serve(...answers: Answer[]): Promise<{ base: string; received: Re
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
 }
 
-const status = (code: number, body = '', headers: Record<string, string> = {}): Answer => (_req, res) => {
-  res.writeHead(code, headers).end(body);
-};
+const status =
+  (code: number, body = '', headers: Record<string, string> = {}): Answer =>
+  (_req, res) => {
+    res.writeHead(code, headers).end(body);
+  };
 
 function webhook(url: string, retries = 2, timeout = 5000): HookConfig {
   return { webhook: url, timeout, retries };

@@ -71,7 +71,11 @@ describe('LatencyHistogram', () => {
     }
     const p = ours.percentiles();
     const max = reference.maxValue / 1000;
-    for (const [key, percentile] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+    for (const [key, percentile] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
       expect(p?.[key]).toBe(Math.min(reference.getValueAtPercentile(percentile) / 1000, max, p?.max ?? 0));
     }
   });
@@ -80,7 +84,11 @@ describe('LatencyHistogram', () => {
     const histogram = new LatencyHistogram();
     for (let i = 0; i < 95; i++) histogram.record(100);
     // 95 fast answers and 5 running: rank 95 of 100 is still a fast one.
-    expect(histogram.percentilesWithRunning([2500, 2600, 2700, 2800, 2900])).toMatchObject({ p50: expect.closeTo(100, 0), p95: expect.closeTo(100, 0), count: 100 });
+    expect(histogram.percentilesWithRunning([2500, 2600, 2700, 2800, 2900])).toMatchObject({
+      p50: expect.closeTo(100, 0),
+      p95: expect.closeTo(100, 0),
+      count: 100,
+    });
     // A sixth running request: rank ceil(0.95 x 101) = 96 is the youngest running one.
     const withSix = histogram.percentilesWithRunning([2900, 2400, 2500, 2600, 2700, 2800]);
     expect(withSix?.count).toBe(101);

@@ -24,7 +24,14 @@ describe('MetricsRecorder stages', () => {
     const { metrics } = recorder();
     const stages = metrics.stages();
     expect(stages).toHaveLength(2);
-    expect(stages[0]).toEqual({ index: 0, name: 'canary', greenWeight: 0.1, durationMs: 60_000, verdict: 'pending', arms: { blue: emptyArmStats(), green: emptyArmStats() } });
+    expect(stages[0]).toEqual({
+      index: 0,
+      name: 'canary',
+      greenWeight: 0.1,
+      durationMs: 60_000,
+      verdict: 'pending',
+      arms: { blue: emptyArmStats(), green: emptyArmStats() },
+    });
     expect(stages[1]).not.toHaveProperty('name');
     expect(JSON.parse(JSON.stringify(stages))).toEqual(stages);
   });

@@ -7,7 +7,9 @@ import { PlanError } from '../../src/plan/errors.js';
 import { loadPlan } from '../../src/plan/load.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bad-plans');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('bad plans', () => {
   it('has a corpus of at least 20', () => {

@@ -20,7 +20,7 @@ describe('the longest duration', () => {
     expect(() => planFromYaml(`${simulatedPlan('long', '1m', 0.5)}health_check: { interval: 600h }\n`)).toThrow('health_check.interval: must be at most 336h');
   });
 
-  it("a timer of the longest duration on the system clock has not fired when a 20 ms timer fires", async () => {
+  it('a timer of the longest duration on the system clock has not fired when a 20 ms timer fires', async () => {
     let longFired = false;
     const long = systemClock.setTimer(() => (longFired = true), MAX_DURATION_MS);
     // An overflowing timer fires after 1 ms, so it would come before this one.

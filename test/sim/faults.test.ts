@@ -115,7 +115,10 @@ describe('simulator faults at rate 1.0', () => {
         expect(chunks.every((c) => c.choices[0]?.finish_reason === null)).toBe(true);
         seen.add('cut');
       } else {
-        const text = data.slice(0, -1).map((d) => (JSON.parse(d) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '').join('');
+        const text = data
+          .slice(0, -1)
+          .map((d) => (JSON.parse(d) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '')
+          .join('');
         expect(text).toBe('');
         seen.add('empty');
       }

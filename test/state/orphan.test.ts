@@ -10,9 +10,9 @@ const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
 function store(): StateStore {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  return new StateStore(dir);
+  const temp = tempDir();
+  cleanups.push(() => temp.cleanup());
+  return new StateStore(temp.dir);
 }
 
 function lock(s: StateStore, pid: number): void {
@@ -44,7 +44,7 @@ describe('rolloutStanding', () => {
     expect(rolloutStanding(s).kind).toBe('orphaned');
   });
 
-  it('an orphan carries the journal\'s latest stage and weight when state.json trails it', async () => {
+  it("an orphan carries the journal's latest stage and weight when state.json trails it", async () => {
     const s = store();
     await s.writeState(snapshot({ pid: await deadPid(), updatedAt: 100, stageIndex: 0, greenWeight: 0 }));
     s.appendEvent({ at: 101, type: 'stage_started', stage: 1, greenWeight: 0.5, message: 'stage 2/3 started' });
@@ -55,12 +55,37 @@ describe('rolloutStanding', () => {
 describe('markRecovered', () => {
   it('journals the rollback and leaves a final state on blue', async () => {
     const s = store();
-    const arm = { requests: 0, successes: 0, failures: 0, failuresByClass: {}, retries: 0, dropped: 0, inFlight: 0, qualityFailures: 0, consecutiveFailures: 0, latency: null, ttft: null, tokens: { prompt: 0, completion: 0 }, costUsd: 0 };
+    const arm = {
+      requests: 0,
+      successes: 0,
+      failures: 0,
+      failuresByClass: {},
+      retries: 0,
+      dropped: 0,
+      inFlight: 0,
+      qualityFailures: 0,
+      consecutiveFailures: 0,
+      latency: null,
+      ttft: null,
+      tokens: { prompt: 0, completion: 0 },
+      costUsd: 0,
+    };
     const stage = (index: number, verdict: 'running' | 'pending') => ({ index, greenWeight: 0.25, durationMs: 1000, verdict, arms: { blue: arm, green: arm } });
-    const dead = snapshot({ pid: await deadPid(), greenWeight: 0.25, stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as ReturnType<typeof snapshot>['stages'] });
+    const dead = snapshot({
+      pid: await deadPid(),
+      greenWeight: 0.25,
+      stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as ReturnType<typeof snapshot>['stages'],
+    });
     await s.writeState(dead);
     markRecovered(s, dead, { now: 9, actor: 'ops@host (bluegreen rollback)', reason: 'the process died' });
-    expect(s.readState()).toMatchObject({ phase: 'rolled_back', greenWeight: 0, endedAt: 9, exitCode: 5, reason: 'the process died', stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }] });
+    expect(s.readState()).toMatchObject({
+      phase: 'rolled_back',
+      greenWeight: 0,
+      endedAt: 9,
+      exitCode: 5,
+      reason: 'the process died',
+      stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }],
+    });
     expect(s.readEvents().map((e) => e.type)).toEqual(['rolled_back', 'finished']);
     expect(rolloutStanding(s).kind).toBe('finished');
   });

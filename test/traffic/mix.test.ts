@@ -133,7 +133,10 @@ describe('createTrafficMix', () => {
   });
 
   it('does not open the sampled file when its share is 0', async () => {
-    const mix = createTrafficMix(config({ synthetic: { share: 1 }, sampled: { share: 0, file: path.join(dir, 'absent.jsonl'), sample_rate: 1 } }), createRandom(1));
+    const mix = createTrafficMix(
+      config({ synthetic: { share: 1 }, sampled: { share: 0, file: path.join(dir, 'absent.jsonl'), sample_rate: 1 } }),
+      createRandom(1),
+    );
     await mix.ready();
     expect(mix.next().source).toBe('synthetic');
     await mix.close();

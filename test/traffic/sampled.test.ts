@@ -122,7 +122,15 @@ describe('createSampledSource: requests', () => {
   });
 
   it('skips and counts bad lines, naming the first', async () => {
-    const file = writeLines('bad.jsonl', [body(0), '{"model": "gpt-4o", messages', '[1, 2]', '{"messages": []}', '', '{"messages":[{"content":"x"}]}', body(1)]);
+    const file = writeLines('bad.jsonl', [
+      body(0),
+      '{"model": "gpt-4o", messages',
+      '[1, 2]',
+      '{"messages": []}',
+      '',
+      '{"messages":[{"content":"x"}]}',
+      body(1),
+    ]);
     const source = open(file);
     await source.ready();
     const requests = await take(source, 4);
@@ -147,7 +155,10 @@ describe('createSampledSource: requests', () => {
 
 describe('createSampledSource: errors', () => {
   it('rejects ready() for an empty or blank file', async () => {
-    for (const [name, text] of [['empty.jsonl', ''], ['blank.jsonl', '\n  \n\n']] as const) {
+    for (const [name, text] of [
+      ['empty.jsonl', ''],
+      ['blank.jsonl', '\n  \n\n'],
+    ] as const) {
       const file = path.join(dir, name);
       writeFileSync(file, text);
       const source = open(file);
@@ -183,7 +194,10 @@ describe('createSampledSource: errors', () => {
 
 describe('createSampledSource: sampling and a large file', () => {
   it('keeps about sample_rate of the lines', async () => {
-    const file = writeLines('half.jsonl', Array.from({ length: 10_000 }, (_, i) => body(i)));
+    const file = writeLines(
+      'half.jsonl',
+      Array.from({ length: 10_000 }, (_, i) => body(i)),
+    );
     const source = open(file, { sampleRate: 0.5, random: createRandom(7), capacity: 64 });
     // Indices rise through one pass and drop when the file starts again: count the first pass.
     let previous = -1;

@@ -54,7 +54,9 @@ function command(args: string, exitFile: string, env = ''): string {
 }
 
 const suite = HAS_TMUX ? describe : describe.skip;
-const title = HAS_TMUX ? 'dashboard in a real terminal (tmux)' : 'dashboard in a real terminal: SKIPPED, tmux is not installed (CI installs it; apt-get install -y tmux)';
+const title = HAS_TMUX
+  ? 'dashboard in a real terminal (tmux)'
+  : 'dashboard in a real terminal: SKIPPED, tmux is not installed (CI installs it; apt-get install -y tmux)';
 
 suite(title, () => {
   let dir = '';
@@ -72,11 +74,34 @@ suite(title, () => {
   });
 
   it('shows the plan, stage 1/5, both percentages and a row per stage; counts move; `a` rolls back with exit 4; status --watch follows it', async () => {
-    tmux('new-session', '-d', '-s', 'main', '-x', '100', '-y', '30', command(`rollout rollouts/demo.yaml --state-dir '${file('main-state')}'`, file('main-exit')));
-    const first = await waitForScreen('main', 'the dashboard', (text) =>
-      text.includes('demo-gpt-4o-to-gpt-4.1') && text.includes('stage 1/5') && /blue gpt-4o 90% .* 10% gpt-4\.1 green/.test(text) && /^▶1 +10% running +[1-9]/m.test(text),
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'main',
+      '-x',
+      '100',
+      '-y',
+      '30',
+      command(`rollout rollouts/demo.yaml --state-dir '${file('main-state')}'`, file('main-exit')),
     );
-    for (const [stage, weight] of [[1, 10], [2, 25], [3, 50], [4, 75], [5, 100]]) expect(first).toMatch(new RegExp(`^[ ▶]${stage} +${weight}% `, 'm'));
+    const first = await waitForScreen(
+      'main',
+      'the dashboard',
+      (text) =>
+        text.includes('demo-gpt-4o-to-gpt-4.1') &&
+        text.includes('stage 1/5') &&
+        /blue gpt-4o 90% .* 10% gpt-4\.1 green/.test(text) &&
+        /^▶1 +10% running +[1-9]/m.test(text),
+    );
+    for (const [stage, weight] of [
+      [1, 10],
+      [2, 25],
+      [3, 50],
+      [4, 75],
+      [5, 100],
+    ])
+      expect(first).toMatch(new RegExp(`^[ ▶]${stage} +${weight}% `, 'm'));
     expect(first).toContain('p pause');
     for (const line of first.split('\n')) expect([...line.trimEnd()].length).toBeLessThanOrEqual(100);
     // Colours are on in a terminal without NO_COLOR.
@@ -90,8 +115,12 @@ suite(title, () => {
     expect(later).toContain('rate-limit headroom');
 
     tmux('new-window', '-t', 'main', '-n', 'watch', command(`status --watch --state-dir '${file('main-state')}'`, file('watch-exit')));
-    const watching = await waitForScreen('main:watch', 'status --watch', (text) => text.includes('bluegreen (watching) · demo-gpt-4o-to-gpt-4.1') && /^▶\d +\d+% running +[1-9]/m.test(text));
-    expect(watching).toContain('read-only');
+    const watching = await waitForScreen(
+      'main:watch',
+      'status --watch',
+      // The whole frame, footer included: a capture can land while Ink is still writing one.
+      (text) => text.includes('bluegreen (watching) · demo-gpt-4o-to-gpt-4.1') && /^▶\d +\d+% running +[1-9]/m.test(text) && text.includes('read-only'),
+    );
     expect(watching).not.toContain('p pause');
 
     tmux('send-keys', '-t', 'main:0', 'a');
@@ -104,7 +133,17 @@ suite(title, () => {
   });
 
   it('fits 80x24 without colour under NO_COLOR, and q asks before aborting', async () => {
-    tmux('new-session', '-d', '-s', 'small', '-x', '80', '-y', '24', command(`rollout rollouts/demo.yaml --state-dir '${file('small-state')}'`, file('small-exit'), 'NO_COLOR=1'));
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'small',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      command(`rollout rollouts/demo.yaml --state-dir '${file('small-state')}'`, file('small-exit'), 'NO_COLOR=1'),
+    );
     const shown = await waitForScreen('small', 'the dashboard at 80x24', (text) => /stage \d\/5/.test(text) && /^▶\d +\d+% running +[1-9]/m.test(text));
     expect(shown).toContain(' # green verdict    req  err  err%   p95   cost    req  err  err%   p95   cost');
     for (const stage of [1, 2, 3, 4, 5]) expect(shown).toMatch(new RegExp(`^[ ▶]${stage} +\\d+% `, 'm'));
@@ -117,7 +156,17 @@ suite(title, () => {
   });
 
   it('ctrl-c still interrupts: rolled back to blue, exit 130', async () => {
-    tmux('new-session', '-d', '-s', 'ctrlc', '-x', '100', '-y', '30', command(`rollout rollouts/demo.yaml --state-dir '${file('ctrlc-state')}'`, file('ctrlc-exit')));
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'ctrlc',
+      '-x',
+      '100',
+      '-y',
+      '30',
+      command(`rollout rollouts/demo.yaml --state-dir '${file('ctrlc-state')}'`, file('ctrlc-exit')),
+    );
     await waitForScreen('ctrlc', 'the dashboard', (text) => /^▶\d +\d+% running +[1-9]/m.test(text));
     tmux('send-keys', '-t', 'ctrlc', 'C-c');
     expect(await waitForFile(file('ctrlc-exit'), 'the rollout to exit')).toBe('130');

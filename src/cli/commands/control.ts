@@ -17,7 +17,7 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command(action)
       .description(description)
-      .option('--state-dir <dir>', 'the running rollout\'s state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+      .option('--state-dir <dir>', "the running rollout's state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)")
       .addHelpText('after', `\nExample:\n  $ bluegreen ${action} --state-dir .bluegreen\n`)
       .action((flags: { stateDir?: string }) => {
         const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);

@@ -18,7 +18,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description("put a dead rollout back on blue: run its plan's on_rollback hook with the saved stage, journal it, mark it rolled back (safe to run twice)")
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
-    .addHelpText('after', '\nExit: 0 rolled back (or nothing to do), 2 no state or no plan, 5 on_rollback failed (still unfinished).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout\'s process died\n  $ bluegreen rollback\n')
+    .addHelpText(
+      'after',
+      "\nExit: 0 rolled back (or nothing to do), 2 no state or no plan, 5 on_rollback failed (still unfinished).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+    )
     .action(async (flags: RollbackFlags) => {
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
       const store = new StateStore(dir);
@@ -26,14 +29,25 @@ export function register(program: Command, ctx: CliContext): void {
       if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
       if (standing.kind === 'finished') {
         const { snapshot } = standing;
-        ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`);
+        ctx.stdout.write(
+          `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`,
+        );
         return;
       }
       if (standing.kind === 'running') {
-        const what = standing.ownerPid === standing.snapshot.pid ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}` : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
+        const what =
+          standing.ownerPid === standing.snapshot.pid
+            ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}`
+            : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
         throw new CliError(what, EXIT.usage);
       }
-      const lock = store.acquireLock({ pid: process.pid, planName: standing.snapshot.plan.name, startedAt: Date.now(), user: operatorName(ctx.env), host: os.hostname() });
+      const lock = store.acquireLock({
+        pid: process.pid,
+        planName: standing.snapshot.plan.name,
+        startedAt: Date.now(),
+        user: operatorName(ctx.env),
+        host: os.hostname(),
+      });
       try {
         // Another `bluegreen rollback` may have finished the job while we waited for the lock.
         if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
@@ -41,7 +55,13 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
-        const result = await restoreBlue({ store, snapshot: standing.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollback)`, planFile: flags.plan });
+        const result = await restoreBlue({
+          store,
+          snapshot: standing.snapshot,
+          ctx,
+          actor: `${operatorName(ctx.env)} (bluegreen rollback)`,
+          planFile: flags.plan,
+        });
         if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
         ctx.stdout.write(`rolled back the rollout of plan "${standing.snapshot.plan.name}": ${result.message}\n`);
       } finally {

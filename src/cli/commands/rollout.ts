@@ -88,7 +88,13 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
   ctx.exitCode = EXIT.promoted;
 }
 
-function writeOutcomeReports(plan: Plan, snapshot: RolloutSnapshot, targets: { jsonFile?: string; junitFile?: string; cwd: string }, ctx: CliContext, code: number): void {
+function writeOutcomeReports(
+  plan: Plan,
+  snapshot: RolloutSnapshot,
+  targets: { jsonFile?: string; junitFile?: string; cwd: string },
+  ctx: CliContext,
+  code: number,
+): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
     writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });

@@ -14,7 +14,10 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('schema')
     .description("print the rollout plan's JSON Schema (for editor completion and checks)")
-    .addHelpText('after', '\nExample:\n  $ bluegreen schema > bluegreen.schema.json\n  then add "# yaml-language-server: $schema=./bluegreen.schema.json" atop a plan\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ bluegreen schema > bluegreen.schema.json\n  then add "# yaml-language-server: $schema=./bluegreen.schema.json" atop a plan\n',
+    )
     .action(() => {
       ctx.stdout.write(`${JSON.stringify(planJsonSchema(), null, 2)}\n`);
     });

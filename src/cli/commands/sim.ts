@@ -58,7 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run the simulated OpenAI/Anthropic-compatible upstream on 127.0.0.1 until interrupted')
     .option('--port <n>', `port to listen on (0 picks a free one; default: the config's port or ${DEFAULT_SIM_PORT})`)
     .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)')
-    .option('--seed <n>', 'seed for the fault and latency draws (default: the config\'s seed or 1)')
+    .option('--seed <n>', "seed for the fault and latency draws (default: the config's seed or 1)")
     .addHelpText(
       'after',
       `

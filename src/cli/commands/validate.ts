@@ -82,7 +82,9 @@ export function renderSummary(summary: PlanSummary, blueModel: string, greenMode
       `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}  ${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
     );
   }
-  lines.push(`  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`);
+  lines.push(
+    `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`,
+  );
   const { prompt, completion } = summary.assumedTokens;
   lines.push(
     `  estimated cost: blue ${formatUsd(summary.costUsd.blue)}, green ${formatUsd(summary.costUsd.green)} (assuming ~${prompt} prompt and ~${completion} completion tokens a request)`,

@@ -46,7 +46,11 @@ export function checkStatusText(check: CheckResult): string {
 
 /** A comparison's figure is a difference of rates, shown in percentage points. */
 function isDifference(check: CheckResult): boolean {
-  return check.rule === 'compare_to_blue.max_error_rate_increase' || check.rule === 'compare_to_blue.max_quality_fail_rate_increase' || check.rule === 'guard.green_fails_more_than_blue';
+  return (
+    check.rule === 'compare_to_blue.max_error_rate_increase' ||
+    check.rule === 'compare_to_blue.max_quality_fail_rate_increase' ||
+    check.rule === 'guard.green_fails_more_than_blue'
+  );
 }
 
 /** "99.9% 0.8–9.1%": the judged rate's interval (for latency rules, the share over the limit). */

@@ -10,8 +10,20 @@ import type { ViewOptions } from './view-model.js';
 import { clip, type Line } from './view-types.js';
 
 const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
-  progressing: [['p', 'pause'], ['P', 'promote'], ['a', 'abort'], ['q', 'quit'], ['ctrl-c', 'interrupt']],
-  paused: [['r', 'resume'], ['P', 'promote'], ['a', 'abort'], ['q', 'quit'], ['ctrl-c', 'interrupt']],
+  progressing: [
+    ['p', 'pause'],
+    ['P', 'promote'],
+    ['a', 'abort'],
+    ['q', 'quit'],
+    ['ctrl-c', 'interrupt'],
+  ],
+  paused: [
+    ['r', 'resume'],
+    ['P', 'promote'],
+    ['a', 'abort'],
+    ['q', 'quit'],
+    ['ctrl-c', 'interrupt'],
+  ],
 };
 
 const PROMPTS = {
@@ -54,7 +66,12 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
   const reason = options.final?.reason ?? snapshot.reason;
   const phase = PHASE_LABELS[snapshot.phase];
   const tone: Tone = exitCode === 0 ? 'ok' : phase.tone === 'muted' ? 'bad' : phase.tone;
-  const lines: Line[] = [[{ text: `■ ${phase.text}`, tone }, { text: ` · ${describeExit(exitCode)}`, tone: 'title' }]];
+  const lines: Line[] = [
+    [
+      { text: `■ ${phase.text}`, tone },
+      { text: ` · ${describeExit(exitCode)}`, tone: 'title' },
+    ],
+  ];
   for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}` }]);
   return lines.map((line) => clip(line, width));
 }

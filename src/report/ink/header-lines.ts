@@ -63,7 +63,13 @@ function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Li
   const label = `stage ${snapshot.stageIndex + 1}/${count}${stage?.name ? ` ${stage.name}` : ''}`;
   const left = Math.max(0, duration - elapsed);
   const final = isFinalPhase(snapshot.phase);
-  const status = final ? 'ended' : snapshot.phase === 'paused' ? `paused, ${formatDuration(left)} left` : snapshot.phase === 'starting' ? 'starting' : `${formatDuration(left)} left`;
+  const status = final
+    ? 'ended'
+    : snapshot.phase === 'paused'
+      ? `paused, ${formatDuration(left)} left`
+      : snapshot.phase === 'starting'
+        ? 'starting'
+        : `${formatDuration(left)} left`;
   const tail = `${fit(`${Math.round((duration > 0 ? elapsed / duration : 0) * 100)}%`, 4, 'right')}  ${status}`;
   const barWidth = Math.max(8, Math.min(40, width - textWidth(label) - textWidth(tail) - 4));
   const { full, empty } = barCells(duration > 0 ? elapsed / duration : 0, barWidth);

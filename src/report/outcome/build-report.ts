@@ -8,14 +8,7 @@ import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
 import { describeCheck } from './check-text.js';
-import {
-  REPORT_VERSION,
-  type ArmReport,
-  type CheckReport,
-  type CostReport,
-  type RolloutReport,
-  type StageReport,
-} from './report-schema.js';
+import { REPORT_VERSION, type ArmReport, type CheckReport, type CostReport, type RolloutReport, type StageReport } from './report-schema.js';
 
 export interface BuildReportInput {
   snapshot: RolloutSnapshot;
@@ -50,7 +43,16 @@ export function buildReport({ snapshot, plan, version }: BuildReportInput): Roll
       meaning: snapshot.exitCode !== undefined ? describeExit(snapshot.exitCode) : `still running (${snapshot.phase})`,
       reason: snapshot.reason ?? null,
       breach: breach
-        ? { rule: breach.rule, figure: breach.figure, limit: breach.limit, unit: breach.unit, sample: breach.sample, interval: evidenceReport(breach.evidence), message: breach.message, stageIndex: endedIn.index }
+        ? {
+            rule: breach.rule,
+            figure: breach.figure,
+            limit: breach.limit,
+            unit: breach.unit,
+            sample: breach.sample,
+            interval: evidenceReport(breach.evidence),
+            message: breach.message,
+            stageIndex: endedIn.index,
+          }
         : null,
       stageIndex: endedIn.index,
     },
@@ -114,11 +116,20 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
   const checks = judged.map((check): CheckReport => {
     // A stage that never ran has no figures: its rules were not judged, whatever empty stats would say.
     const base = started
-      ? { rule: check.rule, status: check.status, figure: check.figure, limit: check.limit, unit: check.unit, sample: check.sample, blueSample: check.blueSample ?? null, interval: evidenceReport(check.evidence) }
+      ? {
+          rule: check.rule,
+          status: check.status,
+          figure: check.figure,
+          limit: check.limit,
+          unit: check.unit,
+          sample: check.sample,
+          blueSample: check.blueSample ?? null,
+          interval: evidenceReport(check.evidence),
+        }
       : { rule: check.rule, status: 'not_run' as const, figure: null, limit: check.limit, unit: check.unit, sample: 0, blueSample: null, interval: null };
     return { ...base, summary: describeCheck({ check: base, minRequests }) };
   });
-  const endedAt = stage.endedAt ?? (started && stage.index === snapshot.stageIndex ? snapshot.endedAt ?? snapshot.updatedAt : undefined);
+  const endedAt = stage.endedAt ?? (started && stage.index === snapshot.stageIndex ? (snapshot.endedAt ?? snapshot.updatedAt) : undefined);
   const verdict = endedIn.index === stage.index && endedIn.verdict ? endedIn.verdict : stage.verdict;
   return {
     index: stage.index,
@@ -131,7 +142,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
     startedAt: stage.startedAt !== undefined ? iso(stage.startedAt) : null,
     endedAt: started && endedAt !== undefined ? iso(endedAt) : null,
     startedAtMs: stage.startedAt ?? null,
-    endedAtMs: started ? endedAt ?? null : null,
+    endedAtMs: started ? (endedAt ?? null) : null,
     verdict,
     arms: { blue: armReport(stage.arms.blue), green: armReport(stage.arms.green) },
     checks,
@@ -213,9 +224,7 @@ function costComparison(stages: StageReport[], plan: Plan): CostReport {
   const blue = arm('blue');
   const green = arm('green');
   const greenVsBlue =
-    blue.usdPer1kRequests !== null && green.usdPer1kRequests !== null && blue.usdPer1kRequests > 0
-      ? green.usdPer1kRequests / blue.usdPer1kRequests - 1
-      : null;
+    blue.usdPer1kRequests !== null && green.usdPer1kRequests !== null && blue.usdPer1kRequests > 0 ? green.usdPer1kRequests / blue.usdPer1kRequests - 1 : null;
   return { blue, green, greenVsBlue };
 }
 

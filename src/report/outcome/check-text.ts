@@ -25,7 +25,10 @@ export function describeCheck({ check, minRequests }: CheckTextInput): string {
   if (status === 'waiting' || figure === null) return `${subject} not judged: ${waitingReason(check, Math.max(1, minRequests))}`;
   const text = judgedText(check, subject, figure);
   if (!check.interval) return text;
-  const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'));
+  const evidence = describeEvidence(
+    { ...check.interval, overMs: check.interval.overMs ?? undefined },
+    check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'),
+  );
   // A latency rule's evidence is about a share ("2.0% over 5.00s (...)"): a clause of its own.
   return `${text}${check.interval.overMs != null ? ';' : ''} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
 }

@@ -1,6 +1,6 @@
 // `bluegreen rollout --dry-run`: what the rollout would do, printed before (instead of) sending any traffic.
 import { describeJudgement } from '../../analysis/describe.js';
-import { formatCount, formatDuration, formatFigure, formatPercent, formatUsd } from '../../core/format.js';
+import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
 import type { PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
@@ -51,7 +51,9 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   }
   lines.push(`  ${analysisLine(plan)}`);
   if (plan.health_check) {
-    lines.push(`  health check of green every ${formatDuration(plan.health_check.interval)}; ${plan.health_check.failures_to_rollback} failures in a row roll back`);
+    lines.push(
+      `  health check of green every ${formatDuration(plan.health_check.interval)}; ${plan.health_check.failures_to_rollback} failures in a row roll back`,
+    );
   }
   lines.push('  a breach moves all traffic back to blue at once (exit 10)');
   lines.push('  no traffic sent (dry run)');

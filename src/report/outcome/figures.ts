@@ -9,7 +9,9 @@ export function stageTitle(stage: StageReport): string {
 
 /** One line of an arm's figures: "green gpt-4.1: 38 requests, 3 failures (7.9%: server_error 3), ..." */
 export function armLine(label: string, arm: ArmReport): string {
-  const classes = Object.entries(arm.failuresByClass).map(([name, n]) => `${name} ${n}`).join(', ');
+  const classes = Object.entries(arm.failuresByClass)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
   const parts = [
     `${arm.requests} requests`,
     `${arm.failures} failures (${formatPercent(arm.errorRate)}${classes ? `: ${classes}` : ''})`,

@@ -82,7 +82,10 @@ function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' |
   const figure = b.figure === null ? '-' : `${checkValue(b, b.figure)} (${raw(b.figure)})`;
   const lines = [`rule: ${b.rule}`, `figure: ${figure}`, `limit: ${checkValue(b, b.limit)} (${raw(b.limit)})`, `sample: ${b.sample}`];
   const interval = b.interval;
-  if (interval) lines.push(`interval: ${raw(interval.lower)} to ${raw(interval.upper)} at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`);
+  if (interval)
+    lines.push(
+      `interval: ${raw(interval.lower)} to ${raw(interval.upper)} at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`,
+    );
   return lines;
 }
 

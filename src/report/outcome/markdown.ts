@@ -58,8 +58,22 @@ export function renderMarkdownSummary(report: RolloutReport): string {
 function checksTable(stage: StageReport): string[] {
   const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Interval', 'Sample']), '|---|---|---:|---:|---|---:|'];
   for (const check of stage.checks) {
-    const interval = check.interval ? describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.')) : '-';
-    lines.push(row([code(check.rule), check.status === 'breach' ? '**breach**' : check.status, checkValue(check, check.figure), checkValue(check, check.limit), interval, String(check.sample)]));
+    const interval = check.interval
+      ? describeEvidence(
+          { ...check.interval, overMs: check.interval.overMs ?? undefined },
+          check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'),
+        )
+      : '-';
+    lines.push(
+      row([
+        code(check.rule),
+        check.status === 'breach' ? '**breach**' : check.status,
+        checkValue(check, check.figure),
+        checkValue(check, check.limit),
+        interval,
+        String(check.sample),
+      ]),
+    );
   }
   return lines;
 }

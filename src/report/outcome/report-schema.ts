@@ -62,7 +62,9 @@ export const armReportSchema = z.strictObject({
   requests: count.meta({ description: 'Completed requests: successes + failures' }),
   successes: count,
   failures: count,
-  failuresByClass: z.record(z.string(), count).meta({ description: 'timeout, connection, rate_limited, server_error, client_error, auth, quota, bad_response' }),
+  failuresByClass: z
+    .record(z.string(), count)
+    .meta({ description: 'timeout, connection, rate_limited, server_error, client_error, auth, quota, bad_response' }),
   retries: count.meta({ description: 'Extra attempts beyond the first; not failures' }),
   dropped: count.meta({ description: 'Requests not sent because max_in_flight was reached' }),
   qualityFailures: count,

@@ -82,7 +82,10 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
 export function checkReportTargets(targets: ReportTargets): string[] {
   const problems: string[] = [];
   const resolved: string[] = [];
-  for (const [what, file] of [['JSON report', targets.jsonFile], ['JUnit report', targets.junitFile]] as const) {
+  for (const [what, file] of [
+    ['JSON report', targets.jsonFile],
+    ['JUnit report', targets.junitFile],
+  ] as const) {
     if (file === undefined) continue;
     if (file.trim() === '') {
       problems.push(`the ${what} needs a file name`);

@@ -19,12 +19,7 @@ export function escapeText(text: string): string {
 
 /** Attribute values also escape quotes, and keep newlines and tabs as references (parsers fold them otherwise). */
 export function escapeAttr(text: string): string {
-  return escapeText(text)
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;')
-    .replace(/\t/g, '&#9;');
+  return escapeText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 }
 
 export function renderXml(root: XmlElement): string {
@@ -42,8 +37,6 @@ function renderElement(element: XmlElement, indent: string): string {
   if (children.every((child) => typeof child === 'string')) {
     return `${indent}<${element.name}${attrs}>${children.map((text) => escapeText(text)).join('')}</${element.name}>`;
   }
-  const inner = children
-    .map((child) => (typeof child === 'string' ? escapeText(child) : renderElement(child, `${indent}  `)))
-    .join('\n');
+  const inner = children.map((child) => (typeof child === 'string' ? escapeText(child) : renderElement(child, `${indent}  `))).join('\n');
   return `${indent}<${element.name}${attrs}>\n${inner}\n${indent}</${element.name}>`;
 }

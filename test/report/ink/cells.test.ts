@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { barCells, clockDuration, compactCount, compactMs, compactPercent, compactUsd, fit, sparkline, textWidth, truncate, wrap } from '../../../src/report/ink/cells.js';
+import {
+  barCells,
+  clockDuration,
+  compactCount,
+  compactMs,
+  compactPercent,
+  compactUsd,
+  fit,
+  sparkline,
+  textWidth,
+  truncate,
+  wrap,
+} from '../../../src/report/ink/cells.js';
 
 describe('fixed-width cells', () => {
   it('truncates with an ellipsis and pads to the exact width', () => {

@@ -16,7 +16,11 @@ describe('dashboard check lines', () => {
   it('shows the interval after the sample, in points for comparisons', () => {
     expect(checkInterval(errorRate)).toMatch(/^99\.93% [\d.]+–[\d.]+%$/);
     expect(checkInterval(compare)).toMatch(/^99\.93% -[\d.]+ to \+[\d.]+ points$/);
-    expect(checkLine(errorRate).map((cell) => cell.text).join('')).toMatch(/n=60  99\.93% [\d.]+–[\d.]+%$/);
+    expect(
+      checkLine(errorRate)
+        .map((cell) => cell.text)
+        .join(''),
+    ).toMatch(/n=60 {2}99\.93% [\d.]+–[\d.]+%$/);
   });
 
   it('says open (or near?) for an undecided rule', () => {

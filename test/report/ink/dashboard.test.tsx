@@ -109,6 +109,8 @@ describe('NO_COLOR', () => {
 
 describe('cleanFrame', () => {
   it('replaces clock times and durations, keeps figures', () => {
-    expect(cleanFrame('09:34:40  x · 4:50 elapsed · 1m10s left · 8.9s left · updated 1.2s ago · 845ms')).toBe('hh:mm:ss  x · m:ss elapsed · T left · T left · updated T ago · 845ms');
+    expect(cleanFrame('09:34:40  x · 4:50 elapsed · 1m10s left · 8.9s left · updated 1.2s ago · 845ms')).toBe(
+      'hh:mm:ss  x · m:ss elapsed · T left · T left · updated T ago · 845ms',
+    );
   });
 });

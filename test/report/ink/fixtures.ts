@@ -30,7 +30,16 @@ export function checks(overrides: Partial<Record<CheckResult['rule'], Partial<Ch
     { rule: 'error_rate', status: 'ok', figure: 0.012, limit: 0.05, unit: 'ratio', sample: 310, proximity: 0.24 },
     { rule: 'consecutive_errors', status: 'ok', figure: 1, limit: 5, unit: 'count', sample: 310, proximity: 0.2 },
     { rule: 'latency_p95', status: 'ok', figure: 2600, limit: 3000, unit: 'ms', sample: 310, proximity: 0.8667 },
-    { rule: 'compare_to_blue.max_error_rate_increase', status: 'ok', figure: 0.004, limit: 0.03, unit: 'ratio', sample: 310, blueSample: 930, proximity: 0.1333 },
+    {
+      rule: 'compare_to_blue.max_error_rate_increase',
+      status: 'ok',
+      figure: 0.004,
+      limit: 0.03,
+      unit: 'ratio',
+      sample: 310,
+      blueSample: 930,
+      proximity: 0.1333,
+    },
     { rule: 'quality_fail_rate', status: 'waiting', figure: null, limit: 0.05, unit: 'ratio', sample: 4, proximity: null },
   ];
   return base.map((check) => ({ ...check, ...overrides[check.rule] }));
@@ -108,18 +117,42 @@ export function pausedSnapshot(): RolloutSnapshot {
   return {
     ...base,
     phase: 'paused',
-    recentEvents: [...base.recentEvents, event(280_000, 'paused', 'paused by alice@ops (dashboard): traffic goes on at 50% green, the stage clock is stopped', 2)],
+    recentEvents: [
+      ...base.recentEvents,
+      event(280_000, 'paused', 'paused by alice@ops (dashboard): traffic goes on at 50% green, the stage clock is stopped', 2),
+    ],
   };
 }
 
 export function promotedSnapshot(): RolloutSnapshot {
-  const base = ended('promoted', 0, 'promoted to 100% green by alice@ops (dashboard)', [event(291_000, 'promote_requested', 'promotion to 100% requested by alice@ops (dashboard)', 2), event(292_000, 'finished', 'promoted (exit 0): promoted to 100% green by alice@ops (dashboard)', 2)], 'skipped', 1);
+  const base = ended(
+    'promoted',
+    0,
+    'promoted to 100% green by alice@ops (dashboard)',
+    [
+      event(291_000, 'promote_requested', 'promotion to 100% requested by alice@ops (dashboard)', 2),
+      event(292_000, 'finished', 'promoted (exit 0): promoted to 100% green by alice@ops (dashboard)', 2),
+    ],
+    'skipped',
+    1,
+  );
   return base;
 }
 
 export function rolledBackSnapshot(): RolloutSnapshot {
   const reason = 'green error_rate 31.2% > 5.0% over 48 requests in stage 3';
-  const base = ended('rolled_back', 10, reason, [event(290_500, 'breach', reason, 2), event(290_501, 'rolled_back', `rolled back to blue: ${reason}`, 2), event(292_000, 'finished', `rolled back (exit 10): ${reason}`, 2)], 'failed', 0);
+  const base = ended(
+    'rolled_back',
+    10,
+    reason,
+    [
+      event(290_500, 'breach', reason, 2),
+      event(290_501, 'rolled_back', `rolled back to blue: ${reason}`, 2),
+      event(292_000, 'finished', `rolled back (exit 10): ${reason}`, 2),
+    ],
+    'failed',
+    0,
+  );
   return {
     ...base,
     checks: checks({ error_rate: { status: 'breach', figure: 0.312, proximity: 6.24, sample: 48 } }),
@@ -128,11 +161,31 @@ export function rolledBackSnapshot(): RolloutSnapshot {
 }
 
 export function abortedSnapshot(): RolloutSnapshot {
-  return ended('aborted', 4, 'aborted by alice@ops (dashboard); traffic is back on blue', [event(291_000, 'abort_requested', 'abort requested by alice@ops (dashboard)', 2), event(292_000, 'finished', 'aborted (exit 4): aborted by alice@ops (dashboard); traffic is back on blue', 2)], 'aborted', 0);
+  return ended(
+    'aborted',
+    4,
+    'aborted by alice@ops (dashboard); traffic is back on blue',
+    [
+      event(291_000, 'abort_requested', 'abort requested by alice@ops (dashboard)', 2),
+      event(292_000, 'finished', 'aborted (exit 4): aborted by alice@ops (dashboard); traffic is back on blue', 2),
+    ],
+    'aborted',
+    0,
+  );
 }
 
 export function interruptedSnapshot(): RolloutSnapshot {
-  return ended('interrupted', 130, 'interrupted by SIGINT; rolled back to blue', [event(291_000, 'interrupted', 'interrupted by SIGINT: traffic is back on blue', 2), event(292_000, 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue', 2)], 'aborted', 0);
+  return ended(
+    'interrupted',
+    130,
+    'interrupted by SIGINT; rolled back to blue',
+    [
+      event(291_000, 'interrupted', 'interrupted by SIGINT: traffic is back on blue', 2),
+      event(292_000, 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue', 2),
+    ],
+    'aborted',
+    0,
+  );
 }
 
 /** Before the first stage: nothing measured, no checks yet. */

@@ -64,7 +64,10 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
     },
   });
   const exitCode = await code;
-  const journal = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as RolloutEvent);
+  const journal = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RolloutEvent);
   return { exitCode, raw: terminal.out(), screen: stripVTControlCharacters(terminal.out()), stderr: terminal.err(), journal };
 }
 

@@ -26,7 +26,11 @@ function harness(states: WatchedState[]) {
     reads++;
     return state;
   };
-  const streams = { stdout: Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 }), stdin: Object.assign(new PassThrough(), { isTTY: true }), stderr: new PassThrough() };
+  const streams = {
+    stdout: Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 }),
+    stdin: Object.assign(new PassThrough(), { isTTY: true }),
+    stderr: new PassThrough(),
+  };
   const ended: Promise<WatchEnd> = watchDashboard({
     streams,
     env: {},
@@ -37,7 +41,14 @@ function harness(states: WatchedState[]) {
     clock,
     render: renderFn,
   });
-  return { clock, ended, frame: () => cleanFrame(lastDrawn(instance?.frames ?? [])), stdin: () => instance!.stdin, reads: () => reads, unmounted: () => unmounted };
+  return {
+    clock,
+    ended,
+    frame: () => cleanFrame(lastDrawn(instance?.frames ?? [])),
+    stdin: () => instance!.stdin,
+    reads: () => reads,
+    unmounted: () => unmounted,
+  };
 }
 
 const alive = (snapshot: RolloutSnapshot): WatchedState => ({ snapshot, owner: { alive: true, pid: snapshot.pid } });
@@ -45,7 +56,10 @@ const alive = (snapshot: RolloutSnapshot): WatchedState => ({ snapshot, owner: {
 describe('watchDashboard', () => {
   it('shows the live figures read-only, re-reading the state every interval, and ends with the rollout', async () => {
     const moving = progressingSnapshot();
-    const later = { ...moving, stages: moving.stages.map((s) => (s.index === 2 ? { ...s, arms: { ...s.arms, green: { ...s.arms.green, requests: 999 } } } : s)) };
+    const later = {
+      ...moving,
+      stages: moving.stages.map((s) => (s.index === 2 ? { ...s, arms: { ...s.arms, green: { ...s.arms.green, requests: 999 } } } : s)),
+    };
     const h = harness([alive(moving), alive(moving), alive(later), alive(rolledBackSnapshot())]);
     await h.clock.advance(10);
     expect(h.frame()).toContain('bluegreen (watching) · gpt-4o-to-gpt-4.1');

@@ -7,8 +7,14 @@ const plan = loadTestPlan();
 describe('githubAnnotation', () => {
   it('turns a rollback into one ::error line naming the stage and the reason', () => {
     const line = githubAnnotation(buildReport({ snapshot: rolledBackSnapshot(plan), plan, version: '1' }))!;
-    expect(line.startsWith('::error title=bluegreen rollback::gpt-4o-to-gpt-4.1: rolled back from gpt-4.1 to gpt-4o in stage 3/5 (50%25 green)%0Agreen error_rate 31.')).toBe(true);
-    expect(line).toMatch(/%0Agreen error_rate 31\.\d%25 \(99\.93%25 interval 7\.3–66\.0%25\) > 5\.0%25 over 48 requests in stage 3; green failures: server_error 15$/);
+    expect(
+      line.startsWith(
+        '::error title=bluegreen rollback::gpt-4o-to-gpt-4.1: rolled back from gpt-4.1 to gpt-4o in stage 3/5 (50%25 green)%0Agreen error_rate 31.',
+      ),
+    ).toBe(true);
+    expect(line).toMatch(
+      /%0Agreen error_rate 31\.\d%25 \(99\.93%25 interval 7\.3–66\.0%25\) > 5\.0%25 over 48 requests in stage 3; green failures: server_error 15$/,
+    );
     expect(line).not.toMatch(/[\r\n]/);
   });
 

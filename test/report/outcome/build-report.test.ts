@@ -20,7 +20,15 @@ describe('buildReport: a promoted rollout', () => {
     expect(report.bluegreenVersion).toBe('9.9.9');
     expect(report.plan).toMatchObject({ name: 'gpt-4o-to-gpt-4.1', blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stageCount: 5, hash: plan.source.hash });
     expect(report.plan.prices.green).toEqual({ inputPerMtok: 2, outputPerMtok: 8 });
-    expect(report.outcome).toMatchObject({ phase: 'promoted', finished: true, promoted: true, exitCode: 0, meaning: 'promoted (exit 0)', breach: null, stageIndex: 4 });
+    expect(report.outcome).toMatchObject({
+      phase: 'promoted',
+      finished: true,
+      promoted: true,
+      exitCode: 0,
+      meaning: 'promoted (exit 0)',
+      breach: null,
+      stageIndex: 4,
+    });
     expect(report.timings.startedAt).toBe(new Date(START).toISOString());
     expect(report.timings.durationMs).toBe(5 * 60_000 + 250);
   });
@@ -69,9 +77,17 @@ describe('buildReport: rolled back at stage 3', () => {
   const report = reportOf(rolledBackSnapshot(plan));
 
   it('names the breached rule with its figures and the stage', () => {
-    expect(report.outcome).toMatchObject({ phase: 'rolled_back', promoted: false, exitCode: 10, meaning: 'rolled back automatically (exit 10)', stageIndex: 2 });
+    expect(report.outcome).toMatchObject({
+      phase: 'rolled_back',
+      promoted: false,
+      exitCode: 10,
+      meaning: 'rolled back automatically (exit 10)',
+      stageIndex: 2,
+    });
     expect(report.outcome.breach).toMatchObject({ rule: 'error_rate', figure: 15 / 48, limit: 0.05, unit: 'ratio', sample: 48, stageIndex: 2 });
-    expect(report.outcome.reason).toMatch(/^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/);
+    expect(report.outcome.reason).toMatch(
+      /^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
+    );
     expect(report.outcome.breach?.interval).toMatchObject({ estimate: 15 / 48, limit: 0.05 });
   });
 
@@ -85,7 +101,9 @@ describe('buildReport: rolled back at stage 3', () => {
     expect(byRule.error_rate!.summary).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/);
     // 48 green requests show green over 5%, but not yet more than 2 points worse than blue at alpha / 2 each.
     expect(byRule['compare_to_blue.max_error_rate_increase']).toMatchObject({ status: 'undecided', blueSample: 144 });
-    expect(byRule['compare_to_blue.max_error_rate_increase']!.summary).toMatch(/^green error rate vs blue \+29\.\d points vs \+2\.0 allowed \(green 48, blue 144 requests\) \(99\.93% interval -?[+]?[\d.]+ to \+[\d.]+ points\): undecided$/);
+    expect(byRule['compare_to_blue.max_error_rate_increase']!.summary).toMatch(
+      /^green error rate vs blue \+29\.\d points vs \+2\.0 allowed \(green 48, blue 144 requests\) \(99\.93% interval -?[+]?[\d.]+ to \+[\d.]+ points\): undecided$/,
+    );
     expect(byRule.consecutive_errors!.summary).toBe('green consecutive_errors 3 < 5 (failures in a row)');
     expect(byRule.latency_p95!.summary).toBe('green latency_p95 900ms vs 5.00s over 48 requests; 0.0% over 5.00s (99.93% interval 0.0–16.4%): undecided');
   });
@@ -124,7 +142,13 @@ describe('buildReport: edge cases', () => {
     expect(stage3.checksSource).toBe('recomputed');
     expect(stage3.checks.find((c) => c.rule === 'error_rate')).toMatchObject({ status: 'breach', sample: 48 });
     expect(stage3.checks.some((c) => c.rule === 'health_check')).toBe(false);
-    expect(report.outcome).toMatchObject({ phase: 'interrupted', exitCode: 130, breach: null, stageIndex: 2, meaning: 'interrupted by SIGINT, rolled back to blue (exit 130)' });
+    expect(report.outcome).toMatchObject({
+      phase: 'interrupted',
+      exitCode: 130,
+      breach: null,
+      stageIndex: 2,
+      meaning: 'interrupted by SIGINT, rolled back to blue (exit 130)',
+    });
   });
 
   it("keeps the health check's latest state on the stage the rollout ended in, even when re-judged", () => {

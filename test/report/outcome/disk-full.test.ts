@@ -53,9 +53,14 @@ describe.skipIf(!mounted)('a full disk', () => {
   it('a step summary that does not fit is an error too', () => {
     fill();
     const summary = path.join(mountPoint, 'summary.md');
-    expect(() => writeReports({ report: { ...report, plan: { ...report.plan, name: 'x'.repeat(2 * ROOM) } }, cwd: mountPoint, env: { GITHUB_STEP_SUMMARY: summary }, stdout: { write: () => true } })).toThrow(
-      'the disk is full',
-    );
+    expect(() =>
+      writeReports({
+        report: { ...report, plan: { ...report.plan, name: 'x'.repeat(2 * ROOM) } },
+        cwd: mountPoint,
+        env: { GITHUB_STEP_SUMMARY: summary },
+        stdout: { write: () => true },
+      }),
+    ).toThrow('the disk is full');
   });
 
   it('a rollout on a full disk says so, and status shows how it ended (from the journal), not a stale state.json', async () => {
@@ -79,7 +84,10 @@ describe.skipIf(!mounted)('a full disk', () => {
     const store = new StateStore(path.join(mountPoint, 'st'));
     await store.writeState(snapshot());
     fill();
-    const big = snapshot({ phase: 'rolled_back', recentEvents: Array.from({ length: 100 }, (_, i) => ({ at: i, type: 'warning' as const, message: 'y'.repeat(200) })) });
+    const big = snapshot({
+      phase: 'rolled_back',
+      recentEvents: Array.from({ length: 100 }, (_, i) => ({ at: i, type: 'warning' as const, message: 'y'.repeat(200) })),
+    });
     await expect(store.writeState(big)).rejects.toThrow(/ENOSPC/);
     expect(store.readState()?.phase).toBe('progressing');
     expect(readdirSync(store.dir)).toEqual(['state.json']);

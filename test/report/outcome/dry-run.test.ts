@@ -26,9 +26,13 @@ describe('renderSchedule', () => {
 
   it('gives the total time, requests and estimated cost, and sends no traffic', () => {
     expect(text).toContain('total 5m00s if every stage passes: 2,880 blue and 3,120 green requests');
-    expect(text).toMatch(/estimated cost: blue \$\d+\.\d\d, green \$\d+\.\d\d, \$\d+\.\d\d in all \(assuming ~200 prompt and ~128 completion tokens a request\)/);
+    expect(text).toMatch(
+      /estimated cost: blue \$\d+\.\d\d, green \$\d+\.\d\d, \$\d+\.\d\d in all \(assuming ~200 prompt and ~128 completion tokens a request\)/,
+    );
     expect(text).toContain('(green 20.0% cheaper than blue)');
-    expect(text).toContain("rolls back when shown: error_rate > 5.0%, consecutive_errors >= 5 (at once), latency_p95 > 5.00s, error rate over blue's by > 2.0 points; undecided at a stage end: pass");
+    expect(text).toContain(
+      "rolls back when shown: error_rate > 5.0%, consecutive_errors >= 5 (at once), latency_p95 > 5.00s, error rate over blue's by > 2.0 points; undecided at a stage end: pass",
+    );
     expect(lines.at(-2)).toBe('  no traffic sent (dry run)');
   });
 

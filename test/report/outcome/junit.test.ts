@@ -51,7 +51,9 @@ describe('renderJunit: rolled back at stage 3', () => {
     expect(kind(stage3)).toBe('failure');
     const failure = stage3.failure as { '@_message': string; '@_type': string; '#text': string };
     expect(failure['@_message']).toBe(rolledBack.outcome.reason);
-    expect(failure['@_message']).toMatch(/^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/);
+    expect(failure['@_message']).toMatch(
+      /^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
+    );
     expect(failure['#text']).toMatch(/interval: 0\.07\d+ to 0\.6\d+ at confidence 0\.99933/);
     expect(failure['@_type']).toBe('error_rate');
     expect(failure['#text']).toContain('rule: error_rate');
@@ -64,7 +66,9 @@ describe('renderJunit: rolled back at stage 3', () => {
 
   it('fails the breached check with a one-line message', () => {
     const errorRate = caseNamed(suite, 'stage 3 error_rate');
-    expect((errorRate.failure as { '@_message': string })['@_message']).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/);
+    expect((errorRate.failure as { '@_message': string })['@_message']).toMatch(
+      /^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/,
+    );
     const compare = caseNamed(suite, 'stage 3 compare_to_blue.max_error_rate_increase');
     expect(kind(compare)).toBe('passed');
     expect(compare['system-out']).toMatch(/: undecided$/);
@@ -75,7 +79,9 @@ describe('renderJunit: rolled back at stage 3', () => {
     const stage4 = caseNamed(suite, 'stage 4 (75% green)');
     expect((stage4.skipped as { '@_message': string })['@_message']).toMatch(/^not run: green error_rate/);
     expect((caseNamed(suite, 'stage 5 error_rate').skipped as { '@_message': string })['@_message']).toBe('green error_rate not judged: the stage did not run');
-    expect((caseNamed(suite, 'stage 1 error_rate').skipped as { '@_message': string })['@_message']).toBe('green error_rate not judged: 12 requests, 20 needed');
+    expect((caseNamed(suite, 'stage 1 error_rate').skipped as { '@_message': string })['@_message']).toBe(
+      'green error_rate not judged: 12 requests, 20 needed',
+    );
   });
 
   it('passes the stages that passed, with their figures as output', () => {
@@ -87,7 +93,14 @@ describe('renderJunit: rolled back at stage 3', () => {
 
   it('names the plan, models and outcome in properties', () => {
     const props = Object.fromEntries(suite.properties.property.map((p) => [p['@_name'], p['@_value']]));
-    expect(props).toMatchObject({ 'bluegreen.version': '1.2.3', 'plan.hash': plan.source.hash, 'blue.model': 'gpt-4o', 'green.model': 'gpt-4.1', 'outcome.phase': 'rolled_back', 'outcome.exit_code': '10' });
+    expect(props).toMatchObject({
+      'bluegreen.version': '1.2.3',
+      'plan.hash': plan.source.hash,
+      'blue.model': 'gpt-4o',
+      'green.model': 'gpt-4.1',
+      'outcome.phase': 'rolled_back',
+      'outcome.exit_code': '10',
+    });
   });
 });
 
@@ -119,7 +132,11 @@ describe('renderJunit: other outcomes', () => {
     const awkward = loadTestPlan(nasty);
     const snapshot = rolledBackSnapshot(awkward);
     const reason = `${snapshot.reason!}\nlast: upstream said <html>&nbsp;</html>\u0007`;
-    const report: RolloutReport = buildReport({ snapshot: { ...snapshot, reason, breach: { ...snapshot.breach!, message: reason } }, plan: awkward, version: '1' });
+    const report: RolloutReport = buildReport({
+      snapshot: { ...snapshot, reason, breach: { ...snapshot.breach!, message: reason } },
+      plan: awkward,
+      version: '1',
+    });
     const suite = parseJunit(renderJunit(report)).testsuites.testsuite[0]!;
     expect(suite['@_name']).toBe(`bluegreen: ${nasty}`);
     const failure = caseNamed(suite, 'stage 3 (50% green)').failure as { '@_message': string };
@@ -136,6 +153,8 @@ describe('xml writer', () => {
   });
 
   it('leaves out undefined attributes and self-closes empty elements', () => {
-    expect(renderXml({ name: 'a', attrs: { x: 1, y: undefined }, children: [{ name: 'b' }] })).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<a x="1">\n  <b/>\n</a>\n');
+    expect(renderXml({ name: 'a', attrs: { x: 1, y: undefined }, children: [{ name: 'b' }] })).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<a x="1">\n  <b/>\n</a>\n',
+    );
   });
 });

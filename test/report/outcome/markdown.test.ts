@@ -67,6 +67,8 @@ describe('appendStepSummary', () => {
 
   it('says why when the file cannot be written', () => {
     const file = path.join(tempDir(), 'missing', 'summary.md');
-    expect(() => appendStepSummary({ GITHUB_STEP_SUMMARY: file }, 'text')).toThrow(`cannot append the summary to $GITHUB_STEP_SUMMARY (${file}): the folder ${path.dirname(file)} does not exist`);
+    expect(() => appendStepSummary({ GITHUB_STEP_SUMMARY: file }, 'text')).toThrow(
+      `cannot append the summary to $GITHUB_STEP_SUMMARY (${file}): the folder ${path.dirname(file)} does not exist`,
+    );
   });
 });

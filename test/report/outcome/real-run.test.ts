@@ -101,7 +101,14 @@ describe('reports from a real run', () => {
 
     const suite = parseJunit(files.xml).testsuites.testsuite[0]!;
     expect(suite['@_name']).toBe('bluegreen: report-run');
-    expect(suite.testcase.map((c) => c['@_name'])).toEqual(['stage 1 (50% green)', 'stage 1 error_rate', 'stage 1 latency_p95', 'stage 2 (100% green)', 'stage 2 error_rate', 'stage 2 latency_p95']);
+    expect(suite.testcase.map((c) => c['@_name'])).toEqual([
+      'stage 1 (50% green)',
+      'stage 1 error_rate',
+      'stage 1 latency_p95',
+      'stage 2 (100% green)',
+      'stage 2 error_rate',
+      'stage 2 latency_p95',
+    ]);
     expect(suite['@_failures']).toBe('2');
     const failed = caseNamed(suite, 'stage 2 error_rate').failure as { '@_message': string; '#text': string };
     expect(failed['@_message']).toMatch(/^green error_rate \d+\.\d% > 20\.0% over \d+ requests \([\d.]+% interval [\d.]+–[\d.]+%\)$/);
@@ -110,7 +117,9 @@ describe('reports from a real run', () => {
     expect(caseNamed(suite, 'stage 1 (50% green)').failure).toBeUndefined();
 
     expect(files.summary).toContain('## bluegreen: ROLLED BACK');
-    expect(files.stdout).toMatch(/^::error title=bluegreen rollback::report-run: rolled back from green-m to blue-m in stage 2\/2 \(100%25 green\)%0Agreen error_rate/);
+    expect(files.stdout).toMatch(
+      /^::error title=bluegreen rollback::report-run: rolled back from green-m to blue-m in stage 2\/2 \(100%25 green\)%0Agreen error_rate/,
+    );
   });
 
   it('a promotion: no failures, and no annotation', async () => {

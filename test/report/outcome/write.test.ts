@@ -75,7 +75,9 @@ describe('writeReports', () => {
   it('says when the target is a folder', () => {
     const cwd = tempDir();
     mkdirSync(path.join(cwd, 'r.json'));
-    expect(() => writeReports({ report: promoted, jsonFile: 'r.json', cwd, env: {}, stdout: output() })).toThrow(`cannot write the JSON report to ${path.join(cwd, 'r.json')}: ${path.join(cwd, 'r.json')} is a folder`);
+    expect(() => writeReports({ report: promoted, jsonFile: 'r.json', cwd, env: {}, stdout: output() })).toThrow(
+      `cannot write the JSON report to ${path.join(cwd, 'r.json')}: ${path.join(cwd, 'r.json')} is a folder`,
+    );
   });
 });
 

@@ -24,7 +24,15 @@ export interface ParsedSuite {
 }
 
 export interface ParsedJunit {
-  testsuites: { '@_name': string; '@_tests': string; '@_failures': string; '@_errors': string; '@_skipped': string; '@_time': string; testsuite: ParsedSuite[] };
+  testsuites: {
+    '@_name': string;
+    '@_tests': string;
+    '@_failures': string;
+    '@_errors': string;
+    '@_skipped': string;
+    '@_time': string;
+    testsuite: ParsedSuite[];
+  };
 }
 
 export function parseJunit(xml: string): ParsedJunit {
