@@ -67,7 +67,11 @@ async function startBenchProxy(yaml) {
 function startRollout(yaml) {
   const dir = tempDir();
   writePlanFile(yaml, dir);
-  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, ADMIN_TOKEN: TOKEN },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return { child, stderr: () => stderr };
@@ -127,7 +131,15 @@ async function killScenario() {
   await app.stop();
   for (const p of proxies) await p.close();
   const worst = backAt.every((t) => t !== undefined) ? Math.max(...backAt.map((t) => t - killedAt)) : null;
-  return { proxies: PROXIES, leaseMs: LEASE_MS, routeSet: set, blueAfterKillMs: backAt.map((t) => (t === undefined ? null : t - killedAt)), worstMs: worst, applicationFailures: app.tally.failed, met: worst !== null && worst <= LEASE_MS + 1000 };
+  return {
+    proxies: PROXIES,
+    leaseMs: LEASE_MS,
+    routeSet: set,
+    blueAfterKillMs: backAt.map((t) => (t === undefined ? null : t - killedAt)),
+    worstMs: worst,
+    applicationFailures: app.tally.failed,
+    met: worst !== null && worst <= LEASE_MS + 1000,
+  };
 }
 
 async function failingGreenScenario() {
@@ -135,10 +147,15 @@ async function failingGreenScenario() {
   const proxies = [];
   const started = Date.now();
   // Each proxy's simulator counts the fault time from its own start: started together, they fail together.
-  for (let i = 0; i < PROXIES; i++) proxies.push(await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'], greenChange: `, changes: [{ at: ${faultAfterMs}ms, error_rate: 1 }]` })));
+  for (let i = 0; i < PROXIES; i++)
+    proxies.push(
+      await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'], greenChange: `, changes: [{ at: ${faultAfterMs}ms, error_rate: 1 }]` })),
+    );
   const faultAt = started + faultAfterMs;
   const app = application(proxies, 25);
-  const rollout = startRollout(planYaml({ stages: ['{ duration: 5m, green_weight: 0.25 }', '{ duration: 5m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }));
+  const rollout = startRollout(
+    planYaml({ stages: ['{ duration: 5m, green_weight: 0.25 }', '{ duration: 5m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }),
+  );
   const [code] = await once(rollout.child, 'exit');
   const blueAt = proxies.map((p) => p.events.find((e) => e.at >= faultAt && /route set: green 0, mirror 0/.test(e.message))?.at);
   await app.stop();
@@ -170,10 +187,19 @@ function cpuSeconds(pid) {
 async function overheadScenario() {
   const runLoad = async (proxies) => {
     const loads = proxies.map((p) => createLoadClient(p.proxy.url));
-    const results = await Promise.all(loads.map((load) => load.run({ path: '/v1/chat/completions', body: { model: 'bench-blue', messages: [{ role: 'user', content: 'hi' }] }, rate: RATE, seconds: SECONDS })));
+    const results = await Promise.all(
+      loads.map((load) =>
+        load.run({ path: '/v1/chat/completions', body: { model: 'bench-blue', messages: [{ role: 'user', content: 'hi' }] }, rate: RATE, seconds: SECONDS }),
+      ),
+    );
     const p50 = results.map((r) => r.latencyMs.p50).sort((a, b) => a - b);
     const p99 = results.map((r) => r.latencyMs.p99).sort((a, b) => a - b);
-    return { medianP50Ms: p50[Math.floor(p50.length / 2)], worstP99Ms: p99.at(-1), errors: results.reduce((s, r) => s + r.errors, 0), dropped: results.reduce((s, r) => s + r.dropped, 0) };
+    return {
+      medianP50Ms: p50[Math.floor(p50.length / 2)],
+      worstP99Ms: p99.at(-1),
+      errors: results.reduce((s, r) => s + r.errors, 0),
+      dropped: results.reduce((s, r) => s + r.dropped, 0),
+    };
   };
   const proxies = [];
   for (let i = 0; i < PROXIES; i++) proxies.push(await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'] })));

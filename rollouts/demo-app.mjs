@@ -19,7 +19,9 @@ if (!(rate > 0 && rate <= 1000)) {
   console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
   process.exit(2);
 }
-const durationMs = values.duration ? Number.parseFloat(values.duration) * (values.duration.endsWith('ms') ? 1 : values.duration.endsWith('m') ? 60_000 : 1000) : undefined;
+const durationMs = values.duration
+  ? Number.parseFloat(values.duration) * (values.duration.endsWith('ms') ? 1 : values.duration.endsWith('m') ? 60_000 : 1000)
+  : undefined;
 
 // On loopback without proxy.client_keys_env the proxy takes any key; otherwise use one of the client keys.
 const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 });

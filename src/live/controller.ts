@@ -37,14 +37,18 @@ export interface LiveControlOptions {
 /** The admin URLs to drive and the token, or a clear error saying what is missing. */
 export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv): { urls: string[]; token: string } {
   const block = plan.proxy ?? proxySchema.parse({});
-  if (!block.admin) throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
+  if (!block.admin)
+    throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
   const token = env[block.admin.token_env];
   if (!token) throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the proxies' admin token`);
   const urls = block.controller.admin_urls ?? [];
   if (urls.length > 0) return { urls, token };
   const info = readProxyInfo(stateDir);
   if (!info?.adminUrl) {
-    throw new CliError(`no proxy to drive: ${path.join(stateDir, 'proxy.json')} names no running proxy with an admin API; start \`bluegreen proxy PLAN --state-dir ${stateDir}\` first, or list proxy.controller.admin_urls`, EXIT.preflight);
+    throw new CliError(
+      `no proxy to drive: ${path.join(stateDir, 'proxy.json')} names no running proxy with an admin API; start \`bluegreen proxy PLAN --state-dir ${stateDir}\` first, or list proxy.controller.admin_urls`,
+      EXIT.preflight,
+    );
   }
   return { urls: [info.adminUrl], token };
 }

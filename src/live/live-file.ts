@@ -23,7 +23,8 @@ export function readProxyRoute(stateDir: string): Route | undefined {
 export function readLiveFile(stateDir: string): LiveFile | undefined {
   try {
     const value = JSON.parse(readFileSync(path.join(stateDir, LIVE_VIEW_FILE), 'utf8')) as Partial<LiveFile>;
-    if (typeof value.updatedAt !== 'number' || !Array.isArray(value.proxies) || !Array.isArray(value.stages) || typeof value.leaseMs !== 'number') return undefined;
+    if (typeof value.updatedAt !== 'number' || !Array.isArray(value.proxies) || !Array.isArray(value.stages) || typeof value.leaseMs !== 'number')
+      return undefined;
     return value as LiveFile;
   } catch {
     return undefined;

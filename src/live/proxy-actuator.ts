@@ -66,13 +66,20 @@ export class ProxyActuator implements Actuator {
         for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
           try {
             await proxy.setRoute(route);
-            return { ok: true, label: `proxy ${proxy.client.url}`, message: move.event === 'promote' ? 'serving green (promoted, kept across restarts)' : 'back on blue' };
+            return {
+              ok: true,
+              label: `proxy ${proxy.client.url}`,
+              message: move.event === 'promote' ? 'serving green (promoted, kept across restarts)' : 'back on blue',
+            };
           } catch (error) {
             last = error;
           }
         }
         const lease = proxy.view.leaseExpiresAt;
-        const note = move.event === 'promote' ? 'it stays on its last route until its lease runs out, then serves blue' : `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
+        const note =
+          move.event === 'promote'
+            ? 'it stays on its last route until its lease runs out, then serves blue'
+            : `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
         return { ok: false, label: `proxy ${proxy.client.url}`, message: `${(last as Error).message}; ${note}` };
       }),
     );

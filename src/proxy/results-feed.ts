@@ -44,7 +44,12 @@ export class ResultsFeed {
 
   push(result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined): void {
     const seq = ++this.head;
-    const entry: FeedEntry = { seq, kind, result: { ...result, content: '' }, quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) } };
+    const entry: FeedEntry = {
+      seq,
+      kind,
+      result: { ...result, content: '' },
+      quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) },
+    };
     if (stage !== undefined) entry.stage = stage;
     this.ring[seq % this.capacity] = entry;
   }

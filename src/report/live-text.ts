@@ -13,14 +13,18 @@ export function proxyLine(proxy: ProxyView, now: number): string {
       : proxy.leaseExpiresAt > now
         ? `lease ${formatDuration(proxy.leaseExpiresAt - now)} left`
         : `lease ran out ${formatDuration(now - proxy.leaseExpiresAt)} ago (on blue)`;
-  const health = proxy.reachable ? 'answering' : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}: ${proxy.error ?? ''}`;
+  const health = proxy.reachable
+    ? 'answering'
+    : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}: ${proxy.error ?? ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
   return `${proxy.url}  ${route}, ${lease}, ${health}${missed}`;
 }
 
 /** A proxy's own route file (same state folder): what it serves now and why, in its words. */
 export function proxyRouteLine(route: Route): string {
-  const serving = route.promotedArm ? `promoted ${route.promotedArm}` : `green ${formatPercent(route.greenWeight, 0)}, mirror ${formatPercent(route.mirror, 0)}`;
+  const serving = route.promotedArm
+    ? `promoted ${route.promotedArm}`
+    : `green ${formatPercent(route.greenWeight, 0)}, mirror ${formatPercent(route.mirror, 0)}`;
   return `this folder's proxy (${ROUTE_FILE}): ${serving}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
 }
 

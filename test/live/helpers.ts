@@ -26,8 +26,11 @@ export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback'> =
 }
 
 function planText(options: LivePlanOptions, adminUrls: string[] | undefined): string {
-  const controller = adminUrls && adminUrls.length > 0 ? `, controller: { admin_urls: [${adminUrls.join(', ')}]${options.controller ? `, ${options.controller}` : ''} }` : '';
-  const upstream = options.upstream ?? `upstream:
+  const controller =
+    adminUrls && adminUrls.length > 0 ? `, controller: { admin_urls: [${adminUrls.join(', ')}]${options.controller ? `, ${options.controller}` : ''} }` : '';
+  const upstream =
+    options.upstream ??
+    `upstream:
   api: openai
   simulate:
     seed: 5
@@ -54,7 +57,13 @@ proxy: { fallback: ${options.fallback ?? true}, admin: { token_env: ADMIN_TOKEN 
 /** Writes the rollout's plan (driving the given proxies) into a fresh folder; returns the folder. */
 export function writeRolloutPlan(options: LivePlanOptions, proxies: Running[]): string {
   const dir = tempDir('bluegreen-live-');
-  writeFileSync(path.join(dir, 'plan.yaml'), planText(options, proxies.map((p) => p.proxy.adminUrl as string)));
+  writeFileSync(
+    path.join(dir, 'plan.yaml'),
+    planText(
+      options,
+      proxies.map((p) => p.proxy.adminUrl as string),
+    ),
+  );
   return dir;
 }
 

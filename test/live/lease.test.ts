@@ -28,7 +28,11 @@ describe('live rollout lease', () => {
     proxies = await startProxies(2, { stateDirs: [stateDir] });
     app = new Application(proxies, 1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ADMIN_TOKEN },
+      stdio: 'ignore',
+    });
     try {
       await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
       const sawGreen = app.arms.green;
@@ -81,7 +85,11 @@ describe('live rollout lease', () => {
     const stateDir = tempDir();
     proxies = await startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ADMIN_TOKEN },
+      stdio: 'ignore',
+    });
     try {
       await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
       child.kill('SIGKILL');

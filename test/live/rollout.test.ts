@@ -22,7 +22,10 @@ function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
 }
 
-function liveViewOf(dir: string): { proxies: { url: string; greenWeight: number; promotedArm?: string }[]; stages: { stage: number; arms: { blue: { requests: number }; green: { requests: number; failures: number } }; fallbacks: number; mirrors: number }[] } {
+function liveViewOf(dir: string): {
+  proxies: { url: string; greenWeight: number; promotedArm?: string }[];
+  stages: { stage: number; arms: { blue: { requests: number }; green: { requests: number; failures: number } }; fallbacks: number; mirrors: number }[];
+} {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as never;
 }
 
@@ -99,7 +102,10 @@ describe('live rollout', () => {
     // Every result each proxy served in the stage, summed, is what the engine judged.
     type Page = { results: { stage?: number; result: { arm: string } }[] };
     const pages = await Promise.all(
-      proxies.map(async (p) => (await (await fetch(`${p.proxy.adminUrl as string}/admin/results?after=0`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as Page),
+      proxies.map(
+        async (p) =>
+          (await (await fetch(`${p.proxy.adminUrl as string}/admin/results?after=0`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as Page,
+      ),
     );
     const inStage = pages.map((page) => page.results.filter((entry) => entry.stage === 0));
     for (const entries of inStage) expect(entries.filter((entry) => entry.result.arm === 'green').length).toBeGreaterThan(0);

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ResultsFeed } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 
-const result = (n: number): UpstreamResult => ({ arm: n % 2 ? 'green' : 'blue', model: 'm', ok: true, content: `answer ${n}`, latencyMs: n, attempts: 1 }) as UpstreamResult;
+const result = (n: number): UpstreamResult =>
+  ({ arm: n % 2 ? 'green' : 'blue', model: 'm', ok: true, content: `answer ${n}`, latencyMs: n, attempts: 1 }) as UpstreamResult;
 
 describe('ResultsFeed', () => {
   it('pages results after a cursor, oldest first, tagged with stage and kind, without the answer text', () => {
     const feed = new ResultsFeed(10);
-    for (let n = 1; n <= 4; n++) feed.push(result(n), n === 4 ? 'fallback' : 'routed', { ok: n !== 2, reason: n === 2 ? 'too short' : undefined }, n > 2 ? 1 : undefined);
+    for (let n = 1; n <= 4; n++)
+      feed.push(result(n), n === 4 ? 'fallback' : 'routed', { ok: n !== 2, reason: n === 2 ? 'too short' : undefined }, n > 2 ? 1 : undefined);
     const page = feed.read(1);
     expect(page.next).toBe(4);
     expect(page.missed).toBe(0);
