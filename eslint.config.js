@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // Benchmarks and the bin shim are plain JavaScript: no type information to check against.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       globals: {

@@ -11,7 +11,7 @@ import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
-const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy'];
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy', 'live'];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
 for (const name of selected) {
@@ -51,7 +51,16 @@ function otherLoad(before, after) {
 }
 
 /** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = { throughput: 300_000, schedule: 120_000, memory: 360_000, dashboard: 180_000, rollback: 240_000, verdicts: 2_400_000, proxy: 420_000 };
+const LIMIT_MS = {
+  throughput: 300_000,
+  schedule: 120_000,
+  memory: 360_000,
+  dashboard: 180_000,
+  rollback: 240_000,
+  verdicts: 2_400_000,
+  proxy: 420_000,
+  live: 240_000,
+};
 
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
@@ -129,82 +138,126 @@ function rows() {
   const r = results;
   if (r.throughput) {
     const t = r.throughput;
-    out.push(t.error ? ['throughput', t.error, '>= 0.7x autocannon', 'NO'] : [
-      'throughput',
-      `engine ${t.engine.maxSustainedRate} req/s sustained (0 dropped) vs autocannon ${Math.round(t.autocannon.requestsPerSecond)} req/s (-c ${t.connections}): ${t.ratio}x; ` +
-        (t.engine.withinOnePercent ? `within 1%: ${t.engine.withinOnePercent.rate} req/s (${t.engine.withinOnePercent.ratio}x); ` : '') +
-        `offered ${t.engine.atAutocannonRate.offered}, completes ${Math.round(t.engine.atAutocannonRate.achieved)} (${t.engine.atAutocannonRate.ratio}x); ` +
-        `0.7x of autocannon sustained right after it in ${t.pairedRoundsSustained ?? '?'} of ${t.rounds?.length ?? '?'} rounds`,
-      '>= 0.7x autocannon',
-      yes(t.met),
-    ]);
+    out.push(
+      t.error
+        ? ['throughput', t.error, '>= 0.7x autocannon', 'NO']
+        : [
+            'throughput',
+            `engine ${t.engine.maxSustainedRate} req/s sustained (0 dropped) vs autocannon ${Math.round(t.autocannon.requestsPerSecond)} req/s (-c ${t.connections}): ${t.ratio}x; ` +
+              (t.engine.withinOnePercent ? `within 1%: ${t.engine.withinOnePercent.rate} req/s (${t.engine.withinOnePercent.ratio}x); ` : '') +
+              `offered ${t.engine.atAutocannonRate.offered}, completes ${Math.round(t.engine.atAutocannonRate.achieved)} (${t.engine.atAutocannonRate.ratio}x); ` +
+              `0.7x of autocannon sustained right after it in ${t.pairedRoundsSustained ?? '?'} of ${t.rounds?.length ?? '?'} rounds`,
+            '>= 0.7x autocannon',
+            yes(t.met),
+          ],
+    );
   }
   if (r.schedule) {
     const s = r.schedule;
-    out.push(s.error ? ['schedule', s.error, '', 'NO'] : [
-      'schedule',
-      `${s.rate} req/s, ${s.upstreamDelayMs} ms upstream, ${s.seconds} s: achieved ${s.achievedRate} (${s.rateErrorPercent}%), lag p50 ${s.lagMs.p50} / p99 ${s.lagMs.p99} / max ${s.lagMs.max} ms, dropped ${s.dropped}`,
-      'within 1%, p99 lag < 5 ms, 0 dropped',
-      yes(s.met),
-    ]);
+    out.push(
+      s.error
+        ? ['schedule', s.error, '', 'NO']
+        : [
+            'schedule',
+            `${s.rate} req/s, ${s.upstreamDelayMs} ms upstream, ${s.seconds} s: achieved ${s.achievedRate} (${s.rateErrorPercent}%), lag p50 ${s.lagMs.p50} / p99 ${s.lagMs.p99} / max ${s.lagMs.max} ms, dropped ${s.dropped}`,
+            'within 1%, p99 lag < 5 ms, 0 dropped',
+            yes(s.met),
+          ],
+    );
   }
   if (r.memory) {
     const m = r.memory;
-    out.push(m.error ? ['memory', m.error, '', 'NO'] : [
-      'memory',
-      `RSS ${m.first?.rssMb} MB after ${m.first?.requests}, ${m.last?.rssMb ?? '?'} MB after ${m.last?.requests ?? '?'} (${m.rssGrowthPercent}%); heap used ${m.first?.heapUsedMb} -> ${m.last?.heapUsedMb ?? '?'} MB`,
-      'RSS < 200 MB, growth < 10%',
-      yes(m.met),
-    ]);
+    out.push(
+      m.error
+        ? ['memory', m.error, '', 'NO']
+        : [
+            'memory',
+            `RSS ${m.first?.rssMb} MB after ${m.first?.requests}, ${m.last?.rssMb ?? '?'} MB after ${m.last?.requests ?? '?'} (${m.rssGrowthPercent}%); heap used ${m.first?.heapUsedMb} -> ${m.last?.heapUsedMb ?? '?'} MB`,
+            'RSS < 200 MB, growth < 10%',
+            yes(m.met),
+          ],
+    );
   }
   if (r.dashboard) {
     const d = r.dashboard;
-    out.push(d.error || d.skipped ? ['dashboard', d.error ?? d.note, '< 10% cost', 'n/a'] : [
-      'dashboard',
-      `${d.rate} req/s: --plain ${d.plain.achievedRate} req/s (${d.plain.dropped} dropped) vs ${d.dashboard.reporter} reporter ${d.dashboard.achievedRate} (${d.dashboard.dropped} dropped): ` +
-        `${d.throughputCostPercent}% throughput, ${d.cpuCostPercent}% CPU${d.dashboardDrew ? '' : ' [dashboard not wired in yet: measured the line reporter]'}` +
-        (d.frame ? `; a frame ${d.frame.msPerFrame.p50} ms (p90 ${d.frame.msPerFrame.p90}), heap kept ${d.frame.heapKeptKbPerFrame} KB a frame` : ''),
-      '< 10% throughput cost',
-      yes(d.met),
-    ]);
+    out.push(
+      d.error || d.skipped
+        ? ['dashboard', d.error ?? d.note, '< 10% cost', 'n/a']
+        : [
+            'dashboard',
+            `${d.rate} req/s: --plain ${d.plain.achievedRate} req/s (${d.plain.dropped} dropped) vs ${d.dashboard.reporter} reporter ${d.dashboard.achievedRate} (${d.dashboard.dropped} dropped): ` +
+              `${d.throughputCostPercent}% throughput, ${d.cpuCostPercent}% CPU${d.dashboardDrew ? '' : ' [dashboard not wired in yet: measured the line reporter]'}` +
+              (d.frame ? `; a frame ${d.frame.msPerFrame.p50} ms (p90 ${d.frame.msPerFrame.p90}), heap kept ${d.frame.heapKeptKbPerFrame} KB a frame` : ''),
+            '< 10% throughput cost',
+            yes(d.met),
+          ],
+    );
   }
   if (r.rollback) {
     const b = r.rollback;
-    out.push(b.error ? ['rollback', b.error, '', 'NO'] : [
-      'rollback',
-      `errors: ${b.errors.detectionMs.median} ms (max ${b.errors.detectionMs.max}) after the fault, ${b.errors.greenFailedBeforeRollback.max} green failures before; ` +
-        `latency (3 s answers, 2 s limit): ${b.latency.detectionMs.median} ms (max ${b.latency.detectionMs.max}) after the fault, ` +
-        `${b.latency.detectionAfterFirstSlowAnswerMs?.median} ms after the first slow answer`,
-      `<= interval + 1 s (${b.target.withinMs} ms)`,
-      yes(b.met),
-    ]);
+    out.push(
+      b.error
+        ? ['rollback', b.error, '', 'NO']
+        : [
+            'rollback',
+            `errors: ${b.errors.detectionMs.median} ms (max ${b.errors.detectionMs.max}) after the fault, ${b.errors.greenFailedBeforeRollback.max} green failures before; ` +
+              `latency (3 s answers, 2 s limit): ${b.latency.detectionMs.median} ms (max ${b.latency.detectionMs.max}) after the fault, ` +
+              `${b.latency.detectionAfterFirstSlowAnswerMs?.median} ms after the first slow answer`,
+            `<= interval + 1 s (${b.target.withinMs} ms)`,
+            yes(b.met),
+          ],
+    );
   }
   if (r.verdicts) {
     const v = r.verdicts;
     const worst = v.error ? undefined : v.healthy.reduce((a, b) => (b.new.rolledBackPercent > a.new.rolledBackPercent ? b : a));
     const ten = v.error ? undefined : v.regressions.find((x) => x.name.startsWith('errors 10x'));
     const fh = v.error ? undefined : v.fixedHorizon.find((x) => x.name.startsWith('errors 10x'));
-    out.push(v.error ? ['verdicts', v.error, '', 'NO'] : [
-      'verdicts',
-      `false rollbacks <= ${worst.new.rolledBackPercent}% over ${v.healthyRollouts} healthy rollouts per plan (old rules up to ${Math.max(...v.healthy.map((h) => h.old.rolledBackPercent))}%); ` +
-        `10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`,
-      '<= 1% false; 10x >= 99%, median <= fixed horizon',
-      yes(v.met),
-    ]);
+    out.push(
+      v.error
+        ? ['verdicts', v.error, '', 'NO']
+        : [
+            'verdicts',
+            `false rollbacks <= ${worst.new.rolledBackPercent}% over ${v.healthyRollouts} healthy rollouts per plan (old rules up to ${Math.max(...v.healthy.map((h) => h.old.rolledBackPercent))}%); ` +
+              `10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`,
+            '<= 1% false; 10x >= 99%, median <= fixed horizon',
+            yes(v.met),
+          ],
+    );
   }
   if (r.proxy) {
     const p = r.proxy;
     const at = (rate, mode) => p.fixed?.find((row) => row.rate === rate && row.mode === mode);
     const plain = at(1000, 'plain');
     const stream = at(1000, 'stream');
-    out.push(p.error ? ['proxy', p.error, '', 'NO'] : [
-      'proxy',
-      `added at 1000 req/s p50 ${plain?.added.proxy.p50} / p99 ${plain?.added.proxy.p99} ms (bare pass-through ${plain?.added.bare.p50} / ${plain?.added.bare.p99}); ` +
-        `streamed first byte +${stream?.addedFirstByte.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio}x); ` +
-        `RSS ${p.rss.first.rssMb} -> ${p.rss.last.rssMb} MB (${p.rss.growthPercent}%)`,
-      'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
-      yes(p.met),
-    ]);
+    out.push(
+      p.error
+        ? ['proxy', p.error, '', 'NO']
+        : [
+            'proxy',
+            `added at 1000 req/s p50 ${plain?.added.proxy.p50} / p99 ${plain?.added.proxy.p99} ms (bare pass-through ${plain?.added.bare.p50} / ${plain?.added.bare.p99}); ` +
+              `streamed first byte +${stream?.addedFirstByte.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio}x); ` +
+              `RSS ${p.rss.first.rssMb} -> ${p.rss.last.rssMb} MB (${p.rss.growthPercent}%)`,
+            'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
+            yes(p.met),
+          ],
+    );
+  }
+  if (r.live) {
+    const l = r.live;
+    out.push(
+      l.error
+        ? ['live', l.error, '', 'NO']
+        : [
+            'live',
+            `kill -9 of the controller: every one of ${l.kill.proxies} proxies on blue ${l.kill.worstMs} ms later (lease ${l.kill.leaseMs} ms); ` +
+              `green failing 100% in stage 1: rolled back ${l.failing.rollbackAfterFaultMs} ms after the fault (interval ${l.failing.intervalMs} ms), ` +
+              `${l.failing.applicationFailures} failed of ${l.failing.applicationRequests} application requests (${l.failing.fallbacks} fallbacks); ` +
+              `controller overhead at ${l.overhead.proxies} x ${l.overhead.ratePerProxy} req/s: p50 ${l.overhead.addedP50Ms} / p99 ${l.overhead.addedP99Ms} ms added, controller CPU ${l.overhead.controllerCpuPercent}%`,
+            'blue <= lease + 1 s; 0 failed, rollback <= interval + 1 s',
+            yes(l.met),
+          ],
+    );
   }
   return out;
 }
@@ -229,10 +282,18 @@ function table(data) {
 
 const machine = machineInfo();
 const ordered = Object.fromEntries(ALL.filter((name) => results[name]).map((name) => [name, results[name]]));
-const summary = { machine, quick: QUICK, loadAverage: os.loadavg().map((n) => round(n, 2)), suiteSeconds: round((Date.now() - suiteStart) / 1000, 1), results: ordered };
+const summary = {
+  machine,
+  quick: QUICK,
+  loadAverage: os.loadavg().map((n) => round(n, 2)),
+  suiteSeconds: round((Date.now() - suiteStart) / 1000, 1),
+  results: ordered,
+};
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
-process.stdout.write(`\nbluegreen benchmarks${QUICK ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.date}\n\n`);
+process.stdout.write(
+  `\nbluegreen benchmarks${QUICK ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.date}\n\n`,
+);
 process.stdout.write(`${table(rows())}\n\nsuite: ${summary.suiteSeconds} s; results in ${path.relative(process.cwd(), file) || file}\n`);
 const failed = Object.values(results).some((r) => r.error);
 process.exitCode = failed ? 1 : 0;

@@ -10,6 +10,7 @@ import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { stopOrphanHook } from './hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
+import { proxiesToBlue } from '../live/restore.js';
 
 export interface RestoreOptions {
   store: StateStore;
@@ -38,6 +39,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%`;
+  // A live rollout's proxies first: told at once instead of waiting for their leases.
+  const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason) : [];
+  for (const message of proxies)
+    store.appendEvent({ at: now(), type: 'hook_succeeded', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message });
   const hook = plan.hooks?.on_rollback;
   if (hook) {
     const outcome = await runHook(
@@ -66,11 +71,15 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     });
     if (!outcome.ok)
       return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
-  } else {
+  } else if (proxies.length === 0) {
     warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
   markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by bluegreen rollback` });
-  return { ok: true, message: hook ? 'on_rollback ran; traffic is back on blue' : 'marked rolled back (no on_rollback hook to run)' };
+  const told = proxies.length > 0 ? `; ${proxies.join('; ')}` : '';
+  return {
+    ok: true,
+    message: `${hook ? 'on_rollback ran; traffic is back on blue' : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
+  };
 }
 
 function planFor(options: RestoreOptions, warn: (message: string) => void): Plan {

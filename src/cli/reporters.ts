@@ -42,6 +42,7 @@ function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: (
     streams: ctx,
     env: ctx.env,
     engine,
+    ...(engine.live && { live: engine.live }),
     actor: `${operatorName(ctx.env)} (dashboard)`,
     interrupt,
     onError: (error) => {

@@ -2,7 +2,10 @@
 import os from 'node:os';
 import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { ArmClient, HookRunner } from '../engine/deps.js';
+import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
+import { sourcesOf } from '../engine/generated-traffic.js';
+import { openLiveControl } from '../live/controller.js';
+import type { LiveView } from '../live/fleet.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -34,7 +37,8 @@ export interface RolloutRunOptions {
   resume?: boolean;
 }
 
-export type ReporterTarget = RolloutView;
+/** The engine, plus the live proxies' view for a live rollout (the dashboard shows it apart). */
+export type ReporterTarget = RolloutView & { live?: () => LiveView };
 
 export interface Reporter {
   /** Called once the rollout has ended, with its outcome; resolves when the reporter has finished drawing. */
@@ -69,28 +73,36 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const { startStage, keepRecord } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
     const endpoints = await startup.step(openEndpoints(plan));
     closers.unshift(() => endpoints.close());
-    const { warnings } = await startup.step(
-      preflight(
-        ARMS.map((arm) => endpoints.arms[arm]),
-        { env: ctx.env, cwd: ctx.cwd },
-      ),
-    );
-    for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
+    // keys stay with the proxies, and the rollout neither needs nor checks them.
+    const upstreamFree = Boolean(plan.proxy?.admin) && !plan.proxy?.controller.generated_traffic && !plan.health_check;
+    if (!upstreamFree) {
+      const { warnings } = await startup.step(
+        preflight(
+          ARMS.map((arm) => endpoints.arms[arm]),
+          { env: ctx.env, cwd: ctx.cwd },
+        ),
+      );
+      for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    }
 
-    const clients = createClients(plan, endpoints, ctx);
+    const clients = createClients(plan, endpoints, ctx, !upstreamFree);
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
     const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
     await startup.step(traffic.ready());
-    // Only now is the previous record moved aside: a start that fails (preflight, a signal) leaves it as it was.
-    store.reset({ keepRecord });
     // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
     const trafficWarning = traffic.warning();
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
-    const engine = new RolloutEngine({
+    // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
+    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock })) : undefined;
+    if (live) closers.unshift(() => live.close());
+    // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
+    store.reset({ keepRecord });
+    const deps: EngineDeps = {
       plan,
       clients,
       traffic,
@@ -107,8 +119,22 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
-    });
-    const reporter = options.attachReporter(engine);
+    };
+    if (live) {
+      deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];
+      deps.actuators = [live.actuator];
+    }
+    const engine = new RolloutEngine(deps);
+    const target: ReporterTarget = {
+      snapshot: () => engine.snapshot(),
+      onEvent: (listener) => engine.onEvent(listener),
+      pause: (actor) => engine.pause(actor),
+      resume: (actor) => engine.resume(actor),
+      promote: (actor) => engine.promote(actor),
+      abort: (actor) => engine.abort(actor),
+      ...(live && { live: () => live.view() }),
+    };
+    const reporter = options.attachReporter(target);
     startup.dispose();
     const unroute = routeStopSignals(engine, {
       events: options.signals ?? process,
@@ -171,10 +197,10 @@ async function settlePrevious(
   return { startStage: 0, keepRecord: false };
 }
 
-function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {
+function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext, withKeys: boolean): Record<ArmName, UpstreamClient & ArmClient> {
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
-    const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
+    const apiKey = withKeys && upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
     return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };

@@ -82,10 +82,11 @@ export class RolloutEngine {
       // The first failure of each kind is journaled with what came back: "100% errors" alone says too little.
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
+      breach: (breach: Breach) => this.rollback(breach),
     };
     this.sources = sourcesOf(deps).map((factory) => factory(context));
-    // Hooks first: a proxy actuator added later still sees the same order of moves.
-    this.actuators = new Actuators([new HookActuator(plan, deps.runHook, clock), ...(deps.actuators ?? [])], (result, move) =>
+    // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.
+    this.actuators = new Actuators([...(deps.actuators ?? []), new HookActuator(plan, deps.runHook, clock)], (result, move) =>
       this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { stage: move.stage, greenWeight: move.greenWeight }),
     );
     this.stateSaver = new StateSaver({
@@ -95,7 +96,11 @@ export class RolloutEngine {
     });
     if (plan.health_check) {
       this.health = new HealthChecker(plan.health_check, deps.clients.green, clock, (ok, state, changed) => {
-        if (changed) this.emit(ok ? 'health_check_recovered' : 'health_check_failed', ok ? 'green health check passes again' : `green health check failed: ${state.lastError ?? 'error'}`);
+        if (changed)
+          this.emit(
+            ok ? 'health_check_recovered' : 'health_check_failed',
+            ok ? 'green health check passes again' : `green health check failed: ${state.lastError ?? 'error'}`,
+          );
         if (!ok) this.analyse();
       });
     }
@@ -111,7 +116,10 @@ export class RolloutEngine {
     // A resumed rollout's earlier stages passed in the run that died.
     for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
     this.stageIndex = first;
-    this.emit('rollout_started', `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`);
+    this.emit(
+      'rollout_started',
+      `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`,
+    );
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guard(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
@@ -205,7 +213,14 @@ export class RolloutEngine {
     if (this.ending) return;
     const failed = results.find((result) => !result.ok);
     if (failed) {
-      this.rollback({ rule: 'hook', figure: null, limit: 0, unit: 'count', sample: 0, message: `${failed.label} for stage ${index + 1} failed: ${failed.message}` });
+      this.rollback({
+        rule: 'hook',
+        figure: null,
+        limit: 0,
+        unit: 'count',
+        sample: 0,
+        message: `${failed.label} for stage ${index + 1} failed: ${failed.message}`,
+      });
       return;
     }
     this.stageIndex = index;
@@ -214,7 +229,10 @@ export class RolloutEngine {
     this.stageStarted = true;
     this.metrics.startStage(index);
     this.stageClock.begin(stage.duration, this.phase === 'progressing');
-    this.emit('stage_started', `stage ${index + 1}/${plan.stages.length} started: ${formatWeight(stage.green_weight)} green for ${formatDuration(stage.duration)}`);
+    this.emit(
+      'stage_started',
+      `stage ${index + 1}/${plan.stages.length} started: ${formatWeight(stage.green_weight)} green for ${formatDuration(stage.duration)}`,
+    );
   }
 
   private async onStageTimeUp(): Promise<void> {
@@ -291,7 +309,13 @@ export class RolloutEngine {
     // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
     await this.actuators.cancel();
     const { plan } = this.deps;
-    await this.actuators.applyEnding({ event: ending.hook, stage: this.stageIndex, stages: plan.stages.length, greenWeight: this.greenWeight, reason: ending.reason });
+    await this.actuators.applyEnding({
+      event: ending.hook,
+      stage: this.stageIndex,
+      stages: plan.stages.length,
+      greenWeight: this.greenWeight,
+      reason: ending.reason,
+    });
     await Promise.all(this.sources.map((source) => source.drain(plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
     this.endedAt = this.deps.clock.now();

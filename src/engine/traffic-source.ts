@@ -1,5 +1,6 @@
 // The seam for where requests come from: generated arrivals today (synthetic and sampled), the live proxies'
 // figures next. A source records into the engine's metrics; the engine only starts, stops and drains it.
+import type { Breach } from '../analysis/types.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { ArmName } from '../plan/plan.js';
 import type { UpstreamResult } from '../upstream/types.js';
@@ -14,6 +15,8 @@ export interface TrafficContext {
   onFailure?(arm: ArmName, result: UpstreamResult): void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };
+  /** Rolls the rollout back for a reason only the source sees (a live proxy that stopped answering). */
+  breach?(breach: Breach): void;
 }
 
 export interface TrafficSource {

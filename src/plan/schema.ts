@@ -281,6 +281,20 @@ export const proxyAdminSchema = z.strictObject({
   token_env: envName.meta({ description: 'Variable holding the token admin calls must carry (the rollout reads the same variable)' }),
 });
 
+export const proxyControllerSchema = z.strictObject({
+  admin_urls: z
+    .array(z.url({ protocol: /^https?$/ }))
+    .min(1)
+    .optional()
+    .meta({ description: 'Admin base URLs of the proxies to drive (one per application host); default: the proxy found in the state folder' }),
+  lease: duration.default(5000).meta({ description: 'How long a proxy keeps a route above blue without hearing from the rollout; renewed every third of it' }),
+  poll_interval: duration.default(250).meta({ description: "How often the rollout reads each proxy's results" }),
+  generated_traffic: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Also send the plan's generated traffic (synthetic/sampled) to both arms, judged with the live results and reported apart" }),
+});
+
 export const proxySchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8787').meta({ description: "Where the proxy listens; the application's base URL becomes http://HOST:PORT/v1" }),
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
@@ -297,6 +311,9 @@ export const proxySchema = z.strictObject({
     max_concurrency: 1024,
     max_mirror_in_flight: 64,
   }),
+  controller: proxyControllerSchema
+    .default({ lease: 5000, poll_interval: 250, generated_traffic: false })
+    .meta({ description: 'How `bluegreen rollout` drives the proxies (needs `admin`)' }),
 });
 
 // --- the plan ------------------------------------------------------------------------------------
@@ -331,3 +348,4 @@ export type RequestConfig = z.output<typeof requestSchema>;
 export type TrafficConfig = z.output<typeof trafficSchema>;
 export type ProxyConfig = z.output<typeof proxySchema>;
 export type ProxyLimits = z.output<typeof proxyLimitsSchema>;
+export type ProxyController = z.output<typeof proxyControllerSchema>;

@@ -3,12 +3,14 @@
 //   GET  /admin/route    -> { route, effective, now }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
+//   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Route, RouteHolder } from './route.js';
+import type { ResultsFeed } from './results-feed.js';
 
 export interface AdminOptions {
   host: string;
@@ -16,6 +18,8 @@ export interface AdminOptions {
   token: string;
   route: RouteHolder;
   metrics: ProxyMetrics;
+  /** Every recorded result, for GET /admin/results. */
+  feed?: ResultsFeed;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -82,6 +86,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
+    if (path === '/admin/results' && req.method === 'GET' && options.feed) {
+      const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
+      if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
+      return json(res, 200, options.feed.read(after));
+    }
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);
       if (!read.ok) return json(res, 400, { error: `unreadable body (${read.reason})` });
@@ -98,7 +107,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       options.log?.(
         `route set: green ${set.greenWeight}, mirror ${set.mirror}${set.promotedArm ? `, promoted ${set.promotedArm}` : ''}${set.reason ? ` (${set.reason})` : ''}`,
       );
-      return json(res, 200, { route: set, effective: route.effective(), now: now() });
+      // resultsCursor: results after it were recorded under this route (and stage).
+      return json(res, 200, { route: set, effective: route.effective(), now: now(), ...(options.feed && { resultsCursor: options.feed.cursor }) });
     }
     req.resume();
     json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures' });

@@ -36,7 +36,8 @@ export interface ProxyFigures {
 /** Where one recorded result came from. */
 export type ResultKind = 'routed' | 'fallback' | 'mirror';
 
-export type ResultListener = (result: UpstreamResult, kind: ResultKind) => void;
+/** `stage` is the controller's stage number in force (undefined before any rollout set one). */
+export type ResultListener = (result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined) => void;
 
 interface FigureOptions {
   prices: Record<ArmName, Price | undefined>;
@@ -123,7 +124,7 @@ export class ProxyMetrics {
     this.lifetime.record(result, quality);
     if (this.current !== this.lifetime) this.current.record(result, quality);
     if (kind === 'mirror') this.each((set) => set.mirrorsSent++);
-    for (const listener of this.listeners) listener(result, kind);
+    for (const listener of this.listeners) listener(result, kind, quality, this.current.stage);
   }
 
   fellBack(): void {

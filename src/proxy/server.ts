@@ -19,6 +19,7 @@ import { RouteHolder } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
+import { ResultsFeed } from './results-feed.js';
 import { removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -66,6 +67,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     quality: createQualityChecker(plan.analysis.quality),
     now,
   });
+  // Every result, in order, for the rollout driving this proxy (GET /admin/results).
+  const feed = settings.admin ? new ResultsFeed() : undefined;
+  if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   const prometheus = createPrometheus(metrics, () => route.effective());
   const keyCheck = createKeyCheck(settings.clientKeys);
   const chat: ChatContext = {
@@ -190,7 +194,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const url = `http://${host}:${port}`;
   let admin: AdminHandle | undefined;
   try {
-    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, now, log: options.log });
+    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, feed, now, log: options.log });
     if (options.stateDir !== undefined) {
       mkdirSync(options.stateDir, { recursive: true });
       writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
+import { liveLines, proxyRouteLine } from '../../report/live-text.js';
+import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
@@ -19,12 +21,15 @@ interface StatusFlags {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description("show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code")
+    .description('show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code')
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
     .option('--json', 'print the state as JSON (with "ownerAlive")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
     .option('--interval <ms>', 'how often --watch rereads the state', '1000')
-    .addHelpText('after', '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
+    )
     .action(async (flags: StatusFlags) => {
       const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
       if (flags.watch) {
@@ -34,8 +39,16 @@ export function register(program: Command, ctx: CliContext): void {
       const { snapshot, owner } = read(store);
       const standing = rolloutStanding(store);
       const orphaned = standing.kind === 'orphaned';
-      if (flags.json) ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned }, null, 2)}\n`);
-      else ctx.stdout.write(renderStatus(snapshot, owner, Date.now()));
+      const live = liveOf(store.dir, snapshot);
+      const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
+      if (flags.json)
+        ctx.stdout.write(
+          `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
+        );
+      else {
+        const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
+        ctx.stdout.write(renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+      }
       if (orphaned) {
         ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
         ctx.exitCode = EXIT.orphaned;
@@ -51,10 +64,17 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
 }
 
+/** The live rollout's view of its proxies, when live.json belongs to this rollout. */
+function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
+  const live = readLiveFile(dir);
+  return live && live.updatedAt >= snapshot.startedAt ? live : undefined;
+}
+
 /** --interval in ms: 100 ms to 1 h (a timer past 2^31 ms would fire at once and spin). */
 function watchInterval(text: string | undefined): number {
   const ms = Number(text ?? 1000);
-  if (!Number.isFinite(ms) || ms < 100 || ms > 3_600_000) throw new UsageError(`--interval must be a number of milliseconds from 100 to 3600000, found "${text}"`);
+  if (!Number.isFinite(ms) || ms < 100 || ms > 3_600_000)
+    throw new UsageError(`--interval must be a number of milliseconds from 100 to 3600000, found "${text}"`);
   return ms;
 }
 

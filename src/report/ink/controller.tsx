@@ -7,6 +7,7 @@ import type { RolloutSnapshot } from '../../engine/types.js';
 import { DashboardApp } from './components/DashboardApp.js';
 import { handleKey, type DashboardCommand, type DashboardMode, type KeyPress, type KeyState } from './keys.js';
 import { buildDashboardView, type ViewOptions } from './view-model.js';
+import type { LiveView } from '../../live/fleet.js';
 
 export interface RenderHandle {
   rerender(node: ReactElement): void;
@@ -39,6 +40,8 @@ export interface DashboardControllerOptions {
   mode: DashboardMode;
   /** The snapshot to draw; called at most once per frame, never from the request path. */
   read: () => RolloutSnapshot;
+  /** A live rollout's proxies and live figures. */
+  live?: () => LiveView | undefined;
   onCommand: (command: DashboardCommand) => void;
   size: () => { columns: number; rows: number };
   colors: boolean;
@@ -83,7 +86,16 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
 
   const element = (): ReactElement => {
     const now = clock.now();
-    const view = buildDashboardView(options.read(), { now, ...options.size(), mode: options.mode, keys, keysEnabled: options.keysEnabled, final, watch: options.watch?.() });
+    const view = buildDashboardView(options.read(), {
+      now,
+      ...options.size(),
+      mode: options.mode,
+      keys,
+      keysEnabled: options.keysEnabled,
+      final,
+      watch: options.watch?.(),
+      live: options.live?.(),
+    });
     return <DashboardApp view={view} colors={options.colors} keysActive={options.keysEnabled && !stopped} onKey={onKey} />;
   };
 

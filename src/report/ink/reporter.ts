@@ -1,6 +1,7 @@
 // The rollout's dashboard reporter: the engine's snapshots drawn in the terminal, its keys turned into controls.
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { RolloutView } from '../../engine/types.js';
+import type { LiveView } from '../../live/fleet.js';
 import { inkRenderer, startDashboard, type RenderFn, type TerminalStreams } from './controller.js';
 import type { DashboardCommand } from './keys.js';
 import { colorsEnabled } from './theme.js';
@@ -12,6 +13,8 @@ export interface DashboardReporterOptions {
   streams: TerminalStreams;
   env: NodeJS.ProcessEnv;
   engine: DashboardTarget;
+  /** A live rollout's proxies and live figures, shown under the checks. */
+  live?: () => LiveView;
   /** Who the keys act for, as the journal records it: "alice@host (dashboard)". */
   actor: string;
   /** Ctrl-C: raw mode turns it into a key, so the dashboard hands it to the rollout's SIGINT path. */
@@ -39,6 +42,7 @@ export function createDashboardReporter(options: DashboardReporterOptions): { fi
   const dashboard = startDashboard({
     mode: 'control',
     read: () => engine.snapshot(),
+    ...(options.live && { live: options.live }),
     onCommand: (command) => run[command](),
     size: () => terminalSize(streams.stdout),
     colors: colorsEnabled(options.env),

@@ -8,6 +8,8 @@ import type { DashboardMode, KeyState } from './keys.js';
 import { stageTableLines } from './stage-table.js';
 import type { Tone } from './theme.js';
 import { clip, type DashboardView, type Line } from './view-types.js';
+import type { LiveView } from '../../live/fleet.js';
+import { liveLines } from '../live-text.js';
 
 export interface ViewOptions {
   now: number;
@@ -22,6 +24,8 @@ export interface ViewOptions {
   final?: { exitCode: number; reason?: string };
   /** status --watch: where the state comes from and whether its owner still runs. */
   watch?: { stateDir: string; ownerAlive: boolean };
+  /** A live rollout: its proxies and live figures per stage, shown under the checks. */
+  live?: LiveView;
 }
 
 /** Lines wider than this are not useful: the table is 78 columns. */
@@ -49,7 +53,8 @@ const EVENT_TONES: Partial<Record<EventType, Tone>> = {
 export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
   const footer = footerLines(snapshot, options, width);
-  const checksHeight = checkSectionHeight(snapshot);
+  const live = options.live ? liveLines(options.live, snapshot.stages, options.now).map((text): Line => clip([{ text }], width)) : [];
+  const checksHeight = checkSectionHeight(snapshot) + live.length;
   const layout = planLayout({
     rows: options.rows,
     stageCount: snapshot.stages.length,
@@ -61,7 +66,7 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
     gaps: layout.gaps,
     header: headerLines(snapshot, options, width),
     table: stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot)),
-    checks: checkSectionLines(snapshot, width),
+    checks: [...checkSectionLines(snapshot, width), ...live],
     events: eventLines(snapshot.recentEvents, layout.eventRows, width),
     footer,
   };

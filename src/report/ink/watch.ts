@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { inkRenderer, startDashboard, type RenderFn, type TerminalStreams } from './controller.js';
 import { terminalSize } from './reporter.js';
+import { readLiveFile } from '../../live/live-file.js';
 import { colorsEnabled } from './theme.js';
 
 export interface WatchedState {
@@ -24,9 +25,7 @@ export interface WatchDashboardOptions {
 
 /** How a watch ended: the rollout finished, the operator quit (q, or ctrl-c), or the rollout's process died. */
 export type WatchEnd =
-  | { kind: 'finished'; snapshot: RolloutSnapshot }
-  | { kind: 'quit'; interrupted: boolean }
-  | { kind: 'owner_gone'; snapshot: RolloutSnapshot };
+  { kind: 'finished'; snapshot: RolloutSnapshot } | { kind: 'quit'; interrupted: boolean } | { kind: 'owner_gone'; snapshot: RolloutSnapshot };
 
 export async function watchDashboard(options: WatchDashboardOptions): Promise<WatchEnd> {
   const clock = options.clock ?? systemClock;
@@ -37,6 +36,11 @@ export async function watchDashboard(options: WatchDashboardOptions): Promise<Wa
     mode: 'watch',
     read: () => latest.snapshot,
     watch: () => ({ stateDir: options.stateDir, ownerAlive: latest.owner.alive }),
+    // A live rollout's proxies, as it last wrote them (only when the file belongs to this rollout).
+    live: () => {
+      const live = readLiveFile(options.stateDir);
+      return live && live.updatedAt >= latest.snapshot.startedAt ? live : undefined;
+    },
     onCommand: (command) => {
       if (command !== 'quit' && command !== 'interrupt') return;
       quit = command;

@@ -71,8 +71,12 @@ describe('buildDashboardView', () => {
   });
 
   it('asks for confirmation in the footer and shows acknowledgements', () => {
-    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'promote' } })).footer[0]!)).toBe('Promote now: green to 100% and finish? [y/n]');
-    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'quit' } })).footer[0]!)).toBe('Quit: abort the rollout and roll back to blue? [y/n]');
+    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'promote' } })).footer[0]!)).toBe(
+      'Promote now: green to 100% and finish? [y/n]',
+    );
+    expect(lineText(buildDashboardView(progressingSnapshot(), options({ keys: { prompt: 'quit' } })).footer[0]!)).toBe(
+      'Quit: abort the rollout and roll back to blue? [y/n]',
+    );
     const noticed = buildDashboardView(progressingSnapshot(), options({ keys: { notice: { text: 'pause requested', at: NOW - 100 } } }));
     expect(lineText(noticed.footer[0]!)).toMatch(/ctrl-c interrupt {5}pause requested$/);
   });
@@ -119,7 +123,10 @@ describe('buildDashboardView', () => {
 
   it('keeps every line within 80 columns and the frame below 24 rows', () => {
     for (const snapshot of [startingSnapshot(), progressingSnapshot(), pausedSnapshot(), rolledBackSnapshot(), promotedSnapshot()]) {
-      const view = buildDashboardView(snapshot, options({ columns: 80, rows: 24, final: snapshot.exitCode !== undefined ? { exitCode: snapshot.exitCode, reason: snapshot.reason } : undefined }));
+      const view = buildDashboardView(
+        snapshot,
+        options({ columns: 80, rows: 24, final: snapshot.exitCode !== undefined ? { exitCode: snapshot.exitCode, reason: snapshot.reason } : undefined }),
+      );
       for (const line of allLines(view)) expect([...line].length).toBeLessThanOrEqual(80);
       const height = allLines(view).length + (view.gaps ? 4 : 0);
       expect(height).toBeLessThanOrEqual(23);
@@ -127,7 +134,10 @@ describe('buildDashboardView', () => {
   });
 
   it('cuts long names and messages to a narrow terminal', () => {
-    const snapshot = { ...progressingSnapshot(), plan: { ...progressingSnapshot().plan, name: 'x'.repeat(200), blueModel: 'anthropic/claude-3-5-sonnet-20241022-long' } };
+    const snapshot = {
+      ...progressingSnapshot(),
+      plan: { ...progressingSnapshot().plan, name: 'x'.repeat(200), blueModel: 'anthropic/claude-3-5-sonnet-20241022-long' },
+    };
     const view = buildDashboardView(snapshot, options({ columns: 50 }));
     for (const line of allLines(view)) expect([...line].length).toBeLessThanOrEqual(50);
     expect(lineText(view.header[0]!)).toContain('…');
@@ -201,7 +211,30 @@ describe('checks and arms', () => {
     expect(latestRateLimits(snapshot).blue).toEqual({ remainingRequests: 9_779, remainingTokens: 1_977_066 });
     const earlier = { ...snapshot, stageIndex: 3 };
     expect(latestRateLimits(earlier).green?.remainingRequests).toBe(9_963);
-    const none = { ...snapshot, stages: snapshot.stages.map((s) => ({ ...s, arms: { blue: { ...s.arms.blue, rateLimit: undefined }, green: { ...s.arms.green, rateLimit: undefined } } })) };
+    const none = {
+      ...snapshot,
+      stages: snapshot.stages.map((s) => ({
+        ...s,
+        arms: { blue: { ...s.arms.blue, rateLimit: undefined }, green: { ...s.arms.green, rateLimit: undefined } },
+      })),
+    };
     expect(headroomLine(none)).toBeUndefined();
+  });
+});
+
+describe('buildDashboardView with live proxies', () => {
+  it('shows each proxy and the live figures under the checks, only for a live rollout', () => {
+    const live = {
+      leaseMs: 5000,
+      proxies: [{ url: 'http://127.0.0.1:8788', reachable: true, greenWeight: 0.5, mirror: 0, leaseExpiresAt: NOW + 4000 }],
+      stages: [{ stage: 0, arms: { blue: { requests: 2000, failures: 1 }, green: { requests: 200, failures: 1 } }, fallbacks: 1, mirrors: 0 }],
+    };
+    const view = buildDashboardView(progressingSnapshot(), options({ live }));
+    const checkLines = view.checks.map(lineText);
+    expect(checkLines).toContain('live traffic (1 proxy, lease 5s):');
+    expect(checkLines).toContain('  http://127.0.0.1:8788  green 50%, mirror 0%, lease 4s left, answering');
+    // Generated = what the judge saw beyond the live results (the fixture's stage 1 has 2,160 blue, 240 green).
+    expect(checkLines.some((line) => /^\s+1\s+2000\s+200\s+1\s+1\s+0\s+160\s+40$/.test(line))).toBe(true);
+    expect(text(buildDashboardView(progressingSnapshot(), options()))).not.toContain('live traffic');
   });
 });

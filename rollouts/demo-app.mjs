@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The live demo's application: chat requests at a steady rate through `bluegreen proxy`, with the official
+// openai SDK (installed by `npm ci`). Prints which arm answered each request, and a tally every 5 s and at
+// the end (Ctrl-C). Exits 1 if any request failed.
+//   node rollouts/demo-app.mjs [--base-url http://127.0.0.1:8787/v1] [--rate 10] [--duration 60s]
+import OpenAI from 'openai';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    'base-url': { type: 'string', default: 'http://127.0.0.1:8787/v1' },
+    rate: { type: 'string', default: '10' },
+    duration: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+const rate = Number(values.rate);
+if (!(rate > 0 && rate <= 1000)) {
+  console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
+  process.exit(2);
+}
+const durationMs = values.duration
+  ? Number.parseFloat(values.duration) * (values.duration.endsWith('ms') ? 1 : values.duration.endsWith('m') ? 60_000 : 1000)
+  : undefined;
+
+// On loopback without proxy.client_keys_env the proxy takes any key; otherwise use one of the client keys.
+const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 });
+const tally = { requests: 0, blue: 0, green: 0, fallbacks: 0, failed: 0 };
+let inFlight = 0;
+let sent = 0;
+const started = Date.now();
+
+async function one(n) {
+  inFlight++;
+  try {
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gpt-4o', user: `user-${n % 200}`, messages: [{ role: 'user', content: `Customer ${n}: where is my order?` }] })
+      .withResponse();
+    const arm = response.headers.get('x-bluegreen-arm') ?? 'unknown';
+    const fallback = response.headers.get('x-bluegreen-fallback') === 'true';
+    tally.requests++;
+    if (arm === 'blue' || arm === 'green') tally[arm]++;
+    if (fallback) tally.fallbacks++;
+    if (!values.quiet) console.log(`#${n} ${arm}${fallback ? ' (fallback: green failed, blue answered)' : ''} ${data.model}`);
+  } catch (error) {
+    tally.requests++;
+    tally.failed++;
+    console.log(`#${n} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    inFlight--;
+  }
+}
+
+function summary() {
+  const { requests, blue, green, fallbacks, failed } = tally;
+  return `demo-app: ${requests} requests: ${blue} blue, ${green} green, ${fallbacks} fallbacks, ${failed} failed`;
+}
+
+// Open model: one request every 1/rate s, whatever the answers do (as users would).
+const timer = setInterval(() => {
+  if (durationMs !== undefined && Date.now() - started >= durationMs) return finish();
+  void one(sent++);
+}, 1000 / rate);
+const report = setInterval(() => console.error(summary()), 5000);
+
+let finishing = false;
+async function finish() {
+  if (finishing) return;
+  finishing = true;
+  clearInterval(timer);
+  clearInterval(report);
+  while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  console.error(summary());
+  process.exit(tally.failed > 0 ? 1 : 0);
+}
+process.on('SIGINT', finish);
+process.on('SIGTERM', finish);

@@ -1,0 +1,102 @@
+// One proxy's admin API, from the rollout's side: set the route under a lease, read its results and figures.
+// Every call carries the admin token and gives up after a short timeout: a proxy that does not answer at once
+// is reported unreachable (its lease then runs out on its own), never waited on.
+import { Agent, request } from 'undici';
+import type { FeedPage } from '../proxy/results-feed.js';
+import type { ProxyFigures } from '../proxy/metrics.js';
+import type { EffectiveRoute, Route } from '../proxy/route.js';
+import type { ArmName } from '../plan/plan.js';
+
+export interface RouteSet {
+  greenWeight: number;
+  mirror: number;
+  ttlMs?: number;
+  promotedArm?: ArmName;
+  reason?: string;
+  stage?: number;
+}
+
+export interface RouteAnswer {
+  route: Route;
+  effective: EffectiveRoute;
+  now: number;
+  resultsCursor?: number;
+}
+
+export class AdminCallError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status, when the proxy answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminClientOptions {
+  /** The admin base URL, like http://127.0.0.1:8788. */
+  url: string;
+  token: string;
+  /** Per call; default 2 s. */
+  timeoutMs?: number;
+}
+
+export class AdminClient {
+  readonly url: string;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: AdminClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.agent = new Agent({ connections: 4, connectTimeout: this.timeoutMs, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+  }
+
+  getRoute(): Promise<RouteAnswer> {
+    return this.call<RouteAnswer>('GET', '/admin/route');
+  }
+
+  setRoute(route: RouteSet): Promise<RouteAnswer> {
+    return this.call<RouteAnswer>('PUT', '/admin/route', route);
+  }
+
+  figures(): Promise<{ stage: ProxyFigures; lifetime: ProxyFigures }> {
+    return this.call('GET', '/admin/figures');
+  }
+
+  results(after: number): Promise<FeedPage> {
+    return this.call<FeedPage>('GET', `/admin/results?after=${after}`);
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    let answer;
+    try {
+      answer = await request(`${this.url}${path}`, {
+        method,
+        dispatcher: this.agent,
+        headers: { authorization: `Bearer ${this.options.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      // undici's messages name the address, never the token.
+      throw new AdminCallError(`${this.url} unreachable: ${(error as Error).message}`);
+    }
+    const text = await answer.body.text();
+    if (answer.statusCode !== 200) {
+      let detail = text.slice(0, 200);
+      try {
+        const error = (JSON.parse(text) as { error?: unknown }).error;
+        if (typeof error === 'string') detail = error;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new AdminCallError(`${this.url}${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode);
+    }
+    return JSON.parse(text) as T;
+  }
+}

@@ -1,0 +1,88 @@
+// Everything a rollout needs to drive live traffic, from the plan's `proxy` block: the proxies (admin URLs from
+// the plan, or the one the state folder names), the admin token, the actuator, the live source and the
+// live.json view `status` reads. Checked before the rollout starts: a proxy it cannot reach is a preflight failure.
+import path from 'node:path';
+import type { Clock } from '../core/clock.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
+import type { Plan } from '../plan/plan.js';
+import { proxySchema } from '../plan/schema.js';
+import { readProxyInfo } from '../proxy/discovery.js';
+import { writeFileAtomicAsync } from '../state/files.js';
+import type { TrafficSourceFactory } from '../engine/traffic-source.js';
+import { ProxyFleet, type LiveView } from './fleet.js';
+import { liveTraffic } from './live-source.js';
+import { ProxyActuator } from './proxy-actuator.js';
+
+import { LIVE_VIEW_FILE } from './live-file.js';
+
+export { LIVE_VIEW_FILE };
+
+export interface LiveControl {
+  fleet: ProxyFleet;
+  actuator: ProxyActuator;
+  source: TrafficSourceFactory;
+  /** Also run the plan's generated traffic (judged with the live results, reported apart). */
+  generated: boolean;
+  view(): LiveView;
+  close(): Promise<void>;
+}
+
+export interface LiveControlOptions {
+  plan: Plan;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+}
+
+/** The admin URLs to drive and the token, or a clear error saying what is missing. */
+export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv): { urls: string[]; token: string } {
+  const block = plan.proxy ?? proxySchema.parse({});
+  if (!block.admin)
+    throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
+  const token = env[block.admin.token_env];
+  if (!token) throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the proxies' admin token`);
+  const urls = block.controller.admin_urls ?? [];
+  if (urls.length > 0) return { urls, token };
+  const info = readProxyInfo(stateDir);
+  if (!info?.adminUrl) {
+    throw new CliError(
+      `no proxy to drive: ${path.join(stateDir, 'proxy.json')} names no running proxy with an admin API; start \`bluegreen proxy PLAN --state-dir ${stateDir}\` first, or list proxy.controller.admin_urls`,
+      EXIT.preflight,
+    );
+  }
+  return { urls: [info.adminUrl], token };
+}
+
+export async function openLiveControl(options: LiveControlOptions): Promise<LiveControl> {
+  const { plan, stateDir, clock } = options;
+  const block = plan.proxy ?? proxySchema.parse({});
+  const { urls, token } = liveTargets(plan, stateDir, options.env);
+  const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
+  // Every proxy must answer (and accept the token) before any traffic moves.
+  const checks = await Promise.allSettled(fleet.proxies.map((proxy) => proxy.client.getRoute()));
+  const failed = checks.flatMap((check) => (check.status === 'rejected' ? [(check.reason as Error).message] : []));
+  if (failed.length > 0) {
+    await fleet.close();
+    throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  }
+  let writing: Promise<void> | undefined;
+  const file = path.join(stateDir, LIVE_VIEW_FILE);
+  const save = (): void => {
+    if (writing) return;
+    writing = writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...fleet.view() }, null, 2)}\n`)
+      .catch(() => undefined)
+      .finally(() => (writing = undefined));
+  };
+  return {
+    fleet,
+    actuator: new ProxyActuator(plan, fleet, clock),
+    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save }),
+    generated: block.controller.generated_traffic,
+    view: () => fleet.view(),
+    close: async () => {
+      await writing;
+      await writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...fleet.view() }, null, 2)}\n`).catch(() => undefined);
+      await fleet.close();
+    },
+  };
+}

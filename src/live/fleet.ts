@@ -1,0 +1,143 @@
+// The proxies a live rollout drives, and what the rollout knows of each: the route it last set, the lease, the
+// last contact, the results cursor and the live figures per stage. The actuator writes the routes, the live
+// source reads the results; both go through here, and the dashboard, status and live.json read it.
+import type { Clock } from '../core/clock.js';
+import type { ArmName } from '../plan/plan.js';
+import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
+import { AdminClient, type RouteSet } from './admin-client.js';
+
+export interface LiveArmCount {
+  requests: number;
+  failures: number;
+}
+
+/** What the proxies served in one stage, summed over them: the live half of a stage's figures. */
+export interface LiveStageFigures {
+  stage: number;
+  arms: Record<ArmName, LiveArmCount>;
+  /** Green attempts answered by blue (their green failure is in arms.green). */
+  fallbacks: number;
+  /** Copies sent to green in the background (counted in arms.green). */
+  mirrors: number;
+}
+
+export interface ProxyView {
+  url: string;
+  reachable: boolean;
+  /** The route as this rollout last set it on the proxy. */
+  greenWeight: number;
+  mirror: number;
+  promotedArm?: ArmName;
+  /** Epoch ms, by the proxy's clock, when its lease runs out unless renewed. */
+  leaseExpiresAt?: number;
+  lastContactAt?: number;
+  /** Since when the proxy has not answered (absent while it answers). */
+  unreachableSince?: number;
+  error?: string;
+  /** Results that fell out of the proxy's ring before the rollout read them. */
+  missed?: number;
+  /** The proxy's own figures for the stage, from GET /admin/figures. */
+  figures?: ProxyFigures;
+}
+
+export interface LiveView {
+  leaseMs: number;
+  proxies: ProxyView[];
+  stages: LiveStageFigures[];
+}
+
+export class FleetProxy {
+  readonly view: ProxyView;
+  /** Results after this sequence number are this rollout's; undefined until the first route is set. */
+  cursor?: number;
+
+  constructor(
+    readonly client: AdminClient,
+    private readonly clock: Clock,
+  ) {
+    this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
+  }
+
+  async setRoute(route: RouteSet): Promise<void> {
+    try {
+      const answer = await this.client.setRoute(route);
+      this.cursor ??= answer.resultsCursor ?? 0;
+      Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
+      this.view.promotedArm = answer.route.promotedArm;
+      this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
+      this.answered();
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
+  }
+
+  answered(): void {
+    this.view.reachable = true;
+    this.view.lastContactAt = this.clock.now();
+    delete this.view.unreachableSince;
+    delete this.view.error;
+  }
+
+  failed(error: unknown): void {
+    this.view.reachable = false;
+    this.view.unreachableSince ??= this.clock.now();
+    this.view.error = error instanceof Error ? error.message : String(error);
+  }
+
+  /** How long the proxy has not answered, 0 while it answers. */
+  silentFor(): number {
+    return this.view.unreachableSince === undefined ? 0 : this.clock.now() - this.view.unreachableSince;
+  }
+}
+
+export class ProxyFleet {
+  readonly proxies: FleetProxy[];
+  private readonly stages = new Map<number, LiveStageFigures>();
+
+  constructor(
+    urls: readonly string[],
+    token: string,
+    private readonly clock: Clock,
+    readonly leaseMs: number,
+    readonly pollMs: number,
+  ) {
+    // A call that takes longer than a third of the lease is as good as lost: the next renewal is due.
+    const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock));
+  }
+
+  /** Sets the route on every proxy at once; resolves to each proxy's outcome, in order. */
+  setAll(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route)));
+  }
+
+  /** Counts one live result into its stage's live figures. */
+  count(stage: number, arm: ArmName, ok: boolean, kind: ResultKind): void {
+    let figures = this.stages.get(stage);
+    if (!figures) {
+      figures = { stage, arms: { blue: { requests: 0, failures: 0 }, green: { requests: 0, failures: 0 } }, fallbacks: 0, mirrors: 0 };
+      this.stages.set(stage, figures);
+    }
+    figures.arms[arm].requests++;
+    if (!ok) figures.arms[arm].failures++;
+    if (kind === 'fallback') figures.fallbacks++;
+    if (kind === 'mirror') figures.mirrors++;
+  }
+
+  view(): LiveView {
+    return {
+      leaseMs: this.leaseMs,
+      proxies: this.proxies.map((proxy) => ({ ...proxy.view })),
+      stages: [...this.stages.values()].sort((a, b) => a.stage - b.stage).map((s) => structuredClone(s)),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.proxies.map((proxy) => proxy.client.close()));
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+}

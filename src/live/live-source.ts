@@ -1,0 +1,125 @@
+// The proxies' traffic as a TrafficSource: every result each proxy recorded (GET /admin/results, read from the
+// cursor the first route set gave) is recorded into the engine's metrics under the stage it was served in, so
+// the judge sees exactly what the traffic path saw: fallbacks as green failures, mirror copies as green
+// requests. Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
+// to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { repeatEvery } from '../engine/repeat.js';
+import type { TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
+import type { ResultKind } from '../proxy/metrics.js';
+import type { UpstreamResult } from '../upstream/types.js';
+import type { FleetProxy, ProxyFleet } from './fleet.js';
+
+/** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
+const FIGURES_EVERY = 4;
+
+export interface LiveSourceOptions {
+  fleet: ProxyFleet;
+  clock: Clock;
+  stageCount: number;
+  /** Told after each poll round (the live view changed). */
+  onPoll?: () => void;
+}
+
+export function liveTraffic(options: LiveSourceOptions): TrafficSourceFactory {
+  return (context) => new LiveSource(options, context);
+}
+
+class LiveSource implements TrafficSource {
+  private timer?: TimerHandle;
+  private polls = 0;
+  private reading?: Promise<void>;
+  private lost = false;
+
+  constructor(
+    private readonly options: LiveSourceOptions,
+    private readonly context: TrafficContext,
+  ) {}
+
+  start(): void {
+    this.timer = repeatEvery(this.options.clock, this.options.fleet.pollMs, () => void this.poll());
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** One last read, so results of requests that finished before the ending count. */
+  async drain(): Promise<void> {
+    await this.reading;
+    await this.readAll(false);
+  }
+
+  cancelAll(): void {
+    this.stop();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.reading) return;
+    this.reading = this.readAll(this.polls++ % FIGURES_EVERY === 0);
+    try {
+      await this.reading;
+    } finally {
+      this.reading = undefined;
+    }
+    this.options.onPoll?.();
+    this.checkSilent();
+  }
+
+  private async readAll(withFigures: boolean): Promise<void> {
+    await Promise.all(this.options.fleet.proxies.map((proxy) => this.read(proxy, withFigures)));
+  }
+
+  private async read(proxy: FleetProxy, withFigures: boolean): Promise<void> {
+    if (proxy.cursor === undefined) return;
+    try {
+      // Pages until caught up: a busy proxy may have more than one page since the last poll.
+      for (let pages = 0; pages < 20; pages++) {
+        let page = await proxy.client.results(proxy.cursor);
+        // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
+        if (page.head < proxy.cursor) {
+          proxy.cursor = 0;
+          page = await proxy.client.results(0);
+        }
+        for (const entry of page.results) this.record(entry.stage, entry.result, entry.quality, entry.kind);
+        // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
+        if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
+        const done = page.next === proxy.cursor || page.results.length === 0;
+        proxy.cursor = page.next;
+        if (done) break;
+      }
+      if (withFigures) proxy.view.figures = (await proxy.client.figures()).stage;
+      proxy.answered();
+    } catch (error) {
+      proxy.failed(error);
+    }
+  }
+
+  private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind): void {
+    const current = this.context.current();
+    const at = stage ?? current?.stage;
+    if (at === undefined || at < 0 || at >= this.options.stageCount) return;
+    this.context.metrics.recordResult(at, result, quality);
+    this.options.fleet.count(at, result.arm, result.ok, kind);
+    if (!result.ok) this.context.onFailure?.(result.arm, result);
+    if (result.arm === 'green') this.context.onGreenResult(result, quality);
+  }
+
+  /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */
+  private checkSilent(): void {
+    if (this.lost || !this.context.current()) return;
+    const lease = this.options.fleet.leaseMs;
+    const silent = this.options.fleet.proxies.find((proxy) => proxy.silentFor() >= lease);
+    if (!silent) return;
+    this.lost = true;
+    this.context.breach?.({
+      rule: 'hook',
+      figure: null,
+      limit: lease,
+      unit: 'ms',
+      sample: 0,
+      message: `proxy ${silent.client.url} has not answered for ${silent.silentFor()} ms (${silent.view.error ?? 'no answer'}): its lease ran out and it serves blue; rolling every proxy back`,
+    });
+  }
+}

@@ -1,0 +1,116 @@
+// The proxies as an actuator: each stage sets green's weight and the stage's mirror share on every proxy under
+// a lease, renewed every third of it while the rollout runs. Rollback, abort and interruption set weight and
+// mirror to 0 on every proxy; promotion sets the promoted arm, which the proxy keeps across restarts.
+// A proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Plan } from '../plan/plan.js';
+import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
+import { repeatEvery } from '../engine/repeat.js';
+import type { RouteSet } from './admin-client.js';
+import type { ProxyFleet } from './fleet.js';
+
+/** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
+const ENDING_ATTEMPTS = 3;
+
+export class ProxyActuator implements Actuator {
+  private renewal?: TimerHandle;
+  private current?: RouteSet;
+  /**
+   * Route sets go out one at a time: a renewal still carrying the previous stage can never land after the
+   * next stage's route, nor after the ending's (a late renewal would reopen green after a rollback).
+   */
+  private chain: Promise<unknown> = Promise.resolve();
+  private renewing = false;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly fleet: ProxyFleet,
+    private readonly clock: Clock,
+  ) {}
+
+  async applyStage(move: StageMove): Promise<ActuationResult[]> {
+    const mirror = this.plan.stages[move.stage]?.mirror ?? 0;
+    const route: RouteSet = {
+      greenWeight: move.greenWeight,
+      mirror,
+      ttlMs: this.fleet.leaseMs,
+      stage: move.stage,
+      reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
+    };
+    this.current = route;
+    const outcomes = await this.serial(() => this.fleet.setAll(route));
+    this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
+    return outcomes.map((outcome, index) => {
+      const url = this.fleet.proxies[index]?.client.url ?? '?';
+      return outcome.status === 'fulfilled'
+        ? { ok: true, label: `proxy ${url}`, message: `green ${move.greenWeight}, mirror ${mirror}, lease ${this.fleet.leaseMs} ms` }
+        : { ok: false, label: `proxy ${url}`, message: (outcome.reason as Error).message };
+    });
+  }
+
+  async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
+    this.stopRenewal();
+    const route: RouteSet =
+      move.event === 'promote'
+        ? { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: `promoted: ${move.reason}`.slice(0, 200) }
+        : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
+    // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
+    route.stage = move.stages;
+    return this.serial(() => this.setEnding(route, move));
+  }
+
+  private setEnding(route: RouteSet, move: EndingMove): Promise<ActuationResult[]> {
+    return Promise.all(
+      this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
+        let last: unknown;
+        for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
+          try {
+            await proxy.setRoute(route);
+            return {
+              ok: true,
+              label: `proxy ${proxy.client.url}`,
+              message: move.event === 'promote' ? 'serving green (promoted, kept across restarts)' : 'back on blue',
+            };
+          } catch (error) {
+            last = error;
+          }
+        }
+        const lease = proxy.view.leaseExpiresAt;
+        const note =
+          move.event === 'promote'
+            ? 'it stays on its last route until its lease runs out, then serves blue'
+            : `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
+        return { ok: false, label: `proxy ${proxy.client.url}`, message: `${(last as Error).message}; ${note}` };
+      }),
+    );
+  }
+
+  /** Stops renewing (the rollout is ending); the ending's route follows at once. */
+  cancel(): Promise<void> {
+    this.stopRenewal();
+    return Promise.resolve();
+  }
+
+  private stopRenewal(): void {
+    this.renewal?.cancel();
+    this.renewal = undefined;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async renew(): Promise<void> {
+    // A renewal still waiting (a slow proxy) is not doubled; each proxy answers on its own, and a silent one
+    // is marked unreachable (the live source decides what that means).
+    if (this.renewing || !this.current) return;
+    this.renewing = true;
+    try {
+      await this.serial(() => this.fleet.setAll(this.current as RouteSet));
+    } finally {
+      this.renewing = false;
+    }
+  }
+}

@@ -1,0 +1,154 @@
+// `bluegreen rollout` driving real proxies: the application (the official openai client) sees the split move,
+// never sees green's failures with fallback, sees only blue in a shadow stage; figures of two proxies are summed.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import type { Running } from '../proxy/helpers.js';
+import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from './helpers.js';
+
+let proxies: Running[] = [];
+let app: Application | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+  for (const proxy of proxies) await proxy.close();
+  proxies = [];
+});
+
+function stateOf(dir: string): RolloutSnapshot {
+  return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+}
+
+function liveViewOf(dir: string): {
+  proxies: { url: string; greenWeight: number; promotedArm?: string }[];
+  stages: { stage: number; arms: { blue: { requests: number }; green: { requests: number; failures: number } }; fallbacks: number; mirrors: number }[];
+} {
+  return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as never;
+}
+
+describe('live rollout', () => {
+  it('moves the live split stage by stage and promotes: the proxies serve green after', async () => {
+    proxies = await startProxies(1);
+    app = new Application(proxies);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }', '{ duration: 1s, green_weight: 1 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    const state = stateOf(dir);
+    // The engine judged what the proxy served: both arms have live requests in stage 1, green all of stage 2.
+    expect(state.stages[0]?.arms.green.requests).toBeGreaterThan(0);
+    expect(state.stages[0]?.arms.blue.requests).toBeGreaterThan(0);
+    expect(state.stages[1]?.arms.green.requests).toBeGreaterThan(0);
+    const proxy = proxies[0] as Running;
+    expect(proxy.proxy.route.stored.promotedArm).toBe('green');
+    const greenBefore = app.arms.green;
+    const total = app.total;
+    await until(() => (app as Application).total > total + 10, 'more application requests');
+    // Promoted: every new request is answered by green, with no lease.
+    expect(app.arms.green - greenBefore).toBe(app.total - total);
+    expect(app.failures).toBe(0);
+    expect(result.stderr + result.stdout).not.toContain(ADMIN_TOKEN);
+    const live = liveViewOf(dir);
+    expect(live.proxies[0]).toMatchObject({ greenWeight: 1, promotedArm: 'green' });
+    expect(live.stages[0]?.arms.green.requests).toBe(state.stages[0]?.arms.green.requests);
+    // status shows the live section apart: each proxy's route and health, live and generated per stage.
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
+    expect(status.stdout).toMatch(/promoted green, no lease, answering/);
+    expect(status.stdout).toContain('generated green');
+  });
+
+  it('rolls a failing green back; with fallback the application sees no failed request', async () => {
+    proxies = await startProxies(1, { green: 'error_rate: 1' });
+    app = new Application(proxies);
+    const dir = writeRolloutPlan({ green: 'error_rate: 1', stages: ['{ duration: 20s, green_weight: 0.5 }', '{ duration: 20s, green_weight: 1 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(10);
+    const proxy = proxies[0] as Running;
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(proxy.proxy.route.stored.reason).toMatch(/^rollback/);
+    await app.stop();
+    expect(app.failures).toBe(0);
+    expect(app.fallbacks).toBeGreaterThan(0);
+    expect(stateOf(dir).stages[0]?.arms.green.failures).toBeGreaterThan(0);
+    const live = liveViewOf(dir);
+    expect(live.stages[0]?.fallbacks).toBeGreaterThan(0);
+  });
+
+  it('judges green in a shadow stage (weight 0, mirror 1) while the application sees only blue', async () => {
+    proxies = await startProxies(1, { green: 'error_rate: 1' });
+    app = new Application(proxies);
+    const dir = writeRolloutPlan({ green: 'error_rate: 1', stages: ['{ duration: 20s, green_weight: 0, mirror: 1 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(10);
+    await app.stop();
+    expect(app.arms.green).toBe(0);
+    expect(app.failures).toBe(0);
+    expect(app.arms.blue).toBeGreaterThan(0);
+    const live = liveViewOf(dir);
+    expect(live.stages[0]?.mirrors).toBeGreaterThan(0);
+    expect(live.stages[0]?.arms.green.failures).toBeGreaterThan(0);
+  });
+
+  it('drives two proxies and sums their figures', async () => {
+    proxies = await startProxies(2);
+    app = new Application(proxies);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    const state = stateOf(dir);
+    // Every result each proxy served in the stage, summed, is what the engine judged.
+    type Page = { results: { stage?: number; result: { arm: string } }[] };
+    const pages = await Promise.all(
+      proxies.map(
+        async (p) =>
+          (await (await fetch(`${p.proxy.adminUrl as string}/admin/results?after=0`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as Page,
+      ),
+    );
+    const inStage = pages.map((page) => page.results.filter((entry) => entry.stage === 0));
+    for (const entries of inStage) expect(entries.filter((entry) => entry.result.arm === 'green').length).toBeGreaterThan(0);
+    const summed = inStage.reduce((sum, entries) => sum + entries.length, 0);
+    const judged = (state.stages[0]?.arms.green.requests ?? 0) + (state.stages[0]?.arms.blue.requests ?? 0);
+    expect(judged).toBe(summed);
+    for (const p of proxies) expect(p.proxy.route.stored.promotedArm).toBe('green');
+  });
+
+  it('needs no upstream key: the keys stay with the proxies', async () => {
+    proxies = await startProxies(1);
+    app = new Application(proxies);
+    // The rollout's plan names an upstream it cannot reach and a key variable that is not set.
+    const upstream = 'upstream: { base_url: "http://127.0.0.1:9/v1", api: openai, api_key_env: UPSTREAM_KEY_NOT_SET }';
+    const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
+  });
+
+  it('refuses to start with a wrong admin token (exit 3), never printing a token', async () => {
+    proxies = await startProxies(1);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN: 'wrong-token-abcdef' } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('401');
+    expect(result.stderr).not.toContain('wrong-token-abcdef');
+    expect((proxies[0] as Running).proxy.route.effective().greenWeight).toBe(0);
+  });
+
+  it('says what is missing when no proxy is found in the state folder', async () => {
+    const dir = tempDir();
+    const plan = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, []);
+    const result = await runCli(['rollout', path.join(plan, 'plan.yaml'), '--ci', '--state-dir', dir], { cwd: plan, env: { ADMIN_TOKEN } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('no proxy to drive');
+  });
+});
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
