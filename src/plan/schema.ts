@@ -237,7 +237,7 @@ export const analysisSchema = z.strictObject({
 });
 
 export const healthCheckSchema = z.strictObject({
-  interval: period(1000, '1s').default(30_000),
+  interval: period(100, '100ms').default(30_000),
   failures_to_rollback: positiveInt.default(3),
   timeout: duration.default(5000),
   probe: z.enum(['models', 'chat']).optional().meta({
