@@ -35,7 +35,7 @@ export default tseslint.config(
     },
   },
   {
-    // Benchmarks and the bin shim are plain JavaScript: no type information to check against.
+    // Benchmarks, the bin shim and the demo application are plain JavaScript: no type information to check against.
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
@@ -52,6 +52,7 @@ export default tseslint.config(
         performance: 'readonly',
         AbortController: 'readonly',
         AbortSignal: 'readonly',
+        fetch: 'readonly',
       },
     },
   },

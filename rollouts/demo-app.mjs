@@ -28,7 +28,6 @@ const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLU
 const tally = { requests: 0, blue: 0, green: 0, fallbacks: 0, failed: 0 };
 let inFlight = 0;
 let sent = 0;
-const started = Date.now();
 
 async function one(n) {
   inFlight++;
@@ -55,6 +54,23 @@ function summary() {
   const { requests, blue, green, fallbacks, failed } = tally;
   return `demo-app: ${requests} requests: ${blue} blue, ${green} green, ${fallbacks} fallbacks, ${failed} failed`;
 }
+
+// Started beside the proxy, the application waits (up to 60 s) for it to answer before sending any traffic.
+const healthz = new URL('/healthz', values['base-url']);
+for (let waited = 0; ; waited += 250) {
+  const up = await fetch(healthz).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (up) break;
+  if (waited === 0) console.error(`demo-app: waiting for the proxy at ${healthz.origin} ...`);
+  if (waited >= 60_000) {
+    console.error(`demo-app: no proxy answered at ${healthz.origin} within 60 s; start it with npx bluegreen proxy rollouts/demo-live.yaml`);
+    process.exit(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+const started = Date.now();
 
 // Open model: one request every 1/rate s, whatever the answers do (as users would).
 const timer = setInterval(() => {
