@@ -3,6 +3,7 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { emptyArmStats } from '../../src/metrics/index.js';
 import { markRecovered, rolloutStanding, StateStore } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
 
@@ -55,21 +56,7 @@ describe('rolloutStanding', () => {
 describe('markRecovered', () => {
   it('journals the rollback and leaves a final state on blue', async () => {
     const s = store();
-    const arm = {
-      requests: 0,
-      successes: 0,
-      failures: 0,
-      failuresByClass: {},
-      retries: 0,
-      dropped: 0,
-      inFlight: 0,
-      qualityFailures: 0,
-      consecutiveFailures: 0,
-      latency: null,
-      ttft: null,
-      tokens: { prompt: 0, completion: 0 },
-      costUsd: 0,
-    };
+    const arm = emptyArmStats();
     const stage = (index: number, verdict: 'running' | 'pending') => ({ index, greenWeight: 0.25, durationMs: 1000, verdict, arms: { blue: arm, green: arm } });
     const dead = snapshot({
       pid: await deadPid(),
