@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom as random } from '../../src/core/random.js';
 import { checkAlpha, evaluate, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
 import { formatPercent } from '../../src/core/format.js';
 import type { EvaluateInput, RuleName } from '../../src/analysis/index.js';
@@ -286,18 +287,6 @@ describe('priority and purity', () => {
     expect(JSON.stringify(input)).toBe(frozen);
   });
 });
-
-/** Seeded uniform numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('seeded rollouts judged every few requests', () => {
   // A 3-stage rollout of 600 requests a stage, judged after every 5 requests, as often as an engine might.

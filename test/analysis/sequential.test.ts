@@ -1,5 +1,6 @@
 // The confidence sequence against values worked out independently, and seeded coverage simulations.
 import { describe, expect, it } from 'vitest';
+import { createRandom as random } from '../../src/core/random.js';
 import { differenceInterval, logMixtureRatio, priorAround, rateInterval } from '../../src/analysis/index.js';
 
 /** log B(a, b) for whole a, b from factorials: an independent route to the mixture's normaliser. */
@@ -10,18 +11,6 @@ function logBetaWhole(a: number, b: number): number {
     return sum;
   };
   return logFactorial(a - 1) + logFactorial(b - 1) - logFactorial(a + b - 1);
-}
-
-/** Seeded uniform numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('priorAround', () => {
