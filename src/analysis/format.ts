@@ -1,6 +1,7 @@
 // How a check's evidence reads (the plain number formats are core/format.ts): confidence levels and intervals.
 import { formatFactor, formatMs, formatPercent, formatPoints } from '../core/format.js';
-import type { RateEvidence } from './types.js';
+import { HIGHEST_MS } from '../metrics/buckets.js';
+import type { LatencyBounds, RateEvidence } from './types.js';
 
 /** 0.9995 -> "99.95%": rounded down, so the level shown is never more than the one held. */
 export function formatConfidence(confidence: number): string {
@@ -36,10 +37,16 @@ export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper' | 'qu
 export function describeEvidence(evidence: RateEvidence, difference: boolean): string {
   const q = evidence.quantiles;
   if (q) {
-    const arm = (b: { estimate: number; lower: number; upper: number }) => `${formatMs(b.estimate)} in ${formatMs(b.lower)}–${formatMs(b.upper)}`;
+    const arm = (b: LatencyBounds) => `${formatMs(b.estimate)} in ${formatLatencyRange(b)}`;
     return `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence)}; green p95 ${arm(q.green)}, blue ${arm(q.blue)})`;
   }
   const interval = `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence, difference)})`;
   if (evidence.overMs !== undefined && evidence.overMs !== null) return `${formatPercent(evidence.estimate)} over ${formatMs(evidence.overMs)} ${interval}`;
   return interval;
+}
+
+/** "1.61–2.02s" style bounds of a latency percentile: "351ms–2.02s", or "≥ 351ms" while it has no upper bound yet. */
+export function formatLatencyRange(bounds: Pick<LatencyBounds, 'lower' | 'upper'>): string {
+  if (bounds.upper >= HIGHEST_MS) return `≥ ${formatMs(bounds.lower)}`;
+  return `${formatMs(bounds.lower)}–${formatMs(bounds.upper)}`;
 }

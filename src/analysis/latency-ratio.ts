@@ -5,7 +5,7 @@
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
-import { formatConfidence } from './format.js';
+import { formatConfidence, formatLatencyRange } from './format.js';
 import { quantileInterval, type QuantileInterval } from './quantile.js';
 import type { SequentialContext } from './rate-rules.js';
 import { exceeds, proximity, type Judged } from './rules.js';
@@ -46,7 +46,7 @@ export function compareLatency(ctx: SequentialContext, ratio: number, greenRunni
   if (check.status !== 'breach') return { check };
   const running = greenRunningAgesMs?.length ? `, ${greenRunningAgesMs.length} still running` : '';
   const message =
-    `green latency_p95 ${formatMs(green.estimate)} (${formatConfidence(evidence.confidence)} interval ${formatMs(green.lower)}–${formatMs(green.upper)}) ` +
+    `green latency_p95 ${formatMs(green.estimate)} (${formatConfidence(evidence.confidence)} interval ${formatLatencyRange(green)}) ` +
     `> ${formatFactor(ratio)} blue's ${formatMs(blue.estimate)} (≤ ${formatMs(blue.upper)}): ${formatFactor(figure)} ` +
     `(green ${greenSample}${running}, blue ${blueSample} requests)${ctx.where}`;
   return { check, message };

@@ -13,16 +13,7 @@
 // Requests still running belong to the sample too (they were sent in the same order): for the lower edge they
 // count at their ages so far when known (each will take at least that long) and at the lowest value when not;
 // for the upper edge they count as slower than anything. Both only widen the interval.
-import {
-  BUCKET_GROWTH,
-  HIGHEST_MS,
-  LOWEST_MS,
-  bucketLowerMs,
-  bucketTotal,
-  bucketUpperMs,
-  withLatencies,
-  type LatencyBuckets,
-} from '../metrics/buckets.js';
+import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
 import { logMixtureRatio, priorAround, type Prior } from './sequential.js';
 
 export interface ArmLatencies {

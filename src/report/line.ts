@@ -48,8 +48,10 @@ export function formatChecksLine(snapshot: RolloutSnapshot, now: number): string
 function checkText(check: CheckResult): string {
   const evidence = check.evidence!;
   const difference = check.blueSample !== undefined;
-  const estimate = difference ? `${formatPoints(evidence.estimate)}pt` : formatPercent(evidence.estimate);
-  const limit = difference ? `${formatPoints(evidence.limit)}pt` : formatPercent(evidence.limit);
+  // The p95 ratio to blue is a factor, not a difference of rates.
+  const show = (value: number) => (evidence.quantiles ? formatFigure(value, 'factor') : difference ? `${formatPoints(value)}pt` : formatPercent(value));
+  const estimate = show(evidence.estimate);
+  const limit = show(evidence.limit);
   const over = evidence.overMs !== undefined ? ` over ${formatFigure(evidence.overMs, 'ms')}` : '';
   return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference)}] vs ${limit} ${check.status}`;
 }
