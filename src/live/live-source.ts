@@ -114,8 +114,8 @@ class LiveSource implements TrafficSource {
     if (!silent) return;
     this.lost = true;
     this.context.breach?.({
-      rule: 'hook',
-      figure: null,
+      rule: 'proxy_unreachable',
+      figure: silent.silentFor(),
       limit: lease,
       unit: 'ms',
       sample: 0,

@@ -2,7 +2,7 @@
 // input, same report; nothing is read from the environment, so no secret can reach a report.
 import { evaluate } from '../../analysis/evaluate.js';
 import type { HealthInput } from '../../analysis/rules.js';
-import type { CheckResult, RateEvidence } from '../../analysis/types.js';
+import type { CheckResult, RateEvidence, RuleName } from '../../analysis/types.js';
 import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
@@ -150,6 +150,9 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
   };
 }
 
+/** Breach rules that are not threshold checks: the stage's checks did not trigger the rollback. */
+const NOT_CHECKS: ReadonlySet<RuleName> = new Set(['hook', 'proxy_unreachable']);
+
 /**
  * Whether snapshot.checks are this stage's own verdict. The engine keeps only its latest checks and does not
  * clear them on entering a stage, so they are used only where they are known to be this stage's: the stage a
@@ -159,7 +162,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
 function engineJudged(stage: StageStats, snapshot: RolloutSnapshot): boolean {
   if (stage.index !== snapshot.stageIndex || snapshot.checks.length === 0) return false;
   const { breach } = snapshot;
-  if (breach) return breach.rule !== 'hook' && snapshot.phase === 'rolled_back' && stage.verdict === 'failed';
+  if (breach) return !NOT_CHECKS.has(breach.rule) && snapshot.phase === 'rolled_back' && stage.verdict === 'failed';
   return snapshot.phase === 'promoted' && stage.verdict === 'passed';
 }
 

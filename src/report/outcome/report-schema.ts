@@ -25,6 +25,7 @@ export const RULES = [
   'guard.green_fails_more_than_blue',
   'health_check',
   'hook',
+  'proxy_unreachable',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**
