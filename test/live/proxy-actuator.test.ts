@@ -1,14 +1,12 @@
 // The proxies as an actuator, against real proxies: a stage's route that a proxy does not take fails the stage
 // under an honest rule (proxy_unreachable for no answer, hook for a refusal), never silently.
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, proxyPlan, startProxies } from './helpers.js';
+import { ADMIN_TOKEN, freePort, proxyPlan, startProxies } from './helpers.js';
 
 let proxies: Running[] = [];
 let fleet: ProxyFleet | undefined;
@@ -19,22 +17,13 @@ afterEach(async () => {
   proxies = [];
 });
 
-/** A loopback address nothing listens on (bound, then closed). */
-async function closedAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
-
 describe('ProxyActuator stage moves', () => {
   it('names a proxy that does not answer proxy_unreachable and one that refuses hook; the others take the route', async () => {
     proxies = await startProxies(1);
     const running = proxies[0] as Running;
     const clock = new FakeClock();
     const plan = planFromYaml(proxyPlan());
-    const silent = await closedAddress();
+    const silent = `http://127.0.0.1:${await freePort()}`;
     fleet = new ProxyFleet([running.proxy.adminUrl as string, silent], ADMIN_TOKEN, clock, 5000, 250);
     const results = await new ProxyActuator(plan, fleet, clock).applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
     expect(results[0]).toMatchObject({ ok: true, label: `proxy ${running.proxy.adminUrl as string}` });
