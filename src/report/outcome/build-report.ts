@@ -7,7 +7,9 @@ import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
+import type { LiveView } from '../../live/fleet.js';
 import { describeCheck } from './check-text.js';
+import { liveReport } from './live-report.js';
 import { REPORT_VERSION, type ArmReport, type CheckReport, type CostReport, type RolloutReport, type StageReport } from './report-schema.js';
 
 export interface BuildReportInput {
@@ -15,9 +17,11 @@ export interface BuildReportInput {
   plan: Plan;
   /** bluegreen's version (src/cli/version.ts), passed in to keep this pure. */
   version: string;
+  /** A live rollout's final view of its proxies (live figures, reported apart from generated ones). */
+  live?: LiveView;
 }
 
-export function buildReport({ snapshot, plan, version }: BuildReportInput): RolloutReport {
+export function buildReport({ snapshot, plan, version, live }: BuildReportInput): RolloutReport {
   const finished = snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
   const endedIn = endingStage(snapshot, finished);
   const stages = snapshot.stages.map((stage) => stageReport(stage, snapshot, plan, endedIn));
@@ -66,6 +70,7 @@ export function buildReport({ snapshot, plan, version }: BuildReportInput): Roll
     stages,
     totals: { blue: totals(stages, 'blue'), green: totals(stages, 'green') },
     cost: costComparison(stages, plan),
+    live: live ? liveReport(live, snapshot.stages) : null,
   };
 }
 
