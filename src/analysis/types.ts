@@ -12,7 +12,8 @@ export type RuleName =
   | 'compare_to_blue.max_quality_fail_rate_increase'
   | 'guard.green_fails_more_than_blue'
   | 'health_check'
-  | 'hook';
+  | 'hook'
+  | 'proxy_unreachable';
 
 export type Unit = 'ratio' | 'ms' | 'count' | 'factor';
 

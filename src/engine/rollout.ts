@@ -215,7 +215,7 @@ export class RolloutEngine {
     const failed = results.find((result) => !result.ok);
     if (failed) {
       this.rollback({
-        rule: 'hook',
+        rule: failed.rule ?? 'hook',
         figure: null,
         limit: 0,
         unit: 'count',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Phase } from '../../engine/types.js';
 import type { StageVerdict } from '../../metrics/types.js';
 import type { RuleName, Unit } from '../../analysis/types.js';
+import { liveReportSchema } from './live-report.js';
 
 /** Bumped when a field changes meaning or goes away; added fields do not bump it. */
 export const REPORT_VERSION = 1;
@@ -25,6 +26,7 @@ export const RULES = [
   'guard.green_fails_more_than_blue',
   'health_check',
   'hook',
+  'proxy_unreachable',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**
@@ -196,6 +198,7 @@ export const reportSchema = z.strictObject({
   stages: z.array(stageReportSchema),
   totals: z.strictObject({ blue: totalsArmSchema, green: totalsArmSchema }),
   cost: costReportSchema,
+  live: liveReportSchema.nullable(),
 });
 
 export type RolloutReport = z.infer<typeof reportSchema>;
