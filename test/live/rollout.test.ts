@@ -58,7 +58,7 @@ describe('live rollout', () => {
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
     expect(status.stdout).toMatch(/promoted green, no lease, answering/);
-    expect(status.stdout).toContain('generated green');
+    expect(status.stdout).toMatch(/stage +blue +green +green err +fallbacks +mirrors\n/);
   });
 
   it('rolls a failing green back; with fallback the application sees no failed request', async () => {
