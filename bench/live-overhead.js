@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createLoadClient } from './lib/open-load.js';
-import { round } from './lib/util.js';
+import { log, round } from './lib/util.js';
 
 /** CPU seconds (user + system) a process has used, from /proc; null off Linux. */
 export function cpuSeconds(pid) {
@@ -137,8 +137,14 @@ export async function overheadScenario({ startProxy, startRollout, planYaml, wai
   await alone(); // warm-up, discarded
   const rounds = [];
   for (let i = 0; i < pairs; i++) {
-    rounds.push(await alone());
-    rounds.push(await driven());
+    for (const round of [alone, driven]) {
+      const started = Date.now();
+      const figures = await round();
+      log(
+        `  ${figures.kind}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${figures.errors} errors, ${figures.dropped} dropped (${Date.now() - started} ms)`,
+      );
+      rounds.push(figures);
+    }
   }
   for (const load of loads) await load.close();
   for (const relay of relays) await relay.close();

@@ -59,7 +59,7 @@ const LIMIT_MS = {
   rollback: 240_000,
   verdicts: 2_400_000,
   proxy: 420_000,
-  live: 240_000,
+  live: 420_000,
 };
 
 function runChild(name, env) {

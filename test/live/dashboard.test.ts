@@ -1,25 +1,18 @@
 // A live rollout in a terminal: the real dashboard (Ink) over a real proxy and the openai client as the
 // application. Its last frame shows the proxy's route, lease and health, and the live figures per stage.
 import { stripVTControlCharacters } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { testContext } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
-let proxies: Running[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of proxies) await proxy.close();
-  proxies = [];
-});
+const fixture = liveFixture();
 
 describe('live rollout dashboard', () => {
   it('shows the proxy and the live figures, shadow mirrors included, in its last frame', async () => {
-    proxies = await startProxies(1);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1);
+    fixture.application(proxies);
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0, mirror: 1 }', '{ duration: 1s, green_weight: 0.5 }'] }, proxies);
     const ctx = testContext({ cwd: dir, env: { ADMIN_TOKEN, TERM: 'xterm-256color' }, tty: true });
     Object.assign(ctx.stdout, { columns: 100, rows: 40 });
