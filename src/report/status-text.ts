@@ -51,11 +51,16 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   if (snapshot.checks.length) {
     lines.push('');
     lines.push('  checks (green, current stage):');
-    for (const check of snapshot.checks) {
-      const figure = formatCheckValue(check, check.figure);
-      const limit = formatCheckValue(check, check.limit);
-      const interval = check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : '';
-      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(12)} / ${limit.padEnd(12)} ${check.status} (n=${check.sample})${interval}`);
+    const rows = snapshot.checks.map((check) => ({
+      rule: check.rule,
+      figure: formatCheckValue(check, check.figure),
+      limit: formatCheckValue(check, check.limit),
+      rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : ''}`,
+    }));
+    // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
+    const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
+    for (const row of rows) {
+      lines.push(`    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  ${row.rest}`);
     }
   }
   const recent = snapshot.recentEvents.slice(-events);

@@ -22,6 +22,10 @@ describe('renderStatus checks', () => {
     expect(text.split('\n').find((line) => line.includes(' error_rate '))).toMatch(/ 6\.0% \/ 5\.0% /);
     const compare = checks.find((check) => check.rule === 'compare_to_blue.max_error_rate_increase')!;
     expect(checkValue(compare, compare.figure)).toBe('+3.0 points');
+    // Columns line up however long the rule name: every " / " at the same place.
+    const rows = text.split('\n').filter((line) => / (ok|undecided|breach|waiting) \(n=/.test(line));
+    expect(rows.length).toBeGreaterThan(2);
+    expect(new Set(rows.map((line) => line.indexOf(' / '))).size).toBe(1);
     expect(formatChecksLine(snapshot, 0)).toContain('compare_to_blue.max_error_rate_increase +3.0 points [');
   });
 });
