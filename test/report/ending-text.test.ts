@@ -1,6 +1,6 @@
 // The closing line: every way a rollout ends says what happened once, and never claims blue when moving it failed.
 import { describe, expect, it } from 'vitest';
-import { endings, type Ending } from '../../src/engine/endings.js';
+import { endingEventMessage, endings, type Ending } from '../../src/engine/endings.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { endingSentence, endingWatch } from '../../src/report/ending-text.js';
 
@@ -79,5 +79,13 @@ describe('endingWatch', () => {
     watch.see(event('hook_failed', 'proxy http://127.0.0.1:8788: connect ECONNREFUSED'));
     expect(watch.started()).toBe(true);
     expect(watch.unconfirmed()).toEqual(['proxy http://127.0.0.1:8788: connect ECONNREFUSED']);
+  });
+});
+
+describe('endingEventMessage', () => {
+  it('names the phase once in the promoted and aborted events', () => {
+    expect(endingEventMessage(endings.aborted('bob@ci (pid 7)'))).toBe('aborted by bob@ci (pid 7); traffic is back on blue');
+    expect(endingEventMessage(endings.promotedByOperator('alice'))).toBe('promoted to 100% green by alice');
+    expect(endingEventMessage(endings.allStagesPassed(5, 'gpt-4.1'))).toBe('promoted: all 5 stages passed; gpt-4.1 takes 100% of traffic');
   });
 });
