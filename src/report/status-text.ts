@@ -14,17 +14,20 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   const lines: string[] = [];
   const stageCount = snapshot.plan.stages.length;
   const finished = snapshot.endedAt !== undefined;
+  // A dead owner's phase is only where it was: the rollout is no longer moving, whatever state.json says.
+  const orphaned = !finished && !owner.alive;
+  const phase = snapshot.phase.replace('_', ' ');
   lines.push(
-    `rollout ${snapshot.plan.name}: ${snapshot.phase.replace('_', ' ')}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${phase})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
   const left = stage ? Math.max(0, stage.durationMs - snapshot.stageElapsedMs) : 0;
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished ? '' : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : `, ${formatDuration(left)} left in stage`}`,
   );
-  const elapsed = (snapshot.endedAt ?? now) - snapshot.startedAt;
-  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
+  const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
+  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
   if (!finished) {
     lines.push(
       owner.alive
