@@ -61,9 +61,14 @@ describe('endingSentence', () => {
   it('says when the ending could not move traffic, instead of "back on blue" alone', () => {
     const text = endingSentence(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 1 in 12ms']);
     expect(text).toBe(
-      'exit 130 — interrupted by SIGINT; rolled back to blue; but moving traffic failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
+      'exit 130 — interrupted by SIGINT, but putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
     );
-    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toMatch(/check by hand that green serves all traffic$/);
+    expect(endingSentence(endings.aborted('bob'), ['proxy http://127.0.0.1:8788: connect ECONNREFUSED'])).toBe(
+      'exit 4 — aborted by bob, but putting traffic back on blue failed (proxy http://127.0.0.1:8788: connect ECONNREFUSED): check by hand that traffic is on blue',
+    );
+    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toBe(
+      'exit 0 — promoted: all 2 stages passed, but moving all traffic to green failed (on_promote hook: timed out): check by hand that green serves all traffic',
+    );
   });
 });
 

@@ -29,3 +29,25 @@ describe('renderStatus checks', () => {
     expect(formatChecksLine(snapshot, 0)).toContain('compare_to_blue.max_error_rate_increase +3.0 points [');
   });
 });
+
+describe('renderStatus after an ending whose hook failed', () => {
+  it('warns that traffic may not be where the reason says', () => {
+    const base = promotedSnapshot(loadTestPlan());
+    const at = base.endedAt!;
+    const snapshot = {
+      ...base,
+      phase: 'interrupted' as const,
+      exitCode: 130,
+      reason: 'interrupted by SIGINT; rolled back to blue',
+      recentEvents: [
+        { at, type: 'interrupted' as const, message: 'interrupted by SIGINT: traffic is back on blue' },
+        { at, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' },
+      ],
+    };
+    const text = renderStatus(snapshot, { alive: false, pid: 1 }, at);
+    expect(text).toContain(
+      '  warning: putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue\n',
+    );
+    expect(renderStatus({ ...snapshot, recentEvents: snapshot.recentEvents.slice(0, 1) }, { alive: false, pid: 1 }, at)).not.toContain('warning:');
+  });
+});
