@@ -48,6 +48,13 @@ export function unconfirmedText(phase: Phase, unconfirmed: readonly string[]): s
   return `, but ${move} failed (${unconfirmed.join('; ')}): check by hand that ${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
 }
 
+/** From a finished rollout's recent events: "putting traffic back on blue failed (...): check by hand ...", if it did. */
+export function unconfirmedWarning(snapshot: { phase: Phase; recentEvents: readonly RolloutEvent[] }): string | undefined {
+  const ending = endingWatch();
+  for (const event of snapshot.recentEvents) ending.see(event);
+  return unconfirmedText(snapshot.phase, ending.unconfirmed()).replace(/^, but /, '') || undefined;
+}
+
 /** Watches the events for the ending and the ending moves that failed (hook_failed once the ending began). */
 export function endingWatch(): { see(event: RolloutEvent): void; started(): boolean; unconfirmed(): string[] } {
   let started = false;

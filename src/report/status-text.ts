@@ -4,7 +4,7 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
-import { endingWatch, unconfirmedText } from './ending-text.js';
+import { unconfirmedWarning } from './ending-text.js';
 
 export interface OwnerInfo {
   alive: boolean;
@@ -37,12 +37,8 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     );
   }
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
-  if (finished) {
-    const ending = endingWatch();
-    for (const event of snapshot.recentEvents) ending.see(event);
-    const unconfirmed = unconfirmedText(snapshot.phase, ending.unconfirmed());
-    if (unconfirmed) lines.push(`  warning: ${unconfirmed.replace(/^, but /, '')}`);
-  }
+  const unconfirmed = finished ? unconfirmedWarning(snapshot) : undefined;
+  if (unconfirmed) lines.push(`  warning: ${unconfirmed}`);
   lines.push('');
   lines.push('  stage  green  verdict    arm    requests  errors  err rate     p95      cost');
   for (const s of snapshot.stages) {
