@@ -291,6 +291,9 @@ export const proxyLimitsSchema = z.strictObject({
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
   max_concurrency: positiveInt.default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
   max_mirror_in_flight: positiveInt.default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
+  max_response_bytes: byteSize
+    .default(16 * 1024 * 1024)
+    .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
 });
 
 const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
@@ -329,6 +332,7 @@ export const proxySchema = z.strictObject({
     body_timeout: 30_000,
     max_concurrency: 1024,
     max_mirror_in_flight: 64,
+    max_response_bytes: 16 * 1024 * 1024,
   }),
   controller: proxyControllerSchema
     .default({ lease: 5000, poll_interval: 250, generated_traffic: false })

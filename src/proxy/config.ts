@@ -13,6 +13,7 @@ export interface ProxyLimitsResolved {
   bodyTimeoutMs: number;
   maxConcurrency: number;
   maxMirrorInFlight: number;
+  maxResponseBytes: number;
 }
 
 export interface ProxySettings {
@@ -100,6 +101,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       bodyTimeoutMs: limits.body_timeout,
       maxConcurrency: limits.max_concurrency,
       maxMirrorInFlight: limits.max_mirror_in_flight,
+      maxResponseBytes: limits.max_response_bytes,
     },
   };
 }

@@ -57,7 +57,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams, options.env);
+  const targets = createTargets(options.upstreams, { env: options.env, maxResponseBytes: settings.limits.maxResponseBytes });
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -167,7 +167,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     (req, res) => {
       serve(req, res).catch((error: unknown) => {
         options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
-        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined, []));
+        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
         else res.destroy();
       });
     },

@@ -50,9 +50,10 @@ export function formatChecksLine(snapshot: RolloutSnapshot, now: number): string
 function checkText(check: CheckResult): string {
   const evidence = check.evidence!;
   const difference = isRateDifference(check);
-  // The evidence is about a rate (for latency rules, the share over the limit), so it reads as one.
-  const estimate = formatCheckValue({ rule: check.rule, unit: 'ratio' }, evidence.estimate);
-  const limit = formatCheckValue({ rule: check.rule, unit: 'ratio' }, evidence.limit);
+  // The p95 ratio to blue is a factor; every other evidence is about a rate (for latency rules, the share over the limit).
+  const show = (value: number) => (evidence.quantiles ? formatFigure(value, 'factor') : formatCheckValue({ rule: check.rule, unit: 'ratio' }, value));
+  const estimate = show(evidence.estimate);
+  const limit = show(evidence.limit);
   const over = evidence.overMs !== undefined ? ` over ${formatFigure(evidence.overMs, 'ms')}` : '';
   return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference)}] vs ${limit} ${check.status}`;
 }

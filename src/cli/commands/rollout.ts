@@ -2,6 +2,7 @@
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RolloutSnapshot } from '../../engine/types.js';
+import type { LiveView } from '../../live/fleet.js';
 import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
@@ -62,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
       // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
       if (problems.length) throw new UsageError(problems.join('\n'));
       let final: RolloutSnapshot | undefined;
+      let live: LiveView | undefined;
       const code = await runRollout({
         plan,
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
@@ -73,13 +75,14 @@ export function register(program: Command, ctx: CliContext): void {
           return {
             finish: async (outcome, snapshot) => {
               final = snapshot;
+              live = engine.live?.();
               await inner.finish(outcome, snapshot);
             },
           };
         },
       });
       ctx.exitCode = code;
-      if (final) writeOutcomeReports(plan, final, targets, ctx, code);
+      if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
     });
 }
 
@@ -92,15 +95,14 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
 }
 
 function writeOutcomeReports(
-  plan: Plan,
-  snapshot: RolloutSnapshot,
+  outcome: { plan: Plan; snapshot: RolloutSnapshot; live?: LiveView },
   targets: { jsonFile?: string; junitFile?: string; cwd: string },
   ctx: CliContext,
   code: number,
 ): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
-    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
+    writeReports({ report: buildReport({ ...outcome, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
   } catch (error) {
     if (!(error instanceof ReportWriteError)) throw error;
     ctx.stderr.write(`bluegreen: ${error.message}\n`);

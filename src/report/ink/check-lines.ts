@@ -23,6 +23,7 @@ export const RULE_LABELS: Record<RuleName, string> = {
   'guard.green_fails_more_than_blue': 'errors vs blue',
   health_check: 'health check fails',
   hook: 'hook',
+  proxy_unreachable: 'proxy silent',
 };
 
 const LABEL_WIDTH = 18;
