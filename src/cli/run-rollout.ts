@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
 import { openLiveControl } from '../live/controller.js';
+import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
@@ -71,22 +72,9 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   closers.unshift(() => startup.dispose());
   try {
     const { startStage, keepRecord } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
-    const endpoints = await startup.step(openEndpoints(plan));
-    closers.unshift(() => endpoints.close());
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
-    // keys stay with the proxies, and the rollout neither needs nor checks them.
-    const upstreamFree = Boolean(plan.proxy?.admin) && !plan.proxy?.controller.generated_traffic && !plan.health_check;
-    if (!upstreamFree) {
-      const { warnings } = await startup.step(
-        preflight(
-          ARMS.map((arm) => endpoints.arms[arm]),
-          { env: ctx.env, cwd: ctx.cwd },
-        ),
-      );
-      for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
-    }
-
-    const clients = createClients(plan, endpoints, ctx, !upstreamFree);
+    // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
+    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
@@ -197,10 +185,22 @@ async function settlePrevious(
   return { startStage: 0, keepRecord: false };
 }
 
-function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext, withKeys: boolean): Record<ArmName, UpstreamClient & ArmClient> {
+/** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */
+async function openUpstream(plan: Plan, ctx: CliContext, closers: (() => Promise<void> | void)[]): Promise<Record<ArmName, UpstreamClient & ArmClient>> {
+  const endpoints = await openEndpoints(plan);
+  closers.unshift(() => endpoints.close());
+  const { warnings } = await preflight(
+    ARMS.map((arm) => endpoints.arms[arm]),
+    { env: ctx.env, cwd: ctx.cwd },
+  );
+  for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  return createClients(plan, endpoints, ctx);
+}
+
+function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {
   const make = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
-    const apiKey = withKeys && upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
+    const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
     return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
   return { blue: make('blue'), green: make('green') };

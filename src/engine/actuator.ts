@@ -1,5 +1,6 @@
 // The seam for what moves real traffic: hooks today, the live proxies next. The engine tells every actuator
 // each stage's weight and how the rollout ended; it never knows how they do it.
+import type { RuleName } from '../analysis/types.js';
 import type { EndingHook } from './endings.js';
 
 export interface ActuationResult {
@@ -8,6 +9,8 @@ export interface ActuationResult {
   label: string;
   /** What happened: "exec ./set-weight.sh exited 0 in 40ms". */
   message: string;
+  /** The rule a failed stage move is reported under (the breach's rule); default `hook`. */
+  rule?: Extract<RuleName, 'hook' | 'proxy_unreachable'>;
 }
 
 export interface StageMove {

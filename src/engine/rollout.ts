@@ -13,7 +13,7 @@ import { firstFailureReporter } from './first-errors.js';
 import { sourcesOf } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
-import { slowLimitsOf, StageJudging } from './judging.js';
+import { needsLatencyBuckets, slowLimitsOf, StageJudging } from './judging.js';
 import { repeatEvery } from './repeat.js';
 import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
@@ -68,6 +68,7 @@ export class RolloutEngine {
       now: () => clock.now(),
       // The latency rules judge the share of requests over their limits: count those exactly.
       slowLimits: slowLimitsOf(plan),
+      latencyBuckets: needsLatencyBuckets(plan),
     });
     this.stageClock = new StageClock(clock, () => this.guard(() => this.onStageTimeUp()));
     this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guard(() => this.analyse()) });
@@ -214,7 +215,7 @@ export class RolloutEngine {
     const failed = results.find((result) => !result.ok);
     if (failed) {
       this.rollback({
-        rule: 'hook',
+        rule: failed.rule ?? 'hook',
         figure: null,
         limit: 0,
         unit: 'count',

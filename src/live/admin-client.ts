@@ -2,7 +2,7 @@
 // Every call carries the admin token and gives up after a short timeout: a proxy that does not answer at once
 // is reported unreachable (its lease then runs out on its own), never waited on.
 import { Agent, request } from 'undici';
-import type { FeedPage } from '../proxy/results-feed.js';
+import type { FeedAnswer } from '../proxy/results-feed.js';
 import type { ProxyFigures } from '../proxy/metrics.js';
 import type { EffectiveRoute, Route } from '../proxy/route.js';
 import type { ArmName } from '../plan/plan.js';
@@ -64,8 +64,8 @@ export class AdminClient {
     return this.call('GET', '/admin/figures');
   }
 
-  results(after: number): Promise<FeedPage> {
-    return this.call<FeedPage>('GET', `/admin/results?after=${after}`);
+  results(after: number): Promise<FeedAnswer> {
+    return this.call<FeedAnswer>('GET', `/admin/results?after=${after}`);
   }
 
   close(): Promise<void> {

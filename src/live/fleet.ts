@@ -50,6 +50,8 @@ export class FleetProxy {
   readonly view: ProxyView;
   /** Results after this sequence number are this rollout's; undefined until the first route is set. */
   cursor?: number;
+  /** The proxy's results feed as last read (a new one means the proxy restarted and numbers from 1 again). */
+  epoch?: string;
 
   constructor(
     readonly client: AdminClient,

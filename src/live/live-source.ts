@@ -78,10 +78,12 @@ class LiveSource implements TrafficSource {
       for (let pages = 0; pages < 20; pages++) {
         let page = await proxy.client.results(proxy.cursor);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
-        if (page.head < proxy.cursor) {
+        // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
+        if ((proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor) {
           proxy.cursor = 0;
           page = await proxy.client.results(0);
         }
+        proxy.epoch = page.epoch;
         for (const entry of page.results) this.record(entry.stage, entry.result, entry.quality, entry.kind);
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
@@ -114,8 +116,8 @@ class LiveSource implements TrafficSource {
     if (!silent) return;
     this.lost = true;
     this.context.breach?.({
-      rule: 'hook',
-      figure: null,
+      rule: 'proxy_unreachable',
+      figure: silent.silentFor(),
       limit: lease,
       unit: 'ms',
       sample: 0,

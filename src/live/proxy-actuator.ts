@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
-import type { RouteSet } from './admin-client.js';
+import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { ProxyFleet } from './fleet.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -44,7 +44,13 @@ export class ProxyActuator implements Actuator {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
       return outcome.status === 'fulfilled'
         ? { ok: true, label: `proxy ${url}`, message: `green ${move.greenWeight}, mirror ${mirror}, lease ${this.fleet.leaseMs} ms` }
-        : { ok: false, label: `proxy ${url}`, message: (outcome.reason as Error).message };
+        : {
+            ok: false,
+            label: `proxy ${url}`,
+            message: (outcome.reason as Error).message,
+            // A proxy that answered with an error refused the route; one that did not answer is unreachable.
+            rule: outcome.reason instanceof AdminCallError && outcome.reason.status !== undefined ? 'hook' : 'proxy_unreachable',
+          };
     });
   }
 

@@ -89,7 +89,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
       const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
       if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
-      return json(res, 200, options.feed.read(after));
+      return json(res, 200, { ...options.feed.read(after), epoch: options.feed.epoch });
     }
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);

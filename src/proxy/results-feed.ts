@@ -2,6 +2,7 @@
 // The controller records each one into its own metrics, so its judge sees exactly what the traffic path saw
 // (fallbacks as green failures, mirrors as green requests). A bounded ring: a reader that falls more than
 // `capacity` results behind is told how many it missed, never makes the proxy hold more.
+import { randomUUID } from 'node:crypto';
 import type { QualityOutcome } from '../analysis/quality.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ResultKind } from './metrics.js';
@@ -26,6 +27,9 @@ export interface FeedPage {
   results: FeedEntry[];
 }
 
+/** GET /admin/results: a page, and the feed's epoch (one per proxy process: a new one means the proxy restarted). */
+export type FeedAnswer = FeedPage & { epoch: string };
+
 export const DEFAULT_FEED_CAPACITY = 100_000;
 const MAX_PAGE = 5_000;
 
@@ -34,7 +38,10 @@ export class ResultsFeed {
   /** Sequence number of the last result pushed; 0 before any. */
   private head = 0;
 
-  constructor(private readonly capacity = DEFAULT_FEED_CAPACITY) {
+  constructor(
+    private readonly capacity = DEFAULT_FEED_CAPACITY,
+    readonly epoch: string = randomUUID(),
+  ) {
     this.ring = new Array<FeedEntry | undefined>(capacity);
   }
 

@@ -3,6 +3,7 @@ import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { formatCheckValue, isRateDifference } from './check-value.js';
 
 export interface OwnerInfo {
   alive: boolean;
@@ -51,17 +52,10 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     lines.push('');
     lines.push('  checks (green, current stage):');
     for (const check of snapshot.checks) {
-      const figure =
-        check.figure === null
-          ? '-'
-          : check.unit === 'ratio'
-            ? formatPercent(check.figure)
-            : check.unit === 'ms'
-              ? formatMs(check.figure)
-              : String(Math.round(check.figure * 100) / 100);
-      const limit = check.unit === 'ratio' ? formatPercent(check.limit) : check.unit === 'ms' ? formatMs(check.limit) : String(check.limit);
-      const interval = check.evidence ? ` ${describeEvidence(check.evidence, check.unit === 'ratio' && check.blueSample !== undefined)}` : '';
-      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(8)} / ${limit.padEnd(8)} ${check.status} (n=${check.sample})${interval}`);
+      const figure = formatCheckValue(check, check.figure);
+      const limit = formatCheckValue(check, check.limit);
+      const interval = check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : '';
+      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(12)} / ${limit.padEnd(12)} ${check.status} (n=${check.sample})${interval}`);
     }
   }
   const recent = snapshot.recentEvents.slice(-events);

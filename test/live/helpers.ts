@@ -1,8 +1,13 @@
 // Live rollouts end to end: real proxies in-process in front of the simulator, the official openai client as
 // the application, and `bluegreen rollout` driving the proxies through their admin API.
 import OpenAI from 'openai';
-import { writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
+import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { tempDir } from '../helpers/plans.js';
 
@@ -54,14 +59,14 @@ proxy: { fallback: ${options.fallback ?? true}, admin: { token_env: ADMIN_TOKEN 
 `;
 }
 
-/** Writes the rollout's plan (driving the given proxies) into a fresh folder; returns the folder. */
-export function writeRolloutPlan(options: LivePlanOptions, proxies: Running[]): string {
+/** Writes the rollout's plan (driving the given proxies, or admin URLs) into a fresh folder; returns the folder. */
+export function writeRolloutPlan(options: LivePlanOptions, proxies: (Running | string)[]): string {
   const dir = tempDir('bluegreen-live-');
   writeFileSync(
     path.join(dir, 'plan.yaml'),
     planText(
       options,
-      proxies.map((p) => p.proxy.adminUrl as string),
+      proxies.map((p) => (typeof p === 'string' ? p : (p.proxy.adminUrl as string))),
     ),
   );
   return dir;
@@ -83,7 +88,7 @@ export class Application {
   private running = true;
   private readonly loops: Promise<void>[];
 
-  constructor(proxies: Running[], concurrency = 2) {
+  constructor(proxies: Pick<Running, 'baseUrl'>[], concurrency = 2) {
     const clients = proxies.map((p) => new OpenAI({ baseURL: p.baseUrl, apiKey: 'app-key', maxRetries: 0 }));
     this.loops = Array.from({ length: concurrency * clients.length }, (_, i) => this.loop(clients[i % clients.length] as OpenAI, i));
   }
@@ -113,5 +118,72 @@ export class Application {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+  }
+}
+
+/** A loopback port nothing listens on now (bound, then released), for a process that must come back on it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * `bluegreen proxy` as its own process on fixed ports and a state folder, so a test can kill -9 it and start
+ * it again on the same addresses, as an operator (or systemd) would.
+ */
+export class ProxyProcess {
+  readonly dir = tempDir('bluegreen-proxy-process-');
+  readonly baseUrl: string;
+  readonly adminUrl: string;
+  stderr = '';
+  private child?: ChildProcess;
+
+  constructor(
+    readonly stateDir: string,
+    private readonly ports: { listen: number; admin: number },
+    options: Pick<LivePlanOptions, 'green' | 'fallback'> = {},
+  ) {
+    writeFileSync(path.join(this.dir, 'plan.yaml'), proxyPlan(options));
+    this.baseUrl = `http://127.0.0.1:${ports.listen}/v1`;
+    this.adminUrl = `http://127.0.0.1:${ports.admin}`;
+  }
+
+  /** Starts the proxy and resolves once both its listeners are up (it says so on stderr). */
+  async start(): Promise<void> {
+    const args = ['proxy', 'plan.yaml', '--listen', `127.0.0.1:${this.ports.listen}`, '--admin-listen', `127.0.0.1:${this.ports.admin}`];
+    const child = spawn(process.execPath, [BIN, ...args, '--state-dir', this.stateDir], {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH, ADMIN_TOKEN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    const started = this.stderr.length;
+    const deadline = Date.now() + 20_000;
+    while (!this.stderr.slice(started).includes('admin API on')) {
+      if (child.exitCode !== null) throw new Error(`the proxy exited ${child.exitCode}: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`the proxy did not start: ${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** kill -9: no goodbye, no last write. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+
+  /** The route file the proxy keeps in its state folder. */
+  route(): Route | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(this.stateDir, ROUTE_FILE), 'utf8')) as Route;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -3,7 +3,7 @@
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -126,7 +126,7 @@ describe('live rollout lease', () => {
   it('a proxy that stops answering for a whole lease rolls the rollout back on every proxy', async () => {
     proxies = await startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 600ms' }, proxies);
-    const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 10_000);
     const [alive, lost] = proxies as [Running, Running];
     await lost.close();
@@ -134,6 +134,11 @@ describe('live rollout lease', () => {
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toContain('has not answered');
+    // The breach has its own name (not a hook's): how long the proxy was silent, against the lease.
+    const { breach } = (JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { outcome: { breach: Record<string, unknown> } }).outcome;
+    expect(breach).toMatchObject({ rule: 'proxy_unreachable', limit: 600, unit: 'ms' });
+    expect(breach.figure).toBeGreaterThanOrEqual(600);
+    expect(breach.message).toContain(`proxy ${lost.proxy.adminUrl as string} has not answered`);
     expect(alive.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(alive.proxy.route.stored.reason).toMatch(/^rollback/);
   });

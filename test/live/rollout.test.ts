@@ -1,6 +1,7 @@
 // `bluegreen rollout` driving real proxies: the application (the official openai client) sees the split move,
 // never sees green's failures with fallback, sees only blue in a shadow stage; figures of two proxies are summed.
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
@@ -124,6 +125,29 @@ describe('live rollout', () => {
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
     expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
+  });
+
+  it('starts no simulator of its own when it sends nothing upstream (the port its plan names stays free)', async () => {
+    proxies = await startProxies(1);
+    app = new Application(proxies);
+    // Something else holds the port the rollout's simulate block names: a rollout starting a simulator would fail.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const upstream = `upstream: { api: openai, simulate: { port: ${port}, models: { gpt-4o: { latency: { p50: 3ms, p95: 6ms } }, gpt-4.1: { latency: { p50: 3ms, p95: 6ms } } } } }`;
+      const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
+      // The same plan with generated traffic on top does need its simulator, and says why it cannot start it.
+      const generated = writeRolloutPlan({ upstream, controller: 'generated_traffic: true', stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+      const refused = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: generated, env: { ADMIN_TOKEN } });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(String(port));
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 
   it('refuses to start with a wrong admin token (exit 3), never printing a token', async () => {

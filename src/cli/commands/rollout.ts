@@ -2,6 +2,7 @@
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RolloutSnapshot } from '../../engine/types.js';
+import type { LiveView } from '../../live/fleet.js';
 import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
@@ -9,6 +10,7 @@ import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writ
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
+import { MAX_SEED, parseIntegerOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
@@ -46,6 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
     )
     .action(async (file: string, flags: RolloutFlags) => {
+      // Options first: a bad one is refused before the plan is read, --dry-run included.
+      const seed = parseSeed(flags.seed);
       const plan = loadPlan(file, ctx.cwd);
       protectPlanSecrets(ctx, plan);
       if (flags.dryRun) {
@@ -59,10 +63,11 @@ export function register(program: Command, ctx: CliContext): void {
       // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
       if (problems.length) throw new UsageError(problems.join('\n'));
       let final: RolloutSnapshot | undefined;
+      let live: LiveView | undefined;
       const code = await runRollout({
         plan,
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
-        seed: parseSeed(flags.seed),
+        seed,
         ctx,
         resume: flags.resume,
         attachReporter: (engine) => {
@@ -70,13 +75,14 @@ export function register(program: Command, ctx: CliContext): void {
           return {
             finish: async (outcome, snapshot) => {
               final = snapshot;
+              live = engine.live?.();
               await inner.finish(outcome, snapshot);
             },
           };
         },
       });
       ctx.exitCode = code;
-      if (final) writeOutcomeReports(plan, final, targets, ctx, code);
+      if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
     });
 }
 
@@ -89,15 +95,14 @@ async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
 }
 
 function writeOutcomeReports(
-  plan: Plan,
-  snapshot: RolloutSnapshot,
+  outcome: { plan: Plan; snapshot: RolloutSnapshot; live?: LiveView },
   targets: { jsonFile?: string; junitFile?: string; cwd: string },
   ctx: CliContext,
   code: number,
 ): void {
   try {
     // Called even without flags: the GitHub step summary and annotation are automatic there.
-    writeReports({ report: buildReport({ snapshot, plan, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
+    writeReports({ report: buildReport({ ...outcome, version: VERSION }), ...targets, env: ctx.env, stdout: ctx.stdout, redactor: ctx.redactor });
   } catch (error) {
     if (!(error instanceof ReportWriteError)) throw error;
     ctx.stderr.write(`bluegreen: ${error.message}\n`);
@@ -107,8 +112,5 @@ function writeOutcomeReports(
 }
 
 function parseSeed(text: string | undefined): number {
-  if (text === undefined) return randomInt(0, 2 ** 31);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number of 0 or more, found "${text}"`);
-  return seed;
+  return text === undefined ? randomInt(0, 2 ** 31) : parseIntegerOption(text, '--seed', 0, MAX_SEED);
 }

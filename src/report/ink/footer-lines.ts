@@ -1,5 +1,4 @@
 // The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
-import { describeExit } from '../../core/exit.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
 import { wrap } from './cells.js';
@@ -69,7 +68,8 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
   const lines: Line[] = [
     [
       { text: `■ ${phase.text}`, tone },
-      { text: ` · ${describeExit(exitCode)}`, tone: 'title' },
+      // The phase word says what happened and the reason says why: the code alone, so nothing is said twice.
+      { text: ` · exit ${exitCode}`, tone: 'title' },
     ],
   ];
   for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}` }]);

@@ -2,12 +2,14 @@
 // input, same report; nothing is read from the environment, so no secret can reach a report.
 import { evaluate } from '../../analysis/evaluate.js';
 import type { HealthInput } from '../../analysis/rules.js';
-import type { CheckResult, RateEvidence } from '../../analysis/types.js';
+import type { CheckResult, RateEvidence, RuleName } from '../../analysis/types.js';
 import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
+import type { LiveView } from '../../live/fleet.js';
 import { describeCheck } from './check-text.js';
+import { liveReport } from './live-report.js';
 import { REPORT_VERSION, type ArmReport, type CheckReport, type CostReport, type RolloutReport, type StageReport } from './report-schema.js';
 
 export interface BuildReportInput {
@@ -15,9 +17,11 @@ export interface BuildReportInput {
   plan: Plan;
   /** bluegreen's version (src/cli/version.ts), passed in to keep this pure. */
   version: string;
+  /** A live rollout's final view of its proxies (live figures, reported apart from generated ones). */
+  live?: LiveView;
 }
 
-export function buildReport({ snapshot, plan, version }: BuildReportInput): RolloutReport {
+export function buildReport({ snapshot, plan, version, live }: BuildReportInput): RolloutReport {
   const finished = snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
   const endedIn = endingStage(snapshot, finished);
   const stages = snapshot.stages.map((stage) => stageReport(stage, snapshot, plan, endedIn));
@@ -66,6 +70,7 @@ export function buildReport({ snapshot, plan, version }: BuildReportInput): Roll
     stages,
     totals: { blue: totals(stages, 'blue'), green: totals(stages, 'green') },
     cost: costComparison(stages, plan),
+    live: live ? liveReport(live, snapshot.stages) : null,
   };
 }
 
@@ -150,6 +155,9 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
   };
 }
 
+/** Breach rules that are not threshold checks: the stage's checks did not trigger the rollback. */
+const NOT_CHECKS: ReadonlySet<RuleName> = new Set(['hook', 'proxy_unreachable']);
+
 /**
  * Whether snapshot.checks are this stage's own verdict. The engine keeps only its latest checks and does not
  * clear them on entering a stage, so they are used only where they are known to be this stage's: the stage a
@@ -159,7 +167,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
 function engineJudged(stage: StageStats, snapshot: RolloutSnapshot): boolean {
   if (stage.index !== snapshot.stageIndex || snapshot.checks.length === 0) return false;
   const { breach } = snapshot;
-  if (breach) return breach.rule !== 'hook' && snapshot.phase === 'rolled_back' && stage.verdict === 'failed';
+  if (breach) return !NOT_CHECKS.has(breach.rule) && snapshot.phase === 'rolled_back' && stage.verdict === 'failed';
   return snapshot.phase === 'promoted' && stage.verdict === 'passed';
 }
 
@@ -244,6 +252,6 @@ function iso(epochMs: number): string {
 
 function evidenceReport(evidence: RateEvidence | undefined): CheckReport['interval'] {
   if (!evidence) return null;
-  const { estimate, lower, upper, limit, confidence } = evidence;
-  return { estimate, lower, upper, limit, confidence, overMs: evidence.overMs ?? null };
+  const { estimate, lower, upper, limit, confidence, quantiles } = evidence;
+  return { estimate, lower, upper, limit, confidence, overMs: evidence.overMs ?? null, ...(quantiles ? { quantiles } : {}) };
 }

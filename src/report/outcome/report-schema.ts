@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Phase } from '../../engine/types.js';
 import type { StageVerdict } from '../../metrics/types.js';
 import type { RuleName, Unit } from '../../analysis/types.js';
+import { liveReportSchema } from './live-report.js';
 
 /** Bumped when a field changes meaning or goes away; added fields do not bump it. */
 export const REPORT_VERSION = 1;
@@ -25,6 +26,7 @@ export const RULES = [
   'guard.green_fails_more_than_blue',
   'health_check',
   'hook',
+  'proxy_unreachable',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**
@@ -75,6 +77,8 @@ export const armReportSchema = z.strictObject({
   costUsd: z.number().nonnegative(),
 });
 
+const latencyBoundsSchema = z.strictObject({ estimate: ms, lower: ms, upper: ms });
+
 export const evidenceSchema = z
   .strictObject({
     estimate: z.number(),
@@ -83,6 +87,10 @@ export const evidenceSchema = z
     limit: z.number().meta({ description: 'The rate allowed: the threshold, 0.05 for a p95, 0.01 for a p99, or the increase over blue' }),
     confidence: z.number().meta({ description: "This check's interval level: 1 - its share of the false-rollback budget" }),
     overMs: ms.nullable().meta({ description: 'Latency rules: the limit whose share of requests over it is judged' }),
+    quantiles: z
+      .strictObject({ green: latencyBoundsSchema, blue: latencyBoundsSchema })
+      .optional()
+      .meta({ description: "compare_to_blue.max_latency_p95_ratio: each arm's p95 (ms) with its interval; estimate, lower and upper are then ratios" }),
   })
   .meta({ description: 'The judged rate with its anytime-valid interval (green minus blue for comparisons)' });
 
@@ -190,6 +198,7 @@ export const reportSchema = z.strictObject({
   stages: z.array(stageReportSchema),
   totals: z.strictObject({ blue: totalsArmSchema, green: totalsArmSchema }),
   cost: costReportSchema,
+  live: liveReportSchema.nullable(),
 });
 
 export type RolloutReport = z.infer<typeof reportSchema>;

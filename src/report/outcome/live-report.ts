@@ -1,0 +1,69 @@
+// The JSON report's `live` section: what the proxies served, apart from the plan's generated traffic. The judge
+// saw both together; per stage the generated figures are the judged ones minus the live ones (docs/live.md).
+import { z } from 'zod';
+import type { LiveView } from '../../live/fleet.js';
+import type { ArmStats, StageStats } from '../../metrics/types.js';
+
+const count = z.number().int().nonnegative();
+const ratio = z.number().min(0).max(1);
+const armCount = z.strictObject({ requests: count, failures: count });
+const arms = z.strictObject({ blue: armCount, green: armCount });
+
+export const liveReportSchema = z
+  .strictObject({
+    leaseMs: count.meta({ description: 'The lease the rollout renewed (proxy.controller.lease)' }),
+    proxies: z.array(
+      z.strictObject({
+        url: z.string().meta({ description: "The proxy's admin URL" }),
+        reachable: z.boolean().meta({ description: 'It answered the rollout’s last call' }),
+        greenWeight: ratio,
+        mirror: ratio,
+        promotedArm: z.enum(['blue', 'green']).nullable(),
+        leaseExpiresAt: count.nullable().meta({ description: "Epoch ms (the proxy's clock) the last lease ran out at; null with no lease" }),
+        error: z.string().nullable().meta({ description: 'Why the last call failed, while it does not answer' }),
+        missed: count.meta({ description: 'Results that left the proxy’s ring before the rollout read them (never judged)' }),
+      }),
+    ),
+    stages: z.array(
+      z.strictObject({
+        index: count,
+        live: arms.meta({ description: 'Requests the proxies served (a fallback is a green failure plus a blue request; a mirror copy a green request)' }),
+        fallbacks: count,
+        mirrors: count,
+        generated: arms.meta({ description: "The plan's synthetic/sampled traffic the rollout sent itself: judged minus live" }),
+      }),
+    ),
+  })
+  .meta({ description: 'A live rollout (a plan with proxy.admin): the proxies and their figures; null otherwise' });
+
+export type LiveReport = z.infer<typeof liveReportSchema>;
+
+function minus(judged: ArmStats | undefined, live: { requests: number; failures: number }): { requests: number; failures: number } {
+  return { requests: Math.max(0, (judged?.requests ?? 0) - live.requests), failures: Math.max(0, (judged?.failures ?? 0) - live.failures) };
+}
+
+export function liveReport(view: LiveView, judged: readonly StageStats[]): LiveReport {
+  return {
+    leaseMs: view.leaseMs,
+    proxies: view.proxies.map((proxy) => ({
+      url: proxy.url,
+      reachable: proxy.reachable,
+      greenWeight: proxy.greenWeight,
+      mirror: proxy.mirror,
+      promotedArm: proxy.promotedArm ?? null,
+      leaseExpiresAt: proxy.leaseExpiresAt ?? null,
+      error: proxy.error ?? null,
+      missed: proxy.missed ?? 0,
+    })),
+    stages: view.stages.map((stage) => {
+      const arms = judged[stage.stage]?.arms;
+      return {
+        index: stage.stage,
+        live: { blue: { ...stage.arms.blue }, green: { ...stage.arms.green } },
+        fallbacks: stage.fallbacks,
+        mirrors: stage.mirrors,
+        generated: { blue: minus(arms?.blue, stage.arms.blue), green: minus(arms?.green, stage.arms.green) },
+      };
+    }),
+  };
+}

@@ -1,0 +1,109 @@
+// A proxy killed (-9) and started again on the same ports and state folder while a rollout drives it: back within
+// the lease, it resumes the route it saved and the rollout goes on, judging the restarted proxy's results too;
+// back after the lease, it serves blue and the rollout has rolled back (proxy_unreachable). Never green unless promoted.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
+import type { LiveView } from '../../src/live/fleet.js';
+import type { FeedPage } from '../../src/proxy/results-feed.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import { until } from '../proxy/helpers.js';
+import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+
+let proxy: ProxyProcess | undefined;
+let app: Application | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+  await proxy?.kill();
+  proxy = undefined;
+});
+
+async function admin<T>(url: string): Promise<T> {
+  const answer = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return (await answer.json()) as T;
+}
+
+/** Live requests the rollout has read so far, from its live.json. */
+function liveJudged(dir: string): number {
+  try {
+    const view = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as LiveView;
+    return view.stages.reduce((sum, stage) => sum + stage.arms.blue.requests + stage.arms.green.requests, 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function startedProxy(): Promise<ProxyProcess> {
+  const started = new ProxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
+  await started.start();
+  return started;
+}
+
+describe('a proxy restarted while a rollout drives it', () => {
+  it('back within the lease: it resumes its saved route, the rollout goes on and judges its new results, then promotes', async () => {
+    proxy = await startedProxy();
+    const running = proxy;
+    app = new Application([running], 1);
+    const application = app;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5s, green_weight: 0.5 }', '{ duration: 1s, green_weight: 1 }'], controller: 'lease: 3s' }, [
+      running.adminUrl,
+    ]);
+    const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => running.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1', 20_000);
+    // The rollout has read some of the first proxy's results (results it had not read yet die with the proxy).
+    await until(() => liveJudged(dir) > 0, 'the rollout to read the proxy', 10_000);
+    const readBeforeKill = liveJudged(dir);
+    const saved = running.route();
+    await running.kill();
+    await running.start();
+    // The saved lease still counts after the restart: the proxy serves stage 1's split before any renewal reaches it.
+    const { route, effective } = await admin<{ route: { leaseExpiresAt: number }; effective: { greenWeight: number } }>(`${running.adminUrl}/admin/route`);
+    expect(effective.greenWeight).toBe(0.5);
+    expect(route.leaseExpiresAt).toBeGreaterThanOrEqual(saved?.leaseExpiresAt ?? Infinity);
+    const failedWhileDown = application.failures;
+    const greenBefore = application.arms.green;
+    await until(() => application.arms.green > greenBefore, 'green answers from the restarted proxy', 10_000);
+
+    const result = await run;
+    expect(result.code, result.stderr).toBe(0);
+    // Once back, the proxy answered every request of the application.
+    expect(application.failures).toBe(failedWhileDown);
+    expect(running.route()).toMatchObject({ greenWeight: 1, promotedArm: 'green' });
+    // Every result the restarted proxy served during the rollout's stages was read and judged, on top of the
+    // first proxy's: its feed began again at 1 and the rollout read it from the start.
+    const page = await admin<FeedPage>(`${running.adminUrl}/admin/results?after=0`);
+    const afterRestart = page.results.filter((entry) => entry.stage === undefined || entry.stage < 2).length;
+    expect(afterRestart).toBeGreaterThan(0);
+    const state = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+    const judged = state.stages.reduce((sum, stage) => sum + stage.arms.blue.requests + stage.arms.green.requests, 0);
+    expect(judged).toBeGreaterThanOrEqual(readBeforeKill + afterRestart);
+  });
+
+  it('back after the lease: the rollout has rolled back (proxy_unreachable) and the restarted proxy serves blue, saying why', async () => {
+    proxy = await startedProxy();
+    const running = proxy;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1s' }, [running.adminUrl]);
+    const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => running.route()?.greenWeight === 0.5, 'the route on the proxy', 20_000);
+    await running.kill();
+    const result = await run;
+    expect(result.code, result.stderr).toBe(10);
+    const { breach } = (JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { outcome: { breach: Record<string, unknown> } }).outcome;
+    expect(breach).toMatchObject({ rule: 'proxy_unreachable', limit: 1000 });
+    // The rollout could not tell the dead proxy; the route it saved still names green, under a lease now past.
+    expect(running.route()).toMatchObject({ greenWeight: 0.5, mirror: 0.5 });
+
+    await running.start();
+    app = new Application([running], 1);
+    const application = app;
+    await until(() => application.total >= 10, 'requests through the restarted proxy', 10_000);
+    expect(application.arms.green).toBe(0);
+    expect(application.failures).toBe(0);
+    await until(() => running.route()?.reason === 'lease expired: back on blue', 'the proxy to record why it serves blue', 10_000);
+    expect(running.route()).toMatchObject({ greenWeight: 0, mirror: 0 });
+    expect(running.stderr).toContain('route lease expired without renewal: serving blue');
+  });
+});
