@@ -31,11 +31,28 @@ export function isEndingStart(event: RolloutEvent): boolean {
  */
 export function endingSentence(ending: EndingSummary, unconfirmed: readonly string[] = []): string {
   const lead = LEADS[ending.phase] ?? ending.phase.replace('_', ' ');
-  const reason = ending.reason?.trim();
+  // A claim about where traffic is stands only when the moves behind it worked.
+  const reason = unconfirmed.length ? ending.reason?.replace(TRAFFIC_CLAIM, '').trim() : ending.reason?.trim();
   const what = !reason ? lead : reason.startsWith(lead) ? reason : `${lead}: ${reason}`;
-  const where = ending.phase === 'promoted' ? 'that green serves all traffic' : 'that traffic is on blue';
-  const failed = unconfirmed.length ? `; but moving traffic failed (${unconfirmed.join('; ')}): check by hand ${where}` : '';
-  return `exit ${ending.exitCode} — ${what}${failed}`;
+  return `exit ${ending.exitCode} — ${what}${unconfirmedText(ending.phase, unconfirmed)}`;
+}
+
+/** The tail of an ending's reason that says where traffic now is. */
+const TRAFFIC_CLAIM = /;\s*(rolled back to blue|traffic is back on blue|\S+ takes 100% of traffic)$/;
+
+/** ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue". */
+export function unconfirmedText(phase: Phase, unconfirmed: readonly string[]): string {
+  if (unconfirmed.length === 0) return '';
+  const promoted = phase === 'promoted';
+  const move = promoted ? 'moving all traffic to green' : 'putting traffic back on blue';
+  return `, but ${move} failed (${unconfirmed.join('; ')}): check by hand that ${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
+}
+
+/** From a finished rollout's recent events: "putting traffic back on blue failed (...): check by hand ...", if it did. */
+export function unconfirmedWarning(snapshot: { phase: Phase; recentEvents: readonly RolloutEvent[] }): string | undefined {
+  const ending = endingWatch();
+  for (const event of snapshot.recentEvents) ending.see(event);
+  return unconfirmedText(snapshot.phase, ending.unconfirmed()).replace(/^, but /, '') || undefined;
 }
 
 /** Watches the events for the ending and the ending moves that failed (hook_failed once the ending began). */

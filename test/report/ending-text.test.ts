@@ -1,6 +1,6 @@
 // The closing line: every way a rollout ends says what happened once, and never claims blue when moving it failed.
 import { describe, expect, it } from 'vitest';
-import { endings, type Ending } from '../../src/engine/endings.js';
+import { endingEventMessage, endings, type Ending } from '../../src/engine/endings.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { endingSentence, endingWatch } from '../../src/report/ending-text.js';
 
@@ -61,9 +61,14 @@ describe('endingSentence', () => {
   it('says when the ending could not move traffic, instead of "back on blue" alone', () => {
     const text = endingSentence(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 1 in 12ms']);
     expect(text).toBe(
-      'exit 130 — interrupted by SIGINT; rolled back to blue; but moving traffic failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
+      'exit 130 — interrupted by SIGINT, but putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
     );
-    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toMatch(/check by hand that green serves all traffic$/);
+    expect(endingSentence(endings.aborted('bob'), ['proxy http://127.0.0.1:8788: connect ECONNREFUSED'])).toBe(
+      'exit 4 — aborted by bob, but putting traffic back on blue failed (proxy http://127.0.0.1:8788: connect ECONNREFUSED): check by hand that traffic is on blue',
+    );
+    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toBe(
+      'exit 0 — promoted: all 2 stages passed, but moving all traffic to green failed (on_promote hook: timed out): check by hand that green serves all traffic',
+    );
   });
 });
 
@@ -79,5 +84,13 @@ describe('endingWatch', () => {
     watch.see(event('hook_failed', 'proxy http://127.0.0.1:8788: connect ECONNREFUSED'));
     expect(watch.started()).toBe(true);
     expect(watch.unconfirmed()).toEqual(['proxy http://127.0.0.1:8788: connect ECONNREFUSED']);
+  });
+});
+
+describe('endingEventMessage', () => {
+  it('names the phase once in the promoted and aborted events', () => {
+    expect(endingEventMessage(endings.aborted('bob@ci (pid 7)'))).toBe('aborted by bob@ci (pid 7); traffic is back on blue');
+    expect(endingEventMessage(endings.promotedByOperator('alice'))).toBe('promoted to 100% green by alice');
+    expect(endingEventMessage(endings.allStagesPassed(5, 'gpt-4.1'))).toBe('promoted: all 5 stages passed; gpt-4.1 takes 100% of traffic');
   });
 });

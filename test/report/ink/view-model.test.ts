@@ -121,6 +121,20 @@ describe('buildDashboardView', () => {
     expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · exit 10');
   });
 
+  it("says under the final banner when the ending's hook failed to put traffic on blue", () => {
+    const base = interruptedSnapshot();
+    const failed = { at: base.endedAt!, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' };
+    const final = { exitCode: 130, reason: base.reason };
+    const view = buildDashboardView({ ...base, recentEvents: [...base.recentEvents, failed] }, options({ columns: 200, final }));
+    const footer = view.footer.map((line) => lineText(line).trim()).join(' ');
+    expect(footer).toContain('putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue');
+    expect(
+      buildDashboardView(base, options({ columns: 200, final }))
+        .footer.map(lineText)
+        .join('\n'),
+    ).not.toContain('check by hand');
+  });
+
   it('keeps every line within 80 columns and the frame below 24 rows', () => {
     for (const snapshot of [startingSnapshot(), progressingSnapshot(), pausedSnapshot(), rolledBackSnapshot(), promotedSnapshot()]) {
       const view = buildDashboardView(
@@ -226,6 +240,7 @@ describe('buildDashboardView with live proxies', () => {
   it('shows each proxy and the live figures under the checks, only for a live rollout', () => {
     const live = {
       leaseMs: 5000,
+      generatedTraffic: true,
       proxies: [{ url: 'http://127.0.0.1:8788', reachable: true, greenWeight: 0.5, mirror: 0, leaseExpiresAt: NOW + 4000 }],
       stages: [{ stage: 0, arms: { blue: { requests: 2000, failures: 1 }, green: { requests: 200, failures: 1 } }, fallbacks: 1, mirrors: 0 }],
     };
