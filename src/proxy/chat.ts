@@ -147,7 +147,8 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
     return;
   }
   const success = response.status >= 200 && response.status < 300;
-  // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are.
-  const body = success ? response.body : ctx.targets.redactor.text(response.body.toString('utf8'));
+  // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are
+  // unless they quote a key too (an echoing relay).
+  const body = success && !ctx.targets.mayQuoteKey(response.body) ? response.body : ctx.targets.redactor.text(response.body.toString('utf8'));
   sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.redactor), body);
 }

@@ -39,7 +39,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
       res,
       answer.statusCode,
       passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.redactor),
-      ok ? body : targets.redactor.text(body.toString('utf8')),
+      ok && !targets.mayQuoteKey(body) ? body : targets.redactor.text(body.toString('utf8')),
     );
   } catch {
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });

@@ -74,12 +74,24 @@ export function modelValueSpan(text: string): [number, number] | undefined {
   return found;
 }
 
+/**
+ * The text spells `"model"` once and has no \u escape (the only way to spell a key "model" otherwise): its
+ * one model key is the one JSON.parse read. A body naming its model twice is re-serialised, not passed on,
+ * because an upstream may read the other one (first key wins in some parsers, last in JSON.parse).
+ */
+function namesModelOnce(text: string): boolean {
+  const first = text.indexOf(MODEL_KEY);
+  return text.indexOf(MODEL_KEY, first + 1) < 0 && !text.includes('\\u');
+}
+
 /** The request body for `target`: the raw bytes when nothing changes, a splice of the model when only it does. */
 export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, target: ForwardTarget): Buffer | string {
   if (target.keepsBody(body)) {
-    if (body.model === target.bodyModel) return raw;
+    const same = body.model === target.bodyModel;
+    if (same && namesModelOnce(text)) return raw;
     const span = modelValueSpan(text);
-    if (span) return text.slice(0, span[0]) + JSON.stringify(target.bodyModel) + text.slice(span[1]);
+    // A span means one top-level model key, spelled plainly: the upstream reads the model the proxy read.
+    if (span) return same ? raw : text.slice(0, span[0]) + JSON.stringify(target.bodyModel) + text.slice(span[1]);
   }
   return JSON.stringify(target.prepare(body));
 }

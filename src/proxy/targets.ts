@@ -1,7 +1,7 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
 import type { Dispatcher } from 'undici';
-import { createRedactor, type Redactor } from '../core/redact.js';
+import { createRedactor, SECRET_PREFIX_LENGTH, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
@@ -22,6 +22,8 @@ export interface Targets {
   modelsPath: string;
   /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
   redactor: Redactor;
+  /** Whether an answer may quote an upstream key (a cheap byte search, so answers need no redaction pass). */
+  mayQuoteKey(body: Buffer): boolean;
   close(): Promise<void>;
 }
 
@@ -85,10 +87,16 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   }
   const blue = arms.blue.upstream;
   const modelsUrl = routesFor(blue, arms.blue.model).models;
+  // The redactor counts any SECRET_PREFIX_LENGTH-long prefix of a key as the key: no such prefix, no key.
+  const keyStarts = ARMS.flatMap((arm) => {
+    const key = arms[arm].apiKey;
+    return key ? [Buffer.from(key.slice(0, SECRET_PREFIX_LENGTH))] : [];
+  });
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
     redactor: createRedactor(ARMS.map((arm) => arms[arm].apiKey)),
+    mayQuoteKey: (body) => keyStarts.some((start) => body.includes(start)),
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

@@ -4,8 +4,8 @@
 // JSON.parse of the whole chunk takes. Anything else, or an unusual spelling (whitespace, a second delta), gets
 // undefined and is parsed in full by the caller.
 
-/** The delta, when it holds only `content`: a JSON string token, escapes included. */
-const CONTENT = /"delta":\{"content":("(?:[^"\\]|\\.)*")\}/;
+/** The delta, when it holds only `content`: a JSON string token, escapes included (raw control characters are not JSON). */
+const CONTENT = /"delta":\{"content":("(?:[^"\\\u0000-\u001f]|\\.)*")\}/;
 /** Keys that may carry something besides text (finish reason and refusal when set, usage when an object). */
 const OTHER = /"(?:finish_reason":"|usage":\{|tool_calls"|function_call"|reasoning|refusal":"|error")/;
 const DELTA = '"delta":';
@@ -22,5 +22,11 @@ export function plainContentDelta(data: string, field: string): string | undefin
   if (data.indexOf(DELTA) !== match.index || data.indexOf(DELTA, match.index + DELTA.length) >= 0) return undefined;
   if (OTHER.test(data) || !data.includes(field)) return undefined;
   const token = match[1] as string;
-  return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
+  if (!token.includes('\\')) return token.slice(1, -1);
+  try {
+    return JSON.parse(token) as string;
+  } catch {
+    // An escape JSON does not know: the full parse says the chunk is bad (a throw here would cut the stream).
+    return undefined;
+  }
 }

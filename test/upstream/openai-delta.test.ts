@@ -43,6 +43,14 @@ describe('plainContentDelta', () => {
     ];
     for (const data of cases) expect(plainContentDelta(data, modelField(MODEL))).toBeUndefined();
   });
+
+  it('gives undefined, never throws, for a content token that is not JSON (the full parse reports it)', () => {
+    for (const content of ['a\\q', 'a\\u12', 'tab\there']) {
+      const data = `{"model":"m","choices":[{"delta":{"content":"${content}"}}]}`;
+      expect(() => JSON.parse(data) as unknown).toThrow();
+      expect(plainContentDelta(data, modelField('m'))).toBeUndefined();
+    }
+  });
 });
 
 describe('the OpenAI stream reader with the fast path', () => {

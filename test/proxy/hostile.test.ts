@@ -1,0 +1,72 @@
+// Findings of the hostile review of the proxy: a malformed stream chunk, an upstream echoing its key in an
+// answer, a body naming its model twice. Real servers on 127.0.0.1.
+import { afterEach, describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
+
+let running: Running | undefined;
+let scripted: Scripted | undefined;
+afterEach(async () => {
+  await running?.close();
+  await scripted?.close();
+  running = undefined;
+  scripted = undefined;
+});
+
+async function post(url: string, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, text: await res.text() };
+}
+
+describe('a stream chunk the fast path cannot decode', () => {
+  it('passes the upstream bytes through whole and counts a bad_response, not a broken connection', async () => {
+    const events = [
+      '{"model":"blue-model","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}',
+      // An invalid escape: the chunk is not JSON.
+      '{"model":"blue-model","choices":[{"index":0,"delta":{"content":"a\\q"}}]}',
+      '{"model":"blue-model","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+      '[DONE]',
+    ];
+    const stream = events.map((data) => `data: ${data}\n\n`).join('');
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(stream);
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const answer = await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[]}');
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe(stream);
+    const blue = running.proxy.metrics.snapshot().arms.blue;
+    expect(blue.failuresByClass.bad_response).toBe(1);
+    expect(blue.failuresByClass.connection ?? 0).toBe(0);
+  });
+});
+
+describe('an upstream echoing its key in a successful answer', () => {
+  it('never passes the key to the client', async () => {
+    scripted = await scriptedServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('blue-model', `you sent ${req.headers.authorization ?? ''}`));
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const answer = await post(running.baseUrl, '{"model":"blue-model","messages":[]}');
+    expect(answer.status).toBe(200);
+    expect(answer.text).not.toContain(UPSTREAM_KEY.slice(0, 12));
+    expect(answer.text).toContain('[redacted]');
+  });
+});
+
+describe('a body naming its model twice', () => {
+  it('is never sent upstream with both names (the upstream might read the other one)', async () => {
+    scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const answer = await post(running.baseUrl, '{"model":"other-model","messages":[],"model":"blue-model"}');
+    expect(answer.status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","messages":[]}');
+  });
+});
