@@ -13,6 +13,12 @@ export const FALLBACK_HEADER = 'x-bluegreen-fallback';
 // Headers about one hop, or that the proxy sets itself for the body it sends.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
+// Upstream answer headers the application never sees: hop-by-hop ones, the upstream account's cookies and
+// organisation (the proxy's business, not the application's), and the proxy's own (an upstream that is itself a
+// bluegreen proxy must not claim a fallback this proxy did not make).
+const NOT_PASSED = new Set([...HOP_BY_HOP, 'set-cookie', 'openai-organization', 'openai-project']);
+const OWN_PREFIX = 'x-bluegreen-';
+
 export interface AnswerTag {
   arm: ArmName;
   fallback: boolean;
@@ -24,7 +30,7 @@ export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, reda
   if (redactor && !redactor.active()) redactor = undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || NOT_PASSED.has(name) || name.startsWith(OWN_PREFIX)) continue;
     out[name] = redactor ? (Array.isArray(value) ? value.map((one) => redactor.text(one)) : redactor.text(value)) : value;
   }
   if (tag) {
@@ -45,6 +51,8 @@ const NOT_FORWARDED = new Set([
   'accept-encoding',
   'accept',
   'content-type',
+  // The body sent is the proxy's (re-serialised for an arm), plain JSON whatever the application's said.
+  'content-encoding',
   'expect',
   'openai-organization',
   'openai-project',
@@ -54,7 +62,7 @@ const NOT_FORWARDED = new Set([
 export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name in headers) {
-    if (NOT_FORWARDED.has(name) || name.startsWith('x-bluegreen-') || name.startsWith('proxy-')) continue;
+    if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-')) continue;
     const value = headers[name];
     if (typeof value === 'string') out[name] = value;
     else if (Array.isArray(value)) out[name] = value.join(', ');

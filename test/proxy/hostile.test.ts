@@ -70,3 +70,45 @@ describe('a body naming its model twice', () => {
     expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","messages":[]}');
   });
 });
+
+describe("the upstream's response headers", () => {
+  it("pass on without the upstream account's cookies and organisation, and never claim a fallback that did not happen", async () => {
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'set-cookie': '__cf_bm=upstream-session; path=/',
+        'openai-organization': 'org-operator',
+        'openai-project': 'proj_operator',
+        'x-bluegreen-fallback': 'true',
+        'x-request-id': 'req-1',
+      });
+      res.end(openAiCompletion('blue-model', 'ok'));
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","messages":[]}' });
+    await res.text();
+    expect(res.headers.get('x-request-id')).toBe('req-1');
+    expect(res.headers.get('x-bluegreen-arm')).toBe('blue');
+    for (const name of ['set-cookie', 'openai-organization', 'openai-project', 'x-bluegreen-fallback']) expect(res.headers.get(name)).toBeNull();
+  });
+});
+
+describe("the application's request headers", () => {
+  it('never say the body sent upstream is encoded (the proxy sends plain JSON of its own)', async () => {
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('green-model', 'ok'));
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const res = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-encoding': 'br', 'x-custom': 'kept' },
+      body: '{"model":"blue-model","messages":[]}',
+    });
+    await res.text();
+    expect(scripted.seen.at(-1)?.headers['content-encoding']).toBeUndefined();
+    expect(scripted.seen.at(-1)?.headers['x-custom']).toBe('kept');
+  });
+});
