@@ -5,7 +5,8 @@ import type { ApiDialect } from '../plan/plan.js';
 import { stickyKeyOf } from '../traffic/sampled-line.js';
 
 /** Errors the proxy answers itself (not the upstream's, which pass through as they are). */
-export type ProxyErrorKind = 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'slow_client' | 'timeout' | 'unavailable';
+export type ProxyErrorKind =
+  'unauthorized' | 'forbidden' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'slow_client' | 'timeout' | 'unavailable';
 
 export interface ProxyErrorReply {
   status: number;
@@ -26,6 +27,7 @@ export const STICKY_HEADER = 'x-bluegreen-sticky-key';
 
 const STATUS: Record<ProxyErrorKind, number> = {
   unauthorized: 401,
+  forbidden: 403,
   bad_request: 400,
   too_large: 413,
   not_found: 404,
@@ -38,6 +40,7 @@ const STATUS: Record<ProxyErrorKind, number> = {
 
 const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> = {
   unauthorized: ['invalid_request_error', 'invalid_api_key'],
+  forbidden: ['invalid_request_error', 'forbidden_origin'],
   bad_request: ['invalid_request_error', null],
   too_large: ['invalid_request_error', 'request_too_large'],
   not_found: ['invalid_request_error', 'unknown_url'],
@@ -50,6 +53,7 @@ const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> 
 
 const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
   unauthorized: 'authentication_error',
+  forbidden: 'permission_error',
   bad_request: 'invalid_request_error',
   too_large: 'request_too_large',
   not_found: 'not_found_error',

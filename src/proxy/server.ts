@@ -7,6 +7,7 @@ import type { ArmName, Plan } from '../plan/plan.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
+import { browserRefusal } from './browser-guard.js';
 import { readBody } from './body.js';
 import { handleChat, type ChatContext } from './chat.js';
 import type { ProxySettings } from './config.js';
@@ -122,9 +123,18 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
   }
 
+  // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
+  const keyless = settings.clientKeys.length === 0;
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0] as string;
     const method = req.method ?? 'GET';
+    const refusal = keyless ? browserRefusal(req.headers) : undefined;
+    if (refusal !== undefined) {
+      req.resume();
+      metrics.reject('unauthorized');
+      return sendError(res, inbound, 'forbidden', refusal);
+    }
     if (path === inbound.chatPath) {
       if (method === 'POST') return serveChat(req, res);
     } else if (path === '/v1/models') {

@@ -1,5 +1,6 @@
 // Findings of the hostile review of the proxy: a malformed stream chunk, an upstream echoing its key in an
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
@@ -110,5 +111,43 @@ describe("the application's request headers", () => {
     await res.text();
     expect(scripted.seen.at(-1)?.headers['content-encoding']).toBeUndefined();
     expect(scripted.seen.at(-1)?.headers['x-custom']).toBe('kept');
+  });
+});
+
+/** A raw request, so the test can set Host and Origin as a browser would. */
+function rawPost(url: string, path: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('a web page reaching a keyless proxy on loopback through the browser', () => {
+  it('is refused with 403 and never forwarded: DNS rebinding (a foreign Host) and cross-site posts (a foreign Origin)', async () => {
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('blue-model', 'ok'));
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const body = '{"model":"blue-model","messages":[]}';
+    const path = '/v1/chat/completions';
+    const { port } = running.proxy;
+    // A rebound name: the page's own origin, resolving to 127.0.0.1.
+    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}` }, body)).toBe(403);
+    // A simple cross-site POST (text/plain, no preflight) to the loopback address.
+    expect(await rawPost(running.proxy.url, path, { origin: 'https://evil.example', 'content-type': 'text/plain' }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { origin: 'null' }, body)).toBe(403);
+    expect(scripted.seen.filter((seen) => seen.path.endsWith('/chat/completions'))).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(4);
+    // Loopback names and origins are the proxy's own clients.
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      expect(await rawPost(running.proxy.url, path, { host, origin: `http://${host}` }, body)).toBe(200);
+    }
   });
 });

@@ -179,7 +179,7 @@ describe('limits', () => {
     const url = new URL(running.proxy.url);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"model":');
+        socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"model":');
       });
       let text = '';
       socket.on('data', (chunk: Buffer) => (text += chunk.toString()));

@@ -1,0 +1,35 @@
+// A keyless proxy (loopback only) trusts whoever can reach it, and a web page in the operator's browser can:
+// a cross-site POST needs no preflight when it is text/plain, and DNS rebinding makes a page's own name resolve
+// to 127.0.0.1 so it can read the answers too. Such requests carry a foreign Origin or Host; the proxy's real
+// clients (SDKs, curl, a port-forward) name a loopback address in both, or send no Origin at all.
+import type { IncomingHttpHeaders } from 'node:http';
+import { isLoopback } from './config.js';
+
+/** The host name of a Host header (`name:port`, `[v6]:port`). */
+function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
+}
+
+function loopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopback(hostName(new URL(origin).host));
+  } catch {
+    // "null" (a sandboxed frame, a file) or garbage: not a page of this machine's own.
+    return false;
+  }
+}
+
+/** Why the request looks like a web page's rather than an application's, else undefined. */
+export function browserRefusal(headers: IncomingHttpHeaders): string | undefined {
+  const host = headers.host;
+  if (host !== undefined && !isLoopback(hostName(host.trim()))) {
+    return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
+  }
+  const origin = headers.origin;
+  if (origin !== undefined && !loopbackOrigin(origin)) {
+    return `this proxy asks no client key, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); set proxy.client_keys_env to serve them`;
+  }
+  return undefined;
+}
