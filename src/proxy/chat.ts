@@ -106,7 +106,8 @@ async function attempt(
   link: ClientLink,
   isFallback: boolean,
 ): Promise<ForwardOutcome | undefined> {
-  const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers };
+  const canFallBack = target.arm === 'green' && ctx.fallback && !isFallback;
+  const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
   ctx.metrics.started(target.arm);
   try {
     const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets.redactor), ctx.now, link);

@@ -45,6 +45,11 @@ export interface ForwardRequest {
   stream: boolean;
   /** Headers from the application worth passing on (protocol versions, betas); never its key. */
   headers: Record<string, string>;
+  /**
+   * Blue can still answer: a stream whose first chunk already carries an error event fails before anything is
+   * sent, rather than passing the error on.
+   */
+  canFallBack?: boolean;
 }
 
 /** The client's response, written to only for a streamed 2xx answer. */
@@ -171,18 +176,28 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.armIdle();
     this.sawData = true;
     const sink = this.sink;
-    if (sink) {
-      if (!this.committed) {
-        // Held until the first body bytes: a stream that dies before them can still be answered by blue.
-        this.committed = true;
-        sink.begin(this.status as number, this.headers as HeaderMap);
+    if (!sink) return watch.feed(chunk);
+    if (!this.committed) {
+      if (this.request.canFallBack) {
+        // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
+        watch.feed(chunk);
+        if (watch.failure !== undefined) {
+          this.broke({ failure: 'bad_response', status: this.status, reason: watch.failure });
+          this.abort(new Error('the stream began with an error'));
+          return;
+        }
       }
-      if (!sink.write(chunk, this)) {
-        this.pauseIdle();
-        controller.pause();
-      }
+      // Held until the first body bytes: a stream that dies before them can still be answered by blue.
+      this.committed = true;
+      sink.begin(this.status as number, this.headers as HeaderMap);
+      if (!this.request.canFallBack) watch.feed(chunk);
+    } else {
+      watch.feed(chunk);
     }
-    watch.feed(chunk);
+    if (!sink.write(chunk, this)) {
+      this.pauseIdle();
+      controller.pause();
+    }
   }
 
   /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */

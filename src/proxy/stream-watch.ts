@@ -44,6 +44,11 @@ export class StreamWatch {
     this.parser.feed(text);
   }
 
+  /** The error event the stream carried so far, if any. */
+  get failure(): string | undefined {
+    return this.error;
+  }
+
   /** The body ended: the reply, or why the stream does not count as an answer. */
   end(): ParseOutcome {
     // A last event without its blank line still counts.

@@ -151,3 +151,40 @@ describe('a web page reaching a keyless proxy on loopback through the browser', 
     }
   });
 });
+
+describe('a green stream whose first chunk is an error event', () => {
+  it('is answered by blue (nothing reached the client yet) and counted as a green failure', async () => {
+    const blueStream = [
+      '{"model":"blue-model","choices":[{"index":0,"delta":{"role":"assistant","content":"fine"}}]}',
+      '{"model":"blue-model","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+      '[DONE]',
+    ]
+      .map((data) => `data: ${data}\n\n`)
+      .join('');
+    scripted = await scriptedServer((_req, res, body) => {
+      const { model } = JSON.parse(body) as { model: string };
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(model === 'green-model' ? 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n' : blueStream);
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
+    expect(await res.text()).toBe(blueStream);
+    expect([res.headers.get('x-bluegreen-arm'), res.headers.get('x-bluegreen-fallback')]).toEqual(['blue', 'true']);
+    const figures = running.proxy.metrics.snapshot();
+    expect(figures.arms.green.failuresByClass.bad_response).toBe(1);
+    expect(figures.fallbacks).toBe(1);
+  });
+
+  it('is passed on as it came when no fallback is possible (blue, or fallback off)', async () => {
+    const stream = 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n';
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(stream);
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
+    expect([res.status, await res.text()]).toEqual([200, stream]);
+  });
+});
