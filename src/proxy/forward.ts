@@ -125,6 +125,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   private committed = false;
   /** Body bytes of a 2xx stream arrived. */
   private sawData = false;
+  /** The client's buffer is full and the upstream paused for it: time passing now is the client's. */
+  private heldByClient = false;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -195,6 +197,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       watch.feed(chunk);
     }
     if (!sink.write(chunk, this)) {
+      this.heldByClient = true;
       this.pauseIdle();
       controller.pause();
     }
@@ -202,6 +205,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
 
   /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */
   drained(): void {
+    this.heldByClient = false;
     if (this.finished) return;
     this.armIdle();
     this.controller?.resume();
@@ -220,7 +224,9 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.finish();
     if (this.settled) return;
     if (this.link?.aborted) return this.fail(this.link.reason);
-    this.broke(this.expired ? this.timeoutFacts(this.expired) : { ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
+    // Our timer's abort may report here before timedOut runs.
+    if (this.expired) return this.timedOut(this.expired);
+    this.broke({ ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
   }
 
   protected override detached(): void {
@@ -228,6 +234,12 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   protected timedOut(kind: 'request' | 'idle'): void {
+    if (this.heldByClient) {
+      // The client stopped reading: ended like a client that went away, not counted against the arm (a client
+      // choosing its arm by sticky id could otherwise run up green's timeouts).
+      this.sink?.cut();
+      return this.fail(new Error('the client did not read the answer within the request timeout'));
+    }
     this.broke(this.timeoutFacts(kind));
   }
 

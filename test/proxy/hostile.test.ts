@@ -2,7 +2,7 @@
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
 let running: Running | undefined;
 let scripted: Scripted | undefined;
@@ -186,5 +186,38 @@ describe('a green stream whose first chunk is an error event', () => {
     setRoute(running.proxy, 0);
     const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
     expect([res.status, await res.text()]).toEqual([200, stream]);
+  });
+});
+
+describe('a client that stops reading a streamed answer', () => {
+  it("is counted as a client abort when the request timeout ends it, not as the arm's timeout", async () => {
+    // Far more than the socket buffers hold, so the proxy is held back by the client, not by the upstream.
+    const event = `data: {"model":"green-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(16_000)}"}}]}\n\n`;
+    let upstreamClosed = false;
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('close', () => (upstreamClosed = true));
+      const pump = (): void => {
+        while (!res.destroyed && res.write(event));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const yaml = scriptedPlan(scripted.url).replace('request: 5s', 'request: 1s');
+    running = await runProxy(yaml, { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const body = '{"model":"blue-model","stream":true,"messages":[]}';
+    // The client never reads past what the sockets buffer (a paused socket does not even see the close).
+    const client = request(`${running.proxy.url}/v1/chat/completions`, { method: 'POST' }, (res) => res.pause());
+    client.on('error', () => undefined);
+    client.end(body);
+    const proxy = running.proxy;
+    await until(() => proxy.metrics.snapshot().arms.green.clientAborts + proxy.metrics.snapshot().arms.green.failures > 0, 'the attempt to end');
+    client.destroy();
+    const green = proxy.metrics.snapshot().arms.green;
+    expect(green.failuresByClass).toEqual({});
+    expect(green.clientAborts).toBe(1);
+    expect(green.failuresByClass.timeout ?? 0).toBe(0);
+    await until(() => upstreamClosed, 'the upstream request closed');
   });
 });
