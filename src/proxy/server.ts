@@ -53,6 +53,11 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
+/** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
+function unreadBody(req: IncomingMessage): { connection?: string } {
+  return req.complete ? {} : { connection: 'close' };
+}
+
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const { plan, settings } = options;
   const now = options.now ?? Date.now;
@@ -94,13 +99,20 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (!keyCheck(inbound.clientKey(req.headers))) {
       metrics.reject('unauthorized');
       req.resume();
-      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy: present one of the client keys the operator configured');
+      return sendError(
+        res,
+        inbound,
+        'unauthorized',
+        'missing or invalid API key for this proxy: present one of the client keys the operator configured',
+        unreadBody(req),
+      );
     }
     if (active >= settings.limits.maxConcurrency) {
       metrics.reject('overloaded');
       req.resume();
       return sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
         'retry-after': '1',
+        ...unreadBody(req),
       });
     }
     active++;
@@ -133,7 +145,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (refusal !== undefined) {
       req.resume();
       metrics.reject('unauthorized');
-      return sendError(res, inbound, 'forbidden', refusal);
+      return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
     if (path === inbound.chatPath) {
       if (method === 'POST') return serveChat(req, res);
@@ -166,10 +178,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         inbound,
         'not_found',
         `this proxy serves POST ${inbound.chatPath}, GET /v1/models, GET /metrics and GET /healthz, not ${method} ${path}`,
+        unreadBody(req),
       );
     }
     req.resume();
-    return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, { allow: path === inbound.chatPath ? 'POST' : 'GET' });
+    return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
+      allow: path === inbound.chatPath ? 'POST' : 'GET',
+      ...unreadBody(req),
+    });
   }
 
   const server = createServer(

@@ -1,6 +1,7 @@
 // Findings of the hostile review of the proxy: a malformed stream chunk, an upstream echoing its key in an
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
@@ -219,5 +220,27 @@ describe('a client that stops reading a streamed answer', () => {
     expect(green.clientAborts).toBe(1);
     expect(green.failuresByClass.timeout ?? 0).toBe(0);
     await until(() => upstreamClosed, 'the upstream request closed');
+  });
+});
+
+describe('a request refused before its body is read', () => {
+  it('gets its answer and the connection closed, so a 1 GiB body is never drained', async () => {
+    scripted = await scriptedServer((_req, res) => res.end());
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: CLIENT_KEYS }' }), {
+      env: { UPSTREAM_KEY, CLIENT_KEYS: 'client-key-0123456789abcdef' },
+    });
+    const url = new URL(running.proxy.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${2 ** 30}\r\n\r\n{"model":`);
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      // Closed by the proxy: the test never ends the socket itself.
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 401/);
+    expect(reply.toLowerCase()).toContain('connection: close');
   });
 });
