@@ -17,6 +17,8 @@ export function modelField(model: string): string {
 
 /** The delta text of a plain content chunk carrying `field` (modelField of the served model), else undefined. */
 export function plainContentDelta(data: string, field: string): string | undefined {
+  // Not a whole object (cut short, trailing bytes): left to the full parse, which fails it.
+  if (data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) return undefined;
   const match = CONTENT.exec(data);
   if (!match) return undefined;
   if (data.indexOf(DELTA) !== match.index || data.indexOf(DELTA, match.index + DELTA.length) >= 0) return undefined;

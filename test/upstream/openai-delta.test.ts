@@ -50,6 +50,9 @@ describe('plainContentDelta', () => {
       expect(() => JSON.parse(data) as unknown).toThrow();
       expect(plainContentDelta(data, modelField('m'))).toBeUndefined();
     }
+    // A chunk cut short (or with trailing garbage) is not an object: the full parse says so.
+    expect(plainContentDelta('{"model":"m","choices":[{"delta":{"content":"x"}}]', modelField('m'))).toBeUndefined();
+    expect(plainContentDelta('{"model":"m","choices":[{"delta":{"content":"x"}}]}]', modelField('m'))).toBeUndefined();
   });
 });
 
