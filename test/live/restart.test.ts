@@ -48,7 +48,8 @@ describe('a proxy restarted while a rollout drives it', () => {
     const running = proxy;
     app = new Application([running], 1);
     const application = app;
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5s, green_weight: 0.5 }', '{ duration: 1s, green_weight: 1 }'], controller: 'lease: 3s' }, [
+    // Long enough for a restart on a busy machine: the proxy is back within the lease, and within stage 1.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 10s, green_weight: 0.5 }', '{ duration: 1s, green_weight: 1 }'], controller: 'lease: 10s' }, [
       running.adminUrl,
     ]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
