@@ -4,66 +4,24 @@
 // 1,000 and 5,000 req/s; then the highest sustained rate of the pass-through and the proxy; then the proxy's
 // RSS over a long run. Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_RSS_FIRST, BENCH_PROXY_RSS_TOTAL,
 // BENCH_PROXY_RSS_RATE (docs/benchmarks.md says what the defaults scale down).
-import { fork, spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLoadClient } from './lib/open-load.js';
-import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './lib/plan.js';
 import { procStats } from './lib/proc.js';
+import { forkBare, spawnProxy } from './lib/proxies.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = envNumber('BENCH_PROXY_SECONDS', QUICK ? 1.5 : 3);
 const RATES = [1000, 5000];
 const RSS_FIRST = envNumber('BENCH_PROXY_RSS_FIRST', QUICK ? 20_000 : 100_000);
 const RSS_TOTAL = envNumber('BENCH_PROXY_RSS_TOTAL', QUICK ? 60_000 : 300_000);
-const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000];
+// Up to 30,000: the pass-through reached the old last step (15,000), so its ceiling was not measured.
+const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000, 18_000, 22_000, 26_000, 30_000];
 
 const upstream = await startUpstream({ delayMs: 0 });
 const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
 
-function forkBare() {
-  const child = fork(path.join(ROOT, 'bench/lib/bare-proxy.js'), [upstreamOrigin], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('message', ({ port }) => resolve({ origin: `http://127.0.0.1:${port}`, pid: child.pid, close: () => child.kill() }));
-  });
-}
-
-function spawnProxy() {
-  const dir = tempDir();
-  const file = writePlanFile(
-    `name: bench-proxy
-upstream: { base_url: ${upstream.baseUrl}, api: openai, api_key_env: ${BENCH_KEY_ENV}, timeout: { connect: 2s, request: 30s } }
-blue: { model: bench-blue, price: { input_per_mtok: 1, output_per_mtok: 2 } }
-green: { model: bench-green, price: { input_per_mtok: 1, output_per_mtok: 2 } }
-traffic: { rate: 1 }
-stages: [{ duration: 1m, green_weight: 0.5 }]
-proxy: { limits: { max_concurrency: 20000 } }
-`,
-    dir,
-  );
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/bluegreen.js'), 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
-    env: { ...process.env, [BENCH_KEY_ENV]: BENCH_KEY },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.once('exit', (code) => reject(new Error(`bluegreen proxy exited (${code}): ${err}`)));
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (match) {
-        child.removeAllListeners('exit');
-        resolve({ origin: match[1], pid: child.pid, close: () => child.kill('SIGTERM') });
-      }
-    });
-  });
-}
-
-const bare = await forkBare();
-const proxy = await spawnProxy();
+const bare = await forkBare(upstreamOrigin);
+const proxy = await spawnProxy(upstream.baseUrl);
 const targets = { direct: { origin: upstreamOrigin }, bare, proxy };
 const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
 const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
@@ -134,8 +92,8 @@ const rss = {
 log(`proxy RSS ${rss.first.rssMb} MB after ~${RSS_FIRST} requests, ${rss.last.rssMb} MB after ~${RSS_TOTAL} (${rss.growthPercent}%) at ${rssRate} req/s`);
 
 for (const client of Object.values(clients)) await client.close();
-bare.close();
-proxy.close();
+await bare.close();
+await proxy.close();
 await upstream.close();
 
 const at1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'plain');

@@ -3,12 +3,17 @@
 // No HTTP, no timers: arrivals are a seeded Poisson stream at the plan's rate, split by each stage's weight,
 // judged at every analysis interval, at each stage's end, and at once after each green failure when the
 // plan has consecutive_errors (as the engine does).
-//   node bench/verdicts.js [--quick]          (BENCH_VERDICT_ROLLOUTS=N overrides the healthy count)
+// Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
+// answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
+//   node bench/verdicts.js [--quick] [--ratio]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy count;
+//                                                 --ratio runs only the plans with the p95 ratio rule)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import betaln from '@stdlib/math-base-special-betaln';
 import { checkAlpha, evaluate } from '../dist/analysis/index.js';
+import { logBeta } from '../dist/analysis/log-beta.js';
 import { emptyArmStats } from '../dist/metrics/types.js';
+import { BucketCounter, mergeBuckets } from '../dist/metrics/buckets.js';
+import { sampleLognormal } from '../dist/sim/lognormal.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { oldVerdict } from './lib/old-verdict.js';
 import { planFromYaml } from './lib/plan.js';
@@ -17,6 +22,7 @@ import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/uti
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
+const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
 
 // --- seeded randomness -----------------------------------------------------------------------------------
@@ -41,7 +47,18 @@ function normalCdf(z) {
  * share of requests over it (nested: a request over a longer limit is over the shorter ones too).
  */
 function newArm() {
-  return { requests: 0, successes: 0, failures: 0, qualityFailures: 0, consecutiveFailures: 0, ttftCount: 0, slow: { latency: {}, ttft: {} } };
+  return {
+    requests: 0,
+    successes: 0,
+    failures: 0,
+    qualityFailures: 0,
+    consecutiveFailures: 0,
+    ttftCount: 0,
+    slow: { latency: {}, ttft: {} },
+    // The p95 ratio rule: answered latencies, and how many requests are still running.
+    buckets: new BucketCounter(),
+    inFlight: 0,
+  };
 }
 
 function armStats(a) {
@@ -56,6 +73,9 @@ function armStats(a) {
   if (a.failures > 0) stats.failuresByClass = { server_error: a.failures };
   if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
   stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
+  const buckets = a.buckets.snapshot();
+  if (buckets) stats.latencyBuckets = buckets;
+  stats.inFlight = a.inFlight;
   return stats;
 }
 
@@ -79,9 +99,27 @@ function draw(rng, profile, arm, limits, streamShare) {
       for (const limit of limits.ttft) if (u < (profile.ttftOver[limit] ?? 0)) arm.slow.ttft[limit] = (arm.slow.ttft[limit] ?? 0) + 1;
     }
   }
+  if (profile.latency) {
+    // A drawn latency: it decides the latency limits too, and answers that much later (see answer()).
+    const ms = sampleLognormal(rng, profile.latency.p50, profile.latency.p95);
+    for (const limit of limits.latency) if (ms > limit) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
+    return { outcome, ms };
+  }
   const u = rng();
   for (const limit of limits.latency) if (u < (profile.latencyOver[limit] ?? 0)) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
-  return outcome;
+  return { outcome };
+}
+
+/** Requests still running (ratio plans): each lands in its stage's buckets when its latency has passed. */
+function answer(pending, t) {
+  let kept = 0;
+  for (const request of pending) {
+    if (request.doneAt <= t) {
+      request.arm.buckets.record(request.ms);
+      request.arm.inFlight--;
+    } else pending[kept++] = request;
+  }
+  pending.length = kept;
 }
 
 /**
@@ -98,6 +136,8 @@ function rollout(sim, seed) {
   const streak = { blue: 0, green: 0 };
   // Blue over the finished stages: the comparisons judge green against blue's whole rollout so far.
   const blueBefore = newArm();
+  const blueStages = [];
+  const pending = [];
   const out = { new: undefined, old: undefined };
   let t = 0;
   let nextArrival = (-Math.log(1 - rng()) / plan.traffic.rate) * 1000;
@@ -109,8 +149,10 @@ function rollout(sim, seed) {
     const arms = { blue: newArm(), green: newArm() };
     arms.blue.consecutiveFailures = streak.blue;
     arms.green.consecutiveFailures = streak.green;
+    blueStages.push(arms.blue);
     const judge = (at) => {
       const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: at, stage: s + 1 };
+      if (sim.ratio) answer(pending, at);
       if (!out.new) {
         const blue = armStats(arms.blue);
         const blueBaseline = {
@@ -120,7 +162,15 @@ function rollout(sim, seed) {
           failures: blue.failures + blueBefore.failures,
           qualityFailures: blue.qualityFailures + blueBefore.qualityFailures,
         };
-        const verdict = evaluate({ stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, config });
+        const input = { stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, config };
+        if (sim.ratio) {
+          const buckets = mergeBuckets(blueStages.map((arm) => arm.buckets.snapshot()));
+          if (buckets) blueBaseline.latencyBuckets = buckets;
+          blueBaseline.inFlight = blueStages.reduce((sum, arm) => sum + arm.inFlight, 0);
+          // The engine's watch: every green request of the stage still running, at its age so far.
+          input.greenRunningAgesMs = pending.filter((r) => r.arm === arms.green).map((r) => at - r.sentAt);
+        }
+        const verdict = evaluate(input);
         if (verdict.breach) out.new = { rule: verdict.breach.rule, ...totals };
       }
       if (!out.old) {
@@ -135,7 +185,13 @@ function rollout(sim, seed) {
       if (next === nextArrival) {
         nextArrival = t - (Math.log(1 - rng()) / plan.traffic.rate) * 1000;
         const arm = rng() < stage.green_weight ? 'green' : 'blue';
-        const outcome = draw(rng, profiles[arm], arms[arm], limits, plan.traffic.stream);
+        const { outcome, ms } = draw(rng, profiles[arm], arms[arm], limits, plan.traffic.stream);
+        if (ms !== undefined) {
+          if (sim.ratio) {
+            arms[arm].inFlight++;
+            pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms });
+          } else arms[arm].buckets.record(ms);
+        }
         if (arm === 'green') {
           greenTotal.requests++;
           if (outcome === 'error') greenTotal.failures++;
@@ -174,19 +230,17 @@ function profile({ error, quality, p50, p95, ttftP50, ttftP95 }, plan, latencyFa
   for (const limit of limits.latency) latencyOver[limit] = lognormalOver(p50 * latencyFactor, p95 * latencyFactor, limit);
   const ttftOver = {};
   for (const limit of limits.ttft) ttftOver[limit] = lognormalOver(ttftP50 ?? p50 / 3, ttftP95 ?? p95 / 3, limit);
-  return { error, quality, latencyOver, ttftOver };
+  // Plans with the p95 ratio rule draw each latency (the rule needs the distribution, not only shares).
+  const latency = hasRatio(plan) ? { p50: p50 * latencyFactor, p95: p95 * latencyFactor } : undefined;
+  return { error, quality, latencyOver, ttftOver, latency };
 }
 
-/** The rules the benchmark can simulate: the p95 ratio to blue needs latency distributions and is left out. */
-function benchConfig(plan) {
-  const compare = plan.analysis.compare_to_blue ? { ...plan.analysis.compare_to_blue } : undefined;
-  if (compare) delete compare.max_latency_p95_ratio;
-  return { ...plan, analysis: { ...plan.analysis, compare_to_blue: compare } };
+function hasRatio(plan) {
+  return plan.analysis.compare_to_blue?.max_latency_p95_ratio !== undefined;
 }
 
 function simFor(plan, blue, green) {
-  const p = benchConfig(plan);
-  return { plan: p, limits: limitsOf(p), profiles: { blue, green } };
+  return { plan, limits: limitsOf(plan), profiles: { blue, green }, ratio: hasRatio(plan) };
 }
 
 function summarise(results, judge) {
@@ -204,6 +258,8 @@ function summarise(results, judge) {
 }
 
 function run(name, sim, count, seedBase) {
+  // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
+  if (RATIO_ONLY && !sim.ratio) return null;
   const started = Date.now();
   const results = [];
   for (let i = 0; i < count; i++) results.push(rollout(sim, seedBase + i));
@@ -222,7 +278,7 @@ function run(name, sim, count, seedBase) {
 // --- fixed-horizon comparison ----------------------------------------------------------------------------
 
 function logBinomialPmf(k, n, p) {
-  const logChoose = -Math.log(n + 1) - betaln(n - k + 1, k + 1);
+  const logChoose = -Math.log(n + 1) - logBeta(n - k + 1, k + 1);
   return logChoose + (k === 0 ? 0 : k * Math.log(p)) + (n - k === 0 ? 0 : (n - k) * Math.log1p(-p));
 }
 
@@ -348,7 +404,7 @@ for (const [rate, seconds, label] of [
     const green = profile({ ...baseRates, ...change }, plan, change.latencyFactor ?? 1);
     rows.regressions.push(run(`${name} (${label})`, simFor(plan, blue, green), REGRESSED, (seed += 1_000_000)));
   }
-  const alphaCheck = checkAlpha(benchConfig(plan).analysis, plan.stages.length);
+  const alphaCheck = checkAlpha(plan.analysis, plan.stages.length);
   const available = Math.round(rate * seconds * plan.stages.reduce((sum, s) => sum + s.green_weight, 0));
   for (const [name, p1] of [
     ['errors 10x (20%) vs error_rate 3%', 0.2],
@@ -365,13 +421,36 @@ for (const [rate, seconds, label] of [
   }
 }
 
+// The p95 ratio to blue (compare_to_blue.max_latency_p95_ratio: 1.5) on the demo-shaped plan, with the latency
+// limit swapped for the ratio: green = blue, and green's latency 2x blue's (p95 900 ms -> 1.8 s).
+rows.ratio = [];
+for (const [rate, seconds, label] of [
+  [20, 12, '20 req/s, 5 x 12 s'],
+  [100, 60, '100 req/s, 5 x 60 s'],
+]) {
+  const yaml = regressionPlan(rate, seconds)
+    .replace('latency_p95: 1200ms', 'latency_p95: 30s')
+    .replace('max_quality_fail_rate_increase: 0.02', 'max_quality_fail_rate_increase: 0.02, max_latency_p95_ratio: 1.5');
+  const plan = planFromYaml(yaml);
+  const blue = profile(baseRates, plan);
+  rows.ratio.push(run(`p95 ratio plan (${label}), green = blue`, simFor(plan, blue, blue), HEALTHY, (seed += 1_000_000)));
+  const green = profile(baseRates, plan, 2);
+  rows.ratio.push(run(`latency 2x vs max_latency_p95_ratio 1.5 (${label})`, simFor(plan, blue, green), REGRESSED, (seed += 1_000_000)));
+}
+for (const key of Object.keys(rows)) rows[key] = rows[key].filter(Boolean);
+
 const ten = rows.regressions.find((r) => r.name.startsWith('errors 10x'));
 const fh = rows.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
 const hundred = rows.regressions.find((r) => r.name.startsWith('100%'));
+const healthyRatio = rows.ratio.filter((r) => r.name.includes('green = blue'));
 const targets = {
-  falseRollbacksAtMost1Percent: rows.healthy.every((r) => r.new.rolledBackPercent <= 1),
-  tenXCaughtAtLeast99Percent: ten.new.rolledBackPercent >= 99,
-  tenXMedianAtMostFixedHorizon: ten.new.greenRequests.median <= fh.nAtCheckAlpha,
-  hundredPercentWithinConsecutiveErrors: (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
+  falseRollbacksAtMost1Percent: [...rows.healthy, ...healthyRatio].every((r) => r.new.rolledBackPercent <= 1),
+  ...(RATIO_ONLY
+    ? {}
+    : {
+        tenXCaughtAtLeast99Percent: ten.new.rolledBackPercent >= 99,
+        tenXMedianAtMostFixedHorizon: ten.new.greenRequests.median <= fh.nAtCheckAlpha,
+        hundredPercentWithinConsecutiveErrors: (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
+      }),
 };
 writeResult({ name: 'verdicts', healthyRollouts: HEALTHY, regressedRollouts: REGRESSED, ...rows, targets, met: Object.values(targets).every(Boolean) });

@@ -42,3 +42,5 @@ server.listen(0, '127.0.0.1', () => {
   else process.stdout.write(`${JSON.stringify({ port })}\n`);
 });
 process.on('disconnect', () => process.exit(0));
+// Exit (not die) on SIGTERM, so a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));

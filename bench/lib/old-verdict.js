@@ -4,6 +4,8 @@
 // Latency percentiles are judged as the old code did in effect: p95 > L exactly when more than 5% of the
 // requests took longer than L (likewise 1% for p99).
 
+import { pointQuantile } from '../../dist/analysis/index.js';
+
 /** Returns the first breached rule name, or undefined. `counts` are the stage's per-arm figures. */
 export function oldVerdict(config, green, blue) {
   const t = config.thresholds;
@@ -26,6 +28,13 @@ export function oldVerdict(config, green, blue) {
     if (over(rate(green.slow.latency[String(limit)] ?? 0, green.requests), share)) return rule;
   }
   if (t.ttft_p95 !== undefined && green.ttftCount >= min && over(rate(green.slow.ttft[String(t.ttft_p95)] ?? 0, green.ttftCount), 0.05)) return 'ttft_p95';
+  // The p95 ratio to blue on the stage's point estimates (answered requests only), as the old code judged it.
+  const ratio = c.max_latency_p95_ratio;
+  const g = green.buckets?.snapshot();
+  const b = blue.buckets?.snapshot();
+  if (ratio !== undefined && g && b && green.requests >= min && blue.requests >= min) {
+    if (over(pointQuantile(g, 0.95) / pointQuantile(b, 0.95), ratio)) return 'compare_to_blue.max_latency_p95_ratio';
+  }
   if (t.quality_fail_rate !== undefined && green.successes >= min && over(rate(green.qualityFailures, green.successes), t.quality_fail_rate))
     return 'quality_fail_rate';
   // The old code had no quality comparison with blue and no built-in guard.

@@ -16,6 +16,7 @@ export function sequentialRules(config: AnalysisConfig): RuleName[] {
   if (t.latency_p95 !== undefined) rules.push('latency_p95');
   if (t.latency_p99 !== undefined) rules.push('latency_p99');
   if (t.ttft_p95 !== undefined) rules.push('ttft_p95');
+  if (c?.max_latency_p95_ratio !== undefined) rules.push('compare_to_blue.max_latency_p95_ratio');
   if (t.quality_fail_rate !== undefined) rules.push('quality_fail_rate');
   if (c?.max_quality_fail_rate_increase !== undefined) rules.push('compare_to_blue.max_quality_fail_rate_increase');
   return rules;

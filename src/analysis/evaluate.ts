@@ -12,7 +12,8 @@ import {
   ttftP95,
   type SequentialContext,
 } from './rate-rules.js';
-import { compareLatency, consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
+import { compareLatency } from './latency-ratio.js';
+import { consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
 import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
@@ -33,6 +34,8 @@ export interface EvaluateInput {
   health?: HealthInput;
   /** Green latency counting requests still running past each latency rule's limit (see RunningLatency). */
   greenRunning?: Partial<Record<'latency_p95' | 'latency_p99', RunningLatency>>;
+  /** Ages (ms) of the stage's green requests still running, when the engine watches them (the p95 ratio rule). */
+  greenRunningAgesMs?: readonly number[];
 }
 
 /**
@@ -63,7 +66,7 @@ export function evaluate(input: EvaluateInput): Verdict {
   if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95, input.greenRunning?.latency_p95));
   if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99, input.greenRunning?.latency_p99));
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
-  if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio));
+  if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs));
   if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));
   if (compare?.max_quality_fail_rate_increase !== undefined) judged.push(compareQualityFailRate(ctx, compare.max_quality_fail_rate_increase));
 

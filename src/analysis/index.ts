@@ -13,3 +13,5 @@ export { differenceInterval, logMixtureRatio, priorAround, rateInterval } from '
 export type { Interval, Prior } from './sequential.js';
 export { PERCENTILE_SHARE } from './rate-rules.js';
 export { describeJudgement } from './describe.js';
+export { quantileInterval, mostOverBelow, fewestOverAbove, pointQuantile } from './quantile.js';
+export type { ArmLatencies, QuantileInterval } from './quantile.js';

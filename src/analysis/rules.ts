@@ -1,6 +1,5 @@
 // One function per rule: each turns the arms' figures into a CheckResult and, if crossed, a message.
 import type { ArmStats, Percentiles } from '../metrics/types.js';
-import { formatFactor, formatMs } from '../core/format.js';
 import { blame } from './blame.js';
 import type { CheckResult, RuleName, Unit } from './types.js';
 
@@ -102,30 +101,4 @@ export interface RunningLatency {
   latency: Percentiles;
   /** Requests still running past the limit, included in latency.count. */
   running: number;
-}
-
-/**
- * Judged on the point estimates, not sequentially: a ratio of two percentiles needs both arms' latency
- * distributions, which the stage figures do not carry. The only rule without an anytime-valid guarantee
- * (docs/plan.md says so); it waits for min_requests on both arms.
- */
-export function compareLatency(ctx: RuleContext, limit: number): Judged {
-  const green = ctx.green.latency;
-  const blue = ctx.blue.latency;
-  const greenSample = green?.count ?? 0;
-  const blueSample = blue?.count ?? 0;
-  // A blue p95 of 0 gives no ratio: the rule waits rather than divide by zero.
-  const figure = green && blue && blue.p95 > 0 ? green.p95 / blue.p95 : null;
-  return judge({
-    rule: 'compare_to_blue.max_latency_p95_ratio',
-    unit: 'factor',
-    limit,
-    sample: greenSample,
-    blueSample,
-    figure,
-    ready: greenSample >= ctx.minRequests && blueSample >= ctx.minRequests,
-    message: (ratio) =>
-      `green latency_p95 ${formatMs(green?.p95 ?? 0)} vs blue ${formatMs(blue?.p95 ?? 0)}: ${formatFactor(ratio)} > ${formatFactor(limit)} allowed ` +
-      `(green ${greenSample}, blue ${blueSample} requests)${ctx.where}`,
-  });
 }

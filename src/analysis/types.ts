@@ -32,6 +32,18 @@ export interface RateEvidence {
   confidence: number;
   /** Latency rules: the latency limit (ms) whose share is judged. */
   overMs?: number;
+  /**
+   * The p95 ratio to blue: each arm's p95 (ms) with its interval. estimate, lower and upper above are then
+   * green's p95 over blue's and the bounds of that ratio.
+   */
+  quantiles?: { green: LatencyBounds; blue: LatencyBounds };
+}
+
+/** A latency percentile (ms) with its anytime-valid interval. */
+export interface LatencyBounds {
+  estimate: number;
+  lower: number;
+  upper: number;
 }
 
 /**

@@ -4,7 +4,6 @@ import { createLineReporter } from '../report/line.js';
 import { createDashboardReporter } from '../report/ink/reporter.js';
 import type { CliContext } from './context.js';
 import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
-import { describeExit } from '../core/exit.js';
 
 export interface ReporterFlags {
   plain?: boolean;
@@ -38,6 +37,8 @@ export function chooseReporter(ctx: CliContext, flags: ReporterFlags, engine: Re
 
 function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {
   let fallback: Reporter | undefined;
+  // A dashboard failing once it has finished gets no fallback: the lines would follow the closing frame.
+  let finished = false;
   const dashboard = createDashboardReporter({
     streams: ctx,
     env: ctx.env,
@@ -46,7 +47,7 @@ function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: (
     actor: `${operatorName(ctx.env)} (dashboard)`,
     interrupt,
     onError: (error) => {
-      if (fallback) return;
+      if (fallback || finished) return;
       const message = error instanceof Error ? error.message : String(error);
       ctx.stderr.write(`bluegreen: the dashboard failed (${message}); showing plain lines instead\n`);
       fallback = lineReporter(ctx, engine);
@@ -56,6 +57,7 @@ function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: (
     finish: async (outcome, snapshot) => {
       await dashboard.finish(outcome);
       await fallback?.finish(outcome, snapshot);
+      finished = true;
     },
   };
 }
@@ -67,8 +69,7 @@ function lineReporter(ctx: CliContext, engine: ReporterTarget): Reporter {
   return {
     finish: (outcome) => {
       unsubscribe();
-      reporter.stop();
-      write(`bluegreen: ${describeExit(outcome.exitCode)}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      reporter.finish(outcome);
       return Promise.resolve();
     },
   };

@@ -69,6 +69,12 @@ export const endings = {
   }),
 };
 
+/** "promoted: all 5 stages passed; ...", but "aborted by alice; traffic is back on blue" as it stands: the phase once. */
+export function endingEventMessage(ending: Ending): string {
+  const word = ending.phase.replace('_', ' ');
+  return ending.reason.startsWith(word) ? ending.reason : `${word}: ${ending.reason}`;
+}
+
 /** The journal's last line: "rolled back (exit 10): green error_rate ...". */
 export function finalMessage(ending: Ending): string {
   return `${ending.phase.replace('_', ' ')} (exit ${ending.exitCode}): ${ending.reason}`;

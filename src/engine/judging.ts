@@ -21,6 +21,11 @@ export function slowLimitsOf(plan: Plan): SlowLimits {
   return { latency: LATENCY_RULES.flatMap((rule) => thresholds[rule] ?? []), ttft: thresholds.ttft_p95 !== undefined ? [thresholds.ttft_p95] : [] };
 }
 
+/** The p95 ratio to blue needs ranks of both arms' latencies: the metrics then keep them in buckets. */
+export function needsLatencyBuckets(plan: Plan): boolean {
+  return plan.analysis.compare_to_blue?.max_latency_p95_ratio !== undefined;
+}
+
 export interface JudgingOptions {
   plan: Plan;
   clock: Clock;
@@ -31,15 +36,17 @@ export interface JudgingOptions {
 }
 
 export class StageJudging {
-  /** Watches green requests in flight when the plan has latency rules. */
+  /** Watches green requests in flight when the plan has latency rules or the p95 ratio to blue. */
   readonly overdue?: OverdueWatch;
   private readonly judge: Judge;
 
   constructor(private readonly options: JudgingOptions) {
     const thresholds = options.plan.analysis.thresholds;
     const latencyLimits = LATENCY_RULES.map((rule) => thresholds[rule]).filter((limit) => limit !== undefined);
-    if (latencyLimits.length > 0) {
-      this.overdue = new OverdueWatch({ clock: options.clock, limitMs: Math.min(...latencyLimits), minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue });
+    if (latencyLimits.length > 0 || needsLatencyBuckets(options.plan)) {
+      // Without a latency limit the watch only tells the ratio rule how long green's running requests have run.
+      const limitMs = latencyLimits.length > 0 ? Math.min(...latencyLimits) : undefined;
+      this.overdue = new OverdueWatch({ clock: options.clock, limitMs, minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue });
     }
     this.judge = options.judge ?? evaluate;
   }
@@ -61,6 +68,8 @@ export class StageJudging {
       config: this.options.plan.analysis,
       health: health?.current(),
       greenRunning: this.greenRunning(stageIndex),
+      // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
+      ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex) } : {}),
     });
   }
 

@@ -5,8 +5,8 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface OverdueWatchOptions {
   clock: Clock;
-  /** The smallest latency limit the plan sets: running past it is worth a look. */
-  limitMs: number;
+  /** The smallest latency limit the plan sets: running past it is worth a look. None: only ages are asked. */
+  limitMs?: number;
   /** Called when running requests cross the limit; at most once per minGapMs. */
   onOverdue: () => void;
   minGapMs: number;
@@ -61,10 +61,10 @@ export class OverdueWatch {
 
   /** Sets the timer for when the oldest request not yet reported crosses the limit. */
   private arm(): void {
-    if (this.stopped) return;
+    const { clock, limitMs, minGapMs } = this.options;
+    if (this.stopped || limitMs === undefined) return;
     const next = this.firstUnreported();
     if (!next) return;
-    const { clock, limitMs, minGapMs } = this.options;
     const now = clock.now();
     // One past the limit: a latency exactly at the limit is not over it.
     const crossesAt = Math.max(next.sentAt + limitMs + 1, this.lastReportAt + minGapMs);
@@ -74,10 +74,11 @@ export class OverdueWatch {
   private fire(): void {
     this.timer = undefined;
     const now = this.options.clock.now();
+    const limitMs = this.options.limitMs ?? Infinity;
     let crossed = false;
     for (const [id, request] of this.running) {
       if (id <= this.reportedUpTo) continue;
-      if (now - request.sentAt <= this.options.limitMs) break;
+      if (now - request.sentAt <= limitMs) break;
       this.reportedUpTo = id;
       crossed = true;
     }

@@ -7,13 +7,13 @@ import { formatDuration, formatWeight } from '../core/format.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import { Actuators } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
-import { endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
+import { endingEventMessage, endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
 import { firstFailureReporter } from './first-errors.js';
 import { sourcesOf } from './generated-traffic.js';
 import { HealthChecker } from './health.js';
 import { HookActuator } from './hook-actuator.js';
-import { slowLimitsOf, StageJudging } from './judging.js';
+import { needsLatencyBuckets, slowLimitsOf, StageJudging } from './judging.js';
 import { repeatEvery } from './repeat.js';
 import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
@@ -68,6 +68,7 @@ export class RolloutEngine {
       now: () => clock.now(),
       // The latency rules judge the share of requests over their limits: count those exactly.
       slowLimits: slowLimitsOf(plan),
+      latencyBuckets: needsLatencyBuckets(plan),
     });
     this.stageClock = new StageClock(clock, () => this.guard(() => this.onStageTimeUp()));
     this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guard(() => this.analyse()) });
@@ -303,8 +304,7 @@ export class RolloutEngine {
     this.judging.stop();
     this.stageClock.stop();
     this.metrics.closeAll(this.stageStarted ? this.stageIndex : undefined, ending.verdict);
-    if (ending.phase === 'promoted') this.emit('promoted', `promoted: ${ending.reason}`);
-    if (ending.phase === 'aborted') this.emit('aborted', `aborted: ${ending.reason}`);
+    if (ending.phase === 'promoted' || ending.phase === 'aborted') this.emit(ending.phase, endingEventMessage(ending));
     this.persistState();
     // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
     await this.actuators.cancel();

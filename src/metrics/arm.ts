@@ -1,6 +1,7 @@
 // Mutable counters for one stage x arm. Recording is O(1); snapshot() builds the plain ArmStats copy.
 import type { Price } from '../plan/schema.js';
 import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
+import { BucketCounter } from './buckets.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ArmStats, Percentiles, SlowLimits } from './types.js';
 
@@ -30,11 +31,15 @@ export class ArmRecorder {
   private readonly slowLatency: number[];
   private readonly slowTtft: number[];
   private readonly failureSamples: Partial<Record<FailureClass, string>> = {};
+  /** Kept only when a rule needs ranks of the latency distribution (the p95 ratio to blue). */
+  private readonly buckets?: BucketCounter;
 
   constructor(
     private readonly price: Price | undefined,
     private readonly slowLimits: SlowLimits = { latency: [], ttft: [] },
+    keepBuckets = false,
   ) {
+    if (keepBuckets) this.buckets = new BucketCounter();
     this.slowLatency = slowLimits.latency.map(() => 0);
     this.slowTtft = slowLimits.ttft.map(() => 0);
   }
@@ -68,6 +73,7 @@ export class ArmRecorder {
     countOver(this.slowLimits.latency, this.slowLatency, result.latencyMs);
     if (result.attempts > 1) this.retries += result.attempts - 1;
     (this.latency ??= new LatencyHistogram()).record(result.latencyMs);
+    this.buckets?.record(result.latencyMs);
     const usage = result.usage;
     if (usage) {
       // `> 0` also refuses NaN, which would poison the totals (and the cost) for good.
@@ -107,6 +113,8 @@ export class ArmRecorder {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
+    const buckets = this.buckets?.snapshot();
+    if (buckets) stats.latencyBuckets = buckets;
     return stats;
   }
 }

@@ -4,3 +4,16 @@ export type { MetricsRecorderOptions, QualityVerdict, RecorderStage } from './re
 export { LatencyHistogram, createHistogram, toMicros, HIGHEST_MICROS } from './histogram.js';
 export { RollingWindow } from './window.js';
 export { ArmRecorder, costUsd } from './arm.js';
+export {
+  BucketCounter,
+  bucketOf,
+  bucketLowerMs,
+  bucketUpperMs,
+  bucketTotal,
+  mergeBuckets,
+  withLatencies,
+  BUCKET_GROWTH,
+  LOWEST_MS,
+  HIGHEST_MS,
+} from './buckets.js';
+export type { LatencyBuckets } from './buckets.js';

@@ -20,6 +20,8 @@ export interface MetricsRecorderOptions {
   windowSeconds?: number;
   /** Latency and ttft limits whose exceedances are counted (the latency rules judge those shares). */
   slowLimits?: SlowLimits;
+  /** Keep each stage x arm's latencies in buckets (ArmStats.latencyBuckets): the p95-ratio rule needs them. */
+  latencyBuckets?: boolean;
 }
 
 export interface QualityVerdict {
@@ -59,7 +61,10 @@ export class MetricsRecorder {
       durationMs: stage.durationMs,
       greenWeight: stage.greenWeight,
       verdict: 'pending',
-      arms: { blue: new ArmRecorder(prices.blue, options.slowLimits), green: new ArmRecorder(prices.green, options.slowLimits) },
+      arms: {
+        blue: new ArmRecorder(prices.blue, options.slowLimits, options.latencyBuckets),
+        green: new ArmRecorder(prices.green, options.slowLimits, options.latencyBuckets),
+      },
     }));
     const seconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const origin = this.now();

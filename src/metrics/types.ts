@@ -1,6 +1,7 @@
 // Plain, serialisable figures: what the recorder exposes, what state.json and reports hold.
 import type { ArmName } from '../plan/plan.js';
 import type { FailureClass, RateLimitInfo } from '../upstream/types.js';
+import { mergeBuckets, type LatencyBuckets } from './buckets.js';
 
 export interface Percentiles {
   p50: number;
@@ -45,6 +46,11 @@ export interface ArmStats {
   slow?: { latency: Record<string, number>; ttft: Record<string, number> };
   /** The first upstream message seen per failure class (one sentence, no secrets), to say why requests failed. */
   failureSamples?: Partial<Record<FailureClass, string>>;
+  /**
+   * Completed requests' latencies in log-spaced buckets (see buckets.ts), when the plan judges the p95 ratio to
+   * blue: the rule needs ranks of both arms' distributions, and blue's are added up over stages.
+   */
+  latencyBuckets?: LatencyBuckets;
 }
 
 /** Latency limits (ms) whose exceedances the recorder counts per arm: see ArmStats.slow. */
@@ -93,9 +99,9 @@ export function emptyArmStats(): ArmStats {
 }
 
 /**
- * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes): blue's
- * baseline over the rollout so far, which the comparisons with blue judge against. Percentiles, tokens and
- * cost are not summed; the streak is the latest stage's.
+ * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes, requests in
+ * flight, latency buckets): blue's baseline over the rollout so far, which the comparisons with blue judge
+ * against. Percentiles, tokens and cost are not summed; the streak is the latest stage's.
  */
 export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
   const total = emptyArmStats();
@@ -104,10 +110,13 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.successes += arm.successes;
     total.failures += arm.failures;
     total.qualityFailures += arm.qualityFailures;
+    total.inFlight += arm.inFlight;
     total.consecutiveFailures = arm.consecutiveFailures;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])
       total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
     if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };
   }
+  const buckets = mergeBuckets(stats.map((arm) => arm.latencyBuckets));
+  if (buckets) total.latencyBuckets = buckets;
   return total;
 }

@@ -1,6 +1,6 @@
 // Reading a plan file's bytes into text, refusing what is not a plan before the YAML parser sees it: too big,
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { PlanError } from './errors.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
@@ -9,7 +9,7 @@ export const MAX_PLAN_BYTES = 1024 * 1024;
 export function readPlanText(file: string, shown = file): string {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readAtMost(file, MAX_PLAN_BYTES + 1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
@@ -18,9 +18,31 @@ export function readPlanText(file: string, shown = file): string {
   return planTextFromBytes(bytes, shown);
 }
 
+/**
+ * The file's first `limit` bytes. Never more: /dev/zero, a pipe that never ends or a 10 GB file are read only
+ * as far as it takes to refuse them (readFileSync would read them whole, or forever).
+ */
+function readAtMost(file: string, limit: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (total < limit) {
+      const read = readSync(fd, chunk, 0, Math.min(chunk.length, limit - total), null);
+      if (read === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, read)));
+      total += read;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function planTextFromBytes(bytes: Buffer, shown: string): string {
   if (bytes.length > MAX_PLAN_BYTES) {
-    throw problem(shown, 1, 1, `the file is ${bytes.length} bytes; a plan may be at most ${MAX_PLAN_BYTES} bytes (1 MiB)`);
+    throw problem(shown, 1, 1, `the file is more than ${MAX_PLAN_BYTES} bytes; a plan may be at most 1 MiB`);
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {

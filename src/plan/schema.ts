@@ -13,9 +13,18 @@ export const duration = z
   .transform((text) => parseDuration(text) as number)
   .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}`, examples: ['500ms', '30s', '5m', '1h'] });
 
+/** A timer's period or a time limit: 0 would spin the event loop, or read as "no limit" to some clients. */
+const period = (minMs: number, text: string) => duration.refine((ms) => ms >= minMs, { error: `must be at least ${text}` });
+const timeLimit = period(1, '1ms');
+
 const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonNegative = z.number().nonnegative('must be 0 or more');
 const positiveInt = z.number().int('must be a whole number').positive('must be more than 0');
+/** Counts and sizes have a ceiling far above any real use, so a typo (1e15) is an error, not a hang or a crash. */
+const atMost = (max: number) => `must be at most ${max.toLocaleString('en-US')}`;
+const countUpTo = (max: number) => positiveInt.max(max, atMost(max));
+const wholeUpTo = (max: number) => z.number().int('must be a whole number').nonnegative('must be 0 or more').max(max, atMost(max));
+const price = nonNegative.max(100_000, atMost(100_000));
 
 const httpUrl = z.string().refine((text) => {
   try {
@@ -29,8 +38,8 @@ const httpUrl = z.string().refine((text) => {
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
 export const priceSchema = z.strictObject({
-  input_per_mtok: nonNegative.meta({ description: 'Price per million prompt tokens' }),
-  output_per_mtok: nonNegative.meta({ description: 'Price per million completion tokens' }),
+  input_per_mtok: price.meta({ description: 'Price per million prompt tokens' }),
+  output_per_mtok: price.meta({ description: 'Price per million completion tokens' }),
 });
 
 // --- simulated upstream ------------------------------------------------------------------------
@@ -40,8 +49,11 @@ const latencySchema = z.strictObject({ p50: duration, p95: duration });
 const faultFields = {
   latency: latencySchema.optional(),
   ttft: duration.optional().meta({ description: 'Time to first token when streaming' }),
-  tokens_per_second: z.number().positive().optional(),
-  output_tokens: z.strictObject({ min: z.number().int().nonnegative(), max: z.number().int().positive() }).optional(),
+  tokens_per_second: z.number().min(0.1, 'must be at least 0.1').max(1_000_000, atMost(1_000_000)).optional(),
+  output_tokens: z
+    .strictObject({ min: wholeUpTo(1_000_000), max: countUpTo(1_000_000) })
+    .refine((range) => range.min <= range.max, { error: 'must not be more than output_tokens.max', path: ['min'] })
+    .optional(),
   error_rate: share.optional().meta({ description: 'Share of requests answered 500 with an error body' }),
   rate_limit_rate: share.optional().meta({ description: 'Share answered 429 with retry-after' }),
   overload_rate: share.optional().meta({ description: 'Share answered 529 overloaded_error (Anthropic side; 503 on OpenAI)' }),
@@ -60,7 +72,12 @@ export const simModelSchema = z.strictObject({
 });
 
 export const simulateSchema = z.strictObject({
-  seed: z.number().int().optional(),
+  seed: z
+    .number()
+    .int('must be a whole number')
+    .min(-(2 ** 31), 'must be from -2147483648 to 4294967295')
+    .max(2 ** 32 - 1, 'must be from -2147483648 to 4294967295')
+    .optional(),
   port: z.number().int().min(0).max(65535).optional(),
   models: z.record(z.string(), simModelSchema).default({}),
   default: simModelSchema.optional().meta({ description: 'Profile for models not listed' }),
@@ -69,9 +86,9 @@ export const simulateSchema = z.strictObject({
 // --- upstream ------------------------------------------------------------------------------------
 
 const timeoutSchema = z.strictObject({
-  connect: duration.default(10_000),
-  request: duration.default(60_000),
-  idle: duration.default(30_000).meta({ description: 'Longest silence inside a stream' }),
+  connect: timeLimit.default(10_000),
+  request: timeLimit.default(60_000),
+  idle: timeLimit.default(30_000).meta({ description: 'Longest silence inside a stream' }),
 });
 
 const retriesSchema = z.strictObject({
@@ -135,10 +152,10 @@ export const armSchema = z.strictObject({
 // --- traffic -------------------------------------------------------------------------------------
 
 export const trafficSchema = z.strictObject({
-  rate: z.number().positive('must be more than 0 requests per second').max(100_000),
-  max_in_flight: positiveInt.default(200),
+  rate: z.number().positive('must be more than 0 requests per second').max(100_000, atMost(100_000)),
+  max_in_flight: countUpTo(100_000).default(200),
   stream: share.default(0),
-  max_tokens: positiveInt.default(256),
+  max_tokens: countUpTo(1_000_000).default(256),
   synthetic: z
     .strictObject({
       share: share.optional(),
@@ -146,7 +163,7 @@ export const trafficSchema = z.strictObject({
         .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
         .optional()
         .meta({ description: 'A prompts file (one a line) or an inline list' }),
-      users: positiveInt.optional().meta({ description: 'Give synthetic requests one of N user ids (sticky split)' }),
+      users: countUpTo(100_000_000).optional().meta({ description: 'Give synthetic requests one of N user ids (sticky split)' }),
     })
     .optional(),
   sampled: z
@@ -172,7 +189,7 @@ export const qualitySchema = z.strictObject({
     description: 'A reply that calls tools: pass (default: its text is not checked) or check (its text must pass the checks too)',
   }),
   refusals: z.enum(['fail', 'pass']).optional().meta({ description: 'A refusal counts as a quality failure (fail, the default) or not' }),
-  min_content_length: z.number().int().nonnegative().optional(),
+  min_content_length: wholeUpTo(1_000_000).optional(),
   json: z.boolean().optional(),
   contains: z.union([z.string(), z.array(z.string())]).optional(),
   regex: z
@@ -193,7 +210,7 @@ export const qualitySchema = z.strictObject({
 
 export const thresholdsSchema = z.strictObject({
   error_rate: share.optional(),
-  consecutive_errors: positiveInt.optional(),
+  consecutive_errors: countUpTo(1_000_000).optional(),
   latency_p95: duration.optional(),
   latency_p99: duration.optional(),
   ttft_p95: duration.optional(),
@@ -201,9 +218,6 @@ export const thresholdsSchema = z.strictObject({
 });
 
 export const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
-
-/** A timer's period: 0 would spin the event loop (judging or probing without pause). */
-const period = (minMs: number, text: string) => duration.refine((ms) => ms >= minMs, { error: `must be at least ${text}` });
 
 export const analysisSchema = z.strictObject({
   interval: period(100, '100ms').default(2000),
@@ -213,12 +227,17 @@ export const analysisSchema = z.strictObject({
     .lt(1, 'must be less than 1')
     .default(0.99)
     .meta({ description: 'A green within its limits is rolled back in at most 1 - confidence of rollouts' }),
-  min_requests: z.number().int().nonnegative().default(20).meta({ description: 'A floor per arm and stage before a rate is judged' }),
+  min_requests: wholeUpTo(10_000_000).default(20).meta({ description: 'A floor per arm and stage before a rate is judged' }),
   thresholds: thresholdsSchema.default({}),
   compare_to_blue: z
     .strictObject({
       max_error_rate_increase: share.optional(),
-      max_latency_p95_ratio: z.number().positive().optional().meta({ description: 'Green p95 / blue p95 at most this' }),
+      max_latency_p95_ratio: z
+        .number()
+        .positive('must be more than 0')
+        .max(1000, atMost(1000))
+        .optional()
+        .meta({ description: 'Green p95 / blue p95 at most this' }),
       max_quality_fail_rate_increase: share.optional().meta({ description: 'Green quality failure rate at most this above blue' }),
     })
     .optional(),
@@ -238,8 +257,8 @@ export const analysisSchema = z.strictObject({
 
 export const healthCheckSchema = z.strictObject({
   interval: period(100, '100ms').default(30_000),
-  failures_to_rollback: positiveInt.default(3),
-  timeout: duration.default(5000),
+  failures_to_rollback: countUpTo(10_000).default(3),
+  timeout: timeLimit.default(5000),
   probe: z.enum(['models', 'chat']).optional().meta({
     description: "models: GET /models answers; chat: a tiny chat request to green's model succeeds (default when models_endpoint is skip)",
   }),
@@ -249,7 +268,7 @@ export const hookSchema = z
   .strictObject({
     exec: z.string().min(1).optional().meta({ description: 'Shell command, run in the plan folder' }),
     webhook: httpUrl.optional(),
-    timeout: duration.default(30_000),
+    timeout: timeLimit.default(30_000),
     retries: z.number().int().min(0).max(10).default(2),
   })
   .refine((hook) => (hook.exec === undefined) !== (hook.webhook === undefined), 'needs exactly one of exec or webhook');
@@ -264,14 +283,19 @@ export const hooksSchema = z.strictObject({
 
 // --- live traffic proxy ---------------------------------------------------------------------------
 
-const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0');
+// Limits past these are typos (1e15 for 1e5), not capacity plans: said so at validate time, not found in production.
+const GIB = 1024 * 1024 * 1024;
+const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0').max(GIB, `must be at most ${GIB} (1 GiB)`);
 
 export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
-  max_concurrency: positiveInt.default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
-  max_mirror_in_flight: positiveInt.default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
+  max_concurrency: countUpTo(1_000_000).default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_mirror_in_flight: countUpTo(100_000).default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
+  max_response_bytes: byteSize
+    .default(16 * 1024 * 1024)
+    .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
 });
 
 const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787');
@@ -310,6 +334,7 @@ export const proxySchema = z.strictObject({
     body_timeout: 30_000,
     max_concurrency: 1024,
     max_mirror_in_flight: 64,
+    max_response_bytes: 16 * 1024 * 1024,
   }),
   controller: proxyControllerSchema
     .default({ lease: 5000, poll_interval: 250, generated_traffic: false })
@@ -323,7 +348,9 @@ export const planSchema = z.strictObject({
   upstream: upstreamSchema,
   blue: armSchema,
   green: armSchema,
-  traffic: trafficSchema,
+  traffic: trafficSchema
+    .optional()
+    .meta({ description: 'The requests a rollout generates; required unless the plan has a proxy block (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
   analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),

@@ -3,12 +3,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
-import { redact } from '../upstream/describe.js';
 import { isObject } from '../upstream/shape.js';
-import { forward, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
+import { ClientLink, forward, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Mirror } from './mirror.js';
+import { bodyForArm } from './rewrite.js';
 import { forwardedHeaders, passHeaders, responseSink, sendBody, sendError, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
 import type { Targets } from './targets.js';
@@ -28,26 +28,29 @@ export interface ChatContext {
 }
 
 interface Parsed {
+  raw: Buffer;
+  text: string;
   body: Record<string, unknown>;
   model: string;
   stream: boolean;
 }
 
 function parse(raw: Buffer): Parsed | string {
+  const text = raw.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return 'the request body is not valid JSON';
   }
   if (!isObject(value)) return 'the request body must be a JSON object';
   if (typeof value.model !== 'string' || value.model === '') return 'the request must name a model (a non-empty string)';
-  return { body: value, model: value.model, stream: value.stream === true };
+  return { raw, text, body: value, model: value.model, stream: value.stream === true };
 }
 
 /** The body for one arm: `model` replaced and the arm's request adaptation applied; the rest as the application sent it. */
-function forArm(body: Record<string, unknown>, target: ForwardTarget): string {
-  return JSON.stringify(target.prepare(body));
+function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
+  return bodyForArm(parsed.raw, parsed.text, parsed.body, target);
 }
 
 export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -56,21 +59,21 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     ctx.metrics.reject('bad_request');
     return sendError(res, ctx.inbound, 'bad_request', parsed);
   }
-  // The client going away cancels whatever is running for it upstream.
-  const cancel = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) cancel.abort(new Error('the client went away'));
-  });
   // Gone while its body was read: nothing to forward.
   if (res.destroyed) return;
+  // The client going away cancels whatever is running for it upstream.
+  const link = new ClientLink();
+  res.once('close', () => {
+    if (!res.writableFinished) link.gone(new Error('the client went away'));
+  });
   const headers = forwardedHeaders(req.headers);
   const { blue, green } = ctx.targets.arms;
 
   if (!ctx.splitModels.has(parsed.model)) {
     // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
     ctx.metrics.passedThrough();
-    const request: ForwardRequest = { body: raw.toString('utf8'), stream: parsed.stream, headers };
-    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets.secrets), ctx.now, cancel.signal).then(
+    const request: ForwardRequest = { body: raw, stream: parsed.stream, headers };
+    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets.redactor), ctx.now, link).then(
       (outcome) => answer(ctx, res, outcome, { arm: 'blue', fallback: false }),
       () => undefined,
     );
@@ -80,13 +83,13 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const route = ctx.route.effective();
   const arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
   if (arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
-    ctx.mirror.send({ body: forArm(parsed.body, green), stream: parsed.stream, headers });
+    ctx.mirror.send({ body: forArm(parsed, green), stream: parsed.stream, headers });
   }
-  const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, cancel.signal, false);
+  const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, link, false);
   if (!first) return;
   if (arm === 'green' && ctx.fallback && !first.committed && !first.result.ok) {
     ctx.metrics.fellBack();
-    const second = await attempt(ctx, res, blue, parsed, headers, cancel.signal, true);
+    const second = await attempt(ctx, res, blue, parsed, headers, link, true);
     if (second) answer(ctx, res, second, { arm: 'blue', fallback: true });
     return;
   }
@@ -100,13 +103,13 @@ async function attempt(
   target: ForwardTarget,
   parsed: Parsed,
   headers: Record<string, string>,
-  signal: AbortSignal,
+  link: ClientLink,
   isFallback: boolean,
 ): Promise<ForwardOutcome | undefined> {
-  const request: ForwardRequest = { body: forArm(parsed.body, target), stream: parsed.stream, headers };
+  const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers };
   ctx.metrics.started(target.arm);
   try {
-    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets.secrets), ctx.now, signal);
+    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets.redactor), ctx.now, link);
     ctx.metrics.finished(outcome.result, isFallback ? 'fallback' : 'routed');
     return outcome;
   } catch {
@@ -121,14 +124,14 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
   const arm: ArmName = tag.arm;
   const response = outcome.response;
   if (!response) {
-    const timedOut = outcome.result.failure === 'timeout';
-    sendError(
-      res,
-      ctx.inbound,
-      timedOut ? 'timeout' : 'unavailable',
-      `the ${arm} upstream ${timedOut ? 'did not answer in time' : 'could not be reached'}`,
-      passHeaders({}, tag, ctx.targets.secrets),
-    );
+    const failure = outcome.result.failure;
+    const what =
+      failure === 'timeout'
+        ? 'did not answer in time'
+        : failure === 'bad_response'
+          ? `answered with more than ${ctx.targets.arms[arm].maxResponseBytes} bytes (proxy.limits.max_response_bytes)`
+          : 'could not be reached';
+    sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
     return;
   }
   if (response.status === 401 || response.status === 403) {
@@ -139,12 +142,12 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
       ctx.inbound,
       'unavailable',
       `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
-      passHeaders({}, tag, ctx.targets.secrets),
+      passHeaders({}, tag),
     );
     return;
   }
   const success = response.status >= 200 && response.status < 300;
   // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are.
-  const body = success ? response.body : redact(response.body.toString('utf8'), ctx.targets.secrets);
-  sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.secrets), body);
+  const body = success ? response.body : ctx.targets.redactor.text(response.body.toString('utf8'));
+  sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.redactor), body);
 }

@@ -2,16 +2,16 @@
 // client chunk by chunk as it arrives (back-pressure pauses the upstream), and is read on the way for time to
 // first token, tokens, finish reason and content. Anything else (an error answer, a non-streamed body) is
 // collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
-import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { TextDecoder } from 'node:util';
 import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import { statusFailure } from '../upstream/attempt.js';
 import { classifyNetworkError, parseRateLimit, type HeaderMap } from '../upstream/classify.js';
 import type { FailureFacts } from '../upstream/describe.js';
-import type { Dialect, DialectReply, StreamReader } from '../upstream/dialect.js';
+import type { Dialect, DialectReply } from '../upstream/dialect.js';
+import { TimedDispatch, type CancelSource } from '../upstream/dispatch.js';
 import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import { StreamWatch } from './stream-watch.js';
 
 /** Where an arm's requests go: its pool, dialect, the headers every request carries (its key among them). */
 export interface ForwardTarget {
@@ -30,12 +30,18 @@ export interface ForwardTarget {
    * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
    */
   prepare(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /** The model name the arm's request bodies carry. */
+  bodyModel: string;
+  /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
+  keepsBody(body: Readonly<Record<string, unknown>>): boolean;
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
+  /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
+  maxResponseBytes: number;
 }
 
 export interface ForwardRequest {
   /** The body to send, model already rewritten. */
-  body: string;
+  body: string | Buffer;
   stream: boolean;
   /** Headers from the application worth passing on (protocol versions, betas); never its key. */
   headers: Record<string, string>;
@@ -45,8 +51,8 @@ export interface ForwardRequest {
 export interface ClientSink {
   /** Once, with the first body bytes: the status and headers to send. */
   begin(status: number, headers: HeaderMap): void;
-  /** False when the client's buffer is full; `drained` is then called once it empties. */
-  write(chunk: Buffer, drained: () => void): boolean;
+  /** False when the client's buffer is full; `waiter.drained()` is then called once it empties. */
+  write(chunk: Buffer, waiter: { drained(): void }): boolean;
   end(): void;
   /** The upstream broke after bytes were sent: end the client's response so it sees a failure, not an answer. */
   cut(): void;
@@ -68,93 +74,66 @@ export interface ForwardOutcome {
 
 type Failure = FailureFacts & { failure: NonNullable<FailureFacts['failure']> };
 
-/** Rejects only when `signal` aborts (the client went away), with the signal's reason. */
+/**
+ * The client's side of one request: its going away cancels whatever runs upstream for it at that moment. A
+ * plain object rather than an AbortController, which costs an EventTarget and a listener per request.
+ */
+export class ClientLink implements CancelSource {
+  aborted = false;
+  reason: unknown = undefined;
+  /** The forwarding running for this client now, if any. */
+  current?: { cancel(reason: unknown): void };
+
+  gone(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.current?.cancel(reason);
+  }
+}
+
+/** Rejects only when `canceller` cancels it (the client went away, the proxy shuts down), with its reason. */
 export function forward(
   target: ForwardTarget,
   request: ForwardRequest,
   sink: ClientSink | undefined,
   now: () => number,
-  signal?: AbortSignal,
+  canceller?: AbortSignal | ClientLink,
 ): Promise<ForwardOutcome> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => new Forwarding(target, request, sink, now, signal, resolve, reject).start());
+  const forwarding = new Forwarding(target, request, sink, now, canceller);
+  // The content type and accept are the proxy's; the target's headers last: the application can never
+  // override the upstream key.
+  const headers: Record<string, string> = Object.assign({}, request.headers, request.stream ? STREAM_HEADERS : JSON_HEADERS, target.headers);
+  return forwarding.run(target.dispatcher, { origin: target.origin, method: 'POST', path: target.chatPath, headers, body: request.body });
 }
 
-class Forwarding implements Dispatcher.DispatchHandler {
+const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+class Forwarding extends TimedDispatch<ForwardOutcome> {
   private readonly startedAt: number;
-  private controller?: Dispatcher.DispatchController;
-  private pendingAbort?: Error;
-  private settled = false;
-  private finished = false;
-  private expired?: 'request' | 'idle';
-  private status?: number;
-  private headers?: HeaderMap;
-  /** Collected body (error answers, non-streamed bodies). */
+  /** Collected body (error answers, non-streamed bodies) and its size so far. */
   private chunks?: Buffer[];
-  /** Passing a streamed 2xx body to the client. */
-  private passing = false;
+  private size = 0;
+  /** Watching a streamed 2xx body on its way to the client. */
+  private watch?: StreamWatch;
   private committed = false;
   /** Body bytes of a 2xx stream arrived. */
   private sawData = false;
-  private decoder?: TextDecoder;
-  private parser?: EventSourceParser;
-  private reader?: StreamReader;
-  private streamDone = false;
-  private streamError?: string;
-  private firstTokenAt?: number;
-  private requestTimer?: NodeJS.Timeout;
-  private idleTimer?: NodeJS.Timeout;
-  private readonly onAbort = (): void => {
-    this.abort(new Error('client went away'));
-    this.fail(this.signal?.reason);
-  };
 
   constructor(
     private readonly target: ForwardTarget,
     private readonly request: ForwardRequest,
     private readonly sink: ClientSink | undefined,
     private readonly now: () => number,
-    private readonly signal: AbortSignal | undefined,
-    private readonly resolve: (outcome: ForwardOutcome) => void,
-    private readonly reject: (reason: unknown) => void,
+    private readonly link: AbortSignal | ClientLink | undefined,
   ) {
+    super(target.timeouts, link);
     this.startedAt = now();
-  }
-
-  start(): void {
-    const { target, request } = this;
-    this.requestTimer = setTimeout(() => this.expire('request'), target.timeouts.requestMs);
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
-    try {
-      target.dispatcher.dispatch(
-        {
-          origin: target.origin,
-          method: 'POST',
-          path: target.chatPath,
-          // The target's headers last: the application can never override the upstream key.
-          headers: {
-            ...request.headers,
-            'content-type': 'application/json',
-            accept: request.stream ? 'text/event-stream' : 'application/json',
-            ...target.headers,
-          },
-          body: request.body,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        },
-        this,
-      );
-    } catch (error) {
-      this.onResponseError(undefined, error as Error);
-    }
+    if (link instanceof ClientLink) link.current = this;
   }
 
   // --- undici handler -------------------------------------------------------------------------------------
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.pendingAbort) controller.abort(this.pendingAbort);
-  }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
     if (statusCode < 200) return;
@@ -162,10 +141,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.headers = headers;
     // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one.
     if (statusCode < 300 && this.request.stream) {
-      this.passing = true;
-      this.decoder = new TextDecoder();
-      this.reader = this.target.dialect.streamReader();
-      this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
+      this.watch = new StreamWatch(this.target.dialect, this.now);
       this.armIdle();
     } else {
       this.chunks = [];
@@ -174,10 +150,20 @@ class Forwarding implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.chunks) {
+      this.size += chunk.length;
+      if (this.size > this.target.maxResponseBytes) {
+        // Not read on into memory: the answer fails as too large (blue may still answer for green).
+        this.chunks = undefined;
+        // Settled first: the abort reports back at once as a connection error.
+        this.broke({ failure: 'bad_response', status: this.status, reason: `the answer is larger than ${this.target.maxResponseBytes} bytes` });
+        this.abort(new Error('answer too large'));
+        return;
+      }
       this.chunks.push(chunk);
       return;
     }
-    if (!this.passing || this.settled) return;
+    const watch = this.watch;
+    if (!watch || this.settled) return;
     this.armIdle();
     this.sawData = true;
     const sink = this.sink;
@@ -187,24 +173,25 @@ class Forwarding implements Dispatcher.DispatchHandler {
         this.committed = true;
         sink.begin(this.status as number, this.headers as HeaderMap);
       }
-      const drained = (): void => {
-        if (this.finished) return;
-        this.armIdle();
-        controller.resume();
-      };
-      if (!sink.write(chunk, drained)) {
-        // A slow client holds the upstream back; that silence is ours, not the upstream's idling.
-        clearTimeout(this.idleTimer);
+      if (!sink.write(chunk, this)) {
+        this.pauseIdle();
         controller.pause();
       }
     }
-    this.parser?.feed((this.decoder as TextDecoder).decode(chunk, { stream: true }));
+    watch.feed(chunk);
+  }
+
+  /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */
+  drained(): void {
+    if (this.finished) return;
+    this.armIdle();
+    this.controller?.resume();
   }
 
   onResponseEnd(): void {
     this.finish();
     if (this.settled) return;
-    if (this.passing) return this.endStream();
+    if (this.watch) return this.endStream(this.watch);
     const chunks = this.chunks ?? [];
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     this.settleCollected(body);
@@ -213,8 +200,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     this.finish();
     if (this.settled) return;
-    if (this.signal?.aborted) return this.fail(this.signal.reason);
+    if (this.link?.aborted) return this.fail(this.link.reason);
     this.broke(this.expired ? this.timeoutFacts(this.expired) : { ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
+  }
+
+  protected override detached(): void {
+    if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
+  }
+
+  protected timedOut(kind: 'request' | 'idle'): void {
+    this.broke(this.timeoutFacts(kind));
   }
 
   /** The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure. */
@@ -225,33 +220,20 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   private timeoutFacts(kind: 'request' | 'idle'): Failure {
-    const reason = kind === 'request' ? `request timeout, ${this.target.timeouts.requestMs} ms` : `stream idle for ${this.target.timeouts.idleMs} ms`;
-    return { failure: 'timeout', expired: kind, reason, status: this.status };
+    return { failure: 'timeout', expired: kind, reason: this.timeoutReason(kind), status: this.status };
   }
 
-  // --- reading the passing stream -------------------------------------------------------------------------
-
-  private onEvent(event: Parameters<StreamReader['event']>[0]): void {
-    if (this.streamDone || this.streamError !== undefined || !this.reader) return;
-    const step = this.reader.event(event);
-    if (step.delta && this.firstTokenAt === undefined) this.firstTokenAt = this.now();
-    if (step.error !== undefined) this.streamError = step.error;
-    if (step.done) this.streamDone = true;
-  }
-
-  private endStream(): void {
+  private endStream(watch: StreamWatch): void {
     if (!this.sawData) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
     }
     this.sink?.end();
-    if (!this.streamDone && this.streamError === undefined) this.parser?.feed('\n\n');
-    if (this.streamError !== undefined)
-      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: this.streamError }), committed: this.committed });
-    const parsed = (this.reader as StreamReader).finish();
-    if (!parsed.ok)
-      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
-    this.settle({ result: this.succeeded(parsed.reply), committed: this.committed });
+    const parsed = watch.end();
+    const result = parsed.ok
+      ? this.succeeded(parsed.reply, watch.firstTokenAt)
+      : this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason });
+    this.settle({ result, committed: this.committed });
   }
 
   private settleCollected(body: Buffer): void {
@@ -264,7 +246,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     const json = parseJson(body.toString('utf8'));
     const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
-    const result = parsed.ok ? this.succeeded(parsed.reply) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
+    const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     this.settle({ result, committed: false, response });
   }
 
@@ -286,13 +268,13 @@ class Forwarding implements Dispatcher.DispatchHandler {
     return result;
   }
 
-  private succeeded(reply: DialectReply): UpstreamResult {
+  private succeeded(reply: DialectReply, firstTokenAt: number | undefined): UpstreamResult {
     const result = this.base(true);
     result.content = reply.content;
     if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
     if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
     if (reply.usage) result.usage = reply.usage;
-    if (this.firstTokenAt !== undefined) result.ttftMs = this.firstTokenAt - this.startedAt;
+    if (firstTokenAt !== undefined) result.ttftMs = firstTokenAt - this.startedAt;
     return result;
   }
 
@@ -302,51 +284,5 @@ class Forwarding implements Dispatcher.DispatchHandler {
     // Short and key-free: the cause, never a body (an auth error may quote part of the key).
     result.errorMessage = `${this.target.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${facts.reason ? ` (${facts.reason})` : ''}`;
     return result;
-  }
-
-  // --- our side -------------------------------------------------------------------------------------------
-
-  private expire(kind: 'request' | 'idle'): void {
-    this.expired ??= kind;
-    this.abort(new Error(kind === 'request' ? 'request timeout' : 'stream idle timeout'));
-    // Settled now, not when undici reports the abort: a connect still pending would report it much later.
-    this.broke(this.timeoutFacts(kind));
-  }
-
-  private abort(reason: Error): void {
-    if (this.finished) return;
-    this.clearTimers();
-    if (this.controller) this.controller.abort(reason);
-    else this.pendingAbort ??= reason;
-  }
-
-  private armIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.expire('idle'), this.target.timeouts.idleMs);
-  }
-
-  private clearTimers(): void {
-    clearTimeout(this.requestTimer);
-    clearTimeout(this.idleTimer);
-  }
-
-  private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.clearTimers();
-    this.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  private settle(outcome: ForwardOutcome): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(outcome);
-  }
-
-  private fail(reason: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.finish();
-    this.reject(reason);
   }
 }

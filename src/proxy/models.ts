@@ -2,7 +2,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { InboundDialect } from './inbound.js';
-import { redact } from '../upstream/describe.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';
 
@@ -28,8 +27,8 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     sendBody(
       res,
       answer.statusCode,
-      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.secrets),
-      ok ? body : redact(body.toString('utf8'), targets.secrets),
+      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.redactor),
+      ok ? body : targets.redactor.text(body.toString('utf8')),
     );
   } catch {
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });

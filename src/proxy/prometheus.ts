@@ -1,7 +1,8 @@
 // GET /metrics: the proxy's figures in Prometheus text format, through prom-client on a registry of its own.
 // Counters are read from the ProxyMetrics snapshot at scrape time (one source for the rollout and Prometheus);
-// latency and TTFT are histograms observed as results arrive.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// latency and TTFT are histograms kept as bucket counts per arm and formatted at scrape time.
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import type { ArmName } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { FAILURE_CLASSES } from '../upstream/types.js';
 import { REJECT_REASONS, type ProxyFigures, type ProxyMetrics } from './metrics.js';
@@ -89,25 +90,14 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   gauge('bluegreen_proxy_route_green_weight', 'Share of split requests routed to green now', [], (g) => g.set(route().greenWeight));
   gauge('bluegreen_proxy_route_mirror', 'Share of blue-routed split requests mirrored to green now', [], (g) => g.set(route().mirror));
 
-  const latency = new Histogram({
-    name: 'bluegreen_proxy_request_duration_seconds',
-    help: 'Upstream request time per arm, to the last byte',
-    labelNames: ['arm'],
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const ttft = new Histogram({
-    name: 'bluegreen_proxy_ttft_seconds',
-    help: 'Time to first token of streamed answers per arm',
-    labelNames: ['arm'],
-    buckets: TTFT_BUCKETS,
-    registers: [registry],
-  });
-  const latencyOf = { blue: latency.labels({ arm: 'blue' }), green: latency.labels({ arm: 'green' }) };
-  const ttftOf = { blue: ttft.labels({ arm: 'blue' }), green: ttft.labels({ arm: 'green' }) };
+  // Observed per result on plain arrays; prom-client only formats them at scrape time.
+  const latency = new ArmHistogram('bluegreen_proxy_request_duration_seconds', 'Upstream request time per arm, to the last byte', LATENCY_BUCKETS);
+  const ttft = new ArmHistogram('bluegreen_proxy_ttft_seconds', 'Time to first token of streamed answers per arm', TTFT_BUCKETS);
+  registry.registerMetric(latency as unknown as Metric);
+  registry.registerMetric(ttft as unknown as Metric);
   metrics.onResult((result) => {
-    latencyOf[result.arm].observe(result.latencyMs / 1000);
-    if (result.ok && result.ttftMs !== undefined) ttftOf[result.arm].observe(result.ttftMs / 1000);
+    latency.observe(result.arm, result.latencyMs / 1000);
+    if (result.ok && result.ttftMs !== undefined) ttft.observe(result.arm, result.ttftMs / 1000);
   });
 
   return {
@@ -122,4 +112,65 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
       }
     },
   };
+}
+
+interface BucketCounts {
+  /** Per bucket, not cumulative (made cumulative when read). */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram with an `arm` label, registered on a prom-client registry as a metric object of its own (prom-client
+ * calls get() at scrape time): observing is a bucket search and three additions, with no label lookup.
+ */
+class ArmHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly arms: Record<ArmName, BucketCounts>;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {
+    const empty = (): BucketCounts => ({ counts: new Float64Array(bounds.length), sum: 0, count: 0 });
+    this.arms = { blue: empty(), green: empty() };
+  }
+
+  observe(arm: ArmName, value: number): void {
+    const data = this.arms[arm];
+    data.sum += value;
+    data.count++;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= (bounds[i] as number)) {
+        (data.counts[i] as number)++;
+        return;
+      }
+    }
+  }
+
+  get(): {
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { metricName: string; labels: Record<string, string | number>; value: number }[];
+  } {
+    const values = [];
+    for (const arm of ARMS) {
+      const data = this.arms[arm];
+      let cumulative = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        cumulative += data.counts[i] as number;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: this.bounds[i] as number, arm }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', arm }, value: data.count });
+      values.push({ metricName: `${this.name}_sum`, labels: { arm }, value: data.sum });
+      values.push({ metricName: `${this.name}_count`, labels: { arm }, value: data.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
 }

@@ -1,6 +1,6 @@
 // Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped), the arm named,
 // and the proxy's own errors in the dialect's shape.
-import { createRedactor } from '../core/redact.js';
+import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
@@ -18,10 +18,10 @@ export interface AnswerTag {
   fallback: boolean;
 }
 
-export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, secrets: readonly string[]): OutgoingHttpHeaders {
+export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, redactor?: Redactor): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   // An upstream may echo the key in a header as well as in a body: it must never reach the application.
-  const redactor = secrets.length > 0 ? createRedactor(secrets) : undefined;
+  if (redactor && !redactor.active()) redactor = undefined;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
@@ -76,14 +76,14 @@ export function sendBody(res: ServerResponse, status: number, headers: OutgoingH
 }
 
 /** A streamed answer written through to the client. */
-export function responseSink(res: ServerResponse, tag: AnswerTag, secrets: readonly string[]): ClientSink {
+export function responseSink(res: ServerResponse, tag: AnswerTag, redactor: Redactor): ClientSink {
   return {
     begin(status, headers) {
-      res.writeHead(status, passHeaders(headers, tag, secrets));
+      res.writeHead(status, passHeaders(headers, tag, redactor));
     },
-    write(chunk, drained) {
+    write(chunk, waiter) {
       const ok = res.write(chunk);
-      if (!ok) res.once('drain', drained);
+      if (!ok) res.once('drain', () => waiter.drained());
       return ok;
     },
     end() {

@@ -57,7 +57,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams, options.env);
+  const targets = createTargets(options.upstreams, { env: options.env, maxResponseBytes: settings.limits.maxResponseBytes });
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -72,6 +72,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   const prometheus = createPrometheus(metrics, () => route.effective());
   const keyCheck = createKeyCheck(settings.clientKeys);
+  // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
+  const metricsCheck = settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
   const chat: ChatContext = {
     inbound,
     targets,
@@ -134,7 +136,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         return forwardModels(targets, res, inbound);
       }
     } else if (path === '/metrics') {
-      if (method === 'GET') return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+      if (method === 'GET') {
+        if (!metricsCheck(inbound.clientKey(req.headers))) {
+          metrics.reject('unauthorized');
+          return sendError(res, inbound, 'unauthorized', 'GET /metrics needs a client key (or the admin token) as a Bearer token');
+        }
+        return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+      }
     } else if (path === '/healthz') {
       if (method === 'GET') {
         const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });
@@ -167,7 +175,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     (req, res) => {
       serve(req, res).catch((error: unknown) => {
         options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
-        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined, []));
+        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
         else res.destroy();
       });
     },

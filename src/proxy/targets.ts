@@ -1,9 +1,10 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
 import type { Dispatcher } from 'undici';
+import { createRedactor, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
-import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation } from '../upstream/adapt.js';
+import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward.js';
@@ -19,13 +20,35 @@ export interface Targets {
   arms: Record<ArmName, ForwardTarget>;
   /** GET {base}/models on blue's upstream, as a path on blue's pool. */
   modelsPath: string;
-  /** Every upstream key, for redacting bodies passed back to the client. */
-  secrets: string[];
+  /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
+  redactor: Redactor;
   close(): Promise<void>;
 }
 
-/** `env` is read for HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the traffic path's client does. */
-export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.ProcessEnv = {}, maxConnections = 256): Targets {
+/** Whether adapting a body for the arm would change anything but its model (src/upstream/adapt.ts). */
+function keepsBody(adaptation: RequestAdaptation, fixedTokenField: boolean): (body: Readonly<Record<string, unknown>>) => boolean {
+  if (Object.keys(adaptation.set).length > 0) return () => false;
+  const drop = [...adaptation.drop];
+  const other: TokenParam = adaptation.tokenParam === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens';
+  return (body) => {
+    for (const key of drop) if (key in body) return false;
+    if (fixedTokenField) return true;
+    // adaptOpenAiBody moves the limit to the arm's field and drops a null one.
+    const limit = body[adaptation.tokenParam];
+    return !(other in body) && (limit !== null || !(adaptation.tokenParam in body));
+  };
+}
+
+export interface TargetOptions {
+  /** Read for HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the traffic path's client does. */
+  env?: NodeJS.ProcessEnv;
+  maxConnections?: number;
+  /** Largest answer read whole (ForwardTarget.maxResponseBytes). */
+  maxResponseBytes: number;
+}
+
+export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
+  const { env = {}, maxConnections = 256, maxResponseBytes } = options;
   // Arms on the same origin share one pool, as they share one upstream.
   const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
@@ -54,7 +77,10 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.Pr
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
       prepare: (body) => adapt({ ...body, model: routes.bodyModel }, adaptation),
+      bodyModel: routes.bodyModel,
+      keepsBody: keepsBody(adaptation, upstream.api === 'anthropic'),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
+      maxResponseBytes,
     };
   }
   const blue = arms.blue.upstream;
@@ -62,7 +88,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, env: NodeJS.Pr
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
-    secrets: ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey] : [])),
+    redactor: createRedactor(ARMS.map((arm) => arms[arm].apiKey)),
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

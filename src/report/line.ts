@@ -3,7 +3,9 @@ import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatFigure, formatMs, formatPercent, formatPoints } from '../core/format.js';
+import { formatFigure, formatMs, formatPercent } from '../core/format.js';
+import { formatCheckValue, isRateDifference } from './check-value.js';
+import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
 
 export interface LineReporterOptions {
   write: (line: string) => void;
@@ -47,34 +49,64 @@ export function formatChecksLine(snapshot: RolloutSnapshot, now: number): string
 
 function checkText(check: CheckResult): string {
   const evidence = check.evidence!;
-  const difference = check.blueSample !== undefined;
-  const estimate = difference ? `${formatPoints(evidence.estimate)}pt` : formatPercent(evidence.estimate);
-  const limit = difference ? `${formatPoints(evidence.limit)}pt` : formatPercent(evidence.limit);
+  const difference = isRateDifference(check);
+  // The p95 ratio to blue is a factor; every other evidence is about a rate (for latency rules, the share over the limit).
+  const show = (value: number) => (evidence.quantiles ? formatFigure(value, 'factor') : formatCheckValue({ rule: check.rule, unit: 'ratio' }, value));
+  const estimate = show(evidence.estimate);
+  const limit = show(evidence.limit);
   const over = evidence.overMs !== undefined ? ` over ${formatFigure(evidence.overMs, 'ms')}` : '';
   return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference)}] vs ${limit} ${check.status}`;
 }
 
-/** Subscribe `onEvent` to the engine; call `stop` at the end. */
-export function createLineReporter(options: LineReporterOptions): { onEvent: (event: RolloutEvent) => void; stop: () => void } {
+export interface LineReporter {
+  onEvent: (event: RolloutEvent) => void;
+  /** Stops the monitor lines and writes the closing line: the last thing the reporter prints. */
+  finish: (ending: EndingSummary) => void;
+}
+
+/**
+ * Subscribe `onEvent` to the engine; call `finish` at the end. Once the ending has begun the monitor and checks
+ * lines give way to a short draining line (the figures no longer move), and the journal's `finished` event is
+ * left to the closing line, which says the same once.
+ */
+export function createLineReporter(options: LineReporterOptions): LineReporter {
   const interval = options.monitorIntervalMs ?? 5000;
+  const ending = endingWatch();
   let timer: TimerHandle | undefined;
   let stopped = false;
   const schedule = () => {
     timer = options.clock.setTimer(() => {
       if (stopped) return;
       const snapshot = options.snapshot();
-      options.write(formatMonitorLine(snapshot, options.clock.now()));
-      const checks = formatChecksLine(snapshot, options.clock.now());
-      if (checks) options.write(checks);
+      const now = options.clock.now();
+      if (ending.started()) options.write(formatDrainingLine(snapshot, now));
+      else {
+        options.write(formatMonitorLine(snapshot, now));
+        const checks = formatChecksLine(snapshot, now);
+        if (checks) options.write(checks);
+      }
       schedule();
     }, interval);
   };
   schedule();
   return {
-    onEvent: (event) => options.write(formatEventLine(event)),
-    stop: () => {
+    onEvent: (event) => {
+      if (stopped) return;
+      ending.see(event);
+      if (event.type !== 'finished') options.write(formatEventLine(event));
+    },
+    finish: (summary) => {
+      if (stopped) return;
       stopped = true;
       timer?.cancel();
+      options.write(`bluegreen: ${endingSentence(summary, ending.unconfirmed())}`);
     },
   };
+}
+
+/** While the ending waits for requests already sent: how many are left. */
+export function formatDrainingLine(snapshot: RolloutSnapshot, now: number): string {
+  const stage = snapshot.stages[snapshot.stageIndex];
+  const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
+  return `${timestamp(now)} draining         ${inFlight} request${inFlight === 1 ? '' : 's'} still in flight`;
 }

@@ -3,6 +3,8 @@ import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { formatCheckValue, isRateDifference } from './check-value.js';
+import { unconfirmedWarning } from './ending-text.js';
 
 export interface OwnerInfo {
   alive: boolean;
@@ -13,17 +15,20 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   const lines: string[] = [];
   const stageCount = snapshot.plan.stages.length;
   const finished = snapshot.endedAt !== undefined;
+  // A dead owner's phase is only where it was: the rollout is no longer moving, whatever state.json says.
+  const orphaned = !finished && !owner.alive;
+  const phase = snapshot.phase.replace('_', ' ');
   lines.push(
-    `rollout ${snapshot.plan.name}: ${snapshot.phase.replace('_', ' ')}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${phase})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
   const left = stage ? Math.max(0, stage.durationMs - snapshot.stageElapsedMs) : 0;
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished ? '' : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : `, ${formatDuration(left)} left in stage`}`,
   );
-  const elapsed = (snapshot.endedAt ?? now) - snapshot.startedAt;
-  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
+  const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
+  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
   if (!finished) {
     lines.push(
       owner.alive
@@ -32,6 +37,8 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     );
   }
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
+  const unconfirmed = finished ? unconfirmedWarning(snapshot) : undefined;
+  if (unconfirmed) lines.push(`  warning: ${unconfirmed}`);
   lines.push('');
   lines.push('  stage  green  verdict    arm    requests  errors  err rate     p95      cost');
   for (const s of snapshot.stages) {
@@ -50,18 +57,16 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   if (snapshot.checks.length) {
     lines.push('');
     lines.push('  checks (green, current stage):');
-    for (const check of snapshot.checks) {
-      const figure =
-        check.figure === null
-          ? '-'
-          : check.unit === 'ratio'
-            ? formatPercent(check.figure)
-            : check.unit === 'ms'
-              ? formatMs(check.figure)
-              : String(Math.round(check.figure * 100) / 100);
-      const limit = check.unit === 'ratio' ? formatPercent(check.limit) : check.unit === 'ms' ? formatMs(check.limit) : String(check.limit);
-      const interval = check.evidence ? ` ${describeEvidence(check.evidence, check.unit === 'ratio' && check.blueSample !== undefined)}` : '';
-      lines.push(`    ${check.rule.padEnd(40)} ${figure.padStart(8)} / ${limit.padEnd(8)} ${check.status} (n=${check.sample})${interval}`);
+    const rows = snapshot.checks.map((check) => ({
+      rule: check.rule,
+      figure: formatCheckValue(check, check.figure),
+      limit: formatCheckValue(check, check.limit),
+      rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : ''}`,
+    }));
+    // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
+    const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
+    for (const row of rows) {
+      lines.push(`    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  ${row.rest}`);
     }
   }
   const recent = snapshot.recentEvents.slice(-events);

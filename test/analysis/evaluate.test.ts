@@ -3,7 +3,8 @@ import { createRandom as random } from '../../src/core/random.js';
 import { checkAlpha, evaluate, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
 import { formatPercent } from '../../src/core/format.js';
 import type { EvaluateInput, RuleName } from '../../src/analysis/index.js';
-import { emptyArmStats } from '../../src/metrics/index.js';
+import { BucketCounter, emptyArmStats } from '../../src/metrics/index.js';
+import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { ArmStats, Percentiles } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
 
@@ -29,6 +30,12 @@ function check(verdict: ReturnType<typeof evaluate>, rule: RuleName) {
   return found;
 }
 
+function bucketsOf(values: readonly number[]) {
+  const counter = new BucketCounter();
+  for (const value of values) counter.record(value);
+  return counter.snapshot();
+}
+
 function slow(latency: Record<string, number>, ttft: Record<string, number> = {}) {
   return { slow: { latency, ttft } };
 }
@@ -39,9 +46,9 @@ describe('the false-rollback budget', () => {
       thresholds: { error_rate: 0.05, consecutive_errors: 5, latency_p95: 3000 },
       compare_to_blue: { max_error_rate_increase: 0.02, max_latency_p95_ratio: 2 },
     });
-    // consecutive_errors (a streak) and the p95 ratio (point estimate) take no share.
-    expect(sequentialRules(cfg)).toEqual(['error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95']);
-    expect(checkAlpha(cfg, 5)).toBeCloseTo(0.01 / 15, 12);
+    // consecutive_errors (a streak) takes no share.
+    expect(sequentialRules(cfg)).toEqual(['error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95', 'compare_to_blue.max_latency_p95_ratio']);
+    expect(checkAlpha(cfg, 5)).toBeCloseTo(0.01 / 20, 12);
     expect(checkAlpha(config({ confidence: 0.95, thresholds: { error_rate: 0.05 } }), 1)).toBeCloseTo(0.05, 12);
   });
 });
@@ -231,10 +238,52 @@ describe('compare_to_blue', () => {
     expect(worse.breach?.rule).toBe('compare_to_blue.max_quality_fail_rate_increase');
   });
 
-  it('max_latency_p95_ratio stays a point-estimate rule after min_requests on both arms', () => {
-    const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 2 } });
-    const over = run({ config: cfg, green: arm(120, 0, { latency: pct(6200, 120) }), blue: arm(480, 0, { latency: pct(2000, 480) }) });
-    expect(over.breach?.message).toBe('green latency_p95 6.20s vs blue 2.00s: 3.10x > 2.00x allowed (green 120, blue 480 requests) in stage 2');
+  describe("max_latency_p95_ratio, judged on both arms' p95 intervals", () => {
+    const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 1.5 } });
+    const seeded = (seed: number, n: number, p50: number, p95: number) => {
+      const rng = random(seed);
+      return bucketsOf(Array.from({ length: n }, () => sampleLognormal(rng, p50, p95)));
+    };
+    const blue = arm(4000, 0, { latencyBuckets: seeded(1, 4000, 300, 900) });
+
+    it('leaves a green as fast as blue alone, and shows it within the ratio once the evidence suffices', () => {
+      const green = arm(1500, 0, { latencyBuckets: seeded(2, 1500, 300, 900) });
+      const verdict = run({ config: cfg, green, blue });
+      const ratio = check(verdict, 'compare_to_blue.max_latency_p95_ratio');
+      expect(verdict.breach).toBeUndefined();
+      expect(ratio.status).toBe('ok');
+      expect(ratio.figure).toBeGreaterThan(0.85);
+      expect(ratio.figure).toBeLessThan(1.15);
+      expect(ratio.evidence?.lower).toBeLessThan(1);
+      expect(ratio.evidence?.upper).toBeLessThanOrEqual(1.5 * 1.0001);
+    });
+
+    it("rolls back a green three times slower, with both arms' intervals in the message", () => {
+      const green = arm(300, 0, { latencyBuckets: seeded(3, 300, 900, 2700) });
+      const verdict = run({ config: cfg, green, blue });
+      expect(verdict.breach?.rule).toBe('compare_to_blue.max_latency_p95_ratio');
+      expect(verdict.breach?.message).toMatch(
+        /^green latency_p95 2\.\d\ds \(99% interval \d\.\d\ds–\d\.\d\ds\) > 1\.50x blue's \d+ms \(≤ \d+ms\): [23]\.\d\dx \(green 300, blue 4000 requests\) in stage 2$/,
+      );
+      const q = verdict.breach?.evidence?.quantiles;
+      expect(q && q.green.lower > 1.5 * q.blue.upper).toBe(true);
+    });
+
+    it('counts green requests still running at their ages towards its lower bound', () => {
+      const green = arm(40, 0, { inFlight: 40, latencyBuckets: seeded(4, 40, 300, 900) });
+      const unknown = check(run({ config: cfg, green, blue }), 'compare_to_blue.max_latency_p95_ratio');
+      const aged = check(run({ config: cfg, green, blue, greenRunningAgesMs: new Array<number>(40).fill(5000) }), 'compare_to_blue.max_latency_p95_ratio');
+      expect(unknown.status).toBe('undecided');
+      expect(aged.status).toBe('breach');
+    });
+
+    it('waits for min_requests on both arms, with the figures shown', () => {
+      const verdict = run({ config: cfg, green: arm(10, 0, { latencyBuckets: seeded(5, 10, 900, 2700) }), blue });
+      const ratio = check(verdict, 'compare_to_blue.max_latency_p95_ratio');
+      expect(ratio.status).toBe('waiting');
+      expect(ratio.figure).not.toBeNull();
+      expect(run({ config: cfg, green: arm(100), blue }).checks[0]?.figure).toBeNull();
+    });
   });
 });
 
@@ -259,8 +308,9 @@ describe('priority and purity', () => {
     ttft: pct(3000, 200),
     qualityFailures: 150,
     ...slow({ 1000: 300, 2000: 200 }, { 500: 150 }),
+    latencyBuckets: bucketsOf(new Array<number>(400).fill(5000)),
   });
-  const blue = arm(400, 0, { latency: pct(100, 400) });
+  const blue = arm(400, 0, { latency: pct(100, 400), latencyBuckets: bucketsOf(new Array<number>(400).fill(100)) });
 
   it('lists every configured check in priority order, each breached', () => {
     const verdict = run({ config: everything, green: allBad, blue, health: { consecutiveFailures: 5, failuresToRollback: 3 } });

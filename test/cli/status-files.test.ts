@@ -43,7 +43,7 @@ describe('status', () => {
     const cwd = stateFolder(snapshot());
     const result = await runCli(['status', '--watch', '--interval', '9999999999', '--state-dir', 'st'], { cwd });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--interval must be a number of milliseconds from 100 to 3600000, found "9999999999"');
+    expect(result.stderr).toContain('--interval (milliseconds) expects a whole number from 100 to 3600000, got "9999999999"');
   });
 
   it('a hand-edited state.json is exit 2 with the bad keys named', async () => {

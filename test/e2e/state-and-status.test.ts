@@ -85,7 +85,8 @@ describe('state folder', () => {
     expect(text.code).toBe(5);
     expect(text.stderr).toContain('died without finishing, at stage 1/1 with green at 50%');
     expect(text.stderr).toContain('run bluegreen rollback');
-    expect(text.stdout).toContain('rollout ghost: progressing');
+    expect(text.stdout).toContain('rollout ghost: orphaned (its process died while progressing)');
+    expect(text.stdout).not.toContain('left in stage');
     expect(text.stdout).toContain(`owner pid ${pid} is gone`);
     const json = await runCli(['status', '--json'], { cwd: dir });
     expect(json.code).toBe(5);

@@ -24,6 +24,14 @@ async function simulator(seed: number, model: string): Promise<SimulatorHandle> 
   return sim;
 }
 
+/** Blue and green with their own simulated behaviour. */
+async function simulatorWith(seed: number, blue: string, green: string): Promise<SimulatorHandle> {
+  const yaml = `{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`;
+  const sim = await startSimulator(parseWithSchema('simulate.yaml', yaml, simulateSchema).value);
+  cleanups.push(() => sim.close());
+  return sim;
+}
+
 async function rollout(
   yaml: string,
   seed: number,
@@ -131,5 +139,41 @@ describe('verdicts on the simulator', () => {
       'stage 1/1 time is up (undecided: error_rate); pausing for an operator (resume to go on, promote or abort)',
     );
     expect(run.events.filter((e) => e.type === 'paused')).toHaveLength(1);
+  });
+});
+
+describe('the p95 ratio to blue on the simulator', () => {
+  const FAST = '{ latency: { p50: 100ms, p95: 200ms } }';
+  const RATIO = '{ interval: 100ms, min_requests: 20, compare_to_blue: { max_latency_p95_ratio: 1.2 } }';
+  // A p95 needs a few hundred requests per arm to be told apart at 99.7% per check.
+  const LONGER = `stages:
+  - { duration: 2s, green_weight: 0.3 }
+  - { duration: 2s, green_weight: 0.6 }
+  - { duration: 2s, green_weight: 1.0 }`;
+
+  it("rolls back a green three times slower than blue, with both arms' p95 intervals in the message", async () => {
+    const sim = await simulatorWith(6, FAST, '{ latency: { p50: 300ms, p95: 600ms } }');
+    // A loaded machine sends fewer requests than planned: an undecided last stage runs again rather than passes.
+    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }')), 6);
+    expect(run.code, run.final.reason).toBe(10);
+    expect(run.final.reason).toMatch(
+      /^green latency_p95 [\d.]+m?s \(99\.\d+% interval (≥ [\d.]+m?s|[\d.]+m?s–[\d.]+m?s)\) > 1\.20x blue's [\d.]+m?s \(≤ [\d.]+m?s\): \d+\.\d\dx \(green \d+(, \d+ still running)?, blue \d+ requests\) in stage \d$/,
+    );
+    const ratio = run.final.checks.find((c) => c.rule === 'compare_to_blue.max_latency_p95_ratio');
+    expect(ratio?.status).toBe('breach');
+    expect(ratio?.evidence?.quantiles?.green.lower).toBeGreaterThan(1.2 * (ratio?.evidence?.quantiles?.blue.upper ?? Infinity));
+  }, 60_000);
+
+  it('promotes a green as fast as blue, judging it against blue over the whole rollout at 100% green', async () => {
+    const sim = await simulatorWith(7, FAST, FAST);
+    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO), 7);
+    expect(run.code, run.final.reason).toBe(0);
+    const ratio = run.final.checks.find((c) => c.rule === 'compare_to_blue.max_latency_p95_ratio');
+    expect(ratio?.status).not.toBe('waiting');
+    expect(ratio?.blueSample).toBeGreaterThan(100);
+    // The buckets that carry the distributions stay small in state.json.
+    const blueBuckets = run.final.stages[0]?.arms.blue.latencyBuckets;
+    expect(blueBuckets?.counts.reduce((a, b) => a + b, 0)).toBe(run.final.stages[0]?.arms.blue.requests);
+    expect(JSON.stringify(blueBuckets).length).toBeLessThan(2000);
   });
 });

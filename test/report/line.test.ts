@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
-import { formatChecksLine } from '../../src/report/line.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { createLineReporter, formatChecksLine } from '../../src/report/line.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
 describe('formatChecksLine', () => {
@@ -14,8 +16,34 @@ describe('formatChecksLine', () => {
     const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
     const line = formatChecksLine({ ...snapshot, stageIndex: 1, checks }, Date.UTC(2025, 0, 15, 12, 0, 5));
     expect(line).toMatch(
-      /^12:00:05\.000 checks {11}stage 2\/5 \(99\.93% intervals\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5pt \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0pt undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
+      /^12:00:05\.000 checks {11}stage 2\/5 \(99\.93% intervals\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5 points \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0 points undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
     );
     expect(formatChecksLine({ ...snapshot, checks: [] }, 0)).toBeUndefined();
+  });
+});
+
+describe('createLineReporter', () => {
+  const event = (at: number, type: RolloutEvent['type'], message: string): RolloutEvent => ({ at, type, message, stage: 1 });
+
+  it('gives way to a draining line once the ending begins, drops the journal-only finished line, and prints nothing after the closing line', async () => {
+    const clock = new FakeClock(Date.UTC(2025, 0, 15, 12, 0, 0));
+    const snapshot = promotedSnapshot(loadTestPlan());
+    const lines: string[] = [];
+    const reporter = createLineReporter({ write: (line) => lines.push(line), snapshot: () => snapshot, clock, monitorIntervalMs: 5000 });
+    await clock.advance(5000);
+    expect(lines.some((line) => / monitor +stage /.test(line))).toBe(true);
+    reporter.onEvent(event(clock.now(), 'interrupted', 'interrupted by SIGINT: traffic is back on blue'));
+    await clock.advance(5000);
+    expect(lines.at(-1)).toMatch(/^12:00:10\.000 draining +\d+ requests? still in flight$/);
+    reporter.onEvent(event(clock.now(), 'drained', 'in-flight requests finished'));
+    reporter.onEvent(event(clock.now(), 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue'));
+    reporter.finish({ phase: 'interrupted', exitCode: 130, reason: 'interrupted by SIGINT; rolled back to blue' });
+    const count = lines.length;
+    reporter.onEvent(event(clock.now(), 'warning', 'late'));
+    await clock.advance(60_000);
+    expect(lines.length).toBe(count);
+    expect(lines.at(-1)).toBe('bluegreen: exit 130 — interrupted by SIGINT; rolled back to blue');
+    expect(lines.filter((line) => line.includes(' finished '))).toEqual([]);
+    expect(lines.filter((line) => line.includes('interrupted by SIGINT; rolled back to blue'))).toHaveLength(1);
   });
 });

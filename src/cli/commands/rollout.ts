@@ -10,6 +10,7 @@ import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writ
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
+import { MAX_SEED, parseIntegerOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
@@ -47,6 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
     )
     .action(async (file: string, flags: RolloutFlags) => {
+      // Options first: a bad one is refused before the plan is read, --dry-run included.
+      const seed = parseSeed(flags.seed);
       const plan = loadPlan(file, ctx.cwd);
       protectPlanSecrets(ctx, plan);
       if (flags.dryRun) {
@@ -64,7 +67,7 @@ export function register(program: Command, ctx: CliContext): void {
       const code = await runRollout({
         plan,
         stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
-        seed: parseSeed(flags.seed),
+        seed,
         ctx,
         resume: flags.resume,
         attachReporter: (engine) => {
@@ -109,8 +112,5 @@ function writeOutcomeReports(
 }
 
 function parseSeed(text: string | undefined): number {
-  if (text === undefined) return randomInt(0, 2 ** 31);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number of 0 or more, found "${text}"`);
-  return seed;
+  return text === undefined ? randomInt(0, 2 ** 31) : parseIntegerOption(text, '--seed', 0, MAX_SEED);
 }

@@ -6,6 +6,7 @@ import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
+import { parseIntegerOption } from '../options.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;
@@ -16,14 +17,6 @@ export interface SimOptions {
   seed?: string;
 }
 
-function parseInteger(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
-  }
-  return value;
-}
-
 /** The config to serve: the file's simulate block (or the built-in one), with the flags on top. */
 export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
   let config = BUILTIN_SIM_CONFIG;
@@ -32,8 +25,8 @@ export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
     const text = readPlanText(path.resolve(cwd, options.config));
     config = parseWithSchema(options.config, text, simulateSchema).value;
   }
-  const port = options.port !== undefined ? parseInteger(options.port, '--port', 0, 65535) : (config.port ?? DEFAULT_SIM_PORT);
-  const seed = options.seed !== undefined ? parseInteger(options.seed, '--seed', -(2 ** 31), 2 ** 32 - 1) : config.seed;
+  const port = options.port !== undefined ? parseIntegerOption(options.port, '--port', 0, 65535) : (config.port ?? DEFAULT_SIM_PORT);
+  const seed = options.seed !== undefined ? parseIntegerOption(options.seed, '--seed', -(2 ** 31), 2 ** 32 - 1) : config.seed;
   return { ...config, port, ...(seed !== undefined && { seed }) };
 }
 

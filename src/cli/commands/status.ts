@@ -9,7 +9,8 @@ import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT, UsageError } from '../../core/exit.js';
+import { CliError, EXIT } from '../../core/exit.js';
+import { parseIntegerOption } from '../options.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -72,10 +73,7 @@ function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
 
 /** --interval in ms: 100 ms to 1 h (a timer past 2^31 ms would fire at once and spin). */
 function watchInterval(text: string | undefined): number {
-  const ms = Number(text ?? 1000);
-  if (!Number.isFinite(ms) || ms < 100 || ms > 3_600_000)
-    throw new UsageError(`--interval must be a number of milliseconds from 100 to 3600000, found "${text}"`);
-  return ms;
+  return parseIntegerOption(text ?? '1000', '--interval (milliseconds)', 100, 3_600_000);
 }
 
 function isFinished(snapshot: RolloutSnapshot): boolean {

@@ -1,6 +1,7 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
 import { formatConfidence, formatRange } from '../../analysis/format.js';
-import { formatFigure, formatPoints } from '../../core/format.js';
+import { formatFigure } from '../../core/format.js';
+import { formatCheckValue, isRateDifference } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
@@ -45,33 +46,22 @@ export function checkStatusText(check: CheckResult): string {
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
 }
 
-/** A comparison's figure is a difference of rates, shown in percentage points. */
-function isDifference(check: CheckResult): boolean {
-  return (
-    check.rule === 'compare_to_blue.max_error_rate_increase' ||
-    check.rule === 'compare_to_blue.max_quality_fail_rate_increase' ||
-    check.rule === 'guard.green_fails_more_than_blue'
-  );
-}
-
 /** "99.9% 0.8–9.1%": the judged rate's interval (for latency rules, the share over the limit). */
 export function checkInterval(check: CheckResult): string {
   const evidence = check.evidence;
   if (!evidence) return '';
-  return `${formatConfidence(evidence.confidence)} ${formatRange(evidence, isDifference(check))}${evidence.overMs !== undefined ? ' over' : ''}`;
+  return `${formatConfidence(evidence.confidence)} ${formatRange(evidence, isRateDifference(check))}${evidence.overMs !== undefined ? ' over' : ''}`;
 }
 
 /** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
 export function checkFigure(check: CheckResult, value: number | null): string {
-  if (value === null) return '-';
-  if (isDifference(check)) return `${formatPoints(value)}pt`;
-  return formatFigure(value, check.unit);
+  return formatCheckValue(check, value, { short: true });
 }
 
 export function checkLine(check: CheckResult): Line {
   const tone = checkTone(check);
   const { full, empty } = barCells(check.proximity ?? 0, PROXIMITY_WIDTH);
-  const limit = isDifference(check) ? `${formatPoints(check.limit)}pt` : formatFigure(check.limit, check.unit);
+  const limit = checkFigure(check, check.limit);
   const interval = checkInterval(check);
   const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
   return [

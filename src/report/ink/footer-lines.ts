@@ -1,5 +1,5 @@
 // The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
-import { describeExit } from '../../core/exit.js';
+import { unconfirmedWarning } from '../ending-text.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
 import { wrap } from './cells.js';
@@ -69,9 +69,13 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
   const lines: Line[] = [
     [
       { text: `■ ${phase.text}`, tone },
-      { text: ` · ${describeExit(exitCode)}`, tone: 'title' },
+      // The phase word says what happened and the reason says why: the code alone, so nothing is said twice.
+      { text: ` · exit ${exitCode}`, tone: 'title' },
     ],
   ];
   for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}` }]);
+  // The reason may say "back on blue" when the ending's hook failed to put it there: say so under it.
+  const unconfirmed = unconfirmedWarning(snapshot);
+  for (const text of unconfirmed ? wrap(unconfirmed, width - 2, 2) : []) lines.push([{ text: `  ${text}`, tone: 'bad' }]);
   return lines.map((line) => clip(line, width));
 }

@@ -104,13 +104,17 @@ export function planLayout(input: LayoutInput): { gaps: boolean; stageRows: numb
 
 export function eventLines(events: readonly RolloutEvent[], rows: number, width: number): Line[] {
   if (rows <= 0) return [];
-  return events.slice(-rows).map((event) =>
-    clip(
-      [
-        { text: `${timestamp(event.at).slice(0, 8)}  `, tone: 'muted' },
-        { text: event.message, tone: EVENT_TONES[event.type] ?? 'plain' },
-      ],
-      width,
-    ),
-  );
+  // The journal's `finished` line repeats the final banner just below it.
+  return events
+    .filter((event) => event.type !== 'finished')
+    .slice(-rows)
+    .map((event) =>
+      clip(
+        [
+          { text: `${timestamp(event.at).slice(0, 8)}  `, tone: 'muted' },
+          { text: event.message, tone: EVENT_TONES[event.type] ?? 'plain' },
+        ],
+        width,
+      ),
+    );
 }

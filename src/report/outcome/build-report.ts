@@ -252,6 +252,6 @@ function iso(epochMs: number): string {
 
 function evidenceReport(evidence: RateEvidence | undefined): CheckReport['interval'] {
   if (!evidence) return null;
-  const { estimate, lower, upper, limit, confidence } = evidence;
-  return { estimate, lower, upper, limit, confidence, overMs: evidence.overMs ?? null };
+  const { estimate, lower, upper, limit, confidence, quantiles } = evidence;
+  return { estimate, lower, upper, limit, confidence, overMs: evidence.overMs ?? null, ...(quantiles ? { quantiles } : {}) };
 }

@@ -3,6 +3,7 @@
 import { describeEvidence } from '../../analysis/format.js';
 import type { RateEvidence } from '../../analysis/types.js';
 import { formatFigure, formatPoints } from '../../core/format.js';
+import { isRateDifference } from '../check-value.js';
 import type { CheckResult } from '../../analysis/types.js';
 
 /** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */
@@ -25,10 +26,7 @@ export function describeCheck({ check, minRequests }: CheckTextInput): string {
   if (status === 'waiting' || figure === null) return `${subject} not judged: ${waitingReason(check, Math.max(1, minRequests))}`;
   const text = judgedText(check, subject, figure);
   if (!check.interval) return text;
-  const evidence = describeEvidence(
-    { ...check.interval, overMs: check.interval.overMs ?? undefined },
-    check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'),
-  );
+  const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, isRateDifference(check));
   // A latency rule's evidence is about a share ("2.0% over 5.00s (...)"): a clause of its own.
   return `${text}${check.interval.overMs != null ? ';' : ''} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
 }

@@ -1,5 +1,6 @@
 // Short texts shared by the JUnit and Markdown writers, so both describe a stage and an outcome alike.
-import { formatDuration, formatFigure, formatMs, formatPercent, formatPoints, formatUsd } from '../../core/format.js';
+import { formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
+import { formatCheckValue } from '../check-value.js';
 import type { ArmReport, CheckReport, RolloutReport, StageReport } from './report-schema.js';
 
 /** "stage 3 (50% green)", or "stage 3 canary (50% green)" when the stage has a name. */
@@ -60,7 +61,5 @@ export function costVerdict(greenVsBlue: number | null): string | undefined {
 
 /** A check's figure or limit as people read it; the blue comparison is a difference of rates, in points. */
 export function checkValue(check: Pick<CheckReport, 'rule' | 'unit'>, value: number | null): string {
-  if (value === null) return '-';
-  if (check.unit === 'ratio' && (check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'))) return `${formatPoints(value)} points`;
-  return formatFigure(value, check.unit);
+  return formatCheckValue(check, value);
 }

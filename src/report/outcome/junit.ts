@@ -86,6 +86,11 @@ function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' |
     lines.push(
       `interval: ${raw(interval.lower)} to ${raw(interval.upper)} at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`,
     );
+  const q = interval?.quantiles;
+  if (q)
+    lines.push(
+      `p95 ms: green ${raw(q.green.estimate)} in ${raw(q.green.lower)} to ${raw(q.green.upper)}, blue ${raw(q.blue.estimate)} in ${raw(q.blue.lower)} to ${raw(q.blue.upper)}`,
+    );
   return lines;
 }
 

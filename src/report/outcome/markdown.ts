@@ -11,8 +11,8 @@ export function renderMarkdownSummary(report: RolloutReport): string {
   const lines: string[] = [];
   lines.push(`## bluegreen: ${statusWord(report)}`, '');
   lines.push(`**Plan** ${md(plan.name)} (sha256 \`${plan.hash.slice(0, 12)}\`): blue ${code(plan.blueModel)} to green ${code(plan.greenModel)}  `);
-  lines.push(`**Outcome** ${statusWord(report)}, ${md(outcome.meaning)}  `);
-  if (outcome.reason) lines.push(`**Reason** ${md(outcome.reason)}  `);
+  // The heading names the phase: the outcome line adds the code and why, each said once.
+  lines.push(`**Outcome** exit ${outcome.exitCode ?? '-'}: ${md(outcome.reason ?? outcome.meaning)}  `);
   lines.push(`**Duration** ${formatDuration(timings.durationMs)}, started ${timings.startedAt}`);
 
   lines.push('', '### Stages', '');

@@ -77,6 +77,8 @@ export const armReportSchema = z.strictObject({
   costUsd: z.number().nonnegative(),
 });
 
+const latencyBoundsSchema = z.strictObject({ estimate: ms, lower: ms, upper: ms });
+
 export const evidenceSchema = z
   .strictObject({
     estimate: z.number(),
@@ -85,6 +87,10 @@ export const evidenceSchema = z
     limit: z.number().meta({ description: 'The rate allowed: the threshold, 0.05 for a p95, 0.01 for a p99, or the increase over blue' }),
     confidence: z.number().meta({ description: "This check's interval level: 1 - its share of the false-rollback budget" }),
     overMs: ms.nullable().meta({ description: 'Latency rules: the limit whose share of requests over it is judged' }),
+    quantiles: z
+      .strictObject({ green: latencyBoundsSchema, blue: latencyBoundsSchema })
+      .optional()
+      .meta({ description: "compare_to_blue.max_latency_p95_ratio: each arm's p95 (ms) with its interval; estimate, lower and upper are then ratios" }),
   })
   .meta({ description: 'The judged rate with its anytime-valid interval (green minus blue for comparisons)' });
 

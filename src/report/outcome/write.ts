@@ -1,5 +1,5 @@
 // Writes the reports a rollout was asked for, once it has ended: JSON, JUnit, the step summary, the annotation.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Redactor } from '../../core/redact.js';
 import { writeFileAtomic } from '../../state/files.js';
@@ -8,6 +8,7 @@ import { renderJunit } from './junit.js';
 import { appendStepSummary, renderMarkdownSummary } from './markdown.js';
 import type { RolloutReport } from './report-schema.js';
 import { ReportWriteError, describeFsError } from './write-errors.js';
+import { errorCode } from '../../state/files.js';
 
 export interface ReportTargets {
   /** `--report-json FILE`, relative to cwd. */
@@ -110,6 +111,14 @@ function targetProblem(target: string): string | undefined {
     accessSync(dir, constants.W_OK);
   } catch (error) {
     return describeFsError(error, target);
+  }
+  // access() says yes to root in /proc or on some read-only mounts: creating a file there is the real test.
+  const probe = path.join(dir, `.bluegreen-probe-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (error) {
+    return `no file can be created in ${dir} (${errorCode(error) === 'ENOENT' ? 'the file system refuses new files' : describeFsError(error, target)})`;
   }
   try {
     if (statSync(target).isDirectory()) return `${target} is a folder`;

@@ -198,7 +198,7 @@ describe('drawing', () => {
     expect(renderer.state.unmounted).toBe(true);
     expect(engine.listenerCount()).toBe(0);
     const frame = renderer.frame();
-    expect(frame).toContain('■ ABORTED · aborted by an operator (exit 4)');
+    expect(frame).toContain('■ ABORTED · exit 4');
     expect(frame).toContain('aborted by alice@ops (dashboard); traffic is back on blue');
     const renders = renderer.state.renders;
     await clock.advance(2000);

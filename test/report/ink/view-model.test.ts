@@ -88,10 +88,10 @@ describe('buildDashboardView', () => {
 
   it('ends with the outcome, what its exit code means and why', () => {
     const cases = [
-      [promotedSnapshot(), 0, '■ PROMOTED · promoted (exit 0)'],
-      [rolledBackSnapshot(), 10, '■ ROLLED BACK · rolled back automatically (exit 10)'],
-      [abortedSnapshot(), 4, '■ ABORTED · aborted by an operator (exit 4)'],
-      [interruptedSnapshot(), 130, '■ INTERRUPTED · interrupted by SIGINT, rolled back to blue (exit 130)'],
+      [promotedSnapshot(), 0, '■ PROMOTED · exit 0'],
+      [rolledBackSnapshot(), 10, '■ ROLLED BACK · exit 10'],
+      [abortedSnapshot(), 4, '■ ABORTED · exit 4'],
+      [interruptedSnapshot(), 130, '■ INTERRUPTED · exit 130'],
     ] as const;
     for (const [snapshot, exitCode, first] of cases) {
       const footer = buildDashboardView(snapshot, options({ final: { exitCode, reason: snapshot.reason } })).footer.map(lineText);
@@ -118,7 +118,21 @@ describe('buildDashboardView', () => {
     const gone = buildDashboardView(progressingSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
     expect(lineText(gone.footer[0]!)).toBe('read-only · owner pid 4242 is gone · updated 0ms ago · q stop watching');
     const done = buildDashboardView(rolledBackSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
-    expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · rolled back automatically (exit 10)');
+    expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · exit 10');
+  });
+
+  it("says under the final banner when the ending's hook failed to put traffic on blue", () => {
+    const base = interruptedSnapshot();
+    const failed = { at: base.endedAt!, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' };
+    const final = { exitCode: 130, reason: base.reason };
+    const view = buildDashboardView({ ...base, recentEvents: [...base.recentEvents, failed] }, options({ columns: 200, final }));
+    const footer = view.footer.map((line) => lineText(line).trim()).join(' ');
+    expect(footer).toContain('putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue');
+    expect(
+      buildDashboardView(base, options({ columns: 200, final }))
+        .footer.map(lineText)
+        .join('\n'),
+    ).not.toContain('check by hand');
   });
 
   it('keeps every line within 80 columns and the frame below 24 rows', () => {

@@ -71,7 +71,7 @@ describe('watchDashboard', () => {
     const end = await h.ended;
     expect(end.kind).toBe('finished');
     expect(end.kind === 'finished' && end.snapshot.exitCode).toBe(10);
-    expect(h.frame()).toContain('■ ROLLED BACK · rolled back automatically (exit 10)');
+    expect(h.frame()).toContain('■ ROLLED BACK · exit 10');
     expect(h.unmounted()).toBe(true);
     expect(h.reads()).toBe(4);
   });

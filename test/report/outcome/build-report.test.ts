@@ -179,6 +179,16 @@ describe('buildReport: edge cases', () => {
   it('exports a JSON Schema of the report', () => {
     const schema = reportJsonSchema();
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties as object)).toEqual(['reportVersion', 'bluegreenVersion', 'plan', 'outcome', 'timings', 'stages', 'totals', 'cost', 'live']);
+    expect(Object.keys(schema.properties as object)).toEqual([
+      'reportVersion',
+      'bluegreenVersion',
+      'plan',
+      'outcome',
+      'timings',
+      'stages',
+      'totals',
+      'cost',
+      'live',
+    ]);
   });
 });

@@ -15,8 +15,8 @@ describe('renderMarkdownSummary', () => {
 
   it('states the outcome in words, with the reason', () => {
     expect(text.startsWith('## bluegreen: ROLLED BACK\n')).toBe(true);
-    expect(text).toContain('**Outcome** ROLLED BACK, rolled back automatically (exit 10)');
-    expect(text).toMatch(/\*\*Reason\*\* green error\\_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) \\> 5\.0% over 48 requests in stage 3/);
+    expect(text).not.toContain('**Reason**');
+    expect(text).toMatch(/\*\*Outcome\*\* exit 10: green error\\_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) \\> 5\.0% over 48 requests in stage 3/);
     expect(renderMarkdownSummary(promoted).startsWith('## bluegreen: PROMOTED\n')).toBe(true);
     expect(text).not.toMatch(/\p{Extended_Pictographic}/u);
   });

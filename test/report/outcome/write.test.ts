@@ -100,4 +100,13 @@ describe('checkReportTargets', () => {
       `the JSON and JUnit reports would both be written to ${path.join(cwd, 'same')}; give them different files`,
     ]);
   });
+
+  it.runIf(process.platform === 'linux')('tries to create a file, as access() says yes to root where none can be made (/proc)', () => {
+    expect(checkReportTargets({ jsonFile: '/proc/r.json', cwd: tempDir() })).toEqual([
+      'cannot write the JSON report to /proc/r.json: no file can be created in /proc (the file system refuses new files)',
+    ]);
+    const cwd = tempDir();
+    expect(checkReportTargets({ jsonFile: 'r.json', cwd })).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });

@@ -1,0 +1,57 @@
+// The two proxies the proxy benchmark compares, each in its own process: the minimal undici pass-through
+// (bench/lib/bare-proxy.js) and the built `bluegreen proxy` CLI on a bench plan (route on blue, no client keys).
+// `nodeArgs` go to the proxy's node (e.g. --cpu-prof) so it can be profiled under the same load.
+import { fork, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './plan.js';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function forkBare(upstreamOrigin, nodeArgs = []) {
+  const child = fork(path.join(ROOT, 'bench/lib/bare-proxy.js'), [upstreamOrigin], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: nodeArgs });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', ({ port }) => resolve({ origin: `http://127.0.0.1:${port}`, pid: child.pid, close: () => stop(child, 'SIGTERM') }));
+  });
+}
+
+export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js')) {
+  const dir = tempDir();
+  const file = writePlanFile(
+    `name: bench-proxy
+upstream: { base_url: ${upstreamBaseUrl}, api: openai, api_key_env: ${BENCH_KEY_ENV}, timeout: { connect: 2s, request: 30s } }
+blue: { model: bench-blue, price: { input_per_mtok: 1, output_per_mtok: 2 } }
+green: { model: bench-green, price: { input_per_mtok: 1, output_per_mtok: 2 } }
+traffic: { rate: 1 }
+stages: [{ duration: 1m, green_weight: 0.5 }]
+proxy: { limits: { max_concurrency: 20000 } }
+`,
+    dir,
+  );
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
+    env: { ...process.env, [BENCH_KEY_ENV]: BENCH_KEY },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.once('exit', (code) => reject(new Error(`bluegreen proxy exited (${code}): ${err}`)));
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (match) {
+        child.removeAllListeners('exit');
+        resolve({ origin: match[1], pid: child.pid, close: () => stop(child, 'SIGTERM') });
+      }
+    });
+  });
+}
+
+/** Signals the child and waits for it to exit (a --cpu-prof profile is written on the way out). */
+function stop(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}

@@ -1,0 +1,61 @@
+// compare_to_blue.max_latency_p95_ratio: green's p95 over blue's, judged with one anytime-valid interval per
+// arm (quantile.ts), each at half the check's share of the false-rollback budget, as the other comparisons:
+// both hold at once with probability >= 1 - alpha, and then the true ratio lies within
+// [green.lower / blue.upper, green.upper / blue.lower]. Green is the stage's; blue is the rollout's so far.
+import { formatFactor, formatMs } from '../core/format.js';
+import { bucketTotal } from '../metrics/buckets.js';
+import type { ArmStats } from '../metrics/types.js';
+import { formatConfidence, formatLatencyRange } from './format.js';
+import { quantileInterval, type QuantileInterval } from './quantile.js';
+import type { SequentialContext } from './rate-rules.js';
+import { exceeds, proximity, type Judged } from './rules.js';
+import type { CheckResult, LatencyBounds, RateEvidence } from './types.js';
+
+const P95 = 0.95;
+
+/**
+ * @param greenRunningAgesMs ages of the stage's green requests still running, when the engine watches them:
+ *   they count at those ages towards green's lower bound (the breach side), which only grows as they run on.
+ */
+export function compareLatency(ctx: SequentialContext, ratio: number, greenRunningAgesMs?: readonly number[]): Judged {
+  const greenArm = ctx.green;
+  const blueArm = ctx.blueBaseline;
+  const greenSample = bucketTotal(greenArm.latencyBuckets);
+  const blueSample = bucketTotal(blueArm.latencyBuckets);
+  const rule = 'compare_to_blue.max_latency_p95_ratio';
+  const check: CheckResult = { rule, status: 'waiting', figure: null, limit: ratio, unit: 'factor', sample: greenSample, blueSample, proximity: null };
+  if (greenSample === 0 || blueSample === 0) return { check };
+
+  const armAlpha = ctx.alpha / 2;
+  const green = quantileInterval(latencies(greenArm, greenRunningAgesMs), P95, armAlpha);
+  const blue = quantileInterval(latencies(blueArm), P95, armAlpha);
+  const figure = (green.estimate as number) / (blue.estimate as number);
+  const evidence: RateEvidence = {
+    estimate: figure,
+    lower: green.lower / blue.upper,
+    upper: green.upper / blue.lower,
+    limit: ratio,
+    confidence: 1 - ctx.alpha,
+    quantiles: { green: bounds(green), blue: bounds(blue) },
+  };
+  check.figure = figure;
+  check.evidence = evidence;
+  if (greenSample < ctx.minRequests || blueSample < ctx.minRequests) return { check };
+  check.status = exceeds(green.lower, ratio * blue.upper) ? 'breach' : green.upper <= ratio * blue.lower ? 'ok' : 'undecided';
+  check.proximity = proximity(figure, ratio);
+  if (check.status !== 'breach') return { check };
+  const running = greenRunningAgesMs?.length ? `, ${greenRunningAgesMs.length} still running` : '';
+  const message =
+    `green latency_p95 ${formatMs(green.estimate)} (${formatConfidence(evidence.confidence)} interval ${formatLatencyRange(green)}) ` +
+    `> ${formatFactor(ratio)} blue's ${formatMs(blue.estimate)} (≤ ${formatMs(blue.upper)}): ${formatFactor(figure)} ` +
+    `(green ${greenSample}${running}, blue ${blueSample} requests)${ctx.where}`;
+  return { check, message };
+}
+
+function latencies(arm: ArmStats, runningAgesMs?: readonly number[]) {
+  return runningAgesMs ? { buckets: arm.latencyBuckets, running: arm.inFlight, runningAgesMs } : { buckets: arm.latencyBuckets, running: arm.inFlight };
+}
+
+function bounds(interval: QuantileInterval): LatencyBounds {
+  return { estimate: interval.estimate as number, lower: interval.lower, upper: interval.upper };
+}

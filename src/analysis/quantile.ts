@@ -1,0 +1,135 @@
+// Anytime-valid confidence sequences for a latency percentile, from a rate confidence sequence over ranks.
+//
+// Howard & Ramdas, "Sequential estimation of quantiles with applications to A/B-testing and best-arm
+// identification" (Bernoulli 2022, sec. 2): for the p-quantile q of any distribution,
+//   - 1{X >= q} is Bernoulli with P(X >= q) >= 1 - p, so if a rate confidence sequence (sequential.ts) shows
+//     the share of requests over a value v below 1 - p, then q <= v;
+//   - 1{X > q} is Bernoulli with P(X > q) <= 1 - p, so if it shows the share at or over v above 1 - p, q >= v.
+// Each edge holds at every n at once with probability >= 1 - alpha/2 (one rate sequence each, on its own
+// stream), so the interval holds with >= 1 - alpha (union bound). The counts at each value come from the
+// arm's latency buckets, read at the conservative edge: upper bounds at a bucket's upper edge, lower bounds at
+// its lower edge.
+//
+// Requests still running belong to the sample too (they were sent in the same order): for the lower edge they
+// count at their ages so far when known (each will take at least that long) and at the lowest value when not;
+// for the upper edge they count as slower than anything. Both only widen the interval.
+import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
+import { logMixtureRatio, priorAround, type Prior } from './sequential.js';
+
+export interface ArmLatencies {
+  /** Completed requests' latencies. */
+  buckets: LatencyBuckets | undefined;
+  /** Requests sent and not yet answered. */
+  running: number;
+  /** The ages (ms) of some of the running requests, when the engine watches them. */
+  runningAgesMs?: readonly number[];
+}
+
+export interface QuantileInterval {
+  /** The point estimate from the completed requests (a bucket's geometric middle); null before the first. */
+  estimate: number | null;
+  /** ms; LOWEST_MS when nothing can be said yet. */
+  lower: number;
+  /** ms; HIGHEST_MS when nothing can be said yet. */
+  upper: number;
+}
+
+/** The (1 - alpha) confidence sequence for the p-quantile (0 < p < 1) of an arm's latency. */
+export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): QuantileInterval {
+  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  const share = 1 - p;
+  const prior = priorAround(share);
+  const completed = bucketTotal(arm.buckets);
+  const n = completed + arm.running;
+  if (n === 0) return { estimate: null, lower: LOWEST_MS, upper: HIGHEST_MS };
+  const ages = (arm.runningAgesMs ?? []).slice(0, arm.running);
+  return {
+    estimate: completed > 0 ? pointQuantile(arm.buckets as LatencyBuckets, p) : null,
+    lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha / 2, prior)),
+    upper: upperBound(arm.buckets, arm.running, mostOverBelow(n, share, alpha / 2, prior)),
+  };
+}
+
+/**
+ * The most requests over a value (of n) for which the rate sequence at alpha still puts the share over it
+ * below `share`; -1 when even none would not. The mixture's log ratio is convex in the count with its minimum
+ * near n x share, so the counts that qualify run from 0 up to a threshold, found by bisection.
+ */
+export function mostOverBelow(n: number, share: number, alpha: number, prior: Prior): number {
+  const bound = Math.log(1 / alpha);
+  const excluded = (x: number) => logMixtureRatio(x, n, share, prior) >= bound;
+  const hi = Math.min(decreasingUpTo(n, share, prior), Math.ceil(n * share) - 1);
+  if (hi < 0 || !excluded(0)) return -1;
+  let lo = 0;
+  let top = hi;
+  while (lo < top) {
+    const mid = Math.ceil((lo + top) / 2);
+    if (excluded(mid)) lo = mid;
+    else top = mid - 1;
+  }
+  return lo;
+}
+
+/** The fewest requests at or over a value (of n) that show the share at or over it above `share`; n + 1 when none. */
+export function fewestOverAbove(n: number, share: number, alpha: number, prior: Prior): number {
+  const bound = Math.log(1 / alpha);
+  const excluded = (x: number) => logMixtureRatio(x, n, share, prior) >= bound;
+  const lo = Math.max(decreasingUpTo(n, share, prior), Math.floor(n * share) + 1);
+  if (lo > n || !excluded(n)) return n + 1;
+  let bottom = lo;
+  let hi = n;
+  while (bottom < hi) {
+    const mid = Math.floor((bottom + hi) / 2);
+    if (excluded(mid)) hi = mid;
+    else bottom = mid + 1;
+  }
+  return hi;
+}
+
+/**
+ * The count where the mixture's log ratio stops decreasing: f(x + 1) - f(x) = log((a + x)(1 - s) / ((b + n - x - 1) s))
+ * is negative exactly for x < s (b + n - 1) - a (1 - s).
+ */
+function decreasingUpTo(n: number, share: number, prior: Prior): number {
+  const turn = share * (prior.b + n - 1) - prior.a * (1 - share);
+  return Math.min(n, Math.max(0, Math.ceil(turn)));
+}
+
+/** The lowest bucket upper edge with at most `maxOver` requests above it (running ones count as above all). */
+function upperBound(buckets: LatencyBuckets | undefined, running: number, maxOver: number): number {
+  if (maxOver < running) return HIGHEST_MS;
+  let above = running;
+  let bound = HIGHEST_MS;
+  const counts = buckets?.counts ?? [];
+  for (let k = counts.length - 1; k >= 0; k--) {
+    if (above > maxOver) break;
+    bound = Math.min(HIGHEST_MS, bucketUpperMs((buckets as LatencyBuckets).first + k));
+    above += counts[k] as number;
+  }
+  return bound;
+}
+
+/** The highest bucket lower edge with at least `minOver` requests at or above it. */
+function lowerBound(buckets: LatencyBuckets | undefined, minOver: number): number {
+  let atOrAbove = 0;
+  const counts = buckets?.counts ?? [];
+  for (let k = counts.length - 1; k >= 0; k--) {
+    atOrAbove += counts[k] as number;
+    if (atOrAbove >= minOver) return Math.max(LOWEST_MS, bucketLowerMs((buckets as LatencyBuckets).first + k));
+  }
+  return LOWEST_MS;
+}
+
+/** The p-quantile of the completed requests: the geometric middle of the bucket holding rank ceil(p x n). */
+export function pointQuantile(buckets: LatencyBuckets, p: number): number {
+  const total = bucketTotal(buckets);
+  const exact = p * total;
+  const rank = Math.max(1, Math.ceil(exact - exact * 1e-12));
+  let seen = 0;
+  for (let k = 0; k < buckets.counts.length; k++) {
+    seen += buckets.counts[k] as number;
+    if (seen >= rank) return Math.min(HIGHEST_MS, Math.max(LOWEST_MS, bucketUpperMs(buckets.first + k) / Math.sqrt(BUCKET_GROWTH)));
+  }
+  return HIGHEST_MS;
+}

@@ -1,0 +1,15 @@
+// Numeric command-line options: whole numbers written as digits, within the range the option can hold.
+// Number() alone would take "1e400" (Infinity), "0x10", "" (0) and " 7"; each is refused with the flag named.
+import { UsageError } from '../core/exit.js';
+
+/** The largest seed the random source tells apart: it keeps 32 bits. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** A whole number from min to max, in plain decimal digits (a leading minus when min allows one). */
+export function parseIntegerOption(text: string, flag: string, min: number, max: number): number {
+  const value = /^-?\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}

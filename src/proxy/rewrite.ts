@@ -1,0 +1,85 @@
+// The application's request body made into one arm's: `model` replaced (and the arm's adaptation applied).
+// Re-serialising the whole body costs as much as the rest of the proxy's work for a long conversation, so when
+// the arm's adaptation leaves the body alone, only the bytes of the model's value are replaced; anything the
+// scan cannot place with certainty (an escaped key, a duplicate key) falls back to parse + stringify.
+import type { ForwardTarget } from './forward.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const MODEL_KEY = '"model"';
+
+/** Index just past the string token opening at `start`, or -1 when it never closes. */
+function stringEnd(text: string, start: number): number {
+  let at = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', at);
+    if (quote < 0) return -1;
+    // A quote after an odd run of backslashes is escaped.
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    at = quote + 1;
+  }
+}
+
+function skipSpace(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
+    i++;
+  }
+}
+
+/**
+ * Where the value of the top-level `"model"` key sits in a JSON object's text (start, end: the string token
+ * with its quotes), when it is a string; undefined when it is not there, not a string, appears twice, or a
+ * top-level key is written with escapes (it could spell "model"). `text` must already be valid JSON.
+ */
+export function modelValueSpan(text: string): [number, number] | undefined {
+  let depth = 0;
+  let found: [number, number] | undefined;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return undefined;
+      if (depth === 1) {
+        const after = skipSpace(text, end);
+        if (text.charCodeAt(after) === COLON) {
+          // A key of the top-level object.
+          for (let k = i + 1; k < end - 1; k++) if (text.charCodeAt(k) === BACKSLASH) return undefined;
+          if (end - i === MODEL_KEY.length && text.startsWith(MODEL_KEY, i)) {
+            if (found) return undefined;
+            const value = skipSpace(text, after + 1);
+            if (text.charCodeAt(value) !== QUOTE) return undefined;
+            const valueEnd = stringEnd(text, value);
+            if (valueEnd < 0) return undefined;
+            found = [value, valueEnd];
+            i = valueEnd;
+            continue;
+          }
+        }
+      }
+      i = end;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    i++;
+  }
+  return found;
+}
+
+/** The request body for `target`: the raw bytes when nothing changes, a splice of the model when only it does. */
+export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, target: ForwardTarget): Buffer | string {
+  if (target.keepsBody(body)) {
+    if (body.model === target.bodyModel) return raw;
+    const span = modelValueSpan(text);
+    if (span) return text.slice(0, span[0]) + JSON.stringify(target.bodyModel) + text.slice(span[1]);
+  }
+  return JSON.stringify(target.prepare(body));
+}

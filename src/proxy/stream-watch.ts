@@ -1,0 +1,54 @@
+// Reads a streamed answer as it passes through the proxy, without holding it back: time to first token, and at
+// the end the reply (content, finish reason, usage, tools) or why the stream was bad. The bytes themselves go to
+// the client untouched; this only watches them.
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { StringDecoder } from 'node:string_decoder';
+import type { Dialect, ParseOutcome, StreamReader } from '../upstream/dialect.js';
+
+export class StreamWatch {
+  // StringDecoder, not TextDecoder: the same UTF-8 decoding across chunk boundaries at a third of the cost.
+  private readonly decoder = new StringDecoder('utf8');
+  private first = true;
+  private readonly reader: StreamReader;
+  private readonly parser: EventSourceParser;
+  private done = false;
+  private error?: string;
+  /** When the first content token passed (epoch ms of `now`). */
+  firstTokenAt?: number;
+
+  constructor(
+    dialect: Dialect,
+    private readonly now: () => number,
+  ) {
+    this.reader = dialect.streamReader();
+    this.parser = createParser({
+      onEvent: (event) => {
+        // Past the terminator or an error nothing more is judged (the bytes still pass).
+        if (this.done || this.error !== undefined) return;
+        const step = this.reader.event(event);
+        if (step.delta && this.firstTokenAt === undefined) this.firstTokenAt = this.now();
+        if (step.error !== undefined) this.error = step.error;
+        if (step.done) this.done = true;
+      },
+    });
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.done || this.error !== undefined) return;
+    let text = this.decoder.write(chunk);
+    if (this.first && text !== '') {
+      this.first = false;
+      // A byte order mark before the first event is not part of it (TextDecoder dropped it for us).
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.parser.feed(text);
+  }
+
+  /** The body ended: the reply, or why the stream does not count as an answer. */
+  end(): ParseOutcome {
+    // A last event without its blank line still counts.
+    if (!this.done && this.error === undefined) this.parser.feed('\n\n');
+    if (this.error !== undefined) return { ok: false, reason: this.error };
+    return this.reader.finish();
+  }
+}

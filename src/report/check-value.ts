@@ -1,0 +1,23 @@
+// How a check's figure and limit read on every surface (status, plain lines, dashboard, reports), so they agree:
+// a comparison with blue is a difference of two rates, in signed percentage points, never a percentage.
+import { formatFigure, formatPoints, type FigureUnit } from '../core/format.js';
+
+export interface CheckValueSubject {
+  rule: string;
+  unit: FigureUnit;
+}
+
+/** The blue comparisons of rates (and the built-in guard): their figure is green's rate minus blue's. */
+export function isRateDifference(check: CheckValueSubject): boolean {
+  return check.unit === 'ratio' && (check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'));
+}
+
+/**
+ * "+3.1 points" for a difference with blue, "4.2%", "950ms", "1.30x" or "3" otherwise; null reads "-".
+ * `short` writes points as "pt", for the dashboard's narrow columns.
+ */
+export function formatCheckValue(check: CheckValueSubject, value: number | null | undefined, options: { short?: boolean } = {}): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  if (isRateDifference(check)) return `${formatPoints(value)}${options.short ? 'pt' : ' points'}`;
+  return formatFigure(value, check.unit);
+}

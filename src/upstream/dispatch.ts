@@ -1,0 +1,191 @@
+// The skeleton every undici dispatch handler of ours shares (the engine's exchange, the proxy's forwarding):
+// the controller (and an abort asked for before undici handed it over), the request and stream-idle timers, the
+// caller's cancel signal, and settling once. Subclasses read the answer and decide what settling means.
+//
+// dispatch() with a handler rather than request(): no Readable body stream, no per-request AbortController, and
+// one listener per caller signal serves every request in flight on it. Benchmarks: docs/benchmarks.md.
+import type { Dispatcher } from 'undici';
+import type { HeaderMap } from './classify.js';
+
+/** Something that can cancel a request: an AbortSignal, or a lighter per-request link (src/proxy/client-link.ts). */
+export interface CancelSource {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
+/** Our own timers, so a timeout can be told apart from a dead connection. */
+export interface DispatchTimeouts {
+  /** The whole exchange, body included. */
+  requestMs: number;
+  /** Longest silence between chunks of a streamed 2xx body. */
+  idleMs: number;
+}
+
+export interface DispatchRequest {
+  /** Scheme, host and port: needed by an agent (a proxy) that serves several origins; a pool knows its own. */
+  origin?: string;
+  method: 'GET' | 'POST';
+  /** Path and query, relative to the dispatcher's origin. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+// --- a caller's AbortSignal: one listener per signal, whatever the number of requests in flight on it --------
+
+interface Cancellable {
+  cancel(reason: unknown): void;
+}
+
+const watchers = new WeakMap<AbortSignal, Set<Cancellable>>();
+
+function watch(signal: AbortSignal, member: Cancellable): void {
+  let set = watchers.get(signal);
+  if (!set) {
+    const members = new Set<Cancellable>();
+    set = members;
+    watchers.set(signal, members);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const all = [...members];
+        members.clear();
+        for (const one of all) one.cancel(signal.reason);
+      },
+      { once: true },
+    );
+  }
+  set.add(member);
+}
+
+export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable {
+  protected settled = false;
+  /** The request is over on the wire (completed or failed): nothing more will arrive. */
+  protected finished = false;
+  protected controller?: Dispatcher.DispatchController;
+  /** An abort asked for before undici handed us the controller; applied as soon as it does. */
+  private pendingAbort?: Error;
+  /** Which of our timers fired, when one did. */
+  protected expired?: 'request' | 'idle';
+  protected status?: number;
+  protected headers?: HeaderMap;
+  private requestTimer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
+  private resolve?: (value: T) => void;
+  private reject?: (reason: unknown) => void;
+
+  constructor(
+    protected readonly timeouts: DispatchTimeouts,
+    /** Cancelling rejects with its reason. An AbortSignal is watched here; a CancelSource calls cancel() itself. */
+    protected readonly canceller?: CancelSource,
+  ) {}
+
+  /** Starts the request; the promise settles once (rejecting only when the canceller cancels it). */
+  run(dispatcher: Dispatcher, request: DispatchRequest): Promise<T> {
+    if (this.canceller?.aborted) return Promise.reject(this.canceller.reason);
+    const promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
+    if (this.canceller instanceof AbortSignal) watch(this.canceller, this);
+    try {
+      dispatcher.dispatch(
+        {
+          origin: request.origin,
+          method: request.method,
+          path: request.path,
+          headers: request.headers,
+          body: request.body,
+          // Our timers replace undici's, which would fail with errors we could not tell apart.
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        this,
+      );
+    } catch (error) {
+      this.onResponseError(undefined, error as Error);
+    }
+    return promise;
+  }
+
+  // --- undici handler (subclasses implement onResponseStart/Data/End/Error) --------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  abstract onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void;
+  abstract onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void;
+  abstract onResponseEnd(controller: Dispatcher.DispatchController, trailers: HeaderMap): void;
+  abstract onResponseError(controller: Dispatcher.DispatchController | undefined, error: Error): void;
+
+  // --- our side -------------------------------------------------------------------------------------------
+
+  /** The caller gave up: the request is aborted and the promise rejects with `reason`. */
+  cancel(reason: unknown): void {
+    this.abort(reason instanceof Error ? reason : new Error(String(reason)));
+    this.fail(reason);
+  }
+
+  /** Our timer fired: abort, then settle as the subclass's timeout failure. */
+  protected abstract timedOut(kind: 'request' | 'idle'): void;
+
+  private expire(kind: 'request' | 'idle'): void {
+    this.expired ??= kind;
+    this.abort(new Error(kind === 'request' ? 'request timeout' : 'stream idle timeout'));
+    // Settled now, not when undici reports the abort: a connect still pending would report it much later.
+    this.timedOut(kind);
+  }
+
+  protected timeoutReason(kind: 'request' | 'idle'): string {
+    return kind === 'request' ? `request timeout, ${this.timeouts.requestMs} ms` : `stream idle for ${this.timeouts.idleMs} ms`;
+  }
+
+  protected abort(reason: Error): void {
+    if (this.finished) return;
+    this.clearTimers();
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingAbort ??= reason;
+  }
+
+  protected armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.expire('idle'), this.timeouts.idleMs);
+  }
+
+  /** While a slow reader holds the upstream back: that silence is ours, not the upstream's idling. */
+  protected pauseIdle(): void {
+    clearTimeout(this.idleTimer);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.requestTimer);
+    clearTimeout(this.idleTimer);
+  }
+
+  protected finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimers();
+    if (this.canceller instanceof AbortSignal) watchers.get(this.canceller)?.delete(this);
+    this.detached();
+  }
+
+  /** The request is over: a subclass drops its link to a per-request canceller here. */
+  protected detached(): void {}
+
+  protected settle(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    (this.resolve as (value: T) => void)(value);
+  }
+
+  protected fail(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.finish();
+    (this.reject as (reason: unknown) => void)(reason);
+  }
+}

@@ -1,0 +1,60 @@
+// Plan numbers a typo can make absurd (1e15 in flight, a 0 ms timeout, .inf) are refused with the key named;
+// the largest sensible values still load.
+import { describe, expect, it } from 'vitest';
+import { PlanError } from '../../src/plan/errors.js';
+import { planFromYaml } from '../helpers/plans.js';
+
+const base = (traffic: string, extra = '', model = '{ latency: { p50: 5ms, p95: 10ms } }') => `
+name: bounds
+upstream:
+  simulate: { seed: 1, models: { a: ${model}, b: { latency: { p50: 5ms, p95: 10ms } } } }
+blue: { model: a, price: { input_per_mtok: 600, output_per_mtok: 1 } }
+green: { model: b }
+traffic: { ${traffic.includes('rate:') ? '' : 'rate: 20, '}${traffic} }
+stages: [ { duration: 1m, green_weight: 1 } ]
+${extra}`;
+
+function problem(yaml: string): string {
+  try {
+    planFromYaml(yaml);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).message;
+  }
+  throw new Error('the plan loaded');
+}
+
+describe('plan number bounds', () => {
+  it.each([
+    ['max_in_flight: 1e15', '', 'traffic.max_in_flight: must be at most 100,000, found 1000000000000000'],
+    ['max_in_flight: 2.5', '', 'traffic.max_in_flight: must be a whole number, found 2.5'],
+    ['max_tokens: 1e12', '', 'traffic.max_tokens: must be at most 1,000,000'],
+    ['rate: .inf', '', 'traffic.rate: expected number, found Infinity'],
+    ['synthetic: { users: 1e15 }', '', 'traffic.synthetic.users: must be at most 100,000,000'],
+    ['stream: .nan', '', 'traffic.stream'],
+    ['max_in_flight: 10', 'analysis: { min_requests: 1e15 }', 'analysis.min_requests: must be at most 10,000,000'],
+    ['max_in_flight: 10', 'analysis: { thresholds: { consecutive_errors: 1e15 } }', 'analysis.thresholds.consecutive_errors: must be at most 1,000,000'],
+    ['max_in_flight: 10', 'analysis: { compare_to_blue: { max_latency_p95_ratio: 1e300 } }', 'max_latency_p95_ratio: must be at most 1,000'],
+    ['max_in_flight: 10', 'health_check: { failures_to_rollback: 1e12 }', 'health_check.failures_to_rollback: must be at most 10,000'],
+    ['max_in_flight: 10', 'health_check: { timeout: 0ms }', 'health_check.timeout: must be at least 1ms, found "0ms"'],
+    ['max_in_flight: 10', "hooks: { on_stage: { exec: 'true', timeout: 0s } }", 'hooks.on_stage.timeout: must be at least 1ms'],
+  ])('traffic { %s } %s: %s', (traffic, extra, expected) => {
+    expect(problem(base(traffic, extra))).toContain(expected);
+  });
+
+  it('refuses an impossible simulated token range and an overflowing seed', () => {
+    expect(problem(base('max_in_flight: 1').replace('seed: 1,', 'seed: 1e300,'))).toContain('upstream.simulate.seed: must be from -2147483648 to 4294967295');
+    expect(problem(base('max_in_flight: 1', '', '{ output_tokens: { min: 10, max: 5 } }'))).toContain(
+      'upstream.simulate.models.a.output_tokens.min: must not be more than output_tokens.max',
+    );
+    expect(problem(base('max_in_flight: 1', '', '{ tokens_per_second: 1e-300 }'))).toContain('tokens_per_second: must be at least 0.1');
+  });
+
+  it('loads the largest values a real plan may use', () => {
+    const plan = planFromYaml(
+      base('rate: 100000, max_in_flight: 100000, max_tokens: 1000000, synthetic: { users: 100000000 }', 'analysis: { min_requests: 10000000 }'),
+    );
+    expect(plan.traffic).toMatchObject({ rate: 100_000, max_in_flight: 100_000, max_tokens: 1_000_000 });
+    expect(plan.arms.blue.price?.input_per_mtok).toBe(600);
+  });
+});

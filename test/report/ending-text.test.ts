@@ -1,0 +1,96 @@
+// The closing line: every way a rollout ends says what happened once, and never claims blue when moving it failed.
+import { describe, expect, it } from 'vitest';
+import { endingEventMessage, endings, type Ending } from '../../src/engine/endings.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { endingSentence, endingWatch } from '../../src/report/ending-text.js';
+
+const breach = {
+  rule: 'error_rate' as const,
+  figure: 0.226,
+  limit: 0.05,
+  unit: 'ratio' as const,
+  sample: 62,
+  message: 'green error_rate 22.6% (99.93% interval 5.3–51.1%) > 5.0% over 62 requests in stage 3',
+};
+
+const cases: [string, Ending, string][] = [
+  ['all stages passed', endings.allStagesPassed(5, 'gpt-4.1'), 'exit 0 — promoted: all 5 stages passed; gpt-4.1 takes 100% of traffic'],
+  ['an operator promoted', endings.promotedByOperator('alice@ops (dashboard)'), 'exit 0 — promoted to 100% green by alice@ops (dashboard)'],
+  ['a rule breached', endings.rolledBack(breach), `exit 10 — rolled back to blue: ${breach.message}`],
+  ['an operator aborted', endings.aborted('bob@ci (pid 7)'), 'exit 4 — aborted by bob@ci (pid 7); traffic is back on blue'],
+  ['SIGINT', endings.interrupted('SIGINT'), 'exit 130 — interrupted by SIGINT; rolled back to blue'],
+  ['SIGTERM', endings.interrupted('SIGTERM'), 'exit 143 — interrupted by SIGTERM; rolled back to blue'],
+  [
+    'the launcher went away',
+    endings.interrupted('SIGHUP', 'its launcher sh (pid 12) exiting'),
+    'exit 129 — interrupted by its launcher sh (pid 12) exiting; rolled back to blue',
+  ],
+  ['an internal error', endings.failed('boom in a timer'), 'exit 1 — internal error: boom in a timer'],
+];
+
+/** Every run of four or more words that appears twice: what "saying it once" rules out. */
+function repeatedPhrases(text: string): string[] {
+  const words = text
+    .toLowerCase()
+    .split(/[\s:;,—]+/)
+    .filter(Boolean);
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  for (let i = 0; i + 3 < words.length; i++) {
+    const phrase = words.slice(i, i + 4).join(' ');
+    if (seen.has(phrase)) repeated.push(phrase);
+    seen.add(phrase);
+  }
+  return repeated;
+}
+
+describe('endingSentence', () => {
+  it.each(cases)('%s: says what happened once, with the exit code', (_name, ending, expected) => {
+    const sentence = endingSentence(ending);
+    expect(sentence).toBe(expected);
+    expect(repeatedPhrases(sentence)).toEqual([]);
+    // The phase's word appears once: no "interrupted ... (exit 130): interrupted ...".
+    const word = ending.phase === 'rolled_back' ? 'rolled back' : ending.phase === 'failed' ? 'internal error' : ending.phase;
+    expect(sentence.split(word).length - 1).toBe(1);
+  });
+
+  it('a reason-less ending still reads', () => {
+    expect(endingSentence({ phase: 'aborted', exitCode: 4 })).toBe('exit 4 — aborted');
+  });
+
+  it('says when the ending could not move traffic, instead of "back on blue" alone', () => {
+    const text = endingSentence(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 1 in 12ms']);
+    expect(text).toBe(
+      'exit 130 — interrupted by SIGINT, but putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
+    );
+    expect(endingSentence(endings.aborted('bob'), ['proxy http://127.0.0.1:8788: connect ECONNREFUSED'])).toBe(
+      'exit 4 — aborted by bob, but putting traffic back on blue failed (proxy http://127.0.0.1:8788: connect ECONNREFUSED): check by hand that traffic is on blue',
+    );
+    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toBe(
+      'exit 0 — promoted: all 2 stages passed, but moving all traffic to green failed (on_promote hook: timed out): check by hand that green serves all traffic',
+    );
+  });
+});
+
+describe('endingWatch', () => {
+  const event = (type: RolloutEvent['type'], message: string): RolloutEvent => ({ at: 0, type, message });
+
+  it('counts only the hooks that failed once the ending began', () => {
+    const watch = endingWatch();
+    watch.see(event('hook_failed', 'on_stage hook: exec ./set.sh exited 3'));
+    expect(watch.started()).toBe(false);
+    watch.see(event('rolled_back', 'rolled back to blue: green error_rate ...'));
+    watch.see(event('hook_succeeded', 'on_rollback hook: exec ./a.sh exited 0'));
+    watch.see(event('hook_failed', 'proxy http://127.0.0.1:8788: connect ECONNREFUSED'));
+    expect(watch.started()).toBe(true);
+    expect(watch.unconfirmed()).toEqual(['proxy http://127.0.0.1:8788: connect ECONNREFUSED']);
+  });
+});
+
+describe('endingEventMessage', () => {
+  it('names the phase once in the promoted and aborted events', () => {
+    expect(endingEventMessage(endings.aborted('bob@ci (pid 7)'))).toBe('aborted by bob@ci (pid 7); traffic is back on blue');
+    expect(endingEventMessage(endings.promotedByOperator('alice'))).toBe('promoted to 100% green by alice');
+    expect(endingEventMessage(endings.allStagesPassed(5, 'gpt-4.1'))).toBe('promoted: all 5 stages passed; gpt-4.1 takes 100% of traffic');
+  });
+});

@@ -1,0 +1,53 @@
+// `status` text: a comparison with blue is a difference of rates, shown in points as the reports and lines show it.
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/analysis/index.js';
+import { emptyArmStats } from '../../src/metrics/types.js';
+import { formatChecksLine } from '../../src/report/line.js';
+import { checkValue } from '../../src/report/outcome/figures.js';
+import { renderStatus } from '../../src/report/status-text.js';
+import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
+
+describe('renderStatus checks', () => {
+  it('writes compare_to_blue figures and limits in points, like the line reporter and the reports', () => {
+    const plan = loadTestPlan();
+    const green = { ...emptyArmStats(), requests: 400, successes: 376, failures: 24 };
+    const blue = { ...emptyArmStats(), requests: 1200, successes: 1164, failures: 36 };
+    const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
+    const snapshot = { ...promotedSnapshot(plan), stageIndex: 1, checks };
+    const text = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt);
+    const row = text.split('\n').find((line) => line.includes('compare_to_blue.max_error_rate_increase'));
+    // green 6.0% - blue 3.0% = +3.0 points, against +2.0 points allowed.
+    expect(row).toMatch(/compare_to_blue\.max_error_rate_increase +\+3\.0 points \/ \+2\.0 points /);
+    expect(row).toMatch(/interval [-+][\d.]+ to \+[\d.]+ points\)/);
+    expect(text.split('\n').find((line) => line.includes(' error_rate '))).toMatch(/ 6\.0% \/ 5\.0% /);
+    const compare = checks.find((check) => check.rule === 'compare_to_blue.max_error_rate_increase')!;
+    expect(checkValue(compare, compare.figure)).toBe('+3.0 points');
+    // Columns line up however long the rule name: every " / " at the same place.
+    const rows = text.split('\n').filter((line) => / (ok|undecided|breach|waiting) \(n=/.test(line));
+    expect(rows.length).toBeGreaterThan(2);
+    expect(new Set(rows.map((line) => line.indexOf(' / '))).size).toBe(1);
+    expect(formatChecksLine(snapshot, 0)).toContain('compare_to_blue.max_error_rate_increase +3.0 points [');
+  });
+});
+
+describe('renderStatus after an ending whose hook failed', () => {
+  it('warns that traffic may not be where the reason says', () => {
+    const base = promotedSnapshot(loadTestPlan());
+    const at = base.endedAt!;
+    const snapshot = {
+      ...base,
+      phase: 'interrupted' as const,
+      exitCode: 130,
+      reason: 'interrupted by SIGINT; rolled back to blue',
+      recentEvents: [
+        { at, type: 'interrupted' as const, message: 'interrupted by SIGINT: traffic is back on blue' },
+        { at, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' },
+      ],
+    };
+    const text = renderStatus(snapshot, { alive: false, pid: 1 }, at);
+    expect(text).toContain(
+      '  warning: putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue\n',
+    );
+    expect(renderStatus({ ...snapshot, recentEvents: snapshot.recentEvents.slice(0, 1) }, { alive: false, pid: 1 }, at)).not.toContain('warning:');
+  });
+});
