@@ -30,6 +30,7 @@ class LiveSource implements TrafficSource {
   private polls = 0;
   private reading?: Promise<void>;
   private lost = false;
+  private lastStage?: number;
 
   constructor(
     private readonly options: LiveSourceOptions,
@@ -100,8 +101,11 @@ class LiveSource implements TrafficSource {
   }
 
   private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind): void {
+    // A proxy restarted since the last route set tags its results with no stage until the next renewal: they
+    // belong to the stage in force, or, read in the last drain after the rollout ended, to its last stage.
     const current = this.context.current();
-    const at = stage ?? current?.stage;
+    if (current) this.lastStage = current.stage;
+    const at = stage ?? this.lastStage;
     if (at === undefined || at < 0 || at >= this.options.stageCount) return;
     this.context.metrics.recordResult(at, result, quality);
     this.options.fleet.count(at, result.arm, result.ok, kind);
