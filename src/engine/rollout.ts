@@ -84,6 +84,7 @@ export class RolloutEngine {
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
       breach: (breach: Breach) => this.rollback(breach),
+      warn: (message: string) => this.emit('warning', message),
     };
     this.sources = sourcesOf(deps).map((factory) => factory(context));
     // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.

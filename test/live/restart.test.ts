@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RolloutSnapshot } from '../../src/engine/types.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { LiveView } from '../../src/live/fleet.js';
 import type { FeedPage } from '../../src/proxy/results-feed.js';
 import { runCli } from '../helpers/cli.js';
@@ -83,6 +83,16 @@ describe('a proxy restarted while a rollout drives it', () => {
     const afterRestart = page.results.filter((entry) => entry.stage === undefined || entry.stage < 1).length;
     expect(afterRestart).toBeGreaterThan(0);
     const state = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+    // The journal tells the operator what happened: the proxy stopped answering, answered again, had restarted.
+    const warnings = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RolloutEvent)
+      .filter((event) => event.type === 'warning')
+      .map((event) => event.message);
+    expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^proxy ${running.adminUrl} is not answering \\(`)));
+    expect(warnings).toContain(`proxy ${running.adminUrl} answers again`);
+    expect(warnings).toContain(`proxy ${running.adminUrl} restarted: its results are read again from its new start`);
     const judged = state.stages.reduce((sum, stage) => sum + stage.arms.blue.requests + stage.arms.green.requests, 0);
     expect(judged).toBeGreaterThanOrEqual(readBeforeKill + afterRestart);
   });
