@@ -75,10 +75,12 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
       .catch(() => undefined)
       .finally(() => (writing = undefined));
   };
+  const actuator = new ProxyActuator(plan, fleet, clock);
   return {
     fleet,
-    actuator: new ProxyActuator(plan, fleet, clock),
-    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save }),
+    actuator,
+    // A restarted proxy gets its route (and stage number) back at once, not at the next renewal.
+    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save, onRestart: () => actuator.renewNow() }),
     generated,
     view,
     close: async () => {

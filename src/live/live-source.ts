@@ -19,6 +19,8 @@ export interface LiveSourceOptions {
   stageCount: number;
   /** Told after each poll round (the live view changed). */
   onPoll?: () => void;
+  /** Told when a proxy restarted (its results feed began again), so its route can be renewed at once. */
+  onRestart?: () => void;
 }
 
 export function liveTraffic(options: LiveSourceOptions): TrafficSourceFactory {
@@ -86,6 +88,7 @@ class LiveSource implements TrafficSource {
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
         if (restarted) {
           this.context.warn?.(`proxy ${proxy.client.url} restarted: its results are read again from its new start`);
+          this.options.onRestart?.();
           proxy.cursor = 0;
           page = await proxy.client.results(0);
         }

@@ -62,6 +62,8 @@ describe('a proxy restarted while a rollout drives it', () => {
     const { route, effective } = await admin<{ route: { leaseExpiresAt: number }; effective: { greenWeight: number } }>(`${running.adminUrl}/admin/route`);
     expect(effective.greenWeight).toBe(0.5);
     expect(route.leaseExpiresAt).toBeGreaterThanOrEqual(saved?.leaseExpiresAt ?? Infinity);
+    // Seeing it restarted, the rollout renews it at once (the next renewal of a 1 m lease is 20 s away).
+    await until(() => (running.route()?.leaseExpiresAt ?? 0) > (saved?.leaseExpiresAt ?? Infinity), 'the restarted proxy renewed at once', 10_000);
     const failedWhileDown = application.failures;
     const greenBefore = application.arms.green;
     await until(() => application.arms.green > greenBefore, 'green answers from the restarted proxy', 10_000);
