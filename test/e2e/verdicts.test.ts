@@ -143,7 +143,8 @@ describe('verdicts on the simulator', () => {
 });
 
 describe('the p95 ratio to blue on the simulator', () => {
-  const FAST = '{ latency: { p50: 100ms, p95: 200ms } }';
+  // Latencies well above the test machine's scheduling noise, so the ratio judges the upstreams, not the load.
+  const FAST = '{ latency: { p50: 200ms, p95: 400ms } }';
   const RATIO = '{ interval: 100ms, min_requests: 20, compare_to_blue: { max_latency_p95_ratio: 1.2 } }';
   // A p95 needs a few hundred requests per arm to be told apart at 99.7% per check.
   const LONGER = `stages:
@@ -152,7 +153,7 @@ describe('the p95 ratio to blue on the simulator', () => {
   - { duration: 2s, green_weight: 1.0 }`;
 
   it("rolls back a green three times slower than blue, with both arms' p95 intervals in the message", async () => {
-    const sim = await simulatorWith(6, FAST, '{ latency: { p50: 300ms, p95: 600ms } }');
+    const sim = await simulatorWith(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
     // A loaded machine sends fewer requests than planned: an undecided last stage runs again rather than passes.
     const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }')), 6);
     expect(run.code, run.final.reason).toBe(10);
