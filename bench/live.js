@@ -4,29 +4,31 @@
 //  b) green fails every request from a moment in stage 1, with fallback: failed application requests (target
 //     0, the application being the official openai SDK at a steady rate) and time from the fault to every
 //     proxy's route at 0 (target <= one analysis interval + 1 s).
-//  c) controller overhead: application latency through N proxies at R req/s each, with a rollout driving them
-//     (lease renewals, results reads every 250 ms) versus the same route set by hand.
+//  c) controller overhead (bench/live-overhead.js): application latency through 10 proxies at R req/s each, in
+//     alternating rounds with a rollout driving them and with the same route set by hand; the controller's CPU
+//     and its admin calls' rate and bytes per proxy per second.
 import OpenAI from 'openai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEndpoints } from '../dist/cli/endpoints.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { proxySettings } from '../dist/proxy/config.js';
 import { startProxy } from '../dist/proxy/server.js';
-import { createLoadClient } from './lib/open-load.js';
+import { overheadScenario } from './live-overhead.js';
 import { tempDir, writePlanFile } from './lib/plan.js';
-import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
+import { QUICK, envNumber, log, writeResult } from './lib/util.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'bluegreen.js');
 const TOKEN = 'bench-admin-token';
 const LEASE_MS = envNumber('BENCH_LIVE_LEASE_MS', 3000);
 const INTERVAL_MS = envNumber('BENCH_LIVE_INTERVAL_MS', 1000);
 const PROXIES = envNumber('BENCH_LIVE_PROXIES', QUICK ? 2 : 4);
-const RATE = envNumber('BENCH_LIVE_RATE', QUICK ? 100 : 250);
-const SECONDS = envNumber('BENCH_LIVE_SECONDS', QUICK ? 4 : 8);
+const OVERHEAD_PROXIES = envNumber('BENCH_LIVE_OVERHEAD_PROXIES', QUICK ? 4 : 10);
+const RATE = envNumber('BENCH_LIVE_RATE', QUICK ? 25 : 50);
+const SECONDS = envNumber('BENCH_LIVE_SECONDS', QUICK ? 3 : 6);
+const PAIRS = envNumber('BENCH_LIVE_PAIRS', QUICK ? 1 : 3);
 
 function planYaml({ greenChange = '', stages, adminUrls }) {
   const controller = adminUrls ? `, controller: { admin_urls: [${adminUrls.join(', ')}], lease: ${LEASE_MS}ms }` : '';
@@ -143,20 +145,27 @@ async function killScenario() {
 }
 
 async function failingGreenScenario() {
-  const faultAfterMs = 4000;
+  const faultAfterMs = 8000;
   const proxies = [];
-  const started = Date.now();
-  // Each proxy's simulator counts the fault time from its own start: started together, they fail together.
-  for (let i = 0; i < PROXIES; i++)
+  const faults = [];
+  // Each proxy's simulator counts the fault time from its own start (a `changes` entry): green fails on each
+  // proxy faultAfterMs after that proxy started.
+  for (let i = 0; i < PROXIES; i++) {
+    faults.push(Date.now() + faultAfterMs);
     proxies.push(
       await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'], greenChange: `, changes: [{ at: ${faultAfterMs}ms, error_rate: 1 }]` })),
     );
-  const faultAt = started + faultAfterMs;
+  }
   const app = application(proxies, 25);
   const rollout = startRollout(
     planYaml({ stages: ['{ duration: 5m, green_weight: 0.25 }', '{ duration: 5m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }),
   );
+  let stageAt;
+  void waitFor(() => proxies.every((p) => p.proxy.route.stored.reason?.startsWith('stage 1/')), 60_000).then(() => (stageAt = Date.now()));
   const [code] = await once(rollout.child, 'exit');
+  // Green starts failing under traffic at the first proxy's fault, or when stage 1 reached every proxy if the
+  // rollout (slow to start on a busy machine) got there later: the clock of the target starts then.
+  const faultAt = Math.max(Math.min(...faults), stageAt ?? 0);
   const blueAt = proxies.map((p) => p.events.find((e) => e.at >= faultAt && /route set: green 0, mirror 0/.test(e.message))?.at);
   await app.stop();
   for (const p of proxies) await p.close();
@@ -165,6 +174,7 @@ async function failingGreenScenario() {
     proxies: PROXIES,
     intervalMs: INTERVAL_MS,
     exitCode: code,
+    faultInStage1: stageAt !== undefined && stageAt <= Math.min(...faults),
     rollbackAfterFaultMs: worst,
     applicationRequests: app.tally.sent,
     applicationFailures: app.tally.failed,
@@ -173,69 +183,29 @@ async function failingGreenScenario() {
   };
 }
 
-/** CPU seconds (user + system) a process has used, from /proc; null off Linux. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
+// BENCH_LIVE_ONLY=overhead (or kill, failing) runs one scenario alone, printing its figures (not for run.js).
+const ONLY = process.env.BENCH_LIVE_ONLY;
+const scenarios = {
+  kill: () => (log(`kill -9 of the controller, ${PROXIES} proxies, lease ${LEASE_MS} ms`), killScenario()),
+  failing: () => (log(`green failing 100% in stage 1, fallback on, ${PROXIES} proxies, interval ${INTERVAL_MS} ms`), failingGreenScenario()),
+  overhead: () => {
+    log(`controller overhead: ${OVERHEAD_PROXIES} proxies x ${RATE} req/s, ${PAIRS} alone/driven pairs of ${SECONDS} s`);
+    return overheadScenario({
+      startProxy: startBenchProxy,
+      startRollout,
+      planYaml,
+      waitFor,
+      proxies: OVERHEAD_PROXIES,
+      rate: RATE,
+      seconds: SECONDS,
+      pairs: PAIRS,
+    });
+  },
+};
+const result = { name: 'live' };
+for (const [name, run] of Object.entries(scenarios)) {
+  if (ONLY && ONLY !== name) continue;
+  result[name] = await run();
+  log(JSON.stringify(result[name]));
 }
-
-async function overheadScenario() {
-  const runLoad = async (proxies) => {
-    const loads = proxies.map((p) => createLoadClient(p.proxy.url));
-    const results = await Promise.all(
-      loads.map((load) =>
-        load.run({ path: '/v1/chat/completions', body: { model: 'bench-blue', messages: [{ role: 'user', content: 'hi' }] }, rate: RATE, seconds: SECONDS }),
-      ),
-    );
-    const p50 = results.map((r) => r.latencyMs.p50).sort((a, b) => a - b);
-    const p99 = results.map((r) => r.latencyMs.p99).sort((a, b) => a - b);
-    return {
-      medianP50Ms: p50[Math.floor(p50.length / 2)],
-      worstP99Ms: p99.at(-1),
-      errors: results.reduce((s, r) => s + r.errors, 0),
-      dropped: results.reduce((s, r) => s + r.dropped, 0),
-    };
-  };
-  const proxies = [];
-  for (let i = 0; i < PROXIES; i++) proxies.push(await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'] })));
-  // Without a controller: the same route, set by hand under a long lease. A first round warms up (discarded).
-  for (const p of proxies) p.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 600_000 });
-  await runLoad(proxies);
-  const alone = await runLoad(proxies);
-  const rollout = startRollout(planYaml({ stages: ['{ duration: 10m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }));
-  await waitFor(() => proxies.every((p) => p.proxy.route.stored.reason?.startsWith('stage 1/1')), 30_000);
-  const cpuBefore = cpuSeconds(rollout.child.pid);
-  const drivenStart = Date.now();
-  const driven = await runLoad(proxies);
-  const cpuAfter = cpuSeconds(rollout.child.pid);
-  const controllerCpuPercent = cpuBefore === null || cpuAfter === null ? null : round((100 * (cpuAfter - cpuBefore)) / ((Date.now() - drivenStart) / 1000), 1);
-  rollout.child.kill('SIGTERM');
-  await once(rollout.child, 'exit');
-  for (const p of proxies) await p.close();
-  return {
-    proxies: PROXIES,
-    ratePerProxy: RATE,
-    seconds: SECONDS,
-    alone,
-    driven,
-    controllerCpuPercent,
-    addedP50Ms: round(driven.medianP50Ms - alone.medianP50Ms, 3),
-    addedP99Ms: round(driven.worstP99Ms - alone.worstP99Ms, 3),
-  };
-}
-
-log(`kill -9 of the controller, ${PROXIES} proxies, lease ${LEASE_MS} ms`);
-const kill = await killScenario();
-log(JSON.stringify(kill));
-log(`green failing 100% in stage 1, fallback on, ${PROXIES} proxies, interval ${INTERVAL_MS} ms`);
-const failing = await failingGreenScenario();
-log(JSON.stringify(failing));
-log(`controller overhead: ${PROXIES} proxies x ${RATE} req/s for ${SECONDS} s`);
-const overhead = await overheadScenario();
-log(JSON.stringify(overhead));
-writeResult({ name: 'live', kill, failing, overhead, met: kill.met && failing.met });
+writeResult({ ...result, met: Boolean(result.kill?.met && result.failing?.met) });

@@ -9,8 +9,8 @@
 //                                                 --ratio runs only the plans with the p95 ratio rule)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import betaln from '@stdlib/math-base-special-betaln';
 import { checkAlpha, evaluate } from '../dist/analysis/index.js';
+import { logBeta } from '../dist/analysis/log-beta.js';
 import { emptyArmStats } from '../dist/metrics/types.js';
 import { BucketCounter, mergeBuckets } from '../dist/metrics/buckets.js';
 import { sampleLognormal } from '../dist/sim/lognormal.js';
@@ -278,7 +278,7 @@ function run(name, sim, count, seedBase) {
 // --- fixed-horizon comparison ----------------------------------------------------------------------------
 
 function logBinomialPmf(k, n, p) {
-  const logChoose = -Math.log(n + 1) - betaln(n - k + 1, k + 1);
+  const logChoose = -Math.log(n + 1) - logBeta(n - k + 1, k + 1);
   return logChoose + (k === 0 ? 0 : k * Math.log(p)) + (n - k === 0 ? 0 : (n - k) * Math.log1p(-p));
 }
 

@@ -58,10 +58,10 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
   return check.status === 'breach' ? { check, message: spec.message(evidence) } : { check };
 }
 
-export function errorRate(ctx: SequentialContext, limit: number): Judged {
-  const { requests: n, failures: x } = ctx.green;
+/** A rate judged against a fixed limit: x of n, shown as the rate itself. */
+function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number, limit: number, over: string): Judged {
   return judgeRate(ctx, {
-    rule: 'error_rate',
+    rule,
     x,
     n,
     rateLimit: limit,
@@ -69,26 +69,19 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
     limit,
     unit: 'ratio',
     ready: n >= ctx.minRequests,
-    message: (ev) =>
-      `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} requests${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
+    message: (ev) => `green ${rule} ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} ${over}${ctx.where}`,
   });
+}
+
+export function errorRate(ctx: SequentialContext, limit: number): Judged {
+  const judged = plainRate(ctx, 'error_rate', ctx.green.failures, ctx.green.requests, limit, 'requests');
+  if (judged.message !== undefined) judged.message += blame(ctx.green, ctx.blueBaseline);
+  return judged;
 }
 
 export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
   // Over successful responses: only those were checked for quality.
-  const { successes: n, qualityFailures: x } = ctx.green;
-  return judgeRate(ctx, {
-    rule: 'quality_fail_rate',
-    x,
-    n,
-    rateLimit: limit,
-    figure: n > 0 ? x / n : null,
-    limit,
-    unit: 'ratio',
-    ready: n >= ctx.minRequests,
-    message: (ev) =>
-      `green quality_fail_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} successful responses${ctx.where}`,
-  });
+  return plainRate(ctx, 'quality_fail_rate', ctx.green.qualityFailures, ctx.green.successes, limit, 'successful responses');
 }
 
 /**

@@ -11,7 +11,7 @@
 // every n at once with probability >= 1 - alpha: it may be looked at after every request, at any interval,
 // and stopped on whenever it says so. It depends on the counts (x of n) alone, so a judgement is a pure
 // function of the stage's figures however often the engine calls it.
-import betaln from '@stdlib/math-base-special-betaln';
+import { logBeta } from './log-beta.js';
 
 /** Beta(a, b) mixing distribution over the rate. */
 export interface Prior {
@@ -71,7 +71,7 @@ export function differenceInterval(green: { x: number; n: number }, blue: { x: n
 }
 
 function logMarginal(x: number, n: number, prior: Prior): number {
-  return betaln(prior.a + x, prior.b + n - x) - betaln(prior.a, prior.b);
+  return logBeta(prior.a + x, prior.b + n - x) - logBeta(prior.a, prior.b);
 }
 
 function logLikelihood(x: number, n: number, p: number): number {

@@ -65,11 +65,13 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
     await fleet.close();
     throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
   }
+  const generated = block.controller.generated_traffic;
+  const view = (): LiveView => ({ ...fleet.view(), generatedTraffic: generated });
   let writing: Promise<void> | undefined;
   const file = path.join(stateDir, LIVE_VIEW_FILE);
   const save = (): void => {
     if (writing) return;
-    writing = writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...fleet.view() }, null, 2)}\n`)
+    writing = writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...view() }, null, 2)}\n`)
       .catch(() => undefined)
       .finally(() => (writing = undefined));
   };
@@ -77,11 +79,11 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
     fleet,
     actuator: new ProxyActuator(plan, fleet, clock),
     source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save }),
-    generated: block.controller.generated_traffic,
-    view: () => fleet.view(),
+    generated,
+    view,
     close: async () => {
       await writing;
-      await writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...fleet.view() }, null, 2)}\n`).catch(() => undefined);
+      await writeFileAtomicAsync(file, `${JSON.stringify({ updatedAt: clock.now(), ...view() }, null, 2)}\n`).catch(() => undefined);
       await fleet.close();
     },
   };

@@ -42,6 +42,8 @@ export interface ProxyView {
 
 export interface LiveView {
   leaseMs: number;
+  /** The rollout also sends the plan's generated traffic (judged with the live results, reported apart). */
+  generatedTraffic?: boolean;
   proxies: ProxyView[];
   stages: LiveStageFigures[];
 }

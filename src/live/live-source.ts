@@ -87,7 +87,8 @@ class LiveSource implements TrafficSource {
         for (const entry of page.results) this.record(entry.stage, entry.result, entry.quality, entry.kind);
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
-        const done = page.next === proxy.cursor || page.results.length === 0;
+        // Caught up with the proxy's newest result: no second call just to hear there is nothing more.
+        const done = page.results.length === 0 || page.next >= page.head;
         proxy.cursor = page.next;
         if (done) break;
       }

@@ -34,7 +34,14 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     }
   }
 
-  const { synthetic, sampled } = plan.traffic;
+  if (plan.traffic === undefined) {
+    // Only the live proxy runs without generated requests.
+    if (plan.proxy === undefined)
+      at(['traffic'], 'is required (expected object): the requests a rollout generates; only a plan with a proxy block may leave it out', true);
+    else if (plan.proxy.controller.generated_traffic)
+      at(['proxy', 'controller', 'generated_traffic'], 'needs a traffic block: the generated requests to send beside the live ones', true);
+  }
+  const { synthetic, sampled } = plan.traffic ?? {};
   if (synthetic && sampled) {
     const total = (synthetic.share ?? 0) + (sampled.share ?? 0);
     if (synthetic.share === undefined || sampled.share === undefined) {

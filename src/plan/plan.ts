@@ -50,7 +50,9 @@ export interface PlanSource {
   hash: string;
 }
 
-export type Plan = ParsedPlan & {
+export type Plan = Omit<ParsedPlan, 'traffic'> & {
+  /** Always set once resolved: a proxy-only plan without a traffic block gets the defaults (it generates nothing). */
+  traffic: NonNullable<ParsedPlan['traffic']>;
   source: PlanSource;
   arms: Record<ArmName, ArmPlan>;
 };

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ArmName, ArmPlan, Plan, PlanSource, UpstreamConfig } from './plan.js';
 import { isAzureHost } from '../upstream/azure.js';
-import type { ParsedPlan } from './schema.js';
+import { trafficSchema, type ParsedPlan } from './schema.js';
 
 type UpstreamData = ParsedPlan['upstream'];
 type ArmData = ParsedPlan['blue'];
@@ -50,7 +50,8 @@ export function resolvePlan(parsed: ParsedPlan, source: PlanSource): Plan {
     price: parsed[name].price,
     upstream: mergeUpstream(parsed.upstream, parsed[name]),
   });
-  const traffic = { ...parsed.traffic };
+  // A proxy-only plan generates nothing; the defaults stand in so every plan has the same shape.
+  const traffic = { ...(parsed.traffic ?? trafficSchema.parse({ rate: 1 })) };
   if (traffic.synthetic && typeof traffic.synthetic.prompts === 'string') {
     traffic.synthetic = { ...traffic.synthetic, prompts: path.resolve(source.dir, traffic.synthetic.prompts) };
   }

@@ -283,14 +283,16 @@ export const hooksSchema = z.strictObject({
 
 // --- live traffic proxy ---------------------------------------------------------------------------
 
-const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0');
+// Limits past these are typos (1e15 for 1e5), not capacity plans: said so at validate time, not found in production.
+const GIB = 1024 * 1024 * 1024;
+const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0').max(GIB, `must be at most ${GIB} (1 GiB)`);
 
 export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
-  max_concurrency: positiveInt.default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
-  max_mirror_in_flight: positiveInt.default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
+  max_concurrency: countUpTo(1_000_000).default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_mirror_in_flight: countUpTo(100_000).default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
   max_response_bytes: byteSize
     .default(16 * 1024 * 1024)
     .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
@@ -346,7 +348,9 @@ export const planSchema = z.strictObject({
   upstream: upstreamSchema,
   blue: armSchema,
   green: armSchema,
-  traffic: trafficSchema,
+  traffic: trafficSchema
+    .optional()
+    .meta({ description: 'The requests a rollout generates; required unless the plan has a proxy block (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
   analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),

@@ -129,7 +129,7 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
       failure === 'timeout'
         ? 'did not answer in time'
         : failure === 'bad_response'
-          ? `answered with more than ${ctx.targets.arms[arm].maxResponseBytes} bytes (proxy.limits.max_response_bytes)`
+          ? `gave no answer the proxy could pass on (${outcome.result.errorMessage ?? 'bad response'})`
           : 'could not be reached';
     sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
     return;

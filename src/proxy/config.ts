@@ -31,6 +31,9 @@ export interface ProxySettings {
 
 export const DEFAULT_LISTEN = '127.0.0.1:8787';
 
+/** Shorter client keys (and admin tokens) are refused: guessable, and below what the redactor recognises. */
+export const MIN_CLIENT_KEY_LENGTH = 16;
+
 /** HOST:PORT, [v6]:PORT; a clear usage error otherwise. */
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
@@ -70,6 +73,13 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
         `proxy.client_keys_env names ${block.client_keys_env}, which is not set (or empty): set it to the keys applications present, comma-separated`,
       );
     }
+    const short = clientKeys.findIndex((key) => key.length < MIN_CLIENT_KEY_LENGTH);
+    if (short >= 0) {
+      // Says which and how long, never the key itself.
+      throw new UsageError(
+        `${block.client_keys_env}: key ${short + 1} of ${clientKeys.length} is ${(clientKeys[short] as string).length} characters; client keys must be at least ${MIN_CLIENT_KEY_LENGTH} (make one with \`openssl rand -hex 16\`)`,
+      );
+    }
   }
   if (!isLoopback(host) && clientKeys.length === 0) {
     throw new UsageError(
@@ -81,6 +91,11 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     const token = readApiKey(block.admin.token_env, input.env, input.cwd);
     if (token === undefined) {
       throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the token admin calls must carry`);
+    }
+    if (token.length < MIN_CLIENT_KEY_LENGTH) {
+      throw new UsageError(
+        `${block.admin.token_env}: the admin token is ${token.length} characters; it must be at least ${MIN_CLIENT_KEY_LENGTH} (make one with \`openssl rand -hex 16\`)`,
+      );
     }
     admin = { ...parseListen(input.adminListen ?? block.admin.listen, '--admin-listen'), token };
   } else if (input.adminListen !== undefined) {

@@ -155,7 +155,11 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
         // Not read on into memory: the answer fails as too large (blue may still answer for green).
         this.chunks = undefined;
         // Settled first: the abort reports back at once as a connection error.
-        this.broke({ failure: 'bad_response', status: this.status, reason: `the answer is larger than ${this.target.maxResponseBytes} bytes` });
+        this.broke({
+          failure: 'bad_response',
+          status: this.status,
+          reason: `the answer is larger than ${this.target.maxResponseBytes} bytes, proxy.limits.max_response_bytes`,
+        });
         this.abort(new Error('answer too large'));
         return;
       }

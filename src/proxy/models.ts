@@ -16,7 +16,18 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
       headersTimeout: blue.timeouts.requestMs,
       bodyTimeout: blue.timeouts.requestMs,
     });
-    const body = Buffer.from(await answer.body.arrayBuffer());
+    const body = await readCapped(answer.body, blue.maxResponseBytes);
+    if (body === undefined) {
+      return sendError(
+        res,
+        inbound,
+        'unavailable',
+        `blue's upstream listed models in more than ${blue.maxResponseBytes} bytes (proxy.limits.max_response_bytes)`,
+        {
+          'x-bluegreen-arm': 'blue',
+        },
+      );
+    }
     if (answer.statusCode === 401 || answer.statusCode === 403) {
       return sendError(res, inbound, 'unavailable', `blue's upstream refused the proxy's credentials (${answer.statusCode}) listing models`, {
         'x-bluegreen-arm': 'blue',
@@ -33,4 +44,19 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
   } catch {
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });
   }
+}
+
+/** The whole body, or undefined (and the rest left unread) once it passes `max` bytes. */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

@@ -72,6 +72,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   const prometheus = createPrometheus(metrics, () => route.effective());
   const keyCheck = createKeyCheck(settings.clientKeys);
+  // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
+  const metricsCheck = settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
   const chat: ChatContext = {
     inbound,
     targets,
@@ -134,7 +136,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         return forwardModels(targets, res, inbound);
       }
     } else if (path === '/metrics') {
-      if (method === 'GET') return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+      if (method === 'GET') {
+        if (!metricsCheck(inbound.clientKey(req.headers))) {
+          metrics.reject('unauthorized');
+          return sendError(res, inbound, 'unauthorized', 'GET /metrics needs a client key (or the admin token) as a Bearer token');
+        }
+        return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+      }
     } else if (path === '/healthz') {
       if (method === 'GET') {
         const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });

@@ -5,6 +5,11 @@ import type { StageStats } from '../metrics/types.js';
 import type { LiveView, ProxyView } from '../live/fleet.js';
 import { ROUTE_FILE, type Route } from '../proxy/route.js';
 
+/** The admin client's errors start with the proxy's URL, already at the start of the line. */
+function withoutUrl(error: string, url: string): string {
+  return error.startsWith(url) ? error.slice(url.length).replace(/^[\s:]+/, '') : error;
+}
+
 export function proxyLine(proxy: ProxyView, now: number): string {
   const route = proxy.promotedArm ? `promoted ${proxy.promotedArm}` : `green ${formatPercent(proxy.greenWeight, 0)}, mirror ${formatPercent(proxy.mirror, 0)}`;
   const lease =
@@ -15,9 +20,14 @@ export function proxyLine(proxy: ProxyView, now: number): string {
         : `lease ran out ${formatDuration(now - proxy.leaseExpiresAt)} ago (on blue)`;
   const health = proxy.reachable
     ? 'answering'
-    : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}: ${proxy.error ?? ''}`;
+    : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
   return `${proxy.url}  ${route}, ${lease}, ${health}${missed}`;
+}
+
+/** Why a proxy does not answer, on a line of its own under it (the error is long); undefined while it answers. */
+export function proxyErrorLine(proxy: ProxyView): string | undefined {
+  return proxy.reachable || !proxy.error ? undefined : `    last error: ${withoutUrl(proxy.error, proxy.url)}`;
 }
 
 /** A proxy's own route file (same state folder): what it serves now and why, in its words. */
@@ -56,17 +66,66 @@ export function liveStageRows(view: LiveView, judged: readonly StageStats[]): Li
   });
 }
 
+/** How a proxy reads at a glance: bad when it does not answer, warn when it is on blue by its lease or lost results. */
+export function proxyHealth(proxy: ProxyView, now: number): 'ok' | 'warn' | 'bad' {
+  if (!proxy.reachable) return 'bad';
+  const leaseRanOut = !proxy.promotedArm && proxy.leaseExpiresAt !== undefined && proxy.leaseExpiresAt <= now && proxy.greenWeight + proxy.mirror > 0;
+  return leaseRanOut || (proxy.missed ?? 0) > 0 ? 'warn' : 'ok';
+}
+
+export function liveTitle(view: LiveView): string {
+  return `live traffic (${view.proxies.length} ${view.proxies.length === 1 ? 'proxy' : 'proxies'}, lease ${formatDuration(view.leaseMs)}):`;
+}
+
+const LIVE_COLUMNS: [string, number][] = [
+  ['stage', 5],
+  ['blue', 6],
+  ['green', 6],
+  ['green err', 9],
+  ['fallbacks', 9],
+  ['mirrors', 7],
+];
+const GENERATED_COLUMNS: [string, number][] = [
+  ['gen blue', 8],
+  ['gen green', 9],
+];
+
+/**
+ * The per-stage table under the proxies (fits 80 columns): the live requests per arm, green's live failures,
+ * fallbacks and mirror copies; and, when the rollout also generates traffic, the generated requests per arm.
+ */
+export function liveTableLines(rows: readonly LiveStageRow[], withGenerated: boolean): string[] {
+  const columns = withGenerated ? [...LIVE_COLUMNS, ...GENERATED_COLUMNS] : LIVE_COLUMNS;
+  const line = (cells: (string | number)[]) => `  ${cells.map((cell, i) => String(cell).padStart(columns[i]?.[1] ?? 0)).join('  ')}`;
+  return [
+    line(columns.map(([name]) => name)),
+    ...rows.map((row) =>
+      line([
+        row.stage + 1,
+        row.liveBlue,
+        row.liveGreen,
+        row.liveGreenFailures,
+        row.fallbacks,
+        row.mirrors,
+        ...(withGenerated ? [row.generatedBlue, row.generatedGreen] : []),
+      ]),
+    ),
+  ];
+}
+
+/** Whether the generated columns are shown: only when the rollout sends its own traffic too. */
+export function showsGenerated(view: LiveView): boolean {
+  return view.generatedTraffic === true;
+}
+
 export function liveLines(view: LiveView, judged: readonly StageStats[], now: number): string[] {
-  const lines = [`live traffic (${view.proxies.length} ${view.proxies.length === 1 ? 'proxy' : 'proxies'}, lease ${formatDuration(view.leaseMs)}):`];
-  for (const proxy of view.proxies) lines.push(`  ${proxyLine(proxy, now)}`);
-  const rows = liveStageRows(view, judged);
-  if (rows.length > 0) {
-    lines.push('  stage  live blue  live green  green failed  fallbacks  mirrors  generated blue  generated green');
-    for (const row of rows) {
-      lines.push(
-        `  ${String(row.stage + 1).padStart(5)}  ${String(row.liveBlue).padStart(9)}  ${String(row.liveGreen).padStart(10)}  ${String(row.liveGreenFailures).padStart(12)}  ${String(row.fallbacks).padStart(9)}  ${String(row.mirrors).padStart(7)}  ${String(row.generatedBlue).padStart(14)}  ${String(row.generatedGreen).padStart(15)}`,
-      );
-    }
+  const lines = [liveTitle(view)];
+  for (const proxy of view.proxies) {
+    lines.push(`  ${proxyLine(proxy, now)}`);
+    const error = proxyErrorLine(proxy);
+    if (error) lines.push(error);
   }
+  const rows = liveStageRows(view, judged);
+  if (rows.length > 0) lines.push(...liveTableLines(rows, showsGenerated(view)));
   return lines;
 }

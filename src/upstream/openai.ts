@@ -1,5 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
+import { modelField, plainContentDelta } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -101,12 +102,22 @@ function openAiStreamReader(): StreamReader {
   const toolIndexes = new Set<number>();
   let chunks = 0;
   let done = false;
+  /** The served model as chunks spell it, for the fast path (empty until a chunk named it). */
+  let field = { model: '', text: '' };
   return {
     event(message): StreamStep {
       if (done) return { done: true };
       if (message.data.trim() === '[DONE]') {
         done = true;
         return { done: true };
+      }
+      // Most chunks carry only text: read without parsing the chunk once the served model is known.
+      if (reply.servedModel !== field.model && reply.servedModel !== undefined) field = { model: reply.servedModel, text: modelField(reply.servedModel) };
+      const quick = field.text !== '' ? plainContentDelta(message.data, field.text) : undefined;
+      if (quick !== undefined) {
+        chunks += 1;
+        reply.content += quick;
+        return { delta: quick, output: quick !== '' };
       }
       const parsed = parseJson(message.data);
       if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };

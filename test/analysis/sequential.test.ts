@@ -83,16 +83,16 @@ describe('rateInterval', () => {
     expect(strict.upper).toBeGreaterThan(small.upper);
   });
 
-  it('covers the true rate at every step of >= 1 - alpha of seeded sequences (time-uniform)', () => {
-    // 400 sequences of 1,500 Bernoulli(0.05) draws, checked after every draw: the interval holds p exactly
-    // when M_n(p) < 1/alpha, so the check per step is O(1).
-    const alpha = 0.05;
-    const p = 0.05;
+  /**
+   * Share of seeded Bernoulli(p) sequences whose interval ever leaves p, checked after every draw: the interval
+   * holds p exactly when M_n(p) < 1/alpha, so the check per step is O(1).
+   */
+  function missRate(p: number, alpha: number, sequences: number, length: number, seedBase: number): number {
     let missed = 0;
-    for (let seq = 0; seq < 400; seq++) {
-      const next = random(1000 + seq);
+    for (let seq = 0; seq < sequences; seq++) {
+      const next = random(seedBase + seq);
       let x = 0;
-      for (let n = 1; n <= 1500; n++) {
+      for (let n = 1; n <= length; n++) {
         if (next() < p) x++;
         if (logMixtureRatio(x, n, p, prior) >= Math.log(1 / alpha)) {
           missed++;
@@ -100,24 +100,15 @@ describe('rateInterval', () => {
         }
       }
     }
-    expect(missed / 400).toBeLessThanOrEqual(alpha);
+    return missed / sequences;
+  }
+
+  it('covers the true rate at every step of >= 1 - alpha of seeded sequences (time-uniform)', () => {
+    expect(missRate(0.05, 0.05, 400, 1500, 1000)).toBeLessThanOrEqual(0.05);
   });
 
   it('holds a rate far from the prior too (the prior shapes width, never validity)', () => {
-    const alpha = 0.05;
-    let missed = 0;
-    for (let seq = 0; seq < 300; seq++) {
-      const next = random(5000 + seq);
-      let x = 0;
-      for (let n = 1; n <= 800; n++) {
-        if (next() < 0.3) x++;
-        if (logMixtureRatio(x, n, 0.3, prior) >= Math.log(1 / alpha)) {
-          missed++;
-          break;
-        }
-      }
-    }
-    expect(missed / 300).toBeLessThanOrEqual(alpha);
+    expect(missRate(0.3, 0.05, 300, 800, 5000)).toBeLessThanOrEqual(0.05);
   });
 });
 

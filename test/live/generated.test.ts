@@ -2,20 +2,13 @@
 // the proxies serve. The judge sees both; status and the JSON report keep them apart (docs/live.md).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportSchema, type RolloutReport } from '../../src/report/outcome/index.js';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
-let proxies: Running[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of proxies) await proxy.close();
-  proxies = [];
-});
+const fixture = liveFixture();
 
 function reportOf(dir: string): RolloutReport {
   return reportSchema.parse(JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')));
@@ -30,8 +23,8 @@ function statusRow(stdout: string, stage: number): number[] {
 
 describe('live rollout with generated traffic on top', () => {
   it('judges live and generated requests together and reports them apart (status, JSON report)', async () => {
-    proxies = await startProxies(1);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1);
+    fixture.application(proxies);
     const dir = writeRolloutPlan({ controller: 'generated_traffic: true', stages: ['{ duration: 2s, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
@@ -60,8 +53,8 @@ describe('live rollout with generated traffic on top', () => {
 
   it('rolls back on generated failures while live green is fine: both are judged, and the report says which failed', async () => {
     // The proxies' green is healthy; the green the rollout sends its own traffic to always fails.
-    proxies = await startProxies(1);
-    app = new Application(proxies, 1);
+    const proxies = await fixture.startProxies(1);
+    const app = fixture.application(proxies, 1);
     // The generated requests are a few a second among many live ones: a strict limit makes their failures count.
     const dir = writeRolloutPlan(
       { controller: 'generated_traffic: true', green: 'error_rate: 1', thresholds: 'error_rate: 0.01', stages: ['{ duration: 5m, green_weight: 0.5 }'] },

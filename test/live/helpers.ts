@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
@@ -72,12 +73,51 @@ export function writeRolloutPlan(options: LivePlanOptions, proxies: (Running | s
   return dir;
 }
 
-export async function startProxies(count: number, options: Pick<LivePlanOptions, 'green' | 'fallback'> & { stateDirs?: string[] } = {}): Promise<Running[]> {
+export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback'> & { stateDirs?: string[] };
+
+export async function startProxies(count: number, options: ProxyOptions = {}): Promise<Running[]> {
   const all: Running[] = [];
   for (let i = 0; i < count; i++) {
     all.push(await runProxy(proxyPlan(options), { env: { ADMIN_TOKEN }, stateDir: options.stateDirs?.[i] }));
   }
   return all;
+}
+
+/** Starts what a live test needs and stops it after each test (the application first, then every proxy). */
+export interface LiveFixture {
+  /** In-process proxies in front of the simulator; a test may close one itself (closing twice is harmless). */
+  startProxies(count: number, options?: ProxyOptions): Promise<Running[]>;
+  /** The demo application through the given proxies. */
+  application(proxies: Pick<Running, 'baseUrl'>[], concurrency?: number): Application;
+}
+
+/** Call once at the top of a test file: registers the afterEach that tears down what each test started. */
+export function liveFixture(): LiveFixture {
+  let proxies: Running[] = [];
+  let apps: Application[] = [];
+  afterEach(async () => {
+    for (const app of apps) await app.stop();
+    for (const proxy of proxies) await proxy.close();
+    apps = [];
+    proxies = [];
+  });
+  return {
+    async startProxies(count, options) {
+      const started = await startProxies(count, options);
+      for (const proxy of started) {
+        const close = proxy.close.bind(proxy);
+        let closing: Promise<void> | undefined;
+        proxy.close = () => (closing ??= close());
+      }
+      proxies.push(...started);
+      return started;
+    },
+    application(through, concurrency) {
+      const app = new Application(through, concurrency);
+      apps.push(app);
+      return app;
+    },
+  };
 }
 
 /** The demo application: steady chat requests through the proxies, counting the arm that answered each. */

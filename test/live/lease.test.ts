@@ -5,28 +5,21 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { BIN } from '../e2e/helpers.js';
 import { until, type Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
-let proxies: Running[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of proxies) await proxy.close();
-  proxies = [];
-});
+const fixture = liveFixture();
 
 describe('live rollout lease', () => {
   it('kill -9 of the rollout: every proxy returns to blue when its lease runs out', async () => {
     // The first proxy shares the rollout's state folder (one machine), the second has its own.
     const stateDir = tempDir();
-    proxies = await startProxies(2, { stateDirs: [stateDir] });
-    app = new Application(proxies, 1);
+    const proxies = await fixture.startProxies(2, { stateDirs: [stateDir] });
+    const app = fixture.application(proxies, 1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
     const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
       cwd: dir,
@@ -36,7 +29,7 @@ describe('live rollout lease', () => {
     try {
       await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
       const sawGreen = app.arms.green;
-      await until(() => (app as Application).arms.green > sawGreen, 'green answers through the proxies', 10_000);
+      await until(() => app.arms.green > sawGreen, 'green answers through the proxies', 10_000);
       await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies', 10_000);
       child.kill('SIGKILL');
       await once(child, 'exit');
@@ -45,10 +38,10 @@ describe('live rollout lease', () => {
       for (const p of proxies) expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
       // Requests already on their way to green when the lease ran out finish there; the next ones are blue.
       const settled = app.total + proxies.length;
-      await until(() => (app as Application).total > settled, 'in-flight requests to finish', 10_000);
+      await until(() => app.total > settled, 'in-flight requests to finish', 10_000);
       const green = app.arms.green;
       const total = app.total;
-      await until(() => (app as Application).total > total + 10, 'more application requests', 10_000);
+      await until(() => app.total > total + 10, 'more application requests', 10_000);
       expect(app.arms.green).toBe(green);
       expect(app.failures).toBe(0);
       // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
@@ -63,7 +56,7 @@ describe('live rollout lease', () => {
   });
 
   it('Ctrl-C of the rollout puts every proxy on blue at once, before it exits 130', async () => {
-    proxies = await startProxies(2);
+    const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1m' }, proxies);
     const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
     try {
@@ -83,7 +76,7 @@ describe('live rollout lease', () => {
 
   it('bluegreen rollback after a kill -9 tells every proxy to serve blue at once, without waiting for the lease', async () => {
     const stateDir = tempDir();
-    proxies = await startProxies(2);
+    const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, proxies);
     const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
       cwd: dir,
@@ -108,15 +101,15 @@ describe('live rollout lease', () => {
 
   it('a proxy restarted after a promotion still serves green', async () => {
     const stateDir = tempDir();
-    proxies = await startProxies(1, { stateDirs: [stateDir] });
+    const proxies = await fixture.startProxies(1, { stateDirs: [stateDir] });
     const dir = writeRolloutPlan({ stages: ['{ duration: 300ms, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
     const first = proxies[0] as Running;
     await first.proxy.route.flush();
     await first.close();
-    proxies = await startProxies(1, { stateDirs: [stateDir] });
-    const openai = new OpenAI({ baseURL: (proxies[0] as Running).baseUrl, apiKey: 'x', maxRetries: 0 });
+    const [restarted] = (await fixture.startProxies(1, { stateDirs: [stateDir] })) as [Running];
+    const openai = new OpenAI({ baseURL: restarted.baseUrl, apiKey: 'x', maxRetries: 0 });
     for (let i = 0; i < 5; i++) {
       const { response } = await openai.chat.completions.create({ model: 'gpt-4o', user: `u${i}`, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
       expect(response.headers.get('x-bluegreen-arm')).toBe('green');
@@ -124,13 +117,12 @@ describe('live rollout lease', () => {
   });
 
   it('a proxy that stops answering for a whole lease rolls the rollout back on every proxy', async () => {
-    proxies = await startProxies(2);
+    const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 600ms' }, proxies);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 10_000);
     const [alive, lost] = proxies as [Running, Running];
     await lost.close();
-    proxies = [alive];
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toContain('has not answered');

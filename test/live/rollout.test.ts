@@ -3,21 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
-let proxies: Running[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of proxies) await proxy.close();
-  proxies = [];
-});
+const fixture = liveFixture();
 
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
@@ -32,8 +25,8 @@ function liveViewOf(dir: string): {
 
 describe('live rollout', () => {
   it('moves the live split stage by stage and promotes: the proxies serve green after', async () => {
-    proxies = await startProxies(1);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1);
+    const app = fixture.application(proxies);
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }', '{ duration: 1s, green_weight: 1 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
@@ -46,7 +39,7 @@ describe('live rollout', () => {
     expect(proxy.proxy.route.stored.promotedArm).toBe('green');
     const greenBefore = app.arms.green;
     const total = app.total;
-    await until(() => (app as Application).total > total + 10, 'more application requests');
+    await until(() => app.total > total + 10, 'more application requests');
     // Promoted: every new request is answered by green, with no lease.
     expect(app.arms.green - greenBefore).toBe(app.total - total);
     expect(app.failures).toBe(0);
@@ -58,12 +51,12 @@ describe('live rollout', () => {
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
     expect(status.stdout).toMatch(/promoted green, no lease, answering/);
-    expect(status.stdout).toContain('generated green');
+    expect(status.stdout).toMatch(/stage +blue +green +green err +fallbacks +mirrors\n/);
   });
 
   it('rolls a failing green back; with fallback the application sees no failed request', async () => {
-    proxies = await startProxies(1, { green: 'error_rate: 1' });
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1, { green: 'error_rate: 1' });
+    const app = fixture.application(proxies);
     const dir = writeRolloutPlan({ green: 'error_rate: 1', stages: ['{ duration: 20s, green_weight: 0.5 }', '{ duration: 20s, green_weight: 1 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(10);
@@ -79,8 +72,8 @@ describe('live rollout', () => {
   });
 
   it('judges green in a shadow stage (weight 0, mirror 1) while the application sees only blue', async () => {
-    proxies = await startProxies(1, { green: 'error_rate: 1' });
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1, { green: 'error_rate: 1' });
+    const app = fixture.application(proxies);
     const dir = writeRolloutPlan({ green: 'error_rate: 1', stages: ['{ duration: 20s, green_weight: 0, mirror: 1 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(10);
@@ -94,8 +87,8 @@ describe('live rollout', () => {
   });
 
   it('drives two proxies and sums their figures', async () => {
-    proxies = await startProxies(2);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(2);
+    fixture.application(proxies);
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
@@ -117,8 +110,8 @@ describe('live rollout', () => {
   });
 
   it('needs no upstream key: the keys stay with the proxies', async () => {
-    proxies = await startProxies(1);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1);
+    fixture.application(proxies);
     // The rollout's plan names an upstream it cannot reach and a key variable that is not set.
     const upstream = 'upstream: { base_url: "http://127.0.0.1:9/v1", api: openai, api_key_env: UPSTREAM_KEY_NOT_SET }';
     const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
@@ -128,8 +121,8 @@ describe('live rollout', () => {
   });
 
   it('starts no simulator of its own when it sends nothing upstream (the port its plan names stays free)', async () => {
-    proxies = await startProxies(1);
-    app = new Application(proxies);
+    const proxies = await fixture.startProxies(1);
+    fixture.application(proxies);
     // Something else holds the port the rollout's simulate block names: a rollout starting a simulator would fail.
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
@@ -151,7 +144,7 @@ describe('live rollout', () => {
   });
 
   it('refuses to start with a wrong admin token (exit 3), never printing a token', async () => {
-    proxies = await startProxies(1);
+    const proxies = await fixture.startProxies(1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN: 'wrong-token-abcdef' } });
     expect(result.code).toBe(3);

@@ -1,7 +1,7 @@
 // The counts the sequential verdicts judge: requests over each latency limit, first tokens over each ttft
 // limit, a sample message per failure class, and blue's counts added up over stages.
 import { describe, expect, it } from 'vitest';
-import { MetricsRecorder, sumArmCounts } from '../../src/metrics/index.js';
+import { bucketLowerMs, bucketOf, bucketTotal, bucketUpperMs, MetricsRecorder, sumArmCounts } from '../../src/metrics/index.js';
 import { failed, manualClock, ok, PASS } from './helpers.js';
 
 function recorder() {
@@ -48,5 +48,31 @@ describe('slow counts', () => {
     metrics.recordResult(1, failed('blue', { failure: 'rate_limited' }), PASS);
     const total = sumArmCounts(metrics.stages().map((stage) => stage.arms.blue));
     expect(total).toMatchObject({ requests: 4, successes: 2, failures: 2, qualityFailures: 1, failuresByClass: { rate_limited: 2 } });
+  });
+
+  it('keeps latency buckets only when asked, for every result recorded (generated or from a live proxy), and adds them up over stages', () => {
+    expect(recorder().stage(0).arms.blue.latencyBuckets).toBeUndefined();
+    const clock = manualClock();
+    const stages = [
+      { durationMs: 60_000, greenWeight: 0.5 },
+      { durationMs: 60_000, greenWeight: 1 },
+    ];
+    const metrics = new MetricsRecorder({ stages, prices: { blue: undefined, green: undefined }, now: clock.now, latencyBuckets: true });
+    metrics.startStage(0);
+    metrics.recordResult(0, ok('blue', { latencyMs: 250 }), PASS);
+    metrics.recordResult(0, failed('blue', { latencyMs: 6000 }), PASS);
+    metrics.recordDispatch(0, 'blue');
+    metrics.startStage(1);
+    metrics.recordResult(1, ok('blue', { latencyMs: 250 }), PASS);
+    const stage0 = metrics.stage(0).arms.blue.latencyBuckets;
+    expect(bucketTotal(stage0)).toBe(2);
+    const total = sumArmCounts(metrics.stages().map((stage) => stage.arms.blue));
+    expect(bucketTotal(total.latencyBuckets)).toBe(3);
+    expect(total.inFlight).toBe(1);
+    const at = (ms: number) => total.latencyBuckets!.counts[bucketOf(ms) - total.latencyBuckets!.first];
+    expect(at(250)).toBe(2);
+    expect(at(6000)).toBe(1);
+    expect(bucketLowerMs(bucketOf(250))).toBeLessThan(250);
+    expect(bucketUpperMs(bucketOf(250))).toBeGreaterThanOrEqual(250);
   });
 });

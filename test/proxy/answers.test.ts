@@ -74,4 +74,15 @@ describe('max_response_bytes', () => {
     expect(response.headers.get('x-bluegreen-fallback')).toBe('true');
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(1);
   });
+
+  it('caps the model list the same way', async () => {
+    scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: Array.from({ length: 500 }, (_, i) => ({ id: `model-${i}`, object: 'model' })) }));
+    });
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
+    const listed = await fetch(`${running.baseUrl}/models`);
+    expect(listed.status).toBe(502);
+    expect(((await listed.json()) as { error: { message: string } }).error.message).toContain('max_response_bytes');
+  });
 });

@@ -43,16 +43,16 @@ describe('proxy with the Anthropic SDK', () => {
   });
 
   it("answers a malformed body and an unknown key in Anthropic's error shape", async () => {
-    running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ client_keys_env: APP_KEYS }' }), { env: { APP_KEYS: 'app-key-1' } });
+    running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ client_keys_env: APP_KEYS }' }), { env: { APP_KEYS: 'app-key-1-0123456789' } });
     const denied = await client(running.proxy.url, 'wrong')
       .messages.create({ model: 'claude-blue', ...ask })
       .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((denied as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
-    const response = await fetch(`${running.proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'app-key-1' }, body: '{"model":' });
+    const response = await fetch(`${running.proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'app-key-1-0123456789' }, body: '{"model":' });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
-    const ok = await client(running.proxy.url, 'app-key-1').messages.create({ model: 'claude-blue', ...ask });
+    const ok = await client(running.proxy.url, 'app-key-1-0123456789').messages.create({ model: 'claude-blue', ...ask });
     expect(ok.model).toBe('claude-blue');
   });
 });

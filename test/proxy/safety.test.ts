@@ -37,12 +37,12 @@ describe('client keys', () => {
   it("refuses a missing or wrong key with 401 in OpenAI's shape, and never forwards the client key", async () => {
     scripted = await answering();
     running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS }' }), {
-      env: { UPSTREAM_KEY, APP_KEYS: 'app-key-one, app-key-two' },
+      env: { UPSTREAM_KEY, APP_KEYS: 'app-key-one-0123456789, app-key-two-0123456789' },
     });
     const missing = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'blue-model', ...ask }) });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } });
-    for (const key of ['app-key-on', 'wrong']) {
+    for (const key of ['app-key-one-012345678', 'wrong']) {
       const error = await client(running.baseUrl, key)
         .chat.completions.create({ model: 'blue-model', ...ask })
         .catch((e: unknown) => e);
@@ -50,12 +50,31 @@ describe('client keys', () => {
       expect((error as ApiError).code).toBe('invalid_api_key');
     }
     expect(scripted.seen).toHaveLength(0);
-    const answer = await client(running.baseUrl, 'app-key-two').chat.completions.create({ model: 'blue-model', ...ask });
+    const answer = await client(running.baseUrl, 'app-key-two-0123456789').chat.completions.create({ model: 'blue-model', ...ask });
     expect(answer.choices[0]?.message.content).toBe('an answer');
     const sent = scripted.seen[0];
     expect(sent?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
     expect(JSON.stringify(sent)).not.toContain('app-key');
     expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(3);
+  });
+
+  it('with client keys, /metrics wants a client key or the admin token; /healthz stays open for probes', async () => {
+    scripted = await answering();
+    const env = { UPSTREAM_KEY, APP_KEYS: 'app-key-one-0123456789', ADMIN_TOKEN: 'admin-token-0123456789' };
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS, admin: { token_env: ADMIN_TOKEN } }' }), { env });
+    const metrics = (key?: string) => fetch(`${running!.proxy.url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+    const refused = await metrics();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
+    expect((await metrics('admin-token-0123456788')).status).toBe(401);
+    for (const key of [env.APP_KEYS, env.ADMIN_TOKEN]) {
+      const scrape = await metrics(key);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain('bluegreen_proxy_rejected_total{reason="unauthorized"} 2');
+    }
+    const health = await fetch(`${running.proxy.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true });
   });
 });
 
@@ -243,6 +262,21 @@ describe('bluegreen proxy (command)', () => {
     const bad = await runCli(['proxy', file, '--listen', 'nowhere'], { cwd: dir, env: { UPSTREAM_KEY } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('HOST:PORT');
+  });
+
+  it('refuses a client key or admin token shorter than 16 characters (exit 2, naming the variable, never the key)', async () => {
+    const dir = tempDir();
+    const file = writePlan(scriptedPlan('http://127.0.0.1:9/v1', { proxy: '{ client_keys_env: APP_KEYS }' }), dir);
+    const run = await runCli(['proxy', file, '--listen', '0.0.0.0:0'], { cwd: dir, env: { UPSTREAM_KEY, APP_KEYS: 'long-enough-key-0123456789,k9' } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('APP_KEYS: key 2 of 2 is 2 characters; client keys must be at least 16');
+    expect(run.stderr + run.stdout).not.toContain('k9');
+    expect(run.stderr + run.stdout).not.toContain('long-enough-key');
+    const admin = writePlan(scriptedPlan('http://127.0.0.1:9/v1', { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), tempDir());
+    const short = await runCli(['proxy', admin], { cwd: dir, env: { UPSTREAM_KEY, ADMIN_TOKEN: 'tok-12345' } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('ADMIN_TOKEN: the admin token is 9 characters');
+    expect(short.stderr).not.toContain('tok-12345');
   });
 
   it('serves until stopped, says where, exits with the stop code, and prints no key', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveView } from '../../src/live/fleet.js';
 import type { StageStats } from '../../src/metrics/types.js';
-import { liveLines, liveStageRows, proxyLine } from '../../src/report/live-text.js';
+import { liveLines, liveStageRows, proxyErrorLine, proxyLine } from '../../src/report/live-text.js';
 
 const view: LiveView = {
   leaseMs: 5000,
@@ -19,8 +19,14 @@ describe('live text', () => {
   it('describes each proxy: route, lease left or run out, health', () => {
     expect(proxyLine(view.proxies[0]!, 7000)).toBe('http://a:8788  green 25%, mirror 50%, lease 3s left, answering');
     expect(proxyLine(view.proxies[1]!, 7000)).toBe(
-      'http://b:8788  green 25%, mirror 0%, lease ran out 1s ago (on blue), NOT ANSWERING for 2s: refused, 3 results missed',
+      'http://b:8788  green 25%, mirror 0%, lease ran out 1s ago (on blue), NOT ANSWERING for 2s, 3 results missed',
     );
+    // Why, on a line of its own (the admin client's errors start with the URL, already on the line above).
+    expect(proxyErrorLine(view.proxies[1]!)).toBe('    last error: refused');
+    expect(proxyErrorLine({ ...view.proxies[1]!, error: 'http://b:8788 unreachable: connect ECONNREFUSED' })).toBe(
+      '    last error: unreachable: connect ECONNREFUSED',
+    );
+    expect(proxyErrorLine(view.proxies[0]!)).toBeUndefined();
     expect(proxyLine({ url: 'u', reachable: true, greenWeight: 1, mirror: 0, promotedArm: 'green' }, 0)).toBe('u  promoted green, no lease, answering');
   });
 

@@ -9,7 +9,7 @@ import { stageTableLines } from './stage-table.js';
 import type { Tone } from './theme.js';
 import { clip, type DashboardView, type Line } from './view-types.js';
 import type { LiveView } from '../../live/fleet.js';
-import { liveLines } from '../live-text.js';
+import { liveSectionLines } from './live-lines.js';
 
 export interface ViewOptions {
   now: number;
@@ -53,7 +53,7 @@ const EVENT_TONES: Partial<Record<EventType, Tone>> = {
 export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
   const footer = footerLines(snapshot, options, width);
-  const live = options.live ? liveLines(options.live, snapshot.stages, options.now).map((text): Line => clip([{ text }], width)) : [];
+  const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width) : [];
   const checksHeight = checkSectionHeight(snapshot) + live.length;
   const layout = planLayout({
     rows: options.rows,

@@ -240,6 +240,7 @@ describe('buildDashboardView with live proxies', () => {
   it('shows each proxy and the live figures under the checks, only for a live rollout', () => {
     const live = {
       leaseMs: 5000,
+      generatedTraffic: true,
       proxies: [{ url: 'http://127.0.0.1:8788', reachable: true, greenWeight: 0.5, mirror: 0, leaseExpiresAt: NOW + 4000 }],
       stages: [{ stage: 0, arms: { blue: { requests: 2000, failures: 1 }, green: { requests: 200, failures: 1 } }, fallbacks: 1, mirrors: 0 }],
     };

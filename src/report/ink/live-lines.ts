@@ -1,0 +1,25 @@
+// The dashboard's live section, under the checks: each proxy's route, lease and health (red when it does not
+// answer, amber when its lease ran out or it lost results), then the live figures of the latest stages, with
+// the generated ones beside them when the rollout also sends its own traffic. Same words as `status`.
+import type { RolloutSnapshot } from '../../engine/types.js';
+import type { LiveView } from '../../live/fleet.js';
+import { liveStageRows, liveTableLines, liveTitle, proxyErrorLine, proxyHealth, proxyLine, showsGenerated } from '../live-text.js';
+import { clip, type Line } from './view-types.js';
+
+/** Stages shown in the dashboard's live table (the stage table above has them all); `status` lists every one. */
+export const LIVE_STAGE_ROWS = 3;
+
+export function liveSectionLines(view: LiveView, snapshot: RolloutSnapshot, now: number, width: number): Line[] {
+  const rows = liveStageRows(view, snapshot.stages);
+  const table = rows.length > 0 ? liveTableLines(rows.slice(-LIVE_STAGE_ROWS), showsGenerated(view)) : [];
+  return [
+    clip([{ text: liveTitle(view), tone: 'title' }], width),
+    ...view.proxies.flatMap((proxy) => {
+      const health = proxyHealth(proxy, now);
+      const tone = health === 'ok' ? {} : { tone: health };
+      const error = proxyErrorLine(proxy);
+      return [clip([{ text: `  ${proxyLine(proxy, now)}`, ...tone }], width), ...(error ? [clip([{ text: error, ...tone }], width)] : [])];
+    }),
+    ...table.map((text, index) => clip([{ text, ...(index === 0 && { tone: 'muted' as const }) }], width)),
+  ];
+}

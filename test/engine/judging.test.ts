@@ -1,0 +1,67 @@
+// StageJudging for the p95 ratio to blue: the metrics keep buckets, and the judge gets the ages of green's
+// running requests (from a watch that sets no timers when the plan has no latency limit).
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { needsLatencyBuckets, StageJudging } from '../../src/engine/judging.js';
+import type { EvaluateInput } from '../../src/analysis/evaluate.js';
+import { MetricsRecorder } from '../../src/metrics/index.js';
+
+const PLAN = `name: ratio
+upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 10, synthetic: { prompts: [hello] } }
+stages:
+  - { duration: 10s, green_weight: 0.5 }
+analysis:
+  compare_to_blue: { max_latency_p95_ratio: 1.5 }
+`;
+
+describe('StageJudging with the p95 ratio to blue', () => {
+  it('hands the judge the ages of the stage green requests still running, with no overdue timer', async () => {
+    const plan = planFromYaml(PLAN);
+    expect(needsLatencyBuckets(plan)).toBe(true);
+    const clock = new FakeClock();
+    const metrics = new MetricsRecorder({
+      stages: [{ durationMs: 10_000, greenWeight: 0.5 }],
+      prices: { blue: undefined, green: undefined },
+      now: () => clock.now(),
+    });
+    metrics.startStage(0);
+    const inputs: EvaluateInput[] = [];
+    let overdue = 0;
+    const judging = new StageJudging({
+      plan,
+      clock,
+      metrics,
+      judge: (input) => {
+        inputs.push(input);
+        return { checks: [] };
+      },
+      onOverdue: () => overdue++,
+    });
+    judging.overdue?.started(0);
+    await clock.advance(1_500);
+    judging.overdue?.started(0);
+    await clock.advance(500);
+    judging.verdict(0);
+    expect(inputs[0]?.greenRunningAgesMs).toEqual([2_000, 500]);
+    await clock.advance(60_000);
+    expect(overdue).toBe(0);
+    judging.stop();
+  });
+
+  it('keeps no buckets and no watch for a plan without the ratio or latency limits', () => {
+    const plan = planFromYaml(PLAN.replace('compare_to_blue: { max_latency_p95_ratio: 1.5 }', 'thresholds: { error_rate: 0.05 }'));
+    expect(needsLatencyBuckets(plan)).toBe(false);
+    const clock = new FakeClock();
+    const metrics = new MetricsRecorder({
+      stages: [{ durationMs: 10_000, greenWeight: 0.5 }],
+      prices: { blue: undefined, green: undefined },
+      now: () => clock.now(),
+    });
+    const judging = new StageJudging({ plan, clock, metrics, judge: () => ({ checks: [] }), onOverdue: () => {} });
+    expect(judging.overdue).toBeUndefined();
+  });
+});
