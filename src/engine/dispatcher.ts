@@ -58,7 +58,8 @@ export class Dispatcher {
     if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
     this.options.metrics.recordResult(stage, result, quality);
-    if (!result.ok) this.options.onFailure?.(arm, result);
+    // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: no warning.
+    if (!result.ok && !this.abort.signal.aborted) this.options.onFailure?.(arm, result);
     if (arm === 'green') this.options.onGreenResult(result, quality);
   }
 

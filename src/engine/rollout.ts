@@ -291,7 +291,8 @@ export class RolloutEngine {
     if (this.ending) return;
     this.toBlue();
     this.emit('breach', breach.message, { breach });
-    this.emit('rolled_back', `rolled back to blue: ${breach.message}`, { breach });
+    // The breach event just before carries the figures; this one says what was done about them.
+    this.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
     void this.end(endings.rolledBack(breach));
   }
 
