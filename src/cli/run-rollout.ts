@@ -128,6 +128,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       events: options.signals ?? process,
       watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
       warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
+      outputs: [ctx.stdout, ctx.stderr],
     });
     closers.unshift(unroute);
     const outcome = await engine.run();
