@@ -201,7 +201,7 @@ export class RolloutEngine {
       return;
     }
     this.toBlue();
-    this.emit('interrupted', `interrupted by ${cause}: traffic is back on blue`);
+    this.emit('interrupted', `interrupted by ${cause}: rolling back to blue`);
     void this.end(endings.interrupted(signal, cause));
   }
 

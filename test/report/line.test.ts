@@ -32,7 +32,7 @@ describe('createLineReporter', () => {
     const reporter = createLineReporter({ write: (line) => lines.push(line), snapshot: () => snapshot, clock, monitorIntervalMs: 5000 });
     await clock.advance(5000);
     expect(lines.some((line) => / monitor +stage /.test(line))).toBe(true);
-    reporter.onEvent(event(clock.now(), 'interrupted', 'interrupted by SIGINT: traffic is back on blue'));
+    reporter.onEvent(event(clock.now(), 'interrupted', 'interrupted by SIGINT: rolling back to blue'));
     await clock.advance(5000);
     expect(lines.at(-1)).toMatch(/^12:00:10\.000 ending +(\d+ requests? still in flight|waiting for the ending hook to finish)$/);
     reporter.onEvent(event(clock.now(), 'drained', 'in-flight requests finished'));
