@@ -1,4 +1,5 @@
-// Requests the ending cancels (a second Ctrl-C) are not reported as the upstream's first connection failure.
+// Requests the ending cancels (a second Ctrl-C) are not reported as the upstream's first connection failure, nor
+// counted as failures in the figures.
 import { describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/engine/dispatcher.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
@@ -13,7 +14,7 @@ const hanging = {
 };
 
 describe('Dispatcher.cancelAll', () => {
-  it('settles every request without a failure warning', async () => {
+  it('settles every request without a failure warning or a failure in the figures', async () => {
     const metrics = new MetricsRecorder({ stages: [{ durationMs: 1000, greenWeight: 0.5 }], prices: { blue: undefined, green: undefined }, now: () => 0 });
     metrics.startStage(0);
     const warned: [ArmName, string][] = [];
@@ -35,5 +36,6 @@ describe('Dispatcher.cancelAll', () => {
     await drained;
     expect(dispatcher.inFlightCount).toBe(0);
     expect(warned).toEqual([]);
+    expect(metrics.stage(0).arms.green).toMatchObject({ requests: 0, failures: 0, inFlight: 0, consecutiveFailures: 0 });
   });
 });
