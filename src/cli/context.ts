@@ -18,9 +18,10 @@ export interface CliContext {
 }
 
 /**
- * A closed output (`bluegreen rollout … 2>&1 | head -2`, a dead CI log pipe) is not a reason to stop a rollout
- * half way: the write errors (EPIPE) are swallowed, Node stops writing to the destroyed stream, and the
- * rollout goes on to its normal ending. Without a listener the error would be thrown as uncaught.
+ * A closed output (`bluegreen rollout … 2>&1 | head -2`, a dead CI log pipe) must not crash a command: the write
+ * errors (EPIPE) are swallowed here (a rollout also hears them and rolls back: stop-signals.ts), Node stops writing
+ * to the destroyed stream, and the command ends as it would have. Without a listener the error would be thrown as
+ * uncaught.
  */
 export function tolerateClosedOutput(stream: NodeJS.WritableStream): void {
   stream.on('error', () => {});

@@ -1,6 +1,8 @@
 // The checks a rollout makes before any traffic, run as well by `validate` and `rollout --dry-run` so that a plan
 // they pass is one the rollout accepts. Errors throw (PlanError, TrafficError: exit 2); the rest are warnings.
-import type { Plan } from '../plan/plan.js';
+import { ARMS, type Plan } from '../plan/plan.js';
+import { readApiKey } from '../upstream/index.js';
+import { sendsNothingUpstream } from '../live/upstream-free.js';
 import { formatWarning, planWarnings } from '../plan/warnings.js';
 import { checkSampledFile, sampledShareOf, skippedLinesWarning } from '../traffic/index.js';
 
@@ -13,4 +15,13 @@ export async function checkBeforeTraffic(plan: Plan): Promise<string[]> {
     if (skipped) warnings.push(skipped);
   }
   return warnings;
+}
+
+/** `validate` without --check-upstream: a key variable that is not set would stop the rollout at preflight. */
+export function missingKeyWarnings(plan: Plan, env: NodeJS.ProcessEnv, cwd: string): string[] {
+  if (sendsNothingUpstream(plan)) return [];
+  const names = new Set(ARMS.map((arm) => plan.arms[arm].upstream.apiKeyEnv).filter((name): name is string => name !== undefined));
+  return [...names]
+    .filter((name) => readApiKey(name, env, cwd) === undefined)
+    .map((name) => `${name} is not set (looked in the environment and ./.env): the rollout would stop at preflight (exit 3)`);
 }

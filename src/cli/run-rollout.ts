@@ -128,6 +128,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       events: options.signals ?? process,
       watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
       warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
+      outputs: [ctx.stdout, ctx.stderr],
     });
     closers.unshift(unroute);
     const outcome = await engine.run();
@@ -170,7 +171,7 @@ async function settlePrevious(
     const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
     if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
     ctx.stderr.write(
-      `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}; its on_stage hook runs again\n`,
+      `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );
     return { startStage: snapshot.stageIndex, keepRecord: true };
   }

@@ -1,5 +1,6 @@
 // Every way the process can be told to stop during a rollout, turned into an ending on blue: signals, the
-// launcher going away (launcher.ts), and errors nothing caught (a bug: exit 1, still on blue, state saved).
+// launcher going away (launcher.ts), its output closing, and errors nothing caught (a bug: exit 1, still on blue,
+// state saved).
 import { CliError, EXIT } from '../core/exit.js';
 import type { LauncherWatch } from './launcher.js';
 
@@ -14,6 +15,11 @@ export interface StopSignalOptions {
   /** Started once the engine exists; undefined where no launcher is watched (tests in-process). */
   watchLauncher?: (onEnd: (signal: 'SIGINT' | 'SIGTERM', cause: string) => void) => LauncherWatch;
   warn: (message: string) => void;
+  /**
+   * The streams the rollout reports on. One failing to write (EPIPE: `… | head -2`, a dead CI log pipe) means nobody
+   * is watching the rollout any more: like a hangup, it rolls back to blue (exit 129) rather than promote unseen.
+   */
+  outputs?: readonly NodeJS.EventEmitter[];
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -44,8 +50,16 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
   const launcher = options.watchLauncher?.((signal, cause) => {
     if (!signalled) engine.interrupt(signal, cause);
   });
+  // Every later write fails too: only the first failure counts (a second interrupt would cancel the drain).
+  const onOutputClosed = () => {
+    if (signalled) return;
+    signalled = true;
+    engine.interrupt('SIGHUP', 'its output closing');
+  };
+  for (const output of options.outputs ?? []) output.on('error', onOutputClosed);
   return () => {
     launcher?.stop();
+    for (const output of options.outputs ?? []) output.off('error', onOutputClosed);
     for (const [signal, handler] of handlers) events.off(signal, handler);
     events.off('uncaughtException', onCrash);
     events.off('unhandledRejection', onCrash);

@@ -56,6 +56,12 @@ export class Dispatcher {
   private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined): void {
     // Before recording: the analysis this result may trigger must not count it twice (running and done).
     if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
+    // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: it is no
+    // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
+    if (!result.ok && this.abort.signal.aborted) {
+      this.options.metrics.recordCancelled(stage, arm);
+      return;
+    }
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
     this.options.metrics.recordResult(stage, result, quality);
     if (!result.ok) this.options.onFailure?.(arm, result);

@@ -75,7 +75,7 @@ export function endingEventMessage(ending: Ending): string {
   return ending.reason.startsWith(word) ? ending.reason : `${word}: ${ending.reason}`;
 }
 
-/** The journal's last line: "rolled back (exit 10): green error_rate ...". */
+/** The journal's last line: "rolled back: green error_rate ... (exit 10)", "interrupted by SIGINT; rolled back to blue (exit 130)". */
 export function finalMessage(ending: Ending): string {
-  return `${ending.phase.replace('_', ' ')} (exit ${ending.exitCode}): ${ending.reason}`;
+  return `${endingEventMessage(ending)} (exit ${ending.exitCode})`;
 }

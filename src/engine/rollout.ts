@@ -84,6 +84,7 @@ export class RolloutEngine {
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
       greenWatch: this.judging.overdue,
       breach: (breach: Breach) => this.rollback(breach),
+      warn: (message: string) => this.emit('warning', message),
     };
     this.sources = sourcesOf(deps).map((factory) => factory(context));
     // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.
@@ -200,7 +201,7 @@ export class RolloutEngine {
       return;
     }
     this.toBlue();
-    this.emit('interrupted', `interrupted by ${cause}: traffic is back on blue`);
+    this.emit('interrupted', `interrupted by ${cause}: rolling back to blue`);
     void this.end(endings.interrupted(signal, cause));
   }
 
@@ -290,7 +291,8 @@ export class RolloutEngine {
     if (this.ending) return;
     this.toBlue();
     this.emit('breach', breach.message, { breach });
-    this.emit('rolled_back', `rolled back to blue: ${breach.message}`, { breach });
+    // The breach event just before carries the figures; this one says what was done about them.
+    this.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
     void this.end(endings.rolledBack(breach));
   }
 

@@ -17,6 +17,8 @@ export interface TrafficContext {
   greenWatch?: { started(stage: number): number; ended(id: number): void };
   /** Rolls the rollout back for a reason only the source sees (a live proxy that stopped answering). */
   breach?(breach: Breach): void;
+  /** Journals a warning only the source sees (a live proxy that stopped answering, answers again, restarted). */
+  warn?(message: string): void;
 }
 
 export interface TrafficSource {

@@ -83,8 +83,8 @@ export class AdminClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      // undici's messages name the address, never the token.
-      throw new AdminCallError(`${this.url} unreachable: ${(error as Error).message}`);
+      // undici's messages name the address, never the token. Every caller labels the error with the proxy's URL.
+      throw new AdminCallError(`unreachable: ${(error as Error).message}`);
     }
     const text = await answer.body.text();
     if (answer.statusCode !== 200) {
@@ -95,7 +95,7 @@ export class AdminClient {
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${this.url}${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode);
     }
     return JSON.parse(text) as T;
   }

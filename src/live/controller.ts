@@ -60,7 +60,7 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
   // Every proxy must answer (and accept the token) before any traffic moves.
   const checks = await Promise.allSettled(fleet.proxies.map((proxy) => proxy.client.getRoute()));
-  const failed = checks.flatMap((check) => (check.status === 'rejected' ? [(check.reason as Error).message] : []));
+  const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${urls[index] ?? '?'} ${(check.reason as Error).message}`] : []));
   if (failed.length > 0) {
     await fleet.close();
     throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
@@ -75,10 +75,12 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
       .catch(() => undefined)
       .finally(() => (writing = undefined));
   };
+  const actuator = new ProxyActuator(plan, fleet, clock);
   return {
     fleet,
-    actuator: new ProxyActuator(plan, fleet, clock),
-    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save }),
+    actuator,
+    // A restarted proxy gets its route (and stage number) back at once, not at the next renewal.
+    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save, onRestart: () => actuator.renewNow() }),
     generated,
     view,
     close: async () => {

@@ -19,6 +19,8 @@ export interface LiveSourceOptions {
   stageCount: number;
   /** Told after each poll round (the live view changed). */
   onPoll?: () => void;
+  /** Told when a proxy restarted (its results feed began again), so its route can be renewed at once. */
+  onRestart?: () => void;
 }
 
 export function liveTraffic(options: LiveSourceOptions): TrafficSourceFactory {
@@ -30,6 +32,9 @@ class LiveSource implements TrafficSource {
   private polls = 0;
   private reading?: Promise<void>;
   private lost = false;
+  private lastStage?: number;
+  /** Whether each proxy answered at the last poll, to journal when one stops answering and when it is back. */
+  private readonly answering = new Map<FleetProxy, boolean>();
 
   constructor(
     private readonly options: LiveSourceOptions,
@@ -64,6 +69,7 @@ class LiveSource implements TrafficSource {
       this.reading = undefined;
     }
     this.options.onPoll?.();
+    this.journalHealth();
     this.checkSilent();
   }
 
@@ -79,7 +85,10 @@ class LiveSource implements TrafficSource {
         let page = await proxy.client.results(proxy.cursor);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
-        if ((proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor) {
+        const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
+        if (restarted) {
+          this.context.warn?.(`proxy ${proxy.client.url} restarted: its results are read again from its new start`);
+          this.options.onRestart?.();
           proxy.cursor = 0;
           page = await proxy.client.results(0);
         }
@@ -100,13 +109,31 @@ class LiveSource implements TrafficSource {
   }
 
   private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind): void {
+    // A proxy restarted since the last route set tags its results with no stage until the next renewal: they
+    // belong to the stage in force, or, read in the last drain after the rollout ended, to its last stage.
     const current = this.context.current();
-    const at = stage ?? current?.stage;
+    if (current) this.lastStage = current.stage;
+    const at = stage ?? this.lastStage;
     if (at === undefined || at < 0 || at >= this.options.stageCount) return;
     this.context.metrics.recordResult(at, result, quality);
     this.options.fleet.count(at, result.arm, result.ok, kind);
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);
+  }
+
+  /** Journals each proxy that stops answering, and each that answers again (a blip shorter than the lease). */
+  private journalHealth(): void {
+    if (!this.context.current()) return;
+    for (const proxy of this.options.fleet.proxies) {
+      const now = proxy.view.reachable;
+      const before = this.answering.get(proxy) ?? true;
+      this.answering.set(proxy, now);
+      if (before && !now)
+        this.context.warn?.(
+          `proxy ${proxy.client.url} is not answering (${proxy.view.error ?? 'no answer'}); it returns to blue by its lease if this lasts, and the rollout rolls back after ${this.options.fleet.leaseMs} ms of silence`,
+        );
+      if (!before && now) this.context.warn?.(`proxy ${proxy.client.url} answers again`);
+    }
   }
 
   /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */

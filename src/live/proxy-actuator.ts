@@ -108,6 +108,14 @@ export class ProxyActuator implements Actuator {
     return next;
   }
 
+  /**
+   * Renews at once (a proxy restarted and needs its stage number and route now, not at the next renewal).
+   * Nothing once the rollout is ending: renewals stopped then, and one must never follow the ending's route.
+   */
+  renewNow(): void {
+    if (this.renewal) void this.renew();
+  }
+
   private async renew(): Promise<void> {
     // A renewal still waiting (a slow proxy) is not doubled; each proxy answers on its own, and a silent one
     // is marked unreachable (the live source decides what that means).

@@ -48,6 +48,11 @@ export class ArmRecorder {
     this.inFlight++;
   }
 
+  /** A request the rollout itself cancelled (its ending): no longer running, and says nothing about the upstream. */
+  cancelled(): void {
+    if (this.inFlight > 0) this.inFlight--;
+  }
+
   record(result: UpstreamResult, qualityFailed: boolean): void {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;

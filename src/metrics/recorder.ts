@@ -116,6 +116,10 @@ export class MetricsRecorder {
     this.at(stage).arms[arm].dropped++;
   }
 
+  recordCancelled(stage: number, arm: ArmName): void {
+    this.at(stage).arms[arm].cancelled();
+  }
+
   /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */
   recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict): void {
     const armName = result.arm;

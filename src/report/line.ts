@@ -66,7 +66,7 @@ export interface LineReporter {
 
 /**
  * Subscribe `onEvent` to the engine; call `finish` at the end. Once the ending has begun the monitor and checks
- * lines give way to a short draining line (the figures no longer move), and the journal's `finished` event is
+ * lines give way to a short ending line (the figures no longer move), and the journal's `finished` event is
  * left to the closing line, which says the same once.
  */
 export function createLineReporter(options: LineReporterOptions): LineReporter {
@@ -104,9 +104,10 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
   };
 }
 
-/** While the ending waits for requests already sent: how many are left. */
+/** While the ending runs its hook and waits for requests already sent: what it is waiting for. */
 export function formatDrainingLine(snapshot: RolloutSnapshot, now: number): string {
   const stage = snapshot.stages[snapshot.stageIndex];
   const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
-  return `${timestamp(now)} draining         ${inFlight} request${inFlight === 1 ? '' : 's'} still in flight`;
+  const waiting = inFlight > 0 ? `${inFlight} request${inFlight === 1 ? '' : 's'} still in flight` : 'waiting for the ending hook to finish';
+  return `${timestamp(now)} ending           ${waiting}`;
 }

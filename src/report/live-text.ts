@@ -5,11 +5,7 @@ import type { StageStats } from '../metrics/types.js';
 import type { LiveView, ProxyView } from '../live/fleet.js';
 import { ROUTE_FILE, type Route } from '../proxy/route.js';
 
-/** The admin client's errors start with the proxy's URL, already at the start of the line. */
-function withoutUrl(error: string, url: string): string {
-  return error.startsWith(url) ? error.slice(url.length).replace(/^[\s:]+/, '') : error;
-}
-
+/** One proxy: `URL  answering: green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent). */
 export function proxyLine(proxy: ProxyView, now: number): string {
   const route = proxy.promotedArm ? `promoted ${proxy.promotedArm}` : `green ${formatPercent(proxy.greenWeight, 0)}, mirror ${formatPercent(proxy.mirror, 0)}`;
   const lease =
@@ -22,12 +18,13 @@ export function proxyLine(proxy: ProxyView, now: number): string {
     ? 'answering'
     : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
-  return `${proxy.url}  ${route}, ${lease}, ${health}${missed}`;
+  // Health first: on a narrow terminal the end of the line is what gets cut.
+  return `${proxy.url}  ${health}: ${route}, ${lease}${missed}`;
 }
 
 /** Why a proxy does not answer, on a line of its own under it (the error is long); undefined while it answers. */
 export function proxyErrorLine(proxy: ProxyView): string | undefined {
-  return proxy.reachable || !proxy.error ? undefined : `    last error: ${withoutUrl(proxy.error, proxy.url)}`;
+  return proxy.reachable || !proxy.error ? undefined : `    last error: ${proxy.error}`;
 }
 
 /** A proxy's own route file (same state folder): what it serves now and why, in its words. */

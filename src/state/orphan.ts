@@ -47,8 +47,9 @@ export function markRecovered(store: StateStore, snapshot: RolloutSnapshot, opti
   const { now, actor, reason } = options;
   const stage = snapshot.stageIndex;
   const events: RolloutEvent[] = [
-    { at: now, type: 'rolled_back', stage, greenWeight: 0, actor, message: `rolled back to blue by ${actor}: ${reason}` },
-    { at: now, type: 'finished', stage, greenWeight: 0, message: `rolled back (exit 5): ${reason}`, data: { phase: 'rolled_back', exitCode: 5 } },
+    // The reason says what happened (and that it is back on blue) once: in the final line, as a rollout's own.
+    { at: now, type: 'rolled_back', stage, greenWeight: 0, actor, message: `rolled back to blue by ${actor}` },
+    { at: now, type: 'finished', stage, greenWeight: 0, message: `${reason} (exit 5)`, data: { phase: 'rolled_back', exitCode: 5 } },
   ];
   for (const event of events) store.appendEvent(event);
   const recovered: RolloutSnapshot = {

@@ -104,6 +104,11 @@ stages: [ { duration: 1s, green_weight: 1 } ]
 `,
       dir,
     );
+    // Without --check-upstream the plan is valid, with a warning that the rollout would stop at preflight.
+    const plain = await runCli(['validate', 'plan.yaml'], { cwd: dir });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('warning: MY_KEY is not set (looked in the environment and ./.env): the rollout would stop at preflight (exit 3)');
+    expect((await runCli(['validate', 'plan.yaml'], { cwd: dir, env: { MY_KEY: 'sk-x' } })).stdout).not.toContain('MY_KEY');
     const missingKey = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir });
     expect(missingKey.code).toBe(3);
     expect(missingKey.stderr).toContain('MY_KEY is not set');

@@ -1,5 +1,5 @@
 // Every way a real bluegreen process can be stopped ends with traffic on blue: a slow hook cut short by abort
-// or Ctrl-C, SIGHUP, a closed output pipe. (npx and CI: launcher.test.ts; kill -9: recovery.test.ts.)
+// or Ctrl-C, SIGHUP, a closed output pipe (rolled back: nobody is watching). (npx and CI: launcher.test.ts; kill -9: recovery.test.ts.)
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -55,14 +55,9 @@ describe('signals and output', () => {
     expect(journal(dir).find((e) => e.type === 'hook_failed')?.message).toContain('exited 3: gateway refused');
   });
 
-  it('a closed output pipe (`2>&1 | head -2`) is not a crash: the rollout goes on to its normal end', async () => {
+  it('a closed output pipe (`2>&1 | head -2`): nobody is watching, so it rolls back like a hangup (exit 129), no crash', async () => {
     const dir = tempDir();
-    loggingPlan(dir, {
-      stages: [
-        { duration: '300ms', weight: 0.5 },
-        { duration: '300ms', weight: 1 },
-      ],
-    });
+    loggingPlan(dir);
     const shell = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], {
       cwd: dir,
       env: { ...process.env, CI: '' },
@@ -74,9 +69,14 @@ describe('signals and output', () => {
     shell.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     await exitOf(shell);
     expect(out.trim().split('\n')).toHaveLength(2);
-    expect(err).toContain('exit=0');
+    expect(err).toContain('exit=129');
     expect(err).not.toContain('EPIPE');
-    expect(readState(dir)).toMatchObject({ phase: 'promoted', exitCode: 0 });
-    expect(hookLog(dir)).toEqual(['stage 0.5', 'stage 1']);
+    expect(readState(dir)).toMatchObject({
+      phase: 'interrupted',
+      exitCode: 129,
+      greenWeight: 0,
+      reason: 'interrupted by its output closing; rolled back to blue',
+    });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
   });
 });

@@ -21,7 +21,7 @@ describe('live rollout dashboard', () => {
     const screen = stripVTControlCharacters(ctx.out());
     const url = (proxies[0] as Running).proxy.adminUrl as string;
     expect(screen).toContain('live traffic (1 proxy, lease 5s):');
-    expect(screen).toContain(`  ${url}  promoted green, no lease, answering`);
+    expect(screen).toContain(`  ${url}  answering: promoted green, no lease`);
     expect(screen).toMatch(/ {2}stage {4}blue {3}green {2}green err {2}fallbacks {2}mirrors\n/);
     // Stage 1 is a shadow: every live request went to blue and was mirrored to green, so green's count is its mirrors.
     const row = /\n {6}1 +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)\n/.exec(screen);

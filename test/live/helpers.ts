@@ -89,13 +89,18 @@ export interface LiveFixture {
   startProxies(count: number, options?: ProxyOptions): Promise<Running[]>;
   /** The demo application through the given proxies. */
   application(proxies: Pick<Running, 'baseUrl'>[], concurrency?: number): Application;
+  /** `bluegreen rollout plan.yaml --ci` as its own process in `dir` (killed after the test if still running). */
+  spawnRollout(dir: string, args?: string[]): ChildProcess;
 }
 
 /** Call once at the top of a test file: registers the afterEach that tears down what each test started. */
 export function liveFixture(): LiveFixture {
   let proxies: Running[] = [];
   let apps: Application[] = [];
+  let children: ChildProcess[] = [];
   afterEach(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children = [];
     for (const app of apps) await app.stop();
     for (const proxy of proxies) await proxy.close();
     apps = [];
@@ -116,6 +121,15 @@ export function liveFixture(): LiveFixture {
       const app = new Application(through, concurrency);
       apps.push(app);
       return app;
+    },
+    spawnRollout(dir, args = []) {
+      const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, ADMIN_TOKEN },
+        stdio: 'ignore',
+      });
+      children.push(child);
+      return child;
     },
   };
 }

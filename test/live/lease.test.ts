@@ -1,14 +1,12 @@
 // The lease fails safe: a rollout killed with -9 leaves every proxy to return to blue on its own; a promotion
 // survives a proxy restart.
 import OpenAI from 'openai';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN } from '../e2e/helpers.js';
 import { until, type Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
@@ -21,56 +19,44 @@ describe('live rollout lease', () => {
     const proxies = await fixture.startProxies(2, { stateDirs: [stateDir] });
     const app = fixture.application(proxies, 1);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, ADMIN_TOKEN },
-      stdio: 'ignore',
-    });
-    try {
-      await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
-      const sawGreen = app.arms.green;
-      await until(() => app.arms.green > sawGreen, 'green answers through the proxies', 10_000);
-      await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies', 10_000);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
-      await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out', 10_000);
-      for (const p of proxies) expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
-      // Requests already on their way to green when the lease ran out finish there; the next ones are blue.
-      const settled = app.total + proxies.length;
-      await until(() => app.total > settled, 'in-flight requests to finish', 10_000);
-      const green = app.arms.green;
-      const total = app.total;
-      await until(() => app.total > total + 10, 'more application requests', 10_000);
-      expect(app.arms.green).toBe(green);
-      expect(app.failures).toBe(0);
-      // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
-      await (proxies[0] as Running).proxy.route.flush();
-      const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
-      expect(status.code).toBe(5);
-      expect(status.stdout).toMatch(/lease ran out .* ago \(on blue\)/);
-      expect(status.stdout).toContain("this folder's proxy (proxy-route.json): green 0%, mirror 0%, lease expired: back on blue");
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
+    const sawGreen = app.arms.green;
+    await until(() => app.arms.green > sawGreen, 'green answers through the proxies', 10_000);
+    await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies', 10_000);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
+    await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out', 10_000);
+    for (const p of proxies) expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    // Requests already on their way to green when the lease ran out finish there; the next ones are blue.
+    const settled = app.total + proxies.length;
+    await until(() => app.total > settled, 'in-flight requests to finish', 10_000);
+    const green = app.arms.green;
+    const total = app.total;
+    await until(() => app.total > total + 10, 'more application requests', 10_000);
+    expect(app.arms.green).toBe(green);
+    expect(app.failures).toBe(0);
+    // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
+    await (proxies[0] as Running).proxy.route.flush();
+    const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
+    expect(status.code).toBe(5);
+    expect(status.stdout).toMatch(/lease ran out .* ago \(on blue\)/);
+    expect(status.stdout).toContain("this folder's proxy (proxy-route.json): green 0%, mirror 0%, lease expired: back on blue");
   });
 
   it('Ctrl-C of the rollout puts every proxy on blue at once, before it exits 130', async () => {
     const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1m' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
-    try {
-      await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number];
-      expect(code).toBe(130);
-      // Told, not waiting for the (one minute) lease: weight and mirror are 0 on every proxy already.
-      for (const p of proxies) {
-        expect(p.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
-        expect(p.proxy.route.stored.reason).toMatch(/^rollback: interrupted/);
-      }
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const child = fixture.spawnRollout(dir);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(130);
+    // Told, not waiting for the (one minute) lease: weight and mirror are 0 on every proxy already.
+    for (const p of proxies) {
+      expect(p.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
+      expect(p.proxy.route.stored.reason).toMatch(/^rollback: interrupted/);
     }
   });
 
@@ -78,25 +64,17 @@ describe('live rollout lease', () => {
     const stateDir = tempDir();
     const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, proxies);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', '--state-dir', stateDir], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, ADMIN_TOKEN },
-      stdio: 'ignore',
-    });
-    try {
-      await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      const result = await runCli(['rollback', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });
-      expect(result.code, result.stderr).toBe(0);
-      for (const p of proxies) {
-        expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
-        expect(p.proxy.route.stored.reason).toMatch(/^rollback: the rollout's process/);
-      }
-      expect(result.stderr + result.stdout).not.toContain(ADMIN_TOKEN);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const result = await runCli(['rollback', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    for (const p of proxies) {
+      expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+      expect(p.proxy.route.stored.reason).toMatch(/^rollback: the rollout's process/);
     }
+    expect(result.stderr + result.stdout).not.toContain(ADMIN_TOKEN);
   });
 
   it('a proxy restarted after a promotion still serves green', async () => {

@@ -1,26 +1,25 @@
 // The proxies as an actuator, against real proxies: a stage's route that a proxy does not take fails the stage
-// under an honest rule (proxy_unreachable for no answer, hook for a refusal), never silently.
+// under an honest rule (proxy_unreachable for no answer, hook for a refusal), never silently; a renewal asked for at
+// once (a proxy restarted) never follows the ending.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
-import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, proxyPlan, startProxies } from './helpers.js';
+import { until, type Running } from '../proxy/helpers.js';
+import { eventLoopTurns } from '../helpers/turns.js';
+import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan } from './helpers.js';
 
-let proxies: Running[] = [];
+const fixture = liveFixture();
 let fleet: ProxyFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
-  for (const proxy of proxies) await proxy.close();
-  proxies = [];
 });
 
 describe('ProxyActuator stage moves', () => {
   it('names a proxy that does not answer proxy_unreachable and one that refuses hook; the others take the route', async () => {
-    proxies = await startProxies(1);
-    const running = proxies[0] as Running;
+    const [running] = (await fixture.startProxies(1)) as [Running];
     const clock = new FakeClock();
     const plan = planFromYaml(proxyPlan());
     const silent = `http://127.0.0.1:${await freePort()}`;
@@ -38,5 +37,22 @@ describe('ProxyActuator stage moves', () => {
     } finally {
       await wrongToken.close();
     }
+  });
+
+  it('renews at once when asked (a proxy restarted), but never after the ending: no renewal reopens green', async () => {
+    const [running] = (await fixture.startProxies(1)) as [Running];
+    const clock = new FakeClock();
+    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+    await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+    // Someone else moved the route (a restarted proxy starts on whatever it saved): renewNow puts the stage's back.
+    running.proxy.route.set({ greenWeight: 0, mirror: 0 });
+    actuator.renewNow();
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the renewal');
+    await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'test' });
+    actuator.renewNow();
+    await eventLoopTurns(50);
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(running.proxy.route.stored.reason).toBe('rollback: test');
   });
 });

@@ -1,6 +1,6 @@
 // The closing line: every way a rollout ends says what happened once, and never claims blue when moving it failed.
 import { describe, expect, it } from 'vitest';
-import { endingEventMessage, endings, type Ending } from '../../src/engine/endings.js';
+import { endingEventMessage, endings, finalMessage, type Ending } from '../../src/engine/endings.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { endingSentence, endingWatch } from '../../src/report/ending-text.js';
 
@@ -92,5 +92,13 @@ describe('endingEventMessage', () => {
     expect(endingEventMessage(endings.aborted('bob@ci (pid 7)'))).toBe('aborted by bob@ci (pid 7); traffic is back on blue');
     expect(endingEventMessage(endings.promotedByOperator('alice'))).toBe('promoted to 100% green by alice');
     expect(endingEventMessage(endings.allStagesPassed(5, 'gpt-4.1'))).toBe('promoted: all 5 stages passed; gpt-4.1 takes 100% of traffic');
+  });
+});
+
+describe('finalMessage (the journal and status show it)', () => {
+  it.each(cases)('%s: the phase once, then the exit code', (_name, ending) => {
+    const message = finalMessage(ending);
+    expect(message).toMatch(new RegExp(` \\(exit ${ending.exitCode}\\)$`));
+    expect(repeatedPhrases(message)).toEqual([]);
   });
 });

@@ -25,16 +25,16 @@ describe('formatChecksLine', () => {
 describe('createLineReporter', () => {
   const event = (at: number, type: RolloutEvent['type'], message: string): RolloutEvent => ({ at, type, message, stage: 1 });
 
-  it('gives way to a draining line once the ending begins, drops the journal-only finished line, and prints nothing after the closing line', async () => {
+  it('gives way to an ending line once the ending begins, drops the journal-only finished line, and prints nothing after the closing line', async () => {
     const clock = new FakeClock(Date.UTC(2025, 0, 15, 12, 0, 0));
     const snapshot = promotedSnapshot(loadTestPlan());
     const lines: string[] = [];
     const reporter = createLineReporter({ write: (line) => lines.push(line), snapshot: () => snapshot, clock, monitorIntervalMs: 5000 });
     await clock.advance(5000);
     expect(lines.some((line) => / monitor +stage /.test(line))).toBe(true);
-    reporter.onEvent(event(clock.now(), 'interrupted', 'interrupted by SIGINT: traffic is back on blue'));
+    reporter.onEvent(event(clock.now(), 'interrupted', 'interrupted by SIGINT: rolling back to blue'));
     await clock.advance(5000);
-    expect(lines.at(-1)).toMatch(/^12:00:10\.000 draining +\d+ requests? still in flight$/);
+    expect(lines.at(-1)).toMatch(/^12:00:10\.000 ending +(\d+ requests? still in flight|waiting for the ending hook to finish)$/);
     reporter.onEvent(event(clock.now(), 'drained', 'in-flight requests finished'));
     reporter.onEvent(event(clock.now(), 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue'));
     reporter.finish({ phase: 'interrupted', exitCode: 130, reason: 'interrupted by SIGINT; rolled back to blue' });

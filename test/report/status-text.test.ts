@@ -40,7 +40,7 @@ describe('renderStatus after an ending whose hook failed', () => {
       exitCode: 130,
       reason: 'interrupted by SIGINT; rolled back to blue',
       recentEvents: [
-        { at, type: 'interrupted' as const, message: 'interrupted by SIGINT: traffic is back on blue' },
+        { at, type: 'interrupted' as const, message: 'interrupted by SIGINT: rolling back to blue' },
         { at, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' },
       ],
     };

@@ -73,7 +73,10 @@ describe('markRecovered', () => {
       reason: 'the process died',
       stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }],
     });
-    expect(s.readEvents().map((e) => e.type)).toEqual(['rolled_back', 'finished']);
+    expect(s.readEvents().map((e) => [e.type, e.message])).toEqual([
+      ['rolled_back', 'rolled back to blue by ops@host (bluegreen rollback)'],
+      ['finished', 'the process died (exit 5)'],
+    ]);
     expect(rolloutStanding(s).kind).toBe('finished');
   });
 });

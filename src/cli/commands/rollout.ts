@@ -59,14 +59,15 @@ export function register(program: Command, ctx: CliContext): void {
       // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
       for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
       const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
-      const problems = checkReportTargets(targets);
+      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+      const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
       // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
       if (problems.length) throw new UsageError(problems.join('\n'));
       let final: RolloutSnapshot | undefined;
       let live: LiveView | undefined;
       const code = await runRollout({
         plan,
-        stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd),
+        stateDir: dir,
         seed,
         ctx,
         resume: flags.resume,

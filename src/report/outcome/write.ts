@@ -80,7 +80,7 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
  * not a folder, JSON and JUnit are different files), so a long rollout does not end on an unwritable path.
  * Returns the problems as sentences; empty when all is well.
  */
-export function checkReportTargets(targets: ReportTargets): string[] {
+export function checkReportTargets(targets: ReportTargets, keep: { plan?: string; stateDir?: string } = {}): string[] {
   const problems: string[] = [];
   const resolved: string[] = [];
   for (const [what, file] of [
@@ -98,7 +98,14 @@ export function checkReportTargets(targets: ReportTargets): string[] {
       continue;
     }
     resolved.push(target);
-    const problem = targetProblem(target);
+    // A report written over the plan, or into the state folder, would destroy what it reports on.
+    const clobbers =
+      keep.plan !== undefined && target === path.resolve(keep.plan)
+        ? 'that is the plan file'
+        : keep.stateDir !== undefined && path.dirname(target) === path.resolve(keep.stateDir)
+          ? `that is inside the state folder ${path.resolve(keep.stateDir)}`
+          : undefined;
+    const problem = clobbers ?? targetProblem(target);
     if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
   }
   return problems;

@@ -180,7 +180,7 @@ export function interruptedSnapshot(): RolloutSnapshot {
     130,
     'interrupted by SIGINT; rolled back to blue',
     [
-      event(291_000, 'interrupted', 'interrupted by SIGINT: traffic is back on blue', 2),
+      event(291_000, 'interrupted', 'interrupted by SIGINT: rolling back to blue', 2),
       event(292_000, 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue', 2),
     ],
     'aborted',

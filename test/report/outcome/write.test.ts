@@ -101,6 +101,21 @@ describe('checkReportTargets', () => {
     ]);
   });
 
+  it('refuses to write a report over the plan or into the state folder', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, '.bluegreen'));
+    writeFileSync(path.join(cwd, 'plan.yaml'), 'name: x\n');
+    expect(
+      checkReportTargets(
+        { jsonFile: 'plan.yaml', junitFile: '.bluegreen/state.json', cwd },
+        { plan: path.join(cwd, 'plan.yaml'), stateDir: path.join(cwd, '.bluegreen') },
+      ),
+    ).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'plan.yaml')}: that is the plan file`,
+      `cannot write the JUnit report to ${path.join(cwd, '.bluegreen/state.json')}: that is inside the state folder ${path.join(cwd, '.bluegreen')}`,
+    ]);
+  });
+
   it.runIf(process.platform === 'linux')('tries to create a file, as access() says yes to root where none can be made (/proc)', () => {
     expect(checkReportTargets({ jsonFile: '/proc/r.json', cwd: tempDir() })).toEqual([
       'cannot write the JSON report to /proc/r.json: no file can be created in /proc (the file system refuses new files)',
