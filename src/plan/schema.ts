@@ -292,6 +292,9 @@ export const proxyLimitsSchema = z.strictObject({
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
   max_concurrency: countUpTo(1_000_000).default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_connections: countUpTo(1_000_000)
+    .default(4096)
+    .meta({ description: 'Client connections open at once (idle keep-alive ones included); more are closed at once, so no one can exhaust file descriptors' }),
   max_mirror_in_flight: countUpTo(100_000).default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
   max_response_bytes: byteSize
     .default(16 * 1024 * 1024)
@@ -336,6 +339,7 @@ export const proxySchema = z.strictObject({
     header_timeout: 10_000,
     body_timeout: 30_000,
     max_concurrency: 1024,
+    max_connections: 4096,
     max_mirror_in_flight: 64,
     max_response_bytes: 16 * 1024 * 1024,
   }),

@@ -12,6 +12,7 @@ export interface ProxyLimitsResolved {
   headerTimeoutMs: number;
   bodyTimeoutMs: number;
   maxConcurrency: number;
+  maxConnections: number;
   maxMirrorInFlight: number;
   maxResponseBytes: number;
 }
@@ -115,6 +116,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       headerTimeoutMs: limits.header_timeout,
       bodyTimeoutMs: limits.body_timeout,
       maxConcurrency: limits.max_concurrency,
+      maxConnections: limits.max_connections,
       maxMirrorInFlight: limits.max_mirror_in_flight,
       maxResponseBytes: limits.max_response_bytes,
     },

@@ -206,6 +206,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       });
     },
   );
+  // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
+  server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
     const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';

@@ -1,7 +1,7 @@
 // Client keys, the upstream key's confinement, limits, client disconnects, no open relay, the CLI's refusals.
 import OpenAI from 'openai';
 import { request as httpRequest, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { runCli, testContext } from '../helpers/cli.js';
@@ -171,6 +171,33 @@ describe('limits', () => {
       res.end(openAiCompletion('blue-model', 'late answer'));
     }
     expect((await Promise.all(slow)).map((a) => a.choices[0]?.message.content)).toEqual(['late answer', 'late answer']);
+  });
+
+  it('closes connections past max_connections at once, idle keep-alive ones counted', async () => {
+    scripted = await answering();
+    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_connections: 2 } }' }), { env: { UPSTREAM_KEY } });
+    const url = new URL(running.proxy.url);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    // Two idle connections, each proven accepted by an answered request on it.
+    const idle = [await open(), await open()];
+    for (const socket of idle) {
+      const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      socket.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+      expect(await answered).toMatch(/^HTTP\/1\.1 200/);
+    }
+    const third = await open();
+    const closed = await new Promise<string>((resolve) => {
+      let text = '';
+      third.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      third.on('close', () => resolve(text));
+      third.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    });
+    expect(closed).toBe('');
+    for (const socket of idle) socket.destroy();
   });
 
   it('answers a body that does not arrive in time with 408', async () => {
