@@ -73,7 +73,7 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
     ctx.metrics.passedThrough();
     const request: ForwardRequest = { body: raw, stream: parsed.stream, headers };
-    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets.redactor), ctx.now, link).then(
+    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets), ctx.now, link).then(
       (outcome) => answer(ctx, res, outcome, { arm: 'blue', fallback: false }),
       () => undefined,
     );
@@ -110,7 +110,7 @@ async function attempt(
   const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
   ctx.metrics.started(target.arm);
   try {
-    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets.redactor), ctx.now, link);
+    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets), ctx.now, link);
     ctx.metrics.finished(outcome.result, isFallback ? 'fallback' : 'routed');
     return outcome;
   } catch {

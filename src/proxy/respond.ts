@@ -83,14 +83,24 @@ export function sendBody(res: ServerResponse, status: number, headers: OutgoingH
   res.end(body);
 }
 
-/** A streamed answer written through to the client. */
-export function responseSink(res: ServerResponse, tag: AnswerTag, redactor: Redactor): ClientSink {
+/** What a streamed answer needs to keep upstream keys from the client (src/proxy/targets.ts builds it once). */
+export interface KeyGuard {
+  redactor: Redactor;
+  mayQuoteKey(chunk: Buffer): boolean;
+}
+
+/**
+ * A streamed answer written through to the client. A chunk quoting an upstream key (an echoing relay) is passed
+ * redacted; a key split across two chunks is not caught (catching it would mean holding back every chunk's tail).
+ */
+export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard): ClientSink {
+  const { redactor } = keys;
   return {
     begin(status, headers) {
       res.writeHead(status, passHeaders(headers, tag, redactor));
     },
     write(chunk, waiter) {
-      const ok = res.write(chunk);
+      const ok = res.write(keys.mayQuoteKey(chunk) ? Buffer.from(redactor.text(chunk.toString('utf8')), 'utf8') : chunk);
       if (!ok) res.once('drain', () => waiter.drained());
       return ok;
     },

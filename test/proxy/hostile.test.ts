@@ -59,6 +59,24 @@ describe('an upstream echoing its key in a successful answer', () => {
   });
 });
 
+describe('an upstream echoing its key in a streamed answer', () => {
+  it('passes the chunk that quotes it redacted, and the rest of the stream untouched', async () => {
+    scripted = await scriptedServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (content: string) => `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+      res.end(`${chunk('you sent ')}${chunk(req.headers.authorization ?? '')}${chunk(' ok')}data: [DONE]\n\n`);
+    });
+    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const answer = await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[]}');
+    expect(answer.status).toBe(200);
+    expect(answer.text).not.toContain(UPSTREAM_KEY.slice(0, 12));
+    expect(answer.text).toContain('[redacted]');
+    expect(answer.text).toContain('"content":"you sent "');
+    expect(answer.text).toContain('data: [DONE]');
+  });
+});
+
 describe('a body naming its model twice', () => {
   it('is never sent upstream with both names (the upstream might read the other one)', async () => {
     scripted = await scriptedServer((_req, res, body) => {
