@@ -88,15 +88,20 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, link, false);
   if (!first) return;
   if (arm === 'green' && ctx.fallback && !first.committed && !first.result.ok) {
+    ctx.metrics.finished(first.result, 'routed');
     ctx.metrics.fellBack();
     const second = await attempt(ctx, res, blue, parsed, headers, link, true);
-    if (second) answer(ctx, res, second, { arm: 'blue', fallback: true });
+    if (!second) return;
+    answer(ctx, res, second, { arm: 'blue', fallback: true });
+    ctx.metrics.finished(second.result, 'fallback');
     return;
   }
+  // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
   answer(ctx, res, first, { arm, fallback: false });
+  ctx.metrics.finished(first.result, 'routed');
 }
 
-/** One attempt on one arm, recorded; undefined when the client went away meanwhile. */
+/** One attempt on one arm, not yet recorded (the caller records it); undefined when the client went away meanwhile. */
 async function attempt(
   ctx: ChatContext,
   res: ServerResponse,
@@ -110,9 +115,7 @@ async function attempt(
   const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
   ctx.metrics.started(target.arm);
   try {
-    const outcome = await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets), ctx.now, link);
-    ctx.metrics.finished(outcome.result, isFallback ? 'fallback' : 'routed');
-    return outcome;
+    return await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets), ctx.now, link);
   } catch {
     ctx.metrics.cancelled(target.arm);
     return undefined;
