@@ -12,7 +12,7 @@ const CODES = {
     help: "the rollout's process died (run bluegreen rollback)",
   },
   rolledBack: { code: 10, meaning: 'rolled back automatically', help: 'rolled back' },
-  sighup: { code: 129, meaning: 'interrupted by SIGHUP, rolled back to blue', help: 'interrupted (SIGHUP)' },
+  sighup: { code: 129, meaning: 'interrupted by SIGHUP (or its output closing), rolled back to blue', help: 'interrupted (SIGHUP, or output closed)' },
   sigint: { code: 130, meaning: 'interrupted by SIGINT, rolled back to blue', help: 'interrupted (SIGINT)' },
   sigterm: { code: 143, meaning: 'interrupted by SIGTERM, rolled back to blue', help: 'interrupted (SIGTERM)' },
 } as const;
