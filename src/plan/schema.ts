@@ -333,6 +333,13 @@ export const proxySchema = z.strictObject({
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
+  passthrough: z
+    .union([z.literal('*'), z.array(z.string().min(1, 'must not be empty'))])
+    .default([])
+    .meta({
+      description:
+        "Other models the application may ask for, sent to blue's upstream with its key ('*': any). Default none: a request for another model gets 404",
+    }),
   admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
   limits: proxyLimitsSchema.default({
     max_body_bytes: 4 * 1024 * 1024,

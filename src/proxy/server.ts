@@ -89,6 +89,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     metrics,
     mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
+    passthrough: settings.passthrough,
     fallback: settings.fallback,
     random,
     now,
