@@ -299,6 +299,10 @@ export const proxyLimitsSchema = z.strictObject({
   max_response_bytes: byteSize
     .default(16 * 1024 * 1024)
     .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
+  max_stream_duration: timeLimit.default(30 * 60_000).meta({
+    description:
+      "Longest a streamed answer may go on after its first byte (upstream.timeout.request bounds the wait for that byte, timeout.idle each silence after it); then it is cut as the arm's timeout",
+  }),
 });
 
 const listenAddress = z
@@ -349,6 +353,7 @@ export const proxySchema = z.strictObject({
     max_connections: 4096,
     max_mirror_in_flight: 64,
     max_response_bytes: 16 * 1024 * 1024,
+    max_stream_duration: 30 * 60_000,
   }),
   controller: proxyControllerSchema
     .default({ lease: 5000, poll_interval: 250, generated_traffic: false })

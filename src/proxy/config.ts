@@ -15,6 +15,7 @@ export interface ProxyLimitsResolved {
   maxConnections: number;
   maxMirrorInFlight: number;
   maxResponseBytes: number;
+  maxStreamMs: number;
 }
 
 export interface ProxySettings {
@@ -140,6 +141,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       maxConnections: limits.max_connections,
       maxMirrorInFlight: limits.max_mirror_in_flight,
       maxResponseBytes: limits.max_response_bytes,
+      maxStreamMs: limits.max_stream_duration,
     },
   };
 }

@@ -34,9 +34,15 @@ export interface ForwardTarget {
   bodyModel: string;
   /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
   keepsBody(body: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * requestMs bounds a streamed 2xx answer until its first body bytes only (a non-streamed or error answer
+   * whole); idleMs each silence of a stream after them.
+   */
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
   /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
   maxResponseBytes: number;
+  /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
+  maxStreamMs: number;
 }
 
 export interface ForwardRequest {
@@ -176,7 +182,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const watch = this.watch;
     if (!watch || this.settled) return;
     this.armIdle();
-    this.sawData = true;
+    if (!this.sawData) this.streamBegan();
     const sink = this.sink;
     if (!sink) return watch.feed(chunk);
     if (!this.committed) {
@@ -197,8 +203,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       watch.feed(chunk);
     }
     if (!sink.write(chunk, this)) {
+      // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
-      this.pauseIdle();
       controller.pause();
     }
   }
@@ -233,12 +239,26 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
   }
 
+  /**
+   * A stream's first body bytes arrived: a long answer that keeps coming is not cut by the request timeout
+   * (meant for the wait before it); from here the idle timeout bounds each silence, max_stream_duration the rest.
+   */
+  private streamBegan(): void {
+    this.sawData = true;
+    this.restartRequestTimer(this.target.maxStreamMs);
+  }
+
+  protected override timeoutReason(kind: 'request' | 'idle'): string {
+    if (kind === 'request' && this.sawData) return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+    return super.timeoutReason(kind);
+  }
+
   protected timedOut(kind: 'request' | 'idle'): void {
     if (this.heldByClient) {
       // The client stopped reading: ended like a client that went away, not counted against the arm (a client
       // choosing its arm by sticky id could otherwise run up green's timeouts).
       this.sink?.cut();
-      return this.fail(new Error('the client did not read the answer within the request timeout'));
+      return this.fail(new Error('the client stopped reading the answer'));
     }
     this.broke(this.timeoutFacts(kind));
   }

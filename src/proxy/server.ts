@@ -63,7 +63,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams, { env: options.env, maxResponseBytes: settings.limits.maxResponseBytes });
+  const targets = createTargets(options.upstreams, {
+    env: options.env,
+    maxResponseBytes: settings.limits.maxResponseBytes,
+    maxStreamMs: settings.limits.maxStreamMs,
+  });
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
