@@ -2,19 +2,10 @@
 // upstream only when proxy.passthrough lets them, and are otherwise refused with 404 in the dialect's shape.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
 import { planFromYaml } from '../helpers/plans.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Scripted } from './helpers.js';
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 const openai = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
@@ -29,8 +20,8 @@ async function echoingUpstream(): Promise<Scripted> {
 
 describe('a request for a model not under rollout', () => {
   it('is refused by default with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
-    scripted = await echoingUpstream();
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const error = await openai(running.baseUrl)
       .chat.completions.create({ model: 'o1-pro', ...ask })
       .catch((e: unknown) => e);
@@ -54,7 +45,7 @@ describe('a request for a model not under rollout', () => {
   });
 
   it("answers in Anthropic's error shape on an Anthropic proxy", async () => {
-    running = await runProxy(simPlan({ api: 'anthropic' }));
+    const running = await runProxy(simPlan({ api: 'anthropic' }));
     const error = await new Anthropic({ baseURL: running.proxy.url, apiKey: 'unused', maxRetries: 0 }).messages
       .create({ model: 'claude-opus-elsewhere', max_tokens: 16, ...ask })
       .catch((e: unknown) => e);
@@ -64,8 +55,8 @@ describe('a request for a model not under rollout', () => {
   });
 
   it('passes the models proxy.passthrough lists, untouched, and refuses the others', async () => {
-    scripted = await echoingUpstream();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
     const passed = await openai(running.baseUrl)
       .chat.completions.create({ model: 'gpt-4o-mini', ...ask })
       .withResponse();
@@ -83,8 +74,8 @@ describe('a request for a model not under rollout', () => {
   });
 
   it("passes any model with passthrough: '*'", async () => {
-    scripted = await echoingUpstream();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: '*' }" }), { env: { UPSTREAM_KEY } });
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: '*' }" }), { env: { UPSTREAM_KEY } });
     for (const model of ['a', 'b']) expect((await openai(running.baseUrl).chat.completions.create({ model, ...ask })).model).toBe(model);
     expect(running.proxy.metrics.snapshot().passedThrough).toBe(2);
   });

@@ -6,31 +6,25 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
-let running: Running | undefined;
-let scripted: Scripted | undefined;
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 });
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
 });
 
 const chunk = (content: string) => `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;
 const END = `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
 
 /** An upstream that starts a stream and sends whatever the test writes to `upstream()`, when it says so. */
-async function streamingUpstream(options: { firstChunk?: boolean } = {}): Promise<{ upstream: () => ServerResponse }> {
+async function streamingUpstream(options: { firstChunk?: boolean } = {}): Promise<{ scripted: Scripted; upstream: () => ServerResponse }> {
   let response: ServerResponse | undefined;
-  scripted = await scriptedServer((_req, res) => {
+  const scripted = await scriptedServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     if (options.firstChunk !== false) res.write(chunk('first '));
     response = res;
   });
-  return { upstream: () => response as ServerResponse };
+  return { scripted, upstream: () => response as ServerResponse };
 }
 
 /** A streamed request through the proxy, read as it arrives; `text()` is what the client has so far. */
@@ -56,11 +50,8 @@ function streamedRequest(proxy: Running) {
   return { text: () => text, ended: () => ended, status: () => status, done };
 }
 
-async function plan(timeouts: string, proxy?: string): Promise<Running> {
-  const yaml = scriptedPlan((scripted as Scripted).url, proxy ? { proxy } : {}).replace(
-    'timeout: { connect: 2s, request: 5s, idle: 2s }',
-    `timeout: ${timeouts}`,
-  );
+async function plan(scripted: Scripted, timeouts: string, proxy?: string): Promise<Running> {
+  const yaml = scriptedPlan(scripted.url, proxy ? { proxy } : {}).replace('timeout: { connect: 2s, request: 5s, idle: 2s }', `timeout: ${timeouts}`);
   const started = await runProxy(yaml, { env: { UPSTREAM_KEY } });
   setRoute(started.proxy, 0);
   return started;
@@ -68,8 +59,8 @@ async function plan(timeouts: string, proxy?: string): Promise<Running> {
 
 describe('a streamed answer through the proxy', () => {
   it('that keeps sending goes on past upstream.timeout.request, whole', async () => {
-    const { upstream } = await streamingUpstream();
-    running = await plan('{ connect: 2s, request: 1s, idle: 2s }');
+    const { scripted, upstream } = await streamingUpstream();
+    const running = await plan(scripted, '{ connect: 2s, request: 1s, idle: 2s }');
     const client = streamedRequest(running);
     await until(() => client.text().includes('first'), 'the first chunk at the client');
     // Four silences of 0.9 s (each under the idle timeout), 3.6 s in all: more than three request timeouts.
@@ -82,15 +73,15 @@ describe('a streamed answer through the proxy', () => {
     await client.done;
     expect(client.ended()).toBe('complete');
     expect(client.text()).toContain('data: [DONE]');
-    await until(() => running?.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
+    await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
     const blue = running.proxy.metrics.snapshot().arms.blue;
     expect(blue.successes).toBe(1);
     expect(blue.failuresByClass).toEqual({});
   });
 
   it('that falls silent longer than upstream.timeout.idle after its first chunk is cut, as the arm timing out', async () => {
-    await streamingUpstream();
-    running = await plan('{ connect: 2s, request: 10s, idle: 2s }');
+    const { scripted } = await streamingUpstream();
+    const running = await plan(scripted, '{ connect: 2s, request: 10s, idle: 2s }');
     const client = streamedRequest(running);
     await until(() => client.text().includes('first'), 'the first chunk at the client');
     await vi.advanceTimersByTimeAsync(2100);
@@ -98,13 +89,13 @@ describe('a streamed answer through the proxy', () => {
     // Cut without its terminator: the client sees a broken stream, not an answer that looks whole.
     expect(client.ended()).toBe('broken');
     expect(client.text()).not.toContain('[DONE]');
-    await until(() => running?.proxy.metrics.snapshot().arms.blue.failures === 1, 'the failure recorded');
+    await until(() => running.proxy.metrics.snapshot().arms.blue.failures === 1, 'the failure recorded');
     expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ timeout: 1 });
   });
 
   it('is cut at proxy.limits.max_stream_duration after its first chunk however steadily it sends', async () => {
-    const { upstream } = await streamingUpstream();
-    running = await plan('{ connect: 2s, request: 1s, idle: 2s }', '{ limits: { max_stream_duration: 3s } }');
+    const { scripted, upstream } = await streamingUpstream();
+    const running = await plan(scripted, '{ connect: 2s, request: 1s, idle: 2s }', '{ limits: { max_stream_duration: 3s } }');
     const reasons: string[] = [];
     running.proxy.metrics.onResult((result) => reasons.push(result.errorMessage ?? 'ok'));
     const client = streamedRequest(running);
@@ -123,10 +114,10 @@ describe('a streamed answer through the proxy', () => {
   });
 
   it('whose first bytes do not come within upstream.timeout.request is a timeout, answered before anything was sent', async () => {
-    await streamingUpstream({ firstChunk: false });
-    running = await plan('{ connect: 2s, request: 1s, idle: 5s }');
+    const { scripted } = await streamingUpstream({ firstChunk: false });
+    const running = await plan(scripted, '{ connect: 2s, request: 1s, idle: 5s }');
     const client = streamedRequest(running);
-    await until(() => scripted?.seen.length === 1, 'the request upstream');
+    await until(() => scripted.seen.length === 1, 'the request upstream');
     await vi.advanceTimersByTimeAsync(1100);
     await client.done;
     expect(client.status()).toBe(504);
