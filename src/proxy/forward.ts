@@ -253,8 +253,24 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     return super.timeoutReason(kind);
   }
 
+  /**
+   * The client went away. After an error event already passed to it, that is the arm's failure: the SDKs throw
+   * on such an event and close the connection, which must not turn the arm's error into a client abort.
+   */
+  override cancel(reason: unknown): void {
+    if (this.streamError === undefined) return super.cancel(reason);
+    // Settled first: the abort may report back at once, as the client's.
+    this.broke({ failure: 'bad_response', status: this.status });
+    this.abort(reason instanceof Error ? reason : new Error(String(reason)));
+  }
+
+  /** The error event a stream already passed to the client carried, if any. */
+  private get streamError(): string | undefined {
+    return this.committed ? this.watch?.failure : undefined;
+  }
+
   protected timedOut(kind: 'request' | 'idle'): void {
-    if (this.heldByClient) {
+    if (this.heldByClient && this.streamError === undefined) {
       // The client stopped reading: ended like a client that went away, not counted against the arm (a client
       // choosing its arm by sticky id could otherwise run up green's timeouts).
       this.sink?.cut();
@@ -263,11 +279,16 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.broke(this.timeoutFacts(kind));
   }
 
-  /** The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure. */
+  /**
+   * The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure (a
+   * bad_response when the stream had already carried an error event, whatever ended it after).
+   */
   private broke(facts: Failure): void {
     if (this.settled) return;
     if (this.committed) this.sink?.cut();
-    this.settle({ result: this.failed(facts), committed: this.committed });
+    const error = this.streamError;
+    const cause: Failure = error === undefined ? facts : { failure: 'bad_response', status: this.status, reason: error };
+    this.settle({ result: this.failed(cause), committed: this.committed });
   }
 
   private timeoutFacts(kind: 'request' | 'idle'): Failure {
