@@ -291,7 +291,9 @@ export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
-  max_concurrency: countUpTo(1_000_000).default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_concurrency: countUpTo(1_000_000)
+    .default(1024)
+    .meta({ description: 'Requests served at once (chat requests and model lists); more are answered 503 with retry-after' }),
   max_connections: countUpTo(1_000_000)
     .default(4096)
     .meta({ description: 'Client connections open at once (idle keep-alive ones included); more are closed at once, so no one can exhaust file descriptors' }),
