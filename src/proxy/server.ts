@@ -99,6 +99,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     now,
   };
   let active = 0;
+  // Requests that sent `Expect: 100-continue` and are not told to go on yet.
+  const awaitingContinue = new WeakSet<IncomingMessage>();
 
   async function serveChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!keyCheck(inbound.clientKey(req.headers))) {
@@ -115,7 +117,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (overloaded(req, res)) return;
     active++;
     try {
-      const read = await readBody(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs);
+      // `Expect: 100-continue` is answered only now: a request refused above, or too large by its
+      // content-length, is answered without the client ever sending its body.
+      const read = await readBody(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs, () => {
+        if (awaitingContinue.has(req)) res.writeContinue();
+      });
       if (!read.ok) {
         if (read.reason === 'aborted') return;
         metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
@@ -207,6 +213,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     });
   }
 
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    serve(req, res).catch((error: unknown) => {
+      options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
+      else res.destroy();
+    });
+  };
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -217,19 +230,23 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       noDelay: true,
       keepAliveTimeout: 65_000,
     },
-    (req, res) => {
-      serve(req, res).catch((error: unknown) => {
-        options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
-        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
-        else res.destroy();
-      });
-    },
+    handle,
   );
+  // Without this listener Node answers 100 Continue before the proxy has looked at the request.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    awaitingContinue.add(req);
+    handle(req, res);
+  });
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
-    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
