@@ -87,7 +87,8 @@ for (const rate of RATES) {
         ...(name !== 'direct' && { cpuUsPerRequest: median(rounds.map((r) => r[name].cpuUsPerRequest)) }),
       };
     }
-    const addedOf = (key) => Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50').median, p99: added(via, key, 'p99').median }]));
+    const addedOf = (key) =>
+      Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50').median, p99: added(via, key, 'p99').median }]));
     const rangeOf = (key) => Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50'), p99: added(via, key, 'p99') }]));
     row.added = addedOf('latencyMs');
     row.addedRange = rangeOf('latencyMs');
@@ -161,7 +162,9 @@ const rss = {
   last: { requests: proxyRequests, rssMb: rssLast?.rssMb },
   growthPercent: rssFirst && rssLast ? round((100 * (rssLast.rssMb - rssFirst.rssMb)) / rssFirst.rssMb, 1) : null,
 };
-log(`proxy RSS ${rss.first.rssMb} MB after ${rss.first.requests} requests, ${rss.last.rssMb} MB after ${rss.last.requests} (${rss.growthPercent}%) at ${rssRate} req/s`);
+log(
+  `proxy RSS ${rss.first.rssMb} MB after ${rss.first.requests} requests, ${rss.last.rssMb} MB after ${rss.last.requests} (${rss.growthPercent}%) at ${rssRate} req/s`,
+);
 
 for (const client of Object.values(clients)) await client.close();
 await bare.close();
