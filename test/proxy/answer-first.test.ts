@@ -1,17 +1,8 @@
 // The proxy sends what the client waits for before it reads it: a non-streamed answer no fallback can replace
 // goes out before it is parsed, and a stream chunk before it is judged. What is judged must not change.
 // Real servers on 127.0.0.1.
-import { afterEach, describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
 
 async function post(url: string, body: string): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -26,11 +17,11 @@ function qualityPlan(url: string, proxy?: string): string {
 describe('a non-streamed answer no fallback can replace', () => {
   it('reaches the client byte for byte even when it cannot be read, and counts as bad_response', async () => {
     const body = '{"choices": [ not json';
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(body);
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"blue-model","messages":[]}');
     expect(answer.status).toBe(200);
@@ -44,11 +35,11 @@ describe('a non-streamed answer no fallback can replace', () => {
 
   it('is read after it went out: tokens, finish reason and the quality checks on its content are counted', async () => {
     let n = 0;
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion('blue-model', n++ === 0 ? 'a needle here' : 'nothing'));
     });
-    running = await runProxy(qualityPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(qualityPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     expect((await post(running.baseUrl, '{"model":"blue-model","messages":[]}')).text).toContain('a needle here');
     expect((await post(running.baseUrl, '{"model":"blue-model","messages":[]}')).text).toContain('nothing');
@@ -59,11 +50,11 @@ describe('a non-streamed answer no fallback can replace', () => {
   });
 
   it('from green with fallback on is still read first: an unreadable green answer is replaced by blue', async () => {
-    scripted = await scriptedServer((_req, res, text) => {
+    const scripted = await scriptedServer((_req, res, text) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(text.includes('green-model') ? '{"broken":' : openAiCompletion('blue-model', 'from blue'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const answer = await post(running.baseUrl, '{"model":"blue-model","messages":[]}');
     expect(answer.text).toContain('from blue');
@@ -84,7 +75,7 @@ describe('a streamed answer', () => {
       { model: 'blue-model', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
     ];
     const wire = [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), 'data: [DONE]\n\n'];
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       // Separate writes on separate turns, one split inside an event (chunk boundaries the reader must bridge);
       // the last part and the end of the body together, as one read for the proxy.
@@ -98,7 +89,7 @@ describe('a streamed answer', () => {
       };
       next(0);
     });
-    running = await runProxy(qualityPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(qualityPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[]}');
     expect(answer.text).toBe(wire.join(''));
