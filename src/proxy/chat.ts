@@ -10,7 +10,7 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm } from './rewrite.js';
-import { forwardedHeaders, passHeaders, responseSink, sendBody, sendError, type AnswerTag } from './respond.js';
+import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
 import type { Targets } from './targets.js';
@@ -170,9 +170,5 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
     );
     return;
   }
-  const success = response.status >= 200 && response.status < 300;
-  // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are
-  // unless they quote a key too (an echoing relay).
-  const body = success && !ctx.targets.mayQuoteKey(response.body) ? response.body : ctx.targets.redactor.text(response.body.toString('utf8'));
-  sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.redactor), body);
+  sendWhole(res, response, tag, ctx.targets);
 }
