@@ -191,7 +191,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
       }
     } else if (path === '/healthz') {
-      if (method === 'GET') {
+      // HEAD too: some load balancers probe with it (Node sends the headers only).
+      if (method === 'GET' || method === 'HEAD') {
         const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });
         return sendBody(res, 200, { 'content-type': 'application/json' }, body);
       }
@@ -208,7 +209,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: path === inbound.chatPath ? 'POST' : 'GET',
+      allow: path === inbound.chatPath ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...unreadBody(req),
     });
   }

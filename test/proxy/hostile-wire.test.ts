@@ -100,3 +100,29 @@ describe('Expect: 100-continue', () => {
     expect(reply).not.toContain('100 Continue');
   });
 });
+
+describe('probes and the admin listener', () => {
+  it('answers HEAD /healthz with the headers only, for load balancers that probe with it', async () => {
+    const { running } = await proxy();
+    const reply = await exchange(running, ['HEAD /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n']);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply.endsWith('\r\n\r\n')).toBe(true);
+  });
+
+  it('closes an admin connection refused for its token instead of draining the body it declared', async () => {
+    const { running } = await proxy('{ admin: { token_env: ADMIN_TOKEN } }', { ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
+    const admin = new URL(running.proxy.adminUrl as string);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(admin.port), admin.hostname, () =>
+        socket.write(`PUT /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer wrong\r\ncontent-length: ${2 ** 30}\r\n\r\n{`),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      // Closed by the proxy: the test never ends the socket itself.
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 401 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+  });
+});
