@@ -7,8 +7,8 @@ import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY,
 const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
 
 /** Writes `parts` in order (each once the one before is answered with `waitFor`, if given), resolves with everything read until the proxy closes. */
-function exchange(running: Running, parts: (string | Buffer)[], waitFor?: string): Promise<string> {
-  const url = new URL(running.proxy.url);
+function exchange(to: Running | string, parts: (string | Buffer)[], waitFor?: string): Promise<string> {
+  const url = new URL(typeof to === 'string' ? to : to.proxy.url);
   return new Promise((resolve, reject) => {
     let text = '';
     let next = 1;
@@ -111,17 +111,9 @@ describe('probes and the admin listener', () => {
 
   it('closes an admin connection refused for its token instead of draining the body it declared', async () => {
     const { running } = await proxy('{ admin: { token_env: ADMIN_TOKEN } }', { ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
-    const admin = new URL(running.proxy.adminUrl as string);
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(admin.port), admin.hostname, () =>
-        socket.write(`PUT /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer wrong\r\ncontent-length: ${2 ** 30}\r\n\r\n{`),
-      );
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      // Closed by the proxy: the test never ends the socket itself.
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const reply = await exchange(running.proxy.adminUrl as string, [
+      `PUT /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer wrong\r\ncontent-length: ${2 ** 30}\r\n\r\n{`,
+    ]);
     expect(reply).toMatch(/^HTTP\/1\.1 401 /);
     expect(reply.toLowerCase()).toContain('connection: close');
   });
