@@ -115,6 +115,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       deps.actuators = [live.actuator];
     }
     const engine = new RolloutEngine(deps);
+    // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
+    await startup.step(store.proveStateFits(secrets.redactor.value(engine.snapshot())));
     const target: ReporterTarget = {
       snapshot: () => engine.snapshot(),
       onEvent: (listener) => engine.onEvent(listener),

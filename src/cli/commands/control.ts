@@ -5,6 +5,7 @@ import { controlTargetCheck, orphanMessage, rolloutStanding, stateDir, StateStor
 import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 import { userName } from '../run-rollout.js';
+import { parseStateDirOption } from '../options.js';
 
 const ACTIONS: { action: ControlAction; description: string }[] = [
   { action: 'pause', description: 'pause the running rollout: traffic goes on at the current weight, the stage clock stops' },
@@ -18,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command(action)
       .description(description)
-      .option('--state-dir <dir>', "the running rollout's state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)")
+      .option('--state-dir <dir>', "the running rollout's state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)", parseStateDirOption)
       .addHelpText('after', `\nExample:\n  $ bluegreen ${action} --state-dir .bluegreen\n`)
       .action((flags: { stateDir?: string }) => {
         const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
