@@ -77,17 +77,6 @@ export function journalHas(dir: string, type: string): () => boolean {
   return () => journal(dir).some((event) => event.type === type);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  // A zombie waiting to be reaped has finished all the same.
-  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
-}
-
 export function startRollout(dir: string, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
     cwd: dir,
