@@ -58,7 +58,7 @@ const LIMIT_MS = {
   dashboard: 180_000,
   rollback: 240_000,
   verdicts: 2_400_000,
-  proxy: 420_000,
+  proxy: 660_000,
   live: 420_000,
 };
 

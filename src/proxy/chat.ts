@@ -9,8 +9,9 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm } from './rewrite.js';
-import { forwardedHeaders, passHeaders, responseSink, sendBody, sendError, type AnswerTag } from './respond.js';
+import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
+import { passesThrough, type Passthrough } from './config.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -22,6 +23,8 @@ export interface ChatContext {
   mirror: Mirror;
   /** Model names split between the arms (blue's model and its aliases). */
   splitModels: ReadonlySet<string>;
+  /** Other models sent to blue's upstream untouched; the rest are refused. */
+  passthrough: Passthrough;
   fallback: boolean;
   random: () => number;
   now: () => number;
@@ -70,6 +73,8 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const { blue, green } = ctx.targets.arms;
 
   if (!ctx.splitModels.has(parsed.model)) {
+    // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
+    if (!passesThrough(ctx.passthrough, parsed.model)) return refuseModel(ctx, res, parsed.model);
     // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
     ctx.metrics.passedThrough();
     const request: ForwardRequest = { body: raw, stream: parsed.stream, headers };
@@ -99,6 +104,18 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
   answer(ctx, res, first, { arm, fallback: false });
   ctx.metrics.finished(first.result, 'routed');
+}
+
+/** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
+function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
+  ctx.metrics.reject('model_not_allowed');
+  const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
+  sendError(
+    res,
+    ctx.inbound,
+    'model_not_found',
+    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; other models pass only when the plan's proxy.passthrough lists them`,
+  );
 }
 
 /** One attempt on one arm, not yet recorded (the caller records it); undefined when the client went away meanwhile. */
@@ -150,9 +167,5 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
     );
     return;
   }
-  const success = response.status >= 200 && response.status < 300;
-  // Error bodies are small and may echo what was sent: the upstream keys are cut out. Answers pass as they are
-  // unless they quote a key too (an echoing relay).
-  const body = success && !ctx.targets.mayQuoteKey(response.body) ? response.body : ctx.targets.redactor.text(response.body.toString('utf8'));
-  sendBody(res, response.status, passHeaders(response.headers, tag, ctx.targets.redactor), body);
+  sendWhole(res, response, tag, ctx.targets);
 }

@@ -34,9 +34,15 @@ export interface ForwardTarget {
   bodyModel: string;
   /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
   keepsBody(body: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * requestMs bounds a streamed 2xx answer until its first body bytes only (a non-streamed or error answer
+   * whole); idleMs each silence of a stream after them.
+   */
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
   /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
   maxResponseBytes: number;
+  /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
+  maxStreamMs: number;
 }
 
 export interface ForwardRequest {
@@ -61,6 +67,8 @@ export interface ClientSink {
   end(): void;
   /** The upstream broke after bytes were sent: end the client's response so it sees a failure, not an answer. */
   cut(): void;
+  /** A whole answer (a non-streamed 2xx body no fallback can replace), sent as it is but for any upstream key. */
+  whole(response: UnsentResponse): void;
 }
 
 export interface UnsentResponse {
@@ -73,7 +81,10 @@ export interface ForwardOutcome {
   result: UpstreamResult;
   /** Bytes went to the client: the answer is given, whatever happened after. */
   committed: boolean;
-  /** An answer that came back whole and was not sent: an error answer or a non-streamed body. */
+  /**
+   * An answer that came back whole and was not sent: an error answer, or a non-streamed body blue may still
+   * replace. A non-streamed 2xx body no fallback can replace is sent before it is read (committed).
+   */
   response?: UnsentResponse;
 }
 
@@ -127,6 +138,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   private sawData = false;
   /** The client's buffer is full and the upstream paused for it: time passing now is the client's. */
   private heldByClient = false;
+  /** Chunks already written to the client and not yet read (reading waits until the write went out). */
+  private unread?: Buffer[];
 
   constructor(
     private readonly target: ForwardTarget,
@@ -176,13 +189,15 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const watch = this.watch;
     if (!watch || this.settled) return;
     this.armIdle();
-    this.sawData = true;
+    if (!this.sawData) this.streamBegan();
     const sink = this.sink;
     if (!sink) return watch.feed(chunk);
+    let read = false;
     if (!this.committed) {
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
         watch.feed(chunk);
+        read = true;
         if (watch.failure !== undefined) {
           this.broke({ failure: 'bad_response', status: this.status, reason: watch.failure });
           this.abort(new Error('the stream began with an error'));
@@ -192,15 +207,35 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       // Held until the first body bytes: a stream that dies before them can still be answered by blue.
       this.committed = true;
       sink.begin(this.status as number, this.headers as HeaderMap);
-      if (!this.request.canFallBack) watch.feed(chunk);
-    } else {
-      watch.feed(chunk);
     }
-    if (!sink.write(chunk, this)) {
+    const written = sink.write(chunk, this);
+    if (!read) this.readAfterWrite(chunk);
+    if (!written) {
+      // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
-      this.pauseIdle();
       controller.pause();
     }
+  }
+
+  /**
+   * Node sends a response's writes at the end of the current tick (process.nextTick): a chunk is read in a
+   * microtask, which runs after that, so reading it never delays its bytes. Chunks keep their order; the end of
+   * the stream reads what is left first.
+   */
+  private readAfterWrite(chunk: Buffer): void {
+    if (this.unread) {
+      this.unread.push(chunk);
+      return;
+    }
+    this.unread = [chunk];
+    queueMicrotask(() => this.readUnread());
+  }
+
+  private readUnread(): void {
+    const chunks = this.unread;
+    if (!chunks || !this.watch) return;
+    this.unread = undefined;
+    for (const chunk of chunks) this.watch.feed(chunk);
   }
 
   /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */
@@ -233,21 +268,56 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
   }
 
+  /**
+   * A stream's first body bytes arrived: a long answer that keeps coming is not cut by the request timeout
+   * (meant for the wait before it); from here the idle timeout bounds each silence, max_stream_duration the rest.
+   */
+  private streamBegan(): void {
+    this.sawData = true;
+    this.restartRequestTimer(this.target.maxStreamMs);
+  }
+
+  protected override timeoutReason(kind: 'request' | 'idle'): string {
+    if (kind === 'request' && this.sawData) return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+    return super.timeoutReason(kind);
+  }
+
+  /**
+   * The client went away. After an error event already passed to it, that is the arm's failure: the SDKs throw
+   * on such an event and close the connection, which must not turn the arm's error into a client abort.
+   */
+  override cancel(reason: unknown): void {
+    if (this.streamError === undefined) return super.cancel(reason);
+    // Settled first: the abort may report back at once, as the client's.
+    this.broke({ failure: 'bad_response', status: this.status });
+    this.abort(reason instanceof Error ? reason : new Error(String(reason)));
+  }
+
+  /** The error event a stream already passed to the client carried, if any. */
+  private get streamError(): string | undefined {
+    return this.committed ? this.watch?.failure : undefined;
+  }
+
   protected timedOut(kind: 'request' | 'idle'): void {
-    if (this.heldByClient) {
+    if (this.heldByClient && this.streamError === undefined) {
       // The client stopped reading: ended like a client that went away, not counted against the arm (a client
       // choosing its arm by sticky id could otherwise run up green's timeouts).
       this.sink?.cut();
-      return this.fail(new Error('the client did not read the answer within the request timeout'));
+      return this.fail(new Error('the client stopped reading the answer'));
     }
     this.broke(this.timeoutFacts(kind));
   }
 
-  /** The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure. */
+  /**
+   * The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure (a
+   * bad_response when the stream had already carried an error event, whatever ended it after).
+   */
   private broke(facts: Failure): void {
     if (this.settled) return;
     if (this.committed) this.sink?.cut();
-    this.settle({ result: this.failed(facts), committed: this.committed });
+    const error = this.streamError;
+    const cause: Failure = error === undefined ? facts : { failure: 'bad_response', status: this.status, reason: error };
+    this.settle({ result: this.failed(cause), committed: this.committed });
   }
 
   private timeoutFacts(kind: 'request' | 'idle'): Failure {
@@ -260,6 +330,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
     }
     this.sink?.end();
+    this.readUnread();
     const parsed = watch.end();
     const result = parsed.ok
       ? this.succeeded(parsed.reply, watch.firstTokenAt)
@@ -275,10 +346,13 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       const facts = statusFailure(status, headers, body.toString('utf8')) as Failure;
       return this.settle({ result: this.failed(facts), committed: false, response });
     }
+    // No fallback can replace this answer: the client gets it as it is now, and it is read after.
+    const final = this.sink !== undefined && !this.request.canFallBack;
+    if (final) this.sink?.whole(response);
     const json = parseJson(body.toString('utf8'));
     const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
-    this.settle({ result, committed: false, response });
+    this.settle(final ? { result, committed: true } : { result, committed: false, response });
   }
 
   // --- results --------------------------------------------------------------------------------------------

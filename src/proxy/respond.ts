@@ -4,7 +4,7 @@ import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
-import type { ClientSink } from './forward.js';
+import type { ClientSink, UnsentResponse } from './forward.js';
 import type { InboundDialect, ProxyErrorKind } from './inbound.js';
 
 export const ARM_HEADER = 'x-bluegreen-arm';
@@ -111,5 +111,18 @@ export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard
       // Destroyed, not ended: the client sees a broken stream rather than an answer that looks whole.
       res.destroy();
     },
+    whole(response) {
+      sendWhole(res, response, tag, keys);
+    },
   };
+}
+
+/**
+ * A whole answer as the upstream gave it, tagged with the arm. Error bodies are small and may echo what was
+ * sent: the upstream keys are cut out. Answers pass as they are unless they quote a key too (an echoing relay).
+ */
+export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: AnswerTag, keys: KeyGuard): void {
+  const success = response.status >= 200 && response.status < 300;
+  const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
+  sendBody(res, response.status, passHeaders(response.headers, tag, keys.redactor), body);
 }

@@ -1,6 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
-import { modelField, plainContentDelta } from './openai-delta.js';
+import { learnTemplate, readWithTemplate, type ContentTemplate } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -46,6 +46,13 @@ function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } 
     chars += (str(message.function_call.arguments) ?? '').length;
   }
   return { indexes, chars };
+}
+
+/** A delta holding a text and nothing else. */
+function isOnlyContent(delta: JsonObject): boolean {
+  if (typeof delta.content !== 'string') return false;
+  for (const key in delta) if (key !== 'content') return false;
+  return true;
 }
 
 function isRefusal(message: JsonObject): boolean {
@@ -97,13 +104,18 @@ function parseOpenAi(json: unknown): ParseOutcome {
   return { ok: true, reply };
 }
 
-function openAiStreamReader(): StreamReader {
+/** Templates learnt per stream at most: a provider whose chunks never repeat their spelling stops paying for it. */
+const MAX_TEMPLATES = 4;
+
+/** The stream reader; `fastPath: false` parses every chunk in full (the reference the fast path is tested against). */
+export function openAiStreamReader(options: { fastPath?: boolean } = {}): StreamReader {
   const reply: DialectReply = { content: '' };
   const toolIndexes = new Set<number>();
   let chunks = 0;
   let done = false;
-  /** The served model as chunks spell it, for the fast path (empty until a chunk named it). */
-  let field = { model: '', text: '' };
+  // The spelling of the last plain text chunk (src/upstream/openai-delta.ts), and how many were learnt.
+  let template: ContentTemplate | undefined;
+  let learnt = options.fastPath === false ? MAX_TEMPLATES : 0;
   return {
     event(message): StreamStep {
       if (done) return { done: true };
@@ -111,13 +123,14 @@ function openAiStreamReader(): StreamReader {
         done = true;
         return { done: true };
       }
-      // Most chunks carry only text: read without parsing the chunk once the served model is known.
-      if (reply.servedModel !== field.model && reply.servedModel !== undefined) field = { model: reply.servedModel, text: modelField(reply.servedModel) };
-      const quick = field.text !== '' ? plainContentDelta(message.data, field.text) : undefined;
-      if (quick !== undefined) {
-        chunks += 1;
-        reply.content += quick;
-        return { delta: quick, output: quick !== '' };
+      // Most chunks carry only text, spelled like the last one: read without parsing the chunk.
+      if (template && (template.model === undefined || template.model === reply.servedModel)) {
+        const quick = readWithTemplate(template, message.data);
+        if (quick !== undefined) {
+          chunks += 1;
+          reply.content += quick;
+          return { delta: quick, output: quick !== '' };
+        }
       }
       const parsed = parseJson(message.data);
       if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };
@@ -142,6 +155,12 @@ function openAiStreamReader(): StreamReader {
         reply.toolChars = (reply.toolChars ?? 0) + tools.chars;
       }
       if (isRefusal(choice.delta)) reply.refusal = true;
+      // A chunk the reader took only text from (no error, usage or finish reason: checked above) may be the
+      // spelling of the next ones.
+      if (learnt < MAX_TEMPLATES && openAiUsage(chunk.usage) === undefined && str(choice.finish_reason) === undefined && isOnlyContent(choice.delta)) {
+        learnt++;
+        template = learnTemplate(message.data, chunk) ?? template;
+      }
       return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 };
     },
     finish(): ParseOutcome {
@@ -159,5 +178,5 @@ export const openAiDialect: Dialect = {
   headers: (apiKey): Record<string, string> => (apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
   body: openAiBody,
   parse: parseOpenAi,
-  streamReader: openAiStreamReader,
+  streamReader: () => openAiStreamReader(),
 };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/plans.js';
+import { simulatedStagesPlan, tempDir } from '../helpers/plans.js';
 import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { StateStore } from '../../src/state/index.js';
@@ -147,16 +147,7 @@ describe('rollback and secrets', () => {
     const planFile = path.join(dir, 'plan.yaml');
     writeFileSync(
       planFile,
-      `name: canary
-upstream:
-  api_key_env: CANARY_KEY
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-  - { duration: 60s, green_weight: 0.5 }
-hooks:
+      `${simulatedStagesPlan('canary', [{ duration: '60s', weight: 0.5 }], { apiKeyEnv: 'CANARY_KEY' })}hooks:
   pass_env: [CANARY_KEY]
   on_rollback: { exec: 'env > hook-env.txt; echo "the key is $CANARY_KEY" >&2; exit 3' }
 `,

@@ -3,23 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/plans.js';
+import { simulatedPlan, tempDir } from '../helpers/plans.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
 const CANARY = 'sk-canary-7f3a9c2e41d8b6f0';
 
-const plan = `
-name: canary
-upstream:
-  api_key_env: CANARY_KEY
-  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20 }
-stages:
-  - { duration: 2s, green_weight: 0.5 }
-  - { duration: 2s, green_weight: 1 }
-hooks:
+const plan = `${simulatedPlan('canary', '2s', 0.5, { apiKeyEnv: 'CANARY_KEY' })}hooks:
   pass_env: [CANARY_KEY]
   on_stage: { exec: 'echo "url https://x.test/v1?key=$CANARY_KEY"; echo "{\\"key\\":\\"$CANARY_KEY\\"}"; echo "the key is $CANARY_KEY" >&2; exit 3' }
   on_rollback: { exec: 'printf "%s" "$BLUEGREEN_REASON" > reason.txt' }

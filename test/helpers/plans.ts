@@ -19,11 +19,14 @@ export function planFromYaml(yaml: string, dir = tempDir()): Plan {
   return loadPlan(writePlan(yaml, dir), dir);
 }
 
-/** A plan on a fast in-process simulator with the given stages: for tests that need a rollout running, not its figures. */
-export function simulatedStagesPlan(name: string, stages: { duration: string; weight: number }[]): string {
+/**
+ * A plan on a fast in-process simulator with the given stages: for tests that need a rollout running, not its
+ * figures. `apiKeyEnv` names the variable the upstream key is read from (for secrets tests).
+ */
+export function simulatedStagesPlan(name: string, stages: { duration: string; weight: number }[], options: { apiKeyEnv?: string } = {}): string {
   return `
 name: ${name}
-upstream:
+upstream:${options.apiKeyEnv ? `\n  api_key_env: ${options.apiKeyEnv}` : ''}
   simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms } } } }
 blue: { model: a }
 green: { model: b }
@@ -34,9 +37,13 @@ ${stages.map((stage) => `  - { duration: ${stage.duration}, green_weight: ${stag
 }
 
 /** Two stages of the same length on the fast simulator, the second at 100% green. */
-export function simulatedPlan(name: string, stageDuration: string, firstWeight: number): string {
-  return simulatedStagesPlan(name, [
-    { duration: stageDuration, weight: firstWeight },
-    { duration: stageDuration, weight: 1 },
-  ]);
+export function simulatedPlan(name: string, stageDuration: string, firstWeight: number, options: { apiKeyEnv?: string } = {}): string {
+  return simulatedStagesPlan(
+    name,
+    [
+      { duration: stageDuration, weight: firstWeight },
+      { duration: stageDuration, weight: 1 },
+    ],
+    options,
+  );
 }

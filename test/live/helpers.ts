@@ -109,11 +109,6 @@ export function liveFixture(): LiveFixture {
   return {
     async startProxies(count, options) {
       const started = await startProxies(count, options);
-      for (const proxy of started) {
-        const close = proxy.close.bind(proxy);
-        let closing: Promise<void> | undefined;
-        proxy.close = () => (closing ??= close());
-      }
       proxies.push(...started);
       return started;
     },

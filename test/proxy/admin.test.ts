@@ -2,17 +2,11 @@
 import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { tempDir } from '../helpers/plans.js';
-import { runProxy, simPlan, until, type Running } from './helpers.js';
-
-let running: Running | undefined;
-afterEach(async () => {
-  await running?.close();
-  running = undefined;
-});
+import { runProxy, simPlan, until } from './helpers.js';
 
 const TOKEN = 'admin-token-for-tests';
 const admin = (url: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
@@ -24,7 +18,7 @@ const admin = (url: string, init: { method?: string; body?: unknown; token?: str
 
 describe('admin API', () => {
   it('refuses calls without the token', async () => {
-    running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
     const url = running.proxy.adminUrl as string;
     expect((await fetch(`${url}/admin/route`)).status).toBe(401);
     expect((await admin(`${url}/admin/route`, { token: 'admin-token-for-test' })).status).toBe(401);
@@ -35,7 +29,7 @@ describe('admin API', () => {
 
   it('sets the route under a lease; the proxy returns to blue on its own when it is not renewed', async () => {
     const stateDir = tempDir();
-    running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
     const url = running.proxy.adminUrl as string;
     const info = JSON.parse(readFileSync(path.join(stateDir, PROXY_INFO_FILE), 'utf8')) as Record<string, unknown>;
     expect(info).toMatchObject({ url: running.proxy.url, adminUrl: url, pid: process.pid });
@@ -51,7 +45,7 @@ describe('admin API', () => {
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     // Nobody renews the lease: the proxy's own timer puts it back on blue, with no request needed.
-    await until(() => running?.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 5000);
+    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 5000);
     expect(running.logs.join('\n')).toContain('lease expired');
     const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(after.response.headers.get('x-bluegreen-arm')).toBe('blue');
@@ -69,7 +63,7 @@ describe('admin API', () => {
   it('keeps a promotion across a restart of the proxy', async () => {
     const stateDir = tempDir();
     const plan = simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' });
-    running = await runProxy(plan, { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    let running = await runProxy(plan, { env: { ADMIN_TOKEN: TOKEN }, stateDir });
     const put = await admin(`${running.proxy.adminUrl as string}/admin/route`, {
       method: 'PUT',
       body: { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' },

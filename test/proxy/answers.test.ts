@@ -1,17 +1,8 @@
 // What the upstream receives and what the proxy reads back: the application's body bytes with only the model
 // replaced, and answers read whole only up to max_response_bytes.
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 type ApiError = InstanceType<typeof OpenAI.APIError>;
@@ -24,11 +15,11 @@ async function post(url: string, body: string): Promise<number> {
 
 describe('request bodies', () => {
   it("sends the application's bytes with only the model's value replaced (nested model keys untouched)", async () => {
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     // Spacing, key order, escapes and a nested "model" the application wrote: kept byte for byte.
     const sent =
       '{ "messages": [{"role":"user","content":"caf\\u00e9 \\"model\\": x"}], "metadata": {"model": "blue-model"},\n "model" : "blue-model", "temperature": 0.50 }';
@@ -48,12 +39,14 @@ describe('request bodies', () => {
 describe('max_response_bytes', () => {
   it('fails a larger non-streamed answer as bad_response (502, counted) without reading it all; blue answers for green', async () => {
     const big = openAiCompletion('m', 'x'.repeat(50_000));
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       const { model } = JSON.parse(body) as { model: string };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(model === 'green-model' ? big : openAiCompletion(model, 'small'));
     });
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ fallback: false, limits: { max_response_bytes: 10000 } }' }), { env: { UPSTREAM_KEY } });
+    let running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ fallback: false, limits: { max_response_bytes: 10000 } }' }), {
+      env: { UPSTREAM_KEY },
+    });
     setRoute(running.proxy, 1);
     const failed = (await client(running.baseUrl)
       .chat.completions.create({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] })
@@ -76,11 +69,11 @@ describe('max_response_bytes', () => {
   });
 
   it('caps the model list the same way', async () => {
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: Array.from({ length: 500 }, (_, i) => ({ id: `model-${i}`, object: 'model' })) }));
     });
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
     const listed = await fetch(`${running.baseUrl}/models`);
     expect(listed.status).toBe(502);
     expect(((await listed.json()) as { error: { message: string } }).error.message).toContain('max_response_bytes');

@@ -1,20 +1,14 @@
 // The official @anthropic-ai/sdk as the application, through the proxy, against the simulator.
 import Anthropic from '@anthropic-ai/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runProxy, setRoute, simPlan, until, type Running } from './helpers.js';
-
-let running: Running | undefined;
-afterEach(async () => {
-  await running?.close();
-  running = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { runProxy, setRoute, simPlan, until } from './helpers.js';
 
 const client = (baseURL: string, apiKey = 'unused') => new Anthropic({ baseURL, apiKey, maxRetries: 0 });
 const ask = { max_tokens: 64, messages: [{ role: 'user' as const, content: 'hello there' }] };
 
 describe('proxy with the Anthropic SDK', () => {
   it("answers a plain message, rewriting the model to the arm's", async () => {
-    running = await runProxy(simPlan({ api: 'anthropic' }));
+    const running = await runProxy(simPlan({ api: 'anthropic' }));
     setRoute(running.proxy, 1);
     const { data, response } = await client(running.proxy.url)
       .messages.create({ model: 'claude-blue', ...ask })
@@ -28,7 +22,7 @@ describe('proxy with the Anthropic SDK', () => {
   });
 
   it('streams events through and reads them on the way', async () => {
-    running = await runProxy(simPlan({ api: 'anthropic' }));
+    const running = await runProxy(simPlan({ api: 'anthropic' }));
     const stream = client(running.proxy.url).messages.stream({ model: 'claude-blue', ...ask });
     let text = '';
     stream.on('text', (delta) => (text += delta));
@@ -36,14 +30,14 @@ describe('proxy with the Anthropic SDK', () => {
     expect(text.length).toBeGreaterThan(0);
     expect(final.stop_reason).toBeDefined();
     // Recorded once the upstream's stream has ended at the proxy, which may be just after the client's end.
-    await until(() => running?.proxy.metrics.snapshot().arms.blue.successes === 1, 'the stream recorded');
+    await until(() => running.proxy.metrics.snapshot().arms.blue.successes === 1, 'the stream recorded');
     const blue = running.proxy.metrics.snapshot().arms.blue;
     expect(blue.ttft?.count).toBe(1);
     expect(blue.tokens.completion).toBe(final.usage.output_tokens);
   });
 
   it("answers a malformed body and an unknown key in Anthropic's error shape", async () => {
-    running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ client_keys_env: APP_KEYS }' }), { env: { APP_KEYS: 'app-key-1-0123456789' } });
+    const running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ client_keys_env: APP_KEYS }' }), { env: { APP_KEYS: 'app-key-1-0123456789' } });
     const denied = await client(running.proxy.url, 'wrong')
       .messages.create({ model: 'claude-blue', ...ask })
       .catch((e: unknown) => e);

@@ -7,6 +7,7 @@ import { proxySettings } from '../../src/proxy/config.js';
 import { startProxy, type ProxyHandle } from '../../src/proxy/server.js';
 import type { ArmUpstream } from '../../src/proxy/targets.js';
 import { readApiKey } from '../../src/upstream/api-key.js';
+import { closeAfterTest } from '../helpers/close-after-test.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 
 export interface Running {
@@ -19,6 +20,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** Starts the proxy from plan YAML; it is closed when the test that started it ends (or earlier by `close()`). */
 export async function runProxy(
   yaml: string,
   options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string; now?: () => number } = {},
@@ -45,7 +47,7 @@ export async function runProxy(
     now: options.now,
     log: (m) => logs.push(m),
   });
-  return {
+  return closeAfterTest({
     plan,
     proxy,
     endpoints,
@@ -55,7 +57,7 @@ export async function runProxy(
       await proxy.close();
       await endpoints.close();
     },
-  };
+  });
 }
 
 /** A route sending `greenWeight` of split traffic to green, under a lease that outlives the test. */
@@ -94,7 +96,7 @@ export interface Scripted {
   close(): Promise<void>;
 }
 
-/** A loopback upstream whose answers the test writes. */
+/** A loopback upstream whose answers the test writes; closed when the test that started it ends. */
 export async function scriptedServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Scripted> {
   const seen: Scripted['seen'] = [];
   const server: Server = createServer((req, res) => {
@@ -108,7 +110,7 @@ export async function scriptedServer(handler: (req: IncomingMessage, res: Server
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  return closeAfterTest({
     url: `http://127.0.0.1:${port}/v1`,
     seen,
     close: () =>
@@ -116,7 +118,7 @@ export async function scriptedServer(handler: (req: IncomingMessage, res: Server
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  };
+  });
 }
 
 /** A plan whose arms both go to one base URL (a scripted server), with a key in UPSTREAM_KEY. */

@@ -2,17 +2,8 @@
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -29,11 +20,11 @@ describe('a stream chunk the fast path cannot decode', () => {
       '[DONE]',
     ];
     const stream = events.map((data) => `data: ${data}\n\n`).join('');
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(stream);
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[]}');
     expect(answer.status).toBe(200);
@@ -46,11 +37,11 @@ describe('a stream chunk the fast path cannot decode', () => {
 
 describe('an upstream echoing its key in a successful answer', () => {
   it('never passes the key to the client', async () => {
-    scripted = await scriptedServer((req, res) => {
+    const scripted = await scriptedServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion('blue-model', `you sent ${req.headers.authorization ?? ''}`));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"blue-model","messages":[]}');
     expect(answer.status).toBe(200);
@@ -61,12 +52,12 @@ describe('an upstream echoing its key in a successful answer', () => {
 
 describe('an upstream echoing its key in a streamed answer', () => {
   it('passes the chunk that quotes it redacted, and the rest of the stream untouched', async () => {
-    scripted = await scriptedServer((req, res) => {
+    const scripted = await scriptedServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const chunk = (content: string) => `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;
       res.end(`${chunk('you sent ')}${chunk(req.headers.authorization ?? '')}${chunk(' ok')}data: [DONE]\n\n`);
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[]}');
     expect(answer.status).toBe(200);
@@ -79,11 +70,11 @@ describe('an upstream echoing its key in a streamed answer', () => {
 
 describe('a body naming its model twice', () => {
   it('is never sent upstream with both names (the upstream might read the other one)', async () => {
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"other-model","messages":[],"model":"blue-model"}');
     expect(answer.status).toBe(200);
@@ -93,7 +84,7 @@ describe('a body naming its model twice', () => {
 
 describe("the upstream's response headers", () => {
   it("pass on without the upstream account's cookies and organisation, and never claim a fallback that did not happen", async () => {
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, {
         'content-type': 'application/json',
         'set-cookie': '__cf_bm=upstream-session; path=/',
@@ -104,7 +95,7 @@ describe("the upstream's response headers", () => {
       });
       res.end(openAiCompletion('blue-model', 'ok'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","messages":[]}' });
     await res.text();
@@ -116,11 +107,11 @@ describe("the upstream's response headers", () => {
 
 describe("the application's request headers", () => {
   it('never say the body sent upstream is encoded (the proxy sends plain JSON of its own)', async () => {
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion('green-model', 'ok'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const res = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
@@ -147,11 +138,11 @@ function rawPost(url: string, path: string, headers: Record<string, string>, bod
 
 describe('a web page reaching a keyless proxy on loopback through the browser', () => {
   it('is refused with 403 and never forwarded: DNS rebinding (a foreign Host) and cross-site posts (a foreign Origin)', async () => {
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion('blue-model', 'ok'));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const body = '{"model":"blue-model","messages":[]}';
     const path = '/v1/chat/completions';
@@ -180,12 +171,12 @@ describe('a green stream whose first chunk is an error event', () => {
     ]
       .map((data) => `data: ${data}\n\n`)
       .join('');
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       const { model } = JSON.parse(body) as { model: string };
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(model === 'green-model' ? 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n' : blueStream);
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
     expect(await res.text()).toBe(blueStream);
@@ -197,11 +188,11 @@ describe('a green stream whose first chunk is an error event', () => {
 
   it('is passed on as it came when no fallback is possible (blue, or fallback off)', async () => {
     const stream = 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n';
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(stream);
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
     expect([res.status, await res.text()]).toEqual([200, stream]);
@@ -213,7 +204,7 @@ describe('a client that stops reading a streamed answer', () => {
     // Far more than the socket buffers hold, so the proxy is held back by the client, not by the upstream.
     const event = `data: {"model":"green-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(16_000)}"}}]}\n\n`;
     let upstreamClosed = false;
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.on('close', () => (upstreamClosed = true));
       const pump = (): void => {
@@ -223,7 +214,7 @@ describe('a client that stops reading a streamed answer', () => {
       pump();
     });
     const yaml = scriptedPlan(scripted.url).replace('request: 5s', 'request: 1s');
-    running = await runProxy(yaml, { env: { UPSTREAM_KEY } });
+    const running = await runProxy(yaml, { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const body = '{"model":"blue-model","stream":true,"messages":[]}';
     // The client never reads past what the sockets buffer (a paused socket does not even see the close).
@@ -243,8 +234,8 @@ describe('a client that stops reading a streamed answer', () => {
 
 describe('a request refused before its body is read', () => {
   it('gets its answer and the connection closed, so a 1 GiB body is never drained', async () => {
-    scripted = await scriptedServer((_req, res) => res.end());
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: CLIENT_KEYS }' }), {
+    const scripted = await scriptedServer((_req, res) => res.end());
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: CLIENT_KEYS }' }), {
       env: { UPSTREAM_KEY, CLIENT_KEYS: 'client-key-0123456789abcdef' },
     });
     const url = new URL(running.proxy.url);

@@ -2,24 +2,16 @@
 import OpenAI from 'openai';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string, apiKey = 'unused') => new OpenAI({ baseURL, apiKey, maxRetries: 0 });
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 
 describe('proxy with the OpenAI SDK', () => {
   it('answers a plain request from blue, says so, and counts it under blue', async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     const { data, response } = await client(running.baseUrl)
       .chat.completions.create({ model: 'gpt-4o', ...ask })
       .withResponse();
@@ -34,7 +26,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it("rewrites the model to the arm's: at weight 1 a request for blue is served by green", async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
     const { data, response } = await client(running.baseUrl)
       .chat.completions.create({ model: 'gpt-4o', ...ask })
@@ -45,7 +37,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it('streams chunk by chunk and reads TTFT, tokens and finish reason from the passing stream', async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     const stream = await client(running.baseUrl).chat.completions.create({ model: 'gpt-4o', ...ask, stream: true, stream_options: { include_usage: true } });
     let text = '';
     let chunks = 0;
@@ -58,14 +50,14 @@ describe('proxy with the OpenAI SDK', () => {
     expect(chunks).toBeGreaterThan(2);
     expect(text.length).toBeGreaterThan(0);
     // Recorded once the upstream's stream has ended at the proxy, which may be just after the client's end.
-    await until(() => running?.proxy.metrics.snapshot().arms.blue.successes === 1, 'the stream recorded');
+    await until(() => running.proxy.metrics.snapshot().arms.blue.successes === 1, 'the stream recorded');
     const blue = running.proxy.metrics.snapshot().arms.blue;
     expect(blue.ttft?.count).toBe(1);
     expect(blue.tokens.completion).toBe(usage?.completion_tokens);
   });
 
   it("splits the plan's alias for the blue model like the blue model itself", async () => {
-    running = await runProxy(simPlan({ proxy: '{ alias: chat-default }' }));
+    const running = await runProxy(simPlan({ proxy: '{ alias: chat-default }' }));
     const openai = client(running.baseUrl);
     const asBlue = await openai.chat.completions.create({ model: 'chat-default', ...ask });
     expect(asBlue.model).toBe('gpt-4o');
@@ -77,7 +69,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it("passes other models through to blue's upstream untouched and keeps them out of the arms' figures", async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan({ proxy: '{ passthrough: [other-model] }' }));
     setRoute(running.proxy, 1);
     const { data, response } = await client(running.baseUrl)
       .chat.completions.create({ model: 'other-model', ...ask })
@@ -90,7 +82,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it('passes an upstream error through with its status and body', async () => {
-    running = await runProxy(simPlan({ blue: 'error_rate: 1' }));
+    const running = await runProxy(simPlan({ blue: 'error_rate: 1' }));
     const error = await client(running.baseUrl)
       .chat.completions.create({ model: 'gpt-4o', ...ask })
       .catch((e: unknown) => e);
@@ -102,7 +94,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it('reaches the upstream through HTTP_PROXY when the environment sets it', async () => {
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'via the forward proxy'));
     });
@@ -118,22 +110,21 @@ describe('proxy with the OpenAI SDK', () => {
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = forwarder.address() as AddressInfo;
-      running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY, HTTP_PROXY: `http://127.0.0.1:${port}` } });
-      const answer = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask });
-      expect(answer.choices[0]?.message.content).toBe('via the forward proxy');
-      expect(seen).toContain(`POST ${scripted.url}/chat/completions`);
-    } finally {
-      await running?.close();
-      running = undefined;
-      forwarder.closeAllConnections();
-      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
-    }
+    closeAfterTest({
+      close: () => {
+        forwarder.closeAllConnections();
+        return new Promise<void>((resolve) => forwarder.close(() => resolve()));
+      },
+    });
+    const { port } = forwarder.address() as AddressInfo;
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY, HTTP_PROXY: `http://127.0.0.1:${port}` } });
+    const answer = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask });
+    expect(answer.choices[0]?.message.content).toBe('via the forward proxy');
+    expect(seen).toContain(`POST ${scripted.url}/chat/completions`);
   });
 
   it("lists models from blue's upstream", async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     const ids: string[] = [];
     for await (const model of client(running.baseUrl).models.list()) ids.push(model.id);
     expect(ids).toEqual(expect.arrayContaining(['gpt-4o', 'gpt-4.1']));
@@ -141,7 +132,7 @@ describe('proxy with the OpenAI SDK', () => {
 
   it('carries tool calls both ways: tools in the request, tool_calls in plain and streamed answers', async () => {
     const toolCall = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       const request = JSON.parse(body) as { model: string; stream?: boolean };
       if (!request.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -159,7 +150,7 @@ describe('proxy with the OpenAI SDK', () => {
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\n`);
       res.end('data: [DONE]\n\n');
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
     const plain = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask, tools, tool_choice: 'auto' });
     expect(plain.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });

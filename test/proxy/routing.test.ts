@@ -1,18 +1,9 @@
 // Weight, stickiness, fallback and mirror, with the OpenAI SDK as the application.
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
@@ -36,7 +27,7 @@ async function inBatches<T>(count: number, batch: number, one: (i: number) => Pr
 
 describe('routing', () => {
   it("sends the route's share of unkeyed requests to green, within 4 standard deviations (seeded)", async () => {
-    running = await runProxy(simPlan(), { random: createRandom(42) });
+    const running = await runProxy(simPlan(), { random: createRandom(42) });
     setRoute(running.proxy, 0.3);
     const openai = client(running.baseUrl);
     const n = 400;
@@ -48,7 +39,7 @@ describe('routing', () => {
   });
 
   it('keeps a user on one arm, and a user on green stays on green as the weight grows', async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     const openai = client(running.baseUrl);
     const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     setRoute(running.proxy, 0.3);
@@ -69,7 +60,7 @@ describe('routing', () => {
 
 describe('fallback', () => {
   it('answers every request with blue when green fails them all: the client sees no failure', async () => {
-    running = await runProxy(simPlan({ green: 'error_rate: 1' }));
+    const running = await runProxy(simPlan({ green: 'error_rate: 1' }));
     setRoute(running.proxy, 1);
     const openai = client(running.baseUrl);
     const plain = await inBatches(20, 10, () => armOf(openai));
@@ -88,7 +79,7 @@ describe('fallback', () => {
   });
 
   it("falls back on 429 too, and with fallback off the client gets green's error as it was", async () => {
-    running = await runProxy(simPlan({ green: 'rate_limit_rate: 1' }));
+    let running = await runProxy(simPlan({ green: 'rate_limit_rate: 1' }));
     setRoute(running.proxy, 1);
     expect(await armOf(client(running.baseUrl))).toEqual({ arm: 'blue', fallback: 'true' });
     await running.close();
@@ -103,7 +94,7 @@ describe('fallback', () => {
   });
 
   it("cannot fall back once green's stream has started: the client sees the stream break", async () => {
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       const request = JSON.parse(body) as { model: string };
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
@@ -112,7 +103,7 @@ describe('fallback', () => {
       // Green dies mid-stream.
       setImmediate(() => res.destroy());
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const openai = client(running.baseUrl);
     const failure = await (async () => {
@@ -125,18 +116,18 @@ describe('fallback', () => {
       (e: unknown) => e,
     );
     expect(failure).toBeInstanceOf(Error);
-    await until(() => running?.proxy.metrics.snapshot().arms.green.failures === 1, 'green failure recorded');
+    await until(() => running.proxy.metrics.snapshot().arms.green.failures === 1, 'green failure recorded');
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
 });
 
 describe('mirror', () => {
   it('copies blue-routed requests to green in a shadow stage; the client only ever sees blue', async () => {
-    running = await runProxy(simPlan());
+    const running = await runProxy(simPlan());
     setRoute(running.proxy, 0, 1);
-    const arms = await inBatches(30, 10, () => armOf(client(running!.baseUrl)));
+    const arms = await inBatches(30, 10, () => armOf(client(running.baseUrl)));
     expect(arms.every((a) => a.arm === 'blue' && a.fallback === null)).toBe(true);
-    await until(() => running?.proxy.metrics.snapshot().arms.green.requests === 30, 'mirrored answers judged');
+    await until(() => running.proxy.metrics.snapshot().arms.green.requests === 30, 'mirrored answers judged');
     const figures = running.proxy.metrics.snapshot();
     expect(figures.mirrors).toEqual({ sent: 30, dropped: 0 });
     expect(figures.arms.green.successes).toBe(30);
@@ -146,20 +137,20 @@ describe('mirror', () => {
     for await (const _chunk of stream) {
       /* the client reads blue's stream */
     }
-    await until(() => running?.proxy.metrics.snapshot().arms.green.ttft?.count === 1, 'the streamed copy judged');
+    await until(() => running.proxy.metrics.snapshot().arms.green.ttft?.count === 1, 'the streamed copy judged');
     const green = running.proxy.metrics.snapshot().arms.green;
     expect(green.ttft?.max).toBeLessThan(green.latency?.max ?? 0);
   });
 
   it('drops (and counts) copies beyond the mirror in-flight limit, never delaying the client', async () => {
     const held: ServerResponse[] = [];
-    scripted = await scriptedServer((_req, res, body) => {
+    const scripted = await scriptedServer((_req, res, body) => {
       const request = JSON.parse(body) as { model: string };
       if (request.model === 'green-model') return void held.push(res);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion(request.model, 'blue answer'));
     });
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_mirror_in_flight: 2 } }' }), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_mirror_in_flight: 2 } }' }), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0, 1);
     const openai = client(running.baseUrl);
     for (let i = 0; i < 5; i++) expect((await armOf(openai, { model: 'blue-model' })).arm).toBe('blue');
@@ -169,6 +160,6 @@ describe('mirror', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(openAiCompletion('green-model', 'green answer'));
     }
-    await until(() => running?.proxy.metrics.snapshot().mirrors.sent === 2, 'mirror copies judged');
+    await until(() => running.proxy.metrics.snapshot().mirrors.sent === 2, 'mirror copies judged');
   });
 });

@@ -2,20 +2,11 @@
 import OpenAI from 'openai';
 import { request as httpRequest, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
-
-let running: Running | undefined;
-let scripted: Scripted | undefined;
-afterEach(async () => {
-  await running?.close();
-  await scripted?.close();
-  running = undefined;
-  scripted = undefined;
-});
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Scripted } from './helpers.js';
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 const client = (baseURL: string, apiKey = 'unused') => new OpenAI({ baseURL, apiKey, maxRetries: 0 });
@@ -35,8 +26,8 @@ async function answering(): Promise<Scripted> {
 
 describe('client keys', () => {
   it("refuses a missing or wrong key with 401 in OpenAI's shape, and never forwards the client key", async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS }' }), {
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS }' }), {
       env: { UPSTREAM_KEY, APP_KEYS: 'app-key-one-0123456789, app-key-two-0123456789' },
     });
     const missing = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'blue-model', ...ask }) });
@@ -59,10 +50,10 @@ describe('client keys', () => {
   });
 
   it('with client keys, /metrics wants a client key or the admin token; /healthz stays open for probes', async () => {
-    scripted = await answering();
+    const scripted = await answering();
     const env = { UPSTREAM_KEY, APP_KEYS: 'app-key-one-0123456789', ADMIN_TOKEN: 'admin-token-0123456789' };
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS, admin: { token_env: ADMIN_TOKEN } }' }), { env });
-    const metrics = (key?: string) => fetch(`${running!.proxy.url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: APP_KEYS, admin: { token_env: ADMIN_TOKEN } }' }), { env });
+    const metrics = (key?: string) => fetch(`${running.proxy.url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
     const refused = await metrics();
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
@@ -81,11 +72,11 @@ describe('client keys', () => {
 describe('the upstream key', () => {
   it('never reaches the client, the metrics, the health answer or the log', async () => {
     let mode: 'echo' | 'auth' = 'echo';
-    scripted = await scriptedServer((req, res) => {
+    const scripted = await scriptedServer((req, res) => {
       res.writeHead(mode === 'auth' ? 401 : 400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `bad request from ${req.headers.authorization ?? ''}`, type: 'invalid_request_error', code: null } }));
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const echoed = (await client(running.baseUrl)
       .chat.completions.create({ model: 'blue-model', ...ask })
       .catch((e: unknown) => e)) as ApiError;
@@ -104,7 +95,7 @@ describe('the upstream key', () => {
   });
 
   it('never reaches the client through a header the upstream echoes it in, whole or in part, answer or error', async () => {
-    scripted = await scriptedServer((req, res, body) => {
+    const scripted = await scriptedServer((req, res, body) => {
       const auth = req.headers.authorization ?? '';
       const partial = auth.slice('Bearer '.length, 'Bearer '.length + 14);
       const status = req.method === 'GET' ? 500 : (JSON.parse(body) as { model: string }).model === 'blue-model' ? 200 : 500;
@@ -115,7 +106,7 @@ describe('the upstream key', () => {
           : JSON.stringify({ error: { message: `no: ${partial}`, type: 'server_error', code: null } }),
       );
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const answered = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -132,8 +123,8 @@ describe('the upstream key', () => {
 
 describe('limits', () => {
   it('answers a body over the size limit with 413, by content-length or as it streams in', async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_body_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_body_bytes: 2000 } }' }), { env: { UPSTREAM_KEY } });
     const big = (await client(running.baseUrl)
       .chat.completions.create({ model: 'blue-model', messages: [{ role: 'user', content: 'x'.repeat(5000) }] })
       .catch((e: unknown) => e)) as ApiError;
@@ -142,7 +133,7 @@ describe('limits', () => {
     // Chunked, no content-length: counted as it arrives.
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
-        `${running!.baseUrl}/chat/completions`,
+        `${running.baseUrl}/chat/completions`,
         { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
         (res) => {
           res.resume();
@@ -158,8 +149,8 @@ describe('limits', () => {
 
   it('answers past the concurrency limit with 503 and retry-after', async () => {
     const held: ServerResponse[] = [];
-    scripted = await scriptedServer((_req, res) => void held.push(res));
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_concurrency: 2 } }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await scriptedServer((_req, res) => void held.push(res));
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_concurrency: 2 } }' }), { env: { UPSTREAM_KEY } });
     const openai = client(running.baseUrl);
     const slow = [openai.chat.completions.create({ model: 'blue-model', ...ask }), openai.chat.completions.create({ model: 'blue-model', ...ask })];
     await until(() => held.length === 2, 'two requests at the upstream');
@@ -174,8 +165,8 @@ describe('limits', () => {
   });
 
   it('closes connections past max_connections at once, idle keep-alive ones counted', async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_connections: 2 } }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_connections: 2 } }' }), { env: { UPSTREAM_KEY } });
     const url = new URL(running.proxy.url);
     const open = (): Promise<Socket> =>
       new Promise((resolve, reject) => {
@@ -201,8 +192,8 @@ describe('limits', () => {
   });
 
   it('answers a body that does not arrive in time with 408', async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { body_timeout: 100ms } }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { body_timeout: 100ms } }' }), { env: { UPSTREAM_KEY } });
     const url = new URL(running.proxy.url);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
@@ -218,8 +209,8 @@ describe('limits', () => {
   });
 
   it('closes a connection whose headers do not arrive in time', async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { header_timeout: 200ms } }' }), { env: { UPSTREAM_KEY } });
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { header_timeout: 200ms } }' }), { env: { UPSTREAM_KEY } });
     const url = new URL(running.proxy.url);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n'));
@@ -233,8 +224,8 @@ describe('limits', () => {
   });
 
   it("answers malformed bodies and unknown paths in the dialect's shape and forwards neither", async () => {
-    scripted = await answering();
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     const notJson = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: 'hello' });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
@@ -253,7 +244,7 @@ describe('client disconnect', () => {
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
     let arrived!: () => void;
     const atUpstream = new Promise<void>((resolve) => (arrived = resolve));
-    scripted = await scriptedServer((_req, res) => {
+    const scripted = await scriptedServer((_req, res) => {
       res.on('close', () => upstreamClosed());
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
@@ -261,7 +252,7 @@ describe('client disconnect', () => {
       );
       arrived();
     });
-    running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const abort = new AbortController();
     const stream = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask, stream: true }, { signal: abort.signal });
@@ -271,7 +262,7 @@ describe('client disconnect', () => {
     })().catch(() => undefined);
     await closed;
     await reading;
-    await until(() => running?.proxy.metrics.snapshot().arms.green.clientAborts === 1, 'the abort counted');
+    await until(() => running.proxy.metrics.snapshot().arms.green.clientAborts === 1, 'the abort counted');
     const green = running.proxy.metrics.snapshot().arms.green;
     expect(green.failures).toBe(0);
     expect(green.inFlight).toBe(0);
@@ -281,7 +272,7 @@ describe('client disconnect', () => {
 describe('bluegreen proxy (command)', () => {
   it('refuses a non-loopback address without client keys (exit 2, saying why)', async () => {
     const dir = tempDir();
-    const file = writePlan(scriptedPlan('http://127.0.0.1:9/v1'), dir);
+    const file = writePlan(scriptedPlan('http://127.0.0.1:9/v1', { proxy: '{}' }), dir);
     const run = await runCli(['proxy', file, '--listen', '0.0.0.0:0'], { cwd: dir, env: { UPSTREAM_KEY } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('refusing to listen on 0.0.0.0');
@@ -307,9 +298,9 @@ describe('bluegreen proxy (command)', () => {
   });
 
   it('serves until stopped, says where, exits with the stop code, and prints no key', async () => {
-    scripted = await answering();
+    const scripted = await answering();
     const dir = tempDir();
-    const file = writePlan(scriptedPlan(scripted.url), dir);
+    const file = writePlan(scriptedPlan(scripted.url, { proxy: '{}' }), dir);
     const ctx = testContext({ cwd: dir, env: { UPSTREAM_KEY } });
     const stop = new AbortController();
     const code = await runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, (proxy) => {

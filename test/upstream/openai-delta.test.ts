@@ -1,9 +1,11 @@
-// The fast path for plain OpenAI content chunks: the same text JSON.parse would give, and undefined (parse in
-// full) whenever the chunk may carry anything else.
+// The fast path for plain OpenAI content chunks: a chunk spelled like an earlier plain text chunk but for its
+// string values is read without JSON.parse, and the reader decides exactly what the full parse would, whatever
+// the chunk (known cases, then a seeded fuzz against the reader that parses every chunk).
 import { describe, expect, it } from 'vitest';
-import { openAiDialect } from '../../src/upstream/openai.js';
-import { modelField, plainContentDelta } from '../../src/upstream/openai-delta.js';
-
+import { createRandom } from '../../src/core/random.js';
+import type { StreamReader, StreamStep } from '../../src/upstream/dialect.js';
+import { openAiDialect, openAiStreamReader } from '../../src/upstream/openai.js';
+import { learnTemplate, readWithTemplate } from '../../src/upstream/openai-delta.js';
 const MODEL = 'gpt-4o-2024-08-06';
 // As OpenAI spells them today (service_tier, system_fingerprint, logprobs, usage: null, obfuscation).
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}, finish: string | null = null): string =>
@@ -20,39 +22,54 @@ const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = 
     ...extra,
   });
 
-describe('plainContentDelta', () => {
-  it('reads the text of a plain content chunk, escapes included, as JSON.parse does', () => {
-    for (const text of ['Hello', ' world', '', 'say "hi"\n', 'caf\u00e9 \u{1f600}', 'back\\slash', '"', '\\']) {
-      expect(plainContentDelta(chunk({ content: text }), modelField(MODEL))).toBe(text);
+/** The template of a chunk the reader found to be plain text. */
+function templateOf(data: string) {
+  return learnTemplate(data, JSON.parse(data) as Record<string, unknown>);
+}
+
+describe('learnTemplate and readWithTemplate', () => {
+  it('reads the text of a chunk spelled like the template, escapes included, as JSON.parse does; unread fields may differ', () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    expect(template?.model).toBe(MODEL);
+    if (!template) return;
+    for (const text of ['Hello', ' world', '', 'say "hi"\n', 'caf\u00e9 \u{1f600}', 'back\\slash', '"', '\\', '}{]["', '\u2028\u0000']) {
+      expect(readWithTemplate(template, chunk({ content: text }))).toBe(text);
+      expect(readWithTemplate(template, chunk({ content: text }, { obfuscation: 'x"y\\z', id: 'other' }))).toBe(text);
     }
-    expect(plainContentDelta('{"model":"m","choices":[{"delta":{"content":"\\u00e9\\""}}]}', modelField('m'))).toBe('\u00e9"');
+    expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"x"', '"\\u00e9\\""'))).toBe('\u00e9"');
   });
 
-  it('gives undefined for any chunk that may carry more than text', () => {
+  it('misses any chunk spelled otherwise: more in the delta, a finish reason, usage, another model, whitespace, not JSON', () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    if (!template) throw new Error('no template');
     const cases = [
       chunk({ role: 'assistant', content: '' }),
       chunk({ content: 'x' }, {}, 'stop'),
       chunk({ content: 'x' }, { usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }),
       chunk({ content: 'x', tool_calls: [{ index: 0, function: { arguments: '{}' } }] }),
       chunk({ content: 'x', reasoning_content: 'because' }),
-      chunk({ content: '', refusal: 'no' }),
       chunk({ content: 'x' }, { error: { message: 'boom' } }),
       chunk({ content: 'x' }, { model: 'another-model' }),
-      '{"model":"gpt-4o-2024-08-06","choices":[{"delta":{"content":"a"}},{"delta":{"content":"b"}}]}',
-      '{"model":"gpt-4o-2024-08-06","choices":[{"delta": {"content":"a"}}]}',
+      chunk({ content: 'x' }).replace('"delta":{', '"delta": {'),
+      // Cut short, trailing bytes, a raw control character, an escape JSON does not know, a quote left open.
+      chunk({ content: 'x' }).slice(0, -1),
+      `${chunk({ content: 'x' })}]`,
+      chunk({ content: 'x' }).replace('"x"', '"a\tb"'),
+      chunk({ content: 'x' }).replace('"x"', '"a\\qb"'),
+      chunk({ content: 'x' }).replace('"x"', '"a"b"'),
+      chunk({ content: 'x' }).replace('"obfuscation":"a1b2"', '"obfuscation":7'),
     ];
-    for (const data of cases) expect(plainContentDelta(data, modelField(MODEL))).toBeUndefined();
+    for (const data of cases) expect(readWithTemplate(template, data), data).toBeUndefined();
   });
 
-  it('gives undefined, never throws, for a content token that is not JSON (the full parse reports it)', () => {
-    for (const content of ['a\\q', 'a\\u12', 'tab\there']) {
-      const data = `{"model":"m","choices":[{"delta":{"content":"${content}"}}]}`;
-      expect(() => JSON.parse(data) as unknown).toThrow();
-      expect(plainContentDelta(data, modelField('m'))).toBeUndefined();
-    }
-    // A chunk cut short (or with trailing garbage) is not an object: the full parse says so.
-    expect(plainContentDelta('{"model":"m","choices":[{"delta":{"content":"x"}}]', modelField('m'))).toBeUndefined();
-    expect(plainContentDelta('{"model":"m","choices":[{"delta":{"content":"x"}}]}]', modelField('m'))).toBeUndefined();
+  it('learns nothing from a chunk whose spelling could mislead: escapes, or choices, delta or content twice', () => {
+    expect(templateOf(chunk({ content: 'a\nb' }))).toBeUndefined();
+    expect(templateOf(chunk({ content: 'x' }, { note: 'say "hi"' }))).toBeUndefined();
+    expect(templateOf('{"model":"m","choices":[{"delta":{"content":"a"}}],"extra":{"delta":{"content":"a"}}}')).toBeUndefined();
+    expect(templateOf('{"model":"m","choices":[{"delta":{"content":"a"}}],"choices":[{"delta":{"content":"a"}}]}')).toBeUndefined();
+    expect(templateOf('{"model":"m","choices":[{"delta":{"content":"a"}}],"x":{"content":"a"}}')).toBeUndefined();
+    // delta.content is not choices[0]'s.
+    expect(templateOf('{"model":"m","choices":[{"index":0},{"delta":{"content":"a"}}]}')).toBeUndefined();
   });
 });
 
@@ -82,5 +99,73 @@ describe('the OpenAI stream reader with the fast path', () => {
         toolChars: 8,
       },
     });
+  });
+});
+
+describe('the fast path against the full parse, seeded fuzz', () => {
+  const PIECES = ['a', ' ', 'é', '😀', '"', '\\', '\n', '\t', '\u0000', '{', '}', '[', ']', ':', ',', '"delta":{"content":"x"}', '\\u0041', '"model":"m2"'];
+  const EDITS = ['{', '}', '[', ']', '"', ':', ',', ' ', '\\', 'a', '0', '"delta":{"content":"y"}', '"model":"other",', 'null'];
+
+  function run(reader: StreamReader, events: string[]): { steps: StreamStep[]; end: unknown } {
+    const steps = events.map((data) => reader.event({ data, event: undefined, id: undefined }));
+    return { steps, end: reader.finish() };
+  }
+
+  it('decides every chunk as the full parse does (2,000 streams of 30 chunks, adversarial ones among them)', () => {
+    const random = createRandom(12);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const text = (): string => Array.from({ length: Math.floor(random() * 6) }, () => pick(PIECES)).join('');
+    let fastReadable = 0;
+    let adversarial = 0;
+    for (let stream = 0; stream < 2000; stream++) {
+      const model = random() < 0.8 ? MODEL : 'm2';
+      const plain = (content: string, extra: Record<string, unknown> = {}): string =>
+        JSON.stringify({
+          id: 'c',
+          object: 'chat.completion.chunk',
+          model,
+          choices: [{ index: 0, delta: { content }, finish_reason: null }],
+          usage: null,
+          obfuscation: text(),
+          ...extra,
+        });
+      const base = plain('seed');
+      const template = templateOf(base);
+      const events: string[] = [JSON.stringify({ model, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
+      for (let i = 0; i < 30; i++) {
+        const roll = random();
+        let data: string;
+        if (roll < 0.45) data = plain(text());
+        else if (roll < 0.55) data = plain(text(), { model: pick([MODEL, 'm2', 'm3']) });
+        else if (roll < 0.6) data = plain(text(), { usage: { prompt_tokens: 1, completion_tokens: Math.floor(random() * 9), total_tokens: 9 } });
+        else if (roll < 0.65) data = JSON.stringify({ model, choices: [{ index: 0, delta: {}, finish_reason: pick(['stop', 'length']) }] });
+        else if (roll < 0.68)
+          data = JSON.stringify({ model, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: text() } }] } }] });
+        else if (roll < 0.7) data = JSON.stringify({ model, error: { message: 'boom' } });
+        else {
+          // A plain chunk edited at random: a byte inserted, removed or replaced, a decoy delta or model, braces
+          // and quotes broken inside strings. Most are no longer JSON; some still are, and read differently.
+          adversarial++;
+          const source = plain(text());
+          const at = Math.floor(random() * source.length);
+          const edit = random();
+          data =
+            edit < 0.4
+              ? source.slice(0, at) + pick(EDITS) + source.slice(at)
+              : edit < 0.7
+                ? source.slice(0, at) + source.slice(at + 1 + Math.floor(random() * 3))
+                : source.slice(0, at) + pick(EDITS) + source.slice(at + 1);
+          if (template && readWithTemplate(template, data) !== undefined) fastReadable++;
+        }
+        events.push(data);
+      }
+      if (random() < 0.9) events.push('[DONE]');
+      const fast = run(openAiStreamReader(), events);
+      const full = run(openAiStreamReader({ fastPath: false }), events);
+      expect(fast).toEqual(full);
+    }
+    // The fuzz reaches the fast path with edited chunks, not only with well-formed ones.
+    expect(adversarial).toBeGreaterThan(10_000);
+    expect(fastReadable).toBeGreaterThan(300);
   });
 });

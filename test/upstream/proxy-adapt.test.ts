@@ -1,25 +1,17 @@
 // The live proxy applies each arm's request adaptation too: an application written for gpt-4.1 (max_tokens,
 // temperature) is served by a reasoning-model green without a 400, the OpenAI SDK as the application.
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runProxy, setRoute, type Running } from '../proxy/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
+import { runProxy, setRoute } from '../proxy/helpers.js';
 import { startOpenAiLike } from './provider-servers.js';
-import type { TestServer } from './server.js';
 
 const KEY = 'sk-proxy-adapt-9999';
-let running: Running | undefined;
-let server: TestServer | undefined;
-afterEach(async () => {
-  await running?.close();
-  await server?.close();
-  running = undefined;
-  server = undefined;
-});
 
 describe('proxy request adaptation', () => {
   it('sends green (gpt-5-mini) max_completion_tokens and no temperature; blue (gpt-4.1) gets the body as sent', async () => {
-    server = await startOpenAiLike({ key: KEY, models: ['gpt-4.1', 'gpt-5-mini'] });
-    running = await runProxy(
+    const server = closeAfterTest(await startOpenAiLike({ key: KEY, models: ['gpt-4.1', 'gpt-5-mini'] }));
+    const running = await runProxy(
       `
 name: proxy-adapt
 upstream: { base_url: ${server.base}, api_key_env: UPSTREAM_KEY, retries: { max: 0 } }
