@@ -58,9 +58,9 @@ const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
 const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
 const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
-/** Settles when the request is over (answered, or its client gone); rejects only on a bug of ours. */
-export function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => new ChatExchange(ctx, req, res, raw, resolve, reject).start());
+/** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
+export function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void): void {
+  new ChatExchange(ctx, req, res, raw, done, bug).start();
 }
 
 /**
