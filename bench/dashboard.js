@@ -82,7 +82,11 @@ function runUnderPty(planFile, plain) {
         const output = existsSync(typescript) ? readFileSync(typescript, 'latin1') : '';
         resolve({ code, cost, status, output, stderr });
       } catch (error) {
-        reject(new Error(`${plain ? 'plain' : 'dashboard'} run failed (exit ${code}): ${error.message}\n${stderr.slice(-1000)}`));
+        reject(
+          new Error(
+            `${plain ? 'plain' : 'dashboard'} run failed (exit ${code}): ${error instanceof Error ? error.message : String(error)}\n${stderr.slice(-1000)}`,
+          ),
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -163,7 +167,7 @@ const frame = JSON.parse(
   })
     .trim()
     .split('\n')
-    .at(-1),
+    .at(-1) ?? '',
 );
 log(`dashboard frame: p50 ${frame.msPerFrame.p50} ms, p90 ${frame.msPerFrame.p90} ms, heap kept ${frame.heapKeptKbPerFrame} KB a frame`);
 

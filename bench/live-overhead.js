@@ -48,7 +48,7 @@ async function countingRelay(target) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `http://127.0.0.1:${/** @type {net.AddressInfo} */ (server.address()).port}`,
     counts,
     reset() {
       counts.calls = {};
@@ -57,7 +57,7 @@ async function countingRelay(target) {
     },
     close() {
       for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => server.close(() => resolve(undefined)));
     },
   };
 }
@@ -70,7 +70,7 @@ async function countingRelay(target) {
 async function pageStall(adminUrl) {
   const { ResultsFeed } = await import('../dist/proxy/results-feed.js');
   const answer = await fetch(`${adminUrl}/admin/results?after=0`, { headers: { authorization: 'Bearer bench-admin-token' } });
-  const sample = (await answer.json()).results.slice(-50);
+  const sample = /** @type {import('../dist/proxy/results-feed.js').FeedAnswer} */ (await answer.json()).results.slice(-50);
   const feed = new ResultsFeed(1000);
   for (let i = 0; i < 250; i++) {
     const entry = sample[i % sample.length];
@@ -104,8 +104,12 @@ const median = (values) => {
  * @param {object} o
  * @param {(yaml: string) => Promise<{ proxy: any, close: () => Promise<void> }>} o.startProxy
  * @param {(yaml: string) => { child: import('node:child_process').ChildProcess, stderr: () => string }} o.startRollout
- * @param {(options: object) => string} o.planYaml
+ * @param {(options: { stages: string[], adminUrls?: string[] }) => string} o.planYaml
  * @param {(check: () => boolean, ms: number) => Promise<boolean>} o.waitFor
+ * @param {number} o.proxies how many proxies
+ * @param {number} o.rate requests per second to each
+ * @param {number} o.seconds one round's length
+ * @param {number} o.pairs alone/driven pairs measured
  */
 export async function overheadScenario({ startProxy, startRollout, planYaml, waitFor, proxies: count, rate, seconds, pairs }) {
   const proxies = [];
@@ -189,7 +193,7 @@ export async function overheadScenario({ startProxy, startRollout, planYaml, wai
   for (const p of proxies) await p.close();
 
   const A = rounds.filter((r) => r.kind === 'alone');
-  const B = rounds.filter((r) => r.kind === 'driven');
+  const B = /** @type {Awaited<ReturnType<typeof driven>>[]} */ (rounds.filter((r) => r.kind === 'driven'));
   const deltas = (field) => B.map((b, i) => round(b[field] - A[i][field], 3));
   const spread = (field) => round(Math.max(...A.map((a) => a[field])) - Math.min(...A.map((a) => a[field])), 3);
   const cpu = B.map((b) => b.controllerCpuPercent).filter((v) => v !== null);

@@ -30,6 +30,7 @@ const RATE = envNumber('BENCH_LIVE_RATE', QUICK ? 25 : 50);
 const SECONDS = envNumber('BENCH_LIVE_SECONDS', QUICK ? 3 : 6);
 const PAIRS = envNumber('BENCH_LIVE_PAIRS', QUICK ? 1 : 3);
 
+/** @param {{ stages: string[], greenChange?: string, adminUrls?: string[] }} options */
 function planYaml({ greenChange = '', stages, adminUrls }) {
   const controller = adminUrls ? `, controller: { admin_urls: [${adminUrls.join(', ')}], lease: ${LEASE_MS}ms }` : '';
   return `
@@ -59,7 +60,7 @@ async function startBenchProxy(yaml) {
   const env = { ADMIN_TOKEN: TOKEN };
   const settings = proxySettings(plan, { listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', env, cwd: dir });
   const endpoints = await openEndpoints(plan);
-  const upstreams = {};
+  const upstreams = /** @type {Record<import('../dist/plan/plan.js').ArmName, import('../dist/proxy/targets.js').ArmUpstream>} */ ({});
   for (const arm of ['blue', 'green']) upstreams[arm] = { arm, model: endpoints.arms[arm].model, upstream: endpoints.arms[arm].upstream };
   const events = [];
   const proxy = await startProxy({ plan, settings, upstreams, env, stateDir: dir, log: (message) => events.push({ at: Date.now(), message }) });
@@ -121,7 +122,9 @@ async function killScenario() {
   const proxies = [];
   for (let i = 0; i < PROXIES; i++) proxies.push(await startBenchProxy(planYaml({ stages: ['{ duration: 1s, green_weight: 0 }'] })));
   const app = application(proxies, 20);
-  const rollout = startRollout(planYaml({ stages: ['{ duration: 10m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }));
+  const rollout = startRollout(
+    planYaml({ stages: ['{ duration: 10m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => /** @type {string} */ (p.proxy.adminUrl)) }),
+  );
   const set = await waitFor(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 30_000);
   // Let a few renewals happen, so the kill lands at a random point of the renewal cycle.
   await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 1.3));
@@ -158,7 +161,10 @@ async function failingGreenScenario() {
   }
   const app = application(proxies, 25);
   const rollout = startRollout(
-    planYaml({ stages: ['{ duration: 5m, green_weight: 0.25 }', '{ duration: 5m, green_weight: 0.5 }'], adminUrls: proxies.map((p) => p.proxy.adminUrl) }),
+    planYaml({
+      stages: ['{ duration: 5m, green_weight: 0.25 }', '{ duration: 5m, green_weight: 0.5 }'],
+      adminUrls: proxies.map((p) => /** @type {string} */ (p.proxy.adminUrl)),
+    }),
   );
   let stageAt;
   void waitFor(() => proxies.every((p) => p.proxy.route.stored.reason?.startsWith('stage 1/')), 60_000).then(() => (stageAt = Date.now()));

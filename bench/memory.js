@@ -49,6 +49,7 @@ function openSockets() {
 }
 
 function reading() {
+  if (!globalThis.gc) throw new Error('bench/memory.js needs node --expose-gc');
   globalThis.gc();
   globalThis.gc();
   return { ...process.memoryUsage(), ...residentSplit() };
@@ -123,7 +124,7 @@ await upstream.close();
 
 const growth = at100k && atLast ? (atLast.rssMb - at100k.rssMb) / at100k.rssMb : null;
 const heapGrowth = at100k && atLast ? (atLast.heapUsedMb - at100k.heapUsedMb) / at100k.heapUsedMb : null;
-const met = Boolean(atLast) && atLast.rssMb < 200 && growth !== null && growth < 0.1;
+const met = atLast !== undefined && atLast.rssMb < 200 && growth !== null && growth < 0.1;
 writeResult({
   name: 'memory',
   rate: RATE,

@@ -77,6 +77,7 @@ const outcome = await engine.run();
 const snap = engine.snapshot();
 const stage = snap.stages[measured];
 const t = totals({ stages: [stage] });
+if (stage.startedAt === undefined || stage.endedAt === undefined) throw new Error('the measured stage did not run to its end');
 const stageMs = stage.endedAt - stage.startedAt;
 const arrivals = scheduler().stats().arrivals - arrivalsAtStart;
 await close();

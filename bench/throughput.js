@@ -39,6 +39,7 @@ async function step(rate, durationMs) {
   const eld = monitorEventLoopDelay({ resolution: 1 });
   // CPU and loop delay are taken over the measured stage only.
   let cpu0;
+  /** @type {Promise<{ completions: number, cpuMs: number }> | undefined} */
   let server0;
   let lag0 = 0;
   engine.onEvent((event) => {
@@ -52,10 +53,12 @@ async function step(rate, durationMs) {
   const outcome = await engine.run();
   const cpu = process.cpuUsage(cpu0);
   eld.disable();
+  if (server0 === undefined) throw new Error('the measured stage never started');
   const [s0, s1] = [await server0, await upstream.stats()];
   const snap = engine.snapshot();
   const stage = snap.stages[measured];
   const t = totals({ stages: [stage] });
+  if (stage.startedAt === undefined || stage.endedAt === undefined) throw new Error('the measured stage did not run to its end');
   const stageMs = stage.endedAt - stage.startedAt;
   const achieved = t.requests / (stageMs / 1000);
   const sched = scheduler().stats();

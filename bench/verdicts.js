@@ -25,6 +25,15 @@ const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
 const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
 
+/**
+ * @typedef {{ error: number, quality: number, p50: number, p95: number, ttftP50?: number, ttftP95?: number }} Rates
+ *   an arm's figures: error share, quality-failure share of successes, latency and ttft p50 / p95 in ms
+ * @typedef {{ rule: string, atMs: number, greenRequests: number, greenFailures: number, stage: number }} Rollback
+ *   when and on what evidence a judge rolled a rollout back
+ * @typedef {NonNullable<ReturnType<typeof run>>} Row
+ * @typedef {{ plan: string, name: string, alphaPerCheck: number, nAtCheckAlpha: number | null, nAtRolloutAlpha: number | null, greenRequestsInPlan: number }} FixedHorizonRow
+ */
+
 // --- seeded randomness -----------------------------------------------------------------------------------
 
 /** P(latency > L) for a log-normal with the given p50 and p95 (how the simulator draws latencies). */
@@ -138,6 +147,7 @@ function rollout(sim, seed) {
   const blueBefore = newArm();
   const blueStages = [];
   const pending = [];
+  /** @type {{ new: Rollback | undefined, old: Rollback | undefined }} */
   const out = { new: undefined, old: undefined };
   let t = 0;
   let nextArrival = (-Math.log(1 - rng()) / plan.traffic.rate) * 1000;
@@ -223,7 +233,11 @@ function limitsOf(plan) {
   };
 }
 
-/** A healthy arm profile; latency shares from a log-normal (p50, p95), the simulator's own model. */
+/**
+ * A healthy arm profile; latency shares from a log-normal (p50, p95), the simulator's own model.
+ * @param {Rates} rates
+ * @param {import('../dist/plan/plan.js').Plan} plan
+ */
 function profile({ error, quality, p50, p95, ttftP50, ttftP95 }, plan, latencyFactor = 1) {
   const limits = limitsOf(plan);
   const latencyOver = {};
@@ -330,7 +344,8 @@ const examplePlans = {
   'anthropic.yaml': { error: 0.01, quality: 0.01, p50: 6000, p95: 14_000, ttftP50: 800, ttftP95: 2500 },
 };
 
-const rows = { healthy: [], regressions: [], fixedHorizon: [] };
+/** @type {{ healthy: (Row | null)[], regressions: (Row | null)[], fixedHorizon: FixedHorizonRow[], ratio: (Row | null)[] }} */
+const rows = { healthy: [], regressions: [], fixedHorizon: [], ratio: [] };
 let seed = 1;
 for (const [file, rates] of Object.entries(examplePlans)) {
   const plan = loadPlan(path.join(ROOT, 'rollouts', file));
@@ -383,6 +398,7 @@ analysis:
   quality: { min_content_length: 10 }
 `;
 const baseRates = { error: 0.02, quality: 0.02, p50: 300, p95: 900 };
+/** @type {[string, Partial<Rates> & { latencyFactor?: number }][]} */
 const regressions = [
   ['errors 2x (4%)', { error: 0.04 }],
   ['errors 5x (10%)', { error: 0.1 }],
@@ -391,10 +407,10 @@ const regressions = [
   ['latency 2x', { latencyFactor: 2 }],
   ['quality 3x (6%)', { quality: 0.06 }],
 ];
-for (const [rate, seconds, label] of [
+for (const [rate, seconds, label] of /** @type {[number, number, string][]} */ ([
   [20, 12, '20 req/s, 5 x 12 s'],
   [100, 60, '100 req/s, 5 x 60 s'],
-]) {
+])) {
   const plan = planFromYaml(regressionPlan(rate, seconds));
   const blue = profile(baseRates, plan);
   // The long variant is not one of the example plans: half as many healthy rollouts keep the run short.
@@ -406,10 +422,10 @@ for (const [rate, seconds, label] of [
   }
   const alphaCheck = checkAlpha(plan.analysis, plan.stages.length);
   const available = Math.round(rate * seconds * plan.stages.reduce((sum, s) => sum + s.green_weight, 0));
-  for (const [name, p1] of [
+  for (const [name, p1] of /** @type {[string, number][]} */ ([
     ['errors 10x (20%) vs error_rate 3%', 0.2],
     ['errors 2x (4%) vs error_rate 3%', 0.04],
-  ]) {
+  ])) {
     rows.fixedHorizon.push({
       plan: label,
       name,
@@ -423,11 +439,10 @@ for (const [rate, seconds, label] of [
 
 // The p95 ratio to blue (compare_to_blue.max_latency_p95_ratio: 1.5) on the demo-shaped plan, with the latency
 // limit swapped for the ratio: green = blue, and green's latency 2x blue's (p95 900 ms -> 1.8 s).
-rows.ratio = [];
-for (const [rate, seconds, label] of [
+for (const [rate, seconds, label] of /** @type {[number, number, string][]} */ ([
   [20, 12, '20 req/s, 5 x 12 s'],
   [100, 60, '100 req/s, 5 x 60 s'],
-]) {
+])) {
   const yaml = regressionPlan(rate, seconds)
     .replace('latency_p95: 1200ms', 'latency_p95: 30s')
     .replace('max_quality_fail_rate_increase: 0.02', 'max_quality_fail_rate_increase: 0.02, max_latency_p95_ratio: 1.5');
@@ -437,20 +452,22 @@ for (const [rate, seconds, label] of [
   const green = profile(baseRates, plan, 2);
   rows.ratio.push(run(`latency 2x vs max_latency_p95_ratio 1.5 (${label})`, simFor(plan, blue, green), REGRESSED, (seed += 1_000_000)));
 }
-for (const key of Object.keys(rows)) rows[key] = rows[key].filter(Boolean);
+// Under --ratio, run() skipped the other plans.
+const ran = (/** @type {(Row | null)[]} */ list) => list.filter((row) => row !== null);
+const results = { healthy: ran(rows.healthy), regressions: ran(rows.regressions), fixedHorizon: rows.fixedHorizon, ratio: ran(rows.ratio) };
 
-const ten = rows.regressions.find((r) => r.name.startsWith('errors 10x'));
-const fh = rows.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
-const hundred = rows.regressions.find((r) => r.name.startsWith('100%'));
-const healthyRatio = rows.ratio.filter((r) => r.name.includes('green = blue'));
+const ten = results.regressions.find((r) => r.name.startsWith('errors 10x'));
+const fh = results.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
+const hundred = results.regressions.find((r) => r.name.startsWith('100%'));
+const healthyRatio = results.ratio.filter((r) => r.name.includes('green = blue'));
 const targets = {
-  falseRollbacksAtMost1Percent: [...rows.healthy, ...healthyRatio].every((r) => r.new.rolledBackPercent <= 1),
+  falseRollbacksAtMost1Percent: [...results.healthy, ...healthyRatio].every((r) => r.new.rolledBackPercent <= 1),
   ...(RATIO_ONLY
     ? {}
     : {
-        tenXCaughtAtLeast99Percent: ten.new.rolledBackPercent >= 99,
-        tenXMedianAtMostFixedHorizon: ten.new.greenRequests.median <= fh.nAtCheckAlpha,
-        hundredPercentWithinConsecutiveErrors: (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
+        tenXCaughtAtLeast99Percent: ten !== undefined && ten.new.rolledBackPercent >= 99,
+        tenXMedianAtMostFixedHorizon: ten !== undefined && fh?.nAtCheckAlpha != null && ten.new.greenRequests.median <= fh.nAtCheckAlpha,
+        hundredPercentWithinConsecutiveErrors: hundred !== undefined && (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
       }),
 };
-writeResult({ name: 'verdicts', healthyRollouts: HEALTHY, regressedRollouts: REGRESSED, ...rows, targets, met: Object.values(targets).every(Boolean) });
+writeResult({ name: 'verdicts', healthyRollouts: HEALTHY, regressedRollouts: REGRESSED, ...results, targets, met: Object.values(targets).every(Boolean) });

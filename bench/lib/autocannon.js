@@ -37,7 +37,7 @@ export function runAutocannon(o) {
           latencyMs: { p50: r.latency.p50, p99: r.latency.p99, mean: r.latency.average },
         });
       } catch (error) {
-        reject(new Error(`could not read autocannon's JSON: ${error.message}`));
+        reject(new Error(`could not read autocannon's JSON: ${error instanceof Error ? error.message : String(error)}`));
       }
     });
   });

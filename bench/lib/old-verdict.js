@@ -19,10 +19,10 @@ export function oldVerdict(config, green, blue) {
     if (over(rate(green.failures, green.requests) - rate(blue.failures, blue.requests), c.max_error_rate_increase))
       return 'compare_to_blue.max_error_rate_increase';
   }
-  for (const [rule, share] of [
+  for (const [rule, share] of /** @type {['latency_p95' | 'latency_p99', number][]} */ ([
     ['latency_p95', 0.05],
     ['latency_p99', 0.01],
-  ]) {
+  ])) {
     const limit = t[rule];
     if (limit === undefined || green.requests < min) continue;
     if (over(rate(green.slow.latency[String(limit)] ?? 0, green.requests), share)) return rule;

@@ -24,7 +24,7 @@ export function startUpstream(options = {}) {
     child.once('exit', (code) => reject(new Error(`bench upstream exited early (${code})`)));
     child.once('message', (message) => {
       clearTimeout(timer);
-      const { port } = message;
+      const { port } = /** @type {{ port: number }} */ (message);
       resolve({
         port,
         baseUrl: `http://127.0.0.1:${port}/v1`,

@@ -13,3 +13,14 @@ export function parseIntegerOption(text: string, flag: string, min: number, max:
   }
   return value;
 }
+
+/**
+ * `--state-dir DIR`: a folder name. An empty one (`--state-dir ""`, an unset shell variable) is refused rather
+ * than read as "the default", which would quietly act on another rollout's folder.
+ */
+export function parseStateDirOption(text: string): string {
+  if (text.trim() === '') {
+    throw new UsageError('--state-dir expects a folder, got an empty value (leave the flag out for .bluegreen or $BLUEGREEN_STATE_DIR)');
+  }
+  return text;
+}

@@ -46,18 +46,20 @@ export interface Reporter {
   finish(outcome: RolloutOutcome, snapshot: RolloutSnapshot): Promise<void>;
 }
 
+/** Who runs this command: $USER, $LOGNAME, or the account's name ("unknown" when even that cannot be read). */
+export function userName(env: NodeJS.ProcessEnv): string {
+  const named = env.USER ?? env.LOGNAME;
+  if (named !== undefined) return named;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** "user@host", as locks, journals and operator actions name whoever acted. */
 export function operatorName(env: NodeJS.ProcessEnv): string {
-  const user =
-    env.USER ??
-    env.LOGNAME ??
-    (() => {
-      try {
-        return os.userInfo().username;
-      } catch {
-        return 'unknown';
-      }
-    })();
-  return `${user}@${os.hostname()}`;
+  return `${userName(env)}@${os.hostname()}`;
 }
 
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
@@ -113,6 +115,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       deps.actuators = [live.actuator];
     }
     const engine = new RolloutEngine(deps);
+    // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
+    await startup.step(store.proveStateFits(secrets.redactor.value(engine.snapshot())));
     const target: ReporterTarget = {
       snapshot: () => engine.snapshot(),
       onEvent: (listener) => engine.onEvent(listener),

@@ -6,14 +6,30 @@ const RECENT_EVENTS = 30;
 export class EventLog {
   private readonly recentEvents: RolloutEvent[] = [];
   private readonly listeners = new Set<(event: RolloutEvent) => void>();
+  /** Journal failures already reported, so a full disk is said once, not at every event. */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly append: (event: RolloutEvent) => void) {}
 
+  /**
+   * Records the event and tells the listeners. Never throws: a journal that cannot be written (a full disk, a
+   * folder gone) must not stop a rollback half-way, so the failure becomes a warning the reporters show.
+   */
   publish(event: RolloutEvent): void {
-    this.recentEvents.push(event);
-    if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
-    this.append(event);
+    this.remember(event);
+    const failure = this.tryAppend(event);
     for (const listener of this.listeners) listener(event);
+    if (failure === undefined || this.reported.has(failure)) return;
+    this.reported.add(failure);
+    const warning: RolloutEvent = {
+      at: event.at,
+      type: 'warning',
+      stage: event.stage,
+      greenWeight: event.greenWeight,
+      message: `events.jsonl could not be written (${failure}); the rollout goes on, and state.json still records it`,
+    };
+    this.remember(warning);
+    for (const listener of this.listeners) listener(warning);
   }
 
   subscribe(listener: (event: RolloutEvent) => void): () => void {
@@ -24,5 +40,20 @@ export class EventLog {
   /** The newest events, oldest first (the snapshot's copy). */
   recent(): RolloutEvent[] {
     return this.recentEvents;
+  }
+
+  private remember(event: RolloutEvent): void {
+    this.recentEvents.push(event);
+    if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
+  }
+
+  /** The failure's message, or undefined once the event is in the journal. */
+  private tryAppend(event: RolloutEvent): string | undefined {
+    try {
+      this.append(event);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 }

@@ -1,28 +1,19 @@
 // Assembles the immutable snapshot (and state.json) from the engine's parts.
-import type { Breach, CheckResult } from '../analysis/types.js';
-import type { StageStats, WindowStats } from '../metrics/types.js';
-import type { ArmName, Plan } from '../plan/plan.js';
-import type { Phase, RolloutEvent, RolloutSnapshot } from './types.js';
+import type { CheckResult } from '../analysis/types.js';
+import type { Plan } from '../plan/plan.js';
+import type { RolloutEvent, RolloutSnapshot } from './types.js';
 
-export interface SnapshotParts {
+/**
+ * What the engine hands over for a snapshot: the snapshot's own fields, except that it passes the plan itself,
+ * the clock's now and its live lists (copied here, so a snapshot never changes after it is taken).
+ */
+export type SnapshotParts = Omit<RolloutSnapshot, 'version' | 'plan' | 'updatedAt' | 'checks' | 'greenErrorTrend' | 'recentEvents'> & {
   plan: Plan;
-  pid: number;
-  phase: Phase;
-  startedAt: number;
   now: number;
-  endedAt?: number;
-  stageIndex: number;
-  stageElapsedMs: number;
-  greenWeight: number;
-  stages: StageStats[];
-  checks: CheckResult[];
-  breach?: Breach;
-  reason?: string;
-  exitCode?: number;
-  window: Record<ArmName, WindowStats>;
+  checks: readonly CheckResult[];
   trend: readonly number[];
   recentEvents: readonly RolloutEvent[];
-}
+};
 
 /** What a snapshot says about its plan: enough for `status` and reports without the plan file. */
 export function snapshotPlan(plan: Plan): RolloutSnapshot['plan'] {
@@ -36,26 +27,14 @@ export function snapshotPlan(plan: Plan): RolloutSnapshot['plan'] {
   };
 }
 
-export function buildSnapshot(parts: SnapshotParts): RolloutSnapshot {
-  const { plan } = parts;
+export function buildSnapshot({ plan, now, checks, trend, recentEvents, ...copied }: SnapshotParts): RolloutSnapshot {
   return {
     version: 1,
     plan: snapshotPlan(plan),
-    pid: parts.pid,
-    phase: parts.phase,
-    startedAt: parts.startedAt,
-    updatedAt: parts.now,
-    endedAt: parts.endedAt,
-    stageIndex: parts.stageIndex,
-    stageElapsedMs: parts.stageElapsedMs,
-    greenWeight: parts.greenWeight,
-    stages: parts.stages,
-    checks: [...parts.checks],
-    breach: parts.breach,
-    reason: parts.reason,
-    exitCode: parts.exitCode,
-    window: parts.window,
-    greenErrorTrend: [...parts.trend],
-    recentEvents: [...parts.recentEvents],
+    ...copied,
+    updatedAt: now,
+    checks: [...checks],
+    greenErrorTrend: [...trend],
+    recentEvents: [...recentEvents],
   };
 }

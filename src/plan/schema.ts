@@ -291,7 +291,9 @@ export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
   body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
-  max_concurrency: countUpTo(1_000_000).default(1024).meta({ description: 'Requests served at once; more are answered 503 with retry-after' }),
+  max_concurrency: countUpTo(1_000_000)
+    .default(1024)
+    .meta({ description: 'Requests served at once (chat requests and model lists); more are answered 503 with retry-after' }),
   max_connections: countUpTo(1_000_000)
     .default(4096)
     .meta({ description: 'Client connections open at once (idle keep-alive ones included); more are closed at once, so no one can exhaust file descriptors' }),
@@ -299,6 +301,10 @@ export const proxyLimitsSchema = z.strictObject({
   max_response_bytes: byteSize
     .default(16 * 1024 * 1024)
     .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
+  max_stream_duration: timeLimit.default(30 * 60_000).meta({
+    description:
+      "Longest a streamed answer may go on after its first byte (upstream.timeout.request bounds the wait for that byte, timeout.idle each silence after it); then it is cut as the arm's timeout",
+  }),
 });
 
 const listenAddress = z
@@ -333,6 +339,13 @@ export const proxySchema = z.strictObject({
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
+  passthrough: z
+    .union([z.literal('*'), z.array(z.string().min(1, 'must not be empty'))])
+    .default([])
+    .meta({
+      description:
+        "Other models the application may ask for, sent to blue's upstream with its key ('*': any). Default none: a request for another model gets 404",
+    }),
   admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
   limits: proxyLimitsSchema.default({
     max_body_bytes: 4 * 1024 * 1024,
@@ -342,6 +355,7 @@ export const proxySchema = z.strictObject({
     max_connections: 4096,
     max_mirror_in_flight: 64,
     max_response_bytes: 16 * 1024 * 1024,
+    max_stream_duration: 30 * 60_000,
   }),
   controller: proxyControllerSchema
     .default({ lease: 5000, poll_interval: 250, generated_traffic: false })

@@ -11,6 +11,7 @@ import type { Mirror } from './mirror.js';
 import { bodyForArm } from './rewrite.js';
 import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
+import { passesThrough, type Passthrough } from './config.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -22,6 +23,8 @@ export interface ChatContext {
   mirror: Mirror;
   /** Model names split between the arms (blue's model and its aliases). */
   splitModels: ReadonlySet<string>;
+  /** Other models sent to blue's upstream untouched; the rest are refused. */
+  passthrough: Passthrough;
   fallback: boolean;
   random: () => number;
   now: () => number;
@@ -103,6 +106,11 @@ class ChatExchange {
     const { blue, green } = ctx.targets.arms;
 
     if (!ctx.splitModels.has(parsed.model)) {
+      // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
+      if (!passesThrough(ctx.passthrough, parsed.model)) {
+        refuseModel(ctx, res, parsed.model);
+        return this.done();
+      }
       // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
       ctx.metrics.passedThrough();
       const request: ForwardRequest = { body: this.raw, stream: parsed.stream, headers: this.headers };
@@ -171,6 +179,18 @@ class ChatExchange {
     this.ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm);
     this.done();
   };
+}
+
+/** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
+function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
+  ctx.metrics.reject('model_not_allowed');
+  const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
+  sendError(
+    res,
+    ctx.inbound,
+    'model_not_found',
+    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; other models pass only when the plan's proxy.passthrough lists them`,
+  );
 }
 
 /** Sends what the upstream answered, unless it already went out as a stream. */

@@ -15,6 +15,7 @@ export interface ProxyLimitsResolved {
   maxConnections: number;
   maxMirrorInFlight: number;
   maxResponseBytes: number;
+  maxStreamMs: number;
 }
 
 export interface ProxySettings {
@@ -25,9 +26,29 @@ export interface ProxySettings {
   clientKeys: string[];
   /** Model names split like the blue model (the blue model itself included). */
   splitModels: Set<string>;
+  /** Other models sent to blue's upstream untouched: '*' for any; the rest get 404. */
+  passthrough: Passthrough;
   limits: ProxyLimitsResolved;
   /** The admin API (route and figures), when the plan configures one. */
   admin?: { host: string; port: number; token: string };
+}
+
+/** Which other models may pass through to blue's upstream (with the operator's key): all, or those named. */
+export type Passthrough = '*' | ReadonlySet<string>;
+
+export function passesThrough(passthrough: Passthrough, model: string): boolean {
+  return passthrough === '*' || passthrough.has(model);
+}
+
+/** The startup line saying which other models reach blue's upstream (a warning when any may, off loopback). */
+export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 'splitModels' | 'host'>): string {
+  const routed = [...settings.splitModels].join(', ');
+  if (settings.passthrough === '*') {
+    const risk = isLoopback(settings.host) ? '' : ': any client holding a client key can spend the upstream key on any model';
+    return `${risk ? 'warning: ' : ''}requests for models other than ${routed} pass through to blue's upstream (proxy.passthrough: '*')${risk}`;
+  }
+  if (settings.passthrough.size === 0) return `requests for models other than ${routed} are refused (404); list any that may pass in proxy.passthrough`;
+  return `requests for ${[...settings.passthrough].join(', ')} pass through to blue's upstream; other models than ${routed} are refused (404)`;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8787';
@@ -110,6 +131,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     fallback: block.fallback,
     clientKeys,
     splitModels: new Set([plan.arms.blue.model, ...aliases]),
+    passthrough: block.passthrough === '*' ? '*' : new Set(block.passthrough),
     ...(admin && { admin }),
     limits: {
       maxBodyBytes: limits.max_body_bytes,
@@ -119,6 +141,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       maxConnections: limits.max_connections,
       maxMirrorInFlight: limits.max_mirror_in_flight,
       maxResponseBytes: limits.max_response_bytes,
+      maxStreamMs: limits.max_stream_duration,
     },
   };
 }

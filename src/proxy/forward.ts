@@ -34,9 +34,15 @@ export interface ForwardTarget {
   bodyModel: string;
   /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
   keepsBody(body: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * requestMs bounds a streamed 2xx answer until its first body bytes only (a non-streamed or error answer
+   * whole); idleMs each silence of a stream after them.
+   */
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
   /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
   maxResponseBytes: number;
+  /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
+  maxStreamMs: number;
 }
 
 export interface ForwardRequest {
@@ -196,7 +202,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const watch = this.watch;
     if (!watch || this.settled) return;
     this.armIdle();
-    this.sawData = true;
+    if (!this.sawData) this.streamBegan();
     const sink = this.sink;
     if (!sink) return watch.feed(chunk);
     let read = false;
@@ -218,8 +224,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const written = sink.write(chunk, this);
     if (!read) this.readAfterWrite(chunk);
     if (!written) {
+      // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
-      this.pauseIdle();
       controller.pause();
     }
   }
@@ -275,21 +281,56 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
   }
 
+  /**
+   * A stream's first body bytes arrived: a long answer that keeps coming is not cut by the request timeout
+   * (meant for the wait before it); from here the idle timeout bounds each silence, max_stream_duration the rest.
+   */
+  private streamBegan(): void {
+    this.sawData = true;
+    this.restartRequestTimer(this.target.maxStreamMs);
+  }
+
+  protected override timeoutReason(kind: 'request' | 'idle'): string {
+    if (kind === 'request' && this.sawData) return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+    return super.timeoutReason(kind);
+  }
+
+  /**
+   * The client went away. After an error event already passed to it, that is the arm's failure: the SDKs throw
+   * on such an event and close the connection, which must not turn the arm's error into a client abort.
+   */
+  override cancel(reason: unknown): void {
+    if (this.streamError === undefined) return super.cancel(reason);
+    // Settled first: the abort may report back at once, as the client's.
+    this.broke({ failure: 'bad_response', status: this.status });
+    this.abort(reason instanceof Error ? reason : new Error(String(reason)));
+  }
+
+  /** The error event a stream already passed to the client carried, if any. */
+  private get streamError(): string | undefined {
+    return this.committed ? this.watch?.failure : undefined;
+  }
+
   protected timedOut(kind: 'request' | 'idle'): void {
-    if (this.heldByClient) {
+    if (this.heldByClient && this.streamError === undefined) {
       // The client stopped reading: ended like a client that went away, not counted against the arm (a client
       // choosing its arm by sticky id could otherwise run up green's timeouts).
       this.sink?.cut();
-      return this.fail(new Error('the client did not read the answer within the request timeout'));
+      return this.fail(new Error('the client stopped reading the answer'));
     }
     this.broke(this.timeoutFacts(kind));
   }
 
-  /** The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure. */
+  /**
+   * The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure (a
+   * bad_response when the stream had already carried an error event, whatever ended it after).
+   */
   private broke(facts: Failure): void {
     if (this.settled) return;
     if (this.committed) this.sink?.cut();
-    this.settle({ result: this.failed(facts), committed: this.committed });
+    const error = this.streamError;
+    const cause: Failure = error === undefined ? facts : { failure: 'bad_response', status: this.status, reason: error };
+    this.settle({ result: this.failed(cause), committed: this.committed });
   }
 
   private timeoutFacts(kind: 'request' | 'idle'): Failure {

@@ -6,7 +6,17 @@ import { stickyKeyOf } from '../traffic/sampled-line.js';
 
 /** Errors the proxy answers itself (not the upstream's, which pass through as they are). */
 export type ProxyErrorKind =
-  'unauthorized' | 'forbidden' | 'bad_request' | 'too_large' | 'not_found' | 'method' | 'overloaded' | 'slow_client' | 'timeout' | 'unavailable';
+  | 'unauthorized'
+  | 'forbidden'
+  | 'bad_request'
+  | 'too_large'
+  | 'not_found'
+  | 'model_not_found'
+  | 'method'
+  | 'overloaded'
+  | 'slow_client'
+  | 'timeout'
+  | 'unavailable';
 
 export interface ProxyErrorReply {
   status: number;
@@ -31,6 +41,7 @@ const STATUS: Record<ProxyErrorKind, number> = {
   bad_request: 400,
   too_large: 413,
   not_found: 404,
+  model_not_found: 404,
   method: 405,
   overloaded: 503,
   slow_client: 408,
@@ -44,6 +55,8 @@ const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> 
   bad_request: ['invalid_request_error', null],
   too_large: ['invalid_request_error', 'request_too_large'],
   not_found: ['invalid_request_error', 'unknown_url'],
+  // As OpenAI answers a model that does not exist or the key may not use.
+  model_not_found: ['invalid_request_error', 'model_not_found'],
   method: ['invalid_request_error', 'method_not_supported'],
   overloaded: ['server_error', 'proxy_overloaded'],
   slow_client: ['invalid_request_error', 'request_timeout'],
@@ -57,6 +70,7 @@ const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
   bad_request: 'invalid_request_error',
   too_large: 'request_too_large',
   not_found: 'not_found_error',
+  model_not_found: 'not_found_error',
   method: 'invalid_request_error',
   overloaded: 'overloaded_error',
   slow_client: 'invalid_request_error',

@@ -10,8 +10,8 @@ import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
 /** Why the proxy answered a request itself instead of forwarding it. */
-export type RejectReason = 'unauthorized' | 'bad_request' | 'too_large' | 'overloaded' | 'not_found' | 'timeout';
-export const REJECT_REASONS: readonly RejectReason[] = ['unauthorized', 'bad_request', 'too_large', 'overloaded', 'not_found', 'timeout'];
+export type RejectReason = 'unauthorized' | 'bad_request' | 'too_large' | 'overloaded' | 'not_found' | 'model_not_allowed' | 'timeout';
+export const REJECT_REASONS: readonly RejectReason[] = ['unauthorized', 'bad_request', 'too_large', 'overloaded', 'not_found', 'model_not_allowed', 'timeout'];
 
 export interface ProxyArmFigures extends ArmStats {
   /** Requests whose client went away before the answer was whole; not counted as requests. */

@@ -7,8 +7,14 @@ import type { Targets } from './targets.js';
 
 export async function forwardModels(targets: Targets, res: ServerResponse, inbound: InboundDialect): Promise<void> {
   const blue = targets.arms.blue;
+  // A client that goes away cancels the upstream request, as for a chat.
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
   try {
     const answer: Dispatcher.ResponseData = await blue.dispatcher.request({
+      signal: gone.signal,
       origin: blue.origin,
       method: 'GET',
       path: targets.modelsPath,
@@ -42,6 +48,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
       ok && !targets.mayQuoteKey(body) ? body : targets.redactor.text(body.toString('utf8')),
     );
   } catch {
+    if (gone.signal.aborted) return;
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });
   }
 }

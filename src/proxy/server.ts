@@ -63,7 +63,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
-  const targets = createTargets(options.upstreams, { env: options.env, maxResponseBytes: settings.limits.maxResponseBytes });
+  const targets = createTargets(options.upstreams, {
+    env: options.env,
+    maxResponseBytes: settings.limits.maxResponseBytes,
+    maxStreamMs: settings.limits.maxStreamMs,
+  });
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -89,6 +93,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     metrics,
     mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
+    passthrough: settings.passthrough,
     fallback: settings.fallback,
     random,
     now,
@@ -108,14 +113,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         unreadBody(req),
       );
     }
-    if (active >= settings.limits.maxConcurrency) {
-      metrics.reject('overloaded');
-      req.resume();
-      return sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
-        'retry-after': '1',
-        ...unreadBody(req),
-      });
-    }
+    if (overloaded(req, res)) return;
     active++;
     let over = false;
     const end = (): void => {
@@ -148,6 +146,33 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     });
   }
 
+  /** Past max_concurrency: answered 503 with retry-after, and true. */
+  function overloaded(req: IncomingMessage, res: ServerResponse): boolean {
+    if (active < settings.limits.maxConcurrency) return false;
+    metrics.reject('overloaded');
+    req.resume();
+    sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
+      'retry-after': '1',
+      ...unreadBody(req),
+    });
+    return true;
+  }
+
+  // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
+  async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!keyCheck(inbound.clientKey(req.headers))) {
+      metrics.reject('unauthorized');
+      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
+    }
+    if (overloaded(req, res)) return;
+    active++;
+    try {
+      await forwardModels(targets, res, inbound);
+    } finally {
+      active--;
+    }
+  }
+
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
 
@@ -163,13 +188,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (path === inbound.chatPath) {
       if (method === 'POST') return serveChat(req, res, failed);
     } else if (path === '/v1/models') {
-      if (method === 'GET') {
-        if (!keyCheck(inbound.clientKey(req.headers))) {
-          metrics.reject('unauthorized');
-          return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
-        }
-        return forwardModels(targets, res, inbound);
-      }
+      if (method === 'GET') return serveModels(req, res);
     } else if (path === '/metrics') {
       if (method === 'GET') {
         if (!metricsCheck(inbound.clientKey(req.headers))) {

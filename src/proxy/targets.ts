@@ -47,10 +47,12 @@ export interface TargetOptions {
   maxConnections?: number;
   /** Largest answer read whole (ForwardTarget.maxResponseBytes). */
   maxResponseBytes: number;
+  /** Longest a stream may go on after its first byte (ForwardTarget.maxStreamMs). */
+  maxStreamMs: number;
 }
 
 export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
-  const { env = {}, maxConnections = 256, maxResponseBytes } = options;
+  const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs } = options;
   // Arms on the same origin share one pool, as they share one upstream.
   const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
@@ -83,6 +85,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       keepsBody: keepsBody(adaptation, upstream.api === 'anthropic'),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
       maxResponseBytes,
+      maxStreamMs,
     };
   }
   const blue = arms.blue.upstream;

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Completion, Dialect, ErrorKind, ErrorReply, ParsedRequest, StreamScript } from './dialect.js';
 import { sseEvent } from './dialect.js';
-import { isRecord } from './http.js';
+import { isObject } from '../core/json.js';
 import type { BadVariant } from './outcome.js';
 import { contentText, estimatePromptTokens } from './text.js';
 
@@ -28,14 +28,14 @@ function checkHeaders(headers: IncomingHttpHeaders): ErrorReply | undefined {
 }
 
 function parseRequest(body: unknown): ParsedRequest | ErrorReply {
-  if (!isRecord(body)) return error('invalid_request', 'The request body must be a JSON object.');
+  if (!isObject(body)) return error('invalid_request', 'The request body must be a JSON object.');
   const { model, messages, max_tokens: maxTokens, system } = body;
   if (typeof model !== 'string' || model === '') return error('invalid_request', 'model: Field required');
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) {
     return error('invalid_request', 'max_tokens: Field required (a positive integer)');
   }
   if (!Array.isArray(messages) || messages.length === 0) return error('invalid_request', 'messages: at least one message is required');
-  const texts = messages.map((message: unknown) => (isRecord(message) ? contentText(message.content) : ''));
+  const texts = messages.map((message: unknown) => (isObject(message) ? contentText(message.content) : ''));
   const systemText = contentText(system);
   if (systemText) texts.push(systemText);
   return {

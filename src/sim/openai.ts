@@ -1,7 +1,7 @@
 // The OpenAI Chat Completions wire format: request parsing, bodies, stream chunks and error shapes.
 import type { Completion, Dialect, ErrorKind, ErrorReply, ParsedRequest, StreamScript } from './dialect.js';
 import { sseData } from './dialect.js';
-import { isRecord } from './http.js';
+import { isObject } from '../core/json.js';
 import type { BadVariant } from './outcome.js';
 import { contentText, estimatePromptTokens } from './text.js';
 
@@ -24,19 +24,19 @@ function error(kind: ErrorKind, message: string, param?: string): ErrorReply {
 }
 
 function parseRequest(body: unknown): ParsedRequest | ErrorReply {
-  if (!isRecord(body)) return error('invalid_request', 'The request body must be a JSON object.');
+  if (!isObject(body)) return error('invalid_request', 'The request body must be a JSON object.');
   const { model, messages } = body;
   if (typeof model !== 'string' || model === '') return error('invalid_request', 'You must provide a model parameter.', 'model');
   if (!Array.isArray(messages) || messages.length === 0) {
     return error('invalid_request', "Invalid 'messages': expected a non-empty array.", 'messages');
   }
-  const texts = messages.map((message: unknown) => (isRecord(message) ? contentText(message.content) : ''));
+  const texts = messages.map((message: unknown) => (isObject(message) ? contentText(message.content) : ''));
   const limit = body.max_completion_tokens ?? body.max_tokens;
   const options = body.stream_options;
   return {
     model,
     stream: body.stream === true,
-    includeUsage: isRecord(options) && options.include_usage === true,
+    includeUsage: isObject(options) && options.include_usage === true,
     maxTokens: typeof limit === 'number' ? Math.floor(limit) : undefined,
     promptTokens: estimatePromptTokens(texts, messages.length),
   };

@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TimerHandle } from '../core/clock.js';
 import { CliError, EXIT } from '../core/exit.js';
+import { parseObject } from '../core/json.js';
 import { CONTROL_DIR, errorCode, errorText, uniqueSuffix, writeFileAtomic } from './files.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
 
@@ -113,14 +114,9 @@ export function controlTargetCheck(dir: string, host: string = os.hostname()): L
 }
 
 function parseControl(text: string): ControlRequest | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { action, user, host, pid, at } = value as Record<string, unknown>;
+  const value = parseObject(text);
+  if (!value) return undefined;
+  const { action, user, host, pid, at } = value;
   if (typeof action !== 'string' || !(CONTROL_ACTIONS as readonly string[]).includes(action)) return undefined;
   if (typeof user !== 'string' || typeof host !== 'string') return undefined;
   if (typeof pid !== 'number' || typeof at !== 'number' || !Number.isFinite(at)) return undefined;

@@ -1,5 +1,6 @@
 // events.jsonl parsing: one JSON event a line; a crash can tear only the line being written.
 import type { RolloutEvent } from '../engine/types.js';
+import { parseObject } from '../core/json.js';
 
 export interface ParsedJournal {
   events: RolloutEvent[];
@@ -28,14 +29,10 @@ export function parseJournal(text: string): ParsedJournal {
 }
 
 function parseEvent(line: string): RolloutEvent | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { at, type, message } = value as Record<string, unknown>;
+  const value = parseObject(line);
+  if (!value) return undefined;
+  const { at, type, message } = value;
   if (typeof at !== 'number' || typeof type !== 'string' || typeof message !== 'string') return undefined;
-  return value as RolloutEvent;
+  // The fields every reader relies on are checked; the rest is as the engine wrote it.
+  return value as unknown as RolloutEvent;
 }

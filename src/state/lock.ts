@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
+import { parseObject } from '../core/json.js';
 import { errorCode, errorText, LOCK_FILE } from './files.js';
 
 export interface LockInfo {
@@ -145,7 +146,7 @@ function handle(file: string, token: string, warning: string | undefined): LockH
     if (released) return;
     released = true;
     const text = readText(file);
-    const current = text === undefined ? undefined : parseRecord(text);
+    const current = text === undefined ? undefined : parseObject(text);
     if (current?.token === token) rmSync(file, { force: true });
   };
   return warning === undefined ? { release } : { release, warning };
@@ -180,17 +181,8 @@ function ageMs(file: string): number {
   }
 }
 
-function parseRecord(text: string): Partial<LockRecord> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function parseLock(text: string): LockInfo | undefined {
-  const value = parseRecord(text);
+  const value = parseObject(text);
   if (!value) return undefined;
   const { pid, planName, startedAt, user, host } = value;
   if (typeof pid !== 'number' || typeof startedAt !== 'number') return undefined;

@@ -1,7 +1,7 @@
 // The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
 import os from 'node:os';
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
@@ -45,6 +45,23 @@ export class StateStore {
   async writeState(snapshot: RolloutSnapshot): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomicAsync(this.statePath, `${JSON.stringify(snapshot)}\n`);
+  }
+
+  /**
+   * Writes the snapshot as state.json would be written, then removes it: a folder with no room (a full disk) or
+   * no permission for the record is found before any traffic moves. A CliError (exit 2) when it cannot.
+   */
+  async proveStateFits(snapshot: RolloutSnapshot): Promise<void> {
+    // Named so that reset() clears a temp file left by a kill mid-write (".state.json.*.tmp").
+    const probe = path.join(this.dir, `${STATE_FILE}.probe`);
+    try {
+      await writeFileAtomicAsync(probe, `${JSON.stringify(snapshot)}\n`);
+    } catch (error) {
+      const why = errorCode(error) === 'ENOSPC' ? 'the disk is full' : errorText(error);
+      throw new CliError(`cannot write the rollout's state in ${this.dir} (${why}); nothing was started`, EXIT.usage);
+    } finally {
+      await rm(probe, { force: true });
+    }
   }
 
   /** The last snapshot, undefined when there is none; a CliError naming the file when it cannot be used. */

@@ -1,5 +1,6 @@
 // Turns one recorded chat-completion request body (a JSONL line) into a ChatRequest, or says why it cannot.
 import type { ChatMessage, ChatRequest } from '../upstream/types.js';
+import { isObject } from '../core/json.js';
 
 // Owned by bluegreen (model, stream), or carried in stickyKey / maxTokens instead of being sent on.
 const NOT_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'user', 'metadata', 'conversation_id']);
@@ -16,10 +17,10 @@ export function parseSampledLine(line: string, defaultMaxTokens: number, vet?: (
   } catch (error) {
     return { problem: `not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  if (!isRecord(body)) return { problem: 'not a JSON object' };
+  if (!isObject(body)) return { problem: 'not a JSON object' };
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) return { problem: 'no "messages" list' };
-  if (!messages.every((message) => isRecord(message) && typeof message.role === 'string' && message.role !== '')) {
+  if (!messages.every((message) => isObject(message) && typeof message.role === 'string' && message.role !== '')) {
     return { problem: 'a message without a "role"' };
   }
 
@@ -42,7 +43,7 @@ export function parseSampledLine(line: string, defaultMaxTokens: number, vet?: (
 
 /** The id that should keep a conversation on one arm: user, else a conversation or user id in metadata. */
 export function stickyKeyOf(body: Record<string, unknown>): string | undefined {
-  const metadata = isRecord(body.metadata) ? body.metadata : {};
+  const metadata = isObject(body.metadata) ? body.metadata : {};
   for (const candidate of [body.user, metadata.conversation_id, metadata.user_id, body.conversation_id]) {
     if (typeof candidate === 'string' && candidate !== '') return candidate;
     if (typeof candidate === 'number' && Number.isFinite(candidate)) return String(candidate);
@@ -52,8 +53,4 @@ export function stickyKeyOf(body: Record<string, unknown>): string | undefined {
 
 function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

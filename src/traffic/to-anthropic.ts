@@ -2,6 +2,7 @@
 // (and, later, proxied traffic) can be replayed on an Anthropic arm. Pure; what cannot be converted is
 // reported, never silently sent.
 import type { ChatMessage } from '../upstream/types.js';
+import { isObject } from '../core/json.js';
 
 type Json = Record<string, unknown>;
 type Block = Json;
@@ -21,10 +22,6 @@ export interface AnthropicConversion {
 const SAME = new Set(['top_p', 'top_k', 'thinking', 'metadata']);
 // Consumed by the conversion itself.
 const HANDLED = new Set(['temperature', 'stop', 'stop_sequences', 'tools', 'tool_choice', 'parallel_tool_calls']);
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown): string {
   if (typeof value === 'string') return value;

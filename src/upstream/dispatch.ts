@@ -162,10 +162,11 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     else this.idleTimer = setTimeout(() => this.expire('idle'), this.timeouts.idleMs);
   }
 
-  /** While a slow reader holds the upstream back: that silence is ours, not the upstream's idling. */
-  protected pauseIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+  /** The request timer fires `ms` from now instead (a proxied stream past its first byte: src/proxy/forward.ts). */
+  protected restartRequestTimer(ms: number): void {
+    if (this.finished) return;
+    clearTimeout(this.requestTimer);
+    this.requestTimer = setTimeout(() => this.expire('request'), ms);
   }
 
   private clearTimers(): void {

@@ -1,11 +1,8 @@
 // Tiny readers for untrusted JSON: upstream bodies are checked field by field, never cast wholesale.
+import { isObject } from '../core/json.js';
 import type { Usage } from './types.js';
 
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject, parseJson, type JsonObject } from '../core/json.js';
 
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -13,15 +10,6 @@ export function str(value: unknown): string | undefined {
 
 export function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-/** JSON.parse that reports failure as undefined instead of throwing. */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
 }
 
 /** Usage from token counts; undefined when the upstream did not report both sides. */

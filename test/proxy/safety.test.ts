@@ -272,7 +272,7 @@ describe('client disconnect', () => {
 describe('bluegreen proxy (command)', () => {
   it('refuses a non-loopback address without client keys (exit 2, saying why)', async () => {
     const dir = tempDir();
-    const file = writePlan(scriptedPlan('http://127.0.0.1:9/v1'), dir);
+    const file = writePlan(scriptedPlan('http://127.0.0.1:9/v1', { proxy: '{}' }), dir);
     const run = await runCli(['proxy', file, '--listen', '0.0.0.0:0'], { cwd: dir, env: { UPSTREAM_KEY } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('refusing to listen on 0.0.0.0');
@@ -300,7 +300,7 @@ describe('bluegreen proxy (command)', () => {
   it('serves until stopped, says where, exits with the stop code, and prints no key', async () => {
     const scripted = await answering();
     const dir = tempDir();
-    const file = writePlan(scriptedPlan(scripted.url), dir);
+    const file = writePlan(scriptedPlan(scripted.url, { proxy: '{}' }), dir);
     const ctx = testContext({ cwd: dir, env: { UPSTREAM_KEY } });
     const stop = new AbortController();
     const code = await runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, (proxy) => {

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { controlTargetCheck, orphanMessage, rolloutStanding, stateDir, StateStore, writeControl, type ControlAction } from '../../state/index.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
+import { userName } from '../run-rollout.js';
+import { parseStateDirOption } from '../options.js';
 
 const ACTIONS: { action: ControlAction; description: string }[] = [
   { action: 'pause', description: 'pause the running rollout: traffic goes on at the current weight, the stage clock stops' },
@@ -17,24 +19,15 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command(action)
       .description(description)
-      .option('--state-dir <dir>', "the running rollout's state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)")
+      .option('--state-dir <dir>', "the running rollout's state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)", parseStateDirOption)
       .addHelpText('after', `\nExample:\n  $ bluegreen ${action} --state-dir .bluegreen\n`)
       .action((flags: { stateDir?: string }) => {
         const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
         const standing = rolloutStanding(new StateStore(dir));
         if (standing.kind === 'orphaned') throw new CliError(orphanMessage(standing.snapshot, dir), EXIT.orphaned);
         const owner = controlTargetCheck(dir);
-        const user = ctx.env.USER ?? ctx.env.LOGNAME ?? safeUsername();
-        writeControl(dir, { action, user, host: os.hostname(), pid: process.pid, at: Date.now() });
+        writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
         ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);
       });
-  }
-}
-
-function safeUsername(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }

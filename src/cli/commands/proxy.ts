@@ -4,13 +4,14 @@ import { openEndpoints } from '../endpoints.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
-import { proxySettings } from '../../proxy/config.js';
+import { passthroughNotice, proxySettings } from '../../proxy/config.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
 import { protectPlanSecrets } from '../secrets.js';
+import { parseStateDirOption } from '../options.js';
 
 export interface ProxyFlags {
   listen?: string;
@@ -21,6 +22,13 @@ export interface ProxyFlags {
 /** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
 export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
+  // A plan written for generated traffic: the proxy would serve blue forever while a rollout of the same plan
+  // moved only its generated requests. Asked for explicitly rather than guessed.
+  if (plan.proxy === undefined) {
+    throw new UsageError(
+      `${file} has no proxy block: \`bluegreen proxy\` serves plans written for live traffic. Add \`proxy: {}\` for the defaults (127.0.0.1:8787, fallback to blue), with \`admin: { token_env: VAR }\` so \`bluegreen rollout\` can move its traffic (docs/proxy.md)`,
+    );
+  }
   // Upstream and client keys are redacted from everything the proxy prints.
   protectPlanSecrets(ctx, plan);
   const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
@@ -50,7 +58,8 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
     );
     const base = plan.arms.blue.upstream.api === 'anthropic' ? proxy.url : `${proxy.url}/v1`;
     log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
-    if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy?.admin?.token_env ?? ''})`);
+    if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
+    log(passthroughNotice(settings));
     const route = proxy.route.stored;
     if (route.promotedArm === 'green') log('serving green: a promotion is recorded in the state folder');
     onReady?.(proxy);
@@ -69,15 +78,16 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<plan>', 'the rollout plan (YAML); its proxy block configures the proxy')
     .option('--listen <host:port>', "address to listen on (default: the plan's proxy.listen, else 127.0.0.1:8787)")
     .option('--admin-listen <host:port>', "admin API address (default: the plan's proxy.admin.listen, else 127.0.0.1:8788)")
-    .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .addHelpText(
       'after',
       `
-Without a rollout driving it the proxy serves blue (or green after a recorded promotion). It listens on
-loopback unless proxy.client_keys_env is set. See docs/proxy.md.
+The plan needs a proxy block (\`proxy: {}\` for the defaults). Without a rollout driving it the proxy serves
+blue (or green after a recorded promotion). It listens on loopback unless proxy.client_keys_env is set, and
+refuses (404) models other than blue's and its aliases unless proxy.passthrough lists them. See docs/proxy.md.
 
 Examples:
-  $ bluegreen proxy rollouts/demo.yaml
+  $ bluegreen proxy rollouts/demo-live.yaml
   $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 node app.js
   $ curl -s http://127.0.0.1:8787/metrics
 `,

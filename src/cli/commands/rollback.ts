@@ -6,6 +6,7 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
 import { operatorName } from '../run-rollout.js';
+import { parseStateDirOption } from '../options.js';
 
 interface RollbackFlags {
   stateDir?: string;
@@ -16,7 +17,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('rollback')
     .description("put a dead rollout back on blue: run its plan's on_rollback hook with the saved stage, journal it, mark it rolled back (safe to run twice)")
-    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .addHelpText(
       'after',

@@ -10,7 +10,7 @@ import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writ
 import { stateDir } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
-import { MAX_SEED, parseIntegerOption } from '../options.js';
+import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
@@ -35,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('rollout')
     .description('run a staged rollout from blue to green; exit 0 promoted, 10 rolled back (see exit codes)')
     .argument('<plan>', 'the rollout plan (YAML)')
-    .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
     .option('--ci', 'CI mode: plain lines, no prompts, no colour unless FORCE_COLOR (also when $CI is set)')

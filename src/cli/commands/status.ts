@@ -10,7 +10,7 @@ import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from
 import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
-import { parseIntegerOption } from '../options.js';
+import { parseIntegerOption, parseStateDirOption } from '../options.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description('show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code')
-    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)')
+    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--json', 'print the state as JSON (with "ownerAlive")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
     .option('--interval <ms>', 'how often --watch rereads the state', '1000')

@@ -1,7 +1,7 @@
 // A full disk: reports and state.json are written whole or fail loudly, never cut short in silence.
 // Needs a small tmpfs (root and mount(8)); skipped with a message where one cannot be mounted.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -78,6 +78,20 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect((JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { phase: string }).phase).not.toBe('promoted');
     const status = await runCli(['status', '--json', '--state-dir', stateDir], { cwd: dir });
     expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'promoted', exitCode: 0 });
+  });
+
+  it('a rollout whose record cannot be written at all refuses to start (exit 2) rather than run with none', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('no-room', '300ms', 0.5));
+    const stateDir = path.join(mountPoint, 'st');
+    mkdirSync(stateDir);
+    // Room for the lock (one tmpfs page) only: no state.json could exist to recover from after a kill -9.
+    fill(4096);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir], { cwd: dir });
+    expect(rollout.stderr).toContain(`cannot write the rollout's state in ${stateDir} (the disk is full); nothing was started`);
+    expect(rollout.stderr).not.toContain('internal error');
+    expect(rollout.code).toBe(2);
+    expect(readdirSync(stateDir).filter((name) => name !== 'events.jsonl' || readFileSync(path.join(stateDir, name), 'utf8') !== '')).toEqual([]);
   });
 
   it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {

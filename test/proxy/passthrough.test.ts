@@ -1,0 +1,106 @@
+// Models other than the one under rollout spend the operator's upstream key too: they pass through to blue's
+// upstream only when proxy.passthrough lets them, and are otherwise refused with 404 in the dialect's shape.
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Scripted } from './helpers.js';
+
+const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
+const openai = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
+
+/** An upstream answering every model by its own name. */
+async function echoingUpstream(): Promise<Scripted> {
+  return scriptedServer((_req, res, body) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+  });
+}
+
+describe('a request for a model not under rollout', () => {
+  it('is refused by default with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const error = await openai(running.baseUrl)
+      .chat.completions.create({ model: 'o1-pro', ...ask })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.code).toBe('model_not_found');
+    expect(apiError.type).toBe('invalid_request_error');
+    expect(apiError.message).toContain('"o1-pro" is not served by this proxy');
+    expect(apiError.message).toContain('proxy.passthrough');
+    // Refused before an arm was chosen: no arm header, nothing sent upstream.
+    expect(apiError.headers?.get('x-bluegreen-arm')).toBeNull();
+    expect(scripted.seen).toHaveLength(0);
+    const figures = running.proxy.metrics.snapshot();
+    expect(figures.rejected.model_not_allowed).toBe(1);
+    expect(figures.passedThrough).toBe(0);
+    const metrics = await (await fetch(`${running.proxy.url}/metrics`)).text();
+    expect(metrics).toContain('bluegreen_proxy_rejected_total{reason="model_not_allowed"} 1');
+    // The model under rollout is still served.
+    const routed = await openai(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask });
+    expect(routed.model).toBe('blue-model');
+  });
+
+  it("answers in Anthropic's error shape on an Anthropic proxy", async () => {
+    const running = await runProxy(simPlan({ api: 'anthropic' }));
+    const error = await new Anthropic({ baseURL: running.proxy.url, apiKey: 'unused', maxRetries: 0 }).messages
+      .create({ model: 'claude-opus-elsewhere', max_tokens: 16, ...ask })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    expect(running.proxy.metrics.snapshot().rejected.model_not_allowed).toBe(1);
+  });
+
+  it('passes the models proxy.passthrough lists, untouched, and refuses the others', async () => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
+    const passed = await openai(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o-mini', ...ask })
+      .withResponse();
+    expect(passed.data.model).toBe('gpt-4o-mini');
+    expect(passed.response.headers.get('x-bluegreen-arm')).toBe('blue');
+    expect(JSON.parse(scripted.seen[0]?.body ?? '{}')).toMatchObject({ model: 'gpt-4o-mini' });
+    const refused = await openai(running.baseUrl)
+      .chat.completions.create({ model: 'gpt-4o-mini-2', ...ask })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(scripted.seen).toHaveLength(1);
+    const figures = running.proxy.metrics.snapshot();
+    expect(figures.passedThrough).toBe(1);
+    expect(figures.rejected.model_not_allowed).toBe(1);
+  });
+
+  it("passes any model with passthrough: '*'", async () => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: '*' }" }), { env: { UPSTREAM_KEY } });
+    for (const model of ['a', 'b']) expect((await openai(running.baseUrl).chat.completions.create({ model, ...ask })).model).toBe(model);
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(2);
+  });
+});
+
+describe('proxy.passthrough in the plan', () => {
+  const plan = (passthrough: string, listen = '127.0.0.1:8787') =>
+    planFromYaml(scriptedPlan('http://127.0.0.1:9/v1', { proxy: `{ listen: "${listen}", alias: [chat], passthrough: ${passthrough}, client_keys_env: K }` }));
+  const settings = (passthrough: string, listen?: string) => proxySettings(plan(passthrough, listen), { env: { K: 'client-key-0123456789' }, cwd: '/' });
+
+  it('refuses anything but a list of names or "*"', () => {
+    expect(() => plan('all')).toThrow(/proxy\.passthrough/);
+    expect(() => plan('[""]')).toThrow(/proxy\.passthrough\[0\]: must not be empty/);
+  });
+
+  it('is said at startup, with a warning when any model may pass off loopback', () => {
+    expect(passthroughNotice(settings('[]'))).toBe(
+      'requests for models other than blue-model, chat are refused (404); list any that may pass in proxy.passthrough',
+    );
+    expect(passthroughNotice(settings('[m1, m2]'))).toBe(
+      "requests for m1, m2 pass through to blue's upstream; other models than blue-model, chat are refused (404)",
+    );
+    expect(passthroughNotice(settings("'*'"))).toBe("requests for models other than blue-model, chat pass through to blue's upstream (proxy.passthrough: '*')");
+    expect(passthroughNotice(settings("'*'", '0.0.0.0:8787'))).toBe(
+      "warning: requests for models other than blue-model, chat pass through to blue's upstream (proxy.passthrough: '*'): any client holding a client key can spend the upstream key on any model",
+    );
+  });
+});
