@@ -137,5 +137,10 @@ class ResponseSink implements ClientSink {
 export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: AnswerTag, keys: KeyGuard): void {
   const success = response.status >= 200 && response.status < 300;
   const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
-  sendBody(res, response.status, passHeaders(response.headers, tag, keys.redactor), body);
+  if (res.headersSent || res.destroyed) return;
+  // passHeaders' object is ours: the length is set on it rather than on a copy.
+  const headers = passHeaders(response.headers, tag, keys.redactor);
+  headers['content-length'] = Buffer.byteLength(body);
+  res.writeHead(response.status, headers);
+  res.end(body);
 }
