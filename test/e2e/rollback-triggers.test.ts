@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { SimulatorHandle } from '../../src/sim/index.js';
-import { closeAfterTest } from '../helpers/close-after-test.js';
 import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
@@ -148,7 +147,6 @@ describe('rollback triggers', () => {
       }
       return json(200, openAiReply('A perfectly fine answer from green.'))(req, res);
     });
-    closeAfterTest(green);
     const run = await rollout(
       plan(
         sim.baseUrl,
