@@ -4,34 +4,62 @@ import type { IncomingMessage } from 'node:http';
 export type BodyRead = { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'timeout' | 'aborted' };
 
 export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyRead> {
+  return new Promise((resolve) => readBodyThen(req, maxBytes, timeoutMs, resolve));
+}
+
+/** readBody() without a promise, for the proxy's hot path: `done` is called once. */
+export function readBodyThen(req: IncomingMessage, maxBytes: number, timeoutMs: number, done: (read: BodyRead) => void): void {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too_large' });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (result: BodyRead): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) return finish({ ok: false, reason: 'too_large' });
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => finish({ ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
-    const onError = (): void => finish({ ok: false, reason: 'aborted' });
-    const onClose = (): void => finish({ ok: false, reason: 'aborted' });
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+  if (Number.isFinite(declared) && declared > maxBytes) return done({ ok: false, reason: 'too_large' });
+  new BodyReader(req, maxBytes, done).start(timeoutMs);
+}
+
+// One object per request with its listeners as fields, rather than five closures.
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private finished = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBytes: number,
+    private readonly done: (read: BodyRead) => void,
+  ) {}
+
+  start(timeoutMs: number): void {
+    this.timer = setTimeout(this.onTimeout, timeoutMs);
+    const { req } = this;
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onGone);
+    req.on('close', this.onGone);
+  }
+
+  private finish(read: BodyRead): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const { req } = this;
+    req.off('data', this.onData);
+    req.off('end', this.onEnd);
+    req.off('error', this.onGone);
+    req.off('close', this.onGone);
+    this.done(read);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return this.finish({ ok: false, reason: 'too_large' });
+    this.chunks.push(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    const { chunks } = this;
+    this.finish({ ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
+  };
+
+  private readonly onGone = (): void => this.finish({ ok: false, reason: 'aborted' });
+
+  private readonly onTimeout = (): void => this.finish({ ok: false, reason: 'timeout' });
 }

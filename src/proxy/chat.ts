@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
 import { isObject } from '../upstream/shape.js';
-import { ClientLink, forward, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
+import { ClientLink, forwardTo, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Mirror } from './mirror.js';
@@ -56,54 +56,129 @@ function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
   return bodyForArm(parsed.raw, parsed.text, parsed.body, target);
 }
 
-export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-  const parsed = parse(raw);
-  if (typeof parsed === 'string') {
-    ctx.metrics.reject('bad_request');
-    return sendError(res, ctx.inbound, 'bad_request', parsed);
-  }
-  // Gone while its body was read: nothing to forward.
-  if (res.destroyed) return;
-  // The client going away cancels whatever is running for it upstream.
-  const link = new ClientLink();
-  res.once('close', () => {
-    if (!res.writableFinished) link.gone(new Error('the client went away'));
-  });
-  const headers = forwardedHeaders(req.headers);
-  const { blue, green } = ctx.targets.arms;
+// The arm's tag on an answer, shared (one per case) rather than built per request.
+const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
+const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
+const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
-  if (!ctx.splitModels.has(parsed.model)) {
-    // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
-    if (!passesThrough(ctx.passthrough, parsed.model)) return refuseModel(ctx, res, parsed.model);
-    // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
-    ctx.metrics.passedThrough();
-    const request: ForwardRequest = { body: raw, stream: parsed.stream, headers };
-    await forward(blue, request, responseSink(res, { arm: 'blue', fallback: false }, ctx.targets), ctx.now, link).then(
-      (outcome) => answer(ctx, res, outcome, { arm: 'blue', fallback: false }),
-      () => undefined,
-    );
-    return;
+/** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
+export function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void): void {
+  new ChatExchange(ctx, req, res, raw, done, bug).start();
+}
+
+/**
+ * One request's way through the proxy, as one object with callbacks rather than async functions: on the hot
+ * path each await costs a suspended frame and a promise, and this path runs thousands of times a second.
+ */
+class ChatExchange {
+  private parsed?: Parsed;
+  private headers: Record<string, string> = {};
+  private readonly link = new ClientLink();
+  private arm: ArmName = 'blue';
+  /** The attempt running: the first, or blue answering for green. */
+  private fallingBack = false;
+
+  constructor(
+    private readonly ctx: ChatContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly raw: Buffer,
+    private readonly done: () => void,
+    private readonly bug: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    const { ctx, req, res } = this;
+    const parsed = parse(this.raw);
+    if (typeof parsed === 'string') {
+      ctx.metrics.reject('bad_request');
+      sendError(res, ctx.inbound, 'bad_request', parsed);
+      return this.done();
+    }
+    // Gone while its body was read: nothing to forward.
+    if (res.destroyed) return this.done();
+    this.parsed = parsed;
+    // The client going away cancels whatever is running for it upstream.
+    res.once('close', () => {
+      if (!res.writableFinished) this.link.gone(new Error('the client went away'));
+    });
+    this.headers = forwardedHeaders(req.headers);
+    const { blue, green } = ctx.targets.arms;
+
+    if (!ctx.splitModels.has(parsed.model)) {
+      // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
+      if (!passesThrough(ctx.passthrough, parsed.model)) {
+        refuseModel(ctx, res, parsed.model);
+        return this.done();
+      }
+      // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
+      ctx.metrics.passedThrough();
+      const request: ForwardRequest = { body: this.raw, stream: parsed.stream, headers: this.headers };
+      forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, this.link, this.passedThrough, this.passedGone);
+      return;
+    }
+
+    const route = ctx.route.effective();
+    this.arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
+    if (this.arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
+      ctx.mirror.send({ body: forArm(parsed, green), stream: parsed.stream, headers: this.headers });
+    }
+    this.attempt(this.arm === 'green' ? green : blue);
   }
 
-  const route = ctx.route.effective();
-  const arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
-  if (arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
-    ctx.mirror.send({ body: forArm(parsed, green), stream: parsed.stream, headers });
+  private readonly passedThrough = (outcome: ForwardOutcome): void => {
+    try {
+      answer(this.ctx, this.res, outcome, TAG_BLUE);
+      this.done();
+    } catch (error) {
+      this.bug(error);
+    }
+  };
+
+  private readonly passedGone = (): void => this.done();
+
+  /** One attempt on one arm, recorded when it ends (answered), or counted as a client abort. */
+  private attempt(target: ForwardTarget): void {
+    const { ctx } = this;
+    const parsed = this.parsed as Parsed;
+    const canFallBack = target.arm === 'green' && ctx.fallback && !this.fallingBack;
+    const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
+    ctx.metrics.started(target.arm);
+    const tag = this.fallingBack ? TAG_FALLBACK : target.arm === 'green' ? TAG_GREEN : TAG_BLUE;
+    forwardTo(target, request, responseSink(this.res, tag, ctx.targets), ctx.now, this.link, this.answered, this.gone);
   }
-  const first = await attempt(ctx, res, arm === 'green' ? green : blue, parsed, headers, link, false);
-  if (!first) return;
-  if (arm === 'green' && ctx.fallback && !first.committed && !first.result.ok) {
-    ctx.metrics.finished(first.result, 'routed');
-    ctx.metrics.fellBack();
-    const second = await attempt(ctx, res, blue, parsed, headers, link, true);
-    if (!second) return;
-    answer(ctx, res, second, { arm: 'blue', fallback: true });
-    ctx.metrics.finished(second.result, 'fallback');
-    return;
-  }
-  // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
-  answer(ctx, res, first, { arm, fallback: false });
-  ctx.metrics.finished(first.result, 'routed');
+
+  private readonly answered = (outcome: ForwardOutcome): void => {
+    try {
+      const { ctx } = this;
+      if (!this.fallingBack && this.arm === 'green' && ctx.fallback && !outcome.committed && !outcome.result.ok) {
+        ctx.metrics.finished(outcome.result, 'routed');
+        ctx.metrics.fellBack();
+        this.fallingBack = true;
+        // In a microtask: not from inside the failed exchange's own undici callback.
+        queueMicrotask(() => {
+          try {
+            this.attempt(ctx.targets.arms.blue);
+          } catch (error) {
+            this.bug(error);
+          }
+        });
+        return;
+      }
+      // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
+      answer(ctx, this.res, outcome, this.fallingBack ? TAG_FALLBACK : this.arm === 'green' ? TAG_GREEN : TAG_BLUE);
+      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed');
+      this.done();
+    } catch (error) {
+      this.bug(error);
+    }
+  };
+
+  /** The client went away meanwhile: neither a success nor the arm's failure. */
+  private readonly gone = (): void => {
+    this.ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm);
+    this.done();
+  };
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
@@ -116,27 +191,6 @@ function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void
     'model_not_found',
     `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; other models pass only when the plan's proxy.passthrough lists them`,
   );
-}
-
-/** One attempt on one arm, not yet recorded (the caller records it); undefined when the client went away meanwhile. */
-async function attempt(
-  ctx: ChatContext,
-  res: ServerResponse,
-  target: ForwardTarget,
-  parsed: Parsed,
-  headers: Record<string, string>,
-  link: ClientLink,
-  isFallback: boolean,
-): Promise<ForwardOutcome | undefined> {
-  const canFallBack = target.arm === 'green' && ctx.fallback && !isFallback;
-  const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
-  ctx.metrics.started(target.arm);
-  try {
-    return await forward(target, request, responseSink(res, { arm: target.arm, fallback: isFallback }, ctx.targets), ctx.now, link);
-  } catch {
-    ctx.metrics.cancelled(target.arm);
-    return undefined;
-  }
 }
 
 /** Sends what the upstream answered, unless it already went out as a stream. */

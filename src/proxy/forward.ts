@@ -116,11 +116,24 @@ export function forward(
   now: () => number,
   canceller?: AbortSignal | ClientLink,
 ): Promise<ForwardOutcome> {
+  return new Promise((resolve, reject) => forwardTo(target, request, sink, now, canceller, resolve, reject));
+}
+
+/** forward() without a promise, for the proxy's hot path: `done`, or `failed` when `canceller` cancels it. */
+export function forwardTo(
+  target: ForwardTarget,
+  request: ForwardRequest,
+  sink: ClientSink | undefined,
+  now: () => number,
+  canceller: AbortSignal | ClientLink | undefined,
+  done: (outcome: ForwardOutcome) => void,
+  failed: (reason: unknown) => void,
+): void {
   const forwarding = new Forwarding(target, request, sink, now, canceller);
   // The content type and accept are the proxy's; the target's headers last: the application can never
   // override the upstream key.
   const headers: Record<string, string> = Object.assign({}, request.headers, request.stream ? STREAM_HEADERS : JSON_HEADERS, target.headers);
-  return forwarding.run(target.dispatcher, { origin: target.origin, method: 'POST', path: target.chatPath, headers, body: request.body });
+  forwarding.start(target.dispatcher, { origin: target.origin, method: 'POST', path: target.chatPath, headers, body: request.body }, done, failed);
 }
 
 const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };

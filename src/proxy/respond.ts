@@ -94,27 +94,40 @@ export interface KeyGuard {
  * redacted; a key split across two chunks is not caught (catching it would mean holding back every chunk's tail).
  */
 export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard): ClientSink {
-  const { redactor } = keys;
-  return {
-    begin(status, headers) {
-      res.writeHead(status, passHeaders(headers, tag, redactor));
-    },
-    write(chunk, waiter) {
-      const ok = res.write(keys.mayQuoteKey(chunk) ? Buffer.from(redactor.text(chunk.toString('utf8')), 'utf8') : chunk);
-      if (!ok) res.once('drain', () => waiter.drained());
-      return ok;
-    },
-    end() {
-      res.end();
-    },
-    cut() {
-      // Destroyed, not ended: the client sees a broken stream rather than an answer that looks whole.
-      res.destroy();
-    },
-    whole(response) {
-      sendWhole(res, response, tag, keys);
-    },
-  };
+  return new ResponseSink(res, tag, keys);
+}
+
+// A class rather than an object of closures: one allocation per answer on the hot path.
+class ResponseSink implements ClientSink {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly tag: AnswerTag,
+    private readonly keys: KeyGuard,
+  ) {}
+
+  begin(status: number, headers: HeaderMap): void {
+    this.res.writeHead(status, passHeaders(headers, this.tag, this.keys.redactor));
+  }
+
+  write(chunk: Buffer, waiter: { drained(): void }): boolean {
+    const { keys } = this;
+    const ok = this.res.write(keys.mayQuoteKey(chunk) ? Buffer.from(keys.redactor.text(chunk.toString('utf8')), 'utf8') : chunk);
+    if (!ok) this.res.once('drain', () => waiter.drained());
+    return ok;
+  }
+
+  end(): void {
+    this.res.end();
+  }
+
+  cut(): void {
+    // Destroyed, not ended: the client sees a broken stream rather than an answer that looks whole.
+    this.res.destroy();
+  }
+
+  whole(response: UnsentResponse): void {
+    sendWhole(this.res, response, this.tag, this.keys);
+  }
 }
 
 /**
@@ -124,5 +137,10 @@ export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard
 export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: AnswerTag, keys: KeyGuard): void {
   const success = response.status >= 200 && response.status < 300;
   const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
-  sendBody(res, response.status, passHeaders(response.headers, tag, keys.redactor), body);
+  if (res.headersSent || res.destroyed) return;
+  // passHeaders' object is ours: the length is set on it rather than on a copy.
+  const headers = passHeaders(response.headers, tag, keys.redactor);
+  headers['content-length'] = Buffer.byteLength(body);
+  res.writeHead(response.status, headers);
+  res.end(body);
 }

@@ -8,7 +8,7 @@ import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
-import { readBody } from './body.js';
+import { readBodyThen } from './body.js';
 import { handleChat, type ChatContext } from './chat.js';
 import type { ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
@@ -100,7 +100,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   };
   let active = 0;
 
-  async function serveChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
+  function serveChat(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): void {
     if (!keyCheck(inbound.clientKey(req.headers))) {
       metrics.reject('unauthorized');
       req.resume();
@@ -114,23 +115,35 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     if (overloaded(req, res)) return;
     active++;
-    try {
-      const read = await readBody(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs);
-      if (!read.ok) {
-        if (read.reason === 'aborted') return;
-        metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
-        const message =
-          read.reason === 'too_large'
-            ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
-            : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
-        // The rest of the body is not read: the connection closes after the answer.
-        sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
-        return;
-      }
-      await handleChat(chat, req, res, read.body);
-    } finally {
+    let over = false;
+    const end = (): void => {
+      if (over) return;
+      over = true;
       active--;
-    }
+    };
+    readBodyThen(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs, (read) => {
+      try {
+        if (!read.ok) {
+          end();
+          if (read.reason === 'aborted') return;
+          metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
+          const message =
+            read.reason === 'too_large'
+              ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
+              : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
+          // The rest of the body is not read: the connection closes after the answer.
+          sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
+          return;
+        }
+        handleChat(chat, req, res, read.body, end, (error) => {
+          end();
+          failed(error);
+        });
+      } catch (error) {
+        end();
+        failed(error);
+      }
+    });
   }
 
   /** Past max_concurrency: answered 503 with retry-after, and true. */
@@ -163,7 +176,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function serve(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): Promise<void> | void {
     const path = (req.url ?? '/').split('?', 1)[0] as string;
     const method = req.method ?? 'GET';
     const refusal = keyless ? browserRefusal(req.headers) : undefined;
@@ -173,7 +186,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
     if (path === inbound.chatPath) {
-      if (method === 'POST') return serveChat(req, res);
+      if (method === 'POST') return serveChat(req, res, failed);
     } else if (path === '/v1/models') {
       if (method === 'GET') return serveModels(req, res);
     } else if (path === '/metrics') {
@@ -182,7 +195,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
           metrics.reject('unauthorized');
           return sendError(res, inbound, 'unauthorized', 'GET /metrics needs a client key (or the admin token) as a Bearer token');
         }
-        return sendBody(res, 200, { 'content-type': prometheus.contentType }, await prometheus.text());
+        return prometheus.text().then((text) => sendBody(res, 200, { 'content-type': prometheus.contentType }, text));
       }
     } else if (path === '/healthz') {
       if (method === 'GET') {
@@ -218,11 +231,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       keepAliveTimeout: 65_000,
     },
     (req, res) => {
-      serve(req, res).catch((error: unknown) => {
+      const failed = (error: unknown): void => {
         options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
         if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
         else res.destroy();
-      });
+      };
+      try {
+        serve(req, res, failed)?.catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     },
   );
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.

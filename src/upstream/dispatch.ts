@@ -83,10 +83,17 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   /** Starts the request; the promise settles once (rejecting only when the canceller cancels it). */
   run(dispatcher: Dispatcher, request: DispatchRequest): Promise<T> {
     if (this.canceller?.aborted) return Promise.reject(this.canceller.reason);
-    const promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    return new Promise<T>((resolve, reject) => this.start(dispatcher, request, resolve, reject));
+  }
+
+  /**
+   * run() without a promise, for a hot path: `done` or `failed` (the canceller cancelled it) is called once,
+   * never synchronously from here unless the canceller has already cancelled.
+   */
+  start(dispatcher: Dispatcher, request: DispatchRequest, done: (value: T) => void, failed: (reason: unknown) => void): void {
+    if (this.canceller?.aborted) return failed(this.canceller.reason);
+    this.resolve = done;
+    this.reject = failed;
     this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
     if (this.canceller instanceof AbortSignal) watch(this.canceller, this);
     try {
@@ -106,7 +113,6 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     } catch (error) {
       this.onResponseError(undefined, error as Error);
     }
-    return promise;
   }
 
   // --- undici handler (subclasses implement onResponseStart/Data/End/Error) --------------------------------
@@ -151,8 +157,9 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   }
 
   protected armIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.expire('idle'), this.timeouts.idleMs);
+    // One timer per request, restarted per chunk (refresh) rather than a new one each time.
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.expire('idle'), this.timeouts.idleMs);
   }
 
   /** The request timer fires `ms` from now instead (a proxied stream past its first byte: src/proxy/forward.ts). */
@@ -165,6 +172,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   private clearTimers(): void {
     clearTimeout(this.requestTimer);
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   protected finish(): void {

@@ -104,7 +104,8 @@ export function readWithTemplate(template: ContentTemplate, data: string): strin
   const last = parts.length - 1;
   for (let k = 0; ; k++) {
     const part = parts[k] as string;
-    if (!data.startsWith(part, at)) return undefined;
+    // slice + === rather than startsWith(part, at): several times faster in V8 for parts this long.
+    if (data.slice(at, at + part.length) !== part) return undefined;
     at += part.length;
     if (k === last) break;
     STRING_TOKEN.lastIndex = at;
