@@ -40,6 +40,13 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
       ] as const,
   );
   for (const [signal, handler] of handlers) events.on(signal, handler);
+  // Ctrl-Z would stop the process with green still taking its share and nothing judging it (a hook-driven
+  // rollout never goes back to blue): the rollout stays in the foreground and says how to pause or stop it.
+  const onSuspend = () =>
+    options.warn(
+      'Ctrl-Z ignored: a suspended rollout would leave green taking traffic with nothing watching it; pause it with bluegreen pause, or Ctrl-C to roll back',
+    );
+  events.on('SIGTSTP', onSuspend);
   const onCrash = (error: unknown) => {
     options.warn(`internal error (a bug, please report it): ${errorText(error)}; rolling back to blue`);
     engine.fail(error);
@@ -62,6 +69,7 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
     launcher?.stop();
     for (const output of options.outputs ?? []) output.off('error', onOutputClosed);
     for (const [signal, handler] of handlers) events.off(signal, handler);
+    events.off('SIGTSTP', onSuspend);
     events.off('uncaughtException', onCrash);
     events.off('unhandledRejection', onCrash);
   };

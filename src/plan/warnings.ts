@@ -13,7 +13,22 @@ export function formatWarning(warning: PlanWarning): string {
 }
 
 export function planWarnings(plan: Plan): PlanWarning[] {
-  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan)];
+  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan)];
+}
+
+/** Only the proxies of a live rollout mirror requests: on generated traffic a stage's mirror does nothing. */
+function idleMirrors(plan: Plan): PlanWarning[] {
+  if (plan.proxy?.admin) return [];
+  return plan.stages.flatMap((stage, index) =>
+    (stage.mirror ?? 0) > 0
+      ? [
+          {
+            keyPath: `stages[${index}].mirror`,
+            message: 'only a live rollout (a plan with proxy.admin) mirrors requests; this plan sends none to green this way',
+          },
+        ]
+      : [],
+  );
 }
 
 function decreasingWeights(plan: Plan): PlanWarning[] {

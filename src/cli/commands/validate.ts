@@ -4,7 +4,7 @@ import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
 import { ARMS } from '../../plan/plan.js';
-import { summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import { mirroredText, mirroredTotalText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import { TrafficError } from '../../traffic/index.js';
@@ -80,11 +80,11 @@ export function renderSummary(summary: PlanSummary, blueModel: string, greenMode
   const lines = [`plan ${summary.name}: valid`, `  blue ${blueModel} -> green ${greenModel}`, '  stage  green   duration  requests blue/green'];
   for (const stage of summary.stages) {
     lines.push(
-      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}  ${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
+      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}  ${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}${mirroredText(stage.mirrored)}`,
     );
   }
   lines.push(
-    `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`,
+    `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
   );
   const { prompt, completion } = summary.assumedTokens;
   lines.push(

@@ -2,7 +2,7 @@
 import { describeJudgement } from '../../analysis/describe.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
-import type { PlanSummary } from '../../plan/summary.js';
+import { mirroredTotalText, type PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
 
 export function renderSchedule(summary: PlanSummary, plan: Plan): string {
@@ -13,7 +13,8 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   lines.push(`  traffic: ${traffic.rate} requests/s, ${formatPercent(traffic.stream, 0)} streamed, at most ${formatCount(traffic.max_in_flight)} in flight`);
   lines.push('');
 
-  const header = ['stage', 'green', 'duration', 'from', 'to', 'requests blue/green'];
+  const mirrors = summary.mirrored > 0;
+  const header = ['stage', 'green', 'duration', 'from', 'to', 'requests blue/green', ...(mirrors ? ['mirrored to green'] : [])];
   const rows = [header];
   let at = 0;
   for (const stage of summary.stages) {
@@ -24,6 +25,7 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
       at === 0 ? '0s' : formatDuration(at),
       formatDuration(at + stage.durationMs),
       `${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
+      ...(mirrors ? [formatCount(stage.mirrored)] : []),
     ]);
     at += stage.durationMs;
   }
@@ -31,7 +33,7 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   lines.push('');
 
   lines.push(
-    `  total ${formatDuration(summary.totalDurationMs)} if every stage passes: ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests`,
+    `  total ${formatDuration(summary.totalDurationMs)} if every stage passes: ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
   );
   const { blue, green } = summary.costUsd;
   const { prompt, completion } = summary.assumedTokens;
@@ -41,7 +43,8 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   );
   const per1k = (arm: ArmName) => {
     const cost = summary.costUsd[arm];
-    return cost !== null && summary.requests[arm] > 0 ? (cost / summary.requests[arm]) * 1000 : null;
+    const requests = summary.requests[arm] + (arm === 'green' ? summary.mirrored : 0);
+    return cost !== null && requests > 0 ? (cost / requests) * 1000 : null;
   };
   const bluePer1k = per1k('blue');
   const greenPer1k = per1k('green');
