@@ -61,7 +61,11 @@ export class Actuators {
   private async each(move: StageMove, apply: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
     const all: ActuationResult[] = [];
     for (const actuator of this.list) {
-      for (const result of await apply(actuator)) {
+      // One actuator failing outright (a bug) must not keep the next (the hooks, after the proxies) from acting.
+      const results = await apply(actuator).catch((error: unknown): ActuationResult[] => [
+        { ok: false, label: 'actuator', message: `failed: ${error instanceof Error ? error.message : String(error)} (a bug, please report it)` },
+      ]);
+      for (const result of results) {
         this.report(result, move);
         all.push(result);
       }

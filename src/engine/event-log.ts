@@ -9,7 +9,11 @@ export class EventLog {
   /** Journal failures already reported, so a full disk is said once, not at every event. */
   private readonly reported = new Set<string>();
 
-  constructor(private readonly append: (event: RolloutEvent) => void) {}
+  constructor(
+    private readonly append: (event: RolloutEvent) => void,
+    /** Where a listener's error goes; by default it is rethrown on its own, for the CLI's uncaught-error handler. */
+    private readonly onListenerError: (error: unknown) => void = rethrowLater,
+  ) {}
 
   /**
    * Records the event and tells the listeners. Never throws: a journal that cannot be written (a full disk, a
@@ -18,7 +22,7 @@ export class EventLog {
   publish(event: RolloutEvent): void {
     this.remember(event);
     const failure = this.tryAppend(event);
-    for (const listener of this.listeners) listener(event);
+    this.tell(event);
     if (failure === undefined || this.reported.has(failure)) return;
     this.reported.add(failure);
     const warning: RolloutEvent = {
@@ -29,7 +33,7 @@ export class EventLog {
       message: `events.jsonl could not be written (${failure}); the rollout goes on, and state.json still records it`,
     };
     this.remember(warning);
-    for (const listener of this.listeners) listener(warning);
+    this.tell(warning);
   }
 
   subscribe(listener: (event: RolloutEvent) => void): () => void {
@@ -40,6 +44,17 @@ export class EventLog {
   /** The newest events, oldest first (the snapshot's copy). */
   recent(): RolloutEvent[] {
     return this.recentEvents;
+  }
+
+  /** A listener that throws (a reporter's bug) must not stop the engine mid-step, a rollback half done. */
+  private tell(event: RolloutEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
   }
 
   private remember(event: RolloutEvent): void {
@@ -56,4 +71,10 @@ export class EventLog {
       return error instanceof Error ? error.message : String(error);
     }
   }
+}
+
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

@@ -35,6 +35,12 @@ const httpUrl = z.string().refine((text) => {
   }
 }, 'expected an http:// or https:// URL');
 
+/**
+ * Text the dashboard, the log lines, the reports and CI logs print as is: a control character (an escape
+ * sequence in a plan from a pull request) could garble the terminal or forge log lines.
+ */
+const shownText = z.string().regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not hold control characters (tabs, newlines, escapes): it is printed as is');
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
 export const priceSchema = z.strictObject({
@@ -142,7 +148,7 @@ export const requestSchema = z.strictObject({
 });
 
 export const armSchema = z.strictObject({
-  model: z.string().min(1, 'must name a model'),
+  model: shownText.min(1, 'must name a model'),
   deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
@@ -178,7 +184,7 @@ export const trafficSchema = z.strictObject({
 // --- stages, analysis, health, hooks -------------------------------------------------------------
 
 export const stageSchema = z.strictObject({
-  name: z.string().optional(),
+  name: shownText.optional(),
   duration,
   green_weight: share,
   mirror: share.optional().meta({ description: 'Share of blue-routed proxy requests also sent to green in the background, judged and discarded (0..1)' }),
@@ -365,7 +371,7 @@ export const proxySchema = z.strictObject({
 // --- the plan ------------------------------------------------------------------------------------
 
 export const planSchema = z.strictObject({
-  name: z.string().min(1, 'must not be empty').meta({ description: 'Shown in the dashboard, state and reports' }),
+  name: shownText.min(1, 'must not be empty').meta({ description: 'Shown in the dashboard, state and reports' }),
   upstream: upstreamSchema,
   blue: armSchema,
   green: armSchema,

@@ -32,9 +32,9 @@ export interface AdminHandle {
 /** Longest lease one call may ask for: a controller that dies must not pin green for long. */
 export const MAX_LEASE_MS = 10 * 60_000;
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close && { connection: 'close' }) });
   res.end(text);
 }
 
@@ -81,7 +81,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!authorised(bearer(req))) {
       req.resume();
-      return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' });
+      // A body still coming is not drained: the connection closes after the answer.
+      return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
@@ -111,7 +112,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 200, { route: set, effective: route.effective(), now: now(), ...(options.feed && { resultsCursor: options.feed.cursor }) });
     }
     req.resume();
-    json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures' });
+    json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
   }
 
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000 }, (req, res) => {

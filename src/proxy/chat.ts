@@ -1,5 +1,6 @@
 // One chat request from the application: parse, choose the arm, forward (streaming through), fall back to
 // blue when green fails before its first byte, mirror to green in the background, and record the figures.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
@@ -39,6 +40,8 @@ interface Parsed {
 }
 
 function parse(raw: Buffer): Parsed | string {
+  // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
+  if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
   const text = raw.toString('utf8');
   let value: unknown;
   try {

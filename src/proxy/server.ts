@@ -99,6 +99,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     now,
   };
   let active = 0;
+  // Requests that sent `Expect: 100-continue` and are not told to go on yet.
+  const awaitingContinue = new WeakSet<IncomingMessage>();
 
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
   function serveChat(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): void {
@@ -121,29 +123,38 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       over = true;
       active--;
     };
-    readBodyThen(req, settings.limits.maxBodyBytes, settings.limits.bodyTimeoutMs, (read) => {
-      try {
-        if (!read.ok) {
-          end();
-          if (read.reason === 'aborted') return;
-          metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
-          const message =
-            read.reason === 'too_large'
-              ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
-              : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
-          // The rest of the body is not read: the connection closes after the answer.
-          sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
-          return;
-        }
-        handleChat(chat, req, res, read.body, end, (error) => {
+    // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
+    // is answered without the client ever sending its body.
+    const reading = awaitingContinue.has(req) ? () => res.writeContinue() : undefined;
+    readBodyThen(
+      req,
+      settings.limits.maxBodyBytes,
+      settings.limits.bodyTimeoutMs,
+      (read) => {
+        try {
+          if (!read.ok) {
+            end();
+            if (read.reason === 'aborted') return;
+            metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
+            const message =
+              read.reason === 'too_large'
+                ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
+                : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
+            // The rest of the body is not read: the connection closes after the answer.
+            sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
+            return;
+          }
+          handleChat(chat, req, res, read.body, end, (error) => {
+            end();
+            failed(error);
+          });
+        } catch (error) {
           end();
           failed(error);
-        });
-      } catch (error) {
-        end();
-        failed(error);
-      }
-    });
+        }
+      },
+      reading,
+    );
   }
 
   /** Past max_concurrency: answered 503 with retry-after, and true. */
@@ -198,7 +209,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         return prometheus.text().then((text) => sendBody(res, 200, { 'content-type': prometheus.contentType }, text));
       }
     } else if (path === '/healthz') {
-      if (method === 'GET') {
+      // HEAD too: some load balancers probe with it (Node sends the headers only).
+      if (method === 'GET' || method === 'HEAD') {
         const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });
         return sendBody(res, 200, { 'content-type': 'application/json' }, body);
       }
@@ -215,11 +227,23 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: path === inbound.chatPath ? 'POST' : 'GET',
+      allow: path === inbound.chatPath ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...unreadBody(req),
     });
   }
 
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const failed = (error: unknown): void => {
+      options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
+      else res.destroy();
+    };
+    try {
+      serve(req, res, failed)?.catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  };
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -230,24 +254,23 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       noDelay: true,
       keepAliveTimeout: 65_000,
     },
-    (req, res) => {
-      const failed = (error: unknown): void => {
-        options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
-        if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
-        else res.destroy();
-      };
-      try {
-        serve(req, res, failed)?.catch(failed);
-      } catch (error) {
-        failed(error);
-      }
-    },
+    handle,
   );
+  // Without this listener Node answers 100 Continue before the proxy has looked at the request.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    awaitingContinue.add(req);
+    handle(req, res);
+  });
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
-    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });

@@ -77,4 +77,17 @@ describe('rollout reports and dry run', () => {
     expect(result.code).toBe(2);
     expect(upstream.requestCount()).toBe(0);
   });
+
+  it('--dry-run refuses the report paths the real run would refuse (exit 2), so a CI dry run catches them', async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms } }');
+    const dir = tempDir();
+    writePlan(plan(upstream.baseUrl), dir);
+    const missing = await runCli(['rollout', 'plan.yaml', '--dry-run', '--junit', 'missing/dir/r.xml'], { cwd: dir, env: { KEY: 'k' } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot write the JUnit report to');
+    const same = await runCli(['rollout', 'plan.yaml', '--dry-run', '--junit', 'r.out', '--report-json', 'r.out'], { cwd: dir, env: { KEY: 'k' } });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('would both be written to');
+    expect(upstream.requestCount()).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RolloutEvent } from '../../src/engine/types.js';
+import { parseJournal } from '../../src/state/index.js';
 import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,18 +50,14 @@ export function hookLog(dir: string): string[] {
 }
 
 export function journal(dir: string): RolloutEvent[] {
-  const file = path.join(dir, '.bluegreen', 'events.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as RolloutEvent];
-      } catch {
-        return [];
-      }
-    });
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
+  } catch {
+    // Not written yet, or just moved aside by a new rollout on an orphaned folder (events.prev.jsonl).
+    return [];
+  }
+  return parseJournal(text).events;
 }
 
 export function readState(dir: string): Record<string, unknown> {
@@ -78,17 +75,6 @@ export async function until(condition: () => boolean, what: string, ms = 20_000)
 
 export function journalHas(dir: string, type: string): () => boolean {
   return () => journal(dir).some((event) => event.type === type);
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  // A zombie waiting to be reaped has finished all the same.
-  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
 }
 
 export function startRollout(dir: string, args: string[] = []): ChildProcess {

@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState, until } from './helpers.js';
+import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState, until } from './helpers.js';
+import { isAlive } from '../helpers/processes.js';
 
 const LINUX = process.platform === 'linux';
 

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN, exitOf, hookLog, isAlive, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { isAlive } from '../helpers/processes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runExec, runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
+import { isAlive } from '../helpers/processes.js';
 
 const EVENT: HookEvent = {
   event: 'rollback',
@@ -25,17 +26,6 @@ afterEach(() => rmSync(planDir, { recursive: true, force: true }));
 
 function exec(command: string, timeout = 10_000): HookConfig {
   return { exec: command, timeout, retries: 0 };
-}
-
-/** Alive and not a zombie waiting for init to reap it. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
 }
 
 describe('exec hooks', () => {
@@ -83,7 +73,7 @@ describe('exec hooks', () => {
     expect(outcome.message).toBe('exec sleep 5 & echo $! > child.pid; wait timed out after 200ms');
     expect(Date.now() - started).toBeLessThan(2000);
     const child = Number(readFileSync(path.join(planDir, 'child.pid'), 'utf8'));
-    expect(running(child)).toBe(false);
+    expect(isAlive(child)).toBe(false);
   });
 
   it('stop when the signal aborts', async () => {
@@ -112,7 +102,7 @@ describe('exec hooks', () => {
     const outcome = await pending;
     expect(outcome.message).toBe(`exec ${command} was stopped: the rollout is stopping`);
     expect(group).toBeGreaterThan(0);
-    expect(running(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+    expect(isAlive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 
   it('keep only the last few KB of output', async () => {

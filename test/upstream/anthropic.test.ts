@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ANTHROPIC_VERSION, createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
+import { ANTHROPIC_VERSION, createUpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { json, recordingSleep, sse, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
+import { json, recordingSleep, sse, startServer, upstreamConfig, type Handler } from './server.js';
 
 const KEY = 'sk-ant-test-key-987654321';
 
@@ -57,27 +58,19 @@ const streamEvents = [
 const messageStop = { event: 'message_stop', data: { type: 'message_stop' } };
 
 describe('Anthropic client', () => {
-  let server: TestServer | undefined;
-  let client: UpstreamClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
-
   async function setup(handlers: Handler | Handler[]) {
-    server = await startServer(handlers);
+    const server = closeAfterTest(await startServer(handlers));
     const recorder = recordingSleep();
-    client = createUpstreamClient({
-      arm: 'green',
-      model: 'claude-sonnet-4-20250514',
-      upstream: upstreamConfig(server.base, { api: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' }),
-      apiKey: KEY,
-      sleep: recorder.sleep,
-      random: () => 0,
-    });
+    const client = closeAfterTest(
+      createUpstreamClient({
+        arm: 'green',
+        model: 'claude-sonnet-4-20250514',
+        upstream: upstreamConfig(server.base, { api: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' }),
+        apiKey: KEY,
+        sleep: recorder.sleep,
+        random: () => 0,
+      }),
+    );
     return { server, client, delays: recorder.delays };
   }
 

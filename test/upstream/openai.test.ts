@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
 import { realSleep } from '../../src/core/clock.js';
-import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
+import { createUpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
+import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
 
 const KEY = 'sk-test-secret-0123456789';
 
@@ -21,27 +22,19 @@ function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {
 }
 
 describe('OpenAI client', () => {
-  let server: TestServer | undefined;
-  let client: UpstreamClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
-
   async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    server = await startServer(handlers);
+    const server = closeAfterTest(await startServer(handlers));
     const recorder = recordingSleep();
-    client = createUpstreamClient({
-      arm: 'green',
-      model: 'gpt-4.1',
-      upstream: upstreamConfig(server.base, overrides),
-      apiKey: KEY,
-      sleep: recorder.sleep,
-      random: () => 0.5,
-    });
+    const client = closeAfterTest(
+      createUpstreamClient({
+        arm: 'green',
+        model: 'gpt-4.1',
+        upstream: upstreamConfig(server.base, overrides),
+        apiKey: KEY,
+        sleep: recorder.sleep,
+        random: () => 0.5,
+      }),
+    );
     return { server, client, delays: recorder.delays };
   }
 
@@ -152,11 +145,11 @@ describe('OpenAI client', () => {
   });
 
   it('fails invalid JSON and a body without choices as bad_response', async () => {
-    const { client } = await setup([json(200, '{"choices": [oops'), json(200, { id: 'x', model: 'm' }), json(200, { choices: [] })]);
+    const { server, client } = await setup([json(200, '{"choices": [oops'), json(200, { id: 'x', model: 'm' }), json(200, { choices: [] })]);
     const invalid = await client.send(chat());
     expect(invalid).toMatchObject({ ok: false, failure: 'bad_response', status: 200, attempts: 1 });
     expect(invalid.errorMessage).toBe(
-      `green arm: 200 from ${server?.base}/chat/completions with an unusable body (the body is not JSON) — check that upstream.api (openai) matches the endpoint`,
+      `green arm: 200 from ${server.base}/chat/completions with an unusable body (the body is not JSON) — check that upstream.api (openai) matches the endpoint`,
     );
     const noChoices = await client.send(chat());
     expect(noChoices).toMatchObject({ ok: false, failure: 'bad_response' });
@@ -219,20 +212,22 @@ describe('OpenAI client', () => {
 
   it('rejects when the caller aborts during the wait before a retry', async () => {
     const controller = new AbortController();
-    server = await startServer(json(503, { error: { message: 'busy' } }, { 'retry-after': '30' }));
+    const server = closeAfterTest(await startServer(json(503, { error: { message: 'busy' } }, { 'retry-after': '30' })));
     const waits: number[] = [];
-    client = createUpstreamClient({
-      arm: 'green',
-      model: 'gpt-4.1',
-      upstream: upstreamConfig(server.base),
-      // The real sleep, with the abort arriving as the wait starts.
-      sleep: (ms, signal) => {
-        waits.push(ms);
-        const pending = realSleep(ms, signal);
-        controller.abort(new Error('stop now'));
-        return pending;
-      },
-    });
+    const client = closeAfterTest(
+      createUpstreamClient({
+        arm: 'green',
+        model: 'gpt-4.1',
+        upstream: upstreamConfig(server.base),
+        // The real sleep, with the abort arriving as the wait starts.
+        sleep: (ms, signal) => {
+          waits.push(ms);
+          const pending = realSleep(ms, signal);
+          controller.abort(new Error('stop now'));
+          return pending;
+        },
+      }),
+    );
     await expect(client.send(chat(), controller.signal)).rejects.toThrow('stop now');
     expect(waits).toEqual([30_000]);
     expect(server.requests).toHaveLength(1);
@@ -276,8 +271,8 @@ describe('OpenAI client', () => {
   });
 
   it('sends no auth header when there is no key', async () => {
-    server = await startServer(json(200, openAiReply('ok')));
-    client = createUpstreamClient({ arm: 'blue', model: 'llama3', upstream: upstreamConfig(server.base, { apiKeyEnv: undefined }) });
+    const server = closeAfterTest(await startServer(json(200, openAiReply('ok'))));
+    const client = closeAfterTest(createUpstreamClient({ arm: 'blue', model: 'llama3', upstream: upstreamConfig(server.base, { apiKeyEnv: undefined }) }));
     expect(await client.send(chat())).toMatchObject({ ok: true, arm: 'blue' });
     expect(server.requests[0]?.headers.authorization).toBeUndefined();
   });

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
 import { backoffMs, retryAfterMs } from '../../src/core/retry.js';
-import { createUpstreamClient, isRetryable, type UpstreamClient } from '../../src/upstream/index.js';
+import { createUpstreamClient, isRetryable } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
+import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const policy = { max: 3, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -46,28 +47,20 @@ describe('retry rules', () => {
 });
 
 describe('retry loop against a scripted upstream', () => {
-  let server: TestServer | undefined;
-  let client: UpstreamClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
-
   async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    server = await startServer(handlers);
+    const server = closeAfterTest(await startServer(handlers));
     const recorder = recordingSleep();
-    client = createUpstreamClient({
-      arm: 'green',
-      model: 'gpt-4.1',
-      upstream: upstreamConfig(server.base, overrides),
-      apiKey: 'sk-retry-key-abcdef',
-      sleep: recorder.sleep,
-      random: () => 0.999999,
-      now: () => NOW,
-    });
+    const client = closeAfterTest(
+      createUpstreamClient({
+        arm: 'green',
+        model: 'gpt-4.1',
+        upstream: upstreamConfig(server.base, overrides),
+        apiKey: 'sk-retry-key-abcdef',
+        sleep: recorder.sleep,
+        random: () => 0.999999,
+        now: () => NOW,
+      }),
+    );
     return { server, client, delays: recorder.delays };
   }
 
@@ -159,13 +152,15 @@ describe('retry loop against a scripted upstream', () => {
   it('classifies a refused connection as connection and retries it', async () => {
     const port = await closedPort();
     const recorder = recordingSleep();
-    client = createUpstreamClient({
-      arm: 'blue',
-      model: 'gpt-4o',
-      upstream: upstreamConfig(`http://127.0.0.1:${port}/v1`),
-      sleep: recorder.sleep,
-      random: () => 0,
-    });
+    const client = closeAfterTest(
+      createUpstreamClient({
+        arm: 'blue',
+        model: 'gpt-4o',
+        upstream: upstreamConfig(`http://127.0.0.1:${port}/v1`),
+        sleep: recorder.sleep,
+        random: () => 0,
+      }),
+    );
     const result = await client.send(request);
     expect(result).toMatchObject({ ok: false, failure: 'connection', attempts: 4 });
     expect(result.status).toBeUndefined();

@@ -52,17 +52,18 @@ export function register(program: Command, ctx: CliContext): void {
       const seed = parseSeed(flags.seed);
       const plan = loadPlan(file, ctx.cwd);
       protectPlanSecrets(ctx, plan);
+      const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
+      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+      const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
+      // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run
+      // refuses them too, so a CI job's dry run finds what its real run would stop on.
+      if (problems.length) throw new UsageError(problems.join('\n'));
       if (flags.dryRun) {
         await dryRun(plan, ctx);
         return;
       }
       // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
       for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
-      const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
-      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-      const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
-      // Refused before any traffic: a rollout whose report cannot be written would gate nothing.
-      if (problems.length) throw new UsageError(problems.join('\n'));
       let final: RolloutSnapshot | undefined;
       let live: LiveView | undefined;
       const code = await runRollout({

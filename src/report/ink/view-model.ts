@@ -61,15 +61,16 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
     fixedLines: 3 + 2 + checksHeight + footer.length,
     eventCount: Math.min(MAX_EVENTS, snapshot.recentEvents.length),
   });
-  return {
-    width,
-    gaps: layout.gaps,
-    header: headerLines(snapshot, options, width),
-    table: stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot)),
-    checks: [...checkSectionLines(snapshot, width), ...live],
-    events: eventLines(snapshot.recentEvents, layout.eventRows, width),
-    footer,
-  };
+  const header = headerLines(snapshot, options, width);
+  const events = eventLines(snapshot.recentEvents, layout.eventRows, width);
+  // In a terminal too short for everything, the checks give way, then the table: a frame taller than the
+  // terminal scrolls the header (the phase, the stage, the split) out of sight.
+  let room = Math.max(1, options.rows - 1) - header.length - events.length - footer.length;
+  const wholeTable = stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot));
+  const table = wholeTable.length <= room ? wholeTable : [];
+  room -= table.length;
+  const checks = [...checkSectionLines(snapshot, width), ...live].slice(0, Math.max(0, room));
+  return { width, gaps: layout.gaps, header, table, checks, events, footer };
 }
 
 export interface LayoutInput {

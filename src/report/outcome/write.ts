@@ -1,5 +1,5 @@
 // Writes the reports a rollout was asked for, once it has ended: JSON, JUnit, the step summary, the annotation.
-import { accessSync, closeSync, constants, openSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redactor } from '../../core/redact.js';
 import { writeFileAtomic } from '../../state/files.js';
@@ -51,7 +51,9 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
     if (file === undefined) return;
     const target = path.resolve(options.cwd, file);
     try {
-      writeFileAtomic(target, redact(render()));
+      const destination = reportDestination(target);
+      if (destination.inPlace) writeFileSync(destination.file, redact(render()));
+      else writeFileAtomic(destination.file, redact(render()));
       result.files.push(target);
     } catch (error) {
       problems.push(`cannot write the ${what} to ${target}: ${describeFsError(error, target)}`);
@@ -111,7 +113,32 @@ export function checkReportTargets(targets: ReportTargets, keep: { plan?: string
   return problems;
 }
 
-function targetProblem(target: string): string | undefined {
+/**
+ * Where a report really goes. A target that is not a regular file (/dev/stdout, a named pipe) is written in
+ * place: a temp file renamed over /dev/stdout would replace the device link with a file, for every process on
+ * the machine, and print nothing. A symlink to a file is followed, so the rename replaces the file, not the link.
+ */
+export function reportDestination(target: string): { file: string; inPlace: boolean } {
+  try {
+    if (!statSync(target).isFile()) return { file: target, inPlace: true };
+    return { file: lstatSync(target).isSymbolicLink() ? realpathSync(target) : target, inPlace: false };
+  } catch {
+    // Not there yet: it will be created.
+    return { file: target, inPlace: false };
+  }
+}
+
+function targetProblem(reportTarget: string): string | undefined {
+  const { file: target, inPlace } = reportDestination(reportTarget);
+  if (inPlace) {
+    if (statSync(target).isDirectory()) return `${target} is a folder`;
+    try {
+      accessSync(target, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      return describeFsError(error, target);
+    }
+  }
   const dir = path.dirname(target);
   try {
     if (!statSync(dir).isDirectory()) return `${dir} is not a folder`;

@@ -3,7 +3,7 @@ import { checkFigure, checkLine, checkStatusText, checkTone, headroomLine, lates
 import { errorRateTone, stageTableLines, stageWindow } from '../../../src/report/ink/stage-table.js';
 import { elapsedMs, stageElapsedAt } from '../../../src/report/ink/header-lines.js';
 import { buildDashboardView, planLayout, type ViewOptions } from '../../../src/report/ink/view-model.js';
-import { lineText, type DashboardView } from '../../../src/report/ink/view-types.js';
+import { frameLines, lineText, type DashboardView } from '../../../src/report/ink/view-types.js';
 import {
   abortedSnapshot,
   arm,
@@ -176,6 +176,20 @@ describe('layout', () => {
     const lines = stageTableLines(many, 7, 80).map(lineText);
     expect(lines[0]).toMatch(/^stages 4-10 of 12/);
     expect(lines).toHaveLength(9);
+  });
+});
+
+describe('a terminal too short for the whole dashboard', () => {
+  it('drops checks rather than let the frame outgrow the terminal and scroll the phase out of sight', () => {
+    for (const rows of [6, 8, 12, 16]) {
+      const view = buildDashboardView(progressingSnapshot(), options({ columns: 40, rows }));
+      const lines = frameLines(view, false);
+      expect(lines.length).toBeLessThanOrEqual(rows - 1);
+      expect(lines[0]).toMatch(/^bluegreen · .*PROGRESSING/);
+      expect(lines.some((line) => line.startsWith('p pause'))).toBe(true);
+    }
+    const tall = buildDashboardView(progressingSnapshot(), options({ rows: 30 }));
+    expect(tall.checks.map(lineText).join('\n')).toContain('error rate');
   });
 });
 

@@ -1,0 +1,120 @@
+// Hostile HTTP on the wire, from a raw socket: oversized headers, request smuggling, pipelining,
+// `Expect: 100-continue`, a body in thousands of 1-byte chunks, a body that is not UTF-8.
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from './helpers.js';
+
+const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
+
+/** Writes `parts` in order (each once the one before is answered with `waitFor`, if given), resolves with everything read until the proxy closes. */
+function exchange(to: Running | string, parts: (string | Buffer)[], waitFor?: string): Promise<string> {
+  const url = new URL(typeof to === 'string' ? to : to.proxy.url);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let next = 1;
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(parts[0] as string | Buffer));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (waitFor !== undefined && next < parts.length && text.includes(waitFor)) socket.write(parts[next++] as string | Buffer);
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+async function proxy(yaml?: string, env: NodeJS.ProcessEnv = {}) {
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion('blue-model', 'ok'));
+  });
+  const running = await runProxy(scriptedPlan(scripted.url, yaml ? { proxy: yaml } : {}), { env: { UPSTREAM_KEY, ...env } });
+  return { scripted, running };
+}
+
+const post = (headers: string, body = BODY) => `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}\r\n${body}`;
+
+describe('the proxy on the wire', () => {
+  it('answers headers over the size limit with 431 and closes', async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [post(`x-big: ${'a'.repeat(20_000)}\r\ncontent-length: ${BODY.length}\r\n`)]);
+    expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    expect(scripted.seen).toHaveLength(0);
+  });
+
+  it('refuses a body framed both by content-length and chunked encoding (request smuggling)', async () => {
+    const { scripted, running } = await proxy();
+    const chunked = `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`;
+    const reply = await exchange(running, [post('transfer-encoding: chunked\r\ncontent-length: 4\r\n', chunked)]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(scripted.seen).toHaveLength(0);
+  });
+
+  it('answers pipelined requests in order, each once', async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [
+      post(`content-length: ${BODY.length}\r\n`) + post(`content-length: ${BODY.length}\r\nx-bluegreen-sticky-key: two\r\nconnection: close\r\n`),
+    ]);
+    expect(reply.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(scripted.seen).toHaveLength(2);
+  });
+
+  it('reads a body sent as 10,000 one-byte chunks whole, and forwards it as sent', async () => {
+    const { scripted, running } = await proxy();
+    const head = '{"model":"blue-model","messages":[{"role":"user","content":"';
+    const tail = '"}]}';
+    const chunked = `${head.length.toString(16)}\r\n${head}\r\n${'1\r\nx\r\n'.repeat(10_000)}${tail.length.toString(16)}\r\n${tail}\r\n0\r\n\r\n`;
+    const reply = await exchange(running, [post('transfer-encoding: chunked\r\nconnection: close\r\n', chunked)]);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(scripted.seen[0]?.body).toBe(`${head}${'x'.repeat(10_000)}${tail}`);
+  });
+
+  it('refuses a body that is not UTF-8 with 400, without forwarding it', async () => {
+    const { scripted, running } = await proxy();
+    const bad = Buffer.concat([Buffer.from(BODY.slice(0, -4)), Buffer.from([0xff, 0xfe]), Buffer.from(BODY.slice(-4))]);
+    const reply = await exchange(running, [Buffer.concat([Buffer.from(post(`content-length: ${bad.length}\r\nconnection: close\r\n`, '')), bad])]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('the request body is not UTF-8');
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('says 100 Continue only to a request the proxy will read', async () => {
+    const { running } = await proxy();
+    const reply = await exchange(running, [post(`expect: 100-continue\r\ncontent-length: ${BODY.length}\r\nconnection: close\r\n`, ''), BODY], '100 Continue');
+    expect(reply).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+  });
+
+  it('answers a body too large by its content-length with 413 and no 100 Continue', async () => {
+    const { running } = await proxy();
+    const reply = await exchange(running, [post(`expect: 100-continue\r\ncontent-length: ${2 ** 30}\r\n`, '')]);
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /);
+    expect(reply).not.toContain('100 Continue');
+  });
+
+  it('answers a request without a valid client key with 401 and no 100 Continue', async () => {
+    const { running } = await proxy('{ client_keys_env: APP_KEYS }', { APP_KEYS: 'app-key-0123456789abcdef' });
+    const reply = await exchange(running, [post(`expect: 100-continue\r\nauthorization: Bearer wrong\r\ncontent-length: ${BODY.length}\r\n`, '')]);
+    expect(reply).toMatch(/^HTTP\/1\.1 401 /);
+    expect(reply).not.toContain('100 Continue');
+  });
+});
+
+describe('probes and the admin listener', () => {
+  it('answers HEAD /healthz with the headers only, for load balancers that probe with it', async () => {
+    const { running } = await proxy();
+    const reply = await exchange(running, ['HEAD /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n']);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply.endsWith('\r\n\r\n')).toBe(true);
+  });
+
+  it('closes an admin connection refused for its token instead of draining the body it declared', async () => {
+    const { running } = await proxy('{ admin: { token_env: ADMIN_TOKEN } }', { ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
+    const reply = await exchange(running.proxy.adminUrl as string, [
+      `PUT /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer wrong\r\ncontent-length: ${2 ** 30}\r\n\r\n{`,
+    ]);
+    expect(reply).toMatch(/^HTTP\/1\.1 401 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+  });
+});

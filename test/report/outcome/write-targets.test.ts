@@ -1,0 +1,51 @@
+// Report targets that are not plain files: `--report-json /dev/stdout` (a link to a pipe or a terminal), a named
+// pipe, a symlink. A temp file renamed over them would replace the link (as root, /dev/stdout itself) and
+// print nothing; they are written in place, and a symlink to a file keeps being a symlink.
+import { spawn, spawnSync } from 'node:child_process';
+import { lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildReport, checkReportTargets, writeReports } from '../../../src/report/outcome/index.js';
+import { tempDir } from '../../helpers/plans.js';
+import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
+
+const plan = loadTestPlan();
+const report = buildReport({ snapshot: rolledBackSnapshot(plan), plan, version: '1' });
+const stdout = { write: () => true };
+
+describe('report targets that are not plain files', () => {
+  it('a link to a pipe (as /dev/stdout is under `| jq`) gets the report written into the pipe, and stays a link', async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const link = path.join(dir, 'stdout');
+    symlinkSync(fifo, link);
+    const reader = spawn('cat', [fifo]);
+    let text = '';
+    reader.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise((resolve) => reader.on('close', resolve));
+
+    try {
+      expect(checkReportTargets({ jsonFile: link, cwd: dir })).toEqual([]);
+      writeReports({ report, jsonFile: link, cwd: dir, env: {}, stdout });
+      await closed;
+    } finally {
+      // cat waits for a writer forever if the report went elsewhere.
+      reader.kill();
+    }
+    expect((JSON.parse(text) as { outcome: { exitCode: number } }).outcome.exitCode).toBe(10);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('a symlink to a report file: the file is replaced, the link kept', () => {
+    const dir = tempDir();
+    const real = path.join(dir, 'real.json');
+    writeFileSync(real, 'old');
+    const link = path.join(dir, 'latest.json');
+    symlinkSync(real, link);
+    writeReports({ report, jsonFile: 'latest.json', cwd: dir, env: {}, stdout });
+    expect(readlinkSync(link)).toBe(real);
+    expect((JSON.parse(readFileSync(real, 'utf8')) as { outcome: { phase: string } }).outcome.phase).toBe('rolled_back');
+  });
+});
