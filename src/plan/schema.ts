@@ -347,10 +347,10 @@ export const proxySchema = z.strictObject({
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
   passthrough: z
     .union([z.literal('*'), z.array(z.string().min(1, 'must not be empty'))])
-    .default([])
+    .default('*')
     .meta({
       description:
-        "Other models the application may ask for, sent to blue's upstream with its key ('*': any). Default none: a request for another model gets 404",
+        "Other models the application may ask for, sent to blue's upstream with its key. Default '*' (any); a list restricts it, and a request for another model gets 404",
     }),
   admin: proxyAdminSchema.optional().meta({ description: 'The admin API a rollout sets the route through; off without it' }),
   limits: proxyLimitsSchema.default({

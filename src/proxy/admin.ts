@@ -74,6 +74,11 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
 }
 
+/** A route as the proxy's log says it: weight, mirror, promotion and why (the lease's expiry left out). */
+function describeRoute(route: Route): string {
+  return `green ${route.greenWeight}, mirror ${route.mirror}${route.promotedArm ? `, promoted ${route.promotedArm}` : ''}${route.reason ? ` (${route.reason})` : ''}`;
+}
+
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const { route, metrics, now } = options;
   const authorised = createKeyCheck([options.token]);
@@ -104,10 +109,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const next = routeRequest(body, now());
       if (typeof next === 'string') return json(res, 400, { error: next });
       if (next.stage !== undefined) metrics.startStage(next.stage);
+      // A lease that ran out is applied first, so a route set again after it is said again.
+      route.effective();
+      const before = describeRoute(route.stored);
       const set = route.set(next.route);
-      options.log?.(
-        `route set: green ${set.greenWeight}, mirror ${set.mirror}${set.promotedArm ? `, promoted ${set.promotedArm}` : ''}${set.reason ? ` (${set.reason})` : ''}`,
-      );
+      // Renewals (every lease/3) repeat the route: only a change is worth a line.
+      const said = describeRoute(set);
+      if (said !== before) options.log?.(`route set: ${said}`);
       // resultsCursor: results after it were recorded under this route (and stage).
       return json(res, 200, { route: set, effective: route.effective(), now: now(), ...(options.feed && { resultsCursor: options.feed.cursor }) });
     }

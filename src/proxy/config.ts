@@ -44,7 +44,9 @@ export function passesThrough(passthrough: Passthrough, model: string): boolean 
 export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 'splitModels' | 'host'>): string {
   const routed = [...settings.splitModels].join(', ');
   if (settings.passthrough === '*') {
-    const risk = isLoopback(settings.host) ? '' : ': any client holding a client key can spend the upstream key on any model';
+    const risk = isLoopback(settings.host)
+      ? ''
+      : ': any client holding a client key can spend the upstream key on any model (list the models that may pass in proxy.passthrough)';
     return `${risk ? 'warning: ' : ''}requests for models other than ${routed} pass through to blue's upstream (proxy.passthrough: '*')${risk}`;
   }
   if (settings.passthrough.size === 0) return `requests for models other than ${routed} are refused (404); list any that may pass in proxy.passthrough`;

@@ -69,7 +69,7 @@ describe('proxy with the OpenAI SDK', () => {
   });
 
   it("passes other models through to blue's upstream untouched and keeps them out of the arms' figures", async () => {
-    const running = await runProxy(simPlan({ proxy: '{ passthrough: [other-model] }' }));
+    const running = await runProxy(simPlan());
     setRoute(running.proxy, 1);
     const { data, response } = await client(running.baseUrl)
       .chat.completions.create({ model: 'other-model', ...ask })

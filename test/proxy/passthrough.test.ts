@@ -1,5 +1,5 @@
-// Models other than the one under rollout spend the operator's upstream key too: they pass through to blue's
-// upstream only when proxy.passthrough lets them, and are otherwise refused with 404 in the dialect's shape.
+// Models other than the one under rollout pass through to blue's upstream (DESIGN: "others pass through"); they
+// spend the operator's upstream key too, so proxy.passthrough can restrict them, the rest refused with 404.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -19,9 +19,18 @@ async function echoingUpstream(): Promise<Scripted> {
 }
 
 describe('a request for a model not under rollout', () => {
-  it('is refused by default with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
+  it("passes through to blue's upstream by default, untouched", async () => {
     const scripted = await echoingUpstream();
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const answer = await openai(running.baseUrl).chat.completions.create({ model: 'o1-pro', ...ask });
+    expect(answer.model).toBe('o1-pro');
+    expect(scripted.seen).toHaveLength(1);
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(1);
+  });
+
+  it('is refused with passthrough: [] with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [] }' }), { env: { UPSTREAM_KEY } });
     const error = await openai(running.baseUrl)
       .chat.completions.create({ model: 'o1-pro', ...ask })
       .catch((e: unknown) => e);
@@ -45,7 +54,7 @@ describe('a request for a model not under rollout', () => {
   });
 
   it("answers in Anthropic's error shape on an Anthropic proxy", async () => {
-    const running = await runProxy(simPlan({ api: 'anthropic' }));
+    const running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ passthrough: [] }' }));
     const error = await new Anthropic({ baseURL: running.proxy.url, apiKey: 'unused', maxRetries: 0 }).messages
       .create({ model: 'claude-opus-elsewhere', max_tokens: 16, ...ask })
       .catch((e: unknown) => e);
@@ -100,7 +109,7 @@ describe('proxy.passthrough in the plan', () => {
     );
     expect(passthroughNotice(settings("'*'"))).toBe("requests for models other than blue-model, chat pass through to blue's upstream (proxy.passthrough: '*')");
     expect(passthroughNotice(settings("'*'", '0.0.0.0:8787'))).toBe(
-      "warning: requests for models other than blue-model, chat pass through to blue's upstream (proxy.passthrough: '*'): any client holding a client key can spend the upstream key on any model",
+      "warning: requests for models other than blue-model, chat pass through to blue's upstream (proxy.passthrough: '*'): any client holding a client key can spend the upstream key on any model (list the models that may pass in proxy.passthrough)",
     );
   });
 });
