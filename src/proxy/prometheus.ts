@@ -22,29 +22,17 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   let figures: ProxyFigures | undefined;
   // One snapshot per scrape, taken by the first collector that runs.
   const snap = (): ProxyFigures => (figures ??= metrics.snapshot());
+  // Counters and gauges hold nothing between scrapes: each scrape resets them and fills in the snapshot's totals.
+  const refill = <M extends Counter | Gauge>(fill: (metric: M) => void) =>
+    function (this: M): void {
+      this.reset();
+      fill(this);
+    };
   const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void => {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this);
-      },
-    });
+    new Counter({ name, help, labelNames, registers: [registry], collect: refill(fill) });
   };
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this);
-      },
-    });
+    new Gauge({ name, help, labelNames, registers: [registry], collect: refill(fill) });
   };
 
   counter('bluegreen_proxy_requests_total', 'Completed upstream requests per arm (routed, fallback and mirror)', ['arm'], (c) => {
