@@ -27,7 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--json', 'print the state as JSON (with "ownerAlive" and "ownerStopped")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
-    .option('--interval <ms>', 'how often --watch rereads the state', '1000')
+    .option('--interval <ms>', 'how often --watch rereads the state (default 1000)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
