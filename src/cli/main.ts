@@ -6,6 +6,7 @@ import { CliError, EXIT, exitCodesHelp } from '../core/exit.js';
 import { createRedactor, redactingStream } from '../core/redact.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
+import { errorText } from '../core/errors.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -103,7 +104,7 @@ function exitCodeFor(error: unknown, ctx: CliContext): number {
     return error.exitCode;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  ctx.stderr.write(`bluegreen: internal error (a bug, please report it): ${error instanceof Error ? error.message : String(error)}\n`);
+  ctx.stderr.write(`bluegreen: internal error (a bug, please report it): ${errorText(error)}\n`);
   if (ctx.env.BLUEGREEN_DEBUG) ctx.stderr.write(`${detail}\n`);
   return EXIT.internal;
 }

@@ -4,6 +4,7 @@ import { createLineReporter } from '../report/line.js';
 import { createDashboardReporter } from '../report/ink/reporter.js';
 import type { CliContext } from './context.js';
 import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
+import { errorText } from '../core/errors.js';
 
 export interface ReporterFlags {
   plain?: boolean;
@@ -48,7 +49,7 @@ function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: (
     interrupt,
     onError: (error) => {
       if (fallback || finished) return;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       ctx.stderr.write(`bluegreen: the dashboard failed (${message}); showing plain lines instead\n`);
       fallback = lineReporter(ctx, engine);
     },

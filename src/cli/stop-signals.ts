@@ -3,6 +3,7 @@
 // state saved).
 import { CliError, EXIT } from '../core/exit.js';
 import type { LauncherWatch } from './launcher.js';
+import { errorText } from '../core/errors.js';
 
 export interface Stoppable {
   interrupt(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', cause?: string): void;
@@ -47,7 +48,7 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
     );
   events.on('SIGTSTP', onSuspend);
   const onCrash = (error: unknown) => {
-    options.warn(`internal error (a bug, please report it): ${error instanceof Error ? error.message : String(error)}; rolling back to blue`);
+    options.warn(`internal error (a bug, please report it): ${errorText(error)}; rolling back to blue`);
     engine.fail(error);
   };
   events.on('uncaughtException', onCrash);

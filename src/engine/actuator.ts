@@ -2,6 +2,7 @@
 // each stage's weight and how the rollout ended; it never knows how they do it.
 import type { RuleName } from '../analysis/types.js';
 import type { EndingHook } from './endings.js';
+import { errorText } from '../core/errors.js';
 
 export interface ActuationResult {
   ok: boolean;
@@ -63,7 +64,7 @@ export class Actuators {
     for (const actuator of this.list) {
       // One actuator failing outright (a bug) must not keep the next (the hooks, after the proxies) from acting.
       const results = await apply(actuator).catch((error: unknown): ActuationResult[] => [
-        { ok: false, label: 'actuator', message: `failed: ${error instanceof Error ? error.message : String(error)} (a bug, please report it)` },
+        { ok: false, label: 'actuator', message: `failed: ${errorText(error)} (a bug, please report it)` },
       ]);
       for (const result of results) {
         this.report(result, move);

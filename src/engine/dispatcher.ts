@@ -3,6 +3,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmClient, RequestSource, Splitter } from './deps.js';
+import { errorText } from '../core/errors.js';
 
 export interface DispatcherOptions {
   clients: Record<ArmName, ArmClient>;
@@ -99,7 +100,7 @@ function abortedResult(arm: ArmName, stream: boolean, error: unknown): UpstreamR
     model: '',
     ok: false,
     failure: 'connection',
-    errorMessage: `${arm} arm: request cancelled (${error instanceof Error ? error.message : String(error)})`,
+    errorMessage: `${arm} arm: request cancelled (${errorText(error)})`,
     content: '',
     latencyMs: 0,
     attempts: 1,

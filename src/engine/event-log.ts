@@ -1,5 +1,6 @@
 // Where the engine's events go: the journal, the listeners (reporters), and a short list for the snapshot.
 import type { RolloutEvent } from './types.js';
+import { errorText } from '../core/errors.js';
 
 const RECENT_EVENTS = 30;
 
@@ -68,7 +69,7 @@ export class EventLog {
       this.append(event);
       return undefined;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return errorText(error);
     }
   }
 }

@@ -4,6 +4,7 @@ import type { HealthCheckConfig } from '../plan/schema.js';
 import { probeRequest } from '../upstream/probe.js';
 import type { ArmClient } from './deps.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { errorText } from '../core/errors.js';
 
 export interface HealthState {
   consecutiveFailures: number;
@@ -64,7 +65,7 @@ export class HealthChecker {
       }
     } catch (error) {
       ok = false;
-      this.state.lastError = controller.signal.aborted ? `no answer within ${this.config.timeout}ms` : error instanceof Error ? error.message : String(error);
+      this.state.lastError = controller.signal.aborted ? `no answer within ${this.config.timeout}ms` : errorText(error);
     } finally {
       timeout.cancel();
     }

@@ -21,6 +21,7 @@ import { stageEndStep } from './stage-end.js';
 import { StateSaver } from './state-saver.js';
 import type { TrafficSource } from './traffic-source.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
+import { errorText } from '../core/errors.js';
 
 export interface RolloutOutcome {
   phase: Phase;
@@ -352,7 +353,7 @@ export class RolloutEngine {
   /** An internal error (a bug here, or one nothing caught that the CLI hands over): end on blue with the state saved, exit 1. */
   fail(error: unknown): void {
     if (this.ending) return;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     this.toBlue();
     this.emit('failed', `internal error: ${message}; rolled back to blue`);
     void this.end(endings.failed(message));

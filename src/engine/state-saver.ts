@@ -1,6 +1,7 @@
 // Keeps state.json following the engine without stopping its event loop: one write at a time, each of the
 // newest snapshot (built when its write starts), and requests made during a write fold into one more write.
 import type { RolloutSnapshot } from './types.js';
+import { errorText } from '../core/errors.js';
 
 export interface StateSaverOptions {
   build: () => RolloutSnapshot;
@@ -46,7 +47,7 @@ export class StateSaver {
       await this.options.write(this.options.build());
       this.lastFailure = undefined;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       if (message === this.lastFailure) return;
       this.lastFailure = message;
       this.options.onError(message);

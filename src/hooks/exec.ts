@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../core/format.js';
 import { clip, lastLine, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
+import { errorCode, errorText } from '../core/errors.js';
 
 export interface ExecOptions {
   cwd: string;
@@ -137,7 +138,7 @@ function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    if (errorCode(error) !== 'EPERM') return false;
   }
   let pids: string[];
   try {
@@ -176,5 +177,5 @@ function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
 /** spawn reports a missing cwd as "spawn /bin/sh ENOENT", which points at the wrong thing. */
 function startFailure(label: string, cwd: string, error: unknown): string {
   if (!existsSync(cwd)) return `${label} could not start: its folder ${cwd} does not exist`;
-  return `${label} could not start in ${cwd}: ${error instanceof Error ? error.message : String(error)}`;
+  return `${label} could not start in ${cwd}: ${errorText(error)}`;
 }

@@ -6,6 +6,7 @@ import { realSleep } from '../core/clock.js';
 import { scrubUrl } from './text.js';
 import type { HookEvent, HookOptions, HookOutcome } from './types.js';
 import { runWebhook } from './webhook.js';
+import { errorText } from '../core/errors.js';
 
 export type { HookEvent, HookEventName, HookOptions, HookOutcome, HookSecrets } from './types.js';
 export { hookEnv, runExec, type ExecOptions } from './exec.js';
@@ -43,7 +44,7 @@ async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOp
     return { ok: false, kind: 'exec', durationMs: 0, message: 'hook has neither exec nor webhook' };
   } catch (error) {
     // A bug below must not take the rollback down with it.
-    const text = `hook failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
+    const text = `hook failed unexpectedly: ${errorText(error)}`;
     const kind = hook.exec !== undefined ? 'exec' : 'webhook';
     return { ok: false, kind, durationMs: 0, message: hook.webhook ? scrubUrl(text, hook.webhook) : text };
   }

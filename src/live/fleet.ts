@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
 import { AdminClient, type RouteSet } from './admin-client.js';
+import { errorText } from '../core/errors.js';
 
 export interface LiveArmCount {
   requests: number;
@@ -86,7 +87,7 @@ export class FleetProxy {
   failed(error: unknown): void {
     this.view.reachable = false;
     this.view.unreachableSince ??= this.clock.now();
-    this.view.error = error instanceof Error ? error.message : String(error);
+    this.view.error = errorText(error);
   }
 
   /** How long the proxy has not answered, 0 while it answers. */

@@ -10,6 +10,7 @@ import type { Plan } from './plan.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 import { readPlanText } from './plan-text.js';
+import { errorText } from '../core/errors.js';
 
 export { readPlanText } from './plan-text.js';
 
@@ -49,7 +50,7 @@ function toData(file: string, source: YamlSource): unknown {
   try {
     return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     if (!/alias/i.test(message)) throw error;
     fail([{ file, line: 1, col: 1, keyPath: '', message: `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} copies); write the values out instead` }]);
   }

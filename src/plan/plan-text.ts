@@ -2,6 +2,7 @@
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { PlanError } from './errors.js';
+import { errorCode } from '../core/errors.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
@@ -11,7 +12,7 @@ export function readPlanText(file: string, shown = file): string {
   try {
     bytes = readAtMost(file, MAX_PLAN_BYTES + 1);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
     throw problem(shown, 1, 1, `cannot read the file (${why})`);
   }

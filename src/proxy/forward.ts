@@ -174,7 +174,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.headers = headers;
     // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one.
     if (statusCode < 300 && this.request.stream) {
-      this.watch = new StreamWatch(this.target.dialect, this.now);
+      this.watch = new StreamWatch(this.target.dialect, this.now, this.target.maxResponseBytes);
       this.armIdle();
     } else {
       this.chunks = [];

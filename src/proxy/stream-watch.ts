@@ -13,12 +13,16 @@ export class StreamWatch {
   private readonly parser: EventSourceParser;
   private done = false;
   private error?: string;
+  /** Characters since the last line break: the parser holds them until the line ends. */
+  private pending = 0;
   /** When the first content token passed (epoch ms of `now`). */
   firstTokenAt?: number;
 
   constructor(
     dialect: Dialect,
     private readonly now: () => number,
+    /** Longest line the parser may hold: past it the stream is bad and no longer read (the bytes still pass). */
+    private readonly maxLine = Infinity,
   ) {
     this.reader = dialect.streamReader();
     this.parser = createParser({
@@ -40,6 +44,12 @@ export class StreamWatch {
       this.first = false;
       // A byte order mark before the first event is not part of it (TextDecoder dropped it for us).
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    const lineEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    this.pending = lineEnd < 0 ? this.pending + text.length : text.length - lineEnd - 1;
+    if (this.pending > this.maxLine) {
+      this.error = `a stream line is longer than ${this.maxLine} characters (proxy.limits.max_response_bytes)`;
+      return;
     }
     this.parser.feed(text);
   }

@@ -14,6 +14,7 @@ import { respond } from './respond.js';
 import { childSeed, createRandom } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
+import { errorText } from '../core/errors.js';
 
 export interface SimulatorHandle {
   /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
@@ -142,7 +143,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
   const server = createServer((req, res) => {
     Promise.resolve(route(req, res)).catch((error: unknown) => {
       // A bug in the simulator should look like an upstream 500, not kill the process.
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       sendJson(res, 500, openaiErrorBody(`Simulator internal error: ${message}`, 'server_error', null));
     });
   });

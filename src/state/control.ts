@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { TimerHandle } from '../core/clock.js';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
-import { CONTROL_DIR, errorCode, errorText, uniqueSuffix, writeFileAtomic } from './files.js';
+import { errorCode, errorText } from '../core/errors.js';
+import { CONTROL_DIR, uniqueSuffix, writeFileAtomic } from './files.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
 
 export const CONTROL_ACTIONS = ['pause', 'resume', 'promote', 'abort'] as const;

@@ -113,11 +113,3 @@ function fsyncDir(dir: string): void {
     // Not supported here (e.g. Windows); the rename is still atomic, only less durable on power loss.
   }
 }
-
-export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

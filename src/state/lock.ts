@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
-import { errorCode, errorText, LOCK_FILE } from './files.js';
+import { errorCode, errorText } from '../core/errors.js';
+import { LOCK_FILE } from './files.js';
 
 export interface LockInfo {
   pid: number;

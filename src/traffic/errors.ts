@@ -1,4 +1,5 @@
 // A traffic source that cannot be used (missing, empty or unreadable file): the operator's to fix, not a bug.
+import { errorCode, errorText } from '../core/errors.js';
 
 export class TrafficError extends Error {
   constructor(
@@ -12,12 +13,9 @@ export class TrafficError extends Error {
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'no such file';
-    if (code === 'EACCES') return 'permission denied';
-    if (code === 'EISDIR') return 'it is a folder, not a file';
-    return error.message;
-  }
-  return String(error);
+  const code = errorCode(error);
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a folder, not a file';
+  return errorText(error);
 }

@@ -1,6 +1,7 @@
 // Turns one recorded chat-completion request body (a JSONL line) into a ChatRequest, or says why it cannot.
 import type { ChatMessage, ChatRequest } from '../upstream/types.js';
 import { isObject } from '../core/json.js';
+import { errorText } from '../core/errors.js';
 
 // Owned by bluegreen (model, stream), or carried in stickyKey / maxTokens instead of being sent on.
 const NOT_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'user', 'metadata', 'conversation_id']);
@@ -15,7 +16,7 @@ export function parseSampledLine(line: string, defaultMaxTokens: number, vet?: (
   try {
     body = JSON.parse(text);
   } catch (error) {
-    return { problem: `not JSON (${error instanceof Error ? error.message : String(error)})` };
+    return { problem: `not JSON (${errorText(error)})` };
   }
   if (!isObject(body)) return { problem: 'not a JSON object' };
   const messages = body.messages;

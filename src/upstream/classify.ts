@@ -2,6 +2,7 @@
 import { header, type HeaderMap } from '../core/retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { FailureClass, RateLimitInfo } from './types.js';
+import { errorText } from '../core/errors.js';
 
 export { header, type HeaderMap };
 
@@ -98,7 +99,7 @@ export function classifyNetworkError(err: unknown, connectMs: number): { failure
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
     return { failure: 'client_error', reason: `invalid request: ${err instanceof Error ? err.message : code}` };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   return { failure: 'connection', reason: code ?? shorten(message) };
 }
 

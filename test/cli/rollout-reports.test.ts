@@ -2,24 +2,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseWithSchema } from '../../src/plan/load.js';
-import { simulateSchema } from '../../src/plan/schema.js';
+import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/report/outcome/index.js';
-import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import type { SimulatorHandle } from '../../src/sim/index.js';
+import { simulatorFromYaml } from '../helpers/simulator.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 
-const sims: SimulatorHandle[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((sim) => sim.close()));
-});
-
 async function sim(green: string): Promise<SimulatorHandle> {
-  const yaml = `{ models: { a: { latency: { p50: 3ms, p95: 6ms } }, b: ${green} } }`;
-  const handle = await startSimulator(parseWithSchema('sim.yaml', yaml, simulateSchema).value);
-  sims.push(handle);
-  return handle;
+  return simulatorFromYaml(`{ models: { a: { latency: { p50: 3ms, p95: 6ms } }, b: ${green} } }`);
 }
 
 const plan = (base: string) => `

@@ -1,40 +1,22 @@
 // `bluegreen pause|resume|promote|abort` from another terminal, against a running rollout (the real binary).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, watch } from 'node:fs';
+import { watch } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEvent } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
+import { journal, startRollout as spawnRollout, stderrOf } from './helpers.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
 const PLAN = simulatedPlan('control-test', '60s', 0.25);
 
-/** Starts a rollout and resolves once its first stage has started; `lines` waits for a stderr line. */
+/** Starts a rollout and resolves once its first stage has started; `waitFor` waits for a stderr line. */
 async function startRollout(dir: string): Promise<{ child: ChildProcess; waitFor: (text: string) => Promise<void> }> {
   writePlan(PLAN, dir);
-  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
-    cwd: dir,
-    env: { ...process.env, CI: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const waiter of waiters.filter((w) => stderr.includes(w.text))) waiter.resolve();
-  });
-  const waitFor = (text: string) => (stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })));
+  const child = spawnRollout(dir);
+  const { waitFor } = stderrOf(child);
   await waitFor('stage_started');
   return { child, waitFor };
-}
-
-function journal(dir: string): RolloutEvent[] {
-  return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as RolloutEvent);
 }
 
 /** What `status --json` says once state.json shows the phase (it follows the journal by one async write). */

@@ -85,6 +85,20 @@ export function startRollout(dir: string, args: string[] = []): ChildProcess {
   });
 }
 
+/** What the rollout has written to stderr so far, and a wait for a piece of text to appear there. */
+export function stderrOf(child: ChildProcess): { text: () => string; waitFor: (text: string) => Promise<void> } {
+  let stderr = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const waiter of waiters.filter((w) => stderr.includes(w.text))) waiter.resolve();
+  });
+  return {
+    text: () => stderr,
+    waitFor: (text) => (stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
+  };
+}
+
 export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];

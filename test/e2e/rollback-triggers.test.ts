@@ -3,28 +3,20 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
-import { parseWithSchema } from '../../src/plan/load.js';
-import { simulateSchema } from '../../src/plan/schema.js';
-import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import type { SimulatorHandle } from '../../src/sim/index.js';
+import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 import { json, openAiReply, startServer, type TestServer } from '../upstream/server.js';
 
 const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
 async function simulator(green: string): Promise<SimulatorHandle> {
   const yaml = `{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`;
-  const sim = await startSimulator(parseWithSchema('simulate.yaml', yaml, simulateSchema).value);
-  cleanups.push(() => sim.close());
-  return sim;
+  return simulatorFromYaml(yaml);
 }
 
 function plan(base: string, rest: string, greenUpstream = ''): string {
@@ -155,7 +147,6 @@ describe('rollback triggers', () => {
       }
       return json(200, openAiReply('A perfectly fine answer from green.'))(req, res);
     });
-    cleanups.push(() => green.close());
     const run = await rollout(
       plan(
         sim.baseUrl,

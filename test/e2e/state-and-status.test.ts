@@ -1,24 +1,15 @@
 // The state folder as operators meet it: the lock, `status` on a dead owner, --watch, and Ctrl-C on the
 // real binary.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/bluegreen.js');
+import { deadPid } from '../state/helpers.js';
+import { journal, startRollout, stderrOf } from './helpers.js';
 
 const PLAN = simulatedPlan('state-test', '30s', 0.5);
-
-/** A process id that certainly belongs to nobody any more. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await once(child, 'exit');
-  return child.pid as number;
-}
 
 function snapshotFor(pid: number, extra: Record<string, unknown> = {}) {
   const arm = {
@@ -120,31 +111,17 @@ describe('state folder', () => {
   it('Ctrl-C on the real binary rolls back, exits 130 and leaves a state status can read', async () => {
     const dir = tempDir();
     writePlan(PLAN, dir);
-    const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
-      cwd: dir,
-      env: { ...process.env, CI: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('stage_started')) resolve();
-      });
-    });
-    await started;
+    const child = startRollout(dir);
+    const stderr = stderrOf(child);
+    await stderr.waitFor('stage_started');
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(130);
-    expect(stderr).toContain('interrupted by SIGINT');
+    expect(stderr.text()).toContain('interrupted by SIGINT');
     const state = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as { phase: string; exitCode: number; greenWeight: number };
     expect(state).toMatchObject({ phase: 'interrupted', exitCode: 130, greenWeight: 0 });
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('rollout state-test: interrupted (exit 130)');
-    const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { type: string });
-    expect(journal.map((e) => e.type)).toEqual(expect.arrayContaining(['rollout_started', 'interrupted', 'finished']));
+    expect(journal(dir).map((e) => e.type)).toEqual(expect.arrayContaining(['rollout_started', 'interrupted', 'finished']));
   });
 });

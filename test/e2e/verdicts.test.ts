@@ -3,33 +3,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import type { RolloutEvent, RolloutSnapshot, RolloutView } from '../../src/engine/types.js';
-import { parseWithSchema } from '../../src/plan/load.js';
-import { simulateSchema } from '../../src/plan/schema.js';
-import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import type { SimulatorHandle } from '../../src/sim/index.js';
+import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
 async function simulator(seed: number, model: string): Promise<SimulatorHandle> {
-  const yaml = `{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`;
-  const sim = await startSimulator(parseWithSchema('simulate.yaml', yaml, simulateSchema).value);
-  cleanups.push(() => sim.close());
-  return sim;
+  return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`);
 }
 
 /** Blue and green with their own simulated behaviour. */
 async function simulatorWith(seed: number, blue: string, green: string): Promise<SimulatorHandle> {
-  const yaml = `{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`;
-  const sim = await startSimulator(parseWithSchema('simulate.yaml', yaml, simulateSchema).value);
-  cleanups.push(() => sim.close());
-  return sim;
+  return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`);
 }
 
 async function rollout(

@@ -200,7 +200,7 @@ describe('a green stream whose first chunk is an error event', () => {
 });
 
 describe('a client that stops reading a streamed answer', () => {
-  it("is counted as a client abort when the request timeout ends it, not as the arm's timeout", async () => {
+  it("is counted as a client abort when it reads nothing for the idle timeout, not as the arm's timeout", async () => {
     // Far more than the socket buffers hold, so the proxy is held back by the client, not by the upstream.
     const event = `data: {"model":"green-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(16_000)}"}}]}\n\n`;
     let upstreamClosed = false;
@@ -213,7 +213,7 @@ describe('a client that stops reading a streamed answer', () => {
       };
       pump();
     });
-    const yaml = scriptedPlan(scripted.url).replace('request: 5s', 'request: 1s');
+    const yaml = scriptedPlan(scripted.url).replace('idle: 2s', 'idle: 1s');
     const running = await runProxy(yaml, { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const body = '{"model":"blue-model","stream":true,"messages":[]}';

@@ -1,5 +1,5 @@
 // Shared bits for the simulator tests: tiny latencies so the suite is fast, raw POST helpers.
-import { afterEach } from 'vitest';
+import { closeAfterTest } from '../helpers/close-after-test.js';
 import type { SimModelProfile, SimulateConfig } from '../../src/plan/schema.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/sim/index.js';
 
@@ -15,16 +15,9 @@ export function fastConfig(overrides: SimModelProfile = {}, extra: Partial<Simul
   return { seed: 1, models: { m: { ...FAST, ...overrides } }, ...extra };
 }
 
-const started: SimulatorHandle[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((sim) => sim.close()));
-});
-
 /** Starts a simulator that is closed after the test. */
 export async function sim(config: SimulateConfig, options?: SimulatorOptions): Promise<SimulatorHandle> {
-  const handle = await startSimulator(config, options);
-  started.push(handle);
-  return handle;
+  return closeAfterTest(await startSimulator(config, options));
 }
 
 export const USER = [{ role: 'user', content: 'Where is my order? It was due on Monday.' }];

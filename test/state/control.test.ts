@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { CliError } from '../../src/core/exit.js';
 import { controlTargetCheck, StateStore, takeControlRequests, watchControl, writeControl, type ControlRequest } from '../../src/state/index.js';
-import { deadPid, tempDir } from './helpers.js';
+import { catchError, deadPid, tempDir } from './helpers.js';
 
 let temp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -88,12 +88,3 @@ describe('controlTargetCheck', () => {
     expect(existsSync(path.join(temp.dir, 'control'))).toBe(false);
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}

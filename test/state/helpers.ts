@@ -1,4 +1,4 @@
-// Shared fixtures for the state tests: temp folders, a valid snapshot, and the pid of a process that is gone.
+// Shared fixtures for the state tests: temp folders, a valid snapshot, the pid of a process that is gone, a thrown error.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -41,4 +41,14 @@ export function snapshot(overrides: Partial<RolloutSnapshot> = {}): RolloutSnaps
 
 export function event(at: number, message = `event at ${at}`): RolloutEvent {
   return { at, type: 'warning', message };
+}
+
+/** The error `fn` throws (failing the test when it throws none), for assertions on its class and fields. */
+export function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
 }

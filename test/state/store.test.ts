@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/core/exit.js';
 import { stateDir, StateStore, writeControl } from '../../src/state/index.js';
-import { event, snapshot, tempDir } from './helpers.js';
+import { catchError, event, snapshot, tempDir } from './helpers.js';
 
 let temp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -150,12 +150,3 @@ describe('reset', () => {
     expect(existsSync(store.dir)).toBe(true);
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}

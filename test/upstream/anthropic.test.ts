@@ -59,7 +59,7 @@ const messageStop = { event: 'message_stop', data: { type: 'message_stop' } };
 
 describe('Anthropic client', () => {
   async function setup(handlers: Handler | Handler[]) {
-    const server = closeAfterTest(await startServer(handlers));
+    const server = await startServer(handlers);
     const recorder = recordingSleep();
     const client = closeAfterTest(
       createUpstreamClient({

@@ -1,17 +1,12 @@
 // models_endpoint in preflight: require (must list the models), warn (the default), skip (chat probes instead).
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PreflightError, preflight, type PreflightTarget } from '../../src/upstream/index.js';
 import type { ModelsEndpoint } from '../../src/plan/plan.js';
 import { tempDir } from '../helpers/plans.js';
-import { json, openAiReply, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
+import { json, openAiReply, startServer, upstreamConfig, type Handler } from './server.js';
 
 const KEY = 'sk-models-endpoint-77';
 const env = { UPSTREAM_API_KEY: KEY };
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 function targets(base: string, modelsEndpoint: ModelsEndpoint): PreflightTarget[] {
   return (['blue', 'green'] as const).map((arm) => ({
@@ -36,20 +31,20 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 
 describe('models_endpoint', () => {
   it('warn: an unlisted model is a warning', async () => {
-    server = await startServer(listing);
+    const server = await startServer(listing);
     const report = await preflight(targets(server.base, 'warn'), { env, cwd: tempDir() });
     expect(report.warnings).toEqual([expect.stringContaining('green model o3 is not listed')]);
   });
 
   it('require: an unlisted model fails preflight, naming the option', async () => {
-    server = await startServer(listing);
+    const server = await startServer(listing);
     expect(await rejection(preflight(targets(server.base, 'require'), { env, cwd: tempDir() }))).toBe(
       `green model o3 is not listed by ${server.base}/models (models_endpoint: require); check the model name, or set models_endpoint: warn`,
     );
   });
 
   it('skip: never asks /models; a tiny chat request (adapted to the model) proves each arm', async () => {
-    server = await startServer((req, res) =>
+    const server = await startServer((req, res) =>
       req.method === 'GET' ? json(404, { error: 'no models here' })(req, res) : json(200, openAiReply('OK'))(req, res),
     );
     const report = await preflight(targets(server.base, 'skip'), { env, cwd: tempDir() });
@@ -62,7 +57,7 @@ describe('models_endpoint', () => {
   });
 
   it('skip: a model the upstream refuses fails preflight with the chat failure', async () => {
-    server = await startServer((req, res) => {
+    const server = await startServer((req, res) => {
       const model = req.json?.model;
       if (model === 'o3')
         return json(404, { error: { message: 'The model `o3` does not exist', type: 'invalid_request_error', code: 'model_not_found' } })(req, res);

@@ -23,7 +23,7 @@ function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {
 
 describe('OpenAI client', () => {
   async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    const server = closeAfterTest(await startServer(handlers));
+    const server = await startServer(handlers);
     const recorder = recordingSleep();
     const client = closeAfterTest(
       createUpstreamClient({
@@ -212,7 +212,7 @@ describe('OpenAI client', () => {
 
   it('rejects when the caller aborts during the wait before a retry', async () => {
     const controller = new AbortController();
-    const server = closeAfterTest(await startServer(json(503, { error: { message: 'busy' } }, { 'retry-after': '30' })));
+    const server = await startServer(json(503, { error: { message: 'busy' } }, { 'retry-after': '30' }));
     const waits: number[] = [];
     const client = closeAfterTest(
       createUpstreamClient({
@@ -271,7 +271,7 @@ describe('OpenAI client', () => {
   });
 
   it('sends no auth header when there is no key', async () => {
-    const server = closeAfterTest(await startServer(json(200, openAiReply('ok'))));
+    const server = await startServer(json(200, openAiReply('ok')));
     const client = closeAfterTest(createUpstreamClient({ arm: 'blue', model: 'llama3', upstream: upstreamConfig(server.base, { apiKeyEnv: undefined }) }));
     expect(await client.send(chat())).toMatchObject({ ok: true, arm: 'blue' });
     expect(server.requests[0]?.headers.authorization).toBeUndefined();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/core/exit.js';
 import { PreflightError, preflight, type PreflightTarget } from '../../src/upstream/index.js';
-import { closedPort, json, stall, startServer, upstreamConfig, type Handler, type TestServer } from './server.js';
+import { closedPort, json, stall, startServer, upstreamConfig } from './server.js';
 
 const KEY = 'sk-preflight-secret-42';
 const modelList = json(200, {
@@ -35,26 +35,16 @@ async function failure(promise: Promise<unknown>): Promise<PreflightError> {
 }
 
 describe('preflight', () => {
-  let server: TestServer | undefined;
   let dir: string;
   const env = { UPSTREAM_API_KEY: KEY };
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-preflight-'));
   });
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function serve(handlers: Handler | Handler[]): Promise<TestServer> {
-    server = await startServer(handlers);
-    return server;
-  }
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes, checking a shared upstream once and returning its models', async () => {
-    const { base, requests } = await serve(modelList);
+    const { base, requests } = await startServer(modelList);
     const report = await preflight(targets(base), { env, cwd: dir });
     expect(report).toEqual({ warnings: [], models: { blue: ['gpt-4o', 'gpt-4.1'], green: ['gpt-4o', 'gpt-4.1'] } });
     expect(requests).toHaveLength(1);
@@ -63,7 +53,7 @@ describe('preflight', () => {
   });
 
   it('checks arms on different upstreams separately', async () => {
-    const { base, requests } = await serve(modelList);
+    const { base, requests } = await startServer(modelList);
     const [blue, green] = targets(base);
     const other = await startServer(json(200, { data: [{ id: 'claude-sonnet-4-20250514' }] }));
     try {
@@ -81,21 +71,21 @@ describe('preflight', () => {
   });
 
   it('uses the key from ./.env', async () => {
-    const { base, requests } = await serve(modelList);
+    const { base, requests } = await startServer(modelList);
     writeFileSync(path.join(dir, '.env'), `UPSTREAM_API_KEY=${KEY}\n`);
     await preflight(targets(base), { env: {}, cwd: dir });
     expect(requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
   it('fails when the key variable is not set', async () => {
-    const { base, requests } = await serve(modelList);
+    const { base, requests } = await startServer(modelList);
     const err = await failure(preflight(targets(base), { env: {}, cwd: dir }));
     expect(err.message).toBe('UPSTREAM_API_KEY is not set (looked in the environment and ./.env)');
     expect(requests).toHaveLength(0);
   });
 
   it('fails with an exact message when the key is rejected', async () => {
-    const { base } = await serve(json(401, { error: { message: `Incorrect API key provided: ${KEY}`, code: 'invalid_api_key' } }));
+    const { base } = await startServer(json(401, { error: { message: `Incorrect API key provided: ${KEY}`, code: 'invalid_api_key' } }));
     const err = await failure(preflight(targets(base), { env, cwd: dir }));
     expect(err.message).toBe(`UPSTREAM_API_KEY was rejected by ${base} (401)`);
   });
@@ -107,13 +97,13 @@ describe('preflight', () => {
   });
 
   it('fails when the upstream does not answer in time', async () => {
-    const { base } = await serve(stall);
+    const { base } = await startServer(stall);
     const err = await failure(preflight(targets(base), { env, cwd: dir, timeoutMs: 150 }));
     expect(err.message).toBe(`${base} did not answer GET /models within 150 ms; check upstream.base_url and the network`);
   });
 
   it('fails on another non-2xx with a sentence naming the status', async () => {
-    const { base } = await serve(json(404, { error: { message: 'Not found' } }));
+    const { base } = await startServer(json(404, { error: { message: 'Not found' } }));
     const err = await failure(preflight(targets(base), { env, cwd: dir }));
     expect(err.message).toBe(
       `${base} answered GET /models with 404; check upstream.base_url (it usually ends in /v1), or set upstream.models_endpoint: skip for a gateway without a models list`,
@@ -121,7 +111,7 @@ describe('preflight', () => {
   });
 
   it('warns, without failing, when a model is not listed', async () => {
-    const { base } = await serve(json(200, { data: [{ id: 'gpt-4o' }] }));
+    const { base } = await startServer(json(200, { data: [{ id: 'gpt-4o' }] }));
     const report = await preflight(targets(base), { env, cwd: dir });
     expect(report.models).toEqual({ blue: ['gpt-4o'], green: ['gpt-4o'] });
     expect(report.warnings).toEqual([`green model gpt-4.1 is not listed by ${base}/models; continuing (relays often do not list every model)`]);
@@ -131,14 +121,14 @@ describe('preflight', () => {
     ['something that is not a model list', '<html>relay console</html>'],
     ['an empty list', { object: 'list', data: [] }],
   ])('warns once when /models answers with %s', async (_name, body) => {
-    const { base } = await serve(json(200, body));
+    const { base } = await startServer(json(200, body));
     const report = await preflight(targets(base), { env, cwd: dir });
     expect(report.models).toEqual({ blue: [], green: [] });
     expect(report.warnings).toEqual([`${base}/models listed no models; the model names were not checked`]);
   });
 
   it('checks a keyless upstream without a key', async () => {
-    const { base, requests } = await serve(modelList);
+    const { base, requests } = await startServer(modelList);
     await preflight(targets(base, { apiKeyEnv: undefined }), { env: {}, cwd: dir });
     expect(requests[0]?.headers.authorization).toBeUndefined();
   });

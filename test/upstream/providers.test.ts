@@ -2,7 +2,7 @@
 // served by a scripted loopback server: each is parsed to the right normalised result.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createQualityChecker } from '../../src/analysis/quality.js';
 import type { ApiDialect } from '../../src/plan/plan.js';
 import { createUpstreamClient, type UpstreamResult } from '../../src/upstream/index.js';
@@ -72,14 +72,8 @@ function answer(fixture: Fixture): Handler {
   };
 }
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
 async function send(fixture: Fixture): Promise<{ result: UpstreamResult; server: TestServer }> {
-  server = await startServer(answer(fixture));
+  const server = await startServer(answer(fixture));
   const base = fixture.api === 'azure' ? server.origin : server.base;
   const client = createUpstreamClient({
     arm: 'green',

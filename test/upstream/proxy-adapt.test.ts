@@ -2,7 +2,6 @@
 // temperature) is served by a reasoning-model green without a 400, the OpenAI SDK as the application.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { closeAfterTest } from '../helpers/close-after-test.js';
 import { runProxy, setRoute } from '../proxy/helpers.js';
 import { startOpenAiLike } from './provider-servers.js';
 
@@ -10,7 +9,7 @@ const KEY = 'sk-proxy-adapt-9999';
 
 describe('proxy request adaptation', () => {
   it('sends green (gpt-5-mini) max_completion_tokens and no temperature; blue (gpt-4.1) gets the body as sent', async () => {
-    const server = closeAfterTest(await startOpenAiLike({ key: KEY, models: ['gpt-4.1', 'gpt-5-mini'] }));
+    const server = await startOpenAiLike({ key: KEY, models: ['gpt-4.1', 'gpt-5-mini'] });
     const running = await runProxy(
       `
 name: proxy-adapt

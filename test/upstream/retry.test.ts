@@ -48,7 +48,7 @@ describe('retry rules', () => {
 
 describe('retry loop against a scripted upstream', () => {
   async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    const server = closeAfterTest(await startServer(handlers));
+    const server = await startServer(handlers);
     const recorder = recordingSleep();
     const client = closeAfterTest(
       createUpstreamClient({

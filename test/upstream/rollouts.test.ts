@@ -3,7 +3,7 @@
 // short stages, everything else (models, request settings, quality rules) as shipped.
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import { loadPlan } from '../../src/plan/load.js';
@@ -19,17 +19,6 @@ const KEYS = {
   RELAY_API_KEY: 'sk-or-test-3333',
   AZURE_OPENAI_API_KEY: 'azure-test-4444',
 };
-
-const servers: TestServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
-
-async function serve(start: Promise<TestServer>): Promise<TestServer> {
-  const server = await start;
-  servers.push(server);
-  return server;
-}
 
 type PlanData = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -97,7 +86,7 @@ describe('example plans', () => {
   });
 
   it('openai.yaml: the move to a reasoning model is promoted; its requests carry max_completion_tokens and no temperature', async () => {
-    const server = await serve(startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4.1', 'gpt-5-mini'] }));
+    const server = await startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4.1', 'gpt-5-mini'] });
     const run = await rollout(copyPlan('openai', (plan) => (plan.upstream.base_url = server.base)));
     expectPromoted(run);
     const green = chats(server, 'gpt-5-mini');
@@ -112,7 +101,7 @@ describe('example plans', () => {
   });
 
   it('openai.yaml forced to max_tokens: rolled back, and the warning names the arm, the parameter and the plan key', async () => {
-    const server = await serve(startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4.1', 'gpt-5-mini'] }));
+    const server = await startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4.1', 'gpt-5-mini'] });
     const run = await rollout(
       copyPlan('openai', (plan) => {
         plan.upstream.base_url = server.base;
@@ -130,8 +119,8 @@ describe('example plans', () => {
   });
 
   it('anthropic.yaml: the switch to Claude is promoted; sampled OpenAI-shaped requests reach the Messages API converted', async () => {
-    const openai = await serve(startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4o'] }));
-    const anthropic = await serve(startAnthropicLike({ key: KEYS.ANTHROPIC_API_KEY, models: ['claude-sonnet-4-5'] }));
+    const openai = await startOpenAiLike({ key: KEYS.OPENAI_API_KEY, models: ['gpt-4o'] });
+    const anthropic = await startAnthropicLike({ key: KEYS.ANTHROPIC_API_KEY, models: ['claude-sonnet-4-5'] });
     const run = await rollout(
       copyPlan('anthropic', (plan) => {
         plan.upstream.base_url = openai.base;
@@ -154,7 +143,7 @@ describe('example plans', () => {
   });
 
   it('relay.yaml: a vendor switch through one key is promoted', async () => {
-    const server = await serve(startOpenAiLike({ key: KEYS.RELAY_API_KEY, models: ['openai/gpt-4o', 'anthropic/claude-sonnet-4.5'] }));
+    const server = await startOpenAiLike({ key: KEYS.RELAY_API_KEY, models: ['openai/gpt-4o', 'anthropic/claude-sonnet-4.5'] });
     const run = await rollout(copyPlan('relay', (plan) => (plan.upstream.base_url = server.base)));
     expectPromoted(run);
     expect(chats(server, 'anthropic/claude-sonnet-4.5').length).toBeGreaterThan(20);
@@ -162,7 +151,7 @@ describe('example plans', () => {
   });
 
   it('azure.yaml: deployments path, api-version, api-key; chat probes instead of /models; promoted', async () => {
-    const server = await serve(startAzureLike({ key: KEYS.AZURE_OPENAI_API_KEY, deployments: { 'gpt-4o-prod': 'gpt-4o', 'gpt-5-mini-canary': 'gpt-5-mini' } }));
+    const server = await startAzureLike({ key: KEYS.AZURE_OPENAI_API_KEY, deployments: { 'gpt-4o-prod': 'gpt-4o', 'gpt-5-mini-canary': 'gpt-5-mini' } });
     const run = await rollout(copyPlan('azure', (plan) => (plan.upstream.base_url = server.origin)));
     expectPromoted(run);
     expect(server.requests.some((req) => req.method === 'GET')).toBe(false); // models_endpoint: skip

@@ -1,14 +1,16 @@
 // Scripted node:http upstreams for the tests: each request is recorded and answered by the next handler.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseObject } from '../../src/core/json.js';
 import type { UpstreamConfig } from '../../src/plan/plan.js';
+import { closeAfterTest } from '../helpers/close-after-test.js';
 
 export interface Recorded {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
-  /** The body parsed as JSON, or undefined. */
+  /** The body parsed as a JSON object, or undefined. */
   json: Record<string, unknown> | undefined;
   remotePort: number | undefined;
 }
@@ -24,7 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Handlers answer requests in order; the last one answers every request after that. */
+/** Handlers answer requests in order; the last one answers every request after that. Closed when the test ends. */
 export async function startServer(handlers: Handler | Handler[]): Promise<TestServer> {
   const list = Array.isArray(handlers) ? handlers : [handlers];
   const requests: Recorded[] = [];
@@ -33,13 +35,14 @@ export async function startServer(handlers: Handler | Handler[]): Promise<TestSe
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        json = undefined;
-      }
-      const recorded: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, remotePort: req.socket.remotePort };
+      const recorded: Recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        json: parseObject(body),
+        remotePort: req.socket.remotePort,
+      };
       requests.push(recorded);
       const handler = list[Math.min(requests.length, list.length) - 1];
       handler?.(recorded, res);
@@ -48,7 +51,7 @@ export async function startServer(handlers: Handler | Handler[]): Promise<TestSe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
-  return {
+  return closeAfterTest({
     origin,
     base: `${origin}/v1`,
     port,
@@ -58,7 +61,7 @@ export async function startServer(handlers: Handler | Handler[]): Promise<TestSe
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
+  });
 }
 
 /** A port nothing listens on: bound, then released. */

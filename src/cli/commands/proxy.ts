@@ -87,7 +87,7 @@ blue (or green after a recorded promotion). It listens on loopback unless proxy.
 refuses (404) models other than blue's and its aliases unless proxy.passthrough lists them. See docs/proxy.md.
 
 Examples:
-  $ bluegreen proxy rollouts/demo-live.yaml
+  $ BLUEGREEN_ADMIN_TOKEN=demo-admin-token bluegreen proxy rollouts/demo-live.yaml   # the plan names that variable
   $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 node app.js
   $ curl -s http://127.0.0.1:8787/metrics
 `,

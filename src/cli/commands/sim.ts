@@ -7,6 +7,7 @@ import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
 import { parseIntegerOption } from '../options.js';
+import { errorCode } from '../../core/errors.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;
@@ -34,7 +35,7 @@ export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
 export async function runSim(options: SimOptions, ctx: CliContext, stop: AbortSignal): Promise<void> {
   const config = simConfig(options, ctx.cwd);
   const sim = await startSimulator(config).catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === 'EADDRINUSE') throw new UsageError(`port ${config.port} is already in use; pick another with --port (0 picks a free one)`);
     if (code === 'EACCES') throw new UsageError(`not allowed to listen on port ${config.port}; pick another with --port`);
     throw error;

@@ -1,6 +1,6 @@
 // Failures to write a report, as sentences an operator can act on (the CLI maps them to exit 2).
 import path from 'node:path';
-import { errorCode, errorText } from '../../state/files.js';
+import { errorCode, errorText } from '../../core/errors.js';
 
 export class ReportWriteError extends Error {
   constructor(readonly problems: string[]) {

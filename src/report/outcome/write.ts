@@ -8,7 +8,7 @@ import { renderJunit } from './junit.js';
 import { appendStepSummary, renderMarkdownSummary } from './markdown.js';
 import type { RolloutReport } from './report-schema.js';
 import { ReportWriteError, describeFsError } from './write-errors.js';
-import { errorCode } from '../../state/files.js';
+import { errorCode } from '../../core/errors.js';
 
 export interface ReportTargets {
   /** `--report-json FILE`, relative to cwd. */

@@ -3,15 +3,14 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import { VERSION } from '../../../src/cli/version.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
-import { parseWithSchema } from '../../../src/plan/load.js';
 import type { Plan } from '../../../src/plan/plan.js';
-import { simulateSchema } from '../../../src/plan/schema.js';
 import { buildReport, reportSchema, writeReports } from '../../../src/report/outcome/index.js';
-import { startSimulator, type SimulatorHandle } from '../../../src/sim/index.js';
+import type { SimulatorHandle } from '../../../src/sim/index.js';
+import { simulatorFromYaml } from '../../helpers/simulator.js';
 import { testContext } from '../../helpers/cli.js';
 import { planFromYaml, tempDir } from '../../helpers/plans.js';
 import { caseNamed, parseJunit } from './xml-helpers.js';
@@ -19,15 +18,8 @@ import { caseNamed, parseJunit } from './xml-helpers.js';
 const SECRET = 'sk-test-secret-123';
 const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
 async function simulator(green: string): Promise<SimulatorHandle> {
-  const sim = await startSimulator(parseWithSchema('simulate.yaml', `{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`, simulateSchema).value);
-  cleanups.push(() => sim.close());
-  return sim;
+  return simulatorFromYaml(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`);
 }
 
 function planText(base: string, stages: string): string {
