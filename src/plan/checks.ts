@@ -53,7 +53,11 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
   if (typeof synthetic?.prompts === 'string' && checkFile(at, ['traffic', 'synthetic', 'prompts'], dir, synthetic.prompts)) {
     checkPromptsFile(at, ['traffic', 'synthetic', 'prompts'], path.resolve(dir, synthetic.prompts));
   }
-  if (sampled) checkFile(at, ['traffic', 'sampled', 'file'], dir, sampled.file);
+  if (sampled && checkFile(at, ['traffic', 'sampled', 'file'], dir, sampled.file)) {
+    // The traffic reader refuses it too, but only here does the error name the plan's line and key.
+    const absolute = path.resolve(dir, sampled.file);
+    if (sampled.share !== 0 && statSync(absolute).size === 0) at(['traffic', 'sampled', 'file'], `sampled traffic file ${absolute} is empty`);
+  }
 
   plan.stages.forEach((stage, index) => {
     if (stage.duration <= 0) at(['stages', index, 'duration'], 'must be longer than 0');

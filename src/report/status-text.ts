@@ -9,6 +9,8 @@ import { unconfirmedWarning } from './ending-text.js';
 export interface OwnerInfo {
   alive: boolean;
   pid: number;
+  /** Stopped by SIGSTOP or Ctrl-Z: alive, but judging nothing. */
+  stopped?: boolean;
 }
 
 export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, events = 8): string {
@@ -31,9 +33,11 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
   if (!finished) {
     lines.push(
-      owner.alive
-        ? `  owner pid ${owner.pid} is running (last update ${formatDuration(now - snapshot.updatedAt)} ago)`
-        : `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${formatDuration(now - snapshot.updatedAt)} ago); check that traffic is on blue`,
+      owner.alive && owner.stopped
+        ? `  owner pid ${owner.pid} is stopped (kill -STOP, Ctrl-Z): nothing judges green until it runs again (kill -CONT ${owner.pid}; last update ${formatDuration(now - snapshot.updatedAt)} ago)`
+        : owner.alive
+          ? `  owner pid ${owner.pid} is running (last update ${formatDuration(now - snapshot.updatedAt)} ago)`
+          : `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${formatDuration(now - snapshot.updatedAt)} ago); check that traffic is on blue`,
     );
   }
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);

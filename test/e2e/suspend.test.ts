@@ -2,6 +2,7 @@
 // rollout would never go back to blue. The rollout stays running and says how to pause or stop it instead.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { exitOf, hookLog, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
 
@@ -27,5 +28,24 @@ describe('Ctrl-Z during a rollout', () => {
     child.kill('SIGINT');
     expect((await exitOf(child)).code).toBe(130);
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+
+  it('kill -STOP cannot be refused: status says the owner is stopped, not running', async () => {
+    const dir = tempDir();
+    loggingPlan(dir);
+    const child = startRollout(dir);
+    try {
+      await until(journalHas(dir, 'stage_started'), 'stage 1');
+      child.kill('SIGSTOP');
+      await until(() => processState(child.pid!) === 'T', 'the stop');
+      const status = await runCli(['status'], { cwd: dir });
+      expect(status.stdout).toContain(`owner pid ${child.pid} is stopped (kill -STOP, Ctrl-Z): nothing judges green until it runs again`);
+      const json = JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout) as { ownerAlive: boolean; ownerStopped: boolean };
+      expect(json).toMatchObject({ ownerAlive: true, ownerStopped: true });
+    } finally {
+      child.kill('SIGCONT');
+    }
+    child.kill('SIGINT');
+    expect((await exitOf(child)).code).toBe(130);
   });
 });

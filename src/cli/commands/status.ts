@@ -1,4 +1,5 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
@@ -24,9 +25,9 @@ export function register(program: Command, ctx: CliContext): void {
     .command('status')
     .description('show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code')
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
-    .option('--json', 'print the state as JSON (with "ownerAlive")')
+    .option('--json', 'print the state as JSON (with "ownerAlive" and "ownerStopped")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
-    .option('--interval <ms>', 'how often --watch rereads the state', '1000')
+    .option('--interval <ms>', 'how often --watch rereads the state (default 1000)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
@@ -44,7 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
       const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
       if (flags.json)
         ctx.stdout.write(
-          `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
+          `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
         );
       else {
         const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
@@ -62,7 +63,19 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
   // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
   const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
-  return { snapshot, owner: { pid: snapshot.pid, alive: snapshot.endedAt === undefined && isPidAlive(snapshot.pid) } };
+  const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
+  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
+}
+
+/** Whether the process is stopped (state T in /proc: SIGSTOP, Ctrl-Z); false where /proc cannot tell. */
+export function isPidStopped(pid: number): boolean {
+  try {
+    // "pid (command) state ...": the command may hold spaces and parentheses, so read after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  } catch {
+    return false;
+  }
 }
 
 /** The live rollout's view of its proxies, when live.json belongs to this rollout. */
