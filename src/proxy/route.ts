@@ -20,7 +20,19 @@ export interface Route {
   promotedArm?: ArmName;
   /** Why the route last changed (a stage, a rollback, "lease expired"), for status and the journal. */
   reason?: string;
+  /** Whose arms the route was set for (routeOwner): a proxy of another plan does not apply it. */
+  rollout?: string;
   updatedAt: number;
+}
+
+/** The plan and models a route moves traffic between: a promotion of one model is not another's. */
+export function routeOwner(planName: string, blueModel: string, greenModel: string): string {
+  return `${planName} (${blueModel} -> ${greenModel})`;
+}
+
+/** Whether the route sends anything to green (a weight, a mirror, or a promotion of green). */
+function touchesGreen(route: Route): boolean {
+  return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));
 }
 
 export const BLUE_ROUTE: Readonly<Route> = Object.freeze({ greenWeight: 0, mirror: 0, updatedAt: 0 });
@@ -51,12 +63,18 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.leaseExpiresAt === 'number') route.leaseExpiresAt = r.leaseExpiresAt;
   if (r.promotedArm === 'blue' || r.promotedArm === 'green') route.promotedArm = r.promotedArm;
   if (typeof r.reason === 'string') route.reason = r.reason;
+  if (typeof r.rollout === 'string') route.rollout = r.rollout;
   return route;
 }
 
 export interface RouteHolderOptions {
   /** The proxy's state folder; no folder keeps the route in memory only. */
   stateDir?: string;
+  /**
+   * routeOwner() of the plan this proxy serves: recorded with every route set, and a saved route recorded for
+   * another plan or other models is not applied (the proxy starts on blue). Unset: any saved route applies.
+   */
+  rollout?: string;
   now: () => number;
   /** Told when the route changes on its own (a lease ran out) or a write fails. */
   onNotice?: (message: string) => void;
@@ -109,6 +127,7 @@ export class RouteHolder {
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
   set(next: Omit<Route, 'updatedAt'>): Route {
     const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
+    if (this.options.rollout !== undefined) route.rollout = this.options.rollout;
     if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
     }
@@ -144,6 +163,7 @@ export class RouteHolder {
   private expire(): void {
     this.stop();
     this.route = { greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue', updatedAt: this.options.now() };
+    if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();
   }
@@ -166,6 +186,12 @@ export class RouteHolder {
     const route = parseRoute(parsed);
     if (!route) {
       this.options.onNotice?.(`${this.file} is not a route; serving blue`);
+      return { ...BLUE_ROUTE };
+    }
+    const owner = this.options.rollout;
+    if (owner !== undefined && route.rollout !== owner && touchesGreen(route)) {
+      // Another plan's green (a promotion left in a shared folder) is not this plan's: fail toward blue.
+      this.options.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
       return { ...BLUE_ROUTE };
     }
     return route;

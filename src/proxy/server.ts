@@ -16,7 +16,7 @@ import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
-import { RouteHolder } from './route.js';
+import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
@@ -71,7 +71,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
-  const route = new RouteHolder({ stateDir: options.stateDir, now, onNotice: options.log });
+  const route = new RouteHolder({
+    stateDir: options.stateDir,
+    now,
+    onNotice: options.log,
+    rollout: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+  });
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
     quality: createQualityChecker(plan.analysis.quality),

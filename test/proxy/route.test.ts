@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopback, parseListen, splitKeys } from '../../src/proxy/config.js';
-import { ROUTE_FILE, RouteHolder } from '../../src/proxy/route.js';
+import { ROUTE_FILE, RouteHolder, routeOwner } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
 
 describe('RouteHolder', () => {
@@ -53,6 +53,27 @@ describe('RouteHolder', () => {
     await route.flush();
     const restarted = new RouteHolder({ stateDir: dir, now: () => 10_000_000 });
     expect(restarted.effective()).toMatchObject({ greenWeight: 1, mirror: 0 });
+  });
+
+  it("applies a saved route only for the plan and models that set it (another plan's promotion is not its own)", async () => {
+    const dir = tempDir();
+    const planA = routeOwner('support-bot', 'gpt-4o', 'gpt-4.1');
+    const promoted = new RouteHolder({ stateDir: dir, now: () => 1, rollout: planA });
+    promoted.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    await promoted.flush();
+    expect(JSON.parse(readFileSync(path.join(dir, ROUTE_FILE), 'utf8'))).toMatchObject({ promotedArm: 'green', rollout: planA });
+
+    expect(new RouteHolder({ stateDir: dir, now: () => 2, rollout: planA }).effective().greenWeight).toBe(1);
+    for (const other of [routeOwner('support-bot', 'gpt-4o', 'gpt-5-broken'), routeOwner('other-plan', 'gpt-4o', 'gpt-4.1')]) {
+      const notices: string[] = [];
+      const restarted = new RouteHolder({ stateDir: dir, now: () => 2, rollout: other, onNotice: (m) => notices.push(m) });
+      expect(restarted.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
+      expect(restarted.stored.promotedArm).toBeUndefined();
+      expect(notices).toEqual([`${path.join(dir, ROUTE_FILE)} was recorded for ${planA}, not ${other}: its route is not applied; serving blue`]);
+    }
+    // A file that does not say whose it is sends nothing to green either.
+    writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify({ greenWeight: 1, mirror: 0, promotedArm: 'green', updatedAt: 1 }));
+    expect(new RouteHolder({ stateDir: dir, now: () => 2, rollout: planA }).effective().greenWeight).toBe(0);
   });
 
   it('serves blue from a damaged route file, saying so', () => {
