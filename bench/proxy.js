@@ -127,7 +127,7 @@ async function highestSustained() {
   for (const rate of SEARCH_STEPS) {
     const running = ['bare', 'proxy'].filter((name) => !state[name].done);
     if (running.length === 0) break;
-    const tries = Object.fromEntries(running.map((name) => [name, []]));
+    const tries = /** @type {Record<string, Awaited<ReturnType<typeof sustainedTry>>[]>} */ (Object.fromEntries(running.map((name) => [name, []])));
     const decided = (name) => {
       const passed = tries[name].filter((t) => t.ok).length;
       return passed >= need || tries[name].length - passed >= need;
@@ -173,6 +173,7 @@ await upstream.close();
 
 const at1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'plain');
 const stream1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'stream');
+if (!at1000 || !stream1000) throw new Error('no figures at 1,000 req/s, which the targets are read at');
 const targetsMet = {
   addedP50At1000: at1000.added.proxy.p50 <= 0.3,
   addedP99At1000: at1000.added.proxy.p99 <= 2,

@@ -15,10 +15,11 @@ const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (r
   req.on('end', () => {
     const headers = { 'content-type': 'application/json', authorization: 'Bearer bench' };
     pool.dispatch(
-      { method: req.method, path: req.url, headers, body: Buffer.concat(chunks) },
+      { method: /** @type {import('undici').Dispatcher.HttpMethod} */ (req.method), path: req.url ?? '/', headers, body: Buffer.concat(chunks) },
       {
         onRequestStart() {},
         onResponseStart(controller, status, upstreamHeaders) {
+          /** @type {import('node:http').OutgoingHttpHeaders} */
           const out = {};
           for (const name in upstreamHeaders) if (!HOP.has(name)) out[name] = upstreamHeaders[name];
           res.writeHead(status, out);
@@ -37,7 +38,7 @@ const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (r
   });
 });
 server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   if (process.send) process.send({ type: 'listening', port });
   else process.stdout.write(`${JSON.stringify({ port })}\n`);
 });

@@ -25,7 +25,7 @@ function childrenCpuMs() {
 const started = Date.now();
 const child = spawn(command, args, { stdio: 'inherit' });
 // Forward the signals a terminal would send, so the child rolls back cleanly.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => {
   writeFileSync(out, JSON.stringify({ exitCode: code, signal, cpuMs: childrenCpuMs(), wallMs: Date.now() - started }));
   process.exit(code ?? 1);

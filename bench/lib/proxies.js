@@ -12,7 +12,10 @@ export function forkBare(upstreamOrigin, nodeArgs = []) {
   const child = fork(path.join(ROOT, 'bench/lib/bare-proxy.js'), [upstreamOrigin], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: nodeArgs });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('message', ({ port }) => resolve({ origin: `http://127.0.0.1:${port}`, pid: child.pid, close: () => stop(child, 'SIGTERM') }));
+    child.once('message', (message) => {
+      const { port } = /** @type {{ port: number }} */ (message);
+      resolve({ origin: `http://127.0.0.1:${port}`, pid: child.pid, close: () => stop(child, 'SIGTERM') });
+    });
   });
 }
 
@@ -51,7 +54,7 @@ proxy: { limits: { max_concurrency: 20000 } }
 function stop(child, signal) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    child.once('exit', () => resolve(undefined));
     child.kill(signal);
   });
 }

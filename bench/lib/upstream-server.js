@@ -54,14 +54,15 @@ const server = http.createServer((req, res) => {
     if (!streamed && data.includes('"stream":true')) streamed = true;
   });
   req.on('end', () => {
-    if (req.method === 'POST' && req.url.endsWith('/chat/completions')) {
+    const url = req.url ?? '';
+    if (req.method === 'POST' && url.endsWith('/chat/completions')) {
       completions++;
       if (streamed) {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         res.end(streamBody);
       } else if (delayMs > 0) setTimeout(() => send(res, 200, completion), delayMs);
       else send(res, 200, completion);
-    } else if (req.method === 'GET' && req.url.split('?')[0].endsWith('/models')) {
+    } else if (req.method === 'GET' && url.split('?')[0].endsWith('/models')) {
       send(res, 200, modelList);
     } else {
       send(res, 404, notFound);
@@ -74,15 +75,15 @@ server.requestTimeout = 0;
 server.maxRequestsPerSocket = 0;
 
 server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   if (process.send) process.send({ type: 'listening', port });
   else process.stdout.write(`${JSON.stringify({ port })}\n`);
 });
 
-process.on('message', (message) => {
+process.on('message', (/** @type {{ type?: string } | undefined} */ message) => {
   if (message?.type === 'stats') {
     const cpu = process.cpuUsage();
-    process.send({ type: 'stats', completions, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send?.({ type: 'stats', completions, cpuMs: (cpu.user + cpu.system) / 1000 });
   } else if (message?.type === 'close') {
     server.closeAllConnections();
     server.close(() => process.exit(0));

@@ -39,14 +39,19 @@ class Terminal extends Writable {
   columns = 120;
   rows = 40;
   bytes = 0;
-  /** Resolved by the next write: a frame is done when Ink has written it, however React scheduled the work. */
+  /**
+   * Resolved by the next write: a frame is done when Ink has written it, however React scheduled the work.
+   * @type {(() => void) | undefined}
+   */
   written = undefined;
+  /** @override */
   _write(chunk, _encoding, callback) {
     this.bytes += chunk.length;
     this.written?.();
     this.written = undefined;
     callback();
   }
+  /** @returns {Promise<void>} */
   nextWrite() {
     return new Promise((resolve) => (this.written = resolve));
   }
@@ -66,7 +71,10 @@ const heapMb = () => {
   globalThis.gc?.();
   return process.memoryUsage().heapUsed / 1e6;
 };
-const ink = render(frame(0), { stdout, stdin, stderr: stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 1000 });
+// Ink uses only isTTY, columns, rows and write of its streams: these stand in for a terminal's.
+const terminal = /** @type {NodeJS.WriteStream} */ (/** @type {unknown} */ (stdout));
+const input = /** @type {NodeJS.ReadStream} */ (/** @type {unknown} */ (stdin));
+const ink = render(frame(0), { stdout: terminal, stdin: input, stderr: terminal, exitOnCtrlC: false, patchConsole: false, maxFps: 1000 });
 const heapBefore = heapMb();
 const times = [];
 for (let i = 1; i <= FRAMES; i++) {

@@ -35,6 +35,7 @@ async function measure(name, mode, r, s) {
   const before = procStats(targets[name].pid);
   const result = await clients[name].run({ path: '/v1/chat/completions', body: bodies[mode], rate: r, seconds: s });
   const after = procStats(targets[name].pid);
+  if (!before || !after) throw new Error(`no /proc figures for the ${name} process`);
   return { ...result, cpuUsPerRequest: round(((after.cpuMs - before.cpuMs) * 1000) / result.completed, 1) };
 }
 

@@ -11,6 +11,7 @@ import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Route, RouteHolder } from './route.js';
 import type { ResultsFeed } from './results-feed.js';
+import { errorText } from '../core/errors.js';
 
 export interface AdminOptions {
   host: string;
@@ -125,7 +126,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
 
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000 }, (req, res) => {
     serve(req, res).catch((error: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) json(res, 500, { error: errorText(error) });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -24,6 +24,7 @@ import { ResultsFeed } from './results-feed.js';
 import { removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { errorText } from '../core/errors.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -239,7 +240,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const failed = (error: unknown): void => {
-      options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+      options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${errorText(error)}`);
       if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
       else res.destroy();
     };

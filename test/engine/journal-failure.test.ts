@@ -6,6 +6,7 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
 import { planFromYaml } from '../helpers/plans.js';
 
 const PLAN = `
@@ -58,16 +59,9 @@ function setup(journalFull: () => boolean, greenFailing: () => boolean) {
     plan: planFromYaml(PLAN),
     clock,
     clients: { blue: arm('blue', clock, greenFailing), green: arm('green', clock, greenFailing) },
-    traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 16, source: 'synthetic' }) },
+    traffic: SAME_REQUEST,
     splitter: { choose: (weight) => (weight <= 0 ? 'blue' : turn++ % 2 ? 'green' : 'blue') },
-    arrivals: (onArrival) => {
-      let timer: { cancel(): void } | undefined;
-      const tick = () => {
-        onArrival();
-        timer = clock.setTimer(tick, 100);
-      };
-      return { start: () => (timer = clock.setTimer(tick, 100)), stop: () => timer?.cancel() };
-    },
+    arrivals: arrivalsEvery(clock, 100),
     persistence: {
       appendEvent: (event) => {
         if (journalFull()) throw new Error('ENOSPC: no space left on device, write');

@@ -1,6 +1,7 @@
 // A latency regression on green is rolled back once requests run past the limit, not when slow answers land.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -47,16 +48,9 @@ function setup(greenDelay: () => number) {
     plan: planFromYaml(PLAN),
     clock,
     clients: { blue: slowArm('blue', clock, () => 200, answered), green: slowArm('green', clock, greenDelay, answered) },
-    traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 16, source: 'synthetic' }) },
+    traffic: SAME_REQUEST,
     splitter: { choose: (weight) => (weight <= 0 ? 'blue' : turn++ % 2 ? 'green' : 'blue') },
-    arrivals: (onArrival) => {
-      let timer: { cancel(): void } | undefined;
-      const tick = () => {
-        onArrival();
-        timer = clock.setTimer(tick, 100);
-      };
-      return { start: () => (timer = clock.setTimer(tick, 100)), stop: () => timer?.cancel() };
-    },
+    arrivals: arrivalsEvery(clock, 100),
     persistence: { appendEvent: (event) => events.push(event), writeState: () => {} },
     runHook: async () => ({ ok: true, message: 'ok' }),
     pid: 1,

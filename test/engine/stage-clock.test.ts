@@ -1,6 +1,7 @@
 // The stage clock, pause/resume, promotion and rollback driven by a fake clock and in-memory arms.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
 import type { ArmClient, ControlRequest, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
@@ -62,28 +63,10 @@ function setup(
     plan,
     clock,
     clients: { blue: fakeArm('blue', () => false, sent), green: fakeArm('green', options.greenFails ?? (() => false), sent) },
-    traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 16, source: 'synthetic' }) },
+    traffic: SAME_REQUEST,
     // Alternate arms deterministically at 50%; all green at 100%; all blue at 0.
     splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : alternate++ % 2 ? 'green' : 'blue') },
-    arrivals: (onArrival) => {
-      let timer: { cancel(): void } | undefined;
-      let running = false;
-      const tick = () => {
-        if (!running) return;
-        onArrival();
-        timer = clock.setTimer(tick, 100);
-      };
-      return {
-        start: () => {
-          running = true;
-          timer = clock.setTimer(tick, 100);
-        },
-        stop: () => {
-          running = false;
-          timer?.cancel();
-        },
-      };
-    },
+    arrivals: arrivalsEvery(clock, 100),
     persistence: {
       appendEvent: (e) => events.push(e),
       writeState: (s) => {
