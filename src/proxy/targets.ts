@@ -91,10 +91,9 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const blue = arms.blue.upstream;
   const modelsUrl = routesFor(blue, arms.blue.model).models;
   // The redactor counts any SECRET_PREFIX_LENGTH-long prefix of a key as the key: no such prefix, no key.
-  const keyStarts = ARMS.flatMap((arm) => {
-    const key = arms[arm].apiKey;
-    return key ? [Buffer.from(key.slice(0, SECRET_PREFIX_LENGTH))] : [];
-  });
+  // Arms sharing one key (the usual case) search every answer for it once.
+  const prefixes = new Set(ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey.slice(0, SECRET_PREFIX_LENGTH)] : [])));
+  const keyStarts = [...prefixes].map((prefix) => Buffer.from(prefix));
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
