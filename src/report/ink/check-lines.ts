@@ -58,18 +58,31 @@ export function checkFigure(check: CheckResult, value: number | null): string {
   return formatCheckValue(check, value, { short: true });
 }
 
-export function checkLine(check: CheckResult): Line {
+// Columns of a check line up to its status word, label and bar included (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).
+const FULL_LINE_WIDTH = 58;
+
+/**
+ * One check as a line. In a terminal narrower than the full line the proximity bar goes first, then the label
+ * shortens, so the status word (ok, BREACH) stays in sight.
+ */
+export function checkLine(check: CheckResult, width = Infinity): Line {
   const tone = checkTone(check);
-  const { full, empty } = barCells(check.proximity ?? 0, PROXIMITY_WIDTH);
+  const barWidth = width >= FULL_LINE_WIDTH ? PROXIMITY_WIDTH : 0;
+  const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - (FULL_LINE_WIDTH - PROXIMITY_WIDTH - 1 - width)));
+  const { full, empty } = barCells(check.proximity ?? 0, barWidth);
   const limit = checkFigure(check, check.limit);
   const interval = checkInterval(check);
   const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
   return [
-    { text: `  ${fit(RULE_LABELS[check.rule], LABEL_WIDTH)} ` },
+    { text: `  ${fit(RULE_LABELS[check.rule], labelWidth)} ` },
     { text: fit(checkFigure(check, check.figure), FIGURE_WIDTH, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
-    { text: ` / ${fit(limit, FIGURE_WIDTH)} `, tone: 'muted' },
-    { text: '█'.repeat(full), tone },
-    { text: '·'.repeat(empty), tone: 'muted' },
+    { text: ` / ${fit(limit, FIGURE_WIDTH)}${barWidth > 0 ? ' ' : ''}`, tone: 'muted' },
+    ...(barWidth > 0
+      ? [
+          { text: '█'.repeat(full), tone },
+          { text: '·'.repeat(empty), tone: 'muted' as const },
+        ]
+      : []),
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
     { text: sample, tone: 'muted' },
     ...(interval ? [{ text: `  ${interval}`, tone: 'muted' as const }] : []),
@@ -133,7 +146,7 @@ export function headroomLine(snapshot: RolloutSnapshot): Line | undefined {
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
-  for (const check of snapshot.checks) lines.push(checkLine(check));
+  for (const check of snapshot.checks) lines.push(checkLine(check, width));
   const headroom = headroomLine(snapshot);
   if (headroom) lines.push(headroom);
   return lines.map((line) => clip(line, width));

@@ -3,7 +3,7 @@ import { checkFigure, checkLine, checkStatusText, checkTone, headroomLine, lates
 import { errorRateTone, stageTableLines, stageWindow } from '../../../src/report/ink/stage-table.js';
 import { elapsedMs, stageElapsedAt } from '../../../src/report/ink/header-lines.js';
 import { buildDashboardView, planLayout, type ViewOptions } from '../../../src/report/ink/view-model.js';
-import { frameLines, lineText, type DashboardView } from '../../../src/report/ink/view-types.js';
+import { clip, frameLines, lineText, type DashboardView } from '../../../src/report/ink/view-types.js';
 import {
   abortedSnapshot,
   arm,
@@ -215,6 +215,21 @@ describe('checks and arms', () => {
     const breach = { ...errorRate!, status: 'breach' as const, proximity: 6 };
     expect(checkTone(breach)).toBe('bad');
     expect(checkLine(breach).some((segment) => segment.text.includes('BREACH') && segment.tone === 'bad')).toBe(true);
+  });
+
+  it('keeps the status word in sight in a narrow terminal: the bar goes first, then the label shortens', () => {
+    const [errorRate] = checks({ error_rate: {} });
+    const breach = { ...errorRate!, status: 'breach' as const, proximity: 6 };
+    const text = (width: number) =>
+      clip(checkLine(breach, width), width)
+        .map((segment) => segment.text)
+        .join('');
+    expect(text(80)).toContain('█');
+    for (const width of [57, 47, 40]) {
+      expect(text(width)).toContain('BREACH');
+      expect(text(width)).not.toContain('█');
+    }
+    expect(text(40)).toMatch(/^ {2}error rate /);
   });
 
   it('writes figures as the breach messages do', () => {
