@@ -1,10 +1,10 @@
 // The lock file: one rollout per state folder. Created with O_EXCL so two starts cannot both win.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
-import { errorCode, errorText } from '../core/errors.js';
+import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { LOCK_FILE } from './files.js';
 
 export interface LockInfo {
@@ -154,14 +154,24 @@ function handle(file: string, token: string, warning: string | undefined): LockH
 }
 
 function tryCreate(file: string, text: string): boolean {
+  let fd: number;
   try {
-    writeFileSync(file, text, { flag: 'wx', mode: 0o644 });
-    return true;
+    fd = openSync(file, 'wx', 0o644);
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false;
     // A read-only or foreign-owned state folder is the operator's to fix, not a bug.
-    throw new CliError(`cannot create ${file}: ${errorText(error)}`, EXIT.usage);
+    throw new CliError(`cannot create ${file}: ${describeFsError(error, file)}`, EXIT.usage);
   }
+  try {
+    writeFileSync(fd, text);
+  } catch (error) {
+    // Ours, created just now: an empty lock left behind (a full disk) would only confuse the next start.
+    rmSync(file, { force: true });
+    throw new CliError(`cannot write ${file}: ${describeFsError(error, file)}`, EXIT.usage);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 function readText(file: string): string | undefined {

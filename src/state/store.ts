@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
-import { errorCode, errorText } from '../core/errors.js';
+import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
@@ -58,8 +58,7 @@ export class StateStore {
     try {
       await writeFileAtomicAsync(probe, `${JSON.stringify(snapshot)}\n`);
     } catch (error) {
-      const why = errorCode(error) === 'ENOSPC' ? 'the disk is full' : errorText(error);
-      throw new CliError(`cannot write the rollout's state in ${this.dir} (${why}); nothing was started`, EXIT.usage);
+      throw new CliError(`cannot write the rollout's state in ${this.dir} (${describeFsError(error, probe)}); nothing was started`, EXIT.usage);
     } finally {
       await rm(probe, { force: true });
     }

@@ -4,7 +4,8 @@ import { describeEvidence } from '../../analysis/format.js';
 import { formatCount, formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
-import { ReportWriteError, describeFsError } from './write-errors.js';
+import { ReportWriteError } from './write-errors.js';
+import { describeFsError } from '../../core/errors.js';
 
 export function renderMarkdownSummary(report: RolloutReport): string {
   const { plan, outcome, timings } = report;

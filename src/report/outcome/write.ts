@@ -7,7 +7,8 @@ import { githubAnnotation } from './annotations.js';
 import { renderJunit } from './junit.js';
 import { appendStepSummary, renderMarkdownSummary } from './markdown.js';
 import type { RolloutReport } from './report-schema.js';
-import { ReportWriteError, describeFsError } from './write-errors.js';
+import { ReportWriteError } from './write-errors.js';
+import { describeFsError } from '../../core/errors.js';
 import { errorCode } from '../../core/errors.js';
 
 export interface ReportTargets {

@@ -94,6 +94,19 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(readdirSync(stateDir).filter((name) => name !== 'events.jsonl' || readFileSync(path.join(stateDir, name), 'utf8') !== '')).toEqual([]);
   });
 
+  it('a lock that cannot be written refuses the start (exit 2) naming the full disk, and leaves no empty lock behind', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('no-room-at-all', '300ms', 0.5));
+    const stateDir = path.join(mountPoint, 'st');
+    mkdirSync(stateDir);
+    fill(0);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir], { cwd: dir });
+    expect(rollout.stderr).toContain(`cannot write ${path.join(stateDir, 'lock')}: the disk is full`);
+    expect(rollout.stderr).not.toContain('ENOSPC');
+    expect(rollout.code).toBe(2);
+    expect(readdirSync(stateDir)).not.toContain('lock');
+  });
+
   it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {
     const store = new StateStore(path.join(mountPoint, 'st'));
     await store.writeState(snapshot());
