@@ -66,6 +66,10 @@ describe('control commands', () => {
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(0);
     expect(JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout)).toMatchObject({ phase: 'promoted', greenWeight: 1 });
+    // Nothing left to steer: the answer says how the last rollout ended.
+    const late = await runCli(['abort'], { cwd: dir });
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/no rollout is running in .*: the last one \(plan "[^"]+"\) has finished \(promoted at \d{4}-/);
   });
 
   it('says clearly when no rollout is running', async () => {

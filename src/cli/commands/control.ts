@@ -25,6 +25,14 @@ export function register(program: Command, ctx: CliContext): void {
         const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
         const standing = rolloutStanding(new StateStore(dir));
         if (standing.kind === 'orphaned') throw new CliError(orphanMessage(standing.snapshot, dir), EXIT.orphaned);
+        if (standing.kind === 'finished') {
+          const { snapshot } = standing;
+          const when = snapshot.endedAt !== undefined ? ` at ${new Date(snapshot.endedAt).toISOString()}` : '';
+          throw new CliError(
+            `no rollout is running in ${dir}: the last one (plan "${snapshot.plan.name}") has finished (${snapshot.phase.replace('_', ' ')}${when}); see bluegreen status`,
+            EXIT.usage,
+          );
+        }
         const owner = controlTargetCheck(dir);
         writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
         ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);
