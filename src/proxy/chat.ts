@@ -140,6 +140,11 @@ class ChatExchange {
 
   private readonly passedGone = (): void => this.done();
 
+  /** The answer's tag: the arm chosen, or blue answering for green. */
+  private tag(): AnswerTag {
+    return this.fallingBack ? TAG_FALLBACK : this.arm === 'green' ? TAG_GREEN : TAG_BLUE;
+  }
+
   /** One attempt on one arm, recorded when it ends (answered), or counted as a client abort. */
   private attempt(target: ForwardTarget): void {
     const { ctx } = this;
@@ -147,8 +152,7 @@ class ChatExchange {
     const canFallBack = target.arm === 'green' && ctx.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
     ctx.metrics.started(target.arm);
-    const tag = this.fallingBack ? TAG_FALLBACK : target.arm === 'green' ? TAG_GREEN : TAG_BLUE;
-    forwardTo(target, request, responseSink(this.res, tag, ctx.targets), ctx.now, this.link, this.answered, this.gone);
+    forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
   }
 
   private readonly answered = (outcome: ForwardOutcome): void => {
@@ -169,7 +173,7 @@ class ChatExchange {
         return;
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
-      answer(ctx, this.res, outcome, this.fallingBack ? TAG_FALLBACK : this.arm === 'green' ? TAG_GREEN : TAG_BLUE);
+      answer(ctx, this.res, outcome, this.tag());
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed');
       this.done();
     } catch (error) {
