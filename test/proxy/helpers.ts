@@ -134,6 +134,14 @@ stages:
 ${options.proxy ? `proxy: ${options.proxy}\n` : ''}`;
 }
 
+/** An upstream answering every request 200 with one fixed OpenAI completion. */
+export function completionServer(model: string, content: string): Promise<Scripted> {
+  return scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion(model, content));
+  });
+}
+
 export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789abcdef';
 
 export function openAiCompletion(model: string, content: string, extra: Record<string, unknown> = {}): string {

@@ -2,7 +2,7 @@
 // `Expect: 100-continue`, a body in thousands of 1-byte chunks, a body that is not UTF-8.
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from './helpers.js';
+import { completionServer, runProxy, scriptedPlan, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
 
@@ -23,10 +23,7 @@ function exchange(to: Running | string, parts: (string | Buffer)[], waitFor?: st
 }
 
 async function proxy(yaml?: string, env: NodeJS.ProcessEnv = {}) {
-  const scripted = await scriptedServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openAiCompletion('blue-model', 'ok'));
-  });
+  const scripted = await completionServer('blue-model', 'ok');
   const running = await runProxy(scriptedPlan(scripted.url, yaml ? { proxy: yaml } : {}), { env: { UPSTREAM_KEY, ...env } });
   return { scripted, running };
 }

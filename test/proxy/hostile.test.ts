@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { completionServer, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -107,10 +107,7 @@ describe("the upstream's response headers", () => {
 
 describe("the application's request headers", () => {
   it('never say the body sent upstream is encoded (the proxy sends plain JSON of its own)', async () => {
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion('green-model', 'ok'));
-    });
+    const scripted = await completionServer('green-model', 'ok');
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
     const res = await fetch(`${running.baseUrl}/chat/completions`, {
@@ -138,10 +135,7 @@ function rawPost(url: string, path: string, headers: Record<string, string>, bod
 
 describe('a web page reaching a keyless proxy on loopback through the browser', () => {
   it('is refused with 403 and never forwarded: DNS rebinding (a foreign Host) and cross-site posts (a foreign Origin)', async () => {
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion('blue-model', 'ok'));
-    });
+    const scripted = await completionServer('blue-model', 'ok');
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const body = '{"model":"blue-model","messages":[]}';
