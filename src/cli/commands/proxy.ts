@@ -82,9 +82,11 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
-The plan needs a proxy block (\`proxy: {}\` for the defaults). Without a rollout driving it the proxy serves
-blue (or green after a recorded promotion). It listens on loopback unless proxy.client_keys_env is set, and
-refuses (404) models other than blue's and its aliases unless proxy.passthrough lists them. See docs/proxy.md.
+The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_env: VAR }\` in it lets
+\`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
+recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
+models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
+ones that may (the rest get 404). See docs/proxy.md.
 
 Examples:
   $ BLUEGREEN_ADMIN_TOKEN=demo-admin-token bluegreen proxy rollouts/demo-live.yaml   # the plan names that variable
