@@ -377,7 +377,7 @@ export const planSchema = z.strictObject({
   green: armSchema,
   traffic: trafficSchema
     .optional()
-    .meta({ description: 'The requests a rollout generates; required unless the plan has a proxy block (and no proxy.controller.generated_traffic)' }),
+    .meta({ description: 'The requests a rollout generates; required unless the plan has proxy.admin (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
   analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),
