@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
 import { passthroughNotice, proxySettings } from '../../proxy/config.js';
+import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
@@ -60,8 +61,13 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
     log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
     if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
     log(passthroughNotice(settings));
-    const route = proxy.route.stored;
-    if (route.promotedArm === 'green') log('serving green: a promotion is recorded in the state folder');
+    const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());
+    if (starting !== undefined) log(starting);
+    if (!settings.admin) {
+      const { greenWeight, mirror } = proxy.route.effective();
+      const serves = greenWeight === 1 ? '; it serves green' : greenWeight === 0 && mirror === 0 ? '; it serves blue' : '';
+      log(`no admin API (the plan has no proxy.admin): no rollout can move this proxy's traffic${serves}`);
+    }
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     await proxy.close();
