@@ -313,8 +313,9 @@ export const proxyLimitsSchema = z.strictObject({
   }),
 });
 
+// A bare port (`listen: 8787`) is the likely slip: the message says what is wanted rather than "expected string".
 const listenAddress = z
-  .string()
+  .string({ error: 'expected HOST:PORT, like 127.0.0.1:8787' })
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787')
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
 
