@@ -11,6 +11,7 @@ import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
+import { watchLauncher, type LauncherWatch } from '../launcher.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { parseStateDirOption } from '../options.js';
 
@@ -102,15 +103,39 @@ Examples:
     )
     .action(async (file: string, flags: ProxyFlags) => {
       const stop = new AbortController();
-      const onSigint = () => stop.abort(EXIT.sigint);
-      const onSigterm = () => stop.abort(EXIT.sigterm);
-      process.once('SIGINT', onSigint);
-      process.once('SIGTERM', onSigterm);
+      const handlers = STOP_SIGNALS.map(([signal, code]) => [signal, () => stop.abort(code)] as const);
+      for (const [signal, handler] of handlers) process.once(signal, handler);
+      const launcher = watchNpmLauncher(ctx, stop);
       try {
         ctx.exitCode = await runProxy(file, flags, ctx, stop.signal);
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigterm);
+        launcher?.stop();
+        for (const [signal, handler] of handlers) process.off(signal, handler);
       }
     });
+}
+
+// A closed terminal (SIGHUP) stops the proxy as Ctrl-C does: it closes its connections and removes proxy.json.
+const STOP_SIGNALS = [
+  ['SIGINT', EXIT.sigint],
+  ['SIGTERM', EXIT.sigterm],
+  ['SIGHUP', EXIT.sighup],
+] as const;
+
+/**
+ * `npx bluegreen proxy` stopped through npm (kill of npm's pid, a supervisor stopping it): npm forwards the signal
+ * to its /bin/sh only, which dies and leaves the proxy running, re-parented, on its port. Watched as a rollout
+ * watches it (launcher.ts). Only under npm: a proxy started with `&` or nohup from a shell that then exits is
+ * meant to go on.
+ */
+function watchNpmLauncher(ctx: CliContext, stop: AbortController): LauncherWatch | undefined {
+  if (ctx.env.npm_command === undefined && ctx.env.npm_lifecycle_event === undefined) return undefined;
+  return watchLauncher({
+    env: ctx.env,
+    onEnd: (end) => {
+      if (stop.signal.aborted) return;
+      ctx.stderr.write(`bluegreen proxy: stopping: ${end.cause}\n`);
+      stop.abort(end.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    },
+  });
 }
