@@ -1,15 +1,15 @@
-// What `bluegreen proxy` says when it starts, beyond where it listens: the route it starts on when that is not
-// plain blue (a stage's route restored within its lease), and that no rollout can move it without an admin API.
-// The plan's own warning says the same to `validate` and `rollout`.
+// What an operator is told about a proxy beyond where it listens: at startup, the route it starts on when that is
+// not plain blue (a stage's route restored within its lease) and that no rollout can move it without an admin API
+// (the plan's warning says so to `validate` and `rollout` too); and `status` on a folder with a proxy but no rollout.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { ROUTE_FILE, routeOwner } from '../../src/proxy/route.js';
 import { planWarnings } from '../../src/plan/warnings.js';
-import { testContext } from '../helpers/cli.js';
+import { runCli, testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir, writePlan } from '../helpers/plans.js';
-import { simPlan } from './helpers.js';
+import { runProxy, simPlan } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789';
 
@@ -69,5 +69,21 @@ describe('the plan warning for a proxy block without admin', () => {
     ]);
     expect(planWarnings(planFromYaml(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }))).map((warning) => warning.keyPath)).not.toContain('proxy');
     expect(planWarnings(planFromYaml(simPlan())).map((warning) => warning.keyPath)).not.toContain('proxy');
+  });
+});
+
+describe('bluegreen status on a folder where only a proxy runs', () => {
+  it('says no rollout has run there yet, and where the proxy is', async () => {
+    const dir = tempDir();
+    const running = await runProxy(simPlan({ proxy: '{}' }), { stateDir: dir });
+    const status = await runCli(['status', '--state-dir', dir], { cwd: dir });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(
+      `no rollout state in ${dir} (start one with: bluegreen rollout PLAN); a proxy is running on this folder: ${running.proxy.url} (pid ${process.pid}`,
+    );
+    expect(status.stderr).toContain(`its route at ${running.proxy.url}/healthz`);
+    await running.close();
+    // Stopped, it removed proxy.json: the plain message again.
+    expect((await runCli(['status', '--state-dir', dir], { cwd: dir })).stderr).not.toContain('a proxy is running');
   });
 });
