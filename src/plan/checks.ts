@@ -34,6 +34,17 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     }
   }
 
+  // The proxy answers in blue's dialect and forwards the application's body as it came: it does not translate.
+  const blueApi = armApi(plan, 'blue');
+  const greenApi = armApi(plan, 'green');
+  if (plan.proxy !== undefined && (blueApi === 'anthropic') !== (greenApi === 'anthropic')) {
+    at(
+      ['proxy'],
+      `bluegreen proxy does not translate between APIs: blue speaks ${blueApi} and green ${greenApi}, and the application's requests, in blue's format, are not green's (a green failing them all, hidden by the fallback, would be rolled back for the proxy's sake). Serve both models in one dialect (an OpenAI-compatible relay in front of Claude, say), or roll this change out on generated traffic (a plan without a proxy block)`,
+      true,
+    );
+  }
+
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
