@@ -5,17 +5,24 @@
 // string tokens in those places parses, by the JSON grammar, to the same object but for those strings, so its
 // delta is read without JSON.parse. Anything else (another spelling, whitespace, a finish reason, usage, an
 // error, any escape in the template's own text) misses and is parsed in full: the fast path never decides
-// differently from the full parse, it only skips it.
+// differently from the full parse, it only skips it. `created` (a number) is a hole too, so one upstream's
+// templates serve all its streams (TemplateMemory), not only the one that learnt them.
 import { isObject } from './shape.js';
 
 /** One JSON string token, exactly as the JSON grammar spells it (sticky: matched at a given offset). */
 const STRING_TOKEN = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+/** One JSON number token, exactly as the JSON grammar spells it (sticky). */
+const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 /** Top-level string fields the stream reader never reads: their values may differ from chunk to chunk. */
 const UNREAD = new Set(['id', 'obfuscation', 'system_fingerprint']);
+/** Top-level number fields it never reads: `created` differs from one stream to the next. */
+const UNREAD_NUMBERS = new Set(['created']);
 
 export interface ContentTemplate {
   /** Literal text between the holes (one more than the holes). */
   parts: string[];
+  /** Per hole: a number token (true) or a string token (false). */
+  numeric: boolean[];
   /** Which hole is choices[0].delta.content. */
   content: number;
   /** The chunk's `model` when it is a string: the template applies only while that is the served model. */
@@ -49,7 +56,7 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
   const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
   const delta = isObject(choice) ? choice.delta : undefined;
   if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
-  const holes: [number, number][] = [];
+  const holes: [number, number, boolean][] = [];
   let content = -1;
   const stack: Frame[] = [];
   const n = text.length;
@@ -62,7 +69,7 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       if (!top.array && top.wantKey) {
         top.key = text.slice(i + 1, end);
       } else if (stack.length === 1 && UNREAD.has(top.key)) {
-        holes.push([i, end + 1]);
+        holes.push([i, end + 1, false]);
       } else if (
         stack.length === 4 &&
         top.key === 'content' &&
@@ -73,9 +80,15 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       ) {
         if (text.slice(i + 1, end) !== delta.content) return undefined;
         content = holes.length;
-        holes.push([i, end + 1]);
+        holes.push([i, end + 1, false]);
       }
       i = end;
+    } else if (stack.length === 1 && top && !top.array && !top.wantKey && UNREAD_NUMBERS.has(top.key) && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+      // A top-level number nothing reads (text is valid JSON: this is its whole token).
+      NUMBER_TOKEN.lastIndex = i;
+      if (!NUMBER_TOKEN.test(text)) return undefined;
+      holes.push([i, NUMBER_TOKEN.lastIndex, true]);
+      i = NUMBER_TOKEN.lastIndex - 1;
     } else if (c === 0x7b) stack.push({ array: false, key: '', wantKey: true, index: 0 });
     else if (c === 0x5b) stack.push({ array: true, key: '', wantKey: false, index: 0 });
     else if (c === 0x7d || c === 0x5d) stack.pop();
@@ -93,12 +106,12 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
     from = end;
   }
   parts.push(text.slice(from));
-  return { parts, content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+  return { parts, numeric: holes.map((hole) => hole[2]), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
 }
 
-/** The delta text of `data` when it is `template` with JSON string tokens in its holes, else undefined. */
+/** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
 export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
-  const { parts } = template;
+  const { parts, numeric } = template;
   let at = 0;
   let token = '';
   const last = parts.length - 1;
@@ -108,12 +121,41 @@ export function readWithTemplate(template: ContentTemplate, data: string): strin
     if (data.slice(at, at + part.length) !== part) return undefined;
     at += part.length;
     if (k === last) break;
-    STRING_TOKEN.lastIndex = at;
-    if (!STRING_TOKEN.test(data)) return undefined;
-    if (k === template.content) token = data.slice(at, STRING_TOKEN.lastIndex);
-    at = STRING_TOKEN.lastIndex;
+    const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
+    pattern.lastIndex = at;
+    if (!pattern.test(data)) return undefined;
+    if (k === template.content) token = data.slice(at, pattern.lastIndex);
+    at = pattern.lastIndex;
   }
   if (at !== data.length) return undefined;
   // The token is valid JSON: without escapes it is its own text.
   return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
+}
+
+/** Templates kept per upstream, most recent first: the first ones of a provider's spelling are all it needs. */
+const KEPT = 4;
+
+/**
+ * The templates learnt from one upstream's streams, shared by every stream read from it (a new stream then
+ * parses only its chunks that carry more than text). A template never depends on the stream that taught it:
+ * its holes are exactly the values nothing reads or the text, and it applies only while the served model is
+ * the template's, which each stream's first parsed chunk tells.
+ */
+export class TemplateMemory {
+  private readonly templates: ContentTemplate[] = [];
+
+  /** The delta text when `data` is spelled like a kept template of `servedModel`'s. */
+  read(data: string, servedModel: string | undefined): string | undefined {
+    for (const template of this.templates) {
+      if (template.model !== undefined && template.model !== servedModel) continue;
+      const text = readWithTemplate(template, data);
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+
+  learn(template: ContentTemplate): void {
+    this.templates.unshift(template);
+    if (this.templates.length > KEPT) this.templates.pop();
+  }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import type { StreamReader, StreamStep } from '../../src/upstream/dialect.js';
 import { openAiDialect, openAiStreamReader } from '../../src/upstream/openai.js';
-import { learnTemplate, readWithTemplate } from '../../src/upstream/openai-delta.js';
+import { learnTemplate, readWithTemplate, TemplateMemory } from '../../src/upstream/openai-delta.js';
 const MODEL = 'gpt-4o-2024-08-06';
 // As OpenAI spells them today (service_tier, system_fingerprint, logprobs, usage: null, obfuscation).
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}, finish: string | null = null): string =>
@@ -62,6 +62,33 @@ describe('learnTemplate and readWithTemplate', () => {
     for (const data of cases) expect(readWithTemplate(template, data), data).toBeUndefined();
   });
 
+  it('reads a chunk of another stream: its created (any JSON number), id and obfuscation may differ, nothing else', () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    if (!template) throw new Error('no template');
+    for (const created of [0, 1767225600, -3, 1.5, 2e21]) {
+      expect(readWithTemplate(template, chunk({ content: 'next' }, { created, id: 'chatcmpl-2' }))).toBe('next');
+    }
+    expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"created":1', '"created":1.5e+3'))).toBe('x');
+    for (const created of ['"1"', 'null', '01', '1.', '+1', '- 1', '1e', '.5']) {
+      expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"created":1', `"created":${created}`)), created).toBeUndefined();
+    }
+  });
+
+  it('keeps the latest four templates, each applying only while the served model is its own', () => {
+    const memory = new TemplateMemory();
+    const of = (model: string) => chunk({ content: 'a' }, { model });
+    for (const model of ['m1', 'm2', 'm3', 'm4', 'm5']) {
+      const template = templateOf(of(model));
+      if (template) memory.learn(template);
+    }
+    expect(memory.read(of('m5'), 'm5')).toBe('a');
+    expect(memory.read(of('m2'), 'm2')).toBe('a');
+    // The oldest was dropped; a template never reads for another served model.
+    expect(memory.read(of('m1'), 'm1')).toBeUndefined();
+    expect(memory.read(of('m5'), 'm4')).toBeUndefined();
+    expect(memory.read(of('m5'), undefined)).toBeUndefined();
+  });
+
   it('learns nothing from a chunk whose spelling could mislead: escapes, or choices, delta or content twice', () => {
     expect(templateOf(chunk({ content: 'a\nb' }))).toBeUndefined();
     expect(templateOf(chunk({ content: 'x' }, { note: 'say "hi"' }))).toBeUndefined();
@@ -111,18 +138,22 @@ describe('the fast path against the full parse, seeded fuzz', () => {
     return { steps, end: reader.finish() };
   }
 
-  it('decides every chunk as the full parse does (2,000 streams of 30 chunks, adversarial ones among them)', () => {
+  it('decides every chunk as the full parse does (2,000 streams of 30 chunks, adversarial ones among them, half sharing templates)', () => {
     const random = createRandom(12);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
     const text = (): string => Array.from({ length: Math.floor(random() * 6) }, () => pick(PIECES)).join('');
     let fastReadable = 0;
     let adversarial = 0;
+    // The proxy's readers share one upstream's templates across its streams: so does half of this fuzz.
+    const shared = new TemplateMemory();
     for (let stream = 0; stream < 2000; stream++) {
       const model = random() < 0.8 ? MODEL : 'm2';
+      const created = random() < 0.9 ? 1767225600 + stream : pick([0, -1, 1.5, 'soon', null]);
       const plain = (content: string, extra: Record<string, unknown> = {}): string =>
         JSON.stringify({
           id: 'c',
           object: 'chat.completion.chunk',
+          created,
           model,
           choices: [{ index: 0, delta: { content }, finish_reason: null }],
           usage: null,
@@ -160,7 +191,7 @@ describe('the fast path against the full parse, seeded fuzz', () => {
         events.push(data);
       }
       if (random() < 0.9) events.push('[DONE]');
-      const fast = run(openAiStreamReader(), events);
+      const fast = run(stream % 2 === 0 ? openAiStreamReader() : openAiStreamReader({ templates: shared }), events);
       const full = run(openAiStreamReader({ fastPath: false }), events);
       expect(fast).toEqual(full);
     }
