@@ -24,6 +24,7 @@ const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stre
 const key = mode === 'stream' ? 'firstByteMs' : 'latencyMs';
 const run = (name, s) => clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: s });
 for (const name of names) await run(name, 1);
+/** @type {Record<string, { p50: number[]; p99: number[] }>} */
 const added = Object.fromEntries(names.filter((n) => n !== 'direct').map((n) => [n, { p50: [], p99: [] }]));
 for (let i = 0; i < rounds; i++) {
   const got = {};
