@@ -6,7 +6,9 @@
 // delta is read without JSON.parse. Anything else (another spelling, whitespace, a finish reason, usage, an
 // error, any escape in the template's own text) misses and is parsed in full: the fast path never decides
 // differently from the full parse, it only skips it. `created` (a number) is a hole too, so one upstream's
-// templates serve all its streams (TemplateMemory), not only the one that learnt them.
+// templates serve all its streams (TemplateMemory), not only the one that learnt them. Chunks that recur whole
+// but for those unread values (the role chunk opening a stream, the finish chunk) are kept whole: the parsed
+// chunk stands for every later chunk spelled like it.
 import { isObject } from './shape.js';
 
 /** One JSON string token, exactly as the JSON grammar spells it (sticky: matched at a given offset). */
@@ -43,21 +45,17 @@ interface Frame {
   index: number;
 }
 
+type Hole = [start: number, end: number, numeric: boolean];
+
 /**
- * The template of `text`, a chunk JSON.parse read as `chunk`, when the stream reader would take nothing from it
- * but choices[0].delta.content (the caller checked that: no error, usage, finish reason, only `content` in the
- * delta). Undefined when the text cannot be a safe template: any backslash (every key then spells itself plainly
- * and no string value holds a quote), or `choices`, `delta` or `content` spelled other than once.
+ * Where the values of `text` that may differ from chunk to chunk sit: the unread top-level fields, and
+ * choices[0].delta.content when `content` (its text) is given. `text` is valid JSON without a backslash, so
+ * every key spells itself plainly and no string value holds a quote. Undefined when the content is not found
+ * where and as expected.
  */
-export function learnTemplate(text: string, chunk: Record<string, unknown>): ContentTemplate | undefined {
-  if (text.includes('\\')) return undefined;
-  if (count(text, '"choices":') !== 1 || count(text, '"delta":') !== 1 || count(text, '"content":') !== 1) return undefined;
-  const choices = chunk.choices;
-  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
-  const delta = isObject(choice) ? choice.delta : undefined;
-  if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
-  const holes: [number, number, boolean][] = [];
-  let content = -1;
+function holesOf(text: string, content: string | undefined): { holes: Hole[]; content: number } | undefined {
+  const holes: Hole[] = [];
+  let contentHole = -1;
   const stack: Frame[] = [];
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -71,6 +69,7 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       } else if (stack.length === 1 && UNREAD.has(top.key)) {
         holes.push([i, end + 1, false]);
       } else if (
+        content !== undefined &&
         stack.length === 4 &&
         top.key === 'content' &&
         stack[2]?.key === 'delta' &&
@@ -78,8 +77,8 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
         stack[1].index === 0 &&
         stack[0]?.key === 'choices'
       ) {
-        if (text.slice(i + 1, end) !== delta.content) return undefined;
-        content = holes.length;
+        if (text.slice(i + 1, end) !== content) return undefined;
+        contentHole = holes.length;
         holes.push([i, end + 1, false]);
       }
       i = end;
@@ -98,7 +97,12 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       else top.wantKey = true;
     }
   }
-  if (content < 0) return undefined;
+  if (content !== undefined && contentHole < 0) return undefined;
+  return { holes, content: contentHole };
+}
+
+/** The literal text between the holes (one more than the holes). */
+function partsAround(text: string, holes: Hole[]): string[] {
   const parts: string[] = [];
   let from = 0;
   for (const [start, end] of holes) {
@@ -106,12 +110,58 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
     from = end;
   }
   parts.push(text.slice(from));
-  return { parts, numeric: holes.map((hole) => hole[2]), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+  return parts;
 }
 
-/** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
-export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
-  const { parts, numeric } = template;
+/**
+ * The template of `text`, a chunk JSON.parse read as `chunk`, when the stream reader would take nothing from it
+ * but choices[0].delta.content (the caller checked that: no error, usage, finish reason, only `content` in the
+ * delta). Undefined when the text cannot be a safe template: any backslash, or `choices`, `delta` or `content`
+ * spelled other than once.
+ */
+export function learnTemplate(text: string, chunk: Record<string, unknown>): ContentTemplate | undefined {
+  if (text.includes('\\')) return undefined;
+  if (count(text, '"choices":') !== 1 || count(text, '"delta":') !== 1 || count(text, '"content":') !== 1) return undefined;
+  const choices = chunk.choices;
+  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  const delta = isObject(choice) ? choice.delta : undefined;
+  if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
+  const found = holesOf(text, delta.content);
+  if (!found) return undefined;
+  const { holes, content } = found;
+  return { parts: partsAround(text, holes), numeric: holes.map((hole) => hole[2]), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+}
+
+/**
+ * A chunk that recurs whole but for the values nothing reads (a stream's opening role chunk, its finish chunk):
+ * a later chunk spelled like it parses, by the JSON grammar, to `chunk` but for those values, so `chunk` stands
+ * for it and the reader takes from it exactly what it would from the parse.
+ */
+export interface WholeTemplate {
+  parts: string[];
+  numeric: boolean[];
+  /** The chunk as JSON.parse read the text this was learnt from (never changed). */
+  chunk: Readonly<Record<string, unknown>>;
+}
+
+/** The whole template of `text` (JSON.parse read it as `chunk`); undefined when it holds a backslash. */
+export function learnWholeTemplate(text: string, chunk: Record<string, unknown>): WholeTemplate | undefined {
+  if (text.includes('\\')) return undefined;
+  const found = holesOf(text, undefined);
+  if (!found) return undefined;
+  return { parts: partsAround(text, found.holes), numeric: found.holes.map((hole) => hole[2]), chunk };
+}
+
+/** Whether `data` is `template`'s literal text with JSON tokens of the holes' kinds in its holes. */
+export function matchesWhole(template: WholeTemplate, data: string): boolean {
+  return holeTokens(template.parts, template.numeric, data, -1) !== undefined;
+}
+
+/**
+ * Walks `data` along the template's parts: the text of hole `want` (its JSON token), '' when `want` is -1, or
+ * undefined when `data` is not the template with tokens of the holes' kinds in its holes.
+ */
+function holeTokens(parts: string[], numeric: boolean[], data: string, want: number): string | undefined {
   let at = 0;
   let token = '';
   const last = parts.length - 1;
@@ -124,10 +174,16 @@ export function readWithTemplate(template: ContentTemplate, data: string): strin
     const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
     pattern.lastIndex = at;
     if (!pattern.test(data)) return undefined;
-    if (k === template.content) token = data.slice(at, pattern.lastIndex);
+    if (k === want) token = data.slice(at, pattern.lastIndex);
     at = pattern.lastIndex;
   }
-  if (at !== data.length) return undefined;
+  return at === data.length ? token : undefined;
+}
+
+/** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
+export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
+  const token = holeTokens(template.parts, template.numeric, data, template.content);
+  if (token === undefined) return undefined;
   // The token is valid JSON: without escapes it is its own text.
   return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
 }
@@ -143,6 +199,7 @@ const KEPT = 4;
  */
 export class TemplateMemory {
   private readonly templates: ContentTemplate[] = [];
+  private readonly wholes: WholeTemplate[] = [];
 
   /** The delta text when `data` is spelled like a kept template of `servedModel`'s. */
   read(data: string, servedModel: string | undefined): string | undefined {
@@ -157,5 +214,16 @@ export class TemplateMemory {
   learn(template: ContentTemplate): void {
     this.templates.unshift(template);
     if (this.templates.length > KEPT) this.templates.pop();
+  }
+
+  /** The chunk a kept whole template stands for, when `data` is spelled like it. */
+  readWhole(data: string): Readonly<Record<string, unknown>> | undefined {
+    for (const template of this.wholes) if (matchesWhole(template, data)) return template.chunk;
+    return undefined;
+  }
+
+  learnWhole(template: WholeTemplate): void {
+    this.wholes.unshift(template);
+    if (this.wholes.length > KEPT) this.wholes.pop();
   }
 }

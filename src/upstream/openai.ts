@@ -1,6 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
-import { learnTemplate, TemplateMemory } from './openai-delta.js';
+import { learnTemplate, learnWholeTemplate, TemplateMemory } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -52,6 +52,15 @@ function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } 
 function isOnlyContent(delta: JsonObject): boolean {
   if (typeof delta.content !== 'string') return false;
   for (const key in delta) if (key !== 'content') return false;
+  return true;
+}
+
+/** A delta with no text of any kind: a stream's role chunk, its finish chunk. */
+function carriesNoText(delta: JsonObject): boolean {
+  for (const key in delta) {
+    if (key === 'role' || (key === 'content' && (delta.content === '' || delta.content === null))) continue;
+    return false;
+  }
   return true;
 }
 
@@ -137,9 +146,15 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
           return { delta: quick, output: quick !== '' };
         }
       }
-      const parsed = parseJson(message.data);
-      if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };
-      const chunk: JsonObject = parsed.value;
+      // A chunk spelled like an earlier role or finish chunk is that chunk (but for values nothing reads).
+      const known = fast ? templates.readWhole(message.data) : undefined;
+      let chunk: JsonObject;
+      if (known) chunk = known;
+      else {
+        const parsed = parseJson(message.data);
+        if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };
+        chunk = parsed.value;
+      }
       const error = errorReason(chunk.error);
       if (error !== undefined) return { error: `the stream carried an error: ${error}` };
       chunks += 1;
@@ -166,6 +181,11 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
         learnt++;
         const template = learnTemplate(message.data, chunk);
         if (template) templates.learn(template);
+      } else if (learnt < MAX_TEMPLATES && known === undefined && openAiUsage(chunk.usage) === undefined && carriesNoText(choice.delta)) {
+        // Usage differs from stream to stream, and text from chunk to chunk: only chunks with neither recur whole.
+        learnt++;
+        const whole = learnWholeTemplate(message.data, chunk);
+        if (whole) templates.learnWhole(whole);
       }
       return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 };
     },
