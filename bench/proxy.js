@@ -4,7 +4,8 @@
 // 1,000 and 5,000 req/s, in interleaved short rounds (medians reported, with their range); then the highest
 // sustained rate of the pass-through and the proxy (majority of tries per step); then the proxy's RSS over a
 // long run. Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
-// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE (docs/benchmarks.md says what the defaults scale down).
+// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
+// scale down).
 import { createLoadClient } from './lib/open-load.js';
 import { procStats } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
@@ -115,17 +116,29 @@ async function sustainedTry(name, rate) {
   return { achieved: r.achievedRate, p99: r.latencyMs.p99, ok };
 }
 
+/** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
+const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
+
 /**
- * Highest sustained rate of the pass-through and the proxy, by the same rule: a step is sustained when a
- * majority of TRIES tries is (one VM stall cannot fail a step, one lucky second cannot pass it). The two
- * alternate try by try at each step, so both see the same moments of the VM; the ramp stops for each at its
- * first failed step.
+ * Highest sustained rate of the pass-through and the proxy, by the same rule: a rate is sustained when a
+ * majority of TRIES tries is (one VM stall cannot fail it, one lucky second cannot pass it). The ramp climbs
+ * SEARCH_STEPS until a path's first missed step, then bisects BISECTIONS times between its last sustained step
+ * and that one (rates rounded to 100 req/s). The two paths alternate try by try throughout, so both see the same
+ * moments of the VM.
  */
 async function highestSustained() {
-  const state = { bare: { rate: 0, steps: [], done: false }, proxy: { rate: 0, steps: [], done: false } };
+  const paths = ['bare', 'proxy'];
+  /** Per path: the highest rate sustained, the lowest missed, the rate being tried, and every decided rate. */
+  const state = Object.fromEntries(paths.map((name) => [name, { rate: 0, missed: Infinity, next: SEARCH_STEPS[0], step: 0, bisections: 0, steps: [] }]));
   const need = Math.floor(TRIES / 2) + 1;
-  for (const rate of SEARCH_STEPS) {
-    const running = ['bare', 'proxy'].filter((name) => !state[name].done);
+  const nextRate = (s) => {
+    if (s.missed === Infinity) return SEARCH_STEPS[s.step];
+    if (s.bisections >= BISECTIONS || s.rate === 0) return undefined;
+    const mid = Math.round((s.rate + s.missed) / 200) * 100;
+    return mid > s.rate && mid < s.missed ? mid : undefined;
+  };
+  for (;;) {
+    const running = paths.filter((name) => state[name].next !== undefined);
     if (running.length === 0) break;
     const tries = /** @type {Record<string, Awaited<ReturnType<typeof sustainedTry>>[]>} */ (Object.fromEntries(running.map((name) => [name, []])));
     const decided = (name) => {
@@ -133,19 +146,24 @@ async function highestSustained() {
       return passed >= need || tries[name].length - passed >= need;
     };
     for (let i = 0; i < TRIES; i++) {
-      for (const name of running) if (!decided(name)) tries[name].push(await sustainedTry(name, rate));
+      for (const name of running) if (!decided(name)) tries[name].push(await sustainedTry(name, state[name].next));
     }
     for (const name of running) {
+      const s = state[name];
+      const rate = s.next;
       const ok = tries[name].filter((t) => t.ok).length >= need;
-      state[name].steps.push({ rate, ok, tries: tries[name] });
+      s.steps.push({ rate, ok, tries: tries[name] });
       log(
         `${name} at ${rate} req/s: ${tries[name].map((t) => `${t.achieved} req/s p99 ${t.p99} ms ${t.ok ? 'ok' : 'missed'}`).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'}`,
       );
-      if (ok) state[name].rate = rate;
-      else state[name].done = true;
+      if (s.missed !== Infinity) s.bisections++;
+      if (ok) s.rate = Math.max(s.rate, rate);
+      else s.missed = Math.min(s.missed, rate);
+      if (s.missed === Infinity) s.step++;
+      s.next = nextRate(s);
     }
   }
-  return { bare: { rate: state.bare.rate, steps: state.bare.steps }, proxy: { rate: state.proxy.rate, steps: state.proxy.steps } };
+  return Object.fromEntries(paths.map((name) => [name, { rate: state[name].rate, steps: state[name].steps }]));
 }
 const sustained = await highestSustained();
 
