@@ -128,7 +128,10 @@ const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
  */
 async function highestSustained() {
   const paths = ['bare', 'proxy'];
-  /** Per path: the highest rate sustained, the lowest missed, the rate being tried, and every decided rate. */
+  /**
+   * Per path: the highest rate sustained, the lowest missed, the rate to try next, and every decided rate.
+   * @type {Record<string, { rate: number; missed: number; next: number | undefined; step: number; bisections: number; steps: object[] }>}
+   */
   const state = Object.fromEntries(paths.map((name) => [name, { rate: 0, missed: Infinity, next: SEARCH_STEPS[0], step: 0, bisections: 0, steps: [] }]));
   const need = Math.floor(TRIES / 2) + 1;
   const nextRate = (s) => {
