@@ -153,7 +153,7 @@ async function highestSustained() {
     }
     for (const name of running) {
       const s = state[name];
-      const rate = s.next;
+      const rate = /** @type {number} */ (s.next);
       const ok = tries[name].filter((t) => t.ok).length >= need;
       s.steps.push({ rate, ok, tries: tries[name] });
       log(
