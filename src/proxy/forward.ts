@@ -7,7 +7,7 @@ import type { ArmName } from '../plan/plan.js';
 import { statusFailure } from '../upstream/attempt.js';
 import { classifyNetworkError, parseRateLimit, type HeaderMap } from '../upstream/classify.js';
 import type { FailureFacts } from '../upstream/describe.js';
-import type { Dialect, DialectReply } from '../upstream/dialect.js';
+import type { Dialect, DialectReply, StreamReader } from '../upstream/dialect.js';
 import { TimedDispatch, type CancelSource } from '../upstream/dispatch.js';
 import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
@@ -18,6 +18,8 @@ export interface ForwardTarget {
   arm: ArmName;
   model: string;
   dialect: Dialect;
+  /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
+  streamReader: () => StreamReader;
   dispatcher: Dispatcher;
   /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
   origin: string;
@@ -174,7 +176,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.headers = headers;
     // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one.
     if (statusCode < 300 && this.request.stream) {
-      this.watch = new StreamWatch(this.target.dialect, this.now, this.target.maxResponseBytes);
+      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
       this.armIdle();
     } else {
       this.chunks = [];

@@ -3,13 +3,12 @@
 // the client untouched; this only watches them.
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
-import type { Dialect, ParseOutcome, StreamReader } from '../upstream/dialect.js';
+import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
 
 export class StreamWatch {
   // StringDecoder, not TextDecoder: the same UTF-8 decoding across chunk boundaries at a third of the cost.
   private readonly decoder = new StringDecoder('utf8');
   private first = true;
-  private readonly reader: StreamReader;
   private readonly parser: EventSourceParser;
   private done = false;
   private error?: string;
@@ -19,12 +18,12 @@ export class StreamWatch {
   firstTokenAt?: number;
 
   constructor(
-    dialect: Dialect,
+    /** The dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
+    private readonly reader: StreamReader,
     private readonly now: () => number,
     /** Longest line the parser may hold: past it the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
   ) {
-    this.reader = dialect.streamReader();
     this.parser = createParser({
       onEvent: (event) => {
         // Past the terminator or an error nothing more is judged (the bytes still pass).

@@ -76,6 +76,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       arm,
       model,
       dialect,
+      streamReader: dialect.sharedStreamReaders(),
       dispatcher: pool,
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,

@@ -134,4 +134,5 @@ export const anthropicDialect: Dialect = {
   body: anthropicBody,
   parse: parseAnthropic,
   streamReader: anthropicStreamReader,
+  sharedStreamReaders: () => anthropicStreamReader,
 };

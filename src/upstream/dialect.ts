@@ -54,4 +54,9 @@ export interface Dialect {
   body(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown>;
   parse(json: unknown): ParseOutcome;
   streamReader(): StreamReader;
+  /**
+   * A source of stream readers for one upstream that share what they learn of its spelling (the OpenAI fast
+   * path's templates), so each new stream need not learn it again.
+   */
+  sharedStreamReaders(): () => StreamReader;
 }

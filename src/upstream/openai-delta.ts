@@ -5,17 +5,26 @@
 // string tokens in those places parses, by the JSON grammar, to the same object but for those strings, so its
 // delta is read without JSON.parse. Anything else (another spelling, whitespace, a finish reason, usage, an
 // error, any escape in the template's own text) misses and is parsed in full: the fast path never decides
-// differently from the full parse, it only skips it.
+// differently from the full parse, it only skips it. `created` (a number) is a hole too, so one upstream's
+// templates serve all its streams (TemplateMemory), not only the one that learnt them. Chunks that recur whole
+// but for those unread values (the role chunk opening a stream, the finish chunk) are kept whole: the parsed
+// chunk stands for every later chunk spelled like it.
 import { isObject } from './shape.js';
 
 /** One JSON string token, exactly as the JSON grammar spells it (sticky: matched at a given offset). */
 const STRING_TOKEN = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+/** One JSON number token, exactly as the JSON grammar spells it (sticky). */
+const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 /** Top-level string fields the stream reader never reads: their values may differ from chunk to chunk. */
 const UNREAD = new Set(['id', 'obfuscation', 'system_fingerprint']);
+/** Top-level number fields it never reads: `created` differs from one stream to the next. */
+const UNREAD_NUMBERS = new Set(['created']);
 
 export interface ContentTemplate {
   /** Literal text between the holes (one more than the holes). */
   parts: string[];
+  /** Per hole: a number token (true) or a string token (false). */
+  numeric: boolean[];
   /** Which hole is choices[0].delta.content. */
   content: number;
   /** The chunk's `model` when it is a string: the template applies only while that is the served model. */
@@ -36,21 +45,17 @@ interface Frame {
   index: number;
 }
 
+type Hole = [start: number, end: number, numeric: boolean];
+
 /**
- * The template of `text`, a chunk JSON.parse read as `chunk`, when the stream reader would take nothing from it
- * but choices[0].delta.content (the caller checked that: no error, usage, finish reason, only `content` in the
- * delta). Undefined when the text cannot be a safe template: any backslash (every key then spells itself plainly
- * and no string value holds a quote), or `choices`, `delta` or `content` spelled other than once.
+ * Where the values of `text` that may differ from chunk to chunk sit: the unread top-level fields, and
+ * choices[0].delta.content when `content` (its text) is given. `text` is valid JSON without a backslash, so
+ * every key spells itself plainly and no string value holds a quote. Undefined when the content is not found
+ * where and as expected.
  */
-export function learnTemplate(text: string, chunk: Record<string, unknown>): ContentTemplate | undefined {
-  if (text.includes('\\')) return undefined;
-  if (count(text, '"choices":') !== 1 || count(text, '"delta":') !== 1 || count(text, '"content":') !== 1) return undefined;
-  const choices = chunk.choices;
-  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
-  const delta = isObject(choice) ? choice.delta : undefined;
-  if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
-  const holes: [number, number][] = [];
-  let content = -1;
+function holesOf(text: string, content: string | undefined): { holes: Hole[]; content: number } | undefined {
+  const holes: Hole[] = [];
+  let contentHole = -1;
   const stack: Frame[] = [];
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -62,8 +67,9 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       if (!top.array && top.wantKey) {
         top.key = text.slice(i + 1, end);
       } else if (stack.length === 1 && UNREAD.has(top.key)) {
-        holes.push([i, end + 1]);
+        holes.push([i, end + 1, false]);
       } else if (
+        content !== undefined &&
         stack.length === 4 &&
         top.key === 'content' &&
         stack[2]?.key === 'delta' &&
@@ -71,11 +77,17 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
         stack[1].index === 0 &&
         stack[0]?.key === 'choices'
       ) {
-        if (text.slice(i + 1, end) !== delta.content) return undefined;
-        content = holes.length;
-        holes.push([i, end + 1]);
+        if (text.slice(i + 1, end) !== content) return undefined;
+        contentHole = holes.length;
+        holes.push([i, end + 1, false]);
       }
       i = end;
+    } else if (stack.length === 1 && top && !top.array && !top.wantKey && UNREAD_NUMBERS.has(top.key) && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+      // A top-level number nothing reads (text is valid JSON: this is its whole token).
+      NUMBER_TOKEN.lastIndex = i;
+      if (!NUMBER_TOKEN.test(text)) return undefined;
+      holes.push([i, NUMBER_TOKEN.lastIndex, true]);
+      i = NUMBER_TOKEN.lastIndex - 1;
     } else if (c === 0x7b) stack.push({ array: false, key: '', wantKey: true, index: 0 });
     else if (c === 0x5b) stack.push({ array: true, key: '', wantKey: false, index: 0 });
     else if (c === 0x7d || c === 0x5d) stack.pop();
@@ -85,7 +97,12 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
       else top.wantKey = true;
     }
   }
-  if (content < 0) return undefined;
+  if (content !== undefined && contentHole < 0) return undefined;
+  return { holes, content: contentHole };
+}
+
+/** The literal text between the holes (one more than the holes). */
+function partsAround(text: string, holes: Hole[]): string[] {
   const parts: string[] = [];
   let from = 0;
   for (const [start, end] of holes) {
@@ -93,12 +110,58 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
     from = end;
   }
   parts.push(text.slice(from));
-  return { parts, content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+  return parts;
 }
 
-/** The delta text of `data` when it is `template` with JSON string tokens in its holes, else undefined. */
-export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
-  const { parts } = template;
+/**
+ * The template of `text`, a chunk JSON.parse read as `chunk`, when the stream reader would take nothing from it
+ * but choices[0].delta.content (the caller checked that: no error, usage, finish reason, only `content` in the
+ * delta). Undefined when the text cannot be a safe template: any backslash, or `choices`, `delta` or `content`
+ * spelled other than once.
+ */
+export function learnTemplate(text: string, chunk: Record<string, unknown>): ContentTemplate | undefined {
+  if (text.includes('\\')) return undefined;
+  if (count(text, '"choices":') !== 1 || count(text, '"delta":') !== 1 || count(text, '"content":') !== 1) return undefined;
+  const choices = chunk.choices;
+  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  const delta = isObject(choice) ? choice.delta : undefined;
+  if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
+  const found = holesOf(text, delta.content);
+  if (!found) return undefined;
+  const { holes, content } = found;
+  return { parts: partsAround(text, holes), numeric: holes.map((hole) => hole[2]), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+}
+
+/**
+ * A chunk that recurs whole but for the values nothing reads (a stream's opening role chunk, its finish chunk):
+ * a later chunk spelled like it parses, by the JSON grammar, to `chunk` but for those values, so `chunk` stands
+ * for it and the reader takes from it exactly what it would from the parse.
+ */
+export interface WholeTemplate {
+  parts: string[];
+  numeric: boolean[];
+  /** The chunk as JSON.parse read the text this was learnt from (never changed). */
+  chunk: Readonly<Record<string, unknown>>;
+}
+
+/** The whole template of `text` (JSON.parse read it as `chunk`); undefined when it holds a backslash. */
+export function learnWholeTemplate(text: string, chunk: Record<string, unknown>): WholeTemplate | undefined {
+  if (text.includes('\\')) return undefined;
+  const found = holesOf(text, undefined);
+  if (!found) return undefined;
+  return { parts: partsAround(text, found.holes), numeric: found.holes.map((hole) => hole[2]), chunk };
+}
+
+/** Whether `data` is `template`'s literal text with JSON tokens of the holes' kinds in its holes. */
+export function matchesWhole(template: WholeTemplate, data: string): boolean {
+  return holeTokens(template.parts, template.numeric, data, -1) !== undefined;
+}
+
+/**
+ * Walks `data` along the template's parts: the text of hole `want` (its JSON token), '' when `want` is -1, or
+ * undefined when `data` is not the template with tokens of the holes' kinds in its holes.
+ */
+function holeTokens(parts: string[], numeric: boolean[], data: string, want: number): string | undefined {
   let at = 0;
   let token = '';
   const last = parts.length - 1;
@@ -108,12 +171,59 @@ export function readWithTemplate(template: ContentTemplate, data: string): strin
     if (data.slice(at, at + part.length) !== part) return undefined;
     at += part.length;
     if (k === last) break;
-    STRING_TOKEN.lastIndex = at;
-    if (!STRING_TOKEN.test(data)) return undefined;
-    if (k === template.content) token = data.slice(at, STRING_TOKEN.lastIndex);
-    at = STRING_TOKEN.lastIndex;
+    const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
+    pattern.lastIndex = at;
+    if (!pattern.test(data)) return undefined;
+    if (k === want) token = data.slice(at, pattern.lastIndex);
+    at = pattern.lastIndex;
   }
-  if (at !== data.length) return undefined;
+  return at === data.length ? token : undefined;
+}
+
+/** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
+export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
+  const token = holeTokens(template.parts, template.numeric, data, template.content);
+  if (token === undefined) return undefined;
   // The token is valid JSON: without escapes it is its own text.
   return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
+}
+
+/** Templates kept per upstream, most recent first: the first ones of a provider's spelling are all it needs. */
+const KEPT = 4;
+
+/**
+ * The templates learnt from one upstream's streams, shared by every stream read from it (a new stream then
+ * parses only its chunks that carry more than text). A template never depends on the stream that taught it:
+ * its holes are exactly the values nothing reads or the text, and it applies only while the served model is
+ * the template's, which each stream's first parsed chunk tells.
+ */
+export class TemplateMemory {
+  private readonly templates: ContentTemplate[] = [];
+  private readonly wholes: WholeTemplate[] = [];
+
+  /** The delta text when `data` is spelled like a kept template of `servedModel`'s. */
+  read(data: string, servedModel: string | undefined): string | undefined {
+    for (const template of this.templates) {
+      if (template.model !== undefined && template.model !== servedModel) continue;
+      const text = readWithTemplate(template, data);
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+
+  learn(template: ContentTemplate): void {
+    this.templates.unshift(template);
+    if (this.templates.length > KEPT) this.templates.pop();
+  }
+
+  /** The chunk a kept whole template stands for, when `data` is spelled like it. */
+  readWhole(data: string): Readonly<Record<string, unknown>> | undefined {
+    for (const template of this.wholes) if (matchesWhole(template, data)) return template.chunk;
+    return undefined;
+  }
+
+  learnWhole(template: WholeTemplate): void {
+    this.wholes.unshift(template);
+    if (this.wholes.length > KEPT) this.wholes.pop();
+  }
 }

@@ -1,6 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
-import { learnTemplate, readWithTemplate, type ContentTemplate } from './openai-delta.js';
+import { learnTemplate, learnWholeTemplate, TemplateMemory } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -52,6 +52,15 @@ function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } 
 function isOnlyContent(delta: JsonObject): boolean {
   if (typeof delta.content !== 'string') return false;
   for (const key in delta) if (key !== 'content') return false;
+  return true;
+}
+
+/** A delta with no text of any kind: a stream's role chunk, its finish chunk. */
+function carriesNoText(delta: JsonObject): boolean {
+  for (const key in delta) {
+    if (key === 'role' || (key === 'content' && (delta.content === '' || delta.content === null))) continue;
+    return false;
+  }
   return true;
 }
 
@@ -107,15 +116,20 @@ function parseOpenAi(json: unknown): ParseOutcome {
 /** Templates learnt per stream at most: a provider whose chunks never repeat their spelling stops paying for it. */
 const MAX_TEMPLATES = 4;
 
-/** The stream reader; `fastPath: false` parses every chunk in full (the reference the fast path is tested against). */
-export function openAiStreamReader(options: { fastPath?: boolean } = {}): StreamReader {
+/**
+ * The stream reader; `fastPath: false` parses every chunk in full (the reference the fast path is tested
+ * against). `templates`: the spellings learnt from the same upstream's earlier streams (shared), else this
+ * stream's own.
+ */
+export function openAiStreamReader(options: { fastPath?: boolean; templates?: TemplateMemory } = {}): StreamReader {
   const reply: DialectReply = { content: '' };
   const toolIndexes = new Set<number>();
   let chunks = 0;
   let done = false;
-  // The spelling of the last plain text chunk (src/upstream/openai-delta.ts), and how many were learnt.
-  let template: ContentTemplate | undefined;
-  let learnt = options.fastPath === false ? MAX_TEMPLATES : 0;
+  // Spellings of plain text chunks (src/upstream/openai-delta.ts), and how many this stream learnt.
+  const templates = options.templates ?? new TemplateMemory();
+  const fast = options.fastPath !== false;
+  let learnt = fast ? 0 : MAX_TEMPLATES;
   return {
     event(message): StreamStep {
       if (done) return { done: true };
@@ -123,18 +137,24 @@ export function openAiStreamReader(options: { fastPath?: boolean } = {}): Stream
         done = true;
         return { done: true };
       }
-      // Most chunks carry only text, spelled like the last one: read without parsing the chunk.
-      if (template && (template.model === undefined || template.model === reply.servedModel)) {
-        const quick = readWithTemplate(template, message.data);
+      // Most chunks carry only text, spelled like an earlier one: read without parsing the chunk.
+      if (fast) {
+        const quick = templates.read(message.data, reply.servedModel);
         if (quick !== undefined) {
           chunks += 1;
           reply.content += quick;
           return { delta: quick, output: quick !== '' };
         }
       }
-      const parsed = parseJson(message.data);
-      if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };
-      const chunk: JsonObject = parsed.value;
+      // A chunk spelled like an earlier role or finish chunk is that chunk (but for values nothing reads).
+      const known = fast ? templates.readWhole(message.data) : undefined;
+      let chunk: JsonObject;
+      if (known) chunk = known;
+      else {
+        const parsed = parseJson(message.data);
+        if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream chunk is not a JSON object' };
+        chunk = parsed.value;
+      }
       const error = errorReason(chunk.error);
       if (error !== undefined) return { error: `the stream carried an error: ${error}` };
       chunks += 1;
@@ -159,7 +179,13 @@ export function openAiStreamReader(options: { fastPath?: boolean } = {}): Stream
       // spelling of the next ones.
       if (learnt < MAX_TEMPLATES && openAiUsage(chunk.usage) === undefined && str(choice.finish_reason) === undefined && isOnlyContent(choice.delta)) {
         learnt++;
-        template = learnTemplate(message.data, chunk) ?? template;
+        const template = learnTemplate(message.data, chunk);
+        if (template) templates.learn(template);
+      } else if (learnt < MAX_TEMPLATES && known === undefined && openAiUsage(chunk.usage) === undefined && carriesNoText(choice.delta)) {
+        // Usage differs from stream to stream, and text from chunk to chunk: only chunks with neither recur whole.
+        learnt++;
+        const whole = learnWholeTemplate(message.data, chunk);
+        if (whole) templates.learnWhole(whole);
       }
       return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 };
     },
@@ -179,4 +205,8 @@ export const openAiDialect: Dialect = {
   body: openAiBody,
   parse: parseOpenAi,
   streamReader: () => openAiStreamReader(),
+  sharedStreamReaders: () => {
+    const templates = new TemplateMemory();
+    return () => openAiStreamReader({ templates });
+  },
 };

@@ -11,7 +11,7 @@ const now = () => 0;
 
 describe('StreamWatch line bound', () => {
   it('fails a line longer than the bound, even split across chunks', () => {
-    const watch = new StreamWatch(openAiDialect, now, 100);
+    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
     watch.feed(Buffer.from(`data: {"x":"${'a'.repeat(60)}`));
     expect(watch.failure).toBeUndefined();
     watch.feed(Buffer.from('a'.repeat(60)));
@@ -19,7 +19,7 @@ describe('StreamWatch line bound', () => {
   });
 
   it('counts from the last line break: many short lines are never too long together', () => {
-    const watch = new StreamWatch(openAiDialect, now, 100);
+    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
     const line = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content: 'hi' } }] })}\n\n`;
     for (let i = 0; i < 50; i++) watch.feed(Buffer.from(line));
     watch.feed(Buffer.from(`data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\r\rdata: [DONE]\n\n`));

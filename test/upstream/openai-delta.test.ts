@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import type { StreamReader, StreamStep } from '../../src/upstream/dialect.js';
 import { openAiDialect, openAiStreamReader } from '../../src/upstream/openai.js';
-import { learnTemplate, readWithTemplate } from '../../src/upstream/openai-delta.js';
+import { learnTemplate, learnWholeTemplate, matchesWhole, readWithTemplate, TemplateMemory } from '../../src/upstream/openai-delta.js';
 const MODEL = 'gpt-4o-2024-08-06';
 // As OpenAI spells them today (service_tier, system_fingerprint, logprobs, usage: null, obfuscation).
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}, finish: string | null = null): string =>
@@ -62,6 +62,55 @@ describe('learnTemplate and readWithTemplate', () => {
     for (const data of cases) expect(readWithTemplate(template, data), data).toBeUndefined();
   });
 
+  it('reads a chunk of another stream: its created (any JSON number), id and obfuscation may differ, nothing else', () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    if (!template) throw new Error('no template');
+    for (const created of [0, 1767225600, -3, 1.5, 2e21]) {
+      expect(readWithTemplate(template, chunk({ content: 'next' }, { created, id: 'chatcmpl-2' }))).toBe('next');
+    }
+    expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"created":1', '"created":1.5e+3'))).toBe('x');
+    for (const created of ['"1"', 'null', '01', '1.', '+1', '- 1', '1e', '.5']) {
+      expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"created":1', `"created":${created}`)), created).toBeUndefined();
+    }
+  });
+
+  it('keeps a role or finish chunk whole: a later one matches when only id, created, obfuscation or system_fingerprint differ', () => {
+    for (const source of [chunk({ role: 'assistant', content: '' }), chunk({}, {}, 'stop')]) {
+      const whole = learnWholeTemplate(source, JSON.parse(source) as Record<string, unknown>);
+      if (!whole) throw new Error('no whole template');
+      expect(whole.chunk).toEqual(JSON.parse(source));
+      const again = JSON.parse(source) as Record<string, unknown>;
+      expect(matchesWhole(whole, JSON.stringify({ ...again, id: 'x"y', created: 99, obfuscation: '', system_fingerprint: 'fp_2' }))).toBe(true);
+      for (const other of [
+        { ...again, model: 'another' },
+        { ...again, choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, logprobs: null, finish_reason: null }] },
+        { ...again, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] },
+        { ...again, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+        { ...again, created: 'soon' },
+        { ...again, id: 7 },
+      ]) {
+        expect(matchesWhole(whole, JSON.stringify(other)), JSON.stringify(other)).toBe(false);
+      }
+      expect(matchesWhole(whole, `${source} `)).toBe(false);
+    }
+    expect(learnWholeTemplate(chunk({}, { note: 'a\\b' }), {})).toBeUndefined();
+  });
+
+  it('keeps the latest four templates, each applying only while the served model is its own', () => {
+    const memory = new TemplateMemory();
+    const of = (model: string) => chunk({ content: 'a' }, { model });
+    for (const model of ['m1', 'm2', 'm3', 'm4', 'm5']) {
+      const template = templateOf(of(model));
+      if (template) memory.learn(template);
+    }
+    expect(memory.read(of('m5'), 'm5')).toBe('a');
+    expect(memory.read(of('m2'), 'm2')).toBe('a');
+    // The oldest was dropped; a template never reads for another served model.
+    expect(memory.read(of('m1'), 'm1')).toBeUndefined();
+    expect(memory.read(of('m5'), 'm4')).toBeUndefined();
+    expect(memory.read(of('m5'), undefined)).toBeUndefined();
+  });
+
   it('learns nothing from a chunk whose spelling could mislead: escapes, or choices, delta or content twice', () => {
     expect(templateOf(chunk({ content: 'a\nb' }))).toBeUndefined();
     expect(templateOf(chunk({ content: 'x' }, { note: 'say "hi"' }))).toBeUndefined();
@@ -111,18 +160,23 @@ describe('the fast path against the full parse, seeded fuzz', () => {
     return { steps, end: reader.finish() };
   }
 
-  it('decides every chunk as the full parse does (2,000 streams of 30 chunks, adversarial ones among them)', () => {
+  it('decides every chunk as the full parse does (2,000 streams of 30 chunks, adversarial ones among them, half sharing templates)', () => {
     const random = createRandom(12);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
     const text = (): string => Array.from({ length: Math.floor(random() * 6) }, () => pick(PIECES)).join('');
     let fastReadable = 0;
+    let wholeReadable = 0;
     let adversarial = 0;
+    // The proxy's readers share one upstream's templates across its streams: so does half of this fuzz.
+    const shared = new TemplateMemory();
     for (let stream = 0; stream < 2000; stream++) {
       const model = random() < 0.8 ? MODEL : 'm2';
+      const created = random() < 0.9 ? 1767225600 + stream : pick([0, -1, 1.5, 'soon', null]);
       const plain = (content: string, extra: Record<string, unknown> = {}): string =>
         JSON.stringify({
           id: 'c',
           object: 'chat.completion.chunk',
+          created,
           model,
           choices: [{ index: 0, delta: { content }, finish_reason: null }],
           usage: null,
@@ -131,14 +185,17 @@ describe('the fast path against the full parse, seeded fuzz', () => {
         });
       const base = plain('seed');
       const template = templateOf(base);
-      const events: string[] = [JSON.stringify({ model, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
+      const unread = (): Record<string, unknown> => ({ id: text(), created, obfuscation: text() });
+      const role = (): string => JSON.stringify({ ...unread(), model, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
+      const finish = (): string => JSON.stringify({ ...unread(), model, choices: [{ index: 0, delta: {}, finish_reason: pick(['stop', 'length']) }] });
+      const events: string[] = [role()];
       for (let i = 0; i < 30; i++) {
         const roll = random();
         let data: string;
         if (roll < 0.45) data = plain(text());
         else if (roll < 0.55) data = plain(text(), { model: pick([MODEL, 'm2', 'm3']) });
         else if (roll < 0.6) data = plain(text(), { usage: { prompt_tokens: 1, completion_tokens: Math.floor(random() * 9), total_tokens: 9 } });
-        else if (roll < 0.65) data = JSON.stringify({ model, choices: [{ index: 0, delta: {}, finish_reason: pick(['stop', 'length']) }] });
+        else if (roll < 0.65) data = random() < 0.5 ? finish() : role();
         else if (roll < 0.68)
           data = JSON.stringify({ model, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: text() } }] } }] });
         else if (roll < 0.7) data = JSON.stringify({ model, error: { message: 'boom' } });
@@ -146,7 +203,7 @@ describe('the fast path against the full parse, seeded fuzz', () => {
           // A plain chunk edited at random: a byte inserted, removed or replaced, a decoy delta or model, braces
           // and quotes broken inside strings. Most are no longer JSON; some still are, and read differently.
           adversarial++;
-          const source = plain(text());
+          const source = pick([plain, plain, role, finish])(text());
           const at = Math.floor(random() * source.length);
           const edit = random();
           data =
@@ -156,16 +213,18 @@ describe('the fast path against the full parse, seeded fuzz', () => {
                 ? source.slice(0, at) + source.slice(at + 1 + Math.floor(random() * 3))
                 : source.slice(0, at) + pick(EDITS) + source.slice(at + 1);
           if (template && readWithTemplate(template, data) !== undefined) fastReadable++;
+          if (shared.readWhole(data) !== undefined) wholeReadable++;
         }
         events.push(data);
       }
       if (random() < 0.9) events.push('[DONE]');
-      const fast = run(openAiStreamReader(), events);
+      const fast = run(stream % 2 === 0 ? openAiStreamReader() : openAiStreamReader({ templates: shared }), events);
       const full = run(openAiStreamReader({ fastPath: false }), events);
       expect(fast).toEqual(full);
     }
     // The fuzz reaches the fast path with edited chunks, not only with well-formed ones.
     expect(adversarial).toBeGreaterThan(10_000);
-    expect(fastReadable).toBeGreaterThan(300);
+    expect(fastReadable).toBeGreaterThan(200);
+    expect(wholeReadable).toBeGreaterThan(300);
   });
 });

@@ -1,0 +1,49 @@
+// A/B for the proxy's added latency at a low fixed rate (where latency is the critical path, not CPU):
+// direct, the bare pass-through, this build's proxy and optionally another build's (PROXY_BASE_BIN), in
+// interleaved rounds; prints the median added p50/p99 of each path over the rounds.
+//   node bench/tools/proxy-latency.js [RATE=1000] [SECONDS=2] [ROUNDS=7]   (PROXY_MODE=stream for first byte)
+import { createLoadClient } from '../lib/open-load.js';
+import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+import { round } from '../lib/util.js';
+
+const [rate = 1000, seconds = 2, rounds = 7] = process.argv.slice(2).map(Number);
+const mode = process.env.PROXY_MODE ?? 'plain';
+const upstream = await startUpstream({ delayMs: 0 });
+const origin = `http://127.0.0.1:${upstream.port}`;
+const args = (name) => (process.env[name] ?? '').split(' ').filter(Boolean);
+const targets = { direct: { origin }, bare: await forkBare(origin), proxy: await spawnProxy(upstream.baseUrl, args('PROXY_NODE_ARGS')) };
+// PROXY_BASE_BIN (another build's bin/bluegreen.js) and/or PROXY_BASE_NODE_ARGS: a second proxy measured beside.
+if (process.env.PROXY_BASE_BIN || process.env.PROXY_BASE_NODE_ARGS) {
+  targets.base = await spawnProxy(upstream.baseUrl, args('PROXY_BASE_NODE_ARGS'), process.env.PROXY_BASE_BIN);
+}
+const names = Object.keys(targets);
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
+const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const key = mode === 'stream' ? 'firstByteMs' : 'latencyMs';
+const run = (name, s) => clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: s });
+for (const name of names) await run(name, 1);
+/** @type {Record<string, { p50: number[]; p99: number[] }>} */
+const added = Object.fromEntries(names.filter((n) => n !== 'direct').map((n) => [n, { p50: [], p99: [] }]));
+for (let i = 0; i < rounds; i++) {
+  const got = {};
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + i) % names.length];
+    got[name] = await run(name, seconds);
+  }
+  for (const name of Object.keys(added)) {
+    added[name].p50.push(got[name][key].p50 - got.direct[key].p50);
+    added[name].p99.push(got[name][key].p99 - got.direct[key].p99);
+  }
+}
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return round(s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2, 3);
+};
+for (const [name, a] of Object.entries(added)) {
+  process.stdout.write(`${name}: added ${key} p50 ${median(a.p50)} [${a.p50.map((x) => round(x, 2)).join(' ')}] p99 ${median(a.p99)}\n`);
+}
+for (const client of Object.values(clients)) await client.close();
+for (const name of names) await targets[name].close?.();
+await upstream.close();
