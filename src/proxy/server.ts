@@ -168,10 +168,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (active < settings.limits.maxConcurrency) return false;
     metrics.reject('overloaded');
     req.resume();
-    sendError(res, inbound, 'overloaded', `the proxy is serving ${settings.limits.maxConcurrency} requests already; retry shortly`, {
-      'retry-after': '1',
-      ...unreadBody(req),
-    });
+    sendError(
+      res,
+      inbound,
+      'overloaded',
+      `the proxy is already serving its limit of ${settings.limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`,
+      {
+        'retry-after': '1',
+        ...unreadBody(req),
+      },
+    );
     return true;
   }
 

@@ -39,7 +39,10 @@ describe('GET /v1/models and max_concurrency', () => {
     const second = await fetch(`${running.baseUrl}/models`);
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('1');
-    expect(((await second.json()) as { error: { code: string } }).error.code).toBe('proxy_overloaded');
+    // The message names the setting, for an operator reading the application's logs.
+    expect(await second.json()).toMatchObject({
+      error: { code: 'proxy_overloaded', message: expect.stringContaining('its limit of 1 requests at once (proxy.limits.max_concurrency)') },
+    });
     const chat = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","messages":[]}' });
     expect(chat.status).toBe(503);
     await chat.text();
