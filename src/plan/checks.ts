@@ -34,10 +34,29 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     }
   }
 
+  // The proxy answers in blue's dialect and forwards the application's body as it came: it does not translate.
+  const blueApi = armApi(plan, 'blue');
+  const greenApi = armApi(plan, 'green');
+  if (plan.proxy !== undefined && (blueApi === 'anthropic') !== (greenApi === 'anthropic')) {
+    at(
+      ['proxy'],
+      `bluegreen proxy does not translate between APIs: blue speaks ${blueApi} and green ${greenApi}, and the application's requests, in blue's format, are not green's (a green failing them all, hidden by the fallback, would be rolled back for the proxy's sake). Serve both models in one dialect (an OpenAI-compatible relay in front of Claude, say), or roll this change out on generated traffic (a plan without a proxy block)`,
+      true,
+    );
+  }
+
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
       at(['traffic'], 'is required (expected object): the requests a rollout generates; only a plan with a proxy block may leave it out', true);
+    // Without an admin API no rollout moves the proxy: a rollout of this plan would generate requests after all
+    // (the defaults, 1 a second) and judge those, so the plan is asked to say so.
+    else if (plan.proxy.admin === undefined)
+      at(
+        ['traffic'],
+        'is required (expected object) unless the proxy block has admin: without proxy.admin no rollout moves the proxy, so a rollout of this plan would judge generated requests, not live ones. Add proxy.admin: { token_env: VAR } (docs/live.md), or a traffic block',
+        true,
+      );
     else if (plan.proxy.controller.generated_traffic)
       at(['proxy', 'controller', 'generated_traffic'], 'needs a traffic block: the generated requests to send beside the live ones', true);
   }

@@ -51,7 +51,7 @@ export interface PlanSource {
 }
 
 export type Plan = Omit<ParsedPlan, 'traffic'> & {
-  /** Always set once resolved: a proxy-only plan without a traffic block gets the defaults (it generates nothing). */
+  /** Always set once resolved: a live plan (proxy.admin) without a traffic block gets the defaults (it generates nothing). */
   traffic: NonNullable<ParsedPlan['traffic']>;
   source: PlanSource;
   arms: Record<ArmName, ArmPlan>;

@@ -50,7 +50,7 @@ export function resolvePlan(parsed: ParsedPlan, source: PlanSource): Plan {
     price: parsed[name].price,
     upstream: mergeUpstream(parsed.upstream, parsed[name]),
   });
-  // A proxy-only plan generates nothing; the defaults stand in so every plan has the same shape.
+  // A live plan without a traffic block (checks.ts: it has proxy.admin) generates nothing; the defaults stand in so every plan has the same shape.
   const traffic = { ...(parsed.traffic ?? trafficSchema.parse({ rate: 1 })) };
   if (traffic.synthetic && typeof traffic.synthetic.prompts === 'string') {
     traffic.synthetic = { ...traffic.synthetic, prompts: path.resolve(source.dir, traffic.synthetic.prompts) };

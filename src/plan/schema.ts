@@ -313,8 +313,9 @@ export const proxyLimitsSchema = z.strictObject({
   }),
 });
 
+// A bare port (`listen: 8787`) is the likely slip: the message says what is wanted rather than "expected string".
 const listenAddress = z
-  .string()
+  .string({ error: 'expected HOST:PORT, like 127.0.0.1:8787' })
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787')
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
 
@@ -377,7 +378,7 @@ export const planSchema = z.strictObject({
   green: armSchema,
   traffic: trafficSchema
     .optional()
-    .meta({ description: 'The requests a rollout generates; required unless the plan has a proxy block (and no proxy.controller.generated_traffic)' }),
+    .meta({ description: 'The requests a rollout generates; required unless the plan has proxy.admin (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
   analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
   health_check: healthCheckSchema.optional(),

@@ -13,7 +13,19 @@ export function formatWarning(warning: PlanWarning): string {
 }
 
 export function planWarnings(plan: Plan): PlanWarning[] {
-  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan)];
+  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan), ...unmovedProxy(plan)];
+}
+
+/** A proxy block without admin: no rollout can move that proxy, so a rollout of the plan judges generated requests only. */
+function unmovedProxy(plan: Plan): PlanWarning[] {
+  if (plan.proxy === undefined || plan.proxy.admin) return [];
+  return [
+    {
+      keyPath: 'proxy',
+      message:
+        'has no admin: `bluegreen rollout` cannot move the traffic of a proxy serving this plan (it stays on blue) and judges only the requests it generates; add admin: { token_env: VAR } for a rollout on live traffic (docs/live.md)',
+    },
+  ];
 }
 
 /** Only the proxies of a live rollout mirror requests: on generated traffic a stage's mirror does nothing. */

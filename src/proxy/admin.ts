@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
-import type { Route, RouteHolder } from './route.js';
+import { describeRoute, type Route, type RouteHolder } from './route.js';
 import type { ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 
@@ -73,11 +73,6 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
-}
-
-/** A route as the proxy's log says it: weight, mirror, promotion and why (the lease's expiry left out). */
-function describeRoute(route: Route): string {
-  return `green ${route.greenWeight}, mirror ${route.mirror}${route.promotedArm ? `, promoted ${route.promotedArm}` : ''}${route.reason ? ` (${route.reason})` : ''}`;
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { formatDuration } from '../core/format.js';
 import type { ArmName } from '../plan/plan.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 
@@ -33,6 +34,22 @@ export function routeOwner(planName: string, blueModel: string, greenModel: stri
 /** Whether the route sends anything to green (a weight, a mirror, or a promotion of green). */
 function touchesGreen(route: Route): boolean {
   return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));
+}
+
+/** A route as the proxy's log says it: weight, mirror, promotion and why (the lease's expiry left out). */
+export function describeRoute(route: Route): string {
+  return `green ${route.greenWeight}, mirror ${route.mirror}${route.promotedArm ? `, promoted ${route.promotedArm}` : ''}${route.reason ? ` (${route.reason})` : ''}`;
+}
+
+/**
+ * What a starting proxy says about the route it starts on: a promotion, or a stage's route whose lease still runs
+ * (restarted mid-rollout). Nothing when it simply serves blue.
+ */
+export function startingRouteNotice(route: Route, effective: EffectiveRoute, now: number): string | undefined {
+  if (route.promotedArm === 'green') return 'serving green: a promotion is recorded in the state folder';
+  if ((effective.greenWeight === 0 && effective.mirror === 0) || route.leaseExpiresAt === undefined) return undefined;
+  const left = formatDuration(route.leaseExpiresAt - now);
+  return `resuming the route saved in the state folder: ${describeRoute(route)}; its lease runs out in ${left} (then blue, unless a rollout renews it)`;
 }
 
 export const BLUE_ROUTE: Readonly<Route> = Object.freeze({ greenWeight: 0, mirror: 0, updatedAt: 0 });

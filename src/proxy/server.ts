@@ -217,7 +217,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else if (path === '/healthz') {
       // HEAD too: some load balancers probe with it (Node sends the headers only).
       if (method === 'GET' || method === 'HEAD') {
-        const body = JSON.stringify({ ok: true, route: route.effective(), inFlight: active });
+        // The weights in force only: this answer is open to probes, so the plan, models and reasons stay out of it.
+        const { greenWeight, mirror } = route.effective();
+        const body = JSON.stringify({ ok: true, route: { greenWeight, mirror }, inFlight: active });
         return sendBody(res, 200, { 'content-type': 'application/json' }, body);
       }
     } else {

@@ -66,6 +66,10 @@ describe('client keys', () => {
     const health = await fetch(`${running.proxy.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true });
+    // Under a lease the stored route names the plan, its models and why it was set: none of it is a probe's business.
+    running.proxy.route.set({ greenWeight: 0.25, mirror: 0.5, leaseExpiresAt: Date.now() + 3_600_000, reason: 'stage 2/4 of proxy-scripted' });
+    const leased = await (await fetch(`${running.proxy.url}/healthz`)).json();
+    expect(leased).toEqual({ ok: true, route: { greenWeight: 0.25, mirror: 0.5 }, inFlight: 0 });
   });
 });
 

@@ -5,11 +5,13 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
 import { passthroughNotice, proxySettings } from '../../proxy/config.js';
+import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
+import { watchLauncher, type LauncherWatch } from '../launcher.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { parseStateDirOption } from '../options.js';
 
@@ -60,8 +62,13 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
     log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
     if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
     log(passthroughNotice(settings));
-    const route = proxy.route.stored;
-    if (route.promotedArm === 'green') log('serving green: a promotion is recorded in the state folder');
+    const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());
+    if (starting !== undefined) log(starting);
+    if (!settings.admin) {
+      const { greenWeight, mirror } = proxy.route.effective();
+      const serves = greenWeight === 1 ? '; it serves green' : greenWeight === 0 && mirror === 0 ? '; it serves blue' : '';
+      log(`no admin API (the plan has no proxy.admin): no rollout can move this proxy's traffic${serves}`);
+    }
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     await proxy.close();
@@ -82,9 +89,11 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
-The plan needs a proxy block (\`proxy: {}\` for the defaults). Without a rollout driving it the proxy serves
-blue (or green after a recorded promotion). It listens on loopback unless proxy.client_keys_env is set, and
-refuses (404) models other than blue's and its aliases unless proxy.passthrough lists them. See docs/proxy.md.
+The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_env: VAR }\` in it lets
+\`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
+recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
+models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
+ones that may (the rest get 404). See docs/proxy.md.
 
 Examples:
   $ BLUEGREEN_ADMIN_TOKEN=demo-admin-token bluegreen proxy rollouts/demo-live.yaml   # the plan names that variable
@@ -94,15 +103,39 @@ Examples:
     )
     .action(async (file: string, flags: ProxyFlags) => {
       const stop = new AbortController();
-      const onSigint = () => stop.abort(EXIT.sigint);
-      const onSigterm = () => stop.abort(EXIT.sigterm);
-      process.once('SIGINT', onSigint);
-      process.once('SIGTERM', onSigterm);
+      const handlers = STOP_SIGNALS.map(([signal, code]) => [signal, () => stop.abort(code)] as const);
+      for (const [signal, handler] of handlers) process.once(signal, handler);
+      const launcher = watchNpmLauncher(ctx, stop);
       try {
         ctx.exitCode = await runProxy(file, flags, ctx, stop.signal);
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigterm);
+        launcher?.stop();
+        for (const [signal, handler] of handlers) process.off(signal, handler);
       }
     });
+}
+
+// A closed terminal (SIGHUP) stops the proxy as Ctrl-C does: it closes its connections and removes proxy.json.
+const STOP_SIGNALS = [
+  ['SIGINT', EXIT.sigint],
+  ['SIGTERM', EXIT.sigterm],
+  ['SIGHUP', EXIT.sighup],
+] as const;
+
+/**
+ * `npx bluegreen proxy` stopped through npm (kill of npm's pid, a supervisor stopping it): npm forwards the signal
+ * to its /bin/sh only, which dies and leaves the proxy running, re-parented, on its port. Watched as a rollout
+ * watches it (launcher.ts). Only under npm: a proxy started with `&` or nohup from a shell that then exits is
+ * meant to go on.
+ */
+function watchNpmLauncher(ctx: CliContext, stop: AbortController): LauncherWatch | undefined {
+  if (ctx.env.npm_command === undefined && ctx.env.npm_lifecycle_event === undefined) return undefined;
+  return watchLauncher({
+    env: ctx.env,
+    onEnd: (end) => {
+      if (stop.signal.aborted) return;
+      ctx.stderr.write(`bluegreen proxy: stopping: ${end.cause}\n`);
+      stop.abort(end.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    },
+  });
 }

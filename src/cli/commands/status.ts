@@ -5,6 +5,7 @@ import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
+import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
@@ -60,11 +61,18 @@ export function register(program: Command, ctx: CliContext): void {
 
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
   const saved = store.readState();
-  if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)`, EXIT.usage);
+  if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)${runningProxy(store.dir)}`, EXIT.usage);
   // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
   const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
   return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
+}
+
+/** A proxy serving from the folder before any rollout: said, so the operator knows the folder is the right one. */
+function runningProxy(dir: string): string {
+  const info = readProxyInfo(dir);
+  if (!info || !isPidAlive(info.pid)) return '';
+  return `; a proxy is running on this folder: ${info.url} (pid ${info.pid}, since ${new Date(info.startedAt).toISOString()}), its route at ${info.url}/healthz`;
 }
 
 /** Whether the process is stopped (state T in /proc: SIGSTOP, Ctrl-Z); false where /proc cannot tell. */
