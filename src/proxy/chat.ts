@@ -7,7 +7,7 @@ import type { ArmSplitter } from '../split/splitter.js';
 import { isObject } from '../upstream/shape.js';
 import { ClientLink, forwardTo, type ForwardOutcome, type ForwardRequest, type ForwardTarget } from './forward.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm } from './rewrite.js';
 import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
@@ -80,6 +80,8 @@ class ChatExchange {
   private arm: ArmName = 'blue';
   /** The attempt running: the first, or blue answering for green. */
   private fallingBack = false;
+  /** The figures of the stage in force when the first attempt started: the whole request counts there. */
+  private figures?: StageFigures;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -151,7 +153,8 @@ class ChatExchange {
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && ctx.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
-    ctx.metrics.started(target.arm);
+    const figures = ctx.metrics.started(target.arm);
+    this.figures ??= figures;
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
   }
 
@@ -159,8 +162,8 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && ctx.fallback && !outcome.committed && !outcome.result.ok) {
-        ctx.metrics.finished(outcome.result, 'routed');
-        ctx.metrics.fellBack();
+        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures());
+        ctx.metrics.fellBack(this.stageFigures());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
         queueMicrotask(() => {
@@ -174,7 +177,7 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
-      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed');
+      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures());
       this.done();
     } catch (error) {
       this.bug(error);
@@ -183,9 +186,13 @@ class ChatExchange {
 
   /** The client went away meanwhile: neither a success nor the arm's failure. */
   private readonly gone = (): void => {
-    this.ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm);
+    this.ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.stageFigures());
     this.done();
   };
+
+  private stageFigures(): StageFigures {
+    return this.figures as StageFigures;
+  }
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */

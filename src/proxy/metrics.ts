@@ -44,6 +44,12 @@ interface FigureOptions {
   now: () => number;
 }
 
+/**
+ * The figures a request counts in besides the lifetime set: those of the stage in force when it started
+ * (ProxyMetrics.started), so a request routed by one stage's weights never counts in the next stage's figures.
+ */
+export type StageFigures = FigureSet;
+
 /** One set of figures from a moment on. */
 class FigureSet {
   private readonly recorder: MetricsRecorder;
@@ -108,27 +114,28 @@ export class ProxyMetrics {
     this.listeners.push(listener);
   }
 
-  started(arm: ArmName): void {
+  /** An attempt starts: it counts in the figures of the stage in force now, whenever it ends. */
+  started(arm: ArmName): StageFigures {
     this.inFlight[arm]++;
+    return this.current;
   }
 
   /** The client went away: the attempt is neither a success nor the arm's failure. */
-  cancelled(arm: ArmName): void {
+  cancelled(arm: ArmName, at: StageFigures): void {
     this.inFlight[arm]--;
-    this.each((set) => set.clientAborts[arm]++);
+    this.both(at, (set) => set.clientAborts[arm]++);
   }
 
-  finished(result: UpstreamResult, kind: ResultKind): void {
+  finished(result: UpstreamResult, kind: ResultKind, at: StageFigures): void {
     this.inFlight[result.arm]--;
     const quality = this.quality(result);
-    this.lifetime.record(result, quality);
-    if (this.current !== this.lifetime) this.current.record(result, quality);
-    if (kind === 'mirror') this.each((set) => set.mirrorsSent++);
-    for (const listener of this.listeners) listener(result, kind, quality, this.current.stage);
+    this.both(at, (set) => set.record(result, quality));
+    if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
+    for (const listener of this.listeners) listener(result, kind, quality, at.stage);
   }
 
-  fellBack(): void {
-    this.each((set) => set.fallbacks++);
+  fellBack(at: StageFigures): void {
+    this.both(at, (set) => set.fallbacks++);
   }
 
   passedThrough(): void {
@@ -158,7 +165,12 @@ export class ProxyMetrics {
   }
 
   private each(apply: (set: FigureSet) => void): void {
+    this.both(this.current, apply);
+  }
+
+  /** The lifetime set and `at` (once, when they are the same). */
+  private both(at: FigureSet, apply: (set: FigureSet) => void): void {
     apply(this.lifetime);
-    if (this.current !== this.lifetime) apply(this.current);
+    if (at !== this.lifetime) apply(at);
   }
 }

@@ -18,16 +18,16 @@ export function createMirror(green: ForwardTarget, metrics: ProxyMetrics, limit:
         return;
       }
       running++;
-      metrics.started('green');
+      const at = metrics.started('green');
       forward(green, request, undefined, now, shutdown).then(
         (outcome) => {
           running--;
-          metrics.finished(outcome.result, 'mirror');
+          metrics.finished(outcome.result, 'mirror', at);
         },
         () => {
           // Only the proxy shutting down aborts a copy.
           running--;
-          metrics.cancelled('green');
+          metrics.cancelled('green', at);
         },
       );
     },

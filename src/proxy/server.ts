@@ -144,8 +144,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
             metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
             const message =
               read.reason === 'too_large'
-                ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes`
-                : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms`;
+                ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes (the proxy's limit, proxy.limits.max_body_bytes)`
+                : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms (the proxy's limit, proxy.limits.body_timeout)`;
             // The rest of the body is not read: the connection closes after the answer.
             sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
             return;

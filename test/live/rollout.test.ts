@@ -93,7 +93,10 @@ describe('live rollout', () => {
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
     const state = stateOf(dir);
-    // Every result each proxy served in the stage, summed, is what the engine judged.
+    // Every result each proxy served in the stage, summed, is what the engine judged, within the requests in
+    // flight at either end (at most one per application loop: 2 per proxy). A request counts in the stage it
+    // started in: one still running at the promotion ends after the rollout's last read; one started before the
+    // rollout's first route carries no stage, and the rollout counts it in the stage in force.
     type Page = { results: { stage?: number; result: { arm: string } }[] };
     const pages = await Promise.all(
       proxies.map(
@@ -105,7 +108,8 @@ describe('live rollout', () => {
     for (const entries of inStage) expect(entries.filter((entry) => entry.result.arm === 'green').length).toBeGreaterThan(0);
     const summed = inStage.reduce((sum, entries) => sum + entries.length, 0);
     const judged = (state.stages[0]?.arms.green.requests ?? 0) + (state.stages[0]?.arms.blue.requests ?? 0);
-    expect(judged).toBe(summed);
+    expect(Math.abs(judged - summed)).toBeLessThanOrEqual(2 * proxies.length);
+    expect(judged).toBeGreaterThan(0);
     for (const p of proxies) expect(p.proxy.route.stored.promotedArm).toBe('green');
   });
 

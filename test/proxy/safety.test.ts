@@ -134,6 +134,8 @@ describe('limits', () => {
       .catch((e: unknown) => e)) as ApiError;
     expect(big.status).toBe(413);
     expect(big.code).toBe('request_too_large');
+    // The application's log names the proxy's setting, so whoever reads it knows which limit to raise.
+    expect(big.message).toContain('proxy.limits.max_body_bytes');
     // Chunked, no content-length: counted as it arrives.
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
@@ -210,6 +212,7 @@ describe('limits', () => {
     });
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
     expect(reply).toContain('"code":"request_timeout"');
+    expect(reply).toContain('proxy.limits.body_timeout');
   });
 
   it('closes a connection whose headers do not arrive in time', async () => {

@@ -1,0 +1,44 @@
+// A request counts in the figures (and the results feed) of the stage in force when it started, not of the
+// stage in force when it ended: a request routed by one stage's weights must not be judged as the next stage's.
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+
+const TOKEN = 'admin-token-for-tests';
+const admin = (url: string, method: string, body?: unknown) =>
+  fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+
+type Figures = { stage?: number; arms: Record<'blue' | 'green', { requests: number; successes: number }> };
+
+describe('stage attribution', () => {
+  it('counts a request that started in stage 1 and ended in stage 2 in stage 1, in the figures and the feed', async () => {
+    const held: ServerResponse[] = [];
+    const scripted = await scriptedServer((_req, res) => held.push(res));
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
+      env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
+    });
+    const url = running.proxy.adminUrl as string;
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 1 })).status).toBe(200);
+    const answer = fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await until(() => held.length === 1, 'the request at the upstream');
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 2 })).status).toBe(200);
+    held[0]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
+    expect((await answer).status).toBe(200);
+    await until(() => running.proxy.metrics.snapshot().arms.blue.successes === 1, 'the answer recorded');
+
+    const figures = (await (await admin(`${url}/admin/figures`, 'GET')).json()) as { stage: Figures; lifetime: Figures };
+    expect(figures.stage.stage).toBe(2);
+    expect(figures.stage.arms.blue.requests).toBe(0);
+    expect(figures.lifetime.arms.blue.successes).toBe(1);
+    const feed = (await (await admin(`${url}/admin/results?after=0`, 'GET')).json()) as { results: { stage?: number }[] };
+    expect(feed.results.map((entry) => entry.stage)).toEqual([1]);
+  });
+});
