@@ -96,7 +96,9 @@ describe('a proxy restarted while a rollout drives it', () => {
     expect(warnings).toContain(`proxy ${running.adminUrl} answers again`);
     expect(warnings).toContain(`proxy ${running.adminUrl} restarted: its results are read again from its new start`);
     const judged = state.stages.reduce((sum, stage) => sum + stage.arms.blue.requests + stage.arms.green.requests, 0);
-    expect(judged).toBeGreaterThanOrEqual(readBeforeKill + afterRestart);
+    // Less the one request the application's one loop may have had in flight at the promotion: it counts in the
+    // stage it started in, and ends after the rollout's last read.
+    expect(judged).toBeGreaterThanOrEqual(readBeforeKill + afterRestart - 1);
   });
 
   it('back after the lease: the rollout has rolled back (proxy_unreachable) and the restarted proxy serves blue, saying why', async () => {
