@@ -23,5 +23,18 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}`, extensions };
+  const unjudged = decision.undecided.length ? thinEvidence(plan, checks) : '';
+  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${unjudged}`, extensions };
+}
+
+/**
+ * Said when a stage passes undecided on fewer green requests than analysis.min_requests (a live rollout whose
+ * application sent little or nothing, say): the stage showed nothing either way, and the operator must know.
+ */
+function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
+  if (checks.length === 0) return '';
+  const sample = Math.max(...checks.map((check) => check.sample));
+  const floor = plan.analysis.min_requests;
+  if (sample >= floor) return '';
+  return `: green answered ${sample} request${sample === 1 ? '' : 's'} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
 }
