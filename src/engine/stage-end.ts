@@ -2,7 +2,7 @@
 // what the plan's on_inconclusive says (extend the stage by its length, or pause for an operator).
 import { decideStageEnd } from '../analysis/index.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { Plan } from '../plan/plan.js';
 
 export type StageEndStep =
@@ -36,5 +36,5 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
   const sample = Math.max(...checks.map((check) => check.sample));
   const floor = plan.analysis.min_requests;
   if (sample >= floor) return '';
-  return `: green answered ${sample} request${sample === 1 ? '' : 's'} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
+  return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
 }
