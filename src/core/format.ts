@@ -65,6 +65,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 request", "3 requests": a count and its noun (regular plurals only). */
+export function formatPlural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Milliseconds for people: 850ms, 12.5s, 4m05s, 1h02m. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '-';

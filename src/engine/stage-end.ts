@@ -2,7 +2,7 @@
 // what the plan's on_inconclusive says (extend the stage by its length, or pause for an operator).
 import { decideStageEnd } from '../analysis/index.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { Plan } from '../plan/plan.js';
 
 export type StageEndStep =
@@ -34,14 +34,13 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
  */
 function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
   const floor = plan.analysis.min_requests;
-  const plural = (n: number) => (n === 1 ? '' : 's');
   const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95');
   if (requestChecks.length > 0) {
     const sample = Math.max(...requestChecks.map((check) => check.sample));
     if (sample < floor)
-      return `: green answered ${sample} request${plural(sample)} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
+      return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
   }
   const ttft = checks.find((check) => check.rule === 'ttft_p95');
   if (ttft === undefined || ttft.sample >= floor) return '';
-  return `: green answered ${ttft.sample} streamed request${plural(ttft.sample)} in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`;
+  return `: green answered ${formatPlural(ttft.sample, 'streamed request')} in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`;
 }
