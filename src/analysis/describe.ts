@@ -2,7 +2,7 @@
 import type { AnalysisConfig } from '../plan/schema.js';
 import { checkAlpha, needsGuard, sequentialRules } from './budget.js';
 import { formatFigure } from '../core/format.js';
-import { formatConfidence } from './format.js';
+import { formatAtMost, formatConfidence } from './format.js';
 
 export function describeJudgement(config: AnalysisConfig, stageCount: number): string {
   const t = config.thresholds;
@@ -20,7 +20,7 @@ export function describeJudgement(config: AnalysisConfig, stageCount: number): s
   if (compare?.max_latency_p95_ratio !== undefined) rules.push(`latency_p95 > ${formatFigure(compare.max_latency_p95_ratio, 'factor')} blue's`);
   if (needsGuard(config)) rules.push("built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
   const checks = sequentialRules(config).length * Math.max(1, stageCount);
-  const budget = `at most ${formatConfidence(1 - config.confidence)} false rollbacks (${formatConfidence(1 - checkAlpha(config, stageCount))} intervals over ${checks} rule-stage checks)`;
+  const budget = `at most ${formatAtMost(1 - config.confidence)} false rollbacks (${formatConfidence(1 - checkAlpha(config, stageCount))} intervals over ${checks} rule-stage checks)`;
   return (
     `analysis every ${formatFigure(config.interval, 'ms')}, ${budget}, min_requests ${config.min_requests} per arm; ` +
     `rolls back when shown: ${rules.join(', ')}; undecided at a stage end: ${config.on_inconclusive}`

@@ -3,9 +3,33 @@ import { formatFactor, formatMs, formatPercent, formatPoints } from '../core/for
 import { HIGHEST_MS } from '../metrics/buckets.js';
 import type { LatencyBounds, RateEvidence } from './types.js';
 
-/** 0.9995 -> "99.95%": rounded down, so the level shown is never more than the one held. */
+/**
+ * 0.9995 -> "99.95%": rounded down, so the level shown is never more than the one held, with the decimals a
+ * very high level needs (0.99999995 -> "99.999995%", not "99.99%").
+ */
 export function formatConfidence(confidence: number): string {
-  return `${Number((Math.floor(confidence * 10000 + 1e-6) / 100).toFixed(2))}%`;
+  const decimals = decimalsFor((1 - confidence) * 100);
+  const scale = 10 ** decimals;
+  return `${trimZeros((Math.floor(confidence * 100 * scale + 1e-6) / scale).toFixed(decimals))}%`;
+}
+
+/** A share that is an upper bound ("at most 0.00001% false rollbacks"): rounded up, never shown as 0%. */
+export function formatAtMost(share: number): string {
+  const percent = share * 100;
+  if (!(percent > 0)) return '0%';
+  const decimals = decimalsFor(percent);
+  const scale = 10 ** decimals;
+  return `${trimZeros((Math.ceil(percent * scale - 1e-6) / scale).toFixed(decimals))}%`;
+}
+
+/** "99.50" -> "99.5", "1.00" -> "1" (toFixed, unlike String(number), never turns to "1e-8"). */
+function trimZeros(fixed: string): string {
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+}
+
+/** At least 2 decimals, and enough to show the first significant digit of a small percentage (up to 8). */
+function decimalsFor(percent: number): number {
+  return percent > 0 ? Math.min(8, Math.max(2, Math.ceil(-Math.log10(percent)))) : 2;
 }
 
 /** "(99.95% interval 5.6–14.2%)": the judged rate's anytime-valid interval. */

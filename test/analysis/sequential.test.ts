@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom as random } from '../../src/core/random.js';
 import { differenceInterval, logMixtureRatio, priorAround, rateInterval } from '../../src/analysis/index.js';
+import { formatAtMost, formatConfidence } from '../../src/analysis/format.js';
 
 /** log B(a, b) for whole a, b from factorials: an independent route to the mixture's normaliser. */
 function logBetaWhole(a: number, b: number): number {
@@ -141,5 +142,25 @@ describe('differenceInterval', () => {
       }
     }
     expect(missed / 200).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('how confidence levels and the false-rollback budget read', () => {
+  it('shows a confidence rounded down, with the decimals a very high level needs', () => {
+    expect(formatConfidence(0.99)).toBe('99%');
+    expect(formatConfidence(1 - 0.01 / 15)).toBe('99.93%');
+    expect(formatConfidence(0.9995)).toBe('99.95%');
+    expect(formatConfidence(0.75)).toBe('75%');
+    // Was "99.99%": true, but it hid the level the plan asked for.
+    expect(formatConfidence(1 - 1e-7 / 2)).toBe('99.999995%');
+  });
+
+  it('shows the false-rollback budget rounded up, never as 0%', () => {
+    expect(formatAtMost(1 - 0.99)).toBe('1%');
+    expect(formatAtMost(0.5)).toBe('50%');
+    expect(formatAtMost(1 - 0.9995)).toBe('0.05%');
+    // confidence: 0.9999999 read "at most 0% false rollbacks".
+    expect(formatAtMost(1 - 0.9999999)).toBe('0.00001%');
+    expect(formatAtMost(1e-13)).toBe('0.00000001%');
   });
 });
