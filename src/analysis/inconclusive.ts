@@ -16,7 +16,7 @@ export function decideStageEnd(
   extensionsSoFar: number,
 ): StageEndDecision {
   const undecided = checks.filter((check) => check.status === 'undecided' || (check.status === 'waiting' && isSequential(check))).map((check) => check.rule);
-  if (undecided.length === 0) return { action: 'pass', undecided };
+  if (undecided.filter((rule) => !judgedGuard(checks, rule)).length === 0) return { action: 'pass', undecided };
   switch (config.on_inconclusive) {
     case 'extend':
       return extensionsSoFar < config.max_extensions ? { action: 'extend', undecided, extension: extensionsSoFar + 1 } : { action: 'pass', undecided };
@@ -26,6 +26,14 @@ export function decideStageEnd(
     default:
       return { action: 'pass', undecided };
   }
+}
+
+/**
+ * The built-in guard (margin 0) is "ok" only once green is shown to fail less than blue, so a green as good as
+ * blue leaves it undecided however long the stage runs: once judged, it never holds a stage (extend or pause).
+ */
+function judgedGuard(checks: readonly CheckResult[], rule: RuleName): boolean {
+  return rule === 'guard.green_fails_more_than_blue' && checks.some((check) => check.rule === rule && check.status === 'undecided');
 }
 
 function isSequential(check: CheckResult): boolean {

@@ -34,6 +34,17 @@ describe('decideStageEnd', () => {
     expect(decideStageEnd(undecided, config, 2)).toMatchObject({ action: 'pass' });
   });
 
+  it('is not held by the built-in guard once judged: a green as good as blue leaves it undecided for ever', () => {
+    const guard = (status: CheckResult['status']) => [check('guard.green_fails_more_than_blue', status), check('latency_p95', 'ok', 'ms')];
+    for (const on_inconclusive of ['extend', 'pause'] as const) {
+      const config = { on_inconclusive, max_extensions: 2 };
+      expect(decideStageEnd(guard('undecided'), config, 0)).toEqual({ action: 'pass', undecided: ['guard.green_fails_more_than_blue'] });
+      // Below min_requests nothing was judged: more time can still show green worse.
+      expect(decideStageEnd(guard('waiting'), config, 0)).toMatchObject({ action: on_inconclusive });
+      expect(decideStageEnd([...guard('undecided'), check('quality_fail_rate', 'undecided')], config, 0)).toMatchObject({ action: on_inconclusive });
+    }
+  });
+
   it('pauses once per stage for an operator, then passes after the stage runs again', () => {
     const config = { on_inconclusive: 'pause', max_extensions: 2 } as const;
     expect(decideStageEnd(undecided, config, 0)).toMatchObject({ action: 'pause', undecided: ['error_rate', 'latency_p95'] });
