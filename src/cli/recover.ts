@@ -1,7 +1,7 @@
 // Putting a dead rollout's traffic back on blue: its plan's on_rollback hook, with the stage it died in and
 // green at 0, journaled; then the state is marked rolled back. Used by `bluegreen rollback` and by a new
 // `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
-import type { RolloutSnapshot } from '../engine/types.js';
+import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
 import { runHook } from '../hooks/index.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
@@ -38,7 +38,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
-  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%`;
+  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%${endingOf(snapshot)}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason) : [];
   for (const message of proxies)
@@ -74,12 +74,20 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   } else if (proxies.length === 0) {
     warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
-  markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by bluegreen rollback` });
+  markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by ${options.actor}` });
   const told = proxies.length > 0 ? `; ${proxies.join('; ')}` : '';
   return {
     ok: true,
     message: `${hook ? 'on_rollback ran; traffic is back on blue' : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
   };
+}
+
+const ENDING_WORDS: Partial<Record<RolloutSnapshot['phase'], string>> = { rolled_back: 'rolling back', aborted: 'aborting', promoted: 'promoting' };
+
+/** " while it was rolling back (green error_rate ...)": a rollout killed during its ending keeps why it was ending. */
+function endingOf(snapshot: RolloutSnapshot): string {
+  if (snapshot.reason === undefined || !FINAL_PHASES.includes(snapshot.phase)) return '';
+  return ` while it was ${ENDING_WORDS[snapshot.phase] ?? 'ending'} (${snapshot.reason})`;
 }
 
 function planFor(options: RestoreOptions, warn: (message: string) => void): Plan {
