@@ -30,7 +30,8 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
 /**
  * Said when a stage passes undecided on fewer green requests than analysis.min_requests (a live rollout whose
  * application sent little or nothing, say): the stage showed nothing either way, and the operator must know.
- * ttft_p95 counts only streamed requests, so a stage with plenty of requests may still leave it unjudged.
+ * ttft_p95 counts only streamed requests, and comparisons need blue's requests too (a stage at 100% green
+ * before any blue traffic has none), so a stage with plenty of green requests may still leave them unjudged.
  */
 function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
   const floor = plan.analysis.min_requests;
@@ -40,7 +41,19 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
     if (sample < floor)
       return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
   }
+  const notes: string[] = [];
   const ttft = checks.find((check) => check.rule === 'ttft_p95');
-  if (ttft === undefined || ttft.sample >= floor) return '';
-  return `: green answered ${formatPlural(ttft.sample, 'streamed request')} in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`;
+  if (ttft !== undefined && ttft.sample < floor)
+    notes.push(
+      `green answered ${formatPlural(ttft.sample, 'streamed request')} in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`,
+    );
+  const withoutBlue = checks.filter((check) => check.status === 'waiting' && check.blueSample !== undefined && check.blueSample < floor);
+  if (withoutBlue.length > 0) {
+    const blue = Math.min(...withoutBlue.map((check) => check.blueSample ?? 0));
+    const rules = withoutBlue.map((check) => check.rule).join(', ');
+    notes.push(
+      `blue answered ${formatPlural(blue, 'request')} in the rollout so far, under analysis.min_requests (${floor}), so ${rules} (judged against blue) ${withoutBlue.length === 1 ? 'was' : 'were'} not judged`,
+    );
+  }
+  return notes.length > 0 ? `: ${notes.join('; ')}` : '';
 }

@@ -1,5 +1,6 @@
 // What a plan allows but is probably not what its author meant: shown by validate, --dry-run and rollout,
 // never fatal.
+import { needsGuard } from '../analysis/budget.js';
 import type { Plan } from './plan.js';
 
 export interface PlanWarning {
@@ -13,7 +14,15 @@ export function formatWarning(warning: PlanWarning): string {
 }
 
 export function planWarnings(plan: Plan): PlanWarning[] {
-  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan), ...unmovedProxy(plan), ...unstreamedTtft(plan)];
+  return [
+    ...decreasingWeights(plan),
+    ...sameArms(plan),
+    ...shortStages(plan),
+    ...idleMirrors(plan),
+    ...unmovedProxy(plan),
+    ...unstreamedTtft(plan),
+    ...noBlueToCompare(plan),
+  ];
 }
 
 /** A proxy block without admin: no rollout can move that proxy, so a rollout of the plan judges generated requests only. */
@@ -104,4 +113,19 @@ function unstreamedTtft(plan: Plan): PlanWarning[] {
       message: 'is judged over streamed requests only, and traffic.stream is 0: it will never be judged (set traffic.stream above 0)',
     },
   ];
+}
+
+/**
+ * Comparisons with blue (and the built-in guard of a plan without an error-rate rule) judge green against blue's
+ * requests so far: stages at 100% green before any blue traffic have none, and pass with them unjudged.
+ */
+function noBlueToCompare(plan: Plan): PlanWarning[] {
+  const compare = plan.analysis.compare_to_blue;
+  const compares = needsGuard(plan.analysis) || Object.values(compare ?? {}).some((value) => value !== undefined);
+  // A live rollout's shadow stage or the proxies' blue traffic is blue's; mirrors send blue traffic too.
+  if (!compares || plan.proxy?.admin || (plan.stages[0]?.green_weight ?? 0) < 1) return [];
+  const blind = plan.stages.findIndex((stage) => stage.green_weight < 1);
+  const rules = needsGuard(plan.analysis) ? 'the built-in guard (green failing more than blue)' : 'compare_to_blue';
+  const which = blind === -1 ? 'no stage sends blue any request' : `stages before stages[${blind}] send blue no request`;
+  return [{ keyPath: 'stages[0].green_weight', message: `is 1 and ${which}: ${rules} has no blue figures to judge green against there; start below 1` }];
 }

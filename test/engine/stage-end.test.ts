@@ -41,6 +41,17 @@ describe('stageEndStep', () => {
     expect(stageEndStep(plan, 0, [ttft(floor)], 0, 0.5).message).toBe(`stage 1/${plan.stages.length} passed at 50% green (undecided: ttft_p95)`);
   });
 
+  it('says when a comparison with blue had no blue requests to judge against (a stage at 100% green first)', () => {
+    const guard = (blueSample: number): CheckResult => ({ ...check('waiting', 400), rule: 'guard.green_fails_more_than_blue', limit: 0, blueSample });
+    const floor = plan.analysis.min_requests;
+    expect(stageEndStep(plan, 0, [guard(0)], 0, 1).message).toBe(
+      `stage 1/${plan.stages.length} passed at 100% green (undecided: guard.green_fails_more_than_blue): blue answered 0 requests in the rollout so far, under analysis.min_requests (${floor}), so guard.green_fails_more_than_blue (judged against blue) was not judged`,
+    );
+    expect(stageEndStep(plan, 0, [{ ...guard(floor), status: 'undecided' }], 0, 1).message).toBe(
+      `stage 1/${plan.stages.length} passed at 100% green (undecided: guard.green_fails_more_than_blue)`,
+    );
+  });
+
   it('says nothing more when the stage was decided, or undecided on enough requests', () => {
     expect(stageEndStep(plan, 0, [check('ok', 0)], 0, 0.5).message).toBe(`stage 1/${plan.stages.length} passed at 50% green`);
     const floor = plan.analysis.min_requests;

@@ -1,0 +1,71 @@
+// Rules a plan sets that its traffic can never judge, which validate warns about: ttft_p95 on generated traffic
+// that never streams, and comparisons with blue (the built-in guard too) on stages with no blue traffic.
+import { describe, expect, it } from 'vitest';
+import { planWarnings } from '../../src/plan/warnings.js';
+import { planFromYaml } from '../helpers/plans.js';
+
+const plan = (traffic: string, extra = '') =>
+  planFromYaml(`
+name: ttft
+upstream: { simulate: { models: {} } }
+blue: { model: a }
+green: { model: b }
+traffic: ${traffic}
+stages:
+  - { duration: 60s, green_weight: 0.5 }
+analysis: { thresholds: { ttft_p95: 2s } }
+${extra}`);
+
+const ttftWarnings = (p: ReturnType<typeof plan>) => planWarnings(p).filter((warning) => warning.keyPath === 'analysis.thresholds.ttft_p95');
+
+describe('ttft_p95 without streamed requests', () => {
+  it('is a warning when the generated traffic never streams', () => {
+    expect(ttftWarnings(plan('{ rate: 10, stream: 0 }'))).toEqual([
+      {
+        keyPath: 'analysis.thresholds.ttft_p95',
+        message: 'is judged over streamed requests only, and traffic.stream is 0: it will never be judged (set traffic.stream above 0)',
+      },
+    ]);
+    // The default share streams nothing either.
+    expect(ttftWarnings(plan('{ rate: 10 }'))).toHaveLength(1);
+  });
+
+  it('is no warning when some requests stream', () => {
+    expect(ttftWarnings(plan('{ rate: 10, stream: 0.2 }'))).toEqual([]);
+  });
+});
+
+describe('comparisons with blue on stages with no blue traffic', () => {
+  const stagesPlan = (stages: string, analysis = '{}') =>
+    planFromYaml(`
+name: blueless
+upstream: { simulate: { models: {} } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 10 }
+stages:
+${stages}
+analysis: ${analysis}
+`);
+  const blueless = (p: ReturnType<typeof stagesPlan>) => planWarnings(p).filter((warning) => warning.keyPath === 'stages[0].green_weight');
+
+  it('warns when the built-in guard can never judge: every stage is 100% green', () => {
+    expect(blueless(stagesPlan('  - { duration: 60s, green_weight: 1 }'))).toEqual([
+      {
+        keyPath: 'stages[0].green_weight',
+        message:
+          'is 1 and no stage sends blue any request: the built-in guard (green failing more than blue) has no blue figures to judge green against there; start below 1',
+      },
+    ]);
+  });
+
+  it('names the first stage with blue traffic for compare_to_blue, and says nothing when the first stage has blue', () => {
+    const late = stagesPlan(
+      '  - { duration: 60s, green_weight: 1 }\n  - { duration: 60s, green_weight: 0.5 }',
+      '{ compare_to_blue: { max_error_rate_increase: 0.02 } }',
+    );
+    expect(blueless(late)[0]?.message).toMatch(/^is 1 and stages before stages\[1\] send blue no request: compare_to_blue has no blue figures/);
+    expect(blueless(stagesPlan('  - { duration: 60s, green_weight: 0.5 }\n  - { duration: 60s, green_weight: 1 }'))).toEqual([]);
+    expect(blueless(stagesPlan('  - { duration: 60s, green_weight: 1 }', '{ thresholds: { error_rate: 0.05 } }'))).toEqual([]);
+  });
+});
