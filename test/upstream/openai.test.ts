@@ -74,6 +74,21 @@ describe('OpenAI client', () => {
     });
   });
 
+  it('ignores token counts no upstream could mean (negative, fractional, astronomical): they made the cost Infinity, and state.json unreadable', async () => {
+    for (const usage of [
+      { prompt_tokens: -5, completion_tokens: 5 },
+      { prompt_tokens: 5, completion_tokens: 1e308 },
+      { prompt_tokens: 5.5, completion_tokens: 5 },
+    ]) {
+      const { client } = await setup(json(200, { ...openAiReply('Hi there'), usage }));
+      const result = await client.send(chat());
+      expect(result.ok).toBe(true);
+      // As with no usage at all: estimated from the text, so the cost stays a finite number.
+      expect(result.usage).toMatchObject({ estimated: true, promptTokens: 12 });
+      expect(Number.isSafeInteger(result.usage?.completionTokens)).toBe(true);
+    }
+  });
+
   it('keeps params but never lets them override model, stream or max_tokens', async () => {
     const { server, client } = await setup(json(200, openAiReply('ok')));
     await client.send(chat({ params: { model: 'evil', stream: true, stream_options: {}, max_completion_tokens: 9, top_p: 0.9 } }));
