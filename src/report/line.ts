@@ -74,13 +74,16 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
   const ending = endingWatch();
   let timer: TimerHandle | undefined;
   let stopped = false;
+  // Once the requests in flight have drained (after the ending's hook), only the closing line is left to come.
+  let drained = false;
   const schedule = () => {
     timer = options.clock.setTimer(() => {
       if (stopped) return;
       const snapshot = options.snapshot();
       const now = options.clock.now();
-      if (ending.started()) options.write(formatDrainingLine(snapshot, now));
-      else {
+      if (ending.started()) {
+        if (!drained) options.write(formatDrainingLine(snapshot, now));
+      } else {
         options.write(formatMonitorLine(snapshot, now));
         const checks = formatChecksLine(snapshot, now);
         if (checks) options.write(checks);
@@ -93,6 +96,7 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
     onEvent: (event) => {
       if (stopped) return;
       ending.see(event);
+      if (event.type === 'drained') drained = true;
       if (event.type !== 'finished') options.write(formatEventLine(event));
     },
     finish: (summary) => {

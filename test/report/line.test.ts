@@ -36,6 +36,10 @@ describe('createLineReporter', () => {
     await clock.advance(5000);
     expect(lines.at(-1)).toMatch(/^12:00:10\.000 ending +(\d+ requests? still in flight|waiting for the ending hook to finish)$/);
     reporter.onEvent(event(clock.now(), 'drained', 'in-flight requests finished'));
+    // Nothing is left to wait for but the closing line: no "waiting for the ending hook" with no hook to run.
+    const drainedAt = lines.length;
+    await clock.advance(5000);
+    expect(lines.length).toBe(drainedAt);
     reporter.onEvent(event(clock.now(), 'finished', 'interrupted (exit 130): interrupted by SIGINT; rolled back to blue'));
     reporter.finish({ phase: 'interrupted', exitCode: 130, reason: 'interrupted by SIGINT; rolled back to blue' });
     const count = lines.length;
