@@ -46,6 +46,9 @@ export interface SampledSource {
   close(): Promise<void>;
 }
 
+/** Lines drawn from a cached file for one next() before giving up (a sample_rate of 1e-9 must not hang it). */
+const MAX_CACHE_DRAWS = 10_000;
+
 export function createSampledSource(options: SampledOptions): SampledSource {
   const { file, sampleRate, maxTokens, random } = options;
   const capacity = Math.max(1, options.capacity ?? 512);
@@ -63,6 +66,11 @@ export function createSampledSource(options: SampledOptions): SampledSource {
   let skippedLines = 0;
   let problem: string | undefined;
   let completedPasses = 0;
+  // A file whose usable lines fit in one buffer is kept in memory after its first pass and replayed from there:
+  // re-read in a loop at a low sample_rate (2 lines at 0.001), it took a core in open/read/close calls.
+  let firstPass: ChatRequest[] | undefined = [];
+  let cached: ChatRequest[] | undefined;
+  let cursor = 0;
   let reader: ReadStream | undefined;
   let wakePump: (() => void) | undefined;
   let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -81,12 +89,16 @@ export function createSampledSource(options: SampledOptions): SampledSource {
     settleReady = undefined;
   };
 
-  const push = (request: ChatRequest) => {
-    items.push(request);
-    if (size() >= capacity) resolveReady();
+  const wakeWaiters = () => {
     const woken = waiters;
     waiters = [];
     for (const waiter of woken) waiter.resolve();
+  };
+
+  const push = (request: ChatRequest) => {
+    items.push(request);
+    if (size() >= capacity) resolveReady();
+    wakeWaiters();
   };
 
   const fail = (error: Error) => {
@@ -112,7 +124,9 @@ export function createSampledSource(options: SampledOptions): SampledSource {
         if (closed) break;
         lineNo++;
         const sampledFirst = validSeen;
-        if (sampledFirst && dropLine()) continue;
+        // While the first pass may still be a small file's whole, every line is parsed and kept for the cache.
+        const collecting = first && firstPass !== undefined;
+        if (sampledFirst && !collecting && dropLine()) continue;
         const parsed =
           'tooLong' in line
             ? { problem: tooLongProblem(maxLineBytes) }
@@ -127,8 +141,12 @@ export function createSampledSource(options: SampledOptions): SampledSource {
           continue;
         }
         validSeen = true;
-        if (!sampledFirst && dropLine()) continue;
-        push(parsed.request);
+        if (collecting && firstPass) {
+          if (firstPass.length < capacity) firstPass.push(parsed.request);
+          else firstPass = undefined;
+        }
+        if ((!sampledFirst || collecting) && dropLine()) continue;
+        push(collecting ? structuredClone(parsed.request) : parsed.request);
         if (size() >= capacity) await new Promise<void>((resolve) => (wakePump = resolve));
       }
     } finally {
@@ -148,6 +166,14 @@ export function createSampledSource(options: SampledOptions): SampledSource {
       }
       if (closed) return;
       completedPasses++;
+      if (pass === 0 && firstPass !== undefined && firstPass.length > 0) {
+        // A small file: replayed from memory from now on (next() draws from it), never read again.
+        cached = firstPass;
+        resolveReady();
+        wakeWaiters();
+        return;
+      }
+      firstPass = undefined;
       if (size() > 0) resolveReady();
       if (pass === 0 && counts.nonBlank === 0) throw new TrafficError(`sampled traffic file ${file} is empty`, file);
       if (pass === 0 && !validSeen) {
@@ -161,18 +187,30 @@ export function createSampledSource(options: SampledOptions): SampledSource {
     }
   }
 
+  /** The next cached request kept by sample_rate, or undefined after MAX_CACHE_DRAWS lines all dropped. */
+  const fromCache = (lines: readonly ChatRequest[]): ChatRequest | undefined => {
+    for (let draws = 0; draws < MAX_CACHE_DRAWS; draws++) {
+      const request = lines[cursor] as ChatRequest;
+      cursor = (cursor + 1) % lines.length;
+      if (cursor === 0) completedPasses++;
+      // A copy: a request is the caller's to adapt, and the cache serves the same line again.
+      if (!dropLine()) return structuredClone(request);
+    }
+    return undefined;
+  };
+
   const pumpDone = pump().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
 
   return {
     ready: () => readyPromise,
     available() {
-      if (size() > 0) return Promise.resolve();
+      if (size() > 0 || cached) return Promise.resolve();
       if (failure) return Promise.reject(failure);
       if (closed) return Promise.reject(new Error(`sampled traffic source for ${file} is closed`));
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     next() {
-      if (head >= items.length) return undefined;
+      if (head >= items.length) return cached ? fromCache(cached) : undefined;
       const request = items[head];
       items[head++] = undefined;
       if (head >= capacity) {
@@ -204,6 +242,8 @@ export function createSampledSource(options: SampledOptions): SampledSource {
       wakePump = undefined;
       items = [];
       head = 0;
+      cached = undefined;
+      firstPass = undefined;
       await pumpDone;
     },
   };

@@ -118,7 +118,8 @@ describe('createTrafficMix', () => {
 
   it('warns when replay fails after the start, and carries on with synthetic requests', async () => {
     const file = path.join(dir, 'vanishing.jsonl');
-    writeFileSync(file, `${JSON.stringify({ messages: [{ role: 'user', content: 'x' }] })}\n`);
+    // More lines than the buffer holds: a smaller file is kept in memory after its first pass, never reopened.
+    writeFileSync(file, `${JSON.stringify({ messages: [{ role: 'user', content: 'x' }] })}\n`.repeat(10));
     const mix = createTrafficMix(config({ sampled: { share: 1, file, sample_rate: 1 } }), createRandom(1), { bufferSize: 4 });
     await mix.ready();
     rmSync(file);

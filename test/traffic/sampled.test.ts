@@ -121,6 +121,30 @@ describe('createSampledSource: requests', () => {
     await source.close();
   });
 
+  it('keeps a small file in memory after its first pass: a low sample_rate no longer rereads it in a busy loop', async () => {
+    const file = writeLines('small-rare.jsonl', [body(0), body(1)]);
+    const source = open(file, { sampleRate: 0.01 });
+    await source.ready();
+    rmSync(file); // never opened again
+    const requests = await take(source, 20);
+    expect(new Set(requests.map(indexOf))).toEqual(new Set([0, 1]));
+    // About 100 lines go by per request kept: passes are counted as the cache wraps.
+    expect(source.passes()).toBeGreaterThan(200);
+    expect(source.error()).toBeUndefined();
+    // Each request is a copy: one the caller changes is not served again.
+    requests[0]!.messages.push({ role: 'user', content: 'changed' });
+    expect((await take(source, 4)).every((request) => request.messages.length === 1)).toBe(true);
+    await source.close();
+  });
+
+  it('gives up on a cached draw after a bounded number of lines at a vanishing sample_rate', async () => {
+    const source = open(writeLines('small-never.jsonl', [body(0)]), { sampleRate: 1e-12 });
+    await source.available();
+    for (let i = 0; i < 5; i++) source.next(); // the first pass may have kept none: each call is bounded
+    expect(source.next()).toBeUndefined();
+    await source.close();
+  });
+
   it('skips and counts bad lines, naming the first', async () => {
     const file = writeLines('bad.jsonl', [
       body(0),
