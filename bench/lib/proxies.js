@@ -33,7 +33,7 @@ proxy: { limits: { max_concurrency: 20000 } }
     dir,
   );
   const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
-    env: { ...process.env, [BENCH_KEY_ENV]: BENCH_KEY },
+    env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -48,6 +48,14 @@ proxy: { limits: { max_concurrency: 20000 } }
       }
     });
   });
+}
+
+/**
+ * The bench's environment without npm's variables: under `npm run bench` the proxy would otherwise take npm for
+ * its launcher and watch the launch chain (src/cli/launcher.ts polls /proc), work the pass-through does not do.
+ */
+function withoutNpm(env) {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('npm_')));
 }
 
 /** Signals the child and waits for it to exit (a --cpu-prof profile is written on the way out). */

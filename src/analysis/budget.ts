@@ -22,10 +22,14 @@ export function sequentialRules(config: AnalysisConfig): RuleName[] {
   return rules;
 }
 
-/** A plan that sets no threshold and no comparison gets the built-in guard: green shown to fail more than blue. */
+/**
+ * A plan that judges no error rate (neither thresholds.error_rate nor compare_to_blue.max_error_rate_increase)
+ * gets the built-in guard: green shown to fail more than blue. Without it a plan with only a latency or quality
+ * rule promoted a green failing every request (its fast errors were under the latency limit, and quality is
+ * judged on successes only); a consecutive_errors streak alone misses a green failing 15% at random.
+ */
 export function needsGuard(config: AnalysisConfig): boolean {
-  const set = (values: object | undefined) => Object.values(values ?? {}).some((value) => value !== undefined);
-  return !set(config.thresholds) && !set(config.compare_to_blue);
+  return config.thresholds.error_rate === undefined && config.compare_to_blue?.max_error_rate_increase === undefined;
 }
 
 /** One check's share of alpha in one stage. */

@@ -177,11 +177,11 @@ export function compareQualityFailRate(ctx: SequentialContext, margin: number): 
   });
 }
 
-/** The built-in guard of a plan with no rule: green shown to fail more often than blue at all. */
+/** The built-in guard of a plan with no error-rate rule: green shown to fail more often than blue at all. */
 export function failsMoreThanBlue(ctx: SequentialContext): Judged {
   return judgeDifference(ctx, {
     rule: 'guard.green_fails_more_than_blue',
-    what: 'error rate (built-in guard: the plan sets no rule)',
+    what: 'error rate (built-in guard: the plan sets no error-rate rule)',
     margin: 0,
     green: { x: ctx.green.failures, n: ctx.green.requests },
     blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },

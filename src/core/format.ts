@@ -65,6 +65,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 request", "3 requests": a count and its noun (regular plurals only). */
+export function formatPlural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Milliseconds for people: 850ms, 12.5s, 4m05s, 1h02m. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
@@ -81,4 +86,17 @@ export function formatDuration(ms: number): string {
   const seconds = totalSeconds % 60;
   if (hours > 0) return `${sign}${hours}h${String(minutes).padStart(2, '0')}m`;
   return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+/**
+ * Text from outside (an upstream's error, a hook's output, a webhook's answer) as one short line: control
+ * characters (terminal escapes, OSC title sequences, bells) become spaces, so they never reach an operator's
+ * terminal or a CI log, whitespace is collapsed, and the whole is cut to `max` characters.
+ */
+export function oneLine(text: string, max: number): string {
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

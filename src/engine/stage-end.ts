@@ -2,7 +2,7 @@
 // what the plan's on_inconclusive says (extend the stage by its length, or pause for an operator).
 import { decideStageEnd } from '../analysis/index.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { Plan } from '../plan/plan.js';
 
 export type StageEndStep =
@@ -30,11 +30,17 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
 /**
  * Said when a stage passes undecided on fewer green requests than analysis.min_requests (a live rollout whose
  * application sent little or nothing, say): the stage showed nothing either way, and the operator must know.
+ * ttft_p95 counts only streamed requests, so a stage with plenty of requests may still leave it unjudged.
  */
 function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
-  if (checks.length === 0) return '';
-  const sample = Math.max(...checks.map((check) => check.sample));
   const floor = plan.analysis.min_requests;
-  if (sample >= floor) return '';
-  return `: green answered ${sample} request${sample === 1 ? '' : 's'} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
+  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95');
+  if (requestChecks.length > 0) {
+    const sample = Math.max(...requestChecks.map((check) => check.sample));
+    if (sample < floor)
+      return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
+  }
+  const ttft = checks.find((check) => check.rule === 'ttft_p95');
+  if (ttft === undefined || ttft.sample >= floor) return '';
+  return `: green answered ${formatPlural(ttft.sample, 'streamed request')} in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`;
 }

@@ -1,4 +1,5 @@
 // Message helpers shared by both hook kinds: short, single-line, and free of secrets in URLs.
+import { oneLine } from '../core/format.js';
 
 /** Keeps only the last `limit` bytes of a stream, so a chatty hook cannot grow memory. */
 export class TailBuffer {
@@ -32,9 +33,9 @@ export function lastLine(text: string, max = 200): string {
   return clip(line, max);
 }
 
+/** One line of at most `max` characters, free of terminal escapes (a hook's output is printed and journaled). */
 export function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return oneLine(text, max);
 }
 
 /** origin + path only: tokens often ride in the query string, and credentials in the userinfo. */

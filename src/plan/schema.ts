@@ -311,6 +311,10 @@ export const proxyLimitsSchema = z.strictObject({
     description:
       "Longest a streamed answer may go on after its first byte (upstream.timeout.request bounds the wait for that byte, timeout.idle each silence after it); then it is cut as the arm's timeout",
   }),
+  drain_timeout: duration.default(25_000).meta({
+    description:
+      'On SIGTERM, SIGINT or SIGHUP the proxy stops accepting and lets the requests in flight finish for up to this long (0: cuts them at once); the same signal again cuts them. The default stays under the 30 s a Kubernetes pod gets before SIGKILL',
+  }),
 });
 
 // A bare port (`listen: 8787`) is the likely slip: the message says what is wanted rather than "expected string".
@@ -363,6 +367,7 @@ export const proxySchema = z.strictObject({
     max_mirror_in_flight: 64,
     max_response_bytes: 16 * 1024 * 1024,
     max_stream_duration: 30 * 60_000,
+    drain_timeout: 25_000,
   }),
   controller: proxyControllerSchema
     .default({ lease: 5000, poll_interval: 250, generated_traffic: false })

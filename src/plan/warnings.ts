@@ -14,7 +14,7 @@ export function formatWarning(warning: PlanWarning): string {
 }
 
 export function planWarnings(plan: Plan): PlanWarning[] {
-  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan), ...unmovedProxy(plan)];
+  return [...decreasingWeights(plan), ...sameArms(plan), ...shortStages(plan), ...idleMirrors(plan), ...unmovedProxy(plan), ...unstreamedTtft(plan)];
 }
 
 /** A proxy block without admin: no rollout can move that proxy, so a rollout of the plan judges generated requests only. */
@@ -100,4 +100,16 @@ function shortStages(plan: Plan): PlanWarning[] {
     }
   });
   return warnings;
+}
+
+/** ttft_p95 counts streamed requests only: generated traffic that never streams leaves it undecided in every stage. */
+function unstreamedTtft(plan: Plan): PlanWarning[] {
+  // A live rollout judges the application's requests, which may stream whatever traffic.stream says.
+  if (plan.analysis.thresholds.ttft_p95 === undefined || plan.traffic.stream > 0 || plan.proxy?.admin) return [];
+  return [
+    {
+      keyPath: 'analysis.thresholds.ttft_p95',
+      message: 'is judged over streamed requests only, and traffic.stream is 0: it will never be judged (set traffic.stream above 0)',
+    },
+  ];
 }

@@ -16,6 +16,8 @@ export interface ProxyLimitsResolved {
   maxMirrorInFlight: number;
   maxResponseBytes: number;
   maxStreamMs: number;
+  /** How long a stopping proxy lets the requests in flight finish (0: not at all). */
+  drainTimeoutMs: number;
 }
 
 export interface ProxySettings {
@@ -144,6 +146,7 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       maxMirrorInFlight: limits.max_mirror_in_flight,
       maxResponseBytes: limits.max_response_bytes,
       maxStreamMs: limits.max_stream_duration,
+      drainTimeoutMs: limits.drain_timeout,
     },
   };
 }

@@ -25,6 +25,7 @@ import { removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { errorText } from '../core/errors.js';
+import { InFlight } from './in-flight.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -50,6 +51,14 @@ export interface ProxyHandle {
   adminUrl?: string;
   metrics: ProxyMetrics;
   route: RouteHolder;
+  /** Requests being served now (chat requests and model lists). */
+  inFlight(): number;
+  /**
+   * Stops accepting and lets the requests in flight finish, for up to `timeoutMs` or until `force` aborts:
+   * answers carry `connection: close`, /healthz says 503, mirror copies are cancelled. Resolves with the number
+   * of requests still running when it gave up (0 when all finished). close() cuts those.
+   */
+  drain(timeoutMs: number, force?: AbortSignal): Promise<number>;
   /** Stops accepting, cancels what is running (mirrors included) and closes the upstream pools. */
   close(): Promise<void>;
 }
@@ -105,7 +114,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     random,
     now,
   };
-  let active = 0;
+  const inFlight = new InFlight();
+  // Set by drain(): the proxy is stopping and only finishes what it has.
+  let draining = false;
   // Requests that sent `Expect: 100-continue` and are not told to go on yet.
   const awaitingContinue = new WeakSet<IncomingMessage>();
 
@@ -123,12 +134,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       );
     }
     if (overloaded(req, res)) return;
-    active++;
+    inFlight.enter();
     let over = false;
     const end = (): void => {
       if (over) return;
       over = true;
-      active--;
+      inFlight.leave();
     };
     // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
     // is answered without the client ever sending its body.
@@ -166,7 +177,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
   /** Past max_concurrency: answered 503 with retry-after, and true. */
   function overloaded(req: IncomingMessage, res: ServerResponse): boolean {
-    if (active < settings.limits.maxConcurrency) return false;
+    if (inFlight.size < settings.limits.maxConcurrency) return false;
     metrics.reject('overloaded');
     req.resume();
     sendError(
@@ -189,11 +200,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
     }
     if (overloaded(req, res)) return;
-    active++;
+    inFlight.enter();
     try {
       await forwardModels(targets, res, inbound);
     } finally {
-      active--;
+      inFlight.leave();
     }
   }
 
@@ -225,9 +236,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       // HEAD too: some load balancers probe with it (Node sends the headers only).
       if (method === 'GET' || method === 'HEAD') {
         // The weights in force only: this answer is open to probes, so the plan, models and reasons stay out of it.
+        // A draining proxy says 503, so a load balancer probing it over a kept-alive connection stops sending to it.
         const { greenWeight, mirror } = route.effective();
-        const body = JSON.stringify({ ok: true, route: { greenWeight, mirror }, inFlight: active });
-        return sendBody(res, 200, { 'content-type': 'application/json' }, body);
+        const body = JSON.stringify({ ok: !draining, ...(draining && { draining }), route: { greenWeight, mirror }, inFlight: inFlight.size });
+        return sendBody(res, draining ? 503 : 200, { 'content-type': 'application/json' }, body);
       }
     } else {
       req.resume();
@@ -253,6 +265,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
       else res.destroy();
     };
+    // While draining, each answer ends its connection: the client's next request goes to another proxy.
+    if (draining) res.setHeader('connection', 'close');
     try {
       serve(req, res, failed)?.catch(failed);
     } catch (error) {
@@ -318,25 +332,58 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     throw error;
   }
   let closing: Promise<void> | undefined;
+  let drained: Promise<number> | undefined;
+  let listening: Promise<void> | undefined;
+  // Once: resolves when the server has closed its port and every connection has ended.
+  const stopListening = (): Promise<void> => (listening ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     url,
     port,
     ...(admin && { adminUrl: admin.url }),
     metrics,
     route,
+    inFlight: () => inFlight.size,
+    drain(timeoutMs, force) {
+      drained ??= (async () => {
+        draining = true;
+        // Nobody waits for a mirror copy: it is not worth holding the stop for.
+        shutdown.abort(new Error('the proxy is shutting down'));
+        // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it.
+        void stopListening();
+        await untilIdle(inFlight, timeoutMs, force);
+        return inFlight.size;
+      })();
+      return drained;
+    },
     close() {
       closing ??= (async () => {
         route.stop();
         if (options.stateDir !== undefined) removeProxyInfo(options.stateDir, process.pid);
         await admin?.close();
         shutdown.abort(new Error('the proxy is shutting down'));
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        const closed = stopListening();
+        server.closeAllConnections();
+        await closed;
         await Promise.all([targets.close(), route.flush()]);
       })();
       return closing;
     },
   };
+}
+
+/** Until nothing is in flight, `timeoutMs` has passed, or `force` aborts, whichever comes first. */
+async function untilIdle(inFlight: InFlight, timeoutMs: number, force: AbortSignal | undefined): Promise<void> {
+  if (inFlight.size === 0 || timeoutMs <= 0 || force?.aborted) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onForce: (() => void) | undefined;
+  await Promise.race([
+    inFlight.idle(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      onForce = resolve;
+      force?.addEventListener('abort', onForce, { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  if (onForce) force?.removeEventListener('abort', onForce);
 }

@@ -3,7 +3,7 @@ import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatFigure, formatMs, formatPercent } from '../core/format.js';
+import { formatFigure, formatMs, formatPercent, formatPlural } from '../core/format.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
 
@@ -108,6 +108,6 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
 export function formatDrainingLine(snapshot: RolloutSnapshot, now: number): string {
   const stage = snapshot.stages[snapshot.stageIndex];
   const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
-  const waiting = inFlight > 0 ? `${inFlight} request${inFlight === 1 ? '' : 's'} still in flight` : 'waiting for the ending hook to finish';
+  const waiting = inFlight > 0 ? `${formatPlural(inFlight, 'request')} still in flight` : 'waiting for the ending hook to finish';
   return `${timestamp(now)} ending           ${waiting}`;
 }

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { writeFileAtomic } from './files.js';
+import { withJournalEnding } from './reconcile.js';
 import { isOwnerAlive, isPidAlive, readLock } from './lock.js';
 import type { StateStore } from './store.js';
 
@@ -24,7 +25,8 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   if (!snapshot) return { kind: 'none' };
   if (snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase)) return { kind: 'finished', snapshot };
   const last = store.readEvents({ last: 1 })[0];
-  if (last?.type === 'finished') return { kind: 'finished', snapshot };
+  // A full disk can leave state.json behind the journal's ending: say how the rollout really ended.
+  if (last?.type === 'finished') return { kind: 'finished', snapshot: withJournalEnding(snapshot, [last]).snapshot };
   const lock = readLock(store.dir);
   if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
   if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };

@@ -1,8 +1,8 @@
 // The sampled-traffic file checked whole before any traffic (validate, --dry-run): the rollout's own errors
 // (empty, no usable line) plus a count of the lines it would skip, which the rollout only warns about.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { TrafficError, describeError } from './errors.js';
+import { jsonlLines, MAX_LINE_BYTES, tooLongProblem } from './jsonl-lines.js';
 import { parseSampledLine } from './sampled-line.js';
 
 export interface SampledFileCheck {
@@ -14,15 +14,17 @@ export interface SampledFileCheck {
 }
 
 /** Reads the whole file once; rejects with the rollout's TrafficError when it is missing, empty or has no usable line. */
-export async function checkSampledFile(file: string, maxTokens: number): Promise<SampledFileCheck> {
+export async function checkSampledFile(file: string, maxTokens: number, maxLineBytes = MAX_LINE_BYTES): Promise<SampledFileCheck> {
   const result: SampledFileCheck = { usable: 0, skipped: 0 };
-  const input = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = createReadStream(file);
   let lineNo = 0;
   try {
-    for await (const raw of lines) {
+    for await (const line of jsonlLines(input, maxLineBytes)) {
       lineNo++;
-      const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens);
+      const parsed =
+        'tooLong' in line
+          ? { problem: tooLongProblem(maxLineBytes) }
+          : parseSampledLine(lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text, maxTokens);
       if (parsed === undefined) continue;
       if ('problem' in parsed) {
         result.skipped++;
@@ -34,7 +36,6 @@ export async function checkSampledFile(file: string, maxTokens: number): Promise
   } catch (error) {
     throw new TrafficError(`cannot read sampled traffic file ${file}: ${describeError(error)}`, file);
   } finally {
-    lines.close();
     input.destroy();
   }
   if (result.usable === 0 && result.skipped === 0) throw new TrafficError(`sampled traffic file ${file} is empty`, file);

@@ -2,11 +2,11 @@
 // memory. A bounded buffer is filled in the background (the scheduler needs a request synchronously), and
 // reading pauses while it is full. At the end of the file it starts again from the top.
 import { createReadStream, type ReadStream } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
 import type { ChatRequest } from '../upstream/types.js';
 import type { RandomSource } from '../core/random.js';
 import { TrafficError, describeError } from './errors.js';
 import { parseSampledLine } from './sampled-line.js';
+import { jsonlLines, MAX_LINE_BYTES, tooLongProblem } from './jsonl-lines.js';
 
 export interface SampledOptions {
   /** Absolute path of the JSONL file. */
@@ -20,6 +20,8 @@ export interface SampledOptions {
   capacity?: number;
   /** Why a parsed request cannot be replayed (say, on an Anthropic arm), or undefined when it can. */
   vet?: (request: ChatRequest) => string | undefined;
+  /** Longer lines are skipped (and never held whole in memory). Default MAX_LINE_BYTES. */
+  maxLineBytes?: number;
 }
 
 export interface SampledSource {
@@ -47,6 +49,7 @@ export interface SampledSource {
 export function createSampledSource(options: SampledOptions): SampledSource {
   const { file, sampleRate, maxTokens, random } = options;
   const capacity = Math.max(1, options.capacity ?? 512);
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const refillAt = Math.floor(capacity / 2);
 
   // A queue with a moving head: shift() on a large array would copy it on every request.
@@ -60,7 +63,7 @@ export function createSampledSource(options: SampledOptions): SampledSource {
   let skippedLines = 0;
   let problem: string | undefined;
   let completedPasses = 0;
-  let reader: { input: ReadStream; lines: Interface } | undefined;
+  let reader: ReadStream | undefined;
   let wakePump: (() => void) | undefined;
   let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
@@ -97,21 +100,23 @@ export function createSampledSource(options: SampledOptions): SampledSource {
   };
 
   async function readPass(first: boolean): Promise<{ lines: number; nonBlank: number }> {
-    const input = createReadStream(file, { encoding: 'utf8' });
-    // readline forwards read errors to the loop below, but drops its listener on close: a stream destroyed
-    // while still opening may fail after that, and must not become an uncaught exception.
+    const input = createReadStream(file);
+    // A stream destroyed while still opening may fail after the loop below let go of it: that must not
+    // become an uncaught exception.
     input.on('error', () => undefined);
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    reader = { input, lines };
+    reader = input;
     let lineNo = 0;
     let nonBlank = 0;
     try {
-      for await (const raw of lines) {
+      for await (const line of jsonlLines(input, maxLineBytes)) {
         if (closed) break;
         lineNo++;
         const sampledFirst = validSeen;
         if (sampledFirst && dropLine()) continue;
-        const parsed = parseSampledLine(lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw, maxTokens, options.vet);
+        const parsed =
+          'tooLong' in line
+            ? { problem: tooLongProblem(maxLineBytes) }
+            : parseSampledLine(lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text, maxTokens, options.vet);
         if (parsed === undefined) continue;
         nonBlank++;
         if ('problem' in parsed) {
@@ -127,7 +132,6 @@ export function createSampledSource(options: SampledOptions): SampledSource {
         if (size() >= capacity) await new Promise<void>((resolve) => (wakePump = resolve));
       }
     } finally {
-      lines.close();
       input.destroy();
       reader = undefined;
     }
@@ -195,8 +199,7 @@ export function createSampledSource(options: SampledOptions): SampledSource {
       for (const waiter of waiters) waiter.reject(closedError);
       waiters = [];
       closed = true;
-      reader?.lines.close();
-      reader?.input.destroy();
+      reader?.destroy();
       wakePump?.();
       wakePump = undefined;
       items = [];

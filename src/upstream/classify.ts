@@ -3,6 +3,7 @@ import { header, type HeaderMap } from '../core/retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { FailureClass, RateLimitInfo } from './types.js';
 import { errorText } from '../core/errors.js';
+import { oneLine } from '../core/format.js';
 
 export { header, type HeaderMap };
 
@@ -17,14 +18,9 @@ export interface ErrorInfo {
 
 const MAX_DETAIL = 200;
 
-/** Whitespace collapsed and cut to a length that fits one sentence. */
+/** Whitespace collapsed, control characters gone, cut to a length that fits one sentence. */
 export function shorten(text: string): string {
-  // Control characters from an upstream (terminal escapes, OSC title sequences) never reach an operator's terminal.
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL - 1)}…` : flat;
+  return oneLine(text, MAX_DETAIL);
 }
 
 export function parseErrorBody(text: string): ErrorInfo {

@@ -59,7 +59,7 @@ describe('a plan with no rule: the built-in guard', () => {
     expect(verdict.checks.map((c) => c.rule)).toEqual(['guard.green_fails_more_than_blue']);
     expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
     expect(verdict.breach?.message).toMatch(
-      /^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/,
+      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/,
     );
   });
 
@@ -69,8 +69,20 @@ describe('a plan with no rule: the built-in guard', () => {
     expect(check(verdict, 'guard.green_fails_more_than_blue').status).toBe('undecided');
   });
 
-  it('is not added once the plan sets any rule', () => {
-    expect(run({ config: config({ thresholds: { consecutive_errors: 3 } }) }).checks.map((c) => c.rule)).toEqual(['consecutive_errors']);
+  it('is not added once the plan judges an error rate', () => {
+    expect(run({ config: config({ thresholds: { error_rate: 0.05 } }) }).checks.map((c) => c.rule)).toEqual(['error_rate']);
+    expect(run({ config: config({ compare_to_blue: { max_error_rate_increase: 0.02 } }) }).checks.map((c) => c.rule)).toEqual([
+      'compare_to_blue.max_error_rate_increase',
+    ]);
+  });
+
+  it('guards a plan whose rules judge no error rate: a green failing every request fails no latency or quality rule', () => {
+    // Fast failures are under any latency limit, and quality is judged on successes only.
+    const cfg = config({ thresholds: { latency_p95: 3000, quality_fail_rate: 0.05, consecutive_errors: 1000 } });
+    const verdict = run({ config: cfg, green: arm(200, 200), blue: arm(900, 9) });
+    expect(verdict.checks.map((c) => c.rule)).toEqual(['consecutive_errors', 'guard.green_fails_more_than_blue', 'latency_p95', 'quality_fail_rate']);
+    expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
+    expect(sequentialRules(cfg)).toEqual(['guard.green_fails_more_than_blue', 'latency_p95', 'quality_fail_rate']);
   });
 });
 
@@ -172,7 +184,7 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 6200, limit: 5000, unit: 'ms', sample: 400 });
     expect(check(verdict, 'latency_p95').evidence).toMatchObject({ estimate: 0.2, limit: 0.05, overMs: 5000 });
     expect(verdict.breach?.message).toMatch(
-      /^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.5% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/,
+      /^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.66% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/,
     );
     expect(check(verdict, 'latency_p99').evidence).toMatchObject({ estimate: 0, limit: 0.01 });
   });
@@ -190,7 +202,7 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
       greenRunning: { latency_p95: running },
     });
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 30 });
-    expect(verdict.breach?.message).toMatch(/^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(99% interval/);
+    expect(verdict.breach?.message).toMatch(/^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(99\.5% interval/);
   });
 });
 
@@ -209,7 +221,9 @@ describe('quality_fail_rate', () => {
     const cfg = config({ thresholds: { quality_fail_rate: 0.1 } });
     expect(check(run({ config: cfg, green: arm(30, 15, { qualityFailures: 10 }) }), 'quality_fail_rate').status).toBe('waiting');
     const over = run({ config: cfg, green: arm(80, 0, { qualityFailures: 40 }) });
-    expect(over.breach?.message).toMatch(/^green quality_fail_rate 50\.0% \(99% interval [\d.]+–[\d.]+%\) > 10\.0% over 80 successful responses in stage 2$/);
+    expect(over.breach?.message).toMatch(
+      /^green quality_fail_rate 50\.0% \(99\.5% interval [\d.]+–[\d.]+%\) > 10\.0% over 80 successful responses in stage 2$/,
+    );
   });
 });
 
@@ -263,7 +277,7 @@ describe('compare_to_blue', () => {
       const verdict = run({ config: cfg, green, blue });
       expect(verdict.breach?.rule).toBe('compare_to_blue.max_latency_p95_ratio');
       expect(verdict.breach?.message).toMatch(
-        /^green latency_p95 2\.\d\ds \(99% interval \d\.\d\ds–\d\.\d\ds\) > 1\.50x blue's \d+ms \(≤ \d+ms\): [23]\.\d\dx \(green 300, blue 4000 requests\) in stage 2$/,
+        /^green latency_p95 2\.\d\ds \(99\.5% interval \d\.\d\ds–\d\.\d\ds\) > 1\.50x blue's \d+ms \(≤ \d+ms\): [23]\.\d\dx \(green 300, blue 4000 requests\) in stage 2$/,
       );
       const q = verdict.breach?.evidence?.quantiles;
       expect(q && q.green.lower > 1.5 * q.blue.upper).toBe(true);
@@ -282,7 +296,7 @@ describe('compare_to_blue', () => {
       const ratio = check(verdict, 'compare_to_blue.max_latency_p95_ratio');
       expect(ratio.status).toBe('waiting');
       expect(ratio.figure).not.toBeNull();
-      expect(run({ config: cfg, green: arm(100), blue }).checks[0]?.figure).toBeNull();
+      expect(check(run({ config: cfg, green: arm(100), blue }), 'compare_to_blue.max_latency_p95_ratio').figure).toBeNull();
     });
   });
 });

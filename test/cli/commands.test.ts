@@ -49,7 +49,7 @@ describe('bluegreen CLI', () => {
     );
     const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("rolls back when shown: built-in guard: no rule is set, so green's error rate over blue's at all");
+    expect(result.stdout).toContain("rolls back when shown: built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
   });
 
   it('validates every example plan', async () => {

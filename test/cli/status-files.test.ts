@@ -34,6 +34,18 @@ describe('status', () => {
     expect(text.stdout).toContain('rollout demo: rolled back (exit 10)');
   });
 
+  it("rollback and the control commands name the journal's ending too, not state.json's stale phase", async () => {
+    const saved = snapshot({ phase: 'progressing', greenWeight: 1, updatedAt: 1000 });
+    const finished = { at: 5000, type: 'finished', stage: 0, greenWeight: 1, message: 'promoted (exit 0)', data: { phase: 'promoted', exitCode: 0 } };
+    const cwd = stateFolder(saved, [finished]);
+    const rollback = await runCli(['rollback', '--state-dir', 'st'], { cwd });
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain('already ended (promoted, exit 0); nothing to roll back');
+    const pause = await runCli(['pause', '--state-dir', 'st'], { cwd });
+    expect(pause.code).toBe(2);
+    expect(pause.stderr).toContain('has finished (promoted at 1970-01-01T00:00:05.000Z)');
+  });
+
   it('keeps state.json when the journal has nothing newer', async () => {
     const cwd = stateFolder(snapshot({ updatedAt: 9000 }), [{ at: 5000, type: 'finished', message: 'old', data: { phase: 'promoted', exitCode: 0 } }]);
     expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });

@@ -1,6 +1,7 @@
 // `bluegreen proxy` stopped the ways a terminal or a supervisor stops it: a hangup (the terminal closed), and
 // `npx bluegreen proxy` whose npm is killed (npm passes the signal to its /bin/sh only, which dies and used to
 // leave the proxy running, re-parented, on its port). Each ends the proxy cleanly: port closed, proxy.json gone.
+// SIGTERM with a stream in flight drains: the stream ends whole, unless a second SIGTERM cuts it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,10 +23,35 @@ stages:
 proxy: { listen: 127.0.0.1:0 }
 `;
 
-function projectWithPlan(): string {
+function projectWithPlan(plan = PLAN): string {
   const dir = projectWithBluegreen();
-  writeFileSync(path.join(dir, 'plan.yaml'), PLAN);
+  writeFileSync(path.join(dir, 'plan.yaml'), plan);
   return dir;
+}
+
+/** Blue streams `tokens` tokens at 20 a second: a request that stays in flight while the test signals. */
+const slowStreamPlan = (tokens: number) =>
+  PLAN.replace('gpt-4o: {}', `gpt-4o: { ttft: 5ms, tokens_per_second: 20, output_tokens: { min: ${tokens}, max: ${tokens} } }`);
+
+/** A streamed request through the proxy, once its first bytes arrived; `text()` reads the rest (or rejects if cut). */
+async function streaming(url: string): Promise<{ text: () => Promise<string> }> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = decoder.decode((await reader.read()).value);
+  return {
+    text: async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += decoder.decode(value);
+      }
+    },
+  };
 }
 
 const infoFile = (dir: string) => path.join(dir, '.bluegreen', 'proxy.json');
@@ -62,5 +88,36 @@ describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
     await exitOf(npm);
     await stoppedCleanly(dir, pid, url);
     expect(stderr.text()).toMatch(/bluegreen proxy: stopping: its launcher \S+ \(pid \d+\) exiting/);
+  });
+
+  it('SIGTERM lets a stream in flight end whole (proxy.limits.drain_timeout), then exits 143', async () => {
+    const dir = projectWithPlan(slowStreamPlan(20));
+    const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr = stderrOf(proxy);
+    const { pid, url } = await started(dir);
+    const stream = await streaming(url);
+    proxy.kill('SIGTERM');
+    await stderr.waitFor('letting 1 request in flight finish');
+    // The port is closed at once: a new proxy could take it.
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    expect(await stream.text()).toContain('data: [DONE]');
+    expect(await exitOf(proxy)).toEqual({ code: 143, signal: null });
+    await stoppedCleanly(dir, pid, url);
+    expect(stderr.text()).not.toContain('cutting');
+  });
+
+  it('a second SIGTERM cuts what is still in flight at once', async () => {
+    const dir = projectWithPlan(slowStreamPlan(2000));
+    const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr = stderrOf(proxy);
+    const { pid, url } = await started(dir);
+    const stream = await streaming(url);
+    proxy.kill('SIGTERM');
+    await stderr.waitFor('letting 1 request in flight finish');
+    proxy.kill('SIGTERM');
+    expect(await exitOf(proxy)).toEqual({ code: 143, signal: null });
+    await expect(stream.text()).rejects.toThrow();
+    expect(stderr.text()).toContain('stopping: cutting 1 request still in flight');
+    await stoppedCleanly(dir, pid, url);
   });
 });

@@ -131,9 +131,17 @@ describe('rollback triggers', () => {
     const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(
-      /^green error rate \(built-in guard: the plan sets no rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
+      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
     );
     expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
+  });
+
+  it('the built-in guard of a plan whose only rule is a latency limit: a green failing fast on every request is rolled back', async () => {
+    // Its errors answer in milliseconds, under the limit: the latency rule alone used to promote it (exit 0).
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
+    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 3s } }`));
+    expectRolledBack(run, 'guard.green_fails_more_than_blue');
+    expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%/);
   });
 
   it('health_check', async () => {

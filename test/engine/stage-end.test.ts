@@ -25,6 +25,22 @@ describe('stageEndStep', () => {
     expect(stageEndStep(plan, 0, [check('waiting', 1)], 0, 0.5).message).toContain('green answered 1 request in this stage');
   });
 
+  it('counts streamed requests for ttft_p95, which judges only those', () => {
+    const ttft = (sample: number): CheckResult => ({ ...check('waiting', sample), rule: 'ttft_p95', unit: 'ms', limit: 2000 });
+    const floor = plan.analysis.min_requests;
+    // A plan without streaming: green answered plenty, none of them streamed.
+    expect(stageEndStep(plan, 0, [ttft(0)], 0, 0.5).message).toBe(
+      `stage 1/${plan.stages.length} passed at 50% green (undecided: ttft_p95): green answered 0 streamed requests in this stage, under analysis.min_requests (${floor}), so ttft_p95 (judged on streamed requests only) was not judged`,
+    );
+    expect(stageEndStep(plan, 0, [check('ok', 200), ttft(1)], 0, 0.5).message).toContain(
+      '(undecided: ttft_p95): green answered 1 streamed request in this stage',
+    );
+    expect(stageEndStep(plan, 0, [check('waiting', 3), ttft(1)], 0, 0.5).message).toContain(
+      'green answered 3 requests in this stage, under analysis.min_requests',
+    );
+    expect(stageEndStep(plan, 0, [ttft(floor)], 0, 0.5).message).toBe(`stage 1/${plan.stages.length} passed at 50% green (undecided: ttft_p95)`);
+  });
+
   it('says nothing more when the stage was decided, or undecided on enough requests', () => {
     expect(stageEndStep(plan, 0, [check('ok', 0)], 0, 0.5).message).toBe(`stage 1/${plan.stages.length} passed at 50% green`);
     const floor = plan.analysis.min_requests;

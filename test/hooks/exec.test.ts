@@ -66,6 +66,18 @@ describe('exec hooks', () => {
     expect(outcome.stdout).toBe('working\n');
   });
 
+  it('quote their output without terminal escapes: it is printed to the operator and the CI log', async () => {
+    const outcome = await runHook(
+      exec(String.raw`printf 'lb [2J]0;pwned[31mdown[0m
+' >&2; exit 3`),
+      EVENT,
+      { cwd: planDir, env: {} },
+    );
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/exited 3: lb \[2J \]0;pwned \[31mdown \[0m$/);
+    expect(outcome.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
   it('kill the whole process group on timeout, without waiting for it', async () => {
     const started = Date.now();
     const outcome = await runHook(exec('sleep 5 & echo $! > child.pid; wait', 200), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });

@@ -103,6 +103,12 @@ describe('webhook hooks', () => {
     expect(waits).toEqual([250, 500]);
   });
 
+  it('quote the answer without terminal escapes', async () => {
+    const { base } = await serve(status(404, 'no \u001b[2Jsuch\u001b]0;pwned\u0007 hook\u009b'));
+    const outcome = await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {}, sleep: async () => {} });
+    expect(outcome.message).toBe(`webhook ${base}/w answered 404: no [2Jsuch ]0;pwned hook`);
+  });
+
   it('honour a short Retry-After on 429', async () => {
     const { base } = await serve(status(429, '', { 'retry-after': '2' }), status(200));
     const { sleep, random, waits } = recorder();

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { openEndpoints } from '../endpoints.js';
 import { EXIT, UsageError } from '../../core/exit.js';
+import { formatDuration, formatPlural } from '../../core/format.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
 import { passthroughNotice, proxySettings } from '../../proxy/config.js';
@@ -21,8 +22,18 @@ export interface ProxyFlags {
   stateDir?: string;
 }
 
-/** Serves until `stop` aborts (with the exit code to return), then closes. `onReady` is for tests. */
-export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext, stop: AbortSignal, onReady?: (proxy: ProxyHandle) => void): Promise<number> {
+/**
+ * Serves until `stop` aborts (with the exit code to return), then drains (proxy.limits.drain_timeout, or until
+ * `force` aborts: the same signal again) and closes. `onReady` is for tests.
+ */
+export async function runProxy(
+  file: string,
+  flags: ProxyFlags,
+  ctx: CliContext,
+  stop: AbortSignal,
+  onReady?: (proxy: ProxyHandle) => void,
+  force?: AbortSignal,
+): Promise<number> {
   const plan = loadPlan(file, ctx.cwd);
   // A plan written for generated traffic: the proxy would serve blue forever while a rollout of the same plan
   // moved only its generated requests. Asked for explicitly rather than guessed.
@@ -71,6 +82,7 @@ export async function runProxy(file: string, flags: ProxyFlags, ctx: CliContext,
     }
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    await drain(proxy, settings.limits.drainTimeoutMs, force, log);
     await proxy.close();
     return typeof stop.reason === 'number' ? stop.reason : EXIT.promoted;
   } finally {
@@ -93,7 +105,8 @@ The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_e
 \`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
 recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
 models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
-ones that may (the rest get 404). See docs/proxy.md.
+ones that may (the rest get 404). Ctrl-C or SIGTERM closes the port and lets the requests in flight finish
+(proxy.limits.drain_timeout, default 25s); the same signal again stops at once. See docs/proxy.md.
 
 Examples:
   $ BLUEGREEN_ADMIN_TOKEN=demo-admin-token bluegreen proxy rollouts/demo-live.yaml   # the plan names that variable
@@ -103,11 +116,13 @@ Examples:
     )
     .action(async (file: string, flags: ProxyFlags) => {
       const stop = new AbortController();
-      const handlers = STOP_SIGNALS.map(([signal, code]) => [signal, () => stop.abort(code)] as const);
-      for (const [signal, handler] of handlers) process.once(signal, handler);
+      // The first signal drains; a second one (Ctrl-C again) cuts what is still running.
+      const force = new AbortController();
+      const handlers = STOP_SIGNALS.map(([signal, code]) => [signal, () => (stop.signal.aborted ? force.abort() : stop.abort(code))] as const);
+      for (const [signal, handler] of handlers) process.on(signal, handler);
       const launcher = watchNpmLauncher(ctx, stop);
       try {
-        ctx.exitCode = await runProxy(file, flags, ctx, stop.signal);
+        ctx.exitCode = await runProxy(file, flags, ctx, stop.signal, undefined, force.signal);
       } finally {
         launcher?.stop();
         for (const [signal, handler] of handlers) process.off(signal, handler);
@@ -115,7 +130,19 @@ Examples:
     });
 }
 
-// A closed terminal (SIGHUP) stops the proxy as Ctrl-C does: it closes its connections and removes proxy.json.
+/** Lets the requests in flight finish (saying so when there are any), then says what is cut. */
+async function drain(proxy: ProxyHandle, timeoutMs: number, force: AbortSignal | undefined, log: (message: string) => void): Promise<void> {
+  const running = proxy.inFlight();
+  if (running > 0 && timeoutMs > 0) {
+    log(
+      `stopping: letting ${formatPlural(running, 'request')} in flight finish (up to ${formatDuration(timeoutMs)}, proxy.limits.drain_timeout; the same signal again stops at once)`,
+    );
+  }
+  const left = await proxy.drain(timeoutMs, force);
+  if (left > 0) log(`stopping: cutting ${formatPlural(left, 'request')} still in flight`);
+}
+
+// A closed terminal (SIGHUP) stops the proxy as Ctrl-C does: it drains, closes its connections and removes proxy.json.
 const STOP_SIGNALS = [
   ['SIGINT', EXIT.sigint],
   ['SIGTERM', EXIT.sigterm],

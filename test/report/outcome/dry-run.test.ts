@@ -50,6 +50,6 @@ stages: [ { duration: 10s, green_weight: 1 } ]
     expect(out).not.toContain('hunter2');
     expect(out).not.toContain('token=abc');
     expect(out).toContain('estimated cost: blue no price, green no price (');
-    expect(out).toContain("built-in guard: no rule is set, so green's error rate over blue's at all");
+    expect(out).toContain("built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
   });
 });

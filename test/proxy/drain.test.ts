@@ -1,0 +1,162 @@
+// A stopping proxy drains: it closes its port at once and lets the requests in flight finish (a deploy restarting
+// it must not cut users' streams), answers on kept-alive connections end them, /healthz says 503, and what is
+// still running after proxy.limits.drain_timeout, or a second signal, is cut.
+import { Client, request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
+import type { ProxyHandle } from '../../src/proxy/server.js';
+import { testContext } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+
+const env = { UPSTREAM_KEY };
+
+const chunk = (content: string) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+const END = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'blue-model', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
+
+const MODELS = JSON.stringify({
+  object: 'list',
+  data: [
+    { id: 'blue-model', object: 'model' },
+    { id: 'green-model', object: 'model' },
+  ],
+});
+
+/**
+ * An upstream that streams a first chunk at once and the rest only when the test releases that stream (streams
+ * are numbered in the order they arrive); it lists its models for the CLI's preflight.
+ */
+async function heldStream() {
+  const releases: (() => void)[] = [];
+  const upstream = await scriptedServer((req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(MODELS);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk('Hello'));
+    releases.push(() => res.end(chunk(' world') + END));
+  });
+  return { upstream, release: (index = 0) => releases[index]?.() };
+}
+
+/** A streamed request through the proxy, read until its first chunk arrived; the rest is read by `rest()`. */
+async function streamStarted(proxyUrl: string) {
+  const client = new Client(proxyUrl);
+  const response = await client.request({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const chunks: string[] = [];
+  const iterator = response.body[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  chunks.push(Buffer.from(first.value as Buffer).toString('utf8'));
+  const rest = async (): Promise<string> => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      chunks.push(Buffer.from(next.value as Buffer).toString('utf8'));
+    }
+    return chunks.join('');
+  };
+  return { client, response, firstChunk: chunks[0] ?? '', rest, close: () => client.close() };
+}
+
+async function refusesNewConnections(proxy: ProxyHandle): Promise<void> {
+  await expect(request(`${proxy.url}/healthz`)).rejects.toThrow(/ECONNREFUSED|connect/);
+}
+
+describe('a stopping proxy drains', () => {
+  it('closes its port at once, and streams in flight still end whole', async () => {
+    const { upstream, release } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    const first = await streamStarted(proxy.url);
+    const second = await streamStarted(proxy.url);
+    expect(first.firstChunk).toContain('Hello');
+
+    const drained = proxy.drain(10_000);
+    await refusesNewConnections(proxy);
+    release(1);
+    const secondText = await second.rest();
+    expect(secondText).toContain('data: [DONE]');
+    // A request on a connection kept alive from before the stop is still answered, and ends its connection;
+    // /healthz says 503, so a load balancer probing that way stops sending here.
+    const health = await second.client.request({ method: 'GET', path: '/healthz' });
+    expect(health.statusCode).toBe(503);
+    expect(health.headers.connection).toBe('close');
+    expect(await health.body.json()).toMatchObject({ ok: false, draining: true, inFlight: 1 });
+
+    release(0);
+    const text = await first.rest();
+    expect(text).toContain('world');
+    expect(text).toContain('data: [DONE]');
+    expect(await drained).toBe(0);
+    expect(proxy.metrics.snapshot().arms.blue).toMatchObject({ requests: 2, failures: 0, clientAborts: 0 });
+    await first.close();
+    await second.close();
+  });
+
+  it('gives up after its time: drain() says how many still run, and close() cuts them', async () => {
+    const { upstream } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    const stream = await streamStarted(proxy.url);
+    expect(await proxy.drain(50)).toBe(1);
+    await proxy.close();
+    // Cut, not ended: the client sees a broken stream rather than an answer that looks whole.
+    await expect(stream.rest()).rejects.toThrow();
+    await stream.close();
+  });
+
+  it('stops waiting at once when forced (the same signal again)', async () => {
+    const { upstream } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    const stream = await streamStarted(proxy.url);
+    const force = new AbortController();
+    const drained = proxy.drain(3_600_000, force.signal);
+    await refusesNewConnections(proxy);
+    force.abort();
+    expect(await drained).toBe(1);
+    await proxy.close();
+    await expect(stream.rest()).rejects.toThrow();
+    await stream.close();
+  });
+
+  it('bluegreen proxy says what it waits for and what it cuts, and drain_timeout: 0s cuts at once', async () => {
+    for (const [drainTimeout, waits] of [
+      ['50ms', true],
+      ['0s', false],
+    ] as const) {
+      const { upstream } = await heldStream();
+      const dir = tempDir();
+      const file = writePlan(scriptedPlan(upstream.url, { proxy: `{ limits: { drain_timeout: ${drainTimeout} } }` }), dir);
+      const ctx = testContext({ cwd: dir, env });
+      const stop = new AbortController();
+      let started: Promise<Awaited<ReturnType<typeof streamStarted>>> | undefined;
+      const code = runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, (proxy) => {
+        started = streamStarted(proxy.url);
+        void started.then(() => stop.abort(143));
+      });
+      expect(await code).toBe(143);
+      const stream = await (started as NonNullable<typeof started>);
+      await expect(stream.rest()).rejects.toThrow();
+      await stream.close();
+      const err = ctx.err();
+      if (waits)
+        expect(err).toContain('stopping: letting 1 request in flight finish (up to 50ms, proxy.limits.drain_timeout; the same signal again stops at once)');
+      else expect(err).not.toContain('letting');
+      expect(err).toContain('stopping: cutting 1 request still in flight');
+    }
+  });
+
+  it('with nothing in flight it stops at once, saying nothing more', async () => {
+    const { upstream } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    expect(await proxy.drain(3_600_000)).toBe(0);
+    await refusesNewConnections(proxy);
+    await until(() => proxy.inFlight() === 0, 'nothing in flight');
+  });
+});
