@@ -7,6 +7,7 @@ import { sourcesOf } from '../engine/generated-traffic.js';
 import { openLiveControl } from '../live/controller.js';
 import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
+import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -36,6 +37,8 @@ export interface RolloutRunOptions {
   signals?: NodeJS.EventEmitter;
   /** `--resume`: continue the dead rollout of this same plan in the state folder from its saved stage. */
   resume?: boolean;
+  /** `--from-blue`: run from the first stage even where this plan's green is already promoted. */
+  fromBlue?: boolean;
 }
 
 /** The engine, plus the live proxies' view for a live rollout (the dashboard shows it apart). */
@@ -90,6 +93,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
     const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock })) : undefined;
     if (live) closers.unshift(() => live.close());
+    // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
+    const alreadyPromoted = live && !options.resume ? settlePromoted(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord });
     const deps: EngineDeps = {
@@ -109,6 +114,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
+      alreadyPromoted,
     };
     if (live) {
       deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];
@@ -188,6 +194,24 @@ async function settlePrevious(
       throw new CliError(`${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once the hook works)`, EXIT.orphaned);
   }
   return { startStage: 0, keepRecord: false };
+}
+
+/**
+ * What the proxies' routes say before anything moves: green already promoted everywhere ends the rollout at once
+ * (its reason is returned); promoted on some proxies only is refused; --from-blue goes on, saying what it undoes.
+ */
+function settlePromoted(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): string | undefined {
+  const standing = promotedStanding(plan, routes);
+  if (standing.kind === 'not_promoted') return undefined;
+  const promoted = standing.kind === 'promoted' ? standing.proxies : standing.promoted;
+  if (fromBlue) {
+    ctx.stderr.write(
+      `bluegreen: warning: --from-blue: ${plan.arms.green.model} is promoted on ${promoted.map(describePromoted).join(', ')}; this rollout moves its users back to stage 1's route\n`,
+    );
+    return undefined;
+  }
+  if (standing.kind === 'partly') throw new CliError(partlyPromotedMessage(plan, standing), EXIT.preflight);
+  return alreadyPromotedReason(plan, standing.proxies);
 }
 
 /** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */

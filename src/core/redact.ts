@@ -40,7 +40,7 @@ function prefixPattern(secret: string): RegExp | undefined {
 }
 
 /** The spellings a secret takes on its way into text: as is, JSON-escaped (a report), URL-encoded (a query). */
-function forms(secret: string): string[] {
+export function secretForms(secret: string): string[] {
   return [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
 }
 
@@ -83,7 +83,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
       }
       if (!changed) return;
       const all = new Set<string>();
-      for (const secret of known) for (const form of forms(secret)) if (form.length >= MIN_SECRET_LENGTH) all.add(form);
+      for (const secret of known) for (const form of secretForms(secret)) if (form.length >= MIN_SECRET_LENGTH) all.add(form);
       patterns = [...all].sort((a, b) => b.length - a.length);
       prefixes = [...known].map(prefixPattern).filter((pattern): pattern is RegExp => pattern !== undefined);
     },

@@ -74,4 +74,9 @@ export interface EngineDeps {
   actuators?: Actuator[];
   /** Zero-based stage to start at (`rollout --resume`); default 0. */
   startStage?: number;
+  /**
+   * Set when green is already promoted where this rollout would move traffic (a re-run after a promotion): the
+   * rollout ends at once as promoted with this reason, moving nothing and running no hook.
+   */
+  alreadyPromoted?: string;
 }

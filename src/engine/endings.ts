@@ -14,6 +14,8 @@ export interface Ending {
   hook: EndingHook;
   verdict: StageVerdict;
   breach?: Breach;
+  /** False when traffic already is where the ending leaves it: no actuator moves and no hook runs. */
+  moves?: boolean;
 }
 
 export type EndingHook = Exclude<HookEventName, 'stage'>;
@@ -36,6 +38,15 @@ export const endings = {
     reason: `all ${stages} stages passed; ${greenModel} takes 100% of traffic`,
     hook: 'promote',
     verdict: 'passed',
+  }),
+  /** A re-run that found green already promoted: traffic stays on green, nothing is moved or run again. */
+  alreadyPromoted: (reason: string): Ending => ({
+    phase: 'promoted',
+    exitCode: EXIT.promoted,
+    reason,
+    hook: 'promote',
+    verdict: 'skipped',
+    moves: false,
   }),
   aborted: (actor: string): Ending => ({
     phase: 'aborted',

@@ -132,6 +132,10 @@ export class RolloutEngine {
       // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
       await this.stateSaver.flush();
       if (this.ending) return;
+      if (this.deps.alreadyPromoted !== undefined) {
+        this.greenWeight = 1;
+        return this.end(endings.alreadyPromoted(this.deps.alreadyPromoted));
+      }
       await this.enterStage(first);
       if (!this.ending) for (const source of this.sources) source.start();
     });
@@ -309,16 +313,18 @@ export class RolloutEngine {
     this.metrics.closeAll(this.stageStarted ? this.stageIndex : undefined, ending.verdict);
     if (ending.phase === 'promoted' || ending.phase === 'aborted') this.emit(ending.phase, endingEventMessage(ending));
     this.persistState();
-    // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
-    await this.actuators.cancel();
     const { plan } = this.deps;
-    await this.actuators.applyEnding({
-      event: ending.hook,
-      stage: this.stageIndex,
-      stages: plan.stages.length,
-      greenWeight: this.greenWeight,
-      reason: ending.reason,
-    });
+    if (ending.moves !== false) {
+      // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
+      await this.actuators.cancel();
+      await this.actuators.applyEnding({
+        event: ending.hook,
+        stage: this.stageIndex,
+        stages: plan.stages.length,
+        greenWeight: this.greenWeight,
+        reason: ending.reason,
+      });
+    }
     await Promise.all(this.sources.map((source) => source.drain(plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
     this.endedAt = this.deps.clock.now();

@@ -12,6 +12,7 @@ import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
 import { ProxyActuator } from './proxy-actuator.js';
+import type { ProxyRoute } from './promoted.js';
 
 import { LIVE_VIEW_FILE } from './live-file.js';
 
@@ -23,6 +24,8 @@ export interface LiveControl {
   source: TrafficSourceFactory;
   /** Also run the plan's generated traffic (judged with the live results, reported apart). */
   generated: boolean;
+  /** Each proxy's route as read at the preflight, before this rollout moved anything. */
+  routes: ProxyRoute[];
   view(): LiveView;
   close(): Promise<void>;
 }
@@ -60,11 +63,19 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
   // Every proxy must answer (and accept the token) before any traffic moves.
   const checks = await Promise.allSettled(fleet.proxies.map((proxy) => proxy.client.getRoute()));
+  const routes = checks.flatMap((check, index) =>
+    check.status === 'fulfilled' ? [{ url: fleet.proxies[index]?.client.url ?? '?', route: check.value.route }] : [],
+  );
   const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${urls[index] ?? '?'} ${(check.reason as Error).message}`] : []));
   if (failed.length > 0) {
     await fleet.close();
     throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
   }
+  // Until this rollout sets a route, each proxy's view is the route it answered with (a promotion, say).
+  fleet.proxies.forEach((proxy, index) => {
+    const route = routes[index]?.route;
+    if (route) Object.assign(proxy.view, { greenWeight: route.greenWeight, mirror: route.mirror, promotedArm: route.promotedArm });
+  });
   const generated = block.controller.generated_traffic;
   const view = (): LiveView => ({ ...fleet.view(), generatedTraffic: generated });
   let writing: Promise<void> | undefined;
@@ -82,6 +93,7 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
     // A restarted proxy gets its route (and stage number) back at once, not at the next renewal.
     source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save, onRestart: () => actuator.renewNow() }),
     generated,
+    routes,
     view,
     close: async () => {
       await writing;

@@ -53,6 +53,8 @@ export interface PlanSource {
 export type Plan = Omit<ParsedPlan, 'traffic'> & {
   /** Always set once resolved: a live plan (proxy.admin) without a traffic block gets the defaults (it generates nothing). */
   traffic: NonNullable<ParsedPlan['traffic']>;
+  /** Set when the plan has no traffic block: `traffic` holds the defaults, whose rate says nothing of any real traffic. */
+  trafficDefaulted?: true;
   source: PlanSource;
   arms: Record<ArmName, ArmPlan>;
 };

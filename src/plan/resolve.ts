@@ -66,5 +66,5 @@ export function resolvePlan(parsed: ParsedPlan, source: PlanSource): Plan {
     ...parsed.health_check,
     probe: parsed.health_check.probe ?? (arms.green.upstream.modelsEndpoint === 'skip' ? ('chat' as const) : ('models' as const)),
   };
-  return { ...parsed, traffic, health_check, source, arms };
+  return { ...parsed, traffic, ...(parsed.traffic === undefined && { trafficDefaulted: true as const }), health_check, source, arms };
 }

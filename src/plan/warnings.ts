@@ -2,6 +2,7 @@
 // never fatal.
 import { needsGuard } from '../analysis/budget.js';
 import type { Plan } from './plan.js';
+import { greenShare, rateBasis } from './summary.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -79,15 +80,22 @@ function endpoint(upstream: Plan['arms']['blue']['upstream']): unknown {
   return { baseUrl: upstream.baseUrl, simulate: upstream.simulate, api: upstream.api };
 }
 
-/** A stage whose arm cannot reach min_requests at the plan's rate ends with its rules undecided. */
+/**
+ * A stage whose arm cannot reach min_requests at the plan's rate ends with its rules undecided. A live plan
+ * without a traffic block gets none: its rate is the application's, unknown here (validate says what each stage
+ * needs instead).
+ */
 function shortStages(plan: Plan): PlanWarning[] {
   const min = plan.analysis.min_requests;
-  if (min <= 0) return [];
+  const basis = rateBasis(plan);
+  if (min <= 0 || basis === 'unknown') return [];
   const warnings: PlanWarning[] = [];
   const judgesBlue = plan.analysis.compare_to_blue !== undefined;
+  const at = basis === 'application' ? `at the application's ${plan.traffic.rate}/s (traffic.rate)` : `at ${plan.traffic.rate}/s`;
+  const fix = basis === 'application' ? 'make it longer (or set traffic.rate to what the application really sends)' : 'make it longer or the rate higher';
   plan.stages.forEach((stage, index) => {
     const total = (plan.traffic.rate * stage.duration) / 1000;
-    const arms: [string, number][] = [['green', stage.green_weight]];
+    const arms: [string, number][] = [['green', greenShare(plan, stage)]];
     if (judgesBlue) arms.push(['blue', 1 - stage.green_weight]);
     for (const [arm, share] of arms) {
       if (share <= 0) continue;
@@ -95,7 +103,7 @@ function shortStages(plan: Plan): PlanWarning[] {
       if (expected < min) {
         warnings.push({
           keyPath: `stages[${index}].duration`,
-          message: `about ${expected} ${arm} request(s) at ${plan.traffic.rate}/s, fewer than analysis.min_requests (${min}): this stage's rules cannot be judged; make it longer or the rate higher`,
+          message: `about ${expected} ${arm} request(s) ${at}, fewer than analysis.min_requests (${min}): this stage's rules cannot be judged; ${fix}`,
         });
       }
     }

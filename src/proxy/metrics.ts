@@ -5,6 +5,7 @@
 import type { QualityChecker, QualityOutcome } from '../analysis/quality.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { ArmStats } from '../metrics/types.js';
+import type { Redactor } from '../core/redact.js';
 import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
@@ -97,7 +98,7 @@ export class ProxyMetrics {
   private readonly listeners: ResultListener[] = [];
   private readonly quality: QualityChecker;
 
-  constructor(private readonly options: FigureOptions & { quality: QualityChecker }) {
+  constructor(private readonly options: FigureOptions & { quality: QualityChecker; redactor?: Redactor }) {
     this.quality = options.quality;
     this.lifetime = new FigureSet(options);
     this.current = this.lifetime;
@@ -128,6 +129,9 @@ export class ProxyMetrics {
 
   finished(result: UpstreamResult, kind: ResultKind, at: StageFigures): void {
     this.inFlight[result.arm]--;
+    // An upstream's own error message (a 200 carrying an error) may quote its key: the figures' failure samples
+    // and the results feed go to a rollout, which may not know the key, and on into its state and reports.
+    if (result.errorMessage !== undefined && this.options.redactor) result.errorMessage = this.options.redactor.text(result.errorMessage);
     const quality = this.quality(result);
     this.both(at, (set) => set.record(result, quality));
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);

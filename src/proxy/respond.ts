@@ -6,6 +6,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward.js';
 import type { InboundDialect, ProxyErrorKind } from './inbound.js';
+import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
 export const ARM_HEADER = 'x-bluegreen-arm';
 export const FALLBACK_HEADER = 'x-bluegreen-fallback';
@@ -87,11 +88,14 @@ export function sendBody(res: ServerResponse, status: number, headers: OutgoingH
 export interface KeyGuard {
   redactor: Redactor;
   mayQuoteKey(chunk: Buffer): boolean;
+  /** Catches a key split across chunks (src/proxy/split-key.ts). */
+  splitKeys: SplitKeys;
 }
 
 /**
- * A streamed answer written through to the client. A chunk quoting an upstream key (an echoing relay) is passed
- * redacted; a key split across two chunks is not caught (catching it would mean holding back every chunk's tail).
+ * A streamed answer written through to the client. A chunk quoting an upstream key (an echoing relay), or ending
+ * with a key's start, goes through a SplitKeyStream: the key is redacted, and a tail of at least HOLD_FROM
+ * characters of a key is held back until the next chunk, so a key split across chunks is caught too.
  */
 export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard): ClientSink {
   return new ResponseSink(res, tag, keys);
@@ -99,6 +103,9 @@ export function responseSink(res: ServerResponse, tag: AnswerTag, keys: KeyGuard
 
 // A class rather than an object of closures: one allocation per answer on the hot path.
 class ResponseSink implements ClientSink {
+  /** Made at the first chunk that ends with a key's start; never for most answers. */
+  private split?: SplitKeyStream;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly tag: AnswerTag,
@@ -111,17 +118,24 @@ class ResponseSink implements ClientSink {
 
   write(chunk: Buffer, waiter: { drained(): void }): boolean {
     const { keys } = this;
-    const ok = this.res.write(keys.mayQuoteKey(chunk) ? Buffer.from(keys.redactor.text(chunk.toString('utf8')), 'utf8') : chunk);
+    const out = this.split !== undefined || keys.splitKeys.needsCare(chunk) ? (this.split ??= keys.splitKeys.stream()).pass(chunk) : chunk;
+    // All of it held back (the start of a key): nothing to wait for.
+    if (out.length === 0) return true;
+    const ok = this.res.write(out);
     if (!ok) this.res.once('drain', () => waiter.drained());
     return ok;
   }
 
   end(): void {
-    this.res.end();
+    const held = this.split?.finish();
+    if (held) this.res.end(held);
+    else this.res.end();
   }
 
   cut(): void {
-    // Destroyed, not ended: the client sees a broken stream rather than an answer that looks whole.
+    // Held-back bytes (a key's start) are dropped. Destroyed, not ended: the client sees a broken stream rather
+    // than an answer that looks whole.
+    this.split = undefined;
     this.res.destroy();
   }
 

@@ -90,6 +90,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
     quality: createQualityChecker(plan.analysis.quality),
+    redactor: targets.redactor,
     now,
   });
   // Every result, in order, for the rollout driving this proxy (GET /admin/results).

@@ -8,6 +8,7 @@ import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdapta
 import { dialectFor, routesFor } from '../upstream/client.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward.js';
+import { SplitKeys } from './split-key.js';
 
 export interface ArmUpstream {
   arm: ArmName;
@@ -24,6 +25,8 @@ export interface Targets {
   redactor: Redactor;
   /** Whether an answer may quote an upstream key (a cheap byte search, so answers need no redaction pass). */
   mayQuoteKey(body: Buffer): boolean;
+  /** Catches a key split across a streamed answer's chunks (built once). */
+  splitKeys: SplitKeys;
   close(): Promise<void>;
 }
 
@@ -95,11 +98,14 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   // Arms sharing one key (the usual case) search every answer for it once.
   const prefixes = new Set(ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey.slice(0, SECRET_PREFIX_LENGTH)] : [])));
   const keyStarts = [...prefixes].map((prefix) => Buffer.from(prefix));
+  const keys = ARMS.map((arm) => arms[arm].apiKey);
+  const redactor = createRedactor(keys);
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
-    redactor: createRedactor(ARMS.map((arm) => arms[arm].apiKey)),
+    redactor,
     mayQuoteKey: (body) => keyStarts.some((start) => body.includes(start)),
+    splitKeys: new SplitKeys(keys, redactor),
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

@@ -32,7 +32,7 @@ describe('mirror copies in the estimate', () => {
   it('a live plan counts the copies to green, per stage and in green’s cost', () => {
     const plan = planFromYaml(live);
     const summary = summarisePlan(plan);
-    expect(summary.stages.map((stage) => [stage.requests.blue, stage.requests.green, stage.mirrored])).toEqual([
+    expect(summary.stages.map((stage) => [stage.requests?.blue, stage.requests?.green, stage.mirrored])).toEqual([
       [100, 0, 100],
       [50, 50, 25],
       [0, 100, 0],

@@ -28,6 +28,7 @@ export interface RolloutFlags {
   reportJson?: string;
   junit?: string;
   resume?: boolean;
+  fromBlue?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -43,6 +44,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
     .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
+    .option(
+      '--from-blue',
+      'a live plan whose green is already promoted on its proxies: roll out again from stage 1 (without it the rollout moves nothing and exits 0)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
@@ -72,6 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
         seed,
         ctx,
         resume: flags.resume,
+        fromBlue: flags.fromBlue,
         attachReporter: (engine) => {
           const inner = chooseReporter(ctx, flags, engine);
           return {

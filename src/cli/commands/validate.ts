@@ -4,7 +4,7 @@ import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
 import { ARMS } from '../../plan/plan.js';
-import { mirroredText, mirroredTotalText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import { mirroredText, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import { TrafficError } from '../../traffic/index.js';
@@ -77,18 +77,31 @@ function jsonFailure(error: unknown): { body: Record<string, unknown>; exitCode:
 }
 
 export function renderSummary(summary: PlanSummary, blueModel: string, greenModel: string): string {
-  const lines = [`plan ${summary.name}: valid`, `  blue ${blueModel} -> green ${greenModel}`, '  stage  green   duration  requests blue/green'];
+  const lines = [`plan ${summary.name}: valid`, `  blue ${blueModel} -> green ${greenModel}`];
+  const basis = rateBasisText(summary);
+  if (basis) lines.push(`  ${basis}`);
+  // A live plan's stages are judged on the application's requests: say how many each stage needs.
+  const live = summary.traffic.basis !== 'generated';
+  const counts = 'requests blue/green';
+  lines.push(
+    `  stage  green   duration${summary.requests ? `  ${counts.padEnd(live ? 20 : 0)}` : ''}${live ? `  green reaches min_requests (${summary.minRequests}) after` : ''}`.trimEnd(),
+  );
   for (const stage of summary.stages) {
+    const requests = stage.requests ? `${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}${mirroredText(stage.mirrored)}` : undefined;
     lines.push(
-      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}  ${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}${mirroredText(stage.mirrored)}`,
+      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}${requests !== undefined ? `  ${requests.padEnd(live ? 20 : 0)}` : ''}${live ? `  ${requestsToJudgeText(stage)}` : ''}`.trimEnd(),
     );
   }
-  lines.push(
-    `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
-  );
   const { prompt, completion } = summary.assumedTokens;
-  lines.push(
-    `  estimated cost: blue ${formatUsd(summary.costUsd.blue)}, green ${formatUsd(summary.costUsd.green)} (assuming ~${prompt} prompt and ~${completion} completion tokens a request)`,
-  );
+  const assuming = `(assuming ~${prompt} prompt and ~${completion} completion tokens a request)`;
+  if (summary.requests) {
+    lines.push(
+      `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
+    );
+    lines.push(`  estimated cost: blue ${formatUsd(summary.costUsd.blue)}, green ${formatUsd(summary.costUsd.green)} ${assuming}`);
+  } else {
+    lines.push(`  total ${formatDuration(summary.totalDurationMs)} if every stage passes`);
+    lines.push(`  ${requestCostText(summary)} ${assuming}`);
+  }
   return `${lines.join('\n')}\n`;
 }

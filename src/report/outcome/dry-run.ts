@@ -2,19 +2,29 @@
 import { describeJudgement } from '../../analysis/describe.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
-import { mirroredTotalText, type PlanSummary } from '../../plan/summary.js';
+import { mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
 
 export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   const lines: string[] = [];
   lines.push(`dry run of plan ${summary.name} (sha256 ${plan.source.hash.slice(0, 12)})`);
   for (const arm of ['blue', 'green'] as const) lines.push(`  ${armLine(plan, arm)}`);
-  const { traffic } = plan;
-  lines.push(`  traffic: ${traffic.rate} requests/s, ${formatPercent(traffic.stream, 0)} streamed, at most ${formatCount(traffic.max_in_flight)} in flight`);
+  lines.push(`  ${trafficLine(summary, plan)}`);
   lines.push('');
 
-  const mirrors = summary.mirrored > 0;
-  const header = ['stage', 'green', 'duration', 'from', 'to', 'requests blue/green', ...(mirrors ? ['mirrored to green'] : [])];
+  // A live plan's stages are judged on the application's requests: say how many each stage needs.
+  const live = summary.traffic.basis !== 'generated';
+  const mirrors = summary.mirrored !== null && summary.mirrored > 0;
+  const header = [
+    'stage',
+    'green',
+    'duration',
+    'from',
+    'to',
+    ...(summary.requests ? ['requests blue/green'] : []),
+    ...(mirrors ? ['mirrored to green'] : []),
+    ...(live ? [`green reaches min_requests (${summary.minRequests}) after`] : []),
+  ];
   const rows = [header];
   let at = 0;
   for (const stage of summary.stages) {
@@ -24,33 +34,33 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
       formatDuration(stage.durationMs),
       at === 0 ? '0s' : formatDuration(at),
       formatDuration(at + stage.durationMs),
-      `${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`,
-      ...(mirrors ? [formatCount(stage.mirrored)] : []),
+      ...(stage.requests ? [`${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}`] : []),
+      ...(mirrors ? [formatCount(stage.mirrored ?? 0)] : []),
+      ...(live ? [requestsToJudgeText(stage)] : []),
     ]);
     at += stage.durationMs;
   }
   lines.push(...table(rows));
   lines.push('');
 
-  lines.push(
-    `  total ${formatDuration(summary.totalDurationMs)} if every stage passes: ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
-  );
-  const { blue, green } = summary.costUsd;
   const { prompt, completion } = summary.assumedTokens;
-  const all = blue !== null && green !== null ? `, ${formatUsd(blue + green)} in all` : '';
-  lines.push(
-    `  estimated cost: blue ${priced(blue)}, green ${priced(green)}${all} (assuming ~${prompt} prompt and ~${completion} completion tokens a request)`,
-  );
-  const per1k = (arm: ArmName) => {
-    const cost = summary.costUsd[arm];
-    const requests = summary.requests[arm] + (arm === 'green' ? summary.mirrored : 0);
-    return cost !== null && requests > 0 ? (cost / requests) * 1000 : null;
-  };
-  const bluePer1k = per1k('blue');
-  const greenPer1k = per1k('green');
-  if (bluePer1k !== null && greenPer1k !== null) {
-    const verdict = bluePer1k > 0 ? costVerdict(greenPer1k / bluePer1k - 1) : undefined;
-    lines.push(`  estimated cost per 1k requests: blue ${formatUsd(bluePer1k)}, green ${formatUsd(greenPer1k)}${verdict ? ` (green ${verdict})` : ''}`);
+  const assuming = `(assuming ~${prompt} prompt and ~${completion} completion tokens a request)`;
+  if (summary.requests) {
+    lines.push(
+      `  total ${formatDuration(summary.totalDurationMs)} if every stage passes: ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
+    );
+    const { blue, green } = summary.costUsd;
+    const all = blue !== null && green !== null ? `, ${formatUsd(blue + green)} in all` : '';
+    lines.push(`  estimated cost: blue ${priced(blue)}, green ${priced(green)}${all} ${assuming}`);
+    const bluePer1k = per1k(summary, 'blue');
+    const greenPer1k = per1k(summary, 'green');
+    if (bluePer1k !== null && greenPer1k !== null) {
+      const verdict = bluePer1k > 0 ? costVerdict(greenPer1k / bluePer1k - 1) : undefined;
+      lines.push(`  estimated cost per 1k requests: blue ${formatUsd(bluePer1k)}, green ${formatUsd(greenPer1k)}${verdict ? ` (green ${verdict})` : ''}`);
+    }
+  } else {
+    lines.push(`  total ${formatDuration(summary.totalDurationMs)} if every stage passes`);
+    lines.push(`  ${requestCostText(summary)} ${assuming}`);
   }
   lines.push(`  ${analysisLine(plan)}`);
   if (plan.health_check) {
@@ -61,6 +71,21 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   lines.push('  a breach moves all traffic back to blue at once (exit 10)');
   lines.push('  no traffic sent (dry run)');
   return `${lines.join('\n')}\n`;
+}
+
+/** What traffic the rollout judges: the rate it sends, or the application's through the proxies. */
+function trafficLine(summary: PlanSummary, plan: Plan): string {
+  const { traffic } = plan;
+  const generated = `${traffic.rate} requests/s, ${formatPercent(traffic.stream, 0)} streamed, at most ${formatCount(traffic.max_in_flight)} in flight`;
+  if (summary.traffic.basis === 'generated')
+    return `traffic: ${generated}${plan.proxy?.admin ? ", generated on top of the application's through the proxies" : ''}`;
+  return `traffic: ${(rateBasisText(summary) ?? '').replace(/^requests: /, '')}`;
+}
+
+/** An arm's estimated cost of 1,000 requests, mirror copies included; null without a price. */
+function per1k(summary: PlanSummary, arm: ArmName): number | null {
+  const cost = summary.requestCostUsd[arm];
+  return cost === null ? null : cost * 1000;
 }
 
 function armLine(plan: Plan, arm: ArmName): string {

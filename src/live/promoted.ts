@@ -1,0 +1,54 @@
+// Before a live rollout moves any proxy: is this plan's green already promoted there? A re-run (a CI job run
+// again) on a promoted proxy would otherwise move users back to blue through the first stages. Pure: the
+// routes come from the proxies' admin API (GET /admin/route), read at the rollout's preflight.
+import { routeOwner, type Route } from '../proxy/route.js';
+import type { Plan } from '../plan/plan.js';
+
+export interface ProxyRoute {
+  url: string;
+  route: Route;
+}
+
+export type PromotedStanding =
+  /** No proxy serves this plan's green as promoted: the rollout runs from its first stage. */
+  | { kind: 'not_promoted' }
+  /** Every proxy serves this plan's green as promoted: nothing to do. */
+  | { kind: 'promoted'; proxies: ProxyRoute[] }
+  /** Some do and some do not (one missed the promotion's route): a rollout would move the promoted ones back. */
+  | { kind: 'partly'; promoted: ProxyRoute[]; others: ProxyRoute[] };
+
+/**
+ * Whether a proxy's route is a promotion of this plan's green. A route records routeOwner() of the proxy's plan:
+ * a promotion recorded for another plan or other models is not this one (its green is another model).
+ */
+export function promotesThisGreen(plan: Plan, route: Route): boolean {
+  return route.promotedArm === 'green' && route.rollout === routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
+}
+
+export function promotedStanding(plan: Plan, routes: readonly ProxyRoute[]): PromotedStanding {
+  const promoted = routes.filter((entry) => promotesThisGreen(plan, entry.route));
+  if (promoted.length === 0) return { kind: 'not_promoted' };
+  if (promoted.length === routes.length) return { kind: 'promoted', proxies: promoted };
+  return { kind: 'partly', promoted, others: routes.filter((entry) => !promotesThisGreen(plan, entry.route)) };
+}
+
+/** "proxy http://127.0.0.1:8788 since 2026-12-01T23:00:00.000Z": where and since when green is promoted. */
+export function describePromoted(entry: ProxyRoute): string {
+  return `proxy ${entry.url} since ${new Date(entry.route.updatedAt).toISOString()}`;
+}
+
+/** The ending's reason for a re-run that finds green promoted everywhere: nothing moves. */
+export function alreadyPromotedReason(plan: Plan, proxies: readonly ProxyRoute[]): string {
+  return `${plan.arms.green.model} was already promoted on ${proxies.map(describePromoted).join(', ')}; nothing moved (pass --from-blue to roll out again from blue)`;
+}
+
+/** Why a rollout refuses to start on proxies of which only some serve this plan's green as promoted. */
+export function partlyPromotedMessage(plan: Plan, standing: Extract<PromotedStanding, { kind: 'partly' }>): string {
+  const others = standing.others.map(
+    (entry) => `proxy ${entry.url} (green ${entry.route.greenWeight}${entry.route.promotedArm ? `, promoted ${entry.route.promotedArm}` : ''})`,
+  );
+  return (
+    `${plan.arms.green.model} is promoted on ${standing.promoted.map(describePromoted).join(', ')} but not on ${others.join(', ')}: ` +
+    'a rollout would move the promoted proxies back to blue; nothing was moved. Pass --from-blue to roll out again from blue on every proxy'
+  );
+}
