@@ -4,17 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { planWarnings } from '../../src/plan/warnings.js';
 import { planFromYaml } from '../helpers/plans.js';
 
-const plan = (traffic: string, extra = '') =>
+/** A plan on the simulator with the given traffic, stages and analysis blocks. */
+const planOf = (traffic: string, stages: string, analysis: string) =>
   planFromYaml(`
-name: ttft
+name: unjudged
 upstream: { simulate: { models: {} } }
 blue: { model: a }
 green: { model: b }
 traffic: ${traffic}
 stages:
-  - { duration: 60s, green_weight: 0.5 }
-analysis: { thresholds: { ttft_p95: 2s } }
-${extra}`);
+${stages}
+analysis: ${analysis}
+`);
+
+const plan = (traffic: string) => planOf(traffic, '  - { duration: 60s, green_weight: 0.5 }', '{ thresholds: { ttft_p95: 2s } }');
 
 const ttftWarnings = (p: ReturnType<typeof plan>) => planWarnings(p).filter((warning) => warning.keyPath === 'analysis.thresholds.ttft_p95');
 
@@ -36,17 +39,7 @@ describe('ttft_p95 without streamed requests', () => {
 });
 
 describe('comparisons with blue on stages with no blue traffic', () => {
-  const stagesPlan = (stages: string, analysis = '{}') =>
-    planFromYaml(`
-name: blueless
-upstream: { simulate: { models: {} } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 10 }
-stages:
-${stages}
-analysis: ${analysis}
-`);
+  const stagesPlan = (stages: string, analysis = '{}') => planOf('{ rate: 10 }', stages, analysis);
   const blueless = (p: ReturnType<typeof stagesPlan>) => planWarnings(p).filter((warning) => warning.keyPath === 'stages[0].green_weight');
 
   it('warns when the built-in guard can never judge: every stage is 100% green', () => {

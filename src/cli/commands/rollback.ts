@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .addHelpText(
       'after',
-      "\nExit: 0 rolled back (or nothing to do), 2 no state or no plan, 5 on_rollback failed (still unfinished).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      "\nExit: 0 rolled back (or nothing to do), 2 no state, no plan, or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed (still unfinished).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
     )
     .action(async (flags: RollbackFlags) => {
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
