@@ -1,7 +1,8 @@
 // Putting a dead rollout's traffic back on blue: its plan's on_rollback hook, with the stage it died in and
 // green at 0, journaled; then the state is marked rolled back. Used by `bluegreen rollback` and by a new
 // `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
-import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
+import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
+import { isEndingStart } from '../report/ending-text.js';
 import { runHook } from '../hooks/index.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
@@ -80,6 +81,18 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     ok: true,
     message: `${hook ? 'on_rollback ran; traffic is back on blue' : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
   };
+}
+
+/**
+ * How far a dead rollout had got into its ending ("rolling back (green error_rate ...)", "ending (abort
+ * requested by ...)"), or undefined when it died mid-stage. The journal counts too: state.json trails it by a
+ * write. Such a rollout must not be resumed: its green was being taken off traffic.
+ */
+export function endingBegun(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): string | undefined {
+  if (FINAL_PHASES.includes(snapshot.phase)) return endingOf(snapshot).replace(/^ while it was /, '') || 'ending';
+  const since = events.findLastIndex((event) => event.type === 'rollout_started');
+  const begun = events.slice(Math.max(0, since)).find(isEndingStart);
+  return begun ? `ending (${begun.message})` : undefined;
 }
 
 const ENDING_WORDS: Partial<Record<RolloutSnapshot['phase'], string>> = { rolled_back: 'rolling back', aborted: 'aborting', promoted: 'promoting' };

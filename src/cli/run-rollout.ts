@@ -21,7 +21,7 @@ import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from
 import type { CliContext } from './context.js';
 import { protectPlanSecrets } from './secrets.js';
 import { hookRecorder, stopOrphanHook } from './hook-record.js';
-import { restoreBlue } from './recover.js';
+import { endingBegun, restoreBlue } from './recover.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
 
@@ -178,6 +178,9 @@ async function settlePrevious(
         `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
       );
     }
+    const ending = endingBegun(snapshot, store.readEvents());
+    if (ending)
+      throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
     const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
     if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
     ctx.stderr.write(
