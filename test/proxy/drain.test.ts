@@ -205,4 +205,22 @@ describe('a stopping proxy drains', () => {
     await expect(stream.rest()).rejects.toThrow();
     await stream.close();
   });
+
+  it('a signal while it checks the upstream stops it at once, before it listens (a silent upstream held it 10s, deaf to Ctrl-C)', async () => {
+    let asked: () => void = () => undefined;
+    const checking = new Promise<void>((resolve) => (asked = resolve));
+    // Never answers the preflight's GET /models.
+    const upstream = await scriptedServer(() => asked());
+    const dir = tempDir();
+    const file = writePlan(scriptedPlan(upstream.url, { proxy: '{}' }), dir);
+    const ctx = testContext({ cwd: dir, env });
+    const stop = new AbortController();
+    let listened = false;
+    const code = runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, () => (listened = true));
+    await checking;
+    stop.abort(130);
+    expect(await code).toBe(130);
+    expect(listened).toBe(false);
+    expect(ctx.err()).toContain('bluegreen proxy: stopped while starting, before it served anything');
+  });
 });
