@@ -113,7 +113,7 @@ The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_e
 \`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
 recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
 models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
-ones that may (the rest get 404). Ctrl-C or SIGTERM closes the port and lets the requests in flight finish
+ones that may (the rest get 404). Ctrl-C or SIGTERM closes its ports (admin too) and lets the requests in flight finish
 (proxy.limits.drain_timeout, default 25s); the same signal again stops at once. See docs/proxy.md.
 
 Examples:
