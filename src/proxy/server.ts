@@ -354,8 +354,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin
         // port too, and the route file is left to that new proxy: a rollout drives the replacement, not this one.
         void stopListening();
+        const adminClosed = closeAdmin();
         route.detach();
-        await closeAdmin();
+        await adminClosed;
         await untilIdle(inFlight, timeoutMs, force);
         return inFlight.size;
       })();
