@@ -115,6 +115,8 @@ export class RouteHolder {
   private writing?: Promise<void>;
   private pendingWrite = false;
   private cancelLeaseCheck?: () => void;
+  /** Set by detach(): changes stay in memory, the folder's route file is left to the next proxy. */
+  private detached = false;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
@@ -172,6 +174,14 @@ export class RouteHolder {
     });
   }
 
+  /**
+   * The proxy is draining: a replacement started on the same folder now keeps its route file. This one's changes
+   * (its lease running out) stay in memory, so they never overwrite the replacement's route (a promotion, say).
+   */
+  detach(): void {
+    this.detached = true;
+  }
+
   /** Waits for the last write to reach the disk. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
@@ -216,7 +226,7 @@ export class RouteHolder {
 
   private persist(): void {
     const file = this.file;
-    if (!file) return;
+    if (!file || this.detached) return;
     if (this.writing) {
       this.pendingWrite = true;
       return;

@@ -54,8 +54,9 @@ export interface ProxyHandle {
   /** Requests being served now (chat requests and model lists). */
   inFlight(): number;
   /**
-   * Stops accepting and lets the requests in flight finish, for up to `timeoutMs` or until `force` aborts:
-   * answers carry `connection: close`, /healthz says 503, mirror copies are cancelled. Resolves with the number
+   * Stops accepting (the admin API too: a new proxy may take both ports and the route file at once) and lets the
+   * requests in flight finish, for up to `timeoutMs` or until `force` aborts: answers carry `connection: close`,
+   * /healthz says 503, mirror copies are cancelled. Resolves with the number
    * of requests still running when it gave up (0 when all finished). close() cuts those.
    */
   drain(timeoutMs: number, force?: AbortSignal): Promise<number>;
@@ -336,6 +337,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
   const stopListening = (): Promise<void> => (listening ??= new Promise<void>((resolve) => server.close(() => resolve())));
+  let adminClosed: Promise<void> | undefined;
+  const closeAdmin = (): Promise<void> => (adminClosed ??= admin?.close() ?? Promise.resolve());
   return {
     url,
     port,
@@ -348,8 +351,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         draining = true;
         // Nobody waits for a mirror copy: it is not worth holding the stop for.
         shutdown.abort(new Error('the proxy is shutting down'));
-        // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it.
+        // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin
+        // port too, and the route file is left to that new proxy: a rollout drives the replacement, not this one.
         void stopListening();
+        const adminClosed = closeAdmin();
+        route.detach();
+        await adminClosed;
         await untilIdle(inFlight, timeoutMs, force);
         return inFlight.size;
       })();
@@ -359,7 +366,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       closing ??= (async () => {
         route.stop();
         if (options.stateDir !== undefined) removeProxyInfo(options.stateDir, process.pid);
-        await admin?.close();
+        await closeAdmin();
         shutdown.abort(new Error('the proxy is shutting down'));
         const closed = stopListening();
         server.closeAllConnections();

@@ -1,15 +1,21 @@
 // A stopping proxy drains: it closes its port at once and lets the requests in flight finish (a deploy restarting
 // it must not cut users' streams), answers on kept-alive connections end them, /healthz says 503, and what is
 // still running after proxy.limits.drain_timeout, or a second signal, is cut.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
+import { ROUTE_FILE } from '../../src/proxy/route.js';
 import type { ProxyHandle } from '../../src/proxy/server.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
 
 const env = { UPSTREAM_KEY };
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+const adminEnv = { UPSTREAM_KEY, ADMIN_TOKEN };
+const ADMIN = '{ admin: { token_env: ADMIN_TOKEN } }';
 
 const chunk = (content: string) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;
@@ -158,5 +164,63 @@ describe('a stopping proxy drains', () => {
     expect(await proxy.drain(3_600_000)).toBe(0);
     await refusesNewConnections(proxy);
     await until(() => proxy.inFlight() === 0, 'nothing in flight');
+  });
+
+  it('frees its admin port at once too: a new proxy on the same addresses and folder starts while the old one drains', async () => {
+    const { upstream, release } = await heldStream();
+    const stateDir = tempDir();
+    const yaml = scriptedPlan(upstream.url, { proxy: ADMIN });
+    const old = await runProxy(yaml, { env: adminEnv, stateDir });
+    const stream = await streamStarted(old.proxy.url);
+    const drained = old.proxy.drain(3_600_000);
+    const adminAddress = new URL(old.proxy.adminUrl as string).host;
+    const next = await runProxy(yaml, { env: adminEnv, stateDir, listen: `127.0.0.1:${old.proxy.port}`, adminListen: adminAddress });
+    expect(next.proxy.adminUrl).toBe(old.proxy.adminUrl);
+    release(0);
+    expect(await stream.rest()).toContain('data: [DONE]');
+    expect(await drained).toBe(0);
+    await stream.close();
+  });
+
+  it('no longer writes the route file a replacement keeps: its lease running out while it drains does not undo a promotion', async () => {
+    const { upstream } = await heldStream();
+    const stateDir = tempDir();
+    const yaml = scriptedPlan(upstream.url, { proxy: ADMIN });
+    let clock = Date.now();
+    const old = await runProxy(yaml, { env: adminEnv, stateDir, now: () => clock });
+    old.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: clock + 5000, reason: 'stage 1' });
+    await old.proxy.route.flush();
+    const stream = await streamStarted(old.proxy.url);
+    const drained = old.proxy.drain(3_600_000);
+    const next = await runProxy(yaml, { env: adminEnv, stateDir });
+    next.proxy.route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    await next.proxy.route.flush();
+    // The old proxy's lease runs out: it serves blue itself, and leaves the folder's route to the new one.
+    clock += 10_000;
+    expect(old.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    await old.proxy.close();
+    await drained;
+    const saved = JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')) as { promotedArm?: string };
+    expect(saved.promotedArm).toBe('green');
+    await expect(stream.rest()).rejects.toThrow();
+    await stream.close();
+  });
+
+  it('a signal while it checks the upstream stops it at once, before it listens (a silent upstream held it 10s, deaf to Ctrl-C)', async () => {
+    let asked: () => void = () => undefined;
+    const checking = new Promise<void>((resolve) => (asked = resolve));
+    // Never answers the preflight's GET /models.
+    const upstream = await scriptedServer(() => asked());
+    const dir = tempDir();
+    const file = writePlan(scriptedPlan(upstream.url, { proxy: '{}' }), dir);
+    const ctx = testContext({ cwd: dir, env });
+    const stop = new AbortController();
+    let listened = false;
+    const code = runProxyCommand(file, { listen: '127.0.0.1:0', stateDir: dir }, ctx, stop.signal, () => (listened = true));
+    await checking;
+    stop.abort(130);
+    expect(await code).toBe(130);
+    expect(listened).toBe(false);
+    expect(ctx.err()).toContain('bluegreen proxy: stopped while starting, before it served anything');
   });
 });

@@ -23,12 +23,17 @@ export interface Running {
 /** Starts the proxy from plan YAML; it is closed when the test that started it ends (or earlier by `close()`). */
 export async function runProxy(
   yaml: string,
-  options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string; now?: () => number } = {},
+  options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string; now?: () => number; listen?: string; adminListen?: string } = {},
 ): Promise<Running> {
   const dir = tempDir('bluegreen-proxy-');
   const env = options.env ?? {};
   const plan = planFromYaml(yaml, dir);
-  const settings = proxySettings(plan, { listen: '127.0.0.1:0', adminListen: plan.proxy?.admin ? '127.0.0.1:0' : undefined, env, cwd: dir });
+  const settings = proxySettings(plan, {
+    listen: options.listen ?? '127.0.0.1:0',
+    adminListen: plan.proxy?.admin ? (options.adminListen ?? '127.0.0.1:0') : undefined,
+    env,
+    cwd: dir,
+  });
   const endpoints = await openEndpoints(plan);
   const upstreams = {} as Record<ArmName, ArmUpstream>;
   for (const arm of ARMS) {

@@ -47,11 +47,19 @@ export async function runProxy(
   const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
-    const { warnings } = await preflight(
-      ARMS.map((arm) => endpoints.arms[arm]),
-      { env: ctx.env, cwd: ctx.cwd },
+    // A signal while the upstream is checked (a silent one takes 10 s) stops the start: nothing is served yet.
+    const checked = await unlessStopped(
+      preflight(
+        ARMS.map((arm) => endpoints.arms[arm]),
+        { env: ctx.env, cwd: ctx.cwd },
+      ),
+      stop,
     );
-    for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+    if (checked === undefined) {
+      ctx.stderr.write('bluegreen proxy: stopped while starting, before it served anything\n');
+      return typeof stop.reason === 'number' ? stop.reason : EXIT.sigint;
+    }
+    for (const warning of checked.warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
     const upstreams = {} as Record<(typeof ARMS)[number], ArmUpstream>;
     for (const arm of ARMS) {
       const { model, upstream } = endpoints.arms[arm];
@@ -105,7 +113,7 @@ The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_e
 \`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
 recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
 models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
-ones that may (the rest get 404). Ctrl-C or SIGTERM closes the port and lets the requests in flight finish
+ones that may (the rest get 404). Ctrl-C or SIGTERM closes its ports (admin too) and lets the requests in flight finish
 (proxy.limits.drain_timeout, default 25s); the same signal again stops at once. See docs/proxy.md.
 
 Examples:
@@ -128,6 +136,22 @@ Examples:
         for (const [signal, handler] of handlers) process.off(signal, handler);
       }
     });
+}
+
+/** `work`'s result, or undefined as soon as `stop` aborts (then `work` is left to settle unseen). */
+async function unlessStopped<T>(work: Promise<T>, stop: AbortSignal): Promise<T | undefined> {
+  work.catch(() => undefined);
+  if (stop.aborted) return undefined;
+  let onStop: (() => void) | undefined;
+  const stopped = new Promise<undefined>((resolve) => {
+    onStop = () => resolve(undefined);
+    stop.addEventListener('abort', onStop, { once: true });
+  });
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    if (onStop) stop.removeEventListener('abort', onStop);
+  }
 }
 
 /** Lets the requests in flight finish (saying so when there are any), then says what is cut. */
