@@ -313,7 +313,7 @@ export const proxyLimitsSchema = z.strictObject({
   }),
   drain_timeout: duration.default(25_000).meta({
     description:
-      'On SIGTERM, SIGINT or SIGHUP the proxy stops accepting and lets the requests in flight finish for up to this long (0: cuts them at once); the same signal again cuts them. The default stays under the 30 s a Kubernetes pod gets before SIGKILL',
+      'On SIGTERM, SIGINT or SIGHUP the proxy stops accepting and lets the requests in flight finish for up to this long (0: cuts them at once); a second signal cuts them. The default stays under the 30 s a Kubernetes pod gets before SIGKILL',
   }),
 });
 

@@ -135,12 +135,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       );
     }
     if (overloaded(req, res)) return;
-    inFlight.enter();
+    inFlight.enter(res);
     let over = false;
     const end = (): void => {
       if (over) return;
       over = true;
-      inFlight.leave();
+      inFlight.leave(res);
     };
     // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
     // is answered without the client ever sending its body.
@@ -201,11 +201,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
     }
     if (overloaded(req, res)) return;
-    inFlight.enter();
+    inFlight.enter(res);
     try {
       await forwardModels(targets, res, inbound);
     } finally {
-      inFlight.leave();
+      inFlight.leave(res);
     }
   }
 
@@ -349,6 +349,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     drain(timeoutMs, force) {
       drained ??= (async () => {
         draining = true;
+        inFlight.closeConnectionsAfterAnswers();
         // Nobody waits for a mirror copy: it is not worth holding the stop for.
         shutdown.abort(new Error('the proxy is shutting down'));
         // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin

@@ -10,7 +10,7 @@ import { ROUTE_FILE } from '../../src/proxy/route.js';
 import type { ProxyHandle } from '../../src/proxy/server.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
-import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
 
 const env = { UPSTREAM_KEY };
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -30,15 +30,24 @@ const MODELS = JSON.stringify({
 });
 
 /**
- * An upstream that streams a first chunk at once and the rest only when the test releases that stream (streams
- * are numbered in the order they arrive); it lists its models for the CLI's preflight.
+ * An upstream that streams a first chunk at once and the rest only when the test releases that stream, or holds a
+ * non-streamed answer whole until then (requests are numbered in the order they arrive); it lists its models for
+ * the CLI's preflight.
  */
 async function heldStream() {
   const releases: (() => void)[] = [];
-  const upstream = await scriptedServer((req, res) => {
+  const upstream = await scriptedServer((req, res, body) => {
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(MODELS);
+      return;
+    }
+    if (!body.includes('"stream":true')) {
+      // A non-streamed answer: nothing until released.
+      releases.push(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(openAiCompletion('blue-model', 'done'));
+      });
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -106,6 +115,27 @@ describe('a stopping proxy drains', () => {
     await second.close();
   });
 
+  it('an answer not begun when the drain starts ends its connection, so its client does not reuse it', async () => {
+    const { upstream, release } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    const client = new Client(proxy.url);
+    const pending = client.request({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await until(() => upstream.seen.some((seen) => seen.path.endsWith('/chat/completions')), 'the request upstream');
+    const drained = proxy.drain(10_000);
+    release(0);
+    const answer = await pending;
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(await answer.body.json()).toMatchObject({ choices: [{ message: { content: 'done' } }] });
+    expect(await drained).toBe(0);
+    await client.close();
+  });
+
   it('gives up after its time: drain() says how many still run, and close() cuts them', async () => {
     const { upstream } = await heldStream();
     const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
@@ -117,7 +147,7 @@ describe('a stopping proxy drains', () => {
     await stream.close();
   });
 
-  it('stops waiting at once when forced (the same signal again)', async () => {
+  it('stops waiting at once when forced (a second signal)', async () => {
     const { upstream } = await heldStream();
     const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
     const stream = await streamStarted(proxy.url);
@@ -151,8 +181,7 @@ describe('a stopping proxy drains', () => {
       await expect(stream.rest()).rejects.toThrow();
       await stream.close();
       const err = ctx.err();
-      if (waits)
-        expect(err).toContain('stopping: letting 1 request in flight finish (up to 50ms, proxy.limits.drain_timeout; the same signal again stops at once)');
+      if (waits) expect(err).toContain('stopping: letting 1 request in flight finish (up to 50ms, proxy.limits.drain_timeout; a second signal stops at once)');
       else expect(err).not.toContain('letting');
       expect(err).toContain('stopping: cutting 1 request still in flight');
     }

@@ -24,7 +24,7 @@ export interface ProxyFlags {
 
 /**
  * Serves until `stop` aborts (with the exit code to return), then drains (proxy.limits.drain_timeout, or until
- * `force` aborts: the same signal again) and closes. `onReady` is for tests.
+ * `force` aborts: a second signal) and closes. `onReady` is for tests.
  */
 export async function runProxy(
   file: string,
@@ -114,7 +114,7 @@ The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_e
 recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
 models other than blue's (and proxy.alias) pass through to blue's upstream, unless proxy.passthrough lists the
 ones that may (the rest get 404). Ctrl-C or SIGTERM closes its ports (admin too) and lets the requests in flight finish
-(proxy.limits.drain_timeout, default 25s); the same signal again stops at once. See docs/proxy.md.
+(proxy.limits.drain_timeout, default 25s); a second signal stops at once. See docs/proxy.md.
 
 Examples:
   $ BLUEGREEN_ADMIN_TOKEN=demo-admin-token bluegreen proxy rollouts/demo-live.yaml   # the plan names that variable
@@ -159,7 +159,7 @@ async function drain(proxy: ProxyHandle, timeoutMs: number, force: AbortSignal |
   const running = proxy.inFlight();
   if (running > 0 && timeoutMs > 0) {
     log(
-      `stopping: letting ${formatPlural(running, 'request')} in flight finish (up to ${formatDuration(timeoutMs)}, proxy.limits.drain_timeout; the same signal again stops at once)`,
+      `stopping: letting ${formatPlural(running, 'request')} in flight finish (up to ${formatDuration(timeoutMs)}, proxy.limits.drain_timeout; a second signal stops at once)`,
     );
   }
   const left = await proxy.drain(timeoutMs, force);
