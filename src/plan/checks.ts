@@ -60,6 +60,16 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     else if (plan.proxy.controller.generated_traffic)
       at(['proxy', 'controller', 'generated_traffic'], 'needs a traffic block: the generated requests to send beside the live ones', true);
   }
+  // Green's errors judged against blue's only (the built-in guard, compare_to_blue) on stages that never send blue
+  // a request: nothing would ever be judged, and a green failing every request would be promoted.
+  if (plan.analysis.thresholds.error_rate === undefined && plan.stages.length > 0 && plan.stages.every((stage) => stage.green_weight >= 1)) {
+    at(
+      ['stages'],
+      "send every request to green, and the plan judges green's error rate only against blue's (no analysis.thresholds.error_rate): with no blue request to compare with, green's errors would never be judged and a green failing every request would be promoted. Set analysis.thresholds.error_rate (an absolute limit), or start with a stage below green_weight 1",
+      true,
+    );
+  }
+
   const { synthetic, sampled } = plan.traffic ?? {};
   if (synthetic && sampled) {
     const total = (synthetic.share ?? 0) + (sampled.share ?? 0);

@@ -133,6 +133,7 @@ function noBlueToCompare(plan: Plan): PlanWarning[] {
   // A live rollout's shadow stage or the proxies' blue traffic is blue's; mirrors send blue traffic too.
   if (!compares || plan.proxy?.admin || (plan.stages[0]?.green_weight ?? 0) < 1) return [];
   const blind = plan.stages.findIndex((stage) => stage.green_weight < 1);
+  // With no blue stage at all and no absolute error_rate, the plan is refused (src/plan/checks.ts).
   const rules = needsGuard(plan.analysis) ? 'the built-in guard (green failing more than blue)' : 'compare_to_blue';
   const which = blind === -1 ? 'no stage sends blue any request' : `stages before stages[${blind}] send blue no request`;
   return [{ keyPath: 'stages[0].green_weight', message: `is 1 and ${which}: ${rules} has no blue figures to judge green against there; start below 1` }];

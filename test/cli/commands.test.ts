@@ -44,7 +44,7 @@ describe('bluegreen CLI', () => {
   it('says when a plan without rules gets the built-in guard', async () => {
     const dir = tempDir();
     writePlan(
-      'name: x\nupstream: { simulate: { models: {} } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 5 }\nstages: [ { duration: 1s, green_weight: 1 } ]\n',
+      'name: x\nupstream: { simulate: { models: {} } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 5 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\n',
       dir,
     );
     const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
@@ -100,7 +100,7 @@ upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: MY_KEY }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 5 }
-stages: [ { duration: 1s, green_weight: 1 } ]
+stages: [ { duration: 1s, green_weight: 0.5 } ]
 `,
       dir,
     );

@@ -17,7 +17,7 @@ upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: TOP_KEY, headers: { 
 blue: { model: a, upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: BLUE_KEY } }
 green: { model: b, upstream: { base_url: "http://127.0.0.1:9/v1", api_key_env: GREEN_KEY } }
 traffic: { rate: 1 }
-stages: [{ duration: 1m, green_weight: 1 }]
+stages: [{ duration: 1m, green_weight: 0.5 }]
 hooks: { pass_env: [BLUE_KEY] }
 proxy: { client_keys_env: CLIENT_KEYS, admin: { token_env: ADMIN_TOKEN } }
 `,

@@ -11,7 +11,7 @@ upstream:
 blue: { model: a, price: { input_per_mtok: 600, output_per_mtok: 1 } }
 green: { model: b }
 traffic: { ${traffic.includes('rate:') ? '' : 'rate: 20, '}${traffic} }
-stages: [ { duration: 1m, green_weight: 1 } ]
+stages: [ { duration: 1m, green_weight: 0.5 } ]
 ${extra}`;
 
 function problem(yaml: string): string {

@@ -42,14 +42,28 @@ describe('comparisons with blue on stages with no blue traffic', () => {
   const stagesPlan = (stages: string, analysis = '{}') => planOf('{ rate: 10 }', stages, analysis);
   const blueless = (p: ReturnType<typeof stagesPlan>) => planWarnings(p).filter((warning) => warning.keyPath === 'stages[0].green_weight');
 
-  it('warns when the built-in guard can never judge: every stage is 100% green', () => {
-    expect(blueless(stagesPlan('  - { duration: 60s, green_weight: 1 }'))).toEqual([
+  it('warns when the built-in guard can never judge in a stage with a rule on latency: every stage is 100% green', () => {
+    // A latency rule has no blue to judge against either, but an error_rate keeps green's errors judged.
+    expect(
+      blueless(stagesPlan('  - { duration: 60s, green_weight: 1 }', '{ thresholds: { error_rate: 0.05 }, compare_to_blue: { max_latency_p95_ratio: 2 } }')),
+    ).toEqual([
       {
         keyPath: 'stages[0].green_weight',
-        message:
-          'is 1 and no stage sends blue any request: the built-in guard (green failing more than blue) has no blue figures to judge green against there; start below 1',
+        message: 'is 1 and no stage sends blue any request: compare_to_blue has no blue figures to judge green against there; start below 1',
       },
     ]);
+  });
+
+  it("refuses a plan whose stages are all 100% green when green's errors are judged only against blue", () => {
+    const refusal =
+      /stages.*send every request to green, and the plan judges green's error rate only against blue's \(no analysis\.thresholds\.error_rate\).*Set analysis\.thresholds\.error_rate/s;
+    expect(() => stagesPlan('  - { duration: 60s, green_weight: 1 }')).toThrow(refusal);
+    expect(() => stagesPlan('  - { duration: 60s, green_weight: 1 }', '{ thresholds: { latency_p95: 2s } }')).toThrow(refusal);
+    expect(() =>
+      stagesPlan('  - { duration: 60s, green_weight: 1 }\n  - { duration: 60s, green_weight: 1 }', '{ compare_to_blue: { max_error_rate_increase: 0.02 } }'),
+    ).toThrow(refusal);
+    // An absolute error rate is judged without blue.
+    expect(() => stagesPlan('  - { duration: 60s, green_weight: 1 }', '{ thresholds: { error_rate: 0.05 } }')).not.toThrow();
   });
 
   it('names the first stage with blue traffic for compare_to_blue, and says nothing when the first stage has blue', () => {

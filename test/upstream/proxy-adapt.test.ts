@@ -17,7 +17,7 @@ upstream: { base_url: ${server.base}, api_key_env: UPSTREAM_KEY, retries: { max:
 blue: { model: gpt-4.1 }
 green: { model: gpt-5-mini, request: { reasoning_effort: minimal } }
 traffic: { rate: 1 }
-stages: [{ duration: 1m, green_weight: 1 }]
+stages: [{ duration: 1m, green_weight: 0.5 }]
 `,
       { env: { UPSTREAM_KEY: KEY } },
     );

@@ -163,7 +163,7 @@ describe('proxy variables', () => {
     const dir = tempDir();
     writeFileSync(
       path.join(dir, 'plan.yaml'),
-      `name: tls\nupstream: { base_url: https://127.0.0.1:${port}/v1, api_key_env: UPSTREAM_API_KEY }\nblue: { model: gpt-4o }\ngreen: { model: gpt-4.1 }\ntraffic: { rate: 1 }\nstages: [{ duration: 1m, green_weight: 1 }]\n`,
+      `name: tls\nupstream: { base_url: https://127.0.0.1:${port}/v1, api_key_env: UPSTREAM_API_KEY }\nblue: { model: gpt-4o }\ngreen: { model: gpt-4.1 }\ntraffic: { rate: 1 }\nstages: [{ duration: 1m, green_weight: 0.5 }]\n`,
     );
     const child = spawn(process.execPath, [BIN, 'validate', 'plan.yaml', '--check-upstream'], {
       cwd: dir,

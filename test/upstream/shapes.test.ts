@@ -85,7 +85,7 @@ upstream: { base_url: https://contoso.openai.azure.com/openai/v1, api_key_env: A
 blue: { model: gpt-4o }
 green: { model: gpt-5-mini, deployment: canary, request: { reasoning_effort: minimal, drop: [], headers: { x-team: search } } }
 traffic: { rate: 1 }
-stages: [{ duration: 1m, green_weight: 1 }]
+stages: [{ duration: 1m, green_weight: 0.5 }]
 health_check: {}
 `);
     expect(plan.arms.green.upstream).toMatchObject({
@@ -107,7 +107,7 @@ upstream: { base_url: "${baseUrl}" }
 blue: { model: llama3.2 }
 green: { model: qwen3 }
 traffic: { rate: 1 }
-stages: [{ duration: 1m, green_weight: 1 }]
+stages: [{ duration: 1m, green_weight: 0.5 }]
 `;
     for (const local of ['http://localhost:11434/v1', 'http://127.0.0.1:8000/v1', 'http://[::1]:8000/v1']) {
       expect(planFromYaml(plan(local)).arms.green.upstream.apiKeyEnv).toBeUndefined();

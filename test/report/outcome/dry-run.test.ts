@@ -43,7 +43,7 @@ upstream: { base_url: "https://user:hunter2@llm.example.com/v1?token=abc", api_k
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 1 }
-stages: [ { duration: 10s, green_weight: 1 } ]
+stages: [ { duration: 10s, green_weight: 0.5 } ]
 `);
     const out = renderSchedule(summarisePlan(remote), remote);
     expect(out).toContain('blue  a via https://llm.example.com/v1 (openai, key from $LLM_KEY), no price');
