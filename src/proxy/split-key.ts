@@ -11,7 +11,7 @@
 //
 // Matching works on latin1 text: one character per byte, so bytes pass unchanged and a multi-byte character
 // split by the chunk boundary is never mangled. Keys travel in HTTP headers, so they are ASCII.
-import { secretForms, type Redactor } from '../core/redact.js';
+import { SECRET_PREFIX_LENGTH, secretForms, type Redactor } from '../core/redact.js';
 
 /** The fewest leading characters of a key a chunk's tail must match to be held back (see above). */
 export const HOLD_FROM = 4;
@@ -19,8 +19,8 @@ export const HOLD_FROM = 4;
 /** The upstream keys' spellings, built once per proxy; each streamed answer that needs it gets a SplitKeyStream. */
 export class SplitKeys {
   private readonly forms: string[];
-  private readonly bytes: Buffer[];
-  private readonly heads: Buffer[];
+  /** Each form's first SECRET_PREFIX_LENGTH bytes (all of it when shorter): what the redactor counts as the key. */
+  private readonly starts: Buffer[];
 
   constructor(
     secrets: readonly (string | undefined)[],
@@ -34,26 +34,18 @@ export class SplitKeys {
         for (const form of secretForms(trimmed)) if (form.length > HOLD_FROM && /^[\x20-\x7e]+$/.test(form)) forms.add(form);
     }
     this.forms = [...forms];
-    this.bytes = this.forms.map((form) => Buffer.from(form, 'latin1'));
-    this.heads = this.bytes.map((form) => form.subarray(0, HOLD_FROM));
+    this.starts = this.forms.map((form) => Buffer.from(form.slice(0, SECRET_PREFIX_LENGTH), 'latin1'));
   }
 
   /**
-   * Whether the chunk may quote a key or end with a key's start (one character or more). Most chunks cost one
-   * search for each key's first HOLD_FROM bytes (which any quote or longer tail holds) and a few byte comparisons.
+   * Whether the chunk may quote a key or ends with a key's start (one character or more). Most chunks cost one
+   * search for each key's first SECRET_PREFIX_LENGTH bytes (the redactor counts those as the key, so any quote
+   * holds them, and so does any longer tail) and a look at their last few bytes. Not the first HOLD_FROM bytes
+   * alone: those recur in ordinary text (a key "bench-..." and a model "bench-model"), and every such chunk
+   * was copied through the redactor.
    */
   needsCare(chunk: Buffer): boolean {
-    const end = chunk.length;
-    for (let f = 0; f < this.bytes.length; f++) {
-      if (chunk.includes(this.heads[f] as Buffer)) return true;
-      const form = this.bytes[f] as Buffer;
-      // Shorter tails, byte by byte: most chunks fail at the first comparison.
-      for (let j = 1; j < HOLD_FROM && j <= end; j++) {
-        let k = 0;
-        while (k < j && chunk[end - j + k] === form[k]) k++;
-        if (k === j) return true;
-      }
-    }
+    for (const start of this.starts) if (chunk.includes(start) || endsWithStartOf(chunk, start)) return true;
     return false;
   }
 
@@ -138,4 +130,17 @@ export class SplitKeyStream {
     }
     return Buffer.from(from === 0 ? clean : clean.slice(from), 'latin1');
   }
+}
+
+/** Whether `chunk` ends with the first 1 to start.length - 1 bytes of `start`. */
+function endsWithStartOf(chunk: Buffer, start: Buffer): boolean {
+  const end = chunk.length;
+  const first = start[0];
+  for (let j = Math.min(start.length - 1, end); j >= 1; j--) {
+    if (chunk[end - j] !== first) continue;
+    let k = 1;
+    while (k < j && chunk[end - j + k] === start[k]) k++;
+    if (k === j) return true;
+  }
+  return false;
 }

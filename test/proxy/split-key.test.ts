@@ -89,8 +89,19 @@ describe('a key split across stream chunks', () => {
   });
 
   it('takes the fast path for chunks that can neither quote a key nor end with its start', () => {
-    for (const chunk of ['data: {"x":1}\n\n', 'plain', 'ends in k', '']) expect(keys.needsCare(Buffer.from(chunk))).toBe(false);
-    for (const chunk of ['s', 'a sk', 'a sk-', 'a sk-u', `quotes ${KEY} whole`, 'a sk-upstream-secret-0123456789abcde'])
+    // Fewer than 12 of a key's first characters inside ordinary text (a model "sk-upstre") are not a quote of it.
+    for (const chunk of ['data: {"x":1}\n\n', 'plain', 'ends in k', '', 'model sk-upstre, ok\n\n', 'sk-upstream is 11 characters\n'])
+      expect(keys.needsCare(Buffer.from(chunk))).toBe(false);
+    for (const chunk of [
+      's',
+      'a sk',
+      'a sk-',
+      'a sk-u',
+      'a sk-upstream-s',
+      `quotes ${KEY} whole`,
+      'quotes sk-upstream-se only (12 and more count)',
+      'a sk-upstream-secret-0123456789abcde',
+    ])
       expect(keys.needsCare(Buffer.from(chunk))).toBe(true);
     expect(new SplitKeys([undefined, 'short'], createRedactor([])).needsCare(Buffer.from('s'))).toBe(false);
   });
