@@ -68,6 +68,18 @@ async function stoppedCleanly(dir: string, pid: number, url: string): Promise<vo
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 }
 
+/** A proxy serving a stream of `tokens` tokens, sent SIGTERM once the stream began, and saying it drains. */
+async function drainingWithStream(tokens: number) {
+  const dir = projectWithPlan(slowStreamPlan(tokens));
+  const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr = stderrOf(proxy);
+  const { pid, url } = await started(dir);
+  const stream = await streaming(url);
+  proxy.kill('SIGTERM');
+  await stderr.waitFor('letting 1 request in flight finish');
+  return { dir, proxy, stderr, pid, url, stream };
+}
+
 describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
   it('SIGHUP (its terminal closed) stops it like Ctrl-C: exit 129, proxy.json removed', async () => {
     const dir = projectWithPlan();
@@ -91,13 +103,7 @@ describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
   });
 
   it('SIGTERM lets a stream in flight end whole (proxy.limits.drain_timeout), then exits 143', async () => {
-    const dir = projectWithPlan(slowStreamPlan(20));
-    const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    const stderr = stderrOf(proxy);
-    const { pid, url } = await started(dir);
-    const stream = await streaming(url);
-    proxy.kill('SIGTERM');
-    await stderr.waitFor('letting 1 request in flight finish');
+    const { dir, proxy, stderr, pid, url, stream } = await drainingWithStream(20);
     // The port is closed at once: a new proxy could take it.
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     expect(await stream.text()).toContain('data: [DONE]');
@@ -107,13 +113,7 @@ describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
   });
 
   it('a second SIGTERM cuts what is still in flight at once', async () => {
-    const dir = projectWithPlan(slowStreamPlan(2000));
-    const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    const stderr = stderrOf(proxy);
-    const { pid, url } = await started(dir);
-    const stream = await streaming(url);
-    proxy.kill('SIGTERM');
-    await stderr.waitFor('letting 1 request in flight finish');
+    const { dir, proxy, stderr, pid, url, stream } = await drainingWithStream(2000);
     proxy.kill('SIGTERM');
     expect(await exitOf(proxy)).toEqual({ code: 143, signal: null });
     await expect(stream.text()).rejects.toThrow();
