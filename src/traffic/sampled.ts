@@ -210,6 +210,8 @@ export function createSampledSource(options: SampledOptions): SampledSource {
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     next() {
+      // Once reading failed the mix says it sends synthetic requests instead: so it does, buffered lines or not.
+      if (failure) return undefined;
       if (head >= items.length) return cached ? fromCache(cached) : undefined;
       const request = items[head];
       items[head++] = undefined;
