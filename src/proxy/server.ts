@@ -26,6 +26,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
+import { realSleep } from '../core/clock.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -117,7 +118,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   };
   const inFlight = new InFlight();
   // Set by drain(): the proxy is stopping and only finishes what it has.
-  let draining = false;
+  let drained: Promise<number> | undefined;
   // Requests that sent `Expect: 100-continue` and are not told to go on yet.
   const awaitingContinue = new WeakSet<IncomingMessage>();
 
@@ -239,6 +240,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         // The weights in force only: this answer is open to probes, so the plan, models and reasons stay out of it.
         // A draining proxy says 503, so a load balancer probing it over a kept-alive connection stops sending to it.
         const { greenWeight, mirror } = route.effective();
+        const draining = drained !== undefined;
         const body = JSON.stringify({ ok: !draining, ...(draining && { draining }), route: { greenWeight, mirror }, inFlight: inFlight.size });
         return sendBody(res, draining ? 503 : 200, { 'content-type': 'application/json' }, body);
       }
@@ -267,7 +269,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       else res.destroy();
     };
     // While draining, each answer ends its connection: the client's next request goes to another proxy.
-    if (draining) res.setHeader('connection', 'close');
+    if (drained !== undefined) res.setHeader('connection', 'close');
     try {
       serve(req, res, failed)?.catch(failed);
     } catch (error) {
@@ -333,7 +335,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     throw error;
   }
   let closing: Promise<void> | undefined;
-  let drained: Promise<number> | undefined;
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
   const stopListening = (): Promise<void> => (listening ??= new Promise<void>((resolve) => server.close(() => resolve())));
@@ -348,16 +349,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     inFlight: () => inFlight.size,
     drain(timeoutMs, force) {
       drained ??= (async () => {
-        draining = true;
         inFlight.closeConnectionsAfterAnswers();
         // Nobody waits for a mirror copy: it is not worth holding the stop for.
         shutdown.abort(new Error('the proxy is shutting down'));
         // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin
         // port too, and the route file is left to that new proxy: a rollout drives the replacement, not this one.
         void stopListening();
-        const adminClosed = closeAdmin();
+        const adminClosing = closeAdmin();
         route.detach();
-        await adminClosed;
+        await adminClosing;
         await untilIdle(inFlight, timeoutMs, force);
         return inFlight.size;
       })();
@@ -382,16 +382,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 /** Until nothing is in flight, `timeoutMs` has passed, or `force` aborts, whichever comes first. */
 async function untilIdle(inFlight: InFlight, timeoutMs: number, force: AbortSignal | undefined): Promise<void> {
   if (inFlight.size === 0 || timeoutMs <= 0 || force?.aborted) return;
-  let timer: NodeJS.Timeout | undefined;
-  let onForce: (() => void) | undefined;
-  await Promise.race([
-    inFlight.idle(),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      onForce = resolve;
-      force?.addEventListener('abort', onForce, { once: true });
-    }),
-  ]);
-  clearTimeout(timer);
-  if (onForce) force?.removeEventListener('abort', onForce);
+  // Ended when the requests end first, so no timer outlives the drain.
+  const over = new AbortController();
+  const waited = realSleep(timeoutMs, force ? AbortSignal.any([force, over.signal]) : over.signal).catch(() => undefined);
+  await Promise.race([inFlight.idle(), waited]);
+  over.abort();
 }
