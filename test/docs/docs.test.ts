@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildProgram, commandModules } from '../../src/cli/main.js';
 import { EXIT } from '../../src/core/exit.js';
+import { hookEnv, webhookPayload, type HookEvent } from '../../src/hooks/index.js';
 import { planSchema } from '../../src/plan/schema.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
@@ -125,6 +126,13 @@ describe('the docs match the code', () => {
       tableAfter(read('docs/proxy.md'), '## Metrics').flatMap(([name = '']) => [...name.matchAll(/`(bluegreen_\w+)`/g)].map((m) => m[1])),
     );
     expect(documented).toEqual(served);
+  });
+
+  it("docs/operations.md's Hooks section names every variable an exec hook gets and every field a webhook gets", () => {
+    const hooks = read('docs/operations.md').split('## Hooks')[1]?.split('\n## ')[0] ?? '';
+    const event: HookEvent = { event: 'rollback', plan: 'p', stage: 2, stages: 5, greenWeight: 0.25, blueModel: 'a', greenModel: 'b', reason: 'r', at: 1 };
+    for (const name of Object.keys(hookEnv(event, {}))) expect(hooks, name).toContain(`\`${name}\``);
+    for (const field of Object.keys(webhookPayload(event))) expect(hooks, field).toContain(`"${field}"`);
   });
 
   it('every relative link resolves, to a heading that exists; README links every page in docs/', () => {
