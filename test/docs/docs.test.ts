@@ -1,8 +1,10 @@
 // The README and docs/ checked against the code: the example plans validate (rollouts/ whole, docs/ fragments
 // merged into a live plan), the exit-code tables list the codes the CLI has, the commands table names every
 // command and flag, the metrics table names what /metrics serves, and every internal link and anchor resolves.
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildProgram, commandModules } from '../../src/cli/main.js';
@@ -11,7 +13,7 @@ import { hookEnv, webhookPayload, type HookEvent } from '../../src/hooks/index.j
 import { planSchema } from '../../src/plan/schema.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { runProxy, simPlan } from '../proxy/helpers.js';
+import { runProxy, setRoute, simPlan } from '../proxy/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DOCS = readdirSync(path.join(ROOT, 'docs'))
@@ -117,6 +119,20 @@ describe('the docs match the code', () => {
       const flags = command.options.map((option) => option.long as string);
       expect(new Set(documented.get(command.name())), command.name()).toEqual(new Set(flags));
     }
+  });
+
+  it("README's live demo: rollouts/demo-app.mjs through a proxy of rollouts/demo-live.yaml gets every answer, from both arms", async () => {
+    const running = await runProxy(read('rollouts/demo-live.yaml'), { env: ENV });
+    setRoute(running.proxy, 0.5);
+    const app = path.join(ROOT, 'rollouts/demo-app.mjs');
+    const args = [app, '--base-url', running.baseUrl, '--rate', '20', '--duration', '1s', '--quiet'];
+    const { stderr } = await promisify(execFile)(process.execPath, args, { cwd: ROOT });
+    const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
+    expect(Number(requests)).toBeGreaterThanOrEqual(15);
+    expect(Number(blue) + Number(green)).toBe(Number(requests));
+    expect(Number(blue)).toBeGreaterThan(0);
+    expect(Number(green)).toBeGreaterThan(0);
+    expect(failed).toBe('0');
   });
 
   it("docs/proxy.md's metrics table names exactly the metrics a running proxy serves", async () => {
