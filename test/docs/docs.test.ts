@@ -10,6 +10,7 @@ import { parse, stringify } from 'yaml';
 import { buildProgram, commandModules } from '../../src/cli/main.js';
 import { EXIT } from '../../src/core/exit.js';
 import { hookEnv, webhookPayload, type HookEvent } from '../../src/hooks/index.js';
+import type { EventType } from '../../src/engine/types.js';
 import { planSchema } from '../../src/plan/schema.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
@@ -149,6 +150,43 @@ describe('the docs match the code', () => {
     const event: HookEvent = { event: 'rollback', plan: 'p', stage: 2, stages: 5, greenWeight: 0.25, blueModel: 'a', greenModel: 'b', reason: 'r', at: 1 };
     for (const name of Object.keys(hookEnv(event, {}))) expect(hooks, name).toContain(`\`${name}\``);
     for (const field of Object.keys(webhookPayload(event))) expect(hooks, field).toContain(`"${field}"`);
+  });
+
+  it("docs/operations.md's State files section names every event type the journal can hold", () => {
+    // A Record keyed by the type: the compiler fails this test when a type is added or removed.
+    const types: Record<EventType, true> = {
+      rollout_started: true,
+      stage_started: true,
+      stage_passed: true,
+      stage_extended: true,
+      stage_undecided: true,
+      paused: true,
+      resumed: true,
+      promote_requested: true,
+      abort_requested: true,
+      breach: true,
+      rolled_back: true,
+      promoted: true,
+      aborted: true,
+      interrupted: true,
+      failed: true,
+      hook_succeeded: true,
+      hook_failed: true,
+      health_check_failed: true,
+      health_check_recovered: true,
+      warning: true,
+      drained: true,
+      finished: true,
+    };
+    const section = read('docs/operations.md').split('## State files')[1]?.split('\n## ')[0] ?? '';
+    const named = new Set(
+      [...section.matchAll(/`([a-z_|]+)`/g)].flatMap((m) => {
+        const [first = '', ...rest] = (m[1] as string).split('|');
+        const prefix = first.slice(0, first.lastIndexOf('_') + 1);
+        return [first, ...rest.map((word) => prefix + word)];
+      }),
+    );
+    for (const type of Object.keys(types)) expect(named, type).toContain(type);
   });
 
   it('every relative link resolves, to a heading that exists; README links every page in docs/', () => {
