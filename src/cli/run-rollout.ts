@@ -76,7 +76,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const startup = guardStartup(options.signals ?? process);
   closers.unshift(() => startup.dispose());
   try {
-    const { startStage, keepRecord } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const { startStage, keepRecord, carried } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
@@ -114,6 +114,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
+      carried,
       alreadyPromoted,
     };
     if (live) {
@@ -155,7 +156,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
 /**
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
- * Resolves to the stage to start at, and whether the previous record is kept (--resume) when the new one starts.
+ * Resolves to the stage to start at, whether the previous record is kept (--resume) when the new one starts, and
+ * (--resume) the dead run's per-stage figures, which the resumed stages go on from.
  */
 async function settlePrevious(
   store: StateStore,
@@ -163,7 +165,7 @@ async function settlePrevious(
   ctx: CliContext,
   resume: boolean,
   lockWarning: string | undefined,
-): Promise<{ startStage: number; keepRecord: boolean }> {
+): Promise<{ startStage: number; keepRecord: boolean; carried?: RolloutSnapshot['stages'] }> {
   const previous = rolloutStanding(store, { self: process.pid });
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
@@ -186,7 +188,7 @@ async function settlePrevious(
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );
-    return { startStage: snapshot.stageIndex, keepRecord: true };
+    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages };
   }
   if (previous.kind === 'orphaned') {
     ctx.stderr.write(
