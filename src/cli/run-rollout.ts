@@ -94,7 +94,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock })) : undefined;
     if (live) closers.unshift(() => live.close());
     // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
-    const alreadyPromoted = live && !options.resume ? settlePromoted(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
+    const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
+    const alreadyPromoted = promoted && alreadyPromotedReason(plan, promoted);
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord });
     const deps: EngineDeps = {
@@ -202,10 +203,11 @@ async function settlePrevious(
 }
 
 /**
- * What the proxies' routes say before anything moves: green already promoted everywhere ends the rollout at once
- * (its reason is returned); promoted on some proxies only is refused; --from-blue goes on, saying what it undoes.
+ * What the proxies' routes say before anything moves (the real run and --dry-run alike): green already promoted
+ * everywhere ends the rollout at once (those proxies are returned); promoted on some proxies only is refused
+ * (exit 3); --from-blue goes on, saying what it undoes.
  */
-function settlePromoted(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): string | undefined {
+export function promotedEverywhere(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): ProxyRoute[] | undefined {
   const standing = promotedStanding(plan, routes);
   if (standing.kind === 'not_promoted') return undefined;
   const promoted = standing.kind === 'promoted' ? standing.proxies : standing.promoted;
@@ -216,7 +218,7 @@ function settlePromoted(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx
     return undefined;
   }
   if (standing.kind === 'partly') throw new CliError(partlyPromotedMessage(plan, standing), EXIT.preflight);
-  return alreadyPromotedReason(plan, standing.proxies);
+  return standing.proxies;
 }
 
 /** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */
