@@ -57,7 +57,10 @@ describe('rollout --dry-run on a live plan', () => {
   it('names the proxies that answered when none is promoted; stops where the real run would', async () => {
     const proxies = await fixture.startProxies(2);
     const [first, second] = proxies as [Running, Running];
-    const dir = writeRolloutPlan({ stages: STAGES }, proxies);
+    // The proxies hold the upstream key: like the real run, the dry run of a plan that sends nothing upstream
+    // itself neither needs the key nor reaches the upstream (nothing listens at this one).
+    const upstream = `upstream: { base_url: "http://127.0.0.1:${await freePort()}/v1", api_key_env: UNSET_UPSTREAM_KEY }`;
+    const dir = writeRolloutPlan({ stages: STAGES, upstream }, proxies);
     const plain = await dryRun(dir);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toContain(
