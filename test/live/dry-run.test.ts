@@ -7,19 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, freePort, liveFixture, putRoute, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 const STAGES = ['{ duration: 1m, green_weight: 0.5 }', '{ duration: 1m, green_weight: 1 }'];
-
-async function putRoute(proxy: Running, route: Record<string, unknown>): Promise<void> {
-  const answer = await fetch(`${proxy.proxy.adminUrl as string}/admin/route`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(route),
-  });
-  expect(answer.status).toBe(200);
-}
 
 const PROMOTED = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted by hand' };
 
