@@ -147,7 +147,7 @@ export class RolloutEngine {
    */
   private carryOver(first: number): string {
     const carried = this.deps.carried ?? [];
-    for (let index = 0; index <= first && index < carried.length; index++) this.metrics.carry(index, carried[index] as (typeof carried)[number]);
+    for (const [index, saved] of carried.entries()) if (index <= first) this.metrics.carry(index, saved);
     for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
     if (first === 0 && carried.length === 0) return '';
     const arms = this.metrics.stage(first).arms;
