@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
-// The UI libraries load first, as production builds (see src/cli/production-ui.ts), before anything imports them.
-const { loadUiAsProduction } = await import('../dist/cli/production-ui.js');
-await loadUiAsProduction();
+// The UI libraries load only when a dashboard is drawn, as production builds (src/cli/production-ui.ts).
 const { main } = await import('../dist/cli/main.js');
 const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
 

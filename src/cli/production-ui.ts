@@ -1,3 +1,6 @@
+// Only the commands that draw a dashboard load the UI (Ink, React, Yoga's WebAssembly): the proxy, a long-running
+// service, and every other command start without them.
+//
 // React (under Ink) chooses its build from NODE_ENV when it is first loaded. The development build keeps debug
 // records of every render that are never freed (tens of KB per dashboard frame: hundreds of MB over a long
 // rollout), so the CLI loads the UI libraries as production whatever the shell says, then puts NODE_ENV back
@@ -14,4 +17,16 @@ export async function loadUiAsProduction(env: NodeJS.ProcessEnv = process.env): 
     if (had) env.NODE_ENV = before;
     else delete env.NODE_ENV;
   }
+}
+
+/** The rollout dashboard, loaded the first time it is needed, as production builds: other commands never load the UI. */
+export async function importDashboard(env: NodeJS.ProcessEnv = process.env): Promise<typeof import('../report/ink/reporter.js')> {
+  await loadUiAsProduction(env);
+  return import('../report/ink/reporter.js');
+}
+
+/** `status --watch`'s dashboard in a terminal, loaded as importDashboard loads the rollout's. */
+export async function importStatusWatch(env: NodeJS.ProcessEnv = process.env): Promise<typeof import('../report/ink/watch.js')> {
+  await loadUiAsProduction(env);
+  return import('../report/ink/watch.js');
 }

@@ -1,7 +1,8 @@
 // The one place that chooses how a rollout is shown: the dashboard in a terminal, lines otherwise.
 import { systemClock } from '../core/clock.js';
 import { createLineReporter } from '../report/line.js';
-import { createDashboardReporter } from '../report/ink/reporter.js';
+import type { createDashboardReporter } from '../report/ink/reporter.js';
+import { importDashboard } from './production-ui.js';
 import type { CliContext } from './context.js';
 import { operatorName, type Reporter, type ReporterTarget } from './run-rollout.js';
 import { errorText } from '../core/errors.js';
@@ -31,16 +32,24 @@ export function wantsDashboard(ctx: CliContext, flags: ReporterFlags): boolean {
   return Boolean(ctx.stdout.isTTY) && !flags.plain && !isCi(ctx, flags) && ctx.env.TERM !== 'dumb';
 }
 
-export function chooseReporter(ctx: CliContext, flags: ReporterFlags, engine: ReporterTarget, hooks: ReporterHooks = {}): Reporter {
-  if (!wantsDashboard(ctx, flags)) return lineReporter(ctx, engine);
-  return dashboardReporter(ctx, engine, hooks.interrupt ?? (() => process.kill(process.pid, 'SIGINT')));
+/** Picks the reporter for one rollout; made by reporterFor, which has loaded the dashboard if it is wanted. */
+export type ReporterChoice = (engine: ReporterTarget, hooks?: ReporterHooks) => Reporter;
+
+/**
+ * The dashboard in a terminal (loaded now, as production builds: see production-ui.ts), lines otherwise. Async so
+ * that a rollout that draws no dashboard never loads the UI libraries.
+ */
+export async function reporterFor(ctx: CliContext, flags: ReporterFlags): Promise<ReporterChoice> {
+  if (!wantsDashboard(ctx, flags)) return (engine) => lineReporter(ctx, engine);
+  const { createDashboardReporter } = await importDashboard(ctx.env);
+  return (engine, hooks = {}) => dashboardReporter(createDashboardReporter, ctx, engine, hooks.interrupt ?? (() => process.kill(process.pid, 'SIGINT')));
 }
 
-function dashboardReporter(ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {
+function dashboardReporter(create: typeof createDashboardReporter, ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {
   let fallback: Reporter | undefined;
   // A dashboard failing once it has finished gets no fallback: the lines would follow the closing frame.
   let finished = false;
-  const dashboard = createDashboardReporter({
+  const dashboard = create({
     streams: ctx,
     env: ctx.env,
     engine,

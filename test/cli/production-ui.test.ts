@@ -1,5 +1,7 @@
 // The CLI loads React as its production build whatever NODE_ENV says, and leaves NODE_ENV as the user set it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -40,5 +42,58 @@ describe('loadUiAsProduction', () => {
     const env = { ...process.env };
     delete env.NODE_ENV;
     expect(loadIn(env)).toEqual({ build: 'production', nodeEnv: null });
+  });
+});
+
+/**
+ * Runs the CLI in a fresh process whose module loader refuses the UI libraries: a command that loads them fails.
+ * Returns the exit code and stderr.
+ */
+function withoutUi(args: string[]): { code: number; stderr: string } {
+  const hook = `export async function resolve(specifier, context, next) {
+    const resolved = await next(specifier, context);
+    if (/\\/node_modules\\/(ink|react|react-reconciler|yoga-layout)\\//.test(resolved.url)) throw new Error('the UI was loaded: ' + resolved.url);
+    return resolved;
+  }`;
+  const script = `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const { main } = await import('./dist/cli/main.js');
+    process.exitCode = await main(['node', 'bluegreen', ...${JSON.stringify(args)}]);`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, CI: 'true' }, encoding: 'utf8' });
+  return { code: result.status ?? -1, stderr: result.stderr };
+}
+
+describe('commands that draw no dashboard', () => {
+  it('never load the UI libraries (validate, status, a --plain rollout)', () => {
+    expect(withoutUi(['validate', 'rollouts/demo.yaml']).code).toBe(0);
+    expect(withoutUi(['proxy', '--help']).code).toBe(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-noui-'));
+    const plan = path.join(dir, 'plan.yaml');
+    writeFileSync(
+      plan,
+      'name: noui\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\n',
+    );
+    const run = withoutUi(['rollout', plan, '--plain', '--state-dir', dir, '--seed', '1']);
+    expect(run.stderr).not.toContain('the UI was loaded');
+    expect(run.code).toBe(0);
+    expect(withoutUi(['status', '--state-dir', dir]).code).toBe(0);
+  });
+
+  it('the check can fail: the loader refuses a command that loads the UI', () => {
+    const loaded = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { register } from 'node:module';
+         register('data:text/javascript,' + encodeURIComponent(${JSON.stringify('export async function resolve(s, c, n) { const r = await n(s, c); if (/\\/node_modules\\/ink\\//.test(r.url)) throw new Error("the UI was loaded"); return r; }')}));
+         const { importDashboard } = await import('./dist/cli/production-ui.js');
+         await importDashboard();`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(loaded.status).not.toBe(0);
+    expect(loaded.stderr).toContain('the UI was loaded');
   });
 });

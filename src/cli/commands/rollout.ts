@@ -12,7 +12,7 @@ import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
-import { chooseReporter } from '../reporters.js';
+import { reporterFor } from '../reporters.js';
 import { promotedEverywhere, runRollout } from '../run-rollout.js';
 import { liveTargets } from '../../live/controller.js';
 import { dryRunRoutesText } from '../../live/promoted.js';
@@ -75,6 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
       let final: RolloutSnapshot | undefined;
       let live: LiveView | undefined;
+      const chooseReporter = await reporterFor(ctx, flags);
       const code = await runRollout({
         plan,
         stateDir: dir,
@@ -83,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
         resume: flags.resume,
         fromBlue: flags.fromBlue,
         attachReporter: (engine) => {
-          const inner = chooseReporter(ctx, flags, engine);
+          const inner = chooseReporter(engine);
           return {
             finish: async (outcome, snapshot) => {
               final = snapshot;

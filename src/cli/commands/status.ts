@@ -7,10 +7,10 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { watchDashboard } from '../../report/ink/watch.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
+import { importStatusWatch } from '../production-ui.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { parseIntegerOption, parseStateDirOption } from '../options.js';
 
@@ -106,6 +106,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
   const tty = Boolean(ctx.stdout.isTTY) && !flags.json;
   if (tty) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
+    const { watchDashboard } = await importStatusWatch(ctx.env);
     const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });
     if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;

@@ -1,4 +1,4 @@
-// The real engine and real Ink, in-process: chooseReporter picks the dashboard for a terminal, keys on stdin steer
+// The real engine and real Ink, in-process: reporterFor picks the dashboard for a terminal, keys on stdin steer
 // the rollout, and the last frame is left on stdout when it ends.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import type { CliContext } from '../../../src/cli/context.js';
 import { eventLoopTurns } from '../../helpers/turns.js';
-import { chooseReporter } from '../../../src/cli/reporters.js';
+import { reporterFor } from '../../../src/cli/reporters.js';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import type { RolloutEvent } from '../../../src/engine/types.js';
 import { planFromYaml, tempDir, simulatedPlan } from '../../helpers/plans.js';
@@ -54,6 +54,7 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
   const terminal = terminalContext(dir, env);
   const signals = new EventEmitter();
   const stateDir = path.join(dir, '.bluegreen');
+  const chooseReporter = await reporterFor(terminal.ctx, {});
   const code = runRollout({
     plan,
     stateDir,
@@ -64,7 +65,7 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
       engine.onEvent((event) => {
         if (event.type === 'stage_started' && event.stage === 0) void typeOnceListening(terminal, keys);
       });
-      return chooseReporter(terminal.ctx, {}, engine, { interrupt: () => signals.emit('SIGINT') });
+      return chooseReporter(engine, { interrupt: () => signals.emit('SIGINT') });
     },
   });
   const exitCode = await code;
