@@ -23,7 +23,6 @@ import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
 import { removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
-import { mkdirSync } from 'node:fs';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { realSleep } from '../core/clock.js';
@@ -323,10 +322,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let admin: AdminHandle | undefined;
   try {
     if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, feed, now, log: options.log });
-    if (options.stateDir !== undefined) {
-      mkdirSync(options.stateDir, { recursive: true });
-      writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
-    }
+    if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
