@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
 import { UsageError } from '../core/exit.js';
 import { writeFileAtomic } from '../state/files.js';
+import { isPidAlive } from '../state/lock.js';
 
 export const PROXY_INFO_FILE = 'proxy.json';
 
@@ -39,6 +40,33 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
     return { pid: value.pid, url: value.url, startedAt: value.startedAt, ...(typeof value.adminUrl === 'string' && { adminUrl: value.adminUrl }) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Refuses to start a second proxy on a state folder whose proxy still runs: the newer one would take proxy.json
+ * (a rollout on the folder then drives it alone, the first serving undriven and unjudged), stopping it would
+ * remove the file the first still needs, and both would write one route file. "Still runs" is its process alive
+ * and its address answering: a pid alone may be reused (containers restart with the same small pids), and a
+ * draining proxy has closed its port, so its replacement may start at once.
+ */
+export async function refuseRunningProxy(stateDir: string, self: number): Promise<void> {
+  const info = readProxyInfo(stateDir);
+  if (!info || info.pid === self || !isPidAlive(info.pid) || !(await answers(info.url))) return;
+  throw new UsageError(
+    `another bluegreen proxy (pid ${info.pid}, ${info.url}) runs on the state folder ${stateDir}: a rollout there would find only one of them. ` +
+      'Give each proxy its own --state-dir (and list their admin URLs in proxy.controller.admin_urls), or stop the other one first',
+  );
+}
+
+/** Whether anything answers HTTP at `url` within a second (any status: the port is served). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -21,7 +21,7 @@ import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
-import { removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
@@ -71,6 +71,8 @@ function unreadBody(req: IncomingMessage): { connection?: string } {
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const { plan, settings } = options;
+  // Before anything is opened: one running proxy per state folder.
+  if (options.stateDir !== undefined) await refuseRunningProxy(options.stateDir, process.pid);
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
