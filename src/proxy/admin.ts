@@ -33,6 +33,13 @@ export interface AdminHandle {
 /** Longest lease one call may ask for: a controller that dies must not pin green for long. */
 export const MAX_LEASE_MS = 10 * 60_000;
 
+/**
+ * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,
+ * anyone reaching the admin port (no token needed to connect) could hold connections until the process runs out of
+ * file descriptors, and then the proxy's own port and its upstream connections fail too.
+ */
+export const MAX_ADMIN_CONNECTIONS = 64;
+
 function json(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close && { connection: 'close' }) });
@@ -119,11 +126,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
   }
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000 }, (req, res) => {
+  // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000, connectionsCheckingInterval: 1000 }, (req, res) => {
     serve(req, res).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: errorText(error) });
     });
   });
+  server.maxConnections = MAX_ADMIN_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { routeRequest } from '../../src/proxy/admin.js';
+import { connect, type Socket } from 'node:net';
+import { MAX_ADMIN_CONNECTIONS, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, simPlan, until } from './helpers.js';
@@ -75,6 +76,32 @@ describe('admin API', () => {
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
+  });
+
+  it('closes connections past its limit at once, so nobody without the token can run the proxy out of file descriptors', async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = new URL(running.proxy.adminUrl as string);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    // Connections that send nothing (no token needed for that), accepted in the order they were opened.
+    const idle: Socket[] = [];
+    for (let i = 0; i < MAX_ADMIN_CONNECTIONS; i++) idle.push(await open());
+    const over = await open();
+    const closed = await new Promise<string>((resolve) => {
+      let text = '';
+      over.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      over.on('close', () => resolve(text));
+      over.write(`GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
+    });
+    expect(closed).toBe('');
+    // Once one goes, the rollout gets in again (as soon as the server has seen it close).
+    idle.pop()?.destroy();
+    let status = 0;
+    while (status !== 200) status = (await admin(`${url.origin}/admin/route`).catch(() => ({ status: 0 }))).status;
+    for (const socket of idle) socket.destroy();
   });
 
   it('checks route requests field by field', () => {
