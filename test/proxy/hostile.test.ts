@@ -80,6 +80,24 @@ describe('a body naming its model twice', () => {
     expect(answer.status).toBe(200);
     expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","messages":[]}');
   });
+
+  it('cannot slip a model past proxy.passthrough: the model the list let through is the only one sent', async () => {
+    const scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
+    // The list is checked on the last key (JSON.parse); an upstream whose parser takes the first would serve o1-pro.
+    const answer = await post(running.baseUrl, '{"model":"o1-pro","messages":[],"model":"gpt-4o-mini"}');
+    expect(answer.status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"gpt-4o-mini","messages":[]}');
+    // Spelled with an escape, the key is "model" to JSON.parse but not to a scan for the plain name.
+    await post(running.baseUrl, '{"mod\\u0065l":"o1-pro","model":"gpt-4o-mini","messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"gpt-4o-mini","messages":[]}');
+    // A body naming its model once is passed on byte for byte, as before.
+    await post(running.baseUrl, '{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
+    expect(scripted.seen.at(-1)?.body).toBe('{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
+  });
 });
 
 describe("the upstream's response headers", () => {
