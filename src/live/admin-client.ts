@@ -14,6 +14,8 @@ export interface RouteSet {
   promotedArm?: ArmName;
   reason?: string;
   stage?: number;
+  /** routeOwner() of the rollout's plan: a proxy of another plan or other models refuses the route (409). */
+  rollout?: string;
 }
 
 export interface RouteAnswer {
@@ -21,6 +23,8 @@ export interface RouteAnswer {
   effective: EffectiveRoute;
   now: number;
   resultsCursor?: number;
+  /** routeOwner() of the proxy's own plan (proxies since session 8 say it). */
+  serves?: string;
 }
 
 export class AdminCallError extends Error {

@@ -7,6 +7,7 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
+import { routeOwner } from '../proxy/route.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
@@ -70,6 +71,17 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   if (failed.length > 0) {
     await fleet.close();
     throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  }
+  // A proxy of another plan or other models (a wrong admin URL): this rollout would judge and promote its models.
+  const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
+  const foreign = checks.flatMap((check, index) =>
+    check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner
+      ? [`${urls[index] ?? '?'} serves ${check.value.serves}`]
+      : [],
+  );
+  if (foreign.length > 0) {
+    await fleet.close();
+    throw new CliError(`preflight: not this plan's proxies (${owner}): ${foreign.join('; ')}; nothing was moved`, EXIT.preflight);
   }
   // Until this rollout sets a route, each proxy's view is the route it answered with (a promotion, say).
   fleet.proxies.forEach((proxy, index) => {

@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
-import { AdminClient, type RouteSet } from './admin-client.js';
+import { AdminCallError, AdminClient, type RouteSet } from './admin-client.js';
 import { errorText } from '../core/errors.js';
 
 export interface LiveArmCount {
@@ -55,6 +55,11 @@ export class FleetProxy {
   cursor?: number;
   /** The proxy's results feed as last read (a new one means the proxy restarted and numbers from 1 again). */
   epoch?: string;
+  /**
+   * Why the proxy refused this rollout's last route as another plan's (409: restarted on another plan), while it
+   * still answers reads: it will never take this rollout's routes again, which is no blip to wait out.
+   */
+  refusal?: string;
 
   constructor(
     readonly client: AdminClient,
@@ -66,12 +71,14 @@ export class FleetProxy {
   async setRoute(route: RouteSet): Promise<void> {
     try {
       const answer = await this.client.setRoute(route);
+      this.refusal = undefined;
       this.cursor ??= answer.resultsCursor ?? 0;
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
       this.answered();
     } catch (error) {
+      if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
       this.failed(error);
       throw error;
     }

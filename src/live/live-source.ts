@@ -139,6 +139,20 @@ class LiveSource implements TrafficSource {
   /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */
   private checkSilent(): void {
     if (this.lost || !this.context.current()) return;
+    // A proxy now serving another plan answers reads but refuses every route of this one: it is on blue already.
+    const refusing = this.options.fleet.proxies.find((proxy) => proxy.refusal !== undefined);
+    if (refusing) {
+      this.lost = true;
+      this.context.breach?.({
+        rule: 'hook',
+        figure: null,
+        limit: 0,
+        unit: 'count',
+        sample: 0,
+        message: `proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}): it no longer serves this plan; rolling every proxy back`,
+      });
+      return;
+    }
     const lease = this.options.fleet.leaseMs;
     const silent = this.options.fleet.proxies.find((proxy) => proxy.silentFor() >= lease);
     if (!silent) return;

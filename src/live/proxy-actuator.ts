@@ -8,6 +8,7 @@ import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine
 import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { ProxyFleet } from './fleet.js';
+import { routeOwner } from '../proxy/route.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
@@ -21,12 +22,16 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
+  /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
+  private readonly rollout: string;
 
   constructor(
     private readonly plan: Plan,
     private readonly fleet: ProxyFleet,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
+  }
 
   async applyStage(move: StageMove): Promise<ActuationResult[]> {
     const mirror = this.plan.stages[move.stage]?.mirror ?? 0;
@@ -36,6 +41,7 @@ export class ProxyActuator implements Actuator {
       ttlMs: this.fleet.leaseMs,
       stage: move.stage,
       reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
+      rollout: this.rollout,
     };
     this.current = route;
     const outcomes = await this.serial(() => this.fleet.setAll(route));
@@ -62,6 +68,7 @@ export class ProxyActuator implements Actuator {
         : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     route.stage = move.stages;
+    route.rollout = this.rollout;
     return this.serial(() => this.setEnding(route, move));
   }
 

@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
-//   GET  /admin/route    -> { route, effective, now }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage? }
+//   GET  /admin/route    -> { route, effective, now, serves }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +17,8 @@ export interface AdminOptions {
   host: string;
   port: number;
   token: string;
+  /** routeOwner() of the proxy's plan: a route set for another plan or other models is refused. */
+  owner?: string;
   route: RouteHolder;
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
@@ -57,6 +59,8 @@ export interface RouteRequest {
   route: Omit<Route, 'updatedAt'>;
   /** The controller's stage number: figures restart when it changes. */
   stage?: number;
+  /** routeOwner() of the rollout's plan, when it says: only a proxy of the same plan and models takes the route. */
+  rollout?: string;
 }
 
 /** The route a PUT asks for, or why it is not one. */
@@ -79,7 +83,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   }
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
-  return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
+  if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
+  return { route, ...(typeof b.stage === 'number' && { stage: b.stage }), ...(typeof b.rollout === 'string' && { rollout: b.rollout }) };
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
@@ -93,7 +98,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
+    const serves = options.owner === undefined ? {} : { serves: options.owner };
+    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
       const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
@@ -111,6 +117,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       }
       const next = routeRequest(body, now());
       if (typeof next === 'string') return json(res, 400, { error: next });
+      // A rollout of another plan (a wrong admin URL, a proxy restarted on another plan) would judge and promote
+      // models it never meant: its route is refused, whatever it asks.
+      if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
+        return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
+      }
       if (next.stage !== undefined) metrics.startStage(next.stage);
       // A lease that ran out is applied first, so a route set again after it is said again.
       route.effective();

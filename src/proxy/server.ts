@@ -84,11 +84,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
+  // The plan and models this proxy moves traffic between: recorded with its routes, and what its admin API serves.
+  const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   const route = new RouteHolder({
     stateDir: options.stateDir,
     now,
     onNotice: options.log,
-    rollout: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    rollout: owner,
   });
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
@@ -323,7 +325,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const url = `http://${host}:${port}`;
   let admin: AdminHandle | undefined;
   try {
-    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, feed, now, log: options.log });
+    if (settings.admin) admin = await startAdmin({ ...settings.admin, owner, route, metrics, feed, now, log: options.log });
     if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();

@@ -104,6 +104,29 @@ describe('admin API', () => {
     for (const socket of idle) socket.destroy();
   });
 
+  it("says which plan and models it serves, and refuses a route set for another's (409), whatever it asks", async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const serves = ((await (await admin(url)).json()) as { serves: string }).serves;
+    expect(serves).toBe('proxy-test (gpt-4o -> gpt-4.1)');
+    for (const body of [
+      { greenWeight: 1, mirror: 0, promotedArm: 'green', rollout: 'proxy-test (gpt-4o -> o3)' },
+      { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, rollout: 'another-plan (gpt-4o -> gpt-4.1)' },
+    ]) {
+      const refused = await admin(url, { method: 'PUT', body });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toEqual({
+        error: `this proxy serves proxy-test (gpt-4o -> gpt-4.1), not ${body.rollout}: only a rollout of that plan and models sets its route`,
+      });
+    }
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    // Its own plan's rollout, and a call naming none (curl by hand), set it as before.
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, rollout: serves } })).status).toBe(200);
+    expect(running.proxy.route.effective().greenWeight).toBe(0.5);
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0 } })).status).toBe(200);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -115,5 +138,6 @@ describe('admin API', () => {
       stage: 2,
     });
     expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
+    expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
   });
 });
