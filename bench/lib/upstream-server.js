@@ -1,8 +1,9 @@
 // A tiny OpenAI-compatible upstream for the benchmarks: answers POST /v1/chat/completions with one fixed
-// chat completion (after BENCH_DELAY_MS, 0 by default), or with a fixed SSE stream (ten chunks, usage,
-// [DONE], written at once) when the body asks for stream: true, and GET /v1/models with the two bench models.
+// chat completion (after BENCH_DELAY_MS, 0 by default), or with a fixed SSE stream (bench/lib/bench-stream.js,
+// written at once) when the body asks for stream: true, and GET /v1/models with the two bench models.
 // Run as a child process (fork) so its CPU is not the load generator's; it reports its port over IPC.
 import http from 'node:http';
+import { openAiStreamBody as streamBody } from './bench-stream.js';
 
 const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
 const models = (process.env.BENCH_MODELS ?? 'bench-blue,bench-green').split(',');
@@ -28,17 +29,6 @@ const completion = Buffer.from(
 );
 const modelList = Buffer.from(JSON.stringify({ object: 'list', data: models.map((id) => ({ id, object: 'model', owned_by: 'bench' })) }));
 const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
-
-const chunk = (delta, finish) =>
-  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1767225600, model: 'bench-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-const words = 'Thanks for reaching out. You can reset your password from the account page today.'.split(' ');
-const streamBody = Buffer.from(
-  chunk({ role: 'assistant', content: '' }, null) +
-    words.map((w, i) => chunk({ content: (i ? ' ' : '') + w }, null)).join('') +
-    chunk({}, 'stop') +
-    `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1767225600, model: 'bench-model', choices: [], usage: { prompt_tokens: 24, completion_tokens: words.length, total_tokens: 24 + words.length } })}\n\n` +
-    'data: [DONE]\n\n',
-);
 
 let completions = 0;
 

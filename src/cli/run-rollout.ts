@@ -76,7 +76,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const startup = guardStartup(options.signals ?? process);
   closers.unshift(() => startup.dispose());
   try {
-    const { startStage, keepRecord } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const { startStage, keepRecord, carried } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
@@ -94,7 +94,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock })) : undefined;
     if (live) closers.unshift(() => live.close());
     // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
-    const alreadyPromoted = live && !options.resume ? settlePromoted(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
+    const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
+    const alreadyPromoted = promoted && alreadyPromotedReason(plan, promoted);
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord });
     const deps: EngineDeps = {
@@ -114,6 +115,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
       pid: process.pid,
       startStage,
+      carried,
       alreadyPromoted,
     };
     if (live) {
@@ -155,7 +157,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
 /**
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
- * Resolves to the stage to start at, and whether the previous record is kept (--resume) when the new one starts.
+ * Resolves to the stage to start at, whether the previous record is kept (--resume) when the new one starts, and
+ * (--resume) the dead run's per-stage figures, which the resumed stages go on from.
  */
 async function settlePrevious(
   store: StateStore,
@@ -163,7 +166,7 @@ async function settlePrevious(
   ctx: CliContext,
   resume: boolean,
   lockWarning: string | undefined,
-): Promise<{ startStage: number; keepRecord: boolean }> {
+): Promise<{ startStage: number; keepRecord: boolean; carried?: RolloutSnapshot['stages'] }> {
   const previous = rolloutStanding(store, { self: process.pid });
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
@@ -186,7 +189,7 @@ async function settlePrevious(
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );
-    return { startStage: snapshot.stageIndex, keepRecord: true };
+    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages };
   }
   if (previous.kind === 'orphaned') {
     ctx.stderr.write(
@@ -200,10 +203,11 @@ async function settlePrevious(
 }
 
 /**
- * What the proxies' routes say before anything moves: green already promoted everywhere ends the rollout at once
- * (its reason is returned); promoted on some proxies only is refused; --from-blue goes on, saying what it undoes.
+ * What the proxies' routes say before anything moves (the real run and --dry-run alike): green already promoted
+ * everywhere ends the rollout at once (those proxies are returned); promoted on some proxies only is refused
+ * (exit 3); --from-blue goes on, saying what it undoes.
  */
-function settlePromoted(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): string | undefined {
+export function promotedEverywhere(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): ProxyRoute[] | undefined {
   const standing = promotedStanding(plan, routes);
   if (standing.kind === 'not_promoted') return undefined;
   const promoted = standing.kind === 'promoted' ? standing.proxies : standing.promoted;
@@ -214,7 +218,7 @@ function settlePromoted(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx
     return undefined;
   }
   if (standing.kind === 'partly') throw new CliError(partlyPromotedMessage(plan, standing), EXIT.preflight);
-  return alreadyPromotedReason(plan, standing.proxies);
+  return standing.proxies;
 }
 
 /** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */

@@ -23,7 +23,7 @@ export interface Redactor {
 
 /**
  * An upstream may echo part of a key ("Incorrect API key provided: sk-proj-abc123…"): any run of at least this many
- * of a secret's first characters counts as the secret.
+ * of the first characters of a secret (or of one of its spellings, see secretForms) counts as the secret.
  */
 export const SECRET_PREFIX_LENGTH = 12;
 
@@ -85,7 +85,9 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
       const all = new Set<string>();
       for (const secret of known) for (const form of secretForms(secret)) if (form.length >= MIN_SECRET_LENGTH) all.add(form);
       patterns = [...all].sort((a, b) => b.length - a.length);
-      prefixes = [...known].map(prefixPattern).filter((pattern): pattern is RegExp => pattern !== undefined);
+      // A truncated echo may be of any spelling (a relay quoting the URL-encoded key it was sent).
+      const spellings = new Set([...known].flatMap(secretForms));
+      prefixes = [...spellings].map(prefixPattern).filter((pattern): pattern is RegExp => pattern !== undefined);
     },
     active: () => patterns.length > 0,
   };

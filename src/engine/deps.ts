@@ -6,6 +6,7 @@ import type { HookConfig } from '../plan/schema.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
 import type { Clock } from '../core/clock.js';
+import type { StageStats } from '../metrics/types.js';
 import type { Actuator } from './actuator.js';
 import type { TrafficSourceFactory } from './traffic-source.js';
 import type { RolloutEvent, RolloutSnapshot } from './types.js';
@@ -74,6 +75,11 @@ export interface EngineDeps {
   actuators?: Actuator[];
   /** Zero-based stage to start at (`rollout --resume`); default 0. */
   startStage?: number;
+  /**
+   * `rollout --resume`: the dead run's per-stage figures from its state.json. The stages up to startStage go
+   * on from them, so the resumed stage's tests continue rather than start over with a fresh budget.
+   */
+  carried?: readonly Partial<Pick<StageStats, 'arms'>>[];
   /**
    * Set when green is already promoted where this rollout would move traffic (a re-run after a promotion): the
    * rollout ends at once as promoted with this reason, moving nothing and running no hook.

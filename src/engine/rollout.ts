@@ -3,7 +3,7 @@
 // seams; this file only sequences them.
 import type { Breach, CheckResult } from '../analysis/types.js';
 import type { TimerHandle } from '../core/clock.js';
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatCount, formatDuration, formatWeight } from '../core/format.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import { Actuators } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
@@ -115,9 +115,7 @@ export class RolloutEngine {
     this.startedAt = clock.now();
     this.phase = 'progressing';
     const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
-    const resumed = first > 0 ? `, resumed at stage ${first + 1}` : '';
-    // A resumed rollout's earlier stages passed in the run that died.
-    for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
+    const resumed = this.carryOver(first);
     this.stageIndex = first;
     this.emit(
       'rollout_started',
@@ -140,6 +138,24 @@ export class RolloutEngine {
       if (!this.ending) for (const source of this.sources) source.start();
     });
     return this.done;
+  }
+
+  /**
+   * A resumed rollout's earlier stages passed in the run that died; they, and the stage it resumes, go on
+   * from that run's saved figures, so the resumed stage continues its tests (and their share of the
+   * false-rollback budget) instead of spending the share again on fresh counts. Says what was carried.
+   */
+  private carryOver(first: number): string {
+    const carried = this.deps.carried ?? [];
+    for (const [index, saved] of carried.entries()) if (index <= first) this.metrics.carry(index, saved);
+    for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
+    if (first === 0 && carried.length === 0) return '';
+    const arms = this.metrics.stage(first).arms;
+    const counts =
+      arms.green.requests + arms.blue.requests > 0
+        ? ` (its tests go on from the ${formatCount(arms.green.requests)} green and ${formatCount(arms.blue.requests)} blue requests the dead run recorded)`
+        : '';
+    return `, resumed at stage ${first + 1}${counts}`;
   }
 
   onEvent(listener: (event: RolloutEvent) => void): () => void {

@@ -14,6 +14,7 @@ import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
 import { ProxyActuator } from './proxy-actuator.js';
 import type { ProxyRoute } from './promoted.js';
+import { readRoutes } from './routes.js';
 
 import { LIVE_VIEW_FILE } from './live-file.js';
 
@@ -63,14 +64,12 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const { urls, token } = liveTargets(plan, stateDir, options.env);
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
   // Every proxy must answer (and accept the token) before any traffic moves.
-  const checks = await Promise.allSettled(fleet.proxies.map((proxy) => proxy.client.getRoute()));
-  const routes = checks.flatMap((check, index) =>
-    check.status === 'fulfilled' ? [{ url: fleet.proxies[index]?.client.url ?? '?', route: check.value.route }] : [],
-  );
-  const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${urls[index] ?? '?'} ${(check.reason as Error).message}`] : []));
-  if (failed.length > 0) {
+  let routes: ProxyRoute[];
+  try {
+    routes = await readRoutes(fleet.proxies.map((proxy) => proxy.client));
+  } catch (error) {
     await fleet.close();
-    throw new CliError(`preflight: ${failed.length} of ${urls.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+    throw error;
   }
   // A proxy of another plan or other models (a wrong admin URL): this rollout would judge and promote its models.
   const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);

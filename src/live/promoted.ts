@@ -52,3 +52,12 @@ export function partlyPromotedMessage(plan: Plan, standing: Extract<PromotedStan
     'a rollout would move the promoted proxies back to blue; nothing was moved. Pass --from-blue to roll out again from blue on every proxy'
   );
 }
+
+/** `rollout --dry-run`'s line about the proxies' routes: what a real run started now would do with them. */
+export function dryRunRoutesText(plan: Plan, routes: readonly ProxyRoute[], promoted: readonly ProxyRoute[] | undefined): string {
+  const green = plan.arms.green.model;
+  if (promoted)
+    return `proxies: ${green} is already promoted on ${promoted.map(describePromoted).join(', ')}: a real run would move nothing (no stage, no hook) and end promoted at once, exit 0 (--from-blue rolls out again from stage 1)`;
+  const answered = `${routes.length} ${routes.length === 1 ? 'proxy answered' : 'proxies answered'}`;
+  return `proxies: ${answered} (${routes.map((entry) => `${entry.url} green ${entry.route.greenWeight}`).join(', ')}); a real run starts at stage 1`;
+}

@@ -2,6 +2,7 @@
 import type { Price } from '../plan/schema.js';
 import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
 import { BucketCounter } from './buckets.js';
+import { withCarried, type CarriedCounts } from './carry.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ArmStats, Percentiles, SlowLimits } from './types.js';
 
@@ -33,6 +34,9 @@ export class ArmRecorder {
   private readonly failureSamples: Partial<Record<FailureClass, string>> = {};
   /** Kept only when a rule needs ranks of the latency distribution (the p95 ratio to blue). */
   private readonly buckets?: BucketCounter;
+  /** A dead run's percentiles (rollout --resume), counted into the snapshot's count, mean and max. */
+  private carriedLatency: Percentiles | null = null;
+  private carriedTtft: Percentiles | null = null;
 
   constructor(
     private readonly price: Price | undefined,
@@ -88,6 +92,32 @@ export class ArmRecorder {
     if (result.rateLimit) this.rateLimit = result.rateLimit;
   }
 
+  /**
+   * Adds a dead run's figures for this stage x arm (rollout --resume): counts, and the tests judged on them, go
+   * on from where its state.json left them. Its requests in flight died with it and are not counted.
+   */
+  carry(saved: CarriedCounts): void {
+    this.requests += saved.requests;
+    this.successes += saved.successes;
+    this.failures += saved.failures;
+    this.retries += saved.retries;
+    this.dropped += saved.dropped;
+    this.qualityFailures += saved.qualityFailures;
+    this.promptTokens += saved.promptTokens;
+    this.completionTokens += saved.completionTokens;
+    this.refusals += saved.refusals;
+    this.toolCalls += saved.toolCalls;
+    this.estimatedUsage += saved.estimatedUsage;
+    for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
+      this.failuresByClass[name] = (this.failuresByClass[name] ?? 0) + count;
+    for (const [name, text] of Object.entries(saved.failureSamples) as [FailureClass, string][]) this.failureSamples[name] ??= text;
+    addByLimit(this.slowLimits.latency, this.slowLatency, saved.slow.latency);
+    addByLimit(this.slowLimits.ttft, this.slowTtft, saved.slow.ttft);
+    this.buckets?.add(saved.latencyBuckets);
+    this.carriedLatency = withCarried(saved.latency, this.carriedLatency);
+    this.carriedTtft = withCarried(saved.ttft, this.carriedTtft);
+  }
+
   /** Latency percentiles counting requests still running at their current ages (see LatencyHistogram). */
   latencyWithRunning(runningAgesMs: readonly number[]): Percentiles | null {
     if (runningAgesMs.length === 0) return this.latency?.percentiles() ?? null;
@@ -105,8 +135,8 @@ export class ArmRecorder {
       inFlight: this.inFlight,
       qualityFailures: this.qualityFailures,
       consecutiveFailures: this.consecutiveFailures,
-      latency: this.latency?.percentiles() ?? null,
-      ttft: this.ttft?.percentiles() ?? null,
+      latency: withCarried(this.latency?.percentiles() ?? null, this.carriedLatency),
+      ttft: withCarried(this.ttft?.percentiles() ?? null, this.carriedTtft),
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
@@ -127,6 +157,10 @@ export class ArmRecorder {
 /** Strictly over: a latency exactly at the limit is within it. */
 function countOver(limits: readonly number[], counts: number[], value: number): void {
   for (let i = 0; i < limits.length; i++) if (value > (limits[i] as number)) counts[i] = (counts[i] as number) + 1;
+}
+
+function addByLimit(limits: readonly number[], counts: number[], saved: Record<string, number>): void {
+  limits.forEach((limit, i) => (counts[i] = (counts[i] as number) + (saved[String(limit)] ?? 0)));
 }
 
 function byLimit(limits: readonly number[], counts: readonly number[]): Record<string, number> {

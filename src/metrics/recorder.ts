@@ -3,6 +3,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ArmRecorder } from './arm.js';
+import { carriedCounts } from './carry.js';
 import type { Percentiles, SlowLimits, StageStats, StageVerdict, WindowStats } from './types.js';
 import { RollingWindow } from './window.js';
 
@@ -99,6 +100,13 @@ export class MetricsRecorder {
     this.stageStates.forEach((stage, index) => {
       if (stage.verdict === 'pending') this.endStage(index, 'skipped');
     });
+  }
+
+  /** Adds a dead run's saved figures of a stage (rollout --resume) to the stage's, before it starts again. */
+  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>): void {
+    const stage = this.at(index);
+    stage.arms.blue.carry(carriedCounts(saved.arms?.blue));
+    stage.arms.green.carry(carriedCounts(saved.arms?.green));
   }
 
   /** A promote or a rollback changes the live weight of the stage. */

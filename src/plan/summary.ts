@@ -62,6 +62,19 @@ export function greenShare(plan: Plan, stage: Plan['stages'][number]): number {
   return stage.green_weight + (1 - stage.green_weight) * mirror;
 }
 
+/**
+ * A stage's expected requests per arm at `rate`, and the copies of blue's that the proxies mirror to green (a
+ * live rollout; generated traffic has no mirror). Each count is rounded once, here: validate's table and its
+ * warnings about short stages both count with it, so they never disagree.
+ */
+export function stageRequests(plan: Plan, stage: Plan['stages'][number], rate: number): { requests: Record<ArmName, number>; mirrored: number } {
+  const total = (rate * stage.duration) / 1000;
+  const mirror = plan.proxy?.admin ? (stage.mirror ?? 0) : 0;
+  const expected = (share: number): number => Math.round(total * share);
+  const blueShare = 1 - stage.green_weight;
+  return { requests: { blue: expected(blueShare), green: expected(stage.green_weight) }, mirrored: expected(blueShare * mirror) };
+}
+
 export function summarisePlan(plan: Plan): PlanSummary {
   const basis = rateBasis(plan);
   const rate = basis === 'unknown' ? null : plan.traffic.rate;
@@ -77,12 +90,7 @@ export function summarisePlan(plan: Plan): PlanSummary {
       mirrored: null,
       requestsToJudge: share > 0 && min > 0 ? Math.ceil(min / share - 1e-9) : null,
     };
-    if (rate === null) return estimate;
-    const total = (rate * stage.duration) / 1000;
-    const blue = Math.round(total * (1 - stage.green_weight));
-    // Only the proxies mirror (a live rollout); generated traffic has no mirror.
-    const mirror = plan.proxy?.admin ? (stage.mirror ?? 0) : 0;
-    return { ...estimate, requests: { blue, green: Math.round(total * stage.green_weight) }, mirrored: Math.round(blue * mirror) };
+    return rate === null ? estimate : { ...estimate, ...stageRequests(plan, stage, rate) };
   });
   const sum = (pick: (stage: StageEstimate) => number | undefined): number => stages.reduce((total, stage) => total + (pick(stage) ?? 0), 0);
   const requests = rate === null ? null : { blue: sum((s) => s.requests?.blue), green: sum((s) => s.requests?.green) };

@@ -2,7 +2,7 @@
 // never fatal.
 import { needsGuard } from '../analysis/budget.js';
 import type { Plan } from './plan.js';
-import { greenShare, rateBasis } from './summary.js';
+import { greenShare, rateBasis, stageRequests } from './summary.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -94,12 +94,12 @@ function shortStages(plan: Plan): PlanWarning[] {
   const at = basis === 'application' ? `at the application's ${plan.traffic.rate}/s (traffic.rate)` : `at ${plan.traffic.rate}/s`;
   const fix = basis === 'application' ? 'make it longer (or set traffic.rate to what the application really sends)' : 'make it longer or the rate higher';
   plan.stages.forEach((stage, index) => {
-    const total = (plan.traffic.rate * stage.duration) / 1000;
-    const arms: [string, number][] = [['green', greenShare(plan, stage)]];
-    if (judgesBlue) arms.push(['blue', 1 - stage.green_weight]);
-    for (const [arm, share] of arms) {
+    // The counts validate's table shows: green is judged on its own requests and on the mirror copies.
+    const { requests, mirrored } = stageRequests(plan, stage, plan.traffic.rate);
+    const arms: [string, number, number][] = [['green', greenShare(plan, stage), requests.green + mirrored]];
+    if (judgesBlue) arms.push(['blue', 1 - stage.green_weight, requests.blue]);
+    for (const [arm, share, expected] of arms) {
       if (share <= 0) continue;
-      const expected = Math.floor(total * share);
       if (expected < min) {
         warnings.push({
           keyPath: `stages[${index}].duration`,

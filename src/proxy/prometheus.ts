@@ -11,13 +11,21 @@ import type { EffectiveRoute } from './route.js';
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 
+/**
+ * How long a rendered scrape is served again. Rendering the registry costs about as much CPU as two or three
+ * proxied requests (0.2-0.5 ms on a 2-vCPU VM) and /metrics is outside max_concurrency, so a client scraping in a
+ * loop could take a core; with this, a storm costs one render a second. Prometheus scrapes every 10-60 s.
+ */
+export const SCRAPE_MAX_AGE_MS = 1000;
+
 export interface PrometheusExport {
   registry: Registry;
   contentType: string;
+  /** The scrape's text: rendered at most once per SCRAPE_MAX_AGE_MS; scrapes meanwhile share that text. */
   text(): Promise<string>;
 }
 
-export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRoute): PrometheusExport {
+export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRoute, now: () => number = Date.now): PrometheusExport {
   const registry = new Registry();
   let figures: ProxyFigures | undefined;
   // One snapshot per scrape, taken by the first collector that runs.
@@ -88,16 +96,30 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
     if (result.ok && result.ttftMs !== undefined) ttft.observe(result.arm, result.ttftMs / 1000);
   });
 
+  const render = async (): Promise<string> => {
+    figures = undefined;
+    try {
+      return await registry.metrics();
+    } finally {
+      figures = undefined;
+    }
+  };
+  let last: { text: string; at: number } | undefined;
+  // Scrapes arriving during a render share it: one snapshot, never two renders interleaving on `figures`.
+  let rendering: Promise<string> | undefined;
   return {
     registry,
     contentType: registry.contentType,
-    async text() {
-      figures = undefined;
-      try {
-        return await registry.metrics();
-      } finally {
-        figures = undefined;
-      }
+    text() {
+      const at = now();
+      if (last && at - last.at < SCRAPE_MAX_AGE_MS && at >= last.at) return Promise.resolve(last.text);
+      rendering ??= render()
+        .then((text) => {
+          last = { text, at };
+          return text;
+        })
+        .finally(() => (rendering = undefined));
+      return rendering;
     },
   };
 }

@@ -5,6 +5,18 @@ import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
 
+/**
+ * How many characters of `text` follow its last line break, or -1 when it has none. Scanned from the end, so a
+ * chunk ending in a line break (as SSE chunks do) costs one look, not two searches over the whole chunk.
+ */
+function charsAfterLineBreak(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return text.length - 1 - i;
+  }
+  return -1;
+}
+
 export class StreamWatch {
   // StringDecoder, not TextDecoder: the same UTF-8 decoding across chunk boundaries at a third of the cost.
   private readonly decoder = new StringDecoder('utf8');
@@ -44,8 +56,8 @@ export class StreamWatch {
       // A byte order mark before the first event is not part of it (TextDecoder dropped it for us).
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
-    const lineEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
-    this.pending = lineEnd < 0 ? this.pending + text.length : text.length - lineEnd - 1;
+    const after = charsAfterLineBreak(text);
+    this.pending = after < 0 ? this.pending + text.length : after;
     if (this.pending > this.maxLine) {
       this.error = `a stream line is longer than ${this.maxLine} characters (proxy.limits.max_response_bytes)`;
       return;

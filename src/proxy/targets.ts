@@ -1,7 +1,7 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
 import type { Dispatcher } from 'undici';
-import { createRedactor, SECRET_PREFIX_LENGTH, type Redactor } from '../core/redact.js';
+import { createRedactor, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
@@ -23,7 +23,7 @@ export interface Targets {
   modelsPath: string;
   /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
   redactor: Redactor;
-  /** Whether an answer may quote an upstream key (a cheap byte search, so answers need no redaction pass). */
+  /** Whether an answer may quote an upstream key in any spelling (a cheap byte search, so answers need no redaction pass). */
   mayQuoteKey(body: Buffer): boolean;
   /** Catches a key split across a streamed answer's chunks (built once). */
   splitKeys: SplitKeys;
@@ -94,18 +94,17 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   }
   const blue = arms.blue.upstream;
   const modelsUrl = routesFor(blue, arms.blue.model).models;
-  // The redactor counts any SECRET_PREFIX_LENGTH-long prefix of a key as the key: no such prefix, no key.
-  // Arms sharing one key (the usual case) search every answer for it once.
-  const prefixes = new Set(ARMS.flatMap((arm) => (arms[arm].apiKey ? [arms[arm].apiKey.slice(0, SECRET_PREFIX_LENGTH)] : [])));
-  const keyStarts = [...prefixes].map((prefix) => Buffer.from(prefix));
+  // The redactor counts any SECRET_PREFIX_LENGTH-long prefix of a key's spelling as the key: an answer with no
+  // such prefix of any spelling holds no key. Arms sharing one key (the usual case) search for it once.
   const keys = ARMS.map((arm) => arms[arm].apiKey);
   const redactor = createRedactor(keys);
+  const splitKeys = new SplitKeys(keys, redactor);
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
     redactor,
-    mayQuoteKey: (body) => keyStarts.some((start) => body.includes(start)),
-    splitKeys: new SplitKeys(keys, redactor),
+    mayQuoteKey: (body) => splitKeys.mayQuote(body),
+    splitKeys,
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

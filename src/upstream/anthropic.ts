@@ -2,6 +2,7 @@
 import { toAnthropic } from '../traffic/to-anthropic.js';
 import { applyDropAndSet, type RequestAdaptation } from './adapt.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
+import { readWithTemplate, type ContentTemplate } from './openai-delta.js';
 import { isObject, makeUsage, num, parseJson, str } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
 
@@ -62,12 +63,35 @@ function parseAnthropic(json: unknown): ParseOutcome {
   return { ok: true, reply };
 }
 
-function anthropicStreamReader(): StreamReader {
+/**
+ * A text delta as Anthropic spells it, `{"type":"content_block_delta","index":N,"delta":{"type":"text_delta",
+ * "text":"..."}}`, as a template of src/upstream/openai-delta.ts: an event spelled exactly so, with a JSON number
+ * and string in the holes, parses to a text delta of that text whatever the number (the index is not read), so
+ * its text is taken without JSON.parse. Any other spelling is parsed in full. One per upstream: the template
+ * remembers the last event's start.
+ */
+function textDeltaTemplate(): ContentTemplate {
+  return {
+    parts: ['{"type":"content_block_delta","index":', ',"delta":{"type":"text_delta","text":', '}}'],
+    numeric: [true, false],
+    content: 1,
+    model: undefined,
+  };
+}
+
+/** `template`: the text delta template shared by one upstream's streams (a new one when not given). */
+function anthropicStreamReader(template = textDeltaTemplate()): StreamReader {
   const reply: DialectReply = { content: '' };
   let done = false;
   return {
     event(message): StreamStep {
       if (done) return { done: true };
+      // Most events of a stream are text deltas spelled alike: read without parsing.
+      const quick = readWithTemplate(template, message.data);
+      if (quick !== undefined) {
+        reply.content += quick;
+        return { delta: quick };
+      }
       const parsed = parseJson(message.data);
       if (!parsed.ok || !isObject(parsed.value)) return { error: 'a stream event is not a JSON object' };
       const data = parsed.value;
@@ -133,6 +157,9 @@ export const anthropicDialect: Dialect = {
   }),
   body: anthropicBody,
   parse: parseAnthropic,
-  streamReader: anthropicStreamReader,
-  sharedStreamReaders: () => anthropicStreamReader,
+  streamReader: () => anthropicStreamReader(),
+  sharedStreamReaders: () => {
+    const template = textDeltaTemplate();
+    return () => anthropicStreamReader(template);
+  },
 };

@@ -28,6 +28,16 @@ describe('redactor', () => {
     expect(special.text('x a.b*c(d)e[f]g\\h y')).toBe('x [redacted] y');
   });
 
+  it('replaces a long enough prefix of any spelling of a key: a relay may quote the URL-encoded key it was sent', () => {
+    const key = 'ak+/Zq"9\\x=Yw0123456789abcdef';
+    const redactor = createRedactor([key]);
+    const url = encodeURIComponent(key);
+    const json = JSON.stringify(key).slice(1, -1);
+    expect(redactor.text(`bad key ${url.slice(0, 14)}… rejected`)).toBe('bad key [redacted]… rejected');
+    expect(redactor.text(`bad key ${json.slice(0, 14)}…`)).toBe('bad key [redacted]…');
+    expect(redactor.text(`bad key ${url.slice(0, 11)}`)).toBe(`bad key ${url.slice(0, 11)}`);
+  });
+
   it('redacts data deeply (keys too) without touching other values', () => {
     const redactor = createRedactor(['sk-longer-key-1', 'sk-longer']);
     const data = { a: ['x sk-longer-key-1 y', 3, null], [`k sk-longer`]: { b: true, c: 'sk-longer-key-1' } };

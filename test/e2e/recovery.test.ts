@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { StateStore } from '../../src/state/index.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 import path from 'node:path';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
 
 async function killedAt(dir: string, condition: () => boolean, what: string, args: string[] = []): Promise<void> {
   const child = startRollout(dir, args);
@@ -85,12 +86,16 @@ describe('after kill -9', () => {
         { duration: '60s', weight: 1 },
       ],
     });
-    await killedAt(dir, () => journal(dir).filter((e) => e.type === 'stage_started').length === 2, 'stage 2');
+    const stage2Green = () => (readState(dir) as unknown as RolloutSnapshot).stages[1]?.arms.green.requests ?? 0;
+    await killedAt(dir, () => journal(dir).filter((e) => e.type === 'stage_started').length === 2 && stage2Green() >= 3, 'stage 2 with green results');
+    const saved = stage2Green();
     const child = startRollout(dir, ['--resume']);
     await until(() => journal(dir).filter((e) => e.type === 'stage_started').length === 3, 'the resumed stage');
-    // on_stage ran again for the saved stage's weight; the journal goes on from the dead run's.
+    // on_stage ran again for the saved stage's weight; the journal goes on from the dead run's, and so do the
+    // stage's counts (its tests continue rather than start over).
     expect(hookLog(dir)).toEqual(['stage 0.1', 'stage 0.5', 'stage 0.5']);
-    expect(journal(dir).find((e) => e.message.includes('resumed at stage 2'))).toBeDefined();
+    expect(journal(dir).find((e) => e.message.includes(`resumed at stage 2 (its tests go on from the ${saved} green and`))).toBeDefined();
+    await until(() => stage2Green() > saved, 'the resumed stage to add to the saved counts');
     child.kill('SIGTERM');
     expect((await exitOf(child)).code).toBe(143);
 

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
@@ -235,4 +235,14 @@ export class ProxyProcess {
       return undefined;
     }
   }
+}
+
+/** Sets a proxy's route through its admin API, as an operator (or another rollout) would. */
+export async function putRoute(proxy: Running, route: Record<string, unknown>): Promise<void> {
+  const answer = await fetch(`${proxy.proxy.adminUrl as string}/admin/route`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(route),
+  });
+  expect(answer.status).toBe(200);
 }

@@ -7,22 +7,13 @@ import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, putRoute, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 const STAGES = ['{ duration: 500ms, green_weight: 0.5 }', '{ duration: 500ms, green_weight: 1 }'];
 
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
-}
-
-async function putRoute(proxy: Running, route: Record<string, unknown>): Promise<void> {
-  const answer = await fetch(`${proxy.proxy.adminUrl as string}/admin/route`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(route),
-  });
-  expect(answer.status).toBe(200);
 }
 
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -76,6 +76,34 @@ describe('estimates of a live plan', () => {
     );
   });
 
+  it('the table and the short-stage warning count a stage alike (one rounding)', () => {
+    const live = planFromYaml(`
+name: live
+upstream: { base_url: "http://127.0.0.1:9/v1" }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 1.5 }
+stages:
+  - { duration: 40s, green_weight: 0.1, mirror: 0.2 }
+  - { duration: 13s, green_weight: 1 }
+analysis: { min_requests: 20 }
+proxy:
+  admin: { listen: 127.0.0.1:0, token_env: ADMIN_TOKEN }
+`);
+    const summary = summarisePlan(live);
+    // 60 requests: 54 blue (10.8 of them mirrored), 6 green; then 19.5 requests, all green.
+    expect(summary.stages.map((stage) => [stage.requests, stage.mirrored])).toEqual([
+      [{ blue: 54, green: 6 }, 11],
+      [{ blue: 0, green: 20 }, 0],
+    ]);
+    expect(renderSummary(summary, 'a', 'b')).toContain('54/6 +11 mirrored');
+    // The warning said "about 16" (60 x 0.28 = 16.8, rounded down) beside the table's 6 + 11, and warned about
+    // the second stage's "19" while the table showed 20.
+    const warnings = planWarnings(live).filter((warning) => warning.keyPath.endsWith('.duration'));
+    expect(warnings.map((warning) => warning.keyPath)).toEqual(['stages[0].duration']);
+    expect(warnings[0]?.message).toMatch(/^about 17 green request\(s\) at the application's 1\.5\/s/);
+  });
+
   it('with generated traffic: the rollout sends the rate itself, on top of the application’s', () => {
     const live = plan('traffic: { rate: 2 }', '\n  controller: { generated_traffic: true }');
     const summary = summarisePlan(live);

@@ -111,6 +111,22 @@ describe('learnTemplate and readWithTemplate', () => {
     expect(memory.read(of('m5'), undefined)).toBeUndefined();
   });
 
+  it("checks only a chunk's content and what follows when it starts like the last chunk read (same id and created)", () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    if (!template) throw new Error('no template');
+    expect(readWithTemplate(template, chunk({ content: 'one' }))).toBe('one');
+    expect(template.prefix).toBe(chunk({ content: 'x' }).slice(0, chunk({ content: 'x' }).indexOf('"x"')));
+    // Same start, bad content token or a bad field after it: still missed.
+    expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"x"', '"a\tb"'))).toBeUndefined();
+    expect(readWithTemplate(template, chunk({ content: 'x' }).replace('"obfuscation":"a1b2"', '"obfuscation":7'))).toBeUndefined();
+    expect(readWithTemplate(template, `${chunk({ content: 'x' })} `)).toBeUndefined();
+    // Another stream's chunk (another id) is walked in full and becomes the start to compare with.
+    expect(readWithTemplate(template, chunk({ content: 'two' }, { id: 'chatcmpl-2', created: 7 }))).toBe('two');
+    expect(template.prefix).toContain('"id":"chatcmpl-2"');
+    expect(readWithTemplate(template, chunk({ content: 'three' }, { id: 'chatcmpl-2', created: 7 }))).toBe('three');
+    expect(readWithTemplate(template, chunk({ content: 'four' }))).toBe('four');
+  });
+
   it('learns nothing from a chunk whose spelling could mislead: escapes, or choices, delta or content twice', () => {
     expect(templateOf(chunk({ content: 'a\nb' }))).toBeUndefined();
     expect(templateOf(chunk({ content: 'x' }, { note: 'say "hi"' }))).toBeUndefined();

@@ -13,7 +13,11 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { chooseReporter } from '../reporters.js';
-import { runRollout } from '../run-rollout.js';
+import { promotedEverywhere, runRollout } from '../run-rollout.js';
+import { liveTargets } from '../../live/controller.js';
+import { dryRunRoutesText } from '../../live/promoted.js';
+import { readRoutesOnce } from '../../live/routes.js';
+import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic } from '../plan-checks.js';
 import { formatWarning, planWarnings } from '../../plan/warnings.js';
@@ -64,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
       // refuses them too, so a CI job's dry run finds what its real run would stop on.
       if (problems.length) throw new UsageError(problems.join('\n'));
       if (flags.dryRun) {
-        await dryRun(plan, ctx);
+        await dryRun(plan, ctx, dir, flags.fromBlue ?? false);
         return;
       }
       // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
@@ -94,11 +98,24 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
-async function dryRun(plan: Plan, ctx: CliContext): Promise<void> {
+/**
+ * The checks the real run makes before traffic, and its schedule. A live plan's proxies are asked for their routes
+ * as the real run asks (read only: no lease, no route set, nothing written), so the dry run says when a real run
+ * would move nothing (green already promoted) and stops where it would (a proxy not answering, some promoted).
+ * Like the real run, a live plan that sends nothing upstream itself needs no upstream key and checks no upstream.
+ */
+async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, fromBlue: boolean): Promise<void> {
   const warnings = await checkBeforeTraffic(plan);
-  warnings.push(...(await runPreflight(plan, ctx)).warnings);
+  if (!sendsNothingUpstream(plan)) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  let routesText: string | undefined;
+  if (plan.proxy?.admin) {
+    const { urls, token } = liveTargets(plan, stateDir, ctx.env);
+    const routes = await readRoutesOnce(urls, token);
+    routesText = dryRunRoutesText(plan, routes, promotedEverywhere(plan, routes, fromBlue, ctx));
+  }
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
+  if (routesText) ctx.stdout.write(`  ${routesText}\n`);
   ctx.exitCode = EXIT.promoted;
 }
 

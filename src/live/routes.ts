@@ -1,0 +1,24 @@
+// Each proxy's route, read before anything moves: the real run's preflight and `rollout --dry-run` ask the same
+// way (GET /admin/route only: nothing is set, no lease is taken), and a proxy that does not answer is a
+// preflight failure for both.
+import { CliError, EXIT } from '../core/exit.js';
+import { AdminClient } from './admin-client.js';
+import type { ProxyRoute } from './promoted.js';
+
+/** The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer. */
+export async function readRoutes(clients: readonly AdminClient[]): Promise<ProxyRoute[]> {
+  const checks = await Promise.allSettled(clients.map((client) => client.getRoute()));
+  const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
+  if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
+}
+
+/** `rollout --dry-run`: the routes of the proxies at these admin URLs, read with clients of its own, then closed. */
+export async function readRoutesOnce(urls: readonly string[], token: string): Promise<ProxyRoute[]> {
+  const clients = urls.map((url) => new AdminClient({ url, token }));
+  try {
+    return await readRoutes(clients);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}

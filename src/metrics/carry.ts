@@ -1,0 +1,99 @@
+// A dead run's figures, read back from its state.json for `rollout --resume`: the resumed stage's tests go on
+// from its counts rather than starting over (see docs/plan.md, "The false-rollback budget"). state.json is
+// checked loosely on read, so every count is taken only when it is a whole number >= 0; anything else is 0.
+import type { LatencyBuckets } from './buckets.js';
+import type { ArmStats, Percentiles } from './types.js';
+
+/** The counts of a saved stage x arm that a resumed run adds to its own. */
+export interface CarriedCounts {
+  requests: number;
+  successes: number;
+  failures: number;
+  retries: number;
+  dropped: number;
+  qualityFailures: number;
+  promptTokens: number;
+  completionTokens: number;
+  refusals: number;
+  toolCalls: number;
+  estimatedUsage: number;
+  failuresByClass: Record<string, number>;
+  failureSamples: Record<string, string>;
+  /** Exceedances per latency and ttft limit (ms, as keyed in ArmStats.slow). */
+  slow: { latency: Record<string, number>; ttft: Record<string, number> };
+  /** The saved percentiles: their count, mean and max still hold after a resume; the histogram is not saved. */
+  latency: Percentiles | null;
+  ttft: Percentiles | null;
+  latencyBuckets?: LatencyBuckets;
+}
+
+/** The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). */
+export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCounts {
+  const s = saved ?? {};
+  const counts: CarriedCounts = {
+    requests: whole(s.requests),
+    successes: whole(s.successes),
+    failures: whole(s.failures),
+    retries: whole(s.retries),
+    dropped: whole(s.dropped),
+    qualityFailures: whole(s.qualityFailures),
+    promptTokens: whole(s.tokens?.prompt),
+    completionTokens: whole(s.tokens?.completion),
+    refusals: whole(s.shapes?.refusals),
+    toolCalls: whole(s.shapes?.toolCalls),
+    estimatedUsage: whole(s.shapes?.estimatedUsage),
+    failuresByClass: wholes(s.failuresByClass),
+    failureSamples: texts(s.failureSamples),
+    slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
+    latency: percentiles(s.latency),
+    ttft: percentiles(s.ttft),
+  };
+  const buckets = latencyBuckets(s.latencyBuckets);
+  if (buckets) counts.latencyBuckets = buckets;
+  return counts;
+}
+
+/**
+ * Percentiles of the requests since a resume, with the dead run's counted in: count, mean and max are exact
+ * over both; p50/p95/p99 are the new requests' own (the dead run's histogram is not saved), or the saved ones
+ * until a new request answers.
+ */
+export function withCarried(live: Percentiles | null, carried: Percentiles | null): Percentiles | null {
+  if (!carried || carried.count === 0) return live;
+  if (!live) return { ...carried };
+  const count = live.count + carried.count;
+  return { ...live, count, max: Math.max(live.max, carried.max), mean: (live.mean * live.count + carried.mean * carried.count) / count };
+}
+
+function whole(value: unknown): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
+function wholes(value: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [key, count] of Object.entries(value)) if (whole(count) > 0) out[key] = count as number;
+  return out;
+}
+
+function texts(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [key, text] of Object.entries(value)) if (typeof text === 'string') out[key] = text;
+  return out;
+}
+
+function percentiles(value: unknown): Percentiles | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const p = value as Record<string, unknown>;
+  const fields = ['p50', 'p95', 'p99', 'max', 'mean'] as const;
+  if (whole(p.count) === 0 || !fields.every((key) => typeof p[key] === 'number' && Number.isFinite(p[key]) && p[key] >= 0)) return null;
+  return { p50: p.p50 as number, p95: p.p95 as number, p99: p.p99 as number, max: p.max as number, mean: p.mean as number, count: p.count as number };
+}
+
+function latencyBuckets(value: unknown): LatencyBuckets | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { first, counts } = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(first) || !Array.isArray(counts) || !counts.every((count) => whole(count) === count)) return undefined;
+  return { first: first as number, counts: [...(counts as number[])] };
+}

@@ -1,0 +1,136 @@
+// rollout --resume: the resumed stage goes on from the dead run's saved counts, so its sequential tests continue
+// (one share of the false-rollback budget per stage) instead of starting over on fresh counts with a new share.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
+import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import type { ArmName } from '../../src/plan/plan.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
+import { planFromYaml } from '../helpers/plans.js';
+
+const PLAN = `
+name: resumed
+upstream: { simulate: { models: {} } }
+blue: { model: b }
+green: { model: g }
+traffic: { rate: 10 }
+stages:
+  - { duration: 5s, green_weight: 0.5 }
+  - { duration: 10m, green_weight: 1 }
+analysis:
+  interval: 1s
+  min_requests: 5
+  thresholds: { error_rate: 0.1 }
+`;
+
+/** Green fails 3 requests in 10, in a fixed pattern (30% against a 10% limit); blue never fails. */
+function arm(name: ArmName): ArmClient {
+  let sent = 0;
+  return {
+    send: async (): Promise<UpstreamResult> => {
+      const ok = name === 'blue' || sent++ % 10 >= 3;
+      return {
+        arm: name,
+        model: name,
+        ok,
+        failure: ok ? undefined : 'server_error',
+        status: ok ? 200 : 500,
+        content: 'a fine answer',
+        latencyMs: 10,
+        attempts: 1,
+        stream: false,
+      };
+    },
+    listModels: async () => ({ ids: [], status: 200 }),
+  };
+}
+
+function start(options: Pick<EngineDeps, 'startStage' | 'carried'>) {
+  const clock = new FakeClock();
+  const states: RolloutSnapshot[] = [];
+  const events: RolloutEvent[] = [];
+  let turn = 0;
+  const engine = new RolloutEngine({
+    plan: planFromYaml(PLAN),
+    clock,
+    clients: { blue: arm('blue'), green: arm('green') },
+    traffic: SAME_REQUEST,
+    splitter: { choose: (weight) => (weight >= 1 ? 'green' : turn++ % 2 ? 'green' : 'blue') },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => void states.push(s) },
+    runHook: async () => ({ ok: true, message: 'exited 0' }),
+    pid: 4242,
+    ...options,
+  });
+  const done = engine.run();
+  return { clock, engine, states, events, done };
+}
+
+/** Advances a second at a time until the rollout ends; the green requests of stage 2 it took. */
+async function untilRolledBack(run: ReturnType<typeof start>): Promise<{ green: number; sample: number; confidence: number }> {
+  for (let second = 0; second < 600 && run.engine.snapshot().phase === 'progressing'; second++) await run.clock.advance(1_000);
+  const outcome = await run.done;
+  expect(outcome.phase).toBe('rolled_back');
+  return {
+    green: run.engine.snapshot().stages[1]!.arms.green.requests,
+    sample: outcome.breach!.sample,
+    confidence: outcome.breach!.evidence!.confidence,
+  };
+}
+
+describe('rollout --resume continues the stage it resumes', () => {
+  it("reaches the verdict a fresh test would, after only the requests it still lacked, at the same stage's confidence", async () => {
+    // Uninterrupted: stage 2 judged from its first request.
+    const whole = await untilRolledBack(start({ startStage: 1, carried: [] }));
+    expect(whole.green).toBeGreaterThan(40);
+
+    // A run killed when stage 2 had about two thirds of that evidence: its last state.json is what it leaves.
+    const dead = start({ startStage: 1, carried: [] });
+    while (dead.engine.snapshot().stages[1]!.arms.green.requests < Math.floor((whole.green * 2) / 3)) await dead.clock.advance(100);
+    expect(dead.engine.snapshot().phase).toBe('progressing');
+    const saved = dead.states.at(-1)!;
+    const savedGreen = saved.stages[1]!.arms.green.requests;
+    expect(savedGreen).toBeGreaterThan(whole.green / 2);
+
+    const resumed = start({ startStage: 1, carried: saved.stages });
+    expect(resumed.events[0]!.message).toContain(`resumed at stage 2 (its tests go on from the ${savedGreen} green and`);
+    const verdict = await untilRolledBack(resumed);
+    const newGreen = verdict.green - savedGreen;
+    // The test went on from the saved counts: the breach was judged on them plus the new requests, and came
+    // after about the requests the whole run still needed, not after a whole fresh test's worth.
+    expect(verdict.sample).toBe(verdict.green);
+    expect(newGreen).toBeLessThan(whole.green / 2);
+    expect(Math.abs(verdict.green - whole.green)).toBeLessThanOrEqual(10);
+    // One share of the budget for the stage: the interval's confidence is the stage's, not spent again.
+    expect(verdict.confidence).toBe(whole.confidence);
+  });
+
+  it('carries the earlier stages too (blue so far, the stage table) and ignores unreadable saved figures', async () => {
+    const dead = start({});
+    await dead.clock.advance(7_000);
+    expect(dead.engine.snapshot().stageIndex).toBe(1);
+    const saved = dead.states.at(-1)!.stages;
+    const stage1 = saved[0]!.arms;
+    expect(stage1.blue.requests).toBeGreaterThan(10);
+
+    const garbage = {
+      arms: { blue: { requests: -3, failures: 'many', latency: { p95: 'x' } }, green: { requests: 1.5, latencyBuckets: { first: 0, counts: [-1] } } },
+    };
+    const resumed = start({ startStage: 1, carried: [saved[0]!, garbage as never] });
+    await resumed.clock.advance(0);
+    const stages = resumed.engine.snapshot().stages;
+    expect(stages[0]).toMatchObject({
+      verdict: 'passed',
+      arms: { blue: { requests: stage1.blue.requests, failures: 0 }, green: { requests: stage1.green.requests } },
+    });
+    expect(stages[0]!.arms.green.failures).toBe(stage1.green.failures);
+    expect(stages[0]!.arms.blue.latency).toMatchObject({ count: stage1.blue.latency!.count, p95: stage1.blue.latency!.p95 });
+    expect(stages[1]!.arms.blue).toMatchObject({ requests: 0, failures: 0, latency: null });
+    expect(stages[1]!.arms.green).toMatchObject({ requests: 0, latency: null });
+    resumed.engine.abort();
+    await resumed.clock.advance(1_000);
+    await resumed.done;
+  });
+});

@@ -1,0 +1,69 @@
+// GET /metrics renders prom-client's registry at most once a second: a client scraping in a loop costs one render
+// a second, and scrapes arriving together share one render (one snapshot of the figures). A fake clock.
+import { describe, expect, it } from 'vitest';
+import { createQualityChecker } from '../../src/analysis/quality.js';
+import { ProxyMetrics } from '../../src/proxy/metrics.js';
+import { createPrometheus, SCRAPE_MAX_AGE_MS } from '../../src/proxy/prometheus.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
+
+function setup() {
+  let now = 1_000_000;
+  const metrics = new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: createQualityChecker(undefined), now: () => now });
+  let snapshots = 0;
+  const snapshot = metrics.snapshot.bind(metrics);
+  metrics.snapshot = () => {
+    snapshots++;
+    return snapshot();
+  };
+  const prometheus = createPrometheus(
+    metrics,
+    () => ({ greenWeight: 0.25, mirror: 0 }),
+    () => now,
+  );
+  const answer = (): void => {
+    const at = metrics.started('green');
+    const result: UpstreamResult = { arm: 'green', model: 'g', ok: true, status: 200, content: 'fine', latencyMs: 20, attempts: 1, stream: false };
+    metrics.finished(result, 'routed', at);
+  };
+  return { prometheus, answer, advance: (ms: number) => (now += ms), renders: () => snapshots };
+}
+
+const greenRequests = (text: string) => /bluegreen_proxy_requests_total\{arm="green"\} (\d+)/.exec(text)?.[1];
+
+describe('/metrics rendering', () => {
+  it('serves one render for a second, then renders the figures anew', async () => {
+    const { prometheus, answer, advance, renders } = setup();
+    answer();
+    const first = await prometheus.text();
+    expect(greenRequests(first)).toBe('1');
+    expect(renders()).toBe(1);
+    for (let i = 0; i < 50; i++) {
+      answer();
+      expect(await prometheus.text()).toBe(first);
+    }
+    expect(renders()).toBe(1);
+    advance(SCRAPE_MAX_AGE_MS - 1);
+    expect(await prometheus.text()).toBe(first);
+    advance(1);
+    expect(greenRequests(await prometheus.text())).toBe('51');
+    expect(renders()).toBe(2);
+  });
+
+  it('scrapes arriving together share one render', async () => {
+    const { prometheus, answer, renders } = setup();
+    answer();
+    const texts = await Promise.all(Array.from({ length: 20 }, () => prometheus.text()));
+    expect(new Set(texts).size).toBe(1);
+    expect(renders()).toBe(1);
+    expect(texts[0]).toContain('bluegreen_proxy_route_green_weight 0.25');
+  });
+
+  it('a clock set back renders anew rather than serving an old text for longer', async () => {
+    const { prometheus, answer, advance, renders } = setup();
+    await prometheus.text();
+    answer();
+    advance(-5_000);
+    expect(greenRequests(await prometheus.text())).toBe('1');
+    expect(renders()).toBe(2);
+  });
+});
