@@ -63,24 +63,16 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const block = plan.proxy ?? proxySchema.parse({});
   const { urls, token } = liveTargets(plan, stateDir, options.env);
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
-  // Every proxy must answer (and accept the token) before any traffic moves.
+  // Every proxy must answer (and accept the token), and serve this plan, before any traffic moves.
   let routes: ProxyRoute[];
   try {
-    routes = await readRoutes(fleet.proxies.map((proxy) => proxy.client));
+    routes = await readRoutes(
+      fleet.proxies.map((proxy) => proxy.client),
+      routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    );
   } catch (error) {
     await fleet.close();
     throw error;
-  }
-  // A proxy of another plan or other models (a wrong admin URL): this rollout would judge and promote its models.
-  const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
-  const foreign = checks.flatMap((check, index) =>
-    check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner
-      ? [`${urls[index] ?? '?'} serves ${check.value.serves}`]
-      : [],
-  );
-  if (foreign.length > 0) {
-    await fleet.close();
-    throw new CliError(`preflight: not this plan's proxies (${owner}): ${foreign.join('; ')}; nothing was moved`, EXIT.preflight);
   }
   // Until this rollout sets a route, each proxy's view is the route it answered with (a promotion, say).
   fleet.proxies.forEach((proxy, index) => {
