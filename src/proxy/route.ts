@@ -170,7 +170,9 @@ export class RouteHolder {
     // A millisecond late so the check sees the lease as run out.
     this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
       this.cancelLeaseCheck = undefined;
-      this.effective();
+      // Timers count on a steady clock, the lease on the wall clock: one slewed (or set back) can leave the lease
+      // still running when the timer fires. Check again then, or an idle proxy never says nor saves that it ran out.
+      if (this.effective() !== SERVE_BLUE) this.watchLease();
     });
   }
 

@@ -45,6 +45,28 @@ describe('RouteHolder', () => {
     expect(timers).toHaveLength(0);
   });
 
+  it('checks again when its timer fires before the wall clock reaches the lease (a clock slewed or set back)', () => {
+    let now = 0;
+    const timers: { at: number; run: () => void }[] = [];
+    const route = new RouteHolder({
+      now: () => now,
+      schedule: (ms, check) => {
+        const timer = { at: now + ms, run: check };
+        timers.push(timer);
+        return () => timers.splice(timers.indexOf(timer), 1);
+      },
+    });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 1000 });
+    // The timer counts 1001 ms, but the wall clock says only 998 have passed (NTP slews it up to 0.05%).
+    now = 998;
+    timers.shift()?.run();
+    expect(route.stored.greenWeight).toBe(0.5);
+    expect(timers.map((t) => t.at)).toEqual([1001]);
+    now = 1001;
+    timers.shift()?.run();
+    expect(route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue' });
+  });
+
   it('refuses weight above 0 without a lease, and keeps a promotion across a restart', async () => {
     const dir = tempDir();
     const route = new RouteHolder({ stateDir: dir, now: () => 1 });
