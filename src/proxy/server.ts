@@ -64,6 +64,16 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A request body's content-encoding other than identity, if any. The proxy does not decode one: a gzip body used to
+ * be refused as "not UTF-8", and one labelled br that happened to be plain JSON was read (and sent) as plain.
+ */
+function bodyEncoding(req: IncomingMessage): string | undefined {
+  const encoding = req.headers['content-encoding'];
+  if (encoding === undefined) return undefined;
+  return /^\s*(identity\s*)?$/i.test(encoding) ? undefined : encoding;
+}
+
 /** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
 function unreadBody(req: IncomingMessage): { connection?: string } {
   return req.complete ? {} : { connection: 'close' };
@@ -226,7 +236,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
     if (path === inbound.chatPath) {
-      if (method === 'POST') return serveChat(req, res, failed);
+      if (method === 'POST') {
+        const encoding = bodyEncoding(req);
+        if (encoding === undefined) return serveChat(req, res, failed);
+        req.resume();
+        metrics.reject('bad_request');
+        const message = `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
+        return sendError(res, inbound, 'bad_request', message, unreadBody(req));
+      }
     } else if (path === '/v1/models') {
       if (method === 'GET') return serveModels(req, res);
     } else if (path === '/metrics') {

@@ -2,6 +2,7 @@
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { completionServer, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
 
@@ -130,12 +131,33 @@ describe("the application's request headers", () => {
     setRoute(running.proxy, 1);
     const res = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
-      headers: { 'content-encoding': 'br', 'x-custom': 'kept' },
+      headers: { 'content-encoding': 'identity', 'x-custom': 'kept' },
       body: '{"model":"blue-model","messages":[]}',
     });
     await res.text();
     expect(scripted.seen.at(-1)?.headers['content-encoding']).toBeUndefined();
     expect(scripted.seen.at(-1)?.headers['x-custom']).toBe('kept');
+  });
+});
+
+describe('a compressed request body', () => {
+  it('is refused with 400 saying so (the proxy decodes none), never forwarded', async () => {
+    const scripted = await completionServer('green-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const plain = '{"model":"blue-model","messages":[]}';
+    // A real gzip body used to be refused as "not UTF-8"; one labelled br that was plain JSON was read as plain.
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(plain)],
+      ['br', plain],
+    ] as const) {
+      const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-encoding': encoding }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`,
+      );
+    }
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(2);
   });
 });
 
