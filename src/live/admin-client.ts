@@ -16,6 +16,8 @@ export interface RouteSet {
   stage?: number;
   /** routeOwner() of the rollout's plan: a proxy of another plan or other models refuses the route (409). */
   rollout?: string;
+  /** The updatedAt of the route this rollout last set there: refused (409) if someone else set one since. */
+  renews?: number;
 }
 
 export interface RouteAnswer {

@@ -56,10 +56,12 @@ export class FleetProxy {
   /** The proxy's results feed as last read (a new one means the proxy restarted and numbers from 1 again). */
   epoch?: string;
   /**
-   * Why the proxy refused this rollout's last route as another plan's (409: restarted on another plan), while it
-   * still answers reads: it will never take this rollout's routes again, which is no blip to wait out.
+   * Why the proxy refused this rollout's last route (409: it serves another plan, or someone else set its route
+   * since), while it still answers reads: no blip to wait out.
    */
   refusal?: string;
+  /** The updatedAt of the route this rollout last set on the proxy (the proxy's clock). */
+  private setAt?: number;
 
   constructor(
     readonly client: AdminClient,
@@ -68,9 +70,15 @@ export class FleetProxy {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
   }
 
-  async setRoute(route: RouteSet): Promise<void> {
+  /**
+   * Sets the route. `goingOn` (a renewal, the next stage) names the route this rollout set last, so a proxy whose
+   * route someone else changed since (an operator's blue by hand, another rollout) refuses it rather than have it
+   * overridden; an ending's route (blue, a promotion) always goes.
+   */
+  async setRoute(route: RouteSet, goingOn = false): Promise<void> {
     try {
-      const answer = await this.client.setRoute(route);
+      const answer = await this.client.setRoute(goingOn && this.setAt !== undefined ? { ...route, renews: this.setAt } : route);
+      this.setAt = answer.route.updatedAt;
       this.refusal = undefined;
       this.cursor ??= answer.resultsCursor ?? 0;
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
@@ -119,9 +127,9 @@ export class ProxyFleet {
     this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock));
   }
 
-  /** Sets the route on every proxy at once; resolves to each proxy's outcome, in order. */
-  setAll(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
-    return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route)));
+  /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */
+  setAll(route: RouteSet, goingOn = false): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route, goingOn)));
   }
 
   /** Counts one live result into its stage's live figures. */

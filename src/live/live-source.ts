@@ -139,7 +139,8 @@ class LiveSource implements TrafficSource {
   /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */
   private checkSilent(): void {
     if (this.lost || !this.context.current()) return;
-    // A proxy now serving another plan answers reads but refuses every route of this one: it is on blue already.
+    // A proxy refusing this rollout's routes (it serves another plan, or someone else set its route since: an
+    // operator's blue by hand, another rollout) still answers reads, so it is no silence to wait out.
     const refusing = this.options.fleet.proxies.find((proxy) => proxy.refusal !== undefined);
     if (refusing) {
       this.lost = true;
@@ -149,7 +150,7 @@ class LiveSource implements TrafficSource {
         limit: 0,
         unit: 'count',
         sample: 0,
-        message: `proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}): it no longer serves this plan; rolling every proxy back`,
+        message: `proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}); rolling every proxy back`,
       });
       return;
     }

@@ -44,7 +44,8 @@ export class ProxyActuator implements Actuator {
       rollout: this.rollout,
     };
     this.current = route;
-    const outcomes = await this.serial(() => this.fleet.setAll(route));
+    // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
+    const outcomes = await this.serial(() => this.fleet.setAll(route, true));
     this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
@@ -129,7 +130,7 @@ export class ProxyActuator implements Actuator {
     if (this.renewing || !this.current) return;
     this.renewing = true;
     try {
-      await this.serial(() => this.fleet.setAll(this.current as RouteSet));
+      await this.serial(() => this.fleet.setAll(this.current as RouteSet, true));
     } finally {
       this.renewing = false;
     }

@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, renews? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -61,6 +61,11 @@ export interface RouteRequest {
   stage?: number;
   /** routeOwner() of the rollout's plan, when it says: only a proxy of the same plan and models takes the route. */
   rollout?: string;
+  /**
+   * The updatedAt of the route this controller last set, when it goes on from it (a renewal, the next stage): the
+   * route is refused if someone else set one since.
+   */
+  renews?: number;
 }
 
 /** The route a PUT asks for, or why it is not one. */
@@ -84,7 +89,13 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
-  return { route, ...(typeof b.stage === 'number' && { stage: b.stage }), ...(typeof b.rollout === 'string' && { rollout: b.rollout }) };
+  if (b.renews !== undefined && typeof b.renews !== 'number') return 'renews must be the updatedAt of the route this controller last set';
+  return {
+    route,
+    ...(typeof b.stage === 'number' && { stage: b.stage }),
+    ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
+    ...(typeof b.renews === 'number' && { renews: b.renews }),
+  };
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
@@ -122,6 +133,10 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
         return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
       }
+      // A controller going on from its own route never overrides one set since by someone else (an operator's
+      // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
+      const changed = next.renews === undefined ? undefined : route.changedSince(next.renews);
+      if (changed !== undefined) return json(res, 409, { error: changed });
       if (next.stage !== undefined) metrics.startStage(next.stage);
       // A lease that ran out is applied first, so a route set again after it is said again.
       route.effective();

@@ -54,6 +54,9 @@ export function startingRouteNotice(route: Route, effective: EffectiveRoute, now
 
 export const BLUE_ROUTE: Readonly<Route> = Object.freeze({ greenWeight: 0, mirror: 0, updatedAt: 0 });
 
+/** Why the proxy put itself back on blue: its lease ran out without renewal. */
+export const LEASE_EXPIRED = 'lease expired: back on blue';
+
 /** What one request is routed by, lease applied. */
 export interface EffectiveRoute {
   greenWeight: number;
@@ -143,6 +146,20 @@ export class RouteHolder {
     return route;
   }
 
+  /**
+   * Why a controller going on from the route it set at `setAt` (the route's updatedAt it was answered) may not:
+   * someone set another since (an operator putting the proxy on blue by hand, another rollout). Undefined when it
+   * may: the route is still its own, or older (a restarted proxy whose last write was lost, or with no route
+   * file), or the proxy's own lease expiry, which a renewal after a blip is meant to undo.
+   */
+  changedSince(setAt: number): string | undefined {
+    // A lease that ran out is applied first: that change is the proxy's own.
+    this.effective();
+    const route = this.route;
+    if (route.updatedAt <= setAt || route.reason === LEASE_EXPIRED) return undefined;
+    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
+  }
+
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
   set(next: Omit<Route, 'updatedAt'>): Route {
     const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
@@ -191,7 +208,7 @@ export class RouteHolder {
 
   private expire(): void {
     this.stop();
-    this.route = { greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue', updatedAt: this.options.now() };
+    this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.now() };
     if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();

@@ -205,3 +205,25 @@ describe('a proxy restarted on another plan while a rollout drives it', () => {
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   });
 });
+
+describe("an operator's route set by hand while a rollout drives the proxy", () => {
+  it('is never overridden by the rollout: its next renewal is refused and it rolls back (exit 10), the proxy staying on blue', async () => {
+    const proxies = await fixture.startProxies(1);
+    const running = proxies[0] as Running;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
+    const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    // docs/proxy.md: "back on blue at once". The rollout's renewals (every second) used to undo it.
+    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+    });
+    expect(byHand.status).toBe(200);
+    const result = await run;
+    expect(result.code, result.stderr).toBe(10);
+    expect(result.stderr).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    expect(stateOf(dir).breach?.rule).toBe('hook');
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  });
+});

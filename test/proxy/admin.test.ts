@@ -139,5 +139,6 @@ describe('admin API', () => {
     });
     expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
     expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, renews: 'x' }, 0)).toMatch(/renews/);
   });
 });
