@@ -74,6 +74,11 @@ function bodyEncoding(req: IncomingMessage): string | undefined {
   return /^\s*(identity\s*)?$/i.test(encoding) ? undefined : encoding;
 }
 
+/** The stack overflow of re-serialising a body nested thousands of levels deep. */
+function nestsTooDeep(error: unknown): boolean {
+  return error instanceof RangeError && error.message.includes('call stack');
+}
+
 /** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
 function unreadBody(req: IncomingMessage): { connection?: string } {
   return req.complete ? {} : { connection: 'close' };
@@ -284,6 +289,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const failed = (error: unknown): void => {
+      if (nestsTooDeep(error) && !res.headersSent) {
+        // JSON.parse reads any depth, but re-serialising the body for an arm (or a mirror copy) recurses: the
+        // request's fault, not the proxy's, and no reason for a log line per request.
+        metrics.reject('bad_request');
+        return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', unreadBody(req));
+      }
       options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${errorText(error)}`);
       if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
       else res.destroy();

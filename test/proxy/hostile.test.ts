@@ -101,6 +101,21 @@ describe('a body naming its model twice', () => {
   });
 });
 
+describe('a body nested thousands of levels deep', () => {
+  it('that must be re-serialised is refused with 400, not an internal error (502) logged per request', async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    // Naming its model twice, it is re-serialised (JSON.stringify recurses; JSON.parse read it whole).
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const answer = await post(running.baseUrl, `{"model":"x","model":"blue-model","messages":[],"deep":${deep}}`);
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('the request body nests too deeply');
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.logs).toEqual([]);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
+});
+
 describe("the upstream's response headers", () => {
   it("pass on without the upstream account's cookies and organisation, and never claim a fallback that did not happen", async () => {
     const scripted = await scriptedServer((_req, res) => {
