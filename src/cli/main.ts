@@ -10,7 +10,7 @@ import { errorText } from '../core/errors.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
-async function commandModules(): Promise<Register[]> {
+export async function commandModules(): Promise<Register[]> {
   const modules = await Promise.all([
     import('./commands/rollout.js'),
     import('./commands/status.js'),

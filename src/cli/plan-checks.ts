@@ -25,3 +25,10 @@ export function missingKeyWarnings(plan: Plan, env: NodeJS.ProcessEnv, cwd: stri
     .filter((name) => readApiKey(name, env, cwd) === undefined)
     .map((name) => `${name} is not set (looked in the environment and ./.env): the rollout would stop at preflight (exit 3)`);
 }
+
+/** `validate` on a live plan: without the admin token a rollout cannot drive the proxies and stops at start. */
+export function missingAdminTokenWarnings(plan: Plan, env: NodeJS.ProcessEnv): string[] {
+  const name = plan.proxy?.admin?.token_env;
+  if (name === undefined || env[name]) return [];
+  return [`${name} (proxy.admin.token_env) is not set: a rollout of this plan could not drive its proxies and would stop at start (exit 2)`];
+}

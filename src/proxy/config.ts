@@ -76,6 +76,15 @@ export function isLoopback(host: string): boolean {
   return h === '::ffff:127.0.0.1';
 }
 
+/**
+ * The URL an application on another machine uses to reach a proxy at `url`: a proxy listening on every address
+ * (0.0.0.0, ::) is not reached at that address, so the host is left for the operator to fill in.
+ */
+export function reachableUrl(url: string, host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '[::]') return url;
+  return url.replace(/^http:\/\/(?:\[[^\]]*\]|[^/:]+)/, 'http://THIS_HOST');
+}
+
 /** Comma- or whitespace-separated keys; blanks ignored. */
 export function splitKeys(text: string | undefined): string[] {
   return (text ?? '').split(/[\s,]+/).filter((key) => key !== '');

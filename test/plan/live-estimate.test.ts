@@ -4,6 +4,7 @@
 // 1,000 requests. With one, the counts are said to be estimates at the application's declared rate.
 import { describe, expect, it } from 'vitest';
 import { renderSummary } from '../../src/cli/commands/validate.js';
+import { missingAdminTokenWarnings } from '../../src/cli/plan-checks.js';
 import { summarisePlan } from '../../src/plan/summary.js';
 import { planWarnings } from '../../src/plan/warnings.js';
 import { renderSchedule } from '../../src/report/outcome/index.js';
@@ -111,5 +112,20 @@ proxy:
     expect(renderSchedule(summary, live)).toContain(
       "traffic: 2 requests/s, 0% streamed, at most 200 in flight, generated on top of the application's through the proxies",
     );
+  });
+
+  it('warns when the admin token the rollout needs is not set (the rollout would stop at start, exit 2)', () => {
+    expect(missingAdminTokenWarnings(plan(''), {})).toEqual([
+      'ADMIN_TOKEN (proxy.admin.token_env) is not set: a rollout of this plan could not drive its proxies and would stop at start (exit 2)',
+    ]);
+    expect(missingAdminTokenWarnings(plan(''), { ADMIN_TOKEN: 'a-long-enough-admin-token' })).toEqual([]);
+    expect(
+      missingAdminTokenWarnings(
+        planFromYaml(
+          'name: x\nupstream: { base_url: "http://127.0.0.1:9/v1" }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 1 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\n',
+        ),
+        {},
+      ),
+    ).toEqual([]);
   });
 });

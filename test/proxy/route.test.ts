@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopback, parseListen, splitKeys } from '../../src/proxy/config.js';
+import { isLoopback, parseListen, reachableUrl, splitKeys } from '../../src/proxy/config.js';
 import { ROUTE_FILE, RouteHolder, routeOwner } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
 
@@ -114,5 +114,12 @@ describe('proxy settings', () => {
     expect(['127.0.0.1', '127.8.0.1', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', '::', 'example.com'].some(isLoopback)).toBe(false);
     expect(splitKeys(' a, b\nc ')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('names a URL another machine can use: not 0.0.0.0 or ::, which only say the proxy listens everywhere', () => {
+    expect(reachableUrl('http://0.0.0.0:8787', '0.0.0.0')).toBe('http://THIS_HOST:8787');
+    expect(reachableUrl('http://[::]:8787', '::')).toBe('http://THIS_HOST:8787');
+    expect(reachableUrl('http://10.0.0.5:8787', '10.0.0.5')).toBe('http://10.0.0.5:8787');
+    expect(reachableUrl('http://127.0.0.1:8787', '127.0.0.1')).toBe('http://127.0.0.1:8787');
   });
 });

@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { formatDuration, formatPlural } from '../../core/format.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
-import { passthroughNotice, proxySettings } from '../../proxy/config.js';
+import { passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
@@ -77,8 +77,10 @@ export async function runProxy(
         throw error;
       },
     );
-    const base = plan.arms.blue.upstream.api === 'anthropic' ? proxy.url : `${proxy.url}/v1`;
-    log(`listening on ${proxy.url}: point the application's base URL at ${base}; metrics at ${proxy.url}/metrics`);
+    const reachable = reachableUrl(proxy.url, settings.host);
+    const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
+    const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
+    log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
     if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
     log(passthroughNotice(settings));
     const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());

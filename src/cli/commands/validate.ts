@@ -10,7 +10,7 @@ import { formatCount, formatDuration, formatPercent, formatUsd } from '../../cor
 import { TrafficError } from '../../traffic/index.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
-import { checkBeforeTraffic, missingKeyWarnings } from '../plan-checks.js';
+import { checkBeforeTraffic, missingAdminTokenWarnings, missingKeyWarnings } from '../plan-checks.js';
 import { runPreflight } from '../preflight.js';
 import { protectPlanSecrets } from '../secrets.js';
 
@@ -47,6 +47,7 @@ async function validate(file: string, options: ValidateFlags, ctx: CliContext): 
   const summary = summarisePlan(plan);
   if (options.checkUpstream) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   else warnings.push(...missingKeyWarnings(plan, ctx.env, ctx.cwd));
+  warnings.push(...missingAdminTokenWarnings(plan, ctx.env));
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
   } else {
