@@ -27,6 +27,8 @@ export interface RouteAnswer {
   resultsCursor?: number;
   /** routeOwner() of the proxy's own plan (proxies since session 8 say it). */
   serves?: string;
+  /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
+  lapsedAt?: number;
 }
 
 export class AdminCallError extends Error {

@@ -60,6 +60,8 @@ export class FleetProxy {
    * since), while it still answers reads: no blip to wait out.
    */
   refusal?: string;
+  /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
+  lapsedAt?: number;
   /** The updatedAt of the route this rollout last set on the proxy (the proxy's clock). */
   private setAt?: number;
 
@@ -80,6 +82,7 @@ export class FleetProxy {
       const answer = await this.client.setRoute(goingOn && this.setAt !== undefined ? { ...route, renews: this.setAt } : route);
       this.setAt = answer.route.updatedAt;
       this.refusal = undefined;
+      if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
       this.cursor ??= answer.resultsCursor ?? 0;
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;

@@ -133,6 +133,14 @@ class LiveSource implements TrafficSource {
           `proxy ${proxy.client.url} is not answering (${proxy.view.error ?? 'no answer'}); it returns to blue by its lease if this lasts, and the rollout rolls back after ${this.options.fleet.leaseMs} ms of silence`,
         );
       if (!before && now) this.context.warn?.(`proxy ${proxy.client.url} answers again`);
+      if (proxy.lapsedAt !== undefined) {
+        // Nobody renewed its lease for a whole lease (this rollout suspended, say by a laptop's sleep, or cut off):
+        // it served blue for a while, and this stage's figures hold less green than its duration says.
+        this.context.warn?.(
+          `proxy ${proxy.client.url} had gone back to blue by its lease at ${new Date(proxy.lapsedAt).toISOString()} (no renewal reached it for a whole lease: this rollout was suspended or cut off); its stage's route is set again`,
+        );
+        proxy.lapsedAt = undefined;
+      }
     }
   }
 

@@ -137,6 +137,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
       const changed = next.renews === undefined ? undefined : route.changedSince(next.renews);
       if (changed !== undefined) return json(res, 409, { error: changed });
+      // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
+      const lapsedAt = next.renews === undefined ? undefined : route.lapsedSince(next.renews);
       if (next.stage !== undefined) metrics.startStage(next.stage);
       // A lease that ran out is applied first, so a route set again after it is said again.
       route.effective();
@@ -146,7 +148,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const said = describeRoute(set);
       if (said !== before) options.log?.(`route set: ${said}`);
       // resultsCursor: results after it were recorded under this route (and stage).
-      return json(res, 200, { route: set, effective: route.effective(), now: now(), ...(options.feed && { resultsCursor: options.feed.cursor }) });
+      return json(res, 200, {
+        route: set,
+        effective: route.effective(),
+        now: now(),
+        ...(options.feed && { resultsCursor: options.feed.cursor }),
+        ...(lapsedAt !== undefined && { lapsedAt }),
+      });
     }
     req.resume();
     json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);

@@ -160,6 +160,16 @@ export class RouteHolder {
     return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
   }
 
+  /**
+   * When the proxy put itself back on blue after `setAt` because nobody renewed its lease (the controller was
+   * suspended, or could not reach it, for a whole lease), else undefined: worth telling the controller coming back.
+   */
+  lapsedSince(setAt: number): number | undefined {
+    this.effective();
+    const route = this.route;
+    return route.reason === LEASE_EXPIRED && route.updatedAt > setAt ? route.updatedAt : undefined;
+  }
+
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
   set(next: Omit<Route, 'updatedAt'>): Route {
     const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
