@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
+import { parseObject } from '../core/json.js';
 import { UsageError } from '../core/exit.js';
 import { writeFileAtomic } from '../state/files.js';
 import { isPidAlive } from '../state/lock.js';
@@ -47,8 +48,9 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
  * Refuses to start a second proxy on a state folder whose proxy still runs: the newer one would take proxy.json
  * (a rollout on the folder then drives it alone, the first serving undriven and unjudged), stopping it would
  * remove the file the first still needs, and both would write one route file. "Still runs" is its process alive
- * and its address answering: a pid alone may be reused (containers restart with the same small pids), and a
- * draining proxy has closed its port, so its replacement may start at once.
+ * and a bluegreen proxy answering at its address: a pid alone may be reused (containers restart with the same small
+ * pids), another server may have the port since, and a draining proxy has closed its port, so its replacement may
+ * start at once.
  */
 export async function refuseRunningProxy(stateDir: string, self: number): Promise<void> {
   const info = readProxyInfo(stateDir);
@@ -59,12 +61,12 @@ export async function refuseRunningProxy(stateDir: string, self: number): Promis
   );
 }
 
-/** Whether anything answers HTTP at `url` within a second (any status: the port is served). */
+/** Whether a bluegreen proxy answers at `url` within a second: its /healthz names a route (another server there does not). */
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    await response.body?.cancel();
-    return true;
+    const body = parseObject(await response.text());
+    return body !== undefined && typeof body.route === 'object' && body.route !== null;
   } catch {
     return false;
   }

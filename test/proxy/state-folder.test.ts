@@ -39,7 +39,8 @@ describe('a second proxy on the state folder of a running one', () => {
   const plan = () => simPlan({ proxy: '{}' });
 
   it('is refused (exit 2) while the other still answers at its address, and the other keeps proxy.json', async () => {
-    const other = await scriptedServer((_req, res) => res.end('{"ok":true}'));
+    // What a bluegreen proxy's /healthz answers.
+    const other = await scriptedServer((_req, res) => res.end('{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0}'));
     const stateDir = tempDir();
     const url = other.url.replace(/\/v1$/, '');
     recordOther(stateDir, url);
@@ -56,5 +57,13 @@ describe('a second proxy on the state folder of a running one', () => {
     recordOther(stateDir, gone.url.replace(/\/v1$/, ''));
     const running = await runProxy(plan(), { stateDir });
     expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, url: running.proxy.url });
+  });
+
+  it('starts when another server, not a proxy, has the recorded port since', async () => {
+    const server = await scriptedServer((_req, res) => res.end('<html>not a proxy</html>'));
+    const stateDir = tempDir();
+    recordOther(stateDir, server.url.replace(/\/v1$/, ''));
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)?.url).toBe(running.proxy.url);
   });
 });
