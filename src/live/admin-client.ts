@@ -16,8 +16,10 @@ export interface RouteSet {
   stage?: number;
   /** routeOwner() of the rollout's plan: a proxy of another plan or other models refuses the route (409). */
   rollout?: string;
-  /** The updatedAt of the route this rollout last set there: refused (409) if someone else set one since. */
-  renews?: number;
+  /** An id of this rollout run, kept with the route. */
+  controller?: string;
+  /** Going on from its own route (a renewal, the next stage): refused (409) if someone else set one since. */
+  goingOn?: boolean;
 }
 
 export interface RouteAnswer {

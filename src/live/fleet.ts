@@ -1,6 +1,7 @@
 // The proxies a live rollout drives, and what the rollout knows of each: the route it last set, the lease, the
 // last contact, the results cursor and the live figures per stage. The actuator writes the routes, the live
 // source reads the results; both go through here, and the dashboard, status and live.json read it.
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
@@ -62,25 +63,27 @@ export class FleetProxy {
   refusal?: string;
   /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
   lapsedAt?: number;
-  /** The updatedAt of the route this rollout last set on the proxy (the proxy's clock). */
-  private setAt?: number;
+  /** Whether a route of this rollout reached the proxy: later ones go on from it. */
+  private set = false;
 
   constructor(
     readonly client: AdminClient,
     private readonly clock: Clock,
+    /** An id of this rollout run, sent with every route. */
+    private readonly controller: string,
   ) {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
   }
 
   /**
-   * Sets the route. `goingOn` (a renewal, the next stage) names the route this rollout set last, so a proxy whose
-   * route someone else changed since (an operator's blue by hand, another rollout) refuses it rather than have it
+   * Sets the route. `goingOn` (a renewal, the next stage) says it goes on from this rollout's own route, so a proxy
+   * whose route someone else set since (an operator's blue by hand, another rollout) refuses it rather than have it
    * overridden; an ending's route (blue, a promotion) always goes.
    */
   async setRoute(route: RouteSet, goingOn = false): Promise<void> {
     try {
-      const answer = await this.client.setRoute(goingOn && this.setAt !== undefined ? { ...route, renews: this.setAt } : route);
-      this.setAt = answer.route.updatedAt;
+      const answer = await this.client.setRoute({ ...route, controller: this.controller, ...(goingOn && this.set && { goingOn: true }) });
+      this.set = true;
       this.refusal = undefined;
       if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
       this.cursor ??= answer.resultsCursor ?? 0;
@@ -127,7 +130,9 @@ export class ProxyFleet {
   ) {
     // A call that takes longer than a third of the lease is as good as lost: the next renewal is due.
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
-    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock));
+    // One id for this run of the rollout: a proxy tells its routes from anyone else's by it.
+    const controller = randomUUID();
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, controller));
   }
 
   /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */

@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, renews? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -62,10 +62,10 @@ export interface RouteRequest {
   /** routeOwner() of the rollout's plan, when it says: only a proxy of the same plan and models takes the route. */
   rollout?: string;
   /**
-   * The updatedAt of the route this controller last set, when it goes on from it (a renewal, the next stage): the
-   * route is refused if someone else set one since.
+   * The controller goes on from its own route (a renewal, the next stage; route.controller names it): refused if
+   * someone else set one since.
    */
-  renews?: number;
+  goingOn?: boolean;
 }
 
 /** The route a PUT asks for, or why it is not one. */
@@ -89,12 +89,17 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
-  if (b.renews !== undefined && typeof b.renews !== 'number') return 'renews must be the updatedAt of the route this controller last set';
+  if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > 100))
+    return 'controller must be a string (an id of the rollout run)';
+  if (typeof b.controller === 'string') route.controller = b.controller;
+  if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
+    return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
+  }
   return {
     route,
     ...(typeof b.stage === 'number' && { stage: b.stage }),
     ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
-    ...(typeof b.renews === 'number' && { renews: b.renews }),
+    ...(b.goingOn === true && { goingOn: true }),
   };
 }
 
@@ -135,10 +140,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       }
       // A controller going on from its own route never overrides one set since by someone else (an operator's
       // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
-      const changed = next.renews === undefined ? undefined : route.changedSince(next.renews);
+      const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
+      const changed = goingOn === undefined ? undefined : route.changedSince(goingOn);
       if (changed !== undefined) return json(res, 409, { error: changed });
       // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
-      const lapsedAt = next.renews === undefined ? undefined : route.lapsedSince(next.renews);
+      const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
       if (next.stage !== undefined) metrics.startStage(next.stage);
       // A lease that ran out is applied first, so a route set again after it is said again.
       route.effective();

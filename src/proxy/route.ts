@@ -23,6 +23,8 @@ export interface Route {
   reason?: string;
   /** Whose arms the route was set for (routeOwner): a proxy of another plan does not apply it. */
   rollout?: string;
+  /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
+  controller?: string;
   updatedAt: number;
 }
 
@@ -84,6 +86,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (r.promotedArm === 'blue' || r.promotedArm === 'green') route.promotedArm = r.promotedArm;
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
+  if (typeof r.controller === 'string') route.controller = r.controller;
   return route;
 }
 
@@ -147,27 +150,26 @@ export class RouteHolder {
   }
 
   /**
-   * Why a controller going on from the route it set at `setAt` (the route's updatedAt it was answered) may not:
-   * someone set another since (an operator putting the proxy on blue by hand, another rollout). Undefined when it
-   * may: the route is still its own, or older (a restarted proxy whose last write was lost, or with no route
-   * file), or the proxy's own lease expiry, which a renewal after a blip is meant to undo.
+   * Why the controller `controller`, going on from its own route (a renewal, the next stage), may not: someone else
+   * set the route since (an operator putting the proxy on blue by hand, another rollout). Undefined when it may: the
+   * route is still its own, the proxy's own lease expiry (which a renewal after a blip is meant to undo), or the
+   * blue of a proxy that never had one (restarted without its route file).
    */
-  changedSince(setAt: number): string | undefined {
+  changedSince(controller: string): string | undefined {
     // A lease that ran out is applied first: that change is the proxy's own.
     this.effective();
     const route = this.route;
-    if (route.updatedAt <= setAt || route.reason === LEASE_EXPIRED) return undefined;
+    if (route.controller === controller || route.reason === LEASE_EXPIRED || route.updatedAt === 0) return undefined;
     return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
   }
 
   /**
-   * When the proxy put itself back on blue after `setAt` because nobody renewed its lease (the controller was
-   * suspended, or could not reach it, for a whole lease), else undefined: worth telling the controller coming back.
+   * When the proxy put itself back on blue because nobody renewed its lease (the controller suspended, or cut off,
+   * for a whole lease), while that is the route in force; else undefined. Worth telling the controller coming back.
    */
-  lapsedSince(setAt: number): number | undefined {
+  lapsedAt(): number | undefined {
     this.effective();
-    const route = this.route;
-    return route.reason === LEASE_EXPIRED && route.updatedAt > setAt ? route.updatedAt : undefined;
+    return this.route.reason === LEASE_EXPIRED ? this.route.updatedAt : undefined;
   }
 
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */

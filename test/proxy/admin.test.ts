@@ -127,6 +127,33 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it("lets a controller go on from its own route only: not over an operator's or another controller's, but over its lease's expiry", async () => {
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 5000, ...body } });
+      return { status: answer.status, body: (await answer.json()) as { error?: string; lapsedAt?: number } };
+    };
+    expect((await put({ controller: 'run-a' })).status).toBe(200);
+    // Its renewals go on, whether or not it heard the answer to the one before (a slow proxy, a timeout).
+    expect((await put({ controller: 'run-a', goingOn: true })).status).toBe(200);
+    expect((await put({ controller: 'run-a', goingOn: true })).status).toBe(200);
+    // Another run of a rollout going on from its own route finds run-a's: refused.
+    expect((await put({ controller: 'run-b', goingOn: true })).status).toBe(409);
+    // The proxy's own return to blue is no one's route: run-a goes on, and hears since when it was on blue.
+    now += 6000;
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    const lapsed = await put({ controller: 'run-a', goingOn: true });
+    expect(lapsed).toEqual({ status: 200, body: expect.objectContaining({ lapsedAt: now }) as unknown });
+    // An operator's blue by hand: run-a may not undo it.
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0, reason: 'operator' } })).status).toBe(200);
+    const refused = await put({ controller: 'run-a', goingOn: true });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^the route was changed since this rollout set it: green 0, mirror 0 \(operator\), set at /);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -139,6 +166,7 @@ describe('admin API', () => {
     });
     expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
     expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
-    expect(routeRequest({ greenWeight: 0, mirror: 0, renews: 'x' }, 0)).toMatch(/renews/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, goingOn: true }, 0)).toMatch(/goingOn/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
   });
 });
