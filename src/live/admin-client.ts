@@ -14,6 +14,12 @@ export interface RouteSet {
   promotedArm?: ArmName;
   reason?: string;
   stage?: number;
+  /** routeOwner() of the rollout's plan: a proxy of another plan or other models refuses the route (409). */
+  rollout?: string;
+  /** An id of this rollout run, kept with the route. */
+  controller?: string;
+  /** Going on from its own route (a renewal, the next stage): refused (409) if someone else set one since. */
+  goingOn?: boolean;
 }
 
 export interface RouteAnswer {
@@ -21,6 +27,10 @@ export interface RouteAnswer {
   effective: EffectiveRoute;
   now: number;
   resultsCursor?: number;
+  /** routeOwner() of the proxy's own plan (proxies since session 8 say it). */
+  serves?: string;
+  /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
+  lapsedAt?: number;
 }
 
 export class AdminCallError extends Error {

@@ -7,6 +7,7 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
+import { routeOwner } from '../proxy/route.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
@@ -62,10 +63,13 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const block = plan.proxy ?? proxySchema.parse({});
   const { urls, token } = liveTargets(plan, stateDir, options.env);
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
-  // Every proxy must answer (and accept the token) before any traffic moves.
+  // Every proxy must answer (and accept the token), and serve this plan, before any traffic moves.
   let routes: ProxyRoute[];
   try {
-    routes = await readRoutes(fleet.proxies.map((proxy) => proxy.client));
+    routes = await readRoutes(
+      fleet.proxies.map((proxy) => proxy.client),
+      routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    );
   } catch (error) {
     await fleet.close();
     throw error;

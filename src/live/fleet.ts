@@ -1,10 +1,11 @@
 // The proxies a live rollout drives, and what the rollout knows of each: the route it last set, the lease, the
 // last contact, the results cursor and the live figures per stage. The actuator writes the routes, the live
 // source reads the results; both go through here, and the dashboard, status and live.json read it.
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
-import { AdminClient, type RouteSet } from './admin-client.js';
+import { AdminCallError, AdminClient, type RouteSet } from './admin-client.js';
 import { errorText } from '../core/errors.js';
 
 export interface LiveArmCount {
@@ -55,23 +56,43 @@ export class FleetProxy {
   cursor?: number;
   /** The proxy's results feed as last read (a new one means the proxy restarted and numbers from 1 again). */
   epoch?: string;
+  /**
+   * Why the proxy refused this rollout's last route (409: it serves another plan, or someone else set its route
+   * since), while it still answers reads: no blip to wait out.
+   */
+  refusal?: string;
+  /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
+  lapsedAt?: number;
+  /** Whether a route of this rollout reached the proxy: later ones go on from it. */
+  private set = false;
 
   constructor(
     readonly client: AdminClient,
     private readonly clock: Clock,
+    /** An id of this rollout run, sent with every route. */
+    private readonly controller: string,
   ) {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
   }
 
-  async setRoute(route: RouteSet): Promise<void> {
+  /**
+   * Sets the route. `goingOn` (a renewal, the next stage) says it goes on from this rollout's own route, so a proxy
+   * whose route someone else set since (an operator's blue by hand, another rollout) refuses it rather than have it
+   * overridden; an ending's route (blue, a promotion) always goes.
+   */
+  async setRoute(route: RouteSet, goingOn = false): Promise<void> {
     try {
-      const answer = await this.client.setRoute(route);
+      const answer = await this.client.setRoute({ ...route, controller: this.controller, ...(goingOn && this.set && { goingOn: true }) });
+      this.set = true;
+      this.refusal = undefined;
+      if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
       this.cursor ??= answer.resultsCursor ?? 0;
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
       this.answered();
     } catch (error) {
+      if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
       this.failed(error);
       throw error;
     }
@@ -109,12 +130,14 @@ export class ProxyFleet {
   ) {
     // A call that takes longer than a third of the lease is as good as lost: the next renewal is due.
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
-    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock));
+    // One id for this run of the rollout: a proxy tells its routes from anyone else's by it.
+    const controller = randomUUID();
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, controller));
   }
 
-  /** Sets the route on every proxy at once; resolves to each proxy's outcome, in order. */
-  setAll(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
-    return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route)));
+  /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */
+  setAll(route: RouteSet, goingOn = false): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route, goingOn)));
   }
 
   /** Counts one live result into its stage's live figures. */

@@ -133,12 +133,35 @@ class LiveSource implements TrafficSource {
           `proxy ${proxy.client.url} is not answering (${proxy.view.error ?? 'no answer'}); it returns to blue by its lease if this lasts, and the rollout rolls back after ${this.options.fleet.leaseMs} ms of silence`,
         );
       if (!before && now) this.context.warn?.(`proxy ${proxy.client.url} answers again`);
+      if (proxy.lapsedAt !== undefined) {
+        // Nobody renewed its lease for a whole lease (this rollout suspended, say by a laptop's sleep, or cut off):
+        // it served blue for a while, and this stage's figures hold less green than its duration says.
+        this.context.warn?.(
+          `proxy ${proxy.client.url} had gone back to blue by its lease at ${new Date(proxy.lapsedAt).toISOString()} (no renewal reached it for a whole lease: this rollout was suspended or cut off); its stage's route is set again`,
+        );
+        proxy.lapsedAt = undefined;
+      }
     }
   }
 
   /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */
   private checkSilent(): void {
     if (this.lost || !this.context.current()) return;
+    // A proxy refusing this rollout's routes (it serves another plan, or someone else set its route since: an
+    // operator's blue by hand, another rollout) still answers reads, so it is no silence to wait out.
+    const refusing = this.options.fleet.proxies.find((proxy) => proxy.refusal !== undefined);
+    if (refusing) {
+      this.lost = true;
+      this.context.breach?.({
+        rule: 'hook',
+        figure: null,
+        limit: 0,
+        unit: 'count',
+        sample: 0,
+        message: `proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}); rolling every proxy back`,
+      });
+      return;
+    }
     const lease = this.options.fleet.leaseMs;
     const silent = this.options.fleet.proxies.find((proxy) => proxy.silentFor() >= lease);
     if (!silent) return;

@@ -8,6 +8,7 @@ import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine
 import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { ProxyFleet } from './fleet.js';
+import { routeOwner } from '../proxy/route.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
@@ -21,12 +22,16 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
+  /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
+  private readonly rollout: string;
 
   constructor(
     private readonly plan: Plan,
     private readonly fleet: ProxyFleet,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
+  }
 
   async applyStage(move: StageMove): Promise<ActuationResult[]> {
     const mirror = this.plan.stages[move.stage]?.mirror ?? 0;
@@ -36,9 +41,11 @@ export class ProxyActuator implements Actuator {
       ttlMs: this.fleet.leaseMs,
       stage: move.stage,
       reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
+      rollout: this.rollout,
     };
     this.current = route;
-    const outcomes = await this.serial(() => this.fleet.setAll(route));
+    // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
+    const outcomes = await this.serial(() => this.fleet.setAll(route, true));
     this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
@@ -62,6 +69,7 @@ export class ProxyActuator implements Actuator {
         : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     route.stage = move.stages;
+    route.rollout = this.rollout;
     return this.serial(() => this.setEnding(route, move));
   }
 
@@ -122,7 +130,7 @@ export class ProxyActuator implements Actuator {
     if (this.renewing || !this.current) return;
     this.renewing = true;
     try {
-      await this.serial(() => this.fleet.setAll(this.current as RouteSet));
+      await this.serial(() => this.fleet.setAll(this.current as RouteSet, true));
     } finally {
       this.renewing = false;
     }

@@ -5,19 +5,30 @@ import { CliError, EXIT } from '../core/exit.js';
 import { AdminClient } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
 
-/** The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer. */
-export async function readRoutes(clients: readonly AdminClient[]): Promise<ProxyRoute[]> {
+/**
+ * The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer, or
+ * serves another plan or other models than `owner` (routeOwner() of the rollout's plan): a wrong admin URL would
+ * have this rollout judge and promote that proxy's models.
+ */
+export async function readRoutes(clients: readonly AdminClient[], owner: string): Promise<ProxyRoute[]> {
   const checks = await Promise.allSettled(clients.map((client) => client.getRoute()));
   const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
   if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  // Proxies older than `serves` say nothing, and are taken at their word.
+  const foreign = checks.flatMap((check, index) =>
+    check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner
+      ? [`${clients[index]?.url ?? '?'} serves ${check.value.serves}`]
+      : [],
+  );
+  if (foreign.length > 0) throw new CliError(`preflight: not this plan's proxies (${owner}): ${foreign.join('; ')}; nothing was moved`, EXIT.preflight);
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 
 /** `rollout --dry-run`: the routes of the proxies at these admin URLs, read with clients of its own, then closed. */
-export async function readRoutesOnce(urls: readonly string[], token: string): Promise<ProxyRoute[]> {
+export async function readRoutesOnce(urls: readonly string[], token: string, owner: string): Promise<ProxyRoute[]> {
   const clients = urls.map((url) => new AdminClient({ url, token }));
   try {
-    return await readRoutes(clients);
+    return await readRoutes(clients, owner);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }

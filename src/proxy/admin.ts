@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
-//   GET  /admin/route    -> { route, effective, now }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage? }
+//   GET  /admin/route    -> { route, effective, now, serves }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +17,8 @@ export interface AdminOptions {
   host: string;
   port: number;
   token: string;
+  /** routeOwner() of the proxy's plan: a route set for another plan or other models is refused. */
+  owner?: string;
   route: RouteHolder;
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
@@ -32,6 +34,13 @@ export interface AdminHandle {
 
 /** Longest lease one call may ask for: a controller that dies must not pin green for long. */
 export const MAX_LEASE_MS = 10 * 60_000;
+
+/**
+ * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,
+ * anyone reaching the admin port (no token needed to connect) could hold connections until the process runs out of
+ * file descriptors, and then the proxy's own port and its upstream connections fail too.
+ */
+export const MAX_ADMIN_CONNECTIONS = 64;
 
 function json(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
@@ -50,6 +59,13 @@ export interface RouteRequest {
   route: Omit<Route, 'updatedAt'>;
   /** The controller's stage number: figures restart when it changes. */
   stage?: number;
+  /** routeOwner() of the rollout's plan, when it says: only a proxy of the same plan and models takes the route. */
+  rollout?: string;
+  /**
+   * The controller goes on from its own route (a renewal, the next stage; route.controller names it): refused if
+   * someone else set one since.
+   */
+  goingOn?: boolean;
 }
 
 /** The route a PUT asks for, or why it is not one. */
@@ -72,7 +88,19 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   }
   if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
-  return typeof b.stage === 'number' ? { route, stage: b.stage } : { route };
+  if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
+  if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > 100))
+    return 'controller must be a string (an id of the rollout run)';
+  if (typeof b.controller === 'string') route.controller = b.controller;
+  if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
+    return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
+  }
+  return {
+    route,
+    ...(typeof b.stage === 'number' && { stage: b.stage }),
+    ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
+    ...(b.goingOn === true && { goingOn: true }),
+  };
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
@@ -86,7 +114,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now() });
+    const serves = options.owner === undefined ? {} : { serves: options.owner };
+    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
       const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
@@ -104,6 +133,18 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       }
       const next = routeRequest(body, now());
       if (typeof next === 'string') return json(res, 400, { error: next });
+      // A rollout of another plan (a wrong admin URL, a proxy restarted on another plan) would judge and promote
+      // models it never meant: its route is refused, whatever it asks.
+      if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
+        return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
+      }
+      // A controller going on from its own route never overrides one set since by someone else (an operator's
+      // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
+      const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
+      const changed = goingOn === undefined ? undefined : route.changedSince(goingOn);
+      if (changed !== undefined) return json(res, 409, { error: changed });
+      // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
+      const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
       if (next.stage !== undefined) metrics.startStage(next.stage);
       // A lease that ran out is applied first, so a route set again after it is said again.
       route.effective();
@@ -113,17 +154,25 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const said = describeRoute(set);
       if (said !== before) options.log?.(`route set: ${said}`);
       // resultsCursor: results after it were recorded under this route (and stage).
-      return json(res, 200, { route: set, effective: route.effective(), now: now(), ...(options.feed && { resultsCursor: options.feed.cursor }) });
+      return json(res, 200, {
+        route: set,
+        effective: route.effective(),
+        now: now(),
+        ...(options.feed && { resultsCursor: options.feed.cursor }),
+        ...(lapsedAt !== undefined && { lapsedAt }),
+      });
     }
     req.resume();
     json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
   }
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000 }, (req, res) => {
+  // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000, connectionsCheckingInterval: 1000 }, (req, res) => {
     serve(req, res).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: errorText(error) });
     });
   });
+  server.maxConnections = MAX_ADMIN_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -9,7 +9,7 @@ import { ClientLink, forwardTo, type ForwardOutcome, type ForwardRequest, type F
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
-import { bodyForArm } from './rewrite.js';
+import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
@@ -116,9 +116,9 @@ class ChatExchange {
         refuseModel(ctx, res, parsed.model);
         return this.done();
       }
-      // Not the model under rollout: blue's upstream, body untouched, not counted in either arm's figures.
+      // Not the model under rollout: blue's upstream, body untouched (unless it names its model twice), not counted in either arm's figures.
       ctx.metrics.passedThrough();
-      const request: ForwardRequest = { body: this.raw, stream: parsed.stream, headers: this.headers };
+      const request: ForwardRequest = { body: passthroughBody(this.raw, parsed.text, parsed.body), stream: parsed.stream, headers: this.headers };
       forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, this.link, this.passedThrough, this.passedGone);
       return;
     }

@@ -1,8 +1,12 @@
 // STATE_DIR/proxy.json: where a running proxy and its admin API are, so a rollout on the same machine finds
 // them through the state folder. Addresses and a pid only: the admin token is never written down.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { describeFsError } from '../core/errors.js';
+import { parseObject } from '../core/json.js';
+import { UsageError } from '../core/exit.js';
 import { writeFileAtomic } from '../state/files.js';
+import { isPidAlive } from '../state/lock.js';
 
 export const PROXY_INFO_FILE = 'proxy.json';
 
@@ -13,8 +17,21 @@ export interface ProxyInfo {
   startedAt: number;
 }
 
+/**
+ * Creates the state folder if need be and writes the file. A folder the proxy cannot write (a full disk, a path
+ * through a file, no permission) is the operator's to fix: a usage error saying which and why (exit 2, as for a
+ * rollout's state folder), not an internal error.
+ */
 export function writeProxyInfo(stateDir: string, info: ProxyInfo): void {
-  writeFileAtomic(path.join(stateDir, PROXY_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  const file = path.join(stateDir, PROXY_INFO_FILE);
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileAtomic(file, `${JSON.stringify(info, null, 2)}\n`);
+  } catch (error) {
+    throw new UsageError(
+      `cannot write ${file}: ${describeFsError(error, file)}; the proxy keeps its address and route in its state folder (--state-dir, BLUEGREEN_STATE_DIR)`,
+    );
+  }
 }
 
 export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
@@ -24,6 +41,34 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
     return { pid: value.pid, url: value.url, startedAt: value.startedAt, ...(typeof value.adminUrl === 'string' && { adminUrl: value.adminUrl }) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Refuses to start a second proxy on a state folder whose proxy still runs: the newer one would take proxy.json
+ * (a rollout on the folder then drives it alone, the first serving undriven and unjudged), stopping it would
+ * remove the file the first still needs, and both would write one route file. "Still runs" is its process alive
+ * and a bluegreen proxy answering at its address: a pid alone may be reused (containers restart with the same small
+ * pids), another server may have the port since, and a draining proxy has closed its port, so its replacement may
+ * start at once.
+ */
+export async function refuseRunningProxy(stateDir: string, self: number): Promise<void> {
+  const info = readProxyInfo(stateDir);
+  if (!info || info.pid === self || !isPidAlive(info.pid) || !(await answers(info.url))) return;
+  throw new UsageError(
+    `another bluegreen proxy (pid ${info.pid}, ${info.url}) runs on the state folder ${stateDir}: a rollout there would find only one of them. ` +
+      'Give each proxy its own --state-dir (and list their admin URLs in proxy.controller.admin_urls), or stop the other one first',
+  );
+}
+
+/** Whether a bluegreen proxy answers at `url` within a second: its /healthz names a route (another server there does not). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    const body = parseObject(await response.text());
+    return body !== undefined && typeof body.route === 'object' && body.route !== null;
+  } catch {
+    return false;
   }
 }
 

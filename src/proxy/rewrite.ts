@@ -95,3 +95,12 @@ export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<stri
   }
   return JSON.stringify(target.prepare(body));
 }
+
+/**
+ * A passed-through request's body: the raw bytes when they name one model, plainly (the one the proxy checked
+ * against proxy.passthrough); re-serialised otherwise, as a second `model` key, or one spelled with escapes, could
+ * be the one the upstream reads: a model the list refuses, slipped past it.
+ */
+export function passthroughBody(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>): Buffer | string {
+  return namesModelOnce(text) || modelValueSpan(text) !== undefined ? raw : JSON.stringify(body);
+}

@@ -23,6 +23,8 @@ export interface Route {
   reason?: string;
   /** Whose arms the route was set for (routeOwner): a proxy of another plan does not apply it. */
   rollout?: string;
+  /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
+  controller?: string;
   updatedAt: number;
 }
 
@@ -54,6 +56,9 @@ export function startingRouteNotice(route: Route, effective: EffectiveRoute, now
 
 export const BLUE_ROUTE: Readonly<Route> = Object.freeze({ greenWeight: 0, mirror: 0, updatedAt: 0 });
 
+/** Why the proxy put itself back on blue: its lease ran out without renewal. */
+export const LEASE_EXPIRED = 'lease expired: back on blue';
+
 /** What one request is routed by, lease applied. */
 export interface EffectiveRoute {
   greenWeight: number;
@@ -81,6 +86,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (r.promotedArm === 'blue' || r.promotedArm === 'green') route.promotedArm = r.promotedArm;
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
+  if (typeof r.controller === 'string') route.controller = r.controller;
   return route;
 }
 
@@ -143,6 +149,29 @@ export class RouteHolder {
     return route;
   }
 
+  /**
+   * Why the controller `controller`, going on from its own route (a renewal, the next stage), may not: someone else
+   * set the route since (an operator putting the proxy on blue by hand, another rollout). Undefined when it may: the
+   * route is still its own, the proxy's own lease expiry (which a renewal after a blip is meant to undo), or the
+   * blue of a proxy that never had one (restarted without its route file).
+   */
+  changedSince(controller: string): string | undefined {
+    // A lease that ran out is applied first: that change is the proxy's own.
+    this.effective();
+    const route = this.route;
+    if (route.controller === controller || route.reason === LEASE_EXPIRED || route.updatedAt === 0) return undefined;
+    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
+  }
+
+  /**
+   * When the proxy put itself back on blue because nobody renewed its lease (the controller suspended, or cut off,
+   * for a whole lease), while that is the route in force; else undefined. Worth telling the controller coming back.
+   */
+  lapsedAt(): number | undefined {
+    this.effective();
+    return this.route.reason === LEASE_EXPIRED ? this.route.updatedAt : undefined;
+  }
+
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
   set(next: Omit<Route, 'updatedAt'>): Route {
     const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
@@ -170,7 +199,9 @@ export class RouteHolder {
     // A millisecond late so the check sees the lease as run out.
     this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
       this.cancelLeaseCheck = undefined;
-      this.effective();
+      // Timers count on a steady clock, the lease on the wall clock: one slewed (or set back) can leave the lease
+      // still running when the timer fires. Check again then, or an idle proxy never says nor saves that it ran out.
+      if (this.effective() !== SERVE_BLUE) this.watchLease();
     });
   }
 
@@ -189,7 +220,7 @@ export class RouteHolder {
 
   private expire(): void {
     this.stop();
-    this.route = { greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue', updatedAt: this.options.now() };
+    this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.now() };
     if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();

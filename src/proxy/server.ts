@@ -21,9 +21,8 @@ import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
-import { removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
-import { mkdirSync } from 'node:fs';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { realSleep } from '../core/clock.js';
@@ -65,6 +64,21 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A request body's content-encoding other than identity, if any. The proxy does not decode one: a gzip body used to
+ * be refused as "not UTF-8", and one labelled br that happened to be plain JSON was read (and sent) as plain.
+ */
+function bodyEncoding(req: IncomingMessage): string | undefined {
+  const encoding = req.headers['content-encoding'];
+  if (encoding === undefined) return undefined;
+  return /^\s*(identity\s*)?$/i.test(encoding) ? undefined : encoding;
+}
+
+/** The stack overflow of re-serialising a body nested thousands of levels deep. */
+function nestsTooDeep(error: unknown): boolean {
+  return error instanceof RangeError && error.message.includes('call stack');
+}
+
 /** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
 function unreadBody(req: IncomingMessage): { connection?: string } {
   return req.complete ? {} : { connection: 'close' };
@@ -72,6 +86,8 @@ function unreadBody(req: IncomingMessage): { connection?: string } {
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const { plan, settings } = options;
+  // Before anything is opened: one running proxy per state folder.
+  if (options.stateDir !== undefined) await refuseRunningProxy(options.stateDir, process.pid);
   const now = options.now ?? Date.now;
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
@@ -83,11 +99,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
+  // The plan and models this proxy moves traffic between: recorded with its routes, and what its admin API serves.
+  const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   const route = new RouteHolder({
     stateDir: options.stateDir,
     now,
     onNotice: options.log,
-    rollout: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    rollout: owner,
   });
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
@@ -223,7 +241,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
     if (path === inbound.chatPath) {
-      if (method === 'POST') return serveChat(req, res, failed);
+      if (method === 'POST') {
+        const encoding = bodyEncoding(req);
+        if (encoding === undefined) return serveChat(req, res, failed);
+        req.resume();
+        metrics.reject('bad_request');
+        const message = `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
+        return sendError(res, inbound, 'bad_request', message, unreadBody(req));
+      }
     } else if (path === '/v1/models') {
       if (method === 'GET') return serveModels(req, res);
     } else if (path === '/metrics') {
@@ -264,6 +289,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const failed = (error: unknown): void => {
+      if (nestsTooDeep(error) && !res.headersSent) {
+        // JSON.parse reads any depth, but re-serialising the body for an arm (or a mirror copy) recurses: the
+        // request's fault, not the proxy's, and no reason for a log line per request.
+        metrics.reject('bad_request');
+        return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', unreadBody(req));
+      }
       options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${errorText(error)}`);
       if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
       else res.destroy();
@@ -322,11 +353,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const url = `http://${host}:${port}`;
   let admin: AdminHandle | undefined;
   try {
-    if (settings.admin) admin = await startAdmin({ ...settings.admin, route, metrics, feed, now, log: options.log });
-    if (options.stateDir !== undefined) {
-      mkdirSync(options.stateDir, { recursive: true });
-      writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
-    }
+    if (settings.admin) admin = await startAdmin({ ...settings.admin, owner, route, metrics, feed, now, log: options.log });
+    if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -112,4 +112,23 @@ describe('live rollout lease', () => {
     expect(alive.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(alive.proxy.route.stored.reason).toMatch(/^rollback/);
   });
+
+  it('a rollout suspended (SIGSTOP, a laptop asleep) past its lease: the proxy serves blue meanwhile, and the journal says so when it comes back', async () => {
+    const proxies = await fixture.startProxies(1);
+    const running = proxies[0] as Running;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
+    const child = fixture.spawnRollout(dir);
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    child.kill('SIGSTOP');
+    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 10_000);
+    const lapsedAt = running.proxy.route.stored.updatedAt;
+    child.kill('SIGCONT');
+    // Back, it renews: the stage's route again (a lease expiry is the proxy's own change, not someone else's).
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the route set again', 10_000);
+    const journal = path.join(dir, '.bluegreen', 'events.jsonl');
+    const said = `proxy ${running.proxy.adminUrl as string} had gone back to blue by its lease at ${new Date(lapsedAt).toISOString()}`;
+    await until(() => readFileSync(journal, 'utf8').includes(said), 'the warning in the journal', 10_000);
+    child.kill('SIGINT');
+    expect(((await once(child, 'exit')) as [number])[0]).toBe(130);
+  });
 });

@@ -2,7 +2,7 @@
 // under an honest rule (proxy_unreachable for no answer, hook for a refusal), never silently; a renewal asked for at
 // once (a proxy restarted) never follows the ending.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyFleet } from '../../src/live/fleet.js';
+import { ProxyFleet, type FleetProxy } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
@@ -45,8 +45,9 @@ describe('ProxyActuator stage moves', () => {
     fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
     const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
     await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
-    // Someone else moved the route (a restarted proxy starts on whatever it saved): renewNow puts the stage's back.
-    running.proxy.route.set({ greenWeight: 0, mirror: 0 });
+    // The proxy went back to blue on its own (restarted after its lease ran out): renewNow puts the stage's back.
+    running.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() - 1 });
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     actuator.renewNow();
     await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the renewal');
     await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'test' });
@@ -54,5 +55,29 @@ describe('ProxyActuator stage moves', () => {
     await eventLoopTurns(50);
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(running.proxy.route.stored.reason).toBe('rollback: test');
+  });
+
+  it("never overrides a route someone else set since (an operator's blue by hand): the renewal and the next stage are refused, the ending goes", async () => {
+    const [running] = (await fixture.startProxies(1)) as [Running];
+    const clock = new FakeClock();
+    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+    await actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
+    // What docs/proxy.md shows an operator to put a proxy back on blue at once.
+    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+    });
+    expect(byHand.status).toBe(200);
+    const proxy = fleet.proxies[0] as FleetProxy;
+    actuator.renewNow();
+    await until(() => proxy.refusal !== undefined, 'the renewal refused');
+    expect(proxy.refusal).toContain('answered 409: the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    const [next] = await actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
+    expect(next).toMatchObject({ ok: false, rule: 'hook' });
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    const [ending] = await actuator.applyEnding({ event: 'rollback', stage: 1, stages: 2, greenWeight: 0.5, reason: 'refused' });
+    expect(ending).toMatchObject({ ok: true });
   });
 });

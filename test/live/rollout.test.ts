@@ -1,14 +1,14 @@
 // `bluegreen rollout` driving real proxies: the application (the official openai client) sees the split move,
 // never sees green's failures with fallback, sees only blue in a shadow stage; figures of two proxies are summed.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { runProxy, type Running } from '../proxy/helpers.js';
+import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 
@@ -157,6 +157,20 @@ describe('live rollout', () => {
     expect((proxies[0] as Running).proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it('refuses (exit 3) to drive a proxy of another plan or other models, and moves nothing', async () => {
+    const proxies = await fixture.startProxies(1);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 1 }'] }, proxies);
+    // The same admin URL and token, another plan: a rollout of it would judge and promote the proxy's green.
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('name: live-test', 'name: another-plan'));
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code).toBe(3);
+    const adminUrl = (proxies[0] as Running).proxy.adminUrl as string;
+    expect(result.stderr).toContain(`not this plan's proxies (another-plan (gpt-4o -> gpt-4.1)): ${adminUrl} serves live-test (gpt-4o -> gpt-4.1)`);
+    expect((proxies[0] as Running).proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
+    expect((proxies[0] as Running).proxy.route.stored.promotedArm).toBeUndefined();
+  });
+
   it('says what is missing when no proxy is found in the state folder', async () => {
     const dir = tempDir();
     const plan = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, []);
@@ -173,3 +187,43 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('a proxy restarted on another plan while a rollout drives it', () => {
+  it("refuses the rollout's routes (409) and serves blue; the rollout rolls back at its next renewal, not at the stage's end", async () => {
+    const adminPort = await freePort();
+    const first = await runProxy(proxyPlan(), { env: { ADMIN_TOKEN }, adminListen: `127.0.0.1:${adminPort}` });
+    // A stage far longer than the test: only the refusal can end it, at the next renewal (every second).
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [first]);
+    const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    await first.close();
+    const other = await runProxy(proxyPlan().replace('name: live-test', 'name: other-plan'), { env: { ADMIN_TOKEN }, adminListen: `127.0.0.1:${adminPort}` });
+    const result = await run;
+    expect(result.code, result.stderr).toBe(10);
+    expect(result.stderr).toContain('answered 409: this proxy serves other-plan (gpt-4o -> gpt-4.1), not live-test (gpt-4o -> gpt-4.1)');
+    expect(stateOf(dir).breach?.rule).toBe('hook');
+    expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  });
+});
+
+describe("an operator's route set by hand while a rollout drives the proxy", () => {
+  it('is never overridden by the rollout: its next renewal is refused and it rolls back (exit 10), the proxy staying on blue', async () => {
+    const proxies = await fixture.startProxies(1);
+    const running = proxies[0] as Running;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
+    const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    // docs/proxy.md: "back on blue at once". The rollout's renewals (every second) used to undo it.
+    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+    });
+    expect(byHand.status).toBe(200);
+    const result = await run;
+    expect(result.code, result.stderr).toBe(10);
+    expect(result.stderr).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    expect(stateOf(dir).breach?.rule).toBe('hook');
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  });
+});

@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { routeRequest } from '../../src/proxy/admin.js';
+import { connect, type Socket } from 'node:net';
+import { MAX_ADMIN_CONNECTIONS, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, simPlan, until } from './helpers.js';
@@ -77,6 +78,82 @@ describe('admin API', () => {
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
   });
 
+  it('closes connections past its limit at once, so nobody without the token can run the proxy out of file descriptors', async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = new URL(running.proxy.adminUrl as string);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    // Connections that send nothing (no token needed for that), accepted in the order they were opened.
+    const idle: Socket[] = [];
+    for (let i = 0; i < MAX_ADMIN_CONNECTIONS; i++) idle.push(await open());
+    const over = await open();
+    const closed = await new Promise<string>((resolve) => {
+      let text = '';
+      over.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      over.on('close', () => resolve(text));
+      over.write(`GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
+    });
+    expect(closed).toBe('');
+    // Once one goes, the rollout gets in again (as soon as the server has seen it close).
+    idle.pop()?.destroy();
+    let status = 0;
+    while (status !== 200) status = (await admin(`${url.origin}/admin/route`).catch(() => ({ status: 0 }))).status;
+    for (const socket of idle) socket.destroy();
+  });
+
+  it("says which plan and models it serves, and refuses a route set for another's (409), whatever it asks", async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const serves = ((await (await admin(url)).json()) as { serves: string }).serves;
+    expect(serves).toBe('proxy-test (gpt-4o -> gpt-4.1)');
+    for (const body of [
+      { greenWeight: 1, mirror: 0, promotedArm: 'green', rollout: 'proxy-test (gpt-4o -> o3)' },
+      { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, rollout: 'another-plan (gpt-4o -> gpt-4.1)' },
+    ]) {
+      const refused = await admin(url, { method: 'PUT', body });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toEqual({
+        error: `this proxy serves proxy-test (gpt-4o -> gpt-4.1), not ${body.rollout}: only a rollout of that plan and models sets its route`,
+      });
+    }
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    // Its own plan's rollout, and a call naming none (curl by hand), set it as before.
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, rollout: serves } })).status).toBe(200);
+    expect(running.proxy.route.effective().greenWeight).toBe(0.5);
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0 } })).status).toBe(200);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
+  it("lets a controller go on from its own route only: not over an operator's or another controller's, but over its lease's expiry", async () => {
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 5000, ...body } });
+      return { status: answer.status, body: (await answer.json()) as { error?: string; lapsedAt?: number } };
+    };
+    expect((await put({ controller: 'run-a' })).status).toBe(200);
+    // Its renewals go on, whether or not it heard the answer to the one before (a slow proxy, a timeout).
+    expect((await put({ controller: 'run-a', goingOn: true })).status).toBe(200);
+    expect((await put({ controller: 'run-a', goingOn: true })).status).toBe(200);
+    // Another run of a rollout going on from its own route finds run-a's: refused.
+    expect((await put({ controller: 'run-b', goingOn: true })).status).toBe(409);
+    // The proxy's own return to blue is no one's route: run-a goes on, and hears since when it was on blue.
+    now += 6000;
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    const lapsed = await put({ controller: 'run-a', goingOn: true });
+    expect(lapsed).toEqual({ status: 200, body: expect.objectContaining({ lapsedAt: now }) as unknown });
+    // An operator's blue by hand: run-a may not undo it.
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0, reason: 'operator' } })).status).toBe(200);
+    const refused = await put({ controller: 'run-a', goingOn: true });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^the route was changed since this rollout set it: green 0, mirror 0 \(operator\), set at /);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -88,5 +165,8 @@ describe('admin API', () => {
       stage: 2,
     });
     expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
+    expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, goingOn: true }, 0)).toMatch(/goingOn/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
   });
 });

@@ -2,6 +2,7 @@
 // answer, a body naming its model twice. Real servers on 127.0.0.1.
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { completionServer, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
 
@@ -80,6 +81,39 @@ describe('a body naming its model twice', () => {
     expect(answer.status).toBe(200);
     expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","messages":[]}');
   });
+
+  it('cannot slip a model past proxy.passthrough: the model the list let through is the only one sent', async () => {
+    const scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
+    // The list is checked on the last key (JSON.parse); an upstream whose parser takes the first would serve o1-pro.
+    const answer = await post(running.baseUrl, '{"model":"o1-pro","messages":[],"model":"gpt-4o-mini"}');
+    expect(answer.status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"gpt-4o-mini","messages":[]}');
+    // Spelled with an escape, the key is "model" to JSON.parse but not to a scan for the plain name.
+    await post(running.baseUrl, '{"mod\\u0065l":"o1-pro","model":"gpt-4o-mini","messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"gpt-4o-mini","messages":[]}');
+    // A body naming its model once is passed on byte for byte, as before.
+    await post(running.baseUrl, '{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
+    expect(scripted.seen.at(-1)?.body).toBe('{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
+  });
+});
+
+describe('a body nested thousands of levels deep', () => {
+  it('that must be re-serialised is refused with 400, not an internal error (502) logged per request', async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    // Naming its model twice, it is re-serialised (JSON.stringify recurses; JSON.parse read it whole).
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const answer = await post(running.baseUrl, `{"model":"x","model":"blue-model","messages":[],"deep":${deep}}`);
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('the request body nests too deeply');
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.logs).toEqual([]);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
 });
 
 describe("the upstream's response headers", () => {
@@ -112,12 +146,33 @@ describe("the application's request headers", () => {
     setRoute(running.proxy, 1);
     const res = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
-      headers: { 'content-encoding': 'br', 'x-custom': 'kept' },
+      headers: { 'content-encoding': 'identity', 'x-custom': 'kept' },
       body: '{"model":"blue-model","messages":[]}',
     });
     await res.text();
     expect(scripted.seen.at(-1)?.headers['content-encoding']).toBeUndefined();
     expect(scripted.seen.at(-1)?.headers['x-custom']).toBe('kept');
+  });
+});
+
+describe('a compressed request body', () => {
+  it('is refused with 400 saying so (the proxy decodes none), never forwarded', async () => {
+    const scripted = await completionServer('green-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const plain = '{"model":"blue-model","messages":[]}';
+    // A real gzip body used to be refused as "not UTF-8"; one labelled br that was plain JSON was read as plain.
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(plain)],
+      ['br', plain],
+    ] as const) {
+      const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-encoding': encoding }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`,
+      );
+    }
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(2);
   });
 });
 

@@ -6,6 +6,21 @@ import { isLoopback, parseListen, reachableUrl, splitKeys } from '../../src/prox
 import { ROUTE_FILE, RouteHolder, routeOwner } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
 
+/** A route in memory whose lease checks the test runs itself, on a clock it sets. */
+function scheduledRoute() {
+  const clock = { now: 0 };
+  const timers: { at: number; run: () => void }[] = [];
+  const route = new RouteHolder({
+    now: () => clock.now,
+    schedule: (ms, check) => {
+      const timer = { at: clock.now + ms, run: check };
+      timers.push(timer);
+      return () => timers.splice(timers.indexOf(timer), 1);
+    },
+  });
+  return { clock, timers, route };
+}
+
 describe('RouteHolder', () => {
   it('serves blue once the lease runs out, says why, and saves it', async () => {
     let now = 1000;
@@ -25,24 +40,28 @@ describe('RouteHolder', () => {
   });
 
   it('returns to blue on its own when the lease runs out, with no request to notice it', () => {
-    let now = 0;
-    const timers: { at: number; run: () => void }[] = [];
-    const route = new RouteHolder({
-      now: () => now,
-      schedule: (ms, check) => {
-        const timer = { at: now + ms, run: check };
-        timers.push(timer);
-        return () => timers.splice(timers.indexOf(timer), 1);
-      },
-    });
+    const { clock, timers, route } = scheduledRoute();
     route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 1000 });
     route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 2000 });
     // A renewal replaces the pending check.
     expect(timers.map((t) => t.at)).toEqual([2001]);
-    now = 2001;
+    clock.now = 2001;
     timers.shift()?.run();
     expect(route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue' });
     expect(timers).toHaveLength(0);
+  });
+
+  it('checks again when its timer fires before the wall clock reaches the lease (a clock slewed or set back)', () => {
+    const { clock, timers, route } = scheduledRoute();
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 1000 });
+    // The timer counts 1001 ms, but the wall clock says only 998 have passed (NTP slews it up to 0.05%).
+    clock.now = 998;
+    timers.shift()?.run();
+    expect(route.stored.greenWeight).toBe(0.5);
+    expect(timers.map((t) => t.at)).toEqual([1001]);
+    clock.now = 1001;
+    timers.shift()?.run();
+    expect(route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'lease expired: back on blue' });
   });
 
   it('refuses weight above 0 without a lease, and keeps a promotion across a restart', async () => {

@@ -1,0 +1,69 @@
+// A state folder the proxy cannot write (a full disk, a path through a file, no permission) is the operator's to
+// fix: exit 2 naming the file and why, as a rollout does for its own state folder, never "internal error". One
+// running proxy per folder: a rollout on it finds one through proxy.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+import { readProxyInfo } from '../../src/proxy/discovery.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY } from './helpers.js';
+
+describe('bluegreen proxy on a state folder it cannot write', () => {
+  it('exits 2 naming the file and why, and does not serve', async () => {
+    const upstream = await scriptedServer((req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.method === 'GET') return void res.end(JSON.stringify({ object: 'list', data: [{ id: 'blue-model' }, { id: 'green-model' }] }));
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'an answer'));
+    });
+    const dir = tempDir();
+    const file = writePlan(scriptedPlan(upstream.url, { proxy: '{}' }), dir);
+    // The folder asked for lies under a file: it can be neither created nor written.
+    writeFileSync(path.join(dir, 'not-a-folder'), 'x');
+    const stateDir = path.join(dir, 'not-a-folder', 'state');
+    const run = await runCli(['proxy', file, '--listen', '127.0.0.1:0', '--state-dir', stateDir], { cwd: dir, env: { UPSTREAM_KEY } });
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`cannot write ${path.join(stateDir, 'proxy.json')}: part of the path`);
+    expect(run.stderr).toContain('--state-dir');
+    expect(run.stderr).not.toContain('listening on');
+  });
+});
+
+describe('a second proxy on the state folder of a running one', () => {
+  // The other proxy: another live process (this test's parent) recorded in proxy.json, its address served or not.
+  function recordOther(stateDir: string, url: string): void {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(path.join(stateDir, 'proxy.json'), JSON.stringify({ pid: process.ppid, url, startedAt: 1 }));
+  }
+  const plan = () => simPlan({ proxy: '{}' });
+
+  it('is refused (exit 2) while the other still answers at its address, and the other keeps proxy.json', async () => {
+    // What a bluegreen proxy's /healthz answers.
+    const other = await scriptedServer((_req, res) => res.end('{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0}'));
+    const stateDir = tempDir();
+    const url = other.url.replace(/\/v1$/, '');
+    recordOther(stateDir, url);
+    const started = runProxy(plan(), { stateDir });
+    await expect(started).rejects.toThrow(`another bluegreen proxy (pid ${process.ppid}, ${url}) runs on the state folder ${stateDir}`);
+    await expect(started).rejects.toMatchObject({ exitCode: 2 });
+    expect(readProxyInfo(stateDir)?.url).toBe(url);
+  });
+
+  it('starts when the recorded proxy no longer answers (killed with -9, or draining with its port closed)', async () => {
+    const gone = await scriptedServer((_req, res) => res.end());
+    await gone.close();
+    const stateDir = tempDir();
+    recordOther(stateDir, gone.url.replace(/\/v1$/, ''));
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, url: running.proxy.url });
+  });
+
+  it('starts when another server, not a proxy, has the recorded port since', async () => {
+    const server = await scriptedServer((_req, res) => res.end('<html>not a proxy</html>'));
+    const stateDir = tempDir();
+    recordOther(stateDir, server.url.replace(/\/v1$/, ''));
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)?.url).toBe(running.proxy.url);
+  });
+});
