@@ -296,7 +296,9 @@ const byteSize = z.number().int('must be a whole number of bytes').positive('mus
 export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
-  body_timeout: duration.default(30_000).meta({ description: 'Time a client has to send its whole request' }),
+  body_timeout: duration
+    .default(30_000)
+    .meta({ description: 'Time a client has to send its whole request, and to take an answer it stopped reading (then it is cut)' }),
   max_concurrency: countUpTo(1_000_000)
     .default(1024)
     .meta({ description: 'Requests served at once (chat requests and model lists); more are answered 503 with retry-after' }),

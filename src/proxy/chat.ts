@@ -223,6 +223,17 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
     sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
     return;
   }
+  if (response.status >= 300 && response.status < 400) {
+    // No LLM API redirects a chat request: a client following it would post its prompt wherever Location says.
+    sendError(
+      res,
+      ctx.inbound,
+      'unavailable',
+      `the ${arm} upstream answered a redirect (${response.status}), which the proxy does not pass on`,
+      passHeaders({}, tag),
+    );
+    return;
+  }
   if (response.status === 401 || response.status === 403) {
     // The upstream refused the proxy's key, not the application's: a 401 would blame the wrong key, and the
     // body may quote part of the upstream key.

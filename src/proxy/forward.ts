@@ -5,7 +5,7 @@
 import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import { statusFailure } from '../upstream/attempt.js';
-import { classifyNetworkError, parseRateLimit, type HeaderMap } from '../upstream/classify.js';
+import { classifyNetworkError, header, parseRateLimit, type HeaderMap } from '../upstream/classify.js';
 import type { FailureFacts } from '../upstream/describe.js';
 import type { Dialect, DialectReply, StreamReader } from '../upstream/dialect.js';
 import { TimedDispatch, type CancelSource } from '../upstream/dispatch.js';
@@ -138,6 +138,14 @@ export function forwardTo(
   forwarding.start(target.dispatcher, { origin: target.origin, method: 'POST', path: target.chatPath, headers, body: request.body }, done, failed);
 }
 
+/** The answer says it is JSON (application/json, or a +json type): not the event stream a streamed request wants. */
+function isJsonAnswer(headers: HeaderMap): boolean {
+  const type = header(headers, 'content-type');
+  if (type === undefined) return false;
+  const media = type.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+}
+
 const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -174,8 +182,9 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
-    // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one.
-    if (statusCode < 300 && this.request.stream) {
+    // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one. A JSON answer to
+    // a streamed request is collected instead: no stream, so a failure blue may still answer (settleCollected).
+    if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
       this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
       this.armIdle();
     } else {
@@ -360,6 +369,11 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (status < 200 || status >= 300) {
       const facts = statusFailure(status, headers, body.toString('utf8')) as Failure;
       return this.settle({ result: this.failed(facts), committed: false, response });
+    }
+    if (this.request.stream) {
+      // The client asked for a stream and cannot read this answer as one (SDKs fail on it): the arm's failure.
+      const reason = `answered a streamed request with ${header(headers, 'content-type') ?? 'JSON'}, not an event stream`;
+      return this.settle({ result: this.failed({ failure: 'bad_response', status, reason }), committed: false, response });
     }
     // No fallback can replace this answer: the client gets it as it is now, and it is read after.
     const final = this.sink !== undefined && !this.request.canFallBack;

@@ -158,3 +158,15 @@ export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: An
   res.writeHead(response.status, headers);
   res.end(body);
 }
+
+/**
+ * An answer whose bytes are still queued when it ended (the client is not reading them) is cut after `ms`
+ * (proxy.limits.body_timeout, the time a client has to send its request, given as well to take its answer):
+ * otherwise a client could hold the answer's memory and its connection as long as it liked. An answer that
+ * went out whole costs one look.
+ */
+export function cutIfNotTaken(res: ServerResponse, ms: number): void {
+  if (res.destroyed || res.writableFinished || (res.socket?.writableLength ?? 0) === 0) return;
+  const timer = setTimeout(() => res.destroy(), ms);
+  res.once('close', () => clearTimeout(timer));
+}

@@ -15,7 +15,7 @@ import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { passHeaders, sendBody, sendError } from './respond.js';
+import { cutIfNotTaken, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { forwardModels } from './models.js';
@@ -160,6 +160,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       if (over) return;
       over = true;
       inFlight.leave(res);
+      cutIfNotTaken(res, settings.limits.bodyTimeoutMs);
     };
     // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
     // is answered without the client ever sending its body.

@@ -248,6 +248,65 @@ describe('a green stream whose first chunk is an error event', () => {
   });
 });
 
+describe('an upstream answering a redirect', () => {
+  it('is never passed on (a client following it would post its prompt there): blue gets 502, green falls back to blue', async () => {
+    const scripted = await scriptedServer((_req, res, body) => {
+      const { model } = JSON.parse(body) as { model: string };
+      if (model === 'green-model' || model === 'blue-model-redirecting') {
+        res.writeHead(307, { location: 'http://127.0.0.1:9/elsewhere', 'content-type': 'text/plain' });
+        res.end('moved');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('blue-model', 'from blue'));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: ['blue-model-redirecting'] }" }), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const green = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","messages":[]}', redirect: 'manual' });
+    expect([green.status, green.headers.get('x-bluegreen-fallback'), green.headers.get('location')]).toEqual([200, 'true', null]);
+    expect(await green.text()).toContain('from blue');
+    expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ bad_response: 1 });
+    const blue = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: '{"model":"blue-model-redirecting","messages":[]}',
+      redirect: 'manual',
+    });
+    expect([blue.status, blue.headers.get('location')]).toEqual([502, null]);
+    expect(await blue.text()).toContain('answered a redirect (307)');
+  });
+});
+
+describe('a streamed request answered with JSON', () => {
+  it("is a green failure blue answers (the client could not read it as a stream); blue's goes on as it came", async () => {
+    const blueStream = 'data: {"model":"blue-model","choices":[{"index":0,"delta":{"content":"fine"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+    let blueJson = false;
+    const scripted = await scriptedServer((_req, res, body) => {
+      const { model } = JSON.parse(body) as { model: string };
+      if (model === 'green-model' || blueJson) {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(openAiCompletion(model, 'not a stream'));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(blueStream);
+    });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const body = '{"model":"blue-model","stream":true,"messages":[]}';
+    const fell = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body });
+    expect([fell.status, fell.headers.get('x-bluegreen-fallback'), await fell.text()]).toEqual([200, 'true', blueStream]);
+    expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ bad_response: 1 });
+    // No fallback possible: the answer goes on as the upstream gave it, and counts as blue's bad_response.
+    blueJson = true;
+    setRoute(running.proxy, 0);
+    const passed = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body });
+    expect([passed.status, passed.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    expect(await passed.text()).toContain('not a stream');
+    await until(() => running.proxy.metrics.snapshot().arms.blue.failures === 1, 'blue counted');
+    expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
+  });
+});
+
 describe('a client that stops reading a streamed answer', () => {
   it("is counted as a client abort when it reads nothing for the idle timeout, not as the arm's timeout", async () => {
     // Far more than the socket buffers hold, so the proxy is held back by the client, not by the upstream.

@@ -1,0 +1,72 @@
+// A client that asks and then reads nothing must not hold an answer's memory and connection as long as it likes:
+// an answer whose bytes are still queued when it ended is cut after a while (cutIfNotTaken); one that went out is
+// left alone. Real servers and sockets on 127.0.0.1.
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cutIfNotTaken } from '../../src/proxy/respond.js';
+
+// Far more than the sockets of both ends buffer on loopback.
+const BIG = Buffer.alloc(48 * 1024 * 1024, 'x');
+const closers: (() => void)[] = [];
+afterEach(() => closers.splice(0).forEach((close) => close()));
+
+/** A server answering BIG (or a small answer) and handing its response to cutIfNotTaken; resolves with the response. */
+async function serve(body: Buffer): Promise<{ port: number; answered: Promise<ServerResponse> }> {
+  let answered!: (res: ServerResponse) => void;
+  const done = new Promise<ServerResponse>((resolve) => (answered = resolve));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+    cutIfNotTaken(res, 200);
+    answered(res);
+  });
+  closers.push(() => server.close());
+  closers.push(() => server.closeAllConnections());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, answered: done };
+}
+
+function closed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => (res.closed ? resolve() : res.once('close', () => resolve())));
+}
+
+describe('an answer the client does not read', () => {
+  it('is cut: once the server side closed, the client that resumes reading gets only part of it', async () => {
+    const { port, answered } = await serve(BIG);
+    const response = new Promise<IncomingMessage>((resolve) => {
+      const client = request({ host: '127.0.0.1', port, method: 'GET' }, (res) => {
+        res.pause();
+        resolve(res);
+      });
+      client.on('error', () => undefined);
+      closers.push(() => client.destroy());
+      client.end();
+    });
+    await closed(await answered);
+    const res = await response;
+    const bytes = await new Promise<number>((resolve) => {
+      let count = 0;
+      res.on('data', (chunk: Buffer) => (count += chunk.length));
+      res.on('error', () => undefined);
+      res.on('close', () => resolve(count));
+      res.resume();
+    });
+    expect(res.complete).toBe(false);
+    expect(bytes).toBeLessThan(BIG.length);
+  });
+
+  it('is left alone when the client reads it: the whole answer arrives', async () => {
+    const { port, answered } = await serve(BIG);
+    const received = new Promise<number>((resolve) => {
+      const client = request({ host: '127.0.0.1', port, method: 'GET' }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve(bytes));
+      });
+      client.end();
+    });
+    expect(await received).toBe(BIG.length);
+    await closed(await answered);
+  });
+});
