@@ -12,6 +12,7 @@ import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, type Route, type RouteHolder } from './route.js';
 import type { ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
+import { oneLine } from '../core/format.js';
 
 export interface AdminOptions {
   host: string;
@@ -86,7 +87,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
     return 'a greenWeight or mirror above 0 needs ttlMs (the lease); renew it before it runs out';
   }
-  if (typeof b.reason === 'string') route.reason = b.reason.slice(0, 200);
+  // Printed in the proxy's log and by `status`: one line without terminal escapes, whoever set it.
+  if (typeof b.reason === 'string') route.reason = oneLine(b.reason, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
   if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > 100))

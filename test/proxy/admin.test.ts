@@ -168,5 +168,9 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, goingOn: true }, 0)).toMatch(/goingOn/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
+    // The reason is printed by the proxy and by status: one line, no terminal escapes (a screen clear, a title).
+    expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({
+      route: { greenWeight: 0, mirror: 0, reason: 'back [2J ]0;pwned on blue' },
+    });
   });
 });
