@@ -77,9 +77,12 @@ export class ProxyActuator implements Actuator {
     return Promise.all(
       this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
         let last: unknown;
+        // A promotion goes on from this rollout's own route, as a renewal does: a proxy whose route someone else set
+        // since (an operator's blue by hand just before the last stage ended) keeps it. Blue always goes.
+        const goingOn = move.event === 'promote';
         for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
           try {
-            await proxy.setRoute(route);
+            await proxy.setRoute(route, goingOn);
             return {
               ok: true,
               label: `proxy ${proxy.client.url}`,
@@ -87,6 +90,10 @@ export class ProxyActuator implements Actuator {
             };
           } catch (error) {
             last = error;
+            if (error instanceof AdminCallError && error.status === 409) {
+              const kept = 'the proxy keeps that route: green is not promoted there';
+              return { ok: false, label: `proxy ${proxy.client.url}`, message: `${error.message}; ${kept}` };
+            }
           }
         }
         const lease = proxy.view.leaseExpiresAt;

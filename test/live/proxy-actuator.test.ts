@@ -80,4 +80,36 @@ describe('ProxyActuator stage moves', () => {
     const [ending] = await actuator.applyEnding({ event: 'rollback', stage: 1, stages: 2, greenWeight: 0.5, reason: 'refused' });
     expect(ending).toMatchObject({ ok: true });
   });
+
+  it("never promotes over a route someone else set since: an operator's blue just before the last stage ended stays", async () => {
+    const [running] = (await fixture.startProxies(1)) as [Running];
+    const clock = new FakeClock();
+    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+    await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+    // The operator's emergency blue reaches the proxy before any renewal could be refused.
+    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+    });
+    expect(byHand.status).toBe(200);
+    const [ending] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
+    expect(ending).toMatchObject({ ok: false, label: `proxy ${running.proxy.adminUrl as string}` });
+    expect(ending?.message).toContain('the route was changed since this rollout set it');
+    expect(ending?.message).toContain('green is not promoted there');
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(running.proxy.route.stored.reason).toBe('operator: emergency stop');
+  });
+
+  it('promotes a proxy whose route is still its own', async () => {
+    const [running] = (await fixture.startProxies(1)) as [Running];
+    const clock = new FakeClock();
+    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+    await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+    const [ending] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
+    expect(ending).toMatchObject({ ok: true });
+    expect(running.proxy.route.stored.promotedArm).toBe('green');
+  });
 });
