@@ -1,7 +1,7 @@
 // A dead run's figures, read back from its state.json for `rollout --resume`: the resumed stage's tests go on
 // from its counts rather than starting over (see docs/plan.md, "The false-rollback budget"). state.json is
 // checked loosely on read, so every count is taken only when it is a whole number >= 0; anything else is 0.
-import type { LatencyBuckets } from './buckets.js';
+import { bucketOf, HIGHEST_MS, LOWEST_MS, type LatencyBuckets } from './buckets.js';
 import type { ArmStats, Percentiles } from './types.js';
 
 /** The counts of a saved stage x arm that a resumed run adds to its own. */
@@ -95,5 +95,7 @@ function latencyBuckets(value: unknown): LatencyBuckets | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { first, counts } = value as Record<string, unknown>;
   if (!Number.isSafeInteger(first) || !Array.isArray(counts) || !counts.every((count) => whole(count) === count)) return undefined;
+  // Only buckets a latency can fall in: one far off would have the counter fill the gap to it (an edited file).
+  if ((first as number) < bucketOf(LOWEST_MS) || (first as number) + counts.length - 1 > bucketOf(HIGHEST_MS)) return undefined;
   return { first: first as number, counts: [...(counts as number[])] };
 }
