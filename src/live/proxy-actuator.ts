@@ -90,8 +90,8 @@ export class ProxyActuator implements Actuator {
             };
           } catch (error) {
             last = error;
-            if (error instanceof AdminCallError && error.status === 409) {
-              const kept = 'the proxy keeps that route: green is not promoted there';
+            if (goingOn && error instanceof AdminCallError && error.status === 409) {
+              const kept = 'the proxy keeps its route: green is not promoted there';
               return { ok: false, label: `proxy ${proxy.client.url}`, message: `${error.message}; ${kept}` };
             }
           }
