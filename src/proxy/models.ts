@@ -39,6 +39,18 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
         'x-bluegreen-arm': 'blue',
       });
     }
+    if (answer.statusCode >= 300 && answer.statusCode < 400) {
+      // As for chat requests: a client following it would send its key wherever Location says.
+      return sendError(
+        res,
+        inbound,
+        'unavailable',
+        `blue's upstream answered a redirect (${answer.statusCode}) listing models, which the proxy does not pass on`,
+        {
+          'x-bluegreen-arm': 'blue',
+        },
+      );
+    }
     // An error body may quote the key; a model list is passed as it came.
     const ok = answer.statusCode >= 200 && answer.statusCode < 300;
     sendBody(
