@@ -17,6 +17,26 @@ afterEach(async () => {
   fleet = undefined;
 });
 
+/** A proxy driven by a fresh fleet and actuator, its first stage's route set by them. */
+async function drivenProxy(stages: number): Promise<{ running: Running; actuator: ProxyActuator }> {
+  const [running] = (await fixture.startProxies(1)) as [Running];
+  const clock = new FakeClock();
+  fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+  const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+  await actuator.applyStage({ stage: 0, stages, greenWeight: 0.5 });
+  return { running, actuator };
+}
+
+/** What docs/proxy.md shows an operator to put a proxy back on blue at once. */
+async function blueByHand(running: Running): Promise<void> {
+  const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+  });
+  expect(byHand.status).toBe(200);
+}
+
 describe('ProxyActuator stage moves', () => {
   it('names a proxy that does not answer proxy_unreachable and one that refuses hook; the others take the route', async () => {
     const [running] = (await fixture.startProxies(1)) as [Running];
@@ -58,19 +78,9 @@ describe('ProxyActuator stage moves', () => {
   });
 
   it("never overrides a route someone else set since (an operator's blue by hand): the renewal and the next stage are refused, the ending goes", async () => {
-    const [running] = (await fixture.startProxies(1)) as [Running];
-    const clock = new FakeClock();
-    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
-    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
-    await actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
-    // What docs/proxy.md shows an operator to put a proxy back on blue at once.
-    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
-    });
-    expect(byHand.status).toBe(200);
-    const proxy = fleet.proxies[0] as FleetProxy;
+    const { running, actuator } = await drivenProxy(2);
+    await blueByHand(running);
+    const proxy = (fleet as ProxyFleet).proxies[0] as FleetProxy;
     actuator.renewNow();
     await until(() => proxy.refusal !== undefined, 'the renewal refused');
     expect(proxy.refusal).toContain('answered 409: the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
@@ -82,18 +92,9 @@ describe('ProxyActuator stage moves', () => {
   });
 
   it("never promotes over a route someone else set since: an operator's blue just before the last stage ended stays", async () => {
-    const [running] = (await fixture.startProxies(1)) as [Running];
-    const clock = new FakeClock();
-    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
-    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
-    await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+    const { running, actuator } = await drivenProxy(1);
     // The operator's emergency blue reaches the proxy before any renewal could be refused.
-    const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
-    });
-    expect(byHand.status).toBe(200);
+    await blueByHand(running);
     const [ending] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
     expect(ending).toMatchObject({ ok: false, label: `proxy ${running.proxy.adminUrl as string}` });
     expect(ending?.message).toContain('the route was changed since this rollout set it');
@@ -103,11 +104,7 @@ describe('ProxyActuator stage moves', () => {
   });
 
   it('promotes a proxy whose route is still its own', async () => {
-    const [running] = (await fixture.startProxies(1)) as [Running];
-    const clock = new FakeClock();
-    fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
-    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
-    await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+    const { running, actuator } = await drivenProxy(1);
     const [ending] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
     expect(ending).toMatchObject({ ok: true });
     expect(running.proxy.route.stored.promotedArm).toBe('green');
