@@ -1,5 +1,6 @@
 // The proxy's settings from the plan's `proxy` block and the command line, with the safety rules applied:
 // loopback unless client keys are configured.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
@@ -158,4 +159,29 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
       drainTimeoutMs: limits.drain_timeout,
     },
   };
+}
+
+/** This process's soft limit on open files (Linux's /proc/self/limits), or undefined where it cannot be read. */
+export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const line = read()
+      .split('\n')
+      .find((text) => text.startsWith('Max open files'));
+    const soft = Number(line?.slice('Max open files'.length).trim().split(/\s+/)[0]);
+    return Number.isFinite(soft) ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files the proxy needs besides client connections: two upstream pools of 256, the admin API's 64, the rest. */
+const FILES_BESIDES_CLIENTS = 2 * 256 + 64 + 64;
+
+/**
+ * A warning when max_connections would let client connections take every file the process may open: past the
+ * limit new connections and upstream requests fail with EMFILE, instead of the limit closing the extra ones.
+ */
+export function fileLimitNotice(maxConnections: number, limit: number | undefined): string | undefined {
+  if (limit === undefined || maxConnections + FILES_BESIDES_CLIENTS <= limit) return undefined;
+  return `warning: proxy.limits.max_connections is ${maxConnections}, but this process may open only ${limit} files (ulimit -n), and the upstream pools and admin API need up to ${FILES_BESIDES_CLIENTS} more: raise the limit or lower max_connections, or past it connections fail with EMFILE`;
 }

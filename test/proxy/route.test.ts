@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopback, parseListen, reachableUrl, splitKeys } from '../../src/proxy/config.js';
+import { fileLimitNotice, isLoopback, openFileLimit, parseListen, reachableUrl, splitKeys } from '../../src/proxy/config.js';
 import { ROUTE_FILE, RouteHolder, routeOwner } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
 
@@ -114,6 +114,23 @@ describe('proxy settings', () => {
     expect(['127.0.0.1', '127.8.0.1', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', '::', 'example.com'].some(isLoopback)).toBe(false);
     expect(splitKeys(' a, b\nc ')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('warns when max_connections would take every file the process may open (ulimit -n)', () => {
+    const limits =
+      'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n';
+    expect(openFileLimit(() => limits)).toBe(1024);
+    expect(openFileLimit(() => limits.replace('1024 ', 'unlimited '))).toBeUndefined();
+    expect(
+      openFileLimit(() => {
+        throw new Error('no /proc here');
+      }),
+    ).toBeUndefined();
+    expect(fileLimitNotice(4096, 1024)).toMatch(/^warning: proxy\.limits\.max_connections is 4096, but this process may open only 1024 files \(ulimit -n\)/);
+    expect(fileLimitNotice(4096, 1_048_576)).toBeUndefined();
+    expect(fileLimitNotice(4096, undefined)).toBeUndefined();
+    // This machine's own limit reads as a number (Linux).
+    expect(typeof openFileLimit()).toBe('number');
   });
 
   it('names a URL another machine can use: not 0.0.0.0 or ::, which only say the proxy listens everywhere', () => {

@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { formatDuration, formatPlural } from '../../core/format.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
-import { passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
+import { fileLimitNotice, openFileLimit, passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
@@ -83,6 +83,8 @@ export async function runProxy(
     log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
     if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
     log(passthroughNotice(settings));
+    const files = fileLimitNotice(settings.limits.maxConnections, openFileLimit());
+    if (files !== undefined) log(files);
     const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());
     if (starting !== undefined) log(starting);
     if (!settings.admin) {
