@@ -84,9 +84,20 @@ function namesModelOnce(text: string): boolean {
   return text.indexOf(MODEL_KEY, first + 1) < 0 && !text.includes('\\u');
 }
 
+const STREAM_KEY = '"stream"';
+
+/**
+ * The text spells `"stream"` at most once. Twice (a key and a value "stream" alike) and the body is re-serialised:
+ * with two stream keys the upstream may read the other one, and answer a stream the proxy does not read as one.
+ */
+function namesStreamAtMostOnce(text: string): boolean {
+  const first = text.indexOf(STREAM_KEY);
+  return first < 0 || text.indexOf(STREAM_KEY, first + 1) < 0;
+}
+
 /** The request body for `target`: the raw bytes when nothing changes, a splice of the model when only it does. */
 export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, target: ForwardTarget): Buffer | string {
-  if (target.keepsBody(body)) {
+  if (target.keepsBody(body) && namesStreamAtMostOnce(text)) {
     const same = body.model === target.bodyModel;
     if (same && namesModelOnce(text)) return raw;
     const span = modelValueSpan(text);
@@ -102,5 +113,5 @@ export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<stri
  * be the one the upstream reads: a model the list refuses, slipped past it.
  */
 export function passthroughBody(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>): Buffer | string {
-  return namesModelOnce(text) || modelValueSpan(text) !== undefined ? raw : JSON.stringify(body);
+  return (namesModelOnce(text) || modelValueSpan(text) !== undefined) && namesStreamAtMostOnce(text) ? raw : JSON.stringify(body);
 }

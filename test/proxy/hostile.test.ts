@@ -82,6 +82,22 @@ describe('a body naming its model twice', () => {
     expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","messages":[]}');
   });
 
+  it('naming stream twice is sent with the one the proxy read (it reads the answer as a stream or not by it)', async () => {
+    const scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: ['other-model'] }" }), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    expect((await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[],"stream":false}')).status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","stream":false,"messages":[]}');
+    expect((await post(running.baseUrl, '{"model":"other-model","stream":true,"messages":[],"stream":false}')).status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"other-model","stream":false,"messages":[]}');
+    // One stream key: the bytes go as the application sent them.
+    expect((await post(running.baseUrl, '{"model":"blue-model","stream":false,"messages":[]}')).status).toBe(200);
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","stream":false,"messages":[]}');
+  });
+
   it('cannot slip a model past proxy.passthrough: the model the list let through is the only one sent', async () => {
     const scripted = await scriptedServer((_req, res, body) => {
       res.writeHead(200, { 'content-type': 'application/json' });
