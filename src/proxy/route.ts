@@ -152,14 +152,15 @@ export class RouteHolder {
   /**
    * Why the controller `controller`, going on from its own route (a renewal, the next stage), may not: someone else
    * set the route since (an operator putting the proxy on blue by hand, another rollout). Undefined when it may: the
-   * route is still its own, the proxy's own lease expiry (which a renewal after a blip is meant to undo), or the
-   * blue of a proxy that never had one (restarted without its route file).
+   * route is still its own, or the proxy's expiry of its own lease (which a renewal after a blip is meant to undo:
+   * the expired route keeps the controller whose lease ran out, so an operator's lapsed route is not the rollout's
+   * to reopen), or the blue of a proxy that never had one (restarted without its route file).
    */
   changedSince(controller: string): string | undefined {
     // A lease that ran out is applied first: that change is the proxy's own.
     this.effective();
     const route = this.route;
-    if (route.controller === controller || route.reason === LEASE_EXPIRED || route.updatedAt === 0) return undefined;
+    if (route.controller === controller || route.updatedAt === 0) return undefined;
     return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
   }
 
@@ -220,7 +221,10 @@ export class RouteHolder {
 
   private expire(): void {
     this.stop();
+    // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
+    const lapsed = this.route.controller;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.now() };
+    if (lapsed !== undefined) this.route.controller = lapsed;
     if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();

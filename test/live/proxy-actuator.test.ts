@@ -66,7 +66,7 @@ describe('ProxyActuator stage moves', () => {
     const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
     await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
     // The proxy went back to blue on its own (restarted after its lease ran out): renewNow puts the stage's back.
-    running.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() - 1 });
+    running.proxy.route.set({ ...running.proxy.route.stored, leaseExpiresAt: Date.now() - 1 });
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     actuator.renewNow();
     await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the renewal');

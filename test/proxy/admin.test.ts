@@ -154,6 +154,24 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it("does not let a controller reopen an operator's route whose lease ran out (only its own lapsed lease)", async () => {
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) =>
+      (await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 5000, ...body } })).status;
+    expect(await put({ controller: 'run-a' })).toBe(200);
+    // run-a falls silent; its lease runs out; an operator sets a split of their own by hand, which lapses too.
+    now += 6000;
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    expect(await put({ greenWeight: 0.2, reason: 'operator trying 20%' })).toBe(200);
+    now += 6000;
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    // run-a comes back: the lapsed route is the operator's, not its own.
+    expect(await put({ controller: 'run-a', goingOn: true })).toBe(409);
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
