@@ -10,7 +10,7 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
-import { forwardedHeaders, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
+import { forwardedHeaders, isRedirect, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
 import type { Targets } from './targets.js';
@@ -223,8 +223,7 @@ function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, 
     sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
     return;
   }
-  if (response.status >= 300 && response.status < 400) {
-    // No LLM API redirects a chat request: a client following it would post its prompt wherever Location says.
+  if (isRedirect(response.status)) {
     sendError(
       res,
       ctx.inbound,

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { InboundDialect } from './inbound.js';
-import { passHeaders, sendBody, sendError } from './respond.js';
+import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';
 
 export async function forwardModels(targets: Targets, res: ServerResponse, inbound: InboundDialect): Promise<void> {
@@ -39,8 +39,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
         'x-bluegreen-arm': 'blue',
       });
     }
-    if (answer.statusCode >= 300 && answer.statusCode < 400) {
-      // As for chat requests: a client following it would send its key wherever Location says.
+    if (isRedirect(answer.statusCode)) {
       return sendError(
         res,
         inbound,

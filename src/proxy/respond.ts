@@ -71,6 +71,14 @@ export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, s
   return out;
 }
 
+/**
+ * A redirect is never passed on to the application: no LLM API redirects a request, and a client following one
+ * would send its prompt (or key) wherever Location says. Chat and model-list answers both check this.
+ */
+export function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
 export function sendError(res: ServerResponse, inbound: InboundDialect, kind: ProxyErrorKind, message: string, extra: OutgoingHttpHeaders = {}): void {
   if (res.headersSent || res.destroyed) return;
   const reply = inbound.error(kind, message);
