@@ -60,6 +60,8 @@ export class RolloutEngine {
   private readonly done: Promise<RolloutOutcome>;
   /** While a promotion moves traffic, its actuation reports wait here: they follow `promoted`, or the rollback's breach. */
   private heldReports?: (() => void)[];
+  /** What of a resumed run's saved figures could not be read, journaled once it started. */
+  private readonly carryProblems: string[] = [];
 
   constructor(private readonly deps: EngineDeps) {
     const { plan, clock } = deps;
@@ -95,7 +97,7 @@ export class RolloutEngine {
       this.reportActuation(result, move),
     );
     this.stateSaver = new StateSaver({
-      build: () => this.snapshot(),
+      build: () => this.snapshot(true),
       write: (snapshot) => deps.persistence.writeState(snapshot),
       onError: (message) => this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`),
     });
@@ -123,6 +125,7 @@ export class RolloutEngine {
       'rollout_started',
       `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`,
     );
+    for (const problem of this.carryProblems.splice(0)) this.emit('warning', problem);
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guard(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
@@ -149,7 +152,12 @@ export class RolloutEngine {
    */
   private carryOver(first: number): string {
     const carried = this.deps.carried ?? [];
-    for (const [index, saved] of carried.entries()) if (index <= first) this.metrics.carry(index, saved);
+    for (const [index, saved] of carried.entries()) {
+      if (index > first) continue;
+      // A saved histogram hand-edited or corrupt is left out (its percentiles cover the new requests only), and said.
+      for (const problem of this.metrics.carry(index, saved))
+        this.carryProblems.push(`state.json's stage ${index + 1} ${problem}: left out, so its percentiles cover this run's requests only`);
+    }
     for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
     if (first === 0 && carried.length === 0) return '';
     const arms = this.metrics.stage(first).arms;
@@ -164,7 +172,8 @@ export class RolloutEngine {
     return this.events.subscribe(listener);
   }
 
-  snapshot(): RolloutSnapshot {
+  /** `forState`: with each stage x arm's histograms, which only state.json keeps (for rollout --resume). */
+  snapshot(forState = false): RolloutSnapshot {
     return buildSnapshot({
       plan: this.deps.plan,
       pid: this.deps.pid,
@@ -175,7 +184,7 @@ export class RolloutEngine {
       stageIndex: this.stageIndex,
       stageElapsedMs: this.stageClock.elapsed(),
       greenWeight: this.greenWeight,
-      stages: this.metrics.stages(),
+      stages: this.metrics.stages(forState),
       checks: this.checks,
       breach: this.ending?.breach,
       reason: this.ending?.reason,
