@@ -13,8 +13,9 @@ export interface ActuationResult {
   /** The rule a failed stage move is reported under (the breach's rule); default `hook`. */
   rule?: Extract<RuleName, 'hook' | 'proxy_unreachable'>;
   /**
-   * The ending's move was refused so as not to override a route someone else set (a proxy an operator put on blue
-   * by hand refused the promotion): a promotion so declined becomes a rollback, and no later actuator promotes.
+   * The promotion did not take here: refused so as not to override a route someone else set (a proxy an operator
+   * put on blue by hand; rule hook), or not answered (rule proxy_unreachable: it serves blue once its lease runs
+   * out). A promotion so declined becomes a rollback under that rule, and no later actuator promotes.
    */
   declined?: true;
 }

@@ -350,10 +350,10 @@ export class RolloutEngine {
       const results = await this.actuators.applyEnding(this.endingMove(ending));
       const held = this.heldReports ?? [];
       this.heldReports = undefined;
-      const declined = promoting ? results.find((result) => result.declined) : undefined;
-      if (!declined && promoting) this.emit('promoted', endingEventMessage(ending));
+      const declined = promoting ? results.filter((result) => result.declined) : [];
+      if (declined.length === 0 && promoting) this.emit('promoted', endingEventMessage(ending));
       for (const report of held) report();
-      if (declined) ending = await this.promotionDeclined(declined);
+      if (declined.length > 0) ending = await this.promotionDeclined(declined);
     }
     await Promise.all(this.sources.map((source) => source.drain(this.deps.plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
@@ -371,12 +371,14 @@ export class RolloutEngine {
   }
 
   /**
-   * A proxy kept a route someone else set (an operator's blue by hand) rather than take the promotion: "promoted"
-   * would be untrue there, so the rollout rolls back as for a renewal refused the same way (rule hook, exit 10).
-   * The proxies that took the promotion go back to blue; the one that declined keeps its route; on_rollback runs.
+   * A proxy kept a route someone else set (an operator's blue by hand) rather than take the promotion, or did not
+   * answer: "promoted" would be untrue there, so the rollout rolls back as for a renewal refused, or a proxy silent,
+   * the same way (exit 10). The proxies that took the promotion go back to blue; one that refused keeps its route;
+   * on_rollback runs.
    */
-  private async promotionDeclined(declined: ActuationResult): Promise<Ending> {
-    const ending = endings.promotionDeclined(`${declined.label} refused the promotion (${declined.message})`);
+  private async promotionDeclined(declined: readonly ActuationResult[]): Promise<Ending> {
+    const what = declined.map((result) => `${result.label} did not take the promotion (${result.message})`).join('; ');
+    const ending = endings.promotionDeclined(what, declined[0]?.rule ?? 'hook');
     const breach = ending.breach as Breach;
     this.ending = ending;
     this.phase = ending.phase;
@@ -387,7 +389,7 @@ export class RolloutEngine {
     return ending;
   }
 
-  /** Journals an actuator's result; a declined promotion is named by the breach that follows instead. */
+  /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */
   private reportActuation(result: ActuationResult, move: { stage: number; greenWeight: number }): void {
     if (result.declined) return;
     const at = this.deps.clock.now();

@@ -1,7 +1,7 @@
-// A promotion one proxy declines (an operator put it on blue by hand after the last renewal) ends the rollout
-// rolled back, exit 10, as a renewal refused the same way does: "promoted" means every proxy serves green. The
-// proxy that declined keeps its operator's route; the one that took the promotion goes back to blue; on_promote
-// never runs, on_rollback does. The engine drives two real proxies on the fake clock.
+// A promotion one proxy declines (an operator put it on blue by hand after the last renewal, or it does not answer)
+// ends the rollout rolled back, exit 10, as a renewal refused, or a proxy silent, does: "promoted" means every
+// proxy serves green. A proxy that refused keeps its operator's route; the one that took the promotion goes back to
+// blue; on_promote never runs, on_rollback does. The engine drives two real proxies on the fake clock.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
@@ -72,7 +72,7 @@ describe('a promotion a proxy declines', () => {
     );
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
     expect(outcome.breach?.rule).toBe('hook');
-    expect(outcome.reason).toContain(`proxy ${byHand.proxy.adminUrl as string} refused the promotion`);
+    expect(outcome.reason).toContain(`proxy ${byHand.proxy.adminUrl as string} did not take the promotion`);
     expect(outcome.reason).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
     // The operator's route is never overridden: not by the promotion, not by the rollback.
     expect(byHand.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' });
@@ -94,8 +94,20 @@ describe('a promotion a proxy declines', () => {
       'drained',
       'finished',
     ]);
-    expect(journal.at(-1)?.message).toMatch(/refused the promotion .*; rolling every proxy back \(exit 10\)$/);
+    expect(journal.at(-1)?.message).toMatch(/did not take the promotion .*; rolling every proxy back \(exit 10\)$/);
     expect(snapshot).toMatchObject({ phase: 'rolled_back', exitCode: 10, greenWeight: 0 });
+  });
+
+  it('rolls back (exit 10, proxy_unreachable) when a proxy does not answer the promotion: it serves blue once its lease runs out', async () => {
+    const [silent, other] = (await fixture.startProxies(2)) as [Running, Running];
+    const { outcome, hooks } = await rollout([silent, other], () => silent.close());
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.breach?.rule).toBe('proxy_unreachable');
+    expect(outcome.reason).toContain(`proxy ${silent.proxy.adminUrl as string} did not take the promotion (`);
+    expect(outcome.reason).toMatch(/its lease runs out at \S+ and it returns to blue on its own\); rolling every proxy back$/);
+    expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(other.proxy.route.stored.promotedArm).toBeUndefined();
+    expect(hooks).toEqual(['rollback']);
   });
 
   it('promotes (exit 0) when every proxy takes it, saying so before the proxies report', async () => {
