@@ -65,13 +65,17 @@ export interface ProxyHandle {
 }
 
 /**
- * A request body's content-encoding other than identity, if any. The proxy does not decode one: a gzip body used to
- * be refused as "not UTF-8", and one labelled br that happened to be plain JSON was read (and sent) as plain.
+ * A request body's coding the proxy does not decode, as its header says it (content-encoding other than identity,
+ * transfer-encoding other than chunked), if any. A gzip body used to be refused as "not UTF-8", and one labelled br
+ * that happened to be plain JSON was read (and sent) as plain.
  */
 function bodyEncoding(req: IncomingMessage): string | undefined {
   const encoding = req.headers['content-encoding'];
-  if (encoding === undefined) return undefined;
-  return /^\s*(identity\s*)?$/i.test(encoding) ? undefined : encoding;
+  if (encoding !== undefined && !/^\s*(identity\s*)?$/i.test(encoding)) return `content-encoding: ${encoding}`;
+  // Node's parser takes `gzip, chunked` for plain chunked and would hand over the still-compressed bytes.
+  const transfer = req.headers['transfer-encoding'];
+  if (transfer !== undefined && !/^\s*chunked\s*$/i.test(transfer)) return `transfer-encoding: ${transfer}`;
+  return undefined;
 }
 
 /** The stack overflow of re-serialising a body nested thousands of levels deep. */
@@ -247,7 +251,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         if (encoding === undefined) return serveChat(req, res, failed);
         req.resume();
         metrics.reject('bad_request');
-        const message = `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
+        const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
         return sendError(res, inbound, 'bad_request', message, unreadBody(req));
       }
     } else if (path === '/v1/models') {
