@@ -392,9 +392,9 @@ export class RolloutEngine {
   /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */
   private reportActuation(result: ActuationResult, move: { stage: number; greenWeight: number }): void {
     if (result.declined) return;
-    const at = this.deps.clock.now();
+    // A held report takes the time it is journaled: the journal's times never go back (status --watch reads on from the last).
     const report = () =>
-      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { at, stage: move.stage, greenWeight: move.greenWeight });
+      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { stage: move.stage, greenWeight: move.greenWeight });
     if (this.heldReports) this.heldReports.push(report);
     else report();
   }

@@ -49,7 +49,12 @@ async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
     splitter: { choose: () => 'blue' },
     arrivals: arrivalsEvery(clock, 100),
     persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: (_hook, call) => (hooks.push(call), Promise.resolve({ ok: true, message: 'exited 0' })),
+    // Each hook takes 40 ms of the fake clock: the journal's times must still never go back.
+    runHook: async (_hook, call) => {
+      hooks.push(call);
+      await clock.advance(40);
+      return { ok: true, message: 'exited 0 in 40ms' };
+    },
     pid: 1,
     sources: [],
     actuators: [new ProxyActuator(plan, fleet, clock)],
@@ -61,6 +66,8 @@ async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
   // The stage's time is up long before the lease's first renewal (20 s): nothing was refused before the promotion.
   await clock.advance(1000);
   const outcome = await done;
+  const times = journal.map((event) => event.at);
+  expect(times).toEqual([...times].sort((a, b) => a - b));
   return { outcome, journal, hooks: hooks.map((call) => call.event), snapshot: engine.snapshot() };
 }
 
