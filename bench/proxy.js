@@ -7,7 +7,7 @@
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
 // scale down).
 import { createLoadClient } from './lib/open-load.js';
-import { procStats } from './lib/proc.js';
+import { machineCpu, procStats } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
@@ -116,11 +116,20 @@ for (const rate of RATES) {
   }
 }
 
-/** One try at a rate: every request answered without error, at 99% of the offered rate, p99 under 50 ms. */
+/**
+ * One try at a rate: every request answered without error, at 99% of the offered rate, p99 under 50 ms. With it,
+ * the path's process's CPU (% of one core) and the whole machine's (% of all cores, client and upstream included):
+ * they tell whether the path's one thread or the shared machine ran out first.
+ */
 async function sustainedTry(name, rate) {
+  const machineBefore = machineCpu();
   const r = await measure(name, 'plain', rate, Math.max(2, SECONDS));
+  const machineAfter = machineCpu();
   const ok = r.errors === 0 && r.dropped === 0 && r.completed === r.offered && r.achievedRate >= 0.99 * rate && r.latencyMs.p99 < 50;
-  return { achieved: r.achievedRate, p99: r.latencyMs.p99, ok };
+  const processCpu = r.cpuUsPerRequest === undefined ? null : Math.round((r.cpuUsPerRequest * r.achievedRate) / 1e4);
+  const machine =
+    machineBefore && machineAfter ? Math.round((100 * (machineAfter.busy - machineBefore.busy)) / Math.max(1, machineAfter.total - machineBefore.total)) : null;
+  return { achieved: r.achievedRate, p99: r.latencyMs.p99, ok, processCpu, machineCpu: machine };
 }
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
@@ -164,7 +173,7 @@ async function highestSustained() {
       const ok = tries[name].filter((t) => t.ok).length >= need;
       s.steps.push({ rate, ok, tries: tries[name] });
       log(
-        `${name} at ${rate} req/s: ${tries[name].map((t) => `${t.achieved} req/s p99 ${t.p99} ms ${t.ok ? 'ok' : 'missed'}`).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'}`,
+        `${name} at ${rate} req/s: ${tries[name].map((t) => `${t.achieved} req/s p99 ${t.p99} ms ${t.ok ? 'ok' : 'missed'} (CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%)`).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'}`,
       );
       if (s.missed !== Infinity) s.bisections++;
       if (ok) s.rate = Math.max(s.rate, rate);

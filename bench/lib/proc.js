@@ -13,3 +13,15 @@ export function procStats(pid) {
     return null;
   }
 }
+
+/** The whole machine's CPU time so far, busy and in all, in jiffies (from /proc/stat; null elsewhere). */
+export function machineCpu() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    // idle and iowait are the 4th and 5th fields.
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return null;
+  }
+}

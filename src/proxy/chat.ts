@@ -31,7 +31,7 @@ export interface ChatContext {
   now: () => number;
 }
 
-interface Parsed {
+export interface Parsed {
   raw: Buffer;
   text: string;
   body: Record<string, unknown>;
@@ -39,7 +39,8 @@ interface Parsed {
   stream: boolean;
 }
 
-function parse(raw: Buffer): Parsed | string {
+/** A request body the proxy can route: UTF-8 JSON, an object naming its model; else why not (the 400's message). */
+export function parseRequestBody(raw: Buffer): Parsed | string {
   // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
   if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
   const text = raw.toString('utf8');
@@ -60,7 +61,7 @@ function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
 }
 
 // The arm's tag on an answer, shared (one per case) rather than built per request.
-const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
+export const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
 const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
 const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
@@ -94,7 +95,7 @@ class ChatExchange {
 
   start(): void {
     const { ctx, req, res } = this;
-    const parsed = parse(this.raw);
+    const parsed = parseRequestBody(this.raw);
     if (typeof parsed === 'string') {
       ctx.metrics.reject('bad_request');
       sendError(res, ctx.inbound, 'bad_request', parsed);
@@ -196,7 +197,7 @@ class ChatExchange {
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
-function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
+export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
   ctx.metrics.reject('model_not_allowed');
   const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
   sendError(
@@ -208,7 +209,7 @@ function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void
 }
 
 /** Sends what the upstream answered, unless it already went out as a stream. */
-function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
+export function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
   if (outcome.committed) return;
   const arm: ArmName = tag.arm;
   const response = outcome.response;

@@ -58,6 +58,10 @@ export interface ForwardRequest {
    * sent, rather than passing the error on.
    */
   canFallBack?: boolean;
+  /** Another path on the target's pool than its chat path (a relayed request, src/proxy/relay.ts). */
+  path?: string;
+  /** A 2xx answer passes to the client as it arrives, streamed or not, and is not read (it is no chat answer). */
+  unread?: boolean;
 }
 
 /** The client's response, written to only for a streamed 2xx answer. */
@@ -135,7 +139,12 @@ export function forwardTo(
   // The content type and accept are the proxy's; the target's headers last: the application can never
   // override the upstream key.
   const headers: Record<string, string> = Object.assign({}, request.headers, request.stream ? STREAM_HEADERS : JSON_HEADERS, target.headers);
-  forwarding.start(target.dispatcher, { origin: target.origin, method: 'POST', path: target.chatPath, headers, body: request.body }, done, failed);
+  forwarding.start(
+    target.dispatcher,
+    { origin: target.origin, method: 'POST', path: request.path ?? target.chatPath, headers, body: request.body },
+    done,
+    failed,
+  );
 }
 
 /** The answer says it is JSON (application/json, or a +json type): not the event stream a streamed request wants. */
@@ -146,6 +155,16 @@ function isJsonAnswer(headers: HeaderMap): boolean {
   return media === 'application/json' || media.endsWith('+json');
 }
 
+/** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
+type AnswerReading = Pick<StreamWatch, 'feed' | 'failure' | 'end' | 'firstTokenAt'>;
+
+const UNREAD: AnswerReading = Object.freeze({
+  feed: () => undefined,
+  failure: undefined,
+  end: () => ({ ok: true as const, reply: { content: '' } }),
+  firstTokenAt: undefined,
+});
+
 const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -154,8 +173,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   /** Collected body (error answers, non-streamed bodies) and its size so far. */
   private chunks?: Buffer[];
   private size = 0;
-  /** Watching a streamed 2xx body on its way to the client. */
-  private watch?: StreamWatch;
+  /** Watching a streamed 2xx body on its way to the client (UNREAD: passing any 2xx body unread). */
+  private watch?: AnswerReading;
   private committed = false;
   /** Body bytes of a 2xx stream arrived. */
   private sawData = false;
@@ -184,7 +203,10 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.headers = headers;
     // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one. A JSON answer to
     // a streamed request is collected instead: no stream, so a failure blue may still answer (settleCollected).
-    if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
+    if (statusCode < 300 && this.request.unread) {
+      this.watch = UNREAD;
+      this.armIdle();
+    } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
       this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
       this.armIdle();
     } else {
@@ -233,7 +255,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       sink.begin(this.status as number, this.headers as HeaderMap);
     }
     const written = sink.write(chunk, this);
-    if (!read) this.readAfterWrite(chunk);
+    if (!read && watch !== UNREAD) this.readAfterWrite(chunk);
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
@@ -348,8 +370,13 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     return { failure: 'timeout', expired: kind, reason: this.timeoutReason(kind), status: this.status };
   }
 
-  private endStream(watch: StreamWatch): void {
-    if (!this.sawData) {
+  private endStream(watch: AnswerReading): void {
+    if (!this.sawData && watch === UNREAD && this.sink) {
+      // An empty 2xx answer passed unread is still the answer (a 204, say).
+      this.committed = true;
+      this.sink.begin(this.status as number, this.headers as HeaderMap);
+    }
+    if (!this.sawData && !this.committed) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
     }

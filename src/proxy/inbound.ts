@@ -27,9 +27,24 @@ export interface InboundDialect {
   readonly api: ApiDialect;
   /** POST path of chat requests, as the application's SDK sends it. */
   readonly chatPath: string;
+  /**
+   * The dialect's other JSON endpoints that name a model, relayed to blue's upstream unread (src/proxy/relay.ts)
+   * so an application's embeddings or token counts keep working when only its base URL changes.
+   */
+  readonly relayPaths: readonly RelayPath[];
   /** The key the application presented, if any. */
   clientKey(headers: IncomingHttpHeaders): string | undefined;
   error(kind: ProxyErrorKind, message: string): ProxyErrorReply;
+}
+
+export interface RelayPath {
+  /** POST path as the application's SDK sends it (under /v1). */
+  path: string;
+  /**
+   * The model under rollout may be named: the request goes to blue with blue's model (a token count answers
+   * nothing). Elsewhere such a request is refused: it would be answered by blue unsplit and unjudged.
+   */
+  takesSplitModel: boolean;
 }
 
 /** The header an application may set to choose the sticky id itself (a user or conversation id). */
@@ -87,6 +102,11 @@ function bearer(value: string | undefined): string | undefined {
 export const openAiInbound: InboundDialect = {
   api: 'openai',
   chatPath: '/v1/chat/completions',
+  relayPaths: [
+    { path: '/v1/embeddings', takesSplitModel: false },
+    { path: '/v1/moderations', takesSplitModel: false },
+    { path: '/v1/completions', takesSplitModel: false },
+  ],
   clientKey: (headers) => bearer(headers.authorization),
   error(kind, message) {
     const [type, code] = OPENAI_TYPES[kind];
@@ -97,6 +117,7 @@ export const openAiInbound: InboundDialect = {
 export const anthropicInbound: InboundDialect = {
   api: 'anthropic',
   chatPath: '/v1/messages',
+  relayPaths: [{ path: '/v1/messages/count_tokens', takesSplitModel: true }],
   // The SDK sends x-api-key; an auth token client sends Authorization: Bearer.
   clientKey: (headers) => {
     const key = headers['x-api-key'];

@@ -115,3 +115,13 @@ export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<stri
 export function passthroughBody(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>): Buffer | string {
   return (namesModelOnce(text) || modelValueSpan(text) !== undefined) && namesStreamAtMostOnce(text) ? raw : JSON.stringify(body);
 }
+
+/** The body with `model` set to `model` and nothing else changed: a splice where the scan places it, else re-serialised. */
+export function bodyWithModel(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, model: string): Buffer | string {
+  if (namesStreamAtMostOnce(text)) {
+    if (body.model === model && namesModelOnce(text)) return raw;
+    const span = modelValueSpan(text);
+    if (span) return text.slice(0, span[0]) + JSON.stringify(model) + text.slice(span[1]);
+  }
+  return JSON.stringify({ ...body, model });
+}

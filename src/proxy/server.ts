@@ -9,6 +9,7 @@ import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
 import { readBodyThen } from './body.js';
+import { handleRelay } from './relay.js';
 import { handleChat, type ChatContext } from './chat.js';
 import type { ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
@@ -65,13 +66,17 @@ export interface ProxyHandle {
 }
 
 /**
- * A request body's content-encoding other than identity, if any. The proxy does not decode one: a gzip body used to
- * be refused as "not UTF-8", and one labelled br that happened to be plain JSON was read (and sent) as plain.
+ * A request body's coding the proxy does not decode, as its header says it (content-encoding other than identity,
+ * transfer-encoding other than chunked), if any. A gzip body used to be refused as "not UTF-8", and one labelled br
+ * that happened to be plain JSON was read (and sent) as plain.
  */
 function bodyEncoding(req: IncomingMessage): string | undefined {
   const encoding = req.headers['content-encoding'];
-  if (encoding === undefined) return undefined;
-  return /^\s*(identity\s*)?$/i.test(encoding) ? undefined : encoding;
+  if (encoding !== undefined && !/^\s*(identity\s*)?$/i.test(encoding)) return `content-encoding: ${encoding}`;
+  // Node's parser takes `gzip, chunked` for plain chunked and would hand over the still-compressed bytes.
+  const transfer = req.headers['transfer-encoding'];
+  if (transfer !== undefined && !/^\s*chunked\s*$/i.test(transfer)) return `transfer-encoding: ${transfer}`;
+  return undefined;
 }
 
 /** The stack overflow of re-serialising a body nested thousands of levels deep. */
@@ -95,6 +100,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     env: options.env,
     maxResponseBytes: settings.limits.maxResponseBytes,
     maxStreamMs: settings.limits.maxStreamMs,
+    relayed: inbound.relayPaths.map((relayed) => relayed.path),
   });
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
@@ -141,7 +147,20 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const awaitingContinue = new WeakSet<IncomingMessage>();
 
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  function serveChat(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): void {
+  type BodyHandler = (req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void) => void;
+  const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, req, res, raw, done, bug);
+  // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
+  const relays = new Map<string, BodyHandler>();
+  for (const relayed of inbound.relayPaths) {
+    const upstreamPath = targets.relayPaths.get(relayed.path);
+    if (upstreamPath === undefined) continue;
+    const route = { ...relayed, upstreamPath };
+    relays.set(relayed.path, (req, res, raw, done, bug) => handleRelay(chat, route, req, res, raw, done, bug));
+  }
+  const servedPaths = `POST ${[inbound.chatPath, ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
+
+  /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
+  function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
     if (!keyCheck(inbound.clientKey(req.headers))) {
       metrics.reject('unauthorized');
       req.resume();
@@ -183,7 +202,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
             sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
             return;
           }
-          handleChat(chat, req, res, read.body, end, (error) => {
+          handler(req, res, read.body, end, (error) => {
             end();
             failed(error);
           });
@@ -241,13 +260,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       metrics.reject('unauthorized');
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
-    if (path === inbound.chatPath) {
+    const relay = path === inbound.chatPath ? undefined : relays.get(path);
+    if (path === inbound.chatPath || relay) {
       if (method === 'POST') {
         const encoding = bodyEncoding(req);
-        if (encoding === undefined) return serveChat(req, res, failed);
+        if (encoding === undefined) return servePost(req, res, failed, relay ?? chatHandler);
         req.resume();
         metrics.reject('bad_request');
-        const message = `the request body is sent with content-encoding: ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
+        const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
         return sendError(res, inbound, 'bad_request', message, unreadBody(req));
       }
     } else if (path === '/v1/models') {
@@ -273,17 +293,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else {
       req.resume();
       metrics.reject('not_found');
-      return sendError(
-        res,
-        inbound,
-        'not_found',
-        `this proxy serves POST ${inbound.chatPath}, GET /v1/models, GET /metrics and GET /healthz, not ${method} ${path}`,
-        unreadBody(req),
-      );
+      return sendError(res, inbound, 'not_found', `this proxy serves ${servedPaths}, not ${method} ${path}`, unreadBody(req));
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: path === inbound.chatPath ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
+      allow: path === inbound.chatPath || relay ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...unreadBody(req),
     });
   }

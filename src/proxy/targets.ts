@@ -5,6 +5,7 @@ import { createRedactor, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
+import { isAzureV1 } from '../upstream/azure.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward.js';
@@ -21,6 +22,11 @@ export interface Targets {
   arms: Record<ArmName, ForwardTarget>;
   /** GET {base}/models on blue's upstream, as a path on blue's pool. */
   modelsPath: string;
+  /**
+   * The application's relayed paths (InboundDialect.relayPaths) and each one's path on blue's pool: {base} plus
+   * the path after /v1. Empty for an Azure blue, whose deployment paths name one model.
+   */
+  relayPaths: ReadonlyMap<string, string>;
   /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
   redactor: Redactor;
   /** Whether an answer may quote an upstream key in any spelling (a cheap byte search, so answers need no redaction pass). */
@@ -52,10 +58,24 @@ export interface TargetOptions {
   maxResponseBytes: number;
   /** Longest a stream may go on after its first byte (ForwardTarget.maxStreamMs). */
   maxStreamMs: number;
+  /** The application's paths relayed to blue's upstream (InboundDialect.relayPaths). */
+  relayed?: readonly string[];
+}
+
+/**
+ * Where blue's upstream takes each relayed path: beside its chat path, with its query (Azure's api-version). None
+ * on Azure's deployments path, whose deployment is the chat model's.
+ */
+function relayPathsFor(blue: UpstreamConfig & { baseUrl: string }, chat: URL, chatSuffix: string, relayed: readonly string[]): Map<string, string> {
+  const paths = new Map<string, string>();
+  if ((blue.api === 'azure' && !isAzureV1(blue.baseUrl)) || !chat.pathname.endsWith(chatSuffix)) return paths;
+  const base = chat.pathname.slice(0, -chatSuffix.length);
+  for (const path of relayed) paths.set(path, base + path.replace(/^\/v1/, '') + chat.search);
+  return paths;
 }
 
 export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
-  const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs } = options;
+  const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs, relayed = [] } = options;
   // Arms on the same origin share one pool, as they share one upstream.
   const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
@@ -102,6 +122,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   return {
     arms: built,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
+    relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, dialectFor(blue.api).chatPath, relayed),
     redactor,
     mayQuoteKey: (body) => splitKeys.mayQuote(body),
     splitKeys,

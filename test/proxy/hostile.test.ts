@@ -190,7 +190,38 @@ describe('a compressed request body', () => {
     expect(scripted.seen).toHaveLength(0);
     expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(2);
   });
+
+  it('is refused when sent with a transfer coding other than chunked (Node reads `gzip, chunked` as plain chunked)', async () => {
+    const scripted = await completionServer('green-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const plain = '{"model":"blue-model","messages":[]}';
+    const chunked = `${Buffer.byteLength(plain).toString(16)}\r\n${plain}\r\n0\r\n\r\n`;
+    const answer = await rawExchange(
+      running.proxy.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n${chunked}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('the request body is sent with transfer-encoding: gzip, chunked; this proxy reads plain JSON bodies only');
+    expect(scripted.seen).toHaveLength(0);
+    // Plain chunked is read as ever.
+    const ok = await rawExchange(
+      running.proxy.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`,
+    );
+    expect(ok).toMatch(/^HTTP\/1\.1 200 /);
+  });
 });
+
+/** Writes a raw request on a new connection and resolves with everything the proxy answered until it closed. */
+function rawExchange(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 /** A raw request, so the test can set Host and Origin as a browser would. */
 function rawPost(url: string, path: string, headers: Record<string, string>, body: string): Promise<number> {

@@ -238,7 +238,7 @@ describe('limits', () => {
     expect(await notJson.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
     const noModel = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"messages":[]}' });
     expect(noModel.status).toBe(400);
-    const relay = await fetch(`${running.baseUrl}/embeddings`, { method: 'POST', body: '{"model":"blue-model","input":"x"}' });
+    const relay = await fetch(`${running.baseUrl}/files`, { method: 'POST', body: '{"model":"blue-model","input":"x"}' });
     expect(relay.status).toBe(404);
     expect(await relay.json()).toMatchObject({ error: { code: 'unknown_url' } });
     expect(scripted.seen).toHaveLength(0);

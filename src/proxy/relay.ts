@@ -1,0 +1,70 @@
+// The application's other model endpoints (embeddings, moderations, legacy completions; Anthropic's token
+// count): relayed to blue's upstream with the operator's key, the answer passed back as it comes and not read.
+// They are not what a rollout judges, so they are counted as passthrough and never split; a model the plan's
+// proxy.passthrough refuses is refused here too, so the proxy is no more a relay for them than for chat.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answer, parseRequestBody, refuseModel, TAG_BLUE, type ChatContext } from './chat.js';
+import { passesThrough } from './config.js';
+import { ClientLink, forwardTo, type ForwardOutcome } from './forward.js';
+import type { RelayPath } from './inbound.js';
+import { forwardedHeaders, responseSink, sendError } from './respond.js';
+import { bodyWithModel, passthroughBody } from './rewrite.js';
+
+/** Where one relayed path goes: the application's path and its path on blue's pool. */
+export interface RelayRoute extends RelayPath {
+  upstreamPath: string;
+}
+
+/** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
+export function handleRelay(
+  ctx: ChatContext,
+  route: RelayRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: Buffer,
+  done: () => void,
+  bug: (error: unknown) => void,
+): void {
+  const parsed = parseRequestBody(raw);
+  if (typeof parsed === 'string') {
+    ctx.metrics.reject('bad_request');
+    sendError(res, ctx.inbound, 'bad_request', parsed);
+    return done();
+  }
+  if (res.destroyed) return done();
+  const blue = ctx.targets.arms.blue;
+  let body: Buffer | string;
+  if (ctx.splitModels.has(parsed.model)) {
+    if (!route.takesSplitModel) {
+      ctx.metrics.reject('bad_request');
+      sendError(
+        res,
+        ctx.inbound,
+        'bad_request',
+        `${JSON.stringify(parsed.model)} is the model under rollout: this proxy splits it on POST ${ctx.inbound.chatPath} only, and passes ${route.path} requests for other models`,
+      );
+      return done();
+    }
+    body = bodyWithModel(raw, parsed.text, parsed.body, blue.bodyModel);
+  } else if (passesThrough(ctx.passthrough, parsed.model)) {
+    body = passthroughBody(raw, parsed.text, parsed.body);
+  } else {
+    refuseModel(ctx, res, parsed.model);
+    return done();
+  }
+  ctx.metrics.passedThrough();
+  const link = new ClientLink();
+  res.once('close', () => {
+    if (!res.writableFinished) link.gone(new Error('the client went away'));
+  });
+  const request = { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true };
+  const answered = (outcome: ForwardOutcome): void => {
+    try {
+      answer(ctx, res, outcome, TAG_BLUE);
+      done();
+    } catch (error) {
+      bug(error);
+    }
+  };
+  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+}
