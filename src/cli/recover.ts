@@ -4,6 +4,7 @@
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { isEndingStart } from '../report/ending-text.js';
 import { runHook } from '../hooks/index.js';
+import { endingHook } from '../hooks/ending-hook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
@@ -44,10 +45,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason) : [];
   for (const message of proxies)
     store.appendEvent({ at: now(), type: 'hook_succeeded', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message });
-  const hook = plan.hooks?.on_rollback;
-  if (hook) {
+  const chosen = endingHook(plan.hooks, 'rollback');
+  if (chosen) {
     const outcome = await runHook(
-      hook,
+      chosen.hook,
       {
         event: 'rollback',
         plan: plan.name,
@@ -68,18 +69,18 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
       stage: snapshot.stageIndex,
       greenWeight: 0,
       actor: options.actor,
-      message: secrets.redactor.text(`on_rollback hook: ${outcome.message}`),
+      message: secrets.redactor.text(`${chosen.label}: ${outcome.message}`),
     });
     if (!outcome.ok)
-      return { ok: false, message: `on_rollback failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
+      return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
   } else if (proxies.length === 0) {
-    warn(`plan "${plan.name}" has no on_rollback hook: bluegreen cannot move your traffic; make sure it is on blue`);
+    warn(`plan "${plan.name}" has no on_rollback or on_stage hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
   markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by ${options.actor}` });
   const told = proxies.length > 0 ? `; ${proxies.join('; ')}` : '';
   return {
     ok: true,
-    message: `${hook ? 'on_rollback ran; traffic is back on blue' : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
+    message: `${chosen ? `${chosen.name} ran; traffic is back on blue` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
   };
 }
 

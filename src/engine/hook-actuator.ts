@@ -6,9 +6,12 @@ import type { HookConfig } from '../plan/schema.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from './actuator.js';
 import type { HookEventName, HookRunner } from './deps.js';
+import { endingHook } from '../hooks/ending-hook.js';
 
 export class HookActuator implements Actuator {
   private readonly running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  /** The weight on_stage last set, known only once it succeeded: a stand-in on_stage need not set it again. */
+  private stageWeight: number | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -18,12 +21,19 @@ export class HookActuator implements Actuator {
 
   async applyStage(move: StageMove): Promise<ActuationResult[]> {
     const hook = this.plan.hooks?.on_stage;
-    return hook ? [await this.run(hook, 'stage', move)] : [];
+    if (!hook) return [];
+    this.stageWeight = undefined;
+    const result = await this.run(hook, 'on_stage hook', 'stage', move);
+    if (result.ok) this.stageWeight = move.greenWeight;
+    return [result];
   }
 
   async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
-    const hook = this.plan.hooks?.[`on_${move.event}`];
-    return hook ? [await this.run(hook, move.event, move, move.reason)] : [];
+    const chosen = endingHook(this.plan.hooks, move.event);
+    if (!chosen) return [];
+    // A promotion after a last stage at 100% (or an abort in a shadow stage at 0) is already where on_stage put it.
+    if (chosen.hook === this.plan.hooks?.on_stage && this.stageWeight === move.greenWeight) return [];
+    return [await this.run(chosen.hook, chosen.label, move.event, move, move.reason)];
   }
 
   async cancel(): Promise<void> {
@@ -32,7 +42,7 @@ export class HookActuator implements Actuator {
     await Promise.all(running.map((entry) => entry.done));
   }
 
-  private async run(hook: HookConfig, event: HookEventName, move: StageMove, reason?: string): Promise<ActuationResult> {
+  private async run(hook: HookConfig, label: string, event: HookEventName, move: StageMove, reason?: string): Promise<ActuationResult> {
     const { plan } = this;
     const controller = new AbortController();
     const done = this.runHook(
@@ -54,7 +64,7 @@ export class HookActuator implements Actuator {
     this.running.add(entry);
     try {
       const result = await done;
-      return { ok: result.ok, label: `on_${event} hook`, message: result.message };
+      return { ok: result.ok, label, message: result.message };
     } finally {
       this.running.delete(entry);
     }

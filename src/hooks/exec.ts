@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../core/format.js';
-import { clip, lastLine, TailBuffer } from './text.js';
+import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 import { errorCode, errorText } from '../core/errors.js';
 
@@ -41,14 +41,15 @@ export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.Proces
 /** Runs the command through /bin/sh; resolves once it has exited (or been stopped); never rejects. */
 export function runExec(command: string, event: HookEvent, options: ExecOptions): Promise<HookOutcome> {
   const started = performance.now();
-  const label = `exec ${clip(command, 80)}`;
+  // Scrubbed before it is cut, so a token the cut would split is still found whole.
+  const label = `exec ${clip(scrubCommandUrls(command, command), 80)}`;
   const stdout = new TailBuffer(OUTPUT_LIMIT);
   const stderr = new TailBuffer(OUTPUT_LIMIT);
   const outcome = (ok: boolean, message: string, exitCode?: number): HookOutcome => ({
     ok,
     kind: 'exec',
     durationMs: Math.round(performance.now() - started),
-    message,
+    message: scrubCommandUrls(message, command),
     ...(exitCode === undefined ? {} : { exitCode }),
     stdout: stdout.text(),
     stderr: stderr.text(),

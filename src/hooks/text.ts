@@ -67,3 +67,24 @@ export function scrubUrl(text: string, url: string): string {
   }
   return out;
 }
+
+/** The http(s) URLs written in a command, up to a space, a quote or a shell operator (`&` stays: it joins query parameters). */
+const URL_IN_TEXT = /https?:\/\/[^\s'"`<>|;()\\]+/g;
+
+/**
+ * `scrubUrl` for every URL an exec hook's command holds (`curl https://ci:token@ci.example/job?token=T`): the
+ * command is printed in every message about the hook, and its output (curl's own errors) may quote it too.
+ */
+export function scrubCommandUrls(text: string, command: string): string {
+  return (command.match(URL_IN_TEXT) ?? []).filter(holdsSecret).reduce((out, url) => scrubUrl(out, url), text);
+}
+
+/** Credentials or a query string; a URL without them (or not a URL, `http://${HOST}/x`) is left as written. */
+function holdsSecret(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '' || parsed.search !== '';
+  } catch {
+    return false;
+  }
+}

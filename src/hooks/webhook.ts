@@ -82,14 +82,39 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
   }
 }
 
-async function attempt(url: string, body: string, options: WebhookOptions): Promise<Attempt> {
+/**
+ * The URL to send to and its headers. Credentials in the URL (`https://user:token@hooks.example.com/x`, as curl
+ * takes them) become Basic auth: undici would drop them silently, and the hook would fail with a 401.
+ */
+export function webhookRequest(url: string): { url: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'bluegreen-hook' };
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return { url, headers };
+  const credentials = `${decoded(parsed.username)}:${decoded(parsed.password)}`;
+  headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), headers };
+}
+
+/** The URL keeps userinfo percent-encoded; a stray `%` that decodes to nothing is sent as written. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+async function attempt(target: string, body: string, options: WebhookOptions): Promise<Attempt> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), options.attemptTimeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
   try {
+    const { url, headers } = webhookRequest(target);
     const response = await request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'bluegreen-hook' },
+      headers,
       body,
       signal,
       // Hooks are rare: a fresh connection each time, nothing left open to keep the process alive.

@@ -11,7 +11,15 @@ export interface PlanProblem {
 
 export function formatProblem(problem: PlanProblem): string {
   const where = `${problem.file}:${problem.line}:${problem.col}`;
-  return problem.keyPath ? `${where} ${problem.keyPath}: ${problem.message}` : `${where} ${problem.message}`;
+  return visible(problem.keyPath ? `${where} ${problem.keyPath}: ${problem.message}` : `${where} ${problem.message}`);
+}
+
+/**
+ * A problem may quote the plan's own text (a key, a prompts file's path: `file not found: /x/\u001b[2J.txt`): control
+ * characters are shown escaped, so a plan from a pull request cannot rewrite the terminal or forge CI log lines.
+ */
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Thrown when a plan cannot be used; the CLI maps it to exit code 2. */

@@ -23,6 +23,22 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...unmovedProxy(plan),
     ...unstreamedTtft(plan),
     ...noBlueToCompare(plan),
+    ...noGreenTraffic(plan),
+  ];
+}
+
+/**
+ * Stages that never send green a request judge nothing about it, yet pass: the rollout would end by promoting an
+ * unseen green to 100%. (A proxy's own plan may hold such stages: only a rollout reads them.)
+ */
+function noGreenTraffic(plan: Plan): PlanWarning[] {
+  if (plan.stages.length === 0 || plan.stages.some((stage) => greenShare(plan, stage) > 0)) return [];
+  return [
+    {
+      keyPath: 'stages',
+      message:
+        'no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by promoting green to 100%; give a stage a green_weight above 0',
+    },
   ];
 }
 

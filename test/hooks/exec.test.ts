@@ -66,6 +66,20 @@ describe('exec hooks', () => {
     expect(outcome.stdout).toBe('working\n');
   });
 
+  it('show a URL in the command without its credentials or query string, in the label and the quoted output', async () => {
+    const url = 'https://deploy:pw-s3cret-9@ci.example.test/job/set-weight/build?token=tk-s3cret-77&cause=bluegreen';
+    const outcome = await runHook(exec(`echo "could not reach ${url}" >&2; exit 7 # ${url}`), EVENT, { cwd: planDir, env: {} });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/^exec echo "could not reach https:\/\/ci\.example\.test\/job\/set-weight\/build" /);
+    expect(outcome.message).toMatch(/exited 7: could not reach https:\/\/ci\.example\.test\/job\/set-weight\/build$/);
+    expect(outcome.message).not.toMatch(/s3cret|deploy:/);
+  });
+
+  it('leave a URL without secrets, or one the shell fills in, as written', async () => {
+    const outcome = await runHook(exec('true http://$HOST/set https://LB.example.test/weights'), EVENT, { cwd: planDir, env: {} });
+    expect(outcome.message).toMatch(/^exec true http:\/\/\$HOST\/set https:\/\/LB\.example\.test\/weights exited 0 in/);
+  });
+
   it('quote their output without terminal escapes: it is printed to the operator and the CI log', async () => {
     const outcome = await runHook(
       exec(String.raw`printf 'lb [2J]0;pwned[31mdown[0m

@@ -80,6 +80,21 @@ describe('webhook hooks', () => {
     expect(JSON.parse(received[0]?.body ?? '')).toEqual({ type: 'bluegreen.stage', ...EVENT });
   });
 
+  it('send credentials written in the URL as Basic auth, never quoting them', async () => {
+    const { base, received } = await serve(status(401, 'who are you'));
+    const url = base.replace('http://', 'http://deploy:p%40ss-s3cret@');
+    const outcome = await runHook(webhook(`${url}/w`, 0), EVENT, { cwd: '/', env: {} });
+    expect(received[0]?.headers.authorization).toBe(`Basic ${Buffer.from('deploy:p@ss-s3cret').toString('base64')}`);
+    expect(received[0]?.url).toBe('/w');
+    expect(outcome.message).toBe(`webhook ${base}/w answered 401: who are you`);
+  });
+
+  it('send no authorization header for a URL without credentials', async () => {
+    const { base, received } = await serve(status(200));
+    await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {} });
+    expect(received[0]?.headers.authorization).toBeUndefined();
+  });
+
   it('retry a 500 and succeed on the next answer', async () => {
     const { base, received } = await serve(status(500), status(200));
     const { sleep, random, waits } = recorder();

@@ -15,3 +15,23 @@ describe('names that are printed', () => {
     expect(planFromYaml(simulatedPlan('démo 🚀 名前 naïve', '1m', 0.5)).name).toBe('démo 🚀 名前 naïve');
   });
 });
+
+describe('plan problems that quote the plan', () => {
+  it("show a control character in a file's path or a key escaped, never raw", () => {
+    const plan = simulatedPlan('ok', '1m', 0.5);
+    const refusal = (yaml: string): string => {
+      try {
+        planFromYaml(yaml);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('the plan was accepted');
+    };
+    const path = refusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/\\u001b]0;owned\\u0007.txt" },'));
+    expect(path).toContain('file not found: ');
+    expect(path).toContain('p/\\u001b]0;owned\\u0007.txt');
+    const key = refusal(`${plan}"evil\\u001b[2J": 1\n`);
+    expect(key).toContain('evil\\u001b[2J');
+    for (const text of [path, key]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});

@@ -76,3 +76,33 @@ describe('comparisons with blue on stages with no blue traffic', () => {
     expect(blueless(stagesPlan('  - { duration: 60s, green_weight: 1 }', '{ thresholds: { error_rate: 0.05 } }'))).toEqual([]);
   });
 });
+
+describe('stages that never send green a request', () => {
+  const stagesPlan = (stages: string, extra = '') =>
+    planFromYaml(`
+name: unseen-green
+upstream: { simulate: { models: {} } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 10 }
+stages:
+${stages}
+analysis: { thresholds: { error_rate: 0.05 } }
+${extra}`);
+  const unseen = (p: ReturnType<typeof stagesPlan>) => planWarnings(p).filter((warning) => warning.keyPath === 'stages');
+
+  it('warn that green would be promoted unjudged', () => {
+    expect(unseen(stagesPlan('  - { duration: 60s, green_weight: 0 }\n  - { duration: 60s, green_weight: 0 }'))).toEqual([
+      {
+        keyPath: 'stages',
+        message:
+          'no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by promoting green to 100%; give a stage a green_weight above 0',
+      },
+    ]);
+  });
+
+  it('do not warn when one stage sends green some traffic, or a live plan mirrors to it', () => {
+    expect(unseen(stagesPlan('  - { duration: 60s, green_weight: 0 }\n  - { duration: 60s, green_weight: 0.1 }'))).toEqual([]);
+    expect(unseen(stagesPlan('  - { duration: 60s, green_weight: 0, mirror: 0.5 }', 'proxy: { admin: { token_env: ADMIN_TOKEN } }'))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 // Writes the reports a rollout was asked for, once it has ended: JSON, JUnit, the step summary, the annotation.
-import { accessSync, closeSync, constants, lstatSync, openSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Redactor } from '../../core/redact.js';
 import { writeFileAtomic } from '../../state/files.js';
@@ -10,6 +10,7 @@ import type { RolloutReport } from './report-schema.js';
 import { ReportWriteError } from './write-errors.js';
 import { describeFsError } from '../../core/errors.js';
 import { errorCode } from '../../core/errors.js';
+import { writeInPlace } from './pipe-target.js';
 
 export interface ReportTargets {
   /** `--report-json FILE`, relative to cwd. */
@@ -53,7 +54,7 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
     const target = path.resolve(options.cwd, file);
     try {
       const destination = reportDestination(target);
-      if (destination.inPlace) writeFileSync(destination.file, redact(render()));
+      if (destination.inPlace) writeInPlace(destination.file, redact(render()));
       else writeFileAtomic(destination.file, redact(render()));
       result.files.push(target);
     } catch (error) {

@@ -6,6 +6,7 @@ import { lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } fro
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, checkReportTargets, writeReports } from '../../../src/report/outcome/index.js';
+import { writeInPlace } from '../../../src/report/outcome/pipe-target.js';
 import { tempDir } from '../../helpers/plans.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
@@ -36,6 +37,29 @@ describe('report targets that are not plain files', () => {
     expect((JSON.parse(text) as { outcome: { exitCode: number } }).outcome.exitCode).toBe(10);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('a named pipe nothing reads fails with a sentence instead of hanging the finished rollout for good', () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(() => writeInPlace(fifo, '{}\n', 100)).toThrow(`nothing read the named pipe ${fifo} within 0.1s`);
+  });
+
+  it("a named pipe's reader gets a report larger than the pipe's buffer whole", async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // Larger than a pipe's buffer, so the writer must wait for the reader rather than fail on a full pipe.
+    const text = `${'x'.repeat(200_000)}\n`;
+    // Whether the reader opens the pipe before or after writeInPlace starts waiting for one, it gets every byte.
+    const reader = spawn('sh', ['-c', `wc -c < '${fifo}'`]);
+    let count = '';
+    reader.stdout.on('data', (chunk: Buffer) => (count += chunk.toString()));
+    const closed = new Promise((resolve) => reader.on('close', resolve));
+    writeInPlace(fifo, text, 10_000);
+    await closed;
+    expect(Number(count.trim())).toBe(text.length);
   });
 
   it('a symlink to a report file: the file is replaced, the link kept', () => {
