@@ -77,9 +77,14 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   counter('bluegreen_proxy_rejected_total', 'Requests the proxy answered itself, by reason', ['reason'], (c) => {
     for (const reason of REJECT_REASONS) c.inc({ reason }, snap().rejected[reason]);
   });
-  counter('bluegreen_proxy_passthrough_total', "Requests for other models, sent to blue's upstream untouched", [], (c) => {
-    c.inc(snap().passedThrough);
-  });
+  counter(
+    'bluegreen_proxy_passthrough_total',
+    "Requests for other models and relayed requests (embeddings, token counts...), sent to blue's upstream untouched",
+    [],
+    (c) => {
+      c.inc(snap().passedThrough);
+    },
+  );
   gauge('bluegreen_proxy_in_flight', 'Upstream requests running per arm', ['arm'], (g) => {
     for (const arm of ARMS) g.set({ arm }, snap().arms[arm].inFlight);
   });
