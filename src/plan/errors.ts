@@ -17,9 +17,10 @@ export function formatProblem(problem: PlanProblem): string {
 /**
  * A problem may quote the plan's own text (a key, a prompts file's path: `file not found: /x/\u001b[2J.txt`): control
  * characters are shown escaped, so a plan from a pull request cannot rewrite the terminal or forge CI log lines.
+ * Line breaks too: one problem is one line (a path holding `\n::error::` would start a line of its own).
  */
 function visible(text: string): string {
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Thrown when a plan cannot be used; the CLI maps it to exit code 2. */

@@ -34,4 +34,17 @@ describe('plan problems that quote the plan', () => {
     expect(key).toContain('evil\\u001b[2J');
     for (const text of [path, key]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
+
+  it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {
+    const plan = simulatedPlan('ok', '1m', 0.5);
+    let message = '';
+    try {
+      planFromYaml(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/x\\n::error::forged\\r.txt" },'));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('file not found: ');
+    expect(message).toContain('p/x\\u000a::error::forged\\u000d.txt');
+    expect(message.split('\n').filter((line) => line.startsWith('::'))).toEqual([]);
+  });
 });
