@@ -45,9 +45,11 @@ export function withJournalProgress(snapshot: RolloutSnapshot, events: readonly 
   let { stageIndex, greenWeight } = snapshot;
   let startedAt: number | undefined;
   for (const event of newer) {
-    const stage = event.stage === undefined ? undefined : stages[event.stage];
-    if (event.stage !== undefined) stageIndex = event.stage;
-    if (event.greenWeight !== undefined) greenWeight = event.greenWeight;
+    // The journal's readers check only at, type and message: a stage or weight out of range is not taken.
+    const index = stageOf(event, snapshot.plan.stages.length);
+    const stage = index === undefined ? undefined : stages[index];
+    if (index !== undefined) stageIndex = index;
+    if (isWeight(event.greenWeight)) greenWeight = event.greenWeight;
     if (stage && event.type === 'stage_passed') Object.assign(stage, { verdict: 'passed', endedAt: event.at });
     if (stage && event.type === 'stage_started') {
       Object.assign(stage, { verdict: 'running', startedAt: event.at });
@@ -71,4 +73,13 @@ function linesAfter(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]):
   const held = snapshot.recentEvents.at(-1);
   const index = held ? events.findLastIndex((event) => event.at === held.at && event.type === held.type && event.message === held.message) : -1;
   return index >= 0 ? events.slice(index + 1) : events.filter((event) => event.at > snapshot.updatedAt);
+}
+
+function stageOf(event: RolloutEvent, count: number): number | undefined {
+  const { stage } = event as { stage?: unknown };
+  return Number.isSafeInteger(stage) && (stage as number) >= 0 && (stage as number) < count ? (stage as number) : undefined;
+}
+
+function isWeight(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= 1;
 }

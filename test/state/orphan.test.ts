@@ -3,6 +3,7 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RolloutEvent } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import { markRecovered, rolloutStanding, StateStore } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
@@ -47,8 +48,23 @@ describe('rolloutStanding', () => {
 
   it("an orphan carries the journal's latest stage and weight when state.json trails it", async () => {
     const s = store();
-    await s.writeState(snapshot({ pid: await deadPid(), updatedAt: 100, stageIndex: 0, greenWeight: 0 }));
+    const stages = [0.1, 0.5, 1].map((greenWeight) => ({ durationMs: 1000, greenWeight }));
+    await s.writeState(snapshot({ pid: await deadPid(), updatedAt: 100, stageIndex: 0, greenWeight: 0, plan: { ...snapshot().plan, stages } }));
     s.appendEvent({ at: 101, type: 'stage_started', stage: 1, greenWeight: 0.5, message: 'stage 2/3 started' });
+    expect(rolloutStanding(s)).toMatchObject({ kind: 'orphaned', snapshot: { stageIndex: 1, greenWeight: 0.5 } });
+  });
+
+  it('takes no stage or weight from a journal line that holds one out of range (the journal is checked loosely on read)', async () => {
+    const s = store();
+    const stages = [1, 2].map(() => ({ durationMs: 1000, greenWeight: 0.5 }));
+    await s.writeState(snapshot({ pid: await deadPid(), updatedAt: 100, stageIndex: 1, greenWeight: 0.5, plan: { ...snapshot().plan, stages } }));
+    for (const [at, bad] of [
+      [101, { stage: 9 }],
+      [102, { stage: 'x' }],
+      [103, { stage: -1, greenWeight: 'x' }],
+      [104, { stage: 0.5, greenWeight: 7 }],
+    ] as const)
+      s.appendEvent({ at, type: 'stage_started', message: 'edited', ...bad } as unknown as RolloutEvent);
     expect(rolloutStanding(s)).toMatchObject({ kind: 'orphaned', snapshot: { stageIndex: 1, greenWeight: 0.5 } });
   });
 });
