@@ -108,7 +108,8 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       else resolve(result);
     };
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
-      const tail = lastLine(stderr.text()) || lastLine(stdout.text());
+      // Scrubbed before lastLine cuts it: a URL cut in its token would keep the token's start.
+      const tail = lastLine(scrubCommandUrls(stderr.text(), command)) || lastLine(scrubCommandUrls(stdout.text(), command));
       const detail = tail ? `: ${tail}` : '';
       if (stoppedBy === 'timeout') return finish(outcome(false, `${label} timed out after ${formatDuration(options.timeoutMs)}${detail}`));
       if (stoppedBy === 'abort') return finish(outcome(false, `${label} was stopped: the rollout is stopping`));

@@ -75,6 +75,15 @@ describe('exec hooks', () => {
     expect(outcome.message).not.toMatch(/s3cret|deploy:/);
   });
 
+  it('show no piece of a secret when the quoted output line is cut in the middle of its URL', async () => {
+    const url = 'https://deploy:pw-s3cret-9@ci.example.test/job?token=tk-s3cret-77';
+    // 140 characters before the URL: the 200-character cut of the quoted line falls inside its token.
+    const outcome = await runHook(exec(`echo "${'x'.repeat(139)} ${url} failed" >&2; exit 7 # ${url}`), EVENT, { cwd: planDir, env: {} });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toContain('exited 7: xxx');
+    expect(outcome.message).not.toMatch(/s3cr|tk-s|pw-s/);
+  });
+
   it('leave a URL without secrets, or one the shell fills in, as written', async () => {
     const outcome = await runHook(exec('true http://$HOST/set https://LB.example.test/weights'), EVENT, { cwd: planDir, env: {} });
     expect(outcome.message).toMatch(/^exec true http:\/\/\$HOST\/set https:\/\/LB\.example\.test\/weights exited 0 in/);
