@@ -70,7 +70,8 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
       if (last.status >= 200 && last.status < 300) {
         return done(true, `${label} answered ${last.status} in ${formatDuration(performance.now() - started)}${tries}`);
       }
-      const said = clip(last.body, 120);
+      // Scrubbed before the cut: a body quoting the URL cut inside its token would keep the token's start.
+      const said = clip(scrubUrl(last.body, url), 120);
       return done(false, `${label} answered ${last.status}${tries}${said ? `: ${said}` : ''}`);
     }
     case 'timeout':

@@ -89,6 +89,15 @@ describe('webhook hooks', () => {
     expect(outcome.message).toBe(`webhook ${base}/w answered 401: who are you`);
   });
 
+  it("quote no piece of the URL's token when the answer it quotes is cut inside it", async () => {
+    const token = 'tk-s3cret-77-abcdef';
+    // The answer echoes the URL with its token across the 120-character cut of the quoted body.
+    const { base } = await serve((req, res) => res.writeHead(400).end(`${'x'.repeat(100)} bad token=${token} for ${req.url}`));
+    const outcome = await runHook(webhook(`${base}/w?token=${token}`, 0), EVENT, { cwd: '/', env: {} });
+    expect(outcome.message).toContain(`webhook ${base}/w answered 400: xxx`);
+    expect(outcome.message).not.toMatch(/tk-s|s3cr/);
+  });
+
   it('send no authorization header for a URL without credentials', async () => {
     const { base, received } = await serve(status(200));
     await runHook(webhook(`${base}/w`), EVENT, { cwd: '/', env: {} });
