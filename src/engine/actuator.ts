@@ -12,6 +12,12 @@ export interface ActuationResult {
   message: string;
   /** The rule a failed stage move is reported under (the breach's rule); default `hook`. */
   rule?: Extract<RuleName, 'hook' | 'proxy_unreachable'>;
+  /**
+   * The promotion did not take here: refused so as not to override a route someone else set (a proxy an operator
+   * put on blue by hand; rule hook), or not answered (rule proxy_unreachable: it serves blue once its lease runs
+   * out). A promotion so declined becomes a rollback under that rule, and no later actuator promotes.
+   */
+  declined?: true;
 }
 
 export interface StageMove {
@@ -33,7 +39,10 @@ export interface EndingMove {
 export interface Actuator {
   /** Moves traffic to the stage's weight; an ok false fails the stage (the rollout rolls back). */
   applyStage(move: StageMove): Promise<ActuationResult[]>;
-  /** Puts traffic where the ending leaves it. Called once, after cancel(). */
+  /**
+   * Puts traffic where the ending leaves it. Called once, after cancel(); a second time, with a rollback, when an
+   * actuator declined the promotion.
+   */
   applyEnding(move: EndingMove): Promise<ActuationResult[]>;
   /** Stops whatever is still moving traffic (a slow on_stage hook) and resolves once it has stopped. */
   cancel(): Promise<void>;
@@ -51,15 +60,21 @@ export class Actuators {
     return this.each(move, (actuator) => actuator.applyStage(move));
   }
 
+  /** A promotion one actuator declined goes no further (no on_promote hook runs): the engine rolls back instead. */
   applyEnding(move: EndingMove): Promise<ActuationResult[]> {
-    return this.each(move, (actuator) => actuator.applyEnding(move));
+    const declined = (results: ActuationResult[]) => move.event === 'promote' && results.some((result) => result.declined);
+    return this.each(move, (actuator) => actuator.applyEnding(move), declined);
   }
 
   async cancel(): Promise<void> {
     await Promise.all(this.list.map((actuator) => actuator.cancel()));
   }
 
-  private async each(move: StageMove, apply: (actuator: Actuator) => Promise<ActuationResult[]>): Promise<ActuationResult[]> {
+  private async each(
+    move: StageMove,
+    apply: (actuator: Actuator) => Promise<ActuationResult[]>,
+    stop: (results: ActuationResult[]) => boolean = () => false,
+  ): Promise<ActuationResult[]> {
     const all: ActuationResult[] = [];
     for (const actuator of this.list) {
       // One actuator failing outright (a bug) must not keep the next (the hooks, after the proxies) from acting.
@@ -70,6 +85,7 @@ export class Actuators {
         this.report(result, move);
         all.push(result);
       }
+      if (stop(results)) break;
     }
     return all;
   }

@@ -2,7 +2,7 @@
 import type { RolloutEvent } from './types.js';
 import { errorText } from '../core/errors.js';
 
-const RECENT_EVENTS = 30;
+export const RECENT_EVENTS = 30;
 
 export class EventLog {
   private readonly recentEvents: RolloutEvent[] = [];

@@ -5,7 +5,7 @@ import type { Breach, CheckResult } from '../analysis/types.js';
 import type { TimerHandle } from '../core/clock.js';
 import { formatCount, formatDuration, formatWeight } from '../core/format.js';
 import { MetricsRecorder } from '../metrics/index.js';
-import { Actuators } from './actuator.js';
+import { Actuators, type ActuationResult, type EndingMove } from './actuator.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { endingEventMessage, endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
@@ -58,6 +58,10 @@ export class RolloutEngine {
   private readonly stateSaver: StateSaver;
   private resolveDone!: (outcome: RolloutOutcome) => void;
   private readonly done: Promise<RolloutOutcome>;
+  /** While a promotion moves traffic, its actuation reports wait here: they follow `promoted`, or the rollback's breach. */
+  private heldReports?: (() => void)[];
+  /** What of a resumed run's saved figures could not be read, journaled once it started. */
+  private readonly carryProblems: string[] = [];
 
   constructor(private readonly deps: EngineDeps) {
     const { plan, clock } = deps;
@@ -90,10 +94,10 @@ export class RolloutEngine {
     this.sources = sourcesOf(deps).map((factory) => factory(context));
     // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.
     this.actuators = new Actuators([...(deps.actuators ?? []), new HookActuator(plan, deps.runHook, clock)], (result, move) =>
-      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { stage: move.stage, greenWeight: move.greenWeight }),
+      this.reportActuation(result, move),
     );
     this.stateSaver = new StateSaver({
-      build: () => this.snapshot(),
+      build: () => this.snapshot(true),
       write: (snapshot) => deps.persistence.writeState(snapshot),
       onError: (message) => this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`),
     });
@@ -121,6 +125,7 @@ export class RolloutEngine {
       'rollout_started',
       `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${resumed}`,
     );
+    for (const problem of this.carryProblems.splice(0)) this.emit('warning', problem);
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guard(() => this.onInterval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
@@ -147,7 +152,12 @@ export class RolloutEngine {
    */
   private carryOver(first: number): string {
     const carried = this.deps.carried ?? [];
-    for (const [index, saved] of carried.entries()) if (index <= first) this.metrics.carry(index, saved);
+    for (const [index, saved] of carried.entries()) {
+      if (index > first) continue;
+      // A saved histogram hand-edited or corrupt is left out (its percentiles cover the new requests only), and said.
+      for (const problem of this.metrics.carry(index, saved))
+        this.carryProblems.push(`state.json's stage ${index + 1} ${problem}: left out, so its percentiles cover this run's requests only`);
+    }
     for (let index = 0; index < first; index++) this.metrics.endStage(index, 'passed');
     if (first === 0 && carried.length === 0) return '';
     const arms = this.metrics.stage(first).arms;
@@ -162,7 +172,8 @@ export class RolloutEngine {
     return this.events.subscribe(listener);
   }
 
-  snapshot(): RolloutSnapshot {
+  /** `forState`: with each stage x arm's histograms, which only state.json keeps (for rollout --resume). */
+  snapshot(forState = false): RolloutSnapshot {
     return buildSnapshot({
       plan: this.deps.plan,
       pid: this.deps.pid,
@@ -173,7 +184,7 @@ export class RolloutEngine {
       stageIndex: this.stageIndex,
       stageElapsedMs: this.stageClock.elapsed(),
       greenWeight: this.greenWeight,
-      stages: this.metrics.stages(),
+      stages: this.metrics.stages(forState),
       checks: this.checks,
       breach: this.ending?.breach,
       reason: this.ending?.reason,
@@ -317,8 +328,9 @@ export class RolloutEngine {
     void this.end(endings.rolledBack(breach));
   }
 
-  private async end(ending: Ending): Promise<void> {
+  private async end(decided: Ending): Promise<void> {
     if (this.ending) return;
+    let ending = decided;
     this.ending = ending;
     this.phase = ending.phase;
     for (const source of this.sources) source.stop();
@@ -327,21 +339,23 @@ export class RolloutEngine {
     this.judging.stop();
     this.stageClock.stop();
     this.metrics.closeAll(this.stageStarted ? this.stageIndex : undefined, ending.verdict);
-    if (ending.phase === 'promoted' || ending.phase === 'aborted') this.emit(ending.phase, endingEventMessage(ending));
+    // A promotion is said once every proxy took it (see promotionDeclined); the others at once.
+    const promoting = ending.phase === 'promoted' && ending.moves !== false;
+    if (ending.phase === 'aborted' || (ending.phase === 'promoted' && !promoting)) this.emit(ending.phase, endingEventMessage(ending));
     this.persistState();
-    const { plan } = this.deps;
     if (ending.moves !== false) {
       // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
       await this.actuators.cancel();
-      await this.actuators.applyEnding({
-        event: ending.hook,
-        stage: this.stageIndex,
-        stages: plan.stages.length,
-        greenWeight: this.greenWeight,
-        reason: ending.reason,
-      });
+      if (promoting) this.heldReports = [];
+      const results = await this.actuators.applyEnding(this.endingMove(ending));
+      const held = this.heldReports ?? [];
+      this.heldReports = undefined;
+      const declined = promoting ? results.filter((result) => result.declined) : [];
+      if (declined.length === 0 && promoting) this.emit('promoted', endingEventMessage(ending));
+      for (const report of held) report();
+      if (declined.length > 0) ending = await this.promotionDeclined(declined);
     }
-    await Promise.all(this.sources.map((source) => source.drain(plan.arms.green.upstream.timeout.requestMs)));
+    await Promise.all(this.sources.map((source) => source.drain(this.deps.plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
     this.endedAt = this.deps.clock.now();
     this.emit('finished', finalMessage(ending), { data: { phase: ending.phase, exitCode: ending.exitCode } });
@@ -349,6 +363,40 @@ export class RolloutEngine {
     this.persistState();
     await this.stateSaver.flush();
     this.resolveDone({ phase: ending.phase, exitCode: ending.exitCode, reason: ending.reason, breach: ending.breach });
+  }
+
+  private endingMove(ending: Ending): EndingMove {
+    const { stages } = this.deps.plan;
+    return { event: ending.hook, stage: this.stageIndex, stages: stages.length, greenWeight: this.greenWeight, reason: ending.reason };
+  }
+
+  /**
+   * A proxy kept a route someone else set (an operator's blue by hand) rather than take the promotion, or did not
+   * answer: "promoted" would be untrue there, so the rollout rolls back as for a renewal refused, or a proxy silent,
+   * the same way (exit 10). The proxies that took the promotion go back to blue; one that refused keeps its route;
+   * on_rollback runs.
+   */
+  private async promotionDeclined(declined: readonly ActuationResult[]): Promise<Ending> {
+    const what = declined.map((result) => `${result.label} did not take the promotion (${result.message})`).join('; ');
+    const ending = endings.promotionDeclined(what, declined[0]?.rule ?? 'hook');
+    const breach = ending.breach as Breach;
+    this.ending = ending;
+    this.phase = ending.phase;
+    this.toBlue();
+    this.emit('breach', breach.message, { breach });
+    this.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
+    await this.actuators.applyEnding(this.endingMove(ending));
+    return ending;
+  }
+
+  /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */
+  private reportActuation(result: ActuationResult, move: { stage: number; greenWeight: number }): void {
+    if (result.declined) return;
+    // A held report takes the time it is journaled: the journal's times never go back (status --watch reads on from the last).
+    const report = () =>
+      this.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, { stage: move.stage, greenWeight: move.greenWeight });
+    if (this.heldReports) this.heldReports.push(report);
+    else report();
   }
 
   // --- plumbing -------------------------------------------------------------------------------

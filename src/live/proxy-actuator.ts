@@ -1,13 +1,15 @@
 // The proxies as an actuator: each stage sets green's weight and the stage's mirror share on every proxy under
 // a lease, renewed every third of it while the rollout runs. Rollback, abort and interruption set weight and
-// mirror to 0 on every proxy; promotion sets the promoted arm, which the proxy keeps across restarts.
+// mirror to 0 on every proxy; promotion sets the promoted arm, which the proxy keeps across restarts. A proxy
+// whose route someone else set, or that does not answer, declines the promotion: the rollout rolls back instead
+// (docs/live.md).
 // A proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
-import type { ProxyFleet } from './fleet.js';
+import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { routeOwner } from '../proxy/route.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -22,6 +24,10 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
+  /** Proxies that refused the promotion (someone else set their route): the rollback that follows leaves them be. */
+  private readonly refused = new Set<FleetProxy>();
+  /** A proxy refused the promotion or did not answer: the rollback that follows goes on from this rollout's routes. */
+  private promotionDeclined = false;
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
 
@@ -74,34 +80,37 @@ export class ProxyActuator implements Actuator {
   }
 
   private setEnding(route: RouteSet, move: EndingMove): Promise<ActuationResult[]> {
+    // A promotion goes on from this rollout's own route, as a renewal does: a proxy whose route someone else set
+    // since (an operator's blue by hand just before the last stage ended) keeps it, and declines the promotion; so
+    // does, in effect, a proxy that does not answer (it serves blue once its lease runs out). The rollback that
+    // follows goes on from this rollout's routes too: the proxies that took the promotion go back to blue, one that
+    // refused keeps its operator's route. Any other ending's blue always goes.
+    const promote = move.event === 'promote';
+    const goingOn = promote || this.promotionDeclined;
     return Promise.all(
       this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
+        const label = `proxy ${proxy.client.url}`;
+        if (this.refused.has(proxy)) return { ok: true, label, message: `keeps the route someone else set (${proxy.refusal ?? 'refused'})` };
         let last: unknown;
-        // A promotion goes on from this rollout's own route, as a renewal does: a proxy whose route someone else set
-        // since (an operator's blue by hand just before the last stage ended) keeps it. Blue always goes.
-        const goingOn = move.event === 'promote';
         for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
           try {
             await proxy.setRoute(route, goingOn);
-            return {
-              ok: true,
-              label: `proxy ${proxy.client.url}`,
-              message: move.event === 'promote' ? 'serving green (promoted, kept across restarts)' : 'back on blue',
-            };
+            return { ok: true, label, message: promote ? 'serving green (promoted, kept across restarts)' : 'back on blue' };
           } catch (error) {
             last = error;
             if (goingOn && error instanceof AdminCallError && error.status === 409) {
-              const kept = 'the proxy keeps its route: green is not promoted there';
-              return { ok: false, label: `proxy ${proxy.client.url}`, message: `${error.message}; ${kept}` };
+              if (!promote) return { ok: true, label, message: `keeps the route someone else set (${error.message})` };
+              this.refused.add(proxy);
+              this.promotionDeclined = true;
+              return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; the proxy keeps that route` };
             }
           }
         }
         const lease = proxy.view.leaseExpiresAt;
-        const note =
-          move.event === 'promote'
-            ? 'it stays on its last route until its lease runs out, then serves blue'
-            : `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
-        return { ok: false, label: `proxy ${proxy.client.url}`, message: `${(last as Error).message}; ${note}` };
+        const back = `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
+        if (!promote) return { ok: false, label, message: `${(last as Error).message}; ${back}` };
+        this.promotionDeclined = true;
+        return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${(last as Error).message}; ${back}` };
       }),
     );
   }

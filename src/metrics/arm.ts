@@ -114,8 +114,24 @@ export class ArmRecorder {
     addByLimit(this.slowLimits.latency, this.slowLatency, saved.slow.latency);
     addByLimit(this.slowLimits.ttft, this.slowTtft, saved.slow.ttft);
     this.buckets?.add(saved.latencyBuckets);
-    this.carriedLatency = withCarried(saved.latency, this.carriedLatency);
-    this.carriedTtft = withCarried(saved.ttft, this.carriedTtft);
+    // With its histogram a dead run's requests count in the percentiles as if recorded here; without (an older
+    // state.json), in the count, mean and max only.
+    const { latency, ttft } = saved.histograms;
+    if (latency && saved.latency) (this.latency ??= new LatencyHistogram()).addSaved(latency, saved.latency);
+    else this.carriedLatency = withCarried(saved.latency, this.carriedLatency);
+    if (ttft && saved.ttft) (this.ttft ??= new LatencyHistogram()).addSaved(ttft, saved.ttft);
+    else this.carriedTtft = withCarried(saved.ttft, this.carriedTtft);
+  }
+
+  /**
+   * The histograms for state.json: only those holding every request the percentiles count (none carried by count
+   * alone), so a second resume reads them back whole.
+   */
+  private histograms(): ArmStats['histograms'] {
+    const latency = this.carriedLatency ? undefined : this.latency?.encoded();
+    const ttft = this.carriedTtft ? undefined : this.ttft?.encoded();
+    if (latency === undefined && ttft === undefined) return undefined;
+    return { ...(latency !== undefined && { latency }), ...(ttft !== undefined && { ttft }) };
   }
 
   /** Latency percentiles counting requests still running at their current ages (see LatencyHistogram). */
@@ -124,7 +140,8 @@ export class ArmRecorder {
     return (this.latency ??= new LatencyHistogram()).percentilesWithRunning(runningAgesMs);
   }
 
-  snapshot(): ArmStats {
+  /** The arm's figures; `withHistograms` for state.json (see ArmStats.histograms). */
+  snapshot(withHistograms = false): ArmStats {
     const stats: ArmStats = {
       requests: this.requests,
       successes: this.successes,
@@ -150,6 +167,8 @@ export class ArmRecorder {
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();
     if (buckets) stats.latencyBuckets = buckets;
+    const histograms = withHistograms ? this.histograms() : undefined;
+    if (histograms) stats.histograms = histograms;
     return stats;
   }
 }

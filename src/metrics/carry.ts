@@ -1,7 +1,10 @@
 // A dead run's figures, read back from its state.json for `rollout --resume`: the resumed stage's tests go on
 // from its counts rather than starting over (see docs/plan.md, "The false-rollback budget"). state.json is
-// checked loosely on read, so every count is taken only when it is a whole number >= 0; anything else is 0.
+// checked loosely on read, so every count is taken only when it is a whole number >= 0; anything else is 0. The
+// latency and ttft histograms, saved beside the counts, carry the percentiles too.
+import type { JsHistogram } from 'hdr-histogram-js';
 import { bucketOf, HIGHEST_MS, LOWEST_MS, type LatencyBuckets } from './buckets.js';
+import { readSavedHistogram } from './saved-histogram.js';
 import type { ArmStats, Percentiles } from './types.js';
 
 /** The counts of a saved stage x arm that a resumed run adds to its own. */
@@ -21,9 +24,13 @@ export interface CarriedCounts {
   failureSamples: Record<string, string>;
   /** Exceedances per latency and ttft limit (ms, as keyed in ArmStats.slow). */
   slow: { latency: Record<string, number>; ttft: Record<string, number> };
-  /** The saved percentiles: their count, mean and max still hold after a resume; the histogram is not saved. */
+  /** The saved percentiles: their count, mean and max hold after a resume, their p50/p95/p99 with their histogram. */
   latency: Percentiles | null;
   ttft: Percentiles | null;
+  /** The saved histograms, when state.json has them (older ones do not) and they hold the saved counts. */
+  histograms: { latency?: JsHistogram; ttft?: JsHistogram };
+  /** Why a saved histogram was left out ("latency histogram: ..."): its percentiles then cover the new requests only. */
+  unreadable: string[];
   latencyBuckets?: LatencyBuckets;
 }
 
@@ -47,16 +54,26 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
     latency: percentiles(s.latency),
     ttft: percentiles(s.ttft),
+    histograms: {},
+    unreadable: [],
   };
+  for (const kind of ['latency', 'ttft'] as const) {
+    const text: unknown = (s.histograms as Record<string, unknown> | undefined)?.[kind];
+    const saved = counts[kind];
+    if (text === undefined || saved === null) continue;
+    const histogram = readSavedHistogram(text, saved.count);
+    if (typeof histogram === 'string') counts.unreadable.push(`${kind} histogram: ${histogram}`);
+    else counts.histograms[kind] = histogram;
+  }
   const buckets = latencyBuckets(s.latencyBuckets);
   if (buckets) counts.latencyBuckets = buckets;
   return counts;
 }
 
 /**
- * Percentiles of the requests since a resume, with the dead run's counted in: count, mean and max are exact
- * over both; p50/p95/p99 are the new requests' own (the dead run's histogram is not saved), or the saved ones
- * until a new request answers.
+ * Percentiles of the requests since a resume, with the dead run's counted in when its histogram was not saved
+ * (an older state.json, or one unreadable): count, mean and max are exact over both; p50/p95/p99 are the new
+ * requests' own, or the saved ones until a new request answers.
  */
 export function withCarried(live: Percentiles | null, carried: Percentiles | null): Percentiles | null {
   if (!carried || carried.count === 0) return live;

@@ -1,6 +1,6 @@
 // Latency histograms: HdrHistogram in whole microseconds, so memory stays fixed however many requests arrive.
-import { Int32Histogram, build } from 'hdr-histogram-js';
-import type { Histogram } from 'hdr-histogram-js';
+import { Int32Histogram, build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import type { Percentiles } from './types.js';
 
 const MICROS_PER_MS = 1000;
@@ -40,6 +40,7 @@ export class LatencyHistogram {
   private sumMs = 0;
   private maxMicros = 0;
   private cached: Percentiles | null = null;
+  private saved?: { count: number; text: string };
 
   record(ms: number): void {
     const micros = toMicros(ms);
@@ -51,6 +52,25 @@ export class LatencyHistogram {
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * Adds a dead run's histogram (rollout --resume, read by readSavedHistogram) with its exact mean and max, so the
+   * percentiles cover its requests too.
+   */
+  addSaved(histogram: JsHistogram, saved: Pick<Percentiles, 'mean' | 'max'>): void {
+    this.histogram.add(histogram);
+    this.count += histogram.totalCount;
+    this.sumMs += saved.mean * histogram.totalCount;
+    this.maxMicros = Math.max(this.maxMicros, toMicros(saved.max));
+    this.cached = null;
+  }
+
+  /** The histogram as state.json keeps it (see saved-histogram.ts); encoded again only after new values. */
+  encoded(): string | undefined {
+    if (this.count === 0) return undefined;
+    if (this.saved?.count !== this.count) this.saved = { count: this.count, text: encodeIntoCompressedBase64(this.histogram) };
+    return this.saved.text;
   }
 
   /** Null before the first value; a fresh copy each call. */

@@ -103,10 +103,16 @@ export class MetricsRecorder {
   }
 
   /** Adds a dead run's saved figures of a stage (rollout --resume) to the stage's, before it starts again. */
-  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>): void {
+  /** Says what of it was unreadable ("green latency histogram: ..."). */
+  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>): string[] {
     const stage = this.at(index);
-    stage.arms.blue.carry(carriedCounts(saved.arms?.blue));
-    stage.arms.green.carry(carriedCounts(saved.arms?.green));
+    const unreadable: string[] = [];
+    for (const arm of ['blue', 'green'] as const) {
+      const counts = carriedCounts(saved.arms?.[arm]);
+      stage.arms[arm].carry(counts);
+      unreadable.push(...counts.unreadable.map((problem) => `${arm} ${problem}`));
+    }
+    return unreadable;
   }
 
   /** A promote or a rollback changes the live weight of the stage. */
@@ -148,15 +154,18 @@ export class MetricsRecorder {
     return this.stageStates.length;
   }
 
-  /** A plain, serialisable copy; percentiles are recomputed only for histograms that changed. */
-  stage(index: number): StageStats {
+  /**
+   * A plain, serialisable copy; percentiles are recomputed only for histograms that changed. `withHistograms` for
+   * state.json (ArmStats.histograms).
+   */
+  stage(index: number, withHistograms = false): StageStats {
     const stage = this.at(index);
     const stats: StageStats = {
       index,
       greenWeight: stage.greenWeight,
       durationMs: stage.durationMs,
       verdict: stage.verdict,
-      arms: { blue: stage.arms.blue.snapshot(), green: stage.arms.green.snapshot() },
+      arms: { blue: stage.arms.blue.snapshot(withHistograms), green: stage.arms.green.snapshot(withHistograms) },
     };
     if (stage.name !== undefined) stats.name = stage.name;
     if (stage.startedAt !== undefined) stats.startedAt = stage.startedAt;
@@ -164,8 +173,8 @@ export class MetricsRecorder {
     return stats;
   }
 
-  stages(): StageStats[] {
-    return this.stageStates.map((_, index) => this.stage(index));
+  stages(withHistograms = false): StageStats[] {
+    return this.stageStates.map((_, index) => this.stage(index, withHistograms));
   }
 
   /** One stage x arm's latency with still-running requests counted at their ages: lower bounds, for analysis. */

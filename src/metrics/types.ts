@@ -51,6 +51,11 @@ export interface ArmStats {
    * blue: the rule needs ranks of both arms' distributions, and blue's are added up over stages.
    */
   latencyBuckets?: LatencyBuckets;
+  /**
+   * The latency and ttft histograms (HdrHistogram compressed base64, see saved-histogram.ts), in state.json only:
+   * a resumed run's percentiles go on from them. Absent from the figures the judge, reporters and reports read.
+   */
+  histograms?: { latency?: string; ttft?: string };
 }
 
 /** Latency limits (ms) whose exceedances the recorder counts per arm: see ArmStats.slow. */

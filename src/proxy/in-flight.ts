@@ -1,10 +1,14 @@
 // The requests the proxy is serving (chat requests and model lists): counted against max_concurrency, shown by
 // /healthz, and waited for when the proxy drains before it stops.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export class InFlight {
   private readonly answers = new Set<ServerResponse>();
   private waiters: (() => void)[] = [];
+  /** The connections of streams already under way when the drain began: they went out keep-alive. */
+  private readonly kept = new Set<Socket>();
+  private keptWaiters: (() => void)[] = [];
 
   get size(): number {
     return this.answers.size;
@@ -24,10 +28,37 @@ export class InFlight {
 
   /**
    * Answers not begun yet end their connection (`connection: close`), so their clients do not send another request
-   * down it while it is being closed. Streams already under way were sent keep-alive; nothing can change that now.
+   * down it while it is being closed. Streams already under way were sent keep-alive (HTTP/1.1 has no way to take
+   * that back once the headers are out): their connections are watched, so the drain can wait for them (keptClosed).
    */
   closeConnectionsAfterAnswers(): void {
-    for (const res of this.answers) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of this.answers) {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      else this.keep(res.socket);
+    }
+  }
+
+  /** How many connections of streams under way at the drain's start are still open. */
+  get keptOpen(): number {
+    return this.kept.size;
+  }
+
+  /** Resolves once every connection of a stream under way at the drain's start has closed (at once when none is open). */
+  keptClosed(): Promise<void> {
+    if (this.kept.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.keptWaiters.push(resolve));
+  }
+
+  private keep(socket: Socket | null): void {
+    if (!socket || socket.destroyed || this.kept.has(socket)) return;
+    this.kept.add(socket);
+    socket.once('close', () => {
+      this.kept.delete(socket);
+      if (this.kept.size > 0) return;
+      const waiters = this.keptWaiters;
+      this.keptWaiters = [];
+      for (const wake of waiters) wake();
+    });
   }
 
   /** Resolves once nothing is in flight (at once when nothing is). */

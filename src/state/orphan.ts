@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { writeFileAtomic } from './files.js';
-import { withJournalEnding } from './reconcile.js';
+import { withJournalEnding, withJournalProgress } from './reconcile.js';
 import { isOwnerAlive, isPidAlive, readLock } from './lock.js';
 import type { StateStore } from './store.js';
 
@@ -24,18 +24,16 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   const snapshot = store.readState();
   if (!snapshot) return { kind: 'none' };
   if (snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase)) return { kind: 'finished', snapshot };
-  const last = store.readEvents({ last: 1 })[0];
+  // Enough lines for those written since state.json's last write (one write behind, a few lines at most).
+  const recent = store.readEvents({ last: 64 });
+  const last = recent.at(-1);
   // A full disk can leave state.json behind the journal's ending: say how the rollout really ended.
   if (last?.type === 'finished') return { kind: 'finished', snapshot: withJournalEnding(snapshot, [last]).snapshot };
   const lock = readLock(store.dir);
   if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
   if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };
-  // state.json trails the journal by one write: a newer journal line has the latest stage and weight.
-  const newer = last !== undefined && last.at >= snapshot.updatedAt;
-  return {
-    kind: 'orphaned',
-    snapshot: newer ? { ...snapshot, stageIndex: last.stage ?? snapshot.stageIndex, greenWeight: last.greenWeight ?? snapshot.greenWeight } : snapshot,
-  };
+  // state.json trails the journal by one write: newer journal lines have the latest stage and weight.
+  return { kind: 'orphaned', snapshot: withJournalProgress(snapshot, recent) };
 }
 
 /** The one sentence every command prints about an orphaned rollout. */

@@ -1,5 +1,6 @@
 // state.json trails the journal by at most one write, but a full disk or a crash between the two can leave it
 // older: then the journal's final event is the truth about how the rollout ended.
+import { RECENT_EVENTS } from '../engine/event-log.js';
 import { FINAL_PHASES, type Phase, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 
 /**
@@ -27,4 +28,47 @@ export function withJournalEnding(snapshot: RolloutSnapshot, events: readonly Ro
       recentEvents: [...snapshot.recentEvents, ...newer].slice(-Math.max(snapshot.recentEvents.length, newer.length)),
     },
   };
+}
+
+/**
+ * The snapshot brought up to the journal lines written after it, for a rollout not ended: state.json trails the
+ * journal by one write, so a kill -9 at a stage's start can leave it on the previous stage. The journal is the
+ * later truth: the stage and weight of its latest line, the stages its lines passed or started (and the current
+ * stage's clock from its start; the previous stage's checks no longer apply), and the lines themselves.
+ */
+export function withJournalProgress(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): RolloutSnapshot {
+  if (snapshot.endedAt !== undefined) return snapshot;
+  const newer = linesAfter(snapshot, events);
+  const latest = newer.at(-1);
+  if (!latest) return snapshot;
+  const stages = snapshot.stages.map((stage) => ({ ...stage }));
+  let { stageIndex, greenWeight } = snapshot;
+  let startedAt: number | undefined;
+  for (const event of newer) {
+    const stage = event.stage === undefined ? undefined : stages[event.stage];
+    if (event.stage !== undefined) stageIndex = event.stage;
+    if (event.greenWeight !== undefined) greenWeight = event.greenWeight;
+    if (stage && event.type === 'stage_passed') Object.assign(stage, { verdict: 'passed', endedAt: event.at });
+    if (stage && event.type === 'stage_started') {
+      Object.assign(stage, { verdict: 'running', startedAt: event.at });
+      startedAt = event.at;
+    }
+  }
+  const updatedAt = Math.max(snapshot.updatedAt, latest.at);
+  return {
+    ...snapshot,
+    stageIndex,
+    greenWeight,
+    stages,
+    updatedAt,
+    ...(stageIndex !== snapshot.stageIndex && { checks: [], stageElapsedMs: startedAt === undefined ? 0 : updatedAt - startedAt }),
+    recentEvents: [...snapshot.recentEvents, ...newer].slice(-RECENT_EVENTS),
+  };
+}
+
+/** The journal's lines after the last one state.json holds (by content), or, without one, after its time. */
+function linesAfter(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): readonly RolloutEvent[] {
+  const held = snapshot.recentEvents.at(-1);
+  const index = held ? events.findLastIndex((event) => event.at === held.at && event.type === held.type && event.message === held.message) : -1;
+  return index >= 0 ? events.slice(index + 1) : events.filter((event) => event.at > snapshot.updatedAt);
 }

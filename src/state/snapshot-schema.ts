@@ -18,6 +18,8 @@ const armStats = z
     costUsd: num,
     dropped: count.optional(),
     inFlight: count.optional(),
+    // Base64 texts for rollout --resume; one that does not decode is left out there with a warning (metrics/carry.ts).
+    histograms: z.object({ latency: z.string().optional(), ttft: z.string().optional() }).loose().optional(),
   })
   .loose();
 

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { snapshot } from '../state/helpers.js';
+import { emptyArmStats } from '../../src/metrics/index.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import { deadPid, snapshot } from '../state/helpers.js';
 
 function stateFolder(state: unknown, events: unknown[] = []): string {
   const cwd = tempDir();
@@ -49,6 +51,56 @@ describe('status', () => {
   it('keeps state.json when the journal has nothing newer', async () => {
     const cwd = stateFolder(snapshot({ updatedAt: 9000 }), [{ at: 5000, type: 'finished', message: 'old', data: { phase: 'promoted', exitCode: 0 } }]);
     expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });
+  });
+
+  it("after a kill -9 at a stage's start shows the stage the journal started, as the orphan message does (state.json trailed it)", async () => {
+    const stage = (index: number, verdict: 'running' | 'pending') => ({
+      index,
+      greenWeight: [0.1, 0.5][index],
+      durationMs: 60_000,
+      verdict,
+      arms: { blue: emptyArmStats(), green: emptyArmStats() },
+    });
+    const at = 1_700_000_000_000;
+    const started1: RolloutEvent = { at: at + 1000, type: 'stage_started', stage: 0, greenWeight: 0.1, message: 'stage 1/2 started: 10% green for 1m' };
+    // state.json's last write: stage 1 running, its checks; then the journal went on and the process was killed.
+    const saved = snapshot({
+      pid: await deadPid(),
+      startedAt: at,
+      updatedAt: at + 60_500,
+      stageIndex: 0,
+      stageElapsedMs: 59_500,
+      greenWeight: 0.1,
+      plan: {
+        ...snapshot().plan,
+        stages: [
+          { durationMs: 60_000, greenWeight: 0.1 },
+          { durationMs: 60_000, greenWeight: 0.5 },
+        ],
+      },
+      stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as RolloutSnapshot['stages'],
+      checks: [{ rule: 'error_rate', status: 'pass', figure: 0, limit: 0.05, unit: 'ratio', sample: 30 }] as unknown as RolloutSnapshot['checks'],
+      recentEvents: [started1],
+    });
+    const journal: RolloutEvent[] = [
+      started1,
+      { at: at + 61_000, type: 'stage_passed', stage: 0, greenWeight: 0.1, message: 'stage 1/2 passed at 10% green' },
+      { at: at + 61_040, type: 'hook_succeeded', stage: 1, greenWeight: 0.5, message: 'on_stage hook: exec ./set-weight.sh exited 0 in 40ms' },
+      { at: at + 61_041, type: 'stage_started', stage: 1, greenWeight: 0.5, message: 'stage 2/2 started: 50% green for 1m' },
+    ];
+    const cwd = stateFolder(saved, journal);
+    const text = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(text.code).toBe(5);
+    expect(text.stdout).toContain('  stage 2/2, green 50% / blue 50%\n');
+    expect(text.stdout).toMatch(/ {6}1 {4}10% {2}passed {5}blue/);
+    expect(text.stdout).toMatch(/ {6}2 {4}50% {2}running {4}blue/);
+    // Stage 1's checks are not shown as stage 2's; the lines state.json missed are among the recent events.
+    expect(text.stdout).not.toContain('checks (green, current stage)');
+    expect(text.stdout).toContain('stage 2/2 started: 50% green for 1m');
+    expect(text.stderr).toContain('died without finishing, at stage 2/2 with green at 50%');
+    const json = JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout) as RolloutSnapshot;
+    expect(json).toMatchObject({ stageIndex: 1, greenWeight: 0.5, stageElapsedMs: 0, updatedAt: at + 61_041, checks: [] });
+    expect(json.recentEvents.map((event) => event.type)).toEqual(['stage_started', 'stage_passed', 'hook_succeeded', 'stage_started']);
   });
 
   it('--watch refuses an --interval a timer cannot hold', async () => {

@@ -26,7 +26,7 @@ analysis:
 `;
 
 /** Green fails 3 requests in 10, in a fixed pattern (30% against a 10% limit); blue never fails. */
-function arm(name: ArmName): ArmClient {
+function arm(name: ArmName, latencyMs = 10): ArmClient {
   let sent = 0;
   return {
     send: async (): Promise<UpstreamResult> => {
@@ -38,7 +38,7 @@ function arm(name: ArmName): ArmClient {
         failure: ok ? undefined : 'server_error',
         status: ok ? 200 : 500,
         content: 'a fine answer',
-        latencyMs: 10,
+        latencyMs,
         attempts: 1,
         stream: false,
       };
@@ -47,7 +47,7 @@ function arm(name: ArmName): ArmClient {
   };
 }
 
-function start(options: Pick<EngineDeps, 'startStage' | 'carried'>) {
+function start(options: Pick<EngineDeps, 'startStage' | 'carried'>, latencyMs = 10) {
   const clock = new FakeClock();
   const states: RolloutSnapshot[] = [];
   const events: RolloutEvent[] = [];
@@ -55,7 +55,7 @@ function start(options: Pick<EngineDeps, 'startStage' | 'carried'>) {
   const engine = new RolloutEngine({
     plan: planFromYaml(PLAN),
     clock,
-    clients: { blue: arm('blue'), green: arm('green') },
+    clients: { blue: arm('blue', latencyMs), green: arm('green', latencyMs) },
     traffic: SAME_REQUEST,
     splitter: { choose: (weight) => (weight >= 1 ? 'green' : turn++ % 2 ? 'green' : 'blue') },
     arrivals: arrivalsEvery(clock, 100),
@@ -132,5 +132,65 @@ describe('rollout --resume continues the stage it resumes', () => {
     resumed.engine.abort();
     await resumed.clock.advance(1_000);
     await resumed.done;
+  });
+});
+
+describe('rollout --resume percentiles', () => {
+  /** A run killed 3 s into stage 1 with every answer taking 100 ms: its stage 1 as its last state.json saved it. */
+  async function deadRun(): Promise<RolloutSnapshot['stages']> {
+    const dead = start({}, 100);
+    await dead.clock.advance(3_000);
+    const saved = dead.states.at(-1)!.stages;
+    expect(saved[0]!.arms.blue.latency).toMatchObject({ p50: 100, max: 100 });
+    // Only state.json keeps the histograms: the figures the judge and the reporters read have none.
+    expect(saved[0]!.arms.blue.histograms?.latency).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(dead.engine.snapshot().stages[0]!.arms.blue.histograms).toBeUndefined();
+    return saved;
+  }
+
+  /** Resumed at stage 1 with answers taking 10 ms, for 2 s: stage 1's blue latency and the journal. */
+  async function resumed(carried: RolloutSnapshot['stages']) {
+    const run = start({ startStage: 0, carried }, 10);
+    await run.clock.advance(2_000);
+    const latency = run.engine.snapshot().stages[0]!.arms.blue.latency!;
+    const saved = run.states.at(-1)!.stages[0]!.arms.blue;
+    run.engine.abort();
+    await run.clock.advance(1_000);
+    await run.done;
+    return { latency, saved, warnings: run.events.filter((event) => event.type === 'warning').map((event) => event.message) };
+  }
+
+  it("cover the dead run's requests: its 100 ms answers outnumber the resumed run's 10 ms ones, so p50 stays 100 ms", async () => {
+    const saved = await deadRun();
+    const before = saved[0]!.arms.blue.latency!.count;
+    const { latency, saved: again, warnings } = await resumed(saved);
+    expect(latency.count).toBeGreaterThan(before);
+    expect(before).toBeGreaterThan(latency.count / 2);
+    expect(latency).toMatchObject({ p50: 100, p95: 100, max: 100 });
+    expect(warnings).toEqual([]);
+    // Saved again whole: a second resume reads every request of both runs.
+    expect(again.histograms?.latency).toBeDefined();
+    expect(again.latency?.count).toBe(latency.count);
+  });
+
+  it('of an older state.json (no histograms) cover the new requests only, as before; its count, mean and max still both', async () => {
+    const saved = await deadRun();
+    for (const stage of saved) for (const arm of [stage.arms.blue, stage.arms.green]) delete arm.histograms;
+    const { latency, saved: again, warnings } = await resumed(saved);
+    expect(latency).toMatchObject({ p50: 10, max: 100 });
+    expect(latency.count).toBeGreaterThan(saved[0]!.arms.blue.latency!.count);
+    expect(warnings).toEqual([]);
+    // Its histogram lacks the dead run's requests: not saved, so a later resume cannot mistake it for all of them.
+    expect(again.histograms).toBeUndefined();
+  });
+
+  it('of a hand-edited histogram leave it out, saying so, and go on', async () => {
+    const saved = await deadRun();
+    saved[0]!.arms.blue.histograms = { latency: 'SGVsbG8gd29ybGQ=' };
+    const { latency, warnings } = await resumed(saved);
+    expect(latency).toMatchObject({ p50: 10, max: 100 });
+    expect(warnings).toEqual([
+      "state.json's stage 1 blue latency histogram: not a compressed HdrHistogram (V2): left out, so its percentiles cover this run's requests only",
+    ]);
   });
 });

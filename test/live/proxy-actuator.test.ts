@@ -96,9 +96,14 @@ describe('ProxyActuator stage moves', () => {
     // The operator's emergency blue reaches the proxy before any renewal could be refused.
     await blueByHand(running);
     const [ending] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
-    expect(ending).toMatchObject({ ok: false, label: `proxy ${running.proxy.adminUrl as string}` });
+    // Declined: the engine rolls back instead (test/live/promotion-declined.test.ts).
+    expect(ending).toMatchObject({ ok: false, declined: true, label: `proxy ${running.proxy.adminUrl as string}` });
     expect(ending?.message).toContain('the route was changed since this rollout set it');
-    expect(ending?.message).toContain('green is not promoted there');
+    expect(ending?.message).toContain('the proxy keeps that route');
+    // The rollback that follows leaves it be too.
+    const [rollback] = await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0, reason: 'declined' });
+    expect(rollback).toMatchObject({ ok: true });
+    expect(rollback?.message).toContain('keeps the route someone else set');
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(running.proxy.route.stored.reason).toBe('operator: emergency stop');
   });

@@ -1,13 +1,15 @@
 // A stopping proxy drains: it closes its port at once and lets the requests in flight finish (a deploy restarting
-// it must not cut users' streams), answers on kept-alive connections end them, /healthz says 503, and what is
-// still running after proxy.limits.drain_timeout, or a second signal, is cut.
+// it must not cut users' streams), answers on kept-alive connections end them (a stream's client may send one more
+// request down its connection right after it), /healthz says 503, and what is still running after
+// proxy.limits.drain_timeout, or a second signal, is cut.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
-import type { ProxyHandle } from '../../src/proxy/server.js';
+import { DRAIN_LINGER_MS, type ProxyHandle } from '../../src/proxy/server.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
@@ -134,6 +136,55 @@ describe('a stopping proxy drains', () => {
     expect(await answer.body.json()).toMatchObject({ choices: [{ message: { content: 'done' } }] });
     expect(await drained).toBe(0);
     await client.close();
+  });
+
+  it("a stream's client sending its next request down the same connection at once is answered (connection: close), not reset by the stop", async () => {
+    const { upstream, release } = await heldStream();
+    const { proxy } = await runProxy(scriptedPlan(upstream.url), { env });
+    const stream = await streamStarted(proxy.url);
+    let connections = 1;
+    stream.client.on('connect', () => connections++);
+    // As `bluegreen proxy` does: the stop follows the drain at once.
+    const stopped = proxy.drain(10_000).then(async (running) => (await proxy.close(), running));
+    release(0);
+    expect(await stream.rest()).toContain('data: [DONE]');
+    // No await in between: the next request goes out as the stream ends, when the stop used to cut the connection
+    // under it ("other side closed" every time, before the drain waited for these connections).
+    const next = stream.client.request({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'again' }] }),
+    });
+    await until(() => upstream.seen.filter((seen) => seen.path.endsWith('/chat/completions')).length === 2, 'the next request upstream');
+    release(1);
+    const answer = await next;
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(await answer.body.json()).toMatchObject({ choices: [{ message: { content: 'done' } }] });
+    expect(await stopped).toBe(0);
+    expect(connections).toBe(1);
+    expect(proxy.metrics.snapshot().arms.blue).toMatchObject({ requests: 2, failures: 0 });
+    await stream.close();
+  });
+
+  it(`a stream's client that sends nothing more: its connection closes at most ${DRAIN_LINGER_MS} ms after the stream, and its next request goes to the replacement`, async () => {
+    const { upstream, release } = await heldStream();
+    const yaml = scriptedPlan(upstream.url);
+    const old = await runProxy(yaml, { env });
+    const stream = await streamStarted(old.proxy.url);
+    const disconnected = once(stream.client, 'disconnect');
+    const stopped = old.proxy.drain(10_000).then(async (running) => (await old.proxy.close(), running));
+    const replacement = await runProxy(yaml, { env, listen: `127.0.0.1:${old.proxy.port}` });
+    release(0);
+    expect(await stream.rest()).toContain('data: [DONE]');
+    expect(await stopped).toBe(0);
+    await disconnected;
+    const next = await stream.client.request({ method: 'GET', path: '/healthz' });
+    expect(next.statusCode).toBe(200);
+    expect(await next.body.json()).toMatchObject({ ok: true, inFlight: 0 });
+    expect(replacement.proxy.url).toBe(old.proxy.url);
+    await stream.close();
   });
 
   it('gives up after its time: drain() says how many still run, and close() cuts them', async () => {

@@ -8,7 +8,7 @@ import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-fil
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
-import { withJournalEnding } from '../../state/reconcile.js';
+import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
 import { CliError, EXIT } from '../../core/exit.js';
@@ -62,8 +62,10 @@ export function register(program: Command, ctx: CliContext): void {
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
   const saved = store.readState();
   if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)${runningProxy(store.dir)}`, EXIT.usage);
-  // When state.json is older than the journal's final event (a full disk, a crash between the two), the journal wins.
-  const { snapshot } = withJournalEnding(saved, saved.endedAt === undefined ? store.readEvents() : []);
+  // When state.json is older than the journal (a full disk, a crash between the two), the journal wins: its final
+  // event, or the lines since state.json's last write (a kill -9 at a stage's start: the stage it started).
+  const events = saved.endedAt === undefined ? store.readEvents() : [];
+  const snapshot = withJournalProgress(withJournalEnding(saved, events).snapshot, events);
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
   return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
 }

@@ -1,0 +1,137 @@
+// A promotion one proxy declines (an operator put it on blue by hand after the last renewal, or it does not answer)
+// ends the rollout rolled back, exit 10, as a renewal refused, or a proxy silent, does: "promoted" means every
+// proxy serves green. A proxy that refused keeps its operator's route; the one that took the promotion goes back to
+// blue; on_promote never runs, on_rollback does. The engine drives two real proxies on the fake clock.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { ProxyFleet } from '../../src/live/fleet.js';
+import { ProxyActuator } from '../../src/live/proxy-actuator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { until, type Running } from '../proxy/helpers.js';
+import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, putRoute } from './helpers.js';
+
+const fixture = liveFixture();
+let fleet: ProxyFleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+const HOOKS = `hooks:\n  on_promote: { exec: "true" }\n  on_rollback: { exec: "true" }\n`;
+
+const NO_UPSTREAM: ArmClient = {
+  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
+  listModels: () => Promise.resolve({ ids: [], status: 200 }),
+};
+
+/** Runs a one-stage live rollout (50% green for 1 s) over the proxies; `beforeEnd` acts while the stage runs. */
+async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
+  const clock = new FakeClock();
+  const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }') + HOOKS);
+  fleet = new ProxyFleet(
+    proxies.map((running) => running.proxy.adminUrl as string),
+    ADMIN_TOKEN,
+    clock,
+    60_000,
+    250,
+  );
+  const journal: RolloutEvent[] = [];
+  const hooks: HookCall[] = [];
+  const deps: EngineDeps = {
+    plan,
+    clock,
+    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
+    traffic: SAME_REQUEST,
+    splitter: { choose: () => 'blue' },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
+    // Each hook takes 40 ms of the fake clock: the journal's times must still never go back.
+    runHook: async (_hook, call) => {
+      hooks.push(call);
+      await clock.advance(40);
+      return { ok: true, message: 'exited 0 in 40ms' };
+    },
+    pid: 1,
+    sources: [],
+    actuators: [new ProxyActuator(plan, fleet, clock)],
+  };
+  const engine = new RolloutEngine(deps);
+  const done = engine.run();
+  await until(() => proxies.every((running) => running.proxy.route.effective().greenWeight === 0.5), 'stage 1 on every proxy');
+  await beforeEnd();
+  // The stage's time is up long before the lease's first renewal (20 s): nothing was refused before the promotion.
+  await clock.advance(1000);
+  const outcome = await done;
+  const times = journal.map((event) => event.at);
+  expect(times).toEqual([...times].sort((a, b) => a - b));
+  return { outcome, journal, hooks: hooks.map((call) => call.event), snapshot: engine.snapshot() };
+}
+
+describe('a promotion a proxy declines', () => {
+  it("rolls back (exit 10): the proxy keeps the operator's blue, the other goes back to blue, on_rollback runs", async () => {
+    const [byHand, other] = (await fixture.startProxies(2)) as [Running, Running];
+    const { outcome, journal, hooks, snapshot } = await rollout([byHand, other], () =>
+      putRoute(byHand, { greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+    );
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.breach?.rule).toBe('hook');
+    expect(outcome.reason).toContain(`proxy ${byHand.proxy.adminUrl as string} did not take the promotion`);
+    expect(outcome.reason).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    // The operator's route is never overridden: not by the promotion, not by the rollback.
+    expect(byHand.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' });
+    expect(byHand.proxy.route.stored.promotedArm).toBeUndefined();
+    // The other proxy took the promotion, then went back to blue with the rollback: no promoted green is left.
+    expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(other.proxy.route.stored.promotedArm).toBeUndefined();
+    expect(hooks).toEqual(['rollback']);
+    const types = journal.map((event) => event.type);
+    expect(types).not.toContain('promoted');
+    expect(types.slice(types.indexOf('stage_passed'))).toEqual([
+      'stage_passed',
+      'hook_succeeded', // the other proxy: serving green
+      'breach',
+      'rolled_back',
+      'hook_succeeded', // the proxy that declined: keeps the route someone else set
+      'hook_succeeded', // the other proxy: back on blue
+      'hook_succeeded', // on_rollback
+      'drained',
+      'finished',
+    ]);
+    expect(journal.at(-1)?.message).toMatch(/did not take the promotion .*; rolling every proxy back \(exit 10\)$/);
+    expect(snapshot).toMatchObject({ phase: 'rolled_back', exitCode: 10, greenWeight: 0 });
+  });
+
+  it('rolls back (exit 10, proxy_unreachable) when a proxy does not answer the promotion: it serves blue once its lease runs out', async () => {
+    const [silent, other] = (await fixture.startProxies(2)) as [Running, Running];
+    const { outcome, hooks } = await rollout([silent, other], () => silent.close());
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.breach?.rule).toBe('proxy_unreachable');
+    expect(outcome.reason).toContain(`proxy ${silent.proxy.adminUrl as string} did not take the promotion (`);
+    expect(outcome.reason).toMatch(/its lease runs out at \S+ and it returns to blue on its own\); rolling every proxy back$/);
+    expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(other.proxy.route.stored.promotedArm).toBeUndefined();
+    expect(hooks).toEqual(['rollback']);
+  });
+
+  it('promotes (exit 0) when every proxy takes it, saying so before the proxies report', async () => {
+    const proxies = await fixture.startProxies(2);
+    const { outcome, journal, hooks } = await rollout(proxies, () => Promise.resolve());
+    expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    for (const running of proxies) expect(running.proxy.route.stored.promotedArm).toBe('green');
+    expect(hooks).toEqual(['promote']);
+    const types = journal.map((event) => event.type);
+    expect(types.slice(types.indexOf('stage_passed'))).toEqual([
+      'stage_passed',
+      'promoted',
+      'hook_succeeded',
+      'hook_succeeded',
+      'hook_succeeded',
+      'drained',
+      'finished',
+    ]);
+  });
+});
