@@ -29,11 +29,19 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export function routeStopSignals(engine: Stoppable, options: StopSignalOptions): () => void {
   const { events } = options;
   let signalled = false;
+  let repeatTold = false;
   const handlers = SIGNALS.map(
     (signal) =>
       [
         signal,
         () => {
+          // A second Ctrl-C while a slow on_rollback runs was met with silence: say what it does and does not do.
+          if (signalled && !repeatTold) {
+            repeatTold = true;
+            options.warn(
+              `${signal} again: the rollout is already ending; requests in flight are no longer waited for, but the ending's hook runs on (up to its timeout), as it is what moves traffic; kill -9 would leave traffic wherever it is`,
+            );
+          }
           signalled = true;
           engine.interrupt(signal);
         },

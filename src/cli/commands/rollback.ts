@@ -16,7 +16,9 @@ interface RollbackFlags {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('rollback')
-    .description("put a dead rollout back on blue: run its plan's on_rollback hook with the saved stage, journal it, mark it rolled back (safe to run twice)")
+    .description(
+      "put a dead rollout back on blue: run its plan's on_rollback hook (or on_stage at 0% when it has none) with the saved stage, journal it, mark it rolled back (safe to run twice)",
+    )
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .addHelpText(

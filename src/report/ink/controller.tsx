@@ -7,6 +7,7 @@ import type { RolloutSnapshot } from '../../engine/types.js';
 import { DashboardApp } from './components/DashboardApp.js';
 import { handleKey, type DashboardCommand, type DashboardMode, type KeyPress, type KeyState } from './keys.js';
 import { buildDashboardView, type ViewOptions } from './view-model.js';
+import { isFinalPhase } from './header-lines.js';
 import type { LiveView } from '../../live/fleet.js';
 
 export interface RenderHandle {
@@ -78,7 +79,7 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
 
   const onKey = (press: KeyPress) => {
     if (stopped) return;
-    const result = handleKey(keys, press, options.mode, clock.now());
+    const result = handleKey(keys, press, options.mode, clock.now(), isFinalPhase(options.read().phase));
     keys = result.state;
     if (result.command) options.onCommand(result.command);
     refresh();

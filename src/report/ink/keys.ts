@@ -41,9 +41,11 @@ const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> =
   quit: { command: 'abort', notice: 'abort requested: rolling back to blue' },
 };
 
-export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number): KeyResult {
+/** `ending`: the rollout is already ending (its hook may take a while), so nothing is left to pause, promote or abort. */
+export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false): KeyResult {
   if (press.ctrl && press.input === 'c') return { state: { notice: { text: 'interrupted (ctrl-c)', at: now } }, command: 'interrupt' };
   if (mode === 'watch') return press.input === 'q' ? { state, command: 'quit' } : { state };
+  if (ending) return CONTROL_KEYS[press.input] || state.prompt ? { state: { notice: { text: 'already ending: no key changes it now', at: now } } } : { state };
   if (state.prompt) {
     if (press.input === 'y' || press.input === 'Y') {
       const confirmed = CONFIRMED[state.prompt];

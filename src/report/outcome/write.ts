@@ -106,13 +106,19 @@ export function checkReportTargets(targets: ReportTargets, keep: { plan?: string
     const clobbers =
       keep.plan !== undefined && target === path.resolve(keep.plan)
         ? 'that is the plan file'
-        : keep.stateDir !== undefined && path.dirname(target) === path.resolve(keep.stateDir)
+        : keep.stateDir !== undefined && within(target, path.resolve(keep.stateDir))
           ? `that is inside the state folder ${path.resolve(keep.stateDir)}`
           : undefined;
     const problem = clobbers ?? targetProblem(target);
     if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
   }
   return problems;
+}
+
+/** The folder itself (not there yet, so not found to be a folder) or anything under it (control/abort). */
+function within(target: string, dir: string): boolean {
+  const relative = path.relative(dir, target);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 /**

@@ -51,3 +51,17 @@ describe('dashboard keys (watch)', () => {
     for (const input of ['p', 'r', 'P', 'a', 'y']) expect(handleKey({}, { input }, 'watch', 0).command).toBeUndefined();
   });
 });
+
+describe('dashboard keys while the rollout is ending', () => {
+  it('asks nothing and sends nothing but ctrl-c, saying the rollout is already ending', () => {
+    for (const input of ['p', 'r', 'P', 'a', 'q']) {
+      const result = handleKey({}, { input }, 'control', 0, true);
+      expect(result.command).toBeUndefined();
+      expect(result.state).toEqual({ notice: { text: 'already ending: no key changes it now', at: 0 } });
+    }
+    // A question asked just before the ending began is dropped rather than confirmed.
+    expect(handleKey({ prompt: 'quit' }, { input: 'y' }, 'control', 0, true).command).toBeUndefined();
+    expect(handleKey({}, { input: 'c', ctrl: true }, 'control', 0, true).command).toBe('interrupt');
+    expect(handleKey({}, { input: 'x' }, 'control', 0, true)).toEqual({ state: {} });
+  });
+});

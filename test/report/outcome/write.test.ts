@@ -116,6 +116,18 @@ describe('checkReportTargets', () => {
     ]);
   });
 
+  it('refuses the state folder itself before it exists, and any file deeper in it', () => {
+    const cwd = tempDir();
+    const stateDir = path.join(cwd, 'state');
+    expect(checkReportTargets({ jsonFile: 'state', junitFile: 'state/control/abort', cwd }, { stateDir })).toEqual([
+      `cannot write the JSON report to ${stateDir}: that is inside the state folder ${stateDir}`,
+      `cannot write the JUnit report to ${path.join(stateDir, 'control/abort')}: that is inside the state folder ${stateDir}`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'state.json', junitFile: 'stateful/r.xml', cwd }, { stateDir })).toEqual([
+      `cannot write the JUnit report to ${path.join(cwd, 'stateful/r.xml')}: the folder ${path.join(cwd, 'stateful')} does not exist`,
+    ]);
+  });
+
   it.runIf(process.platform === 'linux')('tries to create a file, as access() says yes to root where none can be made (/proc)', () => {
     expect(checkReportTargets({ jsonFile: '/proc/r.json', cwd: tempDir() })).toEqual([
       'cannot write the JSON report to /proc/r.json: no file can be created in /proc (the file system refuses new files)',
