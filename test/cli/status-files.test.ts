@@ -103,6 +103,17 @@ describe('status', () => {
     expect(json.recentEvents.map((event) => event.type)).toEqual(['stage_started', 'stage_passed', 'hook_succeeded', 'stage_started']);
   });
 
+  it('--json leaves out the histograms state.json keeps for --resume (base64 for bluegreen alone), not the percentiles', async () => {
+    const arm = { ...emptyArmStats(), latency: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1.5, count: 2 }, histograms: { latency: 'HISTOGRAM-BASE64' } };
+    const stage = { index: 0, greenWeight: 0.1, durationMs: 1000, verdict: 'running', arms: { blue: arm, green: arm } };
+    const cwd = stateFolder(snapshot({ stages: [stage] as unknown as RolloutSnapshot['stages'] }));
+    const result = await runCli(['status', '--json', '--state-dir', 'st'], { cwd });
+    expect(result.stdout).not.toContain('HISTOGRAM-BASE64');
+    const json = JSON.parse(result.stdout) as RolloutSnapshot;
+    expect(json.stages[0]?.arms.green.latency?.p99).toBe(3);
+    expect(json.stages[0]?.arms.green).not.toHaveProperty('histograms');
+  });
+
   it('--watch refuses an --interval a timer cannot hold', async () => {
     const cwd = stateFolder(snapshot());
     const result = await runCli(['status', '--watch', '--interval', '9999999999', '--state-dir', 'st'], { cwd });

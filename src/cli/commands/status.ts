@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
+import type { ArmStats } from '../../metrics/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
@@ -65,9 +66,23 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   // When state.json is older than the journal (a full disk, a crash between the two), the journal wins: its final
   // event, or the lines since state.json's last write (a kill -9 at a stage's start: the stage it started).
   const events = saved.endedAt === undefined ? store.readEvents() : [];
-  const snapshot = withJournalProgress(withJournalEnding(saved, events).snapshot, events);
+  const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
   return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
+}
+
+/**
+ * The snapshot without the histograms state.json keeps for rollout --resume (ArmStats.histograms): base64 for
+ * bluegreen alone, several KB per stage, and no figure for a script reading --json (the percentiles are there).
+ */
+function withoutSavedHistograms(snapshot: RolloutSnapshot): RolloutSnapshot {
+  const stages = snapshot.stages.map((stage) => {
+    const { blue, green } = stage.arms;
+    if (blue.histograms === undefined && green.histograms === undefined) return stage;
+    const arm = ({ histograms: _saved, ...figures }: ArmStats): ArmStats => figures;
+    return { ...stage, arms: { blue: arm(blue), green: arm(green) } };
+  });
+  return { ...snapshot, stages };
 }
 
 /** A proxy serving from the folder before any rollout: said, so the operator knows the folder is the right one. */
