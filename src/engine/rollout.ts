@@ -135,6 +135,13 @@ export class RolloutEngine {
       // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
       await this.stateSaver.flush();
       if (this.ending) return;
+      // Not even that first record could be written (the folder filled up since the start's check): refused.
+      const unsaved = this.stateSaver.failure;
+      if (unsaved !== undefined) {
+        const ending = endings.unrecorded(unsaved, first > 0 || (this.deps.carried?.length ?? 0) > 0);
+        this.emit('failed', ending.reason);
+        return this.end(ending);
+      }
       if (this.deps.alreadyPromoted !== undefined) {
         this.greenWeight = 1;
         return this.end(endings.alreadyPromoted(this.deps.alreadyPromoted));

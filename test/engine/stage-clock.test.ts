@@ -125,6 +125,19 @@ describe('rollout engine on a fake clock', () => {
     expect(states.at(-1)!.phase).toBe('promoted');
   });
 
+  it('refuses to start (exit 2, nothing moved) when not even the first state.json can be written', async () => {
+    const { clock, engine, events, hooks } = setup({ stateWriteFails: () => true });
+    const done = engine.run();
+    await clock.advance(1_000);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'failed', exitCode: 2 });
+    expect(outcome.reason).toBe(
+      'state.json could not be written (ENOSPC: no space left on device): a rollout does not run without a record to recover from; nothing was moved',
+    );
+    expect(events.map((e) => e.type)).not.toContain('stage_started');
+    expect(hooks).toEqual([]);
+  });
+
   it('stops the stage clock while paused and goes on after resume', async () => {
     const controls: ControlRequest[] = [];
     const { clock, engine } = setup({ controls });
