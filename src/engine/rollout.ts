@@ -316,7 +316,14 @@ export class RolloutEngine {
   }
 
   private applyControl(request: ControlRequest): void {
-    this[request.action](request.actor);
+    // `bluegreen pause` said "requested"; one that changes nothing says so in the journal rather than nothing.
+    const idle = !this.ending && ((request.action === 'pause' && this.phase === 'paused') || (request.action === 'resume' && this.phase === 'progressing'));
+    if (idle)
+      this.emit(
+        'warning',
+        `${request.action} requested by ${request.actor}: the rollout is ${request.action === 'pause' ? 'already paused' : 'not paused'}; nothing to do`,
+      );
+    else this[request.action](request.actor);
   }
 
   // --- endings --------------------------------------------------------------------------------

@@ -138,6 +138,26 @@ describe('rollout engine on a fake clock', () => {
     expect(hooks).toEqual([]);
   });
 
+  it('journals a pause or resume from another terminal that changes nothing, instead of saying nothing', async () => {
+    const controls: ControlRequest[] = [];
+    const { clock, engine, events } = setup({ controls });
+    void engine.run();
+    await clock.advance(1_000);
+    controls.push({ action: 'resume', actor: 'alice@host' });
+    await clock.advance(1_000);
+    controls.push({ action: 'pause', actor: 'alice@host' });
+    await clock.advance(1_000);
+    controls.push({ action: 'pause', actor: 'bob@host' });
+    await clock.advance(1_000);
+    const said = events.filter((e) => e.type === 'warning' || e.type === 'paused').map((e) => `${e.type}: ${e.message}`);
+    expect(said).toEqual([
+      'warning: resume requested by alice@host: the rollout is not paused; nothing to do',
+      'paused: paused by alice@host: traffic goes on at 50% green, the stage clock is stopped',
+      'warning: pause requested by bob@host: the rollout is already paused; nothing to do',
+    ]);
+    expect(engine.snapshot().phase).toBe('paused');
+  });
+
   it('stops the stage clock while paused and goes on after resume', async () => {
     const controls: ControlRequest[] = [];
     const { clock, engine } = setup({ controls });
