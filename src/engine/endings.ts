@@ -74,6 +74,18 @@ export const endings = {
   /** A proxy refused the promotion or did not answer (see RolloutEngine.promotionDeclined). */
   promotionDeclined: (what: string, rule: 'hook' | 'proxy_unreachable'): Ending =>
     endings.rolledBack({ rule, figure: null, limit: 0, unit: 'count', sample: 0, message: `${what}; rolling every proxy back` }),
+  /**
+   * state.json could not be written before the first stage: a rollout never runs without a record to recover
+   * from. A fresh one moved nothing (no hook runs); a resumed one puts traffic back on blue.
+   */
+  unrecorded: (message: string, resumed: boolean): Ending => ({
+    phase: 'failed',
+    exitCode: EXIT.usage,
+    reason: `state.json could not be written (${message}): a rollout does not run without a record to recover from; ${resumed ? 'rolled back to blue' : 'nothing was moved'}`,
+    hook: 'rollback',
+    verdict: 'aborted',
+    moves: resumed,
+  }),
   failed: (message: string): Ending => ({
     phase: 'failed',
     exitCode: EXIT.internal,

@@ -135,6 +135,13 @@ export class RolloutEngine {
       // state.json exists before any hook can move traffic, so a crash from here on leaves a record to recover from.
       await this.stateSaver.flush();
       if (this.ending) return;
+      // Not even that first record could be written (the folder filled up since the start's check): refused.
+      const unsaved = this.stateSaver.failure;
+      if (unsaved !== undefined) {
+        const ending = endings.unrecorded(unsaved, first > 0 || (this.deps.carried?.length ?? 0) > 0);
+        this.emit('failed', ending.reason);
+        return this.end(ending);
+      }
       if (this.deps.alreadyPromoted !== undefined) {
         this.greenWeight = 1;
         return this.end(endings.alreadyPromoted(this.deps.alreadyPromoted));
@@ -309,7 +316,14 @@ export class RolloutEngine {
   }
 
   private applyControl(request: ControlRequest): void {
-    this[request.action](request.actor);
+    // `bluegreen pause` said "requested"; one that changes nothing says so in the journal rather than nothing.
+    const idle = !this.ending && ((request.action === 'pause' && this.phase === 'paused') || (request.action === 'resume' && this.phase === 'progressing'));
+    if (idle)
+      this.emit(
+        'warning',
+        `${request.action} requested by ${request.actor}: the rollout is ${request.action === 'pause' ? 'already paused' : 'not paused'}; nothing to do`,
+      );
+    else this[request.action](request.actor);
   }
 
   // --- endings --------------------------------------------------------------------------------

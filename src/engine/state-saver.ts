@@ -26,6 +26,11 @@ export class StateSaver {
     this.writing = this.writeUntilCurrent();
   }
 
+  /** Why the latest write failed, while it has not succeeded since. */
+  get failure(): string | undefined {
+    return this.lastFailure;
+  }
+
   /** Resolves once every request made so far is on disk (or has failed and been reported). */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;

@@ -1,6 +1,7 @@
 // How a rollout ended, in one sentence that says each thing once: the plain reporter's closing line.
 import type { RolloutEvent } from '../engine/types.js';
 import type { Phase } from '../engine/types.js';
+import { EXIT } from '../core/exit.js';
 
 export interface EndingSummary {
   phase: Phase;
@@ -30,7 +31,8 @@ export function isEndingStart(event: RolloutEvent): boolean {
  * the ending leaves it: then the sentence says so instead of letting "back on blue" stand alone.
  */
 export function endingSentence(ending: EndingSummary, unconfirmed: readonly string[] = []): string {
-  const lead = LEADS[ending.phase] ?? ending.phase.replace('_', ' ');
+  // A failure that is no bug of ours (its record could not be written: exit 2) is not called an internal error.
+  const lead = ending.phase === 'failed' && ending.exitCode !== EXIT.internal ? 'stopped' : (LEADS[ending.phase] ?? ending.phase.replace('_', ' '));
   // A claim about where traffic is stands only when the moves behind it worked.
   const reason = unconfirmed.length ? ending.reason?.replace(TRAFFIC_CLAIM, '').trim() : ending.reason?.trim();
   const what = !reason ? lead : reason.startsWith(lead) ? reason : `${lead}: ${reason}`;

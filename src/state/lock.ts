@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
-import { describeFsError, errorCode, errorText } from '../core/errors.js';
+import { describeFsError, errorCode } from '../core/errors.js';
 import { LOCK_FILE } from './files.js';
 
 export interface LockInfo {
@@ -86,7 +86,9 @@ export function acquireLock(dir: string, info: LockInfo, env: LockEnv): LockHand
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
-    throw new CliError(`cannot create the state folder ${dir}: ${errorText(error)}`, EXIT.usage);
+    // "EEXIST: file already exists, mkdir" said nothing useful about `--state-dir plan.yaml`.
+    const why = errorCode(error) === 'EEXIST' ? `${dir} is a file, not a folder` : describeFsError(error, path.join(dir, 'state.json'));
+    throw new CliError(`cannot create the state folder ${dir}: ${why}`, EXIT.usage);
   }
   const file = lockPath(dir);
   const record: LockRecord = { ...info, token: randomBytes(8).toString('hex') };

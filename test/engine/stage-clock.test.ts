@@ -125,6 +125,39 @@ describe('rollout engine on a fake clock', () => {
     expect(states.at(-1)!.phase).toBe('promoted');
   });
 
+  it('refuses to start (exit 2, nothing moved) when not even the first state.json can be written', async () => {
+    const { clock, engine, events, hooks } = setup({ stateWriteFails: () => true });
+    const done = engine.run();
+    await clock.advance(1_000);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'failed', exitCode: 2 });
+    expect(outcome.reason).toBe(
+      'state.json could not be written (ENOSPC: no space left on device): a rollout does not run without a record to recover from; nothing was moved',
+    );
+    expect(events.map((e) => e.type)).not.toContain('stage_started');
+    expect(hooks).toEqual([]);
+  });
+
+  it('journals a pause or resume from another terminal that changes nothing, instead of saying nothing', async () => {
+    const controls: ControlRequest[] = [];
+    const { clock, engine, events } = setup({ controls });
+    void engine.run();
+    await clock.advance(1_000);
+    controls.push({ action: 'resume', actor: 'alice@host' });
+    await clock.advance(1_000);
+    controls.push({ action: 'pause', actor: 'alice@host' });
+    await clock.advance(1_000);
+    controls.push({ action: 'pause', actor: 'bob@host' });
+    await clock.advance(1_000);
+    const said = events.filter((e) => e.type === 'warning' || e.type === 'paused').map((e) => `${e.type}: ${e.message}`);
+    expect(said).toEqual([
+      'warning: resume requested by alice@host: the rollout is not paused; nothing to do',
+      'paused: paused by alice@host: traffic goes on at 50% green, the stage clock is stopped',
+      'warning: pause requested by bob@host: the rollout is already paused; nothing to do',
+    ]);
+    expect(engine.snapshot().phase).toBe('paused');
+  });
+
   it('stops the stage clock while paused and goes on after resume', async () => {
     const controls: ControlRequest[] = [];
     const { clock, engine } = setup({ controls });

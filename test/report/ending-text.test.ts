@@ -26,6 +26,11 @@ const cases: [string, Ending, string][] = [
     'exit 129 — interrupted by its launcher sh (pid 12) exiting; rolled back to blue',
   ],
   ['an internal error', endings.failed('boom in a timer'), 'exit 1 — internal error: boom in a timer'],
+  [
+    'no record could be written (no bug of ours)',
+    endings.unrecorded('ENOSPC: no space left on device', false),
+    'exit 2 — stopped: state.json could not be written (ENOSPC: no space left on device): a rollout does not run without a record to recover from; nothing was moved',
+  ],
 ];
 
 /** Every run of four or more words that appears twice: what "saying it once" rules out. */
@@ -50,7 +55,8 @@ describe('endingSentence', () => {
     expect(sentence).toBe(expected);
     expect(repeatedPhrases(sentence)).toEqual([]);
     // The phase's word appears once: no "interrupted ... (exit 130): interrupted ...".
-    const word = ending.phase === 'rolled_back' ? 'rolled back' : ending.phase === 'failed' ? 'internal error' : ending.phase;
+    const failedWord = ending.exitCode === 1 ? 'internal error' : 'stopped';
+    const word = ending.phase === 'rolled_back' ? 'rolled back' : ending.phase === 'failed' ? failedWord : ending.phase;
     expect(sentence.split(word).length - 1).toBe(1);
   });
 

@@ -134,6 +134,14 @@ describe('an unusable state folder', () => {
   it('is a usage error naming the path, not a crash', () => {
     writeFileSync(path.join(temp.dir, 'file'), '');
     const dir = path.join(temp.dir, 'file', 'state');
-    expect(() => new StateStore(dir).acquireLock(owner(process.pid))).toThrow(`cannot create the state folder ${dir}`);
+    expect(() => new StateStore(dir).acquireLock(owner(process.pid))).toThrow(
+      `cannot create the state folder ${dir}: part of the path ${dir} is a file, not a folder`,
+    );
+  });
+
+  it('names a state folder that is a file (`--state-dir plan.yaml`) as such, not EEXIST', () => {
+    const file = path.join(temp.dir, 'plan.yaml');
+    writeFileSync(file, '');
+    expect(() => new StateStore(file).acquireLock(owner(process.pid))).toThrow(`cannot create the state folder ${file}: ${file} is a file, not a folder`);
   });
 });
