@@ -108,7 +108,9 @@ export class ProxyActuator implements Actuator {
         }
         const lease = proxy.view.leaseExpiresAt;
         const back = `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
-        if (!promote) return { ok: false, label, message: `${(last as Error).message}; ${back}` };
+        // After a promotion it did not answer, it may have taken it (only the answer lost): a promotion has no lease.
+        const unsure = this.promotionDeclined ? 'it may have taken the promotion, which has no lease: check its route by hand; if not, ' : '';
+        if (!promote) return { ok: false, label, message: `${(last as Error).message}; ${unsure}${back}` };
         this.promotionDeclined = true;
         return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${(last as Error).message}; ${back}` };
       }),

@@ -107,7 +107,7 @@ describe('a promotion a proxy declines', () => {
 
   it('rolls back (exit 10, proxy_unreachable) when a proxy does not answer the promotion: it serves blue once its lease runs out', async () => {
     const [silent, other] = (await fixture.startProxies(2)) as [Running, Running];
-    const { outcome, hooks } = await rollout([silent, other], () => silent.close());
+    const { outcome, hooks, journal } = await rollout([silent, other], () => silent.close());
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
     expect(outcome.breach?.rule).toBe('proxy_unreachable');
     expect(outcome.reason).toContain(`proxy ${silent.proxy.adminUrl as string} did not take the promotion (`);
@@ -115,6 +115,11 @@ describe('a promotion a proxy declines', () => {
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(other.proxy.route.stored.promotedArm).toBeUndefined();
     expect(hooks).toEqual(['rollback']);
+    // Told blue in vain, it may serve green for good if it took the promotion and lost only the answer: said so.
+    const told = journal.find((event) => event.type === 'hook_failed' && event.message.startsWith(`proxy ${silent.proxy.adminUrl as string}`));
+    expect(told?.message).toMatch(
+      /it may have taken the promotion, which has no lease: check its route by hand; if not, its lease runs out at \S+ and it returns/,
+    );
   });
 
   it('promotes (exit 0) when every proxy takes it, saying so before the proxies report', async () => {
