@@ -387,8 +387,7 @@ export class RolloutEngine {
   /**
    * A proxy kept a route someone else set (an operator's blue by hand) rather than take the promotion, or did not
    * answer: "promoted" would be untrue there, so the rollout rolls back as for a renewal refused, or a proxy silent,
-   * the same way (exit 10). The proxies that took the promotion go back to blue; one that refused keeps its route;
-   * on_rollback runs.
+   * the same way (exit 10): every proxy to blue, on_rollback runs.
    */
   private async promotionDeclined(declined: readonly ActuationResult[]): Promise<Ending> {
     const what = declined.map((result) => `${result.label} did not take the promotion (${result.message})`).join('; ');

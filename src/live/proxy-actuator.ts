@@ -9,7 +9,7 @@ import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
-import type { FleetProxy, ProxyFleet } from './fleet.js';
+import type { ProxyFleet } from './fleet.js';
 import { routeOwner } from '../proxy/route.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -24,9 +24,7 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
-  /** Proxies that refused the promotion (someone else set their route): the rollback that follows leaves them be. */
-  private readonly refused = new Set<FleetProxy>();
-  /** A proxy refused the promotion or did not answer: the rollback that follows goes on from this rollout's routes. */
+  /** A proxy refused the promotion or did not answer it: one that did not answer may have taken it all the same. */
   private promotionDeclined = false;
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
@@ -81,28 +79,23 @@ export class ProxyActuator implements Actuator {
 
   private setEnding(route: RouteSet, move: EndingMove): Promise<ActuationResult[]> {
     // A promotion goes on from this rollout's own route, as a renewal does: a proxy whose route someone else set
-    // since (an operator's blue by hand just before the last stage ended) keeps it, and declines the promotion; so
-    // does, in effect, a proxy that does not answer (it serves blue once its lease runs out). The rollback that
-    // follows goes on from this rollout's routes too: the proxies that took the promotion go back to blue, one that
-    // refused keeps its operator's route. Any other ending's blue always goes.
+    // since (an operator's route by hand just before the last stage ended) keeps it and declines the promotion; so
+    // does, in effect, a proxy that does not answer. The rollback that follows, like every other ending, puts every
+    // proxy on blue whoever set its route (fail toward blue, as after a renewal refused).
     const promote = move.event === 'promote';
-    const goingOn = promote || this.promotionDeclined;
     return Promise.all(
       this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
         const label = `proxy ${proxy.client.url}`;
-        if (this.refused.has(proxy)) return { ok: true, label, message: `keeps the route someone else set (${proxy.refusal ?? 'refused'})` };
         let last: unknown;
         for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
           try {
-            await proxy.setRoute(route, goingOn);
+            await proxy.setRoute(route, promote);
             return { ok: true, label, message: promote ? 'serving green (promoted, kept across restarts)' : 'back on blue' };
           } catch (error) {
             last = error;
-            if (goingOn && error instanceof AdminCallError && error.status === 409) {
-              if (!promote) return { ok: true, label, message: `keeps the route someone else set (${error.message})` };
-              this.refused.add(proxy);
+            if (promote && error instanceof AdminCallError && error.status === 409) {
               this.promotionDeclined = true;
-              return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; the proxy keeps that route` };
+              return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
             }
           }
         }

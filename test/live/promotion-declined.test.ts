@@ -1,7 +1,7 @@
 // A promotion one proxy declines (an operator put it on blue by hand after the last renewal, or it does not answer)
 // ends the rollout rolled back, exit 10, as a renewal refused, or a proxy silent, does: "promoted" means every
-// proxy serves green. A proxy that refused keeps its operator's route; the one that took the promotion goes back to
-// blue; on_promote never runs, on_rollback does. The engine drives two real proxies on the fake clock.
+// proxy serves green. Every proxy ends on blue: the one that took the promotion goes back, and so does one whose
+// route an operator set by hand (as after a renewal refused); on_promote never runs, on_rollback does. The engine drives two real proxies on the fake clock.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
@@ -72,17 +72,17 @@ async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
 }
 
 describe('a promotion a proxy declines', () => {
-  it("rolls back (exit 10): the proxy keeps the operator's blue, the other goes back to blue, on_rollback runs", async () => {
+  it('rolls back (exit 10): never promoted over the route set by hand, then every proxy on blue, on_rollback runs', async () => {
     const [byHand, other] = (await fixture.startProxies(2)) as [Running, Running];
     const { outcome, journal, hooks, snapshot } = await rollout([byHand, other], () =>
-      putRoute(byHand, { greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' }),
+      putRoute(byHand, { greenWeight: 0.2, mirror: 0, ttlMs: 600_000, reason: 'operator: holding at 20%' }),
     );
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
     expect(outcome.breach?.rule).toBe('hook');
     expect(outcome.reason).toContain(`proxy ${byHand.proxy.adminUrl as string} did not take the promotion`);
-    expect(outcome.reason).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
-    // The operator's route is never overridden: not by the promotion, not by the rollback.
-    expect(byHand.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'operator: emergency stop' });
+    expect(outcome.reason).toContain('the route was changed since this rollout set it: green 0.2, mirror 0 (operator: holding at 20%)');
+    // Never promoted over the operator's route; the rollback puts it on blue, as after a renewal refused.
+    expect(byHand.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(byHand.proxy.route.stored.promotedArm).toBeUndefined();
     // The other proxy took the promotion, then went back to blue with the rollback: no promoted green is left.
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
@@ -95,7 +95,7 @@ describe('a promotion a proxy declines', () => {
       'hook_succeeded', // the other proxy: serving green
       'breach',
       'rolled_back',
-      'hook_succeeded', // the proxy that declined: keeps the route someone else set
+      'hook_succeeded', // the proxy that declined: back on blue
       'hook_succeeded', // the other proxy: back on blue
       'hook_succeeded', // on_rollback
       'drained',

@@ -99,13 +99,13 @@ describe('ProxyActuator stage moves', () => {
     // Declined: the engine rolls back instead (test/live/promotion-declined.test.ts).
     expect(ending).toMatchObject({ ok: false, declined: true, label: `proxy ${running.proxy.adminUrl as string}` });
     expect(ending?.message).toContain('the route was changed since this rollout set it');
-    expect(ending?.message).toContain('the proxy keeps that route');
-    // The rollback that follows leaves it be too.
-    const [rollback] = await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0, reason: 'declined' });
-    expect(rollback).toMatchObject({ ok: true });
-    expect(rollback?.message).toContain('keeps the route someone else set');
-    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(ending?.message).toContain('it keeps that route until the rollback');
     expect(running.proxy.route.stored.reason).toBe('operator: emergency stop');
+    // The rollback that follows puts it on blue, as every rollback does (fail toward blue).
+    const [rollback] = await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0, reason: 'declined' });
+    expect(rollback).toMatchObject({ ok: true, message: 'back on blue' });
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(running.proxy.route.stored.reason).toBe('rollback: declined');
   });
 
   it('promotes a proxy whose route is still its own', async () => {
