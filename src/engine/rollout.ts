@@ -346,15 +346,16 @@ export class RolloutEngine {
     if (this.ending) return;
     let ending = decided;
     this.ending = ending;
-    this.phase = ending.phase;
+    // A promotion is said once every proxy took it (see promotionDeclined); the others at once. Until then state.json
+    // does not say "promoted" either: a script polling `status --json` must not read it for a rollout that rolls back.
+    const promoting = ending.phase === 'promoted' && ending.moves !== false;
+    if (!promoting) this.phase = ending.phase;
     for (const source of this.sources) source.stop();
     for (const timer of this.timers) timer.cancel();
     this.health?.stop();
     this.judging.stop();
     this.stageClock.stop();
     this.metrics.closeAll(this.stageStarted ? this.stageIndex : undefined, ending.verdict);
-    // A promotion is said once every proxy took it (see promotionDeclined); the others at once.
-    const promoting = ending.phase === 'promoted' && ending.moves !== false;
     if (ending.phase === 'aborted' || (ending.phase === 'promoted' && !promoting)) this.emit(ending.phase, endingEventMessage(ending));
     this.persistState();
     if (ending.moves !== false) {
@@ -365,7 +366,10 @@ export class RolloutEngine {
       const held = this.heldReports ?? [];
       this.heldReports = undefined;
       const declined = promoting ? results.filter((result) => result.declined) : [];
-      if (declined.length === 0 && promoting) this.emit('promoted', endingEventMessage(ending));
+      if (declined.length === 0 && promoting) {
+        this.phase = ending.phase;
+        this.emit('promoted', endingEventMessage(ending));
+      }
       for (const report of held) report();
       if (declined.length > 0) ending = await this.promotionDeclined(declined);
     }
