@@ -105,6 +105,10 @@ describe('rollout engine on a fake clock', () => {
     expect(last.stages[0]!.arms.green.requests).toBeGreaterThan(40);
     expect(last.stages[0]!.arms.blue.requests).toBeGreaterThan(40);
     expect(last.exitCode).toBe(0);
+    // state.json never says "promoted" before the journal does (the promotion's moves could still fail).
+    const promotedStates = states.filter((s) => s.phase === 'promoted');
+    expect(promotedStates.length).toBeGreaterThan(0);
+    for (const state of promotedStates) expect(state.recentEvents.map((e) => e.type)).toContain('promoted');
   });
 
   it('goes on when state.json cannot be written, says so once, and saves the final state once it can', async () => {
