@@ -80,7 +80,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const told = proxies.length > 0 ? `; ${proxies.join('; ')}` : '';
   return {
     ok: true,
-    message: `${chosen ? `${chosen.name} ran; traffic is back on blue` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback hook to run)'}${told}`,
+    message: `${chosen ? `${chosen.name} ran; traffic is back on blue` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
 }
 
