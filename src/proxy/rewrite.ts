@@ -95,16 +95,24 @@ function namesStreamAtMostOnce(text: string): boolean {
   return first < 0 || text.indexOf(STREAM_KEY, first + 1) < 0;
 }
 
+/**
+ * The body naming `model` by a splice of the raw text (the raw bytes when it already names it), or undefined when
+ * the scan cannot place the model with certainty (an escaped key, a duplicate model or stream key): re-serialise.
+ */
+function splicedModel(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, model: string): Buffer | string | undefined {
+  if (!namesStreamAtMostOnce(text)) return undefined;
+  const same = body.model === model;
+  if (same && namesModelOnce(text)) return raw;
+  const span = modelValueSpan(text);
+  // A span means one top-level model key, spelled plainly: the upstream reads the model the proxy read.
+  if (span) return same ? raw : text.slice(0, span[0]) + JSON.stringify(model) + text.slice(span[1]);
+  return undefined;
+}
+
 /** The request body for `target`: the raw bytes when nothing changes, a splice of the model when only it does. */
 export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, target: ForwardTarget): Buffer | string {
-  if (target.keepsBody(body) && namesStreamAtMostOnce(text)) {
-    const same = body.model === target.bodyModel;
-    if (same && namesModelOnce(text)) return raw;
-    const span = modelValueSpan(text);
-    // A span means one top-level model key, spelled plainly: the upstream reads the model the proxy read.
-    if (span) return same ? raw : text.slice(0, span[0]) + JSON.stringify(target.bodyModel) + text.slice(span[1]);
-  }
-  return JSON.stringify(target.prepare(body));
+  const spliced = target.keepsBody(body) ? splicedModel(raw, text, body, target.bodyModel) : undefined;
+  return spliced ?? JSON.stringify(target.prepare(body));
 }
 
 /**
@@ -118,10 +126,5 @@ export function passthroughBody(raw: Buffer, text: string, body: Readonly<Record
 
 /** The body with `model` set to `model` and nothing else changed: a splice where the scan places it, else re-serialised. */
 export function bodyWithModel(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, model: string): Buffer | string {
-  if (namesStreamAtMostOnce(text)) {
-    if (body.model === model && namesModelOnce(text)) return raw;
-    const span = modelValueSpan(text);
-    if (span) return text.slice(0, span[0]) + JSON.stringify(model) + text.slice(span[1]);
-  }
-  return JSON.stringify({ ...body, model });
+  return splicedModel(raw, text, body, model) ?? JSON.stringify({ ...body, model });
 }
