@@ -61,7 +61,7 @@ function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
 }
 
 // The arm's tag on an answer, shared (one per case) rather than built per request.
-export const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
+const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
 const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
 const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
@@ -105,9 +105,7 @@ class ChatExchange {
     if (res.destroyed) return this.done();
     this.parsed = parsed;
     // The client going away cancels whatever is running for it upstream.
-    res.once('close', () => {
-      if (!res.writableFinished) this.link.gone(new Error('the client went away'));
-    });
+    this.link.follow(res);
     this.headers = forwardedHeaders(req.headers);
     const { blue, green } = ctx.targets.arms;
 
@@ -118,10 +116,8 @@ class ChatExchange {
         return this.done();
       }
       // Not the model under rollout: blue's upstream, body untouched (unless it names its model twice), not counted in either arm's figures.
-      ctx.metrics.passedThrough();
       const request: ForwardRequest = { body: passthroughBody(this.raw, parsed.text, parsed.body), stream: parsed.stream, headers: this.headers };
-      forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, this.link, this.passedThrough, this.passedGone);
-      return;
+      return passToBlue(ctx, res, request, this.link, this.done, this.bug);
     }
 
     const route = ctx.route.effective();
@@ -131,17 +127,6 @@ class ChatExchange {
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
-
-  private readonly passedThrough = (outcome: ForwardOutcome): void => {
-    try {
-      answer(this.ctx, this.res, outcome, TAG_BLUE);
-      this.done();
-    } catch (error) {
-      this.bug(error);
-    }
-  };
-
-  private readonly passedGone = (): void => this.done();
 
   /** The answer's tag: the arm chosen, or blue answering for green. */
   private tag(): AnswerTag {
@@ -196,6 +181,30 @@ class ChatExchange {
   }
 }
 
+/**
+ * A request blue's upstream answers outside the split (another model, a relayed path): counted as passthrough, in
+ * neither arm's figures, its answer sent as it comes. `done` when it is over, `bug` on an error of ours.
+ */
+export function passToBlue(
+  ctx: ChatContext,
+  res: ServerResponse,
+  request: ForwardRequest,
+  link: ClientLink,
+  done: () => void,
+  bug: (error: unknown) => void,
+): void {
+  ctx.metrics.passedThrough();
+  const answered = (outcome: ForwardOutcome): void => {
+    try {
+      answer(ctx, res, outcome, TAG_BLUE);
+      done();
+    } catch (error) {
+      bug(error);
+    }
+  };
+  forwardTo(ctx.targets.arms.blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+}
+
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
 export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
   ctx.metrics.reject('model_not_allowed');
@@ -209,7 +218,7 @@ export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string
 }
 
 /** Sends what the upstream answered, unless it already went out as a stream. */
-export function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
+function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
   if (outcome.committed) return;
   const arm: ArmName = tag.arm;
   const response = outcome.response;

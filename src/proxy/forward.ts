@@ -2,6 +2,7 @@
 // client chunk by chunk as it arrives (back-pressure pauses the upstream), and is read on the way for time to
 // first token, tokens, finish reason and content. Anything else (an error answer, a non-streamed body) is
 // collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import { statusFailure } from '../upstream/attempt.js';
@@ -111,6 +112,13 @@ export class ClientLink implements CancelSource {
     this.aborted = true;
     this.reason = reason;
     this.current?.cancel(reason);
+  }
+
+  /** Goes when the client's response closes unfinished: the client went away. */
+  follow(res: ServerResponse): void {
+    res.once('close', () => {
+      if (!res.writableFinished) this.gone(new Error('the client went away'));
+    });
   }
 }
 

@@ -3,11 +3,11 @@
 // They are not what a rollout judges, so they are counted as passthrough and never split; a model the plan's
 // proxy.passthrough refuses is refused here too, so the proxy is no more a relay for them than for chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answer, parseRequestBody, refuseModel, TAG_BLUE, type ChatContext } from './chat.js';
+import { parseRequestBody, passToBlue, refuseModel, type ChatContext } from './chat.js';
 import { passesThrough } from './config.js';
-import { ClientLink, forwardTo, type ForwardOutcome } from './forward.js';
+import { ClientLink } from './forward.js';
 import type { RelayPath } from './inbound.js';
-import { forwardedHeaders, responseSink, sendError } from './respond.js';
+import { forwardedHeaders, sendError } from './respond.js';
 import { bodyWithModel, passthroughBody } from './rewrite.js';
 
 /** Where one relayed path goes: the application's path and its path on blue's pool. */
@@ -52,19 +52,7 @@ export function handleRelay(
     refuseModel(ctx, res, parsed.model);
     return done();
   }
-  ctx.metrics.passedThrough();
   const link = new ClientLink();
-  res.once('close', () => {
-    if (!res.writableFinished) link.gone(new Error('the client went away'));
-  });
-  const request = { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true };
-  const answered = (outcome: ForwardOutcome): void => {
-    try {
-      answer(ctx, res, outcome, TAG_BLUE);
-      done();
-    } catch (error) {
-      bug(error);
-    }
-  };
-  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+  link.follow(res);
+  passToBlue(ctx, res, { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true }, link, done, bug);
 }
