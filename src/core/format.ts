@@ -88,15 +88,23 @@ export function formatDuration(ms: number): string {
   return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
 }
 
+/** C0 and C1 control characters: terminal escapes, line breaks, bells. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text quoted whole (a key, a path from a plan) with its control characters shown escaped (`\u001b`) rather than
+ * dropped: it cannot rewrite the terminal or start a line of its own, and the reader still sees what was there.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Text from outside (an upstream's error, a hook's output, a webhook's answer) as one short line: control
  * characters (terminal escapes, OSC title sequences, bells) become spaces, so they never reach an operator's
  * terminal or a CI log, whitespace is collapsed, and the whole is cut to `max` characters.
  */
 export function oneLine(text: string, max: number): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const flat = text.replace(CONTROL_CHARACTERS, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

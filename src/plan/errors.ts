@@ -1,4 +1,5 @@
 // Plan errors carry their place (file:line:col) and key path so an operator can go straight to the fault.
+import { escapeControls } from '../core/format.js';
 
 export interface PlanProblem {
   file: string;
@@ -11,16 +12,9 @@ export interface PlanProblem {
 
 export function formatProblem(problem: PlanProblem): string {
   const where = `${problem.file}:${problem.line}:${problem.col}`;
-  return visible(problem.keyPath ? `${where} ${problem.keyPath}: ${problem.message}` : `${where} ${problem.message}`);
-}
-
-/**
- * A problem may quote the plan's own text (a key, a prompts file's path: `file not found: /x/\u001b[2J.txt`): control
- * characters are shown escaped, so a plan from a pull request cannot rewrite the terminal or forge CI log lines.
- * Line breaks too: one problem is one line (a path holding `\n::error::` would start a line of its own).
- */
-function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // A problem may quote the plan's own text (a key, a prompts file's path): a plan from a pull request must not
+  // rewrite the terminal or forge CI log lines (a path holding `\n::error::`), so one problem is one line.
+  return escapeControls(problem.keyPath ? `${where} ${problem.keyPath}: ${problem.message}` : `${where} ${problem.message}`);
 }
 
 /** Thrown when a plan cannot be used; the CLI maps it to exit code 2. */
