@@ -8,7 +8,7 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, readHookInFlight, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -58,7 +58,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   if (flags.json)
     await writeOut(
       ctx.stdout,
-      `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
+      `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
     );
   else {
     const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
@@ -77,7 +77,8 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   const events = saved.endedAt === undefined ? store.readEvents() : [];
   const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
-  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
+  const hook = snapshot.endedAt === undefined ? readHookInFlight(store.dir, snapshot) : undefined;
+  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid), ...(hook && { hook }) } };
 }
 
 /**
@@ -145,7 +146,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const { snapshot, owner } = read(store);
     const now = Date.now();
     if (flags.json) {
-      await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive })}\n`);
+      await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
     } else {
       const lines = snapshot.recentEvents.filter((e) => e.at > lastEventAt).map(formatEventLine);
       lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;
