@@ -45,6 +45,16 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     );
   }
 
+  const passthrough = plan.proxy?.passthrough;
+  const blueBase = armBaseUrl(plan, 'blue');
+  if (Array.isArray(passthrough) && passthrough.length > 0 && blueApi === 'azure' && blueBase !== undefined && !isAzureV1(blueBase)) {
+    at(
+      ['proxy', 'passthrough'],
+      `lists models that cannot pass: blue's Azure upstream is reached through its deployment's path, and Azure answers every request sent there with that deployment, whatever model the body names. Leave proxy.passthrough out (other models are refused), or use base_url https://RESOURCE.openai.azure.com/openai/v1`,
+      true,
+    );
+  }
+
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
@@ -110,11 +120,17 @@ function isLoopbackUrl(url: string | undefined): boolean {
 
 type At = (keyPath: PropertyKey[], message: string, preferKey?: boolean) => void;
 
+/** The arm's base_url as resolvePlan will choose it (undefined when it is simulated). */
+function armBaseUrl(plan: ParsedPlan, arm: 'blue' | 'green'): string | undefined {
+  const own = plan[arm].upstream;
+  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
+  return ownEndpoint ? own?.base_url : plan.upstream.base_url;
+}
+
 /** The arm's dialect as resolvePlan will choose it. */
 function armApi(plan: ParsedPlan, arm: 'blue' | 'green'): string {
   const own = plan[arm].upstream;
-  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
-  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  const baseUrl = armBaseUrl(plan, arm);
   return own?.api ?? plan.upstream.api ?? (baseUrl !== undefined && isAzureHost(baseUrl) ? 'azure' : 'openai');
 }
 
@@ -123,7 +139,7 @@ function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
   const api = armApi(plan, arm);
   const own = plan[arm].upstream;
   const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
-  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  const baseUrl = armBaseUrl(plan, arm);
   const simulated = ownEndpoint ? own?.simulate !== undefined : plan.upstream.simulate !== undefined;
   const request = plan[arm].request;
   if (api === 'azure') {

@@ -162,10 +162,8 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     throw new UsageError('--admin-listen needs proxy.admin.token_env in the plan: admin calls always carry a token');
   }
   const aliases = block.alias === undefined ? [] : typeof block.alias === 'string' ? [block.alias] : block.alias;
+  // A plan listing models to pass to such a blue is refused when it is loaded (src/plan/checks.ts).
   const pinnedDeployment = pinnedDeploymentOf(plan);
-  if (pinnedDeployment !== undefined && block.passthrough !== '*' && block.passthrough.length > 0) {
-    throw new UsageError(`proxy.passthrough lists ${block.passthrough.join(', ')}, which cannot pass: ${pinnedReason(pinnedDeployment)}`);
-  }
   const { limits } = block;
   return {
     host,

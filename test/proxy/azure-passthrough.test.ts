@@ -4,7 +4,6 @@
 // application asking for gpt-4o-mini got blue's gpt-4o deployment's answer, tagged as a passthrough).
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/exit.js';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedServer, UPSTREAM_KEY } from './helpers.js';
@@ -56,11 +55,14 @@ describe('an Azure blue on its deployments path', () => {
     expect(notice).toContain('/openai/v1');
   });
 
-  it('refuses a plan whose proxy.passthrough lists models (exit 2), naming why', () => {
+  it('refuses a plan whose proxy.passthrough lists models (exit 2), naming the key and why', () => {
     const listing = azurePlan('https://contoso.openai.azure.com', { proxy: '{ passthrough: [gpt-4o-mini] }' });
-    expect(() => settings(listing)).toThrow(UsageError);
-    expect(() => settings(listing)).toThrow(/proxy\.passthrough lists gpt-4o-mini, which cannot pass: .*deployment's path/);
+    expect(() => planFromYaml(listing)).toThrow(/proxy\.passthrough: lists models that cannot pass: .*deployment's path/);
     expect(settings(azurePlan('https://contoso.openai.azure.com', { proxy: '{ passthrough: [] }' })).passthrough).toEqual(new Set());
+    // On the v1 path the body's model names the deployment: a list is fine.
+    expect(settings(azurePlan('https://contoso.openai.azure.com', { v1: true, proxy: '{ passthrough: [gpt-4o-mini] }' })).passthrough).toEqual(
+      new Set(['gpt-4o-mini']),
+    );
   });
 
   it("passes other models on Azure's v1 path, where the body's model names the deployment", () => {
