@@ -55,6 +55,11 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     );
   }
 
+  plan.proxy?.controller.admin_urls?.forEach((url, index) => {
+    const problem = adminUrlProblem(url);
+    if (problem !== undefined) at(['proxy', 'controller', 'admin_urls', index], problem);
+  });
+
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
@@ -106,6 +111,20 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     at(['analysis', 'thresholds', 'quality_fail_rate'], 'needs analysis.quality: the checks whose failures it counts', true);
   }
   return problems;
+}
+
+/**
+ * Why an admin URL cannot be used as written. The rollout names each proxy by its URL in the journal, state,
+ * reports and terminal, and appends the admin paths to it; it authenticates with the admin token as a Bearer
+ * header, so credentials in the URL would be printed everywhere and sent nowhere.
+ */
+function adminUrlProblem(text: string): string | undefined {
+  const url = new URL(text);
+  if (url.username !== '' || url.password !== '') {
+    return 'must not carry credentials (user:password@): the rollout authenticates with the admin token (proxy.admin.token_env) as a Bearer header, and names each proxy by its URL in the journal, the reports and the terminal';
+  }
+  if (url.search !== '' || url.hash !== '') return 'must not have a query string or fragment: the admin paths (/admin/route...) are appended to it';
+  return undefined;
 }
 
 function isLoopbackUrl(url: string | undefined): boolean {
