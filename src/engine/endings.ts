@@ -71,7 +71,7 @@ export const endings = {
     verdict: 'failed',
     breach,
   }),
-  /** A proxy refused the promotion or did not answer (see RolloutEngine.promotionDeclined). */
+  /** A proxy refused the promotion or did not answer (see EndingMoves.promotionDeclined). */
   promotionDeclined: (what: string, rule: 'hook' | 'proxy_unreachable'): Ending =>
     endings.rolledBack({ rule, figure: null, limit: 0, unit: 'count', sample: 0, message: `${what}; rolling every proxy back` }),
   /**

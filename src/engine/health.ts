@@ -13,6 +13,13 @@ export interface HealthState {
   checks: number;
 }
 
+/** The journal's line when the check's result changes: failing, or passing again. */
+export function healthChange(ok: boolean, state: HealthState): ['health_check_recovered' | 'health_check_failed', string] {
+  return ok
+    ? ['health_check_recovered', 'green health check passes again']
+    : ['health_check_failed', `green health check failed: ${state.lastError ?? 'error'}`];
+}
+
 export class HealthChecker {
   private timer?: TimerHandle;
   private running = false;

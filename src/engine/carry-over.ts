@@ -1,0 +1,32 @@
+// A resumed rollout's earlier stages passed in the run that died; they, and the stage it resumes, go on from that
+// run's saved figures, so the resumed stage continues its tests (and their share of the false-rollback budget)
+// instead of spending the share again on fresh counts.
+import { formatCount } from '../core/format.js';
+import type { MetricsRecorder } from '../metrics/index.js';
+import type { EngineDeps } from './deps.js';
+
+export interface CarriedOver {
+  /** Appended to `rollout_started`: ", resumed at stage 3 (its tests go on from ...)", or empty for a fresh run. */
+  resumed: string;
+  /** What of the saved figures could not be read, journaled once the rollout started. */
+  problems: string[];
+}
+
+/** Puts the dead run's figures into `metrics` for the stages up to `first`, and says what was carried. */
+export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineDeps['carried']>, first: number): CarriedOver {
+  const problems: string[] = [];
+  for (const [index, saved] of carried.entries()) {
+    if (index > first) continue;
+    // A saved histogram hand-edited or corrupt is left out (its percentiles cover the new requests only), and said.
+    for (const problem of metrics.carry(index, saved))
+      problems.push(`state.json's stage ${index + 1} ${problem}: left out, so its percentiles cover this run's requests only`);
+  }
+  for (let index = 0; index < first; index++) metrics.endStage(index, 'passed');
+  if (first === 0 && carried.length === 0) return { resumed: '', problems };
+  const arms = metrics.stage(first).arms;
+  const counts =
+    arms.green.requests + arms.blue.requests > 0
+      ? ` (its tests go on from the ${formatCount(arms.green.requests)} green and ${formatCount(arms.blue.requests)} blue requests the dead run recorded)`
+      : '';
+  return { resumed: `, resumed at stage ${first + 1}${counts}`, problems };
+}

@@ -1,0 +1,91 @@
+// Putting traffic where an ending leaves it: a stage move still running is stopped first, then every actuator
+// takes the ending. A promotion is said only once every proxy took it (its actuation reports wait until then);
+// one a proxy declined becomes a rollback.
+import type { Breach } from '../analysis/types.js';
+import { Actuators, type ActuationResult, type Actuator, type EndingMove, type StageMove } from './actuator.js';
+import { endingEventMessage, endings, type Ending } from './endings.js';
+import type { RolloutState } from './rollout-state.js';
+import type { EventType, RolloutEvent } from './types.js';
+
+export interface EndingMovesParts {
+  state: RolloutState;
+  stages: number;
+  emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
+}
+
+/** A promotion that moves traffic: said once the proxies took it, not before (see EndingMoves.run). */
+export function isPromoting(ending: Ending): boolean {
+  return ending.phase === 'promoted' && ending.moves !== false;
+}
+
+export class EndingMoves {
+  private readonly actuators: Actuators;
+  /** While a promotion moves traffic, its actuation reports wait here: they follow `promoted`, or the rollback's breach. */
+  private held?: (() => void)[];
+
+  constructor(
+    list: readonly Actuator[],
+    private readonly parts: EndingMovesParts,
+  ) {
+    this.actuators = new Actuators(list, (result, move) => this.report(result, move));
+  }
+
+  applyStage(move: StageMove): Promise<ActuationResult[]> {
+    return this.actuators.applyStage(move);
+  }
+
+  /** Moves traffic for `ending`; resolves to the ending as it stands after (a declined promotion's rollback). */
+  async run(ending: Ending): Promise<Ending> {
+    const promoting = isPromoting(ending);
+    // A hook still moving traffic (a slow on_stage) is stopped before the ending's hook moves it back.
+    await this.actuators.cancel();
+    if (promoting) this.held = [];
+    const results = await this.actuators.applyEnding(this.move(ending));
+    const held = this.held ?? [];
+    this.held = undefined;
+    const declined = promoting ? results.filter((result) => result.declined) : [];
+    if (declined.length === 0 && promoting) {
+      this.parts.state.phase = ending.phase;
+      this.parts.emit('promoted', endingEventMessage(ending));
+    }
+    for (const report of held) report();
+    return declined.length > 0 ? this.promotionDeclined(declined) : ending;
+  }
+
+  private move(ending: Ending): EndingMove {
+    const { state, stages } = this.parts;
+    return { event: ending.hook, stage: state.stageIndex, stages, greenWeight: state.greenWeight, reason: ending.reason };
+  }
+
+  /**
+   * A proxy kept a route someone else set (an operator's blue by hand) rather than take the promotion, or did not
+   * answer: "promoted" would be untrue there, so the rollout rolls back as for a renewal refused, or a proxy silent,
+   * the same way (exit 10): every proxy to blue, on_rollback runs.
+   */
+  private async promotionDeclined(declined: readonly ActuationResult[]): Promise<Ending> {
+    const { state } = this.parts;
+    const what = declined.map((result) => `${result.label} did not take the promotion (${result.message})`).join('; ');
+    const ending = endings.promotionDeclined(what, declined[0]?.rule ?? 'hook');
+    const breach = ending.breach as Breach;
+    state.ending = ending;
+    state.phase = ending.phase;
+    state.toBlue();
+    this.parts.emit('breach', breach.message, { breach });
+    this.parts.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
+    await this.actuators.applyEnding(this.move(ending));
+    return ending;
+  }
+
+  /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */
+  private report(result: ActuationResult, move: { stage: number; greenWeight: number }): void {
+    if (result.declined) return;
+    // A held report takes the time it is journaled: the journal's times never go back (status --watch reads on from the last).
+    const report = () =>
+      this.parts.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, {
+        stage: move.stage,
+        greenWeight: move.greenWeight,
+      });
+    if (this.held) this.held.push(report);
+    else report();
+  }
+}

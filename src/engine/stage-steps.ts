@@ -1,0 +1,127 @@
+// The stages in order: move traffic to a stage's weight, judge it on an interval and at its end, and pass, extend
+// or pause it (stageEndStep) until the last one passes; an operator's pause and resume stop and run its clock.
+// A failed traffic move or a breach rolls back.
+import type { Breach, CheckResult } from '../analysis/types.js';
+import { formatDuration, formatWeight } from '../core/format.js';
+import type { MetricsRecorder } from '../metrics/index.js';
+import type { Plan } from '../plan/plan.js';
+import type { ActuationResult, StageMove } from './actuator.js';
+import { endings, type Ending } from './endings.js';
+import type { HealthChecker } from './health.js';
+import type { StageJudging } from './judging.js';
+import type { RolloutState } from './rollout-state.js';
+import type { StageClock } from './stage-clock.js';
+import { stageEndStep } from './stage-end.js';
+import type { EventType, RolloutEvent } from './types.js';
+
+const TREND_POINTS = 60;
+
+export interface StageStepsParts {
+  state: RolloutState;
+  plan: Plan;
+  metrics: MetricsRecorder;
+  stageClock: StageClock;
+  judging: StageJudging;
+  /** Moves traffic to a stage's weight (EndingMoves, which also holds the ending's moves). */
+  actuators: { applyStage(move: StageMove): Promise<ActuationResult[]> };
+  health?: HealthChecker;
+  emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
+  rollback(breach: Breach): void;
+  end(ending: Ending): Promise<void>;
+}
+
+export class StageSteps {
+  /** The latest verdict's checks, shown in the snapshot. */
+  checks: CheckResult[] = [];
+  /** Green's error rate at each interval, the newest last (the dashboard's trend line). */
+  readonly trend: number[] = [];
+  /** on_inconclusive: extend — how many times the current stage was extended. */
+  private extensions = 0;
+
+  constructor(private readonly parts: StageStepsParts) {}
+
+  async enter(index: number): Promise<void> {
+    const { plan, state } = this.parts;
+    const stage = plan.stages[index];
+    if (!stage) return;
+    const results = await this.parts.actuators.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight });
+    if (state.ending) return;
+    const failed = results.find((result) => !result.ok);
+    if (failed) {
+      this.parts.rollback({
+        rule: failed.rule ?? 'hook',
+        figure: null,
+        limit: 0,
+        unit: 'count',
+        sample: 0,
+        message: `${failed.label} for stage ${index + 1} failed: ${failed.message}`,
+      });
+      return;
+    }
+    state.stageIndex = index;
+    state.greenWeight = stage.green_weight;
+    this.extensions = 0;
+    state.stageStarted = true;
+    this.parts.metrics.startStage(index);
+    this.parts.stageClock.begin(stage.duration, state.phase === 'progressing');
+    this.parts.emit(
+      'stage_started',
+      `stage ${index + 1}/${plan.stages.length} started: ${formatWeight(stage.green_weight)} green for ${formatDuration(stage.duration)}`,
+    );
+  }
+
+  async timeUp(): Promise<void> {
+    const { plan, state, stageClock } = this.parts;
+    if (state.ending) return;
+    stageClock.stop();
+    // The stage is judged once more at its end, so a breach in its last moments still counts.
+    this.analyse();
+    if (state.ending) return;
+    const index = state.stageIndex;
+    const step = stageEndStep(plan, index, this.checks, this.extensions, state.greenWeight);
+    this.extensions = step.extensions;
+    if (step.kind !== 'pass') {
+      this.parts.emit(step.event, step.message);
+      stageClock.extend(step.extendByMs);
+      if (step.kind === 'extend') stageClock.run();
+      else this.pause('analysis');
+      return;
+    }
+    this.parts.metrics.endStage(index, 'passed');
+    this.parts.emit('stage_passed', step.message);
+    if (index + 1 < plan.stages.length) await this.enter(index + 1);
+    else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model));
+  }
+
+  /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */
+  pause(actor: string): void {
+    const { state } = this.parts;
+    if (state.phase !== 'progressing' || state.ending) return;
+    state.phase = 'paused';
+    this.parts.stageClock.stop();
+    this.parts.emit('paused', `paused by ${actor}: traffic goes on at ${formatWeight(state.greenWeight)} green, the stage clock is stopped`, { actor });
+  }
+
+  resume(actor: string): void {
+    const { state } = this.parts;
+    if (state.phase !== 'paused' || state.ending) return;
+    state.phase = 'progressing';
+    if (state.stageStarted) this.parts.stageClock.run();
+    this.parts.emit('resumed', `resumed by ${actor}`, { actor });
+  }
+
+  interval(): void {
+    if (this.parts.state.ending) return;
+    this.analyse();
+    this.trend.push(this.parts.metrics.window('green').errorRate);
+    if (this.trend.length > TREND_POINTS) this.trend.shift();
+  }
+
+  analyse(): void {
+    const { state } = this.parts;
+    if (state.ending || !state.stageStarted) return;
+    const verdict = this.parts.judging.verdict(state.stageIndex, this.parts.health);
+    this.checks = verdict.checks;
+    if (verdict.breach) this.parts.rollback(verdict.breach);
+  }
+}
