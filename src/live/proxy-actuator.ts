@@ -1,15 +1,17 @@
 // The proxies as an actuator: each stage sets green's weight and the stage's mirror share on every proxy under
 // a lease, renewed every third of it while the rollout runs. Rollback, abort and interruption set weight and
-// mirror to 0 on every proxy; promotion sets the promoted arm, which the proxy keeps across restarts. A proxy
-// whose route someone else set, or that does not answer, declines the promotion: the rollout rolls back instead
-// (docs/live.md).
+// mirror to 0 on every proxy. Promotion goes in two steps: every proxy first takes all traffic to green under a
+// lease, and only once all of them did is the promotion (no lease, kept across restarts) sent. A proxy whose route
+// someone else set, or that does not answer the first step, declines the promotion: the rollout rolls back instead,
+// and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md).
 // A proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
-import type { ProxyFleet } from './fleet.js';
+import type { FleetProxy, ProxyFleet } from './fleet.js';
+import { errorText } from '../core/errors.js';
 import { routeOwner } from '../proxy/route.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -24,8 +26,8 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
-  /** A proxy refused the promotion or did not answer it: one that did not answer may have taken it all the same. */
-  private promotionDeclined = false;
+  /** A proxy did not confirm the promotion: it may have taken it all the same. */
+  private unconfirmed = false;
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
 
@@ -67,47 +69,85 @@ export class ProxyActuator implements Actuator {
 
   async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
     this.stopRenewal();
-    const route: RouteSet =
-      move.event === 'promote'
-        ? { greenWeight: 1, mirror: 0, promotedArm: 'green', reason: `promoted: ${move.reason}`.slice(0, 200) }
-        : { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200) };
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
-    route.stage = move.stages;
-    route.rollout = this.rollout;
-    return this.serial(() => this.setEnding(route, move));
+    const owned = { stage: move.stages, rollout: this.rollout };
+    if (move.event !== 'promote') {
+      const route: RouteSet = { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200), ...owned };
+      return this.serial(() => Promise.all(this.fleet.proxies.map((proxy) => this.toBlue(proxy, route))));
+    }
+    const reason = `promoted: ${move.reason}`.slice(0, 200);
+    const allGreen: RouteSet = { greenWeight: 1, mirror: 0, ttlMs: this.fleet.leaseMs, reason: `promoting: ${move.reason}`.slice(0, 200), ...owned };
+    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, ...owned };
+    return this.serial(async () => {
+      const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
+      if (prepared.some((result) => !result.ok)) return prepared;
+      return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion)));
+    });
   }
 
-  private setEnding(route: RouteSet, move: EndingMove): Promise<ActuationResult[]> {
-    // A promotion goes on from this rollout's own route, as a renewal does: a proxy whose route someone else set
-    // since (an operator's route by hand just before the last stage ended) keeps it and declines the promotion; so
-    // does, in effect, a proxy that does not answer. The rollback that follows, like every other ending, puts every
-    // proxy on blue whoever set its route (fail toward blue, as after a renewal refused).
-    const promote = move.event === 'promote';
-    return Promise.all(
-      this.fleet.proxies.map(async (proxy): Promise<ActuationResult> => {
-        const label = `proxy ${proxy.client.url}`;
-        let last: unknown;
-        for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
-          try {
-            await proxy.setRoute(route, promote);
-            return { ok: true, label, message: promote ? 'serving green (promoted, kept across restarts)' : 'back on blue' };
-          } catch (error) {
-            last = error;
-            if (promote && error instanceof AdminCallError && error.status === 409) {
-              this.promotionDeclined = true;
-              return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
-            }
-          }
-        }
-        const lease = proxy.view.leaseExpiresAt;
-        const back = `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
-        // After a promotion it did not answer, it may have taken it (only the answer lost): a promotion has no lease.
-        const unsure = this.promotionDeclined ? 'it may have taken the promotion, which has no lease: check its route by hand; if not, ' : '';
-        if (!promote) return { ok: false, label, message: `${(last as Error).message}; ${unsure}${back}` };
-        this.promotionDeclined = true;
-        return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${(last as Error).message}; ${back}` };
-      }),
-    );
+  /**
+   * A promotion's first step: all traffic to green under a lease, going on from this rollout's own route. A proxy
+   * whose route someone else set since (an operator's blue by hand just before the last stage ended) keeps it and
+   * declines; so does, in effect, one that does not answer: if it took the step and lost only the answer, its lease
+   * still returns it to blue. The rollback that follows puts every proxy on blue whoever set its route (fail toward
+   * blue, as after a renewal refused).
+   */
+  private async prepare(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
+    const label = `proxy ${proxy.client.url}`;
+    const error = await this.attempts(proxy, route);
+    if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
+    if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
+    return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${errorText(error)}; ${backByLease(proxy)}` };
+  }
+
+  /**
+   * The promotion itself, once every proxy serves green under a lease. A proxy that refuses it now (a route set by
+   * hand in between) declines it as in the first step. One that does not answer is not rolled back over: it may
+   * have taken the promotion and lost only the answer, and a rollback it also missed would leave it on green for
+   * good; left promoted elsewhere, it serves green by its lease and, if the promotion never reached it, blue after.
+   */
+  private async commit(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
+    const label = `proxy ${proxy.client.url}`;
+    const error = await this.attempts(proxy, route);
+    if (error === undefined) return { ok: true, label, message: 'serving green (promoted, kept across restarts)' };
+    if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
+    this.unconfirmed = true;
+    const lease = proxy.view.leaseExpiresAt;
+    return {
+      ok: false,
+      label,
+      message:
+        `${errorText(error)}; it did not confirm the promotion: it serves green under its lease${lease ? ` until ${new Date(lease).toISOString()}` : ''}, ` +
+        'then blue if the promotion did not reach it: check its route (GET /admin/route)',
+    };
+  }
+
+  private async toBlue(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
+    const label = `proxy ${proxy.client.url}`;
+    // Whoever set its route since: every ending but a promotion puts it on blue.
+    const error = await this.attempts(proxy, route, false);
+    if (error === undefined) return { ok: true, label, message: 'back on blue' };
+    // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
+    const unsure = this.unconfirmed ? 'it may have taken the promotion, which has no lease: check its route by hand; if not, ' : '';
+    return { ok: false, label, message: `${errorText(error)}; ${unsure}${backByLease(proxy)}` };
+  }
+
+  /**
+   * Up to ENDING_ATTEMPTS tries of an ending's route (`goingOn`: from this rollout's own route, see
+   * FleetProxy.setRoute); the last error, or undefined once the proxy took it. A refusal is not retried.
+   */
+  private async attempts(proxy: FleetProxy, route: RouteSet, goingOn = true): Promise<Error | undefined> {
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < ENDING_ATTEMPTS; attempt++) {
+      try {
+        await proxy.setRoute(route, goingOn);
+        return undefined;
+      } catch (error) {
+        last = error instanceof Error ? error : new Error(errorText(error));
+        if (refused(last)) return last;
+      }
+    }
+    return last;
   }
 
   /** Stops renewing (the rollout is ending); the ending's route follows at once. */
@@ -146,4 +186,14 @@ export class ProxyActuator implements Actuator {
       this.renewing = false;
     }
   }
+}
+
+/** The proxy answered and refused the route (409: someone else set its route since, or it serves another plan). */
+function refused(error: Error): boolean {
+  return error instanceof AdminCallError && error.status === 409;
+}
+
+function backByLease(proxy: FleetProxy): string {
+  const lease = proxy.view.leaseExpiresAt;
+  return `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
 }

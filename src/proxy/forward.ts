@@ -2,125 +2,18 @@
 // client chunk by chunk as it arrives (back-pressure pauses the upstream), and is read on the way for time to
 // first token, tokens, finish reason and content. Anything else (an error answer, a non-streamed body) is
 // collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
-import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { ArmName } from '../plan/plan.js';
 import { statusFailure } from '../upstream/attempt.js';
-import { classifyNetworkError, header, parseRateLimit, type HeaderMap } from '../upstream/classify.js';
-import type { FailureFacts } from '../upstream/describe.js';
-import type { Dialect, DialectReply, StreamReader } from '../upstream/dialect.js';
-import { TimedDispatch, type CancelSource } from '../upstream/dispatch.js';
+import { classifyNetworkError, header, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
+import type { DialectReply } from '../upstream/dialect.js';
+import { TimedDispatch } from '../upstream/dispatch.js';
 import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import { StreamWatch } from './stream-watch.js';
-
-/** Where an arm's requests go: its pool, dialect, the headers every request carries (its key among them). */
-export interface ForwardTarget {
-  arm: ArmName;
-  model: string;
-  dialect: Dialect;
-  /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
-  streamReader: () => StreamReader;
-  dispatcher: Dispatcher;
-  /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
-  origin: string;
-  /** Path (and query) of the chat endpoint on the pool's origin. */
-  chatPath: string;
-  /** The dialect's protocol and auth headers plus the plan's headers. */
-  headers: Record<string, string>;
-  /**
-   * The application's body made valid for this arm: its model (the deployment on Azure's v1 path), token
-   * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
-   */
-  prepare(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
-  /** The model name the arm's request bodies carry. */
-  bodyModel: string;
-  /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
-  keepsBody(body: Readonly<Record<string, unknown>>): boolean;
-  /**
-   * requestMs bounds a streamed 2xx answer until its first body bytes only (a non-streamed or error answer
-   * whole); idleMs each silence of a stream after them.
-   */
-  timeouts: { requestMs: number; idleMs: number; connectMs: number };
-  /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
-  maxResponseBytes: number;
-  /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
-  maxStreamMs: number;
-}
-
-export interface ForwardRequest {
-  /** The body to send, model already rewritten. */
-  body: string | Buffer;
-  stream: boolean;
-  /** Headers from the application worth passing on (protocol versions, betas); never its key. */
-  headers: Record<string, string>;
-  /**
-   * Blue can still answer: a stream whose first chunk already carries an error event fails before anything is
-   * sent, rather than passing the error on.
-   */
-  canFallBack?: boolean;
-  /** Another path on the target's pool than its chat path (a relayed request, src/proxy/relay.ts). */
-  path?: string;
-  /** A 2xx answer passes to the client as it arrives, streamed or not, and is not read (it is no chat answer). */
-  unread?: boolean;
-}
-
-/** The client's response, written to only for a streamed 2xx answer. */
-export interface ClientSink {
-  /** Once, with the first body bytes: the status and headers to send. */
-  begin(status: number, headers: HeaderMap): void;
-  /** False when the client's buffer is full; `waiter.drained()` is then called once it empties. */
-  write(chunk: Buffer, waiter: { drained(): void }): boolean;
-  end(): void;
-  /** The upstream broke after bytes were sent: end the client's response so it sees a failure, not an answer. */
-  cut(): void;
-  /** A whole answer (a non-streamed 2xx body no fallback can replace), sent as it is but for any upstream key. */
-  whole(response: UnsentResponse): void;
-}
-
-export interface UnsentResponse {
-  status: number;
-  headers: HeaderMap;
-  body: Buffer;
-}
-
-export interface ForwardOutcome {
-  result: UpstreamResult;
-  /** Bytes went to the client: the answer is given, whatever happened after. */
-  committed: boolean;
-  /**
-   * An answer that came back whole and was not sent: an error answer, or a non-streamed body blue may still
-   * replace. A non-streamed 2xx body no fallback can replace is sent before it is read (committed).
-   */
-  response?: UnsentResponse;
-}
-
-type Failure = FailureFacts & { failure: NonNullable<FailureFacts['failure']> };
-
-/**
- * The client's side of one request: its going away cancels whatever runs upstream for it at that moment. A
- * plain object rather than an AbortController, which costs an EventTarget and a listener per request.
- */
-export class ClientLink implements CancelSource {
-  aborted = false;
-  reason: unknown = undefined;
-  /** The forwarding running for this client now, if any. */
-  current?: { cancel(reason: unknown): void };
-
-  gone(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.current?.cancel(reason);
-  }
-
-  /** Goes when the client's response closes unfinished: the client went away. */
-  follow(res: ServerResponse): void {
-    res.once('close', () => {
-      if (!res.writableFinished) this.gone(new Error('the client went away'));
-    });
-  }
-}
+import { ClientLink } from './client-link.js';
+import { CommentHold, mayBeComment } from './comment-hold.js';
+import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
+import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
+import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
 
 /** Rejects only when `canceller` cancels it (the client went away, the proxy shuts down), with its reason. */
 export function forward(
@@ -155,24 +48,6 @@ export function forwardTo(
   );
 }
 
-/** The answer says it is JSON (application/json, or a +json type): not the event stream a streamed request wants. */
-function isJsonAnswer(headers: HeaderMap): boolean {
-  const type = header(headers, 'content-type');
-  if (type === undefined) return false;
-  const media = type.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  return media === 'application/json' || media.endsWith('+json');
-}
-
-/** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-type AnswerReading = Pick<StreamWatch, 'feed' | 'failure' | 'end' | 'firstTokenAt'>;
-
-const UNREAD: AnswerReading = Object.freeze({
-  feed: () => undefined,
-  failure: undefined,
-  end: () => ({ ok: true as const, reply: { content: '' } }),
-  firstTokenAt: undefined,
-});
-
 const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -190,6 +65,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   private heldByClient = false;
   /** Chunks already written to the client and not yet read (reading waits until the write went out). */
   private unread?: Buffer[];
+  /** SSE comments a stream began with, held while blue can still answer (comment-hold.ts). */
+  private comments?: CommentHold;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -243,13 +120,18 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const watch = this.watch;
     if (!watch || this.settled) return;
     this.armIdle();
-    if (!this.sawData) this.streamBegan();
     const sink = this.sink;
+    // Comments before the first event wait with the headers while blue can answer, and are not the first body
+    // bytes: the request timer still bounds the wait for a real one.
+    if (!this.committed && this.request.canFallBack && sink && this.holdsComment(chunk)) return;
+    if (!this.sawData) this.streamBegan();
     if (!sink) return watch.feed(chunk);
     let read = false;
     if (!this.committed) {
+      const held = this.comments?.held() ?? [];
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
+        for (const comment of held) watch.feed(comment);
         watch.feed(chunk);
         read = true;
         if (watch.failure !== undefined) {
@@ -261,6 +143,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       // Held until the first body bytes: a stream that dies before them can still be answered by blue.
       this.committed = true;
       sink.begin(this.status as number, this.headers as HeaderMap);
+      for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
     if (!read && watch !== UNREAD) this.readAfterWrite(chunk);
@@ -269,6 +152,15 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.heldByClient = true;
       controller.pause();
     }
+  }
+
+  /** Holds a chunk of SSE comments only (see CommentHold), and says so. */
+  private holdsComment(chunk: Buffer): boolean {
+    if (this.comments === undefined) {
+      if (!mayBeComment(chunk)) return false;
+      this.comments = new CommentHold(this.target.maxResponseBytes);
+    }
+    return this.comments.take(chunk);
   }
 
   /**
@@ -386,7 +278,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     if (!this.sawData && !this.committed) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
-      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
+      const reason = this.comments ? 'the stream ended after comments only, before its first event' : 'the stream was empty';
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
     this.sink?.end();
     this.readUnread();
@@ -421,37 +314,16 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
 
   // --- results --------------------------------------------------------------------------------------------
 
-  private base(ok: boolean): UpstreamResult {
-    const result: UpstreamResult = {
-      arm: this.target.arm,
-      model: this.target.model,
-      stream: this.request.stream,
-      attempts: 1,
-      ok,
-      content: '',
-      latencyMs: this.now() - this.startedAt,
-    };
-    if (this.status !== undefined) result.status = this.status;
-    const rateLimit = parseRateLimit(this.headers);
-    if (rateLimit) result.rateLimit = rateLimit;
-    return result;
+  private exchange(): Exchange {
+    const { arm, model } = this.target;
+    return { arm, model, stream: this.request.stream, latencyMs: this.now() - this.startedAt, status: this.status, headers: this.headers };
   }
 
   private succeeded(reply: DialectReply, firstTokenAt: number | undefined): UpstreamResult {
-    const result = this.base(true);
-    result.content = reply.content;
-    if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
-    if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
-    if (reply.usage) result.usage = reply.usage;
-    if (firstTokenAt !== undefined) result.ttftMs = firstTokenAt - this.startedAt;
-    return result;
+    return succeededResult(this.exchange(), reply, firstTokenAt === undefined ? undefined : firstTokenAt - this.startedAt);
   }
 
   private failed(facts: Failure): UpstreamResult {
-    const result = this.base(false);
-    result.failure = facts.failure;
-    // Short and key-free: the cause, never a body (an auth error may quote part of the key).
-    result.errorMessage = `${this.target.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${facts.reason ? ` (${facts.reason})` : ''}`;
-    return result;
+    return failedResult(this.exchange(), facts);
   }
 }

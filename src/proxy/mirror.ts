@@ -1,7 +1,8 @@
 // Mirror: a background copy of a blue-routed request sent to green, judged and discarded. The client never
 // waits for it or sees it; past the in-flight limit copies are dropped (and counted), never queued.
 import type { ProxyMetrics } from './metrics.js';
-import { forward, type ForwardRequest, type ForwardTarget } from './forward.js';
+import { forward } from './forward.js';
+import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 
 export interface Mirror {
   /** Starts a copy unless the limit is reached; returns at once. */

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequestBody, passToBlue, refuseModel, type ChatContext } from './chat.js';
 import { passesThrough } from './config.js';
-import { ClientLink } from './forward.js';
+import { ClientLink } from './client-link.js';
 import type { RelayPath } from './inbound.js';
 import { forwardedHeaders, sendError } from './respond.js';
 import { bodyWithModel, passthroughBody } from './rewrite.js';

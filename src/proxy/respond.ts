@@ -2,9 +2,10 @@
 // and the proxy's own errors in the dialect's shape.
 import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
-import type { ClientSink, UnsentResponse } from './forward.js';
+import type { ClientSink, UnsentResponse } from './forward-types.js';
 import type { InboundDialect, ProxyErrorKind } from './inbound.js';
 import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
@@ -177,4 +178,16 @@ export function cutIfNotTaken(res: ServerResponse, ms: number): void {
   if (res.destroyed || res.writableFinished || (res.socket?.writableLength ?? 0) === 0) return;
   const timer = setTimeout(() => res.destroy(), ms);
   res.once('close', () => clearTimeout(timer));
+}
+
+/** Headers too slow (408), too large (431) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+  else socket.destroy();
 }

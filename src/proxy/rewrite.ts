@@ -2,7 +2,7 @@
 // Re-serialising the whole body costs as much as the rest of the proxy's work for a long conversation, so when
 // the arm's adaptation leaves the body alone, only the bytes of the model's value are replaced; anything the
 // scan cannot place with certainty (an escaped key, a duplicate key) falls back to parse + stringify.
-import type { ForwardTarget } from './forward.js';
+import type { ForwardTarget } from './forward-types.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

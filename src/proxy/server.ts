@@ -1,5 +1,6 @@
-// The proxy's HTTP server: only the dialect's paths (no open relay), the client key, the size, time and
-// concurrency limits, then the chat pipeline; plus GET /metrics and GET /healthz.
+// The proxy's HTTP server: only the dialect's paths (no open relay), each through the request intake (intake.ts:
+// client key, size, time and concurrency limits) to the chat pipeline or a relay; plus GET /metrics and GET
+// /healthz; and the drain before a stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker } from '../analysis/quality.js';
@@ -8,25 +9,24 @@ import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
-import { readBodyThen } from './body.js';
 import { handleRelay } from './relay.js';
 import { handleChat, type ChatContext } from './chat.js';
-import type { ProxySettings } from './config.js';
+import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { cutIfNotTaken, passHeaders, sendBody, sendError } from './respond.js';
+import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
-import { forwardModels } from './models.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
-import { realSleep } from '../core/clock.js';
+import { untilIdle } from './drain.js';
+import { bodyEncoding, createIntake, unreadBody, type BodyHandler } from './intake.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -65,28 +65,9 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
-/**
- * A request body's coding the proxy does not decode, as its header says it (content-encoding other than identity,
- * transfer-encoding other than chunked), if any. A gzip body used to be refused as "not UTF-8", and one labelled br
- * that happened to be plain JSON was read (and sent) as plain.
- */
-function bodyEncoding(req: IncomingMessage): string | undefined {
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && !/^\s*(identity\s*)?$/i.test(encoding)) return `content-encoding: ${encoding}`;
-  // Node's parser takes `gzip, chunked` for plain chunked and would hand over the still-compressed bytes.
-  const transfer = req.headers['transfer-encoding'];
-  if (transfer !== undefined && !/^\s*chunked\s*$/i.test(transfer)) return `transfer-encoding: ${transfer}`;
-  return undefined;
-}
-
 /** The stack overflow of re-serialising a body nested thousands of levels deep. */
 function nestsTooDeep(error: unknown): boolean {
   return error instanceof RangeError && error.message.includes('call stack');
-}
-
-/** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
-function unreadBody(req: IncomingMessage): { connection?: string } {
-  return req.complete ? {} : { connection: 'close' };
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
@@ -136,6 +117,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
+    otherModels: otherModelsHint(settings),
     fallback: settings.fallback,
     random,
     now,
@@ -143,11 +125,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const inFlight = new InFlight();
   // Set by drain(): the proxy is stopping and only finishes what it has.
   let drained: Promise<number> | undefined;
-  // Requests that sent `Expect: 100-continue` and are not told to go on yet.
-  const awaitingContinue = new WeakSet<IncomingMessage>();
+  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
 
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  type BodyHandler = (req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void) => void;
   const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, req, res, raw, done, bug);
   // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
   const relays = new Map<string, BodyHandler>();
@@ -158,95 +138,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     relays.set(relayed.path, (req, res, raw, done, bug) => handleRelay(chat, route, req, res, raw, done, bug));
   }
   const servedPaths = `POST ${[inbound.chatPath, ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
-
-  /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
-  function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
-    if (!keyCheck(inbound.clientKey(req.headers))) {
-      metrics.reject('unauthorized');
-      req.resume();
-      return sendError(
-        res,
-        inbound,
-        'unauthorized',
-        'missing or invalid API key for this proxy: present one of the client keys the operator configured',
-        unreadBody(req),
-      );
-    }
-    if (overloaded(req, res)) return;
-    inFlight.enter(res);
-    let over = false;
-    const end = (): void => {
-      if (over) return;
-      over = true;
-      inFlight.leave(res);
-      cutIfNotTaken(res, settings.limits.bodyTimeoutMs);
-    };
-    // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
-    // is answered without the client ever sending its body.
-    const reading = awaitingContinue.has(req) ? () => res.writeContinue() : undefined;
-    readBodyThen(
-      req,
-      settings.limits.maxBodyBytes,
-      settings.limits.bodyTimeoutMs,
-      (read) => {
-        try {
-          if (!read.ok) {
-            end();
-            if (read.reason === 'aborted') return;
-            metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
-            const message =
-              read.reason === 'too_large'
-                ? `the request body is larger than ${settings.limits.maxBodyBytes} bytes (the proxy's limit, proxy.limits.max_body_bytes)`
-                : `the request body did not arrive within ${settings.limits.bodyTimeoutMs} ms (the proxy's limit, proxy.limits.body_timeout)`;
-            // The rest of the body is not read: the connection closes after the answer.
-            sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
-            return;
-          }
-          handler(req, res, read.body, end, (error) => {
-            end();
-            failed(error);
-          });
-        } catch (error) {
-          end();
-          failed(error);
-        }
-      },
-      reading,
-    );
-  }
-
-  /** Past max_concurrency: answered 503 with retry-after, and true. */
-  function overloaded(req: IncomingMessage, res: ServerResponse): boolean {
-    if (inFlight.size < settings.limits.maxConcurrency) return false;
-    metrics.reject('overloaded');
-    req.resume();
-    sendError(
-      res,
-      inbound,
-      'overloaded',
-      `the proxy is already serving its limit of ${settings.limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`,
-      {
-        'retry-after': '1',
-        ...unreadBody(req),
-      },
-    );
-    return true;
-  }
-
-  // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
-  async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!keyCheck(inbound.clientKey(req.headers))) {
-      metrics.reject('unauthorized');
-      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
-    }
-    if (overloaded(req, res)) return;
-    inFlight.enter(res);
-    try {
-      await forwardModels(targets, res, inbound);
-    } finally {
-      inFlight.leave(res);
-    }
-  }
 
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
@@ -264,14 +155,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (path === inbound.chatPath || relay) {
       if (method === 'POST') {
         const encoding = bodyEncoding(req);
-        if (encoding === undefined) return servePost(req, res, failed, relay ?? chatHandler);
+        if (encoding === undefined) return intake.servePost(req, res, failed, relay ?? chatHandler);
         req.resume();
         metrics.reject('bad_request');
         const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
         return sendError(res, inbound, 'bad_request', message, unreadBody(req));
       }
     } else if (path === '/v1/models') {
-      if (method === 'GET') return serveModels(req, res);
+      if (method === 'GET') return intake.serveModels(req, res);
     } else if (path === '/metrics') {
       if (method === 'GET') {
         if (!metricsCheck(inbound.clientKey(req.headers))) {
@@ -336,22 +227,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   );
   // Without this listener Node answers 100 Continue before the proxy has looked at the request.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    awaitingContinue.add(req);
+    intake.awaitingContinue.add(req);
     handle(req, res);
   });
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    // Headers too slow (408) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP.
-    const status =
-      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : error.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -420,38 +301,4 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return closing;
     },
   };
-}
-
-/**
- * While draining, how long the kept-alive connection of a stream under way at the drain's start may stay open once
- * nothing is in flight: a client reading that stream often sends its next request down it at once, and it is
- * served (with `connection: close`) rather than reset by the stop.
- */
-export const DRAIN_LINGER_MS = 1000;
-
-/**
- * Until nothing is in flight and the kept-alive connections of streams under way at the drain's start have closed
- * (or stayed idle for DRAIN_LINGER_MS), `timeoutMs` has passed, or `force` aborts, whichever comes first.
- */
-async function untilIdle(inFlight: InFlight, timeoutMs: number, force: AbortSignal | undefined): Promise<void> {
-  if ((inFlight.size === 0 && inFlight.keptOpen === 0) || timeoutMs <= 0 || force?.aborted) return;
-  // Ended when the requests end first, so no timer outlives the drain.
-  const over = new AbortController();
-  const stop = force ? AbortSignal.any([force, over.signal]) : over.signal;
-  let out = false;
-  const waited = realSleep(timeoutMs, stop)
-    .catch(() => undefined)
-    .then(() => void (out = true));
-  try {
-    for (;;) {
-      await Promise.race([inFlight.idle(), waited]);
-      if (out || inFlight.keptOpen === 0) return;
-      const linger = realSleep(DRAIN_LINGER_MS, stop).catch(() => undefined);
-      await Promise.race([inFlight.keptClosed(), linger, waited]);
-      // A request that came down one of them meanwhile is waited for too (its connection closes after its answer).
-      if (out || inFlight.size === 0) return;
-    }
-  } finally {
-    over.abort();
-  }
 }

@@ -78,3 +78,13 @@ export class StreamWatch {
     return this.reader.finish();
   }
 }
+
+/** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'failure' | 'end' | 'firstTokenAt'>;
+
+export const UNREAD: AnswerReading = Object.freeze({
+  feed: () => undefined,
+  failure: undefined,
+  end: () => ({ ok: true as const, reply: { content: '' } }),
+  firstTokenAt: undefined,
+});

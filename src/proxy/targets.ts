@@ -8,7 +8,7 @@ import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdapta
 import { isAzureV1 } from '../upstream/azure.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
-import type { ForwardTarget } from './forward.js';
+import type { ForwardTarget } from './forward-types.js';
 import { SplitKeys } from './split-key.js';
 
 export interface ArmUpstream {

@@ -119,3 +119,11 @@ export function parseRateLimit(headers: HeaderMap | undefined): RateLimitInfo | 
     ...(remainingTokens !== undefined ? { remainingTokens } : {}),
   };
 }
+
+/** The answer says it is JSON (application/json, or a +json type): not the event stream a streamed request wants. */
+export function isJsonAnswer(headers: HeaderMap): boolean {
+  const type = header(headers, 'content-type');
+  if (type === undefined) return false;
+  const media = type.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+}

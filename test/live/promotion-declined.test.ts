@@ -1,8 +1,14 @@
 // A promotion one proxy declines (an operator put it on blue by hand after the last renewal, or it does not answer)
 // ends the rollout rolled back, exit 10, as a renewal refused, or a proxy silent, does: "promoted" means every
-// proxy serves green. Every proxy ends on blue: the one that took the promotion goes back, and so does one whose
-// route an operator set by hand (as after a renewal refused); on_promote never runs, on_rollback does. The engine drives two real proxies on the fake clock.
-import { afterEach, describe, expect, it } from 'vitest';
+// proxy serves green. Every proxy ends on blue: the one that took the promotion's first step (all green under a
+// lease) goes back, and so does one whose route an operator set by hand (as after a renewal refused); on_promote
+// never runs, on_rollback does. A proxy lost after the first step returns to blue by its lease; one lost after the
+// promotion itself is not rolled back over (it may hold it for good). The engine drives two real proxies on the
+// fake clock, one of them behind a relay that loses answers.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -28,17 +34,14 @@ const NO_UPSTREAM: ArmClient = {
   listModels: () => Promise.resolve({ ids: [], status: 200 }),
 };
 
-/** Runs a one-stage live rollout (50% green for 1 s) over the proxies; `beforeEnd` acts while the stage runs. */
-async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
+/**
+ * Runs a one-stage live rollout (50% green for 1 s) over the proxies; `beforeEnd` acts while the stage runs.
+ * `adminUrls` replaces the proxies' own admin URLs (a relay in front of one).
+ */
+async function rollout(proxies: Running[], beforeEnd: () => Promise<void>, adminUrls?: string[]) {
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }') + HOOKS);
-  fleet = new ProxyFleet(
-    proxies.map((running) => running.proxy.adminUrl as string),
-    ADMIN_TOKEN,
-    clock,
-    60_000,
-    250,
-  );
+  fleet = new ProxyFleet(adminUrls ?? proxies.map((running) => running.proxy.adminUrl as string), ADMIN_TOKEN, clock, 60_000, 250);
   const journal: RolloutEvent[] = [];
   const hooks: HookCall[] = [];
   const deps: EngineDeps = {
@@ -62,6 +65,8 @@ async function rollout(proxies: Running[], beforeEnd: () => Promise<void>) {
   const engine = new RolloutEngine(deps);
   const done = engine.run();
   await until(() => proxies.every((running) => running.proxy.route.effective().greenWeight === 0.5), 'stage 1 on every proxy');
+  // The stage's clock starts once the engine has every proxy's answer (a relay's may come after the proxy took it).
+  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   await beforeEnd();
   // The stage's time is up long before the lease's first renewal (20 s): nothing was refused before the promotion.
   await clock.advance(1000);
@@ -84,7 +89,7 @@ describe('a promotion a proxy declines', () => {
     // Never promoted over the operator's route; the rollback puts it on blue, as after a renewal refused.
     expect(byHand.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(byHand.proxy.route.stored.promotedArm).toBeUndefined();
-    // The other proxy took the promotion, then went back to blue with the rollback: no promoted green is left.
+    // The other proxy took the first step (all green under a lease), then went back to blue with the rollback.
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(other.proxy.route.stored.promotedArm).toBeUndefined();
     expect(hooks).toEqual(['rollback']);
@@ -92,7 +97,7 @@ describe('a promotion a proxy declines', () => {
     expect(types).not.toContain('promoted');
     expect(types.slice(types.indexOf('stage_passed'))).toEqual([
       'stage_passed',
-      'hook_succeeded', // the other proxy: serving green
+      'hook_succeeded', // the other proxy: all green under a lease
       'breach',
       'rolled_back',
       'hook_succeeded', // the proxy that declined: back on blue
@@ -115,11 +120,9 @@ describe('a promotion a proxy declines', () => {
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(other.proxy.route.stored.promotedArm).toBeUndefined();
     expect(hooks).toEqual(['rollback']);
-    // Told blue in vain, it may serve green for good if it took the promotion and lost only the answer: said so.
+    // Told blue in vain: at most it took the first step, whose lease returns it to blue.
     const told = journal.find((event) => event.type === 'hook_failed' && event.message.startsWith(`proxy ${silent.proxy.adminUrl as string}`));
-    expect(told?.message).toMatch(
-      /it may have taken the promotion, which has no lease: check its route by hand; if not, its lease runs out at \S+ and it returns/,
-    );
+    expect(told?.message).toMatch(/; its lease runs out at \S+ and it returns to blue on its own$/);
   });
 
   it('promotes (exit 0) when every proxy takes it, saying so before the proxies report', async () => {
@@ -139,4 +142,71 @@ describe('a promotion a proxy declines', () => {
       'finished',
     ]);
   });
+
+  it('rolls back when a proxy takes the first step and its answer is lost: it holds green only under a lease', async () => {
+    const [lossy, other] = (await fixture.startProxies(2)) as [Running, Running];
+    const relay = await lossyAdmin(lossy.proxy.adminUrl as string, (route) => route.greenWeight === 1);
+    const { outcome, journal } = await rollout([lossy, other], () => Promise.resolve(), [relay.url, other.proxy.adminUrl as string]);
+    expect(relay.lost).toBe(1);
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.breach?.rule).toBe('proxy_unreachable');
+    // Behind the relay it took all green, but under a lease: no promotion it could keep for good.
+    const held = lossy.proxy.route.stored;
+    expect(held).toMatchObject({ greenWeight: 1 });
+    expect(held.promotedArm).toBeUndefined();
+    expect(held.leaseExpiresAt).toBeGreaterThan(Date.now());
+    expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(journal.map((event) => event.type)).not.toContain('promoted');
+  });
+
+  it('promotes (exit 0) when a proxy takes the promotion and its answer is lost, naming it: never rolled back to a split', async () => {
+    const [lossy, other] = (await fixture.startProxies(2)) as [Running, Running];
+    const relay = await lossyAdmin(lossy.proxy.adminUrl as string, (route) => route.promotedArm === 'green');
+    const { outcome, journal, hooks } = await rollout([lossy, other], () => Promise.resolve(), [relay.url, other.proxy.adminUrl as string]);
+    expect(relay.lost).toBe(1);
+    expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    for (const running of [lossy, other]) expect(running.proxy.route.stored.promotedArm).toBe('green');
+    expect(hooks).toEqual(['promote']);
+    const told = journal.find((event) => event.type === 'hook_failed' && event.message.startsWith(`proxy ${relay.url}`));
+    expect(told?.message).toMatch(/it did not confirm the promotion: it serves green under its lease until \S+, then blue if the promotion did not reach it/);
+  });
 });
+
+/**
+ * A real proxy's admin API behind a relay that loses the answer to the first PUT `loses` picks (the proxy took that
+ * route) and from then on answers nothing: a proxy whose network went away just after it took a route.
+ */
+async function lossyAdmin(target: string, loses: (route: Record<string, unknown>) => boolean) {
+  let down = false;
+  const relay = { url: '', lost: 0 };
+  const server = createServer((req, res) => {
+    if (down) return void req.socket.destroy();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const lose = req.method === 'PUT' && loses(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      void fetch(`${target}${req.url ?? '/'}`, {
+        method: req.method,
+        headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
+        ...(req.method === 'PUT' && { body }),
+      })
+        .then(async (answer) => {
+          const text = await answer.text();
+          if (!lose && !down) return void res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+          down = true;
+          relay.lost++;
+          req.socket.destroy();
+        })
+        .catch(() => req.socket.destroy());
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return relay;
+}

@@ -1,7 +1,7 @@
 // The model rewrite: the application's bytes with only the model's value replaced, or parse + stringify when
 // the scan cannot place it with certainty.
 import { describe, expect, it } from 'vitest';
-import type { ForwardTarget } from '../../src/proxy/forward.js';
+import type { ForwardTarget } from '../../src/proxy/forward-types.js';
 import { bodyForArm, modelValueSpan } from '../../src/proxy/rewrite.js';
 
 const valueAt = (text: string): string | undefined => {

@@ -1,0 +1,53 @@
+// The result of one forwarded request, as the metrics and the rollout read it.
+import type { ArmName } from '../plan/plan.js';
+import { parseRateLimit, type HeaderMap } from '../upstream/classify.js';
+import type { FailureFacts } from '../upstream/describe.js';
+import type { DialectReply } from '../upstream/dialect.js';
+import type { UpstreamResult } from '../upstream/types.js';
+
+export type ForwardFailure = FailureFacts & { failure: NonNullable<FailureFacts['failure']> };
+
+/** One exchange with an arm, as far as it went: what every result of it shares. */
+export interface Exchange {
+  arm: ArmName;
+  model: string;
+  stream: boolean;
+  latencyMs: number;
+  status?: number;
+  headers?: HeaderMap;
+}
+
+function baseResult(exchange: Exchange, ok: boolean): UpstreamResult {
+  const result: UpstreamResult = {
+    arm: exchange.arm,
+    model: exchange.model,
+    stream: exchange.stream,
+    attempts: 1,
+    ok,
+    content: '',
+    latencyMs: exchange.latencyMs,
+  };
+  if (exchange.status !== undefined) result.status = exchange.status;
+  const rateLimit = parseRateLimit(exchange.headers);
+  if (rateLimit) result.rateLimit = rateLimit;
+  return result;
+}
+
+/** `ttftMs`: from the request's start to its first token, for a stream. */
+export function succeededResult(exchange: Exchange, reply: DialectReply, ttftMs: number | undefined): UpstreamResult {
+  const result = baseResult(exchange, true);
+  result.content = reply.content;
+  if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
+  if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
+  if (reply.usage) result.usage = reply.usage;
+  if (ttftMs !== undefined) result.ttftMs = ttftMs;
+  return result;
+}
+
+export function failedResult(exchange: Exchange, facts: ForwardFailure): UpstreamResult {
+  const result = baseResult(exchange, false);
+  result.failure = facts.failure;
+  // Short and key-free: the cause, never a body (an auth error may quote part of the key).
+  result.errorMessage = `${exchange.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${facts.reason ? ` (${facts.reason})` : ''}`;
+  return result;
+}

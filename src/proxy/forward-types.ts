@@ -1,0 +1,88 @@
+// What forwarding one request to one arm takes and gives back (src/proxy/forward.ts): the arm's target, the
+// request, the client's response as a sink, and the outcome.
+import type { Dispatcher } from 'undici';
+import type { ArmName } from '../plan/plan.js';
+import type { HeaderMap } from '../upstream/classify.js';
+import type { Dialect, StreamReader } from '../upstream/dialect.js';
+import type { UpstreamResult } from '../upstream/types.js';
+
+/** Where an arm's requests go: its pool, dialect, the headers every request carries (its key among them). */
+export interface ForwardTarget {
+  arm: ArmName;
+  model: string;
+  dialect: Dialect;
+  /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
+  streamReader: () => StreamReader;
+  dispatcher: Dispatcher;
+  /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
+  origin: string;
+  /** Path (and query) of the chat endpoint on the pool's origin. */
+  chatPath: string;
+  /** The dialect's protocol and auth headers plus the plan's headers. */
+  headers: Record<string, string>;
+  /**
+   * The application's body made valid for this arm: its model (the deployment on Azure's v1 path), token
+   * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
+   */
+  prepare(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /** The model name the arm's request bodies carry. */
+  bodyModel: string;
+  /** The arm's adaptation leaves this body as it is but for `model` (so it need not be re-serialised). */
+  keepsBody(body: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * requestMs bounds a streamed 2xx answer until its first body bytes only (a non-streamed or error answer
+   * whole); idleMs each silence of a stream after them.
+   */
+  timeouts: { requestMs: number; idleMs: number; connectMs: number };
+  /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
+  maxResponseBytes: number;
+  /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
+  maxStreamMs: number;
+}
+
+export interface ForwardRequest {
+  /** The body to send, model already rewritten. */
+  body: string | Buffer;
+  stream: boolean;
+  /** Headers from the application worth passing on (protocol versions, betas); never its key. */
+  headers: Record<string, string>;
+  /**
+   * Blue can still answer: a stream whose first chunk already carries an error event fails before anything is
+   * sent, rather than passing the error on.
+   */
+  canFallBack?: boolean;
+  /** Another path on the target's pool than its chat path (a relayed request, src/proxy/relay.ts). */
+  path?: string;
+  /** A 2xx answer passes to the client as it arrives, streamed or not, and is not read (it is no chat answer). */
+  unread?: boolean;
+}
+
+/** The client's response, written to only for a streamed 2xx answer. */
+export interface ClientSink {
+  /** Once, with the first body bytes: the status and headers to send. */
+  begin(status: number, headers: HeaderMap): void;
+  /** False when the client's buffer is full; `waiter.drained()` is then called once it empties. */
+  write(chunk: Buffer, waiter: { drained(): void }): boolean;
+  end(): void;
+  /** The upstream broke after bytes were sent: end the client's response so it sees a failure, not an answer. */
+  cut(): void;
+  /** A whole answer (a non-streamed 2xx body no fallback can replace), sent as it is but for any upstream key. */
+  whole(response: UnsentResponse): void;
+}
+
+export interface UnsentResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Buffer;
+}
+
+export interface ForwardOutcome {
+  result: UpstreamResult;
+  /** Bytes went to the client: the answer is given, whatever happened after. */
+  committed: boolean;
+  /**
+   * An answer that came back whole and was not sent: an error answer, or a non-streamed body blue may still
+   * replace. A non-streamed 2xx body no fallback can replace is sent before it is read (committed).
+   */
+  response?: UnsentResponse;
+}

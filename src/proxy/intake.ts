@@ -1,0 +1,146 @@
+// The proxy's request intake: the client key and max_concurrency before anything is read, then a POST's body
+// within its size and time limits (answering `Expect: 100-continue` only once the request is accepted), handed to
+// its handler (the chat pipeline, a relay); and a model list, an upstream request counted like a chat.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KeyCheck } from './auth.js';
+import { readBodyThen } from './body.js';
+import type { ProxyLimitsResolved } from './config.js';
+import type { InFlight } from './in-flight.js';
+import type { InboundDialect } from './inbound.js';
+import type { ProxyMetrics } from './metrics.js';
+import { forwardModels } from './models.js';
+import { cutIfNotTaken, sendError } from './respond.js';
+import type { Targets } from './targets.js';
+
+/** Serves a POST once its body is read; `done` when the answer is given, `bug` for an error of the proxy's own. */
+export type BodyHandler = (req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void) => void;
+
+export interface IntakeDeps {
+  inbound: InboundDialect;
+  keyCheck: KeyCheck;
+  metrics: ProxyMetrics;
+  inFlight: InFlight;
+  limits: ProxyLimitsResolved;
+  targets: Targets;
+}
+
+export interface Intake {
+  servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void;
+  serveModels(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Requests that sent `Expect: 100-continue` and are not told to go on yet (Node's checkContinue adds them). */
+  awaitingContinue: WeakSet<IncomingMessage>;
+}
+
+/**
+ * A request body's coding the proxy does not decode, as its header says it (content-encoding other than identity,
+ * transfer-encoding other than chunked), if any. A gzip body used to be refused as "not UTF-8", and one labelled br
+ * that happened to be plain JSON was read (and sent) as plain.
+ */
+export function bodyEncoding(req: IncomingMessage): string | undefined {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && !/^\s*(identity\s*)?$/i.test(encoding)) return `content-encoding: ${encoding}`;
+  // Node's parser takes `gzip, chunked` for plain chunked and would hand over the still-compressed bytes.
+  const transfer = req.headers['transfer-encoding'];
+  if (transfer !== undefined && !/^\s*chunked\s*$/i.test(transfer)) return `transfer-encoding: ${transfer}`;
+  return undefined;
+}
+
+/** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
+export function unreadBody(req: IncomingMessage): { connection?: string } {
+  return req.complete ? {} : { connection: 'close' };
+}
+
+export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
+  const awaitingContinue = new WeakSet<IncomingMessage>();
+
+  /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
+  function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
+    if (!keyCheck(inbound.clientKey(req.headers))) {
+      metrics.reject('unauthorized');
+      req.resume();
+      return sendError(
+        res,
+        inbound,
+        'unauthorized',
+        'missing or invalid API key for this proxy: present one of the client keys the operator configured',
+        unreadBody(req),
+      );
+    }
+    if (overloaded(req, res)) return;
+    inFlight.enter(res);
+    let over = false;
+    const end = (): void => {
+      if (over) return;
+      over = true;
+      inFlight.leave(res);
+      cutIfNotTaken(res, limits.bodyTimeoutMs);
+    };
+    // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
+    // is answered without the client ever sending its body.
+    const reading = awaitingContinue.has(req) ? () => res.writeContinue() : undefined;
+    readBodyThen(
+      req,
+      limits.maxBodyBytes,
+      limits.bodyTimeoutMs,
+      (read) => {
+        try {
+          if (!read.ok) {
+            end();
+            if (read.reason === 'aborted') return;
+            metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
+            const message =
+              read.reason === 'too_large'
+                ? `the request body is larger than ${limits.maxBodyBytes} bytes (the proxy's limit, proxy.limits.max_body_bytes)`
+                : `the request body did not arrive within ${limits.bodyTimeoutMs} ms (the proxy's limit, proxy.limits.body_timeout)`;
+            // The rest of the body is not read: the connection closes after the answer.
+            sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
+            return;
+          }
+          handler(req, res, read.body, end, (error) => {
+            end();
+            failed(error);
+          });
+        } catch (error) {
+          end();
+          failed(error);
+        }
+      },
+      reading,
+    );
+  }
+
+  /** Past max_concurrency: answered 503 with retry-after, and true. */
+  function overloaded(req: IncomingMessage, res: ServerResponse): boolean {
+    if (inFlight.size < limits.maxConcurrency) return false;
+    metrics.reject('overloaded');
+    req.resume();
+    sendError(
+      res,
+      inbound,
+      'overloaded',
+      `the proxy is already serving its limit of ${limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`,
+      {
+        'retry-after': '1',
+        ...unreadBody(req),
+      },
+    );
+    return true;
+  }
+
+  // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
+  async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!keyCheck(inbound.clientKey(req.headers))) {
+      metrics.reject('unauthorized');
+      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
+    }
+    if (overloaded(req, res)) return;
+    inFlight.enter(res);
+    try {
+      await forwardModels(targets, res, inbound);
+    } finally {
+      inFlight.leave(res);
+    }
+  }
+
+  return { servePost, serveModels, awaitingContinue };
+}
