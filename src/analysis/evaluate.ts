@@ -25,10 +25,17 @@ export interface EvaluateInput {
   blue: ArmStats;
   /**
    * Blue over the whole rollout so far (every stage's counts added up, see sumArmCounts): what the
-   * comparisons judge green against, so they keep judging at 100% green, where the stage has no blue
-   * requests. Without it, the stage's own blue figures.
+   * comparisons judge green against in a stage that sends blue nothing (greenWeight 1), so they still judge
+   * there. Without it, the stage's own blue figures.
    */
   blueBaseline?: ArmStats;
+  /**
+   * The stage's planned green weight. Below 1 (or not given) the comparisons judge green against the
+   * stage's own blue, served at the same moments: an upstream burst or drift that hits both arms then moves
+   * both sides alike, where blue over the rollout so far (mostly earlier, calmer stages) made a shared 20 s
+   * burst roll back every healthy green. At 1 there is no blue to judge against but blueBaseline.
+   */
+  greenWeight?: number;
   config: AnalysisConfig;
   /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
@@ -50,7 +57,7 @@ export function evaluate(input: EvaluateInput): Verdict {
   const ctx: SequentialContext = {
     green: input.green,
     blue: input.blue,
-    blueBaseline: input.blueBaseline ?? input.blue,
+    blueReference: blueReference(input),
     // With no samples there is no figure, so even min_requests: 0 waits for one.
     minRequests: Math.max(1, config.min_requests),
     where: ` in stage ${input.stageIndex + 1}`,
@@ -79,4 +86,12 @@ export function evaluate(input: EvaluateInput): Verdict {
     verdict.breach = breach;
   }
   return verdict;
+}
+
+/**
+ * What the comparisons judge green against: chosen from the plan (the stage's weight), never from the
+ * figures, so each stage runs one test, not a switch between two that would spend its share twice.
+ */
+function blueReference(input: EvaluateInput): ArmStats {
+  return (input.greenWeight ?? 0) >= 1 ? (input.blueBaseline ?? input.blue) : input.blue;
 }

@@ -1,7 +1,8 @@
 // compare_to_blue.max_latency_p95_ratio: green's p95 over blue's, judged with one anytime-valid interval per
 // arm (quantile.ts), each at half the check's share of the false-rollback budget, as the other comparisons:
 // both hold at once with probability >= 1 - alpha, and then the true ratio lies within
-// [green.lower / blue.upper, green.upper / blue.lower]. Green is the stage's; blue is the rollout's so far.
+// [green.lower / blue.upper, green.upper / blue.lower]. Green is the stage's; blue is the stage's too, or the
+// rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
@@ -19,7 +20,7 @@ const P95 = 0.95;
  */
 export function compareLatency(ctx: SequentialContext, ratio: number, greenRunningAgesMs?: readonly number[]): Judged {
   const greenArm = ctx.green;
-  const blueArm = ctx.blueBaseline;
+  const blueArm = ctx.blueReference;
   const greenSample = bucketTotal(greenArm.latencyBuckets);
   const blueSample = bucketTotal(blueArm.latencyBuckets);
   const rule = 'compare_to_blue.max_latency_p95_ratio';

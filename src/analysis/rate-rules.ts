@@ -75,7 +75,7 @@ function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number,
 
 export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const judged = plainRate(ctx, 'error_rate', ctx.green.failures, ctx.green.requests, limit, 'requests');
-  if (judged.message !== undefined) judged.message += blame(ctx.green, ctx.blueBaseline);
+  if (judged.message !== undefined) judged.message += blame(ctx.green, ctx.blueReference);
   return judged;
 }
 
@@ -162,8 +162,8 @@ export function compareErrorRate(ctx: SequentialContext, margin: number): Judged
     what: 'error rate',
     margin,
     green: { x: ctx.green.failures, n: ctx.green.requests },
-    blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
-    blame: blame(ctx.green, ctx.blueBaseline),
+    blue: { x: ctx.blueReference.failures, n: ctx.blueReference.requests },
+    blame: blame(ctx.green, ctx.blueReference),
   });
 }
 
@@ -173,7 +173,7 @@ export function compareQualityFailRate(ctx: SequentialContext, margin: number): 
     what: 'quality failure rate',
     margin,
     green: { x: ctx.green.qualityFailures, n: ctx.green.successes },
-    blue: { x: ctx.blueBaseline.qualityFailures, n: ctx.blueBaseline.successes },
+    blue: { x: ctx.blueReference.qualityFailures, n: ctx.blueReference.successes },
   });
 }
 
@@ -184,8 +184,8 @@ export function failsMoreThanBlue(ctx: SequentialContext): Judged {
     what: 'error rate (built-in guard: the plan sets no error-rate rule)',
     margin: 0,
     green: { x: ctx.green.failures, n: ctx.green.requests },
-    blue: { x: ctx.blueBaseline.failures, n: ctx.blueBaseline.requests },
-    blame: blame(ctx.green, ctx.blueBaseline),
+    blue: { x: ctx.blueReference.failures, n: ctx.blueReference.requests },
+    blame: blame(ctx.green, ctx.blueReference),
   });
 }
 

@@ -6,8 +6,8 @@ import type { CheckResult, RuleName, Unit } from './types.js';
 export interface RuleContext {
   green: ArmStats;
   blue: ArmStats;
-  /** Blue over the rollout so far: the reference for comparisons and blame (the stage's blue when not given). */
-  blueBaseline: ArmStats;
+  /** What comparisons and blame judge green against: the stage's blue, or blue over the rollout so far at 100% green (evaluate.ts). */
+  blueReference: ArmStats;
   /** Samples an arm needs before a rate or percentile is judged; at least 1. */
   minRequests: number;
   /** " in stage 3" (1-based), appended to every message. */
@@ -75,7 +75,7 @@ export function consecutiveErrors(ctx: RuleContext, limit: number): Judged {
     ready: true,
     figure: ctx.green.consecutiveFailures,
     sample: ctx.green.requests,
-    message: (figure) => `green consecutive_errors ${figure} >= ${limit}${ctx.where}${blame(ctx.green, ctx.blueBaseline)}`,
+    message: (figure) => `green consecutive_errors ${figure} >= ${limit}${ctx.where}${blame(ctx.green, ctx.blueReference)}`,
   });
 }
 

@@ -54,7 +54,7 @@ export class StageJudging {
   verdict(stageIndex: number, health?: HealthChecker): Verdict {
     const { metrics, plan } = this.options;
     const stats = metrics.stage(stageIndex);
-    // Comparisons judge green against blue over the rollout so far, so they still judge at 100% green.
+    // Comparisons judge green against the stage's blue, or at 100% green against blue over the rollout so far.
     const blueSoFar = metrics
       .stages()
       .slice(0, stageIndex + 1)
@@ -65,6 +65,7 @@ export class StageJudging {
       green: stats.arms.green,
       blue: stats.arms.blue,
       blueBaseline: sumArmCounts(blueSoFar),
+      greenWeight: plan.stages[stageIndex]?.green_weight,
       config: this.options.plan.analysis,
       health: health?.current(),
       greenRunning: this.greenRunning(stageIndex),

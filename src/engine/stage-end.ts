@@ -23,17 +23,18 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  const unjudged = decision.undecided.length ? thinEvidence(plan, checks) : '';
+  const unjudged = decision.undecided.length ? thinEvidence(plan, checks, greenWeight) : '';
   return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${unjudged}`, extensions };
 }
 
 /**
  * Said when a stage passes undecided on fewer green requests than analysis.min_requests (a live rollout whose
  * application sent little or nothing, say): the stage showed nothing either way, and the operator must know.
- * ttft_p95 counts only streamed requests, and comparisons need blue's requests too (a stage at 100% green
- * before any blue traffic has none), so a stage with plenty of green requests may still leave them unjudged.
+ * ttft_p95 counts only streamed requests, and comparisons need blue's requests too (the stage's, or at 100%
+ * green the rollout's so far: none before any blue traffic), so a stage with plenty of green requests may still
+ * leave them unjudged.
  */
-function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
+function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: number): string {
   const floor = plan.analysis.min_requests;
   const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95');
   if (requestChecks.length > 0) {
@@ -51,8 +52,10 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[]): string {
   if (withoutBlue.length > 0) {
     const blue = Math.min(...withoutBlue.map((check) => check.blueSample ?? 0));
     const rules = withoutBlue.map((check) => check.rule).join(', ');
+    // Comparisons judge against the stage's blue, or at 100% green against blue over the rollout so far.
+    const span = greenWeight >= 1 ? 'in the rollout so far' : 'in this stage';
     notes.push(
-      `blue answered ${formatPlural(blue, 'request')} in the rollout so far, under analysis.min_requests (${floor}), so ${rules} (judged against blue) ${withoutBlue.length === 1 ? 'was' : 'were'} not judged`,
+      `blue answered ${formatPlural(blue, 'request')} ${span}, under analysis.min_requests (${floor}), so ${rules} (judged against blue) ${withoutBlue.length === 1 ? 'was' : 'were'} not judged`,
     );
   }
   return notes.length > 0 ? `: ${notes.join('; ')}` : '';

@@ -1,7 +1,7 @@
 // The proxies' traffic as a TrafficSource: every result each proxy recorded (GET /admin/results, read from the
 // cursor the first route set gave) is recorded into the engine's metrics under the stage it was served in, so
 // the judge sees exactly what the traffic path saw: fallbacks as green failures, mirror copies as green
-// requests. Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
+// requests. Blue's answers to fallbacks are counted as fallbacks only (see record). Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
 // to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { repeatEvery } from '../engine/repeat.js';
@@ -115,7 +115,11 @@ class LiveSource implements TrafficSource {
     if (current) this.lastStage = current.stage;
     const at = stage ?? this.lastStage;
     if (at === undefined || at < 0 || at >= this.options.stageCount) return;
-    this.context.metrics.recordResult(at, result, quality);
+    // Blue's answer to a failed green attempt is not a request the split sent blue: it is one green failed on.
+    // Judged as blue's, a request both arms fail (a client's bad request, a prompt too long for both models)
+    // counted twice against blue and once against green, so the comparisons with blue hid as much of green's
+    // own failures (3% of such requests at 50% green made blue look 2.8 points worse than it was).
+    if (kind !== 'fallback') this.context.metrics.recordResult(at, result, quality);
     this.options.fleet.count(at, result.arm, result.ok, kind);
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);

@@ -106,7 +106,7 @@ export function emptyArmStats(): ArmStats {
 /**
  * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes, requests in
  * flight, latency buckets): blue's baseline over the rollout so far, which the comparisons with blue judge
- * against. Percentiles, tokens and cost are not summed; the streak is the latest stage's.
+ * against in a stage at 100% green (the others judge against the stage's own blue). Percentiles, tokens and cost are not summed; the streak is the latest stage's.
  */
 export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
   const total = emptyArmStats();

@@ -106,7 +106,8 @@ function shortStages(plan: Plan): PlanWarning[] {
   const basis = rateBasis(plan);
   if (min <= 0 || basis === 'unknown') return [];
   const warnings: PlanWarning[] = [];
-  const judgesBlue = plan.analysis.compare_to_blue !== undefined;
+  // Comparisons (and the built-in guard) judge against the stage's own blue below 100% green.
+  const judgesBlue = plan.analysis.compare_to_blue !== undefined || needsGuard(plan.analysis);
   const at = basis === 'application' ? `at the application's ${plan.traffic.rate}/s (traffic.rate)` : `at ${plan.traffic.rate}/s`;
   const fix = basis === 'application' ? 'make it longer (or set traffic.rate to what the application really sends)' : 'make it longer or the rate higher';
   plan.stages.forEach((stage, index) => {
@@ -119,7 +120,7 @@ function shortStages(plan: Plan): PlanWarning[] {
       if (expected < min) {
         warnings.push({
           keyPath: `stages[${index}].duration`,
-          message: `about ${expected} ${arm} request(s) ${at}, fewer than analysis.min_requests (${min}): this stage's rules cannot be judged; ${fix}`,
+          message: `about ${expected} ${arm} request(s) ${at}, fewer than analysis.min_requests (${min}): this stage's ${arm === 'blue' ? 'comparisons with blue' : 'rules'} cannot be judged; ${fix}`,
         });
       }
     }

@@ -65,6 +65,13 @@ export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 
   return `requests for ${[...settings.passthrough].join(', ')} pass through to blue's upstream; other models than ${routed} are refused (404)`;
 }
 
+/** How a refused model could pass, for the 404 a client gets (no deployment or base URL named: clients read it). */
+export function otherModelsHint(settings: Pick<ProxySettings, 'pinnedDeployment'>): string {
+  return settings.pinnedDeployment !== undefined
+    ? "blue's Azure upstream answers every request on its deployment's path with that deployment, so no other model passes"
+    : "other models pass only when the plan's proxy.passthrough lists them";
+}
+
 /** Why nothing passes through to an Azure deployments-path blue. */
 function pinnedReason(deployment: string): string {
   return `blue's Azure upstream is reached through its deployment's path, and Azure answers every request sent there with that deployment (${deployment}), whatever model the body names; to pass other models, use base_url https://RESOURCE.openai.azure.com/openai/v1`;

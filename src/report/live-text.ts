@@ -57,7 +57,8 @@ export function liveStageRows(view: LiveView, judged: readonly StageStats[]): Li
       liveGreenFailures: live.arms.green.failures,
       fallbacks: live.fallbacks,
       mirrors: live.mirrors,
-      generatedBlue: Math.max(0, (stage?.arms.blue.requests ?? 0) - live.arms.blue.requests),
+      // Blue's live count includes its answers to fallbacks, which the judged figures leave out (live-source.ts).
+      generatedBlue: Math.max(0, (stage?.arms.blue.requests ?? 0) - (live.arms.blue.requests - live.fallbacks)),
       generatedGreen: Math.max(0, (stage?.arms.green.requests ?? 0) - live.arms.green.requests),
     };
   });

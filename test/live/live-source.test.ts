@@ -25,16 +25,55 @@ function entries(count: number): FeedEntry[] {
   });
 }
 
+/** A scripted admin API serving `feed`, paged the way the proxy pages it. */
+async function feedServer(feed: { epoch: string; results: FeedEntry[] }): Promise<Scripted> {
+  return scriptedServer((req, res) => {
+    const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
+    const results = feed.results.filter((entry) => entry.seq > after);
+    const page: FeedAnswer = { next: results.at(-1)?.seq ?? after, missed: 0, head: feed.results.length, epoch: feed.epoch, results };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+  });
+}
+
 describe('live source', () => {
-  it('reads a restarted proxy (a new feed epoch) from its start, though its head is past the old cursor', async () => {
-    // A scripted admin API: the feed the test says, paged the way the proxy pages it.
-    const feed = { epoch: 'first-process', results: entries(100) };
-    admin = await scriptedServer((req, res) => {
-      const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
-      const results = feed.results.filter((entry) => entry.seq > after);
-      const page: FeedAnswer = { next: results.at(-1)?.seq ?? after, missed: 0, head: feed.results.length, epoch: feed.epoch, results };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+  it("judges blue on the requests the split sent it, not on its answers to green's fallbacks", async () => {
+    // 50% green, 3% of requests rejected 400 by both models (the application's own), green failing 4% more (500).
+    const results: FeedEntry[] = [];
+    const push = (kind: FeedEntry['kind'], arm: 'blue' | 'green', status?: number) => {
+      const failure = status === undefined ? {} : { ok: false, status, failure: status === 400 ? ('client_error' as const) : ('server_error' as const) };
+      const result: UpstreamResult = { arm, model: 'm', ok: true, content: '', latencyMs: 5, attempts: 1, stream: false, ...failure };
+      results.push({ seq: results.length + 1, stage: 0, kind, result, quality: { ok: true } });
+    };
+    for (let i = 0; i < 100; i++) {
+      push('routed', 'blue', i < 3 ? 400 : undefined);
+      const green = i < 3 ? 400 : i < 7 ? 500 : undefined;
+      push('routed', 'green', green);
+      // Blue answers each failed green attempt: the same 400 to the application's bad requests, 200 to the others.
+      if (green !== undefined) push('fallback', 'blue', green === 400 ? 400 : undefined);
+    }
+    admin = await feedServer({ epoch: 'one', results });
+    const clock = new FakeClock();
+    fleet = new ProxyFleet([admin.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
+    (fleet.proxies[0] as { cursor?: number }).cursor = 0;
+    const metrics = new MetricsRecorder({
+      stages: [{ durationMs: 60_000, greenWeight: 0.5 }],
+      prices: { blue: undefined, green: undefined },
+      now: () => clock.now(),
     });
+    const source = liveTraffic({ fleet, clock, stageCount: 1 })({ metrics, current: () => ({ stage: 0, greenWeight: 0.5 }), onGreenResult: () => undefined });
+    await source.drain(0);
+    const judged = metrics.stage(0).arms;
+    // Blue 3 of 100 (3%), green 7 of 100: before, blue's 7 fallback answers (3 of them the same 400) made it 6 of
+    // 107 (5.6%), hiding 2.6 of green's 4 extra points from the comparisons with blue.
+    expect([judged.blue.requests, judged.blue.failures]).toEqual([100, 3]);
+    expect([judged.green.requests, judged.green.failures]).toEqual([100, 7]);
+    // The live figures still show the traffic blue served, fallbacks apart.
+    expect(fleet.view().stages[0]).toMatchObject({ arms: { blue: { requests: 107, failures: 6 }, green: { requests: 100, failures: 7 } }, fallbacks: 7 });
+  });
+
+  it('reads a restarted proxy (a new feed epoch) from its start, though its head is past the old cursor', async () => {
+    const feed = { epoch: 'first-process', results: entries(100) };
+    admin = await feedServer(feed);
     const clock = new FakeClock();
     fleet = new ProxyFleet([admin.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
     (fleet.proxies[0] as { cursor?: number }).cursor = 0;

@@ -38,6 +38,9 @@ describe('an Azure blue on its deployments path', () => {
     const error = await client.chat.completions.create({ model: 'gpt-4o-mini', ...ask }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('model_not_found');
+    // The message says why, not to list the model in proxy.passthrough (which would be a plan error here).
+    expect((error as Error).message).toContain("blue's Azure upstream answers every request on its deployment's path with that deployment");
+    expect((error as Error).message).not.toContain('proxy.passthrough');
     expect(azure.seen).toHaveLength(0);
     expect(running.proxy.metrics.snapshot().rejected.model_not_allowed).toBe(1);
     // The model under rollout still goes to its deployment.

@@ -28,8 +28,9 @@ describe('live text', () => {
   });
 
   it('keeps live and generated apart: generated is what the judge saw beyond the live results', () => {
+    // Blue's 30 live requests include its 2 answers to fallbacks, which the judge does not see: 50 - 28 generated.
     expect(liveStageRows(view, judged)).toEqual([
-      { stage: 0, liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, fallbacks: 2, mirrors: 4, generatedBlue: 20, generatedGreen: 7 },
+      { stage: 0, liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, fallbacks: 2, mirrors: 4, generatedBlue: 22, generatedGreen: 7 },
     ]);
     expect(liveLines(view, judged, 7000)[0]).toBe('live traffic (2 proxies, lease 5s):');
   });

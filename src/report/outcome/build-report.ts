@@ -113,6 +113,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
         green: stage.arms.green,
         blue: stage.arms.blue,
         blueBaseline: sumArmCounts(snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue)),
+        greenWeight: planned?.greenWeight,
         config: plan.analysis,
         // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
         health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,

@@ -57,8 +57,9 @@ describe('dashboard live section (real Ink render)', () => {
     const { frame } = renderView(progressingSnapshot(), { live: liveView(true) });
     const lines = frame.split('\n');
     expect(lines).toContain('  stage    blue   green  green err  fallbacks  mirrors  gen blue  gen green');
-    // The fixture's judged stage 1 is 2,160 blue and 240 green requests: the rest of what was judged was generated.
-    expect(lines).toContain('      1    1100     120          2          2        0      1060        120');
+    // The fixture's judged stage 1 is 2,160 blue and 240 green requests: the rest of what was judged was generated
+    // (blue's live 1,100 include its 2 answers to fallbacks, which are not judged).
+    expect(lines).toContain('      1    1100     120          2          2        0      1062        120');
   });
 
   it('paints a silent proxy red, and fits an 80x24 terminal', () => {
