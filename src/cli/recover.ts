@@ -42,9 +42,11 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const secrets = protectPlanSecrets(ctx, plan);
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%${endingOf(snapshot)}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
-  const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason) : [];
-  for (const message of proxies)
-    store.appendEvent({ at: now(), type: 'hook_succeeded', stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message });
+  const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason, promotionBegun(store, snapshot)) : [];
+  for (const proxy of proxies) {
+    const type = proxy.told ? 'hook_succeeded' : 'hook_failed';
+    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: proxy.message });
+  }
   const chosen = endingHook(plan.hooks, 'rollback');
   if (chosen) {
     const outcome = await runHook(
@@ -76,12 +78,28 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   } else if (proxies.length === 0) {
     warn(`plan "${plan.name}" has no on_rollback or on_stage hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
+  // A proxy that may hold a promotion (no lease) is not left behind a record saying "rolled back": run it again.
+  const stuck = proxies.filter((proxy) => !proxy.ok);
+  if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
   markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by ${options.actor}` });
-  const told = proxies.length > 0 ? `; ${proxies.join('; ')}` : '';
+  const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   return {
     ok: true,
     message: `${chosen ? `${chosen.name} ran; traffic is back on blue` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+/**
+ * Whether the dead rollout may have begun promoting: its last stage passed, or a promotion was asked for, since
+ * it started. A proxy may then hold green as promoted, with no lease to bring it back.
+ */
+function promotionBegun(store: StateStore, snapshot: RolloutSnapshot): boolean {
+  const events = store.readEvents();
+  const since = events.findLastIndex((event) => event.type === 'rollout_started');
+  const last = snapshot.plan.stages.length - 1;
+  return events
+    .slice(Math.max(0, since))
+    .some((event) => event.type === 'promote_requested' || event.type === 'promoted' || (event.type === 'stage_passed' && event.stage === last));
 }
 
 /**

@@ -197,7 +197,10 @@ async function settlePrevious(
     );
     const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollout)`, fallbackPlan: plan });
     if (!result.ok)
-      throw new CliError(`${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once the hook works)`, EXIT.orphaned);
+      throw new CliError(
+        `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
+        EXIT.orphaned,
+      );
   }
   return { startStage: 0, keepRecord: false };
 }

@@ -45,6 +45,21 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     );
   }
 
+  const passthrough = plan.proxy?.passthrough;
+  const blueBase = armBaseUrl(plan, 'blue');
+  if (Array.isArray(passthrough) && passthrough.length > 0 && blueApi === 'azure' && blueBase !== undefined && !isAzureV1(blueBase)) {
+    at(
+      ['proxy', 'passthrough'],
+      `lists models that cannot pass: blue's Azure upstream is reached through its deployment's path, and Azure answers every request sent there with that deployment, whatever model the body names. Leave proxy.passthrough out (other models are refused), or use base_url https://RESOURCE.openai.azure.com/openai/v1`,
+      true,
+    );
+  }
+
+  plan.proxy?.controller.admin_urls?.forEach((url, index) => {
+    const problem = adminUrlProblem(url);
+    if (problem !== undefined) at(['proxy', 'controller', 'admin_urls', index], problem);
+  });
+
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
@@ -98,6 +113,20 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
   return problems;
 }
 
+/**
+ * Why an admin URL cannot be used as written. The rollout names each proxy by its URL in the journal, state,
+ * reports and terminal, and appends the admin paths to it; it authenticates with the admin token as a Bearer
+ * header, so credentials in the URL would be printed everywhere and sent nowhere.
+ */
+function adminUrlProblem(text: string): string | undefined {
+  const url = new URL(text);
+  if (url.username !== '' || url.password !== '') {
+    return 'must not carry credentials (user:password@): the rollout authenticates with the admin token (proxy.admin.token_env) as a Bearer header, and names each proxy by its URL in the journal, the reports and the terminal';
+  }
+  if (url.search !== '' || url.hash !== '') return 'must not have a query string or fragment: the admin paths (/admin/route...) are appended to it';
+  return undefined;
+}
+
 function isLoopbackUrl(url: string | undefined): boolean {
   if (url === undefined) return false;
   try {
@@ -110,11 +139,17 @@ function isLoopbackUrl(url: string | undefined): boolean {
 
 type At = (keyPath: PropertyKey[], message: string, preferKey?: boolean) => void;
 
+/** The arm's base_url as resolvePlan will choose it (undefined when it is simulated). */
+function armBaseUrl(plan: ParsedPlan, arm: 'blue' | 'green'): string | undefined {
+  const own = plan[arm].upstream;
+  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
+  return ownEndpoint ? own?.base_url : plan.upstream.base_url;
+}
+
 /** The arm's dialect as resolvePlan will choose it. */
 function armApi(plan: ParsedPlan, arm: 'blue' | 'green'): string {
   const own = plan[arm].upstream;
-  const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
-  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  const baseUrl = armBaseUrl(plan, arm);
   return own?.api ?? plan.upstream.api ?? (baseUrl !== undefined && isAzureHost(baseUrl) ? 'azure' : 'openai');
 }
 
@@ -123,7 +158,7 @@ function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
   const api = armApi(plan, arm);
   const own = plan[arm].upstream;
   const ownEndpoint = own?.base_url !== undefined || own?.simulate !== undefined;
-  const baseUrl = ownEndpoint ? own?.base_url : plan.upstream.base_url;
+  const baseUrl = armBaseUrl(plan, arm);
   const simulated = ownEndpoint ? own?.simulate !== undefined : plan.upstream.simulate !== undefined;
   const request = plan[arm].request;
   if (api === 'azure') {

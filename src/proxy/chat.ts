@@ -26,6 +26,8 @@ export interface ChatContext {
   mirror: Mirror;
   /** Model names split between the arms (blue's model and its aliases). */
   splitModels: ReadonlySet<string>;
+  /** How a refused model could pass (config.ts otherModelsHint), for its 404. */
+  otherModels: string;
   /** Other models sent to blue's upstream untouched; the rest are refused. */
   passthrough: Passthrough;
   fallback: boolean;
@@ -215,7 +217,7 @@ export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string
     res,
     ctx.inbound,
     'model_not_found',
-    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; other models pass only when the plan's proxy.passthrough lists them`,
+    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; ${ctx.otherModels}`,
   );
 }
 

@@ -7,6 +7,7 @@ import type { Plan } from '../plan/plan.js';
 import type { ProxyConfig } from '../plan/schema.js';
 import { proxySchema } from '../plan/schema.js';
 import { readApiKey } from '../upstream/api-key.js';
+import { isAzureV1 } from '../upstream/azure.js';
 
 export interface ProxyLimitsResolved {
   maxBodyBytes: number;
@@ -31,6 +32,11 @@ export interface ProxySettings {
   splitModels: Set<string>;
   /** Other models sent to blue's upstream untouched: '*' for any; the rest get 404. */
   passthrough: Passthrough;
+  /**
+   * Blue's Azure deployment, when blue's upstream is reached through Azure's deployments path: every request sent
+   * there is answered by that deployment, so no other model can pass through (passthrough is then none).
+   */
+  pinnedDeployment?: string;
   limits: ProxyLimitsResolved;
   /** The admin API (route and figures), when the plan configures one. */
   admin?: { host: string; port: number; token: string };
@@ -44,8 +50,11 @@ export function passesThrough(passthrough: Passthrough, model: string): boolean 
 }
 
 /** The startup line saying which other models reach blue's upstream (a warning when any may, off loopback). */
-export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 'splitModels' | 'host'>): string {
+export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 'splitModels' | 'host' | 'pinnedDeployment'>): string {
   const routed = [...settings.splitModels].join(', ');
+  if (settings.pinnedDeployment !== undefined) {
+    return `requests for models other than ${routed} are refused (404): ${pinnedReason(settings.pinnedDeployment)}`;
+  }
   if (settings.passthrough === '*') {
     const risk = isLoopback(settings.host)
       ? ''
@@ -54,6 +63,28 @@ export function passthroughNotice(settings: Pick<ProxySettings, 'passthrough' | 
   }
   if (settings.passthrough.size === 0) return `requests for models other than ${routed} are refused (404); list any that may pass in proxy.passthrough`;
   return `requests for ${[...settings.passthrough].join(', ')} pass through to blue's upstream; other models than ${routed} are refused (404)`;
+}
+
+/** How a refused model could pass, for the 404 a client gets (no deployment or base URL named: clients read it). */
+export function otherModelsHint(settings: Pick<ProxySettings, 'pinnedDeployment'>): string {
+  return settings.pinnedDeployment !== undefined
+    ? "blue's Azure upstream answers every request on its deployment's path with that deployment, so no other model passes"
+    : "other models pass only when the plan's proxy.passthrough lists them";
+}
+
+/** Why nothing passes through to an Azure deployments-path blue. */
+function pinnedReason(deployment: string): string {
+  return `blue's Azure upstream is reached through its deployment's path, and Azure answers every request sent there with that deployment (${deployment}), whatever model the body names; to pass other models, use base_url https://RESOURCE.openai.azure.com/openai/v1`;
+}
+
+/**
+ * Blue's deployment when blue's upstream is Azure reached through a deployment's path (not the v1 path, which
+ * reads the deployment from the body's model).
+ */
+function pinnedDeploymentOf(plan: Plan): string | undefined {
+  const { upstream, model } = plan.arms.blue;
+  if (upstream.api !== 'azure' || upstream.baseUrl === undefined || isAzureV1(upstream.baseUrl)) return undefined;
+  return upstream.deployment ?? model;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8787';
@@ -138,6 +169,8 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     throw new UsageError('--admin-listen needs proxy.admin.token_env in the plan: admin calls always carry a token');
   }
   const aliases = block.alias === undefined ? [] : typeof block.alias === 'string' ? [block.alias] : block.alias;
+  // A plan listing models to pass to such a blue is refused when it is loaded (src/plan/checks.ts).
+  const pinnedDeployment = pinnedDeploymentOf(plan);
   const { limits } = block;
   return {
     host,
@@ -145,7 +178,9 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
     fallback: block.fallback,
     clientKeys,
     splitModels: new Set([plan.arms.blue.model, ...aliases]),
-    passthrough: block.passthrough === '*' ? '*' : new Set(block.passthrough),
+    // A model sent to blue's deployment would be answered by blue's model, outside the split and the figures.
+    passthrough: pinnedDeployment !== undefined ? new Set<string>() : block.passthrough === '*' ? '*' : new Set(block.passthrough),
+    ...(pinnedDeployment !== undefined && { pinnedDeployment }),
     ...(admin && { admin }),
     limits: {
       maxBodyBytes: limits.max_body_bytes,

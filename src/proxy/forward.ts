@@ -10,6 +10,7 @@ import { TimedDispatch } from '../upstream/dispatch.js';
 import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ClientLink } from './client-link.js';
+import { CommentHold, mayBeComment } from './comment-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
@@ -64,6 +65,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
   private heldByClient = false;
   /** Chunks already written to the client and not yet read (reading waits until the write went out). */
   private unread?: Buffer[];
+  /** SSE comments a stream began with, held while blue can still answer (comment-hold.ts). */
+  private comments?: CommentHold;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -117,13 +120,18 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     const watch = this.watch;
     if (!watch || this.settled) return;
     this.armIdle();
-    if (!this.sawData) this.streamBegan();
     const sink = this.sink;
+    // Comments before the first event wait with the headers while blue can answer, and are not the first body
+    // bytes: the request timer still bounds the wait for a real one.
+    if (!this.committed && this.request.canFallBack && sink && this.holdsComment(chunk)) return;
+    if (!this.sawData) this.streamBegan();
     if (!sink) return watch.feed(chunk);
     let read = false;
     if (!this.committed) {
+      const held = this.comments?.held() ?? [];
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
+        for (const comment of held) watch.feed(comment);
         watch.feed(chunk);
         read = true;
         if (watch.failure !== undefined) {
@@ -135,6 +143,7 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       // Held until the first body bytes: a stream that dies before them can still be answered by blue.
       this.committed = true;
       sink.begin(this.status as number, this.headers as HeaderMap);
+      for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
     if (!read && watch !== UNREAD) this.readAfterWrite(chunk);
@@ -143,6 +152,15 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.heldByClient = true;
       controller.pause();
     }
+  }
+
+  /** Holds a chunk of SSE comments only (see CommentHold), and says so. */
+  private holdsComment(chunk: Buffer): boolean {
+    if (this.comments === undefined) {
+      if (!mayBeComment(chunk)) return false;
+      this.comments = new CommentHold(this.target.maxResponseBytes);
+    }
+    return this.comments.take(chunk);
   }
 
   /**
@@ -260,7 +278,8 @@ class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     if (!this.sawData && !this.committed) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
-      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: 'the stream was empty' }), committed: false });
+      const reason = this.comments ? 'the stream ended after comments only, before its first event' : 'the stream was empty';
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
     this.sink?.end();
     this.readUnread();

@@ -11,7 +11,7 @@ import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
 import { handleRelay } from './relay.js';
 import { handleChat, type ChatContext } from './chat.js';
-import type { ProxySettings } from './config.js';
+import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
@@ -117,6 +117,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
+    otherModels: otherModelsHint(settings),
     fallback: settings.fallback,
     random,
     now,

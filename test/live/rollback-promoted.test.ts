@@ -1,0 +1,96 @@
+// `bluegreen rollback` of a live rollout killed while it promoted: a proxy that took the promotion has no lease,
+// so "it returns to blue when its lease runs out" is untrue for it. Found by hostile10: the rollout killed -9
+// between the proxies' promotion and its own record of it, `bluegreen rollback` without the admin token said
+// "marked rolled back; proxies not told ...; each returns to blue when its lease runs out" (exit 0), both proxies
+// served green for good, and a second rollback said "already ended; nothing to roll back".
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { restoreBlue } from '../../src/cli/recover.js';
+import { UsageError } from '../../src/core/exit.js';
+import { loadPlan } from '../../src/plan/load.js';
+import { StateStore } from '../../src/state/index.js';
+import { testContext } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
+import type { Running } from '../proxy/helpers.js';
+import { deadPid, snapshot } from '../state/helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+
+const fixture = liveFixture();
+
+/** A dead rollout's state folder, at its last stage (and past it when `lastPassed`), its proxies as it left them. */
+async function deadRollout(proxies: Running[], options: { lastPassed: boolean }) {
+  const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }', '{ duration: 1m, green_weight: 1 }'] }, proxies);
+  const file = path.join(dir, 'plan.yaml');
+  const plan = loadPlan(file, dir);
+  const store = new StateStore(tempDir());
+  const dead = snapshot({
+    pid: await deadPid(),
+    stageIndex: 1,
+    greenWeight: 1,
+    plan: {
+      name: plan.name,
+      file,
+      hash: plan.source.hash,
+      blueModel: 'gpt-4o',
+      greenModel: 'gpt-4.1',
+      stages: plan.stages.map((s) => ({ durationMs: s.duration, greenWeight: s.green_weight })),
+    },
+  });
+  await store.writeState(dead);
+  store.appendEvent({ at: 1, type: 'rollout_started', stage: 0, greenWeight: 0, message: 'started' });
+  store.appendEvent({ at: 2, type: 'stage_started', stage: 1, greenWeight: 1, message: 'stage 2/2 started' });
+  if (options.lastPassed) store.appendEvent({ at: 3, type: 'stage_passed', stage: 1, greenWeight: 1, message: 'stage 2/2 passed' });
+  return { dir, store, dead };
+}
+
+function promote(running: Running): void {
+  running.proxy.route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted: all 2 stages passed' });
+}
+
+describe('bluegreen rollback of a live rollout that died while promoting', () => {
+  it('without the admin token changes nothing (exit 2) and can be run again with it', async () => {
+    const proxies = await fixture.startProxies(1);
+    const [proxy] = proxies as [Running];
+    const { dir, store, dead } = await deadRollout(proxies, { lastPassed: true });
+    promote(proxy);
+    const without = restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir }), actor: 'ops' });
+    await expect(without).rejects.toThrow(UsageError);
+    await expect(without).rejects.toThrow(/cannot tell the rollout's proxies to serve blue: proxy\.admin\.token_env names ADMIN_TOKEN, which is not set/);
+    expect(store.readState()?.phase).toBe('progressing');
+    expect(proxy.proxy.route.effective().greenWeight).toBe(1);
+
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok, result.message).toBe(true);
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(store.readState()?.phase).toBe('rolled_back');
+  });
+
+  it('with a proxy that does not answer, stays unfinished (it may hold the promotion) and journals hook_failed', async () => {
+    const proxies = await fixture.startProxies(2);
+    const [told, silent] = proxies as [Running, Running];
+    const { dir, store, dead } = await deadRollout(proxies, { lastPassed: true });
+    promote(told);
+    await silent.close();
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain(`proxy ${silent.proxy.adminUrl as string}: unreachable`);
+    expect(result.message).toContain('it may serve green until told, so check its route by hand');
+    expect(result.message).toContain('the rollout is still marked unfinished');
+    expect(told.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(store.readState()?.phase).toBe('progressing');
+    const journal = store.readEvents().slice(-2);
+    expect(journal.map((event) => event.type)).toEqual(['hook_succeeded', 'hook_failed']);
+  });
+
+  it('mid-stage (no promotion begun), a proxy that does not answer is on blue by its lease: marked rolled back, journaled hook_failed', async () => {
+    const proxies = await fixture.startProxies(1);
+    const [silent] = proxies as [Running];
+    const { dir, store, dead } = await deadRollout(proxies, { lastPassed: false });
+    await silent.close();
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok, result.message).toBe(true);
+    expect(result.message).toContain('it returns to blue when its lease runs out');
+    expect(store.readState()?.phase).toBe('rolled_back');
+    expect(store.readEvents().find((event) => event.message.includes(silent.proxy.adminUrl as string))?.type).toBe('hook_failed');
+  });
+});
