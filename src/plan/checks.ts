@@ -123,7 +123,9 @@ function adminUrlProblem(text: string): string | undefined {
   if (url.username !== '' || url.password !== '') {
     return 'must not carry credentials (user:password@): the rollout authenticates with the admin token (proxy.admin.token_env) as a Bearer header, and names each proxy by its URL in the journal, the reports and the terminal';
   }
-  if (url.search !== '' || url.hash !== '') return 'must not have a query string or fragment: the admin paths (/admin/route...) are appended to it';
+  // A bare '?' or '#' leaves URL.search and URL.hash empty, but the paths appended would still land after it.
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text))
+    return 'must not have a query string or fragment: the admin paths (/admin/route...) are appended to it';
   return undefined;
 }
 
