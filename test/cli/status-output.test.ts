@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { tempDir } from '../helpers/plans.js';
-import { event, snapshot } from '../state/helpers.js';
+import { deadPid, event, snapshot } from '../state/helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
 const opened: number[] = [];
@@ -53,6 +53,15 @@ describe('status with an output that cannot be written', () => {
     const result = toFullDevice(args, cwd);
     expect(result.stderr).toMatch(/^bluegreen: status( --watch)? could not be written to stdout \(no space left on the device it writes to\)/);
     expect(result.status).toBe(2);
+  });
+
+  it('status > /dev/full on a rollout whose process died still says so and exits 5: the death matters more than the output', async () => {
+    // A script checking for exit 5 (run bluegreen rollback) must not read 2 because its stdout was unwritable.
+    const cwd = stateFolder(snapshot({ pid: await deadPid(), recentEvents: [event(1_700_000_000_500, 'stage 1 started')] }));
+    const result = toFullDevice([], cwd);
+    expect(result.stderr).toMatch(/^bluegreen: status could not be written to stdout \(no space left on the device it writes to\)/);
+    expect(result.stderr).toContain('bluegreen rollback');
+    expect(result.status).toBe(5);
   });
 
   it('status --watch whose reader went away stops at its next line (exit 2) instead of following the rollout unseen', async () => {

@@ -41,8 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.exitCode = flags.watch ? await watch(store, ctx, flags) : await statusOnce(store, ctx, flags);
       } catch (error) {
         if (!(error instanceof OutputError)) throw error;
-        const what = flags.watch ? 'status --watch' : 'status';
-        ctx.stderr.write(`bluegreen: ${what} could not be written to stdout (${error.why})${flags.watch ? ': stopped watching' : ''}\n`);
+        ctx.stderr.write(unwritten(error, flags.watch === true));
         ctx.exitCode = EXIT.usage;
       }
     });
@@ -55,18 +54,29 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   const orphaned = standing.kind === 'orphaned';
   const live = liveOf(store.dir, snapshot);
   const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
-  if (flags.json)
-    await writeOut(
-      ctx.stdout,
-      `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
-    );
-  else {
-    const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
-    await writeOut(ctx.stdout, renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+  try {
+    if (flags.json)
+      await writeOut(
+        ctx.stdout,
+        `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
+      );
+    else {
+      const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
+      await writeOut(ctx.stdout, renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+    }
+  } catch (error) {
+    // A dead rollout is still said, and still exit 5: a script that runs `bluegreen rollback` on 5 must not read 2.
+    if (!(error instanceof OutputError) || !orphaned) throw error;
+    ctx.stderr.write(unwritten(error, false));
   }
   if (!orphaned) return 0;
   ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
   return EXIT.orphaned;
+}
+
+/** The sentence on stderr when stdout could not be written. */
+function unwritten(error: OutputError, watching: boolean): string {
+  return `bluegreen: status${watching ? ' --watch' : ''} could not be written to stdout (${error.why})${watching ? ': stopped watching' : ''}\n`;
 }
 
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
