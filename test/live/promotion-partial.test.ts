@@ -35,7 +35,7 @@ const NO_UPSTREAM: ArmClient = {
  * A relay in front of a proxy's admin API. `onPromotion` runs when the promotion itself (promotedArm green) passes
  * through, before it is forwarded; `afterPromotion: 'down'` answers it, then nothing more (the proxy's network gone).
  */
-async function relay(target: string, options: { onPromotion?: () => Promise<void>; afterPromotion?: 'down' }) {
+async function relay(target: string, options: { onPromotion?: () => Promise<void>; afterPromotion?: 'down'; refusePromotion?: number }) {
   let down = false;
   const server = createServer((req, res) => {
     if (down) return void req.socket.destroy();
@@ -46,6 +46,9 @@ async function relay(target: string, options: { onPromotion?: () => Promise<void
       const promotion = req.method === 'PUT' && (JSON.parse(body.toString('utf8')) as { promotedArm?: string }).promotedArm === 'green';
       void (async () => {
         if (promotion) await options.onPromotion?.();
+        if (promotion && options.refusePromotion !== undefined) {
+          return void res.writeHead(options.refusePromotion, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'refused' }));
+        }
         const answer = await fetch(`${target}${req.url ?? '/'}`, {
           method: req.method,
           headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
@@ -110,4 +113,36 @@ it.fails('a proxy that took the promotion and misses the rollback that follows i
   // Its lease does not return it to blue: it has none. The journal must say it may hold the promotion.
   expect(told?.message).not.toMatch(/it returns to blue on its own$/);
   expect(told?.message).toMatch(/promotion/);
+});
+
+// KNOWN BUG (review10, proxy-actuator.ts commit(): only 409 counts as a refusal): a proxy that answers the promotion
+// itself with an error (401: the admin token rotated between the steps; 400) did not take it, yet the rollout ends
+// promoted, exit 0, while that proxy returns to blue when its first step's lease runs out.
+it.fails('a promotion a proxy answers with an error (not 409) is not reported as promoted (exit 0)', async () => {
+  const [refusing, other] = (await fixture.startProxies(2)) as [Running, Running];
+  const refusingUrl = await relay(refusing.proxy.adminUrl as string, { refusePromotion: 401 });
+  const clock = new FakeClock();
+  const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
+  fleet = new ProxyFleet([refusingUrl, other.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+  const journal: RolloutEvent[] = [];
+  const engine = new RolloutEngine({
+    plan,
+    clock,
+    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
+    traffic: SAME_REQUEST,
+    splitter: { choose: () => 'blue' },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
+    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
+    pid: 1,
+    sources: [],
+    actuators: [new ProxyActuator(plan, fleet, clock)],
+  });
+  const done = engine.run();
+  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
+  await clock.advance(1000);
+  const outcome = await done;
+  // The proxy answered and did not take it: at most it holds the first step's lease, then blue. Not "promoted".
+  expect(refusing.proxy.route.stored.promotedArm).toBeUndefined();
+  expect(outcome.exitCode).not.toBe(0);
 });
