@@ -68,23 +68,11 @@ async function relay(target: string, options: { onPromotion?: () => Promise<void
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-it.fails('a proxy that took the promotion and misses the rollback that follows is not said to return to blue by its lease', async () => {
-  const [promoted, byHand] = (await fixture.startProxies(2)) as [Running, Running];
-  const promotedUrl = await relay(promoted.proxy.adminUrl as string, { afterPromotion: 'down' });
-  // An operator sets this proxy's route by hand between the two steps: it refuses the promotion (409).
-  const byHandUrl = await relay(byHand.proxy.adminUrl as string, {
-    onPromotion: async () => {
-      const answer = await fetch(`${byHand.proxy.adminUrl as string}/admin/route`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: blue by hand' }),
-      });
-      expect(answer.status).toBe(200);
-    },
-  });
+/** A one-stage live rollout (50% green for 1 s) over the proxies behind `adminUrls`: its outcome and journal. */
+async function rollout(adminUrls: string[]) {
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
-  fleet = new ProxyFleet([promotedUrl, byHandUrl], ADMIN_TOKEN, clock, 60_000, 250);
+  fleet = new ProxyFleet(adminUrls, ADMIN_TOKEN, clock, 60_000, 250);
   const journal: RolloutEvent[] = [];
   const deps: EngineDeps = {
     plan,
@@ -99,11 +87,27 @@ it.fails('a proxy that took the promotion and misses the rollback that follows i
     sources: [],
     actuators: [new ProxyActuator(plan, fleet, clock)],
   };
-  const engine = new RolloutEngine(deps);
-  const done = engine.run();
+  const done = new RolloutEngine(deps).run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   await clock.advance(1000);
-  const outcome = await done;
+  return { outcome: await done, journal };
+}
+
+it.fails('a proxy that took the promotion and misses the rollback that follows is not said to return to blue by its lease', async () => {
+  const [promoted, byHand] = (await fixture.startProxies(2)) as [Running, Running];
+  const promotedUrl = await relay(promoted.proxy.adminUrl as string, { afterPromotion: 'down' });
+  // An operator sets this proxy's route by hand between the two steps: it refuses the promotion (409).
+  const byHandUrl = await relay(byHand.proxy.adminUrl as string, {
+    onPromotion: async () => {
+      const answer = await fetch(`${byHand.proxy.adminUrl as string}/admin/route`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: blue by hand' }),
+      });
+      expect(answer.status).toBe(200);
+    },
+  });
+  const { outcome, journal } = await rollout([promotedUrl, byHandUrl]);
   expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
   // Behind its relay the first proxy took the promotion, then went silent: it holds green with no lease.
   expect(promoted.proxy.route.stored).toMatchObject({ promotedArm: 'green' });
@@ -121,27 +125,7 @@ it.fails('a proxy that took the promotion and misses the rollback that follows i
 it.fails('a promotion a proxy answers with an error (not 409) is not reported as promoted (exit 0)', async () => {
   const [refusing, other] = (await fixture.startProxies(2)) as [Running, Running];
   const refusingUrl = await relay(refusing.proxy.adminUrl as string, { refusePromotion: 401 });
-  const clock = new FakeClock();
-  const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
-  fleet = new ProxyFleet([refusingUrl, other.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
-  const journal: RolloutEvent[] = [];
-  const engine = new RolloutEngine({
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-  });
-  const done = engine.run();
-  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
-  await clock.advance(1000);
-  const outcome = await done;
+  const { outcome } = await rollout([refusingUrl, other.proxy.adminUrl as string]);
   // The proxy answered and did not take it: at most it holds the first step's lease, then blue. Not "promoted".
   expect(refusing.proxy.route.stored.promotedArm).toBeUndefined();
   expect(outcome.exitCode).not.toBe(0);
