@@ -39,9 +39,19 @@ export function hookRecorder(
   const file = path.join(dir, HOOK_FILE);
   const { plan, event, stage, greenWeight, pid } = call;
   // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a killed
-  // process (the page cache does), not a power cut. A torn record is ignored on reading.
-  const write = (pgid?: number) => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight } satisfies HookRecord)}\n`);
-  return { begin: () => write(), started: (pgid) => write(pgid), finished: () => rmSync(file, { force: true }) };
+  // process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
+  // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
+  const write = (pgid?: number) =>
+    bestEffort(() => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight } satisfies HookRecord)}\n`));
+  return { begin: () => write(), started: (pgid) => write(pgid), finished: () => bestEffort(() => rmSync(file, { force: true })) };
+}
+
+function bestEffort(work: () => void): void {
+  try {
+    work();
+  } catch {
+    // A full disk, or the file replaced by something that cannot be written: the hook runs all the same.
+  }
 }
 
 function readRecord(dir: string): HookRecord | undefined {
