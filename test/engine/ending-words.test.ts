@@ -7,19 +7,10 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { endingSentence } from '../../src/report/ending-text.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
 import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
 
-const PLAN = `
-name: words
-upstream: { simulate: { models: {} } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 10 }
-stages:
-  - { duration: 10s, green_weight: 0.5 }
-  - { duration: 10s, green_weight: 1 }
-hooks:
+const PLAN = `${simulatedPlan('words', '10s', 0.5)}hooks:
   on_stage: { exec: ./set-weight.sh }
   on_rollback: { exec: ./to-blue.sh }
   on_abort: { exec: ./to-blue.sh }
