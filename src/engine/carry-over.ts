@@ -17,9 +17,8 @@ export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineD
   const problems: string[] = [];
   for (const [index, saved] of carried.entries()) {
     if (index > first) continue;
-    // A saved histogram hand-edited or corrupt is left out (its percentiles cover the new requests only), and said.
-    for (const problem of metrics.carry(index, saved))
-      problems.push(`state.json's stage ${index + 1} ${problem}: left out, so its percentiles cover this run's requests only`);
+    // A saved histogram (or an arm's counts) hand-edited or corrupt is left out, and said with what that means.
+    for (const problem of metrics.carry(index, saved)) problems.push(`state.json's stage ${index + 1} ${problem}`);
   }
   for (let index = 0; index < first; index++) metrics.endStage(index, 'passed');
   if (first === 0 && carried.length === 0) return { resumed: '', problems };

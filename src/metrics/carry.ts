@@ -29,7 +29,7 @@ export interface CarriedCounts {
   ttft: Percentiles | null;
   /** The saved histograms, when state.json has them (older ones do not) and they hold the saved counts. */
   histograms: { latency?: JsHistogram; ttft?: JsHistogram };
-  /** Why a saved histogram was left out ("latency histogram: ..."): its percentiles then cover the new requests only. */
+  /** What was left out and what that means ("latency histogram: ...: left out, so its percentiles cover ..."). */
   unreadable: string[];
   latencyBuckets?: LatencyBuckets;
 }
@@ -62,12 +62,27 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     const saved = counts[kind];
     if (text === undefined || saved === null) continue;
     const histogram = readSavedHistogram(text, saved.count);
-    if (typeof histogram === 'string') counts.unreadable.push(`${kind} histogram: ${histogram}`);
+    if (typeof histogram === 'string') counts.unreadable.push(`${kind} histogram: ${histogram}: left out, so its percentiles cover this run's requests only`);
     else counts.histograms[kind] = histogram;
   }
   const buckets = latencyBuckets(s.latencyBuckets);
   if (buckets) counts.latencyBuckets = buckets;
-  return counts;
+  const contradiction = contradictions(counts);
+  if (contradiction === undefined) return counts;
+  // Counts no run could have written (an edited or corrupt state.json) would make the tests judge more
+  // failures than requests: none of them is carried, and the arm's tests start again on this run's requests.
+  return { ...carriedCounts(undefined), unreadable: [`counts: ${contradiction}: left out, so its tests start again on this run's requests`] };
+}
+
+/** Why a saved arm's counts cannot all be true at once, or undefined when they can. */
+function contradictions(c: CarriedCounts): string | undefined {
+  if (c.successes + c.failures > c.requests) return `${c.successes} successes and ${c.failures} failures in ${c.requests} requests`;
+  if (c.qualityFailures > c.successes) return `${c.qualityFailures} quality failures in ${c.successes} successes`;
+  for (const [limit, count] of Object.entries(c.slow.latency)) if (count > c.requests) return `${count} requests over ${limit} ms in ${c.requests}`;
+  const streamed = c.ttft?.count ?? 0;
+  for (const [limit, count] of Object.entries(c.slow.ttft))
+    if (count > streamed) return `${count} first tokens after ${limit} ms in ${streamed} streamed requests`;
+  return undefined;
 }
 
 /**

@@ -135,6 +135,30 @@ describe('rollout --resume continues the stage it resumes', () => {
   });
 });
 
+describe('rollout --resume on counts no run could have written', () => {
+  it("leaves that arm's counts out, saying so, and judges on: an edited state.json is not an internal error", async () => {
+    const dead = start({});
+    await dead.clock.advance(3_000);
+    const saved = dead.states.at(-1)!.stages;
+    // More failures than requests: the rate tests would have judged 50 failures in 12 requests and thrown.
+    Object.assign(saved[0]!.arms.green, { requests: 12, successes: 0, failures: 50 });
+    const run = start({ startStage: 0, carried: saved });
+    await run.clock.advance(2_000);
+    const snapshot = run.engine.snapshot();
+    expect(snapshot.phase).not.toBe('failed');
+    expect(run.events.filter((event) => event.type === 'warning').map((event) => event.message)).toEqual([
+      "state.json's stage 1 green counts: 0 successes and 50 failures in 12 requests: left out, so its tests start again on this run's requests",
+    ]);
+    // Blue's counts, consistent, were carried; green's are this run's alone.
+    expect(snapshot.stages[0]!.arms.blue.requests).toBeGreaterThan(saved[0]!.arms.blue.requests);
+    // 2 s at 10/s, half of them green: about 10, where the 12 saved would have been added.
+    expect(snapshot.stages[0]!.arms.green.requests).toBeLessThan(12);
+    run.engine.abort();
+    await run.clock.advance(1_000);
+    expect((await run.done).phase).toBe('aborted');
+  });
+});
+
 describe('rollout --resume percentiles', () => {
   /** A run killed 3 s into stage 1 with every answer taking 100 ms: its stage 1 as its last state.json saved it. */
   async function deadRun(): Promise<RolloutSnapshot['stages']> {

@@ -17,3 +17,29 @@ describe('carriedCounts latency buckets', () => {
     expect(carriedCounts({ latencyBuckets: { first: bucketOf(HIGHEST_MS), counts: [1, 1] } }).latencyBuckets).toBeUndefined();
   });
 });
+
+describe('carriedCounts that contradict each other (an edited or corrupt state.json)', () => {
+  const ttft = { p50: 100, p95: 200, p99: 300, max: 400, mean: 120, count: 5 };
+  it.each([
+    [{ requests: 10, successes: 8, failures: 5 }, '8 successes and 5 failures in 10 requests'],
+    [{ requests: 10, successes: 4, failures: 6, qualityFailures: 5 }, '5 quality failures in 4 successes'],
+    [{ requests: 10, successes: 10, slow: { latency: { '3000': 11 }, ttft: {} } }, '11 requests over 3000 ms in 10'],
+    [{ requests: 10, successes: 10, ttft, slow: { latency: {}, ttft: { '2000': 6 } } }, '6 first tokens after 2000 ms in 5 streamed requests'],
+  ])('carries none of an arm whose counts cannot all be true, and says why: %j', (saved, why) => {
+    const counts = carriedCounts(saved);
+    expect([counts.requests, counts.successes, counts.failures, counts.qualityFailures, counts.slow, counts.ttft]).toEqual([
+      0,
+      0,
+      0,
+      0,
+      { latency: {}, ttft: {} },
+      null,
+    ]);
+    expect(counts.unreadable).toEqual([`counts: ${why}: left out, so its tests start again on this run's requests`]);
+  });
+
+  it('carries counts a run could have written, to the limits', () => {
+    const saved = { requests: 10, successes: 6, failures: 4, qualityFailures: 6, ttft, slow: { latency: { '3000': 10 }, ttft: { '2000': 5 } } };
+    expect(carriedCounts(saved)).toMatchObject({ requests: 10, failures: 4, qualityFailures: 6, slow: saved.slow, unreadable: [] });
+  });
+});
