@@ -10,7 +10,7 @@ import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { stopOrphanHook } from './hook-record.js';
+import { stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue } from '../live/restore.js';
 

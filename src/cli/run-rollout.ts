@@ -20,7 +20,7 @@ import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
 import { protectPlanSecrets } from './secrets.js';
-import { hookRecorder, stopOrphanHook } from './hook-record.js';
+import { hookRecorder, stopOrphanHook } from '../state/hook-record.js';
 import { endingBegun, restoreBlue } from './recover.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
@@ -247,7 +247,8 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
 
 function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir: string): HookRunner {
   return async (hook, call, signal) => {
-    const record = hookRecorder(stateDir, plan.name, call.event);
+    const record = hookRecorder(stateDir, { plan: plan.name, event: call.event, stage: call.stage, greenWeight: call.greenWeight, pid: process.pid });
+    record.begin();
     try {
       const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: (pgid) => record.started(pgid) });
       return { ok: outcome.ok, message: outcome.message };

@@ -20,6 +20,8 @@ export interface RouteSet {
   controller?: string;
   /** Going on from its own route (a renewal, the next stage): refused (409) if someone else set one since. */
   goingOn?: boolean;
+  /** The rollout's last route (its ending): the proxy refuses any later one of this run going on from it. */
+  ended?: boolean;
 }
 
 export interface RouteAnswer {

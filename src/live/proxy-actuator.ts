@@ -71,13 +71,15 @@ export class ProxyActuator implements Actuator {
     this.stopRenewal();
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     const owned = { stage: move.stages, rollout: this.rollout };
+    // The last routes of this run: a renewal still on its way behind them is refused, never applied after them.
+    const last = { ...owned, ended: true };
     if (move.event !== 'promote') {
-      const route: RouteSet = { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200), ...owned };
+      const route: RouteSet = { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200), ...last };
       return this.serial(() => Promise.all(this.fleet.proxies.map((proxy) => this.toBlue(proxy, route))));
     }
     const reason = `promoted: ${move.reason}`.slice(0, 200);
     const allGreen: RouteSet = { greenWeight: 1, mirror: 0, ttlMs: this.fleet.leaseMs, reason: `promoting: ${move.reason}`.slice(0, 200), ...owned };
-    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, ...owned };
+    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, ...last };
     return this.serial(async () => {
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;

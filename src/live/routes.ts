@@ -4,6 +4,7 @@
 import { CliError, EXIT } from '../core/exit.js';
 import { AdminClient } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
+import { parseRoute } from '../proxy/route.js';
 
 /**
  * The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer, or
@@ -11,7 +12,7 @@ import type { ProxyRoute } from './promoted.js';
  * have this rollout judge and promote that proxy's models.
  */
 export async function readRoutes(clients: readonly AdminClient[], owner: string): Promise<ProxyRoute[]> {
-  const checks = await Promise.allSettled(clients.map((client) => client.getRoute()));
+  const checks = await Promise.allSettled(clients.map(async (client) => checkedAnswer(await client.getRoute())));
   const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
   if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
   // Proxies older than `serves` say nothing, and are taken at their word.
@@ -22,6 +23,16 @@ export async function readRoutes(clients: readonly AdminClient[], owner: string)
   );
   if (foreign.length > 0) throw new CliError(`preflight: not this plan's proxies (${owner}): ${foreign.join('; ')}; nothing was moved`, EXIT.preflight);
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
+}
+
+/**
+ * The answer, when it holds a route. Another server at the admin URL (the proxy's own port rather than its admin
+ * port, a catch-all that answers 200) would otherwise be taken for a proxy, and its answer read as a route.
+ */
+function checkedAnswer<T extends { route: unknown }>(answer: T): T {
+  if (typeof answer !== 'object' || answer === null || parseRoute(answer.route) === undefined)
+    throw new Error("answered 200 without a route: not a bluegreen proxy's admin API (is it the proxy's own port rather than proxy.admin.listen?)");
+  return answer;
 }
 
 /** `rollout --dry-run`: the routes of the proxies at these admin URLs, read with clients of its own, then closed. */

@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn?, ended? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -97,6 +97,10 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
     return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
   }
+  if (b.ended !== undefined && (typeof b.ended !== 'boolean' || (b.ended && route.controller === undefined))) {
+    return 'ended must be true or false, and true needs controller (whose rollout ended)';
+  }
+  if (b.ended === true) route.ended = true;
   return {
     route,
     ...(typeof b.stage === 'number' && { stage: b.stage }),
@@ -143,7 +147,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       // A controller going on from its own route never overrides one set since by someone else (an operator's
       // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
       const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
-      const changed = goingOn === undefined ? undefined : route.changedSince(goingOn);
+      const changed = goingOn === undefined ? undefined : route.changedSince(goingOn, next.route);
       if (changed !== undefined) return json(res, 409, { error: changed });
       // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
       const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();

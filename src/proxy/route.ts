@@ -25,6 +25,8 @@ export interface Route {
   rollout?: string;
   /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
   controller?: string;
+  /** The controller's last route (its rollout ended): nothing more of that run goes on from it (a late renewal). */
+  ended?: true;
   updatedAt: number;
 }
 
@@ -36,6 +38,11 @@ export function routeOwner(planName: string, blueModel: string, greenModel: stri
 /** Whether the route sends anything to green (a weight, a mirror, or a promotion of green). */
 function touchesGreen(route: Route): boolean {
   return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));
+}
+
+/** `next` is the ending `route` holds, sent again. */
+function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefined): boolean {
+  return next?.ended === true && next.greenWeight === route.greenWeight && next.mirror === route.mirror && next.promotedArm === route.promotedArm;
 }
 
 /** A route as the proxy's log says it: weight, mirror, promotion and why (the lease's expiry left out). */
@@ -87,6 +94,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
   if (typeof r.controller === 'string') route.controller = r.controller;
+  if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
 }
 
@@ -154,12 +162,18 @@ export class RouteHolder {
    * set the route since (an operator putting the proxy on blue by hand, another rollout). Undefined when it may: the
    * route is still its own, or the proxy's expiry of its own lease (which a renewal after a blip is meant to undo:
    * the expired route keeps the controller whose lease ran out, so an operator's lapsed route is not the rollout's
-   * to reopen), or the blue of a proxy that never had one (restarted without its route file).
+   * to reopen), or the blue of a proxy that never had one (restarted without its route file). Once the
+   * controller's ending is set (`ended`), only that same ending again (a retry whose first answer was lost) goes:
+   * a renewal, or an earlier ending, that left before it and arrives after it (a proxy stopped a while, then woken
+   * with them in its socket buffers) would reopen green with nobody to renew it, or promote after a rollback.
    */
-  changedSince(controller: string): string | undefined {
+  changedSince(controller: string, next?: Omit<Route, 'updatedAt'>): string | undefined {
     // A lease that ran out is applied first: that change is the proxy's own.
     this.effective();
     const route = this.route;
+    if (route.controller === controller && route.ended && !sameEnding(route, next)) {
+      return `this rollout already ended here: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
+    }
     if (route.controller === controller || route.updatedAt === 0) return undefined;
     return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
   }

@@ -5,12 +5,15 @@ import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/form
 import { formatEventLine } from './line.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { unconfirmedWarning } from './ending-text.js';
+import { describeHookInFlight, greenAfterDeath, type HookInFlight } from '../state/hook-record.js';
 
 export interface OwnerInfo {
   alive: boolean;
   pid: number;
   /** Stopped by SIGSTOP or Ctrl-Z: alive, but judging nothing. */
   stopped?: boolean;
+  /** The hook it is running, or was running when it died (hook.json). */
+  hook?: HookInFlight;
 }
 
 export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, events = 8): string {
@@ -29,6 +32,9 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   lines.push(
     `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : `, ${formatDuration(left)} left in stage`}`,
   );
+  // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
+  if (!finished && owner.hook)
+    lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot.greenWeight, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
   const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
   lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
   if (!finished) {

@@ -27,3 +27,4 @@ export {
   type WatchControlOptions,
 } from './control.js';
 export { markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
+export { describeHookInFlight, greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook, type HookInFlight } from './hook-record.js';

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { writeFileAtomic } from './files.js';
+import { greenAfterDeath, readHookInFlight } from './hook-record.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
 import { isOwnerAlive, isPidAlive, readLock } from './lock.js';
 import type { StateStore } from './store.js';
@@ -36,10 +37,14 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   return { kind: 'orphaned', snapshot: withJournalProgress(snapshot, recent) };
 }
 
-/** The one sentence every command prints about an orphaned rollout. */
+/**
+ * The one sentence every command prints about an orphaned rollout. A hook it was running when it died (hook.json
+ * in `dir`) is named: state.json takes a stage's weight only once its on_stage hook succeeded, so green may
+ * already be at the new one.
+ */
 export function orphanMessage(snapshot: RolloutSnapshot, dir: string): string {
-  const weight = Math.round(snapshot.greenWeight * 100);
-  return `the rollout of plan "${snapshot.plan.name}" (pid ${snapshot.pid}) died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${weight}%; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
+  const green = greenAfterDeath(snapshot.greenWeight, readHookInFlight(dir, snapshot));
+  return `the rollout of plan "${snapshot.plan.name}" (pid ${snapshot.pid}) died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
 }
 
 /** Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5). */

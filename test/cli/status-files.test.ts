@@ -103,6 +103,36 @@ describe('status', () => {
     expect(json.recentEvents.map((event) => event.type)).toEqual(['stage_started', 'stage_passed', 'hook_succeeded', 'stage_started']);
   });
 
+  it("after a kill -9 during the next stage's on_stage hook says green is at the old weight or the new one (hook.json), not the old alone", async () => {
+    const at = 1_700_000_000_000;
+    const pid = await deadPid();
+    const stages = [
+      { durationMs: 60_000, greenWeight: 0.1 },
+      { durationMs: 60_000, greenWeight: 0.5 },
+    ];
+    const passed: RolloutEvent = { at: at + 61_000, type: 'stage_passed', stage: 0, greenWeight: 0.1, message: 'stage 1/2 passed at 10% green' };
+    // Stage 1 passed, stage 2's on_stage hook started (hook.json), and the process was killed while it ran: no
+    // line says so in the journal, and state.json keeps 10% until the hook succeeds.
+    const saved = snapshot({ pid, startedAt: at, updatedAt: at + 61_000, greenWeight: 0.1, plan: { ...snapshot().plan, stages }, recentEvents: [passed] });
+    const cwd = stateFolder(saved, [passed]);
+    const hookFile = path.join(cwd, 'st', 'hook.json');
+    // The hook's group is gone too (a pid no process has): it ended, with what result nothing recorded.
+    writeFileSync(hookFile, JSON.stringify({ pgid: await deadPid(), plan: 'demo', event: 'stage', pid, stage: 2, greenWeight: 0.5 }));
+    const text = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(text.code).toBe(5);
+    expect(text.stdout).toContain('  stage 1/2, green 10% / blue 90%\n');
+    expect(text.stdout).toContain("  green at 10% or 50% (its on_stage hook setting stage 2's 50% green was running when it died, and has ended since)\n");
+    expect(text.stderr).toContain("died without finishing, at stage 1/2 with green at 10% or 50% (its on_stage hook setting stage 2's 50% green was running");
+    const json = JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout) as RolloutSnapshot & { hook: unknown };
+    expect(json).toMatchObject({ stageIndex: 0, greenWeight: 0.1, hook: { event: 'stage', stage: 2, greenWeight: 0.5, running: false } });
+
+    // Another rollout's record (an older pid) says nothing about this one.
+    writeFileSync(hookFile, JSON.stringify({ pgid: 4_000_000, plan: 'demo', event: 'stage', pid: pid + 1, stage: 2, greenWeight: 0.5 }));
+    const other = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(other.stderr).toContain('at stage 1/2 with green at 10%; traffic may not be on blue');
+    expect(other.stdout).not.toContain('on_stage hook');
+  });
+
   it('--json leaves out the histograms state.json keeps for --resume (base64 for bluegreen alone), not the percentiles', async () => {
     const arm = { ...emptyArmStats(), latency: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1.5, count: 2 }, histograms: { latency: 'HISTOGRAM-BASE64' } };
     const stage = { index: 0, greenWeight: 0.1, durationMs: 1000, verdict: 'running', arms: { blue: arm, green: arm } };

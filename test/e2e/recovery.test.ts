@@ -54,10 +54,20 @@ describe('after kill -9', () => {
   it('rollback also stops the on_stage hook the dead rollout left running', async () => {
     const dir = tempDir();
     loggingPlan(dir, { stageHookDelay: 'sleep 30' });
-    // hook.json (the hook's process group) is written right after the spawn, and may trail the hook's first line.
-    await killedAt(dir, () => existsSync(path.join(dir, 'hook.trace')) && existsSync(path.join(dir, '.bluegreen', 'hook.json')), 'the hook to start');
+    // hook.json is written as the hook starts, and again with its process group right after the spawn, which may
+    // trail the hook's first line.
+    const hookFile = path.join(dir, '.bluegreen', 'hook.json');
+    await killedAt(
+      dir,
+      () => existsSync(path.join(dir, 'hook.trace')) && existsSync(hookFile) && readFileSync(hookFile, 'utf8').includes('pgid'),
+      'the hook to start',
+    );
     const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
     expect(isAlive(hookPid)).toBe(true);
+    // state.json says 0% (the hook had not succeeded); the hook was setting 25%: status says it may be either.
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.code).toBe(5);
+    expect(status.stderr).toContain("with green at 0% or 25% (its on_stage hook setting stage 1's 25% green was running when it died, and still runs)");
     const rollback = await runCli(['rollback'], { cwd: dir });
     expect(rollback.code).toBe(0);
     expect(rollback.stderr).toContain('stopped the on_stage hook');

@@ -172,6 +172,32 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it('refuses what a controller sends after its ending (a late renewal, an earlier ending), but takes the same ending again', async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { mirror: 0, controller: 'run-a', ...body } });
+      return { status: answer.status, body: (await answer.json()) as { error?: string } };
+    };
+    expect((await put({ greenWeight: 0.5, ttlMs: 60_000 })).status).toBe(200);
+    // The rollback: blue, this run's last route.
+    const rollback = { greenWeight: 0, reason: 'rollback: breach', ended: true };
+    expect((await put(rollback)).status).toBe(200);
+    // A renewal that left before it, woken late: refused, green stays closed.
+    const late = await put({ greenWeight: 0.5, ttlMs: 60_000, goingOn: true });
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(/^this rollout already ended here: green 0, mirror 0 \(rollback: breach\), set at /);
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    // A promotion that left before the rollback: refused too.
+    expect((await put({ greenWeight: 1, promotedArm: 'green', ended: true, goingOn: true })).status).toBe(409);
+    expect(running.proxy.route.stored.promotedArm).toBeUndefined();
+    // The same ending again (a retry whose answer was lost) goes.
+    expect((await put({ ...rollback, goingOn: true })).status).toBe(200);
+    // Another run, or an operator, sets the route as ever.
+    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0.2, mirror: 0, ttlMs: 60_000, controller: 'run-b' } })).status).toBe(200);
+    expect(running.proxy.route.effective().greenWeight).toBe(0.2);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -185,6 +211,8 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 } });
     expect(routeRequest({ greenWeight: 0, mirror: 0, rollout: 7 }, 0)).toMatch(/rollout/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, goingOn: true }, 0)).toMatch(/goingOn/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ended: true }, 0)).toMatch(/ended/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ended: 'yes', controller: 'x' }, 0)).toMatch(/ended/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
     // The reason is printed by the proxy and by status: one line, no terminal escapes (a screen clear, a title).
     expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({

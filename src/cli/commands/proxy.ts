@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../../core/exit.js';
 import { formatDuration, formatPlural } from '../../core/format.js';
 import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
-import { fileLimitNotice, openFileLimit, passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
+import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
@@ -81,7 +81,13 @@ export async function runProxy(
     const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
     const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
     log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
-    if (proxy.adminUrl) log(`admin API on ${proxy.adminUrl} (token from ${plan.proxy.admin?.token_env ?? ''})`);
+    if (proxy.adminUrl && settings.admin) {
+      // Off loopback the token crosses the network as a bearer header over plain HTTP (docs/operations.md, TLS).
+      const exposed = isLoopback(settings.admin.host)
+        ? ''
+        : '; it is off loopback, and plain HTTP carries the token: keep it on a private network or behind TLS';
+      log(`admin API on ${reachableUrl(proxy.adminUrl, settings.admin.host)} (token from ${plan.proxy.admin?.token_env ?? ''})${exposed}`);
+    }
     log(passthroughNotice(settings));
     const files = fileLimitNotice(settings.limits.maxConnections, openFileLimit());
     if (files !== undefined) log(files);

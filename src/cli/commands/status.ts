@@ -8,10 +8,11 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, readHookInFlight, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
+import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { parseIntegerOption, parseStateDirOption } from '../options.js';
 
@@ -36,28 +37,36 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (flags: StatusFlags) => {
       const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
-      if (flags.watch) {
-        ctx.exitCode = await watch(store, ctx, flags);
-        return;
-      }
-      const { snapshot, owner } = read(store);
-      const standing = rolloutStanding(store);
-      const orphaned = standing.kind === 'orphaned';
-      const live = liveOf(store.dir, snapshot);
-      const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
-      if (flags.json)
-        ctx.stdout.write(
-          `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
-        );
-      else {
-        const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
-        ctx.stdout.write(renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
-      }
-      if (orphaned) {
-        ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
-        ctx.exitCode = EXIT.orphaned;
+      try {
+        ctx.exitCode = flags.watch ? await watch(store, ctx, flags) : await statusOnce(store, ctx, flags);
+      } catch (error) {
+        if (!(error instanceof OutputError)) throw error;
+        const what = flags.watch ? 'status --watch' : 'status';
+        ctx.stderr.write(`bluegreen: ${what} could not be written to stdout (${error.why})${flags.watch ? ': stopped watching' : ''}\n`);
+        ctx.exitCode = EXIT.usage;
       }
     });
+}
+
+/** Prints where the rollout stands once; resolves to the exit code (5 when its process died unfinished). */
+async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
+  const { snapshot, owner } = read(store);
+  const standing = rolloutStanding(store);
+  const orphaned = standing.kind === 'orphaned';
+  const live = liveOf(store.dir, snapshot);
+  const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
+  if (flags.json)
+    await writeOut(
+      ctx.stdout,
+      `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
+    );
+  else {
+    const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
+    await writeOut(ctx.stdout, renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+  }
+  if (!orphaned) return 0;
+  ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+  return EXIT.orphaned;
 }
 
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
@@ -68,7 +77,8 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   const events = saved.endedAt === undefined ? store.readEvents() : [];
   const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
-  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid) } };
+  const hook = snapshot.endedAt === undefined ? readHookInFlight(store.dir, snapshot) : undefined;
+  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid), ...(hook && { hook }) } };
 }
 
 /**
@@ -136,14 +146,15 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const { snapshot, owner } = read(store);
     const now = Date.now();
     if (flags.json) {
-      ctx.stdout.write(`${JSON.stringify({ ...snapshot, ownerAlive: owner.alive })}\n`);
+      await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
     } else {
-      for (const event of snapshot.recentEvents.filter((e) => e.at > lastEventAt)) ctx.stdout.write(`${formatEventLine(event)}\n`);
+      const lines = snapshot.recentEvents.filter((e) => e.at > lastEventAt).map(formatEventLine);
       lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;
       if (now - lastMonitor >= 5000 && !isFinished(snapshot)) {
-        ctx.stdout.write(`${formatMonitorLine(snapshot, now)}\n`);
+        lines.push(formatMonitorLine(snapshot, now));
         lastMonitor = now;
       }
+      if (lines.length > 0) await writeOut(ctx.stdout, `${lines.join('\n')}\n`);
     }
     if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
     const standing = owner.alive ? undefined : rolloutStanding(store);

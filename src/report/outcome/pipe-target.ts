@@ -1,46 +1,93 @@
-// Writing a report into a named pipe (`mkfifo r; bluegreen rollout … --report-json r`). Opening a pipe for
-// writing waits for a reader, synchronously: with none, the finished rollout would hang for good, its signals
-// unheard, and a CI job would wait for its own timeout. So a reader is waited for a few seconds, then the report
+// Writing a report into a named pipe (`mkfifo r; bluegreen rollout … --report-json r`, or /dev/stdout under a
+// pipe). Two ways it could hang the finished rollout for good, its signals unheard (the write is synchronous) and
+// a CI job waiting for its own timeout: no reader opens the pipe, or one opens it and never reads (`sleep 100 < r`)
+// while the report is larger than the pipe's buffer (64 KiB). So the pipe is written without blocking: a reader is
+// waited for a few seconds, and a reader that takes nothing for a few seconds is given up on. Either way the report
 // fails with a sentence (exit 2 after a promotion, as any report that cannot be written).
 import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import { formatCount } from '../../core/format.js';
 import { errorCode } from '../../core/errors.js';
 
 const READER_WAIT_MS = 5000;
+const STALL_MS = 5000;
+/** Waits between tries grow from 1 ms to this: a reader draining the pipe is kept up with, an idle one not spun on. */
 const POLL_MS = 50;
 
-/** Writes `text` into the file or device in place; a named pipe only once something reads it. */
-export function writeInPlace(file: string, text: string, readerWaitMs = READER_WAIT_MS): void {
-  const fd = statSync(file).isFIFO() ? openPipe(file, readerWaitMs) : openSync(file, 'w');
+export interface PipeWaits {
+  /** How long a reader is waited for. */
+  readerWaitMs?: number;
+  /** How long a reader may take nothing (a full pipe) before the write is given up. */
+  stallMs?: number;
+}
+
+/** Writes `text` into the file or device in place; a named pipe only while something reads it. */
+export function writeInPlace(file: string, text: string, waits: PipeWaits = {}): void {
+  const bytes = Buffer.from(text, 'utf8');
+  if (statSync(file).isFIFO()) return writePipe(file, bytes, waits);
+  const fd = openSync(file, 'w');
   try {
-    const bytes = Buffer.from(text, 'utf8');
     for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
   } finally {
     closeSync(fd);
   }
 }
 
+function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS, stallMs = STALL_MS }: PipeWaits): void {
+  const fd = openPipe(file, readerWaitMs);
+  const written = (done: number) => `${formatCount(done)} of ${formatCount(bytes.length)} bytes`;
+  try {
+    const idle = backoff();
+    let done = 0;
+    let tookAt = Date.now();
+    while (done < bytes.length) {
+      try {
+        done += writeSync(fd, bytes, done);
+        tookAt = Date.now();
+        idle.reset();
+        continue;
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'EPIPE') throw new Error(`the reader of the named pipe ${file} closed it after ${written(done)}`, { cause: error });
+        if (code !== 'EAGAIN') throw error;
+      }
+      if (Date.now() - tookAt >= stallMs)
+        throw new Error(`the reader of the named pipe ${file} took nothing for ${stallMs / 1000}s (${written(done)} written): it stopped reading`);
+      idle.wait();
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * A non-blocking open fails with ENXIO while no one reads; once it succeeds, a blocking open returns at once and
- * is the one written through (writes to a non-blocking pipe fail when its buffer is full). The probe is closed
- * only after, so the reader never sees the end of the stream in between.
+ * Opened without blocking: that fails with ENXIO while no one reads, and once it succeeds the descriptor is
+ * written through as it is, so a full pipe answers EAGAIN instead of blocking.
  */
 function openPipe(file: string, readerWaitMs: number): number {
   const deadline = Date.now() + readerWaitMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const idle = backoff();
   for (;;) {
-    let probe: number;
     try {
-      probe = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+      return openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (errorCode(error) !== 'ENXIO') throw error;
       if (Date.now() >= deadline) throw new Error(`nothing read the named pipe ${file} within ${readerWaitMs / 1000}s`, { cause: error });
-      Atomics.wait(pause, 0, 0, POLL_MS);
-      continue;
-    }
-    try {
-      return openSync(file, 'w');
-    } finally {
-      closeSync(probe);
+      idle.wait();
     }
   }
+}
+
+/** A synchronous pause that doubles each time (1, 2, 4 … POLL_MS ms) until reset. */
+function backoff(): { wait(): void; reset(): void } {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  let ms = 1;
+  return {
+    wait() {
+      Atomics.wait(cell, 0, 0, ms);
+      ms = Math.min(ms * 2, POLL_MS);
+    },
+    reset() {
+      ms = 1;
+    },
+  };
 }

@@ -43,7 +43,37 @@ describe('report targets that are not plain files', () => {
     const dir = tempDir();
     const fifo = path.join(dir, 'pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    expect(() => writeInPlace(fifo, '{}\n', 100)).toThrow(`nothing read the named pipe ${fifo} within 0.1s`);
+    expect(() => writeInPlace(fifo, '{}\n', { readerWaitMs: 100 })).toThrow(`nothing read the named pipe ${fifo} within 0.1s`);
+  });
+
+  it('a named pipe whose reader opened it but never reads fails once it takes nothing for a while, not hangs on a large report', () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // `sleep 100 < pipe`: the pipe is open for reading, so the write starts, but nothing drains its buffer (64 KiB).
+    const reader = spawn('sh', ['-c', `exec sleep 20 < '${fifo}'`]);
+    try {
+      const text = `${'x'.repeat(200_000)}\n`;
+      expect(() => writeInPlace(fifo, text, { readerWaitMs: 10_000, stallMs: 300 })).toThrow(
+        new RegExp(`^the reader of the named pipe ${fifo} took nothing for 0\\.3s \\(\\d[\\d,]* of 200,001 bytes written\\)`),
+      );
+    } finally {
+      reader.kill();
+    }
+  });
+
+  it('a named pipe whose reader goes away mid-report fails with a sentence saying so', async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // Reads the first KiB, then exits: the rest of the report has nowhere to go.
+    const reader = spawn('sh', ['-c', `head -c 1024 < '${fifo}' > /dev/null`]);
+    const closed = new Promise((resolve) => reader.on('close', resolve));
+    const text = `${'x'.repeat(200_000)}\n`;
+    expect(() => writeInPlace(fifo, text, { readerWaitMs: 10_000, stallMs: 10_000 })).toThrow(
+      new RegExp(`^the reader of the named pipe ${fifo} closed it after \\d[\\d,]* of 200,001 bytes`),
+    );
+    await closed;
   });
 
   it("a named pipe's reader gets a report larger than the pipe's buffer whole", async () => {
@@ -57,7 +87,7 @@ describe('report targets that are not plain files', () => {
     let count = '';
     reader.stdout.on('data', (chunk: Buffer) => (count += chunk.toString()));
     const closed = new Promise((resolve) => reader.on('close', resolve));
-    writeInPlace(fifo, text, 10_000);
+    writeInPlace(fifo, text, { readerWaitMs: 10_000 });
     await closed;
     expect(Number(count.trim())).toBe(text.length);
   });

@@ -1,0 +1,127 @@
+// The running hook, written to the state folder while it runs (hook.json): which hook, the stage and weight it
+// is setting, and an exec hook's process group. A hook outlives a kill -9 of bluegreen (it leads its own group)
+// and must not finish after `bluegreen rollback` and move traffic back to green: recovery stops the group first.
+// And state.json takes a stage's weight only once its on_stage hook succeeded, so after a kill -9 during that
+// hook the record is what says the weight may already be the new one (`status`, the orphan message).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { HookEventName } from '../hooks/types.js';
+
+const HOOK_FILE = 'hook.json';
+const GRACE_MS = 2000;
+const EVENTS: readonly HookEventName[] = ['stage', 'rollback', 'abort', 'promote'];
+
+interface HookRecord {
+  /** An exec hook's process group, once spawned; a webhook has none. */
+  pgid?: number;
+  plan: string;
+  event: string;
+  /** The rollout's pid, and the call's one-based stage and the weight it sets: absent in records before session 10. */
+  pid?: number;
+  stage?: number;
+  greenWeight?: number;
+}
+
+/** A hook the rollout in the folder was running (still, or when it died), as far as its record says. */
+export interface HookInFlight {
+  event: HookEventName;
+  /** One-based, as the hook was told. */
+  stage: number;
+  greenWeight: number;
+  /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
+  running?: boolean;
+}
+
+export function hookRecorder(
+  dir: string,
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number },
+): { begin(): void; started(pgid: number): void; finished(): void } {
+  const file = path.join(dir, HOOK_FILE);
+  const { plan, event, stage, greenWeight, pid } = call;
+  // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a killed
+  // process (the page cache does), not a power cut. A torn record is ignored on reading.
+  const write = (pgid?: number) => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight } satisfies HookRecord)}\n`);
+  return { begin: () => write(), started: (pgid) => write(pgid), finished: () => rmSync(file, { force: true }) };
+}
+
+function readRecord(dir: string): HookRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dir, HOOK_FILE), 'utf8')) as unknown;
+    return typeof record === 'object' && record !== null ? (record as HookRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasGroup(record: HookRecord): record is HookRecord & { pgid: number } {
+  return Number.isSafeInteger(record.pgid) && (record.pgid as number) > 1;
+}
+
+/**
+ * The hook the folder's rollout (this plan, this pid) is running or was running when it died; undefined when
+ * none, or when the record is another rollout's, torn, or from before records named the stage and weight.
+ */
+export function readHookInFlight(dir: string, rollout: { plan: { name: string; stages: readonly unknown[] }; pid: number }): HookInFlight | undefined {
+  const record = readRecord(dir);
+  if (!record || record.plan !== rollout.plan.name || record.pid !== rollout.pid) return undefined;
+  const { event, stage, greenWeight } = record;
+  if (!EVENTS.includes(event as HookEventName) || !Number.isSafeInteger(stage) || (stage as number) < 1 || (stage as number) > rollout.plan.stages.length)
+    return undefined;
+  if (typeof greenWeight !== 'number' || !(greenWeight >= 0 && greenWeight <= 1)) return undefined;
+  return { event: event as HookEventName, stage: stage as number, greenWeight, ...(hasGroup(record) && { running: isOurHook(record) }) };
+}
+
+/** "on_stage hook setting stage 2's 50% green", "rollback hook putting traffic back on blue". */
+export function describeHookInFlight(hook: HookInFlight): string {
+  if (hook.event === 'stage') return `on_stage hook setting stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
+  return `${hook.event} hook ${hook.event === 'promote' ? 'moving all traffic to green' : 'putting traffic back on blue'}`;
+}
+
+/**
+ * Where green may be after the rollout died during a hook: "10% or 50% (its on_stage hook setting stage 2's 50%
+ * green was running when it died, and still runs)"; "10%" without one.
+ */
+export function greenAfterDeath(greenWeight: number, hook: HookInFlight | undefined): string {
+  const saved = `${Math.round(greenWeight * 100)}%`;
+  if (!hook) return saved;
+  const either = hook.event === 'stage' && hook.greenWeight !== greenWeight ? ` or ${Math.round(hook.greenWeight * 100)}%` : '';
+  const since = hook.running === true ? ', and still runs' : hook.running === false ? ', and has ended since' : '';
+  return `${saved}${either} (its ${describeHookInFlight(hook)} was running when it died${since})`;
+}
+
+/** Whether the group's leader is still our hook: its environment names the plan (Linux); elsewhere trust the record. */
+function isOurHook(record: HookRecord & { pgid: number }): boolean {
+  try {
+    process.kill(-record.pgid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${record.pgid}/environ`, 'utf8').split('\0').includes(`BLUEGREEN_PLAN=${record.plan}`);
+  } catch {
+    // The leader (the hook's shell) may be gone while its children run on; /proc may not exist.
+    return true;
+  }
+}
+
+/** Stops a hook a dead rollout left running; says what it did, or undefined when there was nothing to stop. */
+export async function stopOrphanHook(dir: string, plan: string): Promise<string | undefined> {
+  const record = readRecord(dir);
+  if (!record) return undefined;
+  rmSync(path.join(dir, HOOK_FILE), { force: true });
+  if (!hasGroup(record) || record.plan !== plan || !isOurHook(record)) return undefined;
+  const signal = (name: NodeJS.Signals | 0) => {
+    try {
+      process.kill(-record.pgid, name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + GRACE_MS;
+  // Not our children: no event says when they are gone, so look every few ms until the grace is over.
+  while (signal(0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  signal('SIGKILL');
+  return `stopped the on_${record.event} hook (process group ${record.pgid}) the dead rollout left running`;
+}
