@@ -58,8 +58,11 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: n
   return notes.length > 0 ? `: ${notes.join('; ')}` : '';
 }
 
-/** Green's requests in the stage as the rules (other than ttft_p95, on streamed ones only) counted them; Infinity with no such rule. */
+/**
+ * Green's requests in the stage as the rules counted them; Infinity with no such rule. ttft_p95 counts streamed
+ * requests only, and the health check its own probes, so neither says how many requests green answered.
+ */
 function greenSample(checks: readonly CheckResult[]): number {
-  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95');
+  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95' && check.rule !== 'health_check');
   return requestChecks.length > 0 ? Math.max(...requestChecks.map((check) => check.sample)) : Infinity;
 }

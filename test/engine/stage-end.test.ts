@@ -61,6 +61,10 @@ describe('stageEndStep', () => {
     expect(step([check('waiting', 3)])).toMatchObject({ kind: 'pass', unjudged: true });
     expect(step([check('undecided', floor)])).toMatchObject({ kind: 'pass', unjudged: false });
     expect(step([check('ok', 3)])).toMatchObject({ kind: 'pass', unjudged: false });
+    // The health check's sample is its probes, not green's requests.
+    const health: CheckResult = { rule: 'health_check', status: 'ok', figure: 0, limit: 3, unit: 'count', sample: 50, proximity: 0 };
+    expect(step([check('waiting', 3), health])).toMatchObject({ kind: 'pass', unjudged: true });
+    expect(step([check('waiting', 3), health]).message).toContain('green answered 3 requests in this stage');
     expect(endings.allStagesPassed(5, 'g', [1, 2]).reason).toBe(
       'all 5 stages passed, though nothing was judged in stages 1, 2 (green answered fewer requests than analysis.min_requests); g takes 100% of traffic',
     );
