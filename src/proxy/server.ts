@@ -201,7 +201,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         metrics.reject('bad_request');
         return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', unreadBody(req));
       }
-      options.log?.(`internal error serving ${req.method ?? ''} ${req.url ?? ''}: ${errorText(error)}`);
+      // The path only: a query string may carry a key (`?api_key=`), which the proxy never reads but a log would keep.
+      options.log?.(`internal error serving ${req.method ?? ''} ${(req.url ?? '').split('?', 1)[0] ?? ''}: ${errorText(error)}`);
       if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
       else res.destroy();
     };

@@ -162,7 +162,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     else this.idleTimer = setTimeout(() => this.expire('idle'), this.timeouts.idleMs);
   }
 
-  /** The request timer fires `ms` from now instead (a proxied stream past its first byte: src/proxy/forward.ts). */
+  /** The request timer fires `ms` from now instead (a proxied stream past its first byte: src/proxy/forwarding.ts). */
   protected restartRequestTimer(ms: number): void {
     if (this.finished) return;
     clearTimeout(this.requestTimer);

@@ -1,0 +1,292 @@
+// The undici handler of one forwarded request (forward.ts starts it): a streamed 2xx answer goes to the client
+// chunk by chunk as it arrives (back-pressure pauses the upstream) and is read on the way; anything else is
+// collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
+import type { Dispatcher } from 'undici';
+import { statusFailure } from '../upstream/attempt.js';
+import { classifyNetworkError, header, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
+import type { DialectReply } from '../upstream/dialect.js';
+import { TimedDispatch } from '../upstream/dispatch.js';
+import { parseJson } from '../upstream/shape.js';
+import type { UpstreamResult } from '../upstream/types.js';
+import { ClientLink } from './client-link.js';
+import { CommentHold, mayBeComment } from './comment-hold.js';
+import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
+import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
+import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
+
+export class Forwarding extends TimedDispatch<ForwardOutcome> {
+  private readonly startedAt: number;
+  /** Collected body (error answers, non-streamed bodies) and its size so far. */
+  private chunks?: Buffer[];
+  private size = 0;
+  /** Watching a streamed 2xx body on its way to the client (UNREAD: passing any 2xx body unread). */
+  private watch?: AnswerReading;
+  private committed = false;
+  /** Body bytes of a 2xx stream arrived. */
+  private sawData = false;
+  /** The client's buffer is full and the upstream paused for it: time passing now is the client's. */
+  private heldByClient = false;
+  /** Chunks already written to the client and not yet read (reading waits until the write went out). */
+  private unread?: Buffer[];
+  /** SSE comments a stream began with, held while blue can still answer (comment-hold.ts). */
+  private comments?: CommentHold;
+
+  constructor(
+    private readonly target: ForwardTarget,
+    private readonly request: ForwardRequest,
+    private readonly sink: ClientSink | undefined,
+    private readonly now: () => number,
+    private readonly link: AbortSignal | ClientLink | undefined,
+  ) {
+    super(target.timeouts, link);
+    this.startedAt = now();
+    if (link instanceof ClientLink) link.current = this;
+  }
+
+  // --- undici handler -------------------------------------------------------------------------------------
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+    // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one. A JSON answer to
+    // a streamed request is collected instead: no stream, so a failure blue may still answer (settleCollected).
+    if (statusCode < 300 && this.request.unread) {
+      this.watch = UNREAD;
+      this.armIdle();
+    } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
+      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
+      this.armIdle();
+    } else {
+      this.chunks = [];
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks) {
+      this.size += chunk.length;
+      if (this.size > this.target.maxResponseBytes) {
+        // Not read on into memory: the answer fails as too large (blue may still answer for green).
+        this.chunks = undefined;
+        // Settled first: the abort reports back at once as a connection error.
+        this.broke({
+          failure: 'bad_response',
+          status: this.status,
+          reason: `the answer is larger than ${this.target.maxResponseBytes} bytes, proxy.limits.max_response_bytes`,
+        });
+        this.abort(new Error('answer too large'));
+        return;
+      }
+      this.chunks.push(chunk);
+      return;
+    }
+    const watch = this.watch;
+    if (!watch || this.settled) return;
+    this.armIdle();
+    const sink = this.sink;
+    // Comments before the first event wait with the headers while blue can answer, and are not the first body
+    // bytes: the request timer still bounds the wait for a real one.
+    if (!this.committed && this.request.canFallBack && sink && this.holdsComment(chunk)) return;
+    if (!this.sawData) this.streamBegan();
+    if (!sink) return watch.feed(chunk);
+    let read = false;
+    if (!this.committed) {
+      const held = this.comments?.held() ?? [];
+      if (this.request.canFallBack) {
+        // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
+        for (const comment of held) watch.feed(comment);
+        watch.feed(chunk);
+        read = true;
+        if (watch.failure !== undefined) {
+          this.broke({ failure: 'bad_response', status: this.status, reason: watch.failure });
+          this.abort(new Error('the stream began with an error'));
+          return;
+        }
+      }
+      // Held until the first body bytes: a stream that dies before them can still be answered by blue.
+      this.committed = true;
+      sink.begin(this.status as number, this.headers as HeaderMap);
+      for (const comment of held) sink.write(comment, this);
+    }
+    const written = sink.write(chunk, this);
+    if (!read && watch !== UNREAD) this.readAfterWrite(chunk);
+    if (!written) {
+      // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
+      this.heldByClient = true;
+      controller.pause();
+    }
+  }
+
+  /** Holds a chunk of SSE comments only (see CommentHold), and says so. */
+  private holdsComment(chunk: Buffer): boolean {
+    if (this.comments === undefined) {
+      if (!mayBeComment(chunk)) return false;
+      this.comments = new CommentHold(this.target.maxResponseBytes);
+    }
+    return this.comments.take(chunk);
+  }
+
+  /**
+   * Node sends a response's writes at the end of the current tick (process.nextTick): a chunk is read in a
+   * microtask, which runs after that, so reading it never delays its bytes. Chunks keep their order; the end of
+   * the stream reads what is left first.
+   */
+  private readAfterWrite(chunk: Buffer): void {
+    if (this.unread) {
+      this.unread.push(chunk);
+      return;
+    }
+    this.unread = [chunk];
+    queueMicrotask(() => this.readUnread());
+  }
+
+  private readUnread(): void {
+    const chunks = this.unread;
+    if (!chunks || !this.watch) return;
+    this.unread = undefined;
+    for (const chunk of chunks) this.watch.feed(chunk);
+  }
+
+  /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */
+  drained(): void {
+    this.heldByClient = false;
+    if (this.finished) return;
+    this.armIdle();
+    this.controller?.resume();
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+    if (this.settled) return;
+    if (this.watch) return this.endStream(this.watch);
+    const chunks = this.chunks ?? [];
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.settleCollected(body);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.finish();
+    if (this.settled) return;
+    if (this.link?.aborted) return this.fail(this.link.reason);
+    // Our timer's abort may report here before timedOut runs.
+    if (this.expired) return this.timedOut(this.expired);
+    this.broke({ ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
+  }
+
+  protected override detached(): void {
+    if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
+  }
+
+  /**
+   * A stream's first body bytes arrived: a long answer that keeps coming is not cut by the request timeout
+   * (meant for the wait before it); from here the idle timeout bounds each silence, max_stream_duration the rest.
+   */
+  private streamBegan(): void {
+    this.sawData = true;
+    this.restartRequestTimer(this.target.maxStreamMs);
+  }
+
+  protected override timeoutReason(kind: 'request' | 'idle'): string {
+    if (kind === 'request' && this.sawData) return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+    return super.timeoutReason(kind);
+  }
+
+  /**
+   * The client went away. After an error event already passed to it, that is the arm's failure: the SDKs throw
+   * on such an event and close the connection, which must not turn the arm's error into a client abort.
+   */
+  override cancel(reason: unknown): void {
+    if (this.streamError === undefined) return super.cancel(reason);
+    // Settled first: the abort may report back at once, as the client's.
+    this.broke({ failure: 'bad_response', status: this.status });
+    this.abort(reason instanceof Error ? reason : new Error(String(reason)));
+  }
+
+  /** The error event a stream already passed to the client carried, if any. */
+  private get streamError(): string | undefined {
+    return this.committed ? this.watch?.failure : undefined;
+  }
+
+  protected timedOut(kind: 'request' | 'idle'): void {
+    if (this.heldByClient && this.streamError === undefined) {
+      // The client stopped reading: ended like a client that went away, not counted against the arm (a client
+      // choosing its arm by sticky id could otherwise run up green's timeouts).
+      this.sink?.cut();
+      return this.fail(new Error('the client stopped reading the answer'));
+    }
+    this.broke(this.timeoutFacts(kind));
+  }
+
+  /**
+   * The exchange failed without a whole answer: cut the client if bytes went out, settle as a failure (a
+   * bad_response when the stream had already carried an error event, whatever ended it after).
+   */
+  private broke(facts: Failure): void {
+    if (this.settled) return;
+    if (this.committed) this.sink?.cut();
+    const error = this.streamError;
+    const cause: Failure = error === undefined ? facts : { failure: 'bad_response', status: this.status, reason: error };
+    this.settle({ result: this.failed(cause), committed: this.committed });
+  }
+
+  private timeoutFacts(kind: 'request' | 'idle'): Failure {
+    return { failure: 'timeout', expired: kind, reason: this.timeoutReason(kind), status: this.status };
+  }
+
+  private endStream(watch: AnswerReading): void {
+    if (!this.sawData && watch === UNREAD && this.sink) {
+      // An empty 2xx answer passed unread is still the answer (a 204, say).
+      this.committed = true;
+      this.sink.begin(this.status as number, this.headers as HeaderMap);
+    }
+    if (!this.sawData && !this.committed) {
+      // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
+      const reason = this.comments ? 'the stream ended after comments only, before its first event' : 'the stream was empty';
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
+    }
+    this.sink?.end();
+    this.readUnread();
+    const parsed = watch.end();
+    const result = parsed.ok
+      ? this.succeeded(parsed.reply, watch.firstTokenAt)
+      : this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason });
+    this.settle({ result, committed: this.committed });
+  }
+
+  private settleCollected(body: Buffer): void {
+    const status = this.status as number;
+    const headers = this.headers as HeaderMap;
+    const response: UnsentResponse = { status, headers, body };
+    if (status < 200 || status >= 300) {
+      const facts = statusFailure(status, headers, body.toString('utf8')) as Failure;
+      return this.settle({ result: this.failed(facts), committed: false, response });
+    }
+    if (this.request.stream) {
+      // The client asked for a stream and cannot read this answer as one (SDKs fail on it): the arm's failure.
+      const reason = `answered a streamed request with ${header(headers, 'content-type') ?? 'JSON'}, not an event stream`;
+      return this.settle({ result: this.failed({ failure: 'bad_response', status, reason }), committed: false, response });
+    }
+    // No fallback can replace this answer: the client gets it as it is now, and it is read after.
+    const final = this.sink !== undefined && !this.request.canFallBack;
+    if (final) this.sink?.whole(response);
+    const json = parseJson(body.toString('utf8'));
+    const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
+    const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
+    this.settle(final ? { result, committed: true } : { result, committed: false, response });
+  }
+
+  // --- results --------------------------------------------------------------------------------------------
+
+  private exchange(): Exchange {
+    const { arm, model } = this.target;
+    return { arm, model, stream: this.request.stream, latencyMs: this.now() - this.startedAt, status: this.status, headers: this.headers };
+  }
+
+  private succeeded(reply: DialectReply, firstTokenAt: number | undefined): UpstreamResult {
+    return succeededResult(this.exchange(), reply, firstTokenAt === undefined ? undefined : firstTokenAt - this.startedAt);
+  }
+
+  private failed(facts: Failure): UpstreamResult {
+    return failedResult(this.exchange(), facts);
+  }
+}
