@@ -32,10 +32,11 @@ export const endings = {
     hook: 'promote',
     verdict: 'skipped',
   }),
-  allStagesPassed: (stages: number, greenModel: string): Ending => ({
+  /** `unjudged`: 1-based stages that passed with fewer green requests than min_requests (nothing judged in them). */
+  allStagesPassed: (stages: number, greenModel: string, unjudged: readonly number[] = []): Ending => ({
     phase: 'promoted',
     exitCode: EXIT.promoted,
-    reason: `all ${stages} stages passed; ${greenModel} takes 100% of traffic`,
+    reason: `all ${stages} stages passed${unjudgedNote(stages, unjudged)}; ${greenModel} takes 100% of traffic`,
     hook: 'promote',
     verdict: 'passed',
   }),
@@ -144,4 +145,11 @@ export function endingEventMessage(ending: Ending): string {
 /** The journal's last line: "rolled back: green error_rate ... (exit 10)", "interrupted by SIGINT; rolled back to blue (exit 130)". */
 export function finalMessage(ending: Ending): string {
   return `${endingEventMessage(ending)} (exit ${ending.exitCode})`;
+}
+
+/** ", though nothing was judged in stages 1, 2 (...)": a promotion on too little traffic must not read as a clean pass. */
+function unjudgedNote(stages: number, unjudged: readonly number[]): string {
+  if (unjudged.length === 0) return '';
+  const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${unjudged.join(', ')}`;
+  return `, though nothing was judged in ${which} (green answered fewer requests than analysis.min_requests)`;
 }
