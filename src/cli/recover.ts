@@ -10,7 +10,7 @@ import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { stopOrphanHook } from '../state/hook-record.js';
+import { greenAfterDeath, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue } from '../live/restore.js';
 
@@ -36,11 +36,14 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const { store, snapshot, ctx } = options;
   const now = options.now ?? Date.now;
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+  // Read before the hook is stopped (which removes its record): green may be at the weight it was setting.
+  const inFlight = readHookInFlight(store.dir, snapshot);
   const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
-  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${Math.round(snapshot.greenWeight * 100)}%${endingOf(snapshot)}`;
+  const green = greenAfterDeath(snapshot.greenWeight, inFlight && { ...inFlight, running: undefined });
+  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot)}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason, promotionBegun(store, snapshot)) : [];
   for (const proxy of proxies) {

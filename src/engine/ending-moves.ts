@@ -1,9 +1,9 @@
 // Putting traffic where an ending leaves it: a stage move still running is stopped first, then every actuator
 // takes the ending. A promotion is said only once every proxy took it (its actuation reports wait until then);
-// one a proxy declined becomes a rollback.
+// one a proxy declined becomes a rollback. The ending returned says whether its moves worked (afterMoves).
 import type { Breach } from '../analysis/types.js';
 import { Actuators, type ActuationResult, type Actuator, type EndingMove, type StageMove } from './actuator.js';
-import { endingEventMessage, endings, type Ending } from './endings.js';
+import { afterMoves, endingEventMessage, endings, type Ending } from './endings.js';
 import type { RolloutState } from './rollout-state.js';
 import type { EventType, RolloutEvent } from './types.js';
 
@@ -16,6 +16,11 @@ export interface EndingMovesParts {
 /** A promotion that moves traffic: said once the proxies took it, not before (see EndingMoves.run). */
 export function isPromoting(ending: Ending): boolean {
   return ending.phase === 'promoted' && ending.moves !== false;
+}
+
+/** The moves that did not put traffic where the ending leaves it, as their journal lines say them. */
+function failures(results: readonly ActuationResult[]): string[] {
+  return results.filter((result) => !result.ok && !result.declined).map((result) => `${result.label}: ${result.message}`);
 }
 
 export class EndingMoves {
@@ -44,12 +49,13 @@ export class EndingMoves {
     const held = this.held ?? [];
     this.held = undefined;
     const declined = promoting ? results.filter((result) => result.declined) : [];
+    const moved = afterMoves(ending, failures(results));
     if (declined.length === 0 && promoting) {
       this.parts.state.phase = ending.phase;
-      this.parts.emit('promoted', endingEventMessage(ending));
+      this.parts.emit('promoted', endingEventMessage(moved));
     }
     for (const report of held) report();
-    return declined.length > 0 ? this.promotionDeclined(declined) : ending;
+    return declined.length > 0 ? this.promotionDeclined(declined) : moved;
   }
 
   private move(ending: Ending): EndingMove {
@@ -71,9 +77,8 @@ export class EndingMoves {
     state.phase = ending.phase;
     state.toBlue();
     this.parts.emit('breach', breach.message, { breach });
-    this.parts.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
-    await this.actuators.applyEnding(this.move(ending));
-    return ending;
+    this.parts.emit('rolled_back', `rolling back to blue on ${breach.rule}`, { breach });
+    return afterMoves(ending, failures(await this.actuators.applyEnding(this.move(ending))));
   }
 
   /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */

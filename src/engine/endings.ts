@@ -32,10 +32,11 @@ export const endings = {
     hook: 'promote',
     verdict: 'skipped',
   }),
-  allStagesPassed: (stages: number, greenModel: string): Ending => ({
+  /** `unjudged`: 1-based stages that passed with fewer green requests than min_requests (nothing judged in them). */
+  allStagesPassed: (stages: number, greenModel: string, unjudged: readonly number[] = []): Ending => ({
     phase: 'promoted',
     exitCode: EXIT.promoted,
-    reason: `all ${stages} stages passed; ${greenModel} takes 100% of traffic`,
+    reason: `all ${stages} stages passed${unjudgedNote(stages, unjudged)}; ${greenModel} takes 100% of traffic`,
     hook: 'promote',
     verdict: 'passed',
   }),
@@ -95,6 +96,46 @@ export const endings = {
   }),
 };
 
+/** The tail of an ending's reason that says where traffic now is: true only once the ending's moves worked. */
+const TRAFFIC_CLAIM = /;\s*(rolled back to blue|traffic is back on blue|\S+ takes 100% of traffic)$/;
+/** What an unconfirmed ending's reason says: see unconfirmedText. */
+const CHECK_BY_HAND = ': check by hand that ';
+
+/**
+ * The ending's event as it begins, its moves still to come: "aborted by bob; returning traffic to blue", not yet
+ * "traffic is back on blue" (the `finished` line says that once the moves worked).
+ */
+export function endingStartMessage(ending: Ending): string {
+  const message = endingEventMessage(ending);
+  return ending.moves === false ? message : claimPending(message, ending.phase);
+}
+
+/** `text` with its claim about where traffic is put as still to come: "; returning traffic to blue". */
+export function claimPending(text: string, phase: Phase): string {
+  return text.replace(TRAFFIC_CLAIM, phase === 'promoted' ? '; moving all traffic to green' : '; returning traffic to blue');
+}
+
+/**
+ * The ending once its moves are done: as it was when every move worked; otherwise its claim about where traffic is
+ * gives way to which moves failed, so the journal's `finished` line, state.json and the reports say the same truth.
+ */
+export function afterMoves(ending: Ending, failures: readonly string[]): Ending {
+  if (failures.length === 0) return ending;
+  return { ...ending, reason: `${ending.reason.replace(TRAFFIC_CLAIM, '').trim()}${unconfirmedText(ending.phase, failures)}` };
+}
+
+/** ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue". */
+function unconfirmedText(phase: Phase, failures: readonly string[]): string {
+  const promoted = phase === 'promoted';
+  const move = promoted ? 'moving all traffic to green' : 'putting traffic back on blue';
+  return `, but ${move} failed (${failures.join('; ')})${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
+}
+
+/** Whether a reason says its ending's moves failed (afterMoves). */
+export function isUnconfirmed(reason: string | undefined): boolean {
+  return reason?.includes(CHECK_BY_HAND) === true;
+}
+
 /** "promoted: all 5 stages passed; ...", but "aborted by alice; traffic is back on blue" as it stands: the phase once. */
 export function endingEventMessage(ending: Ending): string {
   const word = ending.phase.replace('_', ' ');
@@ -104,4 +145,11 @@ export function endingEventMessage(ending: Ending): string {
 /** The journal's last line: "rolled back: green error_rate ... (exit 10)", "interrupted by SIGINT; rolled back to blue (exit 130)". */
 export function finalMessage(ending: Ending): string {
   return `${endingEventMessage(ending)} (exit ${ending.exitCode})`;
+}
+
+/** ", though nothing was judged in stages 1, 2 (...)": a promotion on too little traffic must not read as a clean pass. */
+function unjudgedNote(stages: number, unjudged: readonly number[]): string {
+  if (unjudged.length === 0) return '';
+  const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${unjudged.join(', ')}`;
+  return `, though nothing was judged in ${which} (green answered fewer requests than analysis.min_requests)`;
 }

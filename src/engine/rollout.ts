@@ -8,7 +8,7 @@ import { MetricsRecorder } from '../metrics/index.js';
 import { carryOver } from './carry-over.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { EndingMoves, isPromoting } from './ending-moves.js';
-import { endingEventMessage, endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
+import { claimPending, endingStartMessage, endings, finalMessage, type Ending, type InterruptSignal } from './endings.js';
 import { EventLog } from './event-log.js';
 import { firstFailureReporter } from './first-errors.js';
 import { sourcesOf } from './generated-traffic.js';
@@ -139,7 +139,7 @@ export class RolloutEngine {
       const unsaved = this.stateSaver.failure;
       if (unsaved !== undefined) {
         const ending = endings.unrecorded(unsaved, first > 0 || (this.deps.carried?.length ?? 0) > 0);
-        this.emit('failed', ending.reason);
+        this.emit('failed', claimPending(ending.reason, ending.phase));
         return this.end(ending);
       }
       if (this.deps.alreadyPromoted !== undefined) {
@@ -235,7 +235,7 @@ export class RolloutEngine {
     this.state.toBlue();
     this.emit('breach', breach.message, { breach });
     // The breach event just before carries the figures; this one says what was done about them.
-    this.emit('rolled_back', `rolled back to blue on ${breach.rule}`, { breach });
+    this.emit('rolled_back', `rolling back to blue on ${breach.rule}`, { breach });
     void this.end(endings.rolledBack(breach));
   }
 
@@ -253,9 +253,11 @@ export class RolloutEngine {
     this.judging.stop();
     this.stageClock.stop();
     this.metrics.closeAll(state.stageStarted ? state.stageIndex : undefined, decided.verdict);
-    if (decided.phase === 'aborted' || (decided.phase === 'promoted' && !promoting)) this.emit(decided.phase, endingEventMessage(decided));
+    // Said as it begins: the ending's hook has yet to put traffic where the reason says (the finished line confirms it).
+    if (decided.phase === 'aborted' || (decided.phase === 'promoted' && !promoting)) this.emit(decided.phase, endingStartMessage(decided));
     this.persistState();
     const ending = decided.moves === false ? decided : await this.moves.run(decided);
+    state.ending = ending;
     await Promise.all(this.sources.map((source) => source.drain(this.deps.plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
     state.endedAt = this.deps.clock.now();
@@ -293,7 +295,7 @@ export class RolloutEngine {
     if (this.state.ending) return;
     const message = errorText(error);
     this.state.toBlue();
-    this.emit('failed', `internal error: ${message}; rolled back to blue`);
+    this.emit('failed', `internal error: ${message}; rolling back to blue`);
     void this.end(endings.failed(message));
   }
 }

@@ -6,7 +6,7 @@ import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { Plan } from '../plan/plan.js';
 
 export type StageEndStep =
-  | { kind: 'pass'; message: string; extensions: number }
+  | { kind: 'pass'; message: string; extensions: number; /** Green answered fewer than min_requests: nothing was judged. */ unjudged: boolean }
   | { kind: 'extend' | 'pause'; event: 'stage_extended' | 'stage_undecided'; message: string; extensions: number; extendByMs: number };
 
 export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], extensions: number, greenWeight: number): StageEndStep {
@@ -23,8 +23,9 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  const unjudged = decision.undecided.length ? thinEvidence(plan, checks, greenWeight) : '';
-  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${unjudged}`, extensions };
+  const thin = decision.undecided.length ? thinEvidence(plan, checks, greenWeight) : '';
+  const unjudged = decision.undecided.length > 0 && greenSample(checks) < plan.analysis.min_requests;
+  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${thin}`, extensions, unjudged };
 }
 
 /**
@@ -36,12 +37,8 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
  */
 function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: number): string {
   const floor = plan.analysis.min_requests;
-  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95');
-  if (requestChecks.length > 0) {
-    const sample = Math.max(...requestChecks.map((check) => check.sample));
-    if (sample < floor)
-      return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
-  }
+  const sample = greenSample(checks);
+  if (sample < floor) return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
   const notes: string[] = [];
   const ttft = checks.find((check) => check.rule === 'ttft_p95');
   if (ttft !== undefined && ttft.sample < floor)
@@ -59,4 +56,13 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: n
     );
   }
   return notes.length > 0 ? `: ${notes.join('; ')}` : '';
+}
+
+/**
+ * Green's requests in the stage as the rules counted them; Infinity with no such rule. ttft_p95 counts streamed
+ * requests only, and the health check its own probes, so neither says how many requests green answered.
+ */
+function greenSample(checks: readonly CheckResult[]): number {
+  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95' && check.rule !== 'health_check');
+  return requestChecks.length > 0 ? Math.max(...requestChecks.map((check) => check.sample)) : Infinity;
 }

@@ -37,6 +37,8 @@ export class StageSteps {
   readonly trend: number[] = [];
   /** on_inconclusive: extend — how many times the current stage was extended. */
   private extensions = 0;
+  /** 1-based stages that passed with nothing judged (green under min_requests): the promotion says so. */
+  private readonly unjudged: number[] = [];
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -89,8 +91,9 @@ export class StageSteps {
     }
     this.parts.metrics.endStage(index, 'passed');
     this.parts.emit('stage_passed', step.message);
+    if (step.unjudged) this.unjudged.push(index + 1);
     if (index + 1 < plan.stages.length) await this.enter(index + 1);
-    else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model));
+    else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model, this.unjudged));
   }
 
   /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */

@@ -26,8 +26,10 @@ export class ProxyActuator implements Actuator {
    */
   private chain: Promise<unknown> = Promise.resolve();
   private renewing = false;
-  /** A proxy did not confirm the promotion: it may have taken it all the same. */
-  private unconfirmed = false;
+  /** The rollout is ending: no stage move may start renewals again (one under way as the ending began). */
+  private ending = false;
+  /** Proxies that took the promotion (no lease), or may have (their answer lost): blue only if told, never by a lease. */
+  private readonly promoted = new Map<FleetProxy, 'took' | 'may have'>();
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
 
@@ -52,7 +54,7 @@ export class ProxyActuator implements Actuator {
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
     const outcomes = await this.serial(() => this.fleet.setAll(route, true));
-    this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
+    if (!this.ending) this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
       return outcome.status === 'fulfilled'
@@ -111,9 +113,12 @@ export class ProxyActuator implements Actuator {
   private async commit(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
     const error = await this.attempts(proxy, route);
-    if (error === undefined) return { ok: true, label, message: 'serving green (promoted, kept across restarts)' };
+    if (error === undefined) {
+      this.promoted.set(proxy, 'took');
+      return { ok: true, label, message: 'serving green (promoted, kept across restarts)' };
+    }
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
-    this.unconfirmed = true;
+    this.promoted.set(proxy, 'may have');
     const lease = proxy.view.leaseExpiresAt;
     return {
       ok: false,
@@ -130,8 +135,14 @@ export class ProxyActuator implements Actuator {
     const error = await this.attempts(proxy, route, false);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
-    const unsure = this.unconfirmed ? 'it may have taken the promotion, which has no lease: check its route by hand; if not, ' : '';
-    return { ok: false, label, message: `${errorText(error)}; ${unsure}${backByLease(proxy)}` };
+    const promoted = this.promoted.get(proxy);
+    const fate =
+      promoted === 'took'
+        ? 'it took the promotion, which has no lease: it serves green until its route is set by hand (PUT /admin/route)'
+        : promoted === 'may have'
+          ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy)}`
+          : backByLease(proxy);
+    return { ok: false, label, message: `${errorText(error)}; ${fate}` };
   }
 
   /**
@@ -158,7 +169,9 @@ export class ProxyActuator implements Actuator {
     return Promise.resolve();
   }
 
+  /** For good: the rollout is ending, and a stage move still under way must not start renewals again. */
   private stopRenewal(): void {
+    this.ending = true;
     this.renewal?.cancel();
     this.renewal = undefined;
   }

@@ -5,6 +5,8 @@ import { TrafficError } from '../traffic/errors.js';
 import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
+import { MAX_LEASE_MS } from '../proxy/admin.js';
+import { formatDuration } from '../core/format.js';
 import type { ParsedPlan } from './schema.js';
 import { problemAt, type YamlSource } from './yaml-source.js';
 
@@ -55,6 +57,27 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     );
   }
 
+  // A proxy refuses a longer lease (a controller that dies must not pin green for long): every stage would fail.
+  const lease = plan.proxy?.controller.lease;
+  if (lease !== undefined && lease > MAX_LEASE_MS) {
+    at(
+      ['proxy', 'controller', 'lease'],
+      `must be at most ${formatDuration(MAX_LEASE_MS)}: a proxy refuses a longer lease, so every stage's route would be refused`,
+    );
+  }
+  // The live figures reach the judge only when the rollout reads the proxies: a stage shorter than that read's
+  // period ends with nothing judged, passes undecided, and `on_inconclusive: pass` goes on to promote.
+  const controller = plan.proxy?.admin ? plan.proxy.controller : undefined;
+  const shortest = plan.stages.reduce<{ index: number; ms: number } | undefined>(
+    (best, stage, index) => (best === undefined || stage.duration < best.ms ? { index, ms: stage.duration } : best),
+    undefined,
+  );
+  if (controller && shortest && controller.poll_interval >= shortest.ms) {
+    at(
+      ['proxy', 'controller', 'poll_interval'],
+      `must be shorter than every stage (stage ${shortest.index + 1} lasts ${formatDuration(shortest.ms)}): the rollout reads the proxies' requests every poll_interval, so such a stage would end before any of its requests are judged, and pass undecided`,
+    );
+  }
   plan.proxy?.controller.admin_urls?.forEach((url, index) => {
     const problem = adminUrlProblem(url);
     if (problem !== undefined) at(['proxy', 'controller', 'admin_urls', index], problem);

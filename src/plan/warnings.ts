@@ -3,6 +3,7 @@
 import { needsGuard } from '../analysis/budget.js';
 import type { Plan } from './plan.js';
 import { greenShare, rateBasis, stageRequests } from './summary.js';
+import { isLoopback, parseListen } from '../proxy/config.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -21,6 +22,7 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...shortStages(plan),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
+    ...openKeylessProxy(plan),
     ...unstreamedTtft(plan),
     ...noBlueToCompare(plan),
     ...noGreenTraffic(plan),
@@ -50,6 +52,25 @@ function unmovedProxy(plan: Plan): PlanWarning[] {
       keyPath: 'proxy',
       message:
         'has no admin: `bluegreen rollout` cannot move the traffic of a proxy serving this plan (it stays on blue) and judges only the requests it generates; add admin: { token_env: VAR } for a rollout on live traffic (docs/live.md)',
+    },
+  ];
+}
+
+/** proxy.listen off loopback without client keys: `bluegreen proxy` refuses to start on it (src/proxy/config.ts). */
+function openKeylessProxy(plan: Plan): PlanWarning[] {
+  const proxy = plan.proxy;
+  if (proxy === undefined || proxy.client_keys_env !== undefined) return [];
+  let host: string;
+  try {
+    host = parseListen(proxy.listen).host;
+  } catch {
+    return [];
+  }
+  if (isLoopback(host)) return [];
+  return [
+    {
+      keyPath: 'proxy.listen',
+      message: `${proxy.listen} is off loopback and the plan sets no proxy.client_keys_env: bluegreen proxy refuses to listen there without client keys (exit 2); set client_keys_env, or listen on 127.0.0.1`,
     },
   ];
 }

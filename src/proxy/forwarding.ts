@@ -9,7 +9,7 @@ import { TimedDispatch } from '../upstream/dispatch.js';
 import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ClientLink } from './client-link.js';
-import { CommentHold, mayBeComment } from './comment-hold.js';
+import { FirstEventHold } from './first-event-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
@@ -28,8 +28,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private heldByClient = false;
   /** Chunks already written to the client and not yet read (reading waits until the write went out). */
   private unread?: Buffer[];
-  /** SSE comments a stream began with, held while blue can still answer (comment-hold.ts). */
-  private comments?: CommentHold;
+  /** A green stream's start, held until its first event is whole while blue can still answer (first-event-hold.ts). */
+  private firstEvent?: FirstEventHold;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -84,14 +84,14 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (!watch || this.settled) return;
     this.armIdle();
     const sink = this.sink;
-    // Comments before the first event wait with the headers while blue can answer, and are not the first body
-    // bytes: the request timer still bounds the wait for a real one.
-    if (!this.committed && this.request.canFallBack && sink && this.holdsComment(chunk)) return;
+    // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
+    // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
+    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) return;
     if (!this.sawData) this.streamBegan();
     if (!sink) return watch.feed(chunk);
     let read = false;
     if (!this.committed) {
-      const held = this.comments?.held() ?? [];
+      const held = this.firstEvent?.held() ?? [];
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
         for (const comment of held) watch.feed(comment);
@@ -117,13 +117,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
   }
 
-  /** Holds a chunk of SSE comments only (see CommentHold), and says so. */
-  private holdsComment(chunk: Buffer): boolean {
-    if (this.comments === undefined) {
-      if (!mayBeComment(chunk)) return false;
-      this.comments = new CommentHold(this.target.maxResponseBytes);
-    }
-    return this.comments.take(chunk);
+  private holdsFirstEvent(chunk: Buffer): boolean {
+    this.firstEvent ??= new FirstEventHold(this.target.maxResponseBytes);
+    return this.firstEvent.holds(chunk);
   }
 
   /**
@@ -241,7 +237,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     if (!this.sawData && !this.committed) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
-      const reason = this.comments ? 'the stream ended after comments only, before its first event' : 'the stream was empty';
+      const reason = this.firstEvent?.held().length ? 'the stream ended before its first event was whole' : 'the stream was empty';
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
     this.sink?.end();

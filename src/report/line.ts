@@ -103,7 +103,7 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
       if (stopped) return;
       stopped = true;
       timer?.cancel();
-      options.write(`bluegreen: ${endingSentence(summary, ending.unconfirmed())}`);
+      options.write(`bluegreen: ${endingSentence(summary)}`);
     },
   };
 }

@@ -4,7 +4,6 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
-import { unconfirmedWarning } from './ending-text.js';
 import { describeHookInFlight, greenAfterDeath, type HookInFlight } from '../state/hook-record.js';
 
 export interface OwnerInfo {
@@ -47,8 +46,6 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     );
   }
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
-  const unconfirmed = finished ? unconfirmedWarning(snapshot) : undefined;
-  if (unconfirmed) lines.push(`  warning: ${unconfirmed}`);
   lines.push('');
   lines.push('  stage  green  verdict    arm    requests  errors  err rate     p95      cost');
   for (const s of snapshot.stages) {

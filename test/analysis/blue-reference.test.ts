@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
-import { emptyArmStats, type ArmStats } from '../../src/metrics/index.js';
+import { BucketCounter, emptyArmStats, type ArmStats } from '../../src/metrics/index.js';
+import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
 
 const WEIGHTS = [0.1, 0.25, 0.5, 0.75, 1];
@@ -85,6 +86,37 @@ describe('comparisons judge green against the blue of the same moments', () => {
     // Green fails 20% only from stage 5 on, where the stage has no blue: the earlier stages' blue is the reference.
     const caught = rollouts(20, guardPlan, (arm, at) => (arm === 'green' && at >= 4 * STAGE_MS ? 0.2 : 0.01));
     expect(caught.every((r) => r?.stage === 5)).toBe(true);
+  });
+
+  it('judges quality failures and the p95 ratio against the same reference', () => {
+    const latencies = (seed: number, n: number, p50: number, p95: number) => {
+      const rng = createRandom(seed);
+      const counter = new BucketCounter();
+      for (let i = 0; i < n; i++) counter.record(sampleLognormal(rng, p50, p95));
+      return counter.snapshot();
+    };
+    // An upstream slow and short-answering for both arms in this stage; blue's earlier stages were quick and full.
+    const slowStage = (seed: number) => ({
+      ...emptyArmStats(),
+      requests: 1500,
+      successes: 1500,
+      qualityFailures: 150,
+      latencyBuckets: latencies(seed, 1500, 900, 2700),
+    });
+    const earlier = { ...emptyArmStats(), requests: 6000, successes: 6000, qualityFailures: 60, latencyBuckets: latencies(3, 6000, 300, 900) };
+    const config: AnalysisConfig = {
+      ...guardPlan,
+      thresholds: {},
+      compare_to_blue: { max_error_rate_increase: 0.02, max_quality_fail_rate_increase: 0.02, max_latency_p95_ratio: 1.5 },
+    };
+    const judge = (greenWeight: number) =>
+      evaluate({ stageIndex: 2, stageCount: 5, green: slowStage(1), blue: slowStage(2), blueBaseline: earlier, greenWeight, config }).checks;
+    const statuses = (checks: ReturnType<typeof judge>) => Object.fromEntries(checks.map((c) => [c.rule, c.status]));
+    expect(statuses(judge(0.5))).toMatchObject({
+      'compare_to_blue.max_quality_fail_rate_increase': expect.not.stringMatching('breach'),
+      'compare_to_blue.max_latency_p95_ratio': expect.not.stringMatching('breach'),
+    });
+    expect(statuses(judge(1))).toMatchObject({ 'compare_to_blue.max_quality_fail_rate_increase': 'breach', 'compare_to_blue.max_latency_p95_ratio': 'breach' });
   });
 
   it('chooses the reference from the stage weight alone, never from the figures', () => {

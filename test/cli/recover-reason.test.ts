@@ -1,7 +1,7 @@
 // The record a recovery leaves says who put traffic back on blue, and keeps why the dead rollout was ending:
 // it said "rolled back to blue by bluegreen rollback" when a new rollout did it, and dropped the breach that
 // a rollout killed during its on_rollback hook was rolling back for.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreBlue } from '../../src/cli/recover.js';
@@ -10,7 +10,7 @@ import { testContext } from '../helpers/cli.js';
 import { planFromYaml, simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 
-async function recover(actor: string, reason: string | undefined) {
+async function recover(actor: string, reason: string | undefined, hookInFlight?: { stage: number; greenWeight: number }) {
   const dir = tempDir();
   const yaml = `${simulatedPlan('recover', '10s', 0.5)}hooks:\n  on_rollback: { exec: 'printf "%s" "$BLUEGREEN_REASON" > reason.txt' }\n`;
   const file = writePlan(yaml, dir);
@@ -24,6 +24,12 @@ async function recover(actor: string, reason: string | undefined) {
     ...(reason !== undefined && { reason }),
   });
   await store.writeState(dead);
+  // The on_stage hook it was running when it died (its group gone): hook.json names the weight it was setting.
+  if (hookInFlight)
+    writeFileSync(
+      path.join(store.dir, 'hook.json'),
+      JSON.stringify({ pgid: await deadPid(), plan: 'recover', event: 'stage', pid: dead.pid, ...hookInFlight }),
+    );
   const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir }), actor, now: () => 5 });
   return { result, state: store.readState(), hookReason: readFileSync(path.join(dir, 'reason.txt'), 'utf8') };
 }
@@ -42,5 +48,12 @@ describe('a recovered rollout', () => {
     const { state, hookReason } = await recover('ops@host (bluegreen rollback)', breach);
     expect(hookReason).toContain(`while it was rolling back (${breach})`);
     expect(state?.reason).toContain(`while it was rolling back (${breach}); rolled back to blue by ops@host (bluegreen rollback)`);
+  });
+
+  it('says the weight the on_stage hook it died in was setting: green was at the saved weight or that one', async () => {
+    const { state, hookReason } = await recover('ops@host (bluegreen rollback)', undefined, { stage: 1, greenWeight: 1 });
+    const died = "died at stage 1/1 with green at 50% or 100% (its on_stage hook setting stage 1's 100% green was running when it died)";
+    expect(hookReason).toContain(died);
+    expect(state?.reason).toContain(`${died}; rolled back to blue by ops@host (bluegreen rollback)`);
   });
 });

@@ -2,6 +2,7 @@
 // analysis.min_requests (a live rollout whose application sent next to nothing), that nothing was judged.
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/analysis/types.js';
+import { endings } from '../../src/engine/endings.js';
 import { stageEndStep } from '../../src/engine/stage-end.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
 
@@ -52,6 +53,24 @@ describe('stageEndStep', () => {
     expect(stageEndStep(plan, 0, [{ ...guard(floor), status: 'undecided' }], 0, 1).message).toBe(
       `stage 1/${plan.stages.length} passed at 100% green (undecided: guard.green_fails_more_than_blue)`,
     );
+  });
+
+  it('marks a stage that passed with nothing judged, and the promotion says which ones', () => {
+    const floor = plan.analysis.min_requests;
+    const step = (checks: CheckResult[]) => stageEndStep(plan, 0, checks, 0, 0.5);
+    expect(step([check('waiting', 3)])).toMatchObject({ kind: 'pass', unjudged: true });
+    expect(step([check('undecided', floor)])).toMatchObject({ kind: 'pass', unjudged: false });
+    expect(step([check('ok', 3)])).toMatchObject({ kind: 'pass', unjudged: false });
+    // The health check's sample is its probes, not green's requests.
+    const health: CheckResult = { rule: 'health_check', status: 'ok', figure: 0, limit: 3, unit: 'count', sample: 50, proximity: 0 };
+    expect(step([check('waiting', 3), health])).toMatchObject({ kind: 'pass', unjudged: true });
+    expect(step([check('waiting', 3), health]).message).toContain('green answered 3 requests in this stage');
+    expect(endings.allStagesPassed(5, 'g', [1, 2]).reason).toBe(
+      'all 5 stages passed, though nothing was judged in stages 1, 2 (green answered fewer requests than analysis.min_requests); g takes 100% of traffic',
+    );
+    expect(endings.allStagesPassed(2, 'g', [1, 2]).reason).toContain('passed, though nothing was judged in any stage (');
+    expect(endings.allStagesPassed(2, 'g', [2]).reason).toContain('nothing was judged in stage 2 (');
+    expect(endings.allStagesPassed(5, 'g').reason).toBe('all 5 stages passed; g takes 100% of traffic');
   });
 
   it('says nothing more when the stage was decided, or undecided on enough requests', () => {

@@ -5,10 +5,7 @@
 // never runs, on_rollback does. A proxy lost after the first step returns to blue by its lease; one lost after the
 // promotion itself is not rolled back over (it may hold it for good). The engine drives two real proxies on the
 // fake clock, one of them behind a relay that loses answers.
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -18,6 +15,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
 import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
+import { adminRelay } from './admin-relay.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan, putRoute } from './helpers.js';
 
 const fixture = liveFixture();
@@ -116,7 +114,11 @@ describe('a promotion a proxy declines', () => {
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
     expect(outcome.breach?.rule).toBe('proxy_unreachable');
     expect(outcome.reason).toContain(`proxy ${silent.proxy.adminUrl as string} did not take the promotion (`);
-    expect(outcome.reason).toMatch(/its lease runs out at \S+ and it returns to blue on its own\); rolling every proxy back$/);
+    expect(outcome.reason).toMatch(/its lease runs out at \S+ and it returns to blue on its own\); rolling every proxy back, but /);
+    // Telling it blue failed too: the reason says so (as the journal's finished line and the reports do), not "back on blue".
+    expect(outcome.reason).toMatch(
+      /, but putting traffic back on blue failed \(proxy \S+: .*; its lease runs out at \S+ and it returns to blue on its own\): check by hand that traffic is on blue$/,
+    );
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(other.proxy.route.stored.promotedArm).toBeUndefined();
     expect(hooks).toEqual(['rollback']);
@@ -146,7 +148,7 @@ describe('a promotion a proxy declines', () => {
 
   it('rolls back when a proxy takes the first step and its answer is lost: it holds green only under a lease', async () => {
     const [lossy, other] = (await fixture.startProxies(2)) as [Running, Running];
-    const relay = await lossyAdmin(lossy.proxy.adminUrl as string, (route) => route.greenWeight === 1);
+    const relay = await adminRelay(lossy.proxy.adminUrl as string, { cutAfter: (route) => (route.greenWeight === 1 ? 'lose' : undefined) });
     const { outcome, journal } = await rollout([lossy, other], () => Promise.resolve(), [relay.url, other.proxy.adminUrl as string]);
     expect(relay.lost).toBe(1);
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
@@ -162,7 +164,7 @@ describe('a promotion a proxy declines', () => {
 
   it('promotes (exit 0) when a proxy takes the promotion and its answer is lost, naming it: never rolled back to a split', async () => {
     const [lossy, other] = (await fixture.startProxies(2)) as [Running, Running];
-    const relay = await lossyAdmin(lossy.proxy.adminUrl as string, (route) => route.promotedArm === 'green');
+    const relay = await adminRelay(lossy.proxy.adminUrl as string, { cutAfter: (route) => (route.promotedArm === 'green' ? 'lose' : undefined) });
     const { outcome, journal, hooks } = await rollout([lossy, other], () => Promise.resolve(), [relay.url, other.proxy.adminUrl as string]);
     expect(relay.lost).toBe(1);
     expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
@@ -172,42 +174,3 @@ describe('a promotion a proxy declines', () => {
     expect(told?.message).toMatch(/it did not confirm the promotion: it serves green under its lease until \S+, then blue if the promotion did not reach it/);
   });
 });
-
-/**
- * A real proxy's admin API behind a relay that loses the answer to the first PUT `loses` picks (the proxy took that
- * route) and from then on answers nothing: a proxy whose network went away just after it took a route.
- */
-async function lossyAdmin(target: string, loses: (route: Record<string, unknown>) => boolean) {
-  let down = false;
-  const relay = { url: '', lost: 0 };
-  const server = createServer((req, res) => {
-    if (down) return void req.socket.destroy();
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const lose = req.method === 'PUT' && loses(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
-      void fetch(`${target}${req.url ?? '/'}`, {
-        method: req.method,
-        headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
-        ...(req.method === 'PUT' && { body }),
-      })
-        .then(async (answer) => {
-          const text = await answer.text();
-          if (!lose && !down) return void res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
-          down = true;
-          relay.lost++;
-          req.socket.destroy();
-        })
-        .catch(() => req.socket.destroy());
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  onTestFinished(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return relay;
-}

@@ -1,13 +1,9 @@
 // review10: the promotion's second step taken by one proxy and refused by another (409: a route set by hand between
 // the two steps). The rollout rolls back; the proxy that holds the promotion (no lease) must then be told blue, and
 // if it cannot be, the journal must not say its lease returns it to blue: it serves green for good.
-// KNOWN BUG (reported by review10, src/live/proxy-actuator.ts toBlue, the lead's file): the journal says "its lease
-// runs out and it returns to blue on its own" and the rollout ends a plain rolled_back (exit 10) while that proxy
-// serves green for good. `it.fails` until fixed: turn it into `it` with the fix.
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it, onTestFinished } from 'vitest';
+// Found by review10: the journal said "its lease runs out and it returns to blue on its own" while that proxy served
+// green for good.
+import { afterEach, expect, it } from 'vitest';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -17,6 +13,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
 import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
+import { adminRelay } from './admin-relay.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
@@ -30,43 +27,6 @@ const NO_UPSTREAM: ArmClient = {
   send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
   listModels: () => Promise.resolve({ ids: [], status: 200 }),
 };
-
-/**
- * A relay in front of a proxy's admin API. `onPromotion` runs when the promotion itself (promotedArm green) passes
- * through, before it is forwarded; `afterPromotion: 'down'` answers it, then nothing more (the proxy's network gone).
- */
-async function relay(target: string, options: { onPromotion?: () => Promise<void>; afterPromotion?: 'down'; refusePromotion?: number }) {
-  let down = false;
-  const server = createServer((req, res) => {
-    if (down) return void req.socket.destroy();
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const promotion = req.method === 'PUT' && (JSON.parse(body.toString('utf8')) as { promotedArm?: string }).promotedArm === 'green';
-      void (async () => {
-        if (promotion) await options.onPromotion?.();
-        if (promotion && options.refusePromotion !== undefined) {
-          return void res.writeHead(options.refusePromotion, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'refused' }));
-        }
-        const answer = await fetch(`${target}${req.url ?? '/'}`, {
-          method: req.method,
-          headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
-          ...(req.method === 'PUT' && { body }),
-        });
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
-        if (promotion && options.afterPromotion === 'down') down = true;
-      })().catch(() => req.socket.destroy());
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** A one-stage live rollout (50% green for 1 s) over the proxies behind `adminUrls`: its outcome and journal. */
 async function rollout(adminUrls: string[]) {
@@ -93,12 +53,15 @@ async function rollout(adminUrls: string[]) {
   return { outcome: await done, journal };
 }
 
-it.fails('a proxy that took the promotion and misses the rollback that follows is not said to return to blue by its lease', async () => {
+it('a proxy that took the promotion and misses the rollback that follows is not said to return to blue by its lease', async () => {
   const [promoted, byHand] = (await fixture.startProxies(2)) as [Running, Running];
-  const promotedUrl = await relay(promoted.proxy.adminUrl as string, { afterPromotion: 'down' });
+  const { url: promotedUrl } = await adminRelay(promoted.proxy.adminUrl as string, {
+    cutAfter: (route) => (route.promotedArm === 'green' ? 'answer' : undefined),
+  });
   // An operator sets this proxy's route by hand between the two steps: it refuses the promotion (409).
-  const byHandUrl = await relay(byHand.proxy.adminUrl as string, {
-    onPromotion: async () => {
+  const { url: byHandUrl } = await adminRelay(byHand.proxy.adminUrl as string, {
+    before: async (route) => {
+      if (route.promotedArm !== 'green') return;
       const answer = await fetch(`${byHand.proxy.adminUrl as string}/admin/route`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -119,14 +82,17 @@ it.fails('a proxy that took the promotion and misses the rollback that follows i
   expect(told?.message).toMatch(/promotion/);
 });
 
-// KNOWN BUG (review10, proxy-actuator.ts commit(): only 409 counts as a refusal): a proxy that answers the promotion
-// itself with an error (401: the admin token rotated between the steps; 400) did not take it, yet the rollout ends
-// promoted, exit 0, while that proxy returns to blue when its first step's lease runs out.
+// KNOWN BUG (review10; proxy-actuator.ts commit(): only 409 counts as a refusal, the lead's file): a proxy that answers
+// the promotion itself with an error (401: the admin token rotated between the steps; 400) did not take it, yet the
+// rollout ends promoted, exit 0, while that proxy returns to blue when its first step's lease runs out. `it.fails`
+// until fixed (an answered status below 500 is a refusal there, as 409 is).
 it.fails('a promotion a proxy answers with an error (not 409) is not reported as promoted (exit 0)', async () => {
   const [refusing, other] = (await fixture.startProxies(2)) as [Running, Running];
-  const refusingUrl = await relay(refusing.proxy.adminUrl as string, { refusePromotion: 401 });
+  const { url: refusingUrl } = await adminRelay(refusing.proxy.adminUrl as string, {
+    refuse: (route) => (route.promotedArm === 'green' ? 401 : undefined),
+  });
   const { outcome } = await rollout([refusingUrl, other.proxy.adminUrl as string]);
-  // The proxy answered and did not take it: at most it holds the first step's lease, then blue. Not "promoted".
+  // The proxy never saw it: at most it holds the first step's lease, then blue. Not "promoted".
   expect(refusing.proxy.route.stored.promotedArm).toBeUndefined();
   expect(outcome.exitCode).not.toBe(0);
 });

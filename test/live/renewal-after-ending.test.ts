@@ -1,8 +1,7 @@
 // review10: a stage's route still on its way when the rollout starts to end (Ctrl-C, an abort or a breach during the
 // move to the next stage). The ending stops the renewals; the stage move that finishes after it must not start them
 // again, or the rollout goes on renewing the stage's green (and a proxy that missed the ending is kept on green).
-// KNOWN BUG (reported by review10, src/live/proxy-actuator.ts applyStage `this.renewal ??= ...` after the await, the
-// lead's file): the renewal timer is re-created after cancel()/applyEnding stopped it. `it.fails` until fixed.
+// Found by review10: applyStage started the renewal timer again after the ending had stopped it.
 import { afterEach, expect, it } from 'vitest';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
@@ -18,7 +17,7 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-it.fails('sends no renewal after the ending, even when a stage move was still under way as the ending began', async () => {
+it('sends no renewal after the ending, even when a stage move was still under way as the ending began', async () => {
   const [proxy] = (await fixture.startProxies(1)) as [Running];
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));

@@ -1,6 +1,6 @@
 // The closing line: every way a rollout ends says what happened once, and never claims blue when moving it failed.
 import { describe, expect, it } from 'vitest';
-import { endingEventMessage, endings, finalMessage, type Ending } from '../../src/engine/endings.js';
+import { afterMoves, endingEventMessage, endingStartMessage, endings, finalMessage, type Ending } from '../../src/engine/endings.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { endingSentence, endingWatch } from '../../src/report/ending-text.js';
 
@@ -64,32 +64,41 @@ describe('endingSentence', () => {
     expect(endingSentence({ phase: 'aborted', exitCode: 4 })).toBe('exit 4 — aborted');
   });
 
-  it('says when the ending could not move traffic, instead of "back on blue" alone', () => {
-    const text = endingSentence(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 1 in 12ms']);
+  it('says when the ending could not move traffic, instead of "back on blue" alone (the engine\'s reason after its moves)', () => {
+    const text = endingSentence(afterMoves(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 1 in 12ms']));
     expect(text).toBe(
       'exit 130 — interrupted by SIGINT, but putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 1 in 12ms): check by hand that traffic is on blue',
     );
-    expect(endingSentence(endings.aborted('bob'), ['proxy http://127.0.0.1:8788: connect ECONNREFUSED'])).toBe(
+    expect(endingSentence(afterMoves(endings.aborted('bob'), ['proxy http://127.0.0.1:8788: connect ECONNREFUSED']))).toBe(
       'exit 4 — aborted by bob, but putting traffic back on blue failed (proxy http://127.0.0.1:8788: connect ECONNREFUSED): check by hand that traffic is on blue',
     );
-    expect(endingSentence(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out'])).toBe(
+    expect(endingSentence(afterMoves(endings.allStagesPassed(2, 'g'), ['on_promote hook: timed out']))).toBe(
       'exit 0 — promoted: all 2 stages passed, but moving all traffic to green failed (on_promote hook: timed out): check by hand that green serves all traffic',
     );
+    // A rollback whose on_rollback failed is not said to be "rolled back to blue".
+    expect(endingSentence(afterMoves(endings.rolledBack(breach), ['on_rollback hook: exited 3']))).toBe(
+      `exit 10 — rolled back: ${breach.message}, but putting traffic back on blue failed (on_rollback hook: exited 3): check by hand that traffic is on blue`,
+    );
+    expect(afterMoves(endings.aborted('bob'), [])).toEqual(endings.aborted('bob'));
   });
 });
 
 describe('endingWatch', () => {
   const event = (type: RolloutEvent['type'], message: string): RolloutEvent => ({ at: 0, type, message });
 
-  it('counts only the hooks that failed once the ending began', () => {
+  it('says when the ending began', () => {
     const watch = endingWatch();
     watch.see(event('hook_failed', 'on_stage hook: exec ./set.sh exited 3'));
     expect(watch.started()).toBe(false);
-    watch.see(event('rolled_back', 'rolled back to blue: green error_rate ...'));
-    watch.see(event('hook_succeeded', 'on_rollback hook: exec ./a.sh exited 0'));
-    watch.see(event('hook_failed', 'proxy http://127.0.0.1:8788: connect ECONNREFUSED'));
+    watch.see(event('rolled_back', 'rolling back to blue on error_rate'));
     expect(watch.started()).toBe(true);
-    expect(watch.unconfirmed()).toEqual(['proxy http://127.0.0.1:8788: connect ECONNREFUSED']);
+  });
+});
+
+describe("endingStartMessage (the aborted event, before the ending's hook ran)", () => {
+  it('says traffic is being returned, not that it is back', () => {
+    expect(endingStartMessage(endings.aborted('bob@ci (pid 7)'))).toBe('aborted by bob@ci (pid 7); returning traffic to blue');
+    expect(endingStartMessage(endings.alreadyPromoted('g was already promoted; nothing moved'))).toBe('promoted: g was already promoted; nothing moved');
   });
 });
 

@@ -5,6 +5,7 @@ import { emptyArmStats } from '../../src/metrics/types.js';
 import { formatChecksLine } from '../../src/report/line.js';
 import { checkValue } from '../../src/report/outcome/figures.js';
 import { renderStatus } from '../../src/report/status-text.js';
+import { afterMoves, endings } from '../../src/engine/endings.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
 describe('renderStatus checks', () => {
@@ -31,14 +32,14 @@ describe('renderStatus checks', () => {
 });
 
 describe('renderStatus after an ending whose hook failed', () => {
-  it('warns that traffic may not be where the reason says', () => {
+  it("shows the engine's reason, which says traffic may not be on blue instead of claiming it", () => {
     const base = promotedSnapshot(loadTestPlan());
     const at = base.endedAt!;
     const snapshot = {
       ...base,
       phase: 'interrupted' as const,
       exitCode: 130,
-      reason: 'interrupted by SIGINT; rolled back to blue',
+      reason: afterMoves(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 3']).reason,
       recentEvents: [
         { at, type: 'interrupted' as const, message: 'interrupted by SIGINT: rolling back to blue' },
         { at, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' },
@@ -46,8 +47,8 @@ describe('renderStatus after an ending whose hook failed', () => {
     };
     const text = renderStatus(snapshot, { alive: false, pid: 1 }, at);
     expect(text).toContain(
-      '  warning: putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue\n',
+      '  reason: interrupted by SIGINT, but putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue\n',
     );
-    expect(renderStatus({ ...snapshot, recentEvents: snapshot.recentEvents.slice(0, 1) }, { alive: false, pid: 1 }, at)).not.toContain('warning:');
+    expect(text).not.toContain('rolled back to blue');
   });
 });

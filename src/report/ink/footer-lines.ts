@@ -1,5 +1,5 @@
 // The bottom of the dashboard: key hints, a y/n question, the watcher's status, or the outcome and its exit code.
-import { unconfirmedWarning } from '../ending-text.js';
+import { isUnconfirmed } from '../../engine/endings.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
 import { wrap } from './cells.js';
@@ -73,9 +73,8 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
       { text: ` · exit ${exitCode}`, tone: 'title' },
     ],
   ];
-  for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}` }]);
-  // The reason may say "back on blue" when the ending's hook failed to put it there: say so under it.
-  const unconfirmed = unconfirmedWarning(snapshot);
-  for (const text of unconfirmed ? wrap(unconfirmed, width - 2, 2) : []) lines.push([{ text: `  ${text}`, tone: 'bad' }]);
+  // A reason that says the ending's hook failed to move traffic (check by hand) stands out.
+  const reasonTone: Tone | undefined = isUnconfirmed(reason) ? 'bad' : undefined;
+  for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}`, ...(reasonTone && { tone: reasonTone }) }]);
   return lines.map((line) => clip(line, width));
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { afterMoves, endings } from '../../../src/engine/endings.js';
 import { checkFigure, checkLine, checkStatusText, checkTone, headroomLine, latestRateLimits } from '../../../src/report/ink/check-lines.js';
 import { errorRateTone, stageTableLines, stageWindow } from '../../../src/report/ink/stage-table.js';
 import { elapsedMs, stageElapsedAt } from '../../../src/report/ink/header-lines.js';
@@ -121,15 +122,18 @@ describe('buildDashboardView', () => {
     expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · exit 10');
   });
 
-  it("says under the final banner when the ending's hook failed to put traffic on blue", () => {
+  it("shows in the final banner, standing out, the reason that says the ending's hook failed to put traffic on blue", () => {
     const base = interruptedSnapshot();
     const failed = { at: base.endedAt!, type: 'hook_failed' as const, message: 'on_rollback hook: exec ./to-blue.sh exited 3' };
-    const final = { exitCode: 130, reason: base.reason };
+    const final = { exitCode: 130, reason: afterMoves(endings.interrupted('SIGINT'), ['on_rollback hook: exec ./to-blue.sh exited 3']).reason };
     const view = buildDashboardView({ ...base, recentEvents: [...base.recentEvents, failed] }, options({ columns: 200, final }));
     const footer = view.footer.map((line) => lineText(line).trim()).join(' ');
     expect(footer).toContain('putting traffic back on blue failed (on_rollback hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue');
+    const reasonLines = view.footer.filter((line) => lineText(line).includes('putting traffic back on blue failed'));
+    expect(reasonLines.length).toBe(1);
+    expect(reasonLines[0]?.every((cell) => cell.tone === 'bad')).toBe(true);
     expect(
-      buildDashboardView(base, options({ columns: 200, final }))
+      buildDashboardView(base, options({ columns: 200, final: { exitCode: 130, reason: base.reason } }))
         .footer.map(lineText)
         .join('\n'),
     ).not.toContain('check by hand');

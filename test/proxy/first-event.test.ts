@@ -1,6 +1,7 @@
 // A green stream that opens with SSE comments (OpenRouter's `: OPENROUTER PROCESSING` while the provider has not
-// produced its first token) and then fails is still answered by blue: the comments are held back with the headers
-// while blue can answer, so they do not commit the client to green. A healthy green's comments go out just before
+// produced its first token), or whose first event comes in pieces, and then fails is still answered by blue: the
+// stream's start is held back with the headers until its first event is whole while blue can answer, so it does not
+// commit the client to green. A healthy green's comments go out just before
 // its first event; a green sending only comments is bounded by upstream.timeout.request as a silent one would be.
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
@@ -64,6 +65,17 @@ describe('a green stream that opens with SSE comments', () => {
     const running = await proxyWithGreen((res) => res.write(COMMENT), 'request: 300ms');
     expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ timeout: 1 });
+  });
+
+  it('falls back when the error event after the comments comes in pieces', async () => {
+    const running = await proxyWithGreen((res) => {
+      res.write(
+        'data: ',
+        () => void eventLoopTurns(5).then(() => res.write(ERROR_EVENT.slice('data: '.length, -2), () => void eventLoopTurns(5).then(() => res.end('\n\n')))),
+      );
+    });
+    expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
+    expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ bad_response: 1 });
   });
 
   it('sends a healthy green its comments first, then the stream as it came', async () => {

@@ -1,0 +1,107 @@
+// What the journal says as a rollout ends is true when it is written: the `aborted` and `rolled_back` events say
+// traffic is being returned to blue (the ending's hook has not run yet); the `finished` line, state.json's reason
+// and the outcome confirm it once the hook succeeded, or say that it failed, the same words in all three.
+import { describe, expect, it } from 'vitest';
+import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { endingSentence } from '../../src/report/ending-text.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
+
+const PLAN = `${simulatedPlan('words', '10s', 0.5)}hooks:
+  on_stage: { exec: ./set-weight.sh }
+  on_rollback: { exec: ./to-blue.sh }
+  on_abort: { exec: ./to-blue.sh }
+`;
+
+const client: ArmClient = {
+  send: () => Promise.resolve({ ok: true, status: 200, latencyMs: 5, content: 'a fine answer', inputTokens: 1, outputTokens: 1 } as never),
+  listModels: () => Promise.resolve({ ids: [], status: 200 }),
+};
+
+/** A rollout whose hooks answer as `outcome` says; journal[i].message is read with what the hooks had done by then. */
+function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }) {
+  const clock = new FakeClock();
+  const journal: (RolloutEvent & { hooksRun: string[] })[] = [];
+  const hooksRun: string[] = [];
+  const deps: EngineDeps = {
+    plan: planFromYaml(PLAN),
+    clock,
+    clients: { blue: client, green: client },
+    traffic: SAME_REQUEST,
+    splitter: { choose: () => 'blue' },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (event) => journal.push({ ...event, hooksRun: [...hooksRun] }), writeState: () => {} },
+    runHook: (_hook, call) => {
+      hooksRun.push(call.event);
+      return Promise.resolve(outcome(call));
+    },
+    pid: 1,
+  };
+  const engine = new RolloutEngine(deps);
+  return { clock, engine, journal, done: engine.run() };
+}
+
+const event = (journal: RolloutEvent[], type: RolloutEvent['type']) => journal.find((e) => e.type === type);
+
+describe('the words of an ending', () => {
+  it('abort: "returning traffic to blue" before on_abort runs, "back on blue" once it succeeded', async () => {
+    const { clock, engine, journal, done } = rollout(() => ({ ok: true, message: 'exited 0' }));
+    await clock.advance(1000);
+    engine.abort('bob');
+    await clock.advance(1000);
+    const outcome = await done;
+    const aborted = journal.find((e) => e.type === 'aborted');
+    expect(aborted?.hooksRun).toEqual(['stage']);
+    expect(aborted?.message).toBe('aborted by bob; returning traffic to blue');
+    expect(journal.map((e) => e.type).filter((type) => type !== 'warning')).toEqual([
+      'rollout_started',
+      'hook_succeeded',
+      'stage_started',
+      'abort_requested',
+      'aborted',
+      'hook_succeeded',
+      'drained',
+      'finished',
+    ]);
+    expect(event(journal, 'finished')?.message).toBe('aborted by bob; traffic is back on blue (exit 4)');
+    expect(outcome.reason).toBe('aborted by bob; traffic is back on blue');
+    expect(engine.snapshot().reason).toBe(outcome.reason);
+  });
+
+  it('abort whose on_abort fails: no line claims blue; the finished line, state and outcome say it failed, alike', async () => {
+    const { clock, engine, journal, done } = rollout((call) =>
+      call.event === 'abort' ? { ok: false, message: 'exec ./to-blue.sh exited 3' } : { ok: true, message: 'exited 0' },
+    );
+    await clock.advance(1000);
+    engine.abort('bob');
+    await clock.advance(1000);
+    const outcome = await done;
+    for (const line of journal) expect(line.message).not.toMatch(/back on blue$|back on blue \(exit/);
+    const reason = 'aborted by bob, but putting traffic back on blue failed (on_abort hook: exec ./to-blue.sh exited 3): check by hand that traffic is on blue';
+    expect(outcome.reason).toBe(reason);
+    expect(engine.snapshot().reason).toBe(reason);
+    expect(event(journal, 'finished')?.message).toBe(`${reason} (exit 4)`);
+    expect(endingSentence(outcome)).toBe(`exit 4 — ${reason}`);
+  });
+
+  it('rollback: "rolling back to blue" before on_rollback runs; if it fails, the ending does not read "rolled back to blue"', async () => {
+    // Stage 2's on_stage fails: the rollout rolls back (rule hook), and on_rollback fails too.
+    const { clock, journal, done } = rollout((call) =>
+      (call.event === 'stage' && call.stage === 2) || call.event === 'rollback' ? { ok: false, message: 'exited 3' } : { ok: true, message: 'exited 0' },
+    );
+    await clock.advance(11_000);
+    const outcome = await done;
+    const rolledBack = journal.find((e) => e.type === 'rolled_back');
+    expect(rolledBack?.hooksRun).toEqual(['stage', 'stage']);
+    expect(rolledBack?.message).toBe('rolling back to blue on hook');
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+    expect(outcome.reason).toBe(
+      'on_stage hook for stage 2 failed: exited 3, but putting traffic back on blue failed (on_rollback hook: exited 3): check by hand that traffic is on blue',
+    );
+    expect(event(journal, 'finished')?.message).toBe(`rolled back: ${outcome.reason} (exit 10)`);
+    expect(endingSentence(outcome)).toBe(`exit 10 — rolled back: ${outcome.reason}`);
+  });
+});

@@ -1,0 +1,67 @@
+// A relay in front of one proxy's admin API: the network between a rollout and its proxy, scripted. Tests use it to
+// lose an answer after the proxy took a route, to cut the proxy off after one, or to act (an operator by hand)
+// just before a route reaches it.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { onTestFinished } from 'vitest';
+
+export type RouteBody = Record<string, unknown>;
+
+export interface RelayOptions {
+  /** Runs before a PUT's route is forwarded. */
+  before?: (route: RouteBody) => Promise<void>;
+  /**
+   * After the proxy took this route: 'lose' drops its answer, 'answer' gives it; either way nothing is answered
+   * after (the proxy's network gone). Undefined: relayed as it is.
+   */
+  cutAfter?: (route: RouteBody) => 'lose' | 'answer' | undefined;
+  /** A status to answer this route with instead of forwarding it (the proxy never sees it): a refusal on the way. */
+  refuse?: (route: RouteBody) => number | undefined;
+}
+
+export interface AdminRelay {
+  url: string;
+  /** Answers dropped after the proxy took their route. */
+  lost: number;
+}
+
+export async function adminRelay(target: string, options: RelayOptions): Promise<AdminRelay> {
+  let down = false;
+  const relay: AdminRelay = { url: '', lost: 0 };
+  const server = createServer((req, res) => {
+    if (down) return void req.socket.destroy();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const route = req.method === 'PUT' ? (JSON.parse(body.toString('utf8')) as RouteBody) : undefined;
+      void (async () => {
+        if (route) await options.before?.(route);
+        const refusal = route ? options.refuse?.(route) : undefined;
+        if (refusal !== undefined) return void res.writeHead(refusal, { 'content-type': 'application/json' }).end('{"error":"refused on the way"}');
+        const answer = await fetch(`${target}${req.url ?? '/'}`, {
+          method: req.method,
+          headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
+          ...(route && { body }),
+        });
+        const text = await answer.text();
+        const cut = route && !down ? options.cutAfter?.(route) : undefined;
+        if (cut !== undefined) down = true;
+        if (cut === 'lose') {
+          relay.lost++;
+          return void req.socket.destroy();
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+      })().catch(() => req.socket.destroy());
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return relay;
+}
