@@ -5,6 +5,7 @@
 // SIGTERM, and the relay shell waking up (it sleeps in wait() and catches only SIGINT and SIGCHLD, and
 // SIGCHLD comes only when node itself exits or stops) counts as SIGINT. Elsewhere only the parent is watched.
 import { readFileSync } from 'node:fs';
+import { readProcStat } from '../core/proc-stat.js';
 
 export interface LauncherEnd {
   signal: 'SIGINT' | 'SIGTERM';
@@ -42,18 +43,8 @@ const SIGINT_BIT = 1n << 1n;
 
 /** Reads /proc/PID/stat; undefined when the process is gone or there is no /proc (not Linux). */
 export function processInfo(pid: number): ProcessInfo | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm is in parentheses and may itself hold spaces or parentheses: the last ')' ends it.
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  const fields = text.slice(close + 2).split(' ');
-  // After comm: state(0) ppid(1) ... starttime(19).
-  return { pid, ppid: Number(fields[1]), comm, startTime: fields[19] ?? '' };
+  const stat = readProcStat(pid);
+  return stat && { pid, ppid: stat.ppid, comm: stat.comm, startTime: stat.startTime };
 }
 
 function commandLine(pid: number): string {

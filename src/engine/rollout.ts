@@ -21,7 +21,7 @@ import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
 import { StageSteps } from './stage-steps.js';
 import { StateSaver } from './state-saver.js';
-import type { TrafficContext, TrafficSource } from './traffic-source.js';
+import { catchUpOf, type TrafficContext, type TrafficSource } from './traffic-source.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
 import { errorText } from '../core/errors.js';
 
@@ -88,6 +88,7 @@ export class RolloutEngine {
       judging: this.judging,
       actuators: this.moves,
       health: this.health,
+      catchUp: catchUpOf(this.sources),
       emit,
       rollback: (breach) => this.rollback(breach),
       end: (ending) => this.end(ending),

@@ -25,6 +25,8 @@ export interface StageStepsParts {
   /** Moves traffic to a stage's weight (EndingMoves, which also holds the ending's moves). */
   actuators: { applyStage(move: StageMove): Promise<ActuationResult[]> };
   health?: HealthChecker;
+  /** Records what the sources served but have not recorded yet (live results since the last poll); none: nothing to wait for. */
+  catchUp?: () => Promise<void>;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
   rollback(breach: Breach): void;
   end(ending: Ending): Promise<void>;
@@ -76,6 +78,12 @@ export class StageSteps {
     const { plan, state, stageClock } = this.parts;
     if (state.ending) return;
     stageClock.stop();
+    if (this.parts.catchUp) {
+      // Up to one poll of the stage's live results is not recorded yet: judged without it, a stage as short as the
+      // poll interval passes with nothing judged. An operator's pause meanwhile holds the stage (resume ends it).
+      await this.parts.catchUp();
+      if (state.ending || state.phase === 'paused') return;
+    }
     // The stage is judged once more at its end, so a breach in its last moments still counts.
     this.analyse();
     if (state.ending) return;

@@ -29,6 +29,24 @@ export interface TrafficSource {
   drain(timeoutMs: number): Promise<void>;
   /** Cancels everything in flight at once (a second Ctrl-C). */
   cancelAll(): void;
+  /**
+   * Brings in what was served but not yet recorded (a live proxy's results since the last poll), so a stage's end
+   * judges all of it. Sources that record each result as it ends have none.
+   */
+  catchUp?(): Promise<void>;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;
+
+/** One wait for the sources that may hold results not recorded yet (live proxies); undefined when none do. */
+export function catchUpOf(sources: readonly TrafficSource[]): (() => Promise<void>) | undefined {
+  const waits: (() => Promise<void>)[] = [];
+  for (const source of sources) {
+    const wait = source.catchUp?.bind(source);
+    if (wait) waits.push(wait);
+  }
+  if (waits.length === 0) return undefined;
+  return async () => {
+    await Promise.all(waits.map((wait) => wait()));
+  };
+}

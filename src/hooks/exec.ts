@@ -1,11 +1,12 @@
 // exec hooks: a shell command run in the plan folder, told about the event through BLUEGREEN_* variables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../core/format.js';
 import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 import { errorCode, errorText } from '../core/errors.js';
+import { readProcStat } from '../core/proc-stat.js';
 
 export interface ExecOptions {
   cwd: string;
@@ -149,13 +150,8 @@ function groupAlive(pgid: number): boolean {
     return true; // No /proc (not Linux): the kill(0) answer is all there is.
   }
   return pids.some((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[2] === String(pgid) && fields[0] !== 'Z';
-    } catch {
-      return false;
-    }
+    const stat = readProcStat(Number(pid));
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
   });
 }
 

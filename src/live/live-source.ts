@@ -51,9 +51,20 @@ class LiveSource implements TrafficSource {
   }
 
   /** One last read, so results of requests that finished before the ending count. */
-  async drain(): Promise<void> {
-    await this.reading;
-    await this.readAll(false);
+  drain(): Promise<void> {
+    return this.catchUp();
+  }
+
+  /** A read of every proxy now (after any poll under way): a stage's end judges what was served up to it. */
+  async catchUp(): Promise<void> {
+    // One read at a time: two from the same cursors would record the same results twice.
+    while (this.reading) await this.reading;
+    this.reading = this.readAll(false);
+    try {
+      await this.reading;
+    } finally {
+      this.reading = undefined;
+    }
   }
 
   cancelAll(): void {

@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { describeFsError, errorCode } from '../core/errors.js';
 import { LOCK_FILE } from './files.js';
+import { isZombie } from '../core/proc-stat.js';
 
 export interface LockInfo {
   pid: number;
@@ -48,16 +49,19 @@ const UNREADABLE_GRACE_MS = 2000;
 /** A takeover guard older than this was left by a crash during a takeover. */
 const TAKEOVER_GUARD_STALE_MS = 10_000;
 
-/** Whether a process exists; EPERM means it exists but belongs to someone else. */
+/**
+ * Whether a process exists; EPERM means it exists but belongs to someone else. A zombie (killed, its parent never
+ * waited for it: a Python Popen, a stuck supervisor) answers kill(0) but is dead: its rollout is orphaned.
+ */
 export function isPidAlive(pid: number): boolean {
   // pid 0 and negatives address process groups in kill(); never treat them as an owner.
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return errorCode(error) !== 'ESRCH';
   }
+  return !isZombie(pid);
 }
 
 /** On another host the pid means nothing here, so the owner is presumed alive: refusing beats stealing. */

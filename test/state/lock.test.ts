@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { readProcStat } from '../../src/core/proc-stat.js';
 import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
 
@@ -29,6 +32,18 @@ describe('isPidAlive', () => {
   it('knows this process is alive and a reaped child is not', async () => {
     expect(isPidAlive(process.pid)).toBe(true);
     expect(isPidAlive(await deadPid())).toBe(false);
+  });
+
+  it('takes a zombie (killed, its parent never waited for it) for dead', async () => {
+    // `true` ends at once; its parent then becomes `sleep`, which never waits for it: a zombie until sleep ends.
+    // Full paths: the test environment's PATH may not hold them.
+    const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    onTestFinished(() => void parent.kill('SIGKILL'));
+    const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+    const zombie = Number(line.toString().trim());
+    while (readProcStat(zombie)?.state !== 'Z') await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(isPidAlive(zombie)).toBe(false);
+    expect(isPidAlive(parent.pid as number)).toBe(true);
   });
 
   it('never treats 0 or negatives (process groups for kill) as an owner', () => {

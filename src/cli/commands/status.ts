@@ -1,5 +1,4 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats } from '../../metrics/types.js';
@@ -15,6 +14,7 @@ import { importStatusWatch } from '../production-ui.js';
 import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { parseIntegerOption, parseStateDirOption } from '../options.js';
+import { readProcStat } from '../../core/proc-stat.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -114,13 +114,7 @@ function runningProxy(dir: string): string {
 
 /** Whether the process is stopped (state T in /proc: SIGSTOP, Ctrl-Z); false where /proc cannot tell. */
 export function isPidStopped(pid: number): boolean {
-  try {
-    // "pid (command) state ...": the command may hold spaces and parentheses, so read after the last ")".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
-  } catch {
-    return false;
-  }
+  return readProcStat(pid)?.state === 'T';
 }
 
 /** The live rollout's view of its proxies, when live.json belongs to this rollout. */

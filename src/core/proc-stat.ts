@@ -1,0 +1,38 @@
+// One process as Linux's /proc/PID/stat describes it: what the launcher chain, a rollout's liveness (a zombie is
+// dead), a stopped owner and a hook's process group are read from. Undefined where there is no such process or no
+// /proc (not Linux).
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  /** R running, S sleeping, T stopped (SIGSTOP, Ctrl-Z), Z zombie (dead, not reaped yet), X dead... */
+  state: string;
+  ppid: number;
+  /** Its process group. */
+  pgrp: number;
+  /** The kernel's short name ("sh", "npm exec blue…"). */
+  comm: string;
+  /** Start time in clock ticks since boot: with the pid, names one process even if the pid is reused. */
+  startTime: string;
+}
+
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm is in parentheses and may itself hold spaces or parentheses: the last ')' ends it.
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const fields = text.slice(close + 2).split(' ');
+  // After comm: state(0) ppid(1) pgrp(2) ... starttime(19).
+  return { pid, state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), comm, startTime: fields[19] ?? '' };
+}
+
+/** Dead but not yet reaped by its parent (a killed rollout whose launcher never waits): gone for every purpose. */
+export function isZombie(pid: number): boolean {
+  const state = readProcStat(pid)?.state;
+  return state === 'Z' || state === 'X';
+}
