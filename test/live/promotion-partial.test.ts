@@ -3,30 +3,17 @@
 // if it cannot be, the journal must not say its lease returns it to blue: it serves green for good.
 // Found by review10: the journal said "its lease runs out and it returns to blue on its own" while that proxy served
 // green for good.
-import { afterEach, expect, it } from 'vitest';
-import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import { expect, it } from 'vitest';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { ProxyFleet } from '../../src/live/fleet.js';
-import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
-import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { adminRelay } from './admin-relay.js';
+import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
-let fleet: ProxyFleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  fleet = undefined;
-});
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 it('a proxy that took the promotion and misses the rollback that follows is not said to return to blue by its lease', async () => {
   const [promoted, byHand] = (await fixture.startProxies(2)) as [Running, Running];
@@ -47,21 +34,9 @@ it('a proxy that took the promotion and misses the rollback that follows is not 
   });
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
-  fleet = new ProxyFleet([promotedUrl, byHandUrl], ADMIN_TOKEN, clock, 60_000, 250);
+  const fleet = fleetOf([promotedUrl, byHandUrl], clock, 60_000, 250);
   const journal: RolloutEvent[] = [];
-  const deps: EngineDeps = {
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-  };
+  const deps = engineOnProxies(plan, fleet, clock, journal);
   const engine = new RolloutEngine(deps);
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
