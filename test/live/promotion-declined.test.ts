@@ -5,32 +5,20 @@
 // never runs, on_rollback does. A proxy lost after the first step returns to blue by its lease; one lost after the
 // promotion itself is not rolled back over (it may hold it for good). The engine drives two real proxies on the
 // fake clock, one of them behind a relay that loses answers.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
+import { describe, expect, it } from 'vitest';
+import type { HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { ProxyFleet } from '../../src/live/fleet.js';
-import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
-import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { adminRelay } from './admin-relay.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan, putRoute } from './helpers.js';
+import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
+import { liveFixture, proxyPlan, putRoute } from './helpers.js';
 
 const fixture = liveFixture();
-let fleet: ProxyFleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  fleet = undefined;
-});
 
 const HOOKS = `hooks:\n  on_promote: { exec: "true" }\n  on_rollback: { exec: "true" }\n`;
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 /**
  * Runs a one-stage live rollout (50% green for 1 s) over the proxies; `beforeEnd` acts while the stage runs.
@@ -39,27 +27,17 @@ const NO_UPSTREAM: ArmClient = {
 async function rollout(proxies: Running[], beforeEnd: () => Promise<void>, adminUrls?: string[]) {
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }') + HOOKS);
-  fleet = new ProxyFleet(adminUrls ?? proxies.map((running) => running.proxy.adminUrl as string), ADMIN_TOKEN, clock, 60_000, 250);
+  const fleet = fleetOf(adminUrls ?? proxies.map((running) => running.proxy.adminUrl as string), clock, 60_000, 250);
   const journal: RolloutEvent[] = [];
   const hooks: HookCall[] = [];
-  const deps: EngineDeps = {
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
+  const deps = engineOnProxies(plan, fleet, clock, journal, {
     // Each hook takes 40 ms of the fake clock: the journal's times must still never go back.
     runHook: async (_hook, call) => {
       hooks.push(call);
       await clock.advance(40);
       return { ok: true, message: 'exited 0 in 40ms' };
     },
-    pid: 1,
-    sources: [],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-  };
+  });
   const engine = new RolloutEngine(deps);
   const done = engine.run();
   await until(() => proxies.every((running) => running.proxy.route.effective().greenWeight === 0.5), 'stage 1 on every proxy');

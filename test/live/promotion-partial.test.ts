@@ -3,51 +3,24 @@
 // if it cannot be, the journal must not say its lease returns it to blue: it serves green for good.
 // Found by review10: the journal said "its lease runs out and it returns to blue on its own" while that proxy served
 // green for good.
-import { afterEach, expect, it } from 'vitest';
-import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import { expect, it } from 'vitest';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { ProxyFleet } from '../../src/live/fleet.js';
-import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
-import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { adminRelay } from './admin-relay.js';
+import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
-let fleet: ProxyFleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  fleet = undefined;
-});
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 /** A one-stage live rollout (50% green for 1 s) over the proxies behind `adminUrls`: its outcome and journal. */
 async function rollout(adminUrls: string[]) {
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
-  fleet = new ProxyFleet(adminUrls, ADMIN_TOKEN, clock, 60_000, 250);
   const journal: RolloutEvent[] = [];
-  const deps: EngineDeps = {
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-  };
-  const done = new RolloutEngine(deps).run();
+  const done = new RolloutEngine(engineOnProxies(plan, fleetOf(adminUrls, clock, 60_000, 250), clock, journal)).run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   await clock.advance(1000);
   return { outcome: await done, journal };

@@ -2,52 +2,27 @@
 // the proxies once more before it judges the stage's end (found by hostile10: a stage as short as the poll
 // interval passed "green answered 0 requests" while green failed behind the fallback). The engine drives a real
 // proxy on the fake clock, with a poll interval far longer than the stage, so only that last read sees anything.
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import OpenAI from 'openai';
-import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { ProxyFleet } from '../../src/live/fleet.js';
 import { liveTraffic } from '../../src/live/live-source.js';
-import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until, type Running } from '../proxy/helpers.js';
-import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
+import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
+import { liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
-let fleet: ProxyFleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  fleet = undefined;
-});
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 it("judges a stage's end on the live results served since the last poll", async () => {
   const [running] = (await fixture.startProxies(1, { green: 'error_rate: 1' })) as [Running];
   const clock = new FakeClock();
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
   // No poll in the 1 s stage: a minute apart.
-  fleet = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 60_000);
+  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, 60_000);
   const journal: RolloutEvent[] = [];
-  const deps: EngineDeps = {
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [liveTraffic({ fleet, clock, stageCount: plan.stages.length })],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-  };
+  const deps = engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: plan.stages.length })] });
   const engine = new RolloutEngine(deps);
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');

@@ -1,0 +1,40 @@
+// An engine driving real proxies through their admin API on the fake clock: no upstream of its own (the proxies
+// hold the keys), the proxies as its actuator, the journal kept in memory. The fleet closes when the test ends.
+import { onTestFinished } from 'vitest';
+import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { ProxyFleet } from '../../src/live/fleet.js';
+import { ProxyActuator } from '../../src/live/proxy-actuator.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
+import { ADMIN_TOKEN } from './helpers.js';
+
+const NO_UPSTREAM: ArmClient = {
+  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
+  listModels: () => Promise.resolve({ ids: [], status: 200 }),
+};
+
+export function fleetOf(adminUrls: string[], clock: FakeClock, leaseMs: number, pollMs: number): ProxyFleet {
+  const fleet = new ProxyFleet(adminUrls, ADMIN_TOKEN, clock, leaseMs, pollMs);
+  onTestFinished(() => fleet.close());
+  return fleet;
+}
+
+/** `overrides` replace any part (hooks, sources); the journal goes to `journal`. */
+export function engineOnProxies(plan: Plan, fleet: ProxyFleet, clock: FakeClock, journal: RolloutEvent[], overrides: Partial<EngineDeps> = {}): EngineDeps {
+  return {
+    plan,
+    clock,
+    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
+    traffic: SAME_REQUEST,
+    splitter: { choose: () => 'blue' },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
+    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
+    pid: 1,
+    sources: [],
+    actuators: [new ProxyActuator(plan, fleet, clock)],
+    ...overrides,
+  };
+}
