@@ -203,9 +203,12 @@ export class ProxyActuator implements Actuator {
   }
 }
 
-/** The proxy answered and refused the route (409: someone else set its route since, or it serves another plan). */
+/**
+ * The proxy answered and did not take the route: 409 (someone else set its route since, or it serves another plan),
+ * or another 4xx (a rotated admin token, a route it finds invalid). A 5xx may have come after the route was set.
+ */
 function refused(error: Error): boolean {
-  return error instanceof AdminCallError && error.status === 409;
+  return error instanceof AdminCallError && error.status !== undefined && error.status >= 400 && error.status < 500;
 }
 
 function backByLease(proxy: FleetProxy): string {

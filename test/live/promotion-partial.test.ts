@@ -55,11 +55,9 @@ it('a proxy that took the promotion and misses the rollback that follows is not 
   expect(told?.message).toMatch(/promotion/);
 });
 
-// KNOWN BUG (review10; proxy-actuator.ts commit(): only 409 counts as a refusal, the lead's file): a proxy that answers
-// the promotion itself with an error (401: the admin token rotated between the steps; 400) did not take it, yet the
-// rollout ends promoted, exit 0, while that proxy returns to blue when its first step's lease runs out. `it.fails`
-// until fixed (an answered status below 500 is a refusal there, as 409 is).
-it.fails('a promotion a proxy answers with an error (not 409) is not reported as promoted (exit 0)', async () => {
+// Found by review10: only 409 counted as a refusal, so a proxy answering the promotion itself with another error
+// (401: the admin token rotated between the steps; 400) ended the rollout promoted, exit 0, while it never took it.
+it('a promotion a proxy answers with an error (not 409) is not reported as promoted (exit 0)', async () => {
   const [refusing, other] = (await fixture.startProxies(2)) as [Running, Running];
   const { url: refusingUrl } = await adminRelay(refusing.proxy.adminUrl as string, {
     refuse: (route) => (route.promotedArm === 'green' ? 401 : undefined),
