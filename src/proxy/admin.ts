@@ -156,6 +156,9 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       route.effective();
       const before = describeRoute(route.stored);
       const set = route.set(next.route);
+      // Answered once saved: a proxy killed just after saying "back on blue" must not restart on the promotion it
+      // had saved before (a write that fails is logged, and the route is still in force in memory).
+      await route.flush();
       // Renewals (every lease/3) repeat the route: only a change is worth a line.
       const said = describeRoute(set);
       if (said !== before) options.log?.(`route set: ${said}`);

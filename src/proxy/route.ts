@@ -285,6 +285,8 @@ export class RouteHolder {
         this.pendingWrite = false;
         try {
           await mkdir(path.dirname(file), { recursive: true });
+          // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
+          if (this.detached) return;
           await writeFileAtomicAsync(file, `${JSON.stringify(this.route, null, 2)}\n`);
         } catch (error) {
           this.options.onNotice?.(`could not save the route to ${file}: ${(error as Error).message}`);

@@ -107,6 +107,8 @@ describe('a proxy restarted while a rollout drives it', () => {
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1s' }, [running.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => running.route()?.greenWeight === 0.5, 'the route on the proxy', 20_000);
+    // The proxy saves a route before it answers: the stage has begun once the rollout journaled it.
+    await until(() => journalOf(dir).includes('"stage_started"'), 'the stage to start', 20_000);
     await running.kill();
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
@@ -126,3 +128,11 @@ describe('a proxy restarted while a rollout drives it', () => {
     expect(running.stderr).toContain('route lease expired without renewal: serving blue');
   });
 });
+
+function journalOf(dir: string): string {
+  try {
+    return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
+  } catch {
+    return '';
+  }
+}

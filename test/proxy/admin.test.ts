@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { MAX_ADMIN_CONNECTIONS, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
+import { ROUTE_FILE } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, simPlan, until } from './helpers.js';
 
@@ -170,6 +171,18 @@ describe('admin API', () => {
     // run-a comes back: the lapsed route is the operator's, not its own.
     expect(await put({ controller: 'run-a', goingOn: true })).toBe(409);
     expect(running.proxy.route.effective().greenWeight).toBe(0);
+  });
+
+  it('answers a route once it is saved in the state folder (a kill -9 after the answer restarts on it)', async () => {
+    const stateDir = tempDir('bluegreen-admin-');
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    for (let i = 0; i < 10; i++) {
+      const reason = `change ${i}`;
+      const body = i % 2 ? { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, reason } : { greenWeight: 0, mirror: 0, reason };
+      expect((await admin(url, { method: 'PUT', body })).status).toBe(200);
+      expect((JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')) as { reason: string }).reason).toBe(reason);
+    }
   });
 
   it('refuses what a controller sends after its ending (a late renewal, an earlier ending), but takes the same ending again', async () => {

@@ -74,6 +74,19 @@ describe('RouteHolder', () => {
     expect(restarted.effective()).toMatchObject({ greenWeight: 1, mirror: 0 });
   });
 
+  it("writes no change under way once detached (draining: the file is the next proxy's)", async () => {
+    const dir = tempDir();
+    const route = new RouteHolder({ stateDir: dir, now: () => 1 });
+    route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 60_000, reason: 'stage 1' });
+    await route.flush();
+    // Its write under way, the proxy starts draining and a new one takes the folder.
+    route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    route.detach();
+    await route.flush();
+    const saved = JSON.parse(readFileSync(path.join(dir, ROUTE_FILE), 'utf8')) as { reason: string };
+    expect(saved.reason).toBe('stage 1');
+  });
+
   it("applies a saved route only for the plan and models that set it (another plan's promotion is not its own)", async () => {
     const dir = tempDir();
     const planA = routeOwner('support-bot', 'gpt-4o', 'gpt-4.1');
