@@ -41,15 +41,21 @@ describe('endingHook', () => {
   });
 });
 
+/** A plan whose only hook is on_stage, its hook runs recorded; `succeeds` says which of them exit 0. */
+function onStageOnly(succeeds: (call: HookCall) => boolean) {
+  const plan = planFromYaml(`${simulatedPlan('hooks', '1s', 0.5)}hooks:\n  on_stage: { exec: ./set-weight.sh }\n`);
+  const calls: HookCall[] = [];
+  const runHook: HookRunner = (_hook, call) => {
+    calls.push(call);
+    const ok = succeeds(call);
+    return Promise.resolve({ ok, message: ok ? 'exited 0' : 'exited 1' });
+  };
+  return { actuator: new HookActuator(plan, runHook, new FakeClock()), calls };
+}
+
 describe('the rollout ending with only on_stage set', () => {
   it('runs on_stage with the ending event and green at 0, labelled as a stand-in', async () => {
-    const plan = planFromYaml(`${simulatedPlan('hooks', '1s', 0.5)}hooks:\n  on_stage: { exec: ./set-weight.sh }\n`);
-    const calls: HookCall[] = [];
-    const runHook: HookRunner = (_hook, call) => {
-      calls.push(call);
-      return Promise.resolve({ ok: true, message: 'exited 0' });
-    };
-    const actuator = new HookActuator(plan, runHook, new FakeClock());
+    const { actuator, calls } = onStageOnly(() => true);
     await actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
     const ending = await actuator.applyEnding({ event: 'abort', stage: 0, stages: 2, greenWeight: 0, reason: 'aborted by ops' });
     expect(ending).toEqual([{ ok: true, label: 'on_stage hook (for on_abort, which the plan has not)', message: 'exited 0' }]);
@@ -80,26 +86,14 @@ describe('bluegreen rollback on a plan with only on_stage', () => {
 
 describe('a stand-in on_stage whose weight is already set', () => {
   it('is not run again: a promotion after a last stage at 100% moves nothing', async () => {
-    const plan = planFromYaml(`${simulatedPlan('hooks', '1s', 0.5)}hooks:\n  on_stage: { exec: ./set-weight.sh }\n`);
-    const calls: HookCall[] = [];
-    const runHook: HookRunner = (_hook, call) => {
-      calls.push(call);
-      return Promise.resolve({ ok: true, message: 'exited 0' });
-    };
-    const actuator = new HookActuator(plan, runHook, new FakeClock());
+    const { actuator, calls } = onStageOnly(() => true);
     await actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
     expect(await actuator.applyEnding({ event: 'promote', stage: 1, stages: 2, greenWeight: 1, reason: 'all stages passed' })).toEqual([]);
     expect(calls.map((call) => call.event)).toEqual(['stage']);
   });
 
   it('is run when the last on_stage failed, since where it left traffic is unknown', async () => {
-    const plan = planFromYaml(`${simulatedPlan('hooks', '1s', 0.5)}hooks:\n  on_stage: { exec: ./set-weight.sh }\n`);
-    const calls: HookCall[] = [];
-    const runHook: HookRunner = (_hook, call) => {
-      calls.push(call);
-      return Promise.resolve({ ok: call.event !== 'stage', message: 'exited 1' });
-    };
-    const actuator = new HookActuator(plan, runHook, new FakeClock());
+    const { actuator, calls } = onStageOnly((call) => call.event !== 'stage');
     await actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0 });
     await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 2, greenWeight: 0, reason: 'on_stage failed' });
     expect(calls.map((call) => [call.event, call.greenWeight])).toEqual([

@@ -18,6 +18,25 @@ afterEach(async () => {
   fleet = admin = undefined;
 });
 
+/** A live source reading one feed server from its start, into a one-stage rollout's metrics at 50% green. */
+function readerOf(server: Scripted) {
+  const clock = new FakeClock();
+  const proxies = new ProxyFleet([server.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
+  fleet = proxies;
+  (proxies.proxies[0] as { cursor?: number }).cursor = 0;
+  const metrics = new MetricsRecorder({
+    stages: [{ durationMs: 60_000, greenWeight: 0.5 }],
+    prices: { blue: undefined, green: undefined },
+    now: () => clock.now(),
+  });
+  const source = liveTraffic({ fleet: proxies, clock, stageCount: 1 })({
+    metrics,
+    current: () => ({ stage: 0, greenWeight: 0.5 }),
+    onGreenResult: () => undefined,
+  });
+  return { metrics, source, proxies };
+}
+
 function entries(count: number): FeedEntry[] {
   return Array.from({ length: count }, (_, i) => {
     const result: UpstreamResult = { arm: i % 2 ? 'green' : 'blue', model: 'm', ok: true, content: '', latencyMs: 5, attempts: 1, stream: false };
@@ -52,15 +71,7 @@ describe('live source', () => {
       if (green !== undefined) push('fallback', 'blue', green === 400 ? 400 : undefined);
     }
     admin = await feedServer({ epoch: 'one', results });
-    const clock = new FakeClock();
-    fleet = new ProxyFleet([admin.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
-    (fleet.proxies[0] as { cursor?: number }).cursor = 0;
-    const metrics = new MetricsRecorder({
-      stages: [{ durationMs: 60_000, greenWeight: 0.5 }],
-      prices: { blue: undefined, green: undefined },
-      now: () => clock.now(),
-    });
-    const source = liveTraffic({ fleet, clock, stageCount: 1 })({ metrics, current: () => ({ stage: 0, greenWeight: 0.5 }), onGreenResult: () => undefined });
+    const { metrics, source, proxies } = readerOf(admin);
     await source.drain(0);
     const judged = metrics.stage(0).arms;
     // Blue 3 of 100 (3%), green 7 of 100: before, blue's 7 fallback answers (3 of them the same 400) made it 6 of
@@ -68,25 +79,13 @@ describe('live source', () => {
     expect([judged.blue.requests, judged.blue.failures]).toEqual([100, 3]);
     expect([judged.green.requests, judged.green.failures]).toEqual([100, 7]);
     // The live figures still show the traffic blue served, fallbacks apart.
-    expect(fleet.view().stages[0]).toMatchObject({ arms: { blue: { requests: 107, failures: 6 }, green: { requests: 100, failures: 7 } }, fallbacks: 7 });
+    expect(proxies.view().stages[0]).toMatchObject({ arms: { blue: { requests: 107, failures: 6 }, green: { requests: 100, failures: 7 } }, fallbacks: 7 });
   });
 
   it('reads a restarted proxy (a new feed epoch) from its start, though its head is past the old cursor', async () => {
     const feed = { epoch: 'first-process', results: entries(100) };
     admin = await feedServer(feed);
-    const clock = new FakeClock();
-    fleet = new ProxyFleet([admin.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
-    (fleet.proxies[0] as { cursor?: number }).cursor = 0;
-    const metrics = new MetricsRecorder({
-      stages: [{ durationMs: 60_000, greenWeight: 0.5 }],
-      prices: { blue: undefined, green: undefined },
-      now: () => clock.now(),
-    });
-    const source = liveTraffic({ fleet, clock, stageCount: 1 })({
-      metrics,
-      current: () => ({ stage: 0, greenWeight: 0.5 }),
-      onGreenResult: () => undefined,
-    });
+    const { source, proxies } = readerOf(admin);
     const judged = () => {
       const stage = fleet?.view().stages[0];
       return (stage?.arms.blue.requests ?? 0) + (stage?.arms.green.requests ?? 0);
@@ -97,6 +96,6 @@ describe('live source', () => {
     Object.assign(feed, { epoch: 'second-process', results: entries(150) });
     await source.drain(0);
     expect(judged()).toBe(250);
-    expect(fleet.view().proxies[0]?.reachable).toBe(true);
+    expect(proxies.view().proxies[0]?.reachable).toBe(true);
   });
 });
