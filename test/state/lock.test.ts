@@ -35,14 +35,23 @@ describe('isPidAlive', () => {
   });
 
   it('takes a zombie (killed, its parent never waited for it) for dead', async () => {
-    // `true` ends at once; its parent then becomes `sleep`, which never waits for it: a zombie until sleep ends.
+    // A child that runs until killed, under a parent that becomes `sleep` (exec), which never waits for children.
     // Full paths: the test environment's PATH may not hold them.
-    const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    onTestFinished(() => void parent.kill('SIGKILL'));
+    const parent = spawn('/bin/sh', ['-c', '/bin/sleep 30 & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
-    const zombie = Number(line.toString().trim());
-    while (readProcStat(zombie)?.state !== 'Z') await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(isPidAlive(zombie)).toBe(false);
+    const child = Number(line.toString().trim());
+    onTestFinished(() => {
+      parent.kill('SIGKILL');
+      if (readProcStat(child)?.state !== 'Z') process.kill(child, 'SIGKILL');
+    });
+    expect(isPidAlive(child)).toBe(true);
+    process.kill(child, 'SIGKILL');
+    for (let state = readProcStat(child)?.state; state !== 'Z'; state = readProcStat(child)?.state) {
+      // Reaped after all (by whom?) would make the wait endless: say so instead.
+      expect(state, 'the killed child is gone rather than a zombie').toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(isPidAlive(child)).toBe(false);
     expect(isPidAlive(parent.pid as number)).toBe(true);
   });
 
