@@ -23,7 +23,8 @@ export interface Redactor {
 
 /**
  * An upstream may echo part of a key ("Incorrect API key provided: sk-proj-abc123…"): any run of at least this many
- * of the first characters of a secret (or of one of its spellings, see secretForms) counts as the secret.
+ * of the first characters of a secret (or of one of its spellings, see secretForms) counts as the secret, and so
+ * does a run of its last characters (text kept by its end may start inside a key).
  */
 export const SECRET_PREFIX_LENGTH = 12;
 
@@ -39,6 +40,20 @@ function prefixPattern(secret: string): RegExp | undefined {
   return new RegExp(escapeRegExp(secret.slice(0, SECRET_PREFIX_LENGTH)) + tail, 'g');
 }
 
+/**
+ * Any suffix of the secret at least SECRET_PREFIX_LENGTH long: text kept by its end (a hook's last 4 KB of
+ * output, a cell cut from the left) may start inside a key. `end` is what every such suffix ends with, a cheap
+ * test before the regular expression.
+ */
+function suffixPattern(secret: string): { end: string; pattern: RegExp } | undefined {
+  if (secret.length <= SECRET_PREFIX_LENGTH) return undefined;
+  const cut = secret.length - SECRET_PREFIX_LENGTH;
+  let head = '';
+  for (let i = 0; i < cut; i++) head = `(?:${head}${escapeRegExp(secret.charAt(i))})?`;
+  const end = secret.slice(cut);
+  return { end, pattern: new RegExp(head + escapeRegExp(end), 'g') };
+}
+
 /** The spellings a secret takes on its way into text: as is, JSON-escaped (a report), URL-encoded (a query). */
 export function secretForms(secret: string): string[] {
   return [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
@@ -49,12 +64,14 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
   // Longest first, so a secret containing another is replaced whole.
   let patterns: string[] = [];
   let prefixes: RegExp[] = [];
+  let suffixes: { end: string; pattern: RegExp }[] = [];
 
   const redactText = (text: string): string => {
     if (patterns.length === 0 || text.length < MIN_SECRET_LENGTH) return text;
     let out = text;
     for (const pattern of patterns) if (out.includes(pattern)) out = out.split(pattern).join(REDACTED);
     for (const prefix of prefixes) out = out.replace(prefix, REDACTED);
+    for (const { end, pattern } of suffixes) if (out.includes(end)) out = out.replace(pattern, REDACTED);
     return out;
   };
 
@@ -88,6 +105,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
       // A truncated echo may be of any spelling (a relay quoting the URL-encoded key it was sent).
       const spellings = new Set([...known].flatMap(secretForms));
       prefixes = [...spellings].map(prefixPattern).filter((pattern): pattern is RegExp => pattern !== undefined);
+      suffixes = [...spellings].map(suffixPattern).filter((suffix) => suffix !== undefined);
     },
     active: () => patterns.length > 0,
   };

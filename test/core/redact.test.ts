@@ -28,6 +28,16 @@ describe('redactor', () => {
     expect(special.text('x a.b*c(d)e[f]g\\h y')).toBe('x [redacted] y');
   });
 
+  it("replaces a long enough suffix of a key too: text kept by its end (the last 4 KB of a hook's output) may start inside one", () => {
+    const key = 'sk-canary-1234567890abcdef';
+    const redactor = createRedactor([key]);
+    expect(redactor.text(`${key.slice(-12)}; then ${key.slice(-20)}. and ${key.slice(1)}`)).toBe('[redacted]; then [redacted]. and [redacted]');
+    // Under the suffix length it is not taken for the key.
+    expect(redactor.text(`${key.slice(-11)} is not enough`)).toBe(`${key.slice(-11)} is not enough`);
+    const special = createRedactor(['a.b*c(d)e[f]g\\h$i^j|k']);
+    expect(special.text('x c(d)e[f]g\\h$i^j|k y')).toBe('x [redacted] y');
+  });
+
   it('replaces a long enough prefix of any spelling of a key: a relay may quote the URL-encoded key it was sent', () => {
     const key = 'ak+/Zq"9\\x=Yw0123456789abcdef';
     const redactor = createRedactor([key]);
