@@ -28,8 +28,11 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   // Enough lines for those written since state.json's last write (one write behind, a few lines at most).
   const recent = store.readEvents({ last: 64 });
   const last = recent.at(-1);
-  // A full disk can leave state.json behind the journal's ending: say how the rollout really ended.
+  // A full disk can leave state.json behind the journal's ending (then a warning saying so follows that line):
+  // say how the rollout really ended.
   if (last?.type === 'finished') return { kind: 'finished', snapshot: withJournalEnding(snapshot, [last]).snapshot };
+  const ended = withJournalEnding(snapshot, recent);
+  if (ended.stale) return { kind: 'finished', snapshot: ended.snapshot };
   const lock = readLock(store.dir);
   if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
   if (!lock && isPidAlive(snapshot.pid)) return { kind: 'running', snapshot, ownerPid: snapshot.pid };
