@@ -1,11 +1,11 @@
 // STATE_DIR/proxy.json: where a running proxy and its admin API are, so a rollout on the same machine finds
 // them through the state folder. Addresses and a pid only: the admin token is never written down.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
 import { parseObject } from '../core/json.js';
 import { UsageError } from '../core/exit.js';
-import { writeFileAtomic } from '../state/files.js';
+import { makeFolder, writeFileAtomic } from '../state/files.js';
 import { isPidAlive } from '../state/lock.js';
 
 export const PROXY_INFO_FILE = 'proxy.json';
@@ -25,7 +25,7 @@ export interface ProxyInfo {
 export function writeProxyInfo(stateDir: string, info: ProxyInfo): void {
   const file = path.join(stateDir, PROXY_INFO_FILE);
   try {
-    mkdirSync(stateDir, { recursive: true });
+    makeFolder(stateDir);
     writeFileAtomic(file, `${JSON.stringify(info, null, 2)}\n`);
   } catch (error) {
     throw new UsageError(

@@ -1,8 +1,9 @@
-// Where the state folder is and what lives in it. Paths only; no I/O beyond what atomic writes need.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// Where the state folder is and what lives in it. Paths only; no I/O beyond making it and atomic writes.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { errorCode } from '../core/errors.js';
 
 export const STATE_FILE = 'state.json';
 export const EVENTS_FILE = 'events.jsonl';
@@ -19,6 +20,26 @@ export function stateDir(option: string | undefined, env: NodeJS.ProcessEnv, cwd
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== '' ? value : undefined;
+}
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir reports a read-only file system as ENOENT ("the folder does
+ * not exist"), and under /proc, where mkdir answers ENOENT, it retries forever at full CPU (`--state-dir
+ * /proc/x/y` hung); a level made on its own throws the real reason once. Throws EEXIST when dir is a file.
+ */
+export function makeFolder(dir: string): void {
+  const target = path.resolve(dir);
+  const missing: string[] = [];
+  for (let at = target; !existsSync(at) && path.dirname(at) !== at; at = path.dirname(at)) missing.unshift(at);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    }
+  }
+  // Every level exists now: this returns at once, or says EEXIST for a file.
+  mkdirSync(target, { recursive: true });
 }
 
 /** A name no other writer (process or call) will pick, so temp files never collide. */

@@ -1,11 +1,11 @@
 // The lock file: one rollout per state folder. Created with O_EXCL so two starts cannot both win.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { describeFsError, errorCode } from '../core/errors.js';
-import { LOCK_FILE } from './files.js';
+import { LOCK_FILE, makeFolder } from './files.js';
 import { isZombie } from '../core/proc-stat.js';
 
 export interface LockInfo {
@@ -88,7 +88,7 @@ export function describeOwner(lock: LockInfo, now: number): string {
 
 export function acquireLock(dir: string, info: LockInfo, env: LockEnv): LockHandle {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
   } catch (error) {
     // "EEXIST: file already exists, mkdir" said nothing useful about `--state-dir plan.yaml`.
     const why = errorCode(error) === 'EEXIST' ? `${dir} is a file, not a folder` : describeFsError(error, path.join(dir, 'state.json'));
