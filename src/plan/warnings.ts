@@ -4,6 +4,7 @@ import { needsGuard } from '../analysis/budget.js';
 import type { Plan } from './plan.js';
 import { greenShare, rateBasis, stageRequests } from './summary.js';
 import { isLoopback, parseListen } from '../proxy/config.js';
+import { formatDuration } from '../core/format.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -26,6 +27,24 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...unstreamedTtft(plan),
     ...noBlueToCompare(plan),
     ...noGreenTraffic(plan),
+    ...stageEndJudging(plan),
+  ];
+}
+
+/**
+ * A stage no longer than analysis.interval is judged only at its end: a green failing every request runs the
+ * whole stage before it rolls back (consecutive_errors and the health check still act at once).
+ */
+function stageEndJudging(plan: Plan): PlanWarning[] {
+  const { interval } = plan.analysis;
+  const index = plan.stages.findIndex((stage) => stage.duration <= interval);
+  const stage = plan.stages[index];
+  if (!stage) return [];
+  return [
+    {
+      keyPath: 'analysis.interval',
+      message: `${formatDuration(interval)} is not shorter than stages[${index}] (${formatDuration(stage.duration)}): such a stage is judged only at its end, so a failing green takes its share for the whole stage; judge more often (it adds no false rollbacks)`,
+    },
   ];
 }
 
