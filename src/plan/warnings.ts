@@ -33,11 +33,14 @@ export function planWarnings(plan: Plan): PlanWarning[] {
 
 /**
  * A stage no longer than analysis.interval is judged only at its end: a green failing every request runs the
- * whole stage before it rolls back (consecutive_errors and the health check still act at once).
+ * whole stage before it rolls back (consecutive_errors and the health check still act at once). Stages up to
+ * JUDGED_SOON_MS end soon enough for that to be a rollback within seconds all the same.
  */
+const JUDGED_SOON_MS = 10_000;
+
 function stageEndJudging(plan: Plan): PlanWarning[] {
   const { interval } = plan.analysis;
-  const index = plan.stages.findIndex((stage) => stage.duration <= interval);
+  const index = plan.stages.findIndex((stage) => stage.duration <= interval && stage.duration > JUDGED_SOON_MS);
   const stage = plan.stages[index];
   if (!stage) return [];
   return [

@@ -17,4 +17,7 @@ it('an analysis.interval not shorter than a stage is warned of: that stage is ju
     '30s is not shorter than stages[1] (30s): such a stage is judged only at its end, so a failing green takes its share for the whole stage; judge more often (it adds no false rollbacks)',
   ]);
   expect(warned('29s')).toEqual([]);
+  // A stage of 10 s or less ends within seconds anyway (the default interval is 2s; tests and demos use such stages).
+  const short = planWarnings(planFromYaml(simulatedStagesPlan('short', [{ duration: '2s', weight: 0.5 }])));
+  expect(short.filter((warning) => warning.keyPath === 'analysis.interval')).toEqual([]);
 });
