@@ -148,7 +148,8 @@ export const requestSchema = z.strictObject({
 });
 
 export const armSchema = z.strictObject({
-  model: shownText.min(1, 'must name a model'),
+  // Sent as written: " gpt-4o" is a model no upstream knows.
+  model: shownText.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
   deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),

@@ -16,7 +16,9 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   const source = { file, text, doc, lineCounter };
   const problems = doc.errors.map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    return { file, line, col, keyPath: '', message: `YAML syntax error: ${firstLine(error.message)}` };
+    // The library's own words for this one name its API ("please use YAML.parseAllDocuments()").
+    const what = error.code === 'MULTIPLE_DOCS' ? "a plan is one YAML document, and this '---' starts another" : firstLine(error.message);
+    return { file, line, col, keyPath: '', message: `YAML syntax error: ${what}` };
   });
   return { source, problems };
 }

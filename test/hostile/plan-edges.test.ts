@@ -21,3 +21,15 @@ it('an analysis.interval not shorter than a stage is warned of: that stage is ju
   const short = planWarnings(planFromYaml(simulatedStagesPlan('short', [{ duration: '2s', weight: 0.5 }])));
   expect(short.filter((warning) => warning.keyPath === 'analysis.interval')).toEqual([]);
 });
+
+it('a model name with spaces at its ends is refused: it is sent as written, and no upstream knows " gpt-4o"', () => {
+  const base = simulatedStagesPlan('spaced', [{ duration: '2s', weight: 0.5 }]);
+  expect(() => planFromYaml(base.replace('blue: { model: a }', 'blue: { model: " a" }'))).toThrow(/blue\.model: must not start or end with spaces, found " a"/);
+  expect(() => planFromYaml(base.replace('green: { model: b }', 'green: { model: "  " }'))).toThrow(/green\.model: must not start or end with spaces/);
+  expect(planFromYaml(base.replace('blue: { model: a }', 'blue: { model: "a b" }')).arms.blue.model).toBe('a b');
+});
+
+it("a second YAML document is named as such, not with the YAML library's API advice", () => {
+  const base = simulatedStagesPlan('two-docs', [{ duration: '2s', weight: 0.5 }]);
+  expect(() => planFromYaml(`${base}---\nname: other\n`)).toThrow(/YAML syntax error: a plan is one YAML document, and this '---' starts another/);
+});
