@@ -10,7 +10,7 @@ import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
 import { handleRelay } from './relay.js';
-import { handleChat, type ChatContext } from './chat.js';
+import { handleChat, type ChatContext, type SplitPath } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
@@ -19,6 +19,8 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
+import { responsesStickyKey, StoredResponses } from './stored-responses.js';
+import { stickyKeyOf } from '../traffic/sampled-line.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
@@ -114,7 +116,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     // Seeded from the plan name: every proxy of a rollout, and a restarted one, puts a user on the same arm.
     splitter: createSplitter(hashString(plan.name), random),
     metrics,
-    mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
+    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
@@ -128,7 +130,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
 
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, req, res, raw, done, bug);
+  const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf };
+  const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, chatSplit, req, res, raw, done, bug);
+  // The split paths: chat, and the Responses API where both arms' upstreams have it (an OpenAI plan off Azure's deployments path).
+  const splits = new Map<string, BodyHandler>([[inbound.chatPath, chatHandler]]);
+  if (inbound.responsesPath !== undefined && targets.responses) {
+    const responsesSplit: SplitPath = { arms: targets.responses, stickyKeyOf: responsesStickyKey, stored: new StoredResponses(targets.sharedState) };
+    splits.set(inbound.responsesPath, (req, res, raw, done, bug) => handleChat(chat, responsesSplit, req, res, raw, done, bug));
+  }
   // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
   const relays = new Map<string, BodyHandler>();
   for (const relayed of inbound.relayPaths) {
@@ -137,7 +146,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     const route = { ...relayed, upstreamPath };
     relays.set(relayed.path, (req, res, raw, done, bug) => handleRelay(chat, route, req, res, raw, done, bug));
   }
-  const servedPaths = `POST ${[inbound.chatPath, ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
+  const servedPaths = `POST ${[...splits.keys(), ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
+  // The Responses API on an OpenAI plan whose arm sits on an Azure deployments path: said why, not just 404.
+  const unservedResponses =
+    inbound.responsesPath !== undefined && !splits.has(inbound.responsesPath)
+      ? `this proxy does not serve POST ${inbound.responsesPath}: an arm's upstream is an Azure deployments path, which has no Responses API (use the resource's /openai/v1 base URL); it serves ${servedPaths}`
+      : undefined;
 
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
@@ -151,11 +165,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       metrics.reject('unauthorized');
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
-    const relay = path === inbound.chatPath ? undefined : relays.get(path);
-    if (path === inbound.chatPath || relay) {
+    // Chat first, by one comparison: the hot path.
+    const post = path === inbound.chatPath ? chatHandler : (splits.get(path) ?? relays.get(path));
+    if (post) {
       if (method === 'POST') {
         const encoding = bodyEncoding(req);
-        if (encoding === undefined) return intake.servePost(req, res, failed, relay ?? chatHandler);
+        if (encoding === undefined) return intake.servePost(req, res, failed, post);
         req.resume();
         metrics.reject('bad_request');
         const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
@@ -184,11 +199,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else {
       req.resume();
       metrics.reject('not_found');
-      return sendError(res, inbound, 'not_found', `this proxy serves ${servedPaths}, not ${method} ${path}`, unreadBody(req));
+      const message = path === inbound.responsesPath && unservedResponses ? unservedResponses : `this proxy serves ${servedPaths}, not ${method} ${path}`;
+      return sendError(res, inbound, 'not_found', message, unreadBody(req));
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: path === inbound.chatPath || relay ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
+      allow: post ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...unreadBody(req),
     });
   }
