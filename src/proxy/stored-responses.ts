@@ -7,7 +7,7 @@
 import type { ArmName } from '../plan/plan.js';
 import { isObject } from '../upstream/shape.js';
 
-/** Response ids remembered at most: past it the oldest are forgotten (about 150 bytes each). */
+/** Response ids remembered at most: past it the oldest are forgotten (about 170 bytes each: 17 MB when full). */
 export const DEFAULT_REMEMBERED_RESPONSES = 100_000;
 /** Longer ids are not remembered: an id is a short token (resp_ and 48 hex digits at OpenAI). */
 const MAX_ID_LENGTH = 256;

@@ -97,6 +97,11 @@ describe('the Responses API through the proxy', () => {
     expect(green).toMatchObject({ requests: 1, successes: 1 });
     expect(green.tokens.completion).toBe(data.usage?.output_tokens);
     expect(green.tokens.prompt).toBe(data.usage?.input_tokens);
+    // Another model passes through to blue's /responses, outside the figures.
+    const other = await openai.responses.create({ model: 'other-model', input: 'hello' }).withResponse();
+    expect(other.data.model).toBe('other-model');
+    expect(other.response.headers.get('x-bluegreen-arm')).toBe('blue');
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(1);
   });
 
   it('reads max_output_tokens cut short as finish length, and counts it by quality.finish_reasons', async () => {
