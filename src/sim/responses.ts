@@ -104,13 +104,5 @@ function stream(completion: Completion): StreamScript {
   };
 }
 
-export const responsesDialect: Dialect = {
-  name: 'openai',
-  idPrefix: 'resp_',
-  checkHeaders: () => undefined,
-  parseRequest,
-  error,
-  requestIdHeader: 'x-request-id',
-  body,
-  stream,
-};
+/** OpenAI's errors, headers and request ids; the Responses API's requests and answers. */
+export const responsesDialect: Dialect = { ...openaiDialect, idPrefix: 'resp_', parseRequest, body, stream };
