@@ -28,8 +28,8 @@ export interface Targets {
    */
   responses?: Record<ArmName, ForwardTarget>;
   /**
-   * Both arms reach one upstream (origin and path) with one key: a response stored by one arm's model can be
-   * continued by the other's (the same account holds it).
+   * Both arms reach one upstream (origin and path) with one key and the same headers: a response stored by one
+   * arm's model can be continued by the other's (the same account holds it).
    */
   sharedState: boolean;
   /** GET {base}/models on blue's upstream, as a path on blue's pool. */
@@ -159,7 +159,9 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const keys = ARMS.map((arm) => arms[arm].apiKey);
   const redactor = createRedactor(keys);
   const splitKeys = new SplitKeys(keys, redactor);
-  const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && arms.blue.apiKey === arms.green.apiKey;
+  // The headers hold the key and any account selector a plan sets (openai-project): the same ones, the same account.
+  const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
+  const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && sameHeaders;
   return {
     arms: built,
     ...(responsesServed && { responses }),

@@ -300,3 +300,26 @@ describe('a green Responses stream that fails', () => {
     for (const text of [...seen, feed, figures, metrics, ...running.logs]) expect(text).not.toContain(UPSTREAM_KEY.slice(0, 12));
   });
 });
+
+describe('a Responses client that goes away mid-stream', () => {
+  it("cancels green's request upstream, and is counted as a client abort, not green's failure", async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    const scripted = await scriptedServer((_req, res, body) => {
+      res.on('close', () => upstreamClosed());
+      opening(res, (JSON.parse(body) as { model: string }).model);
+      res.write(sse({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'Hel' }));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const abort = new AbortController();
+    const stream = await client(running.baseUrl).responses.create({ model: 'blue-model', input: 'hi', stream: true }, { signal: abort.signal });
+    const reading = (async () => {
+      for await (const event of stream) if (event.type === 'response.output_text.delta') abort.abort();
+    })().catch(() => undefined);
+    await closed;
+    await reading;
+    await until(() => running.proxy.metrics.snapshot().arms.green.clientAborts === 1, 'the abort counted');
+    expect(running.proxy.metrics.snapshot().arms.green).toMatchObject({ failures: 0, inFlight: 0 });
+  });
+});
