@@ -19,7 +19,7 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
-import { responsesStickyKey, StoredResponses } from './stored-responses.js';
+import { refusesResponses, responsesStickyKey, StoredResponses } from './stored-responses.js';
 import { stickyKeyOf } from '../traffic/sampled-line.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
@@ -135,7 +135,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // The split paths: chat, and the Responses API where both arms' upstreams have it (an OpenAI plan off Azure's deployments path).
   const splits = new Map<string, BodyHandler>([[inbound.chatPath, chatHandler]]);
   if (inbound.responsesPath !== undefined && targets.responses) {
-    const responsesSplit: SplitPath = { arms: targets.responses, stickyKeyOf: responsesStickyKey, stored: new StoredResponses(targets.sharedState) };
+    const responsesSplit: SplitPath = {
+      arms: targets.responses,
+      stickyKeyOf: responsesStickyKey,
+      stored: new StoredResponses(targets.sharedState),
+      refuses: refusesResponses,
+    };
     splits.set(inbound.responsesPath, (req, res, raw, done, bug) => handleChat(chat, responsesSplit, req, res, raw, done, bug));
   }
   // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).

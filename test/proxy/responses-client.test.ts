@@ -148,6 +148,17 @@ describe('the Responses API through the proxy', () => {
     expect(blue.ttft?.count).toBe(1);
   });
 
+  it('refuses a background response (400): its result would be fetched from a path the proxy does not serve', async () => {
+    const running = await runProxy(simPlan());
+    const error = await client(running.baseUrl)
+      .responses.create({ model: 'gpt-4o', input: 'hello', background: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toContain('background responses are not served by this proxy');
+    expect(running.endpoints.simulators[0]?.requestCount()).toBe(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
+
   it('passes an upstream error through with its status and body, plain and streamed', async () => {
     const running = await runProxy(simPlan({ blue: 'error_rate: 1' }));
     for (const stream of [false, true]) {
