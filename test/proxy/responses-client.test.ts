@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -27,14 +27,6 @@ async function streamed(openai: OpenAI, body: Record<string, unknown> = {}): Pro
     if (event.type === 'response.completed') id = event.response.id;
   }
   return { arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback'), id, text, types };
-}
-
-async function inBatches<T>(count: number, batch: number, one: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let start = 0; start < count; start += batch) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => one(start + k)))));
-  }
-  return out;
 }
 
 /** One SSE event as the Responses API sends it. */
