@@ -1,5 +1,6 @@
-// One chat request from the application: parse, choose the arm, forward (streaming through), fall back to
-// blue when green fails before its first byte, mirror to green in the background, and record the figures.
+// One request on a split path (chat, the Responses API) from the application: parse, choose the arm, forward
+// (streaming through), fall back to blue when green fails before its first byte, mirror to green in the
+// background, and record the figures.
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
@@ -15,6 +16,7 @@ import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, isRedirect, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
+import type { StoredResponses } from './stored-responses.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -33,6 +35,17 @@ export interface ChatContext {
   fallback: boolean;
   random: () => number;
   now: () => number;
+}
+
+/** One path whose requests for the blue model are split: its arms' targets, how it names sticky ids, its stored state. */
+export interface SplitPath {
+  arms: Record<ArmName, ForwardTarget>;
+  /** The sticky id in a request body (the x-bluegreen-sticky-key header wins over it). */
+  stickyKeyOf: (body: Record<string, unknown>) => string | undefined;
+  /** The Responses API's continuations, held on the arm that answered what they continue. */
+  stored?: StoredResponses;
+  /** Why the proxy cannot serve this request on this path (the 400's message), if it cannot. */
+  refuses?: (body: Record<string, unknown>) => string | undefined;
 }
 
 export interface Parsed {
@@ -70,8 +83,16 @@ const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
 const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
 /** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
-export function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, raw: Buffer, done: () => void, bug: (error: unknown) => void): void {
-  new ChatExchange(ctx, req, res, raw, done, bug).start();
+export function handleChat(
+  ctx: ChatContext,
+  split: SplitPath,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: Buffer,
+  done: () => void,
+  bug: (error: unknown) => void,
+): void {
+  new ChatExchange(ctx, split, req, res, raw, done, bug).start();
 }
 
 /**
@@ -85,11 +106,14 @@ class ChatExchange {
   private arm: ArmName = 'blue';
   /** The attempt running: the first, or blue answering for green. */
   private fallingBack = false;
+  /** Blue may answer for a failed green attempt (not for a continuation only green's upstream holds). */
+  private fallback = false;
   /** The figures of the stage in force when the first attempt started: the whole request counts there. */
   private figures?: StageFigures;
 
   constructor(
     private readonly ctx: ChatContext,
+    private readonly split: SplitPath,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly raw: Buffer,
@@ -111,7 +135,14 @@ class ChatExchange {
     // The client going away cancels whatever is running for it upstream.
     this.link.follow(res);
     this.headers = forwardedHeaders(req.headers);
-    const { blue, green } = ctx.targets.arms;
+    const split = this.split;
+    const { blue, green } = split.arms;
+    const refused = split.refuses?.(parsed.body);
+    if (refused !== undefined) {
+      ctx.metrics.reject('bad_request');
+      sendError(res, ctx.inbound, 'bad_request', refused);
+      return this.done();
+    }
 
     if (!ctx.splitModels.has(parsed.model)) {
       // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
@@ -121,13 +152,17 @@ class ChatExchange {
       }
       // Not the model under rollout: blue's upstream, body untouched (unless it names its model twice), not counted in either arm's figures.
       const request: ForwardRequest = { body: passthroughBody(this.raw, parsed.text, parsed.body), stream: parsed.stream, headers: this.headers };
-      return passToBlue(ctx, res, request, this.link, this.done, this.bug);
+      return passToBlue(ctx, res, request, this.link, this.done, this.bug, blue);
     }
 
     const route = ctx.route.effective();
-    this.arm = ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers));
-    if (this.arm === 'blue' && route.mirror > 0 && ctx.random() < route.mirror) {
-      ctx.mirror.send({ body: forArm(parsed, green), stream: parsed.stream, headers: this.headers });
+    const stored = split.stored;
+    // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
+    const pinned = stored?.pinned(parsed.body, route.greenWeight);
+    this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers, split.stickyKeyOf));
+    this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
+    if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers });
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -141,7 +176,7 @@ class ChatExchange {
   private attempt(target: ForwardTarget): void {
     const { ctx } = this;
     const parsed = this.parsed as Parsed;
-    const canFallBack = target.arm === 'green' && ctx.fallback && !this.fallingBack;
+    const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
     const figures = ctx.metrics.started(target.arm);
     this.figures ??= figures;
@@ -151,14 +186,14 @@ class ChatExchange {
   private readonly answered = (outcome: ForwardOutcome): void => {
     try {
       const { ctx } = this;
-      if (!this.fallingBack && this.arm === 'green' && ctx.fallback && !outcome.committed && !outcome.result.ok) {
+      if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
         ctx.metrics.finished(outcome.result, 'routed', this.stageFigures());
         ctx.metrics.fellBack(this.stageFigures());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
         queueMicrotask(() => {
           try {
-            this.attempt(ctx.targets.arms.blue);
+            this.attempt(this.split.arms.blue);
           } catch (error) {
             this.bug(error);
           }
@@ -167,6 +202,7 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
+      if (outcome.result.ok) this.split.stored?.remember(outcome.responseId, outcome.result.arm);
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures());
       this.done();
     } catch (error) {
@@ -196,6 +232,8 @@ export function passToBlue(
   link: ClientLink,
   done: () => void,
   bug: (error: unknown) => void,
+  /** Blue's target on the request's path (a relayed request names its own path). */
+  blue: ForwardTarget = ctx.targets.arms.blue,
 ): void {
   ctx.metrics.passedThrough();
   const answered = (outcome: ForwardOutcome): void => {
@@ -206,7 +244,7 @@ export function passToBlue(
       bug(error);
     }
   };
-  forwardTo(ctx.targets.arms.blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */

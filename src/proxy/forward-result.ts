@@ -3,6 +3,7 @@ import type { ArmName } from '../plan/plan.js';
 import { parseRateLimit, type HeaderMap } from '../upstream/classify.js';
 import type { FailureFacts } from '../upstream/describe.js';
 import type { DialectReply } from '../upstream/dialect.js';
+import { copyReply } from '../upstream/reply.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
 export type ForwardFailure = FailureFacts & { failure: NonNullable<FailureFacts['failure']> };
@@ -36,9 +37,8 @@ function baseResult(exchange: Exchange, ok: boolean): UpstreamResult {
 /** `ttftMs`: from the request's start to its first token, for a stream. */
 export function succeededResult(exchange: Exchange, reply: DialectReply, ttftMs: number | undefined): UpstreamResult {
   const result = baseResult(exchange, true);
-  result.content = reply.content;
-  if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
-  if (reply.finishReason !== undefined) result.finishReason = reply.finishReason;
+  // Finish, tool calls and refusals too: a tool call's empty text is no quality failure (as on the traffic path).
+  copyReply(result, reply);
   if (reply.usage) result.usage = reply.usage;
   if (ttftMs !== undefined) result.ttftMs = ttftMs;
   return result;

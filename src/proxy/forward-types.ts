@@ -3,20 +3,29 @@
 import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
-import type { Dialect, StreamReader } from '../upstream/dialect.js';
+import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
-/** Where an arm's requests go: its pool, dialect, the headers every request carries (its key among them). */
+/**
+ * Where an arm's requests on one split path (chat, the Responses API) go: its pool, the path's answer readers,
+ * the headers every request carries (its key among them).
+ */
 export interface ForwardTarget {
   arm: ArmName;
   model: string;
-  dialect: Dialect;
+  /** Reads a whole 2xx answer of this path. */
+  parse: (json: unknown) => ParseOutcome;
   /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
   streamReader: () => StreamReader;
+  /**
+   * Stream events that come before any output (the Responses API's response.created): while blue can answer, a
+   * green stream's start is held past them too, so a failure right after them still falls back.
+   */
+  leadingEvents?: ReadonlySet<string>;
   dispatcher: Dispatcher;
   /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
   origin: string;
-  /** Path (and query) of the chat endpoint on the pool's origin. */
+  /** Path (and query) of the split endpoint (chat, or the Responses API) on the pool's origin. */
   chatPath: string;
   /** The dialect's protocol and auth headers plus the plan's headers. */
   headers: Record<string, string>;
@@ -78,6 +87,8 @@ export interface UnsentResponse {
 
 export interface ForwardOutcome {
   result: UpstreamResult;
+  /** A Responses API answer's id, when it was read (what a continuation names as previous_response_id). */
+  responseId?: string;
   /** Bytes went to the client: the answer is given, whatever happened after. */
   committed: boolean;
   /**

@@ -118,7 +118,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   private holdsFirstEvent(chunk: Buffer): boolean {
-    this.firstEvent ??= new FirstEventHold(this.target.maxResponseBytes);
+    this.firstEvent ??= new FirstEventHold(this.target.maxResponseBytes, this.target.leadingEvents);
     return this.firstEvent.holds(chunk);
   }
 
@@ -243,10 +243,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.sink?.end();
     this.readUnread();
     const parsed = watch.end();
-    const result = parsed.ok
-      ? this.succeeded(parsed.reply, watch.firstTokenAt)
-      : this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason });
-    this.settle({ result, committed: this.committed });
+    if (!parsed.ok)
+      return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
+    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId: parsed.reply.responseId });
   }
 
   private settleCollected(body: Buffer): void {
@@ -266,9 +265,10 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
     const json = parseJson(body.toString('utf8'));
-    const parsed = json.ok ? this.target.dialect.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
+    const parsed = json.ok ? this.target.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
-    this.settle(final ? { result, committed: true } : { result, committed: false, response });
+    const responseId = parsed.ok ? parsed.reply.responseId : undefined;
+    this.settle(final ? { result, committed: true, responseId } : { result, committed: false, response, responseId });
   }
 
   // --- results --------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ export interface InboundDialect {
   readonly api: ApiDialect;
   /** POST path of chat requests, as the application's SDK sends it. */
   readonly chatPath: string;
+  /** POST path of the Responses API, split like chat when both arms' upstreams have one (OpenAI only). */
+  readonly responsesPath?: string;
   /**
    * The dialect's other JSON endpoints that name a model, relayed to blue's upstream unread (src/proxy/relay.ts)
    * so an application's embeddings or token counts keep working when only its base URL changes.
@@ -102,6 +104,7 @@ function bearer(value: string | undefined): string | undefined {
 export const openAiInbound: InboundDialect = {
   api: 'openai',
   chatPath: '/v1/chat/completions',
+  responsesPath: '/v1/responses',
   relayPaths: [
     { path: '/v1/embeddings', takesSplitModel: false },
     { path: '/v1/moderations', takesSplitModel: false },
@@ -132,9 +135,16 @@ export function inboundFor(api: ApiDialect): InboundDialect {
   return api === 'anthropic' ? anthropicInbound : openAiInbound;
 }
 
-/** The id that keeps a user or conversation on one arm: the sticky header, else what the traffic path reads. */
-export function stickyKey(body: Record<string, unknown>, headers: IncomingHttpHeaders): string | undefined {
+/**
+ * The id that keeps a user or conversation on one arm: the sticky header, else what `read` finds in the body
+ * (for chat, what the traffic path reads).
+ */
+export function stickyKey(
+  body: Record<string, unknown>,
+  headers: IncomingHttpHeaders,
+  read: (body: Record<string, unknown>) => string | undefined = stickyKeyOf,
+): string | undefined {
   const header = headers[STICKY_HEADER];
   const fromHeader = Array.isArray(header) ? header[0] : header;
-  return fromHeader ? fromHeader : stickyKeyOf(body);
+  return fromHeader ? fromHeader : read(body);
 }

@@ -5,15 +5,15 @@ import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 
 export interface Mirror {
-  /** Starts a copy unless the limit is reached; returns at once. */
-  send(request: ForwardRequest): void;
+  /** Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once. */
+  send(target: ForwardTarget, request: ForwardRequest): void;
   inFlight(): number;
 }
 
-export function createMirror(green: ForwardTarget, metrics: ProxyMetrics, limit: number, now: () => number, shutdown: AbortSignal): Mirror {
+export function createMirror(metrics: ProxyMetrics, limit: number, now: () => number, shutdown: AbortSignal): Mirror {
   let running = 0;
   return {
-    send(request) {
+    send(green, request) {
       if (running >= limit) {
         metrics.mirrorDropped();
         return;

@@ -41,7 +41,7 @@ export function handleRelay(
         res,
         ctx.inbound,
         'bad_request',
-        `${JSON.stringify(parsed.model)} is the model under rollout: this proxy splits it on POST ${ctx.inbound.chatPath} only, and passes ${route.path} requests for other models`,
+        `${JSON.stringify(parsed.model)} is the model under rollout: this proxy splits it on POST ${ctx.inbound.chatPath}${ctx.targets.responses && ctx.inbound.responsesPath ? ` and POST ${ctx.inbound.responsesPath}` : ''} only, and passes ${route.path} requests for other models`,
       );
       return done();
     }

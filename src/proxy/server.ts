@@ -1,6 +1,6 @@
 // The proxy's HTTP server: only the dialect's paths (no open relay), each through the request intake (intake.ts:
-// client key, size, time and concurrency limits) to the chat pipeline or a relay; plus GET /metrics and GET
-// /healthz; and the drain before a stop.
+// client key, size, time and concurrency limits) to a split path (chat, responses) or a relay (post-paths.ts);
+// plus GET /metrics and GET /healthz; and the drain before a stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker } from '../analysis/quality.js';
@@ -9,8 +9,7 @@ import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
-import { handleRelay } from './relay.js';
-import { handleChat, type ChatContext } from './chat.js';
+import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
@@ -19,6 +18,7 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
+import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
@@ -26,7 +26,7 @@ import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { bodyEncoding, createIntake, unreadBody, type BodyHandler } from './intake.js';
+import { bodyEncoding, createIntake, unreadBody } from './intake.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -114,7 +114,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     // Seeded from the plan name: every proxy of a rollout, and a restarted one, puts a user on the same arm.
     splitter: createSplitter(hashString(plan.name), random),
     metrics,
-    mirror: createMirror(targets.arms.green, metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
+    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
@@ -127,17 +127,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let drained: Promise<number> | undefined;
   const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
 
-  // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, req, res, raw, done, bug);
-  // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
-  const relays = new Map<string, BodyHandler>();
-  for (const relayed of inbound.relayPaths) {
-    const upstreamPath = targets.relayPaths.get(relayed.path);
-    if (upstreamPath === undefined) continue;
-    const route = { ...relayed, upstreamPath };
-    relays.set(relayed.path, (req, res, raw, done, bug) => handleRelay(chat, route, req, res, raw, done, bug));
-  }
-  const servedPaths = `POST ${[inbound.chatPath, ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
+  const posts = postPaths(chat);
 
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
@@ -151,11 +141,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       metrics.reject('unauthorized');
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
-    const relay = path === inbound.chatPath ? undefined : relays.get(path);
-    if (path === inbound.chatPath || relay) {
+    // Chat first, by one comparison: the hot path.
+    const post = path === inbound.chatPath ? posts.chat : posts.others.get(path);
+    if (post) {
       if (method === 'POST') {
         const encoding = bodyEncoding(req);
-        if (encoding === undefined) return intake.servePost(req, res, failed, relay ?? chatHandler);
+        if (encoding === undefined) return intake.servePost(req, res, failed, post);
         req.resume();
         metrics.reject('bad_request');
         const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
@@ -184,11 +175,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else {
       req.resume();
       metrics.reject('not_found');
-      return sendError(res, inbound, 'not_found', `this proxy serves ${servedPaths}, not ${method} ${path}`, unreadBody(req));
+      const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}`;
+      return sendError(res, inbound, 'not_found', message, unreadBody(req));
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: path === inbound.chatPath || relay ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
+      allow: post ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...unreadBody(req),
     });
   }

@@ -26,7 +26,7 @@ export class StreamWatch {
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
   private pending = 0;
-  /** When the first content token passed (epoch ms of `now`). */
+  /** When the first output (text, a tool call, reasoning) passed (epoch ms of `now`). */
   firstTokenAt?: number;
 
   constructor(
@@ -41,7 +41,8 @@ export class StreamWatch {
         // Past the terminator or an error nothing more is judged (the bytes still pass).
         if (this.done || this.error !== undefined) return;
         const step = this.reader.event(event);
-        if (step.delta && this.firstTokenAt === undefined) this.firstTokenAt = this.now();
+        // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
+        if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
         if (step.error !== undefined) this.error = step.error;
         if (step.done) this.done = true;
       },

@@ -4,9 +4,10 @@ import type { Dispatcher } from 'undici';
 import { createRedactor, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
-import { adaptOpenAiBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
+import { adaptOpenAiBody, adaptResponsesBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
 import { isAzureV1 } from '../upstream/azure.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
+import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
 import { SplitKeys } from './split-key.js';
@@ -19,7 +20,18 @@ export interface ArmUpstream {
 }
 
 export interface Targets {
+  /** Each arm's chat path (chat completions, Anthropic's messages). */
   arms: Record<ArmName, ForwardTarget>;
+  /**
+   * Each arm's Responses API path ({base}/responses, beside its chat path); undefined when an arm has none (an
+   * Anthropic plan, an Azure deployments path).
+   */
+  responses?: Record<ArmName, ForwardTarget>;
+  /**
+   * Both arms reach one upstream (origin and path) with one key and the same headers: a response stored by one
+   * arm's model can be continued by the other's (the same account holds it).
+   */
+  sharedState: boolean;
   /** GET {base}/models on blue's upstream, as a path on blue's pool. */
   modelsPath: string;
   /**
@@ -63,15 +75,28 @@ export interface TargetOptions {
 }
 
 /**
- * Where blue's upstream takes each relayed path: beside its chat path, with its query (Azure's api-version). None
- * on Azure's deployments path, whose deployment is the chat model's.
+ * Where an upstream takes another of the application's paths (under /v1): beside its chat path, with its query
+ * (Azure's api-version). None on Azure's deployments path, whose deployment is the chat model's.
  */
-function relayPathsFor(blue: UpstreamConfig & { baseUrl: string }, chat: URL, chatSuffix: string, relayed: readonly string[]): Map<string, string> {
+function besideChat(upstream: UpstreamConfig & { baseUrl: string }, chat: URL, path: string): string | undefined {
+  const chatSuffix = dialectFor(upstream.api).chatPath;
+  if ((upstream.api === 'azure' && !isAzureV1(upstream.baseUrl)) || !chat.pathname.endsWith(chatSuffix)) return undefined;
+  return chat.pathname.slice(0, -chatSuffix.length) + path.replace(/^\/v1/, '') + chat.search;
+}
+
+/** Where blue's upstream takes each relayed path (besideChat); none when it has no such place. */
+function relayPathsFor(blue: UpstreamConfig & { baseUrl: string }, chat: URL, relayed: readonly string[]): Map<string, string> {
   const paths = new Map<string, string>();
-  if ((blue.api === 'azure' && !isAzureV1(blue.baseUrl)) || !chat.pathname.endsWith(chatSuffix)) return paths;
-  const base = chat.pathname.slice(0, -chatSuffix.length);
-  for (const path of relayed) paths.set(path, base + path.replace(/^\/v1/, '') + chat.search);
+  for (const path of relayed) {
+    const upstreamPath = besideChat(blue, chat, path);
+    if (upstreamPath !== undefined) paths.set(path, upstreamPath);
+  }
   return paths;
+}
+
+/** The Responses API path of an OpenAI(-compatible) upstream; none for Anthropic or an Azure deployments path. */
+function responsesPath(upstream: UpstreamConfig & { baseUrl: string }, chat: URL): string | undefined {
+  return upstream.api === 'anthropic' ? undefined : besideChat(upstream, chat, '/v1/responses');
 }
 
 export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
@@ -79,6 +104,8 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   // Arms on the same origin share one pool, as they share one upstream.
   const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
+  const responses = {} as Record<ArmName, ForwardTarget>;
+  let responsesServed = true;
   for (const name of ARMS) {
     const { arm, model, upstream, apiKey } = arms[name];
     const dialect = dialectFor(upstream.api);
@@ -98,7 +125,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     built[name] = {
       arm,
       model,
-      dialect,
+      parse: (json) => dialect.parse(json),
       streamReader: dialect.sharedStreamReaders(),
       dispatcher: pool,
       origin: chatUrl.origin,
@@ -111,6 +138,19 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       maxResponseBytes,
       maxStreamMs,
     };
+    // The same pool, key and headers; the Responses API's path, body adaptation and answer readers.
+    const path = responsesPath(upstream, chatUrl);
+    if (path === undefined) responsesServed = false;
+    else
+      responses[name] = {
+        ...built[name],
+        parse: parseResponses,
+        streamReader: responsesStreamReader,
+        leadingEvents: RESPONSES_LEADING_EVENTS,
+        chatPath: path,
+        prepare: (body) => adaptResponsesBody({ ...body, model: routes.bodyModel }, adaptation),
+        keepsBody: keepsBody(adaptation, true),
+      };
   }
   const blue = arms.blue.upstream;
   const modelsUrl = routesFor(blue, arms.blue.model).models;
@@ -119,10 +159,15 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const keys = ARMS.map((arm) => arms[arm].apiKey);
   const redactor = createRedactor(keys);
   const splitKeys = new SplitKeys(keys, redactor);
+  // The headers hold the key and any account selector a plan sets (openai-project): the same ones, the same account.
+  const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
+  const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && sameHeaders;
   return {
     arms: built,
+    ...(responsesServed && { responses }),
+    sharedState: sameUpstream,
     modelsPath: modelsUrl.pathname + modelsUrl.search,
-    relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, dialectFor(blue.api).chatPath, relayed),
+    relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, relayed),
     redactor,
     mayQuoteKey: (body) => splitKeys.mayQuote(body),
     splitKeys,

@@ -91,6 +91,7 @@ function stream(completion: Completion): StreamScript {
 
 export const anthropicDialect: Dialect = {
   name: 'anthropic',
+  idPrefix: 'msg_',
   checkHeaders,
   parseRequest,
   error,

@@ -44,6 +44,8 @@ export interface StreamScript {
 
 export interface Dialect {
   name: DialectName;
+  /** Prefix of the ids it gives its answers (chatcmpl-, msg_, resp_). */
+  idPrefix: string;
   /** Header checks the real API makes before reading the body (anthropic-version). */
   checkHeaders(headers: IncomingHttpHeaders): ErrorReply | undefined;
   parseRequest(body: unknown): ParsedRequest | ErrorReply;

@@ -88,6 +88,7 @@ function stream(completion: Completion): StreamScript {
 
 export const openaiDialect: Dialect = {
   name: 'openai',
+  idPrefix: 'chatcmpl-',
   checkHeaders: () => undefined,
   parseRequest,
   error,

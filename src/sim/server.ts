@@ -1,4 +1,5 @@
-// The simulated upstream: a loopback node:http server speaking OpenAI and Anthropic with per-model faults.
+// The simulated upstream: a loopback node:http server speaking OpenAI (chat completions and the Responses API) and
+// Anthropic with per-model faults.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimulateConfig } from '../plan/schema.js';
@@ -11,6 +12,7 @@ import { openaiDialect, openaiErrorBody } from './openai.js';
 import { planResponse } from './outcome.js';
 import { findProfile, profileAt } from './profile.js';
 import { respond } from './respond.js';
+import { responsesDialect } from './responses.js';
 import { childSeed, createRandom } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
@@ -20,7 +22,7 @@ export interface SimulatorHandle {
   /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
   baseUrl: string;
   port: number;
-  /** Completion requests received (chat completions and messages), whatever their outcome. */
+  /** Completion requests received (chat completions, responses and messages), whatever their outcome. */
   requestCount(): number;
   /** Completion requests by the model they named (those that named one). */
   requestsByModel(): Record<string, number>;
@@ -38,6 +40,7 @@ export interface SimulatorOptions {
 const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
   '/chat/completions': { method: 'POST', dialect: openaiDialect },
   '/messages': { method: 'POST', dialect: anthropicDialect },
+  '/responses': { method: 'POST', dialect: responsesDialect },
 };
 
 export function startSimulator(config: SimulateConfig, options: SimulatorOptions = {}): Promise<SimulatorHandle> {
@@ -60,7 +63,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     });
     const requestSeed = childSeed(seeds);
     const random = createRandom(requestSeed);
-    const id = randomId(random, dialect.name === 'openai' ? 'chatcmpl-' : 'msg_');
+    const id = randomId(random, dialect.idPrefix);
     const baseHeaders = { [dialect.requestIdHeader]: `req_${id.slice(-24)}` };
     const fail = (reply: { status: number; body: unknown }) => sendJson(res, reply.status, reply.body, baseHeaders);
 

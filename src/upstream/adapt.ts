@@ -1,5 +1,6 @@
 // Per-arm request adaptation: makes an OpenAI-shaped request body valid for the arm's model. Pure, so the
 // generated traffic path and the live proxy make the same request out of the same input.
+import { isObject } from '../core/json.js';
 import type { ApiDialect, ArmRequestSettings } from '../plan/plan.js';
 
 export type TokenParam = 'max_tokens' | 'max_completion_tokens';
@@ -82,6 +83,18 @@ export function applyDropAndSet(body: Readonly<Record<string, unknown>>, adaptat
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) if (!adaptation.drop.has(key)) out[key] = value;
   return Object.assign(out, adaptation.set);
+}
+
+/**
+ * A Responses API body for the arm: dropped parameters removed (reasoning models refuse temperature and top_p
+ * there too) and the arm's fields set, `reasoning_effort` as that API spells it (`reasoning.effort`). The token
+ * limit stays `max_output_tokens`, which every model takes.
+ */
+export function adaptResponsesBody(body: Readonly<Record<string, unknown>>, adaptation: RequestAdaptation): Record<string, unknown> {
+  const { reasoning_effort: effort, ...set } = adaptation.set;
+  const out = applyDropAndSet(body, { ...adaptation, set });
+  if (effort !== undefined) out.reasoning = { ...(isObject(out.reasoning) ? out.reasoning : {}), effort };
+  return out;
 }
 
 /** One line on what the arm's requests get, for `validate`; undefined when they go out as they come. */

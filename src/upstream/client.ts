@@ -15,7 +15,7 @@ import { realSleep } from '../core/clock.js';
 import { withRetries } from '../core/retry.js';
 import { createDispatcher } from './proxy-env.js';
 import { estimateUsage } from './estimate.js';
-import { normaliseFinish } from './finish.js';
+import { copyReply } from './reply.js';
 import { isRetryable } from './retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { ChatRequest, ModelList, UpstreamResult } from './types.js';
@@ -136,14 +136,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     } else {
       const { reply } = outcome;
       result = { arm, model, stream: request.stream, attempts, ok: true, content: reply.content, latencyMs: outcome.endedAt - startedAt };
-      if (reply.servedModel !== undefined) result.servedModel = reply.servedModel;
-      if (reply.finishReason !== undefined) {
-        result.finishReason = reply.finishReason;
-        result.finish = normaliseFinish(reply.finishReason);
-      }
-      if (reply.toolCalls) result.toolCalls = reply.toolCalls;
-      if (reply.reasoningChars) result.reasoning = true;
-      if (reply.refusal) result.refusal = true;
+      copyReply(result, reply);
       result.usage = reply.usage ?? estimateUsage(request, reply);
       if (outcome.firstTokenAt !== undefined) result.ttftMs = outcome.firstTokenAt - startedAt;
     }

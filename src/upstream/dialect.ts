@@ -19,6 +19,8 @@ export interface DialectReply {
   toolChars?: number;
   /** The model refused (OpenAI `refusal`, Anthropic stop_reason refusal). */
   refusal?: boolean;
+  /** The Responses API's id of this response (what a continuation's previous_response_id names). */
+  responseId?: string;
 }
 
 /** Either the reply, or why the body could not be read as one (becomes a bad_response). */

@@ -74,3 +74,33 @@ describe('an Azure blue on its deployments path', () => {
     expect(v1.pinnedDeployment).toBeUndefined();
   });
 });
+
+describe('the Responses API on Azure', () => {
+  it('is split on the /openai/v1 path (the deployment as the model), and a 404 saying why on the deployments path', async () => {
+    const azure = await scriptedServer((_req, res, body) => {
+      const model = (JSON.parse(body) as { model: string }).model;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'resp_1',
+          object: 'response',
+          status: 'completed',
+          model,
+          output: [{ type: 'message', content: [{ type: 'output_text', text: 'hi' }] }],
+        }),
+      );
+    });
+    const root = azure.url.replace(/\/v1$/, '');
+    const v1 = await runProxy(azurePlan(root, { v1: true }), { env: { UPSTREAM_KEY } });
+    const answer = await new OpenAI({ baseURL: v1.baseUrl, apiKey: 'unused', maxRetries: 0 }).responses.create({ model: 'gpt-4o', input: 'hi' });
+    expect(answer.output_text).toBe('hi');
+    expect(azure.seen.map((seen) => [seen.path, (JSON.parse(seen.body) as { model: string }).model])).toEqual([['/openai/v1/responses', 'gpt-4o-prod']]);
+    const deployments = await runProxy(azurePlan(root), { env: { UPSTREAM_KEY } });
+    const error = await new OpenAI({ baseURL: deployments.baseUrl, apiKey: 'unused', maxRetries: 0 }).responses
+      .create({ model: 'gpt-4o', input: 'hi' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as Error).message).toContain('an Azure deployments path, which has no Responses API');
+    expect(azure.seen).toHaveLength(1);
+  });
+});

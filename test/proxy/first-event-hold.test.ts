@@ -38,3 +38,20 @@ describe('FirstEventHold', () => {
     expect(hold.held().map(String)).toEqual(['data: 123']);
   });
 });
+
+describe('FirstEventHold with leading events (the Responses API)', () => {
+  const leading = new Set(['response.created', 'response.in_progress']);
+  const event = (name: string) => `event: ${name}\ndata: {"type":"${name}"}\n\n`;
+
+  it('holds past response.created and response.in_progress until the first event that may carry output or a failure', () => {
+    const held = (pieces: string[]) => {
+      const hold = new FirstEventHold(1000, leading);
+      for (const [index, piece] of pieces.entries()) if (!hold.holds(b(piece))) return index;
+      return pieces.length;
+    };
+    expect(held([event('response.created') + event('response.in_progress'), event('response.failed')])).toBe(1);
+    expect(held([event('response.created'), 'event: response.in_', 'progress\ndata: {}\n\n', 'event:response.output_item.added\ndata: {}\n', '\n'])).toBe(4);
+    // An event without an `event:` line is not a leading one.
+    expect(held(['data: {"type":"response.created"}\n\n'])).toBe(0);
+  });
+});

@@ -90,7 +90,7 @@ describe('a request to one of the dialect’s other model endpoints', () => {
       .catch((e: unknown) => e);
     expect(unsplit).toBeInstanceOf(OpenAI.BadRequestError);
     expect((unsplit as InstanceType<typeof OpenAI.APIError>).message).toContain(
-      '"blue-model" is the model under rollout: this proxy splits it on POST /v1/chat/completions only',
+      '"blue-model" is the model under rollout: this proxy splits it on POST /v1/chat/completions and POST /v1/responses only',
     );
     expect(upstream.seen).toHaveLength(0);
     const allowed = await openai(running.baseUrl).embeddings.create({ model: 'text-embedding-3-small', input: 'hello', encoding_format: 'float' });
@@ -103,7 +103,7 @@ describe('a request to one of the dialect’s other model endpoints', () => {
     const res = await fetch(`${running.baseUrl}/files`, { method: 'POST', body: '{"model":"x"}' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
-      'this proxy serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/moderations, POST /v1/completions, GET /v1/models, GET /metrics and GET /healthz, not POST /v1/files',
+      'this proxy serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, POST /v1/moderations, POST /v1/completions, GET /v1/models, GET /metrics and GET /healthz, not POST /v1/files',
     );
     const get = await fetch(`${running.baseUrl}/embeddings`);
     expect(get.status).toBe(405);
