@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyCheck } from './auth.js';
 import { readBodyThen } from './body.js';
+import { CLOSE, discardRest } from './discard.js';
 import type { ProxyLimitsResolved } from './config.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
@@ -29,6 +30,11 @@ export interface Intake {
   serveModels(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Requests that sent `Expect: 100-continue` and are not told to go on yet (Node's checkContinue adds them). */
   awaitingContinue: WeakSet<IncomingMessage>;
+  /**
+   * The headers for a refused request's answer: the rest of its body is discarded (src/proxy/discard.ts), or the
+   * connection closes when the client waits for `100 Continue` (it sends no body) or declared too much to wait for.
+   */
+  unreadBody(req: IncomingMessage): Readonly<{ connection?: string }>;
 }
 
 /**
@@ -45,13 +51,10 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** A refused request whose body is still coming: the connection closes after the answer instead of reading it all. */
-export function unreadBody(req: IncomingMessage): { connection?: string } {
-  return req.complete ? {} : { connection: 'close' };
-}
-
 export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
+  const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
+    awaitingContinue.has(req) ? CLOSE : discardRest(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
 
   /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
   function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
@@ -77,7 +80,12 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
     };
     // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
     // is answered without the client ever sending its body.
-    const reading = awaitingContinue.has(req) ? () => res.writeContinue() : undefined;
+    const reading = awaitingContinue.has(req)
+      ? () => {
+          awaitingContinue.delete(req);
+          res.writeContinue();
+        }
+      : undefined;
     readBodyThen(
       req,
       limits.maxBodyBytes,
@@ -92,8 +100,8 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
               read.reason === 'too_large'
                 ? `the request body is larger than ${limits.maxBodyBytes} bytes (the proxy's limit, proxy.limits.max_body_bytes)`
                 : `the request body did not arrive within ${limits.bodyTimeoutMs} ms (the proxy's limit, proxy.limits.body_timeout)`;
-            // The rest of the body is not read: the connection closes after the answer.
-            sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, { connection: 'close' });
+            // Too large: the rest is discarded (bounded). Too slow: the connection closes after the answer.
+            sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, read.reason === 'too_large' ? unreadBody(req) : CLOSE);
             return;
           }
           handler(req, res, read.body, end, (error) => {
@@ -142,5 +150,5 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
     }
   }
 
-  return { servePost, serveModels, awaitingContinue };
+  return { servePost, serveModels, awaitingContinue, unreadBody };
 }

@@ -26,7 +26,7 @@ import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { bodyEncoding, createIntake, unreadBody } from './intake.js';
+import { bodyEncoding, createIntake } from './intake.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -139,7 +139,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     if (refusal !== undefined) {
       req.resume();
       metrics.reject('unauthorized');
-      return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
+      return sendError(res, inbound, 'forbidden', refusal, intake.unreadBody(req));
     }
     // Chat first, by one comparison: the hot path.
     const post = path === inbound.chatPath ? posts.chat : posts.others.get(path);
@@ -150,7 +150,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         req.resume();
         metrics.reject('bad_request');
         const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
-        return sendError(res, inbound, 'bad_request', message, unreadBody(req));
+        return sendError(res, inbound, 'bad_request', message, intake.unreadBody(req));
       }
     } else if (path === '/v1/models') {
       if (method === 'GET') return intake.serveModels(req, res);
@@ -176,12 +176,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       req.resume();
       metrics.reject('not_found');
       const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}`;
-      return sendError(res, inbound, 'not_found', message, unreadBody(req));
+      return sendError(res, inbound, 'not_found', message, intake.unreadBody(req));
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
       allow: post ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
-      ...unreadBody(req),
+      ...intake.unreadBody(req),
     });
   }
 
@@ -191,7 +191,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         // JSON.parse reads any depth, but re-serialising the body for an arm (or a mirror copy) recurses: the
         // request's fault, not the proxy's, and no reason for a log line per request.
         metrics.reject('bad_request');
-        return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', unreadBody(req));
+        return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', intake.unreadBody(req));
       }
       // The path only: a query string may carry a key (`?api_key=`), which the proxy never reads but a log would keep.
       options.log?.(`internal error serving ${req.method ?? ''} ${(req.url ?? '').split('?', 1)[0] ?? ''}: ${errorText(error)}`);
