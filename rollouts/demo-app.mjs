@@ -25,9 +25,19 @@ if (!(rate > 0 && rate <= 1000)) {
   console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
   process.exit(2);
 }
-const durationMs = values.duration
-  ? Number.parseFloat(values.duration) * (values.duration.endsWith('ms') ? 1 : values.duration.endsWith('m') ? 60_000 : 1000)
-  : undefined;
+const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+/** `90s`, `1m30s`, `500ms`, `2h`: milliseconds, or undefined for anything else. */
+function parseDuration(text) {
+  if (!/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(h|ms|m|s)/g)) ms += Number(amount) * UNIT_MS[unit];
+  return ms;
+}
+const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+if (values.duration !== undefined && !(durationMs > 0)) {
+  console.error(`demo-app: --duration must be like 60s, 1m30s or 500ms, not ${values.duration}`);
+  process.exit(2);
+}
 
 // On loopback without proxy.client_keys_env the proxy takes any key; otherwise use one of the client keys.
 const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 });

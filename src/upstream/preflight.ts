@@ -1,5 +1,6 @@
 // Before any traffic: is each upstream reachable, is its key accepted, does it list the arms' models?
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
+import { formatDuration } from '../core/format.js';
 import { readApiKey } from './api-key.js';
 import { createUpstreamClient } from './client.js';
 import { displayUrl, redact } from './describe.js';
@@ -34,7 +35,7 @@ function baseName(baseUrl: string): string {
 
 function unreachable(err: UpstreamError, base: string, timeoutMs: number, keyEnv: string | undefined): string {
   if (err.failure === 'timeout') {
-    return `${base} did not answer GET /models within ${timeoutMs} ms; check upstream.base_url and the network`;
+    return `${base} did not answer GET /models within ${formatDuration(timeoutMs)}; check upstream.base_url and the network`;
   }
   if (err.failure === 'connection') return `could not reach ${base} (${err.reason}); check upstream.base_url`;
   return `could not send a request to ${base} (${err.reason}); check upstream.headers${keyEnv ? ` and ${keyEnv}` : ''}`;

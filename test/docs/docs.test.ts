@@ -140,6 +140,16 @@ describe('the docs match the code', () => {
     },
   );
 
+  it('rollouts/demo-app.mjs refuses a --duration it cannot read (1m30s used to be read as 1 s, 2x as 2 s)', async () => {
+    const app = path.join(ROOT, 'rollouts/demo-app.mjs');
+    const failure = (await promisify(execFile)(process.execPath, [app, '--duration', '2x'], { cwd: ROOT }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('--duration must be like 60s, 1m30s or 500ms');
+  });
+
   it("docs/proxy.md's metrics table names exactly the metrics a running proxy serves", async () => {
     const running = await runProxy(simPlan({ proxy: '{}' }));
     const served = new Set([...(await (await fetch(`${running.proxy.url}/metrics`)).text()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));

@@ -99,7 +99,7 @@ describe('preflight', () => {
   it('fails when the upstream does not answer in time', async () => {
     const { base } = await startServer(stall);
     const err = await failure(preflight(targets(base), { env, cwd: dir, timeoutMs: 150 }));
-    expect(err.message).toBe(`${base} did not answer GET /models within 150 ms; check upstream.base_url and the network`);
+    expect(err.message).toBe(`${base} did not answer GET /models within 150ms; check upstream.base_url and the network`);
   });
 
   it('fails on another non-2xx with a sentence naming the status', async () => {
