@@ -46,6 +46,11 @@ export interface Actuator {
   applyEnding(move: EndingMove): Promise<ActuationResult[]>;
   /** Stops whatever is still moving traffic (a slow on_stage hook) and resolves once it has stopped. */
   cancel(): Promise<void>;
+  /**
+   * What it is moving traffic with right now, for an operator whose Ctrl-C finds the ending under way: "the
+   * on_promote hook (exec, up to its 60s timeout)"; undefined when idle.
+   */
+  busy?(): string | undefined;
 }
 
 /** Every actuator in order, each result reported as it comes (the journal's hook_succeeded / hook_failed). */
@@ -68,6 +73,14 @@ export class Actuators {
 
   async cancel(): Promise<void> {
     await Promise.all(this.list.map((actuator) => actuator.cancel()));
+  }
+
+  busy(): string | undefined {
+    for (const actuator of this.list) {
+      const busy = actuator.busy?.();
+      if (busy !== undefined) return busy;
+    }
+    return undefined;
   }
 
   private async each(

@@ -32,6 +32,8 @@ export class ProxyActuator implements Actuator {
   private readonly promoted = new Map<FleetProxy, 'took' | 'may have'>();
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
+  /** While the ending's route goes out: what the rollout waits for (see busy). */
+  private endingWork?: string;
 
   constructor(
     private readonly plan: Plan,
@@ -70,6 +72,20 @@ export class ProxyActuator implements Actuator {
   }
 
   async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
+    const proxies = this.fleet.proxies.length === 1 ? 'the proxy' : `the ${this.fleet.proxies.length} proxies`;
+    this.endingWork = `${proxies} to ${move.event === 'promote' ? 'take the promotion' : 'go back to blue'} (each tried ${ENDING_ATTEMPTS} times at most)`;
+    try {
+      return await this.endingRoutes(move);
+    } finally {
+      this.endingWork = undefined;
+    }
+  }
+
+  busy(): string | undefined {
+    return this.endingWork;
+  }
+
+  private endingRoutes(move: EndingMove): Promise<ActuationResult[]> {
     this.stopRenewal();
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     const owned = { stage: move.stages, rollout: this.rollout };
