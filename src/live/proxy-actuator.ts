@@ -3,8 +3,9 @@
 // mirror to 0 on every proxy. Promotion goes in two steps: every proxy first takes all traffic to green under a
 // lease, and only once all of them did is the promotion (no lease, kept across restarts) sent. A proxy whose route
 // someone else set, or that does not answer the first step, declines the promotion: the rollout rolls back instead,
-// and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md).
-// A proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
+// and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
+// that took the first step and did not confirm the second has its route read back until that lease ran out.
+// Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
@@ -13,6 +14,7 @@ import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
 import { routeOwner } from '../proxy/route.js';
+import { readBackPromotion } from './read-back.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
@@ -101,7 +103,9 @@ export class ProxyActuator implements Actuator {
     return this.serial(async () => {
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;
-      return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion)));
+      // Every proxy took the first step by now: its lease has run out a lease (and a poll, for margin) from here.
+      const deadline = this.clock.now() + this.fleet.leaseMs + this.fleet.pollMs;
+      return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion, deadline)));
     });
   }
 
@@ -122,27 +126,47 @@ export class ProxyActuator implements Actuator {
 
   /**
    * The promotion itself, once every proxy serves green under a lease. A proxy that refuses it now (a route set by
-   * hand in between) declines it as in the first step. One that does not answer is not rolled back over: it may
-   * have taken the promotion and lost only the answer, and a rollback it also missed would leave it on green for
-   * good; left promoted elsewhere, it serves green by its lease and, if the promotion never reached it, blue after.
+   * hand in between) declines it as in the first step. One that does not answer is not rolled back over at once:
+   * it may have taken the promotion and lost only the answer. Its route is read back until its first step's lease
+   * would have run out (read-back.ts): shown promoted, it is; shown anything else (blue by its lease), it declines,
+   * and the rollout rolls back (exit 10) rather than say "promoted". Silent throughout, it stays in doubt: a rollback
+   * it also missed could leave it on green for good, so the others stay promoted and the ending says to check it.
    */
-  private async commit(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
+  private async commit(proxy: FleetProxy, route: RouteSet, deadline: number): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
     const error = await this.attempts(proxy, route);
-    if (error === undefined) {
-      this.promoted.set(proxy, 'took');
-      return { ok: true, label, message: 'serving green (promoted, kept across restarts)' };
-    }
+    if (error === undefined) return this.took(proxy, label, 'serving green (promoted, kept across restarts)');
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
+    const by = new Date(deadline).toISOString();
+    this.endingWork = `${label} to show the promotion or blue (its route read back until its first step's lease has run out, at ${by})`;
+    const read = await readBackPromotion(proxy, { plan: this.plan, clock: this.clock, deadline, pollMs: this.fleet.pollMs });
+    if (read.kind === 'promoted')
+      return this.took(
+        proxy,
+        label,
+        `serving green (promoted, kept across restarts): its answer was lost (${errorText(error)}), its route read back shows the promotion`,
+      );
+    if (read.kind === 'not_promoted')
+      return {
+        ok: false,
+        declined: true,
+        rule: 'proxy_unreachable',
+        label,
+        message: `${errorText(error)}; its route read back shows it did not take it: ${read.route}`,
+      };
     this.promoted.set(proxy, 'may have');
-    const lease = proxy.view.leaseExpiresAt;
     return {
       ok: false,
       label,
       message:
-        `${errorText(error)}; it did not confirm the promotion: it serves green under its lease${lease ? ` until ${new Date(lease).toISOString()}` : ''}, ` +
-        'then blue if the promotion did not reach it: check its route (GET /admin/route)',
+        `${errorText(error)}; it did not confirm the promotion, nor answer a read of its route until its first step's lease ran out (${by}): ` +
+        'it serves green if the promotion reached it, else blue: check its route (GET /admin/route)',
     };
+  }
+
+  private took(proxy: FleetProxy, label: string, message: string): ActuationResult {
+    this.promoted.set(proxy, 'took');
+    return { ok: true, label, message };
   }
 
   private async toBlue(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
