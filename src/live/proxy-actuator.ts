@@ -150,7 +150,8 @@ export class ProxyActuator implements Actuator {
       return {
         ok: false,
         declined: true,
-        rule: 'proxy_unreachable',
+        // A route set by hand in between is a refusal, as in the first step; blue by its lease, a promotion lost.
+        rule: read.byHand ? 'hook' : 'proxy_unreachable',
         label,
         message: `${errorText(error)}; its route read back shows it did not take it: ${read.route}`,
       };

@@ -13,7 +13,7 @@ import { promotesThisGreen } from './promoted.js';
 export type ReadBack =
   | { kind: 'promoted' }
   /** `route`: what it serves instead ("blue (its lease ran out at ...)", or a route set by hand as the proxy's log says it). */
-  | { kind: 'not_promoted'; route: string }
+  | { kind: 'not_promoted'; route: string; byHand: boolean }
   /** No answer, or still the first step's lease, once that lease should have run out. */
   | { kind: 'unknown' };
 
@@ -35,16 +35,17 @@ export async function readBackPromotion(proxy: FleetProxy, options: ReadBackOpti
       if (promotesThisGreen(plan, answer.route)) return { kind: 'promoted' };
       // All green with no promotion is the first step's lease still running: a late promotion may yet land.
       const firstStep = answer.route.promotedArm === undefined && answer.effective.greenWeight === 1;
-      if (!firstStep) return { kind: 'not_promoted', route: served(answer) };
+      if (!firstStep) return { kind: 'not_promoted', ...served(answer) };
     }
     if (past) return { kind: 'unknown' };
     await sleep(clock, Math.min(pollMs, Math.max(0, deadline - clock.now())));
   }
 }
 
-/** What a proxy that did not take the promotion serves: blue by its lease, or the route someone else set. */
-function served(answer: RouteAnswer): string {
+/** What a proxy that did not take the promotion serves: blue by its lease, or a route someone else set (byHand). */
+function served(answer: RouteAnswer): { route: string; byHand: boolean } {
   const { route, effective, now } = answer;
   const lapsed = route.leaseExpiresAt !== undefined && route.leaseExpiresAt <= now && effective.greenWeight === 0 && effective.mirror === 0;
-  return lapsed ? `blue (its lease ran out at ${new Date(route.leaseExpiresAt as number).toISOString()})` : describeRoute(route);
+  if (!lapsed) return { route: describeRoute(route), byHand: true };
+  return { route: `blue (its lease ran out at ${new Date(route.leaseExpiresAt as number).toISOString()})`, byHand: false };
 }
