@@ -55,14 +55,25 @@ export interface Actuator {
 
 /** Every actuator in order, each result reported as it comes (the journal's hook_succeeded / hook_failed). */
 export class Actuators {
+  /** Set by cancel(): the rollout is ending, so a stage move still under way moves no further actuator. */
+  private ending = false;
+
   constructor(
     private readonly list: readonly Actuator[],
     /** Told of each result with the stage and weight it moved traffic to (not the stage the engine is leaving). */
     private readonly report: (result: ActuationResult, move: { stage: number; greenWeight: number }) => void,
   ) {}
 
+  /**
+   * A stage move that outlives the start of the ending (a slow proxy) stops at the actuator it was on: the next one
+   * (the on_stage hook) must never set the stage's weight after the ending's hook put traffic on blue.
+   */
   applyStage(move: StageMove): Promise<ActuationResult[]> {
-    return this.each(move, (actuator) => actuator.applyStage(move));
+    return this.each(
+      move,
+      (actuator) => actuator.applyStage(move),
+      () => this.ending,
+    );
   }
 
   /** A promotion one actuator declined goes no further (no on_promote hook runs): the engine rolls back instead. */
@@ -72,6 +83,7 @@ export class Actuators {
   }
 
   async cancel(): Promise<void> {
+    this.ending = true;
     await Promise.all(this.list.map((actuator) => actuator.cancel()));
   }
 
