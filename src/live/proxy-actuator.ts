@@ -15,9 +15,16 @@ import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
 import { routeOwner } from '../proxy/route.js';
 import { readBackPromotion } from './read-back.js';
+import type { HookEventName } from '../hooks/types.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
+
+/**
+ * Records a move of the proxies while it is under way (hook.json, as a hook's run is), so a kill -9 half way leaves
+ * `status` and `rollback` saying green may be at either weight. `stage` is one-based; returns the move's end.
+ */
+export type MoveRecorder = (move: { event: HookEventName; stage: number; greenWeight: number }) => () => void;
 
 export class ProxyActuator implements Actuator {
   private renewal?: TimerHandle;
@@ -41,6 +48,7 @@ export class ProxyActuator implements Actuator {
     private readonly plan: Plan,
     private readonly fleet: ProxyFleet,
     private readonly clock: Clock,
+    private readonly record: MoveRecorder = () => () => undefined,
   ) {
     this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   }
@@ -57,7 +65,9 @@ export class ProxyActuator implements Actuator {
     };
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
-    const outcomes = await this.serial(() => this.fleet.setAll(route, true));
+    const outcomes = await this.recorded({ event: 'stage', stage: move.stage + 1, greenWeight: move.greenWeight }, () =>
+      this.serial(() => this.fleet.setAll(route, true)),
+    );
     if (!this.ending) this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
@@ -77,9 +87,18 @@ export class ProxyActuator implements Actuator {
     const proxies = this.fleet.proxies.length === 1 ? 'the proxy' : `the ${this.fleet.proxies.length} proxies`;
     this.endingWork = `${proxies} to ${move.event === 'promote' ? 'take the promotion' : 'go back to blue'} (each tried ${ENDING_ATTEMPTS} times at most)`;
     try {
-      return await this.endingRoutes(move);
+      return await this.recorded({ event: move.event, stage: move.stage + 1, greenWeight: move.event === 'promote' ? 1 : 0 }, () => this.endingRoutes(move));
     } finally {
       this.endingWork = undefined;
+    }
+  }
+
+  private async recorded<T>(move: Parameters<MoveRecorder>[0], work: () => Promise<T>): Promise<T> {
+    const finished = this.record(move);
+    try {
+      return await work();
+    } finally {
+      finished();
     }
   }
 
