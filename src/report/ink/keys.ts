@@ -45,7 +45,7 @@ const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> =
 export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false): KeyResult {
   if (press.ctrl && press.input === 'c') {
     // Once ending, Ctrl-C stops only the wait for requests in flight (stop-signals.ts says the rest on stderr).
-    const text = ending ? 'already ending: ctrl-c stops only the wait for requests in flight' : 'interrupted (ctrl-c)';
+    const text = ending ? 'ending: in-flight wait skipped' : 'interrupted (ctrl-c)';
     return { state: { notice: { text, at: now } }, command: 'interrupt' };
   }
   if (mode === 'watch') return press.input === 'q' ? { state, command: 'quit' } : { state };
