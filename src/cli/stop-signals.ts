@@ -93,9 +93,12 @@ const ENDING_DOING: Partial<Record<EndingUnderWay['phase'], string>> = {
 /** "SIGINT: the rollout is already ending, promoting green to 100% (...); it waits for the on_promote hook (...), which runs on ..." */
 export function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
   const doing = ENDING_DOING[underWay.phase] ?? 'rolling back to blue';
-  const runsOn = underWay.moving ? ', which a signal does not stop, as it is what moves traffic' : '';
+  const moves =
+    underWay.moving === undefined
+      ? 'traffic is already where it leaves it'
+      : `it waits for ${underWay.moving}, which a signal does not stop, as it is what moves traffic`;
   return (
-    `${signal}: the rollout is already ending, ${doing}; it waits for ${underWay.waitingFor}${runsOn}. ` +
+    `${signal}: the rollout is already ending, ${doing}; ${moves}. ` +
     'Requests in flight are no longer waited for, and another Ctrl-C changes nothing more; kill -9 would leave traffic wherever it is'
   );
 }

@@ -36,10 +36,11 @@ export interface RolloutOutcome {
 export interface EndingUnderWay {
   /** The ending's phase: `promoted` while a promotion is still moving traffic too. */
   phase: Phase;
-  /** "the on_promote hook (exec, up to its 60s timeout)", "requests in flight". */
-  waitingFor: string;
-  /** Whether it is still moving traffic (a hook, the proxies), which a signal does not stop. */
-  moving: boolean;
+  /**
+   * What still moves traffic, which a signal does not stop: "the on_promote hook (exec, up to its 60s timeout)";
+   * undefined once traffic is where the ending leaves it (only requests in flight are left).
+   */
+  moving?: string;
 }
 
 const CONTROL_POLL_MS = 250;
@@ -224,13 +225,9 @@ export class RolloutEngine {
   interrupt(signal: InterruptSignal, cause: string = signal): EndingUnderWay | undefined {
     const { ending } = this.state;
     if (ending) {
-      const busy = this.moves.busy();
+      const moving = this.moves.busy();
       for (const source of this.sources) source.cancelAll();
-      return {
-        phase: ending.phase,
-        waitingFor: busy ?? (this.state.endedAt === undefined ? 'requests in flight' : 'its record to be saved'),
-        moving: busy !== undefined,
-      };
+      return { phase: ending.phase, ...(moving !== undefined && { moving }) };
     }
     this.state.toBlue();
     this.emit('interrupted', `interrupted by ${cause}: rolling back to blue`);

@@ -12,7 +12,7 @@ function engineWith(ending?: EndingUnderWay): { engine: Stoppable; interrupts: s
     interrupt: (signal) => {
       interrupts.push(signal);
       const answer = underWay;
-      underWay ??= { phase: 'interrupted', waitingFor: 'the on_rollback hook (exec, up to its 30s timeout)', moving: true };
+      underWay ??= { phase: 'interrupted', moving: 'the on_rollback hook (exec, up to its 30s timeout)' };
       return answer;
     },
     fail: () => undefined,
@@ -40,11 +40,7 @@ describe('signals routed to the rollout', () => {
   it('says so on the first Ctrl-C that finds a promotion under way', () => {
     const events = new EventEmitter();
     const warnings: string[] = [];
-    const { engine, interrupts } = engineWith({
-      phase: 'promoted',
-      waitingFor: 'the 2 proxies to take the promotion (each tried 3 times at most)',
-      moving: true,
-    });
+    const { engine, interrupts } = engineWith({ phase: 'promoted', moving: 'the 2 proxies to take the promotion (each tried 3 times at most)' });
     const unroute = routeStopSignals(engine, { events, warn: (message) => warnings.push(message) });
     events.emit('SIGINT');
     events.emit('SIGINT');
@@ -52,6 +48,17 @@ describe('signals routed to the rollout', () => {
     expect(interrupts).toEqual(['SIGINT', 'SIGINT']);
     expect(warnings).toEqual([
       'SIGINT: the rollout is already ending, promoting green to 100% (a promotion under way is not turned into a rollback); it waits for the 2 proxies to take the promotion (each tried 3 times at most), which a signal does not stop, as it is what moves traffic. Requests in flight are no longer waited for, and another Ctrl-C changes nothing more; kill -9 would leave traffic wherever it is',
+    ]);
+  });
+
+  it('says traffic is already in place when only requests in flight are left', () => {
+    const events = new EventEmitter();
+    const warnings: string[] = [];
+    const unroute = routeStopSignals(engineWith({ phase: 'aborted' }).engine, { events, warn: (message) => warnings.push(message) });
+    events.emit('SIGTERM');
+    unroute();
+    expect(warnings).toEqual([
+      'SIGTERM: the rollout is already ending, aborting to blue; traffic is already where it leaves it. Requests in flight are no longer waited for, and another Ctrl-C changes nothing more; kill -9 would leave traffic wherever it is',
     ]);
   });
 });
