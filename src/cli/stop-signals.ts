@@ -4,9 +4,11 @@
 import { CliError, EXIT } from '../core/exit.js';
 import type { LauncherWatch } from './launcher.js';
 import { errorText } from '../core/errors.js';
+import type { EndingUnderWay } from '../engine/rollout.js';
 
 export interface Stoppable {
-  interrupt(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', cause?: string): void;
+  /** Undefined when this starts the ending; what the ending waits for when one was already under way. */
+  interrupt(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', cause?: string): EndingUnderWay | undefined;
   fail(error: unknown): void;
 }
 
@@ -29,21 +31,21 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export function routeStopSignals(engine: Stoppable, options: StopSignalOptions): () => void {
   const { events } = options;
   let signalled = false;
-  let repeatTold = false;
+  let told = false;
   const handlers = SIGNALS.map(
     (signal) =>
       [
         signal,
         () => {
-          // A second Ctrl-C while a slow on_rollback runs was met with silence: say what it does and does not do.
-          if (signalled && !repeatTold) {
-            repeatTold = true;
-            options.warn(
-              `${signal} again: the rollout is already ending; requests in flight are no longer waited for, but the ending's hook runs on (up to its timeout), as it is what moves traffic; kill -9 would leave traffic wherever it is`,
-            );
-          }
+          const again = signalled;
           signalled = true;
-          engine.interrupt(signal);
+          const underWay = engine.interrupt(signal);
+          // A Ctrl-C that finds the rollout ending (a slow on_rollback, or a promotion it cannot turn back) was met
+          // with silence: say, once, what it waits for and what the signal does and does not do.
+          if (underWay && !told) {
+            told = true;
+            options.warn(endingUnderWayText(`${signal}${again ? ' again' : ''}`, underWay));
+          }
         },
       ] as const,
   );
@@ -81,6 +83,24 @@ export function routeStopSignals(engine: Stoppable, options: StopSignalOptions):
     events.off('uncaughtException', onCrash);
     events.off('unhandledRejection', onCrash);
   };
+}
+
+const ENDING_DOING: Partial<Record<EndingUnderWay['phase'], string>> = {
+  promoted: 'promoting green to 100% (a promotion under way is not turned into a rollback)',
+  aborted: 'aborting to blue',
+};
+
+/** "SIGINT: the rollout is already ending, promoting green to 100% (...); it waits for the on_promote hook (...), which runs on ..." */
+export function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
+  const doing = ENDING_DOING[underWay.phase] ?? 'rolling back to blue';
+  const moves =
+    underWay.moving === undefined
+      ? 'traffic is already where it leaves it'
+      : `it waits for ${underWay.moving}, which a signal does not stop, as it is what moves traffic`;
+  return (
+    `${signal}: the rollout is already ending, ${doing}; ${moves}. ` +
+    'Requests in flight are no longer waited for, and another Ctrl-C changes nothing more; kill -9 would leave traffic wherever it is'
+  );
 }
 
 const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup } as const;

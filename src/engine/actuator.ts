@@ -46,18 +46,34 @@ export interface Actuator {
   applyEnding(move: EndingMove): Promise<ActuationResult[]>;
   /** Stops whatever is still moving traffic (a slow on_stage hook) and resolves once it has stopped. */
   cancel(): Promise<void>;
+  /**
+   * What it is moving traffic with right now, for an operator whose Ctrl-C finds the ending under way: "the
+   * on_promote hook (exec, up to its 60s timeout)"; undefined when idle.
+   */
+  busy?(): string | undefined;
 }
 
 /** Every actuator in order, each result reported as it comes (the journal's hook_succeeded / hook_failed). */
 export class Actuators {
+  /** Set by cancel(): the rollout is ending, so a stage move still under way moves no further actuator. */
+  private ending = false;
+
   constructor(
     private readonly list: readonly Actuator[],
     /** Told of each result with the stage and weight it moved traffic to (not the stage the engine is leaving). */
     private readonly report: (result: ActuationResult, move: { stage: number; greenWeight: number }) => void,
   ) {}
 
+  /**
+   * A stage move that outlives the start of the ending (a slow proxy) stops at the actuator it was on: the next one
+   * (the on_stage hook) must never set the stage's weight after the ending's hook put traffic on blue.
+   */
   applyStage(move: StageMove): Promise<ActuationResult[]> {
-    return this.each(move, (actuator) => actuator.applyStage(move));
+    return this.each(
+      move,
+      (actuator) => actuator.applyStage(move),
+      () => this.ending,
+    );
   }
 
   /** A promotion one actuator declined goes no further (no on_promote hook runs): the engine rolls back instead. */
@@ -67,7 +83,16 @@ export class Actuators {
   }
 
   async cancel(): Promise<void> {
+    this.ending = true;
     await Promise.all(this.list.map((actuator) => actuator.cancel()));
+  }
+
+  busy(): string | undefined {
+    for (const actuator of this.list) {
+      const busy = actuator.busy?.();
+      if (busy !== undefined) return busy;
+    }
+    return undefined;
   }
 
   private async each(

@@ -39,6 +39,11 @@ export class EndingMoves {
     return this.actuators.applyStage(move);
   }
 
+  /** What the ending's moves wait for now ("the on_promote hook (exec, up to its 60s timeout)"); undefined once done. */
+  busy(): string | undefined {
+    return this.actuators.busy();
+  }
+
   /** Moves traffic for `ending`; resolves to the ending as it stands after (a declined promotion's rollback). */
   async run(ending: Ending): Promise<Ending> {
     const promoting = isPromoting(ending);

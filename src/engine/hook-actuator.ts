@@ -7,9 +7,10 @@ import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from './actuator.js';
 import type { HookEventName, HookRunner } from './deps.js';
 import { endingHook } from '../hooks/ending-hook.js';
+import { formatDuration } from '../core/format.js';
 
 export class HookActuator implements Actuator {
-  private readonly running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  private readonly running = new Set<{ controller: AbortController; done: Promise<unknown>; what: string }>();
   /** The weight on_stage last set, known only once it succeeded: a stand-in on_stage need not set it again. */
   private stageWeight: number | undefined;
 
@@ -42,6 +43,12 @@ export class HookActuator implements Actuator {
     await Promise.all(running.map((entry) => entry.done));
   }
 
+  /** "the on_promote hook (exec, up to its 60s timeout)": the kind, not the command, which may carry a secret. */
+  busy(): string | undefined {
+    for (const entry of this.running) return entry.what;
+    return undefined;
+  }
+
   private async run(hook: HookConfig, label: string, event: HookEventName, move: StageMove, reason?: string): Promise<ActuationResult> {
     const { plan } = this;
     const controller = new AbortController();
@@ -60,7 +67,11 @@ export class HookActuator implements Actuator {
       },
       controller.signal,
     );
-    const entry = { controller, done };
+    const limit =
+      hook.exec !== undefined
+        ? `exec, up to its ${formatDuration(hook.timeout)} timeout`
+        : `webhook, up to ${formatDuration(hook.timeout)} a try, ${hook.retries} retries`;
+    const entry = { controller, done, what: `the ${label} (${limit})` };
     this.running.add(entry);
     try {
       const result = await done;

@@ -32,6 +32,17 @@ export interface RolloutOutcome {
   breach?: Breach;
 }
 
+/** What an ending under way waits for when a signal finds it (see RolloutEngine.interrupt). */
+export interface EndingUnderWay {
+  /** The ending's phase: `promoted` while a promotion is still moving traffic too. */
+  phase: Phase;
+  /**
+   * What still moves traffic, which a signal does not stop: "the on_promote hook (exec, up to its 60s timeout)";
+   * undefined once traffic is where the ending leaves it (only requests in flight are left).
+   */
+  moving?: string;
+}
+
 const CONTROL_POLL_MS = 250;
 
 export class RolloutEngine {
@@ -205,16 +216,23 @@ export class RolloutEngine {
     void this.end(endings.aborted(actor));
   }
 
-  /** SIGINT / SIGTERM / SIGHUP: roll back to blue, save the state, exit 130 / 143 / 129. `cause` says where it came from. */
-  interrupt(signal: InterruptSignal, cause: string = signal): void {
-    if (this.state.ending) {
-      // A second signal: stop waiting for in-flight requests.
+  /**
+   * SIGINT / SIGTERM / SIGHUP: roll back to blue, save the state, exit 130 / 143 / 129. `cause` says where it came from.
+   * Once the rollout is ending (a second signal, or the first during a promotion or a rollback already under way),
+   * it stops waiting for requests in flight, never for the moves that put traffic where the ending leaves it, and
+   * returns what the ending waits for, so the operator is told rather than met with silence.
+   */
+  interrupt(signal: InterruptSignal, cause: string = signal): EndingUnderWay | undefined {
+    const { ending } = this.state;
+    if (ending) {
+      const moving = this.moves.busy();
       for (const source of this.sources) source.cancelAll();
-      return;
+      return { phase: ending.phase, ...(moving !== undefined && { moving }) };
     }
     this.state.toBlue();
     this.emit('interrupted', `interrupted by ${cause}: rolling back to blue`);
     void this.end(endings.interrupted(signal, cause));
+    return undefined;
   }
 
   private applyControl(request: ControlRequest): void {

@@ -9,6 +9,7 @@ import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { routeOwner } from '../proxy/route.js';
 import { writeFileAtomicAsync } from '../state/files.js';
+import { hookRecorder } from '../state/hook-record.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
@@ -89,7 +90,12 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
       .catch(() => undefined)
       .finally(() => (writing = undefined));
   };
-  const actuator = new ProxyActuator(plan, fleet, clock);
+  // Each move of the proxies is in hook.json while under way, as a hook's run is: a kill -9 half way is known.
+  const actuator = new ProxyActuator(plan, fleet, clock, (move) => {
+    const record = hookRecorder(stateDir, { plan: plan.name, ...move, pid: process.pid, by: 'proxies' });
+    record.begin();
+    return () => record.finished();
+  });
   return {
     fleet,
     actuator,

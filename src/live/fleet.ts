@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
-import { AdminCallError, AdminClient, type RouteSet } from './admin-client.js';
+import { AdminCallError, AdminClient, type RouteAnswer, type RouteSet } from './admin-client.js';
 import { errorText } from '../core/errors.js';
 
 export interface LiveArmCount {
@@ -93,6 +93,18 @@ export class FleetProxy {
       this.answered();
     } catch (error) {
       if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
+      this.failed(error);
+      throw error;
+    }
+  }
+
+  /** The route as the proxy holds it now (GET /admin/route); its reachability follows the answer. */
+  async readRoute(): Promise<RouteAnswer> {
+    try {
+      const answer = await this.client.getRoute();
+      this.answered();
+      return answer;
+    } catch (error) {
       this.failed(error);
       throw error;
     }

@@ -98,7 +98,10 @@ class LiveSource implements TrafficSource {
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
         if (restarted) {
-          this.context.warn?.(`proxy ${proxy.client.url} restarted: its results are read again from its new start`);
+          // What the old process recorded after the last read (and all it served while draining) died with it.
+          this.context.warn?.(
+            `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read, and any of requests it finished while draining, are not judged`,
+          );
           this.options.onRestart?.();
           proxy.cursor = 0;
           page = await proxy.client.results(0);

@@ -3,8 +3,9 @@
 // mirror to 0 on every proxy. Promotion goes in two steps: every proxy first takes all traffic to green under a
 // lease, and only once all of them did is the promotion (no lease, kept across restarts) sent. A proxy whose route
 // someone else set, or that does not answer the first step, declines the promotion: the rollout rolls back instead,
-// and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md).
-// A proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
+// and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
+// that took the first step and did not confirm the second has its route read back until that lease ran out.
+// Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
@@ -13,9 +14,17 @@ import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
 import { routeOwner } from '../proxy/route.js';
+import { readBackPromotion } from './read-back.js';
+import type { HookEventName } from '../hooks/types.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
+
+/**
+ * Records a move of the proxies while it is under way (hook.json, as a hook's run is), so a kill -9 half way leaves
+ * `status` and `rollback` saying green may be at either weight. `stage` is one-based; returns the move's end.
+ */
+export type MoveRecorder = (move: { event: HookEventName; stage: number; greenWeight: number }) => () => void;
 
 export class ProxyActuator implements Actuator {
   private renewal?: TimerHandle;
@@ -32,11 +41,14 @@ export class ProxyActuator implements Actuator {
   private readonly promoted = new Map<FleetProxy, 'took' | 'may have'>();
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
+  /** While the ending's route goes out: what the rollout waits for (see busy). */
+  private endingWork?: string;
 
   constructor(
     private readonly plan: Plan,
     private readonly fleet: ProxyFleet,
     private readonly clock: Clock,
+    private readonly record: MoveRecorder = () => () => undefined,
   ) {
     this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   }
@@ -53,7 +65,9 @@ export class ProxyActuator implements Actuator {
     };
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
-    const outcomes = await this.serial(() => this.fleet.setAll(route, true));
+    const outcomes = await this.recorded({ event: 'stage', stage: move.stage + 1, greenWeight: move.greenWeight }, () =>
+      this.serial(() => this.fleet.setAll(route, true)),
+    );
     if (!this.ending) this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
       const url = this.fleet.proxies[index]?.client.url ?? '?';
@@ -70,6 +84,29 @@ export class ProxyActuator implements Actuator {
   }
 
   async applyEnding(move: EndingMove): Promise<ActuationResult[]> {
+    const proxies = this.fleet.proxies.length === 1 ? 'the proxy' : `the ${this.fleet.proxies.length} proxies`;
+    this.endingWork = `${proxies} to ${move.event === 'promote' ? 'take the promotion' : 'go back to blue'} (each tried ${ENDING_ATTEMPTS} times at most)`;
+    try {
+      return await this.recorded({ event: move.event, stage: move.stage + 1, greenWeight: move.event === 'promote' ? 1 : 0 }, () => this.endingRoutes(move));
+    } finally {
+      this.endingWork = undefined;
+    }
+  }
+
+  private async recorded<T>(move: Parameters<MoveRecorder>[0], work: () => Promise<T>): Promise<T> {
+    const finished = this.record(move);
+    try {
+      return await work();
+    } finally {
+      finished();
+    }
+  }
+
+  busy(): string | undefined {
+    return this.endingWork;
+  }
+
+  private endingRoutes(move: EndingMove): Promise<ActuationResult[]> {
     this.stopRenewal();
     // One past the last stage: results served after the ending are the proxy's own, not this rollout's.
     const owned = { stage: move.stages, rollout: this.rollout };
@@ -85,7 +122,9 @@ export class ProxyActuator implements Actuator {
     return this.serial(async () => {
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;
-      return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion)));
+      // Every proxy took the first step by now: its lease has run out a lease (and a poll, for margin) from here.
+      const deadline = this.clock.now() + this.fleet.leaseMs + this.fleet.pollMs;
+      return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion, deadline)));
     });
   }
 
@@ -106,27 +145,48 @@ export class ProxyActuator implements Actuator {
 
   /**
    * The promotion itself, once every proxy serves green under a lease. A proxy that refuses it now (a route set by
-   * hand in between) declines it as in the first step. One that does not answer is not rolled back over: it may
-   * have taken the promotion and lost only the answer, and a rollback it also missed would leave it on green for
-   * good; left promoted elsewhere, it serves green by its lease and, if the promotion never reached it, blue after.
+   * hand in between) declines it as in the first step. One that does not answer is not rolled back over at once:
+   * it may have taken the promotion and lost only the answer. Its route is read back until its first step's lease
+   * would have run out (read-back.ts): shown promoted, it is; shown anything else (blue by its lease), it declines,
+   * and the rollout rolls back (exit 10) rather than say "promoted". Silent throughout, it stays in doubt: a rollback
+   * it also missed could leave it on green for good, so the others stay promoted and the ending says to check it.
    */
-  private async commit(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
+  private async commit(proxy: FleetProxy, route: RouteSet, deadline: number): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
     const error = await this.attempts(proxy, route);
-    if (error === undefined) {
-      this.promoted.set(proxy, 'took');
-      return { ok: true, label, message: 'serving green (promoted, kept across restarts)' };
-    }
+    if (error === undefined) return this.took(proxy, label, 'serving green (promoted, kept across restarts)');
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
+    const by = new Date(deadline).toISOString();
+    this.endingWork = `${label} to show the promotion or blue (its route read back until its first step's lease has run out, at ${by})`;
+    const read = await readBackPromotion(proxy, { plan: this.plan, clock: this.clock, deadline, pollMs: this.fleet.pollMs });
+    if (read.kind === 'promoted')
+      return this.took(
+        proxy,
+        label,
+        `serving green (promoted, kept across restarts): its answer was lost (${errorText(error)}), its route read back shows the promotion`,
+      );
+    if (read.kind === 'not_promoted')
+      return {
+        ok: false,
+        declined: true,
+        // A route set by hand in between is a refusal, as in the first step; blue by its lease, a promotion lost.
+        rule: read.byHand ? 'hook' : 'proxy_unreachable',
+        label,
+        message: `${errorText(error)}; its route read back shows it did not take it: ${read.route}`,
+      };
     this.promoted.set(proxy, 'may have');
-    const lease = proxy.view.leaseExpiresAt;
     return {
       ok: false,
       label,
       message:
-        `${errorText(error)}; it did not confirm the promotion: it serves green under its lease${lease ? ` until ${new Date(lease).toISOString()}` : ''}, ` +
-        'then blue if the promotion did not reach it: check its route (GET /admin/route)',
+        `${errorText(error)}; it did not confirm the promotion, nor answer a read of its route until its first step's lease ran out (${by}): ` +
+        'it serves green if the promotion reached it, else blue: check its route (GET /admin/route)',
     };
+  }
+
+  private took(proxy: FleetProxy, label: string, message: string): ActuationResult {
+    this.promoted.set(proxy, 'took');
+    return { ok: true, label, message };
   }
 
   private async toBlue(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {

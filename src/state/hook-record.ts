@@ -2,7 +2,8 @@
 // is setting, and an exec hook's process group. A hook outlives a kill -9 of bluegreen (it leads its own group)
 // and must not finish after `bluegreen rollback` and move traffic back to green: recovery stops the group first.
 // And state.json takes a stage's weight only once its on_stage hook succeeded, so after a kill -9 during that
-// hook the record is what says the weight may already be the new one (`status`, the orphan message).
+// hook the record is what says the weight may already be the new one (`status`, the orphan message). A live
+// rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HookEventName } from '../hooks/types.js';
@@ -20,6 +21,8 @@ interface HookRecord {
   pid?: number;
   stage?: number;
   greenWeight?: number;
+  /** Set when the move is the proxies' routes, not a hook. */
+  by?: 'proxies';
 }
 
 /** A hook the rollout in the folder was running (still, or when it died), as far as its record says. */
@@ -28,21 +31,23 @@ export interface HookInFlight {
   /** One-based, as the hook was told. */
   stage: number;
   greenWeight: number;
-  /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
+  /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook and the proxies. */
   running?: boolean;
+  /** The proxies' routes were being set (a live rollout), not a hook run. */
+  by?: 'proxies';
 }
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number },
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies' },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
-  const { plan, event, stage, greenWeight, pid } = call;
+  const { plan, event, stage, greenWeight, pid, by } = call;
   // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a killed
   // process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   const write = (pgid?: number) =>
-    bestEffort(() => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight } satisfies HookRecord)}\n`));
+    bestEffort(() => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by } satisfies HookRecord)}\n`));
   return { begin: () => write(), started: (pgid) => write(pgid), finished: () => bestEffort(() => rmSync(file, { force: true })) };
 }
 
@@ -78,11 +83,24 @@ export function readHookInFlight(dir: string, rollout: { plan: { name: string; s
   if (!EVENTS.includes(event as HookEventName) || !Number.isSafeInteger(stage) || (stage as number) < 1 || (stage as number) > rollout.plan.stages.length)
     return undefined;
   if (typeof greenWeight !== 'number' || !(greenWeight >= 0 && greenWeight <= 1)) return undefined;
-  return { event: event as HookEventName, stage: stage as number, greenWeight, ...(hasGroup(record) && { running: isOurHook(record) }) };
+  return {
+    event: event as HookEventName,
+    stage: stage as number,
+    greenWeight,
+    ...(hasGroup(record) && { running: isOurHook(record) }),
+    ...(record.by === 'proxies' && { by: 'proxies' as const }),
+  };
 }
 
-/** "on_stage hook setting stage 2's 50% green", "rollback hook putting traffic back on blue". */
+/**
+ * "on_stage hook setting stage 2's 50% green", "rollback hook putting traffic back on blue"; for the proxies "move of
+ * the proxies to stage 2's 50% green", "promotion of the proxies".
+ */
 export function describeHookInFlight(hook: HookInFlight): string {
+  if (hook.by === 'proxies') {
+    if (hook.event === 'stage') return `move of the proxies to stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
+    return hook.event === 'promote' ? 'promotion of the proxies' : 'move of the proxies back to blue';
+  }
   if (hook.event === 'stage') return `on_stage hook setting stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
   return `${hook.event} hook ${hook.event === 'promote' ? 'moving all traffic to green' : 'putting traffic back on blue'}`;
 }
@@ -96,7 +114,7 @@ export function greenAfterDeath(greenWeight: number, hook: HookInFlight | undefi
   if (!hook) return saved;
   const either = hook.event === 'stage' && hook.greenWeight !== greenWeight ? ` or ${Math.round(hook.greenWeight * 100)}%` : '';
   const since = hook.running === true ? ', and still runs' : hook.running === false ? ', and has ended since' : '';
-  return `${saved}${either} (its ${describeHookInFlight(hook)} was running when it died${since})`;
+  return `${saved}${either} (its ${describeHookInFlight(hook)} was ${hook.by === 'proxies' ? 'under way' : 'running'} when it died${since})`;
 }
 
 /** Whether the group's leader is still our hook: its environment names the plan (Linux); elsewhere trust the record. */

@@ -18,6 +18,8 @@ export interface PlanOptions {
   stageHookDelay?: string;
   /** Replaces the on_rollback command. */
   rollbackHook?: string;
+  /** An on_promote command (the plan has none without it). */
+  promoteHook?: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export function loggingPlan(dir: string, options: PlanOptions = {}): string {
   on_stage: { exec: sh ./set-weight.sh, timeout: 60s }
   on_rollback: { exec: '${options.rollbackHook ?? 'echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log'}' }
   on_abort: { exec: 'echo "abort $BLUEGREEN_GREEN_WEIGHT" >> hook.log' }
-`,
+${options.promoteHook === undefined ? '' : `  on_promote: { exec: '${options.promoteHook}', timeout: 60s }\n`}`,
     dir,
   );
 }

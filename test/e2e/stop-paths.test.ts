@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, stderrOf, until } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 describe('a slow on_stage hook when the rollout stops', () => {
@@ -79,5 +79,37 @@ describe('signals and output', () => {
       reason: 'interrupted by its output closing; rolled back to blue',
     });
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+});
+
+describe('Ctrl-C while the rollout is promoting', () => {
+  it('is not met with silence: the promotion finishes, and stderr says what it waits for and what a second Ctrl-C does', async () => {
+    const dir = tempDir();
+    // on_promote runs until the test lets it go: the Ctrl-C lands while it moves traffic.
+    loggingPlan(dir, { promoteHook: 'echo $$ > promote.pid; while [ ! -e go ]; do /bin/sleep 0.02; done; echo "promote $BLUEGREEN_GREEN_WEIGHT" >> hook.log' });
+    const child = startRollout(dir);
+    const stderr = stderrOf(child);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+    await until(() => existsSync(path.join(dir, 'promote.pid')), 'on_promote to start');
+    child.kill('SIGINT');
+    try {
+      await until(() => stderr.text().includes('SIGINT: the rollout is already ending'), 'the line saying the promotion is finishing', 10_000);
+    } finally {
+      // Let the hook finish even when the line never comes, so a failing test leaves nothing running.
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    expect((await exitOf(child)).code).toBe(0);
+    const line =
+      stderr
+        .text()
+        .split('\n')
+        .find((text) => text.includes('SIGINT: the rollout is already ending')) ?? '';
+    expect(line).toContain('promoting green to 100%');
+    expect(line).toContain('it waits for the on_promote hook (exec, up to its 1m00s timeout), which a signal does not stop');
+    expect(line).toContain('a promotion under way is not turned into a rollback');
+    expect(line).toContain('another Ctrl-C changes nothing more');
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'promote 1']);
+    expect(readState(dir)).toMatchObject({ phase: 'promoted', exitCode: 0, greenWeight: 1 });
   });
 });

@@ -39,3 +39,20 @@ describe('Actuators', () => {
     expect(stage.find((result) => !result.ok)?.label).toBe('actuator');
   });
 });
+
+// leftalone11: a live stage move still waiting on a slow proxy when the rollout began to end went on, once the proxy
+// answered, to start the on_stage hook: it could set the stage's weight after on_rollback had set blue.
+describe('a stage move under way when the rollout starts to end', () => {
+  it('moves no further actuator once cancel() was called: no on_stage after the ending began', async () => {
+    const calls: string[] = [];
+    let answer!: (results: ActuationResult[]) => void;
+    const slow = actuator(() => new Promise((resolve) => (answer = resolve)), calls, 'proxies');
+    const hooks = actuator(() => Promise.resolve([{ ok: true, label: 'on_stage hook', message: 'exited 0' }]), calls, 'hooks');
+    const actuators = new Actuators([slow, hooks], () => undefined);
+    const stage = actuators.applyStage({ stage: 1, stages: 3, greenWeight: 0.5 });
+    await actuators.cancel();
+    answer([{ ok: true, label: 'proxy http://127.0.0.1:1', message: 'green 0.5' }]);
+    expect(await stage).toEqual([{ ok: true, label: 'proxy http://127.0.0.1:1', message: 'green 0.5' }]);
+    expect(calls).toEqual(['proxies stage']);
+  });
+});

@@ -18,17 +18,26 @@ export interface RelayOptions {
   cutAfter?: (route: RouteBody) => 'lose' | 'answer' | undefined;
   /** A status to answer this route with instead of forwarding it (the proxy never sees it): a refusal on the way. */
   refuse?: (route: RouteBody) => number | undefined;
+  /**
+   * Loses this route without cutting the proxy off (reads and later routes still go through): 'answer' once the
+   * proxy took it, 'route' before the proxy sees it.
+   */
+  drop?: (route: RouteBody) => 'route' | 'answer' | undefined;
 }
 
 export interface AdminRelay {
   url: string;
   /** Answers dropped after the proxy took their route. */
   lost: number;
+  /** Routes dropped before the proxy saw them. */
+  swallowed: number;
+  /** Reads (GET) answered. */
+  reads: number;
 }
 
 export async function adminRelay(target: string, options: RelayOptions): Promise<AdminRelay> {
   let down = false;
-  const relay: AdminRelay = { url: '', lost: 0 };
+  const relay: AdminRelay = { url: '', lost: 0, swallowed: 0, reads: 0 };
   const server = createServer((req, res) => {
     if (down) return void req.socket.destroy();
     const chunks: Buffer[] = [];
@@ -40,6 +49,11 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
         if (route) await options.before?.(route);
         const refusal = route ? options.refuse?.(route) : undefined;
         if (refusal !== undefined) return void res.writeHead(refusal, { 'content-type': 'application/json' }).end('{"error":"refused on the way"}');
+        const drop = route ? options.drop?.(route) : undefined;
+        if (drop === 'route') {
+          relay.swallowed++;
+          return void req.socket.destroy();
+        }
         const answer = await fetch(`${target}${req.url ?? '/'}`, {
           method: req.method,
           headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
@@ -48,10 +62,11 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
         const text = await answer.text();
         const cut = route && !down ? options.cutAfter?.(route) : undefined;
         if (cut !== undefined) down = true;
-        if (cut === 'lose') {
+        if (cut === 'lose' || drop === 'answer') {
           relay.lost++;
           return void req.socket.destroy();
         }
+        if (!route) relay.reads++;
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
       })().catch(() => req.socket.destroy());
     });

@@ -73,12 +73,13 @@ export function writeRolloutPlan(options: LivePlanOptions, proxies: (Running | s
   return dir;
 }
 
-export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback'> & { stateDirs?: string[] };
+/** `now`: the proxies' clock (a test's fake clock, so their leases run out with the rollout's). */
+export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback'> & { stateDirs?: string[]; now?: () => number };
 
 export async function startProxies(count: number, options: ProxyOptions = {}): Promise<Running[]> {
   const all: Running[] = [];
   for (let i = 0; i < count; i++) {
-    all.push(await runProxy(proxyPlan(options), { env: { ADMIN_TOKEN }, stateDir: options.stateDirs?.[i] }));
+    all.push(await runProxy(proxyPlan(options), { env: { ADMIN_TOKEN }, stateDir: options.stateDirs?.[i], now: options.now }));
   }
   return all;
 }

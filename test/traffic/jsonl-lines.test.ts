@@ -38,7 +38,25 @@ describe('jsonlLines', () => {
   it('reports a line over the cap by its length, and goes on with the next', async () => {
     expect(await collect(['ok\n', 'x'.repeat(6), 'x'.repeat(6), '\nfine'], 10)).toEqual([{ text: 'ok' }, { tooLong: 12 }, { text: 'fine' }]);
     expect(await collect(['x'.repeat(11)], 10)).toEqual([{ tooLong: 11 }]);
-    expect(await collect(['x'.repeat(10), '\r\n'], 10)).toEqual([{ tooLong: 11 }]);
+    // The cap is on the line, not its ending.
+    expect(await collect(['x'.repeat(10), '\r\n'], 10)).toEqual([{ text: 'x'.repeat(10) }]);
+    expect(await collect(['x'.repeat(11), '\r\n'], 10)).toEqual([{ tooLong: 11 }]);
+  });
+
+  // leftalone11: lines were cut on \n only, and a lone \r split afterwards: a file whose lines end in \r alone
+  // (old Mac line endings) was one "line" as a whole, so one over the cap was refused as "a file without line breaks?".
+  it('cuts lines ending in a lone \r as they stream in, so a file of them is not one line over the cap', async () => {
+    expect(await collect(['aaaa\rbbbb\r', 'cccc\rdd', 'dd\r'], 6)).toEqual([{ text: 'aaaa' }, { text: 'bbbb' }, { text: 'cccc' }, { text: 'dddd' }]);
+    // \r\n is one break, even when the chunk ends between the two.
+    expect(await collect(['a\r', '\n', '\nb\r\r\n'], 6)).toEqual([{ text: 'a' }, { text: '' }, { text: 'b' }, { text: '' }]);
+  });
+});
+
+describe('a sampled file whose lines end in a lone \r, larger than the cap', () => {
+  it('is read line by line: every line usable', async () => {
+    const file = path.join(tempDir(), 'cr.jsonl');
+    writeFileSync(file, Array.from({ length: 20 }, (_, i) => body(`line ${i}`)).join('\r') + '\r');
+    expect(await checkSampledFile(file, 64, 200)).toEqual({ usable: 20, skipped: 0 });
   });
 });
 

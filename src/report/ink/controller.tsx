@@ -79,7 +79,7 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
 
   const onKey = (press: KeyPress) => {
     if (stopped) return;
-    const result = handleKey(keys, press, options.mode, clock.now(), isFinalPhase(options.read().phase));
+    const result = handleKey(keys, press, options.mode, clock.now(), endingBegun(options.read()));
     keys = result.state;
     if (result.command) options.onCommand(result.command);
     refresh();
@@ -150,4 +150,9 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
       await handle.waitUntilExit();
     },
   };
+}
+
+/** The rollout is ending: a final phase, or an ending's reason while a promotion still moves traffic (phase progressing). */
+function endingBegun(snapshot: { phase: RolloutSnapshot['phase']; reason?: string }): boolean {
+  return isFinalPhase(snapshot.phase) || snapshot.reason !== undefined;
 }

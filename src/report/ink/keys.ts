@@ -43,7 +43,11 @@ const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> =
 
 /** `ending`: the rollout is already ending (its hook may take a while), so nothing is left to pause, promote or abort. */
 export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false): KeyResult {
-  if (press.ctrl && press.input === 'c') return { state: { notice: { text: 'interrupted (ctrl-c)', at: now } }, command: 'interrupt' };
+  if (press.ctrl && press.input === 'c') {
+    // Once ending, Ctrl-C stops only the wait for requests in flight (stop-signals.ts says the rest on stderr).
+    const text = ending ? 'ending: in-flight wait skipped' : 'interrupted (ctrl-c)';
+    return { state: { notice: { text, at: now } }, command: 'interrupt' };
+  }
   if (mode === 'watch') return press.input === 'q' ? { state, command: 'quit' } : { state };
   if (ending) return CONTROL_KEYS[press.input] || state.prompt ? { state: { notice: { text: 'already ending: no key changes it now', at: now } } } : { state };
   if (state.prompt) {

@@ -1,5 +1,5 @@
 // The Markdown summary appended to $GITHUB_STEP_SUMMARY: outcome, per-stage table, cost comparison.
-import { appendFileSync } from 'node:fs';
+import { appendInPlace, type PipeWaits } from './pipe-target.js';
 import { describeEvidence } from '../../analysis/format.js';
 import { formatCount, formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
@@ -104,12 +104,12 @@ export function code(text: string): string {
  * Appends the summary to the file GitHub Actions names in $GITHUB_STEP_SUMMARY. Returns false (and writes
  * nothing) when the variable is unset; throws ReportWriteError with a sentence when the file cannot be written.
  */
-export function appendStepSummary(env: NodeJS.ProcessEnv, markdown: string): boolean {
+export function appendStepSummary(env: NodeJS.ProcessEnv, markdown: string, waits?: PipeWaits): boolean {
   const file = env.GITHUB_STEP_SUMMARY;
   if (file === undefined || file.trim() === '') return false;
   try {
     // A leading blank line keeps our heading from joining a previous writer's last line.
-    appendFileSync(file, `\n${markdown.endsWith('\n') ? markdown : `${markdown}\n`}`);
+    appendInPlace(file, `\n${markdown.endsWith('\n') ? markdown : `${markdown}\n`}`, waits);
   } catch (error) {
     throw new ReportWriteError([`cannot append the summary to $GITHUB_STEP_SUMMARY (${file}): ${describeFsError(error, file)}`]);
   }

@@ -4,7 +4,7 @@
 // while the report is larger than the pipe's buffer (64 KiB). So the pipe is written without blocking: a reader is
 // waited for a few seconds, and a reader that takes nothing for a few seconds is given up on. Either way the report
 // fails with a sentence (exit 2 after a promotion, as any report that cannot be written).
-import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 import { formatCount } from '../../core/format.js';
 import { errorCode } from '../../core/errors.js';
 
@@ -29,6 +29,24 @@ export function writeInPlace(file: string, text: string, waits: PipeWaits = {}):
     for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Appends `text` to a file, created if missing ($GITHUB_STEP_SUMMARY); a named pipe there is written as writeInPlace
+ * writes one, so a pipe nothing reads fails with a sentence instead of blocking the finished rollout for good.
+ */
+export function appendInPlace(file: string, text: string, waits: PipeWaits = {}): void {
+  if (isPipe(file)) return writePipe(file, Buffer.from(text, 'utf8'), waits);
+  appendFileSync(file, text);
+}
+
+function isPipe(file: string): boolean {
+  try {
+    return statSync(file).isFIFO();
+  } catch {
+    // Not there yet (it will be created) or not to be looked at: the append says what is wrong.
+    return false;
   }
 }
 

@@ -61,7 +61,10 @@ describe('dashboard keys while the rollout is ending', () => {
     }
     // A question asked just before the ending began is dropped rather than confirmed.
     expect(handleKey({ prompt: 'quit' }, { input: 'y' }, 'control', 0, true).command).toBeUndefined();
-    expect(handleKey({}, { input: 'c', ctrl: true }, 'control', 0, true).command).toBe('interrupt');
+    expect(handleKey({}, { input: 'c', ctrl: true }, 'control', 0, true)).toEqual({
+      state: { notice: { text: 'ending: in-flight wait skipped', at: 0 } },
+      command: 'interrupt',
+    });
     expect(handleKey({}, { input: 'x' }, 'control', 0, true)).toEqual({ state: {} });
   });
 });

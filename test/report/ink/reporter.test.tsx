@@ -154,6 +154,23 @@ describe('dashboard keys call the engine with the operator as actor', () => {
   });
 });
 
+// leftalone11: a promotion still moving traffic keeps its phase (progressing) until every proxy took it, so the
+// dashboard took it for a running rollout: `a` sent an abort the engine ignored, in silence.
+describe('dashboard keys while a promotion still moves traffic', () => {
+  it('says the rollout is already ending: no key changes it, ctrl-c stops only the wait for requests in flight', async () => {
+    const { engine, press, renderer, interrupts, reporter } = setup();
+    cleanups.push(() => reporter.finish({ exitCode: 0 }));
+    engine.current = { ...engine.current, reason: 'promoted to 100% green by alice@host' };
+    await settle();
+    await press('a');
+    expect(engine.calls).toEqual([]);
+    expect(renderer.frame()).toContain('already ending: no key changes it now');
+    await press('\u0003');
+    expect(interrupts).toHaveLength(1);
+    expect(renderer.frame()).toContain('ending: in-flight wait skipped');
+  });
+});
+
 describe('drawing', () => {
   it('redraws on a timer at no more than 5 frames a second, events included', async () => {
     const { engine, clock, renderer, reporter } = setup();

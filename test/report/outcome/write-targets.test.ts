@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, checkReportTargets, writeReports } from '../../../src/report/outcome/index.js';
 import { writeInPlace } from '../../../src/report/outcome/pipe-target.js';
+import { appendStepSummary } from '../../../src/report/outcome/markdown.js';
 import { tempDir } from '../../helpers/plans.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
@@ -44,6 +45,37 @@ describe('report targets that are not plain files', () => {
     const fifo = path.join(dir, 'pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     expect(() => writeInPlace(fifo, '{}\n', { readerWaitMs: 100 })).toThrow(`nothing read the named pipe ${fifo} within 0.1s`);
+  });
+
+  // leftalone11: the step summary was appended with appendFileSync, whose open blocks until a reader comes (forever).
+  it('$GITHUB_STEP_SUMMARY naming a pipe nothing reads fails with a sentence too, not hangs', () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'summary');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(() => appendStepSummary({ GITHUB_STEP_SUMMARY: fifo }, '# summary', { readerWaitMs: 100 })).toThrow(
+      `cannot append the summary to $GITHUB_STEP_SUMMARY (${fifo}): nothing read the named pipe ${fifo} within 0.1s`,
+    );
+  });
+
+  it('$GITHUB_STEP_SUMMARY naming a pipe someone reads gets the summary; a plain file is appended to', async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'summary');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('cat', [fifo]);
+    let text = '';
+    reader.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise((resolve) => reader.on('close', resolve));
+    try {
+      expect(appendStepSummary({ GITHUB_STEP_SUMMARY: fifo }, '# summary')).toBe(true);
+      await closed;
+    } finally {
+      reader.kill();
+    }
+    expect(text).toBe('\n# summary\n');
+    const file = path.join(dir, 'summary.md');
+    writeFileSync(file, 'earlier step\n');
+    appendStepSummary({ GITHUB_STEP_SUMMARY: file }, '# summary');
+    expect(readFileSync(file, 'utf8')).toBe('earlier step\n\n# summary\n');
   });
 
   it('a named pipe whose reader opened it but never reads fails once it takes nothing for a while, not hangs on a large report', () => {
