@@ -9,12 +9,15 @@ export class ClientLink implements CancelSource {
   aborted = false;
   reason: unknown = undefined;
   /** The forwarding running for this client now, if any. */
-  current?: { cancel(reason: unknown): void };
+  current?: { cancel(reason: unknown): void; unansweredAgeMs?(): number | undefined };
+  /** The client went away before the first byte of the answer: how long the attempt had run (ms). */
+  abandonedAfterMs?: number;
 
   gone(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
+    this.abandonedAfterMs = this.current?.unansweredAgeMs?.();
     this.current?.cancel(reason);
   }
 
