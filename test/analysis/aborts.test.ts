@@ -205,15 +205,13 @@ function rollout(seed: number, config: AnalysisConfig, latency: Latency, clients
       const at = Math.min(arrival, tick, end);
       if (at !== arrival) {
         const blue = arms.blue.snapshot();
-        const baseline = blueSoFar
-          .map((a) => a.snapshot())
-          .reduce((sum, a) => ({ ...sum, requests: sum.requests + a.requests, failures: sum.failures + a.failures }));
         const verdict = evaluate({
           stageIndex: s,
           stageCount: WEIGHTS.length,
           green: arms.green.snapshot(),
           blue,
-          blueBaseline: baseline,
+          blueStages: blueSoFar.map((a) => a.snapshot()),
+          plannedBlue: WEIGHTS.map((w) => (RATE * STAGE_MS * (1 - w)) / 1000),
           greenWeight: WEIGHTS[s],
           config,
         });
