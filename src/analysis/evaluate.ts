@@ -26,7 +26,7 @@ export interface EvaluateInput {
   blue: ArmStats;
   /**
    * Blue's figures in every stage so far, this one last (the metrics' stages): a stage that plans too few blue
-   * requests of its own (100% green) judges against the latest of them (reference.ts). Without them, the stage's blue.
+   * requests of its own (100% green) judges against all of them added up (reference.ts). Without them, the stage's blue.
    */
   blueStages?: readonly ArmStats[];
   /** The stage's planned green weight. */

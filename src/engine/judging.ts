@@ -54,7 +54,7 @@ export class StageJudging {
   verdict(stageIndex: number, health?: HealthChecker): Verdict {
     const { metrics, plan } = this.options;
     const stats = metrics.stage(stageIndex);
-    // Comparisons judge green against the stage's blue, or the latest stages' when it plans too few (src/analysis/reference.ts).
+    // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
     const blueStages = metrics
       .stages()
       .slice(0, stageIndex + 1)

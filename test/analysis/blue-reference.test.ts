@@ -1,6 +1,6 @@
 // What the comparisons with blue judge green against: the stage's own blue (served at the same moments) while
-// the plan sends it enough, else the latest stages' blue (src/analysis/reference.ts). Seeded simulations of a
-// shared upstream: a burst of failures, or a drift, that hits both arms alike must not read as green failing more.
+// the plan sends it enough, else blue over the rollout so far (src/analysis/reference.ts). Seeded simulations of
+// a shared upstream: a burst of failures that hits both arms alike must not read as green failing more.
 import { describe, expect, it } from 'vitest';
 import { blueReference, evaluate, plannedBlueRequests, SMALL_BLUE_REQUESTS } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
@@ -91,8 +91,8 @@ describe('comparisons judge green against the blue of the same moments', () => {
     expect(caught.every((r) => r !== undefined && r.stage <= 2 && r.rule === 'guard.green_fails_more_than_blue')).toBe(true);
   });
 
-  it('judges a stage at 100% green against the blue of the stage before', () => {
-    // Green fails 20% only from stage 5 on, where the stage has no blue: stage 4's blue (300 planned) is the reference.
+  it('judges a stage at 100% green against blue over the rollout so far', () => {
+    // Green fails 20% only from stage 5 on, where the stage has no blue: the earlier stages' blue is the reference.
     const caught = rollouts(20, guardPlan, (arm, at) => (arm === 'green' && at >= 4 * STAGE_MS ? 0.2 : 0.01));
     expect(caught.every((r) => r?.stage === 5)).toBe(true);
   });
@@ -150,17 +150,16 @@ describe('comparisons judge green against the blue of the same moments', () => {
     expect(judge(1).breach?.rule).toBe('guard.green_fails_more_than_blue');
   });
 
-  it('adds the stages before when a stage plans fewer than 100 blue requests, latest first', () => {
+  it('judges a stage planning fewer than 100 blue requests against blue over the rollout so far', () => {
     const stageBlue = (requests: number, failures: number): ArmStats => ({ ...emptyArmStats(), requests, failures, successes: requests - failures });
     const blueStages = [stageBlue(1000, 10), stageBlue(600, 6), stageBlue(60, 1), stageBlue(0, 0)];
     const plannedBlue = [1080, 600, 60, 0];
     const ref = (stageIndex: number, greenWeight: number) =>
       blueReference({ stageIndex, blue: blueStages[stageIndex] as ArmStats, blueStages: blueStages.slice(0, stageIndex + 1), greenWeight, plannedBlue });
     expect(ref(1, 0.5)).toBe(blueStages[1]);
-    // 95% green at 20 req/s for 60 s plans 60 blue requests: the stage before (600) is added.
-    expect(ref(2, 0.95)).toMatchObject({ requests: 660, failures: 7 });
-    // 100% green: back until 100 planned (60 is not enough, 600 more is).
-    expect(ref(3, 1)).toMatchObject({ requests: 660, failures: 7 });
+    // 95% green at 20 req/s for 60 s plans 60 blue requests: every stage so far.
+    expect(ref(2, 0.95)).toMatchObject({ requests: 1660, failures: 17 });
+    expect(ref(3, 1)).toMatchObject({ requests: 1660, failures: 17 });
     // Without planned counts (a plan driving proxies): the stage's own below 100%, every stage so far at 100%.
     const live = (stageIndex: number, greenWeight: number) =>
       blueReference({ stageIndex, blue: blueStages[stageIndex] as ArmStats, blueStages: blueStages.slice(0, stageIndex + 1), greenWeight });
@@ -185,19 +184,22 @@ ${proxy}`;
     expect(plannedBlueRequests(planFromYaml(yaml('proxy: { admin: { token_env: ADMIN_TOKEN } }')))).toBeUndefined();
   });
 
-  it('does not roll back a healthy green at 100% when the upstream drifts from 1% to 7% failures on both arms', () => {
-    // Judged against blue over the whole rollout so far (mostly at 1-4%), the guard rolled back 17.5% of these.
+  it('still rolls back some healthy greens at 100% when the upstream drifts from 1% to 7% failures on both arms (a known limit)', () => {
+    // Blue over the rollout so far (mostly at 1-4%) against green at 6-7%: the assumption that blue has not moved
+    // fails. Judged against the stage before only, none of these rolled back, at a large cost in power elsewhere
+    // (docs/benchmarks.md section 6); documented in docs/plan.md instead.
     const drift: ErrorRate = (_arm, at) => 0.01 + (0.06 * at) / (5 * STAGE_MS);
-    expect(rollouts(40, guardPlan, drift).filter(Boolean)).toEqual([]);
+    const caught = rollouts(40, guardPlan, drift).filter((r) => r !== undefined);
+    expect(caught.length).toBeGreaterThan(0);
+    expect(caught.every((r) => r.stage === 5)).toBe(true);
   });
 
-  it('catches a green failing 6% against 1% first at 95% green, 20 req/s, against the stage before', () => {
-    // review10's plan: 10%, 50%, 95% green. Against its own 60 planned blue requests the guard caught none.
+  it('catches a green failing 6% against 1% first at 95% green, 20 req/s, against blue over the rollout so far', () => {
+    // review10's plan: 10%, 50%, 95% green. Against its own 60 planned blue requests the guard caught none;
+    // against blue over the rollout so far nearly all.
     const weights = [0.1, 0.5, 0.95];
     const late: ErrorRate = (arm, at) => (arm === 'green' && at >= 2 * STAGE_MS ? 0.06 : 0.01);
     const caught = rollouts(40, guardPlan, late, weights);
-    // 22 of 40 here (the benchmark: 55%); blue over the whole rollout so far caught more (97%), at the price of
-    // a drifting upstream's false rollbacks (see the test above).
-    expect(caught.filter((r) => r?.stage === 3).length).toBeGreaterThanOrEqual(18);
+    expect(caught.filter((r) => r?.stage === 3).length).toBeGreaterThanOrEqual(36);
   });
 });
