@@ -5,8 +5,9 @@
 // plan has consecutive_errors (as the engine does).
 // Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
 // answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
-//   node bench/verdicts.js [--quick] [--ratio]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy count;
-//                                                 --ratio runs only the plans with the p95 ratio rule)
+//   node bench/verdicts.js [--quick] [--ratio] [--session11]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy
+//     count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows and the shared-burst
+//     ones; BENCH_VERDICT_MATCH=regex only the rows whose name matches)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkAlpha, evaluate, plannedBlueRequests } from '../dist/analysis/index.js';
@@ -24,8 +25,10 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
 const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
-/** Session 11's rows only (client aborts, a stage at 95% green, a drifting blue), at this many rollouts each. */
+/** Session 11's rows only (client aborts, a stage at 95% green, a drifting blue) and the shared-burst rows. */
 const SESSION11 = process.argv.includes('--session11');
+/** BENCH_VERDICT_MATCH=regex: only the rows whose name matches (the seeds of the others are skipped, not shifted). */
+const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
 
 /**
  * @typedef {{ error: number, quality: number, p50: number, p95: number, ttftP50?: number, ttftP95?: number }} Rates
@@ -310,6 +313,7 @@ function run(name, sim, count, seedBase) {
   // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
   if (RATIO_ONLY && !sim.ratio) return null;
   if (SESSION11 && !sim.session11) return null;
+  if (MATCH && !MATCH.test(name)) return null;
   const started = Date.now();
   const results = [];
   for (let i = 0; i < count; i++) results.push(rollout(sim, seedBase + i));

@@ -10,8 +10,11 @@ export class ClientLink implements CancelSource {
   reason: unknown = undefined;
   /** The forwarding running for this client now, if any. */
   current?: { cancel(reason: unknown): void; unansweredAgeMs?(): number | undefined };
-  /** The client went away before the first byte of the answer: how long the attempt had run (ms). */
-  abandonedAfterMs?: number;
+  /**
+   * The client went away before the first byte of the answer: how long the attempt had run (ms). Declared, not
+   * initialised: set only on that path, so a request that is answered pays nothing for it.
+   */
+  declare abandonedAfterMs?: number;
 
   gone(reason: unknown): void {
     if (this.aborted) return;
