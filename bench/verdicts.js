@@ -5,14 +5,15 @@
 // plan has consecutive_errors (as the engine does).
 // Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
 // answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
-//   node bench/verdicts.js [--quick] [--ratio]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy count;
-//                                                 --ratio runs only the plans with the p95 ratio rule)
+//   node bench/verdicts.js [--quick] [--ratio] [--session11]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy
+//     count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows and the shared-burst
+//     ones; BENCH_VERDICT_MATCH=regex only the rows whose name matches)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkAlpha, evaluate } from '../dist/analysis/index.js';
+import { checkAlpha, evaluate, plannedBlueRequests } from '../dist/analysis/index.js';
 import { logBeta } from '../dist/analysis/log-beta.js';
 import { emptyArmStats } from '../dist/metrics/types.js';
-import { BucketCounter, mergeBuckets } from '../dist/metrics/buckets.js';
+import { BucketCounter } from '../dist/metrics/buckets.js';
 import { sampleLognormal } from '../dist/sim/lognormal.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { oldVerdict } from './lib/old-verdict.js';
@@ -24,6 +25,10 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
 const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
+/** Session 11's rows only (client aborts, a stage at 95% green, a drifting blue) and the shared-burst rows. */
+const SESSION11 = process.argv.includes('--session11');
+/** BENCH_VERDICT_MATCH=regex: only the rows whose name matches (the seeds of the others are skipped, not shifted). */
+const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
 
 /**
  * @typedef {{ error: number, quality: number, p50: number, p95: number, ttftP50?: number, ttftP95?: number }} Rates
@@ -67,6 +72,8 @@ function newArm() {
     // The p95 ratio rule: answered latencies, and how many requests are still running.
     buckets: new BucketCounter(),
     inFlight: 0,
+    // Requests whose client gave up before the answer (plans with sim.clients): failures of class client_abort.
+    aborts: 0,
   };
 }
 
@@ -79,7 +86,8 @@ function armStats(a) {
     qualityFailures: a.qualityFailures,
     consecutiveFailures: a.consecutiveFailures,
   };
-  if (a.failures > 0) stats.failuresByClass = { server_error: a.failures };
+  if (a.failures > 0) stats.failuresByClass = { server_error: a.failures - a.aborts };
+  if (a.aborts > 0) stats.failuresByClass.client_abort = a.aborts;
   if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
   stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
   const buckets = a.buckets.snapshot();
@@ -88,7 +96,26 @@ function armStats(a) {
   return stats;
 }
 
-function draw(rng, profile, arm, limits, streamShare) {
+/**
+ * Impatient clients (sim.clients): a request whose latency passes its client's patience is given up then, a
+ * client_abort at that age, as a proxy reports it. `hangs`: the arm never answers.
+ */
+function drawAbort(rng, profile, arm, limits, clients) {
+  const patience = rng() < clients.impatient ? clients.impatientMs[0] + rng() * (clients.impatientMs[1] - clients.impatientMs[0]) : clients.patientMs;
+  const ms = profile.hangs ? Infinity : sampleLognormal(rng, profile.p50, profile.p95);
+  if (ms <= patience) return undefined;
+  arm.requests++;
+  arm.failures++;
+  arm.aborts++;
+  for (const limit of limits.latency) if (patience > limit) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
+  return { outcome: 'abort' };
+}
+
+function draw(rng, profile, arm, limits, streamShare, clients) {
+  if (clients) {
+    const aborted = drawAbort(rng, profile, arm, limits, clients);
+    if (aborted) return aborted;
+  }
   arm.requests++;
   let outcome = null;
   if (rng() < profile.error) {
@@ -143,9 +170,11 @@ function rollout(sim, seed) {
   const interval = config.interval;
   const limits = sim.limits;
   const streak = { blue: 0, green: 0 };
-  // Blue over the finished stages: the comparisons judge green against blue's whole rollout so far.
-  const blueBefore = newArm();
+  // Blue per stage: the comparisons judge green against the stage's own, or the latest stages' (reference.ts).
   const blueStages = [];
+  /** Snapshots of finished stages' blue (plans without the ratio rule: nothing in them changes after). */
+  const finishedBlue = [];
+  const plannedBlue = plannedBlueRequests(plan);
   const pending = [];
   /** @type {{ new: Rollback | undefined, old: Rollback | undefined }} */
   const out = { new: undefined, old: undefined };
@@ -165,21 +194,20 @@ function rollout(sim, seed) {
       if (sim.ratio) answer(pending, at);
       if (!out.new) {
         const blue = armStats(arms.blue);
-        const blueBaseline = {
-          ...blue,
-          requests: blue.requests + blueBefore.requests,
-          successes: blue.successes + blueBefore.successes,
-          failures: blue.failures + blueBefore.failures,
-          qualityFailures: blue.qualityFailures + blueBefore.qualityFailures,
+        // Every stage's blue so far (this one last) and the plan's blue per stage: evaluate picks the reference.
+        const stagesBlue = blueStages.map((arm, i) => (i === s ? blue : sim.ratio ? armStats(arm) : (finishedBlue[i] ??= armStats(arm))));
+        const input = {
+          stageIndex: s,
+          stageCount,
+          green: armStats(arms.green),
+          blue,
+          blueStages: stagesBlue,
+          greenWeight: stage.green_weight,
+          plannedBlue,
+          config,
         };
-        const input = { stageIndex: s, stageCount, green: armStats(arms.green), blue, blueBaseline, greenWeight: stage.green_weight, config };
-        if (sim.ratio) {
-          const buckets = mergeBuckets(blueStages.map((arm) => arm.buckets.snapshot()));
-          if (buckets) blueBaseline.latencyBuckets = buckets;
-          blueBaseline.inFlight = blueStages.reduce((sum, arm) => sum + arm.inFlight, 0);
-          // The engine's watch: every green request of the stage still running, at its age so far.
-          input.greenRunningAgesMs = pending.filter((r) => r.arm === arms.green).map((r) => at - r.sentAt);
-        }
+        // The engine's watch: every green request of the stage still running, at its age so far.
+        if (sim.ratio) input.greenRunningAgesMs = pending.filter((r) => r.arm === arms.green).map((r) => at - r.sentAt);
         const verdict = evaluate(input);
         if (verdict.breach) out.new = { rule: verdict.breach.rule, ...totals };
       }
@@ -195,7 +223,7 @@ function rollout(sim, seed) {
       if (next === nextArrival) {
         nextArrival = t - (Math.log(1 - rng()) / plan.traffic.rate) * 1000;
         const arm = rng() < stage.green_weight ? 'green' : 'blue';
-        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), arms[arm], limits, plan.traffic.stream);
+        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), arms[arm], limits, plan.traffic.stream, sim.clients);
         if (ms !== undefined) {
           if (sim.ratio) {
             arms[arm].inFlight++;
@@ -216,7 +244,6 @@ function rollout(sim, seed) {
         break;
       }
     }
-    for (const key of ['requests', 'successes', 'failures', 'qualityFailures']) blueBefore[key] += arms.blue[key];
     streak.blue = arms.blue.consecutiveFailures;
     streak.green = arms.green.consecutiveFailures;
   }
@@ -246,7 +273,8 @@ function profile({ error, quality, p50, p95, ttftP50, ttftP95 }, plan, latencyFa
   for (const limit of limits.ttft) ttftOver[limit] = lognormalOver(ttftP50 ?? p50 / 3, ttftP95 ?? p95 / 3, limit);
   // Plans with the p95 ratio rule draw each latency (the rule needs the distribution, not only shares).
   const latency = hasRatio(plan) ? { p50: p50 * latencyFactor, p95: p95 * latencyFactor } : undefined;
-  return { error, quality, latencyOver, ttftOver, latency };
+  // p50 / p95 for plans with impatient clients (drawAbort), which draw each latency against the client's patience.
+  return { error, quality, latencyOver, ttftOver, latency, p50: p50 * latencyFactor, p95: p95 * latencyFactor };
 }
 
 function hasRatio(plan) {
@@ -260,8 +288,10 @@ function simFor(plan, blue, green, burst) {
 
 /** The arm's profile at time t: its own, or during a shared burst the burst's error rate. */
 function profileAt(sim, arm, t) {
-  const burst = sim.burst;
+  const { burst, drift } = sim;
   const profile = sim.profiles[arm];
+  if (drift) return { ...profile, error: drift.from + ((drift.to - drift.from) * t) / drift.totalMs };
+  if (sim.change && arm === sim.change.arm && t >= sim.change.fromMs) return { ...profile, error: sim.change.error };
   return burst && t >= burst.fromMs && t < burst.toMs ? { ...profile, error: burst.error } : profile;
 }
 
@@ -282,6 +312,8 @@ function summarise(results, judge) {
 function run(name, sim, count, seedBase) {
   // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
   if (RATIO_ONLY && !sim.ratio) return null;
+  if (SESSION11 && !sim.session11) return null;
+  if (MATCH && !MATCH.test(name)) return null;
   const started = Date.now();
   const results = [];
   for (let i = 0; i < count; i++) results.push(rollout(sim, seedBase + i));
@@ -486,7 +518,82 @@ for (const [name, rules] of [
   const plan = planFromYaml(burstPlan(rules));
   const arm = profile({ error: 0.01, quality: 0, p50: 300, p95: 900 }, plan);
   const burst = { fromMs: 190_000, toMs: 210_000, error: 0.25 };
-  rows.healthy.push(run(`shared burst: both arms 25% errors for 20 s in stage 4, ${name}`, simFor(plan, arm, arm, burst), HEALTHY, (seed += 1_000_000)));
+  rows.healthy.push(
+    run(`shared burst: both arms 25% errors for 20 s in stage 4, ${name}`, { ...simFor(plan, arm, arm, burst), session11: true }, HEALTHY, (seed += 1_000_000)),
+  );
+}
+
+// --- session 11 (last, so the seeds above stay): client aborts, a stage just short of 100% green, a drifting blue.
+const S11 = envNumber('BENCH_VERDICT_S11_ROLLOUTS', QUICK ? 100 : 1000);
+const guardRules = 'thresholds: { latency_p95: 3s }';
+const compareRules = 'thresholds: { error_rate: 0.05, latency_p95: 3s, consecutive_errors: 5 }\n  compare_to_blue: { max_error_rate_increase: 0.02 }';
+const calm = { error: 0.01, quality: 0, p50: 300, p95: 900 };
+// Clients: a tenth impatient (giving up after 0.2-2 s), the rest waiting a minute; or every one giving up at 2 s.
+const impatientClients = { impatient: 0.1, impatientMs: [200, 2000], patientMs: 60_000 };
+const twoSecondClients = { impatient: 0, impatientMs: [0, 0], patientMs: 2000 };
+for (const [name, rules] of [
+  ['latency-only plan (built-in guard)', guardRules],
+  ['error_rate + max_error_rate_increase 0.02 + latency_p95 + consecutive_errors', compareRules],
+]) {
+  const plan = planFromYaml(burstPlan(rules));
+  const arm = profile(calm, plan);
+  const s11 = (sim) => ({ ...sim, session11: true });
+  rows.healthy.push(
+    run(
+      `impatient clients: 10% of both arms' give up within 0.2-2 s, ${name}`,
+      s11({ ...simFor(plan, arm, arm), clients: impatientClients }),
+      S11,
+      (seed += 1_000_000),
+    ),
+  );
+  const hangs = { ...arm, hangs: true };
+  rows.regressions.push(
+    run(`green never answers, clients give up at 2 s, ${name}`, s11({ ...simFor(plan, arm, hangs), clients: twoSecondClients }), S11, (seed += 1_000_000)),
+  );
+  const slower = profile(calm, plan, 2);
+  rows.regressions.push(
+    run(
+      `green 2x slower (within latency_p95 3s), 10% impatient clients, ${name}`,
+      s11({ ...simFor(plan, arm, slower), clients: impatientClients }),
+      S11,
+      (seed += 1_000_000),
+    ),
+  );
+  // Blue's (and green's, the same at every moment) error rate drifting from 1% to 7% over the rollout.
+  const drift = { from: 0.01, to: 0.07, totalMs: 300_000 };
+  rows.healthy.push(
+    run(`drifting upstream: both arms 1% -> 7% errors over the rollout, ${name}`, s11({ ...simFor(plan, arm, arm), drift }), S11, (seed += 1_000_000)),
+  );
+}
+// review10's plan: stages at 10%, 50% and 95% green, 60 s each; green failing 6% against blue's 1% from the third.
+const nearlyAllPlan = (rate, rules) => `name: bench-95
+upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: ${rate}, synthetic: { prompts: [hello] } }
+stages:
+  - { duration: 60s, green_weight: 0.10 }
+  - { duration: 60s, green_weight: 0.50 }
+  - { duration: 60s, green_weight: 0.95 }
+analysis:
+  interval: 1s
+  min_requests: 20
+  ${rules}
+`;
+for (const rate of [20, 100]) {
+  for (const [name, rules] of [
+    ['built-in guard', guardRules],
+    ['max_error_rate_increase 0.02', 'compare_to_blue: { max_error_rate_increase: 0.02 }'],
+  ]) {
+    const plan = planFromYaml(nearlyAllPlan(rate, rules));
+    const arm = profile(calm, plan);
+    const s11 = (sim) => ({ ...sim, session11: true });
+    rows.healthy.push(run(`10/50/95% green, ${rate} req/s, green = blue, ${name}`, s11(simFor(plan, arm, arm)), S11, (seed += 1_000_000)));
+    const change = { arm: 'green', fromMs: 120_000, error: 0.06 };
+    rows.regressions.push(
+      run(`10/50/95% green, ${rate} req/s, green 6% vs 1% from the 95% stage, ${name}`, s11({ ...simFor(plan, arm, arm), change }), S11, (seed += 1_000_000)),
+    );
+  }
 }
 
 // Under --ratio, run() skipped the other plans.
@@ -498,7 +605,8 @@ const fh = results.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
 const hundred = results.regressions.find((r) => r.name.startsWith('100%'));
 const healthyRatio = results.ratio.filter((r) => r.name.includes('green = blue'));
 const targets = {
-  falseRollbacksAtMost1Percent: [...results.healthy, ...healthyRatio].every((r) => r.new.rolledBackPercent <= 1),
+  // The drifting-upstream rows break the assumption the target rests on (blue's rates not moving): a known limit, reported apart.
+  falseRollbacksAtMost1Percent: [...results.healthy, ...healthyRatio].filter((r) => !r.name.startsWith('drifting')).every((r) => r.new.rolledBackPercent <= 1),
   ...(RATIO_ONLY
     ? {}
     : {

@@ -14,6 +14,7 @@ const CHECK_HINT: Partial<Record<FailureClass, string>> = {
   connection: 'check the upstream address and the network',
   timeout: "check the upstream's load and the request timeout",
   server_error: "check the upstream's status",
+  client_abort: "check the application's own timeout against both models' latency",
 };
 
 /** "" when green has no classified failures; otherwise "; green failures: auth 12, server_error 3 (auth: "...")…". */

@@ -14,6 +14,7 @@ import {
 } from './rate-rules.js';
 import { compareLatency } from './latency-ratio.js';
 import { consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
+import { blueReference } from './reference.js';
 import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
@@ -24,18 +25,14 @@ export interface EvaluateInput {
   green: ArmStats;
   blue: ArmStats;
   /**
-   * Blue over the whole rollout so far (every stage's counts added up, see sumArmCounts): what the
-   * comparisons judge green against in a stage that sends blue nothing (greenWeight 1), so they still judge
-   * there. Without it, the stage's own blue figures.
+   * Blue's figures in every stage so far, this one last (the metrics' stages): a stage that plans too few blue
+   * requests of its own (100% green) judges against all of them added up (reference.ts). Without them, the stage's blue.
    */
-  blueBaseline?: ArmStats;
-  /**
-   * The stage's planned green weight. Below 1 (or not given) the comparisons judge green against the
-   * stage's own blue, served at the same moments: an upstream burst or drift that hits both arms then moves
-   * both sides alike, where blue over the rollout so far (mostly earlier, calmer stages) made a shared 20 s
-   * burst roll back every healthy green. At 1 there is no blue to judge against but blueBaseline.
-   */
+  blueStages?: readonly ArmStats[];
+  /** The stage's planned green weight. */
   greenWeight?: number;
+  /** Blue requests the plan sends in each stage (plannedBlueRequests), when it can say. */
+  plannedBlue?: readonly number[];
   config: AnalysisConfig;
   /** The green upstream's health check, when the plan has one. */
   health?: HealthInput;
@@ -86,12 +83,4 @@ export function evaluate(input: EvaluateInput): Verdict {
     verdict.breach = breach;
   }
   return verdict;
-}
-
-/**
- * What the comparisons judge green against: chosen from the plan (the stage's weight), never from the
- * figures, so each stage runs one test, not a switch between two that would spend its share twice.
- */
-function blueReference(input: EvaluateInput): ArmStats {
-  return (input.greenWeight ?? 0) >= 1 ? (input.blueBaseline ?? input.blue) : input.blue;
 }

@@ -15,3 +15,6 @@ export { PERCENTILE_SHARE } from './rate-rules.js';
 export { describeJudgement } from './describe.js';
 export { quantileInterval, mostOverBelow, fewestOverAbove, pointQuantile } from './quantile.js';
 export type { ArmLatencies, QuantileInterval } from './quantile.js';
+export { blueReference, plannedBlueRequests, SMALL_BLUE_REQUESTS } from './reference.js';
+export type { BlueHistory } from './reference.js';
+export { clientAborts, censoredInterval } from './aborts.js';

@@ -7,7 +7,8 @@ import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
 import { formatConfidence, formatLatencyRange } from './format.js';
-import { quantileInterval, type QuantileInterval } from './quantile.js';
+import { clientAborts } from './aborts.js';
+import { quantileInterval, type ArmLatencies, type QuantileInterval } from './quantile.js';
 import type { SequentialContext } from './rate-rules.js';
 import { exceeds, proximity, type Judged } from './rules.js';
 import type { CheckResult, LatencyBounds, RateEvidence } from './types.js';
@@ -53,8 +54,9 @@ export function compareLatency(ctx: SequentialContext, ratio: number, greenRunni
   return { check, message };
 }
 
-function latencies(arm: ArmStats, runningAgesMs?: readonly number[]) {
-  return runningAgesMs ? { buckets: arm.latencyBuckets, running: arm.inFlight, runningAgesMs } : { buckets: arm.latencyBuckets, running: arm.inFlight };
+function latencies(arm: ArmStats, runningAgesMs?: readonly number[]): ArmLatencies {
+  const known: ArmLatencies = { buckets: arm.latencyBuckets, running: arm.inFlight, aborted: clientAborts(arm) };
+  return runningAgesMs ? { ...known, runningAgesMs } : known;
 }
 
 function bounds(interval: QuantileInterval): LatencyBounds {

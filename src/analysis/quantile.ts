@@ -12,7 +12,8 @@
 //
 // Requests still running belong to the sample too (they were sent in the same order): for the lower edge they
 // count at their ages so far when known (each will take at least that long) and at the lowest value when not;
-// for the upper edge they count as slower than anything. Both only widen the interval.
+// for the upper edge they count as slower than anything. Both only widen the interval. Requests whose client
+// gave up first (aborts.ts) are treated alike: at their ages for the lower edge, slower than anything for the upper.
 import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
 import { logMixtureRatio, priorAround, type Prior } from './sequential.js';
 
@@ -23,6 +24,12 @@ export interface ArmLatencies {
   running: number;
   /** The ages (ms) of some of the running requests, when the engine watches them. */
   runningAgesMs?: readonly number[];
+  /**
+   * Of the completed requests, those whose client went away first (aborts.ts): in the buckets at their ages,
+   * a lower bound of their latencies; for the upper edge also counted as slower than anything. That counts
+   * each twice there, which only raises the upper edge.
+   */
+  aborted?: number;
 }
 
 export interface QuantileInterval {
@@ -47,7 +54,7 @@ export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): Q
   return {
     estimate: completed > 0 ? pointQuantile(arm.buckets as LatencyBuckets, p) : null,
     lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha / 2, prior)),
-    upper: upperBound(arm.buckets, arm.running, mostOverBelow(n, share, alpha / 2, prior)),
+    upper: upperBound(arm.buckets, arm.running + (arm.aborted ?? 0), mostOverBelow(n, share, alpha / 2, prior)),
   };
 }
 

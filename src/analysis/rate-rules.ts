@@ -6,7 +6,8 @@ import { blame } from './blame.js';
 import { formatMs, formatPercent, formatPoints } from '../core/format.js';
 import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
-import { differenceInterval, priorAround, rateInterval, type Interval } from './sequential.js';
+import { censoredInterval, clientAborts } from './aborts.js';
+import { differenceInterval, priorAround, type Interval } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
 
 export interface SequentialContext extends RuleContext {
@@ -37,6 +38,10 @@ interface RateSpec {
   /** x events in n trials; the rate judged is x / n. */
   x: number;
   n: number;
+  /** Of the n, outcomes nobody saw (client aborts): events for the upper bound, not for the lower (aborts.ts). */
+  unknown?: number;
+  /** The rate shown; x / n unless given. */
+  estimate?: number;
   rateLimit: number;
   /** What the check shows: the rate itself, or (latency rules) a percentile against its ms limit. */
   figure: number | null;
@@ -50,11 +55,12 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
   const { rule, x, n, rateLimit, figure, limit, unit } = spec;
   const check: CheckResult = { rule, status: 'waiting', figure, limit, unit, sample: n, proximity: null };
   if (n === 0) return { check };
-  const interval = rateInterval(x, n, ctx.alpha, priorAround(rateLimit));
-  const evidence = evidenceOf(x / n, interval, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
+  const interval = censoredInterval(x, spec.unknown ?? 0, n, ctx.alpha, priorAround(rateLimit));
+  const estimate = spec.estimate ?? x / n;
+  const evidence = evidenceOf(estimate, interval, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
   check.evidence = evidence;
   check.status = statusOf(interval, rateLimit, spec.ready);
-  if (check.status !== 'waiting') check.proximity = proximity(x / n, rateLimit);
+  if (check.status !== 'waiting') check.proximity = proximity(estimate, rateLimit);
   return check.status === 'breach' ? { check, message: spec.message(evidence) } : { check };
 }
 
@@ -74,7 +80,26 @@ function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number,
 }
 
 export function errorRate(ctx: SequentialContext, limit: number): Judged {
-  const judged = plainRate(ctx, 'error_rate', ctx.green.failures, ctx.green.requests, limit, 'requests');
+  // A client abort is no answer either way (aborts.ts): the rate shown is over the requests that ended.
+  const { requests, failures } = ctx.green;
+  const aborts = clientAborts(ctx.green);
+  const x = failures - aborts;
+  const estimate = requests > aborts ? x / (requests - aborts) : 0;
+  const note = aborts > 0 ? `, ${aborts} of them given up by their clients` : '';
+  const judged = judgeRate(ctx, {
+    rule: 'error_rate',
+    x,
+    n: requests,
+    unknown: aborts,
+    estimate,
+    rateLimit: limit,
+    figure: requests > aborts ? estimate : null,
+    limit,
+    unit: 'ratio',
+    ready: requests >= ctx.minRequests,
+    message: (ev) =>
+      `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${requests} requests${note}${ctx.where}`,
+  });
   if (judged.message !== undefined) judged.message += blame(ctx.green, ctx.blueReference);
   return judged;
 }
@@ -99,6 +124,8 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
     rule,
     x,
     n,
+    // Given up by their clients: over the limit if dropped after it (in x already), unknown otherwise.
+    unknown: clientAborts(ctx.green),
     rateLimit: share,
     figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null,
     limit: limitMs,

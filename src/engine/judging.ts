@@ -1,10 +1,10 @@
 // What the engine hands the judge: the stage's per-arm figures, the health check's state, and green latency
 // that counts requests still running past a latency limit (known slow before they answer).
-import { evaluate } from '../analysis/index.js';
+import { evaluate, plannedBlueRequests } from '../analysis/index.js';
 import type { EvaluateInput } from '../analysis/evaluate.js';
 import type { Verdict } from '../analysis/types.js';
 import type { Clock } from '../core/clock.js';
-import { sumArmCounts, type MetricsRecorder } from '../metrics/index.js';
+import type { MetricsRecorder } from '../metrics/index.js';
 import type { SlowLimits } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Judge } from './deps.js';
@@ -54,8 +54,8 @@ export class StageJudging {
   verdict(stageIndex: number, health?: HealthChecker): Verdict {
     const { metrics, plan } = this.options;
     const stats = metrics.stage(stageIndex);
-    // Comparisons judge green against the stage's blue, or at 100% green against blue over the rollout so far.
-    const blueSoFar = metrics
+    // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
+    const blueStages = metrics
       .stages()
       .slice(0, stageIndex + 1)
       .map((stage) => stage.arms.blue);
@@ -64,8 +64,9 @@ export class StageJudging {
       stageCount: plan.stages.length,
       green: stats.arms.green,
       blue: stats.arms.blue,
-      blueBaseline: sumArmCounts(blueSoFar),
+      blueStages,
       greenWeight: plan.stages[stageIndex]?.green_weight,
+      plannedBlue: plannedBlueRequests(plan),
       config: this.options.plan.analysis,
       health: health?.current(),
       greenRunning: this.greenRunning(stageIndex),

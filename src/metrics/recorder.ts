@@ -141,11 +141,14 @@ export class MetricsRecorder {
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;
     arm.record(result, qualityFailed);
+    this.windows[armName].record(result.latencyMs, failed);
+    // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
+    // and nobody saw how they would have ended (src/analysis/aborts.ts).
+    if (failed && result.failure === 'client_abort') return;
     const streak = failed || qualityFailed ? this.streak[armName] + 1 : 0;
     this.streak[armName] = streak;
     arm.consecutiveFailures = streak;
     if (this.current !== undefined && this.current !== stage) this.at(this.current).arms[armName].consecutiveFailures = streak;
-    this.windows[armName].record(result.latencyMs, failed);
   }
 
   // --- reading --------------------------------------------------------------------------------

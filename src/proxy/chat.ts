@@ -8,6 +8,7 @@ import type { ArmSplitter } from '../split/splitter.js';
 import { isObject } from '../upstream/shape.js';
 import { ClientLink } from './client-link.js';
 import { forwardTo } from './forward.js';
+import { abandonedResult } from './forward-result.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, StageFigures } from './metrics.js';
@@ -210,9 +211,19 @@ class ChatExchange {
     }
   };
 
-  /** The client went away meanwhile: neither a success nor the arm's failure. */
+  /**
+   * The client went away meanwhile: neither a success nor the arm's failure in the proxy's figures. Before the
+   * first byte of the split's own attempt it also goes to the results feed as a client_abort, so a rollout sees
+   * a green its clients give up on (blue's answer to a fallback is not judged, nor is its abort).
+   */
   private readonly gone = (): void => {
-    this.ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.stageFigures());
+    const { ctx, link } = this;
+    const age = this.fallingBack ? undefined : link.abandonedAfterMs;
+    const abandoned =
+      age === undefined
+        ? undefined
+        : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: (this.parsed as Parsed).stream, latencyMs: age });
+    ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.stageFigures(), abandoned);
     this.done();
   };
 

@@ -9,12 +9,18 @@ export class ClientLink implements CancelSource {
   aborted = false;
   reason: unknown = undefined;
   /** The forwarding running for this client now, if any. */
-  current?: { cancel(reason: unknown): void };
+  current?: { cancel(reason: unknown): void; unansweredAgeMs?(): number | undefined };
+  /**
+   * The client went away before the first byte of the answer: how long the attempt had run (ms). Declared, not
+   * initialised: set only on that path, so a request that is answered pays nothing for it.
+   */
+  declare abandonedAfterMs?: number;
 
   gone(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
+    this.abandonedAfterMs = this.current?.unansweredAgeMs?.();
     this.current?.cancel(reason);
   }
 

@@ -51,3 +51,14 @@ export function failedResult(exchange: Exchange, facts: ForwardFailure): Upstrea
   result.errorMessage = `${exchange.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${facts.reason ? ` (${facts.reason})` : ''}`;
   return result;
 }
+
+/**
+ * The client went away before the first byte, `exchange.latencyMs` into the attempt: a `client_abort` for the
+ * results feed only (a rollout judges it as src/analysis/aborts.ts says; the proxy's figures count client aborts apart).
+ */
+export function abandonedResult(exchange: Exchange): UpstreamResult {
+  const result = baseResult(exchange, false);
+  result.failure = 'client_abort';
+  result.errorMessage = `${exchange.arm} arm: the client went away after ${Math.round(exchange.latencyMs)} ms, before the first byte`;
+  return result;
+}

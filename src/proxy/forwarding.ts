@@ -198,6 +198,11 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.abort(reason instanceof Error ? reason : new Error(String(reason)));
   }
 
+  /** Time since the request started while nothing of the answer reached the client; undefined once it has. */
+  unansweredAgeMs(): number | undefined {
+    return this.committed ? undefined : this.now() - this.startedAt;
+  }
+
   /** The error event a stream already passed to the client carried, if any. */
   private get streamError(): string | undefined {
     return this.committed ? this.watch?.failure : undefined;

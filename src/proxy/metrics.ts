@@ -34,6 +34,9 @@ export interface ProxyFigures {
   passedThrough: number;
 }
 
+/** The quality outcome a result with no answer carries (only answers are checked). */
+const NO_QUALITY_CHECK: QualityOutcome = Object.freeze({ ok: true });
+
 /** Where one recorded result came from. */
 export type ResultKind = 'routed' | 'fallback' | 'mirror';
 
@@ -96,6 +99,7 @@ export class ProxyMetrics {
   private current: FigureSet;
   private readonly inFlight: Record<ArmName, number> = { blue: 0, green: 0 };
   private readonly listeners: ResultListener[] = [];
+  private readonly abortListeners: ResultListener[] = [];
   private readonly quality: QualityChecker;
 
   constructor(private readonly options: FigureOptions & { quality: QualityChecker; redactor?: Redactor }) {
@@ -121,10 +125,19 @@ export class ProxyMetrics {
     return this.current;
   }
 
-  /** The client went away: the attempt is neither a success nor the arm's failure. */
-  cancelled(arm: ArmName, at: StageFigures): void {
+  /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */
+  onAbandoned(listener: ResultListener): void {
+    this.abortListeners.push(listener);
+  }
+
+  /**
+   * The client went away: the attempt is neither a success nor the arm's failure here. `abandoned`, when it went
+   * before the first byte, goes to the abort listeners only (not the figures, not the latency histograms).
+   */
+  cancelled(arm: ArmName, at: StageFigures, abandoned?: UpstreamResult): void {
     this.inFlight[arm]--;
     this.both(at, (set) => set.clientAborts[arm]++);
+    if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage);
   }
 
   finished(result: UpstreamResult, kind: ResultKind, at: StageFigures): void {

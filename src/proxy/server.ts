@@ -103,6 +103,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Every result, in order, for the rollout driving this proxy (GET /admin/results).
   const feed = settings.admin ? new ResultsFeed() : undefined;
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
+  if (feed) metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   const prometheus = createPrometheus(metrics, () => route.effective(), now);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.

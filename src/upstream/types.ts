@@ -22,9 +22,17 @@ export interface ChatRequest {
   source: 'synthetic' | 'sampled' | 'health';
 }
 
-export type FailureClass = 'timeout' | 'connection' | 'rate_limited' | 'server_error' | 'client_error' | 'auth' | 'quota' | 'bad_response';
+/**
+ * Why a request failed. `client_abort` is no upstream's answer: the proxy's client went away before the first
+ * byte (a result only the results feed carries, so a rollout judges a green its clients give up on; see
+ * src/analysis/aborts.ts). FAILURE_CLASSES lists the upstream ones.
+ */
+export type FailureClass = UpstreamFailureClass | 'client_abort';
 
-export const FAILURE_CLASSES: readonly FailureClass[] = [
+export type UpstreamFailureClass = 'timeout' | 'connection' | 'rate_limited' | 'server_error' | 'client_error' | 'auth' | 'quota' | 'bad_response';
+
+/** What an upstream exchange can fail with (the proxy's bluegreen_proxy_failures_total classes). */
+export const FAILURE_CLASSES: readonly UpstreamFailureClass[] = [
   'timeout',
   'connection',
   'rate_limited',

@@ -1,11 +1,12 @@
 // Turns the final snapshot (state.json) and the plan into the report every writer renders. Pure: same
 // input, same report; nothing is read from the environment, so no secret can reach a report.
 import { evaluate } from '../../analysis/evaluate.js';
+import { plannedBlueRequests } from '../../analysis/reference.js';
 import type { HealthInput } from '../../analysis/rules.js';
 import type { CheckResult, RateEvidence, RuleName } from '../../analysis/types.js';
 import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
-import { sumArmCounts, type ArmStats, type Percentiles, type StageStats, type StageVerdict } from '../../metrics/types.js';
+import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName, Plan } from '../../plan/plan.js';
 import type { LiveView } from '../../live/fleet.js';
 import { describeCheck } from './check-text.js';
@@ -112,8 +113,9 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
         stageCount: snapshot.plan.stages.length,
         green: stage.arms.green,
         blue: stage.arms.blue,
-        blueBaseline: sumArmCounts(snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue)),
+        blueStages: snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue),
         greenWeight: planned?.greenWeight,
+        plannedBlue: plannedBlueRequests(plan),
         config: plan.analysis,
         // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
         health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,

@@ -1,0 +1,91 @@
+// Client aborts through real proxies: a request whose client goes away before the first byte reaches the
+// rollout as a `client_abort` result (src/analysis/aborts.ts), so a green that never answers, whose clients
+// give up at 2 s before the proxy's own 5 s timeout, is rolled back; impatient clients on both arms are not.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/core/random.js';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
+import { runCli } from '../helpers/cli.js';
+import type { Running } from '../proxy/helpers.js';
+import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+
+const fixture = liveFixture();
+
+/** An application whose clients give up after `timeoutMs(i)` for request i (the openai client's own timeout). */
+class ImpatientApplication {
+  aborted = 0;
+  answered = 0;
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  constructor(proxy: Running, concurrency: number, timeoutMs: (i: number) => number) {
+    let n = 0;
+    this.loops = Array.from({ length: concurrency }, async (_, id) => {
+      while (this.running) {
+        const i = n++;
+        const client = new OpenAI({ baseURL: proxy.baseUrl, apiKey: 'app-key', maxRetries: 0, timeout: timeoutMs(i) });
+        try {
+          await client.chat.completions.create({ model: 'gpt-4o', user: `user-${id}-${i}`, messages: [{ role: 'user', content: 'hello' }] });
+          this.answered++;
+        } catch {
+          this.aborted++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+}
+
+function stateOf(dir: string): RolloutSnapshot {
+  return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+}
+
+describe('client aborts in a live rollout', () => {
+  it('rolls back a green that never answers when its clients give up (2 s) before the proxy times out (5 s)', async () => {
+    const proxies = await fixture.startProxies(1, { green: 'timeout_rate: 1' });
+    const app = new ImpatientApplication(proxies[0] as Running, 8, () => 2000);
+    try {
+      // Latency only: the built-in guard judges errors. Before aborts were results the stage passed (promoted,
+      // exit 0): green had no result at all, only client aborts in the proxy's /metrics.
+      const dir = writeRolloutPlan({ green: 'timeout_rate: 1', thresholds: 'latency_p95: 10s', stages: ['{ duration: 20s, green_weight: 0.5 }'] }, proxies);
+      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      expect(result.code, result.stderr).toBe(10);
+      expect(result.stderr).toMatch(/guard\.green_fails_more_than_blue|built-in guard/);
+      expect(result.stderr).toContain('client_abort');
+      const green = stateOf(dir).stages[0]?.arms.green;
+      expect(green?.failuresByClass.client_abort).toBeGreaterThan(0);
+      expect(green?.successes).toBe(0);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('does not roll back a healthy green when clients on both arms give up early alike (seeded)', async () => {
+    const proxies = await fixture.startProxies(1);
+    // A seeded fifth of the requests give up after 1-4 ms, about the simulated models' latency (3-6 ms).
+    const rng = createRandom(11);
+    const timeouts: number[] = [];
+    const app = new ImpatientApplication(proxies[0] as Running, 4, (i) => (timeouts[i] ??= rng() < 0.2 ? 1 + Math.floor(rng() * 4) : 10_000));
+    try {
+      const dir = writeRolloutPlan(
+        { thresholds: 'latency_p95: 10s', stages: ['{ duration: 2s, green_weight: 0.5 }', '{ duration: 2s, green_weight: 1 }'] },
+        proxies,
+      );
+      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      expect(result.code, result.stderr).toBe(0);
+      const stage = stateOf(dir).stages[0];
+      // Both arms had aborts judged, and neither arm's were shown worse.
+      expect(stage?.arms.green.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
+      expect(stage?.arms.blue.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+    }
+  });
+});
