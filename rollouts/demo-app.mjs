@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The live demo's application: chat requests at a steady rate through `bluegreen proxy`, with the official
 // openai SDK (installed by `npm ci`). Prints which arm answered each request, and a tally every 5 s and at
-// the end (Ctrl-C). Exits 1 if any request failed.
-//   node rollouts/demo-app.mjs [--base-url http://127.0.0.1:8787/v1] [--rate 10] [--duration 60s]
+// the end (Ctrl-C). Exits 1 if any request failed. `--api responses` sends Responses API requests instead, each
+// user continuing its last response (previous_response_id).
+//   node rollouts/demo-app.mjs [--base-url http://127.0.0.1:8787/v1] [--rate 10] [--duration 60s] [--api chat|responses]
 import OpenAI from 'openai';
 import { parseArgs } from 'node:util';
 
@@ -12,8 +13,13 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '10' },
     duration: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    api: { type: 'string', default: 'chat' },
   },
 });
+if (values.api !== 'chat' && values.api !== 'responses') {
+  console.error('demo-app: --api must be chat or responses');
+  process.exit(2);
+}
 const rate = Number(values.rate);
 if (!(rate > 0 && rate <= 1000)) {
   console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
@@ -28,13 +34,26 @@ const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLU
 const tally = { requests: 0, blue: 0, green: 0, fallbacks: 0, failed: 0 };
 let inFlight = 0;
 let sent = 0;
+// Responses API: each user's last response, which its next request continues.
+const lastResponse = new Map();
+
+/** One request as the chosen API sends it: the answer's model, and the arm headers. */
+async function ask(n) {
+  const user = `user-${n % 200}`;
+  const content = `Customer ${n}: where is my order?`;
+  if (values.api === 'chat') return openai.chat.completions.create({ model: 'gpt-4o', user, messages: [{ role: 'user', content }] }).withResponse();
+  const previous = lastResponse.get(user);
+  const answer = await openai.responses
+    .create({ model: 'gpt-4o', safety_identifier: user, input: content, ...(previous && { previous_response_id: previous }) })
+    .withResponse();
+  lastResponse.set(user, answer.data.id);
+  return answer;
+}
 
 async function one(n) {
   inFlight++;
   try {
-    const { data, response } = await openai.chat.completions
-      .create({ model: 'gpt-4o', user: `user-${n % 200}`, messages: [{ role: 'user', content: `Customer ${n}: where is my order?` }] })
-      .withResponse();
+    const { data, response } = await ask(n);
     const arm = response.headers.get('x-bluegreen-arm') ?? 'unknown';
     const fallback = response.headers.get('x-bluegreen-fallback') === 'true';
     tally.requests++;

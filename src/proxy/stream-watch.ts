@@ -42,7 +42,7 @@ export class StreamWatch {
         if (this.done || this.error !== undefined) return;
         const step = this.reader.event(event);
         // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
-        if ((step.delta || step.output) && this.firstTokenAt === undefined) this.firstTokenAt = this.now();
+        if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
         if (step.error !== undefined) this.error = step.error;
         if (step.done) this.done = true;
       },

@@ -122,20 +122,23 @@ describe('the docs match the code', () => {
     }
   });
 
-  it("README's live demo: rollouts/demo-app.mjs through a proxy of rollouts/demo-live.yaml gets every answer, from both arms", async () => {
-    const running = await runProxy(read('rollouts/demo-live.yaml'), { env: ENV });
-    setRoute(running.proxy, 0.5);
-    const app = path.join(ROOT, 'rollouts/demo-app.mjs');
-    // 40 requests by the clock; at least 15 even when a loaded machine delays its timer (a 1 s run once sent 9).
-    const args = [app, '--base-url', running.baseUrl, '--rate', '20', '--duration', '2s', '--quiet'];
-    const { stderr } = await promisify(execFile)(process.execPath, args, { cwd: ROOT });
-    const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
-    expect(Number(requests)).toBeGreaterThanOrEqual(15);
-    expect(Number(blue) + Number(green)).toBe(Number(requests));
-    expect(Number(blue)).toBeGreaterThan(0);
-    expect(Number(green)).toBeGreaterThan(0);
-    expect(failed).toBe('0');
-  });
+  it.each(['chat', 'responses'])(
+    "README's live demo: rollouts/demo-app.mjs --api %s through a proxy of rollouts/demo-live.yaml gets every answer, from both arms",
+    async (api) => {
+      const running = await runProxy(read('rollouts/demo-live.yaml'), { env: ENV });
+      setRoute(running.proxy, 0.5);
+      const app = path.join(ROOT, 'rollouts/demo-app.mjs');
+      // 40 requests by the clock; at least 15 even when a loaded machine delays its timer (a 1 s run once sent 9).
+      const args = [app, '--base-url', running.baseUrl, '--rate', '20', '--duration', '2s', '--quiet', '--api', api];
+      const { stderr } = await promisify(execFile)(process.execPath, args, { cwd: ROOT });
+      const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
+      expect(Number(requests)).toBeGreaterThanOrEqual(15);
+      expect(Number(blue) + Number(green)).toBe(Number(requests));
+      expect(Number(blue)).toBeGreaterThan(0);
+      expect(Number(green)).toBeGreaterThan(0);
+      expect(failed).toBe('0');
+    },
+  );
 
   it("docs/proxy.md's metrics table names exactly the metrics a running proxy serves", async () => {
     const running = await runProxy(simPlan({ proxy: '{}' }));

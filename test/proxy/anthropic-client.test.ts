@@ -21,6 +21,12 @@ describe('proxy with the Anthropic SDK', () => {
     expect(green.tokens.completion).toBe(data.usage.output_tokens);
   });
 
+  it("judges quality.finish_reasons by the normalised finish too: Claude's end_turn is a stop, as on the traffic path", async () => {
+    const running = await runProxy(simPlan({ api: 'anthropic', quality: '{ finish_reasons: [stop] }' }));
+    await client(running.proxy.url).messages.create({ model: 'claude-blue', ...ask });
+    expect(running.proxy.metrics.snapshot().arms.blue).toMatchObject({ successes: 1, qualityFailures: 0 });
+  });
+
   it('streams events through and reads them on the way', async () => {
     const running = await runProxy(simPlan({ api: 'anthropic' }));
     const stream = client(running.proxy.url).messages.stream({ model: 'claude-blue', ...ask });
