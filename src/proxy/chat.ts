@@ -44,6 +44,8 @@ export interface SplitPath {
   stickyKeyOf: (body: Record<string, unknown>) => string | undefined;
   /** The Responses API's continuations, held on the arm that answered what they continue. */
   stored?: StoredResponses;
+  /** Why the proxy cannot serve this request on this path (the 400's message), if it cannot. */
+  refuses?: (body: Record<string, unknown>) => string | undefined;
 }
 
 export interface Parsed {
@@ -135,6 +137,12 @@ class ChatExchange {
     this.headers = forwardedHeaders(req.headers);
     const split = this.split;
     const { blue, green } = split.arms;
+    const refused = split.refuses?.(parsed.body);
+    if (refused !== undefined) {
+      ctx.metrics.reject('bad_request');
+      sendError(res, ctx.inbound, 'bad_request', refused);
+      return this.done();
+    }
 
     if (!ctx.splitModels.has(parsed.model)) {
       // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).

@@ -1,6 +1,6 @@
 // The proxy's HTTP server: only the dialect's paths (no open relay), each through the request intake (intake.ts:
-// client key, size, time and concurrency limits) to the chat pipeline or a relay; plus GET /metrics and GET
-// /healthz; and the drain before a stop.
+// client key, size, time and concurrency limits) to a split path (chat, responses) or a relay (post-paths.ts);
+// plus GET /metrics and GET /healthz; and the drain before a stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker } from '../analysis/quality.js';
@@ -9,8 +9,7 @@ import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
 import { browserRefusal } from './browser-guard.js';
-import { handleRelay } from './relay.js';
-import { handleChat, type ChatContext, type SplitPath } from './chat.js';
+import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
@@ -19,8 +18,7 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
-import { responsesStickyKey, StoredResponses } from './stored-responses.js';
-import { stickyKeyOf } from '../traffic/sampled-line.js';
+import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
@@ -28,7 +26,7 @@ import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { bodyEncoding, createIntake, unreadBody, type BodyHandler } from './intake.js';
+import { bodyEncoding, createIntake, unreadBody } from './intake.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -129,29 +127,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let drained: Promise<number> | undefined;
   const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
 
-  // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf };
-  const chatHandler: BodyHandler = (req, res, raw, done, bug) => handleChat(chat, chatSplit, req, res, raw, done, bug);
-  // The split paths: chat, and the Responses API where both arms' upstreams have it (an OpenAI plan off Azure's deployments path).
-  const splits = new Map<string, BodyHandler>([[inbound.chatPath, chatHandler]]);
-  if (inbound.responsesPath !== undefined && targets.responses) {
-    const responsesSplit: SplitPath = { arms: targets.responses, stickyKeyOf: responsesStickyKey, stored: new StoredResponses(targets.sharedState) };
-    splits.set(inbound.responsesPath, (req, res, raw, done, bug) => handleChat(chat, responsesSplit, req, res, raw, done, bug));
-  }
-  // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
-  const relays = new Map<string, BodyHandler>();
-  for (const relayed of inbound.relayPaths) {
-    const upstreamPath = targets.relayPaths.get(relayed.path);
-    if (upstreamPath === undefined) continue;
-    const route = { ...relayed, upstreamPath };
-    relays.set(relayed.path, (req, res, raw, done, bug) => handleRelay(chat, route, req, res, raw, done, bug));
-  }
-  const servedPaths = `POST ${[...splits.keys(), ...relays.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
-  // The Responses API on an OpenAI plan whose arm sits on an Azure deployments path: said why, not just 404.
-  const unservedResponses =
-    inbound.responsesPath !== undefined && !splits.has(inbound.responsesPath)
-      ? `this proxy does not serve POST ${inbound.responsesPath}: an arm's upstream is an Azure deployments path, which has no Responses API (use the resource's /openai/v1 base URL); it serves ${servedPaths}`
-      : undefined;
+  const posts = postPaths(chat);
 
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
@@ -166,7 +142,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sendError(res, inbound, 'forbidden', refusal, unreadBody(req));
     }
     // Chat first, by one comparison: the hot path.
-    const post = path === inbound.chatPath ? chatHandler : (splits.get(path) ?? relays.get(path));
+    const post = path === inbound.chatPath ? posts.chat : posts.others.get(path);
     if (post) {
       if (method === 'POST') {
         const encoding = bodyEncoding(req);
@@ -199,7 +175,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     } else {
       req.resume();
       metrics.reject('not_found');
-      const message = path === inbound.responsesPath && unservedResponses ? unservedResponses : `this proxy serves ${servedPaths}, not ${method} ${path}`;
+      const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}`;
       return sendError(res, inbound, 'not_found', message, unreadBody(req));
     }
     req.resume();

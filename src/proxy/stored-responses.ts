@@ -32,6 +32,15 @@ export function responsesStickyKey(body: Readonly<Record<string, unknown>>): str
   return conversationId(body);
 }
 
+/**
+ * A background response (`background: true`) is answered `queued` and fetched later with GET /v1/responses/{id},
+ * which the proxy does not serve: refused (400) rather than sent, answered, and unreadable.
+ */
+export function refusesResponses(body: Readonly<Record<string, unknown>>): string | undefined {
+  if (body.background !== true) return undefined;
+  return 'background responses are not served by this proxy: their result is fetched with GET /v1/responses/{id}, which it does not serve; send the request without background';
+}
+
 export class StoredResponses {
   /** Response id to the arm that answered it, oldest first (a Map keeps insertion order). */
   private readonly arms = new Map<string, ArmName>();

@@ -168,3 +168,12 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/** Runs `one` for 0..count-1, `batch` at a time, and gives the results in order. */
+export async function inBatches<T>(count: number, batch: number, one: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let start = 0; start < count; start += batch) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => one(start + k)))));
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -27,14 +27,6 @@ async function streamed(openai: OpenAI, body: Record<string, unknown> = {}): Pro
     if (event.type === 'response.completed') id = event.response.id;
   }
   return { arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback'), id, text, types };
-}
-
-async function inBatches<T>(count: number, batch: number, one: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let start = 0; start < count; start += batch) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => one(start + k)))));
-  }
-  return out;
 }
 
 /** One SSE event as the Responses API sends it. */
@@ -146,6 +138,17 @@ describe('the Responses API through the proxy', () => {
     expect(blue).toMatchObject({ successes: 2, qualityFailures: 0, shapes: { toolCalls: 2 } });
     // The first output was the tool call: it is the stream's time to first token.
     expect(blue.ttft?.count).toBe(1);
+  });
+
+  it('refuses a background response (400): its result would be fetched from a path the proxy does not serve', async () => {
+    const running = await runProxy(simPlan());
+    const error = await client(running.baseUrl)
+      .responses.create({ model: 'gpt-4o', input: 'hello', background: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toContain('background responses are not served by this proxy');
+    expect(running.endpoints.simulators[0]?.requestCount()).toBe(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
   });
 
   it('passes an upstream error through with its status and body, plain and streamed', async () => {

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { inBatches, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
@@ -15,14 +15,6 @@ async function armOf(
 ): Promise<{ arm: string | null; fallback: string | null }> {
   const { response } = await openai.chat.completions.create({ model: 'gpt-4o', ...ask, ...body }, { headers }).withResponse();
   return { arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback') };
-}
-
-async function inBatches<T>(count: number, batch: number, one: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let start = 0; start < count; start += batch) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => one(start + k)))));
-  }
-  return out;
 }
 
 describe('routing', () => {

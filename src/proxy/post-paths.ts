@@ -1,0 +1,54 @@
+// The POST paths a proxy serves, each with its handler: the split paths (chat; the Responses API where both arms'
+// upstreams have it) and the relayed ones (relay.ts). Built once at startup.
+import { stickyKeyOf } from '../traffic/sampled-line.js';
+import { handleChat, type ChatContext, type SplitPath } from './chat.js';
+import type { BodyHandler } from './intake.js';
+import { handleRelay } from './relay.js';
+import { refusesResponses, responsesStickyKey, StoredResponses } from './stored-responses.js';
+
+export interface PostPaths {
+  /** The chat path's handler (the hot path: the server finds it by one comparison). */
+  chat: BodyHandler;
+  /** Every other POST path served, by the path the application's SDK sends. */
+  others: ReadonlyMap<string, BodyHandler>;
+  /** What the proxy serves, for a 404's message. */
+  served: string;
+  /** The message of a 404 for `path` when it is a path the proxy could serve on another plan's upstream. */
+  unserved(path: string): string | undefined;
+}
+
+export function postPaths(ctx: ChatContext): PostPaths {
+  const { inbound, targets } = ctx;
+  // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
+  const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf };
+  const chat: BodyHandler = (req, res, raw, done, bug) => handleChat(ctx, chatSplit, req, res, raw, done, bug);
+  const others = new Map<string, BodyHandler>();
+  const responses = inbound.responsesPath;
+  if (responses !== undefined && targets.responses) {
+    const split: SplitPath = {
+      arms: targets.responses,
+      stickyKeyOf: responsesStickyKey,
+      stored: new StoredResponses(targets.sharedState),
+      refuses: refusesResponses,
+    };
+    others.set(responses, (req, res, raw, done, bug) => handleChat(ctx, split, req, res, raw, done, bug));
+  }
+  // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
+  for (const relayed of inbound.relayPaths) {
+    const upstreamPath = targets.relayPaths.get(relayed.path);
+    if (upstreamPath === undefined) continue;
+    const route = { ...relayed, upstreamPath };
+    others.set(relayed.path, (req, res, raw, done, bug) => handleRelay(ctx, route, req, res, raw, done, bug));
+  }
+  const served = `POST ${[inbound.chatPath, ...others.keys()].join(', POST ')}, GET /v1/models, GET /metrics and GET /healthz`;
+  return {
+    chat,
+    others,
+    served,
+    // The Responses API on an OpenAI plan with an arm on an Azure deployments path: said why, not just 404.
+    unserved: (path) =>
+      path === responses && !others.has(path)
+        ? `this proxy does not serve POST ${path}: an arm's upstream is an Azure deployments path, which has no Responses API (use the resource's /openai/v1 base URL); it serves ${served}`
+        : undefined,
+  };
+}
