@@ -29,12 +29,10 @@ function responseObject(id: string, model: string, status: string, output: unkno
 }
 
 describe('the Responses API through the proxy (review11)', () => {
-  // BUG (responses11, src/proxy/chat.ts + src/upstream/openai-responses.ts): `background: true` is answered 200
-  // with status "queued". That reads as green's bad_response, so with fallback on the proxy asks blue too: two
-  // background jobs run (and are billed) upstream for one client request, green is charged a failure for an
-  // answer it gave correctly, and blue's queued answer counts as blue's bad_response as well. Expected: one
-  // upstream job per request (pass it to one arm unjudged, or refuse background mode with a clear 400).
-  it.fails('starts one upstream background job for one background request', async () => {
+  // Found in review: `background: true` is answered 200 with status "queued", which read as green's
+  // bad_response, so with fallback on blue was asked too (two upstream jobs for one request, both arms charged).
+  // Fixed on responses11 (d1624a6: refused with a 400 before it is sent); this holds it from the client's side.
+  it('starts at most one upstream background job for one background request, and charges no arm', async () => {
     let n = 0;
     const scripted = await scriptedServer((_req, res, body) => {
       const request = JSON.parse(body) as { model: string };
@@ -43,10 +41,12 @@ describe('the Responses API through the proxy (review11)', () => {
     });
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);
-    const { data } = await client(running.baseUrl).responses.create({ model: 'blue-model', input: 'a long job', background: true }).withResponse();
-    expect(data.status).toBe('queued');
-    expect(scripted.seen.map((s) => (JSON.parse(s.body) as { model: string }).model)).toEqual(['green-model']);
-    expect(running.proxy.metrics.snapshot().arms.green.failures).toBe(0);
+    await client(running.baseUrl)
+      .responses.create({ model: 'blue-model', input: 'a long job', background: true })
+      .catch((error: unknown) => error);
+    expect(scripted.seen.length).toBeLessThanOrEqual(1);
+    const { blue, green } = running.proxy.metrics.snapshot().arms;
+    expect(green.failures + blue.failures).toBe(0);
   });
 
   // BUG (responses11, src/proxy/chat.ts answered / forwarding.ts endStream): a streamed response's id is
