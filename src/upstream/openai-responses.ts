@@ -5,8 +5,20 @@ import type { DialectReply, ParseOutcome, StreamReader, StreamStep } from './dia
 import { isObject, makeUsage, num, parseJson, str, type JsonObject } from './shape.js';
 import type { Usage } from './types.js';
 
-/** Output items the application must act on: counted as tool calls (built-in tools run upstream and are not). */
-const TOOL_CALL_ITEMS = new Set(['function_call', 'custom_tool_call']);
+/**
+ * Output items the application must act on: counted as tool calls (built-in tools that run upstream are not).
+ * Computer use, local shell, shell, apply_patch and MCP approval requests are actions too: an answer of one of them
+ * has no text by design, and read as text it failed min_content_length (review11).
+ */
+const TOOL_CALL_ITEMS = new Set([
+  'function_call',
+  'custom_tool_call',
+  'computer_call',
+  'local_shell_call',
+  'shell_call',
+  'apply_patch_call',
+  'mcp_approval_request',
+]);
 
 /** Stream events before any output: a stream's start is held past them while blue can still answer. */
 export const RESPONSES_LEADING_EVENTS: ReadonlySet<string> = new Set(['response.created', 'response.in_progress', 'response.queued']);
