@@ -49,6 +49,15 @@ export class FirstEventHold {
     return true;
   }
 
+  /**
+   * Reads `chunk` without holding it: whether it completes the first event that counts. A stream whose format opens
+   * with leading events uses it to know when its output began (forwarding.ts: the wait before it is timed as a
+   * first byte's, and a client leaving before it has not been answered).
+   */
+  completes(chunk: Buffer): boolean {
+    return this.completedBy(chunk);
+  }
+
   /** The chunks held, in order. */
   held(): readonly Buffer[] {
     return this.chunks ?? [];

@@ -59,6 +59,6 @@ export function failedResult(exchange: Exchange, facts: ForwardFailure): Upstrea
 export function abandonedResult(exchange: Exchange): UpstreamResult {
   const result = baseResult(exchange, false);
   result.failure = 'client_abort';
-  result.errorMessage = `${exchange.arm} arm: the client went away after ${Math.round(exchange.latencyMs)} ms, before the first byte`;
+  result.errorMessage = `${exchange.arm} arm: the client went away after ${Math.round(exchange.latencyMs)} ms, before any output`;
   return result;
 }

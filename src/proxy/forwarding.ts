@@ -30,6 +30,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private unread?: Buffer[];
   /** A green stream's start, held until its first event is whole while blue can still answer (first-event-hold.ts). */
   private firstEvent?: FirstEventHold;
+  /**
+   * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress),
+   * until its first output: the model may think for tens of seconds after them, a wait upstream.timeout.request
+   * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
+   */
+  private awaitingOutput?: FirstEventHold;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -56,7 +62,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.armIdle();
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
       this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
-      this.armIdle();
+      const leading = this.target.leadingEvents;
+      if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
+      else this.armIdle();
     } else {
       this.chunks = [];
     }
@@ -82,7 +90,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     const watch = this.watch;
     if (!watch || this.settled) return;
-    this.armIdle();
+    if (!this.stillAwaitingOutput(chunk)) this.armIdle();
     const sink = this.sink;
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
@@ -117,6 +125,17 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
   }
 
+  /** True while a stream that opens with leading events has not begun its output (this chunk included). */
+  private stillAwaitingOutput(chunk: Buffer): boolean {
+    const scan = this.awaitingOutput;
+    if (scan === undefined) return false;
+    if (!scan.completes(chunk)) return true;
+    this.awaitingOutput = undefined;
+    // The leading events were the first body bytes: the stream's own limit starts with its output.
+    if (this.sawData) this.restartRequestTimer(this.target.maxStreamMs);
+    return false;
+  }
+
   private holdsFirstEvent(chunk: Buffer): boolean {
     this.firstEvent ??= new FirstEventHold(this.target.maxResponseBytes, this.target.leadingEvents);
     return this.firstEvent.holds(chunk);
@@ -147,7 +166,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   drained(): void {
     this.heldByClient = false;
     if (this.finished) return;
-    this.armIdle();
+    if (this.awaitingOutput === undefined) this.armIdle();
     this.controller?.resume();
   }
 
@@ -179,11 +198,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    */
   private streamBegan(): void {
     this.sawData = true;
-    this.restartRequestTimer(this.target.maxStreamMs);
+    if (this.awaitingOutput === undefined) this.restartRequestTimer(this.target.maxStreamMs);
   }
 
   protected override timeoutReason(kind: 'request' | 'idle'): string {
-    if (kind === 'request' && this.sawData) return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+    if (kind === 'request' && this.sawData && this.awaitingOutput === undefined)
+      return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
     return super.timeoutReason(kind);
   }
 
@@ -198,9 +218,13 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.abort(reason instanceof Error ? reason : new Error(String(reason)));
   }
 
-  /** Time since the request started while nothing of the answer reached the client; undefined once it has. */
+  /**
+   * Time since the request started while nothing of the answer reached the client, or only a stream's leading
+   * events (so a client leaving while the model thinks counts alike on both arms: green's are held while blue can
+   * answer, blue's pass at once); undefined once output has.
+   */
   unansweredAgeMs(): number | undefined {
-    return this.committed ? undefined : this.now() - this.startedAt;
+    return this.committed && this.awaitingOutput === undefined ? undefined : this.now() - this.startedAt;
   }
 
   /** The error event a stream already passed to the client carried, if any. */
