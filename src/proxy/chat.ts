@@ -179,6 +179,8 @@ class ChatExchange {
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
+    const stored = this.split.stored;
+    if (stored && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
     const figures = ctx.metrics.started(target.arm);
     this.figures ??= figures;
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);

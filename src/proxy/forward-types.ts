@@ -64,6 +64,11 @@ export interface ForwardRequest {
   path?: string;
   /** A 2xx answer passes to the client as it arrives, streamed or not, and is not read (it is no chat answer). */
   unread?: boolean;
+  /**
+   * A stream's response id, as soon as its events name it: remembered for continuations before the client, which
+   * may continue at its response.completed, sends one (the upstream may close the stream only later).
+   */
+  onResponseId?: (id: string) => void;
 }
 
 /** The client's response, written to only for a streamed 2xx answer. */

@@ -61,7 +61,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.watch = UNREAD;
       this.armIdle();
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
-      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes);
+      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes, this.request.onResponseId);
       const leading = this.target.leadingEvents;
       if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
       else this.armIdle();

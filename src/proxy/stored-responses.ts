@@ -41,6 +41,12 @@ export function refusesResponses(body: Readonly<Record<string, unknown>>): strin
   return 'background responses are not served by this proxy: their result is fetched with GET /v1/responses/{id}, which it does not serve; send the request without background';
 }
 
+/** An input list naming stored items: an item_reference, or an item passed back with its id. */
+function namesStoredItems(input: unknown): boolean {
+  if (!Array.isArray(input)) return false;
+  return input.some((item) => isObject(item) && (item.type === 'item_reference' || typeof item.id === 'string'));
+}
+
 export class StoredResponses {
   /** Response id to the arm that answered it, oldest first (a Map keeps insertion order). */
   private readonly arms = new Map<string, ArmName>();
@@ -74,10 +80,12 @@ export class StoredResponses {
 
   /**
    * The request continues stored state: it is not mirrored. A copy naming the conversation would add green's
-   * turn to the application's conversation, and a green on another upstream cannot read blue's responses.
+   * turn to the application's conversation, and a green on another upstream cannot read blue's responses. Input
+   * items named by id (an `item_reference`, or earlier output items passed back with their ids) are stored state
+   * too: green's account answers 404 for them (review11).
    */
   refersToState(body: Readonly<Record<string, unknown>>): boolean {
-    return typeof body.previous_response_id === 'string' || conversationId(body) !== undefined;
+    return typeof body.previous_response_id === 'string' || conversationId(body) !== undefined || namesStoredItems(body.input);
   }
 
   get size(): number {

@@ -35,6 +35,8 @@ export class StreamWatch {
     private readonly now: () => number,
     /** Longest line the parser may hold: past it the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
+    /** Told the stream's response id as soon as an event names it (before the client can continue it). */
+    private readonly onResponseId?: (id: string) => void,
   ) {
     this.parser = createParser({
       onEvent: (event) => {
@@ -45,6 +47,7 @@ export class StreamWatch {
         if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
         if (step.error !== undefined) this.error = step.error;
         if (step.done) this.done = true;
+        if (step.responseId !== undefined) this.onResponseId?.(step.responseId);
       },
     });
   }

@@ -36,6 +36,8 @@ export interface StreamStep {
   error?: string;
   /** The terminator arrived ([DONE] / message_stop). */
   done?: boolean;
+  /** The id of the response this stream carries (the Responses API names it in its first event). */
+  responseId?: string;
 }
 
 /** Accumulates one streamed response; a new reader is made for every attempt. */

@@ -130,7 +130,7 @@ export function responsesStreamReader(): StreamReader {
           const response = isObject(data.response) ? data.response : {};
           reply.responseId = str(response.id) ?? reply.responseId;
           reply.servedModel = str(response.model) ?? reply.servedModel;
-          return {};
+          return reply.responseId === undefined ? {} : { responseId: reply.responseId };
         }
         case 'response.completed':
         case 'response.incomplete': {

@@ -49,12 +49,12 @@ describe('the Responses API through the proxy (review11)', () => {
     expect(green.failures + blue.failures).toBe(0);
   });
 
-  // BUG (responses11, src/proxy/chat.ts answered / forwarding.ts endStream): a streamed response's id is
+  // Was a BUG, fixed (responses11, src/proxy/chat.ts answered / forwarding.ts endStream): a streamed response's id is
   // remembered only when the upstream ends the body, after the client has already read response.completed. A
   // client that continues right after that event (while the upstream has not yet closed the stream) is split as
   // an unknown id and lands on the other arm, which (on another account) answers previous_response_not_found.
   // Expected: the continuation goes to the arm that produced the response the client already holds.
-  it.fails('sends a continuation read off response.completed to the arm that answered it, before the stream closed', async () => {
+  it('sends a continuation read off response.completed to the arm that answered it, before the stream closed', async () => {
     let n = 0;
     const open: (() => void)[] = [];
     const scripted = await scriptedServer((_req, res, body) => {
@@ -106,12 +106,12 @@ describe('the Responses API through the proxy (review11)', () => {
     await until(() => running.proxy.metrics.snapshot().arms.green.successes >= 2, 'the stream recorded');
   });
 
-  // BUG (responses11, src/proxy/stored-responses.ts refersToState): a request that names stored items in its
+  // Was a BUG, fixed (responses11, src/proxy/stored-responses.ts refersToState): a request that names stored items in its
   // input (an item_reference, or an earlier answer's output items passed back by id, as reasoning models want)
   // refers to upstream state as much as previous_response_id does, yet it is mirrored: a green on another
   // account answers 404 "Item with id ... not found", judged as green's client_error in a shadow stage.
   // Expected: not copied to green, as a previous_response_id or conversation request is not.
-  it.fails('does not mirror a request whose input references stored items by id', async () => {
+  it('does not mirror a request whose input references stored items by id', async () => {
     const running = await runProxy(simPlan());
     setRoute(running.proxy, 0, 1);
     const openai = client(running.baseUrl);
