@@ -46,9 +46,19 @@ export function hookRecorder(
   // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a killed
   // process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
+  let written = '';
   const write = (pgid?: number) =>
-    bestEffort(() => writeFileSync(file, `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by } satisfies HookRecord)}\n`));
-  return { begin: () => write(), started: (pgid) => write(pgid), finished: () => bestEffort(() => rmSync(file, { force: true })) };
+    bestEffort(() => {
+      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by } satisfies HookRecord)}\n`;
+      writeFileSync(file, written);
+    });
+  // Removed only while it still holds this call's record: an ending's move recorded while a slow stage move was
+  // still under way must outlive that stage move's end (review11).
+  const finished = () =>
+    bestEffort(() => {
+      if (readFileSync(file, 'utf8') === written) rmSync(file, { force: true });
+    });
+  return { begin: () => write(), started: (pgid) => write(pgid), finished };
 }
 
 function bestEffort(work: () => void): void {
