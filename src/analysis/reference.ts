@@ -41,9 +41,14 @@ export function plannedBlueRequests(plan: Pick<Plan, 'traffic' | 'stages' | 'pro
   return plan.stages.map((stage) => plan.traffic.rate * (stage.duration / 1000) * (1 - stage.green_weight));
 }
 
+/** Whether a stage's comparisons judge against blue over the rollout so far (else the stage's own blue). */
+export function judgesAgainstRollout(stageIndex: number, greenWeight: number | undefined, plannedBlue: readonly number[] | undefined): boolean {
+  const own = plannedBlue?.[stageIndex];
+  return (greenWeight ?? 0) >= 1 || (own !== undefined && own < SMALL_BLUE_REQUESTS);
+}
+
 export function blueReference(history: BlueHistory): ArmStats {
   const { stageIndex, blue, plannedBlue } = history;
-  const own = plannedBlue?.[stageIndex];
-  if ((history.greenWeight ?? 0) < 1 && (own === undefined || own >= SMALL_BLUE_REQUESTS)) return blue;
+  if (!judgesAgainstRollout(stageIndex, history.greenWeight, plannedBlue)) return blue;
   return sumArmCounts(history.blueStages ?? [blue]);
 }

@@ -1,6 +1,7 @@
 // What a stage does when its time is up and no rule was breached: pass, or — with a rule still undecided —
 // what the plan's on_inconclusive says (extend the stage by its length, or pause for an operator).
 import { decideStageEnd } from '../analysis/index.js';
+import { judgesAgainstRollout, plannedBlueRequests } from '../analysis/reference.js';
 import type { CheckResult } from '../analysis/types.js';
 import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { Plan } from '../plan/plan.js';
@@ -23,7 +24,7 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  const thin = decision.undecided.length ? thinEvidence(plan, checks, greenWeight) : '';
+  const thin = decision.undecided.length ? thinEvidence(plan, checks, judgesAgainstRollout(index, greenWeight, plannedBlueRequests(plan))) : '';
   const unjudged = decision.undecided.length > 0 && greenSample(checks) < plan.analysis.min_requests;
   return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${thin}`, extensions, unjudged };
 }
@@ -35,7 +36,7 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
  * green the rollout's so far: none before any blue traffic), so a stage with plenty of green requests may still
  * leave them unjudged.
  */
-function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: number): string {
+function thinEvidence(plan: Plan, checks: readonly CheckResult[], againstRollout: boolean): string {
   const floor = plan.analysis.min_requests;
   const sample = greenSample(checks);
   if (sample < floor) return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
@@ -49,8 +50,8 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[], greenWeight: n
   if (withoutBlue.length > 0) {
     const blue = Math.min(...withoutBlue.map((check) => check.blueSample ?? 0));
     const rules = withoutBlue.map((check) => check.rule).join(', ');
-    // Comparisons judge against the stage's blue, or at 100% green against blue over the rollout so far.
-    const span = greenWeight >= 1 ? 'in the rollout so far' : 'in this stage';
+    // Comparisons judge against the stage's blue, or blue over the rollout so far (src/analysis/reference.ts).
+    const span = againstRollout ? 'in the rollout so far' : 'in this stage';
     notes.push(
       `blue answered ${formatPlural(blue, 'request')} ${span}, under analysis.min_requests (${floor}), so ${rules} (judged against blue) ${withoutBlue.length === 1 ? 'was' : 'were'} not judged`,
     );

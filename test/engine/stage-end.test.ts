@@ -48,8 +48,11 @@ describe('stageEndStep', () => {
     expect(stageEndStep(plan, 0, [guard(0)], 0, 1).message).toBe(
       `stage 1/${plan.stages.length} passed at 100% green (undecided: guard.green_fails_more_than_blue): blue answered 0 requests in the rollout so far, under analysis.min_requests (${floor}), so guard.green_fails_more_than_blue (judged against blue) was not judged`,
     );
-    // Below 100% green the comparisons judge against the stage's own blue.
+    // Below 100% green the comparisons judge against the stage's own blue...
     expect(stageEndStep(plan, 0, [guard(3)], 0, 0.9).message).toContain(': blue answered 3 requests in this stage, under analysis.min_requests');
+    // ...unless the stage plans fewer than 100 blue requests (src/analysis/reference.ts): then the rollout's so far.
+    const short = planFromYaml(simulatedPlan('stage-end', '5s', 0.5));
+    expect(stageEndStep(short, 0, [guard(3)], 0, 0.5).message).toContain(': blue answered 3 requests in the rollout so far, under analysis.min_requests');
     expect(stageEndStep(plan, 0, [{ ...guard(floor), status: 'undecided' }], 0, 1).message).toBe(
       `stage 1/${plan.stages.length} passed at 100% green (undecided: guard.green_fails_more_than_blue)`,
     );
