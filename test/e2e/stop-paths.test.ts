@@ -92,6 +92,10 @@ describe('Ctrl-C while the rollout is promoting', () => {
     await until(journalHas(dir, 'stage_started'), 'stage 1');
     expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
     await until(() => existsSync(path.join(dir, 'promote.pid')), 'on_promote to start');
+    // A request from another terminal now would never be read: refused, saying why.
+    const abort = await runCli(['abort'], { cwd: dir });
+    expect(abort.code).toBe(2);
+    expect(abort.stderr).toContain('is already promoting green to 100% (its promote hook moving all traffic to green is under way): abort is not taken now');
     child.kill('SIGINT');
     try {
       await until(() => stderr.text().includes('SIGINT: the rollout is already ending'), 'the line saying the promotion is finishing', 10_000);

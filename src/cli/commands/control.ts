@@ -1,8 +1,19 @@
 // `bluegreen pause|resume|promote|abort`: steer the running rollout from another terminal.
 import os from 'node:os';
 import type { Command } from 'commander';
-import { controlTargetCheck, orphanMessage, rolloutStanding, stateDir, StateStore, writeControl, type ControlAction } from '../../state/index.js';
+import {
+  controlTargetCheck,
+  describeHookInFlight,
+  orphanMessage,
+  readHookInFlight,
+  rolloutStanding,
+  stateDir,
+  StateStore,
+  writeControl,
+  type ControlAction,
+} from '../../state/index.js';
 import { CliError, EXIT } from '../../core/exit.js';
+import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { CliContext } from '../context.js';
 import { userName } from '../run-rollout.js';
 import { parseStateDirOption } from '../options.js';
@@ -13,6 +24,19 @@ const ACTIONS: { action: ControlAction; description: string }[] = [
   { action: 'promote', description: 'skip the remaining stages: green to 100% and finish (exit 0)' },
   { action: 'abort', description: 'roll back to blue and stop (the rollout exits 4)' },
 ];
+
+/**
+ * The engine reads no requests once it is ending (its hook or its proxies moving traffic to where the ending
+ * leaves it): a request written then would say "requested" and never be taken, so it is refused, saying why.
+ */
+function refuseWhileEnding(dir: string, snapshot: RolloutSnapshot, action: ControlAction): void {
+  const hook = readHookInFlight(dir, snapshot);
+  const event = hook && hook.event !== 'stage' ? hook.event : FINAL_PHASES.includes(snapshot.phase) ? snapshot.phase : undefined;
+  if (event === undefined) return;
+  const ending = event === 'promote' || event === 'promoted' ? 'promoting green to 100%' : 'ending, back on its way to blue';
+  const moving = hook && hook.event !== 'stage' ? ` (its ${describeHookInFlight(hook)} is under way)` : '';
+  throw new CliError(`the rollout in ${dir} is already ${ending}${moving}: ${action} is not taken now; see bluegreen status`, EXIT.usage);
+}
 
 export function register(program: Command, ctx: CliContext): void {
   for (const { action, description } of ACTIONS) {
@@ -33,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
             EXIT.usage,
           );
         }
+        if (standing.kind === 'running') refuseWhileEnding(dir, standing.snapshot, action);
         const owner = controlTargetCheck(dir);
         writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
         ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);
