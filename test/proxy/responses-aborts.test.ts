@@ -6,11 +6,11 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { responseObject, responsesEvent } from './responses-fixtures.js';
 
-const sse = (data: Record<string, unknown>) => `event: ${data.type as string}\ndata: ${JSON.stringify(data)}\n\n`;
 const opening = (model: string) => {
-  const response = { id: 'resp_1', object: 'response', status: 'in_progress', model, output: [], usage: null };
-  return sse({ type: 'response.created', response }) + sse({ type: 'response.in_progress', response });
+  const response = responseObject('resp_1', model, 'in_progress', []);
+  return responsesEvent({ type: 'response.created', response }) + responsesEvent({ type: 'response.in_progress', response });
 };
 
 describe('a client leaving a Responses stream before its first output', () => {

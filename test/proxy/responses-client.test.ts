@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -29,39 +30,19 @@ async function streamed(openai: OpenAI, body: Record<string, unknown> = {}): Pro
   return { arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback'), id, text, types };
 }
 
-/** One SSE event as the Responses API sends it. */
-const sse = (data: Record<string, unknown>) => `event: ${data.type as string}\ndata: ${JSON.stringify(data)}\n\n`;
+/** The response object of `model`'s answer (its id names the model). */
+const modelResponse = (model: string, status: string, output: unknown[], extra: Record<string, unknown> = {}) =>
+  responseObject(`resp_${model}`, model, status, output, extra);
 
-function responseObject(model: string, status: string, output: unknown[], extra: Record<string, unknown> = {}) {
-  return {
-    id: `resp_${model}`,
-    object: 'response',
-    created_at: 1,
-    status,
-    error: null,
-    incomplete_details: null,
-    model,
-    output,
-    usage: { input_tokens: 5, output_tokens: 7, total_tokens: 12 },
-    ...extra,
-  };
-}
-
-const textItem = (text: string) => ({
-  id: 'msg_1',
-  type: 'message',
-  status: 'completed',
-  role: 'assistant',
-  content: [{ type: 'output_text', text, annotations: [] }],
-});
 const toolItem = { id: 'fc_1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' };
 
 /** A stream's opening events: response.created and response.in_progress, before any output. */
 function opening(res: ServerResponse, model: string): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const started = responseObject(model, 'in_progress', []);
+  const started = modelResponse(model, 'in_progress', []);
   res.write(
-    sse({ type: 'response.created', sequence_number: 0, response: started }) + sse({ type: 'response.in_progress', sequence_number: 1, response: started }),
+    responsesEvent({ type: 'response.created', sequence_number: 0, response: started }) +
+      responsesEvent({ type: 'response.in_progress', sequence_number: 1, response: started }),
   );
 }
 
@@ -115,14 +96,14 @@ describe('the Responses API through the proxy', () => {
       const request = JSON.parse(body) as { model: string; stream?: boolean };
       if (!request.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(responseObject(request.model, 'completed', [toolItem])));
+        res.end(JSON.stringify(modelResponse(request.model, 'completed', [toolItem])));
         return;
       }
       opening(res, request.model);
-      res.write(sse({ type: 'response.output_item.added', output_index: 0, item: { ...toolItem, arguments: '', status: 'in_progress' } }));
-      res.write(sse({ type: 'response.function_call_arguments.delta', output_index: 0, item_id: 'fc_1', delta: '{"city":"Paris"}' }));
-      res.write(sse({ type: 'response.output_item.done', output_index: 0, item: toolItem }));
-      res.end(sse({ type: 'response.completed', response: responseObject(request.model, 'completed', [toolItem]) }));
+      res.write(responsesEvent({ type: 'response.output_item.added', output_index: 0, item: { ...toolItem, arguments: '', status: 'in_progress' } }));
+      res.write(responsesEvent({ type: 'response.function_call_arguments.delta', output_index: 0, item_id: 'fc_1', delta: '{"city":"Paris"}' }));
+      res.write(responsesEvent({ type: 'response.output_item.done', output_index: 0, item: toolItem }));
+      res.end(responsesEvent({ type: 'response.completed', response: modelResponse(request.model, 'completed', [toolItem]) }));
     });
     const running = await runProxy(scriptedPlan(scripted.url) + 'analysis: { quality: { min_content_length: 5 } }\n', { env: { UPSTREAM_KEY } });
     const openai = client(running.baseUrl);
@@ -221,8 +202,8 @@ describe('a green Responses stream that fails', () => {
       const request = JSON.parse(body) as { model: string };
       if (request.model === 'green-model') return fail(res, request.model);
       opening(res, request.model);
-      res.write(sse({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'blue answer' }));
-      res.end(sse({ type: 'response.completed', response: responseObject(request.model, 'completed', [textItem('blue answer')]) }));
+      res.write(responsesEvent({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'blue answer' }));
+      res.end(responsesEvent({ type: 'response.completed', response: modelResponse(request.model, 'completed', [textItem('blue answer')]) }));
     });
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { UPSTREAM_KEY, ADMIN_TOKEN } });
     setRoute(running.proxy, 1);
@@ -231,12 +212,12 @@ describe('a green Responses stream that fails', () => {
 
   it('falls back to blue when response.failed or an error event follows only response.created and response.in_progress', async () => {
     for (const failure of [
-      { type: 'response.failed', response: { ...responseObject('green-model', 'failed', []), error: { code: 'server_error', message: 'model crashed' } } },
+      { type: 'response.failed', response: { ...modelResponse('green-model', 'failed', []), error: { code: 'server_error', message: 'model crashed' } } },
       { type: 'error', code: 'server_error', message: 'model crashed', param: null },
     ]) {
       const running = await failingGreen((res, model) => {
         opening(res, model);
-        setImmediate(() => res.end(sse(failure)));
+        setImmediate(() => res.end(responsesEvent(failure)));
       });
       const answer = await streamed(client(running.baseUrl), { model: 'blue-model' });
       expect(answer).toMatchObject({ arm: 'blue', fallback: 'true', text: 'blue answer' });
@@ -250,10 +231,13 @@ describe('a green Responses stream that fails', () => {
   it('passes response.failed after the first output on to the client, and counts it as green bad_response', async () => {
     const running = await failingGreen((res, model) => {
       opening(res, model);
-      res.write(sse({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'Hel' }));
+      res.write(responsesEvent({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'Hel' }));
       setImmediate(() =>
         res.end(
-          sse({ type: 'response.failed', response: { ...responseObject(model, 'failed', []), error: { code: 'server_error', message: 'model crashed' } } }),
+          responsesEvent({
+            type: 'response.failed',
+            response: { ...modelResponse(model, 'failed', []), error: { code: 'server_error', message: 'model crashed' } },
+          }),
         ),
       );
     });
@@ -277,11 +261,11 @@ describe('a green Responses stream that fails', () => {
       const request = JSON.parse(body) as { model: string; stream?: boolean };
       if (!request.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ...responseObject(request.model, 'failed', []), error: leak }));
+        res.end(JSON.stringify({ ...modelResponse(request.model, 'failed', []), error: leak }));
         return;
       }
       opening(res, request.model);
-      res.end(sse({ type: 'error', ...leak, param: null }));
+      res.end(responsesEvent({ type: 'error', ...leak, param: null }));
     });
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { UPSTREAM_KEY, ADMIN_TOKEN } });
     const seen: string[] = [];
@@ -311,7 +295,7 @@ describe('a Responses client that goes away mid-stream', () => {
     const scripted = await scriptedServer((_req, res, body) => {
       res.on('close', () => upstreamClosed());
       opening(res, (JSON.parse(body) as { model: string }).model);
-      res.write(sse({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'Hel' }));
+      res.write(responsesEvent({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'Hel' }));
     });
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 1);

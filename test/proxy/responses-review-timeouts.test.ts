@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -14,15 +15,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const sse = (data: Record<string, unknown>) => `event: ${data.type as string}\ndata: ${JSON.stringify(data)}\n\n`;
-const response = (status: string, output: unknown[]) => ({ id: 'resp_1', object: 'response', status, model: 'blue-model', output, usage: null });
-const text = {
-  id: 'msg_1',
-  type: 'message',
-  status: 'completed',
-  role: 'assistant',
-  content: [{ type: 'output_text', text: 'thought it over', annotations: [] }],
-};
+const sse = responsesEvent;
+const response = (status: string, output: unknown[]) => responseObject('resp_1', 'blue-model', status, output);
+const text = textItem('thought it over');
 
 describe('a Responses stream that thinks after its opening events (review11)', () => {
   // BUG (responses11, src/proxy/forwarding.ts streamBegan/armIdle with the Responses path's leading events): the

@@ -3,30 +3,9 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
-const sse = (data: Record<string, unknown>) => `event: ${data.type as string}\ndata: ${JSON.stringify(data)}\n\n`;
-const textItem = (text: string) => ({
-  id: 'msg_1',
-  type: 'message',
-  status: 'completed',
-  role: 'assistant',
-  content: [{ type: 'output_text', text, annotations: [] }],
-});
-
-function responseObject(id: string, model: string, status: string, output: unknown[]) {
-  return {
-    id,
-    object: 'response',
-    created_at: 1,
-    status,
-    error: null,
-    incomplete_details: null,
-    model,
-    output,
-    usage: { input_tokens: 5, output_tokens: 7, total_tokens: 12 },
-  };
-}
 
 describe('the Responses API through the proxy (review11)', () => {
   // Found in review: `background: true` is answered 200 with status "queued", which read as green's
@@ -68,10 +47,15 @@ describe('the Responses API through the proxy (review11)', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const started = responseObject(id, request.model, 'in_progress', []);
       res.write(
-        sse({ type: 'response.created', sequence_number: 0, response: started }) + sse({ type: 'response.in_progress', sequence_number: 1, response: started }),
+        responsesEvent({ type: 'response.created', sequence_number: 0, response: started }) +
+          responsesEvent({ type: 'response.in_progress', sequence_number: 1, response: started }),
       );
-      res.write(sse({ type: 'response.output_text.delta', sequence_number: 2, output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'streamed' }));
-      res.write(sse({ type: 'response.completed', sequence_number: 3, response: responseObject(id, request.model, 'completed', [textItem('streamed')]) }));
+      res.write(
+        responsesEvent({ type: 'response.output_text.delta', sequence_number: 2, output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'streamed' }),
+      );
+      res.write(
+        responsesEvent({ type: 'response.completed', sequence_number: 3, response: responseObject(id, request.model, 'completed', [textItem('streamed')]) }),
+      );
       // The body's end comes later (a slow last packet, an intermediary holding the connection).
       open.push(() => res.end());
     });
