@@ -1,7 +1,7 @@
 // The checks a rollout makes before any traffic, run as well by `validate` and `rollout --dry-run` so that a plan
 // they pass is one the rollout accepts. Errors throw (PlanError, TrafficError: exit 2); the rest are warnings.
 import { ARMS, type Plan } from '../plan/plan.js';
-import { readApiKey } from '../upstream/index.js';
+import { missingKeyText, readApiKey } from '../upstream/index.js';
 import { sendsNothingUpstream } from '../live/upstream-free.js';
 import { formatWarning, planWarnings } from '../plan/warnings.js';
 import { checkSampledFile, sampledShareOf, skippedLinesWarning } from '../traffic/index.js';
@@ -23,7 +23,7 @@ export function missingKeyWarnings(plan: Plan, env: NodeJS.ProcessEnv, cwd: stri
   const names = new Set(ARMS.map((arm) => plan.arms[arm].upstream.apiKeyEnv).filter((name): name is string => name !== undefined));
   return [...names]
     .filter((name) => readApiKey(name, env, cwd) === undefined)
-    .map((name) => `${name} is not set (looked in the environment and ./.env): the rollout would stop at preflight (exit 3)`);
+    .map((name) => `${missingKeyText(name, env, cwd)}: the rollout would stop at preflight (exit 3)`);
 }
 
 /** `validate` on a live plan: without the admin token a rollout cannot drive the proxies and stops at start. */

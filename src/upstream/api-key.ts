@@ -19,6 +19,15 @@ function readDotEnv(cwd: string): Record<string, string | undefined> {
   return parseEnv(text);
 }
 
+/**
+ * Why readApiKey found no key, said the same everywhere: "X is not set (...)", or "X is set but empty (...)" when
+ * the environment or ./.env has the name with nothing in it (a CI secret that did not resolve, say).
+ */
+export function missingKeyText(envName: string, env: NodeJS.ProcessEnv, cwd: string): string {
+  const named = env[envName] !== undefined || readDotEnv(cwd)[envName] !== undefined;
+  return `${envName} is ${named ? 'set but empty' : 'not set'} (looked in the environment and ./.env)`;
+}
+
 /** The key, trimmed (a stray newline would make an invalid header); undefined when set nowhere or empty. */
 export function readApiKey(envName: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   return nonEmpty(env[envName]) ?? nonEmpty(readDotEnv(cwd)[envName]);

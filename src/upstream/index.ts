@@ -2,7 +2,7 @@
 export * from './types.js';
 export { createUpstreamClient, dialectFor, endpoint } from './client.js';
 export type { UpstreamClient, UpstreamClientOptions } from './client.js';
-export { readApiKey } from './api-key.js';
+export { missingKeyText, readApiKey } from './api-key.js';
 export { preflight, DEFAULT_PREFLIGHT_TIMEOUT_MS } from './preflight.js';
 export type { PreflightOptions, PreflightReport, PreflightTarget } from './preflight.js';
 export { PreflightError, UpstreamError } from './errors.js';

@@ -1,7 +1,7 @@
 // Before any traffic: is each upstream reachable, is its key accepted, does it list the arms' models?
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { formatDuration } from '../core/format.js';
-import { readApiKey } from './api-key.js';
+import { missingKeyText, readApiKey } from './api-key.js';
 import { createUpstreamClient } from './client.js';
 import { displayUrl, redact } from './describe.js';
 import { PreflightError, UpstreamError } from './errors.js';
@@ -57,7 +57,7 @@ function openClient(target: PreflightTarget, options: PreflightOptions) {
   const keyEnv = upstream.apiKeyEnv;
   const apiKey = keyEnv ? readApiKey(keyEnv, options.env, options.cwd) : undefined;
   if (keyEnv && apiKey === undefined) {
-    throw new PreflightError(`${keyEnv} is not set (looked in the environment and ./.env)`);
+    throw new PreflightError(missingKeyText(keyEnv, options.env, options.cwd));
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_PREFLIGHT_TIMEOUT_MS;
   const client = createUpstreamClient({

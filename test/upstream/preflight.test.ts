@@ -84,6 +84,13 @@ describe('preflight', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('says a key variable set but empty is empty, not unset (a CI secret that did not resolve)', async () => {
+    const { base, requests } = await startServer(modelList);
+    const err = await failure(preflight(targets(base), { env: { UPSTREAM_API_KEY: '  ' }, cwd: dir }));
+    expect(err.message).toBe('UPSTREAM_API_KEY is set but empty (looked in the environment and ./.env)');
+    expect(requests).toHaveLength(0);
+  });
+
   it('fails with an exact message when the key is rejected', async () => {
     const { base } = await startServer(json(401, { error: { message: `Incorrect API key provided: ${KEY}`, code: 'invalid_api_key' } }));
     const err = await failure(preflight(targets(base), { env, cwd: dir }));
