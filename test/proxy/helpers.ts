@@ -177,3 +177,29 @@ export async function inBatches<T>(count: number, batch: number, one: (i: number
   }
   return out;
 }
+
+/**
+ * A streamed request through the proxy (chat by default), read as it arrives; `text()` is what the client has so
+ * far, `ended()` whether its stream ended whole or broke.
+ */
+export function streamedRequest(proxy: Running, path = '/chat/completions', body = '{"model":"blue-model","stream":true,"messages":[]}') {
+  let text = '';
+  let ended: 'complete' | 'broken' | undefined;
+  let status: number | undefined;
+  const done = fetch(`${proxy.baseUrl}${path}`, { method: 'POST', body }).then(async (res) => {
+    status = res.status;
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done: over } = await reader.read();
+        if (over) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      ended = 'complete';
+    } catch {
+      ended = 'broken';
+    }
+  });
+  return { text: () => text, ended: () => ended, status: () => status, done };
+}

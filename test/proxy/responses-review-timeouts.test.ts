@@ -5,7 +5,7 @@
 // faked (setTimeout only) and moved by hand while a scripted upstream sends what the test asks for.
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, until, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
 
 beforeEach(() => {
@@ -37,32 +37,15 @@ describe('a Responses stream that thinks after its opening events (review11)', (
     const yaml = scriptedPlan(scripted.url).replace('timeout: { connect: 2s, request: 5s, idle: 2s }', 'timeout: { connect: 2s, request: 10s, idle: 2s }');
     const running = await runProxy(yaml, { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
-    let received = '';
-    let ended: 'complete' | 'broken' | undefined;
-    const done = fetch(`${running.baseUrl}/responses`, { method: 'POST', body: '{"model":"blue-model","input":"think hard","stream":true}' }).then(
-      async (res) => {
-        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-        const decoder = new TextDecoder();
-        try {
-          for (;;) {
-            const { value, done: over } = await reader.read();
-            if (over) break;
-            received += decoder.decode(value, { stream: true });
-          }
-          ended = 'complete';
-        } catch {
-          ended = 'broken';
-        }
-      },
-    );
-    await until(() => received.includes('response.in_progress'), 'the opening events at the client');
+    const client = streamedRequest(running, '/responses', '{"model":"blue-model","input":"think hard","stream":true}');
+    await until(() => client.text().includes('response.in_progress'), 'the opening events at the client');
     // The model thinks for 3 s: past timeout.idle (2 s), well within timeout.request (10 s).
     await vi.advanceTimersByTimeAsync(3000);
     upstream?.write(sse({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'thought it over' }));
     upstream?.end(sse({ type: 'response.completed', response: response('completed', [text]) }));
-    await done;
-    expect(ended).toBe('complete');
-    expect(received).toContain('response.completed');
+    await client.done;
+    expect(client.ended()).toBe('complete');
+    expect(client.text()).toContain('response.completed');
     await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
     expect(running.proxy.metrics.snapshot().arms.blue).toMatchObject({ successes: 1, failuresByClass: {} });
   });

@@ -4,7 +4,7 @@
 // while a scripted upstream sends the chunks the test asks for.
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -25,29 +25,6 @@ async function streamingUpstream(options: { firstChunk?: boolean } = {}): Promis
     response = res;
   });
   return { scripted, upstream: () => response as ServerResponse };
-}
-
-/** A streamed request through the proxy, read as it arrives; `text()` is what the client has so far. */
-function streamedRequest(proxy: Running) {
-  let text = '';
-  let ended: 'complete' | 'broken' | undefined;
-  let status: number | undefined;
-  const done = fetch(`${proxy.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' }).then(async (res) => {
-    status = res.status;
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done: over } = await reader.read();
-        if (over) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      ended = 'complete';
-    } catch {
-      ended = 'broken';
-    }
-  });
-  return { text: () => text, ended: () => ended, status: () => status, done };
 }
 
 async function plan(scripted: Scripted, timeouts: string, proxy?: string): Promise<Running> {
