@@ -1,0 +1,22 @@
+// Where a process's garbage comes from: a sampling heap profile that counts what scavenges collect too (plain
+// --heap-prof keeps only what is still alive), loaded into a benchmarked process with --import. The first SIGUSR2
+// starts sampling, the next stops it and writes the profile to HEAP_SAMPLE_OUT (default /tmp/heap-PID.heapprofile).
+// bench/tools/proxy-alloc.js drives it; summarise with node bench/lib/heap-summary.js FILE [N] [REQUESTS].
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+
+const out = process.env.HEAP_SAMPLE_OUT ?? `/tmp/heap-${process.pid}.heapprofile`;
+const session = new Session();
+session.connect();
+const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+
+let sampling = false;
+process.on('SIGUSR2', async () => {
+  sampling = !sampling;
+  if (sampling) {
+    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    return;
+  }
+  const { profile } = /** @type {{ profile: unknown }} */ (await post('HeapProfiler.stopSampling'));
+  writeFileSync(out, JSON.stringify(profile));
+});

@@ -1,0 +1,36 @@
+// Bytes allocated a request, and by which functions, in the bare pass-through and the proxy (and PROXY_BASE_BIN's
+// build), under the same open-model load: each process samples its heap (bench/lib/heap-sample.js) over one run.
+//   node bench/tools/proxy-alloc.js [RATE=3000] [SECONDS=5] [MODE=plain|stream] [TOP=25]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { createLoadClient } from '../lib/open-load.js';
+import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+
+const [rate = 3000, seconds = 5, mode = 'plain', top = 25] = process.argv.slice(2).map((v, i) => (i === 2 ? v : Number(v)));
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = [`--import=${path.join(ROOT, 'bench/lib/heap-sample.js')}`];
+const upstream = await startUpstream({ delayMs: 0 });
+const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
+if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
+const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
+const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+for (const [name, target] of Object.entries(targets)) {
+  const client = createLoadClient(target.origin);
+  await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
+  process.kill(target.pid, 'SIGUSR2');
+  await settle();
+  const result = await client.run({ path: '/v1/chat/completions', body, rate, seconds });
+  process.kill(target.pid, 'SIGUSR2');
+  await settle();
+  await client.close();
+  const file = `/tmp/heap-${target.pid}.heapprofile`;
+  process.stdout.write(`\n=== ${name} (${mode}): ${result.completed} requests\n`);
+  process.stdout.write(
+    execFileSync(process.execPath, [path.join(ROOT, 'bench/lib/heap-summary.js'), file, String(top), String(result.completed)], { encoding: 'utf8' }),
+  );
+}
+await Promise.all(Object.values(targets).map((t) => t.close()));
+await upstream.close();
