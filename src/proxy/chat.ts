@@ -1,12 +1,11 @@
 // One request on a split path (chat, the Responses API) from the application: parse, choose the arm, forward
 // (streaming through), fall back to blue when green fails before its first byte, mirror to green in the
 // background, and record the figures.
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
-import { isObject } from '../upstream/shape.js';
 import { ClientLink } from './client-link.js';
+import { answer, passToBlue, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
 import { forwardTo } from './forward.js';
 import { abandonedResult } from './forward-result.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
@@ -14,7 +13,8 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
-import { forwardedHeaders, isRedirect, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
+import { forwardedHeaders, responseSink, sendError, type AnswerTag } from './respond.js';
+import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
 import type { StoredResponses } from './stored-responses.js';
@@ -49,39 +49,12 @@ export interface SplitPath {
   refuses?: (body: Record<string, unknown>) => string | undefined;
 }
 
-export interface Parsed {
-  raw: Buffer;
-  text: string;
-  body: Record<string, unknown>;
-  model: string;
-  stream: boolean;
-}
-
-/** A request body the proxy can route: UTF-8 JSON, an object naming its model; else why not (the 400's message). */
-export function parseRequestBody(raw: Buffer): Parsed | string {
-  // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
-  if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
-  const text = raw.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'the request body is not valid JSON';
-  }
-  if (!isObject(value)) return 'the request body must be a JSON object';
-  if (typeof value.model !== 'string' || value.model === '') return 'the request must name a model (a non-empty string)';
-  return { raw, text, body: value, model: value.model, stream: value.stream === true };
-}
-
 /** The body for one arm: `model` replaced and the arm's request adaptation applied; the rest as the application sent it. */
 function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
   return bodyForArm(parsed.raw, parsed.text, parsed.body, target);
 }
 
-// The arm's tag on an answer, shared (one per case) rather than built per request.
-const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
-const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
-const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
+const NO_HEADERS: Record<string, string> = Object.freeze({});
 
 /** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
 export function handleChat(
@@ -102,7 +75,8 @@ export function handleChat(
  */
 class ChatExchange {
   private parsed?: Parsed;
-  private headers: Record<string, string> = {};
+  /** The application's headers to pass on, set by start() (not a new object here: it would be garbage at once). */
+  private headers: Record<string, string> = NO_HEADERS;
   private readonly link = new ClientLink();
   private arm: ArmName = 'blue';
   /** The attempt running: the first, or blue answering for green. */
@@ -232,83 +206,4 @@ class ChatExchange {
   private stageFigures(): StageFigures {
     return this.figures as StageFigures;
   }
-}
-
-/**
- * A request blue's upstream answers outside the split (another model, a relayed path): counted as passthrough, in
- * neither arm's figures, its answer sent as it comes. `done` when it is over, `bug` on an error of ours.
- */
-export function passToBlue(
-  ctx: ChatContext,
-  res: ServerResponse,
-  request: ForwardRequest,
-  link: ClientLink,
-  done: () => void,
-  bug: (error: unknown) => void,
-  /** Blue's target on the request's path (a relayed request names its own path). */
-  blue: ForwardTarget = ctx.targets.arms.blue,
-): void {
-  ctx.metrics.passedThrough();
-  const answered = (outcome: ForwardOutcome): void => {
-    try {
-      answer(ctx, res, outcome, TAG_BLUE);
-      done();
-    } catch (error) {
-      bug(error);
-    }
-  };
-  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
-}
-
-/** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
-export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
-  ctx.metrics.reject('model_not_allowed');
-  const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
-  sendError(
-    res,
-    ctx.inbound,
-    'model_not_found',
-    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; ${ctx.otherModels}`,
-  );
-}
-
-/** Sends what the upstream answered, unless it already went out as a stream. */
-function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
-  if (outcome.committed) return;
-  const arm: ArmName = tag.arm;
-  const response = outcome.response;
-  if (!response) {
-    const failure = outcome.result.failure;
-    const what =
-      failure === 'timeout'
-        ? 'did not answer in time'
-        : failure === 'bad_response'
-          ? `gave no answer the proxy could pass on (${outcome.result.errorMessage ?? 'bad response'})`
-          : 'could not be reached';
-    sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
-    return;
-  }
-  if (isRedirect(response.status)) {
-    sendError(
-      res,
-      ctx.inbound,
-      'unavailable',
-      `the ${arm} upstream answered a redirect (${response.status}), which the proxy does not pass on`,
-      passHeaders({}, tag),
-    );
-    return;
-  }
-  if (response.status === 401 || response.status === 403) {
-    // The upstream refused the proxy's key, not the application's: a 401 would blame the wrong key, and the
-    // body may quote part of the upstream key.
-    sendError(
-      res,
-      ctx.inbound,
-      'unavailable',
-      `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
-      passHeaders({}, tag),
-    );
-    return;
-  }
-  sendWhole(res, response, tag, ctx.targets);
 }

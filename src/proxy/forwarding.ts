@@ -2,13 +2,12 @@
 // chunk by chunk as it arrives (back-pressure pauses the upstream) and is read on the way; anything else is
 // collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
 import type { Dispatcher } from 'undici';
-import { statusFailure } from '../upstream/attempt.js';
-import { classifyNetworkError, header, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
+import { classifyNetworkError, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
 import type { DialectReply } from '../upstream/dialect.js';
 import { TimedDispatch } from '../upstream/dispatch.js';
-import { parseJson } from '../upstream/shape.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ClientLink } from './client-link.js';
+import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
 import { FirstEventHold } from './first-event-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
@@ -26,8 +25,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private sawData = false;
   /** The client's buffer is full and the upstream paused for it: time passing now is the client's. */
   private heldByClient = false;
-  /** Chunks already written to the client and not yet read (reading waits until the write went out). */
-  private unread?: Buffer[];
   /** A green stream's start, held until its first event is whole while blue can still answer (first-event-hold.ts). */
   private firstEvent?: FirstEventHold;
   /**
@@ -77,11 +74,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
         // Not read on into memory: the answer fails as too large (blue may still answer for green).
         this.chunks = undefined;
         // Settled first: the abort reports back at once as a connection error.
-        this.broke({
-          failure: 'bad_response',
-          status: this.status,
-          reason: `the answer is larger than ${this.target.maxResponseBytes} bytes, proxy.limits.max_response_bytes`,
-        });
+        this.broke({ failure: 'bad_response', status: this.status, reason: tooLargeReason(this.target.maxResponseBytes) });
         this.abort(new Error('answer too large'));
         return;
       }
@@ -117,7 +110,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
-    if (!read && watch !== UNREAD) this.readAfterWrite(chunk);
+    if (!read) watch.feedAfterWrite(chunk);
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
@@ -139,27 +132,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private holdsFirstEvent(chunk: Buffer): boolean {
     this.firstEvent ??= new FirstEventHold(this.target.maxResponseBytes, this.target.leadingEvents);
     return this.firstEvent.holds(chunk);
-  }
-
-  /**
-   * Node sends a response's writes at the end of the current tick (process.nextTick): a chunk is read in a
-   * microtask, which runs after that, so reading it never delays its bytes. Chunks keep their order; the end of
-   * the stream reads what is left first.
-   */
-  private readAfterWrite(chunk: Buffer): void {
-    if (this.unread) {
-      this.unread.push(chunk);
-      return;
-    }
-    this.unread = [chunk];
-    queueMicrotask(() => this.readUnread());
-  }
-
-  private readUnread(): void {
-    const chunks = this.unread;
-    if (!chunks || !this.watch) return;
-    this.unread = undefined;
-    for (const chunk of chunks) this.watch.feed(chunk);
   }
 
   /** The client's buffer emptied (ClientSink.write's `drained`): the upstream may send again. */
@@ -270,7 +242,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
     this.sink?.end();
-    this.readUnread();
+    // Reads what was written and not read yet first.
     const parsed = watch.end();
     if (!parsed.ok)
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
@@ -281,20 +253,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const status = this.status as number;
     const headers = this.headers as HeaderMap;
     const response: UnsentResponse = { status, headers, body };
-    if (status < 200 || status >= 300) {
-      const facts = statusFailure(status, headers, body.toString('utf8')) as Failure;
-      return this.settle({ result: this.failed(facts), committed: false, response });
-    }
-    if (this.request.stream) {
-      // The client asked for a stream and cannot read this answer as one (SDKs fail on it): the arm's failure.
-      const reason = `answered a streamed request with ${header(headers, 'content-type') ?? 'JSON'}, not an event stream`;
-      return this.settle({ result: this.failed({ failure: 'bad_response', status, reason }), committed: false, response });
-    }
+    const failure = collectedFailure(status, headers, body, this.request.stream);
+    if (failure !== undefined) return this.settle({ result: this.failed(failure), committed: false, response });
     // No fallback can replace this answer: the client gets it as it is now, and it is read after.
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
-    const json = parseJson(body.toString('utf8'));
-    const parsed = json.ok ? this.target.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
+    const parsed = readCollected(body, this.target.parse);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     const responseId = parsed.ok ? parsed.reply.responseId : undefined;
     this.settle(final ? { result, committed: true, responseId } : { result, committed: false, response, responseId });

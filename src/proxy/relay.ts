@@ -3,11 +3,13 @@
 // They are not what a rollout judges, so they are counted as passthrough and never split; a model the plan's
 // proxy.passthrough refuses is refused here too, so the proxy is no more a relay for them than for chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseRequestBody, passToBlue, refuseModel, type ChatContext } from './chat.js';
+import { passToBlue, refuseModel } from './answer.js';
+import type { ChatContext } from './chat.js';
 import { passesThrough } from './config.js';
 import { ClientLink } from './client-link.js';
 import type { RelayPath } from './inbound.js';
 import { forwardedHeaders, sendError } from './respond.js';
+import { parseRequestBody } from './request-json.js';
 import { bodyWithModel, passthroughBody } from './rewrite.js';
 
 /** Where one relayed path goes: the application's path and its path on blue's pool. */

@@ -26,6 +26,8 @@ export class StreamWatch {
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
   private pending = 0;
+  /** Chunks already written to the client and not read yet (feedAfterWrite). */
+  private unread?: Buffer[];
   /** When the first output (text, a tool call, reasoning) passed (epoch ms of `now`). */
   firstTokenAt?: number;
 
@@ -69,6 +71,27 @@ export class StreamWatch {
     this.parser.feed(text);
   }
 
+  /**
+   * Reads a chunk just written to the client, in a microtask: Node sends a response's writes at the end of the
+   * current tick (process.nextTick), which runs before microtasks, so reading a chunk never delays its bytes.
+   * Chunks keep their order; end() reads what is left first.
+   */
+  feedAfterWrite(chunk: Buffer): void {
+    if (this.unread) {
+      this.unread.push(chunk);
+      return;
+    }
+    this.unread = [chunk];
+    queueMicrotask(this.catchUp);
+  }
+
+  private readonly catchUp = (): void => {
+    const chunks = this.unread;
+    if (!chunks) return;
+    this.unread = undefined;
+    for (const chunk of chunks) this.feed(chunk);
+  };
+
   /** The error event the stream carried so far, if any. */
   get failure(): string | undefined {
     return this.error;
@@ -76,6 +99,7 @@ export class StreamWatch {
 
   /** The body ended: the reply, or why the stream does not count as an answer. */
   end(): ParseOutcome {
+    this.catchUp();
     // A last event without its blank line still counts.
     if (!this.done && this.error === undefined) this.parser.feed('\n\n');
     if (this.error !== undefined) return { ok: false, reason: this.error };
@@ -84,10 +108,11 @@ export class StreamWatch {
 }
 
 /** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-export type AnswerReading = Pick<StreamWatch, 'feed' | 'failure' | 'end' | 'firstTokenAt'>;
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'failure' | 'end' | 'firstTokenAt'>;
 
 export const UNREAD: AnswerReading = Object.freeze({
   feed: () => undefined,
+  feedAfterWrite: () => undefined,
   failure: undefined,
   end: () => ({ ok: true as const, reply: { content: '' } }),
   firstTokenAt: undefined,

@@ -1,0 +1,94 @@
+// Answering the application from a forwarded outcome (the upstream's answer as it came, or the proxy's own error
+// in the dialect's shape when there is none it may pass on), and the requests blue's upstream answers outside the
+// split: another model, a relayed path, a model the plan does not let through.
+import type { ServerResponse } from 'node:http';
+import type { ArmName } from '../plan/plan.js';
+import type { ChatContext } from './chat.js';
+import type { ClientLink } from './client-link.js';
+import { forwardTo } from './forward.js';
+import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
+import { isRedirect, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
+
+// The arm's tag on an answer, shared (one per case) rather than built per request.
+export const TAG_BLUE: AnswerTag = Object.freeze({ arm: 'blue', fallback: false });
+export const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: false });
+export const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
+
+/**
+ * A request blue's upstream answers outside the split (another model, a relayed path): counted as passthrough, in
+ * neither arm's figures, its answer sent as it comes. `done` when it is over, `bug` on an error of ours.
+ */
+export function passToBlue(
+  ctx: ChatContext,
+  res: ServerResponse,
+  request: ForwardRequest,
+  link: ClientLink,
+  done: () => void,
+  bug: (error: unknown) => void,
+  /** Blue's target on the request's path (a relayed request names its own path). */
+  blue: ForwardTarget = ctx.targets.arms.blue,
+): void {
+  ctx.metrics.passedThrough();
+  const answered = (outcome: ForwardOutcome): void => {
+    try {
+      answer(ctx, res, outcome, TAG_BLUE);
+      done();
+    } catch (error) {
+      bug(error);
+    }
+  };
+  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+}
+
+/** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
+export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
+  ctx.metrics.reject('model_not_allowed');
+  const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
+  sendError(
+    res,
+    ctx.inbound,
+    'model_not_found',
+    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; ${ctx.otherModels}`,
+  );
+}
+
+/** Sends what the upstream answered, unless it already went out as a stream. */
+export function answer(ctx: ChatContext, res: ServerResponse, outcome: ForwardOutcome, tag: AnswerTag): void {
+  if (outcome.committed) return;
+  const arm: ArmName = tag.arm;
+  const response = outcome.response;
+  if (!response) {
+    const failure = outcome.result.failure;
+    const what =
+      failure === 'timeout'
+        ? 'did not answer in time'
+        : failure === 'bad_response'
+          ? `gave no answer the proxy could pass on (${outcome.result.errorMessage ?? 'bad response'})`
+          : 'could not be reached';
+    sendError(res, ctx.inbound, failure === 'timeout' ? 'timeout' : 'unavailable', `the ${arm} upstream ${what}`, passHeaders({}, tag));
+    return;
+  }
+  if (isRedirect(response.status)) {
+    sendError(
+      res,
+      ctx.inbound,
+      'unavailable',
+      `the ${arm} upstream answered a redirect (${response.status}), which the proxy does not pass on`,
+      passHeaders({}, tag),
+    );
+    return;
+  }
+  if (response.status === 401 || response.status === 403) {
+    // The upstream refused the proxy's key, not the application's: a 401 would blame the wrong key, and the
+    // body may quote part of the upstream key.
+    sendError(
+      res,
+      ctx.inbound,
+      'unavailable',
+      `the ${arm} upstream refused the proxy's credentials (${response.status}); the operator must check the upstream key`,
+      passHeaders({}, tag),
+    );
+    return;
+  }
+  sendWhole(res, response, tag, ctx.targets);
+}

@@ -1,0 +1,28 @@
+// What an answer collected whole means (an error answer, a non-streamed body, a JSON answer to a streamed
+// request): the arm's failure before anything is sent, and the reply read from a 2xx body (after it is sent,
+// when no fallback can replace it). The handler that collects it is src/proxy/forwarding.ts.
+import { statusFailure } from '../upstream/attempt.js';
+import { header, type HeaderMap } from '../upstream/classify.js';
+import type { ParseOutcome } from '../upstream/dialect.js';
+import { parseJson } from '../upstream/shape.js';
+import type { ForwardFailure } from './forward-result.js';
+
+/** Why a collected answer is the arm's failure whatever its body says, if it is. */
+export function collectedFailure(status: number, headers: HeaderMap, body: Buffer, streamAsked: boolean): ForwardFailure | undefined {
+  if (status < 200 || status >= 300) return statusFailure(status, headers, body.toString('utf8')) as ForwardFailure;
+  // The client asked for a stream and cannot read this answer as one (SDKs fail on it): the arm's failure.
+  if (streamAsked)
+    return { failure: 'bad_response', status, reason: `answered a streamed request with ${header(headers, 'content-type') ?? 'JSON'}, not an event stream` };
+  return undefined;
+}
+
+/** The reply a 2xx body holds, read by the path's `parse`; or why it holds none. */
+export function readCollected(body: Buffer, parse: (json: unknown) => ParseOutcome): ParseOutcome {
+  const json = parseJson(body.toString('utf8'));
+  return json.ok ? parse(json.value) : { ok: false, reason: 'the body is not JSON' };
+}
+
+/** Why an answer read whole failed as too large. */
+export function tooLargeReason(maxBytes: number): string {
+  return `the answer is larger than ${maxBytes} bytes, proxy.limits.max_response_bytes`;
+}

@@ -1,0 +1,28 @@
+// What the proxy reads of a request body before it routes it: UTF-8 JSON, an object naming its model, and
+// whether it asks for a stream. The bytes themselves are kept, so an arm's body can be the application's own.
+import { isUtf8 } from 'node:buffer';
+import { isObject } from '../upstream/shape.js';
+
+export interface Parsed {
+  raw: Buffer;
+  text: string;
+  body: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+}
+
+/** A request body the proxy can route: UTF-8 JSON, an object naming its model; else why not (the 400's message). */
+export function parseRequestBody(raw: Buffer): Parsed | string {
+  // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
+  if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
+  const text = raw.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'the request body is not valid JSON';
+  }
+  if (!isObject(value)) return 'the request body must be a JSON object';
+  if (typeof value.model !== 'string' || value.model === '') return 'the request must name a model (a non-empty string)';
+  return { raw, text, body: value, model: value.model, stream: value.stream === true };
+}
