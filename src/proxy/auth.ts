@@ -7,9 +7,11 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** With no keys configured every request passes (the proxy then only listens on loopback). */
+/** The check with no keys configured: every request passes (the proxy then only listens on loopback). */
+export const OPEN_CHECK: KeyCheck = () => true;
+
 export function createKeyCheck(keys: readonly string[]): KeyCheck {
-  if (keys.length === 0) return () => true;
+  if (keys.length === 0) return OPEN_CHECK;
   const digests = keys.map(digest);
   return (presented) => {
     if (presented === undefined) return false;

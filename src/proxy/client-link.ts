@@ -26,7 +26,8 @@ export class ClientLink implements CancelSource {
 
   /** Goes when the client's response closes unfinished: the client went away. */
   follow(res: ServerResponse): void {
-    res.once('close', () => {
+    // on, not once: a response closes once, and once() wraps the listener (two more objects a request).
+    res.on('close', () => {
       if (!res.writableFinished) this.gone(new Error('the client went away'));
     });
   }

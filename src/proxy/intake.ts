@@ -2,7 +2,7 @@
 // within its size and time limits (answering `Expect: 100-continue` only once the request is accepted), handed to
 // its handler (the chat pipeline, a relay); and a model list, an upstream request counted like a chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KeyCheck } from './auth.js';
+import { OPEN_CHECK, type KeyCheck } from './auth.js';
 import { readBodyThen } from './body.js';
 import { CLOSE, discardRest } from './discard.js';
 import type { ProxyLimitsResolved } from './config.js';
@@ -53,12 +53,14 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
 
 export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
+  // Without client keys the key is not even read (a regular expression per request on the hot path).
+  const admitted = (req: IncomingMessage): boolean => keyCheck === OPEN_CHECK || keyCheck(inbound.clientKey(req.headers));
   const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
     awaitingContinue.has(req) ? CLOSE : discardRest(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
 
   /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
   function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
-    if (!keyCheck(inbound.clientKey(req.headers))) {
+    if (!admitted(req)) {
       metrics.reject('unauthorized');
       req.resume();
       return sendError(
@@ -137,7 +139,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
 
   // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
   async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!keyCheck(inbound.clientKey(req.headers))) {
+    if (!admitted(req)) {
       metrics.reject('unauthorized');
       return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
     }

@@ -146,7 +146,9 @@ export class ProxyMetrics {
     // and the results feed go to a rollout, which may not know the key, and on into its state and reports.
     if (result.errorMessage !== undefined && this.options.redactor) result.errorMessage = this.options.redactor.text(result.errorMessage);
     const quality = this.quality(result);
-    this.both(at, (set) => set.record(result, quality));
+    // Not through both(): a closure a request for two calls.
+    this.lifetime.record(result, quality);
+    if (at !== this.lifetime) at.record(result, quality);
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
     for (const listener of this.listeners) listener(result, kind, quality, at.stage);
   }
