@@ -2,7 +2,7 @@
 // --heap-prof keeps only what is still alive), loaded into a benchmarked process with --import. The first SIGUSR2
 // starts sampling, the next stops it and writes the profile to HEAP_SAMPLE_OUT (default /tmp/heap-PID.heapprofile).
 // bench/tools/proxy-alloc.js drives it; summarise with node bench/lib/heap-summary.js FILE [N] [REQUESTS].
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const out = process.env.HEAP_SAMPLE_OUT ?? `/tmp/heap-${process.pid}.heapprofile`;
@@ -18,5 +18,7 @@ process.on('SIGUSR2', async () => {
     return;
   }
   const { profile } = /** @type {{ profile: unknown }} */ (await post('HeapProfiler.stopSampling'));
-  writeFileSync(out, JSON.stringify(profile));
+  // Whole or not there: the tool waits for the file to appear.
+  writeFileSync(`${out}.part`, JSON.stringify(profile));
+  renameSync(`${out}.part`, out);
 });

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
@@ -24,9 +25,10 @@ for (const [name, target] of Object.entries(targets)) {
   await settle();
   const result = await client.run({ path: '/v1/chat/completions', body, rate, seconds });
   process.kill(target.pid, 'SIGUSR2');
-  await settle();
   await client.close();
   const file = `/tmp/heap-${target.pid}.heapprofile`;
+  // Written once sampling stops (seconds on a busy machine).
+  while (!existsSync(file)) await settle();
   process.stdout.write(`\n=== ${name} (${mode}): ${result.completed} requests\n`);
   process.stdout.write(
     execFileSync(process.execPath, [path.join(ROOT, 'bench/lib/heap-summary.js'), file, String(top), String(result.completed)], { encoding: 'utf8' }),
