@@ -5,10 +5,13 @@ export function procStats(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuMs = ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / 100; // utime + stime, USER_HZ 100
+    // utime and stime, in USER_HZ (100) ticks: user space (JavaScript, V8, libuv) and the kernel's work for it.
+    const userMs = (Number(fields[14 - 3]) * 1000) / 100;
+    const systemMs = (Number(fields[15 - 3]) * 1000) / 100;
+    const cpuMs = userMs + systemMs;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-    return { cpuMs, rssMb: Math.round((rssKb / 1024) * 10) / 10 };
+    return { cpuMs, userMs, systemMs, rssMb: Math.round((rssKb / 1024) * 10) / 10 };
   } catch {
     return null;
   }

@@ -36,7 +36,13 @@ async function measure(name, mode, r, s) {
   const result = await clients[name].run({ path: '/v1/chat/completions', body: bodies[mode], rate: r, seconds: s });
   const after = procStats(targets[name].pid);
   if (!before || !after) throw new Error(`no /proc figures for the ${name} process`);
-  return { ...result, cpuUsPerRequest: round(((after.cpuMs - before.cpuMs) * 1000) / result.completed, 1) };
+  const perRequest = (ms) => round((ms * 1000) / result.completed, 1);
+  return {
+    ...result,
+    cpuUsPerRequest: perRequest(after.cpuMs - before.cpuMs),
+    // Of which the kernel's (system calls: the reads and writes of both sockets).
+    systemUsPerRequest: perRequest(after.systemMs - before.systemMs),
+  };
 }
 
 const MODES = (process.env.PROXY_MODES ?? 'plain,stream').split(',');
@@ -51,6 +57,7 @@ for (let i = 0; i < rounds; i++) {
         mode,
         name,
         cpuUs: r.cpuUsPerRequest,
+        sysUs: r.systemUsPerRequest,
         achieved: r.achievedRate,
         errors: r.errors,
         dropped: r.dropped,
@@ -65,7 +72,9 @@ for (const client of Object.values(clients)) await client.close();
 await Promise.all(Object.values(targets).map((t) => t.close()));
 await upstream.close();
 const summary = {};
+const system = {};
 for (const row of rows) (summary[`${row.name} ${row.mode}`] ??= []).push(row.cpuUs);
+for (const row of rows) (system[`${row.name} ${row.mode}`] ??= []).push(row.sysUs);
 // On a shared machine other work only ever adds CPU: the lowest of the rounds is the steadiest figure.
 const lowest = Object.fromEntries(Object.entries(summary).map(([key, values]) => [key, Math.min(...values)]));
-process.stdout.write(`${JSON.stringify({ rate, seconds, rounds, cpuUsPerRequest: summary, lowest })}\n`);
+process.stdout.write(`${JSON.stringify({ rate, seconds, rounds, cpuUsPerRequest: summary, systemUsPerRequest: system, lowest })}\n`);

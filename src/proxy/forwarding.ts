@@ -1,6 +1,7 @@
 // The undici handler of one forwarded request (forward.ts starts it): a streamed 2xx answer goes to the client
 // chunk by chunk as it arrives (back-pressure pauses the upstream) and is read on the way; anything else is
-// collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is.
+// collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is (what
+// such an answer means: collected.ts).
 import type { Dispatcher } from 'undici';
 import { classifyNetworkError, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
 import type { DialectReply } from '../upstream/dialect.js';
