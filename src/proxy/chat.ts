@@ -111,6 +111,8 @@ class ChatExchange {
   private fallback = false;
   /** The figures of the stage in force when the first attempt started: the whole request counts there. */
   private figures?: StageFigures;
+  /** Where the answer's ids are remembered (the Responses API, unless the request said `store: false`). */
+  private remembers?: StoredResponses;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -160,6 +162,7 @@ class ChatExchange {
     const stored = split.stored;
     // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
     const pinned = stored?.pinned(parsed.body, route.greenWeight);
+    this.remembers = stored?.storing(parsed.body);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers, split.stickyKeyOf));
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
@@ -179,7 +182,7 @@ class ChatExchange {
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
-    const stored = this.split.stored;
+    const stored = this.remembers;
     if (stored && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
     const figures = ctx.metrics.started(target.arm);
     this.figures ??= figures;
@@ -205,7 +208,7 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
-      if (outcome.result.ok) this.split.stored?.remember(outcome.responseId, outcome.result.arm);
+      if (outcome.result.ok) this.remembers?.remember(outcome.responseId, outcome.result.arm, outcome.itemIds);
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures());
       this.done();
     } catch (error) {
@@ -235,8 +238,9 @@ class ChatExchange {
 }
 
 /**
- * A request blue's upstream answers outside the split (another model, a relayed path): counted as passthrough, in
- * neither arm's figures, its answer sent as it comes. `done` when it is over, `bug` on an error of ours.
+ * A request blue's upstream answers outside the split (another model, a relayed path; or the arm's upstream holding
+ * a stored response read by id): counted as passthrough, in neither arm's figures, its answer sent as it comes and
+ * tagged with the target's arm. `done` when it is over, `bug` on an error of ours.
  */
 export function passToBlue(
   ctx: ChatContext,
@@ -249,15 +253,16 @@ export function passToBlue(
   blue: ForwardTarget = ctx.targets.arms.blue,
 ): void {
   ctx.metrics.passedThrough();
+  const tag = blue.arm === 'green' ? TAG_GREEN : TAG_BLUE;
   const answered = (outcome: ForwardOutcome): void => {
     try {
-      answer(ctx, res, outcome, TAG_BLUE);
+      answer(ctx, res, outcome, tag);
       done();
     } catch (error) {
       bug(error);
     }
   };
-  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+  forwardTo(blue, request, responseSink(res, tag, ctx.targets), ctx.now, link, answered, done);
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */

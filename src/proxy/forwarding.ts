@@ -274,7 +274,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const parsed = watch.end();
     if (!parsed.ok)
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
-    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId: parsed.reply.responseId });
+    const { responseId, itemIds } = parsed.reply;
+    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
   }
 
   private settleCollected(body: Buffer): void {
@@ -296,8 +297,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const json = parseJson(body.toString('utf8'));
     const parsed = json.ok ? this.target.parse(json.value) : { ok: false as const, reason: 'the body is not JSON' };
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
-    const responseId = parsed.ok ? parsed.reply.responseId : undefined;
-    this.settle(final ? { result, committed: true, responseId } : { result, committed: false, response, responseId });
+    const reply = parsed.ok ? parsed.reply : undefined;
+    const ids = { responseId: reply?.responseId, itemIds: reply?.itemIds };
+    this.settle(final ? { result, committed: true, ...ids } : { result, committed: false, response, ...ids });
   }
 
   // --- results --------------------------------------------------------------------------------------------
