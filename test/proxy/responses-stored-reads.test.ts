@@ -171,6 +171,8 @@ describe('the Conversations API and token counts', () => {
       const path = (req.url ?? '').split('?')[0] as string;
       if (path.endsWith('/input_tokens')) return res.end(JSON.stringify({ object: 'response.input_tokens', input_tokens: 7 }));
       if (path.endsWith('/items')) return res.end(JSON.stringify({ object: 'list', data: [], first_id: null, last_id: null, has_more: false }));
+      // An upstream quoting the key it was sent: the application never sees it.
+      if (req.method === 'GET') return res.end(JSON.stringify({ id: 'conv_1', object: 'conversation', echoed: req.headers.authorization }));
       res.end(JSON.stringify({ id: 'conv_1', object: 'conversation', created_at: 1, metadata: {} }));
     });
     const running = await runProxy(scriptedPlan(upstream.url), { env: { UPSTREAM_KEY } });
@@ -181,6 +183,10 @@ describe('the Conversations API and token counts', () => {
     expect(response.headers.get(ARM)).toBe('blue');
     await openai.conversations.items.list('conv_1', { limit: 2, order: 'asc' });
     await fetch(`${running.baseUrl}/conversations/conv_1/items?after=msg_1&api_key=sk-leak&limit=3`, { headers: { authorization: 'Bearer x' } });
+    const echoed = await fetch(`${running.baseUrl}/conversations/conv_1`, { headers: { authorization: 'Bearer x' } });
+    const text = await echoed.text();
+    expect(text).toContain('conv_1');
+    expect(text).not.toContain(UPSTREAM_KEY.slice(0, 12));
     await openai.conversations.delete('conv_1');
     const count = await openai.responses.inputTokens.count({ model: 'blue-model', input: 'hello' });
     expect(count.input_tokens).toBe(7);
@@ -189,11 +195,12 @@ describe('the Conversations API and token counts', () => {
       '/v1/conversations/conv_1/items?limit=2&order=asc',
       '/v1/conversations/conv_1/items?after=msg_1&limit=3',
       '/v1/conversations/conv_1',
+      '/v1/conversations/conv_1',
       '/v1/responses/input_tokens',
     ]);
     for (const seen of upstream.seen) expect(seen.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
     expect(JSON.parse(upstream.seen[0]?.body ?? '')).toEqual({ metadata: { topic: 'orders' } });
-    expect(JSON.parse(upstream.seen[4]?.body ?? '')).toMatchObject({ model: 'blue-model' });
-    expect(passedThrough(running)).toBe(5);
+    expect(JSON.parse(upstream.seen[5]?.body ?? '')).toMatchObject({ model: 'blue-model' });
+    expect(passedThrough(running)).toBe(6);
   });
 });
