@@ -11,7 +11,7 @@ import { forwardTo } from './forward.js';
 import { abandonedResult } from './forward-result.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
-import type { ProxyMetrics, StageFigures } from './metrics.js';
+import type { ProxyMetrics, SplitPathName, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, isRedirect, passHeaders, responseSink, sendError, sendWhole, type AnswerTag } from './respond.js';
@@ -47,6 +47,8 @@ export interface SplitPath {
   stored?: StoredResponses;
   /** Why the proxy cannot serve this request on this path (the 400's message), if it cannot. */
   refuses?: (body: Record<string, unknown>) => string | undefined;
+  /** Its name in the figures (Prometheus's `path` label). */
+  name: SplitPathName;
 }
 
 export interface Parsed {
@@ -166,7 +168,7 @@ class ChatExchange {
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers, split.stickyKeyOf));
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers });
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers }, split.name);
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -193,7 +195,7 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures());
+        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures(), this.split.name);
         ctx.metrics.fellBack(this.stageFigures());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
@@ -209,7 +211,7 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       if (outcome.result.ok) this.remembers?.remember(outcome.responseId, outcome.result.arm, outcome.itemIds);
-      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures());
+      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures(), this.split.name);
       this.done();
     } catch (error) {
       this.bug(error);

@@ -27,7 +27,7 @@ export interface PostPaths {
 export function postPaths(ctx: ChatContext): PostPaths {
   const { inbound, targets } = ctx;
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
-  const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf };
+  const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf, name: 'chat' };
   const chat: BodyHandler = (req, res, raw, done, bug) => handleChat(ctx, chatSplit, req, res, raw, done, bug);
   const others = new Map<string, BodyHandler>();
   const responses = inbound.responsesPath;
@@ -35,7 +35,7 @@ export function postPaths(ctx: ChatContext): PostPaths {
   // Which arm answered each response: continuations are held there, and reads by id go there.
   const stored = new StoredResponses(targets.sharedState);
   if (responses !== undefined && responseTargets) {
-    const split: SplitPath = { arms: responseTargets, stickyKeyOf: responsesStickyKey, stored, refuses: refusesResponses };
+    const split: SplitPath = { arms: responseTargets, stickyKeyOf: responsesStickyKey, stored, refuses: refusesResponses, name: 'responses' };
     others.set(responses, (req, res, raw, done, bug) => handleChat(ctx, split, req, res, raw, done, bug));
   }
   // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).

@@ -104,7 +104,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const feed = settings.admin ? new ResultsFeed() : undefined;
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   if (feed) metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
-  const prometheus = createPrometheus(metrics, () => route.effective(), now);
+  const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
   const metricsCheck = settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
