@@ -2,6 +2,7 @@
 // Responses API only shows there. The official openai SDK as the application, a scripted upstream.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { responseObject, textItem } from './responses-fixtures.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running } from './helpers.js';
 
 async function scrape(running: Running): Promise<string> {
@@ -18,15 +19,7 @@ describe('the path label', () => {
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       if (!req.url?.endsWith('/responses')) return res.end(openAiCompletion(model, 'fine'));
-      res.end(
-        JSON.stringify({
-          id: 'resp_1',
-          object: 'response',
-          status: 'completed',
-          model,
-          output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'fine' }] }],
-        }),
-      );
+      res.end(JSON.stringify(responseObject('resp_1', model, 'completed', [textItem('fine')])));
     });
     const running = await runProxy(scriptedPlan(upstream.url), { env: { UPSTREAM_KEY } });
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
