@@ -5,6 +5,7 @@ import type { Plan } from './plan.js';
 import { greenShare, rateBasis, stageRequests } from './summary.js';
 import { isLoopback, parseListen } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
+import { oneApiParams } from './param-warnings.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -28,6 +29,7 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...noBlueToCompare(plan),
     ...noGreenTraffic(plan),
     ...stageEndJudging(plan),
+    ...oneApiParams(plan),
   ];
 }
 

@@ -15,29 +15,31 @@ export const TAG_GREEN: AnswerTag = Object.freeze({ arm: 'green', fallback: fals
 export const TAG_FALLBACK: AnswerTag = Object.freeze({ arm: 'blue', fallback: true });
 
 /**
- * A request blue's upstream answers outside the split (another model, a relayed path): counted as passthrough, in
- * neither arm's figures, its answer sent as it comes. `done` when it is over, `bug` on an error of ours.
+ * A request answered outside the split (another model or a relayed path, by blue's upstream; a stored response read
+ * by id, by the upstream of the arm that holds it): counted as passthrough, in neither arm's figures, its answer sent
+ * as it comes and tagged with the target's arm. `done` when it is over, `bug` on an error of ours.
  */
-export function passToBlue(
+export function passOutsideSplit(
   ctx: ChatContext,
   res: ServerResponse,
   request: ForwardRequest,
   link: ClientLink,
   done: () => void,
   bug: (error: unknown) => void,
-  /** Blue's target on the request's path (a relayed request names its own path). */
+  /** The target: blue's on the request's path unless given (a relayed request names its own path). */
   blue: ForwardTarget = ctx.targets.arms.blue,
 ): void {
   ctx.metrics.passedThrough();
+  const tag = blue.arm === 'green' ? TAG_GREEN : TAG_BLUE;
   const answered = (outcome: ForwardOutcome): void => {
     try {
-      answer(ctx, res, outcome, TAG_BLUE);
+      answer(ctx, res, outcome, tag);
       done();
     } catch (error) {
       bug(error);
     }
   };
-  forwardTo(blue, request, responseSink(res, TAG_BLUE, ctx.targets), ctx.now, link, answered, done);
+  forwardTo(blue, request, responseSink(res, tag, ctx.targets), ctx.now, link, answered, done);
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */

@@ -5,12 +5,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
 import { ClientLink } from './client-link.js';
-import { answer, passToBlue, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
+import { answer, passOutsideSplit, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
 import { forwardTo } from './forward.js';
 import { abandonedResult } from './forward-result.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
-import type { ProxyMetrics, StageFigures } from './metrics.js';
+import type { ProxyMetrics, SplitPathName, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, responseSink, sendError, type AnswerTag } from './respond.js';
@@ -47,6 +47,8 @@ export interface SplitPath {
   stored?: StoredResponses;
   /** Why the proxy cannot serve this request on this path (the 400's message), if it cannot. */
   refuses?: (body: Record<string, unknown>) => string | undefined;
+  /** Its name in the figures (Prometheus's `path` label). */
+  name: SplitPathName;
 }
 
 /** The body for one arm: `model` replaced and the arm's request adaptation applied; the rest as the application sent it. */
@@ -85,6 +87,8 @@ class ChatExchange {
   private fallback = false;
   /** The figures of the stage in force when the first attempt started: the whole request counts there. */
   private figures?: StageFigures;
+  /** Where the answer's ids are remembered (the Responses API, unless the request said `store: false`). */
+  private remembers?: StoredResponses;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -127,17 +131,18 @@ class ChatExchange {
       }
       // Not the model under rollout: blue's upstream, body untouched (unless it names its model twice), not counted in either arm's figures.
       const request: ForwardRequest = { body: passthroughBody(this.raw, parsed.text, parsed.body), stream: parsed.stream, headers: this.headers };
-      return passToBlue(ctx, res, request, this.link, this.done, this.bug, blue);
+      return passOutsideSplit(ctx, res, request, this.link, this.done, this.bug, blue);
     }
 
     const route = ctx.route.effective();
     const stored = split.stored;
     // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
     const pinned = stored?.pinned(parsed.body, route.greenWeight);
+    this.remembers = stored?.storing(parsed.body);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers, split.stickyKeyOf));
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers });
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers }, split.name);
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -153,7 +158,7 @@ class ChatExchange {
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
-    const stored = this.split.stored;
+    const stored = this.remembers;
     if (stored && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
     const figures = ctx.metrics.started(target.arm);
     this.figures ??= figures;
@@ -164,7 +169,7 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures());
+        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures(), this.split.name);
         ctx.metrics.fellBack(this.stageFigures());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
@@ -179,8 +184,8 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
-      if (outcome.result.ok) this.split.stored?.remember(outcome.responseId, outcome.result.arm);
-      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures());
+      if (outcome.result.ok) this.remembers?.remember(outcome.responseId, outcome.result.arm, outcome.itemIds);
+      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures(), this.split.name);
       this.done();
     } catch (error) {
       this.bug(error);

@@ -50,8 +50,10 @@ export interface ForwardTarget {
 }
 
 export interface ForwardRequest {
-  /** The body to send, model already rewritten. */
-  body: string | Buffer;
+  /** Default POST; a stored response's read or deletion (src/proxy/stored-reads.ts) is a GET or DELETE. */
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** The body to send, model already rewritten; none for a GET or DELETE. */
+  body: string | Buffer | undefined;
   stream: boolean;
   /** Headers from the application worth passing on (protocol versions, betas); never its key. */
   headers: Record<string, string>;
@@ -94,6 +96,8 @@ export interface ForwardOutcome {
   result: UpstreamResult;
   /** A Responses API answer's id, when it was read (what a continuation names as previous_response_id). */
   responseId?: string;
+  /** Its output items' ids (what a later request's input may name). */
+  itemIds?: string[];
   /** Bytes went to the client: the answer is given, whatever happened after. */
   committed: boolean;
   /**

@@ -33,7 +33,7 @@ export function forwardTo(
   const headers: Record<string, string> = Object.assign({}, request.headers, request.stream ? STREAM_HEADERS : JSON_HEADERS, target.headers);
   forwarding.start(
     target.dispatcher,
-    { origin: target.origin, method: 'POST', path: request.path ?? target.chatPath, headers, body: request.body },
+    { origin: target.origin, method: request.method ?? 'POST', path: request.path ?? target.chatPath, headers, body: request.body },
     done,
     failed,
   );

@@ -247,7 +247,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const parsed = watch.end();
     if (!parsed.ok)
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
-    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId: parsed.reply.responseId });
+    const { responseId, itemIds } = parsed.reply;
+    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
   }
 
   private settleCollected(body: Buffer): void {
@@ -261,8 +262,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (final) this.sink?.whole(response);
     const parsed = readCollected(body, this.target.parse);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
-    const responseId = parsed.ok ? parsed.reply.responseId : undefined;
-    this.settle(final ? { result, committed: true, responseId } : { result, committed: false, response, responseId });
+    const reply = parsed.ok ? parsed.reply : undefined;
+    const ids = { responseId: reply?.responseId, itemIds: reply?.itemIds };
+    this.settle(final ? { result, committed: true, ...ids } : { result, committed: false, response, ...ids });
   }
 
   // --- results --------------------------------------------------------------------------------------------

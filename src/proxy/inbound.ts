@@ -109,6 +109,8 @@ export const openAiInbound: InboundDialect = {
     { path: '/v1/embeddings', takesSplitModel: false },
     { path: '/v1/moderations', takesSplitModel: false },
     { path: '/v1/completions', takesSplitModel: false },
+    // A Responses API request's token count: for the model under rollout it goes to blue with blue's model.
+    { path: '/v1/responses/input_tokens', takesSplitModel: true },
   ],
   clientKey: (headers) => bearer(headers.authorization),
   error(kind, message) {

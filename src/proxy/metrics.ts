@@ -40,8 +40,14 @@ const NO_QUALITY_CHECK: QualityOutcome = Object.freeze({ ok: true });
 /** Where one recorded result came from. */
 export type ResultKind = 'routed' | 'fallback' | 'mirror';
 
-/** `stage` is the controller's stage number in force (undefined before any rollout set one). */
-export type ResultListener = (result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined) => void;
+/** The split path a result was answered on (Prometheus's `path` label): chat (or Anthropic's messages), or the Responses API. */
+export type SplitPathName = 'chat' | 'responses';
+
+/**
+ * `stage` is the controller's stage number in force (undefined before any rollout set one); `path` the split path
+ * an answered result came on (not given with a client abort).
+ */
+export type ResultListener = (result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined, path?: SplitPathName) => void;
 
 interface FigureOptions {
   prices: Record<ArmName, Price | undefined>;
@@ -140,7 +146,7 @@ export class ProxyMetrics {
     if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage);
   }
 
-  finished(result: UpstreamResult, kind: ResultKind, at: StageFigures): void {
+  finished(result: UpstreamResult, kind: ResultKind, at: StageFigures, path: SplitPathName = 'chat'): void {
     this.inFlight[result.arm]--;
     // An upstream's own error message (a 200 carrying an error) may quote its key: the figures' failure samples
     // and the results feed go to a rollout, which may not know the key, and on into its state and reports.
@@ -150,7 +156,7 @@ export class ProxyMetrics {
     this.lifetime.record(result, quality);
     if (at !== this.lifetime) at.record(result, quality);
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
-    for (const listener of this.listeners) listener(result, kind, quality, at.stage);
+    for (const listener of this.listeners) listener(result, kind, quality, at.stage, path);
   }
 
   fellBack(at: StageFigures): void {

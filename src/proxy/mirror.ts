@@ -1,19 +1,19 @@
 // Mirror: a background copy of a blue-routed request sent to green, judged and discarded. The client never
 // waits for it or sees it; past the in-flight limit copies are dropped (and counted), never queued.
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, SplitPathName } from './metrics.js';
 import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 
 export interface Mirror {
   /** Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once. */
-  send(target: ForwardTarget, request: ForwardRequest): void;
+  send(target: ForwardTarget, request: ForwardRequest, path: SplitPathName): void;
   inFlight(): number;
 }
 
 export function createMirror(metrics: ProxyMetrics, limit: number, now: () => number, shutdown: AbortSignal): Mirror {
   let running = 0;
   return {
-    send(green, request) {
+    send(green, request, path) {
       if (running >= limit) {
         metrics.mirrorDropped();
         return;
@@ -23,7 +23,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, now: () => nu
       forward(green, request, undefined, now, shutdown).then(
         (outcome) => {
           running--;
-          metrics.finished(outcome.result, 'mirror', at);
+          metrics.finished(outcome.result, 'mirror', at, path);
         },
         () => {
           // Only the proxy shutting down aborts a copy.

@@ -4,8 +4,8 @@
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ArmName } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
-import { FAILURE_CLASSES } from '../upstream/types.js';
-import { REJECT_REASONS, type ProxyFigures, type ProxyMetrics } from './metrics.js';
+import { FAILURE_CLASSES, type UpstreamFailureClass, type UpstreamResult } from '../upstream/types.js';
+import { REJECT_REASONS, type ProxyFigures, type ProxyMetrics, type SplitPathName } from './metrics.js';
 import type { EffectiveRoute } from './route.js';
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
@@ -25,8 +25,33 @@ export interface PrometheusExport {
   text(): Promise<string>;
 }
 
-export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRoute, now: () => number = Date.now): PrometheusExport {
+/** Requests and failures by class of one arm on one split path. */
+interface PathCounts {
+  requests: number;
+  failures: Record<UpstreamFailureClass, number>;
+}
+
+/**
+ * `paths`: the split paths the proxy serves (chat, and the Responses API where it serves it), each a value of the
+ * requests' and failures' `path` label, so an operator sees a green failing on one API only.
+ */
+export function createPrometheus(
+  metrics: ProxyMetrics,
+  route: () => EffectiveRoute,
+  now: () => number = Date.now,
+  paths: readonly SplitPathName[] = ['chat'],
+): PrometheusExport {
   const registry = new Registry();
+  // Counted per result as it is recorded (the figures' snapshot has arms only): two additions per result.
+  const byPath = {} as Record<SplitPathName, Record<ArmName, PathCounts>>;
+  const zero = (): PathCounts => ({ requests: 0, failures: Object.fromEntries(FAILURE_CLASSES.map((c) => [c, 0])) as Record<UpstreamFailureClass, number> });
+  for (const path of paths) byPath[path] = { blue: zero(), green: zero() };
+  const countByPath = (result: UpstreamResult, path: SplitPathName): void => {
+    const counts = byPath[path]?.[result.arm];
+    if (!counts) return;
+    counts.requests++;
+    if (result.failure !== undefined && result.failure !== 'client_abort') counts.failures[result.failure]++;
+  };
   let figures: ProxyFigures | undefined;
   // One snapshot per scrape, taken by the first collector that runs.
   const snap = (): ProxyFigures => (figures ??= metrics.snapshot());
@@ -43,13 +68,12 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
     new Gauge({ name, help, labelNames, registers: [registry], collect: refill(fill) });
   };
 
-  counter('bluegreen_proxy_requests_total', 'Completed upstream requests per arm (routed, fallback and mirror)', ['arm'], (c) => {
-    for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].requests);
+  counter('bluegreen_proxy_requests_total', 'Completed upstream requests per arm and split path (routed, fallback and mirror)', ['arm', 'path'], (c) => {
+    for (const path of paths) for (const arm of ARMS) c.inc({ arm, path }, byPath[path][arm].requests);
   });
-  counter('bluegreen_proxy_failures_total', 'Failed upstream requests per arm and failure class', ['arm', 'class'], (c) => {
-    for (const arm of ARMS) {
-      const byClass = snap().arms[arm].failuresByClass;
-      for (const cls of FAILURE_CLASSES) c.inc({ arm, class: cls }, byClass[cls] ?? 0);
+  counter('bluegreen_proxy_failures_total', 'Failed upstream requests per arm, failure class and split path', ['arm', 'class', 'path'], (c) => {
+    for (const path of paths) {
+      for (const arm of ARMS) for (const cls of FAILURE_CLASSES) c.inc({ arm, class: cls, path }, byPath[path][arm].failures[cls]);
     }
   });
   counter('bluegreen_proxy_quality_failures_total', 'Successful answers that failed a quality check', ['arm'], (c) => {
@@ -96,9 +120,10 @@ export function createPrometheus(metrics: ProxyMetrics, route: () => EffectiveRo
   const ttft = new ArmHistogram('bluegreen_proxy_ttft_seconds', 'Time to first token of streamed answers per arm', TTFT_BUCKETS);
   registry.registerMetric(latency as unknown as Metric);
   registry.registerMetric(ttft as unknown as Metric);
-  metrics.onResult((result) => {
+  metrics.onResult((result, _kind, _quality, _stage, path = 'chat') => {
     latency.observe(result.arm, result.latencyMs / 1000);
     if (result.ok && result.ttftMs !== undefined) ttft.observe(result.arm, result.ttftMs / 1000);
+    countByPath(result, path);
   });
 
   const render = async (): Promise<string> => {

@@ -3,7 +3,7 @@
 // They are not what a rollout judges, so they are counted as passthrough and never split; a model the plan's
 // proxy.passthrough refuses is refused here too, so the proxy is no more a relay for them than for chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { passToBlue, refuseModel } from './answer.js';
+import { passOutsideSplit, refuseModel } from './answer.js';
 import type { ChatContext } from './chat.js';
 import { passesThrough } from './config.js';
 import { ClientLink } from './client-link.js';
@@ -56,5 +56,5 @@ export function handleRelay(
   }
   const link = new ClientLink();
   link.follow(res);
-  passToBlue(ctx, res, { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true }, link, done, bug);
+  passOutsideSplit(ctx, res, { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true }, link, done, bug);
 }

@@ -26,7 +26,7 @@ import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { bodyEncoding, createIntake } from './intake.js';
+import { bodyEncoding, createIntake, type BodyHandler } from './intake.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -104,7 +104,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const feed = settings.admin ? new ResultsFeed() : undefined;
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   if (feed) metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
-  const prometheus = createPrometheus(metrics, () => route.effective(), now);
+  const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
   const metricsCheck = settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
@@ -133,6 +133,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
   const keyless = settings.clientKeys.length === 0;
 
+  /** A request with a body (read, plain JSON only) for `handler`. */
+  function withBody(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
+    const encoding = bodyEncoding(req);
+    if (encoding === undefined) return intake.servePost(req, res, failed, handler);
+    req.resume();
+    metrics.reject('bad_request');
+    const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
+    return sendError(res, inbound, 'bad_request', message, intake.unreadBody(req));
+  }
+
   function serve(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): Promise<void> | void {
     const path = (req.url ?? '/').split('?', 1)[0] as string;
     const method = req.method ?? 'GET';
@@ -144,15 +154,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     // Chat first, by one comparison: the hot path.
     const post = path === inbound.chatPath ? posts.chat : posts.others.get(path);
+    // The Responses API's stored state, read on the arm holding it (stored-reads.ts).
+    const stored = post ? undefined : posts.stored(path);
     if (post) {
-      if (method === 'POST') {
-        const encoding = bodyEncoding(req);
-        if (encoding === undefined) return intake.servePost(req, res, failed, post);
-        req.resume();
-        metrics.reject('bad_request');
-        const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
-        return sendError(res, inbound, 'bad_request', message, intake.unreadBody(req));
-      }
+      if (method === 'POST') return withBody(req, res, failed, post);
+    } else if (stored) {
+      if ((stored.allow as readonly string[]).includes(method)) return withBody(req, res, failed, stored.handler);
     } else if (path === '/v1/models') {
       if (method === 'GET') return intake.serveModels(req, res);
     } else if (path === '/metrics') {
@@ -181,7 +188,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     req.resume();
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: post ? 'POST' : path === '/healthz' ? 'GET, HEAD' : 'GET',
+      allow: post ? 'POST' : stored ? stored.allow.join(', ') : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...intake.unreadBody(req),
     });
   }

@@ -1,13 +1,14 @@
 // The Responses API keeps state upstream: a request may continue an earlier response (`previous_response_id`) or
 // a conversation (`conversation`). Such a state lives with the upstream account that answered, so a conversation
-// must not flip arm: the proxy remembers which arm answered each response id it passed back, and sends a
-// continuation of it to that arm while the route still gives that arm traffic. A bounded memory of one proxy
+// must not flip arm: the proxy remembers which arm answered each response id it passed back (and its output
+// items' ids), and sends a continuation of it (or a request naming its items) to that arm while the route still
+// gives that arm traffic; reads of a stored response by id go to that arm too (stored-reads.ts). A bounded memory of one proxy
 // process: after a restart, or on another replica, the id is unknown and the request is split by its sticky id
 // like any other (docs/proxy.md, "Stored state").
 import type { ArmName } from '../plan/plan.js';
 import { isObject } from '../upstream/shape.js';
 
-/** Response ids remembered at most: past it the oldest are forgotten (about 170 bytes each: 17 MB when full). */
+/** Ids remembered at most (responses and their output items): past it the oldest are forgotten (about 170 bytes each: 17 MB when full). */
 export const DEFAULT_REMEMBERED_RESPONSES = 100_000;
 /** Longer ids are not remembered: an id is a short token (resp_ and 48 hex digits at OpenAI). */
 const MAX_ID_LENGTH = 256;
@@ -33,22 +34,28 @@ export function responsesStickyKey(body: Readonly<Record<string, unknown>>): str
 }
 
 /**
- * A background response (`background: true`) is answered `queued` and fetched later with GET /v1/responses/{id},
- * which the proxy does not serve: refused (400) rather than sent, answered, and unreadable.
+ * A background response (`background: true`) is answered `queued` and finished later upstream: the proxy could
+ * read its outcome only from the application's polls (GET /v1/responses/{id}, served, see stored-reads.ts), when
+ * and if it polls, so it could not judge it, and green would take its share unjudged. Refused (400) rather than
+ * answered outside the rollout's figures.
  */
 export function refusesResponses(body: Readonly<Record<string, unknown>>): string | undefined {
   if (body.background !== true) return undefined;
-  return 'background responses are not served by this proxy: their result is fetched with GET /v1/responses/{id}, which it does not serve; send the request without background';
+  return 'background responses are not served by this proxy: their outcome is known only when polled, so the rollout could not judge them; send the request without background (or to the upstream directly)';
 }
 
-/** An input list naming stored items: an item_reference, or an item passed back with its id. */
+/** An input item naming a stored item: an item_reference, or an item passed back with its id. */
+function storedItemId(item: unknown): string | undefined {
+  return isObject(item) && typeof item.id === 'string' ? item.id : undefined;
+}
+
+/** An input list naming stored items. */
 function namesStoredItems(input: unknown): boolean {
-  if (!Array.isArray(input)) return false;
-  return input.some((item) => isObject(item) && (item.type === 'item_reference' || typeof item.id === 'string'));
+  return Array.isArray(input) && input.some((item) => storedItemId(item) !== undefined);
 }
 
 export class StoredResponses {
-  /** Response id to the arm that answered it, oldest first (a Map keeps insertion order). */
+  /** Response and output item ids to the arm that answered them, oldest first (a Map keeps insertion order). */
   private readonly arms = new Map<string, ArmName>();
 
   constructor(
@@ -57,25 +64,57 @@ export class StoredResponses {
     private readonly capacity = DEFAULT_REMEMBERED_RESPONSES,
   ) {}
 
-  /** An answer this proxy passed back: `arm` holds the response `id`. */
-  remember(id: string | undefined, arm: ArmName): void {
+  /**
+   * Where the answer to `body` is remembered: here, unless the request said `store: false` (the upstream keeps
+   * nothing of it, so its ids would take room for nothing).
+   */
+  storing(body: Readonly<Record<string, unknown>>): this | undefined {
+    return body.store === false ? undefined : this;
+  }
+
+  /** An answer this proxy passed back: `arm` holds the response `id` and its output items `itemIds`. */
+  remember(id: string | undefined, arm: ArmName, itemIds?: readonly string[]): void {
+    this.keep(id, arm);
+    if (itemIds) for (const item of itemIds) this.keep(item, arm);
+  }
+
+  private keep(id: string | undefined, arm: ArmName): void {
     if (id === undefined || id === '' || id.length > MAX_ID_LENGTH) return;
     this.arms.delete(id);
     this.arms.set(id, arm);
     if (this.arms.size > this.capacity) this.arms.delete(this.arms.keys().next().value as string);
   }
 
+  /** The arm whose upstream holds response `id`: the one that answered it, or blue (the proxy's default) when unknown. */
+  armOf(id: string): ArmName {
+    return this.arms.get(id) ?? 'blue';
+  }
+
   /**
-   * The arm a continuation must go to: the one that answered its previous response, while the route gives that
-   * arm a share (blue below weight 1, green above 0). Undefined for an unknown id (then it is split as usual) or
-   * an arm that gets nothing now (rolled back, promoted): the arm taking all traffic then answers it.
+   * The arm a request continuing stored state must go to, while the route gives that arm a share (blue below
+   * weight 1, green above 0): the arm that answered its previous response, else the one that answered the first
+   * stored item its input names by id; on arms with separate state, blue for a conversation (the Conversations API
+   * is passed to blue, which holds them). Undefined for unknown ids (then it is split as usual) or an arm that gets
+   * nothing now (rolled back, promoted): the arm taking all traffic then answers it.
    */
   pinned(body: Readonly<Record<string, unknown>>, greenWeight: number): ArmName | undefined {
-    const previous = body.previous_response_id;
-    if (typeof previous !== 'string') return undefined;
-    const arm = this.arms.get(previous);
+    const arm = this.holder(body);
     if (arm === 'green') return greenWeight > 0 ? arm : undefined;
     return arm === 'blue' && greenWeight < 1 ? arm : undefined;
+  }
+
+  private holder(body: Readonly<Record<string, unknown>>): ArmName | undefined {
+    const previous = body.previous_response_id;
+    const arm = typeof previous === 'string' ? this.arms.get(previous) : undefined;
+    if (arm !== undefined) return arm;
+    if (Array.isArray(body.input)) {
+      for (const item of body.input) {
+        const id = storedItemId(item);
+        const holder = id === undefined ? undefined : this.arms.get(id);
+        if (holder !== undefined) return holder;
+      }
+    }
+    return !this.sharedState && conversationId(body) !== undefined ? 'blue' : undefined;
   }
 
   /**

@@ -1,7 +1,7 @@
 // OpenAI's Responses API wire format (POST /v1/responses): request parsing, response objects and the typed stream
 // events (`event: response.output_text.delta` ...). Errors are OpenAI's; faults are the profile's, as for chat.
 import type { Completion, Dialect, ParsedRequest, StreamScript } from './dialect.js';
-import { sseEvent } from './dialect.js';
+import { isErrorReply, sseEvent, type ErrorReply } from './dialect.js';
 import { isObject } from '../core/json.js';
 import type { BadVariant } from './outcome.js';
 import { openaiDialect } from './openai.js';
@@ -69,10 +69,15 @@ function response(completion: Completion, status: string, output: unknown[], wit
 
 const finalStatus = (completion: Completion) => (completion.truncated ? 'incomplete' : 'completed');
 
+/** The finished response: what a non-streamed request is answered, and what GET /responses/{id} reads back. */
+export function finishedResponse(completion: Completion): Record<string, unknown> {
+  return response(completion, finalStatus(completion), [outputMessage(completion, completion.tokens.join(''), 'completed')], true);
+}
+
 function body(completion: Completion, variant?: BadVariant): string {
   // `no_choices`: a finished response with nothing in its output.
-  const output = variant === 'no_choices' ? [] : [outputMessage(completion, completion.tokens.join(''), 'completed')];
-  const text = JSON.stringify(response(completion, finalStatus(completion), output, true));
+  const finished = finishedResponse(completion);
+  const text = JSON.stringify(variant === 'no_choices' ? { ...finished, output: [] } : finished);
   return variant === 'invalid_json' ? text.slice(0, Math.floor(text.length / 2)) : text;
 }
 
@@ -102,6 +107,13 @@ function stream(completion: Completion): StreamScript {
       );
     },
   };
+}
+
+/** POST /responses/input_tokens: the request's input counted as its answer would count it. */
+export function countInputTokens(body: unknown): ErrorReply {
+  const parsed = parseRequest(body);
+  if (isErrorReply(parsed)) return parsed;
+  return { status: 200, body: { object: 'response.input_tokens', input_tokens: parsed.promptTokens } };
 }
 
 /** OpenAI's errors, headers and request ids; the Responses API's requests and answers. */

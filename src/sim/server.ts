@@ -12,7 +12,8 @@ import { openaiDialect, openaiErrorBody } from './openai.js';
 import { planResponse } from './outcome.js';
 import { findProfile, profileAt } from './profile.js';
 import { respond } from './respond.js';
-import { responsesDialect } from './responses.js';
+import { countInputTokens, finishedResponse, responsesDialect } from './responses.js';
+import { ResponseStore, storedPath } from './stored.js';
 import { childSeed, createRandom } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
@@ -52,6 +53,8 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
   const inFlight = new Set<RequestTimers>();
   const byModel = new Map<string, number>();
   let total = 0;
+  // What the Responses API stores, as one upstream account keeps it.
+  const stored = new ResponseStore();
 
   async function handleCompletion(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
     total += 1;
@@ -82,6 +85,8 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     }
     const parsed = dialect.parseRequest(read.value);
     if (isErrorReply(parsed)) return fail(parsed);
+    const missing = dialect === responsesDialect ? stored.refuses(read.value) : undefined;
+    if (missing) return fail(missing);
     byModel.set(parsed.model, (byModel.get(parsed.model) ?? 0) + 1);
 
     const base = findProfile(config, parsed.model);
@@ -105,6 +110,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
       headers['anthropic-ratelimit-requests-remaining'] = limits['x-ratelimit-remaining-requests'] ?? '';
       headers['anthropic-ratelimit-tokens-remaining'] = limits['x-ratelimit-remaining-tokens'] ?? '';
     }
+    if (dialect === responsesDialect && plan.fault === undefined && plan.badVariant === undefined) stored.save(read.value, finishedResponse(completion));
     respond({ res, dialect, timers, headers, stream: parsed.stream }, plan, completion);
   }
 
@@ -119,19 +125,29 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     );
   }
 
+  async function countTokens(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const read = await readJsonBody(req);
+    const reply = read.ok ? countInputTokens(read.value) : openaiDialect.error('invalid_request', 'The request body is not valid JSON.');
+    sendJson(res, reply.status, reply.body);
+  }
+
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     const method = req.method ?? 'GET';
     // Accept both {base}/v1/... and {base}/..., so a base URL with or without /v1 works.
     const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
     const completion = ROUTES[path];
     if (completion && method === completion.method) return handleCompletion(req, res, completion.dialect);
+    if (path === '/responses/input_tokens' && method === 'POST') return countTokens(req, res);
+    const storedAt = storedPath(path);
+    const storedReply = storedAt && stored.serve(method, storedAt);
+    if (storedReply) return sendJson(res, storedReply.status, storedReply.body);
     const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
     if (modelMatch && method === 'GET') {
       const id = modelMatch[1];
       return handleModels(res, id === undefined ? undefined : decodeURIComponent(id));
     }
     req.resume();
-    const known = completion !== undefined || modelMatch !== null;
+    const known = completion !== undefined || modelMatch !== null || storedAt !== undefined;
     sendJson(
       res,
       known ? 405 : 404,

@@ -1,7 +1,7 @@
 // Per-arm request adaptation: makes an OpenAI-shaped request body valid for the arm's model. Pure, so the
 // generated traffic path and the live proxy make the same request out of the same input.
-import { isObject } from '../core/json.js';
 import type { ApiDialect, ArmRequestSettings } from '../plan/plan.js';
+import { applyResponsesParams, responsesParams, type ResponsesParams } from './param-spelling.js';
 
 export type TokenParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -13,6 +13,8 @@ export interface RequestAdaptation {
   drop: ReadonlySet<string>;
   /** Fields set on every request (the plan's params, reasoning_effort). */
   set: Readonly<Record<string, unknown>>;
+  /** The same fields as the Responses API spells them (param-spelling.ts). */
+  responses: ResponsesParams;
   /** The model name looks like an OpenAI reasoning model (o1, o3, o4, gpt-5). */
   reasoning: boolean;
 }
@@ -60,7 +62,7 @@ export function resolveAdaptation(model: string, settings: ArmRequestSettings = 
   if (settings.reasoningEffort !== undefined) set.reasoning_effort = settings.reasoningEffort;
   // A parameter the plan sets explicitly is sent even when the default would have dropped it.
   for (const key of Object.keys(set)) drop.delete(key);
-  return { tokenParam, drop, set, reasoning };
+  return { tokenParam, drop, set, responses: responsesParams(set), reasoning };
 }
 
 /**
@@ -87,14 +89,14 @@ export function applyDropAndSet(body: Readonly<Record<string, unknown>>, adaptat
 
 /**
  * A Responses API body for the arm: dropped parameters removed (reasoning models refuse temperature and top_p
- * there too) and the arm's fields set, `reasoning_effort` as that API spells it (`reasoning.effort`). The token
- * limit stays `max_output_tokens`, which every model takes.
+ * there too) and the arm's fields set as that API spells them (`reasoning_effort` as `reasoning.effort`,
+ * `verbosity` as `text.verbosity`, merged into the application's objects; those it has no spelling for left out).
+ * The token limit stays `max_output_tokens`, which every model takes.
  */
 export function adaptResponsesBody(body: Readonly<Record<string, unknown>>, adaptation: RequestAdaptation): Record<string, unknown> {
-  const { reasoning_effort: effort, ...set } = adaptation.set;
-  const out = applyDropAndSet(body, { ...adaptation, set });
-  if (effort !== undefined) out.reasoning = { ...(isObject(out.reasoning) ? out.reasoning : {}), effort };
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) if (!adaptation.drop.has(key)) out[key] = value;
+  return applyResponsesParams(out, adaptation.responses);
 }
 
 /** One line on what the arm's requests get, for `validate`; undefined when they go out as they come. */

@@ -21,6 +21,8 @@ export interface DialectReply {
   refusal?: boolean;
   /** The Responses API's id of this response (what a continuation's previous_response_id names). */
   responseId?: string;
+  /** The ids of its output items (what a later request's input may name: an item_reference, an item passed back). */
+  itemIds?: string[];
 }
 
 /** Either the reply, or why the body could not be read as one (becomes a bad_response). */

@@ -24,7 +24,7 @@ export interface DispatchTimeouts {
 export interface DispatchRequest {
   /** Scheme, host and port: needed by an agent (a proxy) that serves several origins; a pool knows its own. */
   origin?: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Path and query, relative to the dispatcher's origin. */
   path: string;
   headers: Record<string, string>;

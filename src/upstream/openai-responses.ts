@@ -71,7 +71,11 @@ function readResponse(response: JsonObject): ParseOutcome {
   }
   if (!Array.isArray(response.output)) return { ok: false, reason: 'the response has no output list' };
   const reply: DialectReply = { content: '', usage: responsesUsage(response.usage), servedModel: str(response.model), responseId: str(response.id) };
-  for (const item of response.output) readItem(item, reply);
+  for (const item of response.output) {
+    readItem(item, reply);
+    const id = isObject(item) ? str(item.id) : undefined;
+    if (id !== undefined) (reply.itemIds ??= []).push(id);
+  }
   if (status === 'incomplete') {
     const reason = isObject(response.incomplete_details) ? str(response.incomplete_details.reason) : undefined;
     reply.finishReason = reason === 'max_output_tokens' ? 'length' : (reason ?? 'incomplete');

@@ -28,7 +28,7 @@ function setup() {
   return { prometheus, answer, advance: (ms: number) => (now += ms), renders: () => snapshots };
 }
 
-const greenRequests = (text: string) => /bluegreen_proxy_requests_total\{arm="green"\} (\d+)/.exec(text)?.[1];
+const greenRequests = (text: string) => /bluegreen_proxy_requests_total\{arm="green",path="chat"\} (\d+)/.exec(text)?.[1];
 
 describe('/metrics rendering', () => {
   it('serves one render for a second, then renders the figures anew', async () => {

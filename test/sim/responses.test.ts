@@ -91,6 +91,44 @@ describe('simulator, Responses API', () => {
     const handle = await sim(fastConfig());
     const answer = await fetch(`${handle.baseUrl}/responses`, { method: 'POST', body: JSON.stringify({ model: 'm' }) });
     expect(answer.status).toBe(400);
-    expect((await post(handle, { input: undefined, previous_response_id: 'resp_1' })).status).toBe(200);
+    const first = (await (await post(handle, {})).json()) as { id: string };
+    expect((await post(handle, { input: undefined, previous_response_id: first.id })).status).toBe(200);
+  });
+});
+
+describe('simulator, Responses API stored state (one upstream account)', () => {
+  it('reads back, lists the input of, and deletes a stored response; refuses what it never stored', async () => {
+    const handle = await sim(fastConfig());
+    const api = client(handle.baseUrl);
+    const reply = await api.responses.create({ model: 'm', input: 'Where is my order?' });
+    const read = await api.responses.retrieve(reply.id);
+    expect(read).toMatchObject({ id: reply.id, status: 'completed', output_text: reply.output_text });
+    const items = await api.responses.inputItems.list(reply.id);
+    expect(items.data).toHaveLength(1);
+    expect(items.data[0]).toMatchObject({ type: 'message', role: 'user' });
+    // Continuing it, and naming its output item by id, work; an id this account never gave does not.
+    const item = reply.output[0] as { id: string };
+    await api.responses.create({ model: 'm', input: [{ type: 'item_reference', id: item.id }], previous_response_id: reply.id });
+    const unknown = await api.responses.create({ model: 'm', input: 'and?', previous_response_id: 'resp_elsewhere' }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ status: 400, code: 'previous_response_not_found' });
+    const noItem = await api.responses.create({ model: 'm', input: [{ type: 'item_reference', id: 'msg_elsewhere' }] }).catch((e: unknown) => e);
+    expect(noItem).toMatchObject({ status: 400 });
+    // Only background responses can be cancelled.
+    expect(await api.responses.cancel(reply.id).catch((e: unknown) => e)).toMatchObject({ status: 400 });
+    expect(await api.responses.delete(reply.id)).toMatchObject({ id: reply.id, deleted: true });
+    expect(await api.responses.retrieve(reply.id).catch((e: unknown) => e)).toMatchObject({ status: 404 });
+    expect(await api.responses.create({ model: 'm', input: [{ type: 'item_reference', id: item.id }] }).catch((e: unknown) => e)).toMatchObject({
+      status: 400,
+    });
+  });
+
+  it('keeps nothing of a store: false response, and counts input tokens', async () => {
+    const handle = await sim(fastConfig());
+    const api = client(handle.baseUrl);
+    const reply = await api.responses.create({ model: 'm', input: 'hi', store: false });
+    expect(await api.responses.retrieve(reply.id).catch((e: unknown) => e)).toMatchObject({ status: 404 });
+    const count = await api.responses.inputTokens.count({ model: 'm', input: 'Where is my order? It was due on Monday.' });
+    expect(count).toMatchObject({ object: 'response.input_tokens' });
+    expect(count.input_tokens).toBeGreaterThan(0);
   });
 });
