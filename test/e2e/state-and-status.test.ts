@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
+import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
 import { deadPid } from '../state/helpers.js';
 import { journal, startRollout, stderrOf } from './helpers.js';
@@ -100,6 +101,20 @@ describe('state folder', () => {
     const watch = await runCli(['status', '--watch'], { cwd: dir });
     expect(watch.code).toBe(10);
     expect(watch.stdout).toContain('stage_started');
+  });
+
+  it('status --watch on a dumb terminal (TERM=dumb) prints lines, not the dashboard, as rollout does', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, '.bluegreen'));
+    writeFileSync(
+      path.join(dir, '.bluegreen', 'state.json'),
+      JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
+    );
+    const ctx = testContext({ cwd: dir, env: { TERM: 'dumb' }, tty: true });
+    expect(await main(['node', 'bluegreen', 'status', '--watch'], ctx)).toBe(10);
+    expect(ctx.out()).toContain('stage_started');
+    // No cursor movement nor colour: a dumb terminal shows escape sequences as garbage.
+    expect(ctx.out()).not.toContain('\u001b');
   });
 
   it('status without any state exits 2 with a hint', async () => {

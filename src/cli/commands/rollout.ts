@@ -44,7 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
-    .option('--ci', 'CI mode: plain lines, no prompts, no colour unless FORCE_COLOR (also when $CI is set)')
+    .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
