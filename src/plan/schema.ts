@@ -356,11 +356,11 @@ export const proxySchema = z.strictObject({
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
   alias: z
-    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .union([shownText.min(1), z.array(shownText.min(1)).min(1)])
     .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
   passthrough: z
-    .union([z.literal('*'), z.array(z.string().min(1, 'must not be empty'))])
+    .union([z.literal('*'), z.array(shownText.min(1, 'must not be empty'))])
     .default('*')
     .meta({
       description:

@@ -22,6 +22,13 @@ describe('names that are printed', () => {
     );
   });
 
+  it("refuses them in the proxy's aliases and passthrough models too, which the proxy prints as it starts", () => {
+    const live = (proxy: string) => `${simulatedPlan('ok', '1m', 0.5)}proxy: ${proxy}\n`;
+    expect(() => planFromYaml(live('{ alias: "gpt\\u202e" }'))).toThrow(/proxy\.alias: must not hold control characters/);
+    expect(() => planFromYaml(live('{ alias: ["a", "gpt\\u2066"] }'))).toThrow(/proxy\.alias\[1\]: must not hold control characters/);
+    expect(() => planFromYaml(live('{ passthrough: ["x\\u001b[2J"] }'))).toThrow(/proxy\.passthrough\[0\]: must not hold control characters/);
+  });
+
   it('accepts any printable text, accents, CJK and emoji included', () => {
     expect(planFromYaml(simulatedPlan('démo 🚀 名前 naïve', '1m', 0.5)).name).toBe('démo 🚀 名前 naïve');
     // Right-to-left text itself is fine, and a joiner inside an emoji sequence.
