@@ -50,6 +50,17 @@ function snapshotFor(pid: number, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A state folder whose rollout rolled back (exit 10) and ended. */
+async function rolledBackFolder(): Promise<string> {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, '.bluegreen'));
+  writeFileSync(
+    path.join(dir, '.bluegreen', 'state.json'),
+    JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
+  );
+  return dir;
+}
+
 describe('state folder', () => {
   it('refuses a second rollout while the lock is held, naming the owner pid', async () => {
     const dir = tempDir();
@@ -92,24 +103,14 @@ describe('state folder', () => {
   });
 
   it("status --watch exits with the finished rollout's exit code", async () => {
-    const dir = tempDir();
-    mkdirSync(path.join(dir, '.bluegreen'));
-    writeFileSync(
-      path.join(dir, '.bluegreen', 'state.json'),
-      JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
-    );
+    const dir = await rolledBackFolder();
     const watch = await runCli(['status', '--watch'], { cwd: dir });
     expect(watch.code).toBe(10);
     expect(watch.stdout).toContain('stage_started');
   });
 
   it('status --watch on a dumb terminal (TERM=dumb) prints lines, not the dashboard, as rollout does', async () => {
-    const dir = tempDir();
-    mkdirSync(path.join(dir, '.bluegreen'));
-    writeFileSync(
-      path.join(dir, '.bluegreen', 'state.json'),
-      JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
-    );
+    const dir = await rolledBackFolder();
     const ctx = testContext({ cwd: dir, env: { TERM: 'dumb' }, tty: true });
     expect(await main(['node', 'bluegreen', 'status', '--watch'], ctx)).toBe(10);
     expect(ctx.out()).toContain('stage_started');
