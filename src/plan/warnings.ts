@@ -20,6 +20,7 @@ export function planWarnings(plan: Plan): PlanWarning[] {
   return [
     ...decreasingWeights(plan),
     ...sameArms(plan),
+    ...unfailableRules(plan),
     ...shortStages(plan),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
@@ -28,7 +29,6 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...noBlueToCompare(plan),
     ...noGreenTraffic(plan),
     ...stageEndJudging(plan),
-    ...unfailableRules(plan),
   ];
 }
 
