@@ -88,8 +88,14 @@ export function formatDuration(ms: number): string {
   return `${sign}${minutes}m${String(seconds).padStart(2, '0')}s`;
 }
 
-/** C0 and C1 control characters: terminal escapes, line breaks, bells. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * C0 and C1 control characters (terminal escapes, line breaks, bells), Unicode's line and paragraph separators, and
+ * its bidirectional controls: an override or isolate makes text display in an order other than its own, so a name
+ * could show as another or hide what follows it ("Trojan Source", CVE-2021-42574). A character class's body, for
+ * the plan schema's pattern too.
+ */
+export const CONTROL_CHARACTER_RANGES = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069';
+const CONTROL_CHARACTERS = new RegExp(`[${CONTROL_CHARACTER_RANGES}]`, 'g');
 
 /**
  * Text quoted whole (a key, a path from a plan) with its control characters shown escaped (`\u001b`) rather than

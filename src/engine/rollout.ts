@@ -84,7 +84,7 @@ export class RolloutEngine {
     this.stateSaver = new StateSaver({
       build: () => this.snapshot(true),
       write: (snapshot) => deps.persistence.writeState(snapshot),
-      onError: (message) => this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`),
+      onError: (message) => this.stateUnwritten(message),
     });
     if (plan.health_check)
       this.health = new HealthChecker(plan.health_check, deps.clients.green, clock, (ok, state, changed) => {
@@ -294,6 +294,16 @@ export class RolloutEngine {
     this.events.publish({ at: this.deps.clock.now(), type, stage: state.stageIndex, greenWeight: state.greenWeight, message, ...extra });
     // state.json follows every event within one write, so `status` never shows a phase the journal lacks.
     if (state.startedAt) this.persistState();
+  }
+
+  /**
+   * Before the first record the rollout does not go on without one: run() ends it, and that ending says why, so a
+   * warning here would contradict it. During an ending (that one or any other) only the journal's lines follow.
+   */
+  private stateUnwritten(message: string): void {
+    if (this.state.ending) this.emit('warning', `state.json could not be written (${message}); events.jsonl still records how the rollout ends`);
+    else if (this.stateSaver.written)
+      this.emit('warning', `state.json could not be written (${message}); the rollout goes on, and events.jsonl still records it`);
   }
 
   private persistState(): void {

@@ -14,6 +14,7 @@ export class StateSaver {
   private writing: Promise<void> | undefined;
   private again = false;
   private lastFailure: string | undefined;
+  private everWritten = false;
 
   constructor(private readonly options: StateSaverOptions) {}
 
@@ -29,6 +30,11 @@ export class StateSaver {
   /** Why the latest write failed, while it has not succeeded since. */
   get failure(): string | undefined {
     return this.lastFailure;
+  }
+
+  /** Whether any write has succeeded: until then there is no state.json to recover from. */
+  get written(): boolean {
+    return this.everWritten;
   }
 
   /** Resolves once every request made so far is on disk (or has failed and been reported). */
@@ -51,6 +57,7 @@ export class StateSaver {
     try {
       await this.options.write(this.options.build());
       this.lastFailure = undefined;
+      this.everWritten = true;
     } catch (error) {
       const message = errorText(error);
       if (message === this.lastFailure) return;

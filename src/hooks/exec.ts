@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import { formatDuration } from '../core/format.js';
 import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
@@ -15,7 +16,7 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** How long a stopped hook gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
-  /** Told the hook's process group id once it runs (the CLI records it, to stop it after a crash). */
+  /** Told the hook's process group id before its command runs (the CLI records it, to stop it after a crash). */
   onStart?: (pgid: number) => void;
 }
 
@@ -64,10 +65,10 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
     let child: ChildProcess;
     try {
       // detached: the shell leads its own process group, so a timeout can kill everything it started.
-      child = spawn('/bin/sh', ['-c', command], {
+      child = spawn('/bin/sh', ['-c', GATE, 'bluegreen-hook', command], {
         cwd: options.cwd,
         env: hookEnv(event, options.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         detached: true,
       });
     } catch (error) {
@@ -79,6 +80,7 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
     } catch {
       // Only a record for crash recovery (e.g. a full disk): the hook itself runs on.
     }
+    openGate(child);
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
@@ -124,6 +126,23 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       timers.push(setTimeout(() => exited(code, signal), STDIO_GRACE_MS));
     });
   });
+}
+
+/**
+ * The shell the hook is spawned as waits for "go" on fd 3 before it runs the command (exec: same pid, so same
+ * group): onStart records the group first, so a kill -9 of bluegreen never leaves a hook running that hook.json
+ * cannot name for recovery to stop. Should bluegreen die before "go", the read meets end of file and the command
+ * never runs. fd 3 is closed before the exec, so the command sees the same stdin and fds as an ungated one.
+ */
+const GATE =
+  'IFS= read -r gate <&3 && [ "$gate" = go ] || { echo "bluegreen: hook not run: the rollout that started it is gone" >&2; exit 125; }; exec 3<&-; exec /bin/sh -c "$1"';
+
+function openGate(child: ChildProcess): void {
+  const gate = child.stdio[3] as Writable | null | undefined;
+  if (!gate) return;
+  // EPIPE: the shell is gone already (stopped by an abort); its exit is reported as any other.
+  gate.on('error', () => {});
+  gate.end('go\n');
 }
 
 /** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */

@@ -53,7 +53,7 @@ export interface HookOptions {
   signal?: AbortSignal;
   /** Keys the hook must not see or echo into a message; without it the environment passes unchanged. */
   secrets?: HookSecrets;
-  /** exec: told the hook's process group id once it runs. */
+  /** exec: told the hook's process group id; the command starts only once this has returned. */
   onStart?: (pgid: number) => void;
   /** Waits between webhook attempts; injected so tests need not wait. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;

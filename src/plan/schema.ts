@@ -2,6 +2,7 @@
 // Every object is strict so a misspelt key is an error (with a "did you mean" hint), not a silent default.
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { CONTROL_CHARACTER_RANGES } from '../core/format.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
@@ -39,7 +40,12 @@ const httpUrl = z.string().refine((text) => {
  * Text the dashboard, the log lines, the reports and CI logs print as is: a control character (an escape
  * sequence in a plan from a pull request) could garble the terminal or forge log lines.
  */
-const shownText = z.string().regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not hold control characters (tabs, newlines, escapes): it is printed as is');
+const shownText = z
+  .string()
+  .regex(
+    new RegExp(`^[^${CONTROL_CHARACTER_RANGES}]*$`),
+    'must not hold control characters (tabs, newlines, escapes, bidirectional overrides): it is printed as is',
+  );
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
@@ -350,11 +356,11 @@ export const proxySchema = z.strictObject({
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
   alias: z
-    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .union([shownText.min(1), z.array(shownText.min(1)).min(1)])
     .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
   passthrough: z
-    .union([z.literal('*'), z.array(z.string().min(1, 'must not be empty'))])
+    .union([z.literal('*'), z.array(shownText.min(1, 'must not be empty'))])
     .default('*')
     .meta({
       description:

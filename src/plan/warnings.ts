@@ -21,6 +21,7 @@ export function planWarnings(plan: Plan): PlanWarning[] {
   return [
     ...decreasingWeights(plan),
     ...sameArms(plan),
+    ...unfailableRules(plan),
     ...shortStages(plan),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
@@ -31,6 +32,40 @@ export function planWarnings(plan: Plan): PlanWarning[] {
     ...stageEndJudging(plan),
     ...oneApiParams(plan),
   ];
+}
+
+/**
+ * A rate rule at 1 can never be crossed: no rate is above 100%, and no green rate is 100 points above blue's. It
+ * looks like a rule, judges nothing, and an error-rate one at 1 also turns off the built-in guard (green failing
+ * more than blue), so a green failing every request would be promoted unless consecutive_errors stops it.
+ */
+function unfailableRules(plan: Plan): PlanWarning[] {
+  const { thresholds, compare_to_blue: compare } = plan.analysis;
+  const rules: [keyPath: string, limit: number | undefined, what: string, errors: boolean][] = [
+    ['analysis.thresholds.error_rate', thresholds.error_rate, "green's error rate cannot be above 100%", true],
+    ['analysis.thresholds.quality_fail_rate', thresholds.quality_fail_rate, "green's quality failure rate cannot be above 100%", false],
+    [
+      'analysis.compare_to_blue.max_error_rate_increase',
+      compare?.max_error_rate_increase,
+      "green's error rate cannot be more than 100 points above blue's",
+      true,
+    ],
+    [
+      'analysis.compare_to_blue.max_quality_fail_rate_increase',
+      compare?.max_quality_fail_rate_increase,
+      "green's quality failure rate cannot be more than 100 points above blue's",
+      false,
+    ],
+  ];
+  // The guard is off once either error-rate rule is set; it matters only when no error-rate rule can fail.
+  const errorsJudged = rules.some(([, limit, , errors]) => errors && limit !== undefined && limit < 1);
+  // consecutive_errors still stops a green that fails every request.
+  const promoted = thresholds.consecutive_errors === undefined ? ': a green failing every request would be promoted' : '';
+  return rules.flatMap(([keyPath, limit, what, errors]) => {
+    if (limit !== 1) return [];
+    const guard = errors && !errorsJudged ? `, and being set it turns off the built-in guard (green failing more than blue)${promoted}` : '';
+    return [{ keyPath, message: `is 1: ${what}, so this rule can never roll back${guard}; set a real limit (such as 0.05), or leave it out` }];
+  });
 }
 
 /**

@@ -23,7 +23,10 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
     const found = valueAt(data, issue.path);
     const { line, col, exists } = locate(source, issue.path);
     const keyPath = formatKeyPath(issue.path);
-    if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
+    if (exists && found === null && issue.code === 'invalid_type') {
+      // `analysis: ~`, or a key with nothing after its colon: there, but empty. Not "required" when it may be left out.
+      problems.push({ file: source.file, line, col, keyPath, message: `is empty (null): ${describeIssue(issue)}${emptyAdvice(schema, issue)}` });
+    } else if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
       problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
     } else {
       problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}` });
@@ -54,18 +57,33 @@ function cleanMessage(message: string): string {
 
 /** Walks the schema along a data path to list the keys the object there accepts. */
 export function knownKeys(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+  const def = unwrap(schemaAt(schema, path))?._zod.def as unknown as Record<string, unknown> | undefined;
+  return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+/** A key given as null that may be left out: say so (and that its defaults then apply, if it has them). */
+function emptyAdvice(schema: AnySchema, issue: Issue & { code: 'invalid_type' }): string {
+  const type = (schemaAt(schema, issue.path)?._zod.def as unknown as Record<string, unknown> | undefined)?.type;
+  if (type === 'default' || type === 'prefault') return `; leave the key out to use its default${issue.expected === 'object' ? 's' : ''}`;
+  // traffic may be left out of a live plan only (src/plan/checks.ts says so once the key is gone).
+  if (formatKeyPath(issue.path) === 'traffic') return '; only a plan with proxy.admin may leave it out';
+  if (type === 'optional') return '; leave the key out if it is not wanted';
+  return '';
+}
+
+/** The schema at a data path, as declared there (optional or default not unwrapped); undefined off the schema. */
+function schemaAt(schema: AnySchema, path: readonly PropertyKey[]): AnySchema | undefined {
   let current: AnySchema | undefined = schema;
   for (const part of path) {
     current = unwrap(current);
     const def: Record<string, unknown> | undefined = current?._zod.def as unknown as Record<string, unknown> | undefined;
-    if (!def) return [];
+    if (!def) return undefined;
     if (def.type === 'object') current = (def.shape as Record<string, AnySchema>)[String(part)];
     else if (def.type === 'array') current = def.element as AnySchema;
     else if (def.type === 'record') current = def.valueType as AnySchema;
-    else return [];
+    else return undefined;
   }
-  const def = unwrap(current)?._zod.def as unknown as Record<string, unknown> | undefined;
-  return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+  return current;
 }
 
 function unwrap(schema: AnySchema | undefined): AnySchema | undefined {

@@ -43,8 +43,8 @@ export function hookRecorder(
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
   const { plan, event, stage, greenWeight, pid, by } = call;
-  // A plain write, no fsync: it must land within the moment after spawn, and it only has to survive a killed
-  // process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
+  // A plain write, no fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to
+  // survive a killed process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   let written = '';
   const write = (pgid?: number) =>

@@ -1,11 +1,11 @@
 // The CLI's surface: help, version, validate, schema, and exit codes for bad input.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planJsonSchema } from '../../src/cli/commands/schema.js';
 import { VERSION } from '../../src/cli/version.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, writePlan } from '../helpers/plans.js';
+import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { closedPort } from '../upstream/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -79,6 +79,22 @@ stages:
     const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('plan.yaml:8:35 stages[1].green_weight: must be between 0 and 1, found 1.5');
+  });
+
+  it('refuses --from-blue (exit 2, before anything starts) on a plan without proxy.admin, and beside --resume', async () => {
+    const cwd = tempDir();
+    writePlan(simulatedPlan('not-live', '1s', 0.5), cwd);
+    const notLive = await runCli(['rollout', 'plan.yaml', '--from-blue', '--plain', '--state-dir', 'st'], { cwd });
+    expect(notLive.code).toBe(2);
+    expect(notLive.stderr).toContain(
+      '--from-blue is for a live plan (one with proxy.admin) whose proxies already serve green as promoted; plan.yaml has no proxy.admin, so its rollouts always start from blue at stage 1: leave the flag out',
+    );
+    expect(existsSync(path.join(cwd, 'st'))).toBe(false);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--from-blue', '--dry-run'], { cwd });
+    expect(dryRun.code).toBe(2);
+    const both = await runCli(['rollout', 'plan.yaml', '--from-blue', '--resume'], { cwd });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--from-blue and --resume ask for opposite starts');
   });
 
   it('exits 2 with a clear message for a missing plan file', async () => {

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatFactor, formatFigure, formatMs, formatPercent, formatPoints, formatUsd, formatWeight } from '../../src/core/format.js';
+import {
+  escapeControls,
+  formatDuration,
+  formatFactor,
+  formatFigure,
+  formatMs,
+  formatPercent,
+  formatPoints,
+  formatUsd,
+  formatWeight,
+  oneLine,
+} from '../../src/core/format.js';
 
 describe('formatting', () => {
   it('formats percentages, points, durations and factors', () => {
@@ -31,5 +42,17 @@ describe('one formatting for every reporter', () => {
     expect(formatUsd(0.004)).toBe('$0.0040');
     expect(formatDuration(90_000)).toBe('1m30s');
     expect(formatDuration(3_720_000)).toBe('1h02m');
+  });
+});
+
+describe('text from outside, made safe to print', () => {
+  it('turns terminal escapes and bidirectional overrides (Trojan Source) into spaces in one line', () => {
+    expect(oneLine('lb \u001b[31mdown\u001b[0m: \u202eevil\u2066x\u2069 a\u2028b', 80)).toBe('lb [31mdown [0m: evil x a b');
+  });
+
+  it('shows them escaped in text quoted whole, so the reader sees what was there', () => {
+    expect(escapeControls('key\u202e\u001b')).toBe('key\\u202e\\u001b');
+    // Right-to-left letters and an emoji's joiner are text, not controls.
+    expect(escapeControls('עברית 👩‍💻')).toBe('עברית 👩‍💻');
   });
 });

@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
+import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
 import { deadPid } from '../state/helpers.js';
 import { journal, startRollout, stderrOf } from './helpers.js';
@@ -49,6 +50,17 @@ function snapshotFor(pid: number, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A state folder whose rollout rolled back (exit 10) and ended. */
+async function rolledBackFolder(): Promise<string> {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, '.bluegreen'));
+  writeFileSync(
+    path.join(dir, '.bluegreen', 'state.json'),
+    JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
+  );
+  return dir;
+}
+
 describe('state folder', () => {
   it('refuses a second rollout while the lock is held, naming the owner pid', async () => {
     const dir = tempDir();
@@ -91,15 +103,19 @@ describe('state folder', () => {
   });
 
   it("status --watch exits with the finished rollout's exit code", async () => {
-    const dir = tempDir();
-    mkdirSync(path.join(dir, '.bluegreen'));
-    writeFileSync(
-      path.join(dir, '.bluegreen', 'state.json'),
-      JSON.stringify(snapshotFor(await deadPid(), { phase: 'rolled_back', endedAt: Date.now(), exitCode: 10, reason: 'green error_rate 9.0% > 5.0%' })),
-    );
+    const dir = await rolledBackFolder();
     const watch = await runCli(['status', '--watch'], { cwd: dir });
     expect(watch.code).toBe(10);
     expect(watch.stdout).toContain('stage_started');
+  });
+
+  it('status --watch on a dumb terminal (TERM=dumb) prints lines, not the dashboard, as rollout does', async () => {
+    const dir = await rolledBackFolder();
+    const ctx = testContext({ cwd: dir, env: { TERM: 'dumb' }, tty: true });
+    expect(await main(['node', 'bluegreen', 'status', '--watch'], ctx)).toBe(10);
+    expect(ctx.out()).toContain('stage_started');
+    // No cursor movement nor colour: a dumb terminal shows escape sequences as garbage.
+    expect(ctx.out()).not.toContain('\u001b');
   });
 
   it('status without any state exits 2 with a hint', async () => {

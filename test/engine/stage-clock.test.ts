@@ -139,7 +139,23 @@ describe('rollout engine on a fake clock', () => {
       'state.json could not be written (ENOSPC: no space left on device): a rollout does not run without a record to recover from; nothing was moved',
     );
     expect(events.map((e) => e.type)).not.toContain('stage_started');
+    // One true thing said: no warning before it that "the rollout goes on".
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
     expect(hooks).toEqual([]);
+  });
+
+  it('says, when state.json cannot be written during an ending, that the journal records the ending (not that the rollout goes on)', async () => {
+    let diskFull = false;
+    const { clock, engine, events } = setup({ stateWriteFails: () => diskFull });
+    const done = engine.run();
+    await clock.advance(2_000);
+    engine.abort('alice@host');
+    diskFull = true;
+    await clock.advance(1_000);
+    expect((await done).exitCode).toBe(4);
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([
+      'state.json could not be written (ENOSPC: no space left on device); events.jsonl still records how the rollout ends',
+    ]);
   });
 
   it('journals a pause or resume from another terminal that changes nothing, instead of saying nothing', async () => {

@@ -1,10 +1,14 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runExec, runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
 import { isAlive } from '../helpers/processes.js';
+import { readProcStat } from '../../src/core/proc-stat.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const EVENT: HookEvent = {
   event: 'rollback',
@@ -26,6 +30,14 @@ afterEach(() => rmSync(planDir, { recursive: true, force: true }));
 
 function exec(command: string, timeout = 10_000): HookConfig {
   return { exec: command, timeout, retries: 0 };
+}
+
+/** Whether any process of the group still runs (zombies aside: an orphaned hook is reaped by init). */
+function groupAlive(pgid: number): boolean {
+  return readdirSync('/proc').some((name) => {
+    const stat = /^\d+$/.test(name) ? readProcStat(Number(name)) : undefined;
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
+  });
 }
 
 describe('exec hooks', () => {
@@ -102,11 +114,10 @@ describe('exec hooks', () => {
   });
 
   it('kill the whole process group on timeout, without waiting for it', async () => {
-    const started = Date.now();
-    const outcome = await runHook(exec('sleep 5 & echo $! > child.pid; wait', 200), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    // A wait for the sleep's own end would outlast the test's time limit: no clock is read here.
+    const outcome = await runHook(exec('sleep 600 & echo $! > child.pid; wait', 200), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
     expect(outcome.ok).toBe(false);
-    expect(outcome.message).toBe('exec sleep 5 & echo $! > child.pid; wait timed out after 200ms');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(outcome.message).toBe('exec sleep 600 & echo $! > child.pid; wait timed out after 200ms');
     const child = Number(readFileSync(path.join(planDir, 'child.pid'), 'utf8'));
     expect(isAlive(child)).toBe(false);
   });
@@ -148,11 +159,45 @@ describe('exec hooks', () => {
   });
 
   it('do not hang on a background child that keeps the output pipe open', async () => {
-    const started = Date.now();
-    const outcome = await runHook(exec('sleep 3 & echo $! > bg.pid; echo done'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    const outcome = await runHook(exec('sleep 600 & echo $! > bg.pid; echo done'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
     expect(outcome.ok).toBe(true);
-    expect(Date.now() - started).toBeLessThan(2000);
-    process.kill(Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8')), 'SIGKILL');
+    // Reported while the child still holds the pipe: the outcome did not wait for it.
+    const background = Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8'));
+    expect(isAlive(background)).toBe(true);
+    process.kill(background, 'SIGKILL');
+  });
+
+  it('run the command only once onStart has returned: the caller records the group before the hook can act', async () => {
+    const outcome = await runExec('/bin/cat record.txt > seen.txt; echo $$ >> seen.txt', EVENT, {
+      cwd: planDir,
+      env: {},
+      timeoutMs: 60_000,
+      onStart: (pgid) => {
+        // An ungated command would run (and write seen.txt, without the record) while this waits for it.
+        spawnSync('/bin/sh', ['-c', 'i=0; while [ ! -e seen.txt ] && [ $i -lt 50 ]; do /bin/sleep 0.02; i=$((i + 1)); done'], { cwd: planDir });
+        writeFileSync(path.join(planDir, 'record.txt'), `${pgid}\n`);
+      },
+    });
+    expect(outcome.ok).toBe(true);
+    const [recorded, own] = readFileSync(path.join(planDir, 'seen.txt'), 'utf8').trim().split('\n');
+    expect(recorded).toBe(own);
+  });
+
+  it('never run the command when bluegreen dies (kill -9) before it was let go, its group recorded', async () => {
+    // A separate bluegreen: it records the group, then is killed at once, the moment the old code left open.
+    const script = `import { runExec } from ${JSON.stringify(path.join(ROOT, 'dist/hooks/index.js'))};
+      import { writeFileSync } from 'node:fs';
+      void runExec('echo ran > ran.txt', { event: 'stage', plan: 'p', stage: 1, stages: 1, greenWeight: 0.1, blueModel: 'b', greenModel: 'g', at: 0 }, {
+        cwd: process.cwd(), env: {}, timeoutMs: 60_000,
+        onStart: (pgid) => { writeFileSync('record.txt', String(pgid)); process.kill(process.pid, 'SIGKILL'); },
+      });`;
+    const killed = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: planDir });
+    expect(killed.signal).toBe('SIGKILL');
+    const group = Number(readFileSync(path.join(planDir, 'record.txt'), 'utf8'));
+    expect(group).toBeGreaterThan(1);
+    // The gated shell reads end of file once its parent is gone, and exits: wait for the group to empty.
+    while (groupAlive(group)) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(existsSync(path.join(planDir, 'ran.txt'))).toBe(false);
   });
 
   it('report a missing plan folder instead of throwing', async () => {

@@ -152,11 +152,9 @@ describe('webhook hooks', () => {
     const { base, received } = await serve(() => {
       /* never answers */
     });
-    const started = Date.now();
     const outcome = await runHook(webhook(`${base}/slow?key=abc123`, 1), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
     expect(outcome).toMatchObject({ ok: false, attempts: 2, message: `webhook ${base}/slow timed out after 200ms on each of 2 attempts` });
     expect(received).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('report a refused connection after its retries', async () => {

@@ -11,8 +11,28 @@ describe('names that are printed', () => {
     expect(() => planFromYaml(plan.replace('duration: 1m,', 'duration: 1m, name: "a\\nb",'))).toThrow(/stages\[0\]\.name: must not hold control characters/);
   });
 
+  it('refuses bidirectional overrides and isolates (Trojan Source) and line separators, which make a name display as another', () => {
+    // "Reverse" shown, "\u202eesreveR" written: a reviewer reads one plan name, the rollout records another.
+    for (const name of ['\u202eesreveR', 'blue\u2066\u2069', 'a\u200fb', 'x\u2028y', 'x\u061cy']) {
+      expect(() => planFromYaml(simulatedPlan(name, '1m', 0.5)), name).toThrow(/name: must not hold control characters/);
+    }
+    const plan = simulatedPlan('ok', '1m', 0.5);
+    expect(() => planFromYaml(plan.replace('duration: 1m,', 'duration: 1m, name: "canary\\u202e",'))).toThrow(
+      /stages\[0\]\.name: must not hold control characters \(tabs, newlines, escapes, bidirectional overrides\)/,
+    );
+  });
+
+  it("refuses them in the proxy's aliases and passthrough models too, which the proxy prints as it starts", () => {
+    const live = (proxy: string) => `${simulatedPlan('ok', '1m', 0.5)}proxy: ${proxy}\n`;
+    expect(() => planFromYaml(live('{ alias: "gpt\\u202e" }'))).toThrow(/proxy\.alias: must not hold control characters/);
+    expect(() => planFromYaml(live('{ alias: ["a", "gpt\\u2066"] }'))).toThrow(/proxy\.alias\[1\]: must not hold control characters/);
+    expect(() => planFromYaml(live('{ passthrough: ["x\\u001b[2J"] }'))).toThrow(/proxy\.passthrough\[0\]: must not hold control characters/);
+  });
+
   it('accepts any printable text, accents, CJK and emoji included', () => {
     expect(planFromYaml(simulatedPlan('démo 🚀 名前 naïve', '1m', 0.5)).name).toBe('démo 🚀 名前 naïve');
+    // Right-to-left text itself is fine, and a joiner inside an emoji sequence.
+    expect(planFromYaml(simulatedPlan('עברית عربي 👩‍💻', '1m', 0.5)).name).toBe('עברית عربي 👩‍💻');
   });
 });
 
@@ -33,6 +53,17 @@ describe('plan problems that quote the plan', () => {
     const key = refusal(`${plan}"evil\\u001b[2J": 1\n`);
     expect(key).toContain('evil\\u001b[2J');
     for (const text of [path, key]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
+  it('show a bidirectional override in a key escaped, so the message reads as it is', () => {
+    let message = '';
+    try {
+      planFromYaml(`${simulatedPlan('ok', '1m', 0.5)}"evil\\u202ekey": 1\n`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('evil\\u202ekey');
+    expect(message).not.toContain('\u202e');
   });
 
   it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {

@@ -106,3 +106,39 @@ ${extra}`);
     expect(unseen(stagesPlan('  - { duration: 60s, green_weight: 0, mirror: 0.5 }', 'proxy: { admin: { token_env: ADMIN_TOKEN } }'))).toEqual([]);
   });
 });
+
+describe('rate rules at 1, which can never be crossed (hostile11)', () => {
+  const rulePlan = (analysis: string) => planOf('{ rate: 10 }', '  - { duration: 60s, green_weight: 0.5 }', analysis);
+  const atOne = (analysis: string) => planWarnings(rulePlan(analysis)).filter((warning) => warning.message.startsWith('is 1: '));
+
+  it('warns of error_rate: 1, which also turns off the built-in guard', () => {
+    expect(atOne('{ thresholds: { error_rate: 1 } }')).toEqual([
+      {
+        keyPath: 'analysis.thresholds.error_rate',
+        message:
+          "is 1: green's error rate cannot be above 100%, so this rule can never roll back, and being set it turns off the built-in guard (green failing more than blue): a green failing every request would be promoted; set a real limit (such as 0.05), or leave it out",
+      },
+    ]);
+  });
+
+  it('does not say a failing green would be promoted when consecutive_errors or another error rule still judges it', () => {
+    expect(atOne('{ thresholds: { error_rate: 1, consecutive_errors: 5 } }')[0]?.message).toContain(
+      'turns off the built-in guard (green failing more than blue); set a real limit',
+    );
+    expect(atOne('{ thresholds: { error_rate: 1 }, compare_to_blue: { max_error_rate_increase: 0.02 } }')[0]?.message).toBe(
+      "is 1: green's error rate cannot be above 100%, so this rule can never roll back; set a real limit (such as 0.05), or leave it out",
+    );
+  });
+
+  it('warns of the quality rate and the comparisons with blue at 1, and of nothing below 1', () => {
+    const keys = atOne(
+      '{ thresholds: { quality_fail_rate: 1 }, quality: { min_content_length: 5 }, compare_to_blue: { max_error_rate_increase: 1, max_quality_fail_rate_increase: 1 } }',
+    ).map((warning) => warning.keyPath);
+    expect(keys).toEqual([
+      'analysis.thresholds.quality_fail_rate',
+      'analysis.compare_to_blue.max_error_rate_increase',
+      'analysis.compare_to_blue.max_quality_fail_rate_increase',
+    ]);
+    expect(atOne('{ thresholds: { error_rate: 0.99, quality_fail_rate: 0.5 }, quality: { min_content_length: 5 } }')).toEqual([]);
+  });
+});

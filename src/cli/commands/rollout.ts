@@ -44,7 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
-    .option('--ci', 'CI mode: plain lines, no prompts, no colour unless FORCE_COLOR (also when $CI is set)')
+    .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
@@ -60,7 +60,16 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (file: string, flags: RolloutFlags) => {
       // Options first: a bad one is refused before the plan is read, --dry-run included.
       const seed = parseSeed(flags.seed);
+      if (flags.fromBlue && flags.resume)
+        throw new UsageError(
+          "--from-blue and --resume ask for opposite starts: --resume goes on from the dead rollout's saved stage, --from-blue starts again at stage 1 on proxies that promoted green; give one",
+        );
       const plan = loadPlan(file, ctx.cwd);
+      // Only a live rollout's proxies can already serve green as promoted: elsewhere the flag would do nothing, in silence.
+      if (flags.fromBlue && !plan.proxy?.admin)
+        throw new UsageError(
+          `--from-blue is for a live plan (one with proxy.admin) whose proxies already serve green as promoted; ${file} has no proxy.admin, so its rollouts always start from blue at stage 1: leave the flag out`,
+        );
       protectPlanSecrets(ctx, plan);
       const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);

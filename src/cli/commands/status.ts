@@ -15,6 +15,7 @@ import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { parseIntegerOption, parseStateDirOption } from '../options.js';
 import { readProcStat } from '../../core/proc-stat.js';
+import { wantsDashboard } from '../reporters.js';
 
 interface StatusFlags {
   stateDir?: string;
@@ -134,8 +135,8 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
 
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const interval = watchInterval(flags.interval);
-  const tty = Boolean(ctx.stdout.isTTY) && !flags.json;
-  if (tty) {
+  // The rollout's rule (a terminal that can move its cursor, not CI): TERM=dumb gets lines, as `rollout` does.
+  if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
     const { watchDashboard } = await importStatusWatch(ctx.env);
     const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });

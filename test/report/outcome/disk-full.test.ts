@@ -94,6 +94,21 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(readdirSync(stateDir).filter((name) => name !== 'events.jsonl' || readFileSync(path.join(stateDir, name), 'utf8') !== '')).toEqual([]);
   });
 
+  it('a first state.json that no longer fits once the journal began stops the rollout, saying only that', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('room-for-the-check', '300ms', 0.5));
+    const stateDir = path.join(mountPoint, 'st');
+    mkdirSync(stateDir);
+    // One tmpfs page for the lock, one for the start's check of state.json: the journal's first line then takes it.
+    fill(2 * 4096);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir], { cwd: dir });
+    expect(rollout.stderr).toContain('state.json could not be written (ENOSPC: no space left on device');
+    expect(rollout.stderr).toContain('a rollout does not run without a record to recover from; nothing was moved');
+    // Not first "the rollout goes on", then that it does not run.
+    expect(rollout.stderr).not.toContain('goes on');
+    expect(rollout.code).toBe(2);
+  });
+
   it('a lock that cannot be written refuses the start (exit 2) naming the full disk, and leaves no empty lock behind', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('no-room-at-all', '300ms', 0.5));
