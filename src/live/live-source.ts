@@ -101,7 +101,7 @@ class LiveSource implements TrafficSource {
           // What the old process recorded after the last read, and what it served while draining, comes in this
           // feed if it was stopped (SIGTERM, Ctrl-C) and could write it to its state folder; a kill -9 loses it.
           this.context.warn?.(
-            `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read, and of requests it finished while draining, are judged when it hands them over through its state folder (a proxy killed with -9 cannot: those are not judged)`,
+            `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read (and while draining) reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9)`,
           );
           this.options.onRestart?.();
           proxy.restarted();
