@@ -5,9 +5,9 @@
 // plan has consecutive_errors (as the engine does).
 // Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
 // answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
-//   node bench/verdicts.js [--quick] [--ratio] [--session11]   (BENCH_VERDICT_ROLLOUTS=N overrides the healthy
-//     count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows and the shared-burst
-//     ones; BENCH_VERDICT_MATCH=regex only the rows whose name matches)
+//   node bench/verdicts.js [--quick] [--ratio] [--session11] [--session12]   (BENCH_VERDICT_ROLLOUTS=N overrides the
+//     healthy count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows and the
+//     shared-burst ones, --session12 session 12's; BENCH_VERDICT_MATCH=regex only the rows whose name matches)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkAlpha, evaluate, plannedBlueRequests } from '../dist/analysis/index.js';
@@ -19,6 +19,8 @@ import { loadPlan } from '../dist/plan/load.js';
 import { oldVerdict } from './lib/old-verdict.js';
 import { planFromYaml } from './lib/plan.js';
 import { createRandom } from '../dist/core/random.js';
+import { ABORTS_PER_CLIENT } from '../dist/analysis/aborts.js';
+import { stickyPoint } from '../dist/split/index.js';
 import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/util.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,6 +29,8 @@ const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
 /** Session 11's rows only (client aborts, a stage at 95% green, a drifting blue) and the shared-burst rows. */
 const SESSION11 = process.argv.includes('--session11');
+/** Session 12's rows only (one sticky client's aborts). */
+const SESSION12 = process.argv.includes('--session12');
 /** BENCH_VERDICT_MATCH=regex: only the rows whose name matches (the seeds of the others are skipped, not shifted). */
 const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
 
@@ -74,6 +78,9 @@ function newArm() {
     inFlight: 0,
     // Requests whose client gave up before the answer (plans with sim.clients): failures of class client_abort.
     aborts: 0,
+    // Per sticky client (rows with sim.users): its aborts, and those past ABORTS_PER_CLIENT (left out of the comparisons).
+    abortsBy: new Map(),
+    pastCap: 0,
   };
 }
 
@@ -88,6 +95,7 @@ function armStats(a) {
   };
   if (a.failures > 0) stats.failuresByClass = { server_error: a.failures - a.aborts };
   if (a.aborts > 0) stats.failuresByClass.client_abort = a.aborts;
+  if (a.pastCap > 0) stats.abortsPastClientCap = a.pastCap;
   if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
   stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
   const buckets = a.buckets.snapshot();
@@ -100,20 +108,25 @@ function armStats(a) {
  * Impatient clients (sim.clients): a request whose latency passes its client's patience is given up then, a
  * client_abort at that age, as a proxy reports it. `hangs`: the arm never answers.
  */
-function drawAbort(rng, profile, arm, limits, clients) {
+function drawAbort(rng, profile, arm, limits, clients, client) {
   const patience = rng() < clients.impatient ? clients.impatientMs[0] + rng() * (clients.impatientMs[1] - clients.impatientMs[0]) : clients.patientMs;
   const ms = profile.hangs ? Infinity : sampleLognormal(rng, profile.p50, profile.p95);
   if (ms <= patience) return undefined;
   arm.requests++;
   arm.failures++;
   arm.aborts++;
+  if (client !== undefined) {
+    const count = (arm.abortsBy.get(client) ?? 0) + 1;
+    arm.abortsBy.set(client, count);
+    if (count > ABORTS_PER_CLIENT) arm.pastCap++;
+  }
   for (const limit of limits.latency) if (patience > limit) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
   return { outcome: 'abort' };
 }
 
-function draw(rng, profile, arm, limits, streamShare, clients) {
+function draw(rng, profile, arm, limits, streamShare, clients, client) {
   if (clients) {
-    const aborted = drawAbort(rng, profile, arm, limits, clients);
+    const aborted = drawAbort(rng, profile, arm, limits, clients, client);
     if (aborted) return aborted;
   }
   arm.requests++;
@@ -144,6 +157,19 @@ function draw(rng, profile, arm, limits, streamShare, clients) {
   const u = rng();
   for (const limit of limits.latency) if (u < (profile.latencyOver[limit] ?? 0)) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
   return { outcome };
+}
+
+/**
+ * Rows with sticky users (sim.users): each request from one of them, on the arm its sticky point puts it (as the
+ * proxy's splitter does), or from sim.dominant's one heavy client, impatient in its own way. Its sticky id goes
+ * with its aborts unless sim.uncapped (every abort counted in the comparisons, session 11's rule).
+ */
+function stickyRequest(rng, sim, weight) {
+  const heavy = sim.dominant !== undefined && rng() < sim.dominant.share;
+  const id = heavy ? 'heavy' : `user-${Math.floor(rng() * sim.users)}`;
+  const point = heavy ? sim.dominant.point : stickyPoint(1, id);
+  const clients = heavy ? { impatient: 1, impatientMs: sim.dominant.patienceMs, patientMs: 0 } : sim.clients;
+  return { arm: point < weight ? 'green' : 'blue', client: sim.uncapped ? undefined : id, clients };
 }
 
 /** Requests still running (ratio plans): each lands in its stage's buckets when its latency has passed. */
@@ -222,8 +248,10 @@ function rollout(sim, seed) {
       t = next;
       if (next === nextArrival) {
         nextArrival = t - (Math.log(1 - rng()) / plan.traffic.rate) * 1000;
-        const arm = rng() < stage.green_weight ? 'green' : 'blue';
-        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), arms[arm], limits, plan.traffic.stream, sim.clients);
+        const { arm, client, clients } = sim.users
+          ? stickyRequest(rng, sim, stage.green_weight)
+          : { arm: rng() < stage.green_weight ? 'green' : 'blue', clients: sim.clients };
+        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), arms[arm], limits, plan.traffic.stream, clients, client);
         if (ms !== undefined) {
           if (sim.ratio) {
             arms[arm].inFlight++;
@@ -313,6 +341,7 @@ function run(name, sim, count, seedBase) {
   // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
   if (RATIO_ONLY && !sim.ratio) return null;
   if (SESSION11 && !sim.session11) return null;
+  if (SESSION12 && !sim.session12) return null;
   if (MATCH && !MATCH.test(name)) return null;
   const started = Date.now();
   const results = [];
@@ -384,8 +413,8 @@ const examplePlans = {
   'anthropic.yaml': { error: 0.01, quality: 0.01, p50: 6000, p95: 14_000, ttftP50: 800, ttftP95: 2500 },
 };
 
-/** @type {{ healthy: (Row | null)[], regressions: (Row | null)[], fixedHorizon: FixedHorizonRow[], ratio: (Row | null)[] }} */
-const rows = { healthy: [], regressions: [], fixedHorizon: [], ratio: [] };
+/** @type {{ healthy: (Row | null)[], regressions: (Row | null)[], fixedHorizon: FixedHorizonRow[], ratio: (Row | null)[], uncapped: (Row | null)[] }} */
+const rows = { healthy: [], regressions: [], fixedHorizon: [], ratio: [], uncapped: [] };
 let seed = 1;
 for (const [file, rates] of Object.entries(examplePlans)) {
   const plan = loadPlan(path.join(ROOT, 'rollouts', file));
@@ -596,9 +625,46 @@ for (const rate of [20, 100]) {
   }
 }
 
+// --- session 12 (last, so the seeds above stay): one sticky client's aborts (src/analysis/aborts.ts). Requests come
+// from 5,000 sticky users (a tenth of them impatient, as above), each on the arm its sticky point puts it; one heavy
+// client sends 30% of them, sticky on green from the first stage (its point 0.05), and gives up within 0.1-0.6 s.
+const dominant = { share: 0.3, point: 0.05, patienceMs: [100, 600] };
+for (const [name, rules] of [
+  ['latency-only plan (built-in guard)', guardRules],
+  ['error_rate + max_error_rate_increase 0.02 + latency_p95 + consecutive_errors', compareRules],
+]) {
+  const plan = planFromYaml(burstPlan(rules));
+  const arm = profile(calm, plan);
+  const s12 = (sim) => ({ ...sim, session12: true });
+  const users = { ...simFor(plan, arm, arm), clients: impatientClients, users: 5000 };
+  rows.healthy.push(run(`impatient sticky users: 10% of 5,000 give up within 0.2-2 s, ${name}`, s12(users), S11, (seed += 1_000_000)));
+  const heavy = `dominant sticky impatient client: 30% of requests on green, giving up within 0.1-0.6 s, ${name}`;
+  rows.healthy.push(run(heavy, s12({ ...users, dominant }), S11, (seed += 1_000_000)));
+  // The same streams judged with every abort counted (session 11's rule): what the cap changes.
+  rows.uncapped.push(run(`${heavy} (every abort counted)`, s12({ ...users, dominant, uncapped: true }), S11, seed));
+  // A green that hangs, its users all giving up at 2 s: 5,000 of them (a few requests each), or 50 (many each).
+  const hangs = { ...arm, hangs: true };
+  for (const count of [5000, 50]) {
+    rows.regressions.push(
+      run(
+        `green never answers, ${count === 50 ? 50 : '5,000'} sticky users giving up at 2 s, ${name}`,
+        s12({ ...simFor(plan, arm, hangs), clients: twoSecondClients, users: count }),
+        S11,
+        (seed += 1_000_000),
+      ),
+    );
+  }
+}
+
 // Under --ratio, run() skipped the other plans.
 const ran = (/** @type {(Row | null)[]} */ list) => list.filter((row) => row !== null);
-const results = { healthy: ran(rows.healthy), regressions: ran(rows.regressions), fixedHorizon: rows.fixedHorizon, ratio: ran(rows.ratio) };
+const results = {
+  healthy: ran(rows.healthy),
+  regressions: ran(rows.regressions),
+  fixedHorizon: rows.fixedHorizon,
+  ratio: ran(rows.ratio),
+  uncapped: ran(rows.uncapped),
+};
 
 const ten = results.regressions.find((r) => r.name.startsWith('errors 10x'));
 const fh = results.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));

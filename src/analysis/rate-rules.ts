@@ -6,7 +6,7 @@ import { blame } from './blame.js';
 import { formatMs, formatPercent, formatPoints } from '../core/format.js';
 import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
-import { censoredInterval, clientAborts } from './aborts.js';
+import { ABORTS_PER_CLIENT, censoredInterval, clientAborts, comparedFailures } from './aborts.js';
 import { differenceInterval, priorAround, type Interval } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
 
@@ -188,9 +188,9 @@ export function compareErrorRate(ctx: SequentialContext, margin: number): Judged
     rule: 'compare_to_blue.max_error_rate_increase',
     what: 'error rate',
     margin,
-    green: { x: ctx.green.failures, n: ctx.green.requests },
-    blue: { x: ctx.blueReference.failures, n: ctx.blueReference.requests },
-    blame: blame(ctx.green, ctx.blueReference),
+    green: comparedFailures(ctx.green),
+    blue: comparedFailures(ctx.blueReference),
+    blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
 }
 
@@ -210,10 +210,18 @@ export function failsMoreThanBlue(ctx: SequentialContext): Judged {
     rule: 'guard.green_fails_more_than_blue',
     what: 'error rate (built-in guard: the plan sets no error-rate rule)',
     margin: 0,
-    green: { x: ctx.green.failures, n: ctx.green.requests },
-    blue: { x: ctx.blueReference.failures, n: ctx.blueReference.requests },
-    blame: blame(ctx.green, ctx.blueReference),
+    green: comparedFailures(ctx.green),
+    blue: comparedFailures(ctx.blueReference),
+    blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
+}
+
+/** Says how many aborts were left out of a comparison as one client's too many. */
+function capNote(ctx: SequentialContext): string {
+  const green = ctx.green.abortsPastClientCap ?? 0;
+  const blue = ctx.blueReference.abortsPastClientCap ?? 0;
+  if (green + blue === 0) return '';
+  return `; left out: ${green} green and ${blue} blue client aborts past ${ABORTS_PER_CLIENT} of one client`;
 }
 
 function slowCount(arm: ArmStats, kind: 'latency' | 'ttft', limitMs: number): number {

@@ -29,6 +29,8 @@ export interface RouteAnswer {
   effective: EffectiveRoute;
   now: number;
   resultsCursor?: number;
+  /** The results feed that cursor is in (one per proxy process). */
+  resultsEpoch?: string;
   /** routeOwner() of the proxy's own plan (proxies since session 8 say it). */
   serves?: string;
   /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
@@ -76,8 +78,10 @@ export class AdminClient {
     return this.call('GET', '/admin/figures');
   }
 
-  results(after: number): Promise<FeedAnswer> {
-    return this.call<FeedAnswer>('GET', `/admin/results?after=${after}`);
+  /** `epoch`: the feed `after` is a cursor in, so the proxy knows what was read (and need not hand it over). */
+  results(after: number, epoch?: string): Promise<FeedAnswer> {
+    const feed = epoch === undefined ? '' : `&epoch=${encodeURIComponent(epoch)}`;
+    return this.call<FeedAnswer>('GET', `/admin/results?after=${after}${feed}`);
   }
 
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
+import type { FeedEntry } from '../proxy/results-feed.js';
 import { AdminCallError, AdminClient, type RouteAnswer, type RouteSet } from './admin-client.js';
 import { errorText } from '../core/errors.js';
 
@@ -50,6 +51,9 @@ export interface LiveView {
   stages: LiveStageFigures[];
 }
 
+/** Restarted proxies' feeds remembered per proxy (see FleetProxy.takes). */
+const PAST_FEEDS = 16;
+
 export class FleetProxy {
   readonly view: ProxyView;
   /** Results after this sequence number are this rollout's; undefined until the first route is set. */
@@ -65,6 +69,11 @@ export class FleetProxy {
   lapsedAt?: number;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
+  /**
+   * Per results feed this rollout read before (a proxy process since restarted), or took handed-over results of,
+   * the last one recorded: a result handed over by a stopped proxy is judged once (see takes).
+   */
+  private readonly pastFeeds = new Map<string, number>();
 
   constructor(
     readonly client: AdminClient,
@@ -86,7 +95,10 @@ export class FleetProxy {
       this.set = true;
       this.refusal = undefined;
       if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
-      this.cursor ??= answer.resultsCursor ?? 0;
+      if (this.cursor === undefined) {
+        this.cursor = answer.resultsCursor ?? 0;
+        this.epoch = answer.resultsEpoch;
+      }
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
@@ -108,6 +120,32 @@ export class FleetProxy {
       this.failed(error);
       throw error;
     }
+  }
+
+  /** The proxy restarted (its feed is `epoch` now): its old feed's cursor is kept, its new one read from the start. */
+  restarted(): void {
+    if (this.epoch !== undefined && this.cursor !== undefined) this.remember(this.epoch, this.cursor);
+    this.cursor = 0;
+  }
+
+  /**
+   * Whether to record a result read from this proxy: yes, unless a stopped proxy handed it over (handover.ts) and
+   * it was not served under this rollout's routes, or this rollout recorded it already (read from the stopped
+   * proxy before it stopped, or handed over twice: each proxy that stops in turn hands over what was not read).
+   */
+  takes(entry: Pick<FeedEntry, 'origin'>): boolean {
+    const origin = entry.origin;
+    if (origin === undefined) return true;
+    if (origin.controller !== this.controller || origin.seq <= (this.pastFeeds.get(origin.epoch) ?? 0)) return false;
+    this.remember(origin.epoch, origin.seq);
+    return true;
+  }
+
+  private remember(epoch: string, seq: number): void {
+    this.pastFeeds.delete(epoch);
+    this.pastFeeds.set(epoch, seq);
+    // A few restarts back is all a handover can come from: the oldest goes.
+    if (this.pastFeeds.size > PAST_FEEDS) this.pastFeeds.delete(this.pastFeeds.keys().next().value as string);
   }
 
   answered(): void {

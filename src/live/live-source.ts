@@ -93,21 +93,22 @@ class LiveSource implements TrafficSource {
     try {
       // Pages until caught up: a busy proxy may have more than one page since the last poll.
       for (let pages = 0; pages < 20; pages++) {
-        let page = await proxy.client.results(proxy.cursor);
+        let page = await proxy.client.results(proxy.cursor, proxy.epoch);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
         if (restarted) {
-          // What the old process recorded after the last read (and all it served while draining) died with it.
+          // What the old process recorded after the last read, and what it served while draining, comes in this
+          // feed if it was stopped (SIGTERM, Ctrl-C) and could write it to its state folder; a kill -9 loses it.
           this.context.warn?.(
-            `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read, and any of requests it finished while draining, are not judged`,
+            `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read (and while draining) reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9)`,
           );
           this.options.onRestart?.();
-          proxy.cursor = 0;
-          page = await proxy.client.results(0);
+          proxy.restarted();
+          page = await proxy.client.results(0, page.epoch);
         }
         proxy.epoch = page.epoch;
-        for (const entry of page.results) this.record(entry.stage, entry.result, entry.quality, entry.kind);
+        for (const entry of page.results) if (proxy.takes(entry)) this.record(entry.stage, entry.result, entry.quality, entry.kind);
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
         // Caught up with the proxy's newest result: no second call just to hear there is nothing more.

@@ -1,4 +1,5 @@
 // Mutable counters for one stage x arm. Recording is O(1); snapshot() builds the plain ArmStats copy.
+import { ABORTS_PER_CLIENT } from '../analysis/aborts.js';
 import type { Price } from '../plan/schema.js';
 import type { FailureClass, RateLimitInfo, UpstreamResult } from '../upstream/types.js';
 import { BucketCounter } from './buckets.js';
@@ -25,6 +26,9 @@ export class ArmRecorder {
   toolCalls = 0;
   estimatedUsage = 0;
   private readonly failuresByClass: Partial<Record<FailureClass, number>> = {};
+  /** Client aborts per sticky client in this stage, and those past the cap (src/analysis/aborts.ts). */
+  private abortsByClient?: Map<string, number>;
+  private abortsPastClientCap = 0;
   // Created on first use: stages never reached, and arms at weight 0, cost no histogram memory.
   private latency?: LatencyHistogram;
   private ttft?: LatencyHistogram;
@@ -73,6 +77,7 @@ export class ArmRecorder {
       if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
+      if (result.client !== undefined && result.failure === 'client_abort') this.countAbort(result.client);
       if (result.failure !== undefined) {
         this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
         if (this.failureSamples[result.failure] === undefined && result.errorMessage)
@@ -92,6 +97,13 @@ export class ArmRecorder {
     if (result.rateLimit) this.rateLimit = result.rateLimit;
   }
 
+  private countAbort(client: string): void {
+    const byClient = (this.abortsByClient ??= new Map<string, number>());
+    const count = (byClient.get(client) ?? 0) + 1;
+    byClient.set(client, count);
+    if (count > ABORTS_PER_CLIENT) this.abortsPastClientCap++;
+  }
+
   /**
    * Adds a dead run's figures for this stage x arm (rollout --resume): counts, and the tests judged on them, go
    * on from where its state.json left them. Its requests in flight died with it and are not counted.
@@ -108,6 +120,8 @@ export class ArmRecorder {
     this.refusals += saved.refusals;
     this.toolCalls += saved.toolCalls;
     this.estimatedUsage += saved.estimatedUsage;
+    // Which clients they came from is not saved: a resumed stage counts each client's next aborts afresh.
+    this.abortsPastClientCap += saved.abortsPastClientCap;
     for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
       this.failuresByClass[name] = (this.failuresByClass[name] ?? 0) + count;
     for (const [name, text] of Object.entries(saved.failureSamples) as [FailureClass, string][]) this.failureSamples[name] ??= text;
@@ -164,6 +178,7 @@ export class ArmRecorder {
     if (this.slowLatency.length + this.slowTtft.length > 0) {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
+    if (this.abortsPastClientCap > 0) stats.abortsPastClientCap = this.abortsPastClientCap;
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();
     if (buckets) stats.latencyBuckets = buckets;

@@ -21,6 +21,7 @@ export interface CarriedCounts {
   toolCalls: number;
   estimatedUsage: number;
   failuresByClass: Record<string, number>;
+  abortsPastClientCap: number;
   failureSamples: Record<string, string>;
   /** Exceedances per latency and ttft limit (ms, as keyed in ArmStats.slow). */
   slow: { latency: Record<string, number>; ttft: Record<string, number> };
@@ -50,6 +51,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     toolCalls: whole(s.shapes?.toolCalls),
     estimatedUsage: whole(s.shapes?.estimatedUsage),
     failuresByClass: wholes(s.failuresByClass),
+    abortsPastClientCap: whole(s.abortsPastClientCap),
     failureSamples: texts(s.failureSamples),
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
     latency: percentiles(s.latency),

@@ -44,6 +44,11 @@ export interface ArmStats {
    * successes whose first token came later than each ttft limit: the counts the latency rules judge as rates.
    */
   slow?: { latency: Record<string, number>; ttft: Record<string, number> };
+  /**
+   * Client aborts past ABORTS_PER_CLIENT of one sticky client in this stage (src/analysis/aborts.ts): left out of
+   * the comparisons with blue and the built-in guard. Absent when none.
+   */
+  abortsPastClientCap?: number;
   /** The first upstream message seen per failure class (one sentence, no secrets), to say why requests failed. */
   failureSamples?: Partial<Record<FailureClass, string>>;
   /**

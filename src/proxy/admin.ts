@@ -3,7 +3,7 @@
 //   GET  /admin/route    -> { route, effective, now, serves }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn?, ended? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
-//   GET  /admin/results?after=SEQ -> { next, missed, results: FeedEntry[] } (see results-feed.ts)
+//   GET  /admin/results?after=SEQ&epoch=E -> { next, missed, head, epoch, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
@@ -24,6 +24,8 @@ export interface AdminOptions {
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
   feed?: ResultsFeed;
+  /** Before each read of the feed (a stopped proxy's handed-over results join it). */
+  beforeResults?: () => void;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -124,9 +126,12 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
-      const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after') ?? '0');
+      const query = new URL(req.url ?? '/', 'http://admin').searchParams;
+      const after = Number(query.get('after') ?? '0');
       if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
-      return json(res, 200, { ...options.feed.read(after), epoch: options.feed.epoch });
+      options.beforeResults?.();
+      // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one.
+      return json(res, 200, { ...options.feed.read(after, undefined, query.get('epoch') ?? undefined), epoch: options.feed.epoch });
     }
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);
@@ -167,7 +172,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
         route: set,
         effective: route.effective(),
         now: now(),
-        ...(options.feed && { resultsCursor: options.feed.cursor }),
+        ...(options.feed && { resultsCursor: options.feed.cursor, resultsEpoch: options.feed.epoch }),
         ...(lapsedAt !== undefined && { lapsedAt }),
       });
     }

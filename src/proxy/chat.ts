@@ -8,6 +8,7 @@ import { ClientLink } from './client-link.js';
 import { answer, passOutsideSplit, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
 import { forwardTo } from './forward.js';
 import { abandonedResult } from './forward-result.js';
+import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, StageFigures } from './metrics.js';
@@ -81,6 +82,8 @@ class ChatExchange {
   private headers: Record<string, string> = NO_HEADERS;
   private readonly link = new ClientLink();
   private arm: ArmName = 'blue';
+  /** The request's sticky id (user, conversation), which a client abort carries as a digest. */
+  private sticky?: string;
   /** The attempt running: the first, or blue answering for green. */
   private fallingBack = false;
   /** Blue may answer for a failed green attempt (not for a continuation only green's upstream holds). */
@@ -139,7 +142,8 @@ class ChatExchange {
     // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
     const pinned = stored?.pinned(parsed.body, route.greenWeight);
     this.remembers = stored?.storing(parsed.body);
-    this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, stickyKey(parsed.body, req.headers, split.stickyKeyOf));
+    this.sticky = stickyKey(parsed.body, req.headers, split.stickyKeyOf);
+    this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
       ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers }, split.name);
@@ -204,6 +208,8 @@ class ChatExchange {
       age === undefined
         ? undefined
         : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: (this.parsed as Parsed).stream, latencyMs: age });
+    // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
+    if (abandoned && this.sticky) abandoned.client = stickyClient(this.sticky);
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.stageFigures(), abandoned);
     this.done();
   };

@@ -7,8 +7,19 @@ import type { QualityOutcome } from '../analysis/quality.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ResultKind } from './metrics.js';
 
+/** Where a result handed over by a stopped proxy was first recorded (handover.ts). */
+export interface FeedOrigin {
+  /** The feed (proxy process) that recorded it, and its number there. */
+  epoch: string;
+  seq: number;
+  /** The rollout run whose route it was served under: only that rollout's reader takes it. */
+  controller: string;
+}
+
 export interface FeedEntry {
   seq: number;
+  /** Set on a result a stopped proxy recorded and this one serves for it: a reader takes each origin once. */
+  origin?: FeedOrigin;
   /** The controller's stage number in force when the result was recorded (see PUT /admin/route `stage`). */
   stage?: number;
   kind: ResultKind;
@@ -33,36 +44,98 @@ export type FeedAnswer = FeedPage & { epoch: string };
 export const DEFAULT_FEED_CAPACITY = 100_000;
 const MAX_PAGE = 5_000;
 
+/** A result as one proxy hands it to the next (handover.ts): its origin always set, its number to come. */
+export type HandedEntry = Omit<FeedEntry, 'seq' | 'origin'> & { origin: FeedOrigin };
+
+export interface FeedOptions {
+  epoch?: string;
+  /** The rollout run whose route is in force now (RouteHolder.controller): each result is recorded under it. */
+  controller?: () => string | undefined;
+}
+
 export class ResultsFeed {
+  readonly epoch: string;
+  private readonly capacity: number;
   private readonly ring: (FeedEntry | undefined)[];
+  /** Beside the ring: the rollout run whose route each result was served under (only a handover needs it). */
+  private readonly controllers: (string | undefined)[];
   /** Sequence number of the last result pushed; 0 before any. */
   private head = 0;
+  /** The highest `after` a reader asked for: it had recorded every result up to it. */
+  private readUpTo = 0;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
-    private readonly capacity = DEFAULT_FEED_CAPACITY,
-    readonly epoch: string = randomUUID(),
+    capacity = DEFAULT_FEED_CAPACITY,
+    private readonly options: FeedOptions = {},
   ) {
-    this.ring = new Array<FeedEntry | undefined>(capacity);
+    this.capacity = capacity;
+    this.epoch = options.epoch ?? randomUUID();
+    this.ring = new Array<FeedEntry | undefined>(this.capacity);
+    this.controllers = new Array<string | undefined>(this.capacity);
   }
 
   get cursor(): number {
     return this.head;
   }
 
+  /** Every result up to this one was read (a reader asked for those after it). */
+  get readPast(): number {
+    return this.readUpTo;
+  }
+
+  /** Told after each result pushed or adopted (a draining proxy's handover writes then). */
+  onPush(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
   push(result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined): void {
-    const seq = ++this.head;
     const entry: FeedEntry = {
-      seq,
+      seq: 0,
       kind,
       result: { ...result, content: '' },
       quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) },
     };
     if (stage !== undefined) entry.stage = stage;
-    this.ring[seq % this.capacity] = entry;
+    this.add(entry, this.options.controller?.());
   }
 
-  /** Results after `after`, oldest first, at most `limit`. */
-  read(after: number, limit = MAX_PAGE): FeedPage {
+  /** Results a stopped proxy handed over, served after those already here (each keeps its origin and stage). */
+  adopt(entries: readonly HandedEntry[]): void {
+    for (const entry of entries) this.add({ seq: 0, ...entry }, entry.origin.controller);
+  }
+
+  /**
+   * What a reader has not read yet of the results served under `controller`'s routes, each with its origin (its
+   * own, for this feed's results): what this proxy hands over when it stops.
+   */
+  unread(controller: string): HandedEntry[] {
+    const handed: HandedEntry[] = [];
+    const from = Math.max(this.readUpTo + 1, this.head - this.capacity + 1, 1);
+    for (let seq = from; seq <= this.head; seq++) {
+      const entry = this.ring[seq % this.capacity];
+      if (!entry || this.controllers[seq % this.capacity] !== controller) continue;
+      const { seq: _seq, origin, ...rest } = entry;
+      handed.push({ ...rest, origin: origin ?? { epoch: this.epoch, seq, controller } });
+    }
+    return handed;
+  }
+
+  /** Numbers a fresh entry and keeps it. */
+  private add(entry: FeedEntry, controller: string | undefined): void {
+    const seq = ++this.head;
+    entry.seq = seq;
+    this.ring[seq % this.capacity] = entry;
+    this.controllers[seq % this.capacity] = controller;
+    for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Results after `after`, oldest first, at most `limit`. `epoch`: the feed the reader's cursor is in; when it is
+   * this one, every result up to `after` counts as read (a cursor of the stopped proxy's feed says nothing here).
+   */
+  read(after: number, limit = MAX_PAGE, epoch?: string): FeedPage {
+    if (epoch === this.epoch) this.readUpTo = Math.max(this.readUpTo, Math.min(after, this.head));
     const oldest = Math.max(1, this.head - this.capacity + 1);
     const from = Math.max(after + 1, oldest);
     const missed = Math.max(0, oldest - (after + 1));

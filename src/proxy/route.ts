@@ -144,6 +144,11 @@ export class RouteHolder {
     return { ...this.route };
   }
 
+  /** The rollout run whose route this is (absent for a route set by hand): what each result is recorded under. */
+  get controller(): string | undefined {
+    return this.route.controller;
+  }
+
   /** What requests are routed by now: blue once a lease has run out, the promoted arm after a promotion. */
   effective(): EffectiveRoute {
     const route = this.route;

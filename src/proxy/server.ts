@@ -21,6 +21,7 @@ import { createTargets, type ArmUpstream } from './targets.js';
 import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { ResultsFeed } from './results-feed.js';
+import { HandoverReader, HandoverWriter } from './handover.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
@@ -101,9 +102,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     now,
   });
   // Every result, in order, for the rollout driving this proxy (GET /admin/results).
-  const feed = settings.admin ? new ResultsFeed() : undefined;
+  // Each result under the rollout run whose route is in force: a handover is wanted by that run's reader only.
+  const feed = settings.admin ? new ResultsFeed(undefined, { controller: () => route.controller }) : undefined;
   if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   if (feed) metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
+  // Results a proxy stopped on this folder had not had read: served first (handover.ts).
+  const handovers = feed && options.stateDir !== undefined ? new HandoverReader(options.stateDir, feed, options.log) : undefined;
+  handovers?.poll();
+  let handingOver: HandoverWriter | undefined;
   const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
@@ -250,7 +256,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const url = `http://${host}:${port}`;
   let admin: AdminHandle | undefined;
   try {
-    if (settings.admin) admin = await startAdmin({ ...settings.admin, owner, route, metrics, feed, now, log: options.log });
+    if (settings.admin)
+      admin = await startAdmin({ ...settings.admin, owner, route, metrics, feed, beforeResults: () => handovers?.poll(), now, log: options.log });
     if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
@@ -259,6 +266,19 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     route.stop();
     throw error;
   }
+  /**
+   * While a rollout drives this proxy (its route, lease running, not ended), what its reader has not read yet is
+   * written to the state folder as the drain goes on, for the proxy started there next (handover.ts).
+   */
+  const handOver = (): HandoverWriter | undefined => {
+    const { controller, ended, leaseExpiresAt } = route.stored;
+    const driving = controller !== undefined && !ended && leaseExpiresAt !== undefined && leaseExpiresAt > now();
+    if (!feed || options.stateDir === undefined || !driving) return undefined;
+    const writer = new HandoverWriter({ stateDir: options.stateDir, feed, controller, pid: process.pid, log: options.log });
+    feed.onPush(() => writer.schedule());
+    writer.schedule();
+    return writer;
+  };
   let closing: Promise<void> | undefined;
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
@@ -282,6 +302,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         void stopListening();
         const adminClosing = closeAdmin();
         route.detach();
+        handingOver = handOver();
         await adminClosing;
         await untilIdle(inFlight, timeoutMs, force);
         return inFlight.size;
@@ -297,6 +318,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         const closed = stopListening();
         server.closeAllConnections();
         await closed;
+        // The requests cut just now are recorded on their sockets' close events: in the last write too.
+        await new Promise((resolve) => setImmediate(resolve));
+        // Once its own handover holds what it adopted and was not read, the files it adopted from may go.
+        if (handingOver?.finish() === true) handovers?.release();
         await Promise.all([targets.close(), route.flush()]);
       })();
       return closing;

@@ -83,6 +83,11 @@ export interface UpstreamResult {
   usage?: Usage;
   /** From the first send to the end of the last attempt, retries included. */
   latencyMs: number;
+  /**
+   * A client abort's sticky client (a digest of its user or conversation id, never the id itself), when the
+   * request named one: the comparisons count only a few of one client's aborts per stage (src/analysis/aborts.ts).
+   */
+  client?: string;
   /** Time to the first content token, for streams. */
   ttftMs?: number;
   /** 1 when the first attempt settled it; retries = attempts - 1. */

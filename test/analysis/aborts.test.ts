@@ -2,9 +2,10 @@
 // for each rule, and seeded simulations of impatient clients on both arms (no false rollback) and of a green
 // that never answers (rolled back in its first stage).
 import { describe, expect, it } from 'vitest';
-import { censoredInterval } from '../../src/analysis/aborts.js';
+import { ABORTS_PER_CLIENT, censoredInterval, comparedFailures, stickyClient } from '../../src/analysis/aborts.js';
 import { evaluate, priorAround, rateInterval } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
+import { stickyPoint } from '../../src/split/index.js';
 import { ArmRecorder, HIGHEST_MS, MetricsRecorder, type ArmStats } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
@@ -19,10 +20,11 @@ const comparePlan: AnalysisConfig = {
   compare_to_blue: { max_error_rate_increase: 0.02 },
 };
 
-function result(arm: 'blue' | 'green', latencyMs: number, outcome: 'ok' | 'error' | 'abort'): UpstreamResult {
+function result(arm: 'blue' | 'green', latencyMs: number, outcome: 'ok' | 'error' | 'abort', client?: string): UpstreamResult {
   const r: UpstreamResult = { arm, model: arm, stream: false, attempts: 1, ok: outcome === 'ok', content: 'fine answer', latencyMs };
   if (outcome === 'error') r.failure = 'server_error';
   if (outcome === 'abort') r.failure = 'client_abort';
+  if (outcome === 'abort' && client !== undefined) r.client = client;
   return r;
 }
 
@@ -181,6 +183,12 @@ interface Clients {
   impatient: number;
   impatientMs: [number, number];
   patientMs: number;
+  /** Sticky ids: each request from one of this many users (their aborts carry it). */
+  users?: number;
+  /** One heavy client sending `share` of the requests, sticky on green from the first stage, giving up within `patienceMs`. */
+  dominant?: { share: number; patienceMs: [number, number] };
+  /** Record no sticky id (as before the per-client cap): every abort counts in the comparisons. */
+  anonymous?: boolean;
 }
 
 /** Latency of a request on this arm (ms), Infinity for one never answered. */
@@ -222,11 +230,18 @@ function rollout(seed: number, config: AnalysisConfig, latency: Latency, clients
         continue;
       }
       t = arrival;
-      const name = rng() < (WEIGHTS[s] as number) ? 'green' : 'blue';
-      const patience = rng() < clients.impatient ? clients.impatientMs[0] + rng() * (clients.impatientMs[1] - clients.impatientMs[0]) : clients.patientMs;
+      const weight = WEIGHTS[s] as number;
+      const heavy = clients.dominant !== undefined && rng() < clients.dominant.share;
+      const client = heavy ? 'heavy' : clients.users !== undefined ? `user-${Math.floor(rng() * clients.users)}` : undefined;
+      // A user stays on the arm its sticky point puts it, as the proxy's splitter does; the heavy client's point is
+      // below 10%: on green from the first stage on. Requests without an id are split at random.
+      const name = heavy || (client !== undefined ? stickyPoint(1, client) < weight : rng() < weight) ? 'green' : 'blue';
+      const wait = heavy ? clients.dominant?.patienceMs : rng() < clients.impatient ? clients.impatientMs : undefined;
+      const patience = wait ? wait[0] + rng() * (wait[1] - wait[0]) : clients.patientMs;
       const ms = latency(name, rng);
       const outcome = ms > patience ? 'abort' : rng() < 0.01 ? 'error' : 'ok';
-      arms[name].record(result(name, outcome === 'abort' ? patience : ms, outcome), false);
+      const id = client === undefined || clients.anonymous ? undefined : stickyClient(client);
+      arms[name].record(result(name, outcome === 'abort' ? patience : ms, outcome, id), false);
     }
     t = end;
   }
@@ -253,4 +268,46 @@ describe('seeded rollouts with client aborts', () => {
       expect(caught.every((r) => r.stage === 1)).toBe(true);
     }
   });
+});
+
+describe('one sticky client cannot decide a comparison through its aborts', () => {
+  it(`counts the first ${ABORTS_PER_CLIENT} aborts of each client per stage and arm, and leaves the rest out of failures and requests`, () => {
+    const recorder = new ArmRecorder(undefined, { latency: [], ttft: [] });
+    for (let i = 0; i < 10; i++) recorder.record(result('green', 500, 'abort', 'heavy'), false);
+    for (let i = 0; i < 2; i++) recorder.record(result('green', 500, 'abort', 'other'), false);
+    // Aborts without a sticky id, and other failures, are never capped.
+    for (let i = 0; i < 5; i++) recorder.record(result('green', 500, 'abort'), false);
+    for (let i = 0; i < 5; i++) recorder.record(result('green', 500, 'error', 'heavy'), false);
+    for (let i = 0; i < 20; i++) recorder.record(result('green', 500, 'ok'), false);
+    const stats = recorder.snapshot();
+    expect(stats.failuresByClass.client_abort).toBe(17);
+    expect(stats.abortsPastClientCap).toBe(10 - ABORTS_PER_CLIENT);
+    expect(comparedFailures(stats)).toEqual({ x: 22 - 7, n: 42 - 7 });
+    // The digest names no user, and is the same on every proxy.
+    expect(stickyClient('alice@example.com')).toBe(stickyClient('alice@example.com'));
+    expect(stickyClient('alice@example.com')).not.toContain('alice');
+  });
+
+  it('no longer rolls back a healthy green on which one heavy impatient client sits (30% of requests, giving up within 0.1-0.6 s)', () => {
+    const dominant: Clients = { ...impatient, users: 5000, dominant: { share: 0.3, patienceMs: [100, 600] } };
+    // Without the cap the heavy client alone rolls most of them back (the rule before session 12).
+    expect(rollouts(20, guardPlan, healthy, { ...dominant, anonymous: true }).length).toBeGreaterThan(10);
+    expect(rollouts(50, guardPlan, healthy, dominant)).toEqual([]);
+    expect(rollouts(50, comparePlan, healthy, dominant)).toEqual([]);
+  }, 120_000);
+
+  it('still rolls back a green that never answers: at once with many users, a stage later with a few heavy ones', () => {
+    const hangs: Latency = (name, rng) => (name === 'green' ? Infinity : healthy(name, rng));
+    const users = (count: number): Clients => ({ impatient: 0, impatientMs: [0, 0], patientMs: 2000, users: count });
+    for (const config of [guardPlan, comparePlan]) {
+      const many = rollouts(20, config, hangs, users(5000));
+      expect(many).toHaveLength(20);
+      expect(many.every((r) => r.stage === 1)).toBe(true);
+      // 50 users at 20 req/s over 30 s stages send 12 requests each a stage. At 10% green 4 of them are on green:
+      // 12 counted aborts, below min_requests (20); at 25%, enough.
+      const few = rollouts(20, config, hangs, users(50));
+      expect(few).toHaveLength(20);
+      expect(few.every((r) => r.stage === 2)).toBe(true);
+    }
+  }, 120_000);
 });

@@ -220,6 +220,16 @@ export class ProxyProcess {
     }
   }
 
+  /** SIGTERM (a deploy's stop): the proxy drains. Resolves with its exit code once it has exited. */
+  async terminate(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+    return child.exitCode;
+  }
+
   /** kill -9: no goodbye, no last write. */
   async kill(): Promise<void> {
     const child = this.child;

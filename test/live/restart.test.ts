@@ -95,7 +95,7 @@ describe('a proxy restarted while a rollout drives it', () => {
     expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^proxy ${running.adminUrl} is not answering \\(`)));
     expect(warnings).toContain(`proxy ${running.adminUrl} answers again`);
     expect(warnings).toContain(
-      `proxy ${running.adminUrl} restarted: its results are read again from its new start; those its old process recorded after the last read, and any of requests it finished while draining, are not judged`,
+      `proxy ${running.adminUrl} restarted: its results are read again from its new start; those its old process recorded after the last read (and while draining) reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9)`,
     );
     const judged = state.stages.reduce((sum, stage) => sum + stage.arms.blue.requests + stage.arms.green.requests, 0);
     // Less the one request the application's one loop may have had in flight at the promotion: it counts in the
