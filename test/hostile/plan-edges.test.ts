@@ -68,3 +68,28 @@ it('a proxy body_timeout or header_timeout of 0 is refused rather than read as "
   const plan = planFromYaml(livePlan('lease: 5s', 'body_timeout: 100ms, header_timeout: 100ms'));
   expect([plan.proxy?.limits.body_timeout, plan.proxy?.limits.header_timeout]).toEqual([100, 100]);
 });
+
+it('YAML merge keys (<<: *anchor) are read, and an error in a merged value points at where it is written', () => {
+  // Before: 'stages[1].<<: unknown key' and 'stages[1].duration: is required' for a plan CI authors write every day.
+  const plan = (first: string) => `${simulatedStagesPlan('merged', [])}  - &stage { ${first}, green_weight: 0.5 }
+  - { <<: *stage, green_weight: 1 }
+  - <<: [*stage]
+    duration: 3s
+`;
+  const merged = planFromYaml(plan('duration: 2s'));
+  expect(merged.stages.map((stage) => [stage.duration, stage.green_weight])).toEqual([
+    [2000, 0.5],
+    [2000, 1],
+    [3000, 0.5],
+  ]);
+  let message = '';
+  try {
+    planFromYaml(plan('duration: 2x'));
+  } catch (error) {
+    message = String(error);
+  }
+  // Both stages that hold the bad value name it, at the anchor's line and column; the third overrides it.
+  expect(message).toMatch(/plan\.yaml:10:24 stages\[0\]\.duration: expected a duration with a unit, like 500ms, 30s, 5m or 1h, found "2x"/);
+  expect(message).toMatch(/plan\.yaml:10:24 stages\[1\]\.duration: expected a duration .*found "2x"/);
+  expect(message).not.toMatch(/stages\[2\]|<<|is required/);
+});
