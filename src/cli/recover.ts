@@ -139,6 +139,16 @@ function planFor(options: RestoreOptions, warn: (message: string) => void): Plan
     }
     throw new CliError(`cannot load ${file}, the plan of the rollout that died (${why}); pass --plan FILE, or put traffic back on blue by hand`, EXIT.usage);
   }
-  if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; running its current on_rollback hook`);
+  // --plan names where the dead rollout's plan went, not any plan: another plan's hook (or proxies) would move
+  // another service's traffic, and the record would say this rollout's is back on blue.
+  const dead = snapshot.plan;
+  const { blue, green } = plan.arms;
+  if (options.planFile !== undefined && (plan.name !== dead.name || blue.model !== dead.blueModel || green.model !== dead.greenModel)) {
+    throw new CliError(
+      `${file} is plan "${plan.name}" (${blue.model} -> ${green.model}), not the plan of the rollout that died, "${dead.name}" (${dead.blueModel} -> ${dead.greenModel}): its hooks would move another plan's traffic, so none is run and the rollout stays unfinished; pass that rollout's plan with --plan`,
+      EXIT.usage,
+    );
+  }
+  if (plan.source.hash !== dead.hash) warn(`${file} changed since the rollout started; running its current on_rollback hook`);
   return plan;
 }
