@@ -1,7 +1,7 @@
 // `bluegreen rollback --plan FILE` is for a plan file that moved. Given another plan (found by hostile12), it ran
 // that plan's on_rollback with only a warning that the file 'changed since the rollout started', and said "traffic
 // is back on blue" (exit 0) for the dead rollout, whose own traffic no hook had touched.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { StateStore } from '../../src/state/index.js';
@@ -46,4 +46,19 @@ it('still takes the same plan moved, or edited (a warning)', async () => {
   expect(run.code).toBe(0);
   expect(run.stderr).toContain('changed since the rollout started');
   expect(readFileSync(path.join(movedDir, 'hook.log'), 'utf8')).toBe('A2\n');
+});
+
+it("a new rollout of another plan on the folder does not run its own on_rollback for the dead one's traffic", async () => {
+  // The dead rollout's plan file is gone: the new plan's hook used to stand in, whatever plan it was.
+  const { dir, store } = await deadRollout();
+  rmSync(path.join(dir, 'plan.yaml'));
+  const otherDir = tempDir();
+  const other = writePlan(`${simulatedPlan('plan-z', '10s', 0.5)}hooks:\n  on_rollback: { exec: 'echo Z >> hook.log' }\n`, otherDir);
+  const run = await runCli(['rollout', other, '--plain', '--state-dir', path.join(dir, '.bluegreen')], { cwd: dir });
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(
+    /cannot load .*plan\.yaml, the plan of the rollout that died .*, and .* is plan "plan-z" \(a -> b\), not the plan of the rollout that died/,
+  );
+  expect(existsSync(path.join(otherDir, 'hook.log'))).toBe(false);
+  expect(store.readState()?.phase).toBe('progressing');
 });
