@@ -14,7 +14,9 @@ it("a hook's background job is stopped when its shell exits: it never sets a wei
   // The job waits for the rollback's marker, then sets stage 1's weight: exactly what must never happen.
   const plan = writePlan(
     `name: background-hook
-upstream: { simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms }, error_rate: 1 } } } }
+upstream:
+  retries: { max: 0 }
+  simulate: { seed: 1, models: { a: { latency: { p50: 5ms, p95: 10ms } }, b: { latency: { p50: 5ms, p95: 10ms }, error_rate: 1 } } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 50 }
@@ -33,4 +35,5 @@ hooks:
   expect(isAlive(Number(readFileSync(path.join(dir, 'bg.pid'), 'utf8')))).toBe(false);
   expect(readFileSync(path.join(dir, 'hook.log'), 'utf8').trim().split('\n')).toEqual(['rollback 0']);
   expect(run.stderr).toMatch(/on_stage hook: exec .* exited 0 in .*; what it left running in the background was stopped/);
-});
+  // A whole rollout with three hooks: 10 s at load 20 (no retries, so green's failures count at once).
+}, 60_000);
