@@ -133,12 +133,33 @@ function planFor(options: RestoreOptions, warn: (message: string) => void): Plan
     plan = loadPlan(file, ctx.cwd);
   } catch (error) {
     const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    if (options.fallbackPlan) {
-      warn(`could not load ${file}, the plan of the rollout that died (${why}); using the on_rollback hook of ${options.fallbackPlan.source.file}`);
-      return options.fallbackPlan;
+    const fallback = options.fallbackPlan;
+    if (fallback) {
+      // The new rollout's plan stands in only when it is the same plan (edited): another plan's hooks move other traffic.
+      const other = otherPlan(fallback, snapshot);
+      if (other !== undefined) {
+        throw new CliError(
+          `cannot load ${file}, the plan of the rollout that died (${why}), and ${fallback.source.file} ${other}; run bluegreen rollback --plan FILE with that rollout's plan, or put its traffic back on blue by hand`,
+          EXIT.usage,
+        );
+      }
+      warn(`could not load ${file}, the plan of the rollout that died (${why}); using the on_rollback hook of ${fallback.source.file}`);
+      return fallback;
     }
     throw new CliError(`cannot load ${file}, the plan of the rollout that died (${why}); pass --plan FILE, or put traffic back on blue by hand`, EXIT.usage);
   }
+  // --plan names where the dead rollout's plan went, not any plan: another plan's hook (or proxies) would move
+  // another service's traffic, and the record would say this rollout's is back on blue.
+  const other = options.planFile === undefined ? undefined : otherPlan(plan, snapshot);
+  if (other !== undefined) throw new CliError(`${file} ${other}; pass that rollout's plan with --plan`, EXIT.usage);
   if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; running its current on_rollback hook`);
   return plan;
+}
+
+/** Why plan is not the dead rollout's (another name or other models), or undefined when it is. */
+function otherPlan(plan: Plan, snapshot: RolloutSnapshot): string | undefined {
+  const dead = snapshot.plan;
+  const { blue, green } = plan.arms;
+  if (plan.name === dead.name && blue.model === dead.blueModel && green.model === dead.greenModel) return undefined;
+  return `is plan "${plan.name}" (${blue.model} -> ${green.model}), not the plan of the rollout that died, "${dead.name}" (${dead.blueModel} -> ${dead.greenModel}): its hooks would move another plan's traffic, so none is run and the rollout stays unfinished`;
 }

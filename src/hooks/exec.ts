@@ -106,9 +106,13 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       options.signal?.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      // A stopped hook is reported only once its whole group is gone, so nothing it started outlives it.
-      if (stoppedBy && child.pid !== undefined) void groupGone(child, graceMs).then(() => resolve(result));
-      else resolve(result);
+      // What the shell left running in the background (`set-weight 0.5 &`) is stopped too: it could otherwise set a
+      // weight after the ending's hook did. A hook is reported only once its whole group is gone.
+      const leftBehind = !stoppedBy && child.pid !== undefined && groupAlive(child.pid);
+      if (leftBehind) signalGroup(child, 'SIGTERM');
+      const reported = leftBehind ? { ...result, message: `${result.message}; what it left running in the background was stopped` } : result;
+      if ((stoppedBy || leftBehind) && child.pid !== undefined) void groupGone(child, graceMs).then(() => resolve(reported));
+      else resolve(reported);
     };
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
       // Scrubbed before lastLine cuts it: a URL cut in its token would keep the token's start.

@@ -15,8 +15,10 @@ export const duration = z
   .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}`, examples: ['500ms', '30s', '5m', '1h'] });
 
 /** A timer's period or a time limit: 0 would spin the event loop, or read as "no limit" to some clients. */
-const period = (minMs: number, text: string) => duration.refine((ms) => ms >= minMs, { error: `must be at least ${text}` });
+const period = (minMs: number, text: string, why = '') => duration.refine((ms) => ms >= minMs, { error: `must be at least ${text}${why}` });
 const timeLimit = period(1, '1ms');
+/** Node and nginx read a timeout of 0 as "none"; the proxy's limits have no such value. */
+const NOT_OFF = ' (0 is not "no limit": a proxy cannot wait without one, and 0 would cut every request still arriving)';
 
 const share = z.number({ error: 'expected a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonNegative = z.number().nonnegative('must be 0 or more');
@@ -302,8 +304,9 @@ const byteSize = z.number().int('must be a whole number of bytes').positive('mus
 
 export const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
-  header_timeout: duration.default(10_000).meta({ description: 'Time a client has to send its request headers' }),
-  body_timeout: duration
+  // A 0 body_timeout, meant as "no limit", answered 408 to every body that came in more than one read.
+  header_timeout: period(100, '100ms', NOT_OFF).default(10_000).meta({ description: 'Time a client has to send its request headers' }),
+  body_timeout: period(100, '100ms', NOT_OFF)
     .default(30_000)
     .meta({ description: 'Time a client has to send its whole request, and to take an answer it stopped reading (then it is cut)' }),
   max_concurrency: countUpTo(1_000_000)
@@ -343,8 +346,17 @@ export const proxyControllerSchema = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: 'Admin base URLs of the proxies to drive (one per application host); default: the proxy found in the state folder' }),
-  lease: duration.default(5000).meta({ description: 'How long a proxy keeps a route above blue without hearing from the rollout; renewed every third of it' }),
-  poll_interval: duration.default(250).meta({ description: "How often the rollout reads each proxy's results" }),
+  // A proxy goes back to blue whenever its lease runs out between two renewals (a third of it apart, at least
+  // 50 ms, over HTTP): a lease of 1ms sent green next to nothing, and every stage passed unjudged to a promotion.
+  lease: period(
+    500,
+    '500ms',
+    ': a proxy serves blue whenever its lease runs out before the next renewal (every third of it, over HTTP), so green would get next to nothing and every stage would pass unjudged',
+  )
+    .default(5000)
+    .meta({ description: 'How long a proxy keeps a route above blue without hearing from the rollout; renewed every third of it' }),
+  // 0 read every proxy back to back, a thousand admin calls a second for nothing.
+  poll_interval: period(50, '50ms').default(250).meta({ description: "How often the rollout reads each proxy's results" }),
   generated_traffic: z
     .boolean()
     .default(false)

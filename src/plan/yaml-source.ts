@@ -1,5 +1,5 @@
 // YAML parsing that keeps positions, so any key path can be turned back into file:line:col.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { formatKeyPath, type PlanProblem } from './errors.js';
 
 export interface YamlSource {
@@ -12,7 +12,8 @@ export interface YamlSource {
 /** Parses YAML text; syntax errors come back as problems with their positions. */
 export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: PlanProblem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: YAML 1.1's `<<: *anchor`, which CI files use; without it `<<` was an unknown key and the merged ones missing.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const source = { file, text, doc, lineCounter };
   const problems = doc.errors.map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
@@ -28,6 +29,23 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** A map's pair for key, or the one a merge (`<<: *anchor`) brings in, so an error in merged values points at them. */
+function pairIn(doc: Document.Parsed, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const own = map.items.find((item) => isScalar(item.key) && typeof item.key.value !== 'symbol' && String(item.key.value) === key);
+  if (own || depth > 10) return own;
+  for (const item of map.items) {
+    if (!isScalar(item.key) || typeof item.key.value !== 'symbol') continue;
+    // The first source listed wins, as in the merge itself.
+    const sources = isSeq(item.value) ? item.value.items : [item.value];
+    for (const source of sources) {
+      const merged = isAlias(source) ? source.resolve(doc) : source;
+      const pair = isMap(merged) ? pairIn(doc, merged, key, depth + 1) : undefined;
+      if (pair) return pair;
+    }
+  }
+  return undefined;
+}
+
 /** The node at a key path, or the deepest existing ancestor when the path goes beyond the document. */
 function nodeAt(doc: Document.Parsed, path: readonly PropertyKey[]): { node: Node | null; keyNode?: Node; complete: boolean } {
   let current: unknown = doc.contents;
@@ -35,7 +53,7 @@ function nodeAt(doc: Document.Parsed, path: readonly PropertyKey[]): { node: Nod
   for (let i = 0; i < path.length; i++) {
     const part = path[i];
     if (isMap(current)) {
-      const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(part));
+      const pair = pairIn(doc, current, String(part));
       if (!pair) return { node: current, complete: false };
       keyNode = pair.key as Node;
       current = pair.value ?? pair.key;

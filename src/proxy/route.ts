@@ -107,6 +107,11 @@ export interface RouteHolderOptions {
    */
   rollout?: string;
   now: () => number;
+  /**
+   * A steady clock (performance.now): a lease also runs out once this much time has passed since it was set, so a
+   * wall clock set back (an NTP step, a VM resumed) cannot stretch it. Unset: the wall clock alone (fake clocks).
+   */
+  steadyNow?: () => number;
   /** Told when the route changes on its own (a lease ran out) or a write fails. */
   onNotice?: (message: string) => void;
   /**
@@ -131,6 +136,8 @@ export class RouteHolder {
   private cancelLeaseCheck?: () => void;
   /** Set by detach(): changes stay in memory, the folder's route file is left to the next proxy. */
   private detached = false;
+  /** When the lease runs out by the steady clock (options.steadyNow), whatever the wall clock says then. */
+  private steadyDeadline?: number;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
@@ -155,7 +162,8 @@ export class RouteHolder {
     if (route.promotedArm === 'green') return SERVE_GREEN;
     if (route.promotedArm === 'blue') return SERVE_BLUE;
     if (route.greenWeight === 0 && route.mirror === 0) return SERVE_BLUE;
-    if (route.leaseExpiresAt === undefined || this.options.now() >= route.leaseExpiresAt) {
+    const steadyOut = this.steadyDeadline !== undefined && this.options.steadyNow !== undefined && this.options.steadyNow() >= this.steadyDeadline;
+    if (route.leaseExpiresAt === undefined || this.options.now() >= route.leaseExpiresAt || steadyOut) {
       this.expire();
       return SERVE_BLUE;
     }
@@ -200,6 +208,7 @@ export class RouteHolder {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
     }
     this.route = route;
+    this.steadyDeadline = undefined;
     this.persist();
     this.watchLease();
     return { ...route };
@@ -215,6 +224,8 @@ export class RouteHolder {
     this.stop();
     const { leaseExpiresAt, promotedArm } = this.route;
     if (leaseExpiresAt === undefined || promotedArm !== undefined) return;
+    // Counted from now on the steady clock too; a later wall-clock step back cannot lengthen it.
+    if (this.options.steadyNow !== undefined) this.steadyDeadline ??= this.options.steadyNow() + Math.max(0, leaseExpiresAt - this.options.now());
     const schedule = this.options.schedule ?? defaultSchedule;
     // A millisecond late so the check sees the lease as run out.
     this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
@@ -240,6 +251,7 @@ export class RouteHolder {
 
   private expire(): void {
     this.stop();
+    this.steadyDeadline = undefined;
     // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
     const lapsed = this.route.controller;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.now() };

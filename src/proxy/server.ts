@@ -92,6 +92,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const route = new RouteHolder({
     stateDir: options.stateDir,
     now,
+    // On the real clock a lease is also timed on the steady one; a test's fake clock is the only time there is.
+    steadyNow: options.now === undefined ? () => performance.now() : undefined,
     onNotice: options.log,
     rollout: owner,
   });

@@ -62,7 +62,14 @@ export const snapshotSchema = z
     exitCode: z.number().int().optional(),
     recentEvents: z.array(event),
   })
-  .loose();
+  .loose()
+  // A stage past the plan's last (a hand-edited file): `--resume` took it as every stage passed, and promoted.
+  .superRefine((snapshot, ctx) => {
+    const stages = snapshot.plan.stages.length;
+    if (snapshot.stageIndex >= Math.max(1, stages)) {
+      ctx.addIssue({ code: 'custom', path: ['stageIndex'], message: `${snapshot.stageIndex} is past the plan's last stage (it has ${stages})` });
+    }
+  });
 
 /** Why the value is not a usable snapshot, in one line naming the keys ("stages[2].verdict: ..."), or undefined. */
 export function snapshotProblem(value: unknown): string | undefined {

@@ -158,13 +158,13 @@ describe('exec hooks', () => {
     expect(outcome.stdout?.endsWith('xEND\n')).toBe(true);
   });
 
-  it('do not hang on a background child that keeps the output pipe open', async () => {
-    const outcome = await runHook(exec('sleep 600 & echo $! > bg.pid; echo done'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
-    expect(outcome.ok).toBe(true);
-    // Reported while the child still holds the pipe: the outcome did not wait for it.
-    const background = Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8'));
-    expect(isAlive(background)).toBe(true);
-    process.kill(background, 'SIGKILL');
+  it('do not hang on a background child that keeps the output pipe open, and stop it (hostile12)', async () => {
+    const outcome = await runHook(exec('sleep 30 & echo $! > bg.pid; echo done'), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/exited 0 in .*; what it left running in the background was stopped$/) as unknown,
+    });
+    expect(isAlive(Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8')))).toBe(false);
   });
 
   it('run the command only once onStart has returned: the caller records the group before the hook can act', async () => {

@@ -33,3 +33,63 @@ it("a second YAML document is named as such, not with the YAML library's API adv
   const base = simulatedStagesPlan('two-docs', [{ duration: '2s', weight: 0.5 }]);
   expect(() => planFromYaml(`${base}---\nname: other\n`)).toThrow(/YAML syntax error: a plan is one YAML document, and this '---' starts another/);
 });
+
+// Found by hostile12. Each of these passed validate; 0 (or next to it) is what an operator writes meaning "none".
+const livePlan = (controller: string, limits = '') => `${simulatedStagesPlan('tiny-periods', [{ duration: '15s', weight: 0.5 }])}proxy:
+  admin: { token_env: BLUEGREEN_ADMIN_TOKEN }
+  controller: { ${controller} }
+${limits ? `  limits: { ${limits} }\n` : ''}`;
+
+it('a lease under 500ms is refused: a proxy serves blue whenever it runs out between renewals, and the rollout promoted unjudged', () => {
+  // Reproduced with lease 1ms on the live demo: 848 'had gone back to blue by its lease' warnings in a minute,
+  // green answered 3 requests a stage, and 'promoted: all 4 stages passed, though nothing was judged' (exit 0).
+  // lease 0s passed validate too, and every rollout of it rolled back at stage 1 (the proxy refuses a ttlMs of 0).
+  for (const lease of ['0s', '1ms', '499ms']) {
+    expect(() => planFromYaml(livePlan(`lease: ${lease}`))).toThrow(
+      new RegExp(
+        `proxy\\.controller\\.lease: must be at least 500ms: a proxy serves blue whenever its lease runs out before the next renewal.*found "${lease}"`,
+      ),
+    );
+  }
+  expect(planFromYaml(livePlan('lease: 500ms')).proxy?.controller.lease).toBe(500);
+});
+
+it('a poll_interval under 50ms is refused: 0 read every proxy back to back', () => {
+  expect(() => planFromYaml(livePlan('poll_interval: 0s'))).toThrow(/proxy\.controller\.poll_interval: must be at least 50ms, found "0s"/);
+  expect(planFromYaml(livePlan('poll_interval: 50ms')).proxy?.controller.poll_interval).toBe(50);
+});
+
+it('a proxy body_timeout or header_timeout of 0 is refused rather than read as "no limit"', () => {
+  // Reproduced: body_timeout 0s answered 408 'did not arrive within 0 ms' to a body sent in two writes 100 ms apart.
+  expect(() => planFromYaml(livePlan('lease: 5s', 'body_timeout: 0s'))).toThrow(/proxy\.limits\.body_timeout: must be at least 100ms \(0 is not "no limit"/);
+  expect(() => planFromYaml(livePlan('lease: 5s', 'header_timeout: 0s'))).toThrow(
+    /proxy\.limits\.header_timeout: must be at least 100ms \(0 is not "no limit"/,
+  );
+  const plan = planFromYaml(livePlan('lease: 5s', 'body_timeout: 100ms, header_timeout: 100ms'));
+  expect([plan.proxy?.limits.body_timeout, plan.proxy?.limits.header_timeout]).toEqual([100, 100]);
+});
+
+it('YAML merge keys (<<: *anchor) are read, and an error in a merged value points at where it is written', () => {
+  // Before: 'stages[1].<<: unknown key' and 'stages[1].duration: is required' for a plan CI authors write every day.
+  const plan = (first: string) => `${simulatedStagesPlan('merged', [])}  - &stage { ${first}, green_weight: 0.5 }
+  - { <<: *stage, green_weight: 1 }
+  - <<: [*stage]
+    duration: 3s
+`;
+  const merged = planFromYaml(plan('duration: 2s'));
+  expect(merged.stages.map((stage) => [stage.duration, stage.green_weight])).toEqual([
+    [2000, 0.5],
+    [2000, 1],
+    [3000, 0.5],
+  ]);
+  let message = '';
+  try {
+    planFromYaml(plan('duration: 2x'));
+  } catch (error) {
+    message = String(error);
+  }
+  // Both stages that hold the bad value name it, at the anchor's line and column; the third overrides it.
+  expect(message).toMatch(/plan\.yaml:10:24 stages\[0\]\.duration: expected a duration with a unit, like 500ms, 30s, 5m or 1h, found "2x"/);
+  expect(message).toMatch(/plan\.yaml:10:24 stages\[1\]\.duration: expected a duration .*found "2x"/);
+  expect(message).not.toMatch(/stages\[2\]|<<|is required/);
+});

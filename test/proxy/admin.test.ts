@@ -41,13 +41,13 @@ describe('admin API', () => {
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: expect.stringContaining('ttlMs') });
 
-    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 300, reason: 'stage 1', stage: 1 } });
+    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 2000, reason: 'stage 1', stage: 1 } });
     expect(set.status).toBe(200);
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     // Nobody renews the lease: the proxy's own timer puts it back on blue, with no request needed.
-    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 5000);
+    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 10_000);
     expect(running.logs.join('\n')).toContain('lease expired');
     const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(after.response.headers.get('x-bluegreen-arm')).toBe('blue');

@@ -20,9 +20,11 @@ export function deadPid(): Promise<number> {
 }
 
 export function snapshot(overrides: Partial<RolloutSnapshot> = {}): RolloutSnapshot {
+  // As many stages as the snapshot's stage needs: a stage past the plan's last is a bad state.json.
+  const stages = Array.from({ length: (overrides.stageIndex ?? 0) + 1 }, () => ({ durationMs: 1000, greenWeight: 0.1 }));
   return {
     version: 1,
-    plan: { name: 'demo', file: '/plans/demo.yaml', hash: 'abc', blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages: [{ durationMs: 1000, greenWeight: 0.1 }] },
+    plan: { name: 'demo', file: '/plans/demo.yaml', hash: 'abc', blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages },
     pid: process.pid,
     phase: 'progressing',
     startedAt: 1_700_000_000_000,
