@@ -1,5 +1,6 @@
 // Review of the per-client abort cap (src/analysis/aborts.ts, drain12): known counts where the cap makes a
-// verdict worse. Each `it.fails` shows a defect still open: it passes once the defect is fixed.
+// verdict worse. Each `it.fails` shows a defect still open: it passes once the defect is fixed. The first was
+// fixed here (one line in sumArmCounts) and is a plain test.
 import { describe, expect, it } from 'vitest';
 import { ABORTS_PER_CLIENT } from '../../src/analysis/aborts.js';
 import { evaluate } from '../../src/analysis/index.js';
@@ -44,8 +45,8 @@ describe('review12: the abort cap in the comparisons with blue', () => {
   // At 100% green the comparisons judge against blue summed over the rollout so far (reference.ts, sumArmCounts).
   // The sum drops abortsPastClientCap: blue keeps one heavy client's 297 excess aborts as failures while green's
   // would be left out, so blue's reference reads 31% instead of 1.8% and a green failing 12% is judged `ok` in the
-  // stage that promotes it. (Fix: sumArmCounts adds abortsPastClientCap, src/metrics/types.ts.)
-  it.fails('judges a 100% green stage against a blue reference with the same aborts left out as its own stage had', () => {
+  // stage that promotes it. (Fixed: sumArmCounts adds abortsPastClientCap, src/metrics/types.ts.)
+  it('judges a 100% green stage against a blue reference with the same aborts left out as its own stage had', () => {
     // Stage 1 (weight 0.5): a heavy impatient client sat on blue; blue's own failures 1%.
     const blueStage1 = arm('blue', [
       ['ok', 690],
