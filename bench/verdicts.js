@@ -642,15 +642,18 @@ for (const [name, rules] of [
   rows.healthy.push(run(heavy, s12({ ...users, dominant }), S11, (seed += 1_000_000)));
   // The same streams judged with every abort counted (session 11's rule): what the cap changes.
   rows.uncapped.push(run(`${heavy} (every abort counted)`, s12({ ...users, dominant, uncapped: true }), S11, seed));
+  // A green that hangs, its users all giving up at 2 s: 5,000 of them (a few requests each), or 50 (many each).
   const hangs = { ...arm, hangs: true };
-  rows.regressions.push(
-    run(
-      `green never answers, 50 sticky users giving up at 2 s, ${name}`,
-      s12({ ...simFor(plan, arm, hangs), clients: twoSecondClients, users: 50 }),
-      S11,
-      (seed += 1_000_000),
-    ),
-  );
+  for (const count of [5000, 50]) {
+    rows.regressions.push(
+      run(
+        `green never answers, ${count === 50 ? 50 : '5,000'} sticky users giving up at 2 s, ${name}`,
+        s12({ ...simFor(plan, arm, hangs), clients: twoSecondClients, users: count }),
+        S11,
+        (seed += 1_000_000),
+      ),
+    );
+  }
 }
 
 // Under --ratio, run() skipped the other plans.

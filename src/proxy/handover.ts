@@ -40,6 +40,8 @@ export interface HandoverWriterOptions {
 export class HandoverWriter {
   private timer?: NodeJS.Timeout;
   private readonly file: string;
+  /** The last write is done: a result recorded after it (none should be) cannot turn it back into a draft. */
+  private finished = false;
 
   constructor(private readonly options: HandoverWriterOptions) {
     this.file = path.join(options.stateDir, HANDOVER_DIR, `${options.feed.epoch}.json`);
@@ -47,7 +49,7 @@ export class HandoverWriter {
 
   /** A result came: written within HANDOVER_WRITE_MS. */
   schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.finished) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.write(false);
@@ -59,6 +61,7 @@ export class HandoverWriter {
   finish(): boolean {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.finished = true;
     return this.write(true);
   }
 

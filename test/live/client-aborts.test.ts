@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/core/random.js';
+import { ABORTS_PER_CLIENT } from '../../src/analysis/aborts.js';
+import { evaluate } from '../../src/analysis/index.js';
+import { createRandom, hashString } from '../../src/core/random.js';
+import type { ArmStats } from '../../src/metrics/index.js';
+import type { AnalysisConfig } from '../../src/plan/schema.js';
+import { stickyPoint } from '../../src/split/index.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
@@ -20,14 +25,15 @@ class ImpatientApplication {
   private running = true;
   private readonly loops: Promise<void>[];
 
-  constructor(proxy: Running, concurrency: number, timeoutMs: (i: number) => number) {
+  /** `user(loop, i)`: the sticky id request i of a loop sends (by default one of its own per request). */
+  constructor(proxy: Running, concurrency: number, timeoutMs: (i: number, loop: number) => number, user = (loop: number, i: number) => `user-${loop}-${i}`) {
     let n = 0;
     this.loops = Array.from({ length: concurrency }, async (_, id) => {
       while (this.running) {
         const i = n++;
-        const client = new OpenAI({ baseURL: proxy.baseUrl, apiKey: 'app-key', maxRetries: 0, timeout: timeoutMs(i) });
+        const client = new OpenAI({ baseURL: proxy.baseUrl, apiKey: 'app-key', maxRetries: 0, timeout: timeoutMs(i, id) });
         try {
-          await client.chat.completions.create({ model: 'gpt-4o', user: `user-${id}-${i}`, messages: [{ role: 'user', content: 'hello' }] });
+          await client.chat.completions.create({ model: 'gpt-4o', user: user(id, i), messages: [{ role: 'user', content: 'hello' }] });
           this.answered++;
         } catch {
           this.aborted++;
@@ -84,6 +90,45 @@ describe('client aborts in a live rollout', () => {
       // Both arms had aborts judged, and neither arm's were shown worse.
       expect(stage?.arms.green.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
       expect(stage?.arms.blue.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('does not roll back a healthy green on which one sticky client gives up on almost every request', async () => {
+    const proxies = await fixture.startProxies(1);
+    // A sticky id the proxies' split (seeded by the plan's name) puts on green at 50%.
+    const seed = hashString('live-test');
+    const heavy = Array.from({ length: 100 }, (_, i) => `heavy-${i}`).find((key) => stickyPoint(seed, key) < 0.5) as string;
+    // Loop 0 is that client, giving up after 1 ms (the simulated models answer in 3-6 ms); the others wait.
+    const app = new ImpatientApplication(
+      proxies[0] as Running,
+      6,
+      (_i, loop) => (loop === 0 ? 1 : 10_000),
+      (loop, i) => (loop === 0 ? heavy : `user-${loop}-${i}`),
+    );
+    try {
+      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 3s, green_weight: 0.5 }'] }, proxies);
+      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      expect(result.code, result.stderr).toBe(0);
+      const stage = stateOf(dir).stages[0];
+      const green = stage?.arms.green as ArmStats;
+      const blue = stage?.arms.blue as ArmStats;
+      // Its aborts reached the rollout with its sticky id: all but 3 left out of the comparisons.
+      expect(green.abortsPastClientCap).toBe((green.failuresByClass.client_abort ?? 0) - ABORTS_PER_CLIENT);
+      // The same figures with every abort counted as green's (the rule before) roll green back.
+      const { abortsPastClientCap: _left, ...uncapped } = green;
+      const config: AnalysisConfig = {
+        interval: 200,
+        confidence: 0.99,
+        min_requests: 5,
+        thresholds: { latency_p95: 10_000 },
+        on_inconclusive: 'pass',
+        max_extensions: 2,
+      };
+      const judged = (arm: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
+      expect(judged(green)).toBeUndefined();
+      expect(judged(uncapped)).toBe('guard.green_fails_more_than_blue');
     } finally {
       await app.stop();
     }
