@@ -12,8 +12,15 @@ import type { UpstreamResult } from '../../src/upstream/types.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Clock } from '../../src/core/clock.js';
 
-const result = (n: number, ok = true): UpstreamResult =>
-  ({ arm: 'green', model: 'm', ok, content: `secret answer ${n}`, latencyMs: n, attempts: 1, stream: false });
+const result = (n: number, ok = true): UpstreamResult => ({
+  arm: 'green',
+  model: 'm',
+  ok,
+  content: `secret answer ${n}`,
+  latencyMs: n,
+  attempts: 1,
+  stream: false,
+});
 
 /** A feed whose results are served under `owner.controller` (the route in force), like a proxy's. */
 function feedOf(owner: { controller?: string }): ResultsFeed {
