@@ -122,6 +122,7 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.qualityFailures += arm.qualityFailures;
     total.inFlight += arm.inFlight;
     total.consecutiveFailures = arm.consecutiveFailures;
+    if (arm.abortsPastClientCap) total.abortsPastClientCap = (total.abortsPastClientCap ?? 0) + arm.abortsPastClientCap;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])
       total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
     if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };

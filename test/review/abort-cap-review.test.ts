@@ -1,0 +1,98 @@
+// Review of the per-client abort cap (src/analysis/aborts.ts, drain12): known counts where the cap makes a
+// verdict worse. Each `it.fails` shows a defect still open: it passes once the defect is fixed. The first was
+// fixed here (one line in sumArmCounts) and is a plain test.
+import { describe, expect, it } from 'vitest';
+import { ABORTS_PER_CLIENT } from '../../src/analysis/aborts.js';
+import { evaluate } from '../../src/analysis/index.js';
+import { ArmRecorder, type ArmStats } from '../../src/metrics/index.js';
+import type { AnalysisConfig } from '../../src/plan/schema.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
+
+const config: AnalysisConfig = {
+  interval: 1000,
+  confidence: 0.99,
+  min_requests: 20,
+  thresholds: {},
+  on_inconclusive: 'pass',
+  max_extensions: 2,
+  compare_to_blue: { max_error_rate_increase: 0.02 },
+};
+
+type Outcome = 'ok' | 'error' | 'abort';
+
+function result(arm: 'blue' | 'green', outcome: Outcome, client?: string): UpstreamResult {
+  const r: UpstreamResult = { arm, model: arm, stream: false, attempts: 1, ok: outcome === 'ok', content: 'fine', latencyMs: 300 };
+  if (outcome === 'error') r.failure = 'server_error';
+  if (outcome === 'abort') {
+    r.failure = 'client_abort';
+    r.latencyMs = 2000;
+    if (client !== undefined) r.client = client;
+  }
+  return r;
+}
+
+/** One stage x arm's figures from rows of [outcome, count, sticky client digest]. */
+function arm(name: 'blue' | 'green', rows: [Outcome, number, string?][]): ArmStats {
+  const recorder = new ArmRecorder(undefined, { latency: [], ttft: [] });
+  for (const [outcome, count, client] of rows) for (let i = 0; i < count; i++) recorder.record(result(name, outcome, client), false);
+  return recorder.snapshot();
+}
+
+const breachOf = (green: ArmStats, blueStages: ArmStats[], stageIndex: number, greenWeight: number) =>
+  evaluate({ stageIndex, stageCount: 3, green, blue: blueStages[blueStages.length - 1] as ArmStats, blueStages, greenWeight, config }).breach?.rule;
+
+describe('review12: the abort cap in the comparisons with blue', () => {
+  // At 100% green the comparisons judge against blue summed over the rollout so far (reference.ts, sumArmCounts).
+  // The sum drops abortsPastClientCap: blue keeps one heavy client's 297 excess aborts as failures while green's
+  // would be left out, so blue's reference reads 31% instead of 1.8% and a green failing 12% is judged `ok` in the
+  // stage that promotes it. (Fixed: sumArmCounts adds abortsPastClientCap, src/metrics/types.ts.)
+  it('judges a 100% green stage against a blue reference with the same aborts left out as its own stage had', () => {
+    // Stage 1 (weight 0.5): a heavy impatient client sat on blue; blue's own failures 1%.
+    const blueStage1 = arm('blue', [
+      ['ok', 690],
+      ['error', 10],
+      ['abort', 300, 'heavy'],
+    ]);
+    expect(blueStage1.abortsPastClientCap).toBe(300 - ABORTS_PER_CLIENT);
+    // Stage 1 itself is judged with the cap: blue 13 of 703 (1.8%).
+    const goodGreen = arm('green', [
+      ['ok', 990],
+      ['error', 10],
+    ]);
+    expect(breachOf(goodGreen, [blueStage1], 0, 0.5)).toBeUndefined();
+    // Stage 3 (weight 1): a green failing 12% of its requests, no aborts, blue has no requests of its own.
+    const badGreen = arm('green', [
+      ['ok', 880],
+      ['error', 120],
+    ]);
+    const blueStage3 = arm('blue', []);
+    // Against blue's own stage-1 figures with the cap (1.8%), 12% is a breach of the 2-point margin...
+    expect(breachOf(badGreen, [blueStage1], 0, 0.5)).toBe('compare_to_blue.max_error_rate_increase');
+    // ...and at 100% green the same blue, summed, must read the same.
+    expect(breachOf(badGreen, [blueStage1, arm('blue', []), blueStage3], 2, 1)).toBe('compare_to_blue.max_error_rate_increase');
+  });
+
+  // The cap cannot tell an impatient client from a green that makes its client give up: with a few heavy sticky
+  // clients (a backend sending one `user` per service or tenant, or X-Bluegreen-Sticky per service), a green on
+  // which 20% of one client's requests stall past its 2 s timeout has 197 of its 200 aborts left out, and is
+  // judged at 1.3% against blue's 1%: promoted. Without the cap it is 21% and rolled back.
+  it.fails('rolls back a green on which a heavy sticky client gives up on 20% of its requests (blue: none given up)', () => {
+    const blue = arm('blue', [
+      ['ok', 990],
+      ['error', 10],
+    ]);
+    const green = arm('green', [
+      ['ok', 790],
+      ['error', 10],
+      ['abort', 200, 'service-a'],
+    ]);
+    // The same figures with no sticky id on the aborts (as before the cap): rolled back.
+    const anonymous = arm('green', [
+      ['ok', 790],
+      ['error', 10],
+      ['abort', 200],
+    ]);
+    expect(breachOf(anonymous, [blue], 0, 0.5)).toBe('compare_to_blue.max_error_rate_increase');
+    expect(breachOf(green, [blue], 0, 0.5)).toBe('compare_to_blue.max_error_rate_increase');
+  });
+});
