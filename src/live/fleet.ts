@@ -1,6 +1,7 @@
 // The proxies a live rollout drives, and what the rollout knows of each: the route it last set, the lease, the
 // last contact, the results cursor and the live figures per stage. The actuator writes the routes, the live
 // source reads the results; both go through here, and the dashboard, status and live.json read it.
+import { FeedsRead } from './feeds-read.js';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
@@ -51,9 +52,6 @@ export interface LiveView {
   stages: LiveStageFigures[];
 }
 
-/** Restarted proxies' feeds remembered per proxy (see FleetProxy.takes). */
-const PAST_FEEDS = 16;
-
 export class FleetProxy {
   readonly view: ProxyView;
   /** Results after this sequence number are this rollout's; undefined until the first route is set. */
@@ -69,19 +67,16 @@ export class FleetProxy {
   lapsedAt?: number;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
-  /**
-   * Per results feed this rollout read before (a proxy process since restarted), or took handed-over results of,
-   * the last one recorded: a result handed over by a stopped proxy is judged once (see takes).
-   */
-  private readonly pastFeeds = new Map<string, number>();
-
   constructor(
     readonly client: AdminClient,
     private readonly clock: Clock,
     /** An id of this rollout run, sent with every route. */
     private readonly controller: string,
+    /** What the rollout recorded of every feed, shared by the fleet's proxies (see takes). */
+    private readonly feedsRead: FeedsRead = new FeedsRead(),
   ) {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
+    feedsRead.follow(this);
   }
 
   /**
@@ -124,7 +119,7 @@ export class FleetProxy {
 
   /** The proxy restarted (its feed is `epoch` now): its old feed's cursor is kept, its new one read from the start. */
   restarted(): void {
-    if (this.epoch !== undefined && this.cursor !== undefined) this.remember(this.epoch, this.cursor);
+    if (this.epoch !== undefined && this.cursor !== undefined) this.feedsRead.remember(this.epoch, this.cursor);
     this.cursor = 0;
   }
 
@@ -136,16 +131,9 @@ export class FleetProxy {
   takes(entry: Pick<FeedEntry, 'origin'>): boolean {
     const origin = entry.origin;
     if (origin === undefined) return true;
-    if (origin.controller !== this.controller || origin.seq <= (this.pastFeeds.get(origin.epoch) ?? 0)) return false;
-    this.remember(origin.epoch, origin.seq);
+    if (origin.controller !== this.controller || origin.seq <= this.feedsRead.readUpTo(origin.epoch)) return false;
+    this.feedsRead.remember(origin.epoch, origin.seq);
     return true;
-  }
-
-  private remember(epoch: string, seq: number): void {
-    this.pastFeeds.delete(epoch);
-    this.pastFeeds.set(epoch, seq);
-    // A few restarts back is all a handover can come from: the oldest goes.
-    if (this.pastFeeds.size > PAST_FEEDS) this.pastFeeds.delete(this.pastFeeds.keys().next().value as string);
   }
 
   answered(): void {
@@ -182,7 +170,8 @@ export class ProxyFleet {
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
     // One id for this run of the rollout: a proxy tells its routes from anyone else's by it.
     const controller = randomUUID();
-    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, controller));
+    const feedsRead = new FeedsRead();
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, controller, feedsRead));
   }
 
   /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */

@@ -110,13 +110,8 @@ export class HandoverReader {
   poll(): void {
     for (const name of this.names()) {
       const file = path.join(this.dir, name);
-      let stamp: string;
-      try {
-        const stat = statSync(file);
-        stamp = `${stat.mtimeMs}:${stat.size}`;
-      } catch {
-        continue;
-      }
+      const stamp = stampOf(file);
+      if (stamp === undefined) continue;
       let loaded = this.files.get(name);
       if (loaded?.stamp !== stamp) {
         loaded = this.load(file, stamp, loaded);
@@ -131,12 +126,17 @@ export class HandoverReader {
    * files of proxies that have finished go. A proxy still draining may write more: its file stays for the next.
    */
   release(): void {
-    for (const [name, loaded] of this.files) if (!loaded.foreign && this.finished(loaded)) this.remove(name);
+    for (const [name, loaded] of this.files) {
+      // Rewritten since this proxy read it (its writer's last results): left for the next proxy on the folder.
+      if (stampOf(path.join(this.dir, name)) !== loaded.stamp) continue;
+      if (!loaded.foreign && this.finished(loaded)) this.remove(name);
+    }
   }
 
   private finished(loaded: Loaded): boolean {
-    // A writer killed mid-drain (kill -9) wrote its last: what the file holds is all there will be.
-    return loaded.final || !isPidAlive(loaded.pid);
+    // A writer killed mid-drain (kill -9) wrote its last: what the file holds is all there will be. A file of another
+    // feed naming this very process's pid was written by a process now gone (a container's pid 1, restarted).
+    return loaded.final || loaded.pid === process.pid || !isPidAlive(loaded.pid);
   }
 
   private names(): string[] {
@@ -171,6 +171,16 @@ export class HandoverReader {
   private remove(name: string): void {
     rmSync(path.join(this.dir, name), { force: true });
     this.files.delete(name);
+  }
+}
+
+/** What tells a rewrite of a file from the version read: its time and size; undefined when it is gone. */
+function stampOf(file: string): string | undefined {
+  try {
+    const stat = statSync(file);
+    return `${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -322,7 +322,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         await closed;
         // The requests cut just now are recorded on their sockets' close events: in the last write too.
         await new Promise((resolve) => setImmediate(resolve));
-        // Once its own handover holds what it adopted and was not read, the files it adopted from may go.
+        // What stopped proxies wrote since the last read goes into its own handover; once that holds what it adopted
+        // and was not read, the files it adopted from may go.
+        handovers?.poll();
         if (handingOver?.finish() === true) handovers?.release();
         await Promise.all([targets.close(), route.flush()]);
       })();

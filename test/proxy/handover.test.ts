@@ -91,7 +91,8 @@ describe('handing results over to the next proxy', () => {
     const owner = { controller: 'run-1' };
     const old = feedOf(owner);
     old.push(result(1), 'routed', { ok: true }, 2);
-    const writer = new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: process.pid });
+    // A live process other than the reader (in a real handover, the stopped proxy still draining).
+    const writer = new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: process.ppid });
     // An early write (as the drain goes on), then the replacement reads it before the last request ended.
     (writer as unknown as { write(final: boolean): boolean }).write(false);
     const next = feedOf(owner);

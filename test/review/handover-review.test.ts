@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import { AdminClient } from '../../src/live/admin-client.js';
+import { FeedsRead } from '../../src/live/feeds-read.js';
 import { FleetProxy } from '../../src/live/fleet.js';
 import { HANDOVER_DIR, HandoverReader, HandoverWriter } from '../../src/proxy/handover.js';
 import { ResultsFeed } from '../../src/proxy/results-feed.js';
@@ -32,7 +33,7 @@ describe('review12: handover files', () => {
   // deleted once that writer has exited, and the replacement's own handover holds only what it had adopted.
   // Sequence: proxy 1 stops while a green request hangs; proxy 2 starts and adopts proxy 1's early write; the
   // request times out, proxy 1 writes its final file and exits; proxy 2 is stopped before the rollout's next read.
-  it.fails("keeps a stopped proxy's last write that its replacement never adopted when the replacement stops in turn", () => {
+  it("keeps a stopped proxy's last write that its replacement never adopted when the replacement stops in turn", () => {
     const dir = tempDir();
     const first = feedOf('run-1');
     first.push(result(1), 'routed', { ok: true }, 0);
@@ -60,7 +61,7 @@ describe('review12: handover files', () => {
   // stop's SIGKILL after 10 s, under a 25 s drain_timeout) names a pid that is alive: the replacement itself. It is
   // never deleted, and every proxy started on the folder adopts it again. A file of another feed can never have
   // been written by this very process.
-  it.fails("deletes, once read past, a non-final file whose writer's pid is the reader's own (a container's pid 1)", () => {
+  it("deletes, once read past, a non-final file whose writer's pid is the reader's own (a container's pid 1)", () => {
     const dir = tempDir();
     const folder = path.join(dir, HANDOVER_DIR);
     const killed = path.join(folder, '22222222-2222-4222-8222-222222222222.json');
@@ -86,9 +87,10 @@ describe("review12: the rollout's reader of handed-over results, across a fleet"
   // refuseRunningProxy lets through in containers: discovery.ts:57 `info.pid === self`, every replica being pid 1,
   // or on a network folder across hosts) both adopt proxy A's handover file: proxy B's reader takes A's results
   // the rollout had already read from A (its last page, 4 and 5), and A's replacement takes 6 again.
-  it.fails('takes each handed-over result once across the fleet, however many of its proxies serve it', () => {
-    const a = new FleetProxy(new AdminClient({ url: 'http://127.0.0.1:1', token: 't' }), clock, 'run-1');
-    const b = new FleetProxy(new AdminClient({ url: 'http://127.0.0.1:2', token: 't' }), clock, 'run-1');
+  it('takes each handed-over result once across the fleet, however many of its proxies serve it', () => {
+    const fleet = new FeedsRead();
+    const a = new FleetProxy(new AdminClient({ url: 'http://127.0.0.1:1', token: 't' }), clock, 'run-1', fleet);
+    const b = new FleetProxy(new AdminClient({ url: 'http://127.0.0.1:2', token: 't' }), clock, 'run-1', fleet);
     // The rollout read A's feed up to 5 (its last read asked for those after 3: A hands over 4, 5 and 6).
     a.epoch = 'feed-a';
     a.cursor = 5;
