@@ -18,7 +18,7 @@ import { forwardedHeaders, responseSink, sendError, type AnswerTag } from './res
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
-import type { StoredResponses } from './stored-responses.js';
+import { StoredResponses } from './stored-responses.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -90,8 +90,8 @@ class ChatExchange {
   private fallback = false;
   /** The figures of the stage in force when the first attempt started: the whole request counts there. */
   private figures?: StageFigures;
-  /** Where the answer's ids are remembered (the Responses API, unless the request said `store: false`). */
-  private remembers?: StoredResponses;
+  /** The upstream keeps the answer (not `store: false`): its response id is remembered, not only its items. */
+  private keepsResponse = true;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -141,7 +141,7 @@ class ChatExchange {
     const stored = split.stored;
     // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
     const pinned = stored?.pinned(parsed.body, route.greenWeight);
-    this.remembers = stored?.storing(parsed.body);
+    this.keepsResponse = StoredResponses.keepsResponse(parsed.body);
     this.sticky = stickyKey(parsed.body, req.headers, split.stickyKeyOf);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
@@ -162,8 +162,8 @@ class ChatExchange {
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
-    const stored = this.remembers;
-    if (stored && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
+    const stored = this.split.stored;
+    if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
     const figures = ctx.metrics.started(target.arm);
     this.figures ??= figures;
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
@@ -188,7 +188,7 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
-      if (outcome.result.ok) this.remembers?.remember(outcome.responseId, outcome.result.arm, outcome.itemIds);
+      if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures(), this.split.name);
       this.done();
     } catch (error) {

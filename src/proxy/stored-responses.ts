@@ -65,11 +65,12 @@ export class StoredResponses {
   ) {}
 
   /**
-   * Where the answer to `body` is remembered: here, unless the request said `store: false` (the upstream keeps
-   * nothing of it, so its ids would take room for nothing).
+   * Whether the answer to `body` is kept upstream, so its response id is worth remembering: not after `store: false`.
+   * Its output items are remembered either way: a `store: false` conversation passes them back (encrypted reasoning
+   * among them), and only the account that made them can read them.
    */
-  storing(body: Readonly<Record<string, unknown>>): this | undefined {
-    return body.store === false ? undefined : this;
+  static keepsResponse(body: Readonly<Record<string, unknown>>): boolean {
+    return body.store !== false;
   }
 
   /** An answer this proxy passed back: `arm` holds the response `id` and its output items `itemIds`. */

@@ -99,9 +99,21 @@ describe('reading a stored response through the proxy', () => {
     expect(await armOf(openai.responses.retrieve(kept.response.id))).toBe('green');
     expect(failure(await openai.responses.retrieve(unkept.response.id).catch((e: unknown) => e))).toEqual({ status: 404, arm: 'blue' });
     // A continuation of it is split as any request is (here: all green), not held anywhere.
-    const stored = new StoredResponses(false);
-    expect(stored.storing({ store: false })).toBeUndefined();
-    expect(stored.storing({ store: true })).toBe(stored);
+    expect(StoredResponses.keepsResponse({ store: false })).toBe(false);
+    expect(StoredResponses.keepsResponse({ store: true })).toBe(true);
+  });
+
+  it("holds a store: false answer's items passed back on the arm that made them (encrypted reasoning: only its account reads it)", async () => {
+    const running = await runProxy(TWO_ACCOUNTS, { random: createRandom(9) });
+    setRoute(running.proxy, 0.5);
+    const openai = client(running.baseUrl);
+    const { green, sticky } = await onEachArm(openai, { store: false });
+    const item = green.output[0] as OpenAI.Responses.ResponseOutputMessage;
+    // Under a sticky id the split puts on blue: still green, no fallback (blue's account cannot read green's items).
+    // The simulator keeps nothing of a store: false answer, so green refuses the id as OpenAI does: 400, from green.
+    const passedBack = await create(openai, { store: false, input: [item, { role: 'user', content: 'and then?' }] }, sticky.blue).catch((e: unknown) => e);
+    expect(failure(passedBack)).toEqual({ status: 400, arm: 'green' });
+    expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
 
   it('refuses other methods with 405 naming the ones it takes, and ids that are no id with 404', async () => {
