@@ -20,8 +20,7 @@ import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
-import { ResultsFeed } from './results-feed.js';
-import { HandoverReader, HandoverWriter } from './handover.js';
+import { createRolloutFeed } from './rollout-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { errorText } from '../core/errors.js';
@@ -103,15 +102,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     redactor: targets.redactor,
     now,
   });
-  // Every result, in order, for the rollout driving this proxy (GET /admin/results).
-  // Each result under the rollout run whose route is in force: a handover is wanted by that run's reader only.
-  const feed = settings.admin ? new ResultsFeed(undefined, { controller: () => route.controller }) : undefined;
-  if (feed) metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
-  if (feed) metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
-  // Results a proxy stopped on this folder had not had read: served first (handover.ts).
-  const handovers = feed && options.stateDir !== undefined ? new HandoverReader(options.stateDir, feed, options.log) : undefined;
-  handovers?.poll();
-  let handingOver: HandoverWriter | undefined;
+  // Every result, in order, for the rollout driving this proxy (GET /admin/results), handed over across restarts.
+  const rolloutFeed = settings.admin ? createRolloutFeed({ metrics, route, stateDir: options.stateDir, now, log: options.log }) : undefined;
   const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
@@ -259,7 +251,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let admin: AdminHandle | undefined;
   try {
     if (settings.admin)
-      admin = await startAdmin({ ...settings.admin, owner, route, metrics, feed, beforeResults: () => handovers?.poll(), now, log: options.log });
+      admin = await startAdmin({
+        ...settings.admin,
+        owner,
+        route,
+        metrics,
+        feed: rolloutFeed?.feed,
+        beforeResults: () => rolloutFeed?.poll(),
+        now,
+        log: options.log,
+      });
     if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
@@ -268,19 +269,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     route.stop();
     throw error;
   }
-  /**
-   * While a rollout drives this proxy (its route, lease running, not ended), what its reader has not read yet is
-   * written to the state folder as the drain goes on, for the proxy started there next (handover.ts).
-   */
-  const handOver = (): HandoverWriter | undefined => {
-    const { controller, ended, leaseExpiresAt } = route.stored;
-    const driving = controller !== undefined && !ended && leaseExpiresAt !== undefined && leaseExpiresAt > now();
-    if (!feed || options.stateDir === undefined || !driving) return undefined;
-    const writer = new HandoverWriter({ stateDir: options.stateDir, feed, controller, pid: process.pid, log: options.log });
-    feed.onPush(() => writer.schedule());
-    writer.schedule();
-    return writer;
-  };
   let closing: Promise<void> | undefined;
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
@@ -304,7 +292,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         void stopListening();
         const adminClosing = closeAdmin();
         route.detach();
-        handingOver = handOver();
+        rolloutFeed?.startHandover();
         await adminClosing;
         await untilIdle(inFlight, timeoutMs, force);
         return inFlight.size;
@@ -322,10 +310,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         await closed;
         // The requests cut just now are recorded on their sockets' close events: in the last write too.
         await new Promise((resolve) => setImmediate(resolve));
-        // What stopped proxies wrote since the last read goes into its own handover; once that holds what it adopted
-        // and was not read, the files it adopted from may go.
-        handovers?.poll();
-        if (handingOver?.finish() === true) handovers?.release();
+        rolloutFeed?.finishHandover();
         await Promise.all([targets.close(), route.flush()]);
       })();
       return closing;

@@ -1,0 +1,54 @@
+// The results this proxy keeps for the rollout driving it (GET /admin/results, results-feed.ts), with the handover
+// (handover.ts): what proxies stopped on the same folder had not had read is served here first, and what this
+// proxy's rollout has not read when it stops is written for the next. One object for the server's start, drain
+// and close.
+import { HandoverReader, HandoverWriter } from './handover.js';
+import type { ProxyMetrics } from './metrics.js';
+import { ResultsFeed } from './results-feed.js';
+import type { RouteHolder } from './route.js';
+
+export interface RolloutFeed {
+  feed: ResultsFeed;
+  /** Before each read of the feed: what stopped proxies handed over is adopted. */
+  poll(): void;
+  /** The drain began: while a rollout drives this proxy, what its reader has not read is written as requests end. */
+  startHandover(): void;
+  /** Every request has ended: the last write, then the files adopted from may go. */
+  finishHandover(): void;
+}
+
+export function createRolloutFeed(options: {
+  metrics: ProxyMetrics;
+  route: RouteHolder;
+  stateDir?: string;
+  now: () => number;
+  log?: (message: string) => void;
+}): RolloutFeed {
+  const { metrics, route, stateDir, now, log } = options;
+  // Each result under the rollout run whose route is in force: a handover is wanted by that run's reader only.
+  const feed = new ResultsFeed(undefined, { controller: () => route.controller });
+  metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
+  metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
+  const handovers = stateDir !== undefined ? new HandoverReader(stateDir, feed, log) : undefined;
+  handovers?.poll();
+  let handingOver: HandoverWriter | undefined;
+  return {
+    feed,
+    poll: () => handovers?.poll(),
+    startHandover() {
+      const { controller, ended, leaseExpiresAt } = route.stored;
+      const driving = controller !== undefined && !ended && leaseExpiresAt !== undefined && leaseExpiresAt > now();
+      if (stateDir === undefined || !driving || handingOver) return;
+      const writer = new HandoverWriter({ stateDir, feed, controller, pid: process.pid, log });
+      feed.onPush(() => writer.schedule());
+      writer.schedule();
+      handingOver = writer;
+    },
+    finishHandover() {
+      // What stopped proxies wrote since the last read goes into this proxy's own handover; once that holds what it
+      // adopted and was not read, the files it adopted from may go.
+      handovers?.poll();
+      if (handingOver?.finish() === true) handovers?.release();
+    },
+  };
+}
