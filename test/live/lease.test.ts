@@ -18,9 +18,10 @@ describe('live rollout lease', () => {
     const stateDir = tempDir();
     const proxies = await fixture.startProxies(2, { stateDirs: [stateDir] });
     const app = fixture.application(proxies, 1);
-    // 2 s, not 1: renewals every lease/3 time out after lease/3, and three missed in a row on a loaded machine
-    // (helpers' test runs at load 10-13) let a lease lapse while the rollout still ran.
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 2s' }, proxies);
+    // 4 s, not 1 or 2: admin calls time out after lease/3, and these proxies answer from the test's own process; on a
+    // loaded machine (load 10-20) it stalled past 667 ms, the rollout took a proxy for unreachable and rolled back
+    // before the kill, or missed renewals let a lease lapse while it still ran.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 4s' }, proxies);
     const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
     await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
     const sawGreen = app.arms.green;
@@ -29,7 +30,7 @@ describe('live rollout lease', () => {
     child.kill('SIGKILL');
     await once(child, 'exit');
     // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
-    await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out', 10_000).catch(
+    await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out', 20_000).catch(
       (error: unknown) => {
         throw new Error(`${String(error)}; the proxies' reasons: ${proxies.map((p) => p.proxy.route.stored.reason).join(' | ')}`);
       },
