@@ -6,10 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import { VERSION } from '../../../src/cli/version.js';
-import type { RolloutSnapshot } from '../../../src/engine/types.js';
+import type { RolloutSnapshot, RolloutView } from '../../../src/engine/types.js';
 import type { Plan } from '../../../src/plan/plan.js';
 import { buildReport, reportSchema, writeReports } from '../../../src/report/outcome/index.js';
-import type { SimulatorHandle } from '../../../src/sim/index.js';
+import type { SimulatorHandle, SimulatorOptions } from '../../../src/sim/index.js';
 import { simulatorFromYaml } from '../../helpers/simulator.js';
 import { testContext } from '../../helpers/cli.js';
 import { planFromYaml, tempDir } from '../../helpers/plans.js';
@@ -18,8 +18,8 @@ import { caseNamed, parseJunit } from './xml-helpers.js';
 const SECRET = 'sk-test-secret-123';
 const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
 
-async function simulator(green: string): Promise<SimulatorHandle> {
-  return simulatorFromYaml(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`);
+async function simulator(green: string, options?: SimulatorOptions): Promise<SimulatorHandle> {
+  return simulatorFromYaml(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`, options);
 }
 
 function planText(base: string, stages: string): string {
@@ -35,7 +35,7 @@ analysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2, la
 `;
 }
 
-async function rollout(yaml: string): Promise<{ code: number; dir: string; plan: Plan; snapshot: RolloutSnapshot }> {
+async function rollout(yaml: string, watch?: (view: RolloutView) => void): Promise<{ code: number; dir: string; plan: Plan; snapshot: RolloutSnapshot }> {
   const dir = tempDir();
   const plan = planFromYaml(yaml, dir);
   const code = await runRollout({
@@ -44,7 +44,10 @@ async function rollout(yaml: string): Promise<{ code: number; dir: string; plan:
     seed: 5,
     ctx: testContext({ cwd: dir, env: { TEST_KEY: SECRET } }),
     signals: new EventEmitter(),
-    attachReporter: () => ({ finish: async () => {} }),
+    attachReporter: (target) => {
+      watch?.(target);
+      return { finish: async () => {} };
+    },
   });
   const snapshot = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, dir, plan, snapshot };
@@ -72,9 +75,22 @@ function write(run: { dir: string; plan: Plan; snapshot: RolloutSnapshot }) {
 
 describe('reports from a real run', () => {
   it('a rollback in stage 2: the JSON names the rule and figures, the JUnit fails that stage and rule', async () => {
-    // Green turns bad 3 s after the simulator starts: stage 1 (2 s) passes, stage 2 crosses error_rate.
-    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, changes: [ { at: 3s, error_rate: 0.7 } ] }`);
-    const run = await rollout(planText(sim.baseUrl, '  - { duration: 2s, green_weight: 0.5 }\n  - { duration: 6s, green_weight: 1 }'));
+    // Green turns bad in stage 2, once every request of stage 1 has answered: the simulator's clock for its
+    // changes stands still until then. On wall time (a change at 3 s) a loaded machine moved the fault into stage 1,
+    // and a stage-1 request still in flight at its end (answered seconds late under load) could meet it.
+    let running: RolloutView | undefined;
+    let faulty = false;
+    const stage1Answered = (snapshot: RolloutSnapshot) =>
+      snapshot.stageIndex === 1 && snapshot.stages[0]!.arms.blue.inFlight + snapshot.stages[0]!.arms.green.inFlight === 0;
+    const startedAt = Date.now();
+    const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, changes: [ { at: 1s, error_rate: 0.7 } ] }`, {
+      now: () => {
+        faulty ||= running !== undefined && stage1Answered(running.snapshot());
+        return startedAt + (faulty ? 1000 : 0);
+      },
+    });
+    const stages = '  - { duration: 2s, green_weight: 0.5 }\n  - { duration: 6s, green_weight: 1 }';
+    const run = await rollout(planText(sim.baseUrl, stages), (view) => (running = view));
     expect(run.code).toBe(10);
     const files = write(run);
 
