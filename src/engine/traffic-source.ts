@@ -1,5 +1,5 @@
 // The seam for where requests come from: generated arrivals today (synthetic and sampled), the live proxies'
-// figures next. A source records into the engine's metrics; the engine only starts, stops and drains it.
+// figures next. A source records into the engine's metrics; the engine only starts, stops, catches up (a stage's end) and drains it.
 import type { Breach } from '../analysis/types.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { ArmName } from '../plan/plan.js';
