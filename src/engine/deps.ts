@@ -77,9 +77,10 @@ export interface EngineDeps {
   startStage?: number;
   /**
    * `rollout --resume`: the dead run's per-stage figures from its state.json. The stages up to startStage go
-   * on from them, so the resumed stage's tests continue rather than start over with a fresh budget.
+   * on from them, so the resumed stage's tests continue rather than start over with a fresh budget; the stages
+   * before it keep the checks they passed on (StageStats.checks), which the report shows.
    */
-  carried?: readonly Partial<Pick<StageStats, 'arms'>>[];
+  carried?: readonly Partial<Pick<StageStats, 'arms' | 'checks'>>[];
   /**
    * Set when green is already promoted where this rollout would move traffic (a re-run after a promotion): the
    * rollout ends at once as promoted with this reason, moving nothing and running no hook.

@@ -23,6 +23,10 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private inFlight = 0;
   private readonly pending = new Set<Promise<void>>();
+  /** The requests in flight by the stage they were sent at: a stage's end waits for its own (see settled). */
+  private readonly pendingByStage = new Map<number, Set<Promise<void>>>();
+  /** Ends every settled() wait under way (the rollout is ending). */
+  private readonly waitEnders = new Set<() => void>();
   private readonly abort = new AbortController();
   private idleWaiters: (() => void)[] = [];
 
@@ -48,9 +52,15 @@ export class Dispatcher {
       .finally(() => {
         this.inFlight--;
         this.pending.delete(done);
+        const ofStage = this.pendingByStage.get(stage);
+        ofStage?.delete(done);
+        if (ofStage?.size === 0) this.pendingByStage.delete(stage);
         if (this.inFlight === 0) this.wakeIdle();
       });
     this.pending.add(done);
+    const ofStage = this.pendingByStage.get(stage) ?? new Set<Promise<void>>();
+    ofStage.add(done);
+    this.pendingByStage.set(stage, ofStage);
     return arm;
   }
 
@@ -71,6 +81,39 @@ export class Dispatcher {
 
   get inFlightCount(): number {
     return this.inFlight;
+  }
+
+  /** Requests sent at `stage` that have not answered yet. */
+  inFlightAt(stage: number): number {
+    return this.pendingByStage.get(stage)?.size ?? 0;
+  }
+
+  /**
+   * Waits until every request sent at `stage` so far has answered (and been recorded), or timeoutMs passed, or
+   * endWaits() was called; resolves to how many were still running. Requests sent after the call are not waited
+   * for: arrivals go on during the wait, and waiting for those too would under steady load never end before the
+   * timeout. Nothing is cancelled: a request still running goes on and is recorded when it answers.
+   */
+  async settled(stage: number, timeoutMs: number, setTimer: (fn: () => void, ms: number) => { cancel(): void }): Promise<number> {
+    const waiting = [...(this.pendingByStage.get(stage) ?? [])];
+    if (waiting.length === 0) return 0;
+    await new Promise<void>((resolve) => {
+      let timer: { cancel(): void } | undefined;
+      const finish = (): void => {
+        timer?.cancel();
+        this.waitEnders.delete(finish);
+        resolve();
+      };
+      this.waitEnders.add(finish);
+      timer = setTimer(finish, timeoutMs);
+      void Promise.allSettled(waiting).then(finish);
+    });
+    return waiting.filter((request) => this.pending.has(request)).length;
+  }
+
+  /** Ends every settled() wait at once: the rollout is ending, and its ending waits for (or cancels) the rest. */
+  endWaits(): void {
+    for (const finish of [...this.waitEnders]) finish();
   }
 
   /** Waits for in-flight requests to finish; after timeoutMs the rest are cancelled. */

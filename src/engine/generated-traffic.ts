@@ -1,6 +1,7 @@
 // Generated traffic as a TrafficSource: the open-model arrival scheduler feeds the dispatcher, which sends each
 // request to the arm the splitter picks at the current weight.
 import type { Clock } from '../core/clock.js';
+import { formatDuration, formatPlural } from '../core/format.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmName } from '../plan/plan.js';
 import { createQualityChecker } from '../analysis/index.js';
@@ -16,6 +17,8 @@ export interface GeneratedTrafficOptions {
   maxInFlight: number;
   checkQuality: (result: UpstreamResult) => { ok: boolean; reason?: string };
   clock: Clock;
+  /** How long a stage's end waits at most for the requests sent in it (the plan's upstream request timeout). */
+  requestTimeoutMs: number;
 }
 
 export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourceFactory {
@@ -31,15 +34,33 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       onFailure: context.onFailure ? (arm, result) => context.onFailure?.(arm, result) : undefined,
       greenWatch: context.greenWatch,
     });
+    const setTimer = (fn: () => void, ms: number) => options.clock.setTimer(fn, ms);
     const arrivals = options.arrivals(() => {
+      // Sent at the current stage, which is the ending stage's until the next is entered (its traffic moved): so
+      // arrivals while a stage's end waits for its requests (catchUp) go out at its weight and are recorded in it.
+      // The wait does not wait for them; those that answer before the judgement count in it, the rest in its
+      // figures only.
       const current = context.current();
       if (current) dispatcher.dispatch(current.stage, current.greenWeight);
     });
     return {
       start: () => arrivals.start(),
-      stop: () => arrivals.stop(),
-      drain: (timeoutMs) => dispatcher.drain(timeoutMs, (fn, ms) => options.clock.setTimer(fn, ms)),
+      // The ending: a stage's end waiting for its requests gives up at once (the ending drains or cancels them).
+      stop: () => {
+        arrivals.stop();
+        dispatcher.endWaits();
+      },
+      drain: (timeoutMs) => dispatcher.drain(timeoutMs, setTimer),
       cancelAll: () => dispatcher.cancelAll(),
+      // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
+      // time is up still counts in it; a request hanging past the request timeout holds it no longer than that.
+      catchUp: async (stage) => {
+        const running = await dispatcher.settled(stage, options.requestTimeoutMs, setTimer);
+        if (running > 0 && context.current() !== undefined)
+          context.warn?.(
+            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the request timeout (${formatDuration(options.requestTimeoutMs)}): their answers count in its figures, not in its judgement`,
+          );
+      },
     };
   };
 }
@@ -57,6 +78,8 @@ export function sourcesOf(deps: EngineDeps): TrafficSourceFactory[] {
         maxInFlight: plan.traffic.max_in_flight,
         checkQuality: createQualityChecker(plan.analysis.quality),
         clock: deps.clock,
+        // Blue's answers are judged too (the comparisons): the longer of the two arms' timeouts.
+        requestTimeoutMs: Math.max(plan.arms.blue.upstream.timeout.requestMs, plan.arms.green.upstream.timeout.requestMs),
       }),
     ]
   );

@@ -25,8 +25,11 @@ export interface StageStepsParts {
   /** Moves traffic to a stage's weight (EndingMoves, which also holds the ending's moves). */
   actuators: { applyStage(move: StageMove): Promise<ActuationResult[]> };
   health?: HealthChecker;
-  /** Records what the sources served but have not recorded yet (live results since the last poll); none: nothing to wait for. */
-  catchUp?: () => Promise<void>;
+  /**
+   * Records what the sources served in a stage but have not recorded yet (live results since the last poll,
+   * generated requests still in flight); none: nothing to wait for.
+   */
+  catchUp?: (stage: number) => Promise<void>;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
   rollback(breach: Breach): void;
   end(ending: Ending): Promise<void>;
@@ -41,6 +44,8 @@ export class StageSteps {
   private extensions = 0;
   /** 1-based stages that passed with nothing judged (green under min_requests): the promotion says so. */
   private readonly unjudged: number[] = [];
+  /** Set while a stage's end waits for the sources (catchUp). */
+  private catchingUp = false;
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -79,9 +84,18 @@ export class StageSteps {
     if (state.ending) return;
     stageClock.stop();
     if (this.parts.catchUp) {
-      // Up to one poll of the stage's live results is not recorded yet: judged without it, a stage as short as the
-      // poll interval passes with nothing judged. An operator's pause meanwhile holds the stage (resume ends it).
-      await this.parts.catchUp();
+      // A resume during the wait below ran the (spent) stage clock again: the wait under way judges the stage.
+      if (this.catchingUp) return;
+      // Up to one poll of the stage's live results is not recorded yet, and generated requests sent in it may
+      // still be in flight: judged without them, a stage as short as the poll interval passes with nothing judged,
+      // and a failure answered just after its time is up is never judged in it. The wait is bounded (the request
+      // timeout); an operator's pause meanwhile holds the stage (resume ends it); an ending cuts it short.
+      this.catchingUp = true;
+      try {
+        await this.parts.catchUp(state.stageIndex);
+      } finally {
+        this.catchingUp = false;
+      }
       if (state.ending || state.phase === 'paused') return;
     }
     // The stage is judged once more at its end, so a breach in its last moments still counts.
@@ -97,6 +111,7 @@ export class StageSteps {
       else this.pause('analysis');
       return;
     }
+    this.parts.metrics.judged(index, this.checks);
     this.parts.metrics.endStage(index, 'passed');
     this.parts.emit('stage_passed', step.message);
     if (step.unjudged) this.unjudged.push(index + 1);
@@ -133,6 +148,8 @@ export class StageSteps {
     if (state.ending || !state.stageStarted) return;
     const verdict = this.parts.judging.verdict(state.stageIndex, this.parts.health);
     this.checks = verdict.checks;
-    if (verdict.breach) this.parts.rollback(verdict.breach);
+    if (!verdict.breach) return;
+    this.parts.metrics.judged(state.stageIndex, verdict.checks);
+    this.parts.rollback(verdict.breach);
   }
 }

@@ -30,23 +30,24 @@ export interface TrafficSource {
   /** Cancels everything in flight at once (a second Ctrl-C). */
   cancelAll(): void;
   /**
-   * Brings in what was served but not yet recorded (a live proxy's results since the last poll), so a stage's end
-   * judges all of it. Sources that record each result as it ends have none.
+   * Called when `stage`'s time is up, before it is judged: brings in what was served in it but not yet recorded
+   * (a live proxy's results since the last poll; generated requests sent in it and still in flight, waited for up
+   * to the request timeout), so the stage's end judges all of it.
    */
-  catchUp?(): Promise<void>;
+  catchUp?(stage: number): Promise<void>;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;
 
-/** One wait for the sources that may hold results not recorded yet (live proxies); undefined when none do. */
-export function catchUpOf(sources: readonly TrafficSource[]): (() => Promise<void>) | undefined {
-  const waits: (() => Promise<void>)[] = [];
+/** One wait for the sources that may hold a stage's results not recorded yet; undefined when none do. */
+export function catchUpOf(sources: readonly TrafficSource[]): ((stage: number) => Promise<void>) | undefined {
+  const waits: ((stage: number) => Promise<void>)[] = [];
   for (const source of sources) {
     const wait = source.catchUp?.bind(source);
     if (wait) waits.push(wait);
   }
   if (waits.length === 0) return undefined;
-  return async () => {
-    await Promise.all(waits.map((wait) => wait()));
+  return async (stage) => {
+    await Promise.all(waits.map((wait) => wait(stage)));
   };
 }

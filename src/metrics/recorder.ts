@@ -1,4 +1,5 @@
 // Per stage x arm counters, latency histograms, tokens and cost, plus a rolling live window per arm.
+import type { CheckResult } from '../analysis/types.js';
 import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
@@ -38,6 +39,7 @@ interface StageState {
   endedAt?: number;
   verdict: StageVerdict;
   readonly arms: Record<ArmName, ArmRecorder>;
+  checks?: CheckResult[];
 }
 
 export const DEFAULT_WINDOW_SECONDS = 10;
@@ -92,6 +94,11 @@ export class MetricsRecorder {
     const stage = this.at(index);
     stage.verdict = verdict;
     if (stage.startedAt !== undefined) stage.endedAt = this.now();
+  }
+
+  /** The checks that decided the stage (it passed on them, or one breached): see StageStats.checks. */
+  judged(index: number, checks: readonly CheckResult[]): void {
+    this.at(index).checks = [...checks];
   }
 
   /** At the end of a rollout: the running stage (if it started) gets the ending's verdict, the rest are skipped. */
@@ -173,6 +180,7 @@ export class MetricsRecorder {
     if (stage.name !== undefined) stats.name = stage.name;
     if (stage.startedAt !== undefined) stats.startedAt = stage.startedAt;
     if (stage.endedAt !== undefined) stats.endedAt = stage.endedAt;
+    if (stage.checks !== undefined) stats.checks = [...stage.checks];
     return stats;
   }
 

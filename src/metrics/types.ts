@@ -1,4 +1,5 @@
 // Plain, serialisable figures: what the recorder exposes, what state.json and reports hold.
+import type { CheckResult } from '../analysis/types.js';
 import type { ArmName } from '../plan/plan.js';
 import type { FailureClass, RateLimitInfo } from '../upstream/types.js';
 import { mergeBuckets, type LatencyBuckets } from './buckets.js';
@@ -88,6 +89,13 @@ export interface StageStats {
   endedAt?: number;
   verdict: StageVerdict;
   arms: Record<ArmName, ArmStats>;
+  /**
+   * The engine's judgement that decided the stage: its checks when it passed, or when one of them breached.
+   * Requests in flight at that moment may answer later and still be added to `arms`, so reports show these
+   * rather than judge the final figures again. Absent for a stage no check decided (running, skipped, or ended
+   * by an abort, a signal, a hook or an unreachable proxy).
+   */
+  checks?: CheckResult[];
 }
 
 export function emptyArmStats(): ArmStats {

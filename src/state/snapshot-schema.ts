@@ -23,6 +23,8 @@ const armStats = z
   })
   .loose();
 
+const check = z.object({ rule: z.string(), status: z.string(), figure: num.nullable(), limit: num, unit: z.string(), sample: num }).loose();
+
 const stageStats = z
   .object({
     index: count,
@@ -30,10 +32,10 @@ const stageStats = z
     durationMs: num.optional(),
     verdict: z.string(),
     arms: z.object({ blue: armStats, green: armStats }).loose(),
+    // The checks that decided the stage (metrics/types.ts): the report shows them, rollout --resume carries them.
+    checks: z.array(check).optional(),
   })
   .loose();
-
-const check = z.object({ rule: z.string(), status: z.string(), figure: num.nullable(), limit: num, unit: z.string(), sample: num }).loose();
 
 const event = z.object({ at: num, type: z.string(), message: z.string() }).loose();
 

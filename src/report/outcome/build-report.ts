@@ -3,7 +3,7 @@
 import { evaluate } from '../../analysis/evaluate.js';
 import { plannedBlueRequests } from '../../analysis/reference.js';
 import type { HealthInput } from '../../analysis/rules.js';
-import type { CheckResult, RateEvidence, RuleName } from '../../analysis/types.js';
+import type { CheckResult, RateEvidence } from '../../analysis/types.js';
 import { describeExit } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../metrics/types.js';
@@ -105,21 +105,23 @@ function endingStage(snapshot: RolloutSnapshot, finished: boolean): EndingStage 
 function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, endedIn: EndingStage): StageReport {
   const planned = snapshot.plan.stages[stage.index];
   const started = stage.startedAt !== undefined;
-  const fromEngine = started && engineJudged(stage, snapshot);
-  const judged: CheckResult[] = fromEngine
-    ? snapshot.checks
-    : evaluate({
-        stageIndex: stage.index,
-        stageCount: snapshot.plan.stages.length,
-        green: stage.arms.green,
-        blue: stage.arms.blue,
-        blueStages: snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue),
-        greenWeight: planned?.greenWeight,
-        plannedBlue: plannedBlueRequests(plan),
-        config: plan.analysis,
-        // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
-        health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,
-      }).checks;
+  // The judgement that decided the stage, as the engine made it: the figures below may have grown since (answers
+  // to requests in flight at that moment), and judged again they could contradict the stage's verdict.
+  const engineChecks = started ? stage.checks : undefined;
+  const judged: CheckResult[] =
+    engineChecks ??
+    evaluate({
+      stageIndex: stage.index,
+      stageCount: snapshot.plan.stages.length,
+      green: stage.arms.green,
+      blue: stage.arms.blue,
+      blueStages: snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue),
+      greenWeight: planned?.greenWeight,
+      plannedBlue: plannedBlueRequests(plan),
+      config: plan.analysis,
+      // The health check is not kept per stage: its latest state belongs to the stage the rollout ended in.
+      health: stage.index === snapshot.stageIndex ? latestHealth(snapshot.checks) : undefined,
+    }).checks;
   const minRequests = plan.analysis.min_requests;
   const checks = judged.map((check): CheckReport => {
     // A stage that never ran has no figures: its rules were not judged, whatever empty stats would say.
@@ -154,24 +156,8 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
     verdict,
     arms: { blue: armReport(stage.arms.blue), green: armReport(stage.arms.green) },
     checks,
-    checksSource: !started ? 'not_run' : fromEngine ? 'engine' : 'recomputed',
+    checksSource: !started ? 'not_run' : engineChecks ? 'engine' : 'recomputed',
   };
-}
-
-/** Breach rules that are not threshold checks: the stage's checks did not trigger the rollback. */
-const NOT_CHECKS: ReadonlySet<RuleName> = new Set(['hook', 'proxy_unreachable']);
-
-/**
- * Whether snapshot.checks are this stage's own verdict. The engine keeps only its latest checks and does not
- * clear them on entering a stage, so they are used only where they are known to be this stage's: the stage a
- * threshold breach happened in (they are the figures that triggered it), and the last stage of a rollout that
- * ran to promotion (judged once more at its end). Everywhere else the stage is re-judged on its final figures.
- */
-function engineJudged(stage: StageStats, snapshot: RolloutSnapshot): boolean {
-  if (stage.index !== snapshot.stageIndex || snapshot.checks.length === 0) return false;
-  const { breach } = snapshot;
-  if (breach) return !NOT_CHECKS.has(breach.rule) && snapshot.phase === 'rolled_back' && stage.verdict === 'failed';
-  return snapshot.phase === 'promoted' && stage.verdict === 'passed';
 }
 
 function latestHealth(checks: CheckResult[]): HealthInput | undefined {
