@@ -98,14 +98,13 @@ export class Dispatcher {
     const waiting = [...(this.pendingByStage.get(stage) ?? [])];
     if (waiting.length === 0) return 0;
     await new Promise<void>((resolve) => {
-      let timer: { cancel(): void } | undefined;
       const finish = (): void => {
-        timer?.cancel();
+        timer.cancel();
         this.waitEnders.delete(finish);
         resolve();
       };
+      const timer = setTimer(finish, timeoutMs);
       this.waitEnders.add(finish);
-      timer = setTimer(finish, timeoutMs);
       void Promise.allSettled(waiting).then(finish);
     });
     return waiting.filter((request) => this.pending.has(request)).length;

@@ -1,0 +1,224 @@
+// A stage's end waits for the generated requests sent in it (up to the request timeout) before it is judged: a
+// failure answered just after the stage's time is up counts in that stage, a green that hangs holds it no longer
+// than the timeout, an operator's pause still holds it, and an ending cuts the wait short.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
+import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import type { ArmName } from '../../src/plan/plan.js';
+import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
+import { evaluate } from '../../src/analysis/evaluate.js';
+import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
+import { planFromYaml } from '../helpers/plans.js';
+
+const STAGE_MS = 2_000;
+const TIMEOUT_MS = 5_000;
+
+const PLAN = `
+name: in-flight
+upstream: { simulate: { models: {} }, timeout: { request: 5s } }
+blue: { model: b }
+green: { model: g }
+traffic: { rate: 20 }
+stages:
+  - { duration: 2s, green_weight: 0.5 }
+  - { duration: 2s, green_weight: 1 }
+analysis:
+  interval: 1s
+  min_requests: 5
+  thresholds: { error_rate: 0.2 }
+`;
+
+/** How an arm answers a request sent at `sentAt` (ms since the rollout started): after some ms, or never. */
+type Answer = { afterMs: number; ok: boolean } | 'hang';
+
+/** An arm whose answers come on the fake clock; a hanging request ends only when its signal aborts. */
+function scriptedArm(arm: ArmName, clock: FakeClock, start: number, answer: (sentAt: number) => Answer): ArmClient {
+  return {
+    send: (request: ChatRequest, signal?: AbortSignal) =>
+      new Promise<UpstreamResult>((resolve, reject) => {
+        const how = answer(clock.now() - start);
+        const answered = (how: { afterMs: number; ok: boolean }): UpstreamResult => ({
+          arm,
+          model: arm,
+          ok: how.ok,
+          failure: how.ok ? undefined : 'server_error',
+          status: how.ok ? 200 : 500,
+          content: 'a fine answer here',
+          latencyMs: how.afterMs,
+          attempts: 1,
+          stream: request.stream,
+        });
+        const timer = how === 'hang' ? undefined : clock.setTimer(() => resolve(answered(how)), how.afterMs);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            timer?.cancel();
+            reject(signal.reason as Error);
+          },
+          { once: true },
+        );
+      }),
+    listModels: async () => ({ ids: [], status: 200 }),
+  };
+}
+
+const QUICK: Answer = { afterMs: 10, ok: true };
+
+function setup(green: (sentAt: number) => Answer, arrivalMs = 100) {
+  const plan = planFromYaml(PLAN);
+  const clock = new FakeClock();
+  const start = clock.now();
+  const events: RolloutEvent[] = [];
+  const states: RolloutSnapshot[] = [];
+  let alternate = 0;
+  const deps: EngineDeps = {
+    plan,
+    clock,
+    clients: { blue: scriptedArm('blue', clock, start, () => QUICK), green: scriptedArm('green', clock, start, green) },
+    traffic: SAME_REQUEST,
+    splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : alternate++ % 2 ? 'green' : 'blue') },
+    arrivals: arrivalsEvery(clock, arrivalMs),
+    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => void states.push(s) },
+    runHook: async () => ({ ok: true, message: 'exited 0' }),
+    pid: 4242,
+  };
+  const engine = new RolloutEngine(deps);
+  /** Fake ms since the rollout started at which the first event of `type` came. */
+  const at = (type: RolloutEvent['type']) => {
+    const event = events.find((e) => e.type === type);
+    return event ? event.at - start : undefined;
+  };
+  return { clock, engine, events, states, plan, at };
+}
+
+describe("a stage's end and its requests in flight", () => {
+  it("judges a failure answered after the stage's time is up, within the request timeout, in that stage", async () => {
+    // Stage 1's green requests (50 of them) all fail, 3 s after they were sent: none has answered when its 2 s are up.
+    const { clock, engine, events, states, at } = setup((sentAt) => (sentAt < STAGE_MS ? { afterMs: 3_000, ok: false } : QUICK), 20);
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 3_000);
+    await clock.advance(TIMEOUT_MS);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'rolled_back', breach: { rule: 'error_rate' } });
+    expect(events.some((e) => e.type === 'stage_passed')).toBe(false);
+    const breach = events.find((e) => e.type === 'breach')!;
+    expect(breach.stage).toBe(0);
+    expect(breach.message).toContain('in stage 1');
+    // Judged once the answers came: after the stage's time was up, before the last of them answered.
+    expect(at('breach')).toBeGreaterThan(STAGE_MS);
+    expect(at('breach')).toBeLessThanOrEqual(STAGE_MS + 3_000);
+    const final = states.at(-1)!;
+    expect(final.stages.map((s) => s.verdict)).toEqual(['failed', 'skipped']);
+    expect(final.stages[0]!.checks?.find((c) => c.rule === 'error_rate')?.status).toBe('breach');
+  });
+
+  it('holds a stage whose green hangs no longer than the request timeout, and says what was left out', async () => {
+    const { clock, engine, events, at } = setup(() => 'hang');
+    const done = engine.run();
+    await clock.advance(STAGE_MS + TIMEOUT_MS - 1);
+    expect(events.some((e) => e.type === 'stage_passed')).toBe(false);
+    expect(engine.snapshot().stageIndex).toBe(0);
+    await clock.advance(1);
+    expect(at('stage_passed')).toBe(STAGE_MS + TIMEOUT_MS);
+    expect(engine.snapshot().stageIndex).toBe(1);
+    const warning = events.find((e) => e.type === 'warning' && e.message.startsWith('stage 1 is judged without'));
+    // Arrivals at 100, 200, ... 1,900 ms, every other one to green, the first to blue.
+    expect(warning?.message).toBe(
+      'stage 1 is judged without 9 requests sent in it and still running after the request timeout (5s): their answers count in its figures, not in its judgement',
+    );
+    // Stage 2 the same; then the ending's drain cancels what still hangs.
+    await clock.advance(STAGE_MS + TIMEOUT_MS + TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    expect(events.filter((e) => e.type === 'stage_passed').map((e) => e.at - events[0]!.at)).toEqual([STAGE_MS + TIMEOUT_MS, 2 * (STAGE_MS + TIMEOUT_MS)]);
+  });
+
+  it('passes at once when nothing sent in the stage is still in flight', async () => {
+    const { clock, engine, at } = setup(() => QUICK);
+    const done = engine.run();
+    await clock.advance(2 * STAGE_MS);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    expect(at('stage_passed')).toBe(STAGE_MS);
+  });
+
+  it('holds the stage when an operator pauses during the wait, and judges it after the resume', async () => {
+    // Green answers well, 3 s late: stage 1's end waits for it.
+    const { clock, engine, events, at } = setup(() => ({ afterMs: 3_000, ok: true }));
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 500);
+    engine.pause();
+    await clock.advance(10_000);
+    expect(engine.snapshot()).toMatchObject({ phase: 'paused', stageIndex: 0 });
+    expect(events.some((e) => e.type === 'stage_passed')).toBe(false);
+    engine.resume();
+    const resumedAt = clock.now() - events[0]!.at;
+    // The arrivals went on while paused: the stage's end waits for those still in flight (up to 3 s) again.
+    await clock.advance(3_000);
+    expect(at('stage_passed')).toBeGreaterThan(resumedAt);
+    expect(at('stage_passed')).toBeLessThanOrEqual(resumedAt + 3_000);
+    expect(engine.snapshot().stageIndex).toBe(1);
+    await clock.advance(STAGE_MS + 3_000 + 3_000);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+  });
+
+  it('passes a stage once when an operator pauses and resumes during the wait', async () => {
+    const { clock, engine, events } = setup(() => ({ afterMs: 3_000, ok: true }));
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 500);
+    engine.pause();
+    await clock.advance(500);
+    engine.resume();
+    await clock.advance(2 * (STAGE_MS + 3_000) + 3_000);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    const started = events.filter((e) => e.type === 'stage_started');
+    const passed = events.filter((e) => e.type === 'stage_passed');
+    expect(passed.map((e) => e.stage)).toEqual([0, 1]);
+    expect(started.map((e) => e.stage)).toEqual([0, 1]);
+    // The resume's run of the spent stage clock did not start a second wait that, ending later, passed stage 2
+    // before its time.
+    expect(passed[1]!.at - started[1]!.at).toBeGreaterThanOrEqual(STAGE_MS);
+  });
+
+  it('ends the wait at once on an abort: the stage is not judged, and nothing is left waiting', async () => {
+    const { clock, engine, events, states } = setup(() => 'hang');
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 500);
+    engine.abort('alice');
+    // The ending drains what hangs; a second signal cancels it at once (no clock moves from here on).
+    expect(engine.interrupt('SIGINT')).toMatchObject({ phase: 'aborted' });
+    expect(await done).toMatchObject({ phase: 'aborted' });
+    expect(events.some((e) => e.type === 'stage_passed' || e.type === 'breach')).toBe(false);
+    expect(events.some((e) => e.type === 'warning' && e.message.startsWith('stage 1 is judged without'))).toBe(false);
+    expect(states.at(-1)!.stages.map((s) => s.verdict)).toEqual(['aborted', 'skipped']);
+    // The wait's timer went with it: nothing of the rollout is left on the clock.
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("keeps a passed stage's checks passed in the report though failures answered after it", async () => {
+    // Green requests sent in stage 1 after its first second (its last second, and while its end waits) fail
+    // 6.5 s later, past the request timeout: after the stage passed (at 7 s) on the 24 that answered at once, and
+    // before the ending's drain gives up on them.
+    const late = (sentAt: number) => sentAt >= 1_000 && sentAt < STAGE_MS + TIMEOUT_MS;
+    const { clock, engine, states, plan } = setup((sentAt) => (late(sentAt) ? { afterMs: 6_500, ok: false } : QUICK), 20);
+    const done = engine.run();
+    await clock.advance(2 * (STAGE_MS + TIMEOUT_MS) + 1_000);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    const snapshot = states.at(-1)!;
+    const stage1 = snapshot.stages[0]!;
+    // The late failures are in stage 1's figures, and judged again those figures breach...
+    // (Arrivals at 20, 40, ... 980 ms, every other one to green, the first to blue: 24 answered at once.)
+    expect(stage1.arms.green.successes).toBe(24);
+    expect(stage1.arms.green.failures).toBe(stage1.arms.green.requests - 24);
+    expect(stage1.arms.green.failures).toBeGreaterThan(100);
+    const rejudged = evaluate({ stageIndex: 0, stageCount: 2, green: stage1.arms.green, blue: stage1.arms.blue, config: plan.analysis });
+    expect(rejudged.checks.find((c) => c.rule === 'error_rate')?.status).toBe('breach');
+    // ...but the stage passed on what had answered by its end, and that judgement is what the report shows.
+    const report = buildReport({ snapshot, plan, version: '0.0.0' });
+    expect(report.stages[0]).toMatchObject({ verdict: 'passed', checksSource: 'engine' });
+    expect(report.stages[0]!.checks.find((c) => c.rule === 'error_rate')).toMatchObject({ figure: 0, sample: 24, status: 'undecided' });
+    expect(report.stages[0]!.checks.every((c) => c.status !== 'breach')).toBe(true);
+    expect(renderJunit(report)).not.toContain('<failure');
+  });
+});
