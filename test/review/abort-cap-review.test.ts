@@ -1,6 +1,6 @@
 // Review of the per-client abort cap (src/analysis/aborts.ts, drain12): known counts where the cap makes a
-// verdict worse. Each `it.fails` shows a defect still open: it passes once the defect is fixed. The first was
-// fixed here (one line in sumArmCounts) and is a plain test.
+// verdict worse. The first was fixed in review12 (one line in sumArmCounts), the second in session 13 (aborts
+// past the cap given up after blue's p99 count); both are plain tests now.
 import { describe, expect, it } from 'vitest';
 import { ABORTS_PER_CLIENT } from '../../src/analysis/aborts.js';
 import { evaluate } from '../../src/analysis/index.js';
@@ -20,21 +20,22 @@ const config: AnalysisConfig = {
 
 type Outcome = 'ok' | 'error' | 'abort';
 
-function result(arm: 'blue' | 'green', outcome: Outcome, client?: string): UpstreamResult {
+/** Answers take 300 ms; an abort is at `ageMs` (2 s unless given). */
+function result(arm: 'blue' | 'green', outcome: Outcome, client?: string, ageMs = 2000): UpstreamResult {
   const r: UpstreamResult = { arm, model: arm, stream: false, attempts: 1, ok: outcome === 'ok', content: 'fine', latencyMs: 300 };
   if (outcome === 'error') r.failure = 'server_error';
   if (outcome === 'abort') {
     r.failure = 'client_abort';
-    r.latencyMs = 2000;
+    r.latencyMs = ageMs;
     if (client !== undefined) r.client = client;
   }
   return r;
 }
 
-/** One stage x arm's figures from rows of [outcome, count, sticky client digest]. */
-function arm(name: 'blue' | 'green', rows: [Outcome, number, string?][]): ArmStats {
+/** One stage x arm's figures from rows of [outcome, count, sticky client digest, abort age ms]. */
+function arm(name: 'blue' | 'green', rows: [Outcome, number, string?, number?][]): ArmStats {
   const recorder = new ArmRecorder(undefined, { latency: [], ttft: [] });
-  for (const [outcome, count, client] of rows) for (let i = 0; i < count; i++) recorder.record(result(name, outcome, client), false);
+  for (const [outcome, count, client, ageMs] of rows) for (let i = 0; i < count; i++) recorder.record(result(name, outcome, client, ageMs), false);
   return recorder.snapshot();
 }
 
@@ -72,11 +73,12 @@ describe('review12: the abort cap in the comparisons with blue', () => {
     expect(breachOf(badGreen, [blueStage1, arm('blue', []), blueStage3], 2, 1)).toBe('compare_to_blue.max_error_rate_increase');
   });
 
-  // The cap cannot tell an impatient client from a green that makes its client give up: with a few heavy sticky
-  // clients (a backend sending one `user` per service or tenant, or X-Bluegreen-Sticky per service), a green on
-  // which 20% of one client's requests stall past its 2 s timeout has 197 of its 200 aborts left out, and is
-  // judged at 1.3% against blue's 1%: promoted. Without the cap it is 21% and rolled back.
-  it.fails('rolls back a green on which a heavy sticky client gives up on 20% of its requests (blue: none given up)', () => {
+  // The cap alone could not tell an impatient client from a green that makes its client give up: with a few heavy
+  // sticky clients (a backend sending one `user` per service or tenant, or X-Bluegreen-Sticky per service), a green
+  // on which 20% of one client's requests stall past its 2 s timeout had 197 of its 200 aborts left out, and was
+  // judged at 1.3% against blue's 1%: promoted. Without the cap it is 21% and rolled back. (Fixed: aborts past the
+  // cap given up after blue's p99, here 300 ms, count.)
+  it('rolls back a green on which a heavy sticky client gives up on 20% of its requests (blue: none given up)', () => {
     const blue = arm('blue', [
       ['ok', 990],
       ['error', 10],
@@ -94,5 +96,12 @@ describe('review12: the abort cap in the comparisons with blue', () => {
     ]);
     expect(breachOf(anonymous, [blue], 0, 0.5)).toBe('compare_to_blue.max_error_rate_increase');
     expect(breachOf(green, [blue], 0, 0.5)).toBe('compare_to_blue.max_error_rate_increase');
+    // The same client giving up as often, but at 200 ms, before blue answers anything: an impatient client, capped.
+    const impatient = arm('green', [
+      ['ok', 790],
+      ['error', 10],
+      ['abort', 200, 'service-a', 200],
+    ]);
+    expect(breachOf(impatient, [blue], 0, 0.5)).toBeUndefined();
   });
 });
