@@ -83,11 +83,6 @@ export class Dispatcher {
     return this.inFlight;
   }
 
-  /** Requests sent at `stage` that have not answered yet. */
-  inFlightAt(stage: number): number {
-    return this.pendingByStage.get(stage)?.size ?? 0;
-  }
-
   /**
    * Waits until every request sent at `stage` so far has answered (and been recorded), or timeoutMs passed, or
    * endWaits() was called; resolves to how many were still running. Requests sent after the call are not waited

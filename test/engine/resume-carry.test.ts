@@ -129,6 +129,10 @@ describe('rollout --resume continues the stage it resumes', () => {
     expect(stages[0]!.arms.blue.latency).toMatchObject({ count: stage1.blue.latency!.count, p95: stage1.blue.latency!.p95 });
     expect(stages[1]!.arms.blue).toMatchObject({ requests: 0, failures: 0, latency: null });
     expect(stages[1]!.arms.green).toMatchObject({ requests: 0, latency: null });
+    // Stage 1 keeps the checks the dead run passed it on (the report shows those); the resumed stage has none yet.
+    expect(saved[0]!.checks?.map((check) => check.rule)).toEqual(['error_rate']);
+    expect(stages[0]!.checks).toEqual(saved[0]!.checks);
+    expect(stages[1]!.checks).toBeUndefined();
     resumed.engine.abort();
     await resumed.clock.advance(1_000);
     await resumed.done;

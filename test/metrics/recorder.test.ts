@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../src/analysis/types.js';
 import { MetricsRecorder, emptyArmStats } from '../../src/metrics/index.js';
+import { snapshotProblem } from '../../src/state/snapshot-schema.js';
 import type { MetricsRecorderOptions } from '../../src/metrics/index.js';
 import { failed, manualClock, ok, PASS } from './helpers.js';
 
@@ -48,6 +50,40 @@ describe('MetricsRecorder stages', () => {
     metrics.endStage(1, 'failed');
     expect(metrics.stage(0)).toMatchObject({ verdict: 'passed', startedAt: T0, endedAt: T0 + 60_000 });
     expect(metrics.stage(1)).toMatchObject({ verdict: 'failed', startedAt: T0 + 60_000, endedAt: T0 + 65_000, greenWeight: 0 });
+  });
+
+  it('keeps the checks that decided a stage, unchanged by results that come after, in its figures and state.json', () => {
+    const { metrics } = recorder();
+    metrics.startStage(0);
+    metrics.recordResult(0, ok('green'), PASS);
+    const passedOn: CheckResult[] = [{ rule: 'error_rate', status: 'ok', figure: 0, limit: 0.05, unit: 'ratio', sample: 1, proximity: 0 }];
+    metrics.judged(0, passedOn);
+    metrics.endStage(0, 'passed');
+    passedOn.length = 0;
+    // An answer to a request that was in flight when the stage passed.
+    metrics.recordResult(0, failed('green'), PASS);
+    const stage = metrics.stage(0, true);
+    expect(stage.arms.green).toMatchObject({ requests: 2, failures: 1 });
+    expect(stage.checks).toEqual([{ rule: 'error_rate', status: 'ok', figure: 0, limit: 0.05, unit: 'ratio', sample: 1, proximity: 0 }]);
+    expect(metrics.stage(1).checks).toBeUndefined();
+    // state.json's schema takes them, and names a hand-edited one's bad key.
+    const state = (checks: unknown) => ({
+      version: 1,
+      plan: { name: 'p', blueModel: 'b', greenModel: 'g', stages: [{ durationMs: 1, greenWeight: 0.1 }] },
+      pid: 1,
+      phase: 'progressing',
+      startedAt: 0,
+      updatedAt: 0,
+      stageIndex: 0,
+      stageElapsedMs: 0,
+      greenWeight: 0.1,
+      stages: [{ ...JSON.parse(JSON.stringify(stage)), checks }],
+      checks: [],
+      recentEvents: [],
+    });
+    expect(snapshotProblem(state(stage.checks))).toBeUndefined();
+    expect(snapshotProblem(state(undefined))).toBeUndefined();
+    expect(snapshotProblem(state([{ rule: 'error_rate', status: 'ok' }]))).toContain('stages[0].checks[0].figure');
   });
 
   it('marks a stage that never started as skipped without times', () => {

@@ -34,7 +34,7 @@ export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
  * not_run: the stage never started, so nothing was judged.
  */
 export const CHECK_STATUSES = ['ok', 'breach', 'undecided', 'waiting', 'not_run'] as const;
-/** engine: what the rollout itself last judged; recomputed: re-judged on the stage's final figures; not_run. */
+/** engine: the checks that decided the stage, as the rollout judged them; recomputed: re-judged on its final figures; not_run. */
 export const CHECK_SOURCES = ['engine', 'recomputed', 'not_run'] as const;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

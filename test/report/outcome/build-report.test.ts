@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
-import { buildReport, reportJsonSchema, reportSchema, type RolloutReport } from '../../../src/report/outcome/index.js';
-import { loadTestPlan, planYaml, promotedSnapshot, rolledBackSnapshot, START } from './fixtures.js';
+import { buildReport, renderJunit, reportJsonSchema, reportSchema, type RolloutReport } from '../../../src/report/outcome/index.js';
+import { arm, loadTestPlan, planYaml, promotedSnapshot, rolledBackSnapshot, START } from './fixtures.js';
 import { planFromYaml } from '../../helpers/plans.js';
 
 const plan = loadTestPlan();
@@ -49,8 +49,8 @@ describe('buildReport: a promoted rollout', () => {
     // 3 of 600 green failures: shown within 5%; 0.5% vs blue's 0.17% is not yet shown within +2 points.
     expect(stage3.checks.map((c) => c.status)).toEqual(['ok', 'ok', 'undecided', 'ok']);
     expect(stage3.checks[1]!.interval).toMatchObject({ estimate: 0.005, limit: 0.05 });
-    expect(stage3.checksSource).toBe('recomputed');
-    expect(report.stages[4]!.checksSource).toBe('engine');
+    // Every stage passed on checks the engine kept.
+    expect(report.stages.map((s) => s.checksSource)).toEqual(['engine', 'engine', 'engine', 'engine', 'engine']);
     // Stage 5 sent nothing to blue: blue has no latency figures, only nulls.
     expect(report.stages[4]!.arms.blue.latency).toEqual({ p50: null, p95: null, p99: null, max: null, mean: null, count: 0 });
   });
@@ -131,9 +131,9 @@ describe('buildReport: edge cases', () => {
     expect(report.outcome.breach).toMatchObject({ rule: 'hook', figure: null, stageIndex: 2 });
   });
 
-  it("re-judges the last stage when the engine's checks may be an earlier stage's (interrupted right after a stage change)", () => {
+  it("re-judges a stage no check decided, not with the latest checks (an earlier stage's when interrupted right after a stage change)", () => {
     const snapshot = rolledBackSnapshot(plan);
-    const stages = snapshot.stages.map((s, i) => (i === 2 ? { ...s, verdict: 'aborted' as const } : s));
+    const stages = snapshot.stages.map((s, i) => (i === 2 ? { ...s, verdict: 'aborted' as const, checks: undefined } : s));
     const staleChecks = promotedSnapshot(plan).checks; // judged on 1,200 green requests
     const reason = 'interrupted by SIGINT; rolled back to blue';
     const report = reportOf({ ...snapshot, stages, phase: 'interrupted', exitCode: 130, breach: undefined, reason, checks: staleChecks });
@@ -153,12 +153,37 @@ describe('buildReport: edge cases', () => {
 
   it("keeps the health check's latest state on the stage the rollout ended in, even when re-judged", () => {
     const snapshot = rolledBackSnapshot(plan);
-    const stages = snapshot.stages.map((s, i) => (i === 2 ? { ...s, verdict: 'aborted' as const } : s));
+    const stages = snapshot.stages.map((s, i) => (i === 2 ? { ...s, verdict: 'aborted' as const, checks: undefined } : s));
     const health = { rule: 'health_check' as const, status: 'ok' as const, figure: 1, limit: 3, unit: 'count' as const, sample: 40, proximity: 1 / 3 };
     const report = reportOf({ ...snapshot, stages, phase: 'aborted', exitCode: 4, breach: undefined, reason: 'aborted by alice', checks: [health] });
     const check = report.stages[2]!.checks.find((c) => c.rule === 'health_check');
     expect(check).toMatchObject({ status: 'ok', figure: 1, limit: 3, sample: 40, summary: 'green health check 1 failures in a row < 3' });
     expect(report.stages[1]!.checks.some((c) => c.rule === 'health_check')).toBe(false);
+  });
+
+  it('shows a passed stage with the checks it passed on, though answers that came after make its figures breach', () => {
+    const snapshot = promotedSnapshot(plan);
+    // Stage 2 passed on 300 green requests, 1 failed; 60 requests in flight at its end answered later, failing.
+    const late = snapshot.stages.map((s, i) => (i === 1 ? { ...s, arms: { ...s.arms, green: arm(360, 61, { input: 2, output: 8 }, 900) } } : s));
+    const report = reportOf({ ...snapshot, stages: late });
+    const stage2 = report.stages[1]!;
+    expect(stage2).toMatchObject({ verdict: 'passed', checksSource: 'engine' });
+    expect(stage2.arms.green).toMatchObject({ requests: 360, failures: 61 });
+    expect(stage2.checks.find((c) => c.rule === 'error_rate')).toMatchObject({ status: 'ok', sample: 300, figure: 1 / 300 });
+    expect(renderJunit(report)).not.toContain('<failure');
+    // Judged again, those figures would have failed the stage the rollout passed.
+    const { checks: _kept, ...unjudged } = late[1]!;
+    const rejudged = reportOf({ ...snapshot, stages: late.map((s, i) => (i === 1 ? unjudged : s)) }).stages[1]!;
+    expect(rejudged.checksSource).toBe('recomputed');
+    expect(rejudged.checks.find((c) => c.rule === 'error_rate')).toMatchObject({ status: 'breach', sample: 360 });
+  });
+
+  it('re-judges a stage a state.json from before the judgement was kept does not hold it for', () => {
+    const snapshot = promotedSnapshot(plan);
+    const stages = snapshot.stages.map((s) => ({ ...s, checks: undefined }));
+    const report = reportOf({ ...snapshot, stages });
+    expect(report.stages.map((s) => s.checksSource)).toEqual(['recomputed', 'recomputed', 'recomputed', 'recomputed', 'recomputed']);
+    expect(report.stages[2]!.checks.map((c) => c.status)).toEqual(['ok', 'ok', 'undecided', 'ok']);
   });
 
   it('gives no cost for an arm without a price, and no comparison', () => {

@@ -1,6 +1,7 @@
 // Hand-built final snapshots (what state.json holds after a run) for the report tests: a promoted
 // rollout and one rolled back at stage 3, with checks and breach produced by the real analysis.
 import { evaluate } from '../../../src/analysis/evaluate.js';
+import { plannedBlueRequests } from '../../../src/analysis/reference.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import { snapshotPlan } from '../../../src/engine/snapshot.js';
 import type { ArmStats, Percentiles, StageStats, StageVerdict } from '../../../src/metrics/types.js';
@@ -93,6 +94,24 @@ function snapshot(plan: Plan, stageStats: StageStats[], rest: Partial<RolloutSna
   const last = rest.stageIndex ?? stageStats.length - 1;
   const current = stageStats[last]!;
   const verdict = evaluate({ stageIndex: last, stageCount: plan.stages.length, green: current.arms.green, blue: current.arms.blue, config: plan.analysis });
+  // The engine keeps the checks that decided each stage (it passed on them, or one breached): the last stage's
+  // are the snapshot's own, the earlier ones' what the same analysis makes of their figures.
+  for (const stage of stageStats) {
+    if (stage.verdict !== 'passed' && stage.verdict !== 'failed') continue;
+    stage.checks =
+      stage.index === last
+        ? verdict.checks
+        : evaluate({
+            stageIndex: stage.index,
+            stageCount: plan.stages.length,
+            green: stage.arms.green,
+            blue: stage.arms.blue,
+            blueStages: stageStats.slice(0, stage.index + 1).map((s) => s.arms.blue),
+            greenWeight: stage.greenWeight,
+            plannedBlue: plannedBlueRequests(plan),
+            config: plan.analysis,
+          }).checks;
+  }
   const endedAt = Math.max(...stageStats.map((s) => s.endedAt ?? 0)) + 250;
   return {
     version: 1,
