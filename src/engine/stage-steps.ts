@@ -44,8 +44,13 @@ export class StageSteps {
   private extensions = 0;
   /** 1-based stages that passed with nothing judged (green under min_requests): the promotion says so. */
   private readonly unjudged: number[] = [];
-  /** Set while a stage's end waits for the sources (catchUp). */
-  private catchingUp = false;
+  /**
+   * Set from a stage's time being up until it goes on (extended, paused) or the next stage is entered: the wait
+   * for the sources and the next stage's traffic move (its on_stage hook) may take a while, and a resume meanwhile
+   * must not run the spent clock, whose time-up would end the stage again (pass it twice, enter the next stage
+   * twice, or judge the next stage before its time).
+   */
+  private stageEnding = false;
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -80,22 +85,30 @@ export class StageSteps {
   }
 
   async timeUp(): Promise<void> {
-    const { plan, state, stageClock } = this.parts;
+    const { state, stageClock } = this.parts;
     if (state.ending) return;
     stageClock.stop();
+    // Not reached while a stage ends (resume() leaves the spent clock alone then): kept so a second end can never
+    // pass a stage twice or judge the next one early.
+    if (this.stageEnding) return;
+    this.stageEnding = true;
+    try {
+      await this.endStage();
+    } finally {
+      this.stageEnding = false;
+    }
+  }
+
+  /** The stage's time is up: wait for what the sources have not recorded yet, judge it, then pass, extend or pause it. */
+  private async endStage(): Promise<void> {
+    const { plan, state, stageClock } = this.parts;
     if (this.parts.catchUp) {
-      // A resume during the wait below ran the (spent) stage clock again: the wait under way judges the stage.
-      if (this.catchingUp) return;
       // Up to one poll of the stage's live results is not recorded yet, and generated requests sent in it may
       // still be in flight: judged without them, a stage as short as the poll interval passes with nothing judged,
       // and a failure answered just after its time is up is never judged in it. The wait is bounded (the request
-      // timeout); an operator's pause meanwhile holds the stage (resume ends it); an ending cuts it short.
-      this.catchingUp = true;
-      try {
-        await this.parts.catchUp(state.stageIndex);
-      } finally {
-        this.catchingUp = false;
-      }
+      // timeout); an operator's pause meanwhile holds the stage (a resume during it lets it judge the stage; one
+      // after it ends the stage again); an ending cuts it short.
+      await this.parts.catchUp(state.stageIndex);
       if (state.ending || state.phase === 'paused') return;
     }
     // The stage is judged once more at its end, so a breach in its last moments still counts.
@@ -132,7 +145,8 @@ export class StageSteps {
     const { state } = this.parts;
     if (state.phase !== 'paused' || state.ending) return;
     state.phase = 'progressing';
-    if (state.stageStarted) this.parts.stageClock.run();
+    // While a stage ends, the end under way goes on (see stageEnding); the next stage's clock starts on entering it.
+    if (state.stageStarted && !this.stageEnding) this.parts.stageClock.run();
     this.parts.emit('resumed', `resumed by ${actor}`, { actor });
   }
 

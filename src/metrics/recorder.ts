@@ -96,9 +96,15 @@ export class MetricsRecorder {
     if (stage.startedAt !== undefined) stage.endedAt = this.now();
   }
 
-  /** The checks that decided the stage (it passed on them, or one breached): see StageStats.checks. */
+  /**
+   * The checks that decided the stage (it passed on them, or one breached): see StageStats.checks. A stage that
+   * passed keeps the checks it passed on: its traffic goes on while the next stage's is moved (its on_stage hook),
+   * and a breach judged on it then rolls back while entering the next stage, which the report shows as failed.
+   */
   judged(index: number, checks: readonly CheckResult[]): void {
-    this.at(index).checks = [...checks];
+    const stage = this.at(index);
+    if (stage.verdict === 'passed') return;
+    stage.checks = [...checks];
   }
 
   /** At the end of a rollout: the running stage (if it started) gets the ending's verdict, the rest are skipped. */

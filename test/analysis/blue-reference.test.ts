@@ -6,6 +6,7 @@ import { blueReference, evaluate, plannedBlueRequests, SMALL_BLUE_REQUESTS } fro
 import { createRandom } from '../../src/core/random.js';
 import { BucketCounter, emptyArmStats, type ArmStats } from '../../src/metrics/index.js';
 import { planFromYaml } from '../helpers/plans.js';
+import { seededRollout, type Rollback } from '../helpers/seeded-rollout.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
 
@@ -33,47 +34,26 @@ const sharedBurst: ErrorRate = (_arm, at) => (at >= 3 * STAGE_MS + 10_000 && at 
  * One rollout judged every second and at each stage end, as the engine does; the stage (1-based) whose
  * verdict rolled it back, or undefined when promoted.
  */
-function rollout(seed: number, config: AnalysisConfig, errorRate: ErrorRate, weights = WEIGHTS): { stage: number; rule: string } | undefined {
-  const rng = createRandom(seed);
+function rollout(seed: number, config: AnalysisConfig, errorRate: ErrorRate, weights = WEIGHTS): Rollback | undefined {
   const blueStages: ArmStats[] = [];
   const plannedBlue = weights.map((w) => (RATE * STAGE_MS * (1 - w)) / 1000);
-  let t = 0;
-  for (let s = 0; s < weights.length; s++) {
+  const shape = { weights, stageMs: STAGE_MS, rate: RATE, intervalMs: config.interval };
+  return seededRollout(seed, shape, (s) => {
     const arms = { blue: emptyArmStats(), green: emptyArmStats() };
     blueStages.push(arms.blue);
-    const end = (s + 1) * STAGE_MS;
-    let tick = t + config.interval;
-    for (;;) {
-      const arrival = t - (Math.log(1 - rng()) / RATE) * 1000;
-      const at = Math.min(arrival, tick, end);
-      if (at !== arrival) {
-        const input = {
-          stageIndex: s,
-          stageCount: weights.length,
-          green: arms.green,
-          blue: arms.blue,
-          blueStages,
-          greenWeight: weights[s],
-          plannedBlue,
-          config,
-        };
-        const breach = evaluate(input).breach;
-        if (breach) return { stage: s + 1, rule: breach.rule };
-        if (at === end) break;
-        t = at;
-        tick += config.interval;
-        continue;
-      }
-      t = arrival;
-      const name = rng() < (weights[s] as number) ? 'green' : 'blue';
-      const arm = arms[name];
-      arm.requests++;
-      if (rng() < errorRate(name, t)) arm.failures++;
-      else arm.successes++;
-    }
-    t = end;
-  }
-  return undefined;
+    return {
+      judge: () =>
+        evaluate({ stageIndex: s, stageCount: weights.length, green: arms.green, blue: arms.blue, blueStages, greenWeight: weights[s], plannedBlue, config })
+          .breach?.rule,
+      arrive: (at, rng) => {
+        const name = rng() < (weights[s] as number) ? 'green' : 'blue';
+        const arm = arms[name];
+        arm.requests++;
+        if (rng() < errorRate(name, at)) arm.failures++;
+        else arm.successes++;
+      },
+    };
+  });
 }
 
 function rollouts(count: number, config: AnalysisConfig, errorRate: ErrorRate, weights = WEIGHTS) {

@@ -1,5 +1,8 @@
-// Engine seams for tests on the fake clock: the same small request every time, arriving every `ms` of fake time.
-import type { EngineDeps } from '../../src/engine/deps.js';
+// Engine seams for tests on the fake clock: the same small request every time, arriving every `ms` of fake time, and
+// arms whose answers (or hangs) are scripted by when the request was sent.
+import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import type { ArmName } from '../../src/plan/plan.js';
+import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 
 export const SAME_REQUEST: EngineDeps['traffic'] = {
@@ -26,5 +29,39 @@ export function arrivalsEvery(clock: FakeClock, ms: number): EngineDeps['arrival
         timer?.cancel();
       },
     };
+  };
+}
+
+/** How an arm answers a request sent at `sentAt` (ms since the rollout started): after some ms, or never. */
+export type Answer = { afterMs: number; ok: boolean } | 'hang';
+
+/** An arm whose answers come on the fake clock; a hanging request ends only when its signal aborts. */
+export function scriptedArm(arm: ArmName, clock: FakeClock, start: number, answer: (sentAt: number) => Answer): ArmClient {
+  return {
+    send: (request: ChatRequest, signal?: AbortSignal) =>
+      new Promise<UpstreamResult>((resolve, reject) => {
+        const how = answer(clock.now() - start);
+        const answered = (how: { afterMs: number; ok: boolean }): UpstreamResult => ({
+          arm,
+          model: arm,
+          ok: how.ok,
+          failure: how.ok ? undefined : 'server_error',
+          status: how.ok ? 200 : 500,
+          content: 'a fine answer here',
+          latencyMs: how.afterMs,
+          attempts: 1,
+          stream: request.stream,
+        });
+        const timer = how === 'hang' ? undefined : clock.setTimer(() => resolve(answered(how)), how.afterMs);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            timer?.cancel();
+            reject(signal.reason as Error);
+          },
+          { once: true },
+        );
+      }),
+    listModels: async () => ({ ids: [], status: 200 }),
   };
 }

@@ -3,12 +3,10 @@
 // than the timeout, an operator's pause still holds it, and an ending cuts the wait short.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
-import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import { arrivalsEvery, SAME_REQUEST, scriptedArm, type Answer } from './fake-deps.js';
+import type { EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
-import type { ArmName } from '../../src/plan/plan.js';
-import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
@@ -30,40 +28,6 @@ analysis:
   min_requests: 5
   thresholds: { error_rate: 0.2 }
 `;
-
-/** How an arm answers a request sent at `sentAt` (ms since the rollout started): after some ms, or never. */
-type Answer = { afterMs: number; ok: boolean } | 'hang';
-
-/** An arm whose answers come on the fake clock; a hanging request ends only when its signal aborts. */
-function scriptedArm(arm: ArmName, clock: FakeClock, start: number, answer: (sentAt: number) => Answer): ArmClient {
-  return {
-    send: (request: ChatRequest, signal?: AbortSignal) =>
-      new Promise<UpstreamResult>((resolve, reject) => {
-        const how = answer(clock.now() - start);
-        const answered = (how: { afterMs: number; ok: boolean }): UpstreamResult => ({
-          arm,
-          model: arm,
-          ok: how.ok,
-          failure: how.ok ? undefined : 'server_error',
-          status: how.ok ? 200 : 500,
-          content: 'a fine answer here',
-          latencyMs: how.afterMs,
-          attempts: 1,
-          stream: request.stream,
-        });
-        const timer = how === 'hang' ? undefined : clock.setTimer(() => resolve(answered(how)), how.afterMs);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            timer?.cancel();
-            reject(signal.reason as Error);
-          },
-          { once: true },
-        );
-      }),
-    listModels: async () => ({ ids: [], status: 200 }),
-  };
-}
 
 const QUICK: Answer = { afterMs: 10, ok: true };
 
