@@ -45,6 +45,16 @@ export function backoffMs(retryIndex: number, policy: RetryPolicy, random: () =>
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * The longest a request can take with its retries when every attempt runs to its timeout: each attempt's limit plus
+ * each backoff's ceiling. A server's longer retry-after (up to its cap) is not included: that answer came quickly.
+ */
+export function longestRequestMs(attemptTimeoutMs: number, policy: RetryPolicy): number {
+  let total = attemptTimeoutMs * (policy.max + 1);
+  for (let retry = 0; retry < policy.max; retry++) total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return total;
+}
+
 /** The server's wait when it gave a usable one (even above maxDelay: retrying sooner only earns another 429). */
 export function retryDelayMs(headers: HeaderMap | undefined, retryIndex: number, policy: RetryPolicy, random: () => number, nowMs: number): number {
   return retryAfterMs(headers, nowMs, policy.maxRetryAfterMs) ?? backoffMs(retryIndex, policy, random);

@@ -3,7 +3,8 @@
 import type { Clock } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import type { ArmName } from '../plan/plan.js';
+import type { ArmName, UpstreamConfig } from '../plan/plan.js';
+import { longestRequestMs } from '../core/retry.js';
 import { createQualityChecker } from '../analysis/index.js';
 import type { ArmClient, Arrivals, EngineDeps, RequestSource, Splitter } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
@@ -17,8 +18,8 @@ export interface GeneratedTrafficOptions {
   maxInFlight: number;
   checkQuality: (result: UpstreamResult) => { ok: boolean; reason?: string };
   clock: Clock;
-  /** How long a stage's end waits at most for the requests sent in it (the plan's upstream request timeout). */
-  requestTimeoutMs: number;
+  /** How long a stage's end waits at most for the requests sent in it (a request's longest life, retries included). */
+  longestRequestMs: number;
 }
 
 export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourceFactory {
@@ -53,16 +54,20 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       drain: (timeoutMs) => dispatcher.drain(timeoutMs, setTimer),
       cancelAll: () => dispatcher.cancelAll(),
       // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
-      // time is up still counts in it; a request hanging past the request timeout holds it no longer than that.
+      // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no longer than that.
       catchUp: async (stage) => {
-        const running = await dispatcher.settled(stage, options.requestTimeoutMs, setTimer);
+        const running = await dispatcher.settled(stage, options.longestRequestMs, setTimer);
         if (running > 0 && context.current() !== undefined)
           context.warn?.(
-            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the request timeout (${formatDuration(options.requestTimeoutMs)}): their answers count in its figures, not in its judgement`,
+            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): their answers count in its figures, not in its judgement`,
           );
       },
     };
   };
+}
+
+function longestOf(upstream: UpstreamConfig): number {
+  return longestRequestMs(upstream.timeout.requestMs, upstream.retries);
 }
 
 /** The engine's sources: the ones it was given, or generated traffic from its clients and traffic mix. */
@@ -78,8 +83,9 @@ export function sourcesOf(deps: EngineDeps): TrafficSourceFactory[] {
         maxInFlight: plan.traffic.max_in_flight,
         checkQuality: createQualityChecker(plan.analysis.quality),
         clock: deps.clock,
-        // Blue's answers are judged too (the comparisons): the longer of the two arms' timeouts.
-        requestTimeoutMs: Math.max(plan.arms.blue.upstream.timeout.requestMs, plan.arms.green.upstream.timeout.requestMs),
+        // Blue's answers are judged too (the comparisons): the longer of the two arms' requests, retries included
+        // (a hanging green's failure is only recorded once its last attempt timed out).
+        longestRequestMs: Math.max(longestOf(plan.arms.blue.upstream), longestOf(plan.arms.green.upstream)),
       }),
     ]
   );

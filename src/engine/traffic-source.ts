@@ -32,7 +32,7 @@ export interface TrafficSource {
   /**
    * Called when `stage`'s time is up, before it is judged: brings in what was served in it but not yet recorded
    * (a live proxy's results since the last poll; generated requests sent in it and still in flight, waited for up
-   * to the request timeout), so the stage's end judges all of it.
+   * to a request's longest life, retries included), so the stage's end judges all of it.
    */
   catchUp?(stage: number): Promise<void>;
 }

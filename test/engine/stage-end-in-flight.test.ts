@@ -1,4 +1,5 @@
-// A stage's end waits for the generated requests sent in it (up to the request timeout) before it is judged: a
+// A stage's end waits for the generated requests sent in it (up to a request's longest life: no retries here, so
+// the request timeout) before it is judged: a
 // failure answered just after the stage's time is up counts in that stage, a green that hangs holds it no longer
 // than the timeout, an operator's pause still holds it, and an ending cuts the wait short.
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const TIMEOUT_MS = 5_000;
 
 const PLAN = `
 name: in-flight
-upstream: { simulate: { models: {} }, timeout: { request: 5s } }
+upstream: { simulate: { models: {} }, timeout: { request: 5s }, retries: { max: 0 } }
 blue: { model: b }
 green: { model: g }
 traffic: { rate: 20 }
@@ -91,7 +92,7 @@ describe("a stage's end and its requests in flight", () => {
     const warning = events.find((e) => e.type === 'warning' && e.message.startsWith('stage 1 is judged without'));
     // Arrivals at 100, 200, ... 1,900 ms, every other one to green, the first to blue.
     expect(warning?.message).toBe(
-      'stage 1 is judged without 9 requests sent in it and still running after the request timeout (5s): their answers count in its figures, not in its judgement',
+      'stage 1 is judged without 9 requests sent in it and still running after the longest time a request can take with its retries (5s): their answers count in its figures, not in its judgement',
     );
     // Stage 2 the same; then the ending's drain cancels what still hangs.
     await clock.advance(STAGE_MS + TIMEOUT_MS + TIMEOUT_MS);

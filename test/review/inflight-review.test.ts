@@ -153,7 +153,7 @@ describe('review13: inflight13', () => {
   // its stages unjudged and is promoted. The scripted green answers as the real client does with retries.max: 1 (two
   // timed-out 5 s attempts and up to 0.5 s of backoff). A bound of a request's whole life would stretch a stage by
   // up to 4 x 60 s + backoff with the defaults: the lead's call.
-  it.fails('judges failures of requests that time out and are retried, sent in a stage, in that stage', async () => {
+  it('judges failures of requests that time out and are retried, sent in a stage, in that stage', async () => {
     const { clock, engine, events } = setup({
       green: () => ({ afterMs: 10_500, ok: false }),
       arrivalMs: 100,
