@@ -2,11 +2,10 @@
 // for each rule, and seeded simulations of impatient clients on both arms (no false rollback) and of a green
 // that never answers (rolled back in its first stage).
 import { describe, expect, it } from 'vitest';
-import { ABORTS_PER_CLIENT, blueP99ForAborts, censoredInterval, comparedFailures, lateAbortsPastCap, stickyClient } from '../../src/analysis/aborts.js';
+import { ABORTS_PER_CLIENT, censoredInterval, comparedFailures, stickyClient } from '../../src/analysis/aborts.js';
 import { evaluate, priorAround, rateInterval } from '../../src/analysis/index.js';
 import { stickyPoint } from '../../src/split/index.js';
-import { ArmRecorder, bucketTotal, HIGHEST_MS, MetricsRecorder, sumArmCounts, type ArmStats } from '../../src/metrics/index.js';
-import { carriedCounts } from '../../src/metrics/carry.js';
+import { ArmRecorder, HIGHEST_MS, MetricsRecorder, type ArmStats } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
@@ -273,38 +272,6 @@ describe('one sticky client cannot decide a comparison through its aborts', () =
     expect(comparedFailures(stats)).toEqual({ x: 22 - 7, n: 42 - 7 });
     // The digest names no user, and is the same on every proxy.
     expect(stickyClient('alice@example.com')).toBe(stickyClient('alice@example.com'));
-  });
-
-  it('counts the aborts past the cap given up after blue p99, kept by age through a resume and the rollout sum', () => {
-    const recorder = new ArmRecorder(undefined, { latency: [], ttft: [] });
-    const ages = [100, 200, 300, 400, 900, 1000, 1100, 5000];
-    for (const ms of ages) recorder.record(result('green', ms, 'abort', 'heavy'), false);
-    for (let i = 0; i < 12; i++) recorder.record(result('green', 300, 'ok'), false);
-    const stats = recorder.snapshot();
-    // Past the cap: the aborts at 400 ms and after (5 of them).
-    expect(stats.abortsPastClientCap).toBe(5);
-    expect(bucketTotal(stats.pastCapAbortAges)).toBe(5);
-    expect(lateAbortsPastCap(stats, 950)).toBe(3);
-    expect(lateAbortsPastCap(stats, undefined)).toBe(0);
-    // An abort within a bucket (2%) above the p99 may be left out, never one below it counted.
-    expect(lateAbortsPastCap(stats, 999)).toBe(2);
-    expect(comparedFailures(stats, 950)).toEqual({ x: 8 - 2, n: 20 - 2 });
-    expect(comparedFailures(stats)).toEqual({ x: 8 - 5, n: 20 - 5 });
-    // A resumed stage goes on with the same ages; blue over the rollout so far adds them up.
-    const resumed = new ArmRecorder(undefined, { latency: [], ttft: [] });
-    resumed.carry(carriedCounts(JSON.parse(JSON.stringify(recorder.snapshot(true))) as ArmStats));
-    expect(lateAbortsPastCap(resumed.snapshot(), 950)).toBe(3);
-    expect(lateAbortsPastCap(sumArmCounts([stats, stats]), 950)).toBe(6);
-    // More ages than aborts past the cap: a state.json no run wrote, none of its counts carried.
-    const edited = { ...stats, abortsPastClientCap: 1 };
-    expect(carriedCounts(edited).abortsPastClientCap).toBe(0);
-  });
-
-  it('splits at the p99 of the blue of the stage, or of the stage so far with the most blue requests while it has fewer than 100', () => {
-    const blueArm = (ms: number, count: number) => arm('blue', [[ms, 'ok', count]]);
-    expect(blueP99ForAborts(blueArm(300, 100), [blueArm(900, 1000)])).toBe(blueArm(300, 100).latency?.p99);
-    expect(blueP99ForAborts(blueArm(300, 99), [blueArm(900, 1000), blueArm(700, 500)])).toBe(blueArm(900, 1000).latency?.p99);
-    expect(blueP99ForAborts(blueArm(300, 99), [blueArm(900, 50)])).toBeUndefined();
     expect(stickyClient('alice@example.com')).not.toContain('alice');
   });
 
