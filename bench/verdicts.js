@@ -5,17 +5,15 @@
 // plan has consecutive_errors (as the engine does).
 // Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
 // answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
-//   node bench/verdicts.js [--quick] [--ratio] [--session11] [--session12] [--session13]   (BENCH_VERDICT_ROLLOUTS=N
-//     overrides the healthy count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows
-//     and the shared-burst ones, --session12 session 12's, --session13 session 13's (several: their rows together);
-//     BENCH_VERDICT_MATCH=regex only the rows whose name matches)
+//   node bench/verdicts.js [--quick] [--ratio] [--session11] [--session12]   (BENCH_VERDICT_ROLLOUTS=N overrides the
+//     healthy count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows and the
+//     shared-burst ones, --session12 session 12's; BENCH_VERDICT_MATCH=regex only the rows whose name matches)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkAlpha, evaluate, plannedBlueRequests } from '../dist/analysis/index.js';
 import { logBeta } from '../dist/analysis/log-beta.js';
 import { emptyArmStats } from '../dist/metrics/types.js';
 import { BucketCounter } from '../dist/metrics/buckets.js';
-import { LatencyHistogram } from '../dist/metrics/histogram.js';
 import { sampleLognormal } from '../dist/sim/lognormal.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { oldVerdict } from './lib/old-verdict.js';
@@ -29,11 +27,10 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);
 const RATIO_ONLY = process.argv.includes('--ratio');
 const REGRESSED = Math.round(HEALTHY / 2);
-/**
- * Only the rows of these sessions: 11 (client aborts, a stage at 95% green, a drifting blue, and the shared-burst
- * rows), 12 (one sticky client's aborts), 13 (a heavy client a slow green makes give up).
- */
-const SESSIONS = ['session11', 'session12', 'session13'].filter((flag) => process.argv.includes(`--${flag}`));
+/** Session 11's rows only (client aborts, a stage at 95% green, a drifting blue) and the shared-burst rows. */
+const SESSION11 = process.argv.includes('--session11');
+/** Session 12's rows only (one sticky client's aborts). */
+const SESSION12 = process.argv.includes('--session12');
 /** BENCH_VERDICT_MATCH=regex: only the rows whose name matches (the seeds of the others are skipped, not shifted). */
 const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
 
@@ -67,7 +64,7 @@ function normalCdf(z) {
  * An arm's behaviour: error share, quality-failure share of successes, and for each latency / ttft limit the
  * share of requests over it (nested: a request over a longer limit is over the shorter ones too).
  */
-function newArm(sim) {
+function newArm() {
   return {
     requests: 0,
     successes: 0,
@@ -84,10 +81,6 @@ function newArm(sim) {
     // Per sticky client (rows with sim.users): its aborts, and those past ABORTS_PER_CLIENT (left out of the comparisons).
     abortsBy: new Map(),
     pastCap: 0,
-    // Their ages (the comparisons count those older than blue's p99), and (rows with sim.users) every request's
-    // latency, aborts at their ages, as the recorder's histogram holds them: blue's p99 is read from it.
-    pastCapAges: new BucketCounter(),
-    latency: sim.users ? new LatencyHistogram() : undefined,
   };
 }
 
@@ -103,9 +96,6 @@ function armStats(a) {
   if (a.failures > 0) stats.failuresByClass = { server_error: a.failures - a.aborts };
   if (a.aborts > 0) stats.failuresByClass.client_abort = a.aborts;
   if (a.pastCap > 0) stats.abortsPastClientCap = a.pastCap;
-  const ages = a.pastCapAges.snapshot();
-  if (ages) stats.pastCapAbortAges = ages;
-  if (a.latency) stats.latency = a.latency.percentiles();
   if (a.ttftCount > 0) stats.ttft = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: a.ttftCount };
   stats.slow = { latency: { ...a.slow.latency }, ttft: { ...a.slow.ttft } };
   const buckets = a.buckets.snapshot();
@@ -116,28 +106,19 @@ function armStats(a) {
 
 /**
  * Impatient clients (sim.clients): a request whose latency passes its client's patience is given up then, a
- * client_abort at that age, as a proxy reports it. `hangs`: the arm never answers; `stall`: that share of its
- * requests take stall.ms.
+ * client_abort at that age, as a proxy reports it. `hangs`: the arm never answers.
  */
 function drawAbort(rng, profile, arm, limits, clients, client) {
   const patience = rng() < clients.impatient ? clients.impatientMs[0] + rng() * (clients.impatientMs[1] - clients.impatientMs[0]) : clients.patientMs;
-  const stalled = profile.stall !== undefined && rng() < profile.stall.share;
-  const ms = profile.hangs ? Infinity : stalled ? profile.stall.ms : sampleLognormal(rng, profile.p50, profile.p95);
-  if (ms <= patience) {
-    arm.latency?.record(ms);
-    return undefined;
-  }
-  arm.latency?.record(patience);
+  const ms = profile.hangs ? Infinity : sampleLognormal(rng, profile.p50, profile.p95);
+  if (ms <= patience) return undefined;
   arm.requests++;
   arm.failures++;
   arm.aborts++;
   if (client !== undefined) {
     const count = (arm.abortsBy.get(client) ?? 0) + 1;
     arm.abortsBy.set(client, count);
-    if (count > ABORTS_PER_CLIENT) {
-      arm.pastCap++;
-      arm.pastCapAges.record(patience);
-    }
+    if (count > ABORTS_PER_CLIENT) arm.pastCap++;
   }
   for (const limit of limits.latency) if (patience > limit) arm.slow.latency[limit] = (arm.slow.latency[limit] ?? 0) + 1;
   return { outcome: 'abort' };
@@ -230,7 +211,7 @@ function rollout(sim, seed) {
   for (let s = 0; s < stageCount; s++) {
     const stage = plan.stages[s];
     const end = t + stage.duration;
-    const arms = { blue: newArm(sim), green: newArm(sim) };
+    const arms = { blue: newArm(), green: newArm() };
     arms.blue.consecutiveFailures = streak.blue;
     arms.green.consecutiveFailures = streak.green;
     blueStages.push(arms.blue);
@@ -359,7 +340,8 @@ function summarise(results, judge) {
 function run(name, sim, count, seedBase) {
   // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
   if (RATIO_ONLY && !sim.ratio) return null;
-  if (SESSIONS.length > 0 && !SESSIONS.some((flag) => sim[flag])) return null;
+  if (SESSION11 && !sim.session11) return null;
+  if (SESSION12 && !sim.session12) return null;
   if (MATCH && !MATCH.test(name)) return null;
   const started = Date.now();
   const results = [];
@@ -672,32 +654,6 @@ for (const [name, rules] of [
       ),
     );
   }
-}
-
-// --- session 13 (last, so the seeds above stay): review12's blind spot, a green that makes one heavy client give up.
-// The heavy client (30% of the requests, on green from stage 1, as above) times out at 2 s; green stalls a fifth of
-// its requests for 2.5 s (within latency_p95: 3s), so that client gives up on a fifth of its requests on green and
-// on none on blue; the 5,000 other users wait a minute. Aborts past its cap older than blue's p99 (about 1.4 s) count.
-const patientClients = { impatient: 0, impatientMs: [0, 0], patientMs: 60_000 };
-for (const [name, rules] of [
-  ['latency-only plan (built-in guard)', guardRules],
-  ['error_rate + max_error_rate_increase 0.02 + latency_p95 + consecutive_errors', compareRules],
-]) {
-  const plan = planFromYaml(burstPlan(rules));
-  const arm = profile(calm, plan);
-  const s13 = (sim) => ({ ...sim, session13: true });
-  const timesOut = (ms) => ({ share: 0.3, point: 0.05, patienceMs: [ms, ms] });
-  const stalls = { ...arm, stall: { share: 0.2, ms: 2500 } };
-  const slow = { ...simFor(plan, arm, stalls), clients: patientClients, users: 5000, dominant: timesOut(2000) };
-  const row = `green stalls 20% of requests for 2.5 s, one sticky client sending 30% of them (on green) times out at 2 s, ${name}`;
-  rows.regressions.push(run(row, s13(slow), S11, (seed += 1_000_000)));
-  rows.uncapped.push(run(`${row} (every abort counted)`, s13({ ...slow, uncapped: true }), S11, seed));
-  // A healthy green and the heavy client timing out at 1.5 s, just past blue's p99: the most of its aborts the rule
-  // counts on a green = blue (those of its requests slower than 1.5 s, 0.8%), beside the impatient users above.
-  const healthy = { ...simFor(plan, arm, arm), clients: impatientClients, users: 5000, dominant: timesOut(1500) };
-  rows.healthy.push(
-    run(`one sticky client sending 30% of the requests (on green) times out at 1.5 s, green = blue, ${name}`, s13(healthy), S11, (seed += 1_000_000)),
-  );
 }
 
 // Under --ratio, run() skipped the other plans.

@@ -12,17 +12,14 @@
 //   alike, and a green its clients give up on more often than on blue fails more. That holds for users many and
 //   small against the sample. The split is sticky, so it draws clients, not requests: one heavy impatient client
 //   weighs on one arm alone, and its aborts would be judged as the arm's. So of one sticky client's aborts only the
-//   first ABORTS_PER_CLIENT in a stage count there, and of the rest those given up after blue's p99 latency (a
-//   request blue would almost always have answered by then: the arm was slow, not the client impatient); the
-//   others are left out (neither a failure nor a request), on either arm. A green its users give up on is still
-//   seen: every client's first aborts count, a client that only aborts counts as failing every time (its excess
-//   aborts are left out of the requests too), and a heavy client a slow green makes give up counts in full;
+//   first ABORTS_PER_CLIENT in a stage count there; the rest are left out (neither a failure nor a request), on
+//   either arm. A green its users give up on is still seen: every client's first aborts count, and a client that
+//   only aborts counts as failing every time (its excess aborts are left out of the requests too);
 // - consecutive_errors ignores it (a client closing a page cuts several requests at once): it neither extends
 //   nor breaks a streak (src/metrics/recorder.ts);
 // - the p95 ratio takes its age as a lower bound of its latency and counts it as slower than anything for the
 //   upper bound (quantile.ts).
 import { hashString } from '../core/random.js';
-import { bucketLowerMs } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { rateInterval, type Interval, type Prior } from './sequential.js';
@@ -40,45 +37,9 @@ export function stickyClient(stickyKey: string): string {
 
 const CLIENT_DIGEST_SEED = 0x5eed;
 
-/**
- * Blue completed requests a stage needs before its p99 splits aborts past the cap: with fewer the p99 is about
- * the largest latency seen.
- */
-export const P99_MIN_REQUESTS = 100;
-
-/**
- * Blue's p99 latency (ms) that aborts past a client's cap are split at, as it stands at this judgement (over
- * requests completed, aborts at their ages): the stage's own once it has P99_MIN_REQUESTS, else (early in a
- * stage, or a stage sending blue little or nothing) that of the stage so far with the most. Undefined while no
- * stage has that many: then no abort past the cap counts.
- */
-export function blueP99ForAborts(blue: ArmStats, blueStages: readonly ArmStats[] = []): number | undefined {
-  let most = blue.latency;
-  if (!most || most.count < P99_MIN_REQUESTS)
-    for (const stage of blueStages) if (stage.latency && stage.latency.count > (most?.count ?? 0)) most = stage.latency;
-  return most && most.count >= P99_MIN_REQUESTS ? most.p99 : undefined;
-}
-
-/**
- * Aborts past a client's cap given up surely after `blueP99Ms`: those in age buckets wholly above it (buckets
- * are 2% wide, so one given up within 2% above it may be left out). None without a p99.
- */
-export function lateAbortsPastCap(arm: ArmStats, blueP99Ms: number | undefined): number {
-  const ages = arm.pastCapAbortAges;
-  if (blueP99Ms === undefined || !ages) return 0;
-  let late = 0;
-  ages.counts.forEach((count, k) => {
-    if (bucketLowerMs(ages.first + k) >= blueP99Ms) late += count;
-  });
-  return late;
-}
-
-/**
- * The arm's failures and requests as the comparisons count them: without aborts past a client's cap, except those
- * given up after blue's p99 (blueP99ForAborts).
- */
-export function comparedFailures(arm: ArmStats, blueP99Ms?: number): { x: number; n: number } {
-  const left = (arm.abortsPastClientCap ?? 0) - lateAbortsPastCap(arm, blueP99Ms);
+/** The arm's failures and requests as the comparisons count them: without aborts past a client's cap. */
+export function comparedFailures(arm: ArmStats): { x: number; n: number } {
+  const left = arm.abortsPastClientCap ?? 0;
   return { x: arm.failures - left, n: arm.requests - left };
 }
 

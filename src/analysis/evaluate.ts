@@ -14,7 +14,6 @@ import {
 } from './rate-rules.js';
 import { compareLatency } from './latency-ratio.js';
 import { consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
-import { blueP99ForAborts } from './aborts.js';
 import { blueReference } from './reference.js';
 import type { Breach, Verdict } from './types.js';
 
@@ -56,7 +55,6 @@ export function evaluate(input: EvaluateInput): Verdict {
     green: input.green,
     blue: input.blue,
     blueReference: blueReference(input),
-    blueP99Ms: blueP99ForAborts(input.blue, input.blueStages),
     // With no samples there is no figure, so even min_requests: 0 waits for one.
     minRequests: Math.max(1, config.min_requests),
     where: ` in stage ${input.stageIndex + 1}`,

@@ -6,15 +6,13 @@ import { blame } from './blame.js';
 import { formatMs, formatPercent, formatPoints } from '../core/format.js';
 import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
-import { ABORTS_PER_CLIENT, censoredInterval, clientAborts, comparedFailures, lateAbortsPastCap } from './aborts.js';
+import { ABORTS_PER_CLIENT, censoredInterval, clientAborts, comparedFailures } from './aborts.js';
 import { differenceInterval, priorAround, type Interval } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
 
 export interface SequentialContext extends RuleContext {
   /** This check's share of the rollout's false-rollback budget (see budget.ts). */
   alpha: number;
-  /** Blue's p99 (ms) that aborts past a client's cap are split at (aborts.ts, blueP99ForAborts); none before it is known. */
-  blueP99Ms?: number;
 }
 
 /** The share a percentile rule allows over its limit: p95 > L means more than 5% of requests take longer. */
@@ -190,8 +188,8 @@ export function compareErrorRate(ctx: SequentialContext, margin: number): Judged
     rule: 'compare_to_blue.max_error_rate_increase',
     what: 'error rate',
     margin,
-    green: comparedFailures(ctx.green, ctx.blueP99Ms),
-    blue: comparedFailures(ctx.blueReference, ctx.blueP99Ms),
+    green: comparedFailures(ctx.green),
+    blue: comparedFailures(ctx.blueReference),
     blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
 }
@@ -212,23 +210,18 @@ export function failsMoreThanBlue(ctx: SequentialContext): Judged {
     rule: 'guard.green_fails_more_than_blue',
     what: 'error rate (built-in guard: the plan sets no error-rate rule)',
     margin: 0,
-    green: comparedFailures(ctx.green, ctx.blueP99Ms),
-    blue: comparedFailures(ctx.blueReference, ctx.blueP99Ms),
+    green: comparedFailures(ctx.green),
+    blue: comparedFailures(ctx.blueReference),
     blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
 }
 
-/** Says how many aborts were left out of a comparison as one client's too many, and how many counted as late. */
+/** Says how many aborts were left out of a comparison as one client's too many. */
 function capNote(ctx: SequentialContext): string {
-  const past = (arm: ArmStats) => arm.abortsPastClientCap ?? 0;
-  const green = past(ctx.green);
-  const blue = past(ctx.blueReference);
+  const green = ctx.green.abortsPastClientCap ?? 0;
+  const blue = ctx.blueReference.abortsPastClientCap ?? 0;
   if (green + blue === 0) return '';
-  const lateGreen = lateAbortsPastCap(ctx.green, ctx.blueP99Ms);
-  const lateBlue = lateAbortsPastCap(ctx.blueReference, ctx.blueP99Ms);
-  const left = `; left out: ${green - lateGreen} green and ${blue - lateBlue} blue client aborts past ${ABORTS_PER_CLIENT} of one client`;
-  if (lateGreen + lateBlue === 0) return left;
-  return `${left} (counted: ${lateGreen} green and ${lateBlue} blue given up after blue's p99 of ${Math.round(ctx.blueP99Ms ?? 0)} ms)`;
+  return `; left out: ${green} green and ${blue} blue client aborts past ${ABORTS_PER_CLIENT} of one client`;
 }
 
 function slowCount(arm: ArmStats, kind: 'latency' | 'ttft', limitMs: number): number {

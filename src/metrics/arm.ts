@@ -26,10 +26,9 @@ export class ArmRecorder {
   toolCalls = 0;
   estimatedUsage = 0;
   private readonly failuresByClass: Partial<Record<FailureClass, number>> = {};
-  /** Client aborts per sticky client in this stage, and those past the cap with their ages (src/analysis/aborts.ts). */
+  /** Client aborts per sticky client in this stage, and those past the cap (src/analysis/aborts.ts). */
   private abortsByClient?: Map<string, number>;
   private abortsPastClientCap = 0;
-  private pastCapAbortAges?: BucketCounter;
   // Created on first use: stages never reached, and arms at weight 0, cost no histogram memory.
   private latency?: LatencyHistogram;
   private ttft?: LatencyHistogram;
@@ -78,7 +77,7 @@ export class ArmRecorder {
       if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
-      if (result.client !== undefined && result.failure === 'client_abort') this.countAbort(result.client, result.latencyMs);
+      if (result.client !== undefined && result.failure === 'client_abort') this.countAbort(result.client);
       if (result.failure !== undefined) {
         this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
         if (this.failureSamples[result.failure] === undefined && result.errorMessage)
@@ -98,14 +97,11 @@ export class ArmRecorder {
     if (result.rateLimit) this.rateLimit = result.rateLimit;
   }
 
-  private countAbort(client: string, ageMs: number): void {
+  private countAbort(client: string): void {
     const byClient = (this.abortsByClient ??= new Map<string, number>());
     const count = (byClient.get(client) ?? 0) + 1;
     byClient.set(client, count);
-    if (count <= ABORTS_PER_CLIENT) return;
-    this.abortsPastClientCap++;
-    // Their ages decide at judgement which of them count after all (older than blue's p99 then).
-    (this.pastCapAbortAges ??= new BucketCounter()).record(ageMs);
+    if (count > ABORTS_PER_CLIENT) this.abortsPastClientCap++;
   }
 
   /**
@@ -126,7 +122,6 @@ export class ArmRecorder {
     this.estimatedUsage += saved.estimatedUsage;
     // Which clients they came from is not saved: a resumed stage counts each client's next aborts afresh.
     this.abortsPastClientCap += saved.abortsPastClientCap;
-    if (saved.pastCapAbortAges) (this.pastCapAbortAges ??= new BucketCounter()).add(saved.pastCapAbortAges);
     for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
       this.failuresByClass[name] = (this.failuresByClass[name] ?? 0) + count;
     for (const [name, text] of Object.entries(saved.failureSamples) as [FailureClass, string][]) this.failureSamples[name] ??= text;
@@ -184,8 +179,6 @@ export class ArmRecorder {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
     if (this.abortsPastClientCap > 0) stats.abortsPastClientCap = this.abortsPastClientCap;
-    const ages = this.pastCapAbortAges?.snapshot();
-    if (ages) stats.pastCapAbortAges = ages;
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();
     if (buckets) stats.latencyBuckets = buckets;

@@ -3,7 +3,7 @@
 // checked loosely on read, so every count is taken only when it is a whole number >= 0; anything else is 0. The
 // latency and ttft histograms, saved beside the counts, carry the percentiles too.
 import type { JsHistogram } from 'hdr-histogram-js';
-import { bucketOf, bucketTotal, HIGHEST_MS, LOWEST_MS, type LatencyBuckets } from './buckets.js';
+import { bucketOf, HIGHEST_MS, LOWEST_MS, type LatencyBuckets } from './buckets.js';
 import { readSavedHistogram } from './saved-histogram.js';
 import type { ArmStats, Percentiles } from './types.js';
 
@@ -22,7 +22,6 @@ export interface CarriedCounts {
   estimatedUsage: number;
   failuresByClass: Record<string, number>;
   abortsPastClientCap: number;
-  pastCapAbortAges?: LatencyBuckets;
   failureSamples: Record<string, string>;
   /** Exceedances per latency and ttft limit (ms, as keyed in ArmStats.slow). */
   slow: { latency: Record<string, number>; ttft: Record<string, number> };
@@ -70,8 +69,6 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
   }
   const buckets = latencyBuckets(s.latencyBuckets);
   if (buckets) counts.latencyBuckets = buckets;
-  const ages = latencyBuckets(s.pastCapAbortAges);
-  if (ages) counts.pastCapAbortAges = ages;
   const contradiction = contradictions(counts);
   if (contradiction === undefined) return counts;
   // Counts no run could have written (an edited or corrupt state.json) would make the tests judge more
@@ -83,8 +80,6 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
 function contradictions(c: CarriedCounts): string | undefined {
   if (c.successes + c.failures > c.requests) return `${c.successes} successes and ${c.failures} failures in ${c.requests} requests`;
   if (c.qualityFailures > c.successes) return `${c.qualityFailures} quality failures in ${c.successes} successes`;
-  const aged = bucketTotal(c.pastCapAbortAges);
-  if (aged > c.abortsPastClientCap) return `${aged} ages of ${c.abortsPastClientCap} client aborts past the cap`;
   for (const [limit, count] of Object.entries(c.slow.latency)) if (count > c.requests) return `${count} requests over ${limit} ms in ${c.requests}`;
   const streamed = c.ttft?.count ?? 0;
   for (const [limit, count] of Object.entries(c.slow.ttft))

@@ -47,11 +47,9 @@ export interface ArmStats {
   slow?: { latency: Record<string, number>; ttft: Record<string, number> };
   /**
    * Client aborts past ABORTS_PER_CLIENT of one sticky client in this stage (src/analysis/aborts.ts): left out of
-   * the comparisons with blue and the built-in guard unless given up after blue's p99. Absent when none.
+   * the comparisons with blue and the built-in guard. Absent when none.
    */
   abortsPastClientCap?: number;
-  /** Those aborts' ages (ms) in log-spaced buckets (buckets.ts), which the comparisons split at blue's p99. */
-  pastCapAbortAges?: LatencyBuckets;
   /** The first upstream message seen per failure class (one sentence, no secrets), to say why requests failed. */
   failureSamples?: Partial<Record<FailureClass, string>>;
   /**
@@ -120,7 +118,7 @@ export function emptyArmStats(): ArmStats {
 
 /**
  * The counts of several stages' figures for one arm added up (requests, outcomes, failure classes, requests in
- * flight, latency buckets, the ages of aborts past a client's cap): blue's baseline over the rollout so far, which the comparisons with blue judge
+ * flight, latency buckets): blue's baseline over the rollout so far, which the comparisons with blue judge
  * against in a stage at 100% green (the others judge against the stage's own blue). Percentiles, tokens and cost are not summed; the streak is the latest stage's.
  */
 export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
@@ -139,7 +137,5 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
   }
   const buckets = mergeBuckets(stats.map((arm) => arm.latencyBuckets));
   if (buckets) total.latencyBuckets = buckets;
-  const ages = mergeBuckets(stats.map((arm) => arm.pastCapAbortAges));
-  if (ages) total.pastCapAbortAges = ages;
   return total;
 }
