@@ -99,6 +99,50 @@ export const simulateSchema = z.strictObject({
 
 // --- upstream ------------------------------------------------------------------------------------
 
+/**
+ * Headers a plan must not set on upstream requests: they frame the request or its connection, which the HTTP
+ * client sets from what it sends (content-length: 5 failed every request on both arms, and validate passed it).
+ */
+const RESERVED_HEADERS: Readonly<Record<string, string>> = {
+  'content-length': "bluegreen sets it from each request's body, and a fixed one fails every request",
+  'transfer-encoding': "bluegreen's HTTP client frames each request's body itself, and undici refuses the header (every request fails)",
+  connection: 'the HTTP client manages its pooled connections itself, and undici refuses the header (every request fails)',
+  'keep-alive': 'the HTTP client manages its pooled connections itself, and undici refuses the header (every request fails)',
+  'proxy-connection': 'it is a connection header, not for the upstream',
+  upgrade: 'a request that asks to switch protocols gets no chat answer, and undici refuses the header (every request fails)',
+  te: 'it asks for a transfer coding the client does not read, and is not forwarded anyway',
+  trailer: 'it announces trailer fields no request sends',
+  expect: 'undici does not support it (every request fails)',
+  host: 'it is taken from base_url, and another name sends every request to the wrong site (put the name in base_url instead)',
+  'accept-encoding': 'bluegreen reads answers as sent, so a compressed answer would be unreadable (every request would fail as bad_response)',
+  'content-encoding': 'the body bluegreen sends is plain JSON, and the upstream would fail to decode it',
+};
+
+/** An HTTP header name (RFC 9110 token): anything else makes the HTTP client refuse every request. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** CR, LF and NUL cannot be sent in a header value. */
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+function headers(description: string) {
+  return z
+    .record(z.string(), z.string())
+    .superRefine((record, ctx) => {
+      for (const [name, value] of Object.entries(record)) {
+        const reserved = RESERVED_HEADERS[name.toLowerCase()];
+        const problem = !HEADER_NAME.test(name)
+          ? "is not a header name (letters, digits and !#$%&'*+-.^_`|~ only): every request would fail"
+          : reserved
+            ? `must not be set: ${reserved}`
+            : !HEADER_VALUE.test(value)
+              ? 'must not hold a line break or NUL: every request would fail'
+              : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+      }
+    })
+    .optional()
+    .meta({ description });
+}
+
 const timeoutSchema = z.strictObject({
   connect: timeLimit.default(10_000),
   request: timeLimit.default(60_000),
@@ -127,7 +171,7 @@ const upstreamFields = {
   }),
   timeout: timeoutSchema.optional(),
   retries: retriesSchema.optional(),
-  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers (not secrets)' }),
+  headers: headers('Extra request headers (not secrets; not the framing ones: content-length, transfer-encoding, connection, host...)'),
 };
 
 export const upstreamSchema = z.strictObject(upstreamFields);
@@ -152,7 +196,7 @@ export const requestSchema = z.strictObject({
     .optional()
     .meta({ description: 'Sent as reasoning_effort (OpenAI reasoning models)', examples: ['minimal', 'low', 'medium', 'high'] }),
   params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Body fields set on every request to this arm, e.g. { verbosity: low }' }),
-  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers for this arm (not secrets)' }),
+  headers: headers('Extra request headers for this arm (not secrets; not the framing ones: content-length, transfer-encoding, connection, host...)'),
 });
 
 export const armSchema = z.strictObject({
