@@ -49,6 +49,18 @@ const shownText = z
     'must not hold control characters (tabs, newlines, escapes, bidirectional overrides): it is printed as is',
   );
 
+/**
+ * Names hooks get in their environment (BLUEGREEN_PLAN, BLUEGREEN_BLUE_MODEL...): Linux refuses to start a process
+ * with a variable over 128 KiB (MAX_ARG_STRLEN), so a 200 KB plan name kept every hook from starting, on_rollback's
+ * too. The cap is far under that, and what a dashboard line or a report heading can show.
+ */
+export const MAX_NAME_LENGTH = 256;
+const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
+const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);
+
+/** An exec hook's command is one argument to /bin/sh, under the same 128 KiB limit; a longer one belongs in a script. */
+export const MAX_HOOK_COMMAND_LENGTH = 16_384;
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
 export const priceSchema = z.strictObject({
@@ -201,7 +213,7 @@ export const requestSchema = z.strictObject({
 
 export const armSchema = z.strictObject({
   // Sent as written: " gpt-4o" is a model no upstream knows.
-  model: shownText.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
+  model: hookVisibleName.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
   deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
@@ -325,7 +337,15 @@ export const healthCheckSchema = z.strictObject({
 
 export const hookSchema = z
   .strictObject({
-    exec: z.string().min(1).optional().meta({ description: 'Shell command, run in the plan folder' }),
+    exec: z
+      .string()
+      .min(1)
+      .max(
+        MAX_HOOK_COMMAND_LENGTH,
+        `must be at most ${MAX_HOOK_COMMAND_LENGTH.toLocaleString('en-US')} characters: it is passed to /bin/sh as one argument, which Linux limits to 128 KiB; put a longer command in a script`,
+      )
+      .optional()
+      .meta({ description: 'Shell command, run in the plan folder' }),
     webhook: httpUrl.optional(),
     timeout: timeLimit.default(30_000),
     retries: z.number().int().min(0).max(10).default(2),
@@ -442,7 +462,9 @@ export const proxySchema = z.strictObject({
 // --- the plan ------------------------------------------------------------------------------------
 
 export const planSchema = z.strictObject({
-  name: shownText.min(1, 'must not be empty').meta({ description: 'Shown in the dashboard, state and reports' }),
+  name: hookVisibleName
+    .min(1, 'must not be empty')
+    .meta({ description: `Shown in the dashboard, state and reports, and given to hooks; at most ${MAX_NAME_LENGTH} characters` }),
   upstream: upstreamSchema,
   blue: armSchema,
   green: armSchema,
