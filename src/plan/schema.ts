@@ -98,11 +98,12 @@ export const simModelSchema = z.strictObject({
 });
 
 export const simulateSchema = z.strictObject({
+  // The random source keeps 32 bits: -1 would be the same seed as 4294967295, so the range is the one --seed takes.
   seed: z
     .number()
-    .int('must be a whole number')
-    .min(-(2 ** 31), 'must be from -2147483648 to 4294967295')
-    .max(2 ** 32 - 1, 'must be from -2147483648 to 4294967295')
+    .int('must be a whole number from 0 to 4294967295')
+    .min(0, 'must be a whole number from 0 to 4294967295')
+    .max(2 ** 32 - 1, 'must be a whole number from 0 to 4294967295')
     .optional(),
   port: z.number().int().min(0).max(65535).optional(),
   models: z.record(z.string(), simModelSchema).default({}),
