@@ -3,14 +3,14 @@
 // `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { isEndingStart } from '../report/ending-text.js';
-import { runHook } from '../hooks/index.js';
+import { runHook, type HookOutcome } from '../hooks/index.js';
 import { endingHook } from '../hooks/ending-hook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { greenAfterDeath, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
+import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue } from '../live/restore.js';
 
@@ -52,22 +52,32 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   }
   const chosen = endingHook(plan.hooks, 'rollback');
   if (chosen) {
-    const outcome = await runHook(
-      chosen.hook,
-      {
-        event: 'rollback',
-        plan: plan.name,
-        stage: snapshot.stageIndex + 1,
-        stages: plan.stages.length,
-        greenWeight: 0,
-        blueModel: plan.arms.blue.model,
-        greenModel: plan.arms.green.model,
-        reason,
-        at: now(),
-      },
-      // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
-      { cwd: plan.source.dir, env: ctx.env, secrets },
-    );
+    const stage = snapshot.stageIndex + 1;
+    // Recorded as a rollout's hooks are (hook.json, this process's pid): should this command be killed in turn,
+    // the next rollback (or rollout) finds the hook and stops it before running its own.
+    const record = hookRecorder(store.dir, { plan: plan.name, event: 'rollback', stage, greenWeight: 0, pid: process.pid });
+    record.begin();
+    let outcome: HookOutcome;
+    try {
+      outcome = await runHook(
+        chosen.hook,
+        {
+          event: 'rollback',
+          plan: plan.name,
+          stage,
+          stages: plan.stages.length,
+          greenWeight: 0,
+          blueModel: plan.arms.blue.model,
+          greenModel: plan.arms.green.model,
+          reason,
+          at: now(),
+        },
+        // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
+        { cwd: plan.source.dir, env: ctx.env, secrets, onStart: (pgid) => record.started(pgid) },
+      );
+    } finally {
+      record.finished();
+    }
     store.appendEvent({
       at: now(),
       type: outcome.ok ? 'hook_succeeded' : 'hook_failed',

@@ -14,7 +14,7 @@ import { runHook, type HookSecrets } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
 import { createRandom } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
-import { orphanMessage, rolloutStanding, StateStore } from '../state/index.js';
+import { orphanMessage, rolloutStanding, StateStore, type RolloutStanding } from '../state/index.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
@@ -171,19 +171,7 @@ async function settlePrevious(
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {
-    if (previous.kind !== 'orphaned')
-      throw new UsageError(
-        `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,
-      );
-    const { snapshot } = previous;
-    if (snapshot.plan.hash !== plan.source.hash) {
-      throw new UsageError(
-        `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
-      );
-    }
-    const ending = endingBegun(snapshot, store.readEvents());
-    if (ending)
-      throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
+    const snapshot = resumable(store, plan, previous);
     const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
     if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
     ctx.stderr.write(
@@ -203,6 +191,27 @@ async function settlePrevious(
       );
   }
   return { startStage: 0, keepRecord: false };
+}
+
+/**
+ * The dead rollout --resume takes over (the real run and --dry-run alike): refused, exit 2, when the folder has
+ * none, when it ran another plan, or when it died ending (its green was being taken off traffic).
+ */
+export function resumable(store: StateStore, plan: Plan, previous: RolloutStanding): RolloutSnapshot {
+  if (previous.kind !== 'orphaned')
+    throw new UsageError(
+      `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,
+    );
+  const { snapshot } = previous;
+  if (snapshot.plan.hash !== plan.source.hash) {
+    throw new UsageError(
+      `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
+    );
+  }
+  const ending = endingBegun(snapshot, store.readEvents());
+  if (ending)
+    throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
+  return snapshot;
 }
 
 /**

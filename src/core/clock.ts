@@ -5,8 +5,13 @@ export interface TimerHandle {
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: the wall clock, which an operator, NTP or a resumed VM may step either way. */
   now(): number;
+  /**
+   * Milliseconds on a clock that only moves forward at a steady rate (performance.now), for measuring how long
+   * something ran. Optional so a hand-driven test clock may leave it out: now() stands in (see steadyNow below).
+   */
+  steadyNow?(): number;
   /** Calls fn after ms; the handle cancels it. */
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
@@ -17,15 +22,21 @@ export interface Clock {
  */
 export const MAX_TIMER_CHUNK_MS = 2 ** 31 - 1;
 
-/** The real clock. Long timers are chunked; none fires early. */
+/** The clock's steady reading, or its wall clock when it has none. */
+export function steadyNow(clock: Clock): number {
+  return clock.steadyNow?.() ?? clock.now();
+}
+
+/** The real clock. Long timers are chunked, on the steady clock; none fires early, whatever the wall clock does. */
 export function createSystemClock(): Clock {
   return {
     now: () => Date.now(),
+    steadyNow: () => performance.now(),
     setTimer(fn, ms) {
-      const due = Date.now() + Math.max(0, ms);
+      const due = performance.now() + Math.max(0, ms);
       let timer: NodeJS.Timeout;
       const arm = (): void => {
-        const left = due - Date.now();
+        const left = due - performance.now();
         timer = left > MAX_TIMER_CHUNK_MS ? setTimeout(arm, MAX_TIMER_CHUNK_MS) : setTimeout(fn, Math.max(0, left));
       };
       arm();

@@ -1,5 +1,6 @@
-// How long the current stage has run, pauses excluded, and the timer that ends it.
-import type { Clock, TimerHandle } from '../core/clock.js';
+// How long the current stage has run, pauses excluded, and the timer that ends it. Measured on the steady clock:
+// a wall-clock step (NTP, a resumed VM) while a stage ran was counted as running time, so a pause then ended it.
+import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 
 export class StageClock {
   private durationMs = 0;
@@ -24,13 +25,13 @@ export class StageClock {
   /** Starts (or restarts after a pause) counting toward the stage's end. */
   run(): void {
     if (this.segmentStartedAt !== undefined) return;
-    this.segmentStartedAt = this.clock.now();
+    this.segmentStartedAt = steadyNow(this.clock);
     this.timer = this.clock.setTimer(this.onTimeUp, Math.max(0, this.durationMs - this.elapsedBefore));
   }
 
   /** Stops counting: the time so far is kept for run() to continue from. */
   stop(): void {
-    if (this.segmentStartedAt !== undefined) this.elapsedBefore += this.clock.now() - this.segmentStartedAt;
+    if (this.segmentStartedAt !== undefined) this.elapsedBefore += steadyNow(this.clock) - this.segmentStartedAt;
     this.segmentStartedAt = undefined;
     this.timer?.cancel();
     this.timer = undefined;
@@ -45,7 +46,7 @@ export class StageClock {
   }
 
   elapsed(): number {
-    const running = this.segmentStartedAt !== undefined ? this.clock.now() - this.segmentStartedAt : 0;
+    const running = this.segmentStartedAt !== undefined ? steadyNow(this.clock) - this.segmentStartedAt : 0;
     return this.elapsedBefore + running;
   }
 }

@@ -49,6 +49,18 @@ const shownText = z
     'must not hold control characters (tabs, newlines, escapes, bidirectional overrides): it is printed as is',
   );
 
+/**
+ * Names hooks get in their environment (BLUEGREEN_PLAN, BLUEGREEN_BLUE_MODEL...): Linux refuses to start a process
+ * with a variable over 128 KiB (MAX_ARG_STRLEN), so a 200 KB plan name kept every hook from starting, on_rollback's
+ * too. The cap is far under that, and what a dashboard line or a report heading can show.
+ */
+export const MAX_NAME_LENGTH = 256;
+const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
+const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);
+
+/** An exec hook's command is one argument to /bin/sh, under the same 128 KiB limit; a longer one belongs in a script. */
+export const MAX_HOOK_COMMAND_LENGTH = 16_384;
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
 
 export const priceSchema = z.strictObject({
@@ -86,11 +98,12 @@ export const simModelSchema = z.strictObject({
 });
 
 export const simulateSchema = z.strictObject({
+  // The random source keeps 32 bits: -1 would be the same seed as 4294967295, so the range is the one --seed takes.
   seed: z
     .number()
-    .int('must be a whole number')
-    .min(-(2 ** 31), 'must be from -2147483648 to 4294967295')
-    .max(2 ** 32 - 1, 'must be from -2147483648 to 4294967295')
+    .int('must be a whole number from 0 to 4294967295')
+    .min(0, 'must be a whole number from 0 to 4294967295')
+    .max(2 ** 32 - 1, 'must be a whole number from 0 to 4294967295')
     .optional(),
   port: z.number().int().min(0).max(65535).optional(),
   models: z.record(z.string(), simModelSchema).default({}),
@@ -98,6 +111,50 @@ export const simulateSchema = z.strictObject({
 });
 
 // --- upstream ------------------------------------------------------------------------------------
+
+/**
+ * Headers a plan must not set on upstream requests: they frame the request or its connection, which the HTTP
+ * client sets from what it sends (content-length: 5 failed every request on both arms, and validate passed it).
+ */
+const RESERVED_HEADERS: Readonly<Record<string, string>> = {
+  'content-length': "bluegreen sets it from each request's body, and a fixed one fails every request",
+  'transfer-encoding': "bluegreen's HTTP client frames each request's body itself, and undici refuses the header (every request fails)",
+  connection: 'the HTTP client manages its pooled connections itself, and undici refuses the header (every request fails)',
+  'keep-alive': 'the HTTP client manages its pooled connections itself, and undici refuses the header (every request fails)',
+  'proxy-connection': 'it is a connection header, not for the upstream',
+  upgrade: 'a request that asks to switch protocols gets no chat answer, and undici refuses the header (every request fails)',
+  te: 'it asks for a transfer coding the client does not read, and is not forwarded anyway',
+  trailer: 'it announces trailer fields no request sends',
+  expect: 'undici does not support it (every request fails)',
+  host: 'it is taken from base_url, and another name sends every request to the wrong site (put the name in base_url instead)',
+  'accept-encoding': 'bluegreen reads answers as sent, so a compressed answer would be unreadable (every request would fail as bad_response)',
+  'content-encoding': 'the body bluegreen sends is plain JSON, and the upstream would fail to decode it',
+};
+
+/** An HTTP header name (RFC 9110 token): anything else makes the HTTP client refuse every request. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** CR, LF and NUL cannot be sent in a header value. */
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+function headers(description: string) {
+  return z
+    .record(z.string(), z.string())
+    .superRefine((record, ctx) => {
+      for (const [name, value] of Object.entries(record)) {
+        const reserved = RESERVED_HEADERS[name.toLowerCase()];
+        const problem = !HEADER_NAME.test(name)
+          ? "is not a header name (letters, digits and !#$%&'*+-.^_`|~ only): every request would fail"
+          : reserved
+            ? `must not be set: ${reserved}`
+            : !HEADER_VALUE.test(value)
+              ? 'must not hold a line break or NUL: every request would fail'
+              : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+      }
+    })
+    .optional()
+    .meta({ description });
+}
 
 const timeoutSchema = z.strictObject({
   connect: timeLimit.default(10_000),
@@ -127,7 +184,7 @@ const upstreamFields = {
   }),
   timeout: timeoutSchema.optional(),
   retries: retriesSchema.optional(),
-  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers (not secrets)' }),
+  headers: headers('Extra request headers (not secrets; not the framing ones: content-length, transfer-encoding, connection, host...)'),
 };
 
 export const upstreamSchema = z.strictObject(upstreamFields);
@@ -152,12 +209,12 @@ export const requestSchema = z.strictObject({
     .optional()
     .meta({ description: 'Sent as reasoning_effort (OpenAI reasoning models)', examples: ['minimal', 'low', 'medium', 'high'] }),
   params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Body fields set on every request to this arm, e.g. { verbosity: low }' }),
-  headers: z.record(z.string(), z.string()).optional().meta({ description: 'Extra request headers for this arm (not secrets)' }),
+  headers: headers('Extra request headers for this arm (not secrets; not the framing ones: content-length, transfer-encoding, connection, host...)'),
 });
 
 export const armSchema = z.strictObject({
   // Sent as written: " gpt-4o" is a model no upstream knows.
-  model: shownText.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
+  model: hookVisibleName.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
   deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
@@ -281,7 +338,15 @@ export const healthCheckSchema = z.strictObject({
 
 export const hookSchema = z
   .strictObject({
-    exec: z.string().min(1).optional().meta({ description: 'Shell command, run in the plan folder' }),
+    exec: z
+      .string()
+      .min(1)
+      .max(
+        MAX_HOOK_COMMAND_LENGTH,
+        `must be at most ${MAX_HOOK_COMMAND_LENGTH.toLocaleString('en-US')} characters: it is passed to /bin/sh as one argument, which Linux limits to 128 KiB; put a longer command in a script`,
+      )
+      .optional()
+      .meta({ description: 'Shell command, run in the plan folder' }),
     webhook: httpUrl.optional(),
     timeout: timeLimit.default(30_000),
     retries: z.number().int().min(0).max(10).default(2),
@@ -398,7 +463,9 @@ export const proxySchema = z.strictObject({
 // --- the plan ------------------------------------------------------------------------------------
 
 export const planSchema = z.strictObject({
-  name: shownText.min(1, 'must not be empty').meta({ description: 'Shown in the dashboard, state and reports' }),
+  name: hookVisibleName
+    .min(1, 'must not be empty')
+    .meta({ description: `Shown in the dashboard, state and reports, and given to hooks; at most ${MAX_NAME_LENGTH} characters` }),
   upstream: upstreamSchema,
   blue: armSchema,
   green: armSchema,

@@ -43,7 +43,9 @@ describe('plan number bounds', () => {
   });
 
   it('refuses an impossible simulated token range and an overflowing seed', () => {
-    expect(problem(base('max_in_flight: 1').replace('seed: 1,', 'seed: 1e300,'))).toContain('upstream.simulate.seed: must be from -2147483648 to 4294967295');
+    expect(problem(base('max_in_flight: 1').replace('seed: 1,', 'seed: 1e300,'))).toContain(
+      'upstream.simulate.seed: must be a whole number from 0 to 4294967295',
+    );
     expect(problem(base('max_in_flight: 1', '', '{ output_tokens: { min: 10, max: 5 } }'))).toContain(
       'upstream.simulate.models.a.output_tokens.min: must not be more than output_tokens.max',
     );

@@ -7,13 +7,13 @@ import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
-import { stateDir } from '../../state/index.js';
+import { rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
-import { promotedEverywhere, runRollout } from '../run-rollout.js';
+import { promotedEverywhere, resumable, runRollout } from '../run-rollout.js';
 import { liveTargets } from '../../live/controller.js';
 import { dryRunRoutesText } from '../../live/promoted.js';
 import { readRoutesOnce } from '../../live/routes.js';
@@ -78,7 +78,7 @@ export function register(program: Command, ctx: CliContext): void {
       // refuses them too, so a CI job's dry run finds what its real run would stop on.
       if (problems.length) throw new UsageError(problems.join('\n'));
       if (flags.dryRun) {
-        await dryRun(plan, ctx, dir, flags.fromBlue ?? false);
+        await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
         return;
       }
       // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
@@ -115,7 +115,10 @@ export function register(program: Command, ctx: CliContext): void {
  * would move nothing (green already promoted) and stops where it would (a proxy not answering, some promoted).
  * Like the real run, a live plan that sends nothing upstream itself needs no upstream key and checks no upstream.
  */
-async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, fromBlue: boolean): Promise<void> {
+async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fromBlue: boolean; resume: boolean }): Promise<void> {
+  // --resume is checked first, as the real run settles the folder before its preflight: the same refusals, read only.
+  const store = new StateStore(stateDir);
+  const resumed = start.resume ? resumable(store, plan, rolloutStanding(store)) : undefined;
   const warnings = await checkBeforeTraffic(plan);
   if (!sendsNothingUpstream(plan)) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
@@ -123,11 +126,19 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, fromBlue: b
   if (plan.proxy?.admin) {
     const { urls, token } = liveTargets(plan, stateDir, ctx.env);
     const routes = await readRoutesOnce(urls, token, routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model));
-    routesText = dryRunRoutesText(plan, routes, promotedEverywhere(plan, routes, fromBlue, ctx));
+    // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
+    routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
   }
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
   if (routesText) ctx.stdout.write(`  ${routesText}\n`);
+  if (resumed) ctx.stdout.write(`  ${resumeText(plan, resumed)}\n`);
   ctx.exitCode = EXIT.promoted;
+}
+
+/** What a real run with --resume would do with the dead rollout it takes over. */
+function resumeText(plan: Plan, dead: RolloutSnapshot): string {
+  const hook = plan.hooks?.on_stage ? '; its on_stage hook runs again' : '';
+  return `--resume: would go on from stage ${dead.stageIndex + 1}/${plan.stages.length} of the rollout of plan "${plan.name}" (pid ${dead.pid} died), its figures so far kept${hook}`;
 }
 
 function writeOutcomeReports(

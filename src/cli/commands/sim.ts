@@ -6,7 +6,7 @@ import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
-import { parseIntegerOption } from '../options.js';
+import { MAX_SEED, parseIntegerOption } from '../options.js';
 import { errorCode } from '../../core/errors.js';
 
 /** Used when neither --port nor the config names one. */
@@ -27,7 +27,7 @@ export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
     config = parseWithSchema(options.config, text, simulateSchema).value;
   }
   const port = options.port !== undefined ? parseIntegerOption(options.port, '--port', 0, 65535) : (config.port ?? DEFAULT_SIM_PORT);
-  const seed = options.seed !== undefined ? parseIntegerOption(options.seed, '--seed', -(2 ** 31), 2 ** 32 - 1) : config.seed;
+  const seed = options.seed !== undefined ? parseIntegerOption(options.seed, '--seed', 0, MAX_SEED) : config.seed;
   return { ...config, port, ...(seed !== undefined && { seed }) };
 }
 
@@ -52,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run the simulated OpenAI/Anthropic-compatible upstream on 127.0.0.1 until interrupted')
     .option('--port <n>', `port to listen on (0 picks a free one; default: the config's port or ${DEFAULT_SIM_PORT})`)
     .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)')
-    .option('--seed <n>', "seed for the fault and latency draws (default: the config's seed or 1)")
+    .option('--seed <n>', "seed for the fault and latency draws, 0 to 4294967295 (default: the config's seed or 1)")
     .addHelpText(
       'after',
       `

@@ -31,12 +31,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--json', 'print the state as JSON (with "ownerAlive" and "ownerStopped")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
-    .option('--interval <ms>', 'how often --watch rereads the state (default 1000)')
+    .option('--interval <ms>', 'with --watch: how often it rereads the state (default 1000)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
     )
     .action(async (flags: StatusFlags) => {
+      // Without --watch the state is read once: an interval would be ignored, in silence.
+      if (flags.interval !== undefined && !flags.watch) {
+        throw new CliError('--interval sets how often --watch rereads the state; add --watch (status without it reads once)', EXIT.usage);
+      }
       const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
       try {
         ctx.exitCode = flags.watch ? await watch(store, ctx, flags) : await statusOnce(store, ctx, flags);

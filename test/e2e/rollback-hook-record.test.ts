@@ -1,0 +1,38 @@
+// `bluegreen rollback` runs the dead rollout's on_rollback: that hook is recorded in hook.json as a rollout's
+// hooks are, so a kill -9 of the rollback command does not leave it running where nothing can find it to stop.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { isAlive } from '../helpers/processes.js';
+import { tempDir } from '../helpers/plans.js';
+import { BIN, exitOf, hookLog, journalHas, loggingPlan, startRollout, until } from './helpers.js';
+
+it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next rollback stops it and runs its own', async () => {
+  const dir = tempDir();
+  // The first on_rollback waits (its shell's pid in rollback.pid); the next one, finding that file, does not.
+  loggingPlan(dir, { rollbackHook: '[ -e rollback.pid ] || { echo $$ > rollback.pid; sleep 60; }; echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log' });
+  const rollout = startRollout(dir);
+  await until(journalHas(dir, 'stage_started'), 'stage 1');
+  rollout.kill('SIGKILL');
+  await exitOf(rollout);
+
+  const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
+  // The hook's command starts only once its record is written (the gate in src/hooks/exec.ts).
+  await until(() => existsSync(path.join(dir, 'rollback.pid')), 'the on_rollback hook to start');
+  const hookPid = Number(readFileSync(path.join(dir, 'rollback.pid'), 'utf8'));
+  const record = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'hook.json'), 'utf8')) as Record<string, unknown>;
+  expect(record).toMatchObject({ pgid: hookPid, plan: 'stop-test', event: 'rollback', pid: rollback.pid, stage: 1, greenWeight: 0 });
+  rollback.kill('SIGKILL');
+  expect((await exitOf(rollback)).signal).toBe('SIGKILL');
+  expect(isAlive(hookPid)).toBe(true);
+
+  const again = await runCli(['rollback'], { cwd: dir });
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stderr).toContain(`stopped the on_rollback hook (process group ${hookPid})`);
+  expect(isAlive(hookPid)).toBe(false);
+  // Only the second rollback's hook finished: the first was stopped before it could run on after it.
+  expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  expect(existsSync(path.join(dir, '.bluegreen', 'hook.json'))).toBe(false);
+});
