@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, type Route, type RouteHolder } from './route.js';
+import { describeRoute, MAX_LEASE_MS, type Route, type RouteHolder } from './route.js';
 import type { ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 import { oneLine } from '../core/format.js';
@@ -37,8 +37,7 @@ export interface AdminHandle {
   close(): Promise<void>;
 }
 
-/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
-export const MAX_LEASE_MS = 10 * 60_000;
+export { MAX_LEASE_MS } from './route.js';
 
 /**
  * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,

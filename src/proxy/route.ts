@@ -10,6 +10,9 @@ import { writeFileAtomicAsync } from '../state/files.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
 
+/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
+export const MAX_LEASE_MS = 10 * 60_000;
+
 export interface Route {
   /** Share of split requests sent to green, 0..1. */
   greenWeight: number;
@@ -96,6 +99,17 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.controller === 'string') route.controller = r.controller;
   if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
+}
+
+/**
+ * A saved lease runs at most its own length (and never past MAX_LEASE_MS) from a restart. Its expiry is the writer's
+ * wall clock: written by a clock that was ahead (set back since by NTP, or another machine's, the state folder on
+ * shared storage), it would have kept green for as long as the difference, an hour for an hour, with no rollout.
+ */
+function boundLease(route: Route, now: number): Route {
+  if (route.leaseExpiresAt === undefined || route.promotedArm !== undefined) return route;
+  const length = Math.min(MAX_LEASE_MS, Math.max(0, route.leaseExpiresAt - route.updatedAt));
+  return route.leaseExpiresAt - now > length ? { ...route, leaseExpiresAt: now + length } : route;
 }
 
 export interface RouteHolderOptions {
@@ -287,7 +301,7 @@ export class RouteHolder {
       this.options.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
       return { ...BLUE_ROUTE };
     }
-    return route;
+    return boundLease(route, this.options.now());
   }
 
   private persist(): void {
