@@ -119,7 +119,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
 /** Why a proxy refuses a rollout judging by other quality rules than its own (both qualityRulesKey()). */
 export function qualityMismatch(proxy: string, rollout: string): string {
   return (
-    `this proxy checks answers by other quality rules (its plan's analysis.quality: ${proxy}) than the rollout's plan (${rollout}), ` +
+    `this proxy checks answers by other quality rules (its plan's analysis.quality: ${oneLine(proxy, 300)}) than the rollout's plan (${oneLine(rollout, 300)}), ` +
     "and the rollout judges the proxy's outcomes: restart the proxy on the rollout's plan"
   );
 }
