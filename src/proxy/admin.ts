@@ -185,6 +185,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       // Renewals (every lease/3) repeat the route: only a change is worth a line.
       const said = describeRoute(set);
       if (said !== before) options.log?.(`route set: ${said}`);
+      // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
+      // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
+      const unsaved = route.unsaved;
+      if (unsaved !== undefined)
+        return json(res, 500, {
+          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead: free the state folder (disk space, permissions)`,
+        });
       // resultsCursor: results after it were recorded under this route (and stage).
       return json(res, 200, {
         route: set,

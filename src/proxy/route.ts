@@ -152,6 +152,8 @@ export class RouteHolder {
   private detached = false;
   /** When the lease runs out by the steady clock (options.steadyNow), whatever the wall clock says then. */
   private steadyDeadline?: number;
+  /** Why the last write of the route file failed; cleared by the next that succeeds. */
+  private saveError?: string;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
@@ -263,6 +265,14 @@ export class RouteHolder {
     while (this.writing) await this.writing;
   }
 
+  /**
+   * Why the route in force is not the one saved (the last write failed: a full disk, a read-only folder), or
+   * undefined. A restart would then start on the route the file still holds, an older promotion say.
+   */
+  get unsaved(): string | undefined {
+    return this.saveError;
+  }
+
   private expire(): void {
     this.stop();
     this.steadyDeadline = undefined;
@@ -319,8 +329,11 @@ export class RouteHolder {
           // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
           if (this.detached) return;
           await writeFileAtomicAsync(file, `${JSON.stringify(this.route, null, 2)}\n`);
+          this.saveError = undefined;
         } catch (error) {
-          this.options.onNotice?.(`could not save the route to ${file}: ${(error as Error).message}`);
+          // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
+          this.saveError = `could not save the route to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+          this.options.onNotice?.(this.saveError);
         }
       } while (this.pendingWrite);
     };
