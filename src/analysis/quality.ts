@@ -27,7 +27,7 @@ const FENCE = /^\s*```(?:json)?[ \t]*\r?\n([\s\S]*?)\s*```\s*$/i;
 export function createQualityChecker(rules: QualityRules | undefined): QualityChecker {
   if (!rules) return () => PASS;
   const minLength = rules.min_content_length ?? 0;
-  const needles = rules.contains === undefined ? [] : typeof rules.contains === 'string' ? [rules.contains] : [...rules.contains];
+  const needles = needlesOf(rules);
   const pattern = rules.regex !== undefined ? new RegExp(rules.regex) : undefined;
   const finishReasons = rules.finish_reasons ? new Set(rules.finish_reasons) : undefined;
   const json = rules.json === true;
@@ -61,6 +61,25 @@ export function createQualityChecker(rules: QualityRules | undefined): QualityCh
   };
 }
 
+/**
+ * The quality rules as one canonical line, defaults spelled out: what a proxy checks answers by, compared with a
+ * rollout's plan. A proxy judges quality with its own plan's rules (its results carry the outcome, not the text),
+ * so a rollout whose plan was edited since the proxy started would otherwise report rules it never applied.
+ * No block at all is "none": then nothing is checked, refusals included.
+ */
+export function qualityRulesKey(rules: QualityRules | undefined): string {
+  if (!rules) return 'none';
+  return JSON.stringify({
+    min_content_length: rules.min_content_length ?? 0,
+    json: rules.json === true,
+    contains: needlesOf(rules).filter((needle) => needle.length > 0),
+    regex: rules.regex ?? null,
+    finish_reasons: rules.finish_reasons ? [...rules.finish_reasons].sort() : null,
+    tool_calls: rules.tool_calls ?? 'pass',
+    refusals: rules.refusals ?? 'fail',
+  });
+}
+
 /** One-off check; builds the checker each call, so prefer createQualityChecker on a hot path. */
 export function checkQuality(result: UpstreamResult, rules: QualityRules | undefined): QualityOutcome {
   return createQualityChecker(rules)(result);
@@ -75,6 +94,11 @@ export function parsesAsJson(content: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `contains`, one string or a list, as a list. */
+function needlesOf(rules: QualityRules): string[] {
+  return rules.contains === undefined ? [] : typeof rules.contains === 'string' ? [rules.contains] : [...rules.contains];
 }
 
 function fail(reason: string): QualityOutcome {

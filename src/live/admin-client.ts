@@ -16,6 +16,8 @@ export interface RouteSet {
   stage?: number;
   /** routeOwner() of the rollout's plan: a proxy of another plan or other models refuses the route (409). */
   rollout?: string;
+  /** qualityRulesKey() of the rollout's plan: a proxy checking answers by other quality rules refuses the route (409). */
+  quality?: string;
   /** An id of this rollout run, kept with the route. */
   controller?: string;
   /** Going on from its own route (a renewal, the next stage): refused (409) if someone else set one since. */
@@ -33,6 +35,8 @@ export interface RouteAnswer {
   resultsEpoch?: string;
   /** routeOwner() of the proxy's own plan (proxies since session 8 say it). */
   serves?: string;
+  /** qualityRulesKey() of the proxy's own plan: the quality rules it checks answers by (proxies since session 13). */
+  quality?: string;
   /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
   lapsedAt?: number;
 }

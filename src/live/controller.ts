@@ -7,7 +7,6 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
-import { routeOwner } from '../proxy/route.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
@@ -15,7 +14,7 @@ import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
 import { ProxyActuator } from './proxy-actuator.js';
 import type { ProxyRoute } from './promoted.js';
-import { readRoutes } from './routes.js';
+import { readRoutes, servedPlan } from './routes.js';
 
 import { LIVE_VIEW_FILE } from './live-file.js';
 
@@ -69,7 +68,7 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   try {
     routes = await readRoutes(
       fleet.proxies.map((proxy) => proxy.client),
-      routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+      servedPlan(plan),
     );
   } catch (error) {
     await fleet.close();

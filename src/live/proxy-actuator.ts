@@ -14,6 +14,7 @@ import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
 import { routeOwner } from '../proxy/route.js';
+import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import type { HookEventName } from '../hooks/types.js';
 
@@ -41,6 +42,11 @@ export class ProxyActuator implements Actuator {
   private readonly promoted = new Map<FleetProxy, 'took' | 'may have'>();
   /** Every route carries the plan and models it is for: a proxy serving others refuses it. */
   private readonly rollout: string;
+  /**
+   * Routes that send green traffic carry the quality rules this rollout judges by: a proxy restarted on a plan
+   * checking by others refuses them. Routes to blue do not: nothing may refuse a rollback.
+   */
+  private readonly quality: string;
   /** While the ending's route goes out: what the rollout waits for (see busy). */
   private endingWork?: string;
 
@@ -51,6 +57,7 @@ export class ProxyActuator implements Actuator {
     private readonly record: MoveRecorder = () => () => undefined,
   ) {
     this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
+    this.quality = qualityRulesKey(plan.analysis.quality);
   }
 
   async applyStage(move: StageMove): Promise<ActuationResult[]> {
@@ -62,6 +69,7 @@ export class ProxyActuator implements Actuator {
       stage: move.stage,
       reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
       rollout: this.rollout,
+      quality: this.quality,
     };
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
@@ -117,8 +125,15 @@ export class ProxyActuator implements Actuator {
       return this.serial(() => Promise.all(this.fleet.proxies.map((proxy) => this.toBlue(proxy, route))));
     }
     const reason = `promoted: ${move.reason}`.slice(0, 200);
-    const allGreen: RouteSet = { greenWeight: 1, mirror: 0, ttlMs: this.fleet.leaseMs, reason: `promoting: ${move.reason}`.slice(0, 200), ...owned };
-    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, ...last };
+    const allGreen: RouteSet = {
+      greenWeight: 1,
+      mirror: 0,
+      ttlMs: this.fleet.leaseMs,
+      reason: `promoting: ${move.reason}`.slice(0, 200),
+      quality: this.quality,
+      ...owned,
+    };
+    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...last };
     return this.serial(async () => {
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;

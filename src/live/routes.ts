@@ -4,14 +4,29 @@
 import { CliError, EXIT } from '../core/exit.js';
 import { AdminClient } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
-import { parseRoute } from '../proxy/route.js';
+import { parseRoute, routeOwner } from '../proxy/route.js';
+import { qualityMismatch } from '../proxy/admin.js';
+import { qualityRulesKey } from '../analysis/quality.js';
+import type { Plan } from '../plan/plan.js';
+
+/** What a proxy must serve for a rollout: its plan and models (routeOwner()), judged by its quality rules (qualityRulesKey()). */
+export interface ServedPlan {
+  owner: string;
+  quality: string;
+}
+
+export function servedPlan(plan: Plan): ServedPlan {
+  return { owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model), quality: qualityRulesKey(plan.analysis.quality) };
+}
 
 /**
  * The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer, or
- * serves another plan or other models than `owner` (routeOwner() of the rollout's plan): a wrong admin URL would
- * have this rollout judge and promote that proxy's models.
+ * serves another plan or other models than `plan.owner` (routeOwner() of the rollout's plan): a wrong admin URL would
+ * have this rollout judge and promote that proxy's models. Or checks answers by other quality rules: the rollout
+ * would judge green on checks its plan does not ask for, and report its own as made.
  */
-export async function readRoutes(clients: readonly AdminClient[], owner: string): Promise<ProxyRoute[]> {
+export async function readRoutes(clients: readonly AdminClient[], plan: ServedPlan): Promise<ProxyRoute[]> {
+  const { owner } = plan;
   const checks = await Promise.allSettled(clients.map(async (client) => checkedAnswer(await client.getRoute())));
   const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
   if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
@@ -22,6 +37,13 @@ export async function readRoutes(clients: readonly AdminClient[], owner: string)
       : [],
   );
   if (foreign.length > 0) throw new CliError(`preflight: not this plan's proxies (${owner}): ${foreign.join('; ')}; nothing was moved`, EXIT.preflight);
+  // Proxies older than `quality` say nothing, and are taken at their word too.
+  const otherRules = checks.flatMap((check, index) =>
+    check.status === 'fulfilled' && check.value.quality !== undefined && check.value.quality !== plan.quality
+      ? [`${clients[index]?.url ?? '?'}: ${qualityMismatch(check.value.quality, plan.quality)}`]
+      : [],
+  );
+  if (otherRules.length > 0) throw new CliError(`preflight: ${otherRules.join('; ')}; nothing was moved`, EXIT.preflight);
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 
@@ -36,10 +58,10 @@ function checkedAnswer<T extends { route: unknown }>(answer: T): T {
 }
 
 /** `rollout --dry-run`: the routes of the proxies at these admin URLs, read with clients of its own, then closed. */
-export async function readRoutesOnce(urls: readonly string[], token: string, owner: string): Promise<ProxyRoute[]> {
+export async function readRoutesOnce(urls: readonly string[], token: string, plan: ServedPlan): Promise<ProxyRoute[]> {
   const clients = urls.map((url) => new AdminClient({ url, token }));
   try {
-    return await readRoutes(clients, owner);
+    return await readRoutes(clients, plan);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, type Route, type RouteHolder } from './route.js';
+import { describeRoute, MAX_LEASE_MS, type Route, type RouteHolder } from './route.js';
 import type { ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 import { oneLine } from '../core/format.js';
@@ -20,6 +20,8 @@ export interface AdminOptions {
   token: string;
   /** routeOwner() of the proxy's plan: a route set for another plan or other models is refused. */
   owner?: string;
+  /** qualityRulesKey() of the proxy's plan: a rollout judging by other quality rules is refused (it would judge by these). */
+  quality?: string;
   route: RouteHolder;
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
@@ -35,8 +37,7 @@ export interface AdminHandle {
   close(): Promise<void>;
 }
 
-/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
-export const MAX_LEASE_MS = 10 * 60_000;
+export { MAX_LEASE_MS } from './route.js';
 
 /**
  * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,
@@ -64,6 +65,8 @@ export interface RouteRequest {
   stage?: number;
   /** routeOwner() of the rollout's plan, when it says: only a proxy of the same plan and models takes the route. */
   rollout?: string;
+  /** qualityRulesKey() of the rollout's plan, when it says: only a proxy checking answers by the same rules takes the route. */
+  quality?: string;
   /**
    * The controller goes on from its own route (a renewal, the next stage; route.controller names it): refused if
    * someone else set one since.
@@ -93,6 +96,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (typeof b.reason === 'string') route.reason = oneLine(b.reason, 200);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
+  if (b.quality !== undefined && typeof b.quality !== 'string') return "quality must be a string (the quality rules the rollout's plan judges answers by)";
   if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > 100))
     return 'controller must be a string (an id of the rollout run)';
   if (typeof b.controller === 'string') route.controller = b.controller;
@@ -107,8 +111,17 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     route,
     ...(typeof b.stage === 'number' && { stage: b.stage }),
     ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
+    ...(typeof b.quality === 'string' && { quality: b.quality }),
     ...(b.goingOn === true && { goingOn: true }),
   };
+}
+
+/** Why a proxy refuses a rollout judging by other quality rules than its own (both qualityRulesKey()). */
+export function qualityMismatch(proxy: string, rollout: string): string {
+  return (
+    `this proxy checks answers by other quality rules (its plan's analysis.quality: ${oneLine(proxy, 300)}) than the rollout's plan (${oneLine(rollout, 300)}), ` +
+    "and the rollout judges the proxy's outcomes: restart the proxy on the rollout's plan"
+  );
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
@@ -122,7 +135,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    const serves = options.owner === undefined ? {} : { serves: options.owner };
+    const serves = { ...(options.owner !== undefined && { serves: options.owner }), ...(options.quality !== undefined && { quality: options.quality }) };
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
@@ -149,6 +162,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
         return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
       }
+      // The proxy checks every answer's quality by its own plan's rules, and the rollout judges those outcomes: a
+      // rollout whose plan's rules differ (edited since the proxy started) would report checks nobody made.
+      if (next.quality !== undefined && options.quality !== undefined && next.quality !== options.quality) {
+        return json(res, 409, { error: qualityMismatch(options.quality, next.quality) });
+      }
       // A controller going on from its own route never overrides one set since by someone else (an operator's
       // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
       const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
@@ -167,6 +185,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       // Renewals (every lease/3) repeat the route: only a change is worth a line.
       const said = describeRoute(set);
       if (said !== before) options.log?.(`route set: ${said}`);
+      // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
+      // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
+      const unsaved = route.unsaved;
+      if (unsaved !== undefined)
+        return json(res, 500, {
+          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead: free the state folder (disk space, permissions)`,
+        });
       // resultsCursor: results after it were recorded under this route (and stage).
       return json(res, 200, {
         route: set,

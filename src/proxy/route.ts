@@ -10,6 +10,9 @@ import { writeFileAtomicAsync } from '../state/files.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
 
+/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
+export const MAX_LEASE_MS = 10 * 60_000;
+
 export interface Route {
   /** Share of split requests sent to green, 0..1. */
   greenWeight: number;
@@ -98,6 +101,17 @@ export function parseRoute(value: unknown): Route | undefined {
   return route;
 }
 
+/**
+ * A saved lease runs at most its own length (and never past MAX_LEASE_MS) from a restart. Its expiry is the writer's
+ * wall clock: written by a clock that was ahead (set back since by NTP, or another machine's, the state folder on
+ * shared storage), it would have kept green for as long as the difference, an hour for an hour, with no rollout.
+ */
+function boundLease(route: Route, now: number): Route {
+  if (route.leaseExpiresAt === undefined || route.promotedArm !== undefined) return route;
+  const length = Math.min(MAX_LEASE_MS, Math.max(0, route.leaseExpiresAt - route.updatedAt));
+  return route.leaseExpiresAt - now > length ? { ...route, leaseExpiresAt: now + length } : route;
+}
+
 export interface RouteHolderOptions {
   /** The proxy's state folder; no folder keeps the route in memory only. */
   stateDir?: string;
@@ -138,6 +152,8 @@ export class RouteHolder {
   private detached = false;
   /** When the lease runs out by the steady clock (options.steadyNow), whatever the wall clock says then. */
   private steadyDeadline?: number;
+  /** Why the last write of the route file failed; cleared by the next that succeeds. */
+  private saveError?: string;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
@@ -249,6 +265,14 @@ export class RouteHolder {
     while (this.writing) await this.writing;
   }
 
+  /**
+   * Why the route in force is not the one saved (the last write failed: a full disk, a read-only folder), or
+   * undefined. A restart would then start on the route the file still holds, an older promotion say.
+   */
+  get unsaved(): string | undefined {
+    return this.saveError;
+  }
+
   private expire(): void {
     this.stop();
     this.steadyDeadline = undefined;
@@ -287,7 +311,7 @@ export class RouteHolder {
       this.options.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
       return { ...BLUE_ROUTE };
     }
-    return route;
+    return boundLease(route, this.options.now());
   }
 
   private persist(): void {
@@ -305,8 +329,11 @@ export class RouteHolder {
           // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
           if (this.detached) return;
           await writeFileAtomicAsync(file, `${JSON.stringify(this.route, null, 2)}\n`);
+          this.saveError = undefined;
         } catch (error) {
-          this.options.onNotice?.(`could not save the route to ${file}: ${(error as Error).message}`);
+          // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
+          this.saveError = `could not save the route to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+          this.options.onNotice?.(this.saveError);
         }
       } while (this.pendingWrite);
     };

@@ -3,7 +3,7 @@
 // plus GET /metrics and GET /healthz; and the drain before a stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createQualityChecker } from '../analysis/quality.js';
+import { createQualityChecker, qualityRulesKey } from '../analysis/quality.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
@@ -254,6 +254,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       admin = await startAdmin({
         ...settings.admin,
         owner,
+        quality: qualityRulesKey(plan.analysis.quality),
         route,
         metrics,
         feed: rolloutFeed?.feed,

@@ -24,10 +24,12 @@ export interface LivePlanOptions {
   thresholds?: string;
   /** Replaces the simulated upstream block (the proxies keep theirs). */
   upstream?: string;
+  /** The plan's analysis.quality block, like "{ contains: x }". */
+  quality?: string;
 }
 
 /** The proxies' plan (no controller block: the proxies never read it). */
-export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback'> = {}): string {
+export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> = {}): string {
   return planText({ ...options, stages: ['{ duration: 1s, green_weight: 0 }'] }, undefined);
 }
 
@@ -55,7 +57,7 @@ ${options.stages.map((s) => `  - ${s}`).join('\n')}
 analysis:
   interval: 200ms
   min_requests: 5
-  thresholds: { ${options.thresholds ?? 'error_rate: 0.2'} }
+  thresholds: { ${options.thresholds ?? 'error_rate: 0.2'} }${options.quality ? `\n  quality: ${options.quality}` : ''}
 proxy: { fallback: ${options.fallback ?? true}, admin: { token_env: ADMIN_TOKEN }${controller} }
 `;
 }
@@ -74,7 +76,7 @@ export function writeRolloutPlan(options: LivePlanOptions, proxies: (Running | s
 }
 
 /** `now`: the proxies' clock (a test's fake clock, so their leases run out with the rollout's). */
-export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback'> & { stateDirs?: string[]; now?: () => number };
+export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> & { stateDirs?: string[]; now?: () => number };
 
 export async function startProxies(count: number, options: ProxyOptions = {}): Promise<Running[]> {
   const all: Running[] = [];
@@ -194,7 +196,7 @@ export class ProxyProcess {
   constructor(
     readonly stateDir: string,
     private readonly ports: { listen: number; admin: number },
-    options: Pick<LivePlanOptions, 'green' | 'fallback'> = {},
+    options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> = {},
   ) {
     writeFileSync(path.join(this.dir, 'plan.yaml'), proxyPlan(options));
     this.baseUrl = `http://127.0.0.1:${ports.listen}/v1`;
