@@ -51,6 +51,8 @@ export interface FeedOptions {
   epoch?: string;
   /** The rollout run whose route is in force now (RouteHolder.controller): each result is recorded under it. */
   controller?: () => string | undefined;
+  /** Keys a client abort's sticky client as it joins the feed (client-digest.ts): what leaves the process. */
+  clientDigest?: (client: string) => string;
 }
 
 export class ResultsFeed {
@@ -97,6 +99,8 @@ export class ResultsFeed {
       quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) },
     };
     if (stage !== undefined) entry.stage = stage;
+    // Only a client abort names its client: one HMAC per abort, nothing for any other result.
+    if (result.client !== undefined && this.options.clientDigest) entry.result.client = this.options.clientDigest(result.client);
     this.add(entry, this.options.controller?.());
   }
 
