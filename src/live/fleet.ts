@@ -66,6 +66,8 @@ export class FleetProxy {
   refusal?: string;
   /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
   lapsedAt?: number;
+  /** Said once that the proxy's results feed is newer than this rollout knows (live-source.ts). */
+  newerFeedSaid = false;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
   /**

@@ -42,6 +42,12 @@ export function createRolloutFeed(options: {
       const { controller, ended, leaseExpiresAt } = route.stored;
       const driving = controller !== undefined && !ended && leaseExpiresAt !== undefined && leaseExpiresAt > now();
       if (stateDir === undefined || !driving || handingOver) return;
+      // An older rollout reads without saying its feed and takes every result it reads, origin or not: its cursor
+      // counts as read here, but what the replacement serves handed over it neither dedupes nor checks is its own.
+      if (feed.readByOlderReader)
+        log?.(
+          `the rollout reading this proxy does not say which results it has read (a bluegreen older than this proxy): its unread results are handed over to the next proxy on ${stateDir}, which that rollout judges without checking whose they are; upgrade the rollout's bluegreen with the proxies`,
+        );
       const writer = new HandoverWriter({ stateDir, feed, controller, pid: process.pid, log });
       feed.onPush(() => writer.schedule());
       writer.schedule();

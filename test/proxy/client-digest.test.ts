@@ -1,7 +1,8 @@
 // A client abort's sticky client leaves the proxy keyed (HMAC under the admin token), in GET /admin/results and in
 // a stopping proxy's handover file: not the in-process 32-bit FNV digest a dictionary of e-mails reverses, never the
-// id; the same on two proxies of one fleet (one admin token), another under another token.
-import { readdirSync, readFileSync } from 'node:fs';
+// id; the same on two proxies of one fleet (one admin token), another under another token. And a proxy read by an
+// older rollout says so when it stops.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { stickyClient } from '../../src/analysis/aborts.js';
 import { AdminClient } from '../../src/live/admin-client.js';
 import { clientDigest } from '../../src/proxy/client-digest.js';
 import { HANDOVER_DIR } from '../../src/proxy/handover.js';
+import { FEED_VERSION } from '../../src/proxy/results-feed.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY, type Running } from './helpers.js';
 
@@ -83,5 +85,26 @@ describe("a client abort's sticky client as it leaves the proxy", () => {
     expect(text).not.toContain('alice');
     for (const res of held) res.destroy();
     await Promise.all([first, second, other].map(({ admin }) => admin.close()));
+  });
+});
+
+describe('a proxy read by an older rollout (no epoch in its reads)', () => {
+  it('says its feed version, and says when it stops that its handover may be judged without checks', async () => {
+    const held: ServerResponse[] = [];
+    const upstream = await scriptedServer((_req, res) => held.push(res));
+    const stateDir = tempDir();
+    const proxy = await proxyWith(TOKEN, upstream.url, stateDir);
+    await abandon(proxy, () => held.length);
+    // Read as a rollout before handovers did: from its cursor, without the feed's epoch.
+    const response = await fetch(`${proxy.running.proxy.adminUrl as string}/admin/results?after=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(((await response.json()) as { version?: number }).version).toBe(FEED_VERSION);
+    // Its next poll goes on from there: the abort counts as read, and is not handed over.
+    await fetch(`${proxy.running.proxy.adminUrl as string}/admin/results?after=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    await proxy.running.proxy.drain(1000);
+    expect(proxy.running.logs.join('\n')).toContain('does not say which results it has read (a bluegreen older than this proxy)');
+    await proxy.running.close();
+    expect(existsSync(path.join(stateDir, HANDOVER_DIR))).toBe(false);
+    for (const res of held) res.destroy();
+    await proxy.admin.close();
   });
 });

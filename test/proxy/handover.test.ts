@@ -209,3 +209,23 @@ describe("what state.json keeps for a resumed rollout's reader", () => {
     expect(liveResumeRecord(many, 'last', {}).controllers).toEqual([...many.slice(-15), 'last']);
   });
 });
+
+describe('an older rollout reading a newer proxy', () => {
+  it('counts its epoch-less cursor as read (so what it read is not handed over to be judged twice), unless a reader says its feed', () => {
+    const owner = { controller: 'run-1' };
+    const feed = feedOf(owner);
+    for (let n = 1; n <= 4; n++) feed.push(result(n), 'routed', { ok: true }, 0);
+    // An older rollout: reads from its cursor, never says the feed.
+    feed.read(0);
+    feed.read(3);
+    expect(feed.readByOlderReader).toBe(true);
+    expect(feed.unread('run-1').map((e) => e.origin.seq)).toEqual([4]);
+    // A rollout that says its feed: only what it says counts (a tool polling by hand hides nothing).
+    const newer = feedOf(owner);
+    for (let n = 1; n <= 4; n++) newer.push(result(n), 'routed', { ok: true }, 0);
+    newer.read(1, undefined, newer.epoch);
+    newer.read(4);
+    expect(newer.readByOlderReader).toBe(false);
+    expect(newer.unread('run-1').map((e) => e.origin.seq)).toEqual([2, 3, 4]);
+  });
+});
