@@ -7,6 +7,7 @@ import { sourcesOf } from '../engine/generated-traffic.js';
 import { openLiveControl } from '../live/controller.js';
 import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
+import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
@@ -76,7 +77,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const startup = guardStartup(options.signals ?? process);
   closers.unshift(() => startup.dispose());
   try {
-    const { startStage, keepRecord, carried } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const { startStage, keepRecord, carried, liveResume } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
@@ -91,13 +92,16 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
-    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock })) : undefined;
+    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock, resumed: liveResume })) : undefined;
     if (live) closers.unshift(() => live.close());
     // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
     const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
     const alreadyPromoted = promoted && alreadyPromotedReason(plan, promoted);
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord });
+    // Beside each snapshot, taken at the same moment: which proxy results its figures hold, for a resume.
+    const withLive = (snapshot: RolloutSnapshot): RolloutSnapshot & { liveResume?: LiveResume } =>
+      live ? { ...snapshot, liveResume: live.fleet.resumeRecord() } : snapshot;
     const deps: EngineDeps = {
       plan,
       clients,
@@ -108,7 +112,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
       persistence: {
         appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
-        writeState: (snapshot) => store.writeState(secrets.redactor.value(snapshot)),
+        writeState: (snapshot) => store.writeState(secrets.redactor.value(withLive(snapshot))),
       },
       runHook: hookRunner(plan, ctx, secrets, store.dir),
       takeControlRequests: () =>
@@ -124,7 +128,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     }
     const engine = new RolloutEngine(deps);
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
-    await startup.step(store.proveStateFits(secrets.redactor.value(engine.snapshot())));
+    await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
     const target: ReporterTarget = {
       snapshot: () => engine.snapshot(),
       onEvent: (listener) => engine.onEvent(listener),
@@ -158,7 +162,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
  * Resolves to the stage to start at, whether the previous record is kept (--resume) when the new one starts, and
- * (--resume) the dead run's per-stage figures, which the resumed stages go on from.
+ * (--resume) the dead run's per-stage figures, which the resumed stages go on from, and what it had read of its
+ * proxies' results (whose handed-over results are the resumed run's to judge).
  */
 async function settlePrevious(
   store: StateStore,
@@ -166,7 +171,7 @@ async function settlePrevious(
   ctx: CliContext,
   resume: boolean,
   lockWarning: string | undefined,
-): Promise<{ startStage: number; keepRecord: boolean; carried?: RolloutSnapshot['stages'] }> {
+): Promise<{ startStage: number; keepRecord: boolean; carried?: RolloutSnapshot['stages']; liveResume?: LiveResume }> {
   const previous = rolloutStanding(store, { self: process.pid });
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
@@ -177,7 +182,7 @@ async function settlePrevious(
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );
-    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages };
+    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, liveResume: liveResumeOf(snapshot) };
   }
   if (previous.kind === 'orphaned') {
     ctx.stderr.write(

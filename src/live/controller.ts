@@ -14,6 +14,7 @@ import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
 import { ProxyActuator } from './proxy-actuator.js';
 import type { ProxyRoute } from './promoted.js';
+import type { LiveResume } from './resume-record.js';
 import { readRoutes, servedPlan } from './routes.js';
 
 import { LIVE_VIEW_FILE } from './live-file.js';
@@ -37,6 +38,8 @@ export interface LiveControlOptions {
   stateDir: string;
   env: NodeJS.ProcessEnv;
   clock: Clock;
+  /** `rollout --resume`: what the dead run's state.json kept of its proxies' feeds (resume-record.ts). */
+  resumed?: LiveResume;
 }
 
 /** The admin URLs to drive and the token, or a clear error saying what is missing. */
@@ -62,7 +65,7 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const { plan, stateDir, clock } = options;
   const block = plan.proxy ?? proxySchema.parse({});
   const { urls, token } = liveTargets(plan, stateDir, options.env);
-  const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval);
+  const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval, options.resumed);
   // Every proxy must answer (and accept the token), and serve this plan, before any traffic moves.
   let routes: ProxyRoute[];
   try {

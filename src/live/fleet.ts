@@ -1,8 +1,9 @@
 // The proxies a live rollout drives, and what the rollout knows of each: the route it last set, the lease, the
 // last contact, the results cursor and the live figures per stage. The actuator writes the routes, the live
 // source reads the results; both go through here, and the dashboard, status and live.json read it.
-import { FeedsRead } from './feeds-read.js';
 import { randomUUID } from 'node:crypto';
+import { FeedsRead } from './feeds-read.js';
+import { liveResumeRecord, type LiveResume } from './resume-record.js';
 import type { Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
@@ -65,8 +66,16 @@ export class FleetProxy {
   refusal?: string;
   /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
   lapsedAt?: number;
+  /** Said once that the proxy's results feed is newer than this rollout knows (live-source.ts). */
+  newerFeedSaid = false;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
+  /**
+   * A resumed run: the proxy's own results up to this one of its feed were recorded before this run's first route
+   * reached it (served under the dead run, or anyone's): not this run's. It reads them only for what they carry
+   * handed over.
+   */
+  private notOwn?: { epoch: string; seq: number };
   constructor(
     readonly client: AdminClient,
     private readonly clock: Clock,
@@ -74,6 +83,8 @@ export class FleetProxy {
     private readonly controller: string,
     /** What the rollout recorded of every feed, shared by the fleet's proxies (see takes). */
     private readonly feedsRead: FeedsRead = new FeedsRead(),
+    /** The ids of this rollout's dead runs (`rollout --resume`): results handed over under their routes are this run's. */
+    private readonly earlierRuns: ReadonlySet<string> = new Set(),
   ) {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
     feedsRead.follow(this);
@@ -90,10 +101,7 @@ export class FleetProxy {
       this.set = true;
       this.refusal = undefined;
       if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
-      if (this.cursor === undefined) {
-        this.cursor = answer.resultsCursor ?? 0;
-        this.epoch = answer.resultsEpoch;
-      }
+      if (this.cursor === undefined) this.startReading(answer.resultsCursor ?? 0, answer.resultsEpoch);
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
@@ -117,6 +125,21 @@ export class FleetProxy {
     }
   }
 
+  /**
+   * Where this run reads the proxy's feed from: after `head`, the results its first route starts after. A resumed
+   * run reads from where its dead run's saved figures end in that feed (the whole feed when it never read it), so
+   * the results stopped proxies handed over that the dead run did not record are judged now, in their stage.
+   */
+  private startReading(head: number, epoch: string | undefined): void {
+    // What the dead runs recorded of this feed, asked before this proxy's own position counts (it would say head).
+    const recorded = this.earlierRuns.size > 0 && epoch !== undefined ? this.feedsRead.readUpTo(epoch) : undefined;
+    this.epoch = epoch;
+    this.cursor = head;
+    if (recorded === undefined || epoch === undefined) return;
+    this.cursor = Math.min(head, recorded);
+    this.notOwn = { epoch, seq: head };
+  }
+
   /** The proxy restarted (its feed is `epoch` now): its old feed's cursor is kept, its new one read from the start. */
   restarted(): void {
     if (this.epoch !== undefined && this.cursor !== undefined) this.feedsRead.remember(this.epoch, this.cursor);
@@ -125,13 +148,16 @@ export class FleetProxy {
 
   /**
    * Whether to record a result read from this proxy: yes, unless a stopped proxy handed it over (handover.ts) and
-   * it was not served under this rollout's routes, or this rollout recorded it already (read from the stopped
-   * proxy before it stopped, or handed over twice: each proxy that stops in turn hands over what was not read).
+   * it was not served under this rollout's routes (this run's, or a dead run's this one resumed), or this rollout
+   * recorded it already (read from the stopped proxy before it stopped, or handed over twice: each proxy that stops
+   * in turn hands over what was not read; or recorded in the figures a resumed run carried over); and, in a
+   * resumed run, unless the proxy recorded it before this run's first route reached it.
    */
-  takes(entry: Pick<FeedEntry, 'origin'>): boolean {
+  takes(entry: Pick<FeedEntry, 'origin'> & Partial<Pick<FeedEntry, 'seq'>>): boolean {
     const origin = entry.origin;
-    if (origin === undefined) return true;
-    if (origin.controller !== this.controller || origin.seq <= this.feedsRead.readUpTo(origin.epoch)) return false;
+    if (origin === undefined) return this.notOwn === undefined || this.epoch !== this.notOwn.epoch || (entry.seq ?? 0) > this.notOwn.seq;
+    const ours = origin.controller === this.controller || this.earlierRuns.has(origin.controller);
+    if (!ours || origin.seq <= this.feedsRead.readUpTo(origin.epoch)) return false;
     this.feedsRead.remember(origin.epoch, origin.seq);
     return true;
   }
@@ -158,6 +184,10 @@ export class FleetProxy {
 export class ProxyFleet {
   readonly proxies: FleetProxy[];
   private readonly stages = new Map<number, LiveStageFigures>();
+  /** One id for this run of the rollout: a proxy tells its routes from anyone else's by it. */
+  private readonly controller = randomUUID();
+  private readonly feedsRead: FeedsRead;
+  private readonly earlierRuns: readonly string[];
 
   constructor(
     urls: readonly string[],
@@ -165,13 +195,20 @@ export class ProxyFleet {
     private readonly clock: Clock,
     readonly leaseMs: number,
     readonly pollMs: number,
+    /** `rollout --resume`: what the dead run's state.json kept (resume-record.ts). */
+    resumed?: LiveResume,
   ) {
     // A call that takes longer than a third of the lease is as good as lost: the next renewal is due.
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
-    // One id for this run of the rollout: a proxy tells its routes from anyone else's by it.
-    const controller = randomUUID();
-    const feedsRead = new FeedsRead();
-    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, controller, feedsRead));
+    this.earlierRuns = resumed?.controllers ?? [];
+    this.feedsRead = new FeedsRead(resumed?.read);
+    const earlier = new Set(this.earlierRuns);
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, this.controller, this.feedsRead, earlier));
+  }
+
+  /** What state.json keeps for a resume of this run, as of now (taken with the snapshot it is saved beside). */
+  resumeRecord(): LiveResume {
+    return liveResumeRecord(this.earlierRuns, this.controller, this.feedsRead.positions());
   }
 
   /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */

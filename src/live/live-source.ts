@@ -7,6 +7,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { repeatEvery } from '../engine/repeat.js';
 import type { TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
 import type { ResultKind } from '../proxy/metrics.js';
+import { FEED_VERSION } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 
@@ -108,6 +109,13 @@ class LiveSource implements TrafficSource {
           page = await proxy.client.results(0, page.epoch);
         }
         proxy.epoch = page.epoch;
+        // A newer proxy's feed may carry what this rollout cannot weigh (as handovers were to older rollouts): said once.
+        if ((page.version ?? 1) > FEED_VERSION && !proxy.newerFeedSaid) {
+          proxy.newerFeedSaid = true;
+          this.context.warn?.(
+            `proxy ${proxy.client.url} serves results feed version ${page.version}, newer than this bluegreen's ${FEED_VERSION}: its results may be judged wrongly (twice, or another rollout's); upgrade the rollout's bluegreen with the proxies`,
+          );
+        }
         for (const entry of page.results) if (proxy.takes(entry)) this.record(entry.stage, entry.result, entry.quality, entry.kind);
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;

@@ -3,14 +3,14 @@
 //   GET  /admin/route    -> { route, effective, now, serves }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn?, ended? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
-//   GET  /admin/results?after=SEQ&epoch=E -> { next, missed, head, epoch, results: FeedEntry[] } (see results-feed.ts)
+//   GET  /admin/results?after=SEQ&epoch=E -> { next, missed, head, epoch, version, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, MAX_LEASE_MS, type Route, type RouteHolder } from './route.js';
-import type { ResultsFeed } from './results-feed.js';
+import { FEED_VERSION, type ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 import { oneLine } from '../core/format.js';
 
@@ -144,7 +144,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
       options.beforeResults?.();
       // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one.
-      return json(res, 200, { ...options.feed.read(after, undefined, query.get('epoch') ?? undefined), epoch: options.feed.epoch });
+      return json(res, 200, { ...options.feed.read(after, undefined, query.get('epoch') ?? undefined), epoch: options.feed.epoch, version: FEED_VERSION });
     }
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);

@@ -38,10 +38,18 @@ export interface FeedPage {
   results: FeedEntry[];
 }
 
-/** GET /admin/results: a page, and the feed's epoch (one per proxy process: a new one means the proxy restarted). */
-export type FeedAnswer = FeedPage & { epoch: string };
+/**
+ * GET /admin/results: a page, the feed's epoch (one per proxy process: a new one means the proxy restarted), and
+ * its FEED_VERSION (absent from a proxy before handovers).
+ */
+export type FeedAnswer = FeedPage & { epoch: string; version?: number };
 
 export const DEFAULT_FEED_CAPACITY = 100_000;
+/**
+ * GET /admin/results says it (`version`). 2: results may carry `origin` (handed over by a stopped proxy), and a
+ * reader says its feed (`epoch`) so the proxy knows what was read. A rollout reading a higher one warns.
+ */
+export const FEED_VERSION = 2;
 const MAX_PAGE = 5_000;
 
 /** A result as one proxy hands it to the next (handover.ts): its origin always set, its number to come. */
@@ -51,6 +59,8 @@ export interface FeedOptions {
   epoch?: string;
   /** The rollout run whose route is in force now (RouteHolder.controller): each result is recorded under it. */
   controller?: () => string | undefined;
+  /** Keys a client abort's sticky client as it joins the feed (client-digest.ts): what leaves the process. */
+  clientDigest?: (client: string) => string;
 }
 
 export class ResultsFeed {
@@ -63,6 +73,13 @@ export class ResultsFeed {
   private head = 0;
   /** The highest `after` a reader asked for: it had recorded every result up to it. */
   private readUpTo = 0;
+  /**
+   * The highest `after` asked without saying its feed (`epoch`): an older bluegreen rollout, which knows nothing of
+   * epochs or origins. Counted as read while no reader has said its feed; once one has, ignored (a tool polling by
+   * hand must not hide results from the rollout).
+   */
+  private readUnsaid = 0;
+  private epochSaid = false;
   private readonly listeners: (() => void)[] = [];
 
   constructor(
@@ -81,7 +98,12 @@ export class ResultsFeed {
 
   /** Every result up to this one was read (a reader asked for those after it). */
   get readPast(): number {
-    return this.readUpTo;
+    return this.epochSaid ? this.readUpTo : Math.max(this.readUpTo, this.readUnsaid);
+  }
+
+  /** Read only by a reader that does not say its feed (an older rollout): a handover may be judged twice by it. */
+  get readByOlderReader(): boolean {
+    return !this.epochSaid && this.readUnsaid > 0;
   }
 
   /** Told after each result pushed or adopted (a draining proxy's handover writes then). */
@@ -97,6 +119,8 @@ export class ResultsFeed {
       quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) },
     };
     if (stage !== undefined) entry.stage = stage;
+    // Only a client abort names its client: one HMAC per abort, nothing for any other result.
+    if (result.client !== undefined && this.options.clientDigest) entry.result.client = this.options.clientDigest(result.client);
     this.add(entry, this.options.controller?.());
   }
 
@@ -111,7 +135,7 @@ export class ResultsFeed {
    */
   unread(controller: string): HandedEntry[] {
     const handed: HandedEntry[] = [];
-    const from = Math.max(this.readUpTo + 1, this.head - this.capacity + 1, 1);
+    const from = Math.max(this.readPast + 1, this.head - this.capacity + 1, 1);
     for (let seq = from; seq <= this.head; seq++) {
       const entry = this.ring[seq % this.capacity];
       if (!entry || this.controllers[seq % this.capacity] !== controller) continue;
@@ -135,7 +159,10 @@ export class ResultsFeed {
    * this one, every result up to `after` counts as read (a cursor of the stopped proxy's feed says nothing here).
    */
   read(after: number, limit = MAX_PAGE, epoch?: string): FeedPage {
-    if (epoch === this.epoch) this.readUpTo = Math.max(this.readUpTo, Math.min(after, this.head));
+    if (epoch === this.epoch) {
+      this.readUpTo = Math.max(this.readUpTo, Math.min(after, this.head));
+      this.epochSaid = true;
+    } else if (epoch === undefined) this.readUnsaid = Math.max(this.readUnsaid, Math.min(after, this.head));
     const oldest = Math.max(1, this.head - this.capacity + 1);
     const from = Math.max(after + 1, oldest);
     const missed = Math.max(0, oldest - (after + 1));

@@ -2,6 +2,7 @@
 // (handover.ts): what proxies stopped on the same folder had not had read is served here first, and what this
 // proxy's rollout has not read when it stops is written for the next. One object for the server's start, drain
 // and close.
+import { clientDigest } from './client-digest.js';
 import { HandoverReader, HandoverWriter } from './handover.js';
 import type { ProxyMetrics } from './metrics.js';
 import { ResultsFeed } from './results-feed.js';
@@ -19,6 +20,8 @@ export interface RolloutFeed {
 
 export function createRolloutFeed(options: {
   metrics: ProxyMetrics;
+  /** The admin token: the key of the client digests results carry out (client-digest.ts). */
+  adminToken: string;
   route: RouteHolder;
   stateDir?: string;
   now: () => number;
@@ -26,7 +29,7 @@ export function createRolloutFeed(options: {
 }): RolloutFeed {
   const { metrics, route, stateDir, now, log } = options;
   // Each result under the rollout run whose route is in force: a handover is wanted by that run's reader only.
-  const feed = new ResultsFeed(undefined, { controller: () => route.controller });
+  const feed = new ResultsFeed(undefined, { controller: () => route.controller, clientDigest: clientDigest(options.adminToken) });
   metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
   const handovers = stateDir !== undefined ? new HandoverReader(stateDir, feed, log) : undefined;
@@ -39,6 +42,12 @@ export function createRolloutFeed(options: {
       const { controller, ended, leaseExpiresAt } = route.stored;
       const driving = controller !== undefined && !ended && leaseExpiresAt !== undefined && leaseExpiresAt > now();
       if (stateDir === undefined || !driving || handingOver) return;
+      // An older rollout reads without saying its feed and takes every result it reads, origin or not: its cursor
+      // counts as read here, but what the replacement serves handed over it neither dedupes nor checks is its own.
+      if (feed.readByOlderReader)
+        log?.(
+          `the rollout reading this proxy does not say which results it has read (a bluegreen older than this proxy): its unread results are handed over to the next proxy on ${stateDir}, which that rollout judges without checking whose they are; upgrade the rollout's bluegreen with the proxies`,
+        );
       const writer = new HandoverWriter({ stateDir, feed, controller, pid: process.pid, log });
       feed.onPush(() => writer.schedule());
       writer.schedule();

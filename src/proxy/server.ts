@@ -103,7 +103,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     now,
   });
   // Every result, in order, for the rollout driving this proxy (GET /admin/results), handed over across restarts.
-  const rolloutFeed = settings.admin ? createRolloutFeed({ metrics, route, stateDir: options.stateDir, now, log: options.log }) : undefined;
+  const rolloutFeed = settings.admin
+    ? createRolloutFeed({ metrics, route, adminToken: settings.admin.token, stateDir: options.stateDir, now, log: options.log })
+    : undefined;
   const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.

@@ -1,9 +1,9 @@
 // What the Responses API stores upstream, read or changed by id: GET and DELETE /v1/responses/{id}, POST
 // /v1/responses/{id}/cancel, GET /v1/responses/{id}/input_items go to the arm whose upstream holds that response
-// (the arm that answered it, stored-responses.ts; blue when unknown), and the Conversations API
-// (/v1/conversations...) to blue, where conversations live. Passed through untouched: not split, not judged,
-// counted as passthrough, the operator's key on them and the application's never, the answer sent as it comes
-// (upstream keys cut out of it) like a relayed path's.
+// (the arm that answered it, stored-responses.ts; blue when unknown; forgotten once a DELETE of it succeeds), and
+// the Conversations API (/v1/conversations...) to blue, where conversations live. Passed through untouched: not
+// split, not judged, counted as passthrough, the operator's key on them and the application's never, the answer
+// sent as it comes (upstream keys cut out of it) like a relayed path's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { passOutsideSplit } from './answer.js';
 import type { ChatContext } from './chat.js';
@@ -90,7 +90,16 @@ export function storedStateHandler(
       path: upstreamPath(target, path.rest, query),
       unread: true,
     };
-    passOutsideSplit(ctx, res, request, link, done, bug, target);
+    const responseId = path.responseId;
+    // A response deleted upstream (its DELETE answered 2xx) is forgotten: its arm holds nothing for it any more.
+    const deleted =
+      request.method === 'DELETE' && responseId !== undefined
+        ? () => {
+            if (res.headersSent && res.statusCode >= 200 && res.statusCode < 300) stored.forget(responseId);
+            done();
+          }
+        : done;
+    passOutsideSplit(ctx, res, request, link, deleted, bug, target);
   };
 }
 

@@ -8,7 +8,11 @@
 import type { ArmName } from '../plan/plan.js';
 import { isObject } from '../upstream/shape.js';
 
-/** Ids remembered at most (responses and their output items): past it the oldest are forgotten (about 170 bytes each: 17 MB when full). */
+/**
+ * Response ids remembered at most: past it the oldest are forgotten (about 170 bytes each: 17 MB when full). Their
+ * output items' ids are remembered apart, as many at most, so the items of answers with many (tool calls, reasoning)
+ * never push response ids out (34 MB when both are full).
+ */
 export const DEFAULT_REMEMBERED_RESPONSES = 100_000;
 /** Longer ids are not remembered: an id is a short token (resp_ and 48 hex digits at OpenAI). */
 const MAX_ID_LENGTH = 256;
@@ -55,8 +59,10 @@ function namesStoredItems(input: unknown): boolean {
 }
 
 export class StoredResponses {
-  /** Response and output item ids to the arm that answered them, oldest first (a Map keeps insertion order). */
-  private readonly arms = new Map<string, ArmName>();
+  /** Response ids to the arm that answered them, oldest first (a Map keeps insertion order). */
+  private readonly responses = new Map<string, ArmName>();
+  /** Output item ids to the arm that made them, apart (see DEFAULT_REMEMBERED_RESPONSES). */
+  private readonly items = new Map<string, ArmName>();
 
   constructor(
     /** Both arms share one upstream and key: either can read the other's stored responses. */
@@ -75,20 +81,25 @@ export class StoredResponses {
 
   /** An answer this proxy passed back: `arm` holds the response `id` and its output items `itemIds`. */
   remember(id: string | undefined, arm: ArmName, itemIds?: readonly string[]): void {
-    this.keep(id, arm);
-    if (itemIds) for (const item of itemIds) this.keep(item, arm);
+    this.keep(this.responses, id, arm);
+    if (itemIds) for (const item of itemIds) this.keep(this.items, item, arm);
   }
 
-  private keep(id: string | undefined, arm: ArmName): void {
+  /** Response `id` was deleted upstream (a DELETE answered 2xx): nothing more goes to its arm for it. */
+  forget(id: string): void {
+    this.responses.delete(id);
+  }
+
+  private keep(ids: Map<string, ArmName>, id: string | undefined, arm: ArmName): void {
     if (id === undefined || id === '' || id.length > MAX_ID_LENGTH) return;
-    this.arms.delete(id);
-    this.arms.set(id, arm);
-    if (this.arms.size > this.capacity) this.arms.delete(this.arms.keys().next().value as string);
+    ids.delete(id);
+    ids.set(id, arm);
+    if (ids.size > this.capacity) ids.delete(ids.keys().next().value as string);
   }
 
   /** The arm whose upstream holds response `id`: the one that answered it, or blue (the proxy's default) when unknown. */
   armOf(id: string): ArmName {
-    return this.arms.get(id) ?? 'blue';
+    return this.responses.get(id) ?? 'blue';
   }
 
   /**
@@ -106,12 +117,12 @@ export class StoredResponses {
 
   private holder(body: Readonly<Record<string, unknown>>): ArmName | undefined {
     const previous = body.previous_response_id;
-    const arm = typeof previous === 'string' ? this.arms.get(previous) : undefined;
+    const arm = typeof previous === 'string' ? this.responses.get(previous) : undefined;
     if (arm !== undefined) return arm;
     if (Array.isArray(body.input)) {
       for (const item of body.input) {
         const id = storedItemId(item);
-        const holder = id === undefined ? undefined : this.arms.get(id);
+        const holder = id === undefined ? undefined : (this.items.get(id) ?? this.responses.get(id));
         if (holder !== undefined) return holder;
       }
     }
@@ -128,7 +139,8 @@ export class StoredResponses {
     return typeof body.previous_response_id === 'string' || conversationId(body) !== undefined || namesStoredItems(body.input);
   }
 
-  get size(): number {
-    return this.arms.size;
+  /** Ids remembered: responses and output items. */
+  get size(): { responses: number; items: number } {
+    return { responses: this.responses.size, items: this.items.size };
   }
 }

@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdminClient } from '../../src/live/admin-client.js';
+import { FeedsRead } from '../../src/live/feeds-read.js';
 import { FleetProxy } from '../../src/live/fleet.js';
+import { liveResumeOf, liveResumeRecord } from '../../src/live/resume-record.js';
 import { HANDOVER_DIR, HandoverReader, HandoverWriter } from '../../src/proxy/handover.js';
 import { ResultsFeed } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
@@ -172,5 +174,58 @@ describe("the rollout's reader of handed-over results", () => {
     expect(proxy.takes(handed('old', 7, 'run-0'))).toBe(false);
     // A proxy this rollout never read (started and stopped between two reads): all of its own.
     expect(proxy.takes(handed('never-read', 1))).toBe(true);
+  });
+});
+
+describe("what state.json keeps for a resumed rollout's reader", () => {
+  it('is read leniently: a hand-edited record keeps only well-formed ids and positions, an older state.json has none', () => {
+    expect(liveResumeOf({ version: 1 })).toBeUndefined();
+    expect(liveResumeOf({ liveResume: { controllers: 'run-1', read: {} } })).toBeUndefined();
+    expect(liveResumeOf({ liveResume: { controllers: ['run-0', 7, '', 'x'.repeat(101), 'run-1'], read: { a: 3, b: -1, c: 1.5, d: '4', e: 0 } } })).toEqual({
+      controllers: ['run-0', 'run-1'],
+      read: { a: 3, e: 0 },
+    });
+  });
+
+  it("starts the resumed run's feeds where the dead run's figures end, and keeps every run's id", () => {
+    const dead = new FeedsRead({ old: 5 });
+    const proxy = new FleetProxy(
+      new AdminClient({ url: 'http://127.0.0.1:1', token: 't' }),
+      { now: () => 0 } as unknown as Clock,
+      'run-2',
+      dead,
+      new Set(['run-1']),
+    );
+    const handed = (seq: number, controller: string) => ({ origin: { epoch: 'old', seq, controller } });
+    expect(proxy.takes(handed(5, 'run-1'))).toBe(false);
+    expect(proxy.takes(handed(6, 'run-1'))).toBe(true);
+    expect(proxy.takes(handed(7, 'run-2'))).toBe(true);
+    expect(proxy.takes(handed(8, 'run-0'))).toBe(false);
+    proxy.epoch = 'new';
+    proxy.cursor = 9;
+    expect(dead.positions()).toEqual({ old: 7, new: 9 });
+    expect(liveResumeRecord(['run-1'], 'run-2', dead.positions())).toEqual({ controllers: ['run-1', 'run-2'], read: { old: 7, new: 9 } });
+    const many = Array.from({ length: 20 }, (_, i) => `run-${i}`);
+    expect(liveResumeRecord(many, 'last', {}).controllers).toEqual([...many.slice(-15), 'last']);
+  });
+});
+
+describe('an older rollout reading a newer proxy', () => {
+  it('counts its epoch-less cursor as read (so what it read is not handed over to be judged twice), unless a reader says its feed', () => {
+    const owner = { controller: 'run-1' };
+    const feed = feedOf(owner);
+    for (let n = 1; n <= 4; n++) feed.push(result(n), 'routed', { ok: true }, 0);
+    // An older rollout: reads from its cursor, never says the feed.
+    feed.read(0);
+    feed.read(3);
+    expect(feed.readByOlderReader).toBe(true);
+    expect(feed.unread('run-1').map((e) => e.origin.seq)).toEqual([4]);
+    // A rollout that says its feed: only what it says counts (a tool polling by hand hides nothing).
+    const newer = feedOf(owner);
+    for (let n = 1; n <= 4; n++) newer.push(result(n), 'routed', { ok: true }, 0);
+    newer.read(1, undefined, newer.epoch);
+    newer.read(4);
+    expect(newer.readByOlderReader).toBe(false);
+    expect(newer.unread('run-1').map((e) => e.origin.seq)).toEqual([2, 3, 4]);
   });
 });

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { StoredResponses } from '../../src/proxy/stored-responses.js';
+import { responseObject, textItem } from './responses-fixtures.js';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'client-key', maxRetries: 0 });
@@ -78,7 +79,10 @@ describe('reading a stored response through the proxy', () => {
       // The simulator cancels background responses only: its 400 comes back as it was.
       expect(failure(await openai.responses.cancel(created.id).catch((e: unknown) => e))).toEqual({ status: 400, arm });
       expect(await openai.responses.delete(created.id)).toMatchObject({ id: created.id, deleted: true });
-      expect(failure(await openai.responses.retrieve(created.id).catch((e: unknown) => e))).toEqual({ status: 404, arm });
+      // Deleted upstream: the proxy forgets the id (a read of it is asked of blue, as any unknown id).
+      expect(failure(await openai.responses.retrieve(created.id).catch((e: unknown) => e))).toEqual({ status: 404, arm: 'blue' });
+      // A DELETE that fails (nothing there now) forgets nothing else.
+      expect(failure(await openai.responses.delete(created.id).catch((e: unknown) => e))).toEqual({ status: 404, arm: 'blue' });
     }
     // An id the proxy never passed back is asked of blue.
     expect(failure(await openai.responses.retrieve('resp_unknown').catch((e: unknown) => e))).toEqual({ status: 404, arm: 'blue' });
@@ -86,7 +90,7 @@ describe('reading a stored response through the proxy', () => {
     const after = running.proxy.metrics.snapshot();
     expect(after.arms.blue.requests).toBe(judged.blue.requests);
     expect(after.arms.green.requests).toBe(judged.green.requests);
-    expect(after.passedThrough).toBe(2 * 6 + 1);
+    expect(after.passedThrough).toBe(2 * 7 + 1);
   });
 
   it('does not remember a store: false answer (the upstream kept nothing of it): a read of its id is asked of blue', async () => {
@@ -173,6 +177,31 @@ describe('a request naming stored items', () => {
       arms.add(response.headers.get(ARM));
     }
     expect(arms).toEqual(new Set(['blue']));
+  });
+});
+
+describe('deleting a stored response through the proxy', () => {
+  it('forgets the id once the DELETE succeeds upstream, not when it fails', async () => {
+    let deletes = 0;
+    const upstream = await scriptedServer((req, res) => {
+      const model = req.method === 'POST' ? 'green-model' : 'any';
+      if (req.method === 'DELETE' && deletes++ === 0) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ error: { message: 'try again', type: 'server_error' } }));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.method === 'DELETE') return res.end(JSON.stringify({ id: 'resp_9', object: 'response', deleted: true }));
+      res.end(JSON.stringify(responseObject('resp_9', model, 'completed', [textItem('a stored answer')])));
+    });
+    const running = await runProxy(scriptedPlan(upstream.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    const openai = client(running.baseUrl);
+    expect(await armOf(openai.responses.create({ model: 'blue-model', input: 'hi' }))).toBe('green');
+    expect(failure(await openai.responses.delete('resp_9').catch((e: unknown) => e))).toEqual({ status: 500, arm: 'green' });
+    // Still there upstream: still read on green.
+    expect(await armOf(openai.responses.retrieve('resp_9'))).toBe('green');
+    await openai.responses.delete('resp_9');
+    expect(await armOf(openai.responses.retrieve('resp_9'))).toBe('blue');
   });
 });
 

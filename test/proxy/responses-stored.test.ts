@@ -112,12 +112,27 @@ describe('StoredResponses', () => {
   it('forgets the oldest ids past its capacity, and ignores ids no upstream gives', () => {
     const stored = new StoredResponses(true, 3);
     for (const id of ['a', 'b', 'c', 'd']) stored.remember(id, 'green');
-    expect(stored.size).toBe(3);
+    expect(stored.size).toEqual({ responses: 3, items: 0 });
     expect(stored.pinned({ previous_response_id: 'a' }, 0.5)).toBeUndefined();
     expect(stored.pinned({ previous_response_id: 'd' }, 0.5)).toBe('green');
     stored.remember('x'.repeat(300), 'blue');
     stored.remember('', 'blue');
-    expect(stored.size).toBe(3);
+    expect(stored.size).toEqual({ responses: 3, items: 0 });
     expect(stored.pinned({ previous_response_id: 5 }, 0.5)).toBeUndefined();
+  });
+
+  it("keeps output items apart: an answer's many items never push response ids out; a deleted response is forgotten", () => {
+    const stored = new StoredResponses(false, 3);
+    stored.remember('resp_1', 'green', ['rs_1', 'fc_1', 'fc_2', 'msg_1']);
+    stored.remember('resp_2', 'green', ['msg_2']);
+    expect(stored.size).toEqual({ responses: 2, items: 3 });
+    expect(stored.armOf('resp_1')).toBe('green');
+    expect(stored.pinned({ previous_response_id: 'resp_1' }, 0.5)).toBe('green');
+    // The oldest items went, the newest are still known.
+    expect(stored.pinned({ input: [{ type: 'item_reference', id: 'rs_1' }] }, 0.5)).toBeUndefined();
+    expect(stored.pinned({ input: [{ type: 'item_reference', id: 'msg_2' }] }, 0.5)).toBe('green');
+    stored.forget('resp_1');
+    expect(stored.armOf('resp_1')).toBe('blue');
+    expect(stored.size).toEqual({ responses: 1, items: 3 });
   });
 });
