@@ -1,0 +1,78 @@
+// Counts of work a benchmarked process does, insensitive to how loaded the machine is: bytes allocated (exact,
+// from V8's heap before and after each GC, not sampled), async resources created by type (timers, ticks,
+// promises, immediates, ...), listeners added to emitters, and socket writes and the bytes they carry. Loaded
+// with --import; the first SIGUSR2 starts counting, the next stops it and writes the counts as JSON to
+// WORK_COUNT_OUT (default /tmp/work-PID.json). bench/tools/proxy-work.js drives it.
+import { createHook } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { writeFileSync, renameSync } from 'node:fs';
+import net from 'node:net';
+import v8 from 'node:v8';
+
+const out = process.env.WORK_COUNT_OUT ?? `/tmp/work-${process.pid}.json`;
+let counting = false;
+let types = new Map();
+let listeners = 0;
+let writes = 0;
+let writtenBytes = 0;
+let allocated = 0;
+let lastUsed = 0;
+let gcs = 0;
+let profiler;
+
+const hook = createHook({
+  init(_id, type) {
+    types.set(type, (types.get(type) ?? 0) + 1);
+  },
+});
+
+// Listeners added while counting (on, once, prepend...: all go through addListener's internal path via `on`).
+const on = EventEmitter.prototype.on;
+EventEmitter.prototype.on = EventEmitter.prototype.addListener = function (...args) {
+  if (counting) listeners++;
+  return on.apply(this, args);
+};
+
+// Each write a socket hands to the kernel side (one writev of a corked batch counts once).
+const writeGeneric = net.Socket.prototype._writeGeneric;
+net.Socket.prototype._writeGeneric = function (writev, data, encoding, cb) {
+  if (counting) {
+    writes++;
+    if (writev) for (const one of data) writtenBytes += one.chunk.length;
+    else writtenBytes += data.length;
+  }
+  return writeGeneric.call(this, writev, data, encoding, cb);
+};
+
+function start() {
+  types = new Map();
+  listeners = 0;
+  writes = 0;
+  writtenBytes = 0;
+  allocated = 0;
+  gcs = 0;
+  profiler = new v8.GCProfiler();
+  profiler.start();
+  lastUsed = v8.getHeapStatistics().used_heap_size;
+  hook.enable();
+  counting = true;
+}
+
+function stop() {
+  counting = false;
+  hook.disable();
+  const used = v8.getHeapStatistics().used_heap_size;
+  const data = profiler.stop();
+  // Allocated = what each GC found used beyond what the previous one left, plus the growth since the last GC.
+  for (const gc of data.statistics) {
+    allocated += gc.beforeGC.heapStatistics.usedHeapSize - lastUsed;
+    lastUsed = gc.afterGC.heapStatistics.usedHeapSize;
+    gcs++;
+  }
+  allocated += used - lastUsed;
+  const counts = { allocated, gcs, listeners, writes, writtenBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) };
+  writeFileSync(`${out}.part`, JSON.stringify(counts));
+  renameSync(`${out}.part`, out);
+}
+
+process.on('SIGUSR2', () => (counting ? stop() : start()));

@@ -1,0 +1,62 @@
+// Work a request costs the bare pass-through and the proxy (and PROXY_BASE_BIN's build), counted rather than
+// timed, so a loaded machine does not change the figures much: bytes allocated (exact, from the heap around each
+// GC), async resources created by type (timers, ticks, promises), listeners added and socket writes, a request.
+// Each process counts its own (bench/lib/work-count.js) over one run of the same open-model load.
+//   node bench/tools/proxy-work.js [RATE=2000] [SECONDS=5] [MODE=plain|stream] [ROUNDS=1]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createLoadClient } from '../lib/open-load.js';
+import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+import { round } from '../lib/util.js';
+
+const [rate = 2000, seconds = 5, mode = 'plain', rounds = 1] = process.argv.slice(2).map((v, i) => (i === 2 ? v : Number(v)));
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = [`--import=${path.join(ROOT, 'bench/lib/work-count.js')}`];
+const upstream = await startUpstream({ delayMs: 0 });
+const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
+if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
+const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
+const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+for (const [name, client] of Object.entries(clients)) await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 }).then(() => name);
+
+const rows = [];
+for (let r = 0; r < rounds; r++) {
+  for (const [name, target] of Object.entries(targets)) {
+    const file = `/tmp/work-${target.pid}.json`;
+    rmSync(file, { force: true });
+    process.kill(target.pid, 'SIGUSR2');
+    await settle();
+    const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
+    // Counted until every answer is in: the figures are per completed request.
+    process.kill(target.pid, 'SIGUSR2');
+    while (!existsSync(file)) await settle();
+    const counts = JSON.parse(readFileSync(file, 'utf8'));
+    const per = (n) => round(n / result.completed, 2);
+    const types = Object.fromEntries(Object.entries(counts.types).map(([type, n]) => [type, per(n)]));
+    rows.push({
+      round: r + 1,
+      name,
+      requests: result.completed,
+      bytes: Math.round(counts.allocated / result.completed),
+      listeners: per(counts.listeners),
+      writes: per(counts.writes),
+      writtenBytes: Math.round(counts.writtenBytes / result.completed),
+      types,
+    });
+  }
+}
+for (const row of rows) {
+  const { types, ...rest } = row;
+  process.stdout.write(
+    `${JSON.stringify(rest)}\n  ${Object.entries(types)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')}\n`,
+  );
+}
+await Promise.all(Object.values(clients).map((c) => c.close()));
+await Promise.all(Object.values(targets).map((t) => t.close()));
+await upstream.close();
