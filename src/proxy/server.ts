@@ -144,7 +144,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   }
 
   function serve(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): Promise<void> | void {
-    const path = (req.url ?? '/').split('?', 1)[0] as string;
+    const url = req.url ?? '/';
+    // The path before any query, without an array and a string a request when there is none.
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
     const refusal = keyless ? browserRefusal(req.headers) : undefined;
     if (refusal !== undefined) {
