@@ -6,6 +6,7 @@
 import { createHook } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { writeFileSync, renameSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import v8 from 'node:v8';
 
@@ -18,6 +19,7 @@ let writtenBytes = 0;
 let allocated = 0;
 let lastUsed = 0;
 let gcs = 0;
+let requests = 0;
 let profiler;
 
 const hook = createHook({
@@ -31,6 +33,14 @@ const on = EventEmitter.prototype.on;
 EventEmitter.prototype.on = EventEmitter.prototype.addListener = function (...args) {
   if (counting) listeners++;
   return on.apply(this, args);
+};
+
+// Requests this process's HTTP server took while counting: what the counts are divided by (a loaded machine's
+// client completes fewer than it sends, and the answers it gave up on cost the server all the same).
+const emit = http.Server.prototype.emit;
+http.Server.prototype.emit = function (type, ...args) {
+  if (counting && (type === 'request' || type === 'checkContinue')) requests++;
+  return emit.call(this, type, ...args);
 };
 
 // Each write a socket hands to the kernel side (one writev of a corked batch counts once).
@@ -51,6 +61,7 @@ function start() {
   writtenBytes = 0;
   allocated = 0;
   gcs = 0;
+  requests = 0;
   profiler = new v8.GCProfiler();
   profiler.start();
   lastUsed = v8.getHeapStatistics().used_heap_size;
@@ -70,7 +81,7 @@ function stop() {
     gcs++;
   }
   allocated += used - lastUsed;
-  const counts = { allocated, gcs, listeners, writes, writtenBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) };
+  const counts = { requests, allocated, gcs, listeners, writes, writtenBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) };
   writeFileSync(`${out}.part`, JSON.stringify(counts));
   renameSync(`${out}.part`, out);
 }

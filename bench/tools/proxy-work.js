@@ -31,20 +31,23 @@ for (let r = 0; r < rounds; r++) {
     process.kill(target.pid, 'SIGUSR2');
     await settle();
     const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
-    // Counted until every answer is in: the figures are per completed request.
+    // Counted until the client's last answer is in (or given up on).
     process.kill(target.pid, 'SIGUSR2');
     while (!existsSync(file)) await settle();
     const counts = JSON.parse(readFileSync(file, 'utf8'));
-    const per = (n) => round(n / result.completed, 2);
+    // Divided by the requests the process took while counting (a loaded machine's client completes fewer).
+    const served = counts.requests;
+    const per = (n) => round(n / served, 2);
     const types = Object.fromEntries(Object.entries(counts.types).map(([type, n]) => [type, per(n)]));
     rows.push({
       round: r + 1,
       name,
-      requests: result.completed,
-      bytes: Math.round(counts.allocated / result.completed),
+      served,
+      completed: result.completed,
+      bytes: Math.round(counts.allocated / served),
       listeners: per(counts.listeners),
       writes: per(counts.writes),
-      writtenBytes: Math.round(counts.writtenBytes / result.completed),
+      writtenBytes: Math.round(counts.writtenBytes / served),
       types,
     });
   }
