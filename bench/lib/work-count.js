@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { writeFileSync, renameSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import v8 from 'node:v8';
+import { countAllocation } from './allocated.js';
 
 const out = process.env.WORK_COUNT_OUT ?? `/tmp/work-${process.pid}.json`;
 let counting = false;
@@ -16,11 +16,8 @@ let types = new Map();
 let listeners = 0;
 let writes = 0;
 let writtenBytes = 0;
-let allocated = 0;
-let lastUsed = 0;
-let gcs = 0;
 let requests = 0;
-let profiler;
+let allocation;
 
 const hook = createHook({
   init(_id, type) {
@@ -59,12 +56,8 @@ function start() {
   listeners = 0;
   writes = 0;
   writtenBytes = 0;
-  allocated = 0;
-  gcs = 0;
   requests = 0;
-  profiler = new v8.GCProfiler();
-  profiler.start();
-  lastUsed = v8.getHeapStatistics().used_heap_size;
+  allocation = countAllocation();
   hook.enable();
   counting = true;
 }
@@ -72,15 +65,7 @@ function start() {
 function stop() {
   counting = false;
   hook.disable();
-  const used = v8.getHeapStatistics().used_heap_size;
-  const data = profiler.stop();
-  // Allocated = what each GC found used beyond what the previous one left, plus the growth since the last GC.
-  for (const gc of data.statistics) {
-    allocated += gc.beforeGC.heapStatistics.usedHeapSize - lastUsed;
-    lastUsed = gc.afterGC.heapStatistics.usedHeapSize;
-    gcs++;
-  }
-  allocated += used - lastUsed;
+  const { allocated, gcs } = allocation.stop();
   const counts = { requests, allocated, gcs, listeners, writes, writtenBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) };
   writeFileSync(`${out}.part`, JSON.stringify(counts));
   renameSync(`${out}.part`, out);
