@@ -26,23 +26,27 @@ const hook = createHook({
 });
 
 // Listeners added while counting (on, once, prepend...: all go through addListener's internal path via `on`).
-const on = EventEmitter.prototype.on;
-EventEmitter.prototype.on = EventEmitter.prototype.addListener = function (...args) {
+const emitterProto = /** @type {any} */ (EventEmitter.prototype);
+const on = emitterProto.on;
+emitterProto.on = emitterProto.addListener = function (/** @type {unknown[]} */ ...args) {
   if (counting) listeners++;
   return on.apply(this, args);
 };
 
 // Requests this process's HTTP server took while counting: what the counts are divided by (a loaded machine's
 // client completes fewer than it sends, and the answers it gave up on cost the server all the same).
-const emit = http.Server.prototype.emit;
-http.Server.prototype.emit = function (type, ...args) {
+const serverProto = /** @type {any} */ (http.Server.prototype);
+const emit = serverProto.emit;
+serverProto.emit = function (/** @type {string} */ type, /** @type {unknown[]} */ ...args) {
   if (counting && (type === 'request' || type === 'checkContinue')) requests++;
   return emit.call(this, type, ...args);
 };
 
 // Each write a socket hands to the kernel side (one writev of a corked batch counts once).
-const writeGeneric = net.Socket.prototype._writeGeneric;
-net.Socket.prototype._writeGeneric = function (writev, data, encoding, cb) {
+// Node's internal write path (not in its types), shared by write and writev.
+const socketProto = /** @type {any} */ (net.Socket.prototype);
+const writeGeneric = socketProto._writeGeneric;
+socketProto._writeGeneric = function (writev, data, encoding, cb) {
   if (counting) {
     writes++;
     if (writev) for (const one of data) writtenBytes += one.chunk.length;

@@ -11,7 +11,11 @@ import { forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { round } from '../lib/util.js';
 
-const [rate = 2000, seconds = 5, mode = 'plain', rounds = 1] = process.argv.slice(2).map((v, i) => (i === 2 ? v : Number(v)));
+const [rateArg, secondsArg, modeArg, roundsArg] = process.argv.slice(2);
+const rate = Number(rateArg ?? 2000);
+const seconds = Number(secondsArg ?? 5);
+const mode = modeArg ?? 'plain';
+const rounds = Number(roundsArg ?? 1);
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = [`--import=${path.join(ROOT, 'bench/lib/work-count.js')}`];
 const upstream = await startUpstream({ delayMs: 0 });
