@@ -2,10 +2,11 @@
 // in-process: the bench upstream's OpenAI stream and the same answer as an Anthropic stream, each fed as one
 // chunk as the bench upstream sends it. Builds given as arguments (a checkout's folder, built) run interleaved
 // in one process, the lowest of the rounds reported: an A/B that the machine's drift affects far less than CPU
-// per request of a whole proxy does.
+// per request of a whole proxy does. Then the bytes each allocates a stream, exact (bench/lib/allocated.js).
 //   node bench/tools/stream-read.js [BUILD_DIR ...]   (default: this checkout)
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { countAllocation } from '../lib/allocated.js';
 import { anthropicStreamBody, openAiStreamBody } from '../lib/bench-stream.js';
 
 const ROUNDS = 8;
@@ -46,4 +47,12 @@ for (let round = 0; round < ROUNDS; round++) {
     lowest.set(c.name, Math.min(lowest.get(c.name) ?? Infinity, us));
   }
 }
-for (const [name, us] of lowest) process.stdout.write(`${name}: ${us.toFixed(2)} us a stream (lowest of ${ROUNDS} rounds of ${STREAMS})\n`);
+// Bytes allocated a stream (exact, and the same from run to run: no load moves it).
+const bytes = new Map();
+for (const c of cases) {
+  const counting = countAllocation();
+  for (let i = 0; i < STREAMS; i++) c.read();
+  bytes.set(c.name, Math.round(counting.stop().allocated / STREAMS));
+}
+for (const [name, us] of lowest)
+  process.stdout.write(`${name}: ${us.toFixed(2)} us a stream (lowest of ${ROUNDS} rounds of ${STREAMS}), ${bytes.get(name)} bytes allocated a stream\n`);

@@ -14,7 +14,7 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, StageFigures } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
-import { forwardedHeaders, responseSink, sendError, type AnswerTag } from './respond.js';
+import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag } from './respond.js';
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route.js';
 import { passesThrough, type Passthrough } from './config.js';
@@ -57,8 +57,6 @@ function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
   return bodyForArm(parsed.raw, parsed.text, parsed.body, target);
 }
 
-const NO_HEADERS: Record<string, string> = Object.freeze({});
-
 /** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
 export function handleChat(
   ctx: ChatContext,
@@ -79,7 +77,7 @@ export function handleChat(
 class ChatExchange {
   private parsed?: Parsed;
   /** The application's headers to pass on, set by start() (not a new object here: it would be garbage at once). */
-  private headers: Record<string, string> = NO_HEADERS;
+  private headers: Readonly<Record<string, string>> = NO_HEADERS;
   private readonly link = new ClientLink();
   private arm: ArmName = 'blue';
   /** The request's sticky id (user, conversation), which a client abort carries as a digest. */

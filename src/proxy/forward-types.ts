@@ -30,6 +30,11 @@ export interface ForwardTarget {
   /** The dialect's protocol and auth headers plus the plan's headers. */
   headers: Record<string, string>;
   /**
+   * What a request to this target carries after the application's own headers, built once: the proxy's content
+   * type and accept (a stream's or a JSON answer's), then `headers` (the plan's may override either).
+   */
+  requestHeaders: { stream: Readonly<Record<string, string>>; json: Readonly<Record<string, string>> };
+  /**
    * The application's body made valid for this arm: its model (the deployment on Azure's v1 path), token
    * field, dropped and set parameters (src/upstream/adapt.ts). Returns a new object.
    */

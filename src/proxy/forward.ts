@@ -5,6 +5,7 @@
 import type { ClientLink } from './client-link.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { Forwarding } from './forwarding.js';
+import { NO_HEADERS } from './respond.js';
 
 /** Rejects only when `canceller` cancels it (the client went away, the proxy shuts down), with its reason. */
 export function forward(
@@ -28,9 +29,11 @@ export function forwardTo(
   failed: (reason: unknown) => void,
 ): void {
   const forwarding = new Forwarding(target, request, sink, now, canceller);
-  // The content type and accept are the proxy's; the target's headers last: the application can never
-  // override the upstream key.
-  const headers: Record<string, string> = Object.assign({}, request.headers, request.stream ? STREAM_HEADERS : JSON_HEADERS, target.headers);
+  // The application's headers first, then the proxy's and the target's (ForwardTarget.requestHeaders): the
+  // application can never override the upstream key. Most requests pass none: a copy of the target's object
+  // (a copy: a forward proxy's agent adds `host` to the object it is given).
+  const own = request.stream ? target.requestHeaders.stream : target.requestHeaders.json;
+  const headers = request.headers === NO_HEADERS ? { ...own } : Object.assign({}, request.headers, own);
   forwarding.start(
     target.dispatcher,
     { origin: target.origin, method: request.method ?? 'POST', path: request.path ?? target.chatPath, headers, body: request.body },
@@ -38,6 +41,3 @@ export function forwardTo(
     failed,
   );
 }
-
-const STREAM_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };

@@ -60,16 +60,19 @@ const NOT_FORWARDED = new Set([
   'openai-project',
 ]);
 
-/** The application's headers worth passing on (anthropic-version, betas, SDK metadata). */
-export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+/** No application header to pass on: one shared object (forwardTo sends the target's headers as they are). */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The application's headers worth passing on (anthropic-version, betas, SDK metadata); NO_HEADERS when none is. */
+export function forwardedHeaders(headers: IncomingHttpHeaders): Readonly<Record<string, string>> {
+  let out: Record<string, string> | undefined;
   for (const name in headers) {
     if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-')) continue;
     const value = headers[name];
-    if (typeof value === 'string') out[name] = value;
-    else if (Array.isArray(value)) out[name] = value.join(', ');
+    if (typeof value === 'string') (out ??= {})[name] = value;
+    else if (Array.isArray(value)) (out ??= {})[name] = value.join(', ');
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /**

@@ -1,6 +1,5 @@
-// The proxy's HTTP server: only the dialect's paths (no open relay), each through the request intake (intake.ts:
-// client key, size, time and concurrency limits) to a split path (chat, responses) or a relay (post-paths.ts);
-// plus GET /metrics and GET /healthz; and the drain before a stop.
+// Starting and stopping the proxy: its targets, route, figures and admin API, the HTTP server (what answers each
+// request by path and method: request-handler.ts), and the drain before a stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker, qualityRulesKey } from '../analysis/quality.js';
@@ -8,14 +7,13 @@ import type { ArmName, Plan } from '../plan/plan.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
-import { browserRefusal } from './browser-guard.js';
 import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError, passHeaders, sendBody, sendError } from './respond.js';
+import { answerClientError } from './respond.js';
 import { RouteHolder, routeOwner } from './route.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { postPaths } from './post-paths.js';
@@ -23,10 +21,10 @@ import { startAdmin, type AdminHandle } from './admin.js';
 import { createRolloutFeed } from './rollout-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
-import { errorText } from '../core/errors.js';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { bodyEncoding, createIntake, type BodyHandler } from './intake.js';
+import { createIntake } from './intake.js';
+import { createRequestHandler } from './request-handler.js';
 
 export interface ProxyOptions {
   plan: Plan;
@@ -63,11 +61,6 @@ export interface ProxyHandle {
   drain(timeoutMs: number, force?: AbortSignal): Promise<number>;
   /** Stops accepting, cancels what is running (mirrors included) and closes the upstream pools. */
   close(): Promise<void>;
-}
-
-/** The stack overflow of re-serialising a body nested thousands of levels deep. */
-function nestsTooDeep(error: unknown): boolean {
-  return error instanceof RangeError && error.message.includes('call stack');
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
@@ -129,93 +122,19 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Set by drain(): the proxy is stopping and only finishes what it has.
   let drained: Promise<number> | undefined;
   const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
-
-  const posts = postPaths(chat);
-
-  // Without client keys anything that reaches the port is trusted: web pages in a browser are kept out.
-  const keyless = settings.clientKeys.length === 0;
-
-  /** A request with a body (read, plain JSON only) for `handler`. */
-  function withBody(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
-    const encoding = bodyEncoding(req);
-    if (encoding === undefined) return intake.servePost(req, res, failed, handler);
-    req.resume();
-    metrics.reject('bad_request');
-    const message = `the request body is sent with ${encoding}; this proxy reads plain JSON bodies only: send it uncompressed`;
-    return sendError(res, inbound, 'bad_request', message, intake.unreadBody(req));
-  }
-
-  function serve(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void): Promise<void> | void {
-    const path = (req.url ?? '/').split('?', 1)[0] as string;
-    const method = req.method ?? 'GET';
-    const refusal = keyless ? browserRefusal(req.headers) : undefined;
-    if (refusal !== undefined) {
-      req.resume();
-      metrics.reject('unauthorized');
-      return sendError(res, inbound, 'forbidden', refusal, intake.unreadBody(req));
-    }
-    // Chat first, by one comparison: the hot path.
-    const post = path === inbound.chatPath ? posts.chat : posts.others.get(path);
-    // The Responses API's stored state, read on the arm holding it (stored-reads.ts).
-    const stored = post ? undefined : posts.stored(path);
-    if (post) {
-      if (method === 'POST') return withBody(req, res, failed, post);
-    } else if (stored) {
-      if ((stored.allow as readonly string[]).includes(method)) return withBody(req, res, failed, stored.handler);
-    } else if (path === '/v1/models') {
-      if (method === 'GET') return intake.serveModels(req, res);
-    } else if (path === '/metrics') {
-      if (method === 'GET') {
-        if (!metricsCheck(inbound.clientKey(req.headers))) {
-          metrics.reject('unauthorized');
-          return sendError(res, inbound, 'unauthorized', 'GET /metrics needs a client key (or the admin token) as a Bearer token');
-        }
-        return prometheus.text().then((text) => sendBody(res, 200, { 'content-type': prometheus.contentType }, text));
-      }
-    } else if (path === '/healthz') {
-      // HEAD too: some load balancers probe with it (Node sends the headers only).
-      if (method === 'GET' || method === 'HEAD') {
-        // The weights in force only: this answer is open to probes, so the plan, models and reasons stay out of it.
-        // A draining proxy says 503, so a load balancer probing it over a kept-alive connection stops sending to it.
-        const { greenWeight, mirror } = route.effective();
-        const draining = drained !== undefined;
-        const body = JSON.stringify({ ok: !draining, ...(draining && { draining }), route: { greenWeight, mirror }, inFlight: inFlight.size });
-        return sendBody(res, draining ? 503 : 200, { 'content-type': 'application/json' }, body);
-      }
-    } else {
-      req.resume();
-      metrics.reject('not_found');
-      const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}`;
-      return sendError(res, inbound, 'not_found', message, intake.unreadBody(req));
-    }
-    req.resume();
-    return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
-      allow: post ? 'POST' : stored ? stored.allow.join(', ') : path === '/healthz' ? 'GET, HEAD' : 'GET',
-      ...intake.unreadBody(req),
-    });
-  }
-
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const failed = (error: unknown): void => {
-      if (nestsTooDeep(error) && !res.headersSent) {
-        // JSON.parse reads any depth, but re-serialising the body for an arm (or a mirror copy) recurses: the
-        // request's fault, not the proxy's, and no reason for a log line per request.
-        metrics.reject('bad_request');
-        return sendError(res, inbound, 'bad_request', 'the request body nests too deeply (thousands of levels) to be sent on', intake.unreadBody(req));
-      }
-      // The path only: a query string may carry a key (`?api_key=`), which the proxy never reads but a log would keep.
-      options.log?.(`internal error serving ${req.method ?? ''} ${(req.url ?? '').split('?', 1)[0] ?? ''}: ${errorText(error)}`);
-      if (!res.headersSent) sendError(res, inbound, 'unavailable', 'the proxy failed to serve this request', passHeaders({}, undefined));
-      else res.destroy();
-    };
-    // While draining, each answer ends its connection: the client's next request goes to another proxy.
-    if (drained !== undefined) res.setHeader('connection', 'close');
-    try {
-      serve(req, res, failed)?.catch(failed);
-    } catch (error) {
-      failed(error);
-    }
-  };
+  const handle = createRequestHandler({
+    inbound,
+    intake,
+    posts: postPaths(chat),
+    metrics,
+    prometheus,
+    route,
+    inFlight,
+    metricsCheck,
+    keyless: settings.clientKeys.length === 0,
+    draining: () => drained !== undefined,
+    log: options.log,
+  });
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,

@@ -122,6 +122,10 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     const headers: Record<string, string> = { 'user-agent': 'bluegreen-proxy', 'accept-encoding': 'identity', ...dialect.headers(apiKey) };
     // Plan headers come last so an operator can override anything, as the traffic path allows.
     for (const [key, value] of Object.entries(upstream.headers)) headers[key.toLowerCase()] = value;
+    const requestHeaders = {
+      stream: Object.freeze({ 'content-type': 'application/json', accept: 'text/event-stream', ...headers }),
+      json: Object.freeze({ 'content-type': 'application/json', accept: 'application/json', ...headers }),
+    };
     built[name] = {
       arm,
       model,
@@ -131,6 +135,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
+      requestHeaders,
       prepare: (body) => adapt({ ...body, model: routes.bodyModel }, adaptation),
       bodyModel: routes.bodyModel,
       keepsBody: keepsBody(adaptation, upstream.api === 'anthropic'),

@@ -1,0 +1,69 @@
+// Work a request costs the bare pass-through and the proxy (and PROXY_BASE_BIN's build), counted rather than
+// timed, so a loaded machine does not change the figures much: bytes allocated (exact, from the heap around each
+// GC), async resources created by type (timers, ticks, promises), listeners added and socket writes, a request.
+// Each process counts its own (bench/lib/work-count.js) over one run of the same open-model load.
+//   node bench/tools/proxy-work.js [RATE=2000] [SECONDS=5] [MODE=plain|stream] [ROUNDS=1]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createLoadClient } from '../lib/open-load.js';
+import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+import { round } from '../lib/util.js';
+
+const [rateArg, secondsArg, modeArg, roundsArg] = process.argv.slice(2);
+const rate = Number(rateArg ?? 2000);
+const seconds = Number(secondsArg ?? 5);
+const mode = modeArg ?? 'plain';
+const rounds = Number(roundsArg ?? 1);
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = [`--import=${path.join(ROOT, 'bench/lib/work-count.js')}`];
+const upstream = await startUpstream({ delayMs: 0 });
+const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
+if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
+const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
+const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+for (const [name, client] of Object.entries(clients)) await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 }).then(() => name);
+
+const rows = [];
+for (let r = 0; r < rounds; r++) {
+  for (const [name, target] of Object.entries(targets)) {
+    const file = `/tmp/work-${target.pid}.json`;
+    rmSync(file, { force: true });
+    process.kill(target.pid, 'SIGUSR2');
+    await settle();
+    const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
+    // Counted until the client's last answer is in (or given up on).
+    process.kill(target.pid, 'SIGUSR2');
+    while (!existsSync(file)) await settle();
+    const counts = JSON.parse(readFileSync(file, 'utf8'));
+    // Divided by the requests the process took while counting (a loaded machine's client completes fewer).
+    const served = counts.requests;
+    const per = (n) => round(n / served, 2);
+    const types = Object.fromEntries(Object.entries(counts.types).map(([type, n]) => [type, per(n)]));
+    rows.push({
+      round: r + 1,
+      name,
+      served,
+      completed: result.completed,
+      bytes: Math.round(counts.allocated / served),
+      listeners: per(counts.listeners),
+      writes: per(counts.writes),
+      writtenBytes: Math.round(counts.writtenBytes / served),
+      types,
+    });
+  }
+}
+for (const row of rows) {
+  const { types, ...rest } = row;
+  process.stdout.write(
+    `${JSON.stringify(rest)}\n  ${Object.entries(types)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')}\n`,
+  );
+}
+await Promise.all(Object.values(clients).map((c) => c.close()));
+await Promise.all(Object.values(targets).map((t) => t.close()));
+await upstream.close();
