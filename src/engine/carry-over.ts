@@ -20,12 +20,9 @@ export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineD
     // A saved histogram (or an arm's counts) hand-edited or corrupt is left out, and said with what that means.
     for (const problem of metrics.carry(index, saved)) problems.push(`state.json's stage ${index + 1} ${problem}`);
   }
-  for (let index = 0; index < first; index++) {
-    // The checks the dead run passed the stage on: its figures may have grown since with late answers.
-    const checks = carried[index]?.checks;
-    if (checks) metrics.judged(index, checks);
-    metrics.endStage(index, 'passed');
-  }
+  // Passed as the dead run judged them: its times and the checks it passed on (its figures may have grown since
+  // with late answers).
+  for (let index = 0; index < first; index++) metrics.passedBefore(index, carried[index]);
   if (first === 0 && carried.length === 0) return { resumed: '', problems };
   const arms = metrics.stage(first).arms;
   const counts =

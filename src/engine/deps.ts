@@ -80,7 +80,7 @@ export interface EngineDeps {
    * on from them, so the resumed stage's tests continue rather than start over with a fresh budget; the stages
    * before it keep the checks they passed on (StageStats.checks), which the report shows.
    */
-  carried?: readonly Partial<Pick<StageStats, 'arms' | 'checks'>>[];
+  carried?: readonly Partial<Pick<StageStats, 'arms' | 'checks' | 'startedAt' | 'endedAt'>>[];
   /**
    * Set when green is already promoted where this rollout would move traffic (a re-run after a promotion): the
    * rollout ends at once as promoted with this reason, moving nothing and running no hook.

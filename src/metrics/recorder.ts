@@ -107,6 +107,20 @@ export class MetricsRecorder {
     stage.checks = [...checks];
   }
 
+  /**
+   * A stage a dead run passed (rollout --resume): passed, with the times it ran and the checks it passed on as that
+   * run saved them, so the report shows it as it was judged rather than as never run.
+   */
+  passedBefore(index: number, saved: Partial<Pick<StageStats, 'startedAt' | 'endedAt' | 'checks'>> | undefined): void {
+    const stage = this.at(index);
+    stage.verdict = 'passed';
+    if (saved?.startedAt !== undefined) {
+      stage.startedAt = saved.startedAt;
+      stage.endedAt = saved.endedAt ?? saved.startedAt;
+    }
+    if (saved?.checks) stage.checks = [...saved.checks];
+  }
+
   /** At the end of a rollout: the running stage (if it started) gets the ending's verdict, the rest are skipped. */
   closeAll(running: number | undefined, verdict: StageVerdict): void {
     if (running !== undefined && this.at(running).verdict === 'running') this.endStage(running, verdict);

@@ -1,5 +1,5 @@
 // Review of inflight13 (a stage's end waits for its generated requests in flight; the checks that decided a stage
-// are kept per stage and reported). Each `it.fails` shows a defect still open: it passes once the defect is fixed.
+// are kept per stage and reported). Each finding's test failed before its fix.
 import { describe, expect, it } from 'vitest';
 import type { EngineDeps, HookRunner } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
@@ -167,10 +167,10 @@ describe('review13: inflight13', () => {
     expect(outcome).toMatchObject({ phase: 'rolled_back', breach: { rule: 'error_rate' } });
   });
 
-  // Finding (LOW, open): rollout --resume now carries each earlier stage's checks (carry-over.ts; deps.ts says
-  // "which the report shows"), but the resumed run gives those stages no startedAt, so the report lists them as
-  // never run (checksSource not_run, every check not_run, JUnit skipped) and the carried checks are shown nowhere.
-  it.fails('shows a stage passed before a crash with the checks it passed on, after rollout --resume', async () => {
+  // Finding (LOW, fixed by the lead: MetricsRecorder.passedBefore): rollout --resume carried each earlier stage's
+  // checks, but gave those stages no startedAt, so the report listed them as never run (checksSource not_run, every
+  // check not_run, JUnit skipped) and the carried checks were shown nowhere.
+  it('shows a stage passed before a crash with the checks it passed on, after rollout --resume', async () => {
     const dead = setup({ green: () => QUICK, arrivalMs: 20, runHook: (c) => hooks(c, 0, 0) });
     void dead.engine.run();
     await dead.clock.advance(STAGE_MS + 500);
