@@ -35,7 +35,8 @@ describe('bluegreen proxy at startup', () => {
     const route = {
       greenWeight: 0.25,
       mirror: 0,
-      leaseExpiresAt: Date.now() + 3_600_000,
+      // Within the 10 min a saved lease may run from a restart (MAX_LEASE_MS).
+      leaseExpiresAt: Date.now() + 300_000,
       reason: 'stage 2/4 of proxy-test',
       updatedAt: Date.now(),
       rollout: routeOwner('proxy-test', 'gpt-4o', 'gpt-4.1'),
@@ -43,7 +44,7 @@ describe('bluegreen proxy at startup', () => {
     writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify(route));
     const err = await startupLines(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), dir);
     expect(err).toMatch(
-      /resuming the route saved in the state folder: green 0\.25, mirror 0 \(stage 2\/4 of proxy-test\); its lease runs out in (1h00m|59m5\ds) \(then blue, unless a rollout renews it\)/,
+      /resuming the route saved in the state folder: green 0\.25, mirror 0 \(stage 2\/4 of proxy-test\); its lease runs out in (5m00s|4m5\ds) \(then blue, unless a rollout renews it\)/,
     );
     expect(err).not.toContain('no admin API');
   });
