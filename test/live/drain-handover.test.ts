@@ -5,25 +5,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveView } from '../../src/live/fleet.js';
 import { HANDOVER_DIR } from '../../src/proxy/handover.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
 
 const processes: ProxyProcess[] = [];
 afterEach(async () => {
   for (const proxy of processes.splice(0)) await proxy.kill();
 });
-
-function liveView(dir: string): LiveView | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as LiveView;
-  } catch {
-    return undefined;
-  }
-}
 
 async function healthz(proxy: ProxyProcess): Promise<{ inFlight: number } | undefined> {
   try {

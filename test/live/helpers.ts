@@ -8,6 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
+import type { LiveView } from '../../src/live/fleet.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { tempDir } from '../helpers/plans.js';
@@ -174,6 +175,15 @@ export class Application {
 }
 
 /** A loopback port nothing listens on now (bound, then released), for a process that must come back on it. */
+/** The rollout's live.json in a project folder, or undefined while it is not written (yet). */
+export function liveView(dir: string): LiveView | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as LiveView;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

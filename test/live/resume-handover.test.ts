@@ -7,26 +7,17 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveView } from '../../src/live/fleet.js';
 import { liveResumeOf } from '../../src/live/resume-record.js';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
 
 const processes: ProxyProcess[] = [];
 afterEach(async () => {
   for (const proxy of processes.splice(0)) await proxy.kill();
 });
-
-function liveView(dir: string): LiveView | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as LiveView;
-  } catch {
-    return undefined;
-  }
-}
 
 /** state.json, or undefined while a new rollout has moved the last one aside and not yet written its own. */
 function state(dir: string): unknown {
