@@ -123,7 +123,9 @@ describe('live rollout lease', () => {
   it('a rollout suspended (SIGSTOP, a laptop asleep) past its lease: the proxy serves blue meanwhile, and the journal says so when it comes back', async () => {
     const proxies = await fixture.startProxies(1);
     const running = proxies[0] as Running;
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1s' }, proxies);
+    // 3 s: admin calls time out at lease/3, and this in-process proxy answered stage 1's past 333 ms (a 1 s lease) in a
+    // full run: the rollout rolled back before the SIGSTOP.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
     const child = fixture.spawnRollout(dir);
     await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
     child.kill('SIGSTOP');
