@@ -6,7 +6,7 @@
 // and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
 // that took the first step and did not confirm the second has its route read back until that lease ran out.
 // Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { sleep, type Clock, type TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
@@ -20,6 +20,8 @@ import type { HookEventName } from '../hooks/types.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
 const ENDING_ATTEMPTS = 3;
+/** How long a rollback goes on trying a proxy that does not answer, at most, before leaving it to its lease. */
+const BLUE_RETRY_MS = 60_000;
 
 /**
  * Records a move of the proxies while it is under way (hook.json, as a hook's run is), so a kill -9 half way leaves
@@ -207,10 +209,11 @@ export class ProxyActuator implements Actuator {
   private async toBlue(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
     // Whoever set its route since: every ending but a promotion puts it on blue.
-    const error = await this.attempts(proxy, route, false);
+    let error = await this.attempts(proxy, route, false);
+    const promoted = this.promoted.get(proxy);
+    if (error !== undefined && !refused(error) && promoted === undefined) error = await this.untilLeaseEnds(proxy, route, label, error);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
-    const promoted = this.promoted.get(proxy);
     const fate =
       promoted === 'took'
         ? 'it took the promotion, which has no lease: it serves green until its route is set by hand (PUT /admin/route)'
@@ -218,6 +221,31 @@ export class ProxyActuator implements Actuator {
           ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy)}`
           : backByLease(proxy);
     return { ok: false, label, message: `${errorText(error)}; ${fate}` };
+  }
+
+  /**
+   * A proxy that does not answer the route to blue may be restarting: back up, it serves the route it saved (green)
+   * until that lease runs out. So blue is tried again, backing off, until the lease has run out (then it serves blue
+   * on its own) or for BLUE_RETRY_MS at most (a long lease on a proxy that is gone must not hold the rollout for
+   * long); the last error, or undefined once it took blue.
+   */
+  private async untilLeaseEnds(proxy: FleetProxy, route: RouteSet, label: string, first: Error): Promise<Error | undefined> {
+    const lease = proxy.view.leaseExpiresAt;
+    if (lease === undefined) return first;
+    const deadline = Math.min(lease, this.clock.now() + BLUE_RETRY_MS);
+    this.endingWork = `${label} to go back to blue: it does not answer, tried again until its lease runs out (${new Date(deadline).toISOString()})`;
+    let last = first;
+    for (let pause = this.fleet.pollMs; this.clock.now() < deadline; pause = Math.min(pause * 2, 2000)) {
+      await sleep(this.clock, Math.min(pause, Math.max(0, deadline - this.clock.now())));
+      try {
+        await proxy.setRoute(route);
+        return undefined;
+      } catch (error) {
+        last = error instanceof Error ? error : new Error(errorText(error));
+        if (refused(last)) return last;
+      }
+    }
+    return last;
   }
 
   /**

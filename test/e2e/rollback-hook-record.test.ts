@@ -20,8 +20,10 @@ it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next ro
 
   const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
   // The hook's command starts only once its record is written (the gate in src/hooks/exec.ts).
-  await until(() => existsSync(path.join(dir, 'rollback.pid')), 'the on_rollback hook to start');
-  const hookPid = Number(readFileSync(path.join(dir, 'rollback.pid'), 'utf8'));
+  // The shell creates rollback.pid before it writes the pid: wait for the pid itself (CI once read an empty file).
+  const pidFile = path.join(dir, 'rollback.pid');
+  await until(() => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), 'the on_rollback hook to start');
+  const hookPid = Number(readFileSync(pidFile, 'utf8'));
   const record = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'hook.json'), 'utf8')) as Record<string, unknown>;
   expect(record).toMatchObject({ pgid: hookPid, plan: 'stop-test', event: 'rollback', pid: rollback.pid, stage: 1, greenWeight: 0 });
   rollback.kill('SIGKILL');
