@@ -12,6 +12,7 @@ import type { LiveView } from '../../src/live/fleet.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { tempDir } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
 
 export const ADMIN_TOKEN = 'live-admin-token-0123456789';
 
@@ -213,7 +214,11 @@ export class ProxyProcess {
     this.adminUrl = `http://127.0.0.1:${ports.admin}`;
   }
 
-  /** Starts the proxy and resolves once both its listeners are up (it says so on stderr). */
+  /**
+   * Starts the proxy and resolves once it is up: its last startup line ("listening on", after the admin line and
+   * every notice, docs/proxy.md) is on stderr. A test reading stderr at the admin line once missed a notice that
+   * followed in a write of its own.
+   */
   async start(): Promise<void> {
     const args = ['proxy', 'plan.yaml', '--listen', `127.0.0.1:${this.ports.listen}`, '--admin-listen', `127.0.0.1:${this.ports.admin}`];
     const child = spawn(process.execPath, [BIN, ...args, '--state-dir', this.stateDir], {
@@ -224,12 +229,11 @@ export class ProxyProcess {
     this.child = child;
     child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     const started = this.stderr.length;
-    const deadline = Date.now() + 20_000;
-    while (!this.stderr.slice(started).includes('admin API on')) {
-      if (child.exitCode !== null) throw new Error(`the proxy exited ${child.exitCode}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`the proxy did not start: ${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const up = () => this.stderr.slice(started).includes('bluegreen proxy: listening on');
+    await until(() => up() || child.exitCode !== null || child.signalCode !== null, 'the proxy to start').catch((error: unknown) => {
+      throw new Error(`${String(error)}: ${this.stderr}`, { cause: error });
+    });
+    if (!up()) throw new Error(`the proxy exited (${child.exitCode ?? child.signalCode}): ${this.stderr}`);
   }
 
   /** SIGTERM (a deploy's stop): the proxy drains. Resolves with its exit code once it has exited. */

@@ -26,6 +26,8 @@ async function startupLines(yaml: string, stateDir: string): Promise<string> {
     () => stop.abort(130),
   );
   expect(code).toBe(130);
+  // Where it listens comes last, after every notice: what a script (and test/live's ProxyProcess) waits for.
+  expect(ctx.err().trimEnd().split('\n').at(-1)).toMatch(/^bluegreen proxy: listening on http:\/\/127\.0\.0\.1:\d+: point the application's base URL at/);
   return ctx.err();
 }
 
@@ -44,7 +46,7 @@ describe('bluegreen proxy at startup', () => {
     writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify(route));
     const err = await startupLines(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), dir);
     expect(err).toMatch(
-      /resuming the route saved in the state folder: green 0\.25, mirror 0 \(stage 2\/4 of proxy-test\); its lease runs out in (5m00s|4m5\ds) \(then blue, unless a rollout renews it\)/,
+      /resuming the route saved in the state folder: green 0\.25, mirror 0 \(stage 2\/4 of proxy-test\); its lease runs out in (5m00s|4m[0-5]\ds) \(then blue, unless a rollout renews it\)/,
     );
     expect(err).not.toContain('no admin API');
   });

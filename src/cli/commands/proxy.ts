@@ -77,10 +77,6 @@ export async function runProxy(
         throw error;
       },
     );
-    const reachable = reachableUrl(proxy.url, settings.host);
-    const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
-    const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
-    log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
     if (proxy.adminUrl && settings.admin) {
       // Off loopback the token crosses the network as a bearer header over plain HTTP (docs/operations.md, TLS).
       const exposed = isLoopback(settings.admin.host)
@@ -98,6 +94,11 @@ export async function runProxy(
       const serves = greenWeight === 1 ? '; it serves green' : greenWeight === 0 && mirror === 0 ? '; it serves blue' : '';
       log(`no admin API (the plan has no proxy.admin): no rollout can move this proxy's traffic${serves}`);
     }
+    // Last, so a script (or a test) that waits for this line has every startup notice before it (docs/proxy.md).
+    const reachable = reachableUrl(proxy.url, settings.host);
+    const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
+    const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
+    log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     await drain(proxy, settings.limits.drainTimeoutMs, force, log);
