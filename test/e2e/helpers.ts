@@ -66,15 +66,6 @@ export function readState(dir: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as Record<string, unknown>;
 }
 
-/** Resolves once the condition on the rollout's files holds (checked every few ms), or fails after `ms`. */
-export async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export function journalHas(dir: string, type: string): () => boolean {
   return () => journal(dir).some((event) => event.type === type);
 }

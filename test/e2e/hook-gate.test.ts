@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { tempDir } from '../helpers/plans.js';
-import { exitOf, hookLog, loggingPlan, startRollout, until } from './helpers.js';
+import { exitOf, hookLog, loggingPlan, startRollout } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 it("finds hook.json holding its own process group when an on_stage hook's command starts", async () => {
   const dir = tempDir();

@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { tempDir } from '../helpers/plans.js';
-import { exitOf, hookLog, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { exitOf, hookLog, journalHas, loggingPlan, readState, startRollout } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 it('runs on_stage and on_rollback when hook.json cannot be written', async () => {
   const dir = tempDir();

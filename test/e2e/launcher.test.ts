@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState, until } from './helpers.js';
+import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 
 const LINUX = process.platform === 'linux';
 

@@ -6,8 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, exitOf, npmEnv, projectWithBluegreen, stderrOf, until } from './helpers.js';
+import { BIN, exitOf, npmEnv, projectWithBluegreen, stderrOf } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 
 const LINUX = process.platform === 'linux';
 

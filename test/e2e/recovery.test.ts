@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { runCli } from '../helpers/cli.js';
 import { simulatedStagesPlan, tempDir } from '../helpers/plans.js';
-import { exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { StateStore } from '../../src/state/index.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 import path from 'node:path';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
+import { until } from '../helpers/until.js';
 
 async function killedAt(dir: string, condition: () => boolean, what: string, args: string[] = []): Promise<void> {
   const child = startRollout(dir, args);
@@ -150,9 +151,9 @@ describe('after kill -9', () => {
     }
     // Five rounds, each a fresh `node bin/bluegreen.js rollout` (its start-up alone takes 1-3 s on a loaded
     // machine) running up to three on_stage hooks of 0.1 s and a shell each: 17 s at load 8, 22 s at load 18 and
-    // 39 s with four busy loops beside, against vitest's 30 s. Fewer rounds would kill at fewer of the seeded
-    // moments; the time is the processes' start-up, which no event can shorten.
-  }, 90_000);
+    // 39 s with four busy loops beside, 65 s at load 20 beside another test file. Fewer rounds would kill at fewer of
+    // the seeded moments; the time is the processes' start-up, which no event can shorten.
+  }, 150_000);
 });
 
 describe('rollback and secrets', () => {

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, exitOf, npmEnv, projectWithBluegreen, until } from './helpers.js';
+import { BIN, exitOf, npmEnv, projectWithBluegreen } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const plan = (proxy: string) => `
 name: refused-body

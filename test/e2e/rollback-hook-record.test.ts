@@ -7,7 +7,8 @@ import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { isAlive } from '../helpers/processes.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN, exitOf, hookLog, journalHas, loggingPlan, startRollout, until } from './helpers.js';
+import { BIN, exitOf, hookLog, journalHas, loggingPlan, startRollout } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next rollback stops it and runs its own', async () => {
   const dir = tempDir();

@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, stderrOf, until } from './helpers.js';
+import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, stderrOf } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { until } from '../helpers/until.js';
 
 describe('a slow on_stage hook when the rollout stops', () => {
   for (const how of ['abort', 'SIGINT'] as const) {
@@ -98,7 +99,7 @@ describe('Ctrl-C while the rollout is promoting', () => {
     expect(abort.stderr).toContain('is already promoting green to 100% (its promote hook moving all traffic to green is under way): abort is not taken now');
     child.kill('SIGINT');
     try {
-      await until(() => stderr.text().includes('SIGINT: the rollout is already ending'), 'the line saying the promotion is finishing', 10_000);
+      await until(() => stderr.text().includes('SIGINT: the rollout is already ending'), 'the line saying the promotion is finishing');
     } finally {
       // Let the hook finish even when the line never comes, so a failing test leaves nothing running.
       writeFileSync(path.join(dir, 'go'), '');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { exitOf, hookLog, journalHas, loggingPlan, readState, startRollout, until } from './helpers.js';
+import { exitOf, hookLog, journalHas, loggingPlan, readState, startRollout } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 /** The process state letter from /proc (T: stopped). */
 function processState(pid: number): string {

@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, Application, freePort, liveFixture, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 // No simulated answer holds this text: every green answer fails the rule.
@@ -66,7 +67,7 @@ describe('a live rollout whose plan checks quality by other rules than its proxi
     // A lease far longer than a restart takes, however busy the machine: the restart is back within it.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, [first.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => first.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1', 20_000);
+    await until(() => first.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1');
     await first.kill();
 
     // Same plan name and models (so its saved route applies), other quality rules.

@@ -14,7 +14,9 @@ import { stickyPoint } from '../../src/split/index.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 
@@ -51,6 +53,15 @@ class ImpatientApplication {
 
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
+}
+
+/** Stage 1 as the running rollout last saved it (every second), or undefined before its first save. */
+function savedStage(dir: string): RolloutSnapshot['stages'][number] | undefined {
+  try {
+    return stateOf(dir).stages[0];
+  } catch {
+    return undefined;
+  }
 }
 
 describe('client aborts in a live rollout', () => {
@@ -107,28 +118,43 @@ describe('client aborts in a live rollout', () => {
       (_i, loop) => (loop === 0 ? 1 : 10_000),
       (loop, i) => (loop === 0 ? heavy : `user-${loop}-${i}`),
     );
+    const config: AnalysisConfig = {
+      interval: 200,
+      confidence: 0.99,
+      min_requests: 5,
+      thresholds: { latency_p95: 10_000 },
+      on_inconclusive: 'pass',
+      max_extensions: 2,
+    };
+    const judged = (arm: ArmStats, blue: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
+    // The same figures with every abort counted as green's (the rule before the cap).
+    const uncapped = ({ abortsPastClientCap: _left, ...arm }: ArmStats): ArmStats => arm;
     try {
-      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 3s, green_weight: 0.5 }'] }, proxies);
-      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      // A stage longer than the test, promoted once the rollout's figures hold enough of the heavy client's aborts to
+      // roll green back were they all counted: a 3 s stage held too few of them on a loaded machine (a 1 ms timeout
+      // often fires before the request reaches the proxy).
+      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
+      const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      await until(() => {
+        const arms = savedStage(dir)?.arms;
+        return arms !== undefined && judged(uncapped(arms.green), arms.blue) === 'guard.green_fails_more_than_blue';
+      }, 'enough aborts of the heavy client judged').catch(async (error: unknown) => {
+        // Not left running for its 5 minutes after the test.
+        await runCli(['abort'], { cwd: dir });
+        await run;
+        throw error;
+      });
+      expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+      const result = await run;
       expect(result.code, result.stderr).toBe(0);
       const stage = stateOf(dir).stages[0];
       const green = stage?.arms.green as ArmStats;
       const blue = stage?.arms.blue as ArmStats;
       // Its aborts reached the rollout with its sticky id: all but 3 left out of the comparisons.
       expect(green.abortsPastClientCap).toBe((green.failuresByClass.client_abort ?? 0) - ABORTS_PER_CLIENT);
-      // The same figures with every abort counted as green's (the rule before) roll green back.
-      const { abortsPastClientCap: _left, ...uncapped } = green;
-      const config: AnalysisConfig = {
-        interval: 200,
-        confidence: 0.99,
-        min_requests: 5,
-        thresholds: { latency_p95: 10_000 },
-        on_inconclusive: 'pass',
-        max_extensions: 2,
-      };
-      const judged = (arm: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
-      expect(judged(green)).toBeUndefined();
-      expect(judged(uncapped)).toBe('guard.green_fails_more_than_blue');
+      // Capped, green passes; the same figures with every abort counted as green's roll it back.
+      expect(judged(green, blue)).toBeUndefined();
+      expect(judged(uncapped(green), blue)).toBe('guard.green_fails_more_than_blue');
     } finally {
       await app.stop();
     }

@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HANDOVER_DIR } from '../../src/proxy/handover.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const processes: ProxyProcess[] = [];
 afterEach(async () => {
@@ -36,8 +37,8 @@ describe("a proxy stopped while it serves a slow green request hands the request
     // One stage of 100% green far longer than the test; one failure is below error_rate's min_requests.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m' }, [first.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy', 20_000);
-    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy', 20_000);
+    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');
+    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');
 
     // The application's request, sent to green, hangs.
     const request = fetch(`${first.baseUrl}/chat/completions`, {
@@ -49,7 +50,7 @@ describe("a proxy stopped while it serves a slow green request hands the request
 
     // Stopped while it is in flight; the replacement starts at once, before the first has finished draining.
     const exited = first.terminate();
-    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the first proxy to drain', 10_000);
+    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the first proxy to drain');
     const second = new ProxyProcess(stateDir, ports, options);
     processes.push(second);
     await second.start();
@@ -61,10 +62,10 @@ describe("a proxy stopped while it serves a slow green request hands the request
     expect(await exited).toBe(143);
 
     // The rollout judges it, in stage 1, from the replacement's feed.
-    await until(() => (liveView(dir)?.stages[0]?.arms.green.failures ?? 0) > 0, 'the handed-over failure in the rollout', 20_000);
+    await until(() => (liveView(dir)?.stages[0]?.arms.green.failures ?? 0) > 0, 'the handed-over failure in the rollout');
     // Read past and its writer gone: the replacement deletes the file at its next read.
     const folder = path.join(stateDir, HANDOVER_DIR);
-    await until(() => !existsSync(folder) || readdirSync(folder).every((name) => !name.endsWith('.json')), 'the handover file deleted', 20_000);
+    await until(() => !existsSync(folder) || readdirSync(folder).every((name) => !name.endsWith('.json')), 'the handover file deleted');
 
     const abort = await runCli(['abort'], { cwd: dir });
     expect(abort.code, abort.stderr).toBe(0);

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until, type Running } from '../proxy/helpers.js';
+import type { Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 
@@ -23,25 +24,23 @@ describe('live rollout lease', () => {
     // before the kill, or missed renewals let a lease lapse while it still ran.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 4s' }, proxies);
     const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
-    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy', 20_000);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the rollout to set the route on every proxy');
     const sawGreen = app.arms.green;
-    await until(() => app.arms.green > sawGreen, 'green answers through the proxies', 10_000);
-    await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies', 10_000);
+    await until(() => app.arms.green > sawGreen, 'green answers through the proxies');
+    await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies');
     child.kill('SIGKILL');
     await once(child, 'exit');
     // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
-    await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out', 20_000).catch(
-      (error: unknown) => {
-        throw new Error(`${String(error)}; the proxies' reasons: ${proxies.map((p) => p.proxy.route.stored.reason).join(' | ')}`);
-      },
-    );
+    await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out').catch((error: unknown) => {
+      throw new Error(`${String(error)}; the proxies' reasons: ${proxies.map((p) => p.proxy.route.stored.reason).join(' | ')}`);
+    });
     for (const p of proxies) expect(p.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     // Requests already on their way to green when the lease ran out finish there; the next ones are blue.
     const settled = app.total + proxies.length;
-    await until(() => app.total > settled, 'in-flight requests to finish', 10_000);
+    await until(() => app.total > settled, 'in-flight requests to finish');
     const green = app.arms.green;
     const total = app.total;
-    await until(() => app.total > total + 10, 'more application requests', 10_000);
+    await until(() => app.total > total + 10, 'more application requests');
     expect(app.arms.green).toBe(green);
     expect(app.failures).toBe(0);
     // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
@@ -56,7 +55,7 @@ describe('live rollout lease', () => {
     const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1m' }, proxies);
     const child = fixture.spawnRollout(dir);
-    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy');
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(130);
@@ -72,7 +71,7 @@ describe('live rollout lease', () => {
     const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, proxies);
     const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
-    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 20_000);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy');
     child.kill('SIGKILL');
     await once(child, 'exit');
     const result = await runCli(['rollback', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });
@@ -105,7 +104,7 @@ describe('live rollout lease', () => {
     const proxies = await fixture.startProxies(2);
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 600ms' }, proxies);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy', 10_000);
+    await until(() => proxies.every((p) => p.proxy.route.effective().greenWeight === 0.5), 'the route on every proxy');
     const [alive, lost] = proxies as [Running, Running];
     await lost.close();
     const result = await run;
@@ -127,21 +126,21 @@ describe('live rollout lease', () => {
     // full run: the rollout rolled back before the SIGSTOP.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
     const child = fixture.spawnRollout(dir);
-    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
     child.kill('SIGSTOP');
-    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 10_000);
+    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out');
     const lapsedAt = running.proxy.route.stored.updatedAt;
     child.kill('SIGCONT');
     const journal = path.join(dir, '.bluegreen', 'events.jsonl');
     // Back, it renews: the stage's route again (a lease expiry is the proxy's own change, not someone else's).
     // This wait timed out twice in session 9 (not reproduced since): the woken rollout's journal and the proxy's
     // route say what it did first.
-    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the route set again', 10_000).catch((error: unknown) => {
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'the route set again').catch((error: unknown) => {
       const lines = existsSync(journal) ? readFileSync(journal, 'utf8') : '(no journal)';
       throw new Error(`${String(error)}\nproxy route: ${JSON.stringify(running.proxy.route.stored)}\njournal:\n${lines}`, { cause: error });
     });
     const said = `proxy ${running.proxy.adminUrl as string} had gone back to blue by its lease at ${new Date(lapsedAt).toISOString()}`;
-    await until(() => readFileSync(journal, 'utf8').includes(said), 'the warning in the journal', 10_000);
+    await until(() => readFileSync(journal, 'utf8').includes(said), 'the warning in the journal');
     child.kill('SIGINT');
     expect(((await once(child, 'exit')) as [number])[0]).toBe(130);
   });

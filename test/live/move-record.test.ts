@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until, type Running } from '../proxy/helpers.js';
+import type { Running } from '../proxy/helpers.js';
 import { adminRelay } from './admin-relay.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 
@@ -28,8 +29,8 @@ describe('a live rollout killed with -9 while it moves the proxies to the next s
       ]);
       const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
       const hookFile = path.join(stateDir, 'hook.json');
-      await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 2 on the first proxy', 20_000);
-      await until(() => existsSync(hookFile) && readFileSync(hookFile, 'utf8').includes('"stage":2'), 'the move recorded', 10_000);
+      await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 2 on the first proxy');
+      await until(() => existsSync(hookFile) && readFileSync(hookFile, 'utf8').includes('"stage":2'), 'the move recorded');
       child.kill('SIGKILL');
       await once(child, 'exit');
       const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });

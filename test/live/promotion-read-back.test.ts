@@ -11,10 +11,11 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
-import { until, type Running } from '../proxy/helpers.js';
+import type { Running } from '../proxy/helpers.js';
 import { adminRelay, type RelayOptions } from './admin-relay.js';
 import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
 import { liveFixture, proxyPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 const LEASE_MS = 60_000;

@@ -6,9 +6,10 @@ import { ProxyFleet, type FleetProxy } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
-import { until, type Running } from '../proxy/helpers.js';
+import type { Running } from '../proxy/helpers.js';
 import { eventLoopTurns } from '../helpers/turns.js';
 import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 let fleet: ProxyFleet | undefined;

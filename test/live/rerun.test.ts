@@ -8,20 +8,13 @@ import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, putRoute, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 const STAGES = ['{ duration: 500ms, green_weight: 0.5 }', '{ duration: 500ms, green_weight: 1 }'];
 
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('a live rollout run again after its promotion', () => {

@@ -9,8 +9,9 @@ import type { LiveView } from '../../src/live/fleet.js';
 import type { FeedPage } from '../../src/proxy/results-feed.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 let proxy: ProxyProcess | undefined;
 let app: Application | undefined;
@@ -51,9 +52,9 @@ describe('a proxy restarted while a rollout drives it', () => {
     // A lease and a stage far longer than any restart takes, however busy the machine: the operator promotes.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, [running.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => running.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1', 20_000);
+    await until(() => running.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1');
     // The rollout has read some of the first proxy's results (results it had not read yet die with the proxy).
-    await until(() => liveJudged(dir) > 0, 'the rollout to read the proxy', 10_000);
+    await until(() => liveJudged(dir) > 0, 'the rollout to read the proxy');
     const readBeforeKill = liveJudged(dir);
     const saved = running.route();
     await running.kill();
@@ -63,11 +64,11 @@ describe('a proxy restarted while a rollout drives it', () => {
     expect(effective.greenWeight).toBe(0.5);
     expect(route.leaseExpiresAt).toBeGreaterThanOrEqual(saved?.leaseExpiresAt ?? Infinity);
     // Seeing it restarted, the rollout renews it at once (the next renewal of a 1 m lease is 20 s away).
-    await until(() => (running.route()?.leaseExpiresAt ?? 0) > (saved?.leaseExpiresAt ?? Infinity), 'the restarted proxy renewed at once', 10_000);
+    await until(() => (running.route()?.leaseExpiresAt ?? 0) > (saved?.leaseExpiresAt ?? Infinity), 'the restarted proxy renewed at once');
     const failedWhileDown = application.failures;
     const greenBefore = application.arms.green;
-    await until(() => application.arms.green > greenBefore, 'green answers from the restarted proxy', 10_000);
-    await until(() => liveJudged(dir) > readBeforeKill, "the rollout to read the restarted proxy's results", 10_000);
+    await until(() => application.arms.green > greenBefore, 'green answers from the restarted proxy');
+    await until(() => liveJudged(dir) > readBeforeKill, "the rollout to read the restarted proxy's results");
     const promote = await runCli(['promote'], { cwd: dir });
     expect(promote.code, promote.stderr).toBe(0);
 
@@ -76,7 +77,7 @@ describe('a proxy restarted while a rollout drives it', () => {
     // Once back, the proxy answered every request of the application.
     expect(application.failures).toBe(failedWhileDown);
     // The proxy writes its route file on its own time (another process): wait for the promotion to land there.
-    await until(() => running.route()?.promotedArm === 'green', 'the promotion in the route file', 10_000);
+    await until(() => running.route()?.promotedArm === 'green', 'the promotion in the route file');
     expect(running.route()).toMatchObject({ greenWeight: 1, promotedArm: 'green' });
     // Every result the restarted proxy served during the rollout was read and judged, on top of the first
     // proxy's: its feed began again at 1 and the rollout read it from the start; results it tagged with no stage
@@ -108,9 +109,9 @@ describe('a proxy restarted while a rollout drives it', () => {
     const running = proxy;
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5, mirror: 0.5 }'], controller: 'lease: 1s' }, [running.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => running.route()?.greenWeight === 0.5, 'the route on the proxy', 20_000);
+    await until(() => running.route()?.greenWeight === 0.5, 'the route on the proxy');
     // The proxy saves a route before it answers: the stage has begun once the rollout journaled it.
-    await until(() => journalOf(dir).includes('"stage_started"'), 'the stage to start', 20_000);
+    await until(() => journalOf(dir).includes('"stage_started"'), 'the stage to start');
     await running.kill();
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
@@ -122,10 +123,10 @@ describe('a proxy restarted while a rollout drives it', () => {
     await running.start();
     app = new Application([running], 1);
     const application = app;
-    await until(() => application.total >= 10, 'requests through the restarted proxy', 10_000);
+    await until(() => application.total >= 10, 'requests through the restarted proxy');
     expect(application.arms.green).toBe(0);
     expect(application.failures).toBe(0);
-    await until(() => running.route()?.reason === 'lease expired: back on blue', 'the proxy to record why it serves blue', 10_000);
+    await until(() => running.route()?.reason === 'lease expired: back on blue', 'the proxy to record why it serves blue');
     expect(running.route()).toMatchObject({ greenWeight: 0, mirror: 0 });
     expect(running.stderr).toContain('route lease expired without renewal: serving blue');
   });

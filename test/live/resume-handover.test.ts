@@ -11,8 +11,9 @@ import { liveResumeOf } from '../../src/live/resume-record.js';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const processes: ProxyProcess[] = [];
 afterEach(async () => {
@@ -51,8 +52,8 @@ async function handedOverByDeadRollout(): Promise<{ dir: string; deadRun: string
   const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m' }, [first.adminUrl]);
   const rollout = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
   try {
-    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy', 20_000);
-    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy', 20_000);
+    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');
+    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');
     const request = fetch(`${first.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer app-key' },
@@ -61,7 +62,7 @@ async function handedOverByDeadRollout(): Promise<{ dir: string; deadRun: string
     while ((await inFlight(first)) < 1) await new Promise((r) => setTimeout(r, 20));
     // Stopped while A drives it (its admin port closes at once: A cannot read it any more), then A dies.
     const exited = first.terminate();
-    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the proxy to drain', 10_000);
+    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the proxy to drain');
     const killed = once(rollout, 'exit');
     rollout.kill('SIGKILL');
     await killed;
@@ -87,7 +88,7 @@ describe('results a stopped proxy handed over while the rollout that drove it di
   it('rollout --resume judges them in their stage, once', async () => {
     const { dir, deadRun } = await handedOverByDeadRollout();
     const run = runCli(['rollout', 'plan.yaml', '--resume', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => (liveView(dir)?.stages[0]?.arms.green.failures ?? 0) > 0, 'the handed-over failure in the resumed rollout', 30_000);
+    await until(() => (liveView(dir)?.stages[0]?.arms.green.failures ?? 0) > 0, 'the handed-over failure in the resumed rollout');
     // The resumed run keeps the dead run's id beside its own, for a resume of it in turn.
     const resumed = liveResumeOf(state(dir));
     expect(resumed?.controllers).toHaveLength(2);
@@ -112,7 +113,7 @@ describe('results a stopped proxy handed over while the rollout that drove it di
       30_000,
     );
     const before = liveView(dir)?.proxies[0]?.lastContactAt ?? 0;
-    await until(() => (liveView(dir)?.proxies[0]?.lastContactAt ?? 0) > before, 'another read of the proxy', 30_000);
+    await until(() => (liveView(dir)?.proxies[0]?.lastContactAt ?? 0) > before, 'another read of the proxy');
     const abort = await runCli(['abort'], { cwd: dir });
     expect(abort.code, abort.stderr).toBe(0);
     const result = await run;

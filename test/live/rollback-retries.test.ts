@@ -6,8 +6,9 @@ import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/plans.js';
 import { BIN } from '../e2e/helpers.js';
-import { until } from '../proxy/helpers.js';
+
 import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -33,7 +34,7 @@ it('an interrupted rollout whose proxy is down at the rollback puts it on blue o
   cleanup.push(async () => void (rollout.exitCode === null && rollout.signalCode === null && rollout.kill('SIGKILL')));
   let stderr = '';
   rollout.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await until(() => first.route()?.greenWeight === 0.5 && app.arms.green > 0, 'green answers in stage 1', 20_000);
+  await until(() => first.route()?.greenWeight === 0.5 && app.arms.green > 0, 'green answers in stage 1');
 
   await first.kill();
   // Ctrl-C: the rollout rolls back to blue, and the proxy does not answer.

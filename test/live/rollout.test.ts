@@ -9,6 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan, writeRolloutPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 
@@ -180,14 +181,6 @@ describe('live rollout', () => {
   });
 });
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('a proxy restarted on another plan while a rollout drives it', () => {
   it("refuses the rollout's routes (409) and serves blue; the rollout rolls back at its next renewal, not at the stage's end", async () => {
     const adminPort = await freePort();
@@ -195,7 +188,7 @@ describe('a proxy restarted on another plan while a rollout drives it', () => {
     // A stage far longer than the test: only the refusal can end it, at the next renewal (every second).
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [first]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
     await first.close();
     const other = await runProxy(proxyPlan().replace('name: live-test', 'name: other-plan'), { env: { ADMIN_TOKEN }, adminListen: `127.0.0.1:${adminPort}` });
     const result = await run;
@@ -212,7 +205,7 @@ describe("an operator's route set by hand while a rollout drives the proxy", () 
     const running = proxies[0] as Running;
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy', 20_000);
+    await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
     // docs/proxy.md: "back on blue at once". The rollout's renewals (every second) used to undo it.
     const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
       method: 'PUT',

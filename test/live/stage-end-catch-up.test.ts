@@ -9,9 +9,10 @@ import type { RolloutEvent } from '../../src/engine/types.js';
 import { liveTraffic } from '../../src/live/live-source.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
-import { until, type Running } from '../proxy/helpers.js';
+import type { Running } from '../proxy/helpers.js';
 import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
 import { liveFixture, proxyPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 

@@ -8,7 +8,8 @@ import { MAX_ADMIN_CONNECTIONS, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
-import { runProxy, simPlan, until } from './helpers.js';
+import { runProxy, simPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const TOKEN = 'admin-token-for-tests';
 const admin = (url: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
@@ -47,7 +48,7 @@ describe('admin API', () => {
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     // Nobody renews the lease: the proxy's own timer puts it back on blue, with no request needed.
-    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out', 10_000);
+    await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out');
     expect(running.logs.join('\n')).toContain('lease expired');
     const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(after.response.headers.get('x-bluegreen-arm')).toBe('blue');

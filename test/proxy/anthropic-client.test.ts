@@ -1,7 +1,8 @@
 // The official @anthropic-ai/sdk as the application, through the proxy, against the simulator.
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { runProxy, setRoute, simPlan, until } from './helpers.js';
+import { runProxy, setRoute, simPlan } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const client = (baseURL: string, apiKey = 'unused') => new Anthropic({ baseURL, apiKey, maxRetries: 0 });
 const ask = { max_tokens: 64, messages: [{ role: 'user' as const, content: 'hello there' }] };

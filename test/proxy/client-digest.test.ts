@@ -12,7 +12,8 @@ import { clientDigest } from '../../src/proxy/client-digest.js';
 import { HANDOVER_DIR } from '../../src/proxy/handover.js';
 import { FEED_VERSION } from '../../src/proxy/results-feed.js';
 import { tempDir } from '../helpers/plans.js';
-import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY, type Running } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const USER = 'alice@example.com';
 const TOKEN = 'fleet-admin-token-0123456789';

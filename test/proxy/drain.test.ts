@@ -13,7 +13,8 @@ import { DRAIN_LINGER_MS } from '../../src/proxy/drain.js';
 import type { ProxyHandle } from '../../src/proxy/server.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const env = { UPSTREAM_KEY };
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';

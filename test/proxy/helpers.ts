@@ -160,15 +160,6 @@ export function openAiCompletion(model: string, content: string, extra: Record<s
   });
 }
 
-/** Waits until `check` holds, polling on the event loop (figures settle when background work ends). */
-export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 /** Runs `one` for 0..count-1, `batch` at a time, and gives the results in order. */
 export async function inBatches<T>(count: number, batch: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];

@@ -7,7 +7,8 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { FeedAnswer } from '../../src/proxy/results-feed.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Running } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -3,7 +3,8 @@
 // stay outside the limit, so they still answer while the proxy is full.
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const MODELS = JSON.stringify({ object: 'list', data: [{ id: 'blue-model', object: 'model' }] });
 

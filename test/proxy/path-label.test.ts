@@ -3,7 +3,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { responseObject, textItem } from './responses-fixtures.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY, type Running } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY, type Running } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 async function scrape(running: Running): Promise<string> {
   return (await fetch(`${running.proxy.url}/metrics`)).text();

@@ -5,8 +5,9 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamResult } from '../../src/upstream/types.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent } from './responses-fixtures.js';
+import { until } from '../helpers/until.js';
 
 const opening = (model: string) => {
   const response = responseObject('resp_1', model, 'in_progress', []);

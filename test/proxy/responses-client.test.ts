@@ -4,8 +4,9 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
+import { until } from '../helpers/until.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';

@@ -5,8 +5,9 @@
 // faked (setTimeout only) and moved by hand while a scripted upstream sends what the test asks for.
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
+import { until } from '../helpers/until.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -2,8 +2,9 @@
 // client has read response.completed. The official openai SDK as the application, a scripted upstream.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
+import { until } from '../helpers/until.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 

@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { inBatches, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, until, UPSTREAM_KEY } from './helpers.js';
+import { inBatches, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY, type Scripted } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Scripted } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 const client = (baseURL: string, apiKey = 'unused') => new OpenAI({ baseURL, apiKey, maxRetries: 0 });

@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/core/redact.js';
 import { HOLD_FROM } from '../../src/proxy/split-key.js';
-import { runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const event = (content: string) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'blue-model', choices: [{ index: 0, delta: { content } }] })}\n\n`;

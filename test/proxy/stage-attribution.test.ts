@@ -2,7 +2,8 @@
 // stage in force when it ended: a request routed by one stage's weights must not be judged as the next stage's.
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, until, UPSTREAM_KEY } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const TOKEN = 'admin-token-for-tests';
 const admin = (url: string, method: string, body?: unknown) =>

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { StreamWatch } from '../../src/proxy/stream-watch.js';
 import { openAiDialect } from '../../src/upstream/openai.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, until, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const now = () => 0;
 

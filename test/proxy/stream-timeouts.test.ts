@@ -4,7 +4,8 @@
 // while a scripted upstream sends the chunks the test asks for.
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, until, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, setRoute, streamedRequest, UPSTREAM_KEY, type Running, type Scripted } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -110,8 +110,8 @@ suite(title, () => {
     // The running stage's blue request count ("stage:count", in case the stage moves on meanwhile).
     const requests = (text: string) => /^▶(\d) +\d+% running +([\d,]+)/m.exec(text)?.slice(1).join(':');
     const before = requests(first);
-    const later = await waitForScreen('main', 'the request count to move', (text) => requests(text) !== undefined && requests(text) !== before, 5_000);
-    await waitForScreen('main', 'the checks against thresholds', (text) => /error rate +(-|[\d.]+%) \/ 5\.0%/.test(text), 5_000);
+    const later = await waitForScreen('main', 'the request count to move', (text) => requests(text) !== undefined && requests(text) !== before);
+    await waitForScreen('main', 'the checks against thresholds', (text) => /error rate +(-|[\d.]+%) \/ 5\.0%/.test(text));
     expect(later).toContain('rate-limit headroom');
 
     tmux('new-window', '-t', 'main', '-n', 'watch', command(`status --watch --state-dir '${file('main-state')}'`, file('watch-exit')));
@@ -149,7 +149,7 @@ suite(title, () => {
     for (const stage of [1, 2, 3, 4, 5]) expect(shown).toMatch(new RegExp(`^[ ▶]${stage} +\\d+% `, 'm'));
     expect(screen('small', true)).not.toMatch(/\u001b\[[0-9;]*m/);
     tmux('send-keys', '-t', 'small', 'q');
-    await waitForScreen('small', 'the quit prompt', (text) => text.includes('Quit: abort the rollout and roll back to blue? [y/n]'), 5_000);
+    await waitForScreen('small', 'the quit prompt', (text) => text.includes('Quit: abort the rollout and roll back to blue? [y/n]'));
     expect(existsSync(file('small-exit'))).toBe(false);
     tmux('send-keys', '-t', 'small', 'y');
     expect(await waitForFile(file('small-exit'), 'the rollout to exit')).toBe('4');
