@@ -1,7 +1,7 @@
 // `status` whose output cannot be written (`> /dev/full`, a reader that went away) says so and exits 2, rather
 // than exit 0 (or, with --watch, the rollout's own code) having shown nothing. The real binary, real descriptors.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
@@ -79,10 +79,10 @@ describe('status with an output that cannot be written', () => {
       // The first line arrives; then the reader goes away, and a new event is journaled for the watch to print.
       await new Promise((resolve) => child.stdout.once('data', resolve));
       child.stdout.destroy();
-      writeFileSync(
-        path.join(cwd, 'st', 'state.json'),
-        JSON.stringify(snapshot({ recentEvents: [event(1_700_000_000_500, 'stage 1 started'), event(1_700_000_000_900, 'a warning')] })),
-      );
+      // Renamed into place, as the rollout writes it: the watch polling mid-write would read a file cut short.
+      const next = path.join(cwd, 'st', '.state.json.next');
+      writeFileSync(next, JSON.stringify(snapshot({ recentEvents: [event(1_700_000_000_500, 'stage 1 started'), event(1_700_000_000_900, 'a warning')] })));
+      renameSync(next, path.join(cwd, 'st', 'state.json'));
       expect(await exited).toBe(2);
       expect(stderr).toMatch(/^bluegreen: status --watch could not be written to stdout \(its reader went away\): stopped watching/);
     } finally {
