@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/plans.js';
 
 import { ADMIN_TOKEN, Application, freePort, liveFixture, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 import { until } from '../helpers/until.js';
+import { journalHas } from '../e2e/helpers.js';
 
 const fixture = liveFixture();
 // No simulated answer holds this text: every green answer fails the rule.
@@ -68,6 +69,8 @@ describe('a live rollout whose plan checks quality by other rules than its proxi
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, [first.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => first.route()?.greenWeight === 0.5 && application.arms.green > 0, 'green answers in stage 1');
+    // The proxy saves the route before it answers: the stage has begun (the rollout has its answer) once journaled.
+    await until(journalHas(dir, 'stage_started'), 'the rollout to have the stage 1 answer');
     await first.kill();
 
     // Same plan name and models (so its saved route applies), other quality rules.

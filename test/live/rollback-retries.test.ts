@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/plans.js';
-import { BIN } from '../e2e/helpers.js';
+import { BIN, journalHas } from '../e2e/helpers.js';
 
 import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
@@ -35,6 +35,9 @@ it('an interrupted rollout whose proxy is down at the rollback puts it on blue o
   let stderr = '';
   rollout.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await until(() => first.route()?.greenWeight === 0.5 && app.arms.green > 0, 'green answers in stage 1');
+  // The proxy saves the route before it answers: killed before the rollout had its answer (the lease it runs to),
+  // the rollback did not know to retry (under load). The stage has begun once the rollout journaled it.
+  await until(journalHas(dir, 'stage_started'), 'the rollout to have the stage 1 answer');
 
   await first.kill();
   // Ctrl-C: the rollout rolls back to blue, and the proxy does not answer.
