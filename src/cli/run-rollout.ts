@@ -92,7 +92,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
-    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock, resumed: liveResume })) : undefined;
+    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock, resumed: liveResume, by: `${operatorName(ctx.env)} pid ${process.pid}, state folder ${store.dir}` })) : undefined;
     if (live) closers.unshift(() => live.close());
     // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
     const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;

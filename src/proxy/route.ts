@@ -28,6 +28,8 @@ export interface Route {
   rollout?: string;
   /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
   controller?: string;
+  /** Who that run is, as an operator finds it ("alice@ci-3 pid 4242, state folder /srv/app/.bluegreen"): named in refusals. */
+  by?: string;
   /** The controller's last route (its rollout ended): nothing more of that run goes on from it (a late renewal). */
   ended?: true;
   updatedAt: number;
@@ -97,6 +99,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
   if (typeof r.controller === 'string') route.controller = r.controller;
+  if (typeof r.by === 'string') route.by = r.by;
   if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
 }

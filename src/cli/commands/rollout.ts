@@ -17,6 +17,7 @@ import { promotedEverywhere, resumable, runRollout } from '../run-rollout.js';
 import { liveTargets } from '../../live/controller.js';
 import { dryRunRoutesText } from '../../live/promoted.js';
 import { readRoutesOnce, servedPlan } from '../../live/routes.js';
+import { liveResumeOf } from '../../live/resume-record.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic } from '../plan-checks.js';
@@ -124,7 +125,7 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
     const { urls, token } = liveTargets(plan, stateDir, ctx.env);
-    const routes = await readRoutesOnce(urls, token, servedPlan(plan));
+    const routes = await readRoutesOnce(urls, token, servedPlan(plan), resumed ? liveResumeOf(resumed)?.controllers : undefined);
     // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
     routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
   }
