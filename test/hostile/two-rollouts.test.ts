@@ -72,9 +72,9 @@ describe('two rollouts of one plan on the same proxy', () => {
     const again = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
     expect(again.code, again.stderr).toBe(0);
     expect(state(second).reason).toContain('was already promoted on proxy');
-  });
+  }, 120_000);
 
-  it("a rollout back after its lease ran out does not undo the promotion another completed meanwhile, and says so", async () => {
+  it('a rollout back after its lease ran out does not undo the promotion another completed meanwhile, and says so', async () => {
     const proxy = await startProxy();
     const first = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
     const child = fixture.spawnRollout(first);
@@ -108,5 +108,32 @@ describe('two rollouts of one plan on the same proxy', () => {
     expect(await putRoute(proxy, { greenWeight: 0, mirror: 0, reason: 'operator: back to blue' })).toMatchObject({ status: 200 });
     expect(proxy.route()).toMatchObject({ greenWeight: 0, mirror: 0, reason: 'operator: back to blue' });
     expect(proxy.route()?.promotedArm).toBeUndefined();
-  });
+  }, 120_000);
+
+  it('a rollout resumed after another promoted meanwhile is refused (exit 3): it would move those users back', async () => {
+    const proxy = await startProxy();
+    const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+    const child = fixture.spawnRollout(first);
+    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 20_000);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
+
+    app = new Application([proxy], 1);
+    const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+    const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const promotion = proxy.route();
+
+    for (const args of [['--dry-run'], []]) {
+      const resumed = await runCli(['rollout', 'plan.yaml', '--ci', '--resume', ...args], { cwd: first, env: { ADMIN_TOKEN } });
+      expect(resumed.code, resumed.stderr).toBe(3);
+      expect(resumed.stderr).toContain(`--resume: gpt-4.1 was promoted on proxy ${proxy.adminUrl} since `);
+      expect(resumed.stderr).toContain(`state folder ${path.join(second, '.bluegreen')}) after this rollout died`);
+      expect(resumed.stderr).toContain('nothing was moved');
+    }
+    expect(proxy.route()).toEqual(promotion);
+    // Still the dead rollout's record: bluegreen rollback can clear it.
+    expect(state(first).phase).toBe('progressing');
+  }, 120_000);
 });

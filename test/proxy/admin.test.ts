@@ -239,7 +239,9 @@ describe('admin API', () => {
     expect((await put({ ...a, greenWeight: 1, promotedArm: 'green', ended: true, goingOn: true })).status).toBe(200);
     const undo = await put({ controller: 'run-b', greenWeight: 0, reason: 'rollback: breach', ended: true });
     expect(undo).toMatchObject({ status: 409, code: 'promoted' });
-    expect(undo.error).toMatch(/^another rollout promoted green here at .* \(alice@ci-1 pid 7, state folder \/a\/\.bluegreen: green 1, mirror 0, promoted green\)/);
+    expect(undo.error).toMatch(
+      /^another rollout promoted green here at .* \(alice@ci-1 pid 7, state folder \/a\/\.bluegreen: green 1, mirror 0, promoted green\)/,
+    );
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 1, mirror: 0 });
     // A new rollout going from blue on purpose (--from-blue) starts over it; an operator's blue always goes.
     expect((await put({ controller: 'run-d', greenWeight: 0.1, ttlMs: 5000 })).status).toBe(200);
