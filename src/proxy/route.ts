@@ -207,7 +207,9 @@ export class RouteHolder {
       return `this rollout already ended here: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
     }
     if (route.controller === controller || route.updatedAt === 0) return undefined;
-    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
+    // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
+    const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';
+    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}${by}`;
   }
 
   /**

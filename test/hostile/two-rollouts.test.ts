@@ -34,6 +34,14 @@ function state(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
 }
 
+function journal(dir: string): string {
+  try {
+    return readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function putRoute(proxy: ProxyProcess, body: Record<string, unknown>): Promise<{ status: number; error?: string; code?: string }> {
   const answer = await fetch(`${proxy.adminUrl}/admin/route`, {
     method: 'PUT',
@@ -48,7 +56,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     const proxy = await startProxy();
     const first = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
     const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 20_000);
+    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
     const holder = proxy.route()?.controller;
 
     const second = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
@@ -78,7 +86,9 @@ describe('two rollouts of one plan on the same proxy', () => {
     const proxy = await startProxy();
     const first = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
     const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 20_000);
+    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
+    // It heard the answer too (stopped waiting for it, it would wake to a timed-out stage move instead of a refusal).
+    await until(() => journal(first).includes('"hook_succeeded"'), 'the first rollout to take the answer', 60_000);
     // Suspended (a paused VM, a laptop asleep) past its lease: the proxy goes back to blue, nobody holds it.
     child.kill('SIGSTOP');
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
@@ -103,6 +113,9 @@ describe('two rollouts of one plan on the same proxy', () => {
     expect(ended.reason).not.toMatch(/rolled back to blue$/);
     expect(ended.reason).toContain(`proxy ${proxy.adminUrl}: /admin/route answered 409: another rollout promoted green here at `);
     expect(ended.reason).toContain('it serves green, that promotion left standing');
+    // Its breach names the rollout that took the proxy: its renewal found that one's route.
+    expect(ended.breach?.message).toContain(`by another rollout (`);
+    expect(ended.breach?.message).toContain(`state folder ${path.join(second, '.bluegreen')})`);
 
     // An operator can still put it on blue by hand at once.
     expect(await putRoute(proxy, { greenWeight: 0, mirror: 0, reason: 'operator: back to blue' })).toMatchObject({ status: 200 });
@@ -114,7 +127,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     const proxy = await startProxy();
     const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
     const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 20_000);
+    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
     child.kill('SIGKILL');
     await once(child, 'exit');
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
