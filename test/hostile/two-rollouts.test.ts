@@ -3,31 +3,39 @@
 // past its lease while the second promoted (exit 0), the first came back and its rollback put the proxy on blue
 // over that promotion, while the second's CI job believed green served everything. Real proxy processes on
 // 127.0.0.1, rollouts as processes of their own.
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
+import type { Route } from '../../src/proxy/route.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, Application, freePort, liveFixture, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, freePort, liveFixture, type ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
-let processes: ProxyProcess[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of processes) await proxy.kill();
-  processes = [];
-});
 
-async function startProxy(): Promise<ProxyProcess> {
-  const proxy = new ProxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
-  processes.push(proxy);
+/** A proxy process, and a first rollout (its own process, lease 3 s) whose stage 1 (`duration`, green 0.5) it serves. */
+async function firstRollout(duration: string): Promise<{ proxy: ProxyProcess; first: string; child: ChildProcess }> {
+  const proxy = fixture.proxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
   await proxy.start();
-  return proxy;
+  const first = writeRolloutPlan({ stages: [`{ duration: ${duration}, green_weight: 0.5 }`], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const child = fixture.spawnRollout(first);
+  await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
+  return { proxy, first, child };
+}
+
+/** A second rollout of the plan in a folder of its own, with traffic to judge: promoted (exit 0). Its folder and the route. */
+async function secondPromotes(proxy: ProxyProcess): Promise<{ second: string; promotion: Route | undefined }> {
+  fixture.application([proxy], 1);
+  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
+  expect(promoted.code, promoted.stderr).toBe(0);
+  const promotion = proxy.route();
+  expect(promotion).toMatchObject({ promotedArm: 'green', ended: true });
+  return { second, promotion };
 }
 
 function state(dir: string): RolloutSnapshot {
@@ -53,10 +61,7 @@ async function putRoute(proxy: ProxyProcess, body: Record<string, unknown>): Pro
 
 describe('two rollouts of one plan on the same proxy', () => {
   it('a second one started while the first drives the proxy is refused at preflight (exit 3, nothing moved); the first goes on', async () => {
-    const proxy = await startProxy();
-    const first = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
+    const { proxy, first, child } = await firstRollout('10m');
     const holder = proxy.route()?.controller;
 
     const second = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
@@ -83,22 +88,14 @@ describe('two rollouts of one plan on the same proxy', () => {
   }, 120_000);
 
   it('a rollout back after its lease ran out does not undo the promotion another completed meanwhile, and says so', async () => {
-    const proxy = await startProxy();
-    const first = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
+    const { proxy, first, child } = await firstRollout('10m');
     // It heard the answer too (stopped waiting for it, it would wake to a timed-out stage move instead of a refusal).
     await until(() => journal(first).includes('"hook_succeeded"'), 'the first rollout to take the answer', 60_000);
     // Suspended (a paused VM, a laptop asleep) past its lease: the proxy goes back to blue, nobody holds it.
     child.kill('SIGSTOP');
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
 
-    app = new Application([proxy], 1);
-    const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
-    expect(promoted.code, promoted.stderr).toBe(0);
-    const promotion = proxy.route();
-    expect(promotion).toMatchObject({ promotedArm: 'green', ended: true });
+    const { second, promotion } = await secondPromotes(proxy);
 
     // Back, the first finds its route changed (its renewal refused) and rolls back: not over the promotion.
     child.kill('SIGCONT');
@@ -124,19 +121,12 @@ describe('two rollouts of one plan on the same proxy', () => {
   }, 120_000);
 
   it('a rollout resumed after another promoted meanwhile is refused (exit 3): it would move those users back', async () => {
-    const proxy = await startProxy();
-    const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const child = fixture.spawnRollout(first);
-    await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
+    const { proxy, first, child } = await firstRollout('30s');
     child.kill('SIGKILL');
     await once(child, 'exit');
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
 
-    app = new Application([proxy], 1);
-    const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
-    expect(promoted.code, promoted.stderr).toBe(0);
-    const promotion = proxy.route();
+    const { second, promotion } = await secondPromotes(proxy);
 
     for (const args of [['--dry-run'], []]) {
       const resumed = await runCli(['rollout', 'plan.yaml', '--ci', '--resume', ...args], { cwd: first, env: { ADMIN_TOKEN } });
