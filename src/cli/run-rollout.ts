@@ -8,7 +8,7 @@ import { openLiveControl } from '../live/controller.js';
 import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
-import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
+import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedSinceMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -92,8 +92,22 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
 
     // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
-    const live = plan.proxy?.admin ? await startup.step(openLiveControl({ plan, stateDir: store.dir, env: ctx.env, clock, resumed: liveResume })) : undefined;
+    const live = plan.proxy?.admin
+      ? await startup.step(
+          openLiveControl({
+            plan,
+            stateDir: store.dir,
+            env: ctx.env,
+            clock,
+            resumed: liveResume,
+            by: `${operatorName(ctx.env)} pid ${process.pid}, state folder ${store.dir}`,
+          }),
+        )
+      : undefined;
     if (live) closers.unshift(() => live.close());
+    // Nor a resumed rollout undo a promotion made since it died (another rollout's, which said exit 0).
+    const promotedSince = live && options.resume ? promotedSinceMessage(plan, live.routes, liveResume?.controllers ?? []) : undefined;
+    if (promotedSince !== undefined) throw new CliError(promotedSince, EXIT.preflight);
     // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
     const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
     const alreadyPromoted = promoted && alreadyPromotedReason(plan, promoted);

@@ -20,6 +20,10 @@ export interface RouteSet {
   quality?: string;
   /** An id of this rollout run, kept with the route. */
   controller?: string;
+  /** Who runs it and where, kept with the route: another rollout refused by it is told whose it is. */
+  by?: string;
+  /** `rollout --resume`: the dead runs' controller ids, whose routes the proxy counts as this run's. */
+  resumes?: string[];
   /** Going on from its own route (a renewal, the next stage): refused (409) if someone else set one since. */
   goingOn?: boolean;
   /** The rollout's last route (its ending): the proxy refuses any later one of this run going on from it. */
@@ -46,6 +50,8 @@ export class AdminCallError extends Error {
     message: string,
     /** The HTTP status, when the proxy answered. */
     readonly status?: number,
+    /** Why a 409, when the proxy says (route-claims.ts): `held` by another run's lease, another run's `promoted` green. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -109,13 +115,15 @@ export class AdminClient {
     const text = await answer.body.text();
     if (answer.statusCode !== 200) {
       let detail = text.slice(0, 200);
+      let code: string | undefined;
       try {
-        const error = (JSON.parse(text) as { error?: unknown }).error;
-        if (typeof error === 'string') detail = error;
+        const parsed = JSON.parse(text) as { error?: unknown; code?: unknown };
+        if (typeof parsed.error === 'string') detail = parsed.error;
+        if (typeof parsed.code === 'string') code = parsed.code;
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code);
     }
     return JSON.parse(text) as T;
   }

@@ -40,6 +40,8 @@ export interface LiveControlOptions {
   clock: Clock;
   /** `rollout --resume`: what the dead run's state.json kept of its proxies' feeds (resume-record.ts). */
   resumed?: LiveResume;
+  /** Who runs this rollout and where, kept with its routes: another rollout refused by a proxy is told whose it is. */
+  by?: string;
 }
 
 /** The admin URLs to drive and the token, or a clear error saying what is missing. */
@@ -65,13 +67,14 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   const { plan, stateDir, clock } = options;
   const block = plan.proxy ?? proxySchema.parse({});
   const { urls, token } = liveTargets(plan, stateDir, options.env);
-  const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval, options.resumed);
+  const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval, options.resumed, options.by);
   // Every proxy must answer (and accept the token), and serve this plan, before any traffic moves.
   let routes: ProxyRoute[];
   try {
     routes = await readRoutes(
       fleet.proxies.map((proxy) => proxy.client),
       servedPlan(plan),
+      options.resumed?.controllers,
     );
   } catch (error) {
     await fleet.close();

@@ -68,6 +68,11 @@ export class FleetProxy {
   lapsedAt?: number;
   /** Said once that the proxy's results feed is newer than this rollout knows (live-source.ts). */
   newerFeedSaid = false;
+  /**
+   * Another rollout run held the proxy under its lease when this run's first route came (the race two rollouts
+   * starting at once run; the preflight refuses the rest): this run never moved it, and its ending leaves it alone.
+   */
+  heldByOther = false;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
   /**
@@ -85,6 +90,8 @@ export class FleetProxy {
     private readonly feedsRead: FeedsRead = new FeedsRead(),
     /** The ids of this rollout's dead runs (`rollout --resume`): results handed over under their routes are this run's. */
     private readonly earlierRuns: ReadonlySet<string> = new Set(),
+    /** Who runs this rollout and where, sent with every route (a refused rollout is told whose the proxy is). */
+    private readonly by?: string,
   ) {
     this.view = { url: client.url, reachable: true, greenWeight: 0, mirror: 0 };
     feedsRead.follow(this);
@@ -97,7 +104,14 @@ export class FleetProxy {
    */
   async setRoute(route: RouteSet, goingOn = false): Promise<void> {
     try {
-      const answer = await this.client.setRoute({ ...route, controller: this.controller, ...(goingOn && this.set && { goingOn: true }) });
+      const answer = await this.client.setRoute({
+        ...route,
+        controller: this.controller,
+        ...(this.by !== undefined && { by: this.by }),
+        // The dead runs' routes are this run's own: the proxy lets it take over their lease.
+        ...(this.earlierRuns.size > 0 && { resumes: [...this.earlierRuns] }),
+        ...(goingOn && this.set && { goingOn: true }),
+      });
       this.set = true;
       this.refusal = undefined;
       if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
@@ -108,6 +122,7 @@ export class FleetProxy {
       this.answered();
     } catch (error) {
       if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
+      if (error instanceof AdminCallError && error.code === 'held' && !this.set) this.heldByOther = true;
       this.failed(error);
       throw error;
     }
@@ -123,6 +138,11 @@ export class FleetProxy {
       this.failed(error);
       throw error;
     }
+  }
+
+  /** Whether a route of this run reached the proxy (its ending then has something of its own to undo there). */
+  get moved(): boolean {
+    return this.set;
   }
 
   /**
@@ -197,13 +217,15 @@ export class ProxyFleet {
     readonly pollMs: number,
     /** `rollout --resume`: what the dead run's state.json kept (resume-record.ts). */
     resumed?: LiveResume,
+    /** Who runs this rollout and where ("alice@ci-3 pid 4242, state folder DIR"), kept with its routes by each proxy. */
+    by?: string,
   ) {
     // A call that takes longer than a third of the lease is as good as lost: the next renewal is due.
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(leaseMs / 3)));
     this.earlierRuns = resumed?.controllers ?? [];
     this.feedsRead = new FeedsRead(resumed?.read);
     const earlier = new Set(this.earlierRuns);
-    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, this.controller, this.feedsRead, earlier));
+    this.proxies = urls.map((url) => new FleetProxy(new AdminClient({ url, token, timeoutMs }), clock, this.controller, this.feedsRead, earlier, by));
   }
 
   /** What state.json keeps for a resume of this run, as of now (taken with the snapshot it is saved beside). */

@@ -53,6 +53,21 @@ export function partlyPromotedMessage(plan: Plan, standing: Extract<PromotedStan
   );
 }
 
+/**
+ * `rollout --resume`: why it may not go on, when green was promoted on some proxy since the rollout died, by another
+ * rollout (its CI job read exit 0) or by hand: the resumed stage would move those users back to its split. A
+ * promotion by one of this rollout's own runs (`ownRuns`) cannot be there: a rollout that died promoting is not resumed.
+ */
+export function promotedSinceMessage(plan: Plan, routes: readonly ProxyRoute[], ownRuns: readonly string[]): string | undefined {
+  const since = routes.filter((entry) => promotesThisGreen(plan, entry.route) && !ownRuns.includes(entry.route.controller ?? ''));
+  if (since.length === 0) return undefined;
+  const where = since.map((entry) => `${describePromoted(entry)}${entry.route.by ? ` (by ${entry.route.by})` : ''}`).join(', ');
+  return (
+    `--resume: ${plan.arms.green.model} was promoted on ${where} after this rollout died: resuming would move its users back to the stage's split; nothing was moved. ` +
+    'Leave the promotion standing, or run bluegreen rollback (it puts every proxy of the plan on blue, those included) and roll out again'
+  );
+}
+
 /** `rollout --dry-run`'s line about the proxies' routes: what a real run started now would do with them. */
 export function dryRunRoutesText(plan: Plan, routes: readonly ProxyRoute[], promoted: readonly ProxyRoute[] | undefined): string {
   const green = plan.arms.green.model;

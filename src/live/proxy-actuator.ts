@@ -208,8 +208,14 @@ export class ProxyActuator implements Actuator {
 
   private async toBlue(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
-    // Whoever set its route since: every ending but a promotion puts it on blue.
+    // Another rollout drove it when this one began (two started at once): this run moved nothing there to undo.
+    if (proxy.heldByOther && !proxy.moved)
+      return { ok: true, label, message: 'left as it is: another rollout drives it, and this rollout never set its route' };
+    // Whoever set its route since, every ending but a promotion puts it on blue; but for another rollout's completed
+    // promotion, which the proxy refuses to undo (route-claims.ts): that rollout reported it done.
     let error = await this.attempts(proxy, route, false);
+    if (error instanceof AdminCallError && error.code === 'promoted')
+      return { ok: false, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
     if (error !== undefined && !refused(error) && promoted === undefined) error = await this.untilLeaseEnds(proxy, route, label, error);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };

@@ -6,6 +6,7 @@ import { AdminClient } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
 import { parseRoute, routeOwner } from '../proxy/route.js';
 import { qualityMismatch } from '../proxy/admin.js';
+import { heldMessage, leaseHeld } from '../proxy/route-claims.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import type { Plan } from '../plan/plan.js';
 
@@ -23,9 +24,11 @@ export function servedPlan(plan: Plan): ServedPlan {
  * The routes of the proxies behind `clients`, in their order; throws CliError (exit 3) if any does not answer, or
  * serves another plan or other models than `plan.owner` (routeOwner() of the rollout's plan): a wrong admin URL would
  * have this rollout judge and promote that proxy's models. Or checks answers by other quality rules: the rollout
- * would judge green on checks its plan does not ask for, and report its own as made.
+ * would judge green on checks its plan does not ask for, and report its own as made. Or is driven by another rollout
+ * run under a lease still running (another state folder, the same plan): the two would refuse each other's routes
+ * and both roll back. `ownRuns`: a resumed rollout's dead runs, whose leases are its own.
  */
-export async function readRoutes(clients: readonly AdminClient[], plan: ServedPlan): Promise<ProxyRoute[]> {
+export async function readRoutes(clients: readonly AdminClient[], plan: ServedPlan, ownRuns: readonly string[] = []): Promise<ProxyRoute[]> {
   const { owner } = plan;
   const checks = await Promise.allSettled(clients.map(async (client) => checkedAnswer(await client.getRoute())));
   const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
@@ -44,6 +47,13 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
       : [],
   );
   if (otherRules.length > 0) throw new CliError(`preflight: ${otherRules.join('; ')}; nothing was moved`, EXIT.preflight);
+  const held = checks.flatMap((check, index) => {
+    if (check.status !== 'fulfilled') return [];
+    const route = parseRoute(check.value.route);
+    const own = route?.controller !== undefined && ownRuns.includes(route.controller);
+    return route && !own && leaseHeld(route, check.value.now) ? [`proxy ${clients[index]?.url ?? '?'}: ${heldMessage(route)}`] : [];
+  });
+  if (held.length > 0) throw new CliError(`preflight: ${held.join('; ')}; nothing was moved`, EXIT.preflight);
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 
@@ -58,10 +68,10 @@ function checkedAnswer<T extends { route: unknown }>(answer: T): T {
 }
 
 /** `rollout --dry-run`: the routes of the proxies at these admin URLs, read with clients of its own, then closed. */
-export async function readRoutesOnce(urls: readonly string[], token: string, plan: ServedPlan): Promise<ProxyRoute[]> {
+export async function readRoutesOnce(urls: readonly string[], token: string, plan: ServedPlan, ownRuns: readonly string[] = []): Promise<ProxyRoute[]> {
   const clients = urls.map((url) => new AdminClient({ url, token }));
   try {
-    return await readRoutes(clients, plan);
+    return await readRoutes(clients, plan, ownRuns);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }

@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, goingOn?, ended? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ&epoch=E -> { next, missed, head, epoch, version, results: FeedEntry[] } (see results-feed.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,6 +10,7 @@ import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, MAX_LEASE_MS, type Route, type RouteHolder } from './route.js';
+import { otherRunsClaim } from './route-claims.js';
 import { FEED_VERSION, type ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 import { oneLine } from '../core/format.js';
@@ -72,7 +73,13 @@ export interface RouteRequest {
    * someone else set one since.
    */
   goingOn?: boolean;
+  /** `rollout --resume`: the controller ids of the dead runs this run goes on from (their routes are its own). */
+  resumes?: string[];
 }
+
+/** Runs a resumed rollout names at most (resume-record.ts keeps as many), and the longest controller id taken. */
+const MAX_RESUMES = 16;
+const MAX_ID = 100;
 
 /** The route a PUT asks for, or why it is not one. */
 export function routeRequest(body: unknown, now: number): RouteRequest | string {
@@ -97,9 +104,18 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
   if (b.quality !== undefined && typeof b.quality !== 'string') return "quality must be a string (the quality rules the rollout's plan judges answers by)";
-  if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > 100))
+  if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > MAX_ID))
     return 'controller must be a string (an id of the rollout run)';
   if (typeof b.controller === 'string') route.controller = b.controller;
+  if (b.by !== undefined && typeof b.by !== 'string') return 'by must be a string (who runs the rollout, and where)';
+  // Printed in refusals to another rollout: one line without terminal escapes, as the reason.
+  if (typeof b.by === 'string') route.by = oneLine(b.by, 200);
+  const resumes = b.resumes;
+  if (
+    resumes !== undefined &&
+    (!Array.isArray(resumes) || resumes.length > MAX_RESUMES || !resumes.every((id) => typeof id === 'string' && id.length <= MAX_ID))
+  )
+    return `resumes must be a list of at most ${MAX_RESUMES} controller ids (the dead runs a resumed rollout goes on from)`;
   if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
     return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
   }
@@ -113,6 +129,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
     ...(typeof b.quality === 'string' && { quality: b.quality }),
     ...(b.goingOn === true && { goingOn: true }),
+    ...(Array.isArray(resumes) && resumes.length > 0 && { resumes: resumes as string[] }),
   };
 }
 
@@ -172,6 +189,10 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
       const changed = goingOn === undefined ? undefined : route.changedSince(goingOn, next.route);
       if (changed !== undefined) return json(res, 409, { error: changed });
+      // Another rollout run's live lease, or its completed promotion (a lease that ran out is applied first).
+      route.effective();
+      const claim = otherRunsClaim(route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
+      if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
       // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
       const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
       if (next.stage !== undefined) metrics.startStage(next.stage);

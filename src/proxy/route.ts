@@ -28,6 +28,8 @@ export interface Route {
   rollout?: string;
   /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
   controller?: string;
+  /** Who that run is, as an operator finds it ("alice@ci-3 pid 4242, state folder /srv/app/.bluegreen"): named in refusals. */
+  by?: string;
   /** The controller's last route (its rollout ended): nothing more of that run goes on from it (a late renewal). */
   ended?: true;
   updatedAt: number;
@@ -97,6 +99,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
   if (typeof r.controller === 'string') route.controller = r.controller;
+  if (typeof r.by === 'string') route.by = r.by;
   if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
 }
@@ -204,7 +207,9 @@ export class RouteHolder {
       return `this rollout already ended here: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
     }
     if (route.controller === controller || route.updatedAt === 0) return undefined;
-    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
+    // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
+    const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';
+    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}${by}`;
   }
 
   /**

@@ -4,12 +4,11 @@
 // every green answer fails was promoted, its dashboard saying "quality_fail_rate 0.0%". Real proxies on 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-
-import { ADMIN_TOKEN, Application, freePort, liveFixture, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, freePort, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 import { until } from '../helpers/until.js';
 import { journalHas } from '../e2e/helpers.js';
 
@@ -17,15 +16,6 @@ const fixture = liveFixture();
 // No simulated answer holds this text: every green answer fails the rule.
 const NEVER = '{ contains: "never-in-any-answer" }';
 const STAGES = ['{ duration: 2s, green_weight: 0.5 }', '{ duration: 2s, green_weight: 1 }'];
-
-let processes: ProxyProcess[] = [];
-let app: Application | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const proxy of processes) await proxy.kill();
-  processes = [];
-});
 
 describe('a live rollout whose plan checks quality by other rules than its proxies', () => {
   it('is refused before anything moves (exit 3, the rules named), the dry run too', async () => {
@@ -60,11 +50,9 @@ describe('a live rollout whose plan checks quality by other rules than its proxi
   it('a proxy restarted on an edited plan mid-rollout refuses its next route: the rollout rolls back, the proxy ends on blue', async () => {
     const stateDir = tempDir();
     const ports = { listen: await freePort(), admin: await freePort() };
-    const first = new ProxyProcess(stateDir, ports);
-    processes.push(first);
+    const first = fixture.proxyProcess(stateDir, ports);
     await first.start();
-    app = new Application([first], 1);
-    const application = app;
+    const application = fixture.application([first], 1);
     // A lease far longer than a restart takes, however busy the machine: the restart is back within it.
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 1m' }, [first.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
@@ -74,8 +62,7 @@ describe('a live rollout whose plan checks quality by other rules than its proxi
     await first.kill();
 
     // Same plan name and models (so its saved route applies), other quality rules.
-    const edited = new ProxyProcess(stateDir, ports, { quality: NEVER });
-    processes.push(edited);
+    const edited = fixture.proxyProcess(stateDir, ports, { quality: NEVER });
     await edited.start();
     const result = await run;
     expect(result.code, result.stderr).toBe(10);

@@ -96,6 +96,8 @@ export interface LiveFixture {
   application(proxies: Pick<Running, 'baseUrl'>[], concurrency?: number): Application;
   /** `bluegreen rollout plan.yaml --ci` as its own process in `dir` (killed after the test if still running). */
   spawnRollout(dir: string, args?: string[]): ChildProcess;
+  /** A `bluegreen proxy` process (not started yet), killed with -9 after the test. */
+  proxyProcess(...args: ConstructorParameters<typeof ProxyProcess>): ProxyProcess;
 }
 
 /** Call once at the top of a test file: registers the afterEach that tears down what each test started. */
@@ -103,13 +105,16 @@ export function liveFixture(): LiveFixture {
   let proxies: Running[] = [];
   let apps: Application[] = [];
   let children: ChildProcess[] = [];
+  let processes: ProxyProcess[] = [];
   afterEach(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     children = [];
     for (const app of apps) await app.stop();
     for (const proxy of proxies) await proxy.close();
+    for (const proxy of processes) await proxy.kill();
     apps = [];
     proxies = [];
+    processes = [];
   });
   return {
     async startProxies(count, options) {
@@ -130,6 +135,11 @@ export function liveFixture(): LiveFixture {
       });
       children.push(child);
       return child;
+    },
+    proxyProcess(...args) {
+      const proxy = new ProxyProcess(...args);
+      processes.push(proxy);
+      return proxy;
     },
   };
 }

@@ -115,4 +115,25 @@ describe('ProxyActuator stage moves', () => {
     expect(ending).toMatchObject({ ok: true });
     expect(running.proxy.route.stored.promotedArm).toBe('green');
   });
+
+  it('two rollouts reaching stage 1 at once (both past their preflight): the second is refused and its rollback leaves the first alone', async () => {
+    const { running, actuator } = await drivenProxy(2);
+    const clock = new FakeClock();
+    const second = new ProxyFleet([running.proxy.adminUrl as string], ADMIN_TOKEN, clock, 60_000, 250);
+    try {
+      const other = new ProxyActuator(planFromYaml(proxyPlan()), second, clock);
+      const [refused] = await other.applyStage({ stage: 0, stages: 2, greenWeight: 0.2 });
+      expect(refused).toMatchObject({ ok: false, rule: 'hook' });
+      expect(refused?.message).toContain('answered 409: another rollout drives this proxy until its lease runs out at ');
+      const [rollback] = await other.applyEnding({ event: 'rollback', stage: 0, stages: 2, greenWeight: 0.2, reason: 'refused' });
+      expect(rollback).toMatchObject({ ok: true, message: 'left as it is: another rollout drives it, and this rollout never set its route' });
+      expect(running.proxy.route.effective()).toMatchObject({ greenWeight: 0.5, mirror: 0 });
+      // The first goes on: its next stage and its promotion are its own.
+      expect(await actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 })).toMatchObject([{ ok: true }]);
+      expect(await actuator.applyEnding({ event: 'promote', stage: 1, stages: 2, greenWeight: 1, reason: 'all stages passed' })).toMatchObject([{ ok: true }]);
+      expect(running.proxy.route.stored.promotedArm).toBe('green');
+    } finally {
+      await second.close();
+    }
+  });
 });

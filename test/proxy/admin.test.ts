@@ -212,6 +212,45 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0.2);
   });
 
+  it("keeps one rollout run's proxy from another: no first route over its live lease, no ending over its promotion; blue by hand always goes", async () => {
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { mirror: 0, ...body } });
+      return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string }) };
+    };
+    const a = { controller: 'run-a', by: 'alice@ci-1 pid 7, state folder /a/.bluegreen' };
+    expect((await put({ ...a, greenWeight: 0.5, ttlMs: 5000 })).status).toBe(200);
+    // Another run's first route to green: refused, naming who holds the proxy and until when.
+    const held = await put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 5000 });
+    expect(held).toMatchObject({ status: 409, code: 'held' });
+    expect(held.error).toBe(
+      `another rollout drives this proxy until its lease runs out at ${new Date(now + 5000).toISOString()} (renewed while it runs): green 0.5, mirror 0, ` +
+        `set at ${new Date(now).toISOString()} by ${a.by}; wait for it to end, or stop it (bluegreen abort or rollback in its state folder)`,
+    );
+    expect(running.proxy.route.stored).toMatchObject({ controller: 'run-a', greenWeight: 0.5 });
+    // A resumed run of it (run-a died) takes its own lease over.
+    expect((await put({ controller: 'run-c', resumes: ['run-a'], greenWeight: 0.5, ttlMs: 5000 })).status).toBe(200);
+    // Once the holder's lease has run out, anyone's.
+    now += 6000;
+    expect((await put({ ...a, greenWeight: 0.5, ttlMs: 5000 })).status).toBe(200);
+
+    // run-a promotes (its ending); another run's ending (its rollback) does not undo that.
+    expect((await put({ ...a, greenWeight: 1, promotedArm: 'green', ended: true, goingOn: true })).status).toBe(200);
+    const undo = await put({ controller: 'run-b', greenWeight: 0, reason: 'rollback: breach', ended: true });
+    expect(undo).toMatchObject({ status: 409, code: 'promoted' });
+    expect(undo.error).toMatch(
+      /^another rollout promoted green here at .* \(alice@ci-1 pid 7, state folder \/a\/\.bluegreen: green 1, mirror 0, promoted green\)/,
+    );
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 1, mirror: 0 });
+    // A new rollout going from blue on purpose (--from-blue) starts over it; an operator's blue always goes.
+    expect((await put({ controller: 'run-d', greenWeight: 0.1, ttlMs: 5000 })).status).toBe(200);
+    expect((await put({ greenWeight: 0.5, ttlMs: 5000, controller: 'run-e' })).code).toBe('held');
+    expect((await put({ greenWeight: 0, reason: 'operator' })).status).toBe(200);
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -228,6 +267,9 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, ended: true }, 0)).toMatch(/ended/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, ended: 'yes', controller: 'x' }, 0)).toMatch(/ended/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, by: 7 }, 0)).toMatch(/by/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: 'run-a' }, 0)).toMatch(/resumes/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: Array(17).fill('run') }, 0)).toMatch(/resumes/);
     // The reason is printed by the proxy and by status: one line, no terminal escapes (a screen clear, a title).
     expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({
       route: { greenWeight: 0, mirror: 0, reason: 'back [2J ]0;pwned on blue' },

@@ -9,14 +9,15 @@ import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
 import { rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { EXIT, UsageError } from '../../core/exit.js';
+import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
 import { promotedEverywhere, resumable, runRollout } from '../run-rollout.js';
 import { liveTargets } from '../../live/controller.js';
-import { dryRunRoutesText } from '../../live/promoted.js';
+import { dryRunRoutesText, promotedSinceMessage } from '../../live/promoted.js';
 import { readRoutesOnce, servedPlan } from '../../live/routes.js';
+import { liveResumeOf } from '../../live/resume-record.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic } from '../plan-checks.js';
@@ -124,7 +125,10 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
     const { urls, token } = liveTargets(plan, stateDir, ctx.env);
-    const routes = await readRoutesOnce(urls, token, servedPlan(plan));
+    const ownRuns = resumed ? (liveResumeOf(resumed)?.controllers ?? []) : [];
+    const routes = await readRoutesOnce(urls, token, servedPlan(plan), ownRuns);
+    const promotedSince = resumed && promotedSinceMessage(plan, routes, ownRuns);
+    if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
     // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
     routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
   }
