@@ -8,11 +8,11 @@ import { endingHook } from '../hooks/ending-hook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
-import { CliError, EXIT } from '../core/exit.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
-import { proxiesToBlue } from '../live/restore.js';
+import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
 
 export interface RestoreOptions {
   store: StateStore;
@@ -50,6 +50,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     const type = proxy.told ? 'hook_succeeded' : 'hook_failed';
     store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: proxy.message });
   }
+  const refused = tokenRefusedProblem(plan, proxies);
+  if (refused !== undefined) throw new UsageError(refused);
   const chosen = endingHook(plan.hooks, 'rollback');
   if (chosen) {
     const stage = snapshot.stageIndex + 1;

@@ -46,9 +46,24 @@ export class AdminCallError extends Error {
     message: string,
     /** The HTTP status, when the proxy answered. */
     readonly status?: number,
+    /** The proxy applied the route but could not save it (its 500 says what a restart would serve instead). */
+    readonly inForce = false,
   ) {
     super(message);
   }
+
+  /** The proxy answered, and refused the admin token (401 from a bluegreen proxy, 403 from a gateway in front of it). */
+  get tokenRefused(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+/**
+ * "refused the admin token in ADMIN_TOKEN (401)": the proxy answered, so "did not answer" would send the operator
+ * looking for a network problem. Names the variable, never the token.
+ */
+export function tokenRefusal(error: AdminCallError, tokenEnv: string | undefined): string {
+  return `refused the admin token${tokenEnv ? ` in ${tokenEnv}` : ''} (${error.status ?? '?'})`;
 }
 
 export interface AdminClientOptions {
@@ -109,13 +124,15 @@ export class AdminClient {
     const text = await answer.body.text();
     if (answer.statusCode !== 200) {
       let detail = text.slice(0, 200);
+      let inForce = false;
       try {
-        const error = (JSON.parse(text) as { error?: unknown }).error;
+        const { error, inForce: applied } = JSON.parse(text) as { error?: unknown; inForce?: unknown };
         if (typeof error === 'string') detail = error;
+        inForce = applied === true;
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, inForce);
     }
     return JSON.parse(text) as T;
   }

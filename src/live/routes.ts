@@ -2,7 +2,7 @@
 // way (GET /admin/route only: nothing is set, no lease is taken), and a proxy that does not answer is a
 // preflight failure for both.
 import { CliError, EXIT } from '../core/exit.js';
-import { AdminClient } from './admin-client.js';
+import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
 import { parseRoute, routeOwner } from '../proxy/route.js';
 import { qualityMismatch } from '../proxy/admin.js';
@@ -13,10 +13,16 @@ import type { Plan } from '../plan/plan.js';
 export interface ServedPlan {
   owner: string;
   quality: string;
+  /** proxy.admin.token_env, named when a proxy refuses the token. */
+  tokenEnv?: string;
 }
 
 export function servedPlan(plan: Plan): ServedPlan {
-  return { owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model), quality: qualityRulesKey(plan.analysis.quality) };
+  return {
+    owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    quality: qualityRulesKey(plan.analysis.quality),
+    ...(plan.proxy?.admin && { tokenEnv: plan.proxy.admin.token_env }),
+  };
 }
 
 /**
@@ -28,8 +34,23 @@ export function servedPlan(plan: Plan): ServedPlan {
 export async function readRoutes(clients: readonly AdminClient[], plan: ServedPlan): Promise<ProxyRoute[]> {
   const { owner } = plan;
   const checks = await Promise.allSettled(clients.map(async (client) => checkedAnswer(await client.getRoute())));
-  const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
-  if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  const refusedToken = (reason: unknown): reason is AdminCallError => reason instanceof AdminCallError && reason.tokenRefused;
+  // A proxy that refused the token answered: said apart, so no one goes looking for a network problem.
+  const refused = checks.flatMap((check, index) =>
+    check.status === 'rejected' && refusedToken(check.reason) ? [`${clients[index]?.url ?? '?'} ${tokenRefusal(check.reason, plan.tokenEnv)}`] : [],
+  );
+  const failed = checks.flatMap((check, index) =>
+    check.status === 'rejected' && !refusedToken(check.reason) ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : [],
+  );
+  const problems = [
+    ...(refused.length > 0
+      ? [
+          `${refused.length} of ${clients.length} proxies refused the admin token: ${refused.join('; ')} (set ${plan.tokenEnv ?? 'it'} to the token the proxies were started with)`,
+        ]
+      : []),
+    ...(failed.length > 0 ? [`${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`] : []),
+  ];
+  if (problems.length > 0) throw new CliError(`preflight: ${problems.join('; ')}`, EXIT.preflight);
   // Proxies older than `serves` say nothing, and are taken at their word.
   const foreign = checks.flatMap((check, index) =>
     check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner

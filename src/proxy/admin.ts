@@ -190,7 +190,9 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const unsaved = route.unsaved;
       if (unsaved !== undefined)
         return json(res, 500, {
-          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead: free the state folder (disk space, permissions)`,
+          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${route.restartWouldServe()}): free the state folder (disk space, permissions)`,
+          // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
+          inForce: true,
         });
       // resultsCursor: results after it were recorded under this route (and stage).
       return json(res, 200, {

@@ -152,7 +152,11 @@ describe('live rollout', () => {
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN: 'wrong-token-abcdef' } });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('401');
+    // It answered: "did not answer" would send the operator looking for a network problem.
+    expect(result.stderr).toContain(
+      `preflight: 1 of 1 proxies refused the admin token: ${(proxies[0] as Running).proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401) (set ADMIN_TOKEN to the token the proxies were started with)`,
+    );
+    expect(result.stderr).not.toContain('did not answer');
     expect(result.stderr).not.toContain('wrong-token-abcdef');
     expect((proxies[0] as Running).proxy.route.effective().greenWeight).toBe(0);
   });
