@@ -3,6 +3,7 @@ import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { describeHookInFlight, greenAfterDeath, type HookInFlight } from '../state/hook-record.js';
 
@@ -28,8 +29,10 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
   const left = stage ? Math.max(0, stage.durationMs - snapshot.stageElapsedMs) : 0;
+  // Its time up, the stage goes on until its requests in flight answer: said rather than "0s left" for minutes.
+  const waiting = finished || orphaned ? undefined : stageEndWaitText(snapshot, now);
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
   if (!finished && owner.hook)
