@@ -20,6 +20,8 @@ export interface RestoreOptions {
   ctx: CliContext;
   /** Who is doing it, for the journal ("alice@host (bluegreen rollback)"). */
   actor: string;
+  /** The command doing it, recorded with its hook: "bluegreen rollback", or "bluegreen rollout" on an orphaned folder. */
+  command?: string;
   /** `--plan FILE`, when the rollout's own plan file moved. */
   planFile?: string;
   /** The plan of a new rollout on the same folder: used when the dead one's plan cannot be read. */
@@ -38,7 +40,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
   // Read before the hook is stopped (which removes its record): green may be at the weight it was setting.
   const inFlight = readHookInFlight(store.dir, snapshot);
-  const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
+  const stopped = await stopOrphanHook(store.dir, snapshot);
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
@@ -57,7 +59,14 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     const stage = snapshot.stageIndex + 1;
     // Recorded as a rollout's hooks are (hook.json, this process's pid): should this command be killed in turn,
     // the next rollback (or rollout) finds the hook and stops it before running its own.
-    const record = hookRecorder(store.dir, { plan: plan.name, event: 'rollback', stage, greenWeight: 0, pid: process.pid });
+    const record = hookRecorder(store.dir, {
+      plan: plan.name,
+      event: 'rollback',
+      stage,
+      greenWeight: 0,
+      pid: process.pid,
+      ...(options.command !== undefined && { recovery: options.command }),
+    });
     record.begin();
     let outcome: HookOutcome;
     try {

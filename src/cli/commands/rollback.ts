@@ -63,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
           snapshot: standing.snapshot,
           ctx,
           actor: `${operatorName(ctx.env)} (bluegreen rollback)`,
+          command: 'bluegreen rollback',
           planFile: flags.plan,
         });
         if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
