@@ -37,6 +37,8 @@ export interface RouteAnswer {
   serves?: string;
   /** qualityRulesKey() of the proxy's own plan: the quality rules it checks answers by (proxies since session 13). */
   quality?: string;
+  /** The proxy's proxy.fallback (proxies since session 14 say it). */
+  fallback?: boolean;
   /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
   lapsedAt?: number;
 }

@@ -15,6 +15,8 @@ export interface ServedPlan {
   quality: string;
   /** proxy.admin.token_env, named when a proxy refuses the token. */
   tokenEnv?: string;
+  /** The plan's proxy.fallback: when true, a proxy serving without it is refused (see readRoutes). */
+  fallback?: boolean;
 }
 
 export function servedPlan(plan: Plan): ServedPlan {
@@ -22,6 +24,7 @@ export function servedPlan(plan: Plan): ServedPlan {
     owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
     quality: qualityRulesKey(plan.analysis.quality),
     ...(plan.proxy?.admin && { tokenEnv: plan.proxy.admin.token_env }),
+    ...(plan.proxy && { fallback: plan.proxy.fallback }),
   };
 }
 
@@ -65,6 +68,17 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
       : [],
   );
   if (otherRules.length > 0) throw new CliError(`preflight: ${otherRules.join('; ')}; nothing was moved`, EXIT.preflight);
+  // The proxy's own plan decides fallback, not the rollout's: a rollout whose plan promises it would otherwise send
+  // green's failures to the application unshielded. The other way round (the proxy falls back, the plan does not
+  // ask) only protects users more, and green's failures are judged either way.
+  const unshielded = checks.flatMap((check, index) =>
+    plan.fallback === true && check.status === 'fulfilled' && check.value.fallback === false ? [clients[index]?.url ?? '?'] : [],
+  );
+  if (unshielded.length > 0)
+    throw new CliError(
+      `preflight: ${unshielded.join(', ')} ${unshielded.length === 1 ? 'serves' : 'serve'} without fallback to blue (the proxy's plan has proxy.fallback: false), but this plan's proxy.fallback is true: green's failures would reach the application; restart the proxy on this plan, or set proxy.fallback: false here; nothing was moved`,
+      EXIT.preflight,
+    );
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 

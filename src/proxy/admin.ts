@@ -22,6 +22,8 @@ export interface AdminOptions {
   owner?: string;
   /** qualityRulesKey() of the proxy's plan: a rollout judging by other quality rules is refused (it would judge by these). */
   quality?: string;
+  /** The proxy's proxy.fallback, reported: a rollout whose plan promises fallback to blue checks it is there. */
+  fallback?: boolean;
   route: RouteHolder;
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
@@ -135,7 +137,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    const serves = { ...(options.owner !== undefined && { serves: options.owner }), ...(options.quality !== undefined && { quality: options.quality }) };
+    const serves = {
+      ...(options.owner !== undefined && { serves: options.owner }),
+      ...(options.quality !== undefined && { quality: options.quality }),
+      ...(options.fallback !== undefined && { fallback: options.fallback }),
+    };
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {

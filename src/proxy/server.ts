@@ -185,6 +185,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         ...settings.admin,
         owner,
         quality: qualityRulesKey(plan.analysis.quality),
+        fallback: settings.fallback,
         route,
         metrics,
         feed: rolloutFeed?.feed,
