@@ -8,11 +8,11 @@ import { endingHook } from '../hooks/ending-hook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
-import { CliError, EXIT } from '../core/exit.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
-import { proxiesToBlue } from '../live/restore.js';
+import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
 
 export interface RestoreOptions {
   store: StateStore;
@@ -20,6 +20,8 @@ export interface RestoreOptions {
   ctx: CliContext;
   /** Who is doing it, for the journal ("alice@host (bluegreen rollback)"). */
   actor: string;
+  /** The command doing it, recorded with its hook: "bluegreen rollback", or "bluegreen rollout" on an orphaned folder. */
+  command?: string;
   /** `--plan FILE`, when the rollout's own plan file moved. */
   planFile?: string;
   /** The plan of a new rollout on the same folder: used when the dead one's plan cannot be read. */
@@ -38,7 +40,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
   // Read before the hook is stopped (which removes its record): green may be at the weight it was setting.
   const inFlight = readHookInFlight(store.dir, snapshot);
-  const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
+  const stopped = await stopOrphanHook(store.dir, snapshot);
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
@@ -50,12 +52,21 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     const type = proxy.told ? 'hook_succeeded' : 'hook_failed';
     store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: proxy.message });
   }
+  const refused = tokenRefusedProblem(plan, proxies);
+  if (refused !== undefined) throw new UsageError(refused);
   const chosen = endingHook(plan.hooks, 'rollback');
   if (chosen) {
     const stage = snapshot.stageIndex + 1;
     // Recorded as a rollout's hooks are (hook.json, this process's pid): should this command be killed in turn,
     // the next rollback (or rollout) finds the hook and stops it before running its own.
-    const record = hookRecorder(store.dir, { plan: plan.name, event: 'rollback', stage, greenWeight: 0, pid: process.pid });
+    const record = hookRecorder(store.dir, {
+      plan: plan.name,
+      event: 'rollback',
+      stage,
+      greenWeight: 0,
+      pid: process.pid,
+      ...(options.command !== undefined && { recovery: options.command }),
+    });
     record.begin();
     let outcome: HookOutcome;
     try {

@@ -191,7 +191,7 @@ async function settlePrevious(
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {
     const snapshot = resumable(store, plan, previous);
-    const stopped = await stopOrphanHook(store.dir, snapshot.plan.name);
+    const stopped = await stopOrphanHook(store.dir, snapshot);
     if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
@@ -202,7 +202,14 @@ async function settlePrevious(
     ctx.stderr.write(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
-    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, actor: `${operatorName(ctx.env)} (bluegreen rollout)`, fallbackPlan: plan });
+    const result = await restoreBlue({
+      store,
+      snapshot: previous.snapshot,
+      ctx,
+      actor: `${operatorName(ctx.env)} (bluegreen rollout)`,
+      command: 'bluegreen rollout',
+      fallbackPlan: plan,
+    });
     if (!result.ok)
       throw new CliError(
         `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,

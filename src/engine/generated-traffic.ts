@@ -55,8 +55,10 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       cancelAll: () => dispatcher.cancelAll(),
       // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
       // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no longer than that.
-      catchUp: async (stage) => {
-        const running = await dispatcher.settled(stage, options.longestRequestMs, setTimer);
+      catchUp: async (stage, waiting) => {
+        const running = await dispatcher.settled(stage, options.longestRequestMs, setTimer, (requests) =>
+          waiting?.({ requests, timeoutMs: options.longestRequestMs }),
+        );
         if (running > 0 && context.current() !== undefined)
           context.warn?.(
             `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): their answers count in its figures, not in its judgement`,

@@ -100,6 +100,7 @@ export class RolloutEngine {
       actuators: this.moves,
       health: this.health,
       catchUp: catchUpOf(this.sources),
+      now: () => clock.now(),
       emit,
       rollback: (breach) => this.rollback(breach),
       end: (ending) => this.end(ending),
@@ -171,12 +172,14 @@ export class RolloutEngine {
   /** `forState`: with each stage x arm's histograms, which only state.json keeps (for rollout --resume). */
   snapshot(forState = false): RolloutSnapshot {
     const { state } = this;
+    const now = this.deps.clock.now();
+    const stageEndWait = this.steps.waitAt(now);
     return buildSnapshot({
       plan: this.deps.plan,
       pid: this.deps.pid,
       phase: state.phase,
       startedAt: state.startedAt,
-      now: this.deps.clock.now(),
+      now,
       endedAt: state.endedAt,
       stageIndex: state.stageIndex,
       stageElapsedMs: this.stageClock.elapsed(),
@@ -189,6 +192,7 @@ export class RolloutEngine {
       window: { blue: this.metrics.window('blue'), green: this.metrics.window('green') },
       trend: this.steps.trend,
       recentEvents: this.events.recent(),
+      ...(stageEndWait && { stageEndWait }),
     });
   }
 

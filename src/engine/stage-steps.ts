@@ -12,7 +12,8 @@ import type { StageJudging } from './judging.js';
 import type { RolloutState } from './rollout-state.js';
 import type { StageClock } from './stage-clock.js';
 import { stageEndStep } from './stage-end.js';
-import type { EventType, RolloutEvent } from './types.js';
+import type { CatchUpWait } from './traffic-source.js';
+import type { EventType, RolloutEvent, StageEndWait } from './types.js';
 
 const TREND_POINTS = 60;
 
@@ -29,7 +30,9 @@ export interface StageStepsParts {
    * Records what the sources served in a stage but have not recorded yet (live results since the last poll,
    * generated requests still in flight); none: nothing to wait for.
    */
-  catchUp?: (stage: number) => Promise<void>;
+  catchUp?: (stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>;
+  /** The engine's clock: when a stage's end began waiting (see waitAt). */
+  now(): number;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
   rollback(breach: Breach): void;
   end(ending: Ending): Promise<void>;
@@ -51,6 +54,8 @@ export class StageSteps {
    * twice, or judge the next stage before its time).
    */
   private stageEnding = false;
+  /** What the stage's end waits for while it waits (requests in flight), and since when: see waitAt. */
+  private waits: { since: number; wait: CatchUpWait }[] = [];
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -108,7 +113,11 @@ export class StageSteps {
       // and a failure answered just after its time is up is never judged in it. The wait is bounded (the request
       // timeout); an operator's pause meanwhile holds the stage (a resume during it lets it judge the stage; one
       // after it ends the stage again); an ending cuts it short.
-      await this.parts.catchUp(state.stageIndex);
+      try {
+        await this.parts.catchUp(state.stageIndex, (wait) => this.waits.push({ since: this.parts.now(), wait }));
+      } finally {
+        this.waits = [];
+      }
       if (state.ending || state.phase === 'paused') return;
     }
     // The stage is judged once more at its end, so a breach in its last moments still counts.
@@ -130,6 +139,15 @@ export class StageSteps {
     if (step.unjudged) this.unjudged.push(index + 1);
     if (index + 1 < plan.stages.length) await this.enter(index + 1);
     else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model, this.unjudged));
+  }
+
+  /** The stage's end waiting for its requests in flight, as at `now`; undefined when it is not (or none is left). */
+  waitAt(now: number): StageEndWait | undefined {
+    if (this.waits.length === 0 || this.parts.state.ending) return undefined;
+    const requests = this.waits.reduce((sum, { wait }) => sum + wait.requests(), 0);
+    if (requests === 0) return undefined;
+    const upToMs = Math.max(0, ...this.waits.map(({ since, wait }) => since + wait.timeoutMs - now));
+    return { stage: this.parts.state.stageIndex, requests, upToMs };
   }
 
   /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */

@@ -21,6 +21,14 @@ export interface TrafficContext {
   warn?(message: string): void;
 }
 
+/** What a stage's end is waiting for while it waits (shown in the snapshot: see StageEndWait). */
+export interface CatchUpWait {
+  /** Requests sent in the stage and still running, now. */
+  requests(): number;
+  /** The longest the wait goes on, from its start. */
+  timeoutMs: number;
+}
+
 export interface TrafficSource {
   start(): void;
   /** No new requests from now on. */
@@ -32,22 +40,23 @@ export interface TrafficSource {
   /**
    * Called when `stage`'s time is up, before it is judged: brings in what was served in it but not yet recorded
    * (a live proxy's results since the last poll; generated requests sent in it and still in flight, waited for up
-   * to a request's longest life, retries included), so the stage's end judges all of it.
+   * to a request's longest life, retries included), so the stage's end judges all of it. `waiting` is told what it
+   * waits for when that may take a while (requests in flight), so the dashboard can say so.
    */
-  catchUp?(stage: number): Promise<void>;
+  catchUp?(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void>;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;
 
 /** One wait for the sources that may hold a stage's results not recorded yet; undefined when none do. */
-export function catchUpOf(sources: readonly TrafficSource[]): ((stage: number) => Promise<void>) | undefined {
-  const waits: ((stage: number) => Promise<void>)[] = [];
+export function catchUpOf(sources: readonly TrafficSource[]): ((stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>) | undefined {
+  const waits: ((stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>)[] = [];
   for (const source of sources) {
     const wait = source.catchUp?.bind(source);
     if (wait) waits.push(wait);
   }
   if (waits.length === 0) return undefined;
-  return async (stage) => {
-    await Promise.all(waits.map((wait) => wait(stage)));
+  return async (stage, waiting) => {
+    await Promise.all(waits.map((wait) => wait(stage, waiting)));
   };
 }

@@ -76,6 +76,21 @@ export interface RolloutSnapshot {
   /** Green error rate over time (one point per analysis), for the trend line. */
   greenErrorTrend: number[];
   recentEvents: RolloutEvent[];
+  /** While a stage's time is up and its end waits for requests sent in it, before judging it (absent otherwise). */
+  stageEndWait?: StageEndWait;
+}
+
+/**
+ * A stage's end waiting for the requests sent in it (they count in its judgement): its time is up, yet it goes on
+ * for up to a request's longest life, retries included, which can be minutes. Said so the wait is not a silent hang.
+ */
+export interface StageEndWait {
+  /** Zero-based. */
+  stage: number;
+  /** Requests sent in the stage and still running, when the snapshot was taken. */
+  requests: number;
+  /** How much longer it waits at most, from the snapshot's updatedAt. */
+  upToMs: number;
 }
 
 /** What a reporter (dashboard, lines) may see and do of a running rollout. */

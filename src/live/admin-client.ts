@@ -41,6 +41,8 @@ export interface RouteAnswer {
   serves?: string;
   /** qualityRulesKey() of the proxy's own plan: the quality rules it checks answers by (proxies since session 13). */
   quality?: string;
+  /** The proxy's proxy.fallback (proxies since session 14 say it). */
+  fallback?: boolean;
   /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
   lapsedAt?: number;
 }
@@ -52,9 +54,24 @@ export class AdminCallError extends Error {
     readonly status?: number,
     /** Why a 409, when the proxy says (route-claims.ts): `held` by another run's lease, another run's `promoted` green. */
     readonly code?: string,
+    /** The proxy applied the route but could not save it (its 500 says what a restart would serve instead). */
+    readonly inForce = false,
   ) {
     super(message);
   }
+
+  /** The proxy answered, and refused the admin token (401 from a bluegreen proxy, 403 from a gateway in front of it). */
+  get tokenRefused(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+/**
+ * "refused the admin token in ADMIN_TOKEN (401)": the proxy answered, so "did not answer" would send the operator
+ * looking for a network problem. Names the variable, never the token.
+ */
+export function tokenRefusal(error: AdminCallError, tokenEnv: string | undefined): string {
+  return `refused the admin token${tokenEnv ? ` in ${tokenEnv}` : ''} (${error.status ?? '?'})`;
 }
 
 export interface AdminClientOptions {
@@ -116,14 +133,16 @@ export class AdminClient {
     if (answer.statusCode !== 200) {
       let detail = text.slice(0, 200);
       let code: string | undefined;
+      let inForce = false;
       try {
-        const parsed = JSON.parse(text) as { error?: unknown; code?: unknown };
+        const parsed = JSON.parse(text) as { error?: unknown; code?: unknown; inForce?: unknown };
         if (typeof parsed.error === 'string') detail = parsed.error;
         if (typeof parsed.code === 'string') code = parsed.code;
+        inForce = parsed.inForce === true;
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce);
     }
     return JSON.parse(text) as T;
   }

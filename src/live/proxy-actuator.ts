@@ -217,8 +217,10 @@ export class ProxyActuator implements Actuator {
     if (error instanceof AdminCallError && error.code === 'promoted')
       return { ok: false, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
-    if (error !== undefined && !refused(error) && promoted === undefined) error = await this.untilLeaseEnds(proxy, route, label, error);
+    if (error !== undefined && !refused(error) && !unsavedBlue(error) && promoted === undefined) error = await this.untilLeaseEnds(proxy, route, label, error);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
+    // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
+    if (unsavedBlue(error)) return { ok: false, label, message: `serving blue, not saved: ${error.message}` };
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
     const fate =
       promoted === 'took'
@@ -318,6 +320,11 @@ export class ProxyActuator implements Actuator {
  */
 function refused(error: Error): boolean {
   return error instanceof AdminCallError && error.status !== undefined && error.status >= 400 && error.status < 500;
+}
+
+/** The proxy took the route to blue and could not save it (a full disk, a read-only state folder): blue is in force. */
+function unsavedBlue(error: Error): boolean {
+  return error instanceof AdminCallError && error.inForce;
 }
 
 function backByLease(proxy: FleetProxy): string {

@@ -2,7 +2,7 @@
 // way (GET /admin/route only: nothing is set, no lease is taken), and a proxy that does not answer is a
 // preflight failure for both.
 import { CliError, EXIT } from '../core/exit.js';
-import { AdminClient } from './admin-client.js';
+import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
 import { parseRoute, routeOwner } from '../proxy/route.js';
 import { qualityMismatch } from '../proxy/admin.js';
@@ -14,10 +14,19 @@ import type { Plan } from '../plan/plan.js';
 export interface ServedPlan {
   owner: string;
   quality: string;
+  /** proxy.admin.token_env, named when a proxy refuses the token. */
+  tokenEnv?: string;
+  /** The plan's proxy.fallback: when true, a proxy serving without it is refused (see readRoutes). */
+  fallback?: boolean;
 }
 
 export function servedPlan(plan: Plan): ServedPlan {
-  return { owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model), quality: qualityRulesKey(plan.analysis.quality) };
+  return {
+    owner: routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model),
+    quality: qualityRulesKey(plan.analysis.quality),
+    ...(plan.proxy?.admin && { tokenEnv: plan.proxy.admin.token_env }),
+    ...(plan.proxy && { fallback: plan.proxy.fallback }),
+  };
 }
 
 /**
@@ -31,8 +40,23 @@ export function servedPlan(plan: Plan): ServedPlan {
 export async function readRoutes(clients: readonly AdminClient[], plan: ServedPlan, ownRuns: readonly string[] = []): Promise<ProxyRoute[]> {
   const { owner } = plan;
   const checks = await Promise.allSettled(clients.map(async (client) => checkedAnswer(await client.getRoute())));
-  const failed = checks.flatMap((check, index) => (check.status === 'rejected' ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : []));
-  if (failed.length > 0) throw new CliError(`preflight: ${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`, EXIT.preflight);
+  const refusedToken = (reason: unknown): reason is AdminCallError => reason instanceof AdminCallError && reason.tokenRefused;
+  // A proxy that refused the token answered: said apart, so no one goes looking for a network problem.
+  const refused = checks.flatMap((check, index) =>
+    check.status === 'rejected' && refusedToken(check.reason) ? [`${clients[index]?.url ?? '?'} ${tokenRefusal(check.reason, plan.tokenEnv)}`] : [],
+  );
+  const failed = checks.flatMap((check, index) =>
+    check.status === 'rejected' && !refusedToken(check.reason) ? [`${clients[index]?.url ?? '?'} ${(check.reason as Error).message}`] : [],
+  );
+  const problems = [
+    ...(refused.length > 0
+      ? [
+          `${refused.length} of ${clients.length} proxies refused the admin token: ${refused.join('; ')} (set ${plan.tokenEnv ?? 'it'} to the token the proxies were started with)`,
+        ]
+      : []),
+    ...(failed.length > 0 ? [`${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`] : []),
+  ];
+  if (problems.length > 0) throw new CliError(`preflight: ${problems.join('; ')}`, EXIT.preflight);
   // Proxies older than `serves` say nothing, and are taken at their word.
   const foreign = checks.flatMap((check, index) =>
     check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner
@@ -54,6 +78,17 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
     return route && !own && leaseHeld(route, check.value.now) ? [`proxy ${clients[index]?.url ?? '?'}: ${heldMessage(route)}`] : [];
   });
   if (held.length > 0) throw new CliError(`preflight: ${held.join('; ')}; nothing was moved`, EXIT.preflight);
+  // The proxy's own plan decides fallback, not the rollout's: a rollout whose plan promises it would otherwise send
+  // green's failures to the application unshielded. The other way round (the proxy falls back, the plan does not
+  // ask) only protects users more, and green's failures are judged either way.
+  const unshielded = checks.flatMap((check, index) =>
+    plan.fallback === true && check.status === 'fulfilled' && check.value.fallback === false ? [clients[index]?.url ?? '?'] : [],
+  );
+  if (unshielded.length > 0)
+    throw new CliError(
+      `preflight: ${unshielded.join(', ')} ${unshielded.length === 1 ? 'serves' : 'serve'} without fallback to blue (the proxy's plan has proxy.fallback: false), but this plan's proxy.fallback is true: green's failures would reach the application; restart the proxy on this plan, or set proxy.fallback: false here; nothing was moved`,
+      EXIT.preflight,
+    );
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 

@@ -23,6 +23,8 @@ export interface AdminOptions {
   owner?: string;
   /** qualityRulesKey() of the proxy's plan: a rollout judging by other quality rules is refused (it would judge by these). */
   quality?: string;
+  /** The proxy's proxy.fallback, reported: a rollout whose plan promises fallback to blue checks it is there. */
+  fallback?: boolean;
   route: RouteHolder;
   metrics: ProxyMetrics;
   /** Every recorded result, for GET /admin/results. */
@@ -152,7 +154,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    const serves = { ...(options.owner !== undefined && { serves: options.owner }), ...(options.quality !== undefined && { quality: options.quality }) };
+    const serves = {
+      ...(options.owner !== undefined && { serves: options.owner }),
+      ...(options.quality !== undefined && { quality: options.quality }),
+      ...(options.fallback !== undefined && { fallback: options.fallback }),
+    };
     if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
@@ -211,7 +217,9 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const unsaved = route.unsaved;
       if (unsaved !== undefined)
         return json(res, 500, {
-          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead: free the state folder (disk space, permissions)`,
+          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${route.restartWouldServe()}): free the state folder (disk space, permissions)`,
+          // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
+          inForce: true,
         });
       // resultsCursor: results after it were recorded under this route (and stage).
       return json(res, 200, {

@@ -157,6 +157,8 @@ export class RouteHolder {
   private steadyDeadline?: number;
   /** Why the last write of the route file failed; cleared by the next that succeeds. */
   private saveError?: string;
+  /** What the route file holds (the last route written, or read at the start): what a restart would serve. */
+  private saved?: Route;
 
   constructor(private readonly options: RouteHolderOptions) {
     this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
@@ -278,6 +280,20 @@ export class RouteHolder {
     return this.saveError;
   }
 
+  /**
+   * What a restart would serve, from the route file as last saved: "blue", "green (the promotion saved there)",
+   * or the saved stage's route until its lease runs out. Said when a route is not saved (the admin API's 500), so
+   * no one reads "it returns to blue by its lease" of a proxy whose file holds a promotion.
+   */
+  restartWouldServe(): string {
+    const saved = this.saved;
+    if (saved === undefined || !touchesGreen(saved)) return 'blue';
+    if (saved.promotedArm === 'green') return `green: the promotion saved there has no lease (${describeRoute(saved)})`;
+    const lease = saved.leaseExpiresAt;
+    if (lease === undefined || lease <= this.options.now()) return 'blue (the route saved there, its lease run out)';
+    return `${describeRoute(saved)} until its lease runs out at ${new Date(lease).toISOString()}, then blue`;
+  }
+
   private expire(): void {
     this.stop();
     this.steadyDeadline = undefined;
@@ -306,6 +322,7 @@ export class RouteHolder {
       parsed = undefined;
     }
     const route = parseRoute(parsed);
+    this.saved = route;
     if (!route) {
       this.options.onNotice?.(`${this.file} is not a route; serving blue`);
       return { ...BLUE_ROUTE };
@@ -333,7 +350,9 @@ export class RouteHolder {
           await mkdir(path.dirname(file), { recursive: true });
           // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
           if (this.detached) return;
-          await writeFileAtomicAsync(file, `${JSON.stringify(this.route, null, 2)}\n`);
+          const route = this.route;
+          await writeFileAtomicAsync(file, `${JSON.stringify(route, null, 2)}\n`);
+          this.saved = route;
           this.saveError = undefined;
         } catch (error) {
           // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.

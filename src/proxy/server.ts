@@ -26,6 +26,15 @@ import { untilIdle } from './drain.js';
 import { createIntake } from './intake.js';
 import { createRequestHandler } from './request-handler.js';
 
+/** Which of the proxy's listeners could not bind, on an error from startProxy (EADDRINUSE and the like). */
+export type Listener = 'proxy' | 'admin';
+
+/** The bind error, marked with the listener it came from: both may be on one port, so the port alone cannot tell. */
+function failedListener(error: unknown, listener: Listener): unknown {
+  if (error instanceof Error) Object.assign(error, { listener });
+  return error;
+}
+
 export interface ProxyOptions {
   plan: Plan;
   settings: ProxySettings;
@@ -164,7 +173,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     });
   }).catch(async (error: unknown) => {
     await targets.close();
-    throw error;
+    throw failedListener(error, 'proxy');
   });
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
@@ -176,12 +185,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         ...settings.admin,
         owner,
         quality: qualityRulesKey(plan.analysis.quality),
+        fallback: settings.fallback,
         route,
         metrics,
         feed: rolloutFeed?.feed,
         beforeResults: () => rolloutFeed?.poll(),
         now,
         log: options.log,
+      }).catch((error: unknown) => {
+        throw failedListener(error, 'admin');
       });
     if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {

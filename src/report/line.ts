@@ -6,6 +6,7 @@ import type { CheckResult } from '../analysis/types.js';
 import { formatFigure, formatMs, formatPercent, formatPlural } from '../core/format.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
+import { stageEndWaitText } from './stage-end-text.js';
 
 export interface LineReporterOptions {
   write: (line: string) => void;
@@ -85,6 +86,8 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
         if (!drained) options.write(formatDrainingLine(snapshot, now));
       } else {
         options.write(formatMonitorLine(snapshot, now));
+        const waiting = formatStageEndLine(snapshot, now);
+        if (waiting) options.write(waiting);
         const checks = formatChecksLine(snapshot, now);
         if (checks) options.write(checks);
       }
@@ -106,6 +109,16 @@ export function createLineReporter(options: LineReporterOptions): LineReporter {
       options.write(`bluegreen: ${endingSentence(summary)}`);
     },
   };
+}
+
+/**
+ * A stage whose time is up, waiting for the requests sent in it before it is judged (up to a request's longest
+ * life, which can be minutes): `stage-end        stage 2 ending: waiting for 14 requests in flight (up to 4m03s)`.
+ */
+export function formatStageEndLine(snapshot: RolloutSnapshot, now: number): string | undefined {
+  const waiting = stageEndWaitText(snapshot, now);
+  if (waiting === undefined || snapshot.stageEndWait === undefined) return undefined;
+  return `${timestamp(now)} ${'stage-end'.padEnd(16)} stage ${snapshot.stageEndWait.stage + 1} ending: ${waiting}`;
 }
 
 /** While the ending runs its hook and waits for requests already sent: what it is waiting for. */

@@ -3,8 +3,9 @@ import { describeEvidence } from '../analysis/format.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
-import { describeHookInFlight, greenAfterDeath, type HookInFlight } from '../state/hook-record.js';
+import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
 
 export interface OwnerInfo {
   alive: boolean;
@@ -13,6 +14,8 @@ export interface OwnerInfo {
   stopped?: boolean;
   /** The hook it is running, or was running when it died (hook.json). */
   hook?: HookInFlight;
+  /** The rollback hook a recovery of it ran (hook.json written by `bluegreen rollback`), and whether that process lives. */
+  recovery?: RecoveryHook & { alive: boolean };
 }
 
 export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, events = 8): string {
@@ -28,12 +31,15 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
   const left = stage ? Math.max(0, stage.durationMs - snapshot.stageElapsedMs) : 0;
+  // Its time up, the stage goes on until its requests in flight answer: said rather than "0s left" for minutes.
+  const waiting = finished || orphaned ? undefined : stageEndWaitText(snapshot, now);
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
   if (!finished && owner.hook)
     lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot.greenWeight, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
+  if (!finished && owner.recovery) lines.push(`  ${recoveryLine(owner.recovery)}`);
   const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
   lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
   if (!finished) {
@@ -83,4 +89,17 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     for (const event of recent) lines.push(`    ${formatEventLine(event)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A recovery's rollback hook: under way, or left by a recovery killed while it ran (the next rollback stops it first). */
+function recoveryLine(recovery: RecoveryHook & { alive: boolean }): string {
+  const who = describeRecovery(recovery);
+  if (recovery.alive) return `${who} is putting it back on blue: its rollback hook is running`;
+  const hook =
+    recovery.running === true
+      ? 'and the hook still runs: bluegreen rollback stops it before running its own'
+      : recovery.running === false
+        ? 'and the hook has ended since: traffic may or may not be on blue'
+        : 'traffic may or may not be on blue';
+  return `${who} was killed while its rollback hook ran, ${hook}`;
 }

@@ -23,6 +23,18 @@ interface HookRecord {
   greenWeight?: number;
   /** Set when the move is the proxies' routes, not a hook. */
   by?: 'proxies';
+  /** Set when a recovery ran it (`bluegreen rollback`, or a new rollout putting a dead one back on blue): which. */
+  recovery?: string;
+}
+
+/** The rollback hook a recovery of the folder's dead rollout ran (a `bluegreen rollback` killed in turn, say). */
+export interface RecoveryHook {
+  /** The recovery's process, not the rollout's. */
+  pid: number;
+  /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
+  command?: string;
+  /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
+  running?: boolean;
 }
 
 /** A hook the rollout in the folder was running (still, or when it died), as far as its record says. */
@@ -39,17 +51,17 @@ export interface HookInFlight {
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies' },
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
-  const { plan, event, stage, greenWeight, pid, by } = call;
+  const { plan, event, stage, greenWeight, pid, by, recovery } = call;
   // A plain write, no fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to
   // survive a killed process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by } satisfies HookRecord)}\n`;
+      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
   // Removed only while it still holds this call's record: an ending's move recorded while a slow stage move was
@@ -103,6 +115,26 @@ export function readHookInFlight(dir: string, rollout: { plan: { name: string; s
 }
 
 /**
+ * The rollback hook another process ran for the folder's dead rollout (its recovery: readHookInFlight leaves such a
+ * record out, it is not the rollout's), or undefined. A recovery killed while it ran leaves it, maybe still running.
+ */
+export function readRecoveryHook(dir: string, rollout: { plan: { name: string }; pid: number }): RecoveryHook | undefined {
+  const record = readRecord(dir);
+  if (!record || record.plan !== rollout.plan.name || record.event !== 'rollback') return undefined;
+  if (!Number.isSafeInteger(record.pid) || record.pid === rollout.pid) return undefined;
+  return {
+    pid: record.pid as number,
+    ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }),
+    ...(hasGroup(record) && { running: isOurHook(record) }),
+  };
+}
+
+/** "a bluegreen rollback (pid 4242)", "a recovery (pid 4242)" for records that do not say which command. */
+export function describeRecovery(hook: { pid: number; command?: string }): string {
+  return `${hook.command === undefined ? 'a recovery' : `a ${hook.command}`} (pid ${hook.pid})`;
+}
+
+/**
  * "on_stage hook setting stage 2's 50% green", "rollback hook putting traffic back on blue"; for the proxies "move of
  * the proxies to stage 2's 50% green", "promotion of the proxies".
  */
@@ -142,12 +174,15 @@ function isOurHook(record: HookRecord & { pgid: number }): boolean {
   }
 }
 
-/** Stops a hook a dead rollout left running; says what it did, or undefined when there was nothing to stop. */
-export async function stopOrphanHook(dir: string, plan: string): Promise<string | undefined> {
+/**
+ * Stops a hook a dead rollout (or a killed recovery of it) left running; says what it did and whose it was, or
+ * undefined when there was nothing to stop.
+ */
+export async function stopOrphanHook(dir: string, rollout: { plan: { name: string }; pid: number }): Promise<string | undefined> {
   const record = readRecord(dir);
   if (!record) return undefined;
   rmSync(path.join(dir, HOOK_FILE), { force: true });
-  if (!hasGroup(record) || record.plan !== plan || !isOurHook(record)) return undefined;
+  if (!hasGroup(record) || record.plan !== rollout.plan.name || !isOurHook(record)) return undefined;
   const signal = (name: NodeJS.Signals | 0) => {
     try {
       process.kill(-record.pgid, name);
@@ -161,5 +196,10 @@ export async function stopOrphanHook(dir: string, plan: string): Promise<string 
   // Not our children: no event says when they are gone, so look every few ms until the grace is over.
   while (signal(0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   signal('SIGKILL');
-  return `stopped the on_${record.event} hook (process group ${record.pgid}) the dead rollout left running`;
+  // The record's pid says whose: the rollout's own, or a recovery's (a `bluegreen rollback` killed in turn).
+  const whose =
+    Number.isSafeInteger(record.pid) && record.pid !== rollout.pid
+      ? `${describeRecovery({ pid: record.pid as number, ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }) })} that was killed while it ran`
+      : 'the dead rollout';
+  return `stopped the on_${record.event} hook (process group ${record.pgid}) left running by ${whose}`;
 }

@@ -27,4 +27,14 @@ export {
   type WatchControlOptions,
 } from './control.js';
 export { markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
-export { describeHookInFlight, greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook, type HookInFlight } from './hook-record.js';
+export {
+  describeHookInFlight,
+  describeRecovery,
+  greenAfterDeath,
+  hookRecorder,
+  readHookInFlight,
+  readRecoveryHook,
+  stopOrphanHook,
+  type HookInFlight,
+  type RecoveryHook,
+} from './hook-record.js';

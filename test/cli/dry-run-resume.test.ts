@@ -83,3 +83,16 @@ it('refuses (exit 2) as the real run would: nothing to resume, another plan, a r
     '--resume: the rollout that died was already ending (rolling back to blue: green error_rate 0.3 > 0.05); it cannot be resumed',
   );
 });
+
+// Found by hostile13: without --resume, a dry run on a folder whose rollout died at 50% green said nothing of the
+// rollback a real run does first (its on_rollback hook, its proxies told), which moves traffic.
+it('without --resume, says a real run would first put the dead rollout back on blue, and runs nothing', async () => {
+  const { dir, pid } = await deadRollout();
+  const result = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd: dir });
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toContain(
+    `first: the rollout of plan "resumable" (pid ${pid}) died without finishing, at stage 2/3 with green at 50%; a real run would put its traffic back on blue (as bluegreen rollback does: its proxies told, its on_rollback hook run) before its own first stage`,
+  );
+  expect(() => readFileSync(path.join(dir, 'hook.log'))).toThrow();
+  expect(JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8'))).toMatchObject({ phase: 'progressing', pid });
+});

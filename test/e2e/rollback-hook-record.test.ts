@@ -30,10 +30,20 @@ it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next ro
   rollback.kill('SIGKILL');
   expect((await exitOf(rollback)).signal).toBe('SIGKILL');
   expect(isAlive(hookPid)).toBe(true);
+  // status names the killed rollback's hook, still running (found by hostile13: it said nothing of it, the record
+  // being the rollback's pid, not the rollout's).
+  const status = await runCli(['status'], { cwd: dir });
+  expect(status.code).toBe(5);
+  expect(status.stdout).toContain(
+    `a bluegreen rollback (pid ${rollback.pid}) was killed while its rollback hook ran, and the hook still runs: bluegreen rollback stops it before running its own`,
+  );
 
   const again = await runCli(['rollback'], { cwd: dir });
   expect(again.code, again.stderr).toBe(0);
-  expect(again.stderr).toContain(`stopped the on_rollback hook (process group ${hookPid})`);
+  // Whose hook it was: the killed rollback's, not "the dead rollout's".
+  expect(again.stderr).toContain(
+    `stopped the on_rollback hook (process group ${hookPid}) left running by a bluegreen rollback (pid ${rollback.pid}) that was killed while it ran`,
+  );
   expect(isAlive(hookPid)).toBe(false);
   // Only the second rollback's hook finished: the first was stopped before it could run on after it.
   expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);

@@ -100,6 +100,40 @@ describe("a stage's end and its requests in flight", () => {
     expect(events.filter((e) => e.type === 'stage_passed').map((e) => e.at - events[0]!.at)).toEqual([STAGE_MS + TIMEOUT_MS, 2 * (STAGE_MS + TIMEOUT_MS)]);
   });
 
+  // Found in session 13: the wait (up to a request's longest life, minutes with retries) showed nothing, the stage at
+  // "0s left" as if hung, until a timed-out wait's warning. The snapshot says what it waits for, counting down.
+  it('says in the snapshot (and state.json) what the stage end waits for while it waits, and nothing before or after', async () => {
+    const { clock, engine, states } = setup(() => 'hang');
+    const done = engine.run();
+    await clock.advance(STAGE_MS - 1);
+    expect(engine.snapshot().stageEndWait).toBeUndefined();
+    await clock.advance(1_001);
+    // 9 of stage 1's green requests hang (see above); arrivals during the wait are not waited for.
+    expect(engine.snapshot().stageEndWait).toEqual({ stage: 0, requests: 9, upToMs: TIMEOUT_MS - 1_000 });
+    await clock.advance(2_000);
+    expect(engine.snapshot().stageEndWait).toEqual({ stage: 0, requests: 9, upToMs: TIMEOUT_MS - 3_000 });
+    expect(states.at(-1)?.stageEndWait).toMatchObject({ stage: 0, requests: 9 });
+    await clock.advance(TIMEOUT_MS - 3_000);
+    expect(engine.snapshot().stageIndex).toBe(1);
+    expect(engine.snapshot().stageEndWait).toBeUndefined();
+    await clock.advance(STAGE_MS + 2 * TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    expect(engine.snapshot().stageEndWait).toBeUndefined();
+  });
+
+  it('counts down the requests still running as they answer', async () => {
+    // Stage 1's green requests (sent at 200, 400, ... 1,800 ms) answer at 3,000 ms + (2,000 - sent): the last sent first.
+    const { clock, engine } = setup((sentAt) => (sentAt < STAGE_MS ? { afterMs: 1_000 + 2 * (STAGE_MS - sentAt), ok: true } : QUICK));
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 500);
+    expect(engine.snapshot().stageEndWait).toEqual({ stage: 0, requests: 9, upToMs: TIMEOUT_MS - 500 });
+    // By 3,500 ms those sent at 1,800 and 1,600 ms answered.
+    await clock.advance(1_000);
+    expect(engine.snapshot().stageEndWait).toEqual({ stage: 0, requests: 7, upToMs: TIMEOUT_MS - 1_500 });
+    await clock.advance(2 * STAGE_MS + 2 * TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+  });
+
   it('passes at once when nothing sent in the stage is still in flight', async () => {
     const { clock, engine, at } = setup(() => QUICK);
     const done = engine.run();

@@ -9,9 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from '../live/helpers.js';
+import { restoreBlue } from '../../src/cli/recover.js';
+import { loadPlan } from '../../src/plan/load.js';
+import { StateStore } from '../../src/state/index.js';
+import type { Running } from '../proxy/helpers.js';
+import { deadPid, snapshot } from '../state/helpers.js';
 
 const fixture = liveFixture();
 
@@ -36,7 +41,51 @@ describe('a proxy that cannot save its route', () => {
     expect(proxy!.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
     expect(journal).toContain('"hook_failed"');
+    // The rollback's blue took and was not saved: no lease is involved, and the proxy says what a restart would serve.
+    // Found by hostile13: it said "its lease runs out ... and it returns to blue on its own" (and retried for a minute).
+    const failed = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; message: string })
+      .filter((event) => event.type === 'hook_failed' && event.message.includes('green 0, mirror 0'));
+    expect(failed.length).toBe(1);
+    expect(failed[0]?.message).toContain('serving blue, not saved: /admin/route answered 500');
+    expect(failed[0]?.message).toContain('which would serve the route last saved there instead (blue)');
+    expect(failed[0]?.message).not.toContain('lease runs out');
     await app.stop();
     expect(app.failures).toBe(0);
+  });
+
+  it('`bluegreen rollback` says what a restart would serve (the stage route saved there), not that a lease brings it back', async () => {
+    const stateDir = tempDir();
+    const [proxy] = (await fixture.startProxies(1, { stateDirs: [stateDir] })) as [Running];
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }'] }, [proxy]);
+    const file = path.join(dir, 'plan.yaml');
+    const plan = loadPlan(file, dir);
+    // The dead rollout's stage route, saved; then the folder fills up (the file cannot be replaced any more).
+    const lease = Date.now() + 5 * 60_000;
+    proxy.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: lease, reason: 'stage 1/1 of live-test' });
+    await proxy.proxy.route.flush();
+    const routeFile = path.join(stateDir, ROUTE_FILE);
+    rmSync(routeFile, { force: true });
+    mkdirSync(path.join(routeFile, 'in-the-way'), { recursive: true });
+    const store = new StateStore(tempDir());
+    const dead = snapshot({
+      pid: await deadPid(),
+      greenWeight: 0.5,
+      plan: { name: plan.name, file, hash: plan.source.hash, blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages: [{ durationMs: 60_000, greenWeight: 0.5 }] },
+    });
+    await store.writeState(dead);
+
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok, result.message).toBe(true);
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    const said = store.readEvents().find((event) => event.message.includes(proxy.proxy.adminUrl as string));
+    expect(said?.type).toBe('hook_failed');
+    expect(said?.message).toContain(`serving blue, not saved: /admin/route answered 500: could not save the route to ${routeFile}: EISDIR`);
+    expect(said?.message).toContain(
+      `which would serve the route last saved there instead (green 0.5, mirror 0 (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue)`,
+    );
+    expect(said?.message).not.toContain('it returns to blue when its lease runs out');
   });
 });

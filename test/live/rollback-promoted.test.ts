@@ -9,7 +9,7 @@ import { restoreBlue } from '../../src/cli/recover.js';
 import { UsageError } from '../../src/core/exit.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { StateStore } from '../../src/state/index.js';
-import { testContext } from '../helpers/cli.js';
+import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { deadPid, snapshot } from '../state/helpers.js';
@@ -92,5 +92,30 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
     expect(result.message).toContain('it returns to blue when its lease runs out');
     expect(store.readState()?.phase).toBe('rolled_back');
     expect(store.readEvents().find((event) => event.message.includes(silent.proxy.adminUrl as string))?.type).toBe('hook_failed');
+  });
+
+  // Found by hostile13: a wrong token said "it returns to blue when its lease runs out" and exited 0, marked rolled
+  // back, where an unset one exits 2. The proxy answered (401): nothing about its lease was learnt.
+  it('with a wrong admin token exits 2, names the variable (never the token), runs no hook and stays unfinished', async () => {
+    const proxies = await fixture.startProxies(1);
+    const [proxy] = proxies as [Running];
+    const { dir, store } = await deadRollout(proxies, { lastPassed: false });
+    proxy.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 60_000, reason: 'stage 2/2 of live-test' });
+    const wrong = 'not-the-admin-token-987';
+    const run = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: { ADMIN_TOKEN: wrong } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `cannot tell the rollout's proxies to serve blue: proxy ${proxy.proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401)`,
+    );
+    expect(run.stderr).toContain('set ADMIN_TOKEN to the admin token the proxies were started with and run bluegreen rollback again');
+    expect(run.stderr).toContain('the rollout is still marked unfinished');
+    expect(`${run.stdout}${run.stderr}${JSON.stringify(store.readEvents())}`).not.toContain(wrong);
+    expect(store.readState()?.phase).toBe('progressing');
+    expect(proxy.proxy.route.effective().greenWeight).toBe(0.5);
+
+    const again = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(store.readState()?.phase).toBe('rolled_back');
   });
 });

@@ -153,9 +153,33 @@ describe('live rollout', () => {
     const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN: 'wrong-token-abcdef' } });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('401');
+    // It answered: "did not answer" would send the operator looking for a network problem.
+    expect(result.stderr).toContain(
+      `preflight: 1 of 1 proxies refused the admin token: ${(proxies[0] as Running).proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401) (set ADMIN_TOKEN to the token the proxies were started with)`,
+    );
+    expect(result.stderr).not.toContain('did not answer');
     expect(result.stderr).not.toContain('wrong-token-abcdef');
     expect((proxies[0] as Running).proxy.route.effective().greenWeight).toBe(0);
+  });
+
+  // Session 13's leftover: the proxy's plan decides fallback, and a rollout whose plan promises it drove a proxy
+  // without it, green's failures reaching the application. The other way round only shields users more.
+  it('refuses (exit 3) a proxy serving without the fallback its plan promises, and moves nothing; the reverse goes', async () => {
+    const [bare] = (await fixture.startProxies(1, { fallback: false })) as [Running];
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], fallback: true }, [bare]);
+    const refused = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain(
+      `preflight: ${bare.proxy.adminUrl as string} serves without fallback to blue (the proxy's plan has proxy.fallback: false), but this plan's proxy.fallback is true: green's failures would reach the application`,
+    );
+    expect(bare.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
+    const dry = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(dry.code).toBe(3);
+
+    const [shielding] = (await fixture.startProxies(1, { fallback: true })) as [Running];
+    const other = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], fallback: false }, [shielding]);
+    const goes = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci'], { cwd: other, env: { ADMIN_TOKEN } });
+    expect(goes.code, goes.stderr).toBe(0);
   });
 
   it('refuses (exit 3) to drive a proxy of another plan or other models, and moves nothing', async () => {

@@ -1,8 +1,10 @@
 // The admin API's startup line, like the proxy's own: on every address it names THIS_HOST, not 0.0.0.0 (which no
 // other machine reaches), and off loopback it says that the token then crosses the network over plain HTTP.
 // Found by hostile10: `--admin-listen 0.0.0.0:PORT` said "admin API on http://0.0.0.0:PORT" and nothing more.
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
+import { UsageError } from '../../src/core/exit.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { simPlan } from './helpers.js';
@@ -34,5 +36,47 @@ describe('bluegreen proxy, the admin API line', () => {
     const line = await adminLine('0.0.0.0:0');
     expect(line).toMatch(/admin API on http:\/\/THIS_HOST:\d+ \(token from ADMIN_TOKEN\); it is off loopback, and plain HTTP carries the token/);
     expect(line).not.toContain(ADMIN_TOKEN.slice(0, 12));
+  });
+});
+
+/** Starts the proxy command on these addresses; what it throws before serving (it must not serve). */
+async function startFailure(listen: string, adminListen: string): Promise<unknown> {
+  const dir = tempDir();
+  const file = writePlan(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), dir);
+  const stop = new AbortController();
+  return runProxyCommand(file, { listen, adminListen, stateDir: dir }, testContext({ cwd: dir, env: { ADMIN_TOKEN } }), stop.signal, () =>
+    stop.abort(130),
+  ).then(
+    () => 'served',
+    (error: unknown) => error,
+  );
+}
+
+// Found by hostile13: an --admin-listen that could not bind (on the proxy's own port) said "pick another address with --listen".
+describe('bluegreen proxy, an address it cannot listen on', () => {
+  it("--admin-listen on the proxy's own port names --admin-listen", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    const error = await startFailure(`127.0.0.1:${port}`, `127.0.0.1:${port}`);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      `the admin API's 127.0.0.1:${port} clashes with the proxy's own address (--listen 127.0.0.1:${port}); give it a port of its own with --admin-listen`,
+    );
+  });
+
+  it('--admin-listen on a port another program holds names --admin-listen; --listen on one names --listen', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const admin = await startFailure('127.0.0.1:0', `127.0.0.1:${port}`);
+      expect((admin as Error).message).toBe(`127.0.0.1:${port} is already in use; pick another address with --admin-listen`);
+      const own = await startFailure(`127.0.0.1:${port}`, '127.0.0.1:0');
+      expect((own as Error).message).toBe(`127.0.0.1:${port} is already in use; pick another address with --listen`);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 });

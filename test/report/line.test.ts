@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { createLineReporter, formatChecksLine } from '../../src/report/line.js';
+import { createLineReporter, formatChecksLine, formatStageEndLine } from '../../src/report/line.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
@@ -49,5 +49,28 @@ describe('createLineReporter', () => {
     expect(lines.at(-1)).toBe('bluegreen: exit 130 — interrupted by SIGINT; rolled back to blue');
     expect(lines.filter((line) => line.includes(' finished '))).toEqual([]);
     expect(lines.filter((line) => line.includes('interrupted by SIGINT; rolled back to blue'))).toHaveLength(1);
+  });
+});
+
+// Found in session 13: only a wait that timed out said anything, minutes after the stage's time was up.
+describe("the line reporter during a stage's end waiting for its requests", () => {
+  it('writes a stage-end line after each monitor line while it waits, counting down from the snapshot', async () => {
+    const clock = new FakeClock(Date.UTC(2025, 0, 15, 12, 0, 0));
+    const base = promotedSnapshot(loadTestPlan());
+    let snapshot = { ...base, phase: 'progressing' as const, endedAt: undefined, stageIndex: 1, updatedAt: clock.now() };
+    const lines: string[] = [];
+    createLineReporter({ write: (line) => lines.push(line), snapshot: () => snapshot, clock, monitorIntervalMs: 5000 });
+    await clock.advance(5000);
+    expect(lines.filter((line) => line.includes('stage-end'))).toEqual([]);
+    snapshot = { ...snapshot, updatedAt: clock.now() + 5000, stageEndWait: { stage: 1, requests: 14, upToMs: 243_000 } };
+    await clock.advance(5000);
+    const monitor = lines.findLastIndex((line) => / monitor +stage 2\//.test(line));
+    expect(lines[monitor + 1]).toBe('12:00:10.000 stage-end        stage 2 ending: waiting for 14 requests in flight (up to 4m03s)');
+    expect(formatStageEndLine({ ...snapshot, updatedAt: clock.now() - 3000 }, clock.now())).toBe(
+      '12:00:10.000 stage-end        stage 2 ending: waiting for 14 requests in flight (up to 4m00s)',
+    );
+    snapshot = { ...snapshot, stageEndWait: undefined };
+    await clock.advance(5000);
+    expect(lines.slice(monitor + 2).filter((line) => line.startsWith('12:00:15') && line.includes('stage-end'))).toEqual([]);
   });
 });

@@ -52,3 +52,21 @@ describe('renderStatus after an ending whose hook failed', () => {
     expect(text).not.toContain('rolled back to blue');
   });
 });
+
+describe("renderStatus while a stage's end waits for its requests", () => {
+  it('says the stage is waiting for its requests in flight (the bound counting down), not "0s left"', () => {
+    const base = promotedSnapshot(loadTestPlan());
+    const snapshot = {
+      ...base,
+      phase: 'progressing' as const,
+      endedAt: undefined,
+      exitCode: undefined,
+      stageIndex: 1,
+      stageElapsedMs: base.plan.stages[1]!.durationMs,
+      stageEndWait: { stage: 1, requests: 14, upToMs: 243_000 },
+    };
+    const text = renderStatus(snapshot, { alive: true, pid: 1 }, snapshot.updatedAt + 3_000);
+    expect(text).toContain(', its time is up: waiting for 14 requests in flight (up to 4m00s) before it is judged');
+    expect(text).not.toContain('left in stage');
+  });
+});

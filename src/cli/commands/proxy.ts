@@ -7,7 +7,7 @@ import { loadPlan } from '../../plan/load.js';
 import { ARMS } from '../../plan/plan.js';
 import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
-import { startProxy, type ProxyHandle } from '../../proxy/server.js';
+import { startProxy, type Listener, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/index.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
@@ -69,9 +69,14 @@ export async function runProxy(
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
     const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch(
       (error: unknown) => {
-        const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+        const { code, address, port, listener } = error as NodeJS.ErrnoException & { address?: string; port?: number; listener?: Listener };
         const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
-        const which = settings.admin && port === settings.admin.port && port !== settings.port ? '--admin-listen' : '--listen';
+        const which = listener === 'admin' ? '--admin-listen' : '--listen';
+        // The admin API binds second: on the proxy's own port it finds it taken, by the proxy itself.
+        if (code === 'EADDRINUSE' && listener === 'admin' && settings.admin?.port === settings.port)
+          throw new UsageError(
+            `the admin API's ${where} clashes with the proxy's own address (--listen ${settings.host}:${settings.port}); give it a port of its own with --admin-listen`,
+          );
         if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
         if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
         throw error;

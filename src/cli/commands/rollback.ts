@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .addHelpText(
       'after',
-      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset, or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
     )
     .action(async (flags: RollbackFlags) => {
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
@@ -63,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
           snapshot: standing.snapshot,
           ctx,
           actor: `${operatorName(ctx.env)} (bluegreen rollback)`,
+          command: 'bluegreen rollback',
           planFile: flags.plan,
         });
         if (!result.ok) throw new CliError(result.message, EXIT.orphaned);

@@ -7,7 +7,7 @@ import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
-import { rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
@@ -118,7 +118,8 @@ export function register(program: Command, ctx: CliContext): void {
 async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fromBlue: boolean; resume: boolean }): Promise<void> {
   // --resume is checked first, as the real run settles the folder before its preflight: the same refusals, read only.
   const store = new StateStore(stateDir);
-  const resumed = start.resume ? resumable(store, plan, rolloutStanding(store)) : undefined;
+  const standing = rolloutStanding(store);
+  const resumed = start.resume ? resumable(store, plan, standing) : undefined;
   const warnings = await checkBeforeTraffic(plan);
   if (!sendsNothingUpstream(plan)) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
@@ -135,7 +136,13 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
   if (routesText) ctx.stdout.write(`  ${routesText}\n`);
   if (resumed) ctx.stdout.write(`  ${resumeText(plan, resumed)}\n`);
+  else if (standing.kind === 'orphaned') ctx.stdout.write(`  ${restoreText(standing.snapshot, stateDir)}\n`);
   ctx.exitCode = EXIT.promoted;
+}
+
+/** What a real run does first on a folder whose rollout died: put that one's traffic back on blue (run-rollout.ts). */
+function restoreText(dead: RolloutSnapshot, stateDir: string): string {
+  return `first: ${orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '')}; a real run would put its traffic back on blue (as bluegreen rollback does: its proxies told, its on_rollback hook run) before its own first stage`;
 }
 
 /** What a real run with --resume would do with the dead rollout it takes over. */

@@ -7,7 +7,7 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, readHookInFlight, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -93,7 +93,18 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
   const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid);
   const hook = snapshot.endedAt === undefined ? readHookInFlight(store.dir, snapshot) : undefined;
-  return { snapshot, owner: { pid: snapshot.pid, alive, stopped: alive && isPidStopped(snapshot.pid), ...(hook && { hook }) } };
+  // A recovery's own rollback hook is not the rollout's (another pid): said apart, killed or under way.
+  const recovery = snapshot.endedAt === undefined ? readRecoveryHook(store.dir, snapshot) : undefined;
+  return {
+    snapshot,
+    owner: {
+      pid: snapshot.pid,
+      alive,
+      stopped: alive && isPidStopped(snapshot.pid),
+      ...(hook && { hook }),
+      ...(recovery && { recovery: { ...recovery, alive: isPidAlive(recovery.pid) } }),
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 // The top of the dashboard: plan name and phase, stage progress with time left, the blue/green split.
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
+import { stageEndWaitText } from '../stage-end-text.js';
 import { barCells, clockDuration, fit, textWidth, truncate } from './cells.js';
 import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';
@@ -63,13 +64,17 @@ function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Li
   const label = `stage ${snapshot.stageIndex + 1}/${count}${stage?.name ? ` ${stage.name}` : ''}`;
   const left = Math.max(0, duration - elapsed);
   const final = isFinalPhase(snapshot.phase);
+  // Its time is up, yet the stage goes on until its requests in flight answer (or a request's longest life).
+  const waiting = final ? undefined : stageEndWaitText(snapshot, now);
   const status = final
     ? 'ended'
-    : snapshot.phase === 'paused'
-      ? `paused, ${formatDuration(left)} left`
-      : snapshot.phase === 'starting'
-        ? 'starting'
-        : `${formatDuration(left)} left`;
+    : waiting !== undefined
+      ? `${waiting}${snapshot.phase === 'paused' ? ', paused' : ''}`
+      : snapshot.phase === 'paused'
+        ? `paused, ${formatDuration(left)} left`
+        : snapshot.phase === 'starting'
+          ? 'starting'
+          : `${formatDuration(left)} left`;
   const tail = `${fit(`${Math.round((duration > 0 ? elapsed / duration : 0) * 100)}%`, 4, 'right')}  ${status}`;
   const barWidth = Math.max(8, Math.min(40, width - textWidth(label) - textWidth(tail) - 4));
   const { full, empty } = barCells(duration > 0 ? elapsed / duration : 0, barWidth);
@@ -78,7 +83,7 @@ function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Li
     { text: '  ' },
     { text: '█'.repeat(full), tone: snapshot.phase === 'paused' ? 'warn' : 'accent' },
     { text: '░'.repeat(empty), tone: 'muted' },
-    { text: ` ${tail}`, tone: snapshot.phase === 'paused' ? 'warn' : 'plain' },
+    { text: ` ${tail}`, tone: snapshot.phase === 'paused' || waiting !== undefined ? 'warn' : 'plain' },
   ];
 }
 

@@ -9,6 +9,7 @@ import {
   promotedSnapshot,
   rolledBackSnapshot,
   startingSnapshot,
+  NOW,
 } from './fixtures.js';
 import { cleanFrame, renderView } from './frames.js';
 
@@ -76,6 +77,33 @@ describe('dashboard in an 80x24 terminal', () => {
 
   it('progressing at 80x24 still shows every stage, the checks and a few events', () => {
     expect(renderView(progressingSnapshot(), { columns: 80, rows: 24 }).frame).toMatchSnapshot();
+  });
+});
+
+// Found in session 13: a stage whose time was up sat at "100%  0s left" for as long as its requests in flight took
+// (minutes, with retries), as if hung. The dashboard says what it waits for, and for how long at most.
+describe("a stage's end waiting for its requests in flight", () => {
+  /** Stage 3's time up, its end waiting for 14 requests, up to 4m05s from the snapshot (taken 2 s before NOW). */
+  const waiting = (): RolloutSnapshot => ({
+    ...progressingSnapshot(),
+    stageElapsedMs: 120_000,
+    updatedAt: progressingSnapshot().updatedAt - 2_000,
+    stageEndWait: { stage: 2, requests: 14, upToMs: 245_000 },
+  });
+
+  it('shows it on the stage line, counting down from the snapshot, at 100x30 and within 80 columns', () => {
+    const { frame } = renderView(waiting());
+    expect(frame).toMatch(/stage 3\/5 {2}█+ 100% {2}waiting for 14 requests in flight \(up to 4m03s\)$/m);
+    expect(frame).not.toContain('0s left');
+    const narrow = renderView(waiting(), { columns: 80, rows: 24 }).frame;
+    for (const line of narrow.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(80);
+    expect(narrow).toContain('waiting for 14 requests in flight (up to 4m03s)');
+  });
+
+  it('says so while paused too, and nothing once the rollout has ended', () => {
+    expect(renderView({ ...waiting(), phase: 'paused' }).frame).toContain('waiting for 14 requests in flight (up to 4m03s), paused');
+    const ended = { ...waiting(), phase: 'rolled_back' as const, endedAt: NOW, exitCode: 10, reason: 'x' };
+    expect(renderView(ended, { final: final(ended) }).frame).not.toContain('waiting for');
   });
 });
 
