@@ -2,9 +2,9 @@
 // to STATE_DIR/proxy-handover/EPOCH.jsonl as they end, appended in batches. Each write costs what is new: the
 // version before rewrote every unread result every 200 ms, O(n) per write and O(n^2) over a drain with many unread,
 // on the event loop that serves the requests still finishing. Writes are async and one at a time.
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { appendFile, open } from 'node:fs/promises';
 import path from 'node:path';
+import type { TimerHandle } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
 import { makeFolder, writeFileAtomicAsync } from '../state/files.js';
 import { endLine, HANDOVER_DIR, headerLine, linesFileName } from './handover-format.js';
@@ -22,12 +22,22 @@ export interface HandoverWriterOptions {
   controller: string;
   pid: number;
   log?: (message: string) => void;
+  /** Default: setTimeout, not holding the process open. A test's fake clock drives the batching instead. */
+  setTimer?: (fn: () => void, ms: number) => TimerHandle;
+}
+
+function unrefTimer(fn: () => void, ms: number): TimerHandle {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
 }
 
 /** The stopping proxy's unread results, appended as more come in; no file while there are none. */
 export class HandoverWriter {
   readonly file: string;
-  private timer?: NodeJS.Timeout;
+  /** Writes made (the file's creation among them): what the drain cost, counted by tests and bench/tools/handover-work.js. */
+  appends = 0;
+  private timer?: TimerHandle;
   /** Writes run one after another, in this chain. */
   private queue: Promise<boolean> = Promise.resolve(true);
   private writing = false;
@@ -36,7 +46,6 @@ export class HandoverWriter {
   /** The feed's number of the last result looked at: the next batch starts after it. */
   private handedUpTo = 0;
   /** The file exists with its header (made whole by a rename: a reader never sees a torn header). */
-  private handle?: FileHandle;
   private created = false;
   private lines = 0;
   /** Results past the cap (the feed's capacity, as many as the version before held): not handed over. */
@@ -53,12 +62,11 @@ export class HandoverWriter {
   /** A result came: appended within HANDOVER_WRITE_MS (or by the write in flight, which goes on while there are more). */
   schedule(): void {
     if (this.timer || this.finished) return;
-    this.timer = setTimeout(() => {
+    this.timer = (this.options.setTimer ?? unrefTimer)(() => {
       this.timer = undefined;
       if (this.writing) this.again = true;
       else void this.flush();
     }, HANDOVER_WRITE_MS);
-    this.timer.unref();
   }
 
   /** Appends what is unread now, after the write in flight. False when a write failed. */
@@ -71,7 +79,7 @@ export class HandoverWriter {
    * results went past the cap (they are lost to the rollout, and the files this proxy adopted from must stay).
    */
   finish(): Promise<boolean> {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.finished = true;
     return this.enqueue(true);
@@ -91,13 +99,15 @@ export class HandoverWriter {
         const last = batch.done && final;
         // The final line only in a file there is: with nothing ever unread, no file at all.
         const end = last && (this.created || batch.count > 0) ? endLine(this.lines + batch.count, this.dropped + batch.dropped) : '';
+        const appending = this.created;
         if (batch.text + end !== '' && !(await this.write(batch.text + end, batch.count))) return false;
         this.handedUpTo = batch.upTo;
         this.lines += batch.count;
         if (batch.dropped > 0 && this.dropped === 0)
           this.options.log?.(`${this.file} holds ${this.lines} results, its cap: the rest the rollout has not read are not handed over (not judged)`);
         this.dropped += batch.dropped;
-        if (last) await this.close();
+        // A file made whole in the last write was fsynced by its rename.
+        if (last && appending) await this.sync();
         if (batch.done && (last || !this.again)) break;
         this.again = false;
       }
@@ -119,6 +129,7 @@ export class HandoverWriter {
   }
 
   private async write(text: string, count: number): Promise<boolean> {
+    this.appends++;
     try {
       if (!this.created) {
         makeFolder(path.dirname(this.file));
@@ -126,9 +137,9 @@ export class HandoverWriter {
         this.created = true;
         return true;
       }
-      this.handle ??= await open(this.file, 'a');
-      // FileHandle.appendFile loops over short writes itself.
-      await this.handle.appendFile(this.torn ? `\n${text}` : text);
+      // Opened for each write (a few a second at most): no handle is left open by a drain cut short. It loops over
+      // short writes itself.
+      await appendFile(this.file, this.torn ? `\n${text}` : text);
       this.torn = false;
       return true;
     } catch (error) {
@@ -140,12 +151,13 @@ export class HandoverWriter {
     }
   }
 
-  /** Its last line is written: flushed to disk, then the handle let go. */
-  private async close(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    if (!handle) return;
-    await handle.sync().catch(() => undefined);
-    await handle.close().catch(() => undefined);
+  /** Its last line is appended: flushed to disk (best effort; a proxy's crash loses nothing written without it). */
+  private async sync(): Promise<void> {
+    try {
+      const handle = await open(this.file, 'a');
+      await handle.sync().finally(() => handle.close());
+    } catch {
+      // The lines are written; only a power loss could still cost them.
+    }
   }
 }

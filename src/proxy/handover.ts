@@ -34,6 +34,8 @@ interface Loaded {
 
 /** The replacement's side: adopts what stopped proxies handed over, then deletes each file once read past. */
 export class HandoverReader {
+  /** Bytes read from .jsonl files: what the polls cost, counted by tests and bench/tools/handover-work.js. */
+  bytesRead = 0;
   private readonly files = new Map<string, Loaded>();
   /** Per origin feed, the last result adopted: one carried by two files (a proxy that stopped in turn) is served once. */
   private readonly adopted = new Map<string, number>();
@@ -102,6 +104,7 @@ export class HandoverReader {
   private readLines(file: string, fd: number, loaded: Loaded, size: number): void {
     const bytes = Buffer.alloc(size - loaded.offset);
     const got = readSync(fd, bytes, 0, bytes.length, loaded.offset);
+    this.bytesRead += got;
     const end = got > 0 ? bytes.lastIndexOf(0x0a, got - 1) : -1;
     if (end < 0) return;
     const lines = bytes.toString('utf8', 0, end).split('\n');
