@@ -1,7 +1,7 @@
 // The handover file as lines (session 14): appended in batches as a stopping proxy's requests end, read by its
 // replacement from where it left off, a torn last line waited for (and given up once its writer is gone), the
 // final line, the previous version's whole-file .json still read, the cap, and when each file is deleted.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HANDOVER_DIR, HANDOVER_WRITE_MS, HandoverReader, HandoverWriter } from '../../src/proxy/handover.js';
@@ -155,11 +155,13 @@ describe("the replacement's reading of a handover file", () => {
     expect(existsSync(killed)).toBe(false);
     expect(existsSync(draining)).toBe(true);
 
-    // A torn line an append after a failed one ended: skipped, said once, the lines after it adopted.
+    // An append of 2 and 3 that failed after 2 and part of 3 (a full disk), retried whole once there was room: the
+    // retry ends the torn line first, which is skipped (said once), and 2 is taken once.
     const failed = path.join(folder, `${uuid('c')}.jsonl`);
-    writeFileSync(failed, header('e-c', DEAD_PID) + line('e-c', 1) + line('e-c', 2).slice(0, 30) + '\n' + line('e-c', 3) + '{"not": "a result"}\n');
+    const retried = '\n' + line('e-c', 2) + line('e-c', 3);
+    writeFileSync(failed, header('e-c', DEAD_PID) + line('e-c', 1) + line('e-c', 2) + line('e-c', 3).slice(0, 30) + retried + '{"not": "a result"}\n');
     reader.poll();
-    expect(servedFrom(next, 'e-c')).toEqual([1, 3]);
+    expect(servedFrom(next, 'e-c')).toEqual([1, 2, 3]);
     expect(notices).toEqual([`${failed}: lines that are not results skipped (a torn write)`]);
 
     // A header of another format (or a newer version): left alone, said once.
@@ -255,6 +257,33 @@ describe("a handover file's end", () => {
     expect(await new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: LIVE_PID, log: (m) => notices.push(m) }).finish()).toBe(false);
     expect(notices).toHaveLength(1);
     expect(notices[0]).toContain('cannot hand 1 results the rollout has not read over to');
+  });
+});
+
+describe('an append that fails', () => {
+  it('is said, and its results go in the next write (after ending any torn line): none is lost or taken twice', async () => {
+    const dir = tempDir();
+    const old = feedOf();
+    const notices: string[] = [];
+    const writer = new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: DEAD_PID, log: (m) => notices.push(m) });
+    push(old, 2);
+    expect(await writer.flush()).toBe(true);
+    // The file cannot be appended to for a while (its name taken by a folder).
+    const aside = `${writer.file}.aside`;
+    renameSync(writer.file, aside);
+    mkdirSync(writer.file);
+    push(old, 3);
+    expect(await writer.flush()).toBe(false);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain(`cannot hand 3 results the rollout has not read over to ${writer.file}`);
+    rmSync(writer.file, { recursive: true });
+    renameSync(aside, writer.file);
+    push(old, 1);
+    expect(await writer.finish()).toBe(true);
+    expect(lines(writer.file).at(-1)).toBe(JSON.stringify({ final: true, results: 6, dropped: 0 }));
+    const next = feedOf();
+    new HandoverReader(dir, next).poll();
+    expect(servedFrom(next, old.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
 
