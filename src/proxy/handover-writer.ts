@@ -4,7 +4,7 @@
 // on the event loop that serves the requests still finishing. Writes are async and one at a time.
 import { appendFile, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { TimerHandle } from '../core/clock.js';
+import { unrefTimer, type TimerHandle } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
 import { makeFolder, writeFileAtomicAsync } from '../state/files.js';
 import { endLine, HANDOVER_DIR, headerLine, linesFileName } from './handover-format.js';
@@ -24,12 +24,6 @@ export interface HandoverWriterOptions {
   log?: (message: string) => void;
   /** Default: setTimeout, not holding the process open. A test's fake clock drives the batching instead. */
   setTimer?: (fn: () => void, ms: number) => TimerHandle;
-}
-
-function unrefTimer(fn: () => void, ms: number): TimerHandle {
-  const timer = setTimeout(fn, ms);
-  timer.unref();
-  return { cancel: () => clearTimeout(timer) };
 }
 
 /** The stopping proxy's unread results, appended as more come in; no file while there are none. */
