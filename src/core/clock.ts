@@ -47,6 +47,13 @@ export function createSystemClock(): Clock {
 
 export const systemClock: Clock = createSystemClock();
 
+/** A timer that does not hold the process open (a background write, a check that only matters while it runs). */
+export function unrefTimer(fn: () => void, ms: number): TimerHandle {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+}
+
 /** Resolves after ms on the given clock, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,98 +1,41 @@
 // The results a stopping proxy served that the rollout has not read: those recorded after its last read, and
 // those of the requests it finishes while draining (the slowest ones, a hanging green's failures among them). Its
-// admin port is closed by then (a replacement may have it), so it writes them to its state folder instead,
-// STATE_DIR/proxy-handover/EPOCH.json (atomically, again as more end), and the proxy started on that folder serves
-// them in its own feed (ResultsFeed.adopt), each with its origin, so the rollout judges each one once, in the stage
-// it was served in (src/live/fleet.ts). That proxy deletes the file once its reader has read past them.
+// admin port is closed by then (a replacement may have it), so it appends them to its state folder instead,
+// STATE_DIR/proxy-handover/EPOCH.jsonl (handover-writer.ts, format in handover-format.ts), and the proxy started on
+// that folder serves them in its own feed (ResultsFeed.adopt), each with its origin, so the rollout judges each
+// one once, in the stage it was served in (src/live/fleet.ts). That proxy reads each file by byte offset, only what
+// was appended since its last poll, and deletes it once its reader has read past and the writer is done.
 // Results carry no answer text (results-feed.ts), so neither does the file.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { errorText } from '../core/errors.js';
-import { makeFolder, writeFileAtomic } from '../state/files.js';
 import { isPidAlive } from '../state/lock.js';
+import { HANDOVER_DIR, LEGACY_FILE, LINES_FILE, linesFileName, parseHeader, parseLegacyHandover, parseLine } from './handover-format.js';
 import type { HandedEntry, ResultsFeed } from './results-feed.js';
 
-export const HANDOVER_DIR = 'proxy-handover';
-/** A draining proxy rewrites its file at most this often as its requests end: the rollout reads them soon after. */
-export const HANDOVER_WRITE_MS = 200;
-/** One file per stopped proxy process, named by its feed's epoch (a UUID); writeFileAtomic's temp files do not match. */
-const FILE_NAME = /^[0-9a-f-]{36}\.json$/;
+export { HANDOVER_DIR } from './handover-format.js';
+export { HANDOVER_WRITE_MS, HandoverWriter } from './handover-writer.js';
 
-interface HandoverFile {
-  /** The feed of the proxy that wrote it. */
-  epoch: string;
-  pid: number;
-  /** Its last write: every request it had has ended. */
-  final: boolean;
-  results: HandedEntry[];
-}
-
-export interface HandoverWriterOptions {
-  stateDir: string;
-  feed: ResultsFeed;
-  /** The rollout run driving the proxy when it began to stop: only results served under its routes are wanted. */
-  controller: string;
-  pid: number;
-  log?: (message: string) => void;
-}
-
-/** The stopping proxy's side: its unread results, rewritten as more come in; no file while there are none. */
-export class HandoverWriter {
-  private timer?: NodeJS.Timeout;
-  private readonly file: string;
-  /** The last write is done: a result recorded after it (none should be) cannot turn it back into a draft. */
-  private finished = false;
-
-  constructor(private readonly options: HandoverWriterOptions) {
-    this.file = path.join(options.stateDir, HANDOVER_DIR, `${options.feed.epoch}.json`);
-  }
-
-  /** A result came: written within HANDOVER_WRITE_MS. */
-  schedule(): void {
-    if (this.timer || this.finished) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.write(false);
-    }, HANDOVER_WRITE_MS);
-    this.timer.unref();
-  }
-
-  /** The last write, once every request has ended. False when it failed (the results are lost to the rollout). */
-  finish(): boolean {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.finished = true;
-    return this.write(true);
-  }
-
-  private write(final: boolean): boolean {
-    const { feed, controller, pid, log } = this.options;
-    const results = feed.unread(controller);
-    if (results.length === 0) return true;
-    const content: HandoverFile = { epoch: feed.epoch, pid, final, results };
-    try {
-      makeFolder(path.dirname(this.file));
-      writeFileAtomic(this.file, JSON.stringify(content));
-      return true;
-    } catch (error) {
-      log?.(`cannot hand ${results.length} results the rollout has not read over to ${this.file} (${errorText(error)}): they are not judged`);
-      return false;
-    }
-  }
-}
-
-/** What a replacement knows of one file: when it last read it, the feed number of the last result it took. */
+/** What a replacement knows of one file: how far it read it, the feed number of the last result it took. */
 interface Loaded {
+  /** Tells a later version of the file from the one read: inode and size (and mtime for a whole-file .json). */
   stamp: string;
+  /** .jsonl: bytes read, up to the end of the last complete line (a torn last line is read again when whole). */
+  offset: number;
   lastSeq: number;
-  pid: number;
+  /** The writer's, from the header; undefined until a complete header line is read. */
+  pid?: number;
+  /** Its final line was read (.jsonl), or its last whole write said so (.json). */
   final: boolean;
   /** Not a handover this proxy can read: left alone. */
   foreign?: true;
+  /** Lines after the header that were not results (a torn append, a hand edit): said once. */
+  skipped: number;
 }
 
 /** The replacement's side: adopts what stopped proxies handed over, then deletes each file once read past. */
 export class HandoverReader {
+  /** Bytes read from .jsonl files: what the polls cost, counted by tests and bench/tools/handover-work.js. */
+  bytesRead = 0;
   private readonly files = new Map<string, Loaded>();
   /** Per origin feed, the last result adopted: one carried by two files (a proxy that stopped in turn) is served once. */
   private readonly adopted = new Map<string, number>();
@@ -106,18 +49,11 @@ export class HandoverReader {
     this.dir = path.join(stateDir, HANDOVER_DIR);
   }
 
-  /** Before each read of the feed: new or rewritten files adopted, those read past and finished deleted. */
+  /** Before each read of the feed: what was appended or rewritten is adopted, files read past and finished deleted. */
   poll(): void {
     for (const name of this.names()) {
-      const file = path.join(this.dir, name);
-      const stamp = stampOf(file);
-      if (stamp === undefined) continue;
-      let loaded = this.files.get(name);
-      if (loaded?.stamp !== stamp) {
-        loaded = this.load(file, stamp, loaded);
-        this.files.set(name, loaded);
-      }
-      if (!loaded.foreign && this.feed.readPast >= loaded.lastSeq && this.finished(loaded)) this.remove(name);
+      if (LINES_FILE.test(name)) this.pollLines(name);
+      else this.pollLegacy(name);
     }
   }
 
@@ -127,45 +63,132 @@ export class HandoverReader {
    */
   release(): void {
     for (const [name, loaded] of this.files) {
-      // Rewritten since this proxy read it (its writer's last results): left for the next proxy on the folder.
-      if (stampOf(path.join(this.dir, name)) !== loaded.stamp) continue;
-      if (!loaded.foreign && this.finished(loaded)) this.remove(name);
+      if (loaded.foreign) continue;
+      // Asked before the file is looked at: a writer gone by then has appended all it ever will.
+      const done = this.finished(loaded);
+      // Written since this proxy read it (its writer's last results): left for the next proxy on the folder.
+      if (stampOf(path.join(this.dir, name), LEGACY_FILE.test(name)) !== loaded.stamp) continue;
+      if (done) this.remove(name);
     }
   }
 
-  private finished(loaded: Loaded): boolean {
-    // A writer killed mid-drain (kill -9) wrote its last: what the file holds is all there will be. A file of another
-    // feed naming this very process's pid was written by a process now gone (a container's pid 1, restarted).
-    return loaded.final || loaded.pid === process.pid || !isPidAlive(loaded.pid);
-  }
-
-  private names(): string[] {
+  private pollLines(name: string): void {
+    const file = path.join(this.dir, name);
+    let loaded = this.files.get(name);
+    // Asked before reading: a writer gone (or final) before the read has nothing more than what this read finds.
+    const doneBefore = loaded?.pid !== undefined && this.finished(loaded);
+    let fd: number;
     try {
-      return readdirSync(this.dir).filter((name) => FILE_NAME.test(name) && name !== `${this.feed.epoch}.json`);
+      fd = openSync(file, 'r');
     } catch {
-      return [];
+      this.files.delete(name);
+      return;
     }
+    try {
+      const stat = fstatSync(fd);
+      const stamp = `${stat.ino}:${stat.size}`;
+      // Another file under the same name (put back by hand): read from its start, each origin still taken once.
+      if (loaded && !loaded.stamp.startsWith(`${stat.ino}:`)) loaded = undefined;
+      loaded ??= { stamp, offset: 0, lastSeq: 0, final: false, skipped: 0 };
+      this.files.set(name, loaded);
+      if (loaded.foreign) return;
+      if (stat.size > loaded.offset) this.readLines(file, fd, loaded, stat.size);
+      loaded.stamp = stamp;
+    } finally {
+      closeSync(fd);
+    }
+    if (!loaded.foreign && doneBefore && this.feed.readPast >= loaded.lastSeq) this.remove(name);
   }
 
-  private load(file: string, stamp: string, before: Loaded | undefined): Loaded {
-    let handed: HandoverFile | undefined;
-    try {
-      handed = parseHandover(JSON.parse(readFileSync(file, 'utf8')));
-    } catch {
-      handed = undefined;
+  /** Reads what was appended since the last poll, up to its last complete line, and adopts the new results. */
+  private readLines(file: string, fd: number, loaded: Loaded, size: number): void {
+    const bytes = Buffer.alloc(size - loaded.offset);
+    const got = readSync(fd, bytes, 0, bytes.length, loaded.offset);
+    this.bytesRead += got;
+    const end = got > 0 ? bytes.lastIndexOf(0x0a, got - 1) : -1;
+    if (end < 0) return;
+    const lines = bytes.toString('utf8', 0, end).split('\n');
+    const first = loaded.offset === 0;
+    loaded.offset += end + 1;
+    if (first) {
+      const header = parseHeader(lines.shift() ?? '');
+      if (!header) {
+        this.foreign(file, loaded);
+        return;
+      }
+      loaded.pid = header.pid;
     }
-    if (!handed) {
-      this.log?.(`${file} is not a handover of a stopped proxy's results this proxy can read: left alone`);
-      return { stamp, lastSeq: 0, pid: 0, final: false, foreign: true };
+    const handed: HandedEntry[] = [];
+    const skippedBefore = loaded.skipped;
+    for (const line of lines) {
+      // An append after a failed one begins by ending what that one left: an empty line when it left nothing.
+      if (line === '') continue;
+      const parsed = parseLine(line);
+      if (parsed === undefined) loaded.skipped++;
+      else if ('final' in parsed) loaded.final = true;
+      else handed.push(parsed);
     }
-    const fresh = handed.results.filter((entry) => {
+    if (skippedBefore === 0 && loaded.skipped > 0) this.log?.(`${file}: lines that are not results skipped (a torn write)`);
+    this.adopt(handed, loaded);
+  }
+
+  /** The previous version's whole-file EPOCH.json, read again each time it is rewritten. */
+  private pollLegacy(name: string): void {
+    const file = path.join(this.dir, name);
+    const stamp = stampOf(file, true);
+    if (stamp === undefined) return;
+    let loaded = this.files.get(name);
+    if (loaded?.stamp !== stamp) {
+      loaded = { stamp, offset: 0, lastSeq: loaded?.lastSeq ?? 0, final: false, skipped: 0 };
+      this.files.set(name, loaded);
+      let handed;
+      try {
+        handed = parseLegacyHandover(readFileSync(file, 'utf8'));
+      } catch {
+        handed = undefined;
+      }
+      if (!handed) {
+        this.foreign(file, loaded);
+        return;
+      }
+      loaded.pid = handed.pid;
+      loaded.final = handed.final;
+      this.adopt(handed.results, loaded);
+    }
+    if (!loaded.foreign && this.feed.readPast >= loaded.lastSeq && this.finished(loaded)) this.remove(name);
+  }
+
+  private adopt(handed: readonly HandedEntry[], loaded: Loaded): void {
+    const fresh = handed.filter((entry) => {
       const { epoch, seq } = entry.origin;
       if (seq <= (this.adopted.get(epoch) ?? 0)) return false;
       this.adopted.set(epoch, seq);
       return true;
     });
     this.feed.adopt(fresh);
-    return { stamp, lastSeq: fresh.length > 0 ? this.feed.cursor : (before?.lastSeq ?? 0), pid: handed.pid, final: handed.final };
+    if (fresh.length > 0) loaded.lastSeq = this.feed.cursor;
+  }
+
+  private foreign(file: string, loaded: Loaded): void {
+    loaded.foreign = true;
+    this.log?.(`${file} is not a handover of a stopped proxy's results this proxy can read: left alone`);
+  }
+
+  private finished(loaded: Loaded): boolean {
+    // A writer killed mid-drain (kill -9) wrote its last: what the file holds is all there will be (a torn last line
+    // stays torn). A file of another feed naming this very process's pid was written by a process now gone (a
+    // container's pid 1, restarted).
+    if (loaded.pid === undefined) return false;
+    return loaded.final || loaded.pid === process.pid || !isPidAlive(loaded.pid);
+  }
+
+  private names(): string[] {
+    const own = [linesFileName(this.feed.epoch), `${this.feed.epoch}.json`];
+    try {
+      return readdirSync(this.dir).filter((name) => (LINES_FILE.test(name) || LEGACY_FILE.test(name)) && !own.includes(name));
+    } catch {
+      return [];
+    }
   }
 
   private remove(name: string): void {
@@ -174,47 +197,13 @@ export class HandoverReader {
   }
 }
 
-/** What tells a rewrite of a file from the version read: its time and size; undefined when it is gone. */
-function stampOf(file: string): string | undefined {
+/** What tells a later version of a file from the one read; undefined when it is gone. */
+function stampOf(file: string, legacy: boolean): string | undefined {
   try {
     const stat = statSync(file);
-    return `${stat.mtimeMs}:${stat.size}`;
+    // A .json is rewritten whole (a rename: new inode, maybe the same size); a .jsonl only grows.
+    return legacy ? `${stat.mtimeMs}:${stat.size}` : `${stat.ino}:${stat.size}`;
   } catch {
     return undefined;
   }
-}
-
-const KINDS = new Set(['routed', 'fallback', 'mirror']);
-
-/** The file's content, or undefined when it is not a handover; entries not shaped like results are dropped. */
-export function parseHandover(value: unknown): HandoverFile | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.epoch !== 'string' || typeof v.pid !== 'number' || typeof v.final !== 'boolean' || !Array.isArray(v.results)) return undefined;
-  return { epoch: v.epoch, pid: v.pid, final: v.final, results: v.results.filter(isHandedEntry) };
-}
-
-function isHandedEntry(value: unknown): value is HandedEntry {
-  if (typeof value !== 'object' || value === null) return false;
-  const { origin, kind, result, quality, stage } = value as Record<string, unknown>;
-  const o = origin as Record<string, unknown> | null | undefined;
-  const r = result as Record<string, unknown> | null | undefined;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    typeof o.epoch === 'string' &&
-    Number.isInteger(o.seq) &&
-    typeof o.controller === 'string' &&
-    typeof kind === 'string' &&
-    KINDS.has(kind) &&
-    typeof r === 'object' &&
-    r !== null &&
-    (r.arm === 'blue' || r.arm === 'green') &&
-    typeof r.ok === 'boolean' &&
-    typeof r.latencyMs === 'number' &&
-    typeof quality === 'object' &&
-    quality !== null &&
-    typeof (quality as Record<string, unknown>).ok === 'boolean' &&
-    (stage === undefined || Number.isInteger(stage))
-  );
 }

@@ -65,7 +65,8 @@ export interface FeedOptions {
 
 export class ResultsFeed {
   readonly epoch: string;
-  private readonly capacity: number;
+  /** The ring's size: results a reader falls further behind on are missed (and a handover file holds no more). */
+  readonly capacity: number;
   private readonly ring: (FeedEntry | undefined)[];
   /** Beside the ring: the rollout run whose route each result was served under (only a handover needs it). */
   private readonly controllers: (string | undefined)[];
@@ -134,15 +135,24 @@ export class ResultsFeed {
    * own, for this feed's results): what this proxy hands over when it stops.
    */
   unread(controller: string): HandedEntry[] {
-    const handed: HandedEntry[] = [];
-    const from = Math.max(this.readPast + 1, this.head - this.capacity + 1, 1);
-    for (let seq = from; seq <= this.head; seq++) {
+    return this.handOver(controller, 0, Infinity).results;
+  }
+
+  /**
+   * The unread results after `after` served under `controller`'s routes, at most `limit`, and the number of the last
+   * result looked at (pass it as `after` next time): a draining proxy appends each batch to its handover file, so
+   * each costs what is new, not every unread result again.
+   */
+  handOver(controller: string, after: number, limit: number): { results: HandedEntry[]; upTo: number } {
+    const results: HandedEntry[] = [];
+    let seq = Math.max(this.readPast + 1, after + 1, this.head - this.capacity + 1, 1);
+    for (; seq <= this.head && results.length < limit; seq++) {
       const entry = this.ring[seq % this.capacity];
       if (!entry || this.controllers[seq % this.capacity] !== controller) continue;
       const { seq: _seq, origin, ...rest } = entry;
-      handed.push({ ...rest, origin: origin ?? { epoch: this.epoch, seq, controller } });
+      results.push({ ...rest, origin: origin ?? { epoch: this.epoch, seq, controller } });
     }
-    return handed;
+    return { results, upTo: Math.max(after, seq - 1) };
   }
 
   /** Numbers a fresh entry and keeps it. */

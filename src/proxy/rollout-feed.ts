@@ -15,7 +15,7 @@ export interface RolloutFeed {
   /** The drain began: while a rollout drives this proxy, what its reader has not read is written as requests end. */
   startHandover(): void;
   /** Every request has ended: the last write, then the files adopted from may go. */
-  finishHandover(): void;
+  finishHandover(): Promise<void>;
 }
 
 export function createRolloutFeed(options: {
@@ -53,11 +53,11 @@ export function createRolloutFeed(options: {
       writer.schedule();
       handingOver = writer;
     },
-    finishHandover() {
+    async finishHandover() {
       // What stopped proxies wrote since the last read goes into this proxy's own handover; once that holds what it
       // adopted and was not read, the files it adopted from may go.
       handovers?.poll();
-      if (handingOver?.finish() === true) handovers?.release();
+      if (handingOver && (await handingOver.finish())) handovers?.release();
     },
   };
 }

@@ -244,7 +244,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         await closed;
         // The requests cut just now are recorded on their sockets' close events: in the last write too.
         await new Promise((resolve) => setImmediate(resolve));
-        rolloutFeed?.finishHandover();
+        await rolloutFeed?.finishHandover();
         await Promise.all([targets.close(), route.flush()]);
       })();
       return closing;

@@ -12,7 +12,7 @@ import type { RolloutSnapshot } from '../../src/engine/types.js';
 import type { Route } from '../../src/proxy/route.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+import { until } from '../helpers/until.js';
 import { ADMIN_TOKEN, freePort, liveFixture, type ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();

@@ -65,7 +65,7 @@ describe("a proxy stopped while it serves a slow green request hands the request
     await until(() => (liveView(dir)?.stages[0]?.arms.green.failures ?? 0) > 0, 'the handed-over failure in the rollout');
     // Read past and its writer gone: the replacement deletes the file at its next read.
     const folder = path.join(stateDir, HANDOVER_DIR);
-    await until(() => !existsSync(folder) || readdirSync(folder).every((name) => !name.endsWith('.json')), 'the handover file deleted');
+    await until(() => !existsSync(folder) || readdirSync(folder).every((name) => !/\.jsonl?$/.test(name)), 'the handover file deleted');
 
     const abort = await runCli(['abort'], { cwd: dir });
     expect(abort.code, abort.stderr).toBe(0);

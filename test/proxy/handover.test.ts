@@ -31,14 +31,14 @@ function feedOf(owner: { controller?: string }): ResultsFeed {
 
 function handoverFiles(dir: string): string[] {
   const folder = path.join(dir, HANDOVER_DIR);
-  return existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.json')) : [];
+  return existsSync(folder) ? readdirSync(folder).filter((name) => /\.jsonl?$/.test(name)) : [];
 }
 
 /** A pid no process has (the writer was killed). */
 const DEAD_PID = 2 ** 22 + 12345;
 
 describe('handing results over to the next proxy', () => {
-  it("hands over only what the driving rollout's reader did not read, served under its routes; the next proxy serves them once", () => {
+  it("hands over only what the driving rollout's reader did not read, served under its routes; the next proxy serves them once", async () => {
     const dir = tempDir();
     const owner: { controller?: string } = { controller: undefined };
     const old = feedOf(owner);
@@ -50,9 +50,9 @@ describe('handing results over to the next proxy', () => {
     // A reader whose cursor is in another feed says nothing of what was read here.
     old.read(5, undefined, 'another-feed');
     const writer = new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: process.pid });
-    expect(writer.finish()).toBe(true);
+    expect(await writer.finish()).toBe(true);
     const [name] = handoverFiles(dir);
-    expect(name).toBe(`${old.epoch}.json`);
+    expect(name).toBe(`${old.epoch}.jsonl`);
     const text = readFileSync(path.join(dir, HANDOVER_DIR, name as string), 'utf8');
     expect(text).not.toContain('secret answer');
 
@@ -75,20 +75,20 @@ describe('handing results over to the next proxy', () => {
     expect(handoverFiles(dir)).toEqual([]);
   });
 
-  it('writes no file when nothing was unread, or nothing was served under the rollout', () => {
+  it('writes no file when nothing was unread, or nothing was served under the rollout', async () => {
     const dir = tempDir();
     const owner = { controller: 'run-1' };
     const feed = feedOf(owner);
     feed.push(result(1), 'routed', { ok: true }, 0);
     feed.read(1, undefined, feed.epoch);
-    expect(new HandoverWriter({ stateDir: dir, feed, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
+    expect(await new HandoverWriter({ stateDir: dir, feed, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
     owner.controller = 'operator-by-hand';
     feed.push(result(2), 'routed', { ok: true }, 0);
-    expect(new HandoverWriter({ stateDir: dir, feed, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
+    expect(await new HandoverWriter({ stateDir: dir, feed, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
     expect(handoverFiles(dir)).toEqual([]);
   });
 
-  it("keeps a still-draining proxy's file until it is final, adopting what it adds; a writer that died is final", () => {
+  it("keeps a still-draining proxy's file until it is final, adopting what it adds; a writer that died is final", async () => {
     const dir = tempDir();
     const owner = { controller: 'run-1' };
     const old = feedOf(owner);
@@ -96,7 +96,7 @@ describe('handing results over to the next proxy', () => {
     // A live process other than the reader (in a real handover, the stopped proxy still draining).
     const writer = new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: process.ppid });
     // An early write (as the drain goes on), then the replacement reads it before the last request ended.
-    (writer as unknown as { write(final: boolean): boolean }).write(false);
+    expect(await writer.flush()).toBe(true);
     const next = feedOf(owner);
     const reader = new HandoverReader(dir, next);
     reader.poll();
@@ -105,7 +105,7 @@ describe('handing results over to the next proxy', () => {
     // Read past but not final, its writer alive: it may write more, so it stays.
     expect(handoverFiles(dir)).toHaveLength(1);
     old.push(result(2, false), 'routed', { ok: true }, 2);
-    writer.finish();
+    await writer.finish();
     reader.poll();
     expect(next.read(1, undefined, next.epoch).results.map((e) => e.origin?.seq)).toEqual([2]);
     next.read(next.cursor, undefined, next.epoch);
@@ -123,7 +123,7 @@ describe('handing results over to the next proxy', () => {
     expect(existsSync(killed)).toBe(false);
   });
 
-  it('serves a result two files carry once (a replacement that stopped in turn), and leaves a file it cannot read alone', () => {
+  it('serves a result two files carry once (a replacement that stopped in turn), and leaves a file it cannot read alone', async () => {
     const dir = tempDir();
     const owner = { controller: 'run-1' };
     const first = feedOf(owner);
@@ -131,16 +131,16 @@ describe('handing results over to the next proxy', () => {
     // The second proxy adopted the first's file and stopped before its reader read any of it.
     const second = feedOf(owner);
     const firstFile = new HandoverWriter({ stateDir: dir, feed: first, controller: 'run-1', pid: DEAD_PID });
-    firstFile.finish();
+    await firstFile.finish();
     const secondReader = new HandoverReader(dir, second);
     secondReader.poll();
     second.push(result(4), 'routed', { ok: true }, 0);
-    expect(new HandoverWriter({ stateDir: dir, feed: second, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
+    expect(await new HandoverWriter({ stateDir: dir, feed: second, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
     // Its own file holds what it adopted: its release may delete the first one, but a copy of it stays here.
-    const copy = readFileSync(path.join(dir, HANDOVER_DIR, `${first.epoch}.json`), 'utf8');
+    const copy = readFileSync(path.join(dir, HANDOVER_DIR, `${first.epoch}.jsonl`), 'utf8');
     secondReader.release();
-    expect(handoverFiles(dir)).toEqual([`${second.epoch}.json`]);
-    writeFileSync(path.join(dir, HANDOVER_DIR, `${first.epoch}.json`), copy);
+    expect(handoverFiles(dir)).toEqual([`${second.epoch}.jsonl`]);
+    writeFileSync(path.join(dir, HANDOVER_DIR, `${first.epoch}.jsonl`), copy);
     mkdirSync(path.join(dir, HANDOVER_DIR), { recursive: true });
     const foreign = path.join(dir, HANDOVER_DIR, `${'1'.repeat(8)}-1111-4111-8111-${'1'.repeat(12)}.json`);
     writeFileSync(foreign, '{"not": "a handover"}');

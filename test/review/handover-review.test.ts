@@ -33,22 +33,22 @@ describe('review12: handover files', () => {
   // deleted once that writer has exited, and the replacement's own handover holds only what it had adopted.
   // Sequence: proxy 1 stops while a green request hangs; proxy 2 starts and adopts proxy 1's early write; the
   // request times out, proxy 1 writes its final file and exits; proxy 2 is stopped before the rollout's next read.
-  it("keeps a stopped proxy's last write that its replacement never adopted when the replacement stops in turn", () => {
+  it("keeps a stopped proxy's last write that its replacement never adopted when the replacement stops in turn", async () => {
     const dir = tempDir();
     const first = feedOf('run-1');
     first.push(result(1), 'routed', { ok: true }, 0);
     const firstWriter = new HandoverWriter({ stateDir: dir, feed: first, controller: 'run-1', pid: DEAD_PID });
     // An early write while it drains (HANDOVER_WRITE_MS after a result).
-    (firstWriter as unknown as { write(final: boolean): boolean }).write(false);
+    expect(await firstWriter.flush()).toBe(true);
     const second = feedOf('run-1');
     const secondReader = new HandoverReader(dir, second);
     secondReader.poll();
     expect(servedFrom(second, first.epoch)).toEqual([1]);
     // The hanging request ends (green's timeout): the first proxy's last write; then it exits.
     first.push(result(2, false), 'routed', { ok: true }, 0);
-    expect(firstWriter.finish()).toBe(true);
+    expect(await firstWriter.finish()).toBe(true);
     // The second proxy stops before anyone read its feed again (no poll since).
-    expect(new HandoverWriter({ stateDir: dir, feed: second, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
+    expect(await new HandoverWriter({ stateDir: dir, feed: second, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
     secondReader.release();
     // The proxy started next serves the first proxy's results 1 and 2: the timeout is not lost.
     const third = feedOf('run-1');
