@@ -4,25 +4,17 @@
 // then the proxy's own functions. Idle time is left out. On a loaded machine the times are inflated alike (the
 // process is descheduled mid-function), so read the shares and differences, not the absolute microseconds.
 //   node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30]
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { forkBare, spawnProxy } from '../lib/proxies.js';
-import { startUpstream } from '../lib/upstream.js';
+import { benchChatBody, startMeasured } from '../lib/proxies.js';
 
 const [rateArg, secondsArg, modeArg, topArg] = process.argv.slice(2);
 const rate = Number(rateArg ?? 2000);
 const seconds = Number(secondsArg ?? 6);
 const mode = modeArg ?? 'plain';
 const top = Number(topArg ?? 30);
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = [`--import=${path.join(ROOT, 'bench/lib/cpu-sample.js')}`];
-const upstream = await startUpstream({ delayMs: 0 });
-const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
-if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
-const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
-const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const { upstream, targets } = await startMeasured('cpu-sample.js');
+const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** Self time (us) by file and by function of a profile, idle left out. */
