@@ -5,6 +5,7 @@ import { fork, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './plan.js';
+import { startUpstream } from './upstream.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,6 +18,25 @@ export function forkBare(upstreamOrigin, nodeArgs = []) {
       resolve({ origin: `http://127.0.0.1:${port}`, pid: child.pid, close: () => stop(child, 'SIGTERM') });
     });
   });
+}
+
+/**
+ * The bench upstream, the pass-through and the proxy (and PROXY_BASE_BIN's build, another bin/bluegreen.js), each
+ * process loading the bench/lib module `lib` with --import (a counter or profiler started and stopped by SIGUSR2):
+ * what bench/tools/proxy-work.js, proxy-alloc.js and proxy-profile.js compare.
+ */
+export async function startMeasured(lib) {
+  const args = [`--import=${path.join(ROOT, 'bench/lib', lib)}`];
+  const upstream = await startUpstream({ delayMs: 0 });
+  const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
+  if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
+  return { upstream, targets };
+}
+
+/** The chat request those tools send: one short question, streamed (`mode` stream) or not. */
+export function benchChatBody(mode) {
+  const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
+  return { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
 }
 
 export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js')) {

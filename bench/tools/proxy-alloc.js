@@ -6,17 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { forkBare, spawnProxy } from '../lib/proxies.js';
-import { startUpstream } from '../lib/upstream.js';
+import { benchChatBody, startMeasured } from '../lib/proxies.js';
 
 const [rate = 3000, seconds = 5, mode = 'plain', top = 25] = process.argv.slice(2).map((v, i) => (i === 2 ? v : Number(v)));
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = [`--import=${path.join(ROOT, 'bench/lib/heap-sample.js')}`];
-const upstream = await startUpstream({ delayMs: 0 });
-const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
-if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
-const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
-const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const { upstream, targets } = await startMeasured('heap-sample.js');
+const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 for (const [name, target] of Object.entries(targets)) {
   const client = createLoadClient(target.origin);

@@ -3,12 +3,9 @@
 // GC), async resources created by type (timers, ticks, promises), listeners added and socket writes, a request.
 // Each process counts its own (bench/lib/work-count.js) over one run of the same open-model load.
 //   node bench/tools/proxy-work.js [RATE=2000] [SECONDS=5] [MODE=plain|stream] [ROUNDS=1]
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { forkBare, spawnProxy } from '../lib/proxies.js';
-import { startUpstream } from '../lib/upstream.js';
+import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { round } from '../lib/util.js';
 
 const [rateArg, secondsArg, modeArg, roundsArg] = process.argv.slice(2);
@@ -16,13 +13,8 @@ const rate = Number(rateArg ?? 2000);
 const seconds = Number(secondsArg ?? 5);
 const mode = modeArg ?? 'plain';
 const rounds = Number(roundsArg ?? 1);
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = [`--import=${path.join(ROOT, 'bench/lib/work-count.js')}`];
-const upstream = await startUpstream({ delayMs: 0 });
-const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
-if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
-const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
-const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
+const { upstream, targets } = await startMeasured('work-count.js');
+const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
 for (const [name, client] of Object.entries(clients)) await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 }).then(() => name);

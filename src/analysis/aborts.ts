@@ -30,7 +30,12 @@ import { rateInterval, type Interval, type Prior } from './sequential.js';
  */
 export const ABORTS_PER_CLIENT = 3;
 
-/** The sticky id as results carry it: a digest (the same on every proxy), never the user or conversation id. */
+/**
+ * The sticky id as a result carries it inside the proxy that made it: a 32-bit FNV digest, never the user or
+ * conversation id. It does not leave the proxy as it is (a dictionary of ids reverses it in seconds): the results
+ * feed and the handover file carry an HMAC-SHA256 of it under a key derived from the admin token instead
+ * (src/proxy/client-digest.ts), the same on every proxy of a rollout.
+ */
 export function stickyClient(stickyKey: string): string {
   return hashString(stickyKey, CLIENT_DIGEST_SEED).toString(36);
 }

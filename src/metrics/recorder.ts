@@ -20,6 +20,11 @@ export interface MetricsRecorderOptions {
   now: () => number;
   /** Length of the live window, whole seconds; default 10. */
   windowSeconds?: number;
+  /**
+   * Keep the live window (window()); default true. A recorder whose window is never read (the proxy's figure sets:
+   * a rollout reads the proxy's results, not its window) saves a clock read and a histogram value per result.
+   */
+  liveWindow?: boolean;
   /** Latency and ttft limits whose exceedances are counted (the latency rules judge those shares). */
   slowLimits?: SlowLimits;
   /** Keep each stage x arm's latencies in buckets (ArmStats.latencyBuckets): the p95-ratio rule needs them. */
@@ -46,7 +51,7 @@ export const DEFAULT_WINDOW_SECONDS = 10;
 
 export class MetricsRecorder {
   private readonly stageStates: StageState[];
-  private readonly windows: Record<ArmName, RollingWindow>;
+  private readonly windows?: Record<ArmName, RollingWindow>;
   private readonly now: () => number;
   /**
    * Failures in a row per arm, across stage boundaries: five failures straddling a stage change are
@@ -69,6 +74,7 @@ export class MetricsRecorder {
         green: new ArmRecorder(prices.green, options.slowLimits, options.latencyBuckets),
       },
     }));
+    if (options.liveWindow === false) return;
     const seconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const origin = this.now();
     this.windows = {
@@ -168,7 +174,7 @@ export class MetricsRecorder {
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;
     arm.record(result, qualityFailed);
-    this.windows[armName].record(result.latencyMs, failed);
+    this.windows?.[armName].record(result.latencyMs, failed);
     // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
     // and nobody saw how they would have ended (src/analysis/aborts.ts).
     if (failed && result.failure === 'client_abort') return;
@@ -215,6 +221,8 @@ export class MetricsRecorder {
 
   /** Live figures for one arm over the last windowSeconds, across stages. */
   window(arm: ArmName): WindowStats {
+    // Asked of a recorder made without one: a bug in the caller.
+    if (!this.windows) throw new Error('this recorder keeps no live window (liveWindow: false)');
     return this.windows[arm].stats();
   }
 

@@ -21,15 +21,31 @@ function loopbackOrigin(origin: string): boolean {
   }
 }
 
-/** Why the request looks like a web page's rather than an application's, else undefined. */
-export function browserRefusal(headers: IncomingHttpHeaders): string | undefined {
-  const host = headers.host;
-  if (host !== undefined && !isLoopback(hostName(host.trim()))) {
-    return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
-  }
-  const origin = headers.origin;
-  if (origin !== undefined && !loopbackOrigin(origin)) {
-    return `this proxy asks no client key, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); set proxy.client_keys_env to serve them`;
-  }
-  return undefined;
+function hostRefusal(host: string | undefined): string | undefined {
+  if (host === undefined || isLoopback(hostName(host.trim()))) return undefined;
+  return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
+}
+
+/** Why a request looks like a web page's rather than an application's, else undefined. */
+export type BrowserGuard = (headers: IncomingHttpHeaders) => string | undefined;
+
+/**
+ * The guard of one keyless proxy. It remembers the last Host it let through: an application's requests all name
+ * the same one, and checking it (an IP address parse) cost more than the rest of the guard.
+ */
+export function createBrowserGuard(): BrowserGuard {
+  let allowedHost: string | undefined;
+  return (headers) => {
+    const host = headers.host;
+    if (host !== allowedHost) {
+      const refused = hostRefusal(host);
+      if (refused !== undefined) return refused;
+      allowedHost = host;
+    }
+    const origin = headers.origin;
+    if (origin !== undefined && !loopbackOrigin(origin)) {
+      return `this proxy asks no client key, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); set proxy.client_keys_env to serve them`;
+    }
+    return undefined;
+  };
 }

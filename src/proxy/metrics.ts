@@ -77,7 +77,13 @@ class FigureSet {
   ) {
     this.since = options.now();
     // The recorder keeps figures per stage; each set is one stage of its own.
-    this.recorder = new MetricsRecorder({ stages: [{ name: 'live', durationMs: 0, greenWeight: 0 }], prices: options.prices, now: options.now });
+    // No live window: nothing reads it (a rollout judges the proxy's results, recorded into its own recorder).
+    this.recorder = new MetricsRecorder({
+      stages: [{ name: 'live', durationMs: 0, greenWeight: 0 }],
+      prices: options.prices,
+      now: options.now,
+      liveWindow: false,
+    });
     this.recorder.startStage(0);
   }
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../core/errors.js';
 import type { KeyCheck } from './auth.js';
-import { browserRefusal } from './browser-guard.js';
+import { createBrowserGuard } from './browser-guard.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
 import { bodyEncoding, type BodyHandler, type Intake } from './intake.js';
@@ -42,6 +42,7 @@ function nestsTooDeep(error: unknown): boolean {
 /** The server's request listener (Node's checkContinue listener calls it too). */
 export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { inbound, intake, posts, metrics, prometheus, route, inFlight, metricsCheck, keyless, draining, log } = deps;
+  const browserRefusal = keyless ? createBrowserGuard() : undefined;
 
   /** A request with a body (read, plain JSON only) for `handler`. */
   function withBody(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
@@ -59,7 +60,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
-    const refusal = keyless ? browserRefusal(req.headers) : undefined;
+    const refusal = browserRefusal?.(req.headers);
     if (refusal !== undefined) {
       req.resume();
       metrics.reject('unauthorized');

@@ -1,6 +1,6 @@
 // What the proxy reads of a request body before it routes it: UTF-8 JSON, an object naming its model, and
 // whether it asks for a stream. The bytes themselves are kept, so an arm's body can be the application's own.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { isObject } from '../upstream/shape.js';
 
 export interface Parsed {
@@ -13,9 +13,12 @@ export interface Parsed {
 
 /** A request body the proxy can route: UTF-8 JSON, an object naming its model; else why not (the 400's message). */
 export function parseRequestBody(raw: Buffer): Parsed | string {
+  let text: string;
+  // ASCII (most bodies) is copied as Latin-1, byte for character: the same text, without the UTF-8 check and decoding.
+  if (isAscii(raw)) text = raw.toString('latin1');
   // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
-  if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
-  const text = raw.toString('utf8');
+  else if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
+  else text = raw.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

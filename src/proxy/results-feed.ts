@@ -51,6 +51,9 @@ export const DEFAULT_FEED_CAPACITY = 100_000;
  */
 export const FEED_VERSION = 2;
 const MAX_PAGE = 5_000;
+/** A quality outcome without a reason, shared by every entry that has it (most: an answer that passed). */
+const PASSED: FeedEntry['quality'] = Object.freeze({ ok: true });
+const NOT_PASSED: FeedEntry['quality'] = Object.freeze({ ok: false });
 
 /** A result as one proxy hands it to the next (handover.ts): its origin always set, its number to come. */
 export type HandedEntry = Omit<FeedEntry, 'seq' | 'origin'> & { origin: FeedOrigin };
@@ -117,7 +120,7 @@ export class ResultsFeed {
       seq: 0,
       kind,
       result: { ...result, content: '' },
-      quality: { ok: quality.ok, ...(quality.reason !== undefined && { reason: quality.reason }) },
+      quality: quality.reason !== undefined ? { ok: quality.ok, reason: quality.reason } : quality.ok ? PASSED : NOT_PASSED,
     };
     if (stage !== undefined) entry.stage = stage;
     // Only a client abort names its client: one HMAC per abort, nothing for any other result.

@@ -86,6 +86,8 @@ export interface UpstreamResult {
   /**
    * A client abort's sticky client (a digest of its user or conversation id, never the id itself), when the
    * request named one: the comparisons count only a few of one client's aborts per stage (src/analysis/aborts.ts).
+   * In the proxy's process, stickyClient's FNV digest; as the proxy's results feed and handover carry it out (what a
+   * rollout records), an HMAC-SHA256 of that under a key derived from the admin token (src/proxy/client-digest.ts).
    */
   client?: string;
   /** Time to the first content token, for streams. */

@@ -270,4 +270,24 @@ describe('MetricsRecorder window', () => {
     clock.advance(1000);
     expect(metrics.window('green')).toEqual({ seconds: 3, requestsPerSecond: 0, errorRate: 0, latencyP95: null });
   });
+
+  it('is not kept with liveWindow: false (the proxy): the stage figures are the same, and asking for it is an error', () => {
+    const reads: number[] = [];
+    const clock = manualClock(T0);
+    const now = (): number => {
+      reads.push(clock.now());
+      return clock.now();
+    };
+    const { metrics: kept } = recorder();
+    const { metrics: windowless } = recorder({ now, liveWindow: false });
+    for (const metrics of [kept, windowless]) {
+      metrics.startStage(0);
+      metrics.recordResult(0, failed('green', { latencyMs: 2000 }), PASS);
+      metrics.recordResult(0, ok('blue', { latencyMs: 10 }), PASS);
+    }
+    expect(windowless.stage(0)).toEqual(kept.stage(0));
+    // The clock is read for the stage's start only: not per result, as a window's seconds need.
+    expect(reads).toHaveLength(1);
+    expect(() => windowless.window('green')).toThrow(/no live window/);
+  });
 });

@@ -2,7 +2,7 @@
 // `Expect: 100-continue`, a body in thousands of 1-byte chunks, a body that is not UTF-8.
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { completionServer, runProxy, scriptedPlan, UPSTREAM_KEY, type Running } from './helpers.js';
+import { completionServer, runProxy, scriptedPlan, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
 
@@ -73,6 +73,15 @@ describe('the proxy on the wire', () => {
     expect(reply).toContain('the request body is not UTF-8');
     expect(scripted.seen).toHaveLength(0);
     expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
+
+  it('reads a body with characters beyond ASCII as UTF-8: the arm gets them whole beside its model', async () => {
+    const { scripted, running } = await proxy();
+    setRoute(running.proxy, 1);
+    const body = Buffer.from('{"model":"blue-model","messages":[{"role":"user","content":"h\u00e9llo ✓ 你好 é"}]}', 'utf8');
+    const reply = await exchange(running, [Buffer.concat([Buffer.from(post(`content-length: ${body.length}\r\nconnection: close\r\n`, '')), body])]);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(scripted.seen[0]?.body).toBe('{"model":"green-model","messages":[{"role":"user","content":"h\u00e9llo ✓ 你好 é"}]}');
   });
 });
 

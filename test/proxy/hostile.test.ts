@@ -256,6 +256,11 @@ describe('a web page reaching a keyless proxy on loopback through the browser', 
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
       expect(await rawPost(running.proxy.url, path, { host, origin: `http://${host}` }, body)).toBe(200);
     }
+    // The guard remembers the Host it let through last: an Origin is still checked with it, another Host afresh.
+    expect(await rawPost(running.proxy.url, path, { host: `[::1]:${port}`, origin: 'https://evil.example' }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}` }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { host: `[::1]:${port}` }, body)).toBe(200);
+    expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(6);
   });
 });
 

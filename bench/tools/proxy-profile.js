@@ -1,0 +1,75 @@
+// Where the proxy's extra CPU a request goes: the bare pass-through and the proxy (and PROXY_BASE_BIN's build) each
+// CPU-profiled over one run of the same open-model load (bench/lib/cpu-sample.js), and their self time divided by
+// the requests each server took meanwhile, side by side by file (ours, undici's, Node's), largest difference first,
+// then the proxy's own functions. Idle time is left out. On a loaded machine the times are inflated alike (the
+// process is descheduled mid-function), so read the shares and differences, not the absolute microseconds.
+//   node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30]
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createLoadClient } from '../lib/open-load.js';
+import { benchChatBody, startMeasured } from '../lib/proxies.js';
+
+const [rateArg, secondsArg, modeArg, topArg] = process.argv.slice(2);
+const rate = Number(rateArg ?? 2000);
+const seconds = Number(secondsArg ?? 6);
+const mode = modeArg ?? 'plain';
+const top = Number(topArg ?? 30);
+const { upstream, targets } = await startMeasured('cpu-sample.js');
+const body = benchChatBody(mode);
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+/** Self time (us) by file and by function of a profile, idle left out. */
+function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byNode = new Map();
+  profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const files = new Map();
+  const fns = new Map();
+  for (const [id, us] of byNode) {
+    const { callFrame } = byId.get(id);
+    if (callFrame.functionName === '(idle)') continue;
+    const where = callFrame.url
+      .replace(/^file:\/\//, '')
+      .replace(/.*\/node_modules\//, 'node_modules/')
+      .replace(/.*\/(dist|bench)\//, '$1/');
+    const file = where ? where.replace(/^(node_modules\/[^/]+).*/, '$1') : `(${callFrame.functionName || 'native'})`;
+    files.set(file, (files.get(file) ?? 0) + us);
+    const fn = `${callFrame.functionName || '(anonymous)'} ${where || '(native)'}:${callFrame.lineNumber + 1}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + us);
+  }
+  return { files, fns };
+}
+
+const per = {};
+for (const [name, target] of Object.entries(targets)) {
+  const client = createLoadClient(target.origin);
+  await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
+  const file = `/tmp/cpu-${target.pid}.cpuprofile`;
+  rmSync(file, { force: true });
+  process.kill(target.pid, 'SIGUSR2');
+  await settle();
+  await client.run({ path: '/v1/chat/completions', body, rate, seconds });
+  process.kill(target.pid, 'SIGUSR2');
+  await client.close();
+  while (!existsSync(file)) await settle();
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const { files, fns } = selfTimes(profile);
+  const scale = (map) => new Map([...map].map(([k, us]) => [k, us / profile.requests]));
+  per[name] = { requests: profile.requests, files: scale(files), fns: scale(fns) };
+}
+await Promise.all(Object.values(targets).map((t) => t.close()));
+await upstream.close();
+
+const names = Object.keys(per);
+const fmt = (us) => (us === undefined ? '-' : us.toFixed(1)).padStart(8);
+const total = (map) => [...map.values()].reduce((a, b) => a + b, 0);
+process.stdout.write(`${mode}, ${rate} req/s for ${seconds} s; us of CPU (self time, idle left out) a request\n`);
+process.stdout.write(`${names.map((n) => `${n} ${per[n].requests} requests`).join(', ')}\n`);
+process.stdout.write(`${names.map((n) => n.padStart(8)).join('')}  total\n${names.map((n) => fmt(total(per[n].files))).join('')}\n`);
+const keys = new Set(names.flatMap((n) => [...per[n].files.keys()]));
+const rows = [...keys].map((k) => ({ k, v: names.map((n) => per[n].files.get(k)) }));
+rows.sort((a, b) => Math.abs((b.v[1] ?? 0) - (b.v[0] ?? 0)) - Math.abs((a.v[1] ?? 0) - (a.v[0] ?? 0)));
+process.stdout.write(`\nby file, largest difference (proxy - bare) first\n`);
+for (const { k, v } of rows.slice(0, top)) process.stdout.write(`${v.map(fmt).join('')}  ${k}\n`);
+const ours = [...per.proxy.fns].filter(([k]) => / dist\//.test(k)).sort((a, b) => b[1] - a[1]);
+process.stdout.write(`\nthe proxy's own functions (dist/), ${total(new Map(ours)).toFixed(1)} us a request\n`);
+for (const [k, us] of ours.slice(0, top)) process.stdout.write(`${fmt(us)}  ${k}\n`);
