@@ -156,8 +156,11 @@ function unjudgedNote(stages: number, unjudged: readonly Unjudged[]): string {
   if (unjudged.length === 0) return '';
   const numbers = unjudged.map((stage) => stage.stage);
   const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${numbers.join(', ')}`;
-  const few = unjudged.some((stage) => stage.kind === 'few') ? 'green answered fewer requests than analysis.min_requests' : undefined;
-  const failed = unjudged.some((stage) => stage.kind === 'failed') ? 'none successfully' : undefined;
-  const why = few && failed ? `${few}, or ${failed}` : (few ?? `green answered ${failed}`);
-  return `, though nothing was judged in ${which} (${why})`;
+  const green: string[] = [];
+  if (unjudged.some((stage) => stage.kind === 'few' && stage.arm === 'green')) green.push('fewer requests than analysis.min_requests');
+  if (unjudged.some((stage) => stage.kind === 'failed')) green.push('none successfully');
+  const why = green.length > 0 ? [`green answered ${green.join(', or ')}`] : [];
+  if (unjudged.some((stage) => stage.kind === 'few' && stage.arm === 'blue'))
+    why.push('blue answered fewer requests than analysis.min_requests to judge green against');
+  return `, though nothing was judged in ${which} (${why.join('; ')})`;
 }

@@ -34,7 +34,7 @@ export function stageEndStep(
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  const unjudged = unjudgedStage(plan, index, checks, stages);
+  const unjudged = unjudgedStage(plan, index, checks, stages, greenWeight);
   const thin =
     unjudged?.kind === 'failed'
       ? failedText(unjudged)

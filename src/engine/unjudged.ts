@@ -10,8 +10,12 @@ import type { Plan } from '../plan/plan.js';
 
 /** Why a stage that passed judged nothing of green. `stage` is 1-based. */
 export type Unjudged =
-  /** Green answered fewer requests than analysis.min_requests: every rule was still waiting. */
-  | { stage: number; kind: 'few'; sample: number }
+  /**
+   * An arm answered fewer requests than analysis.min_requests: green (every rule waited), or blue when every rule
+   * waited for it (a plan judging green only against blue). `span`: blue's, "in this stage" or "in the rollout so far".
+   */
+  | { stage: number; kind: 'few'; arm: 'green'; sample: number }
+  | { stage: number; kind: 'few'; arm: 'blue'; sample: number; span: string }
   /**
    * Green answered enough requests but none of them successfully: rules passed on failures alone (a comparison
    * with a blue failing as often, a latency limit fast errors stay under). `blue`: blue's reference when it
@@ -38,15 +42,28 @@ export function judgingFloor(plan: Plan): number {
  * something. `stages`: the metrics' stages, for green's figures and blue's reference (the stage's own blue, or
  * blue over the rollout so far, as the comparisons judge against).
  */
-export function unjudgedStage(plan: Plan, index: number, checks: readonly CheckResult[], stages: readonly StageStats[]): Unjudged | undefined {
+export function unjudgedStage(
+  plan: Plan,
+  index: number,
+  checks: readonly CheckResult[],
+  stages: readonly StageStats[],
+  greenWeight = plan.stages[index]?.green_weight,
+): Unjudged | undefined {
   const sample = greenSample(checks);
   // Below the floor every rate rule waits (undecided); a streak rule decided on fewer says nothing of a rate.
   const waiting = checks.some((check) => check.status === 'waiting' || check.status === 'undecided');
-  if (waiting && sample < judgingFloor(plan)) return { stage: index + 1, kind: 'few', sample };
+  if (waiting && sample < judgingFloor(plan)) return { stage: index + 1, kind: 'few', arm: 'green', sample };
+  // Green answered enough, yet every rate rule waited: for blue's requests, which comparisons judge against.
+  const rated = checks.filter((check) => check.rule !== 'consecutive_errors' && check.rule !== 'health_check');
+  const blueSamples = rated.flatMap((check) => (check.blueSample === undefined ? [] : [check.blueSample]));
+  if (rated.length > 0 && rated.every((check) => check.status === 'waiting') && blueSamples.length > 0) {
+    const span = judgesAgainstRollout(index, greenWeight, plannedBlueRequests(plan)) ? 'in the rollout so far' : 'in this stage';
+    return { stage: index + 1, kind: 'few', arm: 'blue', sample: Math.min(...blueSamples), span };
+  }
   const green = stages[index]?.arms.green;
   if (!green || green.requests < judgingFloor(plan) || green.successes > 0) return undefined;
   const unjudged: Unjudged = { stage: index + 1, kind: 'failed', requests: green.requests, failures: failureList(green) };
-  const blue = blueOf(plan, index, stages);
+  const blue = blueOf(plan, index, stages, greenWeight);
   if (blue.arm.requests > 0 && blue.arm.successes === 0) unjudged.blue = { requests: blue.arm.requests, span: blue.span };
   return unjudged;
 }
@@ -66,11 +83,15 @@ export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRe
   const count = plan.stages.length;
   const where = count === 1 ? 'its one stage' : `any of its ${count} stages`;
   const floor = plan.analysis.min_requests;
-  const each = unjudged.map((stage) =>
-    stage.kind === 'few'
-      ? `stage ${stage.stage}: green answered ${formatPlural(stage.sample, 'request')}, under analysis.min_requests (${floor})`
-      : `stage ${stage.stage}: green failed all ${formatPlural(stage.requests, 'request')}${stage.failures ? ` (${stage.failures})` : ''}${stage.blue ? `, and blue all ${formatPlural(stage.blue.requests, 'request')} ${stage.blue.span}` : ''}`,
-  );
+  const each = unjudged.map((stage) => {
+    if (stage.kind === 'failed') {
+      const blue = stage.blue ? `, and blue all ${formatPlural(stage.blue.requests, 'request')} ${stage.blue.span}` : '';
+      return `stage ${stage.stage}: green failed all ${formatPlural(stage.requests, 'request')}${stage.failures ? ` (${stage.failures})` : ''}${blue}`;
+    }
+    const span = stage.arm === 'blue' ? ` ${stage.span}` : '';
+    const against = stage.arm === 'blue' ? ', and the rules judge green only against blue' : '';
+    return `stage ${stage.stage}: ${stage.arm} answered ${formatPlural(stage.sample, 'request')}${span}, under analysis.min_requests (${floor})${against}`;
+  });
   const hints: string[] = [];
   if (unjudged.some((stage) => stage.kind === 'failed' && stage.blue)) hints.push(`both arms failing every request: ${BOTH_FAILING}`);
   else if (unjudged.some((stage) => stage.kind === 'failed')) hints.push('green failed every request it answered');
@@ -91,8 +112,7 @@ export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRe
 /** Where both arms failing every request points. */
 const BOTH_FAILING = 'likely the upstream, its key or the requests the plan sends (upstream.headers, request), not green';
 
-function blueOf(plan: Plan, index: number, stages: readonly StageStats[]): { arm: ArmStats; span: string } {
-  const greenWeight = plan.stages[index]?.green_weight;
+function blueOf(plan: Plan, index: number, stages: readonly StageStats[], greenWeight: number | undefined): { arm: ArmStats; span: string } {
   const plannedBlue = plannedBlueRequests(plan);
   const blueStages = stages.slice(0, index + 1).map((stage) => stage.arms.blue);
   const arm = blueReference({ stageIndex: index, blue: blueStages[index] as ArmStats, blueStages, greenWeight, plannedBlue });
