@@ -99,11 +99,11 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
       at(['proxy', 'controller', 'generated_traffic'], 'needs a traffic block: the generated requests to send beside the live ones', true);
   }
   // Green's errors judged against blue's only (the built-in guard, compare_to_blue) on stages that never send blue
-  // a request: nothing would ever be judged, and a green failing every request would be promoted.
+  // a request: green's errors would never be judged (a rollout judging nothing else ends rolled back, nothing_judged).
   if (plan.analysis.thresholds.error_rate === undefined && plan.stages.length > 0 && plan.stages.every((stage) => stage.green_weight >= 1)) {
     at(
       ['stages'],
-      "send every request to green, and the plan judges green's error rate only against blue's (no analysis.thresholds.error_rate): with no blue request to compare with, green's errors would never be judged and a green failing every request would be promoted. Set analysis.thresholds.error_rate (an absolute limit), or start with a stage below green_weight 1",
+      "send every request to green, and the plan judges green's error rate only against blue's (no analysis.thresholds.error_rate): with no blue request to compare with, green's errors would never be judged. Set analysis.thresholds.error_rate (an absolute limit), or start with a stage below green_weight 1",
       true,
     );
   }

@@ -37,7 +37,7 @@ export function planWarnings(plan: Plan): PlanWarning[] {
 /**
  * A rate rule at 1 can never be crossed: no rate is above 100%, and no green rate is 100 points above blue's. It
  * looks like a rule, judges nothing, and an error-rate one at 1 also turns off the built-in guard (green failing
- * more than blue), so a green failing every request would be promoted unless consecutive_errors stops it.
+ * more than blue), so a green failing every request runs every stage unless consecutive_errors stops it.
  */
 function unfailableRules(plan: Plan): PlanWarning[] {
   const { thresholds, compare_to_blue: compare } = plan.analysis;
@@ -59,8 +59,10 @@ function unfailableRules(plan: Plan): PlanWarning[] {
   ];
   // The guard is off once either error-rate rule is set; it matters only when no error-rate rule can fail.
   const errorsJudged = rules.some(([, limit, , errors]) => errors && limit !== undefined && limit < 1);
-  // consecutive_errors still stops a green that fails every request.
-  const promoted = thresholds.consecutive_errors === undefined ? ': a green failing every request would be promoted' : '';
+  // consecutive_errors still stops a green that fails every request; without it such a green runs every stage and
+  // ends with nothing judged (a stage of failures alone judges nothing of green).
+  const ending = plan.analysis.on_unjudged === 'promote' ? 'be promoted (analysis.on_unjudged: promote)' : 'roll back only at the end, with nothing judged';
+  const promoted = thresholds.consecutive_errors === undefined ? `: a green failing every request would run every stage and ${ending}` : '';
   return rules.flatMap(([keyPath, limit, what, errors]) => {
     if (limit !== 1) return [];
     const guard = errors && !errorsJudged ? `, and being set it turns off the built-in guard (green failing more than blue)${promoted}` : '';
@@ -97,8 +99,9 @@ function noGreenTraffic(plan: Plan): PlanWarning[] {
   return [
     {
       keyPath: 'stages',
-      message:
-        'no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by promoting green to 100%; give a stage a green_weight above 0',
+      message: `no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by ${
+        plan.analysis.on_unjudged === 'promote' ? 'promoting green to 100% (analysis.on_unjudged: promote)' : 'rolling back with nothing judged (exit 10)'
+      }; give a stage a green_weight above 0`,
     },
   ];
 }
@@ -190,9 +193,11 @@ function shortStages(plan: Plan): PlanWarning[] {
   const judgesBlue = plan.analysis.compare_to_blue !== undefined || needsGuard(plan.analysis);
   const at = basis === 'application' ? `at the application's ${plan.traffic.rate}/s (traffic.rate)` : `at ${plan.traffic.rate}/s`;
   const fix = basis === 'application' ? 'make it longer (or set traffic.rate to what the application really sends)' : 'make it longer or the rate higher';
+  let greenShort = 0;
   plan.stages.forEach((stage, index) => {
     // The counts validate's table shows: green is judged on its own requests and on the mirror copies.
     const { requests, mirrored } = stageRequests(plan, stage, plan.traffic.rate);
+    if (requests.green + mirrored < min) greenShort++;
     const arms: [string, number, number][] = [['green', greenShare(plan, stage), requests.green + mirrored]];
     if (judgesBlue) arms.push(['blue', 1 - stage.green_weight, requests.blue]);
     for (const [arm, share, expected] of arms) {
@@ -205,6 +210,13 @@ function shortStages(plan: Plan): PlanWarning[] {
       }
     }
   });
+  // Not one stage can judge green: the rollout rolls back at its end (src/engine/unjudged.ts). No green at all is noGreenTraffic's.
+  if (greenShort === plan.stages.length && plan.stages.some((stage) => greenShare(plan, stage) > 0) && plan.analysis.on_unjudged === 'rollback') {
+    warnings.push({
+      keyPath: 'analysis.on_unjudged',
+      message: `no stage sends green analysis.min_requests (${min}) requests ${at}: with nothing judged in any stage the rollout rolls back at its end (exit 10, nothing_judged); ${fix.replace('make it longer', 'make the stages longer')}, or set analysis.on_unjudged: promote to promote such a rollout anyway`,
+    });
+  }
   return warnings;
 }
 

@@ -21,9 +21,15 @@ export function planFromYaml(yaml: string, dir = tempDir()): Plan {
 
 /**
  * A plan on a fast in-process simulator with the given stages: for tests that need a rollout running, not its
- * figures. `apiKeyEnv` names the variable the upstream key is read from (for secrets tests).
+ * figures. `apiKeyEnv` names the variable the upstream key is read from (for secrets tests). Its short stages
+ * judge nothing (20 req/s against min_requests 20), so it promotes such a rollout (analysis.on_unjudged:
+ * promote) unless `analysis` (a flow mapping) says otherwise.
  */
-export function simulatedStagesPlan(name: string, stages: { duration: string; weight: number }[], options: { apiKeyEnv?: string } = {}): string {
+export function simulatedStagesPlan(
+  name: string,
+  stages: { duration: string; weight: number }[],
+  options: { apiKeyEnv?: string; analysis?: string } = {},
+): string {
   return `
 name: ${name}
 upstream:${options.apiKeyEnv ? `\n  api_key_env: ${options.apiKeyEnv}` : ''}
@@ -31,6 +37,7 @@ upstream:${options.apiKeyEnv ? `\n  api_key_env: ${options.apiKeyEnv}` : ''}
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 20 }
+analysis: ${options.analysis ?? '{ on_unjudged: promote }'}
 stages:
 ${stages.map((stage) => `  - { duration: ${stage.duration}, green_weight: ${stage.weight} }`).join('\n')}
 `;

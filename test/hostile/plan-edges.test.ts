@@ -9,7 +9,7 @@ it('an analysis.interval not shorter than a stage is warned of: that stage is ju
     { duration: '30s', weight: 1 },
   ];
   const warned = (interval: string) =>
-    planWarnings(planFromYaml(`${simulatedStagesPlan('slow-judge', stages)}analysis: { interval: ${interval}, thresholds: { error_rate: 0.05 } }\n`)).filter(
+    planWarnings(planFromYaml(simulatedStagesPlan('slow-judge', stages, { analysis: `{ interval: ${interval}, thresholds: { error_rate: 0.05 } }` }))).filter(
       (warning) => warning.keyPath === 'analysis.interval',
     );
   // Reproduced: interval 10m, 30 s stages, green failing 94%: it rolled back only at the stage's end.
@@ -89,7 +89,7 @@ it('YAML merge keys (<<: *anchor) are read, and an error in a merged value point
     message = String(error);
   }
   // Both stages that hold the bad value name it, at the anchor's line and column; the third overrides it.
-  expect(message).toMatch(/plan\.yaml:10:24 stages\[0\]\.duration: expected a duration with a unit, like 500ms, 30s, 5m or 1h, found "2x"/);
-  expect(message).toMatch(/plan\.yaml:10:24 stages\[1\]\.duration: expected a duration .*found "2x"/);
+  expect(message).toMatch(/plan\.yaml:11:24 stages\[0\]\.duration: expected a duration with a unit, like 500ms, 30s, 5m or 1h, found "2x"/);
+  expect(message).toMatch(/plan\.yaml:11:24 stages\[1\]\.duration: expected a duration .*found "2x"/);
   expect(message).not.toMatch(/stages\[2\]|<<|is required/);
 });

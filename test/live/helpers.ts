@@ -28,6 +28,11 @@ export interface LivePlanOptions {
   upstream?: string;
   /** The plan's analysis.quality block, like "{ contains: x }". */
   quality?: string;
+  /**
+   * analysis.on_unjudged: `promote` by default, since most of these tests drive the proxies with little or no
+   * application traffic (the mechanics, not the verdict), and such a rollout judges nothing.
+   */
+  onUnjudged?: 'rollback' | 'promote';
 }
 
 /** The proxies' plan (no controller block: the proxies never read it). */
@@ -60,6 +65,7 @@ analysis:
   interval: 200ms
   min_requests: 5
   thresholds: { ${options.thresholds ?? 'error_rate: 0.2'} }${options.quality ? `\n  quality: ${options.quality}` : ''}
+  on_unjudged: ${options.onUnjudged ?? 'promote'}
 proxy: { fallback: ${options.fallback ?? true}, admin: { token_env: ADMIN_TOKEN }${controller} }
 `;
 }

@@ -78,7 +78,7 @@ describe('comparisons with blue on stages with no blue traffic', () => {
 });
 
 describe('stages that never send green a request', () => {
-  const stagesPlan = (stages: string, extra = '') =>
+  const stagesPlan = (stages: string, extra = '', analysis = '{ thresholds: { error_rate: 0.05 } }') =>
     planFromYaml(`
 name: unseen-green
 upstream: { simulate: { models: {} } }
@@ -87,18 +87,22 @@ green: { model: b }
 traffic: { rate: 10 }
 stages:
 ${stages}
-analysis: { thresholds: { error_rate: 0.05 } }
+analysis: ${analysis}
 ${extra}`);
   const unseen = (p: ReturnType<typeof stagesPlan>) => planWarnings(p).filter((warning) => warning.keyPath === 'stages');
 
-  it('warn that green would be promoted unjudged', () => {
-    expect(unseen(stagesPlan('  - { duration: 60s, green_weight: 0 }\n  - { duration: 60s, green_weight: 0 }'))).toEqual([
+  it('warn that green would never be judged, and how the rollout then ends', () => {
+    const noGreen = '  - { duration: 60s, green_weight: 0 }\n  - { duration: 60s, green_weight: 0 }';
+    expect(unseen(stagesPlan(noGreen))).toEqual([
       {
         keyPath: 'stages',
         message:
-          'no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by promoting green to 100%; give a stage a green_weight above 0',
+          'no stage sends green a request (every green_weight is 0, and no live mirror): nothing about green is judged, yet the stages pass and the rollout ends by rolling back with nothing judged (exit 10); give a stage a green_weight above 0',
       },
     ]);
+    expect(unseen(stagesPlan(noGreen, '', '{ thresholds: { error_rate: 0.05 }, on_unjudged: promote }'))[0]?.message).toContain(
+      'the rollout ends by promoting green to 100% (analysis.on_unjudged: promote);',
+    );
   });
 
   it('do not warn when one stage sends green some traffic, or a live plan mirrors to it', () => {
@@ -116,9 +120,12 @@ describe('rate rules at 1, which can never be crossed (hostile11)', () => {
       {
         keyPath: 'analysis.thresholds.error_rate',
         message:
-          "is 1: green's error rate cannot be above 100%, so this rule can never roll back, and being set it turns off the built-in guard (green failing more than blue): a green failing every request would be promoted; set a real limit (such as 0.05), or leave it out",
+          "is 1: green's error rate cannot be above 100%, so this rule can never roll back, and being set it turns off the built-in guard (green failing more than blue): a green failing every request would run every stage and roll back only at the end, with nothing judged; set a real limit (such as 0.05), or leave it out",
       },
     ]);
+    expect(atOne('{ thresholds: { error_rate: 1 }, on_unjudged: promote }')[0]?.message).toContain(
+      'a green failing every request would run every stage and be promoted (analysis.on_unjudged: promote);',
+    );
   });
 
   it('does not say a failing green would be promoted when consecutive_errors or another error rule still judges it', () => {
@@ -140,5 +147,25 @@ describe('rate rules at 1, which can never be crossed (hostile11)', () => {
       'analysis.compare_to_blue.max_quality_fail_rate_increase',
     ]);
     expect(atOne('{ thresholds: { error_rate: 0.99, quality_fail_rate: 0.5 }, quality: { min_content_length: 5 } }')).toEqual([]);
+  });
+});
+
+describe('a plan none of whose stages can judge green', () => {
+  const rollbackWarning = (stages: string, analysis = '{ thresholds: { error_rate: 0.05 } }') =>
+    planWarnings(planOf('{ rate: 1 }', stages, analysis)).filter((warning) => warning.keyPath === 'analysis.on_unjudged');
+
+  it('warns that the rollout will roll back at its end with nothing judged', () => {
+    expect(rollbackWarning('  - { duration: 5s, green_weight: 0.5 }\n  - { duration: 10s, green_weight: 1 }')).toEqual([
+      {
+        keyPath: 'analysis.on_unjudged',
+        message:
+          'no stage sends green analysis.min_requests (20) requests at 1/s: with nothing judged in any stage the rollout rolls back at its end (exit 10, nothing_judged); make the stages longer or the rate higher, or set analysis.on_unjudged: promote to promote such a rollout anyway',
+      },
+    ]);
+  });
+
+  it('does not warn when one stage can, or the plan promotes such a rollout', () => {
+    expect(rollbackWarning('  - { duration: 5s, green_weight: 0.5 }\n  - { duration: 60s, green_weight: 1 }')).toEqual([]);
+    expect(rollbackWarning('  - { duration: 5s, green_weight: 0.5 }', '{ thresholds: { error_rate: 0.05 }, on_unjudged: promote }')).toEqual([]);
   });
 });
