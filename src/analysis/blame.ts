@@ -22,10 +22,17 @@ export function blame(green: ArmStats, blue: ArmStats): string {
   const classes = sortedClasses(green);
   const main = classes[0];
   if (!main) return '';
-  const list = classes.map(([name, count]) => `${name} ${count}`).join(', ');
+  const list = failureList(green);
   const sample = green.failureSamples?.[main[0]];
   const quoted = sample ? ` (${main[0]}: "${shorten(sample)}")` : '';
   return `; green failures: ${list}${quoted}${sameWay(main, green, blue)}`;
+}
+
+/** "auth 12, server_error 3": an arm's failures by class, the most frequent first; "" when none. */
+export function failureList(arm: ArmStats): string {
+  return sortedClasses(arm)
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
 }
 
 function sameWay([name, count]: [FailureClass, number], green: ArmStats, blue: ArmStats): string {

@@ -23,7 +23,8 @@ export function describeJudgement(config: AnalysisConfig, stageCount: number): s
   const budget = `at most ${formatAtMost(1 - config.confidence)} false rollbacks (${formatConfidence(1 - checkAlpha(config, stageCount))} intervals over ${checks} rule-stage checks)`;
   return (
     `analysis every ${formatFigure(config.interval, 'ms')}, ${budget}, min_requests ${config.min_requests} per arm; ` +
-    `rolls back when shown: ${rules.join(', ')}; undecided at a stage end: ${config.on_inconclusive}`
+    `rolls back when shown: ${rules.join(', ')}; undecided at a stage end: ${config.on_inconclusive}; ` +
+    `nothing judged in any stage: ${config.on_unjudged === 'promote' ? 'promotes' : 'rolls back'}`
   );
 }
 

@@ -13,7 +13,8 @@ export type RuleName =
   | 'guard.green_fails_more_than_blue'
   | 'health_check'
   | 'hook'
-  | 'proxy_unreachable';
+  | 'proxy_unreachable'
+  | 'nothing_judged';
 
 export type Unit = 'ratio' | 'ms' | 'count' | 'factor';
 

@@ -5,6 +5,7 @@ import { EXIT } from '../core/exit.js';
 import type { StageVerdict } from '../metrics/types.js';
 import type { HookEventName } from './deps.js';
 import type { Phase } from './types.js';
+import type { Unjudged } from './unjudged.js';
 
 export interface Ending {
   phase: Phase;
@@ -32,8 +33,8 @@ export const endings = {
     hook: 'promote',
     verdict: 'skipped',
   }),
-  /** `unjudged`: 1-based stages that passed with fewer green requests than min_requests (nothing judged in them). */
-  allStagesPassed: (stages: number, greenModel: string, unjudged: readonly number[] = []): Ending => ({
+  /** `unjudged`: the stages that passed with nothing of green judged in them (green under min_requests, or failing every request). */
+  allStagesPassed: (stages: number, greenModel: string, unjudged: readonly Unjudged[] = []): Ending => ({
     phase: 'promoted',
     exitCode: EXIT.promoted,
     reason: `all ${stages} stages passed${unjudgedNote(stages, unjudged)}; ${greenModel} takes 100% of traffic`,
@@ -147,9 +148,16 @@ export function finalMessage(ending: Ending): string {
   return `${endingEventMessage(ending)} (exit ${ending.exitCode})`;
 }
 
-/** ", though nothing was judged in stages 1, 2 (...)": a promotion on too little traffic must not read as a clean pass. */
-function unjudgedNote(stages: number, unjudged: readonly number[]): string {
+/**
+ * ", though nothing was judged in stages 1, 2 (...)": a promotion on too little traffic, or on green's failures
+ * alone, must not read as a clean pass.
+ */
+function unjudgedNote(stages: number, unjudged: readonly Unjudged[]): string {
   if (unjudged.length === 0) return '';
-  const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${unjudged.join(', ')}`;
-  return `, though nothing was judged in ${which} (green answered fewer requests than analysis.min_requests)`;
+  const numbers = unjudged.map((stage) => stage.stage);
+  const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${numbers.join(', ')}`;
+  const few = unjudged.some((stage) => stage.kind === 'few') ? 'green answered fewer requests than analysis.min_requests' : undefined;
+  const failed = unjudged.some((stage) => stage.kind === 'failed') ? 'none successfully' : undefined;
+  const why = few && failed ? `${few}, or ${failed}` : (few ?? `green answered ${failed}`);
+  return `, though nothing was judged in ${which} (${why})`;
 }

@@ -4,13 +4,23 @@ import { decideStageEnd } from '../analysis/index.js';
 import { judgesAgainstRollout, plannedBlueRequests } from '../analysis/reference.js';
 import type { CheckResult } from '../analysis/types.js';
 import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
+import type { StageStats } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
+import { failedText, greenSample, judgingFloor, unjudgedStage, type Unjudged } from './unjudged.js';
 
 export type StageEndStep =
-  | { kind: 'pass'; message: string; extensions: number; /** Green answered fewer than min_requests: nothing was judged. */ unjudged: boolean }
+  | { kind: 'pass'; message: string; extensions: number; /** Why nothing of green was judged in the stage, when nothing was. */ unjudged?: Unjudged }
   | { kind: 'extend' | 'pause'; event: 'stage_extended' | 'stage_undecided'; message: string; extensions: number; extendByMs: number };
 
-export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], extensions: number, greenWeight: number): StageEndStep {
+/** `stages`: the metrics' stages (green's figures, blue's reference): a stage whose green failed every request judged nothing. */
+export function stageEndStep(
+  plan: Plan,
+  index: number,
+  checks: CheckResult[],
+  extensions: number,
+  greenWeight: number,
+  stages: readonly StageStats[] = [],
+): StageEndStep {
   const decision = decideStageEnd(checks, plan.analysis, extensions);
   const undecided = decision.undecided.length ? ` (undecided: ${decision.undecided.join(', ')})` : '';
   const where = `stage ${index + 1}/${plan.stages.length}`;
@@ -24,9 +34,14 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
     const message = `${where} time is up${undecided}; pausing for an operator (resume to go on, promote or abort)`;
     return { kind: 'pause', event: 'stage_undecided', message, extensions: extensions + 1, extendByMs };
   }
-  const thin = decision.undecided.length ? thinEvidence(plan, checks, judgesAgainstRollout(index, greenWeight, plannedBlueRequests(plan))) : '';
-  const unjudged = decision.undecided.length > 0 && greenSample(checks) < plan.analysis.min_requests;
-  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${thin}`, extensions, unjudged };
+  const unjudged = unjudgedStage(plan, index, checks, stages);
+  const thin =
+    unjudged?.kind === 'failed'
+      ? failedText(unjudged)
+      : decision.undecided.length
+        ? thinEvidence(plan, checks, judgesAgainstRollout(index, greenWeight, plannedBlueRequests(plan)))
+        : '';
+  return { kind: 'pass', message: `${where} passed at ${formatWeight(greenWeight)} green${undecided}${thin}`, extensions, ...(unjudged && { unjudged }) };
 }
 
 /**
@@ -39,7 +54,8 @@ export function stageEndStep(plan: Plan, index: number, checks: CheckResult[], e
 function thinEvidence(plan: Plan, checks: readonly CheckResult[], againstRollout: boolean): string {
   const floor = plan.analysis.min_requests;
   const sample = greenSample(checks);
-  if (sample < floor) return `: green answered ${formatPlural(sample, 'request')} in this stage, under analysis.min_requests (${floor}), so nothing was judged`;
+  if (sample < judgingFloor(plan))
+    return `: green answered ${formatPlural(sample, 'request')} in this stage${floor > 0 ? `, under analysis.min_requests (${floor})` : ''}, so nothing was judged`;
   const notes: string[] = [];
   const ttft = checks.find((check) => check.rule === 'ttft_p95');
   if (ttft !== undefined && ttft.sample < floor)
@@ -57,13 +73,4 @@ function thinEvidence(plan: Plan, checks: readonly CheckResult[], againstRollout
     );
   }
   return notes.length > 0 ? `: ${notes.join('; ')}` : '';
-}
-
-/**
- * Green's requests in the stage as the rules counted them; Infinity with no such rule. ttft_p95 counts streamed
- * requests only, and the health check its own probes, so neither says how many requests green answered.
- */
-function greenSample(checks: readonly CheckResult[]): number {
-  const requestChecks = checks.filter((check) => check.rule !== 'ttft_p95' && check.rule !== 'health_check');
-  return requestChecks.length > 0 ? Math.max(...requestChecks.map((check) => check.sample)) : Infinity;
 }

@@ -12,6 +12,7 @@ import type { StageJudging } from './judging.js';
 import type { RolloutState } from './rollout-state.js';
 import type { StageClock } from './stage-clock.js';
 import { stageEndStep } from './stage-end.js';
+import { nothingJudged, unjudgedStage, type Unjudged } from './unjudged.js';
 import type { EventType, RolloutEvent } from './types.js';
 
 const TREND_POINTS = 60;
@@ -42,8 +43,11 @@ export class StageSteps {
   readonly trend: number[] = [];
   /** on_inconclusive: extend — how many times the current stage was extended. */
   private extensions = 0;
-  /** 1-based stages that passed with nothing judged (green under min_requests): the promotion says so. */
-  private readonly unjudged: number[] = [];
+  /**
+   * The stages this run passed (0-based), each with why nothing of green was judged in it (undefined: something
+   * was): the promotion says so, and a rollout that judged nothing in any stage rolls back instead.
+   */
+  private readonly passed = new Map<number, Unjudged | undefined>();
   /**
    * Set from a stage's time being up until it goes on (extended, paused) or the next stage is entered: the wait
    * for the sources and the next stage's traffic move (its on_stage hook) may take a while, and a resume meanwhile
@@ -115,7 +119,8 @@ export class StageSteps {
     this.analyse();
     if (state.ending) return;
     const index = state.stageIndex;
-    const step = stageEndStep(plan, index, this.checks, this.extensions, state.greenWeight);
+    const { metrics } = this.parts;
+    const step = stageEndStep(plan, index, this.checks, this.extensions, state.greenWeight, metrics.stages());
     this.extensions = step.extensions;
     if (step.kind !== 'pass') {
       this.parts.emit(step.event, step.message);
@@ -124,12 +129,35 @@ export class StageSteps {
       else this.pause('analysis');
       return;
     }
-    this.parts.metrics.judged(index, this.checks);
-    this.parts.metrics.endStage(index, 'passed');
+    metrics.judged(index, this.checks);
+    this.passed.set(index, step.unjudged);
+    const last = index + 1 >= plan.stages.length;
+    const unjudged = last ? this.unjudgedStages() : [];
+    if (last && unjudged.length === plan.stages.length && plan.analysis.on_unjudged === 'rollback') {
+      // Nothing of green was judged anywhere: the last stage fails on that, and traffic goes back to blue.
+      const greenRequests = metrics.stages().reduce((sum, stage) => sum + stage.arms.green.requests, 0);
+      this.parts.rollback(nothingJudged(plan, unjudged, greenRequests));
+      return;
+    }
+    metrics.endStage(index, 'passed');
     this.parts.emit('stage_passed', step.message);
-    if (step.unjudged) this.unjudged.push(index + 1);
-    if (index + 1 < plan.stages.length) await this.enter(index + 1);
-    else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model, this.unjudged));
+    if (!last) await this.enter(index + 1);
+    else await this.parts.end(endings.allStagesPassed(plan.stages.length, plan.arms.green.model, unjudged));
+  }
+
+  /**
+   * Every stage that passed with nothing of green judged, in order: those this run passed as it judged them, and
+   * those a dead run passed (rollout --resume) from the checks and figures it saved. A stage saved without its
+   * checks (an older state.json) counts as judged: the dead run passed it, and nothing here says otherwise.
+   */
+  private unjudgedStages(): Unjudged[] {
+    const { metrics, plan } = this.parts;
+    const stages = metrics.stages();
+    return stages.flatMap((stage, index) => {
+      if (this.passed.has(index)) return this.passed.get(index) ?? [];
+      if (stage.verdict !== 'passed' || stage.checks === undefined) return [];
+      return unjudgedStage(plan, index, stage.checks, stages) ?? [];
+    });
   }
 
   /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */

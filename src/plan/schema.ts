@@ -290,6 +290,7 @@ export const thresholdsSchema = z.strictObject({
 });
 
 export const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
+export const ON_UNJUDGED = ['rollback', 'promote'] as const;
 
 export const analysisSchema = z.strictObject({
   interval: period(100, '100ms').default(2000),
@@ -325,6 +326,10 @@ export const analysisSchema = z.strictObject({
     .max(10, 'must be at most 10')
     .default(2)
     .meta({ description: 'on_inconclusive: extend adds the stage duration again at most this many times, then passes' }),
+  on_unjudged: z.enum(ON_UNJUDGED).default('rollback').meta({
+    description:
+      'When every stage passed with nothing judged (green answered fewer than min_requests, or none successfully): roll back (exit 10), or promote anyway',
+  }),
 });
 
 export const healthCheckSchema = z.strictObject({
@@ -473,7 +478,15 @@ export const planSchema = z.strictObject({
     .optional()
     .meta({ description: 'The requests a rollout generates; required unless the plan has proxy.admin (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
-  analysis: analysisSchema.default({ interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 }),
+  analysis: analysisSchema.default({
+    interval: 2000,
+    confidence: 0.99,
+    min_requests: 20,
+    thresholds: {},
+    on_inconclusive: 'pass',
+    max_extensions: 2,
+    on_unjudged: 'rollback',
+  }),
   health_check: healthCheckSchema.optional(),
   hooks: hooksSchema.optional(),
   proxy: proxySchema.optional().meta({ description: 'Live traffic: how `bluegreen proxy` serves the application' }),

@@ -11,7 +11,15 @@ import type { AnalysisConfig } from '../../src/plan/schema.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 
-const base: AnalysisConfig = { interval: 1000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2 };
+const base: AnalysisConfig = {
+  interval: 1000,
+  confidence: 0.99,
+  min_requests: 20,
+  thresholds: {},
+  on_inconclusive: 'pass',
+  max_extensions: 2,
+  on_unjudged: 'rollback',
+};
 /** Only a latency rule: the built-in guard judges errors (and aborts). */
 const guardPlan: AnalysisConfig = { ...base, thresholds: { latency_p95: 3000 } };
 const comparePlan: AnalysisConfig = {

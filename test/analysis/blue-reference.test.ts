@@ -22,6 +22,7 @@ const guardPlan: AnalysisConfig = {
   thresholds: { latency_p95: 3000 },
   on_inconclusive: 'pass',
   max_extensions: 2,
+  on_unjudged: 'rollback',
 };
 const comparePlan: AnalysisConfig = { ...guardPlan, thresholds: {}, compare_to_blue: { max_error_rate_increase: 0.02 } };
 

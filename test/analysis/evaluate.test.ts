@@ -17,7 +17,16 @@ function pct(p95: number, count: number, extra: Partial<Percentiles> = {}): Perc
 }
 
 function config(partial: Partial<AnalysisConfig> = {}): AnalysisConfig {
-  return { interval: 2000, confidence: 0.99, min_requests: 20, thresholds: {}, on_inconclusive: 'pass', max_extensions: 2, ...partial };
+  return {
+    interval: 2000,
+    confidence: 0.99,
+    min_requests: 20,
+    thresholds: {},
+    on_inconclusive: 'pass',
+    max_extensions: 2,
+    on_unjudged: 'rollback',
+    ...partial,
+  };
 }
 
 function run(input: Partial<EvaluateInput> & { config: AnalysisConfig }) {

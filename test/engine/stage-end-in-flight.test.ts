@@ -1,7 +1,8 @@
 // A stage's end waits for the generated requests sent in it (up to a request's longest life: no retries here, so
 // the request timeout) before it is judged: a
 // failure answered just after the stage's time is up counts in that stage, a green that hangs holds it no longer
-// than the timeout, an operator's pause still holds it, and an ending cuts the wait short.
+// than the timeout (and, never judged, does not promote), an operator's pause still holds it, and an ending cuts
+// the wait short.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, SAME_REQUEST, scriptedArm, type Answer } from './fake-deps.js';
@@ -94,10 +95,12 @@ describe("a stage's end and its requests in flight", () => {
     expect(warning?.message).toBe(
       'stage 1 is judged without 9 requests sent in it and still running after the longest time a request can take with its retries (5s): their answers count in its figures, not in its judgement',
     );
-    // Stage 2 the same; then the ending's drain cancels what still hangs.
+    // Stage 2 the same; green never answered, so nothing was judged in any stage: the rollout rolls back at the
+    // last stage's end rather than promote (analysis.on_unjudged), and the ending's drain cancels what still hangs.
     await clock.advance(STAGE_MS + TIMEOUT_MS + TIMEOUT_MS);
-    expect(await done).toMatchObject({ phase: 'promoted' });
-    expect(events.filter((e) => e.type === 'stage_passed').map((e) => e.at - events[0]!.at)).toEqual([STAGE_MS + TIMEOUT_MS, 2 * (STAGE_MS + TIMEOUT_MS)]);
+    expect(await done).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'nothing_judged' } });
+    expect(events.filter((e) => e.type === 'stage_passed').map((e) => e.at - events[0]!.at)).toEqual([STAGE_MS + TIMEOUT_MS]);
+    expect(events.find((e) => e.type === 'breach')?.at).toBe(events[0]!.at + 2 * (STAGE_MS + TIMEOUT_MS));
   });
 
   it('passes at once when nothing sent in the stage is still in flight', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/analysis/types.js';
 import { endings } from '../../src/engine/endings.js';
 import { stageEndStep } from '../../src/engine/stage-end.js';
+import type { Unjudged } from '../../src/engine/unjudged.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
 
 const plan = planFromYaml(simulatedPlan('stage-end', '1m', 0.5));
@@ -61,18 +62,23 @@ describe('stageEndStep', () => {
   it('marks a stage that passed with nothing judged, and the promotion says which ones', () => {
     const floor = plan.analysis.min_requests;
     const step = (checks: CheckResult[]) => stageEndStep(plan, 0, checks, 0, 0.5);
-    expect(step([check('waiting', 3)])).toMatchObject({ kind: 'pass', unjudged: true });
-    expect(step([check('undecided', floor)])).toMatchObject({ kind: 'pass', unjudged: false });
-    expect(step([check('ok', 3)])).toMatchObject({ kind: 'pass', unjudged: false });
+    expect(step([check('waiting', 3)])).toMatchObject({ kind: 'pass', unjudged: { stage: 1, kind: 'few', sample: 3 } });
+    expect(step([check('undecided', floor)])).not.toHaveProperty('unjudged');
+    expect(step([check('ok', 3)])).not.toHaveProperty('unjudged');
     // The health check's sample is its probes, not green's requests.
     const health: CheckResult = { rule: 'health_check', status: 'ok', figure: 0, limit: 3, unit: 'count', sample: 50, proximity: 0 };
-    expect(step([check('waiting', 3), health])).toMatchObject({ kind: 'pass', unjudged: true });
+    expect(step([check('waiting', 3), health])).toMatchObject({ kind: 'pass', unjudged: { kind: 'few', sample: 3 } });
     expect(step([check('waiting', 3), health]).message).toContain('green answered 3 requests in this stage');
-    expect(endings.allStagesPassed(5, 'g', [1, 2]).reason).toBe(
+    const few = (stage: number): Unjudged => ({ stage, kind: 'few', sample: 3 });
+    const failed = (stage: number): Unjudged => ({ stage, kind: 'failed', requests: 40, failures: 'server_error 40' });
+    expect(endings.allStagesPassed(5, 'g', [few(1), few(2)]).reason).toBe(
       'all 5 stages passed, though nothing was judged in stages 1, 2 (green answered fewer requests than analysis.min_requests); g takes 100% of traffic',
     );
-    expect(endings.allStagesPassed(2, 'g', [1, 2]).reason).toContain('passed, though nothing was judged in any stage (');
-    expect(endings.allStagesPassed(2, 'g', [2]).reason).toContain('nothing was judged in stage 2 (');
+    expect(endings.allStagesPassed(2, 'g', [few(1), few(2)]).reason).toContain('passed, though nothing was judged in any stage (');
+    expect(endings.allStagesPassed(2, 'g', [few(2)]).reason).toContain('nothing was judged in stage 2 (');
+    expect(endings.allStagesPassed(5, 'g', [few(1), failed(4)]).reason).toBe(
+      'all 5 stages passed, though nothing was judged in stages 1, 4 (green answered fewer requests than analysis.min_requests, or none successfully); g takes 100% of traffic',
+    );
     expect(endings.allStagesPassed(5, 'g').reason).toBe('all 5 stages passed; g takes 100% of traffic');
   });
 

@@ -125,6 +125,7 @@ describe('client aborts in a live rollout', () => {
         thresholds: { latency_p95: 10_000 },
         on_inconclusive: 'pass',
         max_extensions: 2,
+        on_unjudged: 'rollback',
       };
       const judged = (arm: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
       expect(judged(green)).toBeUndefined();

@@ -19,6 +19,7 @@ const config: AnalysisConfig = {
   thresholds: {},
   on_inconclusive: 'pass',
   max_extensions: 2,
+  on_unjudged: 'rollback',
   compare_to_blue: { max_error_rate_increase: 0.02 },
 };
 

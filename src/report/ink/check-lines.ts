@@ -24,6 +24,7 @@ export const RULE_LABELS: Record<RuleName, string> = {
   health_check: 'health check fails',
   hook: 'hook',
   proxy_unreachable: 'proxy silent',
+  nothing_judged: 'nothing judged',
 };
 
 const LABEL_WIDTH = 18;

@@ -27,6 +27,7 @@ export const RULES = [
   'health_check',
   'hook',
   'proxy_unreachable',
+  'nothing_judged',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**

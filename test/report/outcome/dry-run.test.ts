@@ -31,7 +31,7 @@ describe('renderSchedule', () => {
     );
     expect(text).toContain('(green 20.0% cheaper than blue)');
     expect(text).toContain(
-      "rolls back when shown: error_rate > 5.0%, consecutive_errors >= 5 (at once), latency_p95 > 5.00s, error rate over blue's by > 2.0 points; undecided at a stage end: pass",
+      "rolls back when shown: error_rate > 5.0%, consecutive_errors >= 5 (at once), latency_p95 > 5.00s, error rate over blue's by > 2.0 points; undecided at a stage end: pass; nothing judged in any stage: rolls back",
     );
     expect(lines.at(-2)).toBe('  no traffic sent (dry run)');
   });
