@@ -246,7 +246,11 @@ export class ProxyActuator implements Actuator {
     for (let pause = this.fleet.pollMs; this.clock.now() < deadline; pause = Math.min(pause * 2, 2000)) {
       await sleep(this.clock, Math.min(pause, Math.max(0, deadline - this.clock.now())));
       try {
-        await proxy.setRoute(route);
+        // Going on from this run's own route (its stage route saved across the restart, its lease's lapse, or this
+        // blue itself, the answer lost): a route someone set while the proxy did not answer the rollout (an
+        // operator, another rollout) is newer than this ending, and stands (409). But for this run's own promotion,
+        // an ending of its own the proxy would refuse to go on from: that one is undone whoever set a route since.
+        await proxy.setRoute(route, !promoted);
         return undefined;
       } catch (error) {
         last = error instanceof Error ? error : new Error(errorText(error));
