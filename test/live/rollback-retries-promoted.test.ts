@@ -35,13 +35,17 @@ it("a proxy that took the promotion and misses the rollback's first attempts is 
     },
   });
   const clock = new FakeClock();
-  const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
+  // No traffic: the rollout judges nothing, and promotes anyway (the promotion's steps are what is tested).
+  const plan = planFromYaml(
+    proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }').replace('min_requests: 5', 'min_requests: 5\n  on_unjudged: promote'),
+  );
   const journal: RolloutEvent[] = [];
   const done = new RolloutEngine(engineOnProxies(plan, fleetOf([restarting.url, refusing.url], clock, 60_000, 250), clock, journal)).run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   await clock.advance(1000);
   const outcome = await runClockUntil(clock, done);
   expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+  expect(outcome.reason).toContain('did not take the promotion');
   expect(missed).toBeGreaterThanOrEqual(3);
   // Back a moment later: a promotion has no lease, so only the rollback's retry can take it off green.
   expect(promoted.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
