@@ -217,7 +217,7 @@ export class ProxyActuator implements Actuator {
     if (error instanceof AdminCallError && error.code === 'promoted')
       return { ok: false, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
-    if (error !== undefined && !refused(error) && !unsavedBlue(error) && promoted === undefined) error = await this.untilLeaseEnds(proxy, route, label, error);
+    if (error !== undefined && !refused(error) && !unsavedBlue(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
     if (unsavedBlue(error)) return { ok: false, label, message: `serving blue, not saved: ${error.message}` };
@@ -235,18 +235,24 @@ export class ProxyActuator implements Actuator {
    * A proxy that does not answer the route to blue may be restarting: back up, it serves the route it saved (green)
    * until that lease runs out. So blue is tried again, backing off, until the lease has run out (then it serves blue
    * on its own) or for BLUE_RETRY_MS at most (a long lease on a proxy that is gone must not hold the rollout for
-   * long); the last error, or undefined once it took blue.
+   * long); the last error, or undefined once it took blue. One that took the promotion, or may have (`promoted`),
+   * has no lease to run out: back up it would serve green for good, so it is tried for BLUE_RETRY_MS.
    */
-  private async untilLeaseEnds(proxy: FleetProxy, route: RouteSet, label: string, first: Error): Promise<Error | undefined> {
-    const lease = proxy.view.leaseExpiresAt;
+  private async untilLeaseEnds(proxy: FleetProxy, route: RouteSet, label: string, first: Error, promoted: boolean): Promise<Error | undefined> {
+    const lease = promoted ? Infinity : proxy.view.leaseExpiresAt;
     if (lease === undefined) return first;
     const deadline = Math.min(lease, this.clock.now() + BLUE_RETRY_MS);
-    this.endingWork = `${label} to go back to blue: it does not answer, tried again until its lease runs out (${new Date(deadline).toISOString()})`;
+    const until = promoted ? 'for a minute: it may hold the promotion, which has no lease' : 'until its lease runs out';
+    this.endingWork = `${label} to go back to blue: it does not answer, tried again ${until} (${new Date(deadline).toISOString()})`;
     let last = first;
     for (let pause = this.fleet.pollMs; this.clock.now() < deadline; pause = Math.min(pause * 2, 2000)) {
       await sleep(this.clock, Math.min(pause, Math.max(0, deadline - this.clock.now())));
       try {
-        await proxy.setRoute(route);
+        // Going on from this run's own route (its stage route saved across the restart, its lease's lapse, or this
+        // blue itself, the answer lost): a route someone set while the proxy did not answer the rollout (an
+        // operator, another rollout) is newer than this ending, and stands (409). But for this run's own promotion,
+        // an ending of its own the proxy would refuse to go on from: that one is undone whoever set a route since.
+        await proxy.setRoute(route, !promoted);
         return undefined;
       } catch (error) {
         last = error instanceof Error ? error : new Error(errorText(error));

@@ -9,6 +9,7 @@ import type { Plan } from '../../src/plan/plan.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { ADMIN_TOKEN } from './helpers.js';
+import { until } from '../proxy/helpers.js';
 
 const NO_UPSTREAM: ArmClient = {
   send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
@@ -37,4 +38,19 @@ export function engineOnProxies(plan: Plan, fleet: ProxyFleet, clock: FakeClock,
     actuators: [new ProxyActuator(plan, fleet, clock)],
     ...overrides,
   };
+}
+
+/**
+ * Runs the fake clock on, `stepMs` at a time, whenever the rollout waits on it, until `done` settles; resolves to
+ * it. A rollback tries a proxy that does not answer again (until its lease runs out, or a minute for one that may
+ * hold the promotion): those retries wait on the clock.
+ */
+export async function runClockUntil<T>(clock: FakeClock, done: Promise<T>, stepMs = 1000): Promise<T> {
+  let ended = false;
+  void done.finally(() => (ended = true)).catch(() => undefined);
+  while (!ended) {
+    await until(() => ended || clock.pendingTimers() > 0, 'the rollout to end or wait on its clock');
+    if (!ended) await clock.advance(stepMs);
+  }
+  return done;
 }

@@ -13,7 +13,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { adminRelay } from './admin-relay.js';
-import { engineOnProxies, fleetOf } from './engine-on-proxies.js';
+import { engineOnProxies, fleetOf, runClockUntil } from './engine-on-proxies.js';
 import { liveFixture, proxyPlan, putRoute } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -47,15 +47,8 @@ async function rollout(proxies: Running[], beforeEnd: () => Promise<void>, admin
   await beforeEnd();
   // The stage's time is up long before the lease's first renewal (20 s): nothing was refused before the promotion.
   await clock.advance(1000);
-  // A rollback tries a proxy that does not answer again until its lease runs out (at most a minute): the fake clock
-  // runs on, a second at a time, once each retry is waiting on it.
-  let ended = false;
-  void done.finally(() => (ended = true));
-  while (!ended) {
-    await until(() => ended || clock.pendingTimers() > 0, 'the rollout to end or wait on its clock');
-    if (!ended) await clock.advance(1000);
-  }
-  const outcome = await done;
+  // A rollback tries a proxy that does not answer again until its lease runs out (at most a minute).
+  const outcome = await runClockUntil(clock, done);
   const times = journal.map((event) => event.at);
   expect(times).toEqual([...times].sort((a, b) => a - b));
   return { outcome, journal, hooks: hooks.map((call) => call.event), snapshot: engine.snapshot() };
