@@ -10,7 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { until } from '../proxy/helpers.js';
+import { until } from '../helpers/until.js';
 import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];

@@ -9,7 +9,7 @@ import type { Plan } from '../../src/plan/plan.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { ADMIN_TOKEN } from './helpers.js';
-import { until } from '../proxy/helpers.js';
+import { until } from '../helpers/until.js';
 
 const NO_UPSTREAM: ArmClient = {
   send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
