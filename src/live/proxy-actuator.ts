@@ -49,6 +49,8 @@ export class ProxyActuator implements Actuator {
    * checking by others refuses them. Routes to blue do not: nothing may refuse a rollback.
    */
   private readonly quality: string;
+  /** When (this rollout's clock) the last route sending green traffic left: its lease runs out a lease after. */
+  private greenSentAt?: number;
   /** While the ending's route goes out: what the rollout waits for (see busy). */
   private endingWork?: string;
 
@@ -76,7 +78,7 @@ export class ProxyActuator implements Actuator {
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
     const outcomes = await this.recorded({ event: 'stage', stage: move.stage + 1, greenWeight: move.greenWeight }, () =>
-      this.serial(() => this.fleet.setAll(route, true)),
+      this.serial(() => this.sendGreen(route)),
     );
     if (!this.ending) this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
@@ -137,6 +139,7 @@ export class ProxyActuator implements Actuator {
     };
     const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...last };
     return this.serial(async () => {
+      this.greenSentAt = this.clock.now();
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;
       // Every proxy took the first step by now: its lease has run out a lease (and a poll, for margin) from here.
@@ -239,7 +242,9 @@ export class ProxyActuator implements Actuator {
    * has no lease to run out: back up it would serve green for good, so it is tried for BLUE_RETRY_MS.
    */
   private async untilLeaseEnds(proxy: FleetProxy, route: RouteSet, label: string, first: Error, promoted: boolean): Promise<Error | undefined> {
-    const lease = promoted ? Infinity : proxy.view.leaseExpiresAt;
+    // When the last green route this run sent runs out, by the rollout's own clock (the proxy's may be skewed, and a
+    // rollout interrupted before the proxy's first answer never heard its lease): the proxy counts from receiving it.
+    const lease = promoted ? Infinity : this.greenSentAt === undefined ? undefined : this.greenSentAt + this.fleet.leaseMs + this.fleet.pollMs;
     if (lease === undefined) return first;
     const deadline = Math.min(lease, this.clock.now() + BLUE_RETRY_MS);
     const until = promoted ? 'for a minute: it may hold the promotion, which has no lease' : 'until its lease runs out';
@@ -293,6 +298,12 @@ export class ProxyActuator implements Actuator {
     this.renewal = undefined;
   }
 
+  /** A stage's route or its renewal to every proxy, going on from this run's own. */
+  private sendGreen(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
+    if (route.greenWeight > 0 || route.mirror > 0) this.greenSentAt = this.clock.now();
+    return this.fleet.setAll(route, true);
+  }
+
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const next = this.chain.then(work, work);
     this.chain = next.catch(() => undefined);
@@ -313,7 +324,7 @@ export class ProxyActuator implements Actuator {
     if (this.renewing || !this.current) return;
     this.renewing = true;
     try {
-      await this.serial(() => this.fleet.setAll(this.current as RouteSet, true));
+      await this.serial(() => this.sendGreen(this.current as RouteSet));
     } finally {
       this.renewing = false;
     }

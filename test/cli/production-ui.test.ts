@@ -72,7 +72,7 @@ describe('commands that draw no dashboard', () => {
     const plan = path.join(dir, 'plan.yaml');
     writeFileSync(
       plan,
-      'name: noui\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\n',
+      'name: noui\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\n',
     );
     const run = withoutUi(['rollout', plan, '--plain', '--state-dir', dir, '--seed', '1']);
     expect(run.stderr).not.toContain('the UI was loaded');

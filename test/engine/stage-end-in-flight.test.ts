@@ -120,7 +120,8 @@ describe("a stage's end and its requests in flight", () => {
     expect(engine.snapshot().stageIndex).toBe(1);
     expect(engine.snapshot().stageEndWait).toBeUndefined();
     await clock.advance(STAGE_MS + 2 * TIMEOUT_MS);
-    expect(await done).toMatchObject({ phase: 'promoted' });
+    // Every green request hangs: green is never judged healthy, so the rollout ends on blue (analysis.on_unjudged).
+    expect(await done).toMatchObject({ phase: 'rolled_back' });
     expect(engine.snapshot().stageEndWait).toBeUndefined();
   });
 

@@ -35,7 +35,7 @@ describe("a proxy stopped while it serves a slow green request hands the request
     processes.push(first);
     await first.start();
     // One stage of 100% green far longer than the test; one failure is below error_rate's min_requests.
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m' }, [first.adminUrl]);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [first.adminUrl]);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');
     await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');

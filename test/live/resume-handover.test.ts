@@ -49,7 +49,7 @@ async function handedOverByDeadRollout(): Promise<{ dir: string; deadRun: string
   const first = new ProxyProcess(stateDir, ports, options);
   processes.push(first);
   await first.start();
-  const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m' }, [first.adminUrl]);
+  const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [first.adminUrl]);
   const rollout = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
   try {
     await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');

@@ -66,12 +66,11 @@ it('a retry still puts a proxy back on blue that came back on its own saved rout
   expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
 });
 
-// FINDING (review14, LOW, not fixed): the retries last until the lease "the proxy last reported", compared with the
-// rollout's own clock. A rollout whose clock runs ahead of the proxy's by more than the lease (another machine,
-// no NTP) never retries: the proxy back up serves its saved green route until that lease runs out, the case
-// 381a0c4 fixed. The lease's end in the rollout's own clock (the answer's `now` against its leaseExpiresAt, both the
-// proxy's) would not depend on the two clocks agreeing.
-it.fails("a rollout whose clock is ahead of the proxy's by more than the lease still retries", async () => {
+// review14 (LOW, fixed by the lead): the retries lasted until the lease the proxy last reported, compared with the
+// rollout's own clock: a rollout whose clock ran ahead of the proxy's by more than the lease never retried. The
+// lease's end is now counted on the rollout's clock from when it last sent green (which also covers a rollout
+// interrupted before the proxy's first answer, flaky14: it never heard a lease at all).
+it("a rollout whose clock is ahead of the proxy's by more than the lease still retries", async () => {
   const [running] = (await fixture.startProxies(1)) as [Running];
   const ending = await rollbackMissing(running, new FakeClock(Date.now() + 5 * 60_000), 3);
   expect(ending).toMatchObject({ ok: true, message: 'back on blue' });
