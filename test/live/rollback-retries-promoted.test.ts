@@ -37,9 +37,7 @@ it("a proxy that took the promotion and misses the rollback's first attempts is 
   });
   const clock = new FakeClock();
   // No traffic: the rollout judges nothing, and promotes anyway (the promotion's steps are what is tested).
-  const plan = planFromYaml(
-    proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'),
-  );
+  const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));
   const journal: RolloutEvent[] = [];
   const done = new RolloutEngine(engineOnProxies(plan, fleetOf([restarting.url, refusing.url], clock, 60_000, 250), clock, journal)).run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
