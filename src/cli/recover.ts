@@ -13,15 +13,19 @@ import type { CliContext } from './context.js';
 import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
+import { liveResumeOf } from '../live/resume-record.js';
+import { operatorName } from './operator.js';
 
 export interface RestoreOptions {
   store: StateStore;
   snapshot: RolloutSnapshot;
   ctx: CliContext;
-  /** Who is doing it, for the journal ("alice@host (bluegreen rollback)"). */
-  actor: string;
-  /** The command doing it, recorded with its hook: "bluegreen rollback", or "bluegreen rollout" on an orphaned folder. */
-  command?: string;
+  /** The command doing it, recorded with its hook: "bluegreen rollback" (the default), or "bluegreen rollout" on an orphaned folder. */
+  command?: 'bluegreen rollback' | 'bluegreen rollout';
+  /** Who is doing it, for the journal; default "alice@host (COMMAND)". */
+  actor?: string;
+  /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route since the rollout died. */
+  forceBlue?: boolean;
   /** `--plan FILE`, when the rollout's own plan file moved. */
   planFile?: string;
   /** The plan of a new rollout on the same folder: used when the dead one's plan cannot be read. */
@@ -36,6 +40,8 @@ export interface RestoreResult {
 
 export async function restoreBlue(options: RestoreOptions): Promise<RestoreResult> {
   const { store, snapshot, ctx } = options;
+  const command = options.command ?? 'bluegreen rollback';
+  const actor = options.actor ?? `${operatorName(ctx.env)} (${command})`;
   const now = options.now ?? Date.now;
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
   // Read before the hook is stopped (which removes its record): green may be at the weight it was setting.
@@ -47,10 +53,17 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const green = greenAfterDeath(snapshot.greenWeight, inFlight && { ...inFlight, running: undefined });
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot)}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
-  const proxies = plan.proxy?.admin ? await proxiesToBlue(plan, store.dir, ctx.env, reason, promotionBegun(store, snapshot)) : [];
+  // Only its own routes: another run's since (its stage, its promotion) are left as they are (restore.ts).
+  const proxies = plan.proxy?.admin
+    ? await proxiesToBlue(plan, store.dir, ctx.env, reason, {
+        promotionBegun: promotionBegun(store, snapshot),
+        runs: liveResumeOf(snapshot)?.controllers,
+        force: options.forceBlue === true,
+      })
+    : [];
   for (const proxy of proxies) {
-    const type = proxy.told ? 'hook_succeeded' : 'hook_failed';
-    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor: options.actor, message: proxy.message });
+    const type = proxy.told || proxy.left === true ? 'hook_succeeded' : 'hook_failed';
+    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor, message: proxy.message });
   }
   const refused = tokenRefusedProblem(plan, proxies);
   if (refused !== undefined) throw new UsageError(refused);
@@ -65,7 +78,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
       stage,
       greenWeight: 0,
       pid: process.pid,
-      ...(options.command !== undefined && { recovery: options.command }),
+      hook: chosen.key,
+      recovery: command,
     });
     record.begin();
     let outcome: HookOutcome;
@@ -94,7 +108,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
       type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
       stage: snapshot.stageIndex,
       greenWeight: 0,
-      actor: options.actor,
+      actor,
       message: secrets.redactor.text(`${chosen.label}: ${outcome.message}`),
     });
     if (!outcome.ok)
@@ -105,11 +119,13 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   // A proxy that may hold a promotion (no lease) is not left behind a record saying "rolled back": run it again.
   const stuck = proxies.filter((proxy) => !proxy.ok);
   if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
-  markRecovered(store, snapshot, { now: now(), actor: options.actor, reason: `${reason}; rolled back to blue by ${options.actor}` });
+  markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` });
   const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
+  // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
+  const blue = proxies.some((proxy) => proxy.left === true) ? "this rollout's traffic is back on blue" : 'traffic is back on blue';
   return {
     ok: true,
-    message: `${chosen ? `${chosen.name} ran; traffic is back on blue` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
+    message: `${chosen ? `${chosen.name} ran; ${blue}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
 }
 
@@ -164,7 +180,7 @@ function planFor(options: RestoreOptions, warn: (message: string) => void): Plan
           EXIT.usage,
         );
       }
-      warn(`could not load ${file}, the plan of the rollout that died (${why}); using the on_rollback hook of ${fallback.source.file}`);
+      warn(`could not load ${file}, the plan of the rollout that died (${why}); using ${fallback.source.file} (${rollbackHookOf(fallback)})`);
       return fallback;
     }
     throw new CliError(`cannot load ${file}, the plan of the rollout that died (${why}); pass --plan FILE, or put traffic back on blue by hand`, EXIT.usage);
@@ -173,8 +189,14 @@ function planFor(options: RestoreOptions, warn: (message: string) => void): Plan
   // another service's traffic, and the record would say this rollout's is back on blue.
   const other = options.planFile === undefined ? undefined : otherPlan(plan, snapshot);
   if (other !== undefined) throw new CliError(`${file} ${other}; pass that rollout's plan with --plan`, EXIT.usage);
-  if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; running its current on_rollback hook`);
+  if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; using it as it is now (${rollbackHookOf(plan)})`);
   return plan;
+}
+
+/** "its on_rollback hook", "its on_stage hook (for on_rollback, which the plan has not)": the hook a recovery runs. */
+function rollbackHookOf(plan: Plan): string {
+  const chosen = endingHook(plan.hooks, 'rollback');
+  return chosen ? `its ${chosen.label}` : 'no on_rollback or on_stage hook';
 }
 
 /** Why plan is not the dead rollout's (another name or other models), or undefined when it is. */

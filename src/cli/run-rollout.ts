@@ -23,6 +23,8 @@ import type { CliContext } from './context.js';
 import { protectPlanSecrets } from './secrets.js';
 import { hookRecorder, stopOrphanHook } from '../state/hook-record.js';
 import { endingBegun, restoreBlue } from './recover.js';
+import { operatorName } from './operator.js';
+import type { HookKey } from '../hooks/ending-hook.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
 
@@ -48,22 +50,6 @@ export type ReporterTarget = RolloutView & { live?: () => LiveView };
 export interface Reporter {
   /** Called once the rollout has ended, with its outcome; resolves when the reporter has finished drawing. */
   finish(outcome: RolloutOutcome, snapshot: RolloutSnapshot): Promise<void>;
-}
-
-/** Who runs this command: $USER, $LOGNAME, or the account's name ("unknown" when even that cannot be read). */
-export function userName(env: NodeJS.ProcessEnv): string {
-  const named = env.USER ?? env.LOGNAME;
-  if (named !== undefined) return named;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** "user@host", as locks, journals and operator actions name whoever acted. */
-export function operatorName(env: NodeJS.ProcessEnv): string {
-  return `${userName(env)}@${os.hostname()}`;
 }
 
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
@@ -202,14 +188,7 @@ async function settlePrevious(
     ctx.stderr.write(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
-    const result = await restoreBlue({
-      store,
-      snapshot: previous.snapshot,
-      ctx,
-      actor: `${operatorName(ctx.env)} (bluegreen rollout)`,
-      command: 'bluegreen rollout',
-      fallbackPlan: plan,
-    });
+    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
     if (!result.ok)
       throw new CliError(
         `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
@@ -282,7 +261,9 @@ function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Recor
 
 function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir: string): HookRunner {
   return async (hook, call, signal) => {
-    const record = hookRecorder(stateDir, { plan: plan.name, event: call.event, stage: call.stage, greenWeight: call.greenWeight, pid: process.pid });
+    // Which of the plan's hooks runs: on_stage stands in for an ending the plan has no hook for (ending-hook.ts).
+    const key = (Object.keys(plan.hooks ?? {}) as HookKey[]).find((name) => plan.hooks?.[name] === hook);
+    const record = hookRecorder(stateDir, { plan: plan.name, event: call.event, stage: call.stage, greenWeight: call.greenWeight, pid: process.pid, hook: key });
     record.begin();
     try {
       const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: (pgid) => record.started(pgid) });

@@ -7,8 +7,13 @@ import type { HookEventName } from './types.js';
 
 export type EndingEventName = Exclude<HookEventName, 'stage'>;
 
+/** A plan's hook, by its key in `hooks`. */
+export type HookKey = Exclude<keyof HooksConfig, 'pass_env'>;
+
 export interface ChosenHook {
   hook: HookConfig;
+  /** Which of the plan's hooks it is ("on_stage" for a stand-in): what a record of its run names. */
+  key: HookKey;
   /** "on_rollback hook", or "on_stage hook (for on_abort, which the plan has not)" for a stand-in. */
   label: string;
   /** The same without "hook": "on_rollback", "on_stage (for on_abort, which the plan has not)". */
@@ -16,7 +21,7 @@ export interface ChosenHook {
 }
 
 /** abort: on_abort, else on_rollback (both put green at 0); every ending: else on_stage, which sets any weight. */
-const STAND_INS: Record<EndingEventName, readonly Exclude<keyof HooksConfig, 'pass_env'>[]> = {
+const STAND_INS: Record<EndingEventName, readonly HookKey[]> = {
   rollback: ['on_rollback', 'on_stage'],
   abort: ['on_abort', 'on_rollback', 'on_stage'],
   promote: ['on_promote', 'on_stage'],
@@ -28,7 +33,7 @@ export function endingHook(hooks: HooksConfig | undefined, event: EndingEventNam
     const hook = hooks?.[name];
     if (hook === undefined) continue;
     const standIn = name === own ? '' : ` (for ${own}, which the plan has not)`;
-    return { hook, label: `${name} hook${standIn}`, name: `${name}${standIn}` };
+    return { hook, key: name, label: `${name} hook${standIn}`, name: `${name}${standIn}` };
   }
   return undefined;
 }

@@ -26,7 +26,7 @@ export interface ClaimRequest {
 }
 
 /** The run that set `route`, as an operator can find it: who, where (`by`), else its id. */
-function holderOf(route: Route): string {
+export function holderOf(route: Route): string {
   return route.by ?? `run ${route.controller ?? '?'}`;
 }
 

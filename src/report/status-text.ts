@@ -94,12 +94,14 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
 /** A recovery's rollback hook: under way, or left by a recovery killed while it ran (the next rollback stops it first). */
 function recoveryLine(recovery: RecoveryHook & { alive: boolean }): string {
   const who = describeRecovery(recovery);
-  if (recovery.alive) return `${who} is putting it back on blue: its rollback hook is running`;
+  // The plan's hook it ran: on_stage at 0% stands in for a missing on_rollback.
+  const its = recovery.hook === undefined ? 'its rollback hook' : `its ${recovery.hook} hook (for on_rollback, which the plan has not)`;
+  if (recovery.alive) return `${who} is putting it back on blue: ${its} is running`;
   const hook =
     recovery.running === true
       ? 'and the hook still runs: bluegreen rollback stops it before running its own'
       : recovery.running === false
         ? 'and the hook has ended since: traffic may or may not be on blue'
         : 'traffic may or may not be on blue';
-  return `${who} was killed while its rollback hook ran, ${hook}`;
+  return `${who} was killed while ${its} ran, ${hook}`;
 }

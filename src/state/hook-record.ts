@@ -25,6 +25,8 @@ interface HookRecord {
   by?: 'proxies';
   /** Set when a recovery ran it (`bluegreen rollback`, or a new rollout putting a dead one back on blue): which. */
   recovery?: string;
+  /** The plan's hook that ran ("on_stage" standing in for a missing on_rollback): absent in records before session 15. */
+  hook?: string;
 }
 
 /** The rollback hook a recovery of the folder's dead rollout ran (a `bluegreen rollback` killed in turn, say). */
@@ -33,6 +35,8 @@ export interface RecoveryHook {
   pid: number;
   /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
   command?: string;
+  /** The plan's hook it ran when another stood in for on_rollback ("on_stage" at 0%); records before session 15 do not say. */
+  hook?: string;
   /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
   running?: boolean;
 }
@@ -47,21 +51,23 @@ export interface HookInFlight {
   running?: boolean;
   /** The proxies' routes were being set (a live rollout), not a hook run. */
   by?: 'proxies';
+  /** The plan's hook running, when another stands in for the event's own ("on_stage" for a rollback). */
+  hook?: string;
 }
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string },
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: string },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
-  const { plan, event, stage, greenWeight, pid, by, recovery } = call;
+  const { plan, event, stage, greenWeight, pid, by, recovery, hook } = call;
   // A plain write, no fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to
   // survive a killed process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery } satisfies HookRecord)}\n`;
+      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery, hook } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
   // Removed only while it still holds this call's record: an ending's move recorded while a slow stage move was
@@ -90,6 +96,17 @@ function readRecord(dir: string): HookRecord | undefined {
   }
 }
 
+/** The plan's hook a record names ("on_stage"), if it names one as a plan does: it is printed. */
+function hookOf(record: HookRecord): string | undefined {
+  return typeof record.hook === 'string' && /^on_[a-z]{1,20}$/.test(record.hook) ? record.hook : undefined;
+}
+
+/** "on_stage" when that hook stood in for the event's own (on_rollback), else undefined. */
+function standIn(record: HookRecord): string | undefined {
+  const hook = hookOf(record);
+  return hook !== undefined && hook !== `on_${record.event}` ? hook : undefined;
+}
+
 function hasGroup(record: HookRecord): record is HookRecord & { pgid: number } {
   return Number.isSafeInteger(record.pgid) && (record.pgid as number) > 1;
 }
@@ -111,6 +128,7 @@ export function readHookInFlight(dir: string, rollout: { plan: { name: string; s
     greenWeight,
     ...(hasGroup(record) && { running: isOurHook(record) }),
     ...(record.by === 'proxies' && { by: 'proxies' as const }),
+    ...(standIn(record) !== undefined && { hook: standIn(record) }),
   };
 }
 
@@ -125,6 +143,7 @@ export function readRecoveryHook(dir: string, rollout: { plan: { name: string };
   return {
     pid: record.pid as number,
     ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }),
+    ...(standIn(record) !== undefined && { hook: standIn(record) }),
     ...(hasGroup(record) && { running: isOurHook(record) }),
   };
 }
@@ -144,7 +163,8 @@ export function describeHookInFlight(hook: HookInFlight): string {
     return hook.event === 'promote' ? 'promotion of the proxies' : 'move of the proxies back to blue';
   }
   if (hook.event === 'stage') return `on_stage hook setting stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
-  return `${hook.event} hook ${hook.event === 'promote' ? 'moving all traffic to green' : 'putting traffic back on blue'}`;
+  const which = hook.hook === undefined ? `${hook.event} hook` : `${hook.hook} hook (for on_${hook.event}, which the plan has not)`;
+  return `${which} ${hook.event === 'promote' ? 'moving all traffic to green' : 'putting traffic back on blue'}`;
 }
 
 /**
@@ -201,5 +221,5 @@ export async function stopOrphanHook(dir: string, rollout: { plan: { name: strin
     Number.isSafeInteger(record.pid) && record.pid !== rollout.pid
       ? `${describeRecovery({ pid: record.pid as number, ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }) })} that was killed while it ran`
       : 'the dead rollout';
-  return `stopped the on_${record.event} hook (process group ${record.pgid}) left running by ${whose}`;
+  return `stopped the ${hookOf(record) ?? `on_${record.event}`} hook (process group ${record.pgid}) left running by ${whose}`;
 }

@@ -56,7 +56,7 @@ async function orphanedProxy(): Promise<{ proxy: ProxyProcess; folderA: string }
 // refused and run 2 rolls back (exit 10), the very fight tworoll14 set out to end. Expected: the recovery leaves a
 // proxy another run drives alone (as an actuator's rollback does, heldByOther), and the new run stops at preflight
 // (exit 3) while run 2 goes on.
-it.fails(
+it(
   "a new rollout on a dead run's folder does not take the proxy from the run driving it now",
   async () => {
     const { proxy, folderA } = await orphanedProxy();
@@ -80,7 +80,7 @@ it.fails(
 // which its lease did long ago, and is told "back on blue" while run 2's CI job reported green promoted. Expected
 // here: the dead run's recovery sends its own ids (controller, resumes, ended: as its ending would), so the proxy
 // refuses it over another run's promotion (409 promoted) and the rollback says so.
-it.fails(
+it(
   'bluegreen rollback of a dead run does not undo the promotion another run completed since',
   async () => {
     const { proxy, folderA } = await orphanedProxy();

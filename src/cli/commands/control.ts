@@ -15,7 +15,7 @@ import {
 import { CliError, EXIT } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { CliContext } from '../context.js';
-import { userName } from '../run-rollout.js';
+import { userName } from '../operator.js';
 import { parseStateDirOption } from '../options.js';
 
 const ACTIONS: { action: ControlAction; description: string }[] = [

@@ -5,12 +5,13 @@ import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../stat
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
-import { operatorName } from '../run-rollout.js';
+import { operatorName } from '../operator.js';
 import { parseStateDirOption } from '../options.js';
 
 interface RollbackFlags {
   stateDir?: string;
   plan?: string;
+  forceBlue?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -21,9 +22,13 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
+    .option(
+      '--force-blue',
+      "put every proxy of the plan on blue by hand, even one another rollout took since this one died (its live stage, which it then rolls back, or its completed promotion)",
+    )
     .addHelpText(
       'after',
-      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set since this one died (its live stage, its promotion): that one is left as it is, and said (--force-blue puts it on blue all the same). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
     )
     .action(async (flags: RollbackFlags) => {
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
@@ -62,9 +67,9 @@ export function register(program: Command, ctx: CliContext): void {
           store,
           snapshot: standing.snapshot,
           ctx,
-          actor: `${operatorName(ctx.env)} (bluegreen rollback)`,
           command: 'bluegreen rollback',
           planFile: flags.plan,
+          forceBlue: flags.forceBlue === true,
         });
         if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
         ctx.stdout.write(`rolled back the rollout of plan "${standing.snapshot.plan.name}": ${result.message}\n`);
