@@ -36,6 +36,8 @@ export interface RestoreOptions {
 export interface RestoreResult {
   ok: boolean;
   message: string;
+  /** Proxies left as they are, another rollout run's since this one died: what each serves, and whose it is. */
+  left?: string[];
 }
 
 export async function restoreBlue(options: RestoreOptions): Promise<RestoreResult> {
@@ -122,9 +124,11 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` });
   const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
-  const blue = proxies.some((proxy) => proxy.left === true) ? "this rollout's traffic is back on blue" : 'traffic is back on blue';
+  const left = proxies.filter((proxy) => proxy.left === true).map((proxy) => proxy.message);
+  const blue = left.length > 0 ? "this rollout's traffic is back on blue" : 'traffic is back on blue';
   return {
     ok: true,
+    ...(left.length > 0 && { left }),
     message: `${chosen ? `${chosen.name} ran; ${blue}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
 }

@@ -189,6 +189,8 @@ async function settlePrevious(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
     const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
+    // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
+    for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
     if (!result.ok)
       throw new CliError(
         `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
@@ -263,7 +265,14 @@ function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir:
   return async (hook, call, signal) => {
     // Which of the plan's hooks runs: on_stage stands in for an ending the plan has no hook for (ending-hook.ts).
     const key = (Object.keys(plan.hooks ?? {}) as HookKey[]).find((name) => plan.hooks?.[name] === hook);
-    const record = hookRecorder(stateDir, { plan: plan.name, event: call.event, stage: call.stage, greenWeight: call.greenWeight, pid: process.pid, hook: key });
+    const record = hookRecorder(stateDir, {
+      plan: plan.name,
+      event: call.event,
+      stage: call.stage,
+      greenWeight: call.greenWeight,
+      pid: process.pid,
+      hook: key,
+    });
     record.begin();
     try {
       const outcome = await runHook(hook, call, { cwd: plan.source.dir, env: ctx.env, secrets, signal, onStart: (pgid) => record.started(pgid) });

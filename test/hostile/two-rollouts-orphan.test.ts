@@ -1,11 +1,16 @@
 // review14: the proxy keeps one rollout run's route from another (tworoll14: a new run's first route is refused
 // over another run's live lease; a run's ending never undoes another's completed promotion). But a dead run's
-// recovery puts its proxies on blue by hand (src/live/restore.ts: no controller, so the proxy cannot tell it from an
-// operator's emergency stop), and a new rollout started on the dead run's folder runs that recovery before its
-// preflight. Run 1 killed (kill -9) in folder A, its lease run out; run 2 from folder B drives the proxy (or has
-// promoted it). Real proxy and rollout processes on 127.0.0.1.
+// recovery put its proxies on blue by hand (no controller, so the proxy could not tell it from an operator's
+// emergency stop), and a new rollout started on the dead run's folder runs that recovery before its preflight.
+// orphan15: the recovery undoes only the dead run's own route (src/live/restore.ts): a proxy whose route another
+// run set since is left as it is and said; the blue it sends carries the dead run's ids (state.json's liveResume),
+// so the proxy itself refuses it over another run's promotion; `bluegreen rollback --force-blue` is blue by hand.
+// Run 1 killed (kill -9) in folder A, its lease run out; run 2 from folder B drives the proxy (or has promoted it).
+// Real proxy and rollout processes on 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
@@ -36,64 +41,160 @@ function rollout(dir: string): ChildProcess & { stderrText: () => string } {
   return Object.assign(child, { stderrText: () => stderr });
 }
 
-/** A proxy whose first rollout (folder A) was killed with kill -9 mid-stage, and whose lease has run out since. */
-async function orphanedProxy(): Promise<{ proxy: ProxyProcess; folderA: string }> {
+const LAPSED = 'lease expired: back on blue';
+
+async function startProxy(): Promise<ProxyProcess> {
   const proxy = new ProxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
   cleanup.push(() => proxy.kill());
   await proxy.start();
-  const folderA = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-  const first = rollout(folderA);
-  await until(() => proxy.route()?.greenWeight === 0.5, 'run 1 on the proxy', 20_000);
-  first.kill('SIGKILL');
-  await once(first, 'exit');
-  await until(() => proxy.route()?.reason === 'lease expired: back on blue', "run 1's lease to run out", 20_000);
-  return { proxy, folderA };
+  return proxy;
 }
 
-// FINDING (review14, MEDIUM): the held lease is bypassed by a new rollout on a folder holding a dead run. Its
-// recovery (run-rollout.ts settlePrevious -> recover.ts restoreBlue -> restore.ts proxiesToBlue) puts the proxy on
-// blue by hand over run 2's live stage, its preflight then finds the proxy free and takes it: run 2's renewal is
-// refused and run 2 rolls back (exit 10), the very fight tworoll14 set out to end. Expected: the recovery leaves a
-// proxy another run drives alone (as an actuator's rollback does, heldByOther), and the new run stops at preflight
-// (exit 3) while run 2 goes on.
-it(
-  "a new rollout on a dead run's folder does not take the proxy from the run driving it now",
-  async () => {
-    const { proxy, folderA } = await orphanedProxy();
-    const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const second = rollout(folderB);
-    await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== 'lease expired: back on blue', 'run 2 on the proxy', 20_000);
-    const holder = proxy.route()?.controller;
+/**
+ * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (unless `lease` is long enough to
+ * outlast the test) whose lease has run out since; run 1's controller id, as its state.json recorded it.
+ */
+async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: ProxyProcess[]; folderA: string; run1: string }> {
+  const proxies: ProxyProcess[] = [];
+  for (let i = 0; i < count; i++) proxies.push(await startProxy());
+  const folderA = writeRolloutPlan(
+    { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: `lease: ${lease}` },
+    proxies.map((proxy) => proxy.adminUrl),
+  );
+  const first = rollout(folderA);
+  await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies', 20_000);
+  first.kill('SIGKILL');
+  await once(first, 'exit');
+  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out", 20_000);
+  const run1 = proxies[0]?.route()?.controller;
+  expect(stateOf(folderA).liveResume?.controllers).toEqual([run1]);
+  return { proxies, folderA, run1: run1 as string };
+}
 
-    const third = rollout(folderA);
-    await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands', 30_000);
-    expect(proxy.route()?.controller, third.stderrText()).toBe(holder);
-    expect(third.exitCode, third.stderrText()).toBe(3);
-    expect(second.exitCode).toBeNull();
-  },
-  120_000,
-);
+async function orphanedProxy(): Promise<{ proxy: ProxyProcess; folderA: string }> {
+  const { proxies, folderA } = await orphanedProxies(1);
+  return { proxy: proxies[0] as ProxyProcess, folderA };
+}
 
-// FINDING (review14, MEDIUM, a design call): `bluegreen rollback` of a dead run undoes a promotion another run
-// completed (exit 0) since, the session-13 case tworoll14 closed for a live run's ending. docs/live.md says
-// `bluegreen rollback` is blue by hand and always goes; but the operator asked to put run 1's traffic back on blue,
-// which its lease did long ago, and is told "back on blue" while run 2's CI job reported green promoted. Expected
-// here: the dead run's recovery sends its own ids (controller, resumes, ended: as its ending would), so the proxy
-// refuses it over another run's promotion (409 promoted) and the rollback says so.
-it(
-  'bluegreen rollback of a dead run does not undo the promotion another run completed since',
-  async () => {
-    const { proxy, folderA } = await orphanedProxy();
-    const app = new Application([proxy], 1);
-    cleanup.push(() => app.stop());
-    const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
-    const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: folderB, env: { ADMIN_TOKEN } });
-    expect(promoted.code, promoted.stderr).toBe(0);
-    expect(proxy.route()).toMatchObject({ promotedArm: 'green', ended: true });
+function stateOf(folder: string): { liveResume?: { controllers: string[] } } & Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(folder, '.bluegreen', 'state.json'), 'utf8')) as { liveResume?: { controllers: string[] } };
+}
 
-    const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
-    expect(rollback.code, rollback.stderr).toBe(0);
-    expect(proxy.route(), rollback.stdout).toMatchObject({ promotedArm: 'green' });
-  },
-  120_000,
-);
+/** Run 2 from folder B: a one-stage rollout through `proxy` that promotes green (exit 0). */
+async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
+  const app = new Application([proxy], 1);
+  cleanup.push(() => app.stop());
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: folderB, env: { ADMIN_TOKEN } });
+  expect(promoted.code, promoted.stderr).toBe(0);
+  expect(proxy.route()).toMatchObject({ promotedArm: 'green', ended: true });
+}
+
+// review14 (MEDIUM, fixed by orphan15): the held lease was bypassed by a new rollout on a folder holding a dead
+// run. Its recovery (run-rollout.ts settlePrevious -> recover.ts restoreBlue -> restore.ts proxiesToBlue) put the
+// proxy on blue by hand over run 2's live stage, its preflight then found the proxy free and took it: run 2's
+// renewal was refused and run 2 rolled back (exit 10). Now the recovery leaves a proxy another run drives alone (as
+// an actuator's rollback does, heldByOther), and the new run stops at preflight (exit 3) while run 2 goes on.
+it("a new rollout on a dead run's folder does not take the proxy from the run driving it now", async () => {
+  const { proxy, folderA } = await orphanedProxy();
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const second = rollout(folderB);
+  await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy', 20_000);
+  const holder = proxy.route()?.controller;
+
+  const third = rollout(folderA);
+  await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands', 30_000);
+  expect(proxy.route()?.controller, third.stderrText()).toBe(holder);
+  expect(third.exitCode, third.stderrText()).toBe(3);
+  expect(second.exitCode).toBeNull();
+  // The recovery says what it left, and why; the preflight then says whose the proxy is.
+  expect(third.stderrText()).toContain(`proxy ${proxy.adminUrl}: left as it is: another rollout drives it now (green 0.5`);
+  expect(third.stderrText()).toContain('another rollout drives this proxy until its lease runs out');
+}, 120_000);
+
+// review14 (MEDIUM, a design call; fixed by orphan15): `bluegreen rollback` of a dead run undid a promotion another
+// run completed (exit 0) since, the session-13 case tworoll14 closed for a live run's ending: the operator asked to
+// put run 1's traffic back on blue, which its lease did long ago, and was told "back on blue" while run 2's CI job
+// reported green promoted. Now the recovery leaves that proxy as it is, and says what it serves, who promoted it
+// and how to put it on blue anyway; its blue would carry run 1's ids, so the proxy refuses it too (409 promoted).
+it('bluegreen rollback of a dead run does not undo the promotion another run completed since', async () => {
+  const { proxy, folderA } = await orphanedProxy();
+  await promoteFromFolderB(proxy);
+
+  const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(proxy.route(), rollback.stdout).toMatchObject({ promotedArm: 'green' });
+  expect(rollback.stdout).toContain(
+    `proxy ${proxy.adminUrl}: left serving green: another rollout promoted green here since this one died (green 1, mirror 0, promoted green`,
+  );
+  expect(rollback.stdout).toMatch(/ pid \d+, state folder .*, and reported it done\); to put it on blue all the same: PUT \/admin\/route/);
+  // The dead rollout is settled all the same: its own traffic left that proxy long ago.
+  expect(stateOf(folderA).phase).toBe('rolled_back');
+}, 120_000);
+
+it('bluegreen rollback --force-blue puts a proxy another run promoted since on blue, by hand', async () => {
+  const { proxy, folderA } = await orphanedProxy();
+  await promoteFromFolderB(proxy);
+
+  const rollback = await runCli(['rollback', '--force-blue'], { cwd: folderA, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(rollback.stdout).toContain(`proxy ${proxy.adminUrl}: back on blue`);
+  const route = proxy.route();
+  expect(route).toMatchObject({ greenWeight: 0, mirror: 0 });
+  // Blue by hand: no controller, so the proxy lets it over the promotion, as an operator's PUT.
+  expect(route?.promotedArm).toBeUndefined();
+  expect(route?.controller).toBeUndefined();
+  expect(route?.reason).toMatch(/^rollback: the rollout's process \(pid \d+\) died/);
+}, 120_000);
+
+it('a dead run whose own route still stands is put back on blue at once, as its own ending (its ids)', async () => {
+  // A lease far longer than the test: the dead run's 50% stands until the rollback.
+  const { proxies, folderA, run1 } = await orphanedProxies(1, '5m');
+  const proxy = proxies[0] as ProxyProcess;
+  expect(proxy.route()).toMatchObject({ greenWeight: 0.5, controller: run1 });
+
+  const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(rollback.stdout).toContain(`proxy ${proxy.adminUrl}: back on blue`);
+  expect(proxy.route()).toMatchObject({ greenWeight: 0, mirror: 0, controller: run1, ended: true });
+  expect(proxy.route()?.reason).toMatch(/^rollback: the rollout's process \(pid \d+\) died at stage 1\/1 with green at /);
+}, 120_000);
+
+it('a dead run recorded before its ids were kept is put back on blue by hand, as before (over a promotion too)', async () => {
+  const { proxy, folderA } = await orphanedProxy();
+  await promoteFromFolderB(proxy);
+  // A state.json written before liveResume was kept: nothing says which routes were the dead run's.
+  const { liveResume: _dropped, ...older } = stateOf(folderA);
+  writeFileSync(path.join(folderA, '.bluegreen', 'state.json'), JSON.stringify(older));
+
+  const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(proxy.route()).toMatchObject({ greenWeight: 0, mirror: 0 });
+  expect(proxy.route()?.promotedArm).toBeUndefined();
+  expect(proxy.route()?.controller).toBeUndefined();
+}, 120_000);
+
+it("several proxies: the dead run's own goes back to blue, one another run took is left to it, a silent one to its lease", async () => {
+  const { proxies, folderA, run1 } = await orphanedProxies(3);
+  const [own, taken, silent] = proxies as [ProxyProcess, ProxyProcess, ProxyProcess];
+  // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
+  const second = rollout(folderB);
+  await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy', 20_000);
+  const holder = taken.route()?.controller;
+  await silent.kill();
+
+  const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(own.route()).toMatchObject({ greenWeight: 0, controller: run1, ended: true });
+  expect(own.route()?.reason).toMatch(/^rollback: /);
+  expect(rollback.stdout).toContain(`proxy ${own.adminUrl}: back on blue`);
+  expect(rollback.stdout).toContain(`proxy ${taken.adminUrl}: left as it is: another rollout drives it now`);
+  expect(rollback.stdout).toContain(`proxy ${silent.adminUrl}: unreachable: `);
+  expect(rollback.stdout).toContain('it returns to blue when its lease runs out');
+  // Run 2 renews its lease on: the rollback took nothing from it.
+  const renewed = taken.route()?.updatedAt ?? 0;
+  await until(() => (taken.route()?.updatedAt ?? 0) > renewed, "run 2's next renewal", 20_000);
+  expect(taken.route()).toMatchObject({ greenWeight: 0.5, controller: holder });
+  expect(second.exitCode).toBeNull();
+}, 120_000);

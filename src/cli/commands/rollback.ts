@@ -24,7 +24,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .option(
       '--force-blue',
-      "put every proxy of the plan on blue by hand, even one another rollout took since this one died (its live stage, which it then rolls back, or its completed promotion)",
+      'put every proxy of the plan on blue by hand, even one another rollout took since this one died (its live stage, which it then rolls back, or its completed promotion)',
     )
     .addHelpText(
       'after',
