@@ -1,7 +1,7 @@
 // `bluegreen rollback` runs the dead rollout's on_rollback: that hook is recorded in hook.json as a rollout's
 // hooks are, so a kill -9 of the rollback command does not leave it running where nothing can find it to stop.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -48,4 +48,40 @@ it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next ro
   // Only the second rollback's hook finished: the first was stopped before it could run on after it.
   expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
   expect(existsSync(path.join(dir, '.bluegreen', 'hook.json'))).toBe(false);
+});
+
+// edges14 (fixed by orphan15): a plan without on_rollback is put back on blue by its on_stage hook at 0%, and the
+// recovery's messages called that hook "on_rollback": the operator went looking for a hook the plan has not. The
+// record names the hook that ran (hook.json's `hook`), and status and the next rollback say it.
+it('a killed rollback whose on_stage hook stood in for on_rollback: status and the next rollback name on_stage', async () => {
+  const dir = tempDir();
+  // on_stage sets the weight; at 0% (the rollback's stand-in) its first run waits, with its shell's pid in stand-in.pid.
+  loggingPlan(dir, { stageHookDelay: '[ "$BLUEGREEN_GREEN_WEIGHT" = 0 ] && [ ! -e stand-in.pid ] && { echo $$ > stand-in.pid; sleep 60; }' });
+  const planFile = path.join(dir, 'plan.yaml');
+  writeFileSync(planFile, readFileSync(planFile, 'utf8').replace(/^ {2}on_(rollback|abort):.*\n/gm, ''));
+  const rollout = startRollout(dir);
+  await until(journalHas(dir, 'stage_started'), 'stage 1');
+  rollout.kill('SIGKILL');
+  await exitOf(rollout);
+
+  const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
+  const pidFile = path.join(dir, 'stand-in.pid');
+  await until(() => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), 'the on_stage hook to start at 0%');
+  const hookPid = Number(readFileSync(pidFile, 'utf8'));
+  const record = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'hook.json'), 'utf8')) as Record<string, unknown>;
+  expect(record).toMatchObject({ event: 'rollback', hook: 'on_stage', pid: rollback.pid, greenWeight: 0, recovery: 'bluegreen rollback' });
+  rollback.kill('SIGKILL');
+  await exitOf(rollback);
+
+  const status = await runCli(['status'], { cwd: dir });
+  expect(status.code).toBe(5);
+  expect(status.stdout).toContain(
+    `a bluegreen rollback (pid ${rollback.pid}) was killed while its on_stage hook (for on_rollback, which the plan has not) ran, and the hook still runs`,
+  );
+  const again = await runCli(['rollback'], { cwd: dir });
+  expect(again.code, again.stderr).toBe(0);
+  // The group is the hook's (sh -c, the script's shell inside it): its leader, not the script's $$.
+  expect(again.stderr).toMatch(new RegExp(`stopped the on_stage hook \\(process group \\d+\\) left running by a bluegreen rollback \\(pid ${rollback.pid}\\)`));
+  expect(again.stdout).toContain('on_stage (for on_rollback, which the plan has not) ran; traffic is back on blue');
+  expect(isAlive(hookPid)).toBe(false);
 });
