@@ -2,16 +2,16 @@
 // upstream. "raw undici" is pool.request + body.text() + JSON.parse; "client.send" is bluegreen's real client
 // (request building, timers, retries, classification, parsing, result). Used to find and check the fix in
 // docs/benchmarks.md ("What the profile showed").
-//   node bench/tools/client-overhead.js [raw|client] [seconds]
+//   node bench/tools/client-overhead.js [ONLY=both|raw|client] [SECONDS=4]
 import { Pool } from 'undici';
 import { openClients } from '../lib/engine.js';
 import { loopbackPlanYaml, planFromYaml } from '../lib/plan.js';
 import { startUpstream } from '../lib/upstream.js';
 import { createRandom } from '../../dist/core/random.js';
 import { createTrafficMix } from '../../dist/traffic/index.js';
+import { positionalArgs } from '../lib/args.js';
 
-const only = process.argv[2];
-const seconds = Number(process.argv[3] ?? 4);
+const { only, seconds } = positionalArgs({ only: ['both', 'raw', 'client'], seconds: 4 });
 const CONCURRENCY = 100;
 const up = await startUpstream();
 const plan = planFromYaml(loopbackPlanYaml({ baseUrl: up.baseUrl, rate: 1, durationMs: 1000, maxInFlight: CONCURRENCY }));

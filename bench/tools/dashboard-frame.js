@@ -1,9 +1,10 @@
 // What one dashboard frame costs on the event loop: a real snapshot (a short simulated rollout), turned into
 // a view and drawn by Ink into an in-memory 120x40 terminal, 200 times; and the heap it keeps. Used for
 // docs/benchmarks.md ("4. Dashboard cost"): every millisecond here is a millisecond the rollout's traffic waits.
-//   node --expose-gc bench/tools/dashboard-frame.js [frames]      (BENCH_REACT_DEV=1: React's development build)
+//   node --expose-gc bench/tools/dashboard-frame.js [FRAMES=200]      (BENCH_REACT_DEV=1: React's development build)
 import { PassThrough, Writable } from 'node:stream';
 import { loadUiAsProduction } from '../../dist/cli/production-ui.js';
+import { positionalArgs } from '../lib/args.js';
 
 // As bin/bluegreen.js does, before anything imports React.
 if (!process.env.BENCH_REACT_DEV) await loadUiAsProduction();
@@ -14,7 +15,7 @@ const { buildDashboardView } = await import('../../dist/report/ink/view-model.js
 const { createBenchEngine, openClients } = await import('../lib/engine.js');
 const { planFromYaml } = await import('../lib/plan.js');
 
-const FRAMES = Number(process.argv[2] ?? 200);
+const { frames: FRAMES } = positionalArgs({ frames: 200 });
 const plan = planFromYaml(`
 name: dashboard-frame
 upstream: { api: openai, simulate: { models: { bench-blue: { latency: { p50: 20ms, p95: 60ms } }, bench-green: { latency: { p50: 20ms, p95: 60ms } } } } }

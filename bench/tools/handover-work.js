@@ -8,11 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path, { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { positionalArgs } from '../lib/args.js';
 
-const [unreadArg, secondsArg, rateArg, ...dirs] = process.argv.slice(2);
-const unread = Number(unreadArg ?? 50_000);
-const seconds = Number(secondsArg ?? 5);
-const perSecond = Number(rateArg ?? 100);
+const { unread, seconds, perSecond, rest: dirs } = positionalArgs({ unread: 50_000, seconds: 5, perSecond: 100 });
 const builds = dirs.length > 0 ? dirs : [new URL('../..', import.meta.url).pathname];
 const CONTROLLER = 'run-1';
 

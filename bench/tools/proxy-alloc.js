@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
+import { positionalArgs } from '../lib/args.js';
 
-const [rate = 3000, seconds = 5, mode = 'plain', top = 25] = process.argv.slice(2).map((v, i) => (i === 2 ? v : Number(v)));
+const { rate, seconds, mode, top } = positionalArgs({ rate: 3000, seconds: 5, mode: ['plain', 'stream'], top: 25 });
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { upstream, targets } = await startMeasured('heap-sample.js');
 const body = benchChatBody(mode);

@@ -10,8 +10,9 @@ import { procStats } from '../lib/proc.js';
 import { forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { round } from '../lib/util.js';
+import { positionalArgs } from '../lib/args.js';
 
-const [rate = 2000, seconds = 10, rounds = 2] = process.argv.slice(2).map(Number);
+const { rate, seconds, rounds } = positionalArgs({ rate: 2000, seconds: 10, rounds: 2 });
 const nodeArgs = (process.env.PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const only = (process.env.PROXY_ONLY ?? 'bare,proxy').split(',');
 

@@ -6,8 +6,9 @@ import { createLoadClient } from '../lib/open-load.js';
 import { forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { round } from '../lib/util.js';
+import { positionalArgs } from '../lib/args.js';
 
-const [rate = 1000, seconds = 2, rounds = 7] = process.argv.slice(2).map(Number);
+const { rate, seconds, rounds } = positionalArgs({ rate: 1000, seconds: 2, rounds: 7 });
 const mode = process.env.PROXY_MODE ?? 'plain';
 const upstream = await startUpstream({ delayMs: 0 });
 const origin = `http://127.0.0.1:${upstream.port}`;

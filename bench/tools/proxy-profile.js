@@ -7,12 +7,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
+import { positionalArgs } from '../lib/args.js';
 
-const [rateArg, secondsArg, modeArg, topArg] = process.argv.slice(2);
-const rate = Number(rateArg ?? 2000);
-const seconds = Number(secondsArg ?? 6);
-const mode = modeArg ?? 'plain';
-const top = Number(topArg ?? 30);
+const { rate, seconds, mode, top } = positionalArgs({ rate: 2000, seconds: 6, mode: ['plain', 'stream'], top: 30 });
 const { upstream, targets } = await startMeasured('cpu-sample.js');
 const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));

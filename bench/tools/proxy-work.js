@@ -7,12 +7,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { round } from '../lib/util.js';
+import { positionalArgs } from '../lib/args.js';
 
-const [rateArg, secondsArg, modeArg, roundsArg] = process.argv.slice(2);
-const rate = Number(rateArg ?? 2000);
-const seconds = Number(secondsArg ?? 5);
-const mode = modeArg ?? 'plain';
-const rounds = Number(roundsArg ?? 1);
+const { rate, seconds, mode, rounds } = positionalArgs({ rate: 2000, seconds: 5, mode: ['plain', 'stream'], rounds: 1 });
 const { upstream, targets } = await startMeasured('work-count.js');
 const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));

@@ -23,7 +23,7 @@ export interface Clock {
 export const MAX_TIMER_CHUNK_MS = 2 ** 31 - 1;
 
 /** The clock's steady reading, or its wall clock when it has none. */
-export function steadyNow(clock: Clock): number {
+export function steadyNow(clock: Pick<Clock, 'now' | 'steadyNow'>): number {
   return clock.steadyNow?.() ?? clock.now();
 }
 

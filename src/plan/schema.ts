@@ -478,15 +478,8 @@ export const planSchema = z.strictObject({
     .optional()
     .meta({ description: 'The requests a rollout generates; required unless the plan has proxy.admin (and no proxy.controller.generated_traffic)' }),
   stages: z.array(stageSchema).min(1, 'needs at least one stage'),
-  analysis: analysisSchema.default({
-    interval: 2000,
-    confidence: 0.99,
-    min_requests: 20,
-    thresholds: {},
-    on_inconclusive: 'pass',
-    max_extensions: 2,
-    on_unjudged: 'rollback',
-  }),
+  // Each key's own default, built afresh for every plan.
+  analysis: analysisSchema.default(() => analysisSchema.parse({})),
   health_check: healthCheckSchema.optional(),
   hooks: hooksSchema.optional(),
   proxy: proxySchema.optional().meta({ description: 'Live traffic: how `bluegreen proxy` serves the application' }),

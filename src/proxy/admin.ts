@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, MAX_LEASE_MS, type Route, type RouteHolder } from './route.js';
+import { describeRoute, type Route } from './route.js';
+import type { RouteHolder } from './route-holder.js';
+import { MAX_LEASE_MS } from './route-lease.js';
 import { otherRunsClaim } from './route-claims.js';
 import { FEED_VERSION, type ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
@@ -40,7 +42,7 @@ export interface AdminHandle {
   close(): Promise<void>;
 }
 
-export { MAX_LEASE_MS } from './route.js';
+export { MAX_LEASE_MS } from './route-lease.js';
 
 /**
  * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,

@@ -16,7 +16,7 @@ import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag } from './respond.js';
 import { parseRequestBody, type Parsed } from './request-json.js';
-import type { RouteHolder } from './route.js';
+import type { RouteHolder } from './route-holder.js';
 import { passesThrough, type Passthrough } from './config.js';
 import { StoredResponses } from './stored-responses.js';
 import type { Targets } from './targets.js';

@@ -14,7 +14,7 @@ import type { ProxyMetrics } from './metrics.js';
 import type { PostPaths } from './post-paths.js';
 import type { PrometheusExport } from './prometheus.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
-import type { RouteHolder } from './route.js';
+import type { RouteHolder } from './route-holder.js';
 
 export interface RequestHandlerDeps {
   inbound: InboundDialect;

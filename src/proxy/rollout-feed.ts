@@ -6,7 +6,7 @@ import { clientDigest } from './client-digest.js';
 import { HandoverReader, HandoverWriter } from './handover.js';
 import type { ProxyMetrics } from './metrics.js';
 import { ResultsFeed } from './results-feed.js';
-import type { RouteHolder } from './route.js';
+import type { RouteHolder } from './route-holder.js';
 
 export interface RolloutFeed {
   feed: ResultsFeed;

@@ -1,17 +1,10 @@
-// The proxy's route: how much traffic green gets and how much is mirrored to it, held by the proxy and kept in
-// its state folder so a promotion survives a restart. A route above blue needs a lease (the rollout renews
-// it); once the lease runs out the proxy serves blue on its own, whoever was meant to renew it.
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+// The proxy's route as a value: how much traffic green gets and how much is mirrored to it, under a lease or a
+// promotion; parsed from its file or an admin call, and described for logs and refusals. RouteHolder
+// (route-holder.ts) holds it, route-lease.ts times its lease, route-file.ts keeps it in the state folder.
 import { formatDuration } from '../core/format.js';
 import type { ArmName } from '../plan/plan.js';
-import { writeFileAtomicAsync } from '../state/files.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
-
-/** Longest lease one call may ask for: a controller that dies must not pin green for long. */
-export const MAX_LEASE_MS = 10 * 60_000;
 
 export interface Route {
   /** Share of split requests sent to green, 0..1. */
@@ -41,12 +34,12 @@ export function routeOwner(planName: string, blueModel: string, greenModel: stri
 }
 
 /** Whether the route sends anything to green (a weight, a mirror, or a promotion of green). */
-function touchesGreen(route: Route): boolean {
+export function touchesGreen(route: Route): boolean {
   return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));
 }
 
 /** `next` is the ending `route` holds, sent again. */
-function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefined): boolean {
+export function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefined): boolean {
   return next?.ended === true && next.greenWeight === route.greenWeight && next.mirror === route.mirror && next.promotedArm === route.promotedArm;
 }
 
@@ -77,10 +70,11 @@ export interface EffectiveRoute {
   mirror: number;
 }
 
-const SERVE_BLUE: EffectiveRoute = Object.freeze({ greenWeight: 0, mirror: 0 });
-const SERVE_GREEN: EffectiveRoute = Object.freeze({ greenWeight: 1, mirror: 0 });
+export const SERVE_BLUE: EffectiveRoute = Object.freeze({ greenWeight: 0, mirror: 0 });
+export const SERVE_GREEN: EffectiveRoute = Object.freeze({ greenWeight: 1, mirror: 0 });
 
-function clampShare(value: number): number {
+/** A share as a route holds it: 0..1, anything else 0. */
+export function clampShare(value: number): number {
   return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }
 
@@ -102,267 +96,4 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.by === 'string') route.by = r.by;
   if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
-}
-
-/**
- * A saved lease runs at most its own length (and never past MAX_LEASE_MS) from a restart. Its expiry is the writer's
- * wall clock: written by a clock that was ahead (set back since by NTP, or another machine's, the state folder on
- * shared storage), it would have kept green for as long as the difference, an hour for an hour, with no rollout.
- */
-function boundLease(route: Route, now: number): Route {
-  if (route.leaseExpiresAt === undefined || route.promotedArm !== undefined) return route;
-  const length = Math.min(MAX_LEASE_MS, Math.max(0, route.leaseExpiresAt - route.updatedAt));
-  return route.leaseExpiresAt - now > length ? { ...route, leaseExpiresAt: now + length } : route;
-}
-
-export interface RouteHolderOptions {
-  /** The proxy's state folder; no folder keeps the route in memory only. */
-  stateDir?: string;
-  /**
-   * routeOwner() of the plan this proxy serves: recorded with every route set, and a saved route recorded for
-   * another plan or other models is not applied (the proxy starts on blue). Unset: any saved route applies.
-   */
-  rollout?: string;
-  now: () => number;
-  /**
-   * A steady clock (performance.now): a lease also runs out once this much time has passed since it was set, so a
-   * wall clock set back (an NTP step, a VM resumed) cannot stretch it. Unset: the wall clock alone (fake clocks).
-   */
-  steadyNow?: () => number;
-  /** Told when the route changes on its own (a lease ran out) or a write fails. */
-  onNotice?: (message: string) => void;
-  /**
-   * Runs `check` after `ms`, so an idle proxy also returns to blue when its lease runs out; returns a
-   * cancel function. Default: an unref'd setTimeout.
-   */
-  schedule?: (ms: number, check: () => void) => () => void;
-}
-
-function defaultSchedule(ms: number, check: () => void): () => void {
-  const timer = setTimeout(check, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-}
-
-/** Holds the route, applies the lease on every read, and persists every change (newest write wins). */
-export class RouteHolder {
-  private route: Route;
-  private readonly file?: string;
-  private writing?: Promise<void>;
-  private pendingWrite = false;
-  private cancelLeaseCheck?: () => void;
-  /** Set by detach(): changes stay in memory, the folder's route file is left to the next proxy. */
-  private detached = false;
-  /** When the lease runs out by the steady clock (options.steadyNow), whatever the wall clock says then. */
-  private steadyDeadline?: number;
-  /** Why the last write of the route file failed; cleared by the next that succeeds. */
-  private saveError?: string;
-  /** What the route file holds (the last route written, or read at the start): what a restart would serve. */
-  private saved?: Route;
-
-  constructor(private readonly options: RouteHolderOptions) {
-    this.file = options.stateDir === undefined ? undefined : path.join(options.stateDir, ROUTE_FILE);
-    this.route = this.load();
-    // A saved lease keeps counting across a restart.
-    this.watchLease();
-  }
-
-  /** The stored route as set (lease not applied). */
-  get stored(): Route {
-    return { ...this.route };
-  }
-
-  /** The rollout run whose route this is (absent for a route set by hand): what each result is recorded under. */
-  get controller(): string | undefined {
-    return this.route.controller;
-  }
-
-  /** What requests are routed by now: blue once a lease has run out, the promoted arm after a promotion. */
-  effective(): EffectiveRoute {
-    const route = this.route;
-    if (route.promotedArm === 'green') return SERVE_GREEN;
-    if (route.promotedArm === 'blue') return SERVE_BLUE;
-    if (route.greenWeight === 0 && route.mirror === 0) return SERVE_BLUE;
-    const steadyOut = this.steadyDeadline !== undefined && this.options.steadyNow !== undefined && this.options.steadyNow() >= this.steadyDeadline;
-    if (route.leaseExpiresAt === undefined || this.options.now() >= route.leaseExpiresAt || steadyOut) {
-      this.expire();
-      return SERVE_BLUE;
-    }
-    return route;
-  }
-
-  /**
-   * Why the controller `controller`, going on from its own route (a renewal, the next stage), may not: someone else
-   * set the route since (an operator putting the proxy on blue by hand, another rollout). Undefined when it may: the
-   * route is still its own, or the proxy's expiry of its own lease (which a renewal after a blip is meant to undo:
-   * the expired route keeps the controller whose lease ran out, so an operator's lapsed route is not the rollout's
-   * to reopen), or the blue of a proxy that never had one (restarted without its route file). Once the
-   * controller's ending is set (`ended`), only that same ending again (a retry whose first answer was lost) goes:
-   * a renewal, or an earlier ending, that left before it and arrives after it (a proxy stopped a while, then woken
-   * with them in its socket buffers) would reopen green with nobody to renew it, or promote after a rollback.
-   */
-  changedSince(controller: string, next?: Omit<Route, 'updatedAt'>): string | undefined {
-    // A lease that ran out is applied first: that change is the proxy's own.
-    this.effective();
-    const route = this.route;
-    if (route.controller === controller && route.ended && !sameEnding(route, next)) {
-      return `this rollout already ended here: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
-    }
-    if (route.controller === controller || route.updatedAt === 0) return undefined;
-    // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
-    const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';
-    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}${by}`;
-  }
-
-  /**
-   * When the proxy put itself back on blue because nobody renewed its lease (the controller suspended, or cut off,
-   * for a whole lease), while that is the route in force; else undefined. Worth telling the controller coming back.
-   */
-  lapsedAt(): number | undefined {
-    this.effective();
-    return this.route.reason === LEASE_EXPIRED ? this.route.updatedAt : undefined;
-  }
-
-  /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
-  set(next: Omit<Route, 'updatedAt'>): Route {
-    const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.now() };
-    if (this.options.rollout !== undefined) route.rollout = this.options.rollout;
-    if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
-      throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
-    }
-    this.route = route;
-    this.steadyDeadline = undefined;
-    this.persist();
-    this.watchLease();
-    return { ...route };
-  }
-
-  /** Stops the lease timer (the proxy is closing). */
-  stop(): void {
-    this.cancelLeaseCheck?.();
-    this.cancelLeaseCheck = undefined;
-  }
-
-  private watchLease(): void {
-    this.stop();
-    const { leaseExpiresAt, promotedArm } = this.route;
-    if (leaseExpiresAt === undefined || promotedArm !== undefined) return;
-    // Counted from now on the steady clock too; a later wall-clock step back cannot lengthen it.
-    if (this.options.steadyNow !== undefined) this.steadyDeadline ??= this.options.steadyNow() + Math.max(0, leaseExpiresAt - this.options.now());
-    const schedule = this.options.schedule ?? defaultSchedule;
-    // A millisecond late so the check sees the lease as run out.
-    this.cancelLeaseCheck = schedule(Math.max(0, leaseExpiresAt - this.options.now()) + 1, () => {
-      this.cancelLeaseCheck = undefined;
-      // Timers count on a steady clock, the lease on the wall clock: one slewed (or set back) can leave the lease
-      // still running when the timer fires. Check again then, or an idle proxy never says nor saves that it ran out.
-      if (this.effective() !== SERVE_BLUE) this.watchLease();
-    });
-  }
-
-  /**
-   * The proxy is draining: a replacement started on the same folder now keeps its route file. This one's changes
-   * (its lease running out) stay in memory, so they never overwrite the replacement's route (a promotion, say).
-   */
-  detach(): void {
-    this.detached = true;
-  }
-
-  /** Waits for the last write to reach the disk. */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  /**
-   * Why the route in force is not the one saved (the last write failed: a full disk, a read-only folder), or
-   * undefined. A restart would then start on the route the file still holds, an older promotion say.
-   */
-  get unsaved(): string | undefined {
-    return this.saveError;
-  }
-
-  /**
-   * What a restart would serve, from the route file as last saved: "blue", "green (the promotion saved there)",
-   * or the saved stage's route until its lease runs out. Said when a route is not saved (the admin API's 500), so
-   * no one reads "it returns to blue by its lease" of a proxy whose file holds a promotion.
-   */
-  restartWouldServe(): string {
-    const saved = this.saved;
-    if (saved === undefined || !touchesGreen(saved)) return 'blue';
-    if (saved.promotedArm === 'green') return `green: the promotion saved there has no lease (${describeRoute(saved)})`;
-    const lease = saved.leaseExpiresAt;
-    if (lease === undefined || lease <= this.options.now()) return 'blue (the route saved there, its lease run out)';
-    return `${describeRoute(saved)} until its lease runs out at ${new Date(lease).toISOString()}, then blue`;
-  }
-
-  private expire(): void {
-    this.stop();
-    this.steadyDeadline = undefined;
-    // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
-    const lapsed = this.route.controller;
-    this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.now() };
-    if (lapsed !== undefined) this.route.controller = lapsed;
-    if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
-    this.options.onNotice?.('route lease expired without renewal: serving blue');
-    this.persist();
-  }
-
-  private load(): Route {
-    if (!this.file) return { ...BLUE_ROUTE };
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
-      // No route file yet: a proxy that was never driven serves blue.
-      return { ...BLUE_ROUTE };
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const route = parseRoute(parsed);
-    this.saved = route;
-    if (!route) {
-      this.options.onNotice?.(`${this.file} is not a route; serving blue`);
-      return { ...BLUE_ROUTE };
-    }
-    const owner = this.options.rollout;
-    if (owner !== undefined && route.rollout !== owner && touchesGreen(route)) {
-      // Another plan's green (a promotion left in a shared folder) is not this plan's: fail toward blue.
-      this.options.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
-      return { ...BLUE_ROUTE };
-    }
-    return boundLease(route, this.options.now());
-  }
-
-  private persist(): void {
-    const file = this.file;
-    if (!file || this.detached) return;
-    if (this.writing) {
-      this.pendingWrite = true;
-      return;
-    }
-    const write = async (): Promise<void> => {
-      do {
-        this.pendingWrite = false;
-        try {
-          await mkdir(path.dirname(file), { recursive: true });
-          // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
-          if (this.detached) return;
-          const route = this.route;
-          await writeFileAtomicAsync(file, `${JSON.stringify(route, null, 2)}\n`);
-          this.saved = route;
-          this.saveError = undefined;
-        } catch (error) {
-          // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
-          this.saveError = `could not save the route to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-          this.options.onNotice?.(this.saveError);
-        }
-      } while (this.pendingWrite);
-    };
-    this.writing = write().finally(() => {
-      this.writing = undefined;
-    });
-  }
 }

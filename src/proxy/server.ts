@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createQualityChecker, qualityRulesKey } from '../analysis/quality.js';
 import type { ArmName, Plan } from '../plan/plan.js';
+import { systemClock } from '../core/clock.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { createKeyCheck } from './auth.js';
@@ -14,7 +15,8 @@ import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
 import { answerClientError } from './respond.js';
-import { RouteHolder, routeOwner } from './route.js';
+import { routeOwner } from './route.js';
+import { RouteHolder } from './route-holder.js';
 import { createTargets, type ArmUpstream } from './targets.js';
 import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
@@ -92,9 +94,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   const route = new RouteHolder({
     stateDir: options.stateDir,
-    now,
     // On the real clock a lease is also timed on the steady one; a test's fake clock is the only time there is.
-    steadyNow: options.now === undefined ? () => performance.now() : undefined,
+    clock: options.now === undefined ? systemClock : { now },
     onNotice: options.log,
     rollout: owner,
   });

@@ -8,18 +8,11 @@ import { createRandom } from '../../src/core/random.js';
 import { stickyPoint } from '../../src/split/index.js';
 import { ArmRecorder, HIGHEST_MS, MetricsRecorder, type ArmStats } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
+import { analysisConfig } from '../helpers/plans.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 
-const base: AnalysisConfig = {
-  interval: 1000,
-  confidence: 0.99,
-  min_requests: 20,
-  thresholds: {},
-  on_inconclusive: 'pass',
-  max_extensions: 2,
-  on_unjudged: 'rollback',
-};
+const base = analysisConfig({ interval: 1000 });
 /** Only a latency rule: the built-in guard judges errors (and aborts). */
 const guardPlan: AnalysisConfig = { ...base, thresholds: { latency_p95: 3000 } };
 const comparePlan: AnalysisConfig = {

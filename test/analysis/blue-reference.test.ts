@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { blueReference, evaluate, plannedBlueRequests, SMALL_BLUE_REQUESTS } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
 import { BucketCounter, emptyArmStats, type ArmStats } from '../../src/metrics/index.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { analysisConfig, planFromYaml } from '../helpers/plans.js';
 import { seededRollout, type Rollback } from '../helpers/seeded-rollout.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
@@ -15,15 +15,7 @@ const STAGE_MS = 60_000;
 const RATE = 20;
 
 /** A plan with only a latency rule: the built-in guard judges errors. */
-const guardPlan: AnalysisConfig = {
-  interval: 1000,
-  confidence: 0.99,
-  min_requests: 20,
-  thresholds: { latency_p95: 3000 },
-  on_inconclusive: 'pass',
-  max_extensions: 2,
-  on_unjudged: 'rollback',
-};
+const guardPlan = analysisConfig({ interval: 1000, thresholds: { latency_p95: 3000 } });
 const comparePlan: AnalysisConfig = { ...guardPlan, thresholds: {}, compare_to_blue: { max_error_rate_increase: 0.02 } };
 
 type ErrorRate = (arm: 'blue' | 'green', atMs: number) => number;

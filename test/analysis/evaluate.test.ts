@@ -7,6 +7,7 @@ import { BucketCounter, emptyArmStats } from '../../src/metrics/index.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import type { ArmStats, Percentiles } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
+import { analysisConfig } from '../helpers/plans.js';
 
 function arm(requests: number, failures = 0, extra: Partial<ArmStats> = {}): ArmStats {
   return { ...emptyArmStats(), requests, failures, successes: requests - failures, ...extra };
@@ -14,19 +15,6 @@ function arm(requests: number, failures = 0, extra: Partial<ArmStats> = {}): Arm
 
 function pct(p95: number, count: number, extra: Partial<Percentiles> = {}): Percentiles {
   return { p50: p95 / 2, p95, p99: p95 * 1.2, max: p95 * 1.5, mean: p95 / 2, count, ...extra };
-}
-
-function config(partial: Partial<AnalysisConfig> = {}): AnalysisConfig {
-  return {
-    interval: 2000,
-    confidence: 0.99,
-    min_requests: 20,
-    thresholds: {},
-    on_inconclusive: 'pass',
-    max_extensions: 2,
-    on_unjudged: 'rollback',
-    ...partial,
-  };
 }
 
 function run(input: Partial<EvaluateInput> & { config: AnalysisConfig }) {
@@ -51,20 +39,20 @@ function slow(latency: Record<string, number>, ttft: Record<string, number> = {}
 
 describe('the false-rollback budget', () => {
   it('splits 1 - confidence evenly across the sequential rules and the stages', () => {
-    const cfg = config({
+    const cfg = analysisConfig({
       thresholds: { error_rate: 0.05, consecutive_errors: 5, latency_p95: 3000 },
       compare_to_blue: { max_error_rate_increase: 0.02, max_latency_p95_ratio: 2 },
     });
     // consecutive_errors (a streak) takes no share.
     expect(sequentialRules(cfg)).toEqual(['error_rate', 'compare_to_blue.max_error_rate_increase', 'latency_p95', 'compare_to_blue.max_latency_p95_ratio']);
     expect(checkAlpha(cfg, 5)).toBeCloseTo(0.01 / 20, 12);
-    expect(checkAlpha(config({ confidence: 0.95, thresholds: { error_rate: 0.05 } }), 1)).toBeCloseTo(0.05, 12);
+    expect(checkAlpha(analysisConfig({ confidence: 0.95, thresholds: { error_rate: 0.05 } }), 1)).toBeCloseTo(0.05, 12);
   });
 });
 
 describe('a plan with no rule: the built-in guard', () => {
   it('rolls back a green shown to fail more often than blue', () => {
-    const verdict = run({ config: config(), green: arm(30, 30), blue: arm(270, 3) });
+    const verdict = run({ config: analysisConfig(), green: arm(30, 30), blue: arm(270, 3) });
     expect(verdict.checks.map((c) => c.rule)).toEqual(['guard.green_fails_more_than_blue']);
     expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
     expect(verdict.breach?.message).toMatch(
@@ -73,21 +61,21 @@ describe('a plan with no rule: the built-in guard', () => {
   });
 
   it('leaves a green that fails like blue alone', () => {
-    const verdict = run({ config: config(), green: arm(300, 6), blue: arm(900, 18) });
+    const verdict = run({ config: analysisConfig(), green: arm(300, 6), blue: arm(900, 18) });
     expect(verdict.breach).toBeUndefined();
     expect(check(verdict, 'guard.green_fails_more_than_blue').status).toBe('undecided');
   });
 
   it('is not added once the plan judges an error rate', () => {
-    expect(run({ config: config({ thresholds: { error_rate: 0.05 } }) }).checks.map((c) => c.rule)).toEqual(['error_rate']);
-    expect(run({ config: config({ compare_to_blue: { max_error_rate_increase: 0.02 } }) }).checks.map((c) => c.rule)).toEqual([
+    expect(run({ config: analysisConfig({ thresholds: { error_rate: 0.05 } }) }).checks.map((c) => c.rule)).toEqual(['error_rate']);
+    expect(run({ config: analysisConfig({ compare_to_blue: { max_error_rate_increase: 0.02 } }) }).checks.map((c) => c.rule)).toEqual([
       'compare_to_blue.max_error_rate_increase',
     ]);
   });
 
   it('guards a plan whose rules judge no error rate: a green failing every request fails no latency or quality rule', () => {
     // Fast failures are under any latency limit, and quality is judged on successes only.
-    const cfg = config({ thresholds: { latency_p95: 3000, quality_fail_rate: 0.05, consecutive_errors: 1000 } });
+    const cfg = analysisConfig({ thresholds: { latency_p95: 3000, quality_fail_rate: 0.05, consecutive_errors: 1000 } });
     const verdict = run({ config: cfg, green: arm(200, 200), blue: arm(900, 9) });
     expect(verdict.checks.map((c) => c.rule)).toEqual(['consecutive_errors', 'guard.green_fails_more_than_blue', 'latency_p95', 'quality_fail_rate']);
     expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
@@ -96,7 +84,7 @@ describe('a plan with no rule: the built-in guard', () => {
 });
 
 describe('error_rate', () => {
-  const cfg = config({ thresholds: { error_rate: 0.05 } });
+  const cfg = analysisConfig({ thresholds: { error_rate: 0.05 } });
 
   it('waits below min_requests, already showing the interval', () => {
     const result = check(run({ config: cfg, green: arm(19, 19) }), 'error_rate');
@@ -105,7 +93,7 @@ describe('error_rate', () => {
   });
 
   it('waits with no requests even when min_requests is 0', () => {
-    const verdict = run({ config: config({ min_requests: 0, thresholds: { error_rate: 0.05 } }) });
+    const verdict = run({ config: analysisConfig({ min_requests: 0, thresholds: { error_rate: 0.05 } }) });
     expect(check(verdict, 'error_rate')).toMatchObject({ status: 'waiting', figure: null, sample: 0 });
   });
 
@@ -144,7 +132,7 @@ describe('error_rate', () => {
 });
 
 describe('blame in failure-driven breaches', () => {
-  const cfg = config({ thresholds: { error_rate: 0.05, consecutive_errors: 3 } });
+  const cfg = analysisConfig({ thresholds: { error_rate: 0.05, consecutive_errors: 3 } });
 
   it('names the failure classes with counts and one upstream message', () => {
     const green = arm(100, 40, {
@@ -169,7 +157,7 @@ describe('blame in failure-driven breaches', () => {
 });
 
 describe('consecutive_errors', () => {
-  const cfg = config({ thresholds: { consecutive_errors: 5 } });
+  const cfg = analysisConfig({ thresholds: { consecutive_errors: 5 } });
 
   it('is judged at once, at any sample size', () => {
     const verdict = run({ config: cfg, green: arm(5, 5, { consecutiveFailures: 5 }) });
@@ -185,7 +173,7 @@ describe('consecutive_errors', () => {
 });
 
 describe('latency_p95 and latency_p99: the share of requests over the limit', () => {
-  const cfg = config({ thresholds: { latency_p95: 5000, latency_p99: 8000 } });
+  const cfg = analysisConfig({ thresholds: { latency_p95: 5000, latency_p99: 8000 } });
 
   it('judges the share over the limit against 5% (p95) and 1% (p99), showing the p95 itself as the figure', () => {
     const green = arm(400, 0, { latency: pct(6200, 400, { p99: 7000 }), ...slow({ 5000: 80, 8000: 0 }) });
@@ -206,7 +194,7 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
   it('counts requests still running past the limit as over it, and says how many', () => {
     const running = { latency: pct(2100, 30), running: 12 };
     const verdict = run({
-      config: config({ thresholds: { latency_p95: 2000 } }),
+      config: analysisConfig({ thresholds: { latency_p95: 2000 } }),
       green: arm(18, 0, { latency: pct(300, 18) }),
       greenRunning: { latency_p95: running },
     });
@@ -217,7 +205,7 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
 
 describe('ttft_p95', () => {
   it('counts streamed samples, not requests', () => {
-    const cfg = config({ thresholds: { ttft_p95: 1000 } });
+    const cfg = analysisConfig({ thresholds: { ttft_p95: 1000 } });
     const waiting = run({ config: cfg, green: arm(500, 0, { ttft: pct(3000, 19), ...slow({}, { 1000: 19 }) }) });
     expect(check(waiting, 'ttft_p95')).toMatchObject({ status: 'waiting', sample: 19 });
     const breach = run({ config: cfg, green: arm(500, 0, { ttft: pct(1500, 60), ...slow({}, { 1000: 30 }) }) });
@@ -227,7 +215,7 @@ describe('ttft_p95', () => {
 
 describe('quality_fail_rate', () => {
   it('is over successful responses, after min_requests of them', () => {
-    const cfg = config({ thresholds: { quality_fail_rate: 0.1 } });
+    const cfg = analysisConfig({ thresholds: { quality_fail_rate: 0.1 } });
     expect(check(run({ config: cfg, green: arm(30, 15, { qualityFailures: 10 }) }), 'quality_fail_rate').status).toBe('waiting');
     const over = run({ config: cfg, green: arm(80, 0, { qualityFailures: 40 }) });
     expect(over.breach?.message).toMatch(
@@ -238,7 +226,7 @@ describe('quality_fail_rate', () => {
 
 describe('compare_to_blue', () => {
   it('max_error_rate_increase waits for both arms, then needs green shown worse by more than the margin', () => {
-    const cfg = config({ compare_to_blue: { max_error_rate_increase: 0.02 } });
+    const cfg = analysisConfig({ compare_to_blue: { max_error_rate_increase: 0.02 } });
     expect(check(run({ config: cfg, green: arm(50, 25), blue: arm(19, 0) }), 'compare_to_blue.max_error_rate_increase')).toMatchObject({
       status: 'waiting',
       sample: 50,
@@ -254,7 +242,7 @@ describe('compare_to_blue', () => {
   });
 
   it('max_quality_fail_rate_increase judges quality on both arms: short answers both get do not count', () => {
-    const cfg = config({ compare_to_blue: { max_quality_fail_rate_increase: 0.03 } });
+    const cfg = analysisConfig({ compare_to_blue: { max_quality_fail_rate_increase: 0.03 } });
     const same = run({ config: cfg, green: arm(300, 0, { qualityFailures: 30 }), blue: arm(900, 0, { qualityFailures: 90 }) });
     expect(same.breach).toBeUndefined();
     const worse = run({ config: cfg, green: arm(300, 0, { qualityFailures: 120 }), blue: arm(900, 0, { qualityFailures: 90 }) });
@@ -262,7 +250,7 @@ describe('compare_to_blue', () => {
   });
 
   describe("max_latency_p95_ratio, judged on both arms' p95 intervals", () => {
-    const cfg = config({ compare_to_blue: { max_latency_p95_ratio: 1.5 } });
+    const cfg = analysisConfig({ compare_to_blue: { max_latency_p95_ratio: 1.5 } });
     const seeded = (seed: number, n: number, p50: number, p95: number) => {
       const rng = random(seed);
       return bucketsOf(Array.from({ length: n }, () => sampleLognormal(rng, p50, p95)));
@@ -312,7 +300,7 @@ describe('compare_to_blue', () => {
 
 describe('health_check', () => {
   it('breaches at failures_to_rollback', () => {
-    const cfg = config({ thresholds: { consecutive_errors: 9 } });
+    const cfg = analysisConfig({ thresholds: { consecutive_errors: 9 } });
     const at = run({ config: cfg, health: { consecutiveFailures: 3, failuresToRollback: 3, lastError: 'models list answered 503', checks: 7 } });
     expect(at.breach).toMatchObject({ rule: 'health_check', figure: 3, limit: 3, sample: 7 });
     expect(at.breach?.message).toBe('health check failed 3 times in a row (last: models list answered 503) in stage 2');
@@ -320,7 +308,7 @@ describe('health_check', () => {
 });
 
 describe('priority and purity', () => {
-  const everything = config({
+  const everything = analysisConfig({
     min_requests: 10,
     thresholds: { error_rate: 0.05, consecutive_errors: 3, latency_p95: 1000, latency_p99: 2000, ttft_p95: 500, quality_fail_rate: 0.05 },
     compare_to_blue: { max_error_rate_increase: 0.01, max_latency_p95_ratio: 1.5, max_quality_fail_rate_increase: 0.02 },
@@ -386,14 +374,14 @@ describe('seeded rollouts judged every few requests', () => {
 
   it('rolls back a green just under its limits in at most 1 - confidence of rollouts', () => {
     // confidence 0.9 so that 300 rollouts can tell a broken test (old rules: most of them) from a sound one.
-    const cfg = config({ confidence: 0.9, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
+    const cfg = analysisConfig({ confidence: 0.9, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
     let falseRollbacks = 0;
     for (let i = 0; i < 300; i++) if (rolledBack(cfg, 0.045, 0.045, 100 + i)) falseRollbacks++;
     expect(falseRollbacks / 300).toBeLessThanOrEqual(0.1);
   });
 
   it('still catches a 10x regression in every rollout', () => {
-    const cfg = config({ thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
+    const cfg = analysisConfig({ thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } });
     for (let i = 0; i < 50; i++) expect(rolledBack(cfg, 0.2, 0.02, 900 + i)).toBe(true);
   });
 });

@@ -4,34 +4,16 @@
 // on `nothing_judged`, saying why, unless the plan sets analysis.on_unjudged: promote. Stages partly judged promote.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { SAME_REQUEST } from './fake-deps.js';
+import { recordedEngine, TWO_STAGE_MS, twoStagePlan } from './two-stages.js';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
-import { RolloutEngine } from '../../src/engine/rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { FailureClass, UpstreamResult } from '../../src/upstream/types.js';
 import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
 
-const STAGE_MS = 2_000;
-
 /** Two 2 s stages: at 20 req/s, 20 green requests in stage 1 and 40 in stage 2 (min_requests 10). */
-function planText(analysis: string): string {
-  return `
-name: nothing-judged
-upstream: { simulate: { models: {} }, timeout: { request: 5s }, retries: { max: 0 } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 20 }
-stages:
-  - { duration: 2s, green_weight: 0.5 }
-  - { duration: 2s, green_weight: 1 }
-analysis:
-  interval: 500ms
-  min_requests: 10
-${analysis}
-`;
-}
+const planText = (analysis: string) =>
+  twoStagePlan('nothing-judged', `  interval: 500ms\n  min_requests: 10\n${analysis}`, { upstream: ', retries: { max: 0 }' });
 
 const ERROR_RATE = '  thresholds: { error_rate: 0.05 }';
 const COMPARE = '  compare_to_blue: { max_error_rate_increase: 0.05 }';
@@ -77,24 +59,16 @@ const THIN = () => 500;
 function setup(yaml: string, fails: Partial<Record<ArmName, FailureClass>>, extra: Partial<EngineDeps> = {}, gapMs: (elapsed: number) => number = STEADY) {
   const plan = planFromYaml(yaml);
   const clock = new FakeClock();
-  const events: RolloutEvent[] = [];
-  const states: RolloutSnapshot[] = [];
-  let turn = 0;
-  const engine = new RolloutEngine({
+  const { engine, events, states } = recordedEngine({
     plan,
     clock,
     clients: { blue: arm('blue', clock, fails.blue), green: arm('green', clock, fails.green) },
-    traffic: SAME_REQUEST,
-    splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : turn++ % 2 ? 'green' : 'blue') },
     arrivals: arrivals(clock, gapMs),
-    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => void states.push(s) },
-    runHook: async () => ({ ok: true, message: 'exited 0' }),
-    pid: 4242,
     ...extra,
   });
   const run = async () => {
     const done = engine.run();
-    await clock.advance(2 * STAGE_MS + 1_000);
+    await clock.advance(2 * TWO_STAGE_MS + 1_000);
     return done;
   };
   return { engine, events, states, plan, run };
@@ -173,7 +147,7 @@ describe('a rollout that judged nothing', () => {
 
   it('promotes when some stage was judged, naming the stages that were not', async () => {
     // Stage 1 judged green on 20 good answers; stage 2 (the last, at 100%) got 4, too few to judge.
-    const { run } = setup(planText(ERROR_RATE), {}, {}, (elapsed) => (elapsed < STAGE_MS ? 50 : 500));
+    const { run } = setup(planText(ERROR_RATE), {}, {}, (elapsed) => (elapsed < TWO_STAGE_MS ? 50 : 500));
     const outcome = await run();
     expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
     expect(outcome.reason).toBe(

@@ -5,31 +5,19 @@
 // the wait short.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { arrivalsEvery, SAME_REQUEST, scriptedArm, type Answer } from './fake-deps.js';
-import type { EngineDeps } from '../../src/engine/deps.js';
-import { RolloutEngine } from '../../src/engine/rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import { arrivalsEvery, scriptedArm, type Answer } from './fake-deps.js';
+import { recordedEngine, TWO_STAGE_MS, twoStagePlan } from './two-stages.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
 
-const STAGE_MS = 2_000;
+const STAGE_MS = TWO_STAGE_MS;
 const TIMEOUT_MS = 5_000;
 
-const PLAN = `
-name: in-flight
-upstream: { simulate: { models: {} }, timeout: { request: 5s }, retries: { max: 0 } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 20 }
-stages:
-  - { duration: 2s, green_weight: 0.5 }
-  - { duration: 2s, green_weight: 1 }
-analysis:
-  interval: 1s
-  min_requests: 5
-  thresholds: { error_rate: 0.2 }
-`;
+const PLAN = twoStagePlan('in-flight', '  interval: 1s\n  min_requests: 5\n  thresholds: { error_rate: 0.2 }', {
+  upstream: ', retries: { max: 0 }',
+});
 
 const QUICK: Answer = { afterMs: 10, ok: true };
 
@@ -37,21 +25,12 @@ function setup(green: (sentAt: number) => Answer, arrivalMs = 100) {
   const plan = planFromYaml(PLAN);
   const clock = new FakeClock();
   const start = clock.now();
-  const events: RolloutEvent[] = [];
-  const states: RolloutSnapshot[] = [];
-  let alternate = 0;
-  const deps: EngineDeps = {
+  const { engine, events, states } = recordedEngine({
     plan,
     clock,
     clients: { blue: scriptedArm('blue', clock, start, () => QUICK), green: scriptedArm('green', clock, start, green) },
-    traffic: SAME_REQUEST,
-    splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : alternate++ % 2 ? 'green' : 'blue') },
     arrivals: arrivalsEvery(clock, arrivalMs),
-    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => void states.push(s) },
-    runHook: async () => ({ ok: true, message: 'exited 0' }),
-    pid: 4242,
-  };
-  const engine = new RolloutEngine(deps);
+  });
   /** Fake ms since the rollout started at which the first event of `type` came. */
   const at = (type: RolloutEvent['type']) => {
     const event = events.find((e) => e.type === type);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadPlan } from '../../src/plan/load.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { analysisSchema, type AnalysisConfig } from '../../src/plan/schema.js';
 
 export function tempDir(prefix = 'bluegreen-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -17,6 +18,11 @@ export function writePlan(yaml: string, dir = tempDir()): string {
 
 export function planFromYaml(yaml: string, dir = tempDir()): Plan {
   return loadPlan(writePlan(yaml, dir), dir);
+}
+
+/** An analysis block as a loaded plan holds it: the schema's defaults, with `partial`'s keys over them. */
+export function analysisConfig(partial: Partial<AnalysisConfig> = {}): AnalysisConfig {
+  return { ...analysisSchema.parse({}), ...partial };
 }
 
 /**

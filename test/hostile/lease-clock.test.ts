@@ -2,15 +2,14 @@
 // clock alone, so a step back (an NTP correction, a VM resumed with an old clock) while a rollout was dead kept
 // green in the route for as long as the step, not the lease. It is now also timed on a steady clock.
 import { expect, it } from 'vitest';
-import { RouteHolder } from '../../src/proxy/route.js';
+import { RouteHolder } from '../../src/proxy/route-holder.js';
 
 function clocks() {
   const time = { wall: 1_800_000_000_000, steady: 50_000 };
   const timers: { at: number; run: () => void }[] = [];
   const notices: string[] = [];
   const route = new RouteHolder({
-    now: () => time.wall,
-    steadyNow: () => time.steady,
+    clock: { now: () => time.wall, steadyNow: () => time.steady },
     onNotice: (message) => notices.push(message),
     // Node's timers run on the steady clock.
     schedule: (ms, check) => {
@@ -58,4 +57,17 @@ it('a promotion has no lease, and no steady clock ends it', () => {
   route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green' });
   pass(3_600_000, -3_600_000);
   expect(route.effective().greenWeight).toBe(1);
+});
+
+// A clock with no steady reading (a test's fake clock, the only time there is) times the lease by its wall clock
+// alone (core/clock.ts steadyNow): set back, the lease runs that much longer.
+it('a clock without a steady reading times a lease by its wall clock alone', () => {
+  let wall = 1_800_000_000_000;
+  const route = new RouteHolder({ clock: { now: () => wall }, schedule: () => () => undefined });
+  route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: wall + 5000 });
+  wall -= 60_000;
+  wall += 64_999;
+  expect(route.effective().greenWeight).toBe(0.5);
+  wall += 1;
+  expect(route.effective().greenWeight).toBe(0);
 });

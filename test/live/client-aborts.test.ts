@@ -9,10 +9,10 @@ import { ABORTS_PER_CLIENT } from '../../src/analysis/aborts.js';
 import { evaluate } from '../../src/analysis/index.js';
 import { createRandom, hashString } from '../../src/core/random.js';
 import type { ArmStats } from '../../src/metrics/index.js';
-import type { AnalysisConfig } from '../../src/plan/schema.js';
 import { stickyPoint } from '../../src/split/index.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
+import { analysisConfig } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
@@ -118,15 +118,7 @@ describe('client aborts in a live rollout', () => {
       (_i, loop) => (loop === 0 ? 1 : 10_000),
       (loop, i) => (loop === 0 ? heavy : `user-${loop}-${i}`),
     );
-    const config: AnalysisConfig = {
-      interval: 200,
-      confidence: 0.99,
-      min_requests: 5,
-      thresholds: { latency_p95: 10_000 },
-      on_inconclusive: 'pass',
-      max_extensions: 2,
-      on_unjudged: 'rollback',
-    };
+    const config = analysisConfig({ interval: 200, min_requests: 5, thresholds: { latency_p95: 10_000 } });
     const judged = (arm: ArmStats, blue: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
     // The same figures with every abort counted as green's (the rule before the cap).
     const uncapped = ({ abortsPastClientCap: _left, ...arm }: ArmStats): ArmStats => arm;

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HANDOVER_DIR } from '../../src/proxy/handover.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/plans.js';
-
-import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { drivenAtFullGreen, type HandoverReport, startReplacement, startSlowGreenProxy, stopWhileServing } from './handover-setup.js';
+import { ADMIN_TOKEN, liveView, type ProxyProcess } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const processes: ProxyProcess[] = [];
@@ -17,43 +16,17 @@ afterEach(async () => {
   for (const proxy of processes.splice(0)) await proxy.kill();
 });
 
-async function healthz(proxy: ProxyProcess): Promise<{ inFlight: number } | undefined> {
-  try {
-    return (await (await fetch(`${proxy.baseUrl.replace(/\/v1$/, '')}/healthz`)).json()) as { inFlight: number };
-  } catch {
-    return undefined;
-  }
-}
-
 describe("a proxy stopped while it serves a slow green request hands the request's result over", () => {
   it('the replacement serves it and the rollout judges the failure in its stage, once; the file is deleted once read', async () => {
-    const stateDir = tempDir();
-    const ports = { listen: await freePort(), admin: await freePort() };
-    // Green never answers: the proxy's own timeout (5 s, the plan's upstream.timeout.request) fails it.
-    const options = { green: 'timeout_rate: 1', fallback: false };
-    const first = new ProxyProcess(stateDir, ports, options);
-    processes.push(first);
-    await first.start();
-    // One stage of 100% green far longer than the test; one failure is below error_rate's min_requests.
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [first.adminUrl]);
+    const setup = await startSlowGreenProxy(processes);
+    const { dir, stateDir } = setup;
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');
-    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');
+    await drivenAtFullGreen(setup);
 
-    // The application's request, sent to green, hangs.
-    const request = fetch(`${first.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer app-key' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    for (let seen = await healthz(first); (seen?.inFlight ?? 0) < 1; seen = await healthz(first)) await new Promise((r) => setTimeout(r, 20));
-
-    // Stopped while it is in flight; the replacement starts at once, before the first has finished draining.
-    const exited = first.terminate();
-    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the first proxy to drain');
-    const second = new ProxyProcess(stateDir, ports, options);
-    processes.push(second);
-    await second.start();
+    // The application's request, sent to green, hangs; the proxy is stopped while it is in flight, and the
+    // replacement starts at once, before the first has finished draining.
+    const { answer: request, exited } = await stopWhileServing(setup);
+    await startReplacement(setup, processes);
 
     // The drain lets the request end (the proxy's timeout fails it) and the application hears so.
     const answer = await request;
@@ -75,9 +48,7 @@ describe("a proxy stopped while it serves a slow green request hands the request
     // Judged once, as green's failure, in the stage it was served in.
     expect(stage?.stage).toBe(0);
     expect(stage?.arms.green).toEqual({ requests: 1, failures: 1 });
-    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as {
-      stages: { arms: { green: { requests: number; failures: number; failuresByClass: Record<string, number> } } }[];
-    };
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as HandoverReport;
     // What the judge saw: green's one request, failed by the timeout.
     expect(report.stages[0]?.arms.green).toMatchObject({ requests: 1, failures: 1, failuresByClass: { timeout: 1 } });
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');

@@ -10,9 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { liveResumeOf } from '../../src/live/resume-record.js';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/plans.js';
-
-import { ADMIN_TOKEN, freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { drivenAtFullGreen, type HandoverReport, startReplacement, startSlowGreenProxy, stopWhileServing } from './handover-setup.js';
+import { ADMIN_TOKEN, liveView, type ProxyProcess } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const processes: ProxyProcess[] = [];
@@ -29,59 +28,32 @@ function state(dir: string): unknown {
   }
 }
 
-async function inFlight(proxy: ProxyProcess): Promise<number> {
-  try {
-    return ((await (await fetch(`${proxy.baseUrl.replace(/\/v1$/, '')}/healthz`)).json()) as { inFlight: number }).inFlight;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Rollout A (its own process) drives a proxy at 100% green; a green request hangs; the proxy is stopped and A killed
  * with -9 while it drains; the proxy's timeout fails the request, which it hands over; its replacement starts on
  * the same ports and folder. Returns the rollout's folder and A's run id.
  */
 async function handedOverByDeadRollout(): Promise<{ dir: string; deadRun: string }> {
-  const stateDir = tempDir();
-  const ports = { listen: await freePort(), admin: await freePort() };
-  const options = { green: 'timeout_rate: 1', fallback: false };
-  const first = new ProxyProcess(stateDir, ports, options);
-  processes.push(first);
-  await first.start();
-  const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [first.adminUrl]);
+  const setup = await startSlowGreenProxy(processes);
+  const { dir } = setup;
   const rollout = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
   try {
-    await until(() => first.route()?.greenWeight === 1, 'stage 1 on the proxy');
-    await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');
-    const request = fetch(`${first.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer app-key' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    while ((await inFlight(first)) < 1) await new Promise((r) => setTimeout(r, 20));
+    await drivenAtFullGreen(setup);
     // Stopped while A drives it (its admin port closes at once: A cannot read it any more), then A dies.
-    const exited = first.terminate();
-    await until(() => first.stderr.includes('letting 1 request in flight finish'), 'the proxy to drain');
+    const { answer, exited } = await stopWhileServing(setup);
     const killed = once(rollout, 'exit');
     rollout.kill('SIGKILL');
     await killed;
-    expect((await request).status).toBeGreaterThanOrEqual(500);
+    expect((await answer).status).toBeGreaterThanOrEqual(500);
     expect(await exited).toBe(143);
   } finally {
     if (rollout.exitCode === null && rollout.signalCode === null) rollout.kill('SIGKILL');
   }
-  const second = new ProxyProcess(stateDir, ports, options);
-  processes.push(second);
-  await second.start();
+  await startReplacement(setup, processes);
   // A saved its run id before it moved any traffic.
   const deadRun = liveResumeOf(state(dir))?.controllers.at(-1);
   expect(deadRun).toMatch(/^[0-9a-f-]{36}$/);
   return { dir, deadRun: deadRun as string };
-}
-
-interface Report {
-  stages: { arms: { green: { requests: number; failures: number; failuresByClass: Record<string, number> } } }[];
 }
 
 describe('results a stopped proxy handed over while the rollout that drove it died', () => {
@@ -99,7 +71,7 @@ describe('results a stopped proxy handed over while the rollout that drove it di
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toContain('resuming the rollout of plan "live-test"');
     expect(liveView(dir)?.stages[0]?.arms.green).toEqual({ requests: 1, failures: 1 });
-    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as HandoverReport;
     expect(report.stages[0]?.arms.green).toMatchObject({ requests: 1, failures: 1, failuresByClass: { timeout: 1 } });
   }, 120_000);
 
@@ -120,7 +92,7 @@ describe('results a stopped proxy handed over while the rollout that drove it di
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toContain('putting traffic back on blue before starting');
     expect(liveView(dir)?.stages[0]?.arms.green ?? { requests: 0, failures: 0 }).toEqual({ requests: 0, failures: 0 });
-    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as HandoverReport;
     expect(report.stages[0]?.arms.green).toMatchObject({ requests: 0, failures: 0 });
   }, 120_000);
 });

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileLimitNotice, isLoopback, openFileLimit, parseListen, reachableUrl, splitKeys } from '../../src/proxy/config.js';
-import { ROUTE_FILE, RouteHolder, routeOwner } from '../../src/proxy/route.js';
+import { ROUTE_FILE, routeOwner } from '../../src/proxy/route.js';
+import { RouteHolder } from '../../src/proxy/route-holder.js';
 import { tempDir } from '../helpers/plans.js';
 
 /** A route in memory whose lease checks the test runs itself, on a clock it sets. */
@@ -11,7 +12,7 @@ function scheduledRoute() {
   const clock = { now: 0 };
   const timers: { at: number; run: () => void }[] = [];
   const route = new RouteHolder({
-    now: () => clock.now,
+    clock: { now: () => clock.now },
     schedule: (ms, check) => {
       const timer = { at: clock.now + ms, run: check };
       timers.push(timer);
@@ -26,7 +27,7 @@ describe('RouteHolder', () => {
     let now = 1000;
     const notices: string[] = [];
     const dir = tempDir();
-    const route = new RouteHolder({ stateDir: dir, now: () => now, onNotice: (m) => notices.push(m) });
+    const route = new RouteHolder({ stateDir: dir, clock: { now: () => now }, onNotice: (m) => notices.push(m) });
     expect(route.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
     route.set({ greenWeight: 0.25, mirror: 0.5, leaseExpiresAt: 6000 });
     expect(route.effective()).toMatchObject({ greenWeight: 0.25, mirror: 0.5 });
@@ -66,17 +67,17 @@ describe('RouteHolder', () => {
 
   it('refuses weight above 0 without a lease, and keeps a promotion across a restart', async () => {
     const dir = tempDir();
-    const route = new RouteHolder({ stateDir: dir, now: () => 1 });
+    const route = new RouteHolder({ stateDir: dir, clock: { now: () => 1 } });
     expect(() => route.set({ greenWeight: 0.5, mirror: 0 })).toThrow(/lease/);
     route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
     await route.flush();
-    const restarted = new RouteHolder({ stateDir: dir, now: () => 10_000_000 });
+    const restarted = new RouteHolder({ stateDir: dir, clock: { now: () => 10_000_000 } });
     expect(restarted.effective()).toMatchObject({ greenWeight: 1, mirror: 0 });
   });
 
   it("writes no change under way once detached (draining: the file is the next proxy's)", async () => {
     const dir = tempDir();
-    const route = new RouteHolder({ stateDir: dir, now: () => 1 });
+    const route = new RouteHolder({ stateDir: dir, clock: { now: () => 1 } });
     route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: 60_000, reason: 'stage 1' });
     await route.flush();
     // Its write under way, the proxy starts draining and a new one takes the folder.
@@ -90,29 +91,29 @@ describe('RouteHolder', () => {
   it("applies a saved route only for the plan and models that set it (another plan's promotion is not its own)", async () => {
     const dir = tempDir();
     const planA = routeOwner('support-bot', 'gpt-4o', 'gpt-4.1');
-    const promoted = new RouteHolder({ stateDir: dir, now: () => 1, rollout: planA });
+    const promoted = new RouteHolder({ stateDir: dir, clock: { now: () => 1 }, rollout: planA });
     promoted.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
     await promoted.flush();
     expect(JSON.parse(readFileSync(path.join(dir, ROUTE_FILE), 'utf8'))).toMatchObject({ promotedArm: 'green', rollout: planA });
 
-    expect(new RouteHolder({ stateDir: dir, now: () => 2, rollout: planA }).effective().greenWeight).toBe(1);
+    expect(new RouteHolder({ stateDir: dir, clock: { now: () => 2 }, rollout: planA }).effective().greenWeight).toBe(1);
     for (const other of [routeOwner('support-bot', 'gpt-4o', 'gpt-5-broken'), routeOwner('other-plan', 'gpt-4o', 'gpt-4.1')]) {
       const notices: string[] = [];
-      const restarted = new RouteHolder({ stateDir: dir, now: () => 2, rollout: other, onNotice: (m) => notices.push(m) });
+      const restarted = new RouteHolder({ stateDir: dir, clock: { now: () => 2 }, rollout: other, onNotice: (m) => notices.push(m) });
       expect(restarted.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
       expect(restarted.stored.promotedArm).toBeUndefined();
       expect(notices).toEqual([`${path.join(dir, ROUTE_FILE)} was recorded for ${planA}, not ${other}: its route is not applied; serving blue`]);
     }
     // A file that does not say whose it is sends nothing to green either.
     writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify({ greenWeight: 1, mirror: 0, promotedArm: 'green', updatedAt: 1 }));
-    expect(new RouteHolder({ stateDir: dir, now: () => 2, rollout: planA }).effective().greenWeight).toBe(0);
+    expect(new RouteHolder({ stateDir: dir, clock: { now: () => 2 }, rollout: planA }).effective().greenWeight).toBe(0);
   });
 
   it('serves blue from a damaged route file, saying so', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, ROUTE_FILE), '{"greenWeight": "lots"}');
     const notices: string[] = [];
-    const route = new RouteHolder({ stateDir: dir, now: () => 1, onNotice: (m) => notices.push(m) });
+    const route = new RouteHolder({ stateDir: dir, clock: { now: () => 1 }, onNotice: (m) => notices.push(m) });
     expect(route.effective().greenWeight).toBe(0);
     expect(notices[0]).toContain('is not a route');
   });

@@ -7,21 +7,13 @@ import { ABORTS_PER_CLIENT, stickyClient } from '../../src/analysis/aborts.js';
 import { evaluate } from '../../src/analysis/index.js';
 import { ArmRecorder, type ArmStats } from '../../src/metrics/index.js';
 import type { AnalysisConfig } from '../../src/plan/schema.js';
+import { analysisConfig } from '../helpers/plans.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 import { stickyPoint } from '../../src/split/index.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { seededRollout, type Rollback } from '../helpers/seeded-rollout.js';
 
-const config: AnalysisConfig = {
-  interval: 1000,
-  confidence: 0.99,
-  min_requests: 20,
-  thresholds: {},
-  on_inconclusive: 'pass',
-  max_extensions: 2,
-  on_unjudged: 'rollback',
-  compare_to_blue: { max_error_rate_increase: 0.02 },
-};
+const config = analysisConfig({ interval: 1000, compare_to_blue: { max_error_rate_increase: 0.02 } });
 
 type Outcome = 'ok' | 'error' | 'abort';
 

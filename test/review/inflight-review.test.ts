@@ -2,33 +2,22 @@
 // are kept per stage and reported). Each finding's test failed before its fix.
 import { describe, expect, it } from 'vitest';
 import type { EngineDeps, HookRunner } from '../../src/engine/deps.js';
-import { RolloutEngine } from '../../src/engine/rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
 import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
-import { arrivalsEvery, SAME_REQUEST, scriptedArm, type Answer } from '../engine/fake-deps.js';
+import { arrivalsEvery, scriptedArm, type Answer } from '../engine/fake-deps.js';
+import { recordedEngine, TWO_STAGE_MS, twoStagePlan } from '../engine/two-stages.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 
-const STAGE_MS = 2_000;
+const STAGE_MS = TWO_STAGE_MS;
 const QUICK: Answer = { afterMs: 10, ok: true };
 
 /** Two 2 s stages, 5 s request timeout, an on_stage hook (run by the test's runHook). */
-const plan = (extra = '') => `
-name: in-flight-review
-upstream: { simulate: { models: {} }, timeout: { request: 5s }${extra} }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 20 }
-stages:
-  - { duration: 2s, green_weight: 0.5 }
-  - { duration: 2s, green_weight: 1 }
-analysis:
-  interval: 1s
-  min_requests: 5
-  thresholds: { error_rate: 0.2 }
-hooks:
-  on_stage: { exec: "true" }
-`;
+const plan = (upstream = '') =>
+  twoStagePlan('in-flight-review', '  interval: 1s\n  min_requests: 5\n  thresholds: { error_rate: 0.2 }', {
+    upstream,
+    more: 'hooks:\n  on_stage: { exec: "true" }\n',
+  });
 
 /** on_stage for `slowStage` (1-based) takes `ms` of fake time; every other hook answers at once; a cancel ends it. */
 function hooks(clock: FakeClock, slowStage: number, ms: number): HookRunner {
@@ -52,24 +41,17 @@ function setup(options: {
 }) {
   const clock = new FakeClock();
   const start = clock.now();
-  const events: RolloutEvent[] = [];
-  const states: RolloutSnapshot[] = [];
-  let alternate = 0;
-  const deps: EngineDeps = {
-    plan: planFromYaml(plan(options.planExtra)),
+  const loaded = planFromYaml(plan(options.planExtra));
+  const { engine, events, states } = recordedEngine({
+    plan: loaded,
     clock,
     clients: { blue: scriptedArm('blue', clock, start, () => QUICK), green: scriptedArm('green', clock, start, options.green) },
-    traffic: SAME_REQUEST,
-    splitter: { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : alternate++ % 2 ? 'green' : 'blue') },
     arrivals: arrivalsEvery(clock, options.arrivalMs),
-    persistence: { appendEvent: (e) => events.push(e), writeState: (s) => void states.push(s) },
     runHook: options.runHook(clock),
-    pid: 4242,
     ...options.resume,
-  };
-  const engine = new RolloutEngine(deps);
+  });
   const since = (e: RolloutEvent) => e.at - start;
-  return { clock, start, engine, events, states, plan: deps.plan, since };
+  return { clock, start, engine, events, states, plan: loaded, since };
 }
 
 describe('review13: inflight13', () => {

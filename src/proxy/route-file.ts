@@ -1,0 +1,117 @@
+// The route file in a proxy's state folder: read once at the start (a promotion survives a restart), rewritten
+// atomically after every change (newest write wins), and left alone once the proxy drains (the file is then the
+// replacement's).
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomicAsync } from '../state/files.js';
+import { describeRoute, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+
+export class RouteFile {
+  private readonly file?: string;
+  private writing?: Promise<void>;
+  private pendingWrite = false;
+  /** Set by detach(): changes stay in memory, the folder's route file is left to the next proxy. */
+  private detached = false;
+  /** Why the last write failed; cleared by the next that succeeds. */
+  private saveError?: string;
+  /** What the file holds (the last route written, or read at the start): what a restart would serve. */
+  private saved?: Route;
+
+  /** No state folder keeps the route in memory only. `onNotice` is told when a write fails or a file is refused. */
+  constructor(
+    stateDir: string | undefined,
+    private readonly onNotice?: (message: string) => void,
+  ) {
+    this.file = stateDir === undefined ? undefined : path.join(stateDir, ROUTE_FILE);
+  }
+
+  /**
+   * The saved route, or undefined (serve blue) when there is none, it is not a route, or it was recorded for another
+   * plan or other models than `owner` (routeOwner) and sends anything to green.
+   */
+  read(owner: string | undefined): Route | undefined {
+    if (!this.file) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      // No route file yet: a proxy that was never driven serves blue.
+      return undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const route = parseRoute(parsed);
+    this.saved = route;
+    if (!route) {
+      this.onNotice?.(`${this.file} is not a route; serving blue`);
+      return undefined;
+    }
+    if (owner !== undefined && route.rollout !== owner && touchesGreen(route)) {
+      // Another plan's green (a promotion left in a shared folder) is not this plan's: fail toward blue.
+      this.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
+      return undefined;
+    }
+    return route;
+  }
+
+  /** Writes `current()` (read when the write starts: a change made meanwhile is written after it). */
+  save(current: () => Route): void {
+    const file = this.file;
+    if (!file || this.detached) return;
+    if (this.writing) {
+      this.pendingWrite = true;
+      return;
+    }
+    const write = async (): Promise<void> => {
+      do {
+        this.pendingWrite = false;
+        try {
+          await mkdir(path.dirname(file), { recursive: true });
+          // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
+          if (this.detached) return;
+          const route = current();
+          await writeFileAtomicAsync(file, `${JSON.stringify(route, null, 2)}\n`);
+          this.saved = route;
+          this.saveError = undefined;
+        } catch (error) {
+          // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
+          this.saveError = `could not save the route to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+          this.onNotice?.(this.saveError);
+        }
+      } while (this.pendingWrite);
+    };
+    this.writing = write().finally(() => {
+      this.writing = undefined;
+    });
+  }
+
+  /** The proxy is draining: from now on the file is the replacement's. */
+  detach(): void {
+    this.detached = true;
+  }
+
+  /** Waits for the last write to reach the disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /** Why the last write failed, or undefined. */
+  get unsaved(): string | undefined {
+    return this.saveError;
+  }
+
+  /** What a restart at `now` would serve from the file as last saved (RouteHolder.restartWouldServe). */
+  restartWouldServe(now: number): string {
+    const saved = this.saved;
+    if (saved === undefined || !touchesGreen(saved)) return 'blue';
+    if (saved.promotedArm === 'green') return `green: the promotion saved there has no lease (${describeRoute(saved)})`;
+    const lease = saved.leaseExpiresAt;
+    if (lease === undefined || lease <= now) return 'blue (the route saved there, its lease run out)';
+    return `${describeRoute(saved)} until its lease runs out at ${new Date(lease).toISOString()}, then blue`;
+  }
+}

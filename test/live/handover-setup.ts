@@ -1,0 +1,73 @@
+// The handover tests' setup (drain-handover, resume-handover): a proxy whose green never answers, driven by a
+// rollout at 100% green, stopped (SIGTERM) while it serves one such request, and replaced at once on the same
+// ports and state folder.
+import { until } from '../helpers/until.js';
+import { tempDir } from '../helpers/plans.js';
+import { freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+
+/** Green never answers: the proxy's own timeout (5 s, the plan's upstream.timeout.request) fails it. */
+const SLOW_GREEN = { green: 'timeout_rate: 1', fallback: false };
+
+export interface SlowGreen {
+  stateDir: string;
+  ports: { listen: number; admin: number };
+  proxy: ProxyProcess;
+  /** The rollout's folder: plan.yaml, one stage of 100% green far longer than a test, driving `proxy`. */
+  dir: string;
+}
+
+/** Starts the proxy (added to `processes`, for the test's afterEach to kill) and writes the rollout's plan. */
+export async function startSlowGreenProxy(processes: ProxyProcess[]): Promise<SlowGreen> {
+  const stateDir = tempDir();
+  const ports = { listen: await freePort(), admin: await freePort() };
+  const proxy = new ProxyProcess(stateDir, ports, SLOW_GREEN);
+  processes.push(proxy);
+  await proxy.start();
+  // One failure is below error_rate's min_requests: it is judged, never a rollback.
+  const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [proxy.adminUrl]);
+  return { stateDir, ports, proxy, dir };
+}
+
+/** Waits until the rollout running in `dir` has set stage 1 on the proxy and read it. */
+export async function drivenAtFullGreen({ proxy, dir }: SlowGreen): Promise<void> {
+  await until(() => proxy.route()?.greenWeight === 1, 'stage 1 on the proxy');
+  await until(() => liveView(dir)?.proxies[0]?.lastContactAt !== undefined, 'the rollout to read the proxy');
+}
+
+/** The requests the proxy has in flight, as its /healthz says; 0 while it does not answer. */
+async function inFlight(proxy: ProxyProcess): Promise<number> {
+  try {
+    return ((await (await fetch(`${proxy.baseUrl.replace(/\/v1$/, '')}/healthz`)).json()) as { inFlight: number }).inFlight;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Sends the application's request (to green, where it hangs) and stops the proxy with SIGTERM once it is in flight;
+ * resolves once the proxy says it drains it. `answer` is the application's answer, `exited` the proxy's exit code.
+ */
+export async function stopWhileServing({ proxy }: SlowGreen): Promise<{ answer: Promise<Response>; exited: Promise<number | null> }> {
+  const answer = fetch(`${proxy.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer app-key' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
+  });
+  while ((await inFlight(proxy)) < 1) await new Promise((r) => setTimeout(r, 20));
+  const exited = proxy.terminate();
+  await until(() => proxy.stderr.includes('letting 1 request in flight finish'), 'the proxy to drain');
+  return { answer, exited };
+}
+
+/** Starts the replacement proxy on the stopped one's ports and state folder (added to `processes`). */
+export async function startReplacement({ stateDir, ports }: SlowGreen, processes: ProxyProcess[]): Promise<ProxyProcess> {
+  const proxy = new ProxyProcess(stateDir, ports, SLOW_GREEN);
+  processes.push(proxy);
+  await proxy.start();
+  return proxy;
+}
+
+/** What the handover tests read of report.json. */
+export interface HandoverReport {
+  stages: { arms: { green: { requests: number; failures: number; failuresByClass: Record<string, number> } } }[];
+}
