@@ -19,10 +19,13 @@ async function simulator(green: string): Promise<SimulatorHandle> {
   return simulatorFromYaml(yaml);
 }
 
+// The request timeout is long: the simulator answers from this test's own process, and on a loaded machine (load 17)
+// its answers took over 5 s; timed out, they were failures of both arms, and compare_to_blue (green 40% failing vs
+// blue's 0%) saw too small a difference to decide in its stages and promoted.
 function plan(base: string, rest: string, greenUpstream = ''): string {
   return `
 name: trigger-test
-upstream: { base_url: ${base}, api_key_env: TEST_KEY, retries: { max: 0 }, timeout: { request: 5s } }
+upstream: { base_url: ${base}, api_key_env: TEST_KEY, retries: { max: 0 }, timeout: { request: 30s } }
 blue: { model: blue-m }
 green: { model: green-m${greenUpstream} }
 traffic: { rate: 60, stream: 0.3 }
@@ -81,10 +84,17 @@ const STAGES = `stages:
   - { duration: 3s, green_weight: 0.5 }
   - { duration: 3s, green_weight: 1 }`;
 
+// For the tests of a rule's breach: stages that outlast any wait for the evidence, so the rollout ends on the breach
+// however slowly a loaded machine answers (3 s stages could pass, or breach in the wrong stage, first). A rule that
+// never breaches leaves the test to its time limit: it fails all the same.
+const UNTIL_BREACH = `stages:
+  - { duration: 5m, green_weight: 0.5 }
+  - { duration: 5m, green_weight: 1 }`;
+
 describe('rollback triggers', () => {
   it('error_rate', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.6 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2 } }`));
+    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2 } }`));
     expectRolledBack(run, 'error_rate');
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
@@ -94,14 +104,14 @@ describe('rollback triggers', () => {
 
   it('consecutive_errors', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 5s, thresholds: { consecutive_errors: 4 } }`));
+    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 5s, thresholds: { consecutive_errors: 4 } }`));
     expectRolledBack(run, 'consecutive_errors');
     expect(run.final.breach!.figure).toBeGreaterThanOrEqual(4);
   });
 
   it('latency_p95', async () => {
     const sim = await simulator(`{ latency: { p50: 150ms, p95: 250ms }, tokens_per_second: 5000 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 80ms } }`));
+    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 80ms } }`));
     expectRolledBack(run, 'latency_p95');
     expect(run.final.breach!.figure!).toBeGreaterThan(80);
   });
@@ -111,7 +121,7 @@ describe('rollback triggers', () => {
     const run = await rollout(
       plan(
         sim.baseUrl,
-        `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`,
+        `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`,
       ),
     );
     expectRolledBack(run, 'quality_fail_rate');
@@ -120,7 +130,7 @@ describe('rollback triggers', () => {
   it('compare_to_blue', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.4 }`);
     const run = await rollout(
-      plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`),
+      plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`),
     );
     expectRolledBack(run, 'compare_to_blue.max_error_rate_increase');
     expect(run.final.reason).toContain('vs blue');
@@ -128,7 +138,7 @@ describe('rollback triggers', () => {
 
   it('the built-in guard of a plan with no rule: green failing every request is rolled back', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10 }`));
+    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10 }`));
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(
       /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
@@ -139,7 +149,7 @@ describe('rollback triggers', () => {
   it('the built-in guard of a plan whose only rule is a latency limit: a green failing fast on every request is rolled back', async () => {
     // Its errors answer in milliseconds, under the limit: the latency rule alone used to promote it (exit 0).
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 3s } }`));
+    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 3s } }`));
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%/);
   });
@@ -158,7 +168,7 @@ describe('rollback triggers', () => {
     const run = await rollout(
       plan(
         sim.baseUrl,
-        `${STAGES}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`,
+        `${UNTIL_BREACH}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`,
         `, upstream: { base_url: ${green.base} }`,
       ),
     );

@@ -14,23 +14,38 @@ describe('a slow on_stage hook when the rollout stops', () => {
   for (const how of ['abort', 'SIGINT'] as const) {
     it(`is killed with its whole process group before the ending hook runs (${how})`, async () => {
       const dir = tempDir();
-      // The hook's shell starts a child that ignores SIGTERM, as `sleep 8; set-weight 0.25` in a wrapper might.
-      loggingPlan(dir, { stageHookDelay: `sh -c 'trap "" TERM; echo $$ > child.pid; sleep 8' ` });
+      // The hook's shell starts a child that ignores SIGTERM, as `sleep 8; set-weight 0.25` in a wrapper might. It
+      // runs until the test lets it go, not for 8 s: on a loaded machine the abort reaching the rollout, the SIGTERM and
+      // the 2 s grace before the SIGKILL can take longer, and the hook would finish on its own and log its weight.
+      loggingPlan(dir, { stageHookDelay: `sh -c 'trap "" TERM; echo $$ > child.pid; while [ ! -e go ]; do sleep 0.1; done' ` });
       const child = startRollout(dir);
-      await until(() => existsSync(path.join(dir, 'child.pid')) && readFileSync(path.join(dir, 'child.pid'), 'utf8').endsWith('\n'), 'the slow hook to start');
-      const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
-      const grandchild = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
-      if (how === 'abort') expect((await runCli(['abort'], { cwd: dir })).code).toBe(0);
-      else child.kill('SIGINT');
-      const { code } = await exitOf(child);
+      const stderr = stderrOf(child);
+      const started = () => existsSync(path.join(dir, 'child.pid')) && readFileSync(path.join(dir, 'child.pid'), 'utf8').endsWith('\n');
+      let code: number | null;
+      try {
+        // A rollout that died first fails the test at once, saying why. Its start (a node process, the simulator, the
+        // preflight) took over 30 s at load 28: the deadline is the test's own, not until()'s default.
+        await until(() => started() || child.exitCode !== null, 'the slow hook to start', 100_000).catch((error: unknown) => {
+          throw new Error(`${String(error)}; the rollout's stderr: ${stderr.text()}`, { cause: error });
+        });
+        if (!started()) throw new Error(`the rollout exited (${child.exitCode}) before its slow hook started: ${stderr.text()}`);
+        const hookPid = Number(readFileSync(path.join(dir, 'hook.pid'), 'utf8'));
+        const grandchild = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+        if (how === 'abort') expect((await runCli(['abort'], { cwd: dir })).code).toBe(0);
+        else child.kill('SIGINT');
+        code = (await exitOf(child)).code;
+        // Both the hook's shell and the child that ignored SIGTERM are gone when bluegreen exits.
+        expect(isAlive(hookPid)).toBe(false);
+        expect(isAlive(grandchild)).toBe(false);
+      } finally {
+        // Let a hook bluegreen failed to stop go, so a failing test leaves nothing running.
+        writeFileSync(path.join(dir, 'go'), '');
+      }
       expect(code).toBe(how === 'abort' ? 4 : 130);
-      // Both the hook's shell and the child that ignored SIGTERM are gone when bluegreen exits.
-      expect(isAlive(hookPid)).toBe(false);
-      expect(isAlive(grandchild)).toBe(false);
       // The slow hook never logged its weight; the last weight written is the ending hook's 0.
       expect(hookLog(dir)).toEqual([how === 'abort' ? 'abort 0' : 'rollback 0']);
       expect(readState(dir)).toMatchObject({ greenWeight: 0 });
-    });
+    }, 120_000);
   }
 });
 

@@ -93,7 +93,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     await until(() => journal(first).includes('"hook_succeeded"'), 'the first rollout to take the answer', 60_000);
     // Suspended (a paused VM, a laptop asleep) past its lease: the proxy goes back to blue, nobody holds it.
     child.kill('SIGSTOP');
-    await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
+    await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out');
 
     const { second, promotion } = await secondPromotes(proxy);
 
@@ -124,7 +124,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     const { proxy, first, child } = await firstRollout('30s');
     child.kill('SIGKILL');
     await once(child, 'exit');
-    await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out', 20_000);
+    await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out');
 
     const { second, promotion } = await secondPromotes(proxy);
 

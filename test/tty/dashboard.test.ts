@@ -19,11 +19,15 @@ function screen(target: string, escapes = false): string {
   return tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target);
 }
 
+// The waits' deadlines are until()'s (test/helpers/until.ts): they only bound a hang. Each step here starts a `node`
+// process in tmux, which takes seconds of CPU on a loaded machine; 15 s was short of what until() allows such a step.
+const WAIT_MS = 30_000;
+
 /** Polls the screen (the terminal is the only event there is) until `ready` holds, or fails showing the screen. */
-async function waitForScreen(target: string, what: string, ready: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
+async function waitForScreen(target: string, what: string, ready: (text: string) => boolean, timeoutMs = WAIT_MS): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     try {
       last = screen(target);
       if (ready(last)) return last;
@@ -35,9 +39,9 @@ async function waitForScreen(target: string, what: string, ready: (text: string)
   throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
 }
 
-async function waitForFile(file: string, what: string, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+async function waitForFile(file: string, what: string, timeoutMs = WAIT_MS): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (existsSync(file)) {
       const text = readFileSync(file, 'utf8').trim();
       if (text) return text;
