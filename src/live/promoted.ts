@@ -64,7 +64,7 @@ export function promotedSinceMessage(plan: Plan, routes: readonly ProxyRoute[], 
   const where = since.map((entry) => `${describePromoted(entry)}${entry.route.by ? ` (by ${entry.route.by})` : ''}`).join(', ');
   return (
     `--resume: ${plan.arms.green.model} was promoted on ${where} after this rollout died: resuming would move its users back to the stage's split; nothing was moved. ` +
-    'Leave the promotion standing, or run bluegreen rollback (it puts every proxy of the plan on blue, those included) and roll out again'
+    'Leave the promotion standing, or run bluegreen rollback --force-blue (it puts every proxy of the plan on blue, those included) and roll out again'
   );
 }
 
