@@ -18,6 +18,11 @@ export interface ActuationResult {
    * out). A promotion so declined becomes a rollback under that rule, and no later actuator promotes.
    */
   declined?: true;
+  /**
+   * Not put back on blue because another rollout promoted green there and reported it done (the proxy's 409
+   * `promoted`): the proxy serves green by that rollout's right, which an ending's words say apart from a failure.
+   */
+  promotedElsewhere?: true;
 }
 
 export interface StageMove {

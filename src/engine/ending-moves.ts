@@ -18,9 +18,14 @@ export function isPromoting(ending: Ending): boolean {
   return ending.phase === 'promoted' && ending.moves !== false;
 }
 
-/** The moves that did not put traffic where the ending leaves it, as their journal lines say them. */
-function failures(results: readonly ActuationResult[]): string[] {
-  return results.filter((result) => !result.ok && !result.declined).map((result) => `${result.label}: ${result.message}`);
+/**
+ * The moves that did not put traffic where the ending leaves it, as their journal lines say them: those that failed,
+ * and those that left another rollout's promotion standing (said apart: green serves there by right).
+ */
+function unmoved(ending: Ending, results: readonly ActuationResult[]): Ending {
+  const said = (result: ActuationResult) => `${result.label}: ${result.message}`;
+  const failed = results.filter((result) => !result.ok && !result.declined && !result.promotedElsewhere).map(said);
+  return afterMoves(ending, failed, results.filter((result) => result.promotedElsewhere).map(said));
 }
 
 export class EndingMoves {
@@ -54,7 +59,7 @@ export class EndingMoves {
     const held = this.held ?? [];
     this.held = undefined;
     const declined = promoting ? results.filter((result) => result.declined) : [];
-    const moved = afterMoves(ending, failures(results));
+    const moved = unmoved(ending, results);
     if (declined.length === 0 && promoting) {
       this.parts.state.phase = ending.phase;
       this.parts.emit('promoted', endingEventMessage(moved));
@@ -83,7 +88,7 @@ export class EndingMoves {
     state.toBlue();
     this.parts.emit('breach', breach.message, { breach });
     this.parts.emit('rolled_back', `rolling back to blue on ${breach.rule}`, { breach });
-    return afterMoves(ending, failures(await this.actuators.applyEnding(this.move(ending))));
+    return unmoved(ending, await this.actuators.applyEnding(this.move(ending)));
   }
 
   /** Journals an actuator's result; a declined promotion is named by the breach that follows instead (every one). */

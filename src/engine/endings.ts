@@ -118,18 +118,31 @@ export function claimPending(text: string, phase: Phase): string {
 
 /**
  * The ending once its moves are done: as it was when every move worked; otherwise its claim about where traffic is
- * gives way to which moves failed, so the journal's `finished` line, state.json and the reports say the same truth.
+ * gives way to which moves failed (`failures`), and which proxies kept green because another rollout promoted it
+ * there and reported it done (`promotedElsewhere`, never moved to blue by an ending: the proxy's 409), so the
+ * journal's `finished` line, state.json and the reports say the same truth.
  */
-export function afterMoves(ending: Ending, failures: readonly string[]): Ending {
-  if (failures.length === 0) return ending;
-  return { ...ending, reason: `${ending.reason.replace(TRAFFIC_CLAIM, '').trim()}${unconfirmedText(ending.phase, failures)}` };
+export function afterMoves(ending: Ending, failures: readonly string[], promotedElsewhere: readonly string[] = []): Ending {
+  if (failures.length === 0 && promotedElsewhere.length === 0) return ending;
+  return { ...ending, reason: `${ending.reason.replace(TRAFFIC_CLAIM, '').trim()}${unconfirmedText(ending.phase, failures, promotedElsewhere)}` };
 }
 
-/** ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue". */
-function unconfirmedText(phase: Phase, failures: readonly string[]): string {
+/**
+ * ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue"; for a
+ * proxy another rollout promoted, ", but 1 proxy still serves green, promoted there by another rollout that reported
+ * it done (...): check by hand that green should serve there (...)": that green is no failure to undo blindly.
+ */
+function unconfirmedText(phase: Phase, failures: readonly string[], promotedElsewhere: readonly string[]): string {
   const promoted = phase === 'promoted';
   const move = promoted ? 'moving all traffic to green' : 'putting traffic back on blue';
-  return `, but ${move} failed (${failures.join('; ')})${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
+  const failed = failures.length > 0 ? `${move} failed (${failures.join('; ')})` : undefined;
+  if (promotedElsewhere.length === 0) return `, but ${failed}${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
+  const count = promotedElsewhere.length;
+  const kept = `${count === 1 ? '1 proxy still serves' : `${count} proxies still serve`} green, promoted there by another rollout that reported it done (${promotedElsewhere.join('; ')})`;
+  const check = `green should serve there (else an operator's PUT /admin/route puts ${count === 1 ? 'it' : 'them'} on blue)`;
+  return failed === undefined
+    ? `, but ${kept}${CHECK_BY_HAND}${check}`
+    : `, but ${failed}, and ${kept}${CHECK_BY_HAND}traffic is on blue elsewhere, and that ${check}`;
 }
 
 /** Whether a reason says its ending's moves failed (afterMoves). */

@@ -218,7 +218,7 @@ export class ProxyActuator implements Actuator {
     // promotion, which the proxy refuses to undo (route-claims.ts): that rollout reported it done.
     let error = await this.attempts(proxy, route, false);
     if (error instanceof AdminCallError && error.code === 'promoted')
-      return { ok: false, label, message: `${error.message}; it serves green, that promotion left standing` };
+      return { ok: false, promotedElsewhere: true, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
     if (error !== undefined && !refused(error) && !unsavedBlue(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };

@@ -2,6 +2,7 @@
 // traffic is being returned to blue (the ending's hook has not run yet); the `finished` line, state.json's reason
 // and the outcome confirm it once the hook succeeded, or say that it failed, the same words in all three.
 import { describe, expect, it } from 'vitest';
+import type { ActuationResult, Actuator } from '../../src/engine/actuator.js';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -22,7 +23,7 @@ const client: ArmClient = {
 };
 
 /** A rollout whose hooks answer as `outcome` says; journal[i].message is read with what the hooks had done by then. */
-function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }) {
+function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }, actuators: Actuator[] = []) {
   const clock = new FakeClock();
   const journal: (RolloutEvent & { hooksRun: string[] })[] = [];
   const hooksRun: string[] = [];
@@ -39,6 +40,7 @@ function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }) 
       return Promise.resolve(outcome(call));
     },
     pid: 1,
+    actuators,
   };
   const engine = new RolloutEngine(deps);
   return { clock, engine, journal, done: engine.run() };
@@ -103,5 +105,58 @@ describe('the words of an ending', () => {
     );
     expect(event(journal, 'finished')?.message).toBe(`rolled back: ${outcome.reason} (exit 10)`);
     expect(endingSentence(outcome)).toBe(`exit 10 — rolled back: ${outcome.reason}`);
+  });
+
+  // A proxy that another rollout promoted (and whose rollout reported it done) refuses this run's blue (409 promoted):
+  // green serves there by right. The words said "putting traffic back on blue failed ... check by hand that traffic is
+  // on blue", as for a broken hook; they now say what happened there and what to check.
+  const PROMOTED_THERE =
+    '/admin/route answered 409: another rollout promoted green here at 2026-12-03T00:00:00.000Z (alice@ci-3 pid 4242, state folder /srv/b/.bluegreen: green 1, mirror 0, promoted green) and reported it done; it serves green, that promotion left standing';
+
+  /** Proxies whose ending answers as given (by label); their stage moves all succeed. */
+  function proxies(endings: Record<string, Omit<ActuationResult, 'label'>>): Actuator[] {
+    return Object.entries(endings).map(([label, ending]) => ({
+      applyStage: () => Promise.resolve([{ ok: true, label, message: 'serving the stage' }]),
+      applyEnding: () => Promise.resolve([{ label, ...ending }]),
+      cancel: () => Promise.resolve(),
+    }));
+  }
+
+  it('abort over a proxy another rollout promoted: says green serves there by that promotion, and to check that it should', async () => {
+    const { clock, engine, journal, done } = rollout(
+      () => ({ ok: true, message: 'exited 0' }),
+      proxies({ 'proxy http://127.0.0.1:8788': { ok: false, promotedElsewhere: true, message: PROMOTED_THERE } }),
+    );
+    await clock.advance(1000);
+    engine.abort('bob');
+    await clock.advance(1000);
+    const outcome = await done;
+    const reason =
+      `aborted by bob, but 1 proxy still serves green, promoted there by another rollout that reported it done (proxy http://127.0.0.1:8788: ${PROMOTED_THERE}): ` +
+      "check by hand that green should serve there (else an operator's PUT /admin/route puts it on blue)";
+    expect(outcome).toMatchObject({ phase: 'aborted', exitCode: 4, reason });
+    expect(engine.snapshot().reason).toBe(reason);
+    expect(event(journal, 'finished')?.message).toBe(`${reason} (exit 4)`);
+    expect(endingSentence(outcome)).toBe(`exit 4 — ${reason}`);
+    expect(reason).not.toContain('traffic is on blue');
+  });
+
+  it('rollback where one proxy failed and another kept a promotion made there: says both, and what to check of each', async () => {
+    const { clock, journal, done } = rollout(
+      (call) => (call.event === 'stage' && call.stage === 2 ? { ok: false, message: 'exited 3' } : { ok: true, message: 'exited 0' }),
+      proxies({
+        'proxy http://127.0.0.1:8788': { ok: false, promotedElsewhere: true, message: PROMOTED_THERE },
+        'proxy http://127.0.0.1:9788': { ok: false, message: 'connect ECONNREFUSED; its lease runs out and it returns to blue on its own' },
+      }),
+    );
+    await clock.advance(11_000);
+    const outcome = await done;
+    const reason =
+      'on_stage hook for stage 2 failed: exited 3, but putting traffic back on blue failed (proxy http://127.0.0.1:9788: connect ECONNREFUSED; its lease runs out and it returns to blue on its own), ' +
+      `and 1 proxy still serves green, promoted there by another rollout that reported it done (proxy http://127.0.0.1:8788: ${PROMOTED_THERE}): ` +
+      "check by hand that traffic is on blue elsewhere, and that green should serve there (else an operator's PUT /admin/route puts it on blue)";
+    expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10, reason });
+    expect(event(journal, 'finished')?.message).toBe(`rolled back: ${reason} (exit 10)`);
+    expect(endingSentence(outcome)).toBe(`exit 10 — rolled back: ${reason}`);
   });
 });

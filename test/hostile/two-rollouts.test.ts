@@ -110,6 +110,9 @@ describe('two rollouts of one plan on the same proxy', () => {
     expect(ended.reason).not.toMatch(/rolled back to blue$/);
     expect(ended.reason).toContain(`proxy ${proxy.adminUrl}: /admin/route answered 409: another rollout promoted green here at `);
     expect(ended.reason).toContain('it serves green, that promotion left standing');
+    // Not "check by hand that traffic is on blue": green serves there by the other rollout's right.
+    expect(ended.reason).toContain('1 proxy still serves green, promoted there by another rollout that reported it done (');
+    expect(ended.reason).toMatch(/: check by hand that green should serve there \(else an operator's PUT \/admin\/route puts it on blue\)$/);
     // Its breach names the rollout that took the proxy: its renewal found that one's route.
     expect(ended.breach?.message).toContain(`by another rollout (`);
     expect(ended.breach?.message).toContain(`state folder ${path.join(second, '.bluegreen')})`);

@@ -81,6 +81,15 @@ describe('endingSentence', () => {
     );
     expect(afterMoves(endings.aborted('bob'), [])).toEqual(endings.aborted('bob'));
   });
+
+  it('says apart the proxies that kept green because another rollout promoted it there (not a failure to undo)', () => {
+    const two = ['proxy http://a:8788: answered 409 (promoted)', 'proxy http://b:8788: answered 409 (promoted)'];
+    expect(endingSentence(afterMoves(endings.rolledBack(breach), [], two))).toBe(
+      `exit 10 — rolled back: ${breach.message}, but 2 proxies still serve green, promoted there by another rollout that reported it done ` +
+        `(${two.join('; ')}): check by hand that green should serve there (else an operator's PUT /admin/route puts them on blue)`,
+    );
+    expect(afterMoves(endings.aborted('bob'), [], [])).toEqual(endings.aborted('bob'));
+  });
 });
 
 describe('endingWatch', () => {
