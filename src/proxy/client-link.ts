@@ -26,9 +26,27 @@ export class ClientLink implements CancelSource {
 
   /** Goes when the client's response closes unfinished: the client went away. */
   follow(res: ServerResponse): void {
-    // on, not once: a response closes once, and once() wraps the listener (two more objects a request).
-    res.on('close', () => {
-      if (!res.writableFinished) this.gone(new Error('the client went away'));
-    });
+    onClientGone(res, () => this.gone(new Error('the client went away')));
   }
+}
+
+/**
+ * Calls `gone` when the client goes away before `res` is finished (at most twice: callers ignore a second call).
+ * A pipelined request's answer (HTTP/1.1 lets a client send several requests down one connection before any
+ * answer) gets no socket until the answers before it are done, and Node emits no 'close' for it when the connection
+ * goes meanwhile: the connection itself is watched until the answer gets it. Without this each such request ran
+ * upstream to its end and held a max_concurrency slot after its client had gone (test/hostile/pipelined-client-gone.test.ts).
+ */
+export function onClientGone(res: ServerResponse, gone: () => void): void {
+  // on, not once: a response closes once, and once() wraps the listener (two more objects a request).
+  res.on('close', () => {
+    if (!res.writableFinished) gone();
+  });
+  if (res.socket !== null) return;
+  const connection = res.req.socket;
+  if (connection.destroyed) return gone();
+  connection.on('close', gone);
+  // Once the answer has the connection, its own 'close' says it (above). At most max_concurrency such listeners.
+  connection.setMaxListeners(0);
+  res.once('socket', () => connection.off('close', gone));
 }

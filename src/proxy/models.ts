@@ -1,6 +1,7 @@
 // GET /v1/models: blue's upstream model list, passed through (the application's SDK may list models at start).
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { onClientGone } from './client-link.js';
 import type { InboundDialect } from './inbound.js';
 import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';
@@ -9,9 +10,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
   const blue = targets.arms.blue;
   // A client that goes away cancels the upstream request, as for a chat.
   const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  onClientGone(res, () => gone.abort());
   try {
     const answer: Dispatcher.ResponseData = await blue.dispatcher.request({
       signal: gone.signal,

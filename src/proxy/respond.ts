@@ -49,6 +49,9 @@ const NOT_FORWARDED = new Set([
   'host',
   'authorization',
   'x-api-key',
+  // The key headers of Azure OpenAI's and Google's SDKs: an application's key, whichever header carries it.
+  'api-key',
+  'x-goog-api-key',
   'cookie',
   'accept-encoding',
   'accept',
