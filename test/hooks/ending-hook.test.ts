@@ -20,6 +20,7 @@ describe('endingHook', () => {
   it("runs an ending's own hook when the plan has it", () => {
     expect(endingHook({ on_stage: stage, on_rollback: rollback, on_abort: rollback }, 'abort')).toEqual({
       hook: rollback,
+      key: 'on_abort',
       label: 'on_abort hook',
       name: 'on_abort',
     });
@@ -28,6 +29,7 @@ describe('endingHook', () => {
   it('stands in on_rollback for a missing on_abort, and on_stage for any missing ending', () => {
     expect(endingHook({ on_stage: stage, on_rollback: rollback }, 'abort')).toMatchObject({
       hook: rollback,
+      key: 'on_rollback',
       label: 'on_rollback hook (for on_abort, which the plan has not)',
     });
     expect(endingHook({ on_stage: stage }, 'abort')?.hook).toBe(stage);
