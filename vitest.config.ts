@@ -1,8 +1,44 @@
 import { defineConfig } from 'vitest/config';
 
+// Files that cannot share a worker's module graph and process with other files (see docs/testing.md): they run the
+// CLI or a proxy as child processes (their time is in those processes, so a fresh worker costs them little, and
+// some signal or wait on process-wide state), or set process.env before the libraries they test read it once.
+// Every other file shares: vitest's import of src/ and its libraries, paid once per worker instead of once per
+// file, was most of the suite's time.
+const ALL = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
+const ISOLATED = [
+  // Whole folders whose tests start `bin/bluegreen.js` (rollouts, proxies, terminals).
+  'test/e2e/**/*.test.ts',
+  'test/live/**/*.test.ts',
+  'test/hostile/**/*.test.ts',
+  'test/tty/**/*.test.ts',
+  // Files elsewhere that start processes.
+  'test/api/docs-example.test.ts',
+  'test/cli/dry-run-resume.test.ts',
+  'test/cli/output-pipe.test.ts',
+  'test/cli/production-ui.test.ts',
+  'test/cli/recover-reason.test.ts',
+  'test/cli/resume-ending.test.ts',
+  'test/cli/status-files.test.ts',
+  'test/cli/status-output.test.ts',
+  'test/docs/docs.test.ts',
+  'test/hooks/ending-hook.test.ts',
+  'test/hooks/exec.test.ts',
+  'test/report/outcome/disk-full.test.ts',
+  'test/report/outcome/write-targets.test.ts',
+  'test/state/control.test.ts',
+  'test/state/lock.test.ts',
+  'test/state/orphan.test.ts',
+  'test/state/store.test.ts',
+  'test/upstream/proxy-env.test.ts',
+  // FORCE_COLOR=1 before chalk loads: chalk fixes its colour level once, at import.
+  'test/report/ink/dashboard.test.tsx',
+  'test/report/ink/live-dashboard.test.tsx',
+  'test/report/ink/rollout-dashboard.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Only a hang waits this long: tests wait for events. On a loaded 2-core machine (load 20) each `node` start
     // takes seconds of CPU, and a test that starts five processes took 28-37 s, past the 30 s this was.
     testTimeout: 60_000,
@@ -14,5 +50,11 @@ export default defineConfig({
     globalSetup: ['./test/helpers/global-setup.ts'],
     // Colours only on a terminal; the last line is always a plain "N passed, N failed" summary.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    projects: [
+      // In-process tests: each worker imports src/ once and runs file after file in it.
+      { extends: true, test: { name: 'shared', include: ALL, exclude: ISOLATED, isolate: false } },
+      // A fresh worker process per file.
+      { extends: true, test: { name: 'isolated', include: ISOLATED } },
+    ],
   },
 });
