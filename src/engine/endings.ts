@@ -171,7 +171,8 @@ function unjudgedNote(stages: number, unjudged: readonly Unjudged[]): string {
   const which = unjudged.length === stages ? 'any stage' : `${unjudged.length === 1 ? 'stage' : 'stages'} ${numbers.join(', ')}`;
   const green: string[] = [];
   if (unjudged.some((stage) => stage.kind === 'few' && stage.arm === 'green')) green.push('fewer requests than analysis.min_requests');
-  if (unjudged.some((stage) => stage.kind === 'failed')) green.push('none successfully');
+  const failed = unjudged.filter((stage) => stage.kind === 'failed');
+  if (failed.length > 0) green.push(failed.every((stage) => stage.successes === 0) ? 'none successfully' : 'fewer than analysis.min_requests successfully');
   const why = green.length > 0 ? [`green answered ${green.join(', or ')}`] : [];
   if (unjudged.some((stage) => stage.kind === 'few' && stage.arm === 'blue'))
     why.push('blue answered fewer requests than analysis.min_requests to judge green against');

@@ -17,11 +17,19 @@ export type Unjudged =
   | { stage: number; kind: 'few'; arm: 'green'; sample: number }
   | { stage: number; kind: 'few'; arm: 'blue'; sample: number; span: string }
   /**
-   * Green answered enough requests but none of them successfully: rules passed on failures alone (a comparison
-   * with a blue failing as often, a latency limit fast errors stay under). `blue`: blue's reference when it
-   * failed every request too (then the upstream, its key or the request sent is at fault, not green).
+   * Green answered enough requests but fewer than analysis.min_requests of them successfully, failing most: rules
+   * passed on failures alone (a comparison with a blue failing as often, a latency limit fast errors stay under).
+   * `successes`: green's (0: none). `blue`: blue's reference when it failed most of its requests too, under the
+   * floor in successes (then the upstream, its key or the request sent is at fault, not green).
    */
-  | { stage: number; kind: 'failed'; requests: number; failures: string; blue?: { requests: number; span: string } };
+  | {
+      stage: number;
+      kind: 'failed';
+      requests: number;
+      successes: number;
+      failures: string;
+      blue?: { requests: number; successes: number; span: string };
+    };
 
 /**
  * Green's requests in the stage as the rules counted them; Infinity with no such rule. ttft_p95 counts streamed
@@ -61,18 +69,36 @@ export function unjudgedStage(
     return { stage: index + 1, kind: 'few', arm: 'blue', sample: Math.min(...blueSamples), span };
   }
   const green = stages[index]?.arms.green;
-  if (!green || green.requests < judgingFloor(plan) || green.successes > 0) return undefined;
-  const unjudged: Unjudged = { stage: index + 1, kind: 'failed', requests: green.requests, failures: failureList(green) };
+  if (!green || green.requests < judgingFloor(plan) || !mostlyFailed(plan, green)) return undefined;
+  const unjudged: Unjudged = { stage: index + 1, kind: 'failed', requests: green.requests, successes: green.successes, failures: failureList(green) };
   const blue = blueOf(plan, index, stages, greenWeight);
-  if (blue.arm.requests > 0 && blue.arm.successes === 0) unjudged.blue = { requests: blue.arm.requests, span: blue.span };
+  if (blue.arm.requests > 0 && mostlyFailed(plan, blue.arm))
+    unjudged.blue = { requests: blue.arm.requests, successes: blue.arm.successes, span: blue.span };
   return unjudged;
+}
+
+/**
+ * An arm that answered fewer than min_requests successfully and failed more than it answered: its few answers say
+ * nothing of it (a green failing 99% beside a blue failing as often passed every comparison on 4 answers of 404, and
+ * was promoted). An arm failing a few of a small stage's requests is not one: its error rate was judged.
+ */
+function mostlyFailed(plan: Plan, arm: ArmStats): boolean {
+  return arm.successes < judgingFloor(plan) && arm.successes < arm.requests - arm.successes;
+}
+
+/** "all 40 requests", or "400 of its 404 requests": what an arm failed. */
+function failedCount(requests: number, successes: number): string {
+  return successes === 0 ? `all ${formatPlural(requests, 'request')}` : `${requests - successes} of its ${formatPlural(requests, 'request')}`;
 }
 
 /** What a stage's `stage_passed` line adds for a stage that failed every green request ("few" says its own). */
 export function failedText(unjudged: Extract<Unjudged, { kind: 'failed' }>): string {
   const why = unjudged.failures ? ` (${unjudged.failures})` : '';
-  const blue = unjudged.blue ? `; blue failed all ${formatPlural(unjudged.blue.requests, 'request')} ${unjudged.blue.span} too: ${BOTH_FAILING}` : '';
-  return `: green answered none of its ${formatPlural(unjudged.requests, 'request')} in this stage successfully${why}, so nothing of its answers was judged${blue}`;
+  const { blue } = unjudged;
+  const blueText = blue ? `; blue failed ${failedCount(blue.requests, blue.successes)} ${blue.span} too: ${BOTH_FAILING}` : '';
+  const answered = unjudged.successes === 0 ? 'none' : `only ${unjudged.successes}`;
+  const under = unjudged.successes === 0 ? '' : ', under analysis.min_requests';
+  return `: green answered ${answered} of its ${formatPlural(unjudged.requests, 'request')} in this stage successfully${why}${under}, so nothing of its answers was judged${blueText}`;
 }
 
 /**
@@ -85,16 +111,18 @@ export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRe
   const floor = plan.analysis.min_requests;
   const each = unjudged.map((stage) => {
     if (stage.kind === 'failed') {
-      const blue = stage.blue ? `, and blue all ${formatPlural(stage.blue.requests, 'request')} ${stage.blue.span}` : '';
-      return `stage ${stage.stage}: green failed all ${formatPlural(stage.requests, 'request')}${stage.failures ? ` (${stage.failures})` : ''}${blue}`;
+      const blue = stage.blue ? `, and blue ${failedCount(stage.blue.requests, stage.blue.successes).replace(' of its ', ' of ')} ${stage.blue.span}` : '';
+      return `stage ${stage.stage}: green failed ${failedCount(stage.requests, stage.successes)}${stage.failures ? ` (${stage.failures})` : ''}${blue}`;
     }
     const span = stage.arm === 'blue' ? ` ${stage.span}` : '';
     const against = stage.arm === 'blue' ? ', and the rules judge green only against blue' : '';
     return `stage ${stage.stage}: ${stage.arm} answered ${formatPlural(stage.sample, 'request')}${span}, under analysis.min_requests (${floor})${against}`;
   });
   const hints: string[] = [];
-  if (unjudged.some((stage) => stage.kind === 'failed' && stage.blue)) hints.push(`both arms failing every request: ${BOTH_FAILING}`);
-  else if (unjudged.some((stage) => stage.kind === 'failed')) hints.push('green failed every request it answered');
+  const failed = unjudged.filter((stage) => stage.kind === 'failed');
+  const every = failed.every((stage) => stage.successes === 0 && (stage.blue === undefined || stage.blue.successes === 0));
+  if (failed.some((stage) => stage.blue)) hints.push(`both arms failing ${every ? 'every request' : 'nearly every request'}: ${BOTH_FAILING}`);
+  else if (failed.length > 0) hints.push(every ? 'green failed every request it answered' : 'green failed nearly every request it answered');
   if (unjudged.some((stage) => stage.kind === 'few')) hints.push('too little traffic for min_requests: longer stages or more requests');
   return {
     rule: 'nothing_judged',

@@ -78,7 +78,7 @@ describe('stageEndStep', () => {
     expect(step([check('waiting', 3), health])).toMatchObject({ kind: 'pass', unjudged: { kind: 'few', sample: 3 } });
     expect(step([check('waiting', 3), health]).message).toContain('green answered 3 requests in this stage');
     const few = (stage: number): Unjudged => ({ stage, kind: 'few', arm: 'green', sample: 3 });
-    const failed = (stage: number): Unjudged => ({ stage, kind: 'failed', requests: 40, failures: 'server_error 40' });
+    const failed = (stage: number): Unjudged => ({ stage, kind: 'failed', requests: 40, successes: 0, failures: 'server_error 40' });
     expect(endings.allStagesPassed(5, 'g', [few(1), few(2)]).reason).toBe(
       'all 5 stages passed, though nothing was judged in stages 1, 2 (green answered fewer requests than analysis.min_requests); g takes 100% of traffic',
     );

@@ -1,5 +1,6 @@
-// Below 100% green the comparisons with blue and the built-in guard judge against the stage's own blue, so a
-// stage that sends blue too little to reach min_requests leaves them unjudged: validate says so.
+// The comparisons with blue and the built-in guard judge against the stage's own blue, or blue over the rollout so
+// far in a stage planning fewer than 100 blue requests (src/analysis/reference.ts): validate warns only when that
+// reference is short of min_requests (it used to warn of the stage's own blue, which such a stage never judges by).
 import { describe, expect, it } from 'vitest';
 import { planWarnings } from '../../src/plan/warnings.js';
 import { planFromYaml } from '../helpers/plans.js';
@@ -22,13 +23,40 @@ analysis:
 const durationWarnings = (analysis: string) => planWarnings(plan(analysis)).filter((warning) => warning.keyPath.endsWith('.duration'));
 
 describe('validate on a stage with little blue traffic', () => {
-  it('warns for the built-in guard as for compare_to_blue: the stage at 95% green sends blue about 10 requests', () => {
+  it('says nothing of a stage planning under 100 blue requests: it judges against blue over the rollout so far', () => {
+    // Stage 2 at 95% green sends blue about 10 requests, but its reference is the rollout's blue so far (about 310).
     for (const analysis of ['thresholds: { latency_p95: 3s }', 'compare_to_blue: { max_error_rate_increase: 0.02 }']) {
-      expect(durationWarnings(analysis)).toEqual([
+      expect(durationWarnings(analysis)).toEqual([]);
+    }
+  });
+
+  it('warns for the built-in guard as for compare_to_blue when blue over the rollout so far is short too', () => {
+    const first = (analysis: string) =>
+      planWarnings(
+        planFromYaml(`name: thin-blue
+upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20, synthetic: { prompts: [hello] } }
+stages:
+  - { duration: 10s, green_weight: 0.95 }
+  - { duration: 30s, green_weight: 1 }
+analysis:
+  min_requests: 20
+  ${analysis}
+`),
+      ).filter((warning) => warning.keyPath.endsWith('.duration'));
+    for (const analysis of ['thresholds: { latency_p95: 3s }', 'compare_to_blue: { max_error_rate_increase: 0.02 }']) {
+      expect(first(analysis)).toEqual([
+        {
+          keyPath: 'stages[0].duration',
+          message:
+            "about 10 blue request(s) in the rollout so far at 20/s, fewer than analysis.min_requests (20): this stage's comparisons with blue cannot be judged; make it longer or the rate higher",
+        },
         {
           keyPath: 'stages[1].duration',
           message:
-            "about 10 blue request(s) at 20/s, fewer than analysis.min_requests (20): this stage's comparisons with blue cannot be judged; make it longer or the rate higher",
+            "about 10 blue request(s) in the rollout so far at 20/s, fewer than analysis.min_requests (20): this stage's comparisons with blue cannot be judged; make it longer or the rate higher",
         },
       ]);
     }

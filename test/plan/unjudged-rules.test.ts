@@ -159,7 +159,7 @@ describe('a plan none of whose stages can judge green', () => {
       {
         keyPath: 'analysis.on_unjudged',
         message:
-          'no stage sends green analysis.min_requests (20) requests at 1/s: with nothing judged in any stage the rollout rolls back at its end (exit 10, nothing_judged); make the stages longer or the rate higher, or set analysis.on_unjudged: promote to promote such a rollout anyway',
+          'no stage sends green analysis.min_requests (20) requests at 1/s: with nothing judged in any stage the rollout rolls back at its end (exit 10, nothing_judged) however healthy green is; make the stages longer or the rate higher, or set analysis.on_unjudged: promote to promote such a rollout anyway',
       },
     ]);
   });
