@@ -10,6 +10,7 @@ import type { SimulatorHandle } from '../../src/sim/index.js';
 import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 async function simulator(seed: number, model: string): Promise<SimulatorHandle> {
   return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`);
@@ -24,17 +25,22 @@ async function rollout(
   yaml: string,
   seed: number,
   onEvent?: (event: RolloutEvent, view: RolloutView) => void,
+  options: { paced?: boolean } = {},
 ): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
-  const code = await runRollout({
+  const clock = options.paced ? new FakeClock(Date.now()) : undefined;
+  let view: RolloutView | undefined;
+  const running = runRollout({
     plan: planFromYaml(yaml, dir),
     stateDir: path.join(dir, '.bluegreen'),
     seed,
     ctx,
+    clock,
     signals: new EventEmitter(),
     attachReporter: (target) => {
+      view = target;
       target.onEvent((event) => {
         events.push(event);
         onEvent?.(event, target);
@@ -42,8 +48,30 @@ async function rollout(
       return { finish: async () => {} };
     },
   });
+  if (clock) await pace(clock, () => view, running);
+  const code = await running;
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events };
+}
+
+const PACE_STEP_MS = 10;
+
+/**
+ * Moves the rollout's clock PACE_STEP_MS at a time, each step once every request sent so far has its answer, until
+ * the rollout ends. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
+ * answers, each stage sends its planned requests, and none waits in a queue (on a real clock, three rollouts at
+ * 150/s in this one process outran it at load 35: their requests timed out after 30 s, 20% of both arms', and the
+ * error_rate rule rolled back a green equal to blue).
+ */
+async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>): Promise<void> {
+  let ended = false;
+  void running.finally(() => (ended = true)).catch(() => undefined);
+  while (!ended) {
+    const stages = view()?.snapshot().stages;
+    const inFlight = stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0);
+    if (inFlight === 0) await clock.advance(PACE_STEP_MS);
+    else await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 // The request timeout is long: a stage's end waits for the requests sent in it, and on a loaded machine (three
@@ -71,13 +99,13 @@ const STAGES = `stages:
 
 describe('verdicts on the simulator', () => {
   it('promotes a green equal to blue, whatever the seed', async () => {
-    // The seeds' rollouts run side by side: each waits on its stages' wall time, not on the CPU.
+    // The seeds' rollouts run side by side, each on its own paced clock (pace()): each stage sends its planned 225.
     const runs = await Promise.all(
       [1, 2, 3].map(async (seed) => {
         const sim = await simulator(seed, SAME);
         // The last stage's final judgement, with the rollout's figures as they stood then. A stage's end waits for
-        // the requests sent in it, then judges; those sent during that wait land in it afterwards, so the final
-        // state's counts can exceed what was judged (by about half of a stage when the machine is loaded).
+        // the requests sent in it, then judges; any sent during that wait land in it afterwards, so the final state's
+        // counts can exceed what was judged.
         let judged: RolloutSnapshot | undefined;
         const run = await rollout(
           plan(
@@ -89,6 +117,7 @@ describe('verdicts on the simulator', () => {
           (event, view) => {
             if (event.type === 'stage_passed' && event.stage === 2) judged = view.snapshot();
           },
+          { paced: true },
         );
         return { ...run, judged };
       }),
@@ -113,7 +142,8 @@ describe('verdicts on the simulator', () => {
       // Judged, unless the machine let green's last stage record fewer than min_requests answers before its end.
       if (compare!.sample >= 20) expect(compare?.status).not.toBe('waiting');
     }
-    // At load 20: 12 s before a stage's end waited for its answers, 23 s since; past 60 s beside another test file.
+    // On a real clock at load 20 this took 23 s, past 60 s beside another test file, and 89 s (rolled back) at load 35;
+    // paced, 10-12 s at load 30.
   }, 120_000);
 
   it('extends a stage whose rules are undecided when on_inconclusive is extend, then passes it', async () => {
