@@ -31,6 +31,7 @@ const ISOLATED = [
   'test/state/orphan.test.ts',
   'test/state/store.test.ts',
   'test/upstream/proxy-env.test.ts',
+  'test/review/orphan-review15.test.ts',
   // FORCE_COLOR=1 before chalk loads: chalk fixes its colour level once, at import.
   'test/report/ink/dashboard.test.tsx',
   'test/report/ink/live-dashboard.test.tsx',
