@@ -72,8 +72,7 @@ export function unjudgedStage(
   if (!green || green.requests < judgingFloor(plan) || !mostlyFailed(plan, green)) return undefined;
   const unjudged: Unjudged = { stage: index + 1, kind: 'failed', requests: green.requests, successes: green.successes, failures: failureList(green) };
   const blue = blueOf(plan, index, stages, greenWeight);
-  if (blue.arm.requests > 0 && mostlyFailed(plan, blue.arm))
-    unjudged.blue = { requests: blue.arm.requests, successes: blue.arm.successes, span: blue.span };
+  if (blue.arm.requests > 0 && mostlyFailed(plan, blue.arm)) unjudged.blue = { requests: blue.arm.requests, successes: blue.arm.successes, span: blue.span };
   return unjudged;
 }
 

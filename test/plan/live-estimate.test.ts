@@ -114,7 +114,9 @@ proxy:
     expect(warnings.map((warning) => warning.keyPath)).toEqual(['stages[0].duration', 'stages[1].duration']);
     expect(warnings[0]?.message).toMatch(/^about 17 green request\(s\) at the application's 1\.5\/s/);
     // The second stage's 20 (19.5 expected, arriving at random) is the floor itself: about half the runs get fewer.
-    expect(warnings[1]?.message).toMatch(/^about 20 green request\(s\) at the application's 1\.5\/s \(traffic.rate\), give or take 4 from run to run: close to analysis.min_requests \(20\), so in about 5\d% of runs fewer arrive/);
+    expect(warnings[1]?.message).toMatch(
+      /^about 20 green request\(s\) at the application's 1\.5\/s \(traffic.rate\), give or take 4 from run to run: close to analysis.min_requests \(20\), so in about 5\d% of runs fewer arrive/,
+    );
   });
 
   it('with generated traffic: the rollout sends the rate itself, on top of the application’s', () => {

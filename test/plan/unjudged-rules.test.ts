@@ -169,3 +169,61 @@ describe('a plan none of whose stages can judge green', () => {
     expect(rollbackWarning('  - { duration: 5s, green_weight: 0.5 }', '{ thresholds: { error_rate: 0.05 }, on_unjudged: promote }')).toEqual([]);
   });
 });
+
+describe('a plan whose stages are close to min_requests (judging-odds.ts)', () => {
+  const rollbackWarning = (traffic: string, stages: string, analysis: string) =>
+    planWarnings(planOf(traffic, stages, analysis)).filter((warning) => warning.keyPath === 'analysis.on_unjudged');
+
+  it('says how often the rollout would roll back with nothing judged when every stage is close to the floor', () => {
+    // 20/s x 12 s x 10% = 24 green requests in each of two stages, give or take 5, against min_requests 20.
+    const stages = '  - { duration: 12s, green_weight: 0.1 }\n  - { duration: 12s, green_weight: 0.1 }';
+    const [warning] = rollbackWarning('{ rate: 20 }', stages, '{ min_requests: 20, thresholds: { error_rate: 0.05 } }');
+    expect(warning?.message).toMatch(
+      /^every stage's requests at 20\/s are close to analysis.min_requests \(20\): in about 3% of runs no stage reaches it, and the rollout rolls back at its end with nothing judged \(exit 10, nothing_judged\) however healthy green is, so its exit code changes from run to run;/,
+    );
+    // Each stage says it may not be judged, with its own odds (about 17%).
+    const stageWarnings = planWarnings(planOf('{ rate: 20 }', stages, '{ min_requests: 20, thresholds: { error_rate: 0.05 } }')).filter((w) =>
+      w.keyPath.endsWith('.duration'),
+    );
+    expect(stageWarnings.map((w) => w.message)).toEqual([
+      expect.stringContaining(
+        'about 24 green request(s) at 20/s, give or take 5 from run to run: close to analysis.min_requests (20), so in about 17% of runs',
+      ),
+      expect.stringContaining(
+        'about 24 green request(s) at 20/s, give or take 5 from run to run: close to analysis.min_requests (20), so in about 17% of runs',
+      ),
+    ]);
+  });
+
+  it('says nothing once one stage is sure to judge (a count 3 standard deviations above the floor), or the plan promotes anyway', () => {
+    const stages = '  - { duration: 12s, green_weight: 0.1 }\n  - { duration: 12s, green_weight: 1 }';
+    expect(rollbackWarning('{ rate: 20 }', stages, '{ min_requests: 20, thresholds: { error_rate: 0.05 } }')).toEqual([]);
+    const close = '  - { duration: 12s, green_weight: 0.1 }';
+    expect(rollbackWarning('{ rate: 20 }', close, '{ min_requests: 20, thresholds: { error_rate: 0.05 }, on_unjudged: promote }')).toEqual([]);
+    // 48 green requests against 20: about 6 standard deviations above, no warning of any kind.
+    expect(planWarnings(planOf('{ rate: 20 }', '  - { duration: 24s, green_weight: 0.1 }', '{ min_requests: 20, thresholds: { error_rate: 0.05 } }'))).toEqual(
+      [],
+    );
+  });
+
+  it('counts users sticky on one arm: 5 synthetic users put green at 0 or all of the traffic', () => {
+    const stages = '  - { duration: 30s, green_weight: 0.5 }';
+    const analysis = '{ min_requests: 20, thresholds: { error_rate: 0.05 } }';
+    // 300 requests at 50%: 150 green, give or take 9 unkeyed; with 5 users, give or take about 67.
+    expect(rollbackWarning('{ rate: 10 }', stages, analysis)).toEqual([]);
+    expect(rollbackWarning('{ rate: 10, synthetic: { users: 5 } }', stages, analysis)[0]?.message).toMatch(/^every stage's requests at 10\/s are close to/);
+  });
+
+  it('says a comparison-only plan whose blue reference is short in every stage rolls back however healthy green is', () => {
+    // Green gets plenty (95%: about 38 a stage), blue 2 a stage: its rollout so far never reaches 20.
+    const stages = '  - { duration: 2s, green_weight: 0.95 }\n  - { duration: 2s, green_weight: 0.95 }';
+    const [warning] = rollbackWarning('{ rate: 20 }', stages, '{ min_requests: 20, compare_to_blue: { max_error_rate_increase: 0.02 } }');
+    expect(warning?.message).toMatch(
+      /^no stage can judge green at 20\/s: every rate rule compares green with blue, and each stage sends green or blue's reference fewer than analysis.min_requests \(20\) requests: the rollout rolls back at its end \(exit 10, nothing_judged\) however healthy green is;/,
+    );
+    // An absolute rule judges green without blue: no rollback to warn of.
+    expect(
+      rollbackWarning('{ rate: 20 }', stages, '{ min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.02 } }'),
+    ).toEqual([]);
+  });
+});

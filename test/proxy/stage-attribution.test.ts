@@ -42,4 +42,42 @@ describe('stage attribution', () => {
     const feed = (await (await admin(`${url}/admin/results?after=0`, 'GET')).json()) as { results: { stage?: number }[] };
     expect(feed.results.map((entry) => entry.stage)).toEqual([1]);
   });
+
+  it('tags a green request that started in the last stage and ended after the rollback route with that stage, on green', async () => {
+    const held: ServerResponse[] = [];
+    const scripted = await scriptedServer((_req, res) => held.push(res));
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
+      env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
+    });
+    const url = running.proxy.adminUrl as string;
+    const send = () =>
+      fetch(`${running.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    // Stage 1 (0-based, as a rollout numbers them) routes everything to green.
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 1, mirror: 0, ttlMs: 60_000, stage: 1 })).status).toBe(200);
+    const routedByStage = send();
+    await until(() => held.length === 1, 'the green request at the upstream');
+    // The rollout's ending: blue, tagged one past its last stage (src/live/proxy-actuator.ts endingRoutes).
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 2 })).status).toBe(200);
+    const afterRollback = send();
+    await until(() => held.length === 2, 'the blue request at the upstream');
+    held[0]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('green-model', 'late green answer'));
+    held[1]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'blue answer'));
+    expect((await routedByStage).headers.get('x-bluegreen-arm')).toBe('green');
+    expect((await afterRollback).headers.get('x-bluegreen-arm')).toBe('blue');
+    await until(
+      () => running.proxy.metrics.snapshot().arms.blue.successes === 1 && running.proxy.metrics.snapshot().arms.green.successes === 1,
+      'both recorded',
+    );
+    const feed = (await (await admin(`${url}/admin/results?after=0`, 'GET')).json()) as { results: { stage?: number; result: { arm: string } }[] };
+    // The late green answer belongs to the stage whose weights routed it (the rollout records it there, src/live/
+    // live-source.ts); the request routed after the rollback to the ending's stage, which the rollout never records.
+    expect(feed.results.map((entry) => [entry.result.arm, entry.stage]).sort()).toEqual([
+      ['blue', 2],
+      ['green', 1],
+    ]);
+  });
 });
