@@ -15,6 +15,15 @@ import type { HandedEntry, ResultsFeed } from './results-feed.js';
 export { HANDOVER_DIR } from './handover-format.js';
 export { HANDOVER_WRITE_MS, HandoverWriter } from './handover-writer.js';
 
+/**
+ * The most of one file a poll reads and adopts at once: the rest follows in turns of the event loop of their own.
+ * Parsing and adopting a result costs microseconds of CPU, so a replacement's first read of a large handover held
+ * the event loop, and the traffic the proxy serves, that long: 100,000 unread results (25 MB) took 657 ms of CPU in
+ * one poll on a loaded machine; in 256 KiB slices (about 1,000 results) the longest took 19 ms, and all were
+ * adopted as soon (docs/benchmarks.md, "Handover").
+ */
+export const HANDOVER_READ_BYTES = 256 * 1024;
+
 /** What a replacement knows of one file: how far it read it, the feed number of the last result it took. */
 interface Loaded {
   /** Tells a later version of the file from the one read: inode and size (and mtime for a whole-file .json). */
@@ -30,6 +39,8 @@ interface Loaded {
   foreign?: true;
   /** Lines after the header that were not results (a torn append, a hand edit): said once. */
   skipped: number;
+  /** The last read stopped at the read limit: whole lines are left to read (in a turn of their own). */
+  more?: boolean;
 }
 
 /** The replacement's side: adopts what stopped proxies handed over, then deletes each file once read past. */
@@ -40,20 +51,35 @@ export class HandoverReader {
   /** Per origin feed, the last result adopted: one carried by two files (a proxy that stopped in turn) is served once. */
   private readonly adopted = new Map<string, number>();
   private readonly dir: string;
+  /** The next turn's poll, while a file has more to read than one poll reads. */
+  private continuing?: NodeJS.Immediate;
 
   constructor(
     stateDir: string,
     private readonly feed: ResultsFeed,
     private readonly log?: (message: string) => void,
+    /** HANDOVER_READ_BYTES; smaller in tests. */
+    private readonly readBytes = HANDOVER_READ_BYTES,
   ) {
     this.dir = path.join(stateDir, HANDOVER_DIR);
   }
 
-  /** Before each read of the feed: what was appended or rewritten is adopted, files read past and finished deleted. */
+  /**
+   * Before each read of the feed: what was appended or rewritten is adopted, files read past and finished deleted.
+   * A file with more than readBytes new goes on being read in the next turns of the event loop, on its own.
+   */
   poll(): void {
     for (const name of this.names()) {
       if (LINES_FILE.test(name)) this.pollLines(name);
       else this.pollLegacy(name);
+    }
+    if (this.continuing === undefined && [...this.files.values()].some((loaded) => loaded.more === true)) {
+      this.continuing = setImmediate(() => {
+        this.continuing = undefined;
+        this.poll();
+      });
+      // Nothing to wait for at exit: the next proxy reads the file from its start.
+      this.continuing.unref();
     }
   }
 
@@ -66,7 +92,9 @@ export class HandoverReader {
       if (loaded.foreign) continue;
       // Asked before the file is looked at: a writer gone by then has appended all it ever will.
       const done = this.finished(loaded);
-      // Written since this proxy read it (its writer's last results): left for the next proxy on the folder.
+      // Written since this proxy read it (its writer's last results), or not read to its end yet: left for the next
+      // proxy on the folder.
+      if (loaded.more === true) continue;
       if (stampOf(path.join(this.dir, name), LEGACY_FILE.test(name)) !== loaded.stamp) continue;
       if (done) this.remove(name);
     }
@@ -97,15 +125,24 @@ export class HandoverReader {
     } finally {
       closeSync(fd);
     }
-    if (!loaded.foreign && doneBefore && this.feed.readPast >= loaded.lastSeq) this.remove(name);
+    if (!loaded.foreign && !loaded.more && doneBefore && this.feed.readPast >= loaded.lastSeq) this.remove(name);
   }
 
-  /** Reads what was appended since the last poll, up to its last complete line, and adopts the new results. */
+  /**
+   * Reads what was appended since the last poll, at most readBytes of it (all of it when a single line is longer),
+   * up to its last complete line, and adopts the new results.
+   */
   private readLines(file: string, fd: number, loaded: Loaded, size: number): void {
-    const bytes = Buffer.alloc(size - loaded.offset);
-    const got = readSync(fd, bytes, 0, bytes.length, loaded.offset);
+    const left = size - loaded.offset;
+    let bytes = Buffer.alloc(Math.min(left, this.readBytes));
+    let got = readSync(fd, bytes, 0, bytes.length, loaded.offset);
+    if (got === bytes.length && got < left && bytes.lastIndexOf(0x0a, got - 1) < 0) {
+      bytes = Buffer.alloc(left);
+      got = readSync(fd, bytes, 0, bytes.length, loaded.offset);
+    }
     this.bytesRead += got;
     const end = got > 0 ? bytes.lastIndexOf(0x0a, got - 1) : -1;
+    loaded.more = end >= 0 && got < left;
     if (end < 0) return;
     const lines = bytes.toString('utf8', 0, end).split('\n');
     const first = loaded.offset === 0;
@@ -171,6 +208,7 @@ export class HandoverReader {
 
   private foreign(file: string, loaded: Loaded): void {
     loaded.foreign = true;
+    loaded.more = false;
     this.log?.(`${file} is not a handover of a stopped proxy's results this proxy can read: left alone`);
   }
 

@@ -9,6 +9,7 @@ import { ResultsFeed } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
 
 const result = (n: number, ok = true): UpstreamResult => ({ arm: 'green', model: 'm', ok, content: `answer ${n}`, latencyMs: n, attempts: 1, stream: false });
 
@@ -103,6 +104,8 @@ describe('the work a drain and its polls cost', () => {
     const next = feedOf(100_000);
     const reader = new HandoverReader(dir, next);
     reader.poll();
+    // A large backlog is read in slices (HANDOVER_READ_BYTES), the rest in turns of their own.
+    await until(() => next.cursor === unread, 'the backlog adopted');
     const before = { read: reader.bytesRead, size: statSync(writer.file).size, appends: writer.appends };
     push(old, 10);
     await writer.flush();
@@ -172,6 +175,42 @@ describe("the replacement's reading of a handover file", () => {
     expect(servedFrom(next, 'e-d')).toEqual([]);
     expect(notices.slice(1)).toEqual([`${newer} is not a handover of a stopped proxy's results this proxy can read: left alone`]);
     expect(existsSync(newer)).toBe(true);
+  });
+
+  // A large handover (100,000 results is 25 MB, most of a second of CPU to parse and adopt) read in one poll held the
+  // replacement's event loop, and the traffic it serves, that long: it is read in slices, each in a turn of its own.
+  it('reads a file larger than one read in slices, in turns of the event loop of their own: the same results, in order, and deletes it only once read to its end', async () => {
+    const dir = tempDir();
+    const file = path.join(folderOf(dir), `${uuid('f')}.jsonl`);
+    writeFileSync(file, header('e-f', DEAD_PID) + Array.from({ length: 60 }, (_, i) => line('e-f', i + 1)).join(''));
+    const whole = feedOf();
+    new HandoverReader(dir, whole, undefined).poll();
+    const next = feedOf();
+    // A few lines a read (each is some 250 bytes), the first holding the header too.
+    const reader = new HandoverReader(dir, next, undefined, 2048);
+    reader.poll();
+    const first = servedFrom(next, 'e-f');
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(10);
+    // Read past what it adopted, its writer gone: the file is not deleted while lines are left in it.
+    readAll(next);
+    reader.poll();
+    expect(existsSync(file)).toBe(true);
+    await until(() => next.cursor === 60, 'the rest read in turns of their own');
+    expect(servedFrom(next, 'e-f')).toEqual(servedFrom(whole, 'e-f'));
+    expect(servedFrom(next, 'e-f')).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    readAll(next);
+    reader.poll();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('reads a line longer than one read whole', () => {
+    const dir = tempDir();
+    const file = path.join(folderOf(dir), `${uuid('9')}.jsonl`);
+    writeFileSync(file, header('e-g', DEAD_PID) + line('e-g', 1) + line('e-g', 2));
+    const next = feedOf();
+    new HandoverReader(dir, next, undefined, 16).poll();
+    expect(servedFrom(next, 'e-g')).toEqual([1, 2]);
   });
 
   it("reads an old proxy's whole-file .json beside the new files (mixed versions during an upgrade), each rewrite's new results once", async () => {
