@@ -2,7 +2,7 @@
 // direct, the bare pass-through, this build's proxy and optionally another build's (PROXY_BASE_BIN), in
 // interleaved rounds; prints the median added p50/p99 of each path over the rounds.
 //   node bench/tools/proxy-latency.js [RATE=1000] [SECONDS=2] [ROUNDS=7]   (PROXY_MODE=stream for first byte)
-// PROXY_CRITICAL=1 also times each process's own critical path (bench/lib/critical-path.js: request event to
+// PROXY_BIN runs another build as "proxy" (a scratch build with marks, say). PROXY_CRITICAL=1 also times each process's own critical path (bench/lib/critical-path.js: request event to
 // upstream write, upstream bytes to client write, requests alone in the process) and prints its minimum and
 // percentiles over all rounds: what the code costs, read even on a loaded machine where the wall-clock
 // percentiles above mean nothing.
@@ -21,7 +21,11 @@ const origin = `http://127.0.0.1:${upstream.port}`;
 const critical = process.env.PROXY_CRITICAL === '1';
 const timing = critical ? [`--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'critical-path.js')}`] : [];
 const args = (name) => [...timing, ...(process.env[name] ?? '').split(' ').filter(Boolean)];
-const targets = { direct: { origin }, bare: await forkBare(origin, timing), proxy: await spawnProxy(upstream.baseUrl, args('PROXY_NODE_ARGS')) };
+const targets = {
+  direct: { origin },
+  bare: await forkBare(origin, timing),
+  proxy: await spawnProxy(upstream.baseUrl, args('PROXY_NODE_ARGS'), process.env.PROXY_BIN),
+};
 // PROXY_BASE_BIN (another build's bin/bluegreen.js) and/or PROXY_BASE_NODE_ARGS: a second proxy measured beside.
 if (process.env.PROXY_BASE_BIN || process.env.PROXY_BASE_NODE_ARGS) {
   targets.base = await spawnProxy(upstream.baseUrl, args('PROXY_BASE_NODE_ARGS'), process.env.PROXY_BASE_BIN);
