@@ -2,10 +2,10 @@
 // direct, the bare pass-through, this build's proxy and optionally another build's (PROXY_BASE_BIN), in
 // interleaved rounds; prints the median added p50/p99 of each path over the rounds.
 //   node bench/tools/proxy-latency.js [RATE=1000] [SECONDS=2] [ROUNDS=7]   (PROXY_MODE=stream for first byte)
-// PROXY_BIN runs another build as "proxy" (a scratch build with marks, say). PROXY_CRITICAL=1 also times each process's own critical path (bench/lib/critical-path.js: request event to
-// upstream write, upstream bytes to client write, requests alone in the process) and prints its minimum and
-// percentiles over all rounds: what the code costs, read even on a loaded machine where the wall-clock
-// percentiles above mean nothing.
+// PROXY_BIN runs another build as "proxy" (a scratch build with marks, say). PROXY_CRITICAL=1 also times each
+// process's own critical path (bench/lib/critical-path.js: request event to upstream write, upstream bytes to
+// client write, requests alone in the process) and prints its minimum and percentiles over all rounds: what the
+// code costs, read even on a loaded machine where the wall-clock percentiles above mean nothing.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
