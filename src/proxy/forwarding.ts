@@ -144,12 +144,10 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   onResponseEnd(): void {
+    if (!this.settled && !this.watch) return this.settleCollected();
     this.finish();
     if (this.settled) return;
     if (this.watch) return this.endStream(this.watch);
-    const chunks = this.chunks ?? [];
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    this.settleCollected(body);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
@@ -251,15 +249,23 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
   }
 
-  private settleCollected(body: Buffer): void {
+  /** The answer collected whole has ended: it is the outcome (the request is over on the wire: finish()). */
+  private settleCollected(): void {
+    const chunks = this.chunks ?? [];
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     const status = this.status as number;
     const headers = this.headers as HeaderMap;
     const response: UnsentResponse = { status, headers, body };
     const failure = collectedFailure(status, headers, body, this.request.stream);
-    if (failure !== undefined) return this.settle({ result: this.failed(failure), committed: false, response });
-    // No fallback can replace this answer: the client gets it as it is now, and it is read after.
+    if (failure !== undefined) {
+      this.finish();
+      return this.settle({ result: this.failed(failure), committed: false, response });
+    }
+    // No fallback can replace this answer: the client gets it as it is now, and it is read after. Written before
+    // the timers are cleared (a Node timer list dropped is microseconds of the client's wait); nothing runs between.
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
+    this.finish();
     const parsed = readCollected(body, this.target.parse);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     const reply = parsed.ok ? parsed.reply : undefined;
