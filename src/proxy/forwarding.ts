@@ -84,13 +84,23 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     const watch = this.watch;
     if (!watch || this.settled) return;
-    if (!this.stillAwaitingOutput(chunk)) this.armIdle();
+    const output = !this.stillAwaitingOutput(chunk);
     const sink = this.sink;
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
-    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) return;
-    if (!this.sawData) this.streamBegan();
-    if (!sink) return watch.feed(chunk);
+    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
+      if (output) this.armIdle();
+      return;
+    }
+    if (!sink) {
+      if (output) this.armIdle();
+      if (!this.sawData) this.streamBegan();
+      return watch.feed(chunk);
+    }
+    // The stream's timers are restarted once the chunk is written (a Node timer list made or dropped is the
+    // client's wait for its first byte); nothing runs between. A failure below aborts, which clears them.
+    const began = !this.sawData;
+    this.sawData = true;
     let read = false;
     if (!this.committed) {
       const held = this.firstEvent?.held() ?? [];
@@ -111,6 +121,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
+    if (began) this.streamBegan();
+    if (output) this.armIdle();
     if (!read) watch.feedAfterWrite(chunk);
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
