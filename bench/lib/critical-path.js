@@ -47,13 +47,13 @@ const socketProto = /** @type {any} */ (net.Socket.prototype);
 // Bytes read from a socket the process connected (undici reads with 'readable', through push); the server's own
 // sockets are consumed by Node's HTTP parser in C++ and never come through here.
 const push = socketProto.push;
-socketProto.push = function (/** @type {any} */ chunk, /** @type {any} */ encoding) {
+socketProto.push = /** @this {any} */ function (/** @type {any} */ chunk, /** @type {any} */ encoding) {
   if (chunk !== null && open === 1 && !this.server) answerAt = now();
   return push.call(this, chunk, encoding);
 };
 // Node's internal write path (not in its types), shared by write and writev: one call per batch to the kernel.
 const writeGeneric = socketProto._writeGeneric;
-socketProto._writeGeneric = function (/** @type {unknown[]} */ ...args) {
+socketProto._writeGeneric = /** @this {any} */ function (/** @type {unknown[]} */ ...args) {
   const at = now();
   if (this.server) {
     if (this[PENDING]) {
