@@ -20,6 +20,10 @@ export function readBodyThen(req: IncomingMessage, maxBytes: number, timeoutMs: 
   new BodyReader(req, maxBytes, done).start(timeoutMs);
 }
 
+function armTimer(reader: BodyReader, timeoutMs: number): void {
+  reader.armTimerIfReading(timeoutMs);
+}
+
 // One object per request with its listeners as fields, rather than five closures.
 class BodyReader {
   private readonly merged: Buffer[] = [];
@@ -35,18 +39,27 @@ class BodyReader {
   ) {}
 
   start(timeoutMs: number): void {
-    this.timer = setTimeout(this.onTimeout, timeoutMs);
     const { req } = this;
     req.on('data', this.onData);
     req.on('end', this.onEnd);
     req.on('error', this.onGone);
     req.on('close', this.onGone);
+    // The timer only for a body still on its way, looked at once this turn of the event loop is over: a body sent
+    // with its headers (most are) has ended by then, and costs no timer set and cleared on the request's way
+    // upstream (a Node timer list made and dropped each time: microseconds of the proxy's latency). Node emits
+    // `request` before it parses the rest of the packet, so the request event itself cannot tell.
+    setImmediate(armTimer, this, timeoutMs);
+  }
+
+  /** Not read whole yet: the rest must come within `timeoutMs` (counted from the end of the request's first turn). */
+  armTimerIfReading(timeoutMs: number): void {
+    if (!this.finished) this.timer = setTimeout(this.onTimeout, timeoutMs);
   }
 
   private finish(read: BodyRead): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     const { req } = this;
     req.off('data', this.onData);
     req.off('end', this.onEnd);

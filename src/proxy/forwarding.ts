@@ -84,13 +84,23 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     }
     const watch = this.watch;
     if (!watch || this.settled) return;
-    if (!this.stillAwaitingOutput(chunk)) this.armIdle();
+    const output = !this.stillAwaitingOutput(chunk);
     const sink = this.sink;
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
-    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) return;
-    if (!this.sawData) this.streamBegan();
-    if (!sink) return watch.feed(chunk);
+    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
+      if (output) this.armIdle();
+      return;
+    }
+    if (!sink) {
+      if (output) this.armIdle();
+      if (!this.sawData) this.streamBegan();
+      return watch.feed(chunk);
+    }
+    // The stream's timers are restarted once the chunk is written (a Node timer list made or dropped is the
+    // client's wait for its first byte); nothing runs between. A failure below aborts, which clears them.
+    const began = !this.sawData;
+    this.sawData = true;
     let read = false;
     if (!this.committed) {
       const held = this.firstEvent?.held() ?? [];
@@ -111,6 +121,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
+    if (began) this.streamBegan();
+    if (output) this.armIdle();
     if (!read) watch.feedAfterWrite(chunk);
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
@@ -144,12 +156,10 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   onResponseEnd(): void {
+    if (!this.settled && !this.watch) return this.settleCollected();
     this.finish();
     if (this.settled) return;
     if (this.watch) return this.endStream(this.watch);
-    const chunks = this.chunks ?? [];
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    this.settleCollected(body);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
@@ -251,15 +261,23 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
   }
 
-  private settleCollected(body: Buffer): void {
+  /** The answer collected whole has ended: it is the outcome (the request is over on the wire: finish()). */
+  private settleCollected(): void {
+    const chunks = this.chunks ?? [];
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     const status = this.status as number;
     const headers = this.headers as HeaderMap;
     const response: UnsentResponse = { status, headers, body };
     const failure = collectedFailure(status, headers, body, this.request.stream);
-    if (failure !== undefined) return this.settle({ result: this.failed(failure), committed: false, response });
-    // No fallback can replace this answer: the client gets it as it is now, and it is read after.
+    if (failure !== undefined) {
+      this.finish();
+      return this.settle({ result: this.failed(failure), committed: false, response });
+    }
+    // No fallback can replace this answer: the client gets it as it is now, and it is read after. Written before
+    // the timers are cleared (a Node timer list dropped is microseconds of the client's wait); nothing runs between.
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
+    this.finish();
     const parsed = readCollected(body, this.target.parse);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     const reply = parsed.ok ? parsed.reply : undefined;

@@ -94,7 +94,6 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     if (this.canceller?.aborted) return failed(this.canceller.reason);
     this.resolve = done;
     this.reject = failed;
-    this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
     if (this.canceller instanceof AbortSignal) watch(this.canceller, this);
     try {
       dispatcher.dispatch(
@@ -113,6 +112,9 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     } catch (error) {
       this.onResponseError(undefined, error as Error);
     }
+    // Started once undici has written the request (it does within dispatch when a connection is free), so making
+    // a timer is not part of the request's way upstream; not when the request already failed.
+    if (!this.finished) this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
   }
 
   // --- undici handler (subclasses implement onResponseStart/Data/End/Error) --------------------------------
