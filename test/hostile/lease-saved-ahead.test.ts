@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
-import { ADMIN_TOKEN, freePort, ProxyProcess } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, ProxyProcess } from '../live/helpers.js';
 
 let proxy: ProxyProcess | undefined;
 afterEach(async () => {
@@ -29,7 +29,7 @@ it('a 5 s lease saved by a clock an hour ahead runs 5 s from the restart, not an
     updatedAt: ahead,
   };
   writeFileSync(path.join(stateDir, ROUTE_FILE), `${JSON.stringify(saved)}\n`);
-  proxy = new ProxyProcess(stateDir, { listen: await freePort(), admin: await freePort() });
+  proxy = new ProxyProcess(stateDir, await proxyPorts());
   const before = Date.now();
   // start() returns at the proxy's last startup line: the route notice is on stderr by then.
   await proxy.start();

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import { ADMIN_TOKEN, freePort, liveFixture, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 import { until } from '../helpers/until.js';
 import { journalHas } from '../e2e/helpers.js';
 
@@ -49,7 +49,7 @@ describe('a live rollout whose plan checks quality by other rules than its proxi
 
   it('a proxy restarted on an edited plan mid-rollout refuses its next route: the rollout rolls back, the proxy ends on blue', async () => {
     const stateDir = tempDir();
-    const ports = { listen: await freePort(), admin: await freePort() };
+    const ports = await proxyPorts();
     const first = fixture.proxyProcess(stateDir, ports);
     await first.start();
     const application = fixture.application([first], 1);

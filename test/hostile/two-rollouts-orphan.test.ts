@@ -16,7 +16,7 @@ import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -44,7 +44,7 @@ function rollout(dir: string): ChildProcess & { stderrText: () => string } {
 const LAPSED = 'lease expired: back on blue';
 
 async function startProxy(): Promise<ProxyProcess> {
-  const proxy = new ProxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
+  const proxy = new ProxyProcess(tempDir(), await proxyPorts());
   cleanup.push(() => proxy.kill());
   await proxy.start();
   return proxy;

@@ -13,13 +13,13 @@ import type { Route } from '../../src/proxy/route.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, freePort, liveFixture, type ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, liveFixture, type ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
 
 /** A proxy process, and a first rollout (its own process, lease 3 s) whose stage 1 (`duration`, green 0.5) it serves. */
 async function firstRollout(duration: string): Promise<{ proxy: ProxyProcess; first: string; child: ChildProcess }> {
-  const proxy = fixture.proxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
+  const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
   await proxy.start();
   const first = writeRolloutPlan({ stages: [`{ duration: ${duration}, green_weight: 0.5 }`], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);

@@ -3,7 +3,7 @@
 // ports and state folder.
 import { until } from '../helpers/until.js';
 import { tempDir } from '../helpers/plans.js';
-import { freePort, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { proxyPorts, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
 
 /** Green never answers: the proxy's own timeout (5 s, the plan's upstream.timeout.request) fails it. */
 const SLOW_GREEN = { green: 'timeout_rate: 1', fallback: false };
@@ -19,7 +19,7 @@ export interface SlowGreen {
 /** Starts the proxy (added to `processes`, for the test's afterEach to kill) and writes the rollout's plan. */
 export async function startSlowGreenProxy(processes: ProxyProcess[]): Promise<SlowGreen> {
   const stateDir = tempDir();
-  const ports = { listen: await freePort(), admin: await freePort() };
+  const ports = await proxyPorts();
   const proxy = new ProxyProcess(stateDir, ports, SLOW_GREEN);
   processes.push(proxy);
   await proxy.start();

@@ -191,7 +191,6 @@ export class Application {
   }
 }
 
-/** A loopback port nothing listens on now (bound, then released), for a process that must come back on it. */
 /** The rollout's live.json in a project folder, or undefined while it is not written (yet). */
 export function liveView(dir: string): LiveView | undefined {
   try {
@@ -201,12 +200,26 @@ export function liveView(dir: string): LiveView | undefined {
   }
 }
 
+/** Loopback ports nothing listens on now (bound together, then released), for a process that must come back on them. */
+export async function freePorts(count: number): Promise<number[]> {
+  // Bound at the same time, so the system cannot hand the same released port out twice.
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
+/** A loopback port nothing listens on now (bound, then released). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
+}
+
+/** Distinct listen and admin ports for a `bluegreen proxy` that must come back on the same addresses. */
+export async function proxyPorts(): Promise<{ listen: number; admin: number }> {
+  const [listen, admin] = (await freePorts(2)) as [number, number];
+  return { listen, admin };
 }
 
 /**

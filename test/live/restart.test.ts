@@ -10,7 +10,7 @@ import type { FeedPage } from '../../src/proxy/results-feed.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 
-import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 let proxy: ProxyProcess | undefined;
@@ -38,7 +38,7 @@ function liveJudged(dir: string): number {
 }
 
 async function startedProxy(): Promise<ProxyProcess> {
-  const started = new ProxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
+  const started = new ProxyProcess(tempDir(), await proxyPorts());
   await started.start();
   return started;
 }

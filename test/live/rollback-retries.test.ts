@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/plans.js';
 import { BIN, journalHas } from '../e2e/helpers.js';
 
-import { ADMIN_TOKEN, Application, freePort, ProxyProcess, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 it('an interrupted rollout whose proxy is down at the rollback puts it on blue once it is back within its lease', async () => {
   const stateDir = tempDir();
-  const ports = { listen: await freePort(), admin: await freePort() };
+  const ports = await proxyPorts();
   const first = new ProxyProcess(stateDir, ports);
   cleanup.push(() => first.kill());
   await first.start();

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, freePort, liveFixture, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
 
@@ -15,7 +15,7 @@ const fixture = liveFixture();
 // another run's promotion standing (said, exit 0); only `--force-blue` puts it on blue. Followed as written, the
 // advice moved nothing and the next rollout ended "already promoted". The test runs the command the message names.
 it("the --resume refusal's advice, followed as written, puts the promoted proxy on blue", async () => {
-  const proxy = fixture.proxyProcess(tempDir(), { listen: await freePort(), admin: await freePort() });
+  const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
   await proxy.start();
   const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);
