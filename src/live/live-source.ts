@@ -3,6 +3,7 @@
 // the judge sees exactly what the traffic path saw: fallbacks as green failures, mirror copies as green
 // requests. Blue's answers to fallbacks are counted as fallbacks only (see record). Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
 // to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
+// A stage's end waits for the requests the proxies still serve in it (catchUp), so a late answer is judged in it.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';

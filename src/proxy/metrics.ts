@@ -170,11 +170,12 @@ export class ProxyMetrics {
     const counts = new Map<number, number>();
     for (const set of this.busy) {
       if (set.stage === undefined) continue;
-      let requests = 0;
-      for (const seq of set.running) {
-        if (seq > upTo) break;
-        requests++;
-      }
+      let requests = upTo === Infinity ? set.running.size : 0;
+      if (upTo !== Infinity)
+        for (const seq of set.running) {
+          if (seq > upTo) break;
+          requests++;
+        }
       if (requests > 0) counts.set(set.stage, (counts.get(set.stage) ?? 0) + requests);
     }
     return { started: this.attempts, stages: [...counts].map(([stage, requests]) => ({ stage, requests })) };
