@@ -118,6 +118,30 @@ describe('a body naming its model twice', () => {
   });
 });
 
+// hostile15 (orphan16): a `stream` key spelled with an escape ("str\u0065am") is "stream" to JSON.parse, whose last
+// duplicate wins, but not to a scan for the plain name. The upstream must get the stream flag the proxy read (and
+// answers as a stream or not by it): such a body is re-serialised, one `stream` key left, the proxy's.
+describe('a body whose stream key is spelled with an escape', () => {
+  it('reaches the upstream with one stream key, the value the proxy read (last duplicate wins, as JSON.parse)', async () => {
+    const scripted = await scriptedServer((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    await post(running.baseUrl, '{"model":"blue-model","stream":false,"str\\u0065am":true,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","stream":true,"messages":[]}');
+    await post(running.baseUrl, '{"str\\u0065am":true,"model":"blue-model","stream":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"stream":false,"model":"blue-model","messages":[]}');
+    // To green (the model spliced) and passed through (another model) alike.
+    setRoute(running.proxy, 1);
+    await post(running.baseUrl, '{"model":"blue-model","stream":true,"str\\u0065am":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"green-model","stream":false,"messages":[]}');
+    await post(running.baseUrl, '{"model":"other-model","str\\u0065am":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"other-model","stream":false,"messages":[]}');
+  });
+});
+
 describe('a body nested thousands of levels deep', () => {
   it('that must be re-serialised is refused with 400, not an internal error (502) logged per request', async () => {
     const scripted = await completionServer('blue-model', 'ok');
@@ -261,6 +285,22 @@ describe('a web page reaching a keyless proxy on loopback through the browser', 
     expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}` }, body)).toBe(403);
     expect(await rawPost(running.proxy.url, path, { host: `[::1]:${port}` }, body)).toBe(200);
     expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(6);
+  });
+
+  // hostile15 (orphan16): `localhost.` (the fully qualified name, trailing dot) is loopback too: no page of another
+  // site can be named so. It was refused (403) by a keyless proxy.
+  it('takes localhost. (a trailing dot) as a loopback name, in Host and Origin; another name with a dot is still refused', async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const body = '{"model":"blue-model","messages":[]}';
+    const path = '/v1/chat/completions';
+    const { port } = running.proxy;
+    expect(await rawPost(running.proxy.url, path, { host: `localhost.:${port}`, origin: `http://localhost.:${port}` }, body)).toBe(200);
+    expect(await rawPost(running.proxy.url, path, { host: `LOCALHOST.:${port}` }, body)).toBe(200);
+    expect(await rawPost(running.proxy.url, path, { host: `evil.example.:${port}` }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { host: `localhost..:${port}` }, body)).toBe(403);
+    expect(await rawPost(running.proxy.url, path, { host: `127.0.0.1:${port}`, origin: `http://evil.example.:${port}` }, body)).toBe(403);
   });
 });
 
