@@ -290,7 +290,7 @@ describe('a web page reaching a keyless proxy on loopback through the browser', 
   // hostile15 (orphan16): `localhost.` (the fully qualified name, trailing dot) is loopback too: no page of another
   // site can be named so. It was refused (403) by a keyless proxy.
   it('takes localhost. (a trailing dot) as a loopback name, in Host and Origin; another name with a dot is still refused', async () => {
-    const { scripted, running, post: send, port } = await keylessProxy();
+    const { post: send, port } = await keylessProxy();
     expect(await send({ host: `localhost.:${port}`, origin: `http://localhost.:${port}` })).toBe(200);
     expect(await send({ host: `LOCALHOST.:${port}` })).toBe(200);
     expect(await send({ host: `evil.example.:${port}` })).toBe(403);
