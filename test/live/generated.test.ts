@@ -5,22 +5,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema, type RolloutReport } from '../../src/report/outcome/index.js';
 import { ARMS } from '../../src/plan/plan.js';
-import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, liveView, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, liveView, savedStage, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
-
-/** Stage 1 as the running rollout last saved it (every second), or undefined before its first save. */
-function savedStage(dir: string): RolloutSnapshot['stages'][number] | undefined {
-  try {
-    return (JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot).stages[0];
-  } catch {
-    return undefined;
-  }
-}
 
 function reportOf(dir: string): RolloutReport {
   return reportSchema.parse(JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')));

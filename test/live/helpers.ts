@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
 import type { LiveView } from '../../src/live/fleet.js';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { tempDir } from '../helpers/plans.js';
@@ -188,6 +189,15 @@ export class Application {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+  }
+}
+
+/** Stage 1 as the running rollout in a project folder last saved it (every second), or undefined before its first save. */
+export function savedStage(dir: string): RolloutSnapshot['stages'][number] | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot).stages[0];
+  } catch {
+    return undefined;
   }
 }
 
