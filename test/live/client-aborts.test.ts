@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { analysisConfig } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, savedStage, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -53,15 +53,6 @@ class ImpatientApplication {
 
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
-}
-
-/** Stage 1 as the running rollout last saved it (every second), or undefined before its first save. */
-function savedStage(dir: string): RolloutSnapshot['stages'][number] | undefined {
-  try {
-    return stateOf(dir).stages[0];
-  } catch {
-    return undefined;
-  }
 }
 
 describe('client aborts in a live rollout', () => {
