@@ -175,7 +175,8 @@ export class StageSteps {
     const requests = this.waits.reduce((sum, { wait }) => sum + wait.requests(), 0);
     if (requests === 0) return undefined;
     const upToMs = Math.max(0, ...this.waits.map(({ since, wait }) => since + wait.timeoutMs - now));
-    return { stage: this.parts.state.stageIndex, requests, upToMs };
+    const atProxies = this.waits.every(({ wait }) => wait.at === 'proxies' || wait.requests() === 0);
+    return { stage: this.parts.state.stageIndex, requests, upToMs, ...(atProxies && { atProxies }) };
   }
 
   /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */

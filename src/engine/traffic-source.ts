@@ -27,6 +27,8 @@ export interface CatchUpWait {
   requests(): number;
   /** The longest the wait goes on, from its start. */
   timeoutMs: number;
+  /** Where those requests are running: the proxies' (live traffic), or this rollout's own (generated). */
+  at?: 'proxies';
 }
 
 export interface TrafficSource {

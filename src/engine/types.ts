@@ -91,6 +91,8 @@ export interface StageEndWait {
   requests: number;
   /** How much longer it waits at most, from the snapshot's updatedAt. */
   upToMs: number;
+  /** Every one of them is running at the proxies (live traffic), none is this rollout's own. */
+  atProxies?: boolean;
 }
 
 /** What a reporter (dashboard, lines) may see and do of a running rollout. */

@@ -105,10 +105,14 @@ export class AdminClient {
     return this.call('GET', '/admin/figures');
   }
 
-  /** `epoch`: the feed `after` is a cursor in, so the proxy knows what was read (and need not hand it over). */
-  results(after: number, epoch?: string): Promise<FeedAnswer> {
+  /**
+   * `epoch`: the feed `after` is a cursor in, so the proxy knows what was read (and need not hand it over).
+   * `inFlightUpTo`: count only the attempts under way begun up to that one (a stage's end waiting for its own).
+   */
+  results(after: number, epoch?: string, inFlightUpTo?: number): Promise<FeedAnswer> {
     const feed = epoch === undefined ? '' : `&epoch=${encodeURIComponent(epoch)}`;
-    return this.call<FeedAnswer>('GET', `/admin/results?after=${after}${feed}`);
+    const upTo = inFlightUpTo === undefined ? '' : `&inFlightUpTo=${inFlightUpTo}`;
+    return this.call<FeedAnswer>('GET', `/admin/results?after=${after}${feed}${upTo}`);
   }
 
   close(): Promise<void> {

@@ -3,11 +3,13 @@
 // the judge sees exactly what the traffic path saw: fallbacks as green failures, mirror copies as green
 // requests. Blue's answers to fallbacks are counted as fallbacks only (see record). Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
 // to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
+// A stage's end waits for the requests the proxies still serve in it (catchUp), so a late answer is judged in it.
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';
-import type { TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
+import type { CatchUpWait, TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
 import type { ResultKind } from '../proxy/metrics.js';
-import { FEED_VERSION } from '../proxy/results-feed.js';
+import { FEED_VERSION, type FeedInFlight } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 
@@ -28,8 +30,25 @@ export function liveTraffic(options: LiveSourceOptions): TrafficSourceFactory {
   return (context) => new LiveSource(options, context);
 }
 
+/** What a proxy last said of its attempts under way, in its feed `epoch`. */
+interface InFlightSeen {
+  epoch: string;
+  inFlight: FeedInFlight;
+}
+
 class LiveSource implements TrafficSource {
   private timer?: TimerHandle;
+  /** Set by stop(): the rollout is ending, and a stage's end waiting for the proxies gives up at once. */
+  private stopped = false;
+  /** Wakes a stage's end sleeping between its reads (stop() calls it). */
+  private wake?: () => void;
+  /** Each proxy's attempts under way as of its last read (absent: a proxy older than the stage-end wait). */
+  private readonly inFlight = new Map<FleetProxy, InFlightSeen>();
+  /**
+   * While a stage's end waits: each proxy's last attempt begun before it (in its feed then), so every read counts
+   * only those; attempts begun during the wait are not waited for (see settle).
+   */
+  private upTo?: Map<FleetProxy, { epoch: string; started: number }>;
   private polls = 0;
   private reading?: Promise<void>;
   private lost = false;
@@ -49,15 +68,90 @@ class LiveSource implements TrafficSource {
   stop(): void {
     this.timer?.cancel();
     this.timer = undefined;
+    this.stopped = true;
+    this.wake?.();
   }
 
   /** One last read, so results of requests that finished before the ending count. */
   drain(): Promise<void> {
-    return this.catchUp();
+    return this.readNow();
   }
 
-  /** A read of every proxy now (after any poll under way): a stage's end judges what was served up to it. */
-  async catchUp(): Promise<void> {
+  /**
+   * A stage's end: a read of every proxy now (after any poll under way), then, while the proxies still serve
+   * requests begun in `stage` before now, reads every poll until they have answered, so a late answer (a hanging
+   * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream request timeout and a
+   * poll; an ending (stop) cuts it short.
+   */
+  async catchUp(stage?: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
+    await this.readNow();
+    if (stage !== undefined && !this.stopped) await this.settle(stage, waiting);
+  }
+
+  /**
+   * Waits for the attempts each proxy began in `stage` up to the first read (its `started` then). Those begun
+   * during the wait go out at the stage's weight as the route has not moved yet (as generated traffic's do): the
+   * wait does not wait for them (on a busy proxy it never would end); those answered before the judgement count
+   * in it, the rest in its figures only. A proxy that restarted (a new feed) has none left; one that does not
+   * answer holds the stage up to the bound, then it is the unreachable-proxy path (checkSilent).
+   */
+  private async settle(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
+    const upTo = new Map<FleetProxy, { epoch: string; started: number }>();
+    let timeoutMs = 0;
+    for (const [proxy, seen] of this.inFlight) {
+      upTo.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
+      timeoutMs = Math.max(timeoutMs, seen.inFlight.requestTimeoutMs ?? 0);
+    }
+    const running = (): number => {
+      let requests = 0;
+      for (const [proxy, { epoch }] of upTo) {
+        const seen = this.inFlight.get(proxy);
+        if (seen?.epoch === epoch) requests += seen.inFlight.stages.find((tag) => tag.stage === stage)?.requests ?? 0;
+      }
+      return requests;
+    };
+    if (running() === 0) return;
+    const { clock } = this.options;
+    const pollMs = this.options.fleet.pollMs;
+    const boundMs = timeoutMs + pollMs;
+    const deadline = clock.now() + boundMs;
+    // Told at once, as generated traffic's wait is: the dashboard and --ci say so while it lasts (they show a
+    // snapshot every few seconds, so a wait of a poll or two passes unsaid).
+    waiting?.({ requests: running, timeoutMs: boundMs, at: 'proxies' });
+    this.upTo = upTo;
+    try {
+      while (running() > 0 && !this.stopped && clock.now() < deadline) {
+        await this.sleep(Math.min(pollMs, deadline - clock.now()));
+        if (this.stopped) return;
+        await this.readNow();
+      }
+    } finally {
+      this.upTo = undefined;
+    }
+    const left = running();
+    if (left > 0 && !this.stopped && this.context.current() !== undefined)
+      this.context.warn?.(
+        `stage ${stage + 1} is judged without ${formatPlural(left, 'request')} begun in it and still running at the proxies after their upstream request timeout and a poll (${formatDuration(boundMs)}): their answers count in its figures, not in its judgement`,
+      );
+  }
+
+  /** Resolves after `ms` on the rollout's clock, or at once when the rollout ends (stop). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.options.clock.setTimer(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        timer.cancel();
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** A read of every proxy now, after any poll under way. */
+  private async readNow(): Promise<void> {
     // One read at a time: two from the same cursors would record the same results twice.
     while (this.reading) await this.reading;
     this.reading = this.readAll(false);
@@ -94,7 +188,8 @@ class LiveSource implements TrafficSource {
     try {
       // Pages until caught up: a busy proxy may have more than one page since the last poll.
       for (let pages = 0; pages < 20; pages++) {
-        let page = await proxy.client.results(proxy.cursor, proxy.epoch);
+        const upTo = this.upTo?.get(proxy);
+        let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
@@ -122,6 +217,9 @@ class LiveSource implements TrafficSource {
         // Caught up with the proxy's newest result: no second call just to hear there is nothing more.
         const done = page.results.length === 0 || page.next >= page.head;
         proxy.cursor = page.next;
+        // Taken with the page: what was under way then has answered in a later page, or is still running.
+        if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: page.inFlight });
+        else this.inFlight.delete(proxy);
         if (done) break;
       }
       if (withFigures) proxy.view.figures = (await proxy.client.figures()).stage;

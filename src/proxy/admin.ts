@@ -3,7 +3,8 @@
 //   GET  /admin/route    -> { route, effective, now, serves }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
-//   GET  /admin/results?after=SEQ&epoch=E -> { next, missed, head, epoch, version, results: FeedEntry[] } (see results-feed.ts)
+//   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
+//        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeyCheck } from './auth.js';
@@ -33,6 +34,8 @@ export interface AdminOptions {
   feed?: ResultsFeed;
   /** Before each read of the feed (a stopped proxy's handed-over results join it). */
   beforeResults?: () => void;
+  /** The longest an upstream request runs before its first byte (the arms' upstream.timeout.request): a stage's end waits no longer. */
+  requestTimeoutMs?: number;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -167,9 +170,19 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
       const query = new URL(req.url ?? '/', 'http://admin').searchParams;
       const after = Number(query.get('after') ?? '0');
       if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
+      const upTo = query.get('inFlightUpTo');
+      const inFlightUpTo = upTo === null ? undefined : Number(upTo);
+      if (inFlightUpTo !== undefined && (!Number.isInteger(inFlightUpTo) || inFlightUpTo < 0))
+        return json(res, 400, { error: 'inFlightUpTo must be a whole number of 0 or more' });
       options.beforeResults?.();
-      // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one.
-      return json(res, 200, { ...options.feed.read(after, undefined, query.get('epoch') ?? undefined), epoch: options.feed.epoch, version: FEED_VERSION });
+      // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one. The page and
+      // the attempts under way are taken together: an attempt that ended is in the page (or before it), never in both.
+      return json(res, 200, {
+        ...options.feed.read(after, undefined, query.get('epoch') ?? undefined),
+        epoch: options.feed.epoch,
+        version: FEED_VERSION,
+        inFlight: { ...metrics.inFlightByStage(inFlightUpTo), ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }) },
+      });
     }
     if (path === '/admin/route' && req.method === 'PUT') {
       const read = await readBody(req, 64 * 1024, 10_000);

@@ -11,7 +11,7 @@ import { abandonedResult } from './forward-result.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
-import type { ProxyMetrics, SplitPathName, StageFigures } from './metrics.js';
+import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag } from './respond.js';
@@ -86,8 +86,8 @@ class ChatExchange {
   private fallingBack = false;
   /** Blue may answer for a failed green attempt (not for a continuation only green's upstream holds). */
   private fallback = false;
-  /** The figures of the stage in force when the first attempt started: the whole request counts there. */
-  private figures?: StageFigures;
+  /** The attempt under way; its figures are those of the stage in force when the first started: the whole request counts there. */
+  private underWay?: Attempt;
   /** The upstream keeps the answer (not `store: false`): its response id is remembered, not only its items. */
   private keepsResponse = true;
 
@@ -162,8 +162,7 @@ class ChatExchange {
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
     const stored = this.split.stored;
     if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
-    const figures = ctx.metrics.started(target.arm);
-    this.figures ??= figures;
+    this.underWay = ctx.metrics.started(target.arm, this.underWay);
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
   }
 
@@ -171,8 +170,8 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        ctx.metrics.finished(outcome.result, 'routed', this.stageFigures(), this.split.name);
-        ctx.metrics.fellBack(this.stageFigures());
+        ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
+        ctx.metrics.fellBack(this.attemptUnderWay());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
         queueMicrotask(() => {
@@ -187,7 +186,7 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
-      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.stageFigures(), this.split.name);
+      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
       this.bug(error);
@@ -208,11 +207,11 @@ class ChatExchange {
         : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: (this.parsed as Parsed).stream, latencyMs: age });
     // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
     if (abandoned && this.sticky) abandoned.client = stickyClient(this.sticky);
-    ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.stageFigures(), abandoned);
+    ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);
     this.done();
   };
 
-  private stageFigures(): StageFigures {
-    return this.figures as StageFigures;
+  private attemptUnderWay(): Attempt {
+    return this.underWay as Attempt;
   }
 }

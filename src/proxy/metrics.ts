@@ -55,10 +55,25 @@ interface FigureOptions {
 }
 
 /**
- * The figures a request counts in besides the lifetime set: those of the stage in force when it started
- * (ProxyMetrics.started), so a request routed by one stage's weights never counts in the next stage's figures.
+ * One attempt under way (ProxyMetrics.started): the figures it counts in besides the lifetime set, those of the stage
+ * in force when its request started (so a request routed by one stage's weights never counts in the next stage's
+ * figures), and its number among the attempts started, by which a stage's end waits for those begun before it.
  */
-export type StageFigures = FigureSet;
+export interface Attempt {
+  readonly at: FigureSet;
+  readonly seq: number;
+}
+
+/**
+ * The attempts under way per stage tag (GET /admin/results `inFlight`): a rollout ending a stage waits until none
+ * begun before its time was up is left, so a late answer (a hanging green's timeout) is judged in its stage.
+ */
+export interface InFlightByStage {
+  /** The number of the last attempt started: pass it back as `inFlightUpTo` to count only those begun up to it. */
+  started: number;
+  /** Stage tags with attempts under way (numbered up to `inFlightUpTo` when asked), mirrors and fallbacks included. */
+  stages: { stage: number; requests: number }[];
+}
 
 /** One set of figures from a moment on. */
 class FigureSet {
@@ -70,6 +85,8 @@ class FigureSet {
   mirrorsSent = 0;
   mirrorsDropped = 0;
   passed = 0;
+  /** The numbers of the attempts counting here and under way, oldest first (a Set keeps insertion order). */
+  readonly running = new Set<number>();
 
   constructor(
     options: FigureOptions,
@@ -110,6 +127,10 @@ export class ProxyMetrics {
   private readonly lifetime: FigureSet;
   private current: FigureSet;
   private readonly inFlight: Record<ArmName, number> = { blue: 0, green: 0 };
+  /** Attempts started so far (each one's number). */
+  private attempts = 0;
+  /** The figure sets with attempts under way: few (the current stage's, and a previous one's late answers). */
+  private readonly busy = new Set<FigureSet>();
   private readonly listeners: ResultListener[] = [];
   private readonly abortListeners: ResultListener[] = [];
   private readonly quality: QualityChecker;
@@ -131,10 +152,41 @@ export class ProxyMetrics {
     this.listeners.push(listener);
   }
 
-  /** An attempt starts: it counts in the figures of the stage in force now, whenever it ends. */
-  started(arm: ArmName): StageFigures {
+  /**
+   * An attempt starts: it counts in the figures of the stage in force now, whenever it ends, or in those of
+   * `first` (the request's first attempt: blue answering for green counts where green's attempt did).
+   */
+  started(arm: ArmName, first?: Attempt): Attempt {
     this.inFlight[arm]++;
-    return this.current;
+    const at = first?.at ?? this.current;
+    const seq = ++this.attempts;
+    at.running.add(seq);
+    this.busy.add(at);
+    return { at, seq };
+  }
+
+  /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
+  inFlightByStage(upTo = Infinity): InFlightByStage {
+    const counts = new Map<number, number>();
+    for (const set of this.busy) {
+      if (set.stage === undefined) continue;
+      let requests = upTo === Infinity ? set.running.size : 0;
+      if (upTo !== Infinity)
+        for (const seq of set.running) {
+          if (seq > upTo) break;
+          requests++;
+        }
+      if (requests > 0) counts.set(set.stage, (counts.get(set.stage) ?? 0) + requests);
+    }
+    return { started: this.attempts, stages: [...counts].map(([stage, requests]) => ({ stage, requests })) };
+  }
+
+  /** Before its result is told to the listeners (the results feed): a reader never sees it both running and done. */
+  private ended(arm: ArmName, attempt: Attempt): void {
+    this.inFlight[arm]--;
+    const { at, seq } = attempt;
+    at.running.delete(seq);
+    if (at.running.size === 0) this.busy.delete(at);
   }
 
   /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */
@@ -146,14 +198,16 @@ export class ProxyMetrics {
    * The client went away: the attempt is neither a success nor the arm's failure here. `abandoned`, when it went
    * before the first byte, goes to the abort listeners only (not the figures, not the latency histograms).
    */
-  cancelled(arm: ArmName, at: StageFigures, abandoned?: UpstreamResult): void {
-    this.inFlight[arm]--;
+  cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult): void {
+    this.ended(arm, attempt);
+    const { at } = attempt;
     this.both(at, (set) => set.clientAborts[arm]++);
     if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage);
   }
 
-  finished(result: UpstreamResult, kind: ResultKind, at: StageFigures, path: SplitPathName = 'chat'): void {
-    this.inFlight[result.arm]--;
+  finished(result: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
+    this.ended(result.arm, attempt);
+    const { at } = attempt;
     // An upstream's own error message (a 200 carrying an error) may quote its key: the figures' failure samples
     // and the results feed go to a rollout, which may not know the key, and on into its state and reports.
     if (result.errorMessage !== undefined && this.options.redactor) result.errorMessage = this.options.redactor.text(result.errorMessage);
@@ -165,8 +219,8 @@ export class ProxyMetrics {
     for (const listener of this.listeners) listener(result, kind, quality, at.stage, path);
   }
 
-  fellBack(at: StageFigures): void {
-    this.both(at, (set) => set.fallbacks++);
+  fellBack(attempt: Attempt): void {
+    this.both(attempt.at, (set) => set.fallbacks++);
   }
 
   passedThrough(): void {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QualityOutcome } from '../analysis/quality.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import type { ResultKind } from './metrics.js';
+import type { InFlightByStage, ResultKind } from './metrics.js';
 
 /** Where a result handed over by a stopped proxy was first recorded (handover.ts). */
 export interface FeedOrigin {
@@ -42,7 +42,13 @@ export interface FeedPage {
  * GET /admin/results: a page, the feed's epoch (one per proxy process: a new one means the proxy restarted), and
  * its FEED_VERSION (absent from a proxy before handovers).
  */
-export type FeedAnswer = FeedPage & { epoch: string; version?: number };
+export type FeedAnswer = FeedPage & { epoch: string; version?: number; inFlight?: FeedInFlight };
+
+/**
+ * Beside each page: the proxy's attempts under way per stage tag (absent from a proxy older than the stage-end
+ * wait), and how long its upstream requests may run before their first byte (the longest a stage's end waits).
+ */
+export type FeedInFlight = InFlightByStage & { requestTimeoutMs?: number };
 
 export const DEFAULT_FEED_CAPACITY = 100_000;
 /**

@@ -191,6 +191,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         metrics,
         feed: rolloutFeed?.feed,
         beforeResults: () => rolloutFeed?.poll(),
+        requestTimeoutMs: Math.max(options.upstreams.blue.upstream.timeout.requestMs, options.upstreams.green.upstream.timeout.requestMs),
         now,
         log: options.log,
       }).catch((error: unknown) => {

@@ -1,0 +1,153 @@
+// A live stage's end waits for the requests the proxies still serve under it (found by judged15): it read each proxy
+// once, so a green hanging in the stage's last seconds failed after the judgement, and the stage passed. The engine
+// drives a real proxy on the fake clock; the proxy's upstream is scripted: blue answers at once, green's requests
+// hang until the test releases them (with a 500) once the stage's time is up.
+import type { ServerResponse } from 'node:http';
+import { expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { liveTraffic } from '../../src/live/live-source.js';
+import { formatStageEndLine } from '../../src/report/line.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { engineOnProxies, fleetOf, runClockUntil } from './engine-on-proxies.js';
+import { ADMIN_TOKEN } from './helpers.js';
+
+const POLL_MS = 250;
+const REQUESTS = 24;
+
+/** An upstream answering blue at once and holding green's requests until release() answers them (500 by default). */
+async function hangingGreen() {
+  const hung: ServerResponse[] = [];
+  const server = await scriptedServer((_req, res, body) => {
+    if (body.includes('green-model')) return void hung.push(res);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion('blue-model', 'hello'));
+  });
+  const release = (status = 500): void => {
+    for (const res of hung.splice(0)) {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(status === 200 ? openAiCompletion('green-model', 'hello') : '{"error":{"message":"green broke"}}');
+    }
+  };
+  return { server, hung, release };
+}
+
+/** A proxy in front of `url` and a one-stage rollout (1 s at 50% green) driving it on the fake clock. */
+async function rolloutOn(url: string, requestTimeout: string) {
+  const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
+  const yaml = scriptedPlan(url, { proxy: proxyBlock }).replace('request: 5s', `request: ${requestTimeout}`);
+  const running = await runProxy(yaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+  const clock = new FakeClock();
+  // The same plan (the proxy refuses another's routes), with a 1 s stage and a threshold green crosses once judged.
+  const plan = planFromYaml(
+    `${yaml.replace('duration: 1m', 'duration: 1s')}analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: 0.2 }, on_unjudged: promote }\n`,
+  );
+  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, POLL_MS);
+  const journal: RolloutEvent[] = [];
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
+  const done = engine.run();
+  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
+  return { running, clock, journal, engine, done };
+}
+
+/** The application's requests, one user each (about half go green); resolves once every one reached the upstream. */
+async function sendRequests(baseUrl: string, seen: () => number): Promise<Promise<unknown>[]> {
+  const client = new OpenAI({ baseURL: baseUrl, apiKey: 'unused', maxRetries: 0 });
+  const calls = Array.from({ length: REQUESTS }, (_, i) =>
+    client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
+  );
+  await until(() => seen() === REQUESTS, 'every request reached the upstream');
+  return calls;
+}
+
+it("judges the green failures answered after a live stage's time is up, and rolls back", async () => {
+  const { server, hung, release } = await hangingGreen();
+  const { running, clock, engine, done } = await rolloutOn(server.url, '5s');
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  const green = hung.length;
+  expect(green).toBeGreaterThanOrEqual(5);
+  let settled = false;
+  void done.finally(() => (settled = true));
+  await clock.advance(1000);
+  // The stage's time is up: its end waits for green's requests in flight at the proxy, and says so.
+  await until(() => settled || engine.snapshot().stageEndWait !== undefined, "the stage's end to wait (or the stage to end)");
+  // Before the stage-end wait, the stage passed here (judged before green answered): promoted.
+  expect(settled ? (await done).phase : 'waiting').toBe('waiting');
+  const snapshot = engine.snapshot();
+  expect(snapshot.stageEndWait).toMatchObject({ stage: 0, requests: green, atProxies: true });
+  expect(formatStageEndLine(snapshot, clock.now())).toContain(`stage 1 ending: waiting for ${green} requests in flight at the proxies`);
+  // Green answers now, after the stage's time: its failures are judged in the stage.
+  release();
+  await Promise.all(calls);
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+  expect(outcome.breach?.rule).toBe('error_rate');
+  expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+});
+
+it("does not wait for the requests begun while the stage's end waits (the route is still the stage's)", async () => {
+  const { server, hung, release } = await hangingGreen();
+  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '5s');
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  await clock.advance(1000);
+  const timeUpAt = clock.now();
+  await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
+  // Green answers well, and the application goes on meanwhile, at the stage's weight: its green requests hang.
+  release(200);
+  await Promise.all(calls);
+  const later = sendRequests(running.baseUrl, () => server.seen.length - REQUESTS);
+  await until(() => server.seen.length === 2 * REQUESTS && hung.length > 0, 'the later requests at the upstream, green hanging');
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+  // Judged a poll or so after the time was up, not after the bound (5 s and a poll) the later requests would hold it.
+  const passed = journal.find((event) => event.type === 'stage_passed');
+  expect((passed?.at ?? Infinity) - timeUpAt).toBeLessThan(5000);
+  release();
+  await Promise.all(await later);
+});
+
+it('ends the stage after the proxy request timeout and a poll when its requests never answer', async () => {
+  const { server, hung, release } = await hangingGreen();
+  // A minute's request timeout on the proxy: only the rollout's bound (on its fake clock) ends the wait.
+  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '60s');
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  const green = hung.length;
+  expect(green).toBeGreaterThan(0);
+  await clock.advance(1000);
+  const timeUpAt = clock.now();
+  await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
+  expect(engine.snapshot().stageEndWait?.upToMs).toBe(60_000 + POLL_MS);
+  const outcome = await runClockUntil(clock, done, 1000);
+  // Nothing of green was judged: the plan promotes on that (on_unjudged: promote), after the bound and not before.
+  expect(outcome.exitCode).toBe(0);
+  const passed = journal.find((event) => event.type === 'stage_passed');
+  expect((passed?.at ?? 0) - timeUpAt).toBeGreaterThanOrEqual(60_000 + POLL_MS);
+  expect(journal.map((event) => event.message).join('\n')).toContain(
+    `stage 1 is judged without ${green} requests begun in it and still running at the proxies`,
+  );
+  // The proxy's own timeout never came: the requests are still hanging there.
+  expect(hung.length).toBe(green);
+  release();
+  await Promise.all(calls);
+});
+
+it('ends the wait at once when an operator aborts during it, and traffic goes back to blue', async () => {
+  const { server, hung, release } = await hangingGreen();
+  const { running, clock, engine, done } = await rolloutOn(server.url, '60s');
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  await clock.advance(1000);
+  const timeUpAt = clock.now();
+  await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
+  engine.abort('alice');
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'aborted', exitCode: 4 });
+  expect(clock.now() - timeUpAt).toBeLessThan(60_000);
+  expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  expect(hung.length).toBeGreaterThan(0);
+  release();
+  await Promise.all(calls);
+});
