@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 // file, was most of the suite's time.
 const ALL = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
 const ISOLATED = [
+  'test/live/recovery-edges.test.ts',
   // Whole folders whose tests start `bin/bluegreen.js` (rollouts, proxies, terminals).
   'test/e2e/**/*.test.ts',
   'test/live/**/*.test.ts',

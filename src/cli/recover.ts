@@ -13,7 +13,8 @@ import type { CliContext } from './context.js';
 import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
-import { liveResumeOf } from '../live/resume-record.js';
+import { recordedProxies } from '../live/recovery-targets.js';
+import { deadRunOf } from '../live/recovery-step.js';
 import { operatorName } from './operator.js';
 
 export interface RestoreOptions {
@@ -24,7 +25,7 @@ export interface RestoreOptions {
   command?: 'bluegreen rollback' | 'bluegreen rollout';
   /** Who is doing it, for the journal; default "alice@host (COMMAND)". */
   actor?: string;
-  /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route since the rollout died. */
+  /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route. */
   forceBlue?: boolean;
   /** `--plan FILE`, when the rollout's own plan file moved. */
   planFile?: string;
@@ -36,7 +37,7 @@ export interface RestoreOptions {
 export interface RestoreResult {
   ok: boolean;
   message: string;
-  /** Proxies left as they are, another rollout run's since this one died: what each serves, and whose it is. */
+  /** Proxies left as they are (another rollout run's route, or one set by hand): what each serves, and whose it is. */
   left?: string[];
 }
 
@@ -55,21 +56,26 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const green = greenAfterDeath(snapshot.greenWeight, inFlight && { ...inFlight, running: undefined });
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot)}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
-  // Only its own routes: another run's since (its stage, its promotion) are left as they are (restore.ts).
-  const proxies = plan.proxy?.admin
+  // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
+  const toBlue = plan.proxy?.admin
     ? await proxiesToBlue(plan, store.dir, ctx.env, reason, {
         promotionBegun: promotionBegun(store, snapshot),
-        runs: liveResumeOf(snapshot)?.controllers,
+        dead: deadRunOf(snapshot, store.dir),
+        recorded: recordedProxies(store.dir, snapshot),
         force: options.forceBlue === true,
       })
-    : [];
+    : { proxies: [] };
+  const { proxies } = toBlue;
+  if (toBlue.note !== undefined) warn(toBlue.note);
   for (const proxy of proxies) {
     const type = proxy.told || proxy.left === true ? 'hook_succeeded' : 'hook_failed';
     store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor, message: proxy.message });
   }
   const refused = tokenRefusedProblem(plan, proxies);
   if (refused !== undefined) throw new UsageError(refused);
-  const chosen = endingHook(plan.hooks, 'rollback');
+  const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true));
+  if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, greenWeight: 0, actor, message: skipped });
+  const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
   if (chosen) {
     const stage = snapshot.stageIndex + 1;
     // Recorded as a rollout's hooks are (hook.json, this process's pid): should this command be killed in turn,
@@ -115,7 +121,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     });
     if (!outcome.ok)
       return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
-  } else if (proxies.length === 0) {
+  } else if (proxies.length === 0 && skipped === undefined) {
     warn(`plan "${plan.name}" has no on_rollback or on_stage hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
   // A proxy that may hold a promotion (no lease) is not left behind a record saying "rolled back": run it again.
@@ -129,8 +135,24 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   return {
     ok: true,
     ...(left.length > 0 && { left }),
-    message: `${chosen ? `${chosen.name} ran; ${blue}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
+    message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+/**
+ * Why the plan's rollback hook is not run, or undefined when it is. It is not when the dead run moved traffic
+ * only through its proxies (the plan has no on_stage hook) and every proxy was left to another rollout run or an
+ * operator: nothing of the dead run's is left to move, and the hook (a webhook to the same gateway, a script
+ * setting weights) would act on traffic that is now theirs. A plan with an on_stage hook moved something besides
+ * the proxies at every stage: its rollback hook runs (fail toward blue).
+ */
+export function hookNotNeeded(plan: Plan, everyProxyLeft: boolean): string | undefined {
+  const chosen = endingHook(plan.hooks, 'rollback');
+  if (chosen === undefined || plan.hooks?.on_stage !== undefined || !everyProxyLeft) return undefined;
+  return (
+    `${chosen.label} not run: every proxy of the plan was left to another rollout or an operator (nothing of this rollout's left on them), ` +
+    'and the plan has no on_stage hook, so the rollout moved no other traffic for it to put back'
+  );
 }
 
 /**
@@ -166,7 +188,7 @@ function endingOf(snapshot: RolloutSnapshot): string {
   return ` while it was ${ENDING_WORDS[snapshot.phase] ?? 'ending'} (${snapshot.reason})`;
 }
 
-function planFor(options: RestoreOptions, warn: (message: string) => void): Plan {
+export function planFor(options: Pick<RestoreOptions, 'snapshot' | 'ctx' | 'planFile' | 'fallbackPlan'>, warn: (message: string) => void): Plan {
   const { snapshot, ctx } = options;
   const file = options.planFile ?? snapshot.plan.file;
   let plan: Plan;

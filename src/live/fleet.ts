@@ -230,7 +230,12 @@ export class ProxyFleet {
 
   /** What state.json keeps for a resume of this run, as of now (taken with the snapshot it is saved beside). */
   resumeRecord(): LiveResume {
-    return liveResumeRecord(this.earlierRuns, this.controller, this.feedsRead.positions());
+    return liveResumeRecord(
+      this.earlierRuns,
+      this.controller,
+      this.feedsRead.positions(),
+      this.proxies.map((proxy) => proxy.client.url),
+    );
   }
 
   /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */

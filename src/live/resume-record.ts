@@ -10,28 +10,36 @@ const MAX_CONTROLLERS = 16;
 /** Feeds remembered: a fleet's proxies, a few restarts back each (FeedsRead keeps that many). */
 const MAX_FEEDS = 1000;
 const MAX_ID = 100;
+/** Proxies remembered, and the longest admin URL taken from a hand-edited record. */
+const MAX_PROXIES = 1000;
+const MAX_URL = 2000;
 
 export interface LiveResume {
   /** This rollout's runs, by the controller id each sent with its routes, oldest first (the current run last). */
   controllers: string[];
   /** Per results feed (a proxy process's epoch): the last result recorded into the figures saved beside it. */
   read: Record<string, number>;
+  /** The admin URLs this run drives: its recovery tells them blue even if the plan's admin_urls were edited since. */
+  proxies?: string[];
 }
 
-/** The record kept for the next resume: the dead runs' controllers and this one's, and what was read. */
-export function liveResumeRecord(earlier: readonly string[], controller: string, read: Record<string, number>): LiveResume {
-  return { controllers: [...earlier, controller].slice(-MAX_CONTROLLERS), read };
+/** The record kept for the next resume: the dead runs' controllers and this one's, what was read, the proxies driven. */
+export function liveResumeRecord(earlier: readonly string[], controller: string, read: Record<string, number>, proxies: readonly string[]): LiveResume {
+  return { controllers: [...earlier, controller].slice(-MAX_CONTROLLERS), read, proxies: [...proxies] };
 }
 
 /** The record in a state.json (a loose object: an older one has none, a hand-edited one may be anything). */
 export function liveResumeOf(snapshot: unknown): LiveResume | undefined {
   const record = (snapshot as { liveResume?: unknown } | undefined)?.liveResume;
   if (typeof record !== 'object' || record === null) return undefined;
-  const { controllers, read } = record as Record<string, unknown>;
+  const { controllers, read, proxies } = record as Record<string, unknown>;
   if (!Array.isArray(controllers) || typeof read !== 'object' || read === null || Array.isArray(read)) return undefined;
   const ids = controllers.filter((id): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_ID).slice(-MAX_CONTROLLERS);
   const positions = Object.entries(read as Record<string, unknown>)
     .filter((entry): entry is [string, number] => entry[0].length <= MAX_ID && Number.isSafeInteger(entry[1]) && (entry[1] as number) >= 0)
     .slice(-MAX_FEEDS);
-  return { controllers: ids, read: Object.fromEntries(positions) };
+  const urls = Array.isArray(proxies)
+    ? proxies.filter((url): url is string => typeof url === 'string' && /^https?:\/\//.test(url) && url.length <= MAX_URL).slice(0, MAX_PROXIES)
+    : undefined;
+  return { controllers: ids, read: Object.fromEntries(positions), ...(urls !== undefined && { proxies: urls }) };
 }

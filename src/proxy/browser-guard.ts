@@ -5,11 +5,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isLoopback } from './config.js';
 
-/** The host name of a Host header (`name:port`, `[v6]:port`). */
+/**
+ * The host name of a Host header (`name:port`, `[v6]:port`), without the one trailing dot of a fully qualified name:
+ * `localhost.` is `localhost` to every resolver, and no other site's page can be named so.
+ */
 function hostName(host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
   const colon = host.lastIndexOf(':');
-  return colon >= 0 ? host.slice(0, colon) : host;
+  const name = colon >= 0 ? host.slice(0, colon) : host;
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 function loopbackOrigin(origin: string): boolean {
@@ -23,7 +27,7 @@ function loopbackOrigin(origin: string): boolean {
 
 function hostRefusal(host: string | undefined): string | undefined {
   if (host === undefined || isLoopback(hostName(host.trim()))) return undefined;
-  return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
+  return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost, localhost. or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
 }
 
 /** Why a request looks like a web page's rather than an application's, else undefined. */

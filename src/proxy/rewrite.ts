@@ -89,6 +89,10 @@ const STREAM_KEY = '"stream"';
 /**
  * The text spells `"stream"` at most once. Twice (a key and a value "stream" alike) and the body is re-serialised:
  * with two stream keys the upstream may read the other one, and answer a stream the proxy does not read as one.
+ * A key spelled with an escape ("str\u0065am", "stream" to JSON.parse, whose last duplicate wins) is not counted
+ * here: no body with an escaped top-level key is passed on as it is (namesModelOnce refuses any \u escape,
+ * modelValueSpan an escaped top-level key), so such a body is re-serialised with the one `stream` the proxy read
+ * (test/proxy/hostile.test.ts).
  */
 function namesStreamAtMostOnce(text: string): boolean {
   const first = text.indexOf(STREAM_KEY);

@@ -91,7 +91,7 @@ it('without --resume, says a real run would first put the dead rollout back on b
   const result = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd: dir });
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout).toContain(
-    `first: the rollout of plan "resumable" (pid ${pid}) died without finishing, at stage 2/3 with green at 50%; a real run would put its traffic back on blue (as bluegreen rollback does: its proxies told, its on_rollback hook run) before its own first stage`,
+    `first: the rollout of plan "resumable" (pid ${pid}) died without finishing, at stage 2/3 with green at 50%; a real run would put its traffic back on blue (as bluegreen rollback does): its on_stage hook (for on_rollback, which the plan has not) run, before its own first stage`,
   );
   expect(() => readFileSync(path.join(dir, 'hook.log'))).toThrow();
   expect(JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8'))).toMatchObject({ phase: 'progressing', pid });

@@ -204,9 +204,9 @@ describe("what state.json keeps for a resumed rollout's reader", () => {
     proxy.epoch = 'new';
     proxy.cursor = 9;
     expect(dead.positions()).toEqual({ old: 7, new: 9 });
-    expect(liveResumeRecord(['run-1'], 'run-2', dead.positions())).toEqual({ controllers: ['run-1', 'run-2'], read: { old: 7, new: 9 } });
+    expect(liveResumeRecord(['run-1'], 'run-2', dead.positions(), [])).toEqual({ controllers: ['run-1', 'run-2'], read: { old: 7, new: 9 }, proxies: [] });
     const many = Array.from({ length: 20 }, (_, i) => `run-${i}`);
-    expect(liveResumeRecord(many, 'last', {}).controllers).toEqual([...many.slice(-15), 'last']);
+    expect(liveResumeRecord(many, 'last', {}, []).controllers).toEqual([...many.slice(-15), 'last']);
   });
 });
 

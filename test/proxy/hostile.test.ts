@@ -12,6 +12,14 @@ async function post(url: string, body: string): Promise<{ status: number; text: 
   return { status: res.status, text: await res.text() };
 }
 
+/** An upstream answering every request with a completion of the model it was asked for (and recording each body). */
+function modelEchoServer() {
+  return scriptedServer((_req, res, body) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
+  });
+}
+
 describe('a stream chunk the fast path cannot decode', () => {
   it('passes the upstream bytes through whole and counts a bad_response, not a broken connection', async () => {
     const events = [
@@ -72,10 +80,7 @@ describe('an upstream echoing its key in a streamed answer', () => {
 
 describe('a body naming its model twice', () => {
   it('is never sent upstream with both names (the upstream might read the other one)', async () => {
-    const scripted = await scriptedServer((_req, res, body) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
-    });
+    const scripted = await modelEchoServer();
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     const answer = await post(running.baseUrl, '{"model":"other-model","messages":[],"model":"blue-model"}');
@@ -84,10 +89,7 @@ describe('a body naming its model twice', () => {
   });
 
   it('naming stream twice is sent with the one the proxy read (it reads the answer as a stream or not by it)', async () => {
-    const scripted = await scriptedServer((_req, res, body) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
-    });
+    const scripted = await modelEchoServer();
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: ['other-model'] }" }), { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0);
     expect((await post(running.baseUrl, '{"model":"blue-model","stream":true,"messages":[],"stream":false}')).status).toBe(200);
@@ -100,10 +102,7 @@ describe('a body naming its model twice', () => {
   });
 
   it('cannot slip a model past proxy.passthrough: the model the list let through is the only one sent', async () => {
-    const scripted = await scriptedServer((_req, res, body) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion((JSON.parse(body) as { model: string }).model, 'ok'));
-    });
+    const scripted = await modelEchoServer();
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [gpt-4o-mini] }' }), { env: { UPSTREAM_KEY } });
     // The list is checked on the last key (JSON.parse); an upstream whose parser takes the first would serve o1-pro.
     const answer = await post(running.baseUrl, '{"model":"o1-pro","messages":[],"model":"gpt-4o-mini"}');
@@ -115,6 +114,27 @@ describe('a body naming its model twice', () => {
     // A body naming its model once is passed on byte for byte, as before.
     await post(running.baseUrl, '{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
     expect(scripted.seen.at(-1)?.body).toBe('{ "model" : "gpt-4o-mini", "messages": [], "temperature": 1.0 }');
+  });
+});
+
+// hostile15 (orphan16): a `stream` key spelled with an escape ("str\u0065am") is "stream" to JSON.parse, whose last
+// duplicate wins, but not to a scan for the plain name. The upstream must get the stream flag the proxy read (and
+// answers as a stream or not by it): such a body is re-serialised, one `stream` key left, the proxy's.
+describe('a body whose stream key is spelled with an escape', () => {
+  it('reaches the upstream with one stream key, the value the proxy read (last duplicate wins, as JSON.parse)', async () => {
+    const scripted = await modelEchoServer();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    await post(running.baseUrl, '{"model":"blue-model","stream":false,"str\\u0065am":true,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"blue-model","stream":true,"messages":[]}');
+    await post(running.baseUrl, '{"str\\u0065am":true,"model":"blue-model","stream":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"stream":false,"model":"blue-model","messages":[]}');
+    // To green (the model spliced) and passed through (another model) alike.
+    setRoute(running.proxy, 1);
+    await post(running.baseUrl, '{"model":"blue-model","stream":true,"str\\u0065am":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"green-model","stream":false,"messages":[]}');
+    await post(running.baseUrl, '{"model":"other-model","str\\u0065am":false,"messages":[]}');
+    expect(scripted.seen.at(-1)?.body).toBe('{"model":"other-model","stream":false,"messages":[]}');
   });
 });
 
@@ -236,31 +256,46 @@ function rawPost(url: string, path: string, headers: Record<string, string>, bod
   });
 }
 
+/** A keyless proxy on blue in front of a completion server; `post` sends a chat body with the given headers. */
+async function keylessProxy() {
+  const scripted = await completionServer('blue-model', 'ok');
+  const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+  setRoute(running.proxy, 0);
+  const post = (headers: Record<string, string>) => rawPost(running.proxy.url, '/v1/chat/completions', headers, '{"model":"blue-model","messages":[]}');
+  return { scripted, running, post, port: running.proxy.port };
+}
+
 describe('a web page reaching a keyless proxy on loopback through the browser', () => {
   it('is refused with 403 and never forwarded: DNS rebinding (a foreign Host) and cross-site posts (a foreign Origin)', async () => {
-    const scripted = await completionServer('blue-model', 'ok');
-    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
-    setRoute(running.proxy, 0);
-    const body = '{"model":"blue-model","messages":[]}';
-    const path = '/v1/chat/completions';
-    const { port } = running.proxy;
+    const { scripted, running, post: send, port } = await keylessProxy();
     // A rebound name: the page's own origin, resolving to 127.0.0.1.
-    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }, body)).toBe(403);
-    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}` }, body)).toBe(403);
+    expect(await send({ host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(403);
+    expect(await send({ host: `evil.example:${port}` })).toBe(403);
     // A simple cross-site POST (text/plain, no preflight) to the loopback address.
-    expect(await rawPost(running.proxy.url, path, { origin: 'https://evil.example', 'content-type': 'text/plain' }, body)).toBe(403);
-    expect(await rawPost(running.proxy.url, path, { origin: 'null' }, body)).toBe(403);
+    expect(await send({ origin: 'https://evil.example', 'content-type': 'text/plain' })).toBe(403);
+    expect(await send({ origin: 'null' })).toBe(403);
     expect(scripted.seen.filter((seen) => seen.path.endsWith('/chat/completions'))).toHaveLength(0);
     expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(4);
     // Loopback names and origins are the proxy's own clients.
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
-      expect(await rawPost(running.proxy.url, path, { host, origin: `http://${host}` }, body)).toBe(200);
+      expect(await send({ host, origin: `http://${host}` })).toBe(200);
     }
     // The guard remembers the Host it let through last: an Origin is still checked with it, another Host afresh.
-    expect(await rawPost(running.proxy.url, path, { host: `[::1]:${port}`, origin: 'https://evil.example' }, body)).toBe(403);
-    expect(await rawPost(running.proxy.url, path, { host: `evil.example:${port}` }, body)).toBe(403);
-    expect(await rawPost(running.proxy.url, path, { host: `[::1]:${port}` }, body)).toBe(200);
+    expect(await send({ host: `[::1]:${port}`, origin: 'https://evil.example' })).toBe(403);
+    expect(await send({ host: `evil.example:${port}` })).toBe(403);
+    expect(await send({ host: `[::1]:${port}` })).toBe(200);
     expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(6);
+  });
+
+  // hostile15 (orphan16): `localhost.` (the fully qualified name, trailing dot) is loopback too: no page of another
+  // site can be named so. It was refused (403) by a keyless proxy.
+  it('takes localhost. (a trailing dot) as a loopback name, in Host and Origin; another name with a dot is still refused', async () => {
+    const { post: send, port } = await keylessProxy();
+    expect(await send({ host: `localhost.:${port}`, origin: `http://localhost.:${port}` })).toBe(200);
+    expect(await send({ host: `LOCALHOST.:${port}` })).toBe(200);
+    expect(await send({ host: `evil.example.:${port}` })).toBe(403);
+    expect(await send({ host: `localhost..:${port}` })).toBe(403);
+    expect(await send({ host: `127.0.0.1:${port}`, origin: `http://evil.example.:${port}` })).toBe(403);
   });
 });
 

@@ -5,6 +5,8 @@ import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../stat
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
+import { forceBlueAfterEnd } from '../force-blue-after.js';
+import type { RolloutSnapshot } from '../../engine/types.js';
 import { operatorName } from '../operator.js';
 import { parseStateDirOption } from '../options.js';
 
@@ -24,17 +26,21 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
     .option(
       '--force-blue',
-      'put every proxy of the plan on blue by hand, even one another rollout took since this one died (its live stage, which it then rolls back, or its completed promotion)',
+      'put every proxy of the plan on blue by hand, even one another rollout took (its live stage, which it then rolls back, or its completed promotion) or an operator set; also on a rollout already marked rolled back (its outcome unchanged, the journal notes it)',
     )
     .addHelpText(
       'after',
-      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set since this one died (its live stage, its promotion): that one is left as it is, and said (--force-blue puts it on blue all the same). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again).\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set (its live stage, its promotion) or an operator set by hand: that one is left as it is, and said (--force-blue puts it on blue all the same, also once the rollout is marked rolled back). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again); --force-blue after the rollout ended: 0 every proxy on blue, 2 a promoted rollout or a plan without proxy.admin, 3 a proxy did not take it.\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
     )
     .action(async (flags: RollbackFlags) => {
       const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
       const store = new StateStore(dir);
       const standing = rolloutStanding(store);
       if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
+      if (standing.kind === 'finished' && flags.forceBlue === true) {
+        await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
+        return;
+      }
       if (standing.kind === 'finished') {
         const { snapshot } = standing;
         ctx.stdout.write(
@@ -77,4 +83,15 @@ export function register(program: Command, ctx: CliContext): void {
         lock.release();
       }
     });
+}
+
+/** `--force-blue` on a rollout that already ended: its proxies on blue by hand, under the folder's lock. */
+async function forceBlueEnded(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile: string | undefined): Promise<void> {
+  const lock = store.acquireLock({ pid: process.pid, planName: snapshot.plan.name, startedAt: Date.now(), user: operatorName(ctx.env), host: os.hostname() });
+  try {
+    const message = await forceBlueAfterEnd(store, snapshot, ctx, planFile);
+    ctx.stdout.write(`put the proxies of plan "${snapshot.plan.name}" on blue: ${message}\n`);
+  } finally {
+    lock.release();
+  }
 }

@@ -18,6 +18,11 @@ import { liveTargets } from '../../live/controller.js';
 import { dryRunRoutesText, promotedSinceMessage } from '../../live/promoted.js';
 import { readRoutesOnce, servedPlan } from '../../live/routes.js';
 import { liveResumeOf } from '../../live/resume-record.js';
+import { recoveryPreview } from '../../live/restore.js';
+import { deadRunOf } from '../../live/recovery-step.js';
+import { recordedProxies } from '../../live/recovery-targets.js';
+import { endingHook } from '../../hooks/ending-hook.js';
+import { hookNotNeeded, planFor } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic } from '../plan-checks.js';
@@ -123,26 +128,46 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const warnings = await checkBeforeTraffic(plan);
   if (!sendsNothingUpstream(plan)) warnings.push(...(await runPreflight(plan, ctx)).warnings);
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  // What the real run's recovery of a dead rollout would do comes first, as the real run does it first: said even when
+  // the routes' check below stops the dry run.
+  const restoreLines = !resumed && standing.kind === 'orphaned' ? await restoreText(standing.snapshot, plan, stateDir, ctx) : [];
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
-    const { urls, token } = liveTargets(plan, stateDir, ctx.env);
-    const ownRuns = resumed ? (liveResumeOf(resumed)?.controllers ?? []) : [];
-    const routes = await readRoutesOnce(urls, token, servedPlan(plan), ownRuns);
-    const promotedSince = resumed && promotedSinceMessage(plan, routes, ownRuns);
-    if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
-    // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
-    routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
+    try {
+      const { urls, token } = liveTargets(plan, stateDir, ctx.env);
+      // The dead run's own leases are released by that recovery before the real run's preflight reads the routes.
+      const dead = resumed ?? (standing.kind === 'orphaned' ? standing.snapshot : undefined);
+      const ownRuns = dead ? (liveResumeOf(dead)?.controllers ?? []) : [];
+      const routes = await readRoutesOnce(urls, token, servedPlan(plan), ownRuns);
+      const promotedSince = resumed && promotedSinceMessage(plan, routes, ownRuns);
+      if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
+      // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
+      routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
+    } catch (error) {
+      for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
+      throw error;
+    }
   }
   ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
   if (routesText) ctx.stdout.write(`  ${routesText}\n`);
   if (resumed) ctx.stdout.write(`  ${resumeText(plan, resumed)}\n`);
-  else if (standing.kind === 'orphaned') ctx.stdout.write(`  ${restoreText(standing.snapshot, stateDir)}\n`);
+  for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
   ctx.exitCode = EXIT.promoted;
 }
 
-/** What a real run does first on a folder whose rollout died: put that one's traffic back on blue (run-rollout.ts). */
-function restoreText(dead: RolloutSnapshot, stateDir: string): string {
-  return `first: ${orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '')}; a real run would put its traffic back on blue (as bluegreen rollback does: its proxies told, its on_rollback hook run) before its own first stage`;
+/**
+ * What a real run does first on a folder whose rollout died: put that one's traffic back on blue (run-rollout.ts),
+ * with the plan it would use (the dead run's), and what it would do with each of that plan's proxies (read only).
+ */
+async function restoreText(dead: RolloutSnapshot, plan: Plan, stateDir: string, ctx: CliContext): Promise<string[]> {
+  const first = `first: ${orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '')}; a real run would put its traffic back on blue (as bluegreen rollback does)`;
+  const deadPlan = planFor({ snapshot: dead, ctx, fallbackPlan: plan }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
+  const hook = endingHook(deadPlan.hooks, 'rollback');
+  if (!deadPlan.proxy?.admin) return [`${first}: ${hook ? `its ${hook.label} run` : 'no on_rollback or on_stage hook to run'}, before its own first stage`];
+  const preview = await recoveryPreview(deadPlan, stateDir, ctx.env, { dead: deadRunOf(dead, stateDir), recorded: recordedProxies(stateDir, dead) });
+  const skipped = hookNotNeeded(deadPlan, preview.everyProxyLeft);
+  const hookText = skipped ?? (hook ? `then its ${hook.label} run` : 'no on_rollback or on_stage hook to run');
+  return [`${first}, before its own first stage: each proxy as below; ${hookText}`, ...preview.lines.map((line) => `  ${line}`)];
 }
 
 /** What a real run with --resume would do with the dead rollout it takes over. */

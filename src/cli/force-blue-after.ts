@@ -1,0 +1,55 @@
+// `bluegreen rollback --force-blue` on a rollout already marked rolled back (or aborted): its recovery left a proxy
+// to another rollout, or to an operator's route, and the operator now wants it on blue all the same. Only the
+// proxies move (blue by hand, as `--force-blue` always is); the record's outcome stays as it was, and the journal
+// notes what was done and by whom.
+import type { RolloutSnapshot } from '../engine/types.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
+import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
+import { recordedProxies } from '../live/recovery-targets.js';
+import type { StateStore } from '../state/index.js';
+import type { CliContext } from './context.js';
+import { operatorName } from './operator.js';
+import { planFor } from './recover.js';
+
+/** Puts every proxy of the ended rollout's plan (and every one it recorded) on blue; its message, or a CliError. */
+export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile?: string, now = Date.now): Promise<string> {
+  const ended = `${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}`;
+  // A promotion is the rollout's outcome, not a leftover of its recovery: undoing it is a decision of its own.
+  if (snapshot.phase === 'promoted')
+    throw new UsageError(
+      `the rollout of plan "${snapshot.plan.name}" promoted green (${ended}); --force-blue after the end is for a rollout that ended on blue and left a proxy to someone else: to put its proxies on blue, PUT /admin/route {"greenWeight":0,"mirror":0} on each`,
+    );
+  const plan = planFor({ snapshot, ctx, planFile }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
+  if (!plan.proxy?.admin)
+    throw new UsageError(
+      `--force-blue puts a live plan's proxies on blue, and ${plan.source.file} has no proxy.admin; the rollout already ended (${ended}): nothing to do`,
+    );
+  const actor = `${operatorName(ctx.env)} (bluegreen rollback --force-blue)`;
+  const reason = `put on blue by hand by ${actor}, after the rollout ended (${ended})`;
+  const { proxies, note } = await proxiesToBlue(plan, store.dir, ctx.env, reason, { force: true, recorded: recordedProxies(store.dir, snapshot) });
+  if (note !== undefined) ctx.stderr.write(`bluegreen: warning: ${note}\n`);
+  for (const proxy of proxies)
+    store.appendEvent({
+      at: now(),
+      type: proxy.told ? 'hook_succeeded' : 'hook_failed',
+      stage: snapshot.stageIndex,
+      greenWeight: 0,
+      actor,
+      message: proxy.message,
+    });
+  const refused = tokenRefusedProblem(plan, proxies);
+  if (refused !== undefined) throw new UsageError(refused.replace(/; no hook was run and the rollout is still marked unfinished$/, ''));
+  const told = proxies.filter((proxy) => proxy.told).length;
+  store.appendEvent({
+    at: now(),
+    type: 'warning',
+    stage: snapshot.stageIndex,
+    greenWeight: 0,
+    actor,
+    message: `--force-blue after the rollout ended: ${told} of ${proxies.length} proxies put on blue by hand; the recorded outcome (${ended}) is unchanged`,
+  });
+  const said = proxies.map((proxy) => proxy.message).join('; ');
+  if (told < proxies.length)
+    throw new CliError(`${said}; not every proxy is on blue (the recorded outcome is unchanged): run it again once they answer`, EXIT.preflight);
+  return `${said}; the recorded outcome (${ended}) is unchanged`;
+}

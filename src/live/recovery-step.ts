@@ -1,0 +1,87 @@
+// What a dead rollout's recovery does with one proxy, from the route the proxy answered with: put it back on blue
+// (the dead run's own route, sent as that run's ending), leave it (another run's route, or one set by hand), or
+// nothing (already on blue, set by no run). Pure: `bluegreen rollback` and a new rollout act on it (restore.ts),
+// `rollout --dry-run` says it.
+import { describeRoute, type EffectiveRoute, type Route } from '../proxy/route.js';
+import { holderOf, leaseHeld } from '../proxy/route-claims.js';
+import type { RouteSet } from './admin-client.js';
+import type { RolloutSnapshot } from '../engine/types.js';
+import { liveResumeOf } from './resume-record.js';
+
+/** The dead rollout as its record knows it. */
+export interface DeadRun {
+  /** Its run ids (state.json's liveResume: the runs it resumed, its own last). */
+  runs: readonly string[];
+  /** When it started, and when it last wrote its record (it died after that): a route's time is said against them. */
+  startedAt: number;
+  lastRecordAt: number;
+  /** Its state folder, named in the command that puts a left proxy on blue all the same. */
+  stateDir: string;
+}
+
+/** The dead run of a state folder's record (no ids in a record from before they were kept). */
+export function deadRunOf(snapshot: RolloutSnapshot, stateDir: string): DeadRun {
+  return { runs: liveResumeOf(snapshot)?.controllers ?? [], startedAt: snapshot.startedAt, lastRecordAt: snapshot.updatedAt, stateDir };
+}
+
+export type RecoveryStep =
+  /** The dead run's own route: blue sent as its ending (its ids). */
+  | { kind: 'blue'; ending: Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn'>; what: string }
+  /** Serving blue, and not the dead run's route: nothing to send. */
+  | { kind: 'already_blue'; what: string }
+  /** Another run's route, or one set by hand: not the dead run's to undo. */
+  | { kind: 'left'; what: string };
+
+/** What the recovery does with a proxy whose route (and what it serves, lease applied) is this. */
+export function recoveryStep(route: Route, effective: EffectiveRoute, now: number, dead: DeadRun): RecoveryStep {
+  if (route.controller !== undefined && dead.runs.includes(route.controller))
+    return { kind: 'blue', ending: deadRunsEnding(route, dead.runs), what: `this rollout's route (${describeRoute(route)})` };
+  if (route.controller !== undefined) return { kind: 'left', what: anotherRunsRoute(route, now, dead) };
+  const servesBlue = effective.greenWeight === 0 && effective.mirror === 0;
+  // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), or none yet.
+  if (route.updatedAt === 0) return { kind: 'already_blue', what: 'already on blue (no route set since it started)' };
+  if (servesBlue) return { kind: 'already_blue', what: `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})` };
+  return {
+    kind: 'left',
+    what:
+      `left as it is: its route was set by hand, not by a rollout (no run id: an operator's PUT /admin/route), ${whenSet(route.updatedAt, dead)}: ` +
+      `${describeRoute(route)}; an operator's decision, not this rollout's route to undo; ${forceBlue(dead.stateDir)}`,
+  };
+}
+
+/** "set at T, after this rollout's last record (T2)": when a route was set, against the dead run's own times. */
+export function whenSet(updatedAt: number, dead: Pick<DeadRun, 'startedAt' | 'lastRecordAt'>): string {
+  const at = `set at ${new Date(updatedAt).toISOString()}`;
+  if (updatedAt > dead.lastRecordAt) return `${at}, after this rollout's last record (${new Date(dead.lastRecordAt).toISOString()})`;
+  if (updatedAt >= dead.startedAt) return `${at}, while this rollout ran (it started at ${new Date(dead.startedAt).toISOString()})`;
+  return `${at}, before this rollout started (${new Date(dead.startedAt).toISOString()})`;
+}
+
+/** How to put a left proxy on blue all the same: works on a rollout already marked rolled back too. */
+export function forceBlue(stateDir: string): string {
+  return `to put it on blue all the same: bluegreen rollback --force-blue --state-dir ${stateDir}`;
+}
+
+/** A route another rollout run set: nothing of the dead run's is there to undo. */
+function anotherRunsRoute(route: Route, now: number, dead: DeadRun): string {
+  const since = `${whenSet(route.updatedAt, dead)}, by ${holderOf(route)}`;
+  if (route.promotedArm === 'green')
+    return `left serving green: another rollout promoted green here (${describeRoute(route)}, ${since}${route.ended === true ? ', and reported it done' : ''}); ${forceBlue(dead.stateDir)}`;
+  if (leaseHeld(route, now))
+    return `left as it is: another rollout drives it now (${describeRoute(route)}, ${since}), its lease renewed while it runs; it is that rollout's to end (bluegreen abort in its state folder)`;
+  return `left as it is: another rollout set its route (${describeRoute(route)}, ${since})`;
+}
+
+/**
+ * The dead run's blue, sent as its ending would be: its own id (the one whose route the proxy holds) and the runs it
+ * resumed, so the proxy refuses it over another run's completed promotion (route-claims.ts); going on from its own
+ * route while that stands, so another run's route set after the read stands too.
+ */
+function deadRunsEnding(route: Route, runs: readonly string[]): Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn'> {
+  const controller = route.controller as string;
+  const resumes = runs.filter((id) => id !== controller);
+  // A route of its own that ended (blue, or a promotion it sent before it died) is not gone on from: the proxy
+  // refuses a run going on past its ending; it takes the blue from the same run as that run's last word.
+  const goingOn = route.ended !== true;
+  return { controller, ...(resumes.length > 0 && { resumes }), ended: true, ...(goingOn && { goingOn }) };
+}
