@@ -1,7 +1,7 @@
 // The README and docs/ checked against the code: the example plans validate (rollouts/ whole, docs/ fragments
 // merged into a live plan), the exit-code tables list the codes the CLI has, the commands table names every
 // command and flag, the metrics table names what /metrics serves, and every internal link and anchor resolves.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import type { EventType } from '../../src/engine/types.js';
 import { planSchema } from '../../src/plan/schema.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
 import { runProxy, setRoute, simPlan } from '../proxy/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -128,15 +129,27 @@ describe('the docs match the code', () => {
       const running = await runProxy(read('rollouts/demo-live.yaml'), { env: ENV });
       setRoute(running.proxy, 0.5);
       const app = path.join(ROOT, 'rollouts/demo-app.mjs');
-      // 40 requests by the clock; at least 15 even when a loaded machine delays its timer (a 1 s run once sent 9).
-      const args = [app, '--base-url', running.baseUrl, '--rate', '20', '--duration', '2s', '--quiet', '--api', api];
-      const { stderr } = await promisify(execFile)(process.execPath, args, { cwd: ROOT });
+      // As the README runs it: until Ctrl-C (SIGINT), sent once 20 answers are printed. A --duration by the clock sent
+      // fewer than 15 requests on a loaded machine, whose timer fired late.
+      const child = spawn(process.execPath, [app, '--base-url', running.baseUrl, '--rate', '20', '--api', api], { cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      try {
+        await until(() => (stdout.match(/^#\d+ /gm) ?? []).length >= 20 || child.exitCode !== null, '20 answers from demo-app', 50_000);
+      } finally {
+        child.kill('SIGINT');
+      }
+      const code = await exited;
       const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
-      expect(Number(requests)).toBeGreaterThanOrEqual(15);
+      expect(Number(requests)).toBeGreaterThanOrEqual(20);
       expect(Number(blue) + Number(green)).toBe(Number(requests));
       expect(Number(blue)).toBeGreaterThan(0);
       expect(Number(green)).toBeGreaterThan(0);
       expect(failed).toBe('0');
+      expect(code).toBe(0);
     },
   );
 

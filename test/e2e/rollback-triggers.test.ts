@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { SimulatorHandle } from '../../src/sim/index.js';
@@ -43,12 +43,21 @@ interface Run {
 
 const dispatched = (snapshot: RolloutSnapshot) => snapshot.stages.reduce((sum, s) => sum + s.arms.green.requests + s.arms.green.inFlight, 0);
 
+// The rollouts still running. A rule that never breaches leaves its 5 m stages running past the test's time limit, in
+// this process: stopped after each test (SIGTERM, as an operator would), they cannot load or outlast the tests after it.
+const unfinished = new Map<EventEmitter, Promise<number>>();
+afterEach(async () => {
+  for (const signals of unfinished.keys()) signals.emit('SIGTERM');
+  await Promise.allSettled(unfinished.values());
+  unfinished.clear();
+});
+
 async function rollout(yaml: string, signals = new EventEmitter(), onStarted?: () => void): Promise<Run> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
   let greenDispatchedAtRollback: number | undefined;
-  const code = await runRollout({
+  const running = runRollout({
     plan: planFromYaml(yaml, dir),
     stateDir: path.join(dir, '.bluegreen'),
     seed: 5,
@@ -63,6 +72,8 @@ async function rollout(yaml: string, signals = new EventEmitter(), onStarted?: (
       return { finish: async () => {} };
     },
   });
+  unfinished.set(signals, running);
+  const code = await running.finally(() => unfinished.delete(signals));
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events, greenDispatchedAtRollback, stderr: ctx.err() };
 }

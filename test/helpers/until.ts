@@ -5,11 +5,11 @@ import { vi } from 'vitest';
 /**
  * Resolves once `check` holds, or fails after `timeoutMs` saying what it waited for. The deadline only bounds a
  * hang: a passing test never waits for it, and on a loaded 2-core machine a step across processes (each `node`
- * start takes seconds of CPU there) can take most of it. Polls every 10 ms: polling on every turn of the event loop
+ * start takes seconds of CPU there; `npm exec` then `node` took over 30 s at load 30-45) can take most of it. Polls every 10 ms: polling on every turn of the event loop
  * kept a core busy (reading a file, often) that the processes waited on needed. Under vi's fake setTimeout it polls
  * on every turn, the only way it can.
  */
-export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);

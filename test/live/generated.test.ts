@@ -4,11 +4,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema, type RolloutReport } from '../../src/report/outcome/index.js';
+import { ARMS } from '../../src/plan/plan.js';
+import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, liveView, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
+
+/** Stage 1 as the running rollout last saved it (every second), or undefined before its first save. */
+function savedStage(dir: string): RolloutSnapshot['stages'][number] | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot).stages[0];
+  } catch {
+    return undefined;
+  }
+}
 
 function reportOf(dir: string): RolloutReport {
   return reportSchema.parse(JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')));
@@ -25,8 +37,24 @@ describe('live rollout with generated traffic on top', () => {
   it('judges live and generated requests together and reports them apart (status, JSON report)', async () => {
     const proxies = await fixture.startProxies(1);
     fixture.application(proxies);
-    const dir = writeRolloutPlan({ controller: 'generated_traffic: true', stages: ['{ duration: 2s, green_weight: 0.5 }'] }, proxies);
-    const result = await runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
+    // A stage longer than the test, promoted once the rollout has counted live and generated requests on both arms: a 2 s
+    // stage once ended, on a loaded machine (load 30-45), before the application's requests had reached both arms.
+    const dir = writeRolloutPlan({ controller: 'generated_traffic: true', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
+    const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await until(() => {
+      const live = liveView(dir)?.stages[0]?.arms;
+      const judged = savedStage(dir)?.arms;
+      // Live requests on both arms, and generated ones besides: the saved stage counts both kinds. Both files are the
+      // rollout's, live.json written at each read of the proxy, state.json every second: a difference never overstates.
+      return live !== undefined && judged !== undefined && ARMS.every((arm) => live[arm].requests >= 3 && judged[arm].requests - live[arm].requests >= 3);
+    }, 'live and generated requests on both arms').catch(async (error: unknown) => {
+      // Not left running for its 5 minutes after the test.
+      await runCli(['abort'], { cwd: dir });
+      await run;
+      throw error;
+    });
+    expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+    const result = await run;
     expect(result.code, result.stderr).toBe(0);
     const report = reportOf(dir);
     const stage = report.stages[0];

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
@@ -200,11 +200,41 @@ export function liveView(dir: string): LiveView | undefined {
   }
 }
 
+/**
+ * Where freePorts looks: below the system's ephemeral range (Linux's ip_local_port_range, 32768-60999 by default;
+ * 49152 and up on macOS and Windows), from which every `listen(0)` on the machine takes its port. A port handed out
+ * from that range and released could be taken by any process's next `listen(0)` (another test file's servers, another
+ * suite on the machine) before a restarted proxy came back on it; nobody is given one below it unless they ask.
+ */
+function portRange(): { low: number; high: number } {
+  let ephemeralStart = 32768;
+  try {
+    ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralStart;
+  } catch {
+    // Not Linux: its ranges start higher.
+  }
+  return { low: 10_000, high: Math.min(32767, ephemeralStart - 1) };
+}
+
+/** A server on a port of the range that nothing else listens on, trying random ones until one binds. */
+async function bindInRange({ low, high }: { low: number; high: number }): Promise<Server> {
+  for (;;) {
+    const server = createServer();
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) return server;
+  }
+}
+
 /** Loopback ports nothing listens on now (bound together, then released), for a process that must come back on them. */
 export async function freePorts(count: number): Promise<number[]> {
-  // Bound at the same time, so the system cannot hand the same released port out twice.
-  const servers = Array.from({ length: count }, () => createServer());
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  // Bound at the same time, so no two are the same port; outside the ephemeral range (portRange).
+  const range = portRange();
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) servers.push(await bindInRange(range));
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   return ports;

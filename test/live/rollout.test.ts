@@ -8,7 +8,7 @@ import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, proxyPorts, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -207,14 +207,17 @@ describe('live rollout', () => {
 
 describe('a proxy restarted on another plan while a rollout drives it', () => {
   it("refuses the rollout's routes (409) and serves blue; the rollout rolls back at its next renewal, not at the stage's end", async () => {
-    const adminPort = await freePort();
-    const first = await runProxy(proxyPlan(), { env: { ADMIN_TOKEN }, adminListen: `127.0.0.1:${adminPort}` });
+    // Both ports fixed and taken together: the restarted proxy's listen port, left to the system, could have been the
+    // admin port the first one had just released.
+    const { listen, admin } = await proxyPorts();
+    const addresses = { listen: `127.0.0.1:${listen}`, adminListen: `127.0.0.1:${admin}` };
+    const first = await runProxy(proxyPlan(), { env: { ADMIN_TOKEN }, ...addresses });
     // A stage far longer than the test: only the refusal can end it, at the next renewal (every second).
     const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [first]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
     await first.close();
-    const other = await runProxy(proxyPlan().replace('name: live-test', 'name: other-plan'), { env: { ADMIN_TOKEN }, adminListen: `127.0.0.1:${adminPort}` });
+    const other = await runProxy(proxyPlan().replace('name: live-test', 'name: other-plan'), { env: { ADMIN_TOKEN }, ...addresses });
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toContain('answered 409: this proxy serves other-plan (gpt-4o -> gpt-4.1), not live-test (gpt-4o -> gpt-4.1)');
