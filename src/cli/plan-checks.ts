@@ -7,13 +7,13 @@ import { formatWarning, planWarnings } from '../plan/warnings.js';
 import { checkSampledFile, sampledShareOf, skippedLinesWarning } from '../traffic/index.js';
 
 export async function checkBeforeTraffic(plan: Plan): Promise<string[]> {
-  const warnings = planWarnings(plan).map(formatWarning);
   const sampled = plan.traffic.sampled;
-  if (sampled && sampledShareOf(plan.traffic) > 0) {
-    const check = await checkSampledFile(sampled.file, plan.traffic.max_tokens);
-    const skipped = skippedLinesWarning(sampled.file, check.skipped, check.firstProblem);
-    if (skipped) warnings.push(skipped);
-  }
+  if (!sampled || sampledShareOf(plan.traffic) <= 0) return planWarnings(plan).map(formatWarning);
+  const check = await checkSampledFile(sampled.file, plan.traffic.max_tokens);
+  // The lines' sticky keys widen the spread of each arm's count (src/plan/judging-odds.ts).
+  const warnings = planWarnings(plan, { sampledKeyCollision: check.keyCollision }).map(formatWarning);
+  const skipped = skippedLinesWarning(sampled.file, check.skipped, check.firstProblem);
+  if (skipped) warnings.push(skipped);
   return warnings;
 }
 

@@ -17,8 +17,9 @@ export type Unjudged =
   | { stage: number; kind: 'few'; arm: 'green'; sample: number }
   | { stage: number; kind: 'few'; arm: 'blue'; sample: number; span: string }
   /**
-   * Green answered enough requests but fewer than analysis.min_requests of them successfully, failing most: rules
-   * passed on failures alone (a comparison with a blue failing as often, a latency limit fast errors stay under).
+   * Green answered enough requests but fewer than analysis.min_requests of them successfully, failing most (more than
+   * a thresholds.error_rate above 1/2 allows): rules passed on failures alone (a comparison with a blue failing as
+   * often, a latency limit fast errors stay under).
    * `successes`: green's (0: none). `blue`: blue's reference when it failed most of its requests too, under the
    * floor in successes (then the upstream, its key or the request sent is at fault, not green).
    */
@@ -79,10 +80,13 @@ export function unjudgedStage(
 /**
  * An arm that answered fewer than min_requests successfully and failed more than it answered: its few answers say
  * nothing of it (a green failing 99% beside a blue failing as often passed every comparison on 4 answers of 404, and
- * was promoted). An arm failing a few of a small stage's requests is not one: its error rate was judged.
+ * was promoted). An arm failing a few of a small stage's requests is not one: its error rate was judged. Nor is one
+ * failing no more than a thresholds.error_rate above 1/2 allows: that rule judged its failures as the plan asked
+ * (error_rate: 0.6 and a green failing 55% of 40 requests passed on it, and used to end in nothing_judged).
  */
 function mostlyFailed(plan: Plan, arm: ArmStats): boolean {
-  return arm.successes < judgingFloor(plan) && arm.successes < arm.requests - arm.successes;
+  const allowed = Math.max(0.5, plan.analysis.thresholds.error_rate ?? 0);
+  return arm.successes < judgingFloor(plan) && arm.requests - arm.successes > allowed * arm.requests;
 }
 
 /** "all 40 requests", or "400 of its 404 requests": what an arm failed. */

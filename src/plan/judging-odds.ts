@@ -3,6 +3,13 @@
 // rate rules compare green with blue, once blue's reference answered as many too. A count expected just above the
 // floor falls under it in some runs (a random split, users sticky on one arm), so such a plan flips between
 // promoted (exit 0) and rolled back with nothing judged (exit 10) from run to run: validate says so beforehand.
+//
+// The spread: of n requests each goes to green with chance w, but requests sharing a sticky key (a user) go together,
+// as a cluster. The count's variance is then w(1 - w) x sum over keys of m_k^2 (m_k: the key's requests), and with
+// each request's key drawn with chances q_k, E[sum m_k^2] = n + n(n - 1) x sum q_k^2: the binomial variance times
+// the design effect 1 + (n - 1) x sum q_k^2 (Kish, "Survey Sampling", 1965, for clusters assigned whole; sum q_k^2 is
+// the chance two requests share a key). Stages are taken as independent, though a sticky user green at one weight
+// stays green at a higher one, so the chance every stage is short is somewhat understated when they are all close.
 import { needsGuard } from '../analysis/budget.js';
 import { judgesAgainstRollout, plannedBlueRequests } from '../analysis/reference.js';
 import { sampledShareOf } from '../traffic/mix.js';
@@ -37,16 +44,17 @@ export const NEGLIGIBLE_ODDS = 0.00135;
 
 /**
  * Each stage's odds of judging nothing, at the plan's rate; undefined when the rate is unknown (a live plan without a
- * traffic block) or min_requests is 0 (one request judges).
+ * traffic block) or min_requests is 0 (one request judges). `sampledKeyCollision`: the chance two lines of the sampled
+ * traffic file share a sticky key (checkSampledFile reads it; 0 when the file is not read).
  */
-export function judgingOdds(plan: Plan): StageOdds[] | undefined {
+export function judgingOdds(plan: Plan, sampledKeyCollision = 0): StageOdds[] | undefined {
   const basis = rateBasis(plan);
   const floor = plan.analysis.min_requests;
   if (basis === 'unknown' || floor <= 0) return undefined;
   // Generated traffic sends rate x duration requests exactly (arrivals on a schedule) and splits them at random; the
   // application's arrive at random too (Poisson, taken at its declared rate).
   const poisson = basis === 'application';
-  const keyed = keyCollisions(plan);
+  const keyed = keyCollisions(plan, poisson ? 0 : sampledKeyCollision);
   const rate = plan.traffic.rate;
   const plannedBlue = plannedBlueRequests(plan);
   const compares = comparesWithBlue(plan);
@@ -89,20 +97,22 @@ function judgesGreenAlone(plan: Plan): boolean {
 }
 
 /**
- * The chance two requests carry the same sticky key (sum of each key's share squared): synthetic.users spreads the
- * synthetic share over that many users, each on one arm for the whole stage, so green's count varies with how many
- * users the split put there. Sampled lines' own user ids are not read here (the estimate is then a little narrow).
+ * The chance two generated requests carry the same sticky key (sum of each key's share squared): synthetic.users
+ * spreads the synthetic share over that many users, and the sampled share carries its lines' own keys, each user on
+ * one arm for the whole stage, so green's count varies with how many users the split put there. The sampled term
+ * takes the file's lines as interleaved; replayed in file order, a file grouped by user clusters more within a stage.
  */
-function keyCollisions(plan: Plan): number {
+function keyCollisions(plan: Plan, sampledKeyCollision: number): number {
+  const sampledShare = sampledShareOf(plan.traffic);
   const users = plan.traffic.synthetic?.users;
-  if (users === undefined || users <= 0) return 0;
-  const syntheticShare = 1 - sampledShareOf(plan.traffic);
-  return (syntheticShare * syntheticShare) / users;
+  const synthetic = users === undefined || users <= 0 ? 0 : ((1 - sampledShare) * (1 - sampledShare)) / users;
+  return synthetic + sampledShare * sampledShare * sampledKeyCollision;
 }
 
 /**
  * An arm's count of `total` requests at `share`: binomial over a fixed total (Poisson over a random one), widened by
- * sticky keys (a request sharing another's key goes where it went).
+ * sticky keys (a request sharing another's key goes where it went) by the design effect 1 + (total - 1) x
+ * keyCollision (see the top of this file).
  */
 export function splitCount(total: number, share: number, keyCollision: number, poisson: boolean): CountEstimate {
   if (share <= 0 || total <= 0) return { mean: 0, sd: 0 };

@@ -18,12 +18,17 @@ export function formatWarning(warning: PlanWarning): string {
   return `${warning.keyPath}: ${warning.message}`;
 }
 
-export function planWarnings(plan: Plan): PlanWarning[] {
+/** What validate read beyond the plan: the sampled traffic file's sticky keys (checkSampledFile's keyCollision). */
+export interface ReadTraffic {
+  sampledKeyCollision?: number;
+}
+
+export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] {
   return [
     ...decreasingWeights(plan),
     ...sameArms(plan),
     ...unfailableRules(plan),
-    ...shortStages(plan),
+    ...shortStages(plan, read.sampledKeyCollision),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
     ...openKeylessProxy(plan),
@@ -186,8 +191,8 @@ function endpoint(upstream: Plan['arms']['blue']['upstream']): unknown {
  * its end with nothing judged (src/engine/unjudged.ts), in every run or in some. A live plan without a traffic block
  * gets none: its rate is the application's, unknown here (validate says what each stage needs instead).
  */
-function shortStages(plan: Plan): PlanWarning[] {
-  const odds = judgingOdds(plan);
+function shortStages(plan: Plan, sampledKeyCollision?: number): PlanWarning[] {
+  const odds = judgingOdds(plan, sampledKeyCollision);
   if (odds === undefined) return [];
   const min = plan.analysis.min_requests;
   const basis = rateBasis(plan);

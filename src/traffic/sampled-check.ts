@@ -1,5 +1,6 @@
 // The sampled-traffic file checked whole before any traffic (validate, --dry-run): the rollout's own errors
-// (empty, no usable line) plus a count of the lines it would skip, which the rollout only warns about.
+// (empty, no usable line) plus a count of the lines it would skip, which the rollout only warns about, and how its
+// lines' sticky keys cluster (the spread of each arm's count, src/plan/judging-odds.ts).
 import { createReadStream } from 'node:fs';
 import { TrafficError, describeError } from './errors.js';
 import { jsonlLines, MAX_LINE_BYTES, tooLongProblem } from './jsonl-lines.js';
@@ -11,11 +12,20 @@ export interface SampledFileCheck {
   /** Non-blank lines that are not, and the first of them ("line 12: not JSON (...)"). */
   skipped: number;
   firstProblem?: string;
+  /**
+   * The chance two usable lines carry the same sticky key (user, or a conversation id: stickyKeyOf), the sum of each
+   * key's share squared: 0 when no line has one. Keys past MAX_KEYS_COUNTED are taken as each line's own.
+   */
+  keyCollision: number;
 }
+
+/** Distinct sticky keys counted: a file of millions of users must not fill memory (the collision is tiny then anyway). */
+export const MAX_KEYS_COUNTED = 1_000_000;
 
 /** Reads the whole file once; rejects with the rollout's TrafficError when it is missing, empty or has no usable line. */
 export async function checkSampledFile(file: string, maxTokens: number, maxLineBytes = MAX_LINE_BYTES): Promise<SampledFileCheck> {
-  const result: SampledFileCheck = { usable: 0, skipped: 0 };
+  const result: SampledFileCheck = { usable: 0, skipped: 0, keyCollision: 0 };
+  const linesByKey = new Map<string, number>();
   const input = createReadStream(file);
   let lineNo = 0;
   try {
@@ -31,6 +41,7 @@ export async function checkSampledFile(file: string, maxTokens: number, maxLineB
         result.firstProblem ??= `line ${lineNo}: ${parsed.problem}`;
       } else {
         result.usable++;
+        countKey(linesByKey, parsed.request.stickyKey);
       }
     }
   } catch (error) {
@@ -46,7 +57,17 @@ export async function checkSampledFile(file: string, maxTokens: number, maxLineB
       file,
     );
   }
+  let sameKeyPairs = 0;
+  for (const lines of linesByKey.values()) sameKeyPairs += lines * lines;
+  result.keyCollision = sameKeyPairs / (result.usable * result.usable);
   return result;
+}
+
+function countKey(linesByKey: Map<string, number>, key: string | undefined): void {
+  if (key === undefined) return;
+  const lines = linesByKey.get(key);
+  if (lines !== undefined) linesByKey.set(key, lines + 1);
+  else if (linesByKey.size < MAX_KEYS_COUNTED) linesByKey.set(key, 1);
 }
 
 /** The rollout's warning for skipped lines, worded the same wherever it is shown. */

@@ -78,6 +78,14 @@ export function startRollout(dir: string, args: string[] = []): ChildProcess {
   });
 }
 
+/** `bluegreen rollout plan.yaml --plain` in `dir`, run to its end: its exit code, its stderr and its saved state. */
+export async function rolloutToEnd(dir: string, args: string[] = []): Promise<{ code: number | null; stderr: string; state: Record<string, unknown> }> {
+  const child = startRollout(dir, args);
+  const stderr = stderrOf(child);
+  const { code } = await exitOf(child);
+  return { code, stderr: stderr.text(), state: readState(dir) };
+}
+
 /** What the rollout has written to stderr so far, and a wait for a piece of text to appear there. */
 export function stderrOf(child: ChildProcess): { text: () => string; waitFor: (text: string) => Promise<void> } {
   let stderr = '';

@@ -3,45 +3,26 @@
 // judged, not nothing_judged; beside a blue failing as often (97% both) no rule can fail it, and its handful of answers
 // judge nothing of it, so the rollout rolls back on nothing_judged (exit 10, naming the upstream) where it used to
 // promote on them (exit 0: 4 answers of 404 at 99%, checked by hand before the fix).
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/plans.js';
-import { exitOf, readState, startRollout, stderrOf } from './helpers.js';
+import { halfThenAll, planYaml, tempDir, writePlan } from '../helpers/plans.js';
+import { rolloutToEnd } from './helpers.js';
 
-function writePlan(dir: string, blueErrorRate: number, greenErrorRate: number): void {
-  writeFileSync(
-    path.join(dir, 'plan.yaml'),
-    `name: mostly-failing
-upstream:
-  api: openai
-  simulate:
-    seed: 3
-    models:
-      blue-m: { latency: { p50: 5ms, p95: 20ms }, error_rate: ${blueErrorRate} }
-      green-m: { latency: { p50: 5ms, p95: 20ms }, error_rate: ${greenErrorRate} }
-  timeout: { request: 30s }
-  retries: { max: 0 }
-blue: { model: blue-m }
-green: { model: green-m }
-traffic: { rate: 20, synthetic: { prompts: [hello there, how are you] } }
-stages:
-  - { duration: 5s, green_weight: 0.5 }
-  - { duration: 5s, green_weight: 1 }
-analysis:
-  interval: 200ms
-  min_requests: 10
-  compare_to_blue: { max_error_rate_increase: 0.05 }
-`,
+function writeErrorRatesPlan(dir: string, blueErrorRate: number, greenErrorRate: number): void {
+  const model = (errorRate: number) => `{ latency: { p50: 5ms, p95: 20ms }, error_rate: ${errorRate} }`;
+  writePlan(
+    planYaml({
+      name: 'mostly-failing',
+      upstream: `api: openai, simulate: { seed: 3, models: { blue-m: ${model(blueErrorRate)}, green-m: ${model(greenErrorRate)} } }, timeout: { request: 30s }, retries: { max: 0 }`,
+      models: { blue: 'blue-m', green: 'green-m' },
+      traffic: 'rate: 20, synthetic: { prompts: [hello there, how are you] }',
+      stages: halfThenAll('5s'),
+      analysis: ['interval: 200ms', 'min_requests: 10', 'compare_to_blue: { max_error_rate_increase: 0.05 }'],
+    }),
+    dir,
   );
 }
 
-async function rollout(dir: string) {
-  const child = startRollout(dir, ['--seed', '5']);
-  const stderr = stderrOf(child);
-  const { code } = await exitOf(child);
-  return { code, stderr: stderr.text(), state: readState(dir) };
-}
+const rollout = (dir: string) => rolloutToEnd(dir, ['--seed', '5']);
 
 interface SavedStage {
   verdict: string;
@@ -52,7 +33,7 @@ interface SavedStage {
 describe('a green failing 99% of its requests under a comparison-only plan', () => {
   it('is rolled back by the comparison in stage 1 beside a healthy blue (exit 10), on the requests it judged', async () => {
     const dir = tempDir();
-    writePlan(dir, 0, 0.99);
+    writeErrorRatesPlan(dir, 0, 0.99);
     const { code, stderr, state } = await rollout(dir);
     expect(code).toBe(10);
     expect(state).toMatchObject({ phase: 'rolled_back', greenWeight: 0, breach: { rule: 'compare_to_blue.max_error_rate_increase' } });
@@ -75,7 +56,7 @@ describe('a green failing 99% of its requests under a comparison-only plan', () 
   it('rolls back on nothing_judged beside a blue failing as often (exit 10), not promoted on a few answers', async () => {
     const dir = tempDir();
     // 97% on both arms: green answers a few of its ~150 requests (the case a promotion used to rest on).
-    writePlan(dir, 0.97, 0.97);
+    writeErrorRatesPlan(dir, 0.97, 0.97);
     const { code, stderr, state } = await rollout(dir);
     const stages = state.stages as SavedStage[];
     expect(stages.some((stage) => stage.arms.green.successes > 0)).toBe(true);

@@ -3,12 +3,10 @@
 // of connection resets, the shape of session 13's `content-length: 5` plan that promoted with exit 0); a rollout
 // whose arms both fail every request under a comparison with blue judged nothing and rolls back (exit 10,
 // nothing_judged) pointing at the upstream; analysis.on_unjudged: promote promotes such a rollout (exit 0).
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../helpers/plans.js';
+import { halfThenAll, planYaml, tempDir, writePlan } from '../helpers/plans.js';
 import { json, openAiReply, startServer, type Handler } from '../upstream/server.js';
-import { exitOf, readState, startRollout, stderrOf } from './helpers.js';
+import { rolloutToEnd } from './helpers.js';
 
 type Failure = 'reset' | 'auth' | undefined;
 
@@ -26,31 +24,23 @@ async function upstream(fails: { blue?: Failure; green?: Failure }) {
   return startServer(handler);
 }
 
-function writePlan(dir: string, base: string, analysis: string, retries = '{ max: 0 }'): void {
-  writeFileSync(
-    path.join(dir, 'plan.yaml'),
-    `name: nothing-judged-e2e
-upstream: { base_url: ${base}, api_key_env: TEST_KEY, timeout: { request: 5s }, retries: ${retries} }
-blue: { model: blue-m }
-green: { model: green-m }
-traffic: { rate: 40 }
-stages:
-  - { duration: 1s, green_weight: 0.5 }
-  - { duration: 1s, green_weight: 1 }
-analysis:
-  interval: 200ms
-  min_requests: 10
-${analysis}
-`,
+function writeUpstreamPlan(dir: string, base: string, analysis: string[], retries = '{ max: 0 }'): void {
+  writePlan(
+    planYaml({
+      name: 'nothing-judged-e2e',
+      upstream: `base_url: ${base}, api_key_env: TEST_KEY, timeout: { request: 5s }, retries: ${retries}`,
+      models: { blue: 'blue-m', green: 'green-m' },
+      traffic: 'rate: 40',
+      stages: halfThenAll('1s'),
+      analysis: ['interval: 200ms', 'min_requests: 10', ...analysis],
+    }),
+    dir,
   );
 }
 
-async function rollout(dir: string): Promise<{ code: number | null; stderr: string; state: Record<string, unknown> }> {
+function rollout(dir: string): ReturnType<typeof rolloutToEnd> {
   vi.stubEnv('TEST_KEY', 'sk-test-key-0123456789');
-  const child = startRollout(dir);
-  const stderr = stderrOf(child);
-  const { code } = await exitOf(child);
-  return { code, stderr: stderr.text(), state: readState(dir) };
+  return rolloutToEnd(dir);
 }
 
 describe('every request failing', () => {
@@ -58,7 +48,7 @@ describe('every request failing', () => {
     // Two retries 300-600 ms apart: most of stage 1's failures come after its 1 s are up; its end waits for them.
     const server = await upstream({ blue: 'reset', green: 'reset' });
     const dir = tempDir();
-    writePlan(dir, server.base, '  thresholds: { error_rate: 0.05 }', '{ max: 2, base_delay: 300ms, max_delay: 600ms }');
+    writeUpstreamPlan(dir, server.base, ['thresholds: { error_rate: 0.05 }'], '{ max: 2, base_delay: 300ms, max_delay: 600ms }');
     const { code, stderr, state } = await rollout(dir);
     expect(code).toBe(10);
     expect(state).toMatchObject({ phase: 'rolled_back', breach: { rule: 'error_rate' } });
@@ -70,7 +60,7 @@ describe('every request failing', () => {
   it('rolls back on nothing_judged (exit 10) when both arms fail every request under a comparison, naming the upstream', async () => {
     const server = await upstream({ blue: 'auth', green: 'auth' });
     const dir = tempDir();
-    writePlan(dir, server.base, '  compare_to_blue: { max_error_rate_increase: 0.05 }');
+    writeUpstreamPlan(dir, server.base, ['compare_to_blue: { max_error_rate_increase: 0.05 }']);
     const { code, stderr, state } = await rollout(dir);
     expect(code).toBe(10);
     expect(state).toMatchObject({ phase: 'rolled_back', greenWeight: 0, breach: { rule: 'nothing_judged' } });
@@ -83,7 +73,7 @@ describe('every request failing', () => {
   it('promotes (exit 0) with analysis.on_unjudged: promote, saying nothing was judged', async () => {
     const server = await upstream({ blue: 'auth', green: 'auth' });
     const dir = tempDir();
-    writePlan(dir, server.base, '  compare_to_blue: { max_error_rate_increase: 0.05 }\n  on_unjudged: promote');
+    writeUpstreamPlan(dir, server.base, ['compare_to_blue: { max_error_rate_increase: 0.05 }', 'on_unjudged: promote']);
     const { code, stderr } = await rollout(dir);
     expect(code).toBe(0);
     expect(stderr).toContain('promoted: all 2 stages passed, though nothing was judged in any stage (green answered none successfully)');

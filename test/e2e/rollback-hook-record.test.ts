@@ -10,22 +10,30 @@ import { tempDir } from '../helpers/plans.js';
 import { BIN, exitOf, hookLog, journalHas, loggingPlan, startRollout } from './helpers.js';
 import { until } from '../helpers/until.js';
 
-it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next rollback stops it and runs its own', async () => {
-  const dir = tempDir();
-  // The first on_rollback waits (its shell's pid in rollback.pid); the next one, finding that file, does not.
-  loggingPlan(dir, { rollbackHook: '[ -e rollback.pid ] || { echo $$ > rollback.pid; sleep 60; }; echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log' });
+/**
+ * A rollout killed -9 in stage 1, then `bluegreen rollback` started on it, its hook waiting once its shell wrote its
+ * pid to `pidName`: the rollback (still running), the hook's pid, and the hook record (hook.json) at that moment.
+ */
+async function rollbackWithHookWaiting(dir: string, pidName: string, what: string) {
   const rollout = startRollout(dir);
   await until(journalHas(dir, 'stage_started'), 'stage 1');
   rollout.kill('SIGKILL');
   await exitOf(rollout);
-
   const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
   // The hook's command starts only once its record is written (the gate in src/hooks/exec.ts).
-  // The shell creates rollback.pid before it writes the pid: wait for the pid itself (CI once read an empty file).
-  const pidFile = path.join(dir, 'rollback.pid');
-  await until(() => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), 'the on_rollback hook to start');
+  // The shell creates the pid file before it writes the pid: wait for the pid itself (CI once read an empty file).
+  const pidFile = path.join(dir, pidName);
+  await until(() => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), what);
   const hookPid = Number(readFileSync(pidFile, 'utf8'));
   const record = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'hook.json'), 'utf8')) as Record<string, unknown>;
+  return { rollback, hookPid, record };
+}
+
+it('a kill -9 of bluegreen rollback leaves its on_rollback recorded; the next rollback stops it and runs its own', async () => {
+  const dir = tempDir();
+  // The first on_rollback waits (its shell's pid in rollback.pid); the next one, finding that file, does not.
+  loggingPlan(dir, { rollbackHook: '[ -e rollback.pid ] || { echo $$ > rollback.pid; sleep 60; }; echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log' });
+  const { rollback, hookPid, record } = await rollbackWithHookWaiting(dir, 'rollback.pid', 'the on_rollback hook to start');
   expect(record).toMatchObject({ pgid: hookPid, plan: 'stop-test', event: 'rollback', pid: rollback.pid, stage: 1, greenWeight: 0 });
   rollback.kill('SIGKILL');
   expect((await exitOf(rollback)).signal).toBe('SIGKILL');
@@ -59,16 +67,7 @@ it('a killed rollback whose on_stage hook stood in for on_rollback: status and t
   loggingPlan(dir, { stageHookDelay: '[ "$BLUEGREEN_GREEN_WEIGHT" = 0 ] && [ ! -e stand-in.pid ] && { echo $$ > stand-in.pid; sleep 60; }' });
   const planFile = path.join(dir, 'plan.yaml');
   writeFileSync(planFile, readFileSync(planFile, 'utf8').replace(/^ {2}on_(rollback|abort):.*\n/gm, ''));
-  const rollout = startRollout(dir);
-  await until(journalHas(dir, 'stage_started'), 'stage 1');
-  rollout.kill('SIGKILL');
-  await exitOf(rollout);
-
-  const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
-  const pidFile = path.join(dir, 'stand-in.pid');
-  await until(() => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), 'the on_stage hook to start at 0%');
-  const hookPid = Number(readFileSync(pidFile, 'utf8'));
-  const record = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'hook.json'), 'utf8')) as Record<string, unknown>;
+  const { rollback, hookPid, record } = await rollbackWithHookWaiting(dir, 'stand-in.pid', 'the on_stage hook to start at 0%');
   expect(record).toMatchObject({ event: 'rollback', hook: 'on_stage', pid: rollback.pid, greenWeight: 0, recovery: 'bluegreen rollback' });
   rollback.kill('SIGKILL');
   await exitOf(rollback);

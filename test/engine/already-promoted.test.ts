@@ -7,21 +7,15 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { halfThenAll, planFromYaml, planYaml } from '../helpers/plans.js';
 
-const PLAN = `
-name: rerun
-upstream: { simulate: { models: {} } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 10 }
-stages:
-  - { duration: 10s, green_weight: 0.5 }
-  - { duration: 10s, green_weight: 1 }
-hooks:
-  on_stage: { exec: "true" }
-  on_promote: { exec: "true" }
-`;
+const PLAN = planYaml({
+  name: 'rerun',
+  upstream: 'simulate: { models: {} }',
+  traffic: 'rate: 10',
+  stages: halfThenAll('10s'),
+  more: 'hooks:\n  on_stage: { exec: "true" }\n  on_promote: { exec: "true" }\n',
+});
 
 describe('a rollout whose green is already promoted', () => {
   it('ends promoted (exit 0) at once, moving nothing and running no hook', async () => {

@@ -7,24 +7,16 @@ import type { RolloutEvent } from '../../src/engine/types.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { halfThenAll, planFromYaml, planYaml } from '../helpers/plans.js';
 
-const PLAN = `
-name: journal
-upstream: { simulate: { models: {} } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 10 }
-stages:
-  - { duration: 10s, green_weight: 0.5 }
-  - { duration: 10s, green_weight: 1 }
-analysis:
-  interval: 1s
-  thresholds: { consecutive_errors: 3 }
-hooks:
-  on_stage: { exec: "true" }
-  on_rollback: { exec: "true" }
-`;
+const PLAN = planYaml({
+  name: 'journal',
+  upstream: 'simulate: { models: {} }',
+  traffic: 'rate: 10',
+  stages: halfThenAll('10s'),
+  analysis: ['interval: 1s', 'thresholds: { consecutive_errors: 3 }'],
+  more: 'hooks:\n  on_stage: { exec: "true" }\n  on_rollback: { exec: "true" }\n',
+});
 
 /** Answers after 100 ms of the fake clock; green fails once `failing()` says so. */
 function arm(arm: ArmName, clock: FakeClock, failing: () => boolean): ArmClient {

@@ -12,11 +12,11 @@ import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
 
 /** Two 2 s stages: at 20 req/s, 20 green requests in stage 1 and 40 in stage 2 (min_requests 10). */
-const planText = (analysis: string) =>
-  twoStagePlan('nothing-judged', `  interval: 500ms\n  min_requests: 10\n${analysis}`, { upstream: ', retries: { max: 0 }' });
+const planText = (...analysis: string[]) =>
+  twoStagePlan('nothing-judged', ['interval: 500ms', 'min_requests: 10', ...analysis], { upstream: ', retries: { max: 0 }' });
 
-const ERROR_RATE = '  thresholds: { error_rate: 0.05 }';
-const COMPARE = '  compare_to_blue: { max_error_rate_increase: 0.05 }';
+const ERROR_RATE = 'thresholds: { error_rate: 0.05 }';
+const COMPARE = 'compare_to_blue: { max_error_rate_increase: 0.05 }';
 
 /** An arm answering every request 10 ms later: well, or failing with `failure` (a 500, a reset, a timeout...). */
 function arm(name: ArmName, clock: FakeClock, failure?: FailureClass): ArmClient {
@@ -136,7 +136,7 @@ describe('a rollout that judged nothing', () => {
   });
 
   it('promotes with analysis.on_unjudged: promote, saying nothing was judged (exit 0)', async () => {
-    const { run, events } = setup(`${planText(ERROR_RATE)}  on_unjudged: promote\n`, {}, {}, THIN);
+    const { run, events } = setup(planText(ERROR_RATE, 'on_unjudged: promote'), {}, {}, THIN);
     const outcome = await run();
     expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
     expect(outcome.reason).toBe(

@@ -8,22 +8,18 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { planFromYaml, planYaml } from '../helpers/plans.js';
 
-const PLAN = `
-name: resumed
-upstream: { simulate: { models: {} } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 10 }
-stages:
-  - { duration: 5s, green_weight: 0.5 }
-  - { duration: 10m, green_weight: 1 }
-analysis:
-  interval: 1s
-  min_requests: 5
-  thresholds: { error_rate: 0.1 }
-`;
+const PLAN = planYaml({
+  name: 'resumed',
+  upstream: 'simulate: { models: {} }',
+  traffic: 'rate: 10',
+  stages: [
+    { duration: '5s', weight: 0.5 },
+    { duration: '10m', weight: 1 },
+  ],
+  analysis: ['interval: 1s', 'min_requests: 5', 'thresholds: { error_rate: 0.1 }'],
+});
 
 /** Green fails 3 requests in 10, in a fixed pattern (30% against a 10% limit); blue never fails. */
 function arm(name: ArmName, latencyMs = 10): ArmClient {

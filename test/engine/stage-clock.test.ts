@@ -7,25 +7,16 @@ import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { halfThenAll, planFromYaml, planYaml } from '../helpers/plans.js';
 
-const PLAN = `
-name: fake
-upstream: { simulate: { models: {} } }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 10 }
-stages:
-  - { duration: 10s, green_weight: 0.5 }
-  - { duration: 10s, green_weight: 1 }
-analysis:
-  interval: 1s
-  min_requests: 5
-  thresholds: { error_rate: 0.2, consecutive_errors: 3 }
-hooks:
-  on_stage: { exec: "true" }
-  on_rollback: { exec: "true" }
-`;
+const PLAN = planYaml({
+  name: 'fake',
+  upstream: 'simulate: { models: {} }',
+  traffic: 'rate: 10',
+  stages: halfThenAll('10s'),
+  analysis: ['interval: 1s', 'min_requests: 5', 'thresholds: { error_rate: 0.2, consecutive_errors: 3 }'],
+  more: 'hooks:\n  on_stage: { exec: "true" }\n  on_rollback: { exec: "true" }\n',
+});
 
 /** An arm that answers at once, failing when told to. */
 function fakeArm(arm: ArmName, failing: () => boolean, sent: ArmName[]): ArmClient {

@@ -15,7 +15,7 @@ import { planFromYaml } from '../helpers/plans.js';
 const STAGE_MS = TWO_STAGE_MS;
 const TIMEOUT_MS = 5_000;
 
-const PLAN = twoStagePlan('in-flight', '  interval: 1s\n  min_requests: 5\n  thresholds: { error_rate: 0.2 }', {
+const PLAN = twoStagePlan('in-flight', ['interval: 1s', 'min_requests: 5', 'thresholds: { error_rate: 0.2 }'], {
   upstream: ', retries: { max: 0 }',
 });
 

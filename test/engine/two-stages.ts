@@ -4,27 +4,24 @@ import type { EngineDeps } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import { SAME_REQUEST } from './fake-deps.js';
+import { halfThenAll, planYaml } from '../helpers/plans.js';
 
 /** Each stage's length in the plan below. */
 export const TWO_STAGE_MS = 2_000;
 
 /**
- * The plan's YAML: `analysis` is the analysis block's lines (indented two spaces), `upstream` is added to the
- * upstream's flow mapping (`, retries: { max: 0 }`), `more` is appended (a hooks block).
+ * The plan's YAML: `analysis` is the analysis block's lines, `upstream` is added to the upstream's flow mapping
+ * (`, retries: { max: 0 }`), `more` is appended (a hooks block).
  */
-export function twoStagePlan(name: string, analysis: string, options: { upstream?: string; more?: string } = {}): string {
-  return `
-name: ${name}
-upstream: { simulate: { models: {} }, timeout: { request: 5s }${options.upstream ?? ''} }
-blue: { model: b }
-green: { model: g }
-traffic: { rate: 20 }
-stages:
-  - { duration: 2s, green_weight: 0.5 }
-  - { duration: 2s, green_weight: 1 }
-analysis:
-${analysis}
-${options.more ?? ''}`;
+export function twoStagePlan(name: string, analysis: string[], options: { upstream?: string; more?: string } = {}): string {
+  return planYaml({
+    name,
+    upstream: `simulate: { models: {} }, timeout: { request: 5s }${options.upstream ?? ''}`,
+    traffic: 'rate: 20',
+    stages: halfThenAll('2s'),
+    analysis,
+    more: options.more,
+  });
 }
 
 /** Below 100% green, every other request to green (the first to blue); none at 0, all at 100%. */

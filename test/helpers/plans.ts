@@ -25,11 +25,56 @@ export function analysisConfig(partial: Partial<AnalysisConfig> = {}): AnalysisC
   return { ...analysisSchema.parse({}), ...partial };
 }
 
+/** The parts of a plan's YAML that tests vary. */
+export interface PlanParts {
+  name: string;
+  /** The upstream's keys, inside its flow mapping: `simulate: { models: {} }, retries: { max: 0 }`. */
+  upstream: string;
+  /** Blue's and green's models: b and g unless told. */
+  models?: { blue: string; green: string };
+  /** The traffic's keys, inside its flow mapping: `rate: 20`. */
+  traffic: string;
+  stages: { duration: string; weight: number }[];
+  /** The analysis block's lines (`interval: 1s`), none for the schema's defaults. */
+  analysis?: string[];
+  /** Appended as is: a hooks block. */
+  more?: string;
+}
+
+/** Two stages of `duration`: half green, then all green. */
+export function halfThenAll(duration: string): PlanParts['stages'] {
+  return [
+    { duration, weight: 0.5 },
+    { duration, weight: 1 },
+  ];
+}
+
+/** A stages block's lines, one flow mapping a stage. */
+function stageLines(stages: PlanParts['stages']): string {
+  return stages.map((stage) => `  - { duration: ${stage.duration}, green_weight: ${stage.weight} }`).join('\n');
+}
+
+/** A plan's YAML from its parts, one stage a line. */
+export function planYaml(parts: PlanParts): string {
+  const { blue, green } = parts.models ?? { blue: 'b', green: 'g' };
+  const analysis = parts.analysis?.length ? `analysis:\n${parts.analysis.map((line) => `  ${line}`).join('\n')}\n` : '';
+  return `
+name: ${parts.name}
+upstream: { ${parts.upstream} }
+blue: { model: ${blue} }
+green: { model: ${green} }
+traffic: { ${parts.traffic} }
+stages:
+${stageLines(parts.stages)}
+${analysis}${parts.more ?? ''}`;
+}
+
 /**
  * A plan on a fast in-process simulator with the given stages: for tests that need a rollout running, not its
  * figures. `apiKeyEnv` names the variable the upstream key is read from (for secrets tests). Its short stages
  * judge nothing (20 req/s against min_requests 20), so it promotes such a rollout (analysis.on_unjudged:
- * promote) unless `analysis` (a flow mapping) says otherwise.
+ * promote) unless `analysis` (a flow mapping) says otherwise. Its upstream is a block mapping, blue's and green's
+ * lines flow mappings: tests edit its text.
  */
 export function simulatedStagesPlan(
   name: string,
@@ -45,7 +90,7 @@ green: { model: b }
 traffic: { rate: 20 }
 analysis: ${options.analysis ?? '{ on_unjudged: promote }'}
 stages:
-${stages.map((stage) => `  - { duration: ${stage.duration}, green_weight: ${stage.weight} }`).join('\n')}
+${stageLines(stages)}
 `;
 }
 

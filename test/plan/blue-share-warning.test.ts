@@ -5,49 +5,37 @@ import { describe, expect, it } from 'vitest';
 import { planWarnings } from '../../src/plan/warnings.js';
 import { planFromYaml } from '../helpers/plans.js';
 
-const plan = (analysis: string) =>
+/** The plan's stages (flow mappings, one a line) under min_requests 20 and `analysis`'s rules, at 20 req/s. */
+const plan = (stages: string[], analysis: string) =>
   planFromYaml(`name: thin-blue
 upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 20, synthetic: { prompts: [hello] } }
 stages:
-  - { duration: 30s, green_weight: 0.5 }
-  - { duration: 10s, green_weight: 0.95 }
-  - { duration: 30s, green_weight: 1 }
+${stages.map((stage) => `  - ${stage}`).join('\n')}
 analysis:
   min_requests: 20
   ${analysis}
 `);
 
-const durationWarnings = (analysis: string) => planWarnings(plan(analysis)).filter((warning) => warning.keyPath.endsWith('.duration'));
+const durationWarnings = (stages: string[], analysis: string) =>
+  planWarnings(plan(stages, analysis)).filter((warning) => warning.keyPath.endsWith('.duration'));
+
+const THREE_STAGES = ['{ duration: 30s, green_weight: 0.5 }', '{ duration: 10s, green_weight: 0.95 }', '{ duration: 30s, green_weight: 1 }'];
 
 describe('validate on a stage with little blue traffic', () => {
   it('says nothing of a stage planning under 100 blue requests: it judges against blue over the rollout so far', () => {
     // Stage 2 at 95% green sends blue about 10 requests, but its reference is the rollout's blue so far (about 310).
     for (const analysis of ['thresholds: { latency_p95: 3s }', 'compare_to_blue: { max_error_rate_increase: 0.02 }']) {
-      expect(durationWarnings(analysis)).toEqual([]);
+      expect(durationWarnings(THREE_STAGES, analysis)).toEqual([]);
     }
   });
 
   it('warns for the built-in guard as for compare_to_blue when blue over the rollout so far is short too', () => {
-    const first = (analysis: string) =>
-      planWarnings(
-        planFromYaml(`name: thin-blue
-upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20, synthetic: { prompts: [hello] } }
-stages:
-  - { duration: 10s, green_weight: 0.95 }
-  - { duration: 30s, green_weight: 1 }
-analysis:
-  min_requests: 20
-  ${analysis}
-`),
-      ).filter((warning) => warning.keyPath.endsWith('.duration'));
+    const stages = ['{ duration: 10s, green_weight: 0.95 }', '{ duration: 30s, green_weight: 1 }'];
     for (const analysis of ['thresholds: { latency_p95: 3s }', 'compare_to_blue: { max_error_rate_increase: 0.02 }']) {
-      expect(first(analysis)).toEqual([
+      expect(durationWarnings(stages, analysis)).toEqual([
         {
           keyPath: 'stages[0].duration',
           message:
@@ -63,6 +51,6 @@ analysis:
   });
 
   it('says nothing when no rule judges blue', () => {
-    expect(durationWarnings('thresholds: { error_rate: 0.05 }')).toEqual([]);
+    expect(durationWarnings(THREE_STAGES, 'thresholds: { error_rate: 0.05 }')).toEqual([]);
   });
 });

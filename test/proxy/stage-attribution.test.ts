@@ -15,20 +15,30 @@ const admin = (url: string, method: string, body?: unknown) =>
 
 type Figures = { stage?: number; arms: Record<'blue' | 'green', { requests: number; successes: number }> };
 
-describe('stage attribution', () => {
-  it('counts a request that started in stage 1 and ended in stage 2 in stage 1, in the figures and the feed', async () => {
-    const held: ServerResponse[] = [];
-    const scripted = await scriptedServer((_req, res) => held.push(res));
-    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
-      env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
-    });
-    const url = running.proxy.adminUrl as string;
-    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 1 })).status).toBe(200);
-    const answer = fetch(`${running.baseUrl}/chat/completions`, {
+/**
+ * A proxy with an admin API in front of a scripted upstream that holds every request (answered from `held` by the
+ * test); `send` asks the proxy for the blue model.
+ */
+async function heldProxy() {
+  const held: ServerResponse[] = [];
+  const scripted = await scriptedServer((_req, res) => held.push(res));
+  const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
+    env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
+  });
+  const send = () =>
+    fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
     });
+  return { held, running, url: running.proxy.adminUrl as string, send };
+}
+
+describe('stage attribution', () => {
+  it('counts a request that started in stage 1 and ended in stage 2 in stage 1, in the figures and the feed', async () => {
+    const { held, running, url, send } = await heldProxy();
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 1 })).status).toBe(200);
+    const answer = send();
     await until(() => held.length === 1, 'the request at the upstream');
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 2 })).status).toBe(200);
     held[0]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
@@ -44,18 +54,7 @@ describe('stage attribution', () => {
   });
 
   it('tags a green request that started in the last stage and ended after the rollback route with that stage, on green', async () => {
-    const held: ServerResponse[] = [];
-    const scripted = await scriptedServer((_req, res) => held.push(res));
-    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
-      env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
-    });
-    const url = running.proxy.adminUrl as string;
-    const send = () =>
-      fetch(`${running.baseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+    const { held, running, url, send } = await heldProxy();
     // Stage 1 (0-based, as a rollout numbers them) routes everything to green.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 1, mirror: 0, ttlMs: 60_000, stage: 1 })).status).toBe(200);
     const routedByStage = send();

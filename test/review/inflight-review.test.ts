@@ -14,7 +14,7 @@ const QUICK: Answer = { afterMs: 10, ok: true };
 
 /** Two 2 s stages, 5 s request timeout, an on_stage hook (run by the test's runHook). */
 const plan = (upstream = '') =>
-  twoStagePlan('in-flight-review', '  interval: 1s\n  min_requests: 5\n  thresholds: { error_rate: 0.2 }', {
+  twoStagePlan('in-flight-review', ['interval: 1s', 'min_requests: 5', 'thresholds: { error_rate: 0.2 }'], {
     upstream,
     more: 'hooks:\n  on_stage: { exec: "true" }\n',
   });

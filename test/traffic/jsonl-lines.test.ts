@@ -56,7 +56,7 @@ describe('a sampled file whose lines end in a lone \r, larger than the cap', () 
   it('is read line by line: every line usable', async () => {
     const file = path.join(tempDir(), 'cr.jsonl');
     writeFileSync(file, Array.from({ length: 20 }, (_, i) => body(`line ${i}`)).join('\r') + '\r');
-    expect(await checkSampledFile(file, 64, 200)).toEqual({ usable: 20, skipped: 0 });
+    expect(await checkSampledFile(file, 64, 200)).toEqual({ usable: 20, skipped: 0, keyCollision: 0 });
   });
 });
 
@@ -70,6 +70,7 @@ describe('a sampled file with a line over the cap', () => {
       usable: 2,
       skipped: 1,
       firstProblem: 'line 2: longer than 200 bytes (a file without line breaks?)',
+      keyCollision: 0,
     });
   });
 

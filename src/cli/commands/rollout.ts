@@ -86,7 +86,9 @@ export function register(program: Command, ctx: CliContext): void {
         await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
         return;
       }
-      // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read.
+      // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read, and the
+      // judging odds leave out the sampled lines' sticky keys (validate reads the whole file for them; a rollout does not
+      // read it before its traffic), so they may be a little narrower here.
       for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
       let final: RolloutSnapshot | undefined;
       let live: LiveView | undefined;
