@@ -3,6 +3,7 @@
 // shared machine are noise; CPU per request of the proxy's own process is not (much).
 //   node bench/tools/proxy-cpu.js [RATE=2000] [SECONDS=10] [ROUNDS=2]
 //   PROXY_BASE_BIN=/path/to/main/bin/bluegreen.js ... adds that build's proxy as `base`, in the same run
+//   (PROXY_BIN runs another build as `proxy`); the paths' order rotates from round to round
 //   PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/tools/proxy-cpu.js   (then
 //   node bench/lib/profile-summary.js /tmp/prof/<file>.cpuprofile)
 import { createLoadClient } from '../lib/open-load.js';
@@ -19,7 +20,7 @@ const only = (process.env.PROXY_ONLY ?? 'bare,proxy').split(',');
 const upstream = await startUpstream({ delayMs: 0 });
 const targets = {};
 if (only.includes('bare')) targets.bare = await forkBare(`http://127.0.0.1:${upstream.port}`, (process.env.BARE_NODE_ARGS ?? '').split(' ').filter(Boolean));
-if (only.includes('proxy')) targets.proxy = await spawnProxy(upstream.baseUrl, nodeArgs);
+if (only.includes('proxy')) targets.proxy = await spawnProxy(upstream.baseUrl, nodeArgs, process.env.PROXY_BIN);
 // PROXY_BASE_BIN: another build's bin/bluegreen.js (say, a checkout of main) measured beside this one.
 if (process.env.PROXY_BASE_BIN) {
   const baseArgs = process.env.PROXY_BASE_NODE_ARGS === undefined ? nodeArgs : process.env.PROXY_BASE_NODE_ARGS.split(' ').filter(Boolean);
@@ -51,7 +52,10 @@ for (const name of Object.keys(targets)) for (const mode of MODES) await measure
 const rows = [];
 for (let i = 0; i < rounds; i++) {
   for (const mode of MODES) {
-    for (const name of Object.keys(targets)) {
+    const names = Object.keys(targets);
+    // Rotated, so no path is always the one that follows another's run (or the machine's quiet start).
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + i) % names.length];
       const r = await measure(name, mode, rate, seconds);
       rows.push({
         round: i + 1,

@@ -84,6 +84,8 @@ export interface ClientSink {
   begin(status: number, headers: HeaderMap): void;
   /** False when the client's buffer is full; `waiter.drained()` is then called once it empties. */
   write(chunk: Buffer, waiter: { drained(): void }): boolean;
+  /** Sends what was written now, not at the end of this turn of the event loop (the stream's first bytes). */
+  flush(): void;
   end(): void;
   /** The upstream broke after bytes were sent: end the client's response so it sees a failure, not an answer. */
   cut(): void;

@@ -121,7 +121,11 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
-    if (began) this.streamBegan();
+    if (began) {
+      // The first bytes go now (the client's time to first token), not after the work below.
+      sink.flush();
+      this.streamBegan();
+    }
     if (output) this.armIdle();
     if (!read) watch.feedAfterWrite(chunk);
     if (!written) {

@@ -141,6 +141,15 @@ class ResponseSink implements ClientSink {
     return ok;
   }
 
+  flush(): void {
+    // Node corks the socket at a response's write and uncorks it on the next tick, so the bytes would leave only
+    // once this whole turn's work is done (reading the chunk, the stream's timers, the rest of the upstream read).
+    // Uncorked now; the tick's own uncork then finds nothing to do. A cork of another kind (more than Node's one)
+    // is left alone.
+    const socket = this.res.socket;
+    if (socket !== null && socket.writableCorked === 1) socket.uncork();
+  }
+
   end(): void {
     const held = this.split?.finish();
     if (held) this.res.end(held);
