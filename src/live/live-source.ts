@@ -83,9 +83,9 @@ class LiveSource implements TrafficSource {
    * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream timeouts (a stream
    * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it short.
    */
-  async catchUp(stage?: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
+  async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
     await this.readNow();
-    if (stage !== undefined && !this.stopped) await this.settle(stage, waiting);
+    if (!this.stopped) await this.settle(stage, waiting);
   }
 
   /**

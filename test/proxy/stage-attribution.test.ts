@@ -2,6 +2,7 @@
 // stage in force when it ended: a request routed by one stage's weights must not be judged as the next stage's.
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import type { FeedAnswer } from '../../src/proxy/results-feed.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -13,32 +14,31 @@ const admin = (url: string, method: string, body?: unknown) =>
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
 
-type Figures = { stage?: number; arms: Record<'blue' | 'green', { requests: number; successes: number }> };
+/** One chat request for the split model through the proxy at `baseUrl`. */
+const send = (baseUrl: string) =>
+  fetch(`${baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
+  });
 
-/**
- * A proxy with an admin API in front of a scripted upstream that holds every request (answered from `held` by the
- * test); `send` asks the proxy for the blue model.
- */
+/** A proxy with an admin API in front of an upstream that holds every request until the test answers it. */
 async function heldProxy() {
   const held: ServerResponse[] = [];
   const scripted = await scriptedServer((_req, res) => held.push(res));
   const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
     env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
   });
-  const send = () =>
-    fetch(`${running.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] }),
-    });
-  return { held, running, url: running.proxy.adminUrl as string, send };
+  return { held, running, url: running.proxy.adminUrl as string };
 }
+
+type Figures = { stage?: number; arms: Record<'blue' | 'green', { requests: number; successes: number }> };
 
 describe('stage attribution', () => {
   it('counts a request that started in stage 1 and ended in stage 2 in stage 1, in the figures and the feed', async () => {
-    const { held, running, url, send } = await heldProxy();
+    const { held, running, url } = await heldProxy();
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 1 })).status).toBe(200);
-    const answer = send();
+    const answer = send(running.baseUrl);
     await until(() => held.length === 1, 'the request at the upstream');
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 2 })).status).toBe(200);
     held[0]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
@@ -54,14 +54,14 @@ describe('stage attribution', () => {
   });
 
   it('tags a green request that started in the last stage and ended after the rollback route with that stage, on green', async () => {
-    const { held, running, url, send } = await heldProxy();
+    const { held, running, url } = await heldProxy();
     // Stage 1 (0-based, as a rollout numbers them) routes everything to green.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 1, mirror: 0, ttlMs: 60_000, stage: 1 })).status).toBe(200);
-    const routedByStage = send();
+    const routedByStage = send(running.baseUrl);
     await until(() => held.length === 1, 'the green request at the upstream');
     // The rollout's ending: blue, tagged one past its last stage (src/live/proxy-actuator.ts endingRoutes).
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 0, stage: 2 })).status).toBe(200);
-    const afterRollback = send();
+    const afterRollback = send(running.baseUrl);
     await until(() => held.length === 2, 'the blue request at the upstream');
     held[0]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('green-model', 'late green answer'));
     held[1]?.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'blue answer'));
@@ -78,5 +78,47 @@ describe('stage attribution', () => {
       ['blue', 2],
       ['green', 1],
     ]);
+  });
+
+  // GET /admin/results says the attempts under way per stage tag (mirror copies included), so a rollout ending a
+  // stage can wait for those begun in it; `inFlightUpTo` counts only those begun up to a number the rollout read at
+  // the stage's end (later ones, still at its weight, would never let a busy proxy's count reach 0).
+  it('counts the attempts under way per stage tag, mirrors included, and up to a number when asked', async () => {
+    const { held, running, url } = await heldProxy();
+    const results = async (query = '') => (await (await admin(`${url}/admin/results?after=0${query}`, 'GET')).json()) as FeedAnswer;
+    // Every request goes blue, and a copy of each goes green: two attempts a request.
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 1 })).status).toBe(200);
+    const first = send(running.baseUrl);
+    await until(() => held.length === 2, 'the request and its mirror copy at the upstream');
+    const atEnd = await results();
+    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], stallTimeoutMs: 7000 });
+
+    // The next stage's requests: counted under their own tag, and not up to the number read above.
+    expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 2 })).status).toBe(200);
+    const second = send(running.baseUrl);
+    await until(() => held.length === 4, "the next stage's request and copy at the upstream");
+    expect((await results()).inFlight?.stages).toEqual([
+      { stage: 1, requests: 2 },
+      { stage: 2, requests: 2 },
+    ]);
+    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight).toMatchObject({ started: 4, stages: [{ stage: 1, requests: 2 }] });
+
+    // The first stage's attempts answer: gone from the count, in the page read with it.
+    for (const res of held.slice(0, 2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
+    expect((await first).status).toBe(200);
+    await until(() => running.proxy.metrics.inFlightByStage().stages.length === 1, "the first stage's attempts ended");
+    const after = await results();
+    expect(after.inFlight?.stages).toEqual([{ stage: 2, requests: 2 }]);
+    expect(after.results.map((entry) => [entry.stage, entry.kind])).toEqual(
+      expect.arrayContaining([
+        [1, 'routed'],
+        [1, 'mirror'],
+      ]),
+    );
+    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight?.stages).toEqual([]);
+
+    for (const res of held.slice(2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
+    expect((await second).status).toBe(200);
+    expect((await admin(`${url}/admin/results?after=0&inFlightUpTo=-1`, 'GET')).status).toBe(400);
   });
 });
