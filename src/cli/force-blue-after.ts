@@ -38,7 +38,12 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
       message: proxy.message,
     });
   const refused = tokenRefusedProblem(plan, proxies);
-  if (refused !== undefined) throw new UsageError(refused.replace(/; no hook was run and the rollout is still marked unfinished$/, ''));
+  if (refused !== undefined)
+    throw new UsageError(
+      refused
+        .replace('run bluegreen rollback again', 'run bluegreen rollback --force-blue again')
+        .replace(/; no hook was run and the rollout is still marked unfinished$/, ''),
+    );
   const told = proxies.filter((proxy) => proxy.told).length;
   store.appendEvent({
     at: now(),

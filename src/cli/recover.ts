@@ -68,7 +68,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const { proxies } = toBlue;
   if (toBlue.note !== undefined) warn(toBlue.note);
   for (const proxy of proxies) {
-    const type = proxy.told || proxy.left === true ? 'hook_succeeded' : 'hook_failed';
+    const type = proxy.told || proxy.left === true || proxy.alreadyBlue === true ? 'hook_succeeded' : 'hook_failed';
     store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor, message: proxy.message });
   }
   const refused = tokenRefusedProblem(plan, proxies);

@@ -37,10 +37,15 @@ export function recoveryStep(route: Route, effective: EffectiveRoute, now: numbe
   if (route.controller !== undefined && dead.runs.includes(route.controller))
     return { kind: 'blue', ending: deadRunsEnding(route, dead.runs), what: `this rollout's route (${describeRoute(route)})` };
   if (route.controller !== undefined) return { kind: 'left', what: anotherRunsRoute(route, now, dead) };
-  const servesBlue = effective.greenWeight === 0 && effective.mirror === 0;
   // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), or none yet.
-  if (route.updatedAt === 0) return { kind: 'already_blue', what: 'already on blue (no route set since it started)' };
-  if (servesBlue) return { kind: 'already_blue', what: `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})` };
+  if (effective.greenWeight === 0 && effective.mirror === 0)
+    return {
+      kind: 'already_blue',
+      what:
+        route.updatedAt === 0
+          ? 'already on blue (no route set since it started)'
+          : `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})`,
+    };
   return {
     kind: 'left',
     what:

@@ -19,6 +19,8 @@ export interface ProxyTold {
   tokenRefused?: boolean;
   /** Left as it is: another rollout run's route, or one set by hand (nothing of the dead run's there to undo). */
   left?: boolean;
+  /** Already on blue, and not the dead run's route: nothing sent. */
+  alreadyBlue?: boolean;
   message: string;
 }
 
@@ -71,7 +73,8 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
         else {
           const { route, effective, now } = await client.getRoute();
           const step = recoveryStep(route, effective, now, dead);
-          if (step.kind !== 'blue') return { ok: true, told: false, ...(step.kind === 'left' && { left: true }), message: `proxy ${client.url}: ${step.what}` };
+          if (step.kind !== 'blue')
+            return { ok: true, told: false, ...(step.kind === 'left' ? { left: true } : { alreadyBlue: true }), message: `proxy ${client.url}: ${step.what}` };
           await client.setRoute({ ...blue, ...step.ending });
         }
         return { ok: true, told: true, message: `proxy ${client.url}: back on blue` };

@@ -164,6 +164,8 @@ it("a route set by hand is the operator's: left as it is and said; a hand-set bl
   expect(rollback.stdout).toContain(`proxy ${urlOf(handGreen)}: left as it is: its route was set by hand, not by a rollout`);
   expect(rollback.stdout).toMatch(/after this rollout's last record \([^)]+\): green 0\.3, mirror 0 \(operator: canary by hand\); an operator's decision/);
   expect(rollback.stdout).toContain(`proxy ${urlOf(handBlue)}: already on blue, set by hand (green 0, mirror 0 (operator: emergency blue)`);
+  // Nothing failed: each is journaled as settled.
+  expect(journal(dir).filter((event) => event.type === 'hook_failed')).toEqual([]);
   expect(rollback.stdout).toContain(`to put it on blue all the same: bluegreen rollback --force-blue --state-dir ${path.join(dir, '.bluegreen')}`);
 });
 
