@@ -77,48 +77,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, greenWeight: 0, actor, message: skipped });
   const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
   if (chosen) {
-    const stage = snapshot.stageIndex + 1;
-    // Recorded as a rollout's hooks are (hook.json, this process's pid): should this command be killed in turn,
-    // the next rollback (or rollout) finds the hook and stops it before running its own.
-    const record = hookRecorder(store.dir, {
-      plan: plan.name,
-      event: 'rollback',
-      stage,
-      greenWeight: 0,
-      pid: process.pid,
-      hook: chosen.key,
-      recovery: command,
-    });
-    record.begin();
-    let outcome: HookOutcome;
-    try {
-      outcome = await runHook(
-        chosen.hook,
-        {
-          event: 'rollback',
-          plan: plan.name,
-          stage,
-          stages: plan.stages.length,
-          greenWeight: 0,
-          blueModel: plan.arms.blue.model,
-          greenModel: plan.arms.green.model,
-          reason,
-          at: now(),
-        },
-        // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
-        { cwd: plan.source.dir, env: ctx.env, secrets, onStart: (pgid) => record.started(pgid) },
-      );
-    } finally {
-      record.finished();
-    }
-    store.appendEvent({
-      at: now(),
-      type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
-      stage: snapshot.stageIndex,
-      greenWeight: 0,
-      actor,
-      message: secrets.redactor.text(`${chosen.label}: ${outcome.message}`),
-    });
+    const outcome = await runRollbackHook(chosen, { store, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
     if (!outcome.ok)
       return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
   } else if (proxies.length === 0 && skipped === undefined) {
@@ -137,6 +96,69 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     ...(left.length > 0 && { left }),
     message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+interface HookRun {
+  store: StateStore;
+  snapshot: RolloutSnapshot;
+  plan: Plan;
+  secrets: ReturnType<typeof protectPlanSecrets>;
+  env: NodeJS.ProcessEnv;
+  command: NonNullable<RestoreOptions['command']>;
+  actor: string;
+  reason: string;
+  now: () => number;
+}
+
+/**
+ * The plan's rollback hook (on_rollback, or on_stage standing in at 0%) run as a rollout runs it, with green at 0
+ * and the stage the rollout died in, its outcome journaled. Recorded as a rollout's hooks are (hook.json, this
+ * process's pid): should this command be killed in turn, the next rollback (or rollout) finds the hook and stops it
+ * before running its own.
+ */
+async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>>, run: HookRun): Promise<HookOutcome> {
+  const { store, snapshot, plan, secrets, now } = run;
+  const stage = snapshot.stageIndex + 1;
+  const record = hookRecorder(store.dir, {
+    plan: plan.name,
+    event: 'rollback',
+    stage,
+    greenWeight: 0,
+    pid: process.pid,
+    hook: chosen.key,
+    recovery: run.command,
+  });
+  record.begin();
+  let outcome: HookOutcome;
+  try {
+    outcome = await runHook(
+      chosen.hook,
+      {
+        event: 'rollback',
+        plan: plan.name,
+        stage,
+        stages: plan.stages.length,
+        greenWeight: 0,
+        blueModel: plan.arms.blue.model,
+        greenModel: plan.arms.green.model,
+        reason: run.reason,
+        at: now(),
+      },
+      // The same protection as in a rollout: no key in the hook's environment, none in what it printed.
+      { cwd: plan.source.dir, env: run.env, secrets, onStart: (pgid) => record.started(pgid) },
+    );
+  } finally {
+    record.finished();
+  }
+  store.appendEvent({
+    at: now(),
+    type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
+    stage: snapshot.stageIndex,
+    greenWeight: 0,
+    actor: run.actor,
+    message: secrets.redactor.text(`${chosen.label}: ${outcome.message}`),
+  });
+  return outcome;
 }
 
 /**
