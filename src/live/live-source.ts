@@ -80,8 +80,8 @@ class LiveSource implements TrafficSource {
   /**
    * A stage's end: a read of every proxy now (after any poll under way), then, while the proxies still serve
    * requests begun in `stage` before now, reads every poll until they have answered, so a late answer (a hanging
-   * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream request timeout and a
-   * poll; an ending (stop) cuts it short.
+   * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream timeouts (a stream
+   * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it short.
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
     await this.readNow();
@@ -100,7 +100,7 @@ class LiveSource implements TrafficSource {
     let timeoutMs = 0;
     for (const [proxy, seen] of this.inFlight) {
       upTo.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
-      timeoutMs = Math.max(timeoutMs, seen.inFlight.requestTimeoutMs ?? 0);
+      timeoutMs = Math.max(timeoutMs, seen.inFlight.stallTimeoutMs ?? 0);
     }
     const running = (): number => {
       let requests = 0;
@@ -131,7 +131,7 @@ class LiveSource implements TrafficSource {
     const left = running();
     if (left > 0 && !this.stopped && this.context.current() !== undefined)
       this.context.warn?.(
-        `stage ${stage + 1} is judged without ${formatPlural(left, 'request')} begun in it and still running at the proxies after their upstream request timeout and a poll (${formatDuration(boundMs)}): their answers count in its figures, not in its judgement`,
+        `stage ${stage + 1} is judged without ${formatPlural(left, 'request')} begun in it and still running at the proxies after their upstream timeouts (timeout.request and timeout.idle) and a poll (${formatDuration(boundMs)}): their answers count in its figures, not in its judgement`,
       );
   }
 

@@ -34,8 +34,11 @@ export interface AdminOptions {
   feed?: ResultsFeed;
   /** Before each read of the feed (a stopped proxy's handed-over results join it). */
   beforeResults?: () => void;
-  /** The longest an upstream request runs before its first byte (the arms' upstream.timeout.request): a stage's end waits no longer. */
-  requestTimeoutMs?: number;
+  /**
+   * The latest an upstream request begun now fails on a timeout if it stalls (the longer arm's timeout.request, to a
+   * stream's first bytes, plus its timeout.idle after them): a stage's end waits no longer.
+   */
+  stallTimeoutMs?: number;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -181,7 +184,7 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
         ...options.feed.read(after, undefined, query.get('epoch') ?? undefined),
         epoch: options.feed.epoch,
         version: FEED_VERSION,
-        inFlight: { ...metrics.inFlightByStage(inFlightUpTo), ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }) },
+        inFlight: { ...metrics.inFlightByStage(inFlightUpTo), ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }) },
       });
     }
     if (path === '/admin/route' && req.method === 'PUT') {

@@ -46,9 +46,10 @@ export type FeedAnswer = FeedPage & { epoch: string; version?: number; inFlight?
 
 /**
  * Beside each page: the proxy's attempts under way per stage tag (absent from a proxy older than the stage-end
- * wait), and how long its upstream requests may run before their first byte (the longest a stage's end waits).
+ * wait), and the latest one begun now fails on a timeout if it stalls (admin.ts stallTimeoutMs: the longest a stage's
+ * end waits).
  */
-export type FeedInFlight = InFlightByStage & { requestTimeoutMs?: number };
+export type FeedInFlight = InFlightByStage & { stallTimeoutMs?: number };
 
 export const DEFAULT_FEED_CAPACITY = 100_000;
 /**

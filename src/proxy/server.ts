@@ -191,7 +191,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         metrics,
         feed: rolloutFeed?.feed,
         beforeResults: () => rolloutFeed?.poll(),
-        requestTimeoutMs: Math.max(options.upstreams.blue.upstream.timeout.requestMs, options.upstreams.green.upstream.timeout.requestMs),
+        // A stream may stall right after its first bytes (up to timeout.request in), then fail on timeout.idle.
+        stallTimeoutMs: Math.max(
+          ...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs + upstream.timeout.idleMs),
+        ),
         now,
         log: options.log,
       }).catch((error: unknown) => {

@@ -91,7 +91,7 @@ describe('stage attribution', () => {
     const first = send(running.baseUrl);
     await until(() => held.length === 2, 'the request and its mirror copy at the upstream');
     const atEnd = await results();
-    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], requestTimeoutMs: 5000 });
+    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], stallTimeoutMs: 7000 });
 
     // The next stage's requests: counted under their own tag, and not up to the number read above.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 2 })).status).toBe(200);

@@ -1,0 +1,63 @@
+// review16: a live stage's end waits for the proxies' requests in flight (stageend16), bounded by what the proxies
+// say their upstream timeouts are. A streamed answer is bounded by timeout.request only until its first bytes; a
+// green stream that stalls right after them fails on timeout.idle, later. Bounded by timeout.request and a poll, such
+// a green, stalling in a stage's last seconds, passed the stage (a warning said some were left out) when idle >
+// request. The engine drives a real proxy on the fake clock; the proxy's timeouts run on real time.
+import type { ServerResponse } from 'node:http';
+import { expect, it } from 'vitest';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import { liveTraffic } from '../../src/live/live-source.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
+import { inBatches, runProxy, scriptedPlan, scriptedServer, streamedRequest, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { engineOnProxies, fleetOf, runClockUntil } from '../live/engine-on-proxies.js';
+import { ADMIN_TOKEN } from '../live/helpers.js';
+
+const POLL_MS = 250;
+const chunk = (model: string): string =>
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: 'hi' } }] })}\n\n`;
+
+it("judges a green stream that stalls after its first bytes in a stage's last seconds (timeout.idle > timeout.request)", async () => {
+  let stall = false;
+  const stalled: ServerResponse[] = [];
+  const server = await scriptedServer((_req, res, body) => {
+    const model = body.includes('green-model') ? 'green-model' : 'blue-model';
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk(model));
+    if (model === 'green-model' && stall) return void stalled.push(res);
+    res.end('data: [DONE]\n\n');
+  });
+  // request 2s, idle 10s (real time, on the proxy): green's stalled streams fail 10 s after their first bytes.
+  const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
+  const yaml = scriptedPlan(server.url, { proxy: proxyBlock }).replace('request: 5s, idle: 2s', 'request: 2s, idle: 10s');
+  const running = await runProxy(yaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+  const clock = new FakeClock();
+  const plan = planFromYaml(
+    `${yaml.replace('duration: 1m', 'duration: 1s')}analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: 0.02 }, on_unjudged: promote }\n`,
+  );
+  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, POLL_MS);
+  const journal: RolloutEvent[] = [];
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
+  const done = engine.run();
+  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
+  const send = (i: number) =>
+    streamedRequest(running, '/chat/completions', JSON.stringify({ model: 'blue-model', stream: true, user: `user-${i}`, messages: [] }));
+  // Green answers well for a while, then stalls after the first bytes of each stream.
+  await inBatches(30, 10, (i) => send(i).done);
+  stall = true;
+  const late = Array.from({ length: 30 }, (_, i) => send(100 + i));
+  await until(() => stalled.length >= 5 && server.seen.length === 60, "green's streams stalled");
+  await clock.advance(1000);
+  await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
+  // Past timeout.request and a poll on the rollout's clock, well before the proxy's idle timeout cuts the streams.
+  for (let waited = 0; waited < 2000 + 2 * POLL_MS; waited += POLL_MS) {
+    await until(() => engine.snapshot().phase !== 'progressing' || clock.pendingTimers() > 0, 'the rollout to wait on its clock');
+    await clock.advance(POLL_MS);
+  }
+  // The proxy cuts the stalled streams (stream idle): green's failures, begun in the stage.
+  await Promise.all(late.map((request) => request.done));
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
+});
