@@ -90,7 +90,10 @@ export class AdminClient {
   constructor(private readonly options: AdminClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.agent = new Agent({ connections: 4, connectTimeout: this.timeoutMs, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    // The call's own deadline (lenientDeadline) governs; undici's timers are a backstop behind it, as they would
+    // otherwise fire on a suspended process's wake-up before an answer that arrived in time is read.
+    const backstopMs = this.timeoutMs * 2;
+    this.agent = new Agent({ connections: 4, connectTimeout: this.timeoutMs, headersTimeout: backstopMs, bodyTimeout: backstopMs });
   }
 
   getRoute(): Promise<RouteAnswer> {
@@ -120,20 +123,24 @@ export class AdminClient {
   }
 
   private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    const deadline = lenientDeadline(this.timeoutMs);
     let answer;
+    let text;
     try {
       answer = await request(`${this.url}${path}`, {
         method,
         dispatcher: this.agent,
         headers: { authorization: `Bearer ${this.options.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline.signal,
       });
+      text = await answer.body.text();
     } catch (error) {
       // undici's messages name the address, never the token. Every caller labels the error with the proxy's URL.
       throw new AdminCallError(`unreachable: ${(error as Error).message}`);
+    } finally {
+      deadline.clear();
     }
-    const text = await answer.body.text();
     if (answer.statusCode !== 200) {
       let detail = text.slice(0, 200);
       let code: string | undefined;
@@ -150,4 +157,26 @@ export class AdminClient {
     }
     return JSON.parse(text) as T;
   }
+}
+
+/**
+ * An abort after `ms`, held back until the sockets were read once more. A process stopped past the deadline
+ * (SIGSTOP, a suspended laptop or VM) wakes to its timers before its sockets (its poll comes back interrupted, its
+ * timeout spent): an answer that arrived in time must still count, not fail the call and roll a rollout back.
+ * setImmediate runs after the loop's next poll, which reads what is waiting.
+ */
+function lenientDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  let held: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    held = setImmediate(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
+  }, ms);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      if (held !== undefined) clearImmediate(held);
+    },
+  };
 }
