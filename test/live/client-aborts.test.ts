@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { analysisConfig } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 
-import { ADMIN_TOKEN, liveFixture, savedStage, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, promoteWhen, savedStage, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -119,16 +119,15 @@ describe('client aborts in a live rollout', () => {
       // often fires before the request reaches the proxy).
       const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
       const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-      await until(() => {
-        const arms = savedStage(dir)?.arms;
-        return arms !== undefined && judged(uncapped(arms.green), arms.blue) === 'guard.green_fails_more_than_blue';
-      }, 'enough aborts of the heavy client judged').catch(async (error: unknown) => {
-        // Not left running for its 5 minutes after the test.
-        await runCli(['abort'], { cwd: dir });
-        await run;
-        throw error;
-      });
-      expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+      await promoteWhen(
+        dir,
+        run,
+        () => {
+          const arms = savedStage(dir)?.arms;
+          return arms !== undefined && judged(uncapped(arms.green), arms.blue) === 'guard.green_fails_more_than_blue';
+        },
+        'enough aborts of the heavy client judged',
+      );
       const result = await run;
       expect(result.code, result.stderr).toBe(0);
       const stage = stateOf(dir).stages[0];

@@ -6,7 +6,11 @@ import type { RolloutEvent } from '../../src/engine/types.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import type { Plan } from '../../src/plan/plan.js';
-import type { FakeClock } from '../helpers/fake-clock.js';
+import { RolloutEngine } from '../../src/engine/rollout.js';
+import { liveTraffic } from '../../src/live/live-source.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { runProxy, UPSTREAM_KEY } from '../proxy/helpers.js';
 import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
 import { ADMIN_TOKEN } from './helpers.js';
 import { until } from '../helpers/until.js';
@@ -53,4 +57,22 @@ export async function runClockUntil<T>(clock: FakeClock, done: Promise<T>, stepM
     if (!ended) await clock.advance(stepMs);
   }
   return done;
+}
+
+/**
+ * A proxy on `proxyYaml` (a scripted plan with an admin API) and a one-stage rollout driving it on the fake clock: the
+ * same plan (the proxy refuses another's routes) with a 1 s stage and an `error_rate` threshold green crosses once
+ * judged. Resolves once stage 1 has started.
+ */
+export async function oneStageLiveRollout(proxyYaml: string, options: { pollMs: number; errorRate: number }) {
+  const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+  const clock = new FakeClock();
+  const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: promote }`;
+  const plan = planFromYaml(`${proxyYaml.replace('duration: 1m', 'duration: 1s')}${analysis}\n`);
+  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, options.pollMs);
+  const journal: RolloutEvent[] = [];
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
+  const done = engine.run();
+  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
+  return { running, clock, journal, engine, done };
 }

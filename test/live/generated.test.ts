@@ -8,7 +8,7 @@ import { ARMS } from '../../src/plan/plan.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, liveView, savedStage, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, liveView, promoteWhen, savedStage, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 
@@ -31,19 +31,18 @@ describe('live rollout with generated traffic on top', () => {
     // stage once ended, on a loaded machine (load 30-45), before the application's requests had reached both arms.
     const dir = writeRolloutPlan({ controller: 'generated_traffic: true', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
     const run = runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });
-    await until(() => {
-      const live = liveView(dir)?.stages[0]?.arms;
-      const judged = savedStage(dir)?.arms;
-      // Live requests on both arms, and generated ones besides: the saved stage counts both kinds. Both files are the
-      // rollout's, live.json written at each read of the proxy, state.json every second: a difference never overstates.
-      return live !== undefined && judged !== undefined && ARMS.every((arm) => live[arm].requests >= 3 && judged[arm].requests - live[arm].requests >= 3);
-    }, 'live and generated requests on both arms').catch(async (error: unknown) => {
-      // Not left running for its 5 minutes after the test.
-      await runCli(['abort'], { cwd: dir });
-      await run;
-      throw error;
-    });
-    expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+    await promoteWhen(
+      dir,
+      run,
+      () => {
+        const live = liveView(dir)?.stages[0]?.arms;
+        const judged = savedStage(dir)?.arms;
+        // Live requests on both arms, and generated ones besides: the saved stage counts both kinds. Both files are the
+        // rollout's, live.json written at each read of the proxy, state.json every second: a difference never overstates.
+        return live !== undefined && judged !== undefined && ARMS.every((arm) => live[arm].requests >= 3 && judged[arm].requests - live[arm].requests >= 3);
+      },
+      'live and generated requests on both arms',
+    );
     const result = await run;
     expect(result.code, result.stderr).toBe(0);
     const report = reportOf(dir);

@@ -12,6 +12,7 @@ import type { LiveView } from '../../src/live/fleet.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { BIN } from '../e2e/helpers.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
 
@@ -341,4 +342,17 @@ export async function putRoute(proxy: Running, route: Record<string, unknown>): 
     body: JSON.stringify(route),
   });
   expect(answer.status).toBe(200);
+}
+
+/**
+ * Promotes the rollout `run` in `dir` once `ready` (it has judged what the test needs, in a stage longer than the
+ * test); if that never comes, aborts it first, so it is not left running its long stage after the test.
+ */
+export async function promoteWhen(dir: string, run: Promise<CliRun>, ready: () => boolean, what: string): Promise<void> {
+  await until(ready, what).catch(async (error: unknown) => {
+    await runCli(['abort'], { cwd: dir });
+    await run;
+    throw error;
+  });
+  expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
 }

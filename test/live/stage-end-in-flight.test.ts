@@ -5,16 +5,10 @@
 import type { ServerResponse } from 'node:http';
 import { expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { RolloutEngine } from '../../src/engine/rollout.js';
-import type { RolloutEvent } from '../../src/engine/types.js';
-import { liveTraffic } from '../../src/live/live-source.js';
 import { formatStageEndLine } from '../../src/report/line.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { planFromYaml } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
-import { engineOnProxies, fleetOf, runClockUntil } from './engine-on-proxies.js';
-import { ADMIN_TOKEN } from './helpers.js';
+import { openAiCompletion, scriptedPlan, scriptedServer } from '../proxy/helpers.js';
+import { oneStageLiveRollout, runClockUntil } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 const REQUESTS = 24;
@@ -37,21 +31,9 @@ async function hangingGreen() {
 }
 
 /** A proxy in front of `url` and a one-stage rollout (1 s at 50% green) driving it on the fake clock. */
-async function rolloutOn(url: string, requestTimeout: string) {
-  const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
-  const yaml = scriptedPlan(url, { proxy: proxyBlock }).replace('request: 5s', `request: ${requestTimeout}`);
-  const running = await runProxy(yaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
-  const clock = new FakeClock();
-  // The same plan (the proxy refuses another's routes), with a 1 s stage and a threshold green crosses once judged.
-  const plan = planFromYaml(
-    `${yaml.replace('duration: 1m', 'duration: 1s')}analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: 0.2 }, on_unjudged: promote }\n`,
-  );
-  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, POLL_MS);
-  const journal: RolloutEvent[] = [];
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
-  const done = engine.run();
-  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
-  return { running, clock, journal, engine, done };
+function rolloutOn(url: string, requestTimeout: string) {
+  const yaml = scriptedPlan(url, { proxy: '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }' }).replace('request: 5s', `request: ${requestTimeout}`);
+  return oneStageLiveRollout(yaml, { pollMs: POLL_MS, errorRate: 0.2 });
 }
 
 /** The application's requests, one user each (about half go green); resolves once every one reached the upstream. */

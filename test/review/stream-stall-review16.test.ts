@@ -5,15 +5,9 @@
 // request. The engine drives a real proxy on the fake clock; the proxy's timeouts run on real time.
 import type { ServerResponse } from 'node:http';
 import { expect, it } from 'vitest';
-import { RolloutEngine } from '../../src/engine/rollout.js';
-import type { RolloutEvent } from '../../src/engine/types.js';
-import { liveTraffic } from '../../src/live/live-source.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { planFromYaml } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { inBatches, runProxy, scriptedPlan, scriptedServer, streamedRequest, UPSTREAM_KEY } from '../proxy/helpers.js';
-import { engineOnProxies, fleetOf, runClockUntil } from '../live/engine-on-proxies.js';
-import { ADMIN_TOKEN } from '../live/helpers.js';
+import { inBatches, scriptedPlan, scriptedServer, streamedRequest } from '../proxy/helpers.js';
+import { oneStageLiveRollout, runClockUntil } from '../live/engine-on-proxies.js';
 
 const POLL_MS = 250;
 const chunk = (model: string): string =>
@@ -32,16 +26,7 @@ it("judges a green stream that stalls after its first bytes in a stage's last se
   // request 2s, idle 10s (real time, on the proxy): green's stalled streams fail 10 s after their first bytes.
   const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
   const yaml = scriptedPlan(server.url, { proxy: proxyBlock }).replace('request: 5s, idle: 2s', 'request: 2s, idle: 10s');
-  const running = await runProxy(yaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
-  const clock = new FakeClock();
-  const plan = planFromYaml(
-    `${yaml.replace('duration: 1m', 'duration: 1s')}analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: 0.02 }, on_unjudged: promote }\n`,
-  );
-  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, POLL_MS);
-  const journal: RolloutEvent[] = [];
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
-  const done = engine.run();
-  await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
+  const { running, clock, engine, done } = await oneStageLiveRollout(yaml, { pollMs: POLL_MS, errorRate: 0.02 });
   const send = (i: number) =>
     streamedRequest(running, '/chat/completions', JSON.stringify({ model: 'blue-model', stream: true, user: `user-${i}`, messages: [] }));
   // Green answers well for a while, then stalls after the first bytes of each stream.
