@@ -16,7 +16,6 @@ import { analysisConfig } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 
 import { ADMIN_TOKEN, liveFixture, promoteWhen, savedStage, writeRolloutPlan } from './helpers.js';
-import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
 

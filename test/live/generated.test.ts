@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { reportSchema, type RolloutReport } from '../../src/report/outcome/index.js';
 import { ARMS } from '../../src/plan/plan.js';
 import { runCli } from '../helpers/cli.js';
-import { until } from '../helpers/until.js';
 import type { Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, liveView, promoteWhen, savedStage, writeRolloutPlan } from './helpers.js';
 
