@@ -6,7 +6,9 @@
 // run set since is left as it is and said; the blue it sends carries the dead run's ids (state.json's liveResume),
 // so the proxy itself refuses it over another run's promotion; `bluegreen rollback --force-blue` is blue by hand.
 // Run 1 killed (kill -9) in folder A, its lease run out; run 2 from folder B drives the proxy (or has promoted it).
-// Real proxy and rollout processes on 127.0.0.1.
+// Real rollout processes (run 1 must die of kill -9) driving real proxies on 127.0.0.1, in this test's process: a
+// proxy outlives a rollout killed beside it either way, and the route it keeps is read from its state folder as
+// before; only the proxies' process starts are saved.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
+import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,20 +45,45 @@ function rollout(dir: string): ChildProcess & { stderrText: () => string } {
 }
 
 const LAPSED = 'lease expired: back on blue';
+/**
+ * Run 1's lease, waited out after its kill -9: short, since only its running out matters (a renewal late under load
+ * only lapses it early, and the next one puts it back). Run 2's are 3 s: its route must stand through the test.
+ */
+const RUN1_LEASE = '1s';
 
-async function startProxy(): Promise<ProxyProcess> {
-  const proxy = new ProxyProcess(tempDir(), await proxyPorts());
-  cleanup.push(() => proxy.kill());
-  await proxy.start();
-  return proxy;
+/** A proxy with a state folder: `route()` is the route file it keeps there, `kill()` closes it (it answers no more). */
+interface OrphanProxy {
+  baseUrl: string;
+  adminUrl: string;
+  route(): Route | undefined;
+  kill(): Promise<void>;
+}
+
+async function startProxy(): Promise<OrphanProxy> {
+  const stateDir = tempDir();
+  const [running] = await startProxies(1, { stateDirs: [stateDir] });
+  if (!running) throw new Error('a proxy');
+  cleanup.push(() => running.close());
+  return {
+    baseUrl: running.baseUrl,
+    adminUrl: running.proxy.adminUrl as string,
+    route: () => {
+      try {
+        return JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')) as Route;
+      } catch {
+        return undefined;
+      }
+    },
+    kill: () => running.close(),
+  };
 }
 
 /**
  * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (unless `lease` is long enough to
  * outlast the test) whose lease has run out since; run 1's controller id, as its state.json recorded it.
  */
-async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: ProxyProcess[]; folderA: string; run1: string }> {
-  const proxies: ProxyProcess[] = [];
+async function orphanedProxies(count: number, lease = RUN1_LEASE): Promise<{ proxies: OrphanProxy[]; folderA: string; run1: string }> {
+  const proxies: OrphanProxy[] = [];
   for (let i = 0; i < count; i++) proxies.push(await startProxy());
   const folderA = writeRolloutPlan(
     { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: `lease: ${lease}` },
@@ -65,15 +93,15 @@ async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: 
   await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies', 20_000);
   first.kill('SIGKILL');
   await once(first, 'exit');
-  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out", 20_000);
+  if (lease === RUN1_LEASE) await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out", 20_000);
   const run1 = proxies[0]?.route()?.controller;
   expect(stateOf(folderA).liveResume?.controllers).toEqual([run1]);
   return { proxies, folderA, run1: run1 as string };
 }
 
-async function orphanedProxy(): Promise<{ proxy: ProxyProcess; folderA: string }> {
+async function orphanedProxy(): Promise<{ proxy: OrphanProxy; folderA: string }> {
   const { proxies, folderA } = await orphanedProxies(1);
-  return { proxy: proxies[0] as ProxyProcess, folderA };
+  return { proxy: proxies[0] as OrphanProxy, folderA };
 }
 
 function stateOf(folder: string): { liveResume?: { controllers: string[] } } & Record<string, unknown> {
@@ -81,7 +109,7 @@ function stateOf(folder: string): { liveResume?: { controllers: string[] } } & R
 }
 
 /** Run 2 from folder B: a one-stage rollout through `proxy` that promotes green (exit 0). */
-async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
+async function promoteFromFolderB(proxy: OrphanProxy): Promise<void> {
   const app = new Application([proxy], 1);
   cleanup.push(() => app.stop());
   const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
@@ -150,7 +178,7 @@ it('bluegreen rollback --force-blue puts a proxy another run promoted since on b
 it('a dead run whose own route still stands is put back on blue at once, as its own ending (its ids)', async () => {
   // A lease far longer than the test: the dead run's 50% stands until the rollback.
   const { proxies, folderA, run1 } = await orphanedProxies(1, '5m');
-  const proxy = proxies[0] as ProxyProcess;
+  const proxy = proxies[0] as OrphanProxy;
   expect(proxy.route()).toMatchObject({ greenWeight: 0.5, controller: run1 });
 
   const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
@@ -176,7 +204,7 @@ it('a dead run recorded before its ids were kept is put back on blue by hand, as
 
 it("several proxies: the dead run's own goes back to blue, one another run took is left to it, a silent one to its lease", async () => {
   const { proxies, folderA, run1 } = await orphanedProxies(3);
-  const [own, taken, silent] = proxies as [ProxyProcess, ProxyProcess, ProxyProcess];
+  const [own, taken, silent] = proxies as [OrphanProxy, OrphanProxy, OrphanProxy];
   // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
   const second = rollout(folderB);
