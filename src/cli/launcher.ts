@@ -87,23 +87,33 @@ function sameProcess(info: ProcessInfo): boolean {
   return now !== undefined && now.startTime === info.startTime;
 }
 
-/** A /bin/sh relay (dash) that catches SIGINT: its voluntary context switches count the signals it took. */
+/**
+ * A /bin/sh relay (dash) that catches SIGINT: its voluntary context switches count the signals it took. A count
+ * is only a reading while the shell sleeps in wait() and is not exiting (undefined otherwise): a shell read before
+ * it first went to sleep, or one dying of SIGTERM (whose exit can sleep too), adds a switch that is no SIGINT. The
+ * state is read after the count, so a count that includes an exit's sleep is always seen with PF_EXITING set.
+ */
 function relaySwitches(info: ProcessInfo): (() => number | undefined) | undefined {
   if (info.comm !== 'sh' && info.comm !== 'dash') return undefined;
-  const read = (): { caught: bigint; switches: number } | undefined => {
+  const read = (): { caught: bigint; switches: number; asleep: boolean } | undefined => {
     try {
       const status = readFileSync(`/proc/${info.pid}/status`, 'utf8');
       const caught = /^SigCgt:\s*([0-9a-f]+)/m.exec(status)?.[1];
       const switches = /^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1];
       if (caught === undefined || switches === undefined) return undefined;
-      return { caught: BigInt(`0x${caught}`), switches: Number(switches) };
+      const stat = readProcStat(info.pid);
+      const asleep = stat !== undefined && stat.startTime === info.startTime && stat.state === 'S' && !stat.exiting;
+      return { caught: BigInt(`0x${caught}`), switches: Number(switches), asleep };
     } catch {
       return undefined;
     }
   };
   const first = read();
   if (!first || (first.caught & SIGINT_BIT) === 0n) return undefined;
-  return () => read()?.switches;
+  return () => {
+    const reading = read();
+    return reading?.asleep ? reading.switches : undefined;
+  };
 }
 
 /** "sh (pid 12)", "npm (pid 11)": npm's title ("npm exec blue…", cut at 15 bytes) is shortened to its name. */
@@ -140,7 +150,8 @@ export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {
       if (switches !== undefined && lastSwitches !== undefined && switches > lastSwitches && !stalled) {
         return end({ signal: 'SIGINT', cause: `SIGINT to its launcher ${npm ? describe(npm) : ''}`.trim() });
       }
-      lastSwitches = switches;
+      // A reading taken while the shell was awake (handling the SIGINT, say) keeps the last one to compare with.
+      if (switches !== undefined) lastSwitches = switches;
     }
   };
   const timer = setInterval(poll, intervalMs);

@@ -14,7 +14,12 @@ export interface ProcStat {
   comm: string;
   /** Start time in clock ticks since boot: with the pid, names one process even if the pid is reused. */
   startTime: string;
+  /** Dying (the kernel's PF_EXITING): it has begun to exit, though its state may still read R, S or D. */
+  exiting: boolean;
 }
+
+/** PF_EXITING in the flags field: set as a process begins to exit, before anything in its exit can sleep. */
+const PF_EXITING = 0x4;
 
 export function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
@@ -27,8 +32,9 @@ export function readProcStat(pid: number): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
   const fields = text.slice(close + 2).split(' ');
-  // After comm: state(0) ppid(1) pgrp(2) ... starttime(19).
-  return { pid, state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), comm, startTime: fields[19] ?? '' };
+  // After comm: state(0) ppid(1) pgrp(2) ... flags(6) ... starttime(19).
+  const exiting = (Number(fields[6]) & PF_EXITING) !== 0;
+  return { pid, state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), comm, startTime: fields[19] ?? '', exiting };
 }
 
 /** Dead but not yet reaped by its parent (a killed rollout whose launcher never waits): gone for every purpose. */

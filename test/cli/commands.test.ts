@@ -6,7 +6,7 @@ import { planJsonSchema } from '../../src/cli/commands/schema.js';
 import { VERSION } from '../../src/cli/version.js';
 import { runCli } from '../helpers/cli.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
-import { closedPort } from '../upstream/server.js';
+import { refusedPort } from '../live/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const COMMANDS = ['rollout', 'status', 'validate', 'schema', 'sim', 'pause', 'resume', 'promote', 'abort'];
@@ -109,7 +109,7 @@ stages:
     expect(ok.stdout).toContain('upstream: ok');
 
     const dir = tempDir();
-    const port = await closedPort();
+    const port = await refusedPort();
     writePlan(
       `name: x
 upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: MY_KEY }

@@ -4,12 +4,14 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import { CliError } from '../../src/core/exit.js';
 import { StateStore } from '../../src/state/index.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
+import { refusedPort } from '../live/helpers.js';
+import { until } from '../helpers/until.js';
 
 const sockets = new Set<Socket>();
 const silent = createServer((socket) => sockets.add(socket));
@@ -42,10 +44,7 @@ function previousRecord(dir: string): string {
 describe('a start that does not get as far as traffic', () => {
   it('a failed preflight (exit 3) leaves the previous rollout record where it was', async () => {
     const dir = tempDir();
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await refusedPort();
     const stateDir = previousRecord(dir);
     const error = (await runRollout({
       plan: startingPlan(dir, port),
@@ -75,7 +74,7 @@ describe('a start that does not get as far as traffic', () => {
       attachReporter: () => ({ finish: () => Promise.resolve() }),
     });
     // Preflight has reached the silent upstream: the start is now waiting on it.
-    await vi.waitFor(() => expect(sockets.size).toBeGreaterThan(0), { interval: 5 });
+    await until(() => sockets.size > 0, 'the preflight to reach the upstream');
     signals.emit('SIGINT');
     const error = (await running.catch((e: unknown) => e)) as CliError;
     expect(error).toBeInstanceOf(CliError);

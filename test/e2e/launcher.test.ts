@@ -2,9 +2,11 @@
 // and a CI job's step shell running it: stopping the launcher ends the rollout on blue. npm forwards
 // SIGINT/SIGTERM only to the /bin/sh it runs bluegreen through, which dies of SIGTERM and holds SIGINT.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readProcStat } from '../../src/core/proc-stat.js';
 import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState } from './helpers.js';
 import { isAlive } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
@@ -74,4 +76,22 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
     expect(readState(dir)).toMatchObject({ phase: 'interrupted', greenWeight: 0 });
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
   });
+});
+
+// SIGTERM to npm kills its relay shell, whose exit can sleep: the launcher watch tells that switch from a SIGINT's
+// by the kernel's PF_EXITING flag (src/cli/launcher.ts), set before the exit can sleep and kept in the zombie.
+it.skipIf(!LINUX)('/proc reads a dying process (here a zombie) as exiting, and a sleeping one as not', async () => {
+  // `true &` exits at once; its parent, exec'ed into sleep, never reaps it.
+  const parent = spawn('/bin/sh', ['-c', 'true & exec sleep 30'], { stdio: 'ignore' });
+  try {
+    const pid = parent.pid as number;
+    const child = () => Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim());
+    await until(() => child() > 0 && readProcStat(child())?.state === 'Z', 'the child to be a zombie');
+    expect(readProcStat(child())?.exiting).toBe(true);
+    await until(() => readProcStat(pid)?.state === 'S', 'the parent to sleep');
+    expect(readProcStat(pid)?.exiting).toBe(false);
+  } finally {
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+  }
 });

@@ -62,10 +62,10 @@ async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: 
     proxies.map((proxy) => proxy.adminUrl),
   );
   const first = rollout(folderA);
-  await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies', 20_000);
+  await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies');
   first.kill('SIGKILL');
   await once(first, 'exit');
-  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out", 20_000);
+  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out");
   const run1 = proxies[0]?.route()?.controller;
   expect(stateOf(folderA).liveResume?.controllers).toEqual([run1]);
   return { proxies, folderA, run1: run1 as string };
@@ -99,11 +99,11 @@ it("a new rollout on a dead run's folder does not take the proxy from the run dr
   const { proxy, folderA } = await orphanedProxy();
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const second = rollout(folderB);
-  await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy', 20_000);
+  await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy');
   const holder = proxy.route()?.controller;
 
   const third = rollout(folderA);
-  await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands', 30_000);
+  await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands');
   expect(proxy.route()?.controller, third.stderrText()).toBe(holder);
   expect(third.exitCode, third.stderrText()).toBe(3);
   expect(second.exitCode).toBeNull();
@@ -180,7 +180,7 @@ it("several proxies: the dead run's own goes back to blue, one another run took 
   // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
   const second = rollout(folderB);
-  await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy', 20_000);
+  await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy');
   const holder = taken.route()?.controller;
   await silent.kill();
 
@@ -194,7 +194,7 @@ it("several proxies: the dead run's own goes back to blue, one another run took 
   expect(rollback.stdout).toContain('it returns to blue when its lease runs out');
   // Run 2 renews its lease on: the rollback took nothing from it.
   const renewed = taken.route()?.updatedAt ?? 0;
-  await until(() => (taken.route()?.updatedAt ?? 0) > renewed, "run 2's next renewal", 20_000);
+  await until(() => (taken.route()?.updatedAt ?? 0) > renewed, "run 2's next renewal");
   expect(taken.route()).toMatchObject({ greenWeight: 0.5, controller: holder });
   expect(second.exitCode).toBeNull();
 }, 120_000);

@@ -50,6 +50,12 @@ class ImpatientApplication {
   }
 }
 
+/** The rule the rollouts' analysis (their plans' latency_p95: 10s, min_requests 5) breaches on these figures of stage 1 at 50%, if any. */
+function judged(green: ArmStats, blue: ArmStats): string | undefined {
+  const config = analysisConfig({ interval: 200, min_requests: 5, thresholds: { latency_p95: 10_000 } });
+  return evaluate({ stageIndex: 0, stageCount: 1, green, blue, greenWeight: 0.5, config }).breach?.rule;
+}
+
 function stateOf(dir: string): RolloutSnapshot {
   return JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
 }
@@ -57,7 +63,7 @@ function stateOf(dir: string): RolloutSnapshot {
 describe('client aborts in a live rollout', () => {
   it('rolls back a green that never answers when its clients give up (2 s) before the proxy times out (5 s)', async () => {
     const proxies = await fixture.startProxies(1, { green: 'timeout_rate: 1' });
-    const app = new ImpatientApplication(proxies[0] as Running, 8, () => 2000);
+    const app = new ImpatientApplication(proxies[0] as Running, 16, () => 2000);
     try {
       // Latency only: the built-in guard judges errors. Before aborts were results the stage passed (promoted,
       // exit 0): green had no result at all, only client aborts in the proxy's /metrics.
@@ -80,17 +86,29 @@ describe('client aborts in a live rollout', () => {
     const rng = createRandom(11);
     const timeouts: number[] = [];
     const app = new ImpatientApplication(proxies[0] as Running, 4, (i) => (timeouts[i] ??= rng() < 0.2 ? 1 + Math.floor(rng() * 4) : 10_000));
+    const aborts = (arm: ArmStats | undefined) => arm?.failuresByClass.client_abort ?? 0;
     try {
-      const dir = writeRolloutPlan(
-        { thresholds: 'latency_p95: 10s', stages: ['{ duration: 2s, green_weight: 0.5 }', '{ duration: 2s, green_weight: 1 }'] },
-        proxies,
+      // A stage longer than the test, promoted once the rollout has judged aborts on both arms: two 2 s stages
+      // sometimes ended on a loaded machine before a 1-4 ms timeout had fired on both.
+      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
+      const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      await promoteWhen(
+        dir,
+        run,
+        () => {
+          const arms = savedStage(dir)?.arms;
+          return aborts(arms?.green) > 0 && aborts(arms?.blue) > 0;
+        },
+        'aborts on both arms judged',
       );
-      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+      // Not rolled back on them while it judged them (every 200 ms until the promotion).
+      const result = await run;
       expect(result.code, result.stderr).toBe(0);
       const stage = stateOf(dir).stages[0];
-      // Both arms had aborts judged, and neither arm's were shown worse.
-      expect(stage?.arms.green.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
-      expect(stage?.arms.blue.failuresByClass.client_abort ?? 0).toBeGreaterThan(0);
+      // Both arms had aborts judged, and neither arm's were shown worse: the stage's final figures pass as well.
+      expect(aborts(stage?.arms.green)).toBeGreaterThan(0);
+      expect(aborts(stage?.arms.blue)).toBeGreaterThan(0);
+      expect(judged(stage?.arms.green as ArmStats, stage?.arms.blue as ArmStats)).toBeUndefined();
     } finally {
       await app.stop();
     }
@@ -108,8 +126,6 @@ describe('client aborts in a live rollout', () => {
       (_i, loop) => (loop === 0 ? 1 : 10_000),
       (loop, i) => (loop === 0 ? heavy : `user-${loop}-${i}`),
     );
-    const config = analysisConfig({ interval: 200, min_requests: 5, thresholds: { latency_p95: 10_000 } });
-    const judged = (arm: ArmStats, blue: ArmStats) => evaluate({ stageIndex: 0, stageCount: 1, green: arm, blue, greenWeight: 0.5, config }).breach?.rule;
     // The same figures with every abort counted as green's (the rule before the cap).
     const uncapped = ({ abortsPastClientCap: _left, ...arm }: ArmStats): ArmStats => arm;
     try {

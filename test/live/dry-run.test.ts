@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, freePort, liveFixture, putRoute, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, putRoute, refusedPort, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 const STAGES = ['{ duration: 1m, green_weight: 0.5 }', '{ duration: 1m, green_weight: 1 }'];
@@ -50,7 +50,7 @@ describe('rollout --dry-run on a live plan', () => {
     const [first, second] = proxies as [Running, Running];
     // The proxies hold the upstream key: like the real run, the dry run of a plan that sends nothing upstream
     // itself neither needs the key nor reaches the upstream (nothing listens at this one).
-    const upstream = `upstream: { base_url: "http://127.0.0.1:${await freePort()}/v1", api_key_env: UNSET_UPSTREAM_KEY }`;
+    const upstream = `upstream: { base_url: "http://127.0.0.1:${await refusedPort()}/v1", api_key_env: UNSET_UPSTREAM_KEY }`;
     const dir = writeRolloutPlan({ stages: STAGES, upstream }, proxies);
     const plain = await dryRun(dir);
     expect(plain.code, plain.stderr).toBe(0);
@@ -67,7 +67,7 @@ describe('rollout --dry-run on a live plan', () => {
     expect(partly.stderr).toContain(`but not on proxy ${second.proxy.adminUrl as string} (green 0)`);
 
     // A proxy that does not answer: a preflight failure, as for the real run.
-    const gone = writeRolloutPlan({ stages: STAGES }, [`http://127.0.0.1:${await freePort()}`]);
+    const gone = writeRolloutPlan({ stages: STAGES }, [`http://127.0.0.1:${await refusedPort()}`]);
     const unreachable = await dryRun(gone);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toContain('preflight: 1 of 1 proxies did not answer');

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
@@ -255,6 +255,32 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port as number;
+}
+
+/**
+ * A loopback port that refuses every connection (ECONNREFUSED) for as long as the test runs: the address of a proxy or
+ * upstream meant to get no answer. A port bound and released (freePort) can be taken by another process's next
+ * listen before the test connects to it, and then it answers. These are below 1024: outside the ephemeral range that
+ * every `listen(0)` and every outgoing connection's own port come from (so not even a connection to itself), below
+ * freePorts' range, and asked for by nothing in the suite. Holding a port instead is not open to Node: it cannot bind
+ * one without listening, and a listener that never accepts still completes the connection, so the caller would wait
+ * for an answer instead of being refused. Each is checked refused before it is handed out, in case the machine runs
+ * a service on it; none is on the Fetch standard's list of ports `fetch()` refuses itself (1, 7, 9, ...).
+ */
+export async function refusedPort(): Promise<number> {
+  for (const port of [2, 3, 4, 5, 6, 8]) if (await refuses(port)) return port;
+  throw new Error('every low loopback port tried (2-6, 8) answers: no address is left that is sure to refuse');
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
 
 /** Distinct listen and admin ports for a `bluegreen proxy` that must come back on the same addresses. */

@@ -8,7 +8,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { eventLoopTurns } from '../helpers/turns.js';
-import { ADMIN_TOKEN, freePort, liveFixture, proxyPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -43,7 +43,7 @@ describe('ProxyActuator stage moves', () => {
     const [running] = (await fixture.startProxies(1)) as [Running];
     const clock = new FakeClock();
     const plan = planFromYaml(proxyPlan());
-    const silent = `http://127.0.0.1:${await freePort()}`;
+    const silent = `http://127.0.0.1:${await refusedPort()}`;
     fleet = new ProxyFleet([running.proxy.adminUrl as string, silent], ADMIN_TOKEN, clock, 5000, 250);
     const results = await new ProxyActuator(plan, fleet, clock).applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
     expect(results[0]).toMatchObject({ ok: true, label: `proxy ${running.proxy.adminUrl as string}` });

@@ -1,6 +1,7 @@
 import { request } from 'undici';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventLoopTurns } from '../helpers/turns.js';
+import { until } from '../helpers/until.js';
 import { chat, fastConfig, messages, sim, sseData, sseEvents } from './helpers.js';
 
 describe('simulator faults at rate 1.0', () => {
@@ -52,7 +53,7 @@ describe('simulator faults at rate 1.0', () => {
       () => 'connection closed',
     );
     // Once the simulator has the request, an answer within the profile's 10 ms would come in a few loop turns.
-    await vi.waitFor(() => expect(handle.requestCount()).toBe(1), { interval: 2 });
+    await until(() => handle.requestCount() === 1, 'the simulator to have the request');
     let settled = false;
     void outcome.then(() => (settled = true));
     await eventLoopTurns(50);

@@ -3,7 +3,8 @@ import { closeAfterTest } from '../helpers/close-after-test.js';
 import { realSleep } from '../../src/core/clock.js';
 import { createUpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { refusedPort } from '../live/helpers.js';
 
 const KEY = 'sk-test-secret-0123456789';
 
@@ -276,7 +277,7 @@ describe('OpenAI client', () => {
     expect(await client.listModels()).toEqual({ ids: ['gpt-4.1', 'gpt-4o'], status: 200 });
     expect(await client.listModels()).toEqual({ ids: [], status: 503 });
     expect(await client.listModels()).toEqual({ ids: [], status: 200 });
-    const port = await closedPort();
+    const port = await refusedPort();
     const offline = createUpstreamClient({ arm: 'blue', model: 'm', upstream: upstreamConfig(`http://127.0.0.1:${port}/v1`) });
     try {
       await expect(offline.listModels()).rejects.toMatchObject({ name: 'UpstreamError', failure: 'connection', reason: 'ECONNREFUSED' });

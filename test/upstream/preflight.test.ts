@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/core/exit.js';
 import { PreflightError, preflight, type PreflightTarget } from '../../src/upstream/index.js';
-import { closedPort, json, stall, startServer, upstreamConfig } from './server.js';
+import { json, stall, startServer, upstreamConfig } from './server.js';
+import { refusedPort } from '../live/helpers.js';
 
 const KEY = 'sk-preflight-secret-42';
 const modelList = json(200, {
@@ -98,7 +99,7 @@ describe('preflight', () => {
   });
 
   it('fails when the upstream is unreachable', async () => {
-    const port = await closedPort();
+    const port = await refusedPort();
     const err = await failure(preflight(targets(`http://127.0.0.1:${port}/v1`), { env, cwd: dir }));
     expect(err.message).toBe(`could not reach http://127.0.0.1:${port}/v1 (ECONNREFUSED); check upstream.base_url`);
   });

@@ -3,7 +3,8 @@ import { closeAfterTest } from '../helpers/close-after-test.js';
 import { backoffMs, retryAfterMs } from '../../src/core/retry.js';
 import { createUpstreamClient, isRetryable } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { closedPort, json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { refusedPort } from '../live/helpers.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const policy = { max: 3, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -150,7 +151,7 @@ describe('retry loop against a scripted upstream', () => {
   });
 
   it('classifies a refused connection as connection and retries it', async () => {
-    const port = await closedPort();
+    const port = await refusedPort();
     const recorder = recordingSleep();
     const client = closeAfterTest(
       createUpstreamClient({

@@ -64,15 +64,6 @@ export async function startServer(handlers: Handler | Handler[]): Promise<TestSe
   });
 }
 
-/** A port nothing listens on: bound, then released. */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Handler {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });

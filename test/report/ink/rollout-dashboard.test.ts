@@ -8,6 +8,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import type { CliContext } from '../../../src/cli/context.js';
 import { eventLoopTurns } from '../../helpers/turns.js';
+import { until } from '../../helpers/until.js';
 import { reporterFor } from '../../../src/cli/reporters.js';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import type { RolloutEvent } from '../../../src/engine/types.js';
@@ -41,7 +42,7 @@ function terminalContext(dir: string, env: NodeJS.ProcessEnv = {}) {
  */
 async function typeOnceListening(terminal: ReturnType<typeof terminalContext>, keys: string[]): Promise<void> {
   const stdin = terminal.stdin as unknown as PassThrough;
-  await vi.waitFor(() => expect(stdin.listenerCount('readable') + stdin.listenerCount('data')).toBeGreaterThan(0), { timeout: 10_000, interval: 5 });
+  await until(() => stdin.listenerCount('readable') + stdin.listenerCount('data') > 0, 'the dashboard to read its keys');
   for (const key of keys) {
     stdin.write(key);
     await eventLoopTurns(20);

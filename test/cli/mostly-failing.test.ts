@@ -3,9 +3,12 @@
 // judged, not nothing_judged; beside a blue failing as often (97% both) no rule can fail it, and its handful of answers
 // judge nothing of it, so the rollout rolls back on nothing_judged (exit 10, naming the upstream) where it used to
 // promote on them (exit 0: 4 answers of 404 at 99%, checked by hand before the fix).
+// In-process (the CLI's `main`, as `bluegreen rollout --plain` runs it): the verdict, its exit code and its words are
+// the same as the binary's, without a process start for each.
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { halfThenAll, planYaml, tempDir, writePlan } from '../helpers/plans.js';
-import { rolloutToEnd } from './helpers.js';
+import { readState } from '../e2e/helpers.js';
 
 function writeErrorRatesPlan(dir: string, blueErrorRate: number, greenErrorRate: number): void {
   const model = (errorRate: number) => `{ latency: { p50: 5ms, p95: 20ms }, error_rate: ${errorRate} }`;
@@ -22,7 +25,11 @@ function writeErrorRatesPlan(dir: string, blueErrorRate: number, greenErrorRate:
   );
 }
 
-const rollout = (dir: string) => rolloutToEnd(dir, ['--seed', '5']);
+/** `bluegreen rollout plan.yaml --plain --seed 5` in `dir`, run to its end: its exit code, its stderr and its saved state. */
+async function rollout(dir: string): Promise<{ code: number; stderr: string; state: Record<string, unknown> }> {
+  const { code, stderr } = await runCli(['rollout', 'plan.yaml', '--plain', '--seed', '5'], { cwd: dir });
+  return { code, stderr, state: readState(dir) };
+}
 
 interface SavedStage {
   verdict: string;
