@@ -2,6 +2,7 @@
 // (bench/lib/bare-proxy.js) and the built `bluegreen proxy` CLI on a bench plan (route on blue, no client keys).
 // `nodeArgs` go to the proxy's node (e.g. --cpu-prof) so it can be profiled under the same load.
 import { fork, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './plan.js';
@@ -54,7 +55,8 @@ proxy: { limits: { max_concurrency: 20000 } }
   );
   const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
     env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
+    stdio: ['ignore', process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
     let err = '';

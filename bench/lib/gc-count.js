@@ -1,0 +1,63 @@
+// The young generation's work in one benchmarked process, counted per request so a loaded machine changes it little:
+// loaded with --import, the first SIGUSR2 starts counting and the next writes to GC_COUNT_OUT (default
+// /tmp/gc-count-PID.json) the requests the process's server took, the bytes allocated (exact, bench/lib/allocated.js's
+// rule), and for each GC its kind, wall time and what it moved: a scavenge's cost grows with the bytes it copies
+// (the young objects still alive, copied within the young generation or promoted to the old one), not with the
+// young generation's size. bench/tools/proxy-gc.js drives it.
+import { renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import v8 from 'node:v8';
+
+const out = process.env.GC_COUNT_OUT ?? `/tmp/gc-count-${process.pid}.json`;
+const YOUNG = new Set(['new_space', 'new_large_object_space']);
+let requests = 0;
+/** @type {InstanceType<typeof v8.GCProfiler> | undefined} */
+let profiler;
+let usedAtStart = 0;
+
+const serverProto = /** @type {any} */ (http.Server.prototype);
+const emit = serverProto.emit;
+serverProto.emit = function (/** @type {string} */ type, /** @type {unknown[]} */ ...args) {
+  if (profiler && type === 'request') requests++;
+  return emit.call(this, type, ...args);
+};
+
+/** Bytes used in the young generation and outside it, from one of GCProfiler's heap space lists. */
+function split(/** @type {{ spaceName: string; spaceUsedSize: number }[]} */ spaces) {
+  let young = 0;
+  let old = 0;
+  for (const s of spaces) {
+    if (YOUNG.has(s.spaceName)) young += s.spaceUsedSize;
+    else old += s.spaceUsedSize;
+  }
+  return { young, old };
+}
+
+function start() {
+  requests = 0;
+  usedAtStart = v8.getHeapStatistics().used_heap_size;
+  profiler = new v8.GCProfiler();
+  profiler.start();
+}
+
+function stop() {
+  const used = v8.getHeapStatistics().used_heap_size;
+  const { statistics } = /** @type {any} */ (profiler).stop();
+  profiler = undefined;
+  let allocated = 0;
+  let last = usedAtStart;
+  const gcs = statistics.map((/** @type {any} */ gc) => {
+    allocated += gc.beforeGC.heapStatistics.usedHeapSize - last;
+    last = gc.afterGC.heapStatistics.usedHeapSize;
+    const before = split(gc.beforeGC.heapSpaceStatistics);
+    const after = split(gc.afterGC.heapSpaceStatistics);
+    const youngSize = gc.afterGC.heapSpaceStatistics.find((/** @type {any} */ s) => s.spaceName === 'new_space')?.spaceSize ?? 0;
+    // survived: young bytes left after (copied within the young generation); promoted: the old spaces' growth.
+    return { type: gc.gcType, ms: gc.cost / 1000, survived: after.young, promoted: Math.max(0, after.old - before.old), youngSize };
+  });
+  allocated += used - last;
+  writeFileSync(`${out}.part`, JSON.stringify({ requests, allocated, gcs }));
+  renameSync(`${out}.part`, out);
+}
+
+process.on('SIGUSR2', () => (profiler ? stop() : start()));
