@@ -59,6 +59,28 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(rollout.stderr).toContain('line(s) skipped, the first at line 3: not JSON');
   });
 
+  it("warns alike in validate, --dry-run and rollout's start, the sampled file's users counted in each", async () => {
+    // 50 requests at 50%: 25 green, give or take 4 split at random (short of 20 in 6% of runs); the file's 4 users
+    // (a collision of 1/4) widen it to give or take 13 (34%). A rollout that left the users out said the former.
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }], user: `user-${i % 4}` }));
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }', analysis: '{ min_requests: 20, thresholds: { error_rate: 0.5 } }' }), {
+      's.jsonl': `${lines.join('\n')}\n`,
+    });
+    const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning: (.*)$/gm)].map((match) => match[1]);
+    const validate = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(validate.code).toBe(0);
+    const { warnings } = JSON.parse(validate.stdout) as { warnings: string[] };
+    expect(warnings).toEqual([
+      expect.stringMatching(/^stages\[0\]\.duration: about 25 green request\(s\) at 50\/s, give or take 13 from run to run: .* in about 3\d% of runs/),
+    ]);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(warningsIn(dryRun.stderr)).toEqual(warnings);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect([0, 10], rollout.stderr).toContain(rollout.code);
+    expect(warningsIn(rollout.stderr)).toEqual(warnings);
+  });
+
   it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, synthetic: { prompts: p.txt } }' }), { 'p.txt': '\n# nothing\n' });
     const result = await runCli(['validate', 'plan.yaml'], { cwd });
