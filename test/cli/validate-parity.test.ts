@@ -42,6 +42,24 @@ describe('validate and --dry-run run the rollout checks', () => {
     }
   });
 
+  it('with an unusable sampled file and an upstream key not set, validate, --dry-run and rollout all stop on the file (exit 2)', async () => {
+    // The rollout used to preflight its upstream first and stop there (exit 3) where its dry run said exit 2.
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+      /upstream:\n.*\n/,
+      'upstream: { base_url: "https://example.invalid/v1", api: openai, api_key_env: PARITY_KEY_NOT_SET }\n',
+    );
+    const cwd = folder(plan, { 's.jsonl': 'not json\n' });
+    for (const args of [
+      ['validate', 'plan.yaml'],
+      ['rollout', 'plan.yaml', '--dry-run'],
+      ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'],
+    ]) {
+      const result = await runCli(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain('has no usable request: 1 line(s) skipped, the first at line 1: not JSON');
+    }
+  });
+
   it('skipped sampled lines are a warning with the count and the first line, in validate, --dry-run and rollout', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': `${GOOD_LINE}\n${GOOD_LINE}\n{broken\n${GOOD_LINE}\n[]\n` });
     const warning = 's.jsonl: 2 line(s) skipped, the first at line 3: not JSON';
