@@ -64,11 +64,9 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   closers.unshift(() => startup.dispose());
   try {
     const { startStage, keepRecord, carried, liveResume } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
-    // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
-    // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
-    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
-    closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const random = createRandom(options.seed);
+    // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
+    // a plan both would stop on stops here with the same error and exit code.
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
     const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
     closers.unshift(() => traffic.close());
@@ -76,6 +74,10 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
     const trafficWarning = traffic.warning();
     if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
+    // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
+    // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
+    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
+    closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
 
     // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
     const live = plan.proxy?.admin

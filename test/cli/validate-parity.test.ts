@@ -42,6 +42,24 @@ describe('validate and --dry-run run the rollout checks', () => {
     }
   });
 
+  it('with an unusable sampled file and an upstream key not set, validate, --dry-run and rollout all stop on the file (exit 2)', async () => {
+    // The rollout used to preflight its upstream first and stop there (exit 3) where its dry run said exit 2.
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+      /upstream:\n.*\n/,
+      'upstream: { base_url: "https://example.invalid/v1", api: openai, api_key_env: PARITY_KEY_NOT_SET }\n',
+    );
+    const cwd = folder(plan, { 's.jsonl': 'not json\n' });
+    for (const args of [
+      ['validate', 'plan.yaml'],
+      ['rollout', 'plan.yaml', '--dry-run'],
+      ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'],
+    ]) {
+      const result = await runCli(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain('has no usable request: 1 line(s) skipped, the first at line 1: not JSON');
+    }
+  });
+
   it('skipped sampled lines are a warning with the count and the first line, in validate, --dry-run and rollout', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': `${GOOD_LINE}\n${GOOD_LINE}\n{broken\n${GOOD_LINE}\n[]\n` });
     const warning = 's.jsonl: 2 line(s) skipped, the first at line 3: not JSON';
@@ -57,6 +75,28 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(rollout.code, rollout.stderr).toBe(0);
     expect(rollout.stderr).toContain('bluegreen: warning:');
     expect(rollout.stderr).toContain('line(s) skipped, the first at line 3: not JSON');
+  });
+
+  it("warns alike in validate, --dry-run and rollout's start, the sampled file's users counted in each", async () => {
+    // 50 requests at 50%: 25 green, give or take 4 split at random (short of 20 in 6% of runs); the file's 4 users
+    // (a collision of 1/4) widen it to give or take 13 (34%). A rollout that left the users out said the former.
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }], user: `user-${i % 4}` }));
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }', analysis: '{ min_requests: 20, thresholds: { error_rate: 0.5 } }' }), {
+      's.jsonl': `${lines.join('\n')}\n`,
+    });
+    const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning: (.*)$/gm)].map((match) => match[1]);
+    const validate = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(validate.code).toBe(0);
+    const { warnings } = JSON.parse(validate.stdout) as { warnings: string[] };
+    expect(warnings).toEqual([
+      expect.stringMatching(/^stages\[0\]\.duration: about 25 green request\(s\) at 50\/s, give or take 13 from run to run: .* in about 3\d% of runs/),
+    ]);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(warningsIn(dryRun.stderr)).toEqual(warnings);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect([0, 10], rollout.stderr).toContain(rollout.code);
+    expect(warningsIn(rollout.stderr)).toEqual(warnings);
   });
 
   it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {
