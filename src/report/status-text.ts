@@ -1,8 +1,9 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
-import type { RolloutSnapshot } from '../engine/types.js';
+import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
@@ -25,8 +26,12 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   // A dead owner's phase is only where it was: the rollout is no longer moving, whatever state.json says.
   const orphaned = !finished && !owner.alive;
   const phase = snapshot.phase.replace('_', ' ');
+  // The journal may say the ending began where state.json, a write behind, still says "progressing".
+  const died = orphaned
+    ? phaseWhenDied(FINAL_PHASES.includes(snapshot.phase) ? snapshot.phase : (endingStarted(snapshot.recentEvents)?.phase ?? snapshot.phase))
+    : '';
   lines.push(
-    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${phase})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
@@ -37,8 +42,7 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
-  if (!finished && owner.hook)
-    lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot.greenWeight, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
+  if (!finished && owner.hook) lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
   if (!finished && owner.recovery) lines.push(`  ${recoveryLine(owner.recovery)}`);
   const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
   lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
