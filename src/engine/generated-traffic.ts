@@ -54,15 +54,18 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       drain: (timeoutMs) => dispatcher.drain(timeoutMs, setTimer),
       cancelAll: () => dispatcher.cancelAll(),
       // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
-      // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no longer than that.
-      catchUp: async (stage, waiting) => {
-        const running = await dispatcher.settled(stage, options.longestRequestMs, setTimer, (requests) =>
-          waiting?.({ requests, timeoutMs: options.longestRequestMs }),
+      // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no
+      // longer than that. One answering later still is a late result, judged with its stage at the next judgement
+      // (stage-steps.ts judgeLate). The last stage's end waits for every stage's requests (nothing judges after the promotion).
+      catchUp: async (stage, waiting, final) => {
+        const running = await dispatcher.settled(final ? 'every' : stage, options.longestRequestMs, setTimer, (requests) =>
+          waiting?.({ requests, timeoutMs: options.longestRequestMs, ...(final && { beforePromotion: true }) }),
         );
-        if (running > 0 && context.current() !== undefined)
+        if (running > 0 && !final && context.current() !== undefined)
           context.warn?.(
-            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): their answers count in its figures, not in its judgement`,
+            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): each is judged with stage ${stage + 1} when it answers, at the rollout's next judgement`,
           );
+        return running;
       },
     };
   };

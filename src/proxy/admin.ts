@@ -39,6 +39,12 @@ export interface AdminOptions {
    * stream's first bytes, plus its timeout.idle after them): a stage's end waits no longer.
    */
   stallTimeoutMs?: number;
+  /**
+   * The latest an upstream request begun now ends, whatever it does: the longer arm's timeout.request (a whole
+   * answer, or a stream's first bytes) plus proxy.limits.max_stream_duration (a stream after them, cut there as a
+   * failure). The last stage's end waits no longer before the promotion.
+   */
+  longestMs?: number;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -69,6 +75,17 @@ function bearer(req: IncomingMessage): string | undefined {
 }
 
 const isShare = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
+
+/**
+ * A query parameter that is a whole number: undefined when absent, or why it is not one. An empty value is not 0
+ * (`Number('')` is): `?inFlightUpTo=` counted no attempt under way, and a stage's end stopped waiting at once.
+ */
+function wholeNumber(query: URLSearchParams, name: string): number | string | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  const value = text.trim() === '' ? NaN : Number(text);
+  return Number.isInteger(value) && value >= 0 ? value : `${name} must be a whole number of 0 or more`;
+}
 
 export interface RouteRequest {
   route: Omit<Route, 'updatedAt'>;
@@ -176,12 +193,10 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
     if (path === '/admin/results' && req.method === 'GET' && options.feed) {
       const query = new URL(req.url ?? '/', 'http://admin').searchParams;
-      const after = Number(query.get('after') ?? '0');
-      if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
-      const upTo = query.get('inFlightUpTo');
-      const inFlightUpTo = upTo === null ? undefined : Number(upTo);
-      if (inFlightUpTo !== undefined && (!Number.isInteger(inFlightUpTo) || inFlightUpTo < 0))
-        return json(res, 400, { error: 'inFlightUpTo must be a whole number of 0 or more' });
+      const after = wholeNumber(query, 'after') ?? 0;
+      if (typeof after === 'string') return json(res, 400, { error: after });
+      const inFlightUpTo = wholeNumber(query, 'inFlightUpTo');
+      if (typeof inFlightUpTo === 'string') return json(res, 400, { error: inFlightUpTo });
       options.beforeResults?.();
       // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one. The page and
       // the attempts under way are taken together: an attempt that ended is in the page (or before it), never in both.
@@ -189,7 +204,11 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
         ...options.feed.read(after, undefined, query.get('epoch') ?? undefined),
         epoch: options.feed.epoch,
         version: FEED_VERSION,
-        inFlight: { ...metrics.inFlightByStage(inFlightUpTo), ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }) },
+        inFlight: {
+          ...metrics.inFlightByStage(inFlightUpTo),
+          ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
+          ...(options.longestMs !== undefined && { longestMs: options.longestMs }),
+        },
       });
     }
     if (path === '/admin/route' && req.method === 'PUT') {

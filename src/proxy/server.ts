@@ -195,6 +195,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         stallTimeoutMs: Math.max(
           ...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs + upstream.timeout.idleMs),
         ),
+        // Any request ends by its timeout.request (a whole answer, a stream's first bytes), a stream max_stream_duration after that.
+        longestMs:
+          Math.max(...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs)) + settings.limits.maxStreamMs,
         now,
         log: options.log,
       }).catch((error: unknown) => {
