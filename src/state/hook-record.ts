@@ -12,6 +12,14 @@ const HOOK_FILE = 'hook.json';
 const GRACE_MS = 2000;
 const EVENTS: readonly HookEventName[] = ['stage', 'rollback', 'abort', 'promote'];
 
+/**
+ * The `hook` of a record and of what is read back from it: the plan's hook by its key ("on_stage"). A record names
+ * the hook that ran (records before session 15 do not); what is read back (RecoveryHook, HookInFlight) names it
+ * only when it stood in for the event's own ("on_stage" at 0% for a plan without on_rollback: hooks/ending-hook.ts),
+ * the one case status and messages say which hook ran.
+ */
+type PlanHookKey = string;
+
 interface HookRecord {
   /** An exec hook's process group, once spawned; a webhook has none. */
   pgid?: number;
@@ -25,8 +33,7 @@ interface HookRecord {
   by?: 'proxies';
   /** Set when a recovery ran it (`bluegreen rollback`, or a new rollout putting a dead one back on blue): which. */
   recovery?: string;
-  /** The plan's hook that ran ("on_stage" standing in for a missing on_rollback): absent in records before session 15. */
-  hook?: string;
+  hook?: PlanHookKey;
 }
 
 /** The rollback hook a recovery of the folder's dead rollout ran (a `bluegreen rollback` killed in turn, say). */
@@ -35,8 +42,7 @@ export interface RecoveryHook {
   pid: number;
   /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
   command?: string;
-  /** The plan's hook it ran when another stood in for on_rollback ("on_stage" at 0%); records before session 15 do not say. */
-  hook?: string;
+  hook?: PlanHookKey;
   /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
   running?: boolean;
 }
@@ -51,13 +57,12 @@ export interface HookInFlight {
   running?: boolean;
   /** The proxies' routes were being set (a live rollout), not a hook run. */
   by?: 'proxies';
-  /** The plan's hook running, when another stands in for the event's own ("on_stage" for a rollback). */
-  hook?: string;
+  hook?: PlanHookKey;
 }
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: string },
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: PlanHookKey },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
   const { plan, event, stage, greenWeight, pid, by, recovery, hook } = call;
