@@ -27,6 +27,7 @@ import { operatorName } from './operator.js';
 import type { HookKey } from '../hooks/ending-hook.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
+import { sendsToAnthropic } from './plan-checks.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -68,7 +69,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
     // a plan both would stop on stops here with the same error and exit code.
     // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
-    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
+    const traffic = createTrafficMix(plan.traffic, random, { anthropic: sendsToAnthropic(plan) });
     closers.unshift(() => traffic.close());
     await startup.step(traffic.ready());
     // Unusable sampled lines are skipped, never silently: say how many and where the first one is.

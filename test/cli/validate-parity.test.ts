@@ -99,6 +99,30 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(warningsIn(rollout.stderr)).toEqual(warnings);
   });
 
+  it('with an Anthropic arm, validate, --dry-run and rollout skip the lines it cannot be sent and name the parameters left out alike', async () => {
+    // validate and --dry-run used to read the file as for an OpenAI arm: no skipped line, no parameter left out.
+    const lines = [
+      { messages: [{ role: 'user', content: 'hi' }], seed: 7 },
+      { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] },
+      { messages: [{ role: 'user', content: 'hello' }], seed: 8 },
+    ];
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+      /^green: .*$/m,
+      'green: { model: b, upstream: { api: anthropic, simulate: { seed: 1, models: { b: { latency: { p50: 2ms, p95: 4ms } } } } } }',
+    );
+    const cwd = folder(plan, { 's.jsonl': `${lines.map((line) => JSON.stringify(line)).join('\n')}\n` });
+    const warning = `${cwd}/s.jsonl: 1 line(s) skipped, the first at line 2: cannot be sent to an Anthropic arm: a input_audio content part (Anthropic takes text and images); ${cwd}/s.jsonl: parameters the Anthropic arm has no counterpart for were left out: seed (2)`;
+    const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning: (.*)$/gm)].map((match) => match[1]);
+    const validate = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(validate.code, validate.stdout).toBe(0);
+    expect((JSON.parse(validate.stdout) as { warnings: string[] }).warnings).toContain(warning);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(warningsIn(dryRun.stderr)).toContain(warning);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect(rollout.code, rollout.stderr).toBe(0);
+    expect(warningsIn(rollout.stderr)).toContain(warning);
+  });
+
   it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, synthetic: { prompts: p.txt } }' }), { 'p.txt': '\n# nothing\n' });
     const result = await runCli(['validate', 'plan.yaml'], { cwd });
