@@ -26,6 +26,7 @@ import { lockOwner, operatorName } from './operator.js';
 import type { HookKey } from '../hooks/ending-hook.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
+import { sendsToAnthropic } from './plan-checks.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -114,7 +115,7 @@ async function openTraffic(
   closers: Closers,
 ): Promise<{ traffic: TrafficMix; trafficWarning: string | undefined }> {
   // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
-  const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
+  const traffic = createTrafficMix(plan.traffic, random, { anthropic: sendsToAnthropic(plan) });
   closers.unshift(() => traffic.close());
   await startup.step(traffic.ready());
   // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
