@@ -7,6 +7,7 @@ import { runExec, runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
 import { isAlive } from '../helpers/processes.js';
 import { readProcStat } from '../../src/core/proc-stat.js';
+import { formatDuration } from '../../src/core/format.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -114,12 +115,20 @@ describe('exec hooks', () => {
   });
 
   it('kill the whole process group on timeout, without waiting for it', async () => {
-    // A wait for the sleep's own end would outlast the test's time limit: no clock is read here.
-    const outcome = await runHook(exec('sleep 600 & echo $! > child.pid; wait', 200), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
-    expect(outcome.ok).toBe(false);
-    expect(outcome.message).toBe('exec sleep 600 & echo $! > child.pid; wait timed out after 200ms');
-    const child = Number(readFileSync(path.join(planDir, 'child.pid'), 'utf8'));
-    expect(isAlive(child)).toBe(false);
+    // A wait for the sleep's own end would outlast the test's time limit: no clock is read here. The timeout runs from
+    // the shell's start, and on a loaded machine 200 ms can pass before it has started the sleep and written its pid
+    // (then there is no child to find killed): the same run again, with a longer timeout, until it has.
+    const pidFile = path.join(planDir, 'child.pid');
+    for (const timeoutMs of [200, 2000, 20_000]) {
+      rmSync(pidFile, { force: true });
+      const outcome = await runHook(exec('sleep 600 & echo $! > child.pid; wait', timeoutMs), EVENT, { cwd: planDir, env: { PATH: process.env.PATH } });
+      expect(outcome.ok).toBe(false);
+      expect(outcome.message).toBe(`exec sleep 600 & echo $! > child.pid; wait timed out after ${formatDuration(timeoutMs)}`);
+      if (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').endsWith('\n')) continue;
+      expect(isAlive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+      return;
+    }
+    throw new Error('the hook never started its sleep before its timeout, even of 20 s');
   });
 
   it('stop when the signal aborts', async () => {

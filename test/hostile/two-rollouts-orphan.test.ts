@@ -16,10 +16,8 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ROUTE_FILE, type Route } from '../../src/proxy/route.js';
-import { ADMIN_TOKEN, Application, startProxies, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, Application, stateProxy, type StateProxy, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,40 +49,13 @@ const LAPSED = 'lease expired: back on blue';
  */
 const RUN1_LEASE = '1s';
 
-/** A proxy with a state folder: `route()` is the route file it keeps there, `kill()` closes it (it answers no more). */
-interface OrphanProxy {
-  baseUrl: string;
-  adminUrl: string;
-  route(): Route | undefined;
-  kill(): Promise<void>;
-}
-
-async function startProxy(): Promise<OrphanProxy> {
-  const stateDir = tempDir();
-  const [running] = await startProxies(1, { stateDirs: [stateDir] });
-  if (!running) throw new Error('a proxy');
-  cleanup.push(() => running.close());
-  return {
-    baseUrl: running.baseUrl,
-    adminUrl: running.proxy.adminUrl as string,
-    route: () => {
-      try {
-        return JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')) as Route;
-      } catch {
-        return undefined;
-      }
-    },
-    kill: () => running.close(),
-  };
-}
-
 /**
  * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (unless `lease` is long enough to
  * outlast the test) whose lease has run out since; run 1's controller id, as its state.json recorded it.
  */
-async function orphanedProxies(count: number, lease = RUN1_LEASE): Promise<{ proxies: OrphanProxy[]; folderA: string; run1: string }> {
-  const proxies: OrphanProxy[] = [];
-  for (let i = 0; i < count; i++) proxies.push(await startProxy());
+async function orphanedProxies(count: number, lease = RUN1_LEASE): Promise<{ proxies: StateProxy[]; folderA: string; run1: string }> {
+  const proxies: StateProxy[] = [];
+  for (let i = 0; i < count; i++) proxies.push(await stateProxy());
   const folderA = writeRolloutPlan(
     { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: `lease: ${lease}` },
     proxies.map((proxy) => proxy.adminUrl),
@@ -99,9 +70,9 @@ async function orphanedProxies(count: number, lease = RUN1_LEASE): Promise<{ pro
   return { proxies, folderA, run1: run1 as string };
 }
 
-async function orphanedProxy(): Promise<{ proxy: OrphanProxy; folderA: string }> {
+async function orphanedProxy(): Promise<{ proxy: StateProxy; folderA: string }> {
   const { proxies, folderA } = await orphanedProxies(1);
-  return { proxy: proxies[0] as OrphanProxy, folderA };
+  return { proxy: proxies[0] as StateProxy, folderA };
 }
 
 function stateOf(folder: string): { liveResume?: { controllers: string[] } } & Record<string, unknown> {
@@ -109,7 +80,7 @@ function stateOf(folder: string): { liveResume?: { controllers: string[] } } & R
 }
 
 /** Run 2 from folder B: a one-stage rollout through `proxy` that promotes green (exit 0). */
-async function promoteFromFolderB(proxy: OrphanProxy): Promise<void> {
+async function promoteFromFolderB(proxy: StateProxy): Promise<void> {
   const app = new Application([proxy], 1);
   cleanup.push(() => app.stop());
   const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
@@ -178,7 +149,7 @@ it('bluegreen rollback --force-blue puts a proxy another run promoted since on b
 it('a dead run whose own route still stands is put back on blue at once, as its own ending (its ids)', async () => {
   // A lease far longer than the test: the dead run's 50% stands until the rollback.
   const { proxies, folderA, run1 } = await orphanedProxies(1, '5m');
-  const proxy = proxies[0] as OrphanProxy;
+  const proxy = proxies[0] as StateProxy;
   expect(proxy.route()).toMatchObject({ greenWeight: 0.5, controller: run1 });
 
   const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
@@ -204,13 +175,13 @@ it('a dead run recorded before its ids were kept is put back on blue by hand, as
 
 it("several proxies: the dead run's own goes back to blue, one another run took is left to it, a silent one to its lease", async () => {
   const { proxies, folderA, run1 } = await orphanedProxies(3);
-  const [own, taken, silent] = proxies as [OrphanProxy, OrphanProxy, OrphanProxy];
+  const [own, taken, silent] = proxies as [StateProxy, StateProxy, StateProxy];
   // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
   const second = rollout(folderB);
   await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy', 20_000);
   const holder = taken.route()?.controller;
-  await silent.kill();
+  await silent.close();
 
   const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
   expect(rollback.code, rollback.stderr).toBe(0);
