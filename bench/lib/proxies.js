@@ -2,7 +2,7 @@
 // (bench/lib/bare-proxy.js) and the built `bluegreen proxy` CLI on a bench plan (route on blue, no client keys).
 // `nodeArgs` go to the proxy's node (e.g. --cpu-prof) so it can be profiled under the same load.
 import { fork, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './plan.js';
@@ -53,15 +53,19 @@ proxy: { limits: { max_concurrency: 20000 } }
 `,
     dir,
   );
+  // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
+  const stdout = process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
     env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY },
-    // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
-    stdio: ['ignore', process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
+  // The child has its own copy of the file's descriptor.
+  if (typeof stdout === 'number') closeSync(stdout);
   return new Promise((resolve, reject) => {
     let err = '';
     child.once('exit', (code) => reject(new Error(`bluegreen proxy exited (${code}): ${err}`)));
-    child.stderr.on('data', (chunk) => {
+    // Piped above (stdout's file descriptor, when set, only widens spawn's inferred type).
+    /** @type {import('node:stream').Readable} */ (child.stderr).on('data', (chunk) => {
       err += chunk;
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (match) {
