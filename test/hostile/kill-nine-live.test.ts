@@ -9,6 +9,12 @@ import { BIN, journal, readState } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 import { adminRelay } from '../live/admin-relay.js';
+import OpenAI from 'openai';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { tempDir } from '../helpers/plans.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
@@ -25,7 +31,7 @@ afterEach(async () => {
 function rollout(dir: string, args: string[] = []): ChildProcess & { stderrText: () => string } {
   const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', ...args], {
     cwd: dir,
-    env: { PATH: process.env.PATH, ADMIN_TOKEN },
+    env: { PATH: process.env.PATH, ADMIN_TOKEN, UPSTREAM_KEY },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
@@ -112,4 +118,52 @@ it('killed while its rollback retries a proxy that does not answer: status says 
   const forced = await runCli(['rollback', '--force-blue'], { cwd: dir, env: { ADMIN_TOKEN } });
   expect(forced.code, forced.stderr).toBe(0);
   expect(readState(dir)).toMatchObject({ phase: 'rolled_back', exitCode: 5 });
+});
+
+it("killed while its stage's end waits for green's requests in flight: status says where it was, rollback puts the proxy on blue, --resume goes on from that stage", async () => {
+  // Blue answers at once; green's requests hang until the test answers them.
+  const hung: ServerResponse[] = [];
+  const upstream = await scriptedServer((_req, res, body) => {
+    if (body.includes('green-model')) return void hung.push(res);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
+  });
+  const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
+  const running = await runProxy(scriptedPlan(upstream.url, { proxy: proxyBlock }), { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+  const dir = tempDir('bluegreen-live-');
+  const rolloutPlan = scriptedPlan(upstream.url, {
+    proxy: `{ fallback: false, admin: { token_env: ADMIN_TOKEN }, controller: { admin_urls: [${running.proxy.adminUrl as string}] } }`,
+  }).replace('duration: 1m', 'duration: 2s');
+  writeFileSync(path.join(dir, 'plan.yaml'), `${rolloutPlan}analysis: { interval: 200ms, on_unjudged: promote }\n`);
+  const child = rollout(dir);
+  await until(() => journal(dir).some((event) => event.type === 'stage_started'), 'stage 1');
+  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  const calls = Array.from({ length: 12 }, (_, i) =>
+    client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
+  );
+  try {
+    await until(() => hung.length > 0 && (readState(dir) as { stageEndWait?: unknown }).stageEndWait !== undefined, "the stage's end to wait for green");
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(running.proxy.route.effective().greenWeight).toBe(0.5);
+
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.code).toBe(5);
+    expect(status.stdout).toContain('orphaned (its process died while progressing)');
+    expect(status.stdout).toContain('stage 1/1, green 50% / blue 50%');
+
+    const dry = await runCli(['rollout', 'plan.yaml', '--resume', '--dry-run', '--ci'], { cwd: dir, env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('--resume: would go on from stage 1/1');
+
+    const rollback = await runCli(['rollback'], { cwd: dir, env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(readState(dir)).toMatchObject({ phase: 'rolled_back', exitCode: 5 });
+    for (const text of [status.stdout, status.stderr, rollback.stdout, rollback.stderr, JSON.stringify(journal(dir))]) expect(text).not.toContain(UPSTREAM_KEY);
+  } finally {
+    for (const res of hung.splice(0)) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"green broke"}}');
+    await Promise.all(calls);
+    await running.close();
+    await upstream.close();
+  }
 });
