@@ -4,7 +4,7 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
 import { orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
-import { stopOrphanHook } from '../state/hook-record.js';
+import { describeHookInFlight, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { endingBegun, restoreBlue } from './recover.js';
@@ -69,7 +69,11 @@ export function resumable(store: StateStore, plan: Plan, previous: RolloutStandi
       `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
     );
   }
-  const ending = endingBegun(snapshot, store.readEvents());
+  // hook.json too: the kill may land after the ending's hook (or the proxies' promotion) began and before the
+  // journal's line of it was written, a resume would then undo what that hook did.
+  const hook = readHookInFlight(store.dir, snapshot);
+  const moving = hook !== undefined && hook.event !== 'stage' ? `ending (its ${describeHookInFlight(hook)} was under way when it died)` : undefined;
+  const ending = endingBegun(snapshot, store.readEvents()) ?? moving;
   if (ending)
     throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
   return snapshot;

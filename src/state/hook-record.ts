@@ -176,7 +176,8 @@ export function describeHookInFlight(hook: HookInFlight): string {
  * Where green may be after the rollout died during a hook: "10% or 50% (its on_stage hook setting stage 2's 50%
  * green was running when it died, and still runs)"; "10%" without one. An ending's hook (a rollback, an abort)
  * had not put traffic back yet: state.json already says 0, the stage's weight may still be in force ("0% or still
- * 50% (its rollback hook putting traffic back on blue was running when it died …)").
+ * 50% (its rollback hook putting traffic back on blue was running when it died …)"); a promotion may have
+ * completed ("50% or 100% (its promotion of the proxies was under way …)").
  */
 export function greenAfterDeath(
   snapshot: { greenWeight: number; stageIndex: number; plan: { stages: readonly { greenWeight: number }[] } },
@@ -192,7 +193,9 @@ export function greenAfterDeath(
       ? ` or ${Math.round(hook.greenWeight * 100)}%`
       : toBlue
         ? ` or still ${Math.round(stageWeight * 100)}%`
-        : '';
+        : hook.event === 'promote' && greenWeight < 1
+          ? ' or 100%'
+          : '';
   const since = hook.running === true ? ', and still runs' : hook.running === false ? ', and has ended since' : '';
   return `${saved}${either} (its ${describeHookInFlight(hook)} was ${hook.by === 'proxies' ? 'under way' : 'running'} when it died${since})`;
 }
