@@ -90,7 +90,7 @@ function gridOver(sd: number): number[] {
   return Array.from({ length: GRID_POINTS }, (_, i) => -GRID_HALF_WIDTH * sd + i * step);
 }
 
-/** exp of log-weights, scaled to sum 1 (the largest subtracted first, so a narrow kernel never underflows to 0/0). */
+/** exp of log-weights, scaled to sum 1 (the largest subtracted first). */
 function normalised(logWeights: number[]): number[] {
   const top = Math.max(...logWeights);
   const weights = logWeights.map((log) => Math.exp(log - top));
@@ -98,15 +98,37 @@ function normalised(logWeights: number[]): number[] {
   return weights.map((w) => w / sum);
 }
 
-/** Mass on `to` after the bridge's step from `from`: each point's mass spread by the Gaussian transition. */
+/**
+ * Mass on `to` after the bridge's step from `from`: each point's mass spread by the Gaussian transition, over the
+ * points within 8 of its standard deviations (a row's kernel scaled to sum 1, the nearest point alone when narrower).
+ */
 function carried(alpha: readonly number[], from: readonly number[], to: readonly number[], slope: number, variance: number): number[] {
   const out = new Array<number>(to.length).fill(0);
+  const reach = 8 * Math.sqrt(variance);
+  const start = to[0] as number;
+  const step = ((to[to.length - 1] as number) - start) / (to.length - 1);
+  const last = to.length - 1;
   from.forEach((x, i) => {
     const m = alpha[i] as number;
     if (m === 0) return;
     const mean = slope * x;
-    const row = normalised(to.map((y) => -((y - mean) * (y - mean)) / (2 * variance)));
-    row.forEach((w, j) => (out[j] = (out[j] as number) + m * w));
+    // The grid is even: the points within reach are an index range.
+    const lo = Math.max(0, Math.ceil((mean - reach - start) / step));
+    const hi = Math.min(last, Math.floor((mean + reach - start) / step));
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) {
+      const d = (to[j] as number) - mean;
+      sum += Math.exp(-(d * d) / (2 * variance));
+    }
+    if (sum === 0) {
+      const nearest = Math.min(last, Math.max(0, Math.round((mean - start) / step)));
+      out[nearest] = (out[nearest] as number) + m;
+      return;
+    }
+    for (let j = lo; j <= hi; j++) {
+      const d = (to[j] as number) - mean;
+      out[j] = (out[j] as number) + (m * Math.exp(-(d * d) / (2 * variance))) / sum;
+    }
   });
   return out;
 }
