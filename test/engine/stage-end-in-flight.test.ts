@@ -8,8 +8,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, scriptedArm, type Answer } from './fake-deps.js';
 import { recordedEngine, TWO_STAGE_MS, twoStagePlan } from './two-stages.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { evaluate } from '../../src/analysis/evaluate.js';
-import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
+import { buildReport } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
 
 const STAGE_MS = TWO_STAGE_MS;
