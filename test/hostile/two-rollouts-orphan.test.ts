@@ -6,9 +6,7 @@
 // run set since is left as it is and said; the blue it sends carries the dead run's ids (state.json's liveResume),
 // so the proxy itself refuses it over another run's promotion; `bluegreen rollback --force-blue` is blue by hand.
 // Run 1 killed (kill -9) in folder A, its lease run out; run 2 from folder B drives the proxy (or has promoted it).
-// Real rollout processes (run 1 must die of kill -9) driving real proxies on 127.0.0.1, in this test's process: a
-// proxy outlives a rollout killed beside it either way, and the route it keeps is read from its state folder as
-// before; only the proxies' process starts are saved.
+// Real proxy and rollout processes on 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +14,9 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { BIN } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, Application, stateProxy, type StateProxy, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -43,36 +42,38 @@ function rollout(dir: string): ChildProcess & { stderrText: () => string } {
 }
 
 const LAPSED = 'lease expired: back on blue';
-/**
- * Run 1's lease, waited out after its kill -9: short, since only its running out matters (a renewal late under load
- * only lapses it early, and the next one puts it back). Run 2's are 3 s: its route must stand through the test.
- */
-const RUN1_LEASE = '1s';
+
+async function startProxy(): Promise<ProxyProcess> {
+  const proxy = new ProxyProcess(tempDir(), await proxyPorts());
+  cleanup.push(() => proxy.kill());
+  await proxy.start();
+  return proxy;
+}
 
 /**
  * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (unless `lease` is long enough to
  * outlast the test) whose lease has run out since; run 1's controller id, as its state.json recorded it.
  */
-async function orphanedProxies(count: number, lease = RUN1_LEASE): Promise<{ proxies: StateProxy[]; folderA: string; run1: string }> {
-  const proxies: StateProxy[] = [];
-  for (let i = 0; i < count; i++) proxies.push(await stateProxy());
+async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: ProxyProcess[]; folderA: string; run1: string }> {
+  const proxies: ProxyProcess[] = [];
+  for (let i = 0; i < count; i++) proxies.push(await startProxy());
   const folderA = writeRolloutPlan(
     { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: `lease: ${lease}` },
     proxies.map((proxy) => proxy.adminUrl),
   );
   const first = rollout(folderA);
-  await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies', 20_000);
+  await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies');
   first.kill('SIGKILL');
   await once(first, 'exit');
-  if (lease === RUN1_LEASE) await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out", 20_000);
+  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out");
   const run1 = proxies[0]?.route()?.controller;
   expect(stateOf(folderA).liveResume?.controllers).toEqual([run1]);
   return { proxies, folderA, run1: run1 as string };
 }
 
-async function orphanedProxy(): Promise<{ proxy: StateProxy; folderA: string }> {
+async function orphanedProxy(): Promise<{ proxy: ProxyProcess; folderA: string }> {
   const { proxies, folderA } = await orphanedProxies(1);
-  return { proxy: proxies[0] as StateProxy, folderA };
+  return { proxy: proxies[0] as ProxyProcess, folderA };
 }
 
 function stateOf(folder: string): { liveResume?: { controllers: string[] } } & Record<string, unknown> {
@@ -80,7 +81,7 @@ function stateOf(folder: string): { liveResume?: { controllers: string[] } } & R
 }
 
 /** Run 2 from folder B: a one-stage rollout through `proxy` that promotes green (exit 0). */
-async function promoteFromFolderB(proxy: StateProxy): Promise<void> {
+async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
   const app = new Application([proxy], 1);
   cleanup.push(() => app.stop());
   const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
@@ -98,11 +99,11 @@ it("a new rollout on a dead run's folder does not take the proxy from the run dr
   const { proxy, folderA } = await orphanedProxy();
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const second = rollout(folderB);
-  await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy', 20_000);
+  await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy');
   const holder = proxy.route()?.controller;
 
   const third = rollout(folderA);
-  await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands', 30_000);
+  await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands');
   expect(proxy.route()?.controller, third.stderrText()).toBe(holder);
   expect(third.exitCode, third.stderrText()).toBe(3);
   expect(second.exitCode).toBeNull();
@@ -149,7 +150,7 @@ it('bluegreen rollback --force-blue puts a proxy another run promoted since on b
 it('a dead run whose own route still stands is put back on blue at once, as its own ending (its ids)', async () => {
   // A lease far longer than the test: the dead run's 50% stands until the rollback.
   const { proxies, folderA, run1 } = await orphanedProxies(1, '5m');
-  const proxy = proxies[0] as StateProxy;
+  const proxy = proxies[0] as ProxyProcess;
   expect(proxy.route()).toMatchObject({ greenWeight: 0.5, controller: run1 });
 
   const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
@@ -175,13 +176,13 @@ it('a dead run recorded before its ids were kept is put back on blue by hand, as
 
 it("several proxies: the dead run's own goes back to blue, one another run took is left to it, a silent one to its lease", async () => {
   const { proxies, folderA, run1 } = await orphanedProxies(3);
-  const [own, taken, silent] = proxies as [StateProxy, StateProxy, StateProxy];
+  const [own, taken, silent] = proxies as [ProxyProcess, ProxyProcess, ProxyProcess];
   // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
   const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
   const second = rollout(folderB);
-  await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy', 20_000);
+  await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy');
   const holder = taken.route()?.controller;
-  await silent.close();
+  await silent.kill();
 
   const rollback = await runCli(['rollback'], { cwd: folderA, env: { ADMIN_TOKEN } });
   expect(rollback.code, rollback.stderr).toBe(0);
@@ -193,7 +194,7 @@ it("several proxies: the dead run's own goes back to blue, one another run took 
   expect(rollback.stdout).toContain('it returns to blue when its lease runs out');
   // Run 2 renews its lease on: the rollback took nothing from it.
   const renewed = taken.route()?.updatedAt ?? 0;
-  await until(() => (taken.route()?.updatedAt ?? 0) > renewed, "run 2's next renewal", 20_000);
+  await until(() => (taken.route()?.updatedAt ?? 0) > renewed, "run 2's next renewal");
   expect(taken.route()).toMatchObject({ greenWeight: 0.5, controller: holder });
   expect(second.exitCode).toBeNull();
 }, 120_000);

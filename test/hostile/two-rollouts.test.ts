@@ -1,8 +1,8 @@
 // Two rollouts of one plan (different state folders) driving the same proxy. Found in session 13: the second took
 // the proxy over the first's lease, each refused the other's routes and both rolled back; or, the first suspended
 // past its lease while the second promoted (exit 0), the first came back and its rollback put the proxy on blue
-// over that promotion, while the second's CI job believed green served everything. Real proxies on 127.0.0.1 in the
-// test's process (their routes read from their state folders), rollouts as processes of their own.
+// over that promotion, while the second's CI job believed green served everything. Real proxy processes on
+// 127.0.0.1, rollouts as processes of their own.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -11,14 +11,16 @@ import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import type { Route } from '../../src/proxy/route.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, liveFixture, stateProxy, type StateProxy, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, liveFixture, type ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
 
-/** A proxy, and a first rollout (its own process, lease 3 s) whose stage 1 (`duration`, green 0.5) it serves. */
-async function firstRollout(duration: string): Promise<{ proxy: StateProxy; first: string; child: ChildProcess }> {
-  const proxy = await stateProxy();
+/** A proxy process, and a first rollout (its own process, lease 3 s) whose stage 1 (`duration`, green 0.5) it serves. */
+async function firstRollout(duration: string): Promise<{ proxy: ProxyProcess; first: string; child: ChildProcess }> {
+  const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
+  await proxy.start();
   const first = writeRolloutPlan({ stages: [`{ duration: ${duration}, green_weight: 0.5 }`], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);
   await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
@@ -26,7 +28,7 @@ async function firstRollout(duration: string): Promise<{ proxy: StateProxy; firs
 }
 
 /** A second rollout of the plan in a folder of its own, with traffic to judge: promoted (exit 0). Its folder and the route. */
-async function secondPromotes(proxy: StateProxy): Promise<{ second: string; promotion: Route | undefined }> {
+async function secondPromotes(proxy: ProxyProcess): Promise<{ second: string; promotion: Route | undefined }> {
   fixture.application([proxy], 1);
   const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
@@ -48,7 +50,7 @@ function journal(dir: string): string {
   }
 }
 
-async function putRoute(proxy: StateProxy, body: Record<string, unknown>): Promise<{ status: number; error?: string; code?: string }> {
+async function putRoute(proxy: ProxyProcess, body: Record<string, unknown>): Promise<{ status: number; error?: string; code?: string }> {
   const answer = await fetch(`${proxy.adminUrl}/admin/route`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },

@@ -352,38 +352,12 @@ export class ProxyProcess {
 
   /** The route file the proxy keeps in its state folder. */
   route(): Route | undefined {
-    return readRoute(this.stateDir);
+    try {
+      return JSON.parse(readFileSync(path.join(this.stateDir, ROUTE_FILE), 'utf8')) as Route;
+    } catch {
+      return undefined;
+    }
   }
-}
-
-/** The route file a proxy keeps in its state folder, or undefined before it wrote one. */
-export function readRoute(stateDir: string): Route | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')) as Route;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A proxy keeping its route in a state folder, read as a ProxyProcess's is; `close()` and it answers no more. */
-export interface StateProxy {
-  baseUrl: string;
-  adminUrl: string;
-  stateDir: string;
-  route(): Route | undefined;
-  close(): Promise<void>;
-}
-
-/**
- * A proxy in the test's own process with a state folder of its own (closed when the test ends, or by `close()`):
- * for tests that drive it from rollout processes and read its route file, but never restart or kill -9 the proxy
- * itself, which saves a process start (a second or more of CPU) per proxy.
- */
-export async function stateProxy(options: ProxyOptions = {}): Promise<StateProxy> {
-  const stateDir = tempDir('bluegreen-proxy-state-');
-  const [running] = await startProxies(1, { ...options, stateDirs: [stateDir] });
-  if (!running) throw new Error('startProxies(1) started no proxy');
-  return { baseUrl: running.baseUrl, adminUrl: running.proxy.adminUrl as string, stateDir, route: () => readRoute(stateDir), close: () => running.close() };
 }
 
 /** Sets a proxy's route through its admin API, as an operator (or another rollout) would. */

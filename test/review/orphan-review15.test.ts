@@ -1,11 +1,11 @@
 // review15, on orphan15 (a dead run's recovery undoes only its own route): what the other messages that name
-// `bluegreen rollback` promise must still hold. A real proxy on 127.0.0.1 in the test's process (its route read from
-// its state folder), the dead rollout a process of its own.
+// `bluegreen rollback` promise must still hold. Real proxy and rollout processes on 127.0.0.1.
 import { once } from 'node:events';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, liveFixture, stateProxy, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, proxyPorts, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 
 const fixture = liveFixture();
 
@@ -15,7 +15,8 @@ const fixture = liveFixture();
 // another run's promotion standing (said, exit 0); only `--force-blue` puts it on blue. Followed as written, the
 // advice moved nothing and the next rollout ended "already promoted". The test runs the command the message names.
 it("the --resume refusal's advice, followed as written, puts the promoted proxy on blue", async () => {
-  const proxy = await stateProxy();
+  const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
+  await proxy.start();
   const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);
   await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
