@@ -10,7 +10,7 @@
 // `bluegreen rollout` generates them, rather than Poisson.
 //   node bench/verdicts.js [--quick] [--ratio] [--session11] [--session12] [--session16]   (BENCH_VERDICT_ROLLOUTS=N
 //     overrides the healthy count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows
-//     and the shared-burst ones, --session12 session 12's, --session16 the low-traffic nothing_judged rows;
+//     and the shared-burst ones, --session12 session 12's, --session16 the low-traffic nothing_judged rows (sessions 16 and 17);
 //     BENCH_VERDICT_MATCH=regex only the rows whose name matches)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -694,15 +694,23 @@ for (const [name, rules] of [
 // min_requests (and blue's reference as many, for a plan judging green only against blue); a rollout none of whose
 // stages did rolls back on nothing_judged however healthy green is. Arrivals on a schedule, as `bluegreen rollout`
 // generates them; `predicted` is validate's figure for the same plan (src/plan/judging-odds.ts).
-const thinPlan = (users, rules, lastSeconds) => `name: bench-thin
+/** `stages`: [seconds, green_weight] each; by default session 16's 60 s at 25%, 40 s at 50%, lastSeconds at 100%. */
+const thinPlan = (
+  users,
+  rules,
+  lastSeconds,
+  stages = [
+    [60, 0.25],
+    [40, 0.5],
+    [lastSeconds, 1],
+  ],
+) => `name: bench-thin
 upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 1, synthetic: { prompts: [hello]${users ? `, users: ${users}` : ''} } }
 stages:
-  - { duration: 60s, green_weight: 0.25 }
-  - { duration: 40s, green_weight: 0.5 }
-  - { duration: ${lastSeconds}s, green_weight: 1 }
+${stages.map(([seconds, weight]) => `  - { duration: ${seconds}s, green_weight: ${weight} }`).join('\n')}
 analysis:
   interval: 1s
   min_requests: 20
@@ -715,14 +723,41 @@ const thinRows = [
   { name: 'max_error_rate_increase 0.02 only', rules: 'compare_to_blue: { max_error_rate_increase: 0.02 }', lastSeconds: 15 },
   { name: 'error_rate 0.05', rules: 'thresholds: { error_rate: 0.05 }', lastSeconds: 30 },
 ];
-for (const { name, users, rules, lastSeconds } of thinRows) {
-  const plan = planFromYaml(thinPlan(users, rules, lastSeconds));
+/**
+ * A low-traffic row: `predicted` is validate's odds, `independent` the product of each stage's (session 16's, before the
+ * stages shared their sticky users: src/plan/shared-users.ts).
+ */
+function thinRow(label, plan, users) {
   const arm = profile(calm, plan);
   const sim = { ...simFor(plan, arm, arm), scheduled: true, session16: true, ...(users && { users, seededSplit: true }) };
-  const label = `low traffic: 1 req/s, 60 s at 25%, 40 s at 50%, ${lastSeconds} s at 100%, min_requests 20, green = blue, ${name}`;
   const row = run(label, sim, HEALTHY, (seed += 1_000_000));
-  if (row) row.predictedNothingJudgedPercent = round(100 * nothingJudgedOdds(judgingOdds(plan) ?? []), 2);
+  if (row) {
+    const odds = judgingOdds(plan) ?? [];
+    row.predictedNothingJudgedPercent = round(100 * nothingJudgedOdds(odds), 2);
+    row.independentStagesPercent = round(100 * odds.reduce((chance, stage) => chance * stage.unjudged, 1), 2);
+  }
   rows.healthy.push(row);
+}
+for (const { name, users, rules, lastSeconds } of thinRows) {
+  const label = `low traffic: 1 req/s, 60 s at 25%, 40 s at 50%, ${lastSeconds} s at 100%, min_requests 20, green = blue, ${name}`;
+  thinRow(label, planFromYaml(thinPlan(users, rules, lastSeconds)), users);
+}
+
+// --- session 17 (last, so the seeds above stay): stages sharing sticky users. A user on green at one weight stays
+// there at a higher one, so when green's users are few, every stage is short together; validate's odds now say so.
+const errorRate = 'thresholds: { error_rate: 0.05 }';
+thinRow('low traffic: the same, error_rate 0.05, 10 sticky users', planFromYaml(thinPlan(10, errorRate, 15)), 10);
+for (const users of [40, 10]) {
+  const stages = [
+    [80, 0.25],
+    [50, 0.4],
+    [40, 0.5],
+  ];
+  thinRow(
+    `low traffic: 1 req/s, 80 s at 25%, 50 s at 40%, 40 s at 50%, min_requests 20, green = blue, error_rate 0.05, ${users} sticky users`,
+    planFromYaml(thinPlan(users, errorRate, 0, stages)),
+    users,
+  );
 }
 
 // Under --ratio, run() skipped the other plans.

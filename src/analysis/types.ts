@@ -14,7 +14,8 @@ export type RuleName =
   | 'health_check'
   | 'hook'
   | 'proxy_unreachable'
-  | 'nothing_judged';
+  | 'nothing_judged'
+  | 'still_running';
 
 export type Unit = 'ratio' | 'ms' | 'count' | 'factor';
 

@@ -4,17 +4,47 @@ import { ARMS, type Plan } from '../plan/plan.js';
 import { missingKeyText, readApiKey } from '../upstream/index.js';
 import { sendsNothingUpstream } from '../live/upstream-free.js';
 import { formatWarning, planWarnings } from '../plan/warnings.js';
-import { checkSampledFile, sampledShareOf, skippedLinesWarning } from '../traffic/index.js';
+import { checkSampledFile, sampledFileWarning, sampledShareOf, TrafficError, type SampledFileCheck } from '../traffic/index.js';
 
 export async function checkBeforeTraffic(plan: Plan): Promise<string[]> {
-  const sampled = plan.traffic.sampled;
-  if (!sampled || sampledShareOf(plan.traffic) <= 0) return planWarnings(plan).map(formatWarning);
-  const check = await checkSampledFile(sampled.file, plan.traffic.max_tokens);
-  // The lines' sticky keys widen the spread of each arm's count (src/plan/judging-odds.ts).
-  const warnings = planWarnings(plan, { sampledKeyCollision: check.keyCollision }).map(formatWarning);
-  const skipped = skippedLinesWarning(sampled.file, check.skipped, check.firstProblem);
-  if (skipped) warnings.push(skipped);
+  const check = await sampledFileCheck(plan);
+  const warnings = warningsReading(plan, check);
+  const file = plan.traffic.sampled?.file;
+  const read = check && file !== undefined && sampledFileWarning(file, check);
+  if (read) warnings.push(read);
   return warnings;
+}
+
+/**
+ * The warnings `rollout` gives as it starts: validate's and --dry-run's, the sampled file read as they read it. Its
+ * skipped lines (and parameters an Anthropic arm leaves out) the rollout reports as its traffic reads them, and a file it cannot use (missing, empty) stops the
+ * rollout there, after a dead run's traffic is put back on blue, as before: here the plan's warnings go without it.
+ */
+export async function rolloutStartWarnings(plan: Plan): Promise<string[]> {
+  let check: SampledFileCheck | undefined;
+  try {
+    check = await sampledFileCheck(plan);
+  } catch (error) {
+    if (!(error instanceof TrafficError)) throw error;
+  }
+  return warningsReading(plan, check);
+}
+
+/** The sampled file read whole (checkSampledFile), when the plan sends sampled traffic. */
+async function sampledFileCheck(plan: Plan): Promise<SampledFileCheck | undefined> {
+  const sampled = plan.traffic.sampled;
+  if (!sampled || sampledShareOf(plan.traffic) <= 0) return undefined;
+  return checkSampledFile(sampled.file, plan.traffic.max_tokens, undefined, sendsToAnthropic(plan));
+}
+
+/** An arm speaks Anthropic's Messages API: sampled requests it cannot be sent faithfully are skipped for both arms. */
+export function sendsToAnthropic(plan: Plan): boolean {
+  return ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic');
+}
+
+/** The plan's warnings; the sampled lines' sticky keys widen the spread of each arm's count (src/plan/judging-odds.ts). */
+function warningsReading(plan: Plan, check: SampledFileCheck | undefined): string[] {
+  return planWarnings(plan, { sampledKeyCollision: check?.keyCollision }).map(formatWarning);
 }
 
 /** `validate` without --check-upstream: a key variable that is not set would stop the rollout at preflight. */

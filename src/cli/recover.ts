@@ -2,7 +2,7 @@
 // green at 0, journaled; then the state is marked rolled back. Used by `bluegreen rollback` and by a new
 // `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
-import { isEndingStart } from '../report/ending-text.js';
+import { endingStarted, phaseWhenDied } from '../report/ending-text.js';
 import { runHook, type HookOutcome } from '../hooks/index.js';
 import { endingHook } from '../hooks/ending-hook.js';
 import { loadPlan } from '../plan/load.js';
@@ -53,8 +53,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   if (stopped) warn(stopped);
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
-  const green = greenAfterDeath(snapshot.greenWeight, inFlight && { ...inFlight, running: undefined });
-  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot)}`;
+  const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
+  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
   const toBlue = plan.proxy?.admin
@@ -67,14 +67,17 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     : { proxies: [] };
   const { proxies } = toBlue;
   if (toBlue.note !== undefined) warn(toBlue.note);
+  // The recovery's lines carry no weight: `status` (and the next recovery) read the journal's latest weight as the
+  // rollout's, and until the recovery marks it rolled back, green may still be where the dead run left it (a
+  // failed hook, a promoted proxy not answering).
   for (const proxy of proxies) {
     const type = proxy.told || proxy.left === true || proxy.alreadyBlue === true ? 'hook_succeeded' : 'hook_failed';
-    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, greenWeight: 0, actor, message: proxy.message });
+    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, actor, message: proxy.message });
   }
   const refused = tokenRefusedProblem(plan, proxies);
   if (refused !== undefined) throw new UsageError(refused);
   const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true));
-  if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, greenWeight: 0, actor, message: skipped });
+  if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, actor, message: skipped });
   const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
   if (chosen) {
     const outcome = await runRollbackHook(chosen, { store, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
@@ -154,7 +157,6 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
     at: now(),
     type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
     stage: snapshot.stageIndex,
-    greenWeight: 0,
     actor: run.actor,
     message: secrets.redactor.text(`${chosen.label}: ${outcome.message}`),
   });
@@ -196,18 +198,19 @@ function promotionBegun(store: StateStore, snapshot: RolloutSnapshot): boolean {
  * write. Such a rollout must not be resumed: its green was being taken off traffic.
  */
 export function endingBegun(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): string | undefined {
-  if (FINAL_PHASES.includes(snapshot.phase)) return endingOf(snapshot).replace(/^ while it was /, '') || 'ending';
-  const since = events.findLastIndex((event) => event.type === 'rollout_started');
-  const begun = events.slice(Math.max(0, since)).find(isEndingStart);
-  return begun ? `ending (${begun.message})` : undefined;
+  if (FINAL_PHASES.includes(snapshot.phase)) return endingOf(snapshot, []).replace(/^ while it was /, '') || 'ending';
+  const begun = endingStarted(events);
+  return begun ? `ending (${begun.event.message})` : undefined;
 }
 
-const ENDING_WORDS: Partial<Record<RolloutSnapshot['phase'], string>> = { rolled_back: 'rolling back', aborted: 'aborting', promoted: 'promoting' };
-
-/** " while it was rolling back (green error_rate ...)": a rollout killed during its ending keeps why it was ending. */
-function endingOf(snapshot: RolloutSnapshot): string {
-  if (snapshot.reason === undefined || !FINAL_PHASES.includes(snapshot.phase)) return '';
-  return ` while it was ${ENDING_WORDS[snapshot.phase] ?? 'ending'} (${snapshot.reason})`;
+/**
+ * " while it was rolling back (green error_rate ...)": a rollout killed during its ending keeps why it was ending.
+ * state.json a write behind the journal: the journal's first line of the ending says it.
+ */
+function endingOf(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): string {
+  if (snapshot.reason !== undefined && FINAL_PHASES.includes(snapshot.phase)) return ` while it was ${phaseWhenDied(snapshot.phase)} (${snapshot.reason})`;
+  const begun = FINAL_PHASES.includes(snapshot.phase) ? undefined : endingStarted(events);
+  return begun === undefined ? '' : ` while it was ${phaseWhenDied(begun.phase)} (${begun.event.message})`;
 }
 
 export function planFor(options: Pick<RestoreOptions, 'snapshot' | 'ctx' | 'planFile' | 'fallbackPlan'>, warn: (message: string) => void): Plan {

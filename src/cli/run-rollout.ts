@@ -1,32 +1,32 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
-import os from 'node:os';
 import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
-import { openLiveControl } from '../live/controller.js';
+import { openLiveControl, type LiveControl } from '../live/controller.js';
 import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
-import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
+import type { LiveResume } from '../live/resume-record.js';
 import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedSinceMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
 import { ARMS, type ArmName, type Plan } from '../plan/plan.js';
-import { createRandom } from '../core/random.js';
+import { createRandom, type RandomSource } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
-import { orphanMessage, rolloutStanding, StateStore, type RolloutStanding } from '../state/index.js';
-import { CliError, EXIT, UsageError } from '../core/exit.js';
-import { createArrivalScheduler, createTrafficMix } from '../traffic/index.js';
+import { StateStore } from '../state/index.js';
+import { settlePrevious, type Settled } from './previous-run.js';
+import { CliError, EXIT } from '../core/exit.js';
+import { createArrivalScheduler, createTrafficMix, type TrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
 import { protectPlanSecrets } from './secrets.js';
-import { hookRecorder, stopOrphanHook } from '../state/hook-record.js';
-import { endingBegun, restoreBlue } from './recover.js';
-import { operatorName } from './operator.js';
+import { hookRecorder } from '../state/hook-record.js';
+import { lockOwner, operatorName } from './operator.js';
 import type { HookKey } from '../hooks/ending-hook.js';
 import { watchLauncher } from './launcher.js';
 import { guardStartup, routeStopSignals } from './stop-signals.js';
+import { sendsToAnthropic } from './plan-checks.js';
 
 export interface RolloutRunOptions {
   plan: Plan;
@@ -52,101 +52,49 @@ export interface Reporter {
   finish(outcome: RolloutOutcome, snapshot: RolloutSnapshot): Promise<void>;
 }
 
+type Closers = (() => Promise<void> | void)[];
+type Startup = ReturnType<typeof guardStartup>;
+
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
 export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const { plan, ctx } = options;
   const secrets = protectPlanSecrets(ctx, plan);
   const clock = options.clock ?? systemClock;
   const store = new StateStore(options.stateDir);
-  const lock = store.acquireLock({ pid: process.pid, planName: plan.name, startedAt: clock.now(), user: operatorName(ctx.env), host: os.hostname() });
-  const closers: (() => Promise<void> | void)[] = [() => lock.release()];
+  const lock = store.acquireLock(lockOwner(plan.name, clock.now(), ctx.env));
+  const closers: Closers = [() => lock.release()];
   const startup = guardStartup(options.signals ?? process);
   closers.unshift(() => startup.dispose());
   try {
-    const { startStage, keepRecord, carried, liveResume } = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const settled = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    const random = createRandom(options.seed);
+    // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
+    // a plan both would stop on stops here with the same error and exit code.
+    const { traffic, trafficWarning } = await openTraffic(plan, random, ctx, startup, closers);
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
-    const random = createRandom(options.seed);
-    // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
-    const traffic = createTrafficMix(plan.traffic, random, { anthropic: ARMS.some((arm) => plan.arms[arm].upstream.api === 'anthropic') });
-    closers.unshift(() => traffic.close());
-    await startup.step(traffic.ready());
-    // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
-    const trafficWarning = traffic.warning();
-    if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
-
-    // A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results.
-    const live = plan.proxy?.admin
-      ? await startup.step(
-          openLiveControl({
-            plan,
-            stateDir: store.dir,
-            env: ctx.env,
-            clock,
-            resumed: liveResume,
-            by: `${operatorName(ctx.env)} pid ${process.pid}, state folder ${store.dir}`,
-          }),
-        )
-      : undefined;
-    if (live) closers.unshift(() => live.close());
-    // Nor a resumed rollout undo a promotion made since it died (another rollout's, which said exit 0).
-    const promotedSince = live && options.resume ? promotedSinceMessage(plan, live.routes, liveResume?.controllers ?? []) : undefined;
-    if (promotedSince !== undefined) throw new CliError(promotedSince, EXIT.preflight);
-    // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
-    const promoted = live && !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, ctx) : undefined;
-    const alreadyPromoted = promoted && alreadyPromotedReason(plan, promoted);
+    const live = await openLive(plan, store, clock, settled.liveResume, ctx, startup, closers);
+    const alreadyPromoted = live && liveStartCheck(plan, live, options, settled.liveResume);
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
-    store.reset({ keepRecord });
-    // Beside each snapshot, taken at the same moment: which proxy results its figures hold, for a resume.
-    const withLive = (snapshot: RolloutSnapshot): RolloutSnapshot & { liveResume?: LiveResume } =>
-      live ? { ...snapshot, liveResume: live.fleet.resumeRecord() } : snapshot;
-    const deps: EngineDeps = {
-      plan,
-      clients,
-      traffic,
-      splitter: createSplitter(options.seed, random),
-      clock,
-      arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-      // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
-      persistence: {
-        appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
-        writeState: (snapshot) => store.writeState(secrets.redactor.value(withLive(snapshot))),
-      },
-      runHook: hookRunner(plan, ctx, secrets, store.dir),
-      takeControlRequests: () =>
-        store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
-      pid: process.pid,
-      startStage,
-      carried,
-      alreadyPromoted,
-    };
-    if (live) {
-      deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];
-      deps.actuators = [live.actuator];
-    }
-    const engine = new RolloutEngine(deps);
+    store.reset({ keepRecord: settled.keepRecord });
+    const withLive = withLiveResume(live);
+    const engine = new RolloutEngine(
+      engineDeps({ plan, seed: options.seed, ctx, secrets, clock, store, clients, traffic, random, live, withLive, settled, alreadyPromoted }),
+    );
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
     await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
-    const target: ReporterTarget = {
-      snapshot: () => engine.snapshot(),
-      onEvent: (listener) => engine.onEvent(listener),
-      pause: (actor) => engine.pause(actor),
-      resume: (actor) => engine.resume(actor),
-      promote: (actor) => engine.promote(actor),
-      abort: (actor) => engine.abort(actor),
-      ...(live && { live: () => live.view() }),
-    };
-    const reporter = options.attachReporter(target);
+    const reporter = options.attachReporter(reporterTarget(engine, live));
     startup.dispose();
-    const unroute = routeStopSignals(engine, {
-      events: options.signals ?? process,
-      watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
-      warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
-      outputs: [ctx.stdout, ctx.stderr],
-    });
-    closers.unshift(unroute);
+    closers.unshift(
+      routeStopSignals(engine, {
+        events: options.signals ?? process,
+        watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
+        warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
+        outputs: [ctx.stdout, ctx.stderr],
+      }),
+    );
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
     // Lines past the first buffer are read during the rollout: report any skipped there too.
@@ -158,67 +106,124 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   }
 }
 
-/**
- * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
- * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
- * Resolves to the stage to start at, whether the previous record is kept (--resume) when the new one starts, and
- * (--resume) the dead run's per-stage figures, which the resumed stages go on from, and what it had read of its
- * proxies' results (whose handed-over results are the resumed run's to judge).
- */
-async function settlePrevious(
-  store: StateStore,
+/** The generated traffic (prompts loaded, first sampled lines buffered), and what it skipped so far. */
+async function openTraffic(
   plan: Plan,
+  random: RandomSource,
   ctx: CliContext,
-  resume: boolean,
-  lockWarning: string | undefined,
-): Promise<{ startStage: number; keepRecord: boolean; carried?: RolloutSnapshot['stages']; liveResume?: LiveResume }> {
-  const previous = rolloutStanding(store, { self: process.pid });
-  // The lock's note about a dead owner says the same as what follows, less precisely.
-  if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
-  if (resume) {
-    const snapshot = resumable(store, plan, previous);
-    const stopped = await stopOrphanHook(store.dir, snapshot);
-    if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
-    ctx.stderr.write(
-      `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
-    );
-    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, liveResume: liveResumeOf(snapshot) };
-  }
-  if (previous.kind === 'orphaned') {
-    ctx.stderr.write(
-      `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
-    );
-    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
-    // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
-    for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
-    if (!result.ok)
-      throw new CliError(
-        `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
-        EXIT.orphaned,
-      );
-  }
-  return { startStage: 0, keepRecord: false };
+  startup: Startup,
+  closers: Closers,
+): Promise<{ traffic: TrafficMix; trafficWarning: string | undefined }> {
+  // Sampled requests an Anthropic arm cannot be sent faithfully are skipped (and counted) for both arms alike.
+  const traffic = createTrafficMix(plan.traffic, random, { anthropic: sendsToAnthropic(plan) });
+  closers.unshift(() => traffic.close());
+  await startup.step(traffic.ready());
+  // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
+  const trafficWarning = traffic.warning();
+  if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
+  return { traffic, trafficWarning };
+}
+
+/** A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results. */
+async function openLive(
+  plan: Plan,
+  store: StateStore,
+  clock: Clock,
+  resumed: LiveResume | undefined,
+  ctx: CliContext,
+  startup: Startup,
+  closers: Closers,
+): Promise<LiveControl | undefined> {
+  if (!plan.proxy?.admin) return undefined;
+  const live = await startup.step(
+    openLiveControl({
+      plan,
+      stateDir: store.dir,
+      env: ctx.env,
+      clock,
+      resumed,
+      by: `${operatorName(ctx.env)} pid ${process.pid}, state folder ${store.dir}`,
+    }),
+  );
+  closers.unshift(() => live.close());
+  return live;
 }
 
 /**
- * The dead rollout --resume takes over (the real run and --dry-run alike): refused, exit 2, when the folder has
- * none, when it ran another plan, or when it died ending (its green was being taken off traffic).
+ * What the proxies' routes allow before a live rollout moves anything: resolves to why it ends at once (green
+ * already promoted everywhere), or undefined to go on; throws where it must not start.
  */
-export function resumable(store: StateStore, plan: Plan, previous: RolloutStanding): RolloutSnapshot {
-  if (previous.kind !== 'orphaned')
-    throw new UsageError(
-      `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,
-    );
-  const { snapshot } = previous;
-  if (snapshot.plan.hash !== plan.source.hash) {
-    throw new UsageError(
-      `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
-    );
+function liveStartCheck(plan: Plan, live: LiveControl, options: RolloutRunOptions, liveResume: LiveResume | undefined): string | undefined {
+  // Nor a resumed rollout undo a promotion made since it died (another rollout's, which said exit 0).
+  const promotedSince = options.resume ? promotedSinceMessage(plan, live.routes, liveResume?.controllers ?? []) : undefined;
+  if (promotedSince !== undefined) throw new CliError(promotedSince, EXIT.preflight);
+  // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
+  const promoted = !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, options.ctx) : undefined;
+  return promoted && alreadyPromotedReason(plan, promoted);
+}
+
+/** Beside each snapshot, taken at the same moment: which proxy results its figures hold, for a resume. */
+function withLiveResume(live: LiveControl | undefined): (snapshot: RolloutSnapshot) => RolloutSnapshot & { liveResume?: LiveResume } {
+  return (snapshot) => (live ? { ...snapshot, liveResume: live.fleet.resumeRecord() } : snapshot);
+}
+
+/** What runRollout has opened and settled by the time the engine is made. */
+interface Opened {
+  plan: Plan;
+  seed: number;
+  ctx: CliContext;
+  secrets: HookSecrets;
+  clock: Clock;
+  store: StateStore;
+  clients: EngineDeps['clients'];
+  traffic: TrafficMix;
+  random: RandomSource;
+  live: LiveControl | undefined;
+  withLive: ReturnType<typeof withLiveResume>;
+  settled: Settled;
+  alreadyPromoted: string | undefined;
+}
+
+function engineDeps(opened: Opened): EngineDeps {
+  const { plan, clock, store, secrets, withLive, settled, live } = opened;
+  const deps: EngineDeps = {
+    plan,
+    clients: opened.clients,
+    traffic: opened.traffic,
+    splitter: createSplitter(opened.seed, opened.random),
+    clock,
+    arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
+    // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
+    persistence: {
+      appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
+      writeState: (snapshot) => store.writeState(secrets.redactor.value(withLive(snapshot))),
+    },
+    runHook: hookRunner(plan, opened.ctx, secrets, store.dir),
+    takeControlRequests: () =>
+      store.takeControlRequests().map((request) => ({ action: request.action, actor: `${request.user}@${request.host} (pid ${request.pid})` })),
+    pid: process.pid,
+    startStage: settled.startStage,
+    carried: settled.carried,
+    alreadyPromoted: opened.alreadyPromoted,
+  };
+  if (live) {
+    deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];
+    deps.actuators = [live.actuator];
   }
-  const ending = endingBegun(snapshot, store.readEvents());
-  if (ending)
-    throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
-  return snapshot;
+  return deps;
+}
+
+/** What the reporter may read and steer: the engine, plus the proxies' view on a live rollout. */
+function reporterTarget(engine: RolloutEngine, live: LiveControl | undefined): ReporterTarget {
+  return {
+    snapshot: () => engine.snapshot(),
+    onEvent: (listener) => engine.onEvent(listener),
+    pause: (actor) => engine.pause(actor),
+    resume: (actor) => engine.resume(actor),
+    promote: (actor) => engine.promote(actor),
+    abort: (actor) => engine.abort(actor),
+    ...(live && { live: () => live.view() }),
+  };
 }
 
 /**

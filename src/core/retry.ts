@@ -55,6 +55,18 @@ export function longestRequestMs(attemptTimeoutMs: number, policy: RetryPolicy):
   return total;
 }
 
+/**
+ * The longest a request can live with its retries, the server's waits included: each retry waits our backoff's
+ * ceiling or a retry-after up to its cap (MAX_RETRY_AFTER_MS), whichever is longer. What the last stage's end waits
+ * for before the promotion: a request still running after it is taken for one that will not end (still_running).
+ */
+export function longestLifeMs(attemptTimeoutMs: number, policy: RetryPolicy): number {
+  const serverWaitMs = policy.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
+  let total = attemptTimeoutMs * (policy.max + 1);
+  for (let retry = 0; retry < policy.max; retry++) total += Math.max(serverWaitMs, Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+  return total;
+}
+
 /** The server's wait when it gave a usable one (even above maxDelay: retrying sooner only earns another 429). */
 export function retryDelayMs(headers: HeaderMap | undefined, retryIndex: number, policy: RetryPolicy, random: () => number, nowMs: number): number {
   return retryAfterMs(headers, nowMs, policy.maxRetryAfterMs) ?? backoffMs(retryIndex, policy, random);

@@ -84,19 +84,19 @@ export class Dispatcher {
   }
 
   /**
-   * Waits until every request sent at `stage` so far has answered (and been recorded), or timeoutMs passed, or
+   * Waits until every request sent at `stage` (or at any, `every`) so far has answered (and been recorded), or timeoutMs passed, or
    * endWaits() was called; resolves to how many were still running. Requests sent after the call are not waited
    * for: arrivals go on during the wait, and waiting for those too would under steady load never end before the
    * timeout. Nothing is cancelled: a request still running goes on and is recorded when it answers. `onWait` is
    * told, as the wait begins, how to count the requests it still waits for.
    */
   async settled(
-    stage: number,
+    stage: number | 'every',
     timeoutMs: number,
     setTimer: (fn: () => void, ms: number) => { cancel(): void },
     onWait?: (running: () => number) => void,
   ): Promise<number> {
-    const waiting = [...(this.pendingByStage.get(stage) ?? [])];
+    const waiting = [...(stage === 'every' ? this.pending : (this.pendingByStage.get(stage) ?? []))];
     if (waiting.length === 0) return 0;
     const running = (): number => waiting.filter((request) => this.pending.has(request)).length;
     onWait?.(running);

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
-import { longestRequestMs } from '../core/retry.js';
+import { longestLifeMs, longestRequestMs } from '../core/retry.js';
 import { createQualityChecker } from '../analysis/index.js';
 import type { ArmClient, Arrivals, EngineDeps, RequestSource, Splitter } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
@@ -20,6 +20,8 @@ export interface GeneratedTrafficOptions {
   clock: Clock;
   /** How long a stage's end waits at most for the requests sent in it (a request's longest life, retries included). */
   longestRequestMs: number;
+  /** The longest a request lives, a server's retry-after included (longestLifeMs): the last stage's end waits that long. */
+  longestLifeMs: number;
 }
 
 export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourceFactory {
@@ -54,15 +56,20 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       drain: (timeoutMs) => dispatcher.drain(timeoutMs, setTimer),
       cancelAll: () => dispatcher.cancelAll(),
       // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
-      // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no longer than that.
-      catchUp: async (stage, waiting) => {
-        const running = await dispatcher.settled(stage, options.longestRequestMs, setTimer, (requests) =>
-          waiting?.({ requests, timeoutMs: options.longestRequestMs }),
+      // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no
+      // longer than that. One answering later still is a late result, judged with its stage at the next judgement
+      // (stage-steps.ts judgeLate). The last stage's end waits for every stage's requests (nothing judges after the promotion).
+      catchUp: async (stage, waiting, final) => {
+        // Before the promotion nothing judges later: it waits out a server's retry-after too (a rate limit is no hang).
+        const timeoutMs = final ? options.longestLifeMs : options.longestRequestMs;
+        const running = await dispatcher.settled(final ? 'every' : stage, timeoutMs, setTimer, (requests) =>
+          waiting?.({ requests, timeoutMs, ...(final && { beforePromotion: true }) }),
         );
-        if (running > 0 && context.current() !== undefined)
+        if (running > 0 && !final && context.current() !== undefined)
           context.warn?.(
-            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): their answers count in its figures, not in its judgement`,
+            `stage ${stage + 1} is judged without ${formatPlural(running, 'request')} sent in it and still running after the longest time a request can take with its retries (${formatDuration(options.longestRequestMs)}): each is judged with stage ${stage + 1} when it answers, at the rollout's next judgement`,
           );
+        return running;
       },
     };
   };
@@ -88,6 +95,9 @@ export function sourcesOf(deps: EngineDeps): TrafficSourceFactory[] {
         // Blue's answers are judged too (the comparisons): the longer of the two arms' requests, retries included
         // (a hanging green's failure is only recorded once its last attempt timed out).
         longestRequestMs: Math.max(longestOf(plan.arms.blue.upstream), longestOf(plan.arms.green.upstream)),
+        longestLifeMs: Math.max(
+          ...[plan.arms.blue.upstream, plan.arms.green.upstream].map((upstream) => longestLifeMs(upstream.timeout.requestMs, upstream.retries)),
+        ),
       }),
     ]
   );

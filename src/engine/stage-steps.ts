@@ -2,7 +2,7 @@
 // or pause it (stageEndStep) until the last one passes; an operator's pause and resume stop and run its clock.
 // A failed traffic move or a breach rolls back.
 import type { Breach, CheckResult } from '../analysis/types.js';
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration, formatPlural, formatWeight } from '../core/format.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { Plan } from '../plan/plan.js';
 import type { ActuationResult, StageMove } from './actuator.js';
@@ -12,7 +12,7 @@ import type { StageJudging } from './judging.js';
 import type { RolloutState } from './rollout-state.js';
 import type { StageClock } from './stage-clock.js';
 import { stageEndStep } from './stage-end.js';
-import type { CatchUpWait } from './traffic-source.js';
+import type { CatchUp, CatchUpWait } from './traffic-source.js';
 import { nothingJudged, unjudgedStage, type Unjudged } from './unjudged.js';
 import type { EventType, RolloutEvent, StageEndWait } from './types.js';
 
@@ -31,7 +31,7 @@ export interface StageStepsParts {
    * Records what the sources served in a stage but have not recorded yet (live results since the last poll,
    * generated requests still in flight); none: nothing to wait for.
    */
-  catchUp?: (stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>;
+  catchUp?: CatchUp;
   /** The engine's clock: when a stage's end began waiting (see waitAt). */
   now(): number;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
@@ -60,6 +60,8 @@ export class StageSteps {
   private stageEnding = false;
   /** What the stage's end waits for while it waits (requests in flight), and since when: see waitAt. */
   private waits: { since: number; wait: CatchUpWait }[] = [];
+  /** Each passed stage's late results (MetricsRecorder.late) when it was last judged again on them: see judgeLate. */
+  private readonly lateJudged = new Map<number, number>();
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -111,14 +113,18 @@ export class StageSteps {
   /** The stage's time is up: wait for what the sources have not recorded yet, judge it, then pass, extend or pause it. */
   private async endStage(): Promise<void> {
     const { plan, state, stageClock } = this.parts;
+    // The last stage's end is the last judgement before the promotion: it waits for every stage's requests.
+    const final = state.stageIndex + 1 >= plan.stages.length;
+    let running = 0;
     if (this.parts.catchUp) {
       // Up to one poll of the stage's live results is not recorded yet, and generated requests sent in it may
       // still be in flight: judged without them, a stage as short as the poll interval passes with nothing judged,
       // and a failure answered just after its time is up is never judged in it. The wait is bounded (the request
       // timeout); an operator's pause meanwhile holds the stage (a resume during it lets it judge the stage; one
-      // after it ends the stage again); an ending cuts it short.
+      // after it ends the stage again); an ending cuts it short. What answers later still is judged with its
+      // stage at the next judgement (judgeLate), and the last stage's end waits for all of it (`final`).
       try {
-        await this.parts.catchUp(state.stageIndex, (wait) => this.waits.push({ since: this.parts.now(), wait }));
+        running = await this.parts.catchUp(state.stageIndex, (wait) => this.waits.push({ since: this.parts.now(), wait }), final);
       } finally {
         this.waits = [];
       }
@@ -146,6 +152,11 @@ export class StageSteps {
       // Nothing of green was judged anywhere: the last stage fails on that, and traffic goes back to blue.
       const greenRequests = metrics.stages().reduce((sum, stage) => sum + stage.arms.green.requests, 0);
       this.parts.rollback(nothingJudged(plan, unjudged, greenRequests));
+      return;
+    }
+    if (last && running > 0) {
+      // Nothing would judge them after the promotion: a green failure among them would go unjudged (fail toward blue).
+      this.parts.rollback(stillRunning(index, running));
       return;
     }
     metrics.endStage(index, 'passed');
@@ -176,7 +187,8 @@ export class StageSteps {
     if (requests === 0) return undefined;
     const upToMs = Math.max(0, ...this.waits.map(({ since, wait }) => since + wait.timeoutMs - now));
     const atProxies = this.waits.every(({ wait }) => wait.at === 'proxies' || wait.requests() === 0);
-    return { stage: this.parts.state.stageIndex, requests, upToMs, ...(atProxies && { atProxies }) };
+    const beforePromotion = this.waits.some(({ wait }) => wait.beforePromotion === true);
+    return { stage: this.parts.state.stageIndex, requests, upToMs, ...(atProxies && { atProxies }), ...(beforePromotion && { beforePromotion }) };
   }
 
   /** Traffic goes on at the stage's weight; the stage clock stops until resumed. */
@@ -209,8 +221,45 @@ export class StageSteps {
     if (state.ending || !state.stageStarted) return;
     const verdict = this.parts.judging.verdict(state.stageIndex, this.parts.health);
     this.checks = verdict.checks;
-    if (!verdict.breach) return;
-    this.parts.metrics.judged(state.stageIndex, verdict.checks);
-    this.parts.rollback(verdict.breach);
+    if (verdict.breach) {
+      this.parts.metrics.judged(state.stageIndex, verdict.checks);
+      this.parts.rollback(verdict.breach);
+      return;
+    }
+    this.judgeLate();
   }
+
+  /**
+   * The earlier stages that passed and recorded results since (requests that outlived their end's wait: a green
+   * stream that kept going, a proxy's handed-over results) are judged again on all their results, by the same
+   * rules and budget: the rules' intervals are anytime-valid, so judging a stage once more later costs no extra
+   * false rollbacks, and late successes count as much as late failures. A breach there rolls back.
+   */
+  private judgeLate(): void {
+    const { metrics, judging, state } = this.parts;
+    for (let index = 0; index < state.stageIndex; index++) {
+      const late = metrics.late(index);
+      if (late <= (this.lateJudged.get(index) ?? 0)) continue;
+      this.lateJudged.set(index, late);
+      const breach = judging.verdict(index).breach;
+      if (!breach) continue;
+      this.parts.rollback({
+        ...breach,
+        message: `stage ${index + 1} judged again on its ${formatPlural(late, 'result')} answered after it passed: ${breach.message}`,
+      });
+      return;
+    }
+  }
+}
+
+/** The last stage's end waited as long as a request can live, and some still run: nobody would judge them after a promotion. */
+function stillRunning(stage: number, running: number): Breach {
+  return {
+    rule: 'still_running',
+    figure: running,
+    limit: 0,
+    unit: 'count',
+    sample: running,
+    message: `${formatPlural(running, 'request')} begun before the promotion ${running === 1 ? 'is' : 'are'} still running after the longest a request can live (stage ${stage + 1}'s end waited that long): the promotion is the last judgement, and their answers would be judged by nothing; rolling back`,
+  };
 }

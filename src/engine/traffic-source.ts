@@ -29,7 +29,16 @@ export interface CatchUpWait {
   timeoutMs: number;
   /** Where those requests are running: the proxies' (live traffic), or this rollout's own (generated). */
   at?: 'proxies';
+  /** The last stage's end: every stage's requests still running, waited for before the promotion. */
+  beforePromotion?: boolean;
 }
+
+/**
+ * A stage's end waiting for the sources: `stage`'s requests begun before it, or, with `final` (the last stage's end,
+ * before the promotion, the last judgement), every stage's, up to the longest a request can live. Resolves to how
+ * many it waited for are still running.
+ */
+export type CatchUp = (stage: number, waiting?: (wait: CatchUpWait) => void, final?: boolean) => Promise<number>;
 
 export interface TrafficSource {
   start(): void;
@@ -43,22 +52,24 @@ export interface TrafficSource {
    * Called when `stage`'s time is up, before it is judged: brings in what was served in it but not yet recorded
    * (a live proxy's results since the last poll; generated requests sent in it and still in flight, waited for up
    * to a request's longest life, retries included), so the stage's end judges all of it. `waiting` is told what it
-   * waits for when that may take a while (requests in flight), so the dashboard can say so.
+   * waits for when that may take a while (requests in flight), so the dashboard can say so. `final`: the last
+   * stage's end, which waits for every stage's requests (see CatchUp). Resolves to how many are still running.
    */
-  catchUp?(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void>;
+  catchUp?: CatchUp;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;
 
 /** One wait for the sources that may hold a stage's results not recorded yet; undefined when none do. */
-export function catchUpOf(sources: readonly TrafficSource[]): ((stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>) | undefined {
-  const waits: ((stage: number, waiting?: (wait: CatchUpWait) => void) => Promise<void>)[] = [];
+export function catchUpOf(sources: readonly TrafficSource[]): CatchUp | undefined {
+  const waits: CatchUp[] = [];
   for (const source of sources) {
     const wait = source.catchUp?.bind(source);
     if (wait) waits.push(wait);
   }
   if (waits.length === 0) return undefined;
-  return async (stage, waiting) => {
-    await Promise.all(waits.map((wait) => wait(stage, waiting)));
+  return async (stage, waiting, final) => {
+    const running = await Promise.all(waits.map((wait) => wait(stage, waiting, final)));
+    return running.reduce((sum, requests) => sum + requests, 0);
   };
 }

@@ -93,6 +93,8 @@ export interface StageEndWait {
   upToMs: number;
   /** Every one of them is running at the proxies (live traffic), none is this rollout's own. */
   atProxies?: boolean;
+  /** The last stage's end: every stage's requests still running, waited for before the promotion. */
+  beforePromotion?: boolean;
 }
 
 /** What a reporter (dashboard, lines) may see and do of a running rollout. */

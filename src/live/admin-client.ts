@@ -28,6 +28,8 @@ export interface RouteSet {
   goingOn?: boolean;
   /** The rollout's last route (its ending): the proxy refuses any later one of this run going on from it. */
   ended?: boolean;
+  /** Only over the route read (its updatedAt): the proxy refuses (409, code `changed`) if another was set since. */
+  ifUpdatedAt?: number;
 }
 
 export interface RouteAnswer {
@@ -52,7 +54,10 @@ export class AdminCallError extends Error {
     message: string,
     /** The HTTP status, when the proxy answered. */
     readonly status?: number,
-    /** Why a 409, when the proxy says (route-claims.ts): `held` by another run's lease, another run's `promoted` green. */
+    /**
+     * Why a 409, when the proxy says: `held` by another run's lease, another run's `promoted` green (route-claims.ts),
+     * `changed` since the route an `ifUpdatedAt` names.
+     */
     readonly code?: string,
     /** The proxy applied the route but could not save it (its 500 says what a restart would serve instead). */
     readonly inForce = false,

@@ -15,6 +15,8 @@ import type { FleetProxy, ProxyFleet } from './fleet.js';
 
 /** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
 const FIGURES_EVERY = 4;
+/** Pages one read takes of a proxy at most (a poll's share of a busy proxy; the rest comes at the next). */
+const MAX_PAGES = 20;
 
 export interface LiveSourceOptions {
   fleet: ProxyFleet;
@@ -73,66 +75,110 @@ class LiveSource implements TrafficSource {
   }
 
   /** One last read, so results of requests that finished before the ending count. */
-  drain(): Promise<void> {
-    return this.readNow();
+  async drain(): Promise<void> {
+    await this.readNow();
   }
 
   /**
    * A stage's end: a read of every proxy now (after any poll under way), then, while the proxies still serve
    * requests begun in `stage` before now, reads every poll until they have answered, so a late answer (a hanging
    * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream timeouts (a stream
-   * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it short.
+   * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it
+   * short. `final` (the last stage's end, before the promotion): every stage's requests, bounded by the longest a
+   * proxy lets one live (timeout.request, then proxy.limits.max_stream_duration for a stream). Resolves to how many
+   * it waited for are still running.
    */
-  async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
-    await this.readNow();
-    if (!this.stopped) await this.settle(stage, waiting);
+  async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
+    const caughtUp = await this.readNow();
+    if (this.stopped) return 0;
+    return this.settle(stage, caughtUp, waiting, final);
   }
 
   /**
-   * Waits for the attempts each proxy began in `stage` up to the first read (its `started` then). Those begun
-   * during the wait go out at the stage's weight as the route has not moved yet (as generated traffic's do): the
-   * wait does not wait for them (on a busy proxy it never would end); those answered before the judgement count
-   * in it, the rest in its figures only. A proxy that restarted (a new feed) has none left; one that does not
-   * answer holds the stage up to the bound, then it is the unreachable-proxy path (checkSilent).
+   * Waits for the attempts each proxy began in `stage` (every stage's, `final`) up to the first read (its `started`
+   * then). Those begun during the wait go out at the stage's weight as the route has not moved yet (as generated
+   * traffic's do): the wait does not wait for them (on a busy proxy it never would end); those answered before the
+   * judgement count in it, the rest are late results, judged with their stage at the next judgement. A proxy that
+   * restarted (a new feed) has none left (its old process's come through its state folder, said in a warning); one
+   * that does not answer holds the stage up to the bound, then it is the unreachable-proxy path (checkSilent, which
+   * the wait's reads run too). A read that stopped at its page cap (`caughtUp` false) is followed by another at once.
    */
-  private async settle(stage: number, waiting?: (wait: CatchUpWait) => void): Promise<void> {
+  private async settle(stage: number, caughtUp: boolean, waiting: ((wait: CatchUpWait) => void) | undefined, final: boolean): Promise<number> {
     const upTo = new Map<FleetProxy, { epoch: string; started: number }>();
     let timeoutMs = 0;
     for (const [proxy, seen] of this.inFlight) {
       upTo.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
-      timeoutMs = Math.max(timeoutMs, seen.inFlight.stallTimeoutMs ?? 0);
+      const { stallTimeoutMs = 0, longestMs } = seen.inFlight;
+      timeoutMs = Math.max(timeoutMs, final ? (longestMs ?? stallTimeoutMs) : stallTimeoutMs);
     }
+    const counts = (tags: FeedInFlight['stages']): number => {
+      let requests = 0;
+      for (const tag of tags) if (final ? tag.stage < this.options.stageCount : tag.stage === stage) requests += tag.requests;
+      return requests;
+    };
     const running = (): number => {
       let requests = 0;
       for (const [proxy, { epoch }] of upTo) {
         const seen = this.inFlight.get(proxy);
-        if (seen?.epoch === epoch) requests += seen.inFlight.stages.find((tag) => tag.stage === stage)?.requests ?? 0;
+        if (seen?.epoch === epoch) requests += counts(seen.inFlight.stages);
       }
       return requests;
     };
-    if (running() === 0) return;
+    if (running() === 0 && caughtUp) return 0;
     const { clock } = this.options;
     const pollMs = this.options.fleet.pollMs;
     const boundMs = timeoutMs + pollMs;
     const deadline = clock.now() + boundMs;
     // Told at once, as generated traffic's wait is: the dashboard and --ci say so while it lasts (they show a
     // snapshot every few seconds, so a wait of a poll or two passes unsaid).
-    waiting?.({ requests: running, timeoutMs: boundMs, at: 'proxies' });
+    if (running() > 0) waiting?.({ requests: running, timeoutMs: boundMs, at: 'proxies', ...(final && { beforePromotion: true }) });
     this.upTo = upTo;
+    const restarted = new Map<FleetProxy, number>();
     try {
-      while (running() > 0 && !this.stopped && clock.now() < deadline) {
-        await this.sleep(Math.min(pollMs, deadline - clock.now()));
-        if (this.stopped) return;
-        await this.readNow();
+      while ((running() > 0 || !caughtUp) && !this.stopped && clock.now() < deadline) {
+        if (caughtUp) await this.sleep(Math.min(pollMs, deadline - clock.now()));
+        if (this.stopped) return 0;
+        const before = this.runningBy(upTo, counts);
+        caughtUp = await this.readNow();
+        for (const [proxy, requests] of before) if (this.inFlight.get(proxy)?.epoch !== upTo.get(proxy)?.epoch) restarted.set(proxy, requests);
+        // The wait's reads stand for the polls they push aside: a proxy falling silent meanwhile is noticed on time.
+        this.afterRead();
       }
     } finally {
       this.upTo = undefined;
     }
+    for (const [proxy, requests] of restarted) this.saidRestartedDuring(proxy, requests, stage, final);
     const left = running();
-    if (left > 0 && !this.stopped && this.context.current() !== undefined)
+    if (left > 0 && !final && !this.stopped && this.context.current() !== undefined)
       this.context.warn?.(
-        `stage ${stage + 1} is judged without ${formatPlural(left, 'request')} begun in it and still running at the proxies after their upstream timeouts (timeout.request and timeout.idle) and a poll (${formatDuration(boundMs)}): their answers count in its figures, not in its judgement`,
+        `stage ${stage + 1} is judged without ${formatPlural(left, 'request')} begun in it and still running at the proxies after their upstream timeouts (timeout.request and timeout.idle) and a poll (${formatDuration(boundMs)}): each is judged with stage ${stage + 1} when it answers, at the rollout's next judgement`,
       );
+    if (left > 0 && final && !this.stopped && this.context.current() !== undefined)
+      this.context.warn?.(
+        `the last stage's end waited ${formatDuration(boundMs)} (the proxies' timeout.request and proxy.limits.max_stream_duration, and a poll) and ${formatPlural(left, 'request')} begun before it ${left === 1 ? 'is' : 'are'} still running at the proxies`,
+      );
+    return this.stopped ? 0 : left;
+  }
+
+  /** Each proxy's requests the wait counts (`counts` of its stage tags) as of its last read, in the feed `upTo` noted. */
+  private runningBy(upTo: ReadonlyMap<FleetProxy, { epoch: string }>, counts: (tags: FeedInFlight['stages']) => number): Map<FleetProxy, number> {
+    const by = new Map<FleetProxy, number>();
+    for (const [proxy, { epoch }] of upTo) {
+      const seen = this.inFlight.get(proxy);
+      if (seen?.epoch === epoch) by.set(proxy, counts(seen.inFlight.stages));
+    }
+    return by;
+  }
+
+  /** A proxy restarted while the stage's end waited for its requests: where their answers go, said once. */
+  private saidRestartedDuring(proxy: FleetProxy, requests: number, stage: number, final: boolean): void {
+    if (requests === 0 || this.context.current() === undefined) return;
+    const after = final
+      ? 'before the promotion only if they arrive before it (none is waited for: a proxy stopped with SIGTERM drains for up to its proxy.limits.drain_timeout)'
+      : `with stage ${stage + 1} at the rollout's next judgement after they arrive`;
+    this.context.warn?.(
+      `proxy ${proxy.client.url} restarted while stage ${stage + 1}'s end waited for ${formatPlural(requests, 'request')} it served: their answers reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9), and are judged ${after}`,
+    );
   }
 
   /** Resolves after `ms` on the rollout's clock, or at once when the rollout ends (stop). */
@@ -150,13 +196,14 @@ class LiveSource implements TrafficSource {
     });
   }
 
-  /** A read of every proxy now, after any poll under way. */
-  private async readNow(): Promise<void> {
+  /** A read of every proxy now, after any poll under way; resolves to whether every proxy's feed was read to its end. */
+  private async readNow(): Promise<boolean> {
     // One read at a time: two from the same cursors would record the same results twice.
     while (this.reading) await this.reading;
-    this.reading = this.readAll(false);
+    const reading = this.readAll(false);
+    this.reading = reading.then(() => undefined);
     try {
-      await this.reading;
+      return await reading;
     } finally {
       this.reading = undefined;
     }
@@ -167,27 +214,43 @@ class LiveSource implements TrafficSource {
   }
 
   private async poll(): Promise<void> {
-    if (this.reading) return;
-    this.reading = this.readAll(this.polls++ % FIGURES_EVERY === 0);
+    // A read under way (a stage's end reading every poll) stands for this one: its checks still run, on time.
+    if (this.reading) {
+      await this.reading;
+      return this.afterRead();
+    }
+    this.reading = this.readAll(this.polls++ % FIGURES_EVERY === 0).then(() => undefined);
     try {
       await this.reading;
     } finally {
       this.reading = undefined;
     }
+    this.afterRead();
+  }
+
+  /** After a read: the live view changed, and a proxy that stopped answering is journaled (and, after a lease, rolled back). */
+  private afterRead(): void {
     this.options.onPoll?.();
     this.journalHealth();
     this.checkSilent();
   }
 
-  private async readAll(withFigures: boolean): Promise<void> {
-    await Promise.all(this.options.fleet.proxies.map((proxy) => this.read(proxy, withFigures)));
+  /** Resolves to whether every proxy's feed was read to its end (none stopped at the page cap). */
+  private async readAll(withFigures: boolean): Promise<boolean> {
+    const caughtUp = await Promise.all(this.options.fleet.proxies.map((proxy) => this.read(proxy, withFigures)));
+    return caughtUp.every(Boolean);
   }
 
-  private async read(proxy: FleetProxy, withFigures: boolean): Promise<void> {
-    if (proxy.cursor === undefined) return;
+  /**
+   * Reads one proxy's results up to MAX_PAGES pages; false when it stopped there with more to read (a stage's end
+   * reads again at once: the in-flight counts of its last page may say done of requests whose results it has not read).
+   */
+  private async read(proxy: FleetProxy, withFigures: boolean): Promise<boolean> {
+    if (proxy.cursor === undefined) return true;
+    let caughtUp = false;
     try {
       // Pages until caught up: a busy proxy may have more than one page since the last poll.
-      for (let pages = 0; pages < 20; pages++) {
+      for (let pages = 0; pages < MAX_PAGES && !caughtUp; pages++) {
         const upTo = this.upTo?.get(proxy);
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
@@ -220,13 +283,16 @@ class LiveSource implements TrafficSource {
         // Taken with the page: what was under way then has answered in a later page, or is still running.
         if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: page.inFlight });
         else this.inFlight.delete(proxy);
-        if (done) break;
+        caughtUp = done;
       }
       if (withFigures) proxy.view.figures = (await proxy.client.figures()).stage;
       proxy.answered();
     } catch (error) {
       proxy.failed(error);
+      // Nothing more to read from it now: its silence is checkSilent's.
+      return true;
     }
+    return caughtUp;
   }
 
   private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind): void {

@@ -45,6 +45,8 @@ interface StageState {
   verdict: StageVerdict;
   readonly arms: Record<ArmName, ArmRecorder>;
   checks?: CheckResult[];
+  /** Results recorded after the stage passed (StageStats.late). */
+  late: number;
 }
 
 export const DEFAULT_WINDOW_SECONDS = 10;
@@ -69,6 +71,7 @@ export class MetricsRecorder {
       durationMs: stage.durationMs,
       greenWeight: stage.greenWeight,
       verdict: 'pending',
+      late: 0,
       arms: {
         blue: new ArmRecorder(prices.blue, options.slowLimits, options.latencyBuckets),
         green: new ArmRecorder(prices.green, options.slowLimits, options.latencyBuckets),
@@ -170,7 +173,10 @@ export class MetricsRecorder {
   /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */
   recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict): void {
     const armName = result.arm;
-    const arm = this.at(stage).arms[armName];
+    const at = this.at(stage);
+    // Answered after its stage passed: judged with it again at the next judgement (stage-steps.ts judgeLate).
+    if (at.verdict === 'passed') at.late++;
+    const arm = at.arms[armName];
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;
     arm.record(result, qualityFailed);
@@ -207,7 +213,13 @@ export class MetricsRecorder {
     if (stage.startedAt !== undefined) stats.startedAt = stage.startedAt;
     if (stage.endedAt !== undefined) stats.endedAt = stage.endedAt;
     if (stage.checks !== undefined) stats.checks = [...stage.checks];
+    if (stage.late > 0) stats.late = stage.late;
     return stats;
+  }
+
+  /** Results recorded after `index` passed: requests that outlived its end's wait. */
+  late(index: number): number {
+    return this.at(index).late;
   }
 
   stages(withHistograms = false): StageStats[] {

@@ -96,6 +96,11 @@ export interface StageStats {
    * by an abort, a signal, a hook or an unreachable proxy).
    */
   checks?: CheckResult[];
+  /**
+   * Results recorded after the stage passed (requests that outlived its end's wait), in `arms` too: the stage is
+   * judged again on them at the rollout's next judgement. Absent when none.
+   */
+  late?: number;
 }
 
 export function emptyArmStats(): ArmStats {

@@ -12,8 +12,17 @@ import { problemAt, type YamlSource } from './yaml-source.js';
 
 export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): PlanProblem[] {
   const problems: PlanProblem[] = [];
-  const at = (keyPath: PropertyKey[], message: string, preferKey = false) => problems.push(problemAt(source, keyPath, message, preferKey));
+  const at: At = (keyPath, message, preferKey = false) => problems.push(problemAt(source, keyPath, message, preferKey));
+  checkEndpoints(plan, at);
+  checkProxy(plan, at);
+  checkTrafficNeeded(plan, at);
+  checkTrafficSources(plan, dir, at);
+  checkStages(plan, at);
+  return problems;
+}
 
+/** Each arm's endpoint: base_url or simulate (not both), its API, and a key for a real one off this machine. */
+function checkEndpoints(plan: ParsedPlan, at: At): void {
   const top = plan.upstream;
   if (top.base_url !== undefined && top.simulate !== undefined) {
     at(['upstream', 'simulate'], 'set either base_url or simulate, not both', true);
@@ -35,7 +44,10 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
       at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'needs api_key_env: the name of the variable holding the API key', true);
     }
   }
+}
 
+/** The proxy block: one dialect for both arms, passthrough, the lease, the poll interval, the admin URLs. */
+function checkProxy(plan: ParsedPlan, at: At): void {
   // The proxy answers in blue's dialect and forwards the application's body as it came: it does not translate.
   const blueApi = armApi(plan, 'blue');
   const greenApi = armApi(plan, 'green');
@@ -82,7 +94,10 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     const problem = adminUrlProblem(url);
     if (problem !== undefined) at(['proxy', 'controller', 'admin_urls', index], problem);
   });
+}
 
+/** Whether the plan needs a traffic block, and stages that would leave green's errors unjudged. */
+function checkTrafficNeeded(plan: ParsedPlan, at: At): void {
   if (plan.traffic === undefined) {
     // Only the live proxy runs without generated requests.
     if (plan.proxy === undefined)
@@ -107,7 +122,10 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
       true,
     );
   }
+}
 
+/** The generated traffic's shares and files (prompts, sampled requests) on disk. */
+function checkTrafficSources(plan: ParsedPlan, dir: string, at: At): void {
   const { synthetic, sampled } = plan.traffic ?? {};
   if (synthetic && sampled) {
     const total = (synthetic.share ?? 0) + (sampled.share ?? 0);
@@ -125,7 +143,10 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
     const absolute = path.resolve(dir, sampled.file);
     if (sampled.share !== 0 && statSync(absolute).size === 0) at(['traffic', 'sampled', 'file'], `sampled traffic file ${absolute} is empty`);
   }
+}
 
+/** Stage durations, and a quality threshold without the quality checks it counts. */
+function checkStages(plan: ParsedPlan, at: At): void {
   plan.stages.forEach((stage, index) => {
     if (stage.duration <= 0) at(['stages', index, 'duration'], 'must be longer than 0');
   });
@@ -133,7 +154,6 @@ export function checkPlan(plan: ParsedPlan, source: YamlSource, dir: string): Pl
   if (plan.analysis.thresholds.quality_fail_rate !== undefined && quality === undefined) {
     at(['analysis', 'thresholds', 'quality_fail_rate'], 'needs analysis.quality: the checks whose failures it counts', true);
   }
-  return problems;
 }
 
 /**

@@ -8,12 +8,13 @@
 // as a cluster. The count's variance is then w(1 - w) x sum over keys of m_k^2 (m_k: the key's requests), and with
 // each request's key drawn with chances q_k, E[sum m_k^2] = n + n(n - 1) x sum q_k^2: the binomial variance times
 // the design effect 1 + (n - 1) x sum q_k^2 (Kish, "Survey Sampling", 1965, for clusters assigned whole; sum q_k^2 is
-// the chance two requests share a key). Stages are taken as independent, though a sticky user green at one weight
-// stays green at a higher one, so the chance every stage is short is somewhat understated when they are all close.
+// the chance two requests share a key). A sticky user green at one weight stays green at a higher one, so the stages'
+// counts are not independent: the chance every stage judges nothing is shared-users.ts's.
 import { needsGuard } from '../analysis/budget.js';
 import { judgesAgainstRollout, plannedBlueRequests } from '../analysis/reference.js';
 import { sampledShareOf } from '../traffic/mix.js';
 import type { Plan } from './plan.js';
+import { allUnjudgedOdds, type SharedUsers } from './shared-users.js';
 import { greenShare, rateBasis } from './summary.js';
 
 /** A count's expectation and standard deviation over runs. */
@@ -37,6 +38,10 @@ export interface StageOdds {
   needsBlue: boolean;
   /** Chance the stage judges nothing: green short, or blue short when it needs blue. */
   unjudged: number;
+  /** How its counts move with the sticky users' luck, shared with the other stages (shared-users.ts). */
+  shared: SharedUsers;
+  /** analysis.min_requests. */
+  floor: number;
 }
 
 /** Below this chance a stage is taken to judge: about 3 standard deviations of its count above the floor. */
@@ -66,10 +71,15 @@ export function judgingOdds(plan: Plan, sampledKeyCollision = 0): StageOdds[] | 
     const blueHere = splitCount(total, 1 - stage.green_weight, keyed, poisson);
     blueSoFar.push(blueHere);
     const greenShort = shortOdds(green, floor);
-    const odds: StageOdds = { index, green, greenShort, blueShort: 0, needsBlue: compares && !absolute, unjudged: greenShort };
+    // Green's count moves with the share of users the split put on green, less the mirror copies of blue's (at random).
+    const mirror = (greenShare(plan, stage) - stage.green_weight) / (1 - stage.green_weight || 1);
+    const shared: SharedUsers = { weight: stage.green_weight, keyCollision: keyed, greenShift: total * (1 - mirror), blueShift: 0 };
+    const odds: StageOdds = { index, green, greenShort, blueShort: 0, needsBlue: compares && !absolute, unjudged: greenShort, shared, floor };
     if (!compares) return odds;
     const span = judgesAgainstRollout(index, stage.green_weight, plannedBlue) ? 'rollout' : 'stage';
     const blue = span === 'rollout' ? sumCounts(blueSoFar) : blueHere;
+    // Blue over the rollout so far sums stages at other weights: taken as not moving with this one's users.
+    if (span === 'stage') shared.blueShift = -total;
     odds.blue = { ...blue, span };
     odds.blueShort = shortOdds(blue, floor);
     // A rule judging green alone (an error rate, a latency limit) judges it whatever blue answered.
@@ -78,9 +88,10 @@ export function judgingOdds(plan: Plan, sampledKeyCollision = 0): StageOdds[] | 
   });
 }
 
-/** Chance every stage judges nothing (the rollout's nothing_judged), taking the stages as independent. */
+/** Chance every stage judges nothing (the rollout's nothing_judged): stages sharing sticky users are short together. */
 export function nothingJudgedOdds(stages: readonly StageOdds[]): number {
-  return stages.reduce((odds, stage) => odds * stage.unjudged, 1);
+  const floor = stages[0]?.floor ?? 0;
+  return allUnjudgedOdds(stages, floor, shortOdds);
 }
 
 /** Whether a rule compares green with blue: compare_to_blue's, or the built-in guard (no error-rate rule). */

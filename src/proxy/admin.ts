@@ -1,13 +1,13 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended?, ifUpdatedAt? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
 //        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createKeyCheck } from './auth.js';
+import { createKeyCheck, type KeyCheck } from './auth.js';
+import { listen } from './listen.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, type Route } from './route.js';
@@ -39,6 +39,12 @@ export interface AdminOptions {
    * stream's first bytes, plus its timeout.idle after them): a stage's end waits no longer.
    */
   stallTimeoutMs?: number;
+  /**
+   * The latest an upstream request begun now ends, whatever it does: the longer arm's timeout.request (a whole
+   * answer, or a stream's first bytes) plus proxy.limits.max_stream_duration (a stream after them, cut there as a
+   * failure). The last stage's end waits no longer before the promotion.
+   */
+  longestMs?: number;
   now: () => number;
   log?: (message: string) => void;
 }
@@ -70,6 +76,17 @@ function bearer(req: IncomingMessage): string | undefined {
 
 const isShare = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
 
+/**
+ * A query parameter that is a whole number: undefined when absent, or why it is not one. An empty value is not 0
+ * (`Number('')` is): `?inFlightUpTo=` counted no attempt under way, and a stage's end stopped waiting at once.
+ */
+function wholeNumber(query: URLSearchParams, name: string): number | string | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  const value = text.trim() === '' ? NaN : Number(text);
+  return Number.isInteger(value) && value >= 0 ? value : `${name} must be a whole number of 0 or more`;
+}
+
 export interface RouteRequest {
   route: Omit<Route, 'updatedAt'>;
   /** The controller's stage number: figures restart when it changes. */
@@ -85,6 +102,8 @@ export interface RouteRequest {
   goingOn?: boolean;
   /** `rollout --resume`: the controller ids of the dead runs this run goes on from (their routes are its own). */
   resumes?: string[];
+  /** Only over the route set at this time (the `updatedAt` the caller read): refused (409) if another was set since. */
+  ifUpdatedAt?: number;
 }
 
 /** Runs a resumed rollout names at most (resume-record.ts keeps as many), and the longest controller id taken. */
@@ -133,6 +152,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return 'ended must be true or false, and true needs controller (whose rollout ended)';
   }
   if (b.ended === true) route.ended = true;
+  if (b.ifUpdatedAt !== undefined && (typeof b.ifUpdatedAt !== 'number' || !Number.isFinite(b.ifUpdatedAt) || b.ifUpdatedAt < 0))
+    return "ifUpdatedAt must be a number of 0 or more (the route's updatedAt, as GET /admin/route answered it)";
   return {
     route,
     ...(typeof b.stage === 'number' && { stage: b.stage }),
@@ -140,6 +161,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     ...(typeof b.quality === 'string' && { quality: b.quality }),
     ...(b.goingOn === true && { goingOn: true }),
     ...(Array.isArray(resumes) && resumes.length > 0 && { resumes: resumes as string[] }),
+    ...(typeof b.ifUpdatedAt === 'number' && { ifUpdatedAt: b.ifUpdatedAt }),
   };
 }
 
@@ -152,128 +174,139 @@ export function qualityMismatch(proxy: string, rollout: string): string {
 }
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
-  const { route, metrics, now } = options;
   const authorised = createKeyCheck([options.token]);
-
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorised(bearer(req))) {
-      req.resume();
-      // A body still coming is not drained: the connection closes after the answer.
-      return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
-    }
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const serves = {
-      ...(options.owner !== undefined && { serves: options.owner }),
-      ...(options.quality !== undefined && { quality: options.quality }),
-      ...(options.fallback !== undefined && { fallback: options.fallback }),
-    };
-    if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves });
-    if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
-    if (path === '/admin/results' && req.method === 'GET' && options.feed) {
-      const query = new URL(req.url ?? '/', 'http://admin').searchParams;
-      const after = Number(query.get('after') ?? '0');
-      if (!Number.isInteger(after) || after < 0) return json(res, 400, { error: 'after must be a whole number of 0 or more' });
-      const upTo = query.get('inFlightUpTo');
-      const inFlightUpTo = upTo === null ? undefined : Number(upTo);
-      if (inFlightUpTo !== undefined && (!Number.isInteger(inFlightUpTo) || inFlightUpTo < 0))
-        return json(res, 400, { error: 'inFlightUpTo must be a whole number of 0 or more' });
-      options.beforeResults?.();
-      // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one. The page and
-      // the attempts under way are taken together: an attempt that ended is in the page (or before it), never in both.
-      return json(res, 200, {
-        ...options.feed.read(after, undefined, query.get('epoch') ?? undefined),
-        epoch: options.feed.epoch,
-        version: FEED_VERSION,
-        inFlight: { ...metrics.inFlightByStage(inFlightUpTo), ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }) },
-      });
-    }
-    if (path === '/admin/route' && req.method === 'PUT') {
-      const read = await readBody(req, 64 * 1024, 10_000);
-      if (!read.ok) return json(res, 400, { error: `unreadable body (${read.reason})` });
-      let body: unknown;
-      try {
-        body = JSON.parse(read.body.toString('utf8'));
-      } catch {
-        return json(res, 400, { error: 'the body is not JSON' });
-      }
-      const next = routeRequest(body, now());
-      if (typeof next === 'string') return json(res, 400, { error: next });
-      // A rollout of another plan (a wrong admin URL, a proxy restarted on another plan) would judge and promote
-      // models it never meant: its route is refused, whatever it asks.
-      if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
-        return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
-      }
-      // The proxy checks every answer's quality by its own plan's rules, and the rollout judges those outcomes: a
-      // rollout whose plan's rules differ (edited since the proxy started) would report checks nobody made.
-      if (next.quality !== undefined && options.quality !== undefined && next.quality !== options.quality) {
-        return json(res, 409, { error: qualityMismatch(options.quality, next.quality) });
-      }
-      // A controller going on from its own route never overrides one set since by someone else (an operator's
-      // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
-      const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
-      const changed = goingOn === undefined ? undefined : route.changedSince(goingOn, next.route);
-      if (changed !== undefined) return json(res, 409, { error: changed });
-      // Another rollout run's live lease, or its completed promotion (a lease that ran out is applied first).
-      route.effective();
-      const claim = otherRunsClaim(route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
-      if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
-      // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
-      const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
-      if (next.stage !== undefined) metrics.startStage(next.stage);
-      // A lease that ran out is applied first, so a route set again after it is said again.
-      route.effective();
-      const before = describeRoute(route.stored);
-      const set = route.set(next.route);
-      // Answered once saved: a proxy killed just after saying "back on blue" must not restart on the promotion it
-      // had saved before (a write that fails is logged, and the route is still in force in memory).
-      await route.flush();
-      // Renewals (every lease/3) repeat the route: only a change is worth a line.
-      const said = describeRoute(set);
-      if (said !== before) options.log?.(`route set: ${said}`);
-      // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
-      // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
-      const unsaved = route.unsaved;
-      if (unsaved !== undefined)
-        return json(res, 500, {
-          error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${route.restartWouldServe()}): free the state folder (disk space, permissions)`,
-          // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
-          inForce: true,
-        });
-      // resultsCursor: results after it were recorded under this route (and stage).
-      return json(res, 200, {
-        route: set,
-        effective: route.effective(),
-        now: now(),
-        ...(options.feed && { resultsCursor: options.feed.cursor, resultsEpoch: options.feed.epoch }),
-        ...(lapsedAt !== undefined && { lapsedAt }),
-      });
-    }
-    req.resume();
-    json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
-  }
-
   // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000, connectionsCheckingInterval: 1000 }, (req, res) => {
-    serve(req, res).catch((error: unknown) => {
+    serve(req, res, options, authorised).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: errorText(error) });
     });
   });
   server.maxConnections = MAX_ADMIN_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const { url } = await listen(server, options.port, options.host);
   return {
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** One admin call: the token checked, then answered by path and method. */
+async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, authorised: KeyCheck): Promise<void> {
+  const { route, metrics, now } = options;
+  if (!authorised(bearer(req))) {
+    req.resume();
+    // A body still coming is not drained: the connection closes after the answer.
+    return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
+  }
+  const path = (req.url ?? '/').split('?', 1)[0];
+  if (path === '/admin/route' && req.method === 'GET')
+    return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves(options) });
+  if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
+  if (path === '/admin/results' && req.method === 'GET' && options.feed) return readResults(req, res, options, options.feed);
+  if (path === '/admin/route' && req.method === 'PUT') return putRoute(req, res, options);
+  req.resume();
+  json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
+}
+
+/** What GET /admin/route says of the proxy beside its route: the plan and models it serves, its quality rules, its fallback. */
+function serves(options: AdminOptions): { serves?: string; quality?: string; fallback?: boolean } {
+  return {
+    ...(options.owner !== undefined && { serves: options.owner }),
+    ...(options.quality !== undefined && { quality: options.quality }),
+    ...(options.fallback !== undefined && { fallback: options.fallback }),
+  };
+}
+
+/** GET /admin/results: a page of the results feed after the reader's cursor, with the attempts under way. */
+function readResults(req: IncomingMessage, res: ServerResponse, options: AdminOptions, feed: ResultsFeed): void {
+  const { metrics } = options;
+  const query = new URL(req.url ?? '/', 'http://admin').searchParams;
+  const after = wholeNumber(query, 'after') ?? 0;
+  if (typeof after === 'string') return json(res, 400, { error: after });
+  const inFlightUpTo = wholeNumber(query, 'inFlightUpTo');
+  if (typeof inFlightUpTo === 'string') return json(res, 400, { error: inFlightUpTo });
+  options.beforeResults?.();
+  // `epoch`: the feed the reader's cursor is in; read past up to `after` only if it is this one. The page and
+  // the attempts under way are taken together: an attempt that ended is in the page (or before it), never in both.
+  return json(res, 200, {
+    ...feed.read(after, undefined, query.get('epoch') ?? undefined),
+    epoch: feed.epoch,
+    version: FEED_VERSION,
+    inFlight: {
+      ...metrics.inFlightByStage(inFlightUpTo),
+      ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
+      ...(options.longestMs !== undefined && { longestMs: options.longestMs }),
+    },
+  });
+}
+
+/** PUT /admin/route: the route a rollout (or an operator) sets, refused when another plan, rules or run holds it. */
+async function putRoute(req: IncomingMessage, res: ServerResponse, options: AdminOptions): Promise<void> {
+  const { route, metrics, now } = options;
+  const read = await readBody(req, 64 * 1024, 10_000);
+  if (!read.ok) return json(res, 400, { error: `unreadable body (${read.reason})` });
+  let body: unknown;
+  try {
+    body = JSON.parse(read.body.toString('utf8'));
+  } catch {
+    return json(res, 400, { error: 'the body is not JSON' });
+  }
+  const next = routeRequest(body, now());
+  if (typeof next === 'string') return json(res, 400, { error: next });
+  // A rollout of another plan (a wrong admin URL, a proxy restarted on another plan) would judge and promote
+  // models it never meant: its route is refused, whatever it asks.
+  if (next.rollout !== undefined && options.owner !== undefined && next.rollout !== options.owner) {
+    return json(res, 409, { error: `this proxy serves ${options.owner}, not ${next.rollout}: only a rollout of that plan and models sets its route` });
+  }
+  // The proxy checks every answer's quality by its own plan's rules, and the rollout judges those outcomes: a
+  // rollout whose plan's rules differ (edited since the proxy started) would report checks nobody made.
+  if (next.quality !== undefined && options.quality !== undefined && next.quality !== options.quality) {
+    return json(res, 409, { error: qualityMismatch(options.quality, next.quality) });
+  }
+  // A controller going on from its own route never overrides one set since by someone else (an operator's
+  // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
+  const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;
+  const changed = goingOn === undefined ? undefined : route.changedSince(goingOn, next.route);
+  if (changed !== undefined) return json(res, 409, { error: changed });
+  // Conditional on the route the caller read (a dead run's recovery over that run's ended route): nothing set
+  // since (another run's first route landing between the read and this write) is overwritten.
+  const moved = next.ifUpdatedAt === undefined ? undefined : route.changedFrom(next.ifUpdatedAt);
+  if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed' });
+  // Another rollout run's live lease, or its completed promotion (a lease that ran out is applied first).
+  route.effective();
+  const claim = otherRunsClaim(route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
+  if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
+  // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
+  const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
+  if (next.stage !== undefined) metrics.startStage(next.stage);
+  // A lease that ran out is applied first, so a route set again after it is said again.
+  route.effective();
+  const before = describeRoute(route.stored);
+  const set = route.set(next.route);
+  // Answered once saved: a proxy killed just after saying "back on blue" must not restart on the promotion it
+  // had saved before (a write that fails is logged, and the route is still in force in memory).
+  await route.flush();
+  // Renewals (every lease/3) repeat the route: only a change is worth a line.
+  const said = describeRoute(set);
+  if (said !== before) options.log?.(`route set: ${said}`);
+  // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
+  // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
+  const unsaved = route.unsaved;
+  if (unsaved !== undefined)
+    return json(res, 500, {
+      error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${route.restartWouldServe()}): free the state folder (disk space, permissions)`,
+      // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
+      inForce: true,
+    });
+  // resultsCursor: results after it were recorded under this route (and stage).
+  return json(res, 200, {
+    route: set,
+    effective: route.effective(),
+    now: now(),
+    ...(options.feed && { resultsCursor: options.feed.cursor, resultsEpoch: options.feed.epoch }),
+    ...(lapsedAt !== undefined && { lapsedAt }),
+  });
 }

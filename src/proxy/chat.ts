@@ -178,7 +178,7 @@ class ChatExchange {
           try {
             this.attempt(this.split.arms.blue);
           } catch (error) {
-            this.bug(error);
+            this.failedOurselves(error);
           }
         });
         return;
@@ -189,9 +189,15 @@ class ChatExchange {
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
-      this.bug(error);
+      this.failedOurselves(error);
     }
   };
+
+  /** An error of the proxy's own: the attempt under way ends in the in-flight counts (a stage's end waits for those), then `bug`. */
+  private failedOurselves(error: unknown): void {
+    if (this.underWay) this.ctx.metrics.abandon(this.underWay);
+    this.bug(error);
+  }
 
   /**
    * The client went away meanwhile: neither a success nor the arm's failure in the proxy's figures. Before the

@@ -62,6 +62,7 @@ interface FigureOptions {
 export interface Attempt {
   readonly at: FigureSet;
   readonly seq: number;
+  readonly arm: ArmName;
 }
 
 /**
@@ -162,7 +163,7 @@ export class ProxyMetrics {
     const seq = ++this.attempts;
     at.running.add(seq);
     this.busy.add(at);
-    return { at, seq };
+    return { at, seq, arm };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -181,12 +182,23 @@ export class ProxyMetrics {
     return { started: this.attempts, stages: [...counts].map(([stage, requests]) => ({ stage, requests })) };
   }
 
-  /** Before its result is told to the listeners (the results feed): a reader never sees it both running and done. */
+  /**
+   * Before its result is told to the listeners (the results feed): a reader never sees it both running and done.
+   * Once per attempt: a second end (an error of the proxy's own after the first, see abandon) changes nothing.
+   */
   private ended(arm: ArmName, attempt: Attempt): void {
-    this.inFlight[arm]--;
     const { at, seq } = attempt;
-    at.running.delete(seq);
+    if (!at.running.delete(seq)) return;
+    this.inFlight[arm]--;
     if (at.running.size === 0) this.busy.delete(at);
+  }
+
+  /**
+   * The proxy's own code failed while the attempt ran (chat.ts's `bug` path): it is no longer under way, though
+   * nothing of it is recorded. Without this a stage's end waited for it to its bound (GET /admin/results inFlight).
+   */
+  abandon(attempt: Attempt): void {
+    this.ended(attempt.arm, attempt);
   }
 
   /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */

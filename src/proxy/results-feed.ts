@@ -46,10 +46,11 @@ export type FeedAnswer = FeedPage & { epoch: string; version?: number; inFlight?
 
 /**
  * Beside each page: the proxy's attempts under way per stage tag (absent from a proxy older than the stage-end
- * wait), and the latest one begun now fails on a timeout if it stalls (admin.ts stallTimeoutMs: the longest a stage's
- * end waits).
+ * wait), the latest one begun now fails on a timeout if it stalls (admin.ts stallTimeoutMs: the longest a stage's
+ * end waits), and the latest it ends at all (admin.ts longestMs: the longest the last stage's end waits, before the
+ * promotion; absent from a proxy before session 17).
  */
-export type FeedInFlight = InFlightByStage & { stallTimeoutMs?: number };
+export type FeedInFlight = InFlightByStage & { stallTimeoutMs?: number; longestMs?: number };
 
 export const DEFAULT_FEED_CAPACITY = 100_000;
 /**

@@ -82,9 +82,20 @@ export class RouteHolder {
       return `this rollout already ended here: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}`;
     }
     if (route.controller === controller || route.updatedAt === 0) return undefined;
-    // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
-    const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';
-    return `the route was changed since this rollout set it: ${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}${by}`;
+    return `the route was changed since this rollout set it: ${whoSet(route)}`;
+  }
+
+  /**
+   * Why a route conditional on the one its caller read (set at `updatedAt`, as GET /admin/route answered it) may not
+   * replace the route in force: another route was set since (another run's first route, an operator's, the lease
+   * running out). Undefined while the route read is still the one in force. A dead run's recovery sends its blue so
+   * over the dead run's ended route, which it may not go on from (changedSince).
+   */
+  changedFrom(updatedAt: number): string | undefined {
+    this.effective();
+    const route = this.route;
+    if (route.updatedAt === updatedAt) return undefined;
+    return `the route was changed since it was read (the one set at ${new Date(updatedAt).toISOString()}): ${whoSet(route)}`;
   }
 
   /**
@@ -170,4 +181,11 @@ export class RouteHolder {
   private persist(): void {
     this.file.save(() => this.route);
   }
+}
+
+/** "green 0.5, mirror 0 (…), set at T by another rollout (alice@ci-3 pid 4242, …)": a route that refuses a caller, and whose. */
+function whoSet(route: Route): string {
+  // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
+  const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';
+  return `${describeRoute(route)}, set at ${new Date(route.updatedAt).toISOString()}${by}`;
 }

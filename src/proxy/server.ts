@@ -1,13 +1,13 @@
 // Starting and stopping the proxy: its targets, route, figures and admin API, the HTTP server (what answers each
 // request by path and method: request-handler.ts), and the drain before a stop.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createQualityChecker, qualityRulesKey } from '../analysis/quality.js';
 import type { ArmName, Plan } from '../plan/plan.js';
 import { systemClock } from '../core/clock.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
-import { createKeyCheck } from './auth.js';
+import { createKeyCheck, type KeyCheck } from './auth.js';
+import { listen } from './listen.js';
 import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor } from './inbound.js';
@@ -17,15 +17,15 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError } from './respond.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
-import { createTargets, type ArmUpstream } from './targets.js';
+import { createTargets, type ArmUpstream, type Targets } from './targets.js';
 import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
-import { createRolloutFeed } from './rollout-feed.js';
+import { createRolloutFeed, type RolloutFeed } from './rollout-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
 import { setMaxListeners } from 'node:events';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { createIntake } from './intake.js';
+import { createIntake, type Intake } from './intake.js';
 import { createRequestHandler } from './request-handler.js';
 
 /** Which of the proxy's listeners could not bind, on an error from startProxy (EADDRINUSE and the like). */
@@ -90,6 +90,54 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const shutdown = new AbortController();
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
+  const { owner, route, metrics, rolloutFeed } = routeAndFigures(options, targets, now);
+  const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
+  const keyCheck = createKeyCheck(settings.clientKeys);
+  const metricsCheck = metricsKeyCheck(settings, keyCheck);
+  const chat = chatContext(options, { inbound, targets, route, metrics, random, now, shutdown: shutdown.signal });
+  const inFlight = new InFlight();
+  // Set by drain(): the proxy is stopping and only finishes what it has.
+  let drained: Promise<number> | undefined;
+  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
+  const handle = createRequestHandler({
+    inbound,
+    intake,
+    posts: postPaths(chat),
+    metrics,
+    prometheus,
+    route,
+    inFlight,
+    metricsCheck,
+    keyless: settings.clientKeys.length === 0,
+    draining: () => drained !== undefined,
+    log: options.log,
+  });
+  const server = createProxyServer(settings, handle, intake);
+  const { port, url } = await listen(server, settings.port, settings.host).catch(async (error: unknown) => {
+    await targets.close();
+    throw failedListener(error, 'proxy');
+  });
+  const admin = await startAdminAndRecord(options, { owner, route, metrics, rolloutFeed, server, targets, url, now });
+  const stop = proxyStopper(options, { server, admin, inFlight, shutdown, route, rolloutFeed, targets });
+  return {
+    url,
+    port,
+    ...(admin && { adminUrl: admin.url }),
+    metrics,
+    route,
+    inFlight: () => inFlight.size,
+    drain: (timeoutMs, force) => (drained ??= stop.drain(timeoutMs, force)),
+    close: () => stop.close(),
+  };
+}
+
+/** The route (and the plan and models it is for), the figures, and the results feed a rollout reads (with an admin API). */
+function routeAndFigures(
+  options: ProxyOptions,
+  targets: Targets,
+  now: () => number,
+): { owner: string; route: RouteHolder; metrics: ProxyMetrics; rolloutFeed: RolloutFeed | undefined } {
+  const { plan, settings } = options;
   // The plan and models this proxy moves traffic between: recorded with its routes, and what its admin API serves.
   const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   const route = new RouteHolder({
@@ -109,42 +157,39 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const rolloutFeed = settings.admin
     ? createRolloutFeed({ metrics, route, adminToken: settings.admin.token, stateDir: options.stateDir, now, log: options.log })
     : undefined;
-  const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
-  const keyCheck = createKeyCheck(settings.clientKeys);
-  // With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open.
-  const metricsCheck = settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
-  const chat: ChatContext = {
-    inbound,
-    targets,
-    route,
+  return { owner, route, metrics, rolloutFeed };
+}
+
+/** What answers a chat request: its dialect, arms, route, split, figures, mirror and fallback. */
+function chatContext(
+  { plan, settings }: ProxyOptions,
+  parts: Pick<ChatContext, 'inbound' | 'targets' | 'route' | 'metrics' | 'random' | 'now'> & { shutdown: AbortSignal },
+): ChatContext {
+  const { metrics, now } = parts;
+  return {
+    inbound: parts.inbound,
+    targets: parts.targets,
+    route: parts.route,
     // Seeded from the plan name: every proxy of a rollout, and a restarted one, puts a user on the same arm.
-    splitter: createSplitter(hashString(plan.name), random),
+    splitter: createSplitter(hashString(plan.name), parts.random),
     metrics,
-    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, now, shutdown.signal),
+    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, now, parts.shutdown),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
     fallback: settings.fallback,
-    random,
+    random: parts.random,
     now,
   };
-  const inFlight = new InFlight();
-  // Set by drain(): the proxy is stopping and only finishes what it has.
-  let drained: Promise<number> | undefined;
-  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
-  const handle = createRequestHandler({
-    inbound,
-    intake,
-    posts: postPaths(chat),
-    metrics,
-    prometheus,
-    route,
-    inFlight,
-    metricsCheck,
-    keyless: settings.clientKeys.length === 0,
-    draining: () => drained !== undefined,
-    log: options.log,
-  });
+}
+
+/** With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open. */
+function metricsKeyCheck(settings: ProxySettings, keyCheck: KeyCheck): KeyCheck {
+  return settings.clientKeys.length > 0 ? createKeyCheck([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]) : keyCheck;
+}
+
+/** The proxy's HTTP server, its timeouts and connection cap set, not yet listening. */
+function createProxyServer(settings: ProxySettings, handle: RequestListener, intake: Intake): Server {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -165,26 +210,34 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', answerClientError);
+  return server;
+}
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch(async (error: unknown) => {
-    await targets.close();
-    throw failedListener(error, 'proxy');
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-  const url = `http://${host}:${port}`;
+/**
+ * The admin API (when the plan has one) and the state folder's proxy record, once the proxy listens; on a failure
+ * of either, everything opened so far is closed again.
+ */
+async function startAdminAndRecord(
+  options: ProxyOptions,
+  opened: {
+    owner: string;
+    route: RouteHolder;
+    metrics: ProxyMetrics;
+    rolloutFeed: RolloutFeed | undefined;
+    server: Server;
+    targets: Targets;
+    url: string;
+    now: () => number;
+  },
+): Promise<AdminHandle | undefined> {
+  const { plan, settings } = options;
+  const { route, metrics, rolloutFeed, now } = opened;
   let admin: AdminHandle | undefined;
   try {
     if (settings.admin)
       admin = await startAdmin({
         ...settings.admin,
-        owner,
+        owner: opened.owner,
         quality: qualityRulesKey(plan.analysis.quality),
         fallback: settings.fallback,
         route,
@@ -195,19 +248,40 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         stallTimeoutMs: Math.max(
           ...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs + upstream.timeout.idleMs),
         ),
+        // Any request ends by its timeout.request (a whole answer, a stream's first bytes), a stream max_stream_duration after that.
+        longestMs:
+          Math.max(...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs)) + settings.limits.maxStreamMs,
         now,
         log: options.log,
       }).catch((error: unknown) => {
         throw failedListener(error, 'admin');
       });
-    if (options.stateDir !== undefined) writeProxyInfo(options.stateDir, { pid: process.pid, url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
+    if (options.stateDir !== undefined)
+      writeProxyInfo(options.stateDir, { pid: process.pid, url: opened.url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await targets.close();
+    await new Promise<void>((resolve) => opened.server.close(() => resolve()));
+    await opened.targets.close();
     route.stop();
     throw error;
   }
+  return admin;
+}
+
+/** How the proxy stops: drain (finish what runs, for a while) and close (cut it), each at most once. */
+function proxyStopper(
+  options: ProxyOptions,
+  parts: {
+    server: Server;
+    admin: AdminHandle | undefined;
+    inFlight: InFlight;
+    shutdown: AbortController;
+    route: RouteHolder;
+    rolloutFeed: RolloutFeed | undefined;
+    targets: Targets;
+  },
+): { drain(timeoutMs: number, force?: AbortSignal): Promise<number>; close(): Promise<void> } {
+  const { server, admin, inFlight, shutdown, route, rolloutFeed, targets } = parts;
   let closing: Promise<void> | undefined;
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
@@ -215,28 +289,19 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let adminClosed: Promise<void> | undefined;
   const closeAdmin = (): Promise<void> => (adminClosed ??= admin?.close() ?? Promise.resolve());
   return {
-    url,
-    port,
-    ...(admin && { adminUrl: admin.url }),
-    metrics,
-    route,
-    inFlight: () => inFlight.size,
-    drain(timeoutMs, force) {
-      drained ??= (async () => {
-        inFlight.closeConnectionsAfterAnswers();
-        // Nobody waits for a mirror copy: it is not worth holding the stop for.
-        shutdown.abort(new Error('the proxy is shutting down'));
-        // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin
-        // port too, and the route file is left to that new proxy: a rollout drives the replacement, not this one.
-        void stopListening();
-        const adminClosing = closeAdmin();
-        route.detach();
-        rolloutFeed?.startHandover();
-        await adminClosing;
-        await untilIdle(inFlight, timeoutMs, force);
-        return inFlight.size;
-      })();
-      return drained;
+    async drain(timeoutMs, force) {
+      inFlight.closeConnectionsAfterAnswers();
+      // Nobody waits for a mirror copy: it is not worth holding the stop for.
+      shutdown.abort(new Error('the proxy is shutting down'));
+      // The port closes (a new proxy may bind it at once) and idle keep-alive connections with it. The admin
+      // port too, and the route file is left to that new proxy: a rollout drives the replacement, not this one.
+      void stopListening();
+      const adminClosing = closeAdmin();
+      route.detach();
+      rolloutFeed?.startHandover();
+      await adminClosing;
+      await untilIdle(inFlight, timeoutMs, force);
+      return inFlight.size;
     },
     close() {
       closing ??= (async () => {

@@ -19,11 +19,43 @@ const LEADS: Partial<Record<Phase, string>> = {
   failed: 'internal error',
 };
 
-/** Events that mean the ending has begun: from here on, a failing hook or proxy leaves traffic unconfirmed. */
-const ENDING_STARTS = new Set<RolloutEvent['type']>(['promote_requested', 'abort_requested', 'promoted', 'rolled_back', 'interrupted', 'failed']);
+/** A final phase recorded before its ending finished (the process died in it): what it was doing. */
+const UNDER_WAY: Partial<Record<Phase, string>> = {
+  rolled_back: 'rolling back',
+  aborted: 'aborting',
+  promoted: 'promoting',
+  interrupted: 'rolling back (interrupted)',
+  failed: 'ending (internal error)',
+};
+
+/** "rolling back" for a rollout that died in its rollback (state.json already said rolled_back), "progressing" mid-stage. */
+export function phaseWhenDied(phase: Phase): string {
+  return UNDER_WAY[phase] ?? phase.replace('_', ' ');
+}
+
+/** Events that mean the ending has begun (from here on, a failing hook or proxy leaves traffic unconfirmed), and its phase. */
+const ENDING_STARTS: Partial<Record<RolloutEvent['type'], Phase>> = {
+  promote_requested: 'promoted',
+  abort_requested: 'aborted',
+  promoted: 'promoted',
+  rolled_back: 'rolled_back',
+  interrupted: 'interrupted',
+  failed: 'failed',
+};
 
 export function isEndingStart(event: RolloutEvent): boolean {
-  return ENDING_STARTS.has(event.type);
+  return ENDING_STARTS[event.type] !== undefined;
+}
+
+/**
+ * The ending the journal says began in the latest run (its first line, and the phase it leads to), or undefined.
+ * state.json trails the journal by a write: a rollout killed just after its ending began may still read "progressing".
+ */
+export function endingStarted(events: readonly RolloutEvent[]): { event: RolloutEvent; phase: Phase } | undefined {
+  const since = events.findLastIndex((event) => event.type === 'rollout_started');
+  const event = events.slice(Math.max(0, since)).find(isEndingStart);
+  const phase = event === undefined ? undefined : ENDING_STARTS[event.type];
+  return event === undefined || phase === undefined ? undefined : { event, phase };
 }
 
 /**

@@ -1,8 +1,9 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
-import type { RolloutSnapshot } from '../engine/types.js';
+import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
@@ -19,14 +20,24 @@ export interface OwnerInfo {
 }
 
 export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, events = 8): string {
+  const lines = [...standingLines(snapshot, owner, now), '', ...stageTableLines(snapshot), ...checkLines(snapshot), ...recentEventLines(snapshot, events)];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The head: phase, models, stage and weights, hooks in flight, timing, the owner process, the reason. */
+function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number): string[] {
   const lines: string[] = [];
   const stageCount = snapshot.plan.stages.length;
   const finished = snapshot.endedAt !== undefined;
   // A dead owner's phase is only where it was: the rollout is no longer moving, whatever state.json says.
   const orphaned = !finished && !owner.alive;
   const phase = snapshot.phase.replace('_', ' ');
+  // The journal may say the ending began where state.json, a write behind, still says "progressing".
+  const died = orphaned
+    ? phaseWhenDied(FINAL_PHASES.includes(snapshot.phase) ? snapshot.phase : (endingStarted(snapshot.recentEvents)?.phase ?? snapshot.phase))
+    : '';
   lines.push(
-    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${phase})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
@@ -37,23 +48,27 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
     `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
-  if (!finished && owner.hook)
-    lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot.greenWeight, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
+  if (!finished && owner.hook) lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
   if (!finished && owner.recovery) lines.push(`  ${recoveryLine(owner.recovery)}`);
   const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
   lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
-  if (!finished) {
-    lines.push(
-      owner.alive && owner.stopped
-        ? `  owner pid ${owner.pid} is stopped (kill -STOP, Ctrl-Z): nothing judges green until it runs again (kill -CONT ${owner.pid}; last update ${formatDuration(now - snapshot.updatedAt)} ago)`
-        : owner.alive
-          ? `  owner pid ${owner.pid} is running (last update ${formatDuration(now - snapshot.updatedAt)} ago)`
-          : `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${formatDuration(now - snapshot.updatedAt)} ago); check that traffic is on blue`,
-    );
-  }
+  if (!finished) lines.push(ownerLine(owner, now - snapshot.updatedAt));
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
-  lines.push('');
-  lines.push('  stage  green  verdict    arm    requests  errors  err rate     p95      cost');
+  return lines;
+}
+
+/** Whether the unfinished rollout's process runs, is stopped, or is gone. */
+function ownerLine(owner: OwnerInfo, sinceUpdateMs: number): string {
+  const since = formatDuration(sinceUpdateMs);
+  if (owner.alive && owner.stopped)
+    return `  owner pid ${owner.pid} is stopped (kill -STOP, Ctrl-Z): nothing judges green until it runs again (kill -CONT ${owner.pid}; last update ${since} ago)`;
+  if (owner.alive) return `  owner pid ${owner.pid} is running (last update ${since} ago)`;
+  return `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${since} ago); check that traffic is on blue`;
+}
+
+/** Two rows a stage, blue then green, under one header. */
+function stageTableLines(snapshot: RolloutSnapshot): string[] {
+  const lines = ['  stage  green  verdict    arm    requests  errors  err rate     p95      cost'];
   for (const s of snapshot.stages) {
     for (const arm of ['blue', 'green'] as const) {
       const a = s.arms[arm];
@@ -67,28 +82,32 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
       );
     }
   }
-  if (snapshot.checks.length) {
-    lines.push('');
-    lines.push('  checks (green, current stage):');
-    const rows = snapshot.checks.map((check) => ({
-      rule: check.rule,
-      figure: formatCheckValue(check, check.figure),
-      limit: formatCheckValue(check, check.limit),
-      rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : ''}`,
-    }));
-    // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
-    const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
-    for (const row of rows) {
-      lines.push(`    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  ${row.rest}`);
-    }
-  }
-  const recent = snapshot.recentEvents.slice(-events);
-  if (recent.length) {
-    lines.push('');
-    lines.push('  recent events:');
-    for (const event of recent) lines.push(`    ${formatEventLine(event)}`);
-  }
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+/** The current stage's checks on green, with figure, limit and evidence (nothing when there are none). */
+function checkLines(snapshot: RolloutSnapshot): string[] {
+  if (!snapshot.checks.length) return [];
+  const rows = snapshot.checks.map((check) => ({
+    rule: check.rule,
+    figure: formatCheckValue(check, check.figure),
+    limit: formatCheckValue(check, check.limit),
+    rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : ''}`,
+  }));
+  // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
+  const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
+  return [
+    '',
+    '  checks (green, current stage):',
+    ...rows.map((row) => `    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  ${row.rest}`),
+  ];
+}
+
+/** The last `count` events of the journal kept in state.json. */
+function recentEventLines(snapshot: RolloutSnapshot, count: number): string[] {
+  const recent = snapshot.recentEvents.slice(-count);
+  if (!recent.length) return [];
+  return ['', '  recent events:', ...recent.map((event) => `    ${formatEventLine(event)}`)];
 }
 
 /** A recovery's rollback hook: under way, or left by a recovery killed while it ran (the next rollback stops it first). */

@@ -14,7 +14,7 @@ import { findProfile, profileAt } from './profile.js';
 import { respond } from './respond.js';
 import { countInputTokens, finishedResponse, responsesDialect } from './responses.js';
 import { ResponseStore, storedPath } from './stored.js';
-import { childSeed, createRandom } from '../core/random.js';
+import { childSeed, createRandom, type RandomSource } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
 import { errorText } from '../core/errors.js';
@@ -44,123 +44,37 @@ const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
   '/responses': { method: 'POST', dialect: responsesDialect },
 };
 
+/** What one simulator keeps across its requests. */
+interface SimState {
+  config: SimulateConfig;
+  now: () => number;
+  startedAt: number;
+  /** One source hands each request its own seed, in arrival order: outcomes follow the seed and that order. */
+  seeds: RandomSource;
+  budget: ReturnType<typeof createRateBudget>;
+  inFlight: Set<RequestTimers>;
+  byModel: Map<string, number>;
+  /** Completion requests received. */
+  total: number;
+  /** What the Responses API stores, as one upstream account keeps it. */
+  stored: ResponseStore;
+}
+
 export function startSimulator(config: SimulateConfig, options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const now = options.now ?? Date.now;
-  const startedAt = now();
-  // One source hands each request its own seed, in arrival order: outcomes follow the seed and that order.
-  const seeds = createRandom(config.seed ?? 1);
-  const budget = createRateBudget(now);
-  const inFlight = new Set<RequestTimers>();
-  const byModel = new Map<string, number>();
-  let total = 0;
-  // What the Responses API stores, as one upstream account keeps it.
-  const stored = new ResponseStore();
-
-  async function handleCompletion(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
-    total += 1;
-    const timers = new RequestTimers();
-    inFlight.add(timers);
-    res.on('close', () => {
-      timers.cancel();
-      inFlight.delete(timers);
-    });
-    const requestSeed = childSeed(seeds);
-    const random = createRandom(requestSeed);
-    const id = randomId(random, dialect.idPrefix);
-    const baseHeaders = { [dialect.requestIdHeader]: `req_${id.slice(-24)}` };
-    const fail = (reply: { status: number; body: unknown }) => sendJson(res, reply.status, reply.body, baseHeaders);
-
-    const headerProblem = dialect.checkHeaders(req.headers);
-    if (headerProblem) {
-      req.resume();
-      return fail(headerProblem);
-    }
-    const read = await readJsonBody(req);
-    if (!read.ok) {
-      return fail(
-        read.reason === 'too_large'
-          ? dialect.error('too_large', 'Request body too large.')
-          : dialect.error('invalid_request', 'The request body is not valid JSON.'),
-      );
-    }
-    const parsed = dialect.parseRequest(read.value);
-    if (isErrorReply(parsed)) return fail(parsed);
-    const missing = dialect === responsesDialect ? stored.refuses(read.value) : undefined;
-    if (missing) return fail(missing);
-    byModel.set(parsed.model, (byModel.get(parsed.model) ?? 0) + 1);
-
-    const base = findProfile(config, parsed.model);
-    if (!base) {
-      return fail(dialect.error('not_found', `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'model'));
-    }
-    const profile = profileAt(base, now() - startedAt);
-    const plan = planResponse(profile, random, { stream: parsed.stream, maxTokens: parsed.maxTokens });
-    const completion: Completion = {
-      id,
-      model: parsed.model,
-      created: Math.floor(now() / 1000),
-      tokens: generateTokens(random, plan.completionTokens),
-      promptTokens: parsed.promptTokens,
-      truncated: plan.truncated,
-      includeUsage: parsed.includeUsage,
-    };
-    const limits = budget.take(parsed.model, parsed.promptTokens + plan.completionTokens);
-    const headers: Record<string, string> = { ...baseHeaders, ...limits };
-    if (dialect.name === 'anthropic') {
-      headers['anthropic-ratelimit-requests-remaining'] = limits['x-ratelimit-remaining-requests'] ?? '';
-      headers['anthropic-ratelimit-tokens-remaining'] = limits['x-ratelimit-remaining-tokens'] ?? '';
-    }
-    if (dialect === responsesDialect && plan.fault === undefined && plan.badVariant === undefined) stored.save(read.value, finishedResponse(completion));
-    respond({ res, dialect, timers, headers, stream: parsed.stream }, plan, completion);
-  }
-
-  function handleModels(res: ServerResponse, id: string | undefined): void {
-    const created = Math.floor(startedAt / 1000);
-    if (id === undefined) return sendJson(res, 200, modelList(config, created));
-    if (findProfile(config, id)) return sendJson(res, 200, modelEntry(id, created));
-    sendJson(
-      res,
-      404,
-      openaiErrorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'),
-    );
-  }
-
-  async function countTokens(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const read = await readJsonBody(req);
-    const reply = read.ok ? countInputTokens(read.value) : openaiDialect.error('invalid_request', 'The request body is not valid JSON.');
-    sendJson(res, reply.status, reply.body);
-  }
-
-  function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const method = req.method ?? 'GET';
-    // Accept both {base}/v1/... and {base}/..., so a base URL with or without /v1 works.
-    const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
-    const completion = ROUTES[path];
-    if (completion && method === completion.method) return handleCompletion(req, res, completion.dialect);
-    if (path === '/responses/input_tokens' && method === 'POST') return countTokens(req, res);
-    const storedAt = storedPath(path);
-    const storedReply = storedAt && stored.serve(method, storedAt);
-    if (storedReply) return sendJson(res, storedReply.status, storedReply.body);
-    const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
-    if (modelMatch && method === 'GET') {
-      const id = modelMatch[1];
-      return handleModels(res, id === undefined ? undefined : decodeURIComponent(id));
-    }
-    req.resume();
-    const known = completion !== undefined || modelMatch !== null || storedAt !== undefined;
-    sendJson(
-      res,
-      known ? 405 : 404,
-      openaiErrorBody(
-        `${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`,
-        'invalid_request_error',
-        known ? 'method_not_supported' : 'unknown_url',
-      ),
-    );
-  }
-
+  const sim: SimState = {
+    config,
+    now,
+    startedAt: now(),
+    seeds: createRandom(config.seed ?? 1),
+    budget: createRateBudget(now),
+    inFlight: new Set<RequestTimers>(),
+    byModel: new Map<string, number>(),
+    total: 0,
+    stored: new ResponseStore(),
+  };
   const server = createServer((req, res) => {
-    Promise.resolve(route(req, res)).catch((error: unknown) => {
+    Promise.resolve(route(sim, req, res)).catch((error: unknown) => {
       // A bug in the simulator should look like an upstream 500, not kill the process.
       const message = errorText(error);
       sendJson(res, 500, openaiErrorBody(`Simulator internal error: ${message}`, 'server_error', null));
@@ -176,12 +90,12 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
       resolve({
         baseUrl: `http://127.0.0.1:${port}/v1`,
         port,
-        requestCount: () => total,
-        requestsByModel: () => Object.fromEntries(byModel),
+        requestCount: () => sim.total,
+        requestsByModel: () => Object.fromEntries(sim.byModel),
         close() {
           closing ??= new Promise<void>((done) => {
-            for (const timers of inFlight) timers.cancel();
-            inFlight.clear();
+            for (const timers of sim.inFlight) timers.cancel();
+            sim.inFlight.clear();
             server.close(() => done());
             // Hanging (timeout_rate) and keep-alive sockets would hold close() open; drop them now.
             server.closeAllConnections();
@@ -191,4 +105,109 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
       });
     });
   });
+}
+
+/** A chat completion, Responses or Messages request: refused as the real API would, or answered by the model's profile. */
+async function handleCompletion(sim: SimState, req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
+  sim.total += 1;
+  const timers = new RequestTimers();
+  sim.inFlight.add(timers);
+  res.on('close', () => {
+    timers.cancel();
+    sim.inFlight.delete(timers);
+  });
+  const requestSeed = childSeed(sim.seeds);
+  const random = createRandom(requestSeed);
+  const id = randomId(random, dialect.idPrefix);
+  const baseHeaders = { [dialect.requestIdHeader]: `req_${id.slice(-24)}` };
+  const fail = (reply: { status: number; body: unknown }) => sendJson(res, reply.status, reply.body, baseHeaders);
+
+  const headerProblem = dialect.checkHeaders(req.headers);
+  if (headerProblem) {
+    req.resume();
+    return fail(headerProblem);
+  }
+  const read = await readJsonBody(req);
+  if (!read.ok) {
+    return fail(
+      read.reason === 'too_large'
+        ? dialect.error('too_large', 'Request body too large.')
+        : dialect.error('invalid_request', 'The request body is not valid JSON.'),
+    );
+  }
+  const parsed = dialect.parseRequest(read.value);
+  if (isErrorReply(parsed)) return fail(parsed);
+  const missing = dialect === responsesDialect ? sim.stored.refuses(read.value) : undefined;
+  if (missing) return fail(missing);
+  sim.byModel.set(parsed.model, (sim.byModel.get(parsed.model) ?? 0) + 1);
+
+  const base = findProfile(sim.config, parsed.model);
+  if (!base) {
+    return fail(dialect.error('not_found', `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'model'));
+  }
+  const profile = profileAt(base, sim.now() - sim.startedAt);
+  const plan = planResponse(profile, random, { stream: parsed.stream, maxTokens: parsed.maxTokens });
+  const completion: Completion = {
+    id,
+    model: parsed.model,
+    created: Math.floor(sim.now() / 1000),
+    tokens: generateTokens(random, plan.completionTokens),
+    promptTokens: parsed.promptTokens,
+    truncated: plan.truncated,
+    includeUsage: parsed.includeUsage,
+  };
+  const limits = sim.budget.take(parsed.model, parsed.promptTokens + plan.completionTokens);
+  const headers: Record<string, string> = { ...baseHeaders, ...limits };
+  if (dialect.name === 'anthropic') {
+    headers['anthropic-ratelimit-requests-remaining'] = limits['x-ratelimit-remaining-requests'] ?? '';
+    headers['anthropic-ratelimit-tokens-remaining'] = limits['x-ratelimit-remaining-tokens'] ?? '';
+  }
+  if (dialect === responsesDialect && plan.fault === undefined && plan.badVariant === undefined) sim.stored.save(read.value, finishedResponse(completion));
+  respond({ res, dialect, timers, headers, stream: parsed.stream }, plan, completion);
+}
+
+function handleModels(sim: SimState, res: ServerResponse, id: string | undefined): void {
+  const created = Math.floor(sim.startedAt / 1000);
+  if (id === undefined) return sendJson(res, 200, modelList(sim.config, created));
+  if (findProfile(sim.config, id)) return sendJson(res, 200, modelEntry(id, created));
+  sendJson(
+    res,
+    404,
+    openaiErrorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'),
+  );
+}
+
+async function countTokens(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const read = await readJsonBody(req);
+  const reply = read.ok ? countInputTokens(read.value) : openaiDialect.error('invalid_request', 'The request body is not valid JSON.');
+  sendJson(res, reply.status, reply.body);
+}
+
+/** Which handler answers a request, by path and method. */
+function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+  const method = req.method ?? 'GET';
+  // Accept both {base}/v1/... and {base}/..., so a base URL with or without /v1 works.
+  const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
+  const completion = ROUTES[path];
+  if (completion && method === completion.method) return handleCompletion(sim, req, res, completion.dialect);
+  if (path === '/responses/input_tokens' && method === 'POST') return countTokens(req, res);
+  const storedAt = storedPath(path);
+  const storedReply = storedAt && sim.stored.serve(method, storedAt);
+  if (storedReply) return sendJson(res, storedReply.status, storedReply.body);
+  const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
+  if (modelMatch && method === 'GET') {
+    const id = modelMatch[1];
+    return handleModels(sim, res, id === undefined ? undefined : decodeURIComponent(id));
+  }
+  req.resume();
+  const known = completion !== undefined || modelMatch !== null || storedAt !== undefined;
+  sendJson(
+    res,
+    known ? 405 : 404,
+    openaiErrorBody(
+      `${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`,
+      'invalid_request_error',
+      known ? 'method_not_supported' : 'unknown_url',
+    ),
+  );
 }

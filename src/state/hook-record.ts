@@ -12,6 +12,14 @@ const HOOK_FILE = 'hook.json';
 const GRACE_MS = 2000;
 const EVENTS: readonly HookEventName[] = ['stage', 'rollback', 'abort', 'promote'];
 
+/**
+ * The `hook` of a record and of what is read back from it: the plan's hook by its key ("on_stage"). A record names
+ * the hook that ran (records before session 15 do not); what is read back (RecoveryHook, HookInFlight) names it
+ * only when it stood in for the event's own ("on_stage" at 0% for a plan without on_rollback: hooks/ending-hook.ts),
+ * the one case status and messages say which hook ran.
+ */
+type PlanHookKey = string;
+
 interface HookRecord {
   /** An exec hook's process group, once spawned; a webhook has none. */
   pgid?: number;
@@ -25,8 +33,7 @@ interface HookRecord {
   by?: 'proxies';
   /** Set when a recovery ran it (`bluegreen rollback`, or a new rollout putting a dead one back on blue): which. */
   recovery?: string;
-  /** The plan's hook that ran ("on_stage" standing in for a missing on_rollback): absent in records before session 15. */
-  hook?: string;
+  hook?: PlanHookKey;
 }
 
 /** The rollback hook a recovery of the folder's dead rollout ran (a `bluegreen rollback` killed in turn, say). */
@@ -35,8 +42,7 @@ export interface RecoveryHook {
   pid: number;
   /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
   command?: string;
-  /** The plan's hook it ran when another stood in for on_rollback ("on_stage" at 0%); records before session 15 do not say. */
-  hook?: string;
+  hook?: PlanHookKey;
   /** An exec hook's group still runs (true) or is gone (false); unknown for a webhook. */
   running?: boolean;
 }
@@ -51,13 +57,12 @@ export interface HookInFlight {
   running?: boolean;
   /** The proxies' routes were being set (a live rollout), not a hook run. */
   by?: 'proxies';
-  /** The plan's hook running, when another stands in for the event's own ("on_stage" for a rollback). */
-  hook?: string;
+  hook?: PlanHookKey;
 }
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: string },
+  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: PlanHookKey },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
   const { plan, event, stage, greenWeight, pid, by, recovery, hook } = call;
@@ -169,12 +174,28 @@ export function describeHookInFlight(hook: HookInFlight): string {
 
 /**
  * Where green may be after the rollout died during a hook: "10% or 50% (its on_stage hook setting stage 2's 50%
- * green was running when it died, and still runs)"; "10%" without one.
+ * green was running when it died, and still runs)"; "10%" without one. An ending's hook (a rollback, an abort)
+ * had not put traffic back yet: state.json already says 0, the stage's weight may still be in force ("0% or still
+ * 50% (its rollback hook putting traffic back on blue was running when it died …)"); a promotion may have
+ * completed ("50% or 100% (its promotion of the proxies was under way …)").
  */
-export function greenAfterDeath(greenWeight: number, hook: HookInFlight | undefined): string {
+export function greenAfterDeath(
+  snapshot: { greenWeight: number; stageIndex: number; plan: { stages: readonly { greenWeight: number }[] } },
+  hook: HookInFlight | undefined,
+): string {
+  const { greenWeight } = snapshot;
   const saved = `${Math.round(greenWeight * 100)}%`;
   if (!hook) return saved;
-  const either = hook.event === 'stage' && hook.greenWeight !== greenWeight ? ` or ${Math.round(hook.greenWeight * 100)}%` : '';
+  const stageWeight = snapshot.plan.stages[snapshot.stageIndex]?.greenWeight ?? 0;
+  const toBlue = (hook.event === 'rollback' || hook.event === 'abort') && stageWeight > greenWeight;
+  const either =
+    hook.event === 'stage' && hook.greenWeight !== greenWeight
+      ? ` or ${Math.round(hook.greenWeight * 100)}%`
+      : toBlue
+        ? ` or still ${Math.round(stageWeight * 100)}%`
+        : hook.event === 'promote' && greenWeight < 1
+          ? ' or 100%'
+          : '';
   const since = hook.running === true ? ', and still runs' : hook.running === false ? ', and has ended since' : '';
   return `${saved}${either} (its ${describeHookInFlight(hook)} was ${hook.by === 'proxies' ? 'under way' : 'running'} when it died${since})`;
 }

@@ -46,7 +46,7 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
  * already be at the new one.
  */
 export function orphanMessage(snapshot: RolloutSnapshot, dir: string): string {
-  const green = greenAfterDeath(snapshot.greenWeight, readHookInFlight(dir, snapshot));
+  const green = greenAfterDeath(snapshot, readHookInFlight(dir, snapshot));
   return `the rollout of plan "${snapshot.plan.name}" (pid ${snapshot.pid}) died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
 }
 

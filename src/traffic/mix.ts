@@ -5,9 +5,9 @@ import type { ChatRequest } from '../upstream/types.js';
 import { childRandom, type RandomSource } from '../core/random.js';
 import { loadPrompts } from './prompts.js';
 import { createSampledSource, type SampledSource } from './sampled.js';
-import { skippedLinesWarning } from './sampled-check.js';
+import { sampledFileWarning } from './sampled-check.js';
+import { anthropicVet, type DroppedParams } from './anthropic-vet.js';
 import { createSyntheticSource, type SyntheticSource } from './synthetic.js';
-import { toAnthropic } from './to-anthropic.js';
 
 export interface TrafficMixStats {
   synthetic: number;
@@ -60,17 +60,8 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
   let closed = false;
   let starting: Promise<void> | undefined;
   // Parameter name -> sampled requests that carried it with no Anthropic counterpart (first pass).
-  const droppedForAnthropic = new Map<string, number>();
-  const vet = options.anthropic
-    ? (request: ChatRequest): string | undefined => {
-        const converted = toAnthropic(request.messages, request.params);
-        if (converted.problems.length > 0) return `cannot be sent to an Anthropic arm: ${converted.problems[0]}`;
-        if (sampled === undefined || sampled.passes() === 0) {
-          for (const name of converted.dropped) droppedForAnthropic.set(name, (droppedForAnthropic.get(name) ?? 0) + 1);
-        }
-        return undefined;
-      }
-    : undefined;
+  const droppedForAnthropic: DroppedParams = new Map();
+  const vet = options.anthropic ? anthropicVet(droppedForAnthropic, () => sampled === undefined || sampled.passes() === 0) : undefined;
 
   const draw = (share: number) => share >= 1 || (share > 0 && random() < share);
 
@@ -113,14 +104,7 @@ export function createTrafficMix(config: TrafficConfig, random: RandomSource, op
       const file = config.sampled?.file ?? 'sampled traffic';
       const failure = sampled?.error();
       if (failure) return `${failure.message}; sending synthetic requests instead`;
-      const notes: string[] = [];
-      const skipped = skippedLinesWarning(file, sampled?.skipped() ?? 0, sampled?.firstProblem());
-      if (skipped) notes.push(skipped);
-      if (droppedForAnthropic.size > 0) {
-        const counts = [...droppedForAnthropic].map(([name, count]) => `${name} (${count})`).join(', ');
-        notes.push(`${file}: parameters the Anthropic arm has no counterpart for were left out: ${counts}`);
-      }
-      return notes.length > 0 ? notes.join('; ') : undefined;
+      return sampledFileWarning(file, { skipped: sampled?.skipped() ?? 0, firstProblem: sampled?.firstProblem(), dropped: droppedForAnthropic });
     },
     async close() {
       closed = true;

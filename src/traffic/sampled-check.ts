@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { TrafficError, describeError } from './errors.js';
 import { jsonlLines, MAX_LINE_BYTES, tooLongProblem } from './jsonl-lines.js';
 import { parseSampledLine } from './sampled-line.js';
+import { anthropicVet, droppedParamsWarning, type DroppedParams } from './anthropic-vet.js';
 
 export interface SampledFileCheck {
   /** Lines that are a usable request. */
@@ -17,14 +18,20 @@ export interface SampledFileCheck {
    * key's share squared: 0 when no line has one. Keys past MAX_KEYS_COUNTED are taken as each line's own.
    */
   keyCollision: number;
+  /** With an Anthropic arm: the parameters it has no counterpart for, and how many lines carried each. */
+  dropped?: DroppedParams;
 }
 
 /** Distinct sticky keys counted: a file of millions of users must not fill memory (the collision is tiny then anyway). */
 export const MAX_KEYS_COUNTED = 1_000_000;
 
-/** Reads the whole file once; rejects with the rollout's TrafficError when it is missing, empty or has no usable line. */
-export async function checkSampledFile(file: string, maxTokens: number, maxLineBytes = MAX_LINE_BYTES): Promise<SampledFileCheck> {
-  const result: SampledFileCheck = { usable: 0, skipped: 0, keyCollision: 0 };
+/**
+ * Reads the whole file once; rejects with the rollout's TrafficError when it is missing, empty or has no usable line.
+ * `anthropic`: an arm speaks Anthropic's Messages API, and lines it cannot be sent are skipped, as the rollout skips them.
+ */
+export async function checkSampledFile(file: string, maxTokens: number, maxLineBytes = MAX_LINE_BYTES, anthropic = false): Promise<SampledFileCheck> {
+  const result: SampledFileCheck = { usable: 0, skipped: 0, keyCollision: 0, ...(anthropic && { dropped: new Map() }) };
+  const vet = result.dropped && anthropicVet(result.dropped);
   const linesByKey = new Map<string, number>();
   const input = createReadStream(file);
   let lineNo = 0;
@@ -34,7 +41,7 @@ export async function checkSampledFile(file: string, maxTokens: number, maxLineB
       const parsed =
         'tooLong' in line
           ? { problem: tooLongProblem(maxLineBytes) }
-          : parseSampledLine(lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text, maxTokens);
+          : parseSampledLine(lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text, maxTokens, vet);
       if (parsed === undefined) continue;
       if ('problem' in parsed) {
         result.skipped++;
@@ -68,6 +75,16 @@ function countKey(linesByKey: Map<string, number>, key: string | undefined): voi
   const lines = linesByKey.get(key);
   if (lines !== undefined) linesByKey.set(key, lines + 1);
   else if (linesByKey.size < MAX_KEYS_COUNTED) linesByKey.set(key, 1);
+}
+
+/**
+ * The warning for the sampled file, worded the same wherever it is shown (validate, --dry-run, the rollout): its
+ * skipped lines, and the parameters an Anthropic arm left out.
+ */
+export function sampledFileWarning(file: string, read: { skipped: number; firstProblem?: string; dropped?: DroppedParams }): string | undefined {
+  const notes = [skippedLinesWarning(file, read.skipped, read.firstProblem), read.dropped && droppedParamsWarning(file, read.dropped)];
+  const said = notes.filter((note): note is string => note !== undefined);
+  return said.length > 0 ? said.join('; ') : undefined;
 }
 
 /** The rollout's warning for skipped lines, worded the same wherever it is shown. */

@@ -25,21 +25,37 @@ function folder(plan: string, files: Record<string, string> = {}): string {
   return dir;
 }
 
+/** validate, --dry-run and rollout on the plan in `cwd` each stop with exit 2 and `text`. */
+async function expectUsageErrorEverywhere(cwd: string, text: string): Promise<void> {
+  for (const args of [
+    ['validate', 'plan.yaml'],
+    ['rollout', 'plan.yaml', '--dry-run'],
+    ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'],
+  ]) {
+    const result = await runCli(args, { cwd });
+    expect(result.code, args.join(' ')).toBe(2);
+    expect(result.stderr, args.join(' ')).toContain(text);
+  }
+}
+
+/** The warnings `bluegreen: warning: ...` lines in stderr carry (--dry-run, rollout). */
+const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning: (.*)$/gm)].map((match) => match[1]);
+
 const GOOD_LINE = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
 
 describe('validate and --dry-run run the rollout checks', () => {
   it('a sampled file with no usable line is exit 2 in validate, --dry-run and rollout alike', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n{"x":1}\n' });
-    const expected = 'has no usable request: 2 line(s) skipped, the first at line 1: not JSON';
-    for (const args of [
-      ['validate', 'plan.yaml'],
-      ['rollout', 'plan.yaml', '--dry-run'],
-      ['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'],
-    ]) {
-      const result = await runCli(args, { cwd });
-      expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr).toContain(expected);
-    }
+    await expectUsageErrorEverywhere(cwd, 'has no usable request: 2 line(s) skipped, the first at line 1: not JSON');
+  });
+
+  it('with an unusable sampled file and an upstream key not set, validate, --dry-run and rollout all stop on the file (exit 2)', async () => {
+    // The rollout used to preflight its upstream first and stop there (exit 3) where its dry run said exit 2.
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+      /upstream:\n.*\n/,
+      'upstream: { base_url: "https://example.invalid/v1", api: openai, api_key_env: PARITY_KEY_NOT_SET }\n',
+    );
+    await expectUsageErrorEverywhere(folder(plan, { 's.jsonl': 'not json\n' }), 'has no usable request: 1 line(s) skipped, the first at line 1: not JSON');
   });
 
   it('skipped sampled lines are a warning with the count and the first line, in validate, --dry-run and rollout', async () => {
@@ -57,6 +73,50 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(rollout.code, rollout.stderr).toBe(0);
     expect(rollout.stderr).toContain('bluegreen: warning:');
     expect(rollout.stderr).toContain('line(s) skipped, the first at line 3: not JSON');
+  });
+
+  it("warns alike in validate, --dry-run and rollout's start, the sampled file's users counted in each", async () => {
+    // 50 requests at 50%: 25 green, give or take 4 split at random (short of 20 in 6% of runs); the file's 4 users
+    // (a collision of 1/4) widen it to give or take 13 (34%). A rollout that left the users out said the former.
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }], user: `user-${i % 4}` }));
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }', analysis: '{ min_requests: 20, thresholds: { error_rate: 0.5 } }' }), {
+      's.jsonl': `${lines.join('\n')}\n`,
+    });
+    const validate = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(validate.code).toBe(0);
+    const { warnings } = JSON.parse(validate.stdout) as { warnings: string[] };
+    expect(warnings).toEqual([
+      expect.stringMatching(/^stages\[0\]\.duration: about 25 green request\(s\) at 50\/s, give or take 13 from run to run: .* in about 3\d% of runs/),
+    ]);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(warningsIn(dryRun.stderr)).toEqual(warnings);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect([0, 10], rollout.stderr).toContain(rollout.code);
+    expect(warningsIn(rollout.stderr)).toEqual(warnings);
+  });
+
+  it('with an Anthropic arm, validate, --dry-run and rollout skip the lines it cannot be sent and name the parameters left out alike', async () => {
+    // validate and --dry-run used to read the file as for an OpenAI arm: no skipped line, no parameter left out.
+    const lines = [
+      { messages: [{ role: 'user', content: 'hi' }], seed: 7 },
+      { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] },
+      { messages: [{ role: 'user', content: 'hello' }], seed: 8 },
+    ];
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+      /^green: .*$/m,
+      'green: { model: b, upstream: { api: anthropic, simulate: { seed: 1, models: { b: { latency: { p50: 2ms, p95: 4ms } } } } } }',
+    );
+    const cwd = folder(plan, { 's.jsonl': `${lines.map((line) => JSON.stringify(line)).join('\n')}\n` });
+    const warning = `${cwd}/s.jsonl: 1 line(s) skipped, the first at line 2: cannot be sent to an Anthropic arm: a input_audio content part (Anthropic takes text and images); ${cwd}/s.jsonl: parameters the Anthropic arm has no counterpart for were left out: seed (2)`;
+    const validate = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(validate.code, validate.stdout).toBe(0);
+    expect((JSON.parse(validate.stdout) as { warnings: string[] }).warnings).toContain(warning);
+    const dryRun = await runCli(['rollout', 'plan.yaml', '--dry-run'], { cwd });
+    expect(warningsIn(dryRun.stderr)).toContain(warning);
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
+    expect(rollout.code, rollout.stderr).toBe(0);
+    expect(warningsIn(rollout.stderr)).toContain(warning);
   });
 
   it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {

@@ -68,13 +68,20 @@ function anchors(text: string): Set<string> {
 }
 
 describe('the docs match the code', () => {
-  it('every plan in rollouts/ validates with no warning (its keys set)', async () => {
+  it('every plan in rollouts/ validates with no warning (its keys set) but what its rollout says of its sampled file', async () => {
     const plans = readdirSync(path.join(ROOT, 'rollouts')).filter((file) => file.endsWith('.yaml'));
     expect(plans).toContain('demo-live-rollback.yaml');
+    // anthropic.yaml replays OpenAI-shaped samples on Claude on purpose: the parameters it leaves out are said, by
+    // validate as by the rollout (docs/upstreams.md).
+    const expected: Record<string, string[]> = {
+      'anthropic.yaml': [
+        `${path.join(ROOT, 'rollouts/samples/traffic.jsonl')}: parameters the Anthropic arm has no counterpart for were left out: response_format (2), seed (1), presence_penalty (1)`,
+      ],
+    };
     for (const plan of plans) {
       const result = await runCli(['validate', `rollouts/${plan}`, '--json'], { cwd: ROOT, env: ENV });
       expect(result.code, `${plan}: ${result.stdout}${result.stderr}`).toBe(0);
-      expect((JSON.parse(result.stdout) as { warnings: string[] }).warnings, plan).toEqual([]);
+      expect((JSON.parse(result.stdout) as { warnings: string[] }).warnings, plan).toEqual(expected[plan] ?? []);
     }
   });
 

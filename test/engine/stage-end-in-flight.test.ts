@@ -8,8 +8,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { arrivalsEvery, scriptedArm, type Answer } from './fake-deps.js';
 import { recordedEngine, TWO_STAGE_MS, twoStagePlan } from './two-stages.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { evaluate } from '../../src/analysis/evaluate.js';
-import { buildReport, renderJunit } from '../../src/report/outcome/index.js';
+import { buildReport } from '../../src/report/outcome/index.js';
 import { planFromYaml } from '../helpers/plans.js';
 
 const STAGE_MS = TWO_STAGE_MS;
@@ -72,7 +71,7 @@ describe("a stage's end and its requests in flight", () => {
     const warning = events.find((e) => e.type === 'warning' && e.message.startsWith('stage 1 is judged without'));
     // Arrivals at 100, 200, ... 1,900 ms, every other one to green, the first to blue.
     expect(warning?.message).toBe(
-      'stage 1 is judged without 9 requests sent in it and still running after the longest time a request can take with its retries (5s): their answers count in its figures, not in its judgement',
+      "stage 1 is judged without 9 requests sent in it and still running after the longest time a request can take with its retries (5s): each is judged with stage 1 when it answers, at the rollout's next judgement",
     );
     // Stage 2 the same; green never answered, so nothing was judged in any stage: the rollout rolls back at the
     // last stage's end rather than promote (analysis.on_unjudged), and the ending's drain cancels what still hangs.
@@ -178,29 +177,69 @@ describe("a stage's end and its requests in flight", () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it("keeps a passed stage's checks passed in the report though failures answered after it", async () => {
+  it('judges a passed stage again on the failures answered after it, at the next judgement, and rolls back', async () => {
     // Green requests sent in stage 1 after its first second (its last second, and while its end waits) fail
-    // 6.5 s later, past the request timeout: after the stage passed (at 7 s) on the 24 that answered at once, and
-    // before the ending's drain gives up on them.
+    // 6.5 s later, past the request timeout: after the stage passed (at 7 s) on the 24 that answered at once.
+    // Until session 17 they counted in its figures only, and the rollout promoted.
     const late = (sentAt: number) => sentAt >= 1_000 && sentAt < STAGE_MS + TIMEOUT_MS;
-    const { clock, engine, states, plan } = setup((sentAt) => (late(sentAt) ? { afterMs: 6_500, ok: false } : QUICK), 20);
+    const { clock, engine, events, states, plan, at } = setup((sentAt) => (late(sentAt) ? { afterMs: 6_500, ok: false } : QUICK), 20);
+    const done = engine.run();
+    await clock.advance(2 * (STAGE_MS + TIMEOUT_MS) + 1_000);
+    expect(await done).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'error_rate' } });
+    // Stage 1 passed at 7 s; its late failures answer from 7.5 s on, judged again at each interval (1 s) after.
+    expect(at('stage_passed')).toBe(STAGE_MS + TIMEOUT_MS);
+    expect(at('breach')).toBeGreaterThanOrEqual(8_000);
+    expect(at('breach')).toBeLessThanOrEqual(10_000);
+    const breach = events.find((e) => e.type === 'breach')!;
+    expect(breach.stage).toBe(1);
+    expect(breach.message).toMatch(/^stage 1 judged again on its \d+ results answered after it passed: green error_rate .* in stage 1/);
+    const snapshot = states.at(-1)!;
+    const stage1 = snapshot.stages[0]!;
+    expect(stage1.late).toBeGreaterThan(0);
+    expect(stage1.arms.green.successes).toBe(24);
+    // The report keeps the checks stage 1 passed on, and shows stage 2 failed: the rollback came during it.
+    const report = buildReport({ snapshot, plan, version: '0.0.0' });
+    expect(report.stages.map((stage) => stage.verdict)).toEqual(['passed', 'failed']);
+    expect(report.stages[0]).toMatchObject({ checksSource: 'engine' });
+  });
+
+  it('counts the successes answered after a stage passed as much as its failures: a green within its limits promotes', async () => {
+    // The same late requests, answering well: judged again, stage 1 stays within its limits.
+    const late = (sentAt: number) => sentAt >= 1_000 && sentAt < STAGE_MS + TIMEOUT_MS;
+    const { clock, engine, states } = setup((sentAt) => (late(sentAt) ? { afterMs: 6_500, ok: true } : QUICK), 20);
     const done = engine.run();
     await clock.advance(2 * (STAGE_MS + TIMEOUT_MS) + 1_000);
     expect(await done).toMatchObject({ phase: 'promoted' });
-    const snapshot = states.at(-1)!;
-    const stage1 = snapshot.stages[0]!;
-    // The late failures are in stage 1's figures, and judged again those figures breach...
-    // (Arrivals at 20, 40, ... 980 ms, every other one to green, the first to blue: 24 answered at once.)
-    expect(stage1.arms.green.successes).toBe(24);
-    expect(stage1.arms.green.failures).toBe(stage1.arms.green.requests - 24);
-    expect(stage1.arms.green.failures).toBeGreaterThan(100);
-    const rejudged = evaluate({ stageIndex: 0, stageCount: 2, green: stage1.arms.green, blue: stage1.arms.blue, config: plan.analysis });
-    expect(rejudged.checks.find((c) => c.rule === 'error_rate')?.status).toBe('breach');
-    // ...but the stage passed on what had answered by its end, and that judgement is what the report shows.
-    const report = buildReport({ snapshot, plan, version: '0.0.0' });
-    expect(report.stages[0]).toMatchObject({ verdict: 'passed', checksSource: 'engine' });
-    expect(report.stages[0]!.checks.find((c) => c.rule === 'error_rate')).toMatchObject({ figure: 0, sample: 24, status: 'undecided' });
-    expect(report.stages[0]!.checks.every((c) => c.status !== 'breach')).toBe(true);
-    expect(renderJunit(report)).not.toContain('<failure');
+    expect(states.at(-1)!.stages[0]!.late).toBeGreaterThan(100);
+  });
+
+  it("waits at the last stage's end for every stage's requests, and rolls back on those still running after their longest life", async () => {
+    // Green requests sent in stage 1's last second hang: stage 1's end waits for them up to the request timeout
+    // (2 s + 5 s), stage 2 runs to 9 s, and its end, the last, waits for them again before the promotion, up to 14 s.
+    const { clock, engine, events, at } = setup((sentAt) => (sentAt >= 1_000 && sentAt < STAGE_MS ? 'hang' : QUICK), 20);
+    const done = engine.run();
+    await clock.advance(2 * STAGE_MS + TIMEOUT_MS + 1_000);
+    expect(engine.snapshot().stageEndWait).toEqual({ stage: 1, requests: 25, upToMs: TIMEOUT_MS - 1_000, beforePromotion: true });
+    // The rollback's drain gives up on them after the request timeout.
+    await clock.advance(2 * TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'still_running', figure: 25 } });
+    expect(at('breach')).toBe(2 * (STAGE_MS + TIMEOUT_MS));
+    expect(events.find((e) => e.type === 'breach')?.message).toBe(
+      "25 requests begun before the promotion are still running after the longest a request can live (stage 2's end waited that long): the promotion is the last judgement, and their answers would be judged by nothing; rolling back",
+    );
+  });
+
+  it("judges an earlier stage's requests that answer during the last stage's wait before promoting", async () => {
+    // Stage 1's green requests sent from 0.5 s to 4 s (its last 1.5 s, and during its end's wait) fail 10 s after
+    // they were sent: past stage 1's wait (7 s) and the end of stage 2 (9 s), within the last stage's wait (to 14 s).
+    // Judged with stage 1 as they come: no promotion.
+    const { clock, engine, events, at } = setup((sentAt) => (sentAt >= 500 && sentAt < 4_000 ? { afterMs: 10_000, ok: false } : QUICK), 20);
+    const done = engine.run();
+    await clock.advance(2 * (STAGE_MS + TIMEOUT_MS));
+    expect(await done).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'error_rate' } });
+    expect(events.filter((e) => e.type === 'stage_passed')).toHaveLength(1);
+    expect(at('breach')).toBeGreaterThan(2 * STAGE_MS + TIMEOUT_MS);
+    expect(at('breach')).toBeLessThanOrEqual(2 * (STAGE_MS + TIMEOUT_MS));
+    expect(events.find((e) => e.type === 'breach')?.message).toMatch(/^stage 1 judged again on its \d+ results answered after it passed: green error_rate/);
   });
 });

@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PlanError } from '../../src/plan/errors.js';
 import { loadPlan } from '../../src/plan/load.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { analysisSchema, type AnalysisConfig } from '../../src/plan/schema.js';
@@ -18,6 +19,17 @@ export function writePlan(yaml: string, dir = tempDir()): string {
 
 export function planFromYaml(yaml: string, dir = tempDir()): Plan {
   return loadPlan(writePlan(yaml, dir), dir);
+}
+
+/** The message a plan is refused with, a PlanError (a clear refusal, not a crash); throws when the plan loads. */
+export function planRefusal(yaml: string): string {
+  try {
+    planFromYaml(yaml);
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    return error.message;
+  }
+  throw new Error('the plan loaded');
 }
 
 /** An analysis block as a loaded plan holds it: the schema's defaults, with `partial`'s keys over them. */

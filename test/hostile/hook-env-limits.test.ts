@@ -6,32 +6,23 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runHook } from '../../src/hooks/index.js';
 import { MAX_HOOK_COMMAND_LENGTH, MAX_NAME_LENGTH } from '../../src/plan/schema.js';
-import { planFromYaml, simulatedStagesPlan, tempDir } from '../helpers/plans.js';
+import { planFromYaml, planRefusal, simulatedStagesPlan, tempDir } from '../helpers/plans.js';
 
 const plan = (name: string, hooks = "  on_stage: { exec: 'true' }\n") =>
   `${simulatedStagesPlan(JSON.stringify(name), [{ duration: '2s', weight: 0.5 }])}hooks:\n${hooks}`;
 
-function problems(yaml: string): string {
-  try {
-    planFromYaml(yaml);
-  } catch (error) {
-    return String(error);
-  }
-  return '';
-}
-
 it('a plan name, or a model name, over 256 characters is refused, saying why', () => {
-  expect(problems(plan('n'.repeat(200_000)))).toMatch(
+  expect(planRefusal(plan('n'.repeat(200_000)))).toMatch(
     /name: must be at most 256 characters: it is shown on one line and hooks get it in their environment \(BLUEGREEN_PLAN\.\.\.\), where Linux refuses a variable over 128 KiB, found "n{37}\.\.\."/,
   );
-  expect(problems(plan('n'.repeat(MAX_NAME_LENGTH + 1)))).toMatch(/name: must be at most 256 characters/);
+  expect(planRefusal(plan('n'.repeat(MAX_NAME_LENGTH + 1)))).toMatch(/name: must be at most 256 characters/);
   const longModel = plan('ok').replace('green: { model: b }', `green: { model: ${'m'.repeat(MAX_NAME_LENGTH + 1)} }`);
-  expect(problems(longModel)).toMatch(/green\.model: must be at most 256 characters/);
+  expect(planRefusal(longModel)).toMatch(/green\.model: must be at most 256 characters/);
 });
 
 it('an exec command over 16,384 characters is refused: it is one argument to /bin/sh', () => {
   const long = `  on_stage: { exec: 'echo ${'x'.repeat(MAX_HOOK_COMMAND_LENGTH)}' }\n`;
-  expect(problems(plan('ok', long))).toMatch(
+  expect(planRefusal(plan('ok', long))).toMatch(
     /hooks\.on_stage\.exec: must be at most 16,384 characters: it is passed to \/bin\/sh as one argument, which Linux limits to 128 KiB; put a longer command in a script/,
   );
 });

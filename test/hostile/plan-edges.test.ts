@@ -1,7 +1,7 @@
 // Plans at the edges that validate passes but should warn about (found by hostile11).
 import { expect, it } from 'vitest';
 import { planWarnings } from '../../src/plan/warnings.js';
-import { planFromYaml, simulatedStagesPlan } from '../helpers/plans.js';
+import { planFromYaml, planRefusal, simulatedStagesPlan } from '../helpers/plans.js';
 
 it('an analysis.interval not shorter than a stage is warned of: that stage is judged only at its end', () => {
   const stages = [
@@ -82,12 +82,7 @@ it('YAML merge keys (<<: *anchor) are read, and an error in a merged value point
     [2000, 1],
     [3000, 0.5],
   ]);
-  let message = '';
-  try {
-    planFromYaml(plan('duration: 2x'));
-  } catch (error) {
-    message = String(error);
-  }
+  const message = planRefusal(plan('duration: 2x'));
   // Both stages that hold the bad value name it, at the anchor's line and column; the third overrides it.
   expect(message).toMatch(/plan\.yaml:11:24 stages\[0\]\.duration: expected a duration with a unit, like 500ms, 30s, 5m or 1h, found "2x"/);
   expect(message).toMatch(/plan\.yaml:11:24 stages\[1\]\.duration: expected a duration .*found "2x"/);

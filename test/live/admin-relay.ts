@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
+import type { Running } from '../proxy/helpers.js';
+import { putRoute } from './helpers.js';
 
 export type RouteBody = Record<string, unknown>;
 
@@ -79,4 +81,16 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
     await new Promise((resolve) => server.close(resolve));
   });
   return relay;
+}
+
+/**
+ * A relay before `proxy` behind which an operator sets its route to blue by hand just as the promotion comes: the
+ * proxy refuses the promotion (409), its route set by someone else between the rollout's two steps.
+ */
+export function refusingPromotion(proxy: Running): Promise<AdminRelay> {
+  return adminRelay(proxy.proxy.adminUrl as string, {
+    before: async (route) => {
+      if (route.promotedArm === 'green') await putRoute(proxy, { greenWeight: 0, mirror: 0, reason: 'operator: blue by hand' });
+    },
+  });
 }

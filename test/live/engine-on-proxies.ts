@@ -62,16 +62,19 @@ export async function runClockUntil<T>(clock: FakeClock, done: Promise<T>, stepM
 /**
  * A proxy on `proxyYaml` (a scripted plan with an admin API) and a one-stage rollout driving it on the fake clock: the
  * same plan (the proxy refuses another's routes) with a 1 s stage and an `error_rate` threshold green crosses once
- * judged. Resolves once stage 1 has started.
+ * judged. `stages`: that many such stages instead (the last stage's end waits for every stage's requests). Resolves
+ * once stage 1 has started.
  */
-export async function oneStageLiveRollout(proxyYaml: string, options: { pollMs: number; errorRate: number }) {
+export async function oneStageLiveRollout(proxyYaml: string, options: { pollMs: number; errorRate: number; stages?: number }) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
   const clock = new FakeClock();
   const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: promote }`;
-  const plan = planFromYaml(`${proxyYaml.replace('duration: 1m', 'duration: 1s')}${analysis}\n`);
+  const stages = options.stages ?? 1;
+  const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
+  const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);
   const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, options.pollMs);
   const journal: RolloutEvent[] = [];
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: 1 })] }));
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: stages })] }));
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   return { running, clock, journal, engine, done };

@@ -9,9 +9,9 @@ import type { RolloutEvent } from '../../src/engine/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
-import { adminRelay } from './admin-relay.js';
+import { adminRelay, refusingPromotion } from './admin-relay.js';
 import { engineOnProxies, fleetOf, runClockUntil } from './engine-on-proxies.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
+import { liveFixture, proxyPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -34,17 +34,7 @@ it('a proxy that took the promotion and misses the rollback that follows is not 
     cutAfter: (route) => (route.promotedArm === 'green' ? 'answer' : undefined),
   });
   // An operator sets this proxy's route by hand between the two steps: it refuses the promotion (409).
-  const { url: byHandUrl } = await adminRelay(byHand.proxy.adminUrl as string, {
-    before: async (route) => {
-      if (route.promotedArm !== 'green') return;
-      const answer = await fetch(`${byHand.proxy.adminUrl as string}/admin/route`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: blue by hand' }),
-      });
-      expect(answer.status).toBe(200);
-    },
-  });
+  const { url: byHandUrl } = await refusingPromotion(byHand);
   const { outcome, journal } = await rollout([promotedUrl, byHandUrl]);
   expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
   // Behind its relay the first proxy took the promotion, then went silent: it holds green with no lease.

@@ -293,3 +293,38 @@ it("a left proxy's time is said against the dead run's own: before it started, w
   );
   expect(rollback.stdout).not.toContain('since this one died');
 });
+
+// Before: a dead run's route that already ended (it died after sending its last route) was not gone on from (the
+// proxy refuses a run going on past its ending), so the recovery's blue was sent unconditionally, and another run's
+// first route landing between the read and the blue was overwritten by it. The blue is now conditional on the route
+// read (ifUpdatedAt): the other run's route stands, the proxy's 409 is said.
+it.each([
+  ['its rollback blue', { greenWeight: 0, ttlMs: undefined }],
+  ['its promotion', { greenWeight: 1, promotedArm: 'green' as const, ttlMs: undefined }],
+])("another run's first route set between the read and the blue over the dead run's ended route (%s) stands", async (_, ending) => {
+  const [proxy] = await fixture.startProxies(1);
+  if (!proxy) throw new Error('a proxy');
+  await setRoute(proxy, { controller: RUN1, ended: true, ...ending });
+  const url = await raceBetweenReadAndWrite(proxy, () => setRoute(proxy, { controller: RUN2, by: 'bob@ci pid 7, state folder /b' }));
+  const dir = await deadRollout({ driven: [], listed: [url], hooks: "  on_rollback: { exec: 'echo ran > hook.log' }" });
+
+  const rollback = await runCli(['rollback'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(await routeOf(proxy)).toMatchObject({ greenWeight: 0.5, controller: RUN2 });
+  expect(rollback.stdout).toContain(`proxy ${url}: left as it is: /admin/route answered 409: the route was changed since it was read`);
+  expect(rollback.stdout).toContain('by another rollout (bob@ci pid 7, state folder /b)');
+  expect(existsSync(path.join(dir, 'hook.log'))).toBe(false);
+});
+
+it("with nothing set between the read and the blue, the dead run's ended route goes back to blue as that run's", async () => {
+  const [proxy] = await fixture.startProxies(1);
+  if (!proxy) throw new Error('a proxy');
+  await setRoute(proxy, { controller: RUN1, ended: true, greenWeight: 1, promotedArm: 'green', ttlMs: undefined });
+  const dir = await deadRollout({ driven: [proxy] });
+  const rollback = await runCli(['rollback'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  const route = await routeOf(proxy);
+  expect(route).toMatchObject({ greenWeight: 0, mirror: 0, controller: RUN1, ended: true });
+  expect(route.promotedArm).toBeUndefined();
+  expect(rollback.stdout).toContain(`proxy ${urlOf(proxy)}: back on blue`);
+});

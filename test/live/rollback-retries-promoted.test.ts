@@ -10,9 +10,9 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { until } from '../helpers/until.js';
-import { adminRelay } from './admin-relay.js';
+import { adminRelay, refusingPromotion } from './admin-relay.js';
 import { engineOnProxies, fleetOf, runClockUntil } from './engine-on-proxies.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
+import { liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
 
@@ -24,17 +24,7 @@ it("a proxy that took the promotion and misses the rollback's first attempts is 
     drop: (route) => (route.greenWeight === 0 && route.ended === true && missed++ < 3 ? 'route' : undefined),
   });
   // An operator sets this proxy's route by hand between the two steps: it refuses the promotion (409).
-  const refusing = await adminRelay(byHand.proxy.adminUrl as string, {
-    before: async (route) => {
-      if (route.promotedArm !== 'green') return;
-      const answer = await fetch(`${byHand.proxy.adminUrl as string}/admin/route`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ greenWeight: 0, mirror: 0, reason: 'operator: blue by hand' }),
-      });
-      expect(answer.status).toBe(200);
-    },
-  });
+  const refusing = await refusingPromotion(byHand);
   const clock = new FakeClock();
   // No traffic: the rollout judges nothing, and promotes anyway (the promotion's steps are what is tested).
   const plan = planFromYaml(proxyPlan().replace('green_weight: 0 }', 'green_weight: 0.5 }'));

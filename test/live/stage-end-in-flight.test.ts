@@ -30,10 +30,14 @@ async function hangingGreen() {
   return { server, hung, release };
 }
 
-/** A proxy in front of `url` and a one-stage rollout (1 s at 50% green) driving it on the fake clock. */
-function rolloutOn(url: string, requestTimeout: string) {
-  const yaml = scriptedPlan(url, { proxy: '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }' }).replace('request: 5s', `request: ${requestTimeout}`);
-  return oneStageLiveRollout(yaml, { pollMs: POLL_MS, errorRate: 0.2 });
+/**
+ * A proxy in front of `url` (its streams cut after 10 s) and a one-stage rollout (1 s at 50% green; `stages` such
+ * stages) driving it on the fake clock.
+ */
+function rolloutOn(url: string, requestTimeout: string, stages = 1) {
+  const proxy = '{ fallback: false, admin: { token_env: ADMIN_TOKEN }, limits: { max_stream_duration: 10s } }';
+  const yaml = scriptedPlan(url, { proxy }).replace('request: 5s', `request: ${requestTimeout}`);
+  return oneStageLiveRollout(yaml, { pollMs: POLL_MS, errorRate: 0.2, stages });
 }
 
 /** The application's requests, one user each (about half go green); resolves once every one reached the upstream. */
@@ -92,10 +96,10 @@ it("does not wait for the requests begun while the stage's end waits (the route 
   await Promise.all(await later);
 });
 
-it('ends the stage after the proxy upstream timeouts and a poll when its requests never answer', async () => {
+it('ends the stage after the proxy upstream timeouts and a poll when its requests never answer, and never promotes with them', async () => {
   const { server, hung, release } = await hangingGreen();
   // A minute's request timeout on the proxy: only the rollout's bound (on its fake clock) ends the wait.
-  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '60s');
+  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '60s', 2);
   const calls = await sendRequests(running.baseUrl, () => server.seen.length);
   const green = hung.length;
   expect(green).toBeGreaterThan(0);
@@ -104,14 +108,30 @@ it('ends the stage after the proxy upstream timeouts and a poll when its request
   await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
   // timeout.request (60 s) and timeout.idle (2 s): a stream stalled after its first bytes fails that late.
   expect(engine.snapshot().stageEndWait?.upToMs).toBe(62_000 + POLL_MS);
-  const outcome = await runClockUntil(clock, done, 1000);
-  // Nothing of green was judged: the plan promotes on that (on_unjudged: promote), after the bound and not before.
-  expect(outcome.exitCode).toBe(0);
+  await runClockUntil(
+    clock,
+    until(() => journal.some((event) => event.type === 'stage_started' && event.stage === 1), 'stage 2 started', 30_000),
+    1000,
+  );
   const passed = journal.find((event) => event.type === 'stage_passed');
   expect((passed?.at ?? 0) - timeUpAt).toBeGreaterThanOrEqual(62_000 + POLL_MS);
   expect(journal.map((event) => event.message).join('\n')).toContain(
-    `stage 1 is judged without ${green} requests begun in it and still running at the proxies`,
+    `stage 1 is judged without ${green} requests begun in it and still running at the proxies after their upstream timeouts (timeout.request and timeout.idle) and a poll (1m02s): each is judged with stage 1 when it answers, at the rollout's next judgement`,
   );
+  // The last stage's end waits for every stage's requests, up to the longest a proxy lets one live: timeout.request
+  // (60 s) and max_stream_duration (10 s), and a poll. They never answer: the rollout rolls back rather than promote.
+  await runClockUntil(
+    clock,
+    until(() => engine.snapshot().stageEndWait !== undefined || engine.snapshot().phase !== 'progressing', "the last stage's end to wait"),
+    POLL_MS,
+  );
+  expect(engine.snapshot().stageEndWait).toMatchObject({ stage: 1, requests: green, upToMs: 70_000 + POLL_MS, atProxies: true, beforePromotion: true });
+  const lastTimeUpAt = clock.now();
+  const outcome = await runClockUntil(clock, done, 1000);
+  expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'still_running', figure: green } });
+  const breach = journal.find((event) => event.type === 'breach');
+  expect((breach?.at ?? 0) - lastTimeUpAt).toBeGreaterThanOrEqual(70_000);
+  expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   // The proxy's own timeout never came: the requests are still hanging there.
   expect(hung.length).toBe(green);
   release();

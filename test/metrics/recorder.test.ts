@@ -4,6 +4,7 @@ import { MetricsRecorder, emptyArmStats } from '../../src/metrics/index.js';
 import { snapshotProblem } from '../../src/state/snapshot-schema.js';
 import type { MetricsRecorderOptions } from '../../src/metrics/index.js';
 import { failed, manualClock, ok, PASS } from './helpers.js';
+import { snapshot } from '../state/helpers.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -67,20 +68,7 @@ describe('MetricsRecorder stages', () => {
     expect(stage.checks).toEqual([{ rule: 'error_rate', status: 'ok', figure: 0, limit: 0.05, unit: 'ratio', sample: 1, proximity: 0 }]);
     expect(metrics.stage(1).checks).toBeUndefined();
     // state.json's schema takes them, and names a hand-edited one's bad key.
-    const state = (checks: unknown) => ({
-      version: 1,
-      plan: { name: 'p', blueModel: 'b', greenModel: 'g', stages: [{ durationMs: 1, greenWeight: 0.1 }] },
-      pid: 1,
-      phase: 'progressing',
-      startedAt: 0,
-      updatedAt: 0,
-      stageIndex: 0,
-      stageElapsedMs: 0,
-      greenWeight: 0.1,
-      stages: [{ ...JSON.parse(JSON.stringify(stage)), checks }],
-      checks: [],
-      recentEvents: [],
-    });
+    const state = (checks: unknown) => ({ ...snapshot({ greenWeight: 0.1 }), stages: [{ ...JSON.parse(JSON.stringify(stage)), checks }] });
     expect(snapshotProblem(state(stage.checks))).toBeUndefined();
     expect(snapshotProblem(state(undefined))).toBeUndefined();
     expect(snapshotProblem(state([{ rule: 'error_rate', status: 'ok' }]))).toContain('stages[0].checks[0].figure');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../src/metrics/histogram.js';
 import { readSavedHistogram } from '../../src/metrics/saved-histogram.js';
 import { snapshotProblem } from '../../src/state/snapshot-schema.js';
+import { snapshot } from '../state/helpers.js';
 
 /** 1..1000 ms, one request each. */
 function recorded(): LatencyHistogram {
@@ -67,18 +68,8 @@ describe('a saved latency histogram', () => {
   it("is a base64 text in state.json's schema: anything else names its key", () => {
     const arm = { requests: 1, failures: 0, latency: null, costUsd: 0 };
     const state = (histograms: unknown) => ({
-      version: 1,
-      plan: { name: 'p', blueModel: 'b', greenModel: 'g', stages: [{ durationMs: 1, greenWeight: 0.5 }] },
-      pid: 1,
-      phase: 'progressing',
-      startedAt: 0,
-      updatedAt: 0,
-      stageIndex: 0,
-      stageElapsedMs: 0,
-      greenWeight: 0.5,
+      ...snapshot({ greenWeight: 0.5 }),
       stages: [{ index: 0, greenWeight: 0.5, verdict: 'running', arms: { blue: arm, green: { ...arm, histograms } } }],
-      checks: [],
-      recentEvents: [],
     });
     expect(snapshotProblem(state({ latency: 'SGVsbG8=' }))).toBeUndefined();
     expect(snapshotProblem(state(undefined))).toBeUndefined();

@@ -1,7 +1,7 @@
 // Names printed as they are (the plan's, the models', the stages') may not hold control characters: an escape
 // sequence in a plan from a pull request would rewrite the operator's terminal or forge lines in a CI log.
 import { describe, expect, it } from 'vitest';
-import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
+import { planFromYaml, planRefusal, simulatedPlan } from '../helpers/plans.js';
 
 describe('names that are printed', () => {
   it('refuses an escape in the plan name, a model or a stage name, naming the key', () => {
@@ -39,41 +39,23 @@ describe('names that are printed', () => {
 describe('plan problems that quote the plan', () => {
   it("show a control character in a file's path or a key escaped, never raw", () => {
     const plan = simulatedPlan('ok', '1m', 0.5);
-    const refusal = (yaml: string): string => {
-      try {
-        planFromYaml(yaml);
-      } catch (error) {
-        return (error as Error).message;
-      }
-      throw new Error('the plan was accepted');
-    };
-    const path = refusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/\\u001b]0;owned\\u0007.txt" },'));
+    const path = planRefusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/\\u001b]0;owned\\u0007.txt" },'));
     expect(path).toContain('file not found: ');
     expect(path).toContain('p/\\u001b]0;owned\\u0007.txt');
-    const key = refusal(`${plan}"evil\\u001b[2J": 1\n`);
+    const key = planRefusal(`${plan}"evil\\u001b[2J": 1\n`);
     expect(key).toContain('evil\\u001b[2J');
     for (const text of [path, key]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
   it('show a bidirectional override in a key escaped, so the message reads as it is', () => {
-    let message = '';
-    try {
-      planFromYaml(`${simulatedPlan('ok', '1m', 0.5)}"evil\\u202ekey": 1\n`);
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = planRefusal(`${simulatedPlan('ok', '1m', 0.5)}"evil\\u202ekey": 1\n`);
     expect(message).toContain('evil\\u202ekey');
     expect(message).not.toContain('\u202e');
   });
 
   it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {
     const plan = simulatedPlan('ok', '1m', 0.5);
-    let message = '';
-    try {
-      planFromYaml(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/x\\n::error::forged\\r.txt" },'));
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = planRefusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/x\\n::error::forged\\r.txt" },'));
     expect(message).toContain('file not found: ');
     expect(message).toContain('p/x\\u000a::error::forged\\u000d.txt');
     expect(message.split('\n').filter((line) => line.startsWith('::'))).toEqual([]);

@@ -251,6 +251,33 @@ describe('admin API', () => {
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   });
 
+  it('takes a route conditional on the one read (ifUpdatedAt) only while that route is in force', async () => {
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { mirror: 0, ...body } });
+      return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string; route?: { updatedAt: number } }) };
+    };
+    const ended = await put({ controller: 'run-a', greenWeight: 0, reason: 'rollback: breach', ended: true });
+    const read = ended.route?.updatedAt as number;
+    // Another run's first route lands after the read: the conditional blue is refused and changes nothing.
+    now += 1000;
+    expect((await put({ controller: 'run-b', by: 'bob@ci pid 7, state folder /b', greenWeight: 0.5, ttlMs: 60_000 })).status).toBe(200);
+    now += 1000;
+    const refused = await put({ controller: 'run-a', greenWeight: 0, ended: true, ifUpdatedAt: read });
+    expect(refused).toMatchObject({ status: 409, code: 'changed' });
+    expect(refused.error).toBe(
+      `the route was changed since it was read (the one set at ${new Date(read).toISOString()}): green 0.5, mirror 0, ` +
+        `set at ${new Date(read + 1000).toISOString()} by another rollout (bob@ci pid 7, state folder /b)`,
+    );
+    expect(running.proxy.route.stored).toMatchObject({ controller: 'run-b', greenWeight: 0.5 });
+    // Over the route in force, it goes.
+    const current = running.proxy.route.stored.updatedAt;
+    expect((await put({ greenWeight: 0, reason: 'operator', ifUpdatedAt: current })).status).toBe(200);
+    expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -270,6 +297,9 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, by: 7 }, 0)).toMatch(/by/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: 'run-a' }, 0)).toMatch(/resumes/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: Array(17).fill('run') }, 0)).toMatch(/resumes/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: '5' }, 0)).toMatch(/ifUpdatedAt/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: -1 }, 0)).toMatch(/ifUpdatedAt/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: 5 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 }, ifUpdatedAt: 5 });
     // The reason is printed by the proxy and by status: one line, no terminal escapes (a screen clear, a title).
     expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({
       route: { greenWeight: 0, mirror: 0, reason: 'back [2J ]0;pwned on blue' },

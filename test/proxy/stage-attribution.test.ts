@@ -91,7 +91,8 @@ describe('stage attribution', () => {
     const first = send(running.baseUrl);
     await until(() => held.length === 2, 'the request and its mirror copy at the upstream');
     const atEnd = await results();
-    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], stallTimeoutMs: 7000 });
+    // stallTimeoutMs: timeout.request (5 s) and idle (2 s); longestMs: timeout.request and max_stream_duration (30 min).
+    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], stallTimeoutMs: 7000, longestMs: 5000 + 30 * 60_000 });
 
     // The next stage's requests: counted under their own tag, and not up to the number read above.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 2 })).status).toBe(200);
@@ -120,5 +121,11 @@ describe('stage attribution', () => {
     for (const res of held.slice(2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
     expect((await second).status).toBe(200);
     expect((await admin(`${url}/admin/results?after=0&inFlightUpTo=-1`, 'GET')).status).toBe(400);
+    // An empty value is no number (it was read as 0: no attempt counted, and a stage's end stopped waiting at once).
+    for (const query of ['after=0&inFlightUpTo=', 'after=', 'after=0&inFlightUpTo=%20']) {
+      const res = await admin(`${url}/admin/results?${query}`, 'GET');
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: expect.stringMatching(/^(after|inFlightUpTo) must be a whole number of 0 or more$/) });
+    }
   });
 });

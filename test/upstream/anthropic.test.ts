@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closeAfterTest } from '../helpers/close-after-test.js';
-import { ANTHROPIC_VERSION, createUpstreamClient } from '../../src/upstream/index.js';
+import { ANTHROPIC_VERSION } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { json, recordingSleep, sse, startServer, upstreamConfig, type Handler } from './server.js';
+import { json, scriptedClient, sse, type Handler } from './server.js';
 
 const KEY = 'sk-ant-test-key-987654321';
 
@@ -58,21 +57,13 @@ const streamEvents = [
 const messageStop = { event: 'message_stop', data: { type: 'message_stop' } };
 
 describe('Anthropic client', () => {
-  async function setup(handlers: Handler | Handler[]) {
-    const server = await startServer(handlers);
-    const recorder = recordingSleep();
-    const client = closeAfterTest(
-      createUpstreamClient({
-        arm: 'green',
-        model: 'claude-sonnet-4-20250514',
-        upstream: upstreamConfig(server.base, { api: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' }),
-        apiKey: KEY,
-        sleep: recorder.sleep,
-        random: () => 0,
-      }),
-    );
-    return { server, client, delays: recorder.delays };
-  }
+  const setup = (handlers: Handler | Handler[]) =>
+    scriptedClient(handlers, {
+      model: 'claude-sonnet-4-20250514',
+      apiKey: KEY,
+      upstream: { api: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+      random: () => 0,
+    });
 
   it('converts the request (system to top level, headers) and normalises the answer', async () => {
     const { server, client } = await setup(

@@ -3,7 +3,7 @@ import { closeAfterTest } from '../helpers/close-after-test.js';
 import { realSleep } from '../../src/core/clock.js';
 import { createUpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { json, openAiReply, sse, stall, startServer, upstreamConfig, scriptedClient, type Handler } from './server.js';
 import { refusedPort } from '../live/helpers.js';
 
 const KEY = 'sk-test-secret-0123456789';
@@ -23,21 +23,8 @@ function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {
 }
 
 describe('OpenAI client', () => {
-  async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    const server = await startServer(handlers);
-    const recorder = recordingSleep();
-    const client = closeAfterTest(
-      createUpstreamClient({
-        arm: 'green',
-        model: 'gpt-4.1',
-        upstream: upstreamConfig(server.base, overrides),
-        apiKey: KEY,
-        sleep: recorder.sleep,
-        random: () => 0.5,
-      }),
-    );
-    return { server, client, delays: recorder.delays };
-  }
+  const setup = (handlers: Handler | Handler[], upstream: Parameters<typeof upstreamConfig>[1] = {}) =>
+    scriptedClient(handlers, { model: 'gpt-4.1', apiKey: KEY, upstream, random: () => 0.5 });
 
   it('sends the request and normalises a non-streamed answer', async () => {
     const { server, client } = await setup(

@@ -3,7 +3,7 @@ import { closeAfterTest } from '../helpers/close-after-test.js';
 import { backoffMs, retryAfterMs } from '../../src/core/retry.js';
 import { createUpstreamClient, isRetryable } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
-import { json, openAiReply, recordingSleep, sse, stall, startServer, upstreamConfig, type Handler } from './server.js';
+import { json, openAiReply, recordingSleep, sse, stall, upstreamConfig, scriptedClient, type Handler } from './server.js';
 import { refusedPort } from '../live/helpers.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -48,22 +48,8 @@ describe('retry rules', () => {
 });
 
 describe('retry loop against a scripted upstream', () => {
-  async function setup(handlers: Handler | Handler[], overrides: Parameters<typeof upstreamConfig>[1] = {}) {
-    const server = await startServer(handlers);
-    const recorder = recordingSleep();
-    const client = closeAfterTest(
-      createUpstreamClient({
-        arm: 'green',
-        model: 'gpt-4.1',
-        upstream: upstreamConfig(server.base, overrides),
-        apiKey: 'sk-retry-key-abcdef',
-        sleep: recorder.sleep,
-        random: () => 0.999999,
-        now: () => NOW,
-      }),
-    );
-    return { server, client, delays: recorder.delays };
-  }
+  const setup = (handlers: Handler | Handler[], upstream: Parameters<typeof upstreamConfig>[1] = {}) =>
+    scriptedClient(handlers, { model: 'gpt-4.1', apiKey: 'sk-retry-key-abcdef', upstream, random: () => 0.999999, now: () => NOW });
 
   const ok = json(200, openAiReply('done'));
   const rateLimited = (headers: Record<string, string>) =>

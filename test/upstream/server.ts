@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseObject } from '../../src/core/json.js';
 import type { UpstreamConfig } from '../../src/plan/plan.js';
+import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
 import { closeAfterTest } from '../helpers/close-after-test.js';
 
 export interface Recorded {
@@ -125,4 +126,25 @@ export function recordingSleep(): { delays: number[]; sleep: (ms: number) => Pro
       return Promise.resolve();
     },
   };
+}
+
+/** A scripted upstream and a green client of it whose retry waits are recorded, not slept; closed after the test. */
+export async function scriptedClient(
+  handlers: Handler | Handler[],
+  options: { model: string; apiKey: string; upstream?: Partial<UpstreamConfig>; random: () => number; now?: () => number },
+): Promise<{ server: TestServer; client: UpstreamClient; delays: number[] }> {
+  const server = await startServer(handlers);
+  const recorder = recordingSleep();
+  const client = closeAfterTest(
+    createUpstreamClient({
+      arm: 'green',
+      model: options.model,
+      upstream: upstreamConfig(server.base, options.upstream),
+      apiKey: options.apiKey,
+      sleep: recorder.sleep,
+      random: options.random,
+      ...(options.now && { now: options.now }),
+    }),
+  );
+  return { server, client, delays: recorder.delays };
 }

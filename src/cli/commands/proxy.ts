@@ -1,11 +1,11 @@
 // `bluegreen proxy PLAN`: serve the application's own requests, split between blue and green (docs/proxy.md).
 import type { Command } from 'commander';
-import { openEndpoints } from '../endpoints.js';
+import { openEndpoints, type Endpoints } from '../endpoints.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { formatDuration, formatPlural } from '../../core/format.js';
 import { loadPlan } from '../../plan/load.js';
-import { ARMS } from '../../plan/plan.js';
-import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySettings, reachableUrl } from '../../proxy/config.js';
+import { ARMS, type ArmName, type Plan } from '../../plan/plan.js';
+import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySettings, reachableUrl, type ProxySettings } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type Listener, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
@@ -60,50 +60,14 @@ export async function runProxy(
       return typeof stop.reason === 'number' ? stop.reason : EXIT.sigint;
     }
     for (const warning of checked.warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
-    const upstreams = {} as Record<(typeof ARMS)[number], ArmUpstream>;
-    for (const arm of ARMS) {
-      const { model, upstream } = endpoints.arms[arm];
-      const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-      upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
-    }
+    const upstreams = armUpstreams(endpoints, ctx);
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
     const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch(
       (error: unknown) => {
-        const { code, address, port, listener } = error as NodeJS.ErrnoException & { address?: string; port?: number; listener?: Listener };
-        const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
-        const which = listener === 'admin' ? '--admin-listen' : '--listen';
-        // The admin API binds second: on the proxy's own port it finds it taken, by the proxy itself.
-        if (code === 'EADDRINUSE' && listener === 'admin' && settings.admin?.port === settings.port)
-          throw new UsageError(
-            `the admin API's ${where} clashes with the proxy's own address (--listen ${settings.host}:${settings.port}); give it a port of its own with --admin-listen`,
-          );
-        if (code === 'EADDRINUSE') throw new UsageError(`${where} is already in use; pick another address with ${which}`);
-        if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
-        throw error;
+        throw bindError(error, settings);
       },
     );
-    if (proxy.adminUrl && settings.admin) {
-      // Off loopback the token crosses the network as a bearer header over plain HTTP (docs/operations.md, TLS).
-      const exposed = isLoopback(settings.admin.host)
-        ? ''
-        : '; it is off loopback, and plain HTTP carries the token: keep it on a private network or behind TLS';
-      log(`admin API on ${reachableUrl(proxy.adminUrl, settings.admin.host)} (token from ${plan.proxy.admin?.token_env ?? ''})${exposed}`);
-    }
-    log(passthroughNotice(settings));
-    const files = fileLimitNotice(settings.limits.maxConnections, openFileLimit());
-    if (files !== undefined) log(files);
-    const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());
-    if (starting !== undefined) log(starting);
-    if (!settings.admin) {
-      const { greenWeight, mirror } = proxy.route.effective();
-      const serves = greenWeight === 1 ? '; it serves green' : greenWeight === 0 && mirror === 0 ? '; it serves blue' : '';
-      log(`no admin API (the plan has no proxy.admin): no rollout can move this proxy's traffic${serves}`);
-    }
-    // Last, so a script (or a test) that waits for this line has every startup notice before it (docs/proxy.md).
-    const reachable = reachableUrl(proxy.url, settings.host);
-    const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
-    const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
-    log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
+    startupNotices(plan, settings, proxy, log);
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     await drain(proxy, settings.limits.drainTimeoutMs, force, log);
@@ -112,6 +76,56 @@ export async function runProxy(
   } finally {
     await endpoints.close();
   }
+}
+
+/** Each arm's upstream, with its key read (from the environment or ./.env). */
+function armUpstreams(endpoints: Endpoints, ctx: CliContext): Record<ArmName, ArmUpstream> {
+  const upstreams = {} as Record<ArmName, ArmUpstream>;
+  for (const arm of ARMS) {
+    const { model, upstream } = endpoints.arms[arm];
+    const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
+    upstreams[arm] = { arm, model, upstream, ...(apiKey !== undefined && { apiKey }) };
+  }
+  return upstreams;
+}
+
+/** A listener that could not bind, as a usage error naming the option that sets its address; any other error as it is. */
+function bindError(error: unknown, settings: ProxySettings): unknown {
+  const { code, address, port, listener } = error as NodeJS.ErrnoException & { address?: string; port?: number; listener?: Listener };
+  const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
+  const which = listener === 'admin' ? '--admin-listen' : '--listen';
+  // The admin API binds second: on the proxy's own port it finds it taken, by the proxy itself.
+  if (code === 'EADDRINUSE' && listener === 'admin' && settings.admin?.port === settings.port)
+    return new UsageError(
+      `the admin API's ${where} clashes with the proxy's own address (--listen ${settings.host}:${settings.port}); give it a port of its own with --admin-listen`,
+    );
+  if (code === 'EADDRINUSE') return new UsageError(`${where} is already in use; pick another address with ${which}`);
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') return new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
+  return error;
+}
+
+/** What the proxy says once it listens: the admin API, passthrough, file limit, starting route; last, where it listens. */
+function startupNotices(plan: Plan, settings: ProxySettings, proxy: ProxyHandle, log: (message: string) => void): void {
+  if (proxy.adminUrl && settings.admin) {
+    // Off loopback the token crosses the network as a bearer header over plain HTTP (docs/operations.md, TLS).
+    const exposed = isLoopback(settings.admin.host) ? '' : '; it is off loopback, and plain HTTP carries the token: keep it on a private network or behind TLS';
+    log(`admin API on ${reachableUrl(proxy.adminUrl, settings.admin.host)} (token from ${plan.proxy?.admin?.token_env ?? ''})${exposed}`);
+  }
+  log(passthroughNotice(settings));
+  const files = fileLimitNotice(settings.limits.maxConnections, openFileLimit());
+  if (files !== undefined) log(files);
+  const starting = startingRouteNotice(proxy.route.stored, proxy.route.effective(), Date.now());
+  if (starting !== undefined) log(starting);
+  if (!settings.admin) {
+    const { greenWeight, mirror } = proxy.route.effective();
+    const serves = greenWeight === 1 ? '; it serves green' : greenWeight === 0 && mirror === 0 ? '; it serves blue' : '';
+    log(`no admin API (the plan has no proxy.admin): no rollout can move this proxy's traffic${serves}`);
+  }
+  // Last, so a script (or a test) that waits for this line has every startup notice before it (docs/proxy.md).
+  const reachable = reachableUrl(proxy.url, settings.host);
+  const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
+  const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
+  log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
 }
 
 export function register(program: Command, ctx: CliContext): void {

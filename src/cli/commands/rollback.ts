@@ -1,5 +1,4 @@
 // `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
-import os from 'node:os';
 import type { Command } from 'commander';
 import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
@@ -7,7 +6,7 @@ import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
-import { operatorName } from '../operator.js';
+import { lockOwner } from '../operator.js';
 import { parseStateDirOption } from '../options.js';
 
 interface RollbackFlags {
@@ -32,62 +31,64 @@ export function register(program: Command, ctx: CliContext): void {
       'after',
       "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set (its live stage, its promotion) or an operator set by hand: that one is left as it is, and said (--force-blue puts it on blue all the same, also once the rollout is marked rolled back). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer (still unfinished: run it again); --force-blue after the rollout ended: 0 every proxy on blue, 2 a promoted rollout or a plan without proxy.admin, 3 a proxy did not take it.\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
     )
-    .action(async (flags: RollbackFlags) => {
-      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-      const store = new StateStore(dir);
-      const standing = rolloutStanding(store);
-      if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
-      if (standing.kind === 'finished' && flags.forceBlue === true) {
-        await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
-        return;
-      }
-      if (standing.kind === 'finished') {
-        const { snapshot } = standing;
-        ctx.stdout.write(
-          `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`,
-        );
-        return;
-      }
-      if (standing.kind === 'running') {
-        const what =
-          standing.ownerPid === standing.snapshot.pid
-            ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}`
-            : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
-        throw new CliError(what, EXIT.usage);
-      }
-      const lock = store.acquireLock({
-        pid: process.pid,
-        planName: standing.snapshot.plan.name,
-        startedAt: Date.now(),
-        user: operatorName(ctx.env),
-        host: os.hostname(),
-      });
-      try {
-        // Another `bluegreen rollback` may have finished the job while we waited for the lock.
-        if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
-          ctx.stdout.write(`the rollout of plan "${standing.snapshot.plan.name}" was already rolled back; nothing to do\n`);
-          return;
-        }
-        ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
-        const result = await restoreBlue({
-          store,
-          snapshot: standing.snapshot,
-          ctx,
-          command: 'bluegreen rollback',
-          planFile: flags.plan,
-          forceBlue: flags.forceBlue === true,
-        });
-        if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
-        ctx.stdout.write(`rolled back the rollout of plan "${standing.snapshot.plan.name}": ${result.message}\n`);
-      } finally {
-        lock.release();
-      }
+    .action((flags: RollbackFlags) => rollback(flags, ctx));
+}
+
+/** Puts the folder's dead rollout back on blue; says so, or refuses, when it is not dead but running or ended. */
+async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<void> {
+  const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+  const store = new StateStore(dir);
+  const standing = rolloutStanding(store);
+  if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
+  if (standing.kind === 'finished' && flags.forceBlue === true) {
+    await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
+    return;
+  }
+  if (standing.kind === 'finished') {
+    const { snapshot } = standing;
+    ctx.stdout.write(
+      `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`,
+    );
+    return;
+  }
+  if (standing.kind === 'running') {
+    const what =
+      standing.ownerPid === standing.snapshot.pid
+        ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}`
+        : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
+    throw new CliError(what, EXIT.usage);
+  }
+  await rollBackOrphan(store, standing.snapshot, ctx, flags);
+}
+
+/** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */
+async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags): Promise<void> {
+  const lock = store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
+  try {
+    // Another `bluegreen rollback` may have finished the job while we waited for the lock.
+    if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
+      ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" was already rolled back; nothing to do\n`);
+      return;
+    }
+    ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
+    const result = await restoreBlue({
+      store,
+      snapshot,
+      ctx,
+      command: 'bluegreen rollback',
+      planFile: flags.plan,
+      forceBlue: flags.forceBlue === true,
     });
+    if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
+    ctx.stdout.write(`rolled back the rollout of plan "${snapshot.plan.name}": ${result.message}\n`);
+  } finally {
+    lock.release();
+  }
 }
 
 /** `--force-blue` on a rollout that already ended: its proxies on blue by hand, under the folder's lock. */
 async function forceBlueEnded(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile: string | undefined): Promise<void> {
-  const lock = store.acquireLock({ pid: process.pid, planName: snapshot.plan.name, startedAt: Date.now(), user: operatorName(ctx.env), host: os.hostname() });
+  const lock = store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
   try {
     const message = await forceBlueAfterEnd(store, snapshot, ctx, planFile);
     ctx.stdout.write(`put the proxies of plan "${snapshot.plan.name}" on blue: ${message}\n`);

@@ -13,7 +13,8 @@ import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
 import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
-import { promotedEverywhere, resumable, runRollout } from '../run-rollout.js';
+import { promotedEverywhere, runRollout } from '../run-rollout.js';
+import { resumable } from '../previous-run.js';
 import { liveTargets } from '../../live/controller.js';
 import { dryRunRoutesText, promotedSinceMessage } from '../../live/promoted.js';
 import { readRoutesOnce, servedPlan } from '../../live/routes.js';
@@ -25,8 +26,7 @@ import { endingHook } from '../../hooks/ending-hook.js';
 import { hookNotNeeded, planFor } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
-import { checkBeforeTraffic } from '../plan-checks.js';
-import { formatWarning, planWarnings } from '../../plan/warnings.js';
+import { checkBeforeTraffic, rolloutStartWarnings } from '../plan-checks.js';
 import { VERSION } from '../version.js';
 
 export interface RolloutFlags {
@@ -86,10 +86,8 @@ export function register(program: Command, ctx: CliContext): void {
         await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
         return;
       }
-      // The warnings validate and --dry-run give; skipped sampled lines are reported once the traffic is read, and the
-      // judging odds leave out the sampled lines' sticky keys (validate reads the whole file for them; a rollout does not
-      // read it before its traffic), so they may be a little narrower here.
-      for (const warning of planWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${formatWarning(warning)}\n`);
+      // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them).
+      for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
       let final: RolloutSnapshot | undefined;
       let live: LiveView | undefined;
       const chooseReporter = await reporterFor(ctx, flags);

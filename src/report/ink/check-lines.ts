@@ -25,6 +25,7 @@ export const RULE_LABELS: Record<RuleName, string> = {
   hook: 'hook',
   proxy_unreachable: 'proxy silent',
   nothing_judged: 'nothing judged',
+  still_running: 'still running',
 };
 
 const LABEL_WIDTH = 18;

@@ -28,6 +28,7 @@ export const RULES = [
   'hook',
   'proxy_unreachable',
   'nothing_judged',
+  'still_running',
 ] as const;
 export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**

@@ -1,0 +1,80 @@
+// What a new rollout does about the state folder's previous one: a dead one's traffic back on blue first, or
+// (--resume) its record taken over and its stage gone on from.
+import type { RolloutSnapshot } from '../engine/types.js';
+import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
+import type { Plan } from '../plan/plan.js';
+import { orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { describeHookInFlight, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
+import { CliError, EXIT, UsageError } from '../core/exit.js';
+import type { CliContext } from './context.js';
+import { endingBegun, restoreBlue } from './recover.js';
+
+/** Where settlePrevious leaves the state folder for the new run. */
+export interface Settled {
+  /** The stage to start at. */
+  startStage: number;
+  /** Whether the previous record is kept (--resume) when the new one starts. */
+  keepRecord: boolean;
+  /** --resume: the dead run's per-stage figures, which the resumed stages go on from. */
+  carried?: RolloutSnapshot['stages'];
+  /** --resume: what it had read of its proxies' results (whose handed-over results are the resumed run's to judge). */
+  liveResume?: LiveResume;
+}
+
+/**
+ * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
+ * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
+ */
+export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
+  const previous = rolloutStanding(store, { self: process.pid });
+  // The lock's note about a dead owner says the same as what follows, less precisely.
+  if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
+  if (resume) {
+    const snapshot = resumable(store, plan, previous);
+    const stopped = await stopOrphanHook(store.dir, snapshot);
+    if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
+    ctx.stderr.write(
+      `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
+    );
+    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, liveResume: liveResumeOf(snapshot) };
+  }
+  if (previous.kind === 'orphaned') {
+    ctx.stderr.write(
+      `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
+    );
+    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
+    // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
+    for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
+    if (!result.ok)
+      throw new CliError(
+        `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
+        EXIT.orphaned,
+      );
+  }
+  return { startStage: 0, keepRecord: false };
+}
+
+/**
+ * The dead rollout --resume takes over (the real run and --dry-run alike): refused, exit 2, when the folder has
+ * none, when it ran another plan, or when it died ending (its green was being taken off traffic).
+ */
+export function resumable(store: StateStore, plan: Plan, previous: RolloutStanding): RolloutSnapshot {
+  if (previous.kind !== 'orphaned')
+    throw new UsageError(
+      `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,
+    );
+  const { snapshot } = previous;
+  if (snapshot.plan.hash !== plan.source.hash) {
+    throw new UsageError(
+      `--resume: ${plan.source.file} is not the plan the dead rollout ran (${snapshot.plan.file}, different content); run bluegreen rollback, then start again`,
+    );
+  }
+  // hook.json too: the kill may land after the ending's hook (or the proxies' promotion) began and before the
+  // journal's line of it was written, a resume would then undo what that hook did.
+  const hook = readHookInFlight(store.dir, snapshot);
+  const moving = hook !== undefined && hook.event !== 'stage' ? `ending (its ${describeHookInFlight(hook)} was under way when it died)` : undefined;
+  const ending = endingBegun(snapshot, store.readEvents()) ?? moving;
+  if (ending)
+    throw new UsageError(`--resume: the rollout that died was already ${ending}; it cannot be resumed: run bluegreen rollback --state-dir ${store.dir}`);
+  return snapshot;
+}

@@ -1,0 +1,83 @@
+// inflight17: one read of a proxy takes at most 20 pages. A stage's end whose read stopped at that cap took the last
+// page's in-flight counts (the hanging green had answered by then: nothing under way) as the end of its wait, and
+// judged the stage without the answers in the pages past the cap. It reads on while pages remain. The live source
+// reads a scripted admin API on 127.0.0.1 that serves one result a page (a real proxy serves 5,000; a busy one can
+// have more than 20 pages' worth arriving during one read), on the fake clock.
+import { expect, it, onTestFinished } from 'vitest';
+import { ProxyFleet } from '../../src/live/fleet.js';
+import { liveTraffic } from '../../src/live/live-source.js';
+import { MetricsRecorder } from '../../src/metrics/index.js';
+import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { scriptedServer } from '../proxy/helpers.js';
+import { until } from '../helpers/until.js';
+import { runClockUntil } from './engine-on-proxies.js';
+import { ADMIN_TOKEN } from './helpers.js';
+
+const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
+  arm,
+  model: `${arm}-model`,
+  ok,
+  content: '',
+  latencyMs: 5,
+  attempts: 1,
+  stream: false,
+});
+
+it("reads on past a read's page cap before a stage's end stops waiting", async () => {
+  // The feed: nothing yet, one green attempt under way in stage 0. Then 24 blue answers and green's failure, 25th.
+  let feed: FeedEntry[] = [];
+  let running = 1;
+  const admin = await scriptedServer((req, res) => {
+    const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after'));
+    const page: FeedAnswer = {
+      epoch: 'e1',
+      version: 2,
+      missed: 0,
+      head: feed.length,
+      next: Math.min(after + 1, feed.length),
+      results: feed.slice(after, after + 1),
+      inFlight: { started: 1, stages: running > 0 ? [{ stage: 0, requests: running }] : [], stallTimeoutMs: 10_000 },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(page));
+  });
+  const clock = new FakeClock();
+  const fleet = new ProxyFleet([admin.url], ADMIN_TOKEN, clock, 60_000, 250);
+  onTestFinished(() => fleet.close());
+  const proxy = fleet.proxies[0]!;
+  // As the stage's route set it: read from the feed's start.
+  proxy.cursor = 0;
+  proxy.epoch = 'e1';
+  const metrics = new MetricsRecorder({
+    stages: [{ durationMs: 1000, greenWeight: 0.5 }],
+    prices: { blue: undefined, green: undefined },
+    now: () => clock.now(),
+  });
+  metrics.startStage(0);
+  const warnings: string[] = [];
+  const source = liveTraffic({ fleet, clock, stageCount: 2 })({
+    metrics,
+    current: () => ({ stage: 0, greenWeight: 0.5 }),
+    onGreenResult: () => undefined,
+    warn: (message) => warnings.push(message),
+  });
+
+  const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
+  // The wait's first read saw green under way; it answers now, after 24 other results.
+  await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
+  feed = Array.from({ length: 25 }, (_, i): FeedEntry => ({
+    seq: i + 1,
+    stage: 0,
+    kind: 'routed',
+    result: i < 24 ? result('blue', true) : result('green', false),
+    quality: { ok: i < 24 },
+  }));
+  running = 0;
+  expect(await runClockUntil(clock, ended, 250)).toBe(0);
+  // Every result read before the stage is judged: green's failure among them.
+  expect(metrics.stage(0).arms.blue.requests).toBe(24);
+  expect(metrics.stage(0).arms.green.failures).toBe(1);
+  expect(warnings).toEqual([]);
+});
