@@ -241,8 +241,13 @@ export class StageSteps {
       const late = metrics.late(index);
       if (late <= (this.lateJudged.get(index) ?? 0)) continue;
       this.lateJudged.set(index, late);
-      const breach = judging.verdict(index).breach;
-      if (!breach) continue;
+      const { breach, checks } = judging.verdict(index);
+      if (!breach) {
+        // A stage this run passed with nothing of green judged may be judged now, on its late results: the
+        // rollout's end (nothing_judged) must not count it as unjudged any more.
+        if (this.passed.get(index) !== undefined) this.passed.set(index, unjudgedStage(this.parts.plan, index, checks, metrics.stages()));
+        continue;
+      }
       this.parts.rollback({
         ...breach,
         message: `stage ${index + 1} judged again on its ${formatPlural(late, 'result')} answered after it passed: ${breach.message}`,
