@@ -19,6 +19,16 @@ import { ADMIN_TOKEN, liveFixture, promoteWhen, savedStage, writeRolloutPlan } f
 
 const fixture = liveFixture();
 
+type SavedArms = NonNullable<ReturnType<typeof savedStage>>['arms'];
+
+/** A rollout of one 5-minute stage at 50% (longer than any test) on `proxies`, promoted once `judgedEnough` holds for its saved figures. */
+async function promotedOnceJudged(proxies: Running[], judgedEnough: (arms: SavedArms | undefined) => boolean, what: string) {
+  const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
+  const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+  await promoteWhen(dir, run, () => judgedEnough(savedStage(dir)?.arms), what);
+  return { dir, result: await run };
+}
+
 /** An application whose clients give up after `timeoutMs(i)` for request i (the openai client's own timeout). */
 class ImpatientApplication {
   aborted = 0;
@@ -90,19 +100,8 @@ describe('client aborts in a live rollout', () => {
     try {
       // A stage longer than the test, promoted once the rollout has judged aborts on both arms: two 2 s stages
       // sometimes ended on a loaded machine before a 1-4 ms timeout had fired on both.
-      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
-      const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-      await promoteWhen(
-        dir,
-        run,
-        () => {
-          const arms = savedStage(dir)?.arms;
-          return aborts(arms?.green) > 0 && aborts(arms?.blue) > 0;
-        },
-        'aborts on both arms judged',
-      );
+      const { dir, result } = await promotedOnceJudged(proxies, (arms) => aborts(arms?.green) > 0 && aborts(arms?.blue) > 0, 'aborts on both arms judged');
       // Not rolled back on them while it judged them (every 200 ms until the promotion).
-      const result = await run;
       expect(result.code, result.stderr).toBe(0);
       const stage = stateOf(dir).stages[0];
       // Both arms had aborts judged, and neither arm's were shown worse: the stage's final figures pass as well.
@@ -132,18 +131,11 @@ describe('client aborts in a live rollout', () => {
       // A stage longer than the test, promoted once the rollout's figures hold enough of the heavy client's aborts to
       // roll green back were they all counted: a 3 s stage held too few of them on a loaded machine (a 1 ms timeout
       // often fires before the request reaches the proxy).
-      const dir = writeRolloutPlan({ thresholds: 'latency_p95: 10s', stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
-      const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-      await promoteWhen(
-        dir,
-        run,
-        () => {
-          const arms = savedStage(dir)?.arms;
-          return arms !== undefined && judged(uncapped(arms.green), arms.blue) === 'guard.green_fails_more_than_blue';
-        },
+      const { dir, result } = await promotedOnceJudged(
+        proxies,
+        (arms) => arms !== undefined && judged(uncapped(arms.green), arms.blue) === 'guard.green_fails_more_than_blue',
         'enough aborts of the heavy client judged',
       );
-      const result = await run;
       expect(result.code, result.stderr).toBe(0);
       const stage = stateOf(dir).stages[0];
       const green = stage?.arms.green as ArmStats;
