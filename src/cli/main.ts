@@ -1,27 +1,28 @@
-// The commander program. Each command lives in commands/<name>.ts and registers itself here.
+// The commander program. Each command's command line (arguments, options, help) is in definitions/<name>.ts and
+// registers itself here; what the command does is in commands/<name>.ts, loaded by its action when it runs, so
+// `--version`, `--help` and each command load only what they use.
 import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
-import { TrafficError } from '../traffic/index.js';
+import { TrafficError } from '../traffic/errors.js';
 import { CliError, EXIT, exitCodesHelp } from '../core/exit.js';
 import { createRedactor, redactingStream } from '../core/redact.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
 import { errorText } from '../core/errors.js';
+import { register as control } from './definitions/control.js';
+import { register as proxy } from './definitions/proxy.js';
+import { register as rollback } from './definitions/rollback.js';
+import { register as rollout } from './definitions/rollout.js';
+import { register as schema } from './definitions/schema.js';
+import { register as sim } from './definitions/sim.js';
+import { register as status } from './definitions/status.js';
+import { register as validate } from './definitions/validate.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
-export async function commandModules(): Promise<Register[]> {
-  const modules = await Promise.all([
-    import('./commands/rollout.js'),
-    import('./commands/status.js'),
-    import('./commands/validate.js'),
-    import('./commands/schema.js'),
-    import('./commands/sim.js'),
-    import('./commands/control.js'),
-    import('./commands/rollback.js'),
-    import('./commands/proxy.js'),
-  ]);
-  return modules.map((m) => m.register);
+/** Every command's registration, in the order --help lists them. */
+export function commandModules(): Register[] {
+  return [rollout, status, validate, schema, sim, control, rollback, proxy];
 }
 
 export function buildProgram(ctx: CliContext, registers: Register[]): Command {
@@ -54,7 +55,7 @@ export async function main(argv: string[], outer: CliContext = processContext())
   // Every byte printed goes through the redactor: commands add the plan's keys to it once they know them.
   const redactor = outer.redactor ?? createRedactor();
   const ctx: CliContext = { ...outer, redactor, stdout: redactingStream(outer.stdout, redactor), stderr: redactingStream(outer.stderr, redactor) };
-  const program = buildProgram(ctx, await commandModules());
+  const program = buildProgram(ctx, commandModules());
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;

@@ -1,10 +1,12 @@
 // The checks a rollout makes before any traffic, run as well by `validate` and `rollout --dry-run` so that a plan
 // they pass is one the rollout accepts. Errors throw (PlanError, TrafficError: exit 2); the rest are warnings.
 import { ARMS, type Plan } from '../plan/plan.js';
-import { missingKeyText, readApiKey } from '../upstream/index.js';
+import { missingKeyText, readApiKey } from '../upstream/api-key.js';
 import { sendsNothingUpstream } from '../live/upstream-free.js';
 import { formatWarning, planWarnings } from '../plan/warnings.js';
-import { checkSampledFile, sampledFileWarning, sampledShareOf, TrafficError, type SampledFileCheck } from '../traffic/index.js';
+import { TrafficError } from '../traffic/errors.js';
+import { sampledShareOf } from '../traffic/mix.js';
+import { checkSampledFile, sampledFileWarning, type SampledFileCheck } from '../traffic/sampled-check.js';
 
 export async function checkBeforeTraffic(plan: Plan): Promise<string[]> {
   const check = await sampledFileCheck(plan);

@@ -4,7 +4,7 @@ import { createLineReporter } from '../report/line.js';
 import type { createDashboardReporter } from '../report/ink/reporter.js';
 import { importDashboard } from './production-ui.js';
 import type { CliContext } from './context.js';
-import { type Reporter, type ReporterTarget } from './run-rollout.js';
+import type { Reporter, ReporterTarget } from './run-rollout.js';
 import { operatorName } from './operator.js';
 import { errorText } from '../core/errors.js';
 

@@ -5,7 +5,7 @@ import { TrafficError } from '../traffic/errors.js';
 import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
-import { MAX_LEASE_MS } from '../proxy/admin.js';
+import { MAX_LEASE_MS } from '../proxy/route-lease.js';
 import { formatDuration } from '../core/format.js';
 import type { ParsedPlan } from './schema.js';
 import { problemAt, type YamlSource } from './yaml-source.js';

@@ -1,6 +1,5 @@
 // `bluegreen rollout PLAN`: move traffic to green stage by stage, roll back on its own if green goes bad.
 import { randomInt } from 'node:crypto';
-import type { Command } from 'commander';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { LiveView } from '../../live/fleet.js';
 import { loadPlan } from '../../plan/load.js';
@@ -10,7 +9,8 @@ import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writ
 import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../../core/exit.js';
-import { MAX_SEED, parseIntegerOption, parseStateDirOption } from '../options.js';
+import { MAX_SEED, parseIntegerOption } from '../options.js';
+import type { RolloutFlags } from '../definitions/rollout.js';
 import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
 import { promotedEverywhere, runRollout } from '../run-rollout.js';
@@ -29,89 +29,56 @@ import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic, rolloutStartWarnings } from '../plan-checks.js';
 import { VERSION } from '../version.js';
 
-export interface RolloutFlags {
-  stateDir?: string;
-  seed?: string;
-  plain?: boolean;
-  ci?: boolean;
-  dryRun?: boolean;
-  reportJson?: string;
-  junit?: string;
-  resume?: boolean;
-  fromBlue?: boolean;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('rollout')
-    .description('run a staged rollout from blue to green; exit 0 promoted, 10 rolled back (see exit codes)')
-    .argument('<plan>', 'the rollout plan (YAML)')
-    .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
-    .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
-    .option('--plain', 'print lines instead of the dashboard, even in a terminal')
-    .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
-    .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
-    .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
-    .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
-    .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
-    .option(
-      '--from-blue',
-      'a live plan whose green is already promoted on its proxies: roll out again from stage 1 (without it the rollout moves nothing and exits 0)',
-    )
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
-    )
-    .action(async (file: string, flags: RolloutFlags) => {
-      // Options first: a bad one is refused before the plan is read, --dry-run included.
-      const seed = parseSeed(flags.seed);
-      if (flags.fromBlue && flags.resume)
-        throw new UsageError(
-          "--from-blue and --resume ask for opposite starts: --resume goes on from the dead rollout's saved stage, --from-blue starts again at stage 1 on proxies that promoted green; give one",
-        );
-      const plan = loadPlan(file, ctx.cwd);
-      // Only a live rollout's proxies can already serve green as promoted: elsewhere the flag would do nothing, in silence.
-      if (flags.fromBlue && !plan.proxy?.admin)
-        throw new UsageError(
-          `--from-blue is for a live plan (one with proxy.admin) whose proxies already serve green as promoted; ${file} has no proxy.admin, so its rollouts always start from blue at stage 1: leave the flag out`,
-        );
-      protectPlanSecrets(ctx, plan);
-      const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
-      const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-      const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
-      // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run
-      // refuses them too, so a CI job's dry run finds what its real run would stop on.
-      if (problems.length) throw new UsageError(problems.join('\n'));
-      if (flags.dryRun) {
-        await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
-        return;
-      }
-      // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them).
-      for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
-      let final: RolloutSnapshot | undefined;
-      let live: LiveView | undefined;
-      const chooseReporter = await reporterFor(ctx, flags);
-      const code = await runRollout({
-        plan,
-        stateDir: dir,
-        seed,
-        ctx,
-        resume: flags.resume,
-        fromBlue: flags.fromBlue,
-        attachReporter: (engine) => {
-          const inner = chooseReporter(engine);
-          return {
-            finish: async (outcome, snapshot) => {
-              final = snapshot;
-              live = engine.live?.();
-              await inner.finish(outcome, snapshot);
-            },
-          };
+/** Runs `bluegreen rollout PLAN` (its command line: definitions/rollout.ts); sets ctx.exitCode. */
+export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext): Promise<void> {
+  // Options first: a bad one is refused before the plan is read, --dry-run included.
+  const seed = parseSeed(flags.seed);
+  if (flags.fromBlue && flags.resume)
+    throw new UsageError(
+      "--from-blue and --resume ask for opposite starts: --resume goes on from the dead rollout's saved stage, --from-blue starts again at stage 1 on proxies that promoted green; give one",
+    );
+  const plan = loadPlan(file, ctx.cwd);
+  // Only a live rollout's proxies can already serve green as promoted: elsewhere the flag would do nothing, in silence.
+  if (flags.fromBlue && !plan.proxy?.admin)
+    throw new UsageError(
+      `--from-blue is for a live plan (one with proxy.admin) whose proxies already serve green as promoted; ${file} has no proxy.admin, so its rollouts always start from blue at stage 1: leave the flag out`,
+    );
+  protectPlanSecrets(ctx, plan);
+  const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
+  const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+  const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
+  // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run
+  // refuses them too, so a CI job's dry run finds what its real run would stop on.
+  if (problems.length) throw new UsageError(problems.join('\n'));
+  if (flags.dryRun) {
+    await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
+    return;
+  }
+  // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them).
+  for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  let final: RolloutSnapshot | undefined;
+  let live: LiveView | undefined;
+  const chooseReporter = await reporterFor(ctx, flags);
+  const code = await runRollout({
+    plan,
+    stateDir: dir,
+    seed,
+    ctx,
+    resume: flags.resume,
+    fromBlue: flags.fromBlue,
+    attachReporter: (engine) => {
+      const inner = chooseReporter(engine);
+      return {
+        finish: async (outcome, snapshot) => {
+          final = snapshot;
+          live = engine.live?.();
+          await inner.finish(outcome, snapshot);
         },
-      });
-      ctx.exitCode = code;
-      if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
-    });
+      };
+    },
+  });
+  ctx.exitCode = code;
+  if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
 }
 
 /**

@@ -1,6 +1,5 @@
 // `bluegreen sim`: run the simulated upstream on its own, for trying plans, clients and dashboards by hand.
 import path from 'node:path';
-import type { Command } from 'commander';
 import { parseWithSchema, readPlanText } from '../../plan/load.js';
 import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
@@ -8,15 +7,7 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
 import { errorCode } from '../../core/errors.js';
-
-/** Used when neither --port nor the config names one. */
-export const DEFAULT_SIM_PORT = 8787;
-
-export interface SimOptions {
-  port?: string;
-  config?: string;
-  seed?: string;
-}
+import { DEFAULT_SIM_PORT, type SimOptions } from '../definitions/sim.js';
 
 /** The config to serve: the file's simulate block (or the built-in one), with the flags on top. */
 export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
@@ -44,38 +35,4 @@ export async function runSim(options: SimOptions, ctx: CliContext, stop: AbortSi
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   await sim.close();
   ctx.exitCode = 0;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('sim')
-    .description('run the simulated OpenAI/Anthropic-compatible upstream on 127.0.0.1 until interrupted')
-    .option('--port <n>', `port to listen on (0 picks a free one; default: the config's port or ${DEFAULT_SIM_PORT})`)
-    .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)')
-    .option('--seed <n>', "seed for the fault and latency draws, 0 to 4294967295 (default: the config's seed or 1)")
-    .addHelpText(
-      'after',
-      `
-Without --config it serves gpt-4o, gpt-4.1 and claude-sonnet-4 (small error and 429 rates) and answers any
-other model name with a healthy default profile. Any API key is accepted; none is needed.
-
-Examples:
-  $ bluegreen sim --port 8787
-  $ bluegreen sim --config sim.yaml --seed 42
-  $ curl -s http://127.0.0.1:8787/v1/chat/completions -H 'content-type: application/json' \\
-      -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}'
-`,
-    )
-    .action(async (options: SimOptions) => {
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        await runSim(options, ctx, stop.signal);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
 }

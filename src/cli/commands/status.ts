@@ -1,5 +1,4 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
-import type { Command } from 'commander';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats } from '../../metrics/types.js';
 import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
@@ -13,43 +12,25 @@ import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
 import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
-import { parseIntegerOption, parseStateDirOption } from '../options.js';
+import { parseIntegerOption } from '../options.js';
+import type { StatusFlags } from '../definitions/status.js';
 import { readProcStat } from '../../core/proc-stat.js';
 import { wantsDashboard } from '../reporters.js';
 
-interface StatusFlags {
-  stateDir?: string;
-  json?: boolean;
-  watch?: boolean;
-  interval?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('status')
-    .description('show where the rollout in the state folder stands (exit 5 when its process died unfinished); --watch follows it and exits with its exit code')
-    .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
-    .option('--json', 'print the state as JSON (with "ownerAlive" and "ownerStopped")')
-    .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
-    .option('--interval <ms>', 'with --watch: how often it rereads the state (default 1000)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
-    )
-    .action(async (flags: StatusFlags) => {
-      // Without --watch the state is read once: an interval would be ignored, in silence.
-      if (flags.interval !== undefined && !flags.watch) {
-        throw new CliError('--interval sets how often --watch rereads the state; add --watch (status without it reads once)', EXIT.usage);
-      }
-      const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
-      try {
-        ctx.exitCode = flags.watch ? await watch(store, ctx, flags) : await statusOnce(store, ctx, flags);
-      } catch (error) {
-        if (!(error instanceof OutputError)) throw error;
-        ctx.stderr.write(unwritten(error, flags.watch === true));
-        ctx.exitCode = EXIT.usage;
-      }
-    });
+/** Runs `bluegreen status` (its command line: definitions/status.ts); sets ctx.exitCode. */
+export async function status(flags: StatusFlags, ctx: CliContext): Promise<void> {
+  // Without --watch the state is read once: an interval would be ignored, in silence.
+  if (flags.interval !== undefined && !flags.watch) {
+    throw new CliError('--interval sets how often --watch rereads the state; add --watch (status without it reads once)', EXIT.usage);
+  }
+  const store = new StateStore(stateDir(flags.stateDir, ctx.env, ctx.cwd));
+  try {
+    ctx.exitCode = flags.watch ? await watch(store, ctx, flags) : await statusOnce(store, ctx, flags);
+  } catch (error) {
+    if (!(error instanceof OutputError)) throw error;
+    ctx.stderr.write(unwritten(error, flags.watch === true));
+    ctx.exitCode = EXIT.usage;
+  }
 }
 
 /** Prints where the rollout stands once; resolves to the exit code (5 when its process died unfinished). */

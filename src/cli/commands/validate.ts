@@ -1,5 +1,4 @@
 // `bluegreen validate PLAN`: check a plan without sending traffic; optionally preflight the upstream.
-import type { Command } from 'commander';
 import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
@@ -7,45 +6,34 @@ import { ARMS } from '../../plan/plan.js';
 import { mirroredText, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
-import { TrafficError } from '../../traffic/index.js';
+import { TrafficError } from '../../traffic/errors.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
+import type { ValidateFlags } from '../definitions/validate.js';
 import { checkBeforeTraffic, missingAdminTokenWarnings, missingKeyWarnings } from '../plan-checks.js';
-import { runPreflight } from '../preflight.js';
 import { protectPlanSecrets } from '../secrets.js';
 
-interface ValidateFlags {
-  json?: boolean;
-  checkUpstream?: boolean;
+/** Runs `bluegreen validate PLAN` (its command line: definitions/validate.ts); sets ctx.exitCode. */
+export async function validate(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
+  try {
+    await validatePlan(file, options, ctx);
+  } catch (error) {
+    // --json means JSON for failures too: a CI step parses one document whatever happened.
+    const failure = options.json ? jsonFailure(error) : undefined;
+    if (!failure) throw error;
+    ctx.stdout.write(`${JSON.stringify(failure.body, null, 2)}\n`);
+    ctx.exitCode = failure.exitCode;
+  }
 }
 
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('validate')
-    .description('check a rollout plan and print what it will do; exit 0 if valid, 2 if not')
-    .argument('<plan>', 'the rollout plan (YAML)')
-    .option('--json', 'print the summary (or the errors) as JSON')
-    .option('--check-upstream', 'also check the upstream: key present, models list answers, key accepted (exit 3 if not)')
-    .addHelpText('after', '\nExamples:\n  $ bluegreen validate rollouts/demo.yaml\n  $ bluegreen validate plan.yaml --check-upstream --json\n')
-    .action(async (file: string, options: ValidateFlags) => {
-      try {
-        await validate(file, options, ctx);
-      } catch (error) {
-        // --json means JSON for failures too: a CI step parses one document whatever happened.
-        const failure = options.json ? jsonFailure(error) : undefined;
-        if (!failure) throw error;
-        ctx.stdout.write(`${JSON.stringify(failure.body, null, 2)}\n`);
-        ctx.exitCode = failure.exitCode;
-      }
-    });
-}
-
-async function validate(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
+/** Checks the plan and prints its summary, or throws what is wrong with it. */
+async function validatePlan(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
   const plan = loadPlan(file, ctx.cwd);
   protectPlanSecrets(ctx, plan);
   const warnings = await checkBeforeTraffic(plan);
   const summary = summarisePlan(plan);
-  if (options.checkUpstream) warnings.push(...(await runPreflight(plan, ctx)).warnings);
+  // The upstream's check (and a simulated upstream's start) loads only when asked for.
+  if (options.checkUpstream) warnings.push(...(await (await import('../preflight.js')).runPreflight(plan, ctx)).warnings);
   else warnings.push(...missingKeyWarnings(plan, ctx.env, ctx.cwd));
   warnings.push(...missingAdminTokenWarnings(plan, ctx.env));
   if (options.json) {

@@ -1,0 +1,146 @@
+// 9. Start-up: how long `bin/bluegreen.js` takes to answer the commands operators and CI run most, and how long a
+// `bluegreen proxy` restart takes to listen again. Each command is started ROUNDS times; the figure is the median
+// wall time (spawn to exit, or to the proxy's "listening on" line) and the median CPU the process used, with
+// `node -e 0` as the floor no command can beat. One run per command under a module load hook counts the modules
+// it loads.
+//   BENCH_STARTUP_BASE=/path/to/another/checkout: the same commands from that checkout (built), interleaved run by
+//   run with this one's, and each median's ratio this/base: the way to compare two builds on a busy machine.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QUICK, envNumber, log, machineInfo, round, writeResult } from './lib/util.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = envNumber('BENCH_STARTUP_ROUNDS', QUICK ? 3 : 10);
+const BASE = process.env.BENCH_STARTUP_BASE ? path.resolve(process.env.BENCH_STARTUP_BASE) : undefined;
+const TICK_MS = 1000 / 100;
+/** Until a run is given up: a hang must not keep the benchmark running. */
+const RUN_LIMIT_MS = 60_000;
+
+/** What is started, in the order of the table. `until` ends a long-running command at a line of its stderr. */
+const COMMANDS = [
+  { name: 'node -e 0', args: () => ['-e', '0'], bare: true },
+  { name: '--version', args: (bin) => [bin, '--version'] },
+  { name: '--help', args: (bin) => [bin, '--help'] },
+  { name: 'rollout --help', args: (bin) => [bin, 'rollout', '--help'] },
+  { name: 'status (no state)', args: (bin, dir) => [bin, 'status', '--state-dir', path.join(dir, 'empty')], exit: 2 },
+  { name: 'validate demo.yaml', args: (bin) => [bin, 'validate', 'rollouts/demo.yaml'] },
+  { name: 'rollout --dry-run', args: (bin, dir) => [bin, 'rollout', 'rollouts/demo.yaml', '--dry-run', '--state-dir', path.join(dir, 'dry')] },
+  {
+    name: 'proxy: listening',
+    args: (bin, dir) => [
+      bin,
+      'proxy',
+      'rollouts/demo-live.yaml',
+      '--listen',
+      '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--state-dir',
+      path.join(dir, 'proxy'),
+    ],
+    env: { BLUEGREEN_ADMIN_TOKEN: 'bench-admin-token' },
+    until: /listening on /,
+    exit: 143,
+  },
+];
+
+/** CPU ticks (user + system) of this process's reaped children: read before and after a run, the run's own CPU. */
+function childTicks() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[13]) + Number(fields[14]);
+}
+
+/** One start of a command from a checkout: wall ms to its exit (or its `until` line), CPU ms, exit code. */
+function runOnce(command, checkout, dir) {
+  const bin = path.join(checkout, 'bin', 'bluegreen.js');
+  const before = childTicks();
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, command.args(bin, dir), {
+      cwd: checkout,
+      env: { ...process.env, ...command.env, CI: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let wallMs;
+    let stderr = '';
+    const limit = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (command.until && wallMs === undefined && command.until.test(stderr)) {
+        wallMs = performance.now() - started;
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(limit);
+      wallMs ??= performance.now() - started;
+      const expected = command.exit ?? 0;
+      if (code !== expected) return reject(new Error(`${command.name} from ${checkout} exited ${code ?? signal}, not ${expected}: ${stderr.slice(0, 500)}`));
+      resolve({ wallMs, cpuMs: (childTicks() - before) * TICK_MS, stderr });
+    });
+  });
+}
+
+/** How many modules a command loads, counted by a load hook that names each one on stderr. */
+async function modulesLoaded(command, checkout, dir) {
+  const hook = `export async function load(url, context, next) { process.stderr.write('LOADED ' + url + '\\n'); return next(url, context); }`;
+  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  const counting = { ...command, args: (bin, d) => ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...command.args(bin, d)] };
+  const { stderr } = await runOnce(counting, checkout, dir);
+  const urls = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]);
+  return {
+    total: urls.length,
+    dist: urls.filter((url) => url.includes('/dist/')).length,
+    nodeModules: urls.filter((url) => url.includes('/node_modules/')).length,
+  };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const checkouts = BASE ? [ROOT, BASE] : [ROOT];
+const dirs = checkouts.map(() => mkdtempSync(path.join(os.tmpdir(), 'bluegreen-bench-startup-')));
+/** runs[command][checkout] = [{ wallMs, cpuMs }] */
+const runs = COMMANDS.map(() => checkouts.map(() => []));
+log(`${ROUNDS} rounds of ${COMMANDS.length} commands${BASE ? `, interleaved with ${BASE}` : ''}; load average ${os.loadavg()[0].toFixed(1)}`);
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [c, command] of COMMANDS.entries()) {
+      // Alternate which checkout goes first, so neither always runs right after the other's warm-up.
+      const order = round % 2 ? [...checkouts.keys()].reverse() : [...checkouts.keys()];
+      for (const k of order) runs[c][k].push(await runOnce(command, checkouts[k], dirs[k]));
+    }
+  }
+  const modules = [];
+  for (const command of COMMANDS)
+    modules.push(command.bare ? undefined : await Promise.all(checkouts.map((checkout, k) => modulesLoaded(command, checkout, dirs[k]))));
+  const commands = COMMANDS.map((command, c) => {
+    const figures = checkouts.map((_, k) => ({
+      wallMs: round(median(runs[c][k].map((r) => r.wallMs)), 0),
+      cpuMs: round(median(runs[c][k].map((r) => r.cpuMs)), 0),
+      ...(modules[c] && { modules: modules[c][k] }),
+    }));
+    const [head, base] = figures;
+    return {
+      name: command.name,
+      ...head,
+      ...(base && { base, ratio: { wall: round(head.wallMs / base.wallMs, 2), cpu: round(head.cpuMs / base.cpuMs, 2) } }),
+    };
+  });
+  for (const c of commands) {
+    const vs = c.base ? ` (base ${c.base.wallMs} ms / ${c.base.cpuMs} ms CPU: ${c.ratio.wall}x wall, ${c.ratio.cpu}x CPU)` : '';
+    const loaded = c.modules ? `, ${c.modules.total} modules (${c.modules.dist} of dist/)` : '';
+    log(`${c.name.padEnd(20)} ${String(c.wallMs).padStart(5)} ms, CPU ${String(c.cpuMs).padStart(5)} ms${loaded}${vs}`);
+  }
+  writeResult({ name: 'startup', machine: machineInfo(), rounds: ROUNDS, base: BASE ?? null, loadAverage: os.loadavg().map((n) => round(n, 2)), commands });
+} finally {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
