@@ -4,10 +4,11 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
 import { orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
-import { describeHookInFlight, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
+import { describeHookInFlight, readHookInFlight } from '../state/hook-record.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { endingBegun, restoreBlue } from './recover.js';
+import { endingBegun, restoreBlue, stopDeadRunHook } from './recover.js';
+import { operatorName } from './operator.js';
 
 /** Where settlePrevious leaves the state folder for the new run. */
 export interface Settled {
@@ -31,8 +32,8 @@ export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliCont
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {
     const snapshot = resumable(store, plan, previous);
-    const stopped = await stopOrphanHook(store.dir, snapshot);
-    if (stopped) ctx.stderr.write(`bluegreen: warning: ${stopped}\n`);
+    const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+    await stopDeadRunHook(store, snapshot, { actor: `${operatorName(ctx.env)} (bluegreen rollout --resume)`, warn, now: Date.now });
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );

@@ -10,7 +10,7 @@ import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
+import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
 import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
 import { recordedProxies } from '../live/recovery-targets.js';
@@ -47,10 +47,9 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const actor = options.actor ?? `${operatorName(ctx.env)} (${command})`;
   const now = options.now ?? Date.now;
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
-  // Read before the hook is stopped (which removes its record): green may be at the weight it was setting.
+  // Green may be at the weight the hook was setting. Its record stays until the recovery has finished.
   const inFlight = readHookInFlight(store.dir, snapshot);
-  const stopped = await stopOrphanHook(store.dir, snapshot);
-  if (stopped) warn(stopped);
+  await stopDeadRunHook(store, snapshot, { actor, warn, now });
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
@@ -90,6 +89,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const stuck = proxies.filter((proxy) => !proxy.ok);
   if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
   markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` });
+  // Only now: a recovery that failed (or was killed) leaves status saying what the rollout was doing when it died.
+  clearHookRecord(store.dir);
   const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
   const left = proxies.filter((proxy) => proxy.left === true).map((proxy) => proxy.message);
@@ -99,6 +100,21 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     ...(left.length > 0 && { left }),
     message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+/**
+ * Stops a hook the dead rollout (or a recovery of it killed in turn) left running, said on stderr and in the
+ * journal (the record operators and `status` read), with no weight: the recovery's lines carry none (see above).
+ */
+export async function stopDeadRunHook(
+  store: StateStore,
+  snapshot: RolloutSnapshot,
+  options: { actor: string; warn: (message: string) => void; now: () => number },
+): Promise<void> {
+  const stopped = await stopOrphanHook(store.dir, snapshot);
+  if (stopped === undefined) return;
+  options.warn(stopped);
+  store.appendEvent({ at: options.now(), type: 'warning', stage: snapshot.stageIndex, actor: options.actor, message: stopped });
 }
 
 interface HookRun {

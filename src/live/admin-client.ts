@@ -28,7 +28,9 @@ export interface RouteSet {
   goingOn?: boolean;
   /** The rollout's last route (its ending): the proxy refuses any later one of this run going on from it. */
   ended?: boolean;
-  /** Only over the route read (its updatedAt): the proxy refuses (409, code `changed`) if another was set since. */
+  /** Only over the route read (its revision): the proxy refuses (409, code `changed`) if another was set since. */
+  ifRevision?: number;
+  /** The same by the route's updatedAt: sent too, for a proxy from before session 18 (which knows no revision). */
   ifUpdatedAt?: number;
 }
 
@@ -56,7 +58,7 @@ export class AdminCallError extends Error {
     readonly status?: number,
     /**
      * Why a 409, when the proxy says: `held` by another run's lease, another run's `promoted` green (route-claims.ts),
-     * `changed` since the route an `ifUpdatedAt` names.
+     * `changed` since the route an `ifRevision` (or `ifUpdatedAt`) names.
      */
     readonly code?: string,
     /** The proxy applied the route but could not save it (its 500 says what a restart would serve instead). */

@@ -26,7 +26,7 @@ export function deadRunOf(snapshot: RolloutSnapshot, stateDir: string): DeadRun 
 
 export type RecoveryStep =
   /** The dead run's own route: blue sent as its ending (its ids). */
-  | { kind: 'blue'; ending: Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn' | 'ifUpdatedAt'>; what: string }
+  | { kind: 'blue'; ending: Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn' | 'ifRevision' | 'ifUpdatedAt'>; what: string }
   /** Serving blue, and not the dead run's route: nothing to send. */
   | { kind: 'already_blue'; what: string }
   /** Another run's route, or one set by hand: not the dead run's to undo. */
@@ -82,12 +82,14 @@ function anotherRunsRoute(route: Route, now: number, dead: DeadRun): string {
  * resumed, so the proxy refuses it over another run's completed promotion (route-claims.ts); and only over the route
  * read, so another run's route set after the read stands (the proxy answers 409).
  */
-function deadRunsEnding(route: Route, runs: readonly string[]): Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn' | 'ifUpdatedAt'> {
+function deadRunsEnding(route: Route, runs: readonly string[]): Pick<RouteSet, 'controller' | 'resumes' | 'ended' | 'goingOn' | 'ifRevision' | 'ifUpdatedAt'> {
   const controller = route.controller as string;
   const resumes = runs.filter((id) => id !== controller);
   // Its live route is gone on from (its own lease running out meanwhile does not refuse the blue). A route of its
   // own that ended (blue, or a promotion it sent before it died) cannot be (the proxy refuses a run going on past
-  // its ending): the blue is conditional on that route being the one in force still (ifUpdatedAt).
-  const condition = route.ended === true ? { ifUpdatedAt: route.updatedAt } : { goingOn: true };
+  // its ending): the blue is conditional on that route being the one in force still (ifRevision; ifUpdatedAt too, which
+  // a proxy from before revisions checks alone).
+  const read = { ifUpdatedAt: route.updatedAt, ...(route.revision !== undefined && { ifRevision: route.revision }) };
+  const condition = route.ended === true ? read : { goingOn: true };
   return { controller, ...(resumes.length > 0 && { resumes }), ended: true, ...condition };
 }

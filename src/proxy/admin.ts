@@ -1,7 +1,7 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves }
-//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended?, ifUpdatedAt? }
+//   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended?, ifRevision?, ifUpdatedAt? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
 //        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
@@ -102,7 +102,12 @@ export interface RouteRequest {
   goingOn?: boolean;
   /** `rollout --resume`: the controller ids of the dead runs this run goes on from (their routes are its own). */
   resumes?: string[];
-  /** Only over the route set at this time (the `updatedAt` the caller read): refused (409) if another was set since. */
+  /** Only over the route of this revision (the `revision` the caller read): refused (409) if another was set since. */
+  ifRevision?: number;
+  /**
+   * Only over the route set at this time (the `updatedAt` the caller read): refused (409) if another was set since.
+   * Sent alone by callers from before session 18 (two routes set in the same ms share it); with ifRevision, both must match.
+   */
   ifUpdatedAt?: number;
 }
 
@@ -154,6 +159,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (b.ended === true) route.ended = true;
   if (b.ifUpdatedAt !== undefined && (typeof b.ifUpdatedAt !== 'number' || !Number.isFinite(b.ifUpdatedAt) || b.ifUpdatedAt < 0))
     return "ifUpdatedAt must be a number of 0 or more (the route's updatedAt, as GET /admin/route answered it)";
+  if (b.ifRevision !== undefined && (typeof b.ifRevision !== 'number' || !Number.isSafeInteger(b.ifRevision) || b.ifRevision < 0))
+    return "ifRevision must be a whole number of 0 or more (the route's revision, as GET /admin/route answered it)";
   return {
     route,
     ...(typeof b.stage === 'number' && { stage: b.stage }),
@@ -161,6 +168,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     ...(typeof b.quality === 'string' && { quality: b.quality }),
     ...(b.goingOn === true && { goingOn: true }),
     ...(Array.isArray(resumes) && resumes.length > 0 && { resumes: resumes as string[] }),
+    ...(typeof b.ifRevision === 'number' && { ifRevision: b.ifRevision }),
     ...(typeof b.ifUpdatedAt === 'number' && { ifUpdatedAt: b.ifUpdatedAt }),
   };
 }
@@ -273,7 +281,8 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   if (changed !== undefined) return json(res, 409, { error: changed });
   // Conditional on the route the caller read (a dead run's recovery over that run's ended route): nothing set
   // since (another run's first route landing between the read and this write) is overwritten.
-  const moved = next.ifUpdatedAt === undefined ? undefined : route.changedFrom(next.ifUpdatedAt);
+  const conditional = next.ifRevision !== undefined || next.ifUpdatedAt !== undefined;
+  const moved = conditional ? route.changedFrom({ revision: next.ifRevision, updatedAt: next.ifUpdatedAt }) : undefined;
   if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed' });
   // Another rollout run's live lease, or its completed promotion (a lease that ran out is applied first).
   route.effective();

@@ -86,16 +86,23 @@ export class RouteHolder {
   }
 
   /**
-   * Why a route conditional on the one its caller read (set at `updatedAt`, as GET /admin/route answered it) may not
-   * replace the route in force: another route was set since (another run's first route, an operator's, the lease
-   * running out). Undefined while the route read is still the one in force. A dead run's recovery sends its blue so
-   * over the dead run's ended route, which it may not go on from (changedSince).
+   * Why a route conditional on the one its caller read (its `revision`, and its `updatedAt`, as GET /admin/route
+   * answered them) may not replace the route in force: another route was set since (another run's first route, an
+   * operator's, the lease running out). Undefined while the route read is still the one in force. A dead run's
+   * recovery sends its blue so over the dead run's ended route, which it may not go on from (changedSince). A caller
+   * from before session 18 names the time alone, which two routes set in the same ms share.
    */
-  changedFrom(updatedAt: number): string | undefined {
+  changedFrom(read: { revision?: number; updatedAt?: number }): string | undefined {
     this.effective();
     const route = this.route;
-    if (route.updatedAt === updatedAt) return undefined;
-    return `the route was changed since it was read (the one set at ${new Date(updatedAt).toISOString()}): ${whoSet(route)}`;
+    const same =
+      (read.revision === undefined || read.revision === (route.revision ?? 0)) && (read.updatedAt === undefined || read.updatedAt === route.updatedAt);
+    if (same) return undefined;
+    const which = [
+      ...(read.updatedAt === undefined ? [] : [`set at ${new Date(read.updatedAt).toISOString()}`]),
+      ...(read.revision === undefined ? [] : [`revision ${read.revision}`]),
+    ].join(', ');
+    return `the route was changed since it was read (the one ${which}): ${whoSet(route)}`;
   }
 
   /**
@@ -109,7 +116,13 @@ export class RouteHolder {
 
   /** Replaces the route. A weight or mirror above 0 without a lease (and no promotion) is refused. */
   set(next: Omit<Route, 'updatedAt'>): Route {
-    const route: Route = { ...next, greenWeight: clampShare(next.greenWeight), mirror: clampShare(next.mirror), updatedAt: this.options.clock.now() };
+    const route: Route = {
+      ...next,
+      greenWeight: clampShare(next.greenWeight),
+      mirror: clampShare(next.mirror),
+      updatedAt: this.options.clock.now(),
+      revision: this.nextRevision(),
+    };
     if (this.options.rollout !== undefined) route.rollout = this.options.rollout;
     if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
@@ -171,11 +184,16 @@ export class RouteHolder {
     this.lease.forget();
     // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
     const lapsed = this.route.controller;
-    this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now() };
+    this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now(), revision: this.nextRevision() };
     if (lapsed !== undefined) this.route.controller = lapsed;
     if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();
+  }
+
+  /** The revision of the next route: one more than the route in force (a route file from before revisions: 0). */
+  private nextRevision(): number {
+    return (this.route.revision ?? 0) + 1;
   }
 
   private persist(): void {

@@ -26,6 +26,12 @@ export interface Route {
   /** The controller's last route (its rollout ended): nothing more of that run goes on from it (a late renewal). */
   ended?: true;
   updatedAt: number;
+  /**
+   * The proxy's count of routes set, bumped by each one (a lease running out too), kept across restarts in the route
+   * file: what a route conditional on the one read names (PUT /admin/route `ifRevision`), where `updatedAt` can be
+   * the same for two routes (set in the same ms, or the clock stepped back). Absent in routes saved before session 18.
+   */
+  revision?: number;
 }
 
 /** The plan and models a route moves traffic between: a promotion of one model is not another's. */
@@ -94,6 +100,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
   if (typeof r.controller === 'string') route.controller = r.controller;
   if (typeof r.by === 'string') route.by = r.by;
+  if (Number.isSafeInteger(r.revision) && (r.revision as number) >= 0) route.revision = r.revision as number;
   if (r.ended === true && route.controller !== undefined) route.ended = true;
   return route;
 }

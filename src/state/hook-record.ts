@@ -34,6 +34,13 @@ interface HookRecord {
   /** Set when a recovery ran it (`bluegreen rollback`, or a new rollout putting a dead one back on blue): which. */
   recovery?: string;
   hook?: PlanHookKey;
+  /** Its group no longer runs: a recovery stopped it (or found it ended), and kept the record for `status`. */
+  stopped?: true;
+  /**
+   * A recovery's record: the dead rollout's record it was written over, put back when the recovery's hook ends, so
+   * what the rollout was doing when it died is still said if the recovery fails (or is killed in turn).
+   */
+  died?: HookRecord;
 }
 
 /** The rollback hook a recovery of the folder's dead rollout ran (a `bluegreen rollback` killed in turn, say). */
@@ -66,22 +73,42 @@ export function hookRecorder(
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
   const { plan, event, stage, greenWeight, pid, by, recovery, hook } = call;
+  // A recovery writes over the dead rollout's record (stopOrphanHook kept it): carried inside its own, and put back
+  // when its hook ends, until the recovery has finished (clearHookRecord).
+  let died: HookRecord | undefined;
   // A plain write, no fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to
   // survive a killed process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery, hook } satisfies HookRecord)}\n`;
+      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
+  const begin = () => {
+    if (recovery !== undefined) died = deadRunsRecord(readRecord(dir), plan, pid);
+    write();
+  };
   // Removed only while it still holds this call's record: an ending's move recorded while a slow stage move was
   // still under way must outlive that stage move's end (review11).
   const finished = () =>
     bestEffort(() => {
-      if (readFileSync(file, 'utf8') === written) rmSync(file, { force: true });
+      if (readFileSync(file, 'utf8') !== written) return;
+      if (died === undefined) rmSync(file, { force: true });
+      else writeFileSync(file, `${JSON.stringify(died)}\n`);
     });
-  return { begin: () => write(), started: (pgid) => write(pgid), finished };
+  return { begin, started: (pgid) => write(pgid), finished };
+}
+
+/** The record a recovery (process `pid`) writes over, when it is the dead rollout's of the same plan, not another recovery's. */
+function deadRunsRecord(record: HookRecord | undefined, plan: string, pid: number): HookRecord | undefined {
+  if (record === undefined || record.plan !== plan || record.pid === pid) return undefined;
+  return record.recovery === undefined ? record : validRecord(record.died);
+}
+
+/** Forgets the folder's hook record: its rollout was recovered (or resumed), so nothing in it is under way any more. */
+export function clearHookRecord(dir: string): void {
+  bestEffort(() => rmSync(path.join(dir, HOOK_FILE), { force: true }));
 }
 
 function bestEffort(work: () => void): void {
@@ -94,11 +121,14 @@ function bestEffort(work: () => void): void {
 
 function readRecord(dir: string): HookRecord | undefined {
   try {
-    const record = JSON.parse(readFileSync(path.join(dir, HOOK_FILE), 'utf8')) as unknown;
-    return typeof record === 'object' && record !== null ? (record as HookRecord) : undefined;
+    return validRecord(JSON.parse(readFileSync(path.join(dir, HOOK_FILE), 'utf8')));
   } catch {
     return undefined;
   }
+}
+
+function validRecord(record: unknown): HookRecord | undefined {
+  return typeof record === 'object' && record !== null && !Array.isArray(record) ? (record as HookRecord) : undefined;
 }
 
 /** The plan's hook a record names ("on_stage"), if it names one as a plan does: it is printed. */
@@ -121,7 +151,9 @@ function hasGroup(record: HookRecord): record is HookRecord & { pgid: number } {
  * none, or when the record is another rollout's, torn, or from before records named the stage and weight.
  */
 export function readHookInFlight(dir: string, rollout: { plan: { name: string; stages: readonly unknown[] }; pid: number }): HookInFlight | undefined {
-  const record = readRecord(dir);
+  const read = readRecord(dir);
+  // A recovery's hook under way (or killed) carries the dead rollout's record inside its own.
+  const record = read !== undefined && read.pid !== rollout.pid && read.recovery !== undefined ? validRecord(read.died) : read;
   if (!record || record.plan !== rollout.plan.name || record.pid !== rollout.pid) return undefined;
   const { event, stage, greenWeight } = record;
   if (!EVENTS.includes(event as HookEventName) || !Number.isSafeInteger(stage) || (stage as number) < 1 || (stage as number) > rollout.plan.stages.length)
@@ -131,7 +163,7 @@ export function readHookInFlight(dir: string, rollout: { plan: { name: string; s
     event: event as HookEventName,
     stage: stage as number,
     greenWeight,
-    ...(hasGroup(record) && { running: isOurHook(record) }),
+    ...(record.stopped === true ? { running: false } : hasGroup(record) && { running: isOurHook(record) }),
     ...(record.by === 'proxies' && { by: 'proxies' as const }),
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
   };
@@ -222,8 +254,30 @@ function isOurHook(record: HookRecord & { pgid: number }): boolean {
 export async function stopOrphanHook(dir: string, rollout: { plan: { name: string }; pid: number }): Promise<string | undefined> {
   const record = readRecord(dir);
   if (!record) return undefined;
-  rmSync(path.join(dir, HOOK_FILE), { force: true });
-  if (!hasGroup(record) || record.plan !== rollout.plan.name || !isOurHook(record)) return undefined;
+  const file = path.join(dir, HOOK_FILE);
+  // Another plan's record says nothing of this rollout.
+  if (record.plan !== rollout.plan.name) {
+    rmSync(file, { force: true });
+    return undefined;
+  }
+  const said = hasGroup(record) && isOurHook(record) ? await stopGroup(record, rollout) : undefined;
+  // Rewritten once the group is stopped (a recovery killed before that finds it again), and kept until the recovery
+  // has finished (clearHookRecord): should it fail, status still says what the rollout was doing when it died.
+  const kept = record.pid !== rollout.pid && record.recovery !== undefined ? validRecord(record.died) : record;
+  if (kept === undefined) rmSync(file, { force: true });
+  else if (kept !== record || hasGroup(record)) bestEffort(() => writeFileSync(file, `${JSON.stringify(stoppedRecord(kept))}\n`));
+  return said;
+}
+
+/** The record with its group stopped: no group left to stop again (a pid reused since), said as ended. */
+function stoppedRecord(record: HookRecord): HookRecord {
+  if (!hasGroup(record)) return record;
+  const { pgid: _stopped, ...rest } = record;
+  return { ...rest, stopped: true };
+}
+
+/** SIGTERM to the record's group, SIGKILL after a grace; says what it stopped and whose it was. */
+async function stopGroup(record: HookRecord & { pgid: number }, rollout: { pid: number }): Promise<string> {
   const signal = (name: NodeJS.Signals | 0) => {
     try {
       process.kill(-record.pgid, name);

@@ -28,6 +28,7 @@ export {
 } from './control.js';
 export { markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
 export {
+  clearHookRecord,
   describeHookInFlight,
   describeRecovery,
   greenAfterDeath,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
-import { planFromYaml, simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
+import { planFromYaml, simulatedPlan, simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 
 async function deadFolder(phase: 'progressing' | 'rolled_back', events: Partial<RolloutEvent>[]): Promise<{ cwd: string; file: string }> {
@@ -45,4 +45,21 @@ describe('rollout --resume on a rollout that died while ending', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--resume: the rollout that died was already ending (abort requested by ops@host)');
   });
+});
+
+// loose18: the plan's warnings came first, and the refusal (the operator's problem) after them.
+it('says a refused --resume before, and instead of, the plan warnings', async () => {
+  const cwd = tempDir();
+  // A stage lower than the one before: a plan warning the rollout prints as it starts.
+  const stages = [
+    { duration: '10s', weight: 0.5 },
+    { duration: '10s', weight: 0.25 },
+  ];
+  const file = writePlan(simulatedStagesPlan('resume-warned', stages), cwd);
+  const warned = await runCli(['validate', file], { cwd });
+  expect(warned.stdout).toContain('warning: ');
+  const run = await runCli(['rollout', file, '--resume', '--plain', '--state-dir', 'st'], { cwd });
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(/^bluegreen: --resume: there is no unfinished rollout to resume in \S+ \(no state\)/);
+  expect(run.stderr).not.toContain('warning');
 });

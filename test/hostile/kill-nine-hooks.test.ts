@@ -87,6 +87,10 @@ it('killed during its own on_rollback after a breach: status says it died rollin
   expect(rollback.code, rollback.stderr).toBe(0);
   expect(rollback.stderr).toMatch(/stopped the on_rollback hook \(process group \d+\) left running by the dead rollout/);
   expect(isAlive(hookPid)).toBe(false);
+  // The journal says it too (loose18: stderr alone did), with who did it and no weight.
+  const stoppedLine = journal(dir).find((event) => event.type === 'warning' && event.message.startsWith('stopped the on_rollback hook'));
+  expect(stoppedLine).toMatchObject({ stage: 0, actor: expect.stringContaining('(bluegreen rollback)') as string });
+  expect(stoppedLine?.greenWeight).toBeUndefined();
   expect(hookLog(dir)).toEqual(['stage 0.5', 'rollback 0']);
   expect(readState(dir)).toMatchObject({ phase: 'rolled_back', exitCode: 5, greenWeight: 0 });
   // Why it was rolling back: from state.json, or (when state.json was still a write behind) the journal's line.
@@ -122,6 +126,15 @@ it('killed during on_promote: a new rollout of the same plan stops that hook bef
   expect((await exitOf(again)).code).toBe(143);
   expect(hookLog(dir)).not.toContain('promoted');
   expect(journal(dir).at(-1)).toMatchObject({ type: 'finished', data: { phase: 'interrupted', exitCode: 143 } });
+  // The dead run's journal (moved aside by the new rollout) says the hook was stopped, and by whom.
+  const previous = readFileSync(path.join(dir, '.bluegreen', 'events.prev.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; message: string; actor?: string });
+  expect(previous.find((event) => event.message.startsWith('stopped the on_promote hook'))).toMatchObject({
+    type: 'warning',
+    actor: expect.stringContaining('(bluegreen rollout)') as string,
+  });
 });
 
 // Before: the recovery journaled its hook's outcome (and each proxy's) at green 0, and status and the orphan message
@@ -139,4 +152,53 @@ it('a recovery whose on_rollback fails leaves status saying where green was, not
   expect(status.stdout).toContain('stage 2/2, green 100% / blue 0%');
   expect(status.stderr).toContain('at stage 2/2 with green at 100%; traffic may not be on blue');
   expect(journalHas(dir, 'hook_failed')()).toBe(true);
+});
+
+// loose18: the recovery removed hook.json before it ran, so once it failed (or was killed), status no longer said
+// the rollout died promoting. Killed at each step of the recoveries that follow, it still ends on blue.
+it('a rollout killed during on_promote, then recoveries killed or failing: status keeps saying it died promoting, the last one ends on blue', async () => {
+  const dir = tempDir();
+  // on_rollback: the first run waits (the recovery is killed meanwhile), the second fails, the third succeeds.
+  const rollbackHook = `[ -e rb1.pid ] || { echo $$ > rb1.pid; sleep 60; }; [ -e rb2 ] || { touch rb2; exit 3; }; echo "rollback $BLUEGREEN_GREEN_WEIGHT" >> hook.log`;
+  plan(
+    dir,
+    `  on_rollback: { exec: '${rollbackHook}', retries: 0, timeout: 90s }
+  on_promote: { exec: '${waitsOnce('promote.pid', 'echo promoted >> hook.log')}', timeout: 90s }`,
+    { stages: ['{ duration: 300ms, green_weight: 0.5 }', '{ duration: 300ms, green_weight: 1 }'] },
+  );
+  await killRollout(dir, pidIn(dir, 'promote.pid'), 'on_promote to start');
+  const promotePid = Number(readFileSync(path.join(dir, 'promote.pid'), 'utf8'));
+  const diedPromoting = 'green at 100% (its promote hook moving all traffic to green was running when it died';
+
+  // 1. A rollback killed while its own on_rollback runs: it had stopped on_promote; both are said.
+  const first = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+  await until(pidIn(dir, 'rb1.pid'), "the first recovery's on_rollback to start");
+  expect(isAlive(promotePid)).toBe(false);
+  first.kill('SIGKILL');
+  await exitOf(first);
+  const killed = await runCli(['status'], { cwd: dir });
+  expect(killed.code).toBe(5);
+  expect(killed.stdout).toContain(`${diedPromoting}, and has ended since)`);
+  expect(killed.stdout).toContain(`a bluegreen rollback (pid ${first.pid}) was killed while its rollback hook ran, and the hook still runs`);
+
+  // 2. The next rollback stops that hook, runs its own, which fails: still unfinished, still said.
+  const failed = await runCli(['rollback'], { cwd: dir, env });
+  expect(failed.code, failed.stderr).toBe(5);
+  expect(failed.stderr).toContain(`left running by a bluegreen rollback (pid ${first.pid}) that was killed while it ran`);
+  expect(isAlive(Number(readFileSync(path.join(dir, 'rb1.pid'), 'utf8')))).toBe(false);
+  const after = await runCli(['status'], { cwd: dir });
+  expect(after.code).toBe(5);
+  expect(after.stdout).toContain(`${diedPromoting}, and has ended since)`);
+  expect(after.stderr).toContain(diedPromoting);
+  // That recovery's hook was stopped: no longer said as running; its stop is in the journal's recent events.
+  expect(after.stdout).not.toContain(`a bluegreen rollback (pid ${first.pid}) was killed while its rollback hook ran`);
+  expect(after.stdout).toMatch(/warning +stage 2: stopped the on_rollback hook \(process group \d+\) left running by a bluegreen rollback/);
+
+  // 3. The last one puts traffic back on blue and forgets the record.
+  const last = await runCli(['rollback'], { cwd: dir, env });
+  expect(last.code, last.stderr).toBe(0);
+  expect(hookLog(dir)).toEqual(['stage 0.5', 'stage 1', 'rollback 0']);
+  expect(readState(dir)).toMatchObject({ phase: 'rolled_back', exitCode: 5, greenWeight: 0 });
+  expect(existsSync(path.join(dir, '.bluegreen', 'hook.json'))).toBe(false);
+  expect((await runCli(['status'], { cwd: dir })).code).toBe(0);
 });

@@ -73,3 +73,42 @@ describe('rollout --dry-run on a live plan', () => {
     expect(unreachable.stderr).toContain('preflight: 1 of 1 proxies did not answer');
   });
 });
+
+// loose18: validate --check-upstream checked the upstream even for a live plan whose rollout sends nothing upstream
+// itself (exit 3 for an upstream key only the proxies hold), and never the proxies the rollout's preflight reads.
+describe('validate --check-upstream on a live plan', () => {
+  it('checks the proxies as the rollout does, not an upstream the rollout never sends to', async () => {
+    const proxies = await fixture.startProxies(2);
+    const [first, second] = proxies as [Running, Running];
+    const upstream = `upstream: { base_url: "http://127.0.0.1:${await refusedPort()}/v1", api_key_env: UNSET_UPSTREAM_KEY }`;
+    const dir = writeRolloutPlan({ stages: STAGES, upstream }, proxies);
+    const before = proxies.map((proxy) => proxy.proxy.route.stored);
+    const checked = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain(
+      "upstream: not checked: a rollout of this plan sends nothing upstream itself (its proxies send the application's requests, with their own keys)",
+    );
+    expect(checked.stdout).toContain(
+      `proxies: ok (2 proxies answered, serving this plan: ${first.proxy.adminUrl as string}, ${second.proxy.adminUrl as string})`,
+    );
+    expect(checked.stdout).not.toContain('UNSET_UPSTREAM_KEY');
+    // Read only, as the rollout's preflight reads them.
+    expect(proxies.map((proxy) => proxy.proxy.route.stored)).toEqual(before);
+    const json = await runCli(['validate', 'plan.yaml', '--check-upstream', '--json'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { checked: unknown }).checked).toEqual({ upstream: false, proxies: [first.proxy.adminUrl, second.proxy.adminUrl] });
+
+    // The admin token unset: the rollout would stop at start (exit 2), and so does the check.
+    const noToken = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('proxy.admin.token_env names ADMIN_TOKEN, which is not set');
+    // --state-dir says where the proxy is found, for --check-upstream only.
+    expect((await runCli(['validate', 'plan.yaml', '--state-dir', dir], { cwd: dir })).code).toBe(2);
+
+    // A proxy that does not answer: the rollout's preflight failure, exit 3.
+    const gone = writeRolloutPlan({ stages: STAGES, upstream }, [`http://127.0.0.1:${await refusedPort()}`]);
+    const unreachable = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: gone, env: { ADMIN_TOKEN } });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('preflight: 1 of 1 proxies did not answer');
+  });
+});

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { restoreBlue } from '../../src/cli/recover.js';
 import { UsageError } from '../../src/core/exit.js';
 import { loadPlan } from '../../src/plan/load.js';
-import { StateStore } from '../../src/state/index.js';
+import { hookRecorder, orphanMessage, StateStore } from '../../src/state/index.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
@@ -70,9 +70,13 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
     const [told, silent] = proxies as [Running, Running];
     const { dir, store, dead } = await deadRollout(proxies, { lastPassed: true });
     promote(told);
+    // The dead run's record of its promotion under way (hook.json), as the rollout writes it.
+    hookRecorder(store.dir, { plan: dead.plan.name, event: 'promote', stage: 2, greenWeight: 1, pid: dead.pid, by: 'proxies' }).begin();
     await silent.close();
     const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
     expect(result.ok).toBe(false);
+    // loose18: the recovery had removed that record before it ran, so status no longer said the promotion was under way.
+    expect(orphanMessage(dead, store.dir)).toContain('with green at 100% (its promotion of the proxies was under way when it died)');
     expect(result.message).toContain(`proxy ${silent.proxy.adminUrl as string}: unreachable`);
     expect(result.message).toContain('it may serve green until told, so check its route by hand');
     expect(result.message).toContain('the rollout is still marked unfinished');

@@ -278,6 +278,36 @@ describe('admin API', () => {
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   });
 
+  // loose18: the condition compared ms timestamps, so a route set in the same ms as the one read (or under a clock
+  // stepped back) passed for it. The revision the proxy bumps on each route set tells them apart.
+  it('takes a route conditional on the revision read (ifRevision), which two routes set in the same ms do not share', async () => {
+    const now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, now: () => now });
+    const url = `${running.proxy.adminUrl as string}/admin/route`;
+    const put = async (body: Record<string, unknown>) => {
+      const answer = await admin(url, { method: 'PUT', body: { mirror: 0, ...body } });
+      return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string; route?: { updatedAt: number; revision?: number } }) };
+    };
+    const ended = await put({ controller: 'run-a', greenWeight: 0, reason: 'rollback: breach', ended: true });
+    const read = (await (await admin(url)).json()) as { route: { updatedAt: number; revision: number } };
+    expect(read.route).toMatchObject({ updatedAt: ended.route?.updatedAt, revision: ended.route?.revision });
+    // Another run's first route lands in the same ms: the same updatedAt, the next revision.
+    const other = await put({ controller: 'run-b', by: 'bob@ci pid 7, state folder /b', greenWeight: 0.5, ttlMs: 60_000 });
+    expect(other.route).toMatchObject({ updatedAt: read.route.updatedAt, revision: read.route.revision + 1 });
+    const refused = await put({ controller: 'run-a', greenWeight: 0, ended: true, ifRevision: read.route.revision, ifUpdatedAt: read.route.updatedAt });
+    expect(refused).toMatchObject({ status: 409, code: 'changed' });
+    expect(refused.error).toBe(
+      `the route was changed since it was read (the one set at ${new Date(now).toISOString()}, revision ${read.route.revision}): green 0.5, mirror 0, ` +
+        `set at ${new Date(now).toISOString()} by another rollout (bob@ci pid 7, state folder /b)`,
+    );
+    expect(running.proxy.route.stored).toMatchObject({ controller: 'run-b', greenWeight: 0.5 });
+    // A caller from before revisions (ifUpdatedAt alone) cannot tell the two apart: its blue goes over the other run's.
+    expect((await put({ greenWeight: 0, reason: 'older caller', ifUpdatedAt: read.route.updatedAt })).status).toBe(200);
+    // Over the revision in force, it goes.
+    const current = running.proxy.route.stored.revision as number;
+    expect((await put({ greenWeight: 0, reason: 'operator', ifRevision: current })).route?.revision).toBe(current + 1);
+  });
+
   it('checks route requests field by field', () => {
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
@@ -300,6 +330,13 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: '5' }, 0)).toMatch(/ifUpdatedAt/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: -1 }, 0)).toMatch(/ifUpdatedAt/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: 5 }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 }, ifUpdatedAt: 5 });
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifRevision: 1.5 }, 0)).toMatch(/ifRevision/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifRevision: -1 }, 0)).toMatch(/ifRevision/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifRevision: 3, ifUpdatedAt: 5 }, 0)).toEqual({
+      route: { greenWeight: 0, mirror: 0 },
+      ifRevision: 3,
+      ifUpdatedAt: 5,
+    });
     // The reason is printed by the proxy and by status: one line, no terminal escapes (a screen clear, a title).
     expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({
       route: { greenWeight: 0, mirror: 0, reason: 'back [2J ]0;pwned on blue' },

@@ -73,6 +73,9 @@ describe('RouteHolder', () => {
     await route.flush();
     const restarted = new RouteHolder({ stateDir: dir, clock: { now: () => 10_000_000 } });
     expect(restarted.effective()).toMatchObject({ greenWeight: 1, mirror: 0 });
+    // The route's revision goes on from the saved one: a conditional route naming an earlier one never matches again.
+    expect(restarted.stored.revision).toBe(1);
+    expect(restarted.set({ greenWeight: 0, mirror: 0 }).revision).toBe(2);
   });
 
   it("writes no change under way once detached (draining: the file is the next proxy's)", async () => {

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hookRecorder, readHookInFlight } from '../../src/state/hook-record.js';
+import { clearHookRecord, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook } from '../../src/state/hook-record.js';
 import { tempDir } from '../helpers/plans.js';
 
 const rollout = { plan: { name: 'p', stages: [1, 2, 3] }, pid: 4242 };
@@ -27,6 +27,42 @@ describe('hook.json records', () => {
     stage.finished();
     expect(readHookInFlight(dir, rollout)).toEqual({ event: 'rollback', stage: 2, greenWeight: 0, by: 'proxies' });
     ending.finished();
+    expect(existsSync(path.join(dir, 'hook.json'))).toBe(false);
+  });
+
+  // loose18: a recovery removed the dead rollout's record before it ran (stopOrphanHook), so after a recovery that
+  // failed, status no longer said a promotion was under way when the rollout died.
+  it("keeps the dead rollout's record through a recovery, its own hook's record written over it and then put back", async () => {
+    const dir = tempDir();
+    const promotion = { event: 'promote', stage: 3, greenWeight: 1, by: 'proxies' };
+    hookRecorder(dir, { plan: 'p', event: 'promote', stage: 3, greenWeight: 1, pid: 4242, by: 'proxies' }).begin();
+    // The rollout died there: a recovery (another process) stops what it left running, and keeps the record.
+    expect(await stopOrphanHook(dir, rollout)).toBeUndefined();
+    expect(readHookInFlight(dir, rollout)).toEqual(promotion);
+    const recovery = hookRecorder(dir, { plan: 'p', event: 'rollback', stage: 3, greenWeight: 0, pid: 5151, recovery: 'bluegreen rollback' });
+    recovery.begin();
+    // While the recovery's hook runs (or after the recovery was killed), both are said.
+    expect(readHookInFlight(dir, rollout)).toEqual(promotion);
+    expect(readRecoveryHook(dir, rollout)).toEqual({ pid: 5151, command: 'bluegreen rollback' });
+    // A recovery killed there: the next one stops its hook and puts the dead rollout's record back.
+    expect(await stopOrphanHook(dir, rollout)).toBeUndefined();
+    expect(readRecoveryHook(dir, rollout)).toBeUndefined();
+    expect(readHookInFlight(dir, rollout)).toEqual(promotion);
+    // The next recovery's hook ends (it failed, say): the dead rollout's record is back, for status.
+    const again = hookRecorder(dir, { plan: 'p', event: 'rollback', stage: 3, greenWeight: 0, pid: 6262, recovery: 'bluegreen rollback' });
+    again.begin();
+    again.finished();
+    expect(readHookInFlight(dir, rollout)).toEqual(promotion);
+    expect(readRecoveryHook(dir, rollout)).toBeUndefined();
+    // Once a recovery has finished, the record goes.
+    clearHookRecord(dir);
+    expect(existsSync(path.join(dir, 'hook.json'))).toBe(false);
+  });
+
+  it('removes a record of another plan when stopping what the dead rollout left', async () => {
+    const dir = tempDir();
+    hookRecorder(dir, { plan: 'other', event: 'promote', stage: 3, greenWeight: 1, pid: 4242 }).begin();
+    expect(await stopOrphanHook(dir, rollout)).toBeUndefined();
     expect(existsSync(path.join(dir, 'hook.json'))).toBe(false);
   });
 });

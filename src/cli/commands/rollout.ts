@@ -54,6 +54,12 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
     await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
     return;
   }
+  // A --resume the folder refuses is the operator's problem: said first and alone, not after the plan's warnings.
+  // (The real run checks again under the folder's lock.)
+  if (flags.resume) {
+    const store = new StateStore(dir);
+    resumable(store, plan, rolloutStanding(store));
+  }
   // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them).
   for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   let final: RolloutSnapshot | undefined;

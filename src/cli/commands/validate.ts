@@ -7,11 +7,20 @@ import { mirroredText, mirroredTotalText, rateBasisText, requestCostText, reques
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import { TrafficError } from '../../traffic/errors.js';
-import { CliError, EXIT } from '../../core/exit.js';
+import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 import type { ValidateFlags } from '../definitions/validate.js';
 import { checkBeforeTraffic, missingAdminTokenWarnings, missingKeyWarnings } from '../plan-checks.js';
 import { protectPlanSecrets } from '../secrets.js';
+import type { Plan } from '../../plan/plan.js';
+import { stateDir } from '../../state/index.js';
+import { sendsNothingUpstream } from '../../live/upstream-free.js';
+
+/** What --check-upstream checked: the upstream (when the rollout itself sends to it), a live plan's proxies. */
+interface Checked {
+  upstream: boolean;
+  proxies?: string[];
+}
 
 /** Runs `bluegreen validate PLAN` (its command line: definitions/validate.ts); sets ctx.exitCode. */
 export async function validate(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
@@ -30,14 +39,16 @@ export async function validate(file: string, options: ValidateFlags, ctx: CliCon
 async function validatePlan(file: string, options: ValidateFlags, ctx: CliContext): Promise<void> {
   const plan = loadPlan(file, ctx.cwd);
   protectPlanSecrets(ctx, plan);
+  if (options.stateDir !== undefined && !options.checkUpstream)
+    throw new UsageError("--state-dir is for --check-upstream (where a live plan's running proxy is found): add --check-upstream, or leave it out");
   const warnings = await checkBeforeTraffic(plan);
   const summary = summarisePlan(plan);
-  // The upstream's check (and a simulated upstream's start) loads only when asked for.
-  if (options.checkUpstream) warnings.push(...(await (await import('../preflight.js')).runPreflight(plan, ctx)).warnings);
-  else warnings.push(...missingKeyWarnings(plan, ctx.env, ctx.cwd));
-  warnings.push(...missingAdminTokenWarnings(plan, ctx.env));
+  const checked = options.checkUpstream ? await checkBeforeRollout(plan, ctx, stateDir(options.stateDir, ctx.env, ctx.cwd), warnings) : undefined;
+  if (!options.checkUpstream) warnings.push(...missingKeyWarnings(plan, ctx.env, ctx.cwd), ...missingAdminTokenWarnings(plan, ctx.env));
   if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings }, null, 2)}\n`);
+    ctx.stdout.write(
+      `${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings, ...(checked && { checked }) }, null, 2)}\n`,
+    );
   } else {
     ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
     ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
@@ -47,9 +58,36 @@ async function validatePlan(file: string, options: ValidateFlags, ctx: CliContex
       if (adapted) ctx.stdout.write(`  ${arm} requests: ${adapted}\n`);
     }
     for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
-    if (options.checkUpstream) ctx.stdout.write('upstream: ok\n');
+    if (checked) ctx.stdout.write(checkedText(checked));
   }
   ctx.exitCode = 0;
+}
+
+/**
+ * --check-upstream: the rollout's own checks before traffic. The upstream when the rollout sends to it; a live
+ * plan's proxies as the rollout's preflight reads them (GET /admin/route only: nothing set). A live plan whose
+ * rollout sends nothing itself never reaches the upstream: its proxies do, with their own keys, which this process
+ * need not have. Failures throw as the rollout's do (exit 3; the admin token unset, exit 2).
+ */
+async function checkBeforeRollout(plan: Plan, ctx: CliContext, dir: string, warnings: string[]): Promise<Checked> {
+  const upstream = !sendsNothingUpstream(plan);
+  // The upstream's check (and a simulated upstream's start) loads only when asked for.
+  if (upstream) warnings.push(...(await (await import('../preflight.js')).runPreflight(plan, ctx)).warnings);
+  if (!plan.proxy?.admin) return { upstream };
+  // Loaded only here: a plain validate need not load the live controller.
+  const [{ liveTargets }, { readRoutesOnce, servedPlan }] = await Promise.all([import('../../live/controller.js'), import('../../live/routes.js')]);
+  const { urls, token } = liveTargets(plan, dir, ctx.env);
+  const routes = await readRoutesOnce(urls, token, servedPlan(plan));
+  return { upstream, proxies: routes.map((route) => route.url) };
+}
+
+function checkedText(checked: Checked): string {
+  const upstream = checked.upstream
+    ? 'upstream: ok\n'
+    : "upstream: not checked: a rollout of this plan sends nothing upstream itself (its proxies send the application's requests, with their own keys)\n";
+  const { proxies } = checked;
+  if (proxies === undefined) return upstream;
+  return `${upstream}proxies: ok (${proxies.length} ${proxies.length === 1 ? 'proxy' : 'proxies'} answered, serving this plan: ${proxies.join(', ')})\n`;
 }
 
 function jsonFailure(error: unknown): { body: Record<string, unknown>; exitCode: number } | undefined {
