@@ -2,7 +2,7 @@
 import type { ArmName, Plan, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import type { SimulateConfig } from '../plan/schema.js';
-import { startSimulator, type SimulatorHandle } from '../sim/index.js';
+import type { SimulatorHandle } from '../sim/index.js';
 
 export type ResolvedUpstream = UpstreamConfig & { baseUrl: string };
 
@@ -30,6 +30,8 @@ export async function openEndpoints(plan: Plan, options: { now?: () => number } 
       if (upstream.simulate) {
         let sim = started.get(upstream.simulate);
         if (!sim) {
+          // The simulator loads only for a plan that asks for one: a real upstream's rollout or proxy never does.
+          const { startSimulator } = await import('../sim/index.js');
           sim = await startSimulator(upstream.simulate, { port: upstream.simulate.port, now: options.now });
           started.set(upstream.simulate, sim);
           simulators.push(sim);

@@ -1,8 +1,10 @@
-// The CLI loads React as its production build whatever NODE_ENV says, and leaves NODE_ENV as the user set it.
+// What the CLI loads: React as its production build whatever NODE_ENV says (leaving NODE_ENV as the user set it), the UI
+// libraries only for a dashboard, and each command only the modules it uses.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -104,5 +106,55 @@ describe('commands that draw no dashboard', () => {
     );
     expect(loaded.status).not.toBe(0);
     expect(loaded.stderr).toContain('the UI was loaded');
+  });
+});
+
+/**
+ * The modules `bin/bluegreen.js ARGS` loads, as the URLs a load hook saw (written to a file as each loads, so none
+ * is lost at exit), relative to the package: "dist/cli/main.js", "node_modules/zod/index.js".
+ */
+function modulesLoadedBy(args: string[]): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-'));
+  const list = path.join(dir, 'loaded.txt');
+  const hook = `import { appendFileSync } from 'node:fs';
+    export async function load(url, context, next) { appendFileSync(process.env.BLUEGREEN_TEST_LOADED, url + '\\n'); return next(url, context); }`;
+  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CI: 'true', BLUEGREEN_TEST_LOADED: list },
+    encoding: 'utf8',
+  });
+  expect(run.stderr).not.toContain('internal error');
+  const root = `${pathToFileURL(ROOT).href}/`;
+  return readFileSync(list, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith(root))
+    .map((url) => url.slice(root.length));
+}
+
+describe('each command loads what it uses (definitions/ register the commands, commands/ load when one runs)', () => {
+  it('--version loads no command, no schema and no network library', () => {
+    const loaded = modulesLoadedBy(['--version']);
+    // The check can see what it looks for: the CLI's entry and commander are in the list.
+    expect(loaded).toContain('dist/cli/main.js');
+    expect(loaded.some((file) => file.startsWith('node_modules/commander/'))).toBe(true);
+    expect(loaded.filter((file) => /^dist\/(cli\/commands|proxy|engine|sim|upstream|live|state|report|analysis)\//.test(file))).toEqual([]);
+    expect(loaded.filter((file) => file.startsWith('node_modules/') && !file.startsWith('node_modules/commander/'))).toEqual([]);
+  });
+
+  it('validate loads the plan and its checks, not the proxy, the engine, the simulator or undici', () => {
+    const loaded = modulesLoadedBy(['validate', 'rollouts/demo.yaml']);
+    expect(loaded).toContain('dist/cli/commands/validate.js');
+    expect(loaded.some((file) => file.startsWith('node_modules/yaml/'))).toBe(true);
+    const unused = /^(dist\/(proxy\/(server|admin)|engine\/rollout|sim\/index|live\/controller)\.js|node_modules\/(undici|prom-client)\/)/;
+    expect(loaded.filter((file) => unused.test(file))).toEqual([]);
+  });
+
+  it('status on a folder without state loads no rollout machinery: no engine, upstream client, simulator or proxy', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-status-'));
+    const loaded = modulesLoadedBy(['status', '--state-dir', dir]);
+    expect(loaded).toContain('dist/cli/commands/status.js');
+    const unused = /^(dist\/(proxy\/server|engine\/rollout|cli\/run-rollout|upstream\/index|sim\/index)\.js|node_modules\/(undici|prom-client|yaml)\/)/;
+    expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySet
 import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type Listener, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
-import { stateDir } from '../../state/index.js';
+import { stateDir } from '../../state/files.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
 import { protectPlanSecrets } from '../secrets.js';
