@@ -6,11 +6,12 @@ import { afterEach, expect, it } from 'vitest';
 import { AdminClient } from '../../src/live/admin-client.js';
 import { until } from '../helpers/until.js';
 
-// Flags shared with the server's thread: [request seen, caller blocked, answer written, port].
+// Flags shared with the server's thread: [request seen, caller blocked, answer written, port, never set].
 const SEEN = 0;
 const BLOCKED = 1;
 const WRITTEN = 2;
 const PORT = 3;
+const NEVER = 4;
 
 // The server runs on its own thread, so it answers while the test's thread is blocked (as if suspended).
 const SERVER = `
@@ -37,10 +38,13 @@ afterEach(async () => {
 });
 
 it('an admin call whose answer arrived while the process was suspended past its timeout takes the answer', async () => {
-  const flags = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  const flags = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
   worker = new Worker(SERVER, { eval: true, workerData: flags.buffer });
   await until(() => Atomics.load(flags, PORT) !== 0, 'the server listening');
-  const timeoutMs = 300;
+  // Long enough that this thread reaches its block (below) before the call's time runs out however busy the machine:
+  // at 300 ms, at load 20-30, the timer could run out while this thread still waited to see the request arrive, and the
+  // call failed as it should for an answer that was not there in time, which is not what this test is about.
+  const timeoutMs = 2_000;
   const client = new AdminClient({ url: `http://127.0.0.1:${Atomics.load(flags, PORT)}`, token: 't', timeoutMs });
   const call = client.getRoute();
   const sentAt = Date.now();
@@ -53,10 +57,9 @@ it('an admin call whose answer arrived while the process was suspended past its 
       Atomics.store(flags, BLOCKED, 1);
       Atomics.notify(flags, BLOCKED);
       Atomics.wait(flags, WRITTEN, 0);
-      const wakeAt = sentAt + timeoutMs * 2;
-      while (Date.now() < wakeAt) {
-        // Blocked on purpose: the process is "stopped" until past the call's timeout.
-      }
+      // Blocked on purpose: the process is "stopped" until past the call's timeout (a wait on a flag nobody sets, so
+      // the thread sleeps instead of spinning a core).
+      for (let left = sentAt + timeoutMs * 2 - Date.now(); left > 0; left = sentAt + timeoutMs * 2 - Date.now()) Atomics.wait(flags, NEVER, 0, left);
       resolve();
     }),
   );
