@@ -14,6 +14,14 @@ import { failedResult, succeededResult, type Exchange, type ForwardFailure as Fa
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
 
+// A stream's timer work asked for during one turn of the event loop (Forwarding.timersLater), as bits.
+const IDLE_DUE = 1;
+const STREAM_DUE = 2;
+
+function runDueTimers(forwarding: Forwarding): void {
+  forwarding.runDueTimers();
+}
+
 export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private readonly startedAt: number;
   /** Collected body (error answers, non-streamed bodies) and its size so far. */
@@ -34,6 +42,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
    */
   private awaitingOutput?: FirstEventHold;
+  /** The stream's timer work due on the next tick (IDLE_DUE, STREAM_DUE): see timersLater. */
+  private timersDue = 0;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -57,12 +67,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     // a streamed request is collected instead: no stream, so a failure blue may still answer (settleCollected).
     if (statusCode < 300 && this.request.unread) {
       this.watch = UNREAD;
-      this.armIdle();
+      this.timersLater(IDLE_DUE);
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
       this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes, this.request.onResponseId);
       const leading = this.target.leadingEvents;
       if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
-      else this.armIdle();
+      else this.timersLater(IDLE_DUE);
     } else {
       this.chunks = [];
     }
@@ -89,16 +99,16 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
     if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
-      if (output) this.armIdle();
+      if (output) this.timersLater(IDLE_DUE);
       return;
     }
     if (!sink) {
-      if (output) this.armIdle();
+      if (output) this.timersLater(IDLE_DUE);
       if (!this.sawData) this.streamBegan();
       return watch.feed(chunk);
     }
-    // The stream's timers are restarted once the chunk is written (a Node timer list made or dropped is the
-    // client's wait for its first byte); nothing runs between. A failure below aborts, which clears them.
+    // The stream's timers are restarted on the next tick, once this turn's writes are sent (timersLater). A
+    // failure below settles, and nothing is restarted then.
     const began = !this.sawData;
     this.sawData = true;
     let read = false;
@@ -121,12 +131,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       for (const comment of held) sink.write(comment, this);
     }
     const written = sink.write(chunk, this);
-    if (began) {
-      // The first bytes go now (the client's time to first token), not after the work below.
-      sink.flush();
-      this.streamBegan();
-    }
-    if (output) this.armIdle();
+    if (began) this.streamBegan();
+    if (output) this.timersLater(IDLE_DUE);
     if (!read) watch.feedAfterWrite(chunk);
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
@@ -160,10 +166,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   onResponseEnd(): void {
-    if (!this.settled && !this.watch) return this.settleCollected();
-    this.finish();
-    if (this.settled) return;
+    if (this.settled) return this.finish();
     if (this.watch) return this.endStream(this.watch);
+    this.settleCollected();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
@@ -185,7 +190,31 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    */
   private streamBegan(): void {
     this.sawData = true;
-    if (this.awaitingOutput === undefined) this.restartRequestTimer(this.target.maxStreamMs);
+    if (this.awaitingOutput === undefined) this.timersLater(STREAM_DUE);
+  }
+
+  /**
+   * A stream's timers (its idle timer armed or refreshed, its request timer moved to max_stream_duration) are set
+   * on the next tick rather than in the undici callback that asks for them: after the bytes written this turn have
+   * gone to the client (flushed first: they are its time to first token), and not at all for an answer that ended
+   * within the same read (a short stream whose headers, body and end arrive together), whose timers were made
+   * only to be dropped. The bytes were once flushed at the first write instead, and such a stream's end then cost
+   * the client a second write (a system call) of its own. No timer can fire before a tick of this turn, so the
+   * timeouts are the same.
+   */
+  private timersLater(due: number): void {
+    if (this.timersDue === 0) process.nextTick(runDueTimers, this);
+    this.timersDue |= due;
+  }
+
+  /** timersLater's tick: this turn's bytes to the client, then the timers, unless the request is over meanwhile. */
+  runDueTimers(): void {
+    const due = this.timersDue;
+    this.timersDue = 0;
+    if (this.finished || this.settled) return;
+    if (this.committed) this.sink?.flush();
+    if (due & STREAM_DUE) this.restartRequestTimer(this.target.maxStreamMs);
+    if (due & IDLE_DUE) this.armIdle();
   }
 
   protected override timeoutReason(kind: 'request' | 'idle'): string {
@@ -245,6 +274,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     return { failure: 'timeout', expired: kind, reason: this.timeoutReason(kind), status: this.status };
   }
 
+  /** The stream's end: the client's last bytes first, then the timers cleared (finish()), then the reading. */
   private endStream(watch: AnswerReading): void {
     if (!this.sawData && watch === UNREAD && this.sink) {
       // An empty 2xx answer passed unread is still the answer (a 204, say).
@@ -254,9 +284,11 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (!this.sawData && !this.committed) {
       // 2xx with an empty body: nothing reached the client, so it is a failure blue may still answer.
       const reason = this.firstEvent?.held().length ? 'the stream ended before its first event was whole' : 'the stream was empty';
+      this.finish();
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
     this.sink?.end();
+    this.finish();
     // Reads what was written and not read yet first.
     const parsed = watch.end();
     if (!parsed.ok)

@@ -142,10 +142,9 @@ class ResponseSink implements ClientSink {
   }
 
   flush(): void {
-    // Node corks the socket at a response's write and uncorks it on the next tick, so the bytes would leave only
-    // once this whole turn's work is done (reading the chunk, the stream's timers, the rest of the upstream read).
-    // Uncorked now; the tick's own uncork then finds nothing to do. A cork of another kind (more than Node's one)
-    // is left alone.
+    // Node corks the socket at a response's write and uncorks it on a tick queued then, which may come after other
+    // work queued before it (Forwarding.runDueTimers calls this first, then sets the stream's timers). Uncorked
+    // now; Node's own uncork then finds nothing to do. A cork of another kind (more than Node's one) is left alone.
     const socket = this.res.socket;
     if (socket !== null && socket.writableCorked === 1) socket.uncork();
   }
