@@ -3,7 +3,8 @@
 // Node), and through `bluegreen proxy` (the built CLI, in its own process). Non-streamed and streamed, at
 // 1,000 and 5,000 req/s, in interleaved short rounds (medians reported, with their range); then the highest
 // sustained rate of the pass-through and the proxy (majority of tries per step, then bisected); then the proxy's
-// RSS up to its 1,000,000th request. Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
+// RSS up to its 1,000,000th request, beside a second proxy with the admin API a rollout drives it through (its
+// results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
 // scale down).
 import { createLoadClient } from './lib/open-load.js';
@@ -38,19 +39,19 @@ const bodies = {
 };
 const PATH = '/v1/chat/completions';
 
-/** Requests the proxy has answered so far, and its RSS after each run (for the RSS figures). */
-let proxyRequests = 0;
-/** @type {{ requests: number; rssMb: number }[]} */
-const rssSamples = [];
+/** Requests each proxy has answered so far, and its RSS after each run (for the RSS figures). */
+const served = { proxy: 0, proxyAdmin: 0 };
+/** @type {Record<string, { requests: number; rssMb: number }[]>} */
+const rssSamples = { proxy: [], proxyAdmin: [] };
 
 async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
   const result = await clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
   const after = pid ? procStats(pid) : null;
-  if (name === 'proxy') {
-    proxyRequests += result.completed;
-    if (after) rssSamples.push({ requests: proxyRequests, rssMb: after.rssMb });
+  if (name in served) {
+    served[name] += result.completed;
+    if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb });
   }
   if (before && after && result.completed > 0) result.cpuUsPerRequest = round(((after.cpuMs - before.cpuMs) * 1000) / result.completed, 1);
   return result;
@@ -190,41 +191,62 @@ const sustained = await highestSustained();
 // heap grows and is compacted in a sawtooth (here 118-138 MB over 600,000 requests at 3,000 req/s), so two single
 // readings compare two points of the tooth as much as two moments of the run: the growth judged is the median of
 // the readings in the first window (RSS_FIRST to 3 x RSS_FIRST requests) against the median of those in the last
-// fifth of the run; the single readings at both ends and the range are reported beside it.
+// fifth of the run; the single readings at both ends and the range are reported beside it. A proxy with the admin
+// API (proxyAdmin, started now) takes the same runs in turn: what a proxy a rollout drives keeps (session 18).
 const rssRate = envNumber('BENCH_PROXY_RSS_RATE', Math.max(1000, Math.round((0.8 * (sustained.proxy.rate || 2000)) / 500) * 500));
 const rssChunk = Math.max(5000, Math.round(RSS_TOTAL / 40));
-while (proxyRequests < RSS_TOTAL) {
-  const before = proxyRequests;
-  await measure('proxy', 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - proxyRequests) / rssRate);
-  if (proxyRequests === before) break;
+targets.proxyAdmin = await spawnProxy(upstream.baseUrl, [], undefined, { admin: true });
+clients.proxyAdmin = createLoadClient(targets.proxyAdmin.origin);
+while (served.proxy < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
+  let answered = false;
+  for (const name of ['proxy', 'proxyAdmin']) {
+    const before = served[name];
+    if (before >= RSS_TOTAL) continue;
+    await measure(name, 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - before) / rssRate);
+    answered ||= served[name] > before;
+  }
+  if (!answered) break;
 }
-const rssMedian = (samples) => median(samples.map((s) => s.rssMb));
-const firstWindow = rssSamples.filter((s) => s.requests >= RSS_FIRST && s.requests <= 3 * RSS_FIRST);
-const lastWindow = rssSamples.filter((s) => s.requests >= 0.8 * proxyRequests);
-const firstReading = rssSamples.find((s) => s.requests >= RSS_FIRST);
-const lastReading = rssSamples.at(-1);
-const later = rssSamples.filter((s) => s.requests >= RSS_FIRST).map((s) => s.rssMb);
-const firstMedian = firstWindow.length > 0 ? rssMedian(firstWindow) : firstReading?.rssMb;
-const lastMedian = rssMedian(lastWindow);
-const rss = {
-  rate: rssRate,
-  first: firstReading,
-  last: lastReading,
-  firstWindowMedianMb: firstMedian,
-  lastWindowMedianMb: lastMedian,
-  minMb: Math.min(...later),
-  maxMb: Math.max(...later),
-  readings: rssSamples.length,
-  growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
-};
-log(
-  `proxy RSS median ${rss.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${rss.lastWindowMedianMb} MB over the last fifth up to ${lastReading?.requests} (${rss.growthPercent}%); ` +
-    `readings ${firstReading?.rssMb} MB at ${firstReading?.requests}, ${lastReading?.rssMb} MB at ${lastReading?.requests}, range ${rss.minMb}-${rss.maxMb} MB; RSS runs at ${rssRate} req/s`,
-);
+
+/** The RSS figures of one proxy's readings (see above). */
+function rssOf(samples) {
+  const rssMedian = (list) => median(list.map((s) => s.rssMb));
+  const total = samples.at(-1)?.requests ?? 0;
+  const firstWindow = samples.filter((s) => s.requests >= RSS_FIRST && s.requests <= 3 * RSS_FIRST);
+  const lastWindow = samples.filter((s) => s.requests >= 0.8 * total);
+  const firstReading = samples.find((s) => s.requests >= RSS_FIRST);
+  const lastReading = samples.at(-1);
+  const later = samples.filter((s) => s.requests >= RSS_FIRST).map((s) => s.rssMb);
+  const firstMedian = firstWindow.length > 0 ? rssMedian(firstWindow) : firstReading?.rssMb;
+  const lastMedian = rssMedian(lastWindow);
+  return {
+    rate: rssRate,
+    first: firstReading,
+    last: lastReading,
+    firstWindowMedianMb: firstMedian,
+    lastWindowMedianMb: lastMedian,
+    minMb: Math.min(...later),
+    maxMb: Math.max(...later),
+    readings: samples.length,
+    growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
+  };
+}
+const rss = rssOf(rssSamples.proxy);
+const rssAdmin = rssOf(rssSamples.proxyAdmin);
+for (const [label, r] of [
+  ['proxy', rss],
+  ['proxy with admin', rssAdmin],
+]) {
+  log(
+    `${label} RSS median ${r.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${r.lastWindowMedianMb} MB over the last fifth up to ${r.last?.requests} (${r.growthPercent}%); ` +
+      `readings ${r.first?.rssMb} MB at ${r.first?.requests}, ${r.last?.rssMb} MB at ${r.last?.requests}, range ${r.minMb}-${r.maxMb} MB; RSS runs at ${rssRate} req/s`,
+  );
+}
 
 for (const client of Object.values(clients)) await client.close();
 await bare.close();
 await proxy.close();
+await targets.proxyAdmin.close();
 await upstream.close();
 
 const at1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'plain');
@@ -246,6 +268,8 @@ writeResult({
   sustained,
   sustainedRatio: sustained.bare.rate > 0 ? round(sustained.proxy.rate / sustained.bare.rate, 2) : null,
   rss,
+  // Not judged by a target (the issue's is the plain proxy's): what a proxy a rollout drives keeps, from session 18.
+  rssAdmin,
   targetsMet,
   met: Object.values(targetsMet).every((v) => v !== false),
 });

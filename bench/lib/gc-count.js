@@ -53,7 +53,8 @@ function stop() {
     const after = split(gc.afterGC.heapSpaceStatistics);
     const youngSize = gc.afterGC.heapSpaceStatistics.find((/** @type {any} */ s) => s.spaceName === 'new_space')?.spaceSize ?? 0;
     // survived: young bytes left after (copied within the young generation); promoted: the old spaces' growth.
-    return { type: gc.gcType, ms: gc.cost / 1000, survived: after.young, promoted: Math.max(0, after.old - before.old), youngSize };
+    // oldAfter: the old generation's bytes after it (after a mark-compact: what the process keeps).
+    return { type: gc.gcType, ms: gc.cost / 1000, survived: after.young, promoted: Math.max(0, after.old - before.old), oldAfter: after.old, youngSize };
   });
   allocated += used - last;
   writeFileSync(`${out}.part`, JSON.stringify({ requests, allocated, gcs }));

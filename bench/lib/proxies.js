@@ -40,7 +40,16 @@ export function benchChatBody(mode) {
   return { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
 }
 
-export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js')) {
+/** The admin token of a proxy spawned with `admin` (a variable of the bench's own, 16+ characters). */
+const ADMIN_TOKEN_ENV = 'BENCH_ADMIN_TOKEN';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/**
+ * The built proxy on a bench plan. `admin`: with proxy.admin (on a port of its own), as every proxy a rollout drives
+ * has: it keeps its last 100,000 results for the rollout's reader (src/proxy/results-feed.ts), which nobody reads
+ * here, so its ring is full after the first 100,000 requests, as a driven proxy's is once its reader lags or stops.
+ */
+export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false } = {}) {
   const dir = tempDir();
   const file = writePlanFile(
     `name: bench-proxy
@@ -49,14 +58,14 @@ blue: { model: bench-blue, price: { input_per_mtok: 1, output_per_mtok: 2 } }
 green: { model: bench-green, price: { input_per_mtok: 1, output_per_mtok: 2 } }
 traffic: { rate: 1 }
 stages: [{ duration: 1m, green_weight: 0.5 }]
-proxy: { limits: { max_concurrency: 20000 } }
+proxy: { limits: { max_concurrency: 20000 }${admin ? `, admin: { listen: '127.0.0.1:0', token_env: ${ADMIN_TOKEN_ENV} }` : ''} }
 `,
     dir,
   );
   // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
   const stdout = process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
-    env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY },
+    env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY, ...(admin && { [ADMIN_TOKEN_ENV]: ADMIN_TOKEN }) },
     stdio: ['ignore', stdout, 'pipe'],
   });
   // The child has its own copy of the file's descriptor.

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QualityOutcome } from '../analysis/quality.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import { FeedRing } from './feed-ring.js';
 import type { InFlightByStage, ResultKind } from './metrics.js';
 
 /** Where a result handed over by a stopped proxy was first recorded (handover.ts). */
@@ -59,9 +60,6 @@ export const DEFAULT_FEED_CAPACITY = 100_000;
  */
 export const FEED_VERSION = 2;
 const MAX_PAGE = 5_000;
-/** A quality outcome without a reason, shared by every entry that has it (most: an answer that passed). */
-const PASSED: FeedEntry['quality'] = Object.freeze({ ok: true });
-const NOT_PASSED: FeedEntry['quality'] = Object.freeze({ ok: false });
 
 /** A result as one proxy hands it to the next (handover.ts): its origin always set, its number to come. */
 export type HandedEntry = Omit<FeedEntry, 'seq' | 'origin'> & { origin: FeedOrigin };
@@ -78,9 +76,8 @@ export class ResultsFeed {
   readonly epoch: string;
   /** The ring's size: results a reader falls further behind on are missed (and a handover file holds no more). */
   readonly capacity: number;
-  private readonly ring: (FeedEntry | undefined)[];
-  /** Beside the ring: the rollout run whose route each result was served under (only a handover needs it). */
-  private readonly controllers: (string | undefined)[];
+  /** The last `capacity` results, each with the rollout run whose route served it (a handover needs it). */
+  private readonly ring: FeedRing;
   /** Sequence number of the last result pushed; 0 before any. */
   private head = 0;
   /** The highest `after` a reader asked for: it had recorded every result up to it. */
@@ -100,8 +97,7 @@ export class ResultsFeed {
   ) {
     this.capacity = capacity;
     this.epoch = options.epoch ?? randomUUID();
-    this.ring = new Array<FeedEntry | undefined>(this.capacity);
-    this.controllers = new Array<string | undefined>(this.capacity);
+    this.ring = new FeedRing(this.capacity);
   }
 
   get cursor(): number {
@@ -124,21 +120,18 @@ export class ResultsFeed {
   }
 
   push(result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined): void {
-    const entry: FeedEntry = {
-      seq: 0,
-      kind,
-      result: { ...result, content: '' },
-      quality: quality.reason !== undefined ? { ok: quality.ok, reason: quality.reason } : quality.ok ? PASSED : NOT_PASSED,
-    };
-    if (stage !== undefined) entry.stage = stage;
     // Only a client abort names its client: one HMAC per abort, nothing for any other result.
-    if (result.client !== undefined && this.options.clientDigest) entry.result.client = this.options.clientDigest(result.client);
-    this.add(entry, this.options.controller?.());
+    const client = result.client !== undefined && this.options.clientDigest ? this.options.clientDigest(result.client) : undefined;
+    this.ring.record(++this.head, result, kind, quality, stage, this.options.controller?.(), client);
+    this.pushed();
   }
 
   /** Results a stopped proxy handed over, served after those already here (each keeps its origin and stage). */
   adopt(entries: readonly HandedEntry[]): void {
-    for (const entry of entries) this.add({ seq: 0, ...entry }, entry.origin.controller);
+    for (const entry of entries) {
+      this.ring.adopt(++this.head, entry);
+      this.pushed();
+    }
   }
 
   /**
@@ -158,20 +151,12 @@ export class ResultsFeed {
     const results: HandedEntry[] = [];
     let seq = Math.max(this.readPast + 1, after + 1, this.head - this.capacity + 1, 1);
     for (; seq <= this.head && results.length < limit; seq++) {
-      const entry = this.ring[seq % this.capacity];
-      if (!entry || this.controllers[seq % this.capacity] !== controller) continue;
-      const { seq: _seq, origin, ...rest } = entry;
-      results.push({ ...rest, origin: origin ?? { epoch: this.epoch, seq, controller } });
+      if (this.ring.controller(seq) === controller) results.push(this.ring.handed(seq, this.epoch, controller));
     }
     return { results, upTo: Math.max(after, seq - 1) };
   }
 
-  /** Numbers a fresh entry and keeps it. */
-  private add(entry: FeedEntry, controller: string | undefined): void {
-    const seq = ++this.head;
-    entry.seq = seq;
-    this.ring[seq % this.capacity] = entry;
-    this.controllers[seq % this.capacity] = controller;
+  private pushed(): void {
     for (const listener of this.listeners) listener();
   }
 
@@ -189,10 +174,7 @@ export class ResultsFeed {
     const missed = Math.max(0, oldest - (after + 1));
     const to = Math.min(this.head, from + Math.min(limit, MAX_PAGE) - 1);
     const results: FeedEntry[] = [];
-    for (let seq = from; seq <= to; seq++) {
-      const entry = this.ring[seq % this.capacity];
-      if (entry) results.push(entry);
-    }
+    for (let seq = from; seq <= to; seq++) results.push(this.ring.entry(seq));
     return { next: Math.max(after, to), missed, head: this.head, results };
   }
 }

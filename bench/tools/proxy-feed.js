@@ -1,0 +1,106 @@
+// What a proxy a rollout drives (proxy.admin on) pays for its results feed over TOTAL requests: the proxy of this
+// checkout beside PROXY_BASE_BIN's build (another checkout's bin/bluegreen.js), both with the admin API and nobody
+// reading their feed (its ring is full after 100,000 requests, as a driven proxy's is), and, with PROXY_FEED_PLAIN=1,
+// this checkout's proxy without admin. They take the same open-model load in chunks of CHUNK requests, in turn. After
+// each chunk: the process's RSS (/proc) and the GCs it did in it (bench/lib/gc-count.js): mark-compacts (each marks
+// the whole old generation, the feed's ring with it) with their pauses, the old generation's size after them, and the
+// bytes scavenges promoted. Counts, not times, are what a loaded machine leaves meaningful.
+//   node bench/tools/proxy-feed.js [TOTAL=1000000] [RATE=2000] [CHUNK=50000] [MODE=plain|stream]
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { positionalArgs } from '../lib/args.js';
+import { createLoadClient } from '../lib/open-load.js';
+import { procStats } from '../lib/proc.js';
+import { benchChatBody, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+import { percentile, round, sleep } from '../lib/util.js';
+
+const { total, rate, chunk, mode } = positionalArgs({ total: 1_000_000, rate: 2000, chunk: 50_000, mode: ['plain', 'stream'] });
+/** The feed's ring (DEFAULT_FEED_CAPACITY): figures from here on are of a full one. */
+const RING = 100_000;
+const counter = [`--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'gc-count.js')}`];
+const upstream = await startUpstream({ delayMs: 0 });
+const targets = { admin: await spawnProxy(upstream.baseUrl, counter, undefined, { admin: true }) };
+if (process.env.PROXY_BASE_BIN) targets.baseAdmin = await spawnProxy(upstream.baseUrl, counter, process.env.PROXY_BASE_BIN, { admin: true });
+if (process.env.PROXY_FEED_PLAIN === '1') targets.noAdmin = await spawnProxy(upstream.baseUrl, counter);
+const names = Object.keys(targets);
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const body = benchChatBody(mode);
+const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: [] }]));
+
+/** One chunk of load on one proxy, its GCs counted by the proxy itself. */
+async function runChunk(name) {
+  const { pid } = targets[name];
+  const file = `/tmp/gc-count-${pid}.json`;
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  await sleep(50);
+  const s = state[name];
+  const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: Math.min(chunk, total - s.requests) / rate });
+  process.kill(pid, 'SIGUSR2');
+  while (!existsSync(file)) await sleep(20);
+  const { requests, gcs } = JSON.parse(readFileSync(file, 'utf8'));
+  s.requests += result.completed;
+  s.chunks.push({
+    upTo: s.requests,
+    requests,
+    gcs,
+    rssMb: procStats(pid)?.rssMb ?? null,
+    p99: result.latencyMs.p99,
+    errors: result.errors,
+    dropped: result.dropped,
+  });
+}
+
+for (let i = 0; names.some((name) => state[name].requests < total); i++) {
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + i) % names.length];
+    const before = state[name].requests;
+    if (before >= total) continue;
+    await runChunk(name);
+    if (state[name].requests === before) throw new Error(`${name} answered no request in a chunk`);
+  }
+  process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${state[name].chunks.at(-1)?.rssMb} MB)`).join(', ')}\n`);
+}
+
+const median = (list) => {
+  const sorted = list.filter((v) => v !== null).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+};
+for (const name of names) {
+  const { chunks } = state[name];
+  // The ring full: the chunks that began after its first RING requests.
+  const full = chunks.filter((c, i) => i > 0 && chunks[i - 1].upTo >= RING);
+  const requests = full.reduce((sum, c) => sum + c.requests, 0);
+  const gcs = full.flatMap((c) => c.gcs);
+  const compacts = gcs.filter((g) => g.type === 'MarkSweepCompact');
+  const scavenges = gcs.filter((g) => g.type === 'Scavenge');
+  const ms = compacts.map((g) => g.ms).sort((a, b) => a - b);
+  const per100k = (n) => round((n * 100_000) / Math.max(1, requests), 1);
+  const last = chunks.filter((c) => c.upTo >= 0.8 * chunks.at(-1).upTo);
+  process.stdout.write(
+    `${JSON.stringify({
+      name,
+      requests: chunks.at(-1).upTo,
+      measuredRequests: requests,
+      rssMb: {
+        afterRing: chunks.find((c) => c.upTo >= RING)?.rssMb,
+        lastFifthMedian: median(last.map((c) => c.rssMb)),
+        last: chunks.at(-1).rssMb,
+        max: Math.max(...chunks.map((c) => c.rssMb)),
+      },
+      markCompactsPer100k: per100k(compacts.length),
+      markCompactMs: { p50: round(percentile(ms, 50), 1), max: round(ms.at(-1) ?? 0, 1), sumPer100k: per100k(compacts.reduce((sum, g) => sum + g.ms, 0)) },
+      oldAfterMarkCompactMb: round(median(compacts.map((g) => g.oldAfter)) / 2 ** 20, 1),
+      promotedBytesPerRequest: Math.round(scavenges.reduce((sum, g) => sum + g.promoted, 0) / Math.max(1, requests)),
+      scavengesPer100k: per100k(scavenges.length),
+      p99MedianMs: median(full.map((c) => c.p99)),
+      errors: chunks.reduce((sum, c) => sum + c.errors, 0),
+      dropped: chunks.reduce((sum, c) => sum + c.dropped, 0),
+    })}\n`,
+  );
+}
+await Promise.all(Object.values(clients).map((c) => c.close()));
+await Promise.all(Object.values(targets).map((t) => t.close()));
+await upstream.close();
