@@ -1,13 +1,13 @@
 // exec hooks: a shell command run in the plan folder, told about the event through BLUEGREEN_* variables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { formatDuration } from '../core/format.js';
 import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
-import { errorCode, errorText } from '../core/errors.js';
-import { readProcStat } from '../core/proc-stat.js';
+import { errorText } from '../core/errors.js';
+import { groupAlive, groupGone, signalGroup } from './process-group.js';
 
 export interface ExecOptions {
   cwd: string;
@@ -42,26 +42,9 @@ export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.Proces
 
 /** Runs the command through /bin/sh; resolves once it has exited (or been stopped); never rejects. */
 export function runExec(command: string, event: HookEvent, options: ExecOptions): Promise<HookOutcome> {
-  const started = performance.now();
-  // Scrubbed before it is cut, so a token the cut would split is still found whole.
-  const label = `exec ${clip(scrubCommandUrls(command, command), 80)}`;
-  const stdout = new TailBuffer(OUTPUT_LIMIT);
-  const stderr = new TailBuffer(OUTPUT_LIMIT);
-  const outcome = (ok: boolean, message: string, exitCode?: number): HookOutcome => ({
-    ok,
-    kind: 'exec',
-    durationMs: Math.round(performance.now() - started),
-    message: scrubCommandUrls(message, command),
-    ...(exitCode === undefined ? {} : { exitCode }),
-    stdout: stdout.text(),
-    stderr: stderr.text(),
-  });
-
+  const report = new ExecReport(command);
+  if (options.signal?.aborted) return Promise.resolve(report.outcome(false, `${report.label} was not run: the rollout is stopping`));
   return new Promise((resolve) => {
-    if (options.signal?.aborted) {
-      resolve(outcome(false, `${label} was not run: the rollout is stopping`));
-      return;
-    }
     let child: ChildProcess;
     try {
       // detached: the shell leads its own process group, so a timeout can kill everything it started.
@@ -72,7 +55,7 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
         detached: true,
       });
     } catch (error) {
-      resolve(outcome(false, startFailure(label, options.cwd, error)));
+      resolve(report.outcome(false, startFailure(report.label, options.cwd, error)));
       return;
     }
     try {
@@ -81,55 +64,116 @@ export function runExec(command: string, event: HookEvent, options: ExecOptions)
       // Only a record for crash recovery (e.g. a full disk): the hook itself runs on.
     }
     openGate(child);
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-    let stoppedBy: 'timeout' | 'abort' | undefined;
-    let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const graceMs = options.killGraceMs ?? 2000;
-    const stop = (why: 'timeout' | 'abort') => {
-      if (stoppedBy || settled) return;
-      stoppedBy = why;
-      signalGroup(child, 'SIGTERM');
-      // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.
-      setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs).unref();
-    };
-    const onAbort = () => stop('abort');
-    timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const finish = (result: HookOutcome) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      // What the shell left running in the background (`set-weight 0.5 &`) is stopped too: it could otherwise set a
-      // weight after the ending's hook did. A hook is reported only once its whole group is gone.
-      const leftBehind = !stoppedBy && child.pid !== undefined && groupAlive(child.pid);
-      if (leftBehind) signalGroup(child, 'SIGTERM');
-      const reported = leftBehind ? { ...result, message: `${result.message}; what it left running in the background was stopped` } : result;
-      if ((stoppedBy || leftBehind) && child.pid !== undefined) void groupGone(child, graceMs).then(() => resolve(reported));
-      else resolve(reported);
-    };
-    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
-      // Scrubbed before lastLine cuts it: a URL cut in its token would keep the token's start.
-      const tail = lastLine(scrubCommandUrls(stderr.text(), command)) || lastLine(scrubCommandUrls(stdout.text(), command));
-      const detail = tail ? `: ${tail}` : '';
-      if (stoppedBy === 'timeout') return finish(outcome(false, `${label} timed out after ${formatDuration(options.timeoutMs)}${detail}`));
-      if (stoppedBy === 'abort') return finish(outcome(false, `${label} was stopped: the rollout is stopping`));
-      if (code === 0) return finish(outcome(true, `${label} exited 0 in ${formatDuration(performance.now() - started)}`, 0));
-      if (code !== null) return finish(outcome(false, `${label} exited ${code}${detail}`, code));
-      finish(outcome(false, `${label} was killed by ${signal ?? 'a signal'}${detail}`));
-    };
-    child.on('error', (error) => finish(outcome(false, startFailure(label, options.cwd, error))));
-    child.on('close', exited);
-    child.on('exit', (code, signal) => {
-      timers.push(setTimeout(() => exited(code, signal), STDIO_GRACE_MS));
-    });
+    child.stdout?.on('data', (chunk: Buffer) => report.stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => report.stderr.push(chunk));
+    supervise(child, report, options, resolve);
   });
+}
+
+/** What a hook run reports: its label, the tails of its output, and outcomes with the command's secrets scrubbed. */
+class ExecReport {
+  readonly label: string;
+  readonly stdout = new TailBuffer(OUTPUT_LIMIT);
+  readonly stderr = new TailBuffer(OUTPUT_LIMIT);
+  private readonly started = performance.now();
+
+  constructor(private readonly command: string) {
+    // Scrubbed before it is cut, so a token the cut would split is still found whole.
+    this.label = `exec ${clip(scrubCommandUrls(command, command), 80)}`;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** The last line of stderr, else of stdout, scrubbed before lastLine cuts it (a URL cut in its token would keep the token's start). */
+  lastLine(): string {
+    return lastLine(scrubCommandUrls(this.stderr.text(), this.command)) || lastLine(scrubCommandUrls(this.stdout.text(), this.command));
+  }
+
+  outcome(ok: boolean, message: string, exitCode?: number): HookOutcome {
+    return {
+      ok,
+      kind: 'exec',
+      durationMs: Math.round(this.elapsedMs()),
+      message: scrubCommandUrls(message, this.command),
+      ...(exitCode === undefined ? {} : { exitCode }),
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+    };
+  }
+}
+
+/** A running hook watched for its end, its timeout and the rollout's abort. */
+interface HookRun {
+  readonly child: ChildProcess;
+  readonly report: ExecReport;
+  readonly options: ExecOptions;
+  readonly graceMs: number;
+  readonly resolve: (outcome: HookOutcome) => void;
+  readonly timers: NodeJS.Timeout[];
+  readonly onAbort: () => void;
+  stoppedBy: 'timeout' | 'abort' | undefined;
+  settled: boolean;
+}
+
+function supervise(child: ChildProcess, report: ExecReport, options: ExecOptions, resolve: (outcome: HookOutcome) => void): void {
+  const run: HookRun = {
+    child,
+    report,
+    options,
+    graceMs: options.killGraceMs ?? 2000,
+    resolve,
+    timers: [],
+    onAbort: () => stopHook(run, 'abort'),
+    stoppedBy: undefined,
+    settled: false,
+  };
+  run.timers.push(setTimeout(() => stopHook(run, 'timeout'), options.timeoutMs));
+  options.signal?.addEventListener('abort', run.onAbort, { once: true });
+  child.on('error', (error) => finishHook(run, report.outcome(false, startFailure(report.label, options.cwd, error))));
+  child.on('close', (code, signal) => finishHook(run, exitOutcome(run, code, signal)));
+  child.on('exit', (code, signal) => {
+    run.timers.push(setTimeout(() => finishHook(run, exitOutcome(run, code, signal)), STDIO_GRACE_MS));
+  });
+}
+
+function stopHook(run: HookRun, why: 'timeout' | 'abort'): void {
+  if (run.stoppedBy || run.settled) return;
+  run.stoppedBy = why;
+  signalGroup(run.child, 'SIGTERM');
+  // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.
+  setTimeout(() => signalGroup(run.child, 'SIGKILL'), run.graceMs).unref();
+}
+
+function exitOutcome(run: HookRun, code: number | null, signal: NodeJS.Signals | null): HookOutcome {
+  const { report } = run;
+  const { label } = report;
+  const tail = report.lastLine();
+  const detail = tail ? `: ${tail}` : '';
+  if (run.stoppedBy === 'timeout') return report.outcome(false, `${label} timed out after ${formatDuration(run.options.timeoutMs)}${detail}`);
+  if (run.stoppedBy === 'abort') return report.outcome(false, `${label} was stopped: the rollout is stopping`);
+  if (code === 0) return report.outcome(true, `${label} exited 0 in ${formatDuration(report.elapsedMs())}`, 0);
+  if (code !== null) return report.outcome(false, `${label} exited ${code}${detail}`, code);
+  return report.outcome(false, `${label} was killed by ${signal ?? 'a signal'}${detail}`);
+}
+
+/** Reports the first ending (exit, pipes closed, or a failure to start) once the hook's whole group is gone. */
+function finishHook(run: HookRun, result: HookOutcome): void {
+  if (run.settled) return;
+  run.settled = true;
+  const { child } = run;
+  for (const timer of run.timers) clearTimeout(timer);
+  run.options.signal?.removeEventListener('abort', run.onAbort);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  // What the shell left running in the background (`set-weight 0.5 &`) is stopped too: it could otherwise set a
+  // weight after the ending's hook did. A hook is reported only once its whole group is gone.
+  const leftBehind = !run.stoppedBy && child.pid !== undefined && groupAlive(child.pid);
+  if (leftBehind) signalGroup(child, 'SIGTERM');
+  const reported = leftBehind ? { ...result, message: `${result.message}; what it left running in the background was stopped` } : result;
+  if ((run.stoppedBy || leftBehind) && child.pid !== undefined) void groupGone(child, run.graceMs).then(() => run.resolve(reported));
+  else run.resolve(reported);
 }
 
 /**
@@ -147,52 +191,6 @@ function openGate(child: ChildProcess): void {
   // EPIPE: the shell is gone already (stopped by an abort); its exit is reported as any other.
   gate.on('error', () => {});
   gate.end('go\n');
-}
-
-/** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
-
-/** Whether any process of the group still runs. Zombies (killed, not yet reaped by init) do not count. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    if (errorCode(error) !== 'EPERM') return false;
-  }
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return true; // No /proc (not Linux): the kill(0) answer is all there is.
-  }
-  return pids.some((pid) => {
-    const stat = readProcStat(Number(pid));
-    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
-  });
-}
-
-/** Resolves when no process of the group is left: at the latest once the SIGKILL after the grace is sent. */
-function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
-  const pgid = child.pid as number;
-  const deadline = performance.now() + graceMs;
-  return new Promise((resolve) => {
-    // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
-    const check = () => {
-      if (!groupAlive(pgid)) return resolve();
-      if (performance.now() < deadline) return void setTimeout(check, 20);
-      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
-      signalGroup(child, 'SIGKILL');
-      resolve();
-    };
-    check();
-  });
 }
 
 /** spawn reports a missing cwd as "spawn /bin/sh ENOENT", which points at the wrong thing. */

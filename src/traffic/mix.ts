@@ -48,67 +48,91 @@ export function sampledShareOf(config: TrafficConfig): number {
   return total > 0 ? sampledShare / total : 0;
 }
 
+/** One mix's state: its config, its seeded sources and what it has served. */
+interface Mix {
+  readonly config: TrafficConfig;
+  readonly random: RandomSource;
+  readonly options: TrafficMixOptions;
+  readonly pSampled: number;
+  readonly syntheticRandom: RandomSource;
+  readonly sampledRandom: RandomSource;
+  readonly counts: { synthetic: number; sampled: number; fallbacks: number };
+  /** Parameter name -> sampled requests that carried it with no Anthropic counterpart (first pass). */
+  readonly droppedForAnthropic: DroppedParams;
+  synthetic: SyntheticSource | undefined;
+  sampled: SampledSource | undefined;
+  closed: boolean;
+}
+
 export function createTrafficMix(config: TrafficConfig, random: RandomSource, options: TrafficMixOptions = {}): TrafficMix {
-  const pSampled = sampledShareOf(config);
-  // Children get their own seeded sources: the sampled reader draws asynchronously, and must not shift the
-  // sequence the mix (and the splitter sharing `random`) sees.
-  const syntheticRandom = childRandom(random);
-  const sampledRandom = childRandom(random);
-  const counts = { synthetic: 0, sampled: 0, fallbacks: 0 };
-  let synthetic: SyntheticSource | undefined;
-  let sampled: SampledSource | undefined;
-  let closed = false;
+  const mix: Mix = {
+    config,
+    random,
+    options,
+    pSampled: sampledShareOf(config),
+    // Children get their own seeded sources: the sampled reader draws asynchronously, and must not shift the
+    // sequence the mix (and the splitter sharing `random`) sees.
+    syntheticRandom: childRandom(random),
+    sampledRandom: childRandom(random),
+    counts: { synthetic: 0, sampled: 0, fallbacks: 0 },
+    droppedForAnthropic: new Map(),
+    synthetic: undefined,
+    sampled: undefined,
+    closed: false,
+  };
   let starting: Promise<void> | undefined;
-  // Parameter name -> sampled requests that carried it with no Anthropic counterpart (first pass).
-  const droppedForAnthropic: DroppedParams = new Map();
-  const vet = options.anthropic ? anthropicVet(droppedForAnthropic, () => sampled === undefined || sampled.passes() === 0) : undefined;
-
-  const draw = (share: number) => share >= 1 || (share > 0 && random() < share);
-
   return {
-    ready() {
-      starting ??= (async () => {
-        const prompts = await loadPrompts(config.synthetic?.prompts);
-        const source = createSyntheticSource({ prompts, maxTokens: config.max_tokens, users: config.synthetic?.users, random: syntheticRandom });
-        if (config.sampled && pSampled > 0 && !closed) {
-          sampled = createSampledSource({
-            file: config.sampled.file,
-            sampleRate: config.sampled.sample_rate,
-            maxTokens: config.max_tokens,
-            random: sampledRandom,
-            capacity: options.bufferSize,
-            vet,
-          });
-          await sampled.ready();
-        }
-        synthetic = source;
-      })();
-      return starting;
-    },
-    next() {
-      if (!synthetic) throw new Error('traffic mix: await ready() before next()');
-      let request: ChatRequest | undefined;
-      if (sampled && draw(pSampled)) {
-        request = sampled.next();
-        if (request) counts.sampled++;
-        else counts.fallbacks++;
-      }
-      if (!request) {
-        request = synthetic.next();
-        counts.synthetic++;
-      }
-      return { ...request, stream: draw(config.stream) };
-    },
-    stats: () => ({ ...counts, skippedLines: sampled?.skipped() ?? 0 }),
-    warning() {
-      const file = config.sampled?.file ?? 'sampled traffic';
-      const failure = sampled?.error();
-      if (failure) return `${failure.message}; sending synthetic requests instead`;
-      return sampledFileWarning(file, { skipped: sampled?.skipped() ?? 0, firstProblem: sampled?.firstProblem(), dropped: droppedForAnthropic });
-    },
+    ready: () => (starting ??= startSources(mix)),
+    next: () => nextRequest(mix),
+    stats: () => ({ ...mix.counts, skippedLines: mix.sampled?.skipped() ?? 0 }),
+    warning: () => mixWarning(mix),
     async close() {
-      closed = true;
-      await sampled?.close();
+      mix.closed = true;
+      await mix.sampled?.close();
     },
   };
+}
+
+/** Loads the prompts and, when sampled traffic has a share, opens its file and waits for its first requests. */
+async function startSources(mix: Mix): Promise<void> {
+  const { config } = mix;
+  const prompts = await loadPrompts(config.synthetic?.prompts);
+  const synthetic = createSyntheticSource({ prompts, maxTokens: config.max_tokens, users: config.synthetic?.users, random: mix.syntheticRandom });
+  if (config.sampled && mix.pSampled > 0 && !mix.closed) {
+    const vet = mix.options.anthropic ? anthropicVet(mix.droppedForAnthropic, () => mix.sampled === undefined || mix.sampled.passes() === 0) : undefined;
+    mix.sampled = createSampledSource({
+      file: config.sampled.file,
+      sampleRate: config.sampled.sample_rate,
+      maxTokens: config.max_tokens,
+      random: mix.sampledRandom,
+      capacity: mix.options.bufferSize,
+      vet,
+    });
+    await mix.sampled.ready();
+  }
+  mix.synthetic = synthetic;
+}
+
+function nextRequest(mix: Mix): ChatRequest {
+  if (!mix.synthetic) throw new Error('traffic mix: await ready() before next()');
+  let request: ChatRequest | undefined;
+  if (mix.sampled && draw(mix.random, mix.pSampled)) {
+    request = mix.sampled.next();
+    if (request) mix.counts.sampled++;
+    else mix.counts.fallbacks++;
+  }
+  if (!request) {
+    request = mix.synthetic.next();
+    mix.counts.synthetic++;
+  }
+  return { ...request, stream: draw(mix.random, mix.config.stream) };
+}
+
+const draw = (random: RandomSource, share: number) => share >= 1 || (share > 0 && random() < share);
+
+function mixWarning(mix: Mix): string | undefined {
+  const file = mix.config.sampled?.file ?? 'sampled traffic';
+  const failure = mix.sampled?.error();
+  if (failure) return `${failure.message}; sending synthetic requests instead`;
+  return sampledFileWarning(file, { skipped: mix.sampled?.skipped() ?? 0, firstProblem: mix.sampled?.firstProblem(), dropped: mix.droppedForAnthropic });
 }

@@ -5,8 +5,11 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import type { ChatRequest } from '../upstream/types.js';
 import type { RandomSource } from '../core/random.js';
 import { TrafficError, describeError } from './errors.js';
-import { parseSampledLine } from './sampled-line.js';
-import { jsonlLines, MAX_LINE_BYTES, tooLongProblem } from './jsonl-lines.js';
+import { parseSampledLine, type ParsedLine } from './sampled-line.js';
+import { jsonlLines, MAX_LINE_BYTES, tooLongProblem, type JsonlLine } from './jsonl-lines.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { SourceWaiters } from './source-waiters.js';
+import { CachedReplay } from './cached-replay.js';
 
 export interface SampledOptions {
   /** Absolute path of the JSONL file. */
@@ -46,207 +49,211 @@ export interface SampledSource {
   close(): Promise<void>;
 }
 
-/** Lines drawn from a cached file for one next() before giving up (a sample_rate of 1e-9 must not hang it). */
-const MAX_CACHE_DRAWS = 10_000;
+/** One source's state, shared by its reader (pump) and its consumer (next). */
+interface SampledRun {
+  readonly options: SampledOptions;
+  readonly maxLineBytes: number;
+  readonly buffer: ReplayBuffer;
+  readonly waiters: SourceWaiters;
+  readonly scan: FirstPassScan;
+  closed: boolean;
+  failure: Error | undefined;
+  completedPasses: number;
+  /** Set once a small file's first pass is in: next() draws from it, and the file is never read again. */
+  cached: CachedReplay | undefined;
+  reader: ReadStream | undefined;
+}
+
+/** What the first pass learns about the file. */
+interface FirstPassScan {
+  /** A usable line was seen: from then on, sampling happens before parsing. */
+  validSeen: boolean;
+  skippedLines: number;
+  problem: string | undefined;
+  /** The first pass's usable requests while they fit in one buffer (a small file is replayed from them). */
+  kept: ChatRequest[] | undefined;
+}
+
+interface PassCounts {
+  lines: number;
+  nonBlank: number;
+}
 
 export function createSampledSource(options: SampledOptions): SampledSource {
-  const { file, sampleRate, maxTokens, random } = options;
-  const capacity = Math.max(1, options.capacity ?? 512);
-  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const refillAt = Math.floor(capacity / 2);
-
-  // A queue with a moving head: shift() on a large array would copy it on every request.
-  let items: (ChatRequest | undefined)[] = [];
-  let head = 0;
-  const size = () => items.length - head;
-
-  let closed = false;
-  let failure: Error | undefined;
-  let validSeen = false;
-  let skippedLines = 0;
-  let problem: string | undefined;
-  let completedPasses = 0;
-  // A file whose usable lines fit in one buffer is kept in memory after its first pass and replayed from there:
-  // re-read in a loop at a low sample_rate (2 lines at 0.001), it took a core in open/read/close calls.
-  let firstPass: ChatRequest[] | undefined = [];
-  let cached: ChatRequest[] | undefined;
-  let cursor = 0;
-  let reader: ReadStream | undefined;
-  let wakePump: (() => void) | undefined;
-  let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-
-  let settleReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  const readyPromise = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
-  readyPromise.catch(() => undefined); // a caller that never awaits ready() must not crash the process
-
-  // Once the file is known to hold a valid line, sampling happens before parsing: at a low sample_rate most
-  // lines are never parsed. Until then every line is parsed, so "no usable line" is a certainty, not luck.
-  const dropLine = () => sampleRate < 1 && random() >= sampleRate;
-
-  // Ready once the buffer is full (or a whole pass is in), so the first seconds are not mostly fallbacks.
-  const resolveReady = () => {
-    settleReady?.resolve();
-    settleReady = undefined;
+  const run: SampledRun = {
+    options,
+    maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
+    buffer: new ReplayBuffer(Math.max(1, options.capacity ?? 512)),
+    waiters: new SourceWaiters(),
+    scan: { validSeen: false, skippedLines: 0, problem: undefined, kept: [] },
+    closed: false,
+    failure: undefined,
+    completedPasses: 0,
+    cached: undefined,
+    reader: undefined,
   };
-
-  const wakeWaiters = () => {
-    const woken = waiters;
-    waiters = [];
-    for (const waiter of woken) waiter.resolve();
-  };
-
-  const push = (request: ChatRequest) => {
-    items.push(request);
-    if (size() >= capacity) resolveReady();
-    wakeWaiters();
-  };
-
-  const fail = (error: Error) => {
-    if (closed) return;
-    failure = error;
-    settleReady?.reject(error);
-    settleReady = undefined;
-    const woken = waiters;
-    waiters = [];
-    for (const waiter of woken) waiter.reject(error);
-  };
-
-  async function readPass(first: boolean): Promise<{ lines: number; nonBlank: number }> {
-    const input = createReadStream(file);
-    // A stream destroyed while still opening may fail after the loop below let go of it: that must not
-    // become an uncaught exception.
-    input.on('error', () => undefined);
-    reader = input;
-    let lineNo = 0;
-    let nonBlank = 0;
-    try {
-      for await (const line of jsonlLines(input, maxLineBytes)) {
-        if (closed) break;
-        lineNo++;
-        const sampledFirst = validSeen;
-        // While the first pass may still be a small file's whole, every line is parsed and kept for the cache.
-        const collecting = first && firstPass !== undefined;
-        if (sampledFirst && !collecting && dropLine()) continue;
-        const parsed =
-          'tooLong' in line
-            ? { problem: tooLongProblem(maxLineBytes) }
-            : parseSampledLine(lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text, maxTokens, options.vet);
-        if (parsed === undefined) continue;
-        nonBlank++;
-        if ('problem' in parsed) {
-          if (first) {
-            skippedLines++;
-            problem ??= `line ${lineNo}: ${parsed.problem}`;
-          }
-          continue;
-        }
-        validSeen = true;
-        if (collecting && firstPass) {
-          if (firstPass.length < capacity) firstPass.push(parsed.request);
-          else firstPass = undefined;
-        }
-        if ((!sampledFirst || collecting) && dropLine()) continue;
-        push(collecting ? structuredClone(parsed.request) : parsed.request);
-        if (size() >= capacity) await new Promise<void>((resolve) => (wakePump = resolve));
-      }
-    } finally {
-      input.destroy();
-      reader = undefined;
-    }
-    return { lines: lineNo, nonBlank };
-  }
-
-  async function pump(): Promise<void> {
-    for (let pass = 0; !closed; pass++) {
-      let counts: { lines: number; nonBlank: number };
-      try {
-        counts = await readPass(pass === 0);
-      } catch (error) {
-        throw new TrafficError(`cannot read sampled traffic file ${file}: ${describeError(error)}`, file);
-      }
-      if (closed) return;
-      completedPasses++;
-      if (pass === 0 && firstPass !== undefined && firstPass.length > 0) {
-        // A small file: replayed from memory from now on (next() draws from it), never read again.
-        cached = firstPass;
-        resolveReady();
-        wakeWaiters();
-        return;
-      }
-      firstPass = undefined;
-      if (size() > 0) resolveReady();
-      if (pass === 0 && counts.nonBlank === 0) throw new TrafficError(`sampled traffic file ${file} is empty`, file);
-      if (pass === 0 && !validSeen) {
-        throw new TrafficError(
-          `sampled traffic file ${file} has no usable request: ${skippedLines} line(s) skipped, the first at ${problem ?? '?'} ` +
-            '(expected one JSON chat-completion request body a line, with a "messages" list)',
-          file,
-        );
-      }
-      if (counts.lines === 0) throw new TrafficError(`sampled traffic file ${file} became empty while replaying`, file);
-    }
-  }
-
-  /** The next cached request kept by sample_rate, or undefined after MAX_CACHE_DRAWS lines all dropped. */
-  const fromCache = (lines: readonly ChatRequest[]): ChatRequest | undefined => {
-    for (let draws = 0; draws < MAX_CACHE_DRAWS; draws++) {
-      const request = lines[cursor] as ChatRequest;
-      cursor = (cursor + 1) % lines.length;
-      if (cursor === 0) completedPasses++;
-      // A copy: a request is the caller's to adapt, and the cache serves the same line again.
-      if (!dropLine()) return structuredClone(request);
-    }
-    return undefined;
-  };
-
-  const pumpDone = pump().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
-
+  const pumpDone = pump(run).catch((error: unknown) => fail(run, error instanceof Error ? error : new Error(String(error))));
   return {
-    ready: () => readyPromise,
-    available() {
-      if (size() > 0 || cached) return Promise.resolve();
-      if (failure) return Promise.reject(failure);
-      if (closed) return Promise.reject(new Error(`sampled traffic source for ${file} is closed`));
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
-    next() {
-      // Once reading failed the mix says it sends synthetic requests instead: so it does, buffered lines or not.
-      if (failure) return undefined;
-      if (head >= items.length) return cached ? fromCache(cached) : undefined;
-      const request = items[head];
-      items[head++] = undefined;
-      if (head >= capacity) {
-        items = items.slice(head);
-        head = 0;
-      }
-      if (wakePump && size() <= refillAt) {
-        const wake = wakePump;
-        wakePump = undefined;
-        wake();
-      }
-      return request;
-    },
-    buffered: size,
-    skipped: () => skippedLines,
-    firstProblem: () => problem,
-    passes: () => completedPasses,
-    error: () => failure,
-    async close() {
-      if (closed) return pumpDone;
-      const closedError = new Error(`sampled traffic source for ${file} is closed`);
-      settleReady?.reject(closedError);
-      settleReady = undefined;
-      for (const waiter of waiters) waiter.reject(closedError);
-      waiters = [];
-      closed = true;
-      reader?.destroy();
-      wakePump?.();
-      wakePump = undefined;
-      items = [];
-      head = 0;
-      cached = undefined;
-      firstPass = undefined;
-      await pumpDone;
-    },
+    ready: () => run.waiters.ready,
+    available: () => available(run),
+    next: () => next(run),
+    buffered: () => run.buffer.size(),
+    skipped: () => run.scan.skippedLines,
+    firstProblem: () => run.scan.problem,
+    passes: () => run.completedPasses,
+    error: () => run.failure,
+    close: () => close(run, pumpDone),
   };
 }
+
+// Once the file is known to hold a valid line, sampling happens before parsing: at a low sample_rate most
+// lines are never parsed. Until then every line is parsed, so "no usable line" is a certainty, not luck.
+const dropLine = ({ sampleRate, random }: SampledOptions): boolean => sampleRate < 1 && random() >= sampleRate;
+
+/** Reads the file pass after pass into the buffer until closed; throws a TrafficError for a file it cannot replay. */
+async function pump(run: SampledRun): Promise<void> {
+  const { file } = run.options;
+  for (let pass = 0; !run.closed; pass++) {
+    let counts: PassCounts;
+    try {
+      counts = await readPass(run, pass === 0);
+    } catch (error) {
+      throw new TrafficError(`cannot read sampled traffic file ${file}: ${describeError(error)}`, file);
+    }
+    if (run.closed) return;
+    run.completedPasses++;
+    if (pass === 0 && replayFromMemory(run)) return;
+    run.scan.kept = undefined;
+    // Ready once the buffer is full (or a whole pass is in), so the first seconds are not mostly fallbacks.
+    if (run.buffer.size() > 0) run.waiters.resolveReady();
+    const problem = passProblem(file, pass === 0, counts, run.scan);
+    if (problem) throw problem;
+  }
+}
+
+/** A small file (its usable lines all kept by the first pass) is replayed from memory from now on. */
+function replayFromMemory(run: SampledRun): boolean {
+  const lines = run.scan.kept;
+  if (lines === undefined || lines.length === 0) return false;
+  run.cached = new CachedReplay(
+    lines,
+    () => dropLine(run.options),
+    () => run.completedPasses++,
+  );
+  run.waiters.resolveReady();
+  run.waiters.wake();
+  return true;
+}
+
+/** Why a pass just read shows the file cannot be replayed, or undefined. */
+function passProblem(file: string, first: boolean, counts: PassCounts, scan: FirstPassScan): TrafficError | undefined {
+  if (first && counts.nonBlank === 0) return new TrafficError(`sampled traffic file ${file} is empty`, file);
+  if (first && !scan.validSeen) {
+    return new TrafficError(
+      `sampled traffic file ${file} has no usable request: ${scan.skippedLines} line(s) skipped, the first at ${scan.problem ?? '?'} ` +
+        '(expected one JSON chat-completion request body a line, with a "messages" list)',
+      file,
+    );
+  }
+  if (counts.lines === 0) return new TrafficError(`sampled traffic file ${file} became empty while replaying`, file);
+  return undefined;
+}
+
+/** One pass over the file, pushing the requests sample_rate keeps and pausing while the buffer is full. */
+async function readPass(run: SampledRun, first: boolean): Promise<PassCounts> {
+  const input = createReadStream(run.options.file);
+  // A stream destroyed while still opening may fail after the loop below let go of it: that must not
+  // become an uncaught exception.
+  input.on('error', () => undefined);
+  run.reader = input;
+  const counts: PassCounts = { lines: 0, nonBlank: 0 };
+  try {
+    for await (const line of jsonlLines(input, run.maxLineBytes)) {
+      if (run.closed) break;
+      counts.lines++;
+      const request = lineRequest(run, line, counts, first);
+      if (request === undefined) continue;
+      run.buffer.push(request);
+      if (run.buffer.full()) run.waiters.resolveReady();
+      run.waiters.wake();
+      if (run.buffer.full()) await run.buffer.room();
+    }
+  } finally {
+    input.destroy();
+    run.reader = undefined;
+  }
+  return counts;
+}
+
+/**
+ * The request a line gives the buffer, or undefined: dropped by sample_rate, blank, or unusable (counted on the
+ * first pass). The order of the random draws is part of a seeded run's reproducibility.
+ */
+function lineRequest(run: SampledRun, line: JsonlLine, counts: PassCounts, first: boolean): ChatRequest | undefined {
+  const { scan } = run;
+  const sampledFirst = scan.validSeen;
+  // While the first pass may still be a small file's whole, every line is parsed and kept for the cache.
+  const collecting = first && scan.kept !== undefined;
+  if (sampledFirst && !collecting && dropLine(run.options)) return undefined;
+  const parsed = parseLine(run, line, counts.lines);
+  if (parsed === undefined) return undefined;
+  counts.nonBlank++;
+  if ('problem' in parsed) {
+    if (first) {
+      scan.skippedLines++;
+      scan.problem ??= `line ${counts.lines}: ${parsed.problem}`;
+    }
+    return undefined;
+  }
+  scan.validSeen = true;
+  if (collecting) keepForCache(scan, parsed.request, run.buffer.capacity);
+  if ((!sampledFirst || collecting) && dropLine(run.options)) return undefined;
+  // The kept request is replayed from memory: the buffer gets a copy of its own.
+  return collecting ? structuredClone(parsed.request) : parsed.request;
+}
+
+function parseLine(run: SampledRun, line: JsonlLine, lineNo: number): ParsedLine {
+  if ('tooLong' in line) return { problem: tooLongProblem(run.maxLineBytes) };
+  const text = lineNo === 1 ? line.text.replace(/^\uFEFF/, '') : line.text;
+  return parseSampledLine(text, run.options.maxTokens, run.options.vet);
+}
+
+/** Keeps a first-pass request for the cache, or gives the cache up once the file outgrows one buffer. */
+function keepForCache(scan: FirstPassScan, request: ChatRequest, capacity: number): void {
+  if (scan.kept === undefined) return;
+  if (scan.kept.length < capacity) scan.kept.push(request);
+  else scan.kept = undefined;
+}
+
+function next(run: SampledRun): ChatRequest | undefined {
+  // Once reading failed the mix says it sends synthetic requests instead: so it does, buffered lines or not.
+  if (run.failure) return undefined;
+  if (run.buffer.size() === 0) return run.cached?.next();
+  return run.buffer.shift();
+}
+
+function available(run: SampledRun): Promise<void> {
+  if (run.buffer.size() > 0 || run.cached) return Promise.resolve();
+  if (run.failure) return Promise.reject(run.failure);
+  if (run.closed) return Promise.reject(closedError(run));
+  return run.waiters.wait();
+}
+
+function fail(run: SampledRun, error: Error): void {
+  if (run.closed) return;
+  run.failure = error;
+  run.waiters.rejectAll(error);
+}
+
+async function close(run: SampledRun, pumpDone: Promise<void>): Promise<void> {
+  if (run.closed) return pumpDone;
+  run.waiters.rejectAll(closedError(run));
+  run.closed = true;
+  run.reader?.destroy();
+  run.buffer.clear();
+  run.cached = undefined;
+  run.scan.kept = undefined;
+  await pumpDone;
+}
+
+const closedError = (run: SampledRun) => new Error(`sampled traffic source for ${run.options.file} is closed`);

@@ -42,98 +42,127 @@ export interface ArrivalScheduler {
 // Float slack so an arrival scheduled at exactly `now` (1000/3 x 3, say) counts as due.
 const EPSILON_MS = 1e-6;
 
-export function createArrivalScheduler(options: ArrivalSchedulerOptions): ArrivalScheduler {
-  const { clock, onArrival } = options;
-  const tickMs = Math.max(0.1, options.tickMs ?? 1000);
-  const maxCatchUpMs = options.maxCatchUpMs ?? 10_000;
-  let rate = checkRate(options.rate);
-  let running = false;
-  let emitting = false;
-  let timer: TimerHandle | undefined;
+/** One scheduler's state. */
+interface Schedule {
+  readonly clock: Clock;
+  readonly onArrival: (scheduledAt: number) => void;
+  readonly tickMs: number;
+  readonly maxCatchUpMs: number;
+  rate: number;
+  running: boolean;
+  /** Inside onArrival: a setRate from there leaves the timer to the tick that is emitting. */
+  emitting: boolean;
+  timer: TimerHandle | undefined;
   // Arrival k (k >= 1) of the current rate segment is due at anchor + k x 1000/rate; `index` were emitted.
-  let anchor = 0;
-  let index = 0;
-  const stats = { arrivals: 0, maxLagMs: 0, missed: 0 };
+  anchor: number;
+  index: number;
+  readonly stats: Omit<ArrivalStats, 'rate'>;
+}
 
-  // Computed from the anchor each time (not by adding intervals) so rounding never accumulates.
-  const dueAt = (k: number) => anchor + (k * 1000) / rate;
-
-  function emitDue(): void {
-    const now = clock.now();
-    const oldest = now - maxCatchUpMs;
-    if (dueAt(index + 1) <= oldest) {
-      let skipTo = Math.floor(((oldest - anchor) * rate) / 1000);
-      if (dueAt(skipTo) > oldest) skipTo--;
-      if (skipTo > index) {
-        stats.missed += skipTo - index;
-        index = skipTo;
-      }
-    }
-    emitting = true;
-    try {
-      while (running && dueAt(index + 1) <= now + EPSILON_MS) {
-        index++;
-        const scheduledAt = dueAt(index);
-        stats.arrivals++;
-        stats.maxLagMs = Math.max(stats.maxLagMs, now - scheduledAt);
-        onArrival(scheduledAt);
-      }
-    } finally {
-      emitting = false;
-    }
-  }
-
-  function arm(): void {
-    timer?.cancel();
-    timer = undefined;
-    if (!running) return;
-    const wait = Math.min(tickMs, Math.max(0, dueAt(index + 1) - clock.now()));
-    timer = clock.setTimer(tick, wait);
-  }
-
-  function tick(): void {
-    timer = undefined;
-    emitDue();
-    // onArrival may have stopped us, or re-armed us through setRate.
-    if (running && !timer) arm();
-  }
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      anchor = clock.now();
-      index = 0;
-      arm();
-    },
-    stop() {
-      running = false;
-      timer?.cancel();
-      timer = undefined;
-    },
-    setRate(next) {
-      checkRate(next);
-      if (next === rate) return;
-      if (!running) {
-        rate = next;
-        return;
-      }
-      if (!emitting) emitDue();
-      const last = dueAt(index);
-      const now = clock.now();
-      rate = next;
-      // The next arrival comes one new interval after the last one, but never in the past: raising the rate
-      // must not replay the quiet gap before it as a burst.
-      anchor = Math.max(last, now - 1000 / rate);
-      index = 0;
-      if (!emitting) arm();
-      else {
-        timer?.cancel();
-        timer = undefined;
-      }
-    },
-    stats: () => ({ ...stats, rate }),
+export function createArrivalScheduler(options: ArrivalSchedulerOptions): ArrivalScheduler {
+  const schedule: Schedule = {
+    clock: options.clock,
+    onArrival: options.onArrival,
+    tickMs: Math.max(0.1, options.tickMs ?? 1000),
+    maxCatchUpMs: options.maxCatchUpMs ?? 10_000,
+    rate: checkRate(options.rate),
+    running: false,
+    emitting: false,
+    timer: undefined,
+    anchor: 0,
+    index: 0,
+    stats: { arrivals: 0, maxLagMs: 0, missed: 0 },
   };
+  return {
+    start: () => start(schedule),
+    stop: () => stop(schedule),
+    setRate: (next) => setRate(schedule, next),
+    stats: () => ({ ...schedule.stats, rate: schedule.rate }),
+  };
+}
+
+// Computed from the anchor each time (not by adding intervals) so rounding never accumulates.
+const dueAt = (schedule: Schedule, k: number) => schedule.anchor + (k * 1000) / schedule.rate;
+
+function start(schedule: Schedule): void {
+  if (schedule.running) return;
+  schedule.running = true;
+  schedule.anchor = schedule.clock.now();
+  schedule.index = 0;
+  arm(schedule);
+}
+
+function stop(schedule: Schedule): void {
+  schedule.running = false;
+  cancelTimer(schedule);
+}
+
+function setRate(schedule: Schedule, next: number): void {
+  checkRate(next);
+  if (next === schedule.rate) return;
+  if (!schedule.running) {
+    schedule.rate = next;
+    return;
+  }
+  if (!schedule.emitting) emitDue(schedule);
+  const last = dueAt(schedule, schedule.index);
+  const now = schedule.clock.now();
+  schedule.rate = next;
+  // The next arrival comes one new interval after the last one, but never in the past: raising the rate
+  // must not replay the quiet gap before it as a burst.
+  schedule.anchor = Math.max(last, now - 1000 / next);
+  schedule.index = 0;
+  if (!schedule.emitting) arm(schedule);
+  else cancelTimer(schedule);
+}
+
+/** Emits every arrival that has fallen due, after skipping (and counting) those more than maxCatchUpMs late. */
+function emitDue(schedule: Schedule): void {
+  const now = schedule.clock.now();
+  skipMissed(schedule, now);
+  schedule.emitting = true;
+  try {
+    while (schedule.running && dueAt(schedule, schedule.index + 1) <= now + EPSILON_MS) {
+      schedule.index++;
+      const scheduledAt = dueAt(schedule, schedule.index);
+      schedule.stats.arrivals++;
+      schedule.stats.maxLagMs = Math.max(schedule.stats.maxLagMs, now - scheduledAt);
+      schedule.onArrival(scheduledAt);
+    }
+  } finally {
+    schedule.emitting = false;
+  }
+}
+
+function skipMissed(schedule: Schedule, now: number): void {
+  const oldest = now - schedule.maxCatchUpMs;
+  if (dueAt(schedule, schedule.index + 1) > oldest) return;
+  let skipTo = Math.floor(((oldest - schedule.anchor) * schedule.rate) / 1000);
+  if (dueAt(schedule, skipTo) > oldest) skipTo--;
+  if (skipTo > schedule.index) {
+    schedule.stats.missed += skipTo - schedule.index;
+    schedule.index = skipTo;
+  }
+}
+
+/** Sets the timer for when the next arrival falls due, at most tickMs away. */
+function arm(schedule: Schedule): void {
+  cancelTimer(schedule);
+  if (!schedule.running) return;
+  const wait = Math.min(schedule.tickMs, Math.max(0, dueAt(schedule, schedule.index + 1) - schedule.clock.now()));
+  schedule.timer = schedule.clock.setTimer(() => tick(schedule), wait);
+}
+
+function tick(schedule: Schedule): void {
+  schedule.timer = undefined;
+  emitDue(schedule);
+  // onArrival may have stopped us, or re-armed us through setRate.
+  if (schedule.running && !schedule.timer) arm(schedule);
+}
+
+function cancelTimer(schedule: Schedule): void {
+  schedule.timer?.cancel();
+  schedule.timer = undefined;
 }
 
 function checkRate(rate: number): number {

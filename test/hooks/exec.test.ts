@@ -209,6 +209,44 @@ describe('exec hooks', () => {
     expect(existsSync(path.join(planDir, 'ran.txt'))).toBe(false);
   });
 
+  it('never start when the signal has aborted already', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let started = false;
+    const outcome = await runExec('echo ran > ran.txt', EVENT, {
+      cwd: planDir,
+      env: {},
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onStart: () => (started = true),
+    });
+    expect(outcome).toMatchObject({ ok: false, kind: 'exec', message: 'exec echo ran > ran.txt was not run: the rollout is stopping', stdout: '', stderr: '' });
+    expect(outcome.exitCode).toBeUndefined();
+    expect(started).toBe(false);
+    expect(existsSync(path.join(planDir, 'ran.txt'))).toBe(false);
+  });
+
+  it('report a shell killed by a signal, quoting its last output line, and keep its exit code for an exit', async () => {
+    const killed = await runExec('echo about to go; kill -9 $$', EVENT, { cwd: planDir, env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+    expect(killed).toMatchObject({ ok: false, message: 'exec echo about to go; kill -9 $$ was killed by SIGKILL: about to go', stdout: 'about to go\n' });
+    expect(killed.exitCode).toBeUndefined();
+    const exited = await runExec('echo fine; exit 3', EVENT, { cwd: planDir, env: {}, timeoutMs: 60_000 });
+    expect(exited).toMatchObject({ ok: false, exitCode: 3, message: 'exec echo fine; exit 3 exited 3: fine' });
+  });
+
+  it('run on when onStart throws (the record is only for crash recovery)', async () => {
+    const outcome = await runExec('echo ran > ran.txt', EVENT, {
+      cwd: planDir,
+      env: {},
+      timeoutMs: 60_000,
+      onStart: () => {
+        throw new Error('disk full');
+      },
+    });
+    expect(outcome).toMatchObject({ ok: true, exitCode: 0 });
+    expect(readFileSync(path.join(planDir, 'ran.txt'), 'utf8')).toBe('ran\n');
+  });
+
   it('report a missing plan folder instead of throwing', async () => {
     const outcome = await runHook(exec('true'), EVENT, { cwd: path.join(planDir, 'gone'), env: {} });
     expect(outcome).toMatchObject({ ok: false, kind: 'exec' });

@@ -190,6 +190,47 @@ describe('createArrivalScheduler with a fake clock', () => {
     scheduler.stop();
   });
 
+  it('wakes at most tickMs apart at a low rate, and emits only when an arrival is due', () => {
+    const clock = new ManualClock();
+    const start = clock.time;
+    const waits: number[] = [];
+    const timed: Clock = {
+      now: () => clock.now(),
+      setTimer: (fn, ms) => {
+        waits.push(ms);
+        return clock.setTimer(fn);
+      },
+    };
+    const times: number[] = [];
+    const scheduler = createArrivalScheduler({ rate: 0.25, clock: timed, tickMs: 1500, onArrival: (at) => times.push(at) });
+    scheduler.start();
+    for (let i = 0; i < 2; i++) {
+      clock.time += 1500;
+      clock.fire();
+    }
+    expect(times).toEqual([]);
+    clock.time += 1000;
+    clock.fire();
+    expect(times).toEqual([start + 4000]);
+    expect(waits).toEqual([1500, 1500, 1000, 1500]);
+    scheduler.stop();
+  });
+
+  it('takes a rate set while stopped at the next start, its grid from that start', async () => {
+    const clock = new FakeClock();
+    const times: number[] = [];
+    const scheduler = createArrivalScheduler({ rate: 1, clock, onArrival: (at) => times.push(at) });
+    scheduler.setRate(4);
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(10_000);
+    const start = clock.now();
+    scheduler.start();
+    await clock.advance(1000);
+    expect(times).toEqual([start + 250, start + 500, start + 750, start + 1000]);
+    expect(scheduler.stats()).toEqual({ arrivals: 4, maxLagMs: 0, missed: 0, rate: 4 });
+    scheduler.stop();
+  });
+
   it('refuses a rate that is not a positive number', () => {
     const clock = new FakeClock();
     expect(() => createArrivalScheduler({ rate: 0, clock, onArrival: () => undefined })).toThrow(RangeError);

@@ -66,90 +66,114 @@ export interface DashboardController {
   finish(final?: ViewOptions['final']): Promise<void>;
 }
 
+/** One dashboard's state: what it draws with, the keys' state, and when it drew last and draws next. */
+interface Dashboard {
+  readonly options: DashboardControllerOptions;
+  readonly idleMs: number;
+  readonly minGapMs: number;
+  /** One handler for every frame: a new one each frame would have Ink's input hook subscribe again. */
+  readonly onKey: (press: KeyPress) => void;
+  handle: RenderHandle | undefined;
+  keys: KeyState;
+  final: ViewOptions['final'];
+  stopped: boolean;
+  lastDraw: number;
+  timer: { handle: TimerHandle; at: number } | undefined;
+}
+
 export function startDashboard(options: DashboardControllerOptions): DashboardController {
-  const { clock } = options;
-  const idleMs = options.idleMs ?? 250;
-  const minGapMs = options.minGapMs ?? 200;
-  let handle: RenderHandle | undefined;
-  let keys: KeyState = {};
-  let final: ViewOptions['final'];
-  let stopped = false;
-  let lastDraw = Number.NEGATIVE_INFINITY;
-  let timer: { handle: TimerHandle; at: number } | undefined;
-
-  const onKey = (press: KeyPress) => {
-    if (stopped) return;
-    const result = handleKey(keys, press, options.mode, clock.now(), endingBegun(options.read()));
-    keys = result.state;
-    if (result.command) options.onCommand(result.command);
-    refresh();
+  const dashboard: Dashboard = {
+    options,
+    idleMs: options.idleMs ?? 250,
+    minGapMs: options.minGapMs ?? 200,
+    onKey: (press) => onKey(dashboard, press),
+    handle: undefined,
+    keys: {},
+    final: undefined,
+    stopped: false,
+    lastDraw: Number.NEGATIVE_INFINITY,
+    timer: undefined,
   };
-
-  const element = (): ReactElement => {
-    const now = clock.now();
-    const view = buildDashboardView(options.read(), {
-      now,
-      ...options.size(),
-      mode: options.mode,
-      keys,
-      keysEnabled: options.keysEnabled,
-      final,
-      watch: options.watch?.(),
-      live: options.live?.(),
-    });
-    return <DashboardApp view={view} colors={options.colors} keysActive={options.keysEnabled && !stopped} onKey={onKey} />;
-  };
-
-  const draw = () => {
-    timer = undefined;
-    if (stopped) return;
-    try {
-      lastDraw = clock.now();
-      const node = element();
-      if (handle) handle.rerender(node);
-      else handle = options.render(node);
-    } catch (error) {
-      stopped = true;
-      handle?.unmount();
-      options.onError?.(error);
-      return;
-    }
-    schedule(idleMs);
-  };
-
-  const schedule = (delay: number) => {
-    const at = clock.now() + delay;
-    if (timer && timer.at <= at) return;
-    timer?.handle.cancel();
-    timer = { handle: clock.setTimer(draw, delay), at };
-  };
-
-  const refresh = () => {
-    if (!stopped) schedule(Math.max(0, lastDraw + minGapMs - clock.now()));
-  };
-
-  draw();
-
+  draw(dashboard);
   return {
-    refresh,
-    async finish(outcome) {
-      if (stopped) return;
-      timer?.handle.cancel();
-      timer = undefined;
-      final = outcome;
-      stopped = true;
-      try {
-        const node = element();
-        if (handle) handle.rerender(node);
-        else handle = options.render(node);
-      } catch (error) {
-        options.onError?.(error);
-      }
-      if (!handle) return;
-      handle.unmount();
-      await handle.waitUntilExit();
-    },
+    refresh: () => refresh(dashboard),
+    finish: (outcome) => finish(dashboard, outcome),
   };
+}
+
+function onKey(dashboard: Dashboard, press: KeyPress): void {
+  if (dashboard.stopped) return;
+  const { options } = dashboard;
+  const result = handleKey(dashboard.keys, press, options.mode, options.clock.now(), endingBegun(options.read()));
+  dashboard.keys = result.state;
+  if (result.command) options.onCommand(result.command);
+  refresh(dashboard);
+}
+
+function element(dashboard: Dashboard): ReactElement {
+  const { options } = dashboard;
+  const now = options.clock.now();
+  const view = buildDashboardView(options.read(), {
+    now,
+    ...options.size(),
+    mode: options.mode,
+    keys: dashboard.keys,
+    keysEnabled: options.keysEnabled,
+    final: dashboard.final,
+    watch: options.watch?.(),
+    live: options.live?.(),
+  });
+  return <DashboardApp view={view} colors={options.colors} keysActive={options.keysEnabled && !dashboard.stopped} onKey={dashboard.onKey} />;
+}
+
+/** Puts a frame on the terminal: the first one mounts. */
+function show(dashboard: Dashboard, node: ReactElement): void {
+  if (dashboard.handle) dashboard.handle.rerender(node);
+  else dashboard.handle = dashboard.options.render(node);
+}
+
+function draw(dashboard: Dashboard): void {
+  dashboard.timer = undefined;
+  if (dashboard.stopped) return;
+  try {
+    dashboard.lastDraw = dashboard.options.clock.now();
+    show(dashboard, element(dashboard));
+  } catch (error) {
+    dashboard.stopped = true;
+    dashboard.handle?.unmount();
+    dashboard.options.onError?.(error);
+    return;
+  }
+  schedule(dashboard, dashboard.idleMs);
+}
+
+/** Draws in `delay` ms, unless a frame is due sooner already. */
+function schedule(dashboard: Dashboard, delay: number): void {
+  const { clock } = dashboard.options;
+  const at = clock.now() + delay;
+  if (dashboard.timer && dashboard.timer.at <= at) return;
+  dashboard.timer?.handle.cancel();
+  dashboard.timer = { handle: clock.setTimer(() => draw(dashboard), delay), at };
+}
+
+function refresh(dashboard: Dashboard): void {
+  if (!dashboard.stopped) schedule(dashboard, Math.max(0, dashboard.lastDraw + dashboard.minGapMs - dashboard.options.clock.now()));
+}
+
+async function finish(dashboard: Dashboard, outcome: ViewOptions['final']): Promise<void> {
+  if (dashboard.stopped) return;
+  dashboard.timer?.handle.cancel();
+  dashboard.timer = undefined;
+  dashboard.final = outcome;
+  dashboard.stopped = true;
+  try {
+    show(dashboard, element(dashboard));
+  } catch (error) {
+    dashboard.options.onError?.(error);
+  }
+  if (!dashboard.handle) return;
+  dashboard.handle.unmount();
+  await dashboard.handle.waitUntilExit();
 }
 
 /** The rollout is ending: a final phase, or an ending's reason while a promotion still moves traffic (phase progressing). */

@@ -1,0 +1,52 @@
+// A hook's process group: its shell leads it (spawned detached), so -pid reaches everything the hook started.
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { errorCode } from '../core/errors.js';
+import { readProcStat } from '../core/proc-stat.js';
+
+/** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** Whether any process of the group still runs. Zombies (killed, not yet reaped by init) do not count. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if (errorCode(error) !== 'EPERM') return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true; // No /proc (not Linux): the kill(0) answer is all there is.
+  }
+  return pids.some((pid) => {
+    const stat = readProcStat(Number(pid));
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
+  });
+}
+
+/** Resolves when no process of the group is left: at the latest once the SIGKILL after the grace is sent. */
+export function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
+  const pgid = child.pid as number;
+  const deadline = performance.now() + graceMs;
+  return new Promise((resolve) => {
+    // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
+    const check = () => {
+      if (!groupAlive(pgid)) return resolve();
+      if (performance.now() < deadline) return void setTimeout(check, 20);
+      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
+      signalGroup(child, 'SIGKILL');
+      resolve();
+    };
+    check();
+  });
+}
