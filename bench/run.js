@@ -1,4 +1,4 @@
-// `npm run bench`: builds (the npm script), then runs the five benchmarks one after another, each in its own
+// `npm run bench`: builds (the npm script), then runs the benchmarks one after another, each in its own
 // process so memory figures are its own, prints a table and writes bench/results/latest.json.
 //   node bench/run.js [--quick] [--only throughput,schedule,...]
 // Environment knobs are listed in docs/benchmarks.md; every run is bounded in time.
@@ -11,7 +11,7 @@ import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
-const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy', 'live'];
+const ALL = ['throughput', 'schedule', 'memory', 'dashboard', 'rollback', 'verdicts', 'proxy', 'live', 'startup'];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only') ?? process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const selected = onlyArg ? onlyArg.split(',').map((s) => s.trim()) : ALL;
 for (const name of selected) {
@@ -60,6 +60,7 @@ const LIMIT_MS = {
   verdicts: 2_400_000,
   proxy: 1_080_000,
   live: 420_000,
+  startup: 600_000,
 };
 
 function runChild(name, env) {
@@ -258,6 +259,22 @@ function rows() {
               `admin ${l.overhead.adminBytesPerProxySecond} B/s per proxy`,
             'blue <= lease + 1 s; 0 failed, rollback <= interval + 1 s',
             yes(l.met),
+          ],
+    );
+  }
+  if (r.startup) {
+    const s = r.startup;
+    const at = (name) => s.commands?.find((c) => c.name === name);
+    const [bare, version, rollout, proxy] = ['node -e 0', '--version', 'rollout --dry-run', 'proxy: listening'].map(at);
+    out.push(
+      s.error
+        ? ['startup', s.error, '', 'NO']
+        : [
+            'startup',
+            `median of ${s.rounds}: --version ${version?.wallMs} ms (${version?.cpuMs} ms CPU, ${version?.modules?.total} modules; node -e 0 ${bare?.wallMs} ms), ` +
+              `rollout --dry-run ${rollout?.wallMs} ms (${rollout?.cpuMs} ms CPU, ${rollout?.modules?.total} modules), proxy listening after ${proxy?.wallMs} ms`,
+            'figures only (compare A/B: BENCH_STARTUP_BASE)',
+            'n/a',
           ],
     );
   }
