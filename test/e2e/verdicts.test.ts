@@ -10,7 +10,7 @@ import type { SimulatorHandle } from '../../src/sim/index.js';
 import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock, pace } from '../helpers/fake-clock.js';
 
 async function simulator(seed: number, model: string): Promise<SimulatorHandle> {
   return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`);
@@ -52,26 +52,6 @@ async function rollout(
   const code = await running;
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events };
-}
-
-const PACE_STEP_MS = 10;
-
-/**
- * Moves the rollout's clock PACE_STEP_MS at a time, each step once every request sent so far has its answer, until
- * the rollout ends. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
- * answers, each stage sends its planned requests, and none waits in a queue (on a real clock, three rollouts at
- * 150/s in this one process outran it at load 35: their requests timed out after 30 s, 20% of both arms', and the
- * error_rate rule rolled back a green equal to blue).
- */
-async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>): Promise<void> {
-  let ended = false;
-  void running.finally(() => (ended = true)).catch(() => undefined);
-  while (!ended) {
-    const stages = view()?.snapshot().stages;
-    const inFlight = stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0);
-    if (inFlight === 0) await clock.advance(PACE_STEP_MS);
-    else await new Promise((resolve) => setTimeout(resolve, 1));
-  }
 }
 
 // The request timeout is long: a stage's end waits for the requests sent in it, and on a loaded machine (three

@@ -1,5 +1,6 @@
 // A clock moved by hand for tests: advance() fires due timers in order, letting promises settle between them.
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
+import type { RolloutView } from '../../src/engine/types.js';
 
 /** A clock moved by hand: advance() fires due timers in order. */
 export class FakeClock implements Clock {
@@ -45,4 +46,25 @@ export class FakeClock implements Clock {
 async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
   await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+const PACE_STEP_MS = 10;
+
+/**
+ * Moves an in-process rollout's clock PACE_STEP_MS at a time, each step once every request sent so far has its answer,
+ * until the rollout ends. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
+ * answers, each stage sends its planned requests, none waits in a queue, and a stage ends with all its requests
+ * answered (on a real clock, three rollouts at 150/s in one process outran it at load 35: their requests timed out
+ * after 30 s, 20% of both arms', and the error_rate rule rolled back a green equal to blue). Latencies are still
+ * measured on the real clock (the upstream client's), stalls included.
+ */
+export async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>): Promise<void> {
+  let ended = false;
+  void running.finally(() => (ended = true)).catch(() => undefined);
+  while (!ended) {
+    const stages = view()?.snapshot().stages;
+    const inFlight = stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0);
+    if (inFlight === 0) await clock.advance(PACE_STEP_MS);
+    else await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
