@@ -1,0 +1,18 @@
+import { spawn } from 'node:child_process';
+import { createLoadClient } from '../lib/open-load.js';
+import { benchChatBody, spawnProxy } from '../lib/proxies.js';
+import { startUpstream } from '../lib/upstream.js';
+const [mode = 'stream', bin] = process.argv.slice(2);
+const upstream = await startUpstream({ delayMs: 0 });
+const t = await spawnProxy(upstream.baseUrl, [], bin);
+const body = benchChatBody(mode);
+const client = createLoadClient(t.origin);
+await client.run({ path: '/v1/chat/completions', body, rate: 100, seconds: 1 });
+const st = spawn('strace', ['-f', '-tt', '-s', '60', '-e', 'trace=read,write,writev,epoll_pwait', '-o', `/tmp/p18/trace-${mode}.txt`, '-p', String(t.pid)], { stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 500));
+await client.run({ path: '/v1/chat/completions', body, rate: 5, seconds: 1 });
+st.kill('SIGINT');
+await new Promise((r) => st.once('exit', r));
+await client.close();
+await t.close();
+await upstream.close();
