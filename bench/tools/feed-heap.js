@@ -119,12 +119,26 @@ const REQUEST_TEXT = JSON.stringify({
   const forward = await import(dist('proxy/forward-result.js'));
   /** @type {any} */
   const { clientDigest } = await import(dist('proxy/client-digest.js'));
-  const before = heap();
   const options = {
     epoch: '00000000-0000-4000-8000-000000000000',
     controller: () => 'run-1',
     clientDigest: clientDigest('a-bench-admin-token-of-enough-length'),
   };
+  // First, in a process holding nothing else: REQUESTS results into a feed, each among a request's garbage.
+  let churn = new feeds.ResultsFeed(capacity, options);
+  gc();
+  let garbage = 0;
+  const work = gcWork(() => {
+    for (let i = 0; i < requests; i++) {
+      garbage += JSON.parse(REQUEST_TEXT).messages.length;
+      churn.push(makeResult(forward, i), kindOf(i), qualityOf(i), 1);
+    }
+  }, requests);
+  // What the process holds then, the ring full: RSS, and the JS heap after a full GC.
+  const held = heap();
+  const rssMb = Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
+  churn = undefined;
+  const before = heap();
   const feed = new feeds.ResultsFeed(capacity, options);
   const empty = heap();
   const gcEmptyMs = fullGcMs();
@@ -160,18 +174,6 @@ const REQUEST_TEXT = JSON.stringify({
   started = process.hrtime.bigint();
   for (let at = 0; at < capacity; at = timed.read(at).next);
   const readNs = Number(process.hrtime.bigint() - started) / capacity;
-  // REQUESTS results into a fresh feed, each among a request's garbage.
-  const churn = new feeds.ResultsFeed(capacity, options);
-  gc();
-  let garbage = 0;
-  const work = gcWork(() => {
-    for (let i = 0; i < requests; i++) {
-      garbage += JSON.parse(REQUEST_TEXT).messages.length;
-      churn.push(makeResult(forward, i), kindOf(i), qualityOf(i), 1);
-    }
-  }, requests);
-  gc();
-  const rssMb = Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
   const per = (/** @type {number} */ b) => Math.round(b / capacity);
   const row = {
     build: dir,
@@ -185,7 +187,7 @@ const REQUEST_TEXT = JSON.stringify({
     jsonBytesPerEntry: Math.round(bytes / Math.max(1, entries)),
     entriesRead: entries,
     pagesSha256: hash.digest('hex').slice(0, 16),
-    gcOver: { requests, ...work, rssMbAfter: rssMb, parsed: garbage > 0 },
+    gcOver: { requests, ...work, rssMbAfter: rssMb, heapUsedMbAfter: Math.round((held.heap / 2 ** 20) * 10) / 10, parsed: garbage > 0 },
     pushNsApprox: Math.round(pushNs),
     readNsApprox: Math.round(readNs),
   };
