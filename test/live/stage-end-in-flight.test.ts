@@ -13,18 +13,22 @@ import { oneStageLiveRollout, runClockUntil } from './engine-on-proxies.js';
 const POLL_MS = 250;
 const REQUESTS = 24;
 
-/** An upstream answering blue at once and holding green's requests until release() answers them (500 by default). */
-async function hangingGreen() {
+/**
+ * An upstream answering one arm at once and holding the other's requests (green's by default) until release()
+ * answers them (500 by default).
+ */
+async function hangingGreen(held: 'green-model' | 'blue-model' = 'green-model') {
+  const other = held === 'green-model' ? 'blue-model' : 'green-model';
   const hung: ServerResponse[] = [];
   const server = await scriptedServer((_req, res, body) => {
-    if (body.includes('green-model')) return void hung.push(res);
+    if (body.includes(held)) return void hung.push(res);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openAiCompletion('blue-model', 'hello'));
+    res.end(openAiCompletion(other, 'hello'));
   });
   const release = (status = 500): void => {
     for (const res of hung.splice(0)) {
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(status === 200 ? openAiCompletion('green-model', 'hello') : '{"error":{"message":"green broke"}}');
+      res.end(status === 200 ? openAiCompletion(held, 'hello') : '{"error":{"message":"upstream broke"}}');
     }
   };
   return { server, hung, release };
@@ -158,5 +162,29 @@ it('ends the wait at once when an operator aborts during it, and traffic goes ba
   expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   expect(hung.length).toBeGreaterThan(0);
   release();
+  await Promise.all(calls);
+});
+
+// loose18: the last stage's end counted blue's requests too (and mirror copies, which are green's), so a blue stream
+// longer than the stage held the promotion up to the proxies' longest request life, then rolled back (still_running)
+// over requests whose answers judge nothing green is promoted on.
+it("promotes without waiting for blue's requests still running at the last stage's end", async () => {
+  const { server, hung, release } = await hangingGreen('blue-model');
+  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '60s');
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  const blue = hung.length;
+  expect(blue).toBeGreaterThanOrEqual(5);
+  expect(running.proxy.metrics.inFlightByStage().stages).toEqual([{ stage: 0, requests: blue, green: 0 }]);
+  await clock.advance(1000);
+  const timeUpAt = clock.now();
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+  // Promoted a poll or so after the time was up, not after the bound (60 s, 10 s and a poll) blue's would hold it.
+  const promoted = journal.find((event) => event.type === 'promoted');
+  expect((promoted?.at ?? Infinity) - timeUpAt).toBeLessThan(5000);
+  expect(engine.snapshot().stageEndWait).toBeUndefined();
+  // Blue's requests were never waited for: they still hang at the upstream, and answer the application when they do.
+  expect(hung.length).toBe(blue);
+  release(200);
   await Promise.all(calls);
 });
