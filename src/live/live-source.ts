@@ -84,9 +84,10 @@ class LiveSource implements TrafficSource {
    * requests begun in `stage` before now, reads every poll until they have answered, so a late answer (a hanging
    * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream timeouts (a stream
    * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it
-   * short. `final` (the last stage's end, before the promotion): every stage's requests, bounded by the longest a
-   * proxy lets one live (timeout.request, then proxy.limits.max_stream_duration for a stream). Resolves to how many
-   * it waited for are still running.
+   * short. `final` (the last stage's end, before the promotion): every stage's requests on green (its split requests
+   * and mirror copies, which are judged as green's; blue's answers judge nothing green is promoted on), bounded by the
+   * longest a proxy lets one live (timeout.request, then proxy.limits.max_stream_duration for a stream). Resolves to
+   * how many it waited for are still running.
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
     const caughtUp = await this.readNow();
@@ -95,7 +96,7 @@ class LiveSource implements TrafficSource {
   }
 
   /**
-   * Waits for the attempts each proxy began in `stage` (every stage's, `final`) up to the first read (its `started`
+   * Waits for the attempts each proxy began in `stage` (every stage's on green, `final`) up to the first read (its `started`
    * then). Those begun during the wait go out at the stage's weight as the route has not moved yet (as generated
    * traffic's do): the wait does not wait for them (on a busy proxy it never would end); those answered before the
    * judgement count in it, the rest are late results, judged with their stage at the next judgement. A proxy that
@@ -113,7 +114,12 @@ class LiveSource implements TrafficSource {
     }
     const counts = (tags: FeedInFlight['stages']): number => {
       let requests = 0;
-      for (const tag of tags) if (final ? tag.stage < this.options.stageCount : tag.stage === stage) requests += tag.requests;
+      // Before the promotion, green's alone (a long blue stream held it to the bound, then rolled back: still_running);
+      // a proxy before session 18 does not say green's: all of them, as before.
+      for (const tag of tags) {
+        if (final && tag.stage < this.options.stageCount) requests += tag.green ?? tag.requests;
+        else if (!final && tag.stage === stage) requests += tag.requests;
+      }
       return requests;
     };
     const running = (): number => {

@@ -72,8 +72,12 @@ export interface Attempt {
 export interface InFlightByStage {
   /** The number of the last attempt started: pass it back as `inFlightUpTo` to count only those begun up to it. */
   started: number;
-  /** Stage tags with attempts under way (numbered up to `inFlightUpTo` when asked), mirrors and fallbacks included. */
-  stages: { stage: number; requests: number }[];
+  /**
+   * Stage tags with attempts under way (numbered up to `inFlightUpTo` when asked), mirrors and fallbacks included;
+   * `green`: those of them on green (its split requests and mirror copies), what a promotion waits for; absent from
+   * proxies before session 18.
+   */
+  stages: { stage: number; requests: number; green?: number }[];
 }
 
 /** One set of figures from a moment on. */
@@ -86,8 +90,8 @@ class FigureSet {
   mirrorsSent = 0;
   mirrorsDropped = 0;
   passed = 0;
-  /** The numbers of the attempts counting here and under way, oldest first (a Set keeps insertion order). */
-  readonly running = new Set<number>();
+  /** The numbers of the attempts counting here and under way, with their arm, oldest first (a Map keeps insertion order). */
+  readonly running = new Map<number, ArmName>();
 
   constructor(
     options: FigureOptions,
@@ -161,25 +165,25 @@ export class ProxyMetrics {
     this.inFlight[arm]++;
     const at = first?.at ?? this.current;
     const seq = ++this.attempts;
-    at.running.add(seq);
+    at.running.set(seq, arm);
     this.busy.add(at);
     return { at, seq, arm };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
   inFlightByStage(upTo = Infinity): InFlightByStage {
-    const counts = new Map<number, number>();
+    const counts = new Map<number, { requests: number; green: number }>();
     for (const set of this.busy) {
       if (set.stage === undefined) continue;
-      let requests = upTo === Infinity ? set.running.size : 0;
-      if (upTo !== Infinity)
-        for (const seq of set.running) {
-          if (seq > upTo) break;
-          requests++;
-        }
-      if (requests > 0) counts.set(set.stage, (counts.get(set.stage) ?? 0) + requests);
+      const count = counts.get(set.stage) ?? { requests: 0, green: 0 };
+      for (const [seq, arm] of set.running) {
+        if (seq > upTo) break;
+        count.requests++;
+        if (arm === 'green') count.green++;
+      }
+      if (count.requests > 0) counts.set(set.stage, count);
     }
-    return { started: this.attempts, stages: [...counts].map(([stage, requests]) => ({ stage, requests })) };
+    return { started: this.attempts, stages: [...counts].map(([stage, count]) => ({ stage, ...count })) };
   }
 
   /**

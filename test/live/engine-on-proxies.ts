@@ -62,13 +62,23 @@ export async function runClockUntil<T>(clock: FakeClock, done: Promise<T>, stepM
 /**
  * A proxy on `proxyYaml` (a scripted plan with an admin API) and a one-stage rollout driving it on the fake clock: the
  * same plan (the proxy refuses another's routes) with a 1 s stage and an `error_rate` threshold green crosses once
- * judged. `stages`: that many such stages instead (the last stage's end waits for every stage's requests). Resolves
- * once stage 1 has started.
+ * judged. `stages`: that many such stages instead (the last stage's end waits for every stage's requests);
+ * `onUnjudged`: analysis.on_unjudged (promote by default); `proxy`: where the proxy listens and keeps its state (a
+ * test restarting it). Resolves once stage 1 has started.
  */
-export async function oneStageLiveRollout(proxyYaml: string, options: { pollMs: number; errorRate: number; stages?: number }) {
-  const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } });
+export async function oneStageLiveRollout(
+  proxyYaml: string,
+  options: {
+    pollMs: number;
+    errorRate: number;
+    stages?: number;
+    onUnjudged?: 'promote' | 'rollback';
+    proxy?: { listen: string; adminListen: string; stateDir: string };
+  },
+) {
+  const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
   const clock = new FakeClock();
-  const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: promote }`;
+  const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: ${options.onUnjudged ?? 'promote'} }`;
   const stages = options.stages ?? 1;
   const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
   const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);

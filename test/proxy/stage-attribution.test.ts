@@ -80,7 +80,8 @@ describe('stage attribution', () => {
     ]);
   });
 
-  // GET /admin/results says the attempts under way per stage tag (mirror copies included), so a rollout ending a
+  // GET /admin/results says the attempts under way per stage tag (mirror copies included; `green`: those on green,
+  // the copies here), so a rollout ending a
   // stage can wait for those begun in it; `inFlightUpTo` counts only those begun up to a number the rollout read at
   // the stage's end (later ones, still at its weight, would never let a busy proxy's count reach 0).
   it('counts the attempts under way per stage tag, mirrors included, and up to a number when asked', async () => {
@@ -92,24 +93,24 @@ describe('stage attribution', () => {
     await until(() => held.length === 2, 'the request and its mirror copy at the upstream');
     const atEnd = await results();
     // stallTimeoutMs: timeout.request (5 s) and idle (2 s); longestMs: timeout.request and max_stream_duration (30 min).
-    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2 }], stallTimeoutMs: 7000, longestMs: 5000 + 30 * 60_000 });
+    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2, green: 1 }], stallTimeoutMs: 7000, longestMs: 5000 + 30 * 60_000 });
 
     // The next stage's requests: counted under their own tag, and not up to the number read above.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 2 })).status).toBe(200);
     const second = send(running.baseUrl);
     await until(() => held.length === 4, "the next stage's request and copy at the upstream");
     expect((await results()).inFlight?.stages).toEqual([
-      { stage: 1, requests: 2 },
-      { stage: 2, requests: 2 },
+      { stage: 1, requests: 2, green: 1 },
+      { stage: 2, requests: 2, green: 1 },
     ]);
-    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight).toMatchObject({ started: 4, stages: [{ stage: 1, requests: 2 }] });
+    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight).toMatchObject({ started: 4, stages: [{ stage: 1, requests: 2, green: 1 }] });
 
     // The first stage's attempts answer: gone from the count, in the page read with it.
     for (const res of held.slice(0, 2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
     expect((await first).status).toBe(200);
     await until(() => running.proxy.metrics.inFlightByStage().stages.length === 1, "the first stage's attempts ended");
     const after = await results();
-    expect(after.inFlight?.stages).toEqual([{ stage: 2, requests: 2 }]);
+    expect(after.inFlight?.stages).toEqual([{ stage: 2, requests: 2, green: 1 }]);
     expect(after.results.map((entry) => [entry.stage, entry.kind])).toEqual(
       expect.arrayContaining([
         [1, 'routed'],
