@@ -67,3 +67,37 @@ describe('/metrics rendering', () => {
     expect(renders()).toBe(2);
   });
 });
+
+describe('/metrics text', () => {
+  // Pinned before tidy18 split createPrometheus: every metric, label and value of a scrape after a few results.
+  it('renders every counter, gauge and histogram with their labels', async () => {
+    const metrics = new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: createQualityChecker(undefined), now: () => 1_000_000 });
+    const prometheus = createPrometheus(
+      metrics,
+      () => ({ greenWeight: 0.25, mirror: 0.5 }),
+      () => 1_000_000,
+      ['chat', 'responses'],
+    );
+    const result = (arm: 'blue' | 'green', extra: Partial<UpstreamResult> = {}): UpstreamResult => ({
+      arm,
+      model: arm === 'blue' ? 'b' : 'g',
+      ok: true,
+      status: 200,
+      content: 'fine',
+      latencyMs: 120,
+      attempts: 1,
+      stream: false,
+      ...extra,
+    });
+    metrics.finished(result('blue', { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 } }), 'routed', metrics.started('blue'));
+    metrics.finished(result('green', { stream: true, ttftMs: 40, latencyMs: 700 }), 'routed', metrics.started('green'), 'responses');
+    metrics.finished(result('green', { ok: false, status: 500, failure: 'server_error', latencyMs: 3000 }), 'routed', metrics.started('green'));
+    metrics.finished(result('green', { ok: false, failure: 'client_abort', latencyMs: 50 }), 'routed', metrics.started('green'), 'responses');
+    metrics.finished(result('green'), 'mirror', metrics.started('green'));
+    metrics.started('blue'); // still running
+    metrics.mirrorDropped();
+    metrics.passedThrough();
+    metrics.reject('overloaded');
+    expect(await prometheus.text()).toMatchSnapshot();
+  });
+});
