@@ -60,12 +60,35 @@ export function scrubUrl(text: string, url: string): string {
   for (const whole of [url, parsed.href]) out = out.split(whole).join(safeUrl(url));
   // Very short pieces are skipped: replacing every "a" would garble the message for no safety gain.
   const values = [...parsed.searchParams.values()];
-  const secrets = [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), parsed.username, parsed.password];
+  const secrets = [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), ...credentialForms(parsed)];
   // Longest first, so a whole query goes before the values inside it.
   for (const secret of secrets.sort((a, b) => b.length - a.length)) {
     if (secret.length >= 4) out = out.split(secret).join('…');
   }
   return out;
+}
+
+/**
+ * The URL's userinfo as written (percent-encoded), as decoded, and as the Basic auth token it is sent as (a webhook,
+ * curl): an answer quoting the Authorization header, or `curl -v` printing it, would otherwise show the credentials.
+ */
+function credentialForms(parsed: URL): string[] {
+  if (parsed.username === '' && parsed.password === '') return [];
+  return [parsed.username, parsed.password, decodedPart(parsed.username), decodedPart(parsed.password), basicToken(parsed)];
+}
+
+/** The Basic auth token of a URL's userinfo (`user:password`, decoded, in base64), as webhooks send it. */
+export function basicToken(parsed: URL): string {
+  return Buffer.from(`${decodedPart(parsed.username)}:${decodedPart(parsed.password)}`, 'utf8').toString('base64');
+}
+
+/** The URL keeps userinfo percent-encoded; a stray `%` that decodes to nothing is sent as written. */
+function decodedPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The http(s) URLs written in a command, up to a space, a quote or a shell operator (`&` stays: it joins query parameters). */

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { withRetries, type HeaderMap } from '../core/retry.js';
 import { formatDuration } from '../core/format.js';
-import { clip, safeUrl, scrubUrl } from './text.js';
+import { basicToken, clip, safeUrl, scrubUrl } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 
 export interface WebhookOptions {
@@ -91,20 +91,10 @@ export function webhookRequest(url: string): { url: string; headers: Record<stri
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'bluegreen-hook' };
   const parsed = new URL(url);
   if (parsed.username === '' && parsed.password === '') return { url, headers };
-  const credentials = `${decoded(parsed.username)}:${decoded(parsed.password)}`;
-  headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  headers.authorization = `Basic ${basicToken(parsed)}`;
   parsed.username = '';
   parsed.password = '';
   return { url: parsed.toString(), headers };
-}
-
-/** The URL keeps userinfo percent-encoded; a stray `%` that decodes to nothing is sent as written. */
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 async function attempt(target: string, body: string, options: WebhookOptions): Promise<Attempt> {
