@@ -108,7 +108,7 @@ const median = (values) => {
 
 const checkouts = BASE ? [ROOT, BASE] : [ROOT];
 const dirs = checkouts.map(() => mkdtempSync(path.join(os.tmpdir(), 'bluegreen-bench-startup-')));
-/** runs[command][checkout] = [{ wallMs, cpuMs }] */
+/** @type {{ wallMs: number, cpuMs: number }[][][]} runs[command][checkout] */
 const runs = COMMANDS.map(() => checkouts.map(() => []));
 log(`${ROUNDS} rounds of ${COMMANDS.length} commands${BASE ? `, interleaved with ${BASE}` : ''}; load average ${os.loadavg()[0].toFixed(1)}`);
 try {
