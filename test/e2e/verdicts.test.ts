@@ -179,13 +179,11 @@ describe('the p95 ratio to blue on the simulator', () => {
 
   it("rolls back a green three times slower than blue, with both arms' p95 intervals in the message", async () => {
     const sim = await simulatorWith(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
-    // A loaded machine sends fewer requests than planned: an undecided last stage runs again rather than passes (at load
-    // 27 it was promoted once with 4 extensions).
-    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 10 }')), 6);
+    // A loaded machine sends fewer requests than planned: an undecided last stage runs again rather than passes.
+    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }')), 6);
     expect(run.code, run.final.reason).toBe(10);
-    // The breach may be found in a stage's late answers, after it passed (at load 27: stage 2 judged again on its 79).
     expect(run.final.reason).toMatch(
-      /^(stage \d judged again on its \d+ results answered after it passed: )?green latency_p95 [\d.]+m?s \(99\.\d+% interval (≥ [\d.]+m?s|[\d.]+m?s–[\d.]+m?s)\) > 1\.20x blue's [\d.]+m?s \(≤ [\d.]+m?s\): \d+\.\d\dx \(green \d+(, \d+ still running)?, blue \d+ requests\) in stage \d$/,
+      /^green latency_p95 [\d.]+m?s \(99\.\d+% interval (≥ [\d.]+m?s|[\d.]+m?s–[\d.]+m?s)\) > 1\.20x blue's [\d.]+m?s \(≤ [\d.]+m?s\): \d+\.\d\dx \(green \d+(, \d+ still running)?, blue \d+ requests\) in stage \d$/,
     );
     const ratio = run.final.checks.find((c) => c.rule === 'compare_to_blue.max_latency_p95_ratio');
     expect(ratio?.status).toBe('breach');
