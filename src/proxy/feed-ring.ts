@@ -319,7 +319,7 @@ export class FeedRing {
   }
 
   private writeResult(slot: number, result: UpstreamResult, recorded: boolean, client?: string): boolean {
-    if (!isObject(result) || !this.writeObject(slot, LAYOUT.result, result as unknown as Record<string, unknown>, recorded, client)) return false;
+    if (!isObject(result) || !this.writeObject(slot, LAYOUT.result, result, recorded, client)) return false;
     // A recorded result without text gets '' at its end (resultCopy), out of the order the columns give back.
     return !recorded || (this.presentNow & CONTENT_BIT) !== 0;
   }
@@ -438,7 +438,7 @@ export class FeedRing {
   private readQuality(slot: number, flags: number): FeedEntry['quality'] {
     const ok = (flags & QUALITY_OK) !== 0;
     if (!(flags & HAS_REASON)) return ok ? PASSED : NOT_PASSED;
-    return { ok, reason: this.strings.text(this.texts[slot * STRINGS + QUALITY_REASON] ?? NO_STRING) as string };
+    return { ok, reason: this.strings.text(this.texts[slot * STRINGS + QUALITY_REASON] ?? NO_STRING) };
   }
 
   private kindOf(flags: number): ResultKind {
