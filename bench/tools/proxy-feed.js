@@ -53,15 +53,29 @@ async function runChunk(name) {
   });
 }
 
-for (let i = 0; names.some((name) => state[name].requests < total); i++) {
-  for (let k = 0; k < names.length; k++) {
-    const name = names[(k + i) % names.length];
-    const before = state[name].requests;
-    if (before >= total) continue;
-    await runChunk(name);
-    if (state[name].requests === before) throw new Error(`${name} answered no request in a chunk`);
+/** The proxies and the upstream stop with this process, however it ends (a chunk without answers, Ctrl-C). */
+async function closeAll() {
+  await Promise.all(Object.values(clients).map((c) => c.close()));
+  await Promise.all(Object.values(targets).map((t) => t.close()));
+  await upstream.close();
+}
+process.once('SIGINT', () => void closeAll().then(() => process.exit(130)));
+process.once('SIGTERM', () => void closeAll().then(() => process.exit(143)));
+
+try {
+  for (let i = 0; names.some((name) => state[name].requests < total); i++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + i) % names.length];
+      const before = state[name].requests;
+      if (before >= total) continue;
+      await runChunk(name);
+      if (state[name].requests === before) throw new Error(`${name} answered no request in a chunk`);
+    }
+    process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${state[name].chunks.at(-1)?.rssMb} MB)`).join(', ')}\n`);
   }
-  process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${state[name].chunks.at(-1)?.rssMb} MB)`).join(', ')}\n`);
+} catch (error) {
+  await closeAll();
+  throw error;
 }
 
 const median = (list) => {
@@ -101,6 +115,4 @@ for (const name of names) {
     })}\n`,
   );
 }
-await Promise.all(Object.values(clients).map((c) => c.close()));
-await Promise.all(Object.values(targets).map((t) => t.close()));
-await upstream.close();
+await closeAll();

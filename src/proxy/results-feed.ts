@@ -1,7 +1,9 @@
 // Every result the proxy records, in order, for the rollout that drives it: GET /admin/results?after=SEQ.
 // The controller records each one into its own metrics, so its judge sees exactly what the traffic path saw
 // (fallbacks as green failures, mirrors as green requests). A bounded ring: a reader that falls more than
-// `capacity` results behind is told how many it missed, never makes the proxy hold more.
+// `capacity` results behind is told how many it missed, never makes the proxy hold more. The ring keeps each result as
+// typed-array cells, not an object (feed-ring.ts: ~112 bytes outside the JS heap instead of ~0.6 KB in its old
+// generation), and gives back the same JSON.
 import { randomUUID } from 'node:crypto';
 import type { QualityOutcome } from '../analysis/quality.js';
 import type { UpstreamResult } from '../upstream/types.js';

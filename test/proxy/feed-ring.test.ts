@@ -139,6 +139,8 @@ describe('the results feed kept as columns', () => {
     expect(page.missed).toBe(6);
     expect(page.results.map((e) => e.seq)).toEqual([37, 38, 39, 40]);
     expect(JSON.stringify(page.results)).toBe(JSON.stringify(recorded.slice(36).map((r, i) => entryBefore(37 + i, r))));
+    // A stopping proxy hands over what is still in the ring, each with its number in this feed.
+    expect(feed.unread('run-1').map((e) => e.origin.seq)).toEqual([37, 38, 39, 40]);
     const ring = new FeedRing(4);
     for (let n = 0; n < 1000; n++) ring.record(n + 1, { ...everyKind()[5]!.result, errorMessage: `unique ${n}` }, 'routed', { ok: true }, 0, `run-${n}`);
     // Four results' strings at most (arm, model, failure, message, controller each): not a thousand.
