@@ -2,6 +2,7 @@
 // and whether blue fails the same way (then the upstream or its key is at fault, not green's model).
 import type { ArmStats } from '../metrics/types.js';
 import type { FailureClass } from '../upstream/types.js';
+import { oneLine } from '../core/format.js';
 
 /** Blue fails "the same way" when its rate of green's main failure class is at least this share of green's. */
 const SAME_WAY_SHARE = 0.5;
@@ -52,6 +53,5 @@ function sortedClasses(arm: ArmStats): [FailureClass, number][] {
 }
 
 function shorten(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > SAMPLE_CHARS ? `${line.slice(0, SAMPLE_CHARS - 1)}…` : line;
+  return oneLine(text, SAMPLE_CHARS);
 }

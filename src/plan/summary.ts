@@ -139,10 +139,16 @@ export function requestsToJudgeText(stage: StageEstimate): string {
 /** "estimated cost per 1,000 requests: blue $1.78, green $1.42": what an unknown number of requests costs. */
 export function requestCostText(summary: PlanSummary): string {
   const per1k = (arm: ArmName): string => {
-    const cost = summary.requestCostUsd[arm];
-    return cost === null ? 'no price' : formatUsd(cost * 1000);
+    const cost = costPer1k(summary, arm);
+    return cost === null ? 'no price' : formatUsd(cost);
   };
   return `estimated cost per 1,000 requests: blue ${per1k('blue')}, green ${per1k('green')}`;
+}
+
+/** An arm's estimated cost of 1,000 requests, mirror copies included; null without a price. */
+export function costPer1k(summary: PlanSummary, arm: ArmName): number | null {
+  const cost = summary.requestCostUsd[arm];
+  return cost === null ? null : cost * 1000;
 }
 
 /** " +150 mirrored" after a stage's request counts, or "" when nothing is mirrored. */

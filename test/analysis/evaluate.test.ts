@@ -146,6 +146,17 @@ describe('blame in failure-driven breaches', () => {
     );
   });
 
+  it('quotes the upstream message on one line, without terminal escapes, cut to 120 characters', () => {
+    const sample = `HTTP 500: \u001b[31mred\u001b[0m ${'x'.repeat(200)}`;
+    const green = arm(100, 40, { consecutiveFailures: 0, failuresByClass: { server_error: 40 }, failureSamples: { server_error: sample } });
+    const verdict = run({ config: cfg, green, blue: arm(900, 0) });
+    const quoted = /\(server_error: "(.*)"\)$/.exec(verdict.breach?.message ?? '')?.[1] ?? '';
+    expect(quoted).not.toContain('\u001b');
+    expect(quoted.startsWith('HTTP 500: [31mred [0m xxx')).toBe(true);
+    expect(quoted).toHaveLength(120);
+    expect(quoted.endsWith('…')).toBe(true);
+  });
+
   it('says when blue fails the same way, and what to check', () => {
     const green = arm(10, 3, { consecutiveFailures: 3, failuresByClass: { auth: 3 }, failureSamples: { auth: 'HTTP 401: invalid API key' } });
     const verdict = run({ config: cfg, green, blue: arm(90, 27, { failuresByClass: { auth: 27 } }) });

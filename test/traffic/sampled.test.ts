@@ -22,6 +22,9 @@ function writeLines(name: string, lines: readonly string[]): string {
 const body = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `request ${i}` }], ...extra });
 
+/** n request lines, numbered from 0. */
+const bodies = (n: number) => Array.from({ length: n }, (_, i) => body(i));
+
 const indexOf = (request: ChatRequest) => Number(String(request.messages.at(-1)?.content).split(' ')[1]);
 
 /** Takes n requests, waiting on available() (not on time) whenever the buffer runs dry. */
@@ -237,10 +240,7 @@ describe('createSampledSource: pinned before the tidy18 split', () => {
   });
 
   it('replays a file larger than its buffer from the file, in order, holding at most the buffer', async () => {
-    const file = writeLines(
-      'over-capacity.jsonl',
-      Array.from({ length: 10 }, (_, i) => body(i)),
-    );
+    const file = writeLines('over-capacity.jsonl', bodies(10));
     const source = open(file, { capacity: 4 });
     await source.ready();
     expect(source.buffered()).toBe(4);
@@ -298,11 +298,8 @@ describe('createSampledSource: pinned before the tidy18 split', () => {
     }
   });
 
-  it('fails an available() that waits when the file vanishes, and error() names the file', async () => {
-    const file = writeLines(
-      'vanished.jsonl',
-      Array.from({ length: 6 }, (_, i) => body(i)),
-    );
+  it('fails with an error naming the file when it vanishes while replaying', async () => {
+    const file = writeLines('vanished.jsonl', bodies(6));
     const source = open(file, { capacity: 2 });
     await source.ready();
     rmSync(file);
@@ -330,10 +327,7 @@ describe('createSampledSource: pinned before the tidy18 split', () => {
   });
 
   it('draws the same requests from the same seed at a sample_rate below 1', async () => {
-    const file = writeLines(
-      'seeded.jsonl',
-      Array.from({ length: 40 }, (_, i) => body(i)),
-    );
+    const file = writeLines('seeded.jsonl', bodies(40));
     const draw = async () => {
       const source = open(file, { sampleRate: 0.3, random: createRandom(11), capacity: 8 });
       const requests = (await take(source, 30)).map(indexOf);

@@ -2,7 +2,7 @@
 import { describeJudgement } from '../../analysis/describe.js';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
-import { mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
+import { costPer1k, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
 
 export function renderSchedule(summary: PlanSummary, plan: Plan): string {
@@ -52,8 +52,8 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
     const { blue, green } = summary.costUsd;
     const all = blue !== null && green !== null ? `, ${formatUsd(blue + green)} in all` : '';
     lines.push(`  estimated cost: blue ${priced(blue)}, green ${priced(green)}${all} ${assuming}`);
-    const bluePer1k = per1k(summary, 'blue');
-    const greenPer1k = per1k(summary, 'green');
+    const bluePer1k = costPer1k(summary, 'blue');
+    const greenPer1k = costPer1k(summary, 'green');
     if (bluePer1k !== null && greenPer1k !== null) {
       const verdict = bluePer1k > 0 ? costVerdict(greenPer1k / bluePer1k - 1) : undefined;
       lines.push(`  estimated cost per 1k requests: blue ${formatUsd(bluePer1k)}, green ${formatUsd(greenPer1k)}${verdict ? ` (green ${verdict})` : ''}`);
@@ -80,12 +80,6 @@ function trafficLine(summary: PlanSummary, plan: Plan): string {
   if (summary.traffic.basis === 'generated')
     return `traffic: ${generated}${plan.proxy?.admin ? ", generated on top of the application's through the proxies" : ''}`;
   return `traffic: ${(rateBasisText(summary) ?? '').replace(/^requests: /, '')}`;
-}
-
-/** An arm's estimated cost of 1,000 requests, mirror copies included; null without a price. */
-function per1k(summary: PlanSummary, arm: ArmName): number | null {
-  const cost = summary.requestCostUsd[arm];
-  return cost === null ? null : cost * 1000;
 }
 
 function armLine(plan: Plan, arm: ArmName): string {
