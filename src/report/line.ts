@@ -3,7 +3,7 @@ import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
-import { formatFigure, formatMs, formatPercent, formatPlural } from '../core/format.js';
+import { formatFigure, formatMs, formatPercent, formatPlural, formatWeight } from '../core/format.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
@@ -34,7 +34,7 @@ export function formatMonitorLine(snapshot: RolloutSnapshot, now: number): strin
   };
   const dropped = (stage?.arms.blue.dropped ?? 0) + (stage?.arms.green.dropped ?? 0);
   const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
-  return `${timestamp(now)} monitor          stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length}: green ${formatPercent(snapshot.greenWeight, 0)} | ${arm('blue')} | ${arm('green')} | in flight ${inFlight}, dropped ${dropped}`;
+  return `${timestamp(now)} monitor          stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length}: green ${formatWeight(snapshot.greenWeight)} | ${arm('blue')} | ${arm('green')} | in flight ${inFlight}, dropped ${dropped}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
-import { formatDuration, formatMs, formatPercent, formatUsd } from '../core/format.js';
+import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
@@ -45,7 +45,7 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   // Its time up, the stage goes on until its requests in flight answer: said rather than "0s left" for minutes.
   const waiting = finished || orphaned ? undefined : stageEndWaitText(snapshot, now);
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatPercent(snapshot.greenWeight, 0)} / blue ${formatPercent(1 - snapshot.greenWeight, 0)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatWeight(snapshot.greenWeight)} / blue ${formatWeight(1 - snapshot.greenWeight)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
   if (!finished && owner.hook) lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
@@ -74,7 +74,7 @@ function stageTableLines(snapshot: RolloutSnapshot): string[] {
       const a = s.arms[arm];
       const head =
         arm === 'blue'
-          ? `  ${String(s.index + 1).padStart(5)}  ${formatPercent(s.greenWeight, 0).padStart(5)}  ${s.verdict.padEnd(9)}`
+          ? `  ${String(s.index + 1).padStart(5)}  ${formatWeight(s.greenWeight).padStart(5)}  ${s.verdict.padEnd(9)}`
           : `  ${''.padStart(5)}  ${''.padStart(5)}  ${''.padEnd(9)}`;
       const rate = a.requests ? a.failures / a.requests : null;
       lines.push(

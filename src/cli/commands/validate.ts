@@ -5,7 +5,7 @@ import { PlanError } from '../../plan/errors.js';
 import { ARMS } from '../../plan/plan.js';
 import { mirroredText, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
-import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
+import { formatCount, formatDuration, formatUsd, formatWeight } from '../../core/format.js';
 import { TrafficError } from '../../traffic/errors.js';
 import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
@@ -116,7 +116,7 @@ export function renderSummary(summary: PlanSummary, blueModel: string, greenMode
   for (const stage of summary.stages) {
     const requests = stage.requests ? `${formatCount(stage.requests.blue)}/${formatCount(stage.requests.green)}${mirroredText(stage.mirrored)}` : undefined;
     lines.push(
-      `  ${String(stage.index + 1).padStart(5)}  ${formatPercent(stage.greenWeight, 0).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}${requests !== undefined ? `  ${requests.padEnd(live ? 20 : 0)}` : ''}${live ? `  ${requestsToJudgeText(stage)}` : ''}`.trimEnd(),
+      `  ${String(stage.index + 1).padStart(5)}  ${formatWeight(stage.greenWeight).padStart(5)}  ${formatDuration(stage.durationMs).padStart(9)}${requests !== undefined ? `  ${requests.padEnd(live ? 20 : 0)}` : ''}${live ? `  ${requestsToJudgeText(stage)}` : ''}`.trimEnd(),
     );
   }
   const { prompt, completion } = summary.assumedTokens;

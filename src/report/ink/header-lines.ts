@@ -1,6 +1,6 @@
 // The top of the dashboard: plan name and phase, stage progress with time left, the blue/green split.
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../../engine/types.js';
-import { formatDuration } from '../../core/format.js';
+import { formatDuration, formatWeight } from '../../core/format.js';
 import { stageEndWaitText } from '../stage-end-text.js';
 import { barCells, clockDuration, fit, textWidth, truncate } from './cells.js';
 import type { Tone } from './theme.js';
@@ -89,8 +89,8 @@ function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Li
 
 function splitLine(snapshot: RolloutSnapshot, width: number): Line {
   const green = Math.min(1, Math.max(0, snapshot.greenWeight));
-  const bluePct = `${Math.round((1 - green) * 100)}%`;
-  const greenPct = `${Math.round(green * 100)}%`;
+  const bluePct = formatWeight(1 - green);
+  const greenPct = formatWeight(green);
   const blueName = truncate(snapshot.plan.blueModel, 20);
   const greenName = truncate(snapshot.plan.greenModel, 20);
   const left = `blue ${blueName} ${bluePct} `;

@@ -2,6 +2,7 @@
 //   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
 //  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
 // ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
+import { formatWeight } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
@@ -82,7 +83,7 @@ function stageRow(stage: StageStats, current: boolean, indexWidth: number, error
   return [
     { text: current ? '▶' : ' ', tone: 'accent' },
     { text: fit(String(stage.index + 1), indexWidth, 'right'), tone: current ? 'title' : dim ? 'muted' : 'plain' },
-    { text: ` ${fit(`${Math.round(stage.greenWeight * 100)}%`, GREEN_WIDTH, 'right')} `, tone: dim ? 'muted' : 'plain' },
+    { text: ` ${fit(formatWeight(stage.greenWeight), GREEN_WIDTH, 'right')} `, tone: dim ? 'muted' : 'plain' },
     { text: fit(stage.verdict, VERDICT_WIDTH), tone: VERDICT_TONES[stage.verdict] },
     ...cells('blue'),
     ...cells('green'),

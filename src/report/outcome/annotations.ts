@@ -1,5 +1,5 @@
 // GitHub Actions workflow commands: a rollback becomes an `::error::` annotation on the run's summary page.
-import { formatPercent } from '../../core/format.js';
+import { formatWeight } from '../../core/format.js';
 import type { RolloutReport } from './report-schema.js';
 
 /** Escapes a command's message: `%`, CR and LF, as GitHub's runner expects (it decodes them back). */
@@ -19,7 +19,7 @@ export function escapeProperty(text: string): string {
 export function githubAnnotation(report: RolloutReport): string | undefined {
   if (report.outcome.phase !== 'rolled_back') return undefined;
   const stage = report.outcome.stageIndex !== null ? report.stages[report.outcome.stageIndex] : undefined;
-  const where = stage ? ` in stage ${stage.number}/${report.plan.stageCount} (${formatPercent(stage.greenWeight, 0)} green)` : '';
+  const where = stage ? ` in stage ${stage.number}/${report.plan.stageCount} (${formatWeight(stage.greenWeight)} green)` : '';
   const message = [
     `${report.plan.name}: rolled back from ${report.plan.greenModel} to ${report.plan.blueModel}${where}`,
     report.outcome.reason ?? 'a threshold was crossed',

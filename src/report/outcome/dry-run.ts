@@ -1,6 +1,6 @@
 // `bluegreen rollout --dry-run`: what the rollout would do, printed before (instead of) sending any traffic.
 import { describeJudgement } from '../../analysis/describe.js';
-import { formatCount, formatDuration, formatPercent, formatUsd } from '../../core/format.js';
+import { formatCount, formatDuration, formatPercent, formatUsd, formatWeight } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
 import { costPer1k, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
@@ -30,7 +30,7 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
   for (const stage of summary.stages) {
     rows.push([
       `${stage.index + 1}${stage.name ? ` ${stage.name}` : ''}`,
-      formatPercent(stage.greenWeight, 0),
+      formatWeight(stage.greenWeight),
       formatDuration(stage.durationMs),
       at === 0 ? '0s' : formatDuration(at),
       formatDuration(at + stage.durationMs),

@@ -1,11 +1,11 @@
 // Short texts shared by the JUnit and Markdown writers, so both describe a stage and an outcome alike.
-import { formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
+import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../../core/format.js';
 import { formatCheckValue } from '../check-value.js';
 import type { ArmReport, CheckReport, RolloutReport, StageReport } from './report-schema.js';
 
 /** "stage 3 (50% green)", or "stage 3 canary (50% green)" when the stage has a name. */
 export function stageTitle(stage: StageReport): string {
-  return `stage ${stage.number}${stage.name ? ` ${stage.name}` : ''} (${formatPercent(stage.greenWeight, 0)} green)`;
+  return `stage ${stage.number}${stage.name ? ` ${stage.name}` : ''} (${formatWeight(stage.greenWeight)} green)`;
 }
 
 /** One line of an arm's figures: "green gpt-4.1: 38 requests, 3 failures (7.9%: server_error 3), ..." */

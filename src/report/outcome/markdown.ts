@@ -1,7 +1,7 @@
 // The Markdown summary appended to $GITHUB_STEP_SUMMARY: outcome, per-stage table, cost comparison.
 import { appendInPlace, type PipeWaits } from './pipe-target.js';
 import { describeEvidence } from '../../analysis/format.js';
-import { formatCount, formatDuration, formatMs, formatPercent, formatUsd } from '../../core/format.js';
+import { formatCount, formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../../core/format.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
 import { ReportWriteError } from './write-errors.js';
@@ -20,7 +20,7 @@ export function renderMarkdownSummary(report: RolloutReport): string {
   lines.push(row(['Stage', 'Green', 'Verdict', 'Arm', 'Requests', 'Errors', 'Error rate', 'p95', 'Cost']));
   lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|');
   for (const stage of report.stages) {
-    const head = [String(stage.number), formatPercent(stage.greenWeight, 0), stage.verdict];
+    const head = [String(stage.number), formatWeight(stage.greenWeight), stage.verdict];
     if (stage.durationMs === null) {
       // Never started: one row, no zeros to misread as figures.
       lines.push(row([...head, 'not run', '', '', '', '', '']));
