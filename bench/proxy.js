@@ -233,9 +233,9 @@ function rssOf(samples) {
 }
 const rss = rssOf(rssSamples.proxy);
 const rssAdmin = rssOf(rssSamples.proxyAdmin);
-for (const [label, r] of [
-  ['proxy', rss],
-  ['proxy with admin', rssAdmin],
+for (const { label, r } of [
+  { label: 'proxy', r: rss },
+  { label: 'proxy with admin', r: rssAdmin },
 ]) {
   log(
     `${label} RSS median ${r.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${r.lastWindowMedianMb} MB over the last fifth up to ${r.last?.requests} (${r.growthPercent}%); ` +

@@ -27,7 +27,8 @@ if (process.env.PROXY_FEED_PLAIN === '1') targets.noAdmin = await spawnProxy(ups
 const names = Object.keys(targets);
 const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
 const body = benchChatBody(mode);
-const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: [] }]));
+/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number }[], rssMb: number | null, p99: number, errors: number, dropped: number }} Chunk */
+const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: /** @type {Chunk[]} */ ([]) }]));
 
 /** One chunk of load on one proxy, its GCs counted by the proxy itself. */
 async function runChunk(name) {
@@ -92,17 +93,18 @@ for (const name of names) {
   const scavenges = gcs.filter((g) => g.type === 'Scavenge');
   const ms = compacts.map((g) => g.ms).sort((a, b) => a - b);
   const per100k = (n) => round((n * 100_000) / Math.max(1, requests), 1);
-  const last = chunks.filter((c) => c.upTo >= 0.8 * chunks.at(-1).upTo);
+  const final = /** @type {Chunk} */ (chunks.at(-1));
+  const last = chunks.filter((c) => c.upTo >= 0.8 * final.upTo);
   process.stdout.write(
     `${JSON.stringify({
       name,
-      requests: chunks.at(-1).upTo,
+      requests: final.upTo,
       measuredRequests: requests,
       rssMb: {
         afterRing: chunks.find((c) => c.upTo >= RING)?.rssMb,
         lastFifthMedian: median(last.map((c) => c.rssMb)),
-        last: chunks.at(-1).rssMb,
-        max: Math.max(...chunks.map((c) => c.rssMb)),
+        last: final.rssMb,
+        max: Math.max(...chunks.map((c) => c.rssMb ?? 0)),
       },
       markCompactsPer100k: per100k(compacts.length),
       markCompactMs: { p50: round(percentile(ms, 50), 1), max: round(ms.at(-1) ?? 0, 1), sumPer100k: per100k(compacts.reduce((sum, g) => sum + g.ms, 0)) },
