@@ -100,7 +100,7 @@ export class RouteHolder {
     if (same) return undefined;
     const which = [
       ...(read.updatedAt === undefined ? [] : [`set at ${new Date(read.updatedAt).toISOString()}`]),
-      ...(read.revision === undefined ? [] : [`revision ${read.revision}`]),
+      ...(read.revision === undefined ? [] : [`${read.updatedAt === undefined ? 'of ' : ''}revision ${read.revision}`]),
     ].join(', ');
     return `the route was changed since it was read (the one ${which}): ${whoSet(route)}`;
   }

@@ -306,6 +306,10 @@ describe('admin API', () => {
     // Over the revision in force, it goes.
     const current = running.proxy.route.stored.revision as number;
     expect((await put({ greenWeight: 0, reason: 'operator', ifRevision: current })).route?.revision).toBe(current + 1);
+    // The revision alone (no time sent) is said as a revision: "the one of revision N", not "the one revision N".
+    const stale = await put({ greenWeight: 0, reason: 'stale', ifRevision: current });
+    expect(stale).toMatchObject({ status: 409, code: 'changed' });
+    expect(stale.error).toContain(`since it was read (the one of revision ${current}): `);
   });
 
   it('checks route requests field by field', () => {
