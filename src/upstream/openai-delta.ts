@@ -171,6 +171,10 @@ export function matchesWhole(template: WholeTemplate, data: string): boolean {
 function holeTokens(parts: string[], numeric: boolean[], data: string, want: number, from = 0, at = 0): string | undefined {
   let token = '';
   if (from === 0) {
+    // A match ends with the last part: one look turns away most chunks of another kind (a role chunk's text
+    // against a finish chunk's template, a usage chunk against either) before the walk.
+    const last = parts[parts.length - 1] as string;
+    if (!partAt(data, data.length - last.length, last)) return undefined;
     if (!partAt(data, at, parts[0] as string)) return undefined;
     at += (parts[0] as string).length;
   }
