@@ -124,6 +124,9 @@ export function parseRateLimit(headers: HeaderMap | undefined): RateLimitInfo | 
 export function isJsonAnswer(headers: HeaderMap): boolean {
   const type = header(headers, 'content-type');
   if (type === undefined) return false;
+  // The usual spellings, decided without a string made: this is asked of every streamed answer.
+  if (type === 'text/event-stream') return false;
+  if (type === 'application/json') return true;
   const media = type.split(';', 1)[0]?.trim().toLowerCase() ?? '';
   return media === 'application/json' || media.endsWith('+json');
 }
