@@ -7,6 +7,7 @@ import { comparesWithBlue, judgingOdds, NEGLIGIBLE_ODDS, nothingJudgedOdds, type
 import { isLoopback, parseListen } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
 import { oneApiParams } from './param-warnings.js';
+import { roundedPercentWarnings } from './hook-percent-warnings.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -37,6 +38,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...noGreenTraffic(plan),
     ...stageEndJudging(plan),
     ...oneApiParams(plan),
+    ...roundedPercentWarnings(plan),
   ];
 }
 
