@@ -16,6 +16,13 @@ export function roundedPercentWarnings(plan: Plan): PlanWarning[] {
       {
         keyPath: `stages[${index}].green_weight`,
         message: `${weight} is not a whole percent: the on_stage exec hook gets BLUEGREEN_GREEN_PERCENT=${percent} (rounded), so a hook that sets traffic from it moves ${percent}% to green; read BLUEGREEN_GREEN_WEIGHT (${weight}) instead, or use a whole percent`,
+        repeat: {
+          kind: 'rounded-percent',
+          index,
+          field: 'green_weight',
+          message:
+            'each is not a whole percent: the on_stage exec hook gets BLUEGREEN_GREEN_PERCENT rounded, so a hook that sets traffic from it moves other shares than these; read BLUEGREEN_GREEN_WEIGHT instead, or use whole percents',
+        },
       },
     ];
   });
