@@ -11,6 +11,9 @@ export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
+/** ELOOP, said for any file: a symbolic link in the path leads back to itself (`ln -s a b; ln -s b a`). */
+export const SYMLINK_LOOP = 'its path goes round a loop of symbolic links';
+
 /** Why writing `file` failed, in words: "the folder /x does not exist" rather than "ENOENT". */
 export function describeFsError(error: unknown, file: string): string {
   const dir = path.dirname(file);
@@ -28,6 +31,8 @@ export function describeFsError(error: unknown, file: string): string {
       return `the file system is read-only`;
     case 'ENOSPC':
       return `the disk is full`;
+    case 'ELOOP':
+      return SYMLINK_LOOP;
     default:
       return errorText(error);
   }

@@ -8,6 +8,7 @@ import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 import { errorText } from '../core/errors.js';
 import { groupAlive, groupGone, signalGroup } from './process-group.js';
+import { greenPercent } from './percent.js';
 
 export interface ExecOptions {
   cwd: string;
@@ -24,7 +25,7 @@ const OUTPUT_LIMIT = 4096;
 /** After the shell exits, how long to wait for its pipes to drain (a background child may hold them open). */
 const STDIO_GRACE_MS = 100;
 
-/** The variables a hook script reads; the weight is also given as a whole percent for shell arithmetic. */
+/** The variables a hook script reads; the weight is also given as a whole percent for shell arithmetic (validate warns when that rounds). */
 export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...env,
@@ -33,7 +34,7 @@ export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.Proces
     BLUEGREEN_STAGE: String(event.stage),
     BLUEGREEN_STAGES: String(event.stages),
     BLUEGREEN_GREEN_WEIGHT: String(event.greenWeight),
-    BLUEGREEN_GREEN_PERCENT: String(Math.round(event.greenWeight * 100)),
+    BLUEGREEN_GREEN_PERCENT: String(greenPercent(event.greenWeight)),
     BLUEGREEN_BLUE_MODEL: event.blueModel,
     BLUEGREEN_GREEN_MODEL: event.greenModel,
     BLUEGREEN_REASON: event.reason ?? '',

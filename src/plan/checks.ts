@@ -1,7 +1,8 @@
 // Rules that span several keys (zod checks one key at a time): endpoint choice, shares, files on disk.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { TrafficError } from '../traffic/errors.js';
+import { describeError, TrafficError } from '../traffic/errors.js';
+import { errorCode } from '../core/errors.js';
 import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
@@ -232,9 +233,17 @@ function checkArmApi(plan: ParsedPlan, arm: 'blue' | 'green', at: At): void {
 /** Whether the file is there to read; a problem is recorded when it is not. */
 function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): boolean {
   const absolute = path.resolve(dir, file);
-  if (!existsSync(absolute)) at(keyPath, `file not found: ${absolute}`);
-  else if (!statSync(absolute).isFile()) at(keyPath, `not a file: ${absolute}`);
-  else return true;
+  let stats: Stats;
+  try {
+    stats = statSync(absolute);
+  } catch (error) {
+    // existsSync said "not found" of a symbolic link loop too; what else stat refuses (EACCES) is said as is.
+    const code = errorCode(error);
+    at(keyPath, code === 'ENOENT' || code === 'ENOTDIR' ? `file not found: ${absolute}` : `cannot read ${absolute}: ${describeError(error)}`);
+    return false;
+  }
+  if (stats.isFile()) return true;
+  at(keyPath, `not a file: ${absolute}`);
   return false;
 }
 

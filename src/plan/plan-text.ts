@@ -2,7 +2,7 @@
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { PlanError } from './errors.js';
-import { errorCode } from '../core/errors.js';
+import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
@@ -13,7 +13,7 @@ export function readPlanText(file: string, shown = file): string {
     bytes = readAtMost(file, MAX_PLAN_BYTES + 1);
   } catch (error) {
     const code = errorCode(error);
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable');
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'ELOOP' ? SYMLINK_LOOP : (code ?? 'unreadable');
     throw problem(shown, 1, 1, `cannot read the file (${why})`);
   }
   return planTextFromBytes(bytes, shown);

@@ -7,11 +7,15 @@ import { comparesWithBlue, judgingOdds, NEGLIGIBLE_ODDS, nothingJudgedOdds, type
 import { isLoopback, parseListen } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
 import { oneApiParams } from './param-warnings.js';
+import { roundedPercentWarnings } from './hook-percent-warnings.js';
+import { collapseRepeats, type StageRepeat } from './repeated-warnings.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
   keyPath: string;
   message: string;
+  /** A stage's warning that many stages may share: past a few, they are given as one (repeated-warnings.ts). */
+  repeat?: StageRepeat;
 }
 
 export function formatWarning(warning: PlanWarning): string {
@@ -24,7 +28,7 @@ export interface ReadTraffic {
 }
 
 export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] {
-  return [
+  return collapseRepeats([
     ...decreasingWeights(plan),
     ...sameArms(plan),
     ...unfailableRules(plan),
@@ -37,7 +41,8 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...noGreenTraffic(plan),
     ...stageEndJudging(plan),
     ...oneApiParams(plan),
-  ];
+    ...roundedPercentWarnings(plan),
+  ]);
 }
 
 /**
@@ -143,6 +148,8 @@ function openKeylessProxy(plan: Plan): PlanWarning[] {
   ];
 }
 
+const IDLE_MIRROR = 'only a live rollout (a plan with proxy.admin) mirrors requests; this plan sends none to green this way';
+
 /** Only the proxies of a live rollout mirror requests: on generated traffic a stage's mirror does nothing. */
 function idleMirrors(plan: Plan): PlanWarning[] {
   if (plan.proxy?.admin) return [];
@@ -151,7 +158,8 @@ function idleMirrors(plan: Plan): PlanWarning[] {
       ? [
           {
             keyPath: `stages[${index}].mirror`,
-            message: 'only a live rollout (a plan with proxy.admin) mirrors requests; this plan sends none to green this way',
+            message: IDLE_MIRROR,
+            repeat: { kind: 'idle-mirror', index, field: 'mirror', message: IDLE_MIRROR },
           },
         ]
       : [],
@@ -166,6 +174,12 @@ function decreasingWeights(plan: Plan): PlanWarning[] {
       warnings.push({
         keyPath: `stages[${index}].green_weight`,
         message: `${stage.green_weight} is lower than the stage before (${before.green_weight}): green's share goes down during the rollout`,
+        repeat: {
+          kind: 'decreasing-weight',
+          index,
+          field: 'green_weight',
+          message: "each is lower than the stage before: green's share goes down during the rollout",
+        },
       });
     }
   });
@@ -198,6 +212,7 @@ function shortStages(plan: Plan, sampledKeyCollision?: number): PlanWarning[] {
   const basis = rateBasis(plan);
   const at = basis === 'application' ? `at the application's ${plan.traffic.rate}/s (traffic.rate)` : `at ${plan.traffic.rate}/s`;
   const fix = basis === 'application' ? 'make it longer (or set traffic.rate to what the application really sends)' : 'make it longer or the rate higher';
+  const fixEach = fix.replace('make it longer', 'make them longer');
   const warnings: PlanWarning[] = [];
   for (const stage of odds) {
     const index = stage.index;
@@ -217,11 +232,23 @@ function shortStages(plan: Plan, sampledKeyCollision?: number): PlanWarning[] {
         warnings.push({
           keyPath: `stages[${index}].duration`,
           message: `${about}, fewer than analysis.min_requests (${min}): this stage's ${what} cannot be judged; ${fix}`,
+          repeat: {
+            kind: `few-${arm}${span === '' ? '' : '-so-far'}`,
+            index,
+            field: 'duration',
+            message: `each gets fewer ${arm} requests${span} ${at} than analysis.min_requests (${min}): their ${what} cannot be judged; ${fixEach}`,
+          },
         });
       } else if (short >= NEGLIGIBLE_ODDS) {
         warnings.push({
           keyPath: `stages[${index}].duration`,
           message: `${about}, give or take ${Math.round(sd)} from run to run: close to analysis.min_requests (${min}), so in about ${oddsText(short)} of runs fewer arrive and this stage's ${what} are not judged; ${fix}`,
+          repeat: {
+            kind: `close-${arm}${span === '' ? '' : '-so-far'}`,
+            index,
+            field: 'duration',
+            message: `each gets ${arm} requests${span} ${at} close to analysis.min_requests (${min}): in some runs fewer arrive and their ${what} are not judged; ${fixEach}`,
+          },
         });
       }
     }

@@ -1,5 +1,5 @@
-// Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped), the arm named,
-// and the proxy's own errors in the dialect's shape.
+// Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped, and those `Connection:`
+// names), the arm named, and the proxy's own errors in the dialect's shape.
 import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +21,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 const NOT_PASSED = new Set([...HOP_BY_HOP, 'set-cookie', 'openai-organization', 'openai-project']);
 const OWN_PREFIX = 'x-bluegreen-';
 
+/**
+ * The headers a message's `Connection:` names are about this hop alone (RFC 9110 7.6.1): dropped with it. What
+ * the proxy reads for itself it reads from the message it received, so dropping them here takes nothing from it;
+ * an answer's content-type stays all the same (its client cannot read the answer without it).
+ */
+function connectionNamed(headers: Readonly<Record<string, string | string[] | undefined>>): ReadonlySet<string> | undefined {
+  const value = headers.connection;
+  // Nearly every upstream answer says keep-alive (or close): nothing more to drop, nothing to allocate on the hot path.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
+  const names = new Set<string>();
+  for (const list of Array.isArray(value) ? value : [value])
+    for (const name of list.split(',')) {
+      const trimmed = name.trim().toLowerCase();
+      if (trimmed !== '' && trimmed !== 'content-type' && !HOP_BY_HOP.has(trimmed)) names.add(trimmed);
+    }
+  return names.size > 0 ? names : undefined;
+}
+
 export interface AnswerTag {
   arm: ArmName;
   fallback: boolean;
@@ -30,9 +48,10 @@ export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, reda
   const out: OutgoingHttpHeaders = {};
   // An upstream may echo the key in a header as well as in a body: it must never reach the application.
   if (redactor && !redactor.active()) redactor = undefined;
+  const hopOnly = connectionNamed(headers);
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || NOT_PASSED.has(name) || name.startsWith(OWN_PREFIX)) continue;
+    if (value === undefined || NOT_PASSED.has(name) || name.startsWith(OWN_PREFIX) || hopOnly?.has(name)) continue;
     out[name] = redactor ? (Array.isArray(value) ? value.map((one) => redactor.text(one)) : redactor.text(value)) : value;
   }
   if (tag) {
@@ -69,8 +88,9 @@ export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 /** The application's headers worth passing on (anthropic-version, betas, SDK metadata); NO_HEADERS when none is. */
 export function forwardedHeaders(headers: IncomingHttpHeaders): Readonly<Record<string, string>> {
   let out: Record<string, string> | undefined;
+  const hopOnly = connectionNamed(headers);
   for (const name in headers) {
-    if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-')) continue;
+    if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-') || hopOnly?.has(name)) continue;
     const value = headers[name];
     if (typeof value === 'string') (out ??= {})[name] = value;
     else if (Array.isArray(value)) (out ??= {})[name] = value.join(', ');

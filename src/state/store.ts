@@ -71,7 +71,7 @@ export class StateStore {
       text = readFileSync(this.statePath, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
-      throw new CliError(`cannot read ${this.statePath}: ${errorText(error)}`, EXIT.usage);
+      throw new CliError(`cannot read ${this.statePath}: ${describeFsError(error, this.statePath)}`, EXIT.usage);
     }
     let value: unknown;
     try {
@@ -104,7 +104,7 @@ export class StateStore {
       text = readFileSync(this.eventsPath, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return [];
-      throw new CliError(`cannot read ${this.eventsPath}: ${errorText(error)}`, EXIT.usage);
+      throw new CliError(`cannot read ${this.eventsPath}: ${describeFsError(error, this.eventsPath)}`, EXIT.usage);
     }
     const { events } = parseJournal(text);
     const last = options.last;

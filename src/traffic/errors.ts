@@ -1,5 +1,5 @@
 // A traffic source that cannot be used (missing, empty or unreadable file): the operator's to fix, not a bug.
-import { errorCode, errorText } from '../core/errors.js';
+import { errorCode, errorText, SYMLINK_LOOP } from '../core/errors.js';
 
 export class TrafficError extends Error {
   constructor(
@@ -17,5 +17,6 @@ export function describeError(error: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'it is a folder, not a file';
+  if (code === 'ELOOP') return SYMLINK_LOOP;
   return errorText(error);
 }

@@ -125,12 +125,24 @@ function watchInterval(text: string | undefined): number {
   return parseIntegerOption(text ?? '1000', '--interval (milliseconds)', 100, 3_600_000);
 }
 
+/**
+ * --watch opened before the rollout starts (in another terminal, as an operator would): waits for its state, saying
+ * so once, rather than exiting 2 as `status` alone does. A folder with an old rollout's state shows that one.
+ */
+async function untilStateExists(store: StateStore, ctx: CliContext, interval: number): Promise<void> {
+  if (store.readState()) return;
+  ctx.stderr.write(`bluegreen: no rollout state in ${store.dir} yet: waiting for a rollout to start there (Ctrl-C to stop)\n`);
+  do await new Promise((resolve) => setTimeout(resolve, interval));
+  while (!store.readState());
+}
+
 function isFinished(snapshot: RolloutSnapshot): boolean {
   return snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
 }
 
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const interval = watchInterval(flags.interval);
+  await untilStateExists(store, ctx, interval);
   // The rollout's rule (a terminal that can move its cursor, not CI): TERM=dumb gets lines, as `rollout` does.
   if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
