@@ -33,7 +33,10 @@ export interface SampledSource {
    * missing, empty or has no usable line.
    */
   ready(): Promise<void>;
-  /** Resolves as soon as at least one request is buffered (for consumers that can wait). */
+  /**
+   * Resolves as soon as at least one request is buffered (for consumers that can wait); rejects once reading has
+   * failed or the source is closed, since next() then serves nothing.
+   */
   available(): Promise<void>;
   /** A buffered request, or undefined when the buffer is momentarily empty (or the source has failed). */
   next(): ChatRequest | undefined;
@@ -233,9 +236,10 @@ function next(run: SampledRun): ChatRequest | undefined {
 }
 
 function available(run: SampledRun): Promise<void> {
-  if (run.buffer.size() > 0 || run.cached) return Promise.resolve();
+  // Failed or closed first: next() serves nothing then, requests still buffered or not.
   if (run.failure) return Promise.reject(run.failure);
   if (run.closed) return Promise.reject(closedError(run));
+  if (run.buffer.size() > 0 || run.cached) return Promise.resolve();
   return run.waiters.wait();
 }
 

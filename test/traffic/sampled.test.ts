@@ -286,10 +286,8 @@ describe('createSampledSource: pinned before the tidy18 split', () => {
     await source.close();
   });
 
-  // Known, left unfixed by tidy18 (a refactor with no behaviour change): after a failure, available() still
-  // resolves while a request is buffered, though next() serves none, so a consumer looping on available() and
-  // next() would spin. Nothing in src/ waits on available() today (the mix falls back to synthetic at once).
-  it.fails('rejects available() once replay has failed, requests still buffered or not', async () => {
+  // A consumer looping on available() and next() must not spin once replay has failed with requests still buffered.
+  it('rejects available() once replay has failed, requests still buffered or not', async () => {
     const { source } = await emptiedWhileReplaying('emptied-available.jsonl');
     try {
       await expect(source.available()).rejects.toThrow(/became empty while replaying/);
