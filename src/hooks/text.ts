@@ -1,5 +1,6 @@
 // Message helpers shared by both hook kinds: short, single-line, and free of secrets in URLs.
 import { oneLine } from '../core/format.js';
+import { secretForms } from '../core/redact.js';
 
 /** Keeps only the last `limit` bytes of a stream, so a chatty hook cannot grow memory. */
 export class TailBuffer {
@@ -71,10 +72,16 @@ export function scrubUrl(text: string, url: string): string {
 /**
  * The URL's userinfo as written (percent-encoded), as decoded, and as the Basic auth token it is sent as (a webhook,
  * curl): an answer quoting the Authorization header, or `curl -v` printing it, would otherwise show the credentials.
+ * Each also as an answer may quote it, URL-encoded or JSON-escaped (secretForms); the token also without its `=`
+ * padding (an answer URL-encoding it as `%3D`, or dropping it: the rest still decodes to the credentials), and with
+ * its `/` escaped as PHP's json_encode writes it.
  */
 function credentialForms(parsed: URL): string[] {
   if (parsed.username === '' && parsed.password === '') return [];
-  return [parsed.username, parsed.password, decodedPart(parsed.username), decodedPart(parsed.password), basicToken(parsed)];
+  const token = basicToken(parsed);
+  const bare = token.replace(/=+$/, '');
+  const decoded = [decodedPart(parsed.username), decodedPart(parsed.password), token, bare];
+  return [parsed.username, parsed.password, ...decoded.flatMap(secretForms), bare.replaceAll('/', '\\/')];
 }
 
 /** The Basic auth token of a URL's userinfo (`user:password`, decoded, in base64), as webhooks send it. */

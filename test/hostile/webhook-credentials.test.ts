@@ -51,3 +51,21 @@ it("an exec hook's output quoting the Basic auth its command's URL sends (curl -
   expect(outcome.message).not.toContain(token);
   expect(outcome.message).not.toContain('tok-s3cret-99');
 });
+
+it("a webhook's answer spelling the Basic token URL-encoded, JSON-escaped or unpadded keeps none of it (hostile19)", async () => {
+  // A token with '+', '/' and '=' padding: each is spelled otherwise in a URL-encoded or PHP-escaped quote.
+  const token = basic('ci:pw>>>?x');
+  expect(token).toBe('Y2k6cHc+Pj4/eA==');
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const sent = (req.headers.authorization ?? '').replace(/^Basic /, '');
+    res.writeHead(401).end(`denied: ${encodeURIComponent(sent)} | ${sent.replaceAll('/', '\\/')} | ${sent.replace(/=+$/, '')}`);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const outcome = await runHook({ webhook: `http://ci:pw%3E%3E%3E%3Fx@${host}/w`, timeout: 5000, retries: 0 }, EVENT, { cwd: '/', env: {} });
+  expect(outcome.message).toContain('answered 401: denied: ');
+  // Any 12 characters of the token's start decode to the user name and most of the password.
+  for (const spelling of ['Y2k6cHc%2BPj4', 'Y2k6cHc+Pj4', 'Pj4\\/eA', 'Pj4%2FeA']) expect(outcome.message).not.toContain(spelling);
+});
