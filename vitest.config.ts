@@ -9,8 +9,9 @@ import { defineConfig } from 'vitest/config';
 // file, was most of the suite's time.
 const ALL = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
 // Files in those folders that run everything in this process (rollouts, proxies and simulators in-process, closed
-// after each test; no process, signal, hook, env or cwd of their own): isolated, each paid a fresh worker's import of
-// src/ and its libraries (1.5-3 s of CPU each, ~23 files) for nothing.
+// after each test; no signal, env or cwd of their own, no `bluegreen` process; at most a hook's shell or a dead pid's
+// `node -e ''`, waited for): isolated, each paid a fresh worker's import of src/ and its libraries (1.5-3 s of CPU
+// each) for nothing. The files elsewhere that start only such short processes share too.
 const IN_PROCESS = new Set([
   'test/live/admin-url-wrong-service.test.ts',
   'test/live/client-aborts.test.ts',
@@ -33,6 +34,23 @@ const IN_PROCESS = new Set([
   'test/hostile/lease-clock.test.ts',
   'test/hostile/pipelined-client-gone.test.ts',
   'test/hostile/plan-edges.test.ts',
+  'test/e2e/rollback-triggers.test.ts',
+  'test/e2e/verdicts.test.ts',
+  'test/hostile/ending-on-full-disk.test.ts',
+  'test/hostile/hook-background.test.ts',
+  'test/hostile/hook-env-limits.test.ts',
+  'test/hostile/hook-output-secret.test.ts',
+  'test/hostile/rollback-other-plan.test.ts',
+  'test/hostile/route-unsaved.test.ts',
+  'test/hostile/state-stage-past-end.test.ts',
+  'test/hostile/webhook-credentials.test.ts',
+  'test/hostile/weight-shown.test.ts',
+  'test/live/admin-call-suspended.test.ts',
+  'test/live/promotion-declined.test.ts',
+  'test/live/promotion-read-back.test.ts',
+  'test/live/proxy-actuator.test.ts',
+  'test/live/recovery-edges.test.ts',
+  'test/live/rollback-promoted.test.ts',
 ]);
 /** A folder's test files, but those in IN_PROCESS. */
 function startingProcesses(folder: string): string[] {
@@ -40,27 +58,12 @@ function startingProcesses(folder: string): string[] {
   return files.map((name) => `${folder}/${name}`).filter((file) => !IN_PROCESS.has(file));
 }
 const ISOLATED = [
-  'test/live/recovery-edges.test.ts',
   // Whole folders whose tests start `bin/bluegreen.js` (rollouts, proxies, terminals), but their IN_PROCESS files.
   ...['test/e2e', 'test/live', 'test/hostile', 'test/tty'].flatMap(startingProcesses),
   // Files elsewhere that start processes.
-  'test/api/docs-example.test.ts',
-  'test/cli/dry-run-resume.test.ts',
   'test/cli/output-pipe.test.ts',
   'test/cli/production-ui.test.ts',
-  'test/cli/recover-reason.test.ts',
-  'test/cli/resume-ending.test.ts',
-  'test/cli/status-files.test.ts',
   'test/cli/status-output.test.ts',
-  'test/docs/docs.test.ts',
-  'test/hooks/ending-hook.test.ts',
-  'test/hooks/exec.test.ts',
-  'test/report/outcome/disk-full.test.ts',
-  'test/report/outcome/write-targets.test.ts',
-  'test/state/control.test.ts',
-  'test/state/lock.test.ts',
-  'test/state/orphan.test.ts',
-  'test/state/store.test.ts',
   'test/upstream/proxy-env.test.ts',
   'test/review/orphan-review15.test.ts',
   // FORCE_COLOR=1 before chalk loads: chalk fixes its colour level once, at import.
