@@ -12,9 +12,7 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
-import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
-import { recordedProxies } from '../live/recovery-targets.js';
-import { deadRunOf } from '../live/recovery-step.js';
+import type { ToBlue } from '../live/restore.js';
 import { operatorName } from './operator.js';
 
 export interface RestoreOptions {
@@ -56,14 +54,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
-  const toBlue = plan.proxy?.admin
-    ? await proxiesToBlue(plan, store.dir, ctx.env, reason, {
-        promotionBegun: promotionBegun(store, snapshot),
-        dead: deadRunOf(snapshot, store.dir),
-        recorded: recordedProxies(store.dir, snapshot),
-        force: options.forceBlue === true,
-      })
-    : { proxies: [] };
+  const toBlue: ToBlue & { refused?: string } = plan.proxy?.admin ? await liveToBlue(plan, options, reason) : { proxies: [] };
   const { proxies } = toBlue;
   if (toBlue.note !== undefined) warn(toBlue.note);
   // The recovery's lines carry no weight: `status` (and the next recovery) read the journal's latest weight as the
@@ -73,8 +64,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     const type = proxy.told || proxy.left === true || proxy.alreadyBlue === true ? 'hook_succeeded' : 'hook_failed';
     store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, actor, message: proxy.message });
   }
-  const refused = tokenRefusedProblem(plan, proxies);
-  if (refused !== undefined) throw new UsageError(refused);
+  if (toBlue.refused !== undefined) throw new UsageError(toBlue.refused);
   const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true));
   if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, actor, message: skipped });
   const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
@@ -100,6 +90,21 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     ...(left.length > 0 && { left }),
     message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+/**
+ * A live plan's proxies told to serve blue (restore.ts), and why not if they refused the admin token. The live
+ * modules (and undici) load here, so a recovery or rollout of a plan without proxies never loads them.
+ */
+async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string): Promise<ToBlue & { refused?: string }> {
+  const { store, snapshot, ctx } = options;
+  const { deadRunRecord, proxiesToBlue, tokenRefusedProblem } = await import('../live/restore.js');
+  const toBlue = await proxiesToBlue(plan, store.dir, ctx.env, reason, {
+    promotionBegun: promotionBegun(store, snapshot),
+    ...deadRunRecord(snapshot, store.dir),
+    force: options.forceBlue === true,
+  });
+  return { ...toBlue, refused: tokenRefusedProblem(plan, toBlue.proxies) };
 }
 
 /**

@@ -3,11 +3,10 @@ import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
-import { openLiveControl, type LiveControl } from '../live/controller.js';
+import type { LiveControl } from '../live/controller.js';
 import { sendsNothingUpstream, unusedArmClients } from '../live/upstream-free.js';
 import type { LiveView } from '../live/fleet.js';
 import type { LiveResume } from '../live/resume-record.js';
-import { alreadyPromotedReason, describePromoted, partlyPromotedMessage, promotedSinceMessage, promotedStanding, type ProxyRoute } from '../live/promoted.js';
 import { RolloutEngine, type RolloutOutcome } from '../engine/rollout.js';
 import type { RolloutSnapshot, RolloutView } from '../engine/types.js';
 import { runHook, type HookSecrets } from '../hooks/index.js';
@@ -16,7 +15,6 @@ import { createRandom, type RandomSource } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
 import { StateStore } from '../state/index.js';
 import { settlePrevious, type Settled } from './previous-run.js';
-import { CliError, EXIT } from '../core/exit.js';
 import { createArrivalScheduler, createTrafficMix, type TrafficMix } from '../traffic/index.js';
 import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
@@ -76,7 +74,15 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const live = await openLive(plan, store, clock, settled.liveResume, ctx, startup, closers);
-    const alreadyPromoted = live && liveStartCheck(plan, live, options, settled.liveResume);
+    // What the proxies' routes allow: loaded with the live modules, for a live plan only.
+    const alreadyPromoted =
+      live &&
+      (await import('./live-start.js')).liveStartCheck(
+        plan,
+        live,
+        { resume: options.resume ?? false, fromBlue: options.fromBlue ?? false, ctx },
+        settled.liveResume,
+      );
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord: settled.keepRecord });
     const withLive = withLiveResume(live);
@@ -124,7 +130,10 @@ async function openTraffic(
   return { traffic, trafficWarning };
 }
 
-/** A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results. */
+/**
+ * A plan whose proxy block has an admin API is a live rollout: it drives the proxies and judges their results. Its
+ * modules (and undici) load here, so a rollout without proxies never loads them.
+ */
 async function openLive(
   plan: Plan,
   store: StateStore,
@@ -135,6 +144,7 @@ async function openLive(
   closers: Closers,
 ): Promise<LiveControl | undefined> {
   if (!plan.proxy?.admin) return undefined;
+  const { openLiveControl } = await import('../live/controller.js');
   const live = await startup.step(
     openLiveControl({
       plan,
@@ -147,19 +157,6 @@ async function openLive(
   );
   closers.unshift(() => live.close());
   return live;
-}
-
-/**
- * What the proxies' routes allow before a live rollout moves anything: resolves to why it ends at once (green
- * already promoted everywhere), or undefined to go on; throws where it must not start.
- */
-function liveStartCheck(plan: Plan, live: LiveControl, options: RolloutRunOptions, liveResume: LiveResume | undefined): string | undefined {
-  // Nor a resumed rollout undo a promotion made since it died (another rollout's, which said exit 0).
-  const promotedSince = options.resume ? promotedSinceMessage(plan, live.routes, liveResume?.controllers ?? []) : undefined;
-  if (promotedSince !== undefined) throw new CliError(promotedSince, EXIT.preflight);
-  // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
-  const promoted = !options.resume ? promotedEverywhere(plan, live.routes, options.fromBlue ?? false, options.ctx) : undefined;
-  return promoted && alreadyPromotedReason(plan, promoted);
 }
 
 /** Beside each snapshot, taken at the same moment: which proxy results its figures hold, for a resume. */
@@ -224,25 +221,6 @@ function reporterTarget(engine: RolloutEngine, live: LiveControl | undefined): R
     abort: (actor) => engine.abort(actor),
     ...(live && { live: () => live.view() }),
   };
-}
-
-/**
- * What the proxies' routes say before anything moves (the real run and --dry-run alike): green already promoted
- * everywhere ends the rollout at once (those proxies are returned); promoted on some proxies only is refused
- * (exit 3); --from-blue goes on, saying what it undoes.
- */
-export function promotedEverywhere(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): ProxyRoute[] | undefined {
-  const standing = promotedStanding(plan, routes);
-  if (standing.kind === 'not_promoted') return undefined;
-  const promoted = standing.kind === 'promoted' ? standing.proxies : standing.promoted;
-  if (fromBlue) {
-    ctx.stderr.write(
-      `bluegreen: warning: --from-blue: ${plan.arms.green.model} is promoted on ${promoted.map(describePromoted).join(', ')}; this rollout moves its users back to stage 1's route\n`,
-    );
-    return undefined;
-  }
-  if (standing.kind === 'partly') throw new CliError(partlyPromotedMessage(plan, standing), EXIT.preflight);
-  return standing.proxies;
 }
 
 /** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */

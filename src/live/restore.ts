@@ -6,9 +6,10 @@
 // the operator forces blue (`bluegreen rollback --force-blue`, as a PUT by hand: no controller, it always goes).
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
+import type { RolloutSnapshot } from '../engine/types.js';
 import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
-import { forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
-import { recoveryTargets } from './recovery-targets.js';
+import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
+import { recordedProxies, recoveryTargets } from './recovery-targets.js';
 
 export interface ProxyTold {
   /** The proxy is on blue, or will be by its lease; false when it may keep serving green. */
@@ -42,6 +43,11 @@ export interface ToBlue {
   proxies: ProxyTold[];
   /** Which proxies came from the dead run's record and which from the plan, when those differ. */
   note?: string;
+}
+
+/** What state.json (and live.json) say of the dead run: its ids and the proxies it drove, as the two below take them. */
+export function deadRunRecord(snapshot: RolloutSnapshot, stateDir: string): Required<Pick<ToBlueOptions, 'dead' | 'recorded'>> {
+  return { dead: deadRunOf(snapshot, stateDir), recorded: recordedProxies(stateDir, snapshot) };
 }
 
 /**

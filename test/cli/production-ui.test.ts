@@ -150,6 +150,21 @@ describe('each command loads what it uses (definitions/ register the commands, c
     expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 
+  it('a rollout without proxies loads no live module: no proxy controller, admin client, route reading or proxy recovery', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-rollout-'));
+    const plan = path.join(dir, 'plan.yaml');
+    writeFileSync(
+      plan,
+      'name: not-live\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\n',
+    );
+    const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir, '--seed', '1']);
+    // The check can see what it looks for: the rollout ran, through its engine and the upstream client.
+    expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/engine/rollout.js', 'dist/upstream/index.js']));
+    const live =
+      /^dist\/(live\/(controller|admin-client|fleet|routes|promoted|restore|recovery-step|recovery-targets)|cli\/live-start|proxy\/(admin|server|route|results-feed))\.js$/;
+    expect(loaded.filter((file) => live.test(file))).toEqual([]);
+  });
+
   it('status on a folder without state loads no rollout machinery: no engine, upstream client, simulator or proxy', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-status-'));
     const loaded = modulesLoadedBy(['status', '--state-dir', dir]);

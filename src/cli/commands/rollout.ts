@@ -8,20 +8,13 @@ import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
 import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT, UsageError } from '../../core/exit.js';
+import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
 import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
-import { promotedEverywhere, runRollout } from '../run-rollout.js';
+import { runRollout } from '../run-rollout.js';
 import { resumable } from '../previous-run.js';
-import { liveTargets } from '../../live/controller.js';
-import { dryRunRoutesText, promotedSinceMessage } from '../../live/promoted.js';
-import { readRoutesOnce, servedPlan } from '../../live/routes.js';
-import { liveResumeOf } from '../../live/resume-record.js';
-import { recoveryPreview } from '../../live/restore.js';
-import { deadRunOf } from '../../live/recovery-step.js';
-import { recordedProxies } from '../../live/recovery-targets.js';
 import { endingHook } from '../../hooks/ending-hook.js';
 import { hookNotNeeded, planFor } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
@@ -107,15 +100,10 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
     try {
-      const { urls, token } = liveTargets(plan, stateDir, ctx.env);
+      const { dryRunRoutes } = await import('../live-start.js');
       // The dead run's own leases are released by that recovery before the real run's preflight reads the routes.
       const dead = resumed ?? (standing.kind === 'orphaned' ? standing.snapshot : undefined);
-      const ownRuns = dead ? (liveResumeOf(dead)?.controllers ?? []) : [];
-      const routes = await readRoutesOnce(urls, token, servedPlan(plan), ownRuns);
-      const promotedSince = resumed && promotedSinceMessage(plan, routes, ownRuns);
-      if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
-      // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
-      routesText = dryRunRoutesText(plan, routes, resumed ? undefined : promotedEverywhere(plan, routes, start.fromBlue, ctx));
+      routesText = await dryRunRoutes(plan, stateDir, { ...start, ctx }, dead);
     } catch (error) {
       for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
       throw error;
@@ -137,7 +125,8 @@ async function restoreText(dead: RolloutSnapshot, plan: Plan, stateDir: string, 
   const deadPlan = planFor({ snapshot: dead, ctx, fallbackPlan: plan }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
   const hook = endingHook(deadPlan.hooks, 'rollback');
   if (!deadPlan.proxy?.admin) return [`${first}: ${hook ? `its ${hook.label} run` : 'no on_rollback or on_stage hook to run'}, before its own first stage`];
-  const preview = await recoveryPreview(deadPlan, stateDir, ctx.env, { dead: deadRunOf(dead, stateDir), recorded: recordedProxies(stateDir, dead) });
+  const { deadRunRecord, recoveryPreview } = await import('../../live/restore.js');
+  const preview = await recoveryPreview(deadPlan, stateDir, ctx.env, deadRunRecord(dead, stateDir));
   const skipped = hookNotNeeded(deadPlan, preview.everyProxyLeft);
   const hookText = skipped ?? (hook ? `then its ${hook.label} run` : 'no on_rollback or on_stage hook to run');
   return [`${first}, before its own first stage: each proxy as below; ${hookText}`, ...preview.lines.map((line) => `  ${line}`)];
