@@ -2,9 +2,9 @@
 // run: direct to the upstream, through a minimal undici pass-through (bench/lib/bare-proxy.js, the floor for
 // Node), and through `bluegreen proxy` (the built CLI, in its own process). Non-streamed and streamed, at
 // 1,000 and 5,000 req/s, in interleaved short rounds (medians reported, with their range); then the highest
-// sustained rate of the pass-through and the proxy (majority of tries per step, then bisected); then the proxy's
-// RSS up to its 1,000,000th request, beside a second proxy with the admin API a rollout drives it through (its
-// results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
+// sustained rate of the pass-through and the proxy (majority of tries per step, then bisected); then the RSS of two
+// proxies started for it, up to their 1,000,000th request: a plain one, and one with the admin API a rollout drives
+// it through (its results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
 // scale down).
 import { createLoadClient } from './lib/open-load.js';
@@ -39,10 +39,10 @@ const bodies = {
 };
 const PATH = '/v1/chat/completions';
 
-/** Requests each proxy has answered so far, and its RSS after each run (for the RSS figures). */
-const served = { proxy: 0, proxyAdmin: 0 };
+/** Requests each RSS step's proxy has answered so far, and its RSS after each run (for the RSS figures). */
+const served = { proxyRss: 0, proxyAdmin: 0 };
 /** @type {Record<string, { requests: number; rssMb: number }[]>} */
-const rssSamples = { proxy: [], proxyAdmin: [] };
+const rssSamples = { proxyRss: [], proxyAdmin: [] };
 
 async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
@@ -191,15 +191,19 @@ const sustained = await highestSustained();
 // heap grows and is compacted in a sawtooth (here 118-138 MB over 600,000 requests at 3,000 req/s), so two single
 // readings compare two points of the tooth as much as two moments of the run: the growth judged is the median of
 // the readings in the first window (RSS_FIRST to 3 x RSS_FIRST requests) against the median of those in the last
-// fifth of the run; the single readings at both ends and the range are reported beside it. A proxy with the admin
-// API (proxyAdmin, started now) takes the same runs in turn: what a proxy a rollout drives keeps (session 18).
+// fifth of the run; the single readings at both ends and the range are reported beside it. Two proxies started now
+// take the same runs in turn: a plain one (proxyRss) and one with the admin API (proxyAdmin: what a proxy a rollout
+// drives keeps, session 18). Both new, so both windows are read at this step's rate: the proxy the fixed rates and the
+// search drove passes its 100,000th to 300,000th requests during them, at up to several times this rate, where V8's
+// heap is larger (session 19: a new admin proxy's +17% beside that proxy's -1.4% was this, not the results feed).
 const rssRate = envNumber('BENCH_PROXY_RSS_RATE', Math.max(1000, Math.round((0.8 * (sustained.proxy.rate || 2000)) / 500) * 500));
 const rssChunk = Math.max(5000, Math.round(RSS_TOTAL / 40));
+targets.proxyRss = await spawnProxy(upstream.baseUrl);
 targets.proxyAdmin = await spawnProxy(upstream.baseUrl, [], undefined, { admin: true });
-clients.proxyAdmin = createLoadClient(targets.proxyAdmin.origin);
-while (served.proxy < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
+for (const name of ['proxyRss', 'proxyAdmin']) clients[name] = createLoadClient(targets[name].origin);
+while (served.proxyRss < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
   let answered = false;
-  for (const name of ['proxy', 'proxyAdmin']) {
+  for (const name of ['proxyRss', 'proxyAdmin']) {
     const before = served[name];
     if (before >= RSS_TOTAL) continue;
     await measure(name, 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - before) / rssRate);
@@ -231,7 +235,7 @@ function rssOf(samples) {
     growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
   };
 }
-const rss = rssOf(rssSamples.proxy);
+const rss = rssOf(rssSamples.proxyRss);
 const rssAdmin = rssOf(rssSamples.proxyAdmin);
 for (const { label, r } of [
   { label: 'proxy', r: rss },
@@ -246,6 +250,7 @@ for (const { label, r } of [
 for (const client of Object.values(clients)) await client.close();
 await bare.close();
 await proxy.close();
+await targets.proxyRss.close();
 await targets.proxyAdmin.close();
 await upstream.close();
 

@@ -3,8 +3,10 @@
 // /tmp/gc-count-PID.json) the requests the process's server took, the bytes allocated (exact, bench/lib/allocated.js's
 // rule), and for each GC its kind, wall time and what it moved: a scavenge's cost grows with the bytes it copies
 // (the young objects still alive, copied within the young generation or promoted to the old one), not with the
-// young generation's size. bench/tools/proxy-gc.js drives it.
-import { renameSync, writeFileSync } from 'node:fs';
+// young generation's size. With it, the process's memory at that moment: RSS (anonymous and file-backed, from /proc),
+// the JS heap used and committed, and the bytes outside it (external, array buffers): what tells a growing heap from
+// RSS the allocator keeps. bench/tools/proxy-gc.js and proxy-feed.js drive it.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import v8 from 'node:v8';
 
@@ -40,6 +42,23 @@ function start() {
   profiler.start();
 }
 
+/** The process's memory now, in bytes; rssAnon / rssFile: RSS's anonymous and file-backed parts (Linux only). */
+function memory() {
+  const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // Not Linux: RSS's parts are left out.
+  }
+  /** @param {string} field */
+  const bytes = (field) => {
+    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  };
+  return { rss, rssAnon: bytes('RssAnon'), rssFile: bytes('RssFile'), heapTotal, heapUsed, external, arrayBuffers };
+}
+
 function stop() {
   const used = v8.getHeapStatistics().used_heap_size;
   const { statistics } = /** @type {any} */ (profiler).stop();
@@ -57,7 +76,7 @@ function stop() {
     return { type: gc.gcType, ms: gc.cost / 1000, survived: after.young, promoted: Math.max(0, after.old - before.old), oldAfter: after.old, youngSize };
   });
   allocated += used - last;
-  writeFileSync(`${out}.part`, JSON.stringify({ requests, allocated, gcs }));
+  writeFileSync(`${out}.part`, JSON.stringify({ requests, allocated, gcs, memory: memory() }));
   renameSync(`${out}.part`, out);
 }
 

@@ -17,6 +17,7 @@ export function createLoadClient(origin) {
       let errors = 0;
       let dropped = 0;
       let inFlight = 0;
+      let peakInFlight = 0;
       let sent = 0;
       const payload = Buffer.from(JSON.stringify(body));
       const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-client', 'content-length': String(payload.length) };
@@ -35,6 +36,7 @@ export function createLoadClient(origin) {
             completed,
             errors,
             dropped,
+            peakInFlight,
             achievedRate: round(completed / ((ended - started) / 1000), 0),
             latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3) },
             firstByteMs: { p50: round(percentile(fb, 50), 3), p99: round(percentile(fb, 99), 3) },
@@ -49,6 +51,7 @@ export function createLoadClient(origin) {
             return;
           }
           inFlight++;
+          peakInFlight = Math.max(peakInFlight, inFlight);
           const t0 = performance.now();
           let t1 = 0;
           pool.dispatch(

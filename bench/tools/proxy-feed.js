@@ -4,7 +4,9 @@
 // this checkout's proxy without admin. They take the same open-model load in chunks of CHUNK requests, in turn. After
 // each chunk: the process's RSS (/proc) and the GCs it did in it (bench/lib/gc-count.js): mark-compacts (each marks
 // the whole old generation, the feed's ring with it) with their pauses, the old generation's size after them, and the
-// bytes scavenges promoted. Counts, not times, are what a loaded machine leaves meaningful.
+// bytes scavenges promoted, and the process's memory (RSS, JS heap used, external and array buffers: a growing heap
+// or RSS the allocator keeps), also printed at the 100k, 300k, 600k and 1M-th requests. Counts, not times, are what a
+// loaded machine leaves meaningful.
 //   node bench/tools/proxy-feed.js [TOTAL=1000000] [RATE=2000] [CHUNK=50000] [MODE=plain|stream]
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +29,10 @@ if (process.env.PROXY_FEED_PLAIN === '1') targets.noAdmin = await spawnProxy(ups
 const names = Object.keys(targets);
 const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
 const body = benchChatBody(mode);
-/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number }[], rssMb: number | null, p99: number, errors: number, dropped: number }} Chunk */
+/** @typedef {{ rss: number, rssAnon: number | null, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }} Memory */
+/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number }[], memory: Memory, rssMb: number | null, p99: number, errors: number, dropped: number, peakInFlight: number }} Chunk */
+/** Where the memory figures are read (the first chunk ending at or past each). */
+const CHECKPOINTS = [100_000, 300_000, 600_000, 1_000_000];
 const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: /** @type {Chunk[]} */ ([]) }]));
 
 /** One chunk of load on one proxy, its GCs counted by the proxy itself. */
@@ -41,17 +46,36 @@ async function runChunk(name) {
   const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: Math.min(chunk, total - s.requests) / rate });
   process.kill(pid, 'SIGUSR2');
   while (!existsSync(file)) await sleep(20);
-  const { requests, gcs } = JSON.parse(readFileSync(file, 'utf8'));
+  const { requests, gcs, memory } = JSON.parse(readFileSync(file, 'utf8'));
   s.requests += result.completed;
   s.chunks.push({
     upTo: s.requests,
     requests,
     gcs,
+    memory,
     rssMb: procStats(pid)?.rssMb ?? null,
     p99: result.latencyMs.p99,
     errors: result.errors,
     dropped: result.dropped,
+    peakInFlight: result.peakInFlight,
   });
+}
+
+const mb = (/** @type {number | null | undefined} */ bytes) => (typeof bytes === 'number' ? round(bytes / 2 ** 20, 1) : null);
+/** The old generation after the last mark-compact up to chunk `i`: what the process held then (its garbage collected). */
+const liveOldMb = (/** @type {Chunk[]} */ chunks, /** @type {number} */ i) =>
+  mb(
+    chunks
+      .slice(0, i + 1)
+      .flatMap((c) => c.gcs)
+      .findLast((g) => g.type === 'MarkSweepCompact')?.oldAfter,
+  );
+/** One chunk's memory as the progress line shows it. */
+function memoryLine(/** @type {Chunk[]} */ chunks) {
+  const c = chunks.at(-1);
+  if (!c) return '-';
+  const m = c.memory;
+  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, old after MC ${liveOldMb(chunks, chunks.length - 1)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}; peak in flight ${c.peakInFlight}`;
 }
 
 /** The proxies and the upstream stop with this process, however it ends (a chunk without answers, Ctrl-C). */
@@ -72,7 +96,7 @@ try {
       await runChunk(name);
       if (state[name].requests === before) throw new Error(`${name} answered no request in a chunk`);
     }
-    process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${state[name].chunks.at(-1)?.rssMb} MB)`).join(', ')}\n`);
+    process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${memoryLine(state[name].chunks)})`).join(', ')}\n`);
   }
 } catch (error) {
   await closeAll();
@@ -100,6 +124,20 @@ for (const name of names) {
       name,
       requests: final.upTo,
       measuredRequests: requests,
+      memoryMbAt: Object.fromEntries(
+        CHECKPOINTS.filter((n) => n <= final.upTo).map((n) => {
+          const i = chunks.findIndex((c) => c.upTo >= n);
+          const m = chunks[i].memory;
+          const figures = {
+            rss: mb(m.rss),
+            rssAnon: mb(m.rssAnon),
+            heapUsed: mb(m.heapUsed),
+            heapTotal: mb(m.heapTotal),
+            oldAfterMarkCompact: liveOldMb(chunks, i),
+          };
+          return [n, { ...figures, external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }];
+        }),
+      ),
       rssMb: {
         afterRing: chunks.find((c) => c.upTo >= RING)?.rssMb,
         lastFifthMedian: median(last.map((c) => c.rssMb)),
