@@ -58,6 +58,27 @@ export const MAX_NAME_LENGTH = 256;
 const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
 const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);
 
+/**
+ * What shows as nothing or as a plain space: format characters (zero-width spaces and joiners, soft hyphens, word
+ * joiners, byte order marks, tags), other spaces than U+0020, variation selectors and Hangul fillers. A model name
+ * holding one looks like another, yet is another model to the upstream and to the proxy's routing.
+ */
+// The combining ones (U+034F, U+1160, the variation selectors) as alternatives: in a class they read as joined.
+const INVISIBLE = /[\p{Cf}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u3164\uffa0]|\u034f|\u1160|\p{Variation_Selector}/u;
+
+/** A model name as the upstream and the proxy see it: printable, and nothing in it invisible. */
+function modelName<T extends z.ZodType<string>>(text: T) {
+  return text.superRefine((name, ctx) => {
+    const found = INVISIBLE.exec(name);
+    if (!found) return;
+    const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    ctx.addIssue({
+      code: 'custom',
+      message: `must not hold invisible characters (U+${code} at character ${[...name.slice(0, found.index)].length + 1}): a model name that looks like another is another model to the upstream`,
+    });
+  });
+}
+
 /** An exec hook's command is one argument to /bin/sh, under the same 128 KiB limit; a longer one belongs in a script. */
 export const MAX_HOOK_COMMAND_LENGTH = 16_384;
 
@@ -214,7 +235,7 @@ export const requestSchema = z.strictObject({
 
 export const armSchema = z.strictObject({
   // Sent as written: " gpt-4o" is a model no upstream knows.
-  model: hookVisibleName.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces'),
+  model: modelName(hookVisibleName.min(1, 'must name a model').regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with spaces')),
   deployment: z.string().min(1).optional().meta({ description: 'Azure OpenAI deployment name (default: the model name)' }),
   price: priceSchema.optional(),
   upstream: upstreamSchema.optional().meta({ description: 'Overrides of the top-level upstream for this arm' }),
@@ -438,11 +459,11 @@ export const proxySchema = z.strictObject({
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
   alias: z
-    .union([shownText.min(1), z.array(shownText.min(1)).min(1)])
+    .union([modelName(shownText.min(1)), z.array(modelName(shownText.min(1))).min(1)])
     .optional()
     .meta({ description: 'Other model names the application uses for the blue model; split like it' }),
   passthrough: z
-    .union([z.literal('*'), z.array(shownText.min(1, 'must not be empty'))])
+    .union([z.literal('*'), z.array(modelName(shownText.min(1, 'must not be empty')))])
     .default('*')
     .meta({
       description:
