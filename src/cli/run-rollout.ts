@@ -1,5 +1,4 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
-import { openEndpoints, type Endpoints } from './endpoints.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
@@ -16,7 +15,7 @@ import { createSplitter } from '../split/index.js';
 import { StateStore } from '../state/index.js';
 import { settlePrevious, type Settled } from './previous-run.js';
 import { createArrivalScheduler, createTrafficMix, type TrafficMix } from '../traffic/index.js';
-import { createUpstreamClient, preflight, readApiKey, type UpstreamClient } from '../upstream/index.js';
+import type { UpstreamClient } from '../upstream/index.js';
 import type { CliContext } from './context.js';
 import { protectPlanSecrets } from './secrets.js';
 import { hookRecorder } from '../state/hook-record.js';
@@ -223,8 +222,12 @@ function reporterTarget(engine: RolloutEngine, live: LiveControl | undefined): R
   };
 }
 
-/** Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. */
+/**
+ * Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. The upstream
+ * client and the simulator load here: a live rollout that sends nothing upstream itself never loads them.
+ */
 async function openUpstream(plan: Plan, ctx: CliContext, closers: (() => Promise<void> | void)[]): Promise<Record<ArmName, UpstreamClient & ArmClient>> {
+  const [{ openEndpoints }, { createUpstreamClient, preflight, readApiKey }] = await Promise.all([import('./endpoints.js'), import('../upstream/index.js')]);
   const endpoints = await openEndpoints(plan);
   closers.unshift(() => endpoints.close());
   const { warnings } = await preflight(
@@ -232,16 +235,12 @@ async function openUpstream(plan: Plan, ctx: CliContext, closers: (() => Promise
     { env: ctx.env, cwd: ctx.cwd },
   );
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
-  return createClients(plan, endpoints, ctx);
-}
-
-function createClients(plan: Plan, endpoints: Endpoints, ctx: CliContext): Record<ArmName, UpstreamClient & ArmClient> {
-  const make = (arm: ArmName) => {
+  const client = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
     return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
   };
-  return { blue: make('blue'), green: make('green') };
+  return { blue: client('blue'), green: client('green') };
 }
 
 function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir: string): HookRunner {

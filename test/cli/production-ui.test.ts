@@ -113,7 +113,7 @@ describe('commands that draw no dashboard', () => {
  * The modules `bin/bluegreen.js ARGS` loads, as the URLs a load hook saw (written to a file as each loads, so none
  * is lost at exit), relative to the package: "dist/cli/main.js", "node_modules/zod/index.js".
  */
-function modulesLoadedBy(args: string[]): string[] {
+function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-'));
   const list = path.join(dir, 'loaded.txt');
   const hook = `import { appendFileSync } from 'node:fs';
@@ -121,7 +121,7 @@ function modulesLoadedBy(args: string[]): string[] {
   const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
   const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', ...args], {
     cwd: ROOT,
-    env: { ...process.env, CI: 'true', BLUEGREEN_TEST_LOADED: list },
+    env: { ...process.env, ...env, CI: 'true', BLUEGREEN_TEST_LOADED: list },
     encoding: 'utf8',
   });
   expect(run.stderr).not.toContain('internal error');
@@ -163,6 +163,21 @@ describe('each command loads what it uses (definitions/ register the commands, c
     const live =
       /^dist\/(live\/(controller|admin-client|fleet|routes|promoted|restore|recovery-step|recovery-targets)|cli\/live-start|proxy\/(admin|server|route|results-feed))\.js$/;
     expect(loaded.filter((file) => live.test(file))).toEqual([]);
+  });
+
+  it('a live rollout that sends nothing upstream loads no upstream client and no simulator', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-live-'));
+    const plan = path.join(dir, 'plan.yaml');
+    writeFileSync(
+      plan,
+      'name: live\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\nproxy: { admin: { token_env: ADMIN_TOKEN } }\n',
+    );
+    // No proxy to drive (no admin_urls, none in the state folder): it stops (exit 3) where it opens the proxies, past
+    // where it would open an upstream.
+    const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir], { ADMIN_TOKEN: 'loads-admin-token-0123456789' });
+    expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/live/controller.js']));
+    const unused = /^dist\/(upstream\/(client|http|preflight)|sim\/index|cli\/(endpoints|preflight))\.js$/;
+    expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 
   it('status on a folder without state loads no rollout machinery: no engine, upstream client, simulator or proxy', () => {

@@ -11,7 +11,6 @@ import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
-import { runPreflight } from '../preflight.js';
 import { reporterFor } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
 import { resumable } from '../previous-run.js';
@@ -92,7 +91,11 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const standing = rolloutStanding(store);
   const resumed = start.resume ? resumable(store, plan, standing) : undefined;
   const warnings = await checkBeforeTraffic(plan);
-  if (!sendsNothingUpstream(plan)) warnings.push(...(await runPreflight(plan, ctx)).warnings);
+  if (!sendsNothingUpstream(plan)) {
+    // The upstream client loads only for a plan whose rollout sends to an upstream itself.
+    const { runPreflight } = await import('../preflight.js');
+    warnings.push(...(await runPreflight(plan, ctx)).warnings);
+  }
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   // What the real run's recovery of a dead rollout would do comes first, as the real run does it first: said even when
   // the routes' check below stops the dry run.
