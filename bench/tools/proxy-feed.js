@@ -30,7 +30,7 @@ const names = Object.keys(targets);
 const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
 const body = benchChatBody(mode);
 /** @typedef {{ rss: number, rssAnon: number | null, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }} Memory */
-/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number }[], memory: Memory, rssMb: number | null, p99: number, errors: number, dropped: number, peakInFlight: number }} Chunk */
+/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number, youngSize: number }[], memory: Memory, rssMb: number | null, p99: number, errors: number, dropped: number, peakInFlight: number }} Chunk */
 /** Where the memory figures are read (the first chunk ending at or past each). */
 const CHECKPOINTS = [100_000, 300_000, 600_000, 1_000_000];
 const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: /** @type {Chunk[]} */ ([]) }]));
@@ -75,7 +75,9 @@ function memoryLine(/** @type {Chunk[]} */ chunks) {
   const c = chunks.at(-1);
   if (!c) return '-';
   const m = c.memory;
-  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, old after MC ${liveOldMb(chunks, chunks.length - 1)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}; peak in flight ${c.peakInFlight}`;
+  // The young generation's size after the chunk's last GC: V8 grows it with what survives, up to two 16 MB semi-spaces.
+  const young = mb(c.gcs.at(-1)?.youngSize);
+  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, young ${young}, old after MC ${liveOldMb(chunks, chunks.length - 1)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}; peak in flight ${c.peakInFlight}`;
 }
 
 /** The proxies and the upstream stop with this process, however it ends (a chunk without answers, Ctrl-C). */

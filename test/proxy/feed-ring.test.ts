@@ -147,6 +147,25 @@ describe('the results feed kept as columns', () => {
     expect(ring.distinctStrings).toBeLessThanOrEqual(4 * 5);
   });
 
+  it('lets go of results kept whole, and of their strings, as the ring wraps', () => {
+    const ring = new FeedRing(4);
+    const base = everyKind()[0]!;
+    for (let n = 0; n < 1000; n++) {
+      // A field the columns do not know keeps the result whole; its run and origin are new strings each time.
+      const result = { ...base.result, priority: `high ${n}` } as UpstreamResult;
+      if (n % 2) ring.record(n + 1, result, 'routed', { ok: true }, 0, `run-${n}`);
+      else ring.adopt(n + 1, { kind: 'routed', result, quality: { ok: true }, origin: { epoch: `e${n}`, seq: n, controller: `run-${n}` } });
+    }
+    // The last four results only (each with its run): not a thousand objects and strings.
+    expect(ring.keptWhole).toBe(4);
+    expect(ring.distinctStrings).toBe(4);
+    expect(ring.entry(1000).result).toMatchObject({ priority: 'high 999' });
+    // Two results the columns hold take the places of two kept whole: those go.
+    for (const n of [1001, 1002]) ring.record(n, base.result, 'routed', { ok: true }, 0, 'run-last');
+    expect(ring.keptWhole).toBe(2);
+    expect(ring.entry(1002).result).not.toHaveProperty('priority');
+  });
+
   it('hands over and adopts results byte for byte as before, their origins and stages kept', () => {
     const old = feedOf(100);
     const recorded = everyKind();
