@@ -2,7 +2,7 @@
 import { toAnthropic } from '../traffic/to-anthropic.js';
 import { applyDropAndSet, type RequestAdaptation } from './adapt.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
-import { readWithTemplate, type ContentTemplate } from './openai-delta.js';
+import { handTemplate, readWithTemplate, type ContentTemplate } from './openai-delta.js';
 import { isObject, makeUsage, num, parseJson, str } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
 
@@ -71,12 +71,7 @@ function parseAnthropic(json: unknown): ParseOutcome {
  * remembers the last event's start.
  */
 function textDeltaTemplate(): ContentTemplate {
-  return {
-    parts: ['{"type":"content_block_delta","index":', ',"delta":{"type":"text_delta","text":', '}}'],
-    numeric: [true, false],
-    content: 1,
-    model: undefined,
-  };
+  return handTemplate(['{"type":"content_block_delta","index":', ',"delta":{"type":"text_delta","text":', '}}'], [true, false], 1);
 }
 
 /** `template`: the text delta template shared by one upstream's streams (a new one when not given). */

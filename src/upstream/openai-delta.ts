@@ -20,11 +20,20 @@ const UNREAD = new Set(['id', 'obfuscation', 'system_fingerprint']);
 /** Top-level number fields it never reads: `created` differs from one stream to the next. */
 const UNREAD_NUMBERS = new Set(['created']);
 
-export interface ContentTemplate {
+/** A chunk's spelling: its literal text and the kinds of the holes between. */
+interface Spelling {
   /** Literal text between the holes (one more than the holes). */
   parts: string[];
   /** Per hole: a number token (true) or a string token (false). */
   numeric: boolean[];
+  /**
+   * A part that chunks of other kinds seldom hold, looked for before a full walk: for a content template the one
+   * just before the text (`"delta":{"content":`), for a whole template the longest (its delta, finish reason...).
+   */
+  mark: string;
+}
+
+export interface ContentTemplate extends Spelling {
   /** Which hole is choices[0].delta.content. */
   content: number;
   /** The chunk's `model` when it is a string: the template applies only while that is the served model. */
@@ -107,8 +116,8 @@ function holesOf(text: string, content: string | undefined): { holes: Hole[]; co
   return { holes, content: contentHole };
 }
 
-/** The literal text between the holes (one more than the holes). */
-function partsAround(text: string, holes: Hole[]): string[] {
+/** The spelling of `text` with `holes`: the literal text between them (one more than the holes); `content`: the text's hole. */
+function spellingOf(text: string, holes: Hole[], content?: number): Spelling {
   const parts: string[] = [];
   let from = 0;
   for (const [start, end] of holes) {
@@ -116,7 +125,16 @@ function partsAround(text: string, holes: Hole[]): string[] {
     from = end;
   }
   parts.push(text.slice(from));
-  return parts;
+  return { parts, numeric: holes.map((hole) => hole[2]), mark: markOf(parts, content) };
+}
+
+function markOf(parts: readonly string[], content: number | undefined): string {
+  return content === undefined ? parts.reduce((a, b) => (b.length > a.length ? b : a), '') : (parts[content] as string);
+}
+
+/** A content template spelled out by hand (Anthropic's text delta): its parts, holes' kinds and content hole. */
+export function handTemplate(parts: string[], numeric: boolean[], content: number): ContentTemplate {
+  return { parts, numeric, mark: markOf(parts, content), content, model: undefined };
 }
 
 /**
@@ -135,7 +153,7 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
   const found = holesOf(text, delta.content);
   if (!found) return undefined;
   const { holes, content } = found;
-  return { parts: partsAround(text, holes), numeric: holes.map((hole) => hole[2]), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+  return { ...spellingOf(text, holes, content), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
 }
 
 /**
@@ -143,9 +161,7 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
  * a later chunk spelled like it parses, by the JSON grammar, to `chunk` but for those values, so `chunk` stands
  * for it and the reader takes from it exactly what it would from the parse.
  */
-export interface WholeTemplate {
-  parts: string[];
-  numeric: boolean[];
+export interface WholeTemplate extends Spelling {
   /** The chunk as JSON.parse read the text this was learnt from (never changed). */
   chunk: Readonly<Record<string, unknown>>;
 }
@@ -155,12 +171,12 @@ export function learnWholeTemplate(text: string, chunk: Record<string, unknown>)
   if (text.includes('\\')) return undefined;
   const found = holesOf(text, undefined);
   if (!found) return undefined;
-  return { parts: partsAround(text, found.holes), numeric: found.holes.map((hole) => hole[2]), chunk };
+  return { ...spellingOf(text, found.holes), chunk };
 }
 
 /** Whether `data` is `template`'s literal text with JSON tokens of the holes' kinds in its holes. */
 export function matchesWhole(template: WholeTemplate, data: string): boolean {
-  return holeTokens(template.parts, template.numeric, data, -1) !== undefined;
+  return holeTokens(template, data, -1) !== undefined;
 }
 
 /**
@@ -168,13 +184,13 @@ export function matchesWhole(template: WholeTemplate, data: string): boolean {
  * undefined when `data` is not the template with tokens of the holes' kinds in its holes. With `from` > 0 the
  * walk starts at hole `from`, at offset `at`: what comes before it was matched already.
  */
-function holeTokens(parts: string[], numeric: boolean[], data: string, want: number, from = 0, at = 0): string | undefined {
+function holeTokens(spelling: Spelling, data: string, want: number, from = 0, at = 0): string | undefined {
+  const { parts, numeric } = spelling;
   let token = '';
   if (from === 0) {
-    // A match ends with the last part: one look turns away most chunks of another kind (a role chunk's text
-    // against a finish chunk's template, a usage chunk against either) before the walk.
-    const last = parts[parts.length - 1] as string;
-    if (!partAt(data, data.length - last.length, last)) return undefined;
+    // One search for the mark turns away most chunks of another kind (a role chunk against the content template
+    // or the finish chunk's, a usage chunk against any) before a walk of a slice and a regex a hole.
+    if (!data.includes(spelling.mark)) return undefined;
     if (!partAt(data, at, parts[0] as string)) return undefined;
     at += (parts[0] as string).length;
   }
@@ -212,9 +228,9 @@ function holeStart(parts: string[], numeric: boolean[], data: string, hole: numb
 export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
   const { parts, numeric, content, prefix } = template;
   let token: string | undefined;
-  if (prefix !== undefined && partAt(data, 0, prefix)) token = holeTokens(parts, numeric, data, content, content, prefix.length);
+  if (prefix !== undefined && partAt(data, 0, prefix)) token = holeTokens(template, data, content, content, prefix.length);
   else {
-    token = holeTokens(parts, numeric, data, content);
+    token = holeTokens(template, data, content);
     // The first chunk of a stream (another id): its unread values are the next chunks' too.
     if (token !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
   }
