@@ -1,6 +1,6 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
-import { FINAL_PHASES, type RolloutSnapshot } from '../engine/types.js';
+import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
@@ -33,11 +33,14 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   const orphaned = !finished && !owner.alive;
   const phase = snapshot.phase.replace('_', ' ');
   // The journal may say the ending began where state.json, a write behind, still says "progressing".
+  // So may hook.json: a promotion after the last stage passed journals nothing before its on_promote hook runs.
   const died = orphaned
-    ? phaseWhenDied(FINAL_PHASES.includes(snapshot.phase) ? snapshot.phase : (endingStarted(snapshot.recentEvents)?.phase ?? snapshot.phase))
+    ? phaseWhenDied(
+        FINAL_PHASES.includes(snapshot.phase) ? snapshot.phase : (endingStarted(snapshot.recentEvents)?.phase ?? hookEnding(owner.hook) ?? snapshot.phase),
+      )
     : '';
   lines.push(
-    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})${diedIn(owner.hook)}` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
@@ -55,6 +58,19 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   if (!finished) lines.push(ownerLine(owner, now - snapshot.updatedAt));
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
   return lines;
+}
+
+/** The ending a hook in flight was moving traffic for: a rollout that died in it was ending, not progressing. */
+function hookEnding(hook: HookInFlight | undefined): Phase | undefined {
+  if (hook === undefined || hook.event === 'stage') return undefined;
+  return hook.event === 'promote' ? 'promoted' : hook.event === 'abort' ? 'aborted' : 'rolled_back';
+}
+
+/** ": its on_promote hook was running" after the orphaned head: what it was doing when it died (hook.json). */
+function diedIn(hook: HookInFlight | undefined): string {
+  if (hook === undefined) return '';
+  if (hook.by === 'proxies') return ': it was moving the proxies';
+  return `: its ${hook.hook ?? `on_${hook.event}`} hook was running`;
 }
 
 /** Whether the unfinished rollout's process runs, is stopped, or is gone. */

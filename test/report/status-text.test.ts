@@ -70,3 +70,28 @@ describe("renderStatus while a stage's end waits for its requests", () => {
     expect(text).not.toContain('left in stage');
   });
 });
+
+describe('renderStatus of a rollout that died in a hook', () => {
+  // hook.json tells what it was doing; state.json still said progressing (a promotion after the last stage passed
+  // journals nothing before on_promote runs): loose19 found "died while progressing" with no word of the hook.
+  const dead = () => {
+    const base = promotedSnapshot(loadTestPlan());
+    const { endedAt: _ended, exitCode: _code, ...unfinished } = base;
+    return { ...unfinished, phase: 'progressing' as const, greenWeight: 0.5, recentEvents: [] };
+  };
+  const head = (hook?: Parameters<typeof renderStatus>[1]['hook']) =>
+    renderStatus(dead(), { alive: false, pid: 1, ...(hook && { hook }) }, Date.now()).split('\n')[0];
+
+  it('says the promotion and its on_promote hook were under way', () => {
+    expect(head({ event: 'promote', stage: 5, greenWeight: 1, running: true })).toMatch(
+      /: orphaned \(its process died while promoting\): its on_promote hook was running$/,
+    );
+  });
+
+  it('names a stand-in hook, an on_stage hook, the proxies; nothing more without a hook', () => {
+    expect(head({ event: 'rollback', stage: 2, greenWeight: 0, hook: 'on_stage' })).toMatch(/died while rolling back\): its on_stage hook was running$/);
+    expect(head({ event: 'stage', stage: 2, greenWeight: 0.5 })).toMatch(/died while progressing\): its on_stage hook was running$/);
+    expect(head({ event: 'promote', stage: 5, greenWeight: 1, by: 'proxies' })).toMatch(/died while promoting\): it was moving the proxies$/);
+    expect(head()).toMatch(/: orphaned \(its process died while progressing\)$/);
+  });
+});

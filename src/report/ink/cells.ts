@@ -62,6 +62,16 @@ export function compactCount(n: number): string {
   return `${(n / 1_000_000_000).toFixed(1)}G`;
 }
 
+/** compactCount in at most 4 columns (the error column): 9779 -> "9779", 1977066 -> "2.0M", never cut to "9,7…". */
+export function compactCountNarrow(n: number): string {
+  const text = compactCount(n);
+  if (text.length <= 4) return text;
+  const abs = Math.abs(n);
+  if (abs < 10_000) return String(Math.round(n));
+  if (abs < 10_000_000) return `${(n / 1_000_000).toFixed(1)}M`;
+  return `${Math.round(n / 1_000_000_000)}G`;
+}
+
 /** A rate in at most 5 columns: "0.5%", "12.3%", "100%"; "-" when unknown. */
 export function compactPercent(ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '-';

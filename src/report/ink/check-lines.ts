@@ -102,7 +102,11 @@ export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
   const trend = snapshot.greenErrorTrend;
   if (trend.length === 0) return [{ text: title, tone: 'title' }];
   const last = trend.at(-1) ?? 0;
-  const label = '   error-rate trend ';
+  // Each point is green's error rate over the last few seconds, not the stage's the error_rate row below judges:
+  // labelled so, or a trend ending at 4.0% beside a row at 1.2% reads as a contradiction.
+  // (A state.json written by hand may lack the window: `status --watch` draws it all the same.)
+  const seconds = (snapshot.window as Partial<RolloutSnapshot['window']> | undefined)?.green?.seconds;
+  const label = `   error rate, ${seconds === undefined ? 'recent' : `last ${seconds}s`} `;
   const value = ` ${formatFigure(last, 'ratio')}`;
   const room = width - textWidth(title) - textWidth(label) - textWidth(value);
   if (room < 8) return [{ text: title, tone: 'title' }];

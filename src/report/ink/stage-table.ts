@@ -1,4 +1,5 @@
-// The per-stage table: one row per stage, both arms side by side, 78 columns for 5 stages.
+// The per-stage table: one row per stage, both arms side by side, 78 columns for 5 stages; past the terminal's width
+// (100+ stages at 80 columns) the arms' gap narrows to one column, so no cell is cut.
 //   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
 //  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
 // ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
@@ -6,7 +7,7 @@ import { formatWeight } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
-import { compactCount, compactMs, compactPercent, compactUsd, fit, textWidth, truncate } from './cells.js';
+import { compactCount, compactCountNarrow, compactMs, compactPercent, compactUsd, fit, textWidth, truncate } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line, type Segment } from './view-types.js';
 
@@ -17,7 +18,7 @@ const ARM_COLUMNS = [
   { label: 'p95', width: 5 },
   { label: 'cost', width: 6 },
 ] as const;
-const ARM_GAP = '  ';
+const WIDE_GAP = '  ';
 const ARM_WIDTH = ARM_COLUMNS.reduce((sum, c) => sum + c.width, 0) + ARM_COLUMNS.length - 1;
 const GREEN_WIDTH = 5;
 const VERDICT_WIDTH = 7;
@@ -33,7 +34,7 @@ export const VERDICT_TONES: Record<StageVerdict, Tone> = {
 
 export function armCells(stats: ArmStats): string[] {
   const rate = stats.requests > 0 ? stats.failures / stats.requests : null;
-  return [compactCount(stats.requests), compactCount(stats.failures), compactPercent(rate), compactMs(stats.latency?.p95), compactUsd(stats.costUsd)];
+  return [compactCount(stats.requests), compactCountNarrow(stats.failures), compactPercent(rate), compactMs(stats.latency?.p95), compactUsd(stats.costUsd)];
 }
 
 /** Which stages fit in `rows` table rows: all of them, or a window that keeps the current stage in view. */
@@ -49,33 +50,35 @@ export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: 
   const count = snapshot.stages.length;
   const indexWidth = String(Math.max(1, count)).length;
   const prefixWidth = 1 + indexWidth + 1 + GREEN_WIDTH + 1 + VERDICT_WIDTH;
+  const gap = prefixWidth + 2 * (WIDE_GAP.length + ARM_WIDTH) <= width ? WIDE_GAP : ' ';
   const { start, end } = stageWindow(count, snapshot.stageIndex, rows);
-  const scope = start > 0 || end < count ? `stages ${start + 1}-${end} of ${count}` : '';
+  const range = `${start + 1}-${end} of ${count}`;
+  const scope = start > 0 || end < count ? (`stages ${range}`.length <= prefixWidth ? `stages ${range}` : range) : '';
   const armHeader = (arm: ArmName, model: string): Segment => {
     const label = `─ ${arm} ${truncate(model, ARM_WIDTH - arm.length - 5)} `;
-    return { text: ARM_GAP + label + '─'.repeat(Math.max(0, ARM_WIDTH - textWidth(label))), tone: arm };
+    return { text: gap + label + '─'.repeat(Math.max(0, ARM_WIDTH - textWidth(label))), tone: arm };
   };
   const lines: Line[] = [
     [{ text: fit(scope, prefixWidth), tone: 'muted' }, armHeader('blue', snapshot.plan.blueModel), armHeader('green', snapshot.plan.greenModel)],
-    [{ text: columnHeader(indexWidth), tone: 'muted' }],
+    [{ text: columnHeader(indexWidth, gap), tone: 'muted' }],
   ];
-  for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, indexWidth, errorLimit));
+  for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, indexWidth, gap, errorLimit));
   return lines.map((line) => clip(line, width));
 }
 
-function columnHeader(indexWidth: number): string {
+function columnHeader(indexWidth: number, gap: string): string {
   const arm = ARM_COLUMNS.map((c) => fit(c.label, c.width, 'right')).join(' ');
-  return ` ${fit('#', indexWidth, 'right')} ${fit('green', GREEN_WIDTH, 'right')} ${fit('verdict', VERDICT_WIDTH)}${ARM_GAP}${arm}${ARM_GAP}${arm}`;
+  return ` ${fit('#', indexWidth, 'right')} ${fit('green', GREEN_WIDTH, 'right')} ${fit('verdict', VERDICT_WIDTH)}${gap}${arm}${gap}${arm}`;
 }
 
-function stageRow(stage: StageStats, current: boolean, indexWidth: number, errorLimit: number | undefined): Line {
+function stageRow(stage: StageStats, current: boolean, indexWidth: number, gap: string, errorLimit: number | undefined): Line {
   const dim = stage.verdict === 'pending' || stage.verdict === 'skipped';
   const cells = (arm: ArmName): Segment[] => {
     const stats = stage.arms[arm];
     const text = armCells(stats).map((cell, i) => fit(cell, ARM_COLUMNS[i]?.width ?? 5, 'right'));
     const base: Tone = dim ? 'muted' : 'plain';
     return [
-      { text: `${ARM_GAP}${text[0]} ${text[1]} `, tone: base },
+      { text: `${gap}${text[0]} ${text[1]} `, tone: base },
       { text: text[2] ?? '', tone: dim ? base : errorRateTone(stats, errorLimit) },
       { text: ` ${text[3]} ${text[4]}`, tone: base },
     ];

@@ -43,9 +43,19 @@ describe('buildDashboardView', () => {
     expect(rows).toHaveLength(7);
   });
 
+  it("labels the trend as the last seconds' error rate, apart from the stage's the error_rate row judges (loose19)", () => {
+    const snapshot = { ...progressingSnapshot(), greenErrorTrend: [0.01, 0.04] };
+    const lines = buildDashboardView(snapshot, options()).checks.map(lineText);
+    expect(lines[0]).toMatch(/error rate, last 10s [▁-█]{2} 4\.0%$/);
+    expect(lines).toContain('  error rate            1.2% / 5.0%    ██········ ok      n=310');
+    // A state.json without its window (written by hand) still draws.
+    const bare = { ...snapshot, window: undefined as unknown as typeof snapshot.window };
+    expect(buildDashboardView(bare, options()).checks.map(lineText)[0]).toMatch(/error rate, recent [▁-█]{2} 4\.0%$/);
+  });
+
   it('puts every check against its limit with a proximity bar and a word for its status', () => {
     const lines = buildDashboardView(progressingSnapshot(), options()).checks.map(lineText);
-    expect(lines[0]).toMatch(/^checks · green, stage 3\/5 {3}error-rate trend [▁-█]{11} 1\.2%$/);
+    expect(lines[0]).toMatch(/^checks · green, stage 3\/5 {3}error rate, last 10s [▁-█]{11} 1\.2%$/);
     expect(lines).toContain('  error rate            1.2% / 5.0%    ██········ ok      n=310');
     expect(lines).toContain('  p95 latency          2.60s / 3.00s   █████████· near    n=310');
     expect(lines).toContain('  error rate vs blue +0.40pt / +3.0pt  █········· ok      n=310/930');
