@@ -173,8 +173,8 @@ function finishHook(run: HookRun, result: HookOutcome): void {
   const leftBehind = !run.stoppedBy && child.pid !== undefined && groupAlive(child.pid);
   if (leftBehind) signalGroup(child, 'SIGTERM');
   const reported = leftBehind ? { ...result, message: `${result.message}; what it left running in the background was stopped` } : result;
-  if ((run.stoppedBy || leftBehind) && child.pid !== undefined) void groupGone(child, run.graceMs).then(() => run.resolve(reported));
-  else run.resolve(reported);
+  if (!(run.stoppedBy || leftBehind) || child.pid === undefined) return run.resolve(reported);
+  void groupGone(child.pid, run.graceMs, () => signalGroup(child, 'SIGKILL')).then(() => run.resolve(reported));
 }
 
 /**

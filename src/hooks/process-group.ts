@@ -5,14 +5,20 @@ import { performance } from 'node:perf_hooks';
 import { errorCode } from '../core/errors.js';
 import { readProcStat } from '../core/proc-stat.js';
 
+/** Sends `signal` to every process of group `pgid` (0: only asks); whether the group was there to take it. */
+export function signalPgid(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The hook's shell leads its own process group (detached), so -pid reaches everything it started. */
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+  if (!signalPgid(child.pid, signal)) child.kill(signal);
 }
 
 /** Whether any process of the group still runs. Zombies (killed, not yet reaped by init) do not count. */
@@ -34,9 +40,11 @@ export function groupAlive(pgid: number): boolean {
   });
 }
 
-/** Resolves when no process of the group is left: at the latest once the SIGKILL after the grace is sent. */
-export function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
-  const pgid = child.pid as number;
+/**
+ * Resolves when no process of group `pgid` is left: at the latest once `kill` (SIGKILL to the group unless given)
+ * is called after the grace.
+ */
+export function groupGone(pgid: number, graceMs: number, kill: () => void = () => signalPgid(pgid, 'SIGKILL')): Promise<void> {
   const deadline = performance.now() + graceMs;
   return new Promise((resolve) => {
     // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
@@ -44,7 +52,7 @@ export function groupGone(child: ChildProcess, graceMs: number): Promise<void> {
       if (!groupAlive(pgid)) return resolve();
       if (performance.now() < deadline) return void setTimeout(check, 20);
       // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
-      signalGroup(child, 'SIGKILL');
+      kill();
       resolve();
     };
     check();

@@ -2,6 +2,7 @@
 // it is STATE_DIR/proxy-handover/EPOCH.jsonl, append-only: a header line, then one line per result handed over as
 // the drain goes on, and a final line once every request has ended. A proxy of the version before rewrote
 // EPOCH.json whole each time; a replacement still reads that (mixed versions during an upgrade).
+import { isObject, parseObject } from '../core/json.js';
 import type { HandedEntry } from './results-feed.js';
 
 export const HANDOVER_DIR = 'proxy-handover';
@@ -35,14 +36,14 @@ export const endLine = (results: number, dropped: number): string => `${JSON.str
 
 /** The header, or undefined when the line is not one this proxy can read (another format, a newer version). */
 export function parseHeader(line: string): HandoverHeader | undefined {
-  const v = parseJson(line);
+  const v = parseObject(line);
   if (v?.handover !== HANDOVER_VERSION || typeof v.epoch !== 'string' || typeof v.pid !== 'number') return undefined;
   return { handover: HANDOVER_VERSION, epoch: v.epoch, pid: v.pid };
 }
 
 /** A line after the header: a result, the end, or nothing usable (a line torn by a failed append, edited by hand). */
 export function parseLine(line: string): HandedEntry | HandoverEnd | undefined {
-  const v = parseJson(line);
+  const v = parseObject(line);
   if (v?.final === true) return { final: true, results: Number(v.results) || 0, dropped: Number(v.dropped) || 0 };
   return isHandedEntry(v) ? v : undefined;
 }
@@ -57,43 +58,29 @@ export interface LegacyHandover {
 
 /** The content of an old .json file, or undefined when it is not a handover; entries not shaped like results are dropped. */
 export function parseLegacyHandover(text: string): LegacyHandover | undefined {
-  const v = parseJson(text);
+  const v = parseObject(text);
   if (!v || typeof v.epoch !== 'string' || typeof v.pid !== 'number' || typeof v.final !== 'boolean' || !Array.isArray(v.results)) return undefined;
   return { epoch: v.epoch, pid: v.pid, final: v.final, results: v.results.filter(isHandedEntry) };
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const KINDS = new Set(['routed', 'fallback', 'mirror']);
 
 function isHandedEntry(value: unknown): value is HandedEntry {
-  if (typeof value !== 'object' || value === null) return false;
-  const { origin, kind, result, quality, stage } = value as Record<string, unknown>;
-  const o = origin as Record<string, unknown> | null | undefined;
-  const r = result as Record<string, unknown> | null | undefined;
+  if (!isObject(value)) return false;
+  const { origin: o, kind, result: r, quality, stage } = value;
   return (
-    typeof o === 'object' &&
-    o !== null &&
+    isObject(o) &&
     typeof o.epoch === 'string' &&
     Number.isInteger(o.seq) &&
     typeof o.controller === 'string' &&
     typeof kind === 'string' &&
     KINDS.has(kind) &&
-    typeof r === 'object' &&
-    r !== null &&
+    isObject(r) &&
     (r.arm === 'blue' || r.arm === 'green') &&
     typeof r.ok === 'boolean' &&
     typeof r.latencyMs === 'number' &&
-    typeof quality === 'object' &&
-    quality !== null &&
-    typeof (quality as Record<string, unknown>).ok === 'boolean' &&
+    isObject(quality) &&
+    typeof quality.ok === 'boolean' &&
     (stage === undefined || Number.isInteger(stage))
   );
 }

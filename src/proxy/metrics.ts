@@ -221,18 +221,28 @@ export class ProxyMetrics {
     if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage);
   }
 
-  finished(result: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
-    this.ended(result.arm, attempt);
+  finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
+    this.ended(answered.arm, attempt);
     const { at } = attempt;
-    // An upstream's own error message (a 200 carrying an error) may quote its key: the figures' failure samples
-    // and the results feed go to a rollout, which may not know the key, and on into its state and reports.
-    if (result.errorMessage !== undefined && this.options.redactor) result.errorMessage = this.options.redactor.text(result.errorMessage);
+    const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.
     this.lifetime.record(result, quality);
     if (at !== this.lifetime) at.record(result, quality);
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
     for (const listener of this.listeners) listener(result, kind, quality, at.stage, path);
+  }
+
+  /**
+   * An upstream's own error message (a 200 carrying an error) may quote its key: the figures' failure samples and
+   * the results feed go to a rollout, which may not know the key, and on into its state and reports. A copy when
+   * there is something to cut: the caller's result stays as it was.
+   */
+  private redacted(result: UpstreamResult): UpstreamResult {
+    const { redactor } = this.options;
+    if (result.errorMessage === undefined || !redactor) return result;
+    const errorMessage = redactor.text(result.errorMessage);
+    return errorMessage === result.errorMessage ? result : { ...result, errorMessage };
   }
 
   fellBack(attempt: Attempt): void {

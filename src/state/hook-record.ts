@@ -6,6 +6,7 @@
 // rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 
 const HOOK_FILE = 'hook.json';
@@ -234,11 +235,7 @@ export function greenAfterDeath(
 
 /** Whether the group's leader is still our hook: its environment names the plan (Linux); elsewhere trust the record. */
 function isOurHook(record: HookRecord & { pgid: number }): boolean {
-  try {
-    process.kill(-record.pgid, 0);
-  } catch {
-    return false;
-  }
+  if (!signalPgid(record.pgid, 0)) return false;
   try {
     return readFileSync(`/proc/${record.pgid}/environ`, 'utf8').split('\0').includes(`BLUEGREEN_PLAN=${record.plan}`);
   } catch {
@@ -278,19 +275,8 @@ function stoppedRecord(record: HookRecord): HookRecord {
 
 /** SIGTERM to the record's group, SIGKILL after a grace; says what it stopped and whose it was. */
 async function stopGroup(record: HookRecord & { pgid: number }, rollout: { pid: number }): Promise<string> {
-  const signal = (name: NodeJS.Signals | 0) => {
-    try {
-      process.kill(-record.pgid, name);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + GRACE_MS;
-  // Not our children: no event says when they are gone, so look every few ms until the grace is over.
-  while (signal(0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  signal('SIGKILL');
+  signalPgid(record.pgid, 'SIGTERM');
+  await groupGone(record.pgid, GRACE_MS);
   // The record's pid says whose: the rollout's own, or a recovery's (a `bluegreen rollback` killed in turn).
   const whose =
     Number.isSafeInteger(record.pid) && record.pid !== rollout.pid

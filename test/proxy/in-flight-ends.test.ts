@@ -69,16 +69,24 @@ describe('attempts under way at the proxy', () => {
     });
     const running = await proxyOn(scripted.url, true);
     const { metrics } = running.proxy;
-    // Clients leaving at every moment from before green's failure to after blue's attempt began.
-    for (let delayMs = 0; delayMs <= 20; delayMs += 2) {
+    /** One request whose client leaves when `leave` says. */
+    const leaving = async (leave: (client: AbortController) => Promise<void>) => {
       const client = new AbortController();
       const request = chat(running, client.signal).catch(() => undefined);
-      setTimeout(() => client.abort(), delayMs);
+      await leave(client);
       await request;
       await until(() => metrics.inFlightOf('blue') + metrics.inFlightOf('green') === 0 || held.length > 0, 'the request ended or held');
       for (const res of held.splice(0)) res.destroy();
       await until(() => metrics.inFlightOf('blue') === 0 && metrics.inFlightOf('green') === 0, 'every attempt ended');
-    }
+    };
+    // Clients leaving at every moment from before green's failure to after blue's attempt began (on a loaded
+    // machine all of these may leave before green answers)...
+    for (let delayMs = 0; delayMs <= 20; delayMs += 2) await leaving(async (client) => void setTimeout(() => client.abort(), delayMs));
+    // ...and one leaving once blue's attempt is under way: green's failure was recorded before it began.
+    await leaving(async (client) => {
+      await until(() => metrics.inFlightOf('blue') > 0, "blue's attempt to begin");
+      client.abort();
+    });
     // Never below 0 either (an attempt ended twice, or on the wrong arm).
     expect([metrics.inFlightOf('blue'), metrics.inFlightOf('green')]).toEqual([0, 0]);
     expect((await inFlight(running))?.stages).toEqual([]);

@@ -1,11 +1,14 @@
 // Where a state folder's rollout stands (none, running, finished, orphaned) and how a recovery is recorded.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readProcStat } from '../../src/core/proc-stat.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
-import { markRecovered, rolloutStanding, StateStore } from '../../src/state/index.js';
+import { hookRecorder, markRecovered, rolloutStanding, StateStore, stopOrphanHook } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -94,5 +97,58 @@ describe('markRecovered', () => {
       ['finished', 'the process died (exit 5)'],
     ]);
     expect(rolloutStanding(s).kind).toBe('finished');
+  });
+});
+
+describe('stopOrphanHook', () => {
+  /** Processes of the group that still run (an exited one the test process has not reaped yet does not). */
+  const running = (pgid: number) =>
+    readdirSync('/proc').filter((name) => {
+      const stat = /^\d+$/.test(name) ? readProcStat(Number(name)) : undefined;
+      return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
+    });
+
+  /** A dead rollout's on_stage hook left running, its group recorded: `script` runs once it said it is ready. */
+  async function orphanHook(dir: string, script: string): Promise<number> {
+    const hook = spawn('sh', ['-c', `${script}`], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { PATH: process.env.PATH, BLUEGREEN_PLAN: 'demo' },
+    });
+    cleanups.push(() => void (hook.exitCode === null && hook.signalCode === null && process.kill(-(hook.pid as number), 'SIGKILL')));
+    await once(hook.stdout, 'data');
+    const record = hookRecorder(dir, { plan: 'demo', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, hook: 'on_stage' });
+    record.begin();
+    record.started(hook.pid as number);
+    return hook.pid as number;
+  }
+
+  it('stops a group that ignores SIGTERM with SIGKILL, and says whose it was', async () => {
+    const s = store();
+    // Ignored signals stay ignored across exec: the sleep ignores SIGTERM too.
+    const pgid = await orphanHook(s.dir, 'trap "" TERM; echo ready; exec sleep 600');
+    const said = await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 });
+    expect(said).toBe(`stopped the on_stage hook (process group ${pgid}) left running by the dead rollout`);
+    expect(running(pgid)).toEqual([]);
+  });
+
+  it('stops a group that ends on SIGTERM, its children too', async () => {
+    const s = store();
+    const pgid = await orphanHook(s.dir, 'sleep 600 & echo ready; wait');
+    expect(running(pgid)).toHaveLength(2);
+    expect(await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 })).toMatch(/^stopped the on_stage hook/);
+    expect(running(pgid)).toEqual([]);
+  });
+
+  it("leaves a group whose leader is not the plan's hook (a pid reused since)", async () => {
+    const s = store();
+    const other = spawn('sh', ['-c', 'echo ready; exec sleep 600'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH } });
+    cleanups.push(() => void process.kill(-(other.pid as number), 'SIGKILL'));
+    await once(other.stdout, 'data');
+    const record = hookRecorder(s.dir, { plan: 'demo', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242 });
+    record.begin();
+    record.started(other.pid as number);
+    expect(await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 })).toBeUndefined();
+    expect(running(other.pid as number)).toHaveLength(1);
   });
 });
