@@ -1,7 +1,7 @@
 // The result of one forwarded request, as the metrics and the rollout read it.
 import type { ArmName } from '../plan/plan.js';
 import { parseRateLimit, type HeaderMap } from '../upstream/classify.js';
-import type { FailureFacts } from '../upstream/describe.js';
+import { withShortReason, type FailureFacts } from '../upstream/describe.js';
 import type { DialectReply } from '../upstream/dialect.js';
 import { copyReply } from '../upstream/reply.js';
 import type { UpstreamResult } from '../upstream/types.js';
@@ -47,8 +47,10 @@ export function succeededResult(exchange: Exchange, reply: DialectReply, ttftMs:
 export function failedResult(exchange: Exchange, facts: ForwardFailure): UpstreamResult {
   const result = baseResult(exchange, false);
   result.failure = facts.failure;
-  // Short and key-free: the cause, never a body (an auth error may quote part of the key).
-  result.errorMessage = `${exchange.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${facts.reason ? ` (${facts.reason})` : ''}`;
+  // Short and key-free: the cause, never a body (an auth error may quote part of the key); a reason quoting the
+  // upstream's message on one short line (the rollout prints and journals it).
+  const { reason } = withShortReason(facts);
+  result.errorMessage = `${exchange.arm} arm: ${facts.status !== undefined ? `${facts.status} ` : ''}${facts.failure}${reason ? ` (${reason})` : ''}`;
   return result;
 }
 

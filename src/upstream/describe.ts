@@ -1,7 +1,7 @@
 // One-sentence failure messages: which arm, what came back, what to do. Never the key.
 import { createRedactor } from '../core/redact.js';
 import type { ApiDialect, ArmName } from '../plan/plan.js';
-import type { ErrorInfo } from './classify.js';
+import { shorten, type ErrorInfo } from './classify.js';
 import type { FailureClass } from './types.js';
 
 export interface DescribeContext {
@@ -96,8 +96,9 @@ function statusAdvice(ctx: DescribeContext, facts: FailureFacts, status: number)
   }
 }
 
-function describeBody(ctx: DescribeContext, facts: FailureFacts): string {
+function describeBody(ctx: DescribeContext, raw: FailureFacts): string {
   const tries = ctx.attempts > 1 ? ` after ${ctx.attempts} attempts` : '';
+  const facts = withShortReason(raw);
   const status = facts.status;
   if (facts.expired) {
     const knob = facts.expired === 'idle' ? 'upstream.timeout.idle' : 'upstream.timeout.request';
@@ -120,6 +121,14 @@ function describeBody(ctx: DescribeContext, facts: FailureFacts): string {
   // Auth errors often quote part of the key back, so their bodies are never repeated.
   const message = facts.failure !== 'auth' && facts.info?.message ? ` (${facts.info.message})` : '';
   return `${status} from ${ctx.url}${message}${tries} — ${statusAdvice(ctx, facts, status)}`;
+}
+
+/**
+ * The reason on one short line without control characters: it may quote the upstream (a 200 whose body or stream
+ * carries an error message), and is printed, journaled and reported, as the error bodies' messages are (classify.ts).
+ */
+export function withShortReason<F extends { reason?: string }>(facts: F): F {
+  return facts.reason === undefined ? facts : { ...facts, reason: shorten(facts.reason) };
 }
 
 export function describeFailure(ctx: DescribeContext, facts: FailureFacts, secrets: readonly (string | undefined)[]): string {
