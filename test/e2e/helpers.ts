@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { onTestFinished } from 'vitest';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { parseJournal } from '../../src/state/index.js';
 import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
@@ -70,17 +71,30 @@ export function journalHas(dir: string, type: string): () => boolean {
   return () => journal(dir).some((event) => event.type === type);
 }
 
-export function startRollout(dir: string, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
+/**
+ * `bluegreen rollout plan.yaml --plain` as its own process in `dir`; `env` is added to this process's environment for
+ * it alone. Call it inside a test: a rollout still running when the test ends (one that failed before stopping it) is
+ * killed then, so it outlives neither the test nor, in the shared worker, the file.
+ */
+export function startRollout(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
     cwd: dir,
-    env: { ...process.env, CI: '' },
+    env: { ...process.env, CI: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
 }
 
 /** `bluegreen rollout plan.yaml --plain` in `dir`, run to its end: its exit code, its stderr and its saved state. */
-export async function rolloutToEnd(dir: string, args: string[] = []): Promise<{ code: number | null; stderr: string; state: Record<string, unknown> }> {
-  const child = startRollout(dir, args);
+export async function rolloutToEnd(
+  dir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stderr: string; state: Record<string, unknown> }> {
+  const child = startRollout(dir, args, env);
   const stderr = stderrOf(child);
   const { code } = await exitOf(child);
   return { code, stderr: stderr.text(), state: readState(dir) };

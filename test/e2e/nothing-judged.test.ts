@@ -3,7 +3,7 @@
 // of connection resets, the shape of session 13's `content-length: 5` plan that promoted with exit 0); a rollout
 // whose arms both fail every request under a comparison with blue judged nothing and rolls back (exit 10,
 // nothing_judged) pointing at the upstream; analysis.on_unjudged: promote promotes such a rollout (exit 0).
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { halfThenAll, planYaml, tempDir, writePlan } from '../helpers/plans.js';
 import { json, openAiReply, startServer, type Handler } from '../upstream/server.js';
 import { rolloutToEnd } from './helpers.js';
@@ -38,9 +38,9 @@ function writeUpstreamPlan(dir: string, base: string, analysis: string[], retrie
   );
 }
 
+// The key goes to the rollout's process alone: this worker's environment is shared with the files after this one.
 function rollout(dir: string): ReturnType<typeof rolloutToEnd> {
-  vi.stubEnv('TEST_KEY', 'sk-test-key-0123456789');
-  return rolloutToEnd(dir);
+  return rolloutToEnd(dir, [], { TEST_KEY: 'sk-test-key-0123456789' });
 }
 
 describe('every request failing', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { colorsEnabled, paint } from '../../../src/report/ink/theme.js';
 import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import {
@@ -12,12 +12,10 @@ import {
   NOW,
 } from './fixtures.js';
 import { cleanFrame, renderView } from './frames.js';
+import { forceColour } from './force-colour.js';
 
-// Ink's colour library sets its level once, from this worker's stdout (not a terminal): force colour, so that
-// the NO_COLOR tests show the dashboard itself dropping every escape code.
-vi.hoisted(() => {
-  process.env.FORCE_COLOR = '1';
-});
+// Colour on, so that the NO_COLOR tests show the dashboard itself dropping every escape code.
+forceColour();
 
 const final = (snapshot: RolloutSnapshot) => ({ exitCode: snapshot.exitCode ?? 1, reason: snapshot.reason });
 

@@ -1,13 +1,12 @@
 // The dashboard's live section through real Ink (ink-testing-library): what a person sees of each proxy (route,
 // lease, health) and of the live figures per stage (fallbacks, mirrors, and generated traffic apart).
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LiveView } from '../../../src/live/fleet.js';
 import { NOW, progressingSnapshot } from './fixtures.js';
 import { renderView } from './frames.js';
+import { forceColour } from './force-colour.js';
 
-vi.hoisted(() => {
-  process.env.FORCE_COLOR = '1';
-});
+forceColour();
 
 const RED = '\u001b[31m';
 const YELLOW = '\u001b[33m';

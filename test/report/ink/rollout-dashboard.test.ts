@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../../src/cli/context.js';
 import { eventLoopTurns } from '../../helpers/turns.js';
 import { until } from '../../helpers/until.js';
@@ -13,12 +13,10 @@ import { reporterFor } from '../../../src/cli/reporters.js';
 import { runRollout } from '../../../src/cli/run-rollout.js';
 import type { RolloutEvent } from '../../../src/engine/types.js';
 import { planFromYaml, tempDir, simulatedPlan } from '../../helpers/plans.js';
+import { forceColour } from './force-colour.js';
 
-// Ink's colour library decides its level once, when loaded, from this worker's stdout (not a terminal here):
-// force colour so that the NO_COLOR test below shows the dashboard itself turning colour off.
-vi.hoisted(() => {
-  process.env.FORCE_COLOR = '1';
-});
+// Colour on, so that the NO_COLOR tests show the dashboard itself dropping every escape code.
+forceColour();
 
 const PLAN = simulatedPlan('dashboard-in-process', '60s', 0.25);
 
