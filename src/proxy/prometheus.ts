@@ -1,7 +1,8 @@
 // GET /metrics: the proxy's figures in Prometheus text format, through prom-client on a registry of its own.
 // Counters are read from the ProxyMetrics snapshot at scrape time (one source for the rollout and Prometheus);
 // latency and TTFT are histograms kept as bucket counts per arm and formatted at scrape time.
-import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Metric, Registry } from 'prom-client';
 import type { ArmName } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { FAILURE_CLASSES, type UpstreamFailureClass, type UpstreamResult } from '../upstream/types.js';
@@ -19,8 +20,10 @@ const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
  */
 export const SCRAPE_MAX_AGE_MS = 1000;
 
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE, known before prom-client loads (test/proxy/metrics-scrape.test.ts). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 export interface PrometheusExport {
-  registry: Registry;
   contentType: string;
   /** The scrape's text: rendered at most once per SCRAPE_MAX_AGE_MS; scrapes meanwhile share that text. */
   text(): Promise<string>;
@@ -36,23 +39,30 @@ export function createPrometheus(
   now: () => number = Date.now,
   paths: readonly SplitPathName[] = ['chat'],
 ): PrometheusExport {
-  const registry = new Registry();
   const figures = new ScrapeFigures(metrics);
   const byPath = new PathCounts(paths);
-  registerPathCounters(registry, byPath);
-  registerFigureCounters(registry, figures);
-  registerGauges(registry, figures, route);
   // Observed per result on plain arrays; prom-client only formats them at scrape time.
   const latency = new ArmHistogram('bluegreen_proxy_request_duration_seconds', 'Upstream request time per arm, to the last byte', LATENCY_BUCKETS);
   const ttft = new ArmHistogram('bluegreen_proxy_ttft_seconds', 'Time to first token of streamed answers per arm', TTFT_BUCKETS);
-  registry.registerMetric(latency as unknown as Metric);
-  registry.registerMetric(ttft as unknown as Metric);
   metrics.onResult((result, _kind, _quality, _stage, path = 'chat') => {
     latency.observe(result.arm, result.latencyMs / 1000);
     if (result.ok && result.ttftMs !== undefined) ttft.observe(result.arm, result.ttftMs / 1000);
     byPath.count(result, path);
   });
-  return { registry, contentType: registry.contentType, text: cachedScrape(registry, figures, now) };
+  // prom-client (with the OpenTelemetry API it loads, about 90 files) loads at the first scrape, not at every start.
+  let made: Promise<Registry> | undefined;
+  const loadRegistry = (): Promise<Registry> =>
+    (made ??= import('prom-client').then((prom) => {
+      const registry = new prom.Registry();
+      const add = registering(prom, registry);
+      registerPathCounters(add, byPath);
+      registerFigureCounters(add, figures);
+      registerGauges(add, figures, route);
+      registry.registerMetric(latency as unknown as Metric);
+      registry.registerMetric(ttft as unknown as Metric);
+      return registry;
+    }));
+  return { contentType: PROMETHEUS_CONTENT_TYPE, text: cachedScrape(loadRegistry, figures, now) };
 }
 
 /** Requests and failures by class, per split path and arm: counted per result as it is recorded (the figures' snapshot has arms only). */
@@ -95,61 +105,59 @@ const refill = <M extends Counter | Gauge>(fill: (metric: M) => void) =>
     fill(this);
   };
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void {
-  new Counter({ name, help, labelNames, registers: [registry], collect: refill(fill) });
+/** Adds counters and gauges, filled at each scrape, to one registry. */
+interface Registering {
+  counter(name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void;
+  gauge(name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void;
 }
 
-function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
-  new Gauge({ name, help, labelNames, registers: [registry], collect: refill(fill) });
+function registering(prom: typeof PromClient, registry: Registry): Registering {
+  return {
+    counter: (name, help, labelNames, fill) => void new prom.Counter({ name, help, labelNames, registers: [registry], collect: refill(fill) }),
+    gauge: (name, help, labelNames, fill) => void new prom.Gauge({ name, help, labelNames, registers: [registry], collect: refill(fill) }),
+  };
 }
 
-function registerPathCounters(registry: Registry, byPath: PathCounts): void {
+function registerPathCounters(add: Registering, byPath: PathCounts): void {
   const { paths, counts } = byPath;
-  counter(
-    registry,
-    'bluegreen_proxy_requests_total',
-    'Completed upstream requests per arm and split path (routed, fallback and mirror)',
-    ['arm', 'path'],
-    (c) => {
-      for (const path of paths) for (const arm of ARMS) c.inc({ arm, path }, counts[path][arm].requests);
-    },
-  );
-  counter(registry, 'bluegreen_proxy_failures_total', 'Failed upstream requests per arm, failure class and split path', ['arm', 'class', 'path'], (c) => {
+  add.counter('bluegreen_proxy_requests_total', 'Completed upstream requests per arm and split path (routed, fallback and mirror)', ['arm', 'path'], (c) => {
+    for (const path of paths) for (const arm of ARMS) c.inc({ arm, path }, counts[path][arm].requests);
+  });
+  add.counter('bluegreen_proxy_failures_total', 'Failed upstream requests per arm, failure class and split path', ['arm', 'class', 'path'], (c) => {
     for (const path of paths) {
       for (const arm of ARMS) for (const cls of FAILURE_CLASSES) c.inc({ arm, class: cls, path }, counts[path][arm].failures[cls]);
     }
   });
 }
 
-function registerFigureCounters(registry: Registry, figures: ScrapeFigures): void {
+function registerFigureCounters(add: Registering, figures: ScrapeFigures): void {
   const snap = () => figures.get();
-  counter(registry, 'bluegreen_proxy_quality_failures_total', 'Successful answers that failed a quality check', ['arm'], (c) => {
+  add.counter('bluegreen_proxy_quality_failures_total', 'Successful answers that failed a quality check', ['arm'], (c) => {
     for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].qualityFailures);
   });
-  counter(registry, 'bluegreen_proxy_tokens_total', 'Tokens the upstream reported', ['arm', 'kind'], (c) => {
+  add.counter('bluegreen_proxy_tokens_total', 'Tokens the upstream reported', ['arm', 'kind'], (c) => {
     for (const arm of ARMS) {
       c.inc({ arm, kind: 'prompt' }, snap().arms[arm].tokens.prompt);
       c.inc({ arm, kind: 'completion' }, snap().arms[arm].tokens.completion);
     }
   });
-  counter(registry, 'bluegreen_proxy_cost_usd_total', 'Cost from the tokens and the plan prices', ['arm'], (c) => {
+  add.counter('bluegreen_proxy_cost_usd_total', 'Cost from the tokens and the plan prices', ['arm'], (c) => {
     for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].costUsd);
   });
-  counter(registry, 'bluegreen_proxy_client_aborts_total', 'Requests whose client went away before the answer was whole', ['arm'], (c) => {
+  add.counter('bluegreen_proxy_client_aborts_total', 'Requests whose client went away before the answer was whole', ['arm'], (c) => {
     for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].clientAborts);
   });
-  counter(registry, 'bluegreen_proxy_fallbacks_total', 'Green attempts that failed before their first byte and were answered by blue', [], (c) => {
+  add.counter('bluegreen_proxy_fallbacks_total', 'Green attempts that failed before their first byte and were answered by blue', [], (c) => {
     c.inc(snap().fallbacks);
   });
-  counter(registry, 'bluegreen_proxy_mirrors_total', 'Requests copied to green in the background: sent, or dropped at the in-flight limit', ['result'], (c) => {
+  add.counter('bluegreen_proxy_mirrors_total', 'Requests copied to green in the background: sent, or dropped at the in-flight limit', ['result'], (c) => {
     c.inc({ result: 'sent' }, snap().mirrors.sent);
     c.inc({ result: 'dropped' }, snap().mirrors.dropped);
   });
-  counter(registry, 'bluegreen_proxy_rejected_total', 'Requests the proxy answered itself, by reason', ['reason'], (c) => {
+  add.counter('bluegreen_proxy_rejected_total', 'Requests the proxy answered itself, by reason', ['reason'], (c) => {
     for (const reason of REJECT_REASONS) c.inc({ reason }, snap().rejected[reason]);
   });
-  counter(
-    registry,
+  add.counter(
     'bluegreen_proxy_passthrough_total',
     "Requests for other models and relayed requests (embeddings, token counts...), sent to blue's upstream untouched",
     [],
@@ -159,17 +167,18 @@ function registerFigureCounters(registry: Registry, figures: ScrapeFigures): voi
   );
 }
 
-function registerGauges(registry: Registry, figures: ScrapeFigures, route: () => EffectiveRoute): void {
-  gauge(registry, 'bluegreen_proxy_in_flight', 'Upstream requests running per arm', ['arm'], (g) => {
+function registerGauges(add: Registering, figures: ScrapeFigures, route: () => EffectiveRoute): void {
+  add.gauge('bluegreen_proxy_in_flight', 'Upstream requests running per arm', ['arm'], (g) => {
     for (const arm of ARMS) g.set({ arm }, figures.get().arms[arm].inFlight);
   });
-  gauge(registry, 'bluegreen_proxy_route_green_weight', 'Share of split requests routed to green now', [], (g) => g.set(route().greenWeight));
-  gauge(registry, 'bluegreen_proxy_route_mirror', 'Share of blue-routed split requests mirrored to green now', [], (g) => g.set(route().mirror));
+  add.gauge('bluegreen_proxy_route_green_weight', 'Share of split requests routed to green now', [], (g) => g.set(route().greenWeight));
+  add.gauge('bluegreen_proxy_route_mirror', 'Share of blue-routed split requests mirrored to green now', [], (g) => g.set(route().mirror));
 }
 
 /** The scrape's text, rendered at most once per SCRAPE_MAX_AGE_MS. */
-function cachedScrape(registry: Registry, figures: ScrapeFigures, now: () => number): () => Promise<string> {
+function cachedScrape(loadRegistry: () => Promise<Registry>, figures: ScrapeFigures, now: () => number): () => Promise<string> {
   const render = async (): Promise<string> => {
+    const registry = await loadRegistry();
     figures.clear();
     try {
       return await registry.metrics();

@@ -73,14 +73,20 @@ function withoutUi(commands: string[][]): { codes: number[]; stderr: string } {
   return { codes: said === undefined ? [] : (JSON.parse(said) as number[]), stderr: result.stderr };
 }
 
+/** A one-stage plan on the in-process simulator (`extra`: more of its YAML), alone in a new folder. */
+function oneStagePlan(name: string, extra = ''): { dir: string; plan: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-plan-'));
+  const plan = path.join(dir, 'plan.yaml');
+  writeFileSync(
+    plan,
+    `name: ${name}\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\n${extra}`,
+  );
+  return { dir, plan };
+}
+
 describe('commands that draw no dashboard', () => {
   it('never load the UI libraries (validate, status, a --plain rollout)', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-noui-'));
-    const plan = path.join(dir, 'plan.yaml');
-    writeFileSync(
-      plan,
-      'name: noui\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\n',
-    );
+    const { dir, plan } = oneStagePlan('noui');
     const run = withoutUi([
       ['validate', 'rollouts/demo.yaml'],
       ['proxy', '--help'],
@@ -151,12 +157,7 @@ describe('each command loads what it uses (definitions/ register the commands, c
   });
 
   it('a rollout without proxies loads no live module: no proxy controller, admin client, route reading or proxy recovery', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-rollout-'));
-    const plan = path.join(dir, 'plan.yaml');
-    writeFileSync(
-      plan,
-      'name: not-live\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\n',
-    );
+    const { dir, plan } = oneStagePlan('not-live');
     const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir, '--seed', '1']);
     // The check can see what it looks for: the rollout ran, through its engine and the upstream client.
     expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/engine/rollout.js', 'dist/upstream/index.js']));
@@ -166,12 +167,7 @@ describe('each command loads what it uses (definitions/ register the commands, c
   });
 
   it('a live rollout that sends nothing upstream loads no upstream client and no simulator', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-live-'));
-    const plan = path.join(dir, 'plan.yaml');
-    writeFileSync(
-      plan,
-      'name: live\nupstream: { simulate: { seed: 1 } }\nblue: { model: a }\ngreen: { model: b }\ntraffic: { rate: 50 }\nstages: [ { duration: 1s, green_weight: 0.5 } ]\nanalysis: { on_unjudged: promote }\nproxy: { admin: { token_env: ADMIN_TOKEN } }\n',
-    );
+    const { dir, plan } = oneStagePlan('live', 'proxy: { admin: { token_env: ADMIN_TOKEN } }\n');
     // No proxy to drive (no admin_urls, none in the state folder): it stops (exit 3) where it opens the proxies, past
     // where it would open an upstream.
     const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir], { ADMIN_TOKEN: 'loads-admin-token-0123456789' });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { createQualityChecker } from '../../src/analysis/quality.js';
 import { ProxyMetrics } from '../../src/proxy/metrics.js';
-import { createPrometheus, SCRAPE_MAX_AGE_MS } from '../../src/proxy/prometheus.js';
+import { Registry } from 'prom-client';
+import { createPrometheus, PROMETHEUS_CONTENT_TYPE, SCRAPE_MAX_AGE_MS } from '../../src/proxy/prometheus.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 
 function setup() {
@@ -31,6 +32,11 @@ function setup() {
 const greenRequests = (text: string) => /bluegreen_proxy_requests_total\{arm="green",path="chat"\} (\d+)/.exec(text)?.[1];
 
 describe('/metrics rendering', () => {
+  it("says prom-client's content type, known before prom-client loads at the first scrape", () => {
+    expect(setup().prometheus.contentType).toBe(PROMETHEUS_CONTENT_TYPE);
+    expect(PROMETHEUS_CONTENT_TYPE).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
+  });
+
   it('serves one render for a second, then renders the figures anew', async () => {
     const { prometheus, answer, advance, renders } = setup();
     answer();
