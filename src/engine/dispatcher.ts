@@ -25,6 +25,8 @@ export class Dispatcher {
   private readonly pending = new Set<Promise<void>>();
   /** The requests in flight by the stage they were sent at: a stage's end waits for its own (see settled). */
   private readonly pendingByStage = new Map<number, Set<Promise<void>>>();
+  /** Green's requests in flight, of every stage: all the last stage's end waits for when nothing compares with blue. */
+  private readonly pendingGreen = new Set<Promise<void>>();
   /** Ends every settled() wait under way (the rollout is ending). */
   private readonly waitEnders = new Set<() => void>();
   private readonly abort = new AbortController();
@@ -52,12 +54,14 @@ export class Dispatcher {
       .finally(() => {
         this.inFlight--;
         this.pending.delete(done);
+        this.pendingGreen.delete(done);
         const ofStage = this.pendingByStage.get(stage);
         ofStage?.delete(done);
         if (ofStage?.size === 0) this.pendingByStage.delete(stage);
         if (this.inFlight === 0) this.wakeIdle();
       });
     this.pending.add(done);
+    if (arm === 'green') this.pendingGreen.add(done);
     const ofStage = this.pendingByStage.get(stage) ?? new Set<Promise<void>>();
     ofStage.add(done);
     this.pendingByStage.set(stage, ofStage);
@@ -84,19 +88,19 @@ export class Dispatcher {
   }
 
   /**
-   * Waits until every request sent at `stage` (or at any, `every`) so far has answered (and been recorded), or timeoutMs passed, or
+   * Waits until every request sent at `stage` (or at any, `every`; green's at any, `every green`) so far has answered (and been recorded), or timeoutMs passed, or
    * endWaits() was called; resolves to how many were still running. Requests sent after the call are not waited
    * for: arrivals go on during the wait, and waiting for those too would under steady load never end before the
    * timeout. Nothing is cancelled: a request still running goes on and is recorded when it answers. `onWait` is
    * told, as the wait begins, how to count the requests it still waits for.
    */
   async settled(
-    stage: number | 'every',
+    stage: number | 'every' | 'every green',
     timeoutMs: number,
     setTimer: (fn: () => void, ms: number) => { cancel(): void },
     onWait?: (running: () => number) => void,
   ): Promise<number> {
-    const waiting = [...(stage === 'every' ? this.pending : (this.pendingByStage.get(stage) ?? []))];
+    const waiting = [...(stage === 'every' ? this.pending : stage === 'every green' ? this.pendingGreen : (this.pendingByStage.get(stage) ?? []))];
     if (waiting.length === 0) return 0;
     const running = (): number => waiting.filter((request) => this.pending.has(request)).length;
     onWait?.(running);

@@ -8,6 +8,7 @@ import { longestLifeMs, longestRequestMs } from '../core/retry.js';
 import { createQualityChecker } from '../analysis/index.js';
 import type { ArmClient, Arrivals, EngineDeps, RequestSource, Splitter } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
+import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { TrafficSource, TrafficSourceFactory } from './traffic-source.js';
 
 export interface GeneratedTrafficOptions {
@@ -22,6 +23,8 @@ export interface GeneratedTrafficOptions {
   longestRequestMs: number;
   /** The longest a request lives, a server's retry-after included (longestLifeMs): the last stage's end waits that long. */
   longestLifeMs: number;
+  /** A rule compares green with blue (compare_to_blue, the built-in guard): blue's answers then judge green too. */
+  comparesWithBlue: boolean;
 }
 
 export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourceFactory {
@@ -58,11 +61,14 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       // A stage is judged once its requests answered, so an answer (a failure, a slow one) that comes after its
       // time is up still counts in it; a request hanging past its longest time (timeouts and retries) holds it no
       // longer than that. One answering later still is a late result, judged with its stage at the next judgement
-      // (stage-steps.ts judgeLate). The last stage's end waits for every stage's requests (nothing judges after the promotion).
+      // (stage-steps.ts judgeLate). The last stage's end waits for every stage's requests (nothing judges after the
+      // promotion): green's, and blue's only when a rule compares green with them; otherwise a blue answer judges
+      // nothing green is promoted on, and a slow blue held the promotion, then rolled it back (still_running).
       catchUp: async (stage, waiting, final) => {
         // Before the promotion nothing judges later: it waits out a server's retry-after too (a rate limit is no hang).
         const timeoutMs = final ? options.longestLifeMs : options.longestRequestMs;
-        const running = await dispatcher.settled(final ? 'every' : stage, timeoutMs, setTimer, (requests) =>
+        const scope = final ? (options.comparesWithBlue ? 'every' : 'every green') : stage;
+        const running = await dispatcher.settled(scope, timeoutMs, setTimer, (requests) =>
           waiting?.({ requests, timeoutMs, ...(final && { beforePromotion: true }) }),
         );
         if (running > 0 && !final && context.current() !== undefined)
@@ -98,6 +104,7 @@ export function sourcesOf(deps: EngineDeps): TrafficSourceFactory[] {
         longestLifeMs: Math.max(
           ...[plan.arms.blue.upstream, plan.arms.green.upstream].map((upstream) => longestLifeMs(upstream.timeout.requestMs, upstream.retries)),
         ),
+        comparesWithBlue: comparesWithBlue(plan),
       }),
     ]
   );

@@ -20,14 +20,14 @@ const PLAN = twoStagePlan('in-flight', ['interval: 1s', 'min_requests: 5', 'thre
 
 const QUICK: Answer = { afterMs: 10, ok: true };
 
-function setup(green: (sentAt: number) => Answer, arrivalMs = 100) {
-  const plan = planFromYaml(PLAN);
+function setup(green: (sentAt: number) => Answer, arrivalMs = 100, blue: (sentAt: number) => Answer = () => QUICK, yaml = PLAN) {
+  const plan = planFromYaml(yaml);
   const clock = new FakeClock();
   const start = clock.now();
   const { engine, events, states } = recordedEngine({
     plan,
     clock,
-    clients: { blue: scriptedArm('blue', clock, start, () => QUICK), green: scriptedArm('green', clock, start, green) },
+    clients: { blue: scriptedArm('blue', clock, start, blue), green: scriptedArm('green', clock, start, green) },
     arrivals: arrivalsEvery(clock, arrivalMs),
   });
   /** Fake ms since the rollout started at which the first event of `type` came. */
@@ -227,6 +227,30 @@ describe("a stage's end and its requests in flight", () => {
     expect(events.find((e) => e.type === 'breach')?.message).toBe(
       "25 requests begun before the promotion are still running after the longest a request can live (stage 2's end waited that long): the promotion is the last judgement, and their answers would be judged by nothing; rolling back",
     );
+  });
+
+  it("does not wait at the last stage's end for blue's requests when no rule compares green with blue (loose19)", async () => {
+    // Blue's requests sent in stage 1's last second hang; nothing judges green against them (error_rate alone).
+    const blueHangs = (sentAt: number): Answer => (sentAt >= 1_000 && sentAt < STAGE_MS ? 'hang' : QUICK);
+    const { clock, engine, events, at } = setup(() => QUICK, 20, blueHangs);
+    const done = engine.run();
+    // Stage 1's own end still waits for its requests (to 7 s); stage 2 runs to 9 s and promotes at once.
+    await clock.advance(2 * STAGE_MS + TIMEOUT_MS + 1);
+    expect(at('promoted')).toBe(2 * STAGE_MS + TIMEOUT_MS);
+    await clock.advance(TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    expect(events.some((e) => e.type === 'breach')).toBe(false);
+  });
+
+  it("waits for blue's too when a rule compares green with blue, and rolls back on those still running", async () => {
+    const plan = twoStagePlan('in-flight-compare', ['interval: 1s', 'min_requests: 5', 'compare_to_blue: { max_error_rate_increase: 0.2 }'], {
+      upstream: ', retries: { max: 0 }',
+    });
+    const blueHangs = (sentAt: number): Answer => (sentAt >= 1_000 && sentAt < STAGE_MS ? 'hang' : QUICK);
+    const { clock, engine } = setup(() => QUICK, 20, blueHangs, plan);
+    const done = engine.run();
+    await clock.advance(2 * (STAGE_MS + TIMEOUT_MS) + 3 * TIMEOUT_MS);
+    expect(await done).toMatchObject({ phase: 'rolled_back', exitCode: 10, breach: { rule: 'still_running' } });
   });
 
   it("judges an earlier stage's requests that answer during the last stage's wait before promoting", async () => {
