@@ -53,6 +53,13 @@ describe('plan problems that quote the plan', () => {
     expect(message).not.toContain('\u202e');
   });
 
+  it("never quote a URL's credentials or query, as a hook's messages do not (hostile19)", () => {
+    const hook = (url: string) => `${simulatedPlan('ok', '1m', 0.5)}hooks:\n  on_rollback: { webhook: "${url}" }\n`;
+    const message = planRefusal(hook('ftp://hookuser:W3bh00kPass@hooks.example/x?sig=S1gnature'));
+    expect(message).toContain('hooks.on_rollback.webhook: expected an http:// or https:// URL, found "ftp://…@hooks.example/x?…"');
+    for (const secret of ['hookuser', 'W3bh00kPass', 'S1gnature']) expect(message).not.toContain(secret);
+  });
+
   it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {
     const plan = simulatedPlan('ok', '1m', 0.5);
     const message = planRefusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/x\\n::error::forged\\r.txt" },'));
