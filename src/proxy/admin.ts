@@ -211,12 +211,17 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOp
   }
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path === '/admin/route' && req.method === 'GET')
-    return json(res, 200, { route: route.stored, effective: route.effective(), now: now(), ...serves(options) });
+    return json(res, 200, { route: withRevision(route.stored), effective: route.effective(), now: now(), ...serves(options) });
   if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
   if (path === '/admin/results' && req.method === 'GET' && options.feed) return readResults(req, res, options, options.feed);
   if (path === '/admin/route' && req.method === 'PUT') return putRoute(req, res, options);
   req.resume();
   json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
+}
+
+/** A route no one has set yet (or saved before revisions) is revision 0: what a caller's ifRevision names for it. */
+function withRevision(stored: Route): Route {
+  return { ...stored, revision: stored.revision ?? 0 };
 }
 
 /** What GET /admin/route says of the proxy beside its route: the plan and models it serves, its quality rules, its fallback. */

@@ -30,6 +30,16 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it("answers a fresh proxy's route with revision 0, which ifRevision can name", async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = running.proxy.adminUrl as string;
+    const read = (await (await admin(`${url}/admin/route`)).json()) as { route: { revision?: number } };
+    expect(read.route.revision).toBe(0);
+    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0, ifRevision: 0 } });
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as { route: { revision: number } }).route.revision).toBe(1);
+  });
+
   it('sets the route under a lease; the proxy returns to blue on its own when it is not renewed', async () => {
     const stateDir = tempDir();
     const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
