@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vit
 import { readProcStat } from '../../src/core/proc-stat.js';
 import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const HOST = 'host-a';
 const STARTED = new Date(2026, 0, 2, 12, 0, 1).getTime();
@@ -45,6 +46,8 @@ describe('isPidAlive', () => {
       if (readProcStat(child)?.state !== 'Z') process.kill(child, 'SIGKILL');
     });
     expect(isPidAlive(child)).toBe(true);
+    // Killed while the parent is still the shell (before its exec), the shell reaps it: no zombie is left to judge.
+    await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep', 'the parent shell to become sleep');
     process.kill(child, 'SIGKILL');
     for (let state = readProcStat(child)?.state; state !== 'Z'; state = readProcStat(child)?.state) {
       // Reaped after all (by whom?) would make the wait endless: say so instead.
