@@ -4,10 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { parseJournal } from '../../src/state/index.js';
 import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
+import { killAfterTest } from '../helpers/processes.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/bluegreen.js');
@@ -77,15 +77,13 @@ export function journalHas(dir: string, type: string): () => boolean {
  * killed then, so it outlives neither the test nor, in the shared worker, the file.
  */
 export function startRollout(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
-    cwd: dir,
-    env: { ...process.env, CI: '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
+  return killAfterTest(
+    spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain', ...args], {
+      cwd: dir,
+      env: { ...process.env, CI: '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
 }
 
 /** `bluegreen rollout plan.yaml --plain` in `dir`, run to its end: its exit code, its stderr and its saved state. */

@@ -2,13 +2,12 @@
 // and a CI job's step shell running it: stopping the launcher ends the rollout on blue. npm forwards
 // SIGINT/SIGTERM only to the /bin/sh it runs bluegreen through, which dies of SIGTERM and holds SIGINT.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readProcStat } from '../../src/core/proc-stat.js';
 import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState } from './helpers.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 const LINUX = process.platform === 'linux';
@@ -23,7 +22,7 @@ async function rolloutProcessGone(dir: string): Promise<void> {
 }
 
 function npx(dir: string, args: string[]): ChildProcess {
-  return spawn('npm', ['exec', '--', 'bluegreen', ...args], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  return killAfterTest(spawn('npm', ['exec', '--', 'bluegreen', ...args], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
 }
 
 describe.skipIf(!LINUX)('stopping the launcher', () => {
@@ -61,11 +60,13 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
     // The step as docs/ci.md writes it, run the way GitHub runs a `run:` step (bash -e, a script file).
     const step = path.join(dir, 'step.sh');
     copyFileSync(path.resolve(import.meta.dirname, 'fixtures/ci-step.sh'), step);
-    const shell = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', step], {
-      cwd: dir,
-      env: { ...npmEnv(), PLAN: 'plan.yaml', GITHUB_OUTPUT: path.join(dir, 'github-output') },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const shell = killAfterTest(
+      spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', step], {
+        cwd: dir,
+        env: { ...npmEnv(), PLAN: 'plan.yaml', GITHUB_OUTPUT: path.join(dir, 'github-output') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     await until(journalHas(dir, 'stage_started'), 'stage 1');
     // The runner's cancel: SIGINT to the step's process, then SIGTERM (7.5 s later on GitHub; at once here).
     shell.kill('SIGINT');
@@ -82,16 +83,11 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
 // by the kernel's PF_EXITING flag (src/cli/launcher.ts), set before the exit can sleep and kept in the zombie.
 it.skipIf(!LINUX)('/proc reads a dying process (here a zombie) as exiting, and a sleeping one as not', async () => {
   // `true &` exits at once; its parent, exec'ed into sleep, never reaps it.
-  const parent = spawn('/bin/sh', ['-c', 'true & exec sleep 30'], { stdio: 'ignore' });
-  try {
-    const pid = parent.pid as number;
-    const child = () => Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim());
-    await until(() => child() > 0 && readProcStat(child())?.state === 'Z', 'the child to be a zombie');
-    expect(readProcStat(child())?.exiting).toBe(true);
-    await until(() => readProcStat(pid)?.state === 'S', 'the parent to sleep');
-    expect(readProcStat(pid)?.exiting).toBe(false);
-  } finally {
-    parent.kill('SIGKILL');
-    await once(parent, 'exit');
-  }
+  const parent = killAfterTest(spawn('/bin/sh', ['-c', 'true & exec sleep 30'], { stdio: 'ignore' }));
+  const pid = parent.pid as number;
+  const child = () => Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim());
+  await until(() => child() > 0 && readProcStat(child())?.state === 'Z', 'the child to be a zombie');
+  expect(readProcStat(child())?.exiting).toBe(true);
+  await until(() => readProcStat(pid)?.state === 'S', 'the parent to sleep');
+  expect(readProcStat(pid)?.exiting).toBe(false);
 });

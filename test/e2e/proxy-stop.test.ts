@@ -2,12 +2,12 @@
 // `npx bluegreen proxy` whose npm is killed (npm passes the signal to its /bin/sh only, which dies and used to
 // leave the proxy running, re-parented, on its port). Each ends the proxy cleanly: port closed, proxy.json gone.
 // SIGTERM with a stream in flight drains: the stream ends whole, unless a second SIGTERM cuts it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, exitOf, npmEnv, projectWithBluegreen, stderrOf } from './helpers.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 const LINUX = process.platform === 'linux';
@@ -72,7 +72,7 @@ async function stoppedCleanly(dir: string, pid: number, url: string): Promise<vo
 /** A proxy serving a stream of `tokens` tokens, sent SIGTERM once the stream began, and saying it drains. */
 async function drainingWithStream(tokens: number) {
   const dir = projectWithPlan(slowStreamPlan(tokens));
-  const proxy = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const proxy = killAfterTest(spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   const stderr = stderrOf(proxy);
   const { pid, url } = await started(dir);
   const stream = await streaming(url);
@@ -84,7 +84,7 @@ async function drainingWithStream(tokens: number) {
 describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
   it('SIGHUP (its terminal closed) stops it like Ctrl-C: exit 129, proxy.json removed', async () => {
     const dir = projectWithPlan();
-    const proxy: ChildProcess = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const proxy = killAfterTest(spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
     const { pid, url } = await started(dir);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     proxy.kill('SIGHUP');
@@ -94,7 +94,9 @@ describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
 
   it('SIGTERM to `npm exec` (npx) stops the proxy too, saying why, instead of leaving it on its port', async () => {
     const dir = projectWithPlan();
-    const npm = spawn('npm', ['exec', '--', 'bluegreen', 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const npm = killAfterTest(
+      spawn('npm', ['exec', '--', 'bluegreen', 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
     const stderr = stderrOf(npm);
     const { pid, url } = await started(dir);
     npm.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { tempDir } from '../helpers/plans.js';
 import { BIN, exitOf, hookLog, journalHas, loggingPlan, startRollout } from './helpers.js';
 import { until } from '../helpers/until.js';
@@ -19,7 +19,7 @@ async function rollbackWithHookWaiting(dir: string, pidName: string, what: strin
   await until(journalHas(dir, 'stage_started'), 'stage 1');
   rollout.kill('SIGKILL');
   await exitOf(rollout);
-  const rollback = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' });
+  const rollback = killAfterTest(spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { ...process.env, CI: '' }, stdio: 'ignore' }));
   // The hook's command starts only once its record is written (the gate in src/hooks/exec.ts).
   // The shell creates the pid file before it writes the pid: wait for the pid itself (CI once read an empty file).
   const pidFile = path.join(dir, pidName);

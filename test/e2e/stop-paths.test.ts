@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { BIN, exitOf, hookLog, journal, journalHas, loggingPlan, readState, startRollout, stderrOf } from './helpers.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { until } from '../helpers/until.js';
@@ -75,11 +75,13 @@ describe('signals and output', () => {
   it('a closed output pipe (`2>&1 | head -2`): nobody is watching, so it rolls back like a hangup (exit 129), no crash', async () => {
     const dir = tempDir();
     loggingPlan(dir);
-    const shell = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], {
-      cwd: dir,
-      env: { ...process.env, CI: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const shell = killAfterTest(
+      spawn('bash', ['-c', `"${process.execPath}" "${BIN}" rollout plan.yaml --plain 2>&1 | head -2; echo "exit=\${PIPESTATUS[0]}" >&2`], {
+        cwd: dir,
+        env: { ...process.env, CI: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let out = '';
     let err = '';
     shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,5 +1,8 @@
-// Whether a process a test started (or one of its children) still runs.
+// The processes a test starts: whether one (or one of its children) still runs, and its end with the test.
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { closeAfterTest } from './close-after-test.js';
 
 /** Alive, and not a zombie waiting to be reaped (a zombie has finished all the same). */
 export function isAlive(pid: number): boolean {
@@ -10,4 +13,22 @@ export function isAlive(pid: number): boolean {
   }
   const stat = `/proc/${pid}/stat`;
   return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+}
+
+/**
+ * Kills `child` (SIGKILL) when the running test ends, passed or failed, if it still runs then, and waits for its exit;
+ * returns it. Call it right after the spawn, before any await that can fail: every file shares its worker, and a
+ * child left behind runs on through the files after it. A launcher (npm, a shell) is killed alone: the bluegreen
+ * it started sees its launcher gone and stops itself (src/cli/launcher.ts).
+ */
+export function killAfterTest<T extends ChildProcess>(child: T): T {
+  closeAfterTest({
+    close: async () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  });
+  return child;
 }

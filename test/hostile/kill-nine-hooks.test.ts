@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
 import { BIN, exitOf, hookLog, journal, journalHas, readState, stderrOf } from '../e2e/helpers.js';
@@ -17,11 +17,13 @@ const env = { UPSTREAM_API_KEY: KEY };
 
 /** `bluegreen rollout plan.yaml --plain` in `dir`, with the upstream key (the simulator does not check it). */
 function startRollout(dir: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  return killAfterTest(
+    spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--plain'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
 }
 
 /** A plan on the simulator (green failing when `failingGreen`) whose hooks log what they set to hook.log. */
@@ -171,7 +173,7 @@ it('a rollout killed during on_promote, then recoveries killed or failing: statu
   const diedPromoting = 'green at 100% (its promote hook moving all traffic to green was running when it died';
 
   // 1. A rollback killed while its own on_rollback runs: it had stopped on_promote; both are said.
-  const first = spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+  const first = killAfterTest(spawn(process.execPath, [BIN, 'rollback'], { cwd: dir, env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' }));
   await until(pidIn(dir, 'rb1.pid'), "the first recovery's on_rollback to start");
   expect(isAlive(promotePid)).toBe(false);
   first.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vit
 import { readProcStat } from '../../src/core/proc-stat.js';
 import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
+import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 const HOST = 'host-a';
@@ -38,22 +39,24 @@ describe('isPidAlive', () => {
   it('takes a zombie (killed, its parent never waited for it) for dead', async () => {
     // A child that runs until killed, under a parent that becomes `sleep` (exec), which never waits for children.
     // Full paths: the test environment's PATH may not hold them.
-    const parent = spawn('/bin/sh', ['-c', '/bin/sleep 30 & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const parent = killAfterTest(spawn('/bin/sh', ['-c', '/bin/sleep 30 & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
     const child = Number(line.toString().trim());
     onTestFinished(() => {
-      parent.kill('SIGKILL');
-      if (readProcStat(child)?.state !== 'Z') process.kill(child, 'SIGKILL');
+      // Still running when the test failed before its kill (gone already if the parent died first and init reaped it).
+      const state = readProcStat(child)?.state;
+      if (state !== undefined && state !== 'Z') process.kill(child, 'SIGKILL');
     });
     expect(isPidAlive(child)).toBe(true);
     // Killed while the parent is still the shell (before its exec), the shell reaps it: no zombie is left to judge.
     await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep', 'the parent shell to become sleep');
     process.kill(child, 'SIGKILL');
-    for (let state = readProcStat(child)?.state; state !== 'Z'; state = readProcStat(child)?.state) {
+    await until(() => {
+      const state = readProcStat(child)?.state;
       // Reaped after all (by whom?) would make the wait endless: say so instead.
       expect(state, 'the killed child is gone rather than a zombie').toBeDefined();
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+      return state === 'Z';
+    }, 'the killed child to be a zombie');
     expect(isPidAlive(child)).toBe(false);
     expect(isPidAlive(parent.pid as number)).toBe(true);
   });

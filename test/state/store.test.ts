@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/core/exit.js';
 import { stateDir, StateStore, writeControl } from '../../src/state/index.js';
 import { catchError, event, snapshot, tempDir } from './helpers.js';
+import { killAfterTest } from '../helpers/processes.js';
 
 let temp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -47,19 +48,22 @@ describe('state.json', () => {
     const big = (i: number) => snapshot({ stageIndex: i, greenErrorTrend: Array.from({ length: 20_000 }, (_, k) => k / 7) });
     await store.writeState(big(0));
     const stopFile = path.join(temp.dir, 'stop');
-    const reader = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const fs = require('fs');
+    // Killed if the test fails before it writes the stop file: the reader reads in a loop until then.
+    const reader = killAfterTest(
+      spawn(
+        process.execPath,
+        [
+          '-e',
+          `const fs = require('fs');
          let reads = 0, torn = 0;
          process.stdout.write('ready\\n');
          while (!fs.existsSync(${JSON.stringify(stopFile)})) {
            try { JSON.parse(fs.readFileSync(${JSON.stringify(store.statePath)}, 'utf8')); reads++; } catch { torn++; }
          }
          process.stdout.write(JSON.stringify({ reads, torn }));`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      ),
     );
     let output = '';
     reader.stdout.setEncoding('utf8');

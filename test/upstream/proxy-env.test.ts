@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createUpstreamClient } from '../../src/upstream/index.js';
 import { proxyFor, proxySettings } from '../../src/upstream/proxy-env.js';
 import { tempDir } from '../helpers/plans.js';
+import { killAfterTest } from '../helpers/processes.js';
 import { json, openAiReply, startServer, upstreamConfig, type TestServer } from './server.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
@@ -165,11 +166,13 @@ describe('proxy variables', () => {
       path.join(dir, 'plan.yaml'),
       `name: tls\nupstream: { base_url: https://127.0.0.1:${port}/v1, api_key_env: UPSTREAM_API_KEY }\nblue: { model: gpt-4o }\ngreen: { model: gpt-4.1 }\ntraffic: { rate: 1 }\nstages: [{ duration: 1m, green_weight: 0.5 }]\n`,
     );
-    const child = spawn(process.execPath, [BIN, 'validate', 'plan.yaml', '--check-upstream'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: path.join(TLS, 'localhost-cert.pem'), UPSTREAM_API_KEY: KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = killAfterTest(
+      spawn(process.execPath, [BIN, 'validate', 'plan.yaml', '--check-upstream'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: path.join(TLS, 'localhost-cert.pem'), UPSTREAM_API_KEY: KEY },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -9,6 +9,7 @@ import { buildReport, checkReportTargets, writeReports } from '../../../src/repo
 import { writeInPlace } from '../../../src/report/outcome/pipe-target.js';
 import { appendStepSummary } from '../../../src/report/outcome/markdown.js';
 import { tempDir } from '../../helpers/plans.js';
+import { killAfterTest } from '../../helpers/processes.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
 const plan = loadTestPlan();
@@ -99,7 +100,7 @@ describe('report targets that are not plain files', () => {
     const fifo = path.join(dir, 'pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     // Reads the first KiB, then exits: the rest of the report has nowhere to go.
-    const reader = spawn('sh', ['-c', `head -c 1024 < '${fifo}' > /dev/null`]);
+    const reader = killAfterTest(spawn('sh', ['-c', `head -c 1024 < '${fifo}' > /dev/null`]));
     const closed = new Promise((resolve) => reader.on('close', resolve));
     const text = `${'x'.repeat(200_000)}\n`;
     expect(() => writeInPlace(fifo, text, { readerWaitMs: 10_000, stallMs: 10_000 })).toThrow(
@@ -115,7 +116,7 @@ describe('report targets that are not plain files', () => {
     // Larger than a pipe's buffer, so the writer must wait for the reader rather than fail on a full pipe.
     const text = `${'x'.repeat(200_000)}\n`;
     // Whether the reader opens the pipe before or after writeInPlace starts waiting for one, it gets every byte.
-    const reader = spawn('sh', ['-c', `wc -c < '${fifo}'`]);
+    const reader = killAfterTest(spawn('sh', ['-c', `wc -c < '${fifo}'`]));
     let count = '';
     reader.stdout.on('data', (chunk: Buffer) => (count += chunk.toString()));
     const closed = new Promise((resolve) => reader.on('close', resolve));
