@@ -4,18 +4,13 @@ import { createLineReporter } from '../report/line.js';
 import type { createDashboardReporter } from '../report/ink/reporter.js';
 import { importDashboard } from './production-ui.js';
 import type { CliContext } from './context.js';
-import type { Reporter, ReporterTarget } from './run-rollout.js';
+import type { Reporter, ReporterHooks, ReporterTarget } from './run-rollout.js';
 import { operatorName } from './operator.js';
 import { errorText } from '../core/errors.js';
 
 export interface ReporterFlags {
   plain?: boolean;
   ci?: boolean;
-}
-
-export interface ReporterHooks {
-  /** Ctrl-C on the dashboard (raw mode makes it a key): defaults to sending this process SIGINT, which the rollout handles. */
-  interrupt?: () => void;
 }
 
 /**
@@ -34,7 +29,7 @@ export function wantsDashboard(ctx: CliContext, flags: ReporterFlags): boolean {
 }
 
 /** Picks the reporter for one rollout; made by reporterFor, which has loaded the dashboard if it is wanted. */
-export type ReporterChoice = (engine: ReporterTarget, hooks?: ReporterHooks) => Reporter;
+export type ReporterChoice = (engine: ReporterTarget, hooks: ReporterHooks) => Reporter;
 
 /**
  * The dashboard in a terminal (loaded now, as production builds: see production-ui.ts), lines otherwise. Async so
@@ -43,7 +38,7 @@ export type ReporterChoice = (engine: ReporterTarget, hooks?: ReporterHooks) => 
 export async function reporterFor(ctx: CliContext, flags: ReporterFlags): Promise<ReporterChoice> {
   if (!wantsDashboard(ctx, flags)) return (engine) => lineReporter(ctx, engine);
   const { createDashboardReporter } = await importDashboard(ctx.env);
-  return (engine, hooks = {}) => dashboardReporter(createDashboardReporter, ctx, engine, hooks.interrupt ?? (() => process.kill(process.pid, 'SIGINT')));
+  return (engine, hooks) => dashboardReporter(createDashboardReporter, ctx, engine, hooks.interrupt);
 }
 
 function dashboardReporter(create: typeof createDashboardReporter, ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {

@@ -31,8 +31,11 @@ export interface RolloutRunOptions {
   seed: number;
   ctx: CliContext;
   clock?: Clock;
-  /** Chosen by the CLI layer: the dashboard or the line reporter. */
-  attachReporter: (engine: ReporterTarget) => Reporter;
+  /**
+   * Chosen by the CLI layer: the dashboard or the line reporter. `hooks.interrupt` is a SIGINT on the rollout's own
+   * signal source (`signals`, or this process): the dashboard's Ctrl-C.
+   */
+  attachReporter: (engine: ReporterTarget, hooks: ReporterHooks) => Reporter;
   /** Signals and uncaught errors to handle; tests pass an emitter of their own (and then no launcher is watched). */
   signals?: NodeJS.EventEmitter;
   /** `--resume`: continue the dead rollout of this same plan in the state folder from its saved stage. */
@@ -43,6 +46,15 @@ export interface RolloutRunOptions {
 
 /** The engine, plus the live proxies' view for a live rollout (the dashboard shows it apart). */
 export type ReporterTarget = RolloutView & { live?: () => LiveView };
+
+/** What the rollout gives its reporter. */
+export interface ReporterHooks {
+  /**
+   * Ctrl-C on the dashboard (raw mode makes it a key): a SIGINT on the signal source the rollout listens to. Not
+   * process.kill(process.pid): that would stop an in-process caller (a test, the library) whose signals are its own.
+   */
+  interrupt: () => void;
+}
 
 export interface Reporter {
   /** Called once the rollout has ended, with its outcome; resolves when the reporter has finished drawing. */
@@ -90,11 +102,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     );
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
     await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
-    const reporter = options.attachReporter(reporterTarget(engine, live));
+    const signals = options.signals ?? process;
+    const reporter = options.attachReporter(reporterTarget(engine, live), { interrupt: () => signals.emit('SIGINT') });
     startup.dispose();
     closers.unshift(
       routeStopSignals(engine, {
-        events: options.signals ?? process,
+        events: signals,
         watchLauncher: options.signals ? undefined : (onEnd) => watchLauncher({ env: ctx.env, onEnd: (end) => onEnd(end.signal, end.cause) }),
         warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
         outputs: [ctx.stdout, ctx.stderr],

@@ -124,7 +124,14 @@ export function guardStartup(events: NodeJS.EventEmitter): { step<T>(work: Promi
   return {
     step<T>(work: Promise<T>): Promise<T> {
       if (stopped) return Promise.reject(stopped);
-      return Promise.race([work, new Promise<never>((_resolve, reject) => (stop = reject))]);
+      // Settled by the work or by a signal, whichever comes first. (A race against a promise only a signal settles
+      // left one pending for good at each step.)
+      return new Promise<T>((resolve, reject) => {
+        stop = reject;
+        work.then(resolve, reject).finally(() => {
+          if (stop === reject) stop = undefined;
+        });
+      });
     },
     dispose() {
       for (const [signal, handler] of handlers) events.off(signal, handler);

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runExec, runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
+import { groupAlive } from '../../src/hooks/process-group.js';
 import { isAlive } from '../helpers/processes.js';
-import { readProcStat } from '../../src/core/proc-stat.js';
+import { until } from '../helpers/until.js';
 import { formatDuration } from '../../src/core/format.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -31,14 +32,6 @@ afterEach(() => rmSync(planDir, { recursive: true, force: true }));
 
 function exec(command: string, timeout = 10_000): HookConfig {
   return { exec: command, timeout, retries: 0 };
-}
-
-/** Whether any process of the group still runs (zombies aside: an orphaned hook is reaped by init). */
-function groupAlive(pgid: number): boolean {
-  return readdirSync('/proc').some((name) => {
-    const stat = /^\d+$/.test(name) ? readProcStat(Number(name)) : undefined;
-    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
-  });
 }
 
 describe('exec hooks', () => {
@@ -205,7 +198,7 @@ describe('exec hooks', () => {
     const group = Number(readFileSync(path.join(planDir, 'record.txt'), 'utf8'));
     expect(group).toBeGreaterThan(1);
     // The gated shell reads end of file once its parent is gone, and exits: wait for the group to empty.
-    while (groupAlive(group)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => !groupAlive(group), 'the gated group to empty');
     expect(existsSync(path.join(planDir, 'ran.txt'))).toBe(false);
   });
 

@@ -53,7 +53,7 @@ export async function stopWhileServing({ proxy }: SlowGreen): Promise<{ answer: 
     headers: { 'content-type': 'application/json', authorization: 'Bearer app-key' },
     body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
   });
-  while ((await inFlight(proxy)) < 1) await new Promise((r) => setTimeout(r, 20));
+  await until(async () => (await inFlight(proxy)) >= 1, 'the request in flight at the proxy');
   const exited = proxy.terminate();
   await until(() => proxy.stderr.includes('letting 1 request in flight finish'), 'the proxy to drain');
   return { answer, exited };

@@ -64,8 +64,8 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
     ctx,
     resume: flags.resume,
     fromBlue: flags.fromBlue,
-    attachReporter: (engine) => {
-      const inner = chooseReporter(engine);
+    attachReporter: (engine, hooks) => {
+      const inner = chooseReporter(engine, hooks);
       return {
         finish: async (outcome, snapshot) => {
           final = snapshot;

@@ -60,11 +60,11 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
     seed: 1,
     ctx: terminal.ctx,
     signals,
-    attachReporter: (engine) => {
+    attachReporter: (engine, hooks) => {
       engine.onEvent((event) => {
         if (event.type === 'stage_started' && event.stage === 0) void typeOnceListening(terminal, keys);
       });
-      return chooseReporter(engine, { interrupt: () => signals.emit('SIGINT') });
+      return chooseReporter(engine, hooks);
     },
   });
   const exitCode = await code;
