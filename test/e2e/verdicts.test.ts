@@ -133,6 +133,8 @@ describe('verdicts on the simulator', () => {
     const run = await rollout(
       plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'),
       4,
+      undefined,
+      { paced: true },
     );
     expect(run.code).toBe(0);
     const extended = run.events.filter((e) => e.type === 'stage_extended');
@@ -156,6 +158,7 @@ describe('verdicts on the simulator', () => {
         pausedPhase = view.snapshot().phase;
         setImmediate(() => view.resume('test'));
       },
+      { paced: true },
     );
     expect(run.code).toBe(0);
     expect(pausedPhase).toBe('paused');

@@ -8,7 +8,7 @@ import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan, proxyPorts, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, promoteWhen, proxyPlan, proxyPorts, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -89,9 +89,13 @@ describe('live rollout', () => {
 
   it('drives two proxies and sums their figures', async () => {
     const proxies = await fixture.startProxies(2);
-    fixture.application(proxies);
-    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, proxies);
-    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    const apps = proxies.map((proxy) => fixture.application([proxy]));
+    // A stage longer than the test, promoted once each proxy has served green: a 1 s stage served 7 requests a proxy at
+    // load 20 (none green, now and then), when the rollout's start took most of it.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'] }, proxies);
+    const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    await promoteWhen(dir, run, () => apps.every((app) => app.arms.green > 0), 'green answers from each proxy');
+    const result = await run;
     expect(result.code, result.stderr).toBe(0);
     const state = stateOf(dir);
     // Every result each proxy served in the stage, summed, is what the engine judged, within the requests in
