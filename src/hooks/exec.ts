@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { formatDuration } from '../core/format.js';
-import { clip, lastLine, scrubCommandUrls, TailBuffer } from './text.js';
+import { clip, lastLine, scrubCommand, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 import { errorText } from '../core/errors.js';
 import { groupAlive, groupGone, signalGroup } from './process-group.js';
@@ -80,7 +80,7 @@ class ExecReport {
 
   constructor(private readonly command: string) {
     // Scrubbed before it is cut, so a token the cut would split is still found whole.
-    this.label = `exec ${clip(scrubCommandUrls(command, command), 80)}`;
+    this.label = `exec ${clip(scrubCommand(command, command), 80)}`;
   }
 
   elapsedMs(): number {
@@ -89,7 +89,7 @@ class ExecReport {
 
   /** The last line of stderr, else of stdout, scrubbed before lastLine cuts it (a URL cut in its token would keep the token's start). */
   lastLine(): string {
-    return lastLine(scrubCommandUrls(this.stderr.text(), this.command)) || lastLine(scrubCommandUrls(this.stdout.text(), this.command));
+    return lastLine(scrubCommand(this.stderr.text(), this.command)) || lastLine(scrubCommand(this.stdout.text(), this.command));
   }
 
   outcome(ok: boolean, message: string, exitCode?: number): HookOutcome {
@@ -97,7 +97,7 @@ class ExecReport {
       ok,
       kind: 'exec',
       durationMs: Math.round(this.elapsedMs()),
-      message: scrubCommandUrls(message, this.command),
+      message: scrubCommand(message, this.command),
       ...(exitCode === undefined ? {} : { exitCode }),
       stdout: this.stdout.text(),
       stderr: this.stderr.text(),

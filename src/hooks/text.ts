@@ -1,6 +1,7 @@
-// Message helpers shared by both hook kinds: short, single-line, and free of secrets in URLs.
+// Message helpers shared by both hook kinds: short, single-line, and free of the secrets in URLs and commands.
 import { oneLine } from '../core/format.js';
 import { secretForms } from '../core/redact.js';
+import { commandCredentials } from './command-credentials.js';
 
 /** Keeps only the last `limit` bytes of a stream, so a chatty hook cannot grow memory. */
 export class TailBuffer {
@@ -59,34 +60,46 @@ export function scrubUrl(text: string, url: string): string {
   }
   let out = text;
   for (const whole of [url, parsed.href]) out = out.split(whole).join(safeUrl(url));
-  // Very short pieces are skipped: replacing every "a" would garble the message for no safety gain.
   const values = [...parsed.searchParams.values()];
-  const secrets = [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), ...credentialForms(parsed)];
-  // Longest first, so a whole query goes before the values inside it.
+  return scrubValues(out, [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), ...credentialForms(parsed)]);
+}
+
+/** Each secret (longest first, so a whole query goes before the values inside it) replaced by `…`. */
+function scrubValues(text: string, secrets: string[]): string {
+  let out = text;
+  // Very short pieces are skipped: replacing every "a" would garble the message for no safety gain.
   for (const secret of secrets.sort((a, b) => b.length - a.length)) {
     if (secret.length >= 4) out = out.split(secret).join('…');
   }
   return out;
 }
 
-/**
- * The URL's userinfo as written (percent-encoded), as decoded, and as the Basic auth token it is sent as (a webhook,
- * curl): an answer quoting the Authorization header, or `curl -v` printing it, would otherwise show the credentials.
- * Each also as an answer may quote it, URL-encoded or JSON-escaped (secretForms); the token also without its `=`
- * padding (an answer URL-encoding it as `%3D`, or dropping it: the rest still decodes to the credentials), and with
- * its `/` escaped as PHP's json_encode writes it.
- */
+/** The URL's userinfo as written (percent-encoded), and as decoded in the forms userinfoForms lists. */
 function credentialForms(parsed: URL): string[] {
   if (parsed.username === '' && parsed.password === '') return [];
-  const token = basicToken(parsed);
+  return [parsed.username, parsed.password, ...userinfoForms(decodedPart(parsed.username), decodedPart(parsed.password))];
+}
+
+/**
+ * A user and password, and the Basic auth token they are sent as (a webhook, curl): an answer quoting the
+ * Authorization header, or `curl -v` printing it, would otherwise show the credentials. Each also as an answer may
+ * quote it, URL-encoded or JSON-escaped (secretForms); the token also without its `=` padding (an answer
+ * URL-encoding it as `%3D`, or dropping it: the rest still decodes to the credentials), and with its `/` escaped as
+ * PHP's json_encode writes it.
+ */
+function userinfoForms(user: string, password: string): string[] {
+  const token = basicTokenOf(user, password);
   const bare = token.replace(/=+$/, '');
-  const decoded = [decodedPart(parsed.username), decodedPart(parsed.password), token, bare];
-  return [parsed.username, parsed.password, ...decoded.flatMap(secretForms), bare.replaceAll('/', '\\/')];
+  return [...[user, password, token, bare].flatMap(secretForms), bare.replaceAll('/', '\\/')];
 }
 
 /** The Basic auth token of a URL's userinfo (`user:password`, decoded, in base64), as webhooks send it. */
 export function basicToken(parsed: URL): string {
-  return Buffer.from(`${decodedPart(parsed.username)}:${decodedPart(parsed.password)}`, 'utf8').toString('base64');
+  return basicTokenOf(decodedPart(parsed.username), decodedPart(parsed.password));
+}
+
+function basicTokenOf(user: string, password: string): string {
+  return Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
 }
 
 /** The URL keeps userinfo percent-encoded; a stray `%` that decodes to nothing is sent as written. */
@@ -102,11 +115,17 @@ function decodedPart(text: string): string {
 const URL_IN_TEXT = /https?:\/\/[^\s'"`<>|;()\\]+/g;
 
 /**
- * `scrubUrl` for every URL an exec hook's command holds (`curl https://ci:token@ci.example/job?token=T`): the
- * command is printed in every message about the hook, and its output (curl's own errors) may quote it too.
+ * `scrubUrl` for every URL an exec hook's command holds (`curl https://ci:token@ci.example/job?token=T`), and every
+ * credential it passes otherwise (`curl -u ci:token`, `-H "Authorization: Bearer T"`: commandCredentials): the
+ * command is printed in every message about the hook, and its output (curl's own errors, `curl -v`) may quote it too.
  */
-export function scrubCommandUrls(text: string, command: string): string {
-  return (command.match(URL_IN_TEXT) ?? []).filter(holdsSecret).reduce((out, url) => scrubUrl(out, url), text);
+export function scrubCommand(text: string, command: string): string {
+  const out = (command.match(URL_IN_TEXT) ?? []).filter(holdsSecret).reduce((scrubbed, url) => scrubUrl(scrubbed, url), text);
+  const credentials = commandCredentials(command).flatMap(({ spellings, userinfo }) => [
+    ...spellings.flatMap(secretForms),
+    ...(userinfo ? userinfoForms(userinfo.user, userinfo.password) : []),
+  ]);
+  return scrubValues(out, credentials);
 }
 
 /** Credentials or a query string; a URL without them (or not a URL, `http://${HOST}/x`) is left as written. */

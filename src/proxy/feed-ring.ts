@@ -74,7 +74,9 @@ export class FeedRing {
     const slot = this.clear(seq);
     this.setController(slot, handed.origin.controller);
     if (this.writer.writeHanded(handed)) return this.seal(slot, handed.kind);
-    this.keepWhole(slot, { seq, ...handed });
+    // A hand-edited handover line may carry a seq of its own: the number is this feed's, first as always.
+    const { seq: _theirs, ...rest } = handed as HandedEntry & { seq?: unknown };
+    this.keepWhole(slot, { seq, ...rest });
   }
 
   /** Result `seq` as GET /admin/results serves it; the slot must hold it (the ring's last `capacity`). */

@@ -5,7 +5,14 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
-import { describeRoute, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+import { isObject } from '../core/json.js';
+import { BLUE_ROUTE, describeRoute, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+
+/** Blue as the change after the refused content of a route file: its revision + 1 (a damaged file's too, if it holds one). */
+function blueAfter(refused: unknown): Route {
+  const revision = isObject(refused) ? refused.revision : undefined;
+  return Number.isSafeInteger(revision) && (revision as number) >= 0 ? { ...BLUE_ROUTE, revision: (revision as number) + 1 } : { ...BLUE_ROUTE };
+}
 
 export class RouteFile {
   private readonly file?: string;
@@ -27,8 +34,10 @@ export class RouteFile {
   }
 
   /**
-   * The saved route, or undefined (serve blue) when there is none, it is not a route, or it was recorded for another
-   * plan or other models than `owner` (routeOwner) and sends anything to green.
+   * The saved route, or undefined (serve blue) when there is none, or blue when it is not a route or was recorded for
+   * another plan or other models than `owner` (routeOwner) and sends anything to green. That blue is a route change
+   * over the file's: its revision is one more than the file's (when it names one), so revisions never go back and a
+   * caller's ifRevision read of the refused route is not taken for the blue served in its place.
    */
   read(owner: string | undefined): Route | undefined {
     if (!this.file) return undefined;
@@ -49,12 +58,12 @@ export class RouteFile {
     this.saved = route;
     if (!route) {
       this.onNotice?.(`${this.file} is not a route; serving blue`);
-      return undefined;
+      return blueAfter(parsed);
     }
     if (owner !== undefined && route.rollout !== owner && touchesGreen(route)) {
       // Another plan's green (a promotion left in a shared folder) is not this plan's: fail toward blue.
       this.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
-      return undefined;
+      return blueAfter(route);
     }
     return route;
   }

@@ -90,6 +90,28 @@ describe('exec hooks', () => {
     expect(outcome.message).not.toMatch(/s3cr|tk-s|pw-s/);
   });
 
+  it('show the credentials a command passes as options or headers nowhere: the label, the quoted output, curl -v', async () => {
+    const basic = Buffer.from('deploy:pw-s3cret-9').toString('base64');
+    const command = [
+      `echo "> Authorization: Basic ${basic}" >&2`,
+      `echo "sent tk-s3cret-77 and ak-s3cret-55 and wg-s3cret-33" >&2`,
+      `exit 7`,
+      `curl -u deploy:pw-s3cret-9 -H "Authorization: Bearer tk-s3cret-77" -H 'x-api-key: ak-s3cret-55' --password=wg-s3cret-33 https://lb.example.test/w`,
+    ].join('; ');
+    const outcome = await runHook(exec(command), EVENT, { cwd: planDir, env: {} });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/exited 7: sent … and … and …$/);
+    expect(outcome.message).not.toMatch(/s3cret|pw-s|tk-s|ak-s|wg-s/);
+    expect(outcome.message).not.toContain(basic.slice(0, 12));
+  });
+
+  it('show the credentials in the label also when the command quotes or escapes them, and leave other -u options alone', async () => {
+    const quoted = await runHook(exec(String.raw`true -u 'ci:s3cret"x' --user=c:s3cret\ y -H"X-Auth-Token: tok s3cret-z"`), EVENT, { cwd: planDir, env: {} });
+    expect(quoted.message).toMatch(/^exec true -u '…' --user=… -H"X-Auth-Token: tok …" exited 0 in/);
+    const plain = await runHook(exec('date -u +%Y; true -H "Authorization: Bearer $TOKEN"'), EVENT, { cwd: planDir, env: {} });
+    expect(plain.message).toMatch(/^exec date -u \+%Y; true -H "Authorization: Bearer \$TOKEN" exited 0 in/);
+  });
+
   it('leave a URL without secrets, or one the shell fills in, as written', async () => {
     const outcome = await runHook(exec('true http://$HOST/set https://LB.example.test/weights'), EVENT, { cwd: planDir, env: {} });
     expect(outcome.message).toMatch(/^exec true http:\/\/\$HOST\/set https:\/\/LB\.example\.test\/weights exited 0 in/);

@@ -205,6 +205,22 @@ describe('the results feed kept as columns', () => {
     expect(JSON.stringify(feed.read(0).results)).toBe(JSON.stringify(handed.map((entry, i) => ({ seq: i + 1, ...entry }))));
   });
 
+  it('numbers an adopted result by this feed, whatever seq a hand-edited handover line gives it', () => {
+    const feed = feedOf(100);
+    const { seq: _seq, ...base } = entryBefore(1, everyKind()[0]!);
+    const origin = { epoch: 'e0', seq: 1, controller: 'run-1' };
+    const lines = [
+      { ...base, origin },
+      { seq: 999, ...base, origin },
+      { ...base, origin, seq: -4 },
+    ];
+    feed.adopt(lines.map((line) => parseLine(JSON.stringify(line)) as HandedEntry));
+    const results = feed.read(0).results;
+    expect(results.map((entry) => entry.seq)).toEqual([1, 2, 3]);
+    // Kept whole as the line came but for its number, which leads as in every entry.
+    expect(JSON.stringify(results[2])).toBe(JSON.stringify({ seq: 3, ...base, origin }));
+  });
+
   it('holds a result in a fixed number of bytes outside the JS heap, none of the proxy’s kept whole', () => {
     const ring = new FeedRing(1000);
     everyKind().forEach((r, i) => ring.record(i + 1, r.result, r.kind, r.quality, r.stage, 'run-1', r.result.client && digest(r.result.client)));

@@ -112,6 +112,28 @@ describe('RouteHolder', () => {
     expect(new RouteHolder({ stateDir: dir, clock: { now: () => 2 }, rollout: planA }).effective().greenWeight).toBe(0);
   });
 
+  it('goes on from the revision of a saved route it does not apply: blue in its place is the next revision, never an earlier one', async () => {
+    const dir = tempDir();
+    const planA = routeOwner('support-bot', 'gpt-4o', 'gpt-4.1');
+    const other = routeOwner('other-plan', 'gpt-4o', 'gpt-4.1');
+    const first = new RouteHolder({ stateDir: dir, clock: { now: () => 1 }, rollout: planA });
+    for (let stage = 1; stage <= 3; stage++) first.set({ greenWeight: 0.1 * stage, mirror: 0, leaseExpiresAt: 60_000 });
+    first.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    await first.flush();
+    expect(first.stored.revision).toBe(4);
+
+    const restarted = new RouteHolder({ stateDir: dir, clock: { now: () => 2 }, rollout: other });
+    expect(restarted.effective().greenWeight).toBe(0);
+    expect(restarted.stored.revision).toBe(5);
+    // A caller that read the refused promotion (revision 4) finds the route changed since.
+    expect(restarted.changedFrom({ revision: 4 })).toMatch(/changed since it was read/);
+    expect(restarted.set({ greenWeight: 0, mirror: 0 }).revision).toBe(6);
+
+    // A damaged file that still names its revision counts from it too.
+    writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify({ greenWeight: 'lots', revision: 9 }));
+    expect(new RouteHolder({ stateDir: dir, clock: { now: () => 3 }, rollout: other }).stored.revision).toBe(10);
+  });
+
   it('serves blue from a damaged route file, saying so', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, ROUTE_FILE), '{"greenWeight": "lots"}');
