@@ -28,6 +28,8 @@ export interface Settled {
  */
 export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
   const previous = rolloutStanding(store, { self: process.pid });
+  // Its lock is gone (this run took the folder's lock anew), but the rollout recorded there still runs.
+  if (previous.kind === 'running') throw stillRunning(previous.snapshot, store.dir);
   // The lock's note about a dead owner says the same as what follows, less precisely.
   if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
   if (resume) {
@@ -53,6 +55,12 @@ export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliCont
       );
   }
   return { startStage: 0, keepRecord: false };
+}
+
+function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {
+  return new UsageError(
+    `the rollout of plan "${snapshot.plan.name}" recorded in ${dir} still runs (pid ${snapshot.pid}), although its lock is gone (the folder was moved or deleted, or its lock file); wait for it or stop it (kill -TERM ${snapshot.pid}: it rolls back to blue) before starting another`,
+  );
 }
 
 /**

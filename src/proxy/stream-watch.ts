@@ -4,19 +4,8 @@
 import { isAscii } from 'node:buffer';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
+import { charsAfterLineBreak } from '../upstream/answer-limit.js';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
-
-/**
- * How many characters of `text` follow its last line break, or -1 when it has none. Scanned from the end, so a
- * chunk ending in a line break (as SSE chunks do) costs one look, not two searches over the whole chunk.
- */
-function charsAfterLineBreak(text: string): number {
-  for (let i = text.length - 1; i >= 0; i--) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a || c === 0x0d) return text.length - 1 - i;
-  }
-  return -1;
-}
 
 export class StreamWatch {
   /**

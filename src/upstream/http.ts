@@ -2,6 +2,7 @@
 // The hot path of every generated request: the handler skeleton (timers, cancel, settling) is ./dispatch.ts.
 import { TextDecoder } from 'node:util';
 import type { Dispatcher } from 'undici';
+import { charsAfterLineBreak, MAX_ANSWER_BYTES } from './answer-limit.js';
 import { classifyNetworkError, type HeaderMap } from './classify.js';
 import { TimedDispatch, type DispatchRequest } from './dispatch.js';
 import type { FailureClass } from './types.js';
@@ -43,7 +44,11 @@ export function exchange(dispatcher: Dispatcher, request: ExchangeRequest, limit
 
 class Exchange extends TimedDispatch<ExchangeResult> {
   private chunks?: Buffer[];
+  /** Bytes collected so far (a body read whole). */
+  private size = 0;
   private decoder?: TextDecoder;
+  /** Characters of a streamed body since its last line break: the stream's parser holds them until the line ends. */
+  private pending = 0;
   private endedAt?: number;
 
   constructor(private readonly limits: ExchangeLimits) {
@@ -65,12 +70,19 @@ class Exchange extends TimedDispatch<ExchangeResult> {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.chunks) {
+      this.size += chunk.length;
+      if (this.size > MAX_ANSWER_BYTES) return this.tooLarge(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
       this.chunks.push(chunk);
       return;
     }
     if (!this.decoder || !this.limits.onText) return;
     this.armIdle();
-    if (this.endedAt === undefined && this.feed(this.limits.onText, this.decoder.decode(chunk, { stream: true }))) {
+    if (this.endedAt !== undefined) return;
+    const text = this.decoder.decode(chunk, { stream: true });
+    const after = charsAfterLineBreak(text);
+    this.pending = after < 0 ? this.pending + text.length : after;
+    if (this.pending > MAX_ANSWER_BYTES) return this.tooLarge(`a stream line is longer than ${MAX_ANSWER_BYTES} characters`);
+    if (this.feed(this.limits.onText, text)) {
       this.endedAt = this.limits.now();
       // The answer is whole: the rest of the body is drained for connection reuse, not waited for.
       this.succeed('');
@@ -108,6 +120,13 @@ class Exchange extends TimedDispatch<ExchangeResult> {
       if (!this.settled) this.settle({ ok: false, ...classifyNetworkError(error, this.limits.connectMs), status: this.status, headers: this.headers });
       return false;
     }
+  }
+
+  /** More than any answer holds: not read on into memory, the answer is a bad one (settled first: the abort reports back at once). */
+  private tooLarge(reason: string): void {
+    this.chunks = undefined;
+    this.settle({ ok: false, failure: 'bad_response', reason: `${reason}: the rest was not read`, status: this.status, headers: this.headers });
+    this.abort(new Error('answer too large'));
   }
 
   protected timedOut(kind: 'request' | 'idle'): void {

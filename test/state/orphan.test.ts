@@ -49,6 +49,20 @@ describe('rolloutStanding', () => {
     expect(rolloutStanding(s).kind).toBe('orphaned');
   });
 
+  it("running while the snapshot's process lives, its lock gone or the caller's own (the folder moved away and made again)", async () => {
+    const s = store();
+    const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    const pid = child.pid as number;
+    await s.writeState(snapshot({ pid }));
+    expect(rolloutStanding(s)).toMatchObject({ kind: 'running', ownerPid: pid });
+    lock(s, process.pid);
+    expect(rolloutStanding(s, { self: process.pid })).toMatchObject({ kind: 'running', ownerPid: pid });
+    // The caller's own record is not another rollout.
+    await s.writeState(snapshot({ pid: process.pid }));
+    expect(rolloutStanding(s, { self: process.pid }).kind).toBe('orphaned');
+  });
+
   it("an orphan carries the journal's latest stage and weight when state.json trails it", async () => {
     const s = store();
     const stages = [0.1, 0.5, 1].map((greenWeight) => ({ durationMs: 1000, greenWeight }));

@@ -1,0 +1,19 @@
+// How much of an upstream's answer a reader may hold: a body read whole, or a stream line not ended yet. An
+// upstream sending without end (a broken relay, a wrong base_url) would otherwise be held until the request
+// timeout, once per request in flight: a rollout grew to 2.7 GB and could be killed for memory, leaving its hook's
+// weights where they were. The proxy's limit is proxy.limits.max_response_bytes, whose default this is.
+
+/** Largest answer read whole, and longest stream line held, by the traffic path (16 MiB). */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How many characters of `text` follow its last line break, or -1 when it has none. Scanned from the end, so a
+ * chunk ending in a line break (as SSE chunks do) costs one look, not two searches over the whole chunk.
+ */
+export function charsAfterLineBreak(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return text.length - 1 - i;
+  }
+  return -1;
+}

@@ -1,0 +1,42 @@
+// A rollout whose lock is gone while it runs (its state folder moved or deleted: its next write makes the folder
+// again, without the lock). Found by hostile20: a second `bluegreen rollout` on the folder took the first for dead,
+// ran its on_rollback, then its own stages, while the first went on moving the same traffic through the same hooks
+// (two promotions of one model, each hook call undoing the other's weight). It is refused now, exit 2.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it, onTestFinished } from 'vitest';
+import { StateStore } from '../../src/state/index.js';
+import { runCli } from '../helpers/cli.js';
+import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
+import { snapshot } from '../state/helpers.js';
+
+/** A process that runs until the test ends: the first rollout, as far as the folder can tell. */
+function living(): ChildProcess {
+  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+  onTestFinished(() => void child.kill('SIGKILL'));
+  return child;
+}
+
+it('a rollout refuses a folder whose recorded rollout still runs without its lock, and moves no traffic', async () => {
+  const dir = tempDir();
+  const marker = path.join(dir, 'hook-ran');
+  const hooks = `hooks:\n  on_stage: { exec: "touch ${marker}" }\n  on_rollback: { exec: "touch ${marker}" }\n`;
+  const plan = writePlan(`${simulatedPlan('lock-gone', '1s', 0.5)}${hooks}`, dir);
+  const stateDir = path.join(dir, 'state');
+  mkdirSync(stateDir);
+  const first = living();
+  const store = new StateStore(stateDir);
+  // What the first rollout writes into the folder made again: its state, at stage 1 with green at 50%, no lock.
+  await store.writeState(snapshot({ pid: first.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
+
+  const run = await runCli(['rollout', plan, '--plain', '--state-dir', stateDir], { cwd: dir });
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(`the rollout of plan "lock-gone" recorded in ${stateDir} still runs (pid ${first.pid}), although its lock is gone`);
+  expect(existsSync(marker)).toBe(false);
+  // The first rollout's record is left as it was, and so is the folder's lock (none: the refused run released its own).
+  expect(store.readState()).toMatchObject({ pid: first.pid, greenWeight: 0.5, phase: 'progressing' });
+  expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
+  // `status` says it runs, as before.
+  expect((await runCli(['status', '--state-dir', stateDir], { cwd: dir })).code).toBe(0);
+});
