@@ -45,7 +45,9 @@ const INDENT_HINTS: Partial<Record<ErrorCode, string>> = {
   BAD_INDENT: 'check the indentation: the keys of one mapping start in the same column',
   TAB_AS_INDENT: 'indent with spaces',
   BLOCK_AS_IMPLICIT_KEY: TOO_DEEP,
-  MULTILINE_IMPLICIT_KEY: TOO_DEEP,
+  // Alone (no BLOCK_AS_IMPLICIT_KEY at its place), most often `rate:5` above a key: one string running into it.
+  MULTILINE_IMPLICIT_KEY:
+    'a line that is not "key: value" (a space missing after its colon?) runs into the key below it, or a key is indented deeper than the one above it',
 };
 
 function syntaxMessage(error: YAMLError): string {

@@ -22,3 +22,9 @@ it("a key indented less than its list item's keys, and keys out of line, say to 
 it('an unclosed bracket keeps the words that name the missing bracket, with no indentation advice', () => {
   expect(messages('name: [\n')).toEqual(['2:1 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]']);
 });
+
+it('a line without a space after its colon, running into the key below, says so', () => {
+  expect(messages('traffic:\n  rate:5\n  stream: 0.5\n')).toEqual([
+    '2:3 YAML syntax error: Implicit keys need to be on a single line: a line that is not "key: value" (a space missing after its colon?) runs into the key below it, or a key is indented deeper than the one above it',
+  ]);
+});
