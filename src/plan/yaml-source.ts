@@ -1,5 +1,18 @@
 // YAML parsing that keeps positions, so any key path can be turned back into file:line:col.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type ErrorCode,
+  type Node,
+  type Pair,
+  type YAMLError,
+  type YAMLMap,
+} from 'yaml';
 import { formatKeyPath, type PlanProblem } from './errors.js';
 
 export interface YamlSource {
@@ -15,13 +28,39 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   // merge: YAML 1.1's `<<: *anchor`, which CI files use; without it `<<` was an unknown key and the merged ones missing.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const source = { file, text, doc, lineCounter };
-  const problems = doc.errors.map((error) => {
+  const problems: PlanProblem[] = [];
+  for (const error of doc.errors) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    // The library's own words for this one name its API ("please use YAML.parseAllDocuments()").
-    const what = error.code === 'MULTIPLE_DOCS' ? "a plan is one YAML document, and this '---' starts another" : firstLine(error.message);
-    return { file, line, col, keyPath: '', message: `YAML syntax error: ${what}` };
-  });
+    // A key indented too deep is reported twice at one place, in two grammar terms: once, with what to change, is enough.
+    if (problems.some((problem) => problem.line === line && problem.col === col)) continue;
+    problems.push({ file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(error)}` });
+  }
   return { source, problems };
+}
+
+const TOO_DEEP = 'a key indented deeper than the one above it (on this line or the next), or a value holding ": " that needs quotes';
+
+/** What to change for the slips a hand-written plan makes most, where the library's words name only its grammar. */
+const INDENT_HINTS: Partial<Record<ErrorCode, string>> = {
+  BAD_INDENT: 'check the indentation: the keys of one mapping start in the same column',
+  TAB_AS_INDENT: 'indent with spaces',
+  BLOCK_AS_IMPLICIT_KEY: TOO_DEEP,
+  // Alone (no BLOCK_AS_IMPLICIT_KEY at its place), most often `rate:5` above a key: one string running into it.
+  MULTILINE_IMPLICIT_KEY:
+    'a line that is not "key: value" (a space missing after its colon?) runs into the key below it, or a key is indented deeper than the one above it',
+};
+
+function syntaxMessage(error: YAMLError): string {
+  // The library's own words for this one name its API ("please use YAML.parseAllDocuments()").
+  if (error.code === 'MULTIPLE_DOCS') return "a plan is one YAML document, and this '---' starts another";
+  const what = firstLine(error.message);
+  const hint =
+    error.code === 'MISSING_CHAR' && what.startsWith('Sequence item')
+      ? "a key indented less than the one above it (a list item's keys start in the same column), or a list item without its '- '"
+      : what.includes('end with a') // an unclosed [ or {: the library says which bracket is missing
+        ? undefined
+        : INDENT_HINTS[error.code];
+  return hint ? `${what}: ${hint}` : what;
 }
 
 function firstLine(message: string): string {

@@ -29,10 +29,22 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
     } else if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
       problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
     } else {
-      problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}` });
+      problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}${shapeAdvice(issue, found)}` });
     }
   }
   return problems;
+}
+
+/** A mapping or list written the way a newcomer slips: `rate:5` (no space: one string), a list's items without `- `. */
+function shapeAdvice(issue: Issue, found: unknown): string {
+  if (issue.code !== 'invalid_type') return '';
+  if (issue.expected === 'object' && typeof found === 'string' && /^[\w.-]+:\S/.test(found)) {
+    return `; a key needs a space after its colon (${found.replace(':', ': ')})`;
+  }
+  if (issue.expected === 'array' && found !== null && typeof found === 'object' && !Array.isArray(found)) {
+    return `; each item of a list starts with "- " on its own line`;
+  }
+  return '';
 }
 
 function describeExpected(issue: Issue): string {

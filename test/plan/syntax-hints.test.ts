@@ -1,0 +1,30 @@
+// A hand-written plan's indentation slips are named with what to change, once each (found by newuser20).
+import { expect, it } from 'vitest';
+import { parseYamlSource } from '../../src/plan/yaml-source.js';
+
+const messages = (text: string) => parseYamlSource('plan.yaml', text).problems.map((problem) => `${problem.line}:${problem.col} ${problem.message}`);
+
+it('a key indented deeper than the one above it is one problem saying so, not two in grammar terms', () => {
+  expect(messages('stages:\n  - duration: 30s\n     green_weight: 0.5\n')).toEqual([
+    '2:15 YAML syntax error: Nested mappings are not allowed in compact mappings: a key indented deeper than the one above it (on this line or the next), or a value holding ": " that needs quotes',
+  ]);
+});
+
+it("a key indented less than its list item's keys, and keys out of line, say to check the indentation", () => {
+  expect(messages('stages:\n  - duration: 30s\n   green_weight: 0.5\n')).toEqual([
+    "3:1 YAML syntax error: Sequence item without - indicator: a key indented less than the one above it (a list item's keys start in the same column), or a list item without its '- '",
+  ]);
+  expect(messages('upstream:\n    simulate: {}\n  seed: 3\n')).toEqual([
+    '3:1 YAML syntax error: All mapping items must start at the same column: check the indentation: the keys of one mapping start in the same column',
+  ]);
+});
+
+it('an unclosed bracket keeps the words that name the missing bracket, with no indentation advice', () => {
+  expect(messages('name: [\n')).toEqual(['2:1 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+});
+
+it('a line without a space after its colon, running into the key below, says so', () => {
+  expect(messages('traffic:\n  rate:5\n  stream: 0.5\n')).toEqual([
+    '2:3 YAML syntax error: Implicit keys need to be on a single line: a line that is not "key: value" (a space missing after its colon?) runs into the key below it, or a key is indented deeper than the one above it',
+  ]);
+});
