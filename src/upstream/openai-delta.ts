@@ -176,17 +176,26 @@ export function learnWholeTemplate(text: string, chunk: Record<string, unknown>)
 
 /** Whether `data` is `template`'s literal text with JSON tokens of the holes' kinds in its holes. */
 export function matchesWhole(template: WholeTemplate, data: string): boolean {
-  return holeTokens(template, data, -1) !== undefined;
+  return holeText(template, data, -1) !== undefined;
 }
 
 /**
- * Walks `data` along the template's parts: the text of hole `want` (its JSON token), '' when `want` is -1, or
- * undefined when `data` is not the template with tokens of the holes' kinds in its holes. With `from` > 0 the
- * walk starts at hole `from`, at offset `at`: what comes before it was matched already.
+ * The text of the JSON string token at `start` to `end` of `data`: what lies between its quotes when it holds no
+ * escape (most text deltas), one slice; else its decoding. The token is valid JSON (STRING_TOKEN matched it).
  */
-function holeTokens(spelling: Spelling, data: string, want: number, from = 0, at = 0): string | undefined {
+function stringAt(data: string, start: number, end: number): string {
+  const inner = data.slice(start + 1, end - 1);
+  return inner.includes('\\') ? (JSON.parse(data.slice(start, end)) as string) : inner;
+}
+
+/**
+ * Walks `data` along the template's parts: the text of hole `want` (a string hole: its decoded text), '' when
+ * `want` is -1, or undefined when `data` is not the template with tokens of the holes' kinds in its holes. With
+ * `from` > 0 the walk starts at hole `from`, at offset `at`: what comes before it was matched already.
+ */
+function holeText(spelling: Spelling, data: string, want: number, from = 0, at = 0): string | undefined {
   const { parts, numeric } = spelling;
-  let token = '';
+  let text = '';
   if (from === 0) {
     // One search for the mark turns away most chunks of another kind (a role chunk against the content template
     // or the finish chunk's, a usage chunk against any) before a walk of a slice and a regex a hole.
@@ -198,13 +207,13 @@ function holeTokens(spelling: Spelling, data: string, want: number, from = 0, at
     const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
     pattern.lastIndex = at;
     if (!pattern.test(data)) return undefined;
-    if (k === want) token = data.slice(at, pattern.lastIndex);
+    if (k === want) text = stringAt(data, at, pattern.lastIndex);
     at = pattern.lastIndex;
     const part = parts[k + 1] as string;
     if (!partAt(data, at, part)) return undefined;
     at += part.length;
   }
-  return at === data.length ? token : undefined;
+  return at === data.length ? text : undefined;
 }
 
 /** Whether `data` holds `part` at `at`. slice + === rather than startsWith(part, at): several times faster in V8. */
@@ -227,16 +236,11 @@ function holeStart(parts: string[], numeric: boolean[], data: string, hole: numb
 /** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
 export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
   const { parts, numeric, content, prefix } = template;
-  let token: string | undefined;
-  if (prefix !== undefined && partAt(data, 0, prefix)) token = holeTokens(template, data, content, content, prefix.length);
-  else {
-    token = holeTokens(template, data, content);
-    // The first chunk of a stream (another id): its unread values are the next chunks' too.
-    if (token !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
-  }
-  if (token === undefined) return undefined;
-  // The token is valid JSON: without escapes it is its own text.
-  return token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
+  if (prefix !== undefined && partAt(data, 0, prefix)) return holeText(template, data, content, content, prefix.length);
+  const text = holeText(template, data, content);
+  // The first chunk of a stream (another id): its unread values are the next chunks' too.
+  if (text !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
+  return text;
 }
 
 /** Templates kept per upstream, most recent first: the first ones of a provider's spelling are all it needs. */
