@@ -4,8 +4,8 @@
 // rule), and for each GC its kind, wall time and what it moved: a scavenge's cost grows with the bytes it copies
 // (the young objects still alive, copied within the young generation or promoted to the old one), not with the
 // young generation's size. With it, the process's memory at that moment: RSS (anonymous and file-backed, from /proc),
-// the JS heap used and committed, and the bytes outside it (external, array buffers): what tells a growing heap from
-// RSS the allocator keeps. bench/tools/proxy-gc.js and proxy-feed.js drive it.
+// the JS heap used and committed (and each heap space's), and the bytes outside it (external, array buffers): what
+// tells a growing heap from RSS the allocator keeps. bench/tools/proxy-gc.js and proxy-feed.js drive it.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import v8 from 'node:v8';
@@ -56,7 +56,10 @@ function memory() {
     const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1];
     return kb === undefined ? null : Number(kb) * 1024;
   };
-  return { rss, rssAnon: bytes('RssAnon'), rssFile: bytes('RssFile'), heapTotal, heapUsed, external, arrayBuffers };
+  // Each heap space's committed size and use: which of them a growing heap total is (young generation, old
+  // generation, code, large objects).
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+  return { rss, rssAnon: bytes('RssAnon'), rssFile: bytes('RssFile'), heapTotal, heapUsed, external, arrayBuffers, spaces };
 }
 
 function stop() {

@@ -1,14 +1,15 @@
 // What a proxy a rollout drives (proxy.admin on) pays for its results feed over TOTAL requests: the proxy of this
 // checkout beside PROXY_BASE_BIN's build (another checkout's bin/bluegreen.js), both with the admin API and nobody
 // reading their feed (its ring is full after 100,000 requests, as a driven proxy's is), and, with PROXY_FEED_PLAIN=1,
-// this checkout's proxy without admin. They take the same open-model load in chunks of CHUNK requests, in turn. After
+// this checkout's proxy without admin (PROXY_FEED_PLAIN=only: that one alone), and with PROXY_FEED_VARIANTS more
+// proxies without admin, each with its own node flags (see below). They take the same open-model load in chunks of CHUNK requests, in turn. After
 // each chunk: the process's RSS (/proc) and the GCs it did in it (bench/lib/gc-count.js): mark-compacts (each marks
 // the whole old generation, the feed's ring with it) with their pauses, the old generation's size after them, and the
 // bytes scavenges promoted, and the process's memory (RSS, JS heap used, external and array buffers: a growing heap
-// or RSS the allocator keeps), also printed at the 100k, 300k, 600k and 1M-th requests. Counts, not times, are what a
+// or RSS the allocator keeps; each heap space's committed size), also printed at the 100k, 300k, 600k and 1M-th requests. Counts, not times, are what a
 // loaded machine leaves meaningful.
 //   node bench/tools/proxy-feed.js [TOTAL=1000000] [RATE=2000] [CHUNK=50000] [MODE=plain|stream]
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { positionalArgs } from '../lib/args.js';
@@ -23,14 +24,23 @@ const { total, rate, chunk, mode } = positionalArgs({ total: 1_000_000, rate: 20
 const RING = 100_000;
 const counter = [`--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'gc-count.js')}`];
 const upstream = await startUpstream({ delayMs: 0 });
-const targets = { admin: await spawnProxy(upstream.baseUrl, counter, undefined, { admin: true }) };
+/** @type {Record<string, Awaited<ReturnType<typeof spawnProxy>>>} */
+const targets = {};
+if (process.env.PROXY_FEED_PLAIN !== 'only') targets.admin = await spawnProxy(upstream.baseUrl, counter, undefined, { admin: true });
 if (process.env.PROXY_BASE_BIN) targets.baseAdmin = await spawnProxy(upstream.baseUrl, counter, process.env.PROXY_BASE_BIN, { admin: true });
-if (process.env.PROXY_FEED_PLAIN === '1') targets.noAdmin = await spawnProxy(upstream.baseUrl, counter);
+if (process.env.PROXY_FEED_PLAIN === '1' || process.env.PROXY_FEED_PLAIN === 'only') targets.noAdmin = await spawnProxy(upstream.baseUrl, counter);
+// PROXY_FEED_VARIANTS="--max-semi-space-size=8;...": more proxies without admin, one a set of node flags, named by them.
+for (const flags of (process.env.PROXY_FEED_VARIANTS ?? '').split(';').filter(Boolean)) {
+  targets[flags] = await spawnProxy(upstream.baseUrl, [...counter, ...flags.split(' ').filter(Boolean)]);
+}
 const names = Object.keys(targets);
-const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+// PROXY_FEED_MAX_IN_FLIGHT: requests beyond it are dropped (bench/lib/open-load.js), so a loaded machine's stalls
+// do not queue thousands in the proxy as a quiet host's load never does.
+const maxInFlight = process.env.PROXY_FEED_MAX_IN_FLIGHT ? Number(process.env.PROXY_FEED_MAX_IN_FLIGHT) : undefined;
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin, { maxInFlight })]));
 const body = benchChatBody(mode);
-/** @typedef {{ rss: number, rssAnon: number | null, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }} Memory */
-/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number, youngSize: number }[], memory: Memory, rssMb: number | null, p99: number, errors: number, dropped: number, peakInFlight: number }} Chunk */
+/** @typedef {{ rss: number, rssAnon: number | null, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number, spaces?: Record<string, { size: number, used: number }> }} Memory */
+/** @typedef {{ upTo: number, requests: number, gcs: { type: string, ms: number, oldAfter: number, promoted: number, youngSize: number }[], memory: Memory, rssMb: number | null, cpuMs: number | null, p99: number, errors: number, dropped: number, peakInFlight: number }} Chunk */
 /** Where the memory figures are read (the first chunk ending at or past each). */
 const CHECKPOINTS = [100_000, 300_000, 600_000, 1_000_000];
 const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunks: /** @type {Chunk[]} */ ([]) }]));
@@ -43,10 +53,12 @@ async function runChunk(name) {
   process.kill(pid, 'SIGUSR2');
   await sleep(50);
   const s = state[name];
+  const cpuBefore = procStats(pid)?.cpuMs ?? null;
   const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: Math.min(chunk, total - s.requests) / rate });
   process.kill(pid, 'SIGUSR2');
   while (!existsSync(file)) await sleep(20);
   const { requests, gcs, memory } = JSON.parse(readFileSync(file, 'utf8'));
+  const cpuAfter = procStats(pid)?.cpuMs ?? null;
   s.requests += result.completed;
   s.chunks.push({
     upTo: s.requests,
@@ -54,6 +66,7 @@ async function runChunk(name) {
     gcs,
     memory,
     rssMb: procStats(pid)?.rssMb ?? null,
+    cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
     p99: result.latencyMs.p99,
     errors: result.errors,
     dropped: result.dropped,
@@ -70,6 +83,12 @@ const liveOldMb = (/** @type {Chunk[]} */ chunks, /** @type {number} */ i) =>
       .flatMap((c) => c.gcs)
       .findLast((g) => g.type === 'MarkSweepCompact')?.oldAfter,
   );
+/** The heap spaces' committed sizes (MB), the ones a heap total moves with: new, old, code, large objects. */
+const SPACES = { new: 'new_space', old: 'old_space', code: 'code_space', lo: 'large_object_space' };
+const spacesLine = (/** @type {Memory} */ m) =>
+  Object.entries(SPACES)
+    .map(([short, space]) => `${short} ${mb(m.spaces?.[space]?.size)}`)
+    .join(' ');
 /** One chunk's memory as the progress line shows it. */
 function memoryLine(/** @type {Chunk[]} */ chunks) {
   const c = chunks.at(-1);
@@ -77,7 +96,7 @@ function memoryLine(/** @type {Chunk[]} */ chunks) {
   const m = c.memory;
   // The young generation's size after the chunk's last GC: V8 grows it with what survives, up to two 16 MB semi-spaces.
   const young = mb(c.gcs.at(-1)?.youngSize);
-  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, young ${young}, old after MC ${liveOldMb(chunks, chunks.length - 1)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}; peak in flight ${c.peakInFlight}`;
+  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} (${spacesLine(m)}), young ${young}, old after MC ${liveOldMb(chunks, chunks.length - 1)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}; peak in flight ${c.peakInFlight}, p99 ${c.p99} ms`;
 }
 
 /** The proxies and the upstream stop with this process, however it ends (a chunk without answers, Ctrl-C). */
@@ -99,6 +118,8 @@ try {
       if (state[name].requests === before) throw new Error(`${name} answered no request in a chunk`);
     }
     process.stderr.write(`${names.map((name) => `${name} ${state[name].requests} (${memoryLine(state[name].chunks)})`).join(', ')}\n`);
+    // PROXY_FEED_CHUNKS=FILE: every chunk's figures so far, per proxy, for a reading of their own (kept if stopped).
+    if (process.env.PROXY_FEED_CHUNKS) writeFileSync(process.env.PROXY_FEED_CHUNKS, JSON.stringify(state));
   }
 } catch (error) {
   await closeAll();
@@ -136,6 +157,7 @@ for (const name of names) {
             heapUsed: mb(m.heapUsed),
             heapTotal: mb(m.heapTotal),
             oldAfterMarkCompact: liveOldMb(chunks, i),
+            ...Object.fromEntries(Object.entries(SPACES).map(([short, space]) => [`${short}Space`, mb(m.spaces?.[space]?.size)])),
           };
           return [n, { ...figures, external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }];
         }),
