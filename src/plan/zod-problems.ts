@@ -39,7 +39,8 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
 function shapeAdvice(issue: Issue, found: unknown): string {
   if (issue.code !== 'invalid_type') return '';
   if (issue.expected === 'object' && typeof found === 'string' && /^[\w.-]+:\S/.test(found)) {
-    return `; a key needs a space after its colon (${found.replace(':', ': ')})`;
+    // Shown as describeFound shows it (a URL's credentials and query cut, escapes escaped, clipped), unquoted.
+    return `; a key needs a space after its colon (${describeFound(found.replace(':', ': ')).slice(1, -1)})`;
   }
   if (issue.expected === 'array' && found !== null && typeof found === 'object' && !Array.isArray(found)) {
     return `; each item of a list starts with "- " on its own line`;

@@ -60,6 +60,12 @@ describe('plan problems that quote the plan', () => {
     for (const secret of ['hookuser', 'W3bh00kPass', 'S1gnature']) expect(message).not.toContain(secret);
   });
 
+  it('never quote them either in the advice for a key without a space after its colon (review20)', () => {
+    const message = planRefusal(`${simulatedPlan('ok', '1m', 0.5)}hooks:\n  on_rollback:https://hookuser:W3bh00kPass@hooks.example/x?sig=S1gnature\n`);
+    expect(message).toContain('a key needs a space after its colon (on_rollback: https://…@hooks.example/x?…)');
+    for (const secret of ['hookuser', 'W3bh00kPass', 'S1gnature']) expect(message).not.toContain(secret);
+  });
+
   it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {
     const plan = simulatedPlan('ok', '1m', 0.5);
     const message = planRefusal(plan.replace(/traffic: \{/, 'traffic: { synthetic: { prompts: "p/x\\n::error::forged\\r.txt" },'));
