@@ -5,17 +5,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { StateStore } from '../../src/state/index.js';
 import { runCli } from '../helpers/cli.js';
+import { killAfterTest } from '../helpers/processes.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { snapshot } from '../state/helpers.js';
 
 /** A process that runs until the test ends: the first rollout, as far as the folder can tell. */
 function living(): ChildProcess {
-  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
-  onTestFinished(() => void child.kill('SIGKILL'));
-  return child;
+  return killAfterTest(spawn('sleep', ['600'], { stdio: 'ignore' }));
 }
 
 it('a rollout refuses a folder whose recorded rollout still runs without its lock, and moves no traffic', async () => {

@@ -12,6 +12,7 @@ import { acquireLock, StateStore } from '../../src/state/index.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { BIN, exitOf, stderrOf } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/plans.js';
+import { killAfterTest } from '../helpers/processes.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from '../live/helpers.js';
 import type { Running } from '../proxy/helpers.js';
 import { deadPid, snapshot } from '../state/helpers.js';
@@ -52,12 +53,14 @@ it('puts the proxy and the hook back on blue first, then says it could not recor
   chmodSync(dir, 0o777);
   if (asRoot) for (const folder of [stateDir, dir]) traversable(folder);
 
-  const rollback = spawn(process.execPath, [BIN, 'rollback', '--state-dir', stateDir], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, ADMIN_TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...other,
-  });
+  const rollback = killAfterTest(
+    spawn(process.execPath, [BIN, 'rollback', '--state-dir', stateDir], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ADMIN_TOKEN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...other,
+    }),
+  );
   const stderr = stderrOf(rollback);
   const { code } = await exitOf(rollback);
   chmodSync(stateDir, 0o755);
