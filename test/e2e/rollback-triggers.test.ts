@@ -82,7 +82,9 @@ function expectRolledBack(run: Run, rule: string) {
   expect(run.code).toBe(10);
   expect(run.final.phase).toBe('rolled_back');
   expect(run.final.exitCode).toBe(10);
-  expect(run.final.breach?.rule).toBe(rule);
+  // A breach of another rule says which and why, with each arm's failures by class (a flake under load did not).
+  const failures = JSON.stringify(run.final.stages.map((stage) => ({ blue: stage.arms.blue.failuresByClass, green: stage.arms.green.failuresByClass })));
+  expect(run.final.breach?.rule, `${run.final.reason ?? ''}; failures by stage: ${failures}`).toBe(rule);
   expect(run.final.greenWeight).toBe(0);
   // Nothing went to green after the rollback: what was dispatched then is all green ever got.
   expect(run.greenDispatchedAtRollback).toBeDefined();
