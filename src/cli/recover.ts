@@ -9,6 +9,7 @@ import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
+import { describeFsError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { protectPlanSecrets } from './secrets.js';
@@ -45,9 +46,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const actor = options.actor ?? `${operatorName(ctx.env)} (${command})`;
   const now = options.now ?? Date.now;
   const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+  const journal = new RecoveryJournal(store);
   // Green may be at the weight the hook was setting. Its record stays until the recovery has finished.
   const inFlight = readHookInFlight(store.dir, snapshot);
-  await stopDeadRunHook(store, snapshot, { actor, warn, now });
+  await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
@@ -62,14 +64,14 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   // failed hook, a promoted proxy not answering).
   for (const proxy of proxies) {
     const type = proxy.told || proxy.left === true || proxy.alreadyBlue === true ? 'hook_succeeded' : 'hook_failed';
-    store.appendEvent({ at: now(), type, stage: snapshot.stageIndex, actor, message: proxy.message });
+    journal.appendEvent({ at: now(), type, stage: snapshot.stageIndex, actor, message: proxy.message });
   }
   if (toBlue.refused !== undefined) throw new UsageError(toBlue.refused);
   const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true));
-  if (skipped !== undefined) store.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, actor, message: skipped });
+  if (skipped !== undefined) journal.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, actor, message: skipped });
   const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
   if (chosen) {
-    const outcome = await runRollbackHook(chosen, { store, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
+    const outcome = await runRollbackHook(chosen, { journal, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
     if (!outcome.ok)
       return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
   } else if (proxies.length === 0 && skipped === undefined) {
@@ -78,18 +80,57 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   // A proxy that may hold a promotion (no lease) is not left behind a record saying "rolled back": run it again.
   const stuck = proxies.filter((proxy) => !proxy.ok);
   if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
-  markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` });
-  // Only now: a recovery that failed (or was killed) leaves status saying what the rollout was doing when it died.
-  clearHookRecord(store.dir);
+  if (journal.unrecorded === undefined)
+    journal.attempt(() => markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` }));
   const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
   const left = proxies.filter((proxy) => proxy.left === true).map((proxy) => proxy.message);
   const blue = left.length > 0 ? "this rollout's traffic is back on blue" : 'traffic is back on blue';
+  const unrecorded = journal.unrecorded;
+  if (unrecorded !== undefined) {
+    const done = chosen ? `${chosen.name} ran; ${blue}` : proxies.length > 0 ? blue : 'nothing was moved (no on_rollback or on_stage hook to run)';
+    return {
+      ok: false,
+      message: `${done}${told}; but this could not be recorded (${unrecorded}): the rollout is still marked unfinished; make ${store.dir} writable and run bluegreen rollback again`,
+    };
+  }
+  // Only now: a recovery that failed (or was killed) leaves status saying what the rollout was doing when it died.
+  clearHookRecord(store.dir);
   return {
     ok: true,
     ...(left.length > 0 && { left }),
     message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
+}
+
+/** Where a recovery journals: the state folder's journal (and its state.json, marked recovered at the end). */
+type Journal = Pick<StateStore, 'dir' | 'appendEvent'>;
+
+/**
+ * The recovery's journal. A line it cannot write (a read-only or full state folder) is not thrown: traffic goes
+ * back on blue all the same, and the recovery then ends unfinished, saying why (`unrecorded`), instead of leaving
+ * green on with the record intact.
+ */
+class RecoveryJournal implements Journal {
+  readonly dir: string;
+  /** Why the first write failed, or undefined. */
+  unrecorded?: string;
+
+  constructor(private readonly store: StateStore) {
+    this.dir = store.dir;
+  }
+
+  appendEvent(event: RolloutEvent): void {
+    this.attempt(() => this.store.appendEvent(event));
+  }
+
+  attempt(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.unrecorded ??= describeFsError(error, this.store.eventsPath);
+    }
+  }
 }
 
 /**
@@ -112,7 +153,7 @@ async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string): 
  * journal (the record operators and `status` read), with no weight: the recovery's lines carry none (see above).
  */
 export async function stopDeadRunHook(
-  store: StateStore,
+  store: Journal,
   snapshot: RolloutSnapshot,
   options: { actor: string; warn: (message: string) => void; now: () => number },
 ): Promise<void> {
@@ -123,7 +164,7 @@ export async function stopDeadRunHook(
 }
 
 interface HookRun {
-  store: StateStore;
+  journal: Journal;
   snapshot: RolloutSnapshot;
   plan: Plan;
   secrets: ReturnType<typeof protectPlanSecrets>;
@@ -141,9 +182,9 @@ interface HookRun {
  * before running its own.
  */
 async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>>, run: HookRun): Promise<HookOutcome> {
-  const { store, snapshot, plan, secrets, now } = run;
+  const { journal, snapshot, plan, secrets, now } = run;
   const stage = snapshot.stageIndex + 1;
-  const record = hookRecorder(store.dir, {
+  const record = hookRecorder(journal.dir, {
     plan: plan.name,
     event: 'rollback',
     stage,
@@ -174,7 +215,7 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
   } finally {
     record.finished();
   }
-  store.appendEvent({
+  journal.appendEvent({
     at: now(),
     type: outcome.ok ? 'hook_succeeded' : 'hook_failed',
     stage: snapshot.stageIndex,

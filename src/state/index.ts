@@ -9,6 +9,7 @@ export {
   isPidAlive,
   lockPath,
   LockHeldError,
+  LockUnwritableError,
   readLock,
   type LockEnv,
   type LockHandle,

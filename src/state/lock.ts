@@ -44,6 +44,17 @@ export class LockHeldError extends CliError {
   }
 }
 
+/**
+ * The lock could not be created or written: the folder is read-only, full or another user's. No one holds it, and
+ * no other bluegreen can take it either while that lasts.
+ */
+export class LockUnwritableError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+    this.name = 'LockUnwritableError';
+  }
+}
+
 /** A lock that does not parse and is younger than this may be mid-write by a concurrent start. */
 const UNREADABLE_GRACE_MS = 2000;
 /** A takeover guard older than this was left by a crash during a takeover. */
@@ -166,14 +177,14 @@ function tryCreate(file: string, text: string): boolean {
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false;
     // A read-only or foreign-owned state folder is the operator's to fix, not a bug.
-    throw new CliError(`cannot create ${file}: ${describeFsError(error, file)}`, EXIT.usage);
+    throw new LockUnwritableError(`cannot create ${file}: ${describeFsError(error, file)}`);
   }
   try {
     writeFileSync(fd, text);
   } catch (error) {
     // Ours, created just now: an empty lock left behind (a full disk) would only confuse the next start.
     rmSync(file, { force: true });
-    throw new CliError(`cannot write ${file}: ${describeFsError(error, file)}`, EXIT.usage);
+    throw new LockUnwritableError(`cannot write ${file}: ${describeFsError(error, file)}`);
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 // `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
-import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { LockUnwritableError, orphanMessage, rolloutStanding, stateDir, StateStore, type LockHandle } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
@@ -37,7 +37,7 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
 
 /** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */
 async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags): Promise<void> {
-  const lock = store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
+  const lock = lockToRecover(store, snapshot, ctx);
   try {
     // Another `bluegreen rollback` may have finished the job while we waited for the lock.
     if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
@@ -57,6 +57,21 @@ async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx:
     ctx.stdout.write(`rolled back the rollout of plan "${snapshot.plan.name}": ${result.message}\n`);
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * The folder's lock. A folder that cannot be written (read-only, full) has no lock to take, and no other bluegreen
+ * can take it either: the recovery goes on without one, so traffic goes back on blue, and fails to record that
+ * (restoreBlue says so; exit 5, still unfinished). Refusing there left green on for whoever reads the exit 2.
+ */
+function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): LockHandle {
+  try {
+    return store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
+  } catch (error) {
+    if (!(error instanceof LockUnwritableError)) throw error;
+    ctx.stderr.write(`bluegreen: warning: ${error.message}; putting traffic back on blue all the same, without the folder's lock\n`);
+    return { release: () => {} };
   }
 }
 
