@@ -1,6 +1,7 @@
 // Quality checks on successful responses. Failed requests are errors, judged elsewhere, never quality failures.
 import type { QualityRules } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import { shorten } from '../upstream/classify.js';
 
 export interface QualityOutcome {
   ok: boolean;
@@ -48,7 +49,8 @@ export function createQualityChecker(rules: QualityRules | undefined): QualityCh
     const length = needsContent ? content.trim().length : content.length;
     if (needsContent && length === 0) return fail('empty content');
     if (finishReasons && !finishAccepted(result)) {
-      const got = result.finishReason === undefined ? 'no finish reason' : `finish reason "${result.finishReason}"`;
+      // The upstream's own words: on one short line without escapes, as its error messages are (shorten).
+      const got = result.finishReason === undefined ? 'no finish reason' : `finish reason "${shorten(result.finishReason)}"`;
       return fail(`${got}, expected one of ${[...finishReasons].join(', ')}`);
     }
     if (length < minLength) return fail(`content is ${length} characters, under min_content_length ${minLength}`);

@@ -44,7 +44,9 @@ export function clip(text: string, max: number): string {
 export function safeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
+    // A scheme without an origin of its own (s3://, ssh://) says "null": its host stands for it.
+    const origin = parsed.origin === 'null' ? `${parsed.protocol}//${parsed.host}` : parsed.origin;
+    return `${origin}${parsed.pathname}`;
   } catch {
     return '(invalid URL)';
   }
@@ -111,8 +113,11 @@ function decodedPart(text: string): string {
   }
 }
 
-/** The http(s) URLs written in a command, up to a space, a quote or a shell operator (`&` stays: it joins query parameters). */
-const URL_IN_TEXT = /https?:\/\/[^\s'"`<>|;()\\]+/g;
+/**
+ * The URLs written in text (a command, a plan's value), of any scheme (`ftp://user:password@host`), up to a space, a
+ * quote or a shell operator (`&` stays: it joins query parameters). The one rule for finding them.
+ */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>|;()\\]+/gi;
 
 /**
  * `scrubUrl` for every URL an exec hook's command holds (`curl https://ci:token@ci.example/job?token=T`), and every

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
+import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { Plan } from '../plan/plan.js';
 import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
@@ -105,7 +106,14 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
     fleet,
     actuator,
     // A restarted proxy gets its route (and stage number) back at once, not at the next renewal.
-    source: liveTraffic({ fleet, clock, stageCount: plan.stages.length, onPoll: save, onRestart: () => actuator.renewNow() }),
+    source: liveTraffic({
+      fleet,
+      clock,
+      stageCount: plan.stages.length,
+      comparesWithBlue: comparesWithBlue(plan),
+      onPoll: save,
+      onRestart: () => actuator.renewNow(),
+    }),
     generated,
     routes,
     view,

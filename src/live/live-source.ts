@@ -22,6 +22,11 @@ export interface LiveSourceOptions {
   fleet: ProxyFleet;
   clock: Clock;
   stageCount: number;
+  /**
+   * A rule compares green with blue (comparesWithBlue): the last stage's end then waits for blue's requests too, whose
+   * answers that comparison judges; otherwise for green's alone.
+   */
+  comparesWithBlue?: boolean;
   /** Told after each poll round (the live view changed). */
   onPoll?: () => void;
   /** Told when a proxy restarted (its results feed began again), so its route can be renewed at once. */
@@ -85,8 +90,8 @@ class LiveSource implements TrafficSource {
    * green's timeout, a slow stream) is judged in its stage. Bounded by the proxies' upstream timeouts (a stream
    * stalled after its first bytes fails on timeout.idle, after timeout.request) and a poll; an ending (stop) cuts it
    * short. `final` (the last stage's end, before the promotion): every stage's requests on green (its split requests
-   * and mirror copies, which are judged as green's; blue's answers judge nothing green is promoted on), bounded by the
-   * longest a proxy lets one live (timeout.request, then proxy.limits.max_stream_duration for a stream). Resolves to
+   * and mirror copies, which are judged as green's), and on blue when a rule compares green with blue (otherwise
+   * blue's answers judge nothing green is promoted on), bounded by the longest a proxy lets one live (timeout.request, then proxy.limits.max_stream_duration for a stream). Resolves to
    * how many it waited for are still running.
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
@@ -112,12 +117,13 @@ class LiveSource implements TrafficSource {
       const { stallTimeoutMs = 0, longestMs } = seen.inFlight;
       timeoutMs = Math.max(timeoutMs, final ? (longestMs ?? stallTimeoutMs) : stallTimeoutMs);
     }
+    const everyArm = this.options.comparesWithBlue === true;
     const counts = (tags: FeedInFlight['stages']): number => {
       let requests = 0;
-      // Before the promotion, green's alone (a long blue stream held it to the bound, then rolled back: still_running);
-      // a proxy before session 18 does not say green's: all of them, as before.
+      // Before the promotion, green's alone unless a rule compares with blue's (a long blue stream held it to the
+      // bound, then rolled back: still_running); a proxy before session 18 does not say green's: all of them.
       for (const tag of tags) {
-        if (final && tag.stage < this.options.stageCount) requests += tag.green ?? tag.requests;
+        if (final && tag.stage < this.options.stageCount) requests += everyArm ? tag.requests : (tag.green ?? tag.requests);
         else if (!final && tag.stage === stage) requests += tag.requests;
       }
       return requests;

@@ -14,6 +14,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { formatKeyPath, type PlanProblem } from './errors.js';
+import { scrubCommand } from '../hooks/text.js';
 
 export interface YamlSource {
   file: string;
@@ -137,21 +138,15 @@ export function describeFound(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    const shown = withoutUrlSecrets(value);
+    // A hook's webhook or exec command may carry credentials (in a URL, `curl -u`), which every hook message keeps
+    // out, and a plan error goes to CI logs: the same rule, as a command quoting itself.
+    const shown = scrubCommand(value, value);
     return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 37)}...` : shown);
   }
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'a mapping';
   // What is left from YAML is a number or a boolean.
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
-}
-
-/**
- * A quoted value's URLs without their userinfo and query: a hook's webhook (or an exec hook's curl) may carry
- * credentials there, which every other message keeps out (src/hooks/text.ts), and a plan error goes to CI logs.
- */
-function withoutUrlSecrets(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`]+/gi, (url) => url.replace(/^([^:]+:\/\/)[^/?#]*@/, '$1…@').replace(/\?.*$/, '?…'));
 }
 
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -2,6 +2,7 @@
 // false for an entry the columns could not give back byte for byte (a field this version does not know, a value of
 // another type, another order), which the ring then keeps whole.
 import type { QualityOutcome } from '../analysis/quality.js';
+import { isObject } from '../core/json.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FeedColumns } from './feed-columns.js';
 import * as layout from './feed-layout.js';
@@ -32,7 +33,6 @@ const {
 } = layout;
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && value >>> 0 === value;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** One per ring, reused for each entry: begin() a slot, write its parts, then the ring seals present and flags. */
 export class SlotWriter {

@@ -6,6 +6,7 @@
 // rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatWeight } from '../core/format.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 
@@ -197,10 +198,10 @@ export function describeRecovery(hook: { pid: number; command?: string }): strin
  */
 export function describeHookInFlight(hook: HookInFlight): string {
   if (hook.by === 'proxies') {
-    if (hook.event === 'stage') return `move of the proxies to stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
+    if (hook.event === 'stage') return `move of the proxies to stage ${hook.stage}'s ${formatWeight(hook.greenWeight)} green`;
     return hook.event === 'promote' ? 'promotion of the proxies' : 'move of the proxies back to blue';
   }
-  if (hook.event === 'stage') return `on_stage hook setting stage ${hook.stage}'s ${Math.round(hook.greenWeight * 100)}% green`;
+  if (hook.event === 'stage') return `on_stage hook setting stage ${hook.stage}'s ${formatWeight(hook.greenWeight)} green`;
   const which = hook.hook === undefined ? `${hook.event} hook` : `${hook.hook} hook (for on_${hook.event}, which the plan has not)`;
   return `${which} ${hook.event === 'promote' ? 'moving all traffic to green' : 'putting traffic back on blue'}`;
 }
@@ -217,15 +218,15 @@ export function greenAfterDeath(
   hook: HookInFlight | undefined,
 ): string {
   const { greenWeight } = snapshot;
-  const saved = `${Math.round(greenWeight * 100)}%`;
+  const saved = formatWeight(greenWeight);
   if (!hook) return saved;
   const stageWeight = snapshot.plan.stages[snapshot.stageIndex]?.greenWeight ?? 0;
   const toBlue = (hook.event === 'rollback' || hook.event === 'abort') && stageWeight > greenWeight;
   const either =
     hook.event === 'stage' && hook.greenWeight !== greenWeight
-      ? ` or ${Math.round(hook.greenWeight * 100)}%`
+      ? ` or ${formatWeight(hook.greenWeight)}`
       : toBlue
-        ? ` or still ${Math.round(stageWeight * 100)}%`
+        ? ` or still ${formatWeight(stageWeight)}`
         : hook.event === 'promote' && greenWeight < 1
           ? ' or 100%'
           : '';

@@ -4,6 +4,7 @@ import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync,
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
+import { formatWeight } from '../core/format.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
@@ -173,8 +174,7 @@ export class StateStore {
       return '';
     }
     if (!snapshot || FINAL_PHASES.includes(snapshot.phase)) return '';
-    const weight = Math.round(snapshot.greenWeight * 100);
-    return `; its rollout of plan "${snapshot.plan.name}" stopped unfinished (phase ${snapshot.phase}, stage ${snapshot.stageIndex + 1}, green at ${weight}%), so check where traffic stands`;
+    return `; its rollout of plan "${snapshot.plan.name}" stopped unfinished (phase ${snapshot.phase}, stage ${snapshot.stageIndex + 1}, green at ${formatWeight(snapshot.greenWeight)}), so check where traffic stands`;
   }
 
   /** A newline to put first when a crash left the journal ending mid-line, so the torn bytes stay on their own line. */

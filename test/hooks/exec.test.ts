@@ -112,6 +112,11 @@ describe('exec hooks', () => {
     expect(plain.message).toMatch(/^exec date -u \+%Y; true -H "Authorization: Bearer \$TOKEN" exited 0 in/);
   });
 
+  it('show a URL of any scheme without its credentials, one without an origin (s3://) by its host', async () => {
+    const outcome = await runHook(exec('true ftp://ci:pw-s3cret-9@ftp.example.test/w s3://AKIA:sk-s3cret-8@bucket/k?x=1'), EVENT, { cwd: planDir, env: {} });
+    expect(outcome.message).toMatch(/^exec true ftp:\/\/ftp\.example\.test\/w s3:\/\/bucket\/k exited 0 in/);
+  });
+
   it('leave a URL without secrets, or one the shell fills in, as written', async () => {
     const outcome = await runHook(exec('true http://$HOST/set https://LB.example.test/weights'), EVENT, { cwd: planDir, env: {} });
     expect(outcome.message).toMatch(/^exec true http:\/\/\$HOST\/set https:\/\/LB\.example\.test\/weights exited 0 in/);

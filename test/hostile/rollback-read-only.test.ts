@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { acquireLock, StateStore } from '../../src/state/index.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { BIN, exitOf, stderrOf } from '../e2e/helpers.js';
@@ -49,6 +49,8 @@ it('puts the proxy and the hook back on blue first, then says it could not recor
   acquireLock(stateDir, { pid, planName: plan.name, startedAt: Date.now(), user: 'ci', host: hostname() }, { now: Date.now, host: hostname() });
   const stateBefore = readFileSync(path.join(stateDir, 'state.json'), 'utf8');
   chmodSync(stateDir, 0o555);
+  // Writable again however the test ends, so the run's temporary folders can be removed.
+  onTestFinished(() => chmodSync(stateDir, 0o755));
   // The plan's folder stays writable for the hook's log.
   chmodSync(dir, 0o777);
   if (asRoot) for (const folder of [stateDir, dir]) traversable(folder);
@@ -63,7 +65,6 @@ it('puts the proxy and the hook back on blue first, then says it could not recor
   );
   const stderr = stderrOf(rollback);
   const { code } = await exitOf(rollback);
-  chmodSync(stateDir, 0o755);
 
   expect(code, stderr.text()).toBe(5);
   expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });

@@ -5,6 +5,7 @@ import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
+import { comparesWithBlue } from '../../src/plan/judging-odds.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import { liveTraffic } from '../../src/live/live-source.js';
@@ -74,17 +75,20 @@ export async function oneStageLiveRollout(
     stages?: number;
     onUnjudged?: 'promote' | 'rollback';
     proxy?: { listen: string; adminListen: string; stateDir: string };
+    /** analysis.compare_to_blue, like "{ max_latency_p95_ratio: 3 }". */
+    compareToBlue?: string;
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
   const clock = new FakeClock();
-  const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: ${options.onUnjudged ?? 'promote'} }`;
+  const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: ${options.onUnjudged ?? 'promote'}${options.compareToBlue ? `, compare_to_blue: ${options.compareToBlue}` : ''} }`;
   const stages = options.stages ?? 1;
   const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
   const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);
   const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, options.pollMs);
   const journal: RolloutEvent[] = [];
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [liveTraffic({ fleet, clock, stageCount: stages })] }));
+  const source = liveTraffic({ fleet, clock, stageCount: stages, comparesWithBlue: comparesWithBlue(plan) });
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [source] }));
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   return { running, clock, journal, engine, done };

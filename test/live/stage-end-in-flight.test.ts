@@ -40,7 +40,12 @@ async function hangingGreen(held: 'green-model' | 'blue-model' = 'green-model') 
  * A proxy in front of `url` (its streams cut after 10 s) and a one-stage rollout (1 s at 50% green; `stages` such
  * stages) driving it on the fake clock.
  */
-function rolloutOn(url: string, requestTimeout: string, stages = 1, more: Pick<Parameters<typeof oneStageLiveRollout>[1], 'onUnjudged' | 'proxy'> = {}) {
+function rolloutOn(
+  url: string,
+  requestTimeout: string,
+  stages = 1,
+  more: Pick<Parameters<typeof oneStageLiveRollout>[1], 'onUnjudged' | 'proxy' | 'compareToBlue'> = {},
+) {
   return oneStageLiveRollout(proxyYaml(url, requestTimeout), { pollMs: POLL_MS, errorRate: 0.2, stages, ...more });
 }
 
@@ -192,6 +197,28 @@ it("promotes without waiting for blue's requests still running at the last stage
   // Blue's requests were never waited for: they still hang at the upstream, and answer the application when they do.
   expect(hung.length).toBe(blue);
   release(200);
+  await Promise.all(calls);
+});
+
+// loose20: with a rule comparing green with blue, blue's answers judge the promotion too: the last stage's end waits
+// for them (generated traffic did since loose19; the live wait counted green's alone).
+it("waits for blue's requests too at the last stage's end when a rule compares green with blue", async () => {
+  const { server, hung, release } = await hangingGreen('blue-model');
+  const { running, clock, journal, engine, done } = await rolloutOn(server.url, '60s', 1, { compareToBlue: '{ max_latency_p95_ratio: 1000 }' });
+  const calls = await sendRequests(running.baseUrl, () => server.seen.length);
+  const blue = hung.length;
+  expect(blue).toBeGreaterThanOrEqual(5);
+  await until(() => running.proxy.metrics.inFlightByStage().stages[0]?.green === 0, "green's answers recorded");
+  await clock.advance(1000);
+  await until(() => engine.snapshot().stageEndWait !== undefined, "the last stage's end to wait for blue's requests");
+  expect(engine.snapshot().stageEndWait).toMatchObject({ stage: 0, requests: blue, atProxies: true, beforePromotion: true });
+  // Polls go by: still waiting, nothing promoted while blue's answers are outstanding.
+  for (let poll = 0; poll < 4; poll++) await clock.advance(POLL_MS);
+  expect(journal.some((event) => event.type === 'promoted')).toBe(false);
+  expect(engine.snapshot().stageEndWait).toBeDefined();
+  release(200);
+  const outcome = await runClockUntil(clock, done, POLL_MS);
+  expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
   await Promise.all(calls);
 });
 

@@ -56,7 +56,8 @@ describe('plan problems that quote the plan', () => {
   it("never quote a URL's credentials or query, as a hook's messages do not (hostile19)", () => {
     const hook = (url: string) => `${simulatedPlan('ok', '1m', 0.5)}hooks:\n  on_rollback: { webhook: "${url}" }\n`;
     const message = planRefusal(hook('ftp://hookuser:W3bh00kPass@hooks.example/x?sig=S1gnature'));
-    expect(message).toContain('hooks.on_rollback.webhook: expected an http:// or https:// URL, found "ftp://…@hooks.example/x?…"');
+    // Cut to origin and path, as a hook's messages show a URL (src/hooks/text.ts: one rule for both).
+    expect(message).toContain('hooks.on_rollback.webhook: expected an http:// or https:// URL, found "ftp://hooks.example/x"');
     for (const secret of ['hookuser', 'W3bh00kPass', 'S1gnature']) expect(message).not.toContain(secret);
   });
 

@@ -3,12 +3,25 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clearHookRecord, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook } from '../../src/state/hook-record.js';
+import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook } from '../../src/state/hook-record.js';
 import { tempDir } from '../helpers/plans.js';
 
 const rollout = { plan: { name: 'p', stages: [1, 2, 3] }, pid: 4242 };
 
 describe('hook.json records', () => {
+  it('say the weights a dead rollout left as the plan set them, not rounded to whole percents', () => {
+    const died = { greenWeight: 0.125, stageIndex: 1, plan: { stages: [{ greenWeight: 0.125 }, { greenWeight: 0.125 }] } };
+    expect(greenAfterDeath(died, { event: 'stage', stage: 2, greenWeight: 0.005, running: true })).toBe(
+      "12.5% or 0.5% (its on_stage hook setting stage 2's 0.5% green was running when it died, and still runs)",
+    );
+    expect(greenAfterDeath(died, { event: 'stage', stage: 2, greenWeight: 0.995, by: 'proxies' })).toBe(
+      "12.5% or 99.5% (its move of the proxies to stage 2's 99.5% green was under way when it died)",
+    );
+    expect(greenAfterDeath({ ...died, greenWeight: 0 }, { event: 'rollback', stage: 2, greenWeight: 0 })).toBe(
+      '0% or still 12.5% (its rollback hook putting traffic back on blue was running when it died)',
+    );
+  });
+
   it('is removed when its call finishes', () => {
     const dir = tempDir();
     const stage = hookRecorder(dir, { plan: 'p', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, by: 'proxies' });

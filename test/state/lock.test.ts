@@ -115,10 +115,11 @@ describe('acquireLock', () => {
 
   it('warns that a dead owner left its rollout unfinished', async () => {
     const pid = await deadPid();
-    await store().writeState(snapshot({ pid, phase: 'progressing', stageIndex: 1, greenWeight: 0.25 }));
+    // A weight between whole percents is said as the plan set it (formatWeight), not rounded to 13%.
+    await store().writeState(snapshot({ pid, phase: 'progressing', stageIndex: 1, greenWeight: 0.125 }));
     store().acquireLock(owner(pid));
     const lock = store().acquireLock(owner(process.pid));
-    expect(lock.warning).toContain('stopped unfinished (phase progressing, stage 2, green at 25%), so check where traffic stands');
+    expect(lock.warning).toContain('stopped unfinished (phase progressing, stage 2, green at 12.5%), so check where traffic stands');
   });
 
   it('waits out a fresh unreadable lock (it may be mid-write) but takes over an old one', () => {
