@@ -17,6 +17,7 @@ import { register as schema } from './definitions/schema.js';
 import { register as sim } from './definitions/sim.js';
 import { register as status } from './definitions/status.js';
 import { register as validate } from './definitions/validate.js';
+import { afterHelp } from './help-text.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -37,7 +38,8 @@ export function buildProgram(ctx: CliContext, registers: Register[]): Command {
     });
   program.addHelpText(
     'after',
-    `
+    afterHelp(
+      `
 Examples:
   $ bluegreen validate rollouts/demo.yaml
   $ bluegreen rollout rollouts/demo.yaml
@@ -45,6 +47,7 @@ Examples:
   $ bluegreen rollback          # after the rollout's process died (status exits 5)
 
 Exit codes: ${exitCodesHelp()}.`,
+    ),
   );
   for (const register of registers) register(program, ctx);
   return program;

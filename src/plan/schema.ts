@@ -433,7 +433,7 @@ export const proxyAdminSchema = z.strictObject({
 
 export const proxyControllerSchema = z.strictObject({
   admin_urls: z
-    .array(z.url({ protocol: /^https?$/ }))
+    .array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }))
     .min(1)
     .optional()
     .meta({ description: 'Admin base URLs of the proxies to drive (one per application host); default: the proxy found in the state folder' }),

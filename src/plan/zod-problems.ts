@@ -38,9 +38,16 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
 /** A mapping or list written the way a newcomer slips: `rate:5` (no space: one string), a list's items without `- `. */
 function shapeAdvice(issue: Issue, found: unknown): string {
   if (issue.code !== 'invalid_type') return '';
-  if (issue.expected === 'object' && typeof found === 'string' && /^[\w.-]+:\S/.test(found)) {
-    // Shown as describeFound shows it (a URL's credentials and query cut, escapes escaped, clipped), unquoted.
-    return `; a key needs a space after its colon (${describeFound(found.replace(':', ': ')).slice(1, -1)})`;
+  if (issue.expected === 'object' && typeof found === 'string' && issue.path[0] === 'hooks') {
+    return '; a hook is { exec: COMMAND } or { webhook: URL }';
+  }
+  // Not a URL's scheme (`health_check: http://...` is not a missing space).
+  if (issue.expected === 'object' && typeof found === 'string' && /^[\w.-]+:(?!\/\/)\S/.test(found)) {
+    // Shown whole only as short as "found" shows it (a longer value may be a secret's line), and as describeFound
+    // shows it (a URL's credentials and query cut, escapes escaped), unquoted.
+    const colon = found.indexOf(':');
+    const value = found.length <= 40 ? describeFound(found.slice(colon + 1)).slice(1, -1) : '...';
+    return `; a key needs a space after its colon (${found.slice(0, colon)}: ${value})`;
   }
   if (issue.expected === 'array' && found !== null && typeof found === 'object' && !Array.isArray(found)) {
     return `; each item of a list starts with "- " on its own line`;

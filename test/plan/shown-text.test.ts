@@ -62,9 +62,13 @@ describe('plan problems that quote the plan', () => {
   });
 
   it('never quote them either in the advice for a key without a space after its colon (review20)', () => {
-    const message = planRefusal(`${simulatedPlan('ok', '1m', 0.5)}hooks:\n  on_rollback:https://hookuser:W3bh00kPass@hooks.example/x?sig=S1gnature\n`);
-    expect(message).toContain('a key needs a space after its colon (on_rollback: https://…@hooks.example/x?…)');
-    for (const secret of ['hookuser', 'W3bh00kPass', 'S1gnature']) expect(message).not.toContain(secret);
+    const plan = simulatedPlan('ok', '1m', 0.5);
+    const url = planRefusal(plan.replace('traffic: { rate: 20 }', 'traffic:\n  rate:https://ci:Pw5ecret@h.io/x?k=Qk'));
+    expect(url).toContain('a key needs a space after its colon (rate: https://h.io/x)');
+    for (const secret of ['ci:', 'Pw5ecret', 'Qk']) expect(url).not.toContain(secret);
+    const escape = planRefusal(plan.replace('traffic: { rate: 20 }', 'traffic: "rate:\\e]0;owned\\a"'));
+    expect(escape).toContain('a key needs a space after its colon (rate: \\u001b]0;owned\\u0007)');
+    expect(escape).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
   it('show a line break a path quotes escaped: one problem is one line, so it cannot forge a CI log line', () => {

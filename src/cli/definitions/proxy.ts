@@ -4,6 +4,7 @@ import { EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 import { watchLauncher, type LauncherWatch } from '../launcher.js';
 import { parseStateDirOption } from '../options.js';
+import { afterHelp } from '../help-text.js';
 
 export interface ProxyFlags {
   listen?: string;
@@ -21,7 +22,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'where the proxy keeps its route (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .addHelpText(
       'after',
-      `
+      afterHelp(
+        `
 The plan needs a proxy block (\`proxy: {}\` for the defaults; \`admin: { token_env: VAR }\` in it lets
 \`bluegreen rollout\` move the traffic). Without a rollout driving it the proxy serves blue (or green after a
 recorded promotion). A non-loopback --listen needs proxy.client_keys_env (keys of 16+ characters). Requests for
@@ -34,6 +36,7 @@ Examples:
   $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 node app.js
   $ curl -s http://127.0.0.1:8787/metrics
 `,
+      ),
     )
     .action(async (file: string, flags: ProxyFlags) => {
       const stop = new AbortController();

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { parseStateDirOption } from '../options.js';
+import { afterHelp } from '../help-text.js';
 
 export interface RollbackFlags {
   stateDir?: string;
@@ -23,7 +24,9 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .addHelpText(
       'after',
-      "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set (its live stage, its promotion) or an operator set by hand: that one is left as it is, and said (--force-blue puts it on blue all the same, also once the rollout is marked rolled back). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer, or the state folder cannot be written (traffic put back on blue, but not recorded) (still unfinished: run it again); --force-blue after the rollout ended: 0 every proxy on blue, 2 a promoted rollout or a plan without proxy.admin, 3 a proxy did not take it.\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      afterHelp(
+        "\nA live plan's proxies are told to serve blue (the admin token's variable must be set), but for one whose route another rollout set (its live stage, its promotion) or an operator set by hand: that one is left as it is, and said (--force-blue puts it on blue all the same, also once the rollout is marked rolled back). Exit: 0 rolled back (or nothing to do), 2 no state, no plan, the admin token unset or refused by a proxy (no hook run, still unfinished), or the rollout is still running (stop it with bluegreen abort), 5 on_rollback failed, or a proxy that may hold a promotion (the rollout died promoting) did not answer, or the state folder cannot be written (traffic put back on blue, but not recorded) (still unfinished: run it again); --force-blue after the rollout ended: 0 every proxy on blue, 2 a promoted rollout or a plan without proxy.admin, 3 a proxy did not take it.\n\nExamples:\n  $ bluegreen status            # exit 5: the rollout's process died\n  $ bluegreen rollback\n",
+      ),
     )
     .action(async (flags: RollbackFlags) => {
       const { rollback } = await import('../commands/rollback.js');

@@ -1,6 +1,7 @@
 // `bluegreen sim`'s command line; the simulator (commands/sim.ts) loads when the command runs.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { afterHelp } from '../help-text.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;
@@ -20,7 +21,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seed <n>', "seed for the fault and latency draws, 0 to 4294967295 (default: the config's seed or 1)")
     .addHelpText(
       'after',
-      `
+      afterHelp(
+        `
 Without --config it serves gpt-4o, gpt-4.1 and claude-sonnet-4 (small error and 429 rates) and answers any
 other model name with a healthy default profile. Any API key is accepted; none is needed.
 
@@ -30,6 +32,7 @@ Examples:
   $ curl -s http://127.0.0.1:8787/v1/chat/completions -H 'content-type: application/json' \\
       -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}'
 `,
+      ),
     )
     .action(async (options: SimOptions) => {
       // Listened for before the simulator loads: a Ctrl-C meanwhile stops it as soon as it has started.

@@ -26,8 +26,11 @@ export interface TerminalStreams {
 
 /** Ink on the given streams. Ctrl-C is left to the dashboard (the rollout turns it into its SIGINT path). */
 export function inkRenderer(streams: TerminalStreams, maxFps = 10): RenderFn {
-  return (node) =>
-    inkRender(node, {
+  return (node) => {
+    // A key pressed before raw mode is on was echoed by the terminal ("p", "^C"): a first frame drawn after it began
+    // off column 0, its full-width top line wrapped, and that line stayed above every later frame. Start on a clean line.
+    streams.stdout.write(CLEAR_LINE);
+    return inkRender(node, {
       stdout: streams.stdout as NodeJS.WriteStream,
       stdin: streams.stdin as NodeJS.ReadStream,
       stderr: streams.stderr as NodeJS.WriteStream,
@@ -35,7 +38,11 @@ export function inkRenderer(streams: TerminalStreams, maxFps = 10): RenderFn {
       patchConsole: false,
       maxFps,
     });
+  };
 }
+
+/** Back to column 0, and the line erased. */
+export const CLEAR_LINE = '\r\x1b[2K';
 
 export interface DashboardControllerOptions {
   mode: DashboardMode;

@@ -66,15 +66,22 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
   const reason = options.final?.reason ?? snapshot.reason;
   const phase = PHASE_LABELS[snapshot.phase];
   const tone: Tone = exitCode === 0 ? 'ok' : phase.tone === 'muted' ? 'bad' : phase.tone;
+  const shown = reason ? wrap(reason, width - 2, 2) : [];
   const lines: Line[] = [
     [
       { text: `■ ${phase.text}`, tone },
       // The phase word says what happened and the reason says why: the code alone, so nothing is said twice.
       { text: ` · exit ${exitCode}`, tone: 'title' },
+      // Two lines of an 80-column terminal cut a breach's upstream message short: say where it is whole.
+      ...(reason && shown.join(' ') !== words(reason) ? [{ text: ' · the whole reason: bluegreen status', tone: 'muted' as const }] : []),
     ],
   ];
   // A reason that says the ending's hook failed to move traffic (check by hand) stands out.
   const reasonTone: Tone | undefined = isUnconfirmed(reason) ? 'bad' : undefined;
-  for (const text of reason ? wrap(reason, width - 2, 2) : []) lines.push([{ text: `  ${text}`, ...(reasonTone && { tone: reasonTone }) }]);
+  for (const text of shown) lines.push([{ text: `  ${text}`, ...(reasonTone && { tone: reasonTone }) }]);
   return lines.map((line) => clip(line, width));
+}
+
+function words(text: string): string {
+  return text.split(/\s+/).filter(Boolean).join(' ');
 }

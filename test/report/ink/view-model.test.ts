@@ -115,6 +115,24 @@ describe('buildDashboardView', () => {
     expect(lineText(rolledBack.header[1]!)).toMatch(/ended$/);
   });
 
+  it('says where the whole reason is when two lines of an 80-column terminal cut it short (newuser20)', () => {
+    const reason =
+      'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3; green failures: server_error 11 (server_error: "green arm: 500 from http://127.0.0.1:37233/v1/chat/completions (The server had an error while processing your request (simulated).)")';
+    const footer = (columns: number, why = reason) =>
+      buildDashboardView(rolledBackSnapshot(), options({ columns, final: { exitCode: 10, reason: why } })).footer.map(lineText);
+    const narrow = footer(80);
+    expect(narrow[0]).toBe('■ ROLLED BACK · exit 10 · the whole reason: bluegreen status');
+    expect(narrow.slice(1).every((line) => line.length <= 80)).toBe(true);
+    expect(narrow[2]).toMatch(/…$/);
+    // A reason whole on its two lines: no pointer.
+    const short = 'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3';
+    expect(footer(80, short)).toEqual([
+      '■ ROLLED BACK · exit 10',
+      '  green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in',
+      '  stage 3',
+    ]);
+  });
+
   it('draws a starting rollout without figures', () => {
     const view = buildDashboardView(startingSnapshot(), options());
     expect(lineText(view.header[0]!)).toMatch(/STARTING {2}0:00 elapsed$/);
