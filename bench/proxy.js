@@ -7,6 +7,7 @@
 // it through (its results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
 // scale down).
+import { GC_COUNT_IMPORT, gcCounted } from './lib/gc-counted.js';
 import { createLoadClient } from './lib/open-load.js';
 import { machineCpu, procStats } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
@@ -41,17 +42,38 @@ const PATH = '/v1/chat/completions';
 
 /** Requests each RSS step's proxy has answered so far, and its RSS after each run (for the RSS figures). */
 const served = { proxyRss: 0, proxyAdmin: 0 };
-/** @type {Record<string, { requests: number; rssMb: number }[]>} */
+/**
+ * With each reading, where the RSS is (bench/lib/gc-count.js, in the RSS step's proxies): V8's heap committed, its old
+ * and young generations, RSS outside the heap, and the old generation after the run's last mark-compact (null: none).
+ * @typedef {{ heapTotalMb: number; oldSpaceMb: number; newSpaceMb: number; outsideHeapMb: number; oldAfterMarkCompactMb: number | null }} HeapReading
+ * @type {Record<string, ({ requests: number; rssMb: number } & Partial<HeapReading>)[]>}
+ */
 const rssSamples = { proxyRss: [], proxyAdmin: [] };
+
+/** One run's heap figures from what gc-count.js wrote at its end. */
+function heapReading(/** @type {{ gcs: { type: string; oldAfter: number }[]; memory: any }} */ counts) {
+  const mb = (/** @type {number} */ bytes) => round(bytes / 2 ** 20, 1);
+  const { memory } = counts;
+  const lastCompact = counts.gcs.findLast((g) => g.type === 'MarkSweepCompact');
+  return {
+    heapTotalMb: mb(memory.heapTotal),
+    oldSpaceMb: mb(memory.spaces.old_space.size),
+    newSpaceMb: mb(memory.spaces.new_space.size),
+    outsideHeapMb: mb(memory.rss - memory.heapTotal),
+    oldAfterMarkCompactMb: lastCompact ? mb(lastCompact.oldAfter) : null,
+  };
+}
 
 async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
-  const result = await clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
+  const load = () => clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
+  const counted = name in served ? await gcCounted(pid, load) : undefined;
+  const result = counted ? counted.result : await load();
   const after = pid ? procStats(pid) : null;
   if (name in served) {
     served[name] += result.completed;
-    if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb });
+    if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb, ...(counted && heapReading(counted.counts)) });
   }
   if (before && after && result.completed > 0) result.cpuUsPerRequest = round(((after.cpuMs - before.cpuMs) * 1000) / result.completed, 1);
   return result;
@@ -198,8 +220,10 @@ const sustained = await highestSustained();
 // heap is larger (session 19: a new admin proxy's +17% beside that proxy's -1.4% was this, not the results feed).
 const rssRate = envNumber('BENCH_PROXY_RSS_RATE', Math.max(1000, Math.round((0.8 * (sustained.proxy.rate || 2000)) / 500) * 500));
 const rssChunk = Math.max(5000, Math.round(RSS_TOTAL / 40));
-targets.proxyRss = await spawnProxy(upstream.baseUrl);
-targets.proxyAdmin = await spawnProxy(upstream.baseUrl, [], undefined, { admin: true });
+// Each with bench/lib/gc-count.js (idle but for a signal handler and a check a request) to tell, reading by reading,
+// V8's heap sizing (its old generation between mark-compacts, its young generation) from memory kept (rss20).
+targets.proxyRss = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT]);
+targets.proxyAdmin = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT], undefined, { admin: true });
 for (const name of ['proxyRss', 'proxyAdmin']) clients[name] = createLoadClient(targets[name].origin);
 while (served.proxyRss < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
   let answered = false;
@@ -223,16 +247,38 @@ function rssOf(samples) {
   const later = samples.filter((s) => s.requests >= RSS_FIRST).map((s) => s.rssMb);
   const firstMedian = firstWindow.length > 0 ? rssMedian(firstWindow) : firstReading?.rssMb;
   const lastMedian = rssMedian(lastWindow);
+  const first = firstWindow.length > 0 ? firstWindow : samples.filter((s) => s === firstReading);
+  /** A heap figure's medians over the two windows and its range after RSS_FIRST: where an RSS move was. */
+  const heapFigure = (/** @type {keyof HeapReading} */ key) => {
+    const values = (/** @type {typeof samples} */ list) => list.map((s) => s[key]).filter((v) => typeof v === 'number');
+    const later = values(samples.filter((s) => s.requests >= RSS_FIRST));
+    const figure = (/** @type {number | null} */ v) => (v === null ? null : round(v, 1));
+    return {
+      first: figure(median(values(first))),
+      last: figure(median(values(lastWindow))),
+      min: later.length ? Math.min(...later) : null,
+      max: later.length ? Math.max(...later) : null,
+    };
+  };
   return {
     rate: rssRate,
     first: firstReading,
     last: lastReading,
-    firstWindowMedianMb: firstMedian,
-    lastWindowMedianMb: lastMedian,
+    firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? firstMedian : round(firstMedian, 1),
+    lastWindowMedianMb: lastMedian === null ? null : round(lastMedian, 1),
+    // The windows' lowest readings (a compaction's trough): memory kept raises them, V8's headroom above them does not.
+    firstWindowMinMb: first.length ? Math.min(...first.map((s) => s.rssMb)) : null,
+    lastWindowMinMb: lastWindow.length ? Math.min(...lastWindow.map((s) => s.rssMb)) : null,
     minMb: Math.min(...later),
     maxMb: Math.max(...later),
     readings: samples.length,
     growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
+    heap: Object.fromEntries(
+      /** @type {(keyof HeapReading)[]} */ (['heapTotalMb', 'oldSpaceMb', 'newSpaceMb', 'outsideHeapMb', 'oldAfterMarkCompactMb']).map((key) => [
+        key,
+        heapFigure(key),
+      ]),
+    ),
   };
 }
 const rss = rssOf(rssSamples.proxyRss);
@@ -244,6 +290,12 @@ for (const { label, r } of [
   log(
     `${label} RSS median ${r.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${r.lastWindowMedianMb} MB over the last fifth up to ${r.last?.requests} (${r.growthPercent}%); ` +
       `readings ${r.first?.rssMb} MB at ${r.first?.requests}, ${r.last?.rssMb} MB at ${r.last?.requests}, range ${r.minMb}-${r.maxMb} MB; RSS runs at ${rssRate} req/s`,
+  );
+  const h = r.heap;
+  const move = (/** @type {{ first: number | null; last: number | null }} */ f) => `${f.first} -> ${f.last}`;
+  log(
+    `${label} where (same windows, MB): lowest RSS ${r.firstWindowMinMb} -> ${r.lastWindowMinMb}; V8 heap committed ${move(h.heapTotalMb)} (old generation ${move(h.oldSpaceMb)}, young ${move(h.newSpaceMb)}), ` +
+      `RSS outside the heap ${move(h.outsideHeapMb)}; old generation after mark-compacts ${h.oldAfterMarkCompactMb.min}-${h.oldAfterMarkCompactMb.max}`,
   );
 }
 

@@ -6,6 +6,9 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const out = process.env.HEAP_SAMPLE_OUT ?? `/tmp/heap-${process.pid}.heapprofile`;
+// HEAP_SAMPLE_SURVIVORS=1: leave out what scavenges collect, so the profile shows what survived them (promoted, then
+// kept or collected by a mark-compact): what fills the old generation.
+const survivorsOnly = process.env.HEAP_SAMPLE_SURVIVORS === '1';
 const session = new Session();
 session.connect();
 const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
@@ -14,7 +17,11 @@ let sampling = false;
 process.on('SIGUSR2', async () => {
   sampling = !sampling;
   if (sampling) {
-    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: !survivorsOnly,
+    });
     return;
   }
   const { profile } = /** @type {{ profile: unknown }} */ (await post('HeapProfiler.stopSampling'));

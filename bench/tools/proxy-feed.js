@@ -9,20 +9,19 @@
 // or RSS the allocator keeps; each heap space's committed size), also printed at the 100k, 300k, 600k and 1M-th requests. Counts, not times, are what a
 // loaded machine leaves meaningful.
 //   node bench/tools/proxy-feed.js [TOTAL=1000000] [RATE=2000] [CHUNK=50000] [MODE=plain|stream]
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { positionalArgs } from '../lib/args.js';
+import { GC_COUNT_IMPORT, gcCounted } from '../lib/gc-counted.js';
 import { createLoadClient } from '../lib/open-load.js';
 import { procStats } from '../lib/proc.js';
 import { benchChatBody, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
-import { percentile, round, sleep } from '../lib/util.js';
+import { percentile, round } from '../lib/util.js';
 
 const { total, rate, chunk, mode } = positionalArgs({ total: 1_000_000, rate: 2000, chunk: 50_000, mode: ['plain', 'stream'] });
 /** The feed's ring (DEFAULT_FEED_CAPACITY): figures from here on are of a full one. */
 const RING = 100_000;
-const counter = [`--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'gc-count.js')}`];
+const counter = [GC_COUNT_IMPORT];
 const upstream = await startUpstream({ delayMs: 0 });
 /** @type {Record<string, Awaited<ReturnType<typeof spawnProxy>>>} */
 const targets = {};
@@ -48,16 +47,12 @@ const state = Object.fromEntries(names.map((name) => [name, { requests: 0, chunk
 /** One chunk of load on one proxy, its GCs counted by the proxy itself. */
 async function runChunk(name) {
   const { pid } = targets[name];
-  const file = `/tmp/gc-count-${pid}.json`;
-  rmSync(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  await sleep(50);
   const s = state[name];
   const cpuBefore = procStats(pid)?.cpuMs ?? null;
-  const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: Math.min(chunk, total - s.requests) / rate });
-  process.kill(pid, 'SIGUSR2');
-  while (!existsSync(file)) await sleep(20);
-  const { requests, gcs, memory } = JSON.parse(readFileSync(file, 'utf8'));
+  const { result, counts } = await gcCounted(pid, () =>
+    clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: Math.min(chunk, total - s.requests) / rate }),
+  );
+  const { requests, gcs, memory } = counts;
   const cpuAfter = procStats(pid)?.cpuMs ?? null;
   s.requests += result.completed;
   s.chunks.push({

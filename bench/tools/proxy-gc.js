@@ -5,18 +5,16 @@
 // scavenge's time grows with), their wall time (meaningful only on a quiet machine), and the p50/p99 of the round.
 //   node bench/tools/proxy-gc.js [RATE=1000] [SECONDS=10] [MODE=plain|stream] [ROUNDS=3]
 // A summary line per path at the end: the medians over the rounds.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { GC_COUNT_IMPORT, gcCounted } from '../lib/gc-counted.js';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
-import { percentile, round, sleep } from '../lib/util.js';
+import { percentile, round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
 
 const { rate, seconds, mode, rounds } = positionalArgs({ rate: 1000, seconds: 10, mode: ['plain', 'stream'], rounds: 3 });
-const counter = `--import=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'gc-count.js')}`;
-const args = (name) => [counter, ...(process.env[name] ?? '').split(' ').filter(Boolean)];
+const args = (name) => [GC_COUNT_IMPORT, ...(process.env[name] ?? '').split(' ').filter(Boolean)];
 const upstream = await startUpstream({ delayMs: 0 });
 const targets = {};
 if (process.env.PROXY_GC_BARE !== '0') targets.bare = await forkBare(`http://127.0.0.1:${upstream.port}`, args('BARE_NODE_ARGS'));
@@ -27,7 +25,7 @@ if (process.env.PROXY_BASE_BIN || process.env.PROXY_BASE_NODE_ARGS) {
 // PROXY_GC_VARIANTS="--max-semi-space-size=64;--single-threaded-gc": more proxies of this build, one a set of node
 // flags, named by their flags.
 for (const flags of (process.env.PROXY_GC_VARIANTS ?? '').split(';').filter(Boolean)) {
-  targets[flags] = await spawnProxy(upstream.baseUrl, [counter, ...flags.split(' ').filter(Boolean)], process.env.PROXY_BIN);
+  targets[flags] = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT, ...flags.split(' ').filter(Boolean)], process.env.PROXY_BIN);
 }
 const names = Object.keys(targets);
 const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
@@ -41,14 +39,8 @@ for (let i = 0; i < rounds; i++) {
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + i) % names.length];
     const pid = targets[name].pid;
-    const file = `/tmp/gc-count-${pid}.json`;
-    rmSync(file, { force: true });
-    process.kill(pid, 'SIGUSR2');
-    await sleep(50);
-    const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
-    process.kill(pid, 'SIGUSR2');
-    while (!existsSync(file)) await sleep(20);
-    const { requests, allocated, gcs } = JSON.parse(readFileSync(file, 'utf8'));
+    const { result, counts } = await gcCounted(pid, () => clients[name].run({ path: '/v1/chat/completions', body, rate, seconds }));
+    const { requests, allocated, gcs } = counts;
     const scavenges = gcs.filter((g) => g.type === 'Scavenge');
     const ms = scavenges.map((g) => g.ms).sort((a, b) => a - b);
     const per10k = (n) => round((n * 10_000) / requests, 1);
