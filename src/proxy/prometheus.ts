@@ -31,13 +31,15 @@ export interface PrometheusExport {
 
 /**
  * `paths`: the split paths the proxy serves (chat, and the Responses API where it serves it), each a value of the
- * requests' and failures' `path` label, so an operator sees a green failing on one API only.
+ * requests' and failures' `path` label, so an operator sees a green failing on one API only. `loadProm` loads
+ * prom-client (a test's may fail).
  */
 export function createPrometheus(
   metrics: ProxyMetrics,
   route: () => EffectiveRoute,
   now: () => number = Date.now,
   paths: readonly SplitPathName[] = ['chat'],
+  loadProm: () => Promise<typeof PromClient> = () => import('prom-client'),
 ): PrometheusExport {
   const figures = new ScrapeFigures(metrics);
   const byPath = new PathCounts(paths);
@@ -50,18 +52,25 @@ export function createPrometheus(
     byPath.count(result, path);
   });
   // prom-client (with the OpenTelemetry API it loads, about 90 files) loads at the first scrape, not at every start.
+  // A load that failed (out of file descriptors, a file being replaced by a deploy) is tried again at the next scrape:
+  // remembered, it would fail every scrape until the proxy restarts.
   let made: Promise<Registry> | undefined;
   const loadRegistry = (): Promise<Registry> =>
-    (made ??= import('prom-client').then((prom) => {
-      const registry = new prom.Registry();
-      const add = registering(prom, registry);
-      registerPathCounters(add, byPath);
-      registerFigureCounters(add, figures);
-      registerGauges(add, figures, route);
-      registry.registerMetric(latency as unknown as Metric);
-      registry.registerMetric(ttft as unknown as Metric);
-      return registry;
-    }));
+    (made ??= loadProm()
+      .then((prom) => {
+        const registry = new prom.Registry();
+        const add = registering(prom, registry);
+        registerPathCounters(add, byPath);
+        registerFigureCounters(add, figures);
+        registerGauges(add, figures, route);
+        registry.registerMetric(latency as unknown as Metric);
+        registry.registerMetric(ttft as unknown as Metric);
+        return registry;
+      })
+      .catch((error: unknown) => {
+        made = undefined;
+        throw error;
+      }));
   return { contentType: PROMETHEUS_CONTENT_TYPE, text: cachedScrape(loadRegistry, figures, now) };
 }
 

@@ -32,6 +32,22 @@ function setup() {
 const greenRequests = (text: string) => /bluegreen_proxy_requests_total\{arm="green",path="chat"\} (\d+)/.exec(text)?.[1];
 
 describe('/metrics rendering', () => {
+  it('loads prom-client again at the next scrape when a load failed, instead of failing every scrape after', async () => {
+    const metrics = new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: createQualityChecker(undefined), now: () => 0 });
+    let loads = 0;
+    const load = () => (++loads === 1 ? Promise.reject(new Error('EMFILE: too many open files')) : import('prom-client'));
+    const prometheus = createPrometheus(
+      metrics,
+      () => ({ greenWeight: 0, mirror: 0 }),
+      () => 0,
+      ['chat'],
+      load,
+    );
+    await expect(prometheus.text()).rejects.toThrow(/EMFILE/);
+    expect(greenRequests(await prometheus.text())).toBe('0');
+    expect(loads).toBe(2);
+  });
+
   it("says prom-client's content type, known before prom-client loads at the first scrape", () => {
     expect(setup().prometheus.contentType).toBe(PROMETHEUS_CONTENT_TYPE);
     expect(PROMETHEUS_CONTENT_TYPE).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
