@@ -1,6 +1,7 @@
 // GET /metrics: the proxy's figures in Prometheus text format, through prom-client on a registry of its own.
 // Counters are read from the ProxyMetrics snapshot at scrape time (one source for the rollout and Prometheus);
 // latency and TTFT are histograms kept as bucket counts per arm and formatted at scrape time.
+import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Metric, Registry } from 'prom-client';
 import type { ArmName } from '../plan/plan.js';
@@ -23,6 +24,14 @@ export const SCRAPE_MAX_AGE_MS = 1000;
 /** prom-client's Registry.PROMETHEUS_CONTENT_TYPE, known before prom-client loads (test/proxy/metrics-scrape.test.ts). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/**
+ * prom-client (CommonJS) by require, not import(): Node's ESM loader keeps a failed import() for good, so an import
+ * that failed once (EMFILE) fails at every later scrape too, while require tries the files again.
+ */
+function requirePromClient(): Promise<typeof PromClient> {
+  return Promise.resolve().then(() => createRequire(import.meta.url)('prom-client') as typeof PromClient);
+}
+
 export interface PrometheusExport {
   contentType: string;
   /** The scrape's text: rendered at most once per SCRAPE_MAX_AGE_MS; scrapes meanwhile share that text. */
@@ -39,7 +48,7 @@ export function createPrometheus(
   route: () => EffectiveRoute,
   now: () => number = Date.now,
   paths: readonly SplitPathName[] = ['chat'],
-  loadProm: () => Promise<typeof PromClient> = () => import('prom-client'),
+  loadProm: () => Promise<typeof PromClient> = requirePromClient,
 ): PrometheusExport {
   const figures = new ScrapeFigures(metrics);
   const byPath = new PathCounts(paths);
@@ -53,7 +62,7 @@ export function createPrometheus(
   });
   // prom-client (with the OpenTelemetry API it loads, about 90 files) loads at the first scrape, not at every start.
   // A load that failed (out of file descriptors, a file being replaced by a deploy) is tried again at the next scrape:
-  // remembered, it would fail every scrape until the proxy restarts.
+  // remembered, it would fail every scrape until the proxy restarts (requirePromClient says why it is a require).
   let made: Promise<Registry> | undefined;
   const loadRegistry = (): Promise<Registry> =>
     (made ??= loadProm()

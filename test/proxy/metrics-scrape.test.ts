@@ -1,11 +1,16 @@
 // GET /metrics renders prom-client's registry at most once a second: a client scraping in a loop costs one render
 // a second, and scrapes arriving together share one render (one snapshot of the figures). A fake clock.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createQualityChecker } from '../../src/analysis/quality.js';
 import { ProxyMetrics } from '../../src/proxy/metrics.js';
 import { Registry } from 'prom-client';
 import { createPrometheus, PROMETHEUS_CONTENT_TYPE, SCRAPE_MAX_AGE_MS } from '../../src/proxy/prometheus.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 function setup() {
   let now = 1_000_000;
@@ -46,6 +51,27 @@ describe('/metrics rendering', () => {
     await expect(prometheus.text()).rejects.toThrow(/EMFILE/);
     expect(greenRequests(await prometheus.text())).toBe('0');
     expect(loads).toBe(2);
+  });
+
+  it.skipIf(process.platform !== 'linux')('loads prom-client again for real once a scrape ran out of file descriptors (review20)', () => {
+    // In a process of its own, out of descriptors at its first scrape: Node keeps a failed import() for good, so the
+    // default loader must be one that tries again (a require). Its own process: a test worker must not run out.
+    const dist = (file: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', file)).href);
+    const script = `
+      import { closeSync, openSync } from 'node:fs';
+      const { createPrometheus } = await import(${dist('proxy/prometheus.js')});
+      const { ProxyMetrics } = await import(${dist('proxy/metrics.js')});
+      const { createQualityChecker } = await import(${dist('analysis/quality.js')});
+      const metrics = new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: createQualityChecker(undefined), now: () => 0 });
+      const prometheus = createPrometheus(metrics, () => ({ greenWeight: 0, mirror: 0 }), () => 0);
+      const scrape = () => prometheus.text().then((text) => text.includes('bluegreen_proxy_requests_total') ? 'ok' : 'empty', (error) => error.code ?? String(error));
+      const fds = [];
+      try { for (;;) fds.push(openSync('/dev/null', 'r')); } catch {}
+      const first = await scrape();
+      for (const fd of fds) closeSync(fd);
+      console.log(JSON.stringify({ first, second: await scrape() }));`;
+    const run = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" --input-type=module -e "$0"`, script], { encoding: 'utf8' });
+    expect(JSON.parse(run.stdout || '{}'), run.stderr).toEqual({ first: 'EMFILE', second: 'ok' });
   });
 
   it("says prom-client's content type, known before prom-client loads at the first scrape", () => {
