@@ -76,6 +76,7 @@ for (const [index, bin] of bins.entries()) {
   await pool.close();
   await proxy.close();
   const total = traced(file);
+  rmSync(file);
   const perRequest = Math.round((total.promoted - base.promoted) / (done - base.done));
   console.log(
     `${bin}: ${done} requests (${dropped} dropped), ${total.markCompacts} mark-compacts, promoted ${perRequest} B a request after 6 s; per 15 s: ${series.join(' ')}`,
