@@ -3,24 +3,41 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/**
+ * In slots, not a Set: a Set that entries come and go in rehashes into a new table every few dozen of them, and V8
+ * keeps in each old table its entries and a link to the next (for iterators). Once one table has reached the old
+ * generation (after a stall or a full GC), each later one is kept through two scavenges by the dead one before it
+ * and promoted with the answers it holds, and so on until the next mark-compact: ~2 KB of old-generation garbage a
+ * request, the RSS sawtooth of docs/benchmarks.md (retain20). A slot is cleared when its answer leaves.
+ */
 export class InFlight {
-  private readonly answers = new Set<ServerResponse>();
+  private readonly answers: (ServerResponse | undefined)[] = [];
+  /** The slots cleared, to fill first (numbers: they keep nothing alive). */
+  private readonly free: number[] = [];
+  private count = 0;
   private waiters: (() => void)[] = [];
   /** The connections of streams already under way when the drain began: they went out keep-alive. */
   private readonly kept = new Set<Socket>();
   private keptWaiters: (() => void)[] = [];
 
   get size(): number {
-    return this.answers.size;
+    return this.count;
   }
 
-  enter(res: ServerResponse): void {
-    this.answers.add(res);
+  /** The answer's slot, for leave(). */
+  enter(res: ServerResponse): number {
+    const slot = this.free.pop() ?? this.answers.length;
+    this.answers[slot] = res;
+    this.count++;
+    return slot;
   }
 
-  leave(res: ServerResponse): void {
-    this.answers.delete(res);
-    if (this.answers.size > 0 || this.waiters.length === 0) return;
+  /** Once for each enter(), with the slot it gave. */
+  leave(slot: number): void {
+    this.answers[slot] = undefined;
+    this.free.push(slot);
+    this.count--;
+    if (this.count > 0 || this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -33,6 +50,7 @@ export class InFlight {
    */
   closeConnectionsAfterAnswers(): void {
     for (const res of this.answers) {
+      if (res === undefined) continue;
       if (!res.headersSent) res.setHeader('connection', 'close');
       else this.keep(res.socket);
     }
@@ -63,7 +81,7 @@ export class InFlight {
 
   /** Resolves once nothing is in flight (at once when nothing is). */
   idle(): Promise<void> {
-    if (this.answers.size === 0) return Promise.resolve();
+    if (this.count === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 }

@@ -72,12 +72,12 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
       );
     }
     if (overloaded(req, res)) return;
-    inFlight.enter(res);
+    const slot = inFlight.enter(res);
     let over = false;
     const end = (): void => {
       if (over) return;
       over = true;
-      inFlight.leave(res);
+      inFlight.leave(slot);
       cutIfNotTaken(res, limits.bodyTimeoutMs);
     };
     // `Expect: 100-continue` is answered only now: a request refused above, or too large by its content-length,
@@ -144,11 +144,11 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
       return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
     }
     if (overloaded(req, res)) return;
-    inFlight.enter(res);
+    const slot = inFlight.enter(res);
     try {
       await forwardModels(targets, res, inbound);
     } finally {
-      inFlight.leave(res);
+      inFlight.leave(slot);
     }
   }
 
