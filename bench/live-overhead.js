@@ -127,7 +127,6 @@ export async function overheadScenario({ startProxy, startRollout, planYaml, wai
       completed: results.reduce((s, r) => s + r.completed, 0),
       errors: results.reduce((s, r) => s + r.errors, 0),
       dropped: results.reduce((s, r) => s + r.dropped, 0),
-      late: results.reduce((s, r) => s + r.late, 0),
     };
   };
   const byHand = () => {
@@ -178,7 +177,7 @@ export async function overheadScenario({ startProxy, startRollout, planYaml, wai
       const started = Date.now();
       const figures = await round();
       log(
-        `  ${figures.kind}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${figures.errors} errors, ${figures.dropped} dropped, ${figures.late} late (${Date.now() - started} ms)`,
+        `  ${figures.kind}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${figures.errors} errors, ${figures.dropped} dropped (${Date.now() - started} ms)`,
       );
       rounds.push(figures);
     }

@@ -1,15 +1,10 @@
 // An open-model HTTP client for the proxy benchmark: requests leave on a fixed schedule whatever the answers
 // do (beyond MAX_IN_FLIGHT, or the client's own `maxInFlight`, they are dropped and counted), each timed to its first
-// body byte and to its end. A request whose time passed by more than LATE_MS when the client gets to it (its own
-// event loop stalled: a GC, a loaded machine) is not sent but counted late: sent then, with every other one due
-// meanwhile, it would be a burst the schedule never asked for, and the proxy's latency under it would be the
-// client's stall, not the proxy's.
+// body byte and to its end.
 import { Pool } from 'undici';
 import { percentile, round } from './util.js';
 
 const MAX_IN_FLIGHT = 4000;
-/** How far past its time a request may still leave: a few of the 1 ms ticks' lateness, not a stall. */
-const LATE_MS = 10;
 
 /**
  * `maxInFlight` lower than the default keeps a loaded machine's stalls from queueing thousands of requests in the
@@ -26,7 +21,6 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
       let completed = 0;
       let errors = 0;
       let dropped = 0;
-      let late = 0;
       let inFlight = 0;
       let peakInFlight = 0;
       let sent = 0;
@@ -47,7 +41,6 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
             completed,
             errors,
             dropped,
-            late,
             peakInFlight,
             achievedRate: round(completed / ((ended - started) / 1000), 0),
             latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3) },
@@ -93,13 +86,10 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
           );
         };
         const tick = () => {
-          const now = performance.now();
-          const due = Math.min(total, Math.floor((now - started) / interval) + 1);
+          const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
           while (sent < due) {
-            const lateBy = now - (started + sent * interval);
             sent++;
-            if (lateBy > LATE_MS) late++;
-            else fire();
+            fire();
           }
           if (sent < total) setTimeout(tick, 1);
           else {
