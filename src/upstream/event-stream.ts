@@ -18,32 +18,12 @@ function lineEnd(text: string, from: number): number {
   return cr === text.length - 1 ? -1 : cr;
 }
 
-/** Whether the line at `at` starts with `data:`. Spelled out: a loop over the name's characters is slower. */
-function isData(text: string, at: number): boolean {
-  return (
-    text.charCodeAt(at) === 0x64 &&
-    text.charCodeAt(at + 1) === 0x61 &&
-    text.charCodeAt(at + 2) === 0x74 &&
-    text.charCodeAt(at + 3) === 0x61 &&
-    text.charCodeAt(at + 4) === COLON
-  );
-}
-
-/** Whether the line at `at` starts with `event:`. */
-function isEvent(text: string, at: number): boolean {
-  return (
-    text.charCodeAt(at) === 0x65 &&
-    text.charCodeAt(at + 1) === 0x76 &&
-    text.charCodeAt(at + 2) === 0x65 &&
-    text.charCodeAt(at + 3) === 0x6e &&
-    text.charCodeAt(at + 4) === 0x74 &&
-    text.charCodeAt(at + 5) === COLON
-  );
-}
-
-/** Whether the line at `at` starts with `id:`. */
-function isId(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 0x69 && text.charCodeAt(at + 1) === 0x64 && text.charCodeAt(at + 2) === COLON;
+/** Whether the line at `at` starts with `name` and a colon (`data:`, `event:`, `id:`). */
+function fieldIs(text: string, at: number, name: string): boolean {
+  const n = name.length;
+  if (text.charCodeAt(at + n) !== COLON) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(at + i) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 export class EventStreamParser {
@@ -82,13 +62,6 @@ export class EventStreamParser {
     if (text.indexOf('\r') < 0) {
       // Most streams end their lines with LF alone: one search a line.
       for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-        if (this.dataLines === 0 && text.charCodeAt(end + 1) === LF && isData(text, start)) {
-          // An event of one data line (most are): out at once, its blank line with it.
-          this.addData(text.slice(valueStart(text, start + 5), end));
-          this.dispatch();
-          start = end + 2;
-          continue;
-        }
         this.line(text, start, end);
         start = end + 1;
       }
@@ -104,13 +77,14 @@ export class EventStreamParser {
 
   private line(text: string, start: number, end: number): void {
     if (start === end) return this.dispatch();
-    if (isData(text, start)) return this.addData(text.slice(valueStart(text, start + 5), end));
-    if (isEvent(text, start)) {
+    const c = text.charCodeAt(start);
+    if (c === COLON) return;
+    if (c === 0x64 && fieldIs(text, start, 'data')) return this.addData(text.slice(valueStart(text, start + 5), end));
+    if (c === 0x65 && fieldIs(text, start, 'event')) {
       this.type = text.slice(valueStart(text, start + 6), end) || undefined;
       return;
     }
-    if (isId(text, start)) return this.setId(text.slice(valueStart(text, start + 3), end));
-    if (text.charCodeAt(start) === COLON) return;
+    if (c === 0x69 && fieldIs(text, start, 'id')) return this.setId(text.slice(valueStart(text, start + 3), end));
     // A field name without a colon has an empty value; other fields (retry, unknown ones) mean nothing here.
     const colon = text.indexOf(':', start);
     if (colon >= 0 && colon < end) return;
