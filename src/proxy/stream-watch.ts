@@ -2,11 +2,10 @@
 // the end the reply (content, finish reason, usage, tools) or why the stream was bad. The bytes themselves go to
 // the client untouched; this only watches them.
 import { isAscii } from 'node:buffer';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
-import type { EventSourceMessage } from 'eventsource-parser';
 import { charsAfterLineBreak } from '../upstream/answer-limit.js';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
-import { EventStreamParser } from '../upstream/event-stream.js';
 
 export class StreamWatch {
   /**
@@ -17,7 +16,7 @@ export class StreamWatch {
    */
   private decoder?: StringDecoder;
   private first = true;
-  private readonly parser = new EventStreamParser((event) => this.onEvent(event));
+  private readonly parser: EventSourceParser;
   private done = false;
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
@@ -35,17 +34,19 @@ export class StreamWatch {
     private readonly maxLine = Infinity,
     /** Told the stream's response id as soon as an event names it (before the client can continue it). */
     private readonly onResponseId?: (id: string) => void,
-  ) {}
-
-  private onEvent(event: EventSourceMessage): void {
-    // Past the terminator or an error nothing more is judged (the bytes still pass).
-    if (this.done || this.error !== undefined) return;
-    const step = this.reader.event(event);
-    // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
-    if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
-    if (step.error !== undefined) this.error = step.error;
-    if (step.done) this.done = true;
-    if (step.responseId !== undefined) this.onResponseId?.(step.responseId);
+  ) {
+    this.parser = createParser({
+      onEvent: (event) => {
+        // Past the terminator or an error nothing more is judged (the bytes still pass).
+        if (this.done || this.error !== undefined) return;
+        const step = this.reader.event(event);
+        // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
+        if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
+        if (step.error !== undefined) this.error = step.error;
+        if (step.done) this.done = true;
+        if (step.responseId !== undefined) this.onResponseId?.(step.responseId);
+      },
+    });
   }
 
   feed(chunk: Buffer): void {

@@ -1,9 +1,9 @@
 // One chat attempt: send, read (collected or streamed), and turn what came back into a reply or a failure.
+import { createParser } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
 import { classifyStatus, header, parseErrorBody, type HeaderMap } from './classify.js';
 import type { FailureFacts } from './describe.js';
 import type { Dialect, DialectReply } from './dialect.js';
-import { EventStreamParser } from './event-stream.js';
 import { exchange, type ExchangeLimits, type ExchangeRequest } from './http.js';
 import { parseJson } from './shape.js';
 
@@ -38,12 +38,14 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
   let done = false;
   let streamError: string | undefined;
   let firstTokenAt: number | undefined;
-  const parser = new EventStreamParser((event) => {
-    if (done || streamError !== undefined) return;
-    const step = reader.event(event);
-    if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.now();
-    if (step.error !== undefined) streamError = step.error;
-    if (step.done) done = true;
+  const parser = createParser({
+    onEvent(event) {
+      if (done || streamError !== undefined) return;
+      const step = reader.event(event);
+      if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.now();
+      if (step.error !== undefined) streamError = step.error;
+      if (step.done) done = true;
+    },
   });
   const result = await exchange(dispatcher, request, {
     ...limits,

@@ -29,17 +29,8 @@ function reasoningText(message: JsonObject): string {
   return (str(message.reasoning_content) ?? '') + (str(message.reasoning) ?? '');
 }
 
-interface ToolCalls {
-  readonly indexes: readonly number[];
-  readonly chars: number;
-}
-
-/** What toolCallsOf says of the messages and deltas (most) that call no tool: one object for them all. */
-const NO_TOOL_CALLS: ToolCalls = Object.freeze({ indexes: Object.freeze([]), chars: 0 });
-
 /** Tool calls in a message or delta, with the length of their arguments. */
-function toolCallsOf(message: JsonObject): ToolCalls {
-  if (!Array.isArray(message.tool_calls) && !isObject(message.function_call)) return NO_TOOL_CALLS;
+function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } {
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
   const indexes: number[] = [];
   let chars = 0;
@@ -132,8 +123,7 @@ const MAX_TEMPLATES = 4;
  */
 export function openAiStreamReader(options: { fastPath?: boolean; templates?: TemplateMemory } = {}): StreamReader {
   const reply: DialectReply = { content: '' };
-  // Made at the first tool call: most streams carry none.
-  let toolIndexes: Set<number> | undefined;
+  const toolIndexes = new Set<number>();
   let chunks = 0;
   let done = false;
   // Spellings of plain text chunks (src/upstream/openai-delta.ts), and how many this stream learnt.
@@ -169,8 +159,7 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
       if (error !== undefined) return { error: `the stream carried an error: ${error}` };
       chunks += 1;
       reply.servedModel = str(chunk.model) ?? reply.servedModel;
-      const usage = openAiUsage(chunk.usage);
-      reply.usage = usage ?? reply.usage;
+      reply.usage = openAiUsage(chunk.usage) ?? reply.usage;
       const choice: unknown = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
       if (!isObject(choice)) return {};
       reply.finishReason = str(choice.finish_reason) ?? reply.finishReason;
@@ -180,20 +169,19 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
       const reasoning = reasoningText(choice.delta).length;
       if (reasoning > 0) reply.reasoningChars = (reply.reasoningChars ?? 0) + reasoning;
       const tools = toolCallsOf(choice.delta);
+      for (const index of tools.indexes) toolIndexes.add(index);
       if (tools.indexes.length > 0) {
-        toolIndexes ??= new Set();
-        for (const index of tools.indexes) toolIndexes.add(index);
         reply.toolCalls = toolIndexes.size;
         reply.toolChars = (reply.toolChars ?? 0) + tools.chars;
       }
       if (isRefusal(choice.delta)) reply.refusal = true;
       // A chunk the reader took only text from (no error, usage or finish reason: checked above) may be the
       // spelling of the next ones.
-      if (learnt < MAX_TEMPLATES && usage === undefined && str(choice.finish_reason) === undefined && isOnlyContent(choice.delta)) {
+      if (learnt < MAX_TEMPLATES && openAiUsage(chunk.usage) === undefined && str(choice.finish_reason) === undefined && isOnlyContent(choice.delta)) {
         learnt++;
         const template = learnTemplate(message.data, chunk);
         if (template) templates.learn(template);
-      } else if (learnt < MAX_TEMPLATES && known === undefined && usage === undefined && carriesNoText(choice.delta)) {
+      } else if (learnt < MAX_TEMPLATES && known === undefined && openAiUsage(chunk.usage) === undefined && carriesNoText(choice.delta)) {
         // Usage differs from stream to stream, and text from chunk to chunk: only chunks with neither recur whole.
         learnt++;
         const whole = learnWholeTemplate(message.data, chunk);
