@@ -63,6 +63,9 @@ const LIMIT_MS = {
   startup: 600_000,
 };
 
+/** Set by Ctrl-C or SIGTERM: the benchmark running is stopped and no other starts. */
+let stopped = false;
+
 function runChild(name, env) {
   const out = path.join(os.tmpdir(), `bluegreen-bench-${name}-${process.pid}.json`);
   rmSync(out, { force: true });
@@ -70,10 +73,28 @@ function runChild(name, env) {
   const started = Date.now();
   const ticks = cpuTicks();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env, BENCH_OUT: out } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS[name] * (QUICK ? 0.5 : 1));
+    // Its own process group, so a timeout kills what it started too (proxies, upstreams: killed alone, it left them
+    // running, and the next benchmark measured beside them). Ctrl-C reaches only the terminal's group: passed on.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env, BENCH_OUT: out }, detached: true });
+    const signalGroup = (signal) => {
+      try {
+        process.kill(-(child.pid ?? 0), signal);
+      } catch {
+        // The group has gone already.
+      }
+    };
+    const timer = setTimeout(() => signalGroup('SIGKILL'), LIMIT_MS[name] * (QUICK ? 0.5 : 1));
+    const passOn = (signal) => {
+      signalGroup(signal);
+      process.exitCode = signal === 'SIGINT' ? 130 : 143;
+      stopped = true;
+    };
+    process.on('SIGINT', passOn);
+    process.on('SIGTERM', passOn);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      process.off('SIGINT', passOn);
+      process.off('SIGTERM', passOn);
       const seconds = round((Date.now() - started) / 1000, 1);
       let result;
       try {
@@ -119,6 +140,7 @@ if (onlyArg && existsSync(file)) {
 const results = {};
 const suiteStart = Date.now();
 for (const name of selected) {
+  if (stopped) break;
   process.stderr.write(`\n== ${name}${QUICK ? ' (quick)' : ''}\n`);
   const env = {};
   // Later benchmarks run at a share of the rate the throughput benchmark found, unless told otherwise.
@@ -316,4 +338,5 @@ process.stdout.write(
 );
 process.stdout.write(`${table(rows())}\n\nsuite: ${summary.suiteSeconds} s; results in ${path.relative(process.cwd(), file) || file}\n`);
 const failed = Object.values(results).some((r) => r.error);
-process.exitCode = failed ? 1 : 0;
+// An interrupted run keeps its signal's code (130, 143) over the targets' verdict.
+if (!stopped) process.exitCode = failed ? 1 : 0;
