@@ -34,7 +34,12 @@ it('an interrupted rollout whose proxy is down at the rollback puts it on blue o
   cleanup.push(async () => void (rollout.exitCode === null && rollout.signalCode === null && rollout.kill('SIGKILL')));
   let stderr = '';
   rollout.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await until(() => first.route()?.greenWeight === 0.5 && app.arms.green > 0, 'green answers in stage 1');
+  // A rollout that ended before (it failed the whole suite once, 60 s on this wait, not alone) says why at once.
+  const running = () => {
+    if (rollout.exitCode !== null || rollout.signalCode !== null) throw new Error(`the rollout ended (${rollout.exitCode ?? rollout.signalCode}): ${stderr}`);
+    return true;
+  };
+  await until(() => running() && first.route()?.greenWeight === 0.5 && app.arms.green > 0, 'green answers in stage 1');
   // The proxy saves the route before it answers: killed before the rollout had its answer (the lease it runs to),
   // the rollback did not know to retry (under load). The stage has begun once the rollout journaled it.
   await until(journalHas(dir, 'stage_started'), 'the rollout to have the stage 1 answer');
