@@ -16,6 +16,7 @@ it('the real renderer returns to column 0 and clears the line before its first f
   await handle.waitUntilExit();
   const output = written.join('');
   expect(output.startsWith(CLEAR_LINE)).toBe(true);
-  expect(output.indexOf('frame one')).toBeGreaterThan(0);
+  // Under CI=true ink writes only the last frame, at unmount: either frame is the first one written.
+  expect(output.search(/frame (one|two)/)).toBeGreaterThan(0);
   expect(output.split(CLEAR_LINE)).toHaveLength(2);
 });
