@@ -22,7 +22,7 @@ const fixture = liveFixture();
 const asRoot = process.getuid?.() === 0;
 const other = asRoot ? { uid: 65534, gid: 65534 } : {};
 
-/** Lets nobody through the folders above `dir` (the test run's temporary folders are private to their owner). */
+/** Lets nobody through the folders above `dir` (the test run's temporary folders, or the clone's, may be private to their owner). */
 function traversable(dir: string): void {
   for (let up = path.dirname(dir); up !== path.dirname(up); up = path.dirname(up)) {
     const { mode } = statSync(up);
@@ -53,7 +53,8 @@ it('puts the proxy and the hook back on blue first, then says it could not recor
   onTestFinished(() => chmodSync(stateDir, 0o755));
   // The plan's folder stays writable for the hook's log.
   chmodSync(dir, 0o777);
-  if (asRoot) for (const folder of [stateDir, dir]) traversable(folder);
+  // BIN too: a clone in a private folder (mktemp -d) was out of nobody's reach (MODULE_NOT_FOUND, exit 1).
+  if (asRoot) for (const folder of [stateDir, dir, BIN]) traversable(folder);
 
   const rollback = killAfterTest(
     spawn(process.execPath, [BIN, 'rollback', '--state-dir', stateDir], {
