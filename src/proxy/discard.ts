@@ -3,11 +3,16 @@
 // mid-write (a socket closed with unread bytes sends RST, and the client loses the answer it has not read yet:
 // the openai SDK then reports "Connection error." and, by default, retries the same refused request). So the
 // rest is discarded and the connection kept, bounded like nginx's lingering close: past DISCARD_FACTOR x
-// max_body_bytes more bytes, or body_timeout, the connection is cut.
+// max_body_bytes more bytes, or body_timeout, the proxy half-closes (FIN after the answer) and goes on reading
+// for a short while, so the client reads its answer and closes; only a client that still sends is then reset.
+// (Destroying the socket at once there sent RST while the client was still writing: a client that had not read
+// the answer yet lost it, seen in CI as a 413 never arriving.)
 import type { IncomingMessage } from 'node:http';
 
 /** How many times max_body_bytes a refused request may still send before its connection is cut. */
 export const DISCARD_FACTOR = 4;
+/** How long a half-closed connection is still read (nginx's lingering_timeout is 5 s) before it is reset. */
+export const LINGER_MS = 5_000;
 
 export const CLOSE = Object.freeze({ connection: 'close' });
 const KEEP = Object.freeze({});
@@ -23,14 +28,23 @@ export function discardRest(req: IncomingMessage, maxBodyBytes: number, timeoutM
   req.resume();
   if (Number.isFinite(declared) && declared > budget) return CLOSE;
   let seen = 0;
-  const cut = (): void => {
+  let lingering = false;
+  const reset = (): void => {
     clearTimeout(timer);
     req.socket.destroy();
   };
-  const timer = setTimeout(cut, timeoutMs);
+  // FIN after the answer, then read on (discarding) until the client closes or LINGER_MS pass. No byte bound
+  // here: the client may have its socket buffers' worth (megabytes) in flight before it reads the FIN.
+  const cut = (): void => {
+    clearTimeout(timer);
+    lingering = true;
+    req.socket.end();
+    timer = setTimeout(reset, Math.min(LINGER_MS, timeoutMs));
+  };
+  let timer = setTimeout(cut, timeoutMs);
   req.on('data', (chunk: Buffer) => {
     seen += chunk.length;
-    if (seen > budget) cut();
+    if (seen > budget && !lingering) cut();
   });
   req.once('end', () => clearTimeout(timer));
   req.once('close', () => clearTimeout(timer));
