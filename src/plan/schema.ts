@@ -407,9 +407,10 @@ export const proxyLimitsSchema = z.strictObject({
     .default(4096)
     .meta({ description: 'Client connections open at once (idle keep-alive ones included); more are closed at once, so no one can exhaust file descriptors' }),
   max_mirror_in_flight: countUpTo(100_000).default(64).meta({ description: 'Mirror copies running at once on green; more are dropped and counted' }),
-  max_response_bytes: byteSize
-    .default(16 * 1024 * 1024)
-    .meta({ description: 'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green)' }),
+  max_response_bytes: byteSize.default(16 * 1024 * 1024).meta({
+    description:
+      'Largest non-streamed (or error) upstream answer read; a larger one fails as bad_response (502, or blue answers for green). A stream passes whole, but a line, or text in all, past it counts as bad_response',
+  }),
   max_stream_duration: timeLimit.default(30 * 60_000).meta({
     description:
       "Longest a streamed answer may go on after its first byte (upstream.timeout.request bounds the wait for that byte, timeout.idle each silence after it); then it is cut as the arm's timeout",

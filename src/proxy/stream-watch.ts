@@ -4,8 +4,9 @@
 import { isAscii } from 'node:buffer';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
-import { charsAfterLineBreak } from '../upstream/answer-limit.js';
+import { charsAfterLineBreak, textCapped } from '../upstream/answer-limit.js';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
+import { errorText } from '../core/errors.js';
 
 export class StreamWatch {
   /**
@@ -17,6 +18,7 @@ export class StreamWatch {
   private decoder?: StringDecoder;
   private first = true;
   private readonly parser: EventSourceParser;
+  private readonly reader: StreamReader;
   private done = false;
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
@@ -28,13 +30,14 @@ export class StreamWatch {
 
   constructor(
     /** The dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
-    private readonly reader: StreamReader,
+    reader: StreamReader,
     private readonly now: () => number,
-    /** Longest line the parser may hold: past it the stream is bad and no longer read (the bytes still pass). */
+    /** Longest line the parser may hold, and most text the reader may: past either the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
     /** Told the stream's response id as soon as an event names it (before the client can continue it). */
     private readonly onResponseId?: (id: string) => void,
   ) {
+    this.reader = textCapped(reader, maxLine, 'proxy.limits.max_response_bytes');
     this.parser = createParser({
       onEvent: (event) => {
         // Past the terminator or an error nothing more is judged (the bytes still pass).
@@ -63,7 +66,12 @@ export class StreamWatch {
       this.error = `a stream line is longer than ${this.maxLine} characters (proxy.limits.max_response_bytes)`;
       return;
     }
-    this.parser.feed(text);
+    try {
+      this.parser.feed(text);
+    } catch (error) {
+      // Read after the write, in a microtask (feedAfterWrite): a throw there would end the whole proxy.
+      this.error = `the stream could not be read: ${errorText(error)}`;
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
-// How much of an upstream's answer a reader may hold: a body read whole, or a stream line not ended yet. An
+// How much of an upstream's answer a reader may hold: a body read whole, a stream line not ended yet, or a
+// stream's text. An
 // upstream sending without end (a broken relay, a wrong base_url) would otherwise be held until the request
 // timeout, once per request in flight: a rollout grew to 2.7 GB and could be killed for memory, leaving its hook's
 // weights where they were. The proxy's limit is proxy.limits.max_response_bytes, whose default this is.
+import type { StreamReader } from './dialect.js';
 
 /** Largest answer read whole, and longest stream line held, by the traffic path (16 MiB). */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
@@ -16,4 +18,23 @@ export function charsAfterLineBreak(text: string): number {
     if (c === 0x0a || c === 0x0d) return text.length - 1 - i;
   }
   return -1;
+}
+
+/**
+ * `reader`, failing its stream once the text it holds passes `maxChars`. A reader keeps the answer's text for the
+ * quality checks, so a stream of endless short lines (each under the line bound) grew it without end: a 540 MB
+ * answer passed V8's longest string and crashed the proxy (RangeError in a microtask). Past the bound the stream
+ * is a bad_response, read no further (its bytes still reach a proxy's client).
+ */
+export function textCapped(reader: StreamReader, maxChars: number, limitName = ''): StreamReader {
+  const error = `the answer's text is longer than ${maxChars} characters${limitName && ` (${limitName})`}`;
+  let held = 0;
+  return {
+    event(message) {
+      const step = reader.event(message);
+      if (step.delta !== undefined && (held += step.delta.length) > maxChars) return { error };
+      return step;
+    },
+    finish: () => reader.finish(),
+  };
 }

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { classifyStatus, header, parseErrorBody, type HeaderMap } from './classify.js';
 import type { FailureFacts } from './describe.js';
 import type { Dialect, DialectReply } from './dialect.js';
+import { MAX_ANSWER_BYTES, textCapped } from './answer-limit.js';
 import { exchange, type ExchangeLimits, type ExchangeRequest } from './http.js';
 import { parseJson } from './shape.js';
 
@@ -34,7 +35,7 @@ async function collected(dispatcher: Dispatcher, dialect: Dialect, request: Exch
 }
 
 async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: ExchangeRequest, limits: ExchangeLimits): Promise<AttemptOutcome> {
-  const reader = dialect.streamReader();
+  const reader = textCapped(dialect.streamReader(), MAX_ANSWER_BYTES);
   let done = false;
   let streamError: string | undefined;
   let firstTokenAt: number | undefined;

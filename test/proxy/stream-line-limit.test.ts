@@ -27,11 +27,50 @@ describe('StreamWatch line bound', () => {
     expect(watch.failure).toBeUndefined();
     expect(watch.end()).toMatchObject({ ok: true, reply: { content: 'hi'.repeat(50) } });
   });
+
+  it('fails a stream whose text passes the bound in short lines: the reader holds the text (hostile21)', () => {
+    // Without the bound a 540 MB streamed answer passed V8's longest string in the reader and crashed the proxy.
+    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
+    const line = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content: 'x'.repeat(30) } }] })}\n\n`;
+    for (let i = 0; i < 3; i++) watch.feed(Buffer.from(line));
+    expect(watch.failure).toBeUndefined();
+    watch.feed(Buffer.from(line));
+    expect(watch.failure).toBe("the answer's text is longer than 100 characters (proxy.limits.max_response_bytes)");
+  });
+
+  it('a reader that throws fails the stream, not the process (chunks are read in a microtask)', async () => {
+    const throwing = {
+      event: () => {
+        throw new RangeError('Invalid string length');
+      },
+      finish: () => ({ ok: true as const, reply: { content: '' } }),
+    };
+    const watch = new StreamWatch(throwing, now, 100);
+    watch.feedAfterWrite(Buffer.from('data: {}\n\n'));
+    await Promise.resolve();
+    expect(watch.failure).toBe('the stream could not be read: Invalid string length');
+    expect(watch.end()).toEqual({ ok: false, reason: 'the stream could not be read: Invalid string length' });
+  });
 });
 
 describe('a streamed answer with a line longer than max_response_bytes', () => {
   it('reaches the client whole and counts as bad_response (the line spans several reads)', async () => {
     const long = `data: {"model":"blue-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(300_000)}"}}]}\n\ndata: [DONE]\n\n`;
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(long);
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 1000 } }' }), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 0);
+    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
+    expect(await res.text()).toBe(long);
+    await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
+    expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
+  });
+
+  it('reaches the client whole and counts as bad_response when its text, in short lines, passes the limit', async () => {
+    const line = `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: 'x'.repeat(100) } }] })}\n\n`;
+    const long = `${line.repeat(20)}data: [DONE]\n\n`;
     const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(long);

@@ -72,4 +72,29 @@ describe('an upstream answer larger than any answer', () => {
     expect(result).toMatchObject({ ok: true });
     expect(result.content).toHaveLength(count * 1000);
   });
+
+  it("is a bad_response once the stream's text is longer than the limit, though its lines are short", async () => {
+    // hostile21: endless short lines grew the reader's text without bound (V8's longest string, ~512 MiB, was
+    // the only end); without the bound this client reads all four times the limit and calls it a success.
+    const line = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x'.repeat(64 * 1024) } }] })}\n\n`;
+    const chunk = Buffer.from(line.repeat(16));
+    const endless: Handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let left = Math.ceil((4 * MAX_ANSWER_BYTES) / (16 * 64 * 1024));
+      const pump = (): void => {
+        while (!res.destroyed && left > 0) {
+          left--;
+          if (!res.write(chunk)) return;
+        }
+        if (left === 0) res.end('data: [DONE]\n\n');
+      };
+      res.on('drain', pump);
+      res.on('close', () => res.off('drain', pump));
+      pump();
+    };
+    const { client } = await scriptedClient(endless, { model: 'm', apiKey: 'sk-test-answer-size', upstream, random: () => 0 });
+    const result = await client.send({ messages: [{ role: 'user', content: 'hi' }], stream: true, maxTokens: 5, params: {}, source: 'synthetic' });
+    expect(result).toMatchObject({ ok: false, failure: 'bad_response' });
+    expect(result.errorMessage).toContain(`the answer's text is longer than ${MAX_ANSWER_BYTES} characters`);
+  });
 });
