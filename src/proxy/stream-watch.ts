@@ -66,6 +66,10 @@ export class StreamWatch {
       this.error = `a stream line is longer than ${this.maxLine} characters (proxy.limits.max_response_bytes)`;
       return;
     }
+    this.parse(text);
+  }
+
+  private parse(text: string): void {
     try {
       this.parser.feed(text);
     } catch (error) {
@@ -104,7 +108,7 @@ export class StreamWatch {
   end(): ParseOutcome {
     this.catchUp();
     // A last event without its blank line still counts.
-    if (!this.done && this.error === undefined) this.parser.feed('\n\n');
+    if (!this.done && this.error === undefined) this.parse('\n\n');
     if (this.error !== undefined) return { ok: false, reason: this.error };
     return this.reader.finish();
   }

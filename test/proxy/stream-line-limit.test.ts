@@ -50,6 +50,10 @@ describe('StreamWatch line bound', () => {
     await Promise.resolve();
     expect(watch.failure).toBe('the stream could not be read: Invalid string length');
     expect(watch.end()).toEqual({ ok: false, reason: 'the stream could not be read: Invalid string length' });
+    // A last event without its blank line is read at the end: the same there.
+    const unended = new StreamWatch(throwing, now, 100);
+    unended.feed(Buffer.from('data: {}'));
+    expect(unended.end()).toEqual({ ok: false, reason: 'the stream could not be read: Invalid string length' });
   });
 });
 
