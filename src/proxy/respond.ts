@@ -3,6 +3,7 @@
 import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { LINGER_MS } from './discard.js';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
@@ -222,6 +223,11 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? '431 Request Header Fields Too Large'
         : '400 Bad Request';
-  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-  else socket.destroy();
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+  // FIN after the answer (a reset at once could reach the client before it read it), then cut after a linger: a
+  // client that never closes its side (slowloris past header_timeout) kept the socket, and its place under
+  // max_connections, for good (hostile21: 100 such connections held 100 descriptors 80 s after their 408).
+  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('close', () => clearTimeout(reset));
 }

@@ -231,6 +231,30 @@ describe('limits', () => {
     expect(scripted.seen).toHaveLength(0);
   });
 
+  it('cuts a connection whose headers timed out once its linger is over, though the client never closes its side', { timeout: 60_000 }, async () => {
+    // hostile21: after the 408 and the proxy's FIN, a client that kept its side open held the connection (a file
+    // descriptor, a place under max_connections) for good: slowloris past header_timeout.
+    const scripted = await answering();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { header_timeout: 200ms } }' }), { env: { UPSTREAM_KEY } });
+    const url = new URL(running.proxy.url);
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true }, () =>
+        socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n'),
+      );
+      let text = '';
+      let poke: NodeJS.Timeout | undefined;
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      // The proxy's FIN: the client keeps writing a byte now and then, which a socket the proxy closed answers with a reset.
+      socket.on('end', () => (poke = setInterval(() => socket.write('x'), 100)));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(poke);
+        resolve(text);
+      });
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+  });
+
   it("answers malformed bodies and unknown paths in the dialect's shape and forwards neither", async () => {
     const scripted = await answering();
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
