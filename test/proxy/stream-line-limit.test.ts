@@ -57,33 +57,29 @@ describe('StreamWatch line bound', () => {
   });
 });
 
-describe('a streamed answer with a line longer than max_response_bytes', () => {
-  it('reaches the client whole and counts as bad_response (the line spans several reads)', async () => {
-    const long = `data: {"model":"blue-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(300_000)}"}}]}\n\ndata: [DONE]\n\n`;
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(long);
-    });
-    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 1000 } }' }), { env: { UPSTREAM_KEY } });
-    setRoute(running.proxy, 0);
-    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
-    expect(await res.text()).toBe(long);
-    await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
-    expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
+/** Streams `long` through a proxy whose max_response_bytes is 1000: it must reach the client whole and count as bad_response. */
+async function expectPassedWholeAsBadResponse(long: string): Promise<void> {
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(long);
+  });
+  const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 1000 } }' }), { env: { UPSTREAM_KEY } });
+  setRoute(running.proxy, 0);
+  const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
+  expect(await res.text()).toBe(long);
+  await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
+  expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
+}
+
+describe('a streamed answer past max_response_bytes', () => {
+  it('reaches the client whole and counts as bad_response when a line is longer (the line spans several reads)', async () => {
+    await expectPassedWholeAsBadResponse(
+      `data: {"model":"blue-model","choices":[{"index":0,"delta":{"content":"${'x'.repeat(300_000)}"}}]}\n\ndata: [DONE]\n\n`,
+    );
   });
 
   it('reaches the client whole and counts as bad_response when its text, in short lines, passes the limit', async () => {
     const line = `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: 'x'.repeat(100) } }] })}\n\n`;
-    const long = `${line.repeat(20)}data: [DONE]\n\n`;
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(long);
-    });
-    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 1000 } }' }), { env: { UPSTREAM_KEY } });
-    setRoute(running.proxy, 0);
-    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
-    expect(await res.text()).toBe(long);
-    await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
-    expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
+    await expectPassedWholeAsBadResponse(`${line.repeat(20)}data: [DONE]\n\n`);
   });
 });
