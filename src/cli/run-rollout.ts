@@ -72,7 +72,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock(lockOwner(plan.name, clock.now(), ctx.env));
   const closers: Closers = [() => lock.release()];
-  const startup = guardStartup(options.signals ?? process);
+  const startup = guardStartup(options.signals ?? process, [ctx.stdout, ctx.stderr]);
   closers.unshift(() => startup.dispose());
   try {
     const settled = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
@@ -103,8 +103,9 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
     await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
     const signals = options.signals ?? process;
+    // A signal or a closed output since the last step stops the start here, before the reporter draws anything.
+    startup.started();
     const reporter = options.attachReporter(reporterTarget(engine, live), { interrupt: () => signals.emit('SIGINT') });
-    startup.dispose();
     closers.unshift(
       routeStopSignals(engine, {
         events: signals,

@@ -107,20 +107,36 @@ const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.s
 
 /**
  * Before the engine exists (lock, endpoints, preflight, traffic files), a signal stops the start-up: nothing has
- * moved traffic yet, so the rollout does not start, the lock is released and the exit code names the signal.
- * `step` races each awaited step against the signal, so a preflight waiting on a silent upstream stops at once.
+ * moved traffic yet, so the rollout does not start, the lock is released and the exit code names the signal. So
+ * does an output failing to write (EPIPE: its reader gone), as a hangup: nobody would watch the rollout.
+ * `step` races each awaited step against the signal, so a preflight waiting on a silent upstream stops at once;
+ * `started` throws what came after the last step, so nothing that came during the start-up is lost.
  */
-export function guardStartup(events: NodeJS.EventEmitter): { step<T>(work: Promise<T>): Promise<T>; dispose(): void } {
+export function guardStartup(
+  events: NodeJS.EventEmitter,
+  outputs: readonly NodeJS.EventEmitter[] = [],
+): { step<T>(work: Promise<T>): Promise<T>; started(): void; dispose(): void } {
   let stop: ((error: CliError) => void) | undefined;
   let stopped: CliError | undefined;
+  const stopWith = (error: CliError): void => {
+    stopped ??= error;
+    stop?.(stopped);
+  };
   const handlers = SIGNALS.map((signal) => {
-    const handler = (): void => {
-      stopped ??= new CliError(`interrupted by ${signal} while starting: no traffic was moved and the rollout did not start`, SIGNAL_EXIT[signal]);
-      stop?.(stopped);
-    };
+    const handler = (): void =>
+      stopWith(new CliError(`interrupted by ${signal} while starting: no traffic was moved and the rollout did not start`, SIGNAL_EXIT[signal]));
     events.on(signal, handler);
     return [signal, handler] as const;
   });
+  const onOutputClosed = (): void =>
+    stopWith(
+      new CliError('its output closed while starting (nobody would watch the rollout): no traffic was moved and the rollout did not start', EXIT.sighup),
+    );
+  for (const output of outputs) output.on('error', onOutputClosed);
+  const dispose = (): void => {
+    for (const [signal, handler] of handlers) events.off(signal, handler);
+    for (const output of outputs) output.off('error', onOutputClosed);
+  };
   return {
     step<T>(work: Promise<T>): Promise<T> {
       if (stopped) return Promise.reject(stopped);
@@ -133,8 +149,10 @@ export function guardStartup(events: NodeJS.EventEmitter): { step<T>(work: Promi
         });
       });
     },
-    dispose() {
-      for (const [signal, handler] of handlers) events.off(signal, handler);
+    started() {
+      if (stopped) throw stopped;
+      dispose();
     },
+    dispose,
   };
 }

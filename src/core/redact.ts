@@ -28,7 +28,8 @@ export interface Redactor {
  */
 export const SECRET_PREFIX_LENGTH = 12;
 
-function escapeRegExp(text: string): string {
+/** `text` as a regular expression matching it literally. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

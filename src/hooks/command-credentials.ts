@@ -5,10 +5,17 @@
 const USER_OPTIONS = ['-u', '--user', '-U', '--proxy-user'];
 const PASSWORD_OPTIONS = ['--password', '--http-password', '--proxy-password', '--ftp-password'];
 
-/** A header whose value is a credential, as a word of the command holds it (`Authorization: Bearer T`, `-Hx-api-key: T`). */
-const SECRET_HEADER = /^(?:-H|--header=)?(?:proxy-)?(?:authorization|[\w-]*api-key|[\w-]*auth-token):\s*(.+)$/is;
+/**
+ * A header whose value is a credential, as a word of the command holds it (`Authorization: Bearer T`,
+ * `-Hx-api-key: T`): group 1 is set for (Proxy-)Authorization, group 2 is the value.
+ */
+const SECRET_HEADER = /^(?:-H|--header=)?(?:proxy-)?(?:(authorization)|[\w-]*api-key|[\w-]*auth-token):\s*(.+)$/is;
 
-/** An authorization scheme ahead of the credential (`Bearer`, `Basic`, `token`): the word after it is the secret. */
+/**
+ * An authorization scheme ahead of the credential (`Bearer`, `Basic`, `token`): the word after it is the secret.
+ * Only (Proxy-)Authorization values have one: all of an api-key or auth-token header's value is the credential,
+ * spaces and all (`x-api-key: ab12 cd34` shows neither word).
+ */
 const SCHEME = /^[A-Za-z][\w-]*\s+(?=\S)/;
 
 /** `$TOKEN`, `${TOKEN}`: the shell fills it in, so the command holds no secret (a secret variable's value is redacted anyway). */
@@ -38,7 +45,7 @@ export function commandCredentials(command: string): CommandCredential[] {
       // `-u` alone is also sort's, date's, set's: only a `user:password` value is taken for curl's credentials.
       const isUser = optionValue(word, next, USER_OPTIONS) !== undefined;
       if (value !== undefined && (!isUser || value.value.includes(':'))) return [credential([value.value, value.written], isUser)];
-      const header = [word.value, word.written].map((text) => SECRET_HEADER.exec(text)?.[1]?.trim().replace(SCHEME, ''));
+      const header = [word.value, word.written].map((text) => headerCredential(text));
       if (header[0] !== undefined)
         return [
           credential(
@@ -49,6 +56,13 @@ export function commandCredentials(command: string): CommandCredential[] {
       return [];
     })
     .filter((found) => found.spellings.length > 0);
+}
+
+/** The credential a header word carries (`Authorization: Bearer T` gives `T`, `x-api-key: a b` gives `a b`). */
+function headerCredential(text: string): string | undefined {
+  const match = SECRET_HEADER.exec(text);
+  const value = match?.[2]?.trim();
+  return match?.[1] !== undefined ? value?.replace(SCHEME, '') : value;
 }
 
 /** The value `word` gives one of the options: the next word, or what follows `--option=` or a short option in its word. */

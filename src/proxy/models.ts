@@ -54,7 +54,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     sendBody(
       res,
       answer.statusCode,
-      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.redactor),
+      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.headerKeys),
       ok && !targets.mayQuoteKey(body) ? body : targets.redactor.text(body.toString('utf8')),
     );
   } catch {

@@ -8,6 +8,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
 import type { InboundDialect, ProxyErrorKind } from './inbound.js';
+import type { HeaderKeys } from './header-keys.js';
 import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
 export const ARM_HEADER = 'x-bluegreen-arm';
@@ -45,15 +46,17 @@ export interface AnswerTag {
   fallback: boolean;
 }
 
-export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, redactor?: Redactor): OutgoingHttpHeaders {
+export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, keys?: HeaderKeys): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  // An upstream may echo the key in a header as well as in a body: it must never reach the application.
-  if (redactor && !redactor.active()) redactor = undefined;
+  // An upstream may echo the key in a header as well as in a body, in its value or its name, plain or encoded
+  // (header-keys.ts): it must never reach the application. A name holding it drops the header.
+  if (keys && !keys.active()) keys = undefined;
   const hopOnly = connectionNamed(headers);
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || NOT_PASSED.has(name) || name.startsWith(OWN_PREFIX) || hopOnly?.has(name)) continue;
-    out[name] = redactor ? (Array.isArray(value) ? value.map((one) => redactor.text(one)) : redactor.text(value)) : value;
+    if (keys === undefined) out[name] = value;
+    else if (!keys.inName(name)) out[name] = Array.isArray(value) ? value.map((one) => keys.value(one)) : keys.value(value);
   }
   if (tag) {
     out[ARM_HEADER] = tag.arm;
@@ -123,6 +126,8 @@ export function sendBody(res: ServerResponse, status: number, headers: OutgoingH
 /** What a streamed answer needs to keep upstream keys from the client (src/proxy/targets.ts builds it once). */
 export interface KeyGuard {
   redactor: Redactor;
+  /** The keys as answer headers may carry them (names and encodings included). */
+  headerKeys: HeaderKeys;
   mayQuoteKey(chunk: Buffer): boolean;
   /** Catches a key split across chunks (src/proxy/split-key.ts). */
   splitKeys: SplitKeys;
@@ -149,7 +154,7 @@ class ResponseSink implements ClientSink {
   ) {}
 
   begin(status: number, headers: HeaderMap): void {
-    this.res.writeHead(status, passHeaders(headers, this.tag, this.keys.redactor));
+    this.res.writeHead(status, passHeaders(headers, this.tag, this.keys.headerKeys));
   }
 
   write(chunk: Buffer, waiter: { drained(): void }): boolean {
@@ -197,7 +202,7 @@ export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: An
   const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
   if (res.headersSent || res.destroyed) return;
   // passHeaders' object is ours: the length is set on it rather than on a copy.
-  const headers = passHeaders(response.headers, tag, keys.redactor);
+  const headers = passHeaders(response.headers, tag, keys.headerKeys);
   headers['content-length'] = Buffer.byteLength(body);
   res.writeHead(response.status, headers);
   res.end(body);

@@ -10,6 +10,7 @@ import { dialectFor, routesFor } from '../upstream/client.js';
 import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
+import { HeaderKeys } from './header-keys.js';
 import { SplitKeys } from './split-key.js';
 
 export interface ArmUpstream {
@@ -41,6 +42,8 @@ export interface Targets {
   relayPaths: ReadonlyMap<string, string>;
   /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
   redactor: Redactor;
+  /** Every upstream key as an answer header may carry it: in its name, plain or encoded (built once). */
+  headerKeys: HeaderKeys;
   /** Whether an answer may quote an upstream key in any spelling (a cheap byte search, so answers need no redaction pass). */
   mayQuoteKey(body: Buffer): boolean;
   /** Catches a key split across a streamed answer's chunks (built once). */
@@ -164,6 +167,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const keys = ARMS.map((arm) => arms[arm].apiKey);
   const redactor = createRedactor(keys);
   const splitKeys = new SplitKeys(keys, redactor);
+  const headerKeys = new HeaderKeys(keys);
   // The headers hold the key and any account selector a plan sets (openai-project): the same ones, the same account.
   const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
   const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && sameHeaders;
@@ -174,6 +178,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     modelsPath: modelsUrl.pathname + modelsUrl.search,
     relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, relayed),
     redactor,
+    headerKeys,
     mayQuoteKey: (body) => splitKeys.mayQuote(body),
     splitKeys,
     close: async () => {

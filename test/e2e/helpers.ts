@@ -112,10 +112,15 @@ export function stderrOf(child: ChildProcess): { text: () => string; waitFor: (t
   };
 }
 
+/**
+ * The child's exit code or signal, once it has exited and its stdout and stderr pipes (those it has) are read to
+ * their end: 'exit' may come before the last lines it wrote are read, and a test reading them (stderrOf) at 'exit'
+ * missed them now and then. A process it started that holds the pipes (npm exec's bluegreen) is waited for too.
+ */
 export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal };
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  await Promise.all([child.stdout, child.stderr].map((pipe) => (pipe && !pipe.closed ? once(pipe, 'close') : Promise.resolve())));
+  return { code: child.exitCode, signal: child.signalCode };
 }
 
 /** A project folder that has bluegreen installed the way a user's repository does (node_modules/.bin), offline. */

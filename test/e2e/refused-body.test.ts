@@ -37,11 +37,11 @@ async function proxyOn(proxyBlock: string, env: NodeJS.ProcessEnv = {}): Promise
   return (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
 }
 
-async function answersTo(url: string, apiKey: string, times: number): Promise<unknown[]> {
+async function answersTo(url: string, apiKey: string, times: number, ask = bigAsk): Promise<unknown[]> {
   const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
   const seen: unknown[] = [];
   for (let i = 0; i < times; i++) {
-    const error = await openai.chat.completions.create(bigAsk).catch((e: unknown) => e);
+    const error = await openai.chat.completions.create(ask).catch((e: unknown) => e);
     seen.push(error instanceof OpenAI.APIError && error.status !== undefined ? error.status : String(error));
   }
   return seen;
@@ -50,6 +50,13 @@ async function answersTo(url: string, apiKey: string, times: number): Promise<un
 describe('a request refused while its body is still arriving', () => {
   it('reaches the openai SDK as 413 every time, not as a connection error', async () => {
     const url = await proxyOn('{ listen: 127.0.0.1:0, limits: { max_body_bytes: 2097152 } }');
+    expect(await answersTo(url, 'unused', 6)).toEqual([413, 413, 413, 413, 413, 413]);
+  });
+
+  it('reaches the openai SDK as 413 every time when its content-length is over four times the limit', async () => {
+    // Answered with connection: close at once; Node's own close of such a connection (destroySoon) reset it while
+    // the body still came: "Connection error." in 6 of 10 tries before the proxy lingered there too.
+    const url = await proxyOn('{ listen: 127.0.0.1:0, limits: { max_body_bytes: 1048576 } }');
     expect(await answersTo(url, 'unused', 6)).toEqual([413, 413, 413, 413, 413, 413]);
   });
 

@@ -11,8 +11,14 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-  const stat = `/proc/${pid}/stat`;
-  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+  // A zombie (exited, not yet reaped) still answers kill(0): dead all the same. Without /proc (not Linux) kill(0) is
+  // all there is. Reaped between the two looks (its stat gone, or going as it is read): dead too, never alive.
+  if (!existsSync('/proc/self/stat')) return true;
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -107,7 +107,13 @@ describe('exec hooks', () => {
 
   it('show the credentials in the label also when the command quotes or escapes them, and leave other -u options alone', async () => {
     const quoted = await runHook(exec(String.raw`true -u 'ci:s3cret"x' --user=c:s3cret\ y -H"X-Auth-Token: tok s3cret-z"`), EVENT, { cwd: planDir, env: {} });
-    expect(quoted.message).toMatch(/^exec true -u '…' --user=… -H"X-Auth-Token: tok …" exited 0 in/);
+    expect(quoted.message).toMatch(/^exec true -u '…' --user=… -H"X-Auth-Token: …" exited 0 in/);
+    // Only Authorization has a scheme word ahead of its credential: all of another key header's value is the key.
+    const twoWords = await runHook(exec(`true -H 'x-api-key: key-half-one key-half-two' -H 'Authorization: Basic dG9rZW4tczNjcmV0'`), EVENT, {
+      cwd: planDir,
+      env: {},
+    });
+    expect(twoWords.message).toMatch(/^exec true -H 'x-api-key: …' -H 'Authorization: Basic …' exited 0 in/);
     const plain = await runHook(exec('date -u +%Y; true -H "Authorization: Bearer $TOKEN"'), EVENT, { cwd: planDir, env: {} });
     expect(plain.message).toMatch(/^exec date -u \+%Y; true -H "Authorization: Bearer \$TOKEN" exited 0 in/);
   });

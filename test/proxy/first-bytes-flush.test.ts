@@ -5,13 +5,14 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/core/redact.js';
+import { HeaderKeys } from '../../src/proxy/header-keys.js';
 import { responseSink } from '../../src/proxy/respond.js';
 import { SplitKeys } from '../../src/proxy/split-key.js';
 import { scriptedServer } from './helpers.js';
 
 const KEY = 'sk-flush-test-0123456789abcdef';
 const redactor = createRedactor([KEY]);
-const keys = { redactor, mayQuoteKey: () => false, splitKeys: new SplitKeys([KEY], redactor) };
+const keys = { redactor, headerKeys: new HeaderKeys([KEY]), mayQuoteKey: () => false, splitKeys: new SplitKeys([KEY], redactor) };
 const NO_WAIT = { drained() {} };
 
 /** What the socket still held right after the sink's write and flush, and what the client read. */
