@@ -41,7 +41,7 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   // Without a lock of its own (deleted, or the folder moved away and made again by its next write) a rollout whose
   // process still runs is running all the same, the caller's own lock taken meanwhile included: a new rollout took
   // it for dead, ran its on_rollback and then its own stages while it went on moving the same traffic (hostile20).
-  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isPidAlive(snapshot.pid))
+  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isPidAlive(snapshot.pid, snapshot.pidStart))
     return { kind: 'running', snapshot, ownerPid: snapshot.pid, ...(!lock && { lockGone: true as const }) };
   // state.json trails the journal by one write: newer journal lines have the latest stage and weight.
   return { kind: 'orphaned', snapshot: withJournalProgress(snapshot, recent) };
