@@ -9,7 +9,7 @@ import { recordedProxies } from '../live/recovery-targets.js';
 import type { StateStore } from '../state/index.js';
 import type { CliContext } from './context.js';
 import { operatorName } from './operator.js';
-import { planFor } from './recover.js';
+import { planFor, RecoveryJournal } from './recover.js';
 
 /** Puts every proxy of the ended rollout's plan (and every one it recorded) on blue; its message, or a CliError. */
 export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile?: string, now = Date.now): Promise<string> {
@@ -26,10 +26,12 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
     );
   const actor = `${operatorName(ctx.env)} (bluegreen rollback --force-blue)`;
   const reason = `put on blue by hand by ${actor}, after the rollout ended (${ended})`;
+  // A journal line it cannot write (a read-only or full folder) does not stop the proxies' move: it is said at the end.
+  const journal = new RecoveryJournal(store);
   const { proxies, note } = await proxiesToBlue(plan, store.dir, ctx.env, reason, { force: true, recorded: recordedProxies(store.dir, snapshot) });
   if (note !== undefined) ctx.stderr.write(`bluegreen: warning: ${note}\n`);
   for (const proxy of proxies)
-    store.appendEvent({
+    journal.appendEvent({
       at: now(),
       type: proxy.told ? 'hook_succeeded' : 'hook_failed',
       stage: snapshot.stageIndex,
@@ -45,7 +47,7 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
         .replace(/; no hook was run and the rollout is still marked unfinished$/, ''),
     );
   const told = proxies.filter((proxy) => proxy.told).length;
-  store.appendEvent({
+  journal.appendEvent({
     at: now(),
     type: 'warning',
     stage: snapshot.stageIndex,
@@ -54,7 +56,13 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
     message: `--force-blue after the rollout ended: ${told} of ${proxies.length} proxies put on blue by hand; the recorded outcome (${ended}) is unchanged`,
   });
   const said = proxies.map((proxy) => proxy.message).join('; ');
+  const unrecorded =
+    journal.unrecorded === undefined
+      ? ''
+      : `; but the journal could not note this (${journal.unrecorded}): make ${store.dir} writable and run bluegreen rollback --force-blue again`;
   if (told < proxies.length)
-    throw new CliError(`${said}; not every proxy is on blue (the recorded outcome is unchanged): run it again once they answer`, EXIT.preflight);
+    throw new CliError(`${said}; not every proxy is on blue (the recorded outcome is unchanged): run it again once they answer${unrecorded}`, EXIT.preflight);
+  // On blue, not recorded: the same exit as a plain rollback's on a folder it cannot write.
+  if (unrecorded !== '') throw new CliError(`${said}; the recorded outcome (${ended}) is unchanged${unrecorded}`, EXIT.orphaned);
   return `${said}; the recorded outcome (${ended}) is unchanged`;
 }

@@ -3,7 +3,7 @@
 import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
-import { orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { lockGoneText, orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
 import { describeHookInFlight, readHookInFlight } from '../state/hook-record.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
@@ -58,9 +58,7 @@ export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliCont
 }
 
 function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {
-  return new UsageError(
-    `the rollout of plan "${snapshot.plan.name}" recorded in ${dir} still runs (pid ${snapshot.pid}), although its lock is gone (the folder was moved or deleted, or its lock file); wait for it or stop it (kill -TERM ${snapshot.pid}: it rolls back to blue) before starting another`,
-  );
+  return new UsageError(`${lockGoneText(snapshot, dir)}; wait for it or stop it (kill -TERM ${snapshot.pid}: it rolls back to blue) before starting another`);
 }
 
 /**

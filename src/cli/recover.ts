@@ -111,7 +111,7 @@ type Journal = Pick<StateStore, 'dir' | 'appendEvent'>;
  * back on blue all the same, and the recovery then ends unfinished, saying why (`unrecorded`), instead of leaving
  * green on with the record intact.
  */
-class RecoveryJournal implements Journal {
+export class RecoveryJournal implements Journal {
   readonly dir: string;
   /** Why the first write failed, or undefined. */
   unrecorded?: string;

@@ -1,5 +1,6 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import { systemClock, type Clock } from '../core/clock.js';
+import { processStartTime } from '../core/proc-stat.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
 import type { LiveControl } from '../live/controller.js';
@@ -196,6 +197,8 @@ interface Opened {
 
 function engineDeps(opened: Opened): EngineDeps {
   const { plan, clock, store, secrets, withLive, settled, live } = opened;
+  const started = processStartTime(process.pid);
+  const pidStart = started === undefined ? {} : { pidStart: started };
   const deps: EngineDeps = {
     plan,
     clients: opened.clients,
@@ -203,10 +206,11 @@ function engineDeps(opened: Opened): EngineDeps {
     splitter: createSplitter(opened.seed, opened.random),
     clock,
     arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
+    // With the pid, its start time: a pid given to another process since is not taken for this rollout (orphan.ts).
     // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
     persistence: {
       appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
-      writeState: (snapshot) => store.writeState(secrets.redactor.value(withLive(snapshot))),
+      writeState: (snapshot) => store.writeState(secrets.redactor.value({ ...withLive(snapshot), ...pidStart })),
     },
     runHook: hookRunner(plan, opened.ctx, secrets, store.dir),
     takeControlRequests: () =>

@@ -27,6 +27,11 @@ export function steadyNow(clock: Pick<Clock, 'now' | 'steadyNow'>): number {
   return clock.steadyNow?.() ?? clock.now();
 }
 
+/** The wall-clock time a steady reading stands for, as of now: a steady deadline shown to an operator. */
+export function wallTimeOf(clock: Pick<Clock, 'now' | 'steadyNow'>, steadyAt: number): number {
+  return clock.now() + (steadyAt - steadyNow(clock));
+}
+
 /** The real clock. Long timers are chunked, on the steady clock; none fires early, whatever the wall clock does. */
 export function createSystemClock(): Clock {
   return {

@@ -42,3 +42,12 @@ export function isZombie(pid: number): boolean {
   const state = readProcStat(pid)?.state;
   return state === 'Z' || state === 'X';
 }
+
+/**
+ * When `pid` started (clock ticks since boot, /proc/PID/stat field 22): recorded beside a pid so a pid the kernel
+ * gave another process since is not taken for the recorded one. Undefined with no such process, or no /proc.
+ */
+export function processStartTime(pid: number): string | undefined {
+  const startTime = readProcStat(pid)?.startTime;
+  return startTime === '' ? undefined : startTime;
+}

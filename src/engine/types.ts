@@ -57,6 +57,8 @@ export interface RolloutSnapshot {
     stages: { name?: string; durationMs: number; greenWeight: number }[];
   };
   pid: number;
+  /** The rollout process's start time (processStartTime), stamped on state.json by the CLI: absent before session 21. */
+  pidStart?: string;
   phase: Phase;
   startedAt: number;
   updatedAt: number;

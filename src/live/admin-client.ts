@@ -6,6 +6,13 @@ import type { FeedAnswer } from '../proxy/results-feed.js';
 import type { ProxyFigures } from '../proxy/metrics.js';
 import type { EffectiveRoute, Route } from '../proxy/route.js';
 import type { ArmName } from '../plan/plan.js';
+import { readCapped } from '../core/read-capped.js';
+
+/**
+ * The most of one admin answer read: a page of results (5,000 at most, a few hundred bytes each) is a few MB. Anything
+ * larger at an admin URL is not a bluegreen proxy (a wrong URL answering a stream), and is not held in memory.
+ */
+export const MAX_ADMIN_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export interface RouteSet {
   greenWeight: number;
@@ -141,8 +148,11 @@ export class AdminClient {
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: deadline.signal,
       });
-      text = await answer.body.text();
+      const whole = await readCapped(answer.body, MAX_ADMIN_ANSWER_BYTES);
+      if (whole === undefined) throw new AdminCallError(`${path} answered more than ${MAX_ADMIN_ANSWER_BYTES} bytes: not a bluegreen proxy's admin answer`);
+      text = whole.toString('utf8');
     } catch (error) {
+      if (error instanceof AdminCallError) throw error;
       // undici's messages name the address, never the token. Every caller labels the error with the proxy's URL.
       throw new AdminCallError(`unreachable: ${(error as Error).message}`);
     } finally {

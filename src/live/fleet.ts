@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { FeedsRead } from './feeds-read.js';
 import { liveResumeRecord, type LiveResume } from './resume-record.js';
-import type { Clock } from '../core/clock.js';
+import { steadyNow, type Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
 import type { FeedEntry } from '../proxy/results-feed.js';
@@ -81,6 +81,8 @@ export class FleetProxy {
    * handed over.
    */
   private notOwn?: { epoch: string; seq: number };
+  /** Since when (steady clock) the proxy has not answered; the view's unreachableSince is the wall time, for people. */
+  private silentSince?: number;
   constructor(
     readonly client: AdminClient,
     private readonly clock: Clock,
@@ -186,18 +188,23 @@ export class FleetProxy {
     this.view.reachable = true;
     this.view.lastContactAt = this.clock.now();
     delete this.view.unreachableSince;
+    this.silentSince = undefined;
     delete this.view.error;
   }
 
   failed(error: unknown): void {
     this.view.reachable = false;
     this.view.unreachableSince ??= this.clock.now();
+    this.silentSince ??= steadyNow(this.clock);
     this.view.error = errorText(error);
   }
 
-  /** How long the proxy has not answered, 0 while it answers. */
+  /**
+   * How long the proxy has not answered, 0 while it answers. On the steady clock: a wall clock stepped forward (NTP,
+   * a resumed VM) would make a blip look a lease long, and roll the rollout back on `proxy_unreachable`.
+   */
   silentFor(): number {
-    return this.view.unreachableSince === undefined ? 0 : this.clock.now() - this.view.unreachableSince;
+    return this.silentSince === undefined ? 0 : steadyNow(this.clock) - this.silentSince;
   }
 }
 

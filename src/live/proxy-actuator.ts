@@ -6,7 +6,7 @@
 // and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
 // that took the first step and did not confirm the second has its route read back until that lease ran out.
 // Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
-import { sleep, type Clock, type TimerHandle } from '../core/clock.js';
+import { sleep, steadyNow, wallTimeOf, type Clock, type TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
 import { repeatEvery } from '../engine/repeat.js';
@@ -49,7 +49,10 @@ export class ProxyActuator implements Actuator {
    * checking by others refuses them. Routes to blue do not: nothing may refuse a rollback.
    */
   private readonly quality: string;
-  /** When (this rollout's clock) the last route sending green traffic left: its lease runs out a lease after. */
+  /**
+   * When (the steady clock: a wall clock stepped either way must not cut or stretch a wait) the last route sending
+   * green traffic left: its lease runs out a lease after.
+   */
   private greenSentAt?: number;
   /** While the ending's route goes out: what the rollout waits for (see busy). */
   private endingWork?: string;
@@ -139,11 +142,11 @@ export class ProxyActuator implements Actuator {
     };
     const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...last };
     return this.serial(async () => {
-      this.greenSentAt = this.clock.now();
+      this.greenSentAt = steadyNow(this.clock);
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;
       // Every proxy took the first step by now: its lease has run out a lease (and a poll, for margin) from here.
-      const deadline = this.clock.now() + this.fleet.leaseMs + this.fleet.pollMs;
+      const deadline = steadyNow(this.clock) + this.fleet.leaseMs + this.fleet.pollMs;
       return Promise.all(this.fleet.proxies.map((proxy) => this.commit(proxy, promotion, deadline)));
     });
   }
@@ -176,7 +179,7 @@ export class ProxyActuator implements Actuator {
     const error = await this.attempts(proxy, route);
     if (error === undefined) return this.took(proxy, label, 'serving green (promoted, kept across restarts)');
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
-    const by = new Date(deadline).toISOString();
+    const by = new Date(wallTimeOf(this.clock, deadline)).toISOString();
     this.endingWork = `${label} to show the promotion or blue (its route read back until its first step's lease has run out, at ${by})`;
     const read = await readBackPromotion(proxy, { plan: this.plan, clock: this.clock, deadline, pollMs: this.fleet.pollMs });
     if (read.kind === 'promoted')
@@ -246,12 +249,12 @@ export class ProxyActuator implements Actuator {
     // rollout interrupted before the proxy's first answer never heard its lease): the proxy counts from receiving it.
     const lease = promoted ? Infinity : this.greenSentAt === undefined ? undefined : this.greenSentAt + this.fleet.leaseMs + this.fleet.pollMs;
     if (lease === undefined) return first;
-    const deadline = Math.min(lease, this.clock.now() + BLUE_RETRY_MS);
+    const deadline = Math.min(lease, steadyNow(this.clock) + BLUE_RETRY_MS);
     const until = promoted ? 'for a minute: it may hold the promotion, which has no lease' : 'until its lease runs out';
-    this.endingWork = `${label} to go back to blue: it does not answer, tried again ${until} (${new Date(deadline).toISOString()})`;
+    this.endingWork = `${label} to go back to blue: it does not answer, tried again ${until} (${new Date(wallTimeOf(this.clock, deadline)).toISOString()})`;
     let last = first;
-    for (let pause = this.fleet.pollMs; this.clock.now() < deadline; pause = Math.min(pause * 2, 2000)) {
-      await sleep(this.clock, Math.min(pause, Math.max(0, deadline - this.clock.now())));
+    for (let pause = this.fleet.pollMs; steadyNow(this.clock) < deadline; pause = Math.min(pause * 2, 2000)) {
+      await sleep(this.clock, Math.min(pause, Math.max(0, deadline - steadyNow(this.clock))));
       try {
         // Going on from this run's own route (its stage route saved across the restart, its lease's lapse, or this
         // blue itself, the answer lost): a route someone set while the proxy did not answer the rollout (an
@@ -300,7 +303,7 @@ export class ProxyActuator implements Actuator {
 
   /** A stage's route or its renewal to every proxy, going on from this run's own. */
   private sendGreen(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
-    if (route.greenWeight > 0 || route.mirror > 0) this.greenSentAt = this.clock.now();
+    if (route.greenWeight > 0 || route.mirror > 0) this.greenSentAt = steadyNow(this.clock);
     return this.fleet.setAll(route, true);
   }
 

@@ -3,7 +3,7 @@
 // the promotion is promoted; one that shows anything else (blue, its lease run out; a route set by hand) is not, and
 // the rollout must not say "promoted". One that never answers stays in doubt: green if the promotion reached it,
 // else blue since its lease ran out.
-import { sleep, type Clock } from '../core/clock.js';
+import { sleep, steadyNow, type Clock } from '../core/clock.js';
 import { describeRoute } from '../proxy/route.js';
 import type { Plan } from '../plan/plan.js';
 import type { RouteAnswer } from './admin-client.js';
@@ -20,7 +20,7 @@ export type ReadBack =
 export interface ReadBackOptions {
   plan: Plan;
   clock: Clock;
-  /** The rollout's clock time by which the first step's lease has run out on the proxy. */
+  /** The steady clock's reading (steadyNow) by which the first step's lease has run out on the proxy. */
   deadline: number;
   pollMs: number;
 }
@@ -29,7 +29,7 @@ export async function readBackPromotion(proxy: FleetProxy, options: ReadBackOpti
   const { plan, clock, deadline, pollMs } = options;
   for (;;) {
     // Read once more after the deadline: the lease has run out by then, so the route says which way it went.
-    const past = clock.now() >= deadline;
+    const past = steadyNow(clock) >= deadline;
     const answer = await proxy.readRoute().catch(() => undefined);
     if (answer) {
       if (promotesThisGreen(plan, answer.route)) return { kind: 'promoted' };
@@ -38,7 +38,7 @@ export async function readBackPromotion(proxy: FleetProxy, options: ReadBackOpti
       if (!firstStep) return { kind: 'not_promoted', ...served(answer) };
     }
     if (past) return { kind: 'unknown' };
-    await sleep(clock, Math.min(pollMs, Math.max(0, deadline - clock.now())));
+    await sleep(clock, Math.min(pollMs, Math.max(0, deadline - steadyNow(clock))));
   }
 }
 

@@ -84,7 +84,8 @@ function wholeNumber(query: URLSearchParams, name: string): number | string | un
   const text = query.get(name);
   if (text === null) return undefined;
   const value = text.trim() === '' ? NaN : Number(text);
-  return Number.isInteger(value) && value >= 0 ? value : `${name} must be a whole number of 0 or more`;
+  // A safe integer: 1e308 is "whole" too, and no sequence number comes near it.
+  return Number.isSafeInteger(value) && value >= 0 ? value : `${name} must be a whole number of 0 or more (at most ${Number.MAX_SAFE_INTEGER})`;
 }
 
 export interface RouteRequest {
@@ -114,6 +115,13 @@ export interface RouteRequest {
 /** Runs a resumed rollout names at most (resume-record.ts keeps as many), and the longest controller id taken. */
 const MAX_RESUMES = 16;
 const MAX_ID = 100;
+/**
+ * The highest stage number taken: a plan (1 MiB at most) has far fewer stages, one past its last included. A number
+ * past it (1e308) is a caller's bug: refused, not kept as a stage tag the results feed cannot store.
+ */
+export const MAX_STAGE = 1_000_000;
+/** The latest time a JavaScript Date holds (epoch ms): an `ifUpdatedAt` past it names no route's time. */
+const MAX_TIME_MS = 8.64e15;
 
 /** The route a PUT asks for, or why it is not one. */
 export function routeRequest(body: unknown, now: number): RouteRequest | string {
@@ -135,7 +143,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   }
   // Printed in the proxy's log and by `status`: one line without terminal escapes, whoever set it.
   if (typeof b.reason === 'string') route.reason = oneLine(b.reason, 200);
-  if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0)) return 'stage must be a whole number of 0 or more';
+  if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0 || b.stage > MAX_STAGE))
+    return `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)`;
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
   if (b.quality !== undefined && typeof b.quality !== 'string') return "quality must be a string (the quality rules the rollout's plan judges answers by)";
   if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > MAX_ID))
@@ -157,8 +166,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return 'ended must be true or false, and true needs controller (whose rollout ended)';
   }
   if (b.ended === true) route.ended = true;
-  if (b.ifUpdatedAt !== undefined && (typeof b.ifUpdatedAt !== 'number' || !Number.isFinite(b.ifUpdatedAt) || b.ifUpdatedAt < 0))
-    return "ifUpdatedAt must be a number of 0 or more (the route's updatedAt, as GET /admin/route answered it)";
+  if (b.ifUpdatedAt !== undefined && (typeof b.ifUpdatedAt !== 'number' || !(b.ifUpdatedAt >= 0 && b.ifUpdatedAt <= MAX_TIME_MS)))
+    return `ifUpdatedAt must be a number from 0 to ${MAX_TIME_MS} (the route's updatedAt in epoch ms, as GET /admin/route answered it)`;
   if (b.ifRevision !== undefined && (typeof b.ifRevision !== 'number' || !Number.isSafeInteger(b.ifRevision) || b.ifRevision < 0))
     return "ifRevision must be a whole number of 0 or more (the route's revision, as GET /admin/route answered it)";
   return {

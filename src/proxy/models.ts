@@ -1,6 +1,7 @@
 // GET /v1/models: blue's upstream model list, passed through (the application's SDK may list models at start).
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { readCapped } from '../core/read-capped.js';
 import { onClientGone } from './client-link.js';
 import type { InboundDialect } from './inbound.js';
 import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
@@ -61,19 +62,4 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     if (gone.signal.aborted) return;
     sendError(res, inbound, 'unavailable', "blue's upstream could not be reached to list models", { 'x-bluegreen-arm': 'blue' });
   }
-}
-
-/** The whole body, or undefined (and the rest left unread) once it passes `max` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

@@ -38,7 +38,7 @@ export class LeaseClock {
   private readonly steadyNow: () => number;
 
   /**
-   * `clock.steadyNow` times the lease a second way; a clock without one (a test's fake clock, the only time there is)
+   * `clock.steadyNow` times the lease a second way; a clock without one (a hand-driven test clock, the only time there is)
    * times it by its wall clock alone.
    */
   constructor(

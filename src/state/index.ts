@@ -27,7 +27,7 @@ export {
   type ControlWatch,
   type WatchControlOptions,
 } from './control.js';
-export { markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
+export { lockGoneText, markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
 export {
   clearHookRecord,
   describeHookInFlight,

@@ -6,10 +6,12 @@ import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { describeFsError, errorCode } from '../core/errors.js';
 import { LOCK_FILE, makeFolder } from './files.js';
-import { isZombie } from '../core/proc-stat.js';
+import { isZombie, processStartTime } from '../core/proc-stat.js';
 
 export interface LockInfo {
   pid: number;
+  /** The owner's start time (processStartTime): absent from locks before session 21, and off Linux. */
+  pidStart?: string;
   planName: string;
   startedAt: number;
   user: string;
@@ -62,9 +64,11 @@ const TAKEOVER_GUARD_STALE_MS = 10_000;
 
 /**
  * Whether a process exists; EPERM means it exists but belongs to someone else. A zombie (killed, its parent never
- * waited for it: a Python Popen, a stuck supervisor) answers kill(0) but is dead: its rollout is orphaned.
+ * waited for it: a Python Popen, a stuck supervisor) answers kill(0) but is dead: its rollout is orphaned. With
+ * `startTime` (recorded with the pid), a process that started at another time has only been given the dead one's pid
+ * since (a reboot, a busy machine's pids wrapping): dead too. Records without it are judged by the pid alone.
  */
-export function isPidAlive(pid: number): boolean {
+export function isPidAlive(pid: number, startTime?: string): boolean {
   // pid 0 and negatives address process groups in kill(); never treat them as an owner.
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
@@ -72,13 +76,15 @@ export function isPidAlive(pid: number): boolean {
   } catch (error) {
     return errorCode(error) !== 'ESRCH';
   }
-  return !isZombie(pid);
+  if (isZombie(pid)) return false;
+  const started = startTime === undefined ? undefined : processStartTime(pid);
+  return started === undefined || started === startTime;
 }
 
 /** On another host the pid means nothing here, so the owner is presumed alive: refusing beats stealing. */
 export function isOwnerAlive(lock: LockInfo, host: string): boolean {
   if (lock.host !== host) return true;
-  return isPidAlive(lock.pid);
+  return isPidAlive(lock.pid, lock.pidStart);
 }
 
 export function lockPath(dir: string): string {
@@ -212,10 +218,10 @@ function ageMs(file: string): number {
 function parseLock(text: string): LockInfo | undefined {
   const value = parseObject(text);
   if (!value) return undefined;
-  const { pid, planName, startedAt, user, host } = value;
+  const { pid, planName, startedAt, user, host, pidStart } = value;
   if (typeof pid !== 'number' || typeof startedAt !== 'number') return undefined;
   if (typeof planName !== 'string' || typeof user !== 'string' || typeof host !== 'string') return undefined;
-  return { pid, planName, startedAt, user, host };
+  return { pid, planName, startedAt, user, host, ...(typeof pidStart === 'string' && { pidStart }) };
 }
 
 /** "12:00:01" today, "2026-01-02 12:00:01" on another day (local time, as the operator reads it). */

@@ -11,8 +11,11 @@ import type { StateStore } from './store.js';
 export type RolloutStanding =
   | { kind: 'none' }
   | { kind: 'finished'; snapshot: RolloutSnapshot }
-  /** ownerPid: the snapshot's process, or another bluegreen holding the folder (a rollback, a rollout starting). */
-  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number }
+  /**
+   * ownerPid: the snapshot's process, or another bluegreen holding the folder (a rollback, a rollout starting).
+   * lockGone: the snapshot's process runs without the folder's lock (lockGoneText), out of `bluegreen abort`'s reach.
+   */
+  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number; lockGone?: true }
   | { kind: 'orphaned'; snapshot: RolloutSnapshot };
 
 /**
@@ -38,10 +41,18 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   // Without a lock of its own (deleted, or the folder moved away and made again by its next write) a rollout whose
   // process still runs is running all the same, the caller's own lock taken meanwhile included: a new rollout took
   // it for dead, ran its on_rollback and then its own stages while it went on moving the same traffic (hostile20).
-  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isPidAlive(snapshot.pid))
-    return { kind: 'running', snapshot, ownerPid: snapshot.pid };
+  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isPidAlive(snapshot.pid, snapshot.pidStart))
+    return { kind: 'running', snapshot, ownerPid: snapshot.pid, ...(!lock && { lockGone: true as const }) };
   // state.json trails the journal by one write: newer journal lines have the latest stage and weight.
   return { kind: 'orphaned', snapshot: withJournalProgress(snapshot, recent) };
+}
+
+/**
+ * A rollout that runs without its lock (its folder moved or deleted, its next write made it again): `bluegreen abort`
+ * finds no lock to name its target, so each command says this and then how to stop it (kill -TERM PID).
+ */
+export function lockGoneText(snapshot: RolloutSnapshot, dir: string): string {
+  return `the rollout of plan "${snapshot.plan.name}" recorded in ${dir} still runs (pid ${snapshot.pid}), although its lock is gone (the folder was moved or deleted, or its lock file)`;
 }
 
 /**

@@ -26,6 +26,8 @@ describe('after kill -9', () => {
     loggingPlan(dir);
     await killedAt(dir, journalHas(dir, 'stage_started'), 'stage 1');
     expect(hookLog(dir)).toEqual(['stage 0.25']);
+    // Its start time with its pid (Linux): a pid given to another process since is not taken for it.
+    expect(readState(dir).pidStart).toMatch(/^\d+$/);
 
     const status = await runCli(['status'], { cwd: dir });
     expect(status.code).toBe(5);

@@ -45,29 +45,15 @@ describe('StageClock', () => {
   });
 });
 
-/** The fake clock with a wall clock that an operator, NTP or a VM resume can step, as Date.now() can be. */
-class SteppedWallClock extends FakeClock {
-  private wallOffset = 0;
-  override now(): number {
-    return super.now() + this.wallOffset;
-  }
-  steadyNow(): number {
-    return super.now();
-  }
-  stepWall(ms: number): void {
-    this.wallOffset += ms;
-  }
-}
-
 describe('StageClock on a wall clock that steps', () => {
   it('a forward step while running, then a pause, does not end the stage on resume', async () => {
     // Before: stop() added the hour to the elapsed time, and run() set a 0 ms timer: the stage passed at once.
-    const clock = new SteppedWallClock();
+    const clock = new FakeClock();
     const timeUp = vi.fn();
     const stage = new StageClock(clock, timeUp);
     stage.begin(10_000, true);
     await clock.advance(4_000);
-    clock.stepWall(3_600_000);
+    clock.jumpWall(3_600_000);
     stage.stop();
     expect(stage.elapsed()).toBe(4_000);
     await clock.advance(60_000);
@@ -79,12 +65,12 @@ describe('StageClock on a wall clock that steps', () => {
   });
 
   it('a step back neither lengthens the stage nor makes its elapsed time negative', async () => {
-    const clock = new SteppedWallClock();
+    const clock = new FakeClock();
     const timeUp = vi.fn();
     const stage = new StageClock(clock, timeUp);
     stage.begin(10_000, true);
     await clock.advance(4_000);
-    clock.stepWall(-3_600_000);
+    clock.jumpWall(-3_600_000);
     expect(stage.elapsed()).toBe(4_000);
     // An extension restarts the segment: it too must count the steady time, not the stepped wall time.
     stage.extend(1_000);

@@ -4,37 +4,49 @@ import type { RolloutView } from '../../src/engine/types.js';
 
 /** A clock moved by hand: advance() fires due timers in order. */
 export class FakeClock implements Clock {
-  private current: number;
+  /** The steady clock, which advance() moves and timers are due on. */
+  private steady: number;
+  /** The wall clock's lead over the steady one: moved by jumpWall() alone. */
+  private wallLead = 0;
   private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
   private seq = 0;
 
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.current = start;
+    this.steady = start;
   }
 
   now(): number {
-    return this.current;
+    return this.steady + this.wallLead;
+  }
+
+  steadyNow(): number {
+    return this.steady;
+  }
+
+  /** Steps the wall clock alone (NTP, an operator, a resumed VM), either way: timers and the steady clock stay. */
+  jumpWall(ms: number): void {
+    this.wallLead += ms;
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
-    const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    const timer = { at: this.steady + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
     return { cancel: () => (timer.cancelled = true) };
   }
 
   /** Moves time forward by ms, firing every timer that falls due, and letting promises settle between them. */
   async advance(ms: number): Promise<void> {
-    const target = this.current + ms;
+    const target = this.steady + ms;
     for (;;) {
       await flushMicrotasks();
       const due = this.timers.filter((t) => !t.cancelled && t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
-      this.current = Math.max(this.current, due.at);
+      this.steady = Math.max(this.steady, due.at);
       due.cancelled = true;
       due.fn();
     }
     this.timers = this.timers.filter((t) => !t.cancelled);
-    this.current = target;
+    this.steady = target;
     await flushMicrotasks();
   }
 

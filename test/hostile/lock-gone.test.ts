@@ -39,3 +39,25 @@ it('a rollout refuses a folder whose recorded rollout still runs without its loc
   // `status` says it runs, as before.
   expect((await runCli(['status', '--state-dir', stateDir], { cwd: dir })).code).toBe(0);
 });
+
+// Before (session 20): `rollback` there said "stop it with: bluegreen abort", and `abort` then said no rollout runs
+// (it finds no lock to name its target). Both now name what does stop it.
+it('rollback and abort on a folder whose rollout runs without its lock say to stop it with kill -TERM PID', async () => {
+  const dir = tempDir();
+  const first = living();
+  await new StateStore(dir).writeState(snapshot({ pid: first.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
+  const still = `the rollout of plan "lock-gone" recorded in ${dir} still runs (pid ${first.pid}), although its lock is gone`;
+
+  const rollback = await runCli(['rollback', '--state-dir', dir], { cwd: dir });
+  expect(rollback.code).toBe(2);
+  expect(rollback.stderr).toContain(
+    `${still} (the folder was moved or deleted, or its lock file); stop it with kill -TERM ${first.pid} (it rolls back to blue)`,
+  );
+  expect(rollback.stderr).not.toContain('bluegreen abort');
+
+  const abort = await runCli(['abort', '--state-dir', dir], { cwd: dir });
+  expect(abort.code).toBe(2);
+  expect(abort.stderr).toContain(`${still}`);
+  expect(abort.stderr).toContain(`abort is not sent without the lock naming it: to stop it, kill -TERM ${first.pid}`);
+  expect(existsSync(path.join(dir, 'control'))).toBe(false);
+});

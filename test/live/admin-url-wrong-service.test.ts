@@ -2,7 +2,8 @@
 // catch-all) is a preflight failure naming it (exit 3), not an internal error. Found by hostile10: a 200 JSON
 // answer without a route made `rollout` and `rollout --dry-run` end with "internal error (a bug, please report
 // it): Cannot read properties of undefined (reading 'promotedArm')", exit 1.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { AdminClient, MAX_ADMIN_ANSWER_BYTES } from '../../src/live/admin-client.js';
 import { runCli } from '../helpers/cli.js';
 import { scriptedServer } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, writeRolloutPlan } from './helpers.js';
@@ -31,4 +32,18 @@ describe('an admin URL that is not a proxy admin API', () => {
       }
     });
   }
+});
+
+// Before (session 20): the admin client read an answer whole, however large: a URL answering without end (a stream,
+// a wrong port) grew the rollout's memory until the call's timeout. Now it stops past MAX_ADMIN_ANSWER_BYTES.
+it('an admin answer larger than the cap is refused at once, not held until the timeout', async () => {
+  const server = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // One byte past the cap, and the answer never ends: only a cap ends the read before the call's timeout.
+    res.write(Buffer.alloc(MAX_ADMIN_ANSWER_BYTES + 1, 0x20));
+  });
+  // A timeout far longer than the read: without the cap the call would fail on it, "unreachable".
+  const client = new AdminClient({ url: server.url.replace(/\/v1$/, ''), token: ADMIN_TOKEN, timeoutMs: 60_000 });
+  onTestFinished(() => client.close());
+  await expect(client.getRoute()).rejects.toThrow(`/admin/route answered more than ${MAX_ADMIN_ANSWER_BYTES} bytes: not a bluegreen proxy's admin answer`);
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
-import { MAX_ADMIN_CONNECTIONS, routeRequest } from '../../src/proxy/admin.js';
+import { MAX_ADMIN_CONNECTIONS, MAX_STAGE, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
 import { tempDir } from '../helpers/plans.js';
@@ -51,6 +51,9 @@ describe('admin API', () => {
     const refused = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0 } });
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: expect.stringContaining('ttlMs') });
+    const absurd = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0, stage: 1e308 } });
+    expect(absurd.status).toBe(400);
+    expect(await absurd.json()).toEqual({ error: `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)` });
 
     const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 2000, reason: 'stage 1', stage: 1 } });
     expect(set.status).toBe(200);
@@ -328,6 +331,13 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0.1, mirror: 0, ttlMs: 0 }, 0)).toMatch(/ttlMs/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, promotedArm: 'red' }, 0)).toMatch(/promotedArm/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, stage: 1.5 }, 0)).toMatch(/stage/);
+    // Whole numbers all, yet no stage nor time (session 21: 1e308 was taken as a stage, and its figures' tag).
+    expect(routeRequest({ greenWeight: 0, mirror: 0, stage: 1e308 }, 0)).toBe(
+      `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)`,
+    );
+    expect(routeRequest({ greenWeight: 0, mirror: 0, stage: MAX_STAGE + 1 }, 0)).toMatch(/stage/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, stage: MAX_STAGE }, 0)).toEqual({ route: { greenWeight: 0, mirror: 0 }, stage: MAX_STAGE });
+    expect(routeRequest({ greenWeight: 0, mirror: 0, ifUpdatedAt: 1e308 }, 0)).toMatch(/ifUpdatedAt must be a number from 0 to 8640000000000000/);
     expect(routeRequest({ greenWeight: 0.1, mirror: 0.2, ttlMs: 5000, stage: 2 }, 100)).toEqual({
       route: { greenWeight: 0.1, mirror: 0.2, leaseExpiresAt: 5100 },
       stage: 2,

@@ -123,10 +123,13 @@ describe('stage attribution', () => {
     expect((await second).status).toBe(200);
     expect((await admin(`${url}/admin/results?after=0&inFlightUpTo=-1`, 'GET')).status).toBe(400);
     // An empty value is no number (it was read as 0: no attempt counted, and a stage's end stopped waiting at once).
-    for (const query of ['after=0&inFlightUpTo=', 'after=', 'after=0&inFlightUpTo=%20']) {
+    // Nor is 1e308, whole as it is: no sequence number comes near it.
+    for (const query of ['after=0&inFlightUpTo=', 'after=', 'after=0&inFlightUpTo=%20', 'after=1e308', 'after=0&inFlightUpTo=1e308']) {
       const res = await admin(`${url}/admin/results?${query}`, 'GET');
       expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: expect.stringMatching(/^(after|inFlightUpTo) must be a whole number of 0 or more$/) });
+      expect(await res.json()).toEqual({
+        error: expect.stringMatching(/^(after|inFlightUpTo) must be a whole number of 0 or more \(at most 9007199254740991\)$/),
+      });
     }
   });
 });

@@ -8,6 +8,7 @@ import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type Loc
 import { deadPid, snapshot, tempDir } from './helpers.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
+import { lockOwner } from '../../src/cli/operator.js';
 
 const HOST = 'host-a';
 const STARTED = new Date(2026, 0, 2, 12, 0, 1).getTime();
@@ -174,5 +175,37 @@ describe('an unusable state folder', () => {
     const file = path.join(temp.dir, 'plan.yaml');
     writeFileSync(file, '');
     expect(() => new StateStore(file).acquireLock(owner(process.pid))).toThrow(`cannot create the state folder ${file}: ${file} is a file, not a folder`);
+  });
+});
+
+// Before (session 20): a pid was trusted as the owner's whoever held it now: after a reboot, or pids wrapping on a busy
+// machine, a dead rollout's lock (or its state.json's pid) named a living stranger, and the folder read "running"
+// for good. The start time recorded with the pid tells them apart; a record without it is judged by the pid alone.
+describe('a pid given to another process since', () => {
+  it('is dead when its start time differs from the one recorded; a lock without one is judged by the pid', async () => {
+    const stranger = killAfterTest(spawn('sleep', ['600'], { stdio: 'ignore' }));
+    await once(stranger, 'spawn');
+    const pid = stranger.pid as number;
+    const started = readProcStat(pid)?.startTime as string;
+    expect(isPidAlive(pid, started)).toBe(true);
+    expect(isPidAlive(pid, `${Number(started) + 1}`)).toBe(false);
+    expect(isPidAlive(pid)).toBe(true);
+
+    writeFileSync(lockFile(), JSON.stringify({ ...owner(pid), pidStart: `${Number(started) + 1}`, token: 'x' }));
+    const lock = store().acquireLock(owner(process.pid, { planName: 'next' }));
+    expect(lock.warning).toBe(`took over the lock of pid ${pid}, which is no longer running`);
+    lock.release();
+
+    // An old lock (no start time) of a living pid is still held.
+    writeFileSync(lockFile(), JSON.stringify({ ...owner(pid), token: 'x' }));
+    expect(() => store().acquireLock(owner(process.pid))).toThrow(LockHeldError);
+    expect(readLock(temp.dir)?.pidStart).toBeUndefined();
+  });
+
+  it('a lock this process takes records its start time', () => {
+    const info = lockOwner('plan', STARTED, {});
+    expect(info.pidStart).toBe(readProcStat(process.pid)?.startTime);
+    store().acquireLock(info);
+    expect(readLock(temp.dir)?.pidStart).toBe(info.pidStart);
   });
 });

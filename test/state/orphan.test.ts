@@ -25,6 +25,22 @@ function lock(s: StateStore, pid: number): void {
 }
 
 describe('rolloutStanding', () => {
+  it("orphaned when state.json's pid now names a process that started at another time (the pid given again)", async () => {
+    const s = store();
+    const stranger = spawn('sleep', ['600'], { stdio: 'ignore' });
+    cleanups.push(() => stranger.kill());
+    await once(stranger, 'spawn');
+    const pid = stranger.pid as number;
+    const started = readProcStat(pid)?.startTime as string;
+    await s.writeState(snapshot({ pid, pidStart: `${Number(started) + 1}` }));
+    expect(rolloutStanding(s).kind).toBe('orphaned');
+    await s.writeState(snapshot({ pid, pidStart: started }));
+    expect(rolloutStanding(s).kind).toBe('running');
+    // A state.json from before session 21 (no pidStart): the pid alone.
+    await s.writeState(snapshot({ pid }));
+    expect(rolloutStanding(s).kind).toBe('running');
+  });
+
   it('none without state; finished by state.json or by the journal alone', async () => {
     const s = store();
     expect(rolloutStanding(s).kind).toBe('none');

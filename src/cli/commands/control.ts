@@ -3,6 +3,7 @@ import os from 'node:os';
 import {
   controlTargetCheck,
   describeHookInFlight,
+  lockGoneText,
   orphanMessage,
   readHookInFlight,
   rolloutStanding,
@@ -43,6 +44,12 @@ export function requestControl(action: ControlAction, flags: { stateDir?: string
     );
   }
   if (standing.kind === 'running') refuseWhileEnding(dir, standing.snapshot, action);
+  // controlTargetCheck would find no lock and say no rollout runs: say that one runs, and what does reach it.
+  if (standing.kind === 'running' && standing.lockGone)
+    throw new CliError(
+      `${lockGoneText(standing.snapshot, dir)}; ${action} is not sent without the lock naming it: to stop it, kill -TERM ${standing.ownerPid} (it rolls back to blue)`,
+      EXIT.usage,
+    );
   const owner = controlTargetCheck(dir);
   writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
   ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);

@@ -1,9 +1,10 @@
 // `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
-import { LockUnwritableError, orphanMessage, rolloutStanding, stateDir, StateStore, type LockHandle } from '../../state/index.js';
+import { LockUnwritableError, lockGoneText, orphanMessage, rolloutStanding, stateDir, StateStore, type LockHandle } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
+import { claimRecoveryGuard } from '../../state/recovery-guard.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { lockOwner } from '../operator.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
@@ -26,10 +27,13 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
     return;
   }
   if (standing.kind === 'running') {
-    const what =
-      standing.ownerPid === standing.snapshot.pid
-        ? `the rollout of plan "${standing.snapshot.plan.name}" is running (pid ${standing.ownerPid}); stop it with: bluegreen abort --state-dir ${dir}`
-        : `another bluegreen (pid ${standing.ownerPid}) holds ${dir} right now; try again once it is done`;
+    const { snapshot, ownerPid } = standing;
+    // Without its lock, `bluegreen abort` cannot reach it (it finds no rollout to ask): a signal does.
+    const what = standing.lockGone
+      ? `${lockGoneText(snapshot, dir)}; stop it with kill -TERM ${ownerPid} (it rolls back to blue)`
+      : ownerPid === snapshot.pid
+        ? `the rollout of plan "${snapshot.plan.name}" is running (pid ${ownerPid}); stop it with: bluegreen abort --state-dir ${dir}`
+        : `another bluegreen (pid ${ownerPid}) holds ${dir} right now; try again once it is done`;
     throw new CliError(what, EXIT.usage);
   }
   await rollBackOrphan(store, standing.snapshot, ctx, flags);
@@ -37,7 +41,7 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
 
 /** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */
 async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags): Promise<void> {
-  const lock = lockToRecover(store, snapshot, ctx);
+  const lock = await lockToRecover(store, snapshot, ctx);
   try {
     // Another `bluegreen rollback` may have finished the job while we waited for the lock.
     if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
@@ -61,11 +65,32 @@ async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx:
 }
 
 /**
- * The folder's lock. A folder that cannot be written (read-only, full) has no lock to take, and no other bluegreen
- * can take it either: the recovery goes on without one, so traffic goes back on blue, and fails to record that
- * (restoreBlue says so; exit 5, still unfinished). Refusing there left green on for whoever reads the exit 2.
+ * The folder's lock, and its recovery guard. A folder that cannot be written (read-only, full) has no lock to take,
+ * and no other bluegreen can take it either: the recovery goes on without one, so traffic goes back on blue, and
+ * fails to record that (restoreBlue says so; exit 5, still unfinished). Refusing there left green on for whoever
+ * reads the exit 2. The guard (recovery-guard.ts) is what then keeps a second rollback from running on_rollback
+ * beside the first: it refuses, exit 2, as it would at a held lock.
  */
-function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): LockHandle {
+async function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): Promise<LockHandle> {
+  const lock = lockOrNone(store, snapshot, ctx);
+  const guard = await claimRecoveryGuard(store.dir);
+  if ('busy' in guard) {
+    lock.release();
+    const who = guard.pid === undefined ? 'another bluegreen rollback' : `another bluegreen rollback (pid ${guard.pid})`;
+    throw new CliError(
+      `${who} is putting the rollout of plan "${snapshot.plan.name}" back on blue right now; wait for it to finish, then see bluegreen status --state-dir ${store.dir}`,
+      EXIT.usage,
+    );
+  }
+  return {
+    release: () => {
+      guard.release();
+      lock.release();
+    },
+  };
+}
+
+function lockOrNone(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): LockHandle {
   try {
     return store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
   } catch (error) {
@@ -75,9 +100,12 @@ function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: CliCon
   }
 }
 
-/** `--force-blue` on a rollout that already ended: its proxies on blue by hand, under the folder's lock. */
+/**
+ * `--force-blue` on a rollout that already ended: its proxies on blue by hand, under the folder's lock (or, in a
+ * folder it cannot write, without it, as a plain rollback: on blue, then exit 5 saying the journal could not note it).
+ */
 async function forceBlueEnded(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile: string | undefined): Promise<void> {
-  const lock = store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
+  const lock = await lockToRecover(store, snapshot, ctx);
   try {
     const message = await forceBlueAfterEnd(store, snapshot, ctx, planFile);
     ctx.stdout.write(`put the proxies of plan "${snapshot.plan.name}" on blue: ${message}\n`);
