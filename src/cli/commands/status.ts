@@ -6,7 +6,7 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, stateDirFlag, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -147,7 +147,15 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
   if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
     const { watchDashboard } = await importStatusWatch(ctx.env);
-    const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });
+    const end = await watchDashboard({
+      streams: ctx,
+      env: ctx.env,
+      stateDir: store.dir,
+      stateDirFlag: stateDirFlag(store.dir, ctx.cwd),
+      intervalMs: interval,
+      read: () => read(store),
+      isFinished,
+    });
     if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
     ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);
