@@ -18,7 +18,7 @@ export function describeJudgement(config: AnalysisConfig, stageCount: number): s
   if (compare?.max_quality_fail_rate_increase !== undefined)
     rules.push(`quality failures over blue's by > ${points(compare.max_quality_fail_rate_increase)} points`);
   if (compare?.max_latency_p95_ratio !== undefined) rules.push(`latency_p95 > ${formatFigure(compare.max_latency_p95_ratio, 'factor')} blue's`);
-  if (needsGuard(config)) rules.push("built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
+  if (needsGuard(config)) rules.push("green's error rate above blue's by any margin (the built-in guard, as no error-rate rule is set)");
   const checks = sequentialRules(config).length * Math.max(1, stageCount);
   const budget = `at most ${formatAtMost(1 - config.confidence)} false rollbacks (${formatConfidence(1 - checkAlpha(config, stageCount))} intervals over ${checks} rule-stage checks)`;
   return (

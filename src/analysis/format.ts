@@ -41,15 +41,15 @@ export function formatInterval(evidence: RateEvidence): string {
 const FACTOR_SHOWN_UP_TO = 1000;
 
 /**
- * "5.6–14.2%" for a rate, "-1.2 to +3.4 points" for a comparison (its limit is a difference), "1.80–3.10x"
- * for the p95 ratio to blue ("≥ 1.80x" while it has no upper bound).
+ * "5.6–14.2%" for a rate, "-1.2 to +3.4 points" for a comparison (its limit is a difference; `pointsUnit` "pt" in
+ * the dashboard's narrow lines), "1.80–3.10x" for the p95 ratio to blue ("≥ 1.80x" while it has no upper bound).
  */
-export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper' | 'quantiles'>, difference = false): string {
+export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper' | 'quantiles'>, difference = false, pointsUnit = ' points'): string {
   if (evidence.quantiles) {
     if (!(evidence.upper <= FACTOR_SHOWN_UP_TO)) return `≥ ${formatFactor(evidence.lower)}`;
     return `${formatFactor(evidence.lower).replace('x', '')}–${formatFactor(evidence.upper)}`;
   }
-  if (difference) return `${formatPoints(evidence.lower)} to ${formatPoints(evidence.upper)} points`;
+  if (difference) return `${formatPoints(evidence.lower)} to ${formatPoints(evidence.upper)}${pointsUnit}`;
   return `${formatPercent(evidence.lower).replace('%', '')}–${formatPercent(evidence.upper)}`;
 }
 

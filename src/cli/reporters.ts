@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import type { Reporter, ReporterHooks, ReporterTarget } from './run-rollout.js';
 import { operatorName } from './operator.js';
 import { errorText } from '../core/errors.js';
+import { stateDirFlag } from '../state/files.js';
 
 export interface ReporterFlags {
   plain?: boolean;
@@ -35,13 +36,17 @@ export type ReporterChoice = (engine: ReporterTarget, hooks: ReporterHooks) => R
  * The dashboard in a terminal (loaded now, as production builds: see production-ui.ts), lines otherwise. Async so
  * that a rollout that draws no dashboard never loads the UI libraries.
  */
-export async function reporterFor(ctx: CliContext, flags: ReporterFlags): Promise<ReporterChoice> {
+export async function reporterFor(ctx: CliContext, flags: ReporterFlags, stateDir: string): Promise<ReporterChoice> {
   if (!wantsDashboard(ctx, flags)) return (engine) => lineReporter(ctx, engine);
   const { createDashboardReporter } = await importDashboard(ctx.env);
-  return (engine, hooks) => dashboardReporter(createDashboardReporter, ctx, engine, hooks.interrupt);
+  return (engine, hooks) => dashboardReporter(createDashboardReporter, ctx, { engine, interrupt: hooks.interrupt, stateDir });
 }
 
-function dashboardReporter(create: typeof createDashboardReporter, ctx: CliContext, engine: ReporterTarget, interrupt: () => void): Reporter {
+function dashboardReporter(
+  create: typeof createDashboardReporter,
+  ctx: CliContext,
+  { engine, interrupt, stateDir }: { engine: ReporterTarget; interrupt: () => void; stateDir: string },
+): Reporter {
   let fallback: Reporter | undefined;
   // A dashboard failing once it has finished gets no fallback: the lines would follow the closing frame.
   let finished = false;
@@ -52,6 +57,8 @@ function dashboardReporter(create: typeof createDashboardReporter, ctx: CliConte
     ...(engine.live && { live: engine.live }),
     actor: `${operatorName(ctx.env)} (dashboard)`,
     interrupt,
+    // The footer's `bluegreen status` (and the control commands, keys off) must read this rollout's folder.
+    stateDirFlag: stateDirFlag(stateDir, ctx.cwd),
     onError: (error) => {
       if (fallback || finished) return;
       const message = errorText(error);

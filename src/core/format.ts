@@ -7,13 +7,25 @@ const missing = (value: number | null | undefined): value is null | undefined =>
 
 /**
  * 0.312 -> "31.2%". Without digits, under 1% keeps two decimals so a 0.5% limit does not read as "0.5%" vs
- * "1%". null, undefined and non-finite read "-".
+ * "1%". A share above 0 but under 0.005% keeps its first digit ("0.003%", not "0.00%", which read as none at all),
+ * down to "<0.0001%". null, undefined and non-finite read "-".
  */
 export function formatPercent(ratio: number | null | undefined, digits?: number): string {
   if (missing(ratio)) return '-';
   const percent = ratio * 100;
+  if (digits === undefined && percent !== 0 && Math.abs(percent) < 0.005) return tiny(percent, '%');
   const places = digits ?? (percent !== 0 && Math.abs(percent) < 1 ? 2 : 1);
   return `${percent.toFixed(places)}%`;
+}
+
+/** Smallest figure given with its own digit; below it, "<0.0001". */
+const TINY_FLOOR = 0.0001;
+
+/** A figure above 0 that two decimals would write as 0.00: its first significant digit ("0.003"), or "<0.0001". */
+function tiny(value: number, unit: string): string {
+  const size = Math.abs(value);
+  if (size < TINY_FLOOR) return `${value < 0 ? '>-' : '<'}${TINY_FLOOR}${unit}`;
+  return `${value.toFixed(Math.ceil(-Math.log10(size)))}${unit}`;
 }
 
 /** A weight as people say it: 0.1 -> "10%", 0.125 -> "12.5%". */
@@ -37,7 +49,9 @@ export function formatMs(ms: number | null | undefined): string {
   return `${Number(ms.toFixed(1))}ms`;
 }
 
+/** 3.1 -> "3.10x"; a ratio above 0 under 0.005 keeps its first digit ("0.003x", not "0.00x"), down to "<0.0001x". */
 export function formatFactor(factor: number): string {
+  if (factor !== 0 && Math.abs(factor) < 0.005) return tiny(factor, 'x');
   return `${factor.toFixed(2)}x`;
 }
 

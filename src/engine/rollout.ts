@@ -204,6 +204,8 @@ export class RolloutEngine {
 
   resume(actor = 'operator'): void {
     this.steps.resume(actor);
+    const held = this.state.phase === 'progressing' ? this.steps.takeHeldEntry() : undefined;
+    if (held !== undefined) this.guard(() => this.steps.enter(held));
   }
 
   promote(actor = 'operator'): void {

@@ -62,6 +62,12 @@ export class StageSteps {
   private waits: { since: number; wait: CatchUpWait }[] = [];
   /** Each passed stage's late results (MetricsRecorder.late) when it was last judged again on them: see judgeLate. */
   private readonly lateJudged = new Map<number, number>();
+  /**
+   * The first stage, when the rollout was paused before it began (`p` pressed as the dashboard came up): its traffic
+   * move waits for the resume, so a pause that says traffic stays at 0% green keeps it there (stage 1's weight used
+   * to be applied all the same, under a paused clock).
+   */
+  private heldEntry: number | undefined;
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -69,6 +75,10 @@ export class StageSteps {
     const { plan, state } = this.parts;
     const stage = plan.stages[index];
     if (!stage) return;
+    if (state.phase === 'paused' && !state.stageStarted) {
+      this.heldEntry = index;
+      return;
+    }
     const results = await this.parts.actuators.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight });
     if (state.ending) return;
     const failed = results.find((result) => !result.ok);
@@ -197,7 +207,17 @@ export class StageSteps {
     if (state.phase !== 'progressing' || state.ending) return;
     state.phase = 'paused';
     this.parts.stageClock.stop();
-    this.parts.emit('paused', `paused by ${actor}: traffic goes on at ${formatWeight(state.greenWeight)} green, the stage clock is stopped`, { actor });
+    const holds = state.stageStarted
+      ? `traffic goes on at ${formatWeight(state.greenWeight)} green, the stage clock is stopped`
+      : `stage ${state.stageIndex + 1} does not begin until resumed: nothing moves to green`;
+    this.parts.emit('paused', `paused by ${actor}: ${holds}`, { actor });
+  }
+
+  /** The first stage a pause held back (see heldEntry), once: the resume enters it. */
+  takeHeldEntry(): number | undefined {
+    const index = this.heldEntry;
+    this.heldEntry = undefined;
+    return index;
   }
 
   resume(actor: string): void {

@@ -51,7 +51,10 @@ export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv
   if (!block.admin)
     throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
   const token = env[block.admin.token_env];
-  if (!token) throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the proxies' admin token`);
+  if (!token)
+    throw new UsageError(
+      `proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the proxies' admin token (export ${block.admin.token_env}=..., as the proxies were started with)`,
+    );
   const urls = block.controller.admin_urls ?? [];
   if (urls.length > 0) return { urls, token };
   const info = readProxyInfo(stateDir);

@@ -11,6 +11,7 @@ import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 import { readPlanText } from './plan-text.js';
 import { errorText } from '../core/errors.js';
+import { shownPath } from '../core/paths.js';
 
 export { readPlanText } from './plan-text.js';
 
@@ -66,7 +67,7 @@ export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S)
 /** Loads, validates and resolves a rollout plan. Throws PlanError (exit 2) with every problem found. */
 export function loadPlan(file: string, cwd: string = process.cwd()): Plan {
   const absolute = path.resolve(cwd, file);
-  const shown = path.relative(cwd, absolute) || file;
+  const shown = shownPath(absolute, cwd);
   const text = readPlanText(absolute, shown);
   const { value, source } = parseWithSchema(shown, text, planSchema);
   const dir = path.dirname(absolute);

@@ -1,7 +1,7 @@
 // What a plan will do, computed before any traffic: the schedule, requests per arm, and an estimated cost.
 // A live rollout judges the application's requests, which the plan cannot know: its counts are estimates at the
 // rate `traffic` declares, and without a traffic block none are made (what a stage needs is said instead).
-import { formatCount, formatUsd } from '../core/format.js';
+import { formatCount, formatDuration, formatUsd } from '../core/format.js';
 import type { ArmName, Plan } from './plan.js';
 
 /**
@@ -133,7 +133,9 @@ export function rateBasisText(summary: PlanSummary): string | undefined {
 export function requestsToJudgeText(stage: StageEstimate): string {
   if (stage.requestsToJudge === null) return '-';
   const perSecond = stage.requestsToJudge / (stage.durationMs / 1000);
-  return `${formatCount(stage.requestsToJudge)} requests (${perSecond >= 10 ? Math.round(perSecond) : perSecond.toPrecision(2)}/s)`;
+  // The rate the application must keep up for the whole stage: "(2.7/s)" alone read as a rate the plan sets.
+  const rate = perSecond >= 10 ? Math.round(perSecond) : perSecond.toPrecision(2);
+  return `${formatCount(stage.requestsToJudge)} requests (${rate}/s over ${formatDuration(stage.durationMs)})`;
 }
 
 /** "estimated cost per 1,000 requests: blue $1.78, green $1.42": what an unknown number of requests costs. */

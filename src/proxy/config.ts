@@ -157,7 +157,9 @@ export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
   if (block.admin) {
     const token = readApiKey(block.admin.token_env, input.env, input.cwd);
     if (token === undefined) {
-      throw new UsageError(`proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the token admin calls must carry`);
+      throw new UsageError(
+        `proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the token admin calls must carry, the same for the proxy and the rollout (export ${block.admin.token_env}=$(openssl rand -hex 16))`,
+      );
     }
     if (token.length < MIN_CLIENT_KEY_LENGTH) {
       throw new UsageError(

@@ -3,6 +3,7 @@ import { describeEvidence } from '../analysis/format.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../core/format.js';
 import { formatEventLine } from './line.js';
+import { hangingWrap } from './hanging-wrap.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
@@ -19,9 +20,25 @@ export interface OwnerInfo {
   recovery?: RecoveryHook & { alive: boolean };
 }
 
-export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, events = 8): string {
-  const lines = [...standingLines(snapshot, owner, now), '', ...stageTableLines(snapshot), ...checkLines(snapshot), ...recentEventLines(snapshot, events)];
+/**
+ * `columns`: a terminal's width, which long lines are broken to between words (a check's evidence under its
+ * status, an event's message under its message); without it (a pipe, a file) every line stays whole, for grep.
+ */
+export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, options: { events?: number; columns?: number } = {}): string {
+  const { columns } = options;
+  const lines = [
+    ...standingLines(snapshot, owner, now).map((line) => fitted(line, columns)),
+    '',
+    ...stageTableLines(snapshot),
+    ...checkLines(snapshot, columns),
+    ...recentEventLines(snapshot, options.events ?? 8, columns),
+  ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The line broken to the terminal's width (see hangingWrap), or whole without one. */
+export function fitted(line: string, columns: number | undefined, hang?: number): string {
+  return columns === undefined ? line : hangingWrap(line, columns, hang);
 }
 
 /** The head: phase, models, stage and weights, hooks in flight, timing, the owner process, the reason. */
@@ -102,7 +119,7 @@ function stageTableLines(snapshot: RolloutSnapshot): string[] {
 }
 
 /** The current stage's checks on green, with figure, limit and evidence (nothing when there are none). */
-function checkLines(snapshot: RolloutSnapshot): string[] {
+function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): string[] {
   if (!snapshot.checks.length) return [];
   const rows = snapshot.checks.map((check) => ({
     rule: check.rule,
@@ -115,16 +132,33 @@ function checkLines(snapshot: RolloutSnapshot): string[] {
   return [
     '',
     '  checks (green, current stage):',
-    ...rows.map((row) => `    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  ${row.rest}`),
+    ...rows.map((row) =>
+      checkRow(`    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  `, row.rest, columns),
+    ),
   ];
 }
 
+/**
+ * A check's row: its columns, then its status and evidence. Too long for the terminal, the evidence goes on under
+ * the status; when the columns leave no room for that (rule names run to 46 characters), the status and evidence
+ * go on the next line.
+ */
+function checkRow(head: string, rest: string, columns: number | undefined): string {
+  if (columns === undefined || head.length + rest.length <= columns) return `${head}${rest}`;
+  if (head.length <= columns - MIN_EVIDENCE_ROOM) return hangingWrap(`${head}${rest}`, columns, head.length);
+  return `${head.trimEnd()}\n${hangingWrap(`      ${rest}`, columns)}`;
+}
+
 /** The last `count` events of the journal kept in state.json. */
-function recentEventLines(snapshot: RolloutSnapshot, count: number): string[] {
+function recentEventLines(snapshot: RolloutSnapshot, count: number, columns: number | undefined): string[] {
   const recent = snapshot.recentEvents.slice(-count);
   if (!recent.length) return [];
-  return ['', '  recent events:', ...recent.map((event) => `    ${formatEventLine(event)}`)];
+  // A message goes on under itself, past the time and the event's type ("    12:00:01.000 stage_passed      ").
+  return ['', '  recent events:', ...recent.map((event) => fitted(`    ${formatEventLine(event)}`, columns, EVENT_MESSAGE_COLUMN))];
 }
+
+const MIN_EVIDENCE_ROOM = 30;
+const EVENT_MESSAGE_COLUMN = 4 + '12:00:01.000 '.length + 16 + 1;
 
 /** A recovery's rollback hook: under way, or left by a recovery killed while it ran (the next rollback stops it first). */
 function recoveryLine(recovery: RecoveryHook & { alive: boolean }): string {

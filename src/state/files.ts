@@ -4,6 +4,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errorCode } from '../core/errors.js';
+import { shownPath } from '../core/paths.js';
 
 export const STATE_FILE = 'state.json';
 export const EVENTS_FILE = 'events.jsonl';
@@ -16,6 +17,16 @@ export const CONTROL_DIR = 'control';
 export function stateDir(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
   const chosen = nonEmpty(option) ?? nonEmpty(env.BLUEGREEN_STATE_DIR) ?? '.bluegreen';
   return path.resolve(cwd, chosen);
+}
+
+/**
+ * " --state-dir .bluegreen-rollback" for a command a message suggests, so it reads the same folder ("" for the default
+ * .bluegreen here): the folder relative to cwd when inside it, quoted for a shell when it needs to be.
+ */
+export function stateDirFlag(dir: string, cwd: string): string {
+  if (path.resolve(cwd, dir) === path.resolve(cwd, '.bluegreen')) return '';
+  const shown = shownPath(dir, cwd);
+  return ` --state-dir ${/^[\w./-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", `'\\''`)}'`}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -35,6 +46,9 @@ export function makeFolder(dir: string): void {
     try {
       mkdirSync(level);
     } catch (error) {
+      // Its parent exists (made or found just before), so ENOENT means this file system makes no folders here
+      // (/proc): "the folder /proc/x does not exist" said nothing of why it could not be made.
+      if (errorCode(error) === 'ENOENT') throw new Error(`no folder can be made in ${path.dirname(level)}`, { cause: error });
       if (errorCode(error) !== 'EEXIST') throw error;
     }
   }

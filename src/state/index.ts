@@ -1,5 +1,5 @@
 // The state folder: atomic state.json, the event journal, the lock and operator control requests.
-export { stateDir, STATE_FILE, EVENTS_FILE, PREV_STATE_FILE, PREV_EVENTS_FILE, LOCK_FILE, CONTROL_DIR } from './files.js';
+export { stateDir, stateDirFlag, STATE_FILE, EVENTS_FILE, PREV_STATE_FILE, PREV_EVENTS_FILE, LOCK_FILE, CONTROL_DIR } from './files.js';
 export { StateStore, type StateStoreOptions } from './store.js';
 export { parseJournal, type ParsedJournal } from './journal.js';
 export {

@@ -62,12 +62,13 @@ function readDotEnv(cwd: string): Record<string, string | undefined> {
 }
 
 /**
- * Why readApiKey found no key, said the same everywhere: "X is not set (...)", or "X is set but empty (...)" when
- * the environment or ./.env has the name with nothing in it (a CI secret that did not resolve, say).
+ * Why readApiKey found no key, said the same everywhere, with the two ways to give it: "X is not set (...)", or
+ * "X is set but empty (...)" when the environment or ./.env has the name with nothing in it (a CI secret that did
+ * not resolve, say).
  */
 export function missingKeyText(envName: string, env: NodeJS.ProcessEnv, cwd: string): string {
   const named = env[envName] !== undefined || readDotEnv(cwd)[envName] !== undefined;
-  return `${envName} is ${named ? 'set but empty' : 'not set'} (looked in the environment and ./.env)`;
+  return `${envName} is ${named ? 'set but empty' : 'not set'} (looked in the environment and ./.env: export ${envName}=... or put ${envName}=... in ./.env)`;
 }
 
 /** The key, trimmed (a stray newline would make an invalid header); undefined when set nowhere or empty. */

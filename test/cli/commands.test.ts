@@ -49,7 +49,7 @@ describe('bluegreen CLI', () => {
     );
     const result = await runCli(['validate', 'plan.yaml'], { cwd: dir });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("rolls back when shown: built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
+    expect(result.stdout).toContain("rolls back when shown: green's error rate above blue's by any margin (the built-in guard, as no error-rate rule is set)");
   });
 
   it('validates every example plan', async () => {
@@ -101,6 +101,11 @@ stages:
     const result = await runCli(['validate', 'nope.yaml'], { cwd: tempDir() });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('nope.yaml:1:1 cannot read the file (no such file)');
+    // A path outside the working folder is named as given, not as "../..:1:1".
+    const outside = tempDir();
+    const folder = await runCli(['validate', outside], { cwd: tempDir() });
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`${outside}:1:1 cannot read the file (it is a folder)`);
   });
 
   it('--check-upstream passes on the simulator and exits 3 when the upstream is unreachable', async () => {
@@ -123,7 +128,9 @@ stages: [ { duration: 1s, green_weight: 0.5 } ]
     // Without --check-upstream the plan is valid, with a warning that the rollout would stop at preflight.
     const plain = await runCli(['validate', 'plan.yaml'], { cwd: dir });
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toContain('warning: MY_KEY is not set (looked in the environment and ./.env): the rollout would stop at preflight (exit 3)');
+    expect(plain.stdout).toContain(
+      'warning: MY_KEY is not set (looked in the environment and ./.env: export MY_KEY=... or put MY_KEY=... in ./.env): the rollout would stop at preflight (exit 3)',
+    );
     expect((await runCli(['validate', 'plan.yaml'], { cwd: dir, env: { MY_KEY: 'sk-x' } })).stdout).not.toContain('MY_KEY');
     const missingKey = await runCli(['validate', 'plan.yaml', '--check-upstream'], { cwd: dir });
     expect(missingKey.code).toBe(3);

@@ -24,6 +24,12 @@ describe('formatting', () => {
     expect(formatMs(999.7)).toBe('1.00s');
     expect(formatMs(0.42)).toBe('0.4ms');
     expect(formatFactor(3.1)).toBe('3.10x');
+    // Above 0 but too small for two decimals: its first digit, never "0.00" (which reads as none).
+    expect(formatPercent(0.00003)).toBe('0.003%');
+    expect(formatPercent(1e-9)).toBe('<0.0001%');
+    expect(formatFactor(0.0012)).toBe('0.001x');
+    expect(formatFactor(1e-7)).toBe('<0.0001x');
+    expect(formatFactor(0)).toBe('0.00x');
     expect(formatFigure(5, 'count')).toBe('5');
     expect(formatFigure(0.05, 'ratio')).toBe('5.0%');
   });

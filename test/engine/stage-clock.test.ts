@@ -191,6 +191,28 @@ describe('rollout engine on a fake clock', () => {
     expect((await done).exitCode).toBe(0);
   });
 
+  it('paused before stage 1 began (p as the dashboard comes up): nothing moves to green until resumed', async () => {
+    const { clock, engine, sent, hooks, events } = setup();
+    const done = engine.run();
+    engine.pause('alice@host (dashboard)');
+    await clock.advance(30_000);
+    const paused = engine.snapshot();
+    expect(paused.phase).toBe('paused');
+    expect(paused.greenWeight).toBe(0);
+    expect(hooks).toEqual([]);
+    expect(sent.filter((arm) => arm === 'green')).toEqual([]);
+    expect(events.some((e) => e.type === 'stage_started')).toBe(false);
+    expect(events.find((e) => e.type === 'paused')?.message).toBe(
+      'paused by alice@host (dashboard): stage 1 does not begin until resumed: nothing moves to green',
+    );
+    engine.resume('alice@host (dashboard)');
+    await clock.advance(1_000);
+    expect(engine.snapshot().greenWeight).toBe(0.5);
+    expect(events.filter((e) => e.type === 'stage_started')).toHaveLength(1);
+    await clock.advance(21_000);
+    expect((await done).exitCode).toBe(0);
+  });
+
   it('rolls back on consecutive green errors at once, and sends nothing to green after', async () => {
     let failing = false;
     const { clock, engine, sent, hooks } = setup({ greenFails: () => failing });

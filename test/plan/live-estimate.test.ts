@@ -47,15 +47,15 @@ describe('estimates of a live plan', () => {
 
     const text = renderSummary(summary, 'a', 'b');
     expect(text).toContain('this plan has no traffic block, so how many (and their cost) is not estimated');
-    expect(text).toMatch(/ {6}2 {4}10% {8}20s {2}200 requests \(10\/s\)\n/);
-    expect(text).toMatch(/ {6}3 {4}30% {8}30s {2}67 requests \(2\.2\/s\)\n/);
+    expect(text).toMatch(/ {6}2 {4}10% {8}20s {2}200 requests \(10\/s over 20s\)\n/);
+    expect(text).toMatch(/ {6}3 {4}30% {8}30s {2}67 requests \(2\.2\/s over 30s\)\n/);
     expect(text).toContain('total 1m10s if every stage passes\n');
     expect(text).toContain('estimated cost per 1,000 requests: blue $1.42, green $0.71');
     expect(text).not.toMatch(/\/s as traffic\.rate|1\/s|blue and .* green requests/);
     const schedule = renderSchedule(summary, live);
     expect(schedule).toContain("traffic: the application's, through the proxies; this plan has no traffic block");
     expect(schedule).toContain('green reaches min_requests (20) after');
-    expect(schedule).toContain('200 requests (10/s)');
+    expect(schedule).toContain('200 requests (10/s over 20s)');
     expect(schedule).not.toContain('requests/s');
     // No warning about a rate nobody set.
     expect(planWarnings(live).filter((warning) => warning.keyPath.endsWith('.duration'))).toEqual([]);

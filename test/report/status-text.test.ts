@@ -31,6 +31,32 @@ describe('renderStatus checks', () => {
   });
 });
 
+describe('renderStatus in a terminal of 80 columns', () => {
+  it('breaks long lines between words, each check going on under its status, and leaves piped text whole', () => {
+    const plan = loadTestPlan();
+    const green = { ...emptyArmStats(), requests: 400, successes: 376, failures: 24 };
+    const blue = { ...emptyArmStats(), requests: 1200, successes: 1164, failures: 36 };
+    const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
+    const snapshot = { ...promotedSnapshot(plan), stageIndex: 1, checks };
+    const whole = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt);
+    expect(whole.split('\n').some((line) => line.length > 80)).toBe(true);
+    const fitted = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 80 });
+    expect(fitted.split('\n').every((line) => line.length <= 80)).toBe(true);
+    // Nothing lost or cut mid-word: joined again, the lines read as the whole ones.
+    const joined = (text: string) => text.replace(/\n +(?=\S)/g, (match) => (match.length > 3 ? ' ' : match)).replace(/ +/g, ' ');
+    expect(joined(fitted)).toBe(joined(whole));
+    // Its long rule names leave no room beside them at 80 columns: each check's status goes on the next line.
+    const lines = fitted.split('\n');
+    const row = lines.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));
+    expect(lines[row]).toMatch(/ \+2\.0 points$/);
+    expect(lines[row + 1]).toMatch(/^ {6}undecided \(n=400\) \(99\.93% interval/);
+    // With room, the evidence goes on under the status word.
+    const wide = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 110 }).split('\n');
+    const compare = wide.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));
+    expect(wide[compare + 1]!.search(/\S/)).toBe(wide[compare]!.search(/undecided \(n=/));
+  });
+});
+
 describe('renderStatus after an ending whose hook failed', () => {
   it("shows the engine's reason, which says traffic may not be on blue instead of claiming it", () => {
     const base = promotedSnapshot(loadTestPlan());

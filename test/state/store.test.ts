@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, write
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/core/exit.js';
-import { stateDir, StateStore, writeControl } from '../../src/state/index.js';
+import { stateDir, stateDirFlag, StateStore, writeControl } from '../../src/state/index.js';
 import { catchError, event, snapshot, tempDir } from './helpers.js';
 import { killAfterTest } from '../helpers/processes.js';
 
@@ -19,6 +19,13 @@ describe('stateDir', () => {
     expect(stateDir(undefined, { BLUEGREEN_STATE_DIR: '/env/state' }, '/work')).toBe('/env/state');
     expect(stateDir(undefined, { BLUEGREEN_STATE_DIR: '' }, '/work')).toBe('/work/.bluegreen');
     expect(stateDir(undefined, {}, '/work')).toBe('/work/.bluegreen');
+  });
+
+  it('is named again for the commands a message suggests, but for the default folder', () => {
+    expect(stateDirFlag('/work/.bluegreen', '/work')).toBe('');
+    expect(stateDirFlag('/work/.bluegreen-rollback', '/work')).toBe(' --state-dir .bluegreen-rollback');
+    expect(stateDirFlag('/var/lib/bg', '/work')).toBe(' --state-dir /var/lib/bg');
+    expect(stateDirFlag("/work/it's mine", '/work')).toBe(` --state-dir 'it'\\''s mine'`);
   });
 });
 

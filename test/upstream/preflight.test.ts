@@ -81,14 +81,18 @@ describe('preflight', () => {
   it('fails when the key variable is not set', async () => {
     const { base, requests } = await startServer(modelList);
     const err = await failure(preflight(targets(base), { env: {}, cwd: dir }));
-    expect(err.message).toBe('UPSTREAM_API_KEY is not set (looked in the environment and ./.env)');
+    expect(err.message).toBe(
+      'UPSTREAM_API_KEY is not set (looked in the environment and ./.env: export UPSTREAM_API_KEY=... or put UPSTREAM_API_KEY=... in ./.env)',
+    );
     expect(requests).toHaveLength(0);
   });
 
   it('says a key variable set but empty is empty, not unset (a CI secret that did not resolve)', async () => {
     const { base, requests } = await startServer(modelList);
     const err = await failure(preflight(targets(base), { env: { UPSTREAM_API_KEY: '  ' }, cwd: dir }));
-    expect(err.message).toBe('UPSTREAM_API_KEY is set but empty (looked in the environment and ./.env)');
+    expect(err.message).toBe(
+      'UPSTREAM_API_KEY is set but empty (looked in the environment and ./.env: export UPSTREAM_API_KEY=... or put UPSTREAM_API_KEY=... in ./.env)',
+    );
     expect(requests).toHaveLength(0);
   });
 

@@ -56,7 +56,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
-  const chooseReporter = await reporterFor(ctx, flags);
+  const chooseReporter = await reporterFor(ctx, flags, dir);
   const code = await runRollout({
     plan,
     stateDir: dir,

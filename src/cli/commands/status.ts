@@ -1,12 +1,12 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats } from '../../metrics/types.js';
-import { renderStatus, type OwnerInfo } from '../../report/status-text.js';
+import { fitted, renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, stateDirFlag, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -48,7 +48,10 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
       );
     else {
       const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
-      await writeOut(ctx.stdout, renderStatus(snapshot, owner, Date.now()) + (lines.length ? `\n${lines.map((line) => `  ${line}`).join('\n')}\n` : ''));
+      // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
+      const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
+      const text = renderStatus(snapshot, owner, Date.now(), { columns });
+      await writeOut(ctx.stdout, text + (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : ''));
     }
   } catch (error) {
     // A dead rollout is still said, and still exit 5: a script that runs `bluegreen rollback` on 5 must not read 2.
@@ -147,7 +150,15 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
   if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
     const { watchDashboard } = await importStatusWatch(ctx.env);
-    const end = await watchDashboard({ streams: ctx, env: ctx.env, stateDir: store.dir, intervalMs: interval, read: () => read(store), isFinished });
+    const end = await watchDashboard({
+      streams: ctx,
+      env: ctx.env,
+      stateDir: store.dir,
+      stateDirFlag: stateDirFlag(store.dir, ctx.cwd),
+      intervalMs: interval,
+      read: () => read(store),
+      isFinished,
+    });
     if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
     ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);

@@ -111,6 +111,21 @@ export function clockDuration(ms: number): string {
 
 /** Word-wraps text to width, in at most maxLines lines (the last one cut with "…" if needed). */
 export function wrap(text: string, width: number, maxLines: number): string[] {
+  const lines = wordLines(text, width);
+  if (lines.length <= maxLines) return lines.map((line) => truncate(line, width));
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} ${lines.slice(maxLines).join(' ')}`, width);
+  return kept.map((line) => truncate(line, width));
+}
+
+/** Whether wrap(text, width, maxLines) shows every word of text whole: nothing cut, no line left out. */
+export function wrapsWhole(text: string, width: number, maxLines: number): boolean {
+  const lines = wordLines(text, width);
+  return lines.length <= maxLines && lines.every((line) => textWidth(line) <= width);
+}
+
+/** The words of text in lines of at most width (a longer word takes a line of its own, uncut). */
+function wordLines(text: string, width: number): string[] {
   const lines: string[] = [];
   let current = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
@@ -123,8 +138,5 @@ export function wrap(text: string, width: number, maxLines: number): string[] {
     current = word;
   }
   if (current) lines.push(current);
-  if (lines.length <= maxLines) return lines.map((line) => truncate(line, width));
-  const kept = lines.slice(0, maxLines);
-  kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} ${lines.slice(maxLines).join(' ')}`, width);
-  return kept.map((line) => truncate(line, width));
+  return lines;
 }

@@ -34,6 +34,7 @@ const PROXIMITY_WIDTH = 10;
 /** A figure at or past this share of its limit reads amber before it breaches. */
 export const NEAR_LIMIT = 0.8;
 const TREND_MAX_WIDTH = 30;
+const MIN_TREND_WIDTH = 8;
 
 export function checkTone(check: CheckResult): Tone {
   if (check.status === 'breach') return 'bad';
@@ -48,11 +49,14 @@ export function checkStatusText(check: CheckResult): string {
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
 }
 
-/** "99.9% 0.8–9.1%": the judged rate's interval (for latency rules, the share over the limit). */
+/**
+ * "0.8–9.1%": the judged rate's interval ("1.2–4.0% over" for latency rules, whose rate is the share over the
+ * limit; "-1.2 to +3.4pt" for comparisons). Its confidence, the same for every check, is said once, in the title.
+ */
 export function checkInterval(check: CheckResult): string {
   const evidence = check.evidence;
   if (!evidence) return '';
-  return `${formatConfidence(evidence.confidence)} ${formatRange(evidence, isRateDifference(check))}${evidence.overMs !== undefined ? ' over' : ''}`;
+  return `${formatRange(evidence, isRateDifference(check), 'pt')}${evidence.overMs !== undefined ? ' over' : ''}`;
 }
 
 /** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
@@ -73,9 +77,8 @@ export function checkLine(check: CheckResult, width = Infinity): Line {
   const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - (FULL_LINE_WIDTH - PROXIMITY_WIDTH - 1 - width)));
   const { full, empty } = barCells(check.proximity ?? 0, barWidth);
   const limit = checkFigure(check, check.limit);
-  const interval = checkInterval(check);
   const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
-  return [
+  const line: Line = [
     { text: `  ${fit(RULE_LABELS[check.rule], labelWidth)} ` },
     { text: fit(checkFigure(check, check.figure), FIGURE_WIDTH, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
     { text: ` / ${fit(limit, FIGURE_WIDTH)}${barWidth > 0 ? ' ' : ''}`, tone: 'muted' },
@@ -87,8 +90,15 @@ export function checkLine(check: CheckResult, width = Infinity): Line {
       : []),
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
     { text: sample, tone: 'muted' },
-    ...(interval ? [{ text: `  ${interval}`, tone: 'muted' as const }] : []),
   ];
+  // Shown whole or not at all: cut short, "0.0–6.1% over" read as a percent ("0.0–6.1…"), and "-1.2 to +3…" misleads.
+  const interval = `  ${checkInterval(check)}`;
+  if (interval.trim() && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });
+  return line;
+}
+
+function lineWidth(line: Line): number {
+  return line.reduce((sum, segment) => sum + textWidth(segment.text), 0);
 }
 
 /** The limit that scales the trend: green's error-rate threshold when there is one. */
@@ -98,7 +108,9 @@ export function errorRateLimit(snapshot: RolloutSnapshot): number | undefined {
 
 export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
   const stageCount = snapshot.plan.stages.length;
-  const title = `checks · green, stage ${snapshot.stageIndex + 1}/${stageCount}`;
+  // Every check's interval has the same confidence (the budget is split evenly): said here, once, so each line fits.
+  const confidence = snapshot.checks.find((check) => check.evidence)?.evidence?.confidence;
+  const title = `checks · green, stage ${snapshot.stageIndex + 1}/${stageCount}${confidence === undefined ? '' : ` · ${formatConfidence(confidence)} intervals`}`;
   const trend = snapshot.greenErrorTrend;
   if (trend.length === 0) return [{ text: title, tone: 'title' }];
   const last = trend.at(-1) ?? 0;
@@ -106,12 +118,13 @@ export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
   // labelled so, or a trend ending at 4.0% beside a row at 1.2% reads as a contradiction.
   // (A state.json written by hand may lack the window: `status --watch` draws it all the same.)
   const seconds = (snapshot.window as Partial<RolloutSnapshot['window']> | undefined)?.green?.seconds;
-  const label = `   error rate, ${seconds === undefined ? 'recent' : `last ${seconds}s`} `;
+  const window = seconds === undefined ? 'recent' : `last ${seconds}s`;
   const value = ` ${formatFigure(last, 'ratio')}`;
-  const room = width - textWidth(title) - textWidth(label) - textWidth(value);
-  if (room < 8) return [{ text: title, tone: 'title' }];
+  // At 80 columns the longer label leaves the sparkline too little room: "errors" says the same.
+  const label = [`   error rate, ${window} `, `   errors, ${window} `].find((text) => trendRoom(width, title, text, value) >= MIN_TREND_WIDTH);
+  if (label === undefined) return [{ text: title, tone: 'title' }];
   const limit = errorRateLimit(snapshot);
-  const spark = sparkline(trend, limit ?? 0, Math.min(TREND_MAX_WIDTH, room));
+  const spark = sparkline(trend, limit ?? 0, Math.min(TREND_MAX_WIDTH, trendRoom(width, title, label, value)));
   const tone: Tone = limit !== undefined && last >= limit ? 'bad' : limit !== undefined && last >= limit / 2 ? 'warn' : 'green';
   return [
     { text: title, tone: 'title' },
@@ -119,6 +132,10 @@ export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
     { text: spark, tone },
     { text: value, tone: 'muted' },
   ];
+}
+
+function trendRoom(width: number, ...texts: string[]): number {
+  return texts.reduce((room, text) => room - textWidth(text), width);
 }
 
 /** The most recent rate-limit figures per arm, from the current stage back. */

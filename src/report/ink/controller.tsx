@@ -62,6 +62,7 @@ export interface DashboardControllerOptions {
   /** Shortest time between two frames, events or not (default 200 ms: never above 5 fps). */
   minGapMs?: number;
   watch?: () => ViewOptions['watch'];
+  stateDirFlag?: string;
   /** A drawing failure: the dashboard stops, the rollout does not. */
   onError?: (error: unknown) => void;
 }
@@ -129,6 +130,7 @@ function element(dashboard: Dashboard): ReactElement {
     final: dashboard.final,
     watch: options.watch?.(),
     live: options.live?.(),
+    stateDirFlag: options.stateDirFlag,
   });
   return <DashboardApp view={view} colors={options.colors} keysActive={options.keysEnabled && !dashboard.stopped} onKey={dashboard.onKey} />;
 }

@@ -2,12 +2,12 @@
 import { isUnconfirmed } from '../../engine/endings.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
-import { wrap } from './cells.js';
+import { textWidth, wrap, wrapsWhole } from './cells.js';
 import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
 import { activeNotice } from './keys.js';
 import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';
-import { clip, type Line } from './view-types.js';
+import { clip, lineText, type Line } from './view-types.js';
 
 const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
   progressing: [
@@ -25,6 +25,10 @@ const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
     ['ctrl-c', 'interrupt'],
   ],
 };
+
+/** The ending's reason: at most two lines under the outcome, indented. */
+const REASON_LINES = 2;
+const REASON_INDENT = '  ';
 
 const PROMPTS = {
   promote: 'Promote now: green to 100% and finish? [y/n]',
@@ -46,7 +50,7 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
       { text: ' stop watching', tone: 'muted' },
     ];
   } else if (options.keysEnabled === false && !isFinalPhase(snapshot.phase)) {
-    line = [{ text: 'keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort', tone: 'muted' }];
+    line = [{ text: `keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort${options.stateDirFlag ?? ''}`, tone: 'muted' }];
   } else if (options.keys.prompt) {
     line = [{ text: PROMPTS[options.keys.prompt], tone: 'warn' }];
   } else if (isFinalPhase(snapshot.phase)) {
@@ -66,22 +70,22 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: numb
   const reason = options.final?.reason ?? snapshot.reason;
   const phase = PHASE_LABELS[snapshot.phase];
   const tone: Tone = exitCode === 0 ? 'ok' : phase.tone === 'muted' ? 'bad' : phase.tone;
-  const shown = reason ? wrap(reason, width - 2, 2) : [];
-  const lines: Line[] = [
-    [
-      { text: `■ ${phase.text}`, tone },
-      // The phase word says what happened and the reason says why: the code alone, so nothing is said twice.
-      { text: ` · exit ${exitCode}`, tone: 'title' },
-      // Two lines of an 80-column terminal cut a breach's upstream message short: say where it is whole.
-      ...(reason && shown.join(' ') !== words(reason) ? [{ text: ' · the whole reason: bluegreen status', tone: 'muted' as const }] : []),
-    ],
+  const shown = reason ? wrap(reason, width - REASON_INDENT.length, REASON_LINES) : [];
+  // The phase word says what happened and the reason says why: the code alone, so nothing is said twice.
+  const outcome: Line = [
+    { text: `■ ${phase.text}`, tone },
+    { text: ` · exit ${exitCode}`, tone: 'title' },
   ];
+  // Two lines of an 80-column terminal cut a breach's upstream message short: say where it is whole, with the
+  // command whole too (beside the outcome, or under the reason when a --state-dir makes it too long for that).
+  const whole = `the whole reason: bluegreen status${options.stateDirFlag ?? ''}`;
+  const cut = reason !== undefined && !wrapsWhole(reason, width - REASON_INDENT.length, REASON_LINES);
+  const besideOutcome = cut && textWidth(`${lineText(outcome)} · ${whole}`) <= width;
+  if (besideOutcome) outcome.push({ text: ` · ${whole}`, tone: 'muted' });
+  const lines: Line[] = [outcome];
   // A reason that says the ending's hook failed to move traffic (check by hand) stands out.
   const reasonTone: Tone | undefined = isUnconfirmed(reason) ? 'bad' : undefined;
-  for (const text of shown) lines.push([{ text: `  ${text}`, ...(reasonTone && { tone: reasonTone }) }]);
+  for (const text of shown) lines.push([{ text: `${REASON_INDENT}${text}`, ...(reasonTone && { tone: reasonTone }) }]);
+  if (cut && !besideOutcome) lines.push([{ text: `${REASON_INDENT}${whole}`, tone: 'muted' }]);
   return lines.map((line) => clip(line, width));
-}
-
-function words(text: string): string {
-  return text.split(/\s+/).filter(Boolean).join(' ');
 }

@@ -23,6 +23,8 @@ export interface DashboardReporterOptions {
   onError?: (error: unknown) => void;
   clock?: Clock;
   render?: RenderFn;
+  /** " --state-dir DIR" for the commands the footer suggests ("" for the default folder). */
+  stateDirFlag?: string;
 }
 
 export function terminalSize(stdout: TerminalStreams['stdout']): { columns: number; rows: number } {
@@ -50,6 +52,7 @@ export function createDashboardReporter(options: DashboardReporterOptions): { fi
     clock: options.clock ?? systemClock,
     render: options.render ?? inkRenderer(streams),
     onError: options.onError,
+    stateDirFlag: options.stateDirFlag,
   });
   // Events only mark the frame as due: the next draw happens on the dashboard's timer, off the engine's stack.
   const unsubscribe = engine.onEvent(() => dashboard.refresh());

@@ -26,6 +26,8 @@ export interface ViewOptions {
   watch?: { stateDir: string; ownerAlive: boolean };
   /** A live rollout: its proxies and live figures per stage, shown under the checks. */
   live?: LiveView;
+  /** " --state-dir DIR" for the commands the footer suggests ("" or absent for the default folder). */
+  stateDirFlag?: string;
 }
 
 /** Lines wider than this are not useful: the table is 78 columns. */

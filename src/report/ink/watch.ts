@@ -21,6 +21,8 @@ export interface WatchDashboardOptions {
   isFinished: (snapshot: RolloutSnapshot) => boolean;
   clock?: Clock;
   render?: RenderFn;
+  /** " --state-dir DIR" for the commands the footer suggests ("" for the default folder). */
+  stateDirFlag?: string;
 }
 
 /** How a watch ended: the rollout finished, the operator quit (q, or ctrl-c), or the rollout's process died. */
@@ -51,6 +53,7 @@ export async function watchDashboard(options: WatchDashboardOptions): Promise<Wa
     keysEnabled: Boolean(options.streams.stdin.isTTY),
     clock,
     render: options.render ?? inkRenderer(options.streams),
+    stateDirFlag: options.stateDirFlag,
   });
   const onResize = () => dashboard.refresh();
   options.streams.stdout.on('resize', onResize);

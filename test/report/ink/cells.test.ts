@@ -11,6 +11,7 @@ import {
   textWidth,
   truncate,
   wrap,
+  wrapsWhole,
 } from '../../../src/report/ink/cells.js';
 
 describe('fixed-width cells', () => {
@@ -62,5 +63,10 @@ describe('fixed-width cells', () => {
   it('wraps words and cuts the last allowed line', () => {
     expect(wrap('green error_rate 31.2% > 5.0% over 48 requests', 20, 3)).toEqual(['green error_rate', '31.2% > 5.0% over 48', 'requests']);
     expect(wrap('one two three four five six', 9, 2)).toEqual(['one two', 'three fo…']);
+    // Whether it showed every word whole: the dashboard then points at the whole text elsewhere.
+    expect(wrapsWhole('one two three', 9, 2)).toBe(true);
+    expect(wrapsWhole('one two three four five six', 9, 2)).toBe(false);
+    expect(wrapsWhole('http://127.0.0.1:8788/admin/route', 9, 2)).toBe(false);
+    expect(wrapsWhole('one  two\nthree', 9, 2)).toBe(true);
   });
 });

@@ -1,9 +1,12 @@
-// The dashboard's check lines carry each rule's interval, and undecided rules read as open, not ok.
+// The dashboard's check lines carry each rule's interval (its confidence said once, in the title), and undecided
+// rules read as open, not ok.
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/analysis/index.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
-import { checkInterval, checkLine, checkStatusText } from '../../../src/report/ink/check-lines.js';
+import { checkInterval, checkLine, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
+import { lineText } from '../../../src/report/ink/view-types.js';
 import { loadTestPlan } from '../outcome/fixtures.js';
+import { progressingSnapshot } from './fixtures.js';
 
 describe('dashboard check lines', () => {
   const plan = loadTestPlan();
@@ -12,15 +15,41 @@ describe('dashboard check lines', () => {
   const { checks } = evaluate({ stageIndex: 0, stageCount: 5, green, blue, config: plan.analysis });
   const errorRate = checks.find((c) => c.rule === 'error_rate')!;
   const compare = checks.find((c) => c.rule === 'compare_to_blue.max_error_rate_increase')!;
+  // A latency rule is judged as the share of requests over its limit: its interval is that share's.
+  const latency = {
+    ...errorRate,
+    rule: 'latency_p95' as const,
+    unit: 'ms' as const,
+    figure: 512,
+    limit: 3000,
+    sample: 1234,
+    evidence: { ...errorRate.evidence!, lower: 0.012, upper: 0.061, overMs: 3000 },
+  };
 
-  it('shows the interval after the sample, in points for comparisons', () => {
-    expect(checkInterval(errorRate)).toMatch(/^99\.93% [\d.]+–[\d.]+%$/);
-    expect(checkInterval(compare)).toMatch(/^99\.93% -[\d.]+ to \+[\d.]+ points$/);
-    expect(
-      checkLine(errorRate)
-        .map((cell) => cell.text)
-        .join(''),
-    ).toMatch(/n=60 {2}99\.93% [\d.]+–[\d.]+%$/);
+  it('shows the interval after the sample, in points for comparisons, without its confidence', () => {
+    expect(checkInterval(errorRate)).toMatch(/^[\d.]+–[\d.]+%$/);
+    expect(checkInterval(compare)).toMatch(/^-[\d.]+ to \+[\d.]+pt$/);
+    expect(checkInterval(latency)).toMatch(/^[\d.]+–[\d.]+% over$/);
+    expect(lineText(checkLine(errorRate))).toMatch(/n=60 {2}[\d.]+–[\d.]+%$/);
+  });
+
+  it('says the confidence once, in the title, with room left for the trend at 80 columns', () => {
+    const snapshot = { ...progressingSnapshot(), checks: [errorRate, compare] };
+    const title = lineText(checksTitle(snapshot, 80));
+    expect(title).toMatch(/^checks · green, stage 3\/5 · 99\.93% intervals {3}errors, last 10s \S{8,} [\d.]+%$/);
+    expect(title.length).toBeLessThanOrEqual(80);
+    expect(lineText(checksTitle(snapshot, 120))).toContain('99.93% intervals   error rate, last 10s ');
+    expect(lineText(checksTitle({ ...snapshot, checks: [] }, 80))).not.toContain('intervals');
+  });
+
+  it('fits a latency line at 80 columns whole: "over" is never cut to leave a bare percent', () => {
+    const line = lineText(checkLine(latency, 80));
+    expect(line.length).toBeLessThanOrEqual(80);
+    expect(line).toMatch(/n=1234 {2}1\.2–6\.1% over$/);
+    // Too narrow for the interval: it is left out whole, never cut.
+    const narrow = lineText(checkLine(latency, 66));
+    expect(narrow).toMatch(/n=1234$/);
+    expect(narrow).not.toContain('…');
   });
 
   it('says open (or near?) for an undecided rule', () => {

@@ -53,7 +53,7 @@ async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
   const terminal = terminalContext(dir, env);
   const signals = new EventEmitter();
   const stateDir = path.join(dir, '.bluegreen');
-  const chooseReporter = await reporterFor(terminal.ctx, {});
+  const chooseReporter = await reporterFor(terminal.ctx, {}, stateDir);
   const code = runRollout({
     plan,
     stateDir,

@@ -79,6 +79,8 @@ describe('buildDashboardView', () => {
   it('offers no keys when stdin is not a terminal, and says how to steer instead', () => {
     const view = buildDashboardView(progressingSnapshot(), options({ keysEnabled: false }));
     expect(lineText(view.footer[0]!)).toBe('keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort');
+    const own = buildDashboardView(progressingSnapshot(), options({ keysEnabled: false, stateDirFlag: ' --state-dir /srv/bg' }));
+    expect(lineText(own.footer[0]!)).toBe('keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort --state-dir /srv/bg');
   });
 
   it('asks for confirmation in the footer and shows acknowledgements', () => {
@@ -124,6 +126,17 @@ describe('buildDashboardView', () => {
     expect(narrow[0]).toBe('■ ROLLED BACK · exit 10 · the whole reason: bluegreen status');
     expect(narrow.slice(1).every((line) => line.length <= 80)).toBe(true);
     expect(narrow[2]).toMatch(/…$/);
+    // A rollout with a state folder of its own: the pointer names it, whole, under the reason when it is too long for
+    // the outcome's line.
+    const own = (columns: number) =>
+      buildDashboardView(
+        rolledBackSnapshot(),
+        options({ columns, final: { exitCode: 10, reason }, stateDirFlag: ' --state-dir .bluegreen-rollback' }),
+      ).footer.map(lineText);
+    expect(own(80)[0]).toBe('■ ROLLED BACK · exit 10');
+    expect(own(80)[3]).toBe('  the whole reason: bluegreen status --state-dir .bluegreen-rollback');
+    expect(own(120)[0]).toBe('■ ROLLED BACK · exit 10 · the whole reason: bluegreen status --state-dir .bluegreen-rollback');
+    expect(own(120)).toHaveLength(3);
     // A reason whole on its two lines: no pointer.
     const short = 'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3';
     expect(footer(80, short)).toEqual([

@@ -50,6 +50,6 @@ stages: [ { duration: 10s, green_weight: 0.5 } ]
     expect(out).not.toContain('hunter2');
     expect(out).not.toContain('token=abc');
     expect(out).toContain('estimated cost: blue no price, green no price (');
-    expect(out).toContain("built-in guard: no error-rate rule is set, so green's error rate over blue's at all");
+    expect(out).toContain("green's error rate above blue's by any margin (the built-in guard, as no error-rate rule is set)");
   });
 });
