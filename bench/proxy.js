@@ -19,7 +19,7 @@ import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 
 const SECONDS = envNumber('BENCH_PROXY_SECONDS', QUICK ? 1 : 2);
 // Eight rounds (session 21; five before): the verdicts' pooled p99 at 1,000 req/s rests on the 160 slowest of 16,000
-// requests, and the fixed rates take about 200 s of the benchmark's ~13 minutes (bench/run.js stops it at 18).
+// requests, and the fixed rates take about 200 s of the benchmark's ~12 minutes (bench/run.js stops it at 18).
 const ROUNDS = envNumber('BENCH_PROXY_ROUNDS', QUICK ? 3 : 8);
 const TRIES = envNumber('BENCH_PROXY_TRIES', 3);
 const RATES = [1000, 5000];
@@ -233,7 +233,9 @@ const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
  * majority of TRIES tries is (one VM stall cannot fail it, one lucky second cannot pass it). The ramp climbs
  * SEARCH_STEPS until a path's first missed step, then bisects BISECTIONS times between its last sustained step
  * and that one (rates rounded to 100 req/s). The two paths alternate try by try throughout, so both see the same
- * moments of the VM.
+ * moments of the VM, and which goes first swaps every turn (since session 21): before, the proxy's try always came
+ * right after the pass-through's at a higher rate, so whatever a heavier try leaves behind in the shared client and
+ * upstream (their garbage, their sockets) fell on the proxy's tries alone.
  */
 async function highestSustained() {
   const paths = ['bare', 'proxy'];
@@ -242,6 +244,7 @@ async function highestSustained() {
    * @type {Record<string, { search: import('./lib/sustained-rule.js').SearchState; next: number | undefined; steps: object[] }>}
    */
   const state = Object.fromEntries(paths.map((name) => [name, { search: startSearch(), next: SEARCH_STEPS[0], steps: [] }]));
+  let turns = 0;
   for (;;) {
     const running = paths.filter((name) => state[name].next !== undefined);
     if (running.length === 0) break;
@@ -252,7 +255,8 @@ async function highestSustained() {
         TRIES,
       );
     for (let i = 0; i < TRIES; i++) {
-      for (const name of running) if (verdict(name) === undefined) tries[name].push(await sustainedTry(name, /** @type {number} */ (state[name].next)));
+      const order = turns++ % 2 ? [...running].reverse() : running;
+      for (const name of order) if (verdict(name) === undefined) tries[name].push(await sustainedTry(name, /** @type {number} */ (state[name].next)));
     }
     for (const name of running) {
       const s = state[name];
