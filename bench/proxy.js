@@ -308,7 +308,11 @@ while (served.proxyRss < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
     await measure(name, 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - before) / rssRate);
     answered ||= served[name] > before;
   }
-  if (!answered) break;
+  if (!answered) {
+    // Neither proxy answered a request of its run: the step ends short, and its target is not judged (see `met`).
+    log(`RSS step stopped: no answer in a run at ${rssRate} req/s (plain proxy at ${served.proxyRss}, admin at ${served.proxyAdmin} requests)`);
+    break;
+  }
 }
 
 /** The RSS figures of one proxy's readings (see above). */
@@ -406,5 +410,6 @@ writeResult({
   // Not judged by a target (the issue's is the plain proxy's): what a proxy a rollout drives keeps, from session 18.
   rssAdmin,
   targetsMet,
-  met: Object.values(targetsMet).every((v) => v !== false),
+  // A target not measured (null: the pass-through sustained no step, the RSS step ended before RSS_FIRST) is not met.
+  met: Object.values(targetsMet).every((v) => v === true),
 });
