@@ -1,21 +1,26 @@
 // 6. Proxy overhead: the same open-model client against an upstream that answers at once, three ways in one
 // run: direct to the upstream, through a minimal undici pass-through (bench/lib/bare-proxy.js, the floor for
 // Node), and through `bluegreen proxy` (the built CLI, in its own process). Non-streamed and streamed, at
-// 1,000 and 5,000 req/s, in interleaved short rounds (medians reported, with their range); then the highest
-// sustained rate of the pass-through and the proxy (majority of tries per step, then bisected); then the RSS of two
+// 1,000 and 5,000 req/s, in interleaved short rounds (the targets read all rounds' requests pooled; medians of
+// rounds and their range beside); then the highest sustained rate of the pass-through and the proxy (majority of
+// tries per step, then bisected: bench/lib/sustained-rule.js); then the RSS of two
 // proxies started for it, up to their 1,000,000th request: a plain one, and one with the admin API a rollout drives
 // it through (its results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
 // scale down).
 import { GC_COUNT_IMPORT, gcCounted } from './lib/gc-counted.js';
 import { createLoadClient } from './lib/open-load.js';
-import { machineCpu, procStats } from './lib/proc.js';
+import { NOISY_OTHER_PERCENT, procStats, watchMachine } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
+import { median, pooledPercentile, spread } from './lib/rounds.js';
+import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 
 const SECONDS = envNumber('BENCH_PROXY_SECONDS', QUICK ? 1 : 2);
-const ROUNDS = envNumber('BENCH_PROXY_ROUNDS', QUICK ? 3 : 5);
+// Eight rounds (session 21; five before): the verdicts' pooled p99 at 1,000 req/s rests on the 160 slowest of 16,000
+// requests, and the fixed rates take about 200 s of the benchmark's ~12 minutes (bench/run.js stops it at 18).
+const ROUNDS = envNumber('BENCH_PROXY_ROUNDS', QUICK ? 3 : 8);
 const TRIES = envNumber('BENCH_PROXY_TRIES', 3);
 const RATES = [1000, 5000];
 // RSS is read after every proxy run, against the requests the proxy has answered since it started: the issue
@@ -64,13 +69,18 @@ function heapReading(/** @type {{ gcs: { type: string; oldAfter: number }[]; mem
   };
 }
 
+/** The benchmark's own processes besides this one (the client): their CPU is not the machine's other load. */
+const ownPids = () => [upstream.pid, ...Object.values(targets).map((t) => t.pid)];
+
 async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
+  const machine = watchMachine(ownPids());
   const load = () => clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
   const counted = name in served ? await gcCounted(pid, load) : undefined;
   const result = counted ? counted.result : await load();
   const after = pid ? procStats(pid) : null;
+  result.machine = machine();
   if (name in served) {
     served[name] += result.completed;
     if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb, ...(counted && heapReading(counted.counts)) });
@@ -79,81 +89,145 @@ async function measure(name, mode, rate, seconds = SECONDS) {
   return result;
 }
 
-const median = (values) => {
-  const sorted = values.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-/** Median and range of one figure over the rounds: the median is reported, the range lets a reader judge it. */
-const spread = (values) => ({ median: round(median(values), 3), min: round(Math.min(...values), 3), max: round(Math.max(...values), 3) });
-
 // Warm-up: JIT, pools and sockets on every path.
 for (const name of NAMES) for (const mode of ['plain', 'stream']) await measure(name, mode, 1000, 1);
 
+/** What one path's run in a round says beside its percentiles: the client's late sends, the machine's other load. */
+const roundFigures = (r) => ({
+  p50: r.latencyMs.p50,
+  p99: r.latencyMs.p99,
+  firstByteP99: r.firstByteMs.p99,
+  late: r.late,
+  maxLateMs: r.maxLateMs,
+  otherPercent: r.machine?.otherPercent ?? null,
+  stealPercent: r.machine?.stealPercent ?? null,
+});
+
+/**
+ * One rate and mode's figures from its rounds. The targets read the pooled figures (since session 21): a path's
+ * percentile over every request of all its rounds, "added" the path's minus direct's. Beside them, as before, the
+ * median over the rounds of each round's figure ("added" within the round) with its range, and every round's own
+ * figures, with the rounds run while other work used over NOISY_OTHER_PERCENT of the machine named.
+ */
+function fixedRow(rate, mode, rounds) {
+  const figure = (name, key, p) => spread(rounds.map((r) => r[name][key][p]));
+  const added = (via, key, p) => spread(rounds.map((r) => r[via][key][p] - r.direct[key][p]));
+  const pooled = (name, key) => {
+    const runs = rounds.map((r) => r[name].samples[key]);
+    return { p50: pooledPercentile(runs, 50), p99: pooledPercentile(runs, 99) };
+  };
+  const row = { rate, mode, rounds: ROUNDS, seconds: SECONDS };
+  for (const name of NAMES) {
+    row[name] = {
+      latencyMs: { p50: figure(name, 'latencyMs', 'p50').median, p99: figure(name, 'latencyMs', 'p99').median },
+      firstByteMs: { p50: figure(name, 'firstByteMs', 'p50').median, p99: figure(name, 'firstByteMs', 'p99').median },
+      pooled: { latencyMs: pooled(name, 'latencyMs'), firstByteMs: pooled(name, 'firstByteMs') },
+      achievedRate: median(rounds.map((r) => r[name].achievedRate)),
+      errors: rounds.reduce((sum, r) => sum + r[name].errors, 0),
+      dropped: rounds.reduce((sum, r) => sum + r[name].dropped, 0),
+      late: rounds.reduce((sum, r) => sum + r[name].late, 0),
+      maxLateMs: Math.max(...rounds.map((r) => r[name].maxLateMs)),
+      ...(name !== 'direct' && { cpuUsPerRequest: round(median(rounds.map((r) => r[name].cpuUsPerRequest)), 1) }),
+    };
+  }
+  const addedOf = (key) =>
+    Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50').median, p99: added(via, key, 'p99').median }]));
+  const rangeOf = (key) => Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50'), p99: added(via, key, 'p99') }]));
+  const pooledOf = (key) =>
+    Object.fromEntries(
+      ['bare', 'proxy'].map((via) => [
+        via,
+        { p50: round(row[via].pooled[key].p50 - row.direct.pooled[key].p50, 3), p99: round(row[via].pooled[key].p99 - row.direct.pooled[key].p99, 3) },
+      ]),
+    );
+  row.addedPooled = pooledOf('latencyMs');
+  row.added = addedOf('latencyMs');
+  row.addedRange = rangeOf('latencyMs');
+  if (mode === 'stream') {
+    row.addedFirstBytePooled = pooledOf('firstByteMs');
+    row.addedFirstByte = addedOf('firstByteMs');
+    row.addedFirstByteRange = rangeOf('firstByteMs');
+  }
+  row.directRange = { p50: figure('direct', 'latencyMs', 'p50'), p99: figure('direct', 'latencyMs', 'p99') };
+  row.perRound = rounds.map((r) => ({
+    order: r.order,
+    noisy: NAMES.some((name) => r[name].machine?.noisy),
+    ...Object.fromEntries(NAMES.map((name) => [name, roundFigures(r[name])])),
+  }));
+  row.noisyRounds = row.perRound.flatMap((r, i) => (r.noisy ? [i + 1] : []));
+  return row;
+}
+
+/** The log's account of a row: pooled figures (the verdicts'), the medians of rounds with their ranges, and the noise. */
+function logRow(row) {
+  const { rate, mode } = row;
+  const r = (s) => `${s.median} [${s.min}..${s.max}]`;
+  const stream = mode === 'stream';
+  const key = stream ? 'firstByteMs' : 'latencyMs';
+  const pooled = stream ? row.addedFirstBytePooled : row.addedPooled;
+  const range = stream ? row.addedFirstByteRange : row.addedRange;
+  const via = (name) => `by ${name} p50 ${pooled[name].p50} / p99 ${pooled[name].p99} (rounds p50 ${r(range[name].p50)} / p99 ${r(range[name].p99)})`;
+  const others = row.perRound.flatMap((one) => NAMES.map((name) => one[name].otherPercent ?? 0));
+  log(
+    `${rate} req/s ${mode}, ${ROUNDS} rounds of ${SECONDS} s, all requests pooled (median of rounds [range]): direct p50 ${row.direct.pooled[key].p50} / p99 ${row.direct.pooled[key].p99} ms ` +
+      `(p99 ${r(row.directRange.p99)}); added ${stream ? '(first byte) ' : ''}${via('bare')}, ${via('proxy')} ms ` +
+      `(CPU/request bare ${row.bare.cpuUsPerRequest}, proxy ${row.proxy.cpuUsPerRequest} µs; proxy errors ${row.proxy.errors}, dropped ${row.proxy.dropped}; ` +
+      `client sends over 10 ms late: direct ${row.direct.late}, bare ${row.bare.late}, proxy ${row.proxy.late}; ` +
+      `rounds with other load > ${NOISY_OTHER_PERCENT}%: ${row.noisyRounds.length ? row.noisyRounds.join(', ') : 'none'}, most ${Math.max(...others)}%)`,
+  );
+}
+
 // Fixed rates. This VM's speed drifts from second to second, so one run per path would compare different
 // moments: each (rate, mode) runs ROUNDS short rounds of direct, pass-through and proxy back to back (the order
-// rotating each round, so no path is always first or last), "added" is taken within a round (path minus
-// direct), and the median over rounds is reported for every path alike, with the range beside it.
+// rotating each round, so no path is always first or last), and every figure is taken the same way for every path.
 const fixed = [];
 for (const rate of RATES) {
   for (const mode of ['plain', 'stream']) {
     const rounds = [];
     for (let i = 0; i < ROUNDS; i++) {
       const order = NAMES.map((_, k) => NAMES[(k + i) % NAMES.length]);
-      const got = {};
+      const got = { order };
       for (const name of order) got[name] = await measure(name, mode, rate);
       rounds.push(got);
     }
-    const figure = (name, key, p) => spread(rounds.map((r) => r[name][key][p]));
-    const added = (via, key, p) => spread(rounds.map((r) => r[via][key][p] - r.direct[key][p]));
-    const row = { rate, mode, rounds: ROUNDS, seconds: SECONDS };
-    for (const name of NAMES) {
-      row[name] = {
-        latencyMs: { p50: figure(name, 'latencyMs', 'p50').median, p99: figure(name, 'latencyMs', 'p99').median },
-        firstByteMs: { p50: figure(name, 'firstByteMs', 'p50').median, p99: figure(name, 'firstByteMs', 'p99').median },
-        achievedRate: median(rounds.map((r) => r[name].achievedRate)),
-        errors: rounds.reduce((sum, r) => sum + r[name].errors, 0),
-        dropped: rounds.reduce((sum, r) => sum + r[name].dropped, 0),
-        ...(name !== 'direct' && { cpuUsPerRequest: median(rounds.map((r) => r[name].cpuUsPerRequest)) }),
-      };
-    }
-    const addedOf = (key) =>
-      Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50').median, p99: added(via, key, 'p99').median }]));
-    const rangeOf = (key) => Object.fromEntries(['bare', 'proxy'].map((via) => [via, { p50: added(via, key, 'p50'), p99: added(via, key, 'p99') }]));
-    row.added = addedOf('latencyMs');
-    row.addedRange = rangeOf('latencyMs');
-    if (mode === 'stream') {
-      row.addedFirstByte = addedOf('firstByteMs');
-      row.addedFirstByteRange = rangeOf('firstByteMs');
-    }
-    row.directRange = { p50: figure('direct', 'latencyMs', 'p50'), p99: figure('direct', 'latencyMs', 'p99') };
+    const row = fixedRow(rate, mode, rounds);
     fixed.push(row);
-    const r = (s) => `${s.median} [${s.min}..${s.max}]`;
-    const key = mode === 'stream' ? 'addedFirstByteRange' : 'addedRange';
-    log(
-      `${rate} req/s ${mode}, median of ${ROUNDS} rounds [range]: direct p50 ${r(row.directRange.p50)} / p99 ${r(row.directRange.p99)} ms; ` +
-        `added ${mode === 'stream' ? '(first byte) ' : ''}by bare p50 ${r(row[key].bare.p50)} / p99 ${r(row[key].bare.p99)}, by proxy p50 ${r(row[key].proxy.p50)} / p99 ${r(row[key].proxy.p99)} ms ` +
-        `(CPU/request bare ${row.bare.cpuUsPerRequest}, proxy ${row.proxy.cpuUsPerRequest} µs; proxy errors ${row.proxy.errors}, dropped ${row.proxy.dropped})`,
-    );
+    logRow(row);
   }
 }
 
 /**
- * One try at a rate: every request answered without error, at 99% of the offered rate, p99 under 50 ms. With it,
- * the path's process's CPU (% of one core) and the whole machine's (% of all cores, client and upstream included):
- * they tell whether the path's one thread or the shared machine ran out first.
+ * One try at a rate, judged by bench/lib/sustained-rule.js. With it, the path's process's CPU (% of one core) and
+ * the whole machine's (% of all cores, client and upstream included), and the other work's share: they tell whether
+ * the path's one thread, the shared machine or something else ran out first.
  */
 async function sustainedTry(name, rate) {
-  const machineBefore = machineCpu();
   const r = await measure(name, 'plain', rate, Math.max(2, SECONDS));
-  const machineAfter = machineCpu();
-  const ok = r.errors === 0 && r.dropped === 0 && r.completed === r.offered && r.achievedRate >= 0.99 * rate && r.latencyMs.p99 < 50;
+  const misses = tryMisses(r, rate);
   const processCpu = r.cpuUsPerRequest === undefined ? null : Math.round((r.cpuUsPerRequest * r.achievedRate) / 1e4);
-  const machine =
-    machineBefore && machineAfter ? Math.round((100 * (machineAfter.busy - machineBefore.busy)) / Math.max(1, machineAfter.total - machineBefore.total)) : null;
-  return { achieved: r.achievedRate, p99: r.latencyMs.p99, ok, processCpu, machineCpu: machine };
+  const figures = {
+    achieved: r.achievedRate,
+    p99: r.latencyMs.p99,
+    maxMs: r.latencyMs.max,
+    late: r.late,
+    maxLateMs: r.maxLateMs,
+    ok: misses.length === 0,
+    misses,
+    processCpu,
+    machineCpu: r.machine?.machinePercent ?? null,
+    otherCpu: r.machine?.otherPercent ?? null,
+    noisy: r.machine?.noisy ?? false,
+  };
+  // The latencies too (not kept in the result): the p99 of a rate's tries pooled is reported beside its verdict.
+  return { figures, latencies: r.samples.latencyMs };
 }
+
+/** @typedef {Awaited<ReturnType<typeof sustainedTry>>['figures']} SustainedTry */
+
+/** One try as the log shows it. @param {SustainedTry} t */
+const tryLine = (t) =>
+  `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
+  `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late)`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
@@ -163,49 +237,50 @@ const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
  * majority of TRIES tries is (one VM stall cannot fail it, one lucky second cannot pass it). The ramp climbs
  * SEARCH_STEPS until a path's first missed step, then bisects BISECTIONS times between its last sustained step
  * and that one (rates rounded to 100 req/s). The two paths alternate try by try throughout, so both see the same
- * moments of the VM.
+ * moments of the VM, and which goes first swaps every turn (since session 21): before, the proxy's try always came
+ * right after the pass-through's at a higher rate, so whatever a heavier try leaves behind in the shared client and
+ * upstream (their garbage, their sockets) fell on the proxy's tries alone.
  */
 async function highestSustained() {
   const paths = ['bare', 'proxy'];
   /**
-   * Per path: the highest rate sustained, the lowest missed, the rate to try next, and every decided rate.
-   * @type {Record<string, { rate: number; missed: number; next: number | undefined; step: number; bisections: number; steps: object[] }>}
+   * Per path: its search (bench/lib/sustained-rule.js), the rate to try next, and every decided rate.
+   * @type {Record<string, { search: import('./lib/sustained-rule.js').SearchState; next: number | undefined; steps: object[] }>}
    */
-  const state = Object.fromEntries(paths.map((name) => [name, { rate: 0, missed: Infinity, next: SEARCH_STEPS[0], step: 0, bisections: 0, steps: [] }]));
-  const need = Math.floor(TRIES / 2) + 1;
-  const nextRate = (s) => {
-    if (s.missed === Infinity) return SEARCH_STEPS[s.step];
-    if (s.bisections >= BISECTIONS || s.rate === 0) return undefined;
-    const mid = Math.round((s.rate + s.missed) / 200) * 100;
-    return mid > s.rate && mid < s.missed ? mid : undefined;
-  };
+  const state = Object.fromEntries(paths.map((name) => [name, { search: startSearch(), next: SEARCH_STEPS[0], steps: [] }]));
+  let turns = 0;
   for (;;) {
     const running = paths.filter((name) => state[name].next !== undefined);
     if (running.length === 0) break;
-    const tries = /** @type {Record<string, Awaited<ReturnType<typeof sustainedTry>>[]>} */ (Object.fromEntries(running.map((name) => [name, []])));
-    const decided = (name) => {
-      const passed = tries[name].filter((t) => t.ok).length;
-      return passed >= need || tries[name].length - passed >= need;
-    };
+    const tries = /** @type {Record<string, SustainedTry[]>} */ (Object.fromEntries(running.map((name) => [name, []])));
+    const latencies = /** @type {Record<string, Float64Array[]>} */ (Object.fromEntries(running.map((name) => [name, []])));
+    const verdict = (name) =>
+      stepVerdict(
+        tries[name].map((t) => t.ok),
+        TRIES,
+      );
     for (let i = 0; i < TRIES; i++) {
-      for (const name of running) if (!decided(name)) tries[name].push(await sustainedTry(name, state[name].next));
+      const order = turns++ % 2 ? [...running].reverse() : running;
+      for (const name of order) {
+        if (verdict(name) !== undefined) continue;
+        const one = await sustainedTry(name, /** @type {number} */ (state[name].next));
+        tries[name].push(one.figures);
+        latencies[name].push(one.latencies);
+      }
     }
     for (const name of running) {
       const s = state[name];
       const rate = /** @type {number} */ (s.next);
-      const ok = tries[name].filter((t) => t.ok).length >= need;
-      s.steps.push({ rate, ok, tries: tries[name] });
-      log(
-        `${name} at ${rate} req/s: ${tries[name].map((t) => `${t.achieved} req/s p99 ${t.p99} ms ${t.ok ? 'ok' : 'missed'} (CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%)`).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'}`,
-      );
-      if (s.missed !== Infinity) s.bisections++;
-      if (ok) s.rate = Math.max(s.rate, rate);
-      else s.missed = Math.min(s.missed, rate);
-      if (s.missed === Infinity) s.step++;
-      s.next = nextRate(s);
+      const ok = verdict(name) === true;
+      // Not judged: what a rule reading the tries together would see, where one hold in one try weighs less (session 21).
+      const pooledP99 = pooledPercentile(latencies[name], 99);
+      s.steps.push({ rate, ok, pooledP99, tries: tries[name] });
+      log(`${name} at ${rate} req/s: ${tries[name].map(tryLine).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'} (p99 of the tries pooled ${pooledP99} ms)`);
+      s.search = afterVerdict(s.search, rate, ok);
+      s.next = nextRate(s.search, SEARCH_STEPS, BISECTIONS);
     }
   }
-  return Object.fromEntries(paths.map((name) => [name, { rate: state[name].rate, steps: state[name].steps }]));
+  return Object.fromEntries(paths.map((name) => [name, { rate: state[name].search.rate, steps: state[name].steps }]));
 }
 const sustained = await highestSustained();
 
@@ -233,7 +308,11 @@ while (served.proxyRss < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
     await measure(name, 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - before) / rssRate);
     answered ||= served[name] > before;
   }
-  if (!answered) break;
+  if (!answered) {
+    // Neither proxy answered a request of its run: the step ends short, and its target is not judged (see `met`).
+    log(`RSS step stopped: no answer in a run at ${rssRate} req/s (plain proxy at ${served.proxyRss}, admin at ${served.proxyAdmin} requests)`);
+    break;
+  }
 }
 
 /** The RSS figures of one proxy's readings (see above). */
@@ -309,10 +388,12 @@ await upstream.close();
 const at1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'plain');
 const stream1000 = fixed.find((r) => r.rate === 1000 && r.mode === 'stream');
 if (!at1000 || !stream1000) throw new Error('no figures at 1,000 req/s, which the targets are read at');
+// The latency targets read the pooled figures: the p99 of all a path's requests over its rounds, not a median of
+// rounds' p99s that each rest on 20 requests (fixedRow).
 const targetsMet = {
-  addedP50At1000: at1000.added.proxy.p50 <= 0.3,
-  addedP99At1000: at1000.added.proxy.p99 <= 2,
-  addedTtftP99At1000: stream1000.addedFirstByte.proxy.p99 <= 1,
+  addedP50At1000: at1000.addedPooled.proxy.p50 <= 0.3,
+  addedP99At1000: at1000.addedPooled.proxy.p99 <= 2,
+  addedTtftP99At1000: /** @type {{ proxy: { p99: number } }} */ (stream1000.addedFirstBytePooled).proxy.p99 <= 1,
   sustainedRatio: sustained.bare.rate > 0 ? sustained.proxy.rate / sustained.bare.rate >= 0.8 : null,
   rssFlat: rss.growthPercent !== null ? rss.growthPercent < 10 : null,
 };
@@ -321,6 +402,7 @@ writeResult({
   seconds: SECONDS,
   rounds: ROUNDS,
   tries: TRIES,
+  sustainedRule: SUSTAINED,
   fixed,
   sustained,
   sustainedRatio: sustained.bare.rate > 0 ? round(sustained.proxy.rate / sustained.bare.rate, 2) : null,
@@ -328,5 +410,6 @@ writeResult({
   // Not judged by a target (the issue's is the plain proxy's): what a proxy a rollout drives keeps, from session 18.
   rssAdmin,
   targetsMet,
-  met: Object.values(targetsMet).every((v) => v !== false),
+  // A target not measured (null: the pass-through sustained no step, the RSS step ended before RSS_FIRST) is not met.
+  met: Object.values(targetsMet).every((v) => v === true),
 });

@@ -1,10 +1,15 @@
 // An open-model HTTP client for the proxy benchmark: requests leave on a fixed schedule whatever the answers
 // do (beyond MAX_IN_FLIGHT, or the client's own `maxInFlight`, they are dropped and counted), each timed to its first
-// body byte and to its end.
+// body byte and to its end. A request the client gets to more than LATE_MS after its time (its own loop held: its
+// GC, a busy CPU) still leaves, but is counted late, with how late: a client behind its schedule offers less than
+// the rate and hides the target's queueing (coordinated omission), so the sustained rule bounds the late share
+// (bench/lib/sustained-rule.js) and every round reports it.
 import { Pool } from 'undici';
 import { percentile, round } from './util.js';
 
 const MAX_IN_FLIGHT = 4000;
+/** Lateness past a few of the 1 ms ticks' own: the client's loop was held, not merely slow to wake. */
+export const LATE_MS = 10;
 
 /**
  * `maxInFlight` lower than the default keeps a loaded machine's stalls from queueing thousands of requests in the
@@ -21,6 +26,8 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
       let completed = 0;
       let errors = 0;
       let dropped = 0;
+      let late = 0;
+      let maxLateMs = 0;
       let inFlight = 0;
       let peakInFlight = 0;
       let sent = 0;
@@ -33,18 +40,22 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
         const finish = () => {
           clearTimeout(finishTimer);
           const ended = performance.now();
-          const lat = Array.from(latency.subarray(0, completed)).sort((a, b) => a - b);
-          const fb = Array.from(firstByte.subarray(0, completed)).sort((a, b) => a - b);
+          const lat = latency.slice(0, completed).sort();
+          const fb = firstByte.slice(0, completed).sort();
           resolve({
             rate,
             offered: total,
             completed,
             errors,
             dropped,
+            late,
+            maxLateMs: round(maxLateMs, 1),
             peakInFlight,
             achievedRate: round(completed / ((ended - started) / 1000), 0),
-            latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3) },
+            latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3), max: round(lat.at(-1), 3) },
             firstByteMs: { p50: round(percentile(fb, 50), 3), p99: round(percentile(fb, 99), 3) },
+            // Every answered request's times (sorted), for percentiles over several runs (bench/lib/pooled.js).
+            samples: { latencyMs: lat, firstByteMs: fb },
           });
         };
         const maybeDone = () => {
@@ -86,8 +97,12 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
           );
         };
         const tick = () => {
-          const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
+          const now = performance.now();
+          const due = Math.min(total, Math.floor((now - started) / interval) + 1);
           while (sent < due) {
+            const lateBy = now - (started + sent * interval);
+            if (lateBy > LATE_MS) late++;
+            maxLateMs = Math.max(maxLateMs, lateBy);
             sent++;
             fire();
           }

@@ -6,7 +6,7 @@ const SERVER = fileURLToPath(new URL('./upstream-server.js', import.meta.url));
 
 /**
  * @param {{ delayMs?: number }} [options]
- * @returns {Promise<{ port: number, baseUrl: string, stats(): Promise<{completions: number, cpuMs: number}>, close(): Promise<void> }>}
+ * @returns {Promise<{ port: number, pid: number | undefined, baseUrl: string, stats(): Promise<{completions: number, cpuMs: number}>, close(): Promise<void> }>}
  */
 export function startUpstream(options = {}) {
   const child = fork(SERVER, [], {
@@ -27,6 +27,7 @@ export function startUpstream(options = {}) {
       const { port } = /** @type {{ port: number }} */ (message);
       resolve({
         port,
+        pid: child.pid,
         baseUrl: `http://127.0.0.1:${port}/v1`,
         stats: () =>
           new Promise((done) => {

@@ -1,0 +1,86 @@
+// The proxy benchmark's rule for a sustained rate (bench/proxy.js): when one try passes, when a rate does, and which
+// rate the search tries next. Apart from the benchmark so it can be tested with known tries (test/bench).
+import { LATE_MS } from './open-load.js';
+
+/**
+ * A try is sustained when every request it offered was answered without error (none dropped, none lost), at 99% of
+ * the offered rate, with p99 under 50 ms, and the client kept its schedule: at most 1% of the requests left more than
+ * LATE_MS after their time. 1% is the same slack the achieved rate has, and 20 ms of a 2 s try: one pause of the
+ * client's own (a GC of ~30 ms) passes, while a client kept from the CPU for a tenth of the try fails it. Without the
+ * bound such a client offers less than the rate while it waits, and the path's queueing goes unmeasured.
+ */
+export const SUSTAINED = { achievedShare: 0.99, p99Ms: 50, lateShare: 0.01 };
+
+/**
+ * @typedef {{ offered: number; completed: number; errors: number; dropped: number; late: number; maxLateMs: number;
+ *   achievedRate: number; latencyMs: { p99: number | null } }} TryResult
+ */
+
+/**
+ * Why a try at `rate` missed: one short reason per condition it broke (none: sustained).
+ * @param {TryResult} t
+ * @param {number} rate
+ * @returns {string[]}
+ */
+export function tryMisses(t, rate) {
+  const misses = [];
+  if (t.errors > 0) misses.push(`${t.errors} failed`);
+  if (t.dropped > 0) misses.push(`${t.dropped} dropped`);
+  const lost = t.offered - t.completed - t.dropped;
+  if (lost > 0) misses.push(`${lost} unanswered`);
+  if (t.achievedRate < SUSTAINED.achievedShare * rate) misses.push(`${t.achievedRate} req/s achieved`);
+  if (t.late > SUSTAINED.lateShare * t.offered) misses.push(`${t.late} sent over ${LATE_MS} ms late (up to ${t.maxLateMs} ms)`);
+  if (t.latencyMs.p99 === null || t.latencyMs.p99 >= SUSTAINED.p99Ms) misses.push(`p99 ${t.latencyMs.p99} ms`);
+  return misses;
+}
+
+/**
+ * A rate's verdict from its tries so far (true: passed): sustained once a majority of `tries` passed, missed once a
+ * majority missed, undefined while neither (one VM stall cannot fail a rate, one lucky second cannot pass it).
+ * @param {boolean[]} passed
+ * @param {number} tries
+ * @returns {boolean | undefined}
+ */
+export function stepVerdict(passed, tries) {
+  const need = Math.floor(tries / 2) + 1;
+  const ok = passed.filter(Boolean).length;
+  if (ok >= need) return true;
+  if (passed.length - ok >= need) return false;
+  return undefined;
+}
+
+/**
+ * @typedef {{ rate: number; missed: number; step: number; bisections: number }} SearchState the highest rate
+ *   sustained (0: none yet), the lowest missed (Infinity: none yet), the ramp step reached, the bisections made
+ */
+
+/** A path's search before its first try. @returns {SearchState} */
+export const startSearch = () => ({ rate: 0, missed: Infinity, step: 0, bisections: 0 });
+
+/**
+ * The search after a rate's verdict: it climbs `steps` until the first missed one, then bisects `bisections` times
+ * between the last sustained rate and the lowest missed (rates rounded to 100 req/s).
+ * @param {SearchState} s
+ * @param {number} rate
+ * @param {boolean} ok
+ * @returns {SearchState}
+ */
+export function afterVerdict(s, rate, ok) {
+  const bisecting = s.missed !== Infinity;
+  const rateNow = ok ? Math.max(s.rate, rate) : s.rate;
+  const missed = ok ? s.missed : Math.min(s.missed, rate);
+  return { rate: rateNow, missed, step: missed === Infinity ? s.step + 1 : s.step, bisections: s.bisections + (bisecting ? 1 : 0) };
+}
+
+/**
+ * The rate to try next, or undefined when the search is over (the ramp's end, the bisections made, or no step passed).
+ * @param {SearchState} s
+ * @param {readonly number[]} steps
+ * @param {number} bisections
+ */
+export function nextRate(s, steps, bisections) {
+  if (s.missed === Infinity) return steps[s.step];
+  if (s.bisections >= bisections || s.rate === 0) return undefined;
+  const mid = Math.round((s.rate + s.missed) / 200) * 100;
+  return mid > s.rate && mid < s.missed ? mid : undefined;
+}
