@@ -1,10 +1,11 @@
 // A CPU profile of one benchmarked process over exactly one run, with the requests its server took meanwhile, so
-// time can be divided per request: loaded with --import, the first SIGUSR2 starts V8's sampling profiler, the next
+// time can be divided per request: loaded with --import, the first SIGUSR2 for it (bench/lib/probe-signal.js) starts V8's sampling profiler, the next
 // stops it and writes the profile (with `requests` added) to CPU_SAMPLE_OUT (default /tmp/cpu-PID.cpuprofile).
 // bench/tools/proxy-profile.js drives it. Shares of a profile stay meaningful on a loaded machine; absolute times do not.
 import { renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector';
+import { onProbeSignal } from './probe-signal.js';
 
 const out = process.env.CPU_SAMPLE_OUT ?? `/tmp/cpu-${process.pid}.cpuprofile`;
 const session = new Session();
@@ -22,7 +23,7 @@ serverProto.emit = function (/** @type {string} */ type, /** @type {unknown[]} *
 
 await post('Profiler.enable');
 await post('Profiler.setSamplingInterval', { interval: 200 });
-process.on('SIGUSR2', async () => {
+onProbeSignal('cpu-sample', async () => {
   sampling = !sampling;
   if (sampling) {
     requests = 0;

@@ -7,11 +7,12 @@
 // touched): the minimum and low percentiles are what the code costs when the process is not descheduled. Each
 // side's tail is timed too, from the write to the event loop's next check phase (a setImmediate): the work the
 // process goes on doing after the write, which holds a vCPU the woken process (upstream, client) may need.
-// Loaded with --import; each SIGUSR2 writes the samples since the last one to CRITICAL_PATH_OUT (default
+// Loaded with --import; each SIGUSR2 for it (bench/lib/probe-signal.js) writes the samples since the last one to CRITICAL_PATH_OUT (default
 // /tmp/critical-PID.json) and starts afresh. bench/tools/proxy-latency.js drives it (PROXY_CRITICAL=1).
 import { renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { onProbeSignal } from './probe-signal.js';
 
 const out = process.env.CRITICAL_PATH_OUT ?? `/tmp/critical-${process.pid}.json`;
 const now = () => performance.now();
@@ -81,7 +82,7 @@ let marks = {};
   if (open === 1 && from !== undefined) (marks[name] ??= []).push(now() - from);
 };
 
-process.on('SIGUSR2', () => {
+onProbeSignal('critical-path', () => {
   writeFileSync(`${out}.part`, JSON.stringify({ inbound, outbound, inboundTail, outboundTail, ...marks }));
   marks = {};
   renameSync(`${out}.part`, out);

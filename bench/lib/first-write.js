@@ -1,12 +1,13 @@
 // What a benchmarked process runs between an upstream answer's headers (undici's `undici:request:headers`) and
 // its next socket write, the client's first bytes: async resources created by type (ticks, immediates, timers,
 // microtasks, promises) and the time between, in-process. Meant for one request at a time (a later request's work
-// would count too). Loaded with --import; the first SIGUSR2 starts counting, the next stops it and writes the
+// would count too). Loaded with --import; the first SIGUSR2 for it (bench/lib/probe-signal.js) starts counting, the next stops it and writes the
 // figures as JSON to /tmp/first-write-PID.json. bench/tools/first-write.js drives it.
 import { createHook } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { onProbeSignal } from './probe-signal.js';
 
 let counting = false;
 /** Between an answer's headers and the next write. */
@@ -55,7 +56,7 @@ function stop() {
   renameSync(`${out}.part`, out);
 }
 
-process.on('SIGUSR2', () => {
+onProbeSignal('first-write', () => {
   if (counting) return stop();
   types = new Map();
   elapsed = [];

@@ -1,5 +1,5 @@
 // The young generation's work in one benchmarked process, counted per request so a loaded machine changes it little:
-// loaded with --import, the first SIGUSR2 starts counting and the next writes to GC_COUNT_OUT (default
+// loaded with --import, the first SIGUSR2 for it (bench/lib/probe-signal.js) starts counting and the next writes to GC_COUNT_OUT (default
 // /tmp/gc-count-PID.json) the requests the process's server took, the bytes allocated (exact, bench/lib/allocated.js's
 // rule), and for each GC its kind, wall time and what it moved: a scavenge's cost grows with the bytes it copies
 // (the young objects still alive, copied within the young generation or promoted to the old one), not with the
@@ -9,6 +9,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import v8 from 'node:v8';
+import { onProbeSignal } from './probe-signal.js';
 
 const out = process.env.GC_COUNT_OUT ?? `/tmp/gc-count-${process.pid}.json`;
 const YOUNG = new Set(['new_space', 'new_large_object_space']);
@@ -83,4 +84,4 @@ function stop() {
   renameSync(`${out}.part`, out);
 }
 
-process.on('SIGUSR2', () => (profiler ? stop() : start()));
+onProbeSignal('gc-count', () => (profiler ? stop() : start()));

@@ -23,7 +23,8 @@ export function forkBare(upstreamOrigin, nodeArgs = []) {
 
 /**
  * The bench upstream, the pass-through and the proxy (and PROXY_BASE_BIN's build, another bin/bluegreen.js), each
- * process loading the bench/lib module `lib` with --import (a counter or profiler started and stopped by SIGUSR2):
+ * process loading the bench/lib module `lib` with --import (a counter or profiler started and stopped by its probe
+ * signal, bench/lib/probe-signal.js):
  * what bench/tools/proxy-work.js, proxy-alloc.js and proxy-profile.js compare.
  */
 export async function startMeasured(lib) {
@@ -48,8 +49,9 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * The built proxy on a bench plan. `admin`: with proxy.admin (on a port of its own), as every proxy a rollout drives
  * has: it keeps its last 100,000 results for the rollout's reader (src/proxy/results-feed.ts), which nobody reads
  * here, so its ring is full after the first 100,000 requests, as a driven proxy's is once its reader lags or stops.
+ * `env`: variables added to its environment (glibc's MALLOC_ARENA_MAX, say).
  */
-export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false } = {}) {
+export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false, env = {} } = {}) {
   const dir = tempDir();
   const file = writePlanFile(
     `name: bench-proxy
@@ -65,7 +67,7 @@ proxy: { limits: { max_concurrency: 20000 }${admin ? `, admin: { listen: '127.0.
   // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
   const stdout = process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
-    env: { ...withoutNpm(process.env), [BENCH_KEY_ENV]: BENCH_KEY, ...(admin && { [ADMIN_TOKEN_ENV]: ADMIN_TOKEN }) },
+    env: { ...withoutNpm(process.env), ...env, [BENCH_KEY_ENV]: BENCH_KEY, ...(admin && { [ADMIN_TOKEN_ENV]: ADMIN_TOKEN }) },
     stdio: ['ignore', stdout, 'pipe'],
   });
   // The child has its own copy of the file's descriptor.

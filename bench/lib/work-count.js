@@ -1,7 +1,7 @@
 // Counts of work a benchmarked process does, insensitive to how loaded the machine is: bytes allocated (exact,
 // from V8's heap before and after each GC, not sampled), async resources created by type (timers, ticks,
 // promises, immediates, ...), listeners added to emitters, and socket writes and the bytes they carry. Loaded
-// with --import; the first SIGUSR2 starts counting, the next stops it and writes the counts as JSON to
+// with --import; the first SIGUSR2 for it (bench/lib/probe-signal.js) starts counting, the next stops it and writes the counts as JSON to
 // WORK_COUNT_OUT (default /tmp/work-PID.json). bench/tools/proxy-work.js drives it.
 import { createHook } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
@@ -9,6 +9,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { countAllocation } from './allocated.js';
+import { onProbeSignal } from './probe-signal.js';
 
 const out = process.env.WORK_COUNT_OUT ?? `/tmp/work-${process.pid}.json`;
 let counting = false;
@@ -75,4 +76,4 @@ function stop() {
   renameSync(`${out}.part`, out);
 }
 
-process.on('SIGUSR2', () => (counting ? stop() : start()));
+onProbeSignal('work-count', () => (counting ? stop() : start()));

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Pool } from 'undici';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const { requests, rounds, mode } = positionalArgs({ requests: 500, rounds: 3, mode: ['stream', 'plain'] });
 const { upstream, targets } = await startMeasured('first-write.js');
@@ -28,10 +29,10 @@ for (let r = 0; r < rounds; r++) {
   for (const [name, target] of Object.entries(targets)) {
     const file = `/tmp/first-write-${target.pid}.json`;
     rmSync(file, { force: true });
-    process.kill(target.pid, 'SIGUSR2');
+    signalProbe(target.pid, 'first-write');
     await settle();
     await send(pools[name], requests);
-    process.kill(target.pid, 'SIGUSR2');
+    signalProbe(target.pid, 'first-write');
     while (!existsSync(file)) await settle();
     const figures = JSON.parse(readFileSync(file, 'utf8'));
     const types = Object.fromEntries(Object.entries(figures.types).map(([type, n]) => [type, Math.round(n * 100) / 100]));

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const { rate, seconds, mode, top } = positionalArgs({ rate: 3000, seconds: 5, mode: ['plain', 'stream'], top: 25 });
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,10 +18,10 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 for (const [name, target] of Object.entries(targets)) {
   const client = createLoadClient(target.origin);
   await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
-  process.kill(target.pid, 'SIGUSR2');
+  signalProbe(target.pid, 'heap-sample');
   await settle();
   const result = await client.run({ path: '/v1/chat/completions', body, rate, seconds });
-  process.kill(target.pid, 'SIGUSR2');
+  signalProbe(target.pid, 'heap-sample');
   await client.close();
   const file = `/tmp/heap-${target.pid}.heapprofile`;
   // Written once sampling stops (seconds on a busy machine).

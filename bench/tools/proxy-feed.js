@@ -2,7 +2,7 @@
 // checkout beside PROXY_BASE_BIN's build (another checkout's bin/bluegreen.js), both with the admin API and nobody
 // reading their feed (its ring is full after 100,000 requests, as a driven proxy's is), and, with PROXY_FEED_PLAIN=1,
 // this checkout's proxy without admin (PROXY_FEED_PLAIN=only: that one alone), and with PROXY_FEED_VARIANTS more
-// proxies without admin, each with its own node flags (see below). They take the same open-model load in chunks of CHUNK requests, in turn. After
+// proxies without admin, each with its own node flags or environment (see below). They take the same open-model load in chunks of CHUNK requests, in turn. After
 // each chunk: the process's RSS (/proc) and the GCs it did in it (bench/lib/gc-count.js): mark-compacts (each marks
 // the whole old generation, the feed's ring with it) with their pauses, the old generation's size after them, and the
 // bytes scavenges promoted, and the process's memory (RSS, JS heap used, external and array buffers: a growing heap
@@ -28,9 +28,13 @@ const targets = {};
 if (process.env.PROXY_FEED_PLAIN !== 'only') targets.admin = await spawnProxy(upstream.baseUrl, counter, undefined, { admin: true });
 if (process.env.PROXY_BASE_BIN) targets.baseAdmin = await spawnProxy(upstream.baseUrl, counter, process.env.PROXY_BASE_BIN, { admin: true });
 if (process.env.PROXY_FEED_PLAIN === '1' || process.env.PROXY_FEED_PLAIN === 'only') targets.noAdmin = await spawnProxy(upstream.baseUrl, counter);
-// PROXY_FEED_VARIANTS="--max-semi-space-size=8;...": more proxies without admin, one a set of node flags, named by them.
-for (const flags of (process.env.PROXY_FEED_VARIANTS ?? '').split(';').filter(Boolean)) {
-  targets[flags] = await spawnProxy(upstream.baseUrl, [...counter, ...flags.split(' ').filter(Boolean)]);
+// PROXY_FEED_VARIANTS="--max-semi-space-size=8;MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072;...": more proxies
+// without admin, each named by its words: node flags, and NAME=VALUE words put in its environment (glibc's malloc knobs).
+for (const variant of (process.env.PROXY_FEED_VARIANTS ?? '').split(';').filter(Boolean)) {
+  const words = variant.split(' ').filter(Boolean);
+  const env = Object.fromEntries(words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split(/=(.*)/s).slice(0, 2)));
+  const flags = words.filter((word) => !/^[A-Z_]+=/.test(word));
+  targets[variant] = await spawnProxy(upstream.baseUrl, [...counter, ...flags], undefined, { env });
 }
 const names = Object.keys(targets);
 // PROXY_FEED_MAX_IN_FLIGHT: requests beyond it are dropped (bench/lib/open-load.js), so a loaded machine's stalls

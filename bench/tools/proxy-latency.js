@@ -14,6 +14,7 @@ import { forkBare, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { percentile, round, sleep } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const { rate, seconds, rounds } = positionalArgs({ rate: 1000, seconds: 2, rounds: 7 });
 const mode = process.env.PROXY_MODE ?? 'plain';
@@ -47,7 +48,7 @@ async function collect(name) {
   if (!paths[name]) return undefined;
   const file = `/tmp/critical-${targets[name].pid}.json`;
   rmSync(file, { force: true });
-  process.kill(targets[name].pid, 'SIGUSR2');
+  signalProbe(targets[name].pid, 'critical-path');
   while (!existsSync(file)) await sleep(20);
   return JSON.parse(readFileSync(file, 'utf8'));
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const { rate, seconds, mode, top } = positionalArgs({ rate: 2000, seconds: 6, mode: ['plain', 'stream'], top: 30 });
 const { upstream, targets } = await startMeasured('cpu-sample.js');
@@ -42,10 +43,10 @@ for (const [name, target] of Object.entries(targets)) {
   await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
   const file = `/tmp/cpu-${target.pid}.cpuprofile`;
   rmSync(file, { force: true });
-  process.kill(target.pid, 'SIGUSR2');
+  signalProbe(target.pid, 'cpu-sample');
   await settle();
   await client.run({ path: '/v1/chat/completions', body, rate, seconds });
-  process.kill(target.pid, 'SIGUSR2');
+  signalProbe(target.pid, 'cpu-sample');
   await client.close();
   while (!existsSync(file)) await settle();
   const profile = JSON.parse(readFileSync(file, 'utf8'));

@@ -12,6 +12,7 @@ import { Pool } from 'undici';
 import { benchChatBody, spawnProxy } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { sleep } from '../lib/util.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const [connections = 200, rounds = 3] = process.argv.slice(2).map(Number);
 const LIB = path.join(path.dirname(fileURLToPath(import.meta.url)), '../lib/live-objects.js');
@@ -22,7 +23,7 @@ const out = `/tmp/live-${proxy.pid}.json`;
 /** Signals the proxy and waits for its counts. */
 async function live() {
   rmSync(out, { force: true });
-  process.kill(/** @type {number} */ (proxy.pid), 'SIGUSR2');
+  signalProbe(/** @type {number} */ (proxy.pid), 'live-objects');
   while (!existsSync(out)) await sleep(50);
   return JSON.parse(readFileSync(out, 'utf8'));
 }

@@ -8,6 +8,7 @@ import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
+import { signalProbe } from '../lib/probe-signal.js';
 
 const { rate, seconds, mode, rounds } = positionalArgs({ rate: 2000, seconds: 5, mode: ['plain', 'stream'], rounds: 1 });
 const { upstream, targets } = await startMeasured('work-count.js');
@@ -21,11 +22,11 @@ for (let r = 0; r < rounds; r++) {
   for (const [name, target] of Object.entries(targets)) {
     const file = `/tmp/work-${target.pid}.json`;
     rmSync(file, { force: true });
-    process.kill(target.pid, 'SIGUSR2');
+    signalProbe(target.pid, 'work-count');
     await settle();
     const result = await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
     // Counted until the client's last answer is in (or given up on).
-    process.kill(target.pid, 'SIGUSR2');
+    signalProbe(target.pid, 'work-count');
     while (!existsSync(file)) await settle();
     const counts = JSON.parse(readFileSync(file, 'utf8'));
     // Divided by the requests the process took while counting (a loaded machine's client completes fewer).

@@ -4,6 +4,7 @@ import type { MetricsRecorder } from '../metrics/index.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmClient, RequestSource, Splitter } from './deps.js';
 import { errorText } from '../core/errors.js';
+import { Slots } from '../core/slots.js';
 
 export interface DispatcherOptions {
   clients: Record<ArmName, ArmClient>;
@@ -20,13 +21,19 @@ export interface DispatcherOptions {
   greenWatch?: { started(stage: number): number; ended(id: number): void };
 }
 
+/** A request in flight: a stage's end waits for its own (see settled); the last stage's end, for green's of every stage. */
+interface Sent {
+  readonly stage: number;
+  readonly green: boolean;
+  /** Settles once the result is recorded. */
+  readonly done: Promise<void>;
+  over: boolean;
+}
+
 export class Dispatcher {
   private inFlight = 0;
-  private readonly pending = new Set<Promise<void>>();
-  /** The requests in flight by the stage they were sent at: a stage's end waits for its own (see settled). */
-  private readonly pendingByStage = new Map<number, Set<Promise<void>>>();
-  /** Green's requests in flight, of every stage: all the last stage's end waits for when nothing compares with blue. */
-  private readonly pendingGreen = new Set<Promise<void>>();
+  /** In slots, not a Set: a churned Set's old tables would be old-generation garbage each few requests (src/core/slots.ts). */
+  private readonly pending = new Slots<Sent>();
   /** Ends every settled() wait under way (the rollout is ending). */
   private readonly waitEnders = new Set<() => void>();
   private readonly abort = new AbortController();
@@ -53,18 +60,12 @@ export class Dispatcher {
       .catch((error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId))
       .finally(() => {
         this.inFlight--;
-        this.pending.delete(done);
-        this.pendingGreen.delete(done);
-        const ofStage = this.pendingByStage.get(stage);
-        ofStage?.delete(done);
-        if (ofStage?.size === 0) this.pendingByStage.delete(stage);
+        sent.over = true;
+        this.pending.remove(slot);
         if (this.inFlight === 0) this.wakeIdle();
       });
-    this.pending.add(done);
-    if (arm === 'green') this.pendingGreen.add(done);
-    const ofStage = this.pendingByStage.get(stage) ?? new Set<Promise<void>>();
-    ofStage.add(done);
-    this.pendingByStage.set(stage, ofStage);
+    const sent: Sent = { stage, green: arm === 'green', done, over: false };
+    const slot = this.pending.add(sent);
     return arm;
   }
 
@@ -100,9 +101,9 @@ export class Dispatcher {
     setTimer: (fn: () => void, ms: number) => { cancel(): void },
     onWait?: (running: () => number) => void,
   ): Promise<number> {
-    const waiting = [...(stage === 'every' ? this.pending : stage === 'every green' ? this.pendingGreen : (this.pendingByStage.get(stage) ?? []))];
+    const waiting = this.pending.values().filter((sent) => (stage === 'every' ? true : stage === 'every green' ? sent.green : sent.stage === stage));
     if (waiting.length === 0) return 0;
-    const running = (): number => waiting.filter((request) => this.pending.has(request)).length;
+    const running = (): number => waiting.filter((sent) => !sent.over).length;
     onWait?.(running);
     await new Promise<void>((resolve) => {
       const finish = (): void => {
@@ -112,7 +113,7 @@ export class Dispatcher {
       };
       const timer = setTimer(finish, timeoutMs);
       this.waitEnders.add(finish);
-      void Promise.allSettled(waiting).then(finish);
+      void Promise.allSettled(waiting.map((sent) => sent.done)).then(finish);
     });
     return running();
   }

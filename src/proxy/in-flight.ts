@@ -2,42 +2,29 @@
 // /healthz, and waited for when the proxy drains before it stops.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Slots } from '../core/slots.js';
 
-/**
- * In slots, not a Set: a Set that entries come and go in rehashes into a new table every few dozen of them, and V8
- * keeps in each old table its entries and a link to the next (for iterators). Once one table has reached the old
- * generation (after a stall or a full GC), each later one is kept through two scavenges by the dead one before it
- * and promoted with the answers it holds, and so on until the next mark-compact: ~2 KB of old-generation garbage a
- * request, the RSS sawtooth of docs/benchmarks.md (retain20). A slot is cleared when its answer leaves.
- */
+/** In slots, not a Set: a churned Set's old tables would promote each answer they held (src/core/slots.ts, retain20). */
 export class InFlight {
-  private readonly answers: (ServerResponse | undefined)[] = [];
-  /** The slots cleared, to fill first (numbers: they keep nothing alive). */
-  private readonly free: number[] = [];
-  private count = 0;
+  private readonly answers = new Slots<ServerResponse>();
   private waiters: (() => void)[] = [];
   /** The connections of streams already under way when the drain began: they went out keep-alive. */
   private readonly kept = new Set<Socket>();
   private keptWaiters: (() => void)[] = [];
 
   get size(): number {
-    return this.count;
+    return this.answers.size;
   }
 
   /** The answer's slot, for leave(). */
   enter(res: ServerResponse): number {
-    const slot = this.free.pop() ?? this.answers.length;
-    this.answers[slot] = res;
-    this.count++;
-    return slot;
+    return this.answers.add(res);
   }
 
   /** Once for each enter(), with the slot it gave. */
   leave(slot: number): void {
-    this.answers[slot] = undefined;
-    this.free.push(slot);
-    this.count--;
-    if (this.count > 0 || this.waiters.length === 0) return;
+    this.answers.remove(slot);
+    if (this.answers.size > 0 || this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -49,8 +36,7 @@ export class InFlight {
    * that back once the headers are out): their connections are watched, so the drain can wait for them (keptClosed).
    */
   closeConnectionsAfterAnswers(): void {
-    for (const res of this.answers) {
-      if (res === undefined) continue;
+    for (const res of this.answers.values()) {
       if (!res.headersSent) res.setHeader('connection', 'close');
       else this.keep(res.socket);
     }
@@ -81,7 +67,7 @@ export class InFlight {
 
   /** Resolves once nothing is in flight (at once when nothing is). */
   idle(): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
+    if (this.answers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 }

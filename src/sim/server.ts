@@ -18,6 +18,7 @@ import { childSeed, createRandom, type RandomSource } from '../core/random.js';
 import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
 import { errorText } from '../core/errors.js';
+import { Slots } from '../core/slots.js';
 
 export interface SimulatorHandle {
   /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
@@ -52,7 +53,8 @@ interface SimState {
   /** One source hands each request its own seed, in arrival order: outcomes follow the seed and that order. */
   seeds: RandomSource;
   budget: ReturnType<typeof createRateBudget>;
-  inFlight: Set<RequestTimers>;
+  /** The timers of the requests under way (in slots: a churned Set's old tables would promote them, src/core/slots.ts). */
+  inFlight: Slots<RequestTimers>;
   byModel: Map<string, number>;
   /** Completion requests received. */
   total: number;
@@ -68,7 +70,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
     startedAt: now(),
     seeds: createRandom(config.seed ?? 1),
     budget: createRateBudget(now),
-    inFlight: new Set<RequestTimers>(),
+    inFlight: new Slots<RequestTimers>(),
     byModel: new Map<string, number>(),
     total: 0,
     stored: new ResponseStore(),
@@ -94,8 +96,8 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
         requestsByModel: () => Object.fromEntries(sim.byModel),
         close() {
           closing ??= new Promise<void>((done) => {
-            for (const timers of sim.inFlight) timers.cancel();
-            sim.inFlight.clear();
+            // Each leaves its slot as its connection closes.
+            for (const timers of sim.inFlight.values()) timers.cancel();
             server.close(() => done());
             // Hanging (timeout_rate) and keep-alive sockets would hold close() open; drop them now.
             server.closeAllConnections();
@@ -111,10 +113,10 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
 async function handleCompletion(sim: SimState, req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
   sim.total += 1;
   const timers = new RequestTimers();
-  sim.inFlight.add(timers);
+  const slot = sim.inFlight.add(timers);
   res.on('close', () => {
     timers.cancel();
-    sim.inFlight.delete(timers);
+    sim.inFlight.remove(slot);
   });
   const requestSeed = childSeed(sim.seeds);
   const random = createRandom(requestSeed);

@@ -6,6 +6,7 @@
 // one listener per caller signal serves every request in flight on it. Benchmarks: docs/benchmarks.md.
 import type { Dispatcher } from 'undici';
 import type { HeaderMap } from './classify.js';
+import { unwatch, watch, type Cancellable } from './signal-watch.js';
 
 /** Something that can cancel a request: an AbortSignal, or a lighter per-request link (src/proxy/client-link.ts). */
 export interface CancelSource {
@@ -31,33 +32,6 @@ export interface DispatchRequest {
   body?: string | Buffer;
 }
 
-// --- a caller's AbortSignal: one listener per signal, whatever the number of requests in flight on it --------
-
-interface Cancellable {
-  cancel(reason: unknown): void;
-}
-
-const watchers = new WeakMap<AbortSignal, Set<Cancellable>>();
-
-function watch(signal: AbortSignal, member: Cancellable): void {
-  let set = watchers.get(signal);
-  if (!set) {
-    const members = new Set<Cancellable>();
-    set = members;
-    watchers.set(signal, members);
-    signal.addEventListener(
-      'abort',
-      () => {
-        const all = [...members];
-        members.clear();
-        for (const one of all) one.cancel(signal.reason);
-      },
-      { once: true },
-    );
-  }
-  set.add(member);
-}
-
 export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable {
   protected settled = false;
   /** The request is over on the wire (completed or failed): nothing more will arrive. */
@@ -71,6 +45,8 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   protected headers?: HeaderMap;
   private requestTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
+  /** Its slot among the requests watching the caller's AbortSignal (signal-watch.ts), while it does. */
+  private watchSlot?: number;
   private resolve?: (value: T) => void;
   private reject?: (reason: unknown) => void;
 
@@ -94,7 +70,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     if (this.canceller?.aborted) return failed(this.canceller.reason);
     this.resolve = done;
     this.reject = failed;
-    if (this.canceller instanceof AbortSignal) watch(this.canceller, this);
+    if (this.canceller instanceof AbortSignal) this.watchSlot = watch(this.canceller, this);
     try {
       dispatcher.dispatch(
         {
@@ -181,7 +157,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     if (this.finished) return;
     this.finished = true;
     this.clearTimers();
-    if (this.canceller instanceof AbortSignal) watchers.get(this.canceller)?.delete(this);
+    if (this.watchSlot !== undefined) unwatch(this.canceller as AbortSignal, this.watchSlot);
     this.detached();
   }
 
