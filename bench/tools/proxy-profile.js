@@ -1,30 +1,45 @@
 // Where the proxy's extra CPU a request goes: the bare pass-through and the proxy (and PROXY_BASE_BIN's build) each
-// CPU-profiled over one run of the same open-model load (bench/lib/cpu-sample.js), and their self time divided by
-// the requests each server took meanwhile, side by side by file (ours, undici's, Node's), largest difference first,
-// then the proxy's own functions. Idle time is left out. On a loaded machine the times are inflated alike (the
-// process is descheduled mid-function), so read the shares and differences, not the absolute microseconds.
-//   node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30]
+// CPU-profiled over ROUNDS runs of the same open-model load (bench/lib/cpu-sample.js), in rounds whose order rotates
+// as bench/tools/proxy-cpu.js's do (so no path always meets the same moment of the machine), and their self time
+// summed over the rounds and divided by the requests each server took meanwhile, side by side by file (ours,
+// undici's, Node's), largest difference first, then the proxy's own functions. Idle time and the profiler's own stop
+// are left out. On a loaded machine the times are inflated alike (the process is descheduled mid-function), so read
+// the shares and differences, not the absolute microseconds.
+//   node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30] [ROUNDS=3]
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
 import { signalProbe } from '../lib/probe-signal.js';
 
-const { rate, seconds, mode, top } = positionalArgs({ rate: 2000, seconds: 6, mode: ['plain', 'stream'], top: 30 });
+const { rate, seconds, mode, top, rounds } = positionalArgs({ rate: 2000, seconds: 6, mode: ['plain', 'stream'], top: 30, rounds: 3 });
 const { upstream, targets } = await startMeasured('cpu-sample.js');
 const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
-/** Self time (us) by file and by function of a profile, idle left out. */
+/** The profiler's own stop (node:inspector's post and what runs under it), to be left out of a profile. */
+function profilerNodes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const own = new Set();
+  const mark = (id) => {
+    own.add(id);
+    for (const child of byId.get(id).children ?? []) mark(child);
+  };
+  for (const node of profile.nodes) if (node.callFrame.url === 'node:inspector' && !own.has(node.id)) mark(node.id);
+  return own;
+}
+
+/** Self time (us) by file and by function of a profile, idle and the profiler's own stop left out. */
 function selfTimes(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const byNode = new Map();
   profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const profiler = profilerNodes(profile);
   const files = new Map();
   const fns = new Map();
   for (const [id, us] of byNode) {
     const { callFrame } = byId.get(id);
-    if (callFrame.functionName === '(idle)') continue;
+    if (callFrame.functionName === '(idle)' || profiler.has(id)) continue;
     const where = callFrame.url
       .replace(/^file:\/\//, '')
       .replace(/.*\/node_modules\//, 'node_modules/')
@@ -37,30 +52,48 @@ function selfTimes(profile) {
   return { files, fns };
 }
 
+/** Adds one round's self times into `into`. */
+function addTimes(into, map) {
+  for (const [k, us] of map) into.set(k, (into.get(k) ?? 0) + us);
+}
+
+const names = Object.keys(targets);
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const sums = Object.fromEntries(names.map((name) => [name, { requests: 0, files: new Map(), fns: new Map() }]));
+// Warm-up: each path once, unprofiled.
+for (const name of names) await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
+for (let i = 0; i < rounds; i++) {
+  // Rotated, so no path is always the one that follows another's run (or the machine's quiet start).
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + i) % names.length];
+    const target = targets[name];
+    const file = `/tmp/cpu-${target.pid}.cpuprofile`;
+    rmSync(file, { force: true });
+    signalProbe(target.pid, 'cpu-sample');
+    await settle();
+    await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds });
+    signalProbe(target.pid, 'cpu-sample');
+    while (!existsSync(file)) await settle();
+    const profile = JSON.parse(readFileSync(file, 'utf8'));
+    const { files, fns } = selfTimes(profile);
+    sums[name].requests += profile.requests;
+    addTimes(sums[name].files, files);
+    addTimes(sums[name].fns, fns);
+    process.stderr.write(`round ${i + 1} ${name}: ${profile.requests} requests\n`);
+  }
+}
+for (const client of Object.values(clients)) await client.close();
 const per = {};
-for (const [name, target] of Object.entries(targets)) {
-  const client = createLoadClient(target.origin);
-  await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
-  const file = `/tmp/cpu-${target.pid}.cpuprofile`;
-  rmSync(file, { force: true });
-  signalProbe(target.pid, 'cpu-sample');
-  await settle();
-  await client.run({ path: '/v1/chat/completions', body, rate, seconds });
-  signalProbe(target.pid, 'cpu-sample');
-  await client.close();
-  while (!existsSync(file)) await settle();
-  const profile = JSON.parse(readFileSync(file, 'utf8'));
-  const { files, fns } = selfTimes(profile);
-  const scale = (map) => new Map([...map].map(([k, us]) => [k, us / profile.requests]));
-  per[name] = { requests: profile.requests, files: scale(files), fns: scale(fns) };
+for (const [name, sum] of Object.entries(sums)) {
+  const scale = (map) => new Map([...map].map(([k, us]) => [k, us / sum.requests]));
+  per[name] = { requests: sum.requests, files: scale(sum.files), fns: scale(sum.fns) };
 }
 await Promise.all(Object.values(targets).map((t) => t.close()));
 await upstream.close();
 
-const names = Object.keys(per);
 const fmt = (us) => (us === undefined ? '-' : us.toFixed(1)).padStart(8);
 const total = (map) => [...map.values()].reduce((a, b) => a + b, 0);
-process.stdout.write(`${mode}, ${rate} req/s for ${seconds} s; us of CPU (self time, idle left out) a request\n`);
+process.stdout.write(`${mode}, ${rate} req/s, ${rounds} rounds of ${seconds} s; us of CPU (self time, idle left out) a request\n`);
 process.stdout.write(`${names.map((n) => `${n} ${per[n].requests} requests`).join(', ')}\n`);
 process.stdout.write(`${names.map((n) => n.padStart(8)).join('')}  total\n${names.map((n) => fmt(total(per[n].files))).join('')}\n`);
 const keys = new Set(names.flatMap((n) => [...per[n].files.keys()]));

@@ -75,7 +75,10 @@ export function handleChat(
  * path each await costs a suspended frame and a promise, and this path runs thousands of times a second.
  */
 class ChatExchange {
+  /** The request read; dropped once no further attempt can need it (see attempt). */
   private parsed?: Parsed;
+  /** The request asks for a stream (kept when `parsed` is dropped: a client abort's result says it). */
+  private stream = false;
   /** The application's headers to pass on, set by start() (not a new object here: it would be garbage at once). */
   private headers: Readonly<Record<string, string>> = NO_HEADERS;
   private readonly link = new ClientLink();
@@ -112,6 +115,7 @@ class ChatExchange {
     // Gone while its body was read: nothing to forward.
     if (res.destroyed) return this.done();
     this.parsed = parsed;
+    this.stream = parsed.stream;
     // The client going away cancels whatever is running for it upstream.
     this.link.follow(res);
     this.headers = forwardedHeaders(req.headers);
@@ -162,6 +166,9 @@ class ChatExchange {
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
     const stored = this.split.stored;
     if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
+    // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
+    // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
+    if (!canFallBack) this.parsed = undefined;
     this.underWay = ctx.metrics.started(target.arm, this.underWay);
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
   }
@@ -208,9 +215,7 @@ class ChatExchange {
     const { ctx, link } = this;
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
-      age === undefined
-        ? undefined
-        : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: (this.parsed as Parsed).stream, latencyMs: age });
+      age === undefined ? undefined : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: this.stream, latencyMs: age });
     // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
     if (abandoned && this.sticky) abandoned.client = stickyClient(this.sticky);
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);

@@ -63,6 +63,52 @@ export interface Attempt {
   readonly at: FigureSet;
   readonly seq: number;
   readonly arm: ArmName;
+  /** Its slot among `at`'s attempts under way (RunningAttempts). */
+  readonly slot: number;
+}
+
+/**
+ * The attempts under way in one figure set: their numbers and arms in slots (a freed slot is reused), not a Map. A
+ * Map that entries come and go in rehashes into a new table every few dozen of them, each old table keeping a link
+ * to the next: once one table is old (after a stall or a mark-compact), every later one is promoted through it
+ * until the next mark-compact, ~57 B of old-generation garbage a request (docs/benchmarks.md, session 21; the
+ * Set of answers in-flight.ts replaced was the same pattern holding whole requests).
+ */
+class RunningAttempts {
+  /** Each slot's attempt number; 0 for a free slot (numbers start at 1). */
+  private readonly seqs: number[] = [];
+  private readonly arms: ArmName[] = [];
+  private readonly free: number[] = [];
+  size = 0;
+
+  /** The slot the attempt takes. */
+  add(seq: number, arm: ArmName): number {
+    const slot = this.free.pop() ?? this.seqs.length;
+    this.seqs[slot] = seq;
+    this.arms[slot] = arm;
+    this.size++;
+    return slot;
+  }
+
+  /** Frees the attempt's slot; false when it was freed already (the attempt ended before). */
+  delete(slot: number, seq: number): boolean {
+    if (this.seqs[slot] !== seq) return false;
+    this.seqs[slot] = 0;
+    this.free.push(slot);
+    this.size--;
+    return true;
+  }
+
+  /** Adds to `count` the attempts numbered up to `upTo`, and those of them on green. */
+  countUpTo(upTo: number, count: { requests: number; green: number }): void {
+    const { seqs, arms } = this;
+    for (let slot = 0; slot < seqs.length; slot++) {
+      const seq = seqs[slot] as number;
+      if (seq === 0 || seq > upTo) continue;
+      count.requests++;
+      if (arms[slot] === 'green') count.green++;
+    }
+  }
 }
 
 /**
@@ -90,8 +136,8 @@ class FigureSet {
   mirrorsSent = 0;
   mirrorsDropped = 0;
   passed = 0;
-  /** The numbers of the attempts counting here and under way, with their arm, oldest first (a Map keeps insertion order). */
-  readonly running = new Map<number, ArmName>();
+  /** The attempts counting here and under way, with their arm. */
+  readonly running = new RunningAttempts();
 
   constructor(
     options: FigureOptions,
@@ -134,8 +180,11 @@ export class ProxyMetrics {
   private readonly inFlight: Record<ArmName, number> = { blue: 0, green: 0 };
   /** Attempts started so far (each one's number). */
   private attempts = 0;
-  /** The figure sets with attempts under way: few (the current stage's, and a previous one's late answers). */
-  private readonly busy = new Set<FigureSet>();
+  /**
+   * The figure sets with attempts under way: few (the current stage's, and a previous one's late answers). An array,
+   * not a Set: a set goes in and out of it as its count passes 0, which can be every request (RunningAttempts).
+   */
+  private readonly busy: FigureSet[] = [];
   private readonly listeners: ResultListener[] = [];
   private readonly abortListeners: ResultListener[] = [];
   private readonly quality: QualityChecker;
@@ -165,9 +214,8 @@ export class ProxyMetrics {
     this.inFlight[arm]++;
     const at = first?.at ?? this.current;
     const seq = ++this.attempts;
-    at.running.set(seq, arm);
-    this.busy.add(at);
-    return { at, seq, arm };
+    if (at.running.size === 0) this.busy.push(at);
+    return { at, seq, arm, slot: at.running.add(seq, arm) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -176,11 +224,7 @@ export class ProxyMetrics {
     for (const set of this.busy) {
       if (set.stage === undefined) continue;
       const count = counts.get(set.stage) ?? { requests: 0, green: 0 };
-      for (const [seq, arm] of set.running) {
-        if (seq > upTo) break;
-        count.requests++;
-        if (arm === 'green') count.green++;
-      }
+      set.running.countUpTo(upTo, count);
       if (count.requests > 0) counts.set(set.stage, count);
     }
     return { started: this.attempts, stages: [...counts].map(([stage, count]) => ({ stage, ...count })) };
@@ -191,10 +235,10 @@ export class ProxyMetrics {
    * Once per attempt: a second end (an error of the proxy's own after the first, see abandon) changes nothing.
    */
   private ended(arm: ArmName, attempt: Attempt): void {
-    const { at, seq } = attempt;
-    if (!at.running.delete(seq)) return;
+    const { at, seq, slot } = attempt;
+    if (!at.running.delete(slot, seq)) return;
     this.inFlight[arm]--;
-    if (at.running.size === 0) this.busy.delete(at);
+    if (at.running.size === 0) this.busy.splice(this.busy.indexOf(at), 1);
   }
 
   /**

@@ -1,0 +1,65 @@
+// The proxy's attempts under way by stage (GET /admin/results `inFlight`, what a stage's end waits for): counted in
+// and out once each, up to an attempt number, and without promoting their tables. A Map of them (and a Set of the
+// figure sets with any) rehashed into a new table every few dozen attempts, each old table linking to the next:
+// once one was old, every later one was promoted, ~57 B of old-generation garbage an attempt (docs/benchmarks.md,
+// session 21).
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { ProxyMetrics } from '../../src/proxy/metrics.js';
+
+const metrics = (): ProxyMetrics => new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: () => ({ ok: true }), now: Date.now });
+const oldSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0;
+
+describe('ProxyMetrics attempts under way', () => {
+  it('counts attempts by the stage they started in, up to a number, each ended once', () => {
+    const figures = metrics();
+    figures.startStage(0);
+    const first = figures.started('blue');
+    const second = figures.started('green');
+    figures.startStage(1);
+    const third = figures.started('green');
+    expect(figures.inFlightByStage()).toEqual({
+      started: 3,
+      stages: [
+        { stage: 0, requests: 2, green: 1 },
+        { stage: 1, requests: 1, green: 1 },
+      ],
+    });
+    expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0 }]);
+    figures.abandon(second);
+    // A second end of the same attempt changes nothing, even once its slot holds another attempt.
+    const fourth = figures.started('blue', first);
+    figures.abandon(second);
+    expect(figures.inFlightOf('green')).toBe(1);
+    expect(figures.inFlightByStage().stages).toEqual([
+      { stage: 0, requests: 2, green: 0 },
+      { stage: 1, requests: 1, green: 1 },
+    ]);
+    figures.abandon(first);
+    figures.abandon(fourth);
+    expect(figures.inFlightByStage().stages).toEqual([{ stage: 1, requests: 1, green: 1 }]);
+    figures.abandon(third);
+    expect(figures.inFlightByStage()).toEqual({ started: 4, stages: [] });
+    expect(figures.inFlightOf('blue') + figures.inFlightOf('green')).toBe(0);
+  });
+
+  it('lets scavenges collect ended attempts once it is in the old generation', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
+    const figures = metrics();
+    figures.startStage(0);
+    // Two full GCs: its tables are old, as a proxy's are after its first mark-compacts.
+    gc();
+    gc();
+    const before = oldSpaceUsed();
+    const open = [];
+    // 100,000 attempts, at most 32 under way, a scavenge each 500: with the Map and the Set, old space grew ~5.5 MB.
+    for (let i = 0; i < 100_000; i++) {
+      open.push(figures.started('blue'));
+      if (open.length > 32) figures.abandon(open.shift() as ReturnType<ProxyMetrics['started']>);
+      if (i % 500 === 0) gc({ type: 'minor' });
+    }
+    expect(oldSpaceUsed() - before).toBeLessThan(1024 * 1024);
+  });
+});
