@@ -8,13 +8,18 @@ import { renderStatus } from '../../src/report/status-text.js';
 import { afterMoves, endings } from '../../src/engine/endings.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
+/** Stage 2 judged: green failing 6.0%, blue 3.0%. */
+function judgedInStage2() {
+  const plan = loadTestPlan();
+  const green = { ...emptyArmStats(), requests: 400, successes: 376, failures: 24 };
+  const blue = { ...emptyArmStats(), requests: 1200, successes: 1164, failures: 36 };
+  const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
+  return { snapshot: { ...promotedSnapshot(plan), stageIndex: 1, checks }, checks };
+}
+
 describe('renderStatus checks', () => {
   it('writes compare_to_blue figures and limits in points, like the line reporter and the reports', () => {
-    const plan = loadTestPlan();
-    const green = { ...emptyArmStats(), requests: 400, successes: 376, failures: 24 };
-    const blue = { ...emptyArmStats(), requests: 1200, successes: 1164, failures: 36 };
-    const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
-    const snapshot = { ...promotedSnapshot(plan), stageIndex: 1, checks };
+    const { snapshot, checks } = judgedInStage2();
     const text = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt);
     const row = text.split('\n').find((line) => line.includes('compare_to_blue.max_error_rate_increase'));
     // green 6.0% - blue 3.0% = +3.0 points, against +2.0 points allowed.
@@ -33,11 +38,7 @@ describe('renderStatus checks', () => {
 
 describe('renderStatus in a terminal of 80 columns', () => {
   it('breaks long lines between words, each check going on under its status, and leaves piped text whole', () => {
-    const plan = loadTestPlan();
-    const green = { ...emptyArmStats(), requests: 400, successes: 376, failures: 24 };
-    const blue = { ...emptyArmStats(), requests: 1200, successes: 1164, failures: 36 };
-    const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
-    const snapshot = { ...promotedSnapshot(plan), stageIndex: 1, checks };
+    const { snapshot } = judgedInStage2();
     const whole = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt);
     expect(whole.split('\n').some((line) => line.length > 80)).toBe(true);
     const fitted = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 80 });
