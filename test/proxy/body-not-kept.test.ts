@@ -3,9 +3,8 @@
 // kilobytes twice over (its text and its parse), which every scavenge meanwhile copied and then promoted.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exposedGc } from '../helpers/heap.js';
 import { openAiCompletion, runProxy, scriptedPlan, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -36,8 +35,7 @@ async function holdingUpstream(): Promise<string> {
 
 describe('a forwarded request', () => {
   it('keeps neither its text nor its parse while the upstream answers', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
+    const gc = exposedGc();
     const upstream = await holdingUpstream();
     const running = await runProxy(scriptedPlan(upstream), { env: { UPSTREAM_KEY } });
     const send = () => fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });

@@ -4,13 +4,11 @@
 // two scavenges and promoted, ~2 KB of old-generation garbage a request (docs/benchmarks.md, retain20).
 import { ServerResponse, IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { InFlight } from '../../src/proxy/in-flight.js';
 
 const answer = (): ServerResponse => new ServerResponse(new IncomingMessage(new Socket()));
-const oldSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0;
 
 describe('InFlight', () => {
   it('counts answers in and out, reuses a freed slot, and wakes idle() when the last leaves', async () => {
@@ -44,8 +42,7 @@ describe('InFlight', () => {
   });
 
   it('lets scavenges collect finished answers once it is in the old generation', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
+    const gc = exposedGc();
     const inFlight = new InFlight();
     // Two full GCs: its tables are old, as a proxy's are after its first mark-compacts.
     gc();

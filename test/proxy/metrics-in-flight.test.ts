@@ -3,13 +3,11 @@
 // figure sets with any) rehashed into a new table every few dozen attempts, each old table linking to the next:
 // once one was old, every later one was promoted, ~57 B of old-generation garbage an attempt (docs/benchmarks.md,
 // session 21).
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { ProxyMetrics } from '../../src/proxy/metrics.js';
 
 const metrics = (): ProxyMetrics => new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: () => ({ ok: true }), now: Date.now });
-const oldSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0;
 
 describe('ProxyMetrics attempts under way', () => {
   it('counts attempts by the stage they started in, up to a number, each ended once', () => {
@@ -45,8 +43,7 @@ describe('ProxyMetrics attempts under way', () => {
   });
 
   it('lets scavenges collect ended attempts once it is in the old generation', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
+    const gc = exposedGc();
     const figures = metrics();
     figures.startStage(0);
     // Two full GCs: its tables are old, as a proxy's are after its first mark-compacts.

@@ -2,9 +2,8 @@ import { mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, clos
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exposedGc } from '../helpers/heap.js';
 import { createRandom } from '../../src/core/random.js';
 import { until } from '../helpers/until.js';
 import { createSampledSource, TrafficError, type SampledSource } from '../../src/traffic/index.js';
@@ -383,8 +382,7 @@ describe('createSampledSource: sampling and a large file', () => {
     it('replays it past the end while holding only a bounded buffer', async () => {
       const size = statSync(file).size;
       expect(size).toBeGreaterThan(50 * 1024 * 1024);
-      v8.setFlagsFromString('--expose-gc');
-      const gc = vm.runInNewContext('gc') as () => void;
+      const gc = exposedGc();
       gc();
       const before = process.memoryUsage().heapUsed;
 

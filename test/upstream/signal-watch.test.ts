@@ -2,12 +2,9 @@
 // once each on abort, forgotten when they end, and no promotion of ended requests. A Set here rehashed into a new
 // table every few dozen requests, each old table holding its entries and a link to the next: once one table was
 // old, every later request was kept through two scavenges and promoted whole (docs/benchmarks.md, alloc21).
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { unwatch, watch, type Cancellable } from '../../src/upstream/signal-watch.js';
-
-const oldSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0;
 
 describe('signal watch', () => {
   it('cancels each request still watched, once, with the reason, and not those that ended', () => {
@@ -25,8 +22,7 @@ describe('signal watch', () => {
   });
 
   it('lets scavenges collect ended requests once its table is in the old generation', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
+    const gc = exposedGc();
     const signal = new AbortController().signal;
     const open: number[] = [];
     open.push(watch(signal, { cancel: () => undefined }));
