@@ -24,8 +24,10 @@ export class Slots<T> {
     return slot;
   }
 
-  /** Once for each add(), with the slot it gave. */
+  /** Once for each add(), with the slot it gave. A second remove() of an empty slot is ignored: freeing it twice
+   * would hand it to two later items. */
   remove(slot: number): void {
+    if (this.items[slot] === undefined) return;
     this.items[slot] = undefined;
     this.free.push(slot);
     this.count--;
