@@ -5,18 +5,23 @@
 // rounds and their range beside); then the highest sustained rate of the pass-through and the proxy (majority of
 // tries per step, then bisected: bench/lib/sustained-rule.js); then the RSS of two
 // proxies started for it, up to their 1,000,000th request: a plain one, and one with the admin API a rollout drives
-// it through (its results feed keeps the last 100,000 results, session 18). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
-// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_BISECTIONS (docs/benchmarks.md says what the defaults
-// scale down).
+// it through (its results feed keeps the last 100,000 results, session 18), in the time bench/run.js leaves it
+// (session 22). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
+// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_RSS_SECONDS, BENCH_PROXY_BISECTIONS, BENCH_PROXY_CONNECTIONS
+// (docs/benchmarks.md says what the defaults scale down).
 import { GC_COUNT_IMPORT, gcCounted } from './lib/gc-counted.js';
+import { limitMs } from './lib/limits.js';
 import { createLoadClient } from './lib/open-load.js';
 import { NOISY_OTHER_PERCENT, procStats, watchMachine } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
 import { median, pooledPercentile, spread } from './lib/rounds.js';
+import { nextRssRuns, rssPace } from './lib/rss-budget.js';
 import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 
+// When bench/run.js stops this process (or, run alone, when it would): the RSS step ends in time for the result.
+const DEADLINE = envNumber('BENCH_DEADLINE', Date.now() + limitMs('proxy', QUICK));
 const SECONDS = envNumber('BENCH_PROXY_SECONDS', QUICK ? 1 : 2);
 // Eight rounds (session 21; five before): the verdicts' pooled p99 at 1,000 req/s rests on the 160 slowest of 16,000
 // requests, and the fixed rates take about 200 s of the benchmark's ~12 minutes (bench/run.js stops it at 18).
@@ -27,6 +32,13 @@ const RATES = [1000, 5000];
 // asks for its growth from the 100,000th request to the 1,000,000th.
 const RSS_FIRST = envNumber('BENCH_PROXY_RSS_FIRST', QUICK ? 20_000 : 100_000);
 const RSS_TOTAL = envNumber('BENCH_PROXY_RSS_TOTAL', QUICK ? 200_000 : 1_000_000);
+// The RSS step's longest (unset: until a minute before DEADLINE, which leaves the last run's overrun, the processes'
+// close and the result's writing their time).
+const RSS_SECONDS = envNumber('BENCH_PROXY_RSS_SECONDS', Infinity);
+const RSS_END_MARGIN_MS = 60_000;
+// The client's sockets to each path (bench/lib/open-load.js): unset, one for each request in flight (session 22);
+// BENCH_PROXY_CONNECTIONS=256 gives the cap every session before had, for an A/B of what it did.
+const CONNECTIONS = envNumber('BENCH_PROXY_CONNECTIONS', undefined);
 // Up to 30,000: the pass-through reached the old last step (15,000), so its ceiling was not measured.
 const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000, 18_000, 22_000, 26_000, 30_000];
 
@@ -37,7 +49,7 @@ const bare = await forkBare(upstreamOrigin);
 const proxy = await spawnProxy(upstream.baseUrl);
 const targets = { direct: { origin: upstreamOrigin }, bare, proxy };
 const NAMES = Object.keys(targets);
-const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin, { connections: CONNECTIONS })]));
 const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
 const bodies = {
   plain: { model: 'bench-blue', messages, max_tokens: 64 },
@@ -89,6 +101,16 @@ async function measure(name, mode, rate, seconds = SECONDS) {
   return result;
 }
 
+/** Each step's wall time (s; the first from the process's start): where the run's time goes, against bench/run.js's limit. */
+/** @type {Record<string, number>} */
+const stepSeconds = {};
+let stepFrom = 0;
+function stepEnded(/** @type {string} */ step) {
+  const now = performance.now() / 1000;
+  stepSeconds[step] = round(now - stepFrom, 1);
+  stepFrom = now;
+}
+
 // Warm-up: JIT, pools and sockets on every path.
 for (const name of NAMES) for (const mode of ['plain', 'stream']) await measure(name, mode, 1000, 1);
 
@@ -121,7 +143,8 @@ function fixedRow(rate, mode, rounds) {
     row[name] = {
       latencyMs: { p50: figure(name, 'latencyMs', 'p50').median, p99: figure(name, 'latencyMs', 'p99').median },
       firstByteMs: { p50: figure(name, 'firstByteMs', 'p50').median, p99: figure(name, 'firstByteMs', 'p99').median },
-      pooled: { latencyMs: pooled(name, 'latencyMs'), firstByteMs: pooled(name, 'firstByteMs') },
+      // From each request's due time too (not a target: the client's timer lateness is in it, up to a tick's 1 ms).
+      pooled: { latencyMs: pooled(name, 'latencyMs'), firstByteMs: pooled(name, 'firstByteMs'), fromScheduleMs: pooled(name, 'fromScheduleMs') },
       achievedRate: median(rounds.map((r) => r[name].achievedRate)),
       errors: rounds.reduce((sum, r) => sum + r[name].errors, 0),
       dropped: rounds.reduce((sum, r) => sum + r[name].dropped, 0),
@@ -180,6 +203,7 @@ function logRow(row) {
 // Fixed rates. This VM's speed drifts from second to second, so one run per path would compare different
 // moments: each (rate, mode) runs ROUNDS short rounds of direct, pass-through and proxy back to back (the order
 // rotating each round, so no path is always first or last), and every figure is taken the same way for every path.
+stepEnded('startAndWarmUp');
 const fixed = [];
 for (const rate of RATES) {
   for (const mode of ['plain', 'stream']) {
@@ -207,10 +231,14 @@ async function sustainedTry(name, rate) {
   const processCpu = r.cpuUsPerRequest === undefined ? null : Math.round((r.cpuUsPerRequest * r.achievedRate) / 1e4);
   const figures = {
     achieved: r.achievedRate,
-    p99: r.latencyMs.p99,
-    maxMs: r.latencyMs.max,
+    // From each request's due time (the rule's), and from its send (the fixed rates' measure) beside.
+    p99: r.fromScheduleMs.p99,
+    maxMs: r.fromScheduleMs.max,
+    p99FromSend: r.latencyMs.p99,
     late: r.late,
     maxLateMs: r.maxLateMs,
+    queuedInClient: r.queuedInClient,
+    connectionsOpen: r.connectionsOpen,
     ok: misses.length === 0,
     misses,
     processCpu,
@@ -219,7 +247,7 @@ async function sustainedTry(name, rate) {
     noisy: r.machine?.noisy ?? false,
   };
   // The latencies too (not kept in the result): the p99 of a rate's tries pooled is reported beside its verdict.
-  return { figures, latencies: r.samples.latencyMs };
+  return { figures, latencies: r.samples.fromScheduleMs };
 }
 
 /** @typedef {Awaited<ReturnType<typeof sustainedTry>>['figures']} SustainedTry */
@@ -227,7 +255,8 @@ async function sustainedTry(name, rate) {
 /** One try as the log shows it. @param {SustainedTry} t */
 const tryLine = (t) =>
   `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
-  `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late)`;
+  `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late` +
+  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets)`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
@@ -282,7 +311,9 @@ async function highestSustained() {
   }
   return Object.fromEntries(paths.map((name) => [name, { rate: state[name].search.rate, steps: state[name].steps }]));
 }
+stepEnded('fixedRates');
 const sustained = await highestSustained();
+stepEnded('sustained');
 
 // RSS up to the proxy's RSS_TOTAL-th request, at a rate it sustains, in runs of a fortieth of the total. V8's
 // heap grows and is compacted in a sawtooth (here 118-138 MB over 600,000 requests at 3,000 req/s), so two single
@@ -299,20 +330,64 @@ const rssChunk = Math.max(5000, Math.round(RSS_TOTAL / 40));
 // V8's heap sizing (its old generation between mark-compacts, its young generation) from memory kept (rss20).
 targets.proxyRss = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT]);
 targets.proxyAdmin = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT], undefined, { admin: true });
-for (const name of ['proxyRss', 'proxyAdmin']) clients[name] = createLoadClient(targets[name].origin);
-while (served.proxyRss < RSS_TOTAL || served.proxyAdmin < RSS_TOTAL) {
+// 256 sockets, as before session 22: the target is memory kept a request, and a stall's burst of new sockets would
+// read as growth.
+for (const name of ['proxyRss', 'proxyAdmin']) clients[name] = createLoadClient(targets[name].origin, { connections: 256 });
+// In a time budget (session 22; bench/lib/rss-budget.js): 2,000,000 requests at 0.8x a sustained 4,000 req/s or
+// less took the benchmark past 15 of bench/run.js's 18 minutes, and a slower machine lost every figure to its kill.
+// The runs go on while they fit in the time left at the step's pace so far, the plain proxy's first.
+const rssStarted = performance.now();
+const rssEnds = rssStarted + Math.min(DEADLINE - RSS_END_MARGIN_MS - Date.now(), RSS_SECONDS * 1000);
+let rssNoAnswer = false;
+for (;;) {
+  const now = performance.now();
+  const runs = nextRssRuns({
+    served: { plain: served.proxyRss, admin: served.proxyAdmin },
+    total: RSS_TOTAL,
+    chunk: rssChunk,
+    secondsLeft: (rssEnds - now) / 1000,
+    secondsPerRequest: rssPace({ rate: rssRate, elapsedSeconds: (now - rssStarted) / 1000, answered: served.proxyRss + served.proxyAdmin }),
+  });
+  if (runs.plain === 0 && runs.admin === 0) break;
   let answered = false;
-  for (const name of ['proxyRss', 'proxyAdmin']) {
+  for (const [name, requests] of /** @type {const} */ ([
+    ['proxyRss', runs.plain],
+    ['proxyAdmin', runs.admin],
+  ])) {
+    if (requests === 0) continue;
     const before = served[name];
-    if (before >= RSS_TOTAL) continue;
-    await measure(name, 'plain', rssRate, Math.min(rssChunk, RSS_TOTAL - before) / rssRate);
+    await measure(name, 'plain', rssRate, requests / rssRate);
     answered ||= served[name] > before;
   }
   if (!answered) {
     // Neither proxy answered a request of its run: the step ends short, and its target is not judged (see `met`).
     log(`RSS step stopped: no answer in a run at ${rssRate} req/s (plain proxy at ${served.proxyRss}, admin at ${served.proxyAdmin} requests)`);
+    rssNoAnswer = true;
     break;
   }
+}
+stepEnded('rss');
+log(
+  `steps' wall time: ${Object.entries(stepSeconds)
+    .map(([step, seconds]) => `${step} ${seconds} s`)
+    .join(', ')}`,
+);
+/** The step's account: its rate, its time and budget, and why the plain proxy ended short of RSS_TOTAL (null: it did not). */
+const rssStep = {
+  rate: rssRate,
+  seconds: round((performance.now() - rssStarted) / 1000, 1),
+  budgetSeconds: round((rssEnds - rssStarted) / 1000, 1),
+  stoppedBy: served.proxyRss >= RSS_TOTAL ? null : rssNoAnswer ? 'no answer' : 'time',
+};
+if (rssStep.stoppedBy === 'time') {
+  log(
+    `RSS measured to ${served.proxyRss} requests of ${RSS_TOTAL} (admin proxy to ${served.proxyAdmin}): the step's ${rssStep.budgetSeconds} s ` +
+      `ran out at ${rssRate} req/s; the RSS target is not judged (met: false)`,
+  );
+} else if (served.proxyAdmin < RSS_TOTAL && !rssNoAnswer) {
+  log(
+    `RSS of the admin proxy measured to ${served.proxyAdmin} requests of ${RSS_TOTAL}: its runs gave way to the plain proxy's in the step's ${rssStep.budgetSeconds} s`,
+  );
 }
 
 /** The RSS figures of one proxy's readings (see above). */
@@ -341,6 +416,9 @@ function rssOf(samples) {
   };
   return {
     rate: rssRate,
+    // Whether the readings reached the step's RSS_TOTAL requests (the growth judged is to `last.requests` either way).
+    total: RSS_TOTAL,
+    reachedTotal: total >= RSS_TOTAL,
     first: firstReading,
     last: lastReading,
     firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? firstMedian : round(firstMedian, 1),
@@ -395,21 +473,26 @@ const targetsMet = {
   addedP99At1000: at1000.addedPooled.proxy.p99 <= 2,
   addedTtftP99At1000: /** @type {{ proxy: { p99: number } }} */ (stream1000.addedFirstBytePooled).proxy.p99 <= 1,
   sustainedRatio: sustained.bare.rate > 0 ? sustained.proxy.rate / sustained.bare.rate >= 0.8 : null,
-  rssFlat: rss.growthPercent !== null ? rss.growthPercent < 10 : null,
+  // Judged only to RSS_TOTAL: growth to fewer requests is reported, not met.
+  rssFlat: rss.reachedTotal && rss.growthPercent !== null ? rss.growthPercent < 10 : null,
 };
 writeResult({
   name: 'proxy',
   seconds: SECONDS,
   rounds: ROUNDS,
   tries: TRIES,
+  // The client's sockets to each path (null: one for each request in flight).
+  connections: CONNECTIONS ?? null,
   sustainedRule: SUSTAINED,
   fixed,
   sustained,
   sustainedRatio: sustained.bare.rate > 0 ? round(sustained.proxy.rate / sustained.bare.rate, 2) : null,
   rss,
+  rssStep,
+  stepSeconds,
   // Not judged by a target (the issue's is the plain proxy's): what a proxy a rollout drives keeps, from session 18.
   rssAdmin,
   targetsMet,
-  // A target not measured (null: the pass-through sustained no step, the RSS step ended before RSS_FIRST) is not met.
+  // A target not measured (null: the pass-through sustained no step, the RSS step ended short of RSS_TOTAL) is not met.
   met: Object.values(targetsMet).every((v) => v === true),
 });

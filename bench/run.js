@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { limitMs } from './lib/limits.js';
 import { QUICK, machineInfo, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -50,19 +51,6 @@ function otherLoad(before, after) {
   return round((100 * Math.max(0, others)) / (after.total - before.total), 1);
 }
 
-/** Hard limit per benchmark, so a hang cannot keep the suite running. */
-const LIMIT_MS = {
-  throughput: 300_000,
-  schedule: 120_000,
-  memory: 360_000,
-  dashboard: 180_000,
-  rollback: 240_000,
-  verdicts: 2_400_000,
-  proxy: 1_080_000,
-  live: 420_000,
-  startup: 600_000,
-};
-
 /** Set by Ctrl-C or SIGTERM: the benchmark running is stopped and no other starts. */
 let stopped = false;
 
@@ -71,11 +59,14 @@ function runChild(name, env) {
   rmSync(out, { force: true });
   const args = [...(name === 'memory' ? ['--expose-gc'] : []), path.join(BENCH, `${name}.js`), ...(QUICK ? ['--quick'] : [])];
   const started = Date.now();
+  const limit = limitMs(name, QUICK);
   const ticks = cpuTicks();
   return new Promise((resolve) => {
     // Its own process group, so a timeout kills what it started too (proxies, upstreams: killed alone, it left them
     // running, and the next benchmark measured beside them). Ctrl-C reaches only the terminal's group: passed on.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env, BENCH_OUT: out }, detached: true });
+    // BENCH_DEADLINE (ms since the epoch): when it is killed, for a benchmark that paces itself (the proxy's RSS step).
+    const childEnv = { ...process.env, ...env, BENCH_OUT: out, BENCH_DEADLINE: String(started + limit) };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: childEnv, detached: true });
     const signalGroup = (signal) => {
       try {
         process.kill(-(child.pid ?? 0), signal);
@@ -83,7 +74,7 @@ function runChild(name, env) {
         // The group has gone already.
       }
     };
-    const timer = setTimeout(() => signalGroup('SIGKILL'), LIMIT_MS[name] * (QUICK ? 0.5 : 1));
+    const timer = setTimeout(() => signalGroup('SIGKILL'), limit);
     const passOn = (signal) => {
       signalGroup(signal);
       process.exitCode = signal === 'SIGINT' ? 130 : 143;
@@ -263,8 +254,15 @@ function rows() {
             'proxy',
             `added at 1000 req/s p50 ${added?.proxy.p50} / p99 ${added?.proxy.p99} ms (bare pass-through ${added?.bare.p50} / ${added?.bare.p99}); ` +
               `streamed first byte +${firstByte?.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio === null ? 'no ratio: the pass-through sustained no step' : `${p.sustainedRatio}x`}); ` +
-              `RSS median ${p.rss.firstWindowMedianMb} -> ${p.rss.lastWindowMedianMb} MB (${p.rss.growthPercent}%, ${p.rss.first?.requests} -> ${p.rss.last?.requests} requests)` +
-              (p.rssAdmin ? `; with admin ${p.rssAdmin.firstWindowMedianMb} -> ${p.rssAdmin.lastWindowMedianMb} MB (${p.rssAdmin.growthPercent}%)` : ''),
+              `RSS median ${p.rss.firstWindowMedianMb} -> ${p.rss.lastWindowMedianMb} MB (${p.rss.growthPercent}%, ${p.rss.first?.requests} -> ${p.rss.last?.requests} requests` +
+              `${p.rssStep ? ` at ${p.rssStep.rate} req/s in ${p.rssStep.seconds} s` : ''})` +
+              // Since session 22 the step runs in a time budget: one that ended short says so (its target is not met).
+              (p.rss.reachedTotal === false
+                ? ` [RSS measured to ${p.rss.last?.requests ?? 0} of ${p.rss.total} requests only: ${p.rssStep?.stoppedBy === 'time' ? "the step's time ran out" : 'no answer'}]`
+                : '') +
+              (p.rssAdmin
+                ? `; with admin ${p.rssAdmin.firstWindowMedianMb} -> ${p.rssAdmin.lastWindowMedianMb} MB (${p.rssAdmin.growthPercent}%${p.rssAdmin.reachedTotal === false ? `, to ${p.rssAdmin.last?.requests ?? 0} requests` : ''})`
+                : ''),
             'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
             yes(p.met),
           ],

@@ -1,9 +1,10 @@
 // An open-model HTTP client for the proxy benchmark: requests leave on a fixed schedule whatever the answers
 // do (beyond MAX_IN_FLIGHT, or the client's own `maxInFlight`, they are dropped and counted), each timed to its first
-// body byte and to its end. A request the client gets to more than LATE_MS after its time (its own loop held: its
-// GC, a busy CPU) still leaves, but is counted late, with how late: a client behind its schedule offers less than
-// the rate and hides the target's queueing (coordinated omission), so the sustained rule bounds the late share
-// (bench/lib/sustained-rule.js) and every round reports it.
+// body byte and to its end, from when it left (`latencyMs`, `firstByteMs`: what the path adds, the fixed rates'
+// figures) and from when it was due (`fromScheduleMs`: what an application sending on that schedule waits, the
+// sustained rule's p99). A request the client gets to more than LATE_MS after its time (its own loop held: its GC, a
+// busy CPU) still leaves, but is counted late, with how late: a client behind its schedule offers less than the rate
+// meanwhile, so the sustained rule bounds the late share too (bench/lib/sustained-rule.js) and every round reports it.
 import { Pool } from 'undici';
 import { percentile, round } from './util.js';
 
@@ -14,15 +15,21 @@ export const LATE_MS = 10;
 /**
  * `maxInFlight` lower than the default keeps a loaded machine's stalls from queueing thousands of requests in the
  * target (they would survive its scavenges into its old generation: a quiet host's memory is not that).
+ * `connections` (default: as many as may be in flight) bounds the sockets: past it requests wait in the client for
+ * one (`queuedInClient`), timed from when they left. Session 22: with 256 for every path, a target's hold of P ms at
+ * R req/s left R x P - 256 requests waiting here, to be written only while the target drained its backlog, which
+ * began at a shorter hold the higher the rate (27 ms at 9,500 req/s, 37 ms at 7,000): one cap, binding the two paths
+ * of the sustained search differently. With one socket for each request in flight, none waits in the client.
  */
-export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
-  const pool = new Pool(origin, { connections: 256, keepAliveTimeout: 60_000 });
+export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connections = maxInFlight } = {}) {
+  const pool = new Pool(origin, { connections, keepAliveTimeout: 60_000 });
   return {
     /** Sends `rate` req/s for `seconds`, then waits (at most 5 s) for the stragglers. */
     run({ path, body, rate, seconds }) {
       const total = Math.round(rate * seconds);
       const latency = new Float64Array(total);
       const firstByte = new Float64Array(total);
+      const fromSchedule = new Float64Array(total);
       let completed = 0;
       let errors = 0;
       let dropped = 0;
@@ -42,6 +49,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
           const ended = performance.now();
           const lat = latency.slice(0, completed).sort();
           const fb = firstByte.slice(0, completed).sort();
+          const sinceDue = fromSchedule.slice(0, completed).sort();
           resolve({
             rate,
             offered: total,
@@ -51,17 +59,22 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
             late,
             maxLateMs: round(maxLateMs, 1),
             peakInFlight,
+            // The most requests that waited in the client for a socket at once, and the sockets open at the end.
+            queuedInClient: Math.max(0, peakInFlight - connections),
+            connectionsOpen: pool.stats.connected,
             achievedRate: round(completed / ((ended - started) / 1000), 0),
             latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3), max: round(lat.at(-1), 3) },
             firstByteMs: { p50: round(percentile(fb, 50), 3), p99: round(percentile(fb, 99), 3) },
-            // Every answered request's times (sorted), for percentiles over several runs (bench/lib/pooled.js).
-            samples: { latencyMs: lat, firstByteMs: fb },
+            fromScheduleMs: { p50: round(percentile(sinceDue, 50), 3), p99: round(percentile(sinceDue, 99), 3), max: round(sinceDue.at(-1), 3) },
+            // Every answered request's times (sorted), for percentiles over several runs (bench/lib/rounds.js).
+            samples: { latencyMs: lat, firstByteMs: fb, fromScheduleMs: sinceDue },
           });
         };
         const maybeDone = () => {
           if (sent === total && inFlight === 0) finish();
         };
-        const fire = () => {
+        /** @param {number} dueAt when the request was due (performance.now()'s clock) */
+        const fire = (dueAt) => {
           if (inFlight >= maxInFlight) {
             dropped++;
             return;
@@ -85,6 +98,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
                 const t2 = performance.now();
                 latency[i] = t2 - t0;
                 firstByte[i] = (t1 || t2) - t0;
+                fromSchedule[i] = t2 - dueAt;
                 inFlight--;
                 maybeDone();
               },
@@ -100,11 +114,12 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT } = {}) {
           const now = performance.now();
           const due = Math.min(total, Math.floor((now - started) / interval) + 1);
           while (sent < due) {
-            const lateBy = now - (started + sent * interval);
+            const dueAt = started + sent * interval;
+            const lateBy = now - dueAt;
             if (lateBy > LATE_MS) late++;
             maxLateMs = Math.max(maxLateMs, lateBy);
             sent++;
-            fire();
+            fire(dueAt);
           }
           if (sent < total) setTimeout(tick, 1);
           else {

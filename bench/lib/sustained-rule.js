@@ -7,13 +7,15 @@ import { LATE_MS } from './open-load.js';
  * the offered rate, with p99 under 50 ms, and the client kept its schedule: at most 1% of the requests left more than
  * LATE_MS after their time. 1% is the same slack the achieved rate has, and 20 ms of a 2 s try: one pause of the
  * client's own (a GC of ~30 ms) passes, while a client kept from the CPU for a tenth of the try fails it. Without the
- * bound such a client offers less than the rate while it waits, and the path's queueing goes unmeasured.
+ * bound such a client offers less than the rate while it waits, and the path's queueing goes unmeasured. The p99 is
+ * taken from each request's due time (since session 22; before, from when it left): a request the client sent late
+ * carries its wait too, so no lateness under LATE_MS, nor the late 1%'s, drops out of the latency judged.
  */
 export const SUSTAINED = { achievedShare: 0.99, p99Ms: 50, lateShare: 0.01 };
 
 /**
  * @typedef {{ offered: number; completed: number; errors: number; dropped: number; late: number; maxLateMs: number;
- *   achievedRate: number; latencyMs: { p99: number | null } }} TryResult
+ *   achievedRate: number; fromScheduleMs: { p99: number | null } }} TryResult
  */
 
 /**
@@ -30,7 +32,8 @@ export function tryMisses(t, rate) {
   if (lost > 0) misses.push(`${lost} unanswered`);
   if (t.achievedRate < SUSTAINED.achievedShare * rate) misses.push(`${t.achievedRate} req/s achieved`);
   if (t.late > SUSTAINED.lateShare * t.offered) misses.push(`${t.late} sent over ${LATE_MS} ms late (up to ${t.maxLateMs} ms)`);
-  if (t.latencyMs.p99 === null || t.latencyMs.p99 >= SUSTAINED.p99Ms) misses.push(`p99 ${t.latencyMs.p99} ms`);
+  const p99 = t.fromScheduleMs.p99;
+  if (p99 === null || p99 >= SUSTAINED.p99Ms) misses.push(`p99 ${p99} ms`);
   return misses;
 }
 

@@ -9,5 +9,7 @@ export interface LoadResult {
   late: number;
   maxLateMs: number;
   achievedRate: number;
+  /** From when each request left, and from when it was due (the sustained rule's). */
   latencyMs: { p99: number | null };
+  fromScheduleMs: { p99: number | null };
 }

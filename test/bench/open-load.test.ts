@@ -1,8 +1,9 @@
 // The benchmarks' open-model client (bench/lib/open-load.js) counts the requests it sends late, and how late: a client
-// whose own loop is held offers less than its rate meanwhile (coordinated omission), which the sustained rule bounds.
-// A real server on 127.0.0.1; the client's loop is held on purpose, so the lateness is at least that hold, whatever
-// else the machine does.
-import { createServer } from 'node:http';
+// whose own loop is held offers less than its rate meanwhile (coordinated omission), which the sustained rule bounds;
+// each request is also timed from when it was due, and none waits in the client for a socket. Real servers on
+// 127.0.0.1; the client's loop is held on purpose, so the lateness is at least that hold, whatever else the machine
+// does, and the other server answers only once every request is at it, whenever that is.
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +12,12 @@ import { closeAfterTest } from '../helpers/close-after-test.js';
 import type { LoadResult } from './load-result.js';
 
 interface LoadClient {
-  run(options: { path: string; body: unknown; rate: number; seconds: number }): Promise<LoadResult>;
+  run(options: {
+    path: string;
+    body: unknown;
+    rate: number;
+    seconds: number;
+  }): Promise<LoadResult & { fromScheduleMs: { max: number }; peakInFlight: number; queuedInClient: number }>;
   close(): Promise<void>;
 }
 
@@ -37,5 +43,27 @@ it('counts the requests due while its own loop was held as late, and still sends
   expect(result.offered).toBe(200);
   expect(result.late).toBeGreaterThanOrEqual(25);
   expect(result.maxLateMs).toBeGreaterThanOrEqual(140);
+  // Timed from when it was due, the latest request's wait is in its latency.
+  expect(result.fromScheduleMs.max).toBeGreaterThanOrEqual(140);
   expect(result).toMatchObject({ completed: 200, errors: 0, dropped: 0 });
+});
+
+it('gives every request in flight its own socket: past 256 at the target, none waits in the client', async () => {
+  // Answers nothing until 300 requests are open at once: with a cap of 256 sockets (before session 22) the other 44
+  // waited in the client for one, and none was ever answered.
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      held.push(res);
+      if (held.length === 300) for (const one of held) one.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = closeAfterTest(createLoadClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  // Closed before the client, with its held requests, should some never be answered: the client's close waits for
+  // its requests, and the test then fails rather than hangs.
+  closeAfterTest({ close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()) });
+  const result = await client.run({ path: '/v1/chat/completions', body: { model: 'm' }, rate: 1000, seconds: 0.3 });
+  expect(result).toMatchObject({ offered: 300, completed: 300, errors: 0, dropped: 0, peakInFlight: 300, queuedInClient: 0 });
 });
