@@ -2,7 +2,7 @@
 import { createRedactor } from '../core/redact.js';
 import type { HookSecrets } from '../hooks/index.js';
 import type { Plan } from '../plan/plan.js';
-import { hookPassEnv, secretEnvNames } from '../plan/secrets.js';
+import { headerCredentials, hookPassEnv, secretEnvNames } from '../plan/secrets.js';
 import { readApiKey } from '../upstream/api-key.js';
 import type { CliContext } from './context.js';
 
@@ -19,17 +19,11 @@ export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
     ctx.redactor.add(...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? []));
   }
   // Credentials put in upstream.headers despite the docs (Authorization, x-api-key...) are kept out of output too.
-  for (const arm of [plan.arms.blue, plan.arms.green]) {
-    for (const [header, value] of Object.entries(arm.upstream.headers)) {
-      if (CREDENTIAL_HEADER.test(header)) ctx.redactor.add(value, value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
-    }
-  }
+  for (const arm of [plan.arms.blue, plan.arms.green]) ctx.redactor.add(...headerCredentials(arm.upstream.headers));
   // A forward proxy's password (https://user:pass@proxy:3128) can surface in a connection error.
   for (const name of PROXY_VARIABLES) ctx.redactor.add(proxyPassword(ctx.env[name]));
   return { redactor: ctx.redactor, envNames: names, passEnv: hookPassEnv(plan) };
 }
-
-const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
 
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
 

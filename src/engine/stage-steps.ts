@@ -68,6 +68,8 @@ export class StageSteps {
    * to be applied all the same, under a paused clock).
    */
   private heldEntry: number | undefined;
+  /** The stage whose traffic move (its hooks, the proxies) is under way: a pause then can no longer hold it back. */
+  private entering: number | undefined;
 
   constructor(private readonly parts: StageStepsParts) {}
 
@@ -79,7 +81,13 @@ export class StageSteps {
       this.heldEntry = index;
       return;
     }
-    const results = await this.parts.actuators.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight });
+    this.entering = index;
+    let results;
+    try {
+      results = await this.parts.actuators.applyStage({ stage: index, stages: plan.stages.length, greenWeight: stage.green_weight });
+    } finally {
+      this.entering = undefined;
+    }
     if (state.ending) return;
     const failed = results.find((result) => !result.ok);
     if (failed) {
@@ -207,9 +215,14 @@ export class StageSteps {
     if (state.phase !== 'progressing' || state.ending) return;
     state.phase = 'paused';
     this.parts.stageClock.stop();
-    const holds = state.stageStarted
-      ? `traffic goes on at ${formatWeight(state.greenWeight)} green, the stage clock is stopped`
-      : `stage ${state.stageIndex + 1} does not begin until resumed: nothing moves to green`;
+    const entering = this.entering;
+    const move = entering === undefined ? undefined : this.parts.plan.stages[entering];
+    const holds =
+      entering !== undefined && move
+        ? `stage ${entering + 1}'s move to ${formatWeight(move.green_weight)} green is under way and cannot be held back: traffic goes on there, the stage clock is stopped`
+        : state.stageStarted
+          ? `traffic goes on at ${formatWeight(state.greenWeight)} green, the stage clock is stopped`
+          : `stage ${state.stageIndex + 1} does not begin until resumed: nothing moves to green`;
     this.parts.emit('paused', `paused by ${actor}: ${holds}`, { actor });
   }
 

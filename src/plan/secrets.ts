@@ -20,3 +20,14 @@ export function secretEnvNames(plan: ParsedPlan): string[] {
 export function hookPassEnv(plan: ParsedPlan): string[] {
   return plan.hooks?.pass_env ?? [];
 }
+
+/** A header whose name says it holds a credential: Authorization, x-api-key, anything with auth, key, token, secret or cookie. */
+const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
+
+/**
+ * The credentials put in an upstream's headers despite the docs: each such header's value, and that value without
+ * its scheme (Bearer, Basic, Token), as an upstream may echo either. Redacted as keys are, the proxy's answers too.
+ */
+export function headerCredentials(headers: Readonly<Record<string, string>>): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => (CREDENTIAL_HEADER.test(name) ? [value, value.replace(/^(Bearer|Basic|Token)\s+/i, '')] : []));
+}

@@ -4,7 +4,7 @@
 import { isAscii } from 'node:buffer';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
-import { charsAfterLineBreak, textCapped } from '../upstream/answer-limit.js';
+import { charsAfterLineBreak, eventCapped, textCapped } from '../upstream/answer-limit.js';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
 import { errorText } from '../core/errors.js';
 
@@ -39,6 +39,7 @@ export class StreamWatch {
   ) {
     this.reader = textCapped(reader, maxLine, 'proxy.limits.max_response_bytes');
     this.parser = createParser({
+      ...eventCapped(maxLine, (reason) => (this.error ??= reason), 'proxy.limits.max_response_bytes'),
       onEvent: (event) => {
         // Past the terminator or an error nothing more is judged (the bytes still pass).
         if (this.done || this.error !== undefined) return;

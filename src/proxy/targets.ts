@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { createRedactor, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
+import { headerCredentials } from '../plan/secrets.js';
 import { adaptOpenAiBody, adaptResponsesBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
 import { isAzureV1 } from '../upstream/azure.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
@@ -164,7 +165,8 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const modelsUrl = routesFor(blue, arms.blue.model).models;
   // The redactor counts any SECRET_PREFIX_LENGTH-long prefix of a key's spelling as the key: an answer with no
   // such prefix of any spelling holds no key. Arms sharing one key (the usual case) search for it once.
-  const keys = ARMS.map((arm) => arms[arm].apiKey);
+  // With any credential the plan put in upstream.headers (docs/plan.md: redacted as keys are).
+  const keys = ARMS.flatMap((arm) => [arms[arm].apiKey, ...headerCredentials(arms[arm].upstream.headers)]);
   const redactor = createRedactor(keys);
   const splitKeys = new SplitKeys(keys, redactor);
   const headerKeys = new HeaderKeys(keys);

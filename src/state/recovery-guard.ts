@@ -26,9 +26,14 @@ const PID_ANSWER_MS = 2000;
  * (not Linux) or the folder cannot be read, no guard is taken: the lock alone serialises recoveries there.
  */
 export async function claimRecoveryGuard(dir: string): Promise<RecoveryGuard | RecoveryBusy> {
-  const name = guardName(dir);
+  const name = recoveryGuardName(dir);
   if (name === undefined) return { release: () => {} };
-  const server = createServer((socket) => socket.end(String(process.pid)));
+  const server = createServer((socket) => {
+    // A client gone before its answer is written (EPIPE, ECONNRESET: any local process can connect) must not end
+    // the recovery with an uncaught error.
+    socket.on('error', () => {});
+    socket.end(String(process.pid));
+  });
   const bound = await new Promise<boolean>((resolve, reject) => {
     server.once('error', (error) => (errorCode(error) === 'EADDRINUSE' ? resolve(false) : reject(error)));
     server.listen({ path: name }, () => resolve(true));
@@ -41,7 +46,7 @@ export async function claimRecoveryGuard(dir: string): Promise<RecoveryGuard | R
 }
 
 /** "\0bluegreen-recovery-<hash of device:inode>", or undefined where there is no such socket or no such folder. */
-function guardName(dir: string): string | undefined {
+export function recoveryGuardName(dir: string): string | undefined {
   if (process.platform !== 'linux') return undefined;
   let id: string;
   try {

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { classifyStatus, header, parseErrorBody, type HeaderMap } from './classify.js';
 import type { FailureFacts } from './describe.js';
 import type { Dialect, DialectReply } from './dialect.js';
-import { MAX_ANSWER_BYTES, textCapped } from './answer-limit.js';
+import { eventCapped, MAX_ANSWER_BYTES, textCapped } from './answer-limit.js';
 import { exchange, type ExchangeLimits, type ExchangeRequest } from './http.js';
 import { parseJson } from './shape.js';
 
@@ -40,6 +40,7 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
   let streamError: string | undefined;
   let firstTokenAt: number | undefined;
   const parser = createParser({
+    ...eventCapped(MAX_ANSWER_BYTES, (reason) => (streamError ??= reason)),
     onEvent(event) {
       if (done || streamError !== undefined) return;
       const step = reader.event(event);

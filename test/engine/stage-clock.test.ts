@@ -41,7 +41,14 @@ function fakeArm(arm: ArmName, failing: () => boolean, sent: ArmName[]): ArmClie
 }
 
 function setup(
-  options: { greenFails?: () => boolean; hookOk?: (call: HookCall) => boolean; controls?: ControlRequest[]; stateWriteFails?: () => boolean } = {},
+  options: {
+    greenFails?: () => boolean;
+    hookOk?: (call: HookCall) => boolean;
+    /** Held until it resolves: a hook still running. */
+    hookDone?: (call: HookCall) => Promise<void>;
+    controls?: ControlRequest[];
+    stateWriteFails?: () => boolean;
+  } = {},
 ) {
   const clock = new FakeClock();
   const plan = planFromYaml(PLAN);
@@ -67,6 +74,7 @@ function setup(
     },
     runHook: async (_hook, call) => {
       hooks.push(call);
+      await options.hookDone?.(call);
       const ok = options.hookOk ? options.hookOk(call) : true;
       return { ok, message: ok ? 'exited 0' : 'exited 3' };
     },
@@ -211,6 +219,29 @@ describe('rollout engine on a fake clock', () => {
     expect(events.filter((e) => e.type === 'stage_started')).toHaveLength(1);
     await clock.advance(21_000);
     expect((await done).exitCode).toBe(0);
+  });
+
+  it("paused while stage 1's traffic move is under way (its hook running): says that move goes on (hostile22)", async () => {
+    // It said "stage 1 does not begin until resumed: nothing moves to green", and the hook it could no longer hold
+    // back then moved traffic to 50% green all the same.
+    let finishHook = (): void => {};
+    const hookRunning = new Promise<void>((started) => {
+      finishHook = started;
+    });
+    const { clock, engine, hooks, events } = setup({ hookDone: (call) => (call.event === 'stage' ? hookRunning : Promise.resolve()) });
+    const done = engine.run();
+    await clock.advance(0);
+    expect(hooks.map((h) => `${h.event}:${h.stage}`)).toEqual(['stage:1']);
+    engine.pause('alice@host (dashboard)');
+    expect(events.find((e) => e.type === 'paused')?.message).toBe(
+      "paused by alice@host (dashboard): stage 1's move to 50% green is under way and cannot be held back: traffic goes on there, the stage clock is stopped",
+    );
+    finishHook();
+    await clock.advance(30_000);
+    expect(engine.snapshot()).toMatchObject({ phase: 'paused', greenWeight: 0.5, stageIndex: 0 });
+    engine.abort('alice@host (dashboard)');
+    await clock.advance(1_000);
+    expect((await done).phase).not.toBe('promoted');
   });
 
   it('rolls back on consecutive green errors at once, and sends nothing to green after', async () => {

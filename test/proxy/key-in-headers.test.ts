@@ -34,6 +34,15 @@ async function headersOf(res: Response): Promise<string> {
   return JSON.stringify([...res.headers]);
 }
 
+/** A chat request for blue's model through the proxy at `baseUrl`. */
+function chat(baseUrl: string, content: string, stream: boolean): Promise<Response> {
+  return fetch(`${baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'blue-model', stream, messages: [{ role: 'user', content }] }),
+  });
+}
+
 describe('an upstream echoing its key in an answer header', () => {
   it('passes neither the key in a name nor its base64, URL-encoded or JSON-escaped spelling in a value', async () => {
     const scripted = await scriptedServer((req, res, body) => {
@@ -51,12 +60,7 @@ describe('an upstream echoing its key in an answer header', () => {
     });
     const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY: KEY } });
     setRoute(running.proxy, 0);
-    const post = (content: string, stream: boolean) =>
-      fetch(`${running.baseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'blue-model', stream, messages: [{ role: 'user', content }] }),
-      });
+    const post = (content: string, stream: boolean) => chat(running.baseUrl, content, stream);
     const answers = [await post('hi', false), await post('hi', true), await post('fail', false), await fetch(`${running.baseUrl}/models`)];
     // The upstream was sent this key, and its headers held each spelling.
     expect(scripted.seen[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
@@ -70,5 +74,44 @@ describe('an upstream echoing its key in an answer header', () => {
       expect(headers).toContain('"x-kept","an ordinary header"');
       expect(headers).toMatch(/"x-echo-basic-1","basic [^"]*\[redacted\]/);
     }
+  });
+});
+
+describe('an upstream echoing a credential the plan put in upstream.headers', () => {
+  // docs/plan.md: such a header (its name says auth, key, token, secret or cookie) is redacted as keys are, "as it
+  // is everywhere bluegreen writes"; the proxy passed it to the application in answer headers and bodies (hostile22).
+  it('passes it neither in a header, plain or base64-encoded, nor in an error body or a streamed answer', async () => {
+    const GATEWAY = 'gw-Gateway-Secret-0123456789abcdef';
+    const scripted = await scriptedServer((req, res, body) => {
+      const sent = String(req.headers['cf-aig-authorization'] ?? '').replace(/^Bearer /, '');
+      const failing = body.includes('"fail"');
+      const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
+      res.writeHead(failing ? 500 : 200, {
+        'content-type': stream ? 'text/event-stream' : 'application/json',
+        'x-echo': `gateway ${sent}`,
+        'x-echo-basic': `Basic ${Buffer.from(`u:${sent}`).toString('base64')}`,
+      });
+      if (failing) return void res.end(JSON.stringify({ error: { message: `bad gateway credential ${sent}`, type: 'server_error', code: null } }));
+      res.end(
+        stream
+          ? `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: `echo ${sent}` } }] })}\n\ndata: [DONE]\n\n`
+          : openAiCompletion('blue-model', 'hi'),
+      );
+    });
+    const plan = scriptedPlan(scripted.url).replace(
+      'api_key_env: UPSTREAM_KEY,',
+      `api_key_env: UPSTREAM_KEY, headers: { cf-aig-authorization: "Bearer ${GATEWAY}" },`,
+    );
+    const running = await runProxy(plan, { env: { UPSTREAM_KEY: KEY } });
+    setRoute(running.proxy, 0);
+    const post = (content: string, stream: boolean) => chat(running.baseUrl, content, stream);
+    for (const res of [await post('hi', false), await post('fail', false), await post('hi', true)]) {
+      const seen = `${JSON.stringify([...res.headers])} ${await res.text()}`;
+      expect(seen).toContain('[redacted]');
+      expect(seen).not.toContain(GATEWAY.slice(0, 12));
+      expect(seen).not.toContain(GATEWAY.slice(-12));
+    }
+    // The upstream was sent the credential.
+    expect(scripted.seen.at(-1)?.headers['cf-aig-authorization']).toBe(`Bearer ${GATEWAY}`);
   });
 });

@@ -38,6 +38,16 @@ describe('StreamWatch line bound', () => {
     expect(watch.failure).toBe("the answer's text is longer than 100 characters (proxy.limits.max_response_bytes)");
   });
 
+  it('fails an event whose data lines, each short, pass the bound together before its blank line (hostile22)', () => {
+    // The parser joins an event's data lines until the blank line that ends it: an upstream that never sends one
+    // grew that text without end, each line under the line bound and no text counted yet.
+    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
+    for (let i = 0; i < 4; i++) watch.feed(Buffer.from(`data: ${'1,'.repeat(10)}\n`));
+    expect(watch.failure).toBeUndefined();
+    watch.feed(Buffer.from(`data: ${'1,'.repeat(10)}\n`));
+    expect(watch.failure).toBe("an event's data is longer than 100 characters (proxy.limits.max_response_bytes)");
+  });
+
   it('a reader that throws fails the stream, not the process (chunks are read in a microtask)', async () => {
     const throwing = {
       event: () => {
@@ -57,16 +67,34 @@ describe('StreamWatch line bound', () => {
   });
 });
 
-/** Streams `long` through a proxy whose max_response_bytes is 1000: it must reach the client whole and count as bad_response. */
-async function expectPassedWholeAsBadResponse(long: string): Promise<void> {
+/**
+ * Streams `parts` through a proxy whose max_response_bytes is 1000, each once the client has all before it (so no
+ * two reach the proxy as one read): it must reach the client whole and count as bad_response.
+ */
+async function expectPassedWholeAsBadResponse(...parts: string[]): Promise<void> {
+  const opened: (() => void)[] = [];
+  const gates = parts.map((_part, index) => (index === 0 ? Promise.resolve() : new Promise<void>((resolve) => opened.push(resolve))));
   const scripted = await scriptedServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(long);
+    void (async () => {
+      for (const [index, part] of parts.entries()) {
+        await gates[index];
+        res.write(part);
+      }
+      res.end();
+    })();
   });
   const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 1000 } }' }), { env: { UPSTREAM_KEY } });
   setRoute(running.proxy, 0);
   const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', body: '{"model":"blue-model","stream":true,"messages":[]}' });
-  expect(await res.text()).toBe(long);
+  let text = '';
+  let next = 1;
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body ?? []) {
+    text += decoder.decode(chunk, { stream: true });
+    if (next < parts.length && text.length >= parts.slice(0, next).join('').length) opened[next++ - 1]?.();
+  }
+  expect(text).toBe(parts.join(''));
   await until(() => running.proxy.metrics.snapshot().arms.blue.requests === 1, 'the stream recorded');
   expect(running.proxy.metrics.snapshot().arms.blue.failuresByClass).toEqual({ bad_response: 1 });
 }
@@ -81,5 +109,11 @@ describe('a streamed answer past max_response_bytes', () => {
   it('reaches the client whole and counts as bad_response when its text, in short lines, passes the limit', async () => {
     const line = `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: 'x'.repeat(100) } }] })}\n\n`;
     await expectPassedWholeAsBadResponse(`${line.repeat(20)}data: [DONE]\n\n`);
+  });
+
+  it('reaches the client whole and counts as bad_response when the data lines of one event pass the limit (hostile22)', async () => {
+    // Joined, the lines are valid JSON: without the bound the event was read (text "x") and the stream counted as good.
+    const first = 'data: {"model":"blue-model","choices":[{"index":0,"delta":{"content":"x"}}],"pad":[\n';
+    await expectPassedWholeAsBadResponse(`${first}${'data: 1,\n'.repeat(1000)}`, 'data: 0]}\n\ndata: [DONE]\n\n');
   });
 });
