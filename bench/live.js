@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { openEndpoints } from '../dist/cli/endpoints.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { proxySettings } from '../dist/proxy/config.js';
+import { proxyBlockOf } from '../dist/plan/schema.js';
 import { startProxy } from '../dist/proxy/server.js';
 import { overheadScenario } from './live-overhead.js';
 import { tempDir, writePlanFile } from './lib/plan.js';
@@ -58,7 +59,7 @@ async function startBenchProxy(yaml) {
   const dir = tempDir();
   const plan = loadPlan(writePlanFile(yaml, dir), dir);
   const env = { ADMIN_TOKEN: TOKEN };
-  const settings = proxySettings(plan, { listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', env, cwd: dir });
+  const settings = proxySettings(plan, proxyBlockOf(plan), { listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', env, cwd: dir });
   const endpoints = await openEndpoints(plan);
   const upstreams = /** @type {Record<import('../dist/plan/plan.js').ArmName, import('../dist/proxy/targets.js').ArmUpstream>} */ ({});
   for (const arm of ['blue', 'green']) upstreams[arm] = { arm, model: endpoints.arms[arm].model, upstream: endpoints.arms[arm].upstream };

@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { Plan } from '../plan/plan.js';
-import { proxySchema } from '../plan/schema.js';
+import { proxyBlockOf } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';
@@ -47,7 +47,7 @@ export interface LiveControlOptions {
 
 /** The admin URLs to drive and the token, or a clear error saying what is missing. */
 export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv): { urls: string[]; token: string } {
-  const block = plan.proxy ?? proxySchema.parse({});
+  const block = proxyBlockOf(plan);
   if (!block.admin)
     throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
   const token = env[block.admin.token_env];
@@ -69,7 +69,7 @@ export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv
 
 export async function openLiveControl(options: LiveControlOptions): Promise<LiveControl> {
   const { plan, stateDir, clock } = options;
-  const block = plan.proxy ?? proxySchema.parse({});
+  const block = proxyBlockOf(plan);
   const { urls, token } = liveTargets(plan, stateDir, options.env);
   const fleet = new ProxyFleet(urls, token, clock, block.controller.lease, block.controller.poll_interval, options.resumed, options.by);
   // Every proxy must answer (and accept the token), and serve this plan, before any traffic moves.

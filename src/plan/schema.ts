@@ -525,3 +525,8 @@ export type TrafficConfig = z.output<typeof trafficSchema>;
 export type ProxyConfig = z.output<typeof proxySchema>;
 export type ProxyLimits = z.output<typeof proxyLimitsSchema>;
 export type ProxyController = z.output<typeof proxyControllerSchema>;
+
+/** A plan's proxy block, or its defaults when it has none (a rollout's live side, and tests, read such plans). */
+export function proxyBlockOf(plan: { proxy?: ProxyConfig }): ProxyConfig {
+  return plan.proxy ?? proxySchema.parse({});
+}

@@ -9,19 +9,47 @@ const MERGE_EVERY = 64;
 
 /** `reading` is called once the body is going to be read (not when its content-length is already too large). */
 export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number, reading?: () => void): Promise<BodyRead> {
-  return new Promise((resolve) => readBodyThen(req, maxBytes, timeoutMs, resolve, reading));
+  return new Promise((resolve) => readBodyThen(req, maxBytes, timeoutMs, resolve, reading, new BodyTimerCheck()));
 }
 
-/** readBody() without a promise, for the proxy's hot path: `done` is called once. */
-export function readBodyThen(req: IncomingMessage, maxBytes: number, timeoutMs: number, done: (read: BodyRead) => void, reading?: () => void): void {
+/**
+ * readBody() without a promise, for the proxy's hot path: `done` is called once. `check`: the timer check the
+ * readers of one server share (one a turn of the event loop for all the bodies that began in it).
+ */
+export function readBodyThen(
+  req: IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+  done: (read: BodyRead) => void,
+  reading: (() => void) | undefined,
+  check: BodyTimerCheck,
+): void {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return done({ ok: false, reason: 'too_large' });
   reading?.();
-  new BodyReader(req, maxBytes, done).start(timeoutMs);
+  check.add(new BodyReader(req, maxBytes, timeoutMs, done).start());
 }
 
-function armTimer(reader: BodyReader, timeoutMs: number): void {
-  reader.armTimerIfReading(timeoutMs);
+/**
+ * The body timer, set only for a body still on its way once the turn of the event loop it began in is over: a body
+ * sent with its headers (most are) has ended by then, and costs no timer set and cleared on the request's way
+ * upstream (a Node timer list made and dropped each time: microseconds of the proxy's latency). Node emits `request`
+ * before it parses the rest of the packet, so the request event itself cannot tell. One immediate a turn for all the
+ * readers begun in it, not one (with its arguments) a request: at thousands of requests a second, many share a turn.
+ */
+export class BodyTimerCheck {
+  private readonly readers: BodyReader[] = [];
+
+  private readonly run = (): void => {
+    const { readers } = this;
+    for (let i = 0; i < readers.length; i++) (readers[i] as BodyReader).armTimerIfReading();
+    // Emptied, not replaced: the readers are not kept past their turn, and the array is made once.
+    readers.length = 0;
+  };
+
+  add(reader: BodyReader): void {
+    if (this.readers.push(reader) === 1) setImmediate(this.run);
+  }
 }
 
 // One object per request with its listeners as fields, rather than five closures.
@@ -35,25 +63,23 @@ class BodyReader {
   constructor(
     private readonly req: IncomingMessage,
     private readonly maxBytes: number,
+    private readonly timeoutMs: number,
     private readonly done: (read: BodyRead) => void,
   ) {}
 
-  start(timeoutMs: number): void {
+  /** Listens to the request; its timer is BodyTimerCheck's to set. */
+  start(): this {
     const { req } = this;
     req.on('data', this.onData);
     req.on('end', this.onEnd);
     req.on('error', this.onGone);
     req.on('close', this.onGone);
-    // The timer only for a body still on its way, looked at once this turn of the event loop is over: a body sent
-    // with its headers (most are) has ended by then, and costs no timer set and cleared on the request's way
-    // upstream (a Node timer list made and dropped each time: microseconds of the proxy's latency). Node emits
-    // `request` before it parses the rest of the packet, so the request event itself cannot tell.
-    setImmediate(armTimer, this, timeoutMs);
+    return this;
   }
 
   /** Not read whole yet: the rest must come within `timeoutMs` (counted from the end of the request's first turn). */
-  armTimerIfReading(timeoutMs: number): void {
-    if (!this.finished) this.timer = setTimeout(this.onTimeout, timeoutMs);
+  armTimerIfReading(): void {
+    if (!this.finished) this.timer = setTimeout(this.onTimeout, this.timeoutMs);
   }
 
   // The listeners stay on the request once it is read: each later event finds the reader finished and does

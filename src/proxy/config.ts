@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
+// Types only: the schema (zod) stays out of the long-running proxy's heap (src/plan/load-in-worker.ts).
 import type { ProxyConfig } from '../plan/schema.js';
-import { proxySchema } from '../plan/schema.js';
 import { readApiKey } from '../upstream/api-key.js';
 import { isAzureV1 } from '../upstream/azure.js';
 
@@ -129,8 +129,8 @@ export interface SettingsInput {
   cwd: string;
 }
 
-export function proxySettings(plan: Plan, input: SettingsInput): ProxySettings {
-  const block: ProxyConfig = plan.proxy ?? proxySchema.parse({});
+/** The settings from the plan's proxy block (`block`: the plan's own, or proxyBlockOf's defaults) and the command line. */
+export function proxySettings(plan: Plan, block: ProxyConfig, input: SettingsInput): ProxySettings {
   const { host, port } = parseListen(input.listen ?? block.listen);
   let clientKeys: string[] = [];
   if (block.client_keys_env !== undefined) {

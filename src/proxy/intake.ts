@@ -3,7 +3,7 @@
 // its handler (the chat pipeline, a relay); and a model list, an upstream request counted like a chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OPEN_CHECK, type KeyCheck } from './auth.js';
-import { readBodyThen } from './body.js';
+import { BodyTimerCheck, readBodyThen } from './body.js';
 import { CLOSE, discardRest } from './discard.js';
 import type { ProxyLimitsResolved } from './config.js';
 import type { InFlight } from './in-flight.js';
@@ -53,6 +53,7 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
 
 export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
+  const bodyTimers = new BodyTimerCheck();
   // Without client keys the key is not even read (a regular expression per request on the hot path).
   const admitted = (req: IncomingMessage): boolean => keyCheck === OPEN_CHECK || keyCheck(inbound.clientKey(req.headers));
   const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
@@ -116,6 +117,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
         }
       },
       reading,
+      bodyTimers,
     );
   }
 

@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
+import { proxyBlockOf } from '../../src/plan/schema.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedServer, UPSTREAM_KEY } from './helpers.js';
 
@@ -49,7 +50,10 @@ describe('an Azure blue on its deployments path', () => {
     expect(azure.seen.map((seen) => seen.path)).toEqual(['/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21']);
   });
 
-  const settings = (yaml: string) => proxySettings(planFromYaml(yaml), { env: {}, cwd: '/' });
+  const settings = (yaml: string) => {
+    const plan = planFromYaml(yaml);
+    return proxySettings(plan, proxyBlockOf(plan), { env: {}, cwd: '/' });
+  };
 
   it('says at startup why other models are refused', () => {
     const notice = passthroughNotice(settings(azurePlan('https://contoso.openai.azure.com')));

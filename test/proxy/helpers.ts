@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { openEndpoints, type Endpoints } from '../../src/cli/endpoints.js';
 import { ARMS, type ArmName, type Plan } from '../../src/plan/plan.js';
 import { proxySettings } from '../../src/proxy/config.js';
+import { proxyBlockOf } from '../../src/plan/schema.js';
 import { startProxy, type ProxyHandle } from '../../src/proxy/server.js';
 import type { ArmUpstream } from '../../src/proxy/targets.js';
 import { readApiKey } from '../../src/upstream/api-key.js';
@@ -28,7 +29,7 @@ export async function runProxy(
   const dir = tempDir('bluegreen-proxy-');
   const env = options.env ?? {};
   const plan = planFromYaml(yaml, dir);
-  const settings = proxySettings(plan, {
+  const settings = proxySettings(plan, proxyBlockOf(plan), {
     listen: options.listen ?? '127.0.0.1:0',
     adminListen: plan.proxy?.admin ? (options.adminListen ?? '127.0.0.1:0') : undefined,
     env,

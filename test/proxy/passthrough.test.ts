@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
+import { proxyBlockOf } from '../../src/plan/schema.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Scripted } from './helpers.js';
 
@@ -93,7 +94,10 @@ describe('a request for a model not under rollout', () => {
 describe('proxy.passthrough in the plan', () => {
   const plan = (passthrough: string, listen = '127.0.0.1:8787') =>
     planFromYaml(scriptedPlan('http://127.0.0.1:9/v1', { proxy: `{ listen: "${listen}", alias: [chat], passthrough: ${passthrough}, client_keys_env: K }` }));
-  const settings = (passthrough: string, listen?: string) => proxySettings(plan(passthrough, listen), { env: { K: 'client-key-0123456789' }, cwd: '/' });
+  const settings = (passthrough: string, listen?: string) => {
+    const loaded = plan(passthrough, listen);
+    return proxySettings(loaded, proxyBlockOf(loaded), { env: { K: 'client-key-0123456789' }, cwd: '/' });
+  };
 
   it('refuses anything but a list of names or "*"', () => {
     expect(() => plan('all')).toThrow(/proxy\.passthrough/);

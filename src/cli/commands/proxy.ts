@@ -2,7 +2,7 @@
 import { openEndpoints, type Endpoints } from '../endpoints.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { formatDuration, formatPlural } from '../../core/format.js';
-import { loadPlan } from '../../plan/load.js';
+import { loadPlanInWorker } from '../../plan/load-in-worker.js';
 import { ARMS, type ArmName, type Plan } from '../../plan/plan.js';
 import { fileLimitNotice, isLoopback, openFileLimit, passthroughNotice, proxySettings, reachableUrl, type ProxySettings } from '../../proxy/config.js';
 import { startingRouteNotice } from '../../proxy/route.js';
@@ -26,17 +26,19 @@ export async function runProxy(
   onReady?: (proxy: ProxyHandle) => void,
   force?: AbortSignal,
 ): Promise<number> {
-  const plan = loadPlan(file, ctx.cwd);
+  // In a worker that exits, so the plan's schema does not stay in the heap of a process that runs for days.
+  const plan = await loadPlanInWorker(file, ctx.cwd);
   // A plan written for generated traffic: the proxy would serve blue forever while a rollout of the same plan
   // moved only its generated requests. Asked for explicitly rather than guessed.
-  if (plan.proxy === undefined) {
+  const block = plan.proxy;
+  if (block === undefined) {
     throw new UsageError(
       `${file} has no proxy block: \`bluegreen proxy\` serves plans written for live traffic. Add \`proxy: {}\` for the defaults (127.0.0.1:8787, fallback to blue), with \`admin: { token_env: VAR }\` so \`bluegreen rollout\` can move its traffic (docs/proxy.md)`,
     );
   }
   // Upstream and client keys are redacted from everything the proxy prints.
   protectPlanSecrets(ctx, plan);
-  const settings = proxySettings(plan, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
+  const settings = proxySettings(plan, block, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
   const endpoints = await openEndpoints(plan);
   try {
     // A signal while the upstream is checked (a silent one takes 10 s) stops the start: nothing is served yet.

@@ -1,0 +1,37 @@
+// Loading a plan in a worker thread that exits, for the long-running `bluegreen proxy`: loaded here, the plan's
+// schema (zod's ~95 modules, ~4 MB of heap) would stay for good, since an ES module is never unloaded, and every
+// mark-compact of the proxy would mark it again (docs/benchmarks.md, session 22). The worker runs the same loadPlan
+// (plan-worker.ts) and hands back the plan, plain data, by structured clone; a bad plan's problems come back and are
+// thrown here as the same PlanError (same message, exit 2). Short-lived commands (`validate`, `rollout`) load plans
+// in-process: a worker would cost them its start-up and save nothing, their heap going away with them.
+import { Worker } from 'node:worker_threads';
+import { PlanError, type PlanProblem } from './errors.js';
+import type { Plan } from './plan.js';
+
+export interface PlanToLoad {
+  file: string;
+  cwd: string;
+}
+
+export type PlanLoaded = { plan: Plan } | { problems: PlanProblem[]; omitted: number };
+
+/**
+ * The built worker, from dist/ whether this module runs from dist/ or from src/ (the tests, which build dist/
+ * first): a worker thread runs JavaScript only.
+ */
+const WORKER = new URL('../../dist/plan/plan-worker.js', import.meta.url);
+
+/** loadPlan(file, cwd), run in a worker thread. */
+export function loadPlanInWorker(file: string, cwd: string): Promise<Plan> {
+  return new Promise((resolve, reject) => {
+    let loaded: PlanLoaded | undefined;
+    const worker = new Worker(WORKER, { workerData: { file, cwd } satisfies PlanToLoad });
+    worker.once('message', (message: PlanLoaded) => (loaded = message));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (loaded === undefined) reject(new Error(`the plan's loader stopped (exit ${code}) without an answer`));
+      else if ('plan' in loaded) resolve(loaded.plan);
+      else reject(new PlanError(loaded.problems, loaded.omitted));
+    });
+  });
+}

@@ -1,0 +1,105 @@
+// `bluegreen proxy` loads its plan in a worker thread that exits (src/plan/load-in-worker.ts), so the plan's schema
+// (zod) does not stay in the heap of a process that serves for days: the plan it gets is loadPlan's, a bad plan is
+// refused with the same problems and exit code as `validate`'s, and the running proxy never imported zod.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadPlan } from '../../src/plan/load.js';
+import { loadPlanInWorker } from '../../src/plan/load-in-worker.js';
+import { PlanError } from '../../src/plan/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writePlan } from '../helpers/plans.js';
+import { simPlan } from './helpers.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('loading the proxy plan in a worker', () => {
+  it('gives the plan loadPlan gives', async () => {
+    const dir = tempDir();
+    const file = writePlan(simPlan({ proxy: '{ alias: [chat], limits: { max_concurrency: 99 } }', green: 'error_rate: 0.1' }), dir);
+    expect(await loadPlanInWorker(file, dir)).toEqual(loadPlan(file, dir));
+  });
+
+  it("refuses a bad plan with loadPlan's PlanError: every problem, positioned", async () => {
+    const dir = tempDir();
+    const file = writePlan(simPlan({ proxy: '{ listen: nowhere, colour: red }' }), dir);
+    const refused = await loadPlanInWorker(file, dir).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PlanError);
+    expect(() => loadPlan(file, dir)).toThrow((refused as PlanError).message);
+    expect((refused as PlanError).problems.map((problem) => problem.keyPath)).toContain('proxy.colour');
+  });
+
+  it('`bluegreen proxy` on a bad plan says what `validate` says, exit 2', async () => {
+    const dir = tempDir();
+    const file = writePlan(simPlan({ proxy: '{ fallback: maybe }' }).replace('green_weight: 0.5', 'green_weight: 2'), dir);
+    const proxy = await runCli(['proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], { cwd: dir });
+    const validate = await runCli(['validate', file], { cwd: dir });
+    expect(proxy.code).toBe(2);
+    expect(validate.code).toBe(2);
+    expect(proxy.stderr).toMatch(/stages\[0\]\.green_weight: .*\n.*proxy\.fallback: /);
+    expect(proxy.stderr).toBe(validate.stderr);
+    expect(proxy.stderr).not.toContain('listening on');
+  });
+});
+
+/**
+ * The modules a command's main thread imports, from bin/bluegreen.js down: a resolve hook in a fresh process writes
+ * every import (importer and imported) to a file. A worker's entry is no import of the main thread's, so what only the
+ * worker imports is not reached from the bin (whether or not the hook also sees the worker's imports).
+ */
+function reachedFromBin(edgesFile: string): Set<string> {
+  const imports = new Map<string, string[]>();
+  for (const line of readFileSync(edgesFile, 'utf8').trim().split('\n')) {
+    const [from, to] = line.split(' ') as [string, string];
+    imports.set(from, [...(imports.get(from) ?? []), to]);
+  }
+  const bin = pathToFileURL(path.join(ROOT, 'bin/bluegreen.js')).href;
+  const reached = new Set([bin]);
+  const next = [bin];
+  for (let url = next.pop(); url !== undefined; url = next.pop()) {
+    for (const imported of imports.get(url) ?? []) {
+      if (reached.has(imported)) continue;
+      reached.add(imported);
+      next.push(imported);
+    }
+  }
+  return reached;
+}
+
+describe('the running proxy', () => {
+  it('has not imported the plan schema (zod) or the YAML parser', async () => {
+    const dir = tempDir();
+    const file = writePlan(simPlan({ proxy: '{}' }), dir);
+    const edges = path.join(dir, 'imports.txt');
+    const hook = `import { appendFileSync } from 'node:fs';
+      export async function resolve(specifier, context, next) {
+        const resolved = await next(specifier, context);
+        appendFileSync(${JSON.stringify(edges)}, (context.parentURL ?? '-') + ' ' + resolved.url + '\\n');
+        return resolved;
+      }`;
+    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+    const child = spawn(
+      process.execPath,
+      [`--import=data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir],
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = once(child, 'exit');
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('listening on')) resolve();
+      });
+      void exited.then(() => reject(new Error(`the proxy exited before listening: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    await exited;
+    const reached = [...reachedFromBin(edges)];
+    // The graph was recorded: the proxy's own server is in it.
+    expect(reached.some((url) => url.endsWith('/dist/proxy/server.js'))).toBe(true);
+    expect(reached.filter((url) => /\/node_modules\/(zod|yaml)\/|\/dist\/plan\/(schema|load)\.js$/.test(url))).toEqual([]);
+  });
+});
