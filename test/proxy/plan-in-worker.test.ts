@@ -11,6 +11,7 @@ import { loadPlan } from '../../src/plan/load.js';
 import { loadPlanInWorker } from '../../src/plan/load-in-worker.js';
 import { PlanError } from '../../src/plan/errors.js';
 import { runCli } from '../helpers/cli.js';
+import { killAfterTest } from '../helpers/processes.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { simPlan } from './helpers.js';
 
@@ -81,10 +82,13 @@ describe('the running proxy', () => {
         return resolved;
       }`;
     const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
-    const child = spawn(
-      process.execPath,
-      [`--import=data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir],
-      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    // Killed when the test ends, should it fail before the SIGTERM below (the file's worker runs other files next).
+    const child = killAfterTest(
+      spawn(
+        process.execPath,
+        [`--import=data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir],
+        { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      ),
     );
     const exited = once(child, 'exit');
     let stderr = '';
