@@ -69,7 +69,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.watch = UNREAD;
       this.timersLater(IDLE_DUE);
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
-      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes, this.request.onResponseId);
+      this.watch = new StreamWatch(this.target.streamReader, this.now, this.target.maxResponseBytes, this.request.onResponseId);
       const leading = this.target.leadingEvents;
       if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
       else this.timersLater(IDLE_DUE);

@@ -17,8 +17,13 @@ export class StreamWatch {
    */
   private decoder?: StringDecoder;
   private first = true;
-  private readonly parser: EventSourceParser;
-  private readonly reader: StreamReader;
+  /**
+   * The event parser and the dialect's reader, made at the first read: for a stream passed at once that is after
+   * its first write (feedAfterWrite), so making them (two closures, a capped reader, its error text) is not part
+   * of the client's wait for its first byte.
+   */
+  private parser?: EventSourceParser;
+  private reader?: StreamReader;
   private done = false;
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
@@ -29,20 +34,23 @@ export class StreamWatch {
   firstTokenAt?: number;
 
   constructor(
-    /** The dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
-    reader: StreamReader,
+    /** Makes the dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
+    private readonly makeReader: () => StreamReader,
     private readonly now: () => number,
     /** Longest line the parser may hold, and most text the reader may: past either the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
     /** Told the stream's response id as soon as an event names it (before the client can continue it). */
     private readonly onResponseId?: (id: string) => void,
-  ) {
-    this.reader = textCapped(reader, maxLine, 'proxy.limits.max_response_bytes');
-    this.parser = createParser({
+  ) {}
+
+  private startReading(): EventSourceParser {
+    const reader = textCapped(this.makeReader(), this.maxLine, 'proxy.limits.max_response_bytes');
+    this.reader = reader;
+    return createParser({
       onEvent: (event) => {
         // Past the terminator or an error nothing more is judged (the bytes still pass).
         if (this.done || this.error !== undefined) return;
-        const step = this.reader.event(event);
+        const step = reader.event(event);
         // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
         if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
         if (step.error !== undefined) this.error = step.error;
@@ -71,7 +79,7 @@ export class StreamWatch {
 
   private parse(text: string): void {
     try {
-      this.parser.feed(text);
+      (this.parser ??= this.startReading()).feed(text);
     } catch (error) {
       // Read after the write, in a microtask (feedAfterWrite): a throw there would end the whole proxy.
       this.error = `the stream could not be read: ${errorText(error)}`;
@@ -110,7 +118,8 @@ export class StreamWatch {
     // A last event without its blank line still counts.
     if (!this.done && this.error === undefined) this.parse('\n\n');
     if (this.error !== undefined) return { ok: false, reason: this.error };
-    return this.reader.finish();
+    // parse() made the reader, or set the error.
+    return (this.reader as StreamReader).finish();
   }
 }
 

@@ -12,7 +12,7 @@ const now = () => 0;
 
 describe('StreamWatch line bound', () => {
   it('fails a line longer than the bound, even split across chunks', () => {
-    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
+    const watch = new StreamWatch(() => openAiDialect.streamReader(), now, 100);
     watch.feed(Buffer.from(`data: {"x":"${'a'.repeat(60)}`));
     expect(watch.failure).toBeUndefined();
     watch.feed(Buffer.from('a'.repeat(60)));
@@ -20,7 +20,7 @@ describe('StreamWatch line bound', () => {
   });
 
   it('counts from the last line break: many short lines are never too long together', () => {
-    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
+    const watch = new StreamWatch(() => openAiDialect.streamReader(), now, 100);
     const line = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content: 'hi' } }] })}\n\n`;
     for (let i = 0; i < 50; i++) watch.feed(Buffer.from(line));
     watch.feed(Buffer.from(`data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\r\rdata: [DONE]\n\n`));
@@ -30,7 +30,7 @@ describe('StreamWatch line bound', () => {
 
   it('fails a stream whose text passes the bound in short lines: the reader holds the text (hostile21)', () => {
     // Without the bound a 540 MB streamed answer passed V8's longest string in the reader and crashed the proxy.
-    const watch = new StreamWatch(openAiDialect.streamReader(), now, 100);
+    const watch = new StreamWatch(() => openAiDialect.streamReader(), now, 100);
     const line = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: { content: 'x'.repeat(30) } }] })}\n\n`;
     for (let i = 0; i < 3; i++) watch.feed(Buffer.from(line));
     expect(watch.failure).toBeUndefined();
@@ -45,13 +45,13 @@ describe('StreamWatch line bound', () => {
       },
       finish: () => ({ ok: true as const, reply: { content: '' } }),
     };
-    const watch = new StreamWatch(throwing, now, 100);
+    const watch = new StreamWatch(() => throwing, now, 100);
     watch.feedAfterWrite(Buffer.from('data: {}\n\n'));
     await Promise.resolve();
     expect(watch.failure).toBe('the stream could not be read: Invalid string length');
     expect(watch.end()).toEqual({ ok: false, reason: 'the stream could not be read: Invalid string length' });
     // A last event without its blank line is read at the end: the same there.
-    const unended = new StreamWatch(throwing, now, 100);
+    const unended = new StreamWatch(() => throwing, now, 100);
     unended.feed(Buffer.from('data: {}'));
     expect(unended.end()).toEqual({ ok: false, reason: 'the stream could not be read: Invalid string length' });
   });

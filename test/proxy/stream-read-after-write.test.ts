@@ -11,7 +11,10 @@ const finish = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta
 describe('StreamWatch.feedAfterWrite', () => {
   it('reads nothing in the same tick, then every chunk in order in a microtask', async () => {
     let clock = 0;
-    const watch = new StreamWatch(openAiDialect.streamReader(), () => clock);
+    const watch = new StreamWatch(
+      () => openAiDialect.streamReader(),
+      () => clock,
+    );
     clock = 5;
     watch.feedAfterWrite(Buffer.from(chunk('one ')));
     watch.feedAfterWrite(Buffer.from(chunk('two')));
@@ -24,14 +27,20 @@ describe('StreamWatch.feedAfterWrite', () => {
   });
 
   it('reads what is still unread when the stream ends in the same tick', () => {
-    const watch = new StreamWatch(openAiDialect.streamReader(), () => 0);
+    const watch = new StreamWatch(
+      () => openAiDialect.streamReader(),
+      () => 0,
+    );
     watch.feedAfterWrite(Buffer.from(chunk('all at once')));
     watch.feedAfterWrite(Buffer.from(finish));
     expect(watch.end()).toMatchObject({ ok: true, reply: { content: 'all at once', finishReason: 'stop' } });
   });
 
   it('keeps the order of chunks read at once and chunks read after their write', async () => {
-    const watch = new StreamWatch(openAiDialect.streamReader(), () => 0);
+    const watch = new StreamWatch(
+      () => openAiDialect.streamReader(),
+      () => 0,
+    );
     watch.feed(Buffer.from(chunk('a')));
     watch.feedAfterWrite(Buffer.from(chunk('b')));
     await Promise.resolve();

@@ -2,6 +2,7 @@
 // undici callback that asks for them (Forwarding.timersLater): first the bytes written in that turn go to the
 // client (ClientSink.flush), then the timers. A stream whose headers, body and end arrive in one read is over by
 // that tick: it is written as the end's one write, nothing is flushed on its own, and no timer is made for it.
+// Nor is the stream's reader made before its first write (StreamWatch makes it at its first read).
 // A real upstream on 127.0.0.1 and a real undici pool; the client's side is a sink that records what it is asked.
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +85,22 @@ describe("a stream's timers, set on the next tick", () => {
     expect(sink.calls.at(-1)).toBe('end');
     expect(sink.text()).toBe(chunk('first ') + chunk('then more') + END);
     expect(done.result).toMatchObject({ ok: true, content: 'first then more' });
+  });
+});
+
+describe("a passed stream's reader, made after its first write", () => {
+  it('is made when the written chunk is read, not before the client has its first bytes', async () => {
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(chunk('read ') + chunk('after') + END);
+    });
+    const targets = await targetsFor(scripted);
+    const sink = recordingSink();
+    const blue = targets.arms.blue;
+    const target = { ...blue, streamReader: () => (sink.calls.push('reader'), blue.streamReader()) };
+    const outcome = await forward(target, REQUEST, sink, Date.now);
+    // The stream ended in the read that brought it: its end reads the written chunk, making the reader then.
+    expect(sink.calls).toEqual(['begin 200', 'write', 'end', 'reader']);
+    expect(outcome.result).toMatchObject({ ok: true, content: 'read after', finishReason: 'stop' });
   });
 });
