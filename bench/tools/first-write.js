@@ -3,7 +3,8 @@
 // streamed request at a time so nothing else is in flight: async resources by type a request (counted, the load
 // does not move them) and the time between, in-process (the lowest round's median: the load inflates it).
 //   node bench/tools/first-write.js [REQUESTS=500] [ROUNDS=3] [MODE=stream|plain]
-// FIRST_WRITE_BYTES=1 adds the bytes allocated between the two (the median answer's, exact; the times then hold
+// BENCH_FIRST_EVENT_APART_MS=2 has the upstream send a stream's first event with its headers and the rest 2 ms
+// later: the first chunk is then read and written on its own. FIRST_WRITE_BYTES=1 adds the bytes allocated between the two (the median answer's, exact; the times then hold
 // the heap readings' cost).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Pool } from 'undici';
