@@ -81,31 +81,27 @@ export class StreamWatch {
     try {
       (this.parser ??= this.startReading()).feed(text);
     } catch (error) {
-      // Read after the write, in a microtask (feedAfterWrite): a throw there would end the whole proxy.
+      // Read after the write, on a tick of its own (readWritten): a throw there would end the whole proxy.
       this.error = `the stream could not be read: ${errorText(error)}`;
     }
   }
 
   /**
-   * Reads a chunk just written to the client, in a microtask: Node sends a response's writes at the end of the
-   * current tick (process.nextTick), which runs before microtasks, so reading a chunk never delays its bytes.
-   * Chunks keep their order; end() reads what is left first.
+   * Keeps a chunk just written to the client, to be read by readWritten() once its bytes have gone (the caller
+   * says when: src/proxy/forwarding.ts, on the tick that flushes them), or by end(). Chunks keep their order.
    */
   feedAfterWrite(chunk: Buffer): void {
-    if (this.unread) {
-      this.unread.push(chunk);
-      return;
-    }
-    this.unread = [chunk];
-    queueMicrotask(this.catchUp);
+    if (this.unread) this.unread.push(chunk);
+    else this.unread = [chunk];
   }
 
-  private readonly catchUp = (): void => {
+  /** Reads the chunks kept by feedAfterWrite, in order. */
+  readWritten(): void {
     const chunks = this.unread;
     if (!chunks) return;
     this.unread = undefined;
     for (const chunk of chunks) this.feed(chunk);
-  };
+  }
 
   /** The error event the stream carried so far, if any. */
   get failure(): string | undefined {
@@ -114,7 +110,7 @@ export class StreamWatch {
 
   /** The body ended: the reply, or why the stream does not count as an answer. */
   end(): ParseOutcome {
-    this.catchUp();
+    this.readWritten();
     // A last event without its blank line still counts.
     if (!this.done && this.error === undefined) this.parse('\n\n');
     if (this.error !== undefined) return { ok: false, reason: this.error };
@@ -124,11 +120,12 @@ export class StreamWatch {
 }
 
 /** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'failure' | 'end' | 'firstTokenAt'>;
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'end' | 'firstTokenAt'>;
 
 export const UNREAD: AnswerReading = Object.freeze({
   feed: () => undefined,
   feedAfterWrite: () => undefined,
+  readWritten: () => undefined,
   failure: undefined,
   end: () => ({ ok: true as const, reply: { content: '' } }),
   firstTokenAt: undefined,

@@ -104,3 +104,28 @@ describe("a passed stream's reader, made after its first write", () => {
     expect(outcome.result).toMatchObject({ ok: true, content: 'read after', finishReason: 'stop' });
   });
 });
+
+describe('a chunk written to the client, read on the tick that flushes it', () => {
+  it('is read after its bytes are flushed, on that tick, not in a microtask after every tick queued meanwhile', async () => {
+    let upstream: ServerResponse | undefined;
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk('first '));
+      upstream = res;
+    });
+    const targets = await targetsFor(scripted);
+    const sink = recordingSink();
+    // A tick queued from the flush runs after the tick that flushed, and before any microtask.
+    sink.flush = () => {
+      sink.calls.push('flush');
+      process.nextTick(() => sink.calls.push('next tick'));
+    };
+    const blue = targets.arms.blue;
+    const target = { ...blue, streamReader: () => (sink.calls.push('reader'), blue.streamReader()) };
+    const outcome = forward(target, REQUEST, sink, Date.now);
+    await until(() => sink.calls.includes('next tick'), 'the tick after the flush');
+    expect(sink.calls).toEqual(['begin 200', 'write', 'flush', 'reader', 'next tick']);
+    (upstream as ServerResponse).end(chunk('then more') + END);
+    expect((await outcome).result).toMatchObject({ ok: true, content: 'first then more' });
+  });
+});
