@@ -30,6 +30,17 @@ async function targetsFor(scripted: Scripted): Promise<Targets> {
   return closeAfterTest(targets);
 }
 
+/** An upstream that sends a stream's headers and first chunk, and the rest when the test ends `upstream()`. */
+async function firstChunkThenHeld(): Promise<{ scripted: Scripted; upstream: () => ServerResponse }> {
+  let response: ServerResponse | undefined;
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk('first '));
+    response = res;
+  });
+  return { scripted, upstream: () => response as ServerResponse };
+}
+
 /** A client's side that records each call, and what was written. */
 function recordingSink(): ClientSink & { calls: string[]; text: () => string } {
   const calls: string[] = [];
@@ -68,18 +79,13 @@ describe("a stream's timers, set on the next tick", () => {
   });
 
   it('flush the first chunk of a stream that goes on after its write, before the rest arrives', async () => {
-    let upstream: ServerResponse | undefined;
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('first '));
-      upstream = res;
-    });
+    const { scripted, upstream } = await firstChunkThenHeld();
     const targets = await targetsFor(scripted);
     const sink = recordingSink();
     const outcome = forward(targets.arms.blue, REQUEST, sink, Date.now);
     await until(() => sink.calls.includes('flush'), 'the first chunk flushed');
     expect(sink.calls).toEqual(['begin 200', 'write', 'flush']);
-    (upstream as ServerResponse).end(chunk('then more') + END);
+    upstream().end(chunk('then more') + END);
     const done = await outcome;
     expect(sink.calls.slice(0, 4)).toEqual(['begin 200', 'write', 'flush', 'write']);
     expect(sink.calls.at(-1)).toBe('end');
@@ -107,12 +113,7 @@ describe("a passed stream's reader, made after its first write", () => {
 
 describe('a chunk written to the client, read on the tick that flushes it', () => {
   it('is read after its bytes are flushed, on that tick, not in a microtask after every tick queued meanwhile', async () => {
-    let upstream: ServerResponse | undefined;
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('first '));
-      upstream = res;
-    });
+    const { scripted, upstream } = await firstChunkThenHeld();
     const targets = await targetsFor(scripted);
     const sink = recordingSink();
     // A tick queued from the flush runs after the tick that flushed, and before any microtask.
@@ -125,7 +126,7 @@ describe('a chunk written to the client, read on the tick that flushes it', () =
     const outcome = forward(target, REQUEST, sink, Date.now);
     await until(() => sink.calls.includes('next tick'), 'the tick after the flush');
     expect(sink.calls).toEqual(['begin 200', 'write', 'flush', 'reader', 'next tick']);
-    (upstream as ServerResponse).end(chunk('then more') + END);
+    upstream().end(chunk('then more') + END);
     expect((await outcome).result).toMatchObject({ ok: true, content: 'first then more' });
   });
 });
