@@ -2,11 +2,14 @@
 // its next socket write, the client's first bytes: async resources created by type (ticks, immediates, timers,
 // microtasks, promises) and the time between, in-process. Meant for one request at a time (a later request's work
 // would count too). Loaded with --import; the first SIGUSR2 for it (bench/lib/probe-signal.js) starts counting, the next stops it and writes the
-// figures as JSON to /tmp/first-write-PID.json. bench/tools/first-write.js drives it.
+// figures as JSON to /tmp/first-write-PID.json. bench/tools/first-write.js drives it. With FIRST_WRITE_BYTES=1 in
+// its environment it also counts the bytes allocated between the two, exactly (V8's heap in use before and after;
+// a reading costs ~3 us, so the times are not comparable with a run without it).
 import { createHook } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import v8 from 'node:v8';
 import { onProbeSignal } from './probe-signal.js';
 
 let counting = false;
@@ -16,6 +19,17 @@ let mark = 0n;
 let types = new Map();
 /** @type {number[]} */
 let elapsed = [];
+const countBytes = process.env.FIRST_WRITE_BYTES === '1';
+const heapUsed = () => v8.getHeapStatistics().used_heap_size;
+/** What one reading of the heap allocates itself (its result object), taken off each count. */
+function readingCost() {
+  const before = heapUsed();
+  return heapUsed() - before;
+}
+const readingBytes = countBytes ? Math.min(...Array.from({ length: 5 }, readingCost)) : 0;
+let heapAt = 0;
+/** @type {number[]} */
+let bytes = [];
 
 const hook = createHook({
   init(_id, type) {
@@ -27,6 +41,7 @@ diagnostics.subscribe('undici:request:headers', () => {
   if (!counting) return;
   open = true;
   mark = process.hrtime.bigint();
+  if (countBytes) heapAt = heapUsed();
 });
 
 const socketProto = /** @type {any} */ (net.Socket.prototype);
@@ -35,6 +50,11 @@ socketProto._writeGeneric = function (/** @type {unknown[]} */ ...args) {
   if (open) {
     open = false;
     elapsed.push(Number(process.hrtime.bigint() - mark) / 1000);
+    // A scavenge between the two readings makes the difference meaningless: negative ones are dropped.
+    if (countBytes) {
+      const allocated = heapUsed() - heapAt - readingBytes;
+      if (allocated >= 0) bytes.push(allocated);
+    }
   }
   return writeGeneric.apply(this, args);
 };
@@ -50,6 +70,7 @@ function stop() {
     answers: n,
     types: Object.fromEntries([...types].map(([type, count]) => [type, count / n])),
     us: { min: at(0), p50: at(0.5), p90: at(0.9) },
+    ...(countBytes && { bytes: [...bytes].sort((a, b) => a - b)[bytes.length >> 1] ?? 0 }),
   };
   const out = `/tmp/first-write-${process.pid}.json`;
   writeFileSync(`${out}.part`, JSON.stringify(figures));
@@ -60,6 +81,7 @@ onProbeSignal('first-write', () => {
   if (counting) return stop();
   types = new Map();
   elapsed = [];
+  bytes = [];
   hook.enable();
   counting = true;
 });

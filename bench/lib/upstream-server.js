@@ -6,6 +6,10 @@ import http from 'node:http';
 import { openAiStreamBody as streamBody } from './bench-stream.js';
 
 const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
+// BENCH_FIRST_EVENT_APART_MS: the stream's first event is sent with its headers and the rest that many ms later,
+// so a proxy reads the first chunk on its own (bench/tools/first-write.js); unset, the stream goes in one write.
+const firstApartMs = process.env.BENCH_FIRST_EVENT_APART_MS === undefined ? undefined : Number(process.env.BENCH_FIRST_EVENT_APART_MS);
+const firstEventEnd = streamBody.indexOf('\n\n') + 2;
 const models = (process.env.BENCH_MODELS ?? 'bench-blue,bench-green').split(',');
 
 const completion = Buffer.from(
@@ -49,7 +53,11 @@ const server = http.createServer((req, res) => {
       completions++;
       if (streamed) {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        res.end(streamBody);
+        if (firstApartMs === undefined) res.end(streamBody);
+        else {
+          res.write(streamBody.subarray(0, firstEventEnd));
+          setTimeout(() => res.end(streamBody.subarray(firstEventEnd)), firstApartMs);
+        }
       } else if (delayMs > 0) setTimeout(() => send(res, 200, completion), delayMs);
       else send(res, 200, completion);
     } else if (req.method === 'GET' && url.split('?')[0].endsWith('/models')) {

@@ -3,6 +3,9 @@
 // streamed request at a time so nothing else is in flight: async resources by type a request (counted, the load
 // does not move them) and the time between, in-process (the lowest round's median: the load inflates it).
 //   node bench/tools/first-write.js [REQUESTS=500] [ROUNDS=3] [MODE=stream|plain]
+// BENCH_FIRST_EVENT_APART_MS=2 has the upstream send a stream's first event with its headers and the rest 2 ms
+// later: the first chunk is then read and written on its own. FIRST_WRITE_BYTES=1 adds the bytes allocated between the two (the median answer's, exact; the times then hold
+// the heap readings' cost).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Pool } from 'undici';
 import { benchChatBody, startMeasured } from '../lib/proxies.js';
@@ -37,7 +40,7 @@ for (let r = 0; r < rounds; r++) {
     const figures = JSON.parse(readFileSync(file, 'utf8'));
     const types = Object.fromEntries(Object.entries(figures.types).map(([type, n]) => [type, Math.round(n * 100) / 100]));
     process.stdout.write(
-      `round ${r + 1} ${name}: ${figures.answers} answers, us from headers to the first write p50 ${figures.us.p50.toFixed(1)} (min ${figures.us.min.toFixed(1)}, p90 ${figures.us.p90.toFixed(1)}); ${JSON.stringify(types)}\n`,
+      `round ${r + 1} ${name}: ${figures.answers} answers, us from headers to the first write p50 ${figures.us.p50.toFixed(1)} (min ${figures.us.min.toFixed(1)}, p90 ${figures.us.p90.toFixed(1)})${figures.bytes === undefined ? '' : `, ${figures.bytes} bytes allocated`}; ${JSON.stringify(types)}\n`,
     );
     if (!best.has(name) || figures.us.p50 < (best.get(name)?.p50 ?? Infinity)) best.set(name, { p50: figures.us.p50, types });
   }

@@ -25,10 +25,12 @@ for (const dir of builds) {
     ['anthropic', anthropicDialect, anthropicStreamBody],
   ])) {
     const readers = dialect.sharedStreamReaders();
+    // Since session 22 a StreamWatch takes its reader's maker (made at its first read); older builds, the reader.
+    const lazy = String(StreamWatch).includes('makeReader');
     cases.push({
       name: `${api} ${dir}`,
       read: () => {
-        const watch = new StreamWatch(readers(), Date.now, 1 << 20);
+        const watch = new StreamWatch(lazy ? readers : /** @type {any} */ (readers()), Date.now, 1 << 20);
         watch.feed(body);
         const outcome = watch.end();
         if (!outcome.ok) throw new Error(`${api}: ${outcome.reason}`);

@@ -14,9 +14,11 @@ import { failedResult, succeededResult, type Exchange, type ForwardFailure as Fa
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
 
-// A stream's timer work asked for during one turn of the event loop (Forwarding.timersLater), as bits.
+// A stream's work asked for during one turn of the event loop (Forwarding.timersLater), as bits: its timers, and
+// reading the chunks written.
 const IDLE_DUE = 1;
 const STREAM_DUE = 2;
+const READ_DUE = 4;
 
 function runDueTimers(forwarding: Forwarding): void {
   forwarding.runDueTimers();
@@ -42,7 +44,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
    */
   private awaitingOutput?: FirstEventHold;
-  /** The stream's timer work due on the next tick (IDLE_DUE, STREAM_DUE): see timersLater. */
+  /** The stream's work due on the next tick (IDLE_DUE, STREAM_DUE, READ_DUE): see timersLater. */
   private timersDue = 0;
 
   constructor(
@@ -69,7 +71,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.watch = UNREAD;
       this.timersLater(IDLE_DUE);
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
-      this.watch = new StreamWatch(this.target.streamReader(), this.now, this.target.maxResponseBytes, this.request.onResponseId);
+      this.watch = new StreamWatch(this.target.streamReader, this.now, this.target.maxResponseBytes, this.request.onResponseId);
       const leading = this.target.leadingEvents;
       if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
       else this.timersLater(IDLE_DUE);
@@ -107,8 +109,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       if (!this.sawData) this.streamBegan();
       return watch.feed(chunk);
     }
-    // The stream's timers are restarted on the next tick, once this turn's writes are sent (timersLater). A
-    // failure below settles, and nothing is restarted then.
+    // The stream's timers are restarted, and the chunk read, on the next tick, once this turn's writes are sent
+    // (timersLater). A failure below settles, and nothing is restarted or read then.
     const began = !this.sawData;
     this.sawData = true;
     let read = false;
@@ -133,7 +135,10 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const written = sink.write(chunk, this);
     if (began) this.streamBegan();
     if (output) this.timersLater(IDLE_DUE);
-    if (!read) watch.feedAfterWrite(chunk);
+    if (!read) {
+      watch.feedAfterWrite(chunk);
+      this.timersLater(READ_DUE);
+    }
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
@@ -200,14 +205,19 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * within the same read (a short stream whose headers, body and end arrive together), whose timers were made
    * only to be dropped. The bytes were once flushed at the first write instead, and such a stream's end then cost
    * the client a second write (a system call) of its own. No timer can fire before a tick of this turn, so the
-   * timeouts are the same.
+   * timeouts are the same. The chunks written this turn are read on the same tick, after the timers (a microtask
+   * of their own each turn once did it, made before the first write; a stream over within its read needs none:
+   * its end reads them).
    */
   private timersLater(due: number): void {
     if (this.timersDue === 0) process.nextTick(runDueTimers, this);
     this.timersDue |= due;
   }
 
-  /** timersLater's tick: this turn's bytes to the client, then the timers, unless the request is over meanwhile. */
+  /**
+   * timersLater's tick: this turn's bytes to the client, then the timers, then the reading of what was written,
+   * unless the request is over meanwhile (its end read what was left).
+   */
   runDueTimers(): void {
     const due = this.timersDue;
     this.timersDue = 0;
@@ -215,6 +225,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (this.committed) this.sink?.flush();
     if (due & STREAM_DUE) this.restartRequestTimer(this.target.maxStreamMs);
     if (due & IDLE_DUE) this.armIdle();
+    if (due & READ_DUE) this.watch?.readWritten();
   }
 
   protected override timeoutReason(kind: 'request' | 'idle'): string {

@@ -17,8 +17,13 @@ export class StreamWatch {
    */
   private decoder?: StringDecoder;
   private first = true;
-  private readonly parser: EventSourceParser;
-  private readonly reader: StreamReader;
+  /**
+   * The event parser and the dialect's reader, made at the first read: for a stream passed at once that is after
+   * its first write (feedAfterWrite), so making them (two closures, a capped reader, its error text) is not part
+   * of the client's wait for its first byte.
+   */
+  private parser?: EventSourceParser;
+  private reader?: StreamReader;
   private done = false;
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
@@ -29,21 +34,24 @@ export class StreamWatch {
   firstTokenAt?: number;
 
   constructor(
-    /** The dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
-    reader: StreamReader,
+    /** Makes the dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
+    private readonly makeReader: () => StreamReader,
     private readonly now: () => number,
     /** Longest line the parser may hold, and most text the reader may: past either the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
     /** Told the stream's response id as soon as an event names it (before the client can continue it). */
     private readonly onResponseId?: (id: string) => void,
-  ) {
-    this.reader = textCapped(reader, maxLine, 'proxy.limits.max_response_bytes');
-    this.parser = createParser({
-      ...eventCapped(maxLine, (reason) => (this.error ??= reason), 'proxy.limits.max_response_bytes'),
+  ) {}
+
+  private startReading(): EventSourceParser {
+    const reader = textCapped(this.makeReader(), this.maxLine, 'proxy.limits.max_response_bytes');
+    this.reader = reader;
+    return createParser({
+      ...eventCapped(this.maxLine, (reason) => (this.error ??= reason), 'proxy.limits.max_response_bytes'),
       onEvent: (event) => {
         // Past the terminator or an error nothing more is judged (the bytes still pass).
         if (this.done || this.error !== undefined) return;
-        const step = this.reader.event(event);
+        const step = reader.event(event);
         // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
         if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
         if (step.error !== undefined) this.error = step.error;
@@ -72,33 +80,29 @@ export class StreamWatch {
 
   private parse(text: string): void {
     try {
-      this.parser.feed(text);
+      (this.parser ??= this.startReading()).feed(text);
     } catch (error) {
-      // Read after the write, in a microtask (feedAfterWrite): a throw there would end the whole proxy.
+      // Read after the write, on a tick of its own (readWritten): a throw there would end the whole proxy.
       this.error = `the stream could not be read: ${errorText(error)}`;
     }
   }
 
   /**
-   * Reads a chunk just written to the client, in a microtask: Node sends a response's writes at the end of the
-   * current tick (process.nextTick), which runs before microtasks, so reading a chunk never delays its bytes.
-   * Chunks keep their order; end() reads what is left first.
+   * Keeps a chunk just written to the client, to be read by readWritten() once its bytes have gone (the caller
+   * says when: src/proxy/forwarding.ts, on the tick that flushes them), or by end(). Chunks keep their order.
    */
   feedAfterWrite(chunk: Buffer): void {
-    if (this.unread) {
-      this.unread.push(chunk);
-      return;
-    }
-    this.unread = [chunk];
-    queueMicrotask(this.catchUp);
+    if (this.unread) this.unread.push(chunk);
+    else this.unread = [chunk];
   }
 
-  private readonly catchUp = (): void => {
+  /** Reads the chunks kept by feedAfterWrite, in order. */
+  readWritten(): void {
     const chunks = this.unread;
     if (!chunks) return;
     this.unread = undefined;
     for (const chunk of chunks) this.feed(chunk);
-  };
+  }
 
   /** The error event the stream carried so far, if any. */
   get failure(): string | undefined {
@@ -107,20 +111,22 @@ export class StreamWatch {
 
   /** The body ended: the reply, or why the stream does not count as an answer. */
   end(): ParseOutcome {
-    this.catchUp();
+    this.readWritten();
     // A last event without its blank line still counts.
     if (!this.done && this.error === undefined) this.parse('\n\n');
     if (this.error !== undefined) return { ok: false, reason: this.error };
-    return this.reader.finish();
+    // parse() made the reader, or set the error.
+    return (this.reader as StreamReader).finish();
   }
 }
 
 /** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'failure' | 'end' | 'firstTokenAt'>;
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'end' | 'firstTokenAt'>;
 
 export const UNREAD: AnswerReading = Object.freeze({
   feed: () => undefined,
   feedAfterWrite: () => undefined,
+  readWritten: () => undefined,
   failure: undefined,
   end: () => ({ ok: true as const, reply: { content: '' } }),
   firstTokenAt: undefined,

@@ -32,6 +32,10 @@ export interface DispatchRequest {
   body?: string | Buffer;
 }
 
+function armRequestTimer(dispatch: { armRequestTimer(): void }): void {
+  dispatch.armRequestTimer();
+}
+
 export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable {
   protected settled = false;
   /** The request is over on the wire (completed or failed): nothing more will arrive. */
@@ -88,9 +92,17 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     } catch (error) {
       this.onResponseError(undefined, error as Error);
     }
-    // Started once undici has written the request (it does within dispatch when a connection is free), so making
-    // a timer is not part of the request's way upstream; not when the request already failed.
-    if (!this.finished) this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
+    // Started once undici has written the request, so making a timer (a Node timer list made, at a low rate) is not
+    // part of the request's way upstream. undici writes a request on a kept-alive socket from an immediate (it
+    // looks for the socket's close first, GHSA-35p6-xmwp-9g52), queued within dispatch: this one runs after it.
+    // Not when the request already failed.
+    if (!this.finished) setImmediate(armRequestTimer, this);
+  }
+
+  /** The request timer from start(), unless the request is over (or settled) or its timer already moved (a stream's first bytes). */
+  armRequestTimer(): void {
+    if (this.finished || this.settled || this.requestTimer !== undefined) return;
+    this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
   }
 
   // --- undici handler (subclasses implement onResponseStart/Data/End/Error) --------------------------------

@@ -10,7 +10,10 @@ const chunk = (content: string) => `data: ${JSON.stringify({ model: 'm', choices
 const finish = `data: ${JSON.stringify({ model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
 
 function read(pieces: Buffer[]): unknown {
-  const watch = new StreamWatch(openAiDialect.streamReader(), () => 0);
+  const watch = new StreamWatch(
+    () => openAiDialect.streamReader(),
+    () => 0,
+  );
   for (const piece of pieces) watch.feed(piece);
   return watch.end();
 }

@@ -2,6 +2,7 @@
 // undici callback that asks for them (Forwarding.timersLater): first the bytes written in that turn go to the
 // client (ClientSink.flush), then the timers. A stream whose headers, body and end arrive in one read is over by
 // that tick: it is written as the end's one write, nothing is flushed on its own, and no timer is made for it.
+// Nor is the stream's reader made before its first write (StreamWatch makes it at its first read).
 // A real upstream on 127.0.0.1 and a real undici pool; the client's side is a sink that records what it is asked.
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,17 @@ async function targetsFor(scripted: Scripted): Promise<Targets> {
   for (const arm of ARMS) upstreams[arm] = { arm, model: endpoints.arms[arm].model, upstream: endpoints.arms[arm].upstream };
   const targets = createTargets(upstreams, { maxResponseBytes: 1 << 20, maxStreamMs: 60_000 });
   return closeAfterTest(targets);
+}
+
+/** An upstream that sends a stream's headers and first chunk, and the rest when the test ends `upstream()`. */
+async function firstChunkThenHeld(): Promise<{ scripted: Scripted; upstream: () => ServerResponse }> {
+  let response: ServerResponse | undefined;
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk('first '));
+    response = res;
+  });
+  return { scripted, upstream: () => response as ServerResponse };
 }
 
 /** A client's side that records each call, and what was written. */
@@ -67,22 +79,54 @@ describe("a stream's timers, set on the next tick", () => {
   });
 
   it('flush the first chunk of a stream that goes on after its write, before the rest arrives', async () => {
-    let upstream: ServerResponse | undefined;
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('first '));
-      upstream = res;
-    });
+    const { scripted, upstream } = await firstChunkThenHeld();
     const targets = await targetsFor(scripted);
     const sink = recordingSink();
     const outcome = forward(targets.arms.blue, REQUEST, sink, Date.now);
     await until(() => sink.calls.includes('flush'), 'the first chunk flushed');
     expect(sink.calls).toEqual(['begin 200', 'write', 'flush']);
-    (upstream as ServerResponse).end(chunk('then more') + END);
+    upstream().end(chunk('then more') + END);
     const done = await outcome;
     expect(sink.calls.slice(0, 4)).toEqual(['begin 200', 'write', 'flush', 'write']);
     expect(sink.calls.at(-1)).toBe('end');
     expect(sink.text()).toBe(chunk('first ') + chunk('then more') + END);
     expect(done.result).toMatchObject({ ok: true, content: 'first then more' });
+  });
+});
+
+describe("a passed stream's reader, made after its first write", () => {
+  it('is made when the written chunk is read, not before the client has its first bytes', async () => {
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(chunk('read ') + chunk('after') + END);
+    });
+    const targets = await targetsFor(scripted);
+    const sink = recordingSink();
+    const blue = targets.arms.blue;
+    const target = { ...blue, streamReader: () => (sink.calls.push('reader'), blue.streamReader()) };
+    const outcome = await forward(target, REQUEST, sink, Date.now);
+    // The stream ended in the read that brought it: its end reads the written chunk, making the reader then.
+    expect(sink.calls).toEqual(['begin 200', 'write', 'end', 'reader']);
+    expect(outcome.result).toMatchObject({ ok: true, content: 'read after', finishReason: 'stop' });
+  });
+});
+
+describe('a chunk written to the client, read on the tick that flushes it', () => {
+  it('is read after its bytes are flushed, on that tick, not in a microtask after every tick queued meanwhile', async () => {
+    const { scripted, upstream } = await firstChunkThenHeld();
+    const targets = await targetsFor(scripted);
+    const sink = recordingSink();
+    // A tick queued from the flush runs after the tick that flushed, and before any microtask.
+    sink.flush = () => {
+      sink.calls.push('flush');
+      process.nextTick(() => sink.calls.push('next tick'));
+    };
+    const blue = targets.arms.blue;
+    const target = { ...blue, streamReader: () => (sink.calls.push('reader'), blue.streamReader()) };
+    const outcome = forward(target, REQUEST, sink, Date.now);
+    await until(() => sink.calls.includes('next tick'), 'the tick after the flush');
+    expect(sink.calls).toEqual(['begin 200', 'write', 'flush', 'reader', 'next tick']);
+    upstream().end(chunk('then more') + END);
+    expect((await outcome).result).toMatchObject({ ok: true, content: 'first then more' });
   });
 });

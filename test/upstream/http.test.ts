@@ -1,7 +1,8 @@
 // exchange(): undici dispatch with our own timers, tested against scripted servers on 127.0.0.1.
+import diagnostics from 'node:diagnostics_channel';
 import type http from 'node:http';
 import { Pool } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exchange, type ExchangeLimits } from '../../src/upstream/http.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -77,6 +78,35 @@ describe('exchange while waiting for a pooled connection', () => {
     release();
     await expect(first).resolves.toMatchObject({ ok: true });
     await expect(exchange(pool, REQUEST, limits())).resolves.toMatchObject({ ok: true, status: 200 });
+  });
+});
+
+describe('exchange on a kept-alive connection', () => {
+  it("sets its request timer once undici has written the request (from an immediate of undici's), not before", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const pool = onePool(server);
+    // The connection made and kept alive, and undici's immediate after the answer run (as between two requests
+    // of a proxy at 1,000 a second): undici writes the next request on it from an immediate queued within dispatch.
+    await exchange(pool, REQUEST, limits());
+    await new Promise((resolve) => setImmediate(resolve));
+    // A request timeout no other timer uses, to tell the request timer apart.
+    const requestMs = 7_777;
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const timerMade = () => spy.mock.calls.some((call) => call[1] === requestMs);
+    let timerAtWrite: boolean | undefined;
+    const written = () => void (timerAtWrite ??= timerMade());
+    diagnostics.subscribe('undici:client:sendHeaders', written);
+    try {
+      await expect(exchange(pool, REQUEST, limits({ requestMs }))).resolves.toMatchObject({ ok: true });
+      expect(timerAtWrite).toBe(false);
+      expect(timerMade()).toBe(true);
+    } finally {
+      spy.mockRestore();
+      diagnostics.unsubscribe('undici:client:sendHeaders', written);
+    }
   });
 });
 
