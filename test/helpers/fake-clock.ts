@@ -10,6 +10,8 @@ export class FakeClock implements Clock {
   private wallLead = 0;
   private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
   private seq = 0;
+  /** Real work under way that no time may pass during (see waitWhile). */
+  private readonly busySources: (() => boolean)[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.steady = start;
@@ -52,6 +54,19 @@ export class FakeClock implements Clock {
 
   pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
+  }
+
+  /**
+   * Tells what drives this clock on its own (runClockUntil in test/live) to hold it while `busy` says real work is under
+   * way (an exchange on the network): time passing then would be time that work took on the fake clock.
+   */
+  waitWhile(busy: () => boolean): void {
+    this.busySources.push(busy);
+  }
+
+  /** Whether real work is under way that no time may pass during (see waitWhile). */
+  busy(): boolean {
+    return this.busySources.some((busy) => busy());
   }
 
   /** When the next timer falls due (the steady clock's reading), or undefined when none is pending. */
