@@ -83,7 +83,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const { traffic, trafficWarning } = await openTraffic(plan, random, ctx, startup, closers);
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
-    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, closers));
+    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, clock, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const live = await openLive(plan, store, clock, settled.liveResume, ctx, startup, closers);
     // What the proxies' routes allow: loaded with the live modules, for a live plan only.
@@ -244,7 +244,12 @@ function reporterTarget(engine: RolloutEngine, live: LiveControl | undefined): R
  * Opens both arms' endpoints (starting a planned simulator), checks them, and makes the arms' clients. The upstream
  * client and the simulator load here: a live rollout that sends nothing upstream itself never loads them.
  */
-async function openUpstream(plan: Plan, ctx: CliContext, closers: (() => Promise<void> | void)[]): Promise<Record<ArmName, UpstreamClient & ArmClient>> {
+async function openUpstream(
+  plan: Plan,
+  ctx: CliContext,
+  clock: Clock,
+  closers: (() => Promise<void> | void)[],
+): Promise<Record<ArmName, UpstreamClient & ArmClient>> {
   const [{ openEndpoints }, { createUpstreamClient, preflight, readApiKey }] = await Promise.all([import('./endpoints.js'), import('../upstream/index.js')]);
   const endpoints = await openEndpoints(plan);
   closers.unshift(() => endpoints.close());
@@ -256,7 +261,9 @@ async function openUpstream(plan: Plan, ctx: CliContext, closers: (() => Promise
   const client = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight });
+    // Latencies on the rollout's clock: a test's fake clock, shared with a simulator's answers, times them exactly.
+    const now = () => clock.now();
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight, now });
   };
   return { blue: client('blue'), green: client('green') };
 }

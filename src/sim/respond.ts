@@ -1,15 +1,17 @@
 // Carries out one request's plan: answer an error, hang, send a (possibly spoilt) body, or pace a stream.
 import type { ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { Completion, Dialect } from './dialect.js';
 import { sendJson, sendText } from './http.js';
 import type { ResponsePlan } from './outcome.js';
 import type { RequestTimers } from './timers.js';
+import { steadyNow, type Clock } from '../core/clock.js';
 
 export interface Exchange {
   res: ServerResponse;
   dialect: Dialect;
   timers: RequestTimers;
+  /** The simulator's clock: a stream's tokens are paced on it, as its timers are. */
+  clock: Pick<Clock, 'now' | 'steadyNow'>;
   /** Sent with every answer: request id, rate-limit budget. */
   headers: Record<string, string>;
   stream: boolean;
@@ -57,7 +59,7 @@ export function respond(exchange: Exchange, plan: ResponsePlan, completion: Comp
 }
 
 function streamCompletion(exchange: Exchange, plan: ResponsePlan, completion: Completion, cut: boolean): void {
-  const { res, dialect, timers, headers } = exchange;
+  const { res, dialect, timers, clock, headers } = exchange;
   const script = dialect.stream(completion);
   const tokens = completion.tokens;
   // A cut stream stops half-way through its tokens and never sends the finish frames or terminator.
@@ -68,7 +70,7 @@ function streamCompletion(exchange: Exchange, plan: ResponsePlan, completion: Co
 
   const tick = (): void => {
     if (res.destroyed || res.writableEnded) return;
-    const due = Math.min(limit, 1 + Math.floor(((performance.now() - firstAt) / 1000) * plan.tokensPerSecond));
+    const due = Math.min(limit, 1 + Math.floor(((steadyNow(clock) - firstAt) / 1000) * plan.tokensPerSecond));
     if (due > sent) {
       res.write(script.delta(tokens.slice(sent, due).join('')));
       sent = due;
@@ -84,7 +86,7 @@ function streamCompletion(exchange: Exchange, plan: ResponsePlan, completion: Co
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
     res.write(script.opening);
-    firstAt = performance.now();
+    firstAt = steadyNow(clock);
     tick();
   });
 }

@@ -19,6 +19,7 @@ import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
 import { errorText } from '../core/errors.js';
 import { Slots } from '../core/slots.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 export interface SimulatorHandle {
   /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
@@ -35,8 +36,13 @@ export interface SimulatorHandle {
 export interface SimulatorOptions {
   /** Overrides config.port; 0 or absent picks a free port. */
   port?: number;
-  /** Drives `changes[].at` and the rate-limit minute; defaults to Date.now. Answer delays use real timers. */
+  /** Drives `changes[].at` and the rate-limit minute; defaults to the clock's now. */
   now?: () => number;
+  /**
+   * Times the answers (their delays, a stream's pace) and, without `now`, `changes[].at`; the real clock by default.
+   * A test's fake clock shared with the rollout's makes each answer take exactly its drawn latency on that clock.
+   */
+  clock?: Clock;
 }
 
 const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
@@ -48,6 +54,7 @@ const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
 /** What one simulator keeps across its requests. */
 interface SimState {
   config: SimulateConfig;
+  clock: Clock;
   now: () => number;
   startedAt: number;
   /** One source hands each request its own seed, in arrival order: outcomes follow the seed and that order. */
@@ -63,9 +70,11 @@ interface SimState {
 }
 
 export function startSimulator(config: SimulateConfig, options: SimulatorOptions = {}): Promise<SimulatorHandle> {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = options.now ?? (() => clock.now());
   const sim: SimState = {
     config,
+    clock,
     now,
     startedAt: now(),
     seeds: createRandom(config.seed ?? 1),
@@ -112,7 +121,7 @@ export function startSimulator(config: SimulateConfig, options: SimulatorOptions
 /** A chat completion, Responses or Messages request: refused as the real API would, or answered by the model's profile. */
 async function handleCompletion(sim: SimState, req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
   sim.total += 1;
-  const timers = new RequestTimers();
+  const timers = new RequestTimers(sim.clock);
   const slot = sim.inFlight.add(timers);
   res.on('close', () => {
     timers.cancel();
@@ -165,7 +174,7 @@ async function handleCompletion(sim: SimState, req: IncomingMessage, res: Server
     headers['anthropic-ratelimit-tokens-remaining'] = limits['x-ratelimit-remaining-tokens'] ?? '';
   }
   if (dialect === responsesDialect && plan.fault === undefined && plan.badVariant === undefined) sim.stored.save(read.value, finishedResponse(completion));
-  respond({ res, dialect, timers, headers, stream: parsed.stream }, plan, completion);
+  respond({ res, dialect, timers, clock: sim.clock, headers, stream: parsed.stream }, plan, completion);
 }
 
 function handleModels(sim: SimState, res: ServerResponse, id: string | undefined): void {

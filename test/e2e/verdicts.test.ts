@@ -10,27 +10,37 @@ import type { SimulatorHandle } from '../../src/sim/index.js';
 import { simulatorFromYaml } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
-import { FakeClock, pace } from '../helpers/fake-clock.js';
+import { FakeClock, heldOn, pace } from '../helpers/fake-clock.js';
 
 async function simulator(seed: number, model: string): Promise<SimulatorHandle> {
   return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`);
 }
 
-/** Blue and green with their own simulated behaviour. */
-async function simulatorWith(seed: number, blue: string, green: string): Promise<SimulatorHandle> {
-  return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`);
+/** A simulator whose answers wait on the rollout's fake clock, which the client times them on (see pace()). */
+interface SimulatorOnClock {
+  sim: SimulatorHandle;
+  clock: FakeClock;
+  held: () => number;
+}
+
+/** Blue and green with their own simulated behaviour, each answer taking exactly its drawn latency on a fake clock. */
+async function simulatorOnClock(seed: number, blue: string, green: string): Promise<SimulatorOnClock> {
+  const clock = new FakeClock(Date.now());
+  const { clock: simClock, held } = heldOn(clock);
+  const sim = await simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`, { clock: simClock });
+  return { sim, clock, held };
 }
 
 async function rollout(
   yaml: string,
   seed: number,
   onEvent?: (event: RolloutEvent, view: RolloutView) => void,
-  options: { paced?: boolean } = {},
+  options: { paced?: boolean; upstream?: SimulatorOnClock } = {},
 ): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
-  const clock = options.paced ? new FakeClock(Date.now()) : undefined;
+  const clock = options.upstream?.clock ?? (options.paced ? new FakeClock(Date.now()) : undefined);
   let view: RolloutView | undefined;
   const running = runRollout({
     plan: planFromYaml(yaml, dir),
@@ -48,7 +58,7 @@ async function rollout(
       return { finish: async () => {} };
     },
   });
-  if (clock) await pace(clock, () => view, running);
+  if (clock) await pace(clock, () => view, running, options.upstream);
   const code = await running;
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events };
@@ -171,7 +181,8 @@ describe('verdicts on the simulator', () => {
 });
 
 describe('the p95 ratio to blue on the simulator', () => {
-  // Latencies well above the test machine's scheduling noise, so the ratio judges the upstreams, not the load.
+  // The simulator's answers and the client's timing of them run on one fake clock (simulatorOnClock, pace()): each
+  // latency is the simulator's draw, exactly, however loaded the machine, and each stage sends its planned 300.
   const FAST = '{ latency: { p50: 200ms, p95: 400ms } }';
   const RATIO = '{ interval: 100ms, min_requests: 20, compare_to_blue: { max_latency_p95_ratio: 1.2 } }';
   // A p95 needs a few hundred requests per arm to be told apart at 99.7% per check.
@@ -181,9 +192,11 @@ describe('the p95 ratio to blue on the simulator', () => {
   - { duration: 2s, green_weight: 1.0 }`;
 
   it("rolls back a green three times slower than blue, with both arms' p95 intervals in the message", async () => {
-    const sim = await simulatorWith(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
-    // A loaded machine sends fewer requests than planned: an undecided last stage runs again rather than passes.
-    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }')), 6);
+    const upstream = await simulatorOnClock(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
+    // Stage 1's time is up with about 50 of green's answers: undecided, it runs again rather than passes (and is then
+    // judged again on its late answers), so the breach is judged in the stage, with the check's figures.
+    const extend = RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }');
+    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, extend), 6, undefined, { upstream });
     expect(run.code, run.final.reason).toBe(10);
     expect(run.final.reason).toMatch(
       /^green latency_p95 [\d.]+m?s \(99\.\d+% interval (≥ [\d.]+m?s|[\d.]+m?s–[\d.]+m?s)\) > 1\.20x blue's [\d.]+m?s \(≤ [\d.]+m?s\): \d+\.\d\dx \(green \d+(, \d+ still running)?, blue \d+ requests\) in stage \d$/,
@@ -194,11 +207,10 @@ describe('the p95 ratio to blue on the simulator', () => {
   }, 120_000);
 
   it('promotes a green as fast as blue, judging it against blue over the whole rollout at 100% green', async () => {
-    const sim = await simulatorWith(7, FAST, FAST);
-    // Latencies are timed on the real clock: a stall of this process during the last stage (100% green) lengthens
-    // green's alone. At 1.2x such a stall failed the lead's fresh-clone run at load 19; 1.5x still rolls back a green
-    // half again as slow, and the test is about judging green against blue at 100% green, not the margin.
-    const run = await rollout(plan(sim.baseUrl, LONGER, RATIO.replace('1.2', '1.5')), 7);
+    const upstream = await simulatorOnClock(7, FAST, FAST);
+    // On the real clock a stall of this process during the last stage (100% green) lengthened green's latencies alone:
+    // at 1.2x that failed the lead's fresh-clone run at load 19. On the shared fake clock a stall lengthens none.
+    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, RATIO), 7, undefined, { upstream });
     expect(run.code, run.final.reason).toBe(0);
     const ratio = run.final.checks.find((c) => c.rule === 'compare_to_blue.max_latency_p95_ratio');
     expect(ratio?.status).not.toBe('waiting');
@@ -207,5 +219,5 @@ describe('the p95 ratio to blue on the simulator', () => {
     const blueBuckets = run.final.stages[0]?.arms.blue.latencyBuckets;
     expect(blueBuckets?.counts.reduce((a, b) => a + b, 0)).toBe(run.final.stages[0]?.arms.blue.requests);
     expect(JSON.stringify(blueBuckets).length).toBeLessThan(2000);
-  });
+  }, 120_000);
 });

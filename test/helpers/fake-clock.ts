@@ -10,6 +10,8 @@ export class FakeClock implements Clock {
   private wallLead = 0;
   private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
   private seq = 0;
+  /** Real work under way that no time may pass during (see waitWhile). */
+  private readonly busySources: (() => boolean)[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.steady = start;
@@ -53,6 +55,65 @@ export class FakeClock implements Clock {
   pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
   }
+
+  /**
+   * Tells what drives this clock on its own (runClockUntil in test/live) to hold it while `busy` says real work is under
+   * way (an exchange on the network): time passing then would be time that work took on the fake clock.
+   */
+  waitWhile(busy: () => boolean): void {
+    this.busySources.push(busy);
+  }
+
+  /** Whether real work is under way that no time may pass during (see waitWhile). */
+  busy(): boolean {
+    return this.busySources.some((busy) => busy());
+  }
+
+  /** When the next timer falls due (the steady clock's reading), or undefined when none is pending. */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const timer of this.timers) if (!timer.cancelled && (next === undefined || timer.at < next)) next = timer.at;
+    return next;
+  }
+
+  /** Moves time on to the next timer's due time and fires every timer due then; false when none is pending. */
+  async advanceToNext(): Promise<boolean> {
+    const next = this.nextDueAt();
+    if (next === undefined) return false;
+    await this.advance(Math.max(0, next - this.steady));
+    return true;
+  }
+}
+
+/**
+ * The clock as a simulator sees it (its answers' delays, startSimulator's `clock`), counting the timers it has
+ * pending on `clock`: each is one request held until its answer is due (a stream's next frames, one at a time).
+ */
+export function heldOn(clock: FakeClock): { clock: Clock; held: () => number } {
+  let held = 0;
+  const simClock: Clock = {
+    now: () => clock.now(),
+    steadyNow: () => clock.steadyNow(),
+    setTimer(fn, ms) {
+      held++;
+      let pending = true;
+      const settle = (): void => {
+        if (pending) held--;
+        pending = false;
+      };
+      const handle = clock.setTimer(() => {
+        settle();
+        fn();
+      }, ms);
+      return {
+        cancel: () => {
+          settle();
+          handle.cancel();
+        },
+      };
+    },
+  };
+  return { clock: simClock, held: () => held };
 }
 
 async function flushMicrotasks(): Promise<void> {
@@ -67,16 +128,27 @@ const PACE_STEP_MS = 10;
  * until the rollout ends. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
  * answers, each stage sends its planned requests, none waits in a queue, and a stage ends with all its requests
  * answered (on a real clock, three rollouts at 150/s in one process outran it at load 35: their requests timed out
- * after 30 s, 20% of both arms', and the error_rate rule rolled back a green equal to blue). Latencies are still
- * measured on the real clock (the upstream client's), stalls included.
+ * after 30 s, 20% of both arms', and the error_rate rule rolled back a green equal to blue). The upstream client
+ * times its requests on the same clock, which stands still while they are answered: their latencies read 0.
+ *
+ * `upstream`: a simulator whose answers wait on this clock too (startSimulator's `clock`, from heldOn()). The clock
+ * then moves once every request sent is held there (none on its way to the simulator or back, none being recorded),
+ * and only to the next timer's due time, so each request is answered, and its latency timed, exactly when its drawn
+ * latency says, however slowly the machine runs.
  */
-export async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>): Promise<void> {
+export async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>, upstream?: { held: () => number }): Promise<void> {
   let ended = false;
   void running.finally(() => (ended = true)).catch(() => undefined);
   while (!ended) {
     const stages = view()?.snapshot().stages;
-    const inFlight = stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0);
-    if (inFlight === 0) await clock.advance(PACE_STEP_MS);
-    else await new Promise((resolve) => setTimeout(resolve, 1));
+    // With the upstream on the clock, time starts with the first stage: the start before it waits on real work alone
+    // (the first state.json), and a clock run on meanwhile only queued more writes for it to wait for (minutes of
+    // fake time, tens of thousands of steps, at load 17).
+    const started = !upstream || stages?.some((stage) => stage.startedAt !== undefined);
+    const inFlight = started ? stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0) : undefined;
+    const moved =
+      inFlight !== undefined && inFlight === (upstream?.held() ?? 0) && (upstream ? await clock.advanceToNext() : (await clock.advance(PACE_STEP_MS), true));
+    // Waiting for an answer, or for the rollout to set a timer or end: a millisecond, not a busy turn of the loop.
+    if (!moved) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }

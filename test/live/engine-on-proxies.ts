@@ -1,5 +1,6 @@
 // An engine driving real proxies through their admin API on the fake clock: no upstream of its own (the proxies
 // hold the keys), the proxies as its actuator, the journal kept in memory. The fleet closes when the test ends.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { onTestFinished } from 'vitest';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -21,10 +22,35 @@ const NO_UPSTREAM: ArmClient = {
   listModels: () => Promise.resolve({ ids: [], status: 200 }),
 };
 
+/** A fleet of the proxies at `adminUrls` on `clock`, which runClockUntil holds while an admin call to them is under way. */
 export function fleetOf(adminUrls: string[], clock: FakeClock, leaseMs: number, pollMs: number): ProxyFleet {
   const fleet = new ProxyFleet(adminUrls, ADMIN_TOKEN, clock, leaseMs, pollMs);
   onTestFinished(() => fleet.close());
+  clock.waitWhile(exchangesUnderWay(adminUrls));
   return fleet;
+}
+
+/**
+ * Whether an HTTP exchange with any of `urls`' origins is under way, by undici's diagnostics channels (every undici
+ * request publishes its creation, and its end or failure), from now until the test ends.
+ */
+function exchangesUnderWay(urls: string[]): () => boolean {
+  const origins = new Set(urls.map((url) => new URL(url).origin));
+  const open = new Set<object>();
+  const created = (message: unknown): void => {
+    const { request } = message as { request: { origin?: string | URL } };
+    if (request.origin !== undefined && origins.has(new URL(String(request.origin)).origin)) open.add(request);
+  };
+  const ended = (message: unknown): void => void open.delete((message as { request: object }).request);
+  subscribe('undici:request:create', created);
+  subscribe('undici:request:trailers', ended);
+  subscribe('undici:request:error', ended);
+  onTestFinished(() => {
+    unsubscribe('undici:request:create', created);
+    unsubscribe('undici:request:trailers', ended);
+    unsubscribe('undici:request:error', ended);
+  });
+  return () => open.size > 0;
 }
 
 /** `overrides` replace any part (hooks, sources); the journal goes to `journal`. */
@@ -46,16 +72,20 @@ export function engineOnProxies(plan: Plan, fleet: ProxyFleet, clock: FakeClock,
 }
 
 /**
- * Runs the fake clock on, `stepMs` at a time, whenever the rollout waits on it, until `done` settles; resolves to
- * it. A rollback tries a proxy that does not answer again (until its lease runs out, or a minute for one that may
- * hold the promotion): those retries wait on the clock.
+ * Runs the fake clock on whenever the rollout waits on it alone, until `done` settles; resolves to it. A rollback
+ * tries a proxy that does not answer again (until its lease runs out, or a minute for one that may hold the
+ * promotion): those retries wait on the clock. The clock moves only while no admin call to the fleet's proxies is
+ * under way (fleetOf), and at most to the next timer (or `stepMs`) at a time: a poll of a proxy, or a route set,
+ * takes no time on it however long the machine takes to answer. (Before, it moved `stepMs` whenever any timer was
+ * pending, the engine's repeating ones included, so under load fake seconds passed during one poll.)
  */
 export async function runClockUntil<T>(clock: FakeClock, done: Promise<T>, stepMs = 1000): Promise<T> {
   let ended = false;
   void done.finally(() => (ended = true)).catch(() => undefined);
   while (!ended) {
-    await until(() => ended || clock.pendingTimers() > 0, 'the rollout to end or wait on its clock');
-    if (!ended) await clock.advance(stepMs);
+    await until(() => ended || (clock.pendingTimers() > 0 && !clock.busy()), 'the rollout to end or wait on its clock alone');
+    const next = clock.nextDueAt();
+    if (!ended && next !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, next - clock.steadyNow())));
   }
   return done;
 }

@@ -1,22 +1,16 @@
 // review14: the rollback's retries of a proxy that does not answer (381a0c4), at their edges. The actuator drives a
 // real proxy through a relay that loses the rollback's first routes to blue (the proxy restarting, or cut off from
 // the rollout) on the fake clock.
-import { afterEach, expect, it } from 'vitest';
-import { ProxyFleet } from '../../src/live/fleet.js';
+import { expect, it } from 'vitest';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { adminRelay, type RouteBody } from './admin-relay.js';
-import { runClockUntil } from './engine-on-proxies.js';
+import { fleetOf, runClockUntil } from './engine-on-proxies.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
-let fleet: ProxyFleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  fleet = undefined;
-});
 
 /** A rollback's route to blue (an ending's). */
 const toBlue = (route: RouteBody) => route.greenWeight === 0 && route.ended === true;
@@ -30,7 +24,7 @@ async function rollbackMissing(running: Running, clock: FakeClock, lost: number,
     },
     drop: (route) => (toBlue(route) && missed++ < lost ? 'route' : undefined),
   });
-  fleet = new ProxyFleet([relay.url], ADMIN_TOKEN, clock, 60_000, 250);
+  const fleet = fleetOf([relay.url], clock, 60_000, 250);
   const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
   expect(await actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 })).toMatchObject([{ ok: true }]);
   const [ending] = await runClockUntil(clock, actuator.applyEnding({ event: 'rollback', stage: 0, stages: 2, greenWeight: 0.5, reason: 'breach' }));

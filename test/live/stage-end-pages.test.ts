@@ -3,8 +3,7 @@
 // judged the stage without the answers in the pages past the cap. It reads on while pages remain. The live source
 // reads a scripted admin API on 127.0.0.1 that serves one result a page (a real proxy serves 5,000; a busy one can
 // have more than 20 pages' worth arriving during one read), on the fake clock.
-import { expect, it, onTestFinished } from 'vitest';
-import { ProxyFleet } from '../../src/live/fleet.js';
+import { expect, it } from 'vitest';
 import { liveTraffic } from '../../src/live/live-source.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
@@ -12,8 +11,7 @@ import type { UpstreamResult } from '../../src/upstream/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { scriptedServer } from '../proxy/helpers.js';
 import { until } from '../helpers/until.js';
-import { runClockUntil } from './engine-on-proxies.js';
-import { ADMIN_TOKEN } from './helpers.js';
+import { fleetOf, runClockUntil } from './engine-on-proxies.js';
 
 const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
   arm,
@@ -44,8 +42,7 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
     res.end(JSON.stringify(page));
   });
   const clock = new FakeClock();
-  const fleet = new ProxyFleet([admin.url], ADMIN_TOKEN, clock, 60_000, 250);
-  onTestFinished(() => fleet.close());
+  const fleet = fleetOf([admin.url], clock, 60_000, 250);
   const proxy = fleet.proxies[0]!;
   // As the stage's route set it: read from the feed's start.
   proxy.cursor = 0;

@@ -22,6 +22,27 @@ function exchange(to: Running | string, parts: (string | Buffer)[], waitFor?: st
   });
 }
 
+/**
+ * Writes `pieces` one a turn until the proxy answers or ends the connection (nothing is written after that: its
+ * socket may be gone), and resolves with everything read until it closes.
+ */
+function exchangeInPieces(to: Running, pieces: string[]): Promise<string> {
+  const url = new URL(to.proxy.url);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let ended = false;
+    const socket = connect(Number(url.port), url.hostname, () => writeFrom(0));
+    const writeFrom = (index: number): void => {
+      if (index >= pieces.length || text !== '' || ended) return;
+      socket.write(pieces[index] as string, () => setImmediate(() => writeFrom(index + 1)));
+    };
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('end', () => (ended = true));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
 async function proxy(yaml?: string, env: NodeJS.ProcessEnv = {}) {
   const scripted = await completionServer('blue-model', 'ok');
   const running = await runProxy(scriptedPlan(scripted.url, yaml ? { proxy: yaml } : {}), { env: { UPSTREAM_KEY, ...env } });
@@ -31,10 +52,15 @@ async function proxy(yaml?: string, env: NodeJS.ProcessEnv = {}) {
 const post = (headers: string, body = BODY) => `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}\r\n${body}`;
 
 describe('the proxy on the wire', () => {
-  it('answers headers over the size limit with 431 and closes', async () => {
+  it('answers headers over the size limit with 431 and closes, whether they arrive in one read or many', async () => {
     const { scripted, running } = await proxy();
-    const reply = await exchange(running, [post(`x-big: ${'a'.repeat(20_000)}\r\ncontent-length: ${BODY.length}\r\n`)]);
-    expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    const request = post(`x-big: ${'a'.repeat(20_000)}\r\ncontent-length: ${BODY.length}\r\n`);
+    // One write (read whole, or in the pieces the kernel hands over), then 1 KB pieces on separate turns: the proxy
+    // answers once it has read past the limit, before the rest of the request.
+    for (const pieces of [[request], request.match(/[^]{1,1024}/g) ?? []]) {
+      const reply = await exchangeInPieces(running, pieces);
+      expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    }
     expect(scripted.seen).toHaveLength(0);
   });
 
