@@ -10,11 +10,13 @@ import { createKeyCheck, type KeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
-import { inboundFor } from './inbound.js';
+import { inboundFor, type InboundDialect } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError } from './respond.js';
+import { answerClientError, sendError } from './respond.js';
+import { CLOSE } from './discard.js';
+import { oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
 import { createTargets, type ArmUpstream, type Targets } from './targets.js';
@@ -112,7 +114,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     draining: () => drained !== undefined,
     log: options.log,
   });
-  const server = createProxyServer(settings, handle, intake);
+  const server = createProxyServer(settings, handle, intake, refuseExpectation(inbound, metrics));
   const { port, url } = await listen(server, settings.port, settings.host).catch(async (error: unknown) => {
     await targets.close();
     throw failedListener(error, 'proxy');
@@ -189,7 +191,7 @@ function metricsKeyCheck(settings: ProxySettings, keyCheck: KeyCheck): KeyCheck 
 }
 
 /** The proxy's HTTP server, its timeouts and connection cap set, not yet listening. */
-function createProxyServer(settings: ProxySettings, handle: RequestListener, intake: Intake): Server {
+function createProxyServer(settings: ProxySettings, handle: RequestListener, intake: Intake, expectationFailed: RequestListener): Server {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -207,10 +209,25 @@ function createProxyServer(settings: ProxySettings, handle: RequestListener, int
     intake.awaitingContinue.add(req);
     handle(req, res);
   });
+  // Without this listener Node answers any other Expect with a bare 417, no body for the application's SDK to read.
+  server.on('checkExpectation', expectationFailed);
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * The answer to an `Expect:` other than 100-continue (RFC 9110 10.1.1: 417), in the dialect's shape. The client
+ * waits for this answer before it sends a body, so none is read: the connection closes after it.
+ */
+function refuseExpectation(inbound: InboundDialect, metrics: ProxyMetrics): RequestListener {
+  return (req, res) => {
+    req.resume();
+    metrics.reject('bad_request');
+    const message = `this proxy meets only "Expect: 100-continue", not "Expect: ${oneLine(req.headers.expect ?? '', 100)}"`;
+    sendError(res, inbound, 'expectation', message, CLOSE);
+  };
 }
 
 /**

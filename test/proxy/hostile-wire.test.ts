@@ -105,6 +105,23 @@ describe('Expect: 100-continue', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 401 /);
     expect(reply).not.toContain('100 Continue');
   });
+
+  it("answers any other Expect with 417 in the dialect's error shape (Node's own 417 had no body), and closes", async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [post(`expect: 200-ok\r\ncontent-length: ${BODY.length}\r\n`, '')]);
+    expect(reply).toMatch(/^HTTP\/1\.1 417 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: {
+        message: 'this proxy meets only "Expect: 100-continue", not "Expect: 200-ok"',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'expectation_failed',
+      },
+    });
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+  });
 });
 
 describe('probes and the admin listener', () => {
