@@ -201,6 +201,9 @@ function createProxyServer(settings: ProxySettings, handle: RequestListener, int
       requestTimeout: settings.limits.headerTimeoutMs + settings.limits.bodyTimeoutMs + 1000,
       noDelay: true,
       keepAliveTimeout: 65_000,
+      // An HTTP/1.1 request without Host is refused by the request handler, in the dialect's shape: Node's own
+      // refusal was a bare 400 with no body.
+      requireHostHeader: false,
     },
     handle,
   );

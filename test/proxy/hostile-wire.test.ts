@@ -46,6 +46,18 @@ describe('the proxy on the wire', () => {
     expect(scripted.seen).toHaveLength(0);
   });
 
+  it("refuses an HTTP/1.1 request without Host with 400 in the dialect's shape (Node's own had no body), and closes", async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [`POST /v1/chat/completions HTTP/1.1\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: 'an HTTP/1.1 request needs a Host header' } });
+    expect(scripted.seen).toHaveLength(0);
+    // HTTP/1.0 has no Host to require: served.
+    const old = await exchange(running, [`POST /v1/chat/completions HTTP/1.0\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`]);
+    expect(old).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('answers pipelined requests in order, each once', async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, [
