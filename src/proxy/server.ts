@@ -15,7 +15,8 @@ import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
 import { answerClientError, sendError } from './respond.js';
-import { CLOSE } from './discard.js';
+import { CLOSE, LINGER_MS } from './discard.js';
+import type { Duplex } from 'node:stream';
 import { oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
@@ -114,7 +115,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     draining: () => drained !== undefined,
     log: options.log,
   });
-  const server = createProxyServer(settings, handle, intake, refuseExpectation(inbound, metrics));
+  const server = createProxyServer(settings, handle, intake, { inbound, metrics });
   const { port, url } = await listen(server, settings.port, settings.host).catch(async (error: unknown) => {
     await targets.close();
     throw failedListener(error, 'proxy');
@@ -191,7 +192,12 @@ function metricsKeyCheck(settings: ProxySettings, keyCheck: KeyCheck): KeyCheck 
 }
 
 /** The proxy's HTTP server, its timeouts and connection cap set, not yet listening. */
-function createProxyServer(settings: ProxySettings, handle: RequestListener, intake: Intake, expectationFailed: RequestListener): Server {
+function createProxyServer(
+  settings: ProxySettings,
+  handle: RequestListener,
+  intake: Intake,
+  { inbound, metrics }: { inbound: InboundDialect; metrics: ProxyMetrics },
+): Server {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -213,11 +219,30 @@ function createProxyServer(settings: ProxySettings, handle: RequestListener, int
     handle(req, res);
   });
   // Without this listener Node answers any other Expect with a bare 417, no body for the application's SDK to read.
-  server.on('checkExpectation', expectationFailed);
+  server.on('checkExpectation', refuseExpectation(inbound, metrics));
+  // Without this listener Node closes a CONNECT's connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseTunnel(inbound, socket));
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * A CONNECT: a client told to use the proxy as its HTTPS_PROXY (a forward proxy), which it is not. 405 in the
+ * dialect's shape, saying what to set instead; then, as answerClientError does, FIN and a reset after a linger.
+ */
+function refuseTunnel(inbound: InboundDialect, socket: Duplex): void {
+  const reply = inbound.error(
+    'method',
+    "this proxy is an API's base URL, not a forward proxy for CONNECT: point the SDK's base URL at it rather than HTTPS_PROXY or HTTP_PROXY",
+  );
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`,
+  );
+  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('close', () => clearTimeout(reset));
 }
 
 /**

@@ -58,6 +58,14 @@ describe('the proxy on the wire', () => {
     expect(old).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('answers a CONNECT (a client told to use it as HTTPS_PROXY) with 405 saying what to set, and closes', async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, ['CONNECT api.openai.com:443 HTTP/1.1\r\nhost: api.openai.com:443\r\n\r\n']);
+    expect(reply).toMatch(/^HTTP\/1\.1 405 /);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: expect.stringContaining('not a forward proxy') } });
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it('answers pipelined requests in order, each once', async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, [
