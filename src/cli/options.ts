@@ -7,7 +7,8 @@ export const MAX_SEED = 2 ** 32 - 1;
 
 /** A whole number from min to max, in plain decimal digits (a leading minus when min allows one). */
 export function parseIntegerOption(text: string, flag: string, min: number, max: number): number {
-  const value = /^-?\d{1,16}$/.test(text) ? Number(text) : NaN;
+  // + 0: "-0" is 0 (Number gives -0, which passes a min of 0 and prints as "-0").
+  const value = /^-?\d{1,16}$/.test(text) ? Number(text) + 0 : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
   }

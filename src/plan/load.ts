@@ -7,6 +7,7 @@ import { planSchema } from './schema.js';
 import { checkPlan } from './checks.js';
 import { resolvePlan } from './resolve.js';
 import type { Plan } from './plan.js';
+import { visit } from 'yaml';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { zodProblems } from './zod-problems.js';
 import { readPlanText } from './plan-text.js';
@@ -48,6 +49,7 @@ export function parseWithSchema<S extends z.ZodType>(file: string, text: string,
  * stops at yaml's maxAliasCount with a plan error instead of exhausting memory or crashing.
  */
 function toData(file: string, source: YamlSource): unknown {
+  readsNegativeZeroAsZero(source);
   try {
     return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
@@ -55,6 +57,19 @@ function toData(file: string, source: YamlSource): unknown {
     if (!/alias/i.test(message)) throw error;
     fail([{ file, line: 1, col: 1, keyPath: '', message: `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} copies); write the values out instead` }]);
   }
+}
+
+/**
+ * A `-0` (or `-0.0`) in the file is 0: it passes every "0 or more" bound, and would print as "-0" where a count is
+ * worked out from it (validate's "10/-0" requests for a green_weight of -0). Set on the document's scalars, as
+ * yaml's reviver cannot (it keeps a value equal to the old one, and 0 === -0).
+ */
+function readsNegativeZeroAsZero(source: YamlSource): void {
+  visit(source.doc, {
+    Scalar(_key, node) {
+      if (Object.is(node.value, -0)) node.value = 0;
+    },
+  });
 }
 
 /** Aliases a plan may expand: a few shared blocks are fine, an exponential bomb is not. */

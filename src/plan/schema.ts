@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { CONTROL_CHARACTER_RANGES } from '../core/format.js';
+import { MAX_UPSTREAM_WORD } from '../upstream/reply.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
@@ -296,9 +297,22 @@ export const qualitySchema = z.strictObject({
       }
     }, 'is not a valid regular expression')
     .optional(),
-  finish_reasons: z.array(z.string()).min(1).optional().meta({
-    description: 'Accepted finish reasons, as the upstream says them (end_turn) or normalised (stop, length, tool_calls, content_filter, refusal)',
-  }),
+  // Results keep an upstream's finish reason to MAX_UPSTREAM_WORD characters (cut to one line past it): a longer
+  // entry could never match one, so it is refused rather than quietly failing answers.
+  finish_reasons: z
+    .array(
+      z
+        .string()
+        .max(
+          MAX_UPSTREAM_WORD,
+          `must be at most ${MAX_UPSTREAM_WORD} characters: results keep an upstream's finish reason to ${MAX_UPSTREAM_WORD}, so a longer entry never matches`,
+        ),
+    )
+    .min(1)
+    .optional()
+    .meta({
+      description: 'Accepted finish reasons, as the upstream says them (end_turn) or normalised (stop, length, tool_calls, content_filter, refusal)',
+    }),
 });
 
 export const thresholdsSchema = z.strictObject({

@@ -6,7 +6,9 @@
 //   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
 //        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createKeyCheck, type KeyCheck } from './auth.js';
+import type { Socket } from 'node:net';
+import { AdminConnections } from './admin-connections.js';
+import { createKeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import { readBody } from './body.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -57,11 +59,18 @@ export interface AdminHandle {
 export { MAX_LEASE_MS } from './route-lease.js';
 
 /**
- * Admin connections open at once; more are closed at once. A rollout holds at most 4 per proxy. Without a cap,
- * anyone reaching the admin port (no token needed to connect) could hold connections until the process runs out of
- * file descriptors, and then the proxy's own port and its upstream connections fail too.
+ * Admin connections open at once; past it the oldest that has not shown the token is closed (admin-connections.ts),
+ * or the new one when all have. A rollout holds at most 4 per proxy. Without a cap, anyone reaching the admin port
+ * (no token needed to connect) could hold connections until the process runs out of file descriptors, and then the
+ * proxy's own port and its upstream connections fail too.
  */
 export const MAX_ADMIN_CONNECTIONS = 64;
+
+/**
+ * The time a connection has for its request headers: every call bluegreen makes gives up after 2 s at most
+ * (AdminClient), so a connection slower than that holds a place for nobody. It was 10 s.
+ */
+export const ADMIN_HEADERS_TIMEOUT_MS = 2_000;
 
 function json(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
@@ -192,13 +201,24 @@ export function qualityMismatch(proxy: string, rollout: string): string {
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const authorised = createKeyCheck([options.token]);
-  // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 20_000, connectionsCheckingInterval: 1000 }, (req, res) => {
-    serve(req, res, options, authorised).catch((error: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: errorText(error) });
-    });
-  });
-  server.maxConnections = MAX_ADMIN_CONNECTIONS;
+  const connections = new AdminConnections(MAX_ADMIN_CONNECTIONS);
+  // A connection that carried the token is kept when room is made for a new one.
+  const admitted = (req: IncomingMessage): boolean => {
+    if (!authorised(bearer(req))) return false;
+    connections.vouch(req.socket);
+    return true;
+  };
+  const server = createServer(
+    // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
+    // A request's body (a route, under a kilobyte) has as long again as its headers.
+    { headersTimeout: ADMIN_HEADERS_TIMEOUT_MS, requestTimeout: 2 * ADMIN_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: ADMIN_HEADERS_TIMEOUT_MS / 4 },
+    (req, res) => {
+      serve(req, res, options, admitted).catch((error: unknown) => {
+        if (!res.headersSent) json(res, 500, { error: errorText(error) });
+      });
+    },
+  );
+  server.on('connection', (socket: Socket) => connections.admit(socket));
   const { url } = await listen(server, options.port, options.host);
   return {
     url,
@@ -211,9 +231,9 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
 }
 
 /** One admin call: the token checked, then answered by path and method. */
-async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, authorised: KeyCheck): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, admitted: (req: IncomingMessage) => boolean): Promise<void> {
   const { route, metrics, now } = options;
-  if (!authorised(bearer(req))) {
+  if (!admitted(req)) {
     req.resume();
     // A body still coming is not drained: the connection closes after the answer.
     return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);

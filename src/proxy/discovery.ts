@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
 import { parseObject } from '../core/json.js';
+import { readCapped } from '../core/read-capped.js';
 import { UsageError } from '../core/exit.js';
 import { makeFolder, writeFileAtomic } from '../state/files.js';
 import { isPidAlive } from '../state/lock.js';
@@ -61,11 +62,19 @@ export async function refuseRunningProxy(stateDir: string, self: number): Promis
   );
 }
 
+/**
+ * The most of a /healthz answer read. A proxy's is under 200 bytes; another server now on the recorded port may
+ * send without end, which was read whole (into memory, at loopback speed, for the second allowed) before.
+ */
+export const MAX_HEALTHZ_BYTES = 64 * 1024;
+
 /** Whether a bluegreen proxy answers at `url` within a second: its /healthz names a route (another server there does not). */
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    const body = parseObject(await response.text());
+    const whole = response.body === null ? undefined : await readCapped(response.body, MAX_HEALTHZ_BYTES);
+    if (whole === undefined) return false;
+    const body = parseObject(whole.toString('utf8'));
     return body !== undefined && typeof body.route === 'object' && body.route !== null;
   } catch {
     return false;

@@ -13,6 +13,7 @@ export type ProxyErrorKind =
   | 'not_found'
   | 'model_not_found'
   | 'method'
+  | 'expectation'
   | 'overloaded'
   | 'slow_client'
   | 'timeout'
@@ -60,6 +61,7 @@ const STATUS: Record<ProxyErrorKind, number> = {
   not_found: 404,
   model_not_found: 404,
   method: 405,
+  expectation: 417,
   overloaded: 503,
   slow_client: 408,
   timeout: 504,
@@ -75,6 +77,7 @@ const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> 
   // As OpenAI answers a model that does not exist or the key may not use.
   model_not_found: ['invalid_request_error', 'model_not_found'],
   method: ['invalid_request_error', 'method_not_supported'],
+  expectation: ['invalid_request_error', 'expectation_failed'],
   overloaded: ['server_error', 'proxy_overloaded'],
   slow_client: ['invalid_request_error', 'request_timeout'],
   timeout: ['server_error', 'upstream_timeout'],
@@ -89,6 +92,7 @@ const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
   not_found: 'not_found_error',
   model_not_found: 'not_found_error',
   method: 'invalid_request_error',
+  expectation: 'invalid_request_error',
   overloaded: 'overloaded_error',
   slow_client: 'invalid_request_error',
   timeout: 'api_error',

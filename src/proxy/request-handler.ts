@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../core/errors.js';
 import type { KeyCheck } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
+import { CLOSE } from './discard.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
 import { bodyEncoding, type BodyHandler, type Intake } from './intake.js';
@@ -60,6 +61,12 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
+    // HTTP/1.1 requires Host (RFC 9112 3.2): refused as Node would (server.ts turns its own bare 400 off).
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      req.resume();
+      metrics.reject('bad_request');
+      return sendError(res, inbound, 'bad_request', 'an HTTP/1.1 request needs a Host header', CLOSE);
+    }
     const refusal = browserRefusal?.(req.headers);
     if (refusal !== undefined) {
       req.resume();

@@ -10,11 +10,14 @@ import { createKeyCheck, type KeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
-import { inboundFor } from './inbound.js';
+import { inboundFor, type InboundDialect } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError } from './respond.js';
+import { answerClientError, sendError } from './respond.js';
+import { CLOSE, LINGER_MS } from './discard.js';
+import type { Duplex } from 'node:stream';
+import { oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
 import { createTargets, type ArmUpstream, type Targets } from './targets.js';
@@ -112,7 +115,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     draining: () => drained !== undefined,
     log: options.log,
   });
-  const server = createProxyServer(settings, handle, intake);
+  const server = createProxyServer(settings, handle, intake, { inbound, metrics });
   const { port, url } = await listen(server, settings.port, settings.host).catch(async (error: unknown) => {
     await targets.close();
     throw failedListener(error, 'proxy');
@@ -189,7 +192,12 @@ function metricsKeyCheck(settings: ProxySettings, keyCheck: KeyCheck): KeyCheck 
 }
 
 /** The proxy's HTTP server, its timeouts and connection cap set, not yet listening. */
-function createProxyServer(settings: ProxySettings, handle: RequestListener, intake: Intake): Server {
+function createProxyServer(
+  settings: ProxySettings,
+  handle: RequestListener,
+  intake: Intake,
+  { inbound, metrics }: { inbound: InboundDialect; metrics: ProxyMetrics },
+): Server {
   const server = createServer(
     {
       headersTimeout: settings.limits.headerTimeoutMs,
@@ -199,6 +207,9 @@ function createProxyServer(settings: ProxySettings, handle: RequestListener, int
       requestTimeout: settings.limits.headerTimeoutMs + settings.limits.bodyTimeoutMs + 1000,
       noDelay: true,
       keepAliveTimeout: 65_000,
+      // An HTTP/1.1 request without Host is refused by the request handler, in the dialect's shape: Node's own
+      // refusal was a bare 400 with no body.
+      requireHostHeader: false,
     },
     handle,
   );
@@ -207,10 +218,44 @@ function createProxyServer(settings: ProxySettings, handle: RequestListener, int
     intake.awaitingContinue.add(req);
     handle(req, res);
   });
+  // Without this listener Node answers any other Expect with a bare 417, no body for the application's SDK to read.
+  server.on('checkExpectation', refuseExpectation(inbound, metrics));
+  // Without this listener Node closes a CONNECT's connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseTunnel(inbound, socket));
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * A CONNECT: a client told to use the proxy as its HTTPS_PROXY (a forward proxy), which it is not. 405 in the
+ * dialect's shape, saying what to set instead; then, as answerClientError does, FIN and a reset after a linger.
+ */
+function refuseTunnel(inbound: InboundDialect, socket: Duplex): void {
+  const reply = inbound.error(
+    'method',
+    "this proxy is an API's base URL, not a forward proxy for CONNECT: point the SDK's base URL at it rather than HTTPS_PROXY or HTTP_PROXY",
+  );
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`,
+  );
+  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('close', () => clearTimeout(reset));
+}
+
+/**
+ * The answer to an `Expect:` other than 100-continue (RFC 9110 10.1.1: 417), in the dialect's shape. The client
+ * waits for this answer before it sends a body, so none is read: the connection closes after it.
+ */
+function refuseExpectation(inbound: InboundDialect, metrics: ProxyMetrics): RequestListener {
+  return (req, res) => {
+    req.resume();
+    metrics.reject('bad_request');
+    const message = `this proxy meets only "Expect: 100-continue", not "Expect: ${oneLine(req.headers.expect ?? '', 100)}"`;
+    sendError(res, inbound, 'expectation', message, CLOSE);
+  };
 }
 
 /**

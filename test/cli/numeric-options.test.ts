@@ -17,6 +17,8 @@ describe('parseIntegerOption', () => {
     expect(parseIntegerOption('0', '--seed', 0, 10)).toBe(0);
     expect(parseIntegerOption('4294967295', '--seed', 0, 2 ** 32 - 1)).toBe(4294967295);
     expect(parseIntegerOption('-5', '--seed', -10, 10)).toBe(-5);
+    // toBe compares with Object.is: -0 is not 0.
+    expect(parseIntegerOption('-0', '--seed', 0, 10)).toBe(0);
   });
 });
 

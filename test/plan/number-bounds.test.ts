@@ -1,6 +1,8 @@
 // Plan numbers a typo can make absurd (1e15 in flight, a 0 ms timeout, .inf) are refused with the key named;
 // the largest sensible values still load.
 import { describe, expect, it } from 'vitest';
+import { renderSummary } from '../../src/cli/commands/validate.js';
+import { summarisePlan } from '../../src/plan/summary.js';
 import { planFromYaml, planRefusal } from '../helpers/plans.js';
 
 const base = (traffic: string, extra = '', model = '{ latency: { p50: 5ms, p95: 10ms } }') => `
@@ -39,6 +41,31 @@ describe('plan number bounds', () => {
       'upstream.simulate.models.a.output_tokens.min: must not be more than output_tokens.max',
     );
     expect(planRefusal(base('max_in_flight: 1', '', '{ tokens_per_second: 1e-300 }'))).toContain('tokens_per_second: must be at least 0.1');
+  });
+
+  it('reads -0 as 0: it passes the bounds, and nothing prints "-0" (validate said "10/-0" requests)', () => {
+    const plan = planFromYaml(`
+name: minus-zero
+upstream: { base_url: "http://127.0.0.1:9/v1" }
+blue: { model: a, price: { input_per_mtok: -0.0, output_per_mtok: -0e0 } }
+green: { model: b }
+traffic: { rate: 1 }
+stages: [ { duration: 10s, green_weight: -0, mirror: -0 }, { duration: 10s, green_weight: 1 } ]
+analysis: { min_requests: -0, thresholds: { error_rate: -0 } }
+proxy: { admin: { listen: 127.0.0.1:0, token_env: ADMIN_TOKEN } }
+`);
+    const zeros = [
+      plan.stages[0]?.green_weight,
+      plan.stages[0]?.mirror,
+      plan.arms.blue.price?.input_per_mtok,
+      plan.analysis.min_requests,
+      plan.analysis.thresholds.error_rate,
+      plan.arms.blue.price?.output_per_mtok,
+    ];
+    expect(zeros.map((zero) => Object.is(zero, 0))).toEqual(zeros.map(() => true));
+    const text = renderSummary(summarisePlan(plan), 'a', 'b');
+    expect(text).toContain('10/0');
+    expect(text).not.toMatch(/-0\b/);
   });
 
   it('loads the largest values a real plan may use', () => {

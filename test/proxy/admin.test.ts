@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
+import { AdminConnections } from '../../src/proxy/admin-connections.js';
 import { MAX_ADMIN_CONNECTIONS, MAX_STAGE, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
@@ -93,7 +94,7 @@ describe('admin API', () => {
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
   });
 
-  it('closes connections past its limit at once, so nobody without the token can run the proxy out of file descriptors', async () => {
+  it('makes room past its connection limit by closing the oldest that has not shown the token: a rollback gets through', async () => {
     const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
     const url = new URL(running.proxy.adminUrl as string);
     const open = (): Promise<Socket> =>
@@ -101,22 +102,28 @@ describe('admin API', () => {
         const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
         socket.on('error', reject);
       });
-    // Connections that send nothing (no token needed for that), accepted in the order they were opened.
-    const idle: Socket[] = [];
-    for (let i = 0; i < MAX_ADMIN_CONNECTIONS; i++) idle.push(await open());
-    const over = await open();
-    const closed = await new Promise<string>((resolve) => {
-      let text = '';
-      over.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      over.on('close', () => resolve(text));
-      over.write(`GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
-    });
-    expect(closed).toBe('');
-    // Once one goes, the rollout gets in again (as soon as the server has seen it close).
-    idle.pop()?.destroy();
-    let status = 0;
-    while (status !== 200) status = (await admin(`${url.origin}/admin/route`).catch(() => ({ status: 0 }))).status;
-    for (const socket of idle) socket.destroy();
+    const closed = (socket: Socket): Promise<string> =>
+      new Promise((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+      });
+    // Slow clients without the token take every place: each sends the start of its headers and no more.
+    const slow: Socket[] = [];
+    for (let i = 0; i < MAX_ADMIN_CONNECTIONS; i++) {
+      const socket = await open();
+      socket.write('GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\n');
+      slow.push(socket);
+    }
+    const oldestGone = closed(slow[0] as Socket);
+    // An operator's call gets in at once (it was closed at once, and had to wait for their header timeouts).
+    const operator = await open();
+    const answered = closed(operator);
+    operator.write(`GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\nconnection: close\r\n\r\n`);
+    expect(await answered).toMatch(/^HTTP\/1\.1 200 OK/);
+    // The oldest slow one was cut for it (or by its header timeout, on a machine slow enough to pass it first).
+    await oldestGone;
+    for (const socket of slow) socket.destroy();
   });
 
   it("says which plan and models it serves, and refuses a route set for another's (409), whatever it asks", async () => {
@@ -365,5 +372,28 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, reason: 'back\u001b[2J\u001b]0;pwned\u0007 on\nblue' }, 0)).toEqual({
       route: { greenWeight: 0, mirror: 0, reason: 'back [2J ]0;pwned on blue' },
     });
+  });
+});
+
+describe('admin connections', () => {
+  // Unconnected sockets: admit() closes some (destroyed at once), and a place frees on its socket's close event.
+  it('keeps those that showed the token: past the limit the oldest of the others goes, or the new one when there is none', async () => {
+    const connections = new AdminConnections(3);
+    const [rollout, stranger, other, operator, late, next] = Array.from({ length: 6 }, () => new Socket()) as [Socket, Socket, Socket, Socket, Socket, Socket];
+    for (const socket of [rollout, stranger, other]) connections.admit(socket);
+    connections.vouch(rollout);
+    connections.admit(operator);
+    expect([rollout, stranger, other, operator].map((socket) => socket.destroyed)).toEqual([false, true, false, false]);
+    connections.vouch(other);
+    connections.vouch(operator);
+    connections.admit(late);
+    expect(late.destroyed).toBe(true);
+    // A place freed by a close is free again.
+    const gone = new Promise((resolve) => rollout.once('close', resolve));
+    rollout.destroy();
+    await gone;
+    connections.admit(next);
+    expect(next.destroyed).toBe(false);
+    for (const socket of [other, operator, next]) socket.destroy();
   });
 });

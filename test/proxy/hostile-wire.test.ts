@@ -72,6 +72,26 @@ describe('the proxy on the wire', () => {
     expect(scripted.seen).toHaveLength(0);
   });
 
+  it("refuses an HTTP/1.1 request without Host with 400 in the dialect's shape (Node's own had no body), and closes", async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [`POST /v1/chat/completions HTTP/1.1\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: 'an HTTP/1.1 request needs a Host header' } });
+    expect(scripted.seen).toHaveLength(0);
+    // HTTP/1.0 has no Host to require: served.
+    const old = await exchange(running, [`POST /v1/chat/completions HTTP/1.0\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`]);
+    expect(old).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('answers a CONNECT (a client told to use it as HTTPS_PROXY) with 405 saying what to set, and closes', async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, ['CONNECT api.openai.com:443 HTTP/1.1\r\nhost: api.openai.com:443\r\n\r\n']);
+    expect(reply).toMatch(/^HTTP\/1\.1 405 /);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: expect.stringContaining('not a forward proxy') } });
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it('answers pipelined requests in order, each once', async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, [
@@ -130,6 +150,23 @@ describe('Expect: 100-continue', () => {
     const reply = await exchange(running, [post(`expect: 100-continue\r\nauthorization: Bearer wrong\r\ncontent-length: ${BODY.length}\r\n`, '')]);
     expect(reply).toMatch(/^HTTP\/1\.1 401 /);
     expect(reply).not.toContain('100 Continue');
+  });
+
+  it("answers any other Expect with 417 in the dialect's error shape (Node's own 417 had no body), and closes", async () => {
+    const { scripted, running } = await proxy();
+    const reply = await exchange(running, [post(`expect: 200-ok\r\ncontent-length: ${BODY.length}\r\n`, '')]);
+    expect(reply).toMatch(/^HTTP\/1\.1 417 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: {
+        message: 'this proxy meets only "Expect: 100-continue", not "Expect: 200-ok"',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'expectation_failed',
+      },
+    });
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
   });
 });
 

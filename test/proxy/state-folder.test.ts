@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
-import { readProxyInfo } from '../../src/proxy/discovery.js';
+import { MAX_HEALTHZ_BYTES, readProxyInfo } from '../../src/proxy/discovery.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY } from './helpers.js';
 
 describe('bluegreen proxy on a state folder it cannot write', () => {
@@ -57,6 +57,16 @@ describe('a second proxy on the state folder of a running one', () => {
     recordOther(stateDir, gone.url.replace(/\/v1$/, ''));
     const running = await runProxy(plan(), { stateDir });
     expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, url: running.proxy.url });
+  });
+
+  it('starts when the server at the recorded port answers /healthz with more than a proxy ever does (read no further)', async () => {
+    // A proxy's /healthz, padded past the cap: read whole, it named a route and refused the start.
+    const padded = `{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0,"pad":"${'x'.repeat(MAX_HEALTHZ_BYTES)}"}`;
+    const server = await scriptedServer((_req, res) => res.end(padded));
+    const stateDir = tempDir();
+    recordOther(stateDir, server.url.replace(/\/v1$/, ''));
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)?.url).toBe(running.proxy.url);
   });
 
   it('starts when another server, not a proxy, has the recorded port since', async () => {
