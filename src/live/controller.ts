@@ -10,6 +10,7 @@ import { proxySchema } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';
+import { thisProcess } from '../core/proc-stat.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
@@ -100,8 +101,9 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
       .finally(() => (writing = undefined));
   };
   // Each move of the proxies is in hook.json while under way, as a hook's run is: a kill -9 half way is known.
+  const self = thisProcess();
   const actuator = new ProxyActuator(plan, fleet, clock, (move) => {
-    const record = hookRecorder(stateDir, { plan: plan.name, ...move, pid: process.pid, by: 'proxies' });
+    const record = hookRecorder(stateDir, { plan: plan.name, ...move, ...self, by: 'proxies' });
     record.begin();
     return () => record.finished();
   });
