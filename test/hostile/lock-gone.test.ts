@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { StateStore } from '../../src/state/index.js';
+import { acquireLock, StateStore } from '../../src/state/index.js';
+import { hostname } from 'node:os';
 import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
@@ -92,4 +93,25 @@ it('a rollout refuses (exit 2) while another recovery of the folder holds its re
   } finally {
     guard.release();
   }
+});
+
+// Before (live22): with the folder's lock held by another bluegreen than the rollout state.json records (a rollout
+// starting, a rollback), `abort` wrote its request and said "abort requested for rollout ... (pid <the other>)": that
+// process reads no requests, and the recorded rollout, still running without its lock, took it instead.
+it('abort refuses (exit 2) while the lock names another bluegreen than the recorded rollout, and writes no request', async () => {
+  const dir = tempDir();
+  const [recorded, other] = [living(), living()];
+  await new StateStore(dir).writeState(snapshot({ pid: recorded.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
+  acquireLock(
+    dir,
+    { pid: other.pid as number, planName: 'lock-gone', startedAt: Date.now(), user: 'ci', host: hostname() },
+    { now: Date.now, host: hostname() },
+  );
+
+  const abort = await runCli(['abort', '--state-dir', dir], { cwd: dir });
+  expect(abort.code, abort.stdout).toBe(2);
+  expect(abort.stderr).toContain(
+    `another bluegreen (pid ${other.pid}: a rollback, or a rollout starting) holds ${dir}, not the rollout recorded there (pid ${recorded.pid}); abort is not sent`,
+  );
+  expect(existsSync(path.join(dir, 'control'))).toBe(false);
 });
