@@ -88,7 +88,9 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   // Until this rollout sets a route, each proxy's view is the route it answered with (a promotion, say).
   fleet.proxies.forEach((proxy, index) => {
     const route = routes[index]?.route;
-    if (route) Object.assign(proxy.view, { greenWeight: route.greenWeight, mirror: route.mirror, promotedArm: route.promotedArm });
+    if (!route) return;
+    Object.assign(proxy.view, { greenWeight: route.greenWeight, mirror: route.mirror, promotedArm: route.promotedArm });
+    proxy.found = route;
   });
   const generated = block.controller.generated_traffic;
   const view = (): LiveView => ({ ...fleet.view(), generatedTraffic: generated });
