@@ -2,24 +2,28 @@
 // The live demo's application: chat requests at a steady rate through `bluegreen proxy`, with the official
 // openai SDK (installed by `npm ci`). Prints which arm answered each request, and a tally every 5 s and at
 // the end (Ctrl-C). Exits 1 if any request failed. `--api responses` sends Responses API requests instead, each
-// user continuing its last response (previous_response_id).
-//   node rollouts/demo-app.mjs [--base-url http://127.0.0.1:8787/v1] [--rate 10] [--duration 60s] [--api chat|responses]
+// user continuing its last response (previous_response_id); `--api messages` sends Anthropic Messages API requests
+// with the official @anthropic-ai/sdk, to a proxy of rollouts/demo-live-anthropic.yaml (127.0.0.1:8797 by default).
+//   node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages]
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    'base-url': { type: 'string', default: 'http://127.0.0.1:8787/v1' },
+    'base-url': { type: 'string' },
     rate: { type: 'string', default: '10' },
     duration: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     api: { type: 'string', default: 'chat' },
   },
 });
-if (values.api !== 'chat' && values.api !== 'responses') {
-  console.error('demo-app: --api must be chat or responses');
+if (!['chat', 'responses', 'messages'].includes(values.api)) {
+  console.error('demo-app: --api must be chat, responses or messages');
   process.exit(2);
 }
+// Each demo plan's proxy: demo-live.yaml (OpenAI) or demo-live-anthropic.yaml (Anthropic: the SDK adds /v1/messages).
+const baseUrl = values['base-url'] ?? (values.api === 'messages' ? 'http://127.0.0.1:8797' : 'http://127.0.0.1:8787/v1');
 const rate = Number(values.rate);
 if (!(rate > 0 && rate <= 1000)) {
   console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
@@ -40,7 +44,9 @@ if (values.duration !== undefined && !(durationMs > 0)) {
 }
 
 // On loopback without proxy.client_keys_env the proxy takes any key; otherwise use one of the client keys.
-const openai = new OpenAI({ baseURL: values['base-url'], apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 });
+const clientOptions = { baseURL: baseUrl, apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 };
+const openai = new OpenAI(clientOptions);
+const anthropic = new Anthropic(clientOptions);
 const tally = { requests: 0, blue: 0, green: 0, fallbacks: 0, failed: 0 };
 let inFlight = 0;
 let sent = 0;
@@ -52,6 +58,10 @@ async function ask(n) {
   const user = `user-${n % 200}`;
   const content = `Customer ${n}: where is my order?`;
   if (values.api === 'chat') return openai.chat.completions.create({ model: 'gpt-4o', user, messages: [{ role: 'user', content }] }).withResponse();
+  if (values.api === 'messages')
+    return anthropic.messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 256, metadata: { user_id: user }, messages: [{ role: 'user', content }] })
+      .withResponse();
   const previous = lastResponse.get(user);
   const answer = await openai.responses
     .create({ model: 'gpt-4o', safety_identifier: user, input: content, ...(previous && { previous_response_id: previous }) })
@@ -85,7 +95,7 @@ function summary() {
 }
 
 // Started beside the proxy, the application waits (up to 60 s) for it to answer before sending any traffic.
-const healthz = new URL('/healthz', values['base-url']);
+const healthz = new URL('/healthz', baseUrl);
 for (let waited = 0; ; waited += 250) {
   const up = await fetch(healthz).then(
     (response) => response.ok,
@@ -94,7 +104,8 @@ for (let waited = 0; ; waited += 250) {
   if (up) break;
   if (waited === 0) console.error(`demo-app: waiting for the proxy at ${healthz.origin} ...`);
   if (waited >= 60_000) {
-    console.error(`demo-app: no proxy answered at ${healthz.origin} within 60 s; start it with npx bluegreen proxy rollouts/demo-live.yaml`);
+    const plan = values.api === 'messages' ? 'demo-live-anthropic.yaml --state-dir .bluegreen-anthropic' : 'demo-live.yaml';
+    console.error(`demo-app: no proxy answered at ${healthz.origin} within 60 s; start it with npx bluegreen proxy rollouts/${plan}`);
     process.exit(1);
   }
   await new Promise((resolve) => setTimeout(resolve, 250));

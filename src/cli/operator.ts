@@ -1,6 +1,6 @@
 // Who runs a command, as locks, journals, routes and operator actions name them.
 import os from 'node:os';
-import { processStartTime } from '../core/proc-stat.js';
+import { thisProcess } from '../core/proc-stat.js';
 import type { LockInfo } from '../state/index.js';
 
 /** Who runs this command: $USER, $LOGNAME, or the account's name ("unknown" when even that cannot be read). */
@@ -21,6 +21,5 @@ export function operatorName(env: NodeJS.ProcessEnv): string {
 
 /** The lock this process takes on a state folder for a plan: its pid, the operator and this machine. */
 export function lockOwner(planName: string, startedAt: number, env: NodeJS.ProcessEnv): LockInfo {
-  const pidStart = processStartTime(process.pid);
-  return { pid: process.pid, ...(pidStart !== undefined && { pidStart }), planName, startedAt, user: operatorName(env), host: os.hostname() };
+  return { ...thisProcess(), planName, startedAt, user: operatorName(env), host: os.hostname() };
 }

@@ -9,6 +9,7 @@ import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
 import { endingBegun, restoreBlue, stopDeadRunHook } from './recover.js';
 import { operatorName } from './operator.js';
+import { claimRecovery } from './recovery-claim.js';
 
 /** Where settlePrevious leaves the state folder for the new run. */
 export interface Settled {
@@ -27,6 +28,21 @@ export interface Settled {
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
  */
 export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
+  // Claimed before the folder is read: a lock-free `bluegreen rollback` (a folder it could not write) may be running
+  // its on_rollback now, or have just finished. Held until the dead run is recovered (or taken over), then released.
+  const guard = await claimRecovery(
+    store.dir,
+    `putting the rollout recorded in ${store.dir} back on blue`,
+    'wait for it to finish, then start the rollout again',
+  );
+  try {
+    return await settle(store, plan, ctx, resume, lockWarning);
+  } finally {
+    guard.release();
+  }
+}
+
+async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
   const previous = rolloutStanding(store, { self: process.pid });
   // Its lock is gone (this run took the folder's lock anew), but the rollout recorded there still runs.
   if (previous.kind === 'running') throw stillRunning(previous.snapshot, store.dir);

@@ -15,6 +15,7 @@ import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, stopO
 import { protectPlanSecrets } from './secrets.js';
 import type { ToBlue } from '../live/restore.js';
 import { operatorName } from './operator.js';
+import { thisProcess } from '../core/proc-stat.js';
 
 export interface RestoreOptions {
   store: StateStore;
@@ -189,7 +190,7 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
     event: 'rollback',
     stage,
     greenWeight: 0,
-    pid: process.pid,
+    ...thisProcess(),
     hook: chosen.key,
     recovery: run.command,
   });

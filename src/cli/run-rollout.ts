@@ -1,6 +1,6 @@
 // Wires a rollout together: plan, lock, endpoints, preflight, clients, traffic, engine, reporter, signals.
 import { systemClock, type Clock } from '../core/clock.js';
-import { processStartTime } from '../core/proc-stat.js';
+import { thisProcess } from '../core/proc-stat.js';
 import type { ArmClient, EngineDeps, HookRunner } from '../engine/deps.js';
 import { sourcesOf } from '../engine/generated-traffic.js';
 import type { LiveControl } from '../live/controller.js';
@@ -197,8 +197,7 @@ interface Opened {
 
 function engineDeps(opened: Opened): EngineDeps {
   const { plan, clock, store, secrets, withLive, settled, live } = opened;
-  const started = processStartTime(process.pid);
-  const pidStart = started === undefined ? {} : { pidStart: started };
+  const { pidStart } = thisProcess();
   const deps: EngineDeps = {
     plan,
     clients: opened.clients,
@@ -210,7 +209,7 @@ function engineDeps(opened: Opened): EngineDeps {
     // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
     persistence: {
       appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
-      writeState: (snapshot) => store.writeState(secrets.redactor.value({ ...withLive(snapshot), ...pidStart })),
+      writeState: (snapshot) => store.writeState(secrets.redactor.value({ ...withLive(snapshot), ...(pidStart !== undefined && { pidStart }) })),
     },
     runHook: hookRunner(plan, opened.ctx, secrets, store.dir),
     takeControlRequests: () =>
@@ -277,7 +276,7 @@ function hookRunner(plan: Plan, ctx: CliContext, secrets: HookSecrets, stateDir:
       event: call.event,
       stage: call.stage,
       greenWeight: call.greenWeight,
-      pid: process.pid,
+      ...thisProcess(),
       hook: key,
     });
     record.begin();

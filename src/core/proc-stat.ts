@@ -51,3 +51,9 @@ export function processStartTime(pid: number): string | undefined {
   const startTime = readProcStat(pid)?.startTime;
   return startTime === '' ? undefined : startTime;
 }
+
+/** This process as a record names it (a lock, state.json, proxy.json, hook.json): its pid, with its start time where /proc has it. */
+export function thisProcess(): { pid: number; pidStart?: string } {
+  const pidStart = processStartTime(process.pid);
+  return pidStart === undefined ? { pid: process.pid } : { pid: process.pid, pidStart };
+}

@@ -10,6 +10,7 @@ import { proxyBlockOf } from '../plan/schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';
+import { thisProcess } from '../core/proc-stat.js';
 import type { TrafficSourceFactory } from '../engine/traffic-source.js';
 import { ProxyFleet, type LiveView } from './fleet.js';
 import { liveTraffic } from './live-source.js';
@@ -87,7 +88,9 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
   // Until this rollout sets a route, each proxy's view is the route it answered with (a promotion, say).
   fleet.proxies.forEach((proxy, index) => {
     const route = routes[index]?.route;
-    if (route) Object.assign(proxy.view, { greenWeight: route.greenWeight, mirror: route.mirror, promotedArm: route.promotedArm });
+    if (!route) return;
+    Object.assign(proxy.view, { greenWeight: route.greenWeight, mirror: route.mirror, promotedArm: route.promotedArm });
+    proxy.found = route;
   });
   const generated = block.controller.generated_traffic;
   const view = (): LiveView => ({ ...fleet.view(), generatedTraffic: generated });
@@ -100,8 +103,9 @@ export async function openLiveControl(options: LiveControlOptions): Promise<Live
       .finally(() => (writing = undefined));
   };
   // Each move of the proxies is in hook.json while under way, as a hook's run is: a kill -9 half way is known.
+  const self = thisProcess();
   const actuator = new ProxyActuator(plan, fleet, clock, (move) => {
-    const record = hookRecorder(stateDir, { plan: plan.name, ...move, pid: process.pid, by: 'proxies' });
+    const record = hookRecorder(stateDir, { plan: plan.name, ...move, ...self, by: 'proxies' });
     record.begin();
     return () => record.finished();
   });

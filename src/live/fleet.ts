@@ -8,6 +8,7 @@ import { steadyNow, type Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
 import type { FeedEntry } from '../proxy/results-feed.js';
+import type { Route } from '../proxy/route.js';
 import { AdminCallError, AdminClient, type RouteAnswer, type RouteSet } from './admin-client.js';
 import { errorText } from '../core/errors.js';
 
@@ -73,6 +74,11 @@ export class FleetProxy {
    * starting at once run; the preflight refuses the rest): this run never moved it, and its ending leaves it alone.
    */
   heldByOther = false;
+  /**
+   * The route it answered with at the preflight, before this run set any (openLiveControl), until this run's first
+   * route replaces it: one set by hand is journaled then (ProxyActuator).
+   */
+  found?: Route;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
   /**

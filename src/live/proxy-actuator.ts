@@ -13,7 +13,7 @@ import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
-import { routeOwner } from '../proxy/route.js';
+import { describeRoute, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import type { HookEventName } from '../hooks/types.js';
@@ -85,9 +85,14 @@ export class ProxyActuator implements Actuator {
     );
     if (!this.ending) this.renewal ??= repeatEvery(this.clock, Math.max(50, Math.floor(this.fleet.leaseMs / 3)), () => void this.renew());
     return outcomes.map((outcome, index) => {
-      const url = this.fleet.proxies[index]?.client.url ?? '?';
+      const proxy = this.fleet.proxies[index];
+      const url = proxy?.client.url ?? '?';
       return outcome.status === 'fulfilled'
-        ? { ok: true, label: `proxy ${url}`, message: `green ${move.greenWeight}, mirror ${mirror}, lease ${this.fleet.leaseMs} ms` }
+        ? {
+            ok: true,
+            label: `proxy ${url}`,
+            message: `green ${move.greenWeight}, mirror ${mirror}, lease ${this.fleet.leaseMs} ms${proxy ? replacedByHand(proxy) : ''}`,
+          }
         : {
             ok: false,
             label: `proxy ${url}`,
@@ -345,6 +350,17 @@ function refused(error: Error): boolean {
 /** The proxy took the route to blue and could not save it (a full disk, a read-only state folder): blue is in force. */
 function unsavedBlue(error: Error): boolean {
   return error instanceof AdminCallError && error.inForce;
+}
+
+/**
+ * "; it replaced a route set by hand …": said (and so journaled) with the first route this run set on the proxy, when
+ * the route it found there was an operator's, so `status` and the report say whose decision the rollout overrode.
+ */
+function replacedByHand(proxy: FleetProxy): string {
+  const found = proxy.found;
+  proxy.found = undefined;
+  if (found === undefined || !setByHand(found)) return '';
+  return `; it replaced a route set by hand (no run id: an operator's PUT /admin/route) at ${new Date(found.updatedAt).toISOString()}: ${describeRoute(found)}`;
 }
 
 function backByLease(proxy: FleetProxy): string {

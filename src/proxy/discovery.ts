@@ -1,5 +1,5 @@
 // STATE_DIR/proxy.json: where a running proxy and its admin API are, so a rollout on the same machine finds
-// them through the state folder. Addresses and a pid only: the admin token is never written down.
+// them through the state folder. Addresses and a pid (with its start time) only: the admin token is never written down.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
@@ -13,6 +13,8 @@ export const PROXY_INFO_FILE = 'proxy.json';
 
 export interface ProxyInfo {
   pid: number;
+  /** Its start time (processStartTime), so a pid given to another process since is not taken for it; absent before session 22. */
+  pidStart?: string;
   url: string;
   adminUrl?: string;
   startedAt: number;
@@ -39,7 +41,13 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
   try {
     const value = JSON.parse(readFileSync(path.join(stateDir, PROXY_INFO_FILE), 'utf8')) as Partial<ProxyInfo>;
     if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.startedAt !== 'number') return undefined;
-    return { pid: value.pid, url: value.url, startedAt: value.startedAt, ...(typeof value.adminUrl === 'string' && { adminUrl: value.adminUrl }) };
+    return {
+      pid: value.pid,
+      ...(typeof value.pidStart === 'string' && { pidStart: value.pidStart }),
+      url: value.url,
+      startedAt: value.startedAt,
+      ...(typeof value.adminUrl === 'string' && { adminUrl: value.adminUrl }),
+    };
   } catch {
     return undefined;
   }
@@ -55,7 +63,7 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
  */
 export async function refuseRunningProxy(stateDir: string, self: number): Promise<void> {
   const info = readProxyInfo(stateDir);
-  if (!info || info.pid === self || !isPidAlive(info.pid) || !(await answers(info.url))) return;
+  if (!info || info.pid === self || !isPidAlive(info.pid, info.pidStart) || !(await answers(info.url))) return;
   throw new UsageError(
     `another bluegreen proxy (pid ${info.pid}, ${info.url}) runs on the state folder ${stateDir}: a rollout there would find only one of them. ` +
       'Give each proxy its own --state-dir (and list their admin URLs in proxy.controller.admin_urls), or stop the other one first',

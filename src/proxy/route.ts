@@ -44,6 +44,14 @@ export function touchesGreen(route: Route): boolean {
   return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));
 }
 
+/**
+ * Whether an operator set the route by hand (PUT /admin/route, or `rollback --force-blue`): every route a rollout run
+ * sets carries its id. Not the blue a proxy starts on (never set), nor the blue its lease's lapse left.
+ */
+export function setByHand(route: Route): boolean {
+  return route.controller === undefined && route.updatedAt > 0 && route.reason !== LEASE_EXPIRED;
+}
+
 /** `next` is the ending `route` holds, sent again. */
 export function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefined): boolean {
   return next?.ended === true && next.greenWeight === route.greenWeight && next.mirror === route.mirror && next.promotedArm === route.promotedArm;

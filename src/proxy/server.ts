@@ -25,6 +25,7 @@ import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { createRolloutFeed, type RolloutFeed } from './rollout-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { thisProcess } from '../core/proc-stat.js';
 import { setMaxListeners } from 'node:events';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
@@ -302,7 +303,7 @@ async function startAdminAndRecord(
         throw failedListener(error, 'admin');
       });
     if (options.stateDir !== undefined)
-      writeProxyInfo(options.stateDir, { pid: process.pid, url: opened.url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
+      writeProxyInfo(options.stateDir, { ...thisProcess(), url: opened.url, ...(admin && { adminUrl: admin.url }), startedAt: now() });
   } catch (error) {
     await admin?.close();
     await new Promise<void>((resolve) => opened.server.close(() => resolve()));

@@ -29,6 +29,8 @@ interface HookRecord {
   event: string;
   /** The rollout's pid, and the call's one-based stage and the weight it sets: absent in records before session 10. */
   pid?: number;
+  /** The pid's start time (processStartTime): a pid given to another process since is not taken for it. Absent before session 22. */
+  pidStart?: string;
   stage?: number;
   greenWeight?: number;
   /** Set when the move is the proxies' routes, not a hook. */
@@ -49,6 +51,8 @@ interface HookRecord {
 export interface RecoveryHook {
   /** The recovery's process, not the rollout's. */
   pid: number;
+  /** Its start time, when the record has it (isPidAlive). */
+  pidStart?: string;
   /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
   command?: string;
   hook?: PlanHookKey;
@@ -71,10 +75,21 @@ export interface HookInFlight {
 
 export function hookRecorder(
   dir: string,
-  call: { plan: string; event: HookEventName; stage: number; greenWeight: number; pid: number; by?: 'proxies'; recovery?: string; hook?: PlanHookKey },
+  call: {
+    plan: string;
+    event: HookEventName;
+    stage: number;
+    greenWeight: number;
+    /** The process running it (thisProcess()): its pid, and its start time where known. */
+    pid: number;
+    pidStart?: string;
+    by?: 'proxies';
+    recovery?: string;
+    hook?: PlanHookKey;
+  },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
-  const { plan, event, stage, greenWeight, pid, by, recovery, hook } = call;
+  const { plan, event, stage, greenWeight, pid, pidStart, by, recovery, hook } = call;
   // A recovery writes over the dead rollout's record (stopOrphanHook kept it): carried inside its own, and put back
   // when its hook ends, until the recovery has finished (clearHookRecord).
   let died: HookRecord | undefined;
@@ -84,7 +99,7 @@ export function hookRecorder(
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
+      written = `${JSON.stringify({ pgid, plan, event, pid, pidStart, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
   const begin = () => {
@@ -181,6 +196,7 @@ export function readRecoveryHook(dir: string, rollout: { plan: { name: string };
   if (!Number.isSafeInteger(record.pid) || record.pid === rollout.pid) return undefined;
   return {
     pid: record.pid as number,
+    ...(typeof record.pidStart === 'string' && { pidStart: record.pidStart }),
     ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }),
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
     ...(hasGroup(record) && { running: isOurHook(record) }),

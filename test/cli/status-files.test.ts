@@ -1,5 +1,7 @@
 // `status` reads what the files say: the journal's ending beats an older state.json; a damaged state.json is a
 // clear error (exit 2) naming the key, not a crash.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +10,8 @@ import { tempDir } from '../helpers/plans.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import { deadPid, snapshot } from '../state/helpers.js';
+import { killAfterTest } from '../helpers/processes.js';
+import { readProcStat } from '../../src/core/proc-stat.js';
 
 function stateFolder(state: unknown, events: unknown[] = []): string {
   const cwd = tempDir();
@@ -131,6 +135,36 @@ describe('status', () => {
     const other = await runCli(['status', '--state-dir', 'st'], { cwd });
     expect(other.stderr).toContain('at stage 1/2 with green at 10%; traffic may not be on blue');
     expect(other.stdout).not.toContain('on_stage hook');
+  });
+
+  // Before (session 21): status judged the rollout's pid, and hook.json's recovery pid, by the pid alone, while the
+  // orphan check used state.json's start time: a pid given to another process since read "owner pid N is running"
+  // beside exit 5, and a killed recovery as "putting it back on blue".
+  it('judges the pids of state.json and of a recovery in hook.json by their start times: a pid given to another process since is gone', async () => {
+    const living = async () => {
+      const child = killAfterTest(spawn('sleep', ['600'], { stdio: 'ignore' }));
+      await once(child, 'spawn');
+      const pid = child.pid as number;
+      const started = readProcStat(pid)?.startTime as string;
+      return { pid, started, other: `${Number(started) + 1}` };
+    };
+    // The rollout's pid and its recovery's (another process), each now given to a process started since.
+    const [owner, rollback] = [await living(), await living()];
+    const cwd = stateFolder(snapshot({ pid: owner.pid, pidStart: owner.other }));
+    const hookFile = path.join(cwd, 'st', 'hook.json');
+    const recovery = { plan: 'demo', event: 'rollback', pid: rollback.pid, stage: 1, greenWeight: 0, recovery: 'bluegreen rollback' };
+    writeFileSync(hookFile, JSON.stringify({ ...recovery, pidStart: rollback.other }));
+    const gone = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(gone.code).toBe(5);
+    expect(gone.stdout).toContain(`owner pid ${owner.pid} is gone`);
+    expect(gone.stdout).toContain(`a bluegreen rollback (pid ${rollback.pid}) was killed while its rollback hook ran`);
+
+    // Its own start time, or none (a record from before session 22): the pid is that process, alive.
+    for (const record of [{ ...recovery, pidStart: rollback.started }, recovery]) {
+      writeFileSync(hookFile, JSON.stringify(record));
+      const running = await runCli(['status', '--state-dir', 'st'], { cwd });
+      expect(running.stdout).toContain(`a bluegreen rollback (pid ${rollback.pid}) is putting it back on blue`);
+    }
   });
 
   it('--json leaves out the histograms state.json keeps for --resume (base64 for bluegreen alone), not the percentiles', async () => {

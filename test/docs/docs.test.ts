@@ -130,35 +130,38 @@ describe('the docs match the code', () => {
     }
   });
 
-  it.each(['chat', 'responses'])(
-    "README's live demo: rollouts/demo-app.mjs --api %s through a proxy of rollouts/demo-live.yaml gets every answer, from both arms",
-    async (api) => {
-      const running = await runProxy(read('rollouts/demo-live.yaml'), { env: ENV });
-      setRoute(running.proxy, 0.5);
-      const app = path.join(ROOT, 'rollouts/demo-app.mjs');
-      // As the README runs it: until Ctrl-C (SIGINT), sent once 20 answers are printed. A --duration by the clock sent
-      // fewer than 15 requests on a loaded machine, whose timer fired late.
-      const child = spawn(process.execPath, [app, '--base-url', running.baseUrl, '--rate', '20', '--api', api], { cwd: ROOT });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      try {
-        await until(() => (stdout.match(/^#\d+ /gm) ?? []).length >= 20 || child.exitCode !== null, '20 answers from demo-app', 50_000);
-      } finally {
-        child.kill('SIGINT');
-      }
-      const code = await exited;
-      const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
-      expect(Number(requests)).toBeGreaterThanOrEqual(20);
-      expect(Number(blue) + Number(green)).toBe(Number(requests));
-      expect(Number(blue)).toBeGreaterThan(0);
-      expect(Number(green)).toBeGreaterThan(0);
-      expect(failed).toBe('0');
-      expect(code).toBe(0);
-    },
-  );
+  it.each([
+    ['chat', 'demo-live.yaml'],
+    ['responses', 'demo-live.yaml'],
+    ['messages', 'demo-live-anthropic.yaml'],
+  ])("README's live demo: rollouts/demo-app.mjs --api %s through a proxy of rollouts/%s gets every answer, from both arms", async (api, plan) => {
+    const running = await runProxy(read(`rollouts/${plan}`), { env: ENV });
+    setRoute(running.proxy, 0.5);
+    const app = path.join(ROOT, 'rollouts/demo-app.mjs');
+    // As the README runs it: until Ctrl-C (SIGINT), sent once 20 answers are printed. A --duration by the clock sent
+    // fewer than 15 requests on a loaded machine, whose timer fired late.
+    // The Anthropic SDK adds /v1/messages itself.
+    const base = api === 'messages' ? running.proxy.url : running.baseUrl;
+    const child = spawn(process.execPath, [app, '--base-url', base, '--rate', '20', '--api', api], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await until(() => (stdout.match(/^#\d+ /gm) ?? []).length >= 20 || child.exitCode !== null, '20 answers from demo-app', 50_000);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const code = await exited;
+    const [, requests, blue, green, failed] = /demo-app: (\d+) requests: (\d+) blue, (\d+) green, 0 fallbacks, (\d+) failed\n$/.exec(stderr) ?? [];
+    expect(Number(requests)).toBeGreaterThanOrEqual(20);
+    expect(Number(blue) + Number(green)).toBe(Number(requests));
+    expect(Number(blue)).toBeGreaterThan(0);
+    expect(Number(green)).toBeGreaterThan(0);
+    expect(failed).toBe('0');
+    expect(code).toBe(0);
+  });
 
   it('rollouts/demo-app.mjs refuses a --duration it cannot read (1m30s used to be read as 1 s, 2x as 2 s)', async () => {
     const app = path.join(ROOT, 'rollouts/demo-app.mjs');

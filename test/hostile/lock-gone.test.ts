@@ -1,31 +1,39 @@
 // A rollout whose lock is gone while it runs (its state folder moved or deleted: its next write makes the folder
 // again, without the lock). Found by hostile20: a second `bluegreen rollout` on the folder took the first for dead,
 // ran its on_rollback, then its own stages, while the first went on moving the same traffic through the same hooks
-// (two promotions of one model, each hook call undoing the other's weight). It is refused now, exit 2.
+// (two promotions of one model, each hook call undoing the other's weight). It is refused now, exit 2. So is a
+// rollout on a folder whose dead run another bluegreen is recovering without the lock (live22, below).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { StateStore } from '../../src/state/index.js';
+import { acquireLock, StateStore } from '../../src/state/index.js';
+import { hostname } from 'node:os';
 import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
-import { snapshot } from '../state/helpers.js';
+import { deadPid, snapshot } from '../state/helpers.js';
+import { claimRecoveryGuard } from '../../src/state/recovery-guard.js';
 
 /** A process that runs until the test ends: the first rollout, as far as the folder can tell. */
 function living(): ChildProcess {
   return killAfterTest(spawn('sleep', ['600'], { stdio: 'ignore' }));
 }
 
-it('a rollout refuses a folder whose recorded rollout still runs without its lock, and moves no traffic', async () => {
+/** A plan whose hooks leave a marker file when they run, and an empty state folder beside it. */
+function planAndFolder(): { dir: string; marker: string; plan: string; stateDir: string; store: StateStore } {
   const dir = tempDir();
   const marker = path.join(dir, 'hook-ran');
   const hooks = `hooks:\n  on_stage: { exec: "touch ${marker}" }\n  on_rollback: { exec: "touch ${marker}" }\n`;
   const plan = writePlan(`${simulatedPlan('lock-gone', '1s', 0.5)}${hooks}`, dir);
   const stateDir = path.join(dir, 'state');
   mkdirSync(stateDir);
+  return { dir, marker, plan, stateDir, store: new StateStore(stateDir) };
+}
+
+it('a rollout refuses a folder whose recorded rollout still runs without its lock, and moves no traffic', async () => {
+  const { dir, marker, plan, stateDir, store } = planAndFolder();
   const first = living();
-  const store = new StateStore(stateDir);
   // What the first rollout writes into the folder made again: its state, at stage 1 with green at 50%, no lock.
   await store.writeState(snapshot({ pid: first.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
 
@@ -59,5 +67,51 @@ it('rollback and abort on a folder whose rollout runs without its lock say to st
   expect(abort.code).toBe(2);
   expect(abort.stderr).toContain(`${still}`);
   expect(abort.stderr).toContain(`abort is not sent without the lock naming it: to stop it, kill -TERM ${first.pid}`);
+  expect(existsSync(path.join(dir, 'control'))).toBe(false);
+});
+
+// Before (live22): a new rollout recovering the folder's dead run took the folder's lock, but not the recovery guard a
+// lock-free `bluegreen rollback` (in a folder it could not write) holds while it runs on_rollback: both could run it.
+it('a rollout refuses (exit 2) while another recovery of the folder holds its recovery guard, and runs no hook', async () => {
+  const { dir, marker, plan, stateDir, store } = planAndFolder();
+  await store.writeState(snapshot({ pid: await deadPid(), greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone', file: plan } }));
+  // The other recovery: this process holds the guard, as a `bluegreen rollback` does while it runs.
+  const guard = await claimRecoveryGuard(stateDir);
+  if ('busy' in guard) throw new Error('the recovery guard is held already');
+  try {
+    const run = await runCli(['rollout', plan, '--plain', '--state-dir', stateDir], { cwd: dir });
+    expect(run.code, run.stderr).toBe(2);
+    // Its pid, when it answers in time (it does, but for a machine stalled past the guard's wait).
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `another bluegreen rollback( \\(pid ${process.pid}\\))? is putting the rollout recorded in ${stateDir} back on blue right now; wait for it to finish, then start the rollout again`,
+      ),
+    );
+    expect(existsSync(marker)).toBe(false);
+    expect(store.readState()).toMatchObject({ phase: 'progressing', greenWeight: 0.5 });
+    expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
+  } finally {
+    guard.release();
+  }
+});
+
+// Before (live22): with the folder's lock held by another bluegreen than the rollout state.json records (a rollout
+// starting, a rollback), `abort` wrote its request and said "abort requested for rollout ... (pid <the other>)": that
+// process reads no requests, and the recorded rollout, still running without its lock, took it instead.
+it('abort refuses (exit 2) while the lock names another bluegreen than the recorded rollout, and writes no request', async () => {
+  const dir = tempDir();
+  const [recorded, other] = [living(), living()];
+  await new StateStore(dir).writeState(snapshot({ pid: recorded.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
+  acquireLock(
+    dir,
+    { pid: other.pid as number, planName: 'lock-gone', startedAt: Date.now(), user: 'ci', host: hostname() },
+    { now: Date.now, host: hostname() },
+  );
+
+  const abort = await runCli(['abort', '--state-dir', dir], { cwd: dir });
+  expect(abort.code, abort.stdout).toBe(2);
+  expect(abort.stderr).toContain(
+    `another bluegreen (pid ${other.pid}: a rollback, or a rollout starting) holds ${dir}, not the rollout recorded there (pid ${recorded.pid}); abort is not sent`,
+  );
   expect(existsSync(path.join(dir, 'control'))).toBe(false);
 });

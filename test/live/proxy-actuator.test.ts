@@ -8,7 +8,10 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
 import { eventLoopTurns } from '../helpers/turns.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort, writeRolloutPlan } from './helpers.js';
+import { openLiveControl } from '../../src/live/controller.js';
+import { loadPlan } from '../../src/plan/load.js';
+import path from 'node:path';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -39,6 +42,33 @@ async function blueByHand(running: Running): Promise<void> {
 }
 
 describe('ProxyActuator stage moves', () => {
+  // Before (live22): a route an operator set by hand before the rollout started was replaced by its first stage's
+  // without a word in the journal; status and the report could not say whose decision the rollout overrode.
+  it("says (so the journal keeps) the route set by hand that the first stage's route replaced, and only then", async () => {
+    const [running] = (await fixture.startProxies(1)) as [Running];
+    const canary = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ greenWeight: 0.3, mirror: 0, ttlMs: 600_000, reason: 'operator: canary by hand' }),
+    });
+    expect(canary.status).toBe(200);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }', '{ duration: 1m, green_weight: 1 }'] }, [running]);
+    const live = await openLiveControl({
+      plan: loadPlan(path.join(dir, 'plan.yaml'), dir),
+      stateDir: path.join(dir, '.bluegreen'),
+      env: { ADMIN_TOKEN },
+      clock: new FakeClock(Date.now()),
+    });
+    fleet = live.fleet;
+    const [first] = await live.actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
+    expect(first?.message).toMatch(
+      /^green 0\.5, mirror 0, lease \d+ ms; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 0\.3, mirror 0 \(operator: canary by hand\)$/,
+    );
+    const [second] = await live.actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
+    expect(second?.message).toMatch(/^green 1, mirror 0, lease \d+ ms$/);
+    await live.actuator.cancel();
+  });
+
   it('names a proxy that does not answer proxy_unreachable and one that refuses hook; the others take the route', async () => {
     const [running] = (await fixture.startProxies(1)) as [Running];
     const clock = new FakeClock();

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { MAX_HEALTHZ_BYTES, readProxyInfo } from '../../src/proxy/discovery.js';
+import { readProcStat } from '../../src/core/proc-stat.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY } from './helpers.js';
 
 describe('bluegreen proxy on a state folder it cannot write', () => {
@@ -32,9 +33,9 @@ describe('bluegreen proxy on a state folder it cannot write', () => {
 
 describe('a second proxy on the state folder of a running one', () => {
   // The other proxy: another live process (this test's parent) recorded in proxy.json, its address served or not.
-  function recordOther(stateDir: string, url: string): void {
+  function recordOther(stateDir: string, url: string, pidStart?: string): void {
     mkdirSync(stateDir, { recursive: true });
-    writeFileSync(path.join(stateDir, 'proxy.json'), JSON.stringify({ pid: process.ppid, url, startedAt: 1 }));
+    writeFileSync(path.join(stateDir, 'proxy.json'), JSON.stringify({ pid: process.ppid, ...(pidStart !== undefined && { pidStart }), url, startedAt: 1 }));
   }
   const plan = () => simPlan({ proxy: '{}' });
 
@@ -48,6 +49,17 @@ describe('a second proxy on the state folder of a running one', () => {
     await expect(started).rejects.toThrow(`another bluegreen proxy (pid ${process.ppid}, ${url}) runs on the state folder ${stateDir}`);
     await expect(started).rejects.toMatchObject({ exitCode: 2 });
     expect(readProxyInfo(stateDir)?.url).toBe(url);
+  });
+
+  // Before (session 21): proxy.json kept a pid alone. A pid given to another process since (a reboot, a container's
+  // restart) read as the proxy's, so with another proxy at its old address the start was refused for good.
+  it('starts when the recorded pid now names a process that started at another time, and records its own start time', async () => {
+    const other = await scriptedServer((_req, res) => res.end('{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0}'));
+    const stateDir = tempDir();
+    const parentStart = readProcStat(process.ppid)?.startTime as string;
+    recordOther(stateDir, other.url.replace(/\/v1$/, ''), `${Number(parentStart) + 1}`);
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, pidStart: readProcStat(process.pid)?.startTime, url: running.proxy.url });
   });
 
   it('starts when the recorded proxy no longer answers (killed with -9, or draining with its port closed)', async () => {

@@ -22,6 +22,12 @@ describe('hook.json records', () => {
     );
   });
 
+  it("keep the process's start time beside its pid, so a pid given to another process since is not taken for it", () => {
+    const dir = tempDir();
+    hookRecorder(dir, { plan: 'p', event: 'rollback', stage: 1, greenWeight: 0, pid: 5151, pidStart: '777', recovery: 'bluegreen rollback' }).begin();
+    expect(readRecoveryHook(dir, rollout)).toEqual({ pid: 5151, pidStart: '777', command: 'bluegreen rollback' });
+  });
+
   it('is removed when its call finishes', () => {
     const dir = tempDir();
     const stage = hookRecorder(dir, { plan: 'p', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, by: 'proxies' });

@@ -50,6 +50,13 @@ export function requestControl(action: ControlAction, flags: { stateDir?: string
       `${lockGoneText(standing.snapshot, dir)}; ${action} is not sent without the lock naming it: to stop it, kill -TERM ${standing.ownerPid} (it rolls back to blue)`,
       EXIT.usage,
     );
+  // The lock names another bluegreen than the recorded rollout (a rollback, a rollout starting): neither reads control/,
+  // and a request left there would be taken by the recorded rollout if it still runs without its lock, or by nobody.
+  if (standing.kind === 'running' && standing.ownerPid !== standing.snapshot.pid)
+    throw new CliError(
+      `another bluegreen (pid ${standing.ownerPid}: a rollback, or a rollout starting) holds ${dir}, not the rollout recorded there (pid ${standing.snapshot.pid}); ${action} is not sent: try again once it is done (see bluegreen status --state-dir ${dir})`,
+      EXIT.usage,
+    );
   const owner = controlTargetCheck(dir);
   writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
   ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);

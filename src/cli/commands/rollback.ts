@@ -4,7 +4,8 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
-import { claimRecoveryGuard } from '../../state/recovery-guard.js';
+import type { RecoveryGuard } from '../../state/recovery-guard.js';
+import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { lockOwner } from '../operator.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
@@ -73,14 +74,16 @@ async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx:
  */
 async function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): Promise<LockHandle> {
   const lock = lockOrNone(store, snapshot, ctx);
-  const guard = await claimRecoveryGuard(store.dir);
-  if ('busy' in guard) {
-    lock.release();
-    const who = guard.pid === undefined ? 'another bluegreen rollback' : `another bluegreen rollback (pid ${guard.pid})`;
-    throw new CliError(
-      `${who} is putting the rollout of plan "${snapshot.plan.name}" back on blue right now; wait for it to finish, then see bluegreen status --state-dir ${store.dir}`,
-      EXIT.usage,
+  let guard: RecoveryGuard;
+  try {
+    guard = await claimRecovery(
+      store.dir,
+      `putting the rollout of plan "${snapshot.plan.name}" back on blue`,
+      `wait for it to finish, then see bluegreen status --state-dir ${store.dir}`,
     );
+  } catch (error) {
+    lock.release();
+    throw error;
   }
   return {
     release: () => {
