@@ -6,7 +6,8 @@ import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
 import type { ArmName } from '../../plan/plan.js';
-import { barCells, compactCount, fit, sparkline, textWidth } from './cells.js';
+import { textWidth } from '../text-width.js';
+import { barCells, compactCount, fit, sparkline } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line } from './view-types.js';
 
