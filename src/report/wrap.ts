@@ -20,14 +20,15 @@ export function wrapsWhole(text: string, width: number, maxLines: number): boole
 
 /**
  * The line in pieces of at most width columns, joined by newlines; continuation lines start with `hang` spaces
- * (default, and when `hang` would leave less than MIN_ROOM columns: the line's own indent plus 2). Runs of spaces
- * (padded columns) are kept where the line is not broken; a word longer than a piece is left whole, for the
- * terminal to wrap.
+ * (default, and when `hang` would leave less than MIN_ROOM columns: the line's own indent plus 2; so does a piece
+ * whose first word is too long to fit after `hang`, a long rule name, if it fits there). Runs of spaces (padded
+ * columns) are kept where the line is not broken; a word longer than a piece is left whole, for the terminal to wrap.
  */
 export function hangingWrap(line: string, width: number, hang?: number): string {
   if (textWidth(line) <= width) return line;
-  const under = hang !== undefined && hang <= width - MIN_ROOM ? hang : indentOf(line) + 2;
-  return pieces(line, width, under).join('\n');
+  const left = indentOf(line) + 2;
+  const under = hang !== undefined && hang <= width - MIN_ROOM ? hang : left;
+  return pieces(line, width, under, left).join('\n');
 }
 
 /** Continuation lines narrower than this read as a column of single words: they start further left instead. */
@@ -39,8 +40,11 @@ function wordLines(text: string, width: number): string[] {
   return words ? pieces(words, width, 0) : [];
 }
 
-/** The line broken between words into pieces of at most width columns, each after the first starting with `hang` spaces. */
-function pieces(line: string, width: number, hang: number): string[] {
+/**
+ * The line broken between words into pieces of at most width columns, each after the first starting with `hang`
+ * spaces, or `left` when its first word fits only there.
+ */
+function pieces(line: string, width: number, hang: number, left = hang): string[] {
   const broken: string[] = [];
   let current = line.slice(0, indentOf(line));
   let used = current.length;
@@ -56,8 +60,9 @@ function pieces(line: string, width: number, hang: number): string[] {
     // A padding space that does not fit is where the line breaks: not carried to the next piece.
     if (word === '') continue;
     broken.push(current);
-    current = `${' '.repeat(hang)}${word}`;
-    used = hang + columns;
+    const indent = hang + columns > width && left + columns <= width ? left : hang;
+    current = `${' '.repeat(indent)}${word}`;
+    used = indent + columns;
   }
   broken.push(current);
   return broken;
