@@ -1,5 +1,6 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
 import { formatConfidence, formatRange } from '../../analysis/format.js';
+import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
 import { formatCheckValue, isRateDifference } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
@@ -46,7 +47,9 @@ export function checkTone(check: CheckResult): Tone {
 export function checkStatusText(check: CheckResult): string {
   if (check.status === 'breach') return 'BREACH';
   if (check.status === 'waiting') return 'waiting';
-  if (check.status === 'undecided') return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near?' : 'open';
+  // Undecided past the limit (a comparison with few blue requests, say): "near?" would read as short of it.
+  if (check.status === 'undecided')
+    return check.figure !== null && exceeds(check.figure, check.limit) ? 'over?' : (check.proximity ?? 0) >= NEAR_LIMIT ? 'near?' : 'open';
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
 }
 

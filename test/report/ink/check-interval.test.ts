@@ -59,16 +59,19 @@ describe('dashboard check lines', () => {
     expect(at80[0]).toMatch(/n=60 {2}[\d.]+–[\d.]+%$/);
     for (const line of at80) expect(line.length).toBeLessThanOrEqual(80);
     // One bar width for all: the status words line up.
-    expect(new Set(at80.map((line) => line.search(/ (near\?|open|ok|near|BREACH) /))).size).toBe(1);
+    expect(new Set(at80.map((line) => line.search(/ (near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
     // With room, the bar is its full 10 cells.
     const at120 = checkSectionLines(snapshot, 120).slice(1, 3).map(lineText);
     expect(at120.every((line) => /[█·]{10} /.test(line))).toBe(true);
     expect(at80.every((line) => /[█·]{4,9} /.test(line))).toBe(true);
   });
 
-  it('says open (or near?) for an undecided rule', () => {
+  it('says open (or near?, or over?) for an undecided rule', () => {
     expect(errorRate.status).toBe('undecided');
     expect(checkStatusText(errorRate)).toBe('near?');
     expect(checkStatusText({ ...errorRate, proximity: 0.1 })).toBe('open');
+    // Past the limit but not yet shown over it (blue's sample small, say): "near?" read as short of it.
+    expect(checkStatusText({ ...compare, status: 'undecided', figure: 0.282, proximity: 5.6 })).toBe('over?');
+    expect(checkStatusText({ ...errorRate, figure: errorRate.limit })).toBe('near?');
   });
 });
