@@ -1,7 +1,7 @@
 // Green requests still running past the latency limit. Such a request is known to be slower than the limit
 // before it answers, so the latency rules can see a regression from the moment the limit is crossed
 // rather than when (or whether) the slow answers finally arrive.
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 import { Slots } from '../core/slots.js';
 
 export interface OverdueWatchOptions {
@@ -34,7 +34,7 @@ export class OverdueWatch {
 
   /** A green request was sent in `stage`; returns its slot for ended(). */
   started(stage: number): number {
-    const slot = this.running.add({ id: ++this.lastId, sentAt: this.options.clock.now(), stage });
+    const slot = this.running.add({ id: ++this.lastId, sentAt: this.now(), stage });
     if (!this.timer) this.arm();
     return slot;
   }
@@ -46,7 +46,7 @@ export class OverdueWatch {
 
   /** Ages (ms) of the stage's requests running longer than olderThanMs, oldest first. */
   agesOver(olderThanMs: number, stage: number): number[] {
-    const now = this.options.clock.now();
+    const now = this.now();
     const ages: number[] = [];
     for (const request of this.running.values()) {
       const age = now - request.sentAt;
@@ -67,7 +67,7 @@ export class OverdueWatch {
     if (this.stopped || limitMs === undefined) return;
     const next = this.firstUnreported();
     if (!next) return;
-    const now = clock.now();
+    const now = this.now();
     // One past the limit: a latency exactly at the limit is not over it.
     const crossesAt = Math.max(next.sentAt + limitMs + 1, this.lastReportAt + minGapMs);
     this.timer = clock.setTimer(() => this.fire(), Math.max(0, crossesAt - now));
@@ -75,7 +75,7 @@ export class OverdueWatch {
 
   private fire(): void {
     this.timer = undefined;
-    const now = this.options.clock.now();
+    const now = this.now();
     const limitMs = this.options.limitMs ?? Infinity;
     // Sent in id order, the requests over the limit are the oldest: reported up to the newest of them.
     let crossedUpTo = this.reportedUpTo;
@@ -88,6 +88,11 @@ export class OverdueWatch {
       this.options.onOverdue();
     }
     this.arm();
+  }
+
+  /** Steady time: an age read on the wall clock is off by whatever NTP or an operator stepped it. */
+  private now(): number {
+    return steadyNow(this.options.clock);
   }
 
   /** The oldest request running that is not reported yet. */

@@ -55,6 +55,20 @@ describe('OverdueWatch', () => {
     expect(watch.agesOver(0, 1)).toEqual([2_500]);
   });
 
+  it('measures ages on the steady clock, whatever the wall clock does', async () => {
+    const { clock, watch, reports } = setup();
+    watch.started(0);
+    await clock.advance(500);
+    // NTP steps the wall clock a minute forward: the request is 500 ms old, not a minute (a p95 of 60 s, a breach).
+    clock.jumpWall(60_000);
+    expect(watch.agesOver(0, 0)).toEqual([500]);
+    // And an hour back: it still crosses the 2,000 ms limit 2,001 ms after it was sent, not an hour later.
+    clock.jumpWall(-3_600_000);
+    await clock.advance(1_501);
+    expect(reports).toHaveLength(1);
+    expect(watch.agesOver(2_000, 0)).toEqual([2_001]);
+  });
+
   it('stops reporting once stopped', async () => {
     const { clock, watch, reports } = setup();
     watch.started(0);
