@@ -1,7 +1,8 @@
 // Green requests still running past the latency limit. Such a request is known to be slower than the limit
 // before it answers, so the latency rules can see a regression from the moment the limit is crossed
 // rather than when (or whether) the slow answers finally arrive.
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
+import { Slots } from '../core/slots.js';
 
 export interface OverdueWatchOptions {
   clock: Clock;
@@ -13,13 +14,15 @@ export interface OverdueWatchOptions {
 }
 
 interface Running {
+  /** Send order: a later request has a larger id and a sentAt no earlier. */
+  id: number;
   sentAt: number;
   stage: number;
 }
 
 export class OverdueWatch {
-  // Insertion order is send order, so sentAt never decreases along the map.
-  private readonly running = new Map<number, Running>();
+  /** In slots, not a Map: a churned Map's old tables would promote each request's entry (src/core/slots.ts). */
+  private readonly running = new Slots<Running>();
   private lastId = 0;
   /** Requests up to this id have been reported overdue (or have ended). */
   private reportedUpTo = 0;
@@ -29,28 +32,27 @@ export class OverdueWatch {
 
   constructor(private readonly options: OverdueWatchOptions) {}
 
-  /** A green request was sent in `stage`; returns its id for ended(). */
+  /** A green request was sent in `stage`; returns its slot for ended(). */
   started(stage: number): number {
-    const id = ++this.lastId;
-    this.running.set(id, { sentAt: this.options.clock.now(), stage });
+    const slot = this.running.add({ id: ++this.lastId, sentAt: this.now(), stage });
     if (!this.timer) this.arm();
-    return id;
+    return slot;
   }
 
-  ended(id: number): void {
-    this.running.delete(id);
+  /** Once for each started(), with the slot it gave. */
+  ended(slot: number): void {
+    this.running.remove(slot);
   }
 
-  /** Ages (ms) of the stage's requests running longer than olderThanMs. */
+  /** Ages (ms) of the stage's requests running longer than olderThanMs, oldest first. */
   agesOver(olderThanMs: number, stage: number): number[] {
-    const now = this.options.clock.now();
+    const now = this.now();
     const ages: number[] = [];
     for (const request of this.running.values()) {
       const age = now - request.sentAt;
-      if (age <= olderThanMs) break;
-      if (request.stage === stage) ages.push(age);
+      if (age > olderThanMs && request.stage === stage) ages.push(age);
     }
-    return ages;
+    return ages.sort((a, b) => b - a);
   }
 
   stop(): void {
@@ -65,7 +67,7 @@ export class OverdueWatch {
     if (this.stopped || limitMs === undefined) return;
     const next = this.firstUnreported();
     if (!next) return;
-    const now = clock.now();
+    const now = this.now();
     // One past the limit: a latency exactly at the limit is not over it.
     const crossesAt = Math.max(next.sentAt + limitMs + 1, this.lastReportAt + minGapMs);
     this.timer = clock.setTimer(() => this.fire(), Math.max(0, crossesAt - now));
@@ -73,24 +75,32 @@ export class OverdueWatch {
 
   private fire(): void {
     this.timer = undefined;
-    const now = this.options.clock.now();
+    const now = this.now();
     const limitMs = this.options.limitMs ?? Infinity;
-    let crossed = false;
-    for (const [id, request] of this.running) {
-      if (id <= this.reportedUpTo) continue;
-      if (now - request.sentAt <= limitMs) break;
-      this.reportedUpTo = id;
-      crossed = true;
+    // Sent in id order, the requests over the limit are the oldest: reported up to the newest of them.
+    let crossedUpTo = this.reportedUpTo;
+    for (const request of this.running.values()) {
+      if (request.id > crossedUpTo && now - request.sentAt > limitMs) crossedUpTo = request.id;
     }
-    if (crossed) {
+    if (crossedUpTo > this.reportedUpTo) {
+      this.reportedUpTo = crossedUpTo;
       this.lastReportAt = now;
       this.options.onOverdue();
     }
     this.arm();
   }
 
+  /** Steady time: an age read on the wall clock is off by whatever NTP or an operator stepped it. */
+  private now(): number {
+    return steadyNow(this.options.clock);
+  }
+
+  /** The oldest request running that is not reported yet. */
   private firstUnreported(): Running | undefined {
-    for (const [id, request] of this.running) if (id > this.reportedUpTo) return request;
-    return undefined;
+    let oldest: Running | undefined;
+    for (const request of this.running.values()) {
+      if (request.id > this.reportedUpTo && (oldest === undefined || request.id < oldest.id)) oldest = request;
+    }
+    return oldest;
   }
 }

@@ -3,7 +3,8 @@ import { describeEvidence } from '../analysis/format.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../core/format.js';
 import { formatEventLine } from './line.js';
-import { hangingWrap } from './hanging-wrap.js';
+import { textWidth } from './text-width.js';
+import { hangingWrap } from './wrap.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { formatCheckValue, isRateDifference } from './check-value.js';
@@ -144,8 +145,9 @@ function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): str
  * go on the next line.
  */
 function checkRow(head: string, rest: string, columns: number | undefined): string {
-  if (columns === undefined || head.length + rest.length <= columns) return `${head}${rest}`;
-  if (head.length <= columns - MIN_EVIDENCE_ROOM) return hangingWrap(`${head}${rest}`, columns, head.length);
+  const headWidth = textWidth(head);
+  if (columns === undefined || headWidth + textWidth(rest) <= columns) return `${head}${rest}`;
+  if (headWidth <= columns - MIN_EVIDENCE_ROOM) return hangingWrap(`${head}${rest}`, columns, headWidth);
   return `${head.trimEnd()}\n${hangingWrap(`      ${rest}`, columns)}`;
 }
 

@@ -1,6 +1,7 @@
 // OverdueWatch on a fake clock: green requests running past the latency limit, reported as they cross it.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { OverdueWatch } from '../../src/engine/overdue.js';
 
 function setup(limitMs = 2000, minGapMs = 100) {
@@ -54,6 +55,20 @@ describe('OverdueWatch', () => {
     expect(watch.agesOver(0, 1)).toEqual([2_500]);
   });
 
+  it('measures ages on the steady clock, whatever the wall clock does', async () => {
+    const { clock, watch, reports } = setup();
+    watch.started(0);
+    await clock.advance(500);
+    // NTP steps the wall clock a minute forward: the request is 500 ms old, not a minute (a p95 of 60 s, a breach).
+    clock.jumpWall(60_000);
+    expect(watch.agesOver(0, 0)).toEqual([500]);
+    // And an hour back: it still crosses the 2,000 ms limit 2,001 ms after it was sent, not an hour later.
+    clock.jumpWall(-3_600_000);
+    await clock.advance(1_501);
+    expect(reports).toHaveLength(1);
+    expect(watch.agesOver(2_000, 0)).toEqual([2_001]);
+  });
+
   it('stops reporting once stopped', async () => {
     const { clock, watch, reports } = setup();
     watch.started(0);
@@ -62,5 +77,24 @@ describe('OverdueWatch', () => {
     await clock.advance(5_000);
     expect(reports).toEqual([]);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('lets scavenges collect ended requests once its table is in the old generation', () => {
+    // A Map here rehashed into a new table every few dozen requests, each old table keeping its entries: once one
+    // was old, every later request's entry was promoted (~100 B a request, alloc21).
+    const gc = exposedGc();
+    const { watch } = setup();
+    const open = [watch.started(0)];
+    // Two full GCs: the table is old, as a rollout's is after its first mark-compacts.
+    gc();
+    gc();
+    const before = oldSpaceUsed();
+    // 50,000 green requests, at most 32 running at once, a scavenge each 500.
+    for (let i = 0; i < 50_000; i++) {
+      open.push(watch.started(0));
+      if (open.length > 32) watch.ended(open.shift() as number);
+      if (i % 500 === 0) gc({ type: 'minor' });
+    }
+    expect(oldSpaceUsed() - before).toBeLessThan(1024 * 1024);
   });
 });

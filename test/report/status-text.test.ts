@@ -5,6 +5,7 @@ import { emptyArmStats } from '../../src/metrics/types.js';
 import { formatChecksLine } from '../../src/report/line.js';
 import { checkValue } from '../../src/report/outcome/figures.js';
 import { renderStatus } from '../../src/report/status-text.js';
+import { textWidth } from '../../src/report/text-width.js';
 import { afterMoves, endings } from '../../src/engine/endings.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
@@ -55,6 +56,21 @@ describe('renderStatus in a terminal of 80 columns', () => {
     const wide = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 110 }).split('\n');
     const compare = wide.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));
     expect(wide[compare + 1]!.search(/\S/)).toBe(wide[compare]!.search(/undecided \(n=/));
+  });
+});
+
+describe('renderStatus with wide characters', () => {
+  it('breaks lines by the columns they take in the terminal, not by their characters', () => {
+    const base = promotedSnapshot(loadTestPlan());
+    const greenModel = '日本語の説明モデル 二〇二六年版 最新';
+    const snapshot = { ...base, plan: { ...base.plan, greenModel } };
+    const line = `  ${snapshot.plan.blueModel} (blue) -> ${greenModel} (green)`;
+    expect(line.length).toBeLessThanOrEqual(50);
+    expect(textWidth(line)).toBeGreaterThan(50);
+    const text = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 50 });
+    const lines = text.split('\n');
+    expect(lines.slice(0, lines.indexOf(''))).toContain(`    ${greenModel.split(' ').at(-1)} (green)`);
+    expect(lines.filter((piece) => piece.includes('日本語')).every((piece) => textWidth(piece) <= 50)).toBe(true);
   });
 });
 

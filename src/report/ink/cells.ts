@@ -1,22 +1,5 @@
-// Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers.
-// Widths count code points: every glyph used here (box and block characters, the ellipsis) is one column wide.
-
-// Surrogate halves: only text with them has fewer code points than UTF-16 units. The check spares every
-// frame splitting hundreds of plain strings into arrays.
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-export function textWidth(text: string): number {
-  return SURROGATE.test(text) ? [...text].length : text.length;
-}
-
-/** Cuts text to width, ending with "…" when something was cut. */
-export function truncate(text: string, width: number): string {
-  if (width <= 0) return '';
-  if (!SURROGATE.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  return `${chars.slice(0, width - 1).join('')}…`;
-}
+// Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers, in terminal columns.
+import { textWidth, truncate } from '../text-width.js';
 
 /** Pads or cuts text to exactly width columns. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
@@ -107,36 +90,4 @@ export function clockDuration(ms: number): string {
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = String(total % 60).padStart(2, '0');
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
-}
-
-/** Word-wraps text to width, in at most maxLines lines (the last one cut with "…" if needed). */
-export function wrap(text: string, width: number, maxLines: number): string[] {
-  const lines = wordLines(text, width);
-  if (lines.length <= maxLines) return lines.map((line) => truncate(line, width));
-  const kept = lines.slice(0, maxLines);
-  kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} ${lines.slice(maxLines).join(' ')}`, width);
-  return kept.map((line) => truncate(line, width));
-}
-
-/** Whether wrap(text, width, maxLines) shows every word of text whole: nothing cut, no line left out. */
-export function wrapsWhole(text: string, width: number, maxLines: number): boolean {
-  const lines = wordLines(text, width);
-  return lines.length <= maxLines && lines.every((line) => textWidth(line) <= width);
-}
-
-/** The words of text in lines of at most width (a longer word takes a line of its own, uncut). */
-function wordLines(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let current = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const candidate = current ? `${current} ${word}` : word;
-    if (textWidth(candidate) <= width || !current) {
-      current = candidate;
-      continue;
-    }
-    lines.push(current);
-    current = word;
-  }
-  if (current) lines.push(current);
-  return lines;
 }

@@ -1,12 +1,14 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
 import { formatConfidence, formatRange } from '../../analysis/format.js';
+import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
 import { formatCheckValue, isRateDifference } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
 import type { ArmName } from '../../plan/plan.js';
-import { barCells, compactCount, fit, sparkline, textWidth } from './cells.js';
+import { textWidth } from '../text-width.js';
+import { barCells, compactCount, fit, sparkline } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line } from './view-types.js';
 
@@ -45,7 +47,9 @@ export function checkTone(check: CheckResult): Tone {
 export function checkStatusText(check: CheckResult): string {
   if (check.status === 'breach') return 'BREACH';
   if (check.status === 'waiting') return 'waiting';
-  if (check.status === 'undecided') return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near?' : 'open';
+  // Undecided past the limit (a comparison with few blue requests, say): "near?" would read as short of it.
+  if (check.status === 'undecided')
+    return check.figure !== null && exceeds(check.figure, check.limit) ? 'over?' : (check.proximity ?? 0) >= NEAR_LIMIT ? 'near?' : 'open';
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'near' : 'ok';
 }
 
@@ -66,18 +70,31 @@ export function checkFigure(check: CheckResult, value: number | null): string {
 
 // Columns of a check line up to its status word, label and bar included (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).
 const FULL_LINE_WIDTH = 58;
+/** Under ~90 columns the bar narrows to this, so a comparison keeps its interval ("-0.4 to +6.3pt") at 80. */
+const MIN_PROXIMITY_WIDTH = 4;
+
+/**
+ * The proximity bar's width for these checks: the widest (up to 10 cells) that leaves room for the sample and
+ * interval of every check whose interval can be shown at all; one for all, so their status words line up. None in
+ * a terminal narrower than the full line.
+ */
+export function proximityWidth(checks: readonly CheckResult[], width: number): number {
+  if (width < FULL_LINE_WIDTH) return 0;
+  const room = width - (FULL_LINE_WIDTH - PROXIMITY_WIDTH);
+  const tails = checks.map((check) => textWidth(sampleText(check)) + textWidth(intervalText(check)));
+  const shown = tails.filter((tail) => room - tail >= MIN_PROXIMITY_WIDTH);
+  return Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...shown));
+}
 
 /**
  * One check as a line. In a terminal narrower than the full line the proximity bar goes first, then the label
- * shortens, so the status word (ok, BREACH) stays in sight.
+ * shortens, so the status word (ok, BREACH) stays in sight. `barWidth`: the section's (see proximityWidth).
  */
-export function checkLine(check: CheckResult, width = Infinity): Line {
+export function checkLine(check: CheckResult, width = Infinity, barWidth = proximityWidth([check], width)): Line {
   const tone = checkTone(check);
-  const barWidth = width >= FULL_LINE_WIDTH ? PROXIMITY_WIDTH : 0;
   const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - (FULL_LINE_WIDTH - PROXIMITY_WIDTH - 1 - width)));
   const { full, empty } = barCells(check.proximity ?? 0, barWidth);
   const limit = checkFigure(check, check.limit);
-  const sample = check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
   const line: Line = [
     { text: `  ${fit(RULE_LABELS[check.rule], labelWidth)} ` },
     { text: fit(checkFigure(check, check.figure), FIGURE_WIDTH, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
@@ -89,12 +106,22 @@ export function checkLine(check: CheckResult, width = Infinity): Line {
         ]
       : []),
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
-    { text: sample, tone: 'muted' },
+    { text: sampleText(check), tone: 'muted' },
   ];
   // Shown whole or not at all: cut short, "0.0–6.1% over" read as a percent ("0.0–6.1…"), and "-1.2 to +3…" misleads.
-  const interval = `  ${checkInterval(check)}`;
-  if (interval.trim() && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });
+  const interval = intervalText(check);
+  if (interval && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });
   return line;
+}
+
+function sampleText(check: CheckResult): string {
+  return check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
+}
+
+/** The interval after the sample, two spaces apart ("" when the check has none). */
+function intervalText(check: CheckResult): string {
+  const interval = checkInterval(check);
+  return interval ? `  ${interval}` : '';
 }
 
 function lineWidth(line: Line): number {
@@ -169,7 +196,8 @@ export function headroomLine(snapshot: RolloutSnapshot): Line | undefined {
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
-  for (const check of snapshot.checks) lines.push(checkLine(check, width));
+  const barWidth = proximityWidth(snapshot.checks, width);
+  for (const check of snapshot.checks) lines.push(checkLine(check, width, barWidth));
   const headroom = headroomLine(snapshot);
   if (headroom) lines.push(headroom);
   return lines.map((line) => clip(line, width));

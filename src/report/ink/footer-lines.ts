@@ -2,7 +2,8 @@
 import { isUnconfirmed } from '../../engine/endings.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
-import { textWidth, wrap, wrapsWhole } from './cells.js';
+import { textWidth } from '../text-width.js';
+import { wrap, wrapsWhole } from '../wrap.js';
 import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
 import { activeNotice } from './keys.js';
 import type { Tone } from './theme.js';

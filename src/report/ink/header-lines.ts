@@ -2,7 +2,8 @@
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration, formatWeight } from '../../core/format.js';
 import { stageEndWaitText } from '../stage-end-text.js';
-import { barCells, clockDuration, fit, textWidth, truncate } from './cells.js';
+import { textWidth, truncate } from '../text-width.js';
+import { barCells, clockDuration, fit } from './cells.js';
 import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';
 import { clip, type Line } from './view-types.js';

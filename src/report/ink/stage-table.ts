@@ -7,7 +7,8 @@ import { formatWeight } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
-import { compactCount, compactCountNarrow, compactMs, compactPercent, compactUsd, fit, textWidth, truncate } from './cells.js';
+import { textWidth, truncate } from '../text-width.js';
+import { compactCount, compactCountNarrow, compactMs, compactPercent, compactUsd, fit } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line, type Segment } from './view-types.js';
 

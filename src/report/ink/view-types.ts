@@ -1,5 +1,5 @@
 // The dashboard as data: sections of lines, each line a few toned segments already padded to their columns.
-import { truncate, textWidth } from './cells.js';
+import { truncate, textWidth } from '../text-width.js';
 import { paint, type Tone } from './theme.js';
 
 export interface Segment {

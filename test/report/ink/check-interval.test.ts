@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/analysis/index.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
-import { checkInterval, checkLine, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
+import { checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
 import { lineText } from '../../../src/report/ink/view-types.js';
 import { loadTestPlan } from '../outcome/fixtures.js';
 import { progressingSnapshot } from './fixtures.js';
@@ -52,9 +52,26 @@ describe('dashboard check lines', () => {
     expect(narrow).not.toContain('…');
   });
 
-  it('says open (or near?) for an undecided rule', () => {
+  it("keeps a comparison's interval at 80 columns: the proximity bar narrows, the same for every check", () => {
+    const snapshot = { ...progressingSnapshot(), checks: [errorRate, compare] };
+    const at80 = checkSectionLines(snapshot, 80).slice(1, 3).map(lineText);
+    expect(at80[1]).toMatch(/^ {2}error rate vs blue .* n=60\/500 {2}-[\d.]+ to \+[\d.]+pt$/);
+    expect(at80[0]).toMatch(/n=60 {2}[\d.]+–[\d.]+%$/);
+    for (const line of at80) expect(line.length).toBeLessThanOrEqual(80);
+    // One bar width for all: the status words line up.
+    expect(new Set(at80.map((line) => line.search(/ (near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
+    // With room, the bar is its full 10 cells.
+    const at120 = checkSectionLines(snapshot, 120).slice(1, 3).map(lineText);
+    expect(at120.every((line) => /[█·]{10} /.test(line))).toBe(true);
+    expect(at80.every((line) => /[█·]{4,9} /.test(line))).toBe(true);
+  });
+
+  it('says open (or near?, or over?) for an undecided rule', () => {
     expect(errorRate.status).toBe('undecided');
     expect(checkStatusText(errorRate)).toBe('near?');
     expect(checkStatusText({ ...errorRate, proximity: 0.1 })).toBe('open');
+    // Past the limit but not yet shown over it (blue's sample small, say): "near?" read as short of it.
+    expect(checkStatusText({ ...compare, status: 'undecided', figure: 0.282, proximity: 5.6 })).toBe('over?');
+    expect(checkStatusText({ ...errorRate, figure: errorRate.limit })).toBe('near?');
   });
 });
