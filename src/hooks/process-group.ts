@@ -40,20 +40,27 @@ export function groupAlive(pgid: number): boolean {
   });
 }
 
+/** How long a SIGKILLed group may take to leave /proc: the kernel ends its members asynchronously (seen under load). */
+const KILLED_EXIT_MS = 2000;
+
 /**
- * Resolves when no process of group `pgid` is left: at the latest once `kill` (SIGKILL to the group unless given)
- * is called after the grace.
+ * Resolves when no process of group `pgid` is left: `kill` (SIGKILL to the group unless given) is called after the
+ * grace, and the wait goes on until the killed members are gone, for at most KILLED_EXIT_MS more.
  */
 export function groupGone(pgid: number, graceMs: number, kill: () => void = () => signalPgid(pgid, 'SIGKILL')): Promise<void> {
-  const deadline = performance.now() + graceMs;
+  let deadline = performance.now() + graceMs;
+  let killed = false;
   return new Promise((resolve) => {
     // No event tells when a group empties; its members are not our children. A short poll, bounded by the grace.
     const check = () => {
       if (!groupAlive(pgid)) return resolve();
       if (performance.now() < deadline) return void setTimeout(check, 20);
-      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on.
+      if (killed) return resolve();
+      // SIGKILL cannot be caught or ignored: once sent, nothing of the group runs on; its exit still takes a moment.
       kill();
-      resolve();
+      killed = true;
+      deadline = performance.now() + KILLED_EXIT_MS;
+      setTimeout(check, 5);
     };
     check();
   });
