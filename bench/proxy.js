@@ -17,6 +17,7 @@ import { forkBare, spawnProxy } from './lib/proxies.js';
 import { median, pooledPercentile, spread } from './lib/rounds.js';
 import { nextRssRuns, rssPace } from './lib/rss-budget.js';
 import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
+import { tcpLine, tcpSum, watchTcp } from './lib/tcp-counters.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
 
@@ -88,11 +89,15 @@ async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
   const machine = watchMachine(ownPids());
+  const tcp = watchTcp();
   const load = () => clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
   const counted = name in served ? await gcCounted(pid, load) : undefined;
   const result = counted ? counted.result : await load();
   const after = pid ? procStats(pid) : null;
   result.machine = machine();
+  // Connections the kernel dropped at a full listen queue meanwhile (the machine's, not only this run's paths'):
+  // each costs its request a SYN retransmit, 1 s or more (session 23).
+  result.tcp = tcp();
   if (name in served) {
     served[name] += result.completed;
     if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb, ...(counted && heapReading(counted.counts)) });
@@ -123,6 +128,7 @@ const roundFigures = (r) => ({
   maxLateMs: r.maxLateMs,
   otherPercent: r.machine?.otherPercent ?? null,
   stealPercent: r.machine?.stealPercent ?? null,
+  tcp: r.tcp,
 });
 
 /**
@@ -150,6 +156,8 @@ function fixedRow(rate, mode, rounds) {
       dropped: rounds.reduce((sum, r) => sum + r[name].dropped, 0),
       late: rounds.reduce((sum, r) => sum + r[name].late, 0),
       maxLateMs: Math.max(...rounds.map((r) => r[name].maxLateMs)),
+      // Over the rounds: connections dropped at a full listen queue while this path's runs went on.
+      tcp: tcpSum(rounds.map((r) => r[name].tcp)),
       ...(name !== 'direct' && { cpuUsPerRequest: round(median(rounds.map((r) => r[name].cpuUsPerRequest)), 1) }),
     };
   }
@@ -196,6 +204,7 @@ function logRow(row) {
       `(p99 ${r(row.directRange.p99)}); added ${stream ? '(first byte) ' : ''}${via('bare')}, ${via('proxy')} ms ` +
       `(CPU/request bare ${row.bare.cpuUsPerRequest}, proxy ${row.proxy.cpuUsPerRequest} µs; proxy errors ${row.proxy.errors}, dropped ${row.proxy.dropped}; ` +
       `client sends over 10 ms late: direct ${row.direct.late}, bare ${row.bare.late}, proxy ${row.proxy.late}; ` +
+      `during the runs of direct: ${tcpLine(row.direct.tcp)}; of bare: ${tcpLine(row.bare.tcp)}; of proxy: ${tcpLine(row.proxy.tcp)}; ` +
       `rounds with other load > ${NOISY_OTHER_PERCENT}%: ${row.noisyRounds.length ? row.noisyRounds.join(', ') : 'none'}, most ${Math.max(...others)}%)`,
   );
 }
@@ -245,6 +254,7 @@ async function sustainedTry(name, rate) {
     machineCpu: r.machine?.machinePercent ?? null,
     otherCpu: r.machine?.otherPercent ?? null,
     noisy: r.machine?.noisy ?? false,
+    tcp: r.tcp,
   };
   // The latencies too (not kept in the result): the p99 of a rate's tries pooled is reported beside its verdict.
   return { figures, latencies: r.samples.fromScheduleMs };
@@ -256,7 +266,7 @@ async function sustainedTry(name, rate) {
 const tryLine = (t) =>
   `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
   `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late` +
-  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets)`;
+  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets; ${tcpLine(t.tcp)})`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
