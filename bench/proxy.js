@@ -19,7 +19,7 @@ import { nextRssRuns, rssPace } from './lib/rss-budget.js';
 import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
 import { tcpLine, tcpSum, watchTcp } from './lib/tcp-counters.js';
 import { startUpstream } from './lib/upstream.js';
-import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
+import { QUICK, envNumber, log, mbText, round, writeResult } from './lib/util.js';
 
 // When bench/run.js stops this process (or, run alone, when it would): the RSS step ends in time for the result.
 const DEADLINE = envNumber('BENCH_DEADLINE', Date.now() + limitMs('proxy', QUICK));
@@ -248,6 +248,7 @@ async function sustainedTry(name, rate) {
     maxLateMs: r.maxLateMs,
     queuedInClient: r.queuedInClient,
     connectionsOpen: r.connectionsOpen,
+    connectionsOpened: r.connectionsOpened,
     ok: misses.length === 0,
     misses,
     processCpu,
@@ -266,7 +267,7 @@ async function sustainedTry(name, rate) {
 const tryLine = (t) =>
   `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
   `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late` +
-  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets; ${tcpLine(t.tcp)})`;
+  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets, ${t.connectionsOpened} opened in the try; ${tcpLine(t.tcp)})`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
@@ -431,13 +432,14 @@ function rssOf(samples) {
     reachedTotal: total >= RSS_TOTAL,
     first: firstReading,
     last: lastReading,
-    firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? firstMedian : round(firstMedian, 1),
+    // null: no reading in the window (a step that ended before RSS_FIRST requests, or before the last fifth).
+    firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? null : round(firstMedian, 1),
     lastWindowMedianMb: lastMedian === null ? null : round(lastMedian, 1),
     // The windows' lowest readings (a compaction's trough): memory kept raises them, V8's headroom above them does not.
     firstWindowMinMb: first.length ? Math.min(...first.map((s) => s.rssMb)) : null,
     lastWindowMinMb: lastWindow.length ? Math.min(...lastWindow.map((s) => s.rssMb)) : null,
-    minMb: Math.min(...later),
-    maxMb: Math.max(...later),
+    minMb: later.length ? Math.min(...later) : null,
+    maxMb: later.length ? Math.max(...later) : null,
     readings: samples.length,
     growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
     heap: Object.fromEntries(
@@ -455,8 +457,8 @@ for (const { label, r } of [
   { label: 'proxy with admin', r: rssAdmin },
 ]) {
   log(
-    `${label} RSS median ${r.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${r.lastWindowMedianMb} MB over the last fifth up to ${r.last?.requests} (${r.growthPercent}%); ` +
-      `readings ${r.first?.rssMb} MB at ${r.first?.requests}, ${r.last?.rssMb} MB at ${r.last?.requests}, range ${r.minMb}-${r.maxMb} MB; RSS runs at ${rssRate} req/s`,
+    `${label} RSS median ${mbText(r.firstWindowMedianMb)} over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${mbText(r.lastWindowMedianMb)} over the last fifth up to ${r.last?.requests ?? 0} (${r.growthPercent === null ? 'no growth figure' : `${r.growthPercent}%`}); ` +
+      `readings ${mbText(r.first?.rssMb)} at ${r.first?.requests ?? RSS_FIRST}, ${mbText(r.last?.rssMb)} at ${r.last?.requests ?? 0}, range ${mbText(r.minMb)} to ${mbText(r.maxMb)}; RSS runs at ${rssRate} req/s`,
   );
   const h = r.heap;
   const move = (/** @type {{ first: number | null; last: number | null }} */ f) => `${f.first} -> ${f.last}`;
