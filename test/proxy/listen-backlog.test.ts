@@ -45,8 +45,11 @@ describe("the proxy's listen queue", () => {
     const state = new Int32Array(shared);
     const worker = new Worker(CONNECTOR, { eval: true, workerData: { port: running.proxy.port, burst: BURST, waitMs: 10_000, shared } });
     try {
-      // Hold this thread (the proxy's loop accepts nothing meanwhile) until the worker is done.
-      while (Atomics.load(state, 1) === 0) Atomics.wait(state, 1, 0, 1000);
+      // Hold this thread (the proxy's loop accepts nothing meanwhile) until the worker is done (bounded, should the
+      // worker never get to say so).
+      const giveUpAt = Date.now() + 20_000;
+      while (Atomics.load(state, 1) === 0 && Date.now() < giveUpAt) Atomics.wait(state, 1, 0, 1000);
+      expect(Atomics.load(state, 1), 'the worker finished').toBe(1);
       expect(Atomics.load(state, 0)).toBe(BURST);
     } finally {
       await worker.terminate();
