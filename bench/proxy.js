@@ -17,8 +17,9 @@ import { forkBare, spawnProxy } from './lib/proxies.js';
 import { median, pooledPercentile, spread } from './lib/rounds.js';
 import { nextRssRuns, rssPace } from './lib/rss-budget.js';
 import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
+import { tcpLine, tcpSum, watchTcp } from './lib/tcp-counters.js';
 import { startUpstream } from './lib/upstream.js';
-import { QUICK, envNumber, log, round, writeResult } from './lib/util.js';
+import { QUICK, envNumber, log, mbText, round, writeResult } from './lib/util.js';
 
 // When bench/run.js stops this process (or, run alone, when it would): the RSS step ends in time for the result.
 const DEADLINE = envNumber('BENCH_DEADLINE', Date.now() + limitMs('proxy', QUICK));
@@ -88,11 +89,15 @@ async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
   const machine = watchMachine(ownPids());
+  const tcp = watchTcp();
   const load = () => clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
   const counted = name in served ? await gcCounted(pid, load) : undefined;
   const result = counted ? counted.result : await load();
   const after = pid ? procStats(pid) : null;
   result.machine = machine();
+  // Connections the kernel dropped at a full listen queue meanwhile (the machine's, not only this run's paths'):
+  // each costs its request a SYN retransmit, 1 s or more (session 23).
+  result.tcp = tcp();
   if (name in served) {
     served[name] += result.completed;
     if (after) rssSamples[name].push({ requests: served[name], rssMb: after.rssMb, ...(counted && heapReading(counted.counts)) });
@@ -123,6 +128,7 @@ const roundFigures = (r) => ({
   maxLateMs: r.maxLateMs,
   otherPercent: r.machine?.otherPercent ?? null,
   stealPercent: r.machine?.stealPercent ?? null,
+  tcp: r.tcp,
 });
 
 /**
@@ -150,6 +156,8 @@ function fixedRow(rate, mode, rounds) {
       dropped: rounds.reduce((sum, r) => sum + r[name].dropped, 0),
       late: rounds.reduce((sum, r) => sum + r[name].late, 0),
       maxLateMs: Math.max(...rounds.map((r) => r[name].maxLateMs)),
+      // Over the rounds: connections dropped at a full listen queue while this path's runs went on.
+      tcp: tcpSum(rounds.map((r) => r[name].tcp)),
       ...(name !== 'direct' && { cpuUsPerRequest: round(median(rounds.map((r) => r[name].cpuUsPerRequest)), 1) }),
     };
   }
@@ -196,6 +204,7 @@ function logRow(row) {
       `(p99 ${r(row.directRange.p99)}); added ${stream ? '(first byte) ' : ''}${via('bare')}, ${via('proxy')} ms ` +
       `(CPU/request bare ${row.bare.cpuUsPerRequest}, proxy ${row.proxy.cpuUsPerRequest} µs; proxy errors ${row.proxy.errors}, dropped ${row.proxy.dropped}; ` +
       `client sends over 10 ms late: direct ${row.direct.late}, bare ${row.bare.late}, proxy ${row.proxy.late}; ` +
+      `during the runs of direct: ${tcpLine(row.direct.tcp)}; of bare: ${tcpLine(row.bare.tcp)}; of proxy: ${tcpLine(row.proxy.tcp)}; ` +
       `rounds with other load > ${NOISY_OTHER_PERCENT}%: ${row.noisyRounds.length ? row.noisyRounds.join(', ') : 'none'}, most ${Math.max(...others)}%)`,
   );
 }
@@ -239,12 +248,14 @@ async function sustainedTry(name, rate) {
     maxLateMs: r.maxLateMs,
     queuedInClient: r.queuedInClient,
     connectionsOpen: r.connectionsOpen,
+    connectionsOpened: r.connectionsOpened,
     ok: misses.length === 0,
     misses,
     processCpu,
     machineCpu: r.machine?.machinePercent ?? null,
     otherCpu: r.machine?.otherPercent ?? null,
     noisy: r.machine?.noisy ?? false,
+    tcp: r.tcp,
   };
   // The latencies too (not kept in the result): the p99 of a rate's tries pooled is reported beside its verdict.
   return { figures, latencies: r.samples.fromScheduleMs };
@@ -256,7 +267,7 @@ async function sustainedTry(name, rate) {
 const tryLine = (t) =>
   `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
   `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late` +
-  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets)`;
+  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets, ${t.connectionsOpened} opened in the try; ${tcpLine(t.tcp)})`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
@@ -421,13 +432,14 @@ function rssOf(samples) {
     reachedTotal: total >= RSS_TOTAL,
     first: firstReading,
     last: lastReading,
-    firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? firstMedian : round(firstMedian, 1),
+    // null: no reading in the window (a step that ended before RSS_FIRST requests, or before the last fifth).
+    firstWindowMedianMb: firstMedian === undefined || firstMedian === null ? null : round(firstMedian, 1),
     lastWindowMedianMb: lastMedian === null ? null : round(lastMedian, 1),
     // The windows' lowest readings (a compaction's trough): memory kept raises them, V8's headroom above them does not.
     firstWindowMinMb: first.length ? Math.min(...first.map((s) => s.rssMb)) : null,
     lastWindowMinMb: lastWindow.length ? Math.min(...lastWindow.map((s) => s.rssMb)) : null,
-    minMb: Math.min(...later),
-    maxMb: Math.max(...later),
+    minMb: later.length ? Math.min(...later) : null,
+    maxMb: later.length ? Math.max(...later) : null,
     readings: samples.length,
     growthPercent: firstMedian && lastMedian ? round((100 * (lastMedian - firstMedian)) / firstMedian, 1) : null,
     heap: Object.fromEntries(
@@ -445,8 +457,8 @@ for (const { label, r } of [
   { label: 'proxy with admin', r: rssAdmin },
 ]) {
   log(
-    `${label} RSS median ${r.firstWindowMedianMb} MB over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${r.lastWindowMedianMb} MB over the last fifth up to ${r.last?.requests} (${r.growthPercent}%); ` +
-      `readings ${r.first?.rssMb} MB at ${r.first?.requests}, ${r.last?.rssMb} MB at ${r.last?.requests}, range ${r.minMb}-${r.maxMb} MB; RSS runs at ${rssRate} req/s`,
+    `${label} RSS median ${mbText(r.firstWindowMedianMb)} over requests ${RSS_FIRST}-${3 * RSS_FIRST}, ${mbText(r.lastWindowMedianMb)} over the last fifth up to ${r.last?.requests ?? 0} (${r.growthPercent === null ? 'no growth figure' : `${r.growthPercent}%`}); ` +
+      `readings ${mbText(r.first?.rssMb)} at ${r.first?.requests ?? RSS_FIRST}, ${mbText(r.last?.rssMb)} at ${r.last?.requests ?? 0}, range ${mbText(r.minMb)} to ${mbText(r.maxMb)}; RSS runs at ${rssRate} req/s`,
   );
   const h = r.heap;
   const move = (/** @type {{ first: number | null; last: number | null }} */ f) => `${f.first} -> ${f.last}`;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limitMs } from './lib/limits.js';
-import { QUICK, machineInfo, round } from './lib/util.js';
+import { QUICK, machineInfo, mbText, round } from './lib/util.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(BENCH, 'results');
@@ -254,14 +254,14 @@ function rows() {
             'proxy',
             `added at 1000 req/s p50 ${added?.proxy.p50} / p99 ${added?.proxy.p99} ms (bare pass-through ${added?.bare.p50} / ${added?.bare.p99}); ` +
               `streamed first byte +${firstByte?.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio === null ? 'no ratio: the pass-through sustained no step' : `${p.sustainedRatio}x`}); ` +
-              `RSS median ${p.rss.firstWindowMedianMb} -> ${p.rss.lastWindowMedianMb} MB (${p.rss.growthPercent}%, ${p.rss.first?.requests} -> ${p.rss.last?.requests} requests` +
+              `RSS median ${mbText(p.rss.firstWindowMedianMb)} -> ${mbText(p.rss.lastWindowMedianMb)} (${p.rss.growthPercent}%, ${p.rss.first?.requests ?? 'none'} -> ${p.rss.last?.requests ?? 0} requests` +
               `${p.rssStep ? ` at ${p.rssStep.rate} req/s in ${p.rssStep.seconds} s` : ''})` +
               // Since session 22 the step runs in a time budget: one that ended short says so (its target is not met).
               (p.rss.reachedTotal === false
                 ? ` [RSS measured to ${p.rss.last?.requests ?? 0} of ${p.rss.total} requests only: ${p.rssStep?.stoppedBy === 'time' ? "the step's time ran out" : 'no answer'}]`
                 : '') +
               (p.rssAdmin
-                ? `; with admin ${p.rssAdmin.firstWindowMedianMb} -> ${p.rssAdmin.lastWindowMedianMb} MB (${p.rssAdmin.growthPercent}%${p.rssAdmin.reachedTotal === false ? `, to ${p.rssAdmin.last?.requests ?? 0} requests` : ''})`
+                ? `; with admin ${mbText(p.rssAdmin.firstWindowMedianMb)} -> ${mbText(p.rssAdmin.lastWindowMedianMb)} (${p.rssAdmin.growthPercent}%${p.rssAdmin.reachedTotal === false ? `, to ${p.rssAdmin.last?.requests ?? 0} requests` : ''})`
                 : ''),
             'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
             yes(p.met),

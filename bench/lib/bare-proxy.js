@@ -37,7 +37,9 @@ const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (r
     );
   });
 });
-server.listen(0, '127.0.0.1', () => {
+// The listen queue `bluegreen proxy` has (src/proxy/listen.ts), not Node's 511, so a burst of the client's new
+// sockets costs both paths alike.
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   if (process.send) process.send({ type: 'listening', port });
   else process.stdout.write(`${JSON.stringify({ port })}\n`);

@@ -23,6 +23,9 @@ export const LATE_MS = 10;
  */
 export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connections = maxInFlight } = {}) {
   const pool = new Pool(origin, { connections, keepAliveTimeout: 60_000 });
+  // Connections opened so far: a run's new ones are its end's count less its start's.
+  let opened = 0;
+  pool.on('connect', () => opened++);
   return {
     /** Sends `rate` req/s for `seconds`, then waits (at most 5 s) for the stragglers. */
     run({ path, body, rate, seconds }) {
@@ -38,6 +41,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
       let inFlight = 0;
       let peakInFlight = 0;
       let sent = 0;
+      const openedBefore = opened;
       const payload = Buffer.from(JSON.stringify(body));
       const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-client', 'content-length': String(payload.length) };
       const interval = 1000 / rate;
@@ -62,6 +66,8 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
             // The most requests that waited in the client for a socket at once, and the sockets open at the end.
             queuedInClient: Math.max(0, peakInFlight - connections),
             connectionsOpen: pool.stats.connected,
+            // Sockets the run opened (each a handshake, an accept and a new HTTP parser for the path: CPU of its own).
+            connectionsOpened: opened - openedBefore,
             achievedRate: round(completed / ((ended - started) / 1000), 0),
             latencyMs: { p50: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3), max: round(lat.at(-1), 3) },
             firstByteMs: { p50: round(percentile(fb, 50), 3), p99: round(percentile(fb, 99), 3) },

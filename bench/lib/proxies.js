@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_KEY, BENCH_KEY_ENV, tempDir, writePlanFile } from './plan.js';
 import { startUpstream } from './upstream.js';
+import { envNumber } from './util.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -34,6 +35,13 @@ export async function startMeasured(lib) {
   if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
   return { upstream, targets };
 }
+
+/**
+ * The client's sockets to each path in the tools: PROXY_CONNECTIONS (unset: bench/lib/open-load.js's one for each
+ * request in flight, up to 4,000). Where CPU a request is the figure, 256 (the benchmark's cap before session 22) keeps
+ * a loaded machine's bursts of new connections, and their handshakes' CPU, out of it.
+ */
+export const toolConnections = () => envNumber('PROXY_CONNECTIONS', undefined);
 
 /** The chat request those tools send: one short question, streamed (`mode` stream) or not. */
 export function benchChatBody(mode) {

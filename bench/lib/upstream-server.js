@@ -72,7 +72,9 @@ server.headersTimeout = 130_000;
 server.requestTimeout = 0;
 server.maxRequestsPerSocket = 0;
 
-server.listen(0, '127.0.0.1', () => {
+// The listen queue `bluegreen proxy` has (src/proxy/listen.ts), not Node's 511: the client's bursts of new sockets to
+// the direct path would otherwise be dropped here and wait a SYN retransmit (1 s), and the comparison would be unfair.
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   if (process.send) process.send({ type: 'listening', port });
   else process.stdout.write(`${JSON.stringify({ port })}\n`);

@@ -38,6 +38,9 @@ export function round(n, digits = 2) {
   return Math.round(n * f) / f;
 }
 
+/** A figure in MB for a log line, or what stands in for it when there was no reading (an empty window). */
+export const mbText = (/** @type {number | null | undefined} */ mb) => (mb === null || mb === undefined ? 'no reading' : `${mb} MB`);
+
 export function log(message) {
   process.stderr.write(`  ${message}\n`);
 }

@@ -1,14 +1,14 @@
 // A/B measure for the proxy's hot path: CPU per request of `bluegreen proxy` and of the bare pass-through
 // under the same fixed open-model load, non-streamed and streamed, run back to back. Latency percentiles on a
 // shared machine are noise; CPU per request of the proxy's own process is not (much).
-//   node bench/tools/proxy-cpu.js [RATE=2000] [SECONDS=10] [ROUNDS=2]
+//   PROXY_CONNECTIONS=256 node bench/tools/proxy-cpu.js [RATE=2000] [SECONDS=10] [ROUNDS=2]   (the client's sockets: bench/lib/proxies.js)
 //   PROXY_BASE_BIN=/path/to/main/bin/bluegreen.js ... adds that build's proxy as `base`, in the same run
 //   (PROXY_BIN runs another build as `proxy`); the paths' order rotates from round to round
 //   PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/tools/proxy-cpu.js   (then
 //   node bench/lib/profile-summary.js /tmp/prof/<file>.cpuprofile)
 import { createLoadClient } from '../lib/open-load.js';
 import { procStats } from '../lib/proc.js';
-import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { forkBare, spawnProxy, toolConnections } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
@@ -26,7 +26,7 @@ if (process.env.PROXY_BASE_BIN) {
   const baseArgs = process.env.PROXY_BASE_NODE_ARGS === undefined ? nodeArgs : process.env.PROXY_BASE_NODE_ARGS.split(' ').filter(Boolean);
   targets.base = await spawnProxy(upstream.baseUrl, baseArgs, process.env.PROXY_BASE_BIN);
 }
-const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin, { connections: toolConnections() })]));
 const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
 const bodies = {
   plain: { model: 'bench-blue', messages, max_tokens: 64 },

@@ -5,10 +5,11 @@
 // undici's, Node's), largest difference first, then the proxy's own functions. Idle time and the profiler's own stop
 // are left out. On a loaded machine the times are inflated alike (the process is descheduled mid-function), so read
 // the shares and differences, not the absolute microseconds.
-//   node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30] [ROUNDS=3]
+//   PROXY_CONNECTIONS=256 node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30] [ROUNDS=3]
+// By kind (ours, undici, Node, socket writes, GC), then by file, then the proxy's own functions.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { benchChatBody, startMeasured } from '../lib/proxies.js';
+import { benchChatBody, startMeasured, toolConnections } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
 import { signalProbe } from '../lib/probe-signal.js';
 
@@ -44,12 +45,28 @@ function selfTimes(profile) {
       .replace(/^file:\/\//, '')
       .replace(/.*\/node_modules\//, 'node_modules/')
       .replace(/.*\/(dist|bench)\//, '$1/');
-    const file = where ? where.replace(/^(node_modules\/[^/]+).*/, '$1') : `(${callFrame.functionName || 'native'})`;
+    // V8's own nodes are already parenthesised: "(garbage collector)", "(program)".
+    const name = callFrame.functionName || 'native';
+    const file = where ? where.replace(/^(node_modules\/[^/]+).*/, '$1') : name.startsWith('(') ? name : `(${name})`;
     files.set(file, (files.get(file) ?? 0) + us);
     const fn = `${callFrame.functionName || '(anonymous)'} ${where || '(native)'}:${callFrame.lineNumber + 1}`;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
   }
   return { files, fns };
+}
+
+/**
+ * The kind of work a file's self time is (cpu22's split, the GC its own row): ours, undici's, Node's JavaScript, the
+ * native socket writes, the garbage collector, the rest native.
+ */
+function kindOf(/** @type {string} */ file) {
+  if (file.startsWith('dist/') || file.startsWith('bench/')) return 'our JavaScript (dist/; the bench script for bare)';
+  if (file.startsWith('node_modules/undici') || file.startsWith('wasm://')) return 'undici (JS and llhttp)';
+  if (file.startsWith('node_modules/')) return 'other packages';
+  if (file.startsWith('node:')) return "Node's JavaScript (streams, http, timers)";
+  if (file === '(garbage collector)') return 'garbage collector';
+  if (/^\((writev|writeBuffer|write\w*String)\)$/.test(file)) return 'socket writes (native)';
+  return '(program), other native';
 }
 
 /** Adds one round's self times into `into`. */
@@ -58,7 +75,7 @@ function addTimes(into, map) {
 }
 
 const names = Object.keys(targets);
-const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin, { connections: toolConnections() })]));
 const sums = Object.fromEntries(names.map((name) => [name, { requests: 0, files: new Map(), fns: new Map() }]));
 // Warm-up: each path once, unprofiled.
 for (const name of names) await clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
@@ -96,6 +113,16 @@ const total = (map) => [...map.values()].reduce((a, b) => a + b, 0);
 process.stdout.write(`${mode}, ${rate} req/s, ${rounds} rounds of ${seconds} s; us of CPU (self time, idle left out) a request\n`);
 process.stdout.write(`${names.map((n) => `${n} ${per[n].requests} requests`).join(', ')}\n`);
 process.stdout.write(`${names.map((n) => n.padStart(8)).join('')}  total\n${names.map((n) => fmt(total(per[n].files))).join('')}\n`);
+const byKind = (/** @type {Map<string, number>} */ files) => {
+  const kinds = new Map();
+  for (const [file, us] of files) kinds.set(kindOf(file), (kinds.get(kindOf(file)) ?? 0) + us);
+  return kinds;
+};
+const kinds = Object.fromEntries(names.map((n) => [n, byKind(per[n].files)]));
+const kindRows = [...new Set(names.flatMap((n) => [...kinds[n].keys()]))].map((k) => ({ k, v: names.map((n) => kinds[n].get(k)) }));
+kindRows.sort((a, b) => (b.v[1] ?? 0) - (b.v[0] ?? 0) - ((a.v[1] ?? 0) - (a.v[0] ?? 0)));
+process.stdout.write(`\nby kind, largest difference (proxy - bare) first\n`);
+for (const { k, v } of kindRows) process.stdout.write(`${v.map(fmt).join('')}  ${k}\n`);
 const keys = new Set(names.flatMap((n) => [...per[n].files.keys()]));
 const rows = [...keys].map((k) => ({ k, v: names.map((n) => per[n].files.get(k)) }));
 rows.sort((a, b) => Math.abs((b.v[1] ?? 0) - (b.v[0] ?? 0)) - Math.abs((a.v[1] ?? 0) - (a.v[0] ?? 0)));
