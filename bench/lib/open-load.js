@@ -30,6 +30,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
       const latency = new Float64Array(total);
       const firstByte = new Float64Array(total);
       const fromSchedule = new Float64Array(total);
+      const sentAt = new Float64Array(total);
       let completed = 0;
       let errors = 0;
       let dropped = 0;
@@ -68,6 +69,9 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
             fromScheduleMs: { p50: round(percentile(sinceDue, 50), 3), p99: round(percentile(sinceDue, 99), 3), max: round(sinceDue.at(-1), 3) },
             // Every answered request's times (sorted), for percentiles over several runs (bench/lib/rounds.js).
             samples: { latencyMs: lat, firstByteMs: fb, fromScheduleMs: sinceDue },
+            // Each answered request's send (epoch ms), first byte and end (ms after it), in answer order, unsorted: when
+            // the slow ones were (bench/tools/first-byte-tail.js).
+            sends: { atMs: sentAt.slice(0, completed), firstByteMs: firstByte.slice(0, completed), latencyMs: latency.slice(0, completed) },
           });
         };
         const maybeDone = () => {
@@ -99,6 +103,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
                 latency[i] = t2 - t0;
                 firstByte[i] = (t1 || t2) - t0;
                 fromSchedule[i] = t2 - dueAt;
+                sentAt[i] = performance.timeOrigin + t0;
                 inFlight--;
                 maybeDone();
               },
