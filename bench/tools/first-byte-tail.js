@@ -41,7 +41,8 @@ async function pauses(/** @type {string} */ name) {
   return /** @type {[number, number, string][]} */ (JSON.parse(readFileSync(file, 'utf8')));
 }
 
-const run = (/** @type {string} */ name, /** @type {number} */ s) => clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: s });
+const run = (/** @type {string} */ name, /** @type {number} */ s) =>
+  clients[name].run({ path: '/v1/chat/completions', body, rate, seconds: s, keepSends: true });
 for (const name of names) await run(name, 1);
 for (const name of names) await pauses(name);
 
@@ -52,8 +53,9 @@ for (let i = 0; i < rounds; i++) {
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + i) % names.length];
     const result = await run(name, seconds);
-    const { atMs } = result.sends;
-    const times = result.sends[key];
+    const sends = /** @type {NonNullable<typeof result.sends>} */ (result.sends);
+    const { atMs } = sends;
+    const times = sends[key];
     for (let r = 0; r < atMs.length; r++) seen[name].sends.push([atMs[r], times[r]]);
     seen[name].pauses.push(...(await pauses(name)));
   }
