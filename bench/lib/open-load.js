@@ -28,11 +28,13 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
   pool.on('connect', () => opened++);
   return {
     /** Sends `rate` req/s for `seconds`, then waits (at most 5 s) for the stragglers. */
-    run({ path, body, rate, seconds }) {
+    run({ path, body, rate, seconds, keepSends = false }) {
       const total = Math.round(rate * seconds);
       const latency = new Float64Array(total);
       const firstByte = new Float64Array(total);
       const fromSchedule = new Float64Array(total);
+      // Only for a caller that asks (keepSends): the fixed rates and the search keep no more than before.
+      const sentAt = new Float64Array(keepSends ? total : 0);
       let completed = 0;
       let errors = 0;
       let dropped = 0;
@@ -74,6 +76,11 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
             fromScheduleMs: { p50: round(percentile(sinceDue, 50), 3), p99: round(percentile(sinceDue, 99), 3), max: round(sinceDue.at(-1), 3) },
             // Every answered request's times (sorted), for percentiles over several runs (bench/lib/rounds.js).
             samples: { latencyMs: lat, firstByteMs: fb, fromScheduleMs: sinceDue },
+            // With keepSends, each answered request's send (epoch ms), first byte and end (ms after it), in answer
+            // order, unsorted: when the slow ones were (bench/tools/first-byte-tail.js).
+            ...(keepSends && {
+              sends: { atMs: sentAt.slice(0, completed), firstByteMs: firstByte.slice(0, completed), latencyMs: latency.slice(0, completed) },
+            }),
           });
         };
         const maybeDone = () => {
@@ -105,6 +112,7 @@ export function createLoadClient(origin, { maxInFlight = MAX_IN_FLIGHT, connecti
                 latency[i] = t2 - t0;
                 firstByte[i] = (t1 || t2) - t0;
                 fromSchedule[i] = t2 - dueAt;
+                if (keepSends) sentAt[i] = performance.timeOrigin + t0;
                 inFlight--;
                 maybeDone();
               },

@@ -19,6 +19,9 @@ const enum Line {
   Field,
 }
 
+/** No chunk held: one shared empty list, not a new one for each stream's first chunk. */
+export const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
+
 export class FirstEventHold {
   private chunks?: Buffer[];
   private size = 0;
@@ -60,7 +63,7 @@ export class FirstEventHold {
 
   /** The chunks held, in order. */
   held(): readonly Buffer[] {
-    return this.chunks ?? [];
+    return this.chunks ?? NO_CHUNKS;
   }
 
   /** Reads on from where the last chunk left off: whether a blank line ends an event with a field in this chunk. */

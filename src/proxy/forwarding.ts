@@ -9,7 +9,7 @@ import { TimedDispatch } from '../upstream/dispatch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ClientLink } from './client-link.js';
 import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
-import { FirstEventHold } from './first-event-hold.js';
+import { FirstEventHold, NO_CHUNKS } from './first-event-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
@@ -115,7 +115,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.sawData = true;
     let read = false;
     if (!this.committed) {
-      const held = this.firstEvent?.held() ?? [];
+      const held = this.firstEvent?.held() ?? NO_CHUNKS;
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
         for (const comment of held) watch.feed(comment);

@@ -28,8 +28,10 @@ export class StreamWatch {
   private error?: string;
   /** Characters since the last line break: the parser holds them until the line ends. */
   private pending = 0;
-  /** Chunks already written to the client and not read yet (feedAfterWrite). */
-  private unread?: Buffer[];
+  /** The first chunk written to the client and not read yet (feedAfterWrite): most turns write one, kept without an array. */
+  private unread?: Buffer;
+  /** Chunks written after it in the same turn, not read yet. */
+  private unreadMore?: Buffer[];
   /** When the first output (text, a tool call, reasoning) passed (epoch ms of `now`). */
   firstTokenAt?: number;
 
@@ -92,16 +94,19 @@ export class StreamWatch {
    * says when: src/proxy/forwarding.ts, on the tick that flushes them), or by end(). Chunks keep their order.
    */
   feedAfterWrite(chunk: Buffer): void {
-    if (this.unread) this.unread.push(chunk);
-    else this.unread = [chunk];
+    if (this.unread === undefined) this.unread = chunk;
+    else if (this.unreadMore) this.unreadMore.push(chunk);
+    else this.unreadMore = [chunk];
   }
 
   /** Reads the chunks kept by feedAfterWrite, in order. */
   readWritten(): void {
-    const chunks = this.unread;
-    if (!chunks) return;
-    this.unread = undefined;
-    for (const chunk of chunks) this.feed(chunk);
+    const first = this.unread;
+    if (first === undefined) return;
+    const more = this.unreadMore;
+    this.unread = this.unreadMore = undefined;
+    this.feed(first);
+    if (more) for (const chunk of more) this.feed(chunk);
   }
 
   /** The error event the stream carried so far, if any. */

@@ -28,12 +28,13 @@ export function charsAfterLineBreak(text: string): number {
  * is a bad_response, read no further (its bytes still reach a proxy's client).
  */
 export function textCapped(reader: StreamReader, maxChars: number, limitName = ''): StreamReader {
-  const error = `the answer's text is longer than ${maxChars} characters${limitName && ` (${limitName})`}`;
   let held = 0;
   return {
     event(message) {
       const step = reader.event(message);
-      if (step.delta !== undefined && (held += step.delta.length) > maxChars) return { error };
+      // The message is made only for the stream that passes the bound (a proxy makes a reader a stream).
+      if (step.delta !== undefined && (held += step.delta.length) > maxChars)
+        return { error: `the answer's text is longer than ${maxChars} characters${limitName && ` (${limitName})`}` };
       return step;
     },
     finish: () => reader.finish(),
