@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { isBluegreenProcess } from '../core/bluegreen-process.js';
 import { errorCode } from '../core/errors.js';
-import { isPidAlive } from './lock.js';
+import { isProcessAlive } from '../core/proc-stat.js';
 
 export interface RecoveryGuard {
   release(): void;
@@ -88,7 +88,7 @@ async function holderPid(name: string, answerMs: number): Promise<{ pid?: number
 
 /** A living bluegreen process, holding the socket bound to `name` unless its descriptors are not ours to read. */
 function isBluegreenHolder(pid: number, name: string): boolean {
-  return isPidAlive(pid) && isBluegreenProcess(pid) && holdsSocket(pid, name) !== false;
+  return isProcessAlive({ pid }) && isBluegreenProcess(pid) && holdsSocket(pid, name) !== false;
 }
 
 /**
