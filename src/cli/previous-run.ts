@@ -30,11 +30,13 @@ export interface Settled {
 export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
   // Claimed before the folder is read: a lock-free `bluegreen rollback` (a folder it could not write) may be running
   // its on_rollback now, or have just finished. Held until the dead run is recovered (or taken over), then released.
-  const guard = await claimRecovery(
-    store.dir,
-    `putting the rollout recorded in ${store.dir} back on blue`,
-    'wait for it to finish, then start the rollout again',
-  );
+  const guard = await claimRecovery(store.dir, {
+    what: `putting the rollout recorded in ${store.dir} back on blue`,
+    then: 'wait for it to finish, then start the rollout again',
+    // runRollout took the folder's lock before this.
+    locked: true,
+    warn: (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`),
+  });
   try {
     return await settle(store, plan, ctx, resume, lockWarning);
   } finally {

@@ -197,7 +197,7 @@ interface Opened {
 
 function engineDeps(opened: Opened): EngineDeps {
   const { plan, clock, store, secrets, withLive, settled, live } = opened;
-  const { pidStart } = thisProcess();
+  const { pidStart, bootId } = thisProcess();
   const deps: EngineDeps = {
     plan,
     clients: opened.clients,
@@ -205,11 +205,14 @@ function engineDeps(opened: Opened): EngineDeps {
     splitter: createSplitter(opened.seed, opened.random),
     clock,
     arrivals: (onArrival) => createArrivalScheduler({ rate: plan.traffic.rate, clock, onArrival: () => onArrival() }),
-    // With the pid, its start time: a pid given to another process since is not taken for this rollout (orphan.ts).
+    // With the pid, its start time and boot: a pid given to another process since is not taken for this rollout (orphan.ts).
     // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
     persistence: {
       appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
-      writeState: (snapshot) => store.writeState(secrets.redactor.value({ ...withLive(snapshot), ...(pidStart !== undefined && { pidStart }) })),
+      writeState: (snapshot) =>
+        store.writeState(
+          secrets.redactor.value({ ...withLive(snapshot), ...(pidStart !== undefined && { pidStart }), ...(bootId !== undefined && { bootId }) }),
+        ),
     },
     runHook: hookRunner(plan, opened.ctx, secrets, store.dir),
     takeControlRequests: () =>

@@ -1,7 +1,8 @@
 // One process as Linux's /proc/PID/stat describes it: what the launcher chain, a rollout's liveness (a zombie is
 // dead), a stopped owner and a hook's process group are read from. Undefined where there is no such process or no
-// /proc (not Linux).
+// /proc (not Linux). And how a record names a process (ProcessIdentity), and whether the one it names still runs.
 import { readFileSync } from 'node:fs';
+import { errorCode } from './errors.js';
 
 export interface ProcStat {
   pid: number;
@@ -52,8 +53,68 @@ export function processStartTime(pid: number): string | undefined {
   return startTime === '' ? undefined : startTime;
 }
 
-/** This process as a record names it (a lock, state.json, proxy.json, hook.json): its pid, with its start time where /proc has it. */
-export function thisProcess(): { pid: number; pidStart?: string } {
+/**
+ * A process as a record names it (a lock, state.json, proxy.json, hook.json, a proxy's handover): its pid, with its
+ * start time and the boot it runs in where Linux says. A pid alone names whatever process holds it now.
+ */
+export interface ProcessIdentity {
+  pid: number;
+  /** Its start time (processStartTime): absent from records before session 21 (22 for proxy.json, hook.json), and off Linux. */
+  pidStart?: string;
+  /** The boot it runs in (bootId()): start times count from boot, so a record from another boot names no process now. Absent before session 23. */
+  bootId?: string;
+}
+
+/**
+ * This machine's current boot (/proc/sys/kernel/random/boot_id), read once per process: it cannot change while the
+ * process runs. Undefined without /proc (not Linux).
+ */
+const BOOT_ID = readBootId();
+
+export function bootId(): string | undefined {
+  return BOOT_ID;
+}
+
+function readBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process as a record names it: its pid, with its start time and boot where /proc has them. */
+export function thisProcess(): ProcessIdentity {
   const pidStart = processStartTime(process.pid);
-  return pidStart === undefined ? { pid: process.pid } : { pid: process.pid, pidStart };
+  return { pid: process.pid, ...(pidStart !== undefined && { pidStart }), ...(BOOT_ID !== undefined && { bootId: BOOT_ID }) };
+}
+
+/**
+ * Whether two records name the same process: the same pid, and the same start time and boot where both say (a
+ * record without them, from before they were recorded, is judged by its pid alone).
+ */
+export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  const agree = (x: string | undefined, y: string | undefined) => x === undefined || y === undefined || x === y;
+  return a.pid === b.pid && agree(a.pidStart, b.pidStart) && agree(a.bootId, b.bootId);
+}
+
+/**
+ * Whether the process a record names still runs. EPERM from kill(0) means it exists but is someone else's. A zombie
+ * (killed, its parent never waited for it: a Python Popen, a stuck supervisor) answers kill(0) but is dead. A record
+ * from another boot names no process now, whatever its pid; one whose pid is held by a process started at another
+ * time names a dead one (the pid given to another since: pids wrapping on a busy machine).
+ */
+export function isProcessAlive(recorded: ProcessIdentity): boolean {
+  const { pid } = recorded;
+  // pid 0 and negatives address process groups in kill(); never treat them as a process.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (recorded.bootId !== undefined && BOOT_ID !== undefined && recorded.bootId !== BOOT_ID) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if (errorCode(error) === 'ESRCH') return false;
+  }
+  if (isZombie(pid)) return false;
+  const pidStart = recorded.pidStart === undefined ? undefined : processStartTime(pid);
+  return sameProcess(recorded, { pid, ...(pidStart !== undefined && { pidStart }) });
 }

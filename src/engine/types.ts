@@ -59,6 +59,8 @@ export interface RolloutSnapshot {
   pid: number;
   /** The rollout process's start time (processStartTime), stamped on state.json by the CLI: absent before session 21. */
   pidStart?: string;
+  /** The boot it runs in (bootId()), stamped with pidStart: absent before session 23. */
+  bootId?: string;
   phase: Phase;
   startedAt: number;
   updatedAt: number;

@@ -7,14 +7,12 @@ import { parseObject } from '../core/json.js';
 import { readCapped } from '../core/read-capped.js';
 import { UsageError } from '../core/exit.js';
 import { makeFolder, writeFileAtomic } from '../state/files.js';
-import { isPidAlive } from '../state/lock.js';
+import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
 
 export const PROXY_INFO_FILE = 'proxy.json';
 
-export interface ProxyInfo {
-  pid: number;
-  /** Its start time (processStartTime), so a pid given to another process since is not taken for it; absent before session 22. */
-  pidStart?: string;
+/** The proxy's process (its pid, start time and boot: ProcessIdentity), and its addresses. */
+export interface ProxyInfo extends ProcessIdentity {
   url: string;
   adminUrl?: string;
   startedAt: number;
@@ -44,6 +42,7 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
     return {
       pid: value.pid,
       ...(typeof value.pidStart === 'string' && { pidStart: value.pidStart }),
+      ...(typeof value.bootId === 'string' && { bootId: value.bootId }),
       url: value.url,
       startedAt: value.startedAt,
       ...(typeof value.adminUrl === 'string' && { adminUrl: value.adminUrl }),
@@ -63,7 +62,7 @@ export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
  */
 export async function refuseRunningProxy(stateDir: string, self: number): Promise<void> {
   const info = readProxyInfo(stateDir);
-  if (!info || info.pid === self || !isPidAlive(info.pid, info.pidStart) || !(await answers(info.url))) return;
+  if (!info || info.pid === self || !isProcessAlive(info) || !(await answers(info.url))) return;
   throw new UsageError(
     `another bluegreen proxy (pid ${info.pid}, ${info.url}) runs on the state folder ${stateDir}: a rollout there would find only one of them. ` +
       'Give each proxy its own --state-dir (and list their admin URLs in proxy.controller.admin_urls), or stop the other one first',

@@ -8,7 +8,7 @@
 // Results carry no answer text (results-feed.ts), so neither does the file.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isPidAlive } from '../state/lock.js';
+import { isProcessAlive } from '../core/proc-stat.js';
 import { HANDOVER_DIR, LEGACY_FILE, LINES_FILE, linesFileName, parseHeader, parseLegacyHandover, parseLine } from './handover-format.js';
 import type { HandedEntry, ResultsFeed } from './results-feed.js';
 
@@ -217,7 +217,7 @@ export class HandoverReader {
     // stays torn). A file of another feed naming this very process's pid was written by a process now gone (a
     // container's pid 1, restarted).
     if (loaded.pid === undefined) return false;
-    return loaded.final || loaded.pid === process.pid || !isPidAlive(loaded.pid);
+    return loaded.final || loaded.pid === process.pid || !isProcessAlive({ pid: loaded.pid });
   }
 
   private names(): string[] {

@@ -31,6 +31,8 @@ interface HookRecord {
   pid?: number;
   /** The pid's start time (processStartTime): a pid given to another process since is not taken for it. Absent before session 22. */
   pidStart?: string;
+  /** The boot it ran in (bootId()): a record from another boot names no process now. Absent before session 23. */
+  bootId?: string;
   stage?: number;
   greenWeight?: number;
   /** Set when the move is the proxies' routes, not a hook. */
@@ -51,8 +53,9 @@ interface HookRecord {
 export interface RecoveryHook {
   /** The recovery's process, not the rollout's. */
   pid: number;
-  /** Its start time, when the record has it (isPidAlive). */
+  /** Its start time and boot, when the record has them (isProcessAlive). */
   pidStart?: string;
+  bootId?: string;
   /** "bluegreen rollback" or "bluegreen rollout" (records before session 14 do not say). */
   command?: string;
   hook?: PlanHookKey;
@@ -80,16 +83,17 @@ export function hookRecorder(
     event: HookEventName;
     stage: number;
     greenWeight: number;
-    /** The process running it (thisProcess()): its pid, and its start time where known. */
+    /** The process running it (thisProcess()): its pid, and its start time and boot where known. */
     pid: number;
     pidStart?: string;
+    bootId?: string;
     by?: 'proxies';
     recovery?: string;
     hook?: PlanHookKey;
   },
 ): { begin(): void; started(pgid: number): void; finished(): void } {
   const file = path.join(dir, HOOK_FILE);
-  const { plan, event, stage, greenWeight, pid, pidStart, by, recovery, hook } = call;
+  const { plan, event, stage, greenWeight, pid, pidStart, bootId, by, recovery, hook } = call;
   // A recovery writes over the dead rollout's record (stopOrphanHook kept it): carried inside its own, and put back
   // when its hook ends, until the recovery has finished (clearHookRecord).
   let died: HookRecord | undefined;
@@ -99,7 +103,7 @@ export function hookRecorder(
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, pidStart, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
+      written = `${JSON.stringify({ pgid, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
   const begin = () => {
@@ -197,6 +201,7 @@ export function readRecoveryHook(dir: string, rollout: { plan: { name: string };
   return {
     pid: record.pid as number,
     ...(typeof record.pidStart === 'string' && { pidStart: record.pidStart }),
+    ...(typeof record.bootId === 'string' && { bootId: record.bootId }),
     ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }),
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
     ...(hasGroup(record) && { running: isOurHook(record) }),

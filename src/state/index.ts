@@ -6,7 +6,6 @@ export {
   acquireLock,
   describeOwner,
   isOwnerAlive,
-  isPidAlive,
   lockPath,
   LockHeldError,
   LockUnwritableError,

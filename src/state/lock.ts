@@ -6,12 +6,10 @@ import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { describeFsError, errorCode } from '../core/errors.js';
 import { LOCK_FILE, makeFolder } from './files.js';
-import { isZombie, processStartTime } from '../core/proc-stat.js';
+import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
 
-export interface LockInfo {
-  pid: number;
-  /** The owner's start time (processStartTime): absent from locks before session 21, and off Linux. */
-  pidStart?: string;
+/** The owner (its pid, start time and boot: ProcessIdentity), and what it runs. */
+export interface LockInfo extends ProcessIdentity {
   planName: string;
   startedAt: number;
   user: string;
@@ -62,29 +60,10 @@ const UNREADABLE_GRACE_MS = 2000;
 /** A takeover guard older than this was left by a crash during a takeover. */
 const TAKEOVER_GUARD_STALE_MS = 10_000;
 
-/**
- * Whether a process exists; EPERM means it exists but belongs to someone else. A zombie (killed, its parent never
- * waited for it: a Python Popen, a stuck supervisor) answers kill(0) but is dead: its rollout is orphaned. With
- * `startTime` (recorded with the pid), a process that started at another time has only been given the dead one's pid
- * since (a reboot, a busy machine's pids wrapping): dead too. Records without it are judged by the pid alone.
- */
-export function isPidAlive(pid: number, startTime?: string): boolean {
-  // pid 0 and negatives address process groups in kill(); never treat them as an owner.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return errorCode(error) !== 'ESRCH';
-  }
-  if (isZombie(pid)) return false;
-  const started = startTime === undefined ? undefined : processStartTime(pid);
-  return started === undefined || started === startTime;
-}
-
 /** On another host the pid means nothing here, so the owner is presumed alive: refusing beats stealing. */
 export function isOwnerAlive(lock: LockInfo, host: string): boolean {
   if (lock.host !== host) return true;
-  return isPidAlive(lock.pid, lock.pidStart);
+  return isProcessAlive(lock);
 }
 
 export function lockPath(dir: string): string {
@@ -218,10 +197,18 @@ function ageMs(file: string): number {
 function parseLock(text: string): LockInfo | undefined {
   const value = parseObject(text);
   if (!value) return undefined;
-  const { pid, planName, startedAt, user, host, pidStart } = value;
+  const { pid, planName, startedAt, user, host, pidStart, bootId } = value;
   if (typeof pid !== 'number' || typeof startedAt !== 'number') return undefined;
   if (typeof planName !== 'string' || typeof user !== 'string' || typeof host !== 'string') return undefined;
-  return { pid, planName, startedAt, user, host, ...(typeof pidStart === 'string' && { pidStart }) };
+  return {
+    pid,
+    planName,
+    startedAt,
+    user,
+    host,
+    ...(typeof pidStart === 'string' && { pidStart }),
+    ...(typeof bootId === 'string' && { bootId }),
+  };
 }
 
 /** "12:00:01" today, "2026-01-02 12:00:01" on another day (local time, as the operator reads it). */

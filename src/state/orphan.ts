@@ -5,7 +5,8 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { writeFileAtomic } from './files.js';
 import { greenAfterDeath, readHookInFlight } from './hook-record.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
-import { isOwnerAlive, isPidAlive, readLock } from './lock.js';
+import { isProcessAlive } from '../core/proc-stat.js';
+import { isOwnerAlive, readLock } from './lock.js';
 import type { StateStore } from './store.js';
 
 export type RolloutStanding =
@@ -41,7 +42,7 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   // Without a lock of its own (deleted, or the folder moved away and made again by its next write) a rollout whose
   // process still runs is running all the same, the caller's own lock taken meanwhile included: a new rollout took
   // it for dead, ran its on_rollback and then its own stages while it went on moving the same traffic (hostile20).
-  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isPidAlive(snapshot.pid, snapshot.pidStart))
+  if ((!lock || lock.pid === options.self) && snapshot.pid !== options.self && isProcessAlive(snapshot))
     return { kind: 'running', snapshot, ownerPid: snapshot.pid, ...(!lock && { lockGone: true as const }) };
   // state.json trails the journal by one write: newer journal lines have the latest stage and weight.
   return { kind: 'orphaned', snapshot: withJournalProgress(snapshot, recent) };

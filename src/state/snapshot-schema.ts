@@ -52,6 +52,7 @@ export const snapshotSchema = z
       .loose(),
     pid: z.number().int(),
     pidStart: z.string().optional(),
+    bootId: z.string().optional(),
     phase: z.enum(['starting', 'progressing', 'paused', ...FINAL_PHASES] as [string, ...string[]]),
     startedAt: num,
     updatedAt: num,

@@ -11,7 +11,7 @@ import { emptyArmStats } from '../../src/metrics/index.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 import { killAfterTest } from '../helpers/processes.js';
-import { readProcStat } from '../../src/core/proc-stat.js';
+import { bootId, readProcStat } from '../../src/core/proc-stat.js';
 
 function stateFolder(state: unknown, events: unknown[] = []): string {
   const cwd = tempDir();
@@ -159,8 +159,14 @@ describe('status', () => {
     expect(gone.stdout).toContain(`owner pid ${owner.pid} is gone`);
     expect(gone.stdout).toContain(`a bluegreen rollback (pid ${rollback.pid}) was killed while its rollback hook ran`);
 
-    // Its own start time, or none (a record from before session 22): the pid is that process, alive.
-    for (const record of [{ ...recovery, pidStart: rollback.started }, recovery]) {
+    // Its own start time in another boot (a reboot since: start times count from boot): gone too.
+    writeFileSync(hookFile, JSON.stringify({ ...recovery, pidStart: rollback.started, bootId: 'another-boot' }));
+    expect((await runCli(['status', '--state-dir', 'st'], { cwd })).stdout).toContain(
+      `a bluegreen rollback (pid ${rollback.pid}) was killed while its rollback hook ran`,
+    );
+
+    // Its own start time (in this boot, or none recorded), or none (a record from before session 22): the pid is that process, alive.
+    for (const record of [{ ...recovery, pidStart: rollback.started, bootId: bootId() }, { ...recovery, pidStart: rollback.started }, recovery]) {
       writeFileSync(hookFile, JSON.stringify(record));
       const running = await runCli(['status', '--state-dir', 'st'], { cwd });
       expect(running.stdout).toContain(`a bluegreen rollback (pid ${rollback.pid}) is putting it back on blue`);

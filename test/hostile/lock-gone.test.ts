@@ -13,7 +13,7 @@ import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { deadPid, snapshot } from '../state/helpers.js';
-import { claimRecoveryGuard } from '../../src/state/recovery-guard.js';
+import { holdRecoveryGuard } from '../helpers/guard-holder.js';
 
 /** A process that runs until the test ends: the first rollout, as far as the folder can tell. */
 function living(): ChildProcess {
@@ -75,24 +75,18 @@ it('rollback and abort on a folder whose rollout runs without its lock say to st
 it('a rollout refuses (exit 2) while another recovery of the folder holds its recovery guard, and runs no hook', async () => {
   const { dir, marker, plan, stateDir, store } = planAndFolder();
   await store.writeState(snapshot({ pid: await deadPid(), greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone', file: plan } }));
-  // The other recovery: this process holds the guard, as a `bluegreen rollback` does while it runs.
-  const guard = await claimRecoveryGuard(stateDir);
-  if ('busy' in guard) throw new Error('the recovery guard is held already');
-  try {
-    const run = await runCli(['rollout', plan, '--plain', '--state-dir', stateDir], { cwd: dir });
-    expect(run.code, run.stderr).toBe(2);
-    // Its pid, when it answers in time (it does, but for a machine stalled past the guard's wait).
-    expect(run.stderr).toMatch(
-      new RegExp(
-        `another bluegreen rollback( \\(pid ${process.pid}\\))? is putting the rollout recorded in ${stateDir} back on blue right now; wait for it to finish, then start the rollout again`,
-      ),
-    );
-    expect(existsSync(marker)).toBe(false);
-    expect(store.readState()).toMatchObject({ phase: 'progressing', greenWeight: 0.5 });
-    expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
-  } finally {
-    guard.release();
-  }
+  // The other recovery: a bluegreen holding the guard without the folder's lock, as a lock-free `bluegreen rollback` does.
+  const holder = await holdRecoveryGuard(stateDir, { asBluegreen: true });
+
+  const run = await runCli(['rollout', plan, '--plain', '--state-dir', stateDir], { cwd: dir });
+  expect(run.code, run.stderr).toBe(2);
+  // Its pid, when it answers in time (it does, but for a machine stalled past the guard's wait).
+  expect(run.stderr).toContain(
+    `another bluegreen rollback (pid ${holder.pid}) is putting the rollout recorded in ${stateDir} back on blue right now; wait for it to finish, then start the rollout again`,
+  );
+  expect(existsSync(marker)).toBe(false);
+  expect(store.readState()).toMatchObject({ phase: 'progressing', greenWeight: 0.5 });
+  expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
 });
 
 // Before (live22): with the folder's lock held by another bluegreen than the rollout state.json records (a rollout

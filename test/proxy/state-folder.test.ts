@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { MAX_HEALTHZ_BYTES, readProxyInfo } from '../../src/proxy/discovery.js';
-import { readProcStat } from '../../src/core/proc-stat.js';
+import { bootId, readProcStat } from '../../src/core/proc-stat.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY } from './helpers.js';
 
 describe('bluegreen proxy on a state folder it cannot write', () => {
@@ -33,9 +33,9 @@ describe('bluegreen proxy on a state folder it cannot write', () => {
 
 describe('a second proxy on the state folder of a running one', () => {
   // The other proxy: another live process (this test's parent) recorded in proxy.json, its address served or not.
-  function recordOther(stateDir: string, url: string, pidStart?: string): void {
+  function recordOther(stateDir: string, url: string, identity: { pidStart?: string; bootId?: string } = {}): void {
     mkdirSync(stateDir, { recursive: true });
-    writeFileSync(path.join(stateDir, 'proxy.json'), JSON.stringify({ pid: process.ppid, ...(pidStart !== undefined && { pidStart }), url, startedAt: 1 }));
+    writeFileSync(path.join(stateDir, 'proxy.json'), JSON.stringify({ pid: process.ppid, ...identity, url, startedAt: 1 }));
   }
   const plan = () => simPlan({ proxy: '{}' });
 
@@ -57,9 +57,24 @@ describe('a second proxy on the state folder of a running one', () => {
     const other = await scriptedServer((_req, res) => res.end('{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0}'));
     const stateDir = tempDir();
     const parentStart = readProcStat(process.ppid)?.startTime as string;
-    recordOther(stateDir, other.url.replace(/\/v1$/, ''), `${Number(parentStart) + 1}`);
+    recordOther(stateDir, other.url.replace(/\/v1$/, ''), { pidStart: `${Number(parentStart) + 1}` });
     const running = await runProxy(plan(), { stateDir });
-    expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, pidStart: readProcStat(process.pid)?.startTime, url: running.proxy.url });
+    expect(readProxyInfo(stateDir)).toMatchObject({
+      pid: process.pid,
+      pidStart: readProcStat(process.pid)?.startTime,
+      bootId: bootId(),
+      url: running.proxy.url,
+    });
+  });
+
+  // Before (session 22): start times count from boot, so after a reboot the recorded pid and start time could both
+  // name a process of the new boot. The boot recorded with them tells them apart.
+  it('starts when the recorded pid and start time are of another boot', async () => {
+    const other = await scriptedServer((_req, res) => res.end('{"ok":true,"route":{"greenWeight":0,"mirror":0},"inFlight":0}'));
+    const stateDir = tempDir();
+    recordOther(stateDir, other.url.replace(/\/v1$/, ''), { pidStart: readProcStat(process.ppid)?.startTime as string, bootId: 'another-boot' });
+    const running = await runProxy(plan(), { stateDir });
+    expect(readProxyInfo(stateDir)).toMatchObject({ pid: process.pid, url: running.proxy.url });
   });
 
   it('starts when the recorded proxy no longer answers (killed with -9, or draining with its port closed)', async () => {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { readProcStat } from '../../src/core/proc-stat.js';
-import { isOwnerAlive, isPidAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
+import { bootId, isProcessAlive, readProcStat } from '../../src/core/proc-stat.js';
+import { isOwnerAlive, LockHeldError, readLock, StateStore, type LockInfo } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
@@ -31,10 +31,10 @@ function lockFile(): string {
   return path.join(temp.dir, 'lock');
 }
 
-describe('isPidAlive', () => {
+describe('isProcessAlive', () => {
   it('knows this process is alive and a reaped child is not', async () => {
-    expect(isPidAlive(process.pid)).toBe(true);
-    expect(isPidAlive(await deadPid())).toBe(false);
+    expect(isProcessAlive({ pid: process.pid })).toBe(true);
+    expect(isProcessAlive({ pid: await deadPid() })).toBe(false);
   });
 
   it('takes a zombie (killed, its parent never waited for it) for dead', async () => {
@@ -48,7 +48,7 @@ describe('isPidAlive', () => {
       const state = readProcStat(child)?.state;
       if (state !== undefined && state !== 'Z') process.kill(child, 'SIGKILL');
     });
-    expect(isPidAlive(child)).toBe(true);
+    expect(isProcessAlive({ pid: child })).toBe(true);
     // Killed while the parent is still the shell (before its exec), the shell reaps it: no zombie is left to judge.
     await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep', 'the parent shell to become sleep');
     process.kill(child, 'SIGKILL');
@@ -58,14 +58,14 @@ describe('isPidAlive', () => {
       expect(state, 'the killed child is gone rather than a zombie').toBeDefined();
       return state === 'Z';
     }, 'the killed child to be a zombie');
-    expect(isPidAlive(child)).toBe(false);
-    expect(isPidAlive(parent.pid as number)).toBe(true);
+    expect(isProcessAlive({ pid: child })).toBe(false);
+    expect(isProcessAlive({ pid: parent.pid as number })).toBe(true);
   });
 
   it('never treats 0 or negatives (process groups for kill) as an owner', () => {
-    expect(isPidAlive(0)).toBe(false);
-    expect(isPidAlive(-1)).toBe(false);
-    expect(isPidAlive(Number.NaN)).toBe(false);
+    expect(isProcessAlive({ pid: 0 })).toBe(false);
+    expect(isProcessAlive({ pid: -1 })).toBe(false);
+    expect(isProcessAlive({ pid: Number.NaN })).toBe(false);
   });
 });
 
@@ -187,9 +187,9 @@ describe('a pid given to another process since', () => {
     await once(stranger, 'spawn');
     const pid = stranger.pid as number;
     const started = readProcStat(pid)?.startTime as string;
-    expect(isPidAlive(pid, started)).toBe(true);
-    expect(isPidAlive(pid, `${Number(started) + 1}`)).toBe(false);
-    expect(isPidAlive(pid)).toBe(true);
+    expect(isProcessAlive({ pid, pidStart: started })).toBe(true);
+    expect(isProcessAlive({ pid, pidStart: `${Number(started) + 1}` })).toBe(false);
+    expect(isProcessAlive({ pid })).toBe(true);
 
     writeFileSync(lockFile(), JSON.stringify({ ...owner(pid), pidStart: `${Number(started) + 1}`, token: 'x' }));
     const lock = store().acquireLock(owner(process.pid, { planName: 'next' }));
@@ -202,10 +202,25 @@ describe('a pid given to another process since', () => {
     expect(readLock(temp.dir)?.pidStart).toBeUndefined();
   });
 
-  it('a lock this process takes records its start time', () => {
+  it('a lock this process takes records its start time and boot', () => {
     const info = lockOwner('plan', STARTED, {});
     expect(info.pidStart).toBe(readProcStat(process.pid)?.startTime);
+    expect(info.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
     store().acquireLock(info);
-    expect(readLock(temp.dir)?.pidStart).toBe(info.pidStart);
+    expect(readLock(temp.dir)).toMatchObject({ pidStart: info.pidStart, bootId: info.bootId });
+  });
+
+  // Before (session 22): a start time counts from boot, so after a reboot a recorded pid and start time could both
+  // match a new process. The boot recorded with them tells the boots apart.
+  it('is dead when its record names another boot, whatever its pid and start time; a record without one is judged as before', () => {
+    const self = { pid: process.pid, pidStart: readProcStat(process.pid)?.startTime as string };
+    expect(isProcessAlive({ ...self, bootId: bootId() })).toBe(true);
+    expect(isProcessAlive({ ...self, bootId: 'another-boot' })).toBe(false);
+    expect(isProcessAlive(self)).toBe(true);
+
+    writeFileSync(lockFile(), JSON.stringify({ ...owner(process.pid), ...self, bootId: 'another-boot', token: 'x' }));
+    expect(isOwnerAlive(readLock(temp.dir) as LockInfo, HOST)).toBe(false);
+    const lock = store().acquireLock(owner(process.pid, { planName: 'next' }));
+    expect(lock.warning).toBe(`took over the lock of pid ${process.pid}, which is no longer running`);
   });
 });

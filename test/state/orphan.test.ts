@@ -5,7 +5,7 @@ import os from 'node:os';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readProcStat } from '../../src/core/proc-stat.js';
+import { bootId, readProcStat } from '../../src/core/proc-stat.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import { hookRecorder, markRecovered, rolloutStanding, StateStore, stopOrphanHook } from '../../src/state/index.js';
@@ -38,6 +38,11 @@ describe('rolloutStanding', () => {
     expect(rolloutStanding(s).kind).toBe('running');
     // A state.json from before session 21 (no pidStart): the pid alone.
     await s.writeState(snapshot({ pid }));
+    expect(rolloutStanding(s).kind).toBe('running');
+    // From another boot (session 23 records it): a start time counts from boot, so the same one names another process.
+    await s.writeState(snapshot({ pid, pidStart: started, bootId: 'another-boot' }));
+    expect(rolloutStanding(s).kind).toBe('orphaned');
+    await s.writeState(snapshot({ pid, pidStart: started, bootId: bootId() }));
     expect(rolloutStanding(s).kind).toBe('running');
   });
 

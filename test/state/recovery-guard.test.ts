@@ -22,7 +22,7 @@ it.runIf(process.platform === 'linux')('survives a connection closed before it i
     ]);
     expect(client.status, client.stderr.toString()).toBe(0);
     // Accepted (and its write failed) before this one: the guard is still held, and it answers.
-    expect(await claimRecoveryGuard(dir)).toEqual({ busy: true, pid: process.pid });
+    expect(await claimRecoveryGuard(dir)).toEqual({ busy: true, pid: process.pid, bluegreen: false });
   } finally {
     guard.release();
   }

@@ -76,30 +76,32 @@ async function lockToRecover(store: StateStore, snapshot: RolloutSnapshot, ctx: 
   const lock = lockOrNone(store, snapshot, ctx);
   let guard: RecoveryGuard;
   try {
-    guard = await claimRecovery(
-      store.dir,
-      `putting the rollout of plan "${snapshot.plan.name}" back on blue`,
-      `wait for it to finish, then see bluegreen status --state-dir ${store.dir}`,
-    );
+    guard = await claimRecovery(store.dir, {
+      what: `putting the rollout of plan "${snapshot.plan.name}" back on blue`,
+      then: `wait for it to finish, then see bluegreen status --state-dir ${store.dir}`,
+      locked: lock !== undefined,
+      warn: (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`),
+    });
   } catch (error) {
-    lock.release();
+    lock?.release();
     throw error;
   }
   return {
     release: () => {
       guard.release();
-      lock.release();
+      lock?.release();
     },
   };
 }
 
-function lockOrNone(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): LockHandle {
+/** The folder's lock, or undefined where the folder cannot be written (said as a warning). */
+function lockOrNone(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext): LockHandle | undefined {
   try {
     return store.acquireLock(lockOwner(snapshot.plan.name, Date.now(), ctx.env));
   } catch (error) {
     if (!(error instanceof LockUnwritableError)) throw error;
     ctx.stderr.write(`bluegreen: warning: ${error.message}; putting traffic back on blue all the same, without the folder's lock\n`);
-    return { release: () => {} };
+    return undefined;
   }
 }
 

@@ -6,7 +6,8 @@ import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
-import { isPidAlive, orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, stateDirFlag, StateStore } from '../../state/index.js';
+import { isProcessAlive } from '../../core/proc-stat.js';
+import { orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, stateDirFlag, StateStore } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -75,7 +76,7 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
   // event, or the lines since state.json's last write (a kill -9 at a stage's start: the stage it started).
   const events = saved.endedAt === undefined ? store.readEvents() : [];
   const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
-  const alive = snapshot.endedAt === undefined && isPidAlive(snapshot.pid, snapshot.pidStart);
+  const alive = snapshot.endedAt === undefined && isProcessAlive(snapshot);
   const hook = snapshot.endedAt === undefined ? readHookInFlight(store.dir, snapshot) : undefined;
   // A recovery's own rollback hook is not the rollout's (another pid): said apart, killed or under way.
   const recovery = snapshot.endedAt === undefined ? readRecoveryHook(store.dir, snapshot) : undefined;
@@ -86,7 +87,7 @@ function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo 
       alive,
       stopped: alive && isPidStopped(snapshot.pid),
       ...(hook && { hook }),
-      ...(recovery && { recovery: { ...recovery, alive: isPidAlive(recovery.pid, recovery.pidStart) } }),
+      ...(recovery && { recovery: { ...recovery, alive: isProcessAlive(recovery) } }),
     },
   };
 }
@@ -108,7 +109,7 @@ function withoutSavedHistograms(snapshot: RolloutSnapshot): RolloutSnapshot {
 /** A proxy serving from the folder before any rollout: said, so the operator knows the folder is the right one. */
 function runningProxy(dir: string): string {
   const info = readProxyInfo(dir);
-  if (!info || !isPidAlive(info.pid, info.pidStart)) return '';
+  if (!info || !isProcessAlive(info)) return '';
   return `; a proxy is running on this folder: ${info.url} (pid ${info.pid}, since ${new Date(info.startedAt).toISOString()}), its route at ${info.url}/healthz`;
 }
 
