@@ -2,7 +2,7 @@
 // (the dead run's own route, sent as that run's ending), leave it (another run's route, or one set by hand), or
 // nothing (already on blue, set by no run). Pure: `bluegreen rollback` and a new rollout act on it (restore.ts),
 // `rollout --dry-run` says it.
-import { describeRoute, type EffectiveRoute, type Route } from '../proxy/route.js';
+import { describeRoute, setByHand, type EffectiveRoute, type Route } from '../proxy/route.js';
 import { holderOf, leaseHeld } from '../proxy/route-claims.js';
 import type { RouteSet } from './admin-client.js';
 import type { RolloutSnapshot } from '../engine/types.js';
@@ -37,21 +37,23 @@ export function recoveryStep(route: Route, effective: EffectiveRoute, now: numbe
   if (route.controller !== undefined && dead.runs.includes(route.controller))
     return { kind: 'blue', ending: deadRunsEnding(route, dead.runs), what: `this rollout's route (${describeRoute(route)})` };
   if (route.controller !== undefined) return { kind: 'left', what: anotherRunsRoute(route, now, dead) };
-  // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), or none yet.
-  if (effective.greenWeight === 0 && effective.mirror === 0)
-    return {
-      kind: 'already_blue',
-      what:
-        route.updatedAt === 0
-          ? 'already on blue (no route set since it started)'
-          : `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})`,
-    };
+  // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), the blue its
+  // lease's lapse left, or none yet. setByHand() tells them apart, as for the route a rollout's first stage replaces.
+  if (effective.greenWeight === 0 && effective.mirror === 0) return { kind: 'already_blue', what: alreadyBlue(route, dead) };
   return {
     kind: 'left',
     what:
       `left as it is: its route was set by hand, not by a rollout (no run id: an operator's PUT /admin/route), ${whenSet(route.updatedAt, dead)}: ` +
       `${describeRoute(route)}; an operator's decision, not this rollout's route to undo; ${forceBlue(dead.stateDir)}`,
   };
+}
+
+/** A proxy on blue with no run's route: whose blue it is. */
+function alreadyBlue(route: Route, dead: DeadRun): string {
+  if (setByHand(route)) return `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})`;
+  if (route.updatedAt === 0) return 'already on blue (no route set since it started)';
+  // Not the operator's blue: the lease of their route (one with a lease has no run id either) ran out unrenewed.
+  return `already on blue: the lease of a route set by hand ran out, and its blue was ${whenSet(route.updatedAt, dead)}`;
 }
 
 /** "set at T, after this rollout's last record (T2)": when a route was set, against the dead run's own times. */

@@ -5,23 +5,27 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
-import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
-import type { SimulatorHandle } from '../../src/sim/index.js';
-import { simulatorFromYaml } from '../helpers/simulator.js';
+import type { RolloutEvent, RolloutSnapshot, RolloutView } from '../../src/engine/types.js';
+import { simulatorOnClock, type SimulatorOnClock } from '../helpers/simulator.js';
+import { pace } from '../helpers/fake-clock.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 import { json, openAiReply, startServer, type TestServer } from '../upstream/server.js';
 
 const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
 
-async function simulator(green: string): Promise<SimulatorHandle> {
-  const yaml = `{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`;
-  return simulatorFromYaml(yaml);
+/**
+ * Its answers wait on the fake clock the rollout runs on, paced (pace()): each stage sends its planned requests, each
+ * answered after exactly its drawn latency, and the rollout takes the CPU its requests cost, not the real time its
+ * stages and analysis intervals last.
+ */
+function simulator(green: string): Promise<SimulatorOnClock> {
+  return simulatorOnClock(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`);
 }
 
-// The request timeout is long: the simulator answers from this test's own process, and on a loaded machine (load 17)
-// its answers took over 5 s; timed out, they were failures of both arms, and compare_to_blue (green 40% failing vs
-// blue's 0%) saw too small a difference to decide in its stages and promoted.
+// The request timeout (on real time) is long: a request held at the simulator waits there until the clock moves on,
+// and on a loaded machine that can take seconds; timed out, they were failures of both arms (at load 17 compare_to_blue,
+// green 40% failing vs blue's 0%, then saw too small a difference to decide in its stages and promoted).
 function plan(base: string, rest: string, greenUpstream = ''): string {
   return `
 name: trigger-test
@@ -52,18 +56,21 @@ afterEach(async () => {
   unfinished.clear();
 });
 
-async function rollout(yaml: string, signals = new EventEmitter(), onStarted?: () => void): Promise<Run> {
+async function rollout(yaml: string, upstream: SimulatorOnClock, signals = new EventEmitter(), onStarted?: () => void): Promise<Run> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
   let greenDispatchedAtRollback: number | undefined;
+  let view: RolloutView | undefined;
   const running = runRollout({
     plan: planFromYaml(yaml, dir),
     stateDir: path.join(dir, '.bluegreen'),
     seed: 5,
     ctx,
+    clock: upstream.clock,
     signals,
     attachReporter: (target) => {
+      view = target;
       target.onEvent((event) => {
         events.push(event);
         if (event.type === 'rolled_back' || event.type === 'interrupted') greenDispatchedAtRollback = dispatched(target.snapshot());
@@ -73,6 +80,7 @@ async function rollout(yaml: string, signals = new EventEmitter(), onStarted?: (
     },
   });
   unfinished.set(signals, running);
+  await pace(upstream.clock, () => view, running, upstream);
   const code = await running.finally(() => unfinished.delete(signals));
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events, greenDispatchedAtRollback, stderr: ctx.err() };
@@ -107,7 +115,7 @@ const UNTIL_BREACH = `stages:
 describe('rollback triggers', () => {
   it('error_rate', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.6 }`);
-    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2 } }`));
+    const run = await rollout(plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2 } }`), sim);
     expectRolledBack(run, 'error_rate');
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
@@ -117,14 +125,17 @@ describe('rollback triggers', () => {
 
   it('consecutive_errors', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 5s, thresholds: { consecutive_errors: 4 } }`));
+    const run = await rollout(plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 5s, thresholds: { consecutive_errors: 4 } }`), sim);
     expectRolledBack(run, 'consecutive_errors');
     expect(run.final.breach!.figure).toBeGreaterThanOrEqual(4);
   });
 
   it('latency_p95', async () => {
     const sim = await simulator(`{ latency: { p50: 150ms, p95: 250ms }, tokens_per_second: 5000 }`);
-    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 80ms } }`));
+    const run = await rollout(
+      plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 80ms } }`),
+      sim,
+    );
     expectRolledBack(run, 'latency_p95');
     expect(run.final.breach!.figure!).toBeGreaterThan(80);
   });
@@ -133,9 +144,10 @@ describe('rollback triggers', () => {
     const sim = await simulator(FAST);
     const run = await rollout(
       plan(
-        sim.baseUrl,
+        sim.sim.baseUrl,
         `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { quality_fail_rate: 0.1 }, quality: { contains: "never-in-an-answer" } }`,
       ),
+      sim,
     );
     expectRolledBack(run, 'quality_fail_rate');
   });
@@ -143,7 +155,8 @@ describe('rollback triggers', () => {
   it('compare_to_blue', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 0.4 }`);
     const run = await rollout(
-      plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`),
+      plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, compare_to_blue: { max_error_rate_increase: 0.1 } }`),
+      sim,
     );
     expectRolledBack(run, 'compare_to_blue.max_error_rate_increase');
     expect(run.final.reason).toContain('vs blue');
@@ -151,7 +164,7 @@ describe('rollback triggers', () => {
 
   it('the built-in guard of a plan with no rule: green failing every request is rolled back', async () => {
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10 }`));
+    const run = await rollout(plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10 }`), sim);
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(
       /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
@@ -162,7 +175,7 @@ describe('rollback triggers', () => {
   it('the built-in guard of a plan whose only rule is a latency limit: a green failing fast on every request is rolled back', async () => {
     // Its errors answer in milliseconds, under the limit: the latency rule alone used to promote it (exit 0).
     const sim = await simulator(`{ latency: { p50: 3ms, p95: 8ms }, error_rate: 1 }`);
-    const run = await rollout(plan(sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 3s } }`));
+    const run = await rollout(plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10, thresholds: { latency_p95: 3s } }`), sim);
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(/^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%/);
   });
@@ -180,10 +193,11 @@ describe('rollback triggers', () => {
     });
     const run = await rollout(
       plan(
-        sim.baseUrl,
+        sim.sim.baseUrl,
         `${UNTIL_BREACH}\nanalysis: { interval: 200ms }\nhealth_check: { interval: 100ms, failures_to_rollback: 3 }`,
         `, upstream: { base_url: ${green.base} }`,
       ),
+      sim,
     );
     expectRolledBack(run, 'health_check');
     // The streak as the analysis saw it at its tick (every 200 ms): 3, the limit, unless a loaded machine ran more checks
@@ -194,7 +208,7 @@ describe('rollback triggers', () => {
 
   it('a failing on_stage hook', async () => {
     const sim = await simulator(FAST);
-    const run = await rollout(plan(sim.baseUrl, `${STAGES}\nhooks: { on_stage: { exec: 'test "$BLUEGREEN_STAGE" != 2' } }`));
+    const run = await rollout(plan(sim.sim.baseUrl, `${STAGES}\nhooks: { on_stage: { exec: 'test "$BLUEGREEN_STAGE" != 2' } }`), sim);
     expectRolledBack(run, 'hook');
     expect(run.final.reason).toContain('on_stage hook for stage 2 failed');
     expect(run.final.stages[0]!.verdict).toBe('passed');
@@ -210,7 +224,7 @@ describe('signals', () => {
     it(`${signal} rolls back to blue and exits ${code}`, async () => {
       const sim = await simulator(FAST);
       const signals = new EventEmitter();
-      const run = await rollout(plan(sim.baseUrl, STAGES), signals, () => setImmediate(() => signals.emit(signal)));
+      const run = await rollout(plan(sim.sim.baseUrl, STAGES), sim, signals, () => setImmediate(() => signals.emit(signal)));
       expect(run.code).toBe(code);
       expect(run.final.phase).toBe('interrupted');
       expect(run.final.exitCode).toBe(code);
@@ -226,7 +240,7 @@ describe('errors nothing caught', () => {
     it(`an ${kind} during the rollout ends it on blue with the state saved, exit 1`, async () => {
       const sim = await simulator(FAST);
       const signals = new EventEmitter();
-      const run = await rollout(plan(sim.baseUrl, STAGES), signals, () => setImmediate(() => signals.emit(kind, new Error('boom in a timer'))));
+      const run = await rollout(plan(sim.sim.baseUrl, STAGES), sim, signals, () => setImmediate(() => signals.emit(kind, new Error('boom in a timer'))));
       expect(run.code).toBe(1);
       expect(run.final).toMatchObject({ phase: 'failed', exitCode: 1, greenWeight: 0, reason: 'internal error: boom in a timer' });
       expect(run.stderr).toContain('internal error (a bug, please report it): boom in a timer; rolling back to blue');

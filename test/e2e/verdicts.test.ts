@@ -6,41 +6,31 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import type { RolloutEvent, RolloutSnapshot, RolloutView } from '../../src/engine/types.js';
-import type { SimulatorHandle } from '../../src/sim/index.js';
-import { simulatorFromYaml } from '../helpers/simulator.js';
+import type { ArmStats } from '../../src/metrics/types.js';
+import { simulatorOnClock, type SimulatorOnClock } from '../helpers/simulator.js';
 import { testContext } from '../helpers/cli.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
-import { FakeClock, heldOn, pace } from '../helpers/fake-clock.js';
-
-async function simulator(seed: number, model: string): Promise<SimulatorHandle> {
-  return simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${model}, green-m: ${model} } }`);
-}
-
-/** A simulator whose answers wait on the rollout's fake clock, which the client times them on (see pace()). */
-interface SimulatorOnClock {
-  sim: SimulatorHandle;
-  clock: FakeClock;
-  held: () => number;
-}
+import { pace } from '../helpers/fake-clock.js';
 
 /** Blue and green with their own simulated behaviour, each answer taking exactly its drawn latency on a fake clock. */
-async function simulatorOnClock(seed: number, blue: string, green: string): Promise<SimulatorOnClock> {
-  const clock = new FakeClock(Date.now());
-  const { clock: simClock, held } = heldOn(clock);
-  const sim = await simulatorFromYaml(`{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`, { clock: simClock });
-  return { sim, clock, held };
+function simulator(seed: number, blue: string, green: string): Promise<SimulatorOnClock> {
+  return simulatorOnClock(`{ seed: ${seed}, models: { blue-m: ${blue}, green-m: ${green} } }`);
 }
 
+/**
+ * The rollout on `upstream`'s fake clock, paced (pace()): each stage sends its planned requests, and each request's
+ * latency is the simulator's draw, however loaded the machine.
+ */
 async function rollout(
   yaml: string,
   seed: number,
+  upstream: SimulatorOnClock,
   onEvent?: (event: RolloutEvent, view: RolloutView) => void,
-  options: { paced?: boolean; upstream?: SimulatorOnClock } = {},
 ): Promise<{ code: number; final: RolloutSnapshot; events: RolloutEvent[] }> {
   const dir = tempDir();
   const ctx = testContext({ cwd: dir, env: { TEST_KEY: 'sk-test-secret-123' } });
   const events: RolloutEvent[] = [];
-  const clock = options.upstream?.clock ?? (options.paced ? new FakeClock(Date.now()) : undefined);
+  const clock = upstream.clock;
   let view: RolloutView | undefined;
   const running = runRollout({
     plan: planFromYaml(yaml, dir),
@@ -58,10 +48,24 @@ async function rollout(
       return { finish: async () => {} };
     },
   });
-  if (clock) await pace(clock, () => view, running, options.upstream);
+  await pace(clock, () => view, running, upstream);
   const code = await running;
   const final = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, final, events };
+}
+
+/**
+ * The arm's latencies, as recorded, are the simulator's draws (lognormal, this p50 and p95): each percentile within
+ * `within` of it (a client timing on a clock the answers do not wait on read 0 ms).
+ */
+function expectLatencyNear(arm: ArmStats, p50: number, p95: number, within = 0.35): void {
+  for (const [figure, simulated] of [
+    [arm.latency?.p50, p50],
+    [arm.latency?.p95, p95],
+  ] as const) {
+    expect(figure).toBeGreaterThan(simulated * (1 - within));
+    expect(figure).toBeLessThan(simulated * (1 + within));
+  }
 }
 
 // The request timeout is long: a stage's end waits for the requests sent in it, and on a loaded machine (three
@@ -92,22 +96,22 @@ describe('verdicts on the simulator', () => {
     // The seeds' rollouts run side by side, each on its own paced clock (pace()): each stage sends its planned 225.
     const runs = await Promise.all(
       [1, 2, 3].map(async (seed) => {
-        const sim = await simulator(seed, SAME);
+        const upstream = await simulator(seed, SAME, SAME);
         // The last stage's final judgement, with the rollout's figures as they stood then. A stage's end waits for
         // the requests sent in it, then judges; any sent during that wait land in it afterwards, so the final state's
         // counts can exceed what was judged.
         let judged: RolloutSnapshot | undefined;
         const run = await rollout(
           plan(
-            sim.baseUrl,
+            upstream.sim.baseUrl,
             STAGES,
             '{ interval: 100ms, min_requests: 20, thresholds: { error_rate: 0.05 }, compare_to_blue: { max_error_rate_increase: 0.03 } }',
           ),
           seed,
+          upstream,
           (event, view) => {
             if (event.type === 'stage_passed' && event.stage === 2) judged = view.snapshot();
           },
-          { paced: true },
         );
         return { ...run, judged };
       }),
@@ -129,22 +133,24 @@ describe('verdicts on the simulator', () => {
       expect(run.final.stages.at(-1)?.arms.blue.requests).toBe(0);
       expect(compare?.blueSample).toBe(blueJudged);
       expect(compare?.blueSample).toBeGreaterThan(20);
-      // Judged, unless the machine let green's last stage record fewer than min_requests answers before its end.
-      if (compare!.sample >= 20) expect(compare?.status).not.toBe('waiting');
+      // Judged: paced, green's last stage ends with its planned 225 answers recorded, past min_requests.
+      expect(compare?.status).not.toBe('waiting');
+      // Timed on the clock the simulator answers on: its draws (p50 3 ms, p95 8 ms), not 0 ms.
+      expectLatencyNear(run.final.stages[0]!.arms.blue, 3, 8);
+      expectLatencyNear(run.final.stages[2]!.arms.green, 3, 8);
     }
     // On a real clock at load 20 this took 23 s, past 60 s beside another test file, and 89 s (rolled back) at load 35;
     // paced, 10-12 s at load 30.
   }, 120_000);
 
   it('extends a stage whose rules are undecided when on_inconclusive is extend, then passes it', async () => {
-    const sim = await simulator(4, SAME);
+    const upstream = await simulator(4, SAME, SAME);
     const stages = `stages:
   - { duration: 600ms, green_weight: 0.5 }`;
     const run = await rollout(
-      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'),
+      plan(upstream.sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: extend, max_extensions: 2 }'),
       4,
-      undefined,
-      { paced: true },
+      upstream,
     );
     expect(run.code).toBe(0);
     const extended = run.events.filter((e) => e.type === 'stage_extended');
@@ -153,22 +159,23 @@ describe('verdicts on the simulator', () => {
       'stage 1/1 extended by 600ms (2 of 2) (undecided: error_rate)',
     ]);
     expect(run.events.find((e) => e.type === 'stage_passed')?.message).toBe('stage 1/1 passed at 50% green (undecided: error_rate)');
+    expectLatencyNear(run.final.stages[0]!.arms.blue, 3, 8);
   });
 
   it('pauses a stage whose rules are undecided when on_inconclusive is pause; resumed, it runs once more and passes', async () => {
-    const sim = await simulator(5, SAME);
+    const upstream = await simulator(5, SAME, SAME);
     const stages = `stages:
   - { duration: 500ms, green_weight: 0.5 }`;
     let pausedPhase: string | undefined;
     const run = await rollout(
-      plan(sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: pause }'),
+      plan(upstream.sim.baseUrl, stages, '{ interval: 100ms, min_requests: 5, thresholds: { error_rate: 0.05 }, on_inconclusive: pause }'),
       5,
+      upstream,
       (event, view) => {
         if (event.type !== 'paused') return;
         pausedPhase = view.snapshot().phase;
         setImmediate(() => view.resume('test'));
       },
-      { paced: true },
     );
     expect(run.code).toBe(0);
     expect(pausedPhase).toBe('paused');
@@ -177,6 +184,7 @@ describe('verdicts on the simulator', () => {
       'stage 1/1 time is up (undecided: error_rate); pausing for an operator (resume to go on, promote or abort)',
     );
     expect(run.events.filter((e) => e.type === 'paused')).toHaveLength(1);
+    expectLatencyNear(run.final.stages[0]!.arms.green, 3, 8);
   });
 });
 
@@ -192,11 +200,11 @@ describe('the p95 ratio to blue on the simulator', () => {
   - { duration: 2s, green_weight: 1.0 }`;
 
   it("rolls back a green three times slower than blue, with both arms' p95 intervals in the message", async () => {
-    const upstream = await simulatorOnClock(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
+    const upstream = await simulator(6, FAST, '{ latency: { p50: 600ms, p95: 1200ms } }');
     // Stage 1's time is up with about 50 of green's answers: undecided, it runs again rather than passes (and is then
     // judged again on its late answers), so the breach is judged in the stage, with the check's figures.
     const extend = RATIO.replace(/ }$/, ', on_inconclusive: extend, max_extensions: 4 }');
-    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, extend), 6, undefined, { upstream });
+    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, extend), 6, upstream);
     expect(run.code, run.final.reason).toBe(10);
     expect(run.final.reason).toMatch(
       /^green latency_p95 [\d.]+m?s \(99\.\d+% interval (≥ [\d.]+m?s|[\d.]+m?s–[\d.]+m?s)\) > 1\.20x blue's [\d.]+m?s \(≤ [\d.]+m?s\): \d+\.\d\dx \(green \d+(, \d+ still running)?, blue \d+ requests\) in stage \d$/,
@@ -207,10 +215,10 @@ describe('the p95 ratio to blue on the simulator', () => {
   }, 120_000);
 
   it('promotes a green as fast as blue, judging it against blue over the whole rollout at 100% green', async () => {
-    const upstream = await simulatorOnClock(7, FAST, FAST);
+    const upstream = await simulator(7, FAST, FAST);
     // On the real clock a stall of this process during the last stage (100% green) lengthened green's latencies alone:
     // at 1.2x that failed the lead's fresh-clone run at load 19. On the shared fake clock a stall lengthens none.
-    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, RATIO), 7, undefined, { upstream });
+    const run = await rollout(plan(upstream.sim.baseUrl, LONGER, RATIO), 7, upstream);
     expect(run.code, run.final.reason).toBe(0);
     const ratio = run.final.checks.find((c) => c.rule === 'compare_to_blue.max_latency_p95_ratio');
     expect(ratio?.status).not.toBe('waiting');

@@ -13,12 +13,21 @@ export class FakeClock implements Clock {
   /** Real work under way that no time may pass during (see waitWhile). */
   private readonly busySources: (() => boolean)[] = [];
 
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  /**
+   * `wholeMs`: now() in whole milliseconds, as Date.now(), while the steady clock keeps fractions, as performance.now()
+   * does. For a clock whose timers fall due at fractions of one (a simulator's drawn latencies, heldOn): a wall time
+   * the rollout writes down (state.json, a report's `endedAtMs`, whole in its schema) is then whole, as on the real clock.
+   */
+  constructor(
+    start = Date.UTC(2026, 0, 1),
+    private readonly options: { wholeMs?: boolean } = {},
+  ) {
     this.steady = start;
   }
 
   now(): number {
-    return this.steady + this.wallLead;
+    const now = this.steady + this.wallLead;
+    return this.options.wholeMs ? Math.floor(now) : now;
   }
 
   steadyNow(): number {
@@ -121,33 +130,28 @@ async function flushMicrotasks(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-const PACE_STEP_MS = 10;
-
 /**
- * Moves an in-process rollout's clock PACE_STEP_MS at a time, each step once every request sent so far has its answer,
- * until the rollout ends. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
- * answers, each stage sends its planned requests, none waits in a queue, and a stage ends with all its requests
- * answered (on a real clock, three rollouts at 150/s in one process outran it at load 35: their requests timed out
- * after 30 s, 20% of both arms', and the error_rate rule rolled back a green equal to blue). The upstream client
- * times its requests on the same clock, which stands still while they are answered: their latencies read 0.
- *
- * `upstream`: a simulator whose answers wait on this clock too (startSimulator's `clock`, from heldOn()). The clock
- * then moves once every request sent is held there (none on its way to the simulator or back, none being recorded),
- * and only to the next timer's due time, so each request is answered, and its latency timed, exactly when its drawn
- * latency says, however slowly the machine runs.
+ * Runs an in-process rollout's clock until the rollout ends, moving it only once every request sent is held at
+ * `upstream` (a simulator whose answers wait on this clock: startSimulator's `clock`, from heldOn(); simulatorOnClock
+ * in test/helpers/simulator.ts makes both), none on its way to the simulator or back, none being recorded, and only to
+ * the next timer's due time. Its arrivals, judgements and stage ends follow that clock: however slowly a loaded machine
+ * answers, each stage sends its planned requests, none waits in a queue, a stage ends with all its requests answered
+ * (on a real clock, three rollouts at 150/s in one process outran it at load 35: their requests timed out after 30 s,
+ * 20% of both arms', and the error_rate rule rolled back a green equal to blue), and each request is answered, and its
+ * latency timed, exactly when its drawn latency says. (Session 22 also paced rollouts whose simulator answered on the
+ * real clock: the clock stood still while they were answered, and every latency read 0 ms.)
  */
-export async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>, upstream?: { held: () => number }): Promise<void> {
+export async function pace(clock: FakeClock, view: () => RolloutView | undefined, running: Promise<number>, upstream: { held: () => number }): Promise<void> {
   let ended = false;
   void running.finally(() => (ended = true)).catch(() => undefined);
   while (!ended) {
     const stages = view()?.snapshot().stages;
-    // With the upstream on the clock, time starts with the first stage: the start before it waits on real work alone
-    // (the first state.json), and a clock run on meanwhile only queued more writes for it to wait for (minutes of
-    // fake time, tens of thousands of steps, at load 17).
-    const started = !upstream || stages?.some((stage) => stage.startedAt !== undefined);
+    // Time starts with the first stage: the start before it waits on real work alone (the first state.json), and a
+    // clock run on meanwhile only queued more writes for it to wait for (minutes of fake time, tens of thousands of
+    // steps, at load 17).
+    const started = stages?.some((stage) => stage.startedAt !== undefined);
     const inFlight = started ? stages?.reduce((sum, stage) => sum + stage.arms.blue.inFlight + stage.arms.green.inFlight, 0) : undefined;
-    const moved =
-      inFlight !== undefined && inFlight === (upstream?.held() ?? 0) && (upstream ? await clock.advanceToNext() : (await clock.advance(PACE_STEP_MS), true));
+    const moved = inFlight !== undefined && inFlight === upstream.held() && (await clock.advanceToNext());
     // Waiting for an answer, or for the rollout to set a timer or end: a millisecond, not a busy turn of the loop.
     if (!moved) await new Promise((resolve) => setTimeout(resolve, 1));
   }

@@ -30,19 +30,10 @@ async function targetsFor(scripted: Scripted): Promise<Targets> {
   return closeAfterTest(targets);
 }
 
-/** An upstream that sends a stream's headers and first chunk, and the rest when the test ends `upstream()`. */
-async function firstChunkThenHeld(): Promise<{ scripted: Scripted; upstream: () => ServerResponse }> {
-  let response: ServerResponse | undefined;
-  const scripted = await scriptedServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(chunk('first '));
-    response = res;
-  });
-  return { scripted, upstream: () => response as ServerResponse };
-}
+type RecordingSink = ClientSink & { calls: string[]; text: () => string };
 
 /** A client's side that records each call, and what was written. */
-function recordingSink(): ClientSink & { calls: string[]; text: () => string } {
+function recordingSink(): RecordingSink {
   const calls: string[] = [];
   const written: Buffer[] = [];
   return {
@@ -61,15 +52,35 @@ function recordingSink(): ClientSink & { calls: string[]; text: () => string } {
   };
 }
 
+/**
+ * Targets on an upstream that sends a whole stream in one read: writeHead and end(body) in one turn, which Node sends
+ * as one write (headers, body and end); and a sink for the client's side.
+ */
+async function wholeStreamAtOnce(body: string): Promise<{ targets: Targets; sink: RecordingSink }> {
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(body);
+  });
+  return { targets: await targetsFor(scripted), sink: recordingSink() };
+}
+
+/**
+ * Targets on an upstream that sends a stream's headers and first chunk, and the rest when the test ends `upstream()`;
+ * and a sink for the client's side.
+ */
+async function firstChunkThenHeld(): Promise<{ targets: Targets; sink: RecordingSink; upstream: () => ServerResponse }> {
+  let response: ServerResponse | undefined;
+  const scripted = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk('first '));
+    response = res;
+  });
+  return { targets: await targetsFor(scripted), sink: recordingSink(), upstream: () => response as ServerResponse };
+}
+
 describe("a stream's timers, set on the next tick", () => {
   it('are never made for a stream whose headers, body and end arrive in one read: begin, write and end, no flush of its own', async () => {
-    // writeHead and end(body) in one turn: Node sends the headers, the body and its end as one write.
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(chunk('all ') + chunk('at once') + END);
-    });
-    const targets = await targetsFor(scripted);
-    const sink = recordingSink();
+    const { targets, sink } = await wholeStreamAtOnce(chunk('all ') + chunk('at once') + END);
     const outcome = await forward(targets.arms.blue, REQUEST, sink, Date.now);
     // The settling runs in the upstream read's turn; its ticks (timersLater's included) have run by now.
     await new Promise((resolve) => setImmediate(resolve));
@@ -79,9 +90,7 @@ describe("a stream's timers, set on the next tick", () => {
   });
 
   it('flush the first chunk of a stream that goes on after its write, before the rest arrives', async () => {
-    const { scripted, upstream } = await firstChunkThenHeld();
-    const targets = await targetsFor(scripted);
-    const sink = recordingSink();
+    const { targets, sink, upstream } = await firstChunkThenHeld();
     const outcome = forward(targets.arms.blue, REQUEST, sink, Date.now);
     await until(() => sink.calls.includes('flush'), 'the first chunk flushed');
     expect(sink.calls).toEqual(['begin 200', 'write', 'flush']);
@@ -96,12 +105,7 @@ describe("a stream's timers, set on the next tick", () => {
 
 describe("a passed stream's reader, made after its first write", () => {
   it('is made when the written chunk is read, not before the client has its first bytes', async () => {
-    const scripted = await scriptedServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(chunk('read ') + chunk('after') + END);
-    });
-    const targets = await targetsFor(scripted);
-    const sink = recordingSink();
+    const { targets, sink } = await wholeStreamAtOnce(chunk('read ') + chunk('after') + END);
     const blue = targets.arms.blue;
     const target = { ...blue, streamReader: () => (sink.calls.push('reader'), blue.streamReader()) };
     const outcome = await forward(target, REQUEST, sink, Date.now);
@@ -113,9 +117,7 @@ describe("a passed stream's reader, made after its first write", () => {
 
 describe('a chunk written to the client, read on the tick that flushes it', () => {
   it('is read after its bytes are flushed, on that tick, not in a microtask after every tick queued meanwhile', async () => {
-    const { scripted, upstream } = await firstChunkThenHeld();
-    const targets = await targetsFor(scripted);
-    const sink = recordingSink();
+    const { targets, sink, upstream } = await firstChunkThenHeld();
     // A tick queued from the flush runs after the tick that flushed, and before any microtask.
     sink.flush = () => {
       sink.calls.push('flush');

@@ -9,24 +9,26 @@ import { VERSION } from '../../../src/cli/version.js';
 import type { RolloutSnapshot, RolloutView } from '../../../src/engine/types.js';
 import type { Plan } from '../../../src/plan/plan.js';
 import { buildReport, reportSchema, writeReports } from '../../../src/report/outcome/index.js';
-import type { SimulatorHandle, SimulatorOptions } from '../../../src/sim/index.js';
-import { simulatorFromYaml } from '../../helpers/simulator.js';
+import type { SimulatorOptions } from '../../../src/sim/index.js';
+import { simulatorOnClock, type SimulatorOnClock } from '../../helpers/simulator.js';
 import { testContext } from '../../helpers/cli.js';
 import { planFromYaml, tempDir } from '../../helpers/plans.js';
-import { FakeClock, pace } from '../../helpers/fake-clock.js';
+import { pace } from '../../helpers/fake-clock.js';
 import { caseNamed, parseJunit } from './xml-helpers.js';
 
 const SECRET = 'sk-test-secret-123';
 const FAST = '{ latency: { p50: 3ms, p95: 8ms }, tokens_per_second: 5000, output_tokens: { min: 20, max: 30 } }';
 
-async function simulator(green: string, options?: SimulatorOptions): Promise<SimulatorHandle> {
-  return simulatorFromYaml(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`, options);
+/** Its answers wait on the rollout's fake clock (pace()): each latency the rollout records is the simulator's draw. */
+function simulator(green: string, options?: Omit<SimulatorOptions, 'clock'>): Promise<SimulatorOnClock> {
+  return simulatorOnClock(`{ seed: 3, models: { blue-m: ${FAST}, green-m: ${green} } }`, options);
 }
 
-// The simulator answers from this test's own process, so a loaded machine's stalls are in every latency it measures:
-// at load 20-30 9 of 39 stage-1 requests of a 3 ms model took over 2 s, and latency_p95 at 2 s rolled back stage 1.
-// Its limit (30 s) and the request timeout (30 s: a request timed out is a failure of both arms, for error_rate)
-// are past any stall; the latency rule is here to be reported as a rule, passed, beside the one that fails.
+// The latency rule is here to be reported as a rule, passed, beside the one that fails: on the simulator's clock each
+// latency is its draw, however loaded the machine (the longest, a stream of the bad green's 120 tokens at the default
+// 80 tokens/s, 1.5 s). The request timeout runs on real time, which a
+// request held at the simulator spends until the clock moves on (pace()): 30 s is past any stall (a request timed
+// out is a failure of both arms, for error_rate).
 function planText(base: string, stages: string): string {
   return `
 name: report-run
@@ -36,15 +38,20 @@ green: { model: green-m, price: { input_per_mtok: 0.40, output_per_mtok: 1.60 } 
 traffic: { rate: 60, stream: 0.3 }
 stages:
 ${stages}
-analysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2, latency_p95: 30s } }
+analysis: { interval: 200ms, min_requests: 15, thresholds: { error_rate: 0.2, latency_p95: 5s } }
 `;
 }
 
-async function rollout(yaml: string, watch?: (view: RolloutView) => void): Promise<{ code: number; dir: string; plan: Plan; snapshot: RolloutSnapshot }> {
+async function rollout(
+  yaml: string,
+  upstream: SimulatorOnClock,
+  watch?: (view: RolloutView) => void,
+): Promise<{ code: number; dir: string; plan: Plan; snapshot: RolloutSnapshot }> {
   const dir = tempDir();
   const plan = planFromYaml(yaml, dir);
-  // Paced (pace()): each stage sends its planned requests and ends with all of them answered, however loaded the machine.
-  const clock = new FakeClock(Date.now());
+  // Paced on the simulator's clock (pace()): each stage sends its planned requests and ends with all of them answered,
+  // each timed exactly as the simulator drew it, however loaded the machine.
+  const { clock } = upstream;
   let view: RolloutView | undefined;
   const running = runRollout({
     plan,
@@ -59,10 +66,22 @@ async function rollout(yaml: string, watch?: (view: RolloutView) => void): Promi
       return { finish: async () => {} };
     },
   });
-  await pace(clock, () => view, running);
+  await pace(clock, () => view, running, upstream);
   const code = await running;
   const snapshot = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as RolloutSnapshot;
   return { code, dir, plan, snapshot };
+}
+
+/**
+ * An arm's latencies in the report are the simulator's draws, to the millisecond (timed on its clock, as on the real
+ * one): the plain answers' p50 of 3 ms, and a p95 the streams (30%) set, each its time to first token (about 1 ms)
+ * and then its remaining tokens on the next 25 ms tick. Timed on a clock the answers do not wait on, they read 0 ms.
+ */
+function expectSimulatedLatency(latency: { p50: number | null; p95: number | null }): void {
+  expect(latency.p50).toBeGreaterThanOrEqual(2);
+  expect(latency.p50).toBeLessThanOrEqual(8);
+  expect(latency.p95).toBeGreaterThanOrEqual(25);
+  expect(latency.p95).toBeLessThanOrEqual(32);
 }
 
 function write(run: { dir: string; plan: Plan; snapshot: RolloutSnapshot }) {
@@ -102,7 +121,7 @@ describe('reports from a real run', () => {
       },
     });
     const stages = '  - { duration: 2s, green_weight: 0.5 }\n  - { duration: 6s, green_weight: 1 }';
-    const run = await rollout(planText(sim.baseUrl, stages), (view) => (running = view));
+    const run = await rollout(planText(sim.sim.baseUrl, stages), sim, (view) => (running = view));
     expect(run.code, run.snapshot.reason).toBe(10);
     const files = write(run);
 
@@ -115,6 +134,7 @@ describe('reports from a real run', () => {
     expect(report.outcome.breach!.sample).toBeGreaterThanOrEqual(15);
     expect(report.stages.map((s) => s.verdict)).toEqual(['passed', 'failed']);
     expect(report.stages[0]!.arms.blue.requests).toBeGreaterThan(0);
+    expectSimulatedLatency(report.stages[0]!.arms.blue.latency);
     expect(report.stages[1]!.arms.green.failuresByClass.server_error).toBeGreaterThan(0);
     expect(report.totals.green.costUsd).toBeGreaterThan(0);
     expect(report.cost.greenVsBlue!).toBeLessThan(0);
@@ -144,11 +164,12 @@ describe('reports from a real run', () => {
 
   it('a promotion: no failures, and no annotation', async () => {
     const sim = await simulator(FAST);
-    const run = await rollout(planText(sim.baseUrl, '  - { duration: 1s, green_weight: 0.5 }\n  - { duration: 1s, green_weight: 1 }'));
+    const run = await rollout(planText(sim.sim.baseUrl, '  - { duration: 1s, green_weight: 0.5 }\n  - { duration: 1s, green_weight: 1 }'), sim);
     expect(run.code, run.snapshot.reason).toBe(0);
     const files = write(run);
     const report = reportSchema.parse(JSON.parse(files.json));
     expect(report.outcome).toMatchObject({ phase: 'promoted', exitCode: 0, promoted: true, breach: null });
+    expectSimulatedLatency(report.stages[1]!.arms.green.latency);
     const suite = parseJunit(files.xml).testsuites.testsuite[0]!;
     expect(suite['@_failures']).toBe('0');
     expect(suite['@_errors']).toBe('0');
