@@ -3,7 +3,6 @@
 import type { Redactor } from '../core/redact.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { LINGER_MS } from './discard.js';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
@@ -220,6 +219,23 @@ export function cutIfNotTaken(res: ServerResponse, ms: number): void {
   res.once('close', () => clearTimeout(timer));
 }
 
+/** How long a half-closed connection is still read (nginx's lingering_timeout is 5 s) before it is reset. */
+export const LINGER_MS = 5_000;
+
+/**
+ * The end of a connection the proxy will not read on: its last bytes (an answer written straight to the socket),
+ * FIN, then a reset after `ms` if the client has not closed its side. Not a reset at once: one could reach the
+ * client before it read its answer (seen in CI as a 413 never arriving), or while it is still sending. Not left
+ * open either: a client that never closes (slowloris past header_timeout) kept the socket, and its place under
+ * max_connections, for good (hostile21: 100 such connections held 100 descriptors 80 s after their 408).
+ */
+export function lingerClose(socket: Duplex, last?: string, ms = LINGER_MS): void {
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  const reset = setTimeout(() => socket.destroy(), ms);
+  socket.once('close', () => clearTimeout(reset));
+}
+
 /** Headers too slow (408), too large (431) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP. */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const status =
@@ -229,10 +245,5 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
         ? '431 Request Header Fields Too Large'
         : '400 Bad Request';
   if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-  // FIN after the answer (a reset at once could reach the client before it read it), then cut after a linger: a
-  // client that never closes its side (slowloris past header_timeout) kept the socket, and its place under
-  // max_connections, for good (hostile21: 100 such connections held 100 descriptors 80 s after their 408).
-  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.once('close', () => clearTimeout(reset));
+  lingerClose(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
 }

@@ -14,8 +14,8 @@ import { inboundFor, type InboundDialect } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError, sendError } from './respond.js';
-import { CLOSE, LINGER_MS } from './discard.js';
+import { answerClientError, lingerClose, sendError } from './respond.js';
+import { CLOSE } from './discard.js';
 import type { Duplex } from 'node:stream';
 import { oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
@@ -239,11 +239,10 @@ function refuseTunnel(inbound: InboundDialect, socket: Duplex): void {
     "this proxy is an API's base URL, not a forward proxy for CONNECT: point the SDK's base URL at it rather than HTTPS_PROXY or HTTP_PROXY",
   );
   if (!socket.writable) return void socket.destroy();
-  socket.end(
+  lingerClose(
+    socket,
     `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`,
   );
-  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.once('close', () => clearTimeout(reset));
 }
 
 /**
