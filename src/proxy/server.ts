@@ -14,7 +14,7 @@ import { inboundFor, type InboundDialect } from './inbound.js';
 import { ProxyMetrics } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError, lingerClose, sendError } from './respond.js';
+import { answerClientError, answerOnSocket, sendError } from './respond.js';
 import { CLOSE } from './discard.js';
 import type { Duplex } from 'node:stream';
 import { oneLine } from '../core/format.js';
@@ -225,7 +225,11 @@ function createProxyServer(
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseTunnel(inbound, socket));
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
-  server.on('clientError', answerClientError);
+  // Without this listener Node's answers here are bare (no body for the application's SDK to read).
+  const slow = `the request headers did not arrive within proxy.limits.header_timeout (${settings.limits.headerTimeoutMs} ms)`;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, (refusal) => inbound.error(refusal.kind, refusal.message), slow);
+  });
   return server;
 }
 
@@ -238,11 +242,7 @@ function refuseTunnel(inbound: InboundDialect, socket: Duplex): void {
     'method',
     "this proxy is an API's base URL, not a forward proxy for CONNECT: point the SDK's base URL at it rather than HTTPS_PROXY or HTTP_PROXY",
   );
-  if (!socket.writable) return void socket.destroy();
-  lingerClose(
-    socket,
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`,
-  );
+  answerOnSocket(socket, reply);
 }
 
 /**
