@@ -93,6 +93,13 @@ describe('the proxy on the wire', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 405 /);
     expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: expect.stringContaining('not a forward proxy') } });
     expect(scripted.seen).toHaveLength(0);
+    // Counted as any refused request is, and so is a method a path does not take.
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+    const put = await exchange(running, ['PUT /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n']);
+    expect(put).toMatch(/^HTTP\/1\.1 405 /);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(2);
+    const scrape = await (await fetch(`${running.proxy.url}/metrics`)).text();
+    expect(scrape).toContain('bluegreen_proxy_rejected_total{reason="bad_request"} 2');
   });
 
   it("answers headers it cannot read (431, 400, 408) in the dialect's shape, not bare, and closes", async () => {
@@ -111,6 +118,7 @@ describe('the proxy on the wire', () => {
     expect(slow).toMatch(/^HTTP\/1\.1 408 /);
     expect(slow.toLowerCase()).toContain('connection: close');
     expect(jsonOf(slow)).toMatchObject({ error: { code: 'request_timeout', message: expect.stringContaining('proxy.limits.header_timeout') } });
+    expect(running.proxy.metrics.snapshot().rejected).toMatchObject({ too_large: 1, bad_request: 1, timeout: 1 });
   });
 
   it("answers a malformed request to an Anthropic-dialect proxy in Anthropic's error shape", async () => {
