@@ -54,10 +54,14 @@ export class Dispatcher {
     this.inFlight++;
     metrics.recordDispatch(stage, arm);
     const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
+    // Settled once, whichever way the request ends: a settle that throws (a bug in a check or a rule) is not taken
+    // for the request failing and settled again (green's watch told twice, a made-up connection failure recorded).
     const done = clients[arm]
       .send(request, this.abort.signal)
-      .then((result) => this.settle(stage, arm, result, watchId))
-      .catch((error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId))
+      .then(
+        (result) => this.settle(stage, arm, result, watchId),
+        (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId),
+      )
       .finally(() => {
         this.inFlight--;
         sent.over = true;

@@ -436,9 +436,10 @@ export const proxyLimitsSchema = z.strictObject({
 });
 
 // A bare port (`listen: 8787`) is the likely slip: the message says what is wanted rather than "expected string".
+// Not HOST:PORT, the port's range is not checked as well: `nowhere` also got "the port must be at most 65535".
 const listenAddress = z
   .string({ error: 'expected HOST:PORT, like 127.0.0.1:8787' })
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:8787')
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { error: 'expected HOST:PORT, like 127.0.0.1:8787', abort: true })
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
 
 export const proxyAdminSchema = z.strictObject({

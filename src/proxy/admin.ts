@@ -7,10 +7,12 @@
 //        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { AdminConnections } from './admin-connections.js';
 import { createKeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import { readBody } from './body.js';
+import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, type Route } from './route.js';
 import type { RouteHolder } from './route-holder.js';
@@ -219,6 +221,16 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     },
   );
   server.on('connection', (socket: Socket) => connections.admit(socket));
+  // Without these listeners Node answers a malformed or slow request, or an Expect it does not meet, bare: no body
+  // to say why. The admin API's own shape instead, `{ error }`.
+  const slow = `the request headers did not arrive within ${ADMIN_HEADERS_TIMEOUT_MS} ms`;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, ({ status, message }) => ({ status, body: JSON.stringify({ error: message }) }), slow);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    json(res, 417, { error: `the admin API meets only "Expect: 100-continue", not "Expect: ${oneLine(req.headers.expect ?? '', 100)}"` }, true);
+  });
   const { url } = await listen(server, options.port, options.host);
   return {
     url,

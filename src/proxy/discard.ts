@@ -8,12 +8,10 @@
 // (Destroying the socket at once there sent RST while the client was still writing: a client that had not read
 // the answer yet lost it, seen in CI as a 413 never arriving.)
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { LINGER_MS, lingerClose } from './respond.js';
 
 /** How many times max_body_bytes a refused request may still send before its connection is cut. */
 export const DISCARD_FACTOR = 4;
-/** How long a half-closed connection is still read (nginx's lingering_timeout is 5 s) before it is reset. */
-export const LINGER_MS = 5_000;
 
 export const CLOSE = Object.freeze({ connection: 'close' });
 const KEEP = Object.freeze({});
@@ -33,7 +31,7 @@ export function discardRest(req: IncomingMessage, maxBodyBytes: number, timeoutM
     // it reads its answer (the openai SDK saw "Connection error." for a 413 in 6 of 10 tries of a 12 MiB body
     // against a 1 MiB limit). Here it half-closes and reads on (discarding) as cut() does below.
     const socket = req.socket;
-    socket.destroySoon = () => linger(socket, timeoutMs);
+    socket.destroySoon = () => lingerClose(socket, undefined, Math.min(LINGER_MS, timeoutMs));
     return CLOSE;
   }
   let seen = 0;
@@ -43,7 +41,7 @@ export function discardRest(req: IncomingMessage, maxBodyBytes: number, timeoutM
   const cut = (): void => {
     clearTimeout(timer);
     lingering = true;
-    linger(req.socket, timeoutMs);
+    lingerClose(req.socket, undefined, Math.min(LINGER_MS, timeoutMs));
   };
   const timer = setTimeout(cut, timeoutMs);
   req.on('data', (chunk: Buffer) => {
@@ -53,14 +51,4 @@ export function discardRest(req: IncomingMessage, maxBodyBytes: number, timeoutM
   req.once('end', () => clearTimeout(timer));
   req.once('close', () => clearTimeout(timer));
   return KEEP;
-}
-
-/**
- * FIN after the answer, then the connection is read on (what arrives is discarded) until the client closes it or
- * LINGER_MS (at most `timeoutMs`) pass, when it is reset: nginx's lingering close.
- */
-function linger(socket: Socket, timeoutMs: number): void {
-  socket.end();
-  const timer = setTimeout(() => socket.destroy(), Math.min(LINGER_MS, timeoutMs));
-  socket.once('close', () => clearTimeout(timer));
 }

@@ -1,8 +1,9 @@
 // The upstream keys kept out of the answer headers passed to the application. An upstream (a relay, a gateway's
 // debug header) may echo a key in a header's value, encoded as headers carry credentials (Basic auth, a
-// base64-encoded token), or in a header's name. Answer bodies are searched for the key's plain, JSON-escaped and
-// URL-encoded spellings only (split-key.ts: one byte search per spelling per chunk, on the hot path); a header
-// costs little (a few short strings an answer), so it is searched for base64 as well.
+// base64-encoded token), in hex (a dump of the request's bytes), as JSON \uXXXX escapes, or upper- or lower-cased,
+// or in a header's name. Answer bodies are searched for the key's plain, JSON-escaped and URL-encoded spellings
+// chunk by chunk (split-key.ts: one byte search per spelling per chunk, on the hot path); a whole answer (read
+// before it is passed on) and a header cost little more, so they are searched for the other spellings as well.
 import { createRedactor, escapeRegExp, SECRET_PREFIX_LENGTH, secretForms, type Redactor } from '../core/redact.js';
 
 /**
@@ -22,13 +23,47 @@ export function base64Spellings(secret: string): string[] {
   return [...spellings];
 }
 
+/**
+ * A key's other spellings: in hex (lower and upper case), as JSON \uXXXX escapes of every character (as a serialiser
+ * escaping all it writes does; lower- and upper-case hex digits), and upper- and lower-cased. The redactor counts
+ * their first or last SECRET_PREFIX_LENGTH characters, like any spelling's, as the key.
+ */
+export function otherSpellings(secret: string): string[] {
+  const hex = Buffer.from(secret, 'utf8').toString('hex');
+  const escaped = [...secret].map((char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`).join('');
+  const spellings = new Set([hex, hex.toUpperCase(), escaped, escaped.replace(/(?<=\\u)[0-9a-f]{4}/g, (digits) => digits.toUpperCase())]);
+  spellings.add(secret.toUpperCase());
+  spellings.add(secret.toLowerCase());
+  spellings.delete(secret);
+  return [...spellings];
+}
+
+/**
+ * Whether a whole answer may quote a key in one of its other spellings (otherSpellings): one byte search per
+ * distinct start, no allocation. Its redactor then finds them as it finds the others.
+ */
+export class OtherSpellings {
+  private readonly starts: Buffer[];
+
+  constructor(secrets: readonly string[]) {
+    // Each also JSON-escaped and URL-encoded (an escaped key quoted in a JSON string), as the redactor knows them.
+    const spellings = secrets.flatMap(otherSpellings).flatMap(secretForms);
+    this.starts = [...new Set(spellings.map((spelling) => spelling.slice(0, SECRET_PREFIX_LENGTH)))].map((start) => Buffer.from(start, 'latin1'));
+  }
+
+  mayQuote(body: Buffer): boolean {
+    for (const start of this.starts) if (body.includes(start)) return true;
+    return false;
+  }
+}
+
 /** A search for any of the strings (none: a search that never matches). */
 function anyOf(texts: ReadonlySet<string>): RegExp {
   return new RegExp([...texts].map(escapeRegExp).join('|') || '(?!)');
 }
 
 export class HeaderKeys {
-  /** The keys and their base64 spellings (each also JSON-escaped and URL-encoded, and by any long enough part). */
+  /** The keys, their base64 and other spellings (each also JSON-escaped and URL-encoded, and by any long enough part). */
   private readonly redactor: Redactor;
   /**
    * The first and last SECRET_PREFIX_LENGTH characters of every spelling, in lower case: a header name holding
@@ -44,10 +79,11 @@ export class HeaderKeys {
 
   constructor(keys: readonly (string | undefined)[]) {
     const secrets = keys.map((key) => key?.trim() ?? '').filter((key) => key !== '');
-    this.redactor = createRedactor([...secrets, ...secrets.flatMap(base64Spellings)]);
+    const encoded = [...secrets.flatMap(base64Spellings), ...secrets.flatMap(otherSpellings)];
+    this.redactor = createRedactor([...secrets, ...encoded]);
     const parts = new Set<string>();
     if (this.redactor.active())
-      for (const spelling of [...secrets.flatMap(secretForms), ...secrets.flatMap(base64Spellings).flatMap(secretForms)])
+      for (const spelling of [...secrets.flatMap(secretForms), ...encoded.flatMap(secretForms)])
         if (this.redactor.text(spelling) !== spelling)
           for (const part of [spelling.slice(0, SECRET_PREFIX_LENGTH), spelling.slice(-SECRET_PREFIX_LENGTH)]) parts.add(part);
     this.mayHold = anyOf(parts);

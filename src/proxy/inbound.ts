@@ -10,6 +10,7 @@ export type ProxyErrorKind =
   | 'forbidden'
   | 'bad_request'
   | 'too_large'
+  | 'headers_too_large'
   | 'not_found'
   | 'model_not_found'
   | 'method'
@@ -58,6 +59,7 @@ const STATUS: Record<ProxyErrorKind, number> = {
   forbidden: 403,
   bad_request: 400,
   too_large: 413,
+  headers_too_large: 431,
   not_found: 404,
   model_not_found: 404,
   method: 405,
@@ -73,6 +75,7 @@ const OPENAI_TYPES: Record<ProxyErrorKind, [type: string, code: string | null]> 
   forbidden: ['invalid_request_error', 'forbidden_origin'],
   bad_request: ['invalid_request_error', null],
   too_large: ['invalid_request_error', 'request_too_large'],
+  headers_too_large: ['invalid_request_error', 'request_headers_too_large'],
   not_found: ['invalid_request_error', 'unknown_url'],
   // As OpenAI answers a model that does not exist or the key may not use.
   model_not_found: ['invalid_request_error', 'model_not_found'],
@@ -89,6 +92,7 @@ const ANTHROPIC_TYPES: Record<ProxyErrorKind, string> = {
   forbidden: 'permission_error',
   bad_request: 'invalid_request_error',
   too_large: 'request_too_large',
+  headers_too_large: 'request_too_large',
   not_found: 'not_found_error',
   model_not_found: 'not_found_error',
   method: 'invalid_request_error',

@@ -108,6 +108,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       return sendError(res, inbound, 'not_found', message, intake.unreadBody(req));
     }
     req.resume();
+    metrics.reject('bad_request');
     return sendError(res, inbound, 'method', `${method} is not allowed on ${path}`, {
       allow: post ? 'POST' : stored ? stored.allow.join(', ') : path === '/healthz' ? 'GET, HEAD' : 'GET',
       ...intake.unreadBody(req),

@@ -1,13 +1,13 @@
 // Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped, and those `Connection:`
 // names), the arm named, and the proxy's own errors in the dialect's shape.
 import type { Redactor } from '../core/redact.js';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { oneLine } from '../core/format.js';
 import type { Duplex } from 'node:stream';
-import { LINGER_MS } from './discard.js';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
-import type { InboundDialect, ProxyErrorKind } from './inbound.js';
+import type { InboundDialect, ProxyErrorKind, ProxyErrorReply } from './inbound.js';
 import type { HeaderKeys } from './header-keys.js';
 import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
@@ -220,19 +220,83 @@ export function cutIfNotTaken(res: ServerResponse, ms: number): void {
   res.once('close', () => clearTimeout(timer));
 }
 
-/** Headers too slow (408), too large (431) or unparsable (400): no request to answer in a dialect's shape, so plain HTTP. */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  const status =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? '408 Request Timeout'
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : '400 Bad Request';
-  if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-  // FIN after the answer (a reset at once could reach the client before it read it), then cut after a linger: a
-  // client that never closes its side (slowloris past header_timeout) kept the socket, and its place under
-  // max_connections, for good (hostile21: 100 such connections held 100 descriptors 80 s after their 408).
-  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
+/** How long a half-closed connection is still read (nginx's lingering_timeout is 5 s) before it is reset. */
+export const LINGER_MS = 5_000;
+
+/**
+ * The end of a connection the proxy will not read on: its last bytes (an answer written straight to the socket),
+ * FIN, then a reset after `ms` if the client has not closed its side. Not a reset at once: one could reach the
+ * client before it read its answer (seen in CI as a 413 never arriving), or while it is still sending. Not left
+ * open either: a client that never closes (slowloris past header_timeout) kept the socket, and its place under
+ * max_connections, for good (hostile21: 100 such connections held 100 descriptors 80 s after their 408).
+ */
+export function lingerClose(socket: Duplex, last?: string, ms = LINGER_MS): void {
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  const reset = setTimeout(() => socket.destroy(), ms);
   socket.once('close', () => clearTimeout(reset));
+}
+
+/** What Node's HTTP parser refused before there was a request to answer, as a refusal the client can act on. */
+export interface ClientRefusal {
+  kind: 'bad_request' | 'slow_client' | 'too_large' | 'headers_too_large';
+  status: number;
+  message: string;
+}
+
+/** The refusal for a clientError: too slow (408), headers (431) or a chunk extension (413) too large, or unparsable (400). */
+export function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown }, timeoutMessage: string): ClientRefusal {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { kind: 'slow_client', status: 408, message: timeoutMessage };
+    case 'HPE_HEADER_OVERFLOW':
+      return { kind: 'headers_too_large', status: 431, message: `the request headers are over ${maxHeaderSize} bytes, the most this server reads` };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { kind: 'too_large', status: 413, message: "the body's chunk extensions are too large" };
+    default: {
+      // llhttp's reasons are fixed phrases ("Invalid header value char"), never the request's bytes.
+      const reason = typeof error.reason === 'string' ? error.reason : (error.code ?? 'unreadable');
+      return { kind: 'bad_request', status: 400, message: `the request is not valid HTTP/1.1 (${oneLine(reason, 100)})` };
+    }
+  }
+}
+
+/**
+ * Whether an answer on this connection has begun (its headers are out): another answer written now would land in
+ * the middle of it. Node's own clientError answer checks the same (its _httpMessage, the answer being written).
+ */
+function answerUnderWay(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent === true;
+}
+
+/**
+ * Answers a clientError (Node's parser refused what arrived) with `reply`'s JSON, `connection: close`, and a
+ * lingering close. When an answer is already being written on the connection (a pipelined request behind it
+ * was malformed), the connection is cut instead: a second answer in the middle of the first would corrupt the
+ * stream its client is reading. Returns the refusal answered, if one was.
+ */
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+  reply: (refusal: ClientRefusal) => ProxyErrorReply,
+  timeoutMessage: string,
+): ClientRefusal | undefined {
+  // Answered already, and lingering: Node's parser reports its error again for each later read.
+  if (socket.writableEnded && !socket.destroyed) return undefined;
+  if (error.code === 'ECONNRESET' || !socket.writable || answerUnderWay(socket)) return void socket.destroy();
+  const refusal = clientRefusal(error, timeoutMessage);
+  answerOnSocket(socket, reply(refusal));
+  return refusal;
+}
+
+/**
+ * An error answer written straight to a connection Node's HTTP server no longer parses (a CONNECT, a clientError),
+ * then its lingering close.
+ */
+export function answerOnSocket(socket: Duplex, { status, body }: ProxyErrorReply): void {
+  if (!socket.writable) return void socket.destroy();
+  lingerClose(
+    socket,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

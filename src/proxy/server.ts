@@ -11,11 +11,11 @@ import { listen } from './listen.js';
 import type { ChatContext } from './chat.js';
 import { otherModelsHint, type ProxySettings } from './config.js';
 import { inboundFor, type InboundDialect } from './inbound.js';
-import { ProxyMetrics } from './metrics.js';
+import { ProxyMetrics, type RejectReason } from './metrics.js';
 import { createMirror } from './mirror.js';
 import { createPrometheus } from './prometheus.js';
-import { answerClientError, sendError } from './respond.js';
-import { CLOSE, LINGER_MS } from './discard.js';
+import { answerClientError, answerOnSocket, sendError, type ClientRefusal } from './respond.js';
+import { CLOSE } from './discard.js';
 import type { Duplex } from 'node:stream';
 import { oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
@@ -222,12 +222,28 @@ function createProxyServer(
   // Without this listener Node answers any other Expect with a bare 417, no body for the application's SDK to read.
   server.on('checkExpectation', refuseExpectation(inbound, metrics));
   // Without this listener Node closes a CONNECT's connection without a word.
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseTunnel(inbound, socket));
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    metrics.reject('bad_request');
+    refuseTunnel(inbound, socket);
+  });
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
-  server.on('clientError', answerClientError);
+  // Without this listener Node's answers here are bare (no body for the application's SDK to read).
+  const slow = `the request headers did not arrive within proxy.limits.header_timeout (${settings.limits.headerTimeoutMs} ms)`;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const refusal = answerClientError(error, socket, ({ kind, message }) => inbound.error(kind, message), slow);
+    if (refusal) metrics.reject(REFUSAL_REASON[refusal.kind]);
+  });
   return server;
 }
+
+/** The rejected_total reason of each refusal answered to what Node's parser could not read. */
+const REFUSAL_REASON: Record<ClientRefusal['kind'], RejectReason> = {
+  bad_request: 'bad_request',
+  slow_client: 'timeout',
+  too_large: 'too_large',
+  headers_too_large: 'too_large',
+};
 
 /**
  * A CONNECT: a client told to use the proxy as its HTTPS_PROXY (a forward proxy), which it is not. 405 in the
@@ -238,12 +254,7 @@ function refuseTunnel(inbound: InboundDialect, socket: Duplex): void {
     'method',
     "this proxy is an API's base URL, not a forward proxy for CONNECT: point the SDK's base URL at it rather than HTTPS_PROXY or HTTP_PROXY",
   );
-  if (!socket.writable) return void socket.destroy();
-  socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`,
-  );
-  const reset = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.once('close', () => clearTimeout(reset));
+  answerOnSocket(socket, reply);
 }
 
 /**

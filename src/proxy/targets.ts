@@ -1,7 +1,7 @@
 // One forwarding target per arm: a keep-alive undici pool to its upstream, its dialect, and the headers every
 // request to it carries (the upstream key among them; it never leaves this object except towards the upstream).
 import type { Dispatcher } from 'undici';
-import { createRedactor, type Redactor } from '../core/redact.js';
+import { createRedactor, MIN_SECRET_LENGTH, type Redactor } from '../core/redact.js';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { ARMS } from '../plan/plan.js';
 import { headerCredentials } from '../plan/secrets.js';
@@ -11,7 +11,7 @@ import { dialectFor, routesFor } from '../upstream/client.js';
 import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
-import { HeaderKeys } from './header-keys.js';
+import { HeaderKeys, OtherSpellings, otherSpellings } from './header-keys.js';
 import { SplitKeys } from './split-key.js';
 
 export interface ArmUpstream {
@@ -167,8 +167,12 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   // such prefix of any spelling holds no key. Arms sharing one key (the usual case) search for it once.
   // With any credential the plan put in upstream.headers (docs/plan.md: redacted as keys are).
   const keys = ARMS.flatMap((arm) => [arms[arm].apiKey, ...headerCredentials(arms[arm].upstream.headers)]);
-  const redactor = createRedactor(keys);
+  // The redactor knows the keys' other spellings too (hex, \uXXXX escapes, upper or lower case), which a whole
+  // answer is searched for (header-keys.ts); a streamed chunk is searched for the usual spellings only (split-key.ts).
+  const secrets = keys.map((key) => key?.trim() ?? '').filter((key) => key.length >= MIN_SECRET_LENGTH);
+  const redactor = createRedactor([...keys, ...secrets.flatMap(otherSpellings)]);
   const splitKeys = new SplitKeys(keys, redactor);
+  const others = new OtherSpellings(secrets);
   const headerKeys = new HeaderKeys(keys);
   // The headers hold the key and any account selector a plan sets (openai-project): the same ones, the same account.
   const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
@@ -181,7 +185,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, relayed),
     redactor,
     headerKeys,
-    mayQuoteKey: (body) => splitKeys.mayQuote(body),
+    mayQuoteKey: (body) => splitKeys.mayQuote(body) || others.mayQuote(body),
     splitKeys,
     close: async () => {
       await Promise.all([...pools.values()].map((pool) => pool.close()));

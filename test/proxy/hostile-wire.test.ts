@@ -2,7 +2,7 @@
 // `Expect: 100-continue`, a body in thousands of 1-byte chunks, a body that is not UTF-8.
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { completionServer, runProxy, scriptedPlan, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
+import { completionServer, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
 
@@ -42,6 +42,9 @@ function exchangeInPieces(to: Running, pieces: string[]): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+/** The JSON body of a whole answer read off the wire. */
+const jsonOf = (reply: string): unknown => JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
 
 async function proxy(yaml?: string, env: NodeJS.ProcessEnv = {}) {
   const scripted = await completionServer('blue-model', 'ok');
@@ -90,6 +93,58 @@ describe('the proxy on the wire', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 405 /);
     expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { message: expect.stringContaining('not a forward proxy') } });
     expect(scripted.seen).toHaveLength(0);
+    // Counted as any refused request is, and so is a method a path does not take.
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
+    const put = await exchange(running, ['PUT /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n']);
+    expect(put).toMatch(/^HTTP\/1\.1 405 /);
+    expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(2);
+    const scrape = await (await fetch(`${running.proxy.url}/metrics`)).text();
+    expect(scrape).toContain('bluegreen_proxy_rejected_total{reason="bad_request"} 2');
+  });
+
+  it("answers headers it cannot read (431, 400, 408) in the dialect's shape, not bare, and closes", async () => {
+    const { running } = await proxy('{ limits: { header_timeout: 100ms } }');
+    const big = await exchange(running, [post(`x-big: ${'a'.repeat(20_000)}\r\ncontent-length: ${BODY.length}\r\n`)]);
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(jsonOf(big)).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'request_headers_too_large', message: expect.stringContaining('16384 bytes') },
+    });
+    const smuggled = await exchange(running, [post('transfer-encoding: chunked\r\ncontent-length: 4\r\n', '0\r\n\r\n')]);
+    expect(smuggled).toMatch(/^HTTP\/1\.1 400 /);
+    expect(jsonOf(smuggled)).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(.+\)$/) },
+    });
+    const slow = await exchange(running, ['POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n']);
+    expect(slow).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slow.toLowerCase()).toContain('connection: close');
+    expect(jsonOf(slow)).toMatchObject({ error: { code: 'request_timeout', message: expect.stringContaining('proxy.limits.header_timeout') } });
+    expect(running.proxy.metrics.snapshot().rejected).toMatchObject({ too_large: 1, bad_request: 1, timeout: 1 });
+  });
+
+  it("answers a malformed request to an Anthropic-dialect proxy in Anthropic's error shape", async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url, { api: 'anthropic' }), { env: { UPSTREAM_KEY } });
+    const reply = await exchange(running, ['POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nbad header\r\n\r\n']);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(jsonOf(reply)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+
+  it('cuts the connection, rather than write a 400 into the answer under way, when a request pipelined behind a stream is malformed', async () => {
+    let release = (): void => undefined;
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: 'first' } }] })}\n\n`);
+      release = () => res.end('data: [DONE]\n\n');
+    });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const streamed = '{"model":"blue-model","stream":true,"messages":[]}';
+    // The malformed request goes once the stream's first event has arrived: its answer's headers are out.
+    const reply = await exchange(running, [post(`content-length: ${streamed.length}\r\n`, streamed), 'NOT HTTP\r\n\r\n'], 'first');
+    release();
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply).toContain('first');
+    expect(reply).not.toMatch(/HTTP\/1\.1 400/);
+    expect(reply).not.toContain('[DONE]');
   });
 
   it('answers pipelined requests in order, each once', async () => {
@@ -176,6 +231,18 @@ describe('probes and the admin listener', () => {
     const reply = await exchange(running, ['HEAD /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n']);
     expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(reply.endsWith('\r\n\r\n')).toBe(true);
+  });
+
+  it("answers a malformed request or an unmet Expect on the admin listener in the admin API's shape ({ error }), not bare", async () => {
+    const { running } = await proxy('{ admin: { token_env: ADMIN_TOKEN } }', { ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
+    const admin = running.proxy.adminUrl as string;
+    const malformed = await exchange(admin, ['GET /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nbad header\r\n\r\n']);
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(jsonOf(malformed)).toEqual({ error: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(.+\)$/) });
+    const expectation = await exchange(admin, ['PUT /admin/route HTTP/1.1\r\nhost: 127.0.0.1\r\nexpect: 200-ok\r\ncontent-length: 2\r\n\r\n']);
+    expect(expectation).toMatch(/^HTTP\/1\.1 417 /);
+    expect(expectation.toLowerCase()).toContain('connection: close');
+    expect(jsonOf(expectation)).toEqual({ error: 'the admin API meets only "Expect: 100-continue", not "Expect: 200-ok"' });
   });
 
   it('closes an admin connection refused for its token instead of draining the body it declared', async () => {
