@@ -74,7 +74,8 @@ describe('status with an output that cannot be written', () => {
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the exit can be seen before the last of stderr (the line asserted) is read.
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       // The first line arrives; then the reader goes away, and a new event is journaled for the watch to print.
       await new Promise((resolve) => child.stdout.once('data', resolve));

@@ -147,7 +147,8 @@ describe('the docs match the code', () => {
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close', not 'exit': the exit can be seen before its summary, the last line on stderr, is read.
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       await until(() => (stdout.match(/^#\d+ /gm) ?? []).length >= 20 || child.exitCode !== null, '20 answers from demo-app', 50_000);
     } finally {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, exitOf, npmEnv, projectWithBluegreen } from './helpers.js';
+import { BIN, exitOf, npmEnv, projectWithBluegreen, stderrOf } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const plan = (proxy: string) => `
@@ -27,13 +27,21 @@ const bigAsk = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: '
 async function proxyOn(proxyBlock: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const dir = projectWithBluegreen();
   writeFileSync(path.join(dir, 'plan.yaml'), plan(proxyBlock));
-  const child = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: { ...npmEnv(), ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'proxy', 'plan.yaml'], { cwd: dir, env: { ...npmEnv(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   onTestFinished(async () => {
     child.kill('SIGKILL');
     await exitOf(child);
   });
+  const stderr = stderrOf(child);
   const info = path.join(dir, '.bluegreen', 'proxy.json');
-  await until(() => existsSync(info), 'the proxy to start');
+  // A proxy that exits instead of starting fails the test at once, saying why, not after until()'s minute.
+  await until(() => existsSync(info) || child.exitCode !== null || child.signalCode !== null, 'the proxy to start').catch((error: unknown) => {
+    throw new Error(`${String(error)}; its stderr: ${stderr.text()}`, { cause: error });
+  });
+  if (!existsSync(info)) {
+    const { code, signal } = await exitOf(child);
+    throw new Error(`the proxy exited (${code ?? signal}) before it started: ${stderr.text()}`);
+  }
   return (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
 }
 

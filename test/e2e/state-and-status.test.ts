@@ -1,6 +1,5 @@
 // The state folder as operators meet it: the lock, `status` on a dead owner, --watch, and Ctrl-C on the
 // real binary.
-import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir, writePlan, simulatedPlan } from '../helpers/plans.js';
 import { deadPid } from '../state/helpers.js';
-import { journal, startRollout, stderrOf } from './helpers.js';
+import { exitOf, journal, startRollout, stderrOf } from './helpers.js';
 
 const PLAN = simulatedPlan('state-test', '30s', 0.5);
 
@@ -131,7 +130,8 @@ describe('state folder', () => {
     const stderr = stderrOf(child);
     await stderr.waitFor('stage_started');
     child.kill('SIGINT');
-    const [code] = (await once(child, 'exit')) as [number];
+    // exitOf, not 'exit': the exit can be seen before the last of stderr is read.
+    const { code } = await exitOf(child);
     expect(code).toBe(130);
     expect(stderr.text()).toContain('interrupted by SIGINT');
     const state = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'state.json'), 'utf8')) as { phase: string; exitCode: number; greenWeight: number };

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
+import { until } from '../helpers/until.js';
 
 const EVENT: HookEvent = {
   event: 'stage',
@@ -26,6 +27,7 @@ type Answer = (req: Received, res: http.ServerResponse) => void;
 
 const servers: http.Server[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -152,8 +154,15 @@ describe('webhook hooks', () => {
     const { base, received } = await serve(() => {
       /* never answers */
     });
-    const outcome = await runHook(webhook(`${base}/slow?key=abc123`, 1), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
-    expect(outcome).toMatchObject({ ok: false, attempts: 2, message: `webhook ${base}/slow timed out after 200ms on each of 2 attempts` });
+    // The attempts' timers are faked and moved once the server has each request: a real 200 ms ran out, now and then
+    // on a loaded machine, before the aborted attempt's request had reached the server (which then saw 1, not 2).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const outcome = runHook(webhook(`${base}/slow?key=abc123`, 1), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
+    for (const attempt of [1, 2]) {
+      await until(() => received.length === attempt, `attempt ${attempt} at the server`);
+      await vi.advanceTimersByTimeAsync(200);
+    }
+    expect(await outcome).toMatchObject({ ok: false, attempts: 2, message: `webhook ${base}/slow timed out after 200ms on each of 2 attempts` });
     expect(received).toHaveLength(2);
   });
 

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { BIN } from '../e2e/helpers.js';
+import { BIN, exitOf } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
@@ -104,6 +104,8 @@ it("a new rollout on a dead run's folder does not take the proxy from the run dr
 
   const third = rollout(folderA);
   await until(() => third.exitCode !== null || proxy.route()?.controller !== holder, 'run 3 to stop, or the proxy to change hands');
+  // Its preflight's refusal is its last line, written just before it exits: 'exit' can be seen before that is read.
+  if (third.exitCode !== null) await exitOf(third);
   expect(proxy.route()?.controller, third.stderrText()).toBe(holder);
   expect(third.exitCode, third.stderrText()).toBe(3);
   expect(second.exitCode).toBeNull();

@@ -5,8 +5,9 @@
 // its first event; a green sending only comments is bounded by upstream.timeout.request as a silent one would be.
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventLoopTurns } from '../helpers/turns.js';
+import { until } from '../helpers/until.js';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const COMMENT = ': OPENROUTER PROCESSING\n\n';
@@ -17,6 +18,8 @@ const STREAM_END = (model: string) =>
 const ERROR_EVENT = `data: ${JSON.stringify({ error: { message: 'provider overloaded', code: 502 } })}\n\n`;
 
 type GreenScript = (res: ServerResponse) => void;
+
+afterEach(() => vi.useRealTimers());
 
 /** Blue streams "blue says hi"; green writes a comment, and `then` runs once the proxy has read it. */
 async function proxyWithGreen(then: GreenScript, timeouts = 'request: 5s'): Promise<Running> {
@@ -62,8 +65,15 @@ describe('a green stream that opens with SSE comments', () => {
   });
 
   it('falls back when only comments come until upstream.timeout.request', async () => {
-    const running = await proxyWithGreen((res) => res.write(COMMENT), 'request: 300ms');
-    expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
+    let commented = false;
+    const running = await proxyWithGreen(() => (commented = true), 'request: 300ms');
+    // The proxy's timers are faked (setTimeout only) and moved past green's 300 ms once the proxy has read its
+    // comment: a real 300 ms bounded blue's answer too, which a loaded machine stalling this process could outlast.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const streamed = streamThrough(running);
+    await until(() => commented, "green's comment read by the proxy");
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await streamed).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ timeout: 1 });
   });
 

@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAfterTest } from '../helpers/close-after-test.js';
 import { backoffMs, retryAfterMs } from '../../src/core/retry.js';
 import { createUpstreamClient, isRetryable } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
 import { json, openAiReply, recordingSleep, sse, stall, upstreamConfig, scriptedClient, type Handler } from './server.js';
 import { refusedPort } from '../live/helpers.js';
+import { until } from '../helpers/until.js';
+
+afterEach(() => vi.useRealTimers());
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const policy = { max: 3, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -170,8 +173,14 @@ describe('retry loop against a scripted upstream', () => {
   });
 
   it('retries a timeout and then succeeds', async () => {
-    const { client } = await setup([stall, ok], { timeout: { connectMs: 1000, requestMs: 150, idleMs: 5000 } });
-    expect(await client.send(request)).toMatchObject({ ok: true, attempts: 2 });
+    const { server, client } = await setup([stall, ok], { timeout: { connectMs: 1000, requestMs: 150, idleMs: 5000 } });
+    // The request timers are faked and moved past the stalled first attempt only: a real 150 ms could run out on the
+    // second attempt too, answered at once, had a loaded machine stalled this process meanwhile (3 attempts, not 2).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sent = client.send(request);
+    await until(() => server.requests.length === 1, 'the first attempt at the server');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(await sent).toMatchObject({ ok: true, attempts: 2 });
   });
 
   it('times a stream out when it goes quiet for idleMs', async () => {
