@@ -75,8 +75,9 @@ export function formatUsd(usd: number | null | undefined): string {
   return `$${usd.toFixed(2)}`;
 }
 
+/** 9779 -> "9,779"; -0 (a difference of equal counts, a rounded -0.4) reads "0", not "-0". */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return (n === 0 ? 0 : n).toLocaleString('en-US');
 }
 
 /** "1 request", "3 requests": a count and its noun (regular plurals only). */

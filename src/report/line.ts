@@ -20,8 +20,18 @@ export function timestamp(epochMs: number): string {
 }
 
 export function formatEventLine(event: RolloutEvent): string {
-  const stage = event.stage !== undefined ? ` stage ${event.stage + 1}` : '';
-  return `${timestamp(event.at)} ${event.type.padEnd(16)}${stage}: ${event.message}`;
+  return `${timestamp(event.at)} ${event.type.padEnd(16)}${stagePrefix(event)} ${event.message}`;
+}
+
+/**
+ * " stage 3:" before the message, or "" when the message begins with that stage already ("stage 3/5 started"):
+ * "stage 3: stage 3/5 started" said it twice.
+ */
+function stagePrefix(event: RolloutEvent): string {
+  if (event.stage === undefined) return ':';
+  const label = `stage ${event.stage + 1}`;
+  const named = event.message.startsWith(label) && !/^\d/.test(event.message.slice(label.length));
+  return named ? '' : ` ${label}:`;
 }
 
 export function formatMonitorLine(snapshot: RolloutSnapshot, now: number): string {

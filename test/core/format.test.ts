@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   escapeControls,
   formatDuration,
+  formatCount,
   formatFactor,
   formatFigure,
   formatMs,
@@ -48,6 +49,13 @@ describe('one formatting for every reporter', () => {
     expect(formatUsd(0.004)).toBe('$0.0040');
     expect(formatDuration(90_000)).toBe('1m30s');
     expect(formatDuration(3_720_000)).toBe('1h02m');
+  });
+
+  it('writes counts with thousands separators, and -0 as 0', () => {
+    expect(formatCount(9779)).toBe('9,779');
+    expect(formatCount(-1200)).toBe('-1,200');
+    expect(formatCount(-0)).toBe('0');
+    expect(formatCount(0)).toBe('0');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { createLineReporter, formatChecksLine, formatStageEndLine } from '../../src/report/line.js';
+import { createLineReporter, formatChecksLine, formatEventLine, formatStageEndLine } from '../../src/report/line.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
@@ -19,6 +19,25 @@ describe('formatChecksLine', () => {
       /^12:00:05\.000 checks {11}stage 2\/5 \(99\.93% intervals\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5 points \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0 points undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
     );
     expect(formatChecksLine({ ...snapshot, checks: [] }, 0)).toBeUndefined();
+  });
+});
+
+describe('formatEventLine', () => {
+  const at = Date.UTC(2025, 0, 15, 12, 0, 1);
+  it('names the stage once: before the message, unless the message begins with it', () => {
+    // Found in session 22: "stage_started    stage 3: stage 3/5 started".
+    expect(formatEventLine({ at, type: 'stage_started', stage: 2, message: 'stage 3/5 started: 50% green for 2m' })).toBe(
+      '12:00:01.000 stage_started    stage 3/5 started: 50% green for 2m',
+    );
+    expect(formatEventLine({ at, type: 'stage_passed', stage: 2, message: 'stage 3/5 passed at 50% green' })).toBe(
+      '12:00:01.000 stage_passed     stage 3/5 passed at 50% green',
+    );
+    expect(formatEventLine({ at, type: 'warning', stage: 1, message: 'stopped the on_rollback hook' })).toBe(
+      '12:00:01.000 warning          stage 2: stopped the on_rollback hook',
+    );
+    // Stage 1's prefix stays before a message about stage 12, and an event outside any stage has none.
+    expect(formatEventLine({ at, type: 'warning', stage: 0, message: 'stage 12 is long' })).toBe('12:00:01.000 warning          stage 1: stage 12 is long');
+    expect(formatEventLine({ at, type: 'rollout_started', message: 'rollout "x" started' })).toBe('12:00:01.000 rollout_started : rollout "x" started');
   });
 });
 

@@ -1,4 +1,5 @@
 // Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers, in terminal columns.
+import { formatCount } from '../../core/format.js';
 import { textWidth, truncate } from '../text-width.js';
 
 /** Pads or cuts text to exactly width columns. */
@@ -38,7 +39,7 @@ export function sparkline(values: readonly number[], scaleMax: number, width: nu
 export function compactCount(n: number): string {
   if (!Number.isFinite(n)) return '-';
   const abs = Math.abs(n);
-  if (abs < 10_000) return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  if (abs < 10_000) return formatCount(Math.round(n));
   if (abs < 1_000_000) return `${Math.round(n / 1000)}k`;
   if (abs < 10_000_000) return `${(n / 1_000_000).toFixed(2)}M`;
   if (abs < 1_000_000_000) return `${Math.round(n / 1_000_000)}M`;

@@ -1,13 +1,13 @@
 // Everything the dashboard shows, computed from a snapshot: the components only lay these lines out.
-import type { EventType, RolloutEvent, RolloutSnapshot } from '../../engine/types.js';
-import { timestamp } from '../line.js';
+import type { RolloutSnapshot } from '../../engine/types.js';
+import { textWidth } from '../text-width.js';
 import { checkSectionHeight, checkSectionLines, errorRateLimit } from './check-lines.js';
 import { footerLines } from './footer-lines.js';
 import { headerLines } from './header-lines.js';
 import type { DashboardMode, KeyState } from './keys.js';
 import { stageTableLines } from './stage-table.js';
-import type { Tone } from './theme.js';
-import { clip, type DashboardView, type Line } from './view-types.js';
+import { eventLines, eventRowsWanted, MAX_EVENT_ROWS } from './event-lines.js';
+import { lineText, type DashboardView } from './view-types.js';
 import type { LiveView } from '../../live/fleet.js';
 import { liveSectionLines } from './live-lines.js';
 
@@ -30,30 +30,11 @@ export interface ViewOptions {
   stateDirFlag?: string;
 }
 
-/** Lines wider than this are not useful: the table is 78 columns. */
+/** The header, table and checks are laid out no wider (the table is 78 columns); the events take the terminal's width. */
 export const MAX_WIDTH = 120;
-const MAX_EVENTS = 8;
-
-const EVENT_TONES: Partial<Record<EventType, Tone>> = {
-  breach: 'bad',
-  rolled_back: 'bad',
-  failed: 'bad',
-  hook_failed: 'bad',
-  health_check_failed: 'bad',
-  paused: 'warn',
-  abort_requested: 'warn',
-  promote_requested: 'warn',
-  aborted: 'warn',
-  interrupted: 'warn',
-  warning: 'warn',
-  stage_passed: 'ok',
-  promoted: 'ok',
-  resumed: 'ok',
-  health_check_recovered: 'ok',
-};
-
 export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
+  const eventWidth = Math.max(20, options.columns);
   const footer = footerLines(snapshot, options, width);
   const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width) : [];
   const checksHeight = checkSectionHeight(snapshot) + live.length;
@@ -61,10 +42,10 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
     rows: options.rows,
     stageCount: snapshot.stages.length,
     fixedLines: 3 + 2 + checksHeight + footer.length,
-    eventCount: Math.min(MAX_EVENTS, snapshot.recentEvents.length),
+    eventCount: eventRowsWanted(snapshot.recentEvents, eventWidth),
   });
   const header = headerLines(snapshot, options, width);
-  const events = eventLines(snapshot.recentEvents, layout.eventRows, width);
+  const events = eventLines(snapshot.recentEvents, layout.eventRows, eventWidth);
   // In a terminal too short for everything, the checks give way, then the table: a frame taller than the
   // terminal scrolls the header (the phase, the stage, the split) out of sight.
   let room = Math.max(1, options.rows - 1) - header.length - events.length - footer.length;
@@ -72,7 +53,8 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   const table = wholeTable.length <= room ? wholeTable : [];
   room -= table.length;
   const checks = [...checkSectionLines(snapshot, width), ...live].slice(0, Math.max(0, room));
-  return { width, gaps: layout.gaps, header, table, checks, events, footer };
+  const frameWidth = Math.max(width, ...events.map((line) => textWidth(lineText(line))));
+  return { width: frameWidth, gaps: layout.gaps, header, table, checks, events, footer };
 }
 
 export interface LayoutInput {
@@ -80,6 +62,7 @@ export interface LayoutInput {
   stageCount: number;
   /** Lines that are always drawn: header, table headers, checks, footer. */
   fixedLines: number;
+  /** Rows the latest events take, wrapped (eventRowsWanted). */
   eventCount: number;
 }
 
@@ -98,26 +81,9 @@ export function planLayout(input: LayoutInput): { gaps: boolean; stageRows: numb
   const gaps = available - withAllStages - SECTION_GAPS >= wantedEvents;
   const free = available - withAllStages - (gaps ? SECTION_GAPS : 0);
   if (free >= Math.min(input.eventCount, MIN_EVENTS)) {
-    return { gaps, stageRows: input.stageCount, eventRows: Math.min(input.eventCount, MAX_EVENTS, free) };
+    return { gaps, stageRows: input.stageCount, eventRows: Math.min(input.eventCount, MAX_EVENT_ROWS, free) };
   }
   const eventRows = Math.min(input.eventCount, MIN_EVENTS);
   const stageRows = Math.max(1, Math.min(input.stageCount, available - input.fixedLines - eventRows));
   return { gaps: false, stageRows, eventRows: Math.max(0, Math.min(eventRows, available - input.fixedLines - stageRows)) };
-}
-
-export function eventLines(events: readonly RolloutEvent[], rows: number, width: number): Line[] {
-  if (rows <= 0) return [];
-  // The journal's `finished` line repeats the final banner just below it.
-  return events
-    .filter((event) => event.type !== 'finished')
-    .slice(-rows)
-    .map((event) =>
-      clip(
-        [
-          { text: `${timestamp(event.at).slice(0, 8)}  `, tone: 'muted' },
-          { text: event.message, tone: EVENT_TONES[event.type] ?? 'plain' },
-        ],
-        width,
-      ),
-    );
 }

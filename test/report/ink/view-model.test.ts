@@ -69,6 +69,46 @@ describe('buildDashboardView', () => {
     expect(events.length).toBeGreaterThan(1);
   });
 
+  // Found in session 22: every event was cut at 120 columns, whatever the terminal's width, and at 80 a breach's
+  // upstream error lost its end. Each message wraps to the terminal's width under its time, the newest kept whole.
+  it("wraps each event's message to the terminal's width, under its time, the newest whole", () => {
+    const upstream = `green arm: 500 from http://127.0.0.1:46603/v1/chat/completions (${'the server had an error while processing your request '.repeat(2).trim()})`;
+    const snapshot = {
+      ...progressingSnapshot(),
+      recentEvents: [...progressingSnapshot().recentEvents, { at: NOW, type: 'warning' as const, stage: 2, message: upstream }],
+    };
+    for (const columns of [80, 200]) {
+      const view = buildDashboardView(snapshot, options({ columns, rows: 40 }));
+      const events = view.events.map(lineText);
+      for (const line of events) expect(line.length, line).toBeLessThanOrEqual(columns);
+      expect(view.width).toBeLessThanOrEqual(columns);
+      // The message whole, its words in order, continued 10 columns in (under the message, not the time).
+      const newest = events.slice(events.findIndex((line) => line.includes('green arm: 500')));
+      expect(newest[0]).toMatch(/^09:34:50 {2}green arm: 500/);
+      for (const line of newest.slice(1)) expect(line).toMatch(/^ {10}\S/);
+      expect(newest.map((line) => line.slice(10)).join(' ')).toBe(upstream);
+      // At 200 columns all 7 events in 7 rows; at 80 the newest takes 3 of the 8 rows, the oldest gives way.
+      expect(events).toHaveLength(columns === 200 ? 7 : 8);
+      expect(events[0]).toMatch(columns === 200 ? /^09:30:00 {2}rollout "gpt-4o-to-gpt-4\.1" started/ : /^09:30:00 {2}stage 1\/5 started/);
+    }
+    expect(buildDashboardView(snapshot, options({ columns: 200, rows: 40 })).events.filter((line) => lineText(line).startsWith(' '))).toHaveLength(0);
+    expect(buildDashboardView(snapshot, options({ columns: 80, rows: 40 })).events.filter((line) => lineText(line).startsWith(' ')).length).toBeGreaterThan(1);
+  });
+
+  it('keeps the newest events when wrapped ones fill the rows, and cuts only the newest when it alone is too long', () => {
+    const long = (at: number, word: string) => ({ at, type: 'warning' as const, stage: 2, message: `${word} `.repeat(40).trim() });
+    const snapshot = { ...progressingSnapshot(), recentEvents: [long(NOW - 2000, 'older'), long(NOW - 1000, 'newer'), long(NOW, 'newest')] };
+    const events = buildDashboardView(snapshot, options({ columns: 80, rows: 40 })).events.map(lineText);
+    // Each takes 4 rows at 80 columns: the newest two fit in the 8 rows, the oldest gives way, never half of it.
+    expect(events).toHaveLength(8);
+    expect(events.join(' ')).not.toContain('older');
+    expect(events.at(-1)).toMatch(/newest$/);
+    const tiny = { ...progressingSnapshot(), recentEvents: [long(NOW, `${'word '.repeat(200).trim()} end`)] };
+    const cut = buildDashboardView(tiny, options({ columns: 40, rows: 40 })).events.map(lineText);
+    expect(cut).toHaveLength(8);
+    expect(cut.at(-1)).toMatch(/…$/);
+  });
+
   it('offers the keys that apply: pause while progressing, resume while paused', () => {
     expect(lineText(buildDashboardView(progressingSnapshot(), options()).footer[0]!)).toMatch(/^p pause {3}P promote {3}a abort {3}q quit {3}ctrl-c interrupt/);
     const paused = buildDashboardView(pausedSnapshot(), options());
