@@ -57,7 +57,8 @@ function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
       }
       if (read === 0 && pipe && total === 0) {
         // A pipe with no writer reads as ended: before its first byte, its writer may not have opened it yet.
-        if (Date.now() >= deadline) throw new PipeUnwrittenError(`nothing wrote to this named pipe within ${writerWaitMs / 1000}s`);
+        if (Date.now() >= deadline)
+          throw new PipeUnwrittenError(`nothing came through this pipe within ${writerWaitMs / 1000}s (no writer opened it, or it closed empty)`);
         idle.wait();
         continue;
       }

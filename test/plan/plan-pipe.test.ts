@@ -26,7 +26,7 @@ it('a named pipe nothing writes to is refused once its writer wait is over', () 
     refused = error;
   }
   expect(refused).toBeInstanceOf(PlanError);
-  expect((refused as PlanError).message).toBe('plan.yaml:1:1 nothing wrote to this named pipe within 0.1s');
+  expect((refused as PlanError).message).toBe('plan.yaml:1:1 nothing came through this pipe within 0.1s (no writer opened it, or it closed empty)');
 });
 
 it("a named pipe's writer is waited for, and its text read to its end", async () => {
