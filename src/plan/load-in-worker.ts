@@ -21,14 +21,20 @@ export type PlanLoaded = { plan: Plan } | { problems: PlanProblem[]; omitted: nu
  */
 const WORKER = new URL('../../dist/plan/plan-worker.js', import.meta.url);
 
-/** loadPlan(file, cwd), run in a worker thread. */
-export function loadPlanInWorker(file: string, cwd: string): Promise<Plan> {
+/**
+ * loadPlan(file, cwd), run in a worker thread. `stop` ends the worker (a signal while a named pipe's writer is
+ * waited for): a worker still running would keep the process alive, and its exit waiting, for good.
+ */
+export function loadPlanInWorker(file: string, cwd: string, stop?: AbortSignal): Promise<Plan> {
   return new Promise((resolve, reject) => {
     let loaded: PlanLoaded | undefined;
     const worker = new Worker(WORKER, { workerData: { file, cwd } satisfies PlanToLoad });
+    const onStop = () => void worker.terminate();
+    stop?.addEventListener('abort', onStop, { once: true });
     worker.once('message', (message: PlanLoaded) => (loaded = message));
     worker.once('error', reject);
     worker.once('exit', (code) => {
+      stop?.removeEventListener('abort', onStop);
       if (loaded === undefined) reject(new Error(`the plan's loader stopped (exit ${code}) without an answer`));
       else if ('plan' in loaded) resolve(loaded.plan);
       else reject(new PlanError(loaded.problems, loaded.omitted));

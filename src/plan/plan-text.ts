@@ -1,17 +1,24 @@
 // Reading a plan file's bytes into text, refusing what is not a plan before the YAML parser sees it: too big,
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { PlanError } from './errors.js';
 import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
+import { syncBackoff } from '../core/sync-backoff.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
 
-export function readPlanText(file: string, shown = file): string {
+/** How long a named pipe is waited for its first bytes (`bluegreen validate p & envsubst < plan.tmpl > p`). */
+export const PIPE_WRITER_WAIT_MS = 5000;
+/** Waits between reads of a pipe grow from 1 ms to this. */
+const POLL_MS = 50;
+
+export function readPlanText(file: string, shown = file, pipeWriterWaitMs = PIPE_WRITER_WAIT_MS): string {
   let bytes: Buffer;
   try {
-    bytes = readAtMost(file, MAX_PLAN_BYTES + 1);
+    bytes = readAtMost(file, MAX_PLAN_BYTES + 1, pipeWriterWaitMs);
   } catch (error) {
+    if (error instanceof PipeUnwrittenError) throw problem(shown, 1, 1, error.message);
     const code = errorCode(error);
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'ELOOP' ? SYMLINK_LOOP : (code ?? 'unreadable');
     throw problem(shown, 1, 1, `cannot read the file (${why})`);
@@ -19,19 +26,44 @@ export function readPlanText(file: string, shown = file): string {
   return planTextFromBytes(bytes, shown);
 }
 
+class PipeUnwrittenError extends Error {}
+
 /**
  * The file's first `limit` bytes. Never more: /dev/zero, a pipe that never ends or a 10 GB file are read only
- * as far as it takes to refuse them (readFileSync would read them whole, or forever).
+ * as far as it takes to refuse them (readFileSync would read them whole, or forever). Opened and read without
+ * blocking: a named pipe with no writer held open() for good, in a call nothing interrupts (not a signal's handler,
+ * not the proxy's worker.terminate(), not process.exit, which waits for the worker), so `bluegreen proxy` on one
+ * ignored Ctrl-C and SIGTERM. A pipe is polled instead: its writer is waited for up to `writerWaitMs`, then its
+ * bytes for as long as it stays open (a signal stops that wait). No effect on a file.
  */
-function readAtMost(file: string, limit: number): Buffer {
-  const fd = openSync(file, 'r');
+function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
+    const pipe = fstatSync(fd).isFIFO();
+    const deadline = Date.now() + writerWaitMs;
+    const idle = syncBackoff(POLL_MS);
     const chunks: Buffer[] = [];
     let total = 0;
     const chunk = Buffer.alloc(64 * 1024);
     while (total < limit) {
-      const read = readSync(fd, chunk, 0, Math.min(chunk.length, limit - total), null);
+      let read: number;
+      try {
+        read = readSync(fd, chunk, 0, Math.min(chunk.length, limit - total), null);
+      } catch (error) {
+        // A pipe whose writer has written nothing more yet.
+        if (errorCode(error) !== 'EAGAIN') throw error;
+        idle.wait();
+        continue;
+      }
+      if (read === 0 && pipe && total === 0) {
+        // A pipe with no writer reads as ended: before its first byte, its writer may not have opened it yet.
+        if (Date.now() >= deadline)
+          throw new PipeUnwrittenError(`nothing came through this pipe within ${writerWaitMs / 1000}s (no writer opened it, or it closed empty)`);
+        idle.wait();
+        continue;
+      }
       if (read === 0) break;
+      idle.reset();
       chunks.push(Buffer.from(chunk.subarray(0, read)));
       total += read;
     }

@@ -1,9 +1,9 @@
 // `bluegreen proxy` loads its plan in a worker thread that exits (src/plan/load-in-worker.ts), so the plan's schema
 // (zod) does not stay in the heap of a process that serves for days: the plan it gets is loadPlan's, a bad plan is
 // refused with the same problems and exit code as `validate`'s, and the running proxy never imported zod.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { PlanError } from '../../src/plan/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
+import { until } from '../helpers/until.js';
 import { simPlan } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -44,7 +45,50 @@ describe('loading the proxy plan in a worker', () => {
     expect(proxy.stderr).toBe(validate.stderr);
     expect(proxy.stderr).not.toContain('listening on');
   });
+
+  it('a signal while the plan is read from a named pipe that sends nothing stops the start (it waited for good, deaf to SIGTERM)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'plan.yaml');
+    execFileSync('mkfifo', [file]);
+    // Held open for writing here, so the pipe has a writer that sends nothing: the proxy's read waits.
+    const writer = openSync(file, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      const child = killAfterTest(
+        spawn(process.execPath, ['bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
+          cwd: ROOT,
+          env: { ...process.env, CI: 'true' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        }),
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = once(child, 'exit');
+      // Its stop signals are listened for before the plan is read: once the pipe is open, SIGTERM is the proxy's.
+      await until(() => opened(child.pid ?? 0, file), 'the proxy to open the pipe');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code).toBe(143);
+      expect(stderr).toBe('bluegreen proxy: stopped while starting, before it served anything\n');
+    } finally {
+      closeSync(writer);
+    }
+  });
 });
+
+/** Whether process `pid` holds `file` open. */
+function opened(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The modules a command's main thread imports, from bin/bluegreen.js down: a resolve hook in a fresh process writes

@@ -26,8 +26,10 @@ export async function runProxy(
   onReady?: (proxy: ProxyHandle) => void,
   force?: AbortSignal,
 ): Promise<number> {
-  // In a worker that exits, so the plan's schema does not stay in the heap of a process that runs for days.
-  const plan = await loadPlanInWorker(file, ctx.cwd);
+  // In a worker that exits, so the plan's schema does not stay in the heap of a process that runs for days. A signal
+  // while it loads (a named pipe whose writer is slow) stops the start, as during the preflight below.
+  const plan = await unlessStopped(loadPlanInWorker(file, ctx.cwd, stop), stop);
+  if (plan === undefined) return stoppedWhileStarting(ctx, stop);
   // A plan written for generated traffic: the proxy would serve blue forever while a rollout of the same plan
   // moved only its generated requests. Asked for explicitly rather than guessed.
   const block = plan.proxy;
@@ -49,10 +51,7 @@ export async function runProxy(
       ),
       stop,
     );
-    if (checked === undefined) {
-      ctx.stderr.write('bluegreen proxy: stopped while starting, before it served anything\n');
-      return typeof stop.reason === 'number' ? stop.reason : EXIT.sigint;
-    }
+    if (checked === undefined) return stoppedWhileStarting(ctx, stop);
     for (const warning of checked.warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
     const upstreams = armUpstreams(endpoints, ctx);
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
@@ -120,6 +119,12 @@ function startupNotices(plan: Plan, settings: ProxySettings, proxy: ProxyHandle,
   const base = plan.arms.blue.upstream.api === 'anthropic' ? reachable : `${reachable}/v1`;
   const where = reachable === proxy.url ? '' : ' (THIS_HOST: a name or address of this machine the application can reach)';
   log(`listening on ${proxy.url}: point the application's base URL at ${base}${where}; metrics at ${reachable}/metrics`);
+}
+
+/** Says the start was stopped; the signal's exit code. */
+function stoppedWhileStarting(ctx: CliContext, stop: AbortSignal): number {
+  ctx.stderr.write('bluegreen proxy: stopped while starting, before it served anything\n');
+  return typeof stop.reason === 'number' ? stop.reason : EXIT.sigint;
 }
 
 /** `work`'s result, or undefined as soon as `stop` aborts (then `work` is left to settle unseen). */

@@ -7,6 +7,7 @@
 import { appendFileSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 import { formatCount } from '../../core/format.js';
 import { errorCode } from '../../core/errors.js';
+import { syncBackoff } from '../../core/sync-backoff.js';
 
 const READER_WAIT_MS = 5000;
 const STALL_MS = 5000;
@@ -54,7 +55,7 @@ function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS,
   const fd = openPipe(file, readerWaitMs);
   const written = (done: number) => `${formatCount(done)} of ${formatCount(bytes.length)} bytes`;
   try {
-    const idle = backoff();
+    const idle = syncBackoff(POLL_MS);
     let done = 0;
     let tookAt = Date.now();
     while (done < bytes.length) {
@@ -83,7 +84,7 @@ function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS,
  */
 function openPipe(file: string, readerWaitMs: number): number {
   const deadline = Date.now() + readerWaitMs;
-  const idle = backoff();
+  const idle = syncBackoff(POLL_MS);
   for (;;) {
     try {
       return openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -93,19 +94,4 @@ function openPipe(file: string, readerWaitMs: number): number {
       idle.wait();
     }
   }
-}
-
-/** A synchronous pause that doubles each time (1, 2, 4 … POLL_MS ms) until reset. */
-function backoff(): { wait(): void; reset(): void } {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  let ms = 1;
-  return {
-    wait() {
-      Atomics.wait(cell, 0, 0, ms);
-      ms = Math.min(ms * 2, POLL_MS);
-    },
-    reset() {
-      ms = 1;
-    },
-  };
 }

@@ -1,0 +1,43 @@
+// A plan read from a named pipe (`bluegreen validate p & envsubst < plan.tmpl > p`, or `<(...)`): opened without
+// blocking, so a pipe nobody writes to is refused after a wait instead of holding open() for good, and a writer that
+// opens it after the reader did is still waited for and read whole.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { readPlanText } from '../../src/plan/plan-text.js';
+import { PlanError } from '../../src/plan/errors.js';
+import { killAfterTest } from '../helpers/processes.js';
+import { tempDir } from '../helpers/plans.js';
+
+function fifo(): string {
+  const file = path.join(tempDir('bluegreen-plan-pipe-'), 'plan.yaml');
+  execFileSync('mkfifo', [file]);
+  return file;
+}
+
+it('a named pipe nothing writes to is refused once its writer wait is over', () => {
+  const file = fifo();
+  let refused: unknown;
+  try {
+    readPlanText(file, 'plan.yaml', 100);
+  } catch (error) {
+    refused = error;
+  }
+  expect(refused).toBeInstanceOf(PlanError);
+  expect((refused as PlanError).message).toBe('plan.yaml:1:1 nothing came through this pipe within 0.1s (no writer opened it, or it closed empty)');
+});
+
+it("a named pipe's writer is waited for, and its text read to its end", async () => {
+  const file = fifo();
+  // More than a pipe holds (64 KiB): the reader meets an empty pipe (EAGAIN) between the writer's chunks.
+  const text = `name: piped\n# ${'x'.repeat(200_000)}\n`;
+  const source = path.join(path.dirname(file), 'source.yaml');
+  writeFileSync(source, text);
+  // The writer's open waits for the reader, or the reader waits for it: either order ends in the same read.
+  const writer = killAfterTest(spawn('sh', ['-c', 'cat "$0" > "$1"', source, file], { stdio: 'ignore' }));
+  const exited = once(writer, 'exit');
+  expect(readPlanText(file, 'plan.yaml')).toBe(text);
+  await exited;
+});
