@@ -80,7 +80,7 @@ it('a rollout refuses (exit 2) while another recovery of the folder holds its re
 
   const run = await runCli(['rollout', plan, '--plain', '--state-dir', stateDir], { cwd: dir });
   expect(run.code, run.stderr).toBe(2);
-  // Its pid, when it answers in time (it does, but for a machine stalled past the guard's wait).
+  // With the folder's lock held, the holder's answer decides (it is waited for up to 10 s): its pid is always named.
   expect(run.stderr).toContain(
     `another bluegreen rollback (pid ${holder.pid}) is putting the rollout recorded in ${stateDir} back on blue right now; wait for it to finish, then start the rollout again`,
   );
