@@ -38,6 +38,7 @@ it("a named pipe's writer is waited for, and its text read to its end", async ()
   // The writer's open waits for the reader, or the reader waits for it: either order ends in the same read.
   const writer = killAfterTest(spawn('sh', ['-c', 'cat "$0" > "$1"', source, file], { stdio: 'ignore' }));
   const exited = once(writer, 'exit');
-  expect(readPlanText(file, 'plan.yaml')).toBe(text);
+  // The writer's wait bounds only a hang here: a loaded machine may take seconds to start sh and its open().
+  expect(readPlanText(file, 'plan.yaml', 60_000)).toBe(text);
   await exited;
 });

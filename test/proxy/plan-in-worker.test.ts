@@ -62,7 +62,8 @@ describe('loading the proxy plan in a worker', () => {
       );
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = once(child, 'exit');
+      // 'close', not 'exit': the exit can be seen before its last line on stderr (asserted whole) is read.
+      const exited = once(child, 'close');
       // Its stop signals are listened for before the plan is read: once the pipe is open, SIGTERM is the proxy's.
       await until(() => opened(child.pid ?? 0, file), 'the proxy to open the pipe');
       child.kill('SIGTERM');
