@@ -3,6 +3,7 @@
 // the drain goes on, and a final line once every request has ended. A proxy of the version before rewrote
 // EPOCH.json whole each time; a replacement still reads that (mixed versions during an upgrade).
 import { isObject, parseObject } from '../core/json.js';
+import type { ProcessIdentity } from '../core/proc-stat.js';
 import type { HandedEntry } from './results-feed.js';
 
 export const HANDOVER_DIR = 'proxy-handover';
@@ -15,12 +16,14 @@ export const LEGACY_FILE = /^[0-9a-f-]{36}\.json$/;
 
 export const linesFileName = (epoch: string): string => `${epoch}.jsonl`;
 
-/** The first line: whose file it is. Whether it is done says the last line (a writer killed mid-drain has none). */
-export interface HandoverHeader {
+/**
+ * The first line: whose file it is, the writer's process among it (its pid, with its start time and boot since
+ * session 23). Whether it is done says the last line (a writer killed mid-drain has none).
+ */
+export interface HandoverHeader extends ProcessIdentity {
   handover: typeof HANDOVER_VERSION;
   /** The feed of the proxy that wrote it. */
   epoch: string;
-  pid: number;
 }
 
 /** The last line: every request has ended. `dropped`: results past the file's cap, not handed over. */
@@ -30,7 +33,10 @@ export interface HandoverEnd {
   dropped: number;
 }
 
-export const headerLine = (epoch: string, pid: number): string => `${JSON.stringify({ handover: HANDOVER_VERSION, epoch, pid } satisfies HandoverHeader)}\n`;
+export const headerLine = (epoch: string, writer: ProcessIdentity): string => {
+  const { pid, pidStart, bootId } = writer;
+  return `${JSON.stringify({ handover: HANDOVER_VERSION, epoch, pid, pidStart, bootId } satisfies HandoverHeader)}\n`;
+};
 
 export const endLine = (results: number, dropped: number): string => `${JSON.stringify({ final: true, results, dropped } satisfies HandoverEnd)}\n`;
 
@@ -38,7 +44,13 @@ export const endLine = (results: number, dropped: number): string => `${JSON.str
 export function parseHeader(line: string): HandoverHeader | undefined {
   const v = parseObject(line);
   if (v?.handover !== HANDOVER_VERSION || typeof v.epoch !== 'string' || typeof v.pid !== 'number') return undefined;
-  return { handover: HANDOVER_VERSION, epoch: v.epoch, pid: v.pid };
+  return {
+    handover: HANDOVER_VERSION,
+    epoch: v.epoch,
+    pid: v.pid,
+    ...(typeof v.pidStart === 'string' && { pidStart: v.pidStart }),
+    ...(typeof v.bootId === 'string' && { bootId: v.bootId }),
+  };
 }
 
 /** A line after the header: a result, the end, or nothing usable (a line torn by a failed append, edited by hand). */

@@ -6,6 +6,7 @@ import { appendFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { unrefTimer, type TimerHandle } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
+import type { ProcessIdentity } from '../core/proc-stat.js';
 import { makeFolder, writeFileAtomicAsync } from '../state/files.js';
 import { endLine, HANDOVER_DIR, headerLine, linesFileName } from './handover-format.js';
 import type { ResultsFeed } from './results-feed.js';
@@ -15,12 +16,12 @@ export const HANDOVER_WRITE_MS = 200;
 /** Results per write: a backlog (every unread result, at the drain's start) goes in slices the event loop can interleave. */
 const BATCH = 5_000;
 
-export interface HandoverWriterOptions {
+/** The writer's process (thisProcess()) goes in the file's header, so its replacement can tell when it is gone. */
+export interface HandoverWriterOptions extends ProcessIdentity {
   stateDir: string;
   feed: ResultsFeed;
   /** The rollout run driving the proxy when it began to stop: only results served under its routes are wanted. */
   controller: string;
-  pid: number;
   log?: (message: string) => void;
   /** Default: setTimeout, not holding the process open. A test's fake clock drives the batching instead. */
   setTimer?: (fn: () => void, ms: number) => TimerHandle;
@@ -127,7 +128,7 @@ export class HandoverWriter {
     try {
       if (!this.created) {
         makeFolder(path.dirname(this.file));
-        await writeFileAtomicAsync(this.file, headerLine(this.options.feed.epoch, this.options.pid) + text);
+        await writeFileAtomicAsync(this.file, headerLine(this.options.feed.epoch, this.options) + text);
         this.created = true;
         return true;
       }

@@ -8,7 +8,7 @@
 // Results carry no answer text (results-feed.ts), so neither does the file.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isProcessAlive } from '../core/proc-stat.js';
+import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
 import { HANDOVER_DIR, LEGACY_FILE, LINES_FILE, linesFileName, parseHeader, parseLegacyHandover, parseLine } from './handover-format.js';
 import type { HandedEntry, ResultsFeed } from './results-feed.js';
 
@@ -31,8 +31,8 @@ interface Loaded {
   /** .jsonl: bytes read, up to the end of the last complete line (a torn last line is read again when whole). */
   offset: number;
   lastSeq: number;
-  /** The writer's, from the header; undefined until a complete header line is read. */
-  pid?: number;
+  /** The writer's process, from the header; undefined until a complete header line is read. */
+  writer?: ProcessIdentity;
   /** Its final line was read (.jsonl), or its last whole write said so (.json). */
   final: boolean;
   /** Not a handover this proxy can read: left alone. */
@@ -104,7 +104,7 @@ export class HandoverReader {
     const file = path.join(this.dir, name);
     let loaded = this.files.get(name);
     // Asked before reading: a writer gone (or final) before the read has nothing more than what this read finds.
-    const doneBefore = loaded?.pid !== undefined && this.finished(loaded);
+    const doneBefore = loaded?.writer !== undefined && this.finished(loaded);
     let fd: number;
     try {
       fd = openSync(file, 'r');
@@ -153,7 +153,7 @@ export class HandoverReader {
         this.foreign(file, loaded);
         return;
       }
-      loaded.pid = header.pid;
+      loaded.writer = header;
     }
     const handed: HandedEntry[] = [];
     const skippedBefore = loaded.skipped;
@@ -188,7 +188,7 @@ export class HandoverReader {
         this.foreign(file, loaded);
         return;
       }
-      loaded.pid = handed.pid;
+      loaded.writer = { pid: handed.pid };
       loaded.final = handed.final;
       this.adopt(handed.results, loaded);
     }
@@ -216,8 +216,9 @@ export class HandoverReader {
     // A writer killed mid-drain (kill -9) wrote its last: what the file holds is all there will be (a torn last line
     // stays torn). A file of another feed naming this very process's pid was written by a process now gone (a
     // container's pid 1, restarted).
-    if (loaded.pid === undefined) return false;
-    return loaded.final || loaded.pid === process.pid || !isProcessAlive({ pid: loaded.pid });
+    // The writer's pid, start time and boot (a header since session 23) tell a living writer from a process given its pid since.
+    if (loaded.writer === undefined) return false;
+    return loaded.final || loaded.writer.pid === process.pid || !isProcessAlive(loaded.writer);
   }
 
   private names(): string[] {

@@ -2,6 +2,7 @@
 // (handover.ts): what proxies stopped on the same folder had not had read is served here first, and what this
 // proxy's rollout has not read when it stops is written for the next. One object for the server's start, drain
 // and close.
+import { thisProcess } from '../core/proc-stat.js';
 import { clientDigest } from './client-digest.js';
 import { HandoverReader, HandoverWriter } from './handover.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -48,7 +49,7 @@ export function createRolloutFeed(options: {
         log?.(
           `the rollout reading this proxy does not say which results it has read (a bluegreen older than this proxy): its unread results are handed over to the next proxy on ${stateDir}, which that rollout judges without checking whose they are; upgrade the rollout's bluegreen with the proxies`,
         );
-      const writer = new HandoverWriter({ stateDir, feed, controller, pid: process.pid, log });
+      const writer = new HandoverWriter({ stateDir, feed, controller, ...thisProcess(), log });
       feed.onPush(() => writer.schedule());
       writer.schedule();
       handingOver = writer;

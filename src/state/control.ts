@@ -8,7 +8,7 @@ import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { errorCode, errorText } from '../core/errors.js';
 import { CONTROL_DIR, uniqueSuffix, writeFileAtomic } from './files.js';
-import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
+import { isOwnerAlive, type LockInfo } from './lock.js';
 
 export const CONTROL_ACTIONS = ['pause', 'resume', 'promote', 'abort'] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
@@ -104,9 +104,12 @@ export function watchControl(dir: string, onRequest: (request: ControlRequest) =
   };
 }
 
-/** For pause|resume|promote|abort: the running rollout's lock, or a clear reason there is nobody to ask. */
-export function controlTargetCheck(dir: string, host: string = os.hostname()): LockInfo {
-  const lock = readLock(dir);
+/**
+ * For pause|resume|promote|abort: the running rollout's lock, or a clear reason there is nobody to ask. `lock` is the
+ * folder's lock as the caller read it (readLock), once: read again, it could name another process than the one the
+ * caller's own checks judged.
+ */
+export function controlTargetCheck(dir: string, lock: LockInfo | undefined, host: string = os.hostname()): LockInfo {
   if (!lock) throw new CliError(`no rollout is running in ${dir}`, EXIT.usage);
   if (!isOwnerAlive(lock, host)) {
     throw new CliError(`the rollout in ${dir} (pid ${lock.pid}) is no longer running`, EXIT.usage);

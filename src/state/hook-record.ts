@@ -7,6 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatWeight } from '../core/format.js';
+import { sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 
@@ -107,7 +108,7 @@ export function hookRecorder(
       writeFileSync(file, written);
     });
   const begin = () => {
-    if (recovery !== undefined) died = deadRunsRecord(readRecord(dir), plan, pid);
+    if (recovery !== undefined) died = deadRunsRecord(readRecord(dir), plan, { pid, pidStart, bootId });
     write();
   };
   // Removed only while it still holds this call's record: an ending's move recorded while a slow stage move was
@@ -121,9 +122,9 @@ export function hookRecorder(
   return { begin, started: (pgid) => write(pgid), finished };
 }
 
-/** The record a recovery (process `pid`) writes over, when it is the dead rollout's of the same plan, not another recovery's. */
-function deadRunsRecord(record: HookRecord | undefined, plan: string, pid: number): HookRecord | undefined {
-  if (record === undefined || record.plan !== plan || record.pid === pid) return undefined;
+/** The record a recovery (process `self`) writes over, when it is the dead rollout's of the same plan, not another recovery's. */
+function deadRunsRecord(record: HookRecord | undefined, plan: string, self: ProcessIdentity): HookRecord | undefined {
+  if (record === undefined || record.plan !== plan || writtenBy(record, self)) return undefined;
   return record.recovery === undefined ? record : validRecord(record.died);
 }
 
@@ -163,6 +164,16 @@ function standIn(record: HookRecord): string | undefined {
   return hook !== undefined && hook !== `on_${record.event}` ? hook : undefined;
 }
 
+/**
+ * Whether the record was written by the process `by` names: the same pid, and the same start time and boot where both say
+ * (sameProcess), so a record of an earlier process given the same pid since (a reboot) is not taken for its own.
+ */
+function writtenBy(record: HookRecord, by: ProcessIdentity): boolean {
+  if (!Number.isSafeInteger(record.pid)) return false;
+  const { pidStart, bootId } = record;
+  return sameProcess({ pid: record.pid as number, ...(typeof pidStart === 'string' && { pidStart }), ...(typeof bootId === 'string' && { bootId }) }, by);
+}
+
 function hasGroup(record: HookRecord): record is HookRecord & { pgid: number } {
   return Number.isSafeInteger(record.pgid) && (record.pgid as number) > 1;
 }
@@ -171,11 +182,11 @@ function hasGroup(record: HookRecord): record is HookRecord & { pgid: number } {
  * The hook the folder's rollout (this plan, this pid) is running or was running when it died; undefined when
  * none, or when the record is another rollout's, torn, or from before records named the stage and weight.
  */
-export function readHookInFlight(dir: string, rollout: { plan: { name: string; stages: readonly unknown[] }; pid: number }): HookInFlight | undefined {
+export function readHookInFlight(dir: string, rollout: ProcessIdentity & { plan: { name: string; stages: readonly unknown[] } }): HookInFlight | undefined {
   const read = readRecord(dir);
   // A recovery's hook under way (or killed) carries the dead rollout's record inside its own.
-  const record = read !== undefined && read.pid !== rollout.pid && read.recovery !== undefined ? validRecord(read.died) : read;
-  if (!record || record.plan !== rollout.plan.name || record.pid !== rollout.pid) return undefined;
+  const record = read !== undefined && !writtenBy(read, rollout) && read.recovery !== undefined ? validRecord(read.died) : read;
+  if (!record || record.plan !== rollout.plan.name || !writtenBy(record, rollout)) return undefined;
   const { event, stage, greenWeight } = record;
   if (!EVENTS.includes(event as HookEventName) || !Number.isSafeInteger(stage) || (stage as number) < 1 || (stage as number) > rollout.plan.stages.length)
     return undefined;
@@ -194,10 +205,10 @@ export function readHookInFlight(dir: string, rollout: { plan: { name: string; s
  * The rollback hook another process ran for the folder's dead rollout (its recovery: readHookInFlight leaves such a
  * record out, it is not the rollout's), or undefined. A recovery killed while it ran leaves it, maybe still running.
  */
-export function readRecoveryHook(dir: string, rollout: { plan: { name: string }; pid: number }): RecoveryHook | undefined {
+export function readRecoveryHook(dir: string, rollout: ProcessIdentity & { plan: { name: string } }): RecoveryHook | undefined {
   const record = readRecord(dir);
   if (!record || record.plan !== rollout.plan.name || record.event !== 'rollback') return undefined;
-  if (!Number.isSafeInteger(record.pid) || record.pid === rollout.pid) return undefined;
+  if (!Number.isSafeInteger(record.pid) || writtenBy(record, rollout)) return undefined;
   return {
     pid: record.pid as number,
     ...(typeof record.pidStart === 'string' && { pidStart: record.pidStart }),
@@ -270,7 +281,7 @@ function isOurHook(record: HookRecord & { pgid: number }): boolean {
  * Stops a hook a dead rollout (or a killed recovery of it) left running; says what it did and whose it was, or
  * undefined when there was nothing to stop.
  */
-export async function stopOrphanHook(dir: string, rollout: { plan: { name: string }; pid: number }): Promise<string | undefined> {
+export async function stopOrphanHook(dir: string, rollout: ProcessIdentity & { plan: { name: string } }): Promise<string | undefined> {
   const record = readRecord(dir);
   if (!record) return undefined;
   const file = path.join(dir, HOOK_FILE);
@@ -282,7 +293,7 @@ export async function stopOrphanHook(dir: string, rollout: { plan: { name: strin
   const said = hasGroup(record) && isOurHook(record) ? await stopGroup(record, rollout) : undefined;
   // Rewritten once the group is stopped (a recovery killed before that finds it again), and kept until the recovery
   // has finished (clearHookRecord): should it fail, status still says what the rollout was doing when it died.
-  const kept = record.pid !== rollout.pid && record.recovery !== undefined ? validRecord(record.died) : record;
+  const kept = !writtenBy(record, rollout) && record.recovery !== undefined ? validRecord(record.died) : record;
   if (kept === undefined) rmSync(file, { force: true });
   else if (kept !== record || hasGroup(record)) bestEffort(() => writeFileSync(file, `${JSON.stringify(stoppedRecord(kept))}\n`));
   return said;
@@ -296,12 +307,12 @@ function stoppedRecord(record: HookRecord): HookRecord {
 }
 
 /** SIGTERM to the record's group, SIGKILL after a grace; says what it stopped and whose it was. */
-async function stopGroup(record: HookRecord & { pgid: number }, rollout: { pid: number }): Promise<string> {
+async function stopGroup(record: HookRecord & { pgid: number }, rollout: ProcessIdentity): Promise<string> {
   signalPgid(record.pgid, 'SIGTERM');
   await groupGone(record.pgid, GRACE_MS);
   // The record's pid says whose: the rollout's own, or a recovery's (a `bluegreen rollback` killed in turn).
   const whose =
-    Number.isSafeInteger(record.pid) && record.pid !== rollout.pid
+    Number.isSafeInteger(record.pid) && !writtenBy(record, rollout)
       ? `${describeRecovery({ pid: record.pid as number, ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }) })} that was killed while it ran`
       : 'the dead rollout';
   return `stopped the ${hookOf(record) ?? `on_${record.event}`} hook (process group ${record.pgid}) left running by ${whose}`;

@@ -6,7 +6,7 @@ import { writeFileAtomic } from './files.js';
 import { greenAfterDeath, readHookInFlight } from './hook-record.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
 import { isProcessAlive } from '../core/proc-stat.js';
-import { isOwnerAlive, readLock } from './lock.js';
+import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
 import type { StateStore } from './store.js';
 
 export type RolloutStanding =
@@ -15,8 +15,9 @@ export type RolloutStanding =
   /**
    * ownerPid: the snapshot's process, or another bluegreen holding the folder (a rollback, a rollout starting).
    * lockGone: the snapshot's process runs without the folder's lock (lockGoneText), out of `bluegreen abort`'s reach.
+   * lock: the folder's lock naming ownerPid, as read here (what `pause|resume|promote|abort` go on with).
    */
-  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number; lockGone?: true }
+  | { kind: 'running'; snapshot: RolloutSnapshot; ownerPid: number; lockGone?: true; lock?: LockInfo }
   | { kind: 'orphaned'; snapshot: RolloutSnapshot };
 
 /**
@@ -38,7 +39,7 @@ export function rolloutStanding(store: StateStore, options: { self?: number; hos
   const ended = withJournalEnding(snapshot, recent);
   if (ended.stale) return { kind: 'finished', snapshot: ended.snapshot };
   const lock = readLock(store.dir);
-  if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid };
+  if (lock && lock.pid !== options.self && isOwnerAlive(lock, host)) return { kind: 'running', snapshot, ownerPid: lock.pid, lock };
   // Without a lock of its own (deleted, or the folder moved away and made again by its next write) a rollout whose
   // process still runs is running all the same, the caller's own lock taken meanwhile included: a new rollout took
   // it for dead, ran its on_rollback and then its own stages while it went on moving the same traffic (hostile20).

@@ -3,11 +3,12 @@
 // ran its on_rollback, then its own stages, while the first went on moving the same traffic through the same hooks
 // (two promotions of one model, each hook call undoing the other's weight). It is refused now, exit 2. So is a
 // rollout on a folder whose dead run another bluegreen is recovering without the lock (live22, below).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { acquireLock, StateStore } from '../../src/state/index.js';
+import { acquireLock, readLock, StateStore } from '../../src/state/index.js';
 import { hostname } from 'node:os';
 import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
@@ -108,4 +109,36 @@ it('abort refuses (exit 2) while the lock names another bluegreen than the recor
     `another bluegreen (pid ${other.pid}: a rollback, or a rollout starting) holds ${dir}, not the rollout recorded there (pid ${recorded.pid}); abort is not sent`,
   );
   expect(existsSync(path.join(dir, 'control'))).toBe(false);
+});
+
+// Before (review22): pause|resume|promote|abort read the folder's lock twice, judging the first read (the recorded
+// rollout, its owner) and naming the second's: a lock changing hands in between (a rollback, a rollout starting) got
+// "abort requested for rollout ... (pid <the other>)". hook.json, read between the two, is made a FIFO here, whose
+// writer moves another lock into place before it lets that read end.
+it.runIf(process.platform === 'linux')('a control request goes on with the lock it read once, though the lock changes hands meanwhile', async () => {
+  const dir = tempDir();
+  const [recorded, other] = [living(), living()];
+  await new StateStore(dir).writeState(snapshot({ pid: recorded.pid, greenWeight: 0.5, plan: { ...snapshot().plan, name: 'lock-gone' } }));
+  const owner = (pid: number | undefined) => ({ pid: pid as number, planName: 'lock-gone', startedAt: Date.now(), user: 'ci', host: hostname() });
+  acquireLock(dir, owner(recorded.pid), { now: Date.now, host: hostname() });
+  const next = path.join(dir, 'next-lock');
+  writeFileSync(next, JSON.stringify({ ...owner(other.pid), token: 'other' }));
+  const fifo = path.join(dir, 'hook.json');
+  execFileSync('mkfifo', [fifo]);
+  const swap = `
+    const fs = require('node:fs');
+    const [fifo, next, lock] = process.argv.slice(1);
+    process.stdout.write('opening\\n');
+    const fd = fs.openSync(fifo, 'w');
+    fs.renameSync(next, lock);
+    fs.closeSync(fd);
+  `;
+  const swapper = killAfterTest(spawn(process.execPath, ['-e', swap, fifo, next, path.join(dir, 'lock')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  // Its open next (it waits for the reader's): the command's read of hook.json blocks this process until then.
+  await once(swapper.stdout, 'data');
+
+  const abort = await runCli(['abort', '--state-dir', dir], { cwd: dir });
+  expect(abort.code, abort.stderr).toBe(0);
+  expect(abort.stdout).toContain(`abort requested for rollout "lock-gone" (pid ${recorded.pid})`);
+  expect(readLock(dir)?.pid).toBe(other.pid);
 });

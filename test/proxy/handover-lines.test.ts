@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readProcStat } from '../../src/core/proc-stat.js';
 import { HANDOVER_DIR, HANDOVER_WRITE_MS, HandoverReader, HandoverWriter } from '../../src/proxy/handover.js';
 import { ResultsFeed } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
@@ -30,7 +31,8 @@ const LIVE_PID = process.ppid;
 const uuid = (c: string): string => `${c.repeat(8)}-${c.repeat(4)}-4${c.repeat(3)}-8${c.repeat(3)}-${c.repeat(12)}`;
 
 /** Handed-over results as a writer puts them in lines. */
-const header = (epoch: string, pid: number): string => `${JSON.stringify({ handover: 1, epoch, pid })}\n`;
+const header = (epoch: string, pid: number, identity: { pidStart?: string; bootId?: string } = {}): string =>
+  `${JSON.stringify({ handover: 1, epoch, pid, ...identity })}\n`;
 const entry = (epoch: string, seq: number) => ({
   stage: 1,
   kind: 'routed',
@@ -363,5 +365,28 @@ describe('which files a replacement deletes when it stops in turn (release)', ()
     const third = feedOf();
     new HandoverReader(dir, third).poll();
     expect(servedFrom(third, late.epoch)).toEqual([1, 2]);
+  });
+
+  // Before (session 22): the writer was judged by its pid alone, so the file of a proxy killed mid-drain whose pid was
+  // given since to another process (a container's restart, a reboot) read as still draining, kept and adopted again
+  // by every proxy started on the folder. Its header names the writer's start time and boot now.
+  it("one killed mid-drain whose writer's pid now names a process started at another time, or in another boot", () => {
+    const dir = tempDir();
+    const folder = folderOf(dir);
+    const started = readProcStat(LIVE_PID)?.startTime as string;
+    const killed = [{ pidStart: `${Number(started) + 1}` }, { pidStart: started, bootId: 'another-boot' }].map((identity, n) => {
+      const file = path.join(folder, `${uuid(String(n + 1))}.jsonl`);
+      writeFileSync(file, header(`e-${n}`, LIVE_PID, identity) + line(`e-${n}`, 1));
+      return file;
+    });
+    // The writer itself, still draining: kept.
+    const draining = path.join(folder, `${uuid('3')}.jsonl`);
+    writeFileSync(draining, header('e-3', LIVE_PID, { pidStart: started }) + line('e-3', 1));
+
+    const reader = new HandoverReader(dir, feedOf());
+    reader.poll();
+    reader.release();
+    expect(killed.filter((file) => existsSync(file))).toEqual([]);
+    expect(existsSync(draining)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { CliError } from '../../src/core/exit.js';
-import { controlTargetCheck, StateStore, takeControlRequests, watchControl, writeControl, type ControlRequest } from '../../src/state/index.js';
+import { controlTargetCheck, readLock, StateStore, takeControlRequests, watchControl, writeControl, type ControlRequest } from '../../src/state/index.js';
 import { catchError, deadPid, tempDir } from './helpers.js';
 
 let temp: ReturnType<typeof tempDir>;
@@ -70,7 +70,7 @@ describe('control requests', () => {
 
 describe('controlTargetCheck', () => {
   it('says when no rollout is running', () => {
-    const error = catchError(() => controlTargetCheck(temp.dir, 'host-a'));
+    const error = catchError(() => controlTargetCheck(temp.dir, readLock(temp.dir), 'host-a'));
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).exitCode).toBe(2);
     expect((error as Error).message).toBe(`no rollout is running in ${temp.dir}`);
@@ -79,12 +79,12 @@ describe('controlTargetCheck', () => {
   it("says when the lock's owner is gone", async () => {
     const pid = await deadPid();
     new StateStore(temp.dir, { host: 'host-a' }).acquireLock({ pid, planName: 'p', startedAt: 1, user: 'alice', host: 'host-a' });
-    expect(() => controlTargetCheck(temp.dir, 'host-a')).toThrow(`the rollout in ${temp.dir} (pid ${pid}) is no longer running`);
+    expect(() => controlTargetCheck(temp.dir, readLock(temp.dir), 'host-a')).toThrow(`the rollout in ${temp.dir} (pid ${pid}) is no longer running`);
   });
 
   it('returns the running owner', () => {
     new StateStore(temp.dir, { host: 'host-a' }).acquireLock({ pid: process.pid, planName: 'p', startedAt: 1, user: 'alice', host: 'host-a' });
-    expect(controlTargetCheck(temp.dir, 'host-a')).toMatchObject({ pid: process.pid, planName: 'p' });
+    expect(controlTargetCheck(temp.dir, readLock(temp.dir), 'host-a')).toMatchObject({ pid: process.pid, planName: 'p' });
     expect(existsSync(path.join(temp.dir, 'control'))).toBe(false);
   });
 });

@@ -28,6 +28,35 @@ describe('hook.json records', () => {
     expect(readRecoveryHook(dir, rollout)).toEqual({ pid: 5151, pidStart: '777', command: 'bluegreen rollback' });
   });
 
+  // Before (session 22): a record was the rollout's by its pid alone, so one left by an earlier process given the same
+  // pid since (a reboot) read as this rollout's hook, and status said where its weight may be from another run.
+  it("is the rollout's only when its pid, start time and boot all agree where both say", () => {
+    const dir = tempDir();
+    const started = { ...rollout, pidStart: '777', bootId: 'this-boot' };
+    const record = (identity: { pidStart?: string; bootId?: string }) =>
+      hookRecorder(dir, { plan: 'p', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, ...identity }).begin();
+    record({ pidStart: '778', bootId: 'this-boot' });
+    expect(readHookInFlight(dir, started)).toBeUndefined();
+    record({ pidStart: '777', bootId: 'another-boot' });
+    expect(readHookInFlight(dir, started)).toBeUndefined();
+    // A recovery's record by the same pid in another boot is a recovery's, not the rollout's own.
+    hookRecorder(dir, {
+      plan: 'p',
+      event: 'rollback',
+      stage: 1,
+      greenWeight: 0,
+      pid: 4242,
+      pidStart: '777',
+      bootId: 'another-boot',
+      recovery: 'bluegreen rollback',
+    }).begin();
+    expect(readRecoveryHook(dir, started)).toMatchObject({ pid: 4242, bootId: 'another-boot' });
+    for (const identity of [{ pidStart: '777', bootId: 'this-boot' }, { pidStart: '777' }, {}]) {
+      record(identity);
+      expect(readHookInFlight(dir, started)).toMatchObject({ event: 'stage', stage: 2 });
+    }
+  });
+
   it('is removed when its call finishes', () => {
     const dir = tempDir();
     const stage = hookRecorder(dir, { plan: 'p', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, by: 'proxies' });

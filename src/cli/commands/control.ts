@@ -5,6 +5,7 @@ import {
   describeHookInFlight,
   lockGoneText,
   orphanMessage,
+  readLock,
   readHookInFlight,
   rolloutStanding,
   stateDir,
@@ -57,7 +58,8 @@ export function requestControl(action: ControlAction, flags: { stateDir?: string
       `another bluegreen (pid ${standing.ownerPid}: a rollback, or a rollout starting) holds ${dir}, not the rollout recorded there (pid ${standing.snapshot.pid}); ${action} is not sent: try again once it is done (see bluegreen status --state-dir ${dir})`,
       EXIT.usage,
     );
-  const owner = controlTargetCheck(dir);
+  // The lock as rolloutStanding read it, once: read again, it could name another process than the one judged above.
+  const owner = controlTargetCheck(dir, standing.kind === 'running' ? standing.lock : readLock(dir));
   writeControl(dir, { action, user: userName(ctx.env), host: os.hostname(), pid: process.pid, at: Date.now() });
   ctx.stdout.write(`${action} requested for rollout "${owner.planName}" (pid ${owner.pid}); it acts within a second (see: bluegreen status)\n`);
 }
