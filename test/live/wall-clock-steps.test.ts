@@ -3,6 +3,7 @@
 // hour during a one-poll blip read as an hour of silence, past any lease, and the rollout rolled back every proxy on
 // `proxy_unreachable`; a step back hid a real silence for an hour.
 import { expect, it, onTestFinished } from 'vitest';
+import type { ActuationResult } from '../../src/engine/actuator.js';
 import { AdminClient } from '../../src/live/admin-client.js';
 import { FleetProxy, ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
@@ -33,40 +34,54 @@ it("a proxy's silence is measured on the steady clock, whichever way the wall cl
   expect(proxy.silentFor()).toBe(0);
 });
 
+/** The actuator of a one-stage rollout over the proxy at `adminUrl` (leases of 10 s, a poll every 250 ms), its stage's route sent. */
+async function afterStage(adminUrl: string, token: string, clock: FakeClock): Promise<ProxyActuator> {
+  const fleet = new ProxyFleet([adminUrl], token, clock, 10_000, 250);
+  onTestFinished(() => fleet.close());
+  const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+  await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+  return actuator;
+}
+
+/**
+ * Steps the wall clock an hour forward and runs `clock` on (only while the ending waits on it, never while a call is on
+ * the network) to 1 ms before `deadline` on the steady clock: the ending must still be under way. Then two hours back,
+ * and on to the deadline: its last try goes out then and fails, and the ending is over. Resolves to its results.
+ */
+async function overAtSteadyDeadline(clock: FakeClock, ending: Promise<ActuationResult[]>, deadline: number): Promise<ActuationResult[]> {
+  let done = false;
+  void ending.finally(() => (done = true)).catch(() => undefined);
+  const runTo = async (target: number) => {
+    while (!done && clock.steadyNow() < target) {
+      await until(() => done || clock.pendingTimers() > 0, 'the next try to wait on the clock');
+      if (!done) await clock.advance(Math.min(250, target - clock.steadyNow()));
+    }
+  };
+  clock.jumpWall(HOUR);
+  await runTo(deadline - 1);
+  expect(done).toBe(false);
+  clock.jumpWall(-2 * HOUR);
+  await runTo(deadline);
+  // The last try, at the deadline, goes out and fails: then nothing more waits on the clock.
+  await until(() => done || clock.pendingTimers() > 0, 'the last try');
+  expect(done).toBe(true);
+  return ending;
+}
+
 // live22: the actuator's deadlines moved to the steady clock with the fleet's (session 21) but had no test of their
 // own. A rollback tries a proxy that does not answer again until the lease of the last green route it sent has run
 // out: a wall clock stepped forward an hour gave up at once (the proxy, back up within its lease, served its saved
 // green on), one stepped back tried for an hour.
-/** Runs `clock` on while the actuator's work waits on it (never while a call is on the network), up to `target` on the steady clock. */
-async function runTo(clock: FakeClock, done: () => boolean, target: number): Promise<void> {
-  while (!done() && clock.steadyNow() < target) {
-    await until(() => done() || clock.pendingTimers() > 0, 'the next try to wait on the clock');
-    if (!done()) await clock.advance(Math.min(250, target - clock.steadyNow()));
-  }
-}
-
 it("a rollback's retries of a silent proxy last until its lease has run out on the steady clock, whichever way the wall clock steps", async () => {
   const clock = new FakeClock();
-  const fleet = new ProxyFleet([`http://127.0.0.1:${await refusedPort()}`], 't', clock, 10_000, 250);
-  onTestFinished(() => fleet.close());
-  const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
   // The last green route sent (not taken: the proxy is down): its lease runs out 10 s (and a poll) from now.
-  await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+  const actuator = await afterStage(`http://127.0.0.1:${await refusedPort()}`, 't', clock);
   const deadline = clock.steadyNow() + 10_000 + 250;
-  let done = false;
-  const ending = actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'breach' }).finally(() => (done = true));
+  const ending = actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'breach' });
   await until(() => actuator.busy()?.includes('tried again until its lease runs out') === true, 'the retries to begin');
   expect(actuator.busy()).toContain(new Date(deadline).toISOString());
 
-  clock.jumpWall(HOUR);
-  await runTo(clock, () => done, deadline - 1);
-  expect(done).toBe(false);
-  clock.jumpWall(-2 * HOUR);
-  await runTo(clock, () => done, deadline);
-  // The last retry, at the deadline, goes out and fails: then nothing more waits on the clock.
-  await until(() => done || clock.pendingTimers() > 0, 'the last retry');
-  expect(done).toBe(true);
-  const [result] = await ending;
+  const [result] = await overAtSteadyDeadline(clock, ending, deadline);
   expect(result).toMatchObject({ ok: false });
   expect(result?.message).toContain('its lease runs out');
 });
@@ -80,28 +95,16 @@ it("a promotion's read-back of a proxy that lost its answer lasts until the firs
   const [proxy] = (await fixture.startProxies(1, { now: () => clock.now() })) as [Running];
   // The proxy takes the promotion; its answer is lost and nothing reaches it after (its network gone).
   const relay = await adminRelay(proxy.proxy.adminUrl as string, { cutAfter: (route) => (route.promotedArm === 'green' ? 'lose' : undefined) });
-  const fleet = new ProxyFleet([relay.url], ADMIN_TOKEN, clock, 10_000, 250);
-  onTestFinished(() => fleet.close());
-  const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
-  await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+  const actuator = await afterStage(relay.url, ADMIN_TOKEN, clock);
   // The first step (all green under a lease) and the promotion's tries take no time on the clock: the first step's
   // lease runs out 10 s (and a poll) from now.
   const deadline = clock.steadyNow() + 10_000 + 250;
-  let done = false;
-  const ending = actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'passed' }).finally(() => (done = true));
+  const ending = actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'passed' });
   await until(() => actuator.busy()?.includes('to show the promotion or blue') === true, 'the read-back to begin');
   expect(actuator.busy()).toContain(new Date(deadline).toISOString());
   expect(relay.lost).toBe(1);
 
-  clock.jumpWall(HOUR);
-  await runTo(clock, () => done, deadline - 1);
-  expect(done).toBe(false);
-  clock.jumpWall(-2 * HOUR);
-  await runTo(clock, () => done, deadline);
-  // The last read, at the deadline, goes out and fails: then nothing more waits on the clock.
-  await until(() => done || clock.pendingTimers() > 0, 'the last read');
-  expect(done).toBe(true);
-  const [result] = await ending;
+  const [result] = await overAtSteadyDeadline(clock, ending, deadline);
   expect(result).toMatchObject({ ok: false });
   expect(result?.message).toContain("nor answer a read of its route until its first step's lease ran out");
 });
