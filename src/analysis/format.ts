@@ -1,5 +1,5 @@
 // How a check's evidence reads (the plain number formats are core/format.ts): confidence levels and intervals.
-import { formatFactor, formatMs, formatPercent, formatPoints } from '../core/format.js';
+import { formatFactor, formatMs, formatPercent, formatPoints, pointsDecimals } from '../core/format.js';
 import { HIGHEST_MS } from '../metrics/buckets.js';
 import type { LatencyBounds, RateEvidence } from './types.js';
 
@@ -42,14 +42,20 @@ const FACTOR_SHOWN_UP_TO = 1000;
 
 /**
  * "5.6–14.2%" for a rate, "-1.2 to +3.4 points" for a comparison (its limit is a difference; `pointsUnit` "pt" in
- * the dashboard's narrow lines), "1.80–3.10x" for the p95 ratio to blue ("≥ 1.80x" while it has no upper bound).
+ * the dashboard's narrow lines; `decimals` those of the figure and limit shown with it), "1.80–3.10x" for the p95
+ * ratio to blue ("≥ 1.80x" while it has no upper bound).
  */
-export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper' | 'quantiles'>, difference = false, pointsUnit = ' points'): string {
+export function formatRange(
+  evidence: Pick<RateEvidence, 'lower' | 'upper' | 'quantiles'>,
+  difference = false,
+  pointsUnit = ' points',
+  decimals = pointsDecimals(evidence.lower, evidence.upper),
+): string {
   if (evidence.quantiles) {
     if (!(evidence.upper <= FACTOR_SHOWN_UP_TO)) return `≥ ${formatFactor(evidence.lower)}`;
     return `${formatFactor(evidence.lower).replace('x', '')}–${formatFactor(evidence.upper)}`;
   }
-  if (difference) return `${formatPoints(evidence.lower)} to ${formatPoints(evidence.upper)}${pointsUnit}`;
+  if (difference) return `${formatPoints(evidence.lower, decimals)} to ${formatPoints(evidence.upper, decimals)}${pointsUnit}`;
   return `${formatPercent(evidence.lower).replace('%', '')}–${formatPercent(evidence.upper)}`;
 }
 
@@ -58,13 +64,13 @@ export function formatRange(evidence: Pick<RateEvidence, 'lower' | 'upper' | 'qu
  * say which share they judge: "1.2% over 3.00s (99.93% interval 0.10–4.0%)"; comparisons are in points; the
  * p95 ratio gives both arms' p95: "(99.93% interval 1.80–3.10x; green p95 1.84s in 1.61–2.02s, blue 610ms in 520–700ms)".
  */
-export function describeEvidence(evidence: RateEvidence, difference: boolean): string {
+export function describeEvidence(evidence: RateEvidence, difference: boolean, decimals?: number): string {
   const q = evidence.quantiles;
   if (q) {
     const arm = (b: LatencyBounds) => `${formatMs(b.estimate)} in ${formatLatencyRange(b)}`;
     return `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence)}; green p95 ${arm(q.green)}, blue ${arm(q.blue)})`;
   }
-  const interval = `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence, difference)})`;
+  const interval = `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence, difference, undefined, decimals)})`;
   if (evidence.overMs !== undefined && evidence.overMs !== null) return `${formatPercent(evidence.estimate)} over ${formatMs(evidence.overMs)} ${interval}`;
   return interval;
 }

@@ -3,7 +3,7 @@
 // spends no more than the check's share of the false-rollback budget.
 import type { ArmStats } from '../metrics/types.js';
 import { blame } from './blame.js';
-import { formatMs, formatPercent, formatPoints } from '../core/format.js';
+import { formatMs, formatPercent, formatPoints, pointsDecimals } from '../core/format.js';
 import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
 import { ABORTS_PER_CLIENT, censoredInterval, clientAborts, comparedFailures } from './aborts.js';
@@ -176,9 +176,11 @@ function judgeDifference(ctx: SequentialContext, spec: CompareSpec): Judged {
   check.status = statusOf(interval, margin, green.n >= ctx.minRequests && blue.n >= ctx.minRequests);
   if (check.status !== 'waiting') check.proximity = proximity(figure, margin);
   if (check.status !== 'breach') return { check };
+  const decimals = pointsDecimals(figure, margin, interval.lower, interval.upper);
+  const points = (diff: number) => formatPoints(diff, decimals);
   const message =
-    `green ${spec.what} ${formatPercent(green.x / green.n)} vs blue ${formatPercent(blue.x / blue.n)}: ${formatPoints(figure)} points ` +
-    `(${formatConfidence(evidence.confidence)} interval ${formatPoints(interval.lower)} to ${formatPoints(interval.upper)}) > ${formatPoints(margin)} allowed ` +
+    `green ${spec.what} ${formatPercent(green.x / green.n)} vs blue ${formatPercent(blue.x / blue.n)}: ${points(figure)} points ` +
+    `(${formatConfidence(evidence.confidence)} interval ${points(interval.lower)} to ${points(interval.upper)}) > ${points(margin)} allowed ` +
     `(green ${green.n}, blue ${blue.n} requests)${ctx.where}${spec.blame ?? ''}`;
   return { check, message };
 }

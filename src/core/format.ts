@@ -33,11 +33,19 @@ export function formatWeight(weight: number): string {
   return `${Math.round(weight * 1000) / 10}%`;
 }
 
-/** A difference of two rates in percentage points, signed: 0.07 -> "+7.0". */
-export function formatPoints(diff: number): string {
+// Figures read together (a figure beside its limit and interval, a column of costs) take one number of decimals:
+// the most any of them needs alone. "+0.40pt / +3.0pt" and "$0.0040" above "$0.17" read as different precisions of
+// one quantity; pointsDecimals and usdDecimals take every figure shown together and give the decimals for all.
+
+/** Decimals for differences in points: 2 when one is under a point (a 0.5-point margin is not "0" or "1"), else 1. */
+export function pointsDecimals(...diffs: readonly (number | null | undefined)[]): number {
+  return Math.max(1, ...diffs.map((diff) => (!missing(diff) && diff !== 0 && Math.abs(diff * 100) < 1 ? 2 : 1)));
+}
+
+/** A difference of two rates in percentage points, signed: 0.07 -> "+7.0" (decimals: see pointsDecimals). */
+export function formatPoints(diff: number, decimals = pointsDecimals(diff)): string {
   const points = diff * 100;
-  const digits = points !== 0 && Math.abs(points) < 1 ? 2 : 1;
-  return `${points >= 0 ? '+' : '-'}${Math.abs(points).toFixed(digits)}`;
+  return `${points >= 0 ? '+' : '-'}${Math.abs(points).toFixed(decimals)}`;
 }
 
 /** 6200 -> "6.20s", 950 -> "950ms", 0.4 -> "0.4ms"; null reads "-". */
@@ -68,11 +76,24 @@ export function formatFigure(value: number, unit: FigureUnit): string {
   }
 }
 
-export function formatUsd(usd: number | null | undefined): string {
+/** The most decimals a cost shows: a ten-thousandth of a dollar; less reads "<$0.0001". */
+const USD_MAX_DECIMALS = 4;
+
+/**
+ * Decimals for costs: cents (2), or more for one under 10 cents so it keeps two significant digits ("$0.012",
+ * "$0.0040"), up to 4.
+ */
+export function usdDecimals(...costs: readonly (number | null | undefined)[]): number {
+  const needed = (usd: number) => Math.min(USD_MAX_DECIMALS, Math.max(2, Math.ceil(-Math.log10(Math.abs(usd))) + 1));
+  return Math.max(2, ...costs.map((usd) => (missing(usd) || usd === 0 ? 2 : needed(usd))));
+}
+
+/** 0.17 -> "$0.17", 0.004 -> "$0.0040", 0 -> "$0", null -> "-" (decimals: see usdDecimals). */
+export function formatUsd(usd: number | null | undefined, decimals = usdDecimals(usd)): string {
   if (missing(usd)) return '-';
   if (usd === 0) return '$0';
-  if (usd < 0.01) return `$${usd.toFixed(4)}`;
-  return `$${usd.toFixed(2)}`;
+  if (Math.abs(usd) < 10 ** -USD_MAX_DECIMALS) return '<$0.0001';
+  return `$${usd.toFixed(decimals)}`;
 }
 
 /** 9779 -> "9,779"; -0 (a difference of equal counts, a rounded -0.4) reads "0", not "-0". */

@@ -1,6 +1,6 @@
 // How a check's figure and limit read on every surface (status, plain lines, dashboard, reports), so they agree:
 // a comparison with blue is a difference of two rates, in signed percentage points, never a percentage.
-import { formatFigure, formatPoints, type FigureUnit } from '../core/format.js';
+import { formatFigure, formatPoints, pointsDecimals, type FigureUnit } from '../core/format.js';
 
 export interface CheckValueSubject {
   rule: string;
@@ -14,10 +14,24 @@ export function isRateDifference(check: CheckValueSubject): boolean {
 
 /**
  * "+3.1 points" for a difference with blue, "4.2%", "950ms", "1.30x" or "3" otherwise; null reads "-".
- * `short` writes points as "pt", for the dashboard's narrow columns.
+ * `short` writes points as "pt", for the dashboard's narrow columns; `decimals` (checkDecimals) those of the
+ * figures shown with it.
  */
-export function formatCheckValue(check: CheckValueSubject, value: number | null | undefined, options: { short?: boolean } = {}): string {
+export function formatCheckValue(check: CheckValueSubject, value: number | null | undefined, options: { short?: boolean; decimals?: number } = {}): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '-';
-  if (isRateDifference(check)) return `${formatPoints(value)}${options.short ? 'pt' : ' points'}`;
+  if (isRateDifference(check)) return `${formatPoints(value, options.decimals)}${options.short ? 'pt' : ' points'}`;
   return formatFigure(value, check.unit);
+}
+
+/**
+ * The decimals of a comparison's figure, limit and interval, read together: "+0.40 / +3.00 points", not
+ * "+0.40 / +3.0" (undefined for other checks, whose figures keep their own).
+ */
+export function checkDecimals(
+  check: CheckValueSubject,
+  figure: number | null | undefined,
+  limit: number,
+  bounds?: { lower: number; upper: number } | null,
+): number | undefined {
+  return isRateDifference(check) ? pointsDecimals(figure, limit, bounds?.lower, bounds?.upper) : undefined;
 }

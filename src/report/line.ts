@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import { formatFigure, formatMs, formatPercent, formatPlural, formatWeight } from '../core/format.js';
-import { formatCheckValue, isRateDifference } from './check-value.js';
+import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 
@@ -62,11 +62,13 @@ function checkText(check: CheckResult): string {
   const evidence = check.evidence!;
   const difference = isRateDifference(check);
   // The p95 ratio to blue is a factor; every other evidence is about a rate (for latency rules, the share over the limit).
-  const show = (value: number) => (evidence.quantiles ? formatFigure(value, 'factor') : formatCheckValue({ rule: check.rule, unit: 'ratio' }, value));
+  const decimals = checkDecimals(check, evidence.estimate, evidence.limit, evidence);
+  const show = (value: number) =>
+    evidence.quantiles ? formatFigure(value, 'factor') : formatCheckValue({ rule: check.rule, unit: 'ratio' }, value, { decimals });
   const estimate = show(evidence.estimate);
   const limit = show(evidence.limit);
   const over = evidence.overMs !== undefined ? ` over ${formatFigure(evidence.overMs, 'ms')}` : '';
-  return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference)}] vs ${limit} ${check.status}`;
+  return `${check.rule}${over} ${estimate} [${formatRange(evidence, difference, undefined, decimals)}] vs ${limit} ${check.status}`;
 }
 
 export interface LineReporter {

@@ -1,13 +1,13 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
-import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../core/format.js';
+import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { textWidth } from './text-width.js';
 import { hangingWrap } from './wrap.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
-import { formatCheckValue, isRateDifference } from './check-value.js';
+import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
 
 export interface OwnerInfo {
@@ -103,6 +103,8 @@ function ownerLine(owner: OwnerInfo, sinceUpdateMs: number): string {
 /** Two rows a stage, blue then green, under one header. */
 function stageTableLines(snapshot: RolloutSnapshot): string[] {
   const lines = ['  stage  green  verdict    arm    requests  errors  err rate     p95      cost'];
+  // The cost column's figures take one number of decimals (core/format.ts).
+  const usd = usdDecimals(...snapshot.stages.flatMap((s) => [s.arms.blue.costUsd, s.arms.green.costUsd]));
   for (const s of snapshot.stages) {
     for (const arm of ['blue', 'green'] as const) {
       const a = s.arms[arm];
@@ -112,7 +114,7 @@ function stageTableLines(snapshot: RolloutSnapshot): string[] {
           : `  ${''.padStart(5)}  ${''.padStart(5)}  ${''.padEnd(9)}`;
       const rate = a.requests ? a.failures / a.requests : null;
       lines.push(
-        `${head}  ${arm.padEnd(5)}  ${String(a.requests).padStart(8)}  ${String(a.failures).padStart(6)}  ${formatPercent(rate).padStart(8)}  ${formatMs(a.latency?.p95).padStart(7)}  ${formatUsd(a.costUsd).padStart(8)}`,
+        `${head}  ${arm.padEnd(5)}  ${String(a.requests).padStart(8)}  ${String(a.failures).padStart(6)}  ${formatPercent(rate).padStart(8)}  ${formatMs(a.latency?.p95).padStart(7)}  ${formatUsd(a.costUsd, usd).padStart(8)}`,
       );
     }
   }
@@ -122,12 +124,15 @@ function stageTableLines(snapshot: RolloutSnapshot): string[] {
 /** The current stage's checks on green, with figure, limit and evidence (nothing when there are none). */
 function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): string[] {
   if (!snapshot.checks.length) return [];
-  const rows = snapshot.checks.map((check) => ({
-    rule: check.rule,
-    figure: formatCheckValue(check, check.figure),
-    limit: formatCheckValue(check, check.limit),
-    rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check))}` : ''}`,
-  }));
+  const rows = snapshot.checks.map((check) => {
+    const decimals = checkDecimals(check, check.figure, check.limit, check.evidence);
+    return {
+      rule: check.rule,
+      figure: formatCheckValue(check, check.figure, { decimals }),
+      limit: formatCheckValue(check, check.limit, { decimals }),
+      rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check), decimals)}` : ''}`,
+    };
+  });
   // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
   const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
   return [

@@ -11,6 +11,8 @@ import {
   formatUsd,
   formatWeight,
   oneLine,
+  pointsDecimals,
+  usdDecimals,
 } from '../../src/core/format.js';
 
 describe('formatting', () => {
@@ -49,6 +51,22 @@ describe('one formatting for every reporter', () => {
     expect(formatUsd(0.004)).toBe('$0.0040');
     expect(formatDuration(90_000)).toBe('1m30s');
     expect(formatDuration(3_720_000)).toBe('1h02m');
+  });
+
+  // Found in session 22: "+0.40pt / +3.0pt" on one line, "$0.0040" above "$0.17" in one column.
+  it('gives figures read together one number of decimals: the most any of them needs alone', () => {
+    expect(pointsDecimals(0.07)).toBe(1);
+    expect(pointsDecimals(0.004, 0.03, -0.0012, 0.034)).toBe(2);
+    expect(pointsDecimals(0, null, undefined)).toBe(1);
+    const points = pointsDecimals(0.004, 0.03);
+    expect([0.004, 0.03].map((diff) => formatPoints(diff, points))).toEqual(['+0.40', '+3.00']);
+    // A cost keeps two significant digits under 10 cents, up to 4 decimals; a column takes its most precise.
+    expect([0.17, 0.1, 0.012, 0.004, 12.5].map((usd) => formatUsd(usd))).toEqual(['$0.17', '$0.10', '$0.012', '$0.0040', '$12.50']);
+    const usd = usdDecimals(0.17, 0.004, null, 0, 12.5);
+    expect(usd).toBe(4);
+    expect([0.17, 0.004, 0, 12.5].map((cost) => formatUsd(cost, usd))).toEqual(['$0.1700', '$0.0040', '$0', '$12.5000']);
+    // Never "$0.0000" for a cost above nothing.
+    expect(formatUsd(0.00004)).toBe('<$0.0001');
   });
 
   it('writes counts with thousands separators, and -0 as 0', () => {

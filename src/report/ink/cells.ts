@@ -1,5 +1,5 @@
 // Fixed-width text pieces for the dashboard: padding, bars, a sparkline and compact numbers, in terminal columns.
-import { formatCount } from '../../core/format.js';
+import { formatCount, formatUsd, usdDecimals } from '../../core/format.js';
 import { textWidth, truncate } from '../text-width.js';
 
 /** Pads or cuts text to exactly width columns. */
@@ -73,15 +73,23 @@ export function compactMs(ms: number | null | undefined): string {
   return `${Math.round(s)}s`;
 }
 
-/** A cost in at most 6 columns: "$0", "$0.007", "$0.171", "$12.34", "$123.4", "$1.2k". */
-export function compactUsd(usd: number | null | undefined): string {
+/** The dashboard's cost column: 6 columns. */
+const USD_WIDTH = 6;
+
+/**
+ * A cost in at most 6 columns, with `decimals` (usdDecimals of its whole column, core/format.ts) where they fit:
+ * "$0", "$0.012", "$0.172", "$12.35", "$123.5", "$1.2k"; under $0.0005, "<$.001" (never "$0.000").
+ */
+export function compactUsd(usd: number | null | undefined, decimals = usdDecimals(usd)): string {
   if (usd === null || usd === undefined || !Number.isFinite(usd)) return '-';
   if (usd === 0) return '$0';
   if (usd < 0.0005) return '<$.001';
-  if (usd < 9.995) return `$${usd.toFixed(usd < 1 ? 3 : 2)}`;
-  if (usd < 99.995) return `$${usd.toFixed(2)}`;
-  if (usd < 999.95) return `$${usd.toFixed(1)}`;
-  return `$${(usd / 1000).toFixed(1)}k`;
+  if (usd >= 999.95) return `$${(usd / 1000).toFixed(1)}k`;
+  for (let places = decimals; places > 0; places--) {
+    const text = formatUsd(usd, places);
+    if (text.length <= USD_WIDTH) return text;
+  }
+  return formatUsd(usd, 0);
 }
 
 /** Elapsed time as a clock: "0:07", "12:34", "1:02:03". */

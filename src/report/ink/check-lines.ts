@@ -2,7 +2,7 @@
 import { formatConfidence, formatRange } from '../../analysis/format.js';
 import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
-import { formatCheckValue, isRateDifference } from '../check-value.js';
+import { checkDecimals, formatCheckValue, isRateDifference } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
@@ -60,12 +60,13 @@ export function checkStatusText(check: CheckResult): string {
 export function checkInterval(check: CheckResult): string {
   const evidence = check.evidence;
   if (!evidence) return '';
-  return `${formatRange(evidence, isRateDifference(check), 'pt')}${evidence.overMs !== undefined ? ' over' : ''}`;
+  const decimals = checkDecimals(check, check.figure, check.limit, evidence);
+  return `${formatRange(evidence, isRateDifference(check), 'pt', decimals)}${evidence.overMs !== undefined ? ' over' : ''}`;
 }
 
 /** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
 export function checkFigure(check: CheckResult, value: number | null): string {
-  return formatCheckValue(check, value, { short: true });
+  return formatCheckValue(check, value, { short: true, decimals: checkDecimals(check, check.figure, check.limit, check.evidence) });
 }
 
 // Columns of a check line up to its status word, label and bar included (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).

@@ -3,7 +3,7 @@
 //   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
 //  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
 // ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
-import { formatWeight } from '../../core/format.js';
+import { formatWeight, usdDecimals } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
@@ -33,9 +33,16 @@ export const VERDICT_TONES: Record<StageVerdict, Tone> = {
   skipped: 'muted',
 };
 
-export function armCells(stats: ArmStats): string[] {
+/** usd: the cost column's decimals, the same for every stage and arm (usdDecimals). */
+export function armCells(stats: ArmStats, usd = usdDecimals(stats.costUsd)): string[] {
   const rate = stats.requests > 0 ? stats.failures / stats.requests : null;
-  return [compactCount(stats.requests), compactCountNarrow(stats.failures), compactPercent(rate), compactMs(stats.latency?.p95), compactUsd(stats.costUsd)];
+  return [
+    compactCount(stats.requests),
+    compactCountNarrow(stats.failures),
+    compactPercent(rate),
+    compactMs(stats.latency?.p95),
+    compactUsd(stats.costUsd, usd),
+  ];
 }
 
 /** Which stages fit in `rows` table rows: all of them, or a window that keeps the current stage in view. */
@@ -63,7 +70,9 @@ export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: 
     [{ text: fit(scope, prefixWidth), tone: 'muted' }, armHeader('blue', snapshot.plan.blueModel), armHeader('green', snapshot.plan.greenModel)],
     [{ text: columnHeader(indexWidth, gap), tone: 'muted' }],
   ];
-  for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, indexWidth, gap, errorLimit));
+  const usd = usdDecimals(...snapshot.stages.flatMap((stage) => [stage.arms.blue.costUsd, stage.arms.green.costUsd]));
+  const format = { indexWidth, gap, usd };
+  for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, format, errorLimit));
   return lines.map((line) => clip(line, width));
 }
 
@@ -72,11 +81,17 @@ function columnHeader(indexWidth: number, gap: string): string {
   return ` ${fit('#', indexWidth, 'right')} ${fit('green', GREEN_WIDTH, 'right')} ${fit('verdict', VERDICT_WIDTH)}${gap}${arm}${gap}${arm}`;
 }
 
-function stageRow(stage: StageStats, current: boolean, indexWidth: number, gap: string, errorLimit: number | undefined): Line {
+/** indexWidth: the stage number's columns; gap: between the arms; usd: the cost column's decimals. */
+function stageRow(
+  stage: StageStats,
+  current: boolean,
+  { indexWidth, gap, usd }: { indexWidth: number; gap: string; usd: number },
+  errorLimit: number | undefined,
+): Line {
   const dim = stage.verdict === 'pending' || stage.verdict === 'skipped';
   const cells = (arm: ArmName): Segment[] => {
     const stats = stage.arms[arm];
-    const text = armCells(stats).map((cell, i) => fit(cell, ARM_COLUMNS[i]?.width ?? 5, 'right'));
+    const text = armCells(stats, usd).map((cell, i) => fit(cell, ARM_COLUMNS[i]?.width ?? 5, 'right'));
     const base: Tone = dim ? 'muted' : 'plain';
     return [
       { text: `${gap}${text[0]} ${text[1]} `, tone: base },

@@ -3,7 +3,7 @@
 import { describeEvidence } from '../../analysis/format.js';
 import type { RateEvidence } from '../../analysis/types.js';
 import { formatFigure, formatPoints } from '../../core/format.js';
-import { isRateDifference } from '../check-value.js';
+import { checkDecimals, isRateDifference } from '../check-value.js';
 import type { CheckResult } from '../../analysis/types.js';
 
 /** What a check needs to be described; `minRequests` is the plan's analysis.min_requests. */
@@ -24,14 +24,15 @@ export function describeCheck({ check, minRequests }: CheckTextInput): string {
   const subject = SUBJECTS[check.rule] ?? `green ${check.rule}`;
   if (status === 'not_run') return `${subject} not judged: the stage did not run`;
   if (status === 'waiting' || figure === null) return `${subject} not judged: ${waitingReason(check, Math.max(1, minRequests))}`;
-  const text = judgedText(check, subject, figure);
+  const decimals = checkDecimals(check, figure, check.limit, check.interval);
+  const text = judgedText(check, subject, figure, decimals);
   if (!check.interval) return text;
-  const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, isRateDifference(check));
+  const evidence = describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, isRateDifference(check), decimals);
   // A latency rule's evidence is about a share ("2.0% over 5.00s (...)"): a clause of its own.
   return `${text}${check.interval.overMs != null ? ';' : ''} ${evidence}${status === 'undecided' ? ': undecided' : ''}`;
 }
 
-function judgedText(check: CheckTextInput['check'], subject: string, figure: number): string {
+function judgedText(check: CheckTextInput['check'], subject: string, figure: number, decimals: number | undefined): string {
   const { rule, status, limit, unit, sample } = check;
   const breached = status === 'breach';
   const inclusive = INCLUSIVE.has(rule);
@@ -41,9 +42,9 @@ function judgedText(check: CheckTextInput['check'], subject: string, figure: num
   switch (rule) {
     case 'compare_to_blue.max_error_rate_increase':
     case 'guard.green_fails_more_than_blue':
-      return `green error rate vs blue ${formatPoints(figure)} points ${op} ${formatPoints(limit)} allowed ${both}`;
+      return `green error rate vs blue ${formatPoints(figure, decimals)} points ${op} ${formatPoints(limit, decimals)} allowed ${both}`;
     case 'compare_to_blue.max_quality_fail_rate_increase':
-      return `green quality failure rate vs blue ${formatPoints(figure)} points ${op} ${formatPoints(limit)} allowed ${both}`;
+      return `green quality failure rate vs blue ${formatPoints(figure, decimals)} points ${op} ${formatPoints(limit, decimals)} allowed ${both}`;
     case 'compare_to_blue.max_latency_p95_ratio':
       return `green latency_p95 vs blue ${formatFigure(figure, unit)} ${op} ${formatFigure(limit, unit)} allowed ${both}`;
     case 'consecutive_errors':

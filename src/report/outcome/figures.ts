@@ -60,6 +60,6 @@ export function costVerdict(greenVsBlue: number | null): string | undefined {
 }
 
 /** A check's figure or limit as people read it; the blue comparison is a difference of rates, in points. */
-export function checkValue(check: Pick<CheckReport, 'rule' | 'unit'>, value: number | null): string {
-  return formatCheckValue(check, value);
+export function checkValue(check: Pick<CheckReport, 'rule' | 'unit'>, value: number | null, decimals?: number): string {
+  return formatCheckValue(check, value, { decimals });
 }

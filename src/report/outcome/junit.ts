@@ -1,5 +1,6 @@
 // `--junit FILE`: the rollout as a JUnit test suite, one case per stage and one per threshold check per
 // stage, so GitHub/GitLab/Jenkins test views show which stage and which rule failed, with the figures.
+import { checkDecimals } from '../check-value.js';
 import { checkValue, stageFigures, stageTitle, statusWord } from './figures.js';
 import type { CheckReport, RolloutReport, StageReport } from './report-schema.js';
 import { renderXml, type XmlElement } from './xml.js';
@@ -79,8 +80,9 @@ function checkCase(report: RolloutReport, stage: StageReport, check: CheckReport
 
 /** The figures as data lines: what a reader greps for in a failure body. */
 function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' | 'sample' | 'interval'>): string[] {
-  const figure = b.figure === null ? '-' : `${checkValue(b, b.figure)} (${raw(b.figure)})`;
-  const lines = [`rule: ${b.rule}`, `figure: ${figure}`, `limit: ${checkValue(b, b.limit)} (${raw(b.limit)})`, `sample: ${b.sample}`];
+  const decimals = checkDecimals(b, b.figure, b.limit, b.interval);
+  const figure = b.figure === null ? '-' : `${checkValue(b, b.figure, decimals)} (${raw(b.figure)})`;
+  const lines = [`rule: ${b.rule}`, `figure: ${figure}`, `limit: ${checkValue(b, b.limit, decimals)} (${raw(b.limit)})`, `sample: ${b.sample}`];
   const interval = b.interval;
   if (interval)
     lines.push(

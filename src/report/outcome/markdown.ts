@@ -1,7 +1,8 @@
 // The Markdown summary appended to $GITHUB_STEP_SUMMARY: outcome, per-stage table, cost comparison.
 import { appendInPlace, type PipeWaits } from './pipe-target.js';
 import { describeEvidence } from '../../analysis/format.js';
-import { formatCount, formatDuration, formatMs, formatPercent, formatUsd, formatWeight } from '../../core/format.js';
+import { formatCount, formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../../core/format.js';
+import { checkDecimals, isRateDifference } from '../check-value.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
 import { ReportWriteError } from './write-errors.js';
@@ -19,6 +20,8 @@ export function renderMarkdownSummary(report: RolloutReport): string {
   lines.push('', '### Stages', '');
   lines.push(row(['Stage', 'Green', 'Verdict', 'Arm', 'Requests', 'Errors', 'Error rate', 'p95', 'Cost']));
   lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|');
+  // The cost column's figures take one number of decimals (core/format.ts).
+  const usd = usdDecimals(...report.stages.flatMap((stage) => [stage.arms.blue.costUsd, stage.arms.green.costUsd]));
   for (const stage of report.stages) {
     const head = [String(stage.number), formatWeight(stage.greenWeight), stage.verdict];
     if (stage.durationMs === null) {
@@ -26,8 +29,8 @@ export function renderMarkdownSummary(report: RolloutReport): string {
       lines.push(row([...head, 'not run', '', '', '', '', '']));
       continue;
     }
-    lines.push(row([...head, 'blue', ...armCells(stage.arms.blue)]));
-    lines.push(row(['', '', '', 'green', ...armCells(stage.arms.green)]));
+    lines.push(row([...head, 'blue', ...armCells(stage.arms.blue, usd)]));
+    lines.push(row(['', '', '', 'green', ...armCells(stage.arms.green, usd)]));
   }
 
   const decisive = outcome.stageIndex !== null ? report.stages[outcome.stageIndex] : undefined;
@@ -36,6 +39,8 @@ export function renderMarkdownSummary(report: RolloutReport): string {
   lines.push('', '### Cost', '');
   lines.push(row(['Arm', 'Model', 'Requests', 'Prompt tokens', 'Completion tokens', 'Cost', 'Per 1k requests']));
   lines.push('|---|---|---:|---:|---:|---:|---:|');
+  const total = usdDecimals(report.cost.blue.costUsd, report.cost.green.costUsd);
+  const per1k = usdDecimals(report.cost.blue.usdPer1kRequests, report.cost.green.usdPer1kRequests);
   for (const arm of ['blue', 'green'] as const) {
     const totals = report.totals[arm];
     const cost = report.cost[arm];
@@ -46,8 +51,8 @@ export function renderMarkdownSummary(report: RolloutReport): string {
         formatCount(totals.requests),
         formatCount(totals.tokens.prompt),
         formatCount(totals.tokens.completion),
-        cost.priced ? formatUsd(cost.costUsd) : 'no price',
-        formatUsd(cost.usdPer1kRequests),
+        cost.priced ? formatUsd(cost.costUsd, total) : 'no price',
+        formatUsd(cost.usdPer1kRequests, per1k),
       ]),
     );
   }
@@ -59,18 +64,16 @@ export function renderMarkdownSummary(report: RolloutReport): string {
 function checksTable(stage: StageReport): string[] {
   const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Interval', 'Sample']), '|---|---|---:|---:|---|---:|'];
   for (const check of stage.checks) {
+    const decimals = checkDecimals(check, check.figure, check.limit, check.interval);
     const interval = check.interval
-      ? describeEvidence(
-          { ...check.interval, overMs: check.interval.overMs ?? undefined },
-          check.rule.startsWith('compare_to_blue.') || check.rule.startsWith('guard.'),
-        )
+      ? describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, isRateDifference(check), decimals)
       : '-';
     lines.push(
       row([
         code(check.rule),
         check.status === 'breach' ? '**breach**' : check.status,
-        checkValue(check, check.figure),
-        checkValue(check, check.limit),
+        checkValue(check, check.figure, decimals),
+        checkValue(check, check.limit, decimals),
         interval,
         String(check.sample),
       ]),
@@ -79,8 +82,8 @@ function checksTable(stage: StageReport): string[] {
   return lines;
 }
 
-function armCells(arm: ArmReport): string[] {
-  return [formatCount(arm.requests), formatCount(arm.failures), formatPercent(arm.errorRate), formatMs(arm.latency.p95), formatUsd(arm.costUsd)];
+function armCells(arm: ArmReport, usd: number): string[] {
+  return [formatCount(arm.requests), formatCount(arm.failures), formatPercent(arm.errorRate), formatMs(arm.latency.p95), formatUsd(arm.costUsd, usd)];
 }
 
 function row(cells: string[]): string {

@@ -32,7 +32,15 @@ describe('fixed-width cells', () => {
     expect([-0, -0.4, 12.6].map(compactCount)).toEqual(['0', '0', '13']);
     expect([null, 0, 0.005, 0.123, 0.9999, 1].map(compactPercent)).toEqual(['-', '0.0%', '0.5%', '12.3%', '100%', '100%']);
     expect([null, 845.2, 999.6, 1464.3, 12_345, 125_000].map(compactMs)).toEqual(['-', '845ms', '1.00s', '1.46s', '12.3s', '125s']);
-    expect([0, 0.0001, 0.0123, 0.1715, 12.345, 123.45, 4321].map(compactUsd)).toEqual(['$0', '<$.001', '$0.012', '$0.172', '$12.35', '$123.5', '$4.3k']);
+    expect([0, 0.0001, 0.0123, 0.1715, 12.345, 123.45, 4321].map((usd) => compactUsd(usd))).toEqual([
+      '$0',
+      '<$.001',
+      '$0.012',
+      '$0.17',
+      '$12.35',
+      '$123.5',
+      '$4.3k',
+    ]);
     for (const text of [compactMs(99_940), compactUsd(9.999), compactUsd(99.999), compactPercent(0.99949)]) expect(text.length).toBeLessThanOrEqual(6);
   });
 

@@ -58,7 +58,8 @@ describe('buildDashboardView', () => {
     expect(lines[0]).toMatch(/^checks · green, stage 3\/5 {3}error rate, last 10s [▁-█]{11} 1\.2%$/);
     expect(lines).toContain('  error rate            1.2% / 5.0%    ██········ ok      n=310');
     expect(lines).toContain('  p95 latency          2.60s / 3.00s   █████████· near    n=310');
-    expect(lines).toContain('  error rate vs blue +0.40pt / +3.0pt  █········· ok      n=310/930');
+    // The figure and its limit with the same decimals (core/format.ts), not "+0.40pt / +3.0pt".
+    expect(lines).toContain('  error rate vs blue +0.40pt / +3.00pt █········· ok      n=310/930');
     expect(lines).toContain('  quality failures         - / 5.0%    ·········· waiting n=4');
     expect(lines.at(-1)).toBe('rate-limit headroom   blue 9,779 req · 1.98M tok   green 9,963 req · 2.00M tok');
   });
@@ -322,7 +323,8 @@ describe('checks and arms', () => {
     expect(checkFigure(errorRate!, 0.312)).toBe('31.2%');
     expect(checkFigure(consecutive!, 3)).toBe('3');
     expect(checkFigure(latency!, 6200)).toBe('6.20s');
-    expect(checkFigure(compare!, -0.01)).toBe('-1.0pt');
+    // With the decimals of the line it is on: its figure, +0.40pt, needs two.
+    expect(checkFigure(compare!, -0.01)).toBe('-1.00pt');
     expect(checkFigure(errorRate!, null)).toBe('-');
   });
 

@@ -26,8 +26,12 @@ describe('renderMarkdownSummary', () => {
     expect(table[0]).toBe('| Stage | Green | Verdict | Arm | Requests | Errors | Error rate | p95 | Cost |');
     // header, separator, 3 stages x 2 arms, 2 stages not run
     expect(table).toHaveLength(2 + 6 + 2);
-    expect(table).toContain('| 3 | 50% | failed | blue | 144 | 2 | 1.4% | 800ms | $0.24 |');
-    expect(table).toContain('|  |  |  | green | 48 | 15 | 31.3% | 900ms | $0.05 |');
+    expect(table).toContain('| 3 | 50% | failed | blue | 144 | 2 | 1.4% | 800ms | $0.242 |');
+    expect(table).toContain('|  |  |  | green | 48 | 15 | 31.3% | 900ms | $0.051 |');
+    // One number of decimals for the cost column: stage 1's $0.016 needs three, so $1.832 has three too (was
+    // "$1.83" above "$0.02").
+    expect(table).toContain('| 1 | 10% | passed | blue | 1,080 | 3 | 0.28% | 800ms | $1.832 |');
+    expect(table).toContain('|  |  |  | green | 12 | 0 | 0.0% | 900ms | $0.016 |');
     expect(table).toContain('| 4 | 75% | skipped | not run |  |  |  |  |  |');
   });
 
