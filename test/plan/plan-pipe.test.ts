@@ -40,7 +40,8 @@ it("a named pipe's writer is waited for, and its text read to its end", async ()
   // The writer's open waits for the reader, or the reader waits for it: either order ends in the same read.
   const writer = killAfterTest(spawn('sh', ['-c', 'cat "$0" > "$1"', source, file], { stdio: 'ignore' }));
   const exited = once(writer, 'exit');
-  expect(readPlanText(file, 'plan.yaml')).toBe(text);
+  // A minute for the writer to start, not the default 5 s: under load a process start can take seconds.
+  expect(readPlanText(file, 'plan.yaml', 60_000)).toBe(text);
   await exited;
 });
 
