@@ -1,6 +1,6 @@
 // Reading a plan file's bytes into text, refusing what is not a plan before the YAML parser sees it: too big,
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { PlanError } from './errors.js';
 import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
 import { syncBackoff } from '../core/sync-backoff.js';
@@ -33,13 +33,25 @@ class PipeUnwrittenError extends Error {}
  * as far as it takes to refuse them (readFileSync would read them whole, or forever). Opened and read without
  * blocking: a named pipe with no writer held open() for good, in a call nothing interrupts (not a signal's handler,
  * not the proxy's worker.terminate(), not process.exit, which waits for the worker), so `bluegreen proxy` on one
- * ignored Ctrl-C and SIGTERM. A pipe is polled instead: its writer is waited for up to `writerWaitMs`, then its
+ * ignored Ctrl-C and SIGTERM. A pipe is polled instead: a named pipe's writer is waited for up to `writerWaitMs`, then its
  * bytes for as long as it stays open (a signal stops that wait). No effect on a file.
  */
+/**
+ * A pipe(2) (`cat plan | bluegreen validate /dev/stdin`, `<(...)`): its writer opened it before any reader could, so
+ * reading it as ended means it ended. Linux names it `pipe:[inode]` in /proc; elsewhere it is taken for a named pipe.
+ */
+function anonymousPipe(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:');
+  } catch {
+    return false;
+  }
+}
+
 function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
   const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const pipe = fstatSync(fd).isFIFO();
+    const namedPipe = fstatSync(fd).isFIFO() && !anonymousPipe(fd);
     const deadline = Date.now() + writerWaitMs;
     const idle = syncBackoff(POLL_MS);
     const chunks: Buffer[] = [];
@@ -55,10 +67,9 @@ function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
         idle.wait();
         continue;
       }
-      if (read === 0 && pipe && total === 0) {
-        // A pipe with no writer reads as ended: before its first byte, its writer may not have opened it yet.
-        if (Date.now() >= deadline)
-          throw new PipeUnwrittenError(`nothing came through this pipe within ${writerWaitMs / 1000}s (no writer opened it, or it closed empty)`);
+      if (read === 0 && namedPipe && total === 0) {
+        // A named pipe with no writer reads as ended: before its first byte, its writer may not have opened it yet.
+        if (Date.now() >= deadline) throw new PipeUnwrittenError(`nothing wrote to this named pipe within ${writerWaitMs / 1000}s`);
         idle.wait();
         continue;
       }
