@@ -6,6 +6,7 @@ import type { ActuationResult, Actuator } from '../../src/engine/actuator.js';
 import type { ArmClient, EngineDeps, HookCall } from '../../src/engine/deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
+import type { ArmName } from '../../src/plan/plan.js';
 import { endingSentence } from '../../src/report/ending-text.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
@@ -17,10 +18,12 @@ const PLAN = `${simulatedPlan('words', '10s', 0.5)}hooks:
   on_abort: { exec: ./to-blue.sh }
 `;
 
-const client: ArmClient = {
-  send: () => Promise.resolve({ ok: true, status: 200, latencyMs: 5, content: 'a fine answer', inputTokens: 1, outputTokens: 1 } as never),
+// Each arm's answers name it, as a real client's do: the recorder files a result under its arm (one without threw in
+// settle, a rejection nothing handled once the dispatcher no longer settled a request twice: edges23).
+const clientOf = (arm: ArmName): ArmClient => ({
+  send: () => Promise.resolve({ arm, model: arm, ok: true, status: 200, latencyMs: 5, content: 'a fine answer', attempts: 1, stream: false }),
   listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
+});
 
 /** A rollout whose hooks answer as `outcome` says; journal[i].message is read with what the hooks had done by then. */
 function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }, actuators: Actuator[] = []) {
@@ -30,7 +33,7 @@ function rollout(outcome: (call: HookCall) => { ok: boolean; message: string }, 
   const deps: EngineDeps = {
     plan: planFromYaml(PLAN),
     clock,
-    clients: { blue: client, green: client },
+    clients: { blue: clientOf('blue'), green: clientOf('green') },
     traffic: SAME_REQUEST,
     splitter: { choose: () => 'blue' },
     arrivals: arrivalsEvery(clock, 100),
