@@ -6,6 +6,7 @@
 // and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
 // that took the first step and did not confirm the second has its route read back until that lease ran out.
 // Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
+import { formatDuration, formatWeight } from '../core/format.js';
 import { sleep, steadyNow, wallTimeOf, type Clock, type TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
@@ -91,7 +92,8 @@ export class ProxyActuator implements Actuator {
         ? {
             ok: true,
             label: `proxy ${url}`,
-            message: `green ${move.greenWeight}, mirror ${mirror}, lease ${this.fleet.leaseMs} ms${proxy ? replacedByHand(proxy) : ''}`,
+            // As the dashboard's live section and status say it: "green 25%, mirror 0%, lease 5s".
+            message: `green ${formatWeight(move.greenWeight)}, mirror ${formatWeight(mirror)}, lease ${formatDuration(this.fleet.leaseMs)}${proxy ? replacedByHand(proxy) : ''}`,
           }
         : {
             ok: false,

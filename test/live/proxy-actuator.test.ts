@@ -62,10 +62,10 @@ describe('ProxyActuator stage moves', () => {
     fleet = live.fleet;
     const [first] = await live.actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
     expect(first?.message).toMatch(
-      /^green 0\.5, mirror 0, lease \d+ ms; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 0\.3, mirror 0 \(operator: canary by hand\)$/,
+      /^green 50%, mirror 0%, lease [\d.]+m?s; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 0\.3, mirror 0 \(operator: canary by hand\)$/,
     );
     const [second] = await live.actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
-    expect(second?.message).toMatch(/^green 1, mirror 0, lease \d+ ms$/);
+    expect(second?.message).toMatch(/^green 100%, mirror 0%, lease [\d.]+m?s$/);
     await live.actuator.cancel();
   });
 

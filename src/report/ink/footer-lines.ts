@@ -66,7 +66,9 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
   return [clip(line, width)];
 }
 
-function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
+function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, tableWidth: number): Line[] {
+  // The reason is a sentence, like the events above it: it takes the terminal's whole width, not the table's.
+  const width = Math.max(tableWidth, options.columns);
   const exitCode = options.final?.exitCode ?? snapshot.exitCode ?? 1;
   const reason = options.final?.reason ?? snapshot.reason;
   const phase = PHASE_LABELS[snapshot.phase];

@@ -30,7 +30,7 @@ export interface ViewOptions {
   stateDirFlag?: string;
 }
 
-/** The header, table and checks are laid out no wider (the table is 78 columns); the events take the terminal's width. */
+/** Header, table and checks are no wider (the table is 78 columns); events and the ending's reason take the terminal's. */
 export const MAX_WIDTH = 120;
 export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
@@ -53,7 +53,7 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   const table = wholeTable.length <= room ? wholeTable : [];
   room -= table.length;
   const checks = [...checkSectionLines(snapshot, width), ...live].slice(0, Math.max(0, room));
-  const frameWidth = Math.max(width, ...events.map((line) => textWidth(lineText(line))));
+  const frameWidth = Math.max(width, ...[...events, ...footer].map((line) => textWidth(lineText(line))));
   return { width: frameWidth, gaps: layout.gaps, header, table, checks, events, footer };
 }
 

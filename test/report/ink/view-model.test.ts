@@ -178,6 +178,13 @@ describe('buildDashboardView', () => {
     expect(own(80)[3]).toBe('  the whole reason: bluegreen status --state-dir .bluegreen-rollback');
     expect(own(120)[0]).toBe('■ ROLLED BACK · exit 10 · the whole reason: bluegreen status --state-dir .bluegreen-rollback');
     expect(own(120)).toHaveLength(3);
+    // Found in session 23 (tmux, 200x50): the reason wrapped at the table's 120 columns and was cut, with 80 columns
+    // free beside it. It takes the terminal's width, as the events do: whole on its two lines, no pointer.
+    const wide = footer(200);
+    expect(wide).toHaveLength(3);
+    expect(wide[0]).toBe('■ ROLLED BACK · exit 10');
+    expect(wide.slice(1).every((line) => line.length <= 200 && !line.endsWith('…'))).toBe(true);
+    expect(buildDashboardView(rolledBackSnapshot(), options({ columns: 200, final: { exitCode: 10, reason } })).width).toBeLessThanOrEqual(200);
     // A reason whole on its two lines: no pointer.
     const short = 'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3';
     expect(footer(80, short)).toEqual([
