@@ -3,12 +3,14 @@
 // Node), and through `bluegreen proxy` (the built CLI, in its own process). Non-streamed and streamed, at
 // 1,000 and 5,000 req/s, in interleaved short rounds (the targets read all rounds' requests pooled; medians of
 // rounds and their range beside); then the highest sustained rate of the pass-through and the proxy (majority of
-// tries per step, then bisected: bench/lib/sustained-rule.js); then the RSS of two
+// tries per step, then bisected: bench/lib/sustained-rule.js), read from BENCH_PROXY_SEARCHES whole searches (the
+// ratio judged is the proxy's median over the pass-through's, session 24: one search's figure moved by a third
+// from run to run, as one unlucky step capped it); then the RSS of two
 // proxies started for it, up to their 1,000,000th request: a plain one, and one with the admin API a rollout drives
 // it through (its results feed keeps the last 100,000 results, session 18), in the time bench/run.js leaves it
 // (session 22). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
-// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_RSS_SECONDS, BENCH_PROXY_BISECTIONS, BENCH_PROXY_CONNECTIONS
-// (docs/benchmarks.md says what the defaults scale down).
+// BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_RSS_SECONDS, BENCH_PROXY_BISECTIONS, BENCH_PROXY_CONNECTIONS,
+// BENCH_PROXY_SEARCHES, BENCH_PROXY_RESTART_BELOW, BENCH_PROXY_RAMP_SCALE (docs/benchmarks.md says what the defaults scale down).
 import { GC_COUNT_IMPORT, gcCounted } from './lib/gc-counted.js';
 import { limitMs } from './lib/limits.js';
 import { createLoadClient } from './lib/open-load.js';
@@ -16,7 +18,7 @@ import { NOISY_OTHER_PERCENT, procStats, watchMachine } from './lib/proc.js';
 import { forkBare, spawnProxy } from './lib/proxies.js';
 import { median, pooledPercentile, spread } from './lib/rounds.js';
 import { nextRssRuns, rssPace } from './lib/rss-budget.js';
-import { SUSTAINED, afterVerdict, nextRate, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
+import { SUSTAINED, afterVerdict, nextRate, restartStep, searchesFigure, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
 import { tcpLine, tcpSum, watchTcp } from './lib/tcp-counters.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, mbText, round, writeResult } from './lib/util.js';
@@ -41,7 +43,10 @@ const RSS_END_MARGIN_MS = 60_000;
 // BENCH_PROXY_CONNECTIONS=256 gives the cap every session before had, for an A/B of what it did.
 const CONNECTIONS = envNumber('BENCH_PROXY_CONNECTIONS', undefined);
 // Up to 30,000: the pass-through reached the old last step (15,000), so its ceiling was not measured.
-const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000, 18_000, 22_000, 26_000, 30_000];
+// BENCH_PROXY_RAMP_SCALE scales them (0.25: from 500 req/s), for a loaded machine to see the search climb.
+const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000, 18_000, 22_000, 26_000, 30_000].map((rate) =>
+  Math.round(rate * envNumber('BENCH_PROXY_RAMP_SCALE', 1)),
+);
 
 const upstream = await startUpstream({ delayMs: 0 });
 const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
@@ -271,24 +276,32 @@ const tryLine = (t) =>
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
+// Whole searches the sustained figure is read from (session 24): each path's median of them is its rate.
+const SEARCHES = envNumber('BENCH_PROXY_SEARCHES', QUICK ? 2 : 3);
+// A later search starts this many ramp steps under the path's first search's rate (bench/lib/sustained-rule.js's
+// restartStep): ~40% less time a search than from the bottom (session 24). A large number starts every search there.
+const RESTART_BELOW = envNumber('BENCH_PROXY_RESTART_BELOW', 2);
+const SEARCHED = /** @type {const} */ (['bare', 'proxy']);
+/** Tries made by every search so far: which path goes first swaps every turn, across searches too. */
+let turns = 0;
 
 /**
- * Highest sustained rate of the pass-through and the proxy, by the same rule: a rate is sustained when a
+ * One search for the highest sustained rate of the pass-through and the proxy, by the same rule: a rate is sustained when a
  * majority of TRIES tries is (one VM stall cannot fail it, one lucky second cannot pass it). The ramp climbs
- * SEARCH_STEPS until a path's first missed step, then bisects BISECTIONS times between its last sustained step
+ * SEARCH_STEPS from each path's `startStep` until its first missed step (a later search's first step missed: down the
+ * ramp until one passes), then bisects BISECTIONS times between its last sustained step
  * and that one (rates rounded to 100 req/s). The two paths alternate try by try throughout, so both see the same
  * moments of the VM, and which goes first swaps every turn (since session 21): before, the proxy's try always came
  * right after the pass-through's at a higher rate, so whatever a heavier try leaves behind in the shared client and
  * upstream (their garbage, their sockets) fell on the proxy's tries alone.
  */
-async function highestSustained() {
-  const paths = ['bare', 'proxy'];
+async function highestSustained(/** @type {Record<string, number>} */ startStep) {
+  const paths = SEARCHED;
   /**
    * Per path: its search (bench/lib/sustained-rule.js), the rate to try next, and every decided rate.
    * @type {Record<string, { search: import('./lib/sustained-rule.js').SearchState; next: number | undefined; steps: object[] }>}
    */
-  const state = Object.fromEntries(paths.map((name) => [name, { search: startSearch(), next: SEARCH_STEPS[0], steps: [] }]));
-  let turns = 0;
+  const state = Object.fromEntries(paths.map((name) => [name, { search: startSearch(startStep[name]), next: SEARCH_STEPS[startStep[name]], steps: [] }]));
   for (;;) {
     const running = paths.filter((name) => state[name].next !== undefined);
     if (running.length === 0) break;
@@ -320,10 +333,43 @@ async function highestSustained() {
       s.next = nextRate(s.search, SEARCH_STEPS, BISECTIONS);
     }
   }
-  return Object.fromEntries(paths.map((name) => [name, { rate: state[name].search.rate, steps: state[name].steps }]));
+  return Object.fromEntries(paths.map((name) => [name, { rate: state[name].search.rate, startRate: SEARCH_STEPS[startStep[name]], steps: state[name].steps }]));
+}
+
+/**
+ * SEARCHES whole searches, each as above, the later ones started RESTART_BELOW ramp steps under the first's rate of
+ * the path. The figure (bench/lib/sustained-rule.js's searchesFigure): each path's median rate (`rate`, what the RSS
+ * step and bench/run.js read), its range, each search's, and the ratio of the medians (the target's).
+ */
+async function sustainedSearches() {
+  /** @type {Record<string, { rate: number; startRate: number; steps: object[] }>[]} */
+  const searches = [];
+  for (let i = 0; i < SEARCHES; i++) {
+    const startStep = Object.fromEntries(SEARCHED.map((name) => [name, i === 0 ? 0 : restartStep(SEARCH_STEPS, searches[0][name].rate, RESTART_BELOW)]));
+    const one = await highestSustained(startStep);
+    searches.push(one);
+    log(
+      `sustained search ${i + 1} of ${SEARCHES}: bare ${one.bare.rate}, proxy ${one.proxy.rate} req/s (from ${one.bare.startRate} / ${one.proxy.startRate})` +
+        `${one.bare.rate > 0 ? `: ${round(one.proxy.rate / one.bare.rate, 2)}x` : ''}`,
+    );
+  }
+  const figure = searchesFigure({ bare: searches.map((s) => s.bare.rate), proxy: searches.map((s) => s.proxy.rate) });
+  const pathLine = (/** @type {'bare' | 'proxy'} */ name) => `${name} ${figure[name].median} (${figure[name].rates.join(', ')})`;
+  log(
+    `sustained, median of ${SEARCHES} searches (each search's): ${pathLine('bare')}, ${pathLine('proxy')} req/s: ` +
+      `${figure.ratio === null ? 'no ratio (the pass-through sustained no step)' : `${figure.ratio}x`} (each search's ${figure.ratios.map((r) => r ?? 'none').join(', ')})`,
+  );
+  const path = (/** @type {'bare' | 'proxy'} */ name) => ({
+    rate: figure[name].median,
+    rates: figure[name].rates,
+    min: figure[name].min,
+    max: figure[name].max,
+    searches: searches.map((s) => s[name]),
+  });
+  return { bare: path('bare'), proxy: path('proxy'), ratio: figure.ratio, ratios: figure.ratios };
 }
 stepEnded('fixedRates');
-const sustained = await highestSustained();
+const sustained = await sustainedSearches();
 stepEnded('sustained');
 
 // RSS up to the proxy's RSS_TOTAL-th request, at a rate it sustains, in runs of a fortieth of the total. V8's
@@ -484,6 +530,7 @@ const targetsMet = {
   addedP50At1000: at1000.addedPooled.proxy.p50 <= 0.3,
   addedP99At1000: at1000.addedPooled.proxy.p99 <= 2,
   addedTtftP99At1000: /** @type {{ proxy: { p99: number } }} */ (stream1000.addedFirstBytePooled).proxy.p99 <= 1,
+  // Of the medians, unrounded.
   sustainedRatio: sustained.bare.rate > 0 ? sustained.proxy.rate / sustained.bare.rate >= 0.8 : null,
   // Judged only to RSS_TOTAL: growth to fewer requests is reported, not met.
   rssFlat: rss.reachedTotal && rss.growthPercent !== null ? rss.growthPercent < 10 : null,
@@ -497,8 +544,12 @@ writeResult({
   connections: CONNECTIONS ?? null,
   sustainedRule: SUSTAINED,
   fixed,
-  sustained,
-  sustainedRatio: sustained.bare.rate > 0 ? round(sustained.proxy.rate / sustained.bare.rate, 2) : null,
+  // Per path: `rate` the median of the searches', `rates` each search's, their range, and each search's steps.
+  sustained: { bare: sustained.bare, proxy: sustained.proxy },
+  sustainedSearches: SEARCHES,
+  // The ratio of the medians (the target's), and each search's own beside it.
+  sustainedRatio: sustained.ratio,
+  sustainedRatios: sustained.ratios,
   rss,
   rssStep,
   stepSeconds,

@@ -253,7 +253,9 @@ function rows() {
         : [
             'proxy',
             `added at 1000 req/s p50 ${added?.proxy.p50} / p99 ${added?.proxy.p99} ms (bare pass-through ${added?.bare.p50} / ${added?.bare.p99}); ` +
-              `streamed first byte +${firstByte?.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio === null ? 'no ratio: the pass-through sustained no step' : `${p.sustainedRatio}x`}); ` +
+              `streamed first byte +${firstByte?.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio === null ? 'no ratio: the pass-through sustained no step' : `${p.sustainedRatio}x`}` +
+              // Since session 24 the medians of several searches, each search's rates beside.
+              `${p.sustained.proxy.rates ? `; medians of ${p.sustainedSearches} searches: proxy ${p.sustained.proxy.rates.join('/')}, bare ${p.sustained.bare.rates.join('/')}` : ''}); ` +
               `RSS median ${mbText(p.rss.firstWindowMedianMb)} -> ${mbText(p.rss.lastWindowMedianMb)} (${p.rss.growthPercent}%, ${p.rss.first?.requests ?? 'none'} -> ${p.rss.last?.requests ?? 0} requests` +
               `${p.rssStep ? ` at ${p.rssStep.rate} req/s in ${p.rssStep.seconds} s` : ''})` +
               // Since session 22 the step runs in a time budget: one that ended short says so (its target is not met).

@@ -1,6 +1,8 @@
-// The proxy benchmark's rule for a sustained rate (bench/proxy.js): when one try passes, when a rate does, and which
-// rate the search tries next. Apart from the benchmark so it can be tested with known tries (test/bench).
+// The proxy benchmark's rule for a sustained rate (bench/proxy.js): when one try passes, when a rate does, which
+// rate the search tries next, where a later search starts, and the figure read from several searches. Apart from
+// the benchmark so it can be tested with known tries (test/bench).
 import { LATE_MS } from './open-load.js';
+import { median } from './rounds.js';
 
 /**
  * A try is sustained when every request it offered was answered without error (none dropped, none lost), at 99% of
@@ -57,33 +59,67 @@ export function stepVerdict(passed, tries) {
  *   sustained (0: none yet), the lowest missed (Infinity: none yet), the ramp step reached, the bisections made
  */
 
-/** A path's search before its first try. @returns {SearchState} */
-export const startSearch = () => ({ rate: 0, missed: Infinity, step: 0, bisections: 0 });
+/**
+ * A path's search before its first try, from the ramp's step `startStep` (0: its bottom).
+ * @param {number} [startStep]
+ * @returns {SearchState}
+ */
+export const startSearch = (startStep = 0) => ({ rate: 0, missed: Infinity, step: startStep, bisections: 0 });
 
 /**
  * The search after a rate's verdict: it climbs `steps` until the first missed one, then bisects `bisections` times
- * between the last sustained rate and the lowest missed (rates rounded to 100 req/s).
+ * between the last sustained rate and the lowest missed (rates rounded to 100 req/s). A search started above the
+ * ramp's bottom whose first step misses walks down the ramp until a step passes, then bisects: those steps down are
+ * not bisections.
  * @param {SearchState} s
  * @param {number} rate
  * @param {boolean} ok
  * @returns {SearchState}
  */
 export function afterVerdict(s, rate, ok) {
-  const bisecting = s.missed !== Infinity;
+  const bisecting = s.missed !== Infinity && s.rate > 0;
   const rateNow = ok ? Math.max(s.rate, rate) : s.rate;
   const missed = ok ? s.missed : Math.min(s.missed, rate);
   return { rate: rateNow, missed, step: missed === Infinity ? s.step + 1 : s.step, bisections: s.bisections + (bisecting ? 1 : 0) };
 }
 
 /**
- * The rate to try next, or undefined when the search is over (the ramp's end, the bisections made, or no step passed).
+ * The rate to try next, or undefined when the search is over (the ramp's end, the bisections made, or no step passed
+ * down to the ramp's bottom).
  * @param {SearchState} s
  * @param {readonly number[]} steps
  * @param {number} bisections
  */
 export function nextRate(s, steps, bisections) {
   if (s.missed === Infinity) return steps[s.step];
-  if (s.bisections >= bisections || s.rate === 0) return undefined;
+  if (s.rate === 0) return steps.findLast((r) => r < s.missed);
+  if (s.bisections >= bisections) return undefined;
   const mid = Math.round((s.rate + s.missed) / 200) * 100;
   return mid > s.rate && mid < s.missed ? mid : undefined;
+}
+
+/**
+ * Where a later search of a path starts: `below` ramp steps under the rate its first search sustained (the ramp's
+ * bottom when there are not that many), so it skips the low steps every search passes and spends its time near the
+ * ceiling. Its first step missed, it walks down (afterVerdict), so a first search that was lucky cannot lift it.
+ * @param {readonly number[]} steps
+ * @param {number} previousRate
+ * @param {number} below
+ */
+export function restartStep(steps, previousRate, below) {
+  return Math.max(0, steps.filter((r) => r < previousRate).length - below);
+}
+
+/**
+ * The sustained figure from several whole searches (since session 24): per path each search's rate, their median
+ * and range; the ratio judged is the proxy's median over the pass-through's (null: the pass-through's median is 0),
+ * and each search's own ratio is beside it (null where its pass-through sustained nothing).
+ * @param {{ bare: number[]; proxy: number[] }} rates each path's rate, search by search
+ */
+export function searchesFigure(rates) {
+  const ratio = (/** @type {number | null} */ proxy, /** @type {number | null} */ bare) => (bare ? Math.round((100 * (proxy ?? 0)) / bare) / 100 : null);
+  const path = (/** @type {number[]} */ list) => ({ rates: list, median: median(list) ?? 0, min: Math.min(...list), max: Math.max(...list) });
+  const bare = path(rates.bare);
+  const proxy = path(rates.proxy);
+  return { bare, proxy, ratio: ratio(proxy.median, bare.median), ratios: rates.bare.map((b, i) => ratio(rates.proxy[i], b)) };
 }

@@ -66,16 +66,10 @@ export interface ProcessIdentity {
 }
 
 /**
- * This machine's current boot (/proc/sys/kernel/random/boot_id), read once per process: it cannot change while the
- * process runs. Undefined without /proc (not Linux).
+ * This machine's current boot (/proc/sys/kernel/random/boot_id). Undefined without /proc (not Linux). Read on each
+ * call, no module state: one small read of /proc, as each liveness check's /proc/PID/stat already is.
  */
-const BOOT_ID = readBootId();
-
 export function bootId(): string | undefined {
-  return BOOT_ID;
-}
-
-function readBootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
   } catch {
@@ -86,7 +80,8 @@ function readBootId(): string | undefined {
 /** This process as a record names it: its pid, with its start time and boot where /proc has them. */
 export function thisProcess(): ProcessIdentity {
   const pidStart = processStartTime(process.pid);
-  return { pid: process.pid, ...(pidStart !== undefined && { pidStart }), ...(BOOT_ID !== undefined && { bootId: BOOT_ID }) };
+  const boot = bootId();
+  return { pid: process.pid, ...(pidStart !== undefined && { pidStart }), ...(boot !== undefined && { bootId: boot }) };
 }
 
 /**
@@ -108,7 +103,8 @@ export function isProcessAlive(recorded: ProcessIdentity): boolean {
   const { pid } = recorded;
   // pid 0 and negatives address process groups in kill(); never treat them as a process.
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (recorded.bootId !== undefined && BOOT_ID !== undefined && recorded.bootId !== BOOT_ID) return false;
+  const boot = recorded.bootId === undefined ? undefined : bootId();
+  if (boot !== undefined && recorded.bootId !== boot) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {

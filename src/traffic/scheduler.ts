@@ -1,13 +1,15 @@
 // Open-model arrivals: arrival i (i >= 1) is due at start + i x 1000/rate, whatever the responses do. A timer
 // wakes when the next arrival is due and emits every arrival that has fallen due, each with its scheduled
-// time, so a late timer is caught up and its lateness is measured rather than hidden.
-import type { Clock, TimerHandle } from '../core/clock.js';
+// time, so a late timer is caught up and its lateness is measured rather than hidden. The schedule runs on the
+// steady clock: a wall clock stepped back an hour would stop the traffic for that hour, one stepped forward would
+// skip arrivals as missed.
+import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 
 export interface ArrivalSchedulerOptions {
   /** Arrivals per second. */
   rate: number;
   clock: Clock;
-  /** Called once per arrival with the time it was due; may call stop() or setRate(). */
+  /** Called once per arrival with the time it was due (on the steady clock, steadyNow); may call stop() or setRate(). */
   onArrival: (scheduledAt: number) => void;
   /**
    * Longest wait between two ticks, in ms (default 1000). A tick is set for when the next arrival falls due,
@@ -17,7 +19,7 @@ export interface ArrivalSchedulerOptions {
   tickMs?: number;
   /**
    * Arrivals more than this late are skipped and counted as missed rather than sent in one burst (default
-   * 10 s): after a suspended laptop or a wall-clock jump, an hour of traffic must not go out at once.
+   * 10 s): after a suspended laptop or a stalled process, an hour of traffic must not go out at once.
    */
   maxCatchUpMs?: number;
 }
@@ -87,7 +89,7 @@ const dueAt = (schedule: Schedule, k: number) => schedule.anchor + (k * 1000) / 
 function start(schedule: Schedule): void {
   if (schedule.running) return;
   schedule.running = true;
-  schedule.anchor = schedule.clock.now();
+  schedule.anchor = steadyNow(schedule.clock);
   schedule.index = 0;
   arm(schedule);
 }
@@ -106,7 +108,7 @@ function setRate(schedule: Schedule, next: number): void {
   }
   if (!schedule.emitting) emitDue(schedule);
   const last = dueAt(schedule, schedule.index);
-  const now = schedule.clock.now();
+  const now = steadyNow(schedule.clock);
   schedule.rate = next;
   // The next arrival comes one new interval after the last one, but never in the past: raising the rate
   // must not replay the quiet gap before it as a burst.
@@ -118,7 +120,7 @@ function setRate(schedule: Schedule, next: number): void {
 
 /** Emits every arrival that has fallen due, after skipping (and counting) those more than maxCatchUpMs late. */
 function emitDue(schedule: Schedule): void {
-  const now = schedule.clock.now();
+  const now = steadyNow(schedule.clock);
   skipMissed(schedule, now);
   schedule.emitting = true;
   try {
@@ -149,7 +151,7 @@ function skipMissed(schedule: Schedule, now: number): void {
 function arm(schedule: Schedule): void {
   cancelTimer(schedule);
   if (!schedule.running) return;
-  const wait = Math.min(schedule.tickMs, Math.max(0, dueAt(schedule, schedule.index + 1) - schedule.clock.now()));
+  const wait = Math.min(schedule.tickMs, Math.max(0, dueAt(schedule, schedule.index + 1) - steadyNow(schedule.clock)));
   schedule.timer = schedule.clock.setTimer(() => tick(schedule), wait);
 }
 

@@ -14,14 +14,27 @@ interface SearchState {
 interface SustainedRule {
   tryMisses: (t: TryResult, rate: number) => string[];
   stepVerdict: (passed: boolean[], tries: number) => boolean | undefined;
-  startSearch: () => SearchState;
+  startSearch: (startStep?: number) => SearchState;
   afterVerdict: (s: SearchState, rate: number, ok: boolean) => SearchState;
   nextRate: (s: SearchState, steps: readonly number[], bisections: number) => number | undefined;
+  restartStep: (steps: readonly number[], previousRate: number, below: number) => number;
+  searchesFigure: (rates: { bare: number[]; proxy: number[] }) => {
+    bare: PathFigure;
+    proxy: PathFigure;
+    ratio: number | null;
+    ratios: (number | null)[];
+  };
+}
+interface PathFigure {
+  rates: number[];
+  median: number;
+  min: number;
+  max: number;
 }
 
 // Plain JavaScript without declarations (bench/ is type-checked on its own, against dist/).
 const RULE = pathToFileURL(path.resolve(import.meta.dirname, '../../bench/lib/sustained-rule.js')).href;
-const { tryMisses, stepVerdict, startSearch, afterVerdict, nextRate } = (await import(RULE)) as SustainedRule;
+const { tryMisses, stepVerdict, startSearch, afterVerdict, nextRate, restartStep, searchesFigure } = (await import(RULE)) as SustainedRule;
 
 /** A 2 s try at 6,000 req/s that meets every condition; each test changes what it is about. */
 const good = (change: Partial<TryResult> = {}): TryResult => ({
@@ -106,8 +119,8 @@ describe('a rate', () => {
 describe('the search', () => {
   const STEPS = [2000, 3000, 4000, 5000, 6000, 8000];
   /** The rates a path tries whose every try passes up to `ceiling`, and the rate it ends with. */
-  function search(ceiling: number, bisections = 3) {
-    let s = startSearch();
+  function search(ceiling: number, bisections = 3, startStep = 0) {
+    let s = startSearch(startStep);
     const tried: number[] = [];
     for (let rate = nextRate(s, STEPS, bisections); rate !== undefined; rate = nextRate(s, STEPS, bisections)) {
       tried.push(rate);
@@ -128,5 +141,37 @@ describe('the search', () => {
 
   it('stops bisecting when no 100 req/s rate is left between', () => {
     expect(search(2000, 10)).toEqual({ tried: [2000, 3000, 2500, 2300, 2200, 2100], rate: 2000 });
+  });
+
+  it("starts a later search below the first one's rate, and walks down the ramp when that step misses", () => {
+    // Two ramp steps under 5,700 (5,000 and 4,000): 4,000, then up as before.
+    expect(restartStep(STEPS, 5700, 2)).toBe(2);
+    expect(search(5700, 3, restartStep(STEPS, 5700, 2))).toEqual({ tried: [4000, 5000, 6000, 5500, 5800, 5700], rate: 5700 });
+    // Exactly on a step: the two under it.
+    expect(restartStep(STEPS, 6000, 2)).toBe(2);
+    // Too few steps under it, or no rate at all: the ramp's bottom.
+    expect(restartStep(STEPS, 2500, 2)).toBe(0);
+    expect(restartStep(STEPS, 0, 2)).toBe(0);
+    // A first search that was lucky: the later one starts above its own ceiling, walks down, then bisects (the steps
+    // down are not bisections).
+    expect(search(3400, 3, restartStep(STEPS, 6000, 2))).toEqual({ tried: [4000, 3000, 3500, 3300, 3400], rate: 3400 });
+    expect(search(1000, 3, 3)).toEqual({ tried: [5000, 4000, 3000, 2000], rate: 0 });
+  });
+});
+
+describe('the figure from several searches', () => {
+  it("is the ratio of the paths' medians, with each search's rates, range and ratio beside", () => {
+    // Session 23's two quiet runs and a third: one unlucky search per path cannot set the figure.
+    expect(searchesFigure({ bare: [15_000, 11_500, 12_000], proxy: [12_000, 8000, 9600] })).toEqual({
+      bare: { rates: [15_000, 11_500, 12_000], median: 12_000, min: 11_500, max: 15_000 },
+      proxy: { rates: [12_000, 8000, 9600], median: 9600, min: 8000, max: 12_000 },
+      ratio: 0.8,
+      ratios: [0.8, 0.7, 0.8],
+    });
+  });
+
+  it('takes the mean of the middle two of an even count, and gives no ratio when the pass-through sustained nothing', () => {
+    expect(searchesFigure({ bare: [10_000, 11_000], proxy: [8000, 8500] })).toMatchObject({ bare: { median: 10_500 }, proxy: { median: 8250 }, ratio: 0.79 });
+    expect(searchesFigure({ bare: [0, 0, 2000], proxy: [0, 0, 2000] })).toMatchObject({ ratio: null, ratios: [null, null, 1] });
   });
 });

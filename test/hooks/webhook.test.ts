@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
 import { until } from '../helpers/until.js';
+import { refusedPort } from '../live/helpers.js';
 
 const EVENT: HookEvent = {
   event: 'stage',
@@ -167,9 +168,8 @@ describe('webhook hooks', () => {
   });
 
   it('report a refused connection after its retries', async () => {
-    const { base } = await serve(status(200));
-    const server = servers.pop();
-    await new Promise((resolve) => server?.close(resolve));
+    // A port sure to refuse: one a server held and released could be another process's listener by the first attempt.
+    const base = `http://127.0.0.1:${await refusedPort()}`;
     const outcome = await runHook(webhook(`${base}/w?token=zzz-secret`, 1), EVENT, { cwd: '/', env: {}, sleep: async () => {} });
     expect(outcome.ok).toBe(false);
     expect(outcome.attempts).toBe(2);

@@ -3,14 +3,15 @@
 // ran its on_rollback, then its own stages, while the first went on moving the same traffic through the same hooks
 // (two promotions of one model, each hook call undoing the other's weight). It is refused now, exit 2. So is a
 // rollout on a folder whose dead run another bluegreen is recovering without the lock (live22, below).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { acquireLock, readLock, StateStore } from '../../src/state/index.js';
 import { hostname } from 'node:os';
-import { runCli } from '../helpers/cli.js';
+import { BIN } from '../e2e/helpers.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { deadPid, snapshot } from '../state/helpers.js';
@@ -19,6 +20,22 @@ import { holdRecoveryGuard } from '../helpers/guard-holder.js';
 /** A process that runs until the test ends: the first rollout, as far as the folder can tell. */
 function living(): ChildProcess {
   return killAfterTest(spawn('sleep', ['600'], { stdio: 'ignore' }));
+}
+
+/**
+ * `bluegreen ARGS` as its own process in `cwd`, killed if it has not ended within a minute (a hang's bound, never
+ * reached when it passes): a command blocked in a synchronous read waits there alone, not this worker with it.
+ */
+function bluegreenBounded(args: string[], cwd: string): Promise<CliRun & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { PATH: process.env.PATH }, timeout: 60_000, killSignal: 'SIGKILL' },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode ?? -1, signal: child.signalCode, stdout, stderr }),
+    );
+    killAfterTest(child);
+  });
 }
 
 /** A plan whose hooks leave a marker file when they run, and an empty state folder beside it. */
@@ -134,10 +151,13 @@ it.runIf(process.platform === 'linux')('a control request goes on with the lock 
     fs.closeSync(fd);
   `;
   const swapper = killAfterTest(spawn(process.execPath, ['-e', swap, fifo, next, path.join(dir, 'lock')], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  // Its open next (it waits for the reader's): the command's read of hook.json blocks this process until then.
+  // Its open next (it waits for the reader's): the command's read of hook.json blocks until then.
   await once(swapper.stdout, 'data');
 
-  const abort = await runCli(['abort', '--state-dir', dir], { cwd: dir });
+  // Its own process: a second read of hook.json would block on the FIFO for good (no writer opens it again), a
+  // synchronous read that would hang this whole worker had the command run in it.
+  const abort = await bluegreenBounded(['abort', '--state-dir', dir], dir);
+  expect(abort.signal, `bluegreen abort did not end: a second read of hook.json? ${abort.stderr}`).toBeNull();
   expect(abort.code, abort.stderr).toBe(0);
   expect(abort.stdout).toContain(`abort requested for rollout "lock-gone" (pid ${recorded.pid})`);
   expect(readLock(dir)?.pid).toBe(other.pid);

@@ -43,7 +43,10 @@ describe('admin API', () => {
 
   it('sets the route under a lease; the proxy returns to blue on its own when it is not renewed', async () => {
     const stateDir = tempDir();
-    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir });
+    // The proxy's clock, moved by hand: the lease holds for the request after it however long a loaded machine takes
+    // to send it, and runs out when the test moves the clock past it (the proxy's timer, on the real clock, finds it so).
+    let now = Date.now();
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN }, stateDir, now: () => now });
     const url = running.proxy.adminUrl as string;
     const info = JSON.parse(readFileSync(path.join(stateDir, PROXY_INFO_FILE), 'utf8')) as Record<string, unknown>;
     expect(info).toMatchObject({ url: running.proxy.url, adminUrl: url, pid: process.pid });
@@ -56,12 +59,13 @@ describe('admin API', () => {
     expect(absurd.status).toBe(400);
     expect(await absurd.json()).toEqual({ error: `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)` });
 
-    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 2000, reason: 'stage 1', stage: 1 } });
+    const set = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 1, mirror: 0, ttlMs: 200, reason: 'stage 1', stage: 1 } });
     expect(set.status).toBe(200);
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'x', maxRetries: 0 });
     const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(response.headers.get('x-bluegreen-arm')).toBe('green');
     // Nobody renews the lease: the proxy's own timer puts it back on blue, with no request needed.
+    now += 200;
     await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out');
     expect(running.logs.join('\n')).toContain('lease expired');
     const after = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();

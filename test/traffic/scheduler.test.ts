@@ -26,6 +26,8 @@ function lateClock(fake: FakeClock, lateMs: number): Clock {
   return { now: () => fake.now(), setTimer: (fn, ms) => fake.setTimer(fn, ms + lateMs) };
 }
 
+const HOUR = 3_600_000;
+
 describe('createArrivalScheduler with a fake clock', () => {
   it('emits exactly rate x seconds arrivals on a fixed grid', async () => {
     const clock = new FakeClock();
@@ -228,6 +230,30 @@ describe('createArrivalScheduler with a fake clock', () => {
     await clock.advance(1000);
     expect(times).toEqual([start + 250, start + 500, start + 750, start + 1000]);
     expect(scheduler.stats()).toEqual({ arrivals: 4, maxLagMs: 0, missed: 0, rate: 4 });
+    scheduler.stop();
+  });
+
+  // clock24: the schedule ran on the wall clock. A step back of an hour stopped the traffic for that hour; a step
+  // forward skipped an hour of arrivals as missed and sent the last 10 s of them at once.
+  it.each([
+    ['back', -HOUR],
+    ['forward', HOUR],
+  ])('keeps its rate when the wall clock steps %s an hour mid-schedule', async (_way, step) => {
+    const clock = new FakeClock();
+    const start = clock.steadyNow();
+    const times: number[] = [];
+    const scheduler = createArrivalScheduler({ rate: 10, clock, onArrival: (at) => times.push(at) });
+    scheduler.start();
+    const perSecond: number[] = [];
+    for (let second = 0; second < 6; second++) {
+      if (second === 3) clock.jumpWall(step);
+      const before = times.length;
+      await clock.advance(1000);
+      perSecond.push(times.length - before);
+    }
+    expect(perSecond).toEqual([10, 10, 10, 10, 10, 10]);
+    expect(times).toEqual(Array.from({ length: 60 }, (_, i) => start + (i + 1) * 100));
+    expect(scheduler.stats()).toEqual({ arrivals: 60, maxLagMs: 0, missed: 0, rate: 10 });
     scheduler.stop();
   });
 
