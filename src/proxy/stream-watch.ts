@@ -2,13 +2,16 @@
 // the end the reply (content, finish reason, usage, tools) or why the stream was bad. The bytes themselves go to
 // the client untouched; this only watches them.
 import { isAscii } from 'node:buffer';
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
-import { charsAfterLineBreak, eventCapped, textCapped } from '../upstream/answer-limit.js';
+import { charsAfterLineBreak, eventTooLong, textCapped } from '../upstream/answer-limit.js';
 import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
+import { SseParser, type SseEvent, type SseSink } from '../upstream/sse-parser.js';
 import { errorText } from '../core/errors.js';
 
-export class StreamWatch {
+/** The setting that bounds what a stream's reading holds, named in its errors. */
+const LIMIT = 'proxy.limits.max_response_bytes';
+
+export class StreamWatch implements SseSink {
   /**
    * Made at the stream's first chunk that is not all ASCII, and used from then on: UTF-8 decoded across chunk
    * boundaries (StringDecoder, a third of TextDecoder's cost). Until then every chunk ended on a whole character,
@@ -19,10 +22,10 @@ export class StreamWatch {
   private first = true;
   /**
    * The event parser and the dialect's reader, made at the first read: for a stream passed at once that is after
-   * its first write (feedAfterWrite), so making them (two closures, a capped reader, its error text) is not part
-   * of the client's wait for its first byte.
+   * its first write (feedAfterWrite), so making them (a capped reader, its error text) is not part of the
+   * client's wait for its first byte.
    */
-  private parser?: EventSourceParser;
+  private parser?: SseParser;
   private reader?: StreamReader;
   private done = false;
   private error?: string;
@@ -45,22 +48,26 @@ export class StreamWatch {
     private readonly onResponseId?: (id: string) => void,
   ) {}
 
-  private startReading(): EventSourceParser {
-    const reader = textCapped(this.makeReader(), this.maxLine, 'proxy.limits.max_response_bytes');
-    this.reader = reader;
-    return createParser({
-      ...eventCapped(this.maxLine, (reason) => (this.error ??= reason), 'proxy.limits.max_response_bytes'),
-      onEvent: (event) => {
-        // Past the terminator or an error nothing more is judged (the bytes still pass).
-        if (this.done || this.error !== undefined) return;
-        const step = reader.event(event);
-        // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
-        if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
-        if (step.error !== undefined) this.error = step.error;
-        if (step.done) this.done = true;
-        if (step.responseId !== undefined) this.onResponseId?.(step.responseId);
-      },
-    });
+  private startReading(): SseParser {
+    this.reader = textCapped(this.makeReader(), this.maxLine, LIMIT);
+    return new SseParser(this, this.maxLine);
+  }
+
+  /** The parser's: one event of the stream. */
+  onEvent(event: SseEvent): void {
+    // Past the terminator or an error nothing more is judged (the bytes still pass).
+    if (this.done || this.error !== undefined) return;
+    const step = (this.reader as StreamReader).event(event);
+    // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
+    if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
+    if (step.error !== undefined) this.error = step.error;
+    if (step.done) this.done = true;
+    if (step.responseId !== undefined) this.onResponseId?.(step.responseId);
+  }
+
+  /** The parser's: an event's data (or a line) grew past the bound. */
+  onTooLong(bound: number): void {
+    this.error ??= eventTooLong(bound, LIMIT);
   }
 
   feed(chunk: Buffer): void {
@@ -74,15 +81,18 @@ export class StreamWatch {
     const after = charsAfterLineBreak(text);
     this.pending = after < 0 ? this.pending + text.length : after;
     if (this.pending > this.maxLine) {
-      this.error = `a stream line is longer than ${this.maxLine} characters (proxy.limits.max_response_bytes)`;
+      this.error = `a stream line is longer than ${this.maxLine} characters (${LIMIT})`;
       return;
     }
     this.parse(text);
   }
 
-  private parse(text: string): void {
+  /** Parses `text`, or with none the stream's end. */
+  private parse(text?: string): void {
     try {
-      (this.parser ??= this.startReading()).feed(text);
+      const parser = (this.parser ??= this.startReading());
+      if (text === undefined) parser.end();
+      else parser.feed(text);
     } catch (error) {
       // Read after the write, on a tick of its own (readWritten): a throw there would end the whole proxy.
       this.error = `the stream could not be read: ${errorText(error)}`;
@@ -118,7 +128,7 @@ export class StreamWatch {
   end(): ParseOutcome {
     this.readWritten();
     // A last event without its blank line still counts.
-    if (!this.done && this.error === undefined) this.parse('\n\n');
+    if (!this.done && this.error === undefined) this.parse();
     if (this.error !== undefined) return { ok: false, reason: this.error };
     // parse() made the reader, or set the error.
     return (this.reader as StreamReader).finish();

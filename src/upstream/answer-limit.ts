@@ -3,7 +3,6 @@
 // upstream sending without end (a broken relay, a wrong base_url) would otherwise be held until the request
 // timeout, once per request in flight: a rollout grew to 2.7 GB and could be killed for memory, leaving its hook's
 // weights where they were. The proxy's limit is proxy.limits.max_response_bytes, whose default this is.
-import type { ParserConfig } from 'eventsource-parser';
 import type { StreamReader } from './dialect.js';
 
 /** Largest answer read whole, and longest stream line held, by the traffic path (16 MiB). */
@@ -42,15 +41,10 @@ export function textCapped(reader: StreamReader, maxChars: number, limitName = '
 }
 
 /**
- * A stream parser's bound on what it holds of an event not ended yet: it joins the event's data lines until the
- * blank line that ends it, so an upstream sending none grew that text without end, each line under the line bound
- * and no text counted yet (hostile22). Past `maxChars` the parser stops and `tooLong` is told why.
+ * Why a stream parser stopped: what it held of an event not ended yet passed `maxChars` (src/upstream/sse-parser.ts).
+ * It joins the event's data lines until the blank line that ends it, so an upstream sending none grew that text
+ * without end, each line under the line bound and no text counted yet (hostile22).
  */
-export function eventCapped(maxChars: number, tooLong: (reason: string) => void, limitName = ''): Pick<ParserConfig, 'maxBufferSize' | 'onError'> {
-  return {
-    maxBufferSize: maxChars,
-    onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') tooLong(`an event's data is longer than ${maxChars} characters${limitName && ` (${limitName})`}`);
-    },
-  };
+export function eventTooLong(maxChars: number, limitName = ''): string {
+  return `an event's data is longer than ${maxChars} characters${limitName && ` (${limitName})`}`;
 }

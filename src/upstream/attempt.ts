@@ -1,12 +1,12 @@
 // One chat attempt: send, read (collected or streamed), and turn what came back into a reply or a failure.
-import { createParser } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
 import { classifyStatus, header, parseErrorBody, type HeaderMap } from './classify.js';
 import type { FailureFacts } from './describe.js';
 import type { Dialect, DialectReply } from './dialect.js';
-import { eventCapped, MAX_ANSWER_BYTES, textCapped } from './answer-limit.js';
+import { eventTooLong, MAX_ANSWER_BYTES, textCapped } from './answer-limit.js';
 import { exchange, type ExchangeLimits, type ExchangeRequest } from './http.js';
 import { parseJson } from './shape.js';
+import { SseParser } from './sse-parser.js';
 
 export type AttemptOutcome =
   | { ok: true; status: number; headers: HeaderMap; reply: DialectReply; endedAt: number; firstTokenAt?: number }
@@ -39,16 +39,19 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
   let done = false;
   let streamError: string | undefined;
   let firstTokenAt: number | undefined;
-  const parser = createParser({
-    ...eventCapped(MAX_ANSWER_BYTES, (reason) => (streamError ??= reason)),
-    onEvent(event) {
-      if (done || streamError !== undefined) return;
-      const step = reader.event(event);
-      if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.now();
-      if (step.error !== undefined) streamError = step.error;
-      if (step.done) done = true;
+  const parser = new SseParser(
+    {
+      onEvent(event) {
+        if (done || streamError !== undefined) return;
+        const step = reader.event(event);
+        if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.now();
+        if (step.error !== undefined) streamError = step.error;
+        if (step.done) done = true;
+      },
+      onTooLong: (bound) => (streamError ??= eventTooLong(bound)),
     },
-  });
+    MAX_ANSWER_BYTES,
+  );
   const result = await exchange(dispatcher, request, {
     ...limits,
     onText(text) {
@@ -60,7 +63,7 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
   const { status, headers } = result;
   if (!isSuccess(status)) return statusFailure(status, headers, result.text);
   // A last event the server did not close with a blank line is still read.
-  if (!done && streamError === undefined) parser.feed('\n\n');
+  if (!done && streamError === undefined) parser.end();
   if (streamError !== undefined) return { ok: false, failure: 'bad_response', status, headers, reason: streamError };
   const parsed = reader.finish();
   if (!parsed.ok) {

@@ -1,7 +1,7 @@
 // What each API dialect (OpenAI, Anthropic) provides to the transport: request shape and response parsing.
-import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApiDialect } from '../plan/plan.js';
 import type { RequestAdaptation } from './adapt.js';
+import type { SseEvent } from './sse-parser.js';
 import type { ChatRequest, Usage } from './types.js';
 
 /** A parsed successful answer, before timing and retry bookkeeping are added. */
@@ -44,7 +44,7 @@ export interface StreamStep {
 
 /** Accumulates one streamed response; a new reader is made for every attempt. */
 export interface StreamReader {
-  event(message: EventSourceMessage): StreamStep;
+  event(message: SseEvent): StreamStep;
   /** Called when the body ended: the reply, or a bad_response reason (no terminator, ...). */
   finish(): ParseOutcome;
 }

@@ -12,7 +12,7 @@ const START = JSON.stringify({ type: 'message_start', message: { model: 'claude-
 const STOP = '{"type":"message_stop"}';
 
 function run(reader: StreamReader, events: string[]): { steps: StreamStep[]; end: unknown } {
-  const steps = events.map((data) => reader.event({ data, event: undefined, id: undefined }));
+  const steps = events.map((data) => reader.event({ data, event: undefined }));
   return { steps, end: reader.finish() };
 }
 

@@ -151,7 +151,7 @@ describe('the OpenAI stream reader with the fast path', () => {
       JSON.stringify({ id: 'c', model: MODEL, choices: [], usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } }),
       '[DONE]',
     ];
-    const deltas = events.map((data) => reader.event({ data, event: undefined, id: undefined }).delta);
+    const deltas = events.map((data) => reader.event({ data, event: undefined }).delta);
     expect(deltas).toEqual(['', 'Hel', 'lo "you"', '', '!', '', undefined, undefined]);
     expect(reader.finish()).toEqual({
       ok: true,
@@ -172,7 +172,7 @@ describe('the fast path against the full parse, seeded fuzz', () => {
   const EDITS = ['{', '}', '[', ']', '"', ':', ',', ' ', '\\', 'a', '0', '"delta":{"content":"y"}', '"model":"other",', 'null'];
 
   function run(reader: StreamReader, events: string[]): { steps: StreamStep[]; end: unknown } {
-    const steps = events.map((data) => reader.event({ data, event: undefined, id: undefined }));
+    const steps = events.map((data) => reader.event({ data, event: undefined }));
     return { steps, end: reader.finish() };
   }
 
