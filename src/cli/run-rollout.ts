@@ -263,9 +263,8 @@ async function openUpstream(
   const client = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;
-    // Latencies on the rollout's clock: a test's fake clock, shared with a simulator's answers, times them exactly.
-    const now = () => clock.now();
-    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight, now });
+    // Latencies on the rollout's steady clock: a test's fake clock, shared with a simulator's answers, times them exactly.
+    return createUpstreamClient({ arm, model, upstream, apiKey, env: ctx.env, maxConnections: plan.traffic.max_in_flight, clock });
   };
   return { blue: client('blue'), green: client('green') };
 }

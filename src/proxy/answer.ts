@@ -39,7 +39,7 @@ export function passOutsideSplit(
       bug(error);
     }
   };
-  forwardTo(blue, request, responseSink(res, tag, ctx.targets), ctx.now, link, answered, done);
+  forwardTo(blue, request, responseSink(res, tag, ctx.targets), ctx.steadyNow, link, answered, done);
 }
 
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */

@@ -36,7 +36,8 @@ export interface ChatContext {
   passthrough: Passthrough;
   fallback: boolean;
   random: () => number;
-  now: () => number;
+  /** A clock that only moves forward (performance.now), which latencies are timed on: an NTP step cannot stretch one. */
+  steadyNow: () => number;
 }
 
 /** One path whose requests for the blue model are split: its arms' targets, how it names sticky ids, its stored state. */
@@ -170,7 +171,7 @@ class ChatExchange {
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
     this.underWay = ctx.metrics.started(target.arm, this.underWay);
-    forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.now, this.link, this.answered, this.gone);
+    forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.steadyNow, this.link, this.answered, this.gone);
   }
 
   private readonly answered = (outcome: ForwardOutcome): void => {

@@ -12,10 +12,10 @@ export function forward(
   target: ForwardTarget,
   request: ForwardRequest,
   sink: ClientSink | undefined,
-  now: () => number,
+  steadyNow: () => number,
   canceller?: AbortSignal | ClientLink,
 ): Promise<ForwardOutcome> {
-  return new Promise((resolve, reject) => forwardTo(target, request, sink, now, canceller, resolve, reject));
+  return new Promise((resolve, reject) => forwardTo(target, request, sink, steadyNow, canceller, resolve, reject));
 }
 
 /** forward() without a promise, for the proxy's hot path: `done`, or `failed` when `canceller` cancels it. */
@@ -23,12 +23,12 @@ export function forwardTo(
   target: ForwardTarget,
   request: ForwardRequest,
   sink: ClientSink | undefined,
-  now: () => number,
+  steadyNow: () => number,
   canceller: AbortSignal | ClientLink | undefined,
   done: (outcome: ForwardOutcome) => void,
   failed: (reason: unknown) => void,
 ): void {
-  const forwarding = new Forwarding(target, request, sink, now, canceller);
+  const forwarding = new Forwarding(target, request, sink, steadyNow, canceller);
   // The application's headers first, then the proxy's and the target's (ForwardTarget.requestHeaders): the
   // application can never override the upstream key. Most requests pass none: a copy of the target's object
   // (a copy: a forward proxy's agent adds `host` to the object it is given).

@@ -51,11 +51,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     private readonly target: ForwardTarget,
     private readonly request: ForwardRequest,
     private readonly sink: ClientSink | undefined,
-    private readonly now: () => number,
+    /** Latencies are timed on it (ChatContext.steadyNow). */
+    private readonly steadyNow: () => number,
     private readonly link: AbortSignal | ClientLink | undefined,
   ) {
     super(target.timeouts, link);
-    this.startedAt = now();
+    this.startedAt = steadyNow();
     if (link instanceof ClientLink) link.current = this;
   }
 
@@ -71,7 +72,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.watch = UNREAD;
       this.timersLater(IDLE_DUE);
     } else if (statusCode < 300 && this.request.stream && !isJsonAnswer(headers)) {
-      this.watch = new StreamWatch(this.target.streamReader, this.now, this.target.maxResponseBytes, this.request.onResponseId);
+      this.watch = new StreamWatch(this.target.streamReader, this.steadyNow, this.target.maxResponseBytes, this.request.onResponseId);
       const leading = this.target.leadingEvents;
       if (leading) this.awaitingOutput = new FirstEventHold(this.target.maxResponseBytes, leading);
       else this.timersLater(IDLE_DUE);
@@ -251,7 +252,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * answer, blue's pass at once); undefined once output has.
    */
   unansweredAgeMs(): number | undefined {
-    return this.committed && this.awaitingOutput === undefined ? undefined : this.now() - this.startedAt;
+    return this.committed && this.awaitingOutput === undefined ? undefined : this.steadyNow() - this.startedAt;
   }
 
   /** The error event a stream already passed to the client carried, if any. */
@@ -336,7 +337,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
 
   private exchange(): Exchange {
     const { arm, model } = this.target;
-    return { arm, model, stream: this.request.stream, latencyMs: this.now() - this.startedAt, status: this.status, headers: this.headers };
+    return { arm, model, stream: this.request.stream, latencyMs: this.steadyNow() - this.startedAt, status: this.status, headers: this.headers };
   }
 
   private succeeded(reply: DialectReply, firstTokenAt: number | undefined): UpstreamResult {

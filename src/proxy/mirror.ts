@@ -10,7 +10,7 @@ export interface Mirror {
   inFlight(): number;
 }
 
-export function createMirror(metrics: ProxyMetrics, limit: number, now: () => number, shutdown: AbortSignal): Mirror {
+export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: () => number, shutdown: AbortSignal): Mirror {
   let running = 0;
   return {
     send(green, request, path) {
@@ -20,7 +20,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, now: () => nu
       }
       running++;
       const at = metrics.started('green');
-      forward(green, request, undefined, now, shutdown).then(
+      forward(green, request, undefined, steadyNow, shutdown).then(
         (outcome) => {
           running--;
           metrics.finished(outcome.result, 'mirror', at, path);

@@ -48,7 +48,13 @@ export interface ProxyOptions {
   upstreams: Record<ArmName, ArmUpstream>;
   /** Where the route is kept; none keeps it in memory. */
   stateDir?: string;
+  /** The wall clock: routes' stamps and leases, what the proxy records. Default Date.now. */
   now?: () => number;
+  /**
+   * A clock that only moves forward, which latencies are timed on: a wall clock stepped mid-request (NTP) would time
+   * an hour, or less than nothing. Default performance.now; `now` when only that is given (a test's one time).
+   */
+  steadyNow?: () => number;
   /** For the mirror draw and unkeyed splits. Default: seeded from the clock. */
   random?: () => number;
   /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY towards the upstreams. Default: none (direct). */
@@ -83,6 +89,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Before anything is opened: one running proxy per state folder.
   if (options.stateDir !== undefined) await refuseRunningProxy(options.stateDir, process.pid);
   const now = options.now ?? Date.now;
+  const steady = options.steadyNow ?? options.now ?? (() => performance.now());
   const random = options.random ?? createRandom(now());
   const inbound = inboundFor(plan.arms.blue.upstream.api);
   const targets = createTargets(options.upstreams, {
@@ -98,7 +105,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   const metricsCheck = metricsKeyCheck(settings, keyCheck);
-  const chat = chatContext(options, { inbound, targets, route, metrics, random, now, shutdown: shutdown.signal });
+  const chat = chatContext(options, { inbound, targets, route, metrics, random, steadyNow: steady, shutdown: shutdown.signal });
   const inFlight = new InFlight();
   // Set by drain(): the proxy is stopping and only finishes what it has.
   let drained: Promise<number> | undefined;
@@ -167,9 +174,9 @@ function routeAndFigures(
 /** What answers a chat request: its dialect, arms, route, split, figures, mirror and fallback. */
 function chatContext(
   { plan, settings }: ProxyOptions,
-  parts: Pick<ChatContext, 'inbound' | 'targets' | 'route' | 'metrics' | 'random' | 'now'> & { shutdown: AbortSignal },
+  parts: Pick<ChatContext, 'inbound' | 'targets' | 'route' | 'metrics' | 'random' | 'steadyNow'> & { shutdown: AbortSignal },
 ): ChatContext {
-  const { metrics, now } = parts;
+  const { metrics, steadyNow } = parts;
   return {
     inbound: parts.inbound,
     targets: parts.targets,
@@ -177,13 +184,13 @@ function chatContext(
     // Seeded from the plan name: every proxy of a rollout, and a restarted one, puts a user on the same arm.
     splitter: createSplitter(hashString(plan.name), parts.random),
     metrics,
-    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, now, parts.shutdown),
+    mirror: createMirror(metrics, settings.limits.maxMirrorInFlight, steadyNow, parts.shutdown),
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
     fallback: settings.fallback,
     random: parts.random,
-    now,
+    steadyNow,
   };
 }
 

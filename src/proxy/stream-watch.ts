@@ -35,13 +35,13 @@ export class StreamWatch implements SseSink {
   private unread?: Buffer;
   /** Chunks written after it in the same turn, not read yet. */
   private unreadMore?: Buffer[];
-  /** When the first output (text, a tool call, reasoning) passed (epoch ms of `now`). */
+  /** When the first output (text, a tool call, reasoning) passed (ms on the steady clock `steadyNow`). */
   firstTokenAt?: number;
 
   constructor(
     /** Makes the dialect's reader for this stream (ForwardTarget.streamReader: one that shares the upstream's spellings). */
     private readonly makeReader: () => StreamReader,
-    private readonly now: () => number,
+    private readonly steadyNow: () => number,
     /** Longest line the parser may hold, and most text the reader may: past either the stream is bad and no longer read (the bytes still pass). */
     private readonly maxLine = Infinity,
     /** Told the stream's response id as soon as an event names it (before the client can continue it). */
@@ -59,7 +59,7 @@ export class StreamWatch implements SseSink {
     if (this.done || this.error !== undefined) return;
     const step = (this.reader as StreamReader).event(event);
     // Text, or output of another kind (a tool call, reasoning), as the traffic path times it.
-    if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.now();
+    if (this.firstTokenAt === undefined && (step.delta || step.output)) this.firstTokenAt = this.steadyNow();
     if (step.error !== undefined) this.error = step.error;
     if (step.done) this.done = true;
     if (step.responseId !== undefined) this.onResponseId?.(step.responseId);

@@ -44,7 +44,7 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
       onEvent(event) {
         if (done || streamError !== undefined) return;
         const step = reader.event(event);
-        if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.now();
+        if ((step.delta || step.output) && firstTokenAt === undefined) firstTokenAt = limits.steadyNow();
         if (step.error !== undefined) streamError = step.error;
         if (step.done) done = true;
       },

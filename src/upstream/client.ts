@@ -11,7 +11,7 @@ import type { Dialect } from './dialect.js';
 import { UpstreamError } from './errors.js';
 import { exchange, type ExchangeLimits } from './http.js';
 import { openAiDialect } from './openai.js';
-import { realSleep } from '../core/clock.js';
+import { realSleep, steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { withRetries } from '../core/retry.js';
 import { createDispatcher } from './proxy-env.js';
 import { estimateUsage } from './estimate.js';
@@ -32,8 +32,11 @@ export interface UpstreamClientOptions {
   random?: () => number;
   /** Waits between attempts; rejects with the signal's reason when it aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Milliseconds since the epoch (also used for retry-after dates). Default Date.now. */
-  now?: () => number;
+  /**
+   * Latencies and time to first token are timed on its steady clock, so a wall clock stepped by NTP mid-request measures
+   * no negative or hour-long latency; its wall clock dates a retry-after. Default the system clock.
+   */
+  clock?: Pick<Clock, 'now' | 'steadyNow'>;
   /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Default: no proxy. */
   env?: NodeJS.ProcessEnv;
 }
@@ -90,7 +93,9 @@ function parseModelIds(text: string): string[] | undefined {
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const { arm, model, upstream, apiKey } = options;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const steady = () => steadyNow(clock);
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? realSleep;
   const dialect = dialectFor(upstream.api);
@@ -115,7 +120,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     requestMs: upstream.timeout.requestMs,
     idleMs: upstream.timeout.idleMs,
     connectMs: upstream.timeout.connectMs,
-    now,
+    steadyNow: steady,
     signal,
   });
   const context = (url: URL, attempts: number): DescribeContext => ({
@@ -132,7 +137,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     let result: UpstreamResult;
     if (!outcome.ok) {
       const errorMessage = describeFailure(context(chatUrl, attempts), outcome, secrets);
-      result = { arm, model, stream: request.stream, attempts, ok: false, failure: outcome.failure, errorMessage, content: '', latencyMs: now() - startedAt };
+      result = {
+        arm,
+        model,
+        stream: request.stream,
+        attempts,
+        ok: false,
+        failure: outcome.failure,
+        errorMessage,
+        content: '',
+        latencyMs: steady() - startedAt,
+      };
     } else {
       const { reply } = outcome;
       result = { arm, model, stream: request.stream, attempts, ok: true, content: reply.content, latencyMs: outcome.endedAt - startedAt };
@@ -157,7 +172,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     async send(request, signal) {
-      const startedAt = now();
+      const startedAt = steady();
       if (signal && !signalsSeen.has(signal)) {
         // Every in-flight request may wait (between retries) on the engine's one shutdown signal; not a leak.
         setMaxListeners(0, signal);

@@ -16,7 +16,8 @@ export interface ExchangeLimits {
   idleMs: number;
   /** Only for the message when the connect times out (the dispatcher enforces it). */
   connectMs: number;
-  now: () => number;
+  /** A steady clock (steadyNow): endedAt, and a stream's first token, are read on it to measure latencies. */
+  steadyNow: () => number;
   /** Aborting it makes exchange reject with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -83,7 +84,7 @@ class Exchange extends TimedDispatch<ExchangeResult> {
     this.pending = after < 0 ? this.pending + text.length : after;
     if (this.pending > MAX_ANSWER_BYTES) return this.tooLarge(`a stream line is longer than ${MAX_ANSWER_BYTES} characters`);
     if (this.feed(this.limits.onText, text)) {
-      this.endedAt = this.limits.now();
+      this.endedAt = this.limits.steadyNow();
       // The answer is whole: the rest of the body is drained for connection reuse, not waited for.
       this.succeed('');
     }
@@ -140,6 +141,6 @@ class Exchange extends TimedDispatch<ExchangeResult> {
 
   private succeed(text: string): void {
     if (this.settled || this.status === undefined || this.headers === undefined) return;
-    this.settle({ ok: true, status: this.status, headers: this.headers, text, endedAt: this.endedAt ?? this.limits.now() });
+    this.settle({ ok: true, status: this.status, headers: this.headers, text, endedAt: this.endedAt ?? this.limits.steadyNow() });
   }
 }

@@ -10,7 +10,8 @@ import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import type { Running } from '../proxy/helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from '../proxy/helpers.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
 import { adminRelay } from './admin-relay.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
 
@@ -107,4 +108,39 @@ it("a promotion's read-back of a proxy that lost its answer lasts until the firs
   const [result] = await overAtSteadyDeadline(clock, ending, deadline);
   expect(result).toMatchObject({ ok: false });
   expect(result?.message).toContain("nor answer a read of its route until its first step's lease ran out");
+});
+
+// clock24: a proxy timed its latencies on the wall clock (its `now`, Date.now): an NTP step mid-request gave the live
+// rollout an hour-long latency (a latency rollback of a healthy green) or a negative one.
+it('a proxy times latency and time to first token on the steady clock, whichever way the wall clock steps mid-request', async () => {
+  const clock = new FakeClock();
+  const steps = [HOUR, -2 * HOUR];
+  const stream = `data: ${JSON.stringify({ model: 'blue-model', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
+  // Every step of the clock is taken before the answer is written: nothing the proxy reads races it.
+  const upstream = await scriptedServer((_req, res, body) => {
+    clock.jumpWall(steps.shift() ?? 0);
+    const streamed = body.includes('"stream":true');
+    void clock.advance(streamed ? 120 : 250).then(() => {
+      res.writeHead(200, { 'content-type': streamed ? 'text/event-stream' : 'application/json' });
+      res.end(streamed ? stream : openAiCompletion('blue-model', 'ok'));
+    });
+  });
+  const running = await runProxy(scriptedPlan(upstream.url), {
+    env: { UPSTREAM_KEY },
+    now: () => clock.now(),
+    steadyNow: () => clock.steadyNow(),
+  });
+  const results: UpstreamResult[] = [];
+  running.proxy.metrics.onResult((result) => results.push(result));
+  for (const stream of [false, true]) {
+    const answer = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', stream, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await answer.text();
+  }
+  await until(() => results.length === 2, 'both results');
+  expect(results[0]).toMatchObject({ ok: true, latencyMs: 250 });
+  expect(results[1]).toMatchObject({ ok: true, latencyMs: 120, ttftMs: 120 });
 });

@@ -24,7 +24,15 @@ export interface Running {
 /** Starts the proxy from plan YAML; it is closed when the test that started it ends (or earlier by `close()`). */
 export async function runProxy(
   yaml: string,
-  options: { env?: NodeJS.ProcessEnv; random?: () => number; stateDir?: string; now?: () => number; listen?: string; adminListen?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    random?: () => number;
+    stateDir?: string;
+    now?: () => number;
+    steadyNow?: () => number;
+    listen?: string;
+    adminListen?: string;
+  } = {},
 ): Promise<Running> {
   const dir = tempDir('bluegreen-proxy-');
   const env = options.env ?? {};
@@ -51,6 +59,7 @@ export async function runProxy(
     stateDir: options.stateDir,
     random: options.random,
     now: options.now,
+    steadyNow: options.steadyNow,
     log: (m) => logs.push(m),
   });
   return closeAfterTest({

@@ -9,7 +9,7 @@ import { startServer, type TestServer } from './server.js';
 const REQUEST = { method: 'POST' as const, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' };
 
 function limits(overrides: Partial<ExchangeLimits> = {}): ExchangeLimits {
-  return { requestMs: 10_000, idleMs: 10_000, connectMs: 2_000, now: Date.now, ...overrides };
+  return { requestMs: 10_000, idleMs: 10_000, connectMs: 2_000, steadyNow: () => performance.now(), ...overrides };
 }
 
 /** A server whose first answer waits until the test releases it; later requests are answered at once. */

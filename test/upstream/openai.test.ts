@@ -5,8 +5,10 @@ import { createUpstreamClient } from '../../src/upstream/index.js';
 import type { ChatRequest } from '../../src/upstream/types.js';
 import { json, openAiReply, sse, stall, startServer, upstreamConfig, scriptedClient, type Handler } from './server.js';
 import { refusedPort } from '../live/helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const KEY = 'sk-test-secret-0123456789';
+const HOUR = 3_600_000;
 
 function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {
   return {
@@ -122,6 +124,28 @@ describe('OpenAI client', () => {
     expect(result.ttftMs).toBeLessThanOrEqual(result.latencyMs);
     expect(server.requests[0]?.json).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(server.requests[0]?.headers.accept).toBe('text/event-stream');
+  });
+
+  // clock24: latencies were timed on the wall clock (run-rollout gave the client clock.now): an NTP step mid-request
+  // measured an hour-long latency (a latency rollback of a healthy green) or a negative one.
+  it('times latency and time to first token on the steady clock, whichever way the wall clock steps mid-request', async () => {
+    const clock = new FakeClock();
+    // Every step of the clock is taken before the answer is written: nothing the client reads races it.
+    const after = (wallStep: number, ms: number, answer: Handler): Handler => {
+      return (req, res) => {
+        clock.jumpWall(wallStep);
+        void clock.advance(ms).then(() => answer(req, res));
+      };
+    };
+    const streamed = sse([{ id: 'c1', model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }, '[DONE]']);
+    const { client } = await scriptedClient([after(-HOUR, 250, json(200, openAiReply('ok'))), after(HOUR, 120, streamed)], {
+      model: 'gpt-4.1',
+      apiKey: KEY,
+      random: () => 0.5,
+      clock,
+    });
+    expect(await client.send(chat())).toMatchObject({ ok: true, latencyMs: 250 });
+    expect(await client.send(chat({ stream: true }))).toMatchObject({ ok: true, latencyMs: 120, ttftMs: 120 });
   });
 
   it('fails a stream that ends without data: [DONE] as bad_response, without retrying', async () => {

@@ -52,7 +52,7 @@ describe('retry rules', () => {
 
 describe('retry loop against a scripted upstream', () => {
   const setup = (handlers: Handler | Handler[], upstream: Parameters<typeof upstreamConfig>[1] = {}) =>
-    scriptedClient(handlers, { model: 'gpt-4.1', apiKey: 'sk-retry-key-abcdef', upstream, random: () => 0.999999, now: () => NOW });
+    scriptedClient(handlers, { model: 'gpt-4.1', apiKey: 'sk-retry-key-abcdef', upstream, random: () => 0.999999, clock: { now: () => NOW } });
 
   const ok = json(200, openAiReply('done'));
   const rateLimited = (headers: Record<string, string>) =>

@@ -1,6 +1,7 @@
 // Scripted node:http upstreams for the tests: each request is recorded and answered by the next handler.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../src/core/clock.js';
 import { parseObject } from '../../src/core/json.js';
 import type { UpstreamConfig } from '../../src/plan/plan.js';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
@@ -131,7 +132,7 @@ export function recordingSleep(): { delays: number[]; sleep: (ms: number) => Pro
 /** A scripted upstream and a green client of it whose retry waits are recorded, not slept; closed after the test. */
 export async function scriptedClient(
   handlers: Handler | Handler[],
-  options: { model: string; apiKey: string; upstream?: Partial<UpstreamConfig>; random: () => number; now?: () => number },
+  options: { model: string; apiKey: string; upstream?: Partial<UpstreamConfig>; random: () => number; clock?: Pick<Clock, 'now' | 'steadyNow'> },
 ): Promise<{ server: TestServer; client: UpstreamClient; delays: number[] }> {
   const server = await startServer(handlers);
   const recorder = recordingSleep();
@@ -143,7 +144,7 @@ export async function scriptedClient(
       apiKey: options.apiKey,
       sleep: recorder.sleep,
       random: options.random,
-      ...(options.now && { now: options.now }),
+      ...(options.clock && { clock: options.clock }),
     }),
   );
   return { server, client, delays: recorder.delays };
