@@ -19,13 +19,18 @@ export interface DispatcherOptions {
   onFailure?: (arm: ArmName, result: UpstreamResult) => void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };
+  /**
+   * Told when recording a result threw (a bug in a quality check, a rule or the metrics): the rollout cannot go on
+   * judging figures that miss it, so the engine ends it on blue (RolloutEngine.fail). The request still settles.
+   */
+  onError: (error: unknown) => void;
 }
 
 /** A request in flight: a stage's end waits for its own (see settled); the last stage's end, for green's of every stage. */
 interface Sent {
   readonly stage: number;
   readonly green: boolean;
-  /** Settles once the result is recorded. */
+  /** Settles once the result is recorded (or recording it failed, and onError was told); never rejects. */
   readonly done: Promise<void>;
   over: boolean;
 }
@@ -56,12 +61,15 @@ export class Dispatcher {
     const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
     // Settled once, whichever way the request ends: a settle that throws (a bug in a check or a rule) is not taken
     // for the request failing and settled again (green's watch told twice, a made-up connection failure recorded).
+    // Its error goes to onError before `done` resolves, so a stage's end waiting on it finds the rollout ending
+    // rather than judging figures without it; and `done` never rejects (no unhandled rejection when nothing waits).
     const done = clients[arm]
       .send(request, this.abort.signal)
       .then(
         (result) => this.settle(stage, arm, result, watchId),
         (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId),
       )
+      .catch((error: unknown) => this.options.onError(new Error(`recording a ${arm} request's result failed: ${errorText(error)}`, { cause: error })))
       .finally(() => {
         this.inFlight--;
         sent.over = true;

@@ -122,6 +122,7 @@ export class RolloutEngine {
       greenWatch: this.judging.overdue,
       breach: (breach) => this.rollback(breach),
       warn: (message) => this.emit('warning', message),
+      fail: (error) => this.fail(error),
     };
   }
 

@@ -19,6 +19,8 @@ export interface TrafficContext {
   breach?(breach: Breach): void;
   /** Journals a warning only the source sees (a live proxy that stopped answering, answers again, restarted). */
   warn?(message: string): void;
+  /** Ends the rollout on blue for an internal error only the source sees (recording a result threw): exit 1. */
+  fail(error: unknown): void;
 }
 
 /** What a stage's end is waiting for while it waits (shown in the snapshot: see StageEndWait). */

@@ -1,10 +1,9 @@
 // Requests the ending cancels (a second Ctrl-C) are not reported as the upstream's first connection failure, nor
 // counted as failures in the figures.
 import { describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/engine/dispatcher.js';
-import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
+import { greenDispatcher } from './dispatcher-fakes.js';
 
 /** A client whose requests never answer until their signal aborts. */
 const hanging = {
@@ -15,19 +14,8 @@ const hanging = {
 
 describe('Dispatcher.cancelAll', () => {
   it('settles every request without a failure warning or a failure in the figures', async () => {
-    const metrics = new MetricsRecorder({ stages: [{ durationMs: 1000, greenWeight: 0.5 }], prices: { blue: undefined, green: undefined }, now: () => 0 });
-    metrics.startStage(0);
     const warned: [ArmName, string][] = [];
-    const dispatcher = new Dispatcher({
-      clients: { blue: hanging, green: hanging },
-      traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 8, source: 'synthetic' }) },
-      splitter: { choose: () => 'green' },
-      metrics,
-      maxInFlight: 10,
-      checkQuality: () => ({ ok: true }),
-      onGreenResult: () => undefined,
-      onFailure: (arm, result) => warned.push([arm, result.errorMessage ?? '']),
-    });
+    const { metrics, dispatcher, errors } = greenDispatcher(hanging, { onFailure: (arm, result) => warned.push([arm, result.errorMessage ?? '']) });
     dispatcher.dispatch(0, 0.5);
     dispatcher.dispatch(0, 0.5);
     expect(dispatcher.inFlightCount).toBe(2);
@@ -36,6 +24,7 @@ describe('Dispatcher.cancelAll', () => {
     await drained;
     expect(dispatcher.inFlightCount).toBe(0);
     expect(warned).toEqual([]);
+    expect(errors).toEqual([]);
     expect(metrics.stage(0).arms.green).toMatchObject({ requests: 0, failures: 0, inFlight: 0, consecutiveFailures: 0 });
   });
 });

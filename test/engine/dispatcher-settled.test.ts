@@ -2,10 +2,9 @@
 // compares green with blue) for green's of every stage, and a whole drain for all; requests sent later are not
 // waited for. Answers are released by the test, one request at a time.
 import { describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/engine/dispatcher.js';
-import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
+import { greenDispatcher } from './dispatcher-fakes.js';
 
 function setup() {
   const held: (() => void)[] = [];
@@ -17,25 +16,14 @@ function setup() {
       ),
     listModels: () => Promise.reject(new Error('unused')),
   });
-  const metrics = new MetricsRecorder({
-    stages: [
-      { durationMs: 1000, greenWeight: 0.5 },
-      { durationMs: 1000, greenWeight: 0.5 },
-    ],
-    prices: { blue: undefined, green: undefined },
-    now: () => 0,
-  });
-  metrics.startStage(0);
   let next: ArmName = 'green';
-  const dispatcher = new Dispatcher({
-    clients: { blue: client('blue'), green: client('green') },
-    traffic: { next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 8, source: 'synthetic' }) },
-    splitter: { choose: () => next },
-    metrics,
-    maxInFlight: 10,
-    checkQuality: () => ({ ok: true }),
-    onGreenResult: () => undefined,
-  });
+  const { dispatcher } = greenDispatcher(
+    { blue: client('blue'), green: client('green') },
+    {
+      splitter: { choose: () => next },
+      stages: 2,
+    },
+  );
   const send = (stage: number, arm: ArmName): void => {
     next = arm;
     dispatcher.dispatch(stage, 0.5);

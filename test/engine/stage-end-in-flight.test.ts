@@ -177,6 +177,35 @@ describe("a stage's end and its requests in flight", () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('ends the rollout on blue, exit 1, when a result the wait holds cannot be recorded: the stage is not judged without it', async () => {
+    // Green's answers name an arm the figures do not have (a client's bug), and those sent in stage 1 come 3 s
+    // later: recording the first of them throws while the stage's end waits for them. Until session 24 the wait went on
+    // to judge the stage without them, and nothing said why.
+    const plan = planFromYaml(PLAN);
+    const clock = new FakeClock();
+    const start = clock.now();
+    const green = scriptedArm('green', clock, start, (sentAt) => (sentAt < STAGE_MS ? { afterMs: 3_000, ok: true } : QUICK));
+    const { engine, events, states } = recordedEngine({
+      plan,
+      clock,
+      clients: {
+        blue: scriptedArm('blue', clock, start, () => QUICK),
+        green: { ...green, send: async (request, signal) => ({ ...(await green.send(request, signal)), arm: 'purple' as 'green' }) },
+      },
+      arrivals: arrivalsEvery(clock, 100),
+    });
+    const done = engine.run();
+    await clock.advance(STAGE_MS + 3_000);
+    // Ended during the wait, as the first such answer came (until then the rollout went on into stage 2).
+    const failed = events.find((e) => e.type === 'failed');
+    expect(failed?.at).toBeGreaterThan(start + STAGE_MS);
+    const outcome = await done;
+    expect(outcome).toMatchObject({ phase: 'failed', exitCode: 1 });
+    expect(outcome.reason).toMatch(/^internal error: recording a green request's result failed: /);
+    expect(events.some((e) => e.type === 'stage_passed' || e.type === 'breach')).toBe(false);
+    expect(states.at(-1)).toMatchObject({ phase: 'failed', greenWeight: 0 });
+  });
+
   it('judges a passed stage again on the failures answered after it, at the next judgement, and rolls back', async () => {
     // Green requests sent in stage 1 after its first second (its last second, and while its end waits) fail
     // 6.5 s later, past the request timeout: after the stage passed (at 7 s) on the 24 that answered at once.

@@ -33,6 +33,9 @@ function readerOf(server: Scripted) {
     metrics,
     current: () => ({ stage: 0, greenWeight: 0.5 }),
     onGreenResult: () => undefined,
+    fail: (error) => {
+      throw error;
+    },
   });
   return { metrics, source, proxies };
 }

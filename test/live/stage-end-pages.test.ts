@@ -58,6 +58,9 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
     metrics,
     current: () => ({ stage: 0, greenWeight: 0.5 }),
     onGreenResult: () => undefined,
+    fail: (error) => {
+      throw error;
+    },
     warn: (message) => warnings.push(message),
   });
 
