@@ -31,7 +31,8 @@ export const RULE_LABELS: Record<RuleName, string> = {
 };
 
 const LABEL_WIDTH = 18;
-const FIGURE_WIDTH = 7;
+/** The figure and limit columns at the least ("31.2% / 5.0%"); wider when a figure needs it (figureWidth). */
+const MIN_FIGURE_WIDTH = 7;
 const PROXIMITY_WIDTH = 10;
 /** A figure at or past this share of its limit reads amber before it breaches. */
 export const NEAR_LIMIT = 0.8;
@@ -69,19 +70,34 @@ export function checkFigure(check: CheckResult, value: number | null): string {
   return formatCheckValue(check, value, { short: true, decimals: checkDecimals(check, check.figure, check.limit, check.evidence) });
 }
 
-// Columns of a check line up to its status word, label and bar included (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).
+// Columns of a check line up to its status word, label and bar included, with figures of the least width
+// (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).
 const FULL_LINE_WIDTH = 58;
 /** Under ~90 columns the bar narrows to this, so a comparison keeps its interval ("-0.4 to +6.3pt") at 80. */
 const MIN_PROXIMITY_WIDTH = 4;
+
+/**
+ * The width of the figure and limit columns for these checks: the widest either takes, 7 at the least. One for
+ * all, so the status words line up; cut to 7, "+12.30pt" read "+12.30…" and "-100.00pt" "-100.0…".
+ */
+export function figureWidth(checks: readonly CheckResult[]): number {
+  return Math.max(MIN_FIGURE_WIDTH, ...checks.flatMap((check) => [checkFigure(check, check.figure), checkFigure(check, check.limit)].map(textWidth)));
+}
+
+/** The full line's width with figure columns of `figure` columns each. */
+function fullLineWidth(figure: number): number {
+  return FULL_LINE_WIDTH + 2 * (figure - MIN_FIGURE_WIDTH);
+}
 
 /**
  * The proximity bar's width for these checks: the widest (up to 10 cells) that leaves room for the sample and
  * interval of every check whose interval can be shown at all; one for all, so their status words line up. None in
  * a terminal narrower than the full line.
  */
-export function proximityWidth(checks: readonly CheckResult[], width: number): number {
-  if (width < FULL_LINE_WIDTH) return 0;
-  const room = width - (FULL_LINE_WIDTH - PROXIMITY_WIDTH);
+export function proximityWidth(checks: readonly CheckResult[], width: number, figure = figureWidth(checks)): number {
+  const full = fullLineWidth(figure);
+  if (width < full) return 0;
+  const room = width - (full - PROXIMITY_WIDTH);
   const tails = checks.map((check) => textWidth(sampleText(check)) + textWidth(intervalText(check)));
   const shown = tails.filter((tail) => room - tail >= MIN_PROXIMITY_WIDTH);
   return Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...shown));
@@ -89,17 +105,19 @@ export function proximityWidth(checks: readonly CheckResult[], width: number): n
 
 /**
  * One check as a line. In a terminal narrower than the full line the proximity bar goes first, then the label
- * shortens, so the status word (ok, BREACH) stays in sight. `barWidth`: the section's (see proximityWidth).
+ * shortens, so the status word (ok, BREACH) stays in sight. `figure` and `barWidth`: the section's (see figureWidth
+ * and proximityWidth).
  */
-export function checkLine(check: CheckResult, width = Infinity, barWidth = proximityWidth([check], width)): Line {
+export function checkLine(check: CheckResult, width = Infinity, figure = figureWidth([check]), barWidth = proximityWidth([check], width, figure)): Line {
   const tone = checkTone(check);
-  const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - (FULL_LINE_WIDTH - PROXIMITY_WIDTH - 1 - width)));
+  const beyond = fullLineWidth(figure) - PROXIMITY_WIDTH - 1 - width;
+  const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - beyond));
   const { full, empty } = barCells(check.proximity ?? 0, barWidth);
   const limit = checkFigure(check, check.limit);
   const line: Line = [
     { text: `  ${fit(RULE_LABELS[check.rule], labelWidth)} ` },
-    { text: fit(checkFigure(check, check.figure), FIGURE_WIDTH, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
-    { text: ` / ${fit(limit, FIGURE_WIDTH)}${barWidth > 0 ? ' ' : ''}`, tone: 'muted' },
+    { text: fit(checkFigure(check, check.figure), figure, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
+    { text: ` / ${fit(limit, figure)}${barWidth > 0 ? ' ' : ''}`, tone: 'muted' },
     ...(barWidth > 0
       ? [
           { text: '█'.repeat(full), tone },
@@ -197,8 +215,9 @@ export function headroomLine(snapshot: RolloutSnapshot): Line | undefined {
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
-  const barWidth = proximityWidth(snapshot.checks, width);
-  for (const check of snapshot.checks) lines.push(checkLine(check, width, barWidth));
+  const figure = figureWidth(snapshot.checks);
+  const barWidth = proximityWidth(snapshot.checks, width, figure);
+  for (const check of snapshot.checks) lines.push(checkLine(check, width, figure, barWidth));
   const headroom = headroomLine(snapshot);
   if (headroom) lines.push(headroom);
   return lines.map((line) => clip(line, width));

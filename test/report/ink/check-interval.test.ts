@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/analysis/index.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
 import { checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
-import { lineText } from '../../../src/report/ink/view-types.js';
+import { clip, lineText } from '../../../src/report/ink/view-types.js';
 import { loadTestPlan } from '../outcome/fixtures.js';
 import { progressingSnapshot } from './fixtures.js';
 
@@ -64,6 +64,36 @@ describe('dashboard check lines', () => {
     const at120 = checkSectionLines(snapshot, 120).slice(1, 3).map(lineText);
     expect(at120.every((line) => /[█·]{10} /.test(line))).toBe(true);
     expect(at80.every((line) => /[█·]{4,9} /.test(line))).toBe(true);
+  });
+
+  it('sizes the figure columns to the widest figure a comparison can have, never cutting it', () => {
+    // Under a point the limit takes two decimals, and so does the figure beside it: "+12.30pt", 8 columns.
+    const wide = {
+      ...compare,
+      status: 'breach' as const,
+      figure: 0.123,
+      limit: 0.005,
+      proximity: 24.6,
+      evidence: { ...compare.evidence!, lower: 0.08, upper: 0.17 },
+    };
+    // The widest the formatter writes: a difference of two rates is at most 100 points, here with two decimals.
+    const widest = { ...wide, figure: -1 };
+    for (const check of [wide, widest]) {
+      // Narrower than the full line the bar goes, then the label shortens ("error rate v…"): the figures stay whole.
+      for (const width of [120, 80, 60, 44]) {
+        const line = lineText(clip(checkLine(check, width), width));
+        expect(line).toContain(` ${check === wide ? '+12.30pt' : '-100.00pt'} / +0.50pt `);
+        expect(line).toContain(' BREACH ');
+      }
+    }
+    // One width for the section: the status words still line up under a wide figure.
+    const snapshot = { ...progressingSnapshot(), checks: [errorRate, widest] };
+    for (const width of [120, 80]) {
+      const lines = checkSectionLines(snapshot, width).slice(1, 3).map(lineText);
+      expect(lines[1]).toContain('-100.00pt / +0.50pt');
+      expect(new Set(lines.map((line) => line.search(/ (near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
+    }
   });
 
   it('says open (or near?, or over?) for an undecided rule', () => {
