@@ -17,8 +17,10 @@ function writeErrorRatesPlan(dir: string, blueErrorRate: number, greenErrorRate:
       name: 'mostly-failing',
       upstream: `api: openai, simulate: { seed: 3, models: { blue-m: ${model(blueErrorRate)}, green-m: ${model(greenErrorRate)} } }, timeout: { request: 30s }, retries: { max: 0 }`,
       models: { blue: 'blue-m', green: 'green-m' },
-      traffic: 'rate: 20, synthetic: { prompts: [hello there, how are you] }',
-      stages: halfThenAll('5s'),
+      // ~150 green requests over both stages (of which the 97% plan's green answers a few), at 50/s in 4 s rather
+      // than at 20/s in 10 s: the same requests, sent sooner.
+      traffic: 'rate: 50, synthetic: { prompts: [hello there, how are you] }',
+      stages: halfThenAll('2s'),
       analysis: ['interval: 200ms', 'min_requests: 10', 'compare_to_blue: { max_error_rate_increase: 0.05 }'],
     }),
     dir,

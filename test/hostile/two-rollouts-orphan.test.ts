@@ -16,7 +16,7 @@ import { BIN, exitOf } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { ADMIN_TOKEN, Application, proxyPorts, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
+import { ADMIN_TOKEN, Application, freePorts, ProxyProcess, writeRolloutPlan } from '../live/helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -43,29 +43,35 @@ function rollout(dir: string): ChildProcess & { stderrText: () => string } {
 
 const LAPSED = 'lease expired: back on blue';
 
-async function startProxy(): Promise<ProxyProcess> {
-  const proxy = new ProxyProcess(tempDir(), await proxyPorts());
-  cleanup.push(() => proxy.kill());
-  await proxy.start();
-  return proxy;
+/** `count` proxy processes, started side by side on ports taken together (ports taken apart could be the same one). */
+async function startProxies(count: number): Promise<ProxyProcess[]> {
+  const ports = await freePorts(2 * count);
+  const proxies = Array.from({ length: count }, (_, i) => new ProxyProcess(tempDir(), { listen: ports[2 * i] as number, admin: ports[2 * i + 1] as number }));
+  for (const proxy of proxies) cleanup.push(() => proxy.kill());
+  await Promise.all(proxies.map((proxy) => proxy.start()));
+  return proxies;
 }
 
 /**
- * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (unless `lease` is long enough to
- * outlast the test) whose lease has run out since; run 1's controller id, as its state.json recorded it.
+ * Proxies whose first rollout (folder A) was killed with kill -9 mid-stage, and (if `lapsed`) whose lease has run out
+ * since; run 1's controller id, as its state.json recorded it. Run 1's lease is long (its admin calls time out at a
+ * third of it, 2 s at most: a 3 s lease's 1 s rolled it back on a stall of a loaded machine); its last renewal, sent
+ * in its name once it is dead (renewFor), has a short one, which the proxy then lets run out.
  */
-async function orphanedProxies(count: number, lease = '3s'): Promise<{ proxies: ProxyProcess[]; folderA: string; run1: string }> {
-  const proxies: ProxyProcess[] = [];
-  for (let i = 0; i < count; i++) proxies.push(await startProxy());
+async function orphanedProxies(count: number, { lapsed = true } = {}): Promise<{ proxies: ProxyProcess[]; folderA: string; run1: string }> {
+  const proxies = await startProxies(count);
   const folderA = writeRolloutPlan(
-    { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: `lease: ${lease}` },
+    { stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 5m' },
     proxies.map((proxy) => proxy.adminUrl),
   );
   const first = rollout(folderA);
   await until(() => proxies.every((proxy) => proxy.route()?.greenWeight === 0.5), 'run 1 on the proxies');
   first.kill('SIGKILL');
   await once(first, 'exit');
-  if (lease === '3s') await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out");
+  if (lapsed) {
+    await Promise.all(proxies.map((proxy) => proxy.renewFor(100)));
+    await until(() => proxies.every((proxy) => proxy.route()?.reason === LAPSED), "run 1's lease to run out");
+  }
   const run1 = proxies[0]?.route()?.controller;
   expect(stateOf(folderA).liveResume?.controllers).toEqual([run1]);
   return { proxies, folderA, run1: run1 as string };
@@ -84,7 +90,8 @@ function stateOf(folder: string): { liveResume?: { controllers: string[] } } & R
 async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
   const app = new Application([proxy], 1);
   cleanup.push(() => app.stop());
-  const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  // A lease the test never waits out: a 3 s lease's 1 s admin timeout rolled back on a stall (proxy_unreachable).
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: folderB, env: { ADMIN_TOKEN } });
   expect(promoted.code, promoted.stderr).toBe(0);
   expect(proxy.route()).toMatchObject({ promotedArm: 'green', ended: true });
@@ -97,7 +104,7 @@ async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
 // an actuator's rollback does, heldByOther), and the new run stops at preflight (exit 3) while run 2 goes on.
 it("a new rollout on a dead run's folder does not take the proxy from the run driving it now", async () => {
   const { proxy, folderA } = await orphanedProxy();
-  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const second = rollout(folderB);
   await until(() => proxy.route()?.greenWeight === 0.5 && proxy.route()?.reason !== LAPSED, 'run 2 on the proxy');
   const holder = proxy.route()?.controller;
@@ -151,7 +158,7 @@ it('bluegreen rollback --force-blue puts a proxy another run promoted since on b
 
 it('a dead run whose own route still stands is put back on blue at once, as its own ending (its ids)', async () => {
   // A lease far longer than the test: the dead run's 50% stands until the rollback.
-  const { proxies, folderA, run1 } = await orphanedProxies(1, '5m');
+  const { proxies, folderA, run1 } = await orphanedProxies(1, { lapsed: false });
   const proxy = proxies[0] as ProxyProcess;
   expect(proxy.route()).toMatchObject({ greenWeight: 0.5, controller: run1 });
 
@@ -179,8 +186,9 @@ it('a dead run recorded before its ids were kept is put back on blue by hand, as
 it("several proxies: the dead run's own goes back to blue, one another run took is left to it, a silent one to its lease", async () => {
   const { proxies, folderA, run1 } = await orphanedProxies(3);
   const [own, taken, silent] = proxies as [ProxyProcess, ProxyProcess, ProxyProcess];
-  // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer.
-  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [taken.adminUrl]);
+  // Run 2 drives the second proxy only; the third is killed (kill -9) and does not answer. Run 2's lease: 6 s, its
+  // renewal every 2 s awaited below, its admin calls' timeout the longest there is (2 s).
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 6s' }, [taken.adminUrl]);
   const second = rollout(folderB);
   await until(() => taken.route()?.greenWeight === 0.5 && taken.route()?.controller !== run1, 'run 2 on the second proxy');
   const holder = taken.route()?.controller;

@@ -17,11 +17,15 @@ import { ADMIN_TOKEN, proxyPorts, liveFixture, type ProxyProcess, writeRolloutPl
 
 const fixture = liveFixture();
 
-/** A proxy process, and a first rollout (its own process, lease 3 s) whose stage 1 (`duration`, green 0.5) it serves. */
-async function firstRollout(duration: string): Promise<{ proxy: ProxyProcess; first: string; child: ChildProcess }> {
+/**
+ * A proxy process, and a first rollout (its own process) whose stage 1 (`duration`, green 0.5) it serves. Its lease
+ * (5 m unless said) is never waited out: a test that needs it run out renews it short in the rollout's name
+ * (renewFor). A 3 s lease's admin calls time out at 1 s, and a stall that long of a loaded machine rolled it back.
+ */
+async function firstRollout(duration: string, lease = '5m'): Promise<{ proxy: ProxyProcess; first: string; child: ChildProcess }> {
   const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
   await proxy.start();
-  const first = writeRolloutPlan({ stages: [`{ duration: ${duration}, green_weight: 0.5 }`], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const first = writeRolloutPlan({ stages: [`{ duration: ${duration}, green_weight: 0.5 }`], controller: `lease: ${lease}` }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);
   await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
   return { proxy, first, child };
@@ -30,7 +34,7 @@ async function firstRollout(duration: string): Promise<{ proxy: ProxyProcess; fi
 /** A second rollout of the plan in a folder of its own, with traffic to judge: promoted (exit 0). Its folder and the route. */
 async function secondPromotes(proxy: ProxyProcess): Promise<{ second: string; promotion: Route | undefined }> {
   fixture.application([proxy], 1);
-  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
   expect(promoted.code, promoted.stderr).toBe(0);
   const promotion = proxy.route();
@@ -64,7 +68,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     const { proxy, first, child } = await firstRollout('10m');
     const holder = proxy.route()?.controller;
 
-    const second = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+    const second = writeRolloutPlan({ stages: ['{ duration: 10m, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
     const dry = await runCli(['rollout', 'plan.yaml', '--ci', '--dry-run'], { cwd: second, env: { ADMIN_TOKEN } });
     expect(dry.code, dry.stderr).toBe(3);
     const run = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
@@ -88,11 +92,14 @@ describe('two rollouts of one plan on the same proxy', () => {
   }, 120_000);
 
   it('a rollout back after its lease ran out does not undo the promotion another completed meanwhile, and says so', async () => {
-    const { proxy, first, child } = await firstRollout('10m');
+    // 6 s: back from its suspension, it renews (every 2 s) and finds the promotion soon.
+    const { proxy, first, child } = await firstRollout('10m', '6s');
     // It heard the answer too (stopped waiting for it, it would wake to a timed-out stage move instead of a refusal).
     await until(() => journal(first).includes('"hook_succeeded"'), 'the first rollout to take the answer', 60_000);
-    // Suspended (a paused VM, a laptop asleep) past its lease: the proxy goes back to blue, nobody holds it.
+    // Suspended (a paused VM, a laptop asleep) past its lease: the proxy goes back to blue, nobody holds it. Its last
+    // renewal before, sent in its name, was short: the lease runs out now.
     child.kill('SIGSTOP');
+    await proxy.renewFor(100);
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out');
 
     const { second, promotion } = await secondPromotes(proxy);
@@ -127,6 +134,7 @@ describe('two rollouts of one plan on the same proxy', () => {
     const { proxy, first, child } = await firstRollout('30s');
     child.kill('SIGKILL');
     await once(child, 'exit');
+    await proxy.renewFor(100);
     await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out');
 
     const { second, promotion } = await secondPromotes(proxy);

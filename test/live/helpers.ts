@@ -350,6 +350,11 @@ export class ProxyProcess {
     await once(child, 'exit');
   }
 
+  /** The route in force renewed in its rollout run's name, under a lease of `ms` (renewFor). */
+  renewFor(ms: number): Promise<void> {
+    return renewFor(this.adminUrl, this.route(), ms);
+  }
+
   /** The route file the proxy keeps in its state folder. */
   route(): Route | undefined {
     try {
@@ -358,6 +363,23 @@ export class ProxyProcess {
       return undefined;
     }
   }
+}
+
+/**
+ * Renews `route`, a proxy's route in force, as the rollout run that set it would (its controller id, going on from its
+ * own route), under a lease of `ms`: a test that needs a dead (or stopped) run's lease to run out sees it do so now, by
+ * the proxy's own timer, not a whole real lease later. The run itself keeps a lease long enough (its admin calls time
+ * out at a third of it, 2 s at most) that no stall of a loaded machine rolls it back before the test is ready.
+ */
+export async function renewFor(adminUrl: string, route: Route | undefined, ms: number): Promise<void> {
+  if (route?.controller === undefined) throw new Error(`no rollout's route to renew: ${JSON.stringify(route)}`);
+  const { greenWeight, mirror, reason, controller, by } = route;
+  const answer = await fetch(`${adminUrl}/admin/route`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ greenWeight, mirror, reason, controller, by, goingOn: true, ttlMs: ms }),
+  });
+  if (answer.status !== 200) throw new Error(`the renewal was refused (${answer.status}): ${await answer.text()}`);
 }
 
 /** Sets a proxy's route through its admin API, as an operator (or another rollout) would. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, renewFor, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -139,6 +139,8 @@ describe('live rollout lease', () => {
       'stage 1 started',
     );
     child.kill('SIGSTOP');
+    // Its last renewal before, sent in its name, was short: the lease runs out now, not 6 s on.
+    await renewFor(running.proxy.adminUrl as string, running.proxy.route.stored, 100);
     await until(() => running.proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out');
     const lapsedAt = running.proxy.route.stored.updatedAt;
     child.kill('SIGCONT');

@@ -216,8 +216,10 @@ describe('a proxy restarted on another plan while a rollout drives it', () => {
     const { listen, admin } = await proxyPorts();
     const addresses = { listen: `127.0.0.1:${listen}`, adminListen: `127.0.0.1:${admin}` };
     const first = await runProxy(proxyPlan(), { env: { ADMIN_TOKEN }, ...addresses });
-    // A stage far longer than the test: only the refusal can end it, at the next renewal (every second).
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, [first]);
+    // A stage far longer than the test: only the refusal can end it, at the next renewal (every 2 s). A 6 s lease:
+    // admin calls time out at a third of it (2 s at most), and a 3 s lease's 1 s timed out on a stall of a loaded
+    // machine (this process answers them), rolling back on proxy_unreachable instead.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 6s' }, [first]);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => first.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
     await first.close();
@@ -234,10 +236,11 @@ describe("an operator's route set by hand while a rollout drives the proxy", () 
   it('is never overridden by the rollout: its next renewal is refused and it rolls back (exit 10), the proxy staying on blue', async () => {
     const proxies = await fixture.startProxies(1);
     const running = proxies[0] as Running;
-    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 3s' }, proxies);
+    // 6 s: its admin calls' timeout is 2 s (a third of it), not a 3 s lease's 1 s, which a stall of this process outlasted.
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 6s' }, proxies);
     const run = runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     await until(() => running.proxy.route.effective().greenWeight === 0.5, 'stage 1 on the proxy');
-    // docs/proxy.md: "back on blue at once". The rollout's renewals (every second) used to undo it.
+    // docs/proxy.md: "back on blue at once". The rollout's renewals (every 2 s) used to undo it.
     const byHand = await fetch(`${running.proxy.adminUrl as string}/admin/route`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },

@@ -2,7 +2,7 @@
 // when some outlive "the longest a request can live"): a generated request's life is not bounded by its attempts'
 // timeouts and our backoff alone. A 429's retry-after is honoured up to 60 s (DESIGN.md), so under a rate limit a
 // healthy request sleeps past that bound, and a healthy green was rolled back (exit 10, still_running) instead of
-// promoted. A scripted upstream on 127.0.0.1 answers every fourth request 429 asking for 2 s; the rest answer well.
+// promoted. A scripted upstream on 127.0.0.1 answers every fourth request 429 asking for 3 s; the rest answer well.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ async function rateLimitedUpstream(): Promise<number> {
         return res.end(JSON.stringify({ object: 'list', data: [{ id: 'blue-m' }, { id: 'green-m' }] }));
       }
       const limited = ++requests % 4 === 0;
-      res.writeHead(limited ? 429 : 200, { 'content-type': 'application/json', ...(limited && { 'retry-after-ms': '2000' }) });
+      res.writeHead(limited ? 429 : 200, { 'content-type': 'application/json', ...(limited && { 'retry-after-ms': '3000' }) });
       res.end(
         JSON.stringify(
           limited
@@ -49,10 +49,12 @@ async function rateLimitedUpstream(): Promise<number> {
 it("promotes a healthy green whose requests sleep out a 429's retry-after past the attempts' timeouts at the last stage's end", async () => {
   const port = await rateLimitedUpstream();
   const dir = tempDir();
-  // Each attempt's limit 300 ms and one retry after at most 50 ms of our backoff: 650 ms without the server's wait.
+  // Each attempt's limit 1 s and one retry after at most 50 ms of our backoff: 2.05 s without the server's wait (3 s).
+  // Not 300 ms: the upstream answers from this process, and on a loaded machine a stall of it past 300 ms timed out
+  // both attempts of healthy requests, enough of them to fail the error rate.
   writePlan(
     `name: rate-limited
-upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: R17_KEY, timeout: { connect: 1s, request: 300ms }, retries: { max: 1, base_delay: 50ms, max_delay: 50ms } }
+upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: R17_KEY, timeout: { connect: 1s, request: 1s }, retries: { max: 1, base_delay: 50ms, max_delay: 50ms } }
 blue: { model: blue-m }
 green: { model: green-m }
 traffic: { rate: 20, synthetic: { prompts: [hello there, how are you] } }

@@ -17,16 +17,19 @@ const fixture = liveFixture();
 it("the --resume refusal's advice, followed as written, puts the promoted proxy on blue", async () => {
   const proxy = fixture.proxyProcess(tempDir(), await proxyPorts());
   await proxy.start();
-  const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  // Leases the test never waits out (a 3 s lease's admin calls time out at 1 s, and a stall that long of a loaded
+  // machine rolled a run back): the dead run's last renewal, sent in its name, is short instead (renewFor).
+  const first = writeRolloutPlan({ stages: ['{ duration: 30s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const child = fixture.spawnRollout(first);
   await until(() => proxy.route()?.greenWeight === 0.5, 'the first rollout on the proxy', 60_000);
   child.kill('SIGKILL');
   await once(child, 'exit');
+  await proxy.renewFor(100);
   await until(() => proxy.route()?.reason === 'lease expired: back on blue', 'the lease to run out');
 
   // A second rollout of the plan, from a folder of its own, promotes green (exit 0).
   fixture.application([proxy], 1);
-  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 3s' }, [proxy.adminUrl]);
+  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
   expect(promoted.code, promoted.stderr).toBe(0);
   expect(proxy.route()).toMatchObject({ promotedArm: 'green', ended: true });
