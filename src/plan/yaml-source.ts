@@ -6,6 +6,7 @@ import {
   isSeq,
   LineCounter,
   parseDocument,
+  visit,
   type Document,
   type ErrorCode,
   type Node,
@@ -36,7 +37,31 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     if (problems.some((problem) => problem.line === line && problem.col === col)) continue;
     problems.push({ file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(error)}` });
   }
+  if (!problems.length) problems.push(...aliasProblems(source));
   return { source, problems };
+}
+
+/**
+ * Aliases the library parses without a word but cannot turn into data: one naming no anchor before it (its
+ * expansion throws "Unresolved alias"), and one inside the value its own anchor names (`&a { b: *a }`), which
+ * expands to a circular object: a request's `params` held one, and validate ended in an internal error.
+ */
+function aliasProblems(source: YamlSource): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  visit(source.doc, {
+    Alias(_key, alias, path) {
+      const target = alias.resolve(source.doc);
+      const message = !target
+        ? `YAML alias *${alias.source} names no anchor: its anchor (&${alias.source}) must be set above it`
+        : path.includes(target)
+          ? `YAML alias *${alias.source} is inside the value its anchor (&${alias.source}) names, which would hold itself without end; write the value out`
+          : undefined;
+      if (!message) return;
+      const { line, col } = source.lineCounter.linePos(alias.range?.[0] ?? 0);
+      problems.push({ file: source.file, line, col, keyPath: '', message });
+    },
+  });
+  return problems;
 }
 
 const TOO_DEEP = 'a key indented deeper than the one above it (on this line or the next), or a value holding ": " that needs quotes';

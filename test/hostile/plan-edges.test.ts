@@ -88,3 +88,20 @@ it('YAML merge keys (<<: *anchor) are read, and an error in a merged value point
   expect(message).toMatch(/plan\.yaml:11:24 stages\[1\]\.duration: expected a duration .*found "2x"/);
   expect(message).not.toMatch(/stages\[2\]|<<|is required/);
 });
+
+it('an alias naming no anchor, or inside the value its own anchor names, is refused where it is written', () => {
+  // Found by hostile24: `params: { extra: &e { a: *e } }` expanded to a circular object, validate said "internal error
+  // (a bug): Converting circular structure to JSON" (exit 1) and `validate --json` said valid; an alias naming no
+  // anchor was reported as "YAML aliases expand too much (more than 100 copies)".
+  const base = simulatedStagesPlan('aliases', [{ duration: '2s', weight: 0.5 }]);
+  const selfHolding = base.replace('green: { model: b }', 'green: { model: b, request: { params: { extra: &e { a: *e } } } }');
+  expect(planRefusal(selfHolding)).toMatch(
+    /plan\.yaml:6:56 YAML alias \*e is inside the value its anchor \(&e\) names, which would hold itself without end; write the value out/,
+  );
+  expect(planRefusal(base.replace('green: { model: b }', 'green: *nope'))).toMatch(
+    /plan\.yaml:6:8 YAML alias \*nope names no anchor: its anchor \(&nope\) must be set above it/,
+  );
+  // An alias of an earlier anchor, even one inside a sibling, still reads.
+  const shared = base.replace('green: { model: b }', 'green: { model: b, request: { params: { a: &v { x: 1 }, b: *v } } }');
+  expect(planFromYaml(shared).arms.green.upstream.request.params).toEqual({ a: { x: 1 }, b: { x: 1 } });
+});
