@@ -10,7 +10,9 @@
 // it through (its results feed keeps the last 100,000 results, session 18), in the time bench/run.js leaves it
 // (session 22). Knobs: BENCH_PROXY_SECONDS, BENCH_PROXY_ROUNDS, BENCH_PROXY_TRIES, BENCH_PROXY_RSS_FIRST,
 // BENCH_PROXY_RSS_TOTAL, BENCH_PROXY_RSS_RATE, BENCH_PROXY_RSS_SECONDS, BENCH_PROXY_BISECTIONS, BENCH_PROXY_CONNECTIONS,
-// BENCH_PROXY_SEARCHES, BENCH_PROXY_RESTART_BELOW, BENCH_PROXY_RAMP_SCALE (docs/benchmarks.md says what the defaults scale down).
+// BENCH_PROXY_SEARCHES, BENCH_PROXY_RESTART_BELOW, BENCH_PROXY_RAMP_SCALE, BENCH_PROXY_STALLS (docs/benchmarks.md says
+// what the defaults scale down). A round or try whose p99 is over SLOW_P99_MS is logged with where its time went: the
+// GC pauses and longest event-loop hold of the path's process, the upstream's and the client's (bench/lib/stalls.js).
 import { GC_COUNT_IMPORT, gcCounted } from './lib/gc-counted.js';
 import { limitMs } from './lib/limits.js';
 import { createLoadClient } from './lib/open-load.js';
@@ -20,6 +22,7 @@ import { median, pooledPercentile, spread } from './lib/rounds.js';
 import { nextRssRuns, rssPace } from './lib/rss-budget.js';
 import { SUSTAINED, afterVerdict, nextRate, restartStep, searchesFigure, startSearch, stepVerdict, tryMisses } from './lib/sustained-rule.js';
 import { tcpLine, tcpSum, watchTcp } from './lib/tcp-counters.js';
+import { STALL_TIMES_IMPORT, ownStalls, stallFigures, stallText, takeStalls } from './lib/stalls.js';
 import { startUpstream } from './lib/upstream.js';
 import { QUICK, envNumber, log, mbText, round, writeResult } from './lib/util.js';
 
@@ -48,11 +51,18 @@ const SEARCH_STEPS = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 15_000
   Math.round(rate * envNumber('BENCH_PROXY_RAMP_SCALE', 1)),
 );
 
-const upstream = await startUpstream({ delayMs: 0 });
+// Where a slow round's time went (session 24): each process of a run records its GC pauses and loop holds
+// (bench/lib/stall-times.js: a GC observer and a 10 ms timer), and so does this one. 0: none recorded (an A/B of them).
+const STALLS = envNumber('BENCH_PROXY_STALLS', 1) !== 0;
+const SLOW_P99_MS = 100;
+const stallArgs = STALLS ? [STALL_TIMES_IMPORT] : [];
+const clientStalls = STALLS ? ownStalls() : null;
+
+const upstream = await startUpstream({ delayMs: 0, nodeArgs: stallArgs });
 const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
 
-const bare = await forkBare(upstreamOrigin);
-const proxy = await spawnProxy(upstream.baseUrl);
+const bare = await forkBare(upstreamOrigin, stallArgs);
+const proxy = await spawnProxy(upstream.baseUrl, stallArgs);
 const targets = { direct: { origin: upstreamOrigin }, bare, proxy };
 const NAMES = Object.keys(targets);
 const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin, { connections: CONNECTIONS })]));
@@ -90,15 +100,37 @@ function heapReading(/** @type {{ gcs: { type: string; oldAfter: number }[]; mem
 /** The benchmark's own processes besides this one (the client): their CPU is not the machine's other load. */
 const ownPids = () => [upstream.pid, ...Object.values(targets).map((t) => t.pid)];
 
+/**
+ * In a run's window (epoch ms), the stalls of the path's process (none for direct), the upstream's and the client's
+ * (bench/lib/stalls.js). Taken after every run of the three paths, so each record starts at the last run's end.
+ */
+async function runStalls(name, from, to) {
+  const pid = name === 'direct' ? undefined : targets[name].pid;
+  const [path, upstreamRecord] = await Promise.all([pid ? takeStalls(pid) : null, takeStalls(/** @type {number} */ (upstream.pid))]);
+  return {
+    ...(pid && { process: stallFigures(path, from, to) }),
+    upstream: stallFigures(upstreamRecord, from, to),
+    client: stallFigures(clientStalls?.take() ?? null, from, to),
+  };
+}
+
+/** A run's stalls as the log shows them. @param {string} name @param {Awaited<ReturnType<typeof runStalls>>} st */
+const stallsLine = (name, st) =>
+  [...(st.process ? [`${name}: ${stallText(st.process)}`] : []), `upstream: ${stallText(st.upstream)}`, `client: ${stallText(st.client)}`].join('; ');
+
 async function measure(name, mode, rate, seconds = SECONDS) {
   const pid = targets[name].pid;
   const before = pid ? procStats(pid) : null;
   const machine = watchMachine(ownPids());
   const tcp = watchTcp();
   const load = () => clients[name].run({ path: PATH, body: bodies[mode], rate, seconds });
+  const from = Date.now();
   const counted = name in served ? await gcCounted(pid, load) : undefined;
   const result = counted ? counted.result : await load();
+  const to = Date.now();
   const after = pid ? procStats(pid) : null;
+  // The RSS step's proxies record none (their own gc-count.js probe is what they carry).
+  if (STALLS && !(name in served)) result.stalls = await runStalls(name, from, to);
   result.machine = machine();
   // Connections the kernel dropped at a full listen queue meanwhile (the machine's, not only this run's paths'):
   // each costs its request a SYN retransmit, 1 s or more (session 23).
@@ -134,6 +166,7 @@ const roundFigures = (r) => ({
   otherPercent: r.machine?.otherPercent ?? null,
   stealPercent: r.machine?.stealPercent ?? null,
   tcp: r.tcp,
+  stalls: r.stalls ?? null,
 });
 
 /**
@@ -225,7 +258,15 @@ for (const rate of RATES) {
     for (let i = 0; i < ROUNDS; i++) {
       const order = NAMES.map((_, k) => NAMES[(k + i) % NAMES.length]);
       const got = { order };
-      for (const name of order) got[name] = await measure(name, mode, rate);
+      for (const name of order) {
+        const r = (got[name] = await measure(name, mode, rate));
+        if (r.stalls && r.latencyMs.p99 > SLOW_P99_MS) {
+          log(
+            `${rate} req/s ${mode} round ${i + 1}, ${name}: p99 ${r.latencyMs.p99} ms, ${r.late} sends late (up to ${r.maxLateMs} ms); ` +
+              `in the run, ${stallsLine(name, r.stalls)}`,
+          );
+        }
+      }
       rounds.push(got);
     }
     const row = fixedRow(rate, mode, rounds);
@@ -261,6 +302,7 @@ async function sustainedTry(name, rate) {
     otherCpu: r.machine?.otherPercent ?? null,
     noisy: r.machine?.noisy ?? false,
     tcp: r.tcp,
+    stalls: r.stalls ?? null,
   };
   // The latencies too (not kept in the result): the p99 of a rate's tries pooled is reported beside its verdict.
   return { figures, latencies: r.samples.fromScheduleMs };
@@ -268,11 +310,12 @@ async function sustainedTry(name, rate) {
 
 /** @typedef {Awaited<ReturnType<typeof sustainedTry>>['figures']} SustainedTry */
 
-/** One try as the log shows it. @param {SustainedTry} t */
-const tryLine = (t) =>
+/** One try of path `name` as the log shows it. @param {string} name @param {SustainedTry} t */
+const tryLine = (name, t) =>
   `${t.achieved} req/s p99 ${t.p99} ms (max ${t.maxMs}) ${t.ok ? 'ok' : `missed: ${t.misses.join(', ')}`} ` +
   `(CPU ${t.processCpu}% of a core, machine ${t.machineCpu}%, other work ${t.otherCpu}%${t.noisy ? ': noisy' : ''}; ${t.late} sent late` +
-  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets, ${t.connectionsOpened} opened in the try; ${tcpLine(t.tcp)})`;
+  `${t.queuedInClient ? `, up to ${t.queuedInClient} waiting in the client for a socket` : ''}; ${t.connectionsOpen} sockets, ${t.connectionsOpened} opened in the try; ${tcpLine(t.tcp)}` +
+  `${t.stalls && t.p99 !== null && t.p99 > SLOW_P99_MS ? `; in the try, ${stallsLine(name, t.stalls)}` : ''})`;
 
 /** Bisections between a path's last sustained step and its first missed one: the ramp's steps are 20-33% apart. */
 const BISECTIONS = envNumber('BENCH_PROXY_BISECTIONS', 3);
@@ -328,7 +371,9 @@ async function highestSustained(/** @type {Record<string, number>} */ startStep)
       // Not judged: what a rule reading the tries together would see, where one hold in one try weighs less (session 21).
       const pooledP99 = pooledPercentile(latencies[name], 99);
       s.steps.push({ rate, ok, pooledP99, tries: tries[name] });
-      log(`${name} at ${rate} req/s: ${tries[name].map(tryLine).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'} (p99 of the tries pooled ${pooledP99} ms)`);
+      log(
+        `${name} at ${rate} req/s: ${tries[name].map((t) => tryLine(name, t)).join('; ')}: ${ok ? 'sustained' : 'NOT sustained'} (p99 of the tries pooled ${pooledP99} ms)`,
+      );
       s.search = afterVerdict(s.search, rate, ok);
       s.next = nextRate(s.search, SEARCH_STEPS, BISECTIONS);
     }

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 const SERVER = fileURLToPath(new URL('./upstream-server.js', import.meta.url));
 
 /**
- * @param {{ delayMs?: number }} [options]
+ * `nodeArgs`: flags for the server's node (a probe loaded with --import), none by default.
+ * @param {{ delayMs?: number, nodeArgs?: string[] }} [options]
  * @returns {Promise<{ port: number, pid: number | undefined, baseUrl: string, stats(): Promise<{completions: number, cpuMs: number}>, close(): Promise<void> }>}
  */
 export function startUpstream(options = {}) {
@@ -13,7 +14,7 @@ export function startUpstream(options = {}) {
     env: { ...process.env, BENCH_DELAY_MS: String(options.delayMs ?? 0) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // Not the parent's flags (--cpu-prof, --expose-gc): the server is not what is measured.
-    execArgv: [],
+    execArgv: options.nodeArgs ?? [],
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
