@@ -45,7 +45,8 @@ async function proxyWith(token: string, upstream: string, stateDir?: string): Pr
     env: { UPSTREAM_KEY, ADMIN_TOKEN: token },
     stateDir,
   });
-  const admin = new AdminClient({ url: running.proxy.adminUrl as string, token, timeoutMs: 2000 });
+  // Its timeout only bounds a hang: the proxy answers from this worker, which a loaded machine stalls past 2 s.
+  const admin = new AdminClient({ url: running.proxy.adminUrl as string, token, timeoutMs: 60_000 });
   await admin.setRoute({ greenWeight: 1, mirror: 0, ttlMs: 600_000, controller: 'run-1' });
   const proxy: Proxy = { running, admin, aborts: 0 };
   running.proxy.metrics.onAbandoned(() => proxy.aborts++);
