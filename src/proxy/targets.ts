@@ -13,6 +13,7 @@ import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
 import { HeaderKeys, OtherSpellings, otherSpellings } from './header-keys.js';
 import { SplitKeys } from './split-key.js';
+import { keepTimerLists } from './timer-lists.js';
 
 export interface ArmUpstream {
   arm: ArmName;
@@ -177,6 +178,8 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   // The headers hold the key and any account selector a plan sets (openai-project): the same ones, the same account.
   const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
   const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && sameHeaders;
+  // The request timers' lists (and a stream's idle and duration timers'), kept rather than made for each request.
+  const stopKeeping = keepTimerLists(ARMS.flatMap((arm) => [built[arm].timeouts.requestMs, built[arm].timeouts.idleMs, maxStreamMs]));
   return {
     arms: built,
     ...(responsesServed && { responses }),
@@ -188,6 +191,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     mayQuoteKey: (body) => splitKeys.mayQuote(body) || others.mayQuote(body),
     splitKeys,
     close: async () => {
+      stopKeeping();
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   };

@@ -29,8 +29,12 @@ function reasoningText(message: JsonObject): string {
   return (str(message.reasoning_content) ?? '') + (str(message.reasoning) ?? '');
 }
 
+/** What toolCallsOf finds in a message or delta without tool calls (most stream chunks): one shared answer, never changed. */
+const NO_TOOL_CALLS: { readonly indexes: readonly number[]; readonly chars: number } = Object.freeze({ indexes: Object.freeze([]), chars: 0 });
+
 /** Tool calls in a message or delta, with the length of their arguments. */
-function toolCallsOf(message: JsonObject): { indexes: number[]; chars: number } {
+function toolCallsOf(message: JsonObject): { readonly indexes: readonly number[]; readonly chars: number } {
+  if (message.tool_calls === undefined && message.function_call === undefined) return NO_TOOL_CALLS;
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
   const indexes: number[] = [];
   let chars = 0;
@@ -123,7 +127,8 @@ const MAX_TEMPLATES = 4;
  */
 export function openAiStreamReader(options: { fastPath?: boolean; templates?: TemplateMemory } = {}): StreamReader {
   const reply: DialectReply = { content: '' };
-  const toolIndexes = new Set<number>();
+  // Made at the first tool call: most streams carry none.
+  let toolIndexes: Set<number> | undefined;
   let chunks = 0;
   let done = false;
   // Spellings of plain text chunks (src/upstream/openai-delta.ts), and how many this stream learnt.
@@ -169,8 +174,9 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
       const reasoning = reasoningText(choice.delta).length;
       if (reasoning > 0) reply.reasoningChars = (reply.reasoningChars ?? 0) + reasoning;
       const tools = toolCallsOf(choice.delta);
-      for (const index of tools.indexes) toolIndexes.add(index);
       if (tools.indexes.length > 0) {
+        toolIndexes ??= new Set<number>();
+        for (const index of tools.indexes) toolIndexes.add(index);
         reply.toolCalls = toolIndexes.size;
         reply.toolChars = (reply.toolChars ?? 0) + tools.chars;
       }
