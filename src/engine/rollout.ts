@@ -3,7 +3,7 @@
 // seams; this file only wires them and sequences the ending. The stages themselves are StageSteps; putting
 // traffic where an ending leaves it is EndingMoves.
 import type { Breach } from '../analysis/types.js';
-import type { TimerHandle } from '../core/clock.js';
+import { steadyNow, type TimerHandle } from '../core/clock.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import { carryOver } from './carry-over.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
@@ -70,6 +70,7 @@ export class RolloutEngine {
       stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
       prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
       now: () => clock.now(),
+      steadyNow: () => steadyNow(clock),
       // The latency rules judge the share of requests over their limits: count those exactly.
       slowLimits: slowLimitsOf(plan),
       latencyBuckets: needsLatencyBuckets(plan),
