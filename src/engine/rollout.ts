@@ -101,7 +101,7 @@ export class RolloutEngine {
       actuators: this.moves,
       health: this.health,
       catchUp: catchUpOf(this.sources),
-      now: () => clock.now(),
+      now: () => steadyNow(clock),
       emit,
       rollback: (breach) => this.rollback(breach),
       end: (ending) => this.end(ending),
@@ -174,7 +174,7 @@ export class RolloutEngine {
   snapshot(forState = false): RolloutSnapshot {
     const { state } = this;
     const now = this.deps.clock.now();
-    const stageEndWait = this.steps.waitAt(now);
+    const stageEndWait = this.steps.waitAt(steadyNow(this.deps.clock));
     return buildSnapshot({
       plan: this.deps.plan,
       pid: this.deps.pid,
