@@ -1,4 +1,10 @@
 // Time is injected so the stage clock, analysis and retries can be driven by a fake clock in tests.
+// Two clocks, two jobs. Every duration, deadline, rate or schedule (a latency, a stage's time, a wait's bound, the
+// arrival grid, a window's seconds) is measured on steadyNow(clock): the wall clock an operator, NTP or a resumed VM
+// steps would stretch it by an hour, or end it at once. now() is for what is recorded or shown as a time of day (an
+// event's `at`, a stage's start, state.json's updatedAt, a Retry-After date), and for a time another process must read
+// (a proxy's lease expiry in its route file: a steady reading means nothing to another process, so there the wall time
+// is kept and bounded by a steady deadline of the process's own, src/proxy/route-lease.ts).
 
 export interface TimerHandle {
   cancel(): void;

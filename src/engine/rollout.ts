@@ -3,7 +3,7 @@
 // seams; this file only wires them and sequences the ending. The stages themselves are StageSteps; putting
 // traffic where an ending leaves it is EndingMoves.
 import type { Breach } from '../analysis/types.js';
-import type { TimerHandle } from '../core/clock.js';
+import { steadyNow, type TimerHandle } from '../core/clock.js';
 import { MetricsRecorder } from '../metrics/index.js';
 import { carryOver } from './carry-over.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
@@ -70,6 +70,7 @@ export class RolloutEngine {
       stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
       prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
       now: () => clock.now(),
+      steadyNow: () => steadyNow(clock),
       // The latency rules judge the share of requests over their limits: count those exactly.
       slowLimits: slowLimitsOf(plan),
       latencyBuckets: needsLatencyBuckets(plan),
@@ -100,7 +101,7 @@ export class RolloutEngine {
       actuators: this.moves,
       health: this.health,
       catchUp: catchUpOf(this.sources),
-      now: () => clock.now(),
+      now: () => steadyNow(clock),
       emit,
       rollback: (breach) => this.rollback(breach),
       end: (ending) => this.end(ending),
@@ -174,7 +175,7 @@ export class RolloutEngine {
   snapshot(forState = false): RolloutSnapshot {
     const { state } = this;
     const now = this.deps.clock.now();
-    const stageEndWait = this.steps.waitAt(now);
+    const stageEndWait = this.steps.waitAt(steadyNow(this.deps.clock));
     return buildSnapshot({
       plan: this.deps.plan,
       pid: this.deps.pid,

@@ -32,7 +32,7 @@ export interface StageStepsParts {
    * generated requests still in flight); none: nothing to wait for.
    */
   catchUp?: CatchUp;
-  /** The engine's clock: when a stage's end began waiting (see waitAt). */
+  /** The engine's steady clock (steadyNow): when a stage's end began waiting (see waitAt). */
   now(): number;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
   rollback(breach: Breach): void;
@@ -198,7 +198,10 @@ export class StageSteps {
     });
   }
 
-  /** The stage's end waiting for its requests in flight, as at `now`; undefined when it is not (or none is left). */
+  /**
+   * The stage's end waiting for its requests in flight, as at `now` (on the steady clock: a wall clock stepped forward
+   * read no time left); undefined when it is not (or none is left).
+   */
   waitAt(now: number): StageEndWait | undefined {
     if (this.waits.length === 0 || this.parts.state.ending) return undefined;
     const requests = this.waits.reduce((sum, { wait }) => sum + wait.requests(), 0);

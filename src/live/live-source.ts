@@ -4,7 +4,7 @@
 // requests. Blue's answers to fallbacks are counted as fallbacks only (see record). Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
 // to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
 // A stage's end waits for the requests the proxies still serve in it (catchUp), so a late answer is judged in it.
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';
 import type { CatchUpWait, TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
@@ -140,15 +140,17 @@ class LiveSource implements TrafficSource {
     const { clock } = this.options;
     const pollMs = this.options.fleet.pollMs;
     const boundMs = timeoutMs + pollMs;
-    const deadline = clock.now() + boundMs;
+    // On the steady clock: a wall clock stepped forward ended the wait at once (the last stage's then rolled back on
+    // still_running), one stepped back made it last an hour more.
+    const deadline = steadyNow(clock) + boundMs;
     // Told at once, as generated traffic's wait is: the dashboard and --ci say so while it lasts (they show a
     // snapshot every few seconds, so a wait of a poll or two passes unsaid).
     if (running() > 0) waiting?.({ requests: running, timeoutMs: boundMs, at: 'proxies', ...(final && { beforePromotion: true }) });
     this.upTo = upTo;
     const restarted = new Map<FleetProxy, number>();
     try {
-      while ((running() > 0 || !caughtUp) && !this.stopped && clock.now() < deadline) {
-        if (caughtUp) await this.sleep(Math.min(pollMs, deadline - clock.now()));
+      while ((running() > 0 || !caughtUp) && !this.stopped && steadyNow(clock) < deadline) {
+        if (caughtUp) await this.sleep(Math.min(pollMs, deadline - steadyNow(clock)));
         if (this.stopped) return 0;
         const before = this.runningBy(upTo, counts);
         caughtUp = await this.readNow();

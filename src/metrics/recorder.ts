@@ -17,7 +17,13 @@ export interface RecorderStage {
 export interface MetricsRecorderOptions {
   stages: RecorderStage[];
   prices: Record<ArmName, Price | undefined>;
+  /** The wall clock: when each stage started and ended, as recorded and shown. */
   now: () => number;
+  /**
+   * A clock that only moves forward, which the live window's seconds are counted on (default now): on the wall clock,
+   * a step back an hour emptied the window (0 requests a second, no p95) for that hour.
+   */
+  steadyNow?: () => number;
   /** Length of the live window, whole seconds; default 10. */
   windowSeconds?: number;
   /**
@@ -79,10 +85,11 @@ export class MetricsRecorder {
     }));
     if (options.liveWindow === false) return;
     const seconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-    const origin = this.now();
+    const steadyNow = options.steadyNow ?? options.now;
+    const origin = steadyNow();
     this.windows = {
-      blue: new RollingWindow(seconds, this.now, origin),
-      green: new RollingWindow(seconds, this.now, origin),
+      blue: new RollingWindow(seconds, steadyNow, origin),
+      green: new RollingWindow(seconds, steadyNow, origin),
     };
   }
 

@@ -4,7 +4,7 @@ import { createHistogram, toMicros } from './histogram.js';
 import type { WindowStats } from './types.js';
 
 interface Bucket {
-  /** Which epoch second the bucket holds; a bucket from an older second is stale and reset on reuse. */
+  /** Which second (of the steady clock it is given) the bucket holds; one from an older second is stale and reset on reuse. */
   second: number;
   requests: number;
   failures: number;

@@ -122,6 +122,10 @@ it('ends the stage after the proxy upstream timeouts and a poll when its request
   await until(() => engine.snapshot().stageEndWait !== undefined, "the stage's end to wait");
   // timeout.request (60 s) and timeout.idle (2 s): a stream stalled after its first bytes fails that late.
   expect(engine.snapshot().stageEndWait?.upToMs).toBe(62_000 + POLL_MS);
+  // clock24: counted on the steady clock: a wall clock stepped forward an hour read no time left.
+  clock.jumpWall(3_600_000);
+  expect(engine.snapshot().stageEndWait?.upToMs).toBe(62_000 + POLL_MS);
+  clock.jumpWall(-3_600_000);
   await runClockUntil(
     clock,
     until(() => journal.some((event) => event.type === 'stage_started' && event.stage === 1), 'stage 2 started'),

@@ -3,16 +3,19 @@
 // hour during a one-poll blip read as an hour of silence, past any lease, and the rollout rolled back every proxy on
 // `proxy_unreachable`; a step back hid a real silence for an hour.
 import { expect, it, onTestFinished } from 'vitest';
-import type { ActuationResult } from '../../src/engine/actuator.js';
 import { AdminClient } from '../../src/live/admin-client.js';
 import { FleetProxy, ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { liveTraffic } from '../../src/live/live-source.js';
+import { MetricsRecorder } from '../../src/metrics/index.js';
+import type { FeedAnswer } from '../../src/proxy/results-feed.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from '../proxy/helpers.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { adminRelay } from './admin-relay.js';
+import { fleetOf } from './engine-on-proxies.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
 
 const fixture = liveFixture();
@@ -49,7 +52,7 @@ async function afterStage(adminUrl: string, token: string, clock: FakeClock): Pr
  * the network) to 1 ms before `deadline` on the steady clock: the ending must still be under way. Then two hours back,
  * and on to the deadline: its last try goes out then and fails, and the ending is over. Resolves to its results.
  */
-async function overAtSteadyDeadline(clock: FakeClock, ending: Promise<ActuationResult[]>, deadline: number): Promise<ActuationResult[]> {
+async function overAtSteadyDeadline<T>(clock: FakeClock, ending: Promise<T>, deadline: number): Promise<T> {
   let done = false;
   void ending.finally(() => (done = true)).catch(() => undefined);
   const runTo = async (target: number) => {
@@ -143,4 +146,45 @@ it('a proxy times latency and time to first token on the steady clock, whichever
   await until(() => results.length === 2, 'both results');
   expect(results[0]).toMatchObject({ ok: true, latencyMs: 250 });
   expect(results[1]).toMatchObject({ ok: true, latencyMs: 120, ttftMs: 120 });
+});
+
+// clock24: a live stage's end waited for the proxies' requests in flight until a deadline on the wall clock: a step
+// forward ended the wait at once (the last stage's end then rolled back on still_running), one back made it an hour
+// longer.
+it("a live stage's end waits for the proxies' requests up to its bound on the steady clock, whichever way the wall clock steps", async () => {
+  // A proxy whose one green request in stage 0 never answers; its stall timeout is 10 s.
+  const admin = await scriptedServer((_req, res) => {
+    const page: FeedAnswer = {
+      epoch: 'e1',
+      version: 2,
+      missed: 0,
+      head: 0,
+      next: 0,
+      results: [],
+      inFlight: { started: 1, stages: [{ stage: 0, requests: 1 }], stallTimeoutMs: 10_000 },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(page));
+  });
+  const clock = new FakeClock();
+  const fleet = fleetOf([admin.url], clock, 60_000, 250);
+  const proxy = fleet.proxies[0] as (typeof fleet.proxies)[number];
+  proxy.cursor = 0;
+  proxy.epoch = 'e1';
+  const metrics = new MetricsRecorder({
+    stages: [{ durationMs: 1000, greenWeight: 0.5 }],
+    prices: { blue: undefined, green: undefined },
+    now: () => clock.now(),
+  });
+  metrics.startStage(0);
+  const source = liveTraffic({ fleet, clock, stageCount: 2 })({
+    metrics,
+    current: () => ({ stage: 0, greenWeight: 0.5 }),
+    onGreenResult: () => undefined,
+    warn: () => undefined,
+  });
+  const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
+  await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
+  // The bound: the stall timeout and a poll, from the wait's start (no time has passed on the clock).
+  expect(await overAtSteadyDeadline(clock, ended, clock.steadyNow() + 10_000 + 250)).toBe(1);
 });

@@ -4,6 +4,7 @@ import { MetricsRecorder, emptyArmStats } from '../../src/metrics/index.js';
 import { snapshotProblem } from '../../src/state/snapshot-schema.js';
 import type { MetricsRecorderOptions } from '../../src/metrics/index.js';
 import { failed, manualClock, ok, PASS } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { snapshot } from '../state/helpers.js';
 
 const T0 = 1_700_000_000_000;
@@ -257,6 +258,23 @@ describe('MetricsRecorder window', () => {
     expect(metrics.window('green').latencyP95).toBeCloseTo(200, -1);
     clock.advance(1000);
     expect(metrics.window('green')).toEqual({ seconds: 3, requestsPerSecond: 0, errorRate: 0, latencyP95: null });
+  });
+
+  // clock24: the window's seconds were the wall clock's: a step back of an hour emptied it (no requests, no p95) for
+  // that hour, a step forward emptied it at once.
+  it('counts its seconds on the steady clock: a wall clock stepped either way keeps the figures', async () => {
+    const clock = new FakeClock();
+    const { metrics } = recorder({ windowSeconds: 3, now: () => clock.now(), steadyNow: () => clock.steadyNow() });
+    metrics.recordResult(0, failed('green', { latencyMs: 2000 }), PASS);
+    metrics.recordResult(0, ok('green', { latencyMs: 10 }), PASS);
+    await clock.advance(1000);
+    clock.jumpWall(-3_600_000);
+    metrics.recordResult(0, ok('green', { latencyMs: 10 }), PASS);
+    const figures = { seconds: 3, requestsPerSecond: 3, errorRate: 1 / 3 };
+    expect(metrics.window('green')).toMatchObject(figures);
+    clock.jumpWall(7_200_000);
+    expect(metrics.window('green')).toMatchObject(figures);
+    expect(metrics.window('green').latencyP95).toBeGreaterThanOrEqual(1990);
   });
 
   it('is not kept with liveWindow: false (the proxy): the stage figures are the same, and asking for it is an error', () => {
