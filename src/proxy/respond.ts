@@ -262,18 +262,19 @@ export function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown 
 }
 
 /**
- * Whether an answer on this connection has begun (its headers are out): another answer written now would land in
- * the middle of it. Node's own clientError answer checks the same (its _httpMessage, the answer being written).
+ * Whether an answer on this connection is in flight (Node's _httpMessage: the answer being written, or awaited from
+ * the upstream with its headers not out yet). Another answer written now would land in the middle of it, or go
+ * out first and be read as its answer; Node's own clientError answer checks only for headers already sent.
  */
-function answerUnderWay(socket: Duplex): boolean {
-  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent === true;
+function answerInFlight(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage != null;
 }
 
 /**
  * Answers a clientError (Node's parser refused what arrived) with `reply`'s JSON, `connection: close`, and a
- * lingering close. When an answer is already being written on the connection (a pipelined request behind it
- * was malformed), the connection is cut instead: a second answer in the middle of the first would corrupt the
- * stream its client is reading. Returns the refusal answered, if one was.
+ * lingering close. When an answer is in flight on the connection (a pipelined request behind it was malformed),
+ * the connection is cut instead: a second answer in the middle of the first would corrupt the stream its client is
+ * reading, and one before it (the first's headers not out yet) would be read as the first request's answer. Returns the refusal answered, if one was.
  */
 export function answerClientError(
   error: NodeJS.ErrnoException,
@@ -283,7 +284,7 @@ export function answerClientError(
 ): ClientRefusal | undefined {
   // Answered already, and lingering: Node's parser reports its error again for each later read.
   if (socket.writableEnded && !socket.destroyed) return undefined;
-  if (error.code === 'ECONNRESET' || !socket.writable || answerUnderWay(socket)) return void socket.destroy();
+  if (error.code === 'ECONNRESET' || !socket.writable || answerInFlight(socket)) return void socket.destroy();
   const refusal = clientRefusal(error, timeoutMessage);
   answerOnSocket(socket, reply(refusal));
   return refusal;

@@ -151,6 +151,26 @@ describe('the proxy on the wire', () => {
     expect(reply).not.toContain('[DONE]');
   });
 
+  it('cuts the connection, rather than write a 400 read as the answer to the request before it, when that answer has not begun', async () => {
+    // The upstream holds its answer: the first request's answer is in flight, its headers not out.
+    let upstreamGot = (): void => undefined;
+    const got = new Promise<void>((resolve) => (upstreamGot = resolve));
+    const scripted = await scriptedServer(() => upstreamGot());
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const url = new URL(running.proxy.url);
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(post(`content-length: ${BODY.length}\r\n`)));
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    // A reset (the proxy cut it with bytes unread) ends it as well as a close does.
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await got;
+    socket.write('NOT HTTP\r\n\r\n');
+    await closed;
+    // Until session 24 the 400 went out first: the client read it as its chat request's answer.
+    expect(reply).toBe('');
+  });
+
   it('answers pipelined requests in order, each once', async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, [
