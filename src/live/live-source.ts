@@ -335,7 +335,7 @@ class LiveSource implements TrafficSource {
       this.answering.set(proxy, now);
       if (before && !now)
         this.context.warn?.(
-          `proxy ${proxy.client.url} is not answering (${proxy.view.error ?? 'no answer'}); it returns to blue by its lease if this lasts, and the rollout rolls back after ${this.options.fleet.leaseMs} ms of silence`,
+          `proxy ${proxy.client.url} is not answering (${proxy.view.error ?? 'no answer'}); it returns to blue by its lease if this lasts, and the rollout rolls back after ${formatDuration(this.options.fleet.leaseMs)} of silence`,
         );
       if (!before && now) this.context.warn?.(`proxy ${proxy.client.url} answers again`);
       if (proxy.lapsedAt !== undefined) {
@@ -377,7 +377,7 @@ class LiveSource implements TrafficSource {
       limit: lease,
       unit: 'ms',
       sample: 0,
-      message: `proxy ${silent.client.url} has not answered for ${silent.silentFor()} ms (${silent.view.error ?? 'no answer'}): its lease ran out and it serves blue; rolling every proxy back`,
+      message: `proxy ${silent.client.url} has not answered for ${formatDuration(silent.silentFor())} (${silent.view.error ?? 'no answer'}): its lease ran out and it serves blue; rolling every proxy back`,
     });
   }
 }

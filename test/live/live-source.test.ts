@@ -1,6 +1,8 @@
 // The live source reads each proxy's results feed from its cursor. A proxy restarted between two reads numbers its
 // results from 1 again: the source reads the new feed from its start, even once it has passed the old cursor.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Breach } from '../../src/analysis/types.js';
+import type { TrafficContext } from '../../src/engine/traffic-source.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { liveTraffic } from '../../src/live/live-source.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
@@ -19,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A live source reading one feed server from its start, into a one-stage rollout's metrics at 50% green. */
-function readerOf(server: Scripted) {
+function readerOf(server: Scripted, seen: Pick<TrafficContext, 'warn' | 'breach'> & { onPoll?: () => void } = {}) {
   const clock = new FakeClock();
   const proxies = new ProxyFleet([server.url.replace(/\/v1$/, '')], ADMIN_TOKEN, clock, 5000, 250);
   fleet = proxies;
@@ -29,15 +31,17 @@ function readerOf(server: Scripted) {
     prices: { blue: undefined, green: undefined },
     now: () => clock.now(),
   });
-  const source = liveTraffic({ fleet: proxies, clock, stageCount: 1 })({
+  const source = liveTraffic({ fleet: proxies, clock, stageCount: 1, ...(seen.onPoll && { onPoll: seen.onPoll }) })({
     metrics,
     current: () => ({ stage: 0, greenWeight: 0.5 }),
     onGreenResult: () => undefined,
     fail: (error) => {
       throw error;
     },
+    ...(seen.warn && { warn: seen.warn }),
+    ...(seen.breach && { breach: seen.breach }),
   });
-  return { metrics, source, proxies };
+  return { metrics, source, proxies, clock };
 }
 
 function entries(count: number): FeedEntry[] {
@@ -100,5 +104,28 @@ describe('live source', () => {
     await source.drain(0);
     expect(judged()).toBe(250);
     expect(proxies.view().proxies[0]?.reachable).toBe(true);
+  });
+
+  it("says a silent proxy's lease and silence as durations (5s), not in raw milliseconds", async () => {
+    admin = await scriptedServer((_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}'));
+    const warnings: string[] = [];
+    const breaches: Breach[] = [];
+    let polled: () => void = () => undefined;
+    const nextPoll = () => new Promise<void>((resolve) => (polled = resolve));
+    const { source, clock } = readerOf(admin, { warn: (message) => warnings.push(message), breach: (breach) => breaches.push(breach), onPoll: () => polled() });
+    source.start();
+    let poll = nextPoll();
+    await clock.advance(250);
+    await poll;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/is not answering \(.*\); it returns to blue by its lease if this lasts, and the rollout rolls back after 5s of silence$/);
+    // Silent for the whole lease (5 s since its first failed read): the breach says it in the same words.
+    poll = nextPoll();
+    await clock.advance(5000);
+    await poll;
+    source.stop();
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0]).toMatchObject({ rule: 'proxy_unreachable', figure: 5000, limit: 5000, unit: 'ms' });
+    expect(breaches[0]?.message).toMatch(/ has not answered for 5s \(.*\): its lease ran out and it serves blue; rolling every proxy back$/);
   });
 });

@@ -36,11 +36,19 @@ const PROMPTS = {
   quit: 'Quit: abort the rollout and roll back to blue? [y/n]',
 };
 
+/** Whether the footer shows the ending: its outcome, exit code and reason (the rollout's last frame, or a watcher's). */
+export function showsEnding(snapshot: RolloutSnapshot, options: ViewOptions): boolean {
+  return options.final !== undefined || (options.mode === 'watch' && isFinalPhase(snapshot.phase) && snapshot.exitCode !== undefined);
+}
+
+/** The reason the footer's ending gives, when it shows one. */
+export function endingReason(snapshot: RolloutSnapshot, options: ViewOptions): string | undefined {
+  return showsEnding(snapshot, options) ? (options.final?.reason ?? snapshot.reason) : undefined;
+}
+
 export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
   const notice = activeNotice(options.keys, options.now);
-  if (options.final || (options.mode === 'watch' && isFinalPhase(snapshot.phase) && snapshot.exitCode !== undefined)) {
-    return finalLines(snapshot, options, width);
-  }
+  if (showsEnding(snapshot, options)) return finalLines(snapshot, options, width);
   let line: Line;
   if (options.mode === 'watch') {
     const owner = options.watch?.ownerAlive === false ? `owner pid ${snapshot.pid} is gone · ` : '';
@@ -70,7 +78,7 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, tableWidth:
   // The reason is a sentence, like the events above it: it takes the terminal's whole width, not the table's.
   const width = Math.max(tableWidth, options.columns);
   const exitCode = options.final?.exitCode ?? snapshot.exitCode ?? 1;
-  const reason = options.final?.reason ?? snapshot.reason;
+  const reason = endingReason(snapshot, options);
   const phase = PHASE_LABELS[snapshot.phase];
   const tone: Tone = exitCode === 0 ? 'ok' : phase.tone === 'muted' ? 'bad' : phase.tone;
   const shown = reason ? wrap(reason, width - REASON_INDENT.length, REASON_LINES) : [];

@@ -2,7 +2,7 @@
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { textWidth } from '../text-width.js';
 import { checkSectionHeight, checkSectionLines, errorRateLimit } from './check-lines.js';
-import { footerLines } from './footer-lines.js';
+import { endingReason, footerLines } from './footer-lines.js';
 import { headerLines } from './header-lines.js';
 import type { DashboardMode, KeyState } from './keys.js';
 import { stageTableLines } from './stage-table.js';
@@ -36,16 +36,20 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
   const eventWidth = Math.max(20, options.columns);
   const footer = footerLines(snapshot, options, width);
+  // The ending's reason is the footer's last word: an event saying the same (a breach's, word for word) is not
+  // repeated above it, leaving its rows to the events before.
+  const reason = endingReason(snapshot, options);
+  const recent = reason === undefined ? snapshot.recentEvents : snapshot.recentEvents.filter((event) => event.message !== reason);
   const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width) : [];
   const checksHeight = checkSectionHeight(snapshot) + live.length;
   const layout = planLayout({
     rows: options.rows,
     stageCount: snapshot.stages.length,
     fixedLines: 3 + 2 + checksHeight + footer.length,
-    eventCount: eventRowsWanted(snapshot.recentEvents, eventWidth),
+    eventCount: eventRowsWanted(recent, eventWidth),
   });
   const header = headerLines(snapshot, options, width);
-  const events = eventLines(snapshot.recentEvents, layout.eventRows, eventWidth);
+  const events = eventLines(recent, layout.eventRows, eventWidth);
   // In a terminal too short for everything, the checks give way, then the table: a frame taller than the
   // terminal scrolls the header (the phase, the stage, the split) out of sight.
   let room = Math.max(1, options.rows - 1) - header.length - events.length - footer.length;

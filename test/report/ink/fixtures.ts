@@ -147,7 +147,7 @@ export function rolledBackSnapshot(): RolloutSnapshot {
     reason,
     [
       event(290_500, 'breach', reason, 2),
-      event(290_501, 'rolled_back', `rolled back to blue: ${reason}`, 2),
+      event(290_501, 'rolled_back', 'rolling back to blue on error_rate', 2),
       event(292_000, 'finished', `rolled back (exit 10): ${reason}`, 2),
     ],
     'failed',

@@ -158,6 +158,21 @@ describe('buildDashboardView', () => {
     expect(lineText(rolledBack.header[1]!)).toMatch(/ended$/);
   });
 
+  it('says the breach once on the last frame: in the reason, not also in the event above it (session 23)', () => {
+    const snapshot = rolledBackSnapshot();
+    const breachWords = 'green error_rate 31.2% > 5.0% over 48 requests in stage 3';
+    const count = (view: DashboardView) => text(view).split(breachWords).length - 1;
+    const last = buildDashboardView(snapshot, options({ final: { exitCode: 10, reason: snapshot.reason } }));
+    expect(count(last)).toBe(1);
+    expect(last.events.map(lineText).some((line) => line.endsWith(`  ${breachWords}`))).toBe(false);
+    expect(lineText(last.footer[1]!)).toBe(`  ${breachWords}`);
+    // A watcher's last frame ends the same way.
+    expect(count(buildDashboardView(snapshot, options({ mode: 'watch', watch: { stateDir: '.bluegreen', ownerAlive: true } })))).toBe(1);
+    // Until the ending is drawn, the breach is the newest news: shown as an event.
+    const ending = buildDashboardView({ ...snapshot, exitCode: undefined }, options());
+    expect(ending.events.map(lineText).some((line) => line.endsWith(`  ${breachWords}`))).toBe(true);
+  });
+
   it('says where the whole reason is when two lines of an 80-column terminal cut it short (newuser20)', () => {
     const reason =
       'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3; green failures: server_error 11 (server_error: "green arm: 500 from http://127.0.0.1:37233/v1/chat/completions (The server had an error while processing your request (simulated).)")';
