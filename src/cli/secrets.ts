@@ -1,5 +1,6 @@
 // Registers a loaded plan's keys with the CLI's redactor, and builds what hooks need to keep them out.
-import { createRedactor } from '../core/redact.js';
+import { createRedactor, MIN_SECRET_LENGTH } from '../core/redact.js';
+import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
 import type { HookSecrets } from '../hooks/index.js';
 import type { Plan } from '../plan/plan.js';
 import { headerCredentials, hookPassEnv, secretEnvNames } from '../plan/secrets.js';
@@ -16,13 +17,27 @@ export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
   for (const name of names) {
     const values = [readApiKey(name, ctx.env, ctx.cwd), ctx.env[name]];
     // A client-keys variable holds a list: each key in it is a secret of its own.
-    ctx.redactor.add(...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? []));
+    const keys = [...values, ...values.flatMap((value) => value?.split(/[\s,]+/) ?? [])];
+    ctx.redactor.add(...keys, ...encodedSpellings(keys));
   }
   // Credentials put in upstream.headers despite the docs (Authorization, x-api-key...) are kept out of output too.
-  for (const arm of [plan.arms.blue, plan.arms.green]) ctx.redactor.add(...headerCredentials(arm.upstream.headers));
+  for (const arm of [plan.arms.blue, plan.arms.green]) {
+    const credentials = headerCredentials(arm.upstream.headers);
+    ctx.redactor.add(...credentials, ...encodedSpellings(credentials));
+  }
   // A forward proxy's password (https://user:pass@proxy:3128) can surface in a connection error.
   for (const name of PROXY_VARIABLES) ctx.redactor.add(proxyPassword(ctx.env[name]));
   return { redactor: ctx.redactor, envNames: names, passEnv: hookPassEnv(plan) };
+}
+
+/**
+ * A key as an upstream may echo it (a relay's debug text in hex, a base64-encoded header) or a hook may print it
+ * (`base64`, `xxd -p`): the proxy keeps these from the application (src/proxy/header-keys.ts), and the rollout's
+ * own output, journal, state and reports keep them out the same way.
+ */
+function encodedSpellings(keys: readonly (string | undefined)[]): string[] {
+  const secrets = keys.map((key) => key?.trim() ?? '').filter((key) => key.length >= MIN_SECRET_LENGTH);
+  return [...secrets.flatMap(base64Spellings), ...secrets.flatMap(otherSpellings)];
 }
 
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];

@@ -19,7 +19,15 @@ export { readPlanText } from './plan-text.js';
 /** Most problems reported at once: enough to fix a plan in one pass, few enough to read. */
 export const MAX_PROBLEMS = 25;
 
-function fail(problems: PlanProblem[]): never {
+function fail(found: PlanProblem[]): never {
+  // One value may break two checks that say the same (a seed of 1e30: not whole, and too large): said once.
+  const seen = new Set<string>();
+  const problems = found.filter((problem) => {
+    const said = JSON.stringify([problem.file, problem.line, problem.col, problem.keyPath, problem.message]);
+    if (seen.has(said)) return false;
+    seen.add(said);
+    return true;
+  });
   throw new PlanError(problems.slice(0, MAX_PROBLEMS), Math.max(0, problems.length - MAX_PROBLEMS));
 }
 

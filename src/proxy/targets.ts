@@ -11,7 +11,8 @@ import { dialectFor, routesFor } from '../upstream/client.js';
 import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
-import { HeaderKeys, OtherSpellings, otherSpellings } from './header-keys.js';
+import { HeaderKeys, OtherSpellings } from './header-keys.js';
+import { otherSpellings } from '../core/secret-spellings.js';
 import { SplitKeys } from './split-key.js';
 import { keepTimerLists } from './timer-lists.js';
 

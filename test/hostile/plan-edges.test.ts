@@ -105,3 +105,10 @@ it('an alias naming no anchor, or inside the value its own anchor names, is refu
   const shared = base.replace('green: { model: b }', 'green: { model: b, request: { params: { a: &v { x: 1 }, b: *v } } }');
   expect(planFromYaml(shared).arms.green.upstream.request.params).toEqual({ a: { x: 1 }, b: { x: 1 } });
 });
+
+it('a value that breaks two checks saying the same is named once', () => {
+  // Found by hostile24: a seed of 1e30 is not whole and is too large, and both said "must be a whole number from 0 to
+  // 4294967295", so the error was printed twice.
+  const message = planRefusal(simulatedStagesPlan('big-seed', [{ duration: '2s', weight: 0.5 }]).replace('seed: 1,', 'seed: 1e30,'));
+  expect(message.match(/upstream\.simulate\.seed: must be a whole number from 0 to 4294967295/g)).toHaveLength(1);
+});

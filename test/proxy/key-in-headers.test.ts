@@ -3,7 +3,7 @@
 // group; URL-safe base64 too), URL-encoded or JSON-escaped. None of it reaches the application, whole answers,
 // streams, errors and the model list alike. Real servers on 127.0.0.1.
 import { describe, expect, it } from 'vitest';
-import { base64Spellings } from '../../src/proxy/header-keys.js';
+import { base64Spellings } from '../../src/core/secret-spellings.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute } from './helpers.js';
 
 // Upper and lower case: a header name comes to the proxy in lower case whatever the upstream wrote.

@@ -3,7 +3,7 @@
 // application. Real servers on 127.0.0.1.
 import { expect, it } from 'vitest';
 import { SECRET_PREFIX_LENGTH } from '../../src/core/redact.js';
-import { otherSpellings } from '../../src/proxy/header-keys.js';
+import { otherSpellings } from '../../src/core/secret-spellings.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute } from './helpers.js';
 
 const KEY = 'sk-Upstream-Mixed-Case-0123456789abcdef';

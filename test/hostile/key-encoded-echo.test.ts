@@ -1,0 +1,74 @@
+// An upstream that echoes the key encoded (a relay's debug text: the request's headers in hex, the key in base64),
+// and a hook allowed the key (hooks.pass_env) printing it so: found by hostile24, both reached the terminal,
+// events.jsonl and state.json whole, where the proxy already kept them from its application (header-keys.ts).
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const KEY = 'sk-hostile24-Echoed0123456789abcdefXYZ';
+const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+let dir: string;
+let server: http.Server;
+beforeEach(async () => {
+  dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'bluegreen-hostile-echo-')));
+  // Blue answers; green fails, its error quoting the Authorization header in hex and the key in base64.
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/v1/models') return void res.end(JSON.stringify({ object: 'list', data: [{ id: 'a' }, { id: 'b' }] }));
+      const auth = req.headers.authorization ?? '';
+      const model = (JSON.parse(body) as { model: string }).model;
+      if (model === 'b') {
+        res.writeHead(500).end(JSON.stringify({ error: { message: `relay debug: ${hex(auth)} ${base64(auth.replace(/^Bearer /, ''))}` } }));
+        return;
+      }
+      const message = { role: 'assistant', content: 'an answer long enough' };
+      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', model, choices: [{ index: 0, message, finish_reason: 'stop' }] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it("an upstream's or a hook's key in hex or base64 reaches neither output nor the state folder", async () => {
+  const port = (server.address() as AddressInfo).port;
+  writeFileSync(path.join(dir, 'prompts.txt'), 'hello\n');
+  writeFileSync(
+    path.join(dir, 'plan.yaml'),
+    `name: echo
+upstream: { api: openai, base_url: "http://127.0.0.1:${port}/v1", api_key_env: ECHO_KEY, retries: { max: 0 } }
+blue: { model: a }
+green: { model: b }
+traffic: { rate: 20, synthetic: { prompts: prompts.txt } }
+stages: [ { duration: 2s, green_weight: 0.5 } ]
+analysis: { interval: 200ms, thresholds: { error_rate: 0.05 }, min_requests: 3 }
+hooks:
+  pass_env: [ECHO_KEY]
+  on_rollback: { exec: 'printf "%s" "$ECHO_KEY" | base64; printf "%s\\n" "$ECHO_KEY" | od -An -tx1 | tr -d " \\n"; exit 1' }
+`,
+  );
+  const run = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'], { cwd: dir, env: { ECHO_KEY: KEY } });
+  expect(run.code).toBe(10);
+  const written = [run.stdout, run.stderr, ...['events.jsonl', 'state.json'].map((file) => readFileSync(path.join(dir, 'st', file), 'utf8'))].join('\n');
+  // Green's failure was quoted (so the echo was there to keep out), and the hook ran.
+  expect(written).toContain('relay debug: ');
+  expect(written).toContain('on_rollback hook');
+  for (const spelling of [hex(`Bearer ${KEY}`).slice(14), base64(KEY), hex(KEY)]) {
+    // Any 12 characters of the encoded key's start or end would give it away, as the redactor counts them.
+    expect(written).not.toContain(spelling.slice(0, 12));
+    expect(written).not.toContain(spelling.slice(-12));
+  }
+  expect(written).not.toContain(KEY.slice(0, 12));
+});
