@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { LISTEN_BACKLOG } from '../dist/proxy/listen.js';
 import { createLoadClient } from './lib/open-load.js';
 import { log, round } from './lib/util.js';
 
@@ -45,7 +46,8 @@ async function countingRelay(target) {
     client.on('error', () => proxy.destroy());
     proxy.on('error', () => client.destroy());
   });
-  server.listen(0, '127.0.0.1');
+  // The proxy's listen queue, not Node's 511: a driven round's burst of new connections must not be dropped here.
+  server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${/** @type {net.AddressInfo} */ (server.address()).port}`,

@@ -552,10 +552,13 @@ for (const { label, r } of [
       `readings ${mbText(r.first?.rssMb)} at ${r.first?.requests ?? RSS_FIRST}, ${mbText(r.last?.rssMb)} at ${r.last?.requests ?? 0}, range ${mbText(r.minMb)} to ${mbText(r.maxMb)}; RSS runs at ${rssRate} req/s`,
   );
   const h = r.heap;
-  const move = (/** @type {{ first: number | null; last: number | null }} */ f) => `${f.first} -> ${f.last}`;
+  // A window without a reading (a step that ended short) reads "none", not null.
+  const at = (/** @type {number | null | undefined} */ mb) => (mb === null || mb === undefined ? 'none' : mb);
+  const move = (/** @type {{ first: number | null; last: number | null }} */ f) => `${at(f.first)} -> ${at(f.last)}`;
+  const compacts = h.oldAfterMarkCompactMb.min === null ? 'none' : `${h.oldAfterMarkCompactMb.min}-${h.oldAfterMarkCompactMb.max}`;
   log(
-    `${label} where (same windows, MB): lowest RSS ${r.firstWindowMinMb} -> ${r.lastWindowMinMb}; V8 heap committed ${move(h.heapTotalMb)} (old generation ${move(h.oldSpaceMb)}, young ${move(h.newSpaceMb)}), ` +
-      `RSS outside the heap ${move(h.outsideHeapMb)}; old generation after mark-compacts ${h.oldAfterMarkCompactMb.min}-${h.oldAfterMarkCompactMb.max}`,
+    `${label} where (same windows, MB): lowest RSS ${at(r.firstWindowMinMb)} -> ${at(r.lastWindowMinMb)}; V8 heap committed ${move(h.heapTotalMb)} (old generation ${move(h.oldSpaceMb)}, young ${move(h.newSpaceMb)}), ` +
+      `RSS outside the heap ${move(h.outsideHeapMb)}; old generation after mark-compacts ${compacts}`,
   );
 }
 

@@ -1,12 +1,12 @@
 // Bytes allocated a request, and by which functions, in the bare pass-through and the proxy (and PROXY_BASE_BIN's
 // build), under the same open-model load: each process samples its heap (bench/lib/heap-sample.js) over one run.
-//   node bench/tools/proxy-alloc.js [RATE=3000] [SECONDS=5] [MODE=plain|stream] [TOP=25]
+//   node bench/tools/proxy-alloc.js [RATE=3000] [SECONDS=5] [MODE=plain|stream] [TOP=25]   (PROXY_CONNECTIONS: the client's sockets, bench/lib/proxies.js)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { benchChatBody, startMeasured } from '../lib/proxies.js';
+import { benchChatBody, startMeasured, toolConnections } from '../lib/proxies.js';
 import { positionalArgs } from '../lib/args.js';
 import { signalProbe } from '../lib/probe-signal.js';
 
@@ -16,7 +16,7 @@ const { upstream, targets } = await startMeasured('heap-sample.js');
 const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 for (const [name, target] of Object.entries(targets)) {
-  const client = createLoadClient(target.origin);
+  const client = createLoadClient(target.origin, { connections: toolConnections() });
   await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
   signalProbe(target.pid, 'heap-sample');
   await settle();

@@ -3,15 +3,18 @@
 // the same open-model load, in rounds whose order rotates. Each process counts its own (bench/lib/gc-count.js):
 // bytes allocated, scavenges and mark-compacts per 10,000 requests, bytes each scavenge copied or promoted (what a
 // scavenge's time grows with), their wall time (meaningful only on a quiet machine), and the p50/p99 of the round.
-//   node bench/tools/proxy-gc.js [RATE=1000] [SECONDS=10] [MODE=plain|stream] [ROUNDS=3]
+// A round that did not get its load (under 99% of the rate achieved, or over 1% of its sends over 10 ms late: the
+// sustained rule's bounds, bench/lib/sustained-rule.js) says so: its figures are of a lighter, burstier load.
+//   node bench/tools/proxy-gc.js [RATE=1000] [SECONDS=10] [MODE=plain|stream] [ROUNDS=3]   (PROXY_CONNECTIONS: the client's sockets, bench/lib/proxies.js)
 // A summary line per path at the end: the medians over the rounds.
 import { readFileSync } from 'node:fs';
 import { GC_COUNT_IMPORT, gcCounted } from '../lib/gc-counted.js';
 import { createLoadClient } from '../lib/open-load.js';
-import { benchChatBody, forkBare, spawnProxy } from '../lib/proxies.js';
+import { benchChatBody, forkBare, spawnProxy, toolConnections } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { percentile, round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
+import { SUSTAINED } from '../lib/sustained-rule.js';
 
 const { rate, seconds, mode, rounds } = positionalArgs({ rate: 1000, seconds: 10, mode: ['plain', 'stream'], rounds: 3 });
 const args = (name) => [GC_COUNT_IMPORT, ...(process.env[name] ?? '').split(' ').filter(Boolean)];
@@ -28,7 +31,7 @@ for (const flags of (process.env.PROXY_GC_VARIANTS ?? '').split(';').filter(Bool
   targets[flags] = await spawnProxy(upstream.baseUrl, [GC_COUNT_IMPORT, ...flags.split(' ').filter(Boolean)], process.env.PROXY_BIN);
 }
 const names = Object.keys(targets);
-const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin, { connections: toolConnections() })]));
 const body = benchChatBody(mode);
 const key = mode === 'stream' ? 'firstByteMs' : 'latencyMs';
 // Warm-up: the young generation grows to its working size in the first seconds.
@@ -69,9 +72,17 @@ for (let i = 0; i < rounds; i++) {
       p50: result[key].p50,
       p99: result[key].p99,
       dropped: result.dropped,
+      achievedRate: result.achievedRate,
+      late: result.late,
+      overloaded: result.achievedRate < SUSTAINED.achievedShare * rate || result.late > SUSTAINED.lateShare * result.offered,
     };
     perRound.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
+    if (row.overloaded) {
+      process.stdout.write(
+        `  round ${row.round} ${name} overloaded: ${result.achievedRate} of ${rate} req/s achieved, ${result.late} of ${result.offered} sends over 10 ms late (up to ${result.maxLateMs} ms)\n`,
+      );
+    }
   }
 }
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
@@ -92,6 +103,7 @@ for (const name of names) {
         p50: pick((r) => r.p50),
         p99: pick((r) => r.p99),
       },
+      overloadedRounds: rows.filter((r) => r.overloaded).length,
     })}\n`,
   );
 }

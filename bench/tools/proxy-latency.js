@@ -1,7 +1,7 @@
 // A/B for the proxy's added latency at a low fixed rate (where latency is the critical path, not CPU):
 // direct, the bare pass-through, this build's proxy and optionally another build's (PROXY_BASE_BIN), in
 // interleaved rounds; prints the median added p50/p99 of each path over the rounds.
-//   node bench/tools/proxy-latency.js [RATE=1000] [SECONDS=2] [ROUNDS=7]   (PROXY_MODE=stream for first byte)
+//   node bench/tools/proxy-latency.js [RATE=1000] [SECONDS=2] [ROUNDS=7]   (PROXY_MODE=stream for first byte; PROXY_CONNECTIONS: the client's sockets, bench/lib/proxies.js)
 // PROXY_BIN runs another build as "proxy" (a scratch build with marks, say). PROXY_CRITICAL=1 also times each
 // process's own critical path (bench/lib/critical-path.js: request event to upstream write, upstream bytes to
 // client write, requests alone in the process) and prints its minimum and percentiles over all rounds: what the
@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLoadClient } from '../lib/open-load.js';
-import { forkBare, spawnProxy } from '../lib/proxies.js';
+import { forkBare, spawnProxy, toolConnections } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { percentile, round, sleep } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
@@ -33,7 +33,7 @@ if (process.env.PROXY_BASE_BIN || process.env.PROXY_BASE_NODE_ARGS) {
   targets.base = await spawnProxy(upstream.baseUrl, args('PROXY_BASE_NODE_ARGS'), process.env.PROXY_BASE_BIN);
 }
 const names = Object.keys(targets);
-const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin)]));
+const clients = Object.fromEntries(names.map((name) => [name, createLoadClient(targets[name].origin, { connections: toolConnections() })]));
 const messages = [{ role: 'user', content: 'How do I reset my password? I tried the link twice and it did not arrive.' }];
 const body = { model: 'bench-blue', messages, max_tokens: 64, ...(mode === 'stream' && { stream: true, stream_options: { include_usage: true } }) };
 const key = mode === 'stream' ? 'firstByteMs' : 'latencyMs';

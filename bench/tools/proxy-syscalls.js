@@ -4,12 +4,12 @@
 // with a zero timeout: turns that had work queued already (an immediate) and did not wait. How many calls the
 // loop makes in all moves with the load (a loaded process finds several events at each wait); reads and writes
 // do not.
-//   node bench/tools/proxy-syscalls.js [RATE=300] [SECONDS=4] [MODE=plain|stream] [ROUNDS=1]
+//   node bench/tools/proxy-syscalls.js [RATE=300] [SECONDS=4] [MODE=plain|stream] [ROUNDS=1]   (PROXY_CONNECTIONS: the client's sockets, bench/lib/proxies.js)
 // Needs strace (apt-get install strace) and ptrace allowed on the bench's own children.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { benchChatBody, forkBare, spawnProxy } from '../lib/proxies.js';
+import { benchChatBody, forkBare, spawnProxy, toolConnections } from '../lib/proxies.js';
 import { startUpstream } from '../lib/upstream.js';
 import { round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
@@ -19,7 +19,7 @@ const upstream = await startUpstream({ delayMs: 0 });
 const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`), proxy: await spawnProxy(upstream.baseUrl) };
 if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, [], process.env.PROXY_BASE_BIN);
 const body = benchChatBody(mode);
-const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin, { connections: toolConnections() })]));
 for (const client of Object.values(clients)) await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 });
 
 /** strace attached to `pid` (all its threads) until stopped; resolves with its summary table's calls by name. */

@@ -2,10 +2,10 @@
 // timed, so a loaded machine does not change the figures much: bytes allocated (exact, from the heap around each
 // GC), async resources created by type (timers, ticks, promises), listeners added and socket writes, a request.
 // Each process counts its own (bench/lib/work-count.js) over one run of the same open-model load.
-//   node bench/tools/proxy-work.js [RATE=2000] [SECONDS=5] [MODE=plain|stream] [ROUNDS=1]
+//   node bench/tools/proxy-work.js [RATE=2000] [SECONDS=5] [MODE=plain|stream] [ROUNDS=1]   (PROXY_CONNECTIONS: the client's sockets, bench/lib/proxies.js)
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
-import { benchChatBody, startMeasured } from '../lib/proxies.js';
+import { benchChatBody, startMeasured, toolConnections } from '../lib/proxies.js';
 import { round } from '../lib/util.js';
 import { positionalArgs } from '../lib/args.js';
 import { signalProbe } from '../lib/probe-signal.js';
@@ -14,7 +14,7 @@ const { rate, seconds, mode, rounds } = positionalArgs({ rate: 2000, seconds: 5,
 const { upstream, targets } = await startMeasured('work-count.js');
 const body = benchChatBody(mode);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin)]));
+const clients = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, createLoadClient(t.origin, { connections: toolConnections() })]));
 for (const [name, client] of Object.entries(clients)) await client.run({ path: '/v1/chat/completions', body, rate, seconds: 2 }).then(() => name);
 
 const rows = [];
