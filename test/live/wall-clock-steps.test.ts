@@ -182,6 +182,9 @@ it("a live stage's end waits for the proxies' requests up to its bound on the st
     current: () => ({ stage: 0, greenWeight: 0.5 }),
     onGreenResult: () => undefined,
     warn: () => undefined,
+    fail: (error) => {
+      throw error;
+    },
   });
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
   await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
