@@ -233,6 +233,10 @@ export const LINGER_MS = 5_000;
 export function lingerClose(socket: Duplex, last?: string, ms = LINGER_MS): void {
   if (last === undefined) socket.end();
   else socket.end(last);
+  // Read, and dropped: a socket nothing reads any more (a CONNECT's: Node's parser let it go) filled up, its client's
+  // write never finished, and the reset at the linger's end failed it (EPIPE) with the answer maybe unread. Read, the
+  // client's FIN is seen too, and the connection closes then.
+  socket.resume();
   const reset = setTimeout(() => socket.destroy(), ms);
   socket.once('close', () => clearTimeout(reset));
 }

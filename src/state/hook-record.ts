@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatWeight } from '../core/format.js';
-import { sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
+import { processStartTime, readProcStat, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 
@@ -26,6 +26,8 @@ type PlanHookKey = string;
 interface HookRecord {
   /** An exec hook's process group, once spawned; a webhook has none. */
   pgid?: number;
+  /** The group leader's start time (processStartTime): a pgid given to another process since is not taken for it. Absent before session 24. */
+  pgidStart?: string;
   plan: string;
   event: string;
   /** The rollout's pid, and the call's one-based stage and the weight it sets: absent in records before session 10. */
@@ -104,7 +106,8 @@ export function hookRecorder(
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
-      written = `${JSON.stringify({ pgid, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
+      const pgidStart = pgid === undefined ? undefined : processStartTime(pgid);
+      written = `${JSON.stringify({ pgid, pgidStart, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
       writeFileSync(file, written);
     });
   const begin = () => {
@@ -195,7 +198,7 @@ export function readHookInFlight(dir: string, rollout: ProcessIdentity & { plan:
     event: event as HookEventName,
     stage: stage as number,
     greenWeight,
-    ...(record.stopped === true ? { running: false } : hasGroup(record) && { running: isOurHook(record) }),
+    ...(record.stopped === true ? { running: false } : hasGroup(record) && groupRunning(record)),
     ...(record.by === 'proxies' && { by: 'proxies' as const }),
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
   };
@@ -215,7 +218,7 @@ export function readRecoveryHook(dir: string, rollout: ProcessIdentity & { plan:
     ...(typeof record.bootId === 'string' && { bootId: record.bootId }),
     ...(typeof record.recovery === 'string' && { command: record.recovery.slice(0, 40) }),
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
-    ...(hasGroup(record) && { running: isOurHook(record) }),
+    ...(hasGroup(record) && groupRunning(record)),
   };
 }
 
@@ -266,15 +269,31 @@ export function greenAfterDeath(
   return `${saved}${either} (its ${describeHookInFlight(hook)} was ${hook.by === 'proxies' ? 'under way' : 'running'} when it died${since})`;
 }
 
-/** Whether the group's leader is still our hook: its environment names the plan (Linux); elsewhere trust the record. */
-function isOurHook(record: HookRecord & { pgid: number }): boolean {
-  if (!signalPgid(record.pgid, 0)) return false;
+/**
+ * Whether the record's group is still our hook: its leader started when the record says (Linux) and its environment
+ * names the plan where it can be read. 'unverified': a record from before session 24 (no start time) whose leader's
+ * environment cannot be read (another user's process given the pgid since, say): not taken for ours.
+ */
+function hookGroup(record: HookRecord & { pgid: number }): 'ours' | 'not ours' | 'unverified' {
+  if (!signalPgid(record.pgid, 0)) return 'not ours';
+  const leader = readProcStat(record.pgid);
+  const recordedStart = typeof record.pgidStart === 'string' ? record.pgidStart : undefined;
+  if (leader !== undefined && recordedStart !== undefined && leader.startTime !== recordedStart) return 'not ours';
+  let environ: string;
   try {
-    return readFileSync(`/proc/${record.pgid}/environ`, 'utf8').split('\0').includes(`BLUEGREEN_PLAN=${record.plan}`);
+    environ = readFileSync(`/proc/${record.pgid}/environ`, 'utf8');
   } catch {
-    // The leader (the hook's shell) may be gone while its children run on; /proc may not exist.
-    return true;
+    // The leader (the hook's shell) may be gone while its children run on, or there is no /proc: the record stands.
+    // A leader that runs, its environment unreadable, is ours only when its start time says so.
+    return leader === undefined || recordedStart !== undefined ? 'ours' : 'unverified';
   }
+  return environ.split('\0').includes(`BLUEGREEN_PLAN=${record.plan}`) ? 'ours' : 'not ours';
+}
+
+/** `running` as status says it: unknown (left out) when the group cannot be shown to be the hook's. */
+function groupRunning(record: HookRecord & { pgid: number }): { running?: boolean } {
+  const group = hookGroup(record);
+  return group === 'unverified' ? {} : { running: group === 'ours' };
 }
 
 /**
@@ -290,13 +309,26 @@ export async function stopOrphanHook(dir: string, rollout: ProcessIdentity & { p
     rmSync(file, { force: true });
     return undefined;
   }
-  const said = hasGroup(record) && isOurHook(record) ? await stopGroup(record, rollout) : undefined;
+  const group = hasGroup(record) ? hookGroup(record) : undefined;
+  const said = !hasGroup(record)
+    ? undefined
+    : group === 'ours'
+      ? await stopGroup(record, rollout)
+      : group === 'unverified'
+        ? unverifiedGroup(record)
+        : undefined;
   // Rewritten once the group is stopped (a recovery killed before that finds it again), and kept until the recovery
   // has finished (clearHookRecord): should it fail, status still says what the rollout was doing when it died.
   const kept = !writtenBy(record, rollout) && record.recovery !== undefined ? validRecord(record.died) : record;
   if (kept === undefined) rmSync(file, { force: true });
   else if (kept !== record || hasGroup(record)) bestEffort(() => writeFileSync(file, `${JSON.stringify(stoppedRecord(kept))}\n`));
   return said;
+}
+
+/** Said of a group left alone: an old record cannot show it is still the hook (its leader's environment unreadable). */
+function unverifiedGroup(record: HookRecord & { pgid: number }): string {
+  const hook = hookOf(record) ?? `on_${record.event}`;
+  return `left process group ${record.pgid} alone: hook.json, written before bluegreen recorded a hook's start time, cannot show it is still the ${hook} hook (its leader's /proc/${record.pgid}/environ cannot be read); if it is, stop it with: kill -TERM -${record.pgid}`;
 }
 
 /** The record with its group stopped: no group left to stop again (a pid reused since), said as ended. */

@@ -39,3 +39,4 @@ export {
   type HookInFlight,
   type RecoveryHook,
 } from './hook-record.js';
+export { unrecordedEnding, unrecordedRollout, unrecordedText, type UnrecordedRollout } from './unrecorded.js';

@@ -125,6 +125,25 @@ describe('the proxy on the wire', () => {
     expect(impatient.proxy.metrics.snapshot().rejected).toMatchObject({ timeout: 1 });
   });
 
+  it('answers a CONNECT with 405 and reads what its client goes on writing, so the client is not reset mid-write', async () => {
+    const { running } = await proxy();
+    const url = new URL(running.proxy.url);
+    // What a client expecting a tunnel writes straight behind the CONNECT, and more than the sockets' buffers hold:
+    // unread, its write never finished, and the reset at the linger's end came while it still wrote.
+    const more = Buffer.alloc(32 << 20, 'x');
+    let reply = '';
+    let written: Error | null | undefined;
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write('CONNECT api.openai.com:443 HTTP/1.1\r\nhost: api.openai.com:443\r\n\r\n');
+      socket.end(more, () => (written = null));
+    });
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    socket.on('error', (error) => (written ??= error));
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(reply).toMatch(/^HTTP\/1\.1 405 /);
+    expect(written).toBeNull();
+  });
+
   it("answers a malformed request to an Anthropic-dialect proxy in Anthropic's error shape", async () => {
     const scripted = await completionServer('blue-model', 'ok');
     const running = await runProxy(scriptedPlan(scripted.url, { api: 'anthropic' }), { env: { UPSTREAM_KEY } });

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootId, readProcStat } from '../../src/core/proc-stat.js';
@@ -171,6 +171,31 @@ describe('stopOrphanHook', () => {
     const s = store();
     const pgid = await orphanHook(s.dir, 'sleep 600 & echo ready; wait');
     expect(running(pgid)).toHaveLength(2);
+    expect(await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 })).toMatch(/^stopped the on_stage hook/);
+    expect(running(pgid)).toEqual([]);
+  });
+
+  /** Rewrites hook.json's record of the group: `change` gives the fields to set (undefined removes one). */
+  const rewriteRecord = (dir: string, change: Record<string, unknown>) => {
+    const file = path.join(dir, 'hook.json');
+    writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), ...change }));
+  };
+
+  it("leaves a group whose leader started at another time than the record's, its environment naming the plan all the same", async () => {
+    const s = store();
+    const pgid = await orphanHook(s.dir, 'echo ready; exec sleep 600');
+    expect(JSON.parse(readFileSync(path.join(s.dir, 'hook.json'), 'utf8'))).toMatchObject({ pgid, pgidStart: readProcStat(pgid)?.startTime });
+    // The pgid given to another process since: its start time is not the recorded one. Until session 24 only the
+    // environment was read, and where it could not be (another user's process) the group was taken for the hook.
+    rewriteRecord(s.dir, { pgidStart: '1' });
+    expect(await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 })).toBeUndefined();
+    expect(running(pgid)).toHaveLength(1);
+  });
+
+  it('still stops the group of a record from before start times were recorded, its environment naming the plan', async () => {
+    const s = store();
+    const pgid = await orphanHook(s.dir, 'echo ready; exec sleep 600');
+    rewriteRecord(s.dir, { pgidStart: undefined });
     expect(await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 })).toMatch(/^stopped the on_stage hook/);
     expect(running(pgid)).toEqual([]);
   });

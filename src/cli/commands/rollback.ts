@@ -1,5 +1,16 @@
 // `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
-import { LockUnwritableError, lockGoneText, orphanMessage, rolloutStanding, stateDir, StateStore, type LockHandle } from '../../state/index.js';
+import {
+  LockUnwritableError,
+  lockGoneText,
+  orphanMessage,
+  rolloutStanding,
+  stateDir,
+  StateStore,
+  unrecordedEnding,
+  unrecordedRollout,
+  unrecordedText,
+  type LockHandle,
+} from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
@@ -7,7 +18,7 @@ import { forceBlueAfterEnd } from '../force-blue-after.js';
 import type { RecoveryGuard } from '../../state/recovery-guard.js';
 import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
-import { lockOwner } from '../operator.js';
+import { lockOwner, operatorName } from '../operator.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
 
 /** Puts the folder's dead rollout back on blue; says so, or refuses, when it is not dead but running or ended. */
@@ -15,7 +26,7 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
   const store = new StateStore(dir);
   const standing = rolloutStanding(store);
-  if (standing.kind === 'none') throw new CliError(`no rollout state in ${dir}: nothing to roll back`, EXIT.usage);
+  if (standing.kind === 'none') return rollBackUnrecorded(store, ctx);
   if (standing.kind === 'finished' && flags.forceBlue === true) {
     await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
     return;
@@ -38,6 +49,19 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
     throw new CliError(what, EXIT.usage);
   }
   await rollBackOrphan(store, standing.snapshot, ctx, flags);
+}
+
+/**
+ * No state.json: a rollout killed before its first record (its journal says it started) moved nothing; it is marked
+ * ended in its journal, so status no longer says it died unfinished. Otherwise there is no rollout to roll back.
+ */
+function rollBackUnrecorded(store: StateStore, ctx: CliContext): void {
+  const rollout = unrecordedRollout(store);
+  if (rollout === undefined) throw new CliError(`no rollout state in ${store.dir}: nothing to roll back`, EXIT.usage);
+  const text = unrecordedText(rollout);
+  if (rollout.starting) throw new CliError(`${text}; stop it with: bluegreen abort --state-dir ${store.dir}`, EXIT.usage);
+  if (rollout.finished === undefined) store.appendEvent(unrecordedEnding(Date.now(), `${operatorName(ctx.env)} (bluegreen rollback)`));
+  ctx.stdout.write(`${text}; nothing to roll back\n`);
 }
 
 /** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */

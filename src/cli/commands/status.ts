@@ -7,7 +7,18 @@ import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-fil
 import { readProxyInfo } from '../../proxy/discovery.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { isProcessAlive } from '../../core/proc-stat.js';
-import { orphanMessage, readHookInFlight, readRecoveryHook, rolloutStanding, stateDir, stateDirFlag, StateStore } from '../../state/index.js';
+import {
+  orphanMessage,
+  readHookInFlight,
+  readRecoveryHook,
+  rolloutStanding,
+  stateDir,
+  stateDirFlag,
+  StateStore,
+  unrecordedRollout,
+  unrecordedText,
+  type UnrecordedRollout,
+} from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
 import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
@@ -36,6 +47,8 @@ export async function status(flags: StatusFlags, ctx: CliContext): Promise<void>
 
 /** Prints where the rollout stands once; resolves to the exit code (5 when its process died unfinished). */
 async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
+  const unrecorded = store.readState() === undefined ? unrecordedRollout(store) : undefined;
+  if (unrecorded) return statusUnrecorded(unrecorded, ctx, flags);
   const { snapshot, owner } = read(store);
   const standing = rolloutStanding(store);
   const orphaned = standing.kind === 'orphaned';
@@ -61,6 +74,19 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   }
   if (!orphaned) return 0;
   ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+  return EXIT.orphaned;
+}
+
+/**
+ * A rollout killed between its journal's first line and its first state.json: where it stands, from the journal.
+ * Exit 5 when its process died unfinished (DESIGN's contract; `bluegreen rollback` then marks it, moving nothing).
+ */
+async function statusUnrecorded(rollout: UnrecordedRollout, ctx: CliContext, flags: StatusFlags): Promise<number> {
+  const orphaned = !rollout.starting && rollout.finished === undefined;
+  const text = unrecordedText(rollout);
+  await writeOut(ctx.stdout, flags.json ? `${JSON.stringify({ unrecorded: true, ...rollout, orphaned, message: text }, null, 2)}\n` : `${text}\n`);
+  if (!orphaned) return 0;
+  ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback to mark it ended\n`);
   return EXIT.orphaned;
 }
 
