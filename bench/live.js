@@ -173,7 +173,7 @@ async function failingGreenScenario() {
   // Green starts failing under traffic at the first proxy's fault, or when stage 1 reached every proxy if the
   // rollout (slow to start on a busy machine) got there later: the clock of the target starts then.
   const faultAt = Math.max(Math.min(...faults), stageAt ?? 0);
-  const blueAt = proxies.map((p) => p.events.find((e) => e.at >= faultAt && /route set: green 0, mirror 0/.test(e.message))?.at);
+  const blueAt = proxies.map((p) => p.events.find((e) => e.at >= faultAt && /route set: green 0%, mirror 0%/.test(e.message))?.at);
   await app.stop();
   for (const p of proxies) await p.close();
   const worst = blueAt.every((t) => t !== undefined) ? Math.max(...blueAt.map((t) => t - faultAt)) : null;

@@ -1,7 +1,7 @@
 // Before a live rollout moves any proxy: is this plan's green already promoted there? A re-run (a CI job run
 // again) on a promoted proxy would otherwise move users back to blue through the first stages. Pure: the
 // routes come from the proxies' admin API (GET /admin/route), read at the rollout's preflight.
-import { routeOwner, type Route } from '../proxy/route.js';
+import { describeSplit, routeOwner, type Route } from '../proxy/route.js';
 import type { Plan } from '../plan/plan.js';
 
 export interface ProxyRoute {
@@ -44,9 +44,7 @@ export function alreadyPromotedReason(plan: Plan, proxies: readonly ProxyRoute[]
 
 /** Why a rollout refuses to start on proxies of which only some serve this plan's green as promoted. */
 export function partlyPromotedMessage(plan: Plan, standing: Extract<PromotedStanding, { kind: 'partly' }>): string {
-  const others = standing.others.map(
-    (entry) => `proxy ${entry.url} (green ${entry.route.greenWeight}${entry.route.promotedArm ? `, promoted ${entry.route.promotedArm}` : ''})`,
-  );
+  const others = standing.others.map((entry) => `proxy ${entry.url} (${describeSplit(entry.route)})`);
   return (
     `${plan.arms.green.model} is promoted on ${standing.promoted.map(describePromoted).join(', ')} but not on ${others.join(', ')}: ` +
     'a rollout would move the promoted proxies back to blue; nothing was moved. Pass --from-blue to roll out again from blue on every proxy'

@@ -201,7 +201,7 @@ export class RouteHolder {
   }
 }
 
-/** "green 0.5, mirror 0 (…), set at T by another rollout (alice@ci-3 pid 4242, …)": a route that refuses a caller, and whose. */
+/** "green 50%, mirror 0% (…), set at T by another rollout (alice@ci-3 pid 4242, …)": a route that refuses a caller, and whose. */
 function whoSet(route: Route): string {
   // Another rollout's route names who runs it: the operator finds the other CI job from this rollout's breach.
   const by = route.by !== undefined && route.controller !== undefined ? ` by another rollout (${route.by})` : '';

@@ -1,7 +1,7 @@
 // The proxy's route as a value: how much traffic green gets and how much is mirrored to it, under a lease or a
 // promotion; parsed from its file or an admin call, and described for logs and refusals. RouteHolder
 // (route-holder.ts) holds it, route-lease.ts times its lease, route-file.ts keeps it in the state folder.
-import { formatDuration } from '../core/format.js';
+import { formatDuration, formatWeight } from '../core/format.js';
 import type { ArmName } from '../plan/plan.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
@@ -57,9 +57,14 @@ export function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefi
   return next?.ended === true && next.greenWeight === route.greenWeight && next.mirror === route.mirror && next.promotedArm === route.promotedArm;
 }
 
-/** A route as the proxy's log says it: weight, mirror, promotion and why (the lease's expiry left out). */
+/** What a route serves, as the dashboard and `status` say it: "green 25%, mirror 0%", or "promoted green". */
+export function describeSplit(route: Pick<Route, 'greenWeight' | 'mirror' | 'promotedArm'>): string {
+  return route.promotedArm ? `promoted ${route.promotedArm}` : `green ${formatWeight(route.greenWeight)}, mirror ${formatWeight(route.mirror)}`;
+}
+
+/** A route as the proxy's log says it: what it serves and why (the lease's expiry left out). */
 export function describeRoute(route: Route): string {
-  return `green ${route.greenWeight}, mirror ${route.mirror}${route.promotedArm ? `, promoted ${route.promotedArm}` : ''}${route.reason ? ` (${route.reason})` : ''}`;
+  return `${describeSplit(route)}${route.reason ? ` (${route.reason})` : ''}`;
 }
 
 /**

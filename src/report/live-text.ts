@@ -1,13 +1,13 @@
 // The live traffic section of `status` and the dashboard, as lines: each proxy's route, lease and health, and
 // per stage the live figures apart from the generated ones (judged total minus live). Plain functions.
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration } from '../core/format.js';
 import type { StageStats } from '../metrics/types.js';
 import type { LiveView, ProxyView } from '../live/fleet.js';
-import { ROUTE_FILE, type Route } from '../proxy/route.js';
+import { describeSplit, ROUTE_FILE, type Route } from '../proxy/route.js';
 
 /** One proxy: `URL  answering: green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent). */
 export function proxyLine(proxy: ProxyView, now: number): string {
-  const route = proxy.promotedArm ? `promoted ${proxy.promotedArm}` : `green ${formatWeight(proxy.greenWeight)}, mirror ${formatWeight(proxy.mirror)}`;
+  const route = describeSplit(proxy);
   const lease =
     proxy.promotedArm || proxy.leaseExpiresAt === undefined
       ? 'no lease'
@@ -29,8 +29,7 @@ export function proxyErrorLine(proxy: ProxyView): string | undefined {
 
 /** A proxy's own route file (same state folder): what it serves now and why, in its words. */
 export function proxyRouteLine(route: Route): string {
-  const serving = route.promotedArm ? `promoted ${route.promotedArm}` : `green ${formatWeight(route.greenWeight)}, mirror ${formatWeight(route.mirror)}`;
-  return `this folder's proxy (${ROUTE_FILE}): ${serving}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
+  return `this folder's proxy (${ROUTE_FILE}): ${describeSplit(route)}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
 }
 
 export interface LiveStageRow {

@@ -114,7 +114,7 @@ describe('the words of an ending', () => {
   // green serves there by right. The words said "putting traffic back on blue failed ... check by hand that traffic is
   // on blue", as for a broken hook; they now say what happened there and what to check.
   const PROMOTED_THERE =
-    '/admin/route answered 409: another rollout promoted green here at 2026-12-03T00:00:00.000Z (alice@ci-3 pid 4242, state folder /srv/b/.bluegreen: green 1, mirror 0, promoted green) and reported it done; it serves green, that promotion left standing';
+    '/admin/route answered 409: another rollout promoted green here at 2026-12-03T00:00:00.000Z (alice@ci-3 pid 4242, state folder /srv/b/.bluegreen: promoted green) and reported it done; it serves green, that promotion left standing';
 
   /** Proxies whose ending answers as given (by label); their stage moves all succeed. */
   function proxies(endings: Record<string, Omit<ActuationResult, 'label'>>): Actuator[] {

@@ -35,7 +35,7 @@ it('a 5 s lease saved by a clock an hour ahead runs 5 s from the restart, not an
   await proxy.start();
   // It still resumes the saved stage (a restart within the lease keeps the split), for at most the lease's length.
   expect(proxy.stderr).toMatch(
-    /resuming the route saved in the state folder: green 0\.5, mirror 0 \(stage 1\/2 of live-test\); its lease runs out in [0-5](\.\d+)?s/,
+    /resuming the route saved in the state folder: green 50%, mirror 0% \(stage 1\/2 of live-test\); its lease runs out in [0-5](\.\d+)?s/,
   );
   const answer = await fetch(`${proxy.adminUrl}/admin/route`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   const { route } = (await answer.json()) as { route: { leaseExpiresAt: number } };

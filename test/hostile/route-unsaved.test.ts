@@ -36,7 +36,7 @@ describe('a proxy that cannot save its route', () => {
     expect(state.phase).toBe('rolled_back');
     expect(state.stageIndex).toBe(0);
     expect(state.reason).toContain(`could not save the route to ${file}`);
-    expect(state.reason).toContain(': EISDIR; the route (green 0.5, mirror 0 (stage 1/2 of live-test)) is in force until the proxy restarts');
+    expect(state.reason).toContain(': EISDIR; the route (green 50%, mirror 0% (stage 1/2 of live-test)) is in force until the proxy restarts');
     // The rollback's blue is in force all the same (told 500, the rollout journals it as not confirmed).
     expect(proxy!.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
@@ -47,7 +47,7 @@ describe('a proxy that cannot save its route', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; message: string })
-      .filter((event) => event.type === 'hook_failed' && event.message.includes('green 0, mirror 0'));
+      .filter((event) => event.type === 'hook_failed' && event.message.includes('green 0%, mirror 0%'));
     expect(failed.length).toBe(1);
     expect(failed[0]?.message).toContain('serving blue, not saved: /admin/route answered 500');
     expect(failed[0]?.message).toContain('which would serve the route last saved there instead (blue)');
@@ -84,7 +84,7 @@ describe('a proxy that cannot save its route', () => {
     expect(said?.type).toBe('hook_failed');
     expect(said?.message).toContain(`serving blue, not saved: /admin/route answered 500: could not save the route to ${routeFile}: EISDIR`);
     expect(said?.message).toContain(
-      `which would serve the route last saved there instead (green 0.5, mirror 0 (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue)`,
+      `which would serve the route last saved there instead (green 50%, mirror 0% (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue)`,
     );
     expect(said?.message).not.toContain('it returns to blue when its lease runs out');
   });

@@ -64,7 +64,7 @@ describe('rollout --dry-run on a live plan', () => {
     const partly = await dryRun(dir);
     expect(partly.code).toBe(3);
     expect(partly.stderr).toContain(`is promoted on proxy ${first.proxy.adminUrl as string} since`);
-    expect(partly.stderr).toContain(`but not on proxy ${second.proxy.adminUrl as string} (green 0)`);
+    expect(partly.stderr).toContain(`but not on proxy ${second.proxy.adminUrl as string} (green 0%, mirror 0%)`);
 
     // A proxy that does not answer: a preflight failure, as for the real run.
     const gone = writeRolloutPlan({ stages: STAGES }, [`http://127.0.0.1:${await refusedPort()}`]);

@@ -63,7 +63,7 @@ describe('a promotion a proxy declines', () => {
     expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
     expect(outcome.breach?.rule).toBe('hook');
     expect(outcome.reason).toContain(`proxy ${byHand.proxy.adminUrl as string} did not take the promotion`);
-    expect(outcome.reason).toContain('the route was changed since this rollout set it: green 0.2, mirror 0 (operator: holding at 20%)');
+    expect(outcome.reason).toContain('the route was changed since this rollout set it: green 20%, mirror 0% (operator: holding at 20%)');
     // Never promoted over the operator's route; the rollback puts it on blue, as after a renewal refused.
     expect(byHand.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(byHand.proxy.route.stored.promotedArm).toBeUndefined();

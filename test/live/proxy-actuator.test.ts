@@ -62,7 +62,7 @@ describe('ProxyActuator stage moves', () => {
     fleet = live.fleet;
     const [first] = await live.actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
     expect(first?.message).toMatch(
-      /^green 50%, mirror 0%, lease [\d.]+m?s; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 0\.3, mirror 0 \(operator: canary by hand\)$/,
+      /^green 50%, mirror 0%, lease [\d.]+m?s; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 30%, mirror 0% \(operator: canary by hand\)$/,
     );
     const [second] = await live.actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
     expect(second?.message).toMatch(/^green 100%, mirror 0%, lease [\d.]+m?s$/);
@@ -114,7 +114,7 @@ describe('ProxyActuator stage moves', () => {
     const proxy = (fleet as ProxyFleet).proxies[0] as FleetProxy;
     actuator.renewNow();
     await until(() => proxy.refusal !== undefined, 'the renewal refused');
-    expect(proxy.refusal).toContain('answered 409: the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    expect(proxy.refusal).toContain('answered 409: the route was changed since this rollout set it: green 0%, mirror 0% (operator: emergency stop)');
     const [next] = await actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
     expect(next).toMatchObject({ ok: false, rule: 'hook' });
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });

@@ -18,7 +18,7 @@ it("says an operator's blue is set by hand, a lapsed lease's blue is not, and a 
   expect(setByHand(byHand)).toBe(true);
   expect(said(byHand)).toEqual({
     kind: 'already_blue',
-    what: "already on blue, set by hand (green 0, mirror 0 (operator: emergency blue), set at 2026-01-01T00:02:00.000Z, after this rollout's last record (2026-01-01T00:01:00.000Z))",
+    what: "already on blue, set by hand (green 0%, mirror 0% (operator: emergency blue), set at 2026-01-01T00:02:00.000Z, after this rollout's last record (2026-01-01T00:01:00.000Z))",
   });
 
   const lapsed: Route = { ...BLUE, reason: LEASE_EXPIRED, updatedAt: AFTER };

@@ -85,7 +85,7 @@ describe('a live rollout run again after its promotion', () => {
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`is promoted on proxy ${promoted.proxy.adminUrl as string} since`);
-    expect(result.stderr).toContain(`but not on proxy ${other.proxy.adminUrl as string} (green 0)`);
+    expect(result.stderr).toContain(`but not on proxy ${other.proxy.adminUrl as string} (green 0%, mirror 0%)`);
     expect(result.stderr).toContain('--from-blue');
     expect(promoted.proxy.route.stored.promotedArm).toBe('green');
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });

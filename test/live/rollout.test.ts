@@ -249,7 +249,7 @@ describe("an operator's route set by hand while a rollout drives the proxy", () 
     expect(byHand.status).toBe(200);
     const result = await run;
     expect(result.code, result.stderr).toBe(10);
-    expect(result.stderr).toContain('the route was changed since this rollout set it: green 0, mirror 0 (operator: emergency stop)');
+    expect(result.stderr).toContain('the route was changed since this rollout set it: green 0%, mirror 0% (operator: emergency stop)');
     expect(stateOf(dir).breach?.rule).toBe('hook');
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   });

@@ -24,7 +24,7 @@ describe('route lines in the proxy log', () => {
       now += 1500;
       await put(stage1);
     }
-    expect(routeLines()).toEqual(['route set: green 0.1, mirror 0 (stage 1/3)']);
+    expect(routeLines()).toEqual(['route set: green 10%, mirror 0% (stage 1/3)']);
 
     await put({ greenWeight: 0.5, mirror: 0, ttlMs: 5000, reason: 'stage 2/3', stage: 2 });
     expect(routeLines()).toHaveLength(2);
@@ -33,9 +33,9 @@ describe('route lines in the proxy log', () => {
     await put({ greenWeight: 0.5, mirror: 0, ttlMs: 5000, reason: 'stage 2/3', stage: 2 });
     expect(running.logs.some((line) => line.includes('lease expired'))).toBe(true);
     expect(routeLines()).toEqual([
-      'route set: green 0.1, mirror 0 (stage 1/3)',
-      'route set: green 0.5, mirror 0 (stage 2/3)',
-      'route set: green 0.5, mirror 0 (stage 2/3)',
+      'route set: green 10%, mirror 0% (stage 1/3)',
+      'route set: green 50%, mirror 0% (stage 2/3)',
+      'route set: green 50%, mirror 0% (stage 2/3)',
     ]);
   });
 });

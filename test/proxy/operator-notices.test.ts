@@ -46,7 +46,7 @@ describe('bluegreen proxy at startup', () => {
     writeFileSync(path.join(dir, ROUTE_FILE), JSON.stringify(route));
     const err = await startupLines(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), dir);
     expect(err).toMatch(
-      /resuming the route saved in the state folder: green 0\.25, mirror 0 \(stage 2\/4 of proxy-test\); its lease runs out in (5m00s|4m[0-5]\ds) \(then blue, unless a rollout renews it\)/,
+      /resuming the route saved in the state folder: green 25%, mirror 0% \(stage 2\/4 of proxy-test\); its lease runs out in (5m00s|4m[0-5]\ds) \(then blue, unless a rollout renews it\)/,
     );
     expect(err).not.toContain('no admin API');
   });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileLimitNotice, isLoopback, openFileLimit, parseListen, reachableUrl, splitKeys } from '../../src/proxy/config.js';
-import { ROUTE_FILE, routeOwner } from '../../src/proxy/route.js';
+import { describeRoute, ROUTE_FILE, routeOwner } from '../../src/proxy/route.js';
 import { RouteHolder } from '../../src/proxy/route-holder.js';
 import { tempDir } from '../helpers/plans.js';
 
@@ -141,6 +141,14 @@ describe('RouteHolder', () => {
     const route = new RouteHolder({ stateDir: dir, clock: { now: () => 1 }, onNotice: (m) => notices.push(m) });
     expect(route.effective().greenWeight).toBe(0);
     expect(notices[0]).toContain('is not a route');
+  });
+});
+
+describe('describeRoute', () => {
+  it('says weights as the dashboard and status do, in percent, and a promotion as what it serves', () => {
+    expect(describeRoute({ greenWeight: 0.5, mirror: 0, updatedAt: 1, reason: 'stage 2/4' })).toBe('green 50%, mirror 0% (stage 2/4)');
+    expect(describeRoute({ greenWeight: 0.125, mirror: 1, updatedAt: 1 })).toBe('green 12.5%, mirror 100%');
+    expect(describeRoute({ greenWeight: 1, mirror: 0, promotedArm: 'green', updatedAt: 1, reason: 'promoted' })).toBe('promoted green (promoted)');
   });
 });
 

@@ -36,9 +36,10 @@ describe('hangingWrap', () => {
   it('starts a word too long for the hang further left, where it fits, rather than leave the terminal to cut it', () => {
     // At 80 columns under an event's message (column 34), a 47-column rule name and its ")" wrapped to a line of its own.
     const rule = 'compare_to_blue.max_quality_fail_rate_increase';
-    const line = `    12:00:01.000 ${'stage_passed'.padEnd(16)} stage 5: stage 5/5 passed at 100% green (undecided: ${rule})`;
+    // As `status` prints the event (formatEventLine: no "stage 5:" before a message that names its stage).
+    const line = `    12:00:01.000 ${'stage_passed'.padEnd(16)} stage 5/5 passed at 100% green (undecided: ${rule})`;
     const pieces = hangingWrap(line, 80, 34).split('\n');
-    expect(pieces).toEqual(['    12:00:01.000 stage_passed     stage 5: stage 5/5 passed at 100% green', `${' '.repeat(34)}(undecided:`, `      ${rule})`]);
+    expect(pieces).toEqual(['    12:00:01.000 stage_passed     stage 5/5 passed at 100% green (undecided:', `      ${rule})`]);
     // Too long even there: left whole, under the hang.
     expect(hangingWrap(`    ${'a'.repeat(30)} ${'b'.repeat(80)}`, 80, 34).split('\n')[1]).toBe(`${' '.repeat(34)}${'b'.repeat(80)}`);
   });
