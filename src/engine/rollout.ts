@@ -158,7 +158,6 @@ export class RolloutEngine {
         return this.end(ending);
       }
       if (this.deps.alreadyPromoted !== undefined) {
-        state.greenWeight = 1;
         return this.end(endings.alreadyPromoted(this.deps.alreadyPromoted));
       }
       await this.steps.enter(first);
@@ -270,6 +269,8 @@ export class RolloutEngine {
     const { state } = this;
     if (state.ending) return;
     state.ending = decided;
+    // A promotion takes all traffic to green whatever the last stage's weight: its hook is told 1, and status says 100%.
+    if (decided.phase === 'promoted') state.greenWeight = 1;
     // A promotion is said once every proxy took it (see EndingMoves); the others at once. Until then state.json does
     // not say "promoted" either: a script polling `status --json` must not read it for a rollout that rolls back.
     const promoting = isPromoting(decided);

@@ -161,7 +161,7 @@ function routeAndFigures(
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
     quality: createQualityChecker(plan.analysis.quality),
-    redactor: targets.redactor,
+    redactor: targets.reasonRedactor,
     now,
   });
   // Every result, in order, for the rollout driving this proxy (GET /admin/results), handed over across restarts.

@@ -12,7 +12,7 @@ import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from 
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
 import { HeaderKeys, OtherSpellings } from './header-keys.js';
-import { otherSpellings } from '../core/secret-spellings.js';
+import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
 import { SplitKeys } from './split-key.js';
 import { keepTimerLists } from './timer-lists.js';
 
@@ -45,6 +45,11 @@ export interface Targets {
   relayPaths: ReadonlyMap<string, string>;
   /** Every upstream key, cut out of headers and error bodies passed back to the client (built once). */
   redactor: Redactor;
+  /**
+   * Every upstream key in every spelling, base64 included, for a failure's reason in the results feed: it goes on to
+   * the rollout's journal, state and reports, and a live rollout does not know the keys to cut them itself.
+   */
+  reasonRedactor: Redactor;
   /** Every upstream key as an answer header may carry it: in its name, plain or encoded (built once). */
   headerKeys: HeaderKeys;
   /** Whether an answer may quote an upstream key in any spelling (a cheap byte search, so answers need no redaction pass). */
@@ -173,6 +178,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   // answer is searched for (header-keys.ts); a streamed chunk is searched for the usual spellings only (split-key.ts).
   const secrets = keys.map((key) => key?.trim() ?? '').filter((key) => key.length >= MIN_SECRET_LENGTH);
   const redactor = createRedactor([...keys, ...secrets.flatMap(otherSpellings)]);
+  const reasonRedactor = createRedactor([...keys, ...secrets.flatMap(otherSpellings), ...secrets.flatMap(base64Spellings)]);
   const splitKeys = new SplitKeys(keys, redactor);
   const others = new OtherSpellings(secrets);
   const headerKeys = new HeaderKeys(keys);
@@ -188,6 +194,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     modelsPath: modelsUrl.pathname + modelsUrl.search,
     relayPaths: relayPathsFor(blue, routesFor(blue, arms.blue.model).chat, relayed),
     redactor,
+    reasonRedactor,
     headerKeys,
     mayQuoteKey: (body) => splitKeys.mayQuote(body) || others.mayQuote(body),
     splitKeys,

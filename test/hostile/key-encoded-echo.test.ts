@@ -1,6 +1,7 @@
 // An upstream that echoes the key encoded (a relay's debug text: the request's headers in hex, the key in base64),
 // and a hook allowed the key (hooks.pass_env) printing it so: found by hostile24, both reached the terminal,
-// events.jsonl and state.json whole, where the proxy already kept them from its application (header-keys.ts).
+// events.jsonl and state.json whole, where the proxy already kept them from its application (header-keys.ts). The
+// proxy's results feed passed the base64 one on to a live rollout, which does not know the key, in a failure's reason.
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 
 const KEY = 'sk-hostile24-Echoed0123456789abcdefXYZ';
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
@@ -71,4 +73,20 @@ hooks:
     expect(written).not.toContain(spelling.slice(-12));
   }
   expect(written).not.toContain(KEY.slice(0, 12));
+});
+
+it("the proxy's results feed gives a rollout no upstream key in base64", async () => {
+  const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+  const scripted = await scriptedServer((req, res) => {
+    const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: `relay debug: key ${base64(key)}`, type: 'server_error' } }));
+  });
+  const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { UPSTREAM_KEY, ADMIN_TOKEN } });
+  const body = JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'hi' }] });
+  await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((answer) => answer.text());
+  const feed = await fetch(`${running.proxy.adminUrl as string}/admin/results?after=0`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const text = await feed.text();
+  expect(text).toContain('relay debug: key [redacted]');
+  expect(text).not.toContain(base64(UPSTREAM_KEY).slice(0, 12));
 });
