@@ -241,6 +241,8 @@ function rows() {
   }
   if (r.proxy) {
     const p = r.proxy;
+    // null: no reading in one of the windows (a short RSS step), not "null%".
+    const growthText = (/** @type {number | null} */ percent) => (percent === null ? 'no growth figure' : `${percent}%`);
     const at = (rate, mode) => p.fixed?.find((row) => row.rate === rate && row.mode === mode);
     const plain = at(1000, 'plain');
     const stream = at(1000, 'stream');
@@ -256,14 +258,14 @@ function rows() {
               `streamed first byte +${firstByte?.proxy.p99} ms p99; sustained ${p.sustained.proxy.rate} vs bare ${p.sustained.bare.rate} req/s (${p.sustainedRatio === null ? 'no ratio: the pass-through sustained no step' : `${p.sustainedRatio}x`}` +
               // Since session 24 the medians of several searches, each search's rates beside.
               `${p.sustained.proxy.rates ? `; medians of ${p.sustainedSearches} searches: proxy ${p.sustained.proxy.rates.join('/')}, bare ${p.sustained.bare.rates.join('/')}` : ''}); ` +
-              `RSS median ${mbText(p.rss.firstWindowMedianMb)} -> ${mbText(p.rss.lastWindowMedianMb)} (${p.rss.growthPercent}%, ${p.rss.first?.requests ?? 'none'} -> ${p.rss.last?.requests ?? 0} requests` +
+              `RSS median ${mbText(p.rss.firstWindowMedianMb)} -> ${mbText(p.rss.lastWindowMedianMb)} (${growthText(p.rss.growthPercent)}, ${p.rss.first?.requests ?? 'none'} -> ${p.rss.last?.requests ?? 0} requests` +
               `${p.rssStep ? ` at ${p.rssStep.rate} req/s in ${p.rssStep.seconds} s` : ''})` +
               // Since session 22 the step runs in a time budget: one that ended short says so (its target is not met).
               (p.rss.reachedTotal === false
                 ? ` [RSS measured to ${p.rss.last?.requests ?? 0} of ${p.rss.total} requests only: ${p.rssStep?.stoppedBy === 'time' ? "the step's time ran out" : 'no answer'}]`
                 : '') +
               (p.rssAdmin
-                ? `; with admin ${mbText(p.rssAdmin.firstWindowMedianMb)} -> ${mbText(p.rssAdmin.lastWindowMedianMb)} (${p.rssAdmin.growthPercent}%${p.rssAdmin.reachedTotal === false ? `, to ${p.rssAdmin.last?.requests ?? 0} requests` : ''})`
+                ? `; with admin ${mbText(p.rssAdmin.firstWindowMedianMb)} -> ${mbText(p.rssAdmin.lastWindowMedianMb)} (${growthText(p.rssAdmin.growthPercent)}${p.rssAdmin.reachedTotal === false ? `, to ${p.rssAdmin.last?.requests ?? 0} requests` : ''})`
                 : ''),
             'p50 <= 0.3 ms, p99 <= 2 ms, TTFT p99 <= 1 ms, >= 0.8x bare, RSS < 10%',
             yes(p.met),
