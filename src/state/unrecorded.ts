@@ -17,13 +17,30 @@ export interface UnrecordedRollout {
   finished?: RolloutEvent;
 }
 
+/** What a rollout journals before its first state.json (nothing it does before that moves traffic). */
+const BEFORE_FIRST_RECORD: ReadonlySet<RolloutEvent['type']> = new Set([
+  'warning',
+  'failed',
+  'finished',
+  'interrupted',
+  'aborted',
+  'abort_requested',
+  'promote_requested',
+  'paused',
+  'resumed',
+]);
+
 /** The folder's rollout that has a journal and no state.json, if any; call only when state.json is missing. */
 export function unrecordedRollout(store: StateStore, host: string = os.hostname()): UnrecordedRollout | undefined {
   const events = store.readEvents();
   const since = events.findLastIndex((event) => event.type === 'rollout_started');
   const started = events[since];
   if (started === undefined) return undefined;
-  const finished = events.slice(since).find((event) => event.type === 'finished');
+  const after = events.slice(since + 1);
+  // Past its start (a hook ran, a stage began) it had written state.json: one missing now was removed since (moved
+  // aside as corrupt, say), and "nothing moved" would not be true.
+  if (after.some((event) => !BEFORE_FIRST_RECORD.has(event.type))) return undefined;
+  const finished = after.find((event) => event.type === 'finished');
   const lock = readLock(store.dir);
   const plan = /^rollout "(.*)" started/.exec(started.message)?.[1] ?? lock?.planName ?? '?';
   const ours = lock !== undefined && lock.planName === plan;

@@ -11,11 +11,11 @@ import { tempDir } from '../helpers/plans.js';
 
 const STARTED_AT = Date.UTC(2026, 0, 2, 3, 4, 5);
 
-/** A folder whose journal has the rollout's first line and no state.json. */
-function journalOnly(): string {
+/** A folder whose journal has the rollout's first line (and `more` after it) and no state.json. */
+function journalOnly(more: object[] = []): string {
   const dir = tempDir();
   const line = { at: STARTED_AT, type: 'rollout_started', stage: 0, greenWeight: 0, message: 'rollout "demo" started: a (blue) -> b (green), 2 stages' };
-  appendFileSync(path.join(dir, 'events.jsonl'), `${JSON.stringify(line)}\n`);
+  appendFileSync(path.join(dir, 'events.jsonl'), [line, ...more].map((event) => `${JSON.stringify(event)}\n`).join(''));
   return dir;
 }
 
@@ -49,5 +49,18 @@ describe('a rollout killed before its first state.json', () => {
     } finally {
       lock.release();
     }
+  });
+
+  it('is not said of a rollout whose journal goes on past its start: its state.json was written, and removed since (review24)', async () => {
+    // An on_stage hook ran and stage 1 began, as they do only after the first state.json: "nothing moved" would be false.
+    const dir = journalOnly([
+      { at: STARTED_AT + 1000, type: 'hook_succeeded', stage: 0, greenWeight: 0.1, message: 'on_stage hook succeeded' },
+      { at: STARTED_AT + 1001, type: 'stage_started', stage: 0, greenWeight: 0.1, message: 'stage 1/2 started at 10% green' },
+    ]);
+    const status = await runCli(['status', '--state-dir', dir], { cwd: dir });
+    expect(status.stdout + status.stderr).not.toContain('nothing moved');
+    const rollback = await runCli(['rollback', '--state-dir', dir], { cwd: dir });
+    expect(rollback.code).toBe(2);
+    expect(rollback.stdout + rollback.stderr).not.toContain('nothing moved');
   });
 });
