@@ -130,7 +130,7 @@ describe('the proxy on the wire', () => {
     const url = new URL(running.proxy.url);
     // What a client expecting a tunnel writes straight behind the CONNECT, and more than the sockets' buffers hold:
     // unread, its write never finished, and the reset at the linger's end came while it still wrote.
-    const more = Buffer.alloc(32 << 20, 'x');
+    const more = Buffer.alloc(16 << 20, 'x');
     let reply = '';
     let written: Error | null | undefined;
     const socket = connect(Number(url.port), url.hostname, () => {
