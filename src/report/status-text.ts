@@ -153,7 +153,9 @@ function checkRow(head: string, rest: string, columns: number | undefined): stri
   const headWidth = textWidth(head);
   if (columns === undefined || headWidth + textWidth(rest) <= columns) return `${head}${rest}`;
   if (headWidth <= columns - MIN_EVIDENCE_ROOM) return hangingWrap(`${head}${rest}`, columns, headWidth);
-  return `${head.trimEnd()}\n${hangingWrap(`      ${rest}`, columns)}`;
+  // Columns wider than the terminal (a 39-column rule name padded, then its figures) break between words too: left
+  // to the terminal, "1 /" and its limit "8" ended up on two lines, the limit at column 0.
+  return `${hangingWrap(head.trimEnd(), columns)}\n${hangingWrap(`      ${rest}`, columns)}`;
 }
 
 /** The last `count` events of the journal kept in state.json. */

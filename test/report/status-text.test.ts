@@ -56,6 +56,12 @@ describe('renderStatus in a terminal of 80 columns', () => {
     const wide = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 110 }).split('\n');
     const compare = wide.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));
     expect(wide[compare + 1]!.search(/\S/)).toBe(wide[compare]!.search(/undecided \(n=/));
+    // Narrower than a check's columns (60: tmux, session 24), its figure and limit break between words too, never
+    // past the terminal's edge, where it wrapped the limit to column 0.
+    const narrow = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 60 });
+    const checks = narrow.split('\n').slice(narrow.split('\n').indexOf('  checks (green, current stage):'));
+    expect(checks.every((line) => line.length <= 60)).toBe(true);
+    expect(joined(narrow)).toBe(joined(whole));
   });
 });
 

@@ -30,6 +30,8 @@ const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
 /** The ending's reason: at most two lines under the outcome, indented. */
 const REASON_LINES = 2;
 const REASON_INDENT = '  ';
+/** The pointer to the whole reason: its command on a second line when the terminal is too narrow for it. */
+const POINTER_LINES = 2;
 
 const PROMPTS = {
   promote: 'Promote now: green to 100% and finish? [y/n]',
@@ -97,6 +99,8 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, tableWidth:
   // A reason that says the ending's hook failed to move traffic (check by hand) stands out.
   const reasonTone: Tone | undefined = isUnconfirmed(reason) ? 'bad' : undefined;
   for (const text of shown) lines.push([{ text: `${REASON_INDENT}${text}`, ...(reasonTone && { tone: reasonTone }) }]);
-  if (cut && !besideOutcome) lines.push([{ text: `${REASON_INDENT}${whole}`, tone: 'muted' }]);
+  // Under the reason, the command breaks between words rather than lose its folder: cut, it cannot be pasted.
+  if (cut && !besideOutcome)
+    for (const text of wrap(whole, width - REASON_INDENT.length, POINTER_LINES)) lines.push([{ text: `${REASON_INDENT}${text}`, tone: 'muted' }]);
   return lines.map((line) => clip(line, width));
 }

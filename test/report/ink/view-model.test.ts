@@ -193,6 +193,8 @@ describe('buildDashboardView', () => {
     expect(own(80)[3]).toBe('  the whole reason: bluegreen status --state-dir .bluegreen-rollback');
     expect(own(120)[0]).toBe('■ ROLLED BACK · exit 10 · the whole reason: bluegreen status --state-dir .bluegreen-rollback');
     expect(own(120)).toHaveLength(3);
+    // Narrower than the command (60 columns, a temporary folder): it breaks between words, never cut (tmux, session 24).
+    expect(own(40).slice(3)).toEqual(['  the whole reason: bluegreen status', '  --state-dir .bluegreen-rollback']);
     // Found in session 23 (tmux, 200x50): the reason wrapped at the table's 120 columns and was cut, with 80 columns
     // free beside it. It takes the terminal's width, as the events do: whole on its two lines, no pointer.
     const wide = footer(200);
