@@ -62,6 +62,7 @@ export class EndingMoves {
     const moved = unmoved(ending, results);
     if (declined.length === 0 && promoting) {
       this.parts.state.phase = ending.phase;
+      this.parts.state.greenWeight = 1;
       this.parts.emit('promoted', endingEventMessage(moved));
     }
     for (const report of held) report();
@@ -70,7 +71,9 @@ export class EndingMoves {
 
   private move(ending: Ending): EndingMove {
     const { state, stages } = this.parts;
-    return { event: ending.hook, stage: state.stageIndex, stages, greenWeight: state.greenWeight, reason: ending.reason };
+    // A promotion's hook is told 1 whatever the last stage's weight: it takes all traffic to green.
+    const greenWeight = ending.phase === 'promoted' ? 1 : state.greenWeight;
+    return { event: ending.hook, stage: state.stageIndex, stages, greenWeight, reason: ending.reason };
   }
 
   /**

@@ -269,11 +269,13 @@ export class RolloutEngine {
     const { state } = this;
     if (state.ending) return;
     state.ending = decided;
-    // A promotion takes all traffic to green whatever the last stage's weight: its hook is told 1, and status says 100%.
-    if (decided.phase === 'promoted') state.greenWeight = 1;
     // A promotion is said once every proxy took it (see EndingMoves); the others at once. Until then state.json does
     // not say "promoted" either: a script polling `status --json` must not read it for a rollout that rolls back.
     const promoting = isPromoting(decided);
+    // A promotion takes all traffic to green whatever the last stage's weight (its hook is told 1: EndingMoves). One
+    // that moves traffic sets it once taken: until then state.json keeps the stage's, so a rollout that dies meanwhile
+    // reads "green at 50% or 100%" (kill-nine-live), not a 100% no proxy may have taken.
+    if (decided.phase === 'promoted' && !promoting) state.greenWeight = 1;
     if (!promoting) state.phase = decided.phase;
     for (const source of this.sources) source.stop();
     for (const timer of this.timers) timer.cancel();
