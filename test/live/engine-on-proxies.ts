@@ -10,6 +10,7 @@ import { comparesWithBlue } from '../../src/plan/judging-odds.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import { liveTraffic } from '../../src/live/live-source.js';
+import { MetricsRecorder } from '../../src/metrics/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { runProxy, UPSTREAM_KEY } from '../proxy/helpers.js';
@@ -28,6 +29,35 @@ export function fleetOf(adminUrls: string[], clock: FakeClock, leaseMs: number, 
   onTestFinished(() => fleet.close());
   clock.waitWhile(exchangesUnderWay(adminUrls));
   return fleet;
+}
+
+/**
+ * The live source of a two-stage rollout in its first stage (green at 50%), reading the one proxy whose admin API is
+ * at `adminUrl` from its feed's start (epoch e1), on a fake clock: what a stage's end reads, without an engine.
+ */
+export function stageZeroLiveSource(adminUrl: string, warn: (message: string) => void = () => undefined) {
+  const clock = new FakeClock();
+  const fleet = fleetOf([adminUrl], clock, 60_000, 250);
+  const proxy = fleet.proxies[0] as (typeof fleet.proxies)[number];
+  // As the stage's route set it: read from the feed's start.
+  proxy.cursor = 0;
+  proxy.epoch = 'e1';
+  const metrics = new MetricsRecorder({
+    stages: [{ durationMs: 1000, greenWeight: 0.5 }],
+    prices: { blue: undefined, green: undefined },
+    now: () => clock.now(),
+  });
+  metrics.startStage(0);
+  const source = liveTraffic({ fleet, clock, stageCount: 2 })({
+    metrics,
+    current: () => ({ stage: 0, greenWeight: 0.5 }),
+    onGreenResult: () => undefined,
+    warn,
+    fail: (error) => {
+      throw error;
+    },
+  });
+  return { clock, metrics, source };
 }
 
 /**

@@ -4,14 +4,11 @@
 // reads a scripted admin API on 127.0.0.1 that serves one result a page (a real proxy serves 5,000; a busy one can
 // have more than 20 pages' worth arriving during one read), on the fake clock.
 import { expect, it } from 'vitest';
-import { liveTraffic } from '../../src/live/live-source.js';
-import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
-import { FakeClock } from '../helpers/fake-clock.js';
 import { scriptedServer } from '../proxy/helpers.js';
 import { until } from '../helpers/until.js';
-import { fleetOf, runClockUntil } from './engine-on-proxies.js';
+import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
   arm,
@@ -41,28 +38,8 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(page));
   });
-  const clock = new FakeClock();
-  const fleet = fleetOf([admin.url], clock, 60_000, 250);
-  const proxy = fleet.proxies[0]!;
-  // As the stage's route set it: read from the feed's start.
-  proxy.cursor = 0;
-  proxy.epoch = 'e1';
-  const metrics = new MetricsRecorder({
-    stages: [{ durationMs: 1000, greenWeight: 0.5 }],
-    prices: { blue: undefined, green: undefined },
-    now: () => clock.now(),
-  });
-  metrics.startStage(0);
   const warnings: string[] = [];
-  const source = liveTraffic({ fleet, clock, stageCount: 2 })({
-    metrics,
-    current: () => ({ stage: 0, greenWeight: 0.5 }),
-    onGreenResult: () => undefined,
-    fail: (error) => {
-      throw error;
-    },
-    warn: (message) => warnings.push(message),
-  });
+  const { clock, metrics, source } = stageZeroLiveSource(admin.url, (message) => warnings.push(message));
 
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
   // The wait's first read saw green under way; it answers now, after 24 other results.

@@ -7,15 +7,13 @@ import { AdminClient } from '../../src/live/admin-client.js';
 import { FleetProxy, ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { liveTraffic } from '../../src/live/live-source.js';
-import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { FeedAnswer } from '../../src/proxy/results-feed.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from '../proxy/helpers.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { adminRelay } from './admin-relay.js';
-import { fleetOf } from './engine-on-proxies.js';
+import { stageZeroLiveSource } from './engine-on-proxies.js';
 import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
 
 const fixture = liveFixture();
@@ -166,26 +164,7 @@ it("a live stage's end waits for the proxies' requests up to its bound on the st
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(page));
   });
-  const clock = new FakeClock();
-  const fleet = fleetOf([admin.url], clock, 60_000, 250);
-  const proxy = fleet.proxies[0] as (typeof fleet.proxies)[number];
-  proxy.cursor = 0;
-  proxy.epoch = 'e1';
-  const metrics = new MetricsRecorder({
-    stages: [{ durationMs: 1000, greenWeight: 0.5 }],
-    prices: { blue: undefined, green: undefined },
-    now: () => clock.now(),
-  });
-  metrics.startStage(0);
-  const source = liveTraffic({ fleet, clock, stageCount: 2 })({
-    metrics,
-    current: () => ({ stage: 0, greenWeight: 0.5 }),
-    onGreenResult: () => undefined,
-    warn: () => undefined,
-    fail: (error) => {
-      throw error;
-    },
-  });
+  const { clock, source } = stageZeroLiveSource(admin.url);
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
   await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
   // The bound: the stall timeout and a poll, from the wait's start (no time has passed on the clock).
