@@ -3,7 +3,8 @@
 import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
-import { lockGoneText, orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { lockGoneText, lostRecord, lostRecordText, orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { rebuiltRecord } from './journal-recovery.js';
 import { describeHookInFlight, readHookInFlight } from '../state/hook-record.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
@@ -63,16 +64,38 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: bo
     ctx.stderr.write(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
-    const result = await restoreBlue({ store, snapshot: previous.snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
-    // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
-    for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
-    if (!result.ok)
+    await recoverFirst(store, previous.snapshot, plan, ctx);
+  }
+  // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
+  const lost = previous.kind === 'none' ? lostRecord(store, { self: process.pid }) : undefined;
+  if (lost !== undefined) {
+    const text = lostRecordText(lost, store.dir);
+    let snapshot: RolloutSnapshot;
+    try {
+      snapshot = rebuiltRecord(lost, plan);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
       throw new CliError(
-        `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
+        `${text}; not starting a new rollout of another plan: run bluegreen rollback --state-dir ${store.dir} --plan FILE with that rollout's plan first`,
         EXIT.orphaned,
       );
+    }
+    ctx.stderr.write(`bluegreen: ${text}; putting traffic back on blue before starting\n`);
+    await recoverFirst(store, snapshot, plan, ctx);
   }
   return { startStage: 0, keepRecord: false };
+}
+
+/** A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be. */
+async function recoverFirst(store: StateStore, snapshot: RolloutSnapshot, plan: Plan, ctx: CliContext): Promise<void> {
+  const result = await restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
+  // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
+  for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
+  if (!result.ok)
+    throw new CliError(
+      `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
+      EXIT.orphaned,
+    );
 }
 
 function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {

@@ -54,7 +54,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const plan = planFor(options, warn);
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
-  const reason = `the rollout's process (pid ${snapshot.pid}) died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
+  // pid 0: a record rebuilt from its journal alone (journal-recovery.ts), whose lock did not name it.
+  const reason = `the rollout's process${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
   const toBlue: ToBlue & { refused?: string } = plan.proxy?.admin ? await liveToBlue(plan, options, reason) : { proxies: [] };

@@ -39,4 +39,4 @@ export {
   type HookInFlight,
   type RecoveryHook,
 } from './hook-record.js';
-export { unrecordedEnding, unrecordedRollout, unrecordedText, type UnrecordedRollout } from './unrecorded.js';
+export { lostRecord, lostRecordText, unrecordedEnding, unrecordedRollout, unrecordedText, type LostRecord, type UnrecordedRollout } from './unrecorded.js';

@@ -64,7 +64,7 @@ export function lockGoneText(snapshot: RolloutSnapshot, dir: string): string {
  */
 export function orphanMessage(snapshot: RolloutSnapshot, dir: string): string {
   const green = greenAfterDeath(snapshot, readHookInFlight(dir, snapshot));
-  return `the rollout of plan "${snapshot.plan.name}" (pid ${snapshot.pid}) died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
+  return `the rollout of plan "${snapshot.plan.name}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
 }
 
 /** Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5). */

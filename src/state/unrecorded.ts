@@ -3,6 +3,7 @@
 // is on blue; `status` and `rollback` say so rather than "no rollout".
 import os from 'node:os';
 import type { RolloutEvent } from '../engine/types.js';
+import { formatWeight } from '../core/format.js';
 import { isOwnerAlive, readLock } from './lock.js';
 import type { StateStore } from './store.js';
 
@@ -30,19 +31,26 @@ const BEFORE_FIRST_RECORD: ReadonlySet<RolloutEvent['type']> = new Set([
   'resumed',
 ]);
 
-/** The folder's rollout that has a journal and no state.json, if any; call only when state.json is missing. */
-export function unrecordedRollout(store: StateStore, host: string = os.hostname()): UnrecordedRollout | undefined {
+/** The journal's latest rollout: its first line, and the lines after it. */
+function latestRollout(store: StateStore): { started: RolloutEvent; after: RolloutEvent[]; plan: string } | undefined {
   const events = store.readEvents();
   const since = events.findLastIndex((event) => event.type === 'rollout_started');
   const started = events[since];
   if (started === undefined) return undefined;
-  const after = events.slice(since + 1);
+  const plan = /^rollout "(.*)" started/.exec(started.message)?.[1] ?? readLock(store.dir)?.planName ?? '?';
+  return { started, after: events.slice(since + 1), plan };
+}
+
+/** The folder's rollout that has a journal and no state.json, if any; call only when state.json is missing. */
+export function unrecordedRollout(store: StateStore, host: string = os.hostname()): UnrecordedRollout | undefined {
+  const latest = latestRollout(store);
+  if (latest === undefined) return undefined;
+  const { started, after, plan } = latest;
   // Past its start (a hook ran, a stage began) it had written state.json: one missing now was removed since (moved
-  // aside as corrupt, say), and "nothing moved" would not be true.
+  // aside as corrupt, say), and "nothing moved" would not be true (lostRecord says that one).
   if (after.some((event) => !BEFORE_FIRST_RECORD.has(event.type))) return undefined;
   const finished = after.find((event) => event.type === 'finished');
   const lock = readLock(store.dir);
-  const plan = /^rollout "(.*)" started/.exec(started.message)?.[1] ?? lock?.planName ?? '?';
   const ours = lock !== undefined && lock.planName === plan;
   return {
     plan,
@@ -51,6 +59,53 @@ export function unrecordedRollout(store: StateStore, host: string = os.hostname(
     starting: finished === undefined && ours && isOwnerAlive(lock, host),
     ...(finished && { finished }),
   };
+}
+
+/**
+ * A rollout whose journal goes on past its first record (a hook ran, a stage began: traffic moved) and has no
+ * ending, while its state.json is gone (moved aside, deleted): traffic may be on green, and only its journal says
+ * where. `bluegreen rollback --plan FILE` puts it back on blue (journal-recovery.ts).
+ */
+export interface LostRecord {
+  plan: string;
+  blueModel?: string;
+  greenModel?: string;
+  startedAt: number;
+  /** Its process, as its lock names it (absent when the lock is gone too). */
+  pid?: number;
+  /** Its process still runs (and holds the lock): its next write makes state.json again. */
+  running: boolean;
+  /** Its journal from its first line on. */
+  events: RolloutEvent[];
+}
+
+/** The folder's rollout that moved traffic and lost its state.json, if any; call only when state.json is missing. */
+export function lostRecord(store: StateStore, options: { host?: string; self?: number } = {}): LostRecord | undefined {
+  const latest = latestRollout(store);
+  if (latest === undefined) return undefined;
+  const { started, after, plan } = latest;
+  if (!after.some((event) => !BEFORE_FIRST_RECORD.has(event.type))) return undefined;
+  if (after.some((event) => event.type === 'finished')) return undefined;
+  const models = /started: (.*) \(blue\) -> (.*) \(green\),/.exec(started.message);
+  const lock = readLock(store.dir);
+  const ours = lock !== undefined && lock.planName === plan && lock.pid !== options.self;
+  return {
+    plan,
+    ...(models && { blueModel: models[1], greenModel: models[2] }),
+    startedAt: started.at,
+    ...(ours && { pid: lock.pid }),
+    running: ours && isOwnerAlive(lock, options.host ?? os.hostname()),
+    events: [started, ...after],
+  };
+}
+
+/** The sentence `status`, `rollback` and `rollout` say of it. */
+export function lostRecordText(lost: LostRecord, dir: string): string {
+  const last = lost.events.findLast((event) => typeof event.greenWeight === 'number');
+  const where = last === undefined ? '' : ` (its journal's last line: stage ${(last.stage ?? 0) + 1}, green ${formatWeight(last.greenWeight ?? 0)})`;
+  const which = `the rollout of plan "${lost.plan}"${lost.pid === undefined ? '' : ` (pid ${lost.pid})`} started at ${new Date(lost.startedAt).toISOString()}`;
+  if (lost.running) return `${which} is running, but its state.json in ${dir} is gone (moved or deleted); its next write makes it again`;
+  return `${which} moved traffic${where} and its state.json in ${dir} is gone (moved or deleted) with no ending in its journal: traffic may be on green`;
 }
 
 /** The sentence `status` and `rollback` say of it. */

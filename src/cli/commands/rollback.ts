@@ -9,11 +9,15 @@ import {
   unrecordedEnding,
   unrecordedRollout,
   unrecordedText,
+  lostRecord,
+  lostRecordText,
   type LockHandle,
 } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
+import { rebuiltRecord } from '../journal-recovery.js';
+import { loadPlan } from '../../plan/load.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
 import type { RecoveryGuard } from '../../state/recovery-guard.js';
 import { claimRecovery } from '../recovery-claim.js';
@@ -26,7 +30,7 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
   const store = new StateStore(dir);
   const standing = rolloutStanding(store);
-  if (standing.kind === 'none') return rollBackUnrecorded(store, ctx);
+  if (standing.kind === 'none') return rollBackUnrecorded(store, ctx, flags);
   if (standing.kind === 'finished' && flags.forceBlue === true) {
     await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
     return;
@@ -55,13 +59,31 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
  * No state.json: a rollout killed before its first record (its journal says it started) moved nothing; it is marked
  * ended in its journal, so status no longer says it died unfinished. Otherwise there is no rollout to roll back.
  */
-function rollBackUnrecorded(store: StateStore, ctx: CliContext): void {
+async function rollBackUnrecorded(store: StateStore, ctx: CliContext, flags: RollbackFlags): Promise<void> {
   const rollout = unrecordedRollout(store);
-  if (rollout === undefined) throw new CliError(`no rollout state in ${store.dir}: nothing to roll back`, EXIT.usage);
+  if (rollout === undefined) return rollBackLostRecord(store, ctx, flags);
   const text = unrecordedText(rollout);
   if (rollout.starting) throw new CliError(`${text}; stop it with: bluegreen abort --state-dir ${store.dir}`, EXIT.usage);
   if (rollout.finished === undefined) store.appendEvent(unrecordedEnding(Date.now(), `${operatorName(ctx.env)} (bluegreen rollback)`));
   ctx.stdout.write(`${text}; nothing to roll back\n`);
+}
+
+/**
+ * A rollout that moved traffic and lost its state.json: its record is rebuilt from its journal and the plan the
+ * operator names (`--plan`; the journal holds none), then recovered as an orphan: its on_rollback, its proxies.
+ */
+async function rollBackLostRecord(store: StateStore, ctx: CliContext, flags: RollbackFlags): Promise<void> {
+  const lost = lostRecord(store);
+  if (lost === undefined) throw new CliError(`no rollout state in ${store.dir}: nothing to roll back`, EXIT.usage);
+  const text = lostRecordText(lost, store.dir);
+  if (lost.running) throw new CliError(`${text}; stop it with: bluegreen abort --state-dir ${store.dir}`, EXIT.usage);
+  if (flags.plan === undefined)
+    throw new CliError(
+      `${text}; its journal does not hold its plan: run bluegreen rollback --state-dir ${store.dir} --plan FILE with that rollout's plan`,
+      EXIT.usage,
+    );
+  const plan = loadPlan(flags.plan, ctx.cwd);
+  await rollBackOrphan(store, rebuiltRecord(lost, plan), ctx, flags);
 }
 
 /** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */

@@ -16,6 +16,9 @@ import {
   stateDirFlag,
   StateStore,
   unrecordedRollout,
+  lostRecord,
+  lostRecordText,
+  type LostRecord,
   unrecordedText,
   type UnrecordedRollout,
 } from '../../state/index.js';
@@ -49,6 +52,8 @@ export async function status(flags: StatusFlags, ctx: CliContext): Promise<void>
 async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const unrecorded = store.readState() === undefined ? unrecordedRollout(store) : undefined;
   if (unrecorded) return statusUnrecorded(unrecorded, ctx, flags);
+  const lost = store.readState() === undefined ? lostRecord(store) : undefined;
+  if (lost) return statusLost(lost, store.dir, ctx, flags);
   const { snapshot, owner } = read(store);
   const standing = rolloutStanding(store);
   const orphaned = standing.kind === 'orphaned';
@@ -87,6 +92,19 @@ async function statusUnrecorded(rollout: UnrecordedRollout, ctx: CliContext, fla
   await writeOut(ctx.stdout, flags.json ? `${JSON.stringify({ unrecorded: true, ...rollout, orphaned, message: text }, null, 2)}\n` : `${text}\n`);
   if (!orphaned) return 0;
   ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback to mark it ended\n`);
+  return EXIT.orphaned;
+}
+
+/** A rollout that moved traffic and lost its state.json: exit 5 (traffic may be on green) unless it still runs. */
+async function statusLost(lost: LostRecord, dir: string, ctx: CliContext, flags: StatusFlags): Promise<number> {
+  const text = lostRecordText(lost, dir);
+  const { events, ...said } = lost;
+  await writeOut(
+    ctx.stdout,
+    flags.json ? `${JSON.stringify({ lostRecord: true, ...said, orphaned: !lost.running, lastEvent: events.at(-1), message: text }, null, 2)}\n` : `${text}\n`,
+  );
+  if (lost.running) return 0;
+  ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback --state-dir ${dir} --plan FILE with its plan to put it back on blue\n`);
   return EXIT.orphaned;
 }
 
@@ -172,6 +190,13 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
 
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const interval = watchInterval(flags.interval);
+  // A rollout that will never write state.json again (died before its first record, or lost it after moving
+  // traffic) is said as status says it, not waited for.
+  if (!store.readState()) {
+    const unrecorded = unrecordedRollout(store);
+    const lost = unrecorded ? undefined : lostRecord(store);
+    if ((unrecorded && !unrecorded.starting) || (lost && !lost.running)) return statusOnce(store, ctx, flags);
+  }
   await untilStateExists(store, ctx, interval);
   // The rollout's rule (a terminal that can move its cursor, not CI): TERM=dumb gets lines, as `rollout` does.
   if (!flags.json && wantsDashboard(ctx, {})) {
