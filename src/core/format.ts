@@ -30,7 +30,11 @@ function tiny(value: number, unit: string): string {
 
 /** A weight as people say it: 0.1 -> "10%", 0.125 -> "12.5%". */
 export function formatWeight(weight: number): string {
-  return `${Math.round(weight * 1000) / 10}%`;
+  const percent = Math.round(weight * 1000) / 10;
+  // A weight the rounding would show as none or all is neither: 0.0004 sends green some traffic, 0.9996 leaves blue some.
+  if (percent === 0 && weight > 0) return '<0.1%';
+  if (percent === 100 && weight < 1) return '>99.9%';
+  return `${percent}%`;
 }
 
 // Figures read together (a figure beside its limit and interval, a column of costs) take one number of decimals:

@@ -31,7 +31,9 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const source = { file, text, doc, lineCounter };
   const problems: PlanProblem[] = [];
-  for (const error of doc.errors) {
+  // Past the parser's stack (thousands of nested levels) the errors after the first are its giving up: one is enough.
+  const tooDeep = doc.errors.find((error) => error.message.includes('Maximum call stack size exceeded'));
+  for (const error of tooDeep ? [tooDeep] : doc.errors) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     // A key indented too deep is reported twice at one place, in two grammar terms: once, with what to change, is enough.
     if (problems.some((problem) => problem.line === line && problem.col === col)) continue;
@@ -80,6 +82,8 @@ function syntaxMessage(error: YAMLError): string {
   // The library's own words for this one name its API ("please use YAML.parseAllDocuments()").
   if (error.code === 'MULTIPLE_DOCS') return "a plan is one YAML document, and this '---' starts another";
   const what = firstLine(error.message);
+  // The parser recurses per level: thousands of nested [ or { ran out of stack, said in V8's words.
+  if (what.includes('Maximum call stack size exceeded')) return 'the document nests too deeply (thousands of levels) to read; a plan needs a few';
   const hint =
     error.code === 'MISSING_CHAR' && what.startsWith('Sequence item')
       ? "a key indented less than the one above it (a list item's keys start in the same column), or a list item without its '- '"

@@ -48,6 +48,8 @@ describe('one formatting for every reporter', () => {
   it('takes fixed digits when asked, and formats weights, money and durations', () => {
     expect(formatPercent(0.005, 1)).toBe('0.5%');
     expect(formatWeight(0.125)).toBe('12.5%');
+    // Rounded to "0%" and "100%" they read as none and all: blue (or green) would look drained.
+    expect([formatWeight(0), formatWeight(0.0004), formatWeight(0.9996), formatWeight(1)]).toEqual(['0%', '<0.1%', '>99.9%', '100%']);
     expect(formatUsd(0.004)).toBe('$0.0040');
     expect(formatDuration(90_000)).toBe('1m30s');
     expect(formatDuration(3_720_000)).toBe('1h02m');

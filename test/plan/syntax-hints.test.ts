@@ -28,3 +28,9 @@ it('a line without a space after its colon, running into the key below, says so'
     '2:3 YAML syntax error: Implicit keys need to be on a single line: a line that is not "key: value" (a space missing after its colon?) runs into the key below it, or a key is indented deeper than the one above it',
   ]);
 });
+
+it('a document nested thousands of levels deep says so, not in V8 words ("Maximum call stack size exceeded")', () => {
+  const said = messages(`name: x\nstages: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`);
+  expect(said).toHaveLength(1);
+  expect(said[0]).toMatch(/^2:\d+ YAML syntax error: the document nests too deeply \(thousands of levels\) to read; a plan needs a few$/);
+});
