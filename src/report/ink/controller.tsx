@@ -2,7 +2,7 @@
 // commands, and draws the last frame. Owns no rollout logic; the snapshot source and the commands are injected.
 import type { ReactElement } from 'react';
 import { render as inkRender } from 'ink';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import { steadyNow, type Clock, type TimerHandle } from '../../core/clock.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { DashboardApp } from './components/DashboardApp.js';
 import { handleKey, type DashboardCommand, type DashboardMode, type KeyPress, type KeyState } from './keys.js';
@@ -145,7 +145,8 @@ function draw(dashboard: Dashboard): void {
   dashboard.timer = undefined;
   if (dashboard.stopped) return;
   try {
-    dashboard.lastDraw = dashboard.options.clock.now();
+    // The throttle's times are steady: on the wall clock, a step back after a frame put the next one an hour away.
+    dashboard.lastDraw = steadyNow(dashboard.options.clock);
     show(dashboard, element(dashboard));
   } catch (error) {
     dashboard.stopped = true;
@@ -159,14 +160,14 @@ function draw(dashboard: Dashboard): void {
 /** Draws in `delay` ms, unless a frame is due sooner already. */
 function schedule(dashboard: Dashboard, delay: number): void {
   const { clock } = dashboard.options;
-  const at = clock.now() + delay;
+  const at = steadyNow(clock) + delay;
   if (dashboard.timer && dashboard.timer.at <= at) return;
   dashboard.timer?.handle.cancel();
   dashboard.timer = { handle: clock.setTimer(() => draw(dashboard), delay), at };
 }
 
 function refresh(dashboard: Dashboard): void {
-  if (!dashboard.stopped) schedule(dashboard, Math.max(0, dashboard.lastDraw + dashboard.minGapMs - dashboard.options.clock.now()));
+  if (!dashboard.stopped) schedule(dashboard, Math.max(0, dashboard.lastDraw + dashboard.minGapMs - steadyNow(dashboard.options.clock)));
 }
 
 async function finish(dashboard: Dashboard, outcome: ViewOptions['final']): Promise<void> {

@@ -66,6 +66,18 @@ describe('startDashboard', () => {
     await controller.finish();
   });
 
+  it('keeps drawing after the wall clock steps back an hour: its throttle is on the steady clock', async () => {
+    const clock = new FakeClock(NOW);
+    const { frames, render } = recorder(clock);
+    const { controller } = start(clock, render, { idleMs: 250, minGapMs: 100 });
+    clock.jumpWall(-3_600_000);
+    // On the wall clock this refresh replaced the idle frame with one an hour after the last.
+    controller.refresh();
+    await clock.advance(1000);
+    expect(frames).toHaveLength(5);
+    await controller.finish();
+  });
+
   it('draws a refresh no sooner than minGapMs after the last frame, and once for many refreshes', async () => {
     const clock = new FakeClock(NOW);
     const { frames, render } = recorder(clock);
