@@ -153,8 +153,9 @@ function routeAndFigures(
   const owner = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
   const route = new RouteHolder({
     stateDir: options.stateDir,
-    // On the real clock a lease is also timed on the steady one; a test's fake clock is the only time there is.
-    clock: options.now === undefined ? systemClock : { now },
+    // On the real clock a lease is also timed on the steady one; so on a test's clock that has one (else its wall
+    // clock is the only time there is): dropped, a wall step back stretched a lease on that clock.
+    clock: options.now === undefined ? systemClock : { now, ...(options.steadyNow && { steadyNow: options.steadyNow }) },
     onNotice: options.log,
     rollout: owner,
   });
