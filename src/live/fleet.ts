@@ -280,8 +280,4 @@ export class ProxyFleet {
   async close(): Promise<void> {
     await Promise.all(this.proxies.map((proxy) => proxy.client.close()));
   }
-
-  get now(): number {
-    return this.clock.now();
-  }
 }
