@@ -1,5 +1,6 @@
 // The green upstream's health check, every health_check.interval: its models list answers, or (probe: chat)
 // a tiny chat request to green's model succeeds. Failures in a row count.
+import { formatDuration } from '../core/format.js';
 import type { HealthCheckConfig } from '../plan/schema.js';
 import { probeRequest } from '../upstream/probe.js';
 import type { ArmClient } from './deps.js';
@@ -72,7 +73,7 @@ export class HealthChecker {
       }
     } catch (error) {
       ok = false;
-      this.state.lastError = controller.signal.aborted ? `no answer within ${this.config.timeout}ms` : errorText(error);
+      this.state.lastError = controller.signal.aborted ? `no answer within ${formatDuration(this.config.timeout)}` : errorText(error);
     } finally {
       timeout.cancel();
     }

@@ -2,6 +2,7 @@
 // chunk by chunk as it arrives (back-pressure pauses the upstream) and is read on the way; anything else is
 // collected whole and handed back unsent, so the caller can still fall back to blue or send it as it is (what
 // such an answer means: collected.ts).
+import { formatDuration } from '../core/format.js';
 import type { Dispatcher } from 'undici';
 import { classifyNetworkError, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
 import type { DialectReply } from '../upstream/dialect.js';
@@ -231,7 +232,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
 
   protected override timeoutReason(kind: 'request' | 'idle'): string {
     if (kind === 'request' && this.sawData && this.awaitingOutput === undefined)
-      return `stream went on past ${this.target.maxStreamMs} ms, proxy.limits.max_stream_duration`;
+      return `stream went on past ${formatDuration(this.target.maxStreamMs)}, proxy.limits.max_stream_duration`;
     return super.timeoutReason(kind);
   }
 

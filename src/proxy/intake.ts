@@ -1,6 +1,7 @@
 // The proxy's request intake: the client key and max_concurrency before anything is read, then a POST's body
 // within its size and time limits (answering `Expect: 100-continue` only once the request is accepted), handed to
 // its handler (the chat pipeline, a relay); and a model list, an upstream request counted like a chat.
+import { formatDuration } from '../core/format.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OPEN_CHECK, type KeyCheck } from './auth.js';
 import { BodyTimerCheck, readBodyThen } from './body.js';
@@ -102,7 +103,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
             const message =
               read.reason === 'too_large'
                 ? `the request body is larger than ${limits.maxBodyBytes} bytes (the proxy's limit, proxy.limits.max_body_bytes)`
-                : `the request body did not arrive within ${limits.bodyTimeoutMs} ms (the proxy's limit, proxy.limits.body_timeout)`;
+                : `the request body did not arrive within ${formatDuration(limits.bodyTimeoutMs)} (the proxy's limit, proxy.limits.body_timeout)`;
             // Too large: the rest is discarded (bounded). Too slow: the connection closes after the answer.
             sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, read.reason === 'too_large' ? unreadBody(req) : CLOSE);
             return;

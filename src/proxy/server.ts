@@ -17,7 +17,7 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, answerOnSocket, sendError, type ClientRefusal } from './respond.js';
 import { CLOSE } from './discard.js';
 import type { Duplex } from 'node:stream';
-import { oneLine } from '../core/format.js';
+import { formatDuration, oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
 import { createTargets, type ArmUpstream, type Targets } from './targets.js';
@@ -237,7 +237,7 @@ function createProxyServer(
   // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
   server.maxConnections = settings.limits.maxConnections;
   // Without this listener Node's answers here are bare (no body for the application's SDK to read).
-  const slow = `the request headers did not arrive within proxy.limits.header_timeout (${settings.limits.headerTimeoutMs} ms)`;
+  const slow = `the request headers did not arrive within proxy.limits.header_timeout (${formatDuration(settings.limits.headerTimeoutMs)})`;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const refusal = answerClientError(error, socket, ({ kind, message }) => inbound.error(kind, message), slow);
     if (refusal) metrics.reject(REFUSAL_REASON[refusal.kind]);

@@ -19,7 +19,6 @@ export class StreamWatch implements SseSink {
    * (about two thirds of the UTF-8 decoding's time on the bench stream), and most streams need no decoder at all.
    */
   private decoder?: StringDecoder;
-  private first = true;
   /**
    * The event parser and the dialect's reader, made at the first read: for a stream passed at once that is after
    * its first write (feedAfterWrite), so making them (a capped reader, its error text) is not part of the
@@ -72,12 +71,8 @@ export class StreamWatch implements SseSink {
 
   feed(chunk: Buffer): void {
     if (this.done || this.error !== undefined) return;
-    let text = this.decoder === undefined && isAscii(chunk) ? chunk.toString('latin1') : (this.decoder ??= new StringDecoder('utf8')).write(chunk);
-    if (this.first && text !== '') {
-      this.first = false;
-      // A byte order mark before the first event is not part of it (TextDecoder dropped it for us).
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
+    // A byte order mark starting the stream is the parser's to drop (it is no line's characters: counted here, one at most).
+    const text = this.decoder === undefined && isAscii(chunk) ? chunk.toString('latin1') : (this.decoder ??= new StringDecoder('utf8')).write(chunk);
     const after = charsAfterLineBreak(text);
     this.pending = after < 0 ? this.pending + text.length : after;
     if (this.pending > this.maxLine) {

@@ -5,6 +5,7 @@ import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDe
 import { formatEventLine } from './line.js';
 import { textWidth } from './text-width.js';
 import { hangingWrap } from './wrap.js';
+import { droppedColumns, type DroppableColumn } from './column-drop.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
@@ -30,7 +31,7 @@ export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: n
   const lines = [
     ...standingLines(snapshot, owner, now).map((line) => fitted(line, columns)),
     '',
-    ...stageTableLines(snapshot),
+    ...stageTableLines(snapshot, columns),
     ...checkLines(snapshot, columns),
     ...recentEventLines(snapshot, options.events ?? 8, columns),
   ];
@@ -100,9 +101,27 @@ function ownerLine(owner: OwnerInfo, sinceUpdateMs: number): string {
   return `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${since} ago); check that traffic is on blue`;
 }
 
-/** Two rows a stage, blue then green, under one header. */
-function stageTableLines(snapshot: RolloutSnapshot): string[] {
-  const lines = ['  stage  green  verdict    arm    requests  errors  err rate     p95      cost'];
+/** The table's columns after the arm's: label, width (right-aligned, two spaces before each). */
+const FIGURE_COLUMNS = [
+  { key: 'requests', label: 'requests', width: 8 },
+  { key: 'errors', label: 'errors', width: 6 },
+  { key: 'err rate', label: 'err rate', width: 8 },
+  { key: 'p95', label: 'p95', width: 7 },
+  { key: 'cost', label: 'cost', width: 8 },
+] as const;
+/** "  stage  green  verdict    arm  ": what comes before the figures. */
+const TABLE_HEAD_WIDTH = 2 + 5 + 2 + 5 + 2 + 9 + 2 + 5;
+
+/**
+ * Two rows a stage, blue then green, under one header. Narrower than the table (79 columns), the least important
+ * figures are left out (column-drop.ts) rather than each row wrapping onto the next line.
+ */
+function stageTableLines(snapshot: RolloutSnapshot, columns: number | undefined): string[] {
+  const dropped = droppedColumns(columns, (without) =>
+    FIGURE_COLUMNS.reduce((sum, column) => sum + (without.has(column.key as DroppableColumn) ? 0 : 2 + column.width), TABLE_HEAD_WIDTH),
+  );
+  const shown = FIGURE_COLUMNS.filter((column) => !dropped.has(column.key as DroppableColumn));
+  const lines = [`  stage  green  verdict    arm  ${shown.map((column) => `  ${column.label.padStart(column.width)}`).join('')}`];
   // The cost column's figures take one number of decimals (core/format.ts).
   const usd = usdDecimals(...snapshot.stages.flatMap((s) => [s.arms.blue.costUsd, s.arms.green.costUsd]));
   for (const s of snapshot.stages) {
@@ -113,9 +132,14 @@ function stageTableLines(snapshot: RolloutSnapshot): string[] {
           ? `  ${String(s.index + 1).padStart(5)}  ${formatWeight(s.greenWeight).padStart(5)}  ${s.verdict.padEnd(9)}`
           : `  ${''.padStart(5)}  ${''.padStart(5)}  ${''.padEnd(9)}`;
       const rate = a.requests ? a.failures / a.requests : null;
-      lines.push(
-        `${head}  ${arm.padEnd(5)}  ${String(a.requests).padStart(8)}  ${String(a.failures).padStart(6)}  ${formatPercent(rate).padStart(8)}  ${formatMs(a.latency?.p95).padStart(7)}  ${formatUsd(a.costUsd, usd).padStart(8)}`,
-      );
+      const cells: Record<(typeof FIGURE_COLUMNS)[number]['key'], string> = {
+        requests: String(a.requests),
+        errors: String(a.failures),
+        'err rate': formatPercent(rate),
+        p95: formatMs(a.latency?.p95),
+        cost: formatUsd(a.costUsd, usd),
+      };
+      lines.push(`${head}  ${arm.padEnd(5)}${shown.map((column) => `  ${cells[column.key].padStart(column.width)}`).join('')}`);
     }
   }
   return lines;

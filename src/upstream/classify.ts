@@ -3,7 +3,7 @@ import { header, type HeaderMap } from '../core/retry.js';
 import { isObject, parseJson, str } from './shape.js';
 import type { FailureClass, RateLimitInfo } from './types.js';
 import { errorText } from '../core/errors.js';
-import { oneLine } from '../core/format.js';
+import { formatDuration, oneLine } from '../core/format.js';
 
 export { header, type HeaderMap };
 
@@ -89,7 +89,7 @@ function errorCode(err: unknown): string | undefined {
 /** A failure to exchange bytes: a connection problem, or (for invalid arguments) our own request. */
 export function classifyNetworkError(err: unknown, connectMs: number): { failure: FailureClass; reason: string } {
   const code = errorCode(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { failure: 'connection', reason: `connect timed out after ${connectMs} ms` };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { failure: 'connection', reason: `connect timed out after ${formatDuration(connectMs)}` };
   if (code !== undefined && CONNECTION_CODES.has(code)) return { failure: 'connection', reason: code };
   // undici refuses a malformed request (e.g. a header value with a newline) before sending it.
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {

@@ -4,6 +4,7 @@
 //
 // dispatch() with a handler rather than request(): no Readable body stream, no per-request AbortController, and
 // one listener per caller signal serves every request in flight on it. Benchmarks: docs/benchmarks.md.
+import { formatDuration } from '../core/format.js';
 import type { Dispatcher } from 'undici';
 import type { HeaderMap } from './classify.js';
 import { unwatch, watch, type Cancellable } from './signal-watch.js';
@@ -136,7 +137,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   }
 
   protected timeoutReason(kind: 'request' | 'idle'): string {
-    return kind === 'request' ? `request timeout, ${this.timeouts.requestMs} ms` : `stream idle for ${this.timeouts.idleMs} ms`;
+    return kind === 'request' ? `request timeout, ${formatDuration(this.timeouts.requestMs)}` : `stream idle for ${formatDuration(this.timeouts.idleMs)}`;
   }
 
   protected abort(reason: Error): void {

@@ -2,7 +2,8 @@
 // by the proxy for every streamed answer passing it, so it allocates only what it hands on: no object per
 // event (one message, refilled), no closures per stream, a data line's value sliced from the text fed. The rules
 // are the WHATWG's (lines end with LF, CRLF or CR; one space after the colon dropped; comments and unknown
-// fields skipped; an event with no data line is no event), less what no reader uses: ids and retry.
+// fields skipped; an event with no data line is no event; a byte order mark starting the stream dropped; a field
+// split at its first colon only), less what no reader uses: ids and retry.
 
 /** One event. The parser refills the same object for each: a sink reads it during onEvent, never keeps it. */
 export interface SseEvent {
@@ -22,6 +23,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
+const BOM = 0xfeff;
 
 export class SseParser {
   private readonly message: SseEvent = { event: undefined, data: '' };
@@ -29,6 +31,8 @@ export class SseParser {
   private rest = '';
   /** The last feed ended with a CR: an LF starting the next is the same line break (CRLF split between feeds). */
   private afterCr = false;
+  /** No character was fed yet: a byte order mark starting the stream is not part of its first line. */
+  private atStart = true;
   private data = '';
   private dataLines = 0;
   private type: string | undefined;
@@ -43,6 +47,10 @@ export class SseParser {
   feed(chunk: string): void {
     if (this.stopped) return;
     let text = chunk;
+    if (this.atStart && text !== '') {
+      this.atStart = false;
+      if (text.charCodeAt(0) === BOM) text = text.slice(1);
+    }
     if (this.afterCr) {
       this.afterCr = false;
       if (text.charCodeAt(0) === LF) text = text.slice(1);

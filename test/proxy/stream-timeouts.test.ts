@@ -88,7 +88,7 @@ describe('a streamed answer through the proxy', () => {
     await client.done;
     expect(client.ended()).toBe('broken');
     await until(() => reasons.length === 1, 'the failure recorded');
-    expect(reasons[0]).toBe('blue arm: 200 timeout (stream went on past 3000 ms, proxy.limits.max_stream_duration)');
+    expect(reasons[0]).toBe('blue arm: 200 timeout (stream went on past 3s, proxy.limits.max_stream_duration)');
   });
 
   it('whose first bytes do not come within upstream.timeout.request is a timeout, answered before anything was sent', async () => {

@@ -61,7 +61,47 @@ describe('renderStatus in a terminal of 80 columns', () => {
     const narrow = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 60 });
     const checks = narrow.split('\n').slice(narrow.split('\n').indexOf('  checks (green, current stage):'));
     expect(checks.every((line) => line.length <= 60)).toBe(true);
-    expect(joined(narrow)).toBe(joined(whole));
+    const fromChecks = (text: string) => text.slice(text.indexOf('  checks (green'));
+    expect(joined(fromChecks(narrow))).toBe(joined(fromChecks(whole)));
+  });
+});
+
+describe('renderStatus stage table at 60-79 columns', () => {
+  /** The stage table's lines: from its header to the blank line after it. */
+  function table(columns?: number): string[] {
+    const { snapshot } = judgedInStage2();
+    const lines = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns }).split('\n');
+    const head = lines.findIndex((line) => line.startsWith('  stage  green'));
+    return lines.slice(head, lines.indexOf('', head));
+  }
+  /** The column a header label ends at, and where each row's figure under it ends (right-aligned). */
+  function aligned(lines: string[], label: string): boolean {
+    const end = lines[0]!.indexOf(label) + label.length;
+    return lines.slice(1).every((row) => row[end - 1] !== ' ' && (row[end] === undefined || row[end] === ' '));
+  }
+
+  it('fits 79 columns whole, p95 and cost headers over their figures', () => {
+    const lines = table(79);
+    expect(lines[0]).toMatch(/errors {2}err rate {6}p95 {6}cost$/);
+    expect(lines.every((line) => line.length <= 79)).toBe(true);
+    expect(lines).toEqual(table());
+    for (const label of ['requests', 'errors', 'err rate', 'p95', 'cost']) expect(aligned(lines, label)).toBe(true);
+  });
+
+  it('drops errors, then cost, then p95 rather than wrap a row', () => {
+    const headers = new Map<number, string>();
+    for (let columns = 60; columns < 79; columns++) {
+      const lines = table(columns);
+      expect(lines.every((line) => line.length <= columns)).toBe(true);
+      expect(lines.slice(1).every((row) => / (blue|green) /.test(row))).toBe(true);
+      for (const label of ['requests', 'err rate', 'p95', 'cost'].filter((label) => lines[0]!.includes(label))) expect(aligned(lines, label)).toBe(true);
+      headers.set(columns, lines[0]!.replace(/ +/g, ' ').trim());
+    }
+    expect(headers.get(78)).toBe('stage green verdict arm requests err rate p95 cost');
+    expect(headers.get(71)).toBe('stage green verdict arm requests err rate p95 cost');
+    expect(headers.get(70)).toBe('stage green verdict arm requests err rate p95');
+    expect(headers.get(61)).toBe('stage green verdict arm requests err rate p95');
+    expect(headers.get(60)).toBe('stage green verdict arm requests err rate');
   });
 });
 

@@ -36,7 +36,7 @@ describe('classification', () => {
     expect(classifyNetworkError(coded('ECONNREFUSED'), 1000)).toEqual({ failure: 'connection', reason: 'ECONNREFUSED' });
     expect(classifyNetworkError(coded('UND_ERR_SOCKET'), 1000)).toEqual({ failure: 'connection', reason: 'UND_ERR_SOCKET' });
     expect(classifyNetworkError(coded('ENOTFOUND'), 1000)).toEqual({ failure: 'connection', reason: 'ENOTFOUND' });
-    expect(classifyNetworkError(coded('UND_ERR_CONNECT_TIMEOUT'), 2500)).toEqual({ failure: 'connection', reason: 'connect timed out after 2500 ms' });
+    expect(classifyNetworkError(coded('UND_ERR_CONNECT_TIMEOUT'), 2500)).toEqual({ failure: 'connection', reason: 'connect timed out after 2.5s' });
     expect(classifyNetworkError(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')]), 1000)).toEqual({
       failure: 'connection',
       reason: 'ECONNREFUSED',

@@ -73,7 +73,7 @@ describe('exchange while waiting for a pooled connection', () => {
     await held;
     // Resolving at all proves it: the first request holds the connection until release() below.
     const waiting = await exchange(pool, REQUEST, limits({ requestMs: 150 }));
-    expect(waiting).toMatchObject({ ok: false, failure: 'timeout', expired: 'request', reason: 'request timeout, 150 ms' });
+    expect(waiting).toMatchObject({ ok: false, failure: 'timeout', expired: 'request', reason: 'request timeout, 150ms' });
     expect(server.requests).toHaveLength(1);
     release();
     await expect(first).resolves.toMatchObject({ ok: true });

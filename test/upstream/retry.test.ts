@@ -168,7 +168,7 @@ describe('retry loop against a scripted upstream', () => {
     const result = await client.send(request);
     expect(result).toMatchObject({ ok: false, failure: 'timeout', attempts: 1 });
     expect(result.errorMessage).toBe(
-      `green arm: ${server.base}/chat/completions timed out (request timeout, 150 ms) — raise upstream.timeout.request or check the upstream's load`,
+      `green arm: ${server.base}/chat/completions timed out (request timeout, 150ms) — raise upstream.timeout.request or check the upstream's load`,
     );
   });
 
@@ -195,7 +195,7 @@ describe('retry loop against a scripted upstream', () => {
     });
     const result = await client.send({ ...request, stream: true });
     expect(result).toMatchObject({ ok: false, failure: 'timeout', status: 200, attempts: 1 });
-    expect(result.errorMessage).toContain('(stream idle for 150 ms) — raise upstream.timeout.idle');
+    expect(result.errorMessage).toContain('(stream idle for 150ms) — raise upstream.timeout.idle');
     expect(await client.send({ ...request, stream: true })).toMatchObject({ ok: true, content: 'Hello' });
   });
 

@@ -55,6 +55,8 @@ const STREAM = [
   'id: 7\nretry: 100\nunknown: x\ndata\n\n',
   'event:\ndata: typed empty\n\n',
   'event: ignored\n\n',
+  'data:a:b: c\nevent: x:y\nunknown:a:b\n\n',
+  ':data: a comment\ndat:a\ndata: after\n\n',
   'data: [DONE]\n\n',
   'data: last, not closed',
 ].join('');
@@ -68,6 +70,8 @@ describe('SseParser', () => {
       { event: undefined, data: 'no space\n two spaces' },
       { event: undefined, data: '' },
       { event: undefined, data: 'typed empty' },
+      { event: 'x:y', data: 'a:b: c' },
+      { event: undefined, data: 'after' },
       { event: undefined, data: '[DONE]' },
       { event: undefined, data: 'last, not closed' },
     ]);
@@ -89,6 +93,22 @@ describe('SseParser', () => {
       expect(parse(pieces).events).toEqual(whole);
       expect(parse(pieces).events).toEqual(reference(pieces));
     }
+  });
+
+  it('drops a byte order mark starting the stream, whole or after empty feeds, on every cut; keeps one later', () => {
+    // eventsource-parser keeps the mark (a first field named "\uFEFFdata"): the oracle reads the stream without it.
+    const stream = `data: first\n\n${STREAM}`;
+    const marked = `\uFEFF${stream}`;
+    const want = reference([stream]);
+    expect(want[0]).toEqual({ event: undefined, data: 'first' });
+    expect(parse([marked]).events).toEqual(want);
+    expect(parse(['', '', marked]).events).toEqual(want);
+    for (let at = 1; at < marked.length; at++) expect(parse(cut(marked, [at])).events).toEqual(want);
+    // Only the stream's first character: a mark later is the text's (here the start of an unknown field's name).
+    expect(parse(['data: a\n\n', '\uFEFFdata: b\n\ndata: \uFEFFc\n\n']).events).toEqual([
+      { event: undefined, data: 'a' },
+      { event: undefined, data: '\uFEFFc' },
+    ]);
   });
 
   it('dispatches an event only at its blank line, or at the end', () => {

@@ -1,5 +1,6 @@
 // The per-stage table: one row per stage, both arms side by side, 78 columns for 5 stages; past the terminal's width
-// (100+ stages at 80 columns) the arms' gap narrows to one column, so no cell is cut.
+// (100+ stages at 80 columns) the arms' gap narrows to one column, and narrower still the least important figures
+// are left out (column-drop.ts: errors, cost, then p95), so no cell is cut.
 //   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
 //  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
 // ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
@@ -7,6 +8,7 @@ import { formatWeight, usdDecimals } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
+import { droppedColumns, type DroppableColumn } from '../column-drop.js';
 import { textWidth, truncate } from '../text-width.js';
 import { compactCount, compactCountNarrow, compactMs, compactPercent, compactUsd, fit } from './cells.js';
 import type { Tone } from './theme.js';
@@ -14,13 +16,17 @@ import { clip, type Line, type Segment } from './view-types.js';
 
 const ARM_COLUMNS = [
   { label: 'req', width: 5 },
-  { label: 'err', width: 4 },
+  { label: 'err', width: 4, drop: 'errors' },
   { label: 'err%', width: 5 },
-  { label: 'p95', width: 5 },
-  { label: 'cost', width: 6 },
-] as const;
+  { label: 'p95', width: 5, drop: 'p95' },
+  { label: 'cost', width: 6, drop: 'cost' },
+] as const satisfies readonly { label: string; width: number; drop?: DroppableColumn }[];
+type ArmColumn = (typeof ARM_COLUMNS)[number];
 const WIDE_GAP = '  ';
-const ARM_WIDTH = ARM_COLUMNS.reduce((sum, c) => sum + c.width, 0) + ARM_COLUMNS.length - 1;
+/** An arm's width with these columns: theirs and one space between each two. */
+const armWidth = (columns: readonly ArmColumn[]) => columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1;
+const ARM_WIDTH = armWidth(ARM_COLUMNS);
+const kept = (dropped: ReadonlySet<DroppableColumn>) => ARM_COLUMNS.filter((c) => !('drop' in c) || !dropped.has(c.drop));
 const GREEN_WIDTH = 5;
 const VERDICT_WIDTH = 7;
 
@@ -59,45 +65,48 @@ export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: 
   const indexWidth = String(Math.max(1, count)).length;
   const prefixWidth = 1 + indexWidth + 1 + GREEN_WIDTH + 1 + VERDICT_WIDTH;
   const gap = prefixWidth + 2 * (WIDE_GAP.length + ARM_WIDTH) <= width ? WIDE_GAP : ' ';
+  // Still too wide with the narrow gap: the least important figures go (column-drop.ts, the status table's rule too).
+  const columns = kept(droppedColumns(width, (dropped) => prefixWidth + 2 * (gap.length + armWidth(kept(dropped)))));
+  const armWidthShown = armWidth(columns);
   const { start, end } = stageWindow(count, snapshot.stageIndex, rows);
   const range = `${start + 1}-${end} of ${count}`;
   const scope = start > 0 || end < count ? (`stages ${range}`.length <= prefixWidth ? `stages ${range}` : range) : '';
   const armHeader = (arm: ArmName, model: string): Segment => {
-    const label = `─ ${arm} ${truncate(model, ARM_WIDTH - arm.length - 5)} `;
-    return { text: gap + label + '─'.repeat(Math.max(0, ARM_WIDTH - textWidth(label))), tone: arm };
+    const label = `─ ${arm} ${truncate(model, armWidthShown - arm.length - 5)} `;
+    return { text: gap + label + '─'.repeat(Math.max(0, armWidthShown - textWidth(label))), tone: arm };
   };
   const lines: Line[] = [
     [{ text: fit(scope, prefixWidth), tone: 'muted' }, armHeader('blue', snapshot.plan.blueModel), armHeader('green', snapshot.plan.greenModel)],
-    [{ text: columnHeader(indexWidth, gap), tone: 'muted' }],
+    [{ text: columnHeader(indexWidth, gap, columns), tone: 'muted' }],
   ];
   const usd = usdDecimals(...snapshot.stages.flatMap((stage) => [stage.arms.blue.costUsd, stage.arms.green.costUsd]));
-  const format = { indexWidth, gap, usd };
+  const format = { indexWidth, gap, usd, columns };
   for (const stage of snapshot.stages.slice(start, end)) lines.push(stageRow(stage, stage.index === snapshot.stageIndex, format, errorLimit));
   return lines.map((line) => clip(line, width));
 }
 
-function columnHeader(indexWidth: number, gap: string): string {
-  const arm = ARM_COLUMNS.map((c) => fit(c.label, c.width, 'right')).join(' ');
+function columnHeader(indexWidth: number, gap: string, columns: readonly ArmColumn[]): string {
+  const arm = columns.map((c) => fit(c.label, c.width, 'right')).join(' ');
   return ` ${fit('#', indexWidth, 'right')} ${fit('green', GREEN_WIDTH, 'right')} ${fit('verdict', VERDICT_WIDTH)}${gap}${arm}${gap}${arm}`;
 }
 
-/** indexWidth: the stage number's columns; gap: between the arms; usd: the cost column's decimals. */
+/** indexWidth: the stage number's columns; gap: between the arms; usd: the cost column's decimals; columns: those shown. */
 function stageRow(
   stage: StageStats,
   current: boolean,
-  { indexWidth, gap, usd }: { indexWidth: number; gap: string; usd: number },
+  { indexWidth, gap, usd, columns }: { indexWidth: number; gap: string; usd: number; columns: readonly ArmColumn[] },
   errorLimit: number | undefined,
 ): Line {
   const dim = stage.verdict === 'pending' || stage.verdict === 'skipped';
   const cells = (arm: ArmName): Segment[] => {
     const stats = stage.arms[arm];
-    const text = armCells(stats, usd).map((cell, i) => fit(cell, ARM_COLUMNS[i]?.width ?? 5, 'right'));
+    const all = armCells(stats, usd);
     const base: Tone = dim ? 'muted' : 'plain';
-    return [
-      { text: `${gap}${text[0]} ${text[1]} `, tone: base },
-      { text: text[2] ?? '', tone: dim ? base : errorRateTone(stats, errorLimit) },
-      { text: ` ${text[3]} ${text[4]}`, tone: base },
-    ];
+    const rateTone = dim ? base : errorRateTone(stats, errorLimit);
+    return columns.map((c, i) => ({
+      text: `${i === 0 ? gap : ' '}${fit(all[ARM_COLUMNS.indexOf(c)] ?? '', c.width, 'right')}`,
+      tone: c.label === 'err%' ? rateTone : base,
+    }));
   };
   return [
     { text: current ? '▶' : ' ', tone: 'accent' },

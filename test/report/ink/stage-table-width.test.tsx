@@ -51,3 +51,32 @@ describe('the stage table at 80 columns', () => {
     ]);
   });
 });
+
+describe('the stage table at 60-79 columns', () => {
+  it('leaves out errors, then cost, then p95 (the status table rule) rather than cut a cell; headers over figures', () => {
+    const headers = new Map<number, string>();
+    for (let width = 60; width < 80; width++) {
+      const lines = stageTableLines(stages(5), 5, width).map(lineText);
+      for (const line of lines) {
+        expect([...line].length, line).toBeLessThanOrEqual(width);
+        expect(line).not.toContain('…');
+      }
+      const header = lines[1]!;
+      // Each label ends where the figures under it end (right-aligned), in both arms.
+      for (const label of ['req', 'err%', 'p95', 'cost']) {
+        for (let at = header.indexOf(` ${label}`); at >= 0; at = header.indexOf(` ${label}`, at + 1)) {
+          const end = at + 1 + label.length;
+          for (const row of lines.slice(2)) expect([row[end - 1] !== ' ', row[end] ?? ' '], `${width}: ${label}\n${header}\n${row}`).toEqual([true, ' ']);
+        }
+      }
+      headers.set(width, header.replace(/ +/g, ' ').trim());
+    }
+    expect(headers.get(79)).toBe('# green verdict req err err% p95 cost req err err% p95 cost');
+    expect(headers.get(76)).toBe('# green verdict req err err% p95 cost req err err% p95 cost');
+    expect(headers.get(75)).toBe('# green verdict req err% p95 cost req err% p95 cost');
+    expect(headers.get(66)).toBe('# green verdict req err% p95 cost req err% p95 cost');
+    // p95 stays: the dashboard's arms fit 60 columns without it going too.
+    expect(headers.get(65)).toBe('# green verdict req err% p95 req err% p95');
+    expect(headers.get(60)).toBe('# green verdict req err% p95 req err% p95');
+  });
+});
