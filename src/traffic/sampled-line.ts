@@ -1,10 +1,13 @@
 // Turns one recorded chat-completion request body (a JSONL line) into a ChatRequest, or says why it cannot.
 import type { ChatMessage, ChatRequest } from '../upstream/types.js';
-import { isObject } from '../core/json.js';
+import { isObject, nestsDeeperThan } from '../core/json.js';
 import { errorText } from '../core/errors.js';
 
 // Owned by bluegreen (model, stream), or carried in stickyKey / maxTokens instead of being sent on.
 const NOT_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'user', 'metadata', 'conversation_id']);
+
+/** Deeper than any real request; past a few thousand levels sending or judging the body would run out of stack. */
+const MAX_DEPTH = 1000;
 
 export type ParsedLine = { request: ChatRequest } | { problem: string } | undefined;
 
@@ -12,6 +15,7 @@ export type ParsedLine = { request: ChatRequest } | { problem: string } | undefi
 export function parseSampledLine(line: string, defaultMaxTokens: number, vet?: (request: ChatRequest) => string | undefined): ParsedLine {
   const text = line.trim();
   if (text === '') return undefined;
+  if (nestsDeeperThan(text, MAX_DEPTH)) return { problem: `nested deeper than ${MAX_DEPTH} levels` };
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -167,6 +167,18 @@ describe('createSampledSource: requests', () => {
     await source.close();
   });
 
+  it('skips and counts a line nested thousands of levels deep, instead of running out of stack on it', async () => {
+    const deep = `{"messages":[{"role":"user","content":"x"}],"tools":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const file = writeLines('deep.jsonl', [body(0), deep, body(1)]);
+    const source = open(file);
+    await source.ready();
+    const requests = await take(source, 4);
+    expect(requests.map(indexOf)).toEqual([0, 1, 0, 1]);
+    expect(source.skipped()).toBe(1);
+    expect(source.firstProblem()).toBe('line 2: nested deeper than 1000 levels');
+    await source.close();
+  });
+
   it('ships an example file with no bad line and mostly sticky requests', async () => {
     const file = fileURLToPath(new URL('../../rollouts/samples/traffic.jsonl', import.meta.url));
     const source = open(file);
