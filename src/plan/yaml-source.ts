@@ -173,6 +173,8 @@ export function describeFound(value: unknown): string {
     return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 37)}...` : shown);
   }
   if (Array.isArray(value)) return `a list of ${value.length}`;
+  // A `!!timestamp` scalar reads as a Date: quote it where a string is meant.
+  if (value instanceof Date) return 'a YAML timestamp (quote it to make it a string)';
   if (typeof value === 'object') return 'a mapping';
   // What is left from YAML is a number or a boolean.
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
