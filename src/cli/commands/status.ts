@@ -50,9 +50,10 @@ export async function status(flags: StatusFlags, ctx: CliContext): Promise<void>
 
 /** Prints where the rollout stands once; resolves to the exit code (5 when its process died unfinished). */
 async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
-  const unrecorded = store.readState() === undefined ? unrecordedRollout(store) : undefined;
+  const unsaved = store.readState() === undefined;
+  const unrecorded = unsaved ? unrecordedRollout(store) : undefined;
   if (unrecorded) return statusUnrecorded(unrecorded, ctx, flags);
-  const lost = store.readState() === undefined ? lostRecord(store) : undefined;
+  const lost = unsaved ? lostRecord(store) : undefined;
   if (lost) return statusLost(lost, store.dir, ctx, flags);
   const { snapshot, owner } = read(store);
   const standing = rolloutStanding(store);
