@@ -8,18 +8,13 @@ import { emptyArmStats, type WindowStats } from '../metrics/types.js';
 import type { LostRecord } from '../state/index.js';
 import { withJournalProgress } from '../state/reconcile.js';
 import { CliError, EXIT } from '../core/exit.js';
+import { otherPlanThan } from './recover.js';
 
 /** The lost rollout's record, as the journal says it went, on `plan`; refused when plan is another rollout's. */
 export function rebuiltRecord(lost: LostRecord, plan: Plan): RolloutSnapshot {
-  const models = `${plan.arms.blue.model} -> ${plan.arms.green.model}`;
-  const sameModels = lost.blueModel === undefined || (lost.blueModel === plan.arms.blue.model && lost.greenModel === plan.arms.green.model);
-  if (plan.name !== lost.plan || !sameModels) {
-    const theirs = lost.blueModel === undefined ? '' : ` (${lost.blueModel} -> ${lost.greenModel})`;
-    throw new CliError(
-      `${plan.source.file} is plan "${plan.name}" (${models}), not the plan of the rollout whose record is lost, "${lost.plan}"${theirs}: its hooks would move another plan's traffic; pass that rollout's plan with --plan`,
-      EXIT.usage,
-    );
-  }
+  const models = lost.blueModel === undefined || lost.greenModel === undefined ? undefined : ([lost.blueModel, lost.greenModel] as const);
+  const other = otherPlanThan(plan, { name: lost.plan, ...(models && { models }) }, 'whose record is lost');
+  if (other !== undefined) throw new CliError(`${plan.source.file} ${other}; pass that rollout's plan with --plan`, EXIT.usage);
   const started: RolloutSnapshot = {
     version: 1,
     plan: snapshotPlan(plan),

@@ -316,8 +316,19 @@ function rollbackHookOf(plan: Plan): string {
 
 /** Why plan is not the dead rollout's (another name or other models), or undefined when it is. */
 function otherPlan(plan: Plan, snapshot: RolloutSnapshot): string | undefined {
-  const dead = snapshot.plan;
+  const other = otherPlanThan(plan, { name: snapshot.plan.name, models: [snapshot.plan.blueModel, snapshot.plan.greenModel] }, 'that died');
+  return other === undefined ? undefined : `${other}, so none is run and the rollout stays unfinished`;
+}
+
+/**
+ * Why plan is not the rollout `dead` names (another name or other models; models unknown: the name alone), or
+ * undefined when it is: "is plan "b" (x -> y), not the plan of the rollout WHICH, "a" (x -> z): its hooks would
+ * move another plan's traffic".
+ */
+export function otherPlanThan(plan: Plan, dead: { name: string; models?: readonly [string, string] }, which: string): string | undefined {
   const { blue, green } = plan.arms;
-  if (plan.name === dead.name && blue.model === dead.blueModel && green.model === dead.greenModel) return undefined;
-  return `is plan "${plan.name}" (${blue.model} -> ${green.model}), not the plan of the rollout that died, "${dead.name}" (${dead.blueModel} -> ${dead.greenModel}): its hooks would move another plan's traffic, so none is run and the rollout stays unfinished`;
+  const sameModels = dead.models === undefined || (blue.model === dead.models[0] && green.model === dead.models[1]);
+  if (plan.name === dead.name && sameModels) return undefined;
+  const theirs = dead.models === undefined ? '' : ` (${dead.models[0]} -> ${dead.models[1]})`;
+  return `is plan "${plan.name}" (${blue.model} -> ${green.model}), not the plan of the rollout ${which}, "${dead.name}"${theirs}: its hooks would move another plan's traffic`;
 }
