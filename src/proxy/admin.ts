@@ -330,9 +330,8 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   const conditional = next.ifRevision !== undefined || next.ifUpdatedAt !== undefined;
   const moved = conditional ? route.changedFrom({ revision: next.ifRevision, updatedAt: next.ifUpdatedAt }) : undefined;
   if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed' });
-  // Another rollout run's live lease, or its completed promotion (a lease that ran out is applied first).
-  route.effective();
-  const claim = otherRunsClaim(route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
+  // Another rollout run's live lease (on either clock: claimedRoute), or its completed promotion.
+  const claim = otherRunsClaim(route.claimedRoute(), { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
   if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
   // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
   const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();

@@ -29,6 +29,8 @@ export interface RouteHolderOptions {
 /** Holds the route, applies the lease on every read, and persists every change (newest write wins). */
 export class RouteHolder {
   private route: Route;
+  /** The route whose lease the proxy last applied as run out, while that lease may still run on the steady clock. */
+  private lapsedRoute?: Route;
   private readonly file: RouteFile;
   private readonly lease: LeaseClock;
 
@@ -62,6 +64,19 @@ export class RouteHolder {
       return SERVE_BLUE;
     }
     return route;
+  }
+
+  /**
+   * The route other runs' claims on the proxy are judged by (route-claims.ts): the route in force, or, while a lease
+   * the proxy applied as run out by its wall clock (set forward) still runs on the steady clock, that lease's route,
+   * expiring when the steady clock says. Serving fails toward blue at the earlier end; handing the proxy to another
+   * run waits for the later, or the controller still renewing is refused, rolls back, and the new run rolls back too.
+   */
+  claimedRoute(): Route {
+    this.effective();
+    const left = this.lapsedRoute === undefined ? 0 : this.lease.lapsedLeft();
+    if (this.lapsedRoute === undefined || left === 0) return this.stored;
+    return { ...this.lapsedRoute, leaseExpiresAt: this.options.clock.now() + left };
   }
 
   /**
@@ -128,6 +143,7 @@ export class RouteHolder {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
     }
     this.route = route;
+    this.lapsedRoute = undefined;
     this.lease.forget();
     this.persist();
     this.watchLease();
@@ -181,7 +197,8 @@ export class RouteHolder {
   }
 
   private expire(): void {
-    this.lease.forget();
+    this.lease.lapse();
+    this.lapsedRoute = this.route;
     // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
     const lapsed = this.route.controller;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now(), revision: this.nextRevision() };

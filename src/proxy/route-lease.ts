@@ -33,6 +33,8 @@ export function unrefSchedule(ms: number, check: () => void): () => void {
 export class LeaseClock {
   /** When the lease runs out by the steady clock, whatever the wall clock says then. */
   private steadyDeadline?: number;
+  /** The steady deadline of a lease applied as run out before it (by a wall clock set forward): see lapse(). */
+  private lapsedDeadline?: number;
   private cancelCheck?: () => void;
   /** steadyNow(clock), looked up once: it is read on every request the proxy routes. */
   private readonly steadyNow: () => number;
@@ -69,10 +71,26 @@ export class LeaseClock {
     });
   }
 
-  /** The lease ended (renewed, replaced, run out): the next watch counts afresh. */
+  /** The lease ended (renewed, replaced): the next watch counts afresh. */
   forget(): void {
     this.stop();
     this.steadyDeadline = undefined;
+    this.lapsedDeadline = undefined;
+  }
+
+  /**
+   * The lease was applied as run out (the proxy serves blue): the next watch counts afresh, but its steady deadline
+   * is kept for lapsedLeft(), since a wall clock set forward ends a lease its controller may still be renewing.
+   */
+  lapse(): void {
+    const deadline = this.steadyDeadline;
+    this.forget();
+    this.lapsedDeadline = deadline;
+  }
+
+  /** How long the lapsed lease would still run on the steady clock (0: it ran out there too, or none lapsed). */
+  lapsedLeft(): number {
+    return this.lapsedDeadline === undefined ? 0 : Math.max(0, this.lapsedDeadline - this.steadyNow());
   }
 
   /** Cancels the scheduled check (the proxy is closing). */

@@ -1,0 +1,62 @@
+// Handing a proxy to another rollout run while its holder's lease may still run on either clock. The proxy serves
+// blue at the earlier end of a lease (its wall expiry or its steady deadline: fail toward blue), but another run's
+// first route waits for the steady deadline: after the proxy's wall clock stepped forward, its holder is still
+// renewing, and a run that took the proxy then would have that renewal refused and both runs roll back.
+import { expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runProxy, simPlan } from './helpers.js';
+
+const TOKEN = 'admin-token-for-tests';
+
+async function proxyOnFakeClock() {
+  const clock = new FakeClock();
+  const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
+    env: { ADMIN_TOKEN: TOKEN },
+    now: () => clock.now(),
+    steadyNow: () => clock.steadyNow(),
+  });
+  const url = `${running.proxy.adminUrl as string}/admin/route`;
+  const put = async (body: Record<string, unknown>) => {
+    const answer = await fetch(url, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mirror: 0, ...body }),
+    });
+    return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string; lapsedAt?: number }) };
+  };
+  return { clock, proxy: running.proxy, put };
+}
+
+it("after the proxy's wall clock steps forward, its holder's lease still holds the proxy for the steady time left", async () => {
+  const { clock, proxy, put } = await proxyOnFakeClock();
+  expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  await clock.advance(10_000);
+  clock.jumpWall(3_600_000);
+  // Serving fails toward blue at once.
+  expect(proxy.route.effective()).toMatchObject({ greenWeight: 0, mirror: 0 });
+  // Another run's first route is refused until the lease would run out on the steady clock (20 s on).
+  const held = await put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 });
+  expect(held).toMatchObject({ status: 409, code: 'held' });
+  expect(held.error).toContain(`until its lease runs out at ${new Date(clock.now() + 20_000).toISOString()}`);
+  // Its holder's next renewal takes the route back, and is told the proxy lapsed.
+  const renewed = await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000, goingOn: true });
+  expect(renewed).toMatchObject({ status: 200, lapsedAt: expect.any(Number) });
+  expect(proxy.route.effective().greenWeight).toBe(0.5);
+});
+
+it('a lapsed lease frees the proxy once its steady time has passed too, and a wall clock set back never stretches the hold', async () => {
+  const { clock, proxy, put } = await proxyOnFakeClock();
+  expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  clock.jumpWall(3_600_000);
+  expect(proxy.route.effective().greenWeight).toBe(0);
+  await clock.advance(29_999);
+  expect((await put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).code).toBe('held');
+  await clock.advance(1);
+  expect((await put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+
+  // run-b's lease, the wall clock set back an hour: it runs out on the steady clock, and run-c may go at once.
+  clock.jumpWall(-3_600_000);
+  await clock.advance(30_000);
+  expect(proxy.route.effective().greenWeight).toBe(0);
+  expect((await put({ controller: 'run-c', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+});
