@@ -1,5 +1,6 @@
 // Engine seams for tests on the fake clock: the same small request every time, arriving every `ms` of fake time, and
 // arms whose answers (or hangs) are scripted by when the request was sent.
+import { setMaxListeners } from 'node:events';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
@@ -52,15 +53,21 @@ export function scriptedArm(arm: ArmName, clock: FakeClock, start: number, answe
           attempts: 1,
           stream: request.stream,
         });
-        const timer = how === 'hang' ? undefined : clock.setTimer(() => resolve(answered(how)), how.afterMs);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            timer?.cancel();
-            reject(signal.reason as Error);
-          },
-          { once: true },
-        );
+        const onAbort = () => {
+          timer?.cancel();
+          reject(signal?.reason as Error);
+        };
+        // As the real client (src/upstream/client.ts): every request in flight listens to the dispatcher's one
+        // signal, so its listener limit is lifted, and each request's listener goes when it is answered.
+        const timer =
+          how === 'hang'
+            ? undefined
+            : clock.setTimer(() => {
+                signal?.removeEventListener('abort', onAbort);
+                resolve(answered(how));
+              }, how.afterMs);
+        if (signal) setMaxListeners(0, signal);
+        signal?.addEventListener('abort', onAbort, { once: true });
       }),
     listModels: async () => ({ ids: [], status: 200 }),
   };
