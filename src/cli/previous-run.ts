@@ -107,6 +107,14 @@ function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {
  * none, when it ran another plan, or when it died ending (its green was being taken off traffic).
  */
 export function resumable(store: StateStore, plan: Plan, previous: RolloutStanding): RolloutSnapshot {
+  // A rollout that moved traffic and lost its state.json: not "nothing to resume" (traffic may be on green), and
+  // not resumable either (each stage's figures went with the record).
+  const lost = previous.kind === 'none' ? lostRecord(store, { self: process.pid }) : undefined;
+  if (lost !== undefined)
+    throw new CliError(
+      `${lostRecordText(lost, store.dir)}; --resume cannot go on from it (its record, each stage's figures, is gone): run bluegreen rollback --state-dir ${store.dir} --plan FILE with its plan, then start again`,
+      EXIT.orphaned,
+    );
   if (previous.kind !== 'orphaned')
     throw new UsageError(
       `--resume: there is no unfinished rollout to resume in ${store.dir} (${previous.kind === 'none' ? 'no state' : `its last rollout ${previous.kind === 'finished' ? 'finished' : 'is running'}`})`,

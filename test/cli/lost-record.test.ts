@@ -79,4 +79,17 @@ describe('a rollout that moved traffic and lost its state.json', () => {
     expect(readFileSync(path.join(dir, 'rolled-back.txt'), 'utf8')).toBe('1 0');
     expect(rollout.code).toBe(0);
   });
+
+  it('rollout --resume (and --dry-run --resume) refuses it, exit 5, naming rollback --plan: its figures went with the record', async () => {
+    const { dir, stateDir, plan } = lostFolder();
+    for (const extra of [[], ['--dry-run']]) {
+      const resumed = await runCli(['rollout', plan, '--state-dir', stateDir, '--ci', '--resume', ...extra], { cwd: dir });
+      expect(resumed.code).toBe(5);
+      expect(resumed.stderr).toContain('traffic may be on green; --resume cannot go on from it');
+      expect(resumed.stderr).toContain(`run bluegreen rollback --state-dir ${stateDir} --plan FILE with its plan, then start again`);
+      expect(resumed.stderr).not.toContain('there is no unfinished rollout to resume');
+    }
+    expect(existsSync(path.join(dir, 'rolled-back.txt'))).toBe(false);
+    expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
+  });
 });
