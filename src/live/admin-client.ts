@@ -56,6 +56,11 @@ export interface RouteAnswer {
   fallback?: boolean;
   /** Set when this rollout's lease had run out before the route reached the proxy: since when it served blue. */
   lapsedAt?: number;
+  /**
+   * GET: the route whose lease the proxy applied as run out by its wall clock while it still runs on its steady
+   * clock (proxies since session 27): another run's first route is refused until then.
+   */
+  heldBy?: Route;
 }
 
 export class AdminCallError extends Error {

@@ -73,7 +73,8 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
   if (otherRules.length > 0) throw new CliError(`preflight: ${otherRules.join('; ')}; nothing was moved`, EXIT.preflight);
   const held = checks.flatMap((check, index) => {
     if (check.status !== 'fulfilled') return [];
-    const route = parseRoute(check.value.route);
+    // A lease the proxy applied as run out by its wall clock but not yet by its steady one still holds it (heldBy).
+    const route = parseRoute(check.value.heldBy ?? check.value.route);
     const own = route?.controller !== undefined && ownRuns.includes(route.controller);
     return route && !own && leaseHeld(route, check.value.now) ? [`proxy ${clients[index]?.url ?? '?'}: ${heldMessage(route)}`] : [];
   });

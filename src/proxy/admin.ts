@@ -14,7 +14,7 @@ import { listen } from './listen.js';
 import { readBody } from './body.js';
 import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, type Route } from './route.js';
+import { describeRoute, type EffectiveRoute, type Route } from './route.js';
 import type { RouteHolder } from './route-holder.js';
 import { MAX_LEASE_MS } from './route-lease.js';
 import { otherRunsClaim } from './route-claims.js';
@@ -251,13 +251,21 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOp
     return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
   }
   const path = (req.url ?? '/').split('?', 1)[0];
-  if (path === '/admin/route' && req.method === 'GET')
-    return json(res, 200, { route: withRevision(route.stored), effective: route.effective(), now: now(), ...serves(options) });
+  if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { ...routeRead(route), now: now(), ...serves(options) });
   if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
   if (path === '/admin/results' && req.method === 'GET' && options.feed) return readResults(req, res, options, options.feed);
   if (path === '/admin/route' && req.method === 'PUT') return putRoute(req, res, options);
   req.resume();
   json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
+}
+
+/**
+ * GET /admin/route's route: the stored one, what it serves by, and `heldBy` while a lapsed lease may still be its
+ * holder's (RouteHolder.lapsedHolder), so a rollout's preflight refuses the proxy as its first route would be.
+ */
+function routeRead(route: RouteHolder): { route: Route; effective: EffectiveRoute; heldBy?: Route } {
+  const heldBy = route.lapsedHolder();
+  return { route: withRevision(route.stored), effective: route.effective(), ...(heldBy && { heldBy }) };
 }
 
 /** A route no one has set yet (or saved before revisions) is revision 0: what a caller's ifRevision names for it. */
@@ -330,8 +338,8 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   const conditional = next.ifRevision !== undefined || next.ifUpdatedAt !== undefined;
   const moved = conditional ? route.changedFrom({ revision: next.ifRevision, updatedAt: next.ifUpdatedAt }) : undefined;
   if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed' });
-  // Another rollout run's live lease (on either clock: claimedRoute), or its completed promotion.
-  const claim = otherRunsClaim(route.claimedRoute(), { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
+  // Another rollout run's live lease (on either clock: lapsedHolder), or its completed promotion.
+  const claim = otherRunsClaim(route.lapsedHolder() ?? route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
   if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
   // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
   const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();

@@ -67,16 +67,15 @@ export class RouteHolder {
   }
 
   /**
-   * The route other runs' claims on the proxy are judged by (route-claims.ts): the route in force, or, while a lease
-   * the proxy applied as run out by its wall clock (set forward) still runs on the steady clock, that lease's route,
-   * expiring when the steady clock says. Serving fails toward blue at the earlier end; handing the proxy to another
-   * run waits for the later, or the controller still renewing is refused, rolls back, and the new run rolls back too.
+   * The route whose lease the proxy applied as run out by its wall clock (set forward) while that lease still runs on
+   * the steady clock, expiring when the steady clock says; else undefined. Serving fails toward blue at the earlier
+   * end, but other runs' claims on the proxy (route-claims.ts) are judged by this route until the later: its holder
+   * may still be renewing, and a run that took the proxy would have that renewal refused and both would roll back.
    */
-  claimedRoute(): Route {
+  lapsedHolder(): Route | undefined {
     this.effective();
     const left = this.lapsedRoute === undefined ? 0 : this.lease.lapsedLeft();
-    if (this.lapsedRoute === undefined || left === 0) return this.stored;
-    return { ...this.lapsedRoute, leaseExpiresAt: this.options.clock.now() + left };
+    return this.lapsedRoute === undefined || left === 0 ? undefined : { ...this.lapsedRoute, leaseExpiresAt: this.options.clock.now() + left };
   }
 
   /**

@@ -3,6 +3,7 @@
 // first route waits for the steady deadline: after the proxy's wall clock stepped forward, its holder is still
 // renewing, and a run that took the proxy then would have that renewal refused and both runs roll back.
 import { expect, it } from 'vitest';
+import { readRoutesOnce } from '../../src/live/routes.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runProxy, simPlan } from './helpers.js';
 
@@ -15,7 +16,10 @@ async function proxyOnFakeClock() {
     now: () => clock.now(),
     steadyNow: () => clock.steadyNow(),
   });
-  const url = `${running.proxy.adminUrl as string}/admin/route`;
+  const adminUrl = running.proxy.adminUrl as string;
+  const url = `${adminUrl}/admin/route`;
+  const read = async () =>
+    (await (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { heldBy?: unknown; serves: string; quality: string };
   const put = async (body: Record<string, unknown>) => {
     const answer = await fetch(url, {
       method: 'PUT',
@@ -24,7 +28,7 @@ async function proxyOnFakeClock() {
     });
     return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string; lapsedAt?: number }) };
   };
-  return { clock, proxy: running.proxy, put };
+  return { clock, proxy: running.proxy, put, read, adminUrl };
 }
 
 it("after the proxy's wall clock steps forward, its holder's lease still holds the proxy for the steady time left", async () => {
@@ -59,4 +63,23 @@ it('a lapsed lease frees the proxy once its steady time has passed too, and a wa
   await clock.advance(30_000);
   expect(proxy.route.effective().greenWeight).toBe(0);
   expect((await put({ controller: 'run-c', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+});
+
+it("a rollout's preflight refuses the proxy in that window (exit 3), as its first route would be; the holder's renewal ends it", async () => {
+  const { clock, put, read, adminUrl } = await proxyOnFakeClock();
+  expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  expect((await read()).heldBy).toBeUndefined();
+  clock.jumpWall(3_600_000);
+  const answer = await read();
+  const until = clock.now() + 30_000;
+  expect(answer.heldBy).toMatchObject({ controller: 'run-a', greenWeight: 0.5, leaseExpiresAt: until });
+  const served = { owner: answer.serves, quality: answer.quality };
+  await expect(readRoutesOnce([adminUrl], TOKEN, served)).rejects.toMatchObject({
+    exitCode: 3,
+    message: expect.stringContaining(`another rollout drives this proxy until its lease runs out at ${new Date(until).toISOString()}`),
+  });
+  // The holder's own run (a resume of it) is not refused.
+  await expect(readRoutesOnce([adminUrl], TOKEN, served, ['run-a'])).resolves.toHaveLength(1);
+  expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000, goingOn: true })).status).toBe(200);
+  expect((await read()).heldBy).toBeUndefined();
 });
