@@ -98,7 +98,9 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
         try {
           if (!read.ok) {
             end();
-            if (read.reason === 'aborted') return;
+            // Its connection answered already (a body Node's parser could not read: respond.ts answerClientError)
+            // and lingering: counted and answered once.
+            if (read.reason === 'aborted' || req.socket.writableEnded) return;
             metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
             const message =
               read.reason === 'too_large'

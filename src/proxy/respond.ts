@@ -266,19 +266,25 @@ export function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown 
 }
 
 /**
- * Whether an answer on this connection is in flight (Node's _httpMessage: the answer being written, or awaited from
- * the upstream with its headers not out yet). Another answer written now would land in the middle of it, or go
- * out first and be read as its answer; Node's own clientError answer checks only for headers already sent.
+ * Whether an answer to another request is in flight on this connection (Node's _httpMessage: the answer being
+ * written, or awaited from the upstream with its headers not out yet). Another answer written now would land in the
+ * middle of it, or go out first and be read as its answer; Node's own clientError answer checks only for headers
+ * already sent. An answer not begun to a request still being read is not another's: the parser failed in that
+ * request's own body (a bad chunk size line), and the refusal is its answer.
  */
-function answerInFlight(socket: Duplex): boolean {
-  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage != null;
+function otherAnswerInFlight(socket: Duplex): boolean {
+  const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return res != null && (res.headersSent || res.req.complete);
 }
 
 /**
  * Answers a clientError (Node's parser refused what arrived) with `reply`'s JSON, `connection: close`, and a
- * lingering close. When an answer is in flight on the connection (a pipelined request behind it was malformed),
- * the connection is cut instead: a second answer in the middle of the first would corrupt the stream its client is
- * reading, and one before it (the first's headers not out yet) would be read as the first request's answer. Returns the refusal answered, if one was.
+ * lingering close. When an answer to another request is in flight on the connection (a pipelined request behind it
+ * was malformed), the connection is cut instead: a second answer in the middle of the first would corrupt the stream
+ * its client is reading, and one before it (the first's headers not out yet) would be read as the first request's
+ * answer. A request whose own body was malformed is answered: what it started upstream (a model list's request) is
+ * cancelled when the connection closes after the answer, as for any client gone (client-link.ts), and its unread
+ * body ends as aborted (intake.ts). Returns the refusal answered, if one was.
  */
 export function answerClientError(
   error: NodeJS.ErrnoException,
@@ -288,7 +294,7 @@ export function answerClientError(
 ): ClientRefusal | undefined {
   // Answered already, and lingering: Node's parser reports its error again for each later read.
   if (socket.writableEnded && !socket.destroyed) return undefined;
-  if (error.code === 'ECONNRESET' || !socket.writable || answerInFlight(socket)) return void socket.destroy();
+  if (error.code === 'ECONNRESET' || !socket.writable || otherAnswerInFlight(socket)) return void socket.destroy();
   const refusal = clientRefusal(error, timeoutMessage);
   answerOnSocket(socket, reply(refusal));
   return refusal;
