@@ -170,7 +170,7 @@ export class ProxyActuator implements Actuator {
     const error = await this.attempts(proxy, route);
     if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
-    return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${errorText(error)}; ${backByLease(proxy)}` };
+    return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${errorText(error)}; ${backByLease(proxy, this.clock.now())}` };
   }
 
   /**
@@ -239,8 +239,8 @@ export class ProxyActuator implements Actuator {
       promoted === 'took'
         ? 'it took the promotion, which has no lease: it serves green until its route is set by hand (PUT /admin/route)'
         : promoted === 'may have'
-          ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy)}`
-          : backByLease(proxy);
+          ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy, this.clock.now())}`
+          : backByLease(proxy, this.clock.now());
     return { ok: false, label, message: `${errorText(error)}; ${fate}` };
   }
 
@@ -365,7 +365,13 @@ function replacedByHand(proxy: FleetProxy): string {
   return `; it replaced a route set by hand (no run id: an operator's PUT /admin/route) at ${new Date(found.updatedAt).toISOString()}: ${describeRoute(found)}`;
 }
 
-function backByLease(proxy: FleetProxy): string {
+/**
+ * What returns a proxy that missed the ending to blue: its lease. Said in the tense of `now` (the rollout's clock):
+ * a rollback gives up on a silent proxy only once its lease has run out, or after a minute of a longer one.
+ */
+function backByLease(proxy: FleetProxy, now: number): string {
   const lease = proxy.view.leaseExpiresAt;
-  return `its lease runs out${lease ? ` at ${new Date(lease).toISOString()}` : ''} and it returns to blue on its own`;
+  if (!lease) return 'its lease runs out and it returns to blue on its own';
+  const at = new Date(lease).toISOString();
+  return lease <= now ? `its lease ran out at ${at}: it serves blue on its own` : `its lease runs out at ${at} and it returns to blue on its own`;
 }
