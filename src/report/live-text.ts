@@ -5,21 +5,25 @@ import type { StageStats } from '../metrics/types.js';
 import type { LiveView, ProxyView } from '../live/fleet.js';
 import { describeSplit, ROUTE_FILE, type Route } from '../proxy/route.js';
 
-/** One proxy: `URL  answering: green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent). */
+/**
+ * A route's lease as of `now`: time left, or run out (the proxy serves blue then, whatever weights it shows).
+ * 'no lease' for a promotion or a route without one.
+ */
+function leaseWords(route: Pick<ProxyView, 'promotedArm' | 'leaseExpiresAt'>, now: number): string {
+  if (route.promotedArm || route.leaseExpiresAt === undefined) return 'no lease';
+  return route.leaseExpiresAt > now
+    ? `lease ${formatDuration(route.leaseExpiresAt - now)} left`
+    : `lease ran out ${formatDuration(now - route.leaseExpiresAt)} ago (on blue)`;
+}
+
+/** One proxy: `answering  URL  green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent). */
 export function proxyLine(proxy: ProxyView, now: number): string {
-  const route = describeSplit(proxy);
-  const lease =
-    proxy.promotedArm || proxy.leaseExpiresAt === undefined
-      ? 'no lease'
-      : proxy.leaseExpiresAt > now
-        ? `lease ${formatDuration(proxy.leaseExpiresAt - now)} left`
-        : `lease ran out ${formatDuration(now - proxy.leaseExpiresAt)} ago (on blue)`;
   const health = proxy.reachable
     ? 'answering'
     : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
-  // Health first: on a narrow terminal the end of the line is what gets cut.
-  return `${proxy.url}  ${health}: ${route}, ${lease}${missed}`;
+  // Health first: on a narrow terminal the end of the line is what gets cut, and a long URL pushed it off.
+  return `${health}  ${proxy.url}  ${describeSplit(proxy)}, ${leaseWords(proxy, now)}${missed}`;
 }
 
 /** Why a proxy does not answer, on a line of its own under it (the error is long); undefined while it answers. */
@@ -27,9 +31,13 @@ export function proxyErrorLine(proxy: ProxyView): string | undefined {
   return proxy.reachable || !proxy.error ? undefined : `    last error: ${proxy.error}`;
 }
 
-/** A proxy's own route file (same state folder): what it serves now and why, in its words. */
-export function proxyRouteLine(route: Route): string {
-  return `this folder's proxy (${ROUTE_FILE}): ${describeSplit(route)}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
+/**
+ * A proxy's own route file (same state folder): what it serves now and why, in its words, and its lease. A lease
+ * run out in the file (its proxy stopped before it could write blue) is said so: its weights are no longer served.
+ */
+export function proxyRouteLine(route: Route, now: number): string {
+  const lease = route.leaseExpiresAt !== undefined && !route.promotedArm ? `, ${leaseWords(route, now)}` : '';
+  return `this folder's proxy (${ROUTE_FILE}): ${describeSplit(route)}${lease}${route.reason ? `, ${route.reason}` : ''} (since ${new Date(route.updatedAt).toISOString()})`;
 }
 
 export interface LiveStageRow {

@@ -51,7 +51,7 @@ describe('live rollout', () => {
     // status shows the live section apart: each proxy's route and health, live and generated per stage.
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
-    expect(status.stdout).toMatch(/answering: promoted green, no lease/);
+    expect(status.stdout).toMatch(/answering {2}\S+ {2}promoted green, no lease/);
     expect(status.stdout).toMatch(/stage +blue +green +green err +fallbacks +mirrors\n/);
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveView } from '../../src/live/fleet.js';
 import type { StageStats } from '../../src/metrics/types.js';
-import { liveLines, liveStageRows, proxyErrorLine, proxyLine } from '../../src/report/live-text.js';
+import { liveLines, liveStageRows, proxyErrorLine, proxyLine, proxyRouteLine } from '../../src/report/live-text.js';
 
 const view: LiveView = {
   leaseMs: 5000,
@@ -17,14 +17,35 @@ const judged = [{ index: 0, arms: { blue: { requests: 50 }, green: { requests: 1
 
 describe('live text', () => {
   it('describes each proxy: route, lease left or run out, health', () => {
-    expect(proxyLine(view.proxies[0]!, 7000)).toBe('http://a:8788  answering: green 25%, mirror 50%, lease 3s left');
+    expect(proxyLine(view.proxies[0]!, 7000)).toBe('answering  http://a:8788  green 25%, mirror 50%, lease 3s left');
     expect(proxyLine(view.proxies[1]!, 7000)).toBe(
-      'http://b:8788  NOT ANSWERING for 2s: green 25%, mirror 0%, lease ran out 1s ago (on blue), 3 results missed',
+      'NOT ANSWERING for 2s  http://b:8788  green 25%, mirror 0%, lease ran out 1s ago (on blue), 3 results missed',
     );
     // Why, on a line of its own.
     expect(proxyErrorLine(view.proxies[1]!)).toBe('    last error: refused');
     expect(proxyErrorLine(view.proxies[0]!)).toBeUndefined();
-    expect(proxyLine({ url: 'u', reachable: true, greenWeight: 1, mirror: 0, promotedArm: 'green' }, 0)).toBe('u  answering: promoted green, no lease');
+    expect(proxyLine({ url: 'u', reachable: true, greenWeight: 1, mirror: 0, promotedArm: 'green' }, 0)).toBe('answering  u  promoted green, no lease');
+  });
+
+  it('says the health before the URL: a long URL cut at the end of a narrow terminal still shows it', () => {
+    const url = `https://${'proxy-'.repeat(20)}.internal.example.com:8788`;
+    const line = proxyLine({ url, reachable: false, greenWeight: 0.25, mirror: 0, leaseExpiresAt: 6000, unreachableSince: 5000 }, 7000);
+    expect(line.slice(0, 80)).toContain('NOT ANSWERING for 2s');
+  });
+
+  it("says the lease of this folder's proxy's route file, and that it ran out once it did", () => {
+    const route = { greenWeight: 0.25, mirror: 0, leaseExpiresAt: 10_000, reason: 'stage 1/3 of demo', updatedAt: 5000 };
+    expect(proxyRouteLine(route, 7000)).toBe(
+      "this folder's proxy (proxy-route.json): green 25%, mirror 0%, lease 3s left, stage 1/3 of demo (since 1970-01-01T00:00:05.000Z)",
+    );
+    // Its proxy stopped before writing blue: the weights in the file are not served.
+    expect(proxyRouteLine(route, 12_000)).toBe(
+      "this folder's proxy (proxy-route.json): green 25%, mirror 0%, lease ran out 2s ago (on blue), stage 1/3 of demo (since 1970-01-01T00:00:05.000Z)",
+    );
+    // A route without a lease (blue, a promotion) says none.
+    expect(proxyRouteLine({ greenWeight: 1, mirror: 0, promotedArm: 'green', updatedAt: 5000 }, 7000)).toBe(
+      "this folder's proxy (proxy-route.json): promoted green (since 1970-01-01T00:00:05.000Z)",
+    );
   });
 
   it('keeps live and generated apart: generated is what the judge saw beyond the live results', () => {

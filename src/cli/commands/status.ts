@@ -67,7 +67,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
         `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
       );
     else {
-      const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute)] : [])] : [];
+      const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute, Date.now())] : [])] : [];
       // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
       const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
       const text = renderStatus(snapshot, owner, Date.now(), { columns });

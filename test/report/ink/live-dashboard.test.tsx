@@ -41,8 +41,8 @@ describe('dashboard live section (real Ink render)', () => {
     const { frame } = renderView(progressingSnapshot(), { live: liveView(false) });
     const lines = frame.split('\n');
     expect(lines).toContain('live traffic (2 proxies, lease 5s):');
-    expect(lines).toContain('  http://10.0.0.5:8788  answering: green 50%, mirror 20%, lease T left');
-    expect(lines).toContain('  http://10.0.0.6:8788  NOT ANSWERING for 3s: green 50%, mirror 20%, lease ran out T ago (on blue)');
+    expect(lines).toContain('  answering  http://10.0.0.5:8788  green 50%, mirror 20%, lease T left');
+    expect(lines).toContain('  NOT ANSWERING for 3s  http://10.0.0.6:8788  green 50%, mirror 20%, lease ran out T ago (on blue)');
     expect(lines).toContain('    last error: unreachable: connect ECONNREFUSED');
     // The table: a header a person can read, one row per stage: live blue, live green, green's failures, fallbacks, mirrors.
     expect(lines).toContain('  stage    blue   green  green err  fallbacks  mirrors');

@@ -387,7 +387,7 @@ describe('buildDashboardView with live proxies', () => {
     const view = buildDashboardView(progressingSnapshot(), options({ live }));
     const checkLines = view.checks.map(lineText);
     expect(checkLines).toContain('live traffic (1 proxy, lease 5s):');
-    expect(checkLines).toContain('  http://127.0.0.1:8788  answering: green 50%, mirror 0%, lease 4s left');
+    expect(checkLines).toContain('  answering  http://127.0.0.1:8788  green 50%, mirror 0%, lease 4s left');
     // Generated = what the judge saw beyond the live results (the fixture's stage 1 has 2,160 blue, 240 green);
     // blue's live 2,000 include its answer to the fallback, which is not judged.
     expect(checkLines.some((line) => /^\s+1\s+2000\s+200\s+1\s+1\s+0\s+161\s+40$/.test(line))).toBe(true);
