@@ -90,17 +90,20 @@ function fullLineWidth(figure: number): number {
 }
 
 /**
- * The proximity bar's width for these checks: the widest (up to 10 cells) that leaves room for the sample and
- * interval of every check whose interval can be shown at all; one for all, so their status words line up. None in
- * a terminal narrower than the full line.
+ * The proximity bar's width for these checks: the widest (up to 10 cells) that leaves room for every check's
+ * sample, and for the interval of every check whose interval can be shown at all; one for all, so their status
+ * words line up. None when that leaves it under 4 cells, or in a terminal narrower than the full line: at 60
+ * columns a 7-cell bar cut a comparison's "n=254/683" to "n=25…", which read as 25 requests.
  */
 export function proximityWidth(checks: readonly CheckResult[], width: number, figure = figureWidth(checks)): number {
   const full = fullLineWidth(figure);
   if (width < full) return 0;
   const room = width - (full - PROXIMITY_WIDTH);
-  const tails = checks.map((check) => textWidth(sampleText(check)) + textWidth(intervalText(check)));
+  const samples = checks.map((check) => textWidth(sampleText(check)));
+  const tails = checks.map((check, i) => (samples[i] ?? 0) + textWidth(intervalText(check)));
   const shown = tails.filter((tail) => room - tail >= MIN_PROXIMITY_WIDTH);
-  return Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...shown));
+  const bar = Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...samples, ...shown));
+  return bar >= MIN_PROXIMITY_WIDTH ? bar : 0;
 }
 
 /**
@@ -125,8 +128,11 @@ export function checkLine(check: CheckResult, width = Infinity, figure = figureW
         ]
       : []),
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
-    { text: sampleText(check), tone: 'muted' },
   ];
+  // The sample too is shown whole or not at all: "n=25…" read as 25 requests.
+  const sample = sampleText(check);
+  if (lineWidth(line) + textWidth(sample) > width) return line;
+  line.push({ text: sample, tone: 'muted' });
   // Shown whole or not at all: cut short, "0.0–6.1% over" read as a percent ("0.0–6.1…"), and "-1.2 to +3…" misleads.
   const interval = intervalText(check);
   if (interval && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });

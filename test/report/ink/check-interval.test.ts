@@ -66,6 +66,29 @@ describe('dashboard check lines', () => {
     expect(at80.every((line) => /[█·]{4,9} /.test(line))).toBe(true);
   });
 
+  it('leaves every check its whole sample at 60 to 79 columns: the bar narrows, or goes, before "n=" is cut', () => {
+    // The demo's stage 5 at 60 columns (tmux, session 27): a 7-cell bar, and "n=254/683" read "n=25…".
+    const big = { ...compare, sample: 254, blueSample: 683 };
+    const health = { ...errorRate, rule: 'health_check' as const, unit: 'count' as const, figure: 0, limit: 3, sample: 13, evidence: undefined };
+    const snapshot = { ...progressingSnapshot(), checks: [errorRate, big, health] };
+    for (let width = 60; width <= 79; width++) {
+      const lines = checkSectionLines(snapshot, width).slice(1, 4).map(lineText);
+      expect(lines[0], `${width}`).toMatch(/ n=60( |$)/);
+      expect(lines[1], `${width}`).toMatch(/ n=254\/683( |$)/);
+      expect(lines[2], `${width}`).toMatch(/ n=13$/);
+      for (const line of lines) {
+        expect(line.length, line).toBeLessThanOrEqual(width);
+        expect(line, line).not.toContain('…');
+      }
+      expect(new Set(lines.map((line) => line.search(/ (near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
+    }
+    // A sample that cannot fit even without the bar is left out whole, never cut.
+    const huge = { ...compare, sample: 1_234_567, blueSample: 7_654_321 };
+    const narrow = lineText(checkLine(huge, 56));
+    expect(narrow).not.toContain('n=');
+    expect(narrow.trimEnd()).toMatch(/ (near\?|over\?|open|ok|near|BREACH)$/);
+  });
+
   it('sizes the figure columns to the widest figure a comparison can have, never cutting it', () => {
     // Under a point the limit takes two decimals, and so does the figure beside it: "+12.30pt", 8 columns.
     const wide = {
