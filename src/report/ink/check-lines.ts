@@ -202,20 +202,30 @@ export function latestRateLimits(snapshot: RolloutSnapshot): Partial<Record<ArmN
   return found;
 }
 
-export function headroomLine(snapshot: RolloutSnapshot): Line | undefined {
+const HEADROOM_LABEL = 'rate-limit headroom';
+
+/**
+ * Each arm's remaining requests and tokens: on one line, or, narrower than that (78 columns with two arms), one
+ * line per arm, green's under blue's; at 60 columns the one line cut green's to "green 9,…". Empty when no arm
+ * reported any.
+ */
+export function headroomLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const limits = latestRateLimits(snapshot);
-  if (!limits.blue && !limits.green) return undefined;
-  const line: Line = [{ text: 'rate-limit headroom', tone: 'muted' }];
-  for (const arm of ['blue', 'green'] as const) {
-    const info = limits[arm];
-    if (!info) continue;
-    const parts = [
+  const arms = (['blue', 'green'] as const).filter((arm) => limits[arm]);
+  if (arms.length === 0) return [];
+  const figures = (info: RateLimitInfo) =>
+    [
       info.remainingRequests !== undefined ? `${compactCount(info.remainingRequests)} req` : undefined,
       info.remainingTokens !== undefined ? `${compactCount(info.remainingTokens)} tok` : undefined,
-    ].filter(Boolean);
-    line.push({ text: `   ${arm} `, tone: arm }, { text: parts.join(' · ') });
-  }
-  return line;
+    ]
+      .filter(Boolean)
+      .join(' · ');
+  const armAt = (arm: ArmName, pad: number): Line => [{ text: `   ${arm.padEnd(pad)} `, tone: arm }, { text: figures(limits[arm] ?? {}) }];
+  const line: Line = [{ text: HEADROOM_LABEL, tone: 'muted' }, ...arms.flatMap((arm) => armAt(arm, 0))];
+  if (arms.length === 1 || lineWidth(line) <= width) return [line];
+  // One per line, the figures in a column under each other.
+  const pad = Math.max(...arms.map((arm) => arm.length));
+  return arms.map((arm, i) => [{ text: i === 0 ? HEADROOM_LABEL : ' '.repeat(HEADROOM_LABEL.length), tone: 'muted' as const }, ...armAt(arm, pad)]);
 }
 
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
@@ -224,12 +234,11 @@ export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Lin
   const figure = figureWidth(snapshot.checks);
   const barWidth = proximityWidth(snapshot.checks, width, figure);
   for (const check of snapshot.checks) lines.push(checkLine(check, width, figure, barWidth));
-  const headroom = headroomLine(snapshot);
-  if (headroom) lines.push(headroom);
+  lines.push(...headroomLines(snapshot, width));
   return lines.map((line) => clip(line, width));
 }
 
 /** How many lines checkSectionLines will take, for the layout budget. */
-export function checkSectionHeight(snapshot: RolloutSnapshot): number {
-  return 1 + Math.max(1, snapshot.checks.length) + (headroomLine(snapshot) ? 1 : 0);
+export function checkSectionHeight(snapshot: RolloutSnapshot, width: number): number {
+  return 1 + Math.max(1, snapshot.checks.length) + headroomLines(snapshot, width).length;
 }

@@ -41,7 +41,7 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   const reason = endingReason(snapshot, options);
   const recent = reason === undefined ? snapshot.recentEvents : snapshot.recentEvents.filter((event) => event.message !== reason);
   const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width) : [];
-  const checksHeight = checkSectionHeight(snapshot) + live.length;
+  const checksHeight = checkSectionHeight(snapshot, width) + live.length;
   const layout = planLayout({
     rows: options.rows,
     stageCount: snapshot.stages.length,

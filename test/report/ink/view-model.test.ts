@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterMoves, endings } from '../../../src/engine/endings.js';
-import { checkFigure, checkLine, checkStatusText, checkTone, headroomLine, latestRateLimits } from '../../../src/report/ink/check-lines.js';
+import { checkFigure, checkLine, checkStatusText, checkTone, headroomLines, latestRateLimits } from '../../../src/report/ink/check-lines.js';
 import { errorRateTone, stageTableLines, stageWindow } from '../../../src/report/ink/stage-table.js';
 import { elapsedMs, stageElapsedAt } from '../../../src/report/ink/header-lines.js';
 import { buildDashboardView, planLayout, type ViewOptions } from '../../../src/report/ink/view-model.js';
@@ -372,7 +372,23 @@ describe('checks and arms', () => {
         arms: { blue: { ...s.arms.blue, rateLimit: undefined }, green: { ...s.arms.green, rateLimit: undefined } },
       })),
     };
-    expect(headroomLine(none)).toBeUndefined();
+    expect(headroomLines(none, 80)).toEqual([]);
+  });
+
+  it('puts the headroom one arm a line when both do not fit, never cutting a figure (60 columns, tmux)', () => {
+    const snapshot = progressingSnapshot();
+    expect(headroomLines(snapshot, 80).map(lineText)).toEqual(['rate-limit headroom   blue 9,779 req · 1.98M tok   green 9,963 req · 2.00M tok']);
+    for (const width of [60, 70, 77]) {
+      const view = buildDashboardView(snapshot, options({ columns: width, rows: 60 }));
+      const lines = view.checks.map(lineText);
+      const at = lines.findIndex((line) => line.startsWith('rate-limit headroom'));
+      expect(lines.slice(at, at + 2)).toEqual(['rate-limit headroom   blue  9,779 req · 1.98M tok', '                      green 9,963 req · 2.00M tok']);
+      // The layout counted the second line: the frame still fits the terminal.
+      expect(frameLines(view, false).length).toBeLessThan(60);
+    }
+    // One arm alone fits on its line at 60 as it was.
+    const blueOnly = { ...snapshot, stages: snapshot.stages.map((s) => ({ ...s, arms: { ...s.arms, green: { ...s.arms.green, rateLimit: undefined } } })) };
+    expect(headroomLines(blueOnly, 60).map(lineText)).toEqual(['rate-limit headroom   blue 9,779 req · 1.98M tok']);
   });
 });
 
