@@ -82,7 +82,9 @@ export function liveTitle(view: LiveView): string {
 
 const LIVE_COLUMNS: [string, number][] = [
   ['stage', 5],
-  ['blue', 6],
+  // Blue's live count includes its answers to green's fallbacks, which the stage table's (judged) blue leaves
+  // out: headed "blue" it read as contradicting it (16 here, 12 there, in the demo's rollback at 60 columns).
+  ['blue+fb', 7],
   ['green', 6],
   ['green err', 9],
   ['fallbacks', 9],
@@ -94,8 +96,8 @@ const GENERATED_COLUMNS: [string, number][] = [
 ];
 
 /**
- * The per-stage table under the proxies (fits 80 columns): the live requests per arm, green's live failures,
- * fallbacks and mirror copies; and, when the rollout also generates traffic, the generated requests per arm.
+ * The per-stage table under the proxies (fits 80 columns): the live requests per arm (blue's with the fallbacks
+ * it answered, "blue+fb"), green's live failures, fallbacks and mirror copies; and, when the rollout also generates traffic, the generated requests per arm.
  */
 export function liveTableLines(rows: readonly LiveStageRow[], withGenerated: boolean): string[] {
   const columns = withGenerated ? [...LIVE_COLUMNS, ...GENERATED_COLUMNS] : LIVE_COLUMNS;

@@ -45,9 +45,10 @@ describe('dashboard live section (real Ink render)', () => {
     expect(lines).toContain('  NOT ANSWERING for 3s  http://10.0.0.6:8788  green 50%, mirror 20%, lease ran out T ago (on blue)');
     expect(lines).toContain('    last error: unreachable: connect ECONNREFUSED');
     // The table: a header a person can read, one row per stage: live blue, live green, green's failures, fallbacks, mirrors.
-    expect(lines).toContain('  stage    blue   green  green err  fallbacks  mirrors');
-    expect(lines).toContain('      1    1100     120          2          2        0');
-    expect(lines).toContain('      3     300      90          1          1       12');
+    // Blue's live count includes the fallbacks it answered, which the stage table's blue leaves out: said in its header.
+    expect(lines).toContain('  stage  blue+fb   green  green err  fallbacks  mirrors');
+    expect(lines).toContain('      1     1100     120          2          2        0');
+    expect(lines).toContain('      3      300      90          1          1       12');
     // No generated traffic: no generated columns to puzzle over.
     expect(frame).not.toContain('gen blue');
   });
@@ -55,10 +56,10 @@ describe('dashboard live section (real Ink render)', () => {
   it('puts the generated requests beside the live ones when the rollout also sends its own traffic', () => {
     const { frame } = renderView(progressingSnapshot(), { live: liveView(true) });
     const lines = frame.split('\n');
-    expect(lines).toContain('  stage    blue   green  green err  fallbacks  mirrors  gen blue  gen green');
+    expect(lines).toContain('  stage  blue+fb   green  green err  fallbacks  mirrors  gen blue  gen green');
     // The fixture's judged stage 1 is 2,160 blue and 240 green requests: the rest of what was judged was generated
     // (blue's live 1,100 include its 2 answers to fallbacks, which are not judged).
-    expect(lines).toContain('      1    1100     120          2          2        0      1062        120');
+    expect(lines).toContain('      1     1100     120          2          2        0      1062        120');
   });
 
   it('paints a silent proxy red, and fits an 80x24 terminal', () => {
