@@ -24,6 +24,7 @@ export function snapshotPlan(plan: Plan): RolloutSnapshot['plan'] {
     blueModel: plan.arms.blue.model,
     greenModel: plan.arms.green.model,
     stages: plan.stages.map((s) => ({ name: s.name, durationMs: s.duration, greenWeight: s.green_weight })),
+    minRequests: Math.max(1, plan.analysis.min_requests),
   };
 }
 

@@ -55,6 +55,8 @@ export interface RolloutSnapshot {
     blueModel: string;
     greenModel: string;
     stages: { name?: string; durationMs: number; greenWeight: number }[];
+    /** analysis.min_requests (at least 1, as judged): a waiting check's count towards it. Absent before session 27. */
+    minRequests?: number;
   };
   pid: number;
   /** The rollout process's start time (processStartTime), stamped on state.json by the CLI: absent before session 21. */

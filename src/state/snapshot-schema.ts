@@ -48,6 +48,7 @@ export const snapshotSchema = z
         blueModel: z.string(),
         greenModel: z.string(),
         stages: z.array(z.object({ durationMs: num, greenWeight: weight }).loose()),
+        minRequests: z.number().int().positive().optional(),
       })
       .loose(),
     pid: z.number().int(),

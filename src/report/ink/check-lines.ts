@@ -45,6 +45,17 @@ export function checkTone(check: CheckResult): Tone {
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'warn' : 'ok';
 }
 
+/**
+ * A waiting check's count towards analysis.min_requests (`minRequests`, the snapshot's): green's, or for a
+ * comparison the smaller arm's, as both need it. Undefined when the count is not what it waits for (it has
+ * reached it, with no figure yet) or not known (a state.json from before session 27).
+ */
+export function waitingCount(check: CheckResult, minRequests: number | undefined): number | undefined {
+  if (check.status !== 'waiting' || minRequests === undefined) return undefined;
+  const count = Math.min(check.sample, check.blueSample ?? check.sample);
+  return count < minRequests ? count : undefined;
+}
+
 export function checkStatusText(check: CheckResult): string {
   if (check.status === 'breach') return 'BREACH';
   if (check.status === 'waiting') return 'waiting';
@@ -84,8 +95,24 @@ export function figureWidth(checks: readonly CheckResult[]): number {
   return Math.max(MIN_FIGURE_WIDTH, ...checks.flatMap((check) => [checkFigure(check, check.figure), checkFigure(check, check.limit)].map(textWidth)));
 }
 
+/** A check section's columns, one set for all its lines so their status words line up. */
+export interface CheckColumns {
+  /** The figure and limit columns (figureWidth). */
+  figure: number;
+  /** The proximity bar's cells, 0 for none (proximityWidth). */
+  bar: number;
+  /** analysis.min_requests, when the snapshot says it: a waiting check's count. */
+  minRequests?: number;
+}
+
+/** The columns for these checks in `width` columns. */
+export function checkColumns(checks: readonly CheckResult[], width: number, minRequests?: number): CheckColumns {
+  const columns = { figure: figureWidth(checks), ...(minRequests !== undefined && { minRequests }) };
+  return { ...columns, bar: proximityWidth(checks, width, columns) };
+}
+
 /** The full line's width with figure columns of `figure` columns each. */
-function fullLineWidth(figure: number): number {
+function fullLineWidth({ figure }: Pick<CheckColumns, 'figure'>): number {
   return FULL_LINE_WIDTH + 2 * (figure - MIN_FIGURE_WIDTH);
 }
 
@@ -95,11 +122,11 @@ function fullLineWidth(figure: number): number {
  * words line up. None when that leaves it under 4 cells, or in a terminal narrower than the full line: at 60
  * columns a 7-cell bar cut a comparison's "n=254/683" to "n=25…", which read as 25 requests.
  */
-export function proximityWidth(checks: readonly CheckResult[], width: number, figure = figureWidth(checks)): number {
-  const full = fullLineWidth(figure);
+export function proximityWidth(checks: readonly CheckResult[], width: number, columns: Omit<CheckColumns, 'bar'>): number {
+  const full = fullLineWidth(columns);
   if (width < full) return 0;
   const room = width - (full - PROXIMITY_WIDTH);
-  const samples = checks.map((check) => textWidth(sampleText(check)));
+  const samples = checks.map((check) => textWidth(tailText(check, columns.minRequests)));
   const tails = checks.map((check, i) => (samples[i] ?? 0) + textWidth(intervalText(check)));
   const shown = tails.filter((tail) => room - tail >= MIN_PROXIMITY_WIDTH);
   const bar = Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...samples, ...shown));
@@ -108,12 +135,12 @@ export function proximityWidth(checks: readonly CheckResult[], width: number, fi
 
 /**
  * One check as a line. In a terminal narrower than the full line the proximity bar goes first, then the label
- * shortens, so the status word (ok, BREACH) stays in sight. `figure` and `barWidth`: the section's (see figureWidth
- * and proximityWidth).
+ * shortens, so the status word (ok, BREACH) stays in sight. `columns`: the section's (checkColumns).
  */
-export function checkLine(check: CheckResult, width = Infinity, figure = figureWidth([check]), barWidth = proximityWidth([check], width, figure)): Line {
+export function checkLine(check: CheckResult, width = Infinity, columns = checkColumns([check], width)): Line {
+  const { figure, bar: barWidth, minRequests } = columns;
   const tone = checkTone(check);
-  const beyond = fullLineWidth(figure) - PROXIMITY_WIDTH - 1 - width;
+  const beyond = fullLineWidth(columns) - PROXIMITY_WIDTH - 1 - width;
   const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - beyond));
   const { full, empty } = barCells(check.proximity ?? 0, barWidth);
   const limit = checkFigure(check, check.limit);
@@ -129,18 +156,38 @@ export function checkLine(check: CheckResult, width = Infinity, figure = figureW
       : []),
     { text: ` ${fit(checkStatusText(check), 8)}`, tone },
   ];
-  // The sample too is shown whole or not at all: "n=25…" read as 25 requests.
-  const sample = sampleText(check);
-  if (lineWidth(line) + textWidth(sample) > width) return line;
-  line.push({ text: sample, tone: 'muted' });
+  // The count and the sample too are shown whole or not at all: "n=25…" read as 25 requests.
+  const progress = progressText(check, minRequests);
+  const counted = progress !== '' && lineWidth(line) + textWidth(progress) <= width;
+  if (counted) line.push({ text: progress, tone });
+  const sample = sampleText(check, minRequests);
+  const spaced = counted && sample ? ` ${sample}` : sample;
+  if (lineWidth(line) + textWidth(spaced) > width) return line;
+  line.push({ text: spaced, tone: 'muted' });
   // Shown whole or not at all: cut short, "0.0–6.1% over" read as a percent ("0.0–6.1…"), and "-1.2 to +3…" misleads.
   const interval = intervalText(check);
   if (interval && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });
   return line;
 }
 
-function sampleText(check: CheckResult): string {
-  return check.blueSample !== undefined ? `n=${check.sample}/${check.blueSample}` : `n=${check.sample}`;
+/**
+ * After "waiting", its count towards min_requests where known, "(8/10)": it reads "waiting (8/10)", in the sample's
+ * place rather than a status column widened for it, which took the samples of every other line at 60 columns.
+ */
+function progressText(check: CheckResult, minRequests: number | undefined): string {
+  const count = waitingCount(check, minRequests);
+  return count === undefined ? '' : `(${count}/${minRequests})`;
+}
+
+/** "n=60", "n=60/500" (green's/blue's); nothing when the waiting count says it ("(8/10)"), but for a comparison. */
+function sampleText(check: CheckResult, minRequests: number | undefined): string {
+  if (check.blueSample !== undefined) return `n=${check.sample}/${check.blueSample}`;
+  return progressText(check, minRequests) ? '' : `n=${check.sample}`;
+}
+
+/** The progress and the sample, as the line puts them ("(4/10) n=30/4"). */
+function tailText(check: CheckResult, minRequests: number | undefined): string {
+  return [progressText(check, minRequests), sampleText(check, minRequests)].filter(Boolean).join(' ');
 }
 
 /** The interval after the sample, two spaces apart ("" when the check has none). */
@@ -231,9 +278,8 @@ export function headroomLines(snapshot: RolloutSnapshot, width: number): Line[] 
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
-  const figure = figureWidth(snapshot.checks);
-  const barWidth = proximityWidth(snapshot.checks, width, figure);
-  for (const check of snapshot.checks) lines.push(checkLine(check, width, figure, barWidth));
+  const columns = checkColumns(snapshot.checks, width, snapshot.plan.minRequests);
+  for (const check of snapshot.checks) lines.push(checkLine(check, width, columns));
   lines.push(...headroomLines(snapshot, width));
   return lines.map((line) => clip(line, width));
 }

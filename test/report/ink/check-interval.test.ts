@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/analysis/index.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
-import { checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
+import { checkColumns, checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText, waitingCount } from '../../../src/report/ink/check-lines.js';
 import { clip, lineText } from '../../../src/report/ink/view-types.js';
 import { loadTestPlan } from '../outcome/fixtures.js';
 import { progressingSnapshot } from './fixtures.js';
@@ -117,6 +117,34 @@ describe('dashboard check lines', () => {
       expect(new Set(lines.map((line) => line.search(/ (near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
       for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
     }
+  });
+
+  it('says how far along a waiting check is, towards min_requests, where the snapshot says it (tmux: "waiting n=8")', () => {
+    const waiting = { ...errorRate, status: 'waiting' as const, sample: 8, proximity: null };
+    // A comparison waits for both arms: the smaller count, with both in its sample.
+    const blueShort = { ...compare, status: 'waiting' as const, sample: 30, blueSample: 4, proximity: null };
+    const base = progressingSnapshot();
+    const wide = { ...compare, sample: 254, blueSample: 683 };
+    const snapshot = { ...base, plan: { ...base.plan, minRequests: 10 }, checks: [waiting, blueShort, errorRate, wide] };
+    for (let width = 60; width <= 100; width++) {
+      const lines = checkSectionLines(snapshot, width).slice(1, 5).map(lineText);
+      expect(lines[0], `${width}`).toMatch(/ waiting (\(8\/10\))( |$)/);
+      // Its own count says the sample: no "n=8" beside it.
+      expect(lines[0]).not.toContain('n=');
+      expect(lines[1], `${width}`).toMatch(/ waiting (\(4\/10\)) n=30\/4( |$)/);
+      // In the sample's place: the other lines keep theirs, and the status words stay in line.
+      expect(lines[3], `${width}`).toMatch(/ n=254\/683( |$)/);
+      expect(new Set(lines.map((line) => line.search(/ (waiting|near\?|over\?|open|ok|near|BREACH) /))).size).toBe(1);
+      for (const line of lines) {
+        expect(line.length, line).toBeLessThanOrEqual(width);
+        expect(line, line).not.toContain('…');
+      }
+    }
+    // Reached, with no figure yet: the count is not what it waits for.
+    expect(waitingCount({ ...waiting, sample: 12 }, 10)).toBeUndefined();
+    expect(lineText(checkLine({ ...waiting, sample: 12 }, 100, checkColumns([waiting], 100, 10)))).toMatch(/ waiting n=12( |$)/);
+    // A state.json from before min_requests was recorded: the word alone, the sample beside it.
+    expect(lineText(checkSectionLines({ ...snapshot, plan: base.plan }, 100)[1] ?? [])).toMatch(/ waiting n=8 /);
   });
 
   it('says open (or near?, or over?) for an undecided rule', () => {
