@@ -140,3 +140,39 @@ describe('cleanFrame', () => {
     );
   });
 });
+
+// Session 27, tmux at 60, 70 and 79 columns: below 80 the check lines were never tried, and a comparison's sample
+// was cut ("n=25…"), the headroom cut green's figures ("green 9,…"). Every width from 60 to 79, through Ink.
+describe('dashboard from 60 to 79 columns', () => {
+  const base = progressingSnapshot();
+  // min_requests 10 recorded, quality waiting at 4 of them; a comparison with samples as wide as a long stage's.
+  const snapshot: RolloutSnapshot = {
+    ...base,
+    plan: { ...base.plan, minRequests: 10 },
+    checks: base.checks.map((check) => (check.blueSample !== undefined ? { ...check, sample: 2540, blueSample: 6830 } : check)),
+  };
+  const cases: [string, RolloutSnapshot, boolean][] = [
+    ['progressing', snapshot, false],
+    ['rolled back', { ...rolledBackSnapshot(), plan: snapshot.plan }, true],
+  ];
+  for (const [name, shown, ended] of cases) {
+    it(`${name}: no line wider than the terminal, no check line cut`, () => {
+      for (let columns = 60; columns <= 79; columns++) {
+        const { frame } = renderView(shown, { columns, rows: 40, final: ended ? final(shown) : undefined });
+        const lines = frame.split('\n');
+        for (const line of lines) expect([...line].length, `${columns}: ${line}`).toBeLessThanOrEqual(columns);
+        const start = lines.findIndex((line) => line.startsWith('checks · '));
+        const checks = lines.slice(start + 1, start + 1 + shown.checks.length);
+        expect(checks.length).toBe(shown.checks.length);
+        for (const line of checks) {
+          expect(line, `${columns}: ${line}`).not.toContain('…');
+          // Each ends on its whole sample, its count towards min_requests, or its whole interval.
+          expect(line, `${columns}: ${line}`).toMatch(/(n=\d[\d,]*(\/\d[\d,]*)?|\(\d+\/\d+\)|\d%( over)?|pt)$/);
+        }
+        expect(frame, `${columns}`).toMatch(/quality failures .* waiting \(4\/10\)$/m);
+        const headroom = lines.filter((line) => / (blue|green) +[\d,.]+k? req/.test(line));
+        expect(headroom.join('\n'), `${columns}`).toMatch(/blue +9,779 req · 1\.98M tok[^]*green +9,963 req · 2\.00M tok/);
+      }
+    });
+  }
+});
