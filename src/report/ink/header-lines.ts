@@ -1,7 +1,7 @@
 // The top of the dashboard: plan name and phase, stage progress with time left, the blue/green split.
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration, formatWeight } from '../../core/format.js';
-import { stageEndWaitText } from '../stage-end-text.js';
+import { stageEndWaitTexts } from '../stage-end-text.js';
 import { textWidth, truncate } from '../text-width.js';
 import { barCells, clockDuration, fit } from './cells.js';
 import type { Tone } from './theme.js';
@@ -57,6 +57,9 @@ function titleLine(snapshot: RolloutSnapshot, options: ViewOptions, width: numbe
   ];
 }
 
+/** The stage's progress bar at the least, while its status can be shortened to leave it that. */
+const MIN_BAR = 8;
+
 function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Line {
   const count = snapshot.plan.stages.length;
   const stage = snapshot.plan.stages[snapshot.stageIndex];
@@ -66,25 +69,30 @@ function progressLine(snapshot: RolloutSnapshot, now: number, width: number): Li
   const left = Math.max(0, duration - elapsed);
   const final = isFinalPhase(snapshot.phase);
   // Its time is up, yet the stage goes on until its requests in flight answer (or a request's longest life).
-  const waiting = final ? undefined : stageEndWaitText(snapshot, now);
-  const status = final
-    ? 'ended'
-    : waiting !== undefined
-      ? `${waiting}${snapshot.phase === 'paused' ? ', paused' : ''}`
+  const waits = final ? [] : stageEndWaitTexts(snapshot, now);
+  const waiting = waits.length > 0;
+  const statuses = final
+    ? ['ended']
+    : waiting
+      ? waits.map((text) => `${text}${snapshot.phase === 'paused' ? ', paused' : ''}`)
       : snapshot.phase === 'paused'
-        ? `paused, ${formatDuration(left)} left`
+        ? [`paused, ${formatDuration(left)} left`]
         : snapshot.phase === 'starting'
-          ? 'starting'
-          : `${formatDuration(left)} left`;
-  const tail = `${fit(`${Math.round((duration > 0 ? elapsed / duration : 0) * 100)}%`, 4, 'right')}  ${status}`;
-  const barWidth = Math.max(8, Math.min(40, width - textWidth(label) - textWidth(tail) - 4));
+          ? ['starting']
+          : [`${formatDuration(left)} left`];
+  const percent = fit(`${Math.round((duration > 0 ? elapsed / duration : 0) * 100)}%`, 4, 'right');
+  const room = (status: string) => width - textWidth(label) - textWidth(`${percent}  ${status}`) - 4;
+  // The longest status that leaves the bar its 8 cells; narrower still, the bar gives way before the status is cut.
+  const status = statuses.find((text) => room(text) >= MIN_BAR) ?? statuses.at(-1) ?? '';
+  const tail = `${percent}  ${status}`;
+  const barWidth = Math.max(0, Math.min(40, room(status)));
   const { full, empty } = barCells(duration > 0 ? elapsed / duration : 0, barWidth);
   return [
     { text: label, tone: 'title' },
     { text: '  ' },
     { text: '█'.repeat(full), tone: snapshot.phase === 'paused' ? 'warn' : 'accent' },
     { text: '░'.repeat(empty), tone: 'muted' },
-    { text: ` ${tail}`, tone: snapshot.phase === 'paused' || waiting !== undefined ? 'warn' : 'plain' },
+    { text: ` ${tail}`, tone: snapshot.phase === 'paused' || waiting ? 'warn' : 'plain' },
   ];
 }
 

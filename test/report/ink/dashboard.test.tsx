@@ -98,6 +98,29 @@ describe("a stage's end waiting for its requests in flight", () => {
     expect(narrow).toContain('waiting for 14 requests in flight (up to 4m03s)');
   });
 
+  it('keeps the count and the bound at 60 to 79 columns, live and paused too, shortening the words rather than cut', () => {
+    // tmux, demo-live.yaml at 79 columns: "100%  waiting for 2 requests in flight at the proxies (up …".
+    const live = (paused: boolean): RolloutSnapshot => ({
+      ...waiting(),
+      ...(paused && { phase: 'paused' as const }),
+      stageEndWait: { stage: 2, requests: 14, upToMs: 245_000, atProxies: true, beforePromotion: true },
+    });
+    for (const paused of [false, true]) {
+      for (let columns = 60; columns <= 79; columns++) {
+        const line = renderView(live(paused), { columns, rows: 40 }).frame.split('\n')[1] ?? '';
+        expect([...line].length, line).toBeLessThanOrEqual(columns);
+        expect(line).not.toContain('…');
+        expect(line, `${columns}`).toMatch(new RegExp(`^stage 3/5 .* 100% {2}waiting.* 14 (requests )?in flight.*up to 4m03s\\)?${paused ? ', paused' : ''}$`));
+      }
+    }
+    // Wider, more of the words: at 120 all but "of any stage, before the promotion" (the whole took 122 columns).
+    expect(renderView(live(false), { columns: 120 }).frame).toContain(' 100%  waiting for 14 requests in flight at the proxies (up to 4m03s)\n');
+    const notLive = { ...live(false), stageEndWait: { stage: 2, requests: 14, upToMs: 245_000, beforePromotion: true } };
+    expect(renderView(notLive, { columns: 120 }).frame).toContain(
+      ' 100%  waiting for 14 requests in flight, of any stage, before the promotion (up to 4m03s)\n',
+    );
+  });
+
   it('says so while paused too, and nothing once the rollout has ended', () => {
     expect(renderView({ ...waiting(), phase: 'paused' }).frame).toContain('waiting for 14 requests in flight (up to 4m03s), paused');
     const ended = { ...waiting(), phase: 'rolled_back' as const, endedAt: NOW, exitCode: 10, reason: 'x' };
