@@ -30,6 +30,8 @@ const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
 /** The ending's reason: at most two lines under the outcome, indented. */
 const REASON_LINES = 2;
 const REASON_INDENT = '  ';
+/** The keys-off line, broken between words when the terminal is narrow (a long --state-dir takes a third). */
+const KEYS_OFF_LINES = 3;
 /** The pointer to the whole reason: its command on a second line when the terminal is too narrow for it. */
 const POINTER_LINES = 2;
 
@@ -61,7 +63,9 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
       { text: ' stop watching', tone: 'muted' },
     ];
   } else if (options.keysEnabled === false && !isFinalPhase(snapshot.phase)) {
-    line = [{ text: `keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort${options.stateDirFlag ?? ''}`, tone: 'muted' }];
+    // Broken between words: cut at 60 columns it read "use bluegreen pause|res…", the commands it is there to give.
+    const text = `keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort${options.stateDirFlag ?? ''}`;
+    return wrap(text, width, KEYS_OFF_LINES).map((part) => [{ text: part, tone: 'muted' }]);
   } else if (options.keys.prompt) {
     line = [{ text: PROMPTS[options.keys.prompt], tone: 'warn' }];
   } else if (isFinalPhase(snapshot.phase)) {

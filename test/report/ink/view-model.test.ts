@@ -122,6 +122,12 @@ describe('buildDashboardView', () => {
     expect(lineText(view.footer[0]!)).toBe('keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort');
     const own = buildDashboardView(progressingSnapshot(), options({ keysEnabled: false, stateDirFlag: ' --state-dir /srv/bg' }));
     expect(lineText(own.footer[0]!)).toBe('keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort --state-dir /srv/bg');
+    // Narrow, it breaks between words rather than cut the commands ("use bluegreen pause|res…" at 60 columns).
+    const narrow = buildDashboardView(progressingSnapshot(), options({ columns: 60, keysEnabled: false, stateDirFlag: ' --state-dir /tmp/ui27-state' }));
+    expect(narrow.footer.map(lineText)).toEqual([
+      'keys off (stdin is not a terminal): use bluegreen',
+      'pause|resume|promote|abort --state-dir /tmp/ui27-state',
+    ]);
   });
 
   it('asks for confirmation in the footer and shows acknowledgements', () => {
