@@ -8,7 +8,7 @@ import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
 import { activeNotice } from './keys.js';
 import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';
-import { clip, lineText, type Line } from './view-types.js';
+import { clip, lineText, type Line, type Segment } from './view-types.js';
 
 const CONTROL_HINTS: Record<'progressing' | 'paused', [string, string][]> = {
   progressing: [
@@ -54,14 +54,18 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
   const notice = activeNotice(options.keys, options.now);
   if (showsEnding(snapshot, options)) return finalLines(snapshot, options, width);
   let line: Line;
+  const above: Line[] = [];
   if (options.mode === 'watch') {
     const owner = options.watch?.ownerAlive === false ? `owner pid ${snapshot.pid} is gone · ` : '';
     const age = formatDuration(Math.max(0, options.now - snapshot.updatedAt));
+    const state: Segment = { text: `read-only · ${owner}updated ${age} ago`, tone: options.watch?.ownerAlive === false ? 'bad' : 'muted' };
     line = [
-      { text: `read-only · ${owner}updated ${age} ago · `, tone: options.watch?.ownerAlive === false ? 'bad' : 'muted' },
       { text: options.keysEnabled === false ? 'ctrl-c' : 'q', tone: 'key' },
       { text: ' stop watching', tone: 'muted' },
     ];
+    // Too narrow for both (a dead owner's at 60 columns read "q st…"): the key goes on a line of its own.
+    if (textWidth(`${state.text} · ${lineText(line)}`) > width) above.push(clip([state], width));
+    else line.unshift({ ...state, text: `${state.text} · ` });
   } else if (options.keysEnabled === false && !isFinalPhase(snapshot.phase)) {
     // Broken between words: cut at 60 columns it read "use bluegreen pause|res…", the commands it is there to give.
     const text = `keys off (stdin is not a terminal): use bluegreen pause|resume|promote|abort${options.stateDirFlag ?? ''}`;
@@ -77,7 +81,7 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
     }
   }
   if (notice && !options.keys.prompt) line.push({ text: `  ${notice}`, tone: 'accent' });
-  return [clip(line, width)];
+  return [...above, clip(line, width)];
 }
 
 function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, tableWidth: number): Line[] {

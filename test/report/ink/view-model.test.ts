@@ -230,6 +230,10 @@ describe('buildDashboardView', () => {
     expect(lineText(watch.footer[0]!)).toBe('read-only · updated 1.2s ago · q stop watching');
     const gone = buildDashboardView(progressingSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
     expect(lineText(gone.footer[0]!)).toBe('read-only · owner pid 4242 is gone · updated 0ms ago · q stop watching');
+    // Too narrow for it all (60 columns read "q st…"): the key on a line of its own, both whole.
+    const narrow = buildDashboardView(progressingSnapshot(), options({ columns: 60, mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
+    expect(narrow.footer.map(lineText)).toEqual(['read-only · owner pid 4242 is gone · updated 0ms ago', 'q stop watching']);
+    expect(narrow.footer[0]?.[0]?.tone).toBe('bad');
     const done = buildDashboardView(rolledBackSnapshot(), options({ mode: 'watch', watch: { stateDir: '/s', ownerAlive: false } }));
     expect(lineText(done.footer[0]!)).toBe('■ ROLLED BACK · exit 10');
   });
