@@ -1,6 +1,7 @@
 // How a check's figure and limit read on every surface (status, plain lines, dashboard, reports), so they agree:
 // a comparison with blue is a difference of two rates, in signed percentage points, never a percentage.
 import { formatFigure, formatPoints, pointsDecimals, type FigureUnit } from '../core/format.js';
+import type { CheckResult } from '../analysis/types.js';
 
 export interface CheckValueSubject {
   rule: string;
@@ -34,4 +35,15 @@ export function checkDecimals(
   bounds?: { lower: number; upper: number } | null,
 ): number | undefined {
   return isRateDifference(check) ? pointsDecimals(figure, limit, bounds?.lower, bounds?.upper) : undefined;
+}
+
+/**
+ * A waiting check's count towards analysis.min_requests (`minRequests`, the snapshot's): green's, or for a
+ * comparison the smaller arm's, as both need it. Undefined when the count is not what it waits for (it has
+ * reached it, with no figure yet) or not known (a state.json from before session 27).
+ */
+export function waitingCount(check: CheckResult, minRequests: number | undefined): number | undefined {
+  if (check.status !== 'waiting' || minRequests === undefined) return undefined;
+  const count = Math.min(check.sample, check.blueSample ?? check.sample);
+  return count < minRequests ? count : undefined;
 }

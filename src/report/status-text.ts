@@ -1,5 +1,6 @@
 // `bluegreen status` as text: where the rollout stands, from state.json alone.
 import { describeEvidence } from '../analysis/format.js';
+import type { CheckResult } from '../analysis/types.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
 import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../core/format.js';
 import { formatEventLine } from './line.js';
@@ -8,7 +9,7 @@ import { hangingWrap } from './wrap.js';
 import { droppedColumns, type DroppableColumn } from './column-drop.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
-import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
+import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from './check-value.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
 
 export interface OwnerInfo {
@@ -148,13 +149,19 @@ function stageTableLines(snapshot: RolloutSnapshot, columns: number | undefined)
 /** The current stage's checks on green, with figure, limit and evidence (nothing when there are none). */
 function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): string[] {
   if (!snapshot.checks.length) return [];
+  // A waiting check's count towards analysis.min_requests, as the dashboard says it: "waiting (8/10, n=8)".
+  const minRequests = snapshot.plan.minRequests;
+  const progress = (check: CheckResult) => {
+    const count = waitingCount(check, minRequests);
+    return count === undefined ? '' : `${count}/${minRequests}, `;
+  };
   const rows = snapshot.checks.map((check) => {
     const decimals = checkDecimals(check, check.figure, check.limit, check.evidence);
     return {
       rule: check.rule,
       figure: formatCheckValue(check, check.figure, { decimals }),
       limit: formatCheckValue(check, check.limit, { decimals }),
-      rest: `${check.status} (n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check), decimals)}` : ''}`,
+      rest: `${check.status} (${progress(check)}n=${check.sample})${check.evidence ? ` ${describeEvidence(check.evidence, isRateDifference(check), decimals)}` : ''}`,
     };
   });
   // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.

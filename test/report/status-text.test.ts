@@ -184,3 +184,25 @@ describe('renderStatus of a rollout that died in a hook', () => {
     expect(head()).toMatch(/: orphaned \(its process died while progressing\)$/);
   });
 });
+
+describe('renderStatus waiting checks', () => {
+  it('says how far a waiting check is towards min_requests, as the dashboard does, where state.json records it', () => {
+    const plan = loadTestPlan();
+    const green = { ...emptyArmStats(), requests: 8, successes: 8 };
+    const blue = { ...emptyArmStats(), requests: 30, successes: 30 };
+    const { checks } = evaluate({ stageIndex: 0, stageCount: 5, green, blue, config: plan.analysis });
+    const base = promotedSnapshot(plan);
+    const snapshot = { ...base, stageIndex: 0, checks, plan: { ...base.plan, minRequests: 20 } };
+    const rows = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt)
+      .split('\n')
+      .filter((line) => line.includes(' waiting ('));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((line) => line.includes('waiting (8/20, n=8)'))).toBe(true);
+    // A state.json from before min_requests was recorded: the sample alone, as before.
+    const olderPlan = { ...base.plan };
+    delete olderPlan.minRequests;
+    const older = renderStatus({ ...snapshot, plan: olderPlan }, { alive: false, pid: 1 }, snapshot.updatedAt);
+    expect(older).toContain('waiting (n=8)');
+    expect(older).not.toContain('8/20');
+  });
+});

@@ -2,7 +2,7 @@
 import { formatConfidence, formatRange } from '../../analysis/format.js';
 import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
-import { checkDecimals, formatCheckValue, isRateDifference } from '../check-value.js';
+import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
@@ -43,17 +43,6 @@ export function checkTone(check: CheckResult): Tone {
   if (check.status === 'breach') return 'bad';
   if (check.status === 'waiting') return 'muted';
   return (check.proximity ?? 0) >= NEAR_LIMIT ? 'warn' : 'ok';
-}
-
-/**
- * A waiting check's count towards analysis.min_requests (`minRequests`, the snapshot's): green's, or for a
- * comparison the smaller arm's, as both need it. Undefined when the count is not what it waits for (it has
- * reached it, with no figure yet) or not known (a state.json from before session 27).
- */
-export function waitingCount(check: CheckResult, minRequests: number | undefined): number | undefined {
-  if (check.status !== 'waiting' || minRequests === undefined) return undefined;
-  const count = Math.min(check.sample, check.blueSample ?? check.sample);
-  return count < minRequests ? count : undefined;
 }
 
 export function checkStatusText(check: CheckResult): string {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/analysis/index.js';
 import { emptyArmStats } from '../../../src/metrics/types.js';
-import { checkColumns, checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText, waitingCount } from '../../../src/report/ink/check-lines.js';
+import { checkColumns, checkInterval, checkLine, checkSectionLines, checksTitle, checkStatusText } from '../../../src/report/ink/check-lines.js';
+import { waitingCount } from '../../../src/report/check-value.js';
 import { clip, lineText } from '../../../src/report/ink/view-types.js';
 import { loadTestPlan } from '../outcome/fixtures.js';
 import { progressingSnapshot } from './fixtures.js';
