@@ -64,7 +64,7 @@ const frame = (i) =>
   createElement(Dashboard, {
     view: buildDashboardView(
       { ...snapshot, stageElapsedMs: snapshot.stageElapsedMs + i * 1000 },
-      { now: snapshot.updatedAt + i * 1000, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false },
+      { now: snapshot.updatedAt + i * 1000, steadyNow: i * 1000, columns: 120, rows: 40, mode: 'control', keys: {}, keysEnabled: false },
     ),
     colors: true,
   });

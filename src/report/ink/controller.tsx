@@ -112,7 +112,7 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
 function onKey(dashboard: Dashboard, press: KeyPress): void {
   if (dashboard.stopped) return;
   const { options } = dashboard;
-  const result = handleKey(dashboard.keys, press, options.mode, options.clock.now(), endingBegun(options.read()));
+  const result = handleKey(dashboard.keys, press, options.mode, steadyNow(options.clock), endingBegun(options.read()));
   dashboard.keys = result.state;
   if (result.command) options.onCommand(result.command);
   refresh(dashboard);
@@ -120,9 +120,9 @@ function onKey(dashboard: Dashboard, press: KeyPress): void {
 
 function element(dashboard: Dashboard): ReactElement {
   const { options } = dashboard;
-  const now = options.clock.now();
   const view = buildDashboardView(options.read(), {
-    now,
+    now: options.clock.now(),
+    steadyNow: steadyNow(options.clock),
     ...options.size(),
     mode: options.mode,
     keys: dashboard.keys,

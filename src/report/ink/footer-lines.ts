@@ -51,7 +51,7 @@ export function endingReason(snapshot: RolloutSnapshot, options: ViewOptions): s
 }
 
 export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
-  const notice = activeNotice(options.keys, options.now);
+  const notice = activeNotice(options.keys, options.steadyNow);
   if (showsEnding(snapshot, options)) return finalLines(snapshot, options, width);
   let line: Line;
   const above: Line[] = [];

@@ -11,7 +11,10 @@ export type Prompt = 'promote' | 'quit';
 export interface KeyState {
   /** A question waiting for y/n. */
   prompt?: Prompt;
-  /** A short acknowledgement shown for a few seconds. */
+  /**
+   * A short acknowledgement shown for a few seconds. `at` is a steady reading (steadyNow): on the wall clock a step
+   * back kept the notice on screen for the hour, a step forward took it off at once.
+   */
   notice?: { text: string; at: number };
 }
 
@@ -41,7 +44,7 @@ const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> =
   quit: { command: 'abort', notice: 'abort requested: rolling back to blue' },
 };
 
-/** `ending`: the rollout is already ending (its hook may take a while), so nothing is left to pause, promote or abort. */
+/** `now`: the steady clock's reading (steadyNow). `ending`: the rollout is already ending (its hook may take a while), so nothing is left to pause, promote or abort. */
 export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false): KeyResult {
   if (press.ctrl && press.input === 'c') {
     // Once ending, Ctrl-C stops only the wait for requests in flight (stop-signals.ts says the rest on stderr).
@@ -67,7 +70,7 @@ export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode,
   return { state: { notice: { text: binding.notice, at: now } }, command: binding.command };
 }
 
-/** The notice still worth showing at `now`, if any. */
+/** The notice still worth showing at `now` (the steady clock's reading, as the notice's `at`), if any. */
 export function activeNotice(state: KeyState, now: number): string | undefined {
   if (!state.notice || now - state.notice.at > NOTICE_MS) return undefined;
   return state.notice.text;

@@ -12,7 +12,10 @@ import type { LiveView } from '../../live/fleet.js';
 import { liveSectionLines } from './live-lines.js';
 
 export interface ViewOptions {
+  /** The wall clock: ages of the times of day a snapshot records (updatedAt, a stage's start). */
   now: number;
+  /** The steady clock (steadyNow): how long a key's notice has been shown. */
+  steadyNow: number;
   /** Terminal size. */
   columns: number;
   rows: number;

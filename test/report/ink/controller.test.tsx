@@ -4,7 +4,7 @@ import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { startDashboard, type DashboardControllerOptions, type RenderFn } from '../../../src/report/ink/controller.js';
-import type { DashboardCommand } from '../../../src/report/ink/keys.js';
+import { NOTICE_MS, type DashboardCommand } from '../../../src/report/ink/keys.js';
 import { NOW, progressingSnapshot } from './fixtures.js';
 
 interface AppProps {
@@ -151,5 +151,24 @@ describe('startDashboard', () => {
     // The same handler every frame: Ink's input hook is not re-subscribed on each redraw.
     expect(new Set(frames.map((frame) => frame.props.onKey)).size).toBe(1);
     await controller.finish();
+  });
+
+  it("shows a key's notice for NOTICE_MS of steady time, whichever way the wall clock steps meanwhile", async () => {
+    for (const step of [-3_600_000, 3_600_000]) {
+      const clock = new FakeClock(NOW);
+      const { frames, render } = recorder(clock);
+      const { controller } = start(clock, render, { idleMs: 250, minGapMs: 0 });
+      const shown = () => JSON.stringify(frames.at(-1)!.props.view).includes('pause requested');
+      frames[0]!.props.onKey({ input: 'p' });
+      await clock.advance(0);
+      expect(shown()).toBe(true);
+      // On the wall clock a step back kept the notice for the hour, a step forward took it off at once.
+      clock.jumpWall(step);
+      await clock.advance(NOTICE_MS);
+      expect(shown()).toBe(true);
+      await clock.advance(250);
+      expect(shown()).toBe(false);
+      await controller.finish();
+    }
   });
 });

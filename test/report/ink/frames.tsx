@@ -25,7 +25,7 @@ export function lastDrawn(frames: readonly string[]): string {
 
 export function renderView(snapshot: RolloutSnapshot, options: Partial<ViewOptions> & { colors?: boolean } = {}): { raw: string; frame: string } {
   const { colors = false, ...rest } = options;
-  const view = buildDashboardView(snapshot, { now: NOW, columns: 100, rows: 30, mode: 'control', keys: {}, ...rest });
+  const view = buildDashboardView(snapshot, { now: NOW, steadyNow: NOW, columns: 100, rows: 30, mode: 'control', keys: {}, ...rest });
   const instance = render(<Dashboard view={view} colors={colors} />);
   const raw = lastDrawn(instance.frames);
   instance.unmount();

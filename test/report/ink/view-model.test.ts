@@ -19,7 +19,7 @@ import {
   startingSnapshot,
 } from './fixtures.js';
 
-const options = (extra: Partial<ViewOptions> = {}): ViewOptions => ({ now: NOW, columns: 100, rows: 30, mode: 'control', keys: {}, ...extra });
+const options = (extra: Partial<ViewOptions> = {}): ViewOptions => ({ now: NOW, steadyNow: NOW, columns: 100, rows: 30, mode: 'control', keys: {}, ...extra });
 const allLines = (view: DashboardView) => [...view.header, ...view.table, ...view.checks, ...view.events, ...view.footer].map(lineText);
 const text = (view: DashboardView) => allLines(view).join('\n');
 
