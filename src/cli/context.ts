@@ -1,5 +1,6 @@
 // Everything a command touches in the outside world, injected so commands run in-process in tests.
 import type { Writable } from 'node:stream';
+import type { Clock } from '../core/clock.js';
 import type { Redactor } from '../core/redact.js';
 
 export interface CliContext {
@@ -15,6 +16,8 @@ export interface CliContext {
    * stderr through it, so nothing a command prints can carry a key.
    */
   redactor?: Redactor;
+  /** The clock a command waits and times on (status --watch); the system clock when absent. */
+  clock?: Clock;
 }
 
 /**

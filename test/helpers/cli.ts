@@ -1,6 +1,7 @@
 // Runs the CLI in-process with captured output and an injected environment.
 import { PassThrough } from 'node:stream';
 import type { CliContext } from '../../src/cli/context.js';
+import type { Clock } from '../../src/core/clock.js';
 import { main } from '../../src/cli/main.js';
 
 export interface CliRun {
@@ -9,7 +10,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function testContext(options: { cwd: string; env?: NodeJS.ProcessEnv; tty?: boolean }): CliContext & { out: () => string; err: () => string } {
+export function testContext(options: { cwd: string; env?: NodeJS.ProcessEnv; tty?: boolean; clock?: Clock }): CliContext & {
+  out: () => string;
+  err: () => string;
+} {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -23,6 +27,7 @@ export function testContext(options: { cwd: string; env?: NodeJS.ProcessEnv; tty
     env: { PATH: process.env.PATH, ...options.env },
     cwd: options.cwd,
     exitCode: 0,
+    ...(options.clock && { clock: options.clock }),
     out: () => out,
     err: () => err,
   };

@@ -31,6 +31,7 @@ import { parseIntegerOption } from '../options.js';
 import type { StatusFlags } from '../definitions/status.js';
 import { readProcStat } from '../../core/proc-stat.js';
 import { wantsDashboard } from '../reporters.js';
+import { sleep, steadyNow, systemClock, type Clock } from '../../core/clock.js';
 
 /** Runs `bluegreen status` (its command line: definitions/status.ts); sets ctx.exitCode. */
 export async function status(flags: StatusFlags, ctx: CliContext): Promise<void> {
@@ -178,10 +179,10 @@ function watchInterval(text: string | undefined): number {
  * --watch opened before the rollout starts (in another terminal, as an operator would): waits for its state, saying
  * so once, rather than exiting 2 as `status` alone does. A folder with an old rollout's state shows that one.
  */
-async function untilStateExists(store: StateStore, ctx: CliContext, interval: number): Promise<void> {
+async function untilStateExists(store: StateStore, ctx: CliContext, clock: Clock, interval: number): Promise<void> {
   if (store.readState()) return;
   ctx.stderr.write(`bluegreen: no rollout state in ${store.dir} yet: waiting for a rollout to start there (Ctrl-C to stop)\n`);
-  do await new Promise((resolve) => setTimeout(resolve, interval));
+  do await sleep(clock, interval);
   while (!store.readState());
 }
 
@@ -189,8 +190,12 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
   return snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
 }
 
+/** A monitor line at most this often (steady ms) while following a rollout in lines. */
+const MONITOR_EVERY_MS = 5000;
+
 async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const interval = watchInterval(flags.interval);
+  const clock = ctx.clock ?? systemClock;
   // A rollout that will never write state.json again (died before its first record, or lost it after moving
   // traffic) is said as status says it, not waited for.
   if (!store.readState()) {
@@ -198,7 +203,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const lost = unrecorded ? undefined : lostRecord(store);
     if ((unrecorded && !unrecorded.starting) || (lost && !lost.running)) return statusOnce(store, ctx, flags);
   }
-  await untilStateExists(store, ctx, interval);
+  await untilStateExists(store, ctx, clock, interval);
   // The rollout's rule (a terminal that can move its cursor, not CI): TERM=dumb gets lines, as `rollout` does.
   if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
@@ -209,6 +214,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       stateDir: store.dir,
       stateDirFlag: stateDirFlag(store.dir, ctx.cwd),
       intervalMs: interval,
+      clock,
       read: () => read(store),
       isFinished,
     });
@@ -218,18 +224,21 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     return EXIT.orphaned;
   }
   let lastEventAt = 0;
-  let lastMonitor = 0;
+  // The monitor line's cadence is steady: on the wall clock a step back silenced it for the hour, a step forward
+  // printed one at the next read. Its timestamp stays the wall clock's (a time of day).
+  let lastMonitor = Number.NEGATIVE_INFINITY;
   for (;;) {
     const { snapshot, owner } = read(store);
-    const now = Date.now();
+    const now = clock.now();
+    const steady = steadyNow(clock);
     if (flags.json) {
       await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
     } else {
       const lines = snapshot.recentEvents.filter((e) => e.at > lastEventAt).map(formatEventLine);
       lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;
-      if (now - lastMonitor >= 5000 && !isFinished(snapshot)) {
+      if (steady - lastMonitor >= MONITOR_EVERY_MS && !isFinished(snapshot)) {
         lines.push(formatMonitorLine(snapshot, now));
-        lastMonitor = now;
+        lastMonitor = steady;
       }
       if (lines.length > 0) await writeOut(ctx.stdout, `${lines.join('\n')}\n`);
     }
@@ -241,6 +250,6 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
       return EXIT.orphaned;
     }
-    await new Promise((resolve) => setTimeout(resolve, interval));
+    await sleep(clock, interval);
   }
 }
