@@ -5,6 +5,7 @@
 // SIGTERM, and the relay shell waking up (it sleeps in wait() and catches only SIGINT and SIGCHLD, and
 // SIGCHLD comes only when node itself exits or stops) counts as SIGINT. Elsewhere only the parent is watched.
 import { readFileSync } from 'node:fs';
+import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { readProcStat } from '../core/proc-stat.js';
 
 export interface LauncherEnd {
@@ -116,6 +117,27 @@ function relaySwitches(info: ProcessInfo): (() => number | undefined) | undefine
   };
 }
 
+/**
+ * A poll of the relay shell's switch count (relaySwitches), each call: true when the shell woke since the last one,
+ * a SIGINT. A poll far later than due means this process was stopped (ctrl-z), which wakes the shell too: it only
+ * re-baselines. How late is steady time: on the wall clock a step forward between two polls hid a real SIGINT (the
+ * count re-baselined past it), and a step back made a ctrl-z's wake-up a SIGINT, ending the rollout.
+ */
+export function relaySigint(switchCount: () => number | undefined, intervalMs: number, clock: Pick<Clock, 'now' | 'steadyNow'>): () => boolean {
+  let lastSwitches = switchCount();
+  let lastPoll = steadyNow(clock);
+  return () => {
+    const at = steadyNow(clock);
+    const switches = switchCount();
+    const stalled = at - lastPoll > intervalMs * 4;
+    lastPoll = at;
+    if (switches !== undefined && lastSwitches !== undefined && switches > lastSwitches && !stalled) return true;
+    // A reading taken while the shell was awake (handling the SIGINT, say) keeps the last one to compare with.
+    if (switches !== undefined) lastSwitches = switches;
+    return false;
+  };
+}
+
 /** "sh (pid 12)", "npm (pid 11)": npm's title ("npm exec blue…", cut at 15 bytes) is shortened to its name. */
 function describe(info: ProcessInfo): string {
   return `${info.comm.split(' ')[0]} (pid ${info.pid})`;
@@ -128,8 +150,7 @@ export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {
   const chain = launchChain(options.env, originalPpid);
   const npm = chain.find((info) => isNpm(info));
   const relay = chain[0] && npm ? relaySwitches(chain[0]) : undefined;
-  let lastSwitches = relay?.();
-  let lastPoll = Date.now();
+  const sigint = relay && relaySigint(relay, intervalMs, systemClock);
   let ended = false;
   const end = (result: LauncherEnd) => {
     if (ended) return;
@@ -141,18 +162,7 @@ export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {
     if (ppid() !== originalPpid) return end({ signal: 'SIGTERM', cause: `its launcher ${chain[0] ? describe(chain[0]) : `(pid ${originalPpid})`} exiting` });
     const gone = chain.find((info) => !sameProcess(info));
     if (gone) return end({ signal: 'SIGTERM', cause: `its launcher ${describe(gone)} exiting` });
-    if (relay) {
-      const now = Date.now();
-      const switches = relay();
-      // A poll far later than due means this process was stopped (ctrl-z), which wakes the shell too: re-baseline.
-      const stalled = now - lastPoll > intervalMs * 4;
-      lastPoll = now;
-      if (switches !== undefined && lastSwitches !== undefined && switches > lastSwitches && !stalled) {
-        return end({ signal: 'SIGINT', cause: `SIGINT to its launcher ${npm ? describe(npm) : ''}`.trim() });
-      }
-      // A reading taken while the shell was awake (handling the SIGINT, say) keeps the last one to compare with.
-      if (switches !== undefined) lastSwitches = switches;
-    }
+    if (sigint?.()) return end({ signal: 'SIGINT', cause: `SIGINT to its launcher ${npm ? describe(npm) : ''}`.trim() });
   };
   const timer = setInterval(poll, intervalMs);
   timer.unref();
