@@ -19,7 +19,7 @@ import { generateTokens, randomId } from './text.js';
 import { RequestTimers } from './timers.js';
 import { errorText } from '../core/errors.js';
 import { Slots } from '../core/slots.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 
 export interface SimulatorHandle {
   /** http://127.0.0.1:PORT/v1 — the OpenAI base URL; the Anthropic SDK wants it without /v1. */
@@ -36,7 +36,10 @@ export interface SimulatorHandle {
 export interface SimulatorOptions {
   /** Overrides config.port; 0 or absent picks a free port. */
   port?: number;
-  /** Drives `changes[].at` and the rate-limit minute; defaults to the clock's now. */
+  /**
+   * A hand-moved clock for tests: drives `changes[].at` (the time since start on it) and the rate-limit minute;
+   * without it, `changes[].at` is steady time on `clock` and the minute the clock's wall time.
+   */
   now?: () => number;
   /**
    * Times the answers (their delays, a stream's pace) and, without `now`, `changes[].at`; the real clock by default.
@@ -57,6 +60,8 @@ interface SimState {
   clock: Clock;
   now: () => number;
   startedAt: number;
+  /** Time since start, for `changes[].at`: steady, so a wall clock stepped by an hour neither brings on nor holds off a change. */
+  elapsed: () => number;
   /** One source hands each request its own seed, in arrival order: outcomes follow the seed and that order. */
   seeds: RandomSource;
   budget: ReturnType<typeof createRateBudget>;
@@ -72,11 +77,14 @@ interface SimState {
 export function startSimulator(config: SimulateConfig, options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const clock = options.clock ?? systemClock;
   const now = options.now ?? (() => clock.now());
+  const startedAt = now();
+  const steadyStart = steadyNow(clock);
   const sim: SimState = {
     config,
     clock,
     now,
-    startedAt: now(),
+    startedAt,
+    elapsed: options.now ? () => now() - startedAt : () => steadyNow(clock) - steadyStart,
     seeds: createRandom(config.seed ?? 1),
     budget: createRateBudget(now),
     inFlight: new Slots<RequestTimers>(),
@@ -156,7 +164,7 @@ async function handleCompletion(sim: SimState, req: IncomingMessage, res: Server
   if (!base) {
     return fail(dialect.error('not_found', `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'model'));
   }
-  const profile = profileAt(base, sim.now() - sim.startedAt);
+  const profile = profileAt(base, sim.elapsed());
   const plan = planResponse(profile, random, { stream: parsed.stream, maxTokens: parsed.maxTokens });
   const completion: Completion = {
     id,

@@ -1,6 +1,10 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { chat, fastConfig, sim, sseData, USER } from './helpers.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const HOUR = 3_600_000;
 
 function client(baseURL: string): OpenAI {
   return new OpenAI({ baseURL, apiKey: 'sk-anything', maxRetries: 0 });
@@ -92,6 +96,20 @@ describe('simulator, OpenAI dialect', () => {
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'bluegreen-sim' });
     const one = await client(handle.baseUrl).models.retrieve('gpt-4.1');
     expect(one.id).toBe('gpt-4.1');
+  });
+
+  it('times `changes[].at` on the steady clock: a wall clock stepped an hour either way neither brings on nor holds off a change', async () => {
+    const fake = new FakeClock();
+    // Answers on the real clock (a few ms); the time since start read from the fake one.
+    const clock: Clock = { now: () => fake.now(), steadyNow: () => fake.steadyNow(), setTimer: (fn, ms) => systemClock.setTimer(fn, ms) };
+    const handle = await sim(fastConfig({ changes: [{ at: 10_000, error_rate: 1 }] }), { clock });
+    fake.jumpWall(HOUR);
+    expect((await chat(handle, {})).status).toBe(200);
+    fake.jumpWall(-2 * HOUR);
+    await fake.advance(9_999);
+    expect((await chat(handle, {})).status).toBe(200);
+    await fake.advance(1);
+    expect((await chat(handle, {})).status).toBe(500);
   });
 
   it('sends rate-limit budget headers that count down and refill each minute', async () => {
