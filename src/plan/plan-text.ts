@@ -1,6 +1,7 @@
 // Reading a plan file's bytes into text, refusing what is not a plan before the YAML parser sees it: too big,
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { PlanError } from './errors.js';
 import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
 import { syncBackoff } from '../core/sync-backoff.js';
@@ -13,10 +14,16 @@ export const PIPE_WRITER_WAIT_MS = 5000;
 /** Waits between reads of a pipe grow from 1 ms to this. */
 const POLL_MS = 50;
 
-export function readPlanText(file: string, shown = file, pipeWriterWaitMs = PIPE_WRITER_WAIT_MS): string {
+/** `clock` times a named pipe's writer wait on its steady clock (a wall clock stepped mid-wait would stretch or end it). */
+export function readPlanText(
+  file: string,
+  shown = file,
+  pipeWriterWaitMs = PIPE_WRITER_WAIT_MS,
+  clock: Pick<Clock, 'now' | 'steadyNow'> = systemClock,
+): string {
   let bytes: Buffer;
   try {
-    bytes = readAtMost(file, MAX_PLAN_BYTES + 1, pipeWriterWaitMs);
+    bytes = readAtMost(file, MAX_PLAN_BYTES + 1, pipeWriterWaitMs, clock);
   } catch (error) {
     if (error instanceof PipeUnwrittenError) throw problem(shown, 1, 1, error.message);
     const code = errorCode(error);
@@ -48,11 +55,11 @@ function anonymousPipe(fd: number): boolean {
   }
 }
 
-function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
+function readAtMost(file: string, limit: number, writerWaitMs: number, clock: Pick<Clock, 'now' | 'steadyNow'>): Buffer {
   const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const namedPipe = fstatSync(fd).isFIFO() && !anonymousPipe(fd);
-    const deadline = Date.now() + writerWaitMs;
+    const deadline = steadyNow(clock) + writerWaitMs;
     const idle = syncBackoff(POLL_MS);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -69,7 +76,7 @@ function readAtMost(file: string, limit: number, writerWaitMs: number): Buffer {
       }
       if (read === 0 && namedPipe && total === 0) {
         // A named pipe with no writer reads as ended: before its first byte, its writer may not have opened it yet.
-        if (Date.now() >= deadline) throw new PipeUnwrittenError(`nothing wrote to this named pipe within ${writerWaitMs / 1000}s`);
+        if (steadyNow(clock) >= deadline) throw new PipeUnwrittenError(`nothing wrote to this named pipe within ${writerWaitMs / 1000}s`);
         idle.wait();
         continue;
       }

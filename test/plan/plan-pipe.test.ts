@@ -3,13 +3,14 @@
 // opens it after the reader did is still waited for and read whole.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readPlanText } from '../../src/plan/plan-text.js';
 import { PlanError } from '../../src/plan/errors.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { tempDir } from '../helpers/plans.js';
+import { driftingClock } from '../helpers/drifting-clock.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bluegreen.js');
 
@@ -29,6 +30,30 @@ it('a named pipe nothing writes to is refused once its writer wait is over', () 
   }
   expect(refused).toBeInstanceOf(PlanError);
   expect((refused as PlanError).message).toBe('plan.yaml:1:1 nothing wrote to this named pipe within 0.1s');
+});
+
+describe("a named pipe's writer wait, on a wall clock stepped an hour at every reading", () => {
+  const HOUR = 3_600_000;
+  it.each([[-HOUR], [HOUR]])('step %i: refused after its steady wait, and a writer that comes meanwhile is read', (step) => {
+    // A step back stretched the wait for the hour (the clock gives up on it), a step forward ended it at once.
+    let refused: unknown;
+    try {
+      readPlanText(fifo(), 'plan.yaml', 300, driftingClock(step));
+    } catch (error) {
+      refused = error;
+    }
+    expect((refused as PlanError).message).toBe('plan.yaml:1:1 nothing wrote to this named pipe within 0.3s');
+    const file = fifo();
+    const text = 'name: piped\n';
+    // The writer comes at the wait's third reading of the clock: a wall clock stepped forward had refused it by then.
+    const writeAt = (reads: number) => {
+      if (reads !== 3) return;
+      const fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, text);
+      closeSync(fd);
+    };
+    expect(readPlanText(file, 'plan.yaml', 60_000, driftingClock(step, writeAt))).toBe(text);
+  });
 });
 
 it("a named pipe's writer is waited for, and its text read to its end", async () => {

@@ -5,6 +5,7 @@
 // waited for a few seconds, and a reader that takes nothing for a few seconds is given up on. Either way the report
 // fails with a sentence (exit 2 after a promotion, as any report that cannot be written).
 import { appendFileSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import { steadyNow, systemClock, type Clock } from '../../core/clock.js';
 import { formatCount } from '../../core/format.js';
 import { errorCode } from '../../core/errors.js';
 import { syncBackoff } from '../../core/sync-backoff.js';
@@ -19,6 +20,8 @@ export interface PipeWaits {
   readerWaitMs?: number;
   /** How long a reader may take nothing (a full pipe) before the write is given up. */
   stallMs?: number;
+  /** Times both waits on its steady clock (a wall clock stepped mid-wait would stretch or end them); the system clock by default. */
+  clock?: Pick<Clock, 'now' | 'steadyNow'>;
 }
 
 /** Writes `text` into the file or device in place; a named pipe only while something reads it. */
@@ -51,17 +54,17 @@ function isPipe(file: string): boolean {
   }
 }
 
-function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS, stallMs = STALL_MS }: PipeWaits): void {
-  const fd = openPipe(file, readerWaitMs);
+function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS, stallMs = STALL_MS, clock = systemClock }: PipeWaits): void {
+  const fd = openPipe(file, readerWaitMs, clock);
   const written = (done: number) => `${formatCount(done)} of ${formatCount(bytes.length)} bytes`;
   try {
     const idle = syncBackoff(POLL_MS);
     let done = 0;
-    let tookAt = Date.now();
+    let tookAt = steadyNow(clock);
     while (done < bytes.length) {
       try {
         done += writeSync(fd, bytes, done);
-        tookAt = Date.now();
+        tookAt = steadyNow(clock);
         idle.reset();
         continue;
       } catch (error) {
@@ -69,7 +72,7 @@ function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS,
         if (code === 'EPIPE') throw new Error(`the reader of the named pipe ${file} closed it after ${written(done)}`, { cause: error });
         if (code !== 'EAGAIN') throw error;
       }
-      if (Date.now() - tookAt >= stallMs)
+      if (steadyNow(clock) - tookAt >= stallMs)
         throw new Error(`the reader of the named pipe ${file} took nothing for ${stallMs / 1000}s (${written(done)} written): it stopped reading`);
       idle.wait();
     }
@@ -82,15 +85,15 @@ function writePipe(file: string, bytes: Buffer, { readerWaitMs = READER_WAIT_MS,
  * Opened without blocking: that fails with ENXIO while no one reads, and once it succeeds the descriptor is
  * written through as it is, so a full pipe answers EAGAIN instead of blocking.
  */
-function openPipe(file: string, readerWaitMs: number): number {
-  const deadline = Date.now() + readerWaitMs;
+function openPipe(file: string, readerWaitMs: number, clock: Pick<Clock, 'now' | 'steadyNow'>): number {
+  const deadline = steadyNow(clock) + readerWaitMs;
   const idle = syncBackoff(POLL_MS);
   for (;;) {
     try {
       return openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (errorCode(error) !== 'ENXIO') throw error;
-      if (Date.now() >= deadline) throw new Error(`nothing read the named pipe ${file} within ${readerWaitMs / 1000}s`, { cause: error });
+      if (steadyNow(clock) >= deadline) throw new Error(`nothing read the named pipe ${file} within ${readerWaitMs / 1000}s`, { cause: error });
       idle.wait();
     }
   }

@@ -2,7 +2,7 @@
 // pipe, a symlink. A temp file renamed over them would replace the link (as root, /dev/stdout itself) and
 // print nothing; they are written in place, and a symlink to a file keeps being a symlink.
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, checkReportTargets, writeReports } from '../../../src/report/outcome/index.js';
@@ -10,6 +10,7 @@ import { writeInPlace } from '../../../src/report/outcome/pipe-target.js';
 import { appendStepSummary } from '../../../src/report/outcome/markdown.js';
 import { tempDir } from '../../helpers/plans.js';
 import { killAfterTest } from '../../helpers/processes.js';
+import { driftingClock } from '../../helpers/drifting-clock.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
 const plan = loadTestPlan();
@@ -134,5 +135,76 @@ describe('report targets that are not plain files', () => {
     writeReports({ report, jsonFile: 'latest.json', cwd: dir, env: {}, stdout });
     expect(readlinkSync(link)).toBe(real);
     expect((JSON.parse(readFileSync(real, 'utf8')) as { outcome: { phase: string } }).outcome.phase).toBe('rolled_back');
+  });
+});
+
+describe('a named pipe report target, on a wall clock stepped an hour at every reading', () => {
+  const HOUR = 3_600_000;
+  const fifoIn = (): string => {
+    const fifo = path.join(tempDir(), 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    return fifo;
+  };
+  /** Everything the pipe holds now (the reader's side opened without blocking), in bytes. */
+  const drain = (fd: number): number => {
+    const chunk = Buffer.alloc(64 * 1024);
+    let total = 0;
+    for (;;) {
+      try {
+        const read = readSync(fd, chunk);
+        if (read === 0) return total;
+        total += read;
+      } catch {
+        return total; // EAGAIN: drained for now
+      }
+    }
+  };
+
+  // A step back stretched a wait for the hour (the clock gives up on it), a step forward ended it at once.
+  it.each([[-HOUR], [HOUR]])('step %i: the reader wait is steady time, and a reader that comes meanwhile gets the report', (step) => {
+    const lonely = fifoIn();
+    expect(() => writeInPlace(lonely, '{}\n', { readerWaitMs: 300, clock: driftingClock(step) })).toThrow(`nothing read the named pipe ${lonely} within 0.3s`);
+    const fifo = fifoIn();
+    let reader: number | undefined;
+    // The reader comes at the wait's third reading of the clock: a wall clock stepped forward had given up by then.
+    const openAt = (reads: number) => {
+      if (reads === 3) reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    };
+    writeInPlace(fifo, '{"whole":true}\n', { readerWaitMs: 60_000, clock: driftingClock(step, openAt) });
+    try {
+      expect(reader).toBeDefined();
+      const chunk = Buffer.alloc(64);
+      expect(chunk.toString('utf8', 0, readSync(reader!, chunk))).toBe('{"whole":true}\n');
+    } finally {
+      if (reader !== undefined) closeSync(reader);
+    }
+  });
+
+  it.each([[-HOUR], [HOUR]])('step %i: a reader taking nothing is given up after steady time, one that drains meanwhile gets it all', (step) => {
+    const text = `${'x'.repeat(200_000)}\n`;
+    const stuck = fifoIn();
+    const idle = openSync(stuck, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      expect(() => writeInPlace(stuck, text, { readerWaitMs: 60_000, stallMs: 300, clock: driftingClock(step) })).toThrow(
+        new RegExp(`^the reader of the named pipe ${stuck} took nothing for 0\\.3s`),
+      );
+    } finally {
+      closeSync(idle);
+    }
+    const fifo = fifoIn();
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    let taken = 0;
+    // The reader drains the pipe at every reading of the clock from the fifth on: once the pipe is full, the write
+    // waits a reading or two for it, which a wall clock stepped forward took for a stall.
+    const drainFrom = (reads: number) => {
+      if (reads >= 5) taken += drain(reader);
+    };
+    try {
+      writeInPlace(fifo, text, { readerWaitMs: 60_000, stallMs: 60_000, clock: driftingClock(step, drainFrom) });
+      taken += drain(reader);
+    } finally {
+      closeSync(reader);
+    }
+    expect(taken).toBe(text.length);
   });
 });
