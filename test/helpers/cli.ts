@@ -33,7 +33,7 @@ export function testContext(options: { cwd: string; env?: NodeJS.ProcessEnv; tty
   };
 }
 
-export async function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+export async function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; clock?: Clock }): Promise<CliRun> {
   const ctx = testContext(options);
   const code = await main(['node', 'bluegreen', ...args], ctx);
   return { code, stdout: ctx.out(), stderr: ctx.err() };

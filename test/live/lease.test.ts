@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
@@ -30,7 +31,12 @@ describe('live rollout lease', () => {
     await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxies');
     child.kill('SIGKILL');
     await once(child, 'exit');
-    // Nobody renews: each proxy's own timer puts it back on blue, and it records why.
+    // The dead run left each proxy a lease of its 6 s at most: renewed in its name under 100 ms (renewFor), it runs out
+    // now rather than up to 6 s on, by the same timer. Then nobody renews: each proxy's own timer puts it back on blue,
+    // and it records why.
+    const deadRunLease = Math.max(...proxies.map((p) => p.proxy.route.stored.leaseExpiresAt ?? Number.POSITIVE_INFINITY));
+    expect(deadRunLease).toBeLessThanOrEqual(Date.now() + 6000);
+    for (const p of proxies) await renewFor(p.proxy.adminUrl as string, p.proxy.route.stored, 100);
     await until(() => proxies.every((p) => p.proxy.route.stored.reason === 'lease expired: back on blue'), 'every lease to run out').catch((error: unknown) => {
       throw new Error(`${String(error)}; the proxies' reasons: ${proxies.map((p) => p.proxy.route.stored.reason).join(' | ')}`);
     });
@@ -45,7 +51,9 @@ describe('live rollout lease', () => {
     expect(app.failures).toBe(0);
     // status: the rollout died (exit 5); its last view of the proxies, and the proxy's own word on why it is on blue.
     await (proxies[0] as Running).proxy.route.flush();
-    const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
+    // Read as of the time of day the dead run's own leases ended (live.json has its view of them, not the renewal's).
+    const asOf = Math.max(Date.now(), deadRunLease + 1000);
+    const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir, clock: { ...systemClock, now: () => asOf } });
     expect(status.code).toBe(5);
     expect(status.stdout).toMatch(/lease ran out .* ago \(on blue\)/);
     expect(status.stdout).toContain("this folder's proxy (proxy-route.json): green 0%, mirror 0%, lease expired: back on blue");

@@ -68,10 +68,12 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
         `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
       );
     else {
-      const lines = live ? [...liveLines(live, snapshot.stages, Date.now()), ...(proxyRoute ? [proxyRouteLine(proxyRoute, Date.now())] : [])] : [];
+      // Ages of the times of day recorded (a stage's start, a lease's end): on the wall clock.
+      const now = (ctx.clock ?? systemClock).now();
+      const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
       // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
       const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
-      const text = renderStatus(snapshot, owner, Date.now(), { columns });
+      const text = renderStatus(snapshot, owner, now, { columns });
       await writeOut(ctx.stdout, text + (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : ''));
     }
   } catch (error) {
