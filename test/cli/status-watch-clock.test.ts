@@ -10,7 +10,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
-import { snapshot } from '../state/helpers.js';
+import { event, snapshot } from '../state/helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -53,6 +53,29 @@ describe('status --watch on a stepping wall clock', () => {
     expect(monitors()).toBe(2);
     await seconds(1);
     expect(monitors()).toBe(3);
+    writeState(dir, snapshot({ phase: 'rolled_back', endedAt: 1_700_000_002_000, exitCode: 10, greenWeight: 0 }));
+    await clock.advance(1000);
+    expect(await watching).toBe(10);
+  });
+
+  it("prints the rollout's events after a step back of its wall clock, though their times are earlier than the last printed", async () => {
+    const cwd = tempDir();
+    const dir = path.join(cwd, 'st');
+    mkdirSync(dir);
+    const before = event(1_700_000_001_000, 'stage 1 started');
+    writeState(dir, snapshot({ recentEvents: [before] }));
+    const clock = new FakeClock();
+    const ctx = testContext({ cwd, clock });
+    const watching = main(['node', 'bluegreen', 'status', '--watch', '--interval', '1000', '--state-dir', 'st'], ctx);
+    const start = clock.steadyNow();
+    await until(() => clock.nextDueAt() === start + 1000, 'the first read');
+    expect(ctx.out()).toContain('stage 1 started');
+    // The rollout's wall clock stepped back an hour: its next events are stamped before the last one printed.
+    writeState(dir, snapshot({ recentEvents: [before, event(before.at - HOUR, 'after the step'), event(before.at - HOUR, 'after the step')] }));
+    await clock.advance(1000);
+    await until(() => clock.nextDueAt() === start + 2000, 'the second read');
+    expect(ctx.out().match(/after the step/g)).toHaveLength(2);
+    expect(ctx.out().match(/stage 1 started/g)).toHaveLength(1);
     writeState(dir, snapshot({ phase: 'rolled_back', endedAt: 1_700_000_002_000, exitCode: 10, greenWeight: 0 }));
     await clock.advance(1000);
     expect(await watching).toBe(10);

@@ -1,5 +1,5 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
-import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
+import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats } from '../../metrics/types.js';
 import { fitted, renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
@@ -31,6 +31,7 @@ import { parseIntegerOption } from '../options.js';
 import type { StatusFlags } from '../definitions/status.js';
 import { readProcStat } from '../../core/proc-stat.js';
 import { wantsDashboard } from '../reporters.js';
+import { newEvents } from '../new-events.js';
 import { sleep, steadyNow, systemClock, type Clock } from '../../core/clock.js';
 
 /** Runs `bluegreen status` (its command line: definitions/status.ts); sets ctx.exitCode. */
@@ -225,7 +226,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);
     return EXIT.orphaned;
   }
-  let lastEventAt = 0;
+  let seenEvents: readonly RolloutEvent[] = [];
   // The monitor line's cadence is steady: on the wall clock a step back silenced it for the hour, a step forward
   // printed one at the next read. Its timestamp stays the wall clock's (a time of day).
   let lastMonitor = Number.NEGATIVE_INFINITY;
@@ -236,8 +237,8 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     if (flags.json) {
       await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
     } else {
-      const lines = snapshot.recentEvents.filter((e) => e.at > lastEventAt).map(formatEventLine);
-      lastEventAt = snapshot.recentEvents.at(-1)?.at ?? lastEventAt;
+      const lines = newEvents(seenEvents, snapshot.recentEvents).map(formatEventLine);
+      seenEvents = snapshot.recentEvents;
       if (steady - lastMonitor >= MONITOR_EVERY_MS && !isFinished(snapshot)) {
         lines.push(formatMonitorLine(snapshot, now));
         lastMonitor = steady;
