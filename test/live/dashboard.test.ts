@@ -32,7 +32,7 @@ describe('live rollout dashboard', () => {
     const url = (proxies[0] as Running).proxy.adminUrl as string;
     expect(screen).toContain('live traffic (1 proxy, lease 5s):');
     expect(screen).toContain(`  answering  ${url}  promoted green, no lease`);
-    expect(screen).toMatch(/ {2}stage {4}blue {3}green {2}green err {2}fallbacks {2}mirrors\n/);
+    expect(screen).toMatch(/ {2}stage {2}blue\+fb {3}green {2}green err {2}fallbacks {2}mirrors\n/);
     // Stage 1 is a shadow: every live request went to blue and was mirrored to green, so green's count is its mirrors.
     // The last frame's row: the output holds every frame, earlier ones from before the first mirror was read.
     const row = [...screen.matchAll(/\n {6}1 +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)\n/g)].at(-1);

@@ -5,6 +5,7 @@ import type { RolloutSnapshot } from '../../engine/types.js';
 import type { LiveView } from '../../live/fleet.js';
 import { liveStageRows, liveTableLines, liveTitle, proxyErrorLine, proxyHealth, proxyLine, showsGenerated } from '../live-text.js';
 import { clip, type Line } from './view-types.js';
+import { hangingWrap } from '../wrap.js';
 
 /** Stages shown in the dashboard's live table (the stage table above has them all); `status` lists every one. */
 export const LIVE_STAGE_ROWS = 3;
@@ -18,7 +19,9 @@ export function liveSectionLines(view: LiveView, snapshot: RolloutSnapshot, now:
       const health = proxyHealth(proxy, now);
       const tone = health === 'ok' ? {} : { tone: health };
       const error = proxyErrorLine(proxy);
-      return [clip([{ text: `  ${proxyLine(proxy, now)}`, ...tone }], width), ...(error ? [clip([{ text: error, ...tone }], width)] : [])];
+      // Broken between words on a narrow terminal, not cut: its lease (or "no lease") is at the end of the line.
+      const route = hangingWrap(`  ${proxyLine(proxy, now)}`, width, 4).split('\n');
+      return [...route, ...(error ? [error] : [])].map((text) => clip([{ text, ...tone }], width));
     }),
     ...table.map((text, index) => clip([{ text, ...(index === 0 && { tone: 'muted' as const }) }], width)),
   ];

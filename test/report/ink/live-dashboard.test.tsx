@@ -75,3 +75,15 @@ describe('dashboard live section (real Ink render)', () => {
     expect(frame).toContain('gen green');
   });
 });
+
+describe('dashboard live section on a narrow terminal', () => {
+  it("breaks a proxy's line between words at 60 columns, its lease kept whole on the next line (it was cut)", () => {
+    const { frame } = renderView(progressingSnapshot(), { live: liveView(false), columns: 60 });
+    const lines = frame.split('\n');
+    expect(lines.every((line) => line.length <= 60)).toBe(true);
+    const at = lines.indexOf('  NOT ANSWERING for 3s  http://10.0.0.6:8788  green 50%,');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('    mirror 20%, lease ran out T ago (on blue)');
+    expect(lines[at + 2]).toBe('    last error: unreachable: connect ECONNREFUSED');
+  });
+});
