@@ -190,6 +190,11 @@ export class FleetProxy {
     return true;
   }
 
+  /** Whether `route` was set by this rollout run (or a dead run it resumed). */
+  ownsRoute(route: Pick<Route, 'controller'>): boolean {
+    return route.controller !== undefined && (route.controller === this.controller || this.earlierRuns.has(route.controller));
+  }
+
   answered(): void {
     this.view.reachable = true;
     this.view.lastContactAt = this.clock.now();

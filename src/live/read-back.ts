@@ -4,7 +4,7 @@
 // the rollout must not say "promoted". One that never answers stays in doubt: green if the promotion reached it,
 // else blue since its lease ran out.
 import { sleep, steadyNow, type Clock } from '../core/clock.js';
-import { describeRoute } from '../proxy/route.js';
+import { describeRoute, LEASE_EXPIRED } from '../proxy/route.js';
 import type { Plan } from '../plan/plan.js';
 import type { RouteAnswer } from './admin-client.js';
 import type { FleetProxy } from './fleet.js';
@@ -35,7 +35,7 @@ export async function readBackPromotion(proxy: FleetProxy, options: ReadBackOpti
       if (promotesThisGreen(plan, answer.route)) return { kind: 'promoted' };
       // All green with no promotion is the first step's lease still running: a late promotion may yet land.
       const firstStep = answer.route.promotedArm === undefined && answer.effective.greenWeight === 1;
-      if (!firstStep) return { kind: 'not_promoted', ...served(answer) };
+      if (!firstStep) return { kind: 'not_promoted', ...served(answer, proxy) };
     }
     if (past) return { kind: 'unknown' };
     await sleep(clock, Math.min(pollMs, Math.max(0, deadline - steadyNow(clock))));
@@ -43,8 +43,12 @@ export async function readBackPromotion(proxy: FleetProxy, options: ReadBackOpti
 }
 
 /** What a proxy that did not take the promotion serves: blue by its lease, or a route someone else set (byHand). */
-function served(answer: RouteAnswer): { route: string; byHand: boolean } {
+function served(answer: RouteAnswer, proxy: FleetProxy): { route: string; byHand: boolean } {
   const { route, effective, now } = answer;
+  // The blue this run's lease running out left, once the proxy applied it (its timer, a request, the read itself).
+  if (route.reason === LEASE_EXPIRED && proxy.ownsRoute(route))
+    return { route: `blue (its lease ran out at ${new Date(route.updatedAt).toISOString()})`, byHand: false };
+  // Read before the proxy applied it: the first step's route, its lease past.
   const lapsed = route.leaseExpiresAt !== undefined && route.leaseExpiresAt <= now && effective.greenWeight === 0 && effective.mirror === 0;
   if (!lapsed) return { route: describeRoute(route), byHand: true };
   return { route: `blue (its lease ran out at ${new Date(route.leaseExpiresAt as number).toISOString()})`, byHand: false };

@@ -52,7 +52,7 @@ describe('live rollout', () => {
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
     expect(status.stdout).toMatch(/answering {2}\S+ {2}promoted green, no lease/);
-    expect(status.stdout).toMatch(/stage +blue +green +green err +fallbacks +mirrors\n/);
+    expect(status.stdout).toMatch(/stage +blue\+fb +green +green err +fallbacks +mirrors\n/);
   });
 
   it('rolls a failing green back; with fallback the application sees no failed request', async () => {
