@@ -63,7 +63,7 @@ export async function main(argv: string[], outer: CliContext = processContext())
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (error) {
-    const json = wantsJson(argv) ? jsonError(error) : undefined;
+    const json = wantsJson(argv) ? (jsonError(error) ?? jsonUsageError(error, argv)) : undefined;
     if (!json) return exitCodeFor(error, ctx);
     ctx.stdout.write(`${JSON.stringify(json.body, null, 2)}\n`);
     return json.exitCode;
@@ -86,14 +86,28 @@ function jsonError(error: unknown): { body: Record<string, unknown>; exitCode: n
   return undefined;
 }
 
+/**
+ * A usage error commander refused and printed (an unknown option, a missing argument) as one JSON document too, so a
+ * caller parsing stdout under --json reads why: validate's shape for validate, the others' for the rest.
+ */
+function jsonUsageError(error: unknown, argv: string[]): { body: Record<string, unknown>; exitCode: number } | undefined {
+  if (!(error instanceof CommanderError) || commanderExitCode(error) === 0) return undefined;
+  const message = error.code === 'commander.help' ? 'no command given (bluegreen --help lists them)' : error.message.replace(/^error: /, '');
+  const errors = [{ message }];
+  const command = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  return { exitCode: EXIT.usage, body: command === 'validate' ? { valid: false, errors } : { ok: false, exitCode: EXIT.usage, errors } };
+}
+
+/** Help asked for and version exit 0; help shown because no command was given is a usage error, as is anything
+ * else commander refused (it has already printed the message). */
+function commanderExitCode(error: CommanderError): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+  if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : EXIT.usage;
+  return EXIT.usage;
+}
+
 function exitCodeFor(error: unknown, ctx: CliContext): number {
-  if (error instanceof CommanderError) {
-    // Help asked for and version exit 0; help shown because no command was given is a usage error, as is
-    // anything else commander refused (it has already printed the message).
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-    if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : EXIT.usage;
-    return EXIT.usage;
-  }
+  if (error instanceof CommanderError) return commanderExitCode(error);
   if (error instanceof PlanError) {
     ctx.stderr.write(`${error.message}\n`);
     return EXIT.usage;

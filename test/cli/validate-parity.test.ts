@@ -168,6 +168,20 @@ describe('usage and JSON contracts', () => {
     expect(JSON.parse(result.stdout)).toEqual({ ok: false, exitCode: 2, errors: [{ message: expect.stringContaining('no rollout state in') }] });
   });
 
+  it('a command line commander refuses is JSON on stdout too under --json (and still said on stderr)', async () => {
+    const unknown = await runCli(['status', '--json', '--bogus'], { cwd: tempDir() });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, exitCode: 2, errors: [{ message: "unknown option '--bogus'" }] });
+    const missing = await runCli(['validate', '--json'], { cwd: tempDir() });
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toEqual({ valid: false, errors: [{ message: "missing required argument 'plan'" }] });
+    // --help and --version are no failures: their text stays as it is.
+    const help = await runCli(['status', '--json', '--help'], { cwd: tempDir() });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: bluegreen status');
+  });
+
   it('bluegreen with no arguments prints usage and exits 2; --help exits 0', async () => {
     const none = await runCli([], { cwd: tempDir() });
     expect(none.code).toBe(2);
