@@ -27,6 +27,14 @@ describe('bluegreen CLI', () => {
     expect(result.stdout).toMatch(/Examples?:\n\s+\$ bluegreen /);
   });
 
+  // force-blue-after.ts exits 5 when the proxies went to blue but the journal could not note it
+  // (test/hostile/rollback-read-only.test.ts); the help's list of --force-blue's exits left that out.
+  it('rollback --help names each exit of --force-blue after the rollout ended, 5 (not recorded) included', async () => {
+    const help = (await runCli(['rollback', '--help'], { cwd: ROOT })).stdout.replace(/\s+/g, ' ');
+    const afterEnd = help.slice(help.indexOf('--force-blue after the rollout ended:'));
+    for (const code of [0, 2, 3, 5]) expect(afterEnd).toMatch(new RegExp(`[:,] ${code} `));
+  });
+
   it('exits 2 on an unknown command or option', async () => {
     expect((await runCli(['rolout'], { cwd: ROOT })).code).toBe(2);
     expect((await runCli(['validate', 'x.yaml', '--nope'], { cwd: ROOT })).code).toBe(2);
