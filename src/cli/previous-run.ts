@@ -67,23 +67,31 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: bo
     await recoverFirst(store, previous.snapshot, plan, ctx);
   }
   // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
-  const lost = previous.kind === 'none' ? lostRecord(store, { self: process.pid }) : undefined;
+  const lost = previous.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   if (lost !== undefined) {
-    const text = lostRecordText(lost, store.dir);
-    let snapshot: RolloutSnapshot;
-    try {
-      snapshot = rebuiltRecord(lost, plan);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      throw new CliError(
-        `${text}; not starting a new rollout of another plan: run bluegreen rollback --state-dir ${store.dir} --plan FILE with that rollout's plan first`,
-        EXIT.orphaned,
-      );
-    }
-    ctx.stderr.write(`bluegreen: ${text}; putting traffic back on blue before starting\n`);
-    await recoverFirst(store, snapshot, plan, ctx);
+    ctx.stderr.write(`bluegreen: ${lost.text}; putting traffic back on blue before starting\n`);
+    await recoverFirst(store, lost.snapshot, plan, ctx);
   }
   return { startStage: 0, keepRecord: false };
+}
+
+/**
+ * The folder's rollout that moved traffic and lost its state.json, as a new rollout of `plan` takes it (the real run
+ * and --dry-run alike): its record rebuilt from the journal with this plan, or refused (exit 5) for another plan's.
+ */
+export function lostRecordFor(store: StateStore, plan: Plan): { snapshot: RolloutSnapshot; text: string } | undefined {
+  const lost = lostRecord(store, { self: process.pid });
+  if (lost === undefined) return undefined;
+  const text = lostRecordText(lost, store.dir);
+  try {
+    return { snapshot: rebuiltRecord(lost, plan), text };
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    throw new CliError(
+      `${text}; not starting a new rollout of another plan: run bluegreen rollback --state-dir ${store.dir} --plan FILE with that rollout's plan first`,
+      EXIT.orphaned,
+    );
+  }
 }
 
 /** A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be. */

@@ -92,4 +92,24 @@ describe('a rollout that moved traffic and lost its state.json', () => {
     expect(existsSync(path.join(dir, 'rolled-back.txt'))).toBe(false);
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
   });
+
+  // Before: --dry-run read only state.json, so it said nothing of the lost record and exited 0 for another plan,
+  // whose real run is refused (exit 5).
+  it('--dry-run stops where the real run does: another plan refused (exit 5), its own plan told what recovery comes first', async () => {
+    const { dir, stateDir, plan } = lostFolder('1s');
+    const other = writePlan(simulatedPlan('other', '1s', 0.5), tempDir());
+    const refused = await runCli(['rollout', other, '--state-dir', stateDir, '--dry-run'], { cwd: dir });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('traffic may be on green; not starting a new rollout of another plan');
+
+    const dryRun = await runCli(['rollout', plan, '--state-dir', stateDir, '--dry-run'], { cwd: dir });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain(
+      'first: the rollout of plan "demo" started at 2026-01-02T03:04:05.000Z moved traffic (its journal\'s last line: stage 1, green 50%)',
+    );
+    expect(dryRun.stdout).toContain('a real run would put its traffic back on blue (as bluegreen rollback does): its on_rollback hook run');
+    // Read only: no hook ran, no record was written.
+    expect(existsSync(path.join(dir, 'rolled-back.txt'))).toBe(false);
+    expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
+  });
 });

@@ -13,7 +13,7 @@ import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
 import { reporterFor } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
-import { resumable } from '../previous-run.js';
+import { lostRecordFor, resumable } from '../previous-run.js';
 import { endingHook } from '../../hooks/ending-hook.js';
 import { hookNotNeeded, planFor } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
@@ -90,6 +90,9 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const store = new StateStore(stateDir);
   const standing = rolloutStanding(store);
   const resumed = start.resume ? resumable(store, plan, standing) : undefined;
+  // A rollout that lost its state.json: the real run recovers it first with this plan, or refuses another plan's (exit 5).
+  const lost = !resumed && standing.kind === 'none' ? lostRecordFor(store, plan) : undefined;
+  const deadRun = standing.kind === 'orphaned' ? standing.snapshot : lost?.snapshot;
   const warnings = await checkBeforeTraffic(plan);
   if (!sendsNothingUpstream(plan)) {
     // The upstream client loads only for a plan whose rollout sends to an upstream itself.
@@ -99,13 +102,13 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   // What the real run's recovery of a dead rollout would do comes first, as the real run does it first: said even when
   // the routes' check below stops the dry run.
-  const restoreLines = !resumed && standing.kind === 'orphaned' ? await restoreText(standing.snapshot, plan, stateDir, ctx) : [];
+  const restoreLines = !resumed && deadRun ? await restoreText(deadRun, plan, stateDir, ctx, lost?.text) : [];
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
     try {
       const { dryRunRoutes } = await import('../live-start.js');
       // The dead run's own leases are released by that recovery before the real run's preflight reads the routes.
-      const dead = resumed ?? (standing.kind === 'orphaned' ? standing.snapshot : undefined);
+      const dead = resumed ?? deadRun;
       routesText = await dryRunRoutes(plan, stateDir, { ...start, ctx }, dead);
     } catch (error) {
       for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
@@ -123,8 +126,9 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
  * What a real run does first on a folder whose rollout died: put that one's traffic back on blue (run-rollout.ts),
  * with the plan it would use (the dead run's), and what it would do with each of that plan's proxies (read only).
  */
-async function restoreText(dead: RolloutSnapshot, plan: Plan, stateDir: string, ctx: CliContext): Promise<string[]> {
-  const first = `first: ${orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '')}; a real run would put its traffic back on blue (as bluegreen rollback does)`;
+async function restoreText(dead: RolloutSnapshot, plan: Plan, stateDir: string, ctx: CliContext, lostText?: string): Promise<string[]> {
+  const said = lostText ?? orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '');
+  const first = `first: ${said}; a real run would put its traffic back on blue (as bluegreen rollback does)`;
   const deadPlan = planFor({ snapshot: dead, ctx, fallbackPlan: plan }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
   const hook = endingHook(deadPlan.hooks, 'rollback');
   if (!deadPlan.proxy?.admin) return [`${first}: ${hook ? `its ${hook.label} run` : 'no on_rollback or on_stage hook to run'}, before its own first stage`];

@@ -24,7 +24,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
     .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
-    .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, 2 or 3)')
+    .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, or 2, 3 or 5 where the real run would stop before traffic)')
     .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
     .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
     .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
