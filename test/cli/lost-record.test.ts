@@ -41,6 +41,10 @@ describe('a rollout that moved traffic and lost its state.json', () => {
     // It waited for a state.json that no process will write.
     const watched = await runCli(['status', '--state-dir', stateDir, '--watch', '--interval', '100'], { cwd: dir });
     expect(watched.code).toBe(5);
+    // The control commands say the same, exit 5 (they said the folder's rollout was "no longer running", exit 2).
+    const abort = await runCli(['abort', '--state-dir', stateDir], { cwd: dir });
+    expect(abort.code).toBe(5);
+    expect(abort.stderr).toContain(`traffic may be on green: run bluegreen rollback --state-dir ${stateDir} --plan FILE`);
   });
 
   it('rollback asks for its plan, refuses another plan, and with it runs on_rollback at 0% and marks it ended', async () => {

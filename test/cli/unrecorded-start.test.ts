@@ -26,6 +26,10 @@ describe('a rollout killed before its first state.json', () => {
     expect(status.code).toBe(5);
     const said = 'the rollout of plan "demo" started at 2026-01-02T03:04:05.000Z and died before its first record; nothing moved: traffic is on blue';
     expect(status.stdout).toBe(`${said}\n`);
+    // The control commands say the same, exit 5 (they said "no rollout is running", exit 2).
+    const pause = await runCli(['pause', '--state-dir', dir], { cwd: dir });
+    expect(pause.code).toBe(5);
+    expect(pause.stderr).toBe(`bluegreen: ${said}: run bluegreen rollback to mark it ended\n`);
     const rollback = await runCli(['rollback', '--state-dir', dir], { cwd: dir });
     expect(rollback.code).toBe(0);
     expect(rollback.stdout).toBe(`${said}; nothing to roll back\n`);
@@ -34,6 +38,7 @@ describe('a rollout killed before its first state.json', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ unrecorded: true, plan: 'demo', orphaned: false, finished: { type: 'finished' } });
     // Safe to run twice.
     expect((await runCli(['rollback', '--state-dir', dir], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['pause', '--state-dir', dir], { cwd: dir })).code).toBe(2);
   });
 
   it('says one whose process still runs is starting, and rollback leaves it to bluegreen abort', async () => {

@@ -4,12 +4,16 @@ import {
   controlTargetCheck,
   describeHookInFlight,
   lockGoneText,
+  lostRecord,
+  lostRecordText,
   orphanMessage,
   readLock,
   readHookInFlight,
   rolloutStanding,
   stateDir,
   StateStore,
+  unrecordedRollout,
+  unrecordedText,
   writeControl,
   type ControlAction,
 } from '../../state/index.js';
@@ -31,10 +35,31 @@ function refuseWhileEnding(dir: string, snapshot: RolloutSnapshot, action: Contr
   throw new CliError(`the rollout in ${dir} is already ${ending}${moving}: ${action} is not taken now; see bluegreen status`, EXIT.usage);
 }
 
+/**
+ * A dead rollout known from its journal alone (its state.json lost, or never written): exit 5 and the words `status`
+ * uses, not "no longer running" (exit 2), so a script that runs `bluegreen rollback` on 5 does so here too.
+ */
+function refuseDeadFromJournal(store: StateStore): void {
+  const unrecorded = unrecordedRollout(store);
+  if (unrecorded !== undefined) {
+    if (!unrecorded.starting && unrecorded.finished === undefined)
+      throw new CliError(`${unrecordedText(unrecorded)}: run bluegreen rollback to mark it ended`, EXIT.orphaned);
+    return;
+  }
+  const lost = lostRecord(store);
+  if (lost !== undefined && !lost.running)
+    throw new CliError(
+      `${lostRecordText(lost, store.dir)}: run bluegreen rollback --state-dir ${store.dir} --plan FILE with its plan to put it back on blue`,
+      EXIT.orphaned,
+    );
+}
+
 /** Runs `bluegreen pause|resume|promote|abort` (their command lines: definitions/control.ts): writes the request. */
 export function requestControl(action: ControlAction, flags: { stateDir?: string }, ctx: CliContext): void {
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-  const standing = rolloutStanding(new StateStore(dir));
+  const store = new StateStore(dir);
+  const standing = rolloutStanding(store);
+  if (standing.kind === 'none') refuseDeadFromJournal(store);
   if (standing.kind === 'orphaned') throw new CliError(orphanMessage(standing.snapshot, dir), EXIT.orphaned);
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
