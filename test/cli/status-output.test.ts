@@ -64,6 +64,37 @@ describe('status with an output that cannot be written', () => {
     expect(result.status).toBe(5);
   });
 
+  // Before: --watch (whose loop wrote before it looked for a dead owner) and a dead rollout known from its journal
+  // alone (state.json lost, or never written) exited 2 here.
+  it.each([[['--watch']], [['--watch', '--json']], [['--json']]])('status %j > /dev/full on a rollout whose process died exits 5 too', async (args) => {
+    const cwd = stateFolder(snapshot({ pid: await deadPid(), recentEvents: [event(1_700_000_000_500, 'stage 1 started')] }));
+    const result = toFullDevice(args, cwd);
+    expect(result.stderr).toMatch(/^bluegreen: status( --watch)? could not be written to stdout \(no space left on the device it writes to\)/);
+    expect(result.stderr).toContain('bluegreen rollback');
+    expect(result.status).toBe(5);
+  });
+
+  it.each([
+    ['killed before its first record', [{ at: 1_700_000_000_000, type: 'rollout_started', stage: 0, greenWeight: 0, message: 'rollout "demo" started' }]],
+    [
+      'its state.json lost after it moved traffic',
+      [
+        { at: 1_700_000_000_000, type: 'rollout_started', stage: 0, greenWeight: 0, message: 'rollout "demo" started' },
+        { at: 1_700_000_000_500, type: 'stage_started', stage: 0, greenWeight: 0.5, message: 'stage 1/2 started: 50% green for 10s' },
+      ],
+    ],
+  ])('status > /dev/full on a dead rollout %s (known from its journal alone) exits 5', (_what, lines) => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'st'));
+    writeFileSync(path.join(cwd, 'st', 'events.jsonl'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    for (const args of [[], ['--json']]) {
+      const result = toFullDevice(args, cwd);
+      expect(result.stderr).toMatch(/^bluegreen: status could not be written to stdout/);
+      expect(result.stderr).toContain('bluegreen rollback');
+      expect(result.status).toBe(5);
+    }
+  });
+
   it('status --watch whose reader went away stops at its next line (exit 2) instead of following the rollout unseen', async () => {
     // A running rollout (its owner, this test's process, is alive): the watch would follow it until it ends.
     const cwd = stateFolder(snapshot({ recentEvents: [event(1_700_000_000_500, 'stage 1 started')] }));

@@ -62,26 +62,18 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   const orphaned = standing.kind === 'orphaned';
   const live = liveOf(store.dir, snapshot);
   const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
-  try {
-    if (flags.json)
-      await writeOut(
-        ctx.stdout,
-        `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`,
-      );
-    else {
-      // Ages of the times of day recorded (a stage's start, a lease's end): on the wall clock.
-      const now = (ctx.clock ?? systemClock).now();
-      const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
-      // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
-      const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
-      const text = renderStatus(snapshot, owner, now, { columns });
-      await writeOut(ctx.stdout, text + (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : ''));
-    }
-  } catch (error) {
-    // A dead rollout is still said, and still exit 5: a script that runs `bluegreen rollback` on 5 must not read 2.
-    if (!(error instanceof OutputError) || !orphaned) throw error;
-    ctx.stderr.write(unwritten(error, false));
+  let text: string;
+  if (flags.json)
+    text = `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`;
+  else {
+    // Ages of the times of day recorded (a stage's start, a lease's end): on the wall clock.
+    const now = (ctx.clock ?? systemClock).now();
+    const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
+    // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
+    const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
+    text = renderStatus(snapshot, owner, now, { columns }) + (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
   }
+  await writeUnlessDead(ctx, text, orphaned);
   if (!orphaned) return 0;
   ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
   return EXIT.orphaned;
@@ -94,7 +86,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
 async function statusUnrecorded(rollout: UnrecordedRollout, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const orphaned = !rollout.starting && rollout.finished === undefined;
   const text = unrecordedText(rollout);
-  await writeOut(ctx.stdout, flags.json ? `${JSON.stringify({ unrecorded: true, ...rollout, orphaned, message: text }, null, 2)}\n` : `${text}\n`);
+  await writeUnlessDead(ctx, flags.json ? `${JSON.stringify({ unrecorded: true, ...rollout, orphaned, message: text }, null, 2)}\n` : `${text}\n`, orphaned);
   if (!orphaned) return 0;
   ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback to mark it ended\n`);
   return EXIT.orphaned;
@@ -104,13 +96,27 @@ async function statusUnrecorded(rollout: UnrecordedRollout, ctx: CliContext, fla
 async function statusLost(lost: LostRecord, dir: string, ctx: CliContext, flags: StatusFlags): Promise<number> {
   const text = lostRecordText(lost, dir);
   const { events, ...said } = lost;
-  await writeOut(
-    ctx.stdout,
+  await writeUnlessDead(
+    ctx,
     flags.json ? `${JSON.stringify({ lostRecord: true, ...said, orphaned: !lost.running, lastEvent: events.at(-1), message: text }, null, 2)}\n` : `${text}\n`,
+    !lost.running,
   );
   if (lost.running) return 0;
   ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback --state-dir ${dir} --plan FILE with its plan to put it back on blue\n`);
   return EXIT.orphaned;
+}
+
+/**
+ * Writes what status says; when stdout cannot take it and the rollout died (exit 5 follows), says so on stderr and
+ * goes on: a script that runs `bluegreen rollback` on 5 must not read 2 because its stdout was unwritable.
+ */
+async function writeUnlessDead(ctx: CliContext, text: string, dead: boolean): Promise<void> {
+  try {
+    await writeOut(ctx.stdout, text);
+  } catch (error) {
+    if (!(error instanceof OutputError) || !dead) throw error;
+    ctx.stderr.write(unwritten(error, false));
+  }
 }
 
 /** The sentence on stderr when stdout could not be written. */
@@ -234,16 +240,26 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const { snapshot, owner } = read(store);
     const now = clock.now();
     const steady = steadyNow(clock);
-    if (flags.json) {
-      await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
-    } else {
-      const lines = newEvents(seenEvents, snapshot.recentEvents).map(formatEventLine);
-      seenEvents = snapshot.recentEvents;
-      if (steady - lastMonitor >= MONITOR_EVERY_MS && !isFinished(snapshot)) {
-        lines.push(formatMonitorLine(snapshot, now));
-        lastMonitor = steady;
+    try {
+      if (flags.json) {
+        await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
+      } else {
+        const lines = newEvents(seenEvents, snapshot.recentEvents).map(formatEventLine);
+        seenEvents = snapshot.recentEvents;
+        if (steady - lastMonitor >= MONITOR_EVERY_MS && !isFinished(snapshot)) {
+          lines.push(formatMonitorLine(snapshot, now));
+          lastMonitor = steady;
+        }
+        if (lines.length > 0) await writeOut(ctx.stdout, `${lines.join('\n')}\n`);
       }
-      if (lines.length > 0) await writeOut(ctx.stdout, `${lines.join('\n')}\n`);
+    } catch (error) {
+      // A dead rollout is still said, and still exit 5, as status without --watch does.
+      if (!(error instanceof OutputError)) throw error;
+      const dead = !owner.alive && !isFinished(snapshot) ? rolloutStanding(store) : undefined;
+      if (dead?.kind !== 'orphaned') throw error;
+      ctx.stderr.write(unwritten(error, true));
+      ctx.stderr.write(`bluegreen: ${orphanMessage(dead.snapshot, store.dir)}\n`);
+      return EXIT.orphaned;
     }
     if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
     const standing = owner.alive ? undefined : rolloutStanding(store);
