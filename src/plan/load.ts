@@ -87,13 +87,23 @@ export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S)
   return parseWithSchema(file, readPlanText(file), schema).value;
 }
 
+/**
+ * The folder a plan's relative paths (prompts, sampled traffic) and exec hooks are taken from: the plan file's own,
+ * or, for a plan read through a pipe (`/dev/stdin`, `<(envsubst < plan.tmpl)`: /dev/fd/63), the working folder, since
+ * /dev or /proc is no folder of the plan's.
+ */
+export function planFolder(absolute: string, cwd: string): string {
+  const dir = path.dirname(absolute);
+  return /^\/(dev|proc)(\/|$)/.test(dir) ? cwd : dir;
+}
+
 /** Loads, validates and resolves a rollout plan. Throws PlanError (exit 2) with every problem found. */
 export function loadPlan(file: string, cwd: string = process.cwd()): Plan {
   const absolute = path.resolve(cwd, file);
   const shown = shownPath(absolute, cwd);
   const text = readPlanText(absolute, shown);
   const { value, source } = parseWithSchema(shown, text, planSchema);
-  const dir = path.dirname(absolute);
+  const dir = planFolder(absolute, cwd);
   const problems = checkPlan(value, source, dir);
   if (problems.length) fail(problems);
   const hash = createHash('sha256').update(text).digest('hex');

@@ -76,3 +76,32 @@ it('an anonymous pipe closed empty (`true | bluegreen validate /dev/stdin`) is a
   expect(result.status).toBe(2);
   expect(result.stderr).toBe('/dev/stdin:1:1 expected a mapping of keys at the top level, found an empty document\n');
 });
+
+// Before: a piped plan's folder was /dev (or /dev/fd), so `prompts: prompts.txt` read /dev/prompts.txt and an exec
+// hook ran in /dev/fd: a plan written for its folder only worked as a file.
+it('a plan through a pipe (`envsubst < plan.tmpl | bluegreen validate /dev/stdin`) takes its relative paths from the working folder', () => {
+  const cwd = tempDir();
+  writeFileSync(path.join(cwd, 'prompts.txt'), 'where is my order?\n');
+  const plan = [
+    'name: piped',
+    'upstream: { simulate: { seed: 1, models: { a: {}, b: {} } } }',
+    'blue: { model: a }',
+    'green: { model: b }',
+    'traffic: { rate: 20, synthetic: { share: 1, prompts: prompts.txt } }',
+    'stages: [{ duration: 10s, green_weight: 0.5 }, { duration: 10s, green_weight: 1 }]',
+    '',
+  ].join('\n');
+  // Through a shell, as an operator runs it: its `|` is a pipe(2) (node's own stdio would be a socket pair).
+  const template = path.join(tempDir(), 'plan.tmpl');
+  writeFileSync(template, plan);
+  for (const target of ['/dev/stdin', '/dev/fd/0']) {
+    const result = spawnSync('sh', ['-c', 'cat "$2" | "$0" "$1" validate "$3"', process.execPath, BIN, template, target], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('plan piped: valid');
+    expect(result.status).toBe(0);
+  }
+});
