@@ -36,6 +36,7 @@ function judgedGuard(checks: readonly CheckResult[], rule: RuleName): boolean {
   return rule === 'guard.green_fails_more_than_blue' && checks.some((check) => check.rule === rule && check.status === 'undecided');
 }
 
+/** Every rule but the streaks (consecutive_errors, health_check, in counts): the p95 ratio (a factor) included. */
 function isSequential(check: CheckResult): boolean {
-  return check.unit === 'ratio' || check.rule === 'latency_p95' || check.rule === 'latency_p99' || check.rule === 'ttft_p95';
+  return check.unit !== 'count';
 }

@@ -1,6 +1,8 @@
 // What a stage does at its end with rules undecided: the plan's on_inconclusive, as a pure decision.
 import { describe, expect, it } from 'vitest';
-import { decideStageEnd } from '../../src/analysis/index.js';
+import { decideStageEnd, evaluate } from '../../src/analysis/index.js';
+import { BucketCounter, emptyArmStats } from '../../src/metrics/index.js';
+import { analysisConfig } from '../helpers/plans.js';
 import type { CheckResult } from '../../src/analysis/index.js';
 
 const check = (rule: CheckResult['rule'], status: CheckResult['status'], unit: CheckResult['unit'] = 'ratio'): CheckResult => ({
@@ -49,5 +51,25 @@ describe('decideStageEnd', () => {
     const config = { on_inconclusive: 'pause', max_extensions: 2 } as const;
     expect(decideStageEnd(undecided, config, 0)).toMatchObject({ action: 'pause', undecided: ['error_rate', 'latency_p95'] });
     expect(decideStageEnd(undecided, config, 1)).toMatchObject({ action: 'pass' });
+  });
+});
+
+describe('decideStageEnd on a real verdict with the p95 ratio rule', () => {
+  it('counts max_latency_p95_ratio waiting for blue as undecided: extend holds the stage, and the report names it', () => {
+    const buckets = (count: number, ms: number) => {
+      const counter = new BucketCounter();
+      for (let i = 0; i < count; i++) counter.record(ms);
+      return counter.snapshot();
+    };
+    const config = analysisConfig({ thresholds: { error_rate: 0.05 }, compare_to_blue: { max_latency_p95_ratio: 1.5 }, on_inconclusive: 'extend' });
+    // Green answered 2,000 requests, none failed: error_rate is ok. Blue (slow today) has answered 5 of its 40.
+    const green = { ...emptyArmStats(), requests: 2000, successes: 2000, latencyBuckets: buckets(2000, 300) };
+    const blue = { ...emptyArmStats(), requests: 5, successes: 5, inFlight: 35, latencyBuckets: buckets(5, 900) };
+    const verdict = evaluate({ stageIndex: 0, stageCount: 1, green, blue, config });
+    expect(verdict.checks.map((c) => [c.rule, c.status])).toEqual([
+      ['error_rate', 'ok'],
+      ['compare_to_blue.max_latency_p95_ratio', 'waiting'],
+    ]);
+    expect(decideStageEnd(verdict.checks, config, 0)).toEqual({ action: 'extend', undecided: ['compare_to_blue.max_latency_p95_ratio'], extension: 1 });
   });
 });
