@@ -80,6 +80,12 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
 function contradictions(c: CarriedCounts): string | undefined {
   if (c.successes + c.failures > c.requests) return `${c.successes} successes and ${c.failures} failures in ${c.requests} requests`;
   if (c.qualityFailures > c.successes) return `${c.qualityFailures} quality failures in ${c.successes} successes`;
+  // Each failure has at most one class, and only client aborts pass a client's cap: the rules subtract both
+  // from the failures (error_rate, the comparisons), so more of them would be a negative count of failures.
+  const classed = Object.values(c.failuresByClass).reduce((sum, count) => sum + count, 0);
+  if (classed > c.failures) return `${classed} failures by class in ${c.failures} failures`;
+  const aborts = c.failuresByClass.client_abort ?? 0;
+  if (c.abortsPastClientCap > aborts) return `${c.abortsPastClientCap} client aborts past the cap in ${aborts} client aborts`;
   for (const [limit, count] of Object.entries(c.slow.latency)) if (count > c.requests) return `${count} requests over ${limit} ms in ${c.requests}`;
   const streamed = c.ttft?.count ?? 0;
   for (const [limit, count] of Object.entries(c.slow.ttft))
