@@ -22,7 +22,6 @@
 import { hashString } from '../core/random.js';
 import type { ArmStats } from '../metrics/types.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import { rateInterval, type Interval, type Prior } from './sequential.js';
 
 /**
  * Aborts of one sticky client counted per stage and arm in the comparisons: one client adds at most this many
@@ -55,15 +54,4 @@ export function clientAborts(arm: ArmStats): number {
 
 export function isClientAbort(result: Pick<UpstreamResult, 'ok' | 'failure'>): boolean {
   return !result.ok && result.failure === 'client_abort';
-}
-
-/**
- * The confidence sequence for a rate when `unknown` of the n outcomes were not seen: the lower bound as if none
- * of them were events, the upper as if all were. Both hold whenever the sequence on the true counts does (its
- * lower bound grows with the count, its upper bound too), so the pair holds with the same 1 - alpha.
- */
-export function censoredInterval(x: number, unknown: number, n: number, alpha: number, prior: Prior): Interval {
-  const high = Math.min(n, x + unknown);
-  if (high === x) return rateInterval(x, n, alpha, prior);
-  return { lower: rateInterval(x, n, alpha, prior).lower, upper: rateInterval(high, n, alpha, prior).upper };
 }

@@ -9,7 +9,7 @@ export { describeEvidence, formatConfidence, formatInterval, formatRange } from 
 export { checkAlpha, needsGuard, sequentialRules } from './budget.js';
 export { decideStageEnd } from './inconclusive.js';
 export type { StageEndDecision } from './inconclusive.js';
-export { differenceInterval, logMixtureRatio, priorAround, rateInterval } from './sequential.js';
+export { censoredInterval, differenceInterval, logMixtureRatio, priorAround, rateInterval } from './sequential.js';
 export type { Interval, Prior } from './sequential.js';
 export { PERCENTILE_SHARE } from './rate-rules.js';
 export { describeJudgement } from './describe.js';
@@ -17,4 +17,4 @@ export { quantileInterval, mostOverBelow, fewestOverAbove, pointQuantile } from 
 export type { ArmLatencies, QuantileInterval } from './quantile.js';
 export { blueReference, plannedBlueRequests, SMALL_BLUE_REQUESTS } from './reference.js';
 export type { BlueHistory } from './reference.js';
-export { clientAborts, censoredInterval } from './aborts.js';
+export { clientAborts } from './aborts.js';

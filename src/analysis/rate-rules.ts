@@ -1,13 +1,20 @@
 // The sequential rules: each judges a rate (errors, quality failures, requests over a latency limit, or green's
 // rate minus blue's) with an anytime-valid interval (see sequential.ts), so looking at it every interval
 // spends no more than the check's share of the false-rollback budget.
+//
+// Requests still running count too, as outcomes not seen yet: the test's requests are those sent so far, in the
+// order sent. Judging only those answered would judge them in the order they answered, and where failures answer
+// faster than successes (a 500 in 50 ms, an answer in 10 s) the answered ones are rich in failures until the
+// slow successes arrive: a green failing 1% at a 5% limit, or as often as blue but answering slower, was rolled
+// back. The latency rules need no such care: a request running past the limit counts as over it, and one
+// running short of it is among the last sent, whose answered peers are all under it.
 import type { ArmStats } from '../metrics/types.js';
 import { blame } from './blame.js';
 import { formatMs, formatPercent, formatPoints, pointsDecimals } from '../core/format.js';
 import { formatConfidence, formatInterval } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
-import { ABORTS_PER_CLIENT, censoredInterval, clientAborts, comparedFailures } from './aborts.js';
-import { differenceInterval, priorAround, type Interval } from './sequential.js';
+import { ABORTS_PER_CLIENT, clientAborts, comparedFailures } from './aborts.js';
+import { censoredInterval, differenceInterval, priorAround, type ArmCounts, type Interval } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
 
 export interface SequentialContext extends RuleContext {
@@ -40,6 +47,8 @@ interface RateSpec {
   n: number;
   /** Of the n, outcomes nobody saw (client aborts): events for the upper bound, not for the lower (aborts.ts). */
   unknown?: number;
+  /** Requests sent and still running, beside the n: in the test's count, their outcomes unknown either way. */
+  running?: number;
   /** The rate shown; x / n unless given. */
   estimate?: number;
   rateLimit: number;
@@ -55,7 +64,8 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
   const { rule, x, n, rateLimit, figure, limit, unit } = spec;
   const check: CheckResult = { rule, status: 'waiting', figure, limit, unit, sample: n, proximity: null };
   if (n === 0) return { check };
-  const interval = censoredInterval(x, spec.unknown ?? 0, n, ctx.alpha, priorAround(rateLimit));
+  const running = spec.running ?? 0;
+  const interval = censoredInterval(x, (spec.unknown ?? 0) + running, n + running, ctx.alpha, priorAround(rateLimit));
   const estimate = spec.estimate ?? x / n;
   const evidence = evidenceOf(estimate, interval, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
   check.evidence = evidence;
@@ -65,11 +75,12 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
 }
 
 /** A rate judged against a fixed limit: x of n, shown as the rate itself. */
-function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number, limit: number, over: string): Judged {
+function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number, limit: number, over: string, running: number): Judged {
   return judgeRate(ctx, {
     rule,
     x,
     n,
+    running,
     rateLimit: limit,
     figure: n > 0 ? x / n : null,
     limit,
@@ -85,12 +96,14 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const aborts = clientAborts(ctx.green);
   const x = failures - aborts;
   const estimate = requests > aborts ? x / (requests - aborts) : 0;
-  const note = aborts > 0 ? `, ${aborts} of them given up by their clients` : '';
+  const running = ctx.green.inFlight;
+  const note = (aborts > 0 ? `, ${aborts} of them given up by their clients` : '') + (running > 0 ? `, ${running} more still running` : '');
   const judged = judgeRate(ctx, {
     rule: 'error_rate',
     x,
     n: requests,
     unknown: aborts,
+    running,
     estimate,
     rateLimit: limit,
     figure: requests > aborts ? estimate : null,
@@ -106,7 +119,8 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
 
 export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
   // Over successful responses: only those were checked for quality.
-  return plainRate(ctx, 'quality_fail_rate', ctx.green.qualityFailures, ctx.green.successes, limit, 'successful responses');
+  // A running request may yet answer, well or not: it counts among the successes judged, its outcome unknown.
+  return plainRate(ctx, 'quality_fail_rate', ctx.green.qualityFailures, ctx.green.successes, limit, 'successful responses', ctx.green.inFlight);
 }
 
 /**
@@ -159,8 +173,9 @@ interface CompareSpec {
   rule: RuleName;
   /** Noun for the message: "error rate", "quality failure rate". */
   what: string;
-  green: { x: number; n: number };
-  blue: { x: number; n: number };
+  /** Each arm's counts, its requests still running as `unknown`: both arms' answer in their own time. */
+  green: ArmCounts;
+  blue: ArmCounts;
   margin: number;
   blame?: string;
 }
@@ -190,8 +205,8 @@ export function compareErrorRate(ctx: SequentialContext, margin: number): Judged
     rule: 'compare_to_blue.max_error_rate_increase',
     what: 'error rate',
     margin,
-    green: comparedFailures(ctx.green),
-    blue: comparedFailures(ctx.blueReference),
+    green: comparedArm(ctx.green),
+    blue: comparedArm(ctx.blueReference),
     blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
 }
@@ -201,8 +216,8 @@ export function compareQualityFailRate(ctx: SequentialContext, margin: number): 
     rule: 'compare_to_blue.max_quality_fail_rate_increase',
     what: 'quality failure rate',
     margin,
-    green: { x: ctx.green.qualityFailures, n: ctx.green.successes },
-    blue: { x: ctx.blueReference.qualityFailures, n: ctx.blueReference.successes },
+    green: { x: ctx.green.qualityFailures, n: ctx.green.successes, unknown: ctx.green.inFlight },
+    blue: { x: ctx.blueReference.qualityFailures, n: ctx.blueReference.successes, unknown: ctx.blueReference.inFlight },
   });
 }
 
@@ -212,10 +227,15 @@ export function failsMoreThanBlue(ctx: SequentialContext): Judged {
     rule: 'guard.green_fails_more_than_blue',
     what: 'error rate (built-in guard: the plan sets no error-rate rule)',
     margin: 0,
-    green: comparedFailures(ctx.green),
-    blue: comparedFailures(ctx.blueReference),
+    green: comparedArm(ctx.green),
+    blue: comparedArm(ctx.blueReference),
     blame: blame(ctx.green, ctx.blueReference) + capNote(ctx),
   });
+}
+
+/** An arm's failures as the comparisons count them, its requests still running as outcomes unknown. */
+function comparedArm(arm: ArmStats): ArmCounts {
+  return { ...comparedFailures(arm), unknown: arm.inFlight };
 }
 
 /** Says how many aborts were left out of a comparison as one client's too many. */

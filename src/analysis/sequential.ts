@@ -59,15 +59,40 @@ export function rateInterval(x: number, n: number, alpha: number, prior: Prior):
 }
 
 /**
+ * The confidence sequence for a rate when `unknown` of the n outcomes are not seen (requests still running,
+ * client aborts): the lower bound as if none of them were events, the upper as if all were. Both hold whenever
+ * the sequence on the true counts does (its lower bound grows with the count, its upper bound too), so the pair
+ * holds with the same 1 - alpha.
+ */
+export function censoredInterval(x: number, unknown: number, n: number, alpha: number, prior: Prior): Interval {
+  const high = Math.min(n, x + unknown);
+  if (high === x) return rateInterval(x, n, alpha, prior);
+  return { lower: rateInterval(x, n, alpha, prior).lower, upper: rateInterval(high, n, alpha, prior).upper };
+}
+
+/** One arm's counts for a comparison: x events in n trials, `unknown` more trials whose outcome is not seen yet. */
+export interface ArmCounts {
+  x: number;
+  n: number;
+  unknown?: number;
+}
+
+/**
  * An interval for green's rate minus blue's from one confidence sequence per arm at alpha / 2 each: both hold
  * at once with probability >= 1 - alpha (Bonferroni), and then the true difference lies within
  * [green.lower - blue.upper, green.upper - blue.lower]. Conservative, but valid on two streams whose split
- * changes at every stage, since each arm's sequence is about that arm's requests alone.
+ * changes at every stage, since each arm's sequence is about that arm's requests alone. An arm's `unknown`
+ * trials count among its n, as events for its upper bound and not for its lower (censoredInterval).
  */
-export function differenceInterval(green: { x: number; n: number }, blue: { x: number; n: number }, alpha: number, prior: Prior): Interval {
-  const g = rateInterval(green.x, green.n, alpha / 2, prior);
-  const b = rateInterval(blue.x, blue.n, alpha / 2, prior);
+export function differenceInterval(green: ArmCounts, blue: ArmCounts, alpha: number, prior: Prior): Interval {
+  const g = armInterval(green, alpha / 2, prior);
+  const b = armInterval(blue, alpha / 2, prior);
   return { lower: g.lower - b.upper, upper: g.upper - b.lower };
+}
+
+function armInterval(arm: ArmCounts, alpha: number, prior: Prior): Interval {
+  const unknown = arm.unknown ?? 0;
+  return censoredInterval(arm.x, unknown, arm.n + unknown, alpha, prior);
 }
 
 function logMarginal(x: number, n: number, prior: Prior): number {

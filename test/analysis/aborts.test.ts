@@ -2,7 +2,8 @@
 // for each rule, and seeded simulations of impatient clients on both arms (no false rollback) and of a green
 // that never answers (rolled back in its first stage).
 import { describe, expect, it } from 'vitest';
-import { ABORTS_PER_CLIENT, censoredInterval, comparedFailures, stickyClient } from '../../src/analysis/aborts.js';
+import { ABORTS_PER_CLIENT, comparedFailures, stickyClient } from '../../src/analysis/aborts.js';
+import { censoredInterval } from '../../src/analysis/sequential.js';
 import { evaluate, priorAround, rateInterval } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
 import { stickyPoint } from '../../src/split/index.js';
