@@ -51,6 +51,8 @@ class LiveSource implements TrafficSource {
   private wake?: () => void;
   /** Each proxy's attempts under way as of its last read (absent: a proxy older than the stage-end wait). */
   private readonly inFlight = new Map<FleetProxy, InFlightSeen>();
+  /** Stages whose requests at the proxies the metrics count as in flight (countInFlight), to zero them once done. */
+  private readonly inFlightStages = new Set<number>();
   /**
    * While a stage's end waits: each proxy's last attempt begun before it (in its feed then), so every read counts
    * only those; attempts begun during the wait are not waited for (see settle).
@@ -252,7 +254,38 @@ class LiveSource implements TrafficSource {
   /** Resolves to whether every proxy's feed was read to its end (none stopped at the page cap). */
   private async readAll(withFigures: boolean): Promise<boolean> {
     const caughtUp = await Promise.all(this.options.fleet.proxies.map((proxy) => this.read(proxy, withFigures)));
+    this.countInFlight();
     return caughtUp.every(Boolean);
+  }
+
+  /**
+   * Each stage and arm's requests still served at the proxies, as of the pages just read, into the metrics: the
+   * rate rules count them as outcomes unknown, not as requests never sent (judged on the answered ones alone, a
+   * green whose failures answer faster than its successes looks worse than it is early in a stage). Blue's are
+   * every attempt not on green, its answers to green's fallbacks included: more unknown on blue only widens.
+   */
+  private countInFlight(): void {
+    const by = new Map<number, { blue: number; green: number }>();
+    for (const proxy of this.options.fleet.proxies) {
+      const seen = this.inFlight.get(proxy);
+      if (!seen || seen.epoch !== proxy.epoch) continue;
+      for (const tag of seen.inFlight.stages) {
+        // A proxy before session 18 says no split: nothing is known of its arms.
+        if (tag.stage < 0 || tag.stage >= this.options.stageCount || tag.green === undefined) continue;
+        const arms = by.get(tag.stage) ?? { blue: 0, green: 0 };
+        arms.green += tag.green;
+        arms.blue += Math.max(0, tag.requests - tag.green);
+        by.set(tag.stage, arms);
+      }
+    }
+    // A stage counted before and under way nowhere now: nothing of it runs at the proxies any more.
+    for (const stage of this.inFlightStages) if (!by.has(stage)) by.set(stage, { blue: 0, green: 0 });
+    this.inFlightStages.clear();
+    for (const [stage, arms] of by) {
+      this.context.metrics.setInFlightAtProxies(stage, 'green', arms.green);
+      this.context.metrics.setInFlightAtProxies(stage, 'blue', arms.blue);
+      if (arms.blue + arms.green > 0) this.inFlightStages.add(stage);
+    }
   }
 
   /**

@@ -16,6 +16,8 @@ export class ArmRecorder {
   retries = 0;
   dropped = 0;
   inFlight = 0;
+  /** Live traffic: requests the proxies serve and have not answered yet, as their last read said (in inFlight). */
+  atProxies = 0;
   qualityFailures = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
@@ -163,7 +165,7 @@ export class ArmRecorder {
       failuresByClass: { ...this.failuresByClass },
       retries: this.retries,
       dropped: this.dropped,
-      inFlight: this.inFlight,
+      inFlight: this.inFlight + this.atProxies,
       qualityFailures: this.qualityFailures,
       consecutiveFailures: this.consecutiveFailures,
       latency: withCarried(this.latency?.percentiles() ?? null, this.carriedLatency),

@@ -169,6 +169,14 @@ export class MetricsRecorder {
     this.at(stage).arms[arm].dispatched();
   }
 
+  /**
+   * Live traffic: the requests the proxies still serve in a stage on an arm, as their latest read says. They count
+   * in the arm's inFlight: the rate rules judge them as outcomes still unknown (src/analysis/rate-rules.ts).
+   */
+  setInFlightAtProxies(stage: number, arm: ArmName, count: number): void {
+    this.at(stage).arms[arm].atProxies = count;
+  }
+
   recordDropped(stage: number, arm: ArmName): void {
     this.at(stage).arms[arm].dropped++;
   }

@@ -1,6 +1,7 @@
 // The live source reads each proxy's results feed from its cursor. A proxy restarted between two reads numbers its
 // results from 1 again: the source reads the new feed from its start, even once it has passed the old cursor.
 import { afterEach, describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/analysis/index.js';
 import type { Breach } from '../../src/analysis/types.js';
 import type { TrafficContext } from '../../src/engine/traffic-source.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
@@ -9,6 +10,7 @@ import { MetricsRecorder } from '../../src/metrics/index.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { analysisConfig } from '../helpers/plans.js';
 import { scriptedServer, type Scripted } from '../proxy/helpers.js';
 import { ADMIN_TOKEN } from './helpers.js';
 
@@ -87,6 +89,35 @@ describe('live source', () => {
     expect([judged.green.requests, judged.green.failures]).toEqual([100, 7]);
     // The live figures still show the traffic blue served, fallbacks apart.
     expect(proxies.view().stages[0]).toMatchObject({ arms: { blue: { requests: 107, failures: 6 }, green: { requests: 100, failures: 7 } }, fallbacks: 7 });
+  });
+
+  it("counts the requests the proxies still serve in each stage and arm as the arms' requests in flight, judged as unknown", async () => {
+    // Green's first 40 answers: its 16 fast failures (a 500 in 5 ms) and 24 slow successes; 460 more still running.
+    const results: FeedEntry[] = Array.from({ length: 40 }, (_, i) => {
+      const failed = i < 16 ? { ok: false, status: 500, failure: 'server_error' as const } : {};
+      const result: UpstreamResult = { arm: 'green', model: 'm', ok: true, content: '', latencyMs: 5, attempts: 1, stream: false, ...failed };
+      return { seq: i + 1, stage: 0, kind: 'routed', result, quality: { ok: true } };
+    });
+    admin = await scriptedServer((_req, res) => {
+      const page: FeedAnswer = {
+        next: results.length,
+        missed: 0,
+        head: results.length,
+        epoch: 'one',
+        results,
+        inFlight: { started: 540, stages: [{ stage: 0, requests: 500, green: 460 }] },
+      };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+    });
+    const { metrics, source } = readerOf(admin);
+    await source.drain(0);
+    const arms = metrics.stage(0).arms;
+    expect([arms.green.requests, arms.green.failures, arms.green.inFlight, arms.blue.inFlight]).toEqual([40, 16, 460, 40]);
+    // 16 of 500 sent (3.2%) is no evidence of more than 5%: 16 of the 40 answered (40%) was a rollback.
+    const config = analysisConfig({ thresholds: { error_rate: 0.05 } });
+    const verdict = evaluate({ stageIndex: 0, stageCount: 1, green: arms.green, blue: arms.blue, config });
+    expect(verdict.breach).toBeUndefined();
+    expect(evaluate({ stageIndex: 0, stageCount: 1, green: { ...arms.green, inFlight: 0 }, blue: arms.blue, config }).breach?.rule).toBe('error_rate');
   });
 
   it('reads a restarted proxy (a new feed epoch) from its start, though its head is past the old cursor', async () => {
