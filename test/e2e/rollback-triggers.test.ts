@@ -119,7 +119,9 @@ describe('rollback triggers', () => {
     expectRolledBack(run, 'error_rate');
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
-    expect(run.final.reason).toMatch(/green error_rate \d+\.\d% \(99\.5% interval [\d.]+–[\d.]+%\) > 20\.0% over \d+ requests(, \d+ more still running)? in stage 1/);
+    expect(run.final.reason).toMatch(
+      /green error_rate \d+\.\d% \(99\.5% interval [\d.]+–[\d.]+%\) > 20\.0% over \d+ requests(, \d+ more still running)? in stage 1/,
+    );
     expect(run.final.breach!.evidence!.lower).toBeGreaterThan(0.2);
   });
 
