@@ -36,3 +36,17 @@ describe('numeric options on the command line', () => {
     expect(status).toMatchObject({ code: 2, stderr: 'bluegreen: --interval (milliseconds) expects a whole number from 100 to 3600000, got "Infinity"\n' });
   });
 });
+
+// The help was silent on ranges the option refuses outside of: an operator found them only by getting them wrong.
+describe('--help gives the range each numeric option is refused outside of', () => {
+  it.each([['status', '--interval', ['--watch', '--interval', '1']]])('%s %s', async (command, flag, args) => {
+    const refused = await runCli([command, ...args], { cwd: tempDir() });
+    const range = /from (\d+) to (\d+)/.exec(refused.stderr);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(range).not.toBeNull();
+    // Each option's entry starts a line with two spaces and a dash; its wrapped lines are indented further.
+    const entries = (await runCli([command, '--help'], { cwd: ROOT })).stdout.split(/\n {2}(?=-)/);
+    const entry = entries.find((text) => text.startsWith(`${flag} `))?.replace(/\s+/g, ' ');
+    expect(entry).toContain(`${range?.[1]} to ${range?.[2]}`);
+  });
+});

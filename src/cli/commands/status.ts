@@ -27,7 +27,7 @@ import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
 import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
-import { parseIntegerOption } from '../options.js';
+import { parseIntegerOption, WATCH_INTERVAL_MS } from '../options.js';
 import type { StatusFlags } from '../definitions/status.js';
 import { readProcStat } from '../../core/proc-stat.js';
 import { wantsDashboard } from '../reporters.js';
@@ -179,9 +179,9 @@ function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   return live && live.updatedAt >= snapshot.startedAt ? live : undefined;
 }
 
-/** --interval in ms: 100 ms to 1 h (a timer past 2^31 ms would fire at once and spin). */
+/** --interval in ms, within WATCH_INTERVAL_MS. */
 function watchInterval(text: string | undefined): number {
-  return parseIntegerOption(text ?? '1000', '--interval (milliseconds)', 100, 3_600_000);
+  return parseIntegerOption(text ?? '1000', '--interval (milliseconds)', WATCH_INTERVAL_MS.min, WATCH_INTERVAL_MS.max);
 }
 
 /**
