@@ -39,7 +39,11 @@ describe('numeric options on the command line', () => {
 
 // The help was silent on ranges the option refuses outside of: an operator found them only by getting them wrong.
 describe('--help gives the range each numeric option is refused outside of', () => {
-  it.each([['status', '--interval', ['--watch', '--interval', '1']]])('%s %s', async (command, flag, args) => {
+  it.each([
+    ['status', '--interval', ['--watch', '--interval', '1']],
+    ['rollout', '--seed', ['missing-plan.yaml', '--seed', '-1']],
+    ['sim', '--seed', ['--seed', '-1']],
+  ])('%s %s', async (command, flag, args) => {
     const refused = await runCli([command, ...args], { cwd: tempDir() });
     const range = /from (\d+) to (\d+)/.exec(refused.stderr);
     expect(refused.code, refused.stderr).toBe(2);

@@ -1,7 +1,7 @@
 // `bluegreen rollout`'s command line; the rollout itself (commands/rollout.ts) loads when the command runs.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { parseStateDirOption } from '../options.js';
+import { MAX_SEED, parseStateDirOption } from '../options.js';
 
 export interface RolloutFlags {
   stateDir?: string;
@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run a staged rollout from blue to green; exit 0 promoted, 10 rolled back (see exit codes)')
     .argument('<plan>', 'the rollout plan (YAML)')
     .option('--state-dir <dir>', 'where state.json, events.jsonl and the lock live (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
-    .option('--seed <n>', 'seed for the traffic split and sources, to reproduce a run')
+    .option('--seed <n>', `seed for the traffic split and sources, 0 to ${MAX_SEED}, to reproduce a run`)
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
     .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, or 2, 3 or 5 where the real run would stop before traffic)')
