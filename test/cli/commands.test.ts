@@ -9,7 +9,7 @@ import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 import { refusedPort } from '../live/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const COMMANDS = ['rollout', 'status', 'validate', 'schema', 'sim', 'pause', 'resume', 'promote', 'abort'];
+const COMMANDS = ['rollout', 'status', 'validate', 'schema', 'sim', 'pause', 'resume', 'promote', 'abort', 'rollback', 'proxy'];
 
 describe('bluegreen CLI', () => {
   it('lists every command in --help and prints the version', async () => {
@@ -21,10 +21,13 @@ describe('bluegreen CLI', () => {
     expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
   });
 
+  // An example of the command itself (rollback's opens with `bluegreen status`), maybe after the environment
+  // it needs (proxy's opens with the admin token variable its plan names).
   it.each(COMMANDS)('%s --help shows an example', async (command) => {
     const result = await runCli([command, '--help'], { cwd: ROOT });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Examples?:\n\s+\$ bluegreen /);
+    const examples = result.stdout.slice(result.stdout.search(/\nExamples?:\n/));
+    expect(examples).toMatch(new RegExp(`\\n {2}\\$ ([A-Z_]+=\\S+ )*bluegreen ${command}\\b`));
   });
 
   // force-blue-after.ts exits 5 when the proxies went to blue but the journal could not note it
