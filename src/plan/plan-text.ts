@@ -1,6 +1,6 @@
 // Reading a plan file's bytes into text, refusing what is not a plan before the YAML parser sees it: too big,
 // binary, or not UTF-8 (a Latin-1 byte would otherwise become U+FFFD inside a model name).
-import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { PlanError } from './errors.js';
 import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
@@ -27,10 +27,27 @@ export function readPlanText(
   } catch (error) {
     if (error instanceof PipeUnwrittenError) throw problem(shown, 1, 1, error.message);
     const code = errorCode(error);
+    if (code === 'ENXIO' && isSocket(file)) throw problem(shown, 1, 1, SOCKET_PLAN);
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'ELOOP' ? SYMLINK_LOOP : (code ?? 'unreadable');
     throw problem(shown, 1, 1, `cannot read the file (${why})`);
   }
   return planTextFromBytes(bytes, shown);
+}
+
+/**
+ * Linux refuses to open a socket by name (ENXIO), and a program that starts bluegreen with piped stdio (Node's
+ * spawn, Python's subprocess) gives it a socket pair as /dev/stdin, where a shell's `|` gives a pipe, which opens.
+ */
+const SOCKET_PLAN =
+  'cannot read the file: it is a socket (as /dev/stdin is when a program, not a shell, pipes into bluegreen), which cannot be opened by name; ' +
+  'pass the plan as a file, or through a shell pipe (`cat plan.yaml | bluegreen validate /dev/stdin`)';
+
+function isSocket(file: string): boolean {
+  try {
+    return statSync(file).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 class PipeUnwrittenError extends Error {}

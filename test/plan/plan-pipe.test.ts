@@ -77,6 +77,16 @@ it('an anonymous pipe closed empty (`true | bluegreen validate /dev/stdin`) is a
   expect(result.stderr).toBe('/dev/stdin:1:1 expected a mapping of keys at the top level, found an empty document\n');
 });
 
+// Before: "cannot read the file (ENXIO)", which said neither what /dev/stdin was nor how to pass the plan instead.
+it("/dev/stdin that is a socket (node's spawn with piped stdio) is refused saying so and how to pass the plan", () => {
+  const result = spawnSync(process.execPath, [BIN, 'validate', '/dev/stdin'], { input: 'name: piped\n', encoding: 'utf8', timeout: 60_000 });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toBe(
+    '/dev/stdin:1:1 cannot read the file: it is a socket (as /dev/stdin is when a program, not a shell, pipes into bluegreen), ' +
+      'which cannot be opened by name; pass the plan as a file, or through a shell pipe (`cat plan.yaml | bluegreen validate /dev/stdin`)\n',
+  );
+});
+
 // Before: a piped plan's folder was /dev (or /dev/fd), so `prompts: prompts.txt` read /dev/prompts.txt and an exec
 // hook ran in /dev/fd: a plan written for its folder only worked as a file.
 it('a plan through a pipe (`envsubst < plan.tmpl | bluegreen validate /dev/stdin`) takes its relative paths from the working folder', () => {
