@@ -146,6 +146,7 @@ async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string): 
     promotionBegun: promotionBegun(store, snapshot),
     ...deadRunRecord(snapshot, store.dir),
     force: options.forceBlue === true,
+    ...(options.now && { now: options.now }),
   });
   return { ...toBlue, refused: tokenRefusedProblem(plan, toBlue.proxies) };
 }

@@ -17,6 +17,7 @@ import { errorText } from '../core/errors.js';
 import { describeRoute, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
+import { backByLease } from './lease-words.js';
 import type { HookEventName } from '../hooks/types.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -170,7 +171,13 @@ export class ProxyActuator implements Actuator {
     const error = await this.attempts(proxy, route);
     if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
-    return { ok: false, declined: true, rule: 'proxy_unreachable', label, message: `${errorText(error)}; ${backByLease(proxy, this.clock.now())}` };
+    return {
+      ok: false,
+      declined: true,
+      rule: 'proxy_unreachable',
+      label,
+      message: `${errorText(error)}; ${backByLease(proxy.view.leaseExpiresAt, this.clock.now())}`,
+    };
   }
 
   /**
@@ -239,8 +246,8 @@ export class ProxyActuator implements Actuator {
       promoted === 'took'
         ? 'it took the promotion, which has no lease: it serves green until its route is set by hand (PUT /admin/route)'
         : promoted === 'may have'
-          ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy, this.clock.now())}`
-          : backByLease(proxy, this.clock.now());
+          ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy.view.leaseExpiresAt, this.clock.now())}`
+          : backByLease(proxy.view.leaseExpiresAt, this.clock.now());
     return { ok: false, label, message: `${errorText(error)}; ${fate}` };
   }
 
@@ -363,15 +370,4 @@ function replacedByHand(proxy: FleetProxy): string {
   proxy.found = undefined;
   if (found === undefined || !setByHand(found)) return '';
   return `; it replaced a route set by hand (no run id: an operator's PUT /admin/route) at ${new Date(found.updatedAt).toISOString()}: ${describeRoute(found)}`;
-}
-
-/**
- * What returns a proxy that missed the ending to blue: its lease. Said in the tense of `now` (the rollout's clock):
- * a rollback gives up on a silent proxy only once its lease has run out, or after a minute of a longer one.
- */
-function backByLease(proxy: FleetProxy, now: number): string {
-  const lease = proxy.view.leaseExpiresAt;
-  if (!lease) return 'its lease runs out and it returns to blue on its own';
-  const at = new Date(lease).toISOString();
-  return lease <= now ? `its lease ran out at ${at}: it serves blue on its own` : `its lease runs out at ${at} and it returns to blue on its own`;
 }

@@ -5,7 +5,7 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import { liveTargets } from './controller.js';
-import { readLiveFile } from './live-file.js';
+import { readLiveFile, type LiveFile } from './live-file.js';
 import { liveResumeOf } from './resume-record.js';
 
 export interface RecoveryTargets {
@@ -25,9 +25,24 @@ const sameUrl = (url: string): string => url.replace(/\/+$/, '');
 export function recordedProxies(stateDir: string, snapshot: RolloutSnapshot): string[] {
   const kept = liveResumeOf(snapshot)?.proxies;
   if (kept !== undefined) return kept;
+  return (deadRunLive(stateDir, snapshot)?.proxies ?? []).map((proxy) => proxy.url).filter((url): url is string => typeof url === 'string' && url !== '');
+}
+
+/**
+ * Each proxy's last lease as the dead run saw it (live.json, when that file is this run's), by admin URL as
+ * recoveryTargets gives it: what a proxy the recovery cannot reach serves blue by, and since when.
+ */
+export function recordedLeases(stateDir: string, snapshot: RolloutSnapshot): Map<string, number> {
+  const leases = new Map<string, number>();
+  for (const proxy of deadRunLive(stateDir, snapshot)?.proxies ?? [])
+    if (typeof proxy.url === 'string' && typeof proxy.leaseExpiresAt === 'number') leases.set(sameUrl(proxy.url), proxy.leaseExpiresAt);
+  return leases;
+}
+
+/** live.json when the dead run wrote it (since it started), not an older run's. */
+function deadRunLive(stateDir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   const live = readLiveFile(stateDir);
-  if (live === undefined || live.updatedAt < snapshot.startedAt) return [];
-  return live.proxies.map((proxy) => proxy.url).filter((url): url is string => typeof url === 'string' && url !== '');
+  return live !== undefined && live.updatedAt >= snapshot.startedAt ? live : undefined;
 }
 
 /**

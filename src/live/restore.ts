@@ -9,7 +9,8 @@ import type { Plan } from '../plan/plan.js';
 import type { RolloutSnapshot } from '../engine/types.js';
 import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
 import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
-import { recordedProxies, recoveryTargets } from './recovery-targets.js';
+import { backByLease } from './lease-words.js';
+import { recordedLeases, recordedProxies, recoveryTargets } from './recovery-targets.js';
 
 export interface ProxyTold {
   /** The proxy is on blue, or will be by its lease; false when it may keep serving green. */
@@ -37,7 +38,14 @@ export interface ToBlueOptions {
   force?: boolean;
   /** The admin URLs the dead run drove (recovery-targets.ts recordedProxies), told besides the plan's. */
   recorded?: readonly string[];
+  /** Each proxy's last lease the dead run saw (recovery-targets.ts recordedLeases): said for one not told. */
+  leases?: ReadonlyMap<string, number>;
+  /** The clock a lease is said against (past or to come); Date.now when absent. */
+  now?: () => number;
 }
+
+/** live.json is saved at each poll of the proxies: a renewal the run sent after its last save holds a proxy longer. */
+const LEASE_SOURCE = " by the dead rollout's last record of it (a renewal it sent after that holds it longer)";
 
 export interface ToBlue {
   proxies: ProxyTold[];
@@ -46,8 +54,8 @@ export interface ToBlue {
 }
 
 /** What state.json (and live.json) say of the dead run: its ids and the proxies it drove, as the two below take them. */
-export function deadRunRecord(snapshot: RolloutSnapshot, stateDir: string): Required<Pick<ToBlueOptions, 'dead' | 'recorded'>> {
-  return { dead: deadRunOf(snapshot, stateDir), recorded: recordedProxies(stateDir, snapshot) };
+export function deadRunRecord(snapshot: RolloutSnapshot, stateDir: string): Required<Pick<ToBlueOptions, 'dead' | 'recorded' | 'leases'>> {
+  return { dead: deadRunOf(snapshot, stateDir), recorded: recordedProxies(stateDir, snapshot), leases: recordedLeases(stateDir, snapshot) };
 }
 
 /**
@@ -58,10 +66,11 @@ export function deadRunRecord(snapshot: RolloutSnapshot, stateDir: string): Requ
 export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv, reason: string, options: ToBlueOptions = {}): Promise<ToBlue> {
   const { promotionBegun = false } = options;
   const dead = options.force === true || options.dead === undefined || options.dead.runs.length === 0 ? undefined : options.dead;
-  const untold = (what: string): string =>
+  const now = options.now ?? Date.now;
+  const untold = (what: string, url?: string): string =>
     promotionBegun
       ? `${what}; the rollout died after it began promoting green, which has no lease: it may serve green until told, so check its route by hand (GET /admin/route) and run bluegreen rollback again once it answers`
-      : `${what}; it returns to blue when its lease runs out`;
+      : `${what}; ${backByLease(url === undefined ? undefined : options.leases?.get(url), now(), LEASE_SOURCE)}`;
   let targets: { urls: string[]; token: string; note?: string };
   try {
     targets = recoveryTargets(plan, stateDir, env, options.recorded ?? []);
@@ -97,7 +106,7 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
             told: false,
             message: `proxy ${client.url}: serving blue, not saved: ${error.message}${promotionBegun ? '; run bluegreen rollback again once its state folder is freed' : ''}`,
           };
-        return { ok: !promotionBegun, told: false, message: untold(`proxy ${client.url}: ${(error as Error).message}`) };
+        return { ok: !promotionBegun, told: false, message: untold(`proxy ${client.url}: ${(error as Error).message}`, url) };
       } finally {
         await client.close();
       }

@@ -86,6 +86,6 @@ describe('a proxy that cannot save its route', () => {
     expect(said?.message).toContain(
       `which would serve the route last saved there instead (green 50%, mirror 0% (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue)`,
     );
-    expect(said?.message).not.toContain('it returns to blue when its lease runs out');
+    expect(said?.message).not.toContain('it returns to blue on its own');
   });
 });

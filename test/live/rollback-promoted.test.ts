@@ -3,10 +3,12 @@
 // between the proxies' promotion and its own record of it, `bluegreen rollback` without the admin token said
 // "marked rolled back; proxies not told ...; each returns to blue when its lease runs out" (exit 0), both proxies
 // served green for good, and a second rollback said "already ended; nothing to roll back".
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreBlue } from '../../src/cli/recover.js';
 import { UsageError } from '../../src/core/exit.js';
+import { LIVE_VIEW_FILE } from '../../src/live/live-file.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { hookRecorder, orphanMessage, StateStore } from '../../src/state/index.js';
 import { runCli, testContext } from '../helpers/cli.js';
@@ -93,9 +95,42 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
     await silent.close();
     const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
     expect(result.ok, result.message).toBe(true);
-    expect(result.message).toContain('it returns to blue when its lease runs out');
+    expect(result.message).toContain('its lease runs out and it returns to blue on its own');
     expect(store.readState()?.phase).toBe('rolled_back');
     expect(store.readEvents().find((event) => event.message.includes(silent.proxy.adminUrl as string))?.type).toBe('hook_failed');
+  });
+
+  // Before: "it returns to blue when its lease runs out", with no time, though the dead run's live.json holds its
+  // last lease and the recovery may come long after it ran out. Said as the rollout's own ending says it.
+  it.each([
+    [
+      'still runs',
+      -1,
+      "runs out at 2023-11-14T22:13:25.000Z by the dead rollout's last record of it (a renewal it sent after that holds it longer) and it returns to blue on its own",
+    ],
+    [
+      'has run out',
+      60_000,
+      "ran out at 2023-11-14T22:13:25.000Z by the dead rollout's last record of it (a renewal it sent after that holds it longer): it serves blue on its own",
+    ],
+  ])('a proxy that does not answer: its last lease from live.json, and whether it %s', async (_, after, said) => {
+    const proxies = await fixture.startProxies(1);
+    const [silent] = proxies as [Running];
+    const { dir, store, dead } = await deadRollout(proxies, { lastPassed: false });
+    const lease = 1_700_000_005_000;
+    const live = {
+      updatedAt: dead.updatedAt,
+      leaseMs: 5000,
+      stages: [],
+      proxies: [{ url: `${silent.proxy.adminUrl as string}/`, reachable: true, greenWeight: 1, mirror: 0, leaseExpiresAt: lease }],
+    };
+    writeFileSync(path.join(store.dir, LIVE_VIEW_FILE), JSON.stringify(live));
+    await silent.close();
+    const ctx = testContext({ cwd: dir, env: { ADMIN_TOKEN } });
+    const result = await restoreBlue({ store, snapshot: dead, ctx, actor: 'ops', now: () => lease + after });
+    expect(result.ok, result.message).toBe(true);
+    expect(result.message).toContain(`proxy ${silent.proxy.adminUrl as string}: unreachable`);
+    expect(result.message).toContain(`its lease ${said}`);
   });
 
   // Found by hostile13: a wrong token said "it returns to blue when its lease runs out" and exited 0, marked rolled
