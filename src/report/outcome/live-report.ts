@@ -19,7 +19,10 @@ export const liveReportSchema = z
         greenWeight: ratio,
         mirror: ratio,
         promotedArm: z.enum(['blue', 'green']).nullable(),
-        leaseExpiresAt: count.nullable().meta({ description: "Epoch ms (the proxy's clock) the last lease ran out at; null with no lease" }),
+        // A proxy that missed the ending may still hold its lease when the report is written: no tense is implied.
+        leaseExpiresAt: count.nullable().meta({
+          description: "Epoch ms (the proxy's clock) when the last lease the proxy answered with ends, past or still to come; null with no lease",
+        }),
         error: z.string().nullable().meta({ description: 'Why the last call failed, while it does not answer' }),
         missed: count.meta({ description: 'Results that left the proxy’s ring before the rollout read them (never judged)' }),
       }),

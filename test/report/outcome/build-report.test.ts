@@ -216,4 +216,16 @@ describe('buildReport: edge cases', () => {
       'live',
     ]);
   });
+
+  // Before: "the last lease ran out at", though a proxy that missed the ending may still hold it.
+  it("describes a live proxy's leaseExpiresAt as a time that may be to come", () => {
+    const live = reportJsonSchema().properties as Record<
+      string,
+      { anyOf?: { properties?: Record<string, { items?: { properties?: Record<string, { description?: string }> } }> }[] }
+    >;
+    const proxy = live.live?.anyOf?.find((option) => option.properties)?.properties?.proxies?.items?.properties;
+    const description = proxy?.leaseExpiresAt?.description;
+    expect(description).toContain('past or still to come');
+    expect(description).not.toContain('ran out');
+  });
 });
