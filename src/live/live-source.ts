@@ -173,7 +173,11 @@ class LiveSource implements TrafficSource {
       this.context.warn?.(
         `the last stage's end waited ${formatDuration(boundMs)} (the proxies' timeout.request and proxy.limits.max_stream_duration, and a poll) and ${formatPlural(left, 'request')} begun before it ${left === 1 ? 'is' : 'are'} still running at the proxies`,
       );
-    return this.stopped ? 0 : left;
+    if (this.stopped) return 0;
+    // The wait's pages counted only the attempts begun before it: those begun during it, at the stage's weight and
+    // still running, are the arms' requests in flight the stage is judged with (outcomes unknown), read in full now.
+    await this.readNow();
+    return left;
   }
 
   /** Each proxy's requests the wait counts (`counts` of its stage tags) as of its last read, in the feed `upTo` noted. */
