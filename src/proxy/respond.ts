@@ -1,7 +1,7 @@
 // Writing answers to the application: upstream headers passed on (hop-by-hop ones dropped, and those `Connection:`
 // names), the arm named, and the proxy's own errors in the dialect's shape.
 import type { Redactor } from '../core/redact.js';
-import { maxHeaderSize, STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { oneLine } from '../core/format.js';
 import type { Duplex } from 'node:stream';
 import type { ArmName } from '../plan/plan.js';
@@ -278,13 +278,25 @@ function otherAnswerInFlight(socket: Duplex): boolean {
 }
 
 /**
+ * Whether the request whose body the parser failed in was answered in full already (a model list, answered without
+ * reading its body): no answer is in flight, yet a request is still being read. A second answer to it would be read
+ * by its client as the answer to its next request on the connection.
+ */
+function ownAnswerGone(socket: Duplex): boolean {
+  const { _httpMessage: res, parser } = socket as Duplex & { _httpMessage?: ServerResponse | null; parser?: { incoming?: IncomingMessage | null } | null };
+  const reading = parser?.incoming;
+  return res == null && reading != null && !reading.complete;
+}
+
+/**
  * Answers a clientError (Node's parser refused what arrived) with `reply`'s JSON, `connection: close`, and a
  * lingering close. When an answer to another request is in flight on the connection (a pipelined request behind it
  * was malformed), the connection is cut instead: a second answer in the middle of the first would corrupt the stream
  * its client is reading, and one before it (the first's headers not out yet) would be read as the first request's
  * answer. A request whose own body was malformed is answered: what it started upstream (a model list's request) is
  * cancelled when the connection closes after the answer, as for any client gone (client-link.ts), and its unread
- * body ends as aborted (intake.ts). Returns the refusal answered, if one was.
+ * body ends as aborted (intake.ts). One answered in full already (a model list's) gets no second answer: its
+ * connection closes. Returns the refusal answered, if one was.
  */
 export function answerClientError(
   error: NodeJS.ErrnoException,
@@ -295,6 +307,8 @@ export function answerClientError(
   // Answered already, and lingering: Node's parser reports its error again for each later read.
   if (socket.writableEnded && !socket.destroyed) return undefined;
   if (error.code === 'ECONNRESET' || !socket.writable || otherAnswerInFlight(socket)) return void socket.destroy();
+  // Closed without a word, lingering so the answer already sent is not lost to a reset.
+  if (ownAnswerGone(socket)) return void lingerClose(socket);
   const refusal = clientRefusal(error, timeoutMessage);
   answerOnSocket(socket, reply(refusal));
   return refusal;
