@@ -81,7 +81,8 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: bo
  */
 export function lostRecordFor(store: StateStore, plan: Plan): { snapshot: RolloutSnapshot; text: string } | undefined {
   const lost = lostRecord(store, { self: process.pid });
-  if (lost === undefined) return undefined;
+  // Still running (its next write makes state.json again): the real run's lock refuses it first, as any running one.
+  if (lost === undefined || lost.running) return undefined;
   const text = lostRecordText(lost, store.dir);
   try {
     return { snapshot: rebuiltRecord(lost, plan), text };
@@ -118,6 +119,8 @@ export function resumable(store: StateStore, plan: Plan, previous: RolloutStandi
   // A rollout that moved traffic and lost its state.json: not "nothing to resume" (traffic may be on green), and
   // not resumable either (each stage's figures went with the record).
   const lost = previous.kind === 'none' ? lostRecord(store, { self: process.pid }) : undefined;
+  // One still running is not dead: refused as any running rollout is, not sent to rollback (which refuses it too).
+  if (lost?.running) throw new UsageError(`--resume: there is no unfinished rollout to resume in ${store.dir} (${lostRecordText(lost, store.dir)})`);
   if (lost !== undefined)
     throw new CliError(
       `${lostRecordText(lost, store.dir)}; --resume cannot go on from it (its record, each stage's figures, is gone): run bluegreen rollback --state-dir ${store.dir} --plan FILE with its plan, then start again`,
