@@ -174,8 +174,9 @@ class LiveSource implements TrafficSource {
         `the last stage's end waited ${formatDuration(boundMs)} (the proxies' timeout.request and proxy.limits.max_stream_duration, and a poll) and ${formatPlural(left, 'request')} begun before it ${left === 1 ? 'is' : 'are'} still running at the proxies`,
       );
     if (this.stopped) return 0;
-    // The wait's pages counted only the attempts begun before it: those begun during it, at the stage's weight and
-    // still running, are the arms' requests in flight the stage is judged with (outcomes unknown), read in full now.
+    // A proxy before session 27 counted in the wait's pages only the attempts begun before it (no `all`): those begun
+    // during it, at the stage's weight and still running, are the arms' requests in flight the stage is judged with
+    // (outcomes unknown), read in full now.
     await this.readNow();
     return left;
   }
@@ -273,7 +274,8 @@ class LiveSource implements TrafficSource {
     for (const proxy of this.options.fleet.proxies) {
       const seen = this.inFlight.get(proxy);
       if (!seen || seen.epoch !== proxy.epoch) continue;
-      for (const tag of seen.inFlight.stages) {
+      // A page read while a stage's end waits counts in `stages` only the attempts begun before it; `all` counts every one.
+      for (const tag of seen.inFlight.all ?? seen.inFlight.stages) {
         // A proxy before session 18 says no split: nothing is known of its arms.
         if (tag.stage < 0 || tag.stage >= this.options.stageCount || tag.green === undefined) continue;
         const arms = by.get(tag.stage) ?? { blue: 0, green: 0 };

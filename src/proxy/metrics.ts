@@ -124,6 +124,11 @@ export interface InFlightByStage {
    * proxies before session 18.
    */
   stages: { stage: number; requests: number; green?: number }[];
+  /**
+   * With `inFlightUpTo`: every attempt under way per stage tag, as `stages` is without it, so a reader waiting for
+   * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
+   */
+  all?: InFlightByStage['stages'];
 }
 
 /** One set of figures from a moment on. */
@@ -220,6 +225,11 @@ export class ProxyMetrics {
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
   inFlightByStage(upTo = Infinity): InFlightByStage {
+    const stages = this.countByStage(upTo);
+    return { started: this.attempts, stages, ...(upTo !== Infinity && { all: this.countByStage(Infinity) }) };
+  }
+
+  private countByStage(upTo: number): InFlightByStage['stages'] {
     const counts = new Map<number, { requests: number; green: number }>();
     for (const set of this.busy) {
       if (set.stage === undefined) continue;
@@ -227,7 +237,7 @@ export class ProxyMetrics {
       set.running.countUpTo(upTo, count);
       if (count.requests > 0) counts.set(set.stage, count);
     }
-    return { started: this.attempts, stages: [...counts].map(([stage, count]) => ({ stage, ...count })) };
+    return [...counts].map(([stage, count]) => ({ stage, ...count }));
   }
 
   /**

@@ -25,6 +25,8 @@ describe('ProxyMetrics attempts under way', () => {
       ],
     });
     expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0 }]);
+    // Up to a number, every attempt under way is said too (a rollout's arms count them all as in flight).
+    expect(figures.inFlightByStage(1).all).toEqual(figures.inFlightByStage().stages);
     figures.abandon(second);
     // A second end of the same attempt changes nothing, even once its slot holds another attempt.
     const fourth = figures.started('blue', first);
