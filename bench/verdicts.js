@@ -796,23 +796,8 @@ for (const users of [40, 10]) {
 // --- session 27 (last, so the seeds above stay): answer order. The engine counts a request's outcome when it
 // answers; a failure (a 500, a refusal) often answers in ~100 ms while a success takes seconds, so early in a stage
 // the answered requests are rich in failures. Each row is run twice on the same seeds: with the requests still running
-// counted as outcomes unknown (session 27's rate rules), and on the answered requests alone (as before).
-const answerOrderPlan = (rules) => `name: bench-answer-order
-upstream: { api: openai, simulate: { models: { a: {}, b: {} } } }
-blue: { model: a }
-green: { model: b }
-traffic: { rate: 20, synthetic: { prompts: [hello] } }
-stages:
-  - { duration: 60s, green_weight: 0.10 }
-  - { duration: 60s, green_weight: 0.25 }
-  - { duration: 60s, green_weight: 0.50 }
-  - { duration: 60s, green_weight: 0.75 }
-  - { duration: 60s, green_weight: 1.00 }
-analysis:
-  interval: 1s
-  min_requests: 20
-  ${rules}
-`;
+// counted as outcomes unknown (session 27's rate rules), and on the answered requests alone (as before). The plan is
+// the shared-burst rows' (20 req/s, 5 x 60 s at 10/25/50/75/100% green, min_requests 20).
 const fastFailure = { p50: 100, p95: 300 };
 /** @type {{ name: string, rules: string, blue: number, green: number, greenMs: { p50: number, p95: number }, blueMs: { p50: number, p95: number } }[]} */
 const answerOrderRows = [
@@ -842,7 +827,7 @@ const answerOrderRows = [
   },
 ];
 for (const row of answerOrderRows) {
-  const plan = planFromYaml(answerOrderPlan(row.rules));
+  const plan = planFromYaml(burstPlan(row.rules));
   const arm = (error) => ({ error, quality: 0, latencyOver: {}, ttftOver: {} });
   const sim = {
     ...simFor(plan, arm(row.blue), arm(row.green)),
