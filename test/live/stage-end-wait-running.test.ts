@@ -13,31 +13,39 @@ import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const result = (ok: boolean): UpstreamResult => ({ arm: 'green', model: 'green-model', ok, content: '', latencyMs: 5, attempts: 1, stream: false });
 
+/**
+ * A results page as a proxy answers it: the feed after `after`, and its attempts under way, all green, counted up to
+ * inFlightUpTo when asked; `all` (every attempt under way) only from a proxy since session 27.
+ */
+function page(url: string | undefined, feed: readonly FeedEntry[], attempts: readonly number[], all: boolean): FeedAnswer {
+  const query = new URL(url ?? '/', 'http://admin').searchParams;
+  const after = Number(query.get('after'));
+  const upTo = query.get('inFlightUpTo') === null ? Infinity : Number(query.get('inFlightUpTo'));
+  const counted = attempts.filter((seq) => seq <= upTo).length;
+  return {
+    epoch: 'e1',
+    version: 2,
+    missed: 0,
+    head: feed.length,
+    next: feed.length,
+    results: feed.slice(after),
+    inFlight: {
+      started: Math.max(0, ...attempts, feed.length),
+      stages: counted > 0 ? [{ stage: 0, requests: counted, green: counted }] : [],
+      ...(all && upTo !== Infinity && { all: [{ stage: 0, requests: attempts.length, green: attempts.length }] }),
+      stallTimeoutMs: 10_000,
+    },
+  };
+}
+
 it("counts the attempts begun during a stage's end wait, still running, in the arms' requests in flight it is judged with (a proxy before session 27)", async () => {
   // Attempt 1 (green) is under way when the stage's time is up. During the wait it answers, and attempts 2-31 (green,
   // slow) begin and are still running; 4 fast failures of attempts begun during the wait have answered.
   let feed: FeedEntry[] = [];
   let attempts = [1];
   const admin = await scriptedServer((req, res) => {
-    const query = new URL(req.url ?? '/', 'http://admin').searchParams;
-    const after = Number(query.get('after'));
-    const upTo = query.get('inFlightUpTo') === null ? Infinity : Number(query.get('inFlightUpTo'));
-    const counted = attempts.filter((seq) => seq <= upTo).length;
-    const page: FeedAnswer = {
-      epoch: 'e1',
-      version: 2,
-      missed: 0,
-      head: feed.length,
-      next: feed.length,
-      results: feed.slice(after),
-      inFlight: {
-        started: Math.max(0, ...attempts, feed.length),
-        stages: counted > 0 ? [{ stage: 0, requests: counted, green: counted }] : [],
-        stallTimeoutMs: 10_000,
-      },
-    };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(page));
+    res.end(JSON.stringify(page(req.url, feed, attempts, false)));
   });
   const { clock, metrics, source } = stageZeroLiveSource(admin.url);
 
@@ -58,25 +66,8 @@ it("counts the attempts begun during a stage's end wait, still running, in the a
 it("counts the attempts begun during a stage's end wait in the arms' requests in flight while the wait lasts", async () => {
   let attempts = [1];
   const admin = await scriptedServer((req, res) => {
-    const query = new URL(req.url ?? '/', 'http://admin').searchParams;
-    const upTo = query.get('inFlightUpTo') === null ? Infinity : Number(query.get('inFlightUpTo'));
-    const counted = attempts.filter((seq) => seq <= upTo).length;
-    const page: FeedAnswer = {
-      epoch: 'e1',
-      version: 2,
-      missed: 0,
-      head: 0,
-      next: 0,
-      results: [],
-      inFlight: {
-        started: Math.max(...attempts),
-        stages: counted > 0 ? [{ stage: 0, requests: counted, green: counted }] : [],
-        ...(upTo !== Infinity && { all: [{ stage: 0, requests: attempts.length, green: attempts.length }] }),
-        stallTimeoutMs: 10_000,
-      },
-    };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(page));
+    res.end(JSON.stringify(page(req.url, [], attempts, true)));
   });
   const { clock, metrics, source } = stageZeroLiveSource(admin.url);
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
