@@ -275,9 +275,11 @@ class LiveSource implements TrafficSource {
       const seen = this.inFlight.get(proxy);
       if (!seen || seen.epoch !== proxy.epoch) continue;
       // A page read while a stage's end waits counts in `stages` only the attempts begun before it; `all` counts every one.
-      for (const tag of seen.inFlight.all ?? seen.inFlight.stages) {
-        // A proxy before session 18 says no split: nothing is known of its arms.
-        if (tag.stage < 0 || tag.stage >= this.options.stageCount || tag.green === undefined) continue;
+      const { all, stages } = seen.inFlight;
+      for (const tag of Array.isArray(all) ? all : Array.isArray(stages) ? stages : []) {
+        // A proxy before session 18 says no split: nothing is known of its arms. Counts come over the network: any
+        // but whole numbers (a server that is no bluegreen proxy) would make the arms' figures text or NaN.
+        if (!isCount(tag.stage) || tag.stage >= this.options.stageCount || !isCount(tag.requests) || !isCount(tag.green)) continue;
         const arms = by.get(tag.stage) ?? { blue: 0, green: 0 };
         arms.green += tag.green;
         arms.blue += Math.max(0, tag.requests - tag.green);
@@ -419,4 +421,9 @@ class LiveSource implements TrafficSource {
       message: `proxy ${silent.client.url} has not answered for ${formatDuration(silent.silentFor())} (${silent.view.error ?? 'no answer'}): its lease ran out and it serves blue; rolling every proxy back`,
     });
   }
+}
+
+/** A count as a proxy's page gives it: a whole number, 0 or more. */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

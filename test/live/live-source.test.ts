@@ -120,6 +120,25 @@ describe('live source', () => {
     expect(evaluate({ stageIndex: 0, stageCount: 1, green: { ...arms.green, inFlight: 0 }, blue: arms.blue, config }).breach?.rule).toBe('error_rate');
   });
 
+  it("leaves out in-flight counts that are not whole numbers (a server that is no bluegreen proxy), never the arms' figures as text or NaN", async () => {
+    admin = await scriptedServer((_req, res) => {
+      const tags = [
+        { stage: 0, requests: '500', green: '460' },
+        { stage: 0, requests: -3, green: 1 },
+        { stage: 0.5, requests: 10, green: 5 },
+        { stage: 0, requests: 10, green: 2.5 },
+        { stage: 0, requests: 7, green: 4 },
+      ];
+      const page = { next: 0, missed: 0, head: 0, epoch: 'one', results: [], inFlight: { started: 9, stages: tags, all: 'every one' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+    });
+    const { metrics, source } = readerOf(admin);
+    await source.drain(0);
+    const arms = metrics.stage(0).arms;
+    // Only the one whole tag counts: 4 on green, 3 on blue.
+    expect([arms.green.inFlight, arms.blue.inFlight]).toEqual([4, 3]);
+  });
+
   it('reads a restarted proxy (a new feed epoch) from its start, though its head is past the old cursor', async () => {
     const feed = { epoch: 'first-process', results: entries(100) };
     admin = await feedServer(feed);
