@@ -43,6 +43,7 @@ describe('--help gives the range each numeric option is refused outside of', () 
     ['status', '--interval', ['--watch', '--interval', '1']],
     ['rollout', '--seed', ['missing-plan.yaml', '--seed', '-1']],
     ['sim', '--seed', ['--seed', '-1']],
+    ['sim', '--port', ['--port', '70000']],
   ])('%s %s', async (command, flag, args) => {
     const refused = await runCli([command, ...args], { cwd: tempDir() });
     const range = /from (\d+) to (\d+)/.exec(refused.stderr);

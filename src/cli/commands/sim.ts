@@ -5,7 +5,7 @@ import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
-import { MAX_SEED, parseIntegerOption } from '../options.js';
+import { MAX_PORT, MAX_SEED, parseIntegerOption } from '../options.js';
 import { errorCode } from '../../core/errors.js';
 import { DEFAULT_SIM_PORT, type SimOptions } from '../definitions/sim.js';
 
@@ -17,7 +17,7 @@ export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
     const text = readPlanText(path.resolve(cwd, options.config));
     config = parseWithSchema(options.config, text, simulateSchema).value;
   }
-  const port = options.port !== undefined ? parseIntegerOption(options.port, '--port', 0, 65535) : (config.port ?? DEFAULT_SIM_PORT);
+  const port = options.port !== undefined ? parseIntegerOption(options.port, '--port', 0, MAX_PORT) : (config.port ?? DEFAULT_SIM_PORT);
   const seed = options.seed !== undefined ? parseIntegerOption(options.seed, '--seed', 0, MAX_SEED) : config.seed;
   return { ...config, port, ...(seed !== undefined && { seed }) };
 }
