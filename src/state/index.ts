@@ -39,4 +39,14 @@ export {
   type HookInFlight,
   type RecoveryHook,
 } from './hook-record.js';
-export { lostRecord, lostRecordText, unrecordedEnding, unrecordedRollout, unrecordedText, type LostRecord, type UnrecordedRollout } from './unrecorded.js';
+export {
+  lostRecord,
+  lostRecordAdvice,
+  lostRecordText,
+  unrecordedAdvice,
+  unrecordedEnding,
+  unrecordedRollout,
+  unrecordedText,
+  type LostRecord,
+  type UnrecordedRollout,
+} from './unrecorded.js';

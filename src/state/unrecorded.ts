@@ -116,6 +116,16 @@ export function unrecordedText(rollout: UnrecordedRollout): string {
   return `${which} and died before its first record; nothing moved: traffic is on blue`;
 }
 
+/** What `status` (on stderr) and the control commands (refusing, exit 5) say of a dead rollout whose record is lost. */
+export function lostRecordAdvice(lost: LostRecord, dir: string): string {
+  return `${lostRecordText(lost, dir)}: run bluegreen rollback --state-dir ${dir} --plan FILE with its plan to put it back on blue`;
+}
+
+/** What `status` (on stderr) and the control commands (refusing, exit 5) say of one that died before its first record. */
+export function unrecordedAdvice(rollout: UnrecordedRollout): string {
+  return `${unrecordedText(rollout)}: run bluegreen rollback to mark it ended`;
+}
+
 /** What `bluegreen rollback` journals for it: its ending, so status no longer says it died unfinished. */
 export function unrecordedEnding(at: number, actor: string): RolloutEvent {
   return {

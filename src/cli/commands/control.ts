@@ -5,7 +5,7 @@ import {
   describeHookInFlight,
   lockGoneText,
   lostRecord,
-  lostRecordText,
+  lostRecordAdvice,
   orphanMessage,
   readLock,
   readHookInFlight,
@@ -13,7 +13,7 @@ import {
   stateDir,
   StateStore,
   unrecordedRollout,
-  unrecordedText,
+  unrecordedAdvice,
   writeControl,
   type ControlAction,
 } from '../../state/index.js';
@@ -42,16 +42,11 @@ function refuseWhileEnding(dir: string, snapshot: RolloutSnapshot, action: Contr
 function refuseDeadFromJournal(store: StateStore): void {
   const unrecorded = unrecordedRollout(store);
   if (unrecorded !== undefined) {
-    if (!unrecorded.starting && unrecorded.finished === undefined)
-      throw new CliError(`${unrecordedText(unrecorded)}: run bluegreen rollback to mark it ended`, EXIT.orphaned);
+    if (!unrecorded.starting && unrecorded.finished === undefined) throw new CliError(unrecordedAdvice(unrecorded), EXIT.orphaned);
     return;
   }
   const lost = lostRecord(store);
-  if (lost !== undefined && !lost.running)
-    throw new CliError(
-      `${lostRecordText(lost, store.dir)}: run bluegreen rollback --state-dir ${store.dir} --plan FILE with its plan to put it back on blue`,
-      EXIT.orphaned,
-    );
+  if (lost !== undefined && !lost.running) throw new CliError(lostRecordAdvice(lost, store.dir), EXIT.orphaned);
 }
 
 /** Runs `bluegreen pause|resume|promote|abort` (their command lines: definitions/control.ts): writes the request. */

@@ -17,8 +17,10 @@ import {
   StateStore,
   unrecordedRollout,
   lostRecord,
+  lostRecordAdvice,
   lostRecordText,
   type LostRecord,
+  unrecordedAdvice,
   unrecordedText,
   type UnrecordedRollout,
 } from '../../state/index.js';
@@ -88,7 +90,7 @@ async function statusUnrecorded(rollout: UnrecordedRollout, ctx: CliContext, fla
   const text = unrecordedText(rollout);
   await writeUnlessDead(ctx, flags.json ? `${JSON.stringify({ unrecorded: true, ...rollout, orphaned, message: text }, null, 2)}\n` : `${text}\n`, orphaned);
   if (!orphaned) return 0;
-  ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback to mark it ended\n`);
+  ctx.stderr.write(`bluegreen: ${unrecordedAdvice(rollout)}\n`);
   return EXIT.orphaned;
 }
 
@@ -102,7 +104,7 @@ async function statusLost(lost: LostRecord, dir: string, ctx: CliContext, flags:
     !lost.running,
   );
   if (lost.running) return 0;
-  ctx.stderr.write(`bluegreen: ${text}: run bluegreen rollback --state-dir ${dir} --plan FILE with its plan to put it back on blue\n`);
+  ctx.stderr.write(`bluegreen: ${lostRecordAdvice(lost, dir)}\n`);
   return EXIT.orphaned;
 }
 
