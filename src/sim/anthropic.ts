@@ -1,7 +1,7 @@
 // The Anthropic Messages wire format: request parsing, bodies, stream events and error shapes.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Completion, Dialect, ErrorKind, ErrorReply, ParsedRequest, StreamScript } from './dialect.js';
-import { sseEvent } from './dialect.js';
+import { isErrorReply, sseEvent } from './dialect.js';
 import { isObject } from '../core/json.js';
 import type { BadVariant } from './outcome.js';
 import { contentText, estimatePromptTokens } from './text.js';
@@ -27,24 +27,33 @@ function checkHeaders(headers: IncomingHttpHeaders): ErrorReply | undefined {
   return undefined;
 }
 
-function parseRequest(body: unknown): ParsedRequest | ErrorReply {
+/** The model and prompt size a Messages body names (a completion's, or a token count's, which has no max_tokens). */
+function parsePrompt(body: unknown): { model: string; promptTokens: number } | ErrorReply {
   if (!isObject(body)) return error('invalid_request', 'The request body must be a JSON object.');
-  const { model, messages, max_tokens: maxTokens, system } = body;
+  const { model, messages, system } = body;
   if (typeof model !== 'string' || model === '') return error('invalid_request', 'model: Field required');
-  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) {
-    return error('invalid_request', 'max_tokens: Field required (a positive integer)');
-  }
   if (!Array.isArray(messages) || messages.length === 0) return error('invalid_request', 'messages: at least one message is required');
   const texts = messages.map((message: unknown) => (isObject(message) ? contentText(message.content) : ''));
   const systemText = contentText(system);
   if (systemText) texts.push(systemText);
-  return {
-    model,
-    stream: body.stream === true,
-    includeUsage: true,
-    maxTokens,
-    promptTokens: estimatePromptTokens(texts, texts.length),
-  };
+  return { model, promptTokens: estimatePromptTokens(texts, texts.length) };
+}
+
+function parseRequest(body: unknown): ParsedRequest | ErrorReply {
+  const prompt = parsePrompt(body);
+  if (isErrorReply(prompt)) return prompt;
+  const maxTokens = isObject(body) ? body.max_tokens : undefined;
+  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) {
+    return error('invalid_request', 'max_tokens: Field required (a positive integer)');
+  }
+  return { ...prompt, stream: isObject(body) && body.stream === true, includeUsage: true, maxTokens };
+}
+
+/** POST /messages/count_tokens: the prompt counted as its answer's usage would count it. */
+export function countMessageTokens(body: unknown): ErrorReply {
+  const prompt = parsePrompt(body);
+  if (isErrorReply(prompt)) return prompt;
+  return { status: 200, body: { input_tokens: prompt.promptTokens } };
 }
 
 const stopReason = (completion: Completion) => (completion.truncated ? 'max_tokens' : 'end_turn');

@@ -57,7 +57,7 @@ export interface Dialect {
   stream(completion: Completion): StreamScript;
 }
 
-export function isErrorReply(value: ParsedRequest | ErrorReply): value is ErrorReply {
+export function isErrorReply<T extends object>(value: T | ErrorReply): value is ErrorReply {
   return 'status' in value;
 }
 

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimulateConfig } from '../plan/schema.js';
-import { anthropicDialect } from './anthropic.js';
+import { anthropicDialect, countMessageTokens } from './anthropic.js';
 import { createRateBudget } from './budget.js';
 import { isErrorReply, type Completion, type Dialect } from './dialect.js';
 import { readJsonBody, sendJson } from './http.js';
@@ -196,9 +196,11 @@ function handleModels(sim: SimState, res: ServerResponse, id: string | undefined
   );
 }
 
-async function countTokens(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A token count (the Responses API's, or Anthropic's), answered in its dialect's shape. */
+async function countTokens(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
   const read = await readJsonBody(req);
-  const reply = read.ok ? countInputTokens(read.value) : openaiDialect.error('invalid_request', 'The request body is not valid JSON.');
+  const count = dialect === anthropicDialect ? countMessageTokens : countInputTokens;
+  const reply = read.ok ? count(read.value) : dialect.error('invalid_request', 'The request body is not valid JSON.');
   sendJson(res, reply.status, reply.body);
 }
 
@@ -209,7 +211,8 @@ function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promis
   const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
   const completion = ROUTES[path];
   if (completion && method === completion.method) return handleCompletion(sim, req, res, completion.dialect);
-  if (path === '/responses/input_tokens' && method === 'POST') return countTokens(req, res);
+  if (path === '/responses/input_tokens' && method === 'POST') return countTokens(req, res, openaiDialect);
+  if (path === '/messages/count_tokens' && method === 'POST') return countTokens(req, res, anthropicDialect);
   const storedAt = storedPath(path);
   const storedReply = storedAt && sim.stored.serve(method, storedAt);
   if (storedReply) return sendJson(res, storedReply.status, storedReply.body);

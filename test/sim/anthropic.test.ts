@@ -90,4 +90,16 @@ describe('simulator, Anthropic dialect', () => {
     expect(response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('9999');
     expect(response.headers.get('request-id')).toMatch(/^req_/);
   });
+
+  // The proxy relays the SDK's token counts to blue's upstream (docs/proxy.md): on the demo, that is this simulator.
+  it('counts tokens for the SDK, in the same figure a message reports, and refuses a count without messages in its shape', async () => {
+    const handle = await sim(fastConfig());
+    const count = await client(handle).messages.countTokens({ model: 'm', system: 'Be brief.', messages: ASK });
+    const reply = await client(handle).messages.create({ model: 'm', max_tokens: 16, system: 'Be brief.', messages: ASK });
+    expect(count.input_tokens).toBe(reply.usage.input_tokens);
+    const refused = await client(handle)
+      .messages.countTokens({ model: 'm', messages: [] })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error' } } });
+  });
 });
