@@ -1,23 +1,33 @@
 #!/usr/bin/env node
 // The live demo's application: chat requests at a steady rate through `bluegreen proxy`, with the official
 // openai SDK (installed by `npm ci`). Prints which arm answered each request, and a tally every 5 s and at
-// the end (Ctrl-C). Exits 1 if any request failed. `--api responses` sends Responses API requests instead, each
+// the end (Ctrl-C). Exits 1 if any request failed, 2 on an option it cannot read. `--api responses` sends Responses API requests instead, each
 // user continuing its last response (previous_response_id); `--api messages` sends Anthropic Messages API requests
 // with the official @anthropic-ai/sdk, to a proxy of rollouts/demo-live-anthropic.yaml (127.0.0.1:8797 by default).
-//   node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages]
+//   node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages] [--quiet]
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: {
-    'base-url': { type: 'string' },
-    rate: { type: 'string', default: '10' },
-    duration: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    api: { type: 'string', default: 'chat' },
-  },
-});
+const USAGE = 'usage: node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages] [--quiet]';
+/** The options, or exit 2 with what was wrong and the usage (parseArgs throws on an unknown option or a missing value). */
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        'base-url': { type: 'string' },
+        rate: { type: 'string', default: '10' },
+        duration: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        api: { type: 'string', default: 'chat' },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`demo-app: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = options();
 if (!['chat', 'responses', 'messages'].includes(values.api)) {
   console.error('demo-app: --api must be chat, responses or messages');
   process.exit(2);
@@ -26,7 +36,7 @@ if (!['chat', 'responses', 'messages'].includes(values.api)) {
 const baseUrl = values['base-url'] ?? (values.api === 'messages' ? 'http://127.0.0.1:8797' : 'http://127.0.0.1:8787/v1');
 const rate = Number(values.rate);
 if (!(rate > 0 && rate <= 1000)) {
-  console.error('demo-app: --rate must be a number of requests per second from 0 to 1000');
+  console.error(`demo-app: --rate must be a number of requests per second above 0 and at most 1000, not ${values.rate}`);
   process.exit(2);
 }
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };

@@ -174,6 +174,21 @@ describe('the docs match the code', () => {
     expect(failure.stderr).toContain('--duration must be like 60s, 1m30s or 500ms');
   });
 
+  it.each([
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--rate'], "'--rate <value>' argument missing"],
+    [['--rate', '0'], '--rate must be a number of requests per second above 0 and at most 1000, not 0'],
+  ])('rollouts/demo-app.mjs %j: exit 2 saying what is wrong, no stack trace', async (args, said) => {
+    const app = path.join(ROOT, 'rollouts/demo-app.mjs');
+    const failure = (await promisify(execFile)(process.execPath, [app, ...args], { cwd: ROOT }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain(said);
+    expect(failure.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("docs/proxy.md's metrics table names exactly the metrics a running proxy serves", async () => {
     const running = await runProxy(simPlan({ proxy: '{}' }));
     const served = new Set([...(await (await fetch(`${running.proxy.url}/metrics`)).text()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
