@@ -80,7 +80,11 @@ export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, wid
       line.push({ text: key, tone: 'key' }, { text: ` ${label}   `, tone: 'muted' });
     }
   }
-  if (notice && !options.keys.prompt) line.push({ text: `  ${notice}`, tone: 'accent' });
+  if (notice && !options.keys.prompt) {
+    // Beside the hints when both fit; else alone for its few seconds: at 80 columns the hints left "promotion cancel…".
+    const fits = textWidth(`${lineText(line)}  ${notice}`) <= width;
+    line = fits ? [...line, { text: `  ${notice}`, tone: 'accent' }] : [{ text: notice, tone: 'accent' }];
+  }
   return [...above, clip(line, width)];
 }
 

@@ -139,6 +139,16 @@ describe('buildDashboardView', () => {
     );
     const noticed = buildDashboardView(progressingSnapshot(), options({ keys: { notice: { text: 'pause requested', at: NOW - 100 } } }));
     expect(lineText(noticed.footer[0]!)).toMatch(/ctrl-c interrupt {5}pause requested$/);
+    // Too long to go beside the hints at 80 columns ("promotion cancel…", "promotion reque…"): alone, whole.
+    for (const notice of ['promotion cancelled', 'promotion requested: green to 100%', 'abort requested: rolling back to blue']) {
+      const alone = buildDashboardView(progressingSnapshot(), options({ columns: 80, keys: { notice: { text: notice, at: NOW - 100 } } }));
+      expect(alone.footer.map(lineText)).toEqual([notice]);
+    }
+    const ending = buildDashboardView(
+      { ...rolledBackSnapshot(), endedAt: undefined, exitCode: undefined },
+      options({ columns: 80, keys: { notice: { text: 'already ending: no key changes it now', at: NOW - 100 } } }),
+    );
+    expect(ending.footer.map(lineText)).toEqual(['already ending: no key changes it now']);
   });
 
   it('says the rollout is finishing between its end and the last frame', () => {
