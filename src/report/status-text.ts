@@ -166,12 +166,15 @@ function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): str
   });
   // Columns as wide as their longest cell: rule names run to 46 characters, point figures to 12.
   const width = (key: 'rule' | 'figure' | 'limit') => Math.max(...rows.map((row) => row[key].length));
+  const heads = rows.map((row) => `    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  `);
+  // Columns wider than the terminal (a 46-column rule name padded, then its figures) are dropped for every row alike:
+  // each rule with its figure and limit unpadded, on one line, beside the rule or under it. Broken between words,
+  // 70 columns read "1.30s /" over "3.00s"; left to the terminal, the limit went to column 0.
+  const padded = columns === undefined || heads.every((head) => textWidth(head.trimEnd()) <= columns);
   return [
     '',
     '  checks (green, current stage):',
-    ...rows.map((row) =>
-      checkRow(`    ${row.rule.padEnd(width('rule'))}  ${row.figure.padStart(width('figure'))} / ${row.limit.padEnd(width('limit'))}  `, row.rest, columns),
-    ),
+    ...rows.map((row, index) => (padded ? checkRow(heads[index]!, row.rest, columns) : unpaddedCheckRow(row, columns ?? 0))),
   ];
 }
 
@@ -184,9 +187,15 @@ function checkRow(head: string, rest: string, columns: number | undefined): stri
   const headWidth = textWidth(head);
   if (columns === undefined || headWidth + textWidth(rest) <= columns) return `${head}${rest}`;
   if (headWidth <= columns - MIN_EVIDENCE_ROOM) return hangingWrap(`${head}${rest}`, columns, headWidth);
-  // Columns wider than the terminal (a 39-column rule name padded, then its figures) break between words too: left
-  // to the terminal, "1 /" and its limit "8" ended up on two lines, the limit at column 0.
-  return `${hangingWrap(head.trimEnd(), columns)}\n${hangingWrap(`      ${rest}`, columns)}`;
+  return `${head.trimEnd()}\n${hangingWrap(`      ${rest}`, columns)}`;
+}
+
+/** A check's row where the columns do not fit: the rule, its figure and limit together, then its status and evidence. */
+function unpaddedCheckRow(row: { rule: string; figure: string; limit: string; rest: string }, columns: number): string {
+  const figures = `${row.figure} / ${row.limit}`;
+  const beside = `    ${row.rule}  ${figures}`;
+  const lines = textWidth(beside) <= columns ? [beside] : [`    ${row.rule}`, `      ${figures}`];
+  return [...lines, `      ${row.rest}`].map((line) => hangingWrap(line, columns)).join('\n');
 }
 
 /** The last `count` events of the journal kept in state.json. */

@@ -63,6 +63,14 @@ describe('renderStatus in a terminal of 80 columns', () => {
     expect(checks.every((line) => line.length <= 60)).toBe(true);
     const fromChecks = (text: string) => text.slice(text.indexOf('  checks (green'));
     expect(joined(fromChecks(narrow))).toBe(joined(fromChecks(whole)));
+    // Each figure stays on one line with its limit, at every width its columns do not fit (70 read "1.30s /" over "3.00s").
+    for (const columns of [50, 60, 70]) {
+      const lines = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns }).split('\n');
+      const rows = lines.slice(lines.indexOf('  checks (green, current stage):') + 1);
+      expect(rows.every((line) => line.length <= columns && !line.endsWith(' /') && !/^ +[\d+.]+ (points|%)?$/.test(line))).toBe(true);
+      expect(rows.filter((line) => / \/ /.test(line)).length).toBe(snapshot.checks.length);
+      expect(rows.some((line) => line.endsWith(' +3.0 points / +2.0 points'))).toBe(true);
+    }
   });
 });
 
