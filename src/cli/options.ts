@@ -5,9 +5,6 @@ import { UsageError } from '../core/exit.js';
 /** The largest seed the random source tells apart: it keeps 32 bits. */
 export const MAX_SEED = 2 ** 32 - 1;
 
-/** The highest TCP port: `sim --port` takes 0 (a free one) to it. */
-export const MAX_PORT = 65_535;
-
 /** `status --watch --interval`'s range in ms: a timer past 2^31 ms would fire at once and spin; 1 h is plenty. */
 export const WATCH_INTERVAL_MS = { min: 100, max: 3_600_000 } as const;
 

@@ -55,6 +55,9 @@ const shownText = z
  * with a variable over 128 KiB (MAX_ARG_STRLEN), so a 200 KB plan name kept every hook from starting, on_rollback's
  * too. The cap is far under that, and what a dashboard line or a report heading can show.
  */
+/** The highest TCP port (a plan's `simulate.port`, `listen`, and `sim --port`, `--listen`). */
+export const MAX_PORT = 65_535;
+
 export const MAX_NAME_LENGTH = 256;
 const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
 const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);
@@ -127,7 +130,7 @@ export const simulateSchema = z.strictObject({
     .min(0, 'must be a whole number from 0 to 4294967295')
     .max(2 ** 32 - 1, 'must be a whole number from 0 to 4294967295')
     .optional(),
-  port: z.number().int().min(0).max(65535).optional(),
+  port: z.number().int().min(0).max(MAX_PORT).optional(),
   models: z.record(z.string(), simModelSchema).default({}),
   default: simModelSchema.optional().meta({ description: 'Profile for models not listed' }),
 });
@@ -440,7 +443,7 @@ export const proxyLimitsSchema = z.strictObject({
 const listenAddress = z
   .string({ error: 'expected HOST:PORT, like 127.0.0.1:8787' })
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { error: 'expected HOST:PORT, like 127.0.0.1:8787', abort: true })
-  .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
+  .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= MAX_PORT, `the port must be at most ${MAX_PORT}`);
 
 export const proxyAdminSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8788').meta({ description: 'Where the admin API listens (loopback by default)' }),

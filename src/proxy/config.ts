@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 // Types only: the schema (zod) stays out of the long-running proxy's heap (src/plan/load-in-worker.ts).
-import type { ProxyConfig } from '../plan/schema.js';
+import { MAX_PORT, type ProxyConfig } from '../plan/schema.js';
 import { readApiKey } from '../upstream/api-key.js';
 import { isAzureV1 } from '../upstream/azure.js';
 
@@ -96,7 +96,8 @@ export const MIN_CLIENT_KEY_LENGTH = 16;
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new UsageError(`${flag} expects HOST:PORT (like 127.0.0.1:8787), got "${text}"`);
+  if (!match) throw new UsageError(`${flag} expects HOST:PORT (like 127.0.0.1:8787), got "${text}"`);
+  if (port > MAX_PORT) throw new UsageError(`${flag}'s port must be from 0 to ${MAX_PORT}, got "${text}"`);
   return { host: (match[1] ?? match[2]) as string, port };
 }
 

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { afterHelp } from '../help-text.js';
-import { MAX_PORT, MAX_SEED } from '../options.js';
+import { MAX_SEED } from '../options.js';
+import { MAX_PORT } from '../../plan/schema.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;
