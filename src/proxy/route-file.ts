@@ -1,17 +1,44 @@
 // The route file in a proxy's state folder: read once at the start (a promotion survives a restart), rewritten
 // atomically after every change (newest write wins), and left alone once the proxy drains (the file is then the
-// replacement's).
+// replacement's). Beside the route it keeps a lapsed lease's hold (RouteHolder.lapsedHolder), so a proxy restarted
+// during one still holds the route from other runs.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { isObject } from '../core/json.js';
-import { BLUE_ROUTE, describeRoute, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
 
 /** Blue as the change after the refused content of a route file: its revision + 1 (a damaged file's too, if it holds one). */
 function blueAfter(refused: unknown): Route {
   const revision = isObject(refused) ? refused.revision : undefined;
   return Number.isSafeInteger(revision) && (revision as number) >= 0 ? { ...BLUE_ROUTE, revision: (revision as number) + 1 } : { ...BLUE_ROUTE };
+}
+
+/**
+ * A lease the proxy applied as run out (its wall clock set forward) while it may still run on the steady clock: the
+ * lapsed route, and the most steady time it could still run. Saved as `lapsedHold` beside the lease-expired route.
+ * A restarted proxy cannot know how much steady time passed while it was down, so it holds for all of `leftMs`
+ * again: never less than the holder may still renew for, and at most the lease's length (its TTL).
+ */
+export interface LapsedHold {
+  route: Route;
+  leftMs: number;
+}
+
+/** What the route file holds: the route, and a lapsed lease's hold when there is one. */
+export interface SavedRoute {
+  route: Route;
+  lapsedHold?: LapsedHold;
+}
+
+/** The `lapsedHold` of a route file's content, checked; undefined (no hold) when absent (a file from before it) or not one. */
+function parseHold(value: unknown): LapsedHold | undefined {
+  if (!isObject(value)) return undefined;
+  const route = parseRoute(value.route);
+  const leftMs = value.leftMs;
+  if (!route || typeof leftMs !== 'number' || !Number.isFinite(leftMs) || leftMs <= 0) return undefined;
+  return { route, leftMs };
 }
 
 export class RouteFile {
@@ -37,9 +64,10 @@ export class RouteFile {
    * The saved route, or undefined (serve blue) when there is none, or blue when it is not a route or was recorded for
    * another plan or other models than `owner` (routeOwner) and sends anything to green. That blue is a route change
    * over the file's: its revision is one more than the file's (when it names one), so revisions never go back and a
-   * caller's ifRevision read of the refused route is not taken for the blue served in its place.
+   * caller's ifRevision read of the refused route is not taken for the blue served in its place. A lapsed lease's
+   * hold comes back with the lease-expired route it was saved with, never with another.
    */
-  read(owner: string | undefined): Route | undefined {
+  read(owner: string | undefined): SavedRoute | undefined {
     if (!this.file) return undefined;
     let text: string;
     try {
@@ -58,18 +86,19 @@ export class RouteFile {
     this.saved = route;
     if (!route) {
       this.onNotice?.(`${this.file} is not a route; serving blue`);
-      return blueAfter(parsed);
+      return { route: blueAfter(parsed) };
     }
     if (owner !== undefined && route.rollout !== owner && touchesGreen(route)) {
       // Another plan's green (a promotion left in a shared folder) is not this plan's: fail toward blue.
       this.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
-      return blueAfter(route);
+      return { route: blueAfter(route) };
     }
-    return route;
+    const lapsedHold = route.reason === LEASE_EXPIRED && isObject(parsed) ? parseHold(parsed.lapsedHold) : undefined;
+    return { route, ...(lapsedHold && { lapsedHold }) };
   }
 
   /** Writes `current()` (read when the write starts: a change made meanwhile is written after it). */
-  save(current: () => Route): void {
+  save(current: () => SavedRoute): void {
     const file = this.file;
     if (!file || this.detached) return;
     if (this.writing) {
@@ -83,8 +112,8 @@ export class RouteFile {
           await mkdir(path.dirname(file), { recursive: true });
           // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
           if (this.detached) return;
-          const route = current();
-          await writeFileAtomicAsync(file, `${JSON.stringify(route, null, 2)}\n`);
+          const { route, lapsedHold } = current();
+          await writeFileAtomicAsync(file, `${JSON.stringify({ ...route, ...(lapsedHold && { lapsedHold }) }, null, 2)}\n`);
           this.saved = route;
           this.saveError = undefined;
         } catch (error) {

@@ -38,7 +38,12 @@ export class RouteHolder {
     this.file = new RouteFile(options.stateDir, options.onNotice);
     this.lease = new LeaseClock(options.clock, options.schedule);
     const saved = this.file.read(options.rollout);
-    this.route = saved ? boundLease(saved, options.clock.now()) : { ...BLUE_ROUTE };
+    this.route = saved ? boundLease(saved.route, options.clock.now()) : { ...BLUE_ROUTE };
+    // Restarted during a lapsed lease's hold: it still holds, for the most steady time it could have left.
+    if (saved?.lapsedHold) {
+      this.lapsedRoute = saved.lapsedHold.route;
+      this.lease.restoreLapse(saved.lapsedHold.leftMs);
+    }
     // A saved lease keeps counting across a restart.
     this.watchLease();
   }
@@ -213,7 +218,11 @@ export class RouteHolder {
   }
 
   private persist(): void {
-    this.file.save(() => this.route);
+    // The hold as it stands when the write starts: a restart holds for what was left then (its steady time is lost).
+    this.file.save(() => {
+      const left = this.lapsedRoute === undefined ? 0 : this.lease.lapsedLeft();
+      return { route: this.route, ...(left > 0 && this.lapsedRoute && { lapsedHold: { route: this.lapsedRoute, leftMs: left } }) };
+    });
   }
 }
 

@@ -88,6 +88,14 @@ export class LeaseClock {
     this.lapsedDeadline = deadline;
   }
 
+  /**
+   * A lapsed lease read back from the route file by a restarted proxy: it may still run for `leftMs` on the steady
+   * clock from now (the proxy cannot know how long it was down, so the most it could: see RouteFile's lapsedHold).
+   */
+  restoreLapse(leftMs: number): void {
+    this.lapsedDeadline = this.steadyNow() + Math.min(MAX_LEASE_MS, Math.max(0, leftMs));
+  }
+
   /** How long the lapsed lease would still run on the steady clock (0: it ran out there too, or none lapsed). */
   lapsedLeft(): number {
     return this.lapsedDeadline === undefined ? 0 : Math.max(0, this.lapsedDeadline - this.steadyNow());

@@ -2,17 +2,21 @@
 // blue at the earlier end of a lease (its wall expiry or its steady deadline: fail toward blue), but another run's
 // first route waits for the steady deadline: after the proxy's wall clock stepped forward, its holder is still
 // renewing, and a run that took the proxy then would have that renewal refused and both runs roll back.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { readRoutesOnce } from '../../src/live/routes.js';
+import { ROUTE_FILE } from '../../src/proxy/route.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { tempDir } from '../helpers/plans.js';
 import { runProxy, simPlan } from './helpers.js';
 
 const TOKEN = 'admin-token-for-tests';
 
-async function proxyOnFakeClock() {
-  const clock = new FakeClock();
+async function proxyOnFakeClock(clock = new FakeClock(), stateDir?: string) {
   const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
     env: { ADMIN_TOKEN: TOKEN },
+    stateDir,
     now: () => clock.now(),
     steadyNow: () => clock.steadyNow(),
   });
@@ -28,7 +32,7 @@ async function proxyOnFakeClock() {
     });
     return { status: answer.status, ...((await answer.json()) as { error?: string; code?: string; lapsedAt?: number }) };
   };
-  return { clock, proxy: running.proxy, put, read, adminUrl };
+  return { clock, proxy: running.proxy, put, read, adminUrl, close: () => running.close() };
 }
 
 it("after the proxy's wall clock steps forward, its holder's lease still holds the proxy for the steady time left", async () => {
@@ -82,4 +86,45 @@ it("a rollout's preflight refuses the proxy in that window (exit 3), as its firs
   await expect(readRoutesOnce([adminUrl], TOKEN, served, ['run-a'])).resolves.toHaveLength(1);
   expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000, goingOn: true })).status).toBe(200);
   expect((await read()).heldBy).toBeUndefined();
+});
+
+it('a proxy restarted during the hold still holds: for all the steady time that was left when the lease lapsed', async () => {
+  const stateDir = tempDir('bluegreen-hold-');
+  const first = await proxyOnFakeClock(undefined, stateDir);
+  const { clock } = first;
+  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  await clock.advance(10_000);
+  clock.jumpWall(3_600_000);
+  expect(first.proxy.route.effective().greenWeight).toBe(0);
+  await first.close();
+
+  // The restarted proxy cannot know how long it was down: it holds for the 20 s left at the lapse, from its start.
+  await clock.advance(5_000);
+  const second = await proxyOnFakeClock(clock, stateDir);
+  expect(second.proxy.route.effective().greenWeight).toBe(0);
+  const held = await second.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 });
+  expect(held).toMatchObject({ status: 409, code: 'held' });
+  expect(held.error).toContain(`until its lease runs out at ${new Date(clock.now() + 20_000).toISOString()}`);
+  expect((await second.read()).heldBy).toMatchObject({ controller: 'run-a', greenWeight: 0.5 });
+  await clock.advance(20_000);
+  expect((await second.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+});
+
+it('a route file from before the hold was saved (no lapsedHold) still loads, with no hold', async () => {
+  const stateDir = tempDir('bluegreen-hold-');
+  const first = await proxyOnFakeClock(undefined, stateDir);
+  const { clock } = first;
+  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  clock.jumpWall(3_600_000);
+  expect(first.proxy.route.effective().greenWeight).toBe(0);
+  await first.close();
+  const file = path.join(stateDir, ROUTE_FILE);
+  const { lapsedHold, ...old } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  expect(lapsedHold).toMatchObject({ route: { controller: 'run-a' }, leftMs: 30_000 });
+  writeFileSync(file, JSON.stringify(old));
+
+  const second = await proxyOnFakeClock(clock, stateDir);
+  expect(second.proxy.route.stored).toMatchObject({ controller: 'run-a', greenWeight: 0 });
+  expect((await second.read()).heldBy).toBeUndefined();
+  expect((await second.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
 });
