@@ -173,6 +173,7 @@ export class ArmRecorder {
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
+    if (this.atProxies > 0) stats.atProxies = this.atProxies;
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
     if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
       stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };

@@ -24,6 +24,11 @@ export interface ArmStats {
   /** Requests not sent because max_in_flight was reached. */
   dropped: number;
   inFlight: number;
+  /**
+   * Of `inFlight`, the requests the proxies serve (live traffic) as their last read said, when there are any: a
+   * figure as old as that read, where the rest (this rollout's own requests) is counted as they go.
+   */
+  atProxies?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
@@ -134,6 +139,7 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.failures += arm.failures;
     total.qualityFailures += arm.qualityFailures;
     total.inFlight += arm.inFlight;
+    if (arm.atProxies) total.atProxies = (total.atProxies ?? 0) + arm.atProxies;
     total.consecutiveFailures = arm.consecutiveFailures;
     if (arm.abortsPastClientCap) total.abortsPastClientCap = (total.abortsPastClientCap ?? 0) + arm.abortsPastClientCap;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])

@@ -3,6 +3,7 @@ import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { formatConfidence, formatRange } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
+import type { ArmStats } from '../metrics/types.js';
 import { formatFigure, formatMs, formatPercent, formatPlural, formatWeight } from '../core/format.js';
 import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
@@ -133,10 +134,15 @@ export function formatStageEndLine(snapshot: RolloutSnapshot, now: number): stri
   return `${timestamp(now)} ${'stage-end'.padEnd(16)} stage ${snapshot.stageEndWait.stage + 1} ending: ${waiting}`;
 }
 
-/** While the ending runs its hook and waits for requests already sent: what it is waiting for. */
+/**
+ * While the ending runs its hook and waits for requests already sent: what it is waiting for. The requests the
+ * proxies serve (live traffic) are left out: the ending stops reading the proxies as it begins (one last read comes
+ * after its hook), so their count is as old as the ending, and the ending does not wait for them anyway.
+ */
 export function formatDrainingLine(snapshot: RolloutSnapshot, now: number): string {
   const stage = snapshot.stages[snapshot.stageIndex];
-  const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
+  const own = (arm: ArmStats | undefined) => (arm?.inFlight ?? 0) - (arm?.atProxies ?? 0);
+  const inFlight = own(stage?.arms.blue) + own(stage?.arms.green);
   const waiting = inFlight > 0 ? `${formatPlural(inFlight, 'request')} still in flight` : 'waiting for the ending hook to finish';
   return `${timestamp(now)} ending           ${waiting}`;
 }

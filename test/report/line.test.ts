@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
-import { createLineReporter, formatChecksLine, formatEventLine, formatStageEndLine } from '../../src/report/line.js';
+import { MetricsRecorder } from '../../src/metrics/index.js';
+import { createLineReporter, formatChecksLine, formatDrainingLine, formatEventLine, formatStageEndLine } from '../../src/report/line.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
@@ -91,5 +92,28 @@ describe("the line reporter during a stage's end waiting for its requests", () =
     snapshot = { ...snapshot, stageEndWait: undefined };
     await clock.advance(5000);
     expect(lines.slice(monitor + 2).filter((line) => line.startsWith('12:00:15') && line.includes('stage-end'))).toEqual([]);
+  });
+});
+
+// Found in session 27: during a live rollout's ending hook the line said "7 requests still in flight" from the
+// proxies' last read before the ending, which stops reading them (one last read comes after the hook) and never
+// waits for them: a figure minutes old, of requests nothing waited for.
+describe('the ending line', () => {
+  it("counts the rollout's own requests in flight, not the proxies' from their last read before the ending", () => {
+    const metrics = new MetricsRecorder({
+      stages: [{ durationMs: 60_000, greenWeight: 0.5 }],
+      prices: { blue: { input_per_mtok: 1, output_per_mtok: 1 }, green: { input_per_mtok: 1, output_per_mtok: 1 } },
+      now: () => 0,
+    });
+    metrics.startStage(0);
+    metrics.setInFlightAtProxies(0, 'blue', 4);
+    metrics.setInFlightAtProxies(0, 'green', 3);
+    const at = Date.UTC(2025, 0, 15, 12, 0, 10);
+    const snapshot = { ...promotedSnapshot(loadTestPlan()), stageIndex: 0, stages: metrics.stages() };
+    expect(snapshot.stages[0]!.arms.green).toMatchObject({ inFlight: 3, atProxies: 3 });
+    expect(formatDrainingLine(snapshot, at)).toBe('12:00:10.000 ending           waiting for the ending hook to finish');
+    metrics.recordDispatch(0, 'green');
+    metrics.recordDispatch(0, 'blue');
+    expect(formatDrainingLine({ ...snapshot, stages: metrics.stages() }, at)).toBe('12:00:10.000 ending           2 requests still in flight');
   });
 });
