@@ -336,7 +336,7 @@ class LiveSource implements TrafficSource {
         const done = page.results.length === 0 || page.next >= page.head;
         proxy.cursor = page.next;
         // Taken with the page: what was under way then has answered in a later page, or is still running.
-        if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: page.inFlight });
+        if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: ownInFlight(page.inFlight, proxy) });
         else this.inFlight.delete(proxy);
         caughtUp = done;
       }
@@ -424,6 +424,21 @@ class LiveSource implements TrafficSource {
 }
 
 /** A count as a proxy's page gives it: a whole number, 0 or more. */
+/**
+ * A page's attempts under way of this run's stage tags alone: another run's stage 2 (a rollout that ended here, its
+ * long streams still running) is not this run's, neither to wait for nor to count. A tag naming no run (a proxy
+ * before session 28, a stage set by hand) counts. Tags that are no objects, and lists that are none, read as none.
+ */
+function ownInFlight(inFlight: FeedInFlight, proxy: FleetProxy): FeedInFlight {
+  const ours = (tag: unknown): boolean => {
+    if (typeof tag !== 'object' || tag === null) return false;
+    const { controller } = tag as { controller?: unknown };
+    return controller === undefined || (typeof controller === 'string' && proxy.ownsRoute({ controller }));
+  };
+  const own = (tags: unknown) => (Array.isArray(tags) ? (tags as FeedInFlight['stages']).filter(ours) : undefined);
+  return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all) };
+}
+
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

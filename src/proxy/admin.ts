@@ -343,7 +343,7 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
   // Back after its lease ran out (suspended, cut off): the route is set again, and the controller told.
   const lapsedAt = goingOn === undefined ? undefined : route.lapsedAt();
-  if (next.stage !== undefined) metrics.startStage(next.stage);
+  if (next.stage !== undefined) metrics.startStage(next.stage, next.route.controller);
   // A lease that ran out is applied first, so a route set again after it is said again.
   route.effective();
   const before = describeRoute(route.stored);

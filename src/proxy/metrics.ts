@@ -121,9 +121,10 @@ export interface InFlightByStage {
   /**
    * Stage tags with attempts under way (numbered up to `inFlightUpTo` when asked), mirrors and fallbacks included;
    * `green`: those of them on green (its split requests and mirror copies), what a promotion waits for; absent from
-   * proxies before session 18.
+   * proxies before session 18. `controller`: the rollout run that set the route the stage tag is of (absent for one
+   * set by hand, and from proxies before session 28), so a rollout counts its own stage 2, not another run's.
    */
-  stages: { stage: number; requests: number; green?: number }[];
+  stages: { stage: number; controller?: string; requests: number; green?: number }[];
   /**
    * With `inFlightUpTo`: every attempt under way per stage tag, as `stages` is without it, so a reader waiting for
    * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
@@ -147,6 +148,8 @@ class FigureSet {
   constructor(
     options: FigureOptions,
     readonly stage?: number,
+    /** The rollout run whose route set the stage (absent: set by hand, or the lifetime set). */
+    readonly controller?: string,
   ) {
     this.since = options.now();
     // The recorder keeps figures per stage; each set is one stage of its own.
@@ -200,10 +203,13 @@ export class ProxyMetrics {
     this.current = this.lifetime;
   }
 
-  /** Figures from here on belong to `stage` (the controller's numbering); the lifetime set goes on. */
-  startStage(stage: number): void {
-    if (this.current.stage === stage) return;
-    this.current = new FigureSet(this.options, stage);
+  /**
+   * Figures from here on belong to `stage` as `controller` numbered it (another run's stage 2 is not this one's);
+   * the lifetime set goes on.
+   */
+  startStage(stage: number, controller?: string): void {
+    if (this.current.stage === stage && this.current.controller === controller) return;
+    this.current = new FigureSet(this.options, stage, controller);
   }
 
   /** Called with every recorded result (the Prometheus histograms listen here). */
@@ -229,15 +235,17 @@ export class ProxyMetrics {
     return { started: this.attempts, stages, ...(upTo !== Infinity && { all: this.countByStage(Infinity) }) };
   }
 
+  /** Per stage tag and whose it is: the busy sets are few, so a list searched beats a key built per set. */
   private countByStage(upTo: number): InFlightByStage['stages'] {
-    const counts = new Map<number, { requests: number; green: number }>();
+    const counts: { stage: number; controller?: string; requests: number; green: number }[] = [];
     for (const set of this.busy) {
-      if (set.stage === undefined) continue;
-      const count = counts.get(set.stage) ?? { requests: 0, green: 0 };
+      const { stage, controller } = set;
+      if (stage === undefined) continue;
+      let count = counts.find((c) => c.stage === stage && c.controller === controller);
+      if (!count) counts.push((count = { stage, ...(controller !== undefined && { controller }), requests: 0, green: 0 }));
       set.running.countUpTo(upTo, count);
-      if (count.requests > 0) counts.set(set.stage, count);
     }
-    return [...counts].map(([stage, count]) => ({ stage, ...count }));
+    return counts.filter((count) => count.requests > 0);
   }
 
   /**
