@@ -39,14 +39,15 @@ export interface PrometheusExport {
 }
 
 /**
- * `paths`: the split paths the proxy serves (chat, and the Responses API where it serves it), each a value of the
- * requests' and failures' `path` label, so an operator sees a green failing on one API only. `loadProm` loads
- * prom-client (a test's may fail).
+ * `steadyNow`: the proxy's steady clock, which the scrape's text ages on (a wall clock set back an hour rendered
+ * every scrape for that hour). `paths`: the split paths the proxy serves (chat, and the Responses API where it
+ * serves it), each a value of the requests' and failures' `path` label, so an operator sees a green failing on one
+ * API only. `loadProm` loads prom-client (a test's may fail).
  */
 export function createPrometheus(
   metrics: ProxyMetrics,
   route: () => EffectiveRoute,
-  now: () => number = Date.now,
+  steadyNow: () => number = () => performance.now(),
   paths: readonly SplitPathName[] = ['chat'],
   loadProm: () => Promise<typeof PromClient> = requirePromClient,
 ): PrometheusExport {
@@ -80,7 +81,7 @@ export function createPrometheus(
         made = undefined;
         throw error;
       }));
-  return { contentType: PROMETHEUS_CONTENT_TYPE, text: cachedScrape(loadRegistry, figures, now) };
+  return { contentType: PROMETHEUS_CONTENT_TYPE, text: cachedScrape(loadRegistry, figures, steadyNow) };
 }
 
 /** Requests and failures by class, per split path and arm: counted per result as it is recorded (the figures' snapshot has arms only). */
@@ -193,7 +194,7 @@ function registerGauges(add: Registering, figures: ScrapeFigures, route: () => E
   add.gauge('bluegreen_proxy_route_mirror', 'Share of blue-routed split requests mirrored to green now', [], (g) => g.set(route().mirror));
 }
 
-/** The scrape's text, rendered at most once per SCRAPE_MAX_AGE_MS. */
+/** The scrape's text, rendered at most once per SCRAPE_MAX_AGE_MS of the steady clock `now`. */
 function cachedScrape(loadRegistry: () => Promise<Registry>, figures: ScrapeFigures, now: () => number): () => Promise<string> {
   const render = async (): Promise<string> => {
     const registry = await loadRegistry();

@@ -102,7 +102,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   // Every mirror copy in flight listens on this one signal; that is the design, not a leak.
   setMaxListeners(0, shutdown.signal);
   const { owner, route, metrics, rolloutFeed } = routeAndFigures(options, targets, now);
-  const prometheus = createPrometheus(metrics, () => route.effective(), now, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
+  const prometheus = createPrometheus(metrics, () => route.effective(), steady, inbound.responsesPath && targets.responses ? ['chat', 'responses'] : ['chat']);
   const keyCheck = createKeyCheck(settings.clientKeys);
   const metricsCheck = metricsKeyCheck(settings, keyCheck);
   const chat = chatContext(options, { inbound, targets, route, metrics, random, steadyNow: steady, shutdown: shutdown.signal });

@@ -9,6 +9,8 @@ import { ProxyMetrics } from '../../src/proxy/metrics.js';
 import { Registry } from 'prom-client';
 import { createPrometheus, PROMETHEUS_CONTENT_TYPE, SCRAPE_MAX_AGE_MS } from '../../src/proxy/prometheus.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runProxy, simPlan } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -113,6 +115,29 @@ describe('/metrics rendering', () => {
     advance(-5_000);
     expect(greenRequests(await prometheus.text())).toBe('1');
     expect(renders()).toBe(2);
+  });
+});
+
+// Found in session 27: the proxy aged the text on its wall clock, so one set back (NTP, a resumed VM) rendered every
+// scrape until it caught up, and one set forward rendered early. On its steady clock, a wall step changes nothing.
+describe('/metrics of a proxy whose wall clock steps', () => {
+  it('serves one render for a second of its steady clock, whichever way the wall clock stepped', async () => {
+    const clock = new FakeClock();
+    const running = await runProxy(simPlan(), { now: () => clock.now(), steadyNow: () => clock.steadyNow() });
+    const scrape = async () => greenRequests(await (await fetch(`${running.proxy.url}/metrics`)).text());
+    const answer = () => {
+      const { metrics } = running.proxy;
+      const result: UpstreamResult = { arm: 'green', model: 'g', ok: true, status: 200, content: 'fine', latencyMs: 20, attempts: 1, stream: false };
+      metrics.finished(result, 'routed', metrics.started('green'));
+    };
+    expect(await scrape()).toBe('0');
+    answer();
+    clock.jumpWall(-3_600_000);
+    expect(await scrape()).toBe('0');
+    clock.jumpWall(7_200_000);
+    expect(await scrape()).toBe('0');
+    await clock.advance(SCRAPE_MAX_AGE_MS);
+    expect(await scrape()).toBe('1');
   });
 });
 
