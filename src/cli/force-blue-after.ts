@@ -5,7 +5,7 @@
 import type { RolloutSnapshot } from '../engine/types.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
-import { recordedProxies } from '../live/recovery-targets.js';
+import { recordedLeases, recordedProxies } from '../live/recovery-targets.js';
 import type { StateStore } from '../state/index.js';
 import type { CliContext } from './context.js';
 import { operatorName } from './operator.js';
@@ -28,7 +28,14 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
   const reason = `put on blue by hand by ${actor}, after the rollout ended (${ended})`;
   // A journal line it cannot write (a read-only or full folder) does not stop the proxies' move: it is said at the end.
   const journal = new RecoveryJournal(store);
-  const { proxies, note } = await proxiesToBlue(plan, store.dir, ctx.env, reason, { force: true, recorded: recordedProxies(store.dir, snapshot) });
+  const { proxies, note } = await proxiesToBlue(plan, store.dir, ctx.env, reason, {
+    force: true,
+    ended: true,
+    recorded: recordedProxies(store.dir, snapshot),
+    // A proxy not told is said with its last lease, in its tense, as a dead run's recovery says it.
+    leases: recordedLeases(store.dir, snapshot),
+    now,
+  });
   if (note !== undefined) ctx.stderr.write(`bluegreen: warning: ${note}\n`);
   for (const proxy of proxies)
     journal.appendEvent({

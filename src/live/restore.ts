@@ -40,12 +40,16 @@ export interface ToBlueOptions {
   recorded?: readonly string[];
   /** Each proxy's last lease the dead run saw (recovery-targets.ts recordedLeases): said for one not told. */
   leases?: ReadonlyMap<string, number>;
+  /** The rollout ended (`--force-blue` after its end) rather than died: its leases are its last record, not a dead run's. */
+  ended?: boolean;
   /** The clock a lease is said against (past or to come); Date.now when absent. */
   now?: () => number;
 }
 
 /** live.json is saved at each poll of the proxies: a renewal the run sent after its last save holds a proxy longer. */
 const LEASE_SOURCE = " by the dead rollout's last record of it (a renewal it sent after that holds it longer)";
+/** An ended rollout saved live.json as it ended: no renewal came after. */
+const ENDED_LEASE_SOURCE = " by the rollout's last record of it";
 
 export interface ToBlue {
   proxies: ProxyTold[];
@@ -70,7 +74,7 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
   const untold = (what: string, url?: string): string =>
     promotionBegun
       ? `${what}; the rollout died after it began promoting green, which has no lease: it may serve green until told, so check its route by hand (GET /admin/route) and run bluegreen rollback again once it answers`
-      : `${what}; ${backByLease(url === undefined ? undefined : options.leases?.get(url), now(), LEASE_SOURCE)}`;
+      : `${what}; ${backByLease(url === undefined ? undefined : options.leases?.get(url), now(), options.ended === true ? ENDED_LEASE_SOURCE : LEASE_SOURCE)}`;
   let targets: { urls: string[]; token: string; note?: string };
   try {
     targets = recoveryTargets(plan, stateDir, env, options.recorded ?? []);

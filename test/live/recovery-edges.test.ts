@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { AdminClient, type RouteSet } from '../../src/live/admin-client.js';
+import { LIVE_VIEW_FILE } from '../../src/live/live-file.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { StateStore } from '../../src/state/index.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
@@ -197,6 +198,25 @@ it('rollback --force-blue on a rollout already marked rolled back puts its proxi
   const after = stateOf(dir);
   expect({ phase: after.phase, exitCode: after.exitCode, reason: after.reason }).toEqual({ phase: 'rolled_back', exitCode: 5, reason: recorded.reason });
   expect(journal(dir).at(-1)?.message).toContain('--force-blue after the rollout ended: 2 of 2 proxies put on blue by hand');
+});
+
+// Before: a proxy --force-blue after the end could not reach was said to return "when its lease runs out", with no
+// time, though the rollout's live.json holds its last lease (lows28). Said as a dead run's recovery says it.
+it('rollback --force-blue after the end says a proxy it cannot reach with its last lease, in its tense', async () => {
+  const [silent] = await fixture.startProxies(1);
+  if (!silent) throw new Error('one proxy');
+  const dir = await deadRollout({ driven: [silent] });
+  const stateDir = path.join(dir, '.bluegreen');
+  const ended = { ...stateOf(dir), phase: 'rolled_back', exitCode: 10, endedAt: Date.now() - 20_000 };
+  writeFileSync(path.join(stateDir, 'state.json'), JSON.stringify(ended));
+  const lease = Date.now() - 10_000;
+  const proxy = { url: urlOf(silent), reachable: true, greenWeight: 0.5, mirror: 0, leaseExpiresAt: lease };
+  writeFileSync(path.join(stateDir, LIVE_VIEW_FILE), JSON.stringify({ updatedAt: ended.endedAt, leaseMs: LEASE, stages: [], proxies: [proxy] }));
+  await silent.close();
+
+  const forced = await runCli(['rollback', '--force-blue'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(forced.code, forced.stderr).toBe(3);
+  expect(forced.stderr).toContain(`its lease ran out at ${new Date(lease).toISOString()} by the rollout's last record of it: it serves blue on its own`);
 });
 
 // Before: the dry run said only "a real run would put its traffic back on blue", nothing of the proxies another run
