@@ -5,8 +5,11 @@ import { UsageError } from '../core/exit.js';
 /** The largest seed the random source tells apart: it keeps 32 bits. */
 export const MAX_SEED = 2 ** 32 - 1;
 
-/** `status --watch --interval`'s range in ms: a timer past 2^31 ms would fire at once and spin; 1 h is plenty. */
-export const WATCH_INTERVAL_MS = { min: 100, max: 3_600_000 } as const;
+/**
+ * `status --watch --interval`'s range in ms (a timer past 2^31 ms would fire at once and spin; 1 h is plenty), and
+ * its default: what the help says and the parse uses.
+ */
+export const WATCH_INTERVAL_MS = { min: 100, max: 3_600_000, default: 1000 } as const;
 
 /** A whole number from min to max, in plain decimal digits (a leading minus when min allows one). */
 export function parseIntegerOption(text: string, flag: string, min: number, max: number): number {

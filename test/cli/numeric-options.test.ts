@@ -2,7 +2,7 @@
 // "1.5" are usage errors (exit 2) naming the flag, before the plan is read or anything starts.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseIntegerOption } from '../../src/cli/options.js';
+import { parseIntegerOption, WATCH_INTERVAL_MS } from '../../src/cli/options.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 
@@ -54,4 +54,10 @@ describe('--help gives the range each numeric option is refused outside of', () 
     const entry = entries.find((text) => text.startsWith(`${flag} `))?.replace(/\s+/g, ' ');
     expect(entry).toContain(`${range?.[1]} to ${range?.[2]}`);
   });
+});
+
+// lows28: status --interval's default was written twice (the help's text, the parse's); one constant now says both.
+it("status --help gives --interval's default as the parse uses it", async () => {
+  const help = (await runCli(['status', '--help'], { cwd: ROOT })).stdout.replace(/\s+/g, ' ');
+  expect(help).toContain(`(default ${WATCH_INTERVAL_MS.default})`);
 });

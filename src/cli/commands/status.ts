@@ -183,7 +183,8 @@ function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
 
 /** --interval in ms, within WATCH_INTERVAL_MS. */
 function watchInterval(text: string | undefined): number {
-  return parseIntegerOption(text ?? '1000', '--interval (milliseconds)', WATCH_INTERVAL_MS.min, WATCH_INTERVAL_MS.max);
+  if (text === undefined) return WATCH_INTERVAL_MS.default;
+  return parseIntegerOption(text, '--interval (milliseconds)', WATCH_INTERVAL_MS.min, WATCH_INTERVAL_MS.max);
 }
 
 /**

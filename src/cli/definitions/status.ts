@@ -17,7 +17,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
     .option('--json', 'print the state as JSON (with "ownerAlive" and "ownerStopped")')
     .option('--watch', 'follow the rollout until it ends, then exit with its exit code')
-    .option('--interval <ms>', `with --watch: how often it rereads the state, ${WATCH_INTERVAL_MS.min} to ${WATCH_INTERVAL_MS.max} ms (default 1000)`)
+    .option(
+      '--interval <ms>',
+      `with --watch: how often it rereads the state, ${WATCH_INTERVAL_MS.min} to ${WATCH_INTERVAL_MS.max} ms (default ${WATCH_INTERVAL_MS.default})`,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ bluegreen status\n  $ bluegreen status --json | jq .phase\n  $ bluegreen status --watch --state-dir /var/lib/bluegreen   # a CI step can wait on this\n',
