@@ -1,6 +1,7 @@
-// The dashboard's recent events: each message word-wrapped to the terminal's width under its time, the newest kept
-// whole. An event says what happened in a sentence (a breach's upstream error, a hook's output): cut at the
-// table's width, its end was lost on the widest terminals and on the narrowest alike.
+// The dashboard's recent events: the newest word-wrapped whole to the terminal's width under its time, each older one
+// on one row, cut with "…" at that width. An event says what happened in a sentence (a breach's upstream error, a
+// hook's output): cut at the table's width, its end was lost on the widest terminals and on the narrowest alike;
+// but every one wrapped took ~5 rows at 60 columns and pushed the older ones off (lows28), so only the newest is.
 import type { EventType, RolloutEvent } from '../../engine/types.js';
 import { timestamp } from '../line.js';
 import { wrap } from '../wrap.js';
@@ -36,19 +37,17 @@ function shownEvents(events: readonly RolloutEvent[]): RolloutEvent[] {
   return events.filter((event) => event.type !== 'finished');
 }
 
-/** Rows the latest events would take wrapped to width, up to MAX_EVENT_ROWS: what the layout makes room for. */
+/** Rows the latest events would take (the newest wrapped, each older one row), up to MAX_EVENT_ROWS: what the layout makes room for. */
 export function eventRowsWanted(events: readonly RolloutEvent[], width: number): number {
-  let rows = 0;
-  for (const event of shownEvents(events).reverse()) {
-    rows += messageLines(event, width, MAX_EVENT_ROWS).length;
-    if (rows >= MAX_EVENT_ROWS) return MAX_EVENT_ROWS;
-  }
-  return rows;
+  const shown = shownEvents(events);
+  const newest = shown.at(-1);
+  if (newest === undefined) return 0;
+  return Math.min(MAX_EVENT_ROWS, messageLines(newest, width, MAX_EVENT_ROWS).length + shown.length - 1);
 }
 
 /**
- * The events that fit in `rows` rows, oldest first, each message wrapped to width: the newest whole (its last row
- * cut with "…" only when it alone takes more than `rows`), older ones while they fit whole.
+ * The events that fit in `rows` rows, oldest first: the newest's message wrapped to width whole (its last row cut
+ * with "…" only when it alone takes more than `rows`), each older one on one row, cut with "…" at the width.
  */
 export function eventLines(events: readonly RolloutEvent[], rows: number, width: number): Line[] {
   const blocks: Line[][] = [];
@@ -56,8 +55,7 @@ export function eventLines(events: readonly RolloutEvent[], rows: number, width:
   for (const event of shownEvents(events).reverse()) {
     if (left <= 0) break;
     const newest = blocks.length === 0;
-    const lines = messageLines(event, width, newest ? left : Infinity);
-    if (!newest && lines.length > left) break;
+    const lines = messageLines(event, width, newest ? left : 1);
     const tone = EVENT_TONES[event.type] ?? 'plain';
     const time = `${timestamp(event.at).slice(0, 8)}  `;
     blocks.unshift(

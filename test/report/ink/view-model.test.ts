@@ -96,14 +96,25 @@ describe('buildDashboardView', () => {
     expect(buildDashboardView(snapshot, options({ columns: 80, rows: 40 })).events.filter((line) => lineText(line).startsWith(' ')).length).toBeGreaterThan(1);
   });
 
-  it('keeps the newest events when wrapped ones fill the rows, and cuts only the newest when it alone is too long', () => {
+  // lows28: every event wrapped whole took ~5 rows at 60 columns, and the newest one or two pushed every older one
+  // off. Only the newest wraps; each older one takes one row, cut with "…" at the terminal's width.
+  it('wraps the newest whole and gives each older event one row, cut at the width, and cuts the newest only when it alone is too long', () => {
     const long = (at: number, word: string) => ({ at, type: 'warning' as const, stage: 2, message: `${word} `.repeat(40).trim() });
     const snapshot = { ...progressingSnapshot(), recentEvents: [long(NOW - 2000, 'older'), long(NOW - 1000, 'newer'), long(NOW, 'newest')] };
-    const events = buildDashboardView(snapshot, options({ columns: 80, rows: 40 })).events.map(lineText);
-    // Each takes 4 rows at 80 columns: the newest two fit in the 8 rows, the oldest gives way, never half of it.
-    expect(events).toHaveLength(8);
-    expect(events.join(' ')).not.toContain('older');
-    expect(events.at(-1)).toMatch(/newest$/);
+    for (const columns of [60, 80]) {
+      const events = buildDashboardView(snapshot, options({ columns, rows: 40 })).events.map(lineText);
+      const newestRows = Math.ceil((40 * 'newest '.length - 1) / (columns - 10));
+      expect(events).toHaveLength(2 + newestRows);
+      expect(events[0]).toMatch(/^09:34:48 {2}older older .*…$/);
+      expect(events[1]).toMatch(/^09:34:49 {2}newer newer .*…$/);
+      for (const line of events) expect(line.length, line).toBeLessThanOrEqual(columns);
+      expect(
+        events
+          .slice(2)
+          .map((line) => line.slice(10))
+          .join(' '),
+      ).toBe(long(NOW, 'newest').message);
+    }
     const tiny = { ...progressingSnapshot(), recentEvents: [long(NOW, `${'word '.repeat(200).trim()} end`)] };
     const cut = buildDashboardView(tiny, options({ columns: 40, rows: 40 })).events.map(lineText);
     expect(cut).toHaveLength(8);
