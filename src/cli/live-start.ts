@@ -50,7 +50,8 @@ export async function dryRunRoutes(plan: Plan, stateDir: string, start: LiveStar
   const promotedSince = start.resume && promotedSinceMessage(plan, routes, ownRuns);
   if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
   // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
-  return dryRunRoutesText(plan, routes, start.resume ? undefined : promotedEverywhere(plan, routes, start.fromBlue, start.ctx));
+  if (start.resume) return dryRunRoutesText(plan, routes, undefined, dead ? dead.stageIndex + 1 : undefined);
+  return dryRunRoutesText(plan, routes, promotedEverywhere(plan, routes, start.fromBlue, start.ctx));
 }
 
 /**

@@ -66,11 +66,15 @@ export function promotedSinceMessage(plan: Plan, routes: readonly ProxyRoute[], 
   );
 }
 
-/** `rollout --dry-run`'s line about the proxies' routes: what a real run started now would do with them. */
-export function dryRunRoutesText(plan: Plan, routes: readonly ProxyRoute[], promoted: readonly ProxyRoute[] | undefined): string {
+/**
+ * `rollout --dry-run`'s line about the proxies' routes: what a real run started now would do with them. `resumeStage`
+ * (1-based): the stage a `--resume` goes on from, which the line names rather than stage 1.
+ */
+export function dryRunRoutesText(plan: Plan, routes: readonly ProxyRoute[], promoted: readonly ProxyRoute[] | undefined, resumeStage?: number): string {
   const green = plan.arms.green.model;
   if (promoted)
     return `proxies: ${green} is already promoted on ${promoted.map(describePromoted).join(', ')}: a real run would move nothing (no stage, no hook) and end promoted at once, exit 0 (--from-blue rolls out again from stage 1)`;
   const answered = `${routes.length} ${routes.length === 1 ? 'proxy answered' : 'proxies answered'}`;
-  return `proxies: ${answered} (${routes.map((entry) => `${entry.url} green ${entry.route.greenWeight}`).join(', ')}); a real run starts at stage 1`;
+  const start = resumeStage === undefined ? 'starts at stage 1' : `goes on from stage ${resumeStage}`;
+  return `proxies: ${answered} (${routes.map((entry) => `${entry.url} green ${entry.route.greenWeight}`).join(', ')}); a real run ${start}`;
 }
