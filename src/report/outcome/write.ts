@@ -97,22 +97,45 @@ export function checkReportTargets(targets: ReportTargets, keep: { plan?: string
       continue;
     }
     const target = path.resolve(targets.cwd, file);
-    if (resolved.includes(target)) {
+    // Compared where they really are: a symbolic link (the file's, a folder's on the way) is followed when written.
+    const real = realTarget(target);
+    if (resolved.includes(real)) {
       problems.push(`the JSON and JUnit reports would both be written to ${target}; give them different files`);
       continue;
     }
-    resolved.push(target);
+    resolved.push(real);
     // A report written over the plan, or into the state folder, would destroy what it reports on.
+    const stateDir = keep.stateDir === undefined ? undefined : path.resolve(keep.stateDir);
+    const realStateDir = stateDir === undefined ? undefined : realTarget(stateDir);
     const clobbers =
-      keep.plan !== undefined && target === path.resolve(keep.plan)
+      keep.plan !== undefined && real === realTarget(path.resolve(keep.plan))
         ? 'that is the plan file'
-        : keep.stateDir !== undefined && within(target, path.resolve(keep.stateDir))
-          ? `that is inside the state folder ${path.resolve(keep.stateDir)}`
+        : stateDir !== undefined && realStateDir !== undefined && within(real, realStateDir)
+          ? `that is inside the state folder ${stateDir}${realStateDir === stateDir ? '' : ` (${realStateDir})`}`
           : undefined;
     const problem = clobbers ?? targetProblem(target);
     if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
   }
   return problems;
+}
+
+/**
+ * Where an absolute path really is: its longest existing part with every symbolic link followed, and the rest
+ * (not there yet) as written.
+ */
+function realTarget(target: string): string {
+  const rest: string[] = [];
+  let existing = target;
+  for (;;) {
+    try {
+      return path.join(realpathSync(existing), ...rest);
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return target;
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
 }
 
 /** The folder itself (not there yet, so not found to be a folder) or anything under it (control/abort). */

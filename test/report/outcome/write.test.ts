@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, checkReportTargets, ReportWriteError, reportSchema, writeReports } from '../../../src/report/outcome/index.js';
@@ -125,6 +125,35 @@ describe('checkReportTargets', () => {
     ]);
     expect(checkReportTargets({ jsonFile: 'state.json', junitFile: 'stateful/r.xml', cwd }, { stateDir })).toEqual([
       `cannot write the JUnit report to ${path.join(cwd, 'stateful/r.xml')}: the folder ${path.join(cwd, 'stateful')} does not exist`,
+    ]);
+  });
+
+  // hostile28: the check compared the paths as written, so a symbolic link (the state folder's, a folder's, the
+  // report file's own) let the JSON report be renamed over state.json: `status` then read "not a bluegreen state
+  // file", the rollout's record gone.
+  it('refuses the plan and the state folder reached through a symbolic link too', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'real'));
+    writeFileSync(path.join(cwd, 'real/state.json'), '{}');
+    writeFileSync(path.join(cwd, 'plan.yaml'), 'name: x\n');
+    symlinkSync('real', path.join(cwd, 'sd'));
+    symlinkSync('real/state.json', path.join(cwd, 'latest.json'));
+    symlinkSync('plan.yaml', path.join(cwd, 'plan-link.yaml'));
+    const keep = { plan: path.join(cwd, 'plan.yaml'), stateDir: path.join(cwd, 'sd') };
+    const stateDir = path.join(cwd, 'sd');
+    expect(checkReportTargets({ jsonFile: 'real/state.json', junitFile: 'latest.xml', cwd }, keep)).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'real/state.json')}: that is inside the state folder ${stateDir} (${path.join(cwd, 'real')})`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'latest.json', cwd }, keep)).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'latest.json')}: that is inside the state folder ${stateDir} (${path.join(cwd, 'real')})`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'plan-link.yaml', junitFile: 'sd/new.xml', cwd }, keep)).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'plan-link.yaml')}: that is the plan file`,
+      `cannot write the JUnit report to ${path.join(cwd, 'sd/new.xml')}: that is inside the state folder ${stateDir} (${path.join(cwd, 'real')})`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'sd/../r.json', junitFile: 'latest.json', cwd })).toEqual([]);
+    expect(checkReportTargets({ jsonFile: 'real/r.json', junitFile: 'sd/r.json', cwd })).toEqual([
+      `the JSON and JUnit reports would both be written to ${path.join(cwd, 'sd/r.json')}; give them different files`,
     ]);
   });
 
