@@ -86,7 +86,9 @@ function modelName<T extends z.ZodType<string>>(text: T) {
 /** An exec hook's command is one argument to /bin/sh, under the same 128 KiB limit; a longer one belongs in a script. */
 export const MAX_HOOK_COMMAND_LENGTH = 16_384;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable (the key itself never goes in a plan)');
+/** envName's message: a plan error with it never shows what it found (zod-problems.ts), which may be the key itself. */
+export const ENV_NAME_MESSAGE = 'expected the name of an environment variable (the key itself never goes in a plan)';
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, ENV_NAME_MESSAGE);
 
 export const priceSchema = z.strictObject({
   input_per_mtok: price.meta({ description: 'Price per million prompt tokens' }),

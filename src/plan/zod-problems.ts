@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { closestKey, type PlanProblem } from './errors.js';
 import { describeFound, locate, locateKey, valueAt, type YamlSource } from './yaml-source.js';
 import { formatKeyPath } from './errors.js';
+import { ENV_NAME_MESSAGE } from './schema.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
@@ -28,6 +29,10 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       problems.push({ file: source.file, line, col, keyPath, message: `is empty (null): ${describeIssue(issue)}${emptyAdvice(schema, issue)}` });
     } else if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
       problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
+    } else if (issue.message === ENV_NAME_MESSAGE) {
+      // A value where a variable's name belongs is most often the key itself (a template filled with the value):
+      // shown, even cut, it would reach the terminal and CI logs.
+      problems.push({ file: source.file, line, col, keyPath, message: `${issue.message}, found a value that is not one (not shown: it may be a key)` });
     } else {
       problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}${shapeAdvice(issue, found)}` });
     }
