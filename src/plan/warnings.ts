@@ -8,6 +8,7 @@ import { isLoopback, parseListen } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
 import { oneApiParams } from './param-warnings.js';
 import { roundedPercentWarnings } from './hook-percent-warnings.js';
+import { cleartextKeyWarnings } from './cleartext-key-warnings.js';
 import { collapseRepeats, type StageRepeat } from './repeated-warnings.js';
 
 export interface PlanWarning {
@@ -42,6 +43,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...stageEndJudging(plan),
     ...oneApiParams(plan),
     ...roundedPercentWarnings(plan),
+    ...cleartextKeyWarnings(plan),
   ]);
 }
 

@@ -1,0 +1,42 @@
+// An upstream reached over plain http:// off loopback is sent the key (api_key_env, or a credential put in
+// upstream.headers) unencrypted, to be read by anyone on the path. Often meant (vLLM on a private network), so a
+// warning, not an error; a typo of https:// for a hosted API is the case it catches.
+import { headerCredentials } from './secrets.js';
+import { ARMS, type Plan } from './plan.js';
+import type { PlanWarning } from './warnings.js';
+import { isLoopback } from '../proxy/config.js';
+
+export function cleartextKeyWarnings(plan: Plan): PlanWarning[] {
+  const warned = new Set<string>();
+  return ARMS.flatMap((arm) => {
+    const upstream = plan.arms[arm].upstream;
+    const host = plainHttpHost(upstream.baseUrl);
+    if (host === undefined || isLoopback(host)) return [];
+    const credentials = [
+      ...(upstream.apiKeyEnv ? [`the key in ${upstream.apiKeyEnv}`] : []),
+      ...(headerCredentials(upstream.headers).length > 0 ? ['the credentials in its headers'] : []),
+    ];
+    if (credentials.length === 0) return [];
+    // An arm without its own base_url uses the plan's upstream: warned of once, there.
+    const keyPath = plan[arm].upstream?.base_url === undefined ? 'upstream.base_url' : `${arm}.upstream.base_url`;
+    if (warned.has(keyPath)) return [];
+    warned.add(keyPath);
+    return [
+      {
+        keyPath,
+        message: `http:// to ${host}, off loopback: ${credentials.join(' and ')} ${credentials.length > 1 ? 'cross' : 'crosses'} the network unencrypted, readable on the way; use https:// unless that network is private`,
+      },
+    ];
+  });
+}
+
+/** The host of a plain http:// URL (an IPv6 one without its brackets); undefined for https:// or none. */
+function plainHttpHost(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' ? parsed.hostname.replace(/^\[(.*)\]$/, '$1') : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,57 @@
+// hostile28: `base_url: http://api.openai.com/v1` (https:// mistyped) sent the key in the clear with no word said:
+// an upstream off loopback over plain http:// that is sent a key is warned of by validate and the rollout's start.
+import { describe, expect, it } from 'vitest';
+import { planWarnings } from '../../src/plan/warnings.js';
+import { runCli } from '../helpers/cli.js';
+import { planFromYaml, writePlan } from '../helpers/plans.js';
+import path from 'node:path';
+
+const yaml = (upstream: string, arms = 'blue: { model: a }\ngreen: { model: b }') => `
+name: cleartext
+upstream: ${upstream}
+${arms}
+traffic: { rate: 50 }
+stages:
+  - { duration: 1m, green_weight: 0.5 }
+`;
+const cleartext = (upstream: string, arms?: string) =>
+  planWarnings(planFromYaml(yaml(upstream, arms))).filter((warning) => warning.message.includes('unencrypted'));
+
+describe('an upstream off loopback over plain http://', () => {
+  it('is warned of when it is sent a key (api_key_env or a credential header), once for both arms', () => {
+    expect(cleartext('{ base_url: "http://api.example.com/v1", api_key_env: UPSTREAM_KEY }')).toEqual([
+      {
+        keyPath: 'upstream.base_url',
+        message:
+          'http:// to api.example.com, off loopback: the key in UPSTREAM_KEY crosses the network unencrypted, readable on the way; use https:// unless that network is private',
+      },
+    ]);
+    expect(cleartext('{ base_url: "http://[2001:db8::1]:8000/v1", api_key_env: K, headers: { x-relay-token: "t0123456789" } }')).toEqual([
+      expect.objectContaining({
+        keyPath: 'upstream.base_url',
+        message: expect.stringContaining('http:// to 2001:db8::1, off loopback: the key in K and the credentials in its headers cross') as string,
+      }),
+    ]);
+  });
+
+  it('names the arm whose own base_url it is', () => {
+    const arms = 'blue: { model: a }\ngreen: { model: b, upstream: { base_url: "http://10.0.0.5:8000/v1", api_key_env: GREEN_KEY } }';
+    expect(cleartext('{ base_url: "https://api.example.com/v1", api_key_env: UPSTREAM_KEY }', arms)).toEqual([
+      expect.objectContaining({ keyPath: 'green.upstream.base_url', message: expect.stringContaining('the key in GREEN_KEY') as string }),
+    ]);
+  });
+
+  it('is not warned of over https:// or on loopback', () => {
+    expect(cleartext('{ base_url: "https://api.example.com/v1", api_key_env: UPSTREAM_KEY }')).toEqual([]);
+    for (const host of ['localhost', '127.0.0.1', '[::1]']) expect(cleartext(`{ base_url: "http://${host}:8000/v1", api_key_env: UPSTREAM_KEY }`)).toEqual([]);
+  });
+
+  it('is said by validate', async () => {
+    const file = writePlan(yaml('{ base_url: "http://api.example.com/v1", api_key_env: UPSTREAM_KEY }'));
+    const run = await runCli(['validate', file], { cwd: path.dirname(file), env: { UPSTREAM_KEY: 'k'.repeat(20) } });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toContain(
+      'upstream.base_url: http:// to api.example.com, off loopback: the key in UPSTREAM_KEY crosses the network unencrypted',
+    );
+  });
+});
