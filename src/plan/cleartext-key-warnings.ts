@@ -1,5 +1,5 @@
 // An upstream reached over plain http:// off loopback is sent the key (api_key_env, or a credential put in
-// upstream.headers) unencrypted, to be read by anyone on the path. Often meant (vLLM on a private network), so a
+// upstream.headers) unencrypted, to be read by anyone on the path; so is a proxy's admin API the admin token. Often meant (vLLM on a private network), so a
 // warning, not an error; a typo of https:// for a hosted API is the case it catches.
 import { headerCredentials } from './secrets.js';
 import { ARMS, type Plan } from './plan.js';
@@ -7,6 +7,10 @@ import type { PlanWarning } from './warnings.js';
 import { isLoopback } from '../proxy/config.js';
 
 export function cleartextKeyWarnings(plan: Plan): PlanWarning[] {
+  return [...upstreamWarnings(plan), ...adminUrlWarnings(plan)];
+}
+
+function upstreamWarnings(plan: Plan): PlanWarning[] {
   const warned = new Set<string>();
   return ARMS.flatMap((arm) => {
     const upstream = plan.arms[arm].upstream;
@@ -24,10 +28,25 @@ export function cleartextKeyWarnings(plan: Plan): PlanWarning[] {
     return [
       {
         keyPath,
-        message: `http:// to ${host}, off loopback: ${credentials.join(' and ')} ${credentials.length > 1 ? 'cross' : 'crosses'} the network unencrypted, readable on the way; use https:// unless that network is private`,
+        message: cleartext(host, `${credentials.join(' and ')} ${credentials.length > 1 ? 'cross' : 'crosses'}`),
       },
     ];
   });
+}
+
+/** The rollout sends each proxy it drives the admin token, a bearer header, on every call. */
+function adminUrlWarnings(plan: Plan): PlanWarning[] {
+  const token = plan.proxy?.admin?.token_env;
+  if (token === undefined) return [];
+  return (plan.proxy?.controller?.admin_urls ?? []).flatMap((url, index) => {
+    const host = plainHttpHost(url);
+    if (host === undefined || isLoopback(host)) return [];
+    return [{ keyPath: `proxy.controller.admin_urls[${index}]`, message: cleartext(host, `the admin token in ${token} crosses`) }];
+  });
+}
+
+function cleartext(host: string, what: string): string {
+  return `http:// to ${host}, off loopback: ${what} the network unencrypted, readable on the way; use https:// unless that network is private`;
 }
 
 /** The host of a plain http:// URL (an IPv6 one without its brackets); undefined for https:// or none. */

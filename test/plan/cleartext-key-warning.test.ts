@@ -54,4 +54,18 @@ describe('an upstream off loopback over plain http://', () => {
       'upstream.base_url: http:// to api.example.com, off loopback: the key in UPSTREAM_KEY crosses the network unencrypted',
     );
   });
+
+  it("is warned of for a proxy's admin URL off loopback, which the rollout sends the admin token", () => {
+    const live = `${yaml('{ simulate: { seed: 1 } }')}proxy:
+  admin: { token_env: ADMIN_TOKEN }
+  controller: { admin_urls: ["http://127.0.0.1:8788", "http://10.0.0.7:8788", "https://proxy.example:8788"] }
+`;
+    expect(planWarnings(planFromYaml(live)).filter((warning) => warning.message.includes('unencrypted'))).toEqual([
+      {
+        keyPath: 'proxy.controller.admin_urls[1]',
+        message:
+          'http:// to 10.0.0.7, off loopback: the admin token in ADMIN_TOKEN crosses the network unencrypted, readable on the way; use https:// unless that network is private',
+      },
+    ]);
+  });
 });
