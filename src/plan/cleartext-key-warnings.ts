@@ -1,5 +1,6 @@
 // An upstream reached over plain http:// off loopback is sent the key (api_key_env, or a credential put in
-// upstream.headers) unencrypted, to be read by anyone on the path; so is a proxy's admin API the admin token. Often meant (vLLM on a private network), so a
+// upstream.headers) unencrypted, to be read by anyone on the path; so is a proxy's admin API the admin token, and a
+// webhook its URL's credentials. Often meant (vLLM on a private network), so a
 // warning, not an error; a typo of https:// for a hosted API is the case it catches.
 import { headerCredentials } from './secrets.js';
 import { ARMS, type Plan } from './plan.js';
@@ -7,7 +8,21 @@ import type { PlanWarning } from './warnings.js';
 import { isLoopback } from '../proxy/config.js';
 
 export function cleartextKeyWarnings(plan: Plan): PlanWarning[] {
-  return [...upstreamWarnings(plan), ...adminUrlWarnings(plan)];
+  return [...upstreamWarnings(plan), ...adminUrlWarnings(plan), ...webhookWarnings(plan)];
+}
+
+const HOOKS = ['on_stage', 'on_rollback', 'on_promote', 'on_abort'] as const;
+
+/** A webhook's URL credentials are sent as a Basic auth header (src/hooks/webhook.ts). */
+function webhookWarnings(plan: Plan): PlanWarning[] {
+  return HOOKS.flatMap((name) => {
+    const url = plan.hooks?.[name]?.webhook;
+    const host = plainHttpHost(url);
+    if (url === undefined || host === undefined || isLoopback(host)) return [];
+    const { username, password } = new URL(url);
+    if (username === '' && password === '') return [];
+    return [{ keyPath: `hooks.${name}.webhook`, message: cleartext(host, 'the credentials in its URL (sent as Basic auth) cross') }];
+  });
 }
 
 function upstreamWarnings(plan: Plan): PlanWarning[] {

@@ -68,4 +68,19 @@ describe('an upstream off loopback over plain http://', () => {
       },
     ]);
   });
+
+  it('is warned of for a webhook whose URL carries credentials, without showing them', () => {
+    const hooks = `${yaml('{ simulate: { seed: 1 } }')}hooks:
+  on_stage: { webhook: "http://ci:s3cr3t-t0ken@hooks.example/x" }
+  on_rollback: { webhook: "http://hooks.example/open" }
+  on_abort: { webhook: "https://ci:s3cr3t-t0ken@hooks.example/x" }
+`;
+    expect(planWarnings(planFromYaml(hooks)).filter((warning) => warning.message.includes('unencrypted'))).toEqual([
+      {
+        keyPath: 'hooks.on_stage.webhook',
+        message:
+          'http:// to hooks.example, off loopback: the credentials in its URL (sent as Basic auth) cross the network unencrypted, readable on the way; use https:// unless that network is private',
+      },
+    ]);
+  });
 });
