@@ -1,5 +1,5 @@
 // `rollout --dry-run` sends nothing; `--ci --report-json --junit` leaves reports naming the breach.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +80,26 @@ describe('rollout reports and dry run', () => {
     expect(same.code).toBe(2);
     expect(same.stderr).toContain('would both be written to');
     expect(upstream.requestCount()).toBe(0);
+  });
+
+  it("refuses a report over the plan's sampled traffic or prompts (exit 2), which it would replace", async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms } }');
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'traffic.jsonl'), '{"messages":[{"role":"user","content":"hi"}]}\n');
+    writeFileSync(path.join(dir, 'prompts.txt'), 'hello\n');
+    const traffic = 'traffic: { rate: 50, synthetic: { share: 0.5, prompts: prompts.txt }, sampled: { share: 0.5, file: traffic.jsonl } }';
+    writePlan(plan(upstream.baseUrl).replace('traffic: { rate: 50 }', traffic), dir);
+    const run = await runCli(['rollout', 'plan.yaml', '--dry-run', '--report-json', 'traffic.jsonl', '--junit', './prompts.txt'], {
+      cwd: dir,
+      env: { KEY: 'k' },
+    });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `cannot write the JSON report to ${path.join(dir, 'traffic.jsonl')}: that is the plan's sampled traffic (traffic.sampled.file)`,
+    );
+    expect(run.stderr).toContain(
+      `cannot write the JUnit report to ${path.join(dir, 'prompts.txt')}: that is the plan's prompts file (traffic.synthetic.prompts)`,
+    );
+    expect(readFileSync(path.join(dir, 'prompts.txt'), 'utf8')).toBe('hello\n');
   });
 });

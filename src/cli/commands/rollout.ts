@@ -38,7 +38,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   protectPlanSecrets(ctx, plan);
   const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-  const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir });
+  const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir, inputs: planInputs(plan) });
   // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run
   // refuses them too, so a CI job's dry run finds what its real run would stop on.
   if (problems.length) throw new UsageError(problems.join('\n'));
@@ -164,4 +164,13 @@ function writeOutcomeReports(
 
 function parseSeed(text: string | undefined): number {
   return text === undefined ? randomInt(0, 2 ** 31) : parseIntegerOption(text, '--seed', 0, MAX_SEED);
+}
+
+/** The files a plan reads traffic from, which a report must not be written over. */
+function planInputs(plan: Plan): { file: string; what: string }[] {
+  const { synthetic, sampled } = plan.traffic;
+  return [
+    ...(typeof synthetic?.prompts === 'string' ? [{ file: synthetic.prompts, what: "the plan's prompts file (traffic.synthetic.prompts)" }] : []),
+    ...(sampled ? [{ file: sampled.file, what: "the plan's sampled traffic (traffic.sampled.file)" }] : []),
+  ];
 }

@@ -84,7 +84,10 @@ export function writeReports(options: WriteReportsOptions): WriteReportsResult {
  * not a folder, JSON and JUnit are different files), so a long rollout does not end on an unwritable path.
  * Returns the problems as sentences; empty when all is well.
  */
-export function checkReportTargets(targets: ReportTargets, keep: { plan?: string; stateDir?: string } = {}): string[] {
+export function checkReportTargets(
+  targets: ReportTargets,
+  keep: { plan?: string; stateDir?: string; inputs?: readonly { file: string; what: string }[] } = {},
+): string[] {
   const problems: string[] = [];
   const resolved: string[] = [];
   for (const [what, file] of [
@@ -104,15 +107,18 @@ export function checkReportTargets(targets: ReportTargets, keep: { plan?: string
       continue;
     }
     resolved.push(real);
-    // A report written over the plan, or into the state folder, would destroy what it reports on.
+    // A report written over the plan (or a file it reads), or into the state folder, would destroy what it reports on.
     const stateDir = keep.stateDir === undefined ? undefined : path.resolve(keep.stateDir);
     const realStateDir = stateDir === undefined ? undefined : realTarget(stateDir);
+    const input = keep.inputs?.find((entry) => real === realTarget(path.resolve(entry.file)));
     const clobbers =
       keep.plan !== undefined && real === realTarget(path.resolve(keep.plan))
         ? 'that is the plan file'
-        : stateDir !== undefined && realStateDir !== undefined && within(real, realStateDir)
-          ? `that is inside the state folder ${stateDir}${realStateDir === stateDir ? '' : ` (${realStateDir})`}`
-          : undefined;
+        : input
+          ? `that is ${input.what}`
+          : stateDir !== undefined && realStateDir !== undefined && within(real, realStateDir)
+            ? `that is inside the state folder ${stateDir}${realStateDir === stateDir ? '' : ` (${realStateDir})`}`
+            : undefined;
     const problem = clobbers ?? targetProblem(target);
     if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
   }

@@ -157,6 +157,24 @@ describe('checkReportTargets', () => {
     ]);
   });
 
+  // hostile28: `--report-json samples/traffic.jsonl` (a slip of the tab key) replaced the plan's sampled traffic with
+  // the report; the plan and the state folder were protected, the files the plan reads were not.
+  it('refuses a report over a file the plan reads (its prompts, its sampled traffic), through a link too', () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'samples'));
+    writeFileSync(path.join(cwd, 'samples/traffic.jsonl'), '{}\n');
+    writeFileSync(path.join(cwd, 'prompts.txt'), 'hi\n');
+    symlinkSync('samples', path.join(cwd, 'data'));
+    const inputs = [
+      { file: path.join(cwd, 'prompts.txt'), what: "the plan's prompts file (traffic.synthetic.prompts)" },
+      { file: path.join(cwd, 'samples/traffic.jsonl'), what: "the plan's sampled traffic (traffic.sampled.file)" },
+    ];
+    expect(checkReportTargets({ jsonFile: 'prompts.txt', junitFile: 'data/traffic.jsonl', cwd }, { inputs })).toEqual([
+      `cannot write the JSON report to ${path.join(cwd, 'prompts.txt')}: that is the plan's prompts file (traffic.synthetic.prompts)`,
+      `cannot write the JUnit report to ${path.join(cwd, 'data/traffic.jsonl')}: that is the plan's sampled traffic (traffic.sampled.file)`,
+    ]);
+  });
+
   it.runIf(process.platform === 'linux')('tries to create a file, as access() says yes to root where none can be made (/proc)', () => {
     expect(checkReportTargets({ jsonFile: '/proc/r.json', cwd: tempDir() })).toEqual([
       'cannot write the JSON report to /proc/r.json: no file can be created in /proc (the file system refuses new files)',
