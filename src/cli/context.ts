@@ -18,6 +18,8 @@ export interface CliContext {
   redactor?: Redactor;
   /** The clock a command waits and times on (status --watch); the system clock when absent. */
   clock?: Clock;
+  /** Where stop signals (SIGINT, SIGTERM, SIGHUP) come from; this process when absent (tests pass an emitter). */
+  signals?: NodeJS.EventEmitter;
 }
 
 /**

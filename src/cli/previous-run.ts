@@ -11,6 +11,8 @@ import type { CliContext } from './context.js';
 import { endingBegun, restoreBlue, stopDeadRunHook } from './recover.js';
 import { operatorName } from './operator.js';
 import { claimRecovery } from './recovery-claim.js';
+import { finishDespiteSignals } from './recovery-signals.js';
+import { SIGNAL_EXIT } from './stop-signals.js';
 
 /** Where settlePrevious leaves the state folder for the new run. */
 export interface Settled {
@@ -28,7 +30,14 @@ export interface Settled {
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
  */
-export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
+export async function settlePrevious(
+  store: StateStore,
+  plan: Plan,
+  ctx: CliContext,
+  resume: boolean,
+  lockWarning: string | undefined,
+  signals: NodeJS.EventEmitter = ctx.signals ?? process,
+): Promise<Settled> {
   // Claimed before the folder is read: a lock-free `bluegreen rollback` (a folder it could not write) may be running
   // its on_rollback now, or have just finished. Held until the dead run is recovered (or taken over), then released.
   const guard = await claimRecovery(store.dir, {
@@ -39,13 +48,20 @@ export async function settlePrevious(store: StateStore, plan: Plan, ctx: CliCont
     warn: (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`),
   });
   try {
-    return await settle(store, plan, ctx, resume, lockWarning);
+    return await settle(store, plan, ctx, resume, lockWarning, signals);
   } finally {
     guard.release();
   }
 }
 
-async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: boolean, lockWarning: string | undefined): Promise<Settled> {
+async function settle(
+  store: StateStore,
+  plan: Plan,
+  ctx: CliContext,
+  resume: boolean,
+  lockWarning: string | undefined,
+  signals: NodeJS.EventEmitter,
+): Promise<Settled> {
   const previous = rolloutStanding(store, { self: process.pid });
   // Its lock is gone (this run took the folder's lock anew), but the rollout recorded there still runs.
   if (previous.kind === 'running') throw stillRunning(previous.snapshot, store.dir);
@@ -64,13 +80,13 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, resume: bo
     ctx.stderr.write(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
-    await recoverFirst(store, previous.snapshot, plan, ctx);
+    await recoverFirst(store, previous.snapshot, plan, ctx, signals);
   }
   // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
   const lost = previous.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   if (lost !== undefined) {
     ctx.stderr.write(`bluegreen: ${lost.text}; putting traffic back on blue before starting\n`);
-    await recoverFirst(store, lost.snapshot, plan, ctx);
+    await recoverFirst(store, lost.snapshot, plan, ctx, signals);
   }
   return { startStage: 0, keepRecord: false };
 }
@@ -96,14 +112,23 @@ export function lostRecordFor(store: StateStore, plan: Plan): { snapshot: Rollou
 }
 
 /** A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be. */
-async function recoverFirst(store: StateStore, snapshot: RolloutSnapshot, plan: Plan, ctx: CliContext): Promise<void> {
-  const result = await restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan });
+async function recoverFirst(store: StateStore, snapshot: RolloutSnapshot, plan: Plan, ctx: CliContext, signals: NodeJS.EventEmitter): Promise<void> {
+  const { value: result, signal } = await finishDespiteSignals(() => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan }), {
+    events: signals,
+    warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
+    what: "putting the previous rollout's traffic back on blue",
+  });
   // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
   for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
   if (!result.ok)
     throw new CliError(
       `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,
       EXIT.orphaned,
+    );
+  if (signal)
+    throw new CliError(
+      `interrupted by ${signal} while starting: the previous rollout's traffic is back on blue (${result.message}); this rollout did not start`,
+      SIGNAL_EXIT[signal],
     );
 }
 

@@ -73,10 +73,12 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const store = new StateStore(options.stateDir);
   const lock = store.acquireLock(lockOwner(plan.name, clock.now(), ctx.env));
   const closers: Closers = [() => lock.release()];
-  const startup = guardStartup(options.signals ?? process, [ctx.stdout, ctx.stderr]);
+  const startup = guardStartup(options.signals ?? ctx.signals ?? process, [ctx.stdout, ctx.stderr]);
   closers.unshift(() => startup.dispose());
   try {
-    const settled = await startup.step(settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning));
+    // Not raced against a signal (startup.step): putting a dead run's traffic back on blue finishes first
+    // (recovery-signals.ts); a signal that came meanwhile stops the start at the next step.
+    const settled = await settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning, options.signals ?? ctx.signals ?? process);
     const random = createRandom(options.seed);
     // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
     // a plan both would stop on stops here with the same error and exit code.
@@ -103,7 +105,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     );
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
     await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
-    const signals = options.signals ?? process;
+    const signals = options.signals ?? ctx.signals ?? process;
     // A signal or a closed output since the last step stops the start here, before the reporter draws anything.
     startup.started();
     const reporter = options.attachReporter(reporterTarget(engine, live), { interrupt: () => signals.emit('SIGINT') });

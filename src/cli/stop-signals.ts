@@ -25,14 +25,15 @@ export interface StopSignalOptions {
   outputs?: readonly NodeJS.EventEmitter[];
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The signals that stop a rollout (or a recovery: recovery-signals.ts). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Routes stop requests to the engine until the returned function is called. */
 export function routeStopSignals(engine: Stoppable, options: StopSignalOptions): () => void {
   const { events } = options;
   let signalled = false;
   let told = false;
-  const handlers = SIGNALS.map(
+  const handlers = STOP_SIGNALS.map(
     (signal) =>
       [
         signal,
@@ -103,7 +104,8 @@ export function endingUnderWayText(signal: string, underWay: EndingUnderWay): st
   );
 }
 
-const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup } as const;
+/** The exit code each stop signal ends a command with. */
+export const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup } as const;
 
 /**
  * Before the engine exists (lock, endpoints, preflight, traffic files), a signal stops the start-up: nothing has
@@ -122,7 +124,7 @@ export function guardStartup(
     stopped ??= error;
     stop?.(stopped);
   };
-  const handlers = SIGNALS.map((signal) => {
+  const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void =>
       stopWith(new CliError(`interrupted by ${signal} while starting: no traffic was moved and the rollout did not start`, SIGNAL_EXIT[signal]));
     events.on(signal, handler);

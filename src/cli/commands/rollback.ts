@@ -16,6 +16,8 @@ import {
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
 import { restoreBlue } from '../recover.js';
+import { finishDespiteSignals } from '../recovery-signals.js';
+import { SIGNAL_EXIT } from '../stop-signals.js';
 import { rebuiltRecord } from '../journal-recovery.js';
 import { loadPlan } from '../../plan/load.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
@@ -96,16 +98,13 @@ async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx:
       return;
     }
     ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
-    const result = await restoreBlue({
-      store,
-      snapshot,
-      ctx,
-      command: 'bluegreen rollback',
-      planFile: flags.plan,
-      forceBlue: flags.forceBlue === true,
-    });
+    const { value: result, signal } = await finishDespiteSignals(
+      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true }),
+      { events: ctx.signals ?? process, warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`), what: 'putting traffic back on blue' },
+    );
     if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
     ctx.stdout.write(`rolled back the rollout of plan "${snapshot.plan.name}": ${result.message}\n`);
+    if (signal) throw new CliError(`interrupted by ${signal}; the rollback it came during finished first`, SIGNAL_EXIT[signal]);
   } finally {
     lock.release();
   }
