@@ -1,6 +1,6 @@
 // Sends each arriving request to the arm the splitter picks, within max_in_flight, and records the result.
 import type { ArmName } from '../plan/plan.js';
-import type { MetricsRecorder } from '../metrics/index.js';
+import type { MetricsRecorder, SendTag } from '../metrics/index.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmClient, RequestSource, Splitter } from './deps.js';
 import { errorText } from '../core/errors.js';
@@ -57,7 +57,7 @@ export class Dispatcher {
       return arm;
     }
     this.inFlight++;
-    metrics.recordDispatch(stage, arm);
+    const tag = metrics.recordDispatch(stage, arm);
     const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
     // Settled once, whichever way the request ends: a settle that throws (a bug in a check or a rule) is not taken
     // for the request failing and settled again (green's watch told twice, a made-up connection failure recorded).
@@ -66,8 +66,8 @@ export class Dispatcher {
     const done = clients[arm]
       .send(request, this.abort.signal)
       .then(
-        (result) => this.settle(stage, arm, result, watchId),
-        (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId),
+        (result) => this.settle(stage, arm, result, watchId, tag),
+        (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId, tag),
       )
       .catch((error: unknown) => this.options.onError(new Error(`recording a ${arm} request's result failed: ${errorText(error)}`, { cause: error })))
       .finally(() => {
@@ -81,17 +81,17 @@ export class Dispatcher {
     return arm;
   }
 
-  private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined): void {
+  private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined, tag: SendTag): void {
     // Before recording: the analysis this result may trigger must not count it twice (running and done).
     if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: it is no
     // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
     if (!result.ok && this.abort.signal.aborted) {
-      this.options.metrics.recordCancelled(stage, arm);
+      this.options.metrics.recordCancelled(stage, arm, tag);
       return;
     }
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
-    this.options.metrics.recordResult(stage, result, quality);
+    this.options.metrics.recordResult(stage, result, quality, tag);
     if (!result.ok) this.options.onFailure?.(arm, result);
     if (arm === 'green') this.options.onGreenResult(result, quality);
   }

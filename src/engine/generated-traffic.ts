@@ -45,12 +45,13 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
     const arrivals = options.arrivals(() => {
       // Sent at the current stage, which is the ending stage's until the next is entered (its traffic moved): so
       // arrivals while a stage's end waits for its requests (catchUp) go out at its weight and are recorded in it.
-      // The wait does not wait for them; those that answer before the judgement count in it, the rest in its
-      // figures only.
+      // The wait does not wait for them, and whether the stage passes is judged without them (tagsSends): those
+      // that answer before its end can only breach it, the rest count in its figures only.
       const current = context.current();
       if (current) dispatcher.dispatch(current.stage, current.greenWeight);
     });
     return {
+      tagsSends: true,
       start: () => arrivals.start(),
       // The ending: a stage's end waiting for its requests gives up at once (the ending drains or cancels them).
       stop: () => {

@@ -39,6 +39,8 @@ export class StageJudging {
   /** Watches green requests in flight when the plan has latency rules or the p95 ratio to blue. */
   readonly overdue?: OverdueWatch;
   private readonly judge: Judge;
+  /** The stage whose time is up, and the last green request its end judges (see cut). */
+  private cutAt?: { stage: number; upTo: number };
 
   constructor(private readonly options: JudgingOptions) {
     const thresholds = options.plan.analysis.thresholds;
@@ -51,14 +53,34 @@ export class StageJudging {
     this.judge = options.judge ?? evaluate;
   }
 
-  verdict(stageIndex: number, health?: HealthChecker): Verdict {
+  /**
+   * The stage's time is up: its end is judged on the requests sent until now (MetricsRecorder.cut), green's running
+   * ones among them too. Only for sources that tag what they send (generated traffic).
+   */
+  cut(stageIndex: number): void {
+    this.options.metrics.cut(stageIndex);
+    this.cutAt = { stage: stageIndex, upTo: this.overdue?.lastStarted ?? Infinity };
+  }
+
+  /** The stage's end was judged, or it goes on: its figures are one set again. */
+  uncut(stageIndex: number): void {
+    this.options.metrics.uncut(stageIndex);
+    if (this.cutAt?.stage === stageIndex) this.cutAt = undefined;
+  }
+
+  /** `sentBeforeCut`: judge the requests sent before the stage's time was up, if it was cut (see cut). */
+  verdict(stageIndex: number, health?: HealthChecker, sentBeforeCut = false): Verdict {
     const { metrics, plan } = this.options;
-    const stats = metrics.stage(stageIndex);
+    const stats = sentBeforeCut ? metrics.judgedStage(stageIndex) : metrics.stage(stageIndex);
+    const upTo = sentBeforeCut && this.cutAt?.stage === stageIndex ? this.cutAt.upTo : Infinity;
     // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
-    const blueStages = metrics
-      .stages()
-      .slice(0, stageIndex + 1)
-      .map((stage) => stage.arms.blue);
+    const blueStages = [
+      ...metrics
+        .stages()
+        .slice(0, stageIndex)
+        .map((stage) => stage.arms.blue),
+      stats.arms.blue,
+    ];
     return this.judge({
       stageIndex,
       stageCount: plan.stages.length,
@@ -69,9 +91,9 @@ export class StageJudging {
       plannedBlue: plannedBlueRequests(plan),
       config: this.options.plan.analysis,
       health: health?.current(),
-      greenRunning: this.greenRunning(stageIndex),
+      greenRunning: this.greenRunning(stageIndex, upTo, sentBeforeCut),
       // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
-      ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex) } : {}),
+      ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
     });
   }
 
@@ -80,14 +102,14 @@ export class StageJudging {
   }
 
   /** For each latency rule, green latency counting the stage's requests still running past its limit. */
-  private greenRunning(stageIndex: number): EvaluateInput['greenRunning'] {
+  private greenRunning(stageIndex: number, upTo: number, sentBeforeCut: boolean): EvaluateInput['greenRunning'] {
     if (!this.overdue) return undefined;
     const running: NonNullable<EvaluateInput['greenRunning']> = {};
     for (const rule of LATENCY_RULES) {
       const limit = this.options.plan.analysis.thresholds[rule];
       if (limit === undefined) continue;
-      const ages = this.overdue.agesOver(limit, stageIndex);
-      const latency = ages.length > 0 ? this.options.metrics.latencyWithRunning(stageIndex, 'green', ages) : null;
+      const ages = this.overdue.agesOver(limit, stageIndex, upTo);
+      const latency = ages.length > 0 ? this.options.metrics.latencyWithRunning(stageIndex, 'green', ages, sentBeforeCut) : null;
       if (latency) running[rule] = { latency, running: ages.length };
     }
     return running;

@@ -44,13 +44,18 @@ export class OverdueWatch {
     this.running.remove(slot);
   }
 
-  /** Ages (ms) of the stage's requests running longer than olderThanMs, oldest first. */
-  agesOver(olderThanMs: number, stage: number): number[] {
+  /** The last request started so far: pass it to agesOver as `upTo` to count only those started up to now. */
+  get lastStarted(): number {
+    return this.lastId;
+  }
+
+  /** Ages (ms) of the stage's requests running longer than olderThanMs (started up to `upTo`), oldest first. */
+  agesOver(olderThanMs: number, stage: number, upTo = Infinity): number[] {
     const now = this.now();
     const ages: number[] = [];
     for (const request of this.running.values()) {
       const age = now - request.sentAt;
-      if (age > olderThanMs && request.stage === stage) ages.push(age);
+      if (age > olderThanMs && request.stage === stage && request.id <= upTo) ages.push(age);
     }
     return ages.sort((a, b) => b - a);
   }

@@ -101,6 +101,7 @@ export class RolloutEngine {
       actuators: this.moves,
       health: this.health,
       catchUp: catchUpOf(this.sources),
+      cutAtTimeUp: this.sources.length > 0 && this.sources.every((source) => source.tagsSends === true),
       now: () => steadyNow(clock),
       emit,
       rollback: (breach) => this.rollback(breach),

@@ -32,6 +32,11 @@ export interface StageStepsParts {
    * generated requests still in flight); none: nothing to wait for.
    */
   catchUp?: CatchUp;
+  /**
+   * Every source tags its requests as sent (TrafficSource.tagsSends): a stage's end is judged on those sent before
+   * its time was up (StageJudging.cut).
+   */
+  cutAtTimeUp?: boolean;
   /** The engine's steady clock (steadyNow): when a stage's end began waiting (see waitAt). */
   now(): number;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
@@ -130,6 +135,18 @@ export class StageSteps {
 
   /** The stage's time is up: wait for what the sources have not recorded yet, judge it, then pass, extend or pause it. */
   private async endStage(): Promise<void> {
+    const { judging, state } = this.parts;
+    const index = state.stageIndex;
+    // Its end is judged on the requests sent until now; those sent while it waits are not part of that judgement.
+    if (this.parts.cutAtTimeUp) judging.cut(index);
+    try {
+      await this.judgeEnd();
+    } finally {
+      if (this.parts.cutAtTimeUp) judging.uncut(index);
+    }
+  }
+
+  private async judgeEnd(): Promise<void> {
     const { plan, state, stageClock } = this.parts;
     // The last stage's end is the last judgement before the promotion: it waits for every stage's requests.
     const final = state.stageIndex + 1 >= plan.stages.length;
@@ -148,8 +165,14 @@ export class StageSteps {
       }
       if (state.ending || state.phase === 'paused') return;
     }
-    // The stage is judged once more at its end, so a breach in its last moments still counts.
+    // The stage is judged once more at its end, so a breach in its last moments still counts: on all its requests so
+    // far, then on those sent before its time was up, which decide whether it passes. Those sent during the wait and
+    // still running would count there as outcomes unknown, and leave rules undecided (extend, pause) that the
+    // requests sent in its time decide. Both are prefixes of each arm's requests in send order, looked at under one
+    // anytime-valid interval, so the second look costs no extra false rollbacks.
     this.analyse();
+    if (state.ending) return;
+    this.analyse(true);
     if (state.ending) return;
     const index = state.stageIndex;
     const { metrics } = this.parts;
@@ -252,10 +275,11 @@ export class StageSteps {
     if (this.trend.length > TREND_POINTS) this.trend.shift();
   }
 
-  analyse(): void {
+  /** `sentBeforeCut`: the stage's end, on the requests sent before its time was up (StageJudging.cut). */
+  analyse(sentBeforeCut = false): void {
     const { state } = this.parts;
     if (state.ending || !state.stageStarted) return;
-    const verdict = this.parts.judging.verdict(state.stageIndex, this.parts.health);
+    const verdict = this.parts.judging.verdict(state.stageIndex, this.parts.health, sentBeforeCut);
     this.checks = verdict.checks;
     if (verdict.breach) {
       this.parts.metrics.judged(state.stageIndex, verdict.checks);

@@ -58,6 +58,12 @@ export interface TrafficSource {
    * stage's end, which waits for every stage's requests (see CatchUp). Resolves to how many are still running.
    */
   catchUp?: CatchUp;
+  /**
+   * Records every result with the tag its dispatch got (MetricsRecorder.recordDispatch), so a stage's end is judged on
+   * the requests sent before its time was up (generated traffic). Live results carry no send order a rollout can
+   * read: their stage's end judges all of the stage's requests so far.
+   */
+  tagsSends?: boolean;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;

@@ -8,6 +8,23 @@ import { LatencyHistogram } from './histogram.js';
 import type { ArmStats, Percentiles, SlowLimits } from './types.js';
 
 const SAMPLE_CHARS = 200;
+/** The plain counters copy() takes over as they are. */
+const COUNTERS = [
+  'requests',
+  'successes',
+  'failures',
+  'retries',
+  'dropped',
+  'inFlight',
+  'atProxies',
+  'qualityFailures',
+  'consecutiveFailures',
+  'promptTokens',
+  'completionTokens',
+  'refusals',
+  'toolCalls',
+  'estimatedUsage',
+] as const;
 
 export class ArmRecorder {
   requests = 0;
@@ -137,6 +154,28 @@ export class ArmRecorder {
     else this.carriedLatency = withCarried(saved.latency, this.carriedLatency);
     if (ttft && saved.ttft) (this.ttft ??= new LatencyHistogram()).addSaved(ttft, saved.ttft);
     else this.carriedTtft = withCarried(saved.ttft, this.carriedTtft);
+  }
+
+  /**
+   * An independent copy of the arm as it stands: a stage's requests sent before its time was up, which the copy goes
+   * on recording the answers of while the stage's end waits for them (MetricsRecorder.cut).
+   */
+  copy(): ArmRecorder {
+    const twin = new ArmRecorder(this.price, this.slowLimits, this.buckets !== undefined);
+    for (const key of COUNTERS) twin[key] = this[key];
+    Object.assign(twin.failuresByClass, this.failuresByClass);
+    Object.assign(twin.failureSamples, this.failureSamples);
+    if (this.abortsByClient) twin.abortsByClient = new Map(this.abortsByClient);
+    twin.abortsPastClientCap = this.abortsPastClientCap;
+    twin.latency = this.latency?.copy();
+    twin.ttft = this.ttft?.copy();
+    if (this.rateLimit) twin.rateLimit = { ...this.rateLimit };
+    twin.slowLatency.splice(0, Infinity, ...this.slowLatency);
+    twin.slowTtft.splice(0, Infinity, ...this.slowTtft);
+    twin.buckets?.add(this.buckets?.snapshot());
+    twin.carriedLatency = this.carriedLatency;
+    twin.carriedTtft = this.carriedTtft;
+    return twin;
   }
 
   /**

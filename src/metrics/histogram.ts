@@ -66,6 +66,16 @@ export class LatencyHistogram {
     this.cached = null;
   }
 
+  /** An independent copy, to go on recording apart (ArmRecorder.copy). */
+  copy(): LatencyHistogram {
+    const twin = new LatencyHistogram();
+    twin.histogram.add(this.histogram);
+    twin.count = this.count;
+    twin.sumMs = this.sumMs;
+    twin.maxMicros = this.maxMicros;
+    return twin;
+  }
+
   /** The histogram as state.json keeps it (see saved-histogram.ts); encoded again only after new values. */
   encoded(): string | undefined {
     if (this.count === 0) return undefined;

@@ -53,7 +53,22 @@ interface StageState {
   checks?: CheckResult[];
   /** Results recorded after the stage passed (StageStats.late). */
   late: number;
+  /** Each request sent is tagged with it (SendTag); a cut moves it on. */
+  epoch: number;
+  cut?: Cut;
 }
+
+/**
+ * A stage's arms as they were when its time was up, going on with the answers of the requests sent before then (those
+ * tagged with `epoch` or earlier): what its end is judged on (see MetricsRecorder.cut).
+ */
+interface Cut {
+  readonly epoch: number;
+  readonly arms: Record<ArmName, ArmRecorder>;
+}
+
+/** Which requests of a stage a result belongs to (recordDispatch gives it): sent before its latest cut, or after. */
+export type SendTag = number;
 
 export const DEFAULT_WINDOW_SECONDS = 10;
 
@@ -78,6 +93,7 @@ export class MetricsRecorder {
       greenWeight: stage.greenWeight,
       verdict: 'pending',
       late: 0,
+      epoch: 0,
       arms: {
         blue: new ArmRecorder(prices.blue, options.slowLimits, options.latencyBuckets),
         green: new ArmRecorder(prices.green, options.slowLimits, options.latencyBuckets),
@@ -165,8 +181,29 @@ export class MetricsRecorder {
 
   // --- hot path -------------------------------------------------------------------------------
 
-  recordDispatch(stage: number, arm: ArmName): void {
-    this.at(stage).arms[arm].dispatched();
+  /** A request sent; pass its tag with its result (or its cancellation). */
+  recordDispatch(stage: number, arm: ArmName): SendTag {
+    const at = this.at(stage);
+    at.arms[arm].dispatched();
+    return at.epoch;
+  }
+
+  /**
+   * The stage's time is up: its end is judged (judgedStage) on the requests sent until now, in send order a prefix of
+   * each arm's, with the answers of those still running recorded as they come. Requests sent from now on (the stage's
+   * weight holds until the next stage is entered) count in its figures but not in that judgement: judged there, those
+   * still running widened every interval as outcomes unknown. Only for sources that tag every result (generated
+   * traffic): an untagged result counts as sent before the cut.
+   */
+  cut(index: number): void {
+    const stage = this.at(index);
+    stage.cut = { epoch: stage.epoch, arms: { blue: stage.arms.blue.copy(), green: stage.arms.green.copy() } };
+    stage.epoch++;
+  }
+
+  /** The stage's end was judged, or goes on (extended, paused): its figures are one set again. */
+  uncut(index: number): void {
+    this.at(index).cut = undefined;
   }
 
   /**
@@ -181,12 +218,14 @@ export class MetricsRecorder {
     this.at(stage).arms[arm].dropped++;
   }
 
-  recordCancelled(stage: number, arm: ArmName): void {
-    this.at(stage).arms[arm].cancelled();
+  recordCancelled(stage: number, arm: ArmName, tag?: SendTag): void {
+    const at = this.at(stage);
+    at.arms[arm].cancelled();
+    if (at.cut && sentBefore(at.cut, tag)) at.cut.arms[arm].cancelled();
   }
 
   /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */
-  recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict): void {
+  recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict, tag?: SendTag): void {
     const armName = result.arm;
     const at = this.at(stage);
     // Answered after its stage passed: judged with it again at the next judgement (stage-steps.ts judgeLate).
@@ -195,14 +234,16 @@ export class MetricsRecorder {
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;
     arm.record(result, qualityFailed);
+    const cut = at.cut;
+    if (cut && sentBefore(cut, tag)) cut.arms[armName].record(result, qualityFailed);
     this.windows?.[armName].record(result.latencyMs, failed);
     // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
     // and nobody saw how they would have ended (src/analysis/aborts.ts).
     if (failed && result.failure === 'client_abort') return;
     const streak = failed || qualityFailed ? this.streak[armName] + 1 : 0;
     this.streak[armName] = streak;
-    arm.consecutiveFailures = streak;
-    if (this.current !== undefined && this.current !== stage) this.at(this.current).arms[armName].consecutiveFailures = streak;
+    setStreak(at, armName, streak);
+    if (this.current !== undefined && this.current !== stage) setStreak(this.at(this.current), armName, streak);
   }
 
   // --- reading --------------------------------------------------------------------------------
@@ -217,12 +258,22 @@ export class MetricsRecorder {
    */
   stage(index: number, withHistograms = false): StageStats {
     const stage = this.at(index);
+    return this.stats(index, stage, stage.arms, withHistograms);
+  }
+
+  /** The stage as its end judges it: after a cut, the requests sent before it (see cut); otherwise stage(). */
+  judgedStage(index: number): StageStats {
+    const stage = this.at(index);
+    return this.stats(index, stage, stage.cut?.arms ?? stage.arms, false);
+  }
+
+  private stats(index: number, stage: StageState, arms: Record<ArmName, ArmRecorder>, withHistograms: boolean): StageStats {
     const stats: StageStats = {
       index,
       greenWeight: stage.greenWeight,
       durationMs: stage.durationMs,
       verdict: stage.verdict,
-      arms: { blue: stage.arms.blue.snapshot(withHistograms), green: stage.arms.green.snapshot(withHistograms) },
+      arms: { blue: arms.blue.snapshot(withHistograms), green: arms.green.snapshot(withHistograms) },
     };
     if (stage.name !== undefined) stats.name = stage.name;
     if (stage.startedAt !== undefined) stats.startedAt = stage.startedAt;
@@ -241,9 +292,13 @@ export class MetricsRecorder {
     return this.stageStates.map((_, index) => this.stage(index, withHistograms));
   }
 
-  /** One stage x arm's latency with still-running requests counted at their ages: lower bounds, for analysis. */
-  latencyWithRunning(stage: number, arm: ArmName, runningAgesMs: readonly number[]): Percentiles | null {
-    return this.at(stage).arms[arm].latencyWithRunning(runningAgesMs);
+  /**
+   * One stage x arm's latency with still-running requests counted at their ages: lower bounds, for analysis.
+   * `sentBeforeCut`: of the requests sent before the stage's cut (judgedStage).
+   */
+  latencyWithRunning(stage: number, arm: ArmName, runningAgesMs: readonly number[], sentBeforeCut = false): Percentiles | null {
+    const at = this.at(stage);
+    return ((sentBeforeCut && at.cut?.arms) || at.arms)[arm].latencyWithRunning(runningAgesMs);
   }
 
   /** Live figures for one arm over the last windowSeconds, across stages. */
@@ -259,4 +314,14 @@ export class MetricsRecorder {
     if (!stage) throw new RangeError(`no stage ${index}: the plan has ${this.stageStates.length}`);
     return stage;
   }
+}
+
+/** Sent before the cut: tagged with its epoch or an earlier one, or untagged (a source that tags nothing). */
+function sentBefore(cut: Cut, tag: SendTag | undefined): boolean {
+  return tag === undefined || tag <= cut.epoch;
+}
+
+function setStreak(stage: StageState, arm: ArmName, streak: number): void {
+  stage.arms[arm].consecutiveFailures = streak;
+  if (stage.cut) stage.cut.arms[arm].consecutiveFailures = streak;
 }

@@ -29,6 +29,18 @@ describe('OverdueWatch', () => {
     expect(reports).toEqual([2_501]);
   });
 
+  it("gives the ages of a stage's requests started up to a mark only (a stage's end judges those sent before its time was up)", async () => {
+    const { clock, watch } = setup();
+    watch.started(0);
+    await clock.advance(1_000);
+    const upTo = watch.lastStarted;
+    watch.started(0);
+    watch.started(1);
+    await clock.advance(500);
+    expect(watch.agesOver(0, 0)).toEqual([1_500, 500]);
+    expect(watch.agesOver(0, 0, upTo)).toEqual([1_500]);
+  });
+
   it('reports crossings no more often than the minimum gap', async () => {
     const { clock, watch, reports } = setup(2000, 100);
     for (let i = 0; i < 50; i++) {
