@@ -150,22 +150,35 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
   });
 }
 
+/**
+ * Share of green's streamed requests whose first token came after the limit. A success counts by its first token; a
+ * failed stream (its first token, if any, is not recorded) ended within the limit had none after it, and one ended
+ * after it or given up by its client is an outcome unknown, as are requests still running: judged on the successes
+ * alone, in the order they answered, a stream that answers late (its first token late too) was missing from the
+ * judgement until it answered.
+ */
 export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
   const stats = ctx.green.ttft;
-  const n = stats?.count ?? 0;
+  const failed = ctx.green.failedStreams;
+  const n = (stats?.count ?? 0) + (failed?.requests ?? 0);
   const x = slowCount(ctx.green, 'ttft', limitMs);
+  const unknown = failed?.unknown[String(limitMs)] ?? 0;
+  const running = ctx.green.inFlight;
   const share = PERCENTILE_SHARE.ttft_p95;
+  const note = (unknown > 0 ? `, ${unknown} of them failed or given up after it` : '') + (running > 0 ? `, ${running} more requests still running` : '');
   return judgeRate(ctx, {
     rule: 'ttft_p95',
     x,
     n,
+    unknown,
+    running,
     rateLimit: share,
     figure: stats?.p95 ?? null,
     limit: limitMs,
     unit: 'ms',
     ready: n >= ctx.minRequests,
     message: (ev) =>
-      `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
+      `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)}${note} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
   });
 }
 

@@ -54,6 +54,9 @@ export class ArmRecorder {
   private rateLimit?: RateLimitInfo;
   private readonly slowLatency: number[];
   private readonly slowTtft: number[];
+  /** Failed streams, and those of them ended after each ttft limit or given up (ArmStats.failedStreams). */
+  private failedStreams = 0;
+  private readonly failedStreamsUnknown: number[];
   private readonly failureSamples: Partial<Record<FailureClass, string>> = {};
   /** Kept only when a rule needs ranks of the latency distribution (the p95 ratio to blue). */
   private readonly buckets?: BucketCounter;
@@ -69,6 +72,7 @@ export class ArmRecorder {
     if (keepBuckets) this.buckets = new BucketCounter();
     this.slowLatency = slowLimits.latency.map(() => 0);
     this.slowTtft = slowLimits.ttft.map(() => 0);
+    this.failedStreamsUnknown = slowLimits.ttft.map(() => 0);
   }
 
   dispatched(): void {
@@ -96,6 +100,7 @@ export class ArmRecorder {
       if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
+      if (result.stream && this.slowLimits.ttft.length > 0) this.countFailedStream(result);
       if (result.client !== undefined && result.failure === 'client_abort') this.countAbort(result.client);
       if (result.failure !== undefined) {
         this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
@@ -114,6 +119,14 @@ export class ArmRecorder {
       if (usage.completionTokens > 0) this.completionTokens += usage.completionTokens;
     }
     if (result.rateLimit) this.rateLimit = result.rateLimit;
+  }
+
+  /** A failed stream for ttft_p95: given up by its client, or ended after a limit, it may have had its first token after it. */
+  private countFailedStream(result: UpstreamResult): void {
+    this.failedStreams++;
+    if (result.failure === 'client_abort')
+      this.slowLimits.ttft.forEach((_, i) => (this.failedStreamsUnknown[i] = (this.failedStreamsUnknown[i] as number) + 1));
+    else countOver(this.slowLimits.ttft, this.failedStreamsUnknown, result.latencyMs);
   }
 
   private countAbort(client: string): void {
@@ -146,6 +159,8 @@ export class ArmRecorder {
     for (const [name, text] of Object.entries(saved.failureSamples) as [FailureClass, string][]) this.failureSamples[name] ??= text;
     addByLimit(this.slowLimits.latency, this.slowLatency, saved.slow.latency);
     addByLimit(this.slowLimits.ttft, this.slowTtft, saved.slow.ttft);
+    this.failedStreams += saved.failedStreams.requests;
+    addByLimit(this.slowLimits.ttft, this.failedStreamsUnknown, saved.failedStreams.unknown);
     this.buckets?.add(saved.latencyBuckets);
     // With its histogram a dead run's requests count in the percentiles as if recorded here; without (an older
     // state.json), in the count, mean and max only.
@@ -172,6 +187,8 @@ export class ArmRecorder {
     if (this.rateLimit) twin.rateLimit = { ...this.rateLimit };
     twin.slowLatency.splice(0, Infinity, ...this.slowLatency);
     twin.slowTtft.splice(0, Infinity, ...this.slowTtft);
+    twin.failedStreams = this.failedStreams;
+    twin.failedStreamsUnknown.splice(0, Infinity, ...this.failedStreamsUnknown);
     twin.buckets?.add(this.buckets?.snapshot());
     twin.carriedLatency = this.carriedLatency;
     twin.carriedTtft = this.carriedTtft;
@@ -220,6 +237,7 @@ export class ArmRecorder {
     if (this.slowLatency.length + this.slowTtft.length > 0) {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
+    if (this.slowTtft.length > 0) stats.failedStreams = { requests: this.failedStreams, unknown: byLimit(this.slowLimits.ttft, this.failedStreamsUnknown) };
     if (this.abortsPastClientCap > 0) stats.abortsPastClientCap = this.abortsPastClientCap;
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();

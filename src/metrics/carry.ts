@@ -25,6 +25,8 @@ export interface CarriedCounts {
   failureSamples: Record<string, string>;
   /** Exceedances per latency and ttft limit (ms, as keyed in ArmStats.slow). */
   slow: { latency: Record<string, number>; ttft: Record<string, number> };
+  /** Failed streams, and those of them whose first token may have come after each ttft limit (ArmStats.failedStreams). */
+  failedStreams: { requests: number; unknown: Record<string, number> };
   /** The saved percentiles: their count, mean and max hold after a resume, their p50/p95/p99 with their histogram. */
   latency: Percentiles | null;
   ttft: Percentiles | null;
@@ -54,6 +56,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     abortsPastClientCap: whole(s.abortsPastClientCap),
     failureSamples: texts(s.failureSamples),
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
+    failedStreams: { requests: whole(s.failedStreams?.requests), unknown: wholes(s.failedStreams?.unknown) },
     latency: percentiles(s.latency),
     ttft: percentiles(s.ttft),
     histograms: {},
@@ -90,6 +93,10 @@ function contradictions(c: CarriedCounts): string | undefined {
   const streamed = c.ttft?.count ?? 0;
   for (const [limit, count] of Object.entries(c.slow.ttft))
     if (count > streamed) return `${count} first tokens after ${limit} ms in ${streamed} streamed requests`;
+  const failedStreams = c.failedStreams.requests;
+  if (failedStreams > c.failures) return `${failedStreams} failed streams in ${c.failures} failures`;
+  for (const [limit, count] of Object.entries(c.failedStreams.unknown))
+    if (count > failedStreams) return `${count} failed streams ended after ${limit} ms in ${failedStreams}`;
   return undefined;
 }
 

@@ -51,6 +51,12 @@ export interface ArmStats {
    */
   slow?: { latency: Record<string, number>; ttft: Record<string, number> };
   /**
+   * Streamed requests that failed, when the plan judges ttft (a failure's first token, if any, is not recorded), and
+   * of them those that ended after each ttft limit or were given up by their clients: ttft_p95 counts them among its
+   * streamed requests, those ended in time as first tokens within the limit, the others as outcomes unknown.
+   */
+  failedStreams?: { requests: number; unknown: Record<string, number> };
+  /**
    * Client aborts past ABORTS_PER_CLIENT of one sticky client in this stage (src/analysis/aborts.ts): left out of
    * the comparisons with blue and the built-in guard. Absent when none.
    */
