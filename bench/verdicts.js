@@ -187,18 +187,31 @@ function stickyRequest(rng, sim, weight, splitSeed) {
 
 /**
  * Requests still running (ratio plans, answer-order rows): each lands in its stage's buckets when its latency has
- * passed; in the answer-order rows its outcome is counted then too (`counts`), as the engine records a result.
+ * passed, and its outcome is counted then (`counts`), as the engine records a result: until then it is only running.
+ * With `streak` (consecutive_errors) they are counted in the order they answered, and the counting stops at the green
+ * answer that makes the streak (the engine judges at once then): its answer time is returned.
  */
-function answer(pending, t) {
+function answer(pending, t, streak) {
   let kept = 0;
+  const answered = [];
   for (const request of pending) {
-    if (request.doneAt <= t) {
-      request.arm.buckets.record(request.ms);
-      request.arm.inFlight--;
-      if (request.counts) addCounts(request.arm, request.counts);
-    } else pending[kept++] = request;
+    if (request.doneAt <= t) answered.push(request);
+    else pending[kept++] = request;
   }
   pending.length = kept;
+  if (streak !== undefined) answered.sort((a, b) => a.doneAt - b.doneAt);
+  for (let i = 0; i < answered.length; i++) {
+    const request = answered[i];
+    request.arm.buckets.record(request.ms);
+    request.arm.inFlight--;
+    if (request.counts) addCounts(request.arm, request.counts);
+    if (streak !== undefined && request.green && request.arm.consecutiveFailures >= streak) {
+      // The rest answer after the streak's rollback: still running, as far as the judgement goes.
+      pending.push(...answered.slice(i + 1));
+      return request.doneAt;
+    }
+  }
+  return undefined;
 }
 
 /** One answered request's counts (drawn into an arm of its own when sent) added to its stage's arm. */
@@ -207,6 +220,9 @@ function addCounts(arm, counts) {
   arm.successes += counts.successes;
   arm.failures += counts.failures;
   arm.qualityFailures += counts.qualityFailures;
+  arm.ttftCount += counts.ttftCount;
+  for (const kind of /** @type {const} */ (['latency', 'ttft']))
+    for (const [limit, count] of Object.entries(counts.slow[kind])) arm.slow[kind][limit] = (arm.slow[kind][limit] ?? 0) + count;
   arm.consecutiveFailures = counts.failures + counts.qualityFailures > 0 ? arm.consecutiveFailures + 1 : 0;
 }
 
@@ -251,8 +267,8 @@ function rollout(sim, seed) {
     blueStages.push(arms.blue);
     stageArms.push(arms);
     const judge = (at) => {
-      const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: at, stage: s + 1 };
-      if (sim.ratio || sim.answerOrder) answer(pending, at);
+      const streakAt = sim.ratio || sim.answerOrder ? answer(pending, at, config.thresholds.consecutive_errors) : undefined;
+      const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: streakAt ?? at, stage: s + 1 };
       if (!out.new) {
         const blue = armStats(arms.blue);
         // Every stage's blue so far (this one last) and the plan's blue per stage: evaluate picks the reference.
@@ -296,20 +312,27 @@ function rollout(sim, seed) {
           const latency = outcome === 'error' ? sim.answerOrder.failure : sim.answerOrder[arm];
           const ms = sampleLognormal(rng, latency.p50, latency.p95);
           arms[arm].inFlight++;
-          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts });
+          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts, green: arm === 'green' });
           if (arm === 'green') {
             greenTotal.requests++;
             if (outcome === 'error') greenTotal.failures++;
           }
           continue;
         }
-        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), arms[arm], limits, plan.traffic.stream, clients, client);
-        if (ms !== undefined) {
-          if (sim.ratio) {
-            arms[arm].inFlight++;
-            pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms });
-          } else arms[arm].buckets.record(ms);
+        // Ratio plans: drawn into an arm of its own, counted when answered (answer()); running until then, not both.
+        const drawn = sim.ratio ? newArm() : arms[arm];
+        const { outcome, ms } = draw(rng, profileAt(sim, arm, t), drawn, limits, plan.traffic.stream, clients, client);
+        if (sim.ratio && ms !== undefined) {
+          arms[arm].inFlight++;
+          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts: drawn, green: arm === 'green' });
+          if (arm === 'green') {
+            greenTotal.requests++;
+            if (outcome === 'error') greenTotal.failures++;
+          }
+          continue;
         }
+        if (sim.ratio) addCounts(arms[arm], drawn);
+        else if (ms !== undefined) arms[arm].buckets.record(ms);
         if (arm === 'green') {
           greenTotal.requests++;
           if (outcome === 'error') greenTotal.failures++;
