@@ -24,12 +24,12 @@ const PLAN = planYaml({
   analysis: ['interval: 1s', 'min_requests: 20', 'on_inconclusive: extend', 'max_extensions: 2', 'thresholds: { error_rate: 0.05 }'],
 });
 
-function setup(seed: number) {
+function setup(seed: number, failsFrom = Infinity) {
   const plan = planFromYaml(PLAN);
   const clock = new FakeClock();
   const start = clock.now();
   const random = createRandom(seed);
-  const green = (): Answer => (random() < 0.005 ? { afterMs: 100, ok: false } : { afterMs: SLOW_MS, ok: true });
+  const green = (sentAt: number): Answer => (sentAt >= failsFrom || random() < 0.005 ? { afterMs: 100, ok: false } : { afterMs: SLOW_MS, ok: true });
   const { engine, events, states } = recordedEngine({
     plan,
     clock,
@@ -60,5 +60,15 @@ describe("a stage's end judged on the requests sent before its time was up", () 
     expect(figures.requests + figures.inFlight).toBeGreaterThan(333);
     await clock.advance(STAGE_MS + SLOW_MS + 5_000);
     expect(await done).toMatchObject({ phase: 'promoted' });
+  });
+
+  it('still rolls back on failures of the requests sent during the wait', async () => {
+    // Green fails every request sent from the stage's time-up on, at once: judged on all its requests so far.
+    const { clock, engine, events } = setup(28, STAGE_MS);
+    const done = engine.run();
+    await clock.advance(STAGE_MS + SLOW_MS);
+    expect(await done).toMatchObject({ phase: 'rolled_back', breach: { rule: 'error_rate' } });
+    expect(events.some((e) => e.type === 'stage_passed')).toBe(false);
+    expect(events.find((e) => e.type === 'breach')?.message).toMatch(/ in stage 1;/);
   });
 });
