@@ -2,7 +2,7 @@
 import { toAnthropic } from '../traffic/to-anthropic.js';
 import { applyDropAndSet, type RequestAdaptation } from './adapt.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
-import { handTemplate, readWithTemplate, type ContentTemplate } from './openai-delta.js';
+import { handTemplate, readWithTemplate, type ContentTemplate, type StreamStart } from './openai-delta.js';
 import { isObject, makeUsage, num, parseJson, str } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
 
@@ -68,7 +68,7 @@ function parseAnthropic(json: unknown): ParseOutcome {
  * "text":"..."}}`, as a template of src/upstream/openai-delta.ts: an event spelled exactly so, with a JSON number
  * and string in the holes, parses to a text delta of that text whatever the number (the index is not read), so
  * its text is taken without JSON.parse. Any other spelling is parsed in full. One per upstream: the template
- * remembers the last event's start.
+ * remembers the last event's start, and each stream its own (StreamStart).
  */
 function textDeltaTemplate(): ContentTemplate {
   return handTemplate(['{"type":"content_block_delta","index":', ',"delta":{"type":"text_delta","text":', '}}'], [true, false], 1);
@@ -78,11 +78,12 @@ function textDeltaTemplate(): ContentTemplate {
 function anthropicStreamReader(template = textDeltaTemplate()): StreamReader {
   const reply: DialectReply = { content: '' };
   let done = false;
+  const start: StreamStart = {};
   return {
     event(message): StreamStep {
       if (done) return { done: true };
       // Most events of a stream are text deltas spelled alike: read without parsing.
-      const quick = readWithTemplate(template, message.data);
+      const quick = readWithTemplate(template, message.data, start);
       if (quick !== undefined) {
         reply.content += quick;
         return { delta: quick };

@@ -39,10 +39,21 @@ export interface ContentTemplate extends Spelling {
   /** The chunk's `model` when it is a string: the template applies only while that is the served model. */
   model: string | undefined;
   /**
-   * The text before the content hole of the last chunk this template read. One stream's unread values (id,
-   * created, system_fingerprint) are the same in every chunk, so its later chunks start with this text: only
-   * their content and what follows it are left to check.
+   * The text before the content hole of the last chunk this template read (any stream's). One stream's unread
+   * values (id, created, system_fingerprint) are the same in every chunk, so its later chunks start with this
+   * text: only their content and what follows it are left to check. An upstream whose streams share them (one id
+   * for all) starts every stream's chunks so; otherwise each stream keeps its own start (StreamStart).
    */
+  prefix?: string;
+}
+
+/**
+ * One stream's start: the template that read its last text chunk, and the text before that chunk's content hole.
+ * Kept per stream because streams read at once interleave their chunks: a start kept only on the shared template
+ * was overwritten by every other stream's chunk, and each chunk then walked the template in full.
+ */
+export interface StreamStart {
+  template?: ContentTemplate;
   prefix?: string;
 }
 
@@ -233,13 +244,27 @@ function holeStart(parts: string[], numeric: boolean[], data: string, hole: numb
   return at;
 }
 
-/** The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined. */
-export function readWithTemplate(template: ContentTemplate, data: string): string | undefined {
-  const { parts, numeric, content, prefix } = template;
-  if (prefix !== undefined && partAt(data, 0, prefix)) return holeText(template, data, content, content, prefix.length);
-  const text = holeText(template, data, content);
-  // The first chunk of a stream (another id): its unread values are the next chunks' too.
-  if (text !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
+/**
+ * The delta text of `data` when it is `template` with JSON tokens of the holes' kinds in them, else undefined.
+ * `start`: the stream's own start, looked at first and kept up to date.
+ */
+export function readWithTemplate(template: ContentTemplate, data: string, start?: StreamStart): string | undefined {
+  const { parts, numeric, content } = template;
+  // Data starting with a start this template read before matched the template up to its content hole already.
+  const own = start?.template === template ? start.prefix : undefined;
+  if (own !== undefined && partAt(data, 0, own)) return holeText(template, data, content, content, own.length);
+  const shared = template.prefix;
+  let text: string | undefined;
+  if (shared !== undefined && partAt(data, 0, shared)) text = holeText(template, data, content, content, shared.length);
+  else {
+    text = holeText(template, data, content);
+    // The first chunk of a stream (another id): its unread values are the next chunks' too.
+    if (text !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
+  }
+  if (text !== undefined && start !== undefined) {
+    start.template = template;
+    start.prefix = template.prefix;
+  }
   return text;
 }
 
@@ -256,11 +281,11 @@ export class TemplateMemory {
   private readonly templates: ContentTemplate[] = [];
   private readonly wholes: WholeTemplate[] = [];
 
-  /** The delta text when `data` is spelled like a kept template of `servedModel`'s. */
-  read(data: string, servedModel: string | undefined): string | undefined {
+  /** The delta text when `data` is spelled like a kept template of `servedModel`'s; `start`: the stream's own. */
+  read(data: string, servedModel: string | undefined, start?: StreamStart): string | undefined {
     for (const template of this.templates) {
       if (template.model !== undefined && template.model !== servedModel) continue;
-      const text = readWithTemplate(template, data);
+      const text = readWithTemplate(template, data, start);
       if (text !== undefined) return text;
     }
     return undefined;

@@ -1,6 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
-import { learnTemplate, learnWholeTemplate, TemplateMemory } from './openai-delta.js';
+import { learnTemplate, learnWholeTemplate, TemplateMemory, type StreamStart } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -135,6 +135,7 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
   const templates = options.templates ?? new TemplateMemory();
   const fast = options.fastPath !== false;
   let learnt = fast ? 0 : MAX_TEMPLATES;
+  const start: StreamStart = {};
   return {
     event(message): StreamStep {
       if (done) return { done: true };
@@ -144,7 +145,7 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
       }
       // Most chunks carry only text, spelled like an earlier one: read without parsing the chunk.
       if (fast) {
-        const quick = templates.read(message.data, reply.servedModel);
+        const quick = templates.read(message.data, reply.servedModel, start);
         if (quick !== undefined) {
           chunks += 1;
           reply.content += quick;

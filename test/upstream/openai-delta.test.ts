@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import type { StreamReader, StreamStep } from '../../src/upstream/dialect.js';
 import { openAiDialect, openAiStreamReader } from '../../src/upstream/openai.js';
-import { learnTemplate, learnWholeTemplate, matchesWhole, readWithTemplate, TemplateMemory } from '../../src/upstream/openai-delta.js';
+import { learnTemplate, learnWholeTemplate, matchesWhole, readWithTemplate, TemplateMemory, type StreamStart } from '../../src/upstream/openai-delta.js';
 const MODEL = 'gpt-4o-2024-08-06';
 // As OpenAI spells them today (service_tier, system_fingerprint, logprobs, usage: null, obfuscation).
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}, finish: string | null = null): string =>
@@ -127,6 +127,28 @@ describe('learnTemplate and readWithTemplate', () => {
     expect(readWithTemplate(template, chunk({ content: 'four' }))).toBe('four');
   });
 
+  it("keeps each stream's start apart when streams read at once interleave their chunks", () => {
+    const template = templateOf(chunk({ content: 'Hello' }));
+    if (!template) throw new Error('no template');
+    const of = (id: string, content: string) => chunk({ content }, { id });
+    const a: StreamStart = {};
+    const b: StreamStart = {};
+    expect(readWithTemplate(template, of('chatcmpl-a', 'one'), a)).toBe('one');
+    expect(readWithTemplate(template, of('chatcmpl-b', 'two'), b)).toBe('two');
+    // The shared start is the last stream's; each stream's own is still its own.
+    expect(template.prefix).toContain('"id":"chatcmpl-b"');
+    expect(a.template).toBe(template);
+    expect(a.prefix).toContain('"id":"chatcmpl-a"');
+    expect(b.prefix).toContain('"id":"chatcmpl-b"');
+    expect(readWithTemplate(template, of('chatcmpl-a', 'three'), a)).toBe('three');
+    expect(template.prefix).toContain('"id":"chatcmpl-b"');
+    // Its own start matched, a bad chunk after it is still missed; another stream's chunk is read as any other.
+    expect(readWithTemplate(template, of('chatcmpl-a', 'x').replace('"x"', '"a\tb"'), a)).toBeUndefined();
+    expect(readWithTemplate(template, `${of('chatcmpl-a', 'x')} `, a)).toBeUndefined();
+    expect(readWithTemplate(template, of('chatcmpl-b', 'four'), a)).toBe('four');
+    expect(a.prefix).toContain('"id":"chatcmpl-b"');
+  });
+
   it('learns nothing from a chunk whose spelling could mislead: escapes, or choices, delta or content twice', () => {
     expect(templateOf(chunk({ content: 'a\nb' }))).toBeUndefined();
     expect(templateOf(chunk({ content: 'x' }, { note: 'say "hi"' }))).toBeUndefined();
@@ -242,5 +264,48 @@ describe('the fast path against the full parse, seeded fuzz', () => {
     expect(adversarial).toBeGreaterThan(10_000);
     expect(fastReadable).toBeGreaterThan(200);
     expect(wholeReadable).toBeGreaterThan(300);
+  });
+
+  it('decides every chunk as the full parse does when streams sharing templates interleave (each keeps its own start)', () => {
+    const random = createRandom(28);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const text = (): string => Array.from({ length: Math.floor(random() * 4) }, () => pick(PIECES)).join('');
+    const shared = new TemplateMemory();
+    for (let group = 0; group < 300; group++) {
+      // Three streams at once, each its own id and created; a few of another model; their chunks in a random order.
+      const streams = Array.from({ length: 3 }, (_, k) => {
+        const id = random() < 0.2 ? 'c' : `chatcmpl-${group}-${k}`;
+        const model = random() < 0.85 ? MODEL : 'm2';
+        const created = 1767225600 + Math.floor(random() * 3);
+        const plain = (content: string): string =>
+          JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+        const events = [JSON.stringify({ id, created, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
+        for (let i = 0; i < 12; i++) {
+          const source = plain(text());
+          const roll = random();
+          if (roll < 0.8) events.push(source);
+          else {
+            const at = Math.floor(random() * source.length);
+            events.push(roll < 0.9 ? source.slice(0, at) + pick(EDITS) + source.slice(at) : source.slice(0, at) + pick(EDITS) + source.slice(at + 1));
+          }
+        }
+        events.push(JSON.stringify({ id, created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), '[DONE]');
+        return { events, fast: openAiStreamReader({ templates: shared }), steps: [] as StreamStep[] };
+      });
+      const next = streams.map(() => 0);
+      for (;;) {
+        const open = streams.map((_, k) => k).filter((k) => (next[k] as number) < (streams[k]?.events.length as number));
+        if (open.length === 0) break;
+        const k = pick(open);
+        const stream = streams[k] as (typeof streams)[number];
+        const data = stream.events[next[k] as number] as string;
+        next[k] = (next[k] as number) + 1;
+        stream.steps.push(stream.fast.event({ data, event: undefined }));
+      }
+      for (const stream of streams) {
+        const fast = { steps: stream.steps, end: stream.fast.finish() };
+        expect(fast).toEqual(run(openAiStreamReader({ fastPath: false }), stream.events));
+      }
+    }
   });
 });
