@@ -74,17 +74,51 @@ export function modelValueSpan(text: string): [number, number] | undefined {
   return found;
 }
 
-/**
- * The text spells `"model"` once and has no \u escape (the only way to spell a key "model" otherwise): its
- * one model key is the one JSON.parse read. A body naming its model twice is re-serialised, not passed on,
- * because an upstream may read the other one (first key wins in some parsers, last in JSON.parse).
- */
-function namesModelOnce(text: string): boolean {
-  const first = text.indexOf(MODEL_KEY);
-  return text.indexOf(MODEL_KEY, first + 1) < 0 && !text.includes('\\u');
+/** `"model"`, `"stream"` and a \u escape as a body's text spells them; once an escape is found, the keys alone. */
+const SPELLINGS = /"model"|"stream"|\\u/g;
+const KEYS = /"model"|"stream"/g;
+
+/** What a splice needs to know of a body's text (spelled()). */
+interface Spelled {
+  /** How many times the text spells `"model"`. */
+  models: number;
+  /** And `"stream"`. */
+  streams: number;
+  /** It holds a \u escape (the only way to spell a key "model" or "stream" otherwise). */
+  escape: boolean;
 }
 
-const STREAM_KEY = '"stream"';
+/**
+ * How a body's text spells `"model"` and `"stream"`, and whether it holds a \u escape, in one regex scan. V8's
+ * indexOf for each key twice and for the escape once cost several times as much (a 13 KB conversation: about 75
+ * against 12-20 us, as much as its JSON.parse). The regex counts matches that do not overlap; in valid JSON
+ * (`text` always is) no two of them can: a quote that opens or closes a string token is never next to a letter.
+ */
+function spelled(text: string): Spelled {
+  const found: Spelled = { models: 0, streams: 0, escape: false };
+  let pattern = SPELLINGS;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const second = text.charCodeAt(match.index + 1);
+    if (second === 0x6d) found.models++;
+    else if (second === 0x73) found.streams++;
+    else {
+      found.escape = true;
+      KEYS.lastIndex = pattern.lastIndex;
+      pattern = KEYS;
+    }
+  }
+  return found;
+}
+
+/**
+ * The text spells `"model"` once and has no \u escape: its one model key is the one JSON.parse read. A body naming
+ * its model twice is re-serialised, not passed on, because an upstream may read the other one (first key wins in
+ * some parsers, last in JSON.parse).
+ */
+function namesModelOnce(found: Spelled): boolean {
+  return found.models === 1 && !found.escape;
+}
 
 /**
  * The text spells `"stream"` at most once. Twice (a key and a value "stream" alike) and the body is re-serialised:
@@ -94,9 +128,8 @@ const STREAM_KEY = '"stream"';
  * modelValueSpan an escaped top-level key), so such a body is re-serialised with the one `stream` the proxy read
  * (test/proxy/hostile.test.ts).
  */
-function namesStreamAtMostOnce(text: string): boolean {
-  const first = text.indexOf(STREAM_KEY);
-  return first < 0 || text.indexOf(STREAM_KEY, first + 1) < 0;
+function namesStreamAtMostOnce(found: Spelled): boolean {
+  return found.streams <= 1;
 }
 
 /**
@@ -104,9 +137,10 @@ function namesStreamAtMostOnce(text: string): boolean {
  * the scan cannot place the model with certainty (an escaped key, a duplicate model or stream key): re-serialise.
  */
 function splicedModel(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>, model: string): Buffer | string | undefined {
-  if (!namesStreamAtMostOnce(text)) return undefined;
+  const found = spelled(text);
+  if (!namesStreamAtMostOnce(found)) return undefined;
   const same = body.model === model;
-  if (same && namesModelOnce(text)) return raw;
+  if (same && namesModelOnce(found)) return raw;
   const span = modelValueSpan(text);
   // A span means one top-level model key, spelled plainly: the upstream reads the model the proxy read.
   if (span) return same ? raw : text.slice(0, span[0]) + JSON.stringify(model) + text.slice(span[1]);
@@ -125,7 +159,8 @@ export function bodyForArm(raw: Buffer, text: string, body: Readonly<Record<stri
  * be the one the upstream reads: a model the list refuses, slipped past it.
  */
 export function passthroughBody(raw: Buffer, text: string, body: Readonly<Record<string, unknown>>): Buffer | string {
-  return (namesModelOnce(text) || modelValueSpan(text) !== undefined) && namesStreamAtMostOnce(text) ? raw : JSON.stringify(body);
+  const found = spelled(text);
+  return namesStreamAtMostOnce(found) && (namesModelOnce(found) || modelValueSpan(text) !== undefined) ? raw : JSON.stringify(body);
 }
 
 /** The body with `model` set to `model` and nothing else changed: a splice where the scan places it, else re-serialised. */
