@@ -82,6 +82,8 @@ const KEYS = /"model"|"stream"/g;
 interface Spelled {
   /** How many times the text spells `"model"`. */
   models: number;
+  /** Where it spells it last. */
+  modelAt: number;
   /** And `"stream"`. */
   streams: number;
   /** It holds a \u escape (the only way to spell a key "model" or "stream" otherwise). */
@@ -95,13 +97,15 @@ interface Spelled {
  * (`text` always is) no two of them can: a quote that opens or closes a string token is never next to a letter.
  */
 function spelled(text: string): Spelled {
-  const found: Spelled = { models: 0, streams: 0, escape: false };
+  const found: Spelled = { models: 0, modelAt: -1, streams: 0, escape: false };
   let pattern = SPELLINGS;
   pattern.lastIndex = 0;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
     const second = text.charCodeAt(match.index + 1);
-    if (second === 0x6d) found.models++;
-    else if (second === 0x73) found.streams++;
+    if (second === 0x6d) {
+      found.models++;
+      found.modelAt = match.index;
+    } else if (second === 0x73) found.streams++;
     else {
       found.escape = true;
       KEYS.lastIndex = pattern.lastIndex;
@@ -133,6 +137,23 @@ function namesStreamAtMostOnce(found: Spelled): boolean {
 }
 
 /**
+ * Where the model's value sits (its string token), placed from the scan when the text spells `"model"` once and
+ * holds no \u escape, and `body` (JSON.parse's reading of `text`) names a string model: a top-level key read as
+ * "model" is spelled `"model"` in the text then (no other escape yields any of its letters), so the one place
+ * that spells it is that key, and no walk of the whole body is needed. Otherwise (and, defensively, if the key is
+ * not followed as JSON requires) modelValueSpan walks the body.
+ */
+function modelSpan(text: string, found: Spelled, body: Readonly<Record<string, unknown>>): [number, number] | undefined {
+  if (namesModelOnce(found) && typeof body.model === 'string') {
+    const colon = skipSpace(text, found.modelAt + MODEL_KEY.length);
+    const value = skipSpace(text, colon + 1);
+    const end = text.charCodeAt(colon) === COLON && text.charCodeAt(value) === QUOTE ? stringEnd(text, value) : -1;
+    if (end >= 0) return [value, end];
+  }
+  return modelValueSpan(text);
+}
+
+/**
  * The body naming `model` by a splice of the raw text (the raw bytes when it already names it), or undefined when
  * the scan cannot place the model with certainty (an escaped key, a duplicate model or stream key): re-serialise.
  */
@@ -141,7 +162,7 @@ function splicedModel(raw: Buffer, text: string, body: Readonly<Record<string, u
   if (!namesStreamAtMostOnce(found)) return undefined;
   const same = body.model === model;
   if (same && namesModelOnce(found)) return raw;
-  const span = modelValueSpan(text);
+  const span = modelSpan(text, found, body);
   // A span means one top-level model key, spelled plainly: the upstream reads the model the proxy read.
   if (span) return same ? raw : text.slice(0, span[0]) + JSON.stringify(model) + text.slice(span[1]);
   return undefined;

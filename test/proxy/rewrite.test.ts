@@ -89,6 +89,13 @@ describe('the spellings a splice depends on (one scan)', () => {
     expect(passed(plain)).toEqual(Buffer.from(plain));
   });
 
+  it('splices the model key however it is spaced and its value escaped, placed by the scan or (spelled twice) the walk', () => {
+    const spaced = '{ "messages" : [ {"role":"user","content":"x"} ],\n\t"model" :\t "a\\"b\\\\" , "n":1}';
+    expect(forArm(spaced)).toBe(spaced.replace('"a\\"b\\\\"', '"green-model"'));
+    const last = '{"messages":[],"tools":[{"name":"model"}],"model":"blue-model"}';
+    expect(forArm(last)).toBe(last.replace('"blue-model"', '"green-model"'));
+  });
+
   it('decides as separate searches for each spelling did (seeded fuzz of bodies naming model and stream in many places)', () => {
     // The decision before the one scan: indexOf for "model" and "stream" twice each, includes for \u.
     const once = (text: string, key: string) => text.indexOf(key, text.indexOf(key) + 1) < 0;
