@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { CONTROL_CHARACTER_RANGES } from '../core/format.js';
+import { MAX_PORT } from '../core/port.js';
 import { MAX_UPSTREAM_WORD } from '../upstream/reply.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
@@ -55,9 +56,6 @@ const shownText = z
  * with a variable over 128 KiB (MAX_ARG_STRLEN), so a 200 KB plan name kept every hook from starting, on_rollback's
  * too. The cap is far under that, and what a dashboard line or a report heading can show.
  */
-/** The highest TCP port (a plan's `simulate.port`, `listen`, and `sim --port`, `--listen`). */
-export const MAX_PORT = 65_535;
-
 export const MAX_NAME_LENGTH = 256;
 const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
 const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);

@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 // Types only: the schema (zod) stays out of the long-running proxy's heap (src/plan/load-in-worker.ts).
-import { MAX_PORT, type ProxyConfig } from '../plan/schema.js';
+import type { ProxyConfig } from '../plan/schema.js';
+import { MAX_PORT } from '../core/port.js';
 import { readApiKey } from '../upstream/api-key.js';
 import { isAzureV1 } from '../upstream/azure.js';
 

@@ -6,7 +6,7 @@ import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
-import { MAX_PORT } from '../../plan/schema.js';
+import { MAX_PORT } from '../../core/port.js';
 import { errorCode } from '../../core/errors.js';
 import { DEFAULT_SIM_PORT, type SimOptions } from '../definitions/sim.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { afterHelp } from '../help-text.js';
 import { MAX_SEED } from '../options.js';
-import { MAX_PORT } from '../../plan/schema.js';
+import { MAX_PORT } from '../../core/port.js';
 
 /** Used when neither --port nor the config names one. */
 export const DEFAULT_SIM_PORT = 8787;
