@@ -7,6 +7,7 @@ import { parsePrompts } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
 import { MAX_LEASE_MS } from '../proxy/route-lease.js';
+import { isLoopback } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
 import type { ParsedPlan } from './schema.js';
 import { problemAt, type YamlSource } from './yaml-source.js';
@@ -176,8 +177,7 @@ function adminUrlProblem(text: string): string | undefined {
 function isLoopbackUrl(url: string | undefined): boolean {
   if (url === undefined) return false;
   try {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+    return isLoopback(new URL(url).hostname.replace(/^\[|\]$/g, ''));
   } catch {
     return false;
   }

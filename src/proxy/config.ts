@@ -102,12 +102,16 @@ export function parseListen(text: string, flag = '--listen'): { host: string; po
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+/** 127.0.0.0/8, ::1 (and 127/8 mapped into IPv6) and localhost: addresses no other machine can reach. */
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
+  if (h === 'localhost') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
-  return h === '::ffff:127.0.0.1';
+  if (isIP(h) !== 6) return false;
+  // IPv6 has many spellings (0:0:0:0:0:0:0:1; a URL's hostname gives ::ffff:127.0.0.1 as ::ffff:7f00:1): compared
+  // as the URL parser writes them (which refuses a zone, fe80::1%eth0: the address is the part before it).
+  const canonical = new URL(`http://[${h.replace(/%.*$/, '')}]/`).hostname;
+  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }
 
 /**

@@ -46,6 +46,14 @@ describe('an upstream off loopback over plain http://', () => {
     for (const host of ['localhost', '127.0.0.1', '[::1]']) expect(cleartext(`{ base_url: "http://${host}:8000/v1", api_key_env: UPSTREAM_KEY }`)).toEqual([]);
   });
 
+  // hostile28b: the URL parser writes an IPv4-mapped loopback in hex ([::ffff:127.0.0.1] reads back as ::ffff:7f00:1),
+  // which isLoopback did not know: a loopback upstream was warned of as off loopback.
+  it('is not warned of on loopback however the URL spells it', () => {
+    for (const host of ['[::ffff:127.0.0.1]', '[::ffff:127.9.8.7]', '[0:0:0:0:0:0:0:1]', '127.1', 'LOCALHOST'])
+      expect(cleartext(`{ base_url: "http://${host}:8000/v1", api_key_env: UPSTREAM_KEY }`)).toEqual([]);
+    expect(cleartext('{ base_url: "http://[::ffff:10.0.0.1]:8000/v1", api_key_env: UPSTREAM_KEY }')).toHaveLength(1);
+  });
+
   it('is said by validate', async () => {
     const file = writePlan(yaml('{ base_url: "http://api.example.com/v1", api_key_env: UPSTREAM_KEY }'));
     const run = await runCli(['validate', file], { cwd: path.dirname(file), env: { UPSTREAM_KEY: 'k'.repeat(20) } });

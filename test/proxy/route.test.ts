@@ -160,6 +160,10 @@ describe('proxy settings', () => {
     expect(() => parseListen('h:99999')).toThrow(`--listen's port must be from 0 to 65535, got "h:99999"`);
     expect(['127.0.0.1', '127.8.0.1', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', '::', 'example.com'].some(isLoopback)).toBe(false);
+    // IPv6 written out in full, or an IPv4-mapped loopback as a URL's hostname spells it (hex).
+    expect(['0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::FFFF:7F09:807'].every(isLoopback)).toBe(true);
+    expect(['::ffff:a00:1', '::ffff:10.0.0.1', '::2', 'fe80::1%eth0'].some(isLoopback)).toBe(false);
+    expect(isLoopback('::1%lo')).toBe(true);
     expect(splitKeys(' a, b\nc ')).toEqual(['a', 'b', 'c']);
   });
 

@@ -109,7 +109,8 @@ green: { model: qwen3 }
 traffic: { rate: 1 }
 stages: [{ duration: 1m, green_weight: 0.5 }]
 `;
-    for (const local of ['http://localhost:11434/v1', 'http://127.0.0.1:8000/v1', 'http://[::1]:8000/v1']) {
+    // hostile28b: an IPv4-mapped loopback ([::ffff:127.0.0.1], ::ffff:7f00:1 to the URL parser) was asked for a key.
+    for (const local of ['http://localhost:11434/v1', 'http://127.0.0.1:8000/v1', 'http://[::1]:8000/v1', 'http://[::ffff:127.0.0.1]:8000/v1']) {
       expect(planFromYaml(plan(local)).arms.green.upstream.apiKeyEnv).toBeUndefined();
     }
     expect(() => planFromYaml(plan('http://gpu-box:8000/v1'))).toThrow(/needs api_key_env/);
