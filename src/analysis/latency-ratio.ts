@@ -9,7 +9,7 @@ import type { ArmStats } from '../metrics/types.js';
 import { formatConfidence, formatLatencyRange } from './format.js';
 import { clientAborts } from './aborts.js';
 import { quantileInterval, type ArmLatencies, type QuantileInterval } from './quantile.js';
-import type { SequentialContext } from './rate-rules.js';
+import { unanswered, type SequentialContext } from './rate-rules.js';
 import { exceeds, proximity, type Judged } from './rules.js';
 import type { CheckResult, LatencyBounds, RateEvidence } from './types.js';
 
@@ -55,7 +55,7 @@ export function compareLatency(ctx: SequentialContext, ratio: number, greenRunni
 }
 
 function latencies(arm: ArmStats, runningAgesMs?: readonly number[]): ArmLatencies {
-  const known: ArmLatencies = { buckets: arm.latencyBuckets, running: arm.inFlight, aborted: clientAborts(arm) };
+  const known: ArmLatencies = { buckets: arm.latencyBuckets, running: unanswered(arm), aborted: clientAborts(arm) };
   return runningAgesMs ? { ...known, runningAgesMs } : known;
 }
 

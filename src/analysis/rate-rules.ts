@@ -96,8 +96,8 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const aborts = clientAborts(ctx.green);
   const x = failures - aborts;
   const estimate = requests > aborts ? x / (requests - aborts) : 0;
-  const running = ctx.green.inFlight;
-  const note = (aborts > 0 ? `, ${aborts} of them given up by their clients` : '') + (running > 0 ? `, ${running} more still running` : '');
+  const running = unanswered(ctx.green);
+  const note = (aborts > 0 ? `, ${aborts} of them given up by their clients` : '') + runningNote(ctx.green, 'more still running');
   const judged = judgeRate(ctx, {
     rule: 'error_rate',
     x,
@@ -120,7 +120,7 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
 export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
   // Over successful responses: only those were checked for quality.
   // A running request may yet answer, well or not: it counts among the successes judged, its outcome unknown.
-  return plainRate(ctx, 'quality_fail_rate', ctx.green.qualityFailures, ctx.green.successes, limit, 'successful responses', ctx.green.inFlight);
+  return plainRate(ctx, 'quality_fail_rate', ctx.green.qualityFailures, ctx.green.successes, limit, 'successful responses', unanswered(ctx.green));
 }
 
 /**
@@ -140,6 +140,8 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
     n,
     // Given up by their clients: over the limit if dropped after it (in x already), unknown otherwise.
     unknown: clientAborts(ctx.green),
+    // Lost in a crash (rollout --resume): their latencies, the longest of their time, never came.
+    running: ctx.green.lost ?? 0,
     rateLimit: share,
     figure: stats ? (rule === 'latency_p95' ? stats.p95 : stats.p99) : null,
     limit: limitMs,
@@ -163,9 +165,9 @@ export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
   const n = (stats?.count ?? 0) + (failed?.requests ?? 0);
   const x = slowCount(ctx.green, 'ttft', limitMs);
   const unknown = failed?.unknown[String(limitMs)] ?? 0;
-  const running = ctx.green.inFlight;
+  const running = unanswered(ctx.green);
   const share = PERCENTILE_SHARE.ttft_p95;
-  const note = (unknown > 0 ? `, ${unknown} of them failed or given up after it` : '') + (running > 0 ? `, ${running} more requests still running` : '');
+  const note = (unknown > 0 ? `, ${unknown} of them failed or given up after it` : '') + runningNote(ctx.green, 'more requests still running');
   return judgeRate(ctx, {
     rule: 'ttft_p95',
     x,
@@ -229,8 +231,8 @@ export function compareQualityFailRate(ctx: SequentialContext, margin: number): 
     rule: 'compare_to_blue.max_quality_fail_rate_increase',
     what: 'quality failure rate',
     margin,
-    green: { x: ctx.green.qualityFailures, n: ctx.green.successes, unknown: ctx.green.inFlight },
-    blue: { x: ctx.blueReference.qualityFailures, n: ctx.blueReference.successes, unknown: ctx.blueReference.inFlight },
+    green: { x: ctx.green.qualityFailures, n: ctx.green.successes, unknown: unanswered(ctx.green) },
+    blue: { x: ctx.blueReference.qualityFailures, n: ctx.blueReference.successes, unknown: unanswered(ctx.blueReference) },
   });
 }
 
@@ -248,7 +250,22 @@ export function failsMoreThanBlue(ctx: SequentialContext): Judged {
 
 /** An arm's failures as the comparisons count them, its requests still running as outcomes unknown. */
 function comparedArm(arm: ArmStats): ArmCounts {
-  return { ...comparedFailures(arm), unknown: arm.inFlight };
+  return { ...comparedFailures(arm), unknown: unanswered(arm) };
+}
+
+/**
+ * An arm's sent requests with no outcome: those still running, and those a dead run had in flight at its last
+ * state.json (rollout --resume), which never answer and stay unknown for good. Leaving the latter out would judge
+ * the dead run's requests in the order they answered, short of its slow ones (see the top of this file).
+ */
+export function unanswered(arm: ArmStats): number {
+  return arm.inFlight + (arm.lost ?? 0);
+}
+
+/** ", 3 more still running, 2 lost in a crash (never answered)", or empty. */
+function runningNote(arm: ArmStats, running: string): string {
+  const lost = arm.lost ?? 0;
+  return (arm.inFlight > 0 ? `, ${arm.inFlight} ${running}` : '') + (lost > 0 ? `, ${lost} in flight at a crash (never answered)` : '');
 }
 
 /** Says how many aborts were left out of a comparison as one client's too many. */

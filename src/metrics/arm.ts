@@ -17,6 +17,7 @@ const COUNTERS = [
   'dropped',
   'inFlight',
   'atProxies',
+  'lost',
   'qualityFailures',
   'consecutiveFailures',
   'promptTokens',
@@ -35,6 +36,8 @@ export class ArmRecorder {
   inFlight = 0;
   /** Live traffic: requests the proxies serve and have not answered yet, as their last read said (in inFlight). */
   atProxies = 0;
+  /** A dead run's requests that never answer (ArmStats.lost). */
+  lost = 0;
   qualityFailures = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
@@ -138,7 +141,8 @@ export class ArmRecorder {
 
   /**
    * Adds a dead run's figures for this stage x arm (rollout --resume): counts, and the tests judged on them, go
-   * on from where its state.json left them. Its requests in flight died with it and are not counted.
+   * on from where its state.json left them. Its requests in flight died with it: they stay in the tests, in send
+   * order, as outcomes never known (`lost`), so the sample does not lose the slow ones (see docs/plan.md).
    */
   carry(saved: CarriedCounts): void {
     this.requests += saved.requests;
@@ -152,6 +156,7 @@ export class ArmRecorder {
     this.refusals += saved.refusals;
     this.toolCalls += saved.toolCalls;
     this.estimatedUsage += saved.estimatedUsage;
+    this.lost += saved.lost;
     // Which clients they came from is not saved: a resumed stage counts each client's next aborts afresh.
     this.abortsPastClientCap += saved.abortsPastClientCap;
     for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
@@ -230,6 +235,7 @@ export class ArmRecorder {
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
     if (this.atProxies > 0) stats.atProxies = this.atProxies;
+    if (this.lost > 0) stats.lost = this.lost;
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
     if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
       stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };

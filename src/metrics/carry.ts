@@ -27,6 +27,8 @@ export interface CarriedCounts {
   slow: { latency: Record<string, number>; ttft: Record<string, number> };
   /** Failed streams, and those of them whose first token may have come after each ttft limit (ArmStats.failedStreams). */
   failedStreams: { requests: number; unknown: Record<string, number> };
+  /** Requests that never answer (ArmStats.lost): those the dead run carried, and its own still running then. */
+  lost: number;
   /** The saved percentiles: their count, mean and max hold after a resume, their p50/p95/p99 with their histogram. */
   latency: Percentiles | null;
   ttft: Percentiles | null;
@@ -57,6 +59,9 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     failureSamples: texts(s.failureSamples),
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
     failedStreams: { requests: whole(s.failedStreams?.requests), unknown: wholes(s.failedStreams?.unknown) },
+    // The proxies' requests (live traffic) are left out: the proxies go on serving them, and no send order
+    // places them in the test.
+    lost: whole(s.lost) + Math.max(0, whole(s.inFlight) - whole(s.atProxies)),
     latency: percentiles(s.latency),
     ttft: percentiles(s.ttft),
     histograms: {},

@@ -29,6 +29,12 @@ export interface ArmStats {
    * figure as old as that read, where the rest (this rollout's own requests) is counted as they go.
    */
   atProxies?: number;
+  /**
+   * Requests a dead run had in flight (its own, not the proxies') at its last state.json write, carried by
+   * rollout --resume: they died with it and never answer, so the rate rules count them as outcomes unknown for
+   * good, as they count requests still running. Absent when none (and in state.json files from before).
+   */
+  lost?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
@@ -146,6 +152,7 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.qualityFailures += arm.qualityFailures;
     total.inFlight += arm.inFlight;
     if (arm.atProxies) total.atProxies = (total.atProxies ?? 0) + arm.atProxies;
+    if (arm.lost) total.lost = (total.lost ?? 0) + arm.lost;
     total.consecutiveFailures = arm.consecutiveFailures;
     if (arm.abortsPastClientCap) total.abortsPastClientCap = (total.abortsPastClientCap ?? 0) + arm.abortsPastClientCap;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])

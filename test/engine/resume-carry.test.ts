@@ -21,12 +21,16 @@ const PLAN = planYaml({
   analysis: ['interval: 1s', 'min_requests: 5', 'thresholds: { error_rate: 0.1 }'],
 });
 
-/** Green fails 3 requests in 10, in a fixed pattern (30% against a 10% limit); blue never fails. */
-function arm(name: ArmName, latencyMs = 10): ArmClient {
+/**
+ * Green fails 3 requests in 10, in a fixed pattern (30% against a 10% limit); blue never fails. With `hold`, a
+ * success answers only after its latency on the rollout's clock (failures at once).
+ */
+function arm(name: ArmName, latencyMs = 10, hold?: (ms: number) => Promise<void>): ArmClient {
   let sent = 0;
   return {
     send: async (): Promise<UpstreamResult> => {
       const ok = name === 'blue' || sent++ % 10 >= 3;
+      if (ok && hold) await hold(latencyMs);
       return {
         arm: name,
         model: name,
@@ -43,15 +47,16 @@ function arm(name: ArmName, latencyMs = 10): ArmClient {
   };
 }
 
-function start(options: Pick<EngineDeps, 'startStage' | 'carried'>, latencyMs = 10) {
+function start(options: Pick<EngineDeps, 'startStage' | 'carried'>, latencyMs = 10, held = false) {
   const clock = new FakeClock();
+  const hold = held ? (ms: number) => new Promise<void>((resolve) => clock.setTimer(resolve, ms)) : undefined;
   const states: RolloutSnapshot[] = [];
   const events: RolloutEvent[] = [];
   let turn = 0;
   const engine = new RolloutEngine({
     plan: planFromYaml(PLAN),
     clock,
-    clients: { blue: arm('blue', latencyMs), green: arm('green', latencyMs) },
+    clients: { blue: arm('blue', latencyMs, hold), green: arm('green', latencyMs, hold) },
     traffic: SAME_REQUEST,
     splitter: { choose: (weight) => (weight >= 1 ? 'green' : turn++ % 2 ? 'green' : 'blue') },
     arrivals: arrivalsEvery(clock, 100),
@@ -216,5 +221,33 @@ describe('rollout --resume percentiles', () => {
     expect(warnings).toEqual([
       "state.json's stage 1 blue latency histogram: not a compressed HdrHistogram (V2): left out, so its percentiles cover this run's requests only",
     ]);
+  });
+});
+
+describe('rollout --resume with requests in flight at the crash', () => {
+  it('keeps them in the resumed stage as lost, its rate tests counting them unknown for good, and saves them again', async () => {
+    // Successes answer in 2 s, failures at once: at each state write the dead run has about 2 s of successes running.
+    const dead = start({ startStage: 1, carried: [] }, 2_000, true);
+    await dead.clock.advance(4_000);
+    const saved = dead.states.at(-1)!.stages;
+    const running = saved[1]!.arms.green.inFlight;
+    expect(running).toBeGreaterThan(10);
+    expect(saved[1]!.arms.green.lost).toBeUndefined();
+
+    const resumed = start({ startStage: 1, carried: saved }, 2_000, true);
+    await resumed.clock.advance(0);
+    expect(resumed.engine.snapshot().stages[1]!.arms.green).toMatchObject({ requests: saved[1]!.arms.green.requests, lost: running });
+    await resumed.clock.advance(1_000);
+    // Saved again beside this run's own running requests: a second crash carries both.
+    expect(resumed.states.at(-1)!.stages[1]!.arms.green.lost).toBe(running);
+    for (let second = 0; second < 600 && resumed.engine.snapshot().phase === 'progressing'; second++) await resumed.clock.advance(1_000);
+    const ending = resumed.done;
+    for (let second = 0; second < 10; second++) await resumed.clock.advance(1_000);
+    const outcome = await ending;
+    expect(outcome.phase).toBe('rolled_back');
+    expect(outcome.breach!.message).toContain(`, ${running} in flight at a crash (never answered)`);
+    dead.engine.abort();
+    for (let second = 0; second < 5; second++) await dead.clock.advance(1_000);
+    await dead.done;
   });
 });
