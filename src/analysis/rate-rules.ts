@@ -153,9 +153,9 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
 }
 
 /**
- * Share of green's streamed requests whose first token came after the limit. A success counts by its first token; a
- * failed stream (its first token, if any, is not recorded) ended within the limit had none after it, and one ended
- * after it or given up by its client is an outcome unknown, as are requests still running: judged on the successes
+ * Share of green's streamed requests whose first token came after the limit. A success counts by its first token, and
+ * so does a failed stream cut after it; one with no first token ended within the limit had none after it, and one
+ * ended after it or given up by its client is an outcome unknown, as are requests still running: judged on the successes
  * alone, in the order they answered, a stream that answers late (its first token late too) was missing from the
  * judgement until it answered.
  */

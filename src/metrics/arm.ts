@@ -124,10 +124,14 @@ export class ArmRecorder {
     if (result.rateLimit) this.rateLimit = result.rateLimit;
   }
 
-  /** A failed stream for ttft_p95: given up by its client, or ended after a limit, it may have had its first token after it. */
+  /**
+   * A failed stream for ttft_p95: one cut after its first token counts by it (over a limit in the slow counts);
+   * without one, given up by its client or ended after a limit, it may have had its first token after it.
+   */
   private countFailedStream(result: UpstreamResult): void {
     this.failedStreams++;
-    if (result.failure === 'client_abort')
+    if (result.ttftMs !== undefined) countOver(this.slowLimits.ttft, this.slowTtft, result.ttftMs);
+    else if (result.failure === 'client_abort')
       this.slowLimits.ttft.forEach((_, i) => (this.failedStreamsUnknown[i] = (this.failedStreamsUnknown[i] as number) + 1));
     else countOver(this.slowLimits.ttft, this.failedStreamsUnknown, result.latencyMs);
   }

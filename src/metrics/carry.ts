@@ -95,10 +95,11 @@ function contradictions(c: CarriedCounts): string | undefined {
   const aborts = c.failuresByClass.client_abort ?? 0;
   if (c.abortsPastClientCap > aborts) return `${c.abortsPastClientCap} client aborts past the cap in ${aborts} client aborts`;
   for (const [limit, count] of Object.entries(c.slow.latency)) if (count > c.requests) return `${count} requests over ${limit} ms in ${c.requests}`;
-  const streamed = c.ttft?.count ?? 0;
+  // A failed stream cut after its first token counts by it too (ArmRecorder.countFailedStream).
+  const failedStreams = c.failedStreams.requests;
+  const streamed = (c.ttft?.count ?? 0) + failedStreams;
   for (const [limit, count] of Object.entries(c.slow.ttft))
     if (count > streamed) return `${count} first tokens after ${limit} ms in ${streamed} streamed requests`;
-  const failedStreams = c.failedStreams.requests;
   if (failedStreams > c.failures) return `${failedStreams} failed streams in ${c.failures} failures`;
   for (const [limit, count] of Object.entries(c.failedStreams.unknown))
     if (count > failedStreams) return `${count} failed streams ended after ${limit} ms in ${failedStreams}`;

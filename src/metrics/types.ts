@@ -53,13 +53,15 @@ export interface ArmStats {
   shapes?: { refusals: number; toolCalls: number; estimatedUsage: number };
   /**
    * Completed requests slower than each latency limit the plan judges (keyed by the limit in ms), and streamed
-   * successes whose first token came later than each ttft limit: the counts the latency rules judge as rates.
+   * requests whose first token came later than each ttft limit (successes, and failed streams cut after their
+   * first token): the counts the latency rules judge as rates.
    */
   slow?: { latency: Record<string, number>; ttft: Record<string, number> };
   /**
-   * Streamed requests that failed, when the plan judges ttft (a failure's first token, if any, is not recorded), and
-   * of them those that ended after each ttft limit or were given up by their clients: ttft_p95 counts them among its
-   * streamed requests, those ended in time as first tokens within the limit, the others as outcomes unknown.
+   * Streamed requests that failed, when the plan judges ttft, and of them those with no first token that ended
+   * after each ttft limit or were given up by their clients: ttft_p95 counts them among its streamed requests, one
+   * cut after its first token by it (in `slow`), one without ended in time as within the limit, the others as
+   * outcomes unknown. Their first tokens are not in `ttft`'s percentiles (successes only).
    */
   failedStreams?: { requests: number; unknown: Record<string, number> };
   /**

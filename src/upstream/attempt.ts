@@ -10,7 +10,7 @@ import { SseParser } from './sse-parser.js';
 
 export type AttemptOutcome =
   | { ok: true; status: number; headers: HeaderMap; reply: DialectReply; endedAt: number; firstTokenAt?: number }
-  | ({ ok: false; headers?: HeaderMap } & FailureFacts);
+  | ({ ok: false; headers?: HeaderMap; firstTokenAt?: number } & FailureFacts);
 
 /** A non-2xx answer, classified from its status and error body. */
 export function statusFailure(status: number, headers: HeaderMap, text: string): AttemptOutcome {
@@ -59,18 +59,19 @@ async function streamed(dispatcher: Dispatcher, dialect: Dialect, request: Excha
       return done || streamError !== undefined;
     },
   });
-  if (!result.ok) return result;
+  // A stream that failed after its first token did have one: ttft_p95 counts the failure by it.
+  if (!result.ok) return firstTokenAt === undefined ? result : { ...result, firstTokenAt };
   const { status, headers } = result;
   if (!isSuccess(status)) return statusFailure(status, headers, result.text);
   // A last event the server did not close with a blank line is still read.
   if (!done && streamError === undefined) parser.end();
-  if (streamError !== undefined) return { ok: false, failure: 'bad_response', status, headers, reason: streamError };
+  if (streamError !== undefined) return { ok: false, failure: 'bad_response', status, headers, reason: streamError, firstTokenAt };
   const parsed = reader.finish();
   if (!parsed.ok) {
     // An endpoint that ignored stream: true is a likelier story than a cut-off stream; say so.
     const type = header(headers, 'content-type');
     const reason = type && !type.includes('event-stream') ? `asked for a stream, got ${type}` : parsed.reason;
-    return { ok: false, failure: 'bad_response', status, headers, reason };
+    return { ok: false, failure: 'bad_response', status, headers, reason, firstTokenAt };
   }
   return { ok: true, status, headers, reply: parsed.reply, endedAt: result.endedAt, firstTokenAt };
 }

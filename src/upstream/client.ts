@@ -148,6 +148,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         content: '',
         latencyMs: steady() - startedAt,
       };
+      // A stream cut after its first token (ttft_p95 counts the failure by it).
+      if (outcome.firstTokenAt !== undefined) result.ttftMs = outcome.firstTokenAt - startedAt;
     } else {
       const { reply } = outcome;
       result = { arm, model, stream: request.stream, attempts, ok: true, content: reply.content, latencyMs: outcome.endedAt - startedAt };

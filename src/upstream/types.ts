@@ -90,7 +90,7 @@ export interface UpstreamResult {
    * rollout records), an HMAC-SHA256 of that under a key derived from the admin token (src/proxy/client-digest.ts).
    */
   client?: string;
-  /** Time to the first content token, for streams. */
+  /** Time to the first content token, for streams: a failed stream's too when it had one (cut after it). */
   ttftMs?: number;
   /** 1 when the first attempt settled it; retries = attempts - 1. */
   attempts: number;

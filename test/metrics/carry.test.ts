@@ -56,6 +56,14 @@ describe('carriedCounts that contradict each other (an edited or corrupt state.j
     expect(carriedCounts(aborts)).toMatchObject({ failuresByClass: { client_abort: 4 }, abortsPastClientCap: 4, unreadable: [] });
   });
 
+  it("carries first tokens after a limit of failed streams cut after them beside the successes' (ttft_p95 counts both)", () => {
+    const saved = { requests: 7, successes: 5, failures: 2, ttft, slow: { latency: {}, ttft: { '2000': 7 } }, failedStreams: { requests: 2, unknown: {} } };
+    expect(carriedCounts(saved)).toMatchObject({ slow: saved.slow, failedStreams: saved.failedStreams, unreadable: [] });
+    expect(carriedCounts({ ...saved, slow: { latency: {}, ttft: { '2000': 8 } } }).unreadable).toEqual([
+      "counts: 8 first tokens after 2000 ms in 7 streamed requests: left out, so its tests start again on this run's requests",
+    ]);
+  });
+
   it('keeps a resumed stage judgeable: the counts it would have carried made error_rate throw', () => {
     const saved = { requests: 10, successes: 8, failures: 2, failuresByClass: { client_abort: 3 } };
     const { requests, successes, failures, failuresByClass } = carriedCounts(saved);
