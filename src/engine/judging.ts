@@ -55,7 +55,7 @@ export class StageJudging {
 
   /**
    * The stage's time is up: its end is judged on the requests sent until now (MetricsRecorder.cut), green's running
-   * ones among them too. Only for sources that tag what they send (generated traffic).
+   * ones among them too. Only for sources that tag what they send (generated and live traffic).
    */
   cut(stageIndex: number): void {
     this.options.metrics.cut(stageIndex);

@@ -60,8 +60,8 @@ export interface TrafficSource {
   catchUp?: CatchUp;
   /**
    * Records every result with the tag its dispatch got (MetricsRecorder.recordDispatch), so a stage's end is judged on
-   * the requests sent before its time was up (generated traffic). Live results carry no send order a rollout can
-   * read: their stage's end judges all of the stage's requests so far.
+   * the requests sent before its time was up (generated traffic; live traffic tags those its proxies began after
+   * the end's first read, from each result's attempt number).
    */
   tagsSends?: boolean;
 }

@@ -8,8 +8,9 @@ import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';
 import type { CatchUpWait, TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
+import type { SendTag } from '../metrics/index.js';
 import type { ResultKind } from '../proxy/metrics.js';
-import { FEED_VERSION, type FeedInFlight } from '../proxy/results-feed.js';
+import { FEED_VERSION, type FeedEntry, type FeedInFlight } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 
@@ -43,7 +44,25 @@ interface InFlightSeen {
   inFlight: FeedInFlight;
 }
 
+/** A proxy's last attempt begun before a point (its feed `epoch`, its `started` number then). */
+type AttemptPoint = { epoch: string; started: number };
+
+/**
+ * A stage's cut as the proxies saw it (MetricsRecorder.cut): each proxy's last attempt begun by the stage end's first
+ * read, and the tag its later ones are recorded with (sent after the cut: not in the judgement of the stage's end).
+ */
+interface LiveCut {
+  stage: number;
+  tag: SendTag;
+  points: ReadonlyMap<FleetProxy, AttemptPoint>;
+}
+
 class LiveSource implements TrafficSource {
+  /**
+   * A stage's end is judged on the attempts each proxy began before its first read (LiveCut): a prefix of each proxy's
+   * in send order. Proxies before session 28 number no result (FeedEntry.sent): theirs all count, as before.
+   */
+  readonly tagsSends = true;
   private timer?: TimerHandle;
   /** Set by stop(): the rollout is ending, and a stage's end waiting for the proxies gives up at once. */
   private stopped = false;
@@ -57,7 +76,9 @@ class LiveSource implements TrafficSource {
    * While a stage's end waits: each proxy's last attempt begun before it (in its feed then), so every read counts
    * only those; attempts begun during the wait are not waited for (see settle).
    */
-  private upTo?: Map<FleetProxy, { epoch: string; started: number }>;
+  private upTo?: Map<FleetProxy, AttemptPoint>;
+  /** The latest stage end's cut, kept while its stage is in force (its wait's last read comes after `upTo` went). */
+  private cut?: LiveCut;
   private polls = 0;
   private reading?: Promise<void>;
   private lost = false;
@@ -97,8 +118,13 @@ class LiveSource implements TrafficSource {
    * how many it waited for are still running.
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
+    this.cut = undefined;
     const caughtUp = await this.readNow();
     if (this.stopped) return 0;
+    // The engine cut the stage before this wait (StageSteps.endStage): what each proxy began by this read is judged.
+    const points = new Map<FleetProxy, AttemptPoint>();
+    for (const [proxy, seen] of this.inFlight) points.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
+    this.cut = { stage, tag: this.context.metrics.sendTag(stage), points };
     return this.settle(stage, caughtUp, waiting, final);
   }
 
@@ -270,28 +296,42 @@ class LiveSource implements TrafficSource {
    * every attempt not on green, its answers to green's fallbacks included: more unknown on blue only widens.
    */
   private countInFlight(): void {
+    if (this.cut && this.context.current()?.stage !== this.cut.stage) this.cut = undefined;
     const by = new Map<number, { blue: number; green: number }>();
+    // Those begun before the cut, of the cut's stage: the running unknowns its end is judged with.
+    const judged = { blue: 0, green: 0 };
+    const add = (to: { blue: number; green: number }, tag: FeedInFlight['stages'][number]): void => {
+      to.green += tag.green ?? 0;
+      to.blue += Math.max(0, tag.requests - (tag.green ?? 0));
+    };
+    // A proxy before session 18 says no split: nothing is known of its arms. Counts come over the network: any
+    // but whole numbers (a server that is no bluegreen proxy) would make the arms' figures text or NaN.
+    const valid = (tag: FeedInFlight['stages'][number]): boolean =>
+      isCount(tag.stage) && tag.stage < this.options.stageCount && isCount(tag.requests) && isCount(tag.green);
     for (const proxy of this.options.fleet.proxies) {
       const seen = this.inFlight.get(proxy);
       if (!seen || seen.epoch !== proxy.epoch) continue;
       // A page read while a stage's end waits counts in `stages` only the attempts begun before it; `all` counts every one.
-      const { all, stages } = seen.inFlight;
-      for (const tag of Array.isArray(all) ? all : Array.isArray(stages) ? stages : []) {
-        // A proxy before session 18 says no split: nothing is known of its arms. Counts come over the network: any
-        // but whole numbers (a server that is no bluegreen proxy) would make the arms' figures text or NaN.
-        if (!isCount(tag.stage) || tag.stage >= this.options.stageCount || !isCount(tag.requests) || !isCount(tag.green)) continue;
+      const { all, stages, sentTagged } = seen.inFlight;
+      const every = Array.isArray(all) ? all : Array.isArray(stages) ? stages : [];
+      for (const tag of every) {
+        if (!valid(tag)) continue;
         const arms = by.get(tag.stage) ?? { blue: 0, green: 0 };
-        arms.green += tag.green;
-        arms.blue += Math.max(0, tag.requests - tag.green);
+        add(arms, tag);
         by.set(tag.stage, arms);
       }
+      // A proxy that numbers its results was read up to the cut (`stages`); one that does not has all of its judged.
+      const cutSeen = this.cut?.points.get(proxy)?.epoch === seen.epoch && sentTagged === true;
+      for (const tag of cutSeen && Array.isArray(stages) ? stages : every) if (valid(tag) && tag.stage === this.cut?.stage) add(judged, tag);
     }
     // A stage counted before and under way nowhere now: nothing of it runs at the proxies any more.
     for (const stage of this.inFlightStages) if (!by.has(stage)) by.set(stage, { blue: 0, green: 0 });
+    if (this.cut && !by.has(this.cut.stage)) by.set(this.cut.stage, { blue: 0, green: 0 });
     this.inFlightStages.clear();
     for (const [stage, arms] of by) {
-      this.context.metrics.setInFlightAtProxies(stage, 'green', arms.green);
-      this.context.metrics.setInFlightAtProxies(stage, 'blue', arms.blue);
+      const before = stage === this.cut?.stage ? judged : arms;
+      this.context.metrics.setInFlightAtProxies(stage, 'green', arms.green, before.green);
+      this.context.metrics.setInFlightAtProxies(stage, 'blue', arms.blue, before.blue);
       if (arms.blue + arms.green > 0) this.inFlightStages.add(stage);
     }
   }
@@ -306,7 +346,9 @@ class LiveSource implements TrafficSource {
     try {
       // Pages until caught up: a busy proxy may have more than one page since the last poll.
       for (let pages = 0; pages < MAX_PAGES && !caughtUp; pages++) {
-        const upTo = this.upTo?.get(proxy);
+        // After the wait, the cut's point of a proxy that numbers its results (it says `all` beside): its last read
+        // counts apart those begun before the cut (countInFlight). An older proxy's page would then count no others.
+        const upTo = this.upTo?.get(proxy) ?? (this.inFlight.get(proxy)?.inFlight.sentTagged === true ? this.cut?.points.get(proxy) : undefined);
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
@@ -329,7 +371,7 @@ class LiveSource implements TrafficSource {
             `proxy ${proxy.client.url} serves results feed version ${page.version}, newer than this bluegreen's ${FEED_VERSION}: its results may be judged wrongly (twice, or another rollout's); upgrade the rollout's bluegreen with the proxies`,
           );
         }
-        for (const entry of page.results) if (proxy.takes(entry)) this.record(entry.stage, entry.result, entry.quality, entry.kind);
+        for (const entry of page.results) if (proxy.takes(entry)) this.record(entry.stage, entry.result, entry.quality, entry.kind, this.sendTag(proxy, entry));
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
         // Caught up with the proxy's newest result: no second call just to hear there is nothing more.
@@ -350,7 +392,14 @@ class LiveSource implements TrafficSource {
     return caughtUp;
   }
 
-  private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind): void {
+  /** An entry of the cut stage whose attempt the proxy began after the cut: the cut's tag; otherwise none (judged). */
+  private sendTag(proxy: FleetProxy, entry: FeedEntry): SendTag | undefined {
+    const point = this.cut?.points.get(proxy);
+    if (!this.cut || !point || entry.stage !== this.cut.stage || point.epoch !== proxy.epoch) return undefined;
+    return isCount(entry.sent) && entry.sent > point.started ? this.cut.tag : undefined;
+  }
+
+  private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind, tag?: SendTag): void {
     // A proxy restarted since the last route set tags its results with no stage until the next renewal: they
     // belong to the stage in force, or, read in the last drain after the rollout ended, to its last stage.
     const current = this.context.current();
@@ -361,7 +410,7 @@ class LiveSource implements TrafficSource {
     // Judged as blue's, a request both arms fail (a client's bad request, a prompt too long for both models)
     // counted twice against blue and once against green, so the comparisons with blue hid as much of green's
     // own failures (3% of such requests at 50% green made blue look 2.8 points worse than it was).
-    if (kind !== 'fallback') this.context.metrics.recordResult(at, result, quality);
+    if (kind !== 'fallback') this.context.metrics.recordResult(at, result, quality, tag);
     this.options.fleet.count(at, result.arm, result.ok, kind);
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);

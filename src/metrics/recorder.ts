@@ -192,8 +192,8 @@ export class MetricsRecorder {
    * The stage's time is up: its end is judged (judgedStage) on the requests sent until now, in send order a prefix of
    * each arm's, with the answers of those still running recorded as they come. Requests sent from now on (the stage's
    * weight holds until the next stage is entered) count in its figures but not in that judgement: judged there, those
-   * still running widened every interval as outcomes unknown. Only for sources that tag every result (generated
-   * traffic): an untagged result counts as sent before the cut.
+   * still running widened every interval as outcomes unknown. Only for sources that tag their results (generated
+   * traffic, live traffic's proxies): an untagged result counts as sent before the cut.
    */
   cut(index: number): void {
     const stage = this.at(index);
@@ -209,9 +209,21 @@ export class MetricsRecorder {
   /**
    * Live traffic: the requests the proxies still serve in a stage on an arm, as their latest read says. They count
    * in the arm's inFlight: the rate rules judge them as outcomes still unknown (src/analysis/rate-rules.ts).
+   * `sentBeforeCut`: those of them begun before the stage's cut (see cut).
    */
-  setInFlightAtProxies(stage: number, arm: ArmName, count: number): void {
-    this.at(stage).arms[arm].atProxies = count;
+  setInFlightAtProxies(stage: number, arm: ArmName, count: number, sentBeforeCut = count): void {
+    const at = this.at(stage);
+    at.arms[arm].atProxies = count;
+    // After a cut, its end judges as unknown only those begun before it (a live source's proxies say which).
+    if (at.cut) at.cut.arms[arm].atProxies = sentBeforeCut;
+  }
+
+  /**
+   * The tag a request sent now in the stage gets (recordDispatch's, without a dispatch): a source that learns of its
+   * requests later (the proxies' feed) tags those it knows were sent after the stage's cut with it.
+   */
+  sendTag(stage: number): SendTag {
+    return this.at(stage).epoch;
   }
 
   recordDropped(stage: number, arm: ArmName): void {

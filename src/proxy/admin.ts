@@ -299,6 +299,7 @@ function readResults(req: IncomingMessage, res: ServerResponse, options: AdminOp
     version: FEED_VERSION,
     inFlight: {
       ...metrics.inFlightByStage(inFlightUpTo),
+      sentTagged: true,
       ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
       ...(options.longestMs !== undefined && { longestMs: options.longestMs }),
     },

@@ -35,14 +35,17 @@ function qualityCopy(quality: QualityOutcome): FeedEntry['quality'] {
 
 export class FeedRing {
   /** The columns' bytes a slot, whatever its result holds (its distinct strings are kept once, in FeedStrings). */
-  static readonly BYTES_PER_RESULT = FeedColumns.BYTES_PER_SLOT;
+  static readonly BYTES_PER_RESULT = FeedColumns.BYTES_PER_SLOT + Float64Array.BYTES_PER_ELEMENT;
   private readonly columns: FeedColumns;
   private readonly writer: SlotWriter;
   /** The few results the columns cannot give back exactly, by slot. */
   private readonly whole = new Map<number, FeedEntry>();
+  /** Each slot's attempt number (FeedEntry.sent), 0 for none: beside the columns, whose layout is a result's. */
+  private readonly sent: Float64Array;
 
   constructor(readonly capacity: number) {
     this.columns = new FeedColumns(capacity);
+    this.sent = new Float64Array(capacity);
     this.writer = new SlotWriter(this.columns);
   }
 
@@ -55,9 +58,11 @@ export class FeedRing {
     stage: number | undefined,
     controller: string | undefined,
     client?: string,
+    sent?: number,
   ): void {
     const slot = this.clear(seq);
     this.setController(slot, controller);
+    this.sent[slot] = sent ?? 0;
     const kept =
       KINDS.includes(kind) &&
       this.writer.writeResult(result, true, client) &&
@@ -66,6 +71,7 @@ export class FeedRing {
     if (kept) return this.seal(slot, kind);
     const entry: FeedEntry = { seq, kind, result: resultCopy(result, client), quality: qualityCopy(quality) };
     if (stage !== undefined) entry.stage = stage;
+    if (sent !== undefined) entry.sent = sent;
     this.keepWhole(slot, entry);
   }
 
@@ -74,8 +80,9 @@ export class FeedRing {
     const slot = this.clear(seq);
     this.setController(slot, handed.origin.controller);
     if (this.writer.writeHanded(handed)) return this.seal(slot, handed.kind);
-    // A hand-edited handover line may carry a seq of its own: the number is this feed's, first as always.
-    const { seq: _theirs, ...rest } = handed as HandedEntry & { seq?: unknown };
+    // A hand-edited handover line may carry a seq of its own: the number is this feed's, first as always. A `sent`
+    // is the stopped process's numbering, which says nothing of this one's.
+    const { seq: _theirs, sent: _sent, ...rest } = handed as HandedEntry & { seq?: unknown; sent?: unknown };
     this.keepWhole(slot, { seq, ...rest });
   }
 
@@ -83,12 +90,15 @@ export class FeedRing {
   entry(seq: number): FeedEntry {
     const slot = seq % this.capacity;
     if ((this.columns.flags[slot] ?? 0) & WHOLE) return this.whole.get(slot) as FeedEntry;
-    return readEntry(this.columns, slot, seq);
+    const entry = readEntry(this.columns, slot, seq);
+    const sent = this.sent[slot] ?? 0;
+    if (sent > 0) entry.sent = sent;
+    return entry;
   }
 
   /** Result `seq` as a handover file holds it: its origin, or this feed's (`epoch`) under `controller` when recorded here. */
   handed(seq: number, epoch: string, controller: string): HandedEntry {
-    const { seq: _seq, origin, ...rest } = this.entry(seq);
+    const { seq: _seq, origin, sent: _sent, ...rest } = this.entry(seq);
     return { ...rest, origin: origin ?? { epoch, seq, controller } };
   }
 
@@ -99,7 +109,7 @@ export class FeedRing {
 
   /** The columns' bytes (outside the JS heap). */
   get bytes(): number {
-    return this.columns.bytes;
+    return this.columns.bytes + this.sent.byteLength;
   }
 
   /** Distinct strings the ring holds (tests). */
@@ -119,6 +129,7 @@ export class FeedRing {
     this.columns.releaseTexts(slot);
     this.columns.present[slot] = 0;
     this.columns.flags[slot] = 0;
+    this.sent[slot] = 0;
     this.writer.begin(slot);
     return slot;
   }

@@ -45,9 +45,16 @@ export type SplitPathName = 'chat' | 'responses';
 
 /**
  * `stage` is the controller's stage number in force (undefined before any rollout set one); `path` the split path
- * an answered result came on (not given with a client abort).
+ * an answered result came on (not given with a client abort); `sent` its attempt's number (Attempt.seq: send order).
  */
-export type ResultListener = (result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined, path?: SplitPathName) => void;
+export type ResultListener = (
+  result: UpstreamResult,
+  kind: ResultKind,
+  quality: QualityOutcome,
+  stage: number | undefined,
+  path?: SplitPathName,
+  sent?: number,
+) => void;
 
 interface FigureOptions {
   prices: Record<ArmName, Price | undefined>;
@@ -280,7 +287,7 @@ export class ProxyMetrics {
     this.ended(arm, attempt);
     const { at } = attempt;
     this.both(at, (set) => set.clientAborts[arm]++);
-    if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage);
+    if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage, undefined, attempt.seq);
   }
 
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
@@ -292,7 +299,7 @@ export class ProxyMetrics {
     this.lifetime.record(result, quality);
     if (at !== this.lifetime) at.record(result, quality);
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
-    for (const listener of this.listeners) listener(result, kind, quality, at.stage, path);
+    for (const listener of this.listeners) listener(result, kind, quality, at.stage, path, attempt.seq);
   }
 
   /**

@@ -25,6 +25,12 @@ export interface FeedEntry {
   origin?: FeedOrigin;
   /** The controller's stage number in force when the result was recorded (see PUT /admin/route `stage`). */
   stage?: number;
+  /**
+   * Its attempt's number in this proxy's send order (comparable with inFlight.started): a rollout judges a stage's end
+   * on the attempts begun before it. Absent from proxies before session 28 and from results handed over (another
+   * process numbered those).
+   */
+  sent?: number;
   kind: ResultKind;
   /** The result without its answer text (the figures never need it, and it may be long or private). */
   result: UpstreamResult;
@@ -53,7 +59,12 @@ export type FeedAnswer = FeedPage & { epoch: string; version?: number; inFlight?
  * end waits), and the latest it ends at all (admin.ts longestMs: the longest the last stage's end waits, before the
  * promotion; absent from a proxy before session 17).
  */
-export type FeedInFlight = InFlightByStage & { stallTimeoutMs?: number; longestMs?: number };
+export type FeedInFlight = InFlightByStage & {
+  stallTimeoutMs?: number;
+  longestMs?: number;
+  /** The page's results carry `sent` (FeedEntry.sent) where this proxy numbered their attempts; absent before session 28. */
+  sentTagged?: boolean;
+};
 
 export const DEFAULT_FEED_CAPACITY = 100_000;
 /**
@@ -64,7 +75,7 @@ export const FEED_VERSION = 2;
 const MAX_PAGE = 5_000;
 
 /** A result as one proxy hands it to the next (handover.ts): its origin always set, its number to come. */
-export type HandedEntry = Omit<FeedEntry, 'seq' | 'origin'> & { origin: FeedOrigin };
+export type HandedEntry = Omit<FeedEntry, 'seq' | 'origin' | 'sent'> & { origin: FeedOrigin };
 
 export interface FeedOptions {
   epoch?: string;
@@ -121,10 +132,11 @@ export class ResultsFeed {
     this.listeners.push(listener);
   }
 
-  push(result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined): void {
+  /** `sent`: the result's attempt number (FeedEntry.sent). */
+  push(result: UpstreamResult, kind: ResultKind, quality: QualityOutcome, stage: number | undefined, sent?: number): void {
     // Only a client abort names its client: one HMAC per abort, nothing for any other result.
     const client = result.client !== undefined && this.options.clientDigest ? this.options.clientDigest(result.client) : undefined;
-    this.ring.record(++this.head, result, kind, quality, stage, this.options.controller?.(), client);
+    this.ring.record(++this.head, result, kind, quality, stage, this.options.controller?.(), client, sent);
     this.pushed();
   }
 

@@ -31,8 +31,8 @@ export function createRolloutFeed(options: {
   const { metrics, route, stateDir, now, log } = options;
   // Each result under the rollout run whose route is in force: a handover is wanted by that run's reader only.
   const feed = new ResultsFeed(undefined, { controller: () => route.controller, clientDigest: clientDigest(options.adminToken) });
-  metrics.onResult((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
-  metrics.onAbandoned((result, kind, quality, stage) => feed.push(result, kind, quality, stage));
+  metrics.onResult((result, kind, quality, stage, _path, sent) => feed.push(result, kind, quality, stage, sent));
+  metrics.onAbandoned((result, kind, quality, stage, _path, sent) => feed.push(result, kind, quality, stage, sent));
   const handovers = stateDir !== undefined ? new HandoverReader(stateDir, feed, log) : undefined;
   handovers?.poll();
   let handingOver: HandoverWriter | undefined;

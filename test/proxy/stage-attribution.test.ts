@@ -93,7 +93,13 @@ describe('stage attribution', () => {
     await until(() => held.length === 2, 'the request and its mirror copy at the upstream');
     const atEnd = await results();
     // stallTimeoutMs: timeout.request (5 s) and idle (2 s); longestMs: timeout.request and max_stream_duration (30 min).
-    expect(atEnd.inFlight).toEqual({ started: 2, stages: [{ stage: 1, requests: 2, green: 1 }], stallTimeoutMs: 7000, longestMs: 5000 + 30 * 60_000 });
+    expect(atEnd.inFlight).toEqual({
+      started: 2,
+      stages: [{ stage: 1, requests: 2, green: 1 }],
+      sentTagged: true,
+      stallTimeoutMs: 7000,
+      longestMs: 5000 + 30 * 60_000,
+    });
 
     // The next stage's requests: counted under their own tag, and not up to the number read above.
     expect((await admin(`${url}/admin/route`, 'PUT', { greenWeight: 0, mirror: 1, ttlMs: 60_000, stage: 2 })).status).toBe(200);
@@ -118,6 +124,8 @@ describe('stage attribution', () => {
       ]),
     );
     expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight?.stages).toEqual([]);
+    // Each result says its attempt's number, comparable with `started`: the first stage's were begun up to 2.
+    expect(after.results.map((entry) => entry.sent).sort()).toEqual([1, 2]);
 
     for (const res of held.slice(2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
     expect((await second).status).toBe(200);
