@@ -67,6 +67,10 @@ export class FleetProxy {
   refusal?: string;
   /** Since when (the proxy's clock) it served blue by its lease before this rollout's renewal reached it; the live source journals it. */
   lapsedAt?: number;
+  /** The proxy had restarted (a new results feed) by the time it said so (lapsedAt): its lease may have run out while it was down. */
+  lapsedOnRestart = false;
+  /** A restart seen (its feed began again) since the last route it took. */
+  private restartedSinceRoute = false;
   /** Said once that the proxy's results feed is newer than this rollout knows (live-source.ts). */
   newerFeedSaid = false;
   /**
@@ -122,7 +126,13 @@ export class FleetProxy {
       });
       this.set = true;
       this.refusal = undefined;
-      if (answer.lapsedAt !== undefined) this.lapsedAt = answer.lapsedAt;
+      // A restart is seen by the feed's epoch: on this answer, or in a read before it (whose restart renewed at once).
+      const restarted = this.restartedSinceRoute || (this.epoch !== undefined && answer.resultsEpoch !== undefined && answer.resultsEpoch !== this.epoch);
+      this.restartedSinceRoute = false;
+      if (answer.lapsedAt !== undefined) {
+        this.lapsedAt = answer.lapsedAt;
+        this.lapsedOnRestart = restarted;
+      }
       if (this.cursor === undefined) this.startReading(answer.resultsCursor ?? 0, answer.resultsEpoch);
       Object.assign(this.view, { greenWeight: answer.route.greenWeight, mirror: answer.route.mirror });
       this.view.promotedArm = answer.route.promotedArm;
@@ -170,6 +180,7 @@ export class FleetProxy {
 
   /** The proxy restarted (its feed is `epoch` now): its old feed's cursor is kept, its new one read from the start. */
   restarted(): void {
+    this.restartedSinceRoute = true;
     if (this.epoch !== undefined && this.cursor !== undefined) this.feedsRead.remember(this.epoch, this.cursor);
     this.cursor = 0;
   }

@@ -429,12 +429,17 @@ class LiveSource implements TrafficSource {
         );
       if (!before && now) this.context.warn?.(`proxy ${proxy.client.url} answers again`);
       if (proxy.lapsedAt !== undefined) {
-        // Nobody renewed its lease for a whole lease (this rollout suspended, say by a laptop's sleep, or cut off):
-        // it served blue for a while, and this stage's figures hold less green than its duration says.
+        // Nobody renewed its lease for a whole lease (this rollout suspended, say by a laptop's sleep, or cut off; or
+        // the proxy down across it, restarted): it served blue for a while, and this stage's figures hold less green
+        // than its duration says. A restart is known (its feed began again); otherwise the cause is not.
+        const why = proxy.lapsedOnRestart
+          ? 'the proxy restarted (its results feed began again) and its saved route had outlived its lease'
+          : 'no renewal reached it for a whole lease: this rollout was suspended or cut off from it';
         this.context.warn?.(
-          `proxy ${proxy.client.url} had gone back to blue by its lease at ${new Date(proxy.lapsedAt).toISOString()} (no renewal reached it for a whole lease: this rollout was suspended or cut off); its stage's route is set again`,
+          `proxy ${proxy.client.url} had gone back to blue by its lease at ${new Date(proxy.lapsedAt).toISOString()} (${why}); its stage's route is set again`,
         );
         proxy.lapsedAt = undefined;
+        proxy.lapsedOnRestart = false;
       }
     }
   }
