@@ -1,7 +1,7 @@
 // Registers a loaded plan's keys with the CLI's redactor, and builds what hooks need to keep them out.
 import { createRedactor, MIN_SECRET_LENGTH } from '../core/redact.js';
 import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
-import type { HookSecrets } from '../hooks/index.js';
+import { hookUrlSecrets, type HookSecrets } from '../hooks/index.js';
 import type { Plan } from '../plan/plan.js';
 import { headerCredentials, hookPassEnv, secretEnvNames } from '../plan/secrets.js';
 import { readApiKey } from '../upstream/api-key.js';
@@ -24,6 +24,10 @@ export function protectPlanSecrets(ctx: CliContext, plan: Plan): HookSecrets {
   for (const arm of [plan.arms.blue, plan.arms.green]) {
     const credentials = headerCredentials(arm.upstream.headers);
     ctx.redactor.add(...credentials, ...encodedSpellings(credentials));
+  }
+  // A hook URL's token (in its path, query or userinfo) is kept out of anything quoting the URL, a hook's output too.
+  for (const hook of [plan.hooks?.on_stage, plan.hooks?.on_rollback, plan.hooks?.on_promote, plan.hooks?.on_abort]) {
+    if (hook) ctx.redactor.add(...hookUrlSecrets(hook));
   }
   // A forward proxy's password (https://user:pass@proxy:3128) can surface in a connection error.
   for (const name of PROXY_VARIABLES) ctx.redactor.add(proxyPassword(ctx.env[name]));

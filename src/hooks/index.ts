@@ -11,7 +11,7 @@ import { errorText } from '../core/errors.js';
 export type { HookEvent, HookEventName, HookOptions, HookOutcome, HookSecrets } from './types.js';
 export { hookEnv, runExec, type ExecOptions } from './exec.js';
 export { runWebhook, webhookPayload, type WebhookOptions } from './webhook.js';
-export { safeUrl } from './text.js';
+export { hookUrlSecrets, safeUrl } from './text.js';
 
 /**
  * Runs one hook and reports how it went. Never rejects: a failing hook is the engine's to judge (it records
@@ -24,13 +24,20 @@ export async function runHook(hook: HookConfig, event: HookEvent, options: HookO
   // The reason may quote an earlier hook's or the upstream's words; the outcome may quote this hook's output.
   const safeEvent = event.reason === undefined ? event : { ...event, reason: redactor.text(event.reason) };
   const env = withoutSecrets(options.env, envNames, redactor, passEnv);
-  return redactor.value(await runUnredacted(hook, safeEvent, { ...options, env }));
+  return redactor.value(await runUnredacted(hook, safeEvent, { ...options, env }, (text) => redactor.text(text)));
 }
 
-async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOptions): Promise<HookOutcome> {
+async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOptions, redact?: (text: string) => string): Promise<HookOutcome> {
   try {
     if (hook.exec !== undefined) {
-      return await runExec(hook.exec, event, { cwd: options.cwd, env: options.env, timeoutMs: hook.timeout, signal: options.signal, onStart: options.onStart });
+      return await runExec(hook.exec, event, {
+        cwd: options.cwd,
+        env: options.env,
+        timeoutMs: hook.timeout,
+        signal: options.signal,
+        onStart: options.onStart,
+        redact,
+      });
     }
     if (hook.webhook !== undefined) {
       return await runWebhook(hook.webhook, event, {
@@ -39,6 +46,7 @@ async function runUnredacted(hook: HookConfig, event: HookEvent, options: HookOp
         sleep: options.sleep ?? realSleep,
         random: options.random,
         signal: options.signal,
+        redact,
       });
     }
     return { ok: false, kind: 'exec', durationMs: 0, message: 'hook has neither exec nor webhook' };

@@ -1,6 +1,6 @@
 // Message helpers shared by both hook kinds: short, single-line, and free of the secrets in URLs and commands.
 import { oneLine } from '../core/format.js';
-import { secretForms } from '../core/redact.js';
+import { MIN_SECRET_LENGTH, secretForms } from '../core/redact.js';
 import { commandCredentials } from './command-credentials.js';
 
 /** Keeps only the last `limit` bytes of a stream, so a chatty hook cannot grow memory. */
@@ -40,16 +40,53 @@ export function clip(text: string, max: number): string {
   return oneLine(text, max);
 }
 
-/** origin + path only: tokens often ride in the query string, and credentials in the userinfo. */
+/**
+ * origin + path, each path segment that is not a plain word shown as `…`: tokens often ride in the query string,
+ * credentials in the userinfo, and many webhooks put their token in the path (Slack's
+ * `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`). The URL stays recognisable by its origin and
+ * shape: `https://hooks.slack.com/services/…/…/…`.
+ */
 export function safeUrl(url: string): string {
   try {
     const parsed = new URL(url);
     // A scheme without an origin of its own (s3://, ssh://) says "null": its host stands for it.
     const origin = parsed.origin === 'null' ? `${parsed.protocol}//${parsed.host}` : parsed.origin;
-    return `${origin}${parsed.pathname}`;
+    return `${origin}${parsed.pathname
+      .split('/')
+      .map((segment) => (pathSegmentShown(segment) ? segment : '…'))
+      .join('/')}`;
   } catch {
     return '(invalid URL)';
   }
+}
+
+/**
+ * A word (`services`, `IncomingWebhook`, `set-weight`), maybe with a short number after it (`v1`, `webhookb2`), is
+ * shown; anything else (an id, a token: digits inside, runs of capitals, `%` escapes, over 24 characters) is not. A
+ * shell variable (`$HOOK_PATH`, in an exec hook's command) is shown as written: it is not the value.
+ */
+function pathSegmentShown(segment: string): boolean {
+  if (segment === '' || segment.startsWith('$')) return true;
+  return segment.length <= 24 && /^[A-Za-z][a-z]*(?:[-_.][A-Za-z][a-z]*|[A-Z][a-z]+)*\d{0,2}$/.test(segment);
+}
+
+/**
+ * The secret parts of a URL, for the redactor (so they are removed from anything else quoting the URL, a hook's
+ * output) and for scrubUrl: the path segments safeUrl hides, the query's values, the userinfo and the Basic token
+ * it is sent as; each as written and decoded.
+ */
+export function urlSecrets(url: string): string[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  const hidden = parsed.pathname.split('/').filter((segment) => !pathSegmentShown(segment));
+  const values = [...parsed.searchParams.values()];
+  const secrets = [...hidden, ...hidden.map(decodedPart), ...values, ...values.map(encodeURIComponent), ...credentialForms(parsed)];
+  // Short pieces (a numeric id `/42/`) are not secrets, and replacing them would garble the message.
+  return [...new Set(secrets)].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
 }
 
 /** Removes any trace of the URL's query string or credentials from text that may quote it (error messages). */
@@ -63,7 +100,14 @@ export function scrubUrl(text: string, url: string): string {
   let out = text;
   for (const whole of [url, parsed.href]) out = out.split(whole).join(safeUrl(url));
   const values = [...parsed.searchParams.values()];
-  return scrubValues(out, [parsed.search, parsed.search.slice(1), ...values, ...values.map(encodeURIComponent), ...credentialForms(parsed)]);
+  return scrubValues(out, [
+    parsed.search,
+    parsed.search.slice(1),
+    ...values,
+    ...values.map(encodeURIComponent),
+    ...credentialForms(parsed),
+    ...urlSecrets(url),
+  ]);
 }
 
 /** Each secret (longest first, so a whole query goes before the values inside it) replaced by `…`. */
@@ -133,11 +177,17 @@ export function scrubCommand(text: string, command: string): string {
   return scrubValues(out, credentials);
 }
 
-/** Credentials or a query string; a URL without them (or not a URL, `http://${HOST}/x`) is left as written. */
+/** The secret parts (urlSecrets) of a webhook hook's URL, or of every URL an exec hook's command holds. */
+export function hookUrlSecrets(hook: { exec?: string; webhook?: string }): string[] {
+  const urls = hook.webhook !== undefined ? [hook.webhook] : (hook.exec?.match(URL_IN_TEXT) ?? []);
+  return urls.flatMap(urlSecrets);
+}
+
+/** Credentials, a query string or a token in its path; a URL without them (or not a URL, `http://${HOST}/x`) is left as written. */
 function holdsSecret(url: string): boolean {
   try {
     const parsed = new URL(url);
-    return parsed.username !== '' || parsed.password !== '' || parsed.search !== '';
+    return parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || urlSecrets(url).length > 0;
   } catch {
     return false;
   }
