@@ -60,6 +60,28 @@ function suffixPattern(secret: string): { end: string; pattern: RegExp } | undef
   return { end, pattern: new RegExp(head + escapeRegExp(end), 'g') };
 }
 
+/**
+ * A key's public part, the same for every key of its kind (`sk-proj-`, `sk-ant-api03-`, `gsk_`): text showing it
+ * says only what kind of key it was.
+ */
+const PUBLIC_PART = /^(?:[a-z0-9]{1,8}[-_]){1,3}/;
+/** The fewest characters of a key with no public part that a cut may leave before they count as its start. */
+const CUT_PREFIX_MIN = 6;
+
+/**
+ * A prefix of the secret shorter than SECRET_PREFIX_LENGTH but past its public part, where text was cut: at the
+ * text's end or before an ellipsis (`sk-proj-Q9w…`, a line cut at 200 characters by whatever cut it before it was
+ * redacted: an upstream, a relay). Elsewhere so short a run is left alone, as it would match unrelated text.
+ */
+function cutPrefixPattern(secret: string): { head: string; pattern: RegExp } | undefined {
+  const shortest = Math.max((PUBLIC_PART.exec(secret)?.[0].length ?? 0) + 1, CUT_PREFIX_MIN);
+  if (secret.length <= SECRET_PREFIX_LENGTH || shortest >= SECRET_PREFIX_LENGTH) return undefined;
+  let tail = '';
+  for (let i = SECRET_PREFIX_LENGTH - 2; i >= shortest; i--) tail = `(?:${escapeRegExp(secret.charAt(i))}${tail})?`;
+  const head = secret.slice(0, shortest);
+  return { head, pattern: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(head)}${tail}(?=…|\\.\\.\\.|$)`, 'g') };
+}
+
 /** The spellings a secret takes on its way into text: as is, JSON-escaped (a report), URL-encoded (a query). */
 export function secretForms(secret: string): string[] {
   return [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
@@ -71,6 +93,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
   let patterns: string[] = [];
   let prefixes: { head: string; pattern: RegExp }[] = [];
   let suffixes: { end: string; pattern: RegExp }[] = [];
+  let cutPrefixes: { head: string; pattern: RegExp }[] = [];
 
   const redactText = (text: string): string => {
     if (patterns.length === 0 || text.length < MIN_SECRET_LENGTH) return text;
@@ -78,6 +101,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
     for (const pattern of patterns) if (out.includes(pattern)) out = out.split(pattern).join(REDACTED);
     for (const { head, pattern } of prefixes) if (out.includes(head)) out = out.replace(pattern, REDACTED);
     for (const { end, pattern } of suffixes) if (out.includes(end)) out = out.replace(pattern, REDACTED);
+    for (const { head, pattern } of cutPrefixes) if (out.includes(head)) out = out.replace(pattern, REDACTED);
     return out;
   };
 
@@ -112,6 +136,7 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): R
       const spellings = new Set([...known].flatMap(secretForms));
       prefixes = [...spellings].map(prefixPattern).filter((prefix) => prefix !== undefined);
       suffixes = [...spellings].map(suffixPattern).filter((suffix) => suffix !== undefined);
+      cutPrefixes = [...spellings].map(cutPrefixPattern).filter((prefix) => prefix !== undefined);
     },
     active: () => patterns.length > 0,
   };

@@ -19,6 +19,8 @@ export interface ExecOptions {
   killGraceMs?: number;
   /** Told the hook's process group id before its command runs (the CLI records it, to stop it after a crash). */
   onStart?: (pgid: number) => void;
+  /** Removes known secrets from the hook's output before it is cut into a message (a cut key would keep its start). */
+  redact?: (text: string) => string;
 }
 
 const OUTPUT_LIMIT = 4096;
@@ -43,7 +45,7 @@ export function hookEnv(event: HookEvent, env: NodeJS.ProcessEnv): NodeJS.Proces
 
 /** Runs the command through /bin/sh; resolves once it has exited (or been stopped); never rejects. */
 export function runExec(command: string, event: HookEvent, options: ExecOptions): Promise<HookOutcome> {
-  const report = new ExecReport(command);
+  const report = new ExecReport(command, options.redact ?? ((text) => text));
   if (options.signal?.aborted) return Promise.resolve(report.outcome(false, `${report.label} was not run: the rollout is stopping`));
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -78,18 +80,25 @@ class ExecReport {
   readonly stderr = new TailBuffer(OUTPUT_LIMIT);
   private readonly started = performance.now();
 
-  constructor(private readonly command: string) {
-    // Scrubbed before it is cut, so a token the cut would split is still found whole.
-    this.label = `exec ${clip(scrubCommand(command, command), 80)}`;
+  constructor(
+    private readonly command: string,
+    private readonly redact: (text: string) => string,
+  ) {
+    // Scrubbed and redacted before it is cut, so a token the cut would split is still found whole.
+    this.label = `exec ${clip(redact(scrubCommand(command, command)), 80)}`;
   }
 
   elapsedMs(): number {
     return performance.now() - this.started;
   }
 
-  /** The last line of stderr, else of stdout, scrubbed before lastLine cuts it (a URL cut in its token would keep the token's start). */
+  /**
+   * The last line of stderr, else of stdout, scrubbed and redacted before lastLine cuts it (a URL or a key cut at
+   * 200 characters would keep its start, shorter than the redactor's SECRET_PREFIX_LENGTH).
+   */
   lastLine(): string {
-    return lastLine(scrubCommand(this.stderr.text(), this.command)) || lastLine(scrubCommand(this.stdout.text(), this.command));
+    const clean = (text: string) => this.redact(scrubCommand(text, this.command));
+    return lastLine(clean(this.stderr.text())) || lastLine(clean(this.stdout.text()));
   }
 
   outcome(ok: boolean, message: string, exitCode?: number): HookOutcome {

@@ -15,6 +15,8 @@ export interface WebhookOptions {
   /** The backoff's jitter; default Math.random. */
   random?: () => number;
   signal?: AbortSignal;
+  /** Removes known secrets from the answer before it is cut into a message (a cut key would keep its start). */
+  redact?: (text: string) => string;
 }
 
 type Attempt =
@@ -70,8 +72,8 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
       if (last.status >= 200 && last.status < 300) {
         return done(true, `${label} answered ${last.status} in ${formatDuration(performance.now() - started)}${tries}`);
       }
-      // Scrubbed before the cut: a body quoting the URL cut inside its token would keep the token's start.
-      const said = clip(scrubUrl(last.body, url), 120);
+      // Scrubbed and redacted before the cut: a body quoting the URL cut inside its token would keep the token's start.
+      const said = clip((options.redact ?? ((text: string) => text))(scrubUrl(last.body, url)), 120);
       return done(false, `${label} answered ${last.status}${tries}${said ? `: ${said}` : ''}`);
     }
     case 'timeout':

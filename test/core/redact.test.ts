@@ -45,7 +45,8 @@ describe('redactor', () => {
     const json = JSON.stringify(key).slice(1, -1);
     expect(redactor.text(`bad key ${url.slice(0, 14)}… rejected`)).toBe('bad key [redacted]… rejected');
     expect(redactor.text(`bad key ${json.slice(0, 14)}…`)).toBe('bad key [redacted]…');
-    expect(redactor.text(`bad key ${url.slice(0, 11)}`)).toBe(`bad key ${url.slice(0, 11)}`);
+    // A shorter start inside the text is left alone (at a cut it is not: test/hostile/hook-output-cut-key.test.ts).
+    expect(redactor.text(`bad key ${url.slice(0, 11)} rejected`)).toBe(`bad key ${url.slice(0, 11)} rejected`);
   });
 
   it('redacts data deeply (keys too) without touching other values', () => {
