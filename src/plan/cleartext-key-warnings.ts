@@ -1,7 +1,8 @@
 // An upstream reached over plain http:// off loopback is sent the key (api_key_env, or a credential put in
 // upstream.headers) unencrypted, to be read by anyone on the path; so is a proxy's admin API the admin token, and a
-// webhook its URL's credentials. Often meant (vLLM on a private network), so a
+// webhook its URL's credentials or token. Often meant (vLLM on a private network), so a
 // warning, not an error; a typo of https:// for a hosted API is the case it catches.
+import { urlSecrets } from '../hooks/text.js';
 import { headerCredentials } from './secrets.js';
 import { ARMS, type Plan } from './plan.js';
 import type { PlanWarning } from './warnings.js';
@@ -13,15 +14,19 @@ export function cleartextKeyWarnings(plan: Plan): PlanWarning[] {
 
 const HOOKS = ['on_stage', 'on_rollback', 'on_promote', 'on_abort'] as const;
 
-/** A webhook's URL credentials are sent as a Basic auth header (src/hooks/webhook.ts). */
+/** A webhook's URL credentials are sent as a Basic auth header (src/hooks/webhook.ts), its path and query as written. */
 function webhookWarnings(plan: Plan): PlanWarning[] {
   return HOOKS.flatMap((name) => {
     const url = plan.hooks?.[name]?.webhook;
     const host = plainHttpHost(url);
     if (url === undefined || host === undefined || isLoopback(host)) return [];
     const { username, password } = new URL(url);
-    if (username === '' && password === '') return [];
-    return [{ keyPath: `hooks.${name}.webhook`, message: cleartext(host, 'the credentials in its URL (sent as Basic auth) cross') }];
+    if (username !== '' || password !== '') {
+      return [{ keyPath: `hooks.${name}.webhook`, message: cleartext(host, 'the credentials in its URL (sent as Basic auth) cross') }];
+    }
+    // Slack's, Discord's and many other webhooks' token is in the path (or the query): sent in the clear as well.
+    if (urlSecrets(url).length === 0) return [];
+    return [{ keyPath: `hooks.${name}.webhook`, message: cleartext(host, 'the token in its URL (path or query) crosses') }];
   });
 }
 

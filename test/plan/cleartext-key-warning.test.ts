@@ -77,17 +77,23 @@ describe('an upstream off loopback over plain http://', () => {
     ]);
   });
 
-  it('is warned of for a webhook whose URL carries credentials, without showing them', () => {
+  it('is warned of for a webhook whose URL carries credentials or a token in its path, without showing them', () => {
     const hooks = `${yaml('{ simulate: { seed: 1 } }')}hooks:
   on_stage: { webhook: "http://ci:s3cr3t-t0ken@hooks.example/x" }
   on_rollback: { webhook: "http://hooks.example/open" }
   on_abort: { webhook: "https://ci:s3cr3t-t0ken@hooks.example/x" }
+  on_promote: { webhook: "http://hooks.example/services/T0ABCD1234/B0EFGH5678/xq7Lw2PzR9kT4mVb8NcY3dHs" }
 `;
     expect(planWarnings(planFromYaml(hooks)).filter((warning) => warning.message.includes('unencrypted'))).toEqual([
       {
         keyPath: 'hooks.on_stage.webhook',
         message:
           'http:// to hooks.example, off loopback: the credentials in its URL (sent as Basic auth) cross the network unencrypted, readable on the way; use https:// unless that network is private',
+      },
+      {
+        keyPath: 'hooks.on_promote.webhook',
+        message:
+          'http:// to hooks.example, off loopback: the token in its URL (path or query) crosses the network unencrypted, readable on the way; use https:// unless that network is private',
       },
     ]);
   });
