@@ -74,10 +74,6 @@ export function modelValueSpan(text: string): [number, number] | undefined {
   return found;
 }
 
-/** `"model"`, `"stream"` and a \u escape as a body's text spells them; once an escape is found, the keys alone. */
-const SPELLINGS = /"model"|"stream"|\\u/g;
-const KEYS = /"model"|"stream"/g;
-
 /** What a splice needs to know of a body's text (spelled()). */
 interface Spelled {
   /** How many times the text spells `"model"`. */
@@ -98,8 +94,9 @@ interface Spelled {
  */
 function spelled(text: string): Spelled {
   const found: Spelled = { models: 0, modelAt: -1, streams: 0, escape: false };
-  let pattern = SPELLINGS;
-  pattern.lastIndex = 0;
+  // `"model"`, `"stream"` and a \u escape; once an escape is found, the keys alone. Made per call, not shared:
+  // a global regex carries its scan's position (lastIndex).
+  let pattern = /"model"|"stream"|\\u/g;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
     const second = text.charCodeAt(match.index + 1);
     if (second === 0x6d) {
@@ -108,8 +105,9 @@ function spelled(text: string): Spelled {
     } else if (second === 0x73) found.streams++;
     else {
       found.escape = true;
-      KEYS.lastIndex = pattern.lastIndex;
-      pattern = KEYS;
+      const keys = /"model"|"stream"/g;
+      keys.lastIndex = pattern.lastIndex;
+      pattern = keys;
     }
   }
   return found;

@@ -11,10 +11,20 @@
 // chunk stands for every later chunk spelled like it.
 import { isObject } from './shape.js';
 
-/** One JSON string token, exactly as the JSON grammar spells it (sticky: matched at a given offset). */
-const STRING_TOKEN = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-/** One JSON number token, exactly as the JSON grammar spells it (sticky). */
-const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+/** Sticky patterns of JSON tokens, matched at a given offset; made per walk, as each carries its position (lastIndex). */
+interface Tokens {
+  /** One JSON string token, exactly as the JSON grammar spells it. */
+  string: RegExp;
+  /** One JSON number token, exactly as the JSON grammar spells it. */
+  number: RegExp;
+}
+
+function jsonTokens(): Tokens {
+  return {
+    string: /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y,
+    number: /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y,
+  };
+}
 /** Top-level string fields the stream reader never reads: their values may differ from chunk to chunk. */
 const UNREAD = new Set(['id', 'obfuscation', 'system_fingerprint']);
 /** Top-level number fields it never reads: `created` differs from one stream to the next. */
@@ -110,10 +120,11 @@ function holesOf(text: string, content: string | undefined): { holes: Hole[]; co
       i = end;
     } else if (stack.length === 1 && top && !top.array && !top.wantKey && UNREAD_NUMBERS.has(top.key) && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
       // A top-level number nothing reads (text is valid JSON: this is its whole token).
-      NUMBER_TOKEN.lastIndex = i;
-      if (!NUMBER_TOKEN.test(text)) return undefined;
-      holes.push([i, NUMBER_TOKEN.lastIndex, true]);
-      i = NUMBER_TOKEN.lastIndex - 1;
+      const number = jsonTokens().number;
+      number.lastIndex = i;
+      if (!number.test(text)) return undefined;
+      holes.push([i, number.lastIndex, true]);
+      i = number.lastIndex - 1;
     } else if (c === 0x7b) stack.push({ array: false, key: '', wantKey: true, index: 0 });
     else if (c === 0x5b) stack.push({ array: true, key: '', wantKey: false, index: 0 });
     else if (c === 0x7d || c === 0x5d) stack.pop();
@@ -192,7 +203,7 @@ export function matchesWhole(template: WholeTemplate, data: string): boolean {
 
 /**
  * The text of the JSON string token at `start` to `end` of `data`: what lies between its quotes when it holds no
- * escape (most text deltas), one slice; else its decoding. The token is valid JSON (STRING_TOKEN matched it).
+ * escape (most text deltas), one slice; else its decoding. The token is valid JSON (a Tokens pattern matched it).
  */
 function stringAt(data: string, start: number, end: number): string {
   const inner = data.slice(start + 1, end - 1);
@@ -214,8 +225,9 @@ function holeText(spelling: Spelling, data: string, want: number, from = 0, at =
     if (!partAt(data, at, parts[0] as string)) return undefined;
     at += (parts[0] as string).length;
   }
+  const tokens = jsonTokens();
   for (let k = from; k < parts.length - 1; k++) {
-    const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
+    const pattern = numeric[k] ? tokens.number : tokens.string;
     pattern.lastIndex = at;
     if (!pattern.test(data)) return undefined;
     if (k === want) text = stringAt(data, at, pattern.lastIndex);
@@ -235,8 +247,9 @@ function partAt(data: string, at: number, part: string): boolean {
 /** Where hole `hole` begins in `data`, which the template matched whole. */
 function holeStart(parts: string[], numeric: boolean[], data: string, hole: number): number {
   let at = (parts[0] as string).length;
+  const tokens = jsonTokens();
   for (let k = 0; k < hole; k++) {
-    const pattern = numeric[k] ? NUMBER_TOKEN : STRING_TOKEN;
+    const pattern = numeric[k] ? tokens.number : tokens.string;
     pattern.lastIndex = at;
     pattern.test(data);
     at = pattern.lastIndex + (parts[k + 1] as string).length;
