@@ -5,13 +5,15 @@ import { loadPlan } from './load.js';
 import { PlanError } from './errors.js';
 import type { PlanLoaded, PlanToLoad } from './load-in-worker.js';
 
-const { file, cwd } = workerData as PlanToLoad;
-let loaded: PlanLoaded;
-try {
-  loaded = { plan: loadPlan(file, cwd) };
-} catch (error) {
-  // Anything else is a bug: thrown on, it reaches the parent's 'error' listener (a structured clone of it).
-  if (!(error instanceof PlanError)) throw error;
-  loaded = { problems: error.problems, omitted: error.omitted };
+/** The plan in `file`, or its problems. */
+function loadOne({ file, cwd }: PlanToLoad): PlanLoaded {
+  try {
+    return { plan: loadPlan(file, cwd) };
+  } catch (error) {
+    // Anything else is a bug: thrown on, it reaches the parent's 'error' listener (a structured clone of it).
+    if (!(error instanceof PlanError)) throw error;
+    return { problems: error.problems, omitted: error.omitted };
+  }
 }
-parentPort?.postMessage(loaded);
+
+parentPort?.postMessage(loadOne(workerData as PlanToLoad));
