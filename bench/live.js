@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { openEndpoints } from '../dist/cli/endpoints.js';
 import { loadPlan } from '../dist/plan/load.js';
 import { proxySettings } from '../dist/proxy/config.js';
-import { proxyBlockOf } from '../dist/plan/schema.js';
+import { proxyBlockOf } from '../dist/plan/proxy-schema.js';
 import { startProxy } from '../dist/proxy/server.js';
 import { overheadScenario } from './live-overhead.js';
 import { tempDir, writePlanFile } from './lib/plan.js';

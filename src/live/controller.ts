@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { Plan } from '../plan/plan.js';
-import { proxyBlockOf } from '../plan/schema.js';
+import { proxyBlockOf } from '../plan/proxy-schema.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { ArmName, ArmPlan, Plan, PlanSource, UpstreamConfig } from './plan.js';
 import { isAzureHost } from '../upstream/azure.js';
-import { trafficSchema, type ParsedPlan } from './schema.js';
+import type { ParsedPlan } from './schema.js';
+import { trafficSchema } from './traffic-schema.js';
 
 type UpstreamData = ParsedPlan['upstream'];
 type ArmData = ParsedPlan['blue'];

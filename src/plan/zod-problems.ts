@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { closestKey, type PlanProblem } from './errors.js';
 import { describeFound, locate, locateKey, valueAt, type YamlSource } from './yaml-source.js';
 import { formatKeyPath } from './errors.js';
-import { ENV_NAME_MESSAGE } from './schema.js';
+import { ENV_NAME_MESSAGE } from './schema-fields.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;

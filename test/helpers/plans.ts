@@ -5,7 +5,8 @@ import path from 'node:path';
 import { PlanError } from '../../src/plan/errors.js';
 import { loadPlan } from '../../src/plan/load.js';
 import type { Plan } from '../../src/plan/plan.js';
-import { analysisSchema, type AnalysisConfig } from '../../src/plan/schema.js';
+import type { AnalysisConfig } from '../../src/plan/schema.js';
+import { analysisSchema } from '../../src/plan/analysis-schema.js';
 
 export function tempDir(prefix = 'bluegreen-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

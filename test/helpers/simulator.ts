@@ -1,7 +1,7 @@
 // A simulated upstream for one test, written as a plan's `upstream.simulate` block and read through the plan's own
 // schema, closed when the test ends.
 import { parseWithSchema } from '../../src/plan/load.js';
-import { simulateSchema } from '../../src/plan/schema.js';
+import { simulateSchema } from '../../src/plan/sim-schema.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/sim/index.js';
 import { closeAfterTest } from './close-after-test.js';
 import { FakeClock, heldOn } from './fake-clock.js';

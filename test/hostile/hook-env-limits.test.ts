@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runHook } from '../../src/hooks/index.js';
-import { MAX_HOOK_COMMAND_LENGTH, MAX_NAME_LENGTH } from '../../src/plan/schema.js';
+import { MAX_HOOK_COMMAND_LENGTH } from '../../src/plan/hooks-schema.js';
+import { MAX_NAME_LENGTH } from '../../src/plan/schema-fields.js';
 import { planFromYaml, planRefusal, simulatedStagesPlan, tempDir } from '../helpers/plans.js';
 
 const plan = (name: string, hooks = "  on_stage: { exec: 'true' }\n") =>

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
-import { proxyBlockOf } from '../../src/plan/schema.js';
+import { proxyBlockOf } from '../../src/plan/proxy-schema.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedServer, UPSTREAM_KEY } from './helpers.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { openEndpoints, type Endpoints } from '../../src/cli/endpoints.js';
 import { ARMS, type ArmName, type Plan } from '../../src/plan/plan.js';
 import { proxySettings } from '../../src/proxy/config.js';
-import { proxyBlockOf } from '../../src/plan/schema.js';
+import { proxyBlockOf } from '../../src/plan/proxy-schema.js';
 import { startProxy, type ProxyHandle } from '../../src/proxy/server.js';
 import type { ArmUpstream } from '../../src/proxy/targets.js';
 import { readApiKey } from '../../src/upstream/api-key.js';

@@ -4,7 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
-import { proxyBlockOf } from '../../src/plan/schema.js';
+import { proxyBlockOf } from '../../src/plan/proxy-schema.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Scripted } from './helpers.js';
 

@@ -1,7 +1,8 @@
 // `bluegreen sim`: run the simulated upstream on its own, for trying plans, clients and dashboards by hand.
 import path from 'node:path';
 import { parseWithSchema, readPlanText } from '../../plan/load.js';
-import { simulateSchema, type SimulateConfig } from '../../plan/schema.js';
+import type { SimulateConfig } from '../../plan/schema.js';
+import { simulateSchema } from '../../plan/sim-schema.js';
 import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
