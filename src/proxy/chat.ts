@@ -7,6 +7,7 @@ import type { ArmSplitter } from '../split/splitter.js';
 import { ClientLink } from './client-link.js';
 import { answer, passOutsideSplit, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
 import { forwardTo } from './forward.js';
+import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
@@ -58,17 +59,9 @@ function forArm(parsed: Parsed, target: ForwardTarget): Buffer | string {
   return bodyForArm(parsed.raw, parsed.text, parsed.body, target);
 }
 
-/** Calls `done` when the request is over (answered, or its client gone), or `bug` on an error of ours. */
-export function handleChat(
-  ctx: ChatContext,
-  split: SplitPath,
-  req: IncomingMessage,
-  res: ServerResponse,
-  raw: Buffer,
-  done: () => void,
-  bug: (error: unknown) => void,
-): void {
-  new ChatExchange(ctx, split, req, res, raw, done, bug).start();
+/** The handler of `split`'s path: it calls `done` when a request is over (answered, or its client gone), or `bug` on an error of ours. */
+export function chatHandler(ctx: ChatContext, split: SplitPath): BodyHandler {
+  return (req, res, raw, done, bug) => new ChatExchange(ctx, split, req, res, raw, done, bug).start();
 }
 
 /**

@@ -2,9 +2,9 @@
 // upstreams have it) and the relayed ones (relay.ts); and with the Responses API, the paths of its stored state
 // (stored-reads.ts). Built once at startup.
 import { stickyKeyOf } from '../traffic/sampled-line.js';
-import { handleChat, type ChatContext, type SplitPath } from './chat.js';
+import { chatHandler, type ChatContext, type SplitPath } from './chat.js';
 import type { BodyHandler } from './intake.js';
-import { handleRelay } from './relay.js';
+import { relayHandler } from './relay.js';
 import { storedPath, storedStateHandler, type StoredMethod } from './stored-reads.js';
 import { refusesResponses, responsesStickyKey, StoredResponses } from './stored-responses.js';
 
@@ -28,7 +28,7 @@ export function postPaths(ctx: ChatContext): PostPaths {
   const { inbound, targets } = ctx;
   // No async functions on the chat path: a suspended frame and a promise per await, thousands of times a second.
   const chatSplit: SplitPath = { arms: targets.arms, stickyKeyOf, name: 'chat' };
-  const chat: BodyHandler = (req, res, raw, done, bug) => handleChat(ctx, chatSplit, req, res, raw, done, bug);
+  const chat = chatHandler(ctx, chatSplit);
   const others = new Map<string, BodyHandler>();
   const responses = inbound.responsesPath;
   const responseTargets = responses === undefined ? undefined : targets.responses;
@@ -36,14 +36,13 @@ export function postPaths(ctx: ChatContext): PostPaths {
   const stored = new StoredResponses(targets.sharedState);
   if (responses !== undefined && responseTargets) {
     const split: SplitPath = { arms: responseTargets, stickyKeyOf: responsesStickyKey, stored, refuses: refusesResponses, name: 'responses' };
-    others.set(responses, (req, res, raw, done, bug) => handleChat(ctx, split, req, res, raw, done, bug));
+    others.set(responses, chatHandler(ctx, split));
   }
   // The application's other model endpoints this proxy relays to blue's upstream (none for an Azure blue).
   for (const relayed of inbound.relayPaths) {
     const upstreamPath = targets.relayPaths.get(relayed.path);
     if (upstreamPath === undefined) continue;
-    const route = { ...relayed, upstreamPath };
-    others.set(relayed.path, (req, res, raw, done, bug) => handleRelay(ctx, route, req, res, raw, done, bug));
+    others.set(relayed.path, relayHandler(ctx, { ...relayed, upstreamPath }));
   }
   const storedPaths = responseTargets ? ', GET/DELETE /v1/responses/{id} (its /cancel, /input_items), /v1/conversations' : '';
   const served = `POST ${[inbound.chatPath, ...others.keys()].join(', POST ')}${storedPaths}, GET /v1/models, GET /metrics and GET /healthz`;
