@@ -1,7 +1,9 @@
 // Registers a loaded plan's keys with the CLI's redactor, and builds what hooks need to keep them out.
 import { createRedactor, MIN_SECRET_LENGTH } from '../core/redact.js';
 import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
-import { hookUrlSecrets, type HookSecrets } from '../hooks/index.js';
+// From their modules, not the hooks index: it loads the webhook actuator (undici), which validate must not load.
+import { hookUrlSecrets } from '../hooks/text.js';
+import type { HookSecrets } from '../hooks/types.js';
 import type { Plan } from '../plan/plan.js';
 import { headerCredentials, hookPassEnv, secretEnvNames } from '../plan/secrets.js';
 import { readApiKey } from '../upstream/api-key.js';
