@@ -135,14 +135,18 @@ export function formatDuration(ms: number): string {
  * the plan schema's pattern too.
  */
 export const CONTROL_CHARACTER_RANGES = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069';
-const CONTROL_CHARACTERS = new RegExp(`[${CONTROL_CHARACTER_RANGES}]`, 'g');
+
+/** The control characters, as a new expression each call: a shared global one holds state (its lastIndex). */
+function controlCharacters(): RegExp {
+  return new RegExp(`[${CONTROL_CHARACTER_RANGES}]`, 'g');
+}
 
 /**
  * Text quoted whole (a key, a path from a plan) with its control characters shown escaped (`\u001b`) rather than
  * dropped: it cannot rewrite the terminal or start a line of its own, and the reader still sees what was there.
  */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROL_CHARACTERS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(controlCharacters(), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -151,6 +155,6 @@ export function escapeControls(text: string): string {
  * terminal or a CI log, whitespace is collapsed, and the whole is cut to `max` characters.
  */
 export function oneLine(text: string, max: number): string {
-  const flat = text.replace(CONTROL_CHARACTERS, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text.replace(controlCharacters(), ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -159,9 +159,12 @@ function decodedPart(text: string): string {
 
 /**
  * The URLs written in text (a command, a plan's value), of any scheme (`ftp://user:password@host`), up to a space, a
- * quote or a shell operator (`&` stays: it joins query parameters). The one rule for finding them.
+ * quote or a shell operator (`&` stays: it joins query parameters). The one rule for finding them; a new
+ * expression each call, as a shared global one holds state (its lastIndex).
  */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>|;()\\]+/gi;
+function urlsIn(text: string): string[] {
+  return text.match(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>|;()\\]+/gi) ?? [];
+}
 
 /**
  * `scrubUrl` for every URL an exec hook's command holds (`curl https://ci:token@ci.example/job?token=T`), and every
@@ -169,7 +172,9 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>|;()\\]+/gi;
  * command is printed in every message about the hook, and its output (curl's own errors, `curl -v`) may quote it too.
  */
 export function scrubCommand(text: string, command: string): string {
-  const out = (command.match(URL_IN_TEXT) ?? []).filter(holdsSecret).reduce((scrubbed, url) => scrubUrl(scrubbed, url), text);
+  const out = urlsIn(command)
+    .filter(holdsSecret)
+    .reduce((scrubbed, url) => scrubUrl(scrubbed, url), text);
   const credentials = commandCredentials(command).flatMap(({ spellings, userinfo }) => [
     ...spellings.flatMap(secretForms),
     ...(userinfo ? userinfoForms(userinfo.user, userinfo.password) : []),
@@ -179,7 +184,7 @@ export function scrubCommand(text: string, command: string): string {
 
 /** The secret parts (urlSecrets) of a webhook hook's URL, or of every URL an exec hook's command holds. */
 export function hookUrlSecrets(hook: { exec?: string; webhook?: string }): string[] {
-  const urls = hook.webhook !== undefined ? [hook.webhook] : (hook.exec?.match(URL_IN_TEXT) ?? []);
+  const urls = hook.webhook !== undefined ? [hook.webhook] : urlsIn(hook.exec ?? '');
   return urls.flatMap(urlSecrets);
 }
 

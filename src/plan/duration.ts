@@ -9,7 +9,6 @@ export const MAX_DURATION_MS = 14 * 24 * 3_600_000;
 export const MAX_DURATION_TEXT = '336h (14 days)';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 
 /** Parses "1m30s" into 90000; returns undefined when the text is not a duration. */
@@ -17,7 +16,8 @@ export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
   if (!WHOLE.test(trimmed)) return undefined;
   let total = 0;
-  for (const match of trimmed.matchAll(PART)) {
+  // The expression written here, not shared at module level: a global one holds state (its lastIndex).
+  for (const match of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
     total += Number(match[1]) * (UNIT_MS[match[2] as string] ?? 0);
   }
   return Math.round(total);

@@ -9,12 +9,17 @@ export interface XmlElement {
   children?: (XmlElement | string)[];
 }
 
-// XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references, so
-// they are dropped: reasons can quote upstream error text, which may hold anything.
-const INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references, so they are
+ * dropped: reasons can quote upstream error text, which may hold anything. A new expression each call, as a
+ * shared global one holds state (its lastIndex).
+ */
+function invalidCharacters(): RegExp {
+  return /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+}
 
 export function escapeText(text: string): string {
-  return text.replace(INVALID, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(invalidCharacters(), '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Attribute values also escape quotes, and keep newlines and tabs as references (parsers fold them otherwise). */
