@@ -4,7 +4,7 @@
 // admin API on 127.0.0.1, on the fake clock.
 import { expect, it } from 'vitest';
 import type { FeedAnswer } from '../../src/proxy/results-feed.js';
-import { scriptedServer } from '../proxy/helpers.js';
+import { scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
@@ -17,10 +17,7 @@ it("leaves another run's stage tags out of the requests in flight it waits for a
     { stage: 0, controller: 'another-run', requests: 7, green: 7 },
     { stage: 0, requests: 2, green: 2 },
   ];
-  const admin = await scriptedServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(page(tags)));
-  });
+  const admin = await scriptedResults(() => page(tags));
   const { clock, metrics, source } = stageZeroLiveSource(admin.url);
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
   await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");

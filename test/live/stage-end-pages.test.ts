@@ -4,9 +4,9 @@
 // reads a scripted admin API on 127.0.0.1 that serves one result a page (a real proxy serves 5,000; a busy one can
 // have more than 20 pages' worth arriving during one read), on the fake clock.
 import { expect, it } from 'vitest';
-import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
+import type { FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
-import { scriptedServer } from '../proxy/helpers.js';
+import { scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
@@ -24,9 +24,9 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
   // The feed: nothing yet, one green attempt under way in stage 0. Then 24 blue answers and green's failure, 25th.
   let feed: FeedEntry[] = [];
   let running = 1;
-  const admin = await scriptedServer((req, res) => {
-    const after = Number(new URL(req.url ?? '/', 'http://admin').searchParams.get('after'));
-    const page: FeedAnswer = {
+  const admin = await scriptedResults((url) => {
+    const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
+    return {
       epoch: 'e1',
       version: 2,
       missed: 0,
@@ -35,8 +35,6 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
       results: feed.slice(after, after + 1),
       inFlight: { started: 1, stages: running > 0 ? [{ stage: 0, requests: running }] : [], stallTimeoutMs: 10_000 },
     };
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(page));
   });
   const warnings: string[] = [];
   const { clock, metrics, source } = stageZeroLiveSource(admin.url, (message) => warnings.push(message));

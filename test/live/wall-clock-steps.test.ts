@@ -7,8 +7,8 @@ import { AdminClient } from '../../src/live/admin-client.js';
 import { FleetProxy, ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import type { FeedAnswer } from '../../src/proxy/results-feed.js';
 import { planFromYaml } from '../helpers/plans.js';
+import { scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from '../proxy/helpers.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
@@ -151,19 +151,15 @@ it('a proxy times latency and time to first token on the steady clock, whichever
 // longer.
 it("a live stage's end waits for the proxies' requests up to its bound on the steady clock, whichever way the wall clock steps", async () => {
   // A proxy whose one green request in stage 0 never answers; its stall timeout is 10 s.
-  const admin = await scriptedServer((_req, res) => {
-    const page: FeedAnswer = {
-      epoch: 'e1',
-      version: 2,
-      missed: 0,
-      head: 0,
-      next: 0,
-      results: [],
-      inFlight: { started: 1, stages: [{ stage: 0, requests: 1 }], stallTimeoutMs: 10_000 },
-    };
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(page));
-  });
+  const admin = await scriptedResults(() => ({
+    epoch: 'e1',
+    version: 2,
+    missed: 0,
+    head: 0,
+    next: 0,
+    results: [],
+    inFlight: { started: 1, stages: [{ stage: 0, requests: 1 }], stallTimeoutMs: 10_000 },
+  }));
   const { clock, source } = stageZeroLiveSource(admin.url);
   const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
   await until(() => admin.seen.length === 1 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");

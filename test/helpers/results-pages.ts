@@ -1,0 +1,61 @@
+// A proxy's admin API scripted by a test (its results pages, GET /admin/results), on 127.0.0.1, for the live
+// source's stage-end tests: the attempts a proxy has under way and the results it has, as the test sets them.
+import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
+import type { UpstreamResult } from '../../src/upstream/types.js';
+import { scriptedServer, type Scripted } from '../proxy/helpers.js';
+
+/** An admin API answering each request with the page `answer` makes of its URL (path and query). */
+export function scriptedResults(answer: (url: string | undefined) => FeedAnswer): Promise<Scripted> {
+  return scriptedServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer(req.url)));
+  });
+}
+
+/** Which proxy answers: what its pages hold besides the results and the counts up to inFlightUpTo. */
+export interface AttemptsPageOptions {
+  /** `inFlight.all`, every attempt under way, when the read asks for inFlightUpTo: a proxy since session 27. */
+  all: boolean;
+  /** Its results say their attempt's number (`sent`, and `sentTagged`): a proxy since session 28. Else `sent` is left out. */
+  tagged: boolean;
+}
+
+/**
+ * A results page as a proxy answers `url`: the feed after `after`, and its attempts under way (by number), all green
+ * in stage 0, counted up to inFlightUpTo when asked. `started` is the highest attempt number known: one under way, or
+ * a result's (its `sent`, else its place in the feed).
+ */
+export function attemptsPage(
+  url: string | undefined,
+  feed: readonly FeedEntry[],
+  attempts: readonly number[],
+  { all, tagged }: AttemptsPageOptions,
+): FeedAnswer {
+  const query = new URL(url ?? '/', 'http://admin').searchParams;
+  const after = Number(query.get('after'));
+  const upTo = query.get('inFlightUpTo') === null ? Infinity : Number(query.get('inFlightUpTo'));
+  const counted = attempts.filter((seq) => seq <= upTo).length;
+  const results = feed.slice(after).map((entry) => {
+    if (tagged) return entry;
+    const { sent: _sent, ...older } = entry;
+    return older;
+  });
+  return {
+    epoch: 'e1',
+    version: 2,
+    missed: 0,
+    head: feed.length,
+    next: feed.length,
+    results,
+    inFlight: {
+      started: Math.max(0, ...attempts, ...feed.map((entry) => entry.sent ?? entry.seq)),
+      stages: counted > 0 ? [{ stage: 0, requests: counted, green: counted }] : [],
+      ...(all && upTo !== Infinity && { all: attempts.length > 0 ? [{ stage: 0, requests: attempts.length, green: attempts.length }] : [] }),
+      stallTimeoutMs: 10_000,
+      ...(tagged && { sentTagged: true }),
+    },
+  };
+}
+
+/** A green answer (`ok`) or failure, as a result in a page holds it. */
+export const greenResult = (ok: boolean): UpstreamResult => ({ arm: 'green', model: 'green-model', ok, content: '', latencyMs: 5, attempts: 1, stream: false });
