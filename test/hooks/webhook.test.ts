@@ -1,8 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHook, type HookEvent } from '../../src/hooks/index.js';
 import type { HookConfig } from '../../src/plan/schema.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { until } from '../helpers/until.js';
 import { refusedPort } from '../live/helpers.js';
 
@@ -26,13 +26,8 @@ interface Received {
 
 type Answer = (req: Received, res: http.ServerResponse) => void;
 
-const servers: http.Server[] = [];
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
 });
 
 /** A server answering request i with answers[i] (the last one repeats); records what it received. */
@@ -49,9 +44,7 @@ async function serve(...answers: Answer[]): Promise<{ base: string; received: Re
       answer?.(record, res);
     });
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  return { base: `http://${await listenForTest(server)}`, received };
 }
 
 const status =

@@ -3,19 +3,11 @@
 // webhook answering 500 "denied for Basic Y2k6..." put the base64 of user:password in the terminal, events.jsonl,
 // state.json and the JSON report).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runHook, type HookEvent } from '../../src/hooks/index.js';
+import { listenForTest } from '../helpers/loopback.js';
 
 const EVENT: HookEvent = { event: 'stage', plan: 'demo', stage: 1, stages: 2, greenWeight: 0.5, blueModel: 'a', greenModel: 'b', at: 0 };
-
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 /** A webhook that refuses every call, quoting the Authorization header it got and the credentials in it. */
 async function echoingWebhook(): Promise<string> {
@@ -25,9 +17,7 @@ async function echoingWebhook(): Promise<string> {
     const decoded = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8');
     res.writeHead(403).end(`denied for ${auth} (${decoded.split(':')[1] ?? ''})`);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenForTest(server);
 }
 
 const basic = (credentials: string) => Buffer.from(credentials, 'utf8').toString('base64');
@@ -61,9 +51,7 @@ it("a webhook's answer spelling the Basic token URL-encoded, JSON-escaped or unp
     const sent = (req.headers.authorization ?? '').replace(/^Basic /, '');
     res.writeHead(401).end(`denied: ${encodeURIComponent(sent)} | ${sent.replaceAll('/', '\\/')} | ${sent.replace(/=+$/, '')}`);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = await listenForTest(server);
   const outcome = await runHook({ webhook: `http://ci:pw%3E%3E%3E%3Fx@${host}/w`, timeout: 5000, retries: 0 }, EVENT, { cwd: '/', env: {} });
   expect(outcome.message).toContain('answered 401: denied: ');
   // Any 12 characters of the token's start decode to the user name and most of the password.

@@ -2,12 +2,12 @@
 // token in the URL's path: it was shown whole (origin and path kept) in hook messages, the journal, state.json and
 // every report. A rollout whose hooks call such URLs on a real receiver must leave none of the token anywhere.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runHook, safeUrl, type HookEvent } from '../../src/hooks/index.js';
 import { runCli } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { simulatedPlan, tempDir } from '../helpers/plans.js';
 
 const SLACK = '/services/T0ABCD1234/B0EFGH5678/xq7Lw2PzR9kT4mVb8NcY3dHs';
@@ -15,14 +15,6 @@ const SLACK_TOKEN = 'xq7Lw2PzR9kT4mVb8NcY3dHs';
 const DISCORD = '/api/webhooks/1183742098571234567/Zk9_aQ-3vLx7TbM2pWq8RnYc4HdFs6GjK1eU0oIiPlA5';
 const DISCORD_TOKEN = 'Zk9_aQ-3vLx7TbM2pWq8RnYc4HdFs6GjK1eU0oIiPlA5';
 const EVENT: HookEvent = { event: 'stage', plan: 'demo', stage: 1, stages: 2, greenWeight: 0.5, blueModel: 'a', greenModel: 'b', at: 0 };
-
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 /** A receiver quoting the path it was called on: failing on Slack's path (so the stage fails), answering 200 otherwise. */
 async function echoingReceiver(): Promise<{ base: string; calls: string[] }> {
@@ -33,9 +25,7 @@ async function echoingReceiver(): Promise<{ base: string; calls: string[] }> {
     const failing = (req.url ?? '').startsWith('/services/');
     res.writeHead(failing ? 500 : 200).end(`no such hook ${req.url ?? ''} at http://${req.headers.host ?? ''}${req.url ?? ''}`);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
+  return { base: `http://${await listenForTest(server)}`, calls };
 }
 
 /** Any 6 characters in a row of the token. */
