@@ -10,7 +10,8 @@ import { droppedColumns, type DroppableColumn } from './column-drop.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from './check-value.js';
-import { describeHookInFlight, describeRecovery, greenAfterDeath, type HookInFlight, type RecoveryHook } from '../state/hook-record.js';
+import type { HookInFlight, RecoveryHook } from '../state/hook-record.js';
+import { describeHookInFlight, describeRecovery, greenAfterDeath } from '../state/hook-words.js';
 
 export interface OwnerInfo {
   alive: boolean;

@@ -27,18 +27,8 @@ export {
   type WatchControlOptions,
 } from './control.js';
 export { lockGoneText, markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
-export {
-  clearHookRecord,
-  describeHookInFlight,
-  describeRecovery,
-  greenAfterDeath,
-  hookRecorder,
-  readHookInFlight,
-  readRecoveryHook,
-  stopOrphanHook,
-  type HookInFlight,
-  type RecoveryHook,
-} from './hook-record.js';
+export { clearHookRecord, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook, type HookInFlight, type RecoveryHook } from './hook-record.js';
+export { describeHookInFlight, describeRecovery, greenAfterDeath } from './hook-words.js';
 export {
   lostRecord,
   lostRecordAdvice,

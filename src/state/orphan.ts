@@ -3,7 +3,8 @@
 import os from 'node:os';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { writeFileAtomic } from './files.js';
-import { greenAfterDeath, readHookInFlight } from './hook-record.js';
+import { readHookInFlight } from './hook-record.js';
+import { greenAfterDeath } from './hook-words.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';

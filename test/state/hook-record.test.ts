@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clearHookRecord, greenAfterDeath, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook } from '../../src/state/hook-record.js';
+import { clearHookRecord, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook } from '../../src/state/hook-record.js';
+import { greenAfterDeath } from '../../src/state/hook-words.js';
 import { tempDir } from '../helpers/plans.js';
 
 const rollout = { plan: { name: 'p', stages: [1, 2, 3] }, pid: 4242 };
