@@ -4,8 +4,7 @@
 // left proxy's message claims. Real proxies in-process on 127.0.0.1; the dead rollout is a state folder whose
 // owner's pid is gone, with the run ids and proxies a live rollout records (state.json's liveResume).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { AdminClient, type RouteSet } from '../../src/live/admin-client.js';
@@ -14,16 +13,15 @@ import { loadPlan } from '../../src/plan/load.js';
 import { StateStore } from '../../src/state/index.js';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 import type { Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 const clients: AdminClient[] = [];
-const servers: Server[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
-  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
 });
 
 function admin(url: string): AdminClient {
@@ -274,9 +272,7 @@ async function raceBetweenReadAndWrite(proxy: Running, meanwhile: () => Promise<
       })();
     });
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `http://${await listenForTest(server)}`;
 }
 
 // The 409 path (restore.ts): the dead run's blue goes on from its own route; another run's route set after the
