@@ -66,6 +66,49 @@ describe('rateInterval', () => {
     }
   });
 
+  it('has the closed-form lower bound with every trial an event, under the uniform prior: (alpha / (n + 1))^(1/n)', () => {
+    // Beta(1, 1): the mixture's normaliser is B(1 + n, 1) = 1 / (n + 1), so M_n(p) = 1 / ((n + 1) p^n).
+    const uniform = priorAround(0.5);
+    for (const [n, alpha] of [
+      [1, 0.05],
+      [10, 0.01],
+      [250, 0.0005],
+    ] as const) {
+      const interval = rateInterval(n, n, alpha, uniform);
+      expect(interval.upper).toBe(1);
+      expect(interval.lower).toBeCloseTo((alpha / (n + 1)) ** (1 / n), 8);
+    }
+    // A known value: 10 of 10 at alpha 0.01 holds the rate above (0.01 / 11)^(1/10) = exp(-0.70031) = 0.49643
+    expect(rateInterval(10, 10, 0.01, uniform).lower).toBeCloseTo(0.49643, 5);
+  });
+
+  /**
+   * The censored interval (requests still running, client aborts), the latency rules (requests running short of the
+   * limit left out) and the quality rule (a running request may yet fail and leave the successes judged) are valid
+   * only because the bounds move with the counts this way: each takes a bound from counts that bracket the true ones.
+   */
+  it('moves with the counts as the censored rules need: both bounds rise with the events, the lower falls with more trials', () => {
+    // Below this the bisection's last step (2^-36 of the search range) decides, not the formula.
+    const slack = 1e-10;
+    for (const center of [0.0001, 0.01, 0.05, 0.3])
+      for (const alpha of [0.2, 0.01, 1e-5]) {
+        const p = priorAround(center);
+        for (const n of [1, 2, 5, 20, 100, 1000, 20_000]) {
+          for (let x = 0; x <= Math.min(n, 120); x++) {
+            const here = rateInterval(x, n, alpha, p);
+            const moreTrials = rateInterval(x, n + 1, alpha, p);
+            expect(moreTrials.lower, `lower(${x}, ${n + 1}) <= lower(${x}, ${n})`).toBeLessThanOrEqual(here.lower + slack);
+            if (x === n) continue;
+            const moreEvents = rateInterval(x + 1, n, alpha, p);
+            expect(moreEvents.lower, `lower rises with x at n=${n}`).toBeGreaterThanOrEqual(here.lower - slack);
+            expect(moreEvents.upper, `upper rises with x at n=${n}`).toBeGreaterThanOrEqual(here.upper - slack);
+            const oneMoreEvent = rateInterval(x + 1, n + 1, alpha, p);
+            expect(oneMoreEvent.upper, `upper(${x + 1}, ${n + 1}) >= upper(${x}, ${n})`).toBeGreaterThanOrEqual(here.upper - slack);
+          }
+        }
+      }
+  });
+
   it('has M_n = 1/alpha at both ends and holds the estimate', () => {
     const alpha = 0.0005;
     const { lower, upper } = rateInterval(12, 132, alpha, prior);
@@ -110,6 +153,42 @@ describe('rateInterval', () => {
 
   it('holds a rate far from the prior too (the prior shapes width, never validity)', () => {
     expect(missRate(0.3, 0.05, 300, 800, 5000)).toBeLessThanOrEqual(0.05);
+  });
+
+  /**
+   * Share of seeded sequences whose lower bound ever passes `limit` when the rate at draw n is rate(n): the breach of
+   * a rate rule. Any rate at or under the limit at every draw breaches in at most alpha of them (each draw can be
+   * coupled with one at the limit that fails whenever it does, and the lower bound rises with the failures).
+   */
+  function breachRate(rate: (n: number) => number, limit: number, alpha: number, sequences: number, length: number, seedBase: number): number {
+    const p = priorAround(limit);
+    let breached = 0;
+    for (let seq = 0; seq < sequences; seq++) {
+      const next = random(seedBase + seq);
+      let x = 0;
+      for (let n = 1; n <= length; n++) {
+        if (next() < rate(n)) x++;
+        // lower > limit exactly when M_n(limit) >= 1/alpha with the estimate above the limit.
+        if (x / n > limit && logMixtureRatio(x, n, limit, p) >= Math.log(1 / alpha)) {
+          breached++;
+          break;
+        }
+      }
+    }
+    return breached / sequences;
+  }
+
+  it('breaches in at most alpha of sequences whose rate moves but never passes the limit (bursts up to it)', () => {
+    // 5% for 100 draws in every 300, 1% between: a burst up to the limit, never over it.
+    expect(breachRate((n) => (n % 300 < 100 ? 0.05 : 0.01), 0.05, 0.1, 400, 1500, 20_000)).toBeLessThanOrEqual(0.1);
+    expect(breachRate(() => 0.05, 0.05, 0.1, 400, 1500, 30_000)).toBeLessThanOrEqual(0.1);
+  });
+
+  it('is no promise for a rate over the limit for a while, however low its average: it judges the requests so far', () => {
+    // The first 100 draws at 20%, then 0.5% (2% on average over 1,500): rolled back on its start, rightly so by the
+    // test's promise (the rate of the requests so far was over 5%), though the whole stream is well within it.
+    const opening = breachRate((n) => (n <= 100 ? 0.2 : 0.005), 0.05, 0.1, 400, 1500, 40_000);
+    expect(opening).toBeGreaterThan(0.5);
   });
 });
 
