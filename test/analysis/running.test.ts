@@ -109,3 +109,53 @@ describe('false rollbacks when failures answer fast and successes slowly (seeded
     expect(falseRollbacks(analysisConfig(), { ...opts, fail: { green: 0.4, blue: 0.03 }, runs: 20 })).toBe(20);
   });
 });
+
+describe('latency rules: requests running short of the limit left out (seeded)', () => {
+  /**
+   * A 60 s stage at 20 req/s judged every 100 ms as the engine judges it: a request that answered counts by its
+   * latency, one running past the limit as over it, one running short of it not at all. Every request short of the
+   * limit answers sooner than any over it is known, so the requests judged hold the send order's prefix up to
+   * limit ago, plus later ones under the limit: the lower bound is never above the prefix's, a valid test's (the
+   * lower bound falls with more trials, test/analysis/sequential.test.ts).
+   */
+  function breaches(over: number, runs: number): number {
+    const config = analysisConfig({ confidence: 0.8, thresholds: { latency_p95: 1000 } });
+    let rolledBack = 0;
+    for (let run = 0; run < runs; run++) {
+      const random = createRandom(2900 + run);
+      const sent: { at: number; ms: number }[] = [];
+      for (let t = 0; ;) {
+        t += (-Math.log(1 - random()) * 1000) / 20;
+        if (t > 60_000) break;
+        // Over the limit: 1-20 s; under it: 10 ms to the limit.
+        sent.push({ at: t, ms: random() < over ? 1000 + random() * 19_000 : 10 + random() * 990 });
+      }
+      for (let now = 100; now <= 60_000; now += 100) {
+        let requests = 0;
+        let slow = 0;
+        let runningPast = 0;
+        for (const request of sent) {
+          if (request.at > now) break;
+          if (request.at + request.ms <= now) {
+            requests++;
+            if (request.ms > 1000) slow++;
+          } else if (now - request.at > 1000) runningPast++;
+        }
+        const green = { ...emptyArmStats(), requests, successes: requests, slow: { latency: { '1000': slow }, ttft: {} } };
+        const running = { latency: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0, count: requests + runningPast }, running: runningPast };
+        const verdict = evaluate({ stageIndex: 0, stageCount: 1, green, blue: arm(0, 0, 0), config, greenRunning: { latency_p95: running } });
+        if (verdict.breach) {
+          rolledBack++;
+          break;
+        }
+      }
+    }
+    return rolledBack;
+  }
+
+  it('a green with exactly 5% of requests over the p95 limit breaches in at most alpha (20%) of stages', () => {
+    expect(breaches(0.05, 200)).toBeLessThanOrEqual(40);
+    // And one with 15% over is caught in every stage.
+    expect(breaches(0.15, 20)).toBe(20);
+  });
+});
