@@ -965,10 +965,10 @@ const atLimits = (error, over = {}, ttftOver = {}) => ({ error, quality: 0, late
   ]) {
     const plan = planFromYaml(plan29(20, fiveMinutes, rules));
     const arm = atLimits(0.01);
-    for (const [where, fromMs] of [
+    for (const [where, fromMs] of /** @type {[string, number][]} */ ([
       ['stage 2 (25% green)', 75_000],
       ['stage 5 (100% green)', 255_000],
-    ]) {
+    ])) {
       const outage = { fromMs, toMs: fromMs + 30_000, error: 1 };
       rows.overLimits.push(
         run(`shared 30 s outage in ${where}, green = blue 1% otherwise, ${name}`, s29(simFor(plan, arm, arm, outage)), S29, (seed += 1_000_000)),
