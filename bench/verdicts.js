@@ -320,7 +320,7 @@ function rollout(sim, seed) {
           const counts = newArm();
           const { outcome } = draw(rng, profileAt(sim, arm, t), counts, limits, plan.traffic.stream, clients, client);
           const latency = outcome === 'error' ? sim.answerOrder.failure : sim.answerOrder[arm];
-          const ms = sampleLognormal(rng, latency.p50, latency.p95);
+          const ms = latency.tail ? samplePareto(rng, latency.p50, latency.tail) : sampleLognormal(rng, latency.p50, latency.p95);
           arms[arm].inFlight++;
           pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts, green: arm === 'green' });
           if (arm === 'green') {
@@ -1028,6 +1028,21 @@ const atLimits = (error, over = {}, ttftOver = {}) => ({ error, quality: 0, late
     const arm = atLimits(0.05, { 3000: 0.05 }, { 1000: 0.05 });
     rows.healthy.push(
       run('half the requests streamed, green = blue at every limit (error_rate, latency_p95, ttft_p95)', s29(simFor(plan, arm, arm)), S29, (seed += 1_000_000)),
+    );
+  }
+  // Answer order with heavy-tailed successes (last, so the seeds above stay): failures answer in ~100 ms, successes
+  // after a Pareto latency (tail index 1.5, median 5 s, no cap: one in 100 takes over a minute), so many requests
+  // stay running, their outcomes unknown.
+  for (const [name, green] of /** @type {[string, number][]} */ ([
+    ['green = blue 4% errors', 0.04],
+    ['green 30% errors (blue 4%)', 0.3],
+  ])) {
+    const plan = planFromYaml(burstPlan('thresholds: { error_rate: 0.05 }'));
+    const arm = (error) => ({ error, quality: 0, latencyOver: {}, ttftOver: {} });
+    const pareto = { p50: 5000, tail: 1.5 };
+    const sim = { ...simFor(plan, arm(0.04), arm(green)), answerOrder: { failure: fastFailure, blue: pareto, green: pareto } };
+    (green > 0.04 ? rows.regressions : rows.healthy).push(
+      run(`answer order, failures in ~100 ms, successes Pareto 1.5 (median 5 s): error_rate 0.05, ${name}`, s29(sim), S29, (seed += 1_000_000)),
     );
   }
 }
