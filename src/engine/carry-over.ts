@@ -12,13 +12,16 @@ export interface CarriedOver {
   problems: string[];
 }
 
-/** Puts the dead run's figures into `metrics` for the stages up to `first`, and says what was carried. */
-export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineDeps['carried']>, first: number): CarriedOver {
+/**
+ * Puts the dead run's figures into `metrics` for the stages up to `first`, and says what was carried. `maxInFlight`
+ * (the plan's) bounds the requests it can have had in flight at its crash.
+ */
+export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineDeps['carried']>, first: number, maxInFlight: number): CarriedOver {
   const problems: string[] = [];
   for (const [index, saved] of carried.entries()) {
     if (index > first) continue;
     // A saved histogram (or an arm's counts) hand-edited or corrupt is left out, and said with what that means.
-    for (const problem of metrics.carry(index, saved)) problems.push(`state.json's stage ${index + 1} ${problem}`);
+    for (const problem of metrics.carry(index, saved, maxInFlight)) problems.push(`state.json's stage ${index + 1} ${problem}`);
   }
   // Passed as the dead run judged them: its times and the checks it passed on (its figures may have grown since
   // with late answers).

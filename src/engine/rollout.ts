@@ -135,7 +135,7 @@ export class RolloutEngine {
     state.startedAt = clock.now();
     state.phase = 'progressing';
     const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
-    const carried = carryOver(this.metrics, this.deps.carried ?? [], first);
+    const carried = carryOver(this.metrics, this.deps.carried ?? [], first, plan.traffic.max_in_flight);
     state.stageIndex = first;
     this.emit(
       'rollout_started',

@@ -18,6 +18,7 @@ const COUNTERS = [
   'inFlight',
   'atProxies',
   'lost',
+  'lostCrashes',
   'qualityFailures',
   'consecutiveFailures',
   'promptTokens',
@@ -38,6 +39,8 @@ export class ArmRecorder {
   atProxies = 0;
   /** A dead run's requests that never answer (ArmStats.lost). */
   lost = 0;
+  /** The crashes `lost` came from (ArmStats.lostCrashes). */
+  lostCrashes = 0;
   qualityFailures = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
@@ -161,6 +164,7 @@ export class ArmRecorder {
     this.toolCalls += saved.toolCalls;
     this.estimatedUsage += saved.estimatedUsage;
     this.lost += saved.lost;
+    this.lostCrashes += saved.lostCrashes;
     // Which clients they came from is not saved: a resumed stage counts each client's next aborts afresh.
     this.abortsPastClientCap += saved.abortsPastClientCap;
     for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
@@ -239,7 +243,7 @@ export class ArmRecorder {
       costUsd: costUsd(this.price, this.promptTokens, this.completionTokens),
     };
     if (this.atProxies > 0) stats.atProxies = this.atProxies;
-    if (this.lost > 0) stats.lost = this.lost;
+    if (this.lost > 0) Object.assign(stats, { lost: this.lost, lostCrashes: this.lostCrashes });
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
     if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
       stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };

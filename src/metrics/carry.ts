@@ -29,6 +29,8 @@ export interface CarriedCounts {
   failedStreams: { requests: number; unknown: Record<string, number> };
   /** Requests that never answer (ArmStats.lost): those the dead run carried, and its own still running then. */
   lost: number;
+  /** The crashes `lost` came from (ArmStats.lostCrashes). */
+  lostCrashes: number;
   /** The saved percentiles: their count, mean and max hold after a resume, their p50/p95/p99 with their histogram. */
   latency: Percentiles | null;
   ttft: Percentiles | null;
@@ -39,9 +41,17 @@ export interface CarriedCounts {
   latencyBuckets?: LatencyBuckets;
 }
 
-/** The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). */
-export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCounts {
+/**
+ * The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). `maxInFlight` is the plan's
+ * traffic.max_in_flight: the most requests of its own a run can have had in flight at a crash, both arms together.
+ */
+export function carriedCounts(saved: Partial<ArmStats> | undefined, maxInFlight = Infinity): CarriedCounts {
   const s = saved ?? {};
+  // The proxies' requests (live traffic) are left out: the proxies go on serving them, and no send order places
+  // them in the test. A state.json from before lostCrashes has its lost from one crash.
+  const atCrash = Math.max(0, whole(s.inFlight) - whole(s.atProxies));
+  const lostBefore = whole(s.lost);
+  const crashesBefore = lostBefore > 0 ? Math.max(1, whole(s.lostCrashes)) : 0;
   const counts: CarriedCounts = {
     requests: whole(s.requests),
     successes: whole(s.successes),
@@ -59,9 +69,8 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
     failureSamples: texts(s.failureSamples),
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
     failedStreams: { requests: whole(s.failedStreams?.requests), unknown: wholes(s.failedStreams?.unknown) },
-    // The proxies' requests (live traffic) are left out: the proxies go on serving them, and no send order
-    // places them in the test.
-    lost: whole(s.lost) + Math.max(0, whole(s.inFlight) - whole(s.atProxies)),
+    lost: lostBefore + atCrash,
+    lostCrashes: crashesBefore + (atCrash > 0 ? 1 : 0),
     latency: percentiles(s.latency),
     ttft: percentiles(s.ttft),
     histograms: {},
@@ -77,7 +86,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined): CarriedCoun
   }
   const buckets = latencyBuckets(s.latencyBuckets);
   if (buckets) counts.latencyBuckets = buckets;
-  const contradiction = contradictions(counts);
+  const contradiction = contradictions(counts) ?? pastMaxInFlight(atCrash, lostBefore, crashesBefore, maxInFlight);
   if (contradiction === undefined) return counts;
   // Counts no run could have written (an edited or corrupt state.json) would make the tests judge more
   // failures than requests: none of them is carried, and the arm's tests start again on this run's requests.
@@ -103,6 +112,18 @@ function contradictions(c: CarriedCounts): string | undefined {
   if (failedStreams > c.failures) return `${failedStreams} failed streams in ${c.failures} failures`;
   for (const [limit, count] of Object.entries(c.failedStreams.unknown))
     if (count > failedStreams) return `${count} failed streams ended after ${limit} ms in ${failedStreams}`;
+  return undefined;
+}
+
+/**
+ * Why the requests a saved arm had in flight at its crash, or lost at the crashes before, are more than any run
+ * could have had running, or undefined. Unbounded, an edited or corrupt figure would be counted as outcomes
+ * unknown for good and keep the stage's tests from deciding for the rest of it.
+ */
+function pastMaxInFlight(atCrash: number, lostBefore: number, crashesBefore: number, maxInFlight: number): string | undefined {
+  if (atCrash > maxInFlight) return `${atCrash} requests in flight at the crash, more than max_in_flight (${maxInFlight})`;
+  if (lostBefore > maxInFlight * crashesBefore)
+    return `${lostBefore} requests lost at ${crashesBefore} crash${crashesBefore === 1 ? '' : 'es'}, more than max_in_flight (${maxInFlight}) a crash`;
   return undefined;
 }
 

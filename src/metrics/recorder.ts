@@ -162,12 +162,12 @@ export class MetricsRecorder {
   }
 
   /** Adds a dead run's saved figures of a stage (rollout --resume) to the stage's, before it starts again. */
-  /** Says what of it was unreadable ("green latency histogram: ..."). */
-  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>): string[] {
+  /** Says what of it was unreadable ("green latency histogram: ..."). `maxInFlight`: the plan's (carriedCounts). */
+  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>, maxInFlight?: number): string[] {
     const stage = this.at(index);
     const unreadable: string[] = [];
     for (const arm of ['blue', 'green'] as const) {
-      const counts = carriedCounts(saved.arms?.[arm]);
+      const counts = carriedCounts(saved.arms?.[arm], maxInFlight);
       stage.arms[arm].carry(counts);
       unreadable.push(...counts.unreadable.map((problem) => `${arm} ${problem}`));
     }

@@ -35,6 +35,11 @@ export interface ArmStats {
    * good, as they count requests still running. Absent when none (and in state.json files from before).
    */
   lost?: number;
+  /**
+   * The crashes `lost` came from, when it is more than none: each carried at most max_in_flight, so a resume
+   * refuses a `lost` larger than that many times it (an edited or corrupt state.json). Absent in older files: one.
+   */
+  lostCrashes?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */

@@ -251,3 +251,53 @@ describe('rollout --resume with requests in flight at the crash', () => {
     await dead.done;
   });
 });
+
+describe('rollout --resume with more requests in flight at a crash than the plan lets run', () => {
+  /** The dead run's stage 1, as its last state.json saved it, with green's figures `edit`ed. */
+  async function edited(edit: Partial<RolloutSnapshot['stages'][number]['arms']['green']>): Promise<string[]> {
+    const dead = start({});
+    await dead.clock.advance(3_000);
+    const saved = dead.states.at(-1)!.stages;
+    Object.assign(saved[0]!.arms.green, edit);
+    const run = start({ startStage: 0, carried: saved });
+    await run.clock.advance(0);
+    const green = run.engine.snapshot().stages[0]!.arms.green;
+    // Left out: a huge count of outcomes unknown for good would keep the stage's tests from ever deciding.
+    expect(green.lost).toBeUndefined();
+    expect(green.requests).toBe(0);
+    run.engine.abort();
+    await run.clock.advance(1_000);
+    expect((await run.done).phase).toBe('aborted');
+    return run.events.filter((event) => event.type === 'warning').map((event) => event.message);
+  }
+
+  it("leaves that arm's counts out, saying so: max_in_flight (200) bounds the requests running at one crash", async () => {
+    expect(await edited({ inFlight: 1_000_000 })).toEqual([
+      "state.json's stage 1 green counts: 1000000 requests in flight at the crash, more than max_in_flight (200): left out, so its tests start again on this run's requests",
+    ]);
+  });
+
+  it('and the requests lost at the crashes before it, max_in_flight each', async () => {
+    expect(await edited({ inFlight: 0, lost: 401, lostCrashes: 2 })).toEqual([
+      "state.json's stage 1 green counts: 401 requests lost at 2 crashes, more than max_in_flight (200) a crash: left out, so its tests start again on this run's requests",
+    ]);
+    // A state.json from before lostCrashes: its lost came from one crash.
+    expect(await edited({ inFlight: 0, lost: 201 })).toEqual([
+      "state.json's stage 1 green counts: 201 requests lost at 1 crash, more than max_in_flight (200) a crash: left out, so its tests start again on this run's requests",
+    ]);
+  });
+
+  it('carries what two crashes could have had running, and counts the crashes for the next', async () => {
+    const dead = start({});
+    await dead.clock.advance(3_000);
+    const saved = dead.states.at(-1)!.stages;
+    Object.assign(saved[0]!.arms.green, { inFlight: 150, lost: 200, lostCrashes: 1 });
+    const run = start({ startStage: 0, carried: saved });
+    await run.clock.advance(0);
+    expect(run.engine.snapshot().stages[0]!.arms.green).toMatchObject({ lost: 350, lostCrashes: 2 });
+    expect(run.events.filter((event) => event.type === 'warning')).toEqual([]);
+    run.engine.abort();
+    await run.clock.advance(1_000);
+    await run.done;
+  });
+});
