@@ -9,6 +9,7 @@ import { hangingWrap } from './wrap.js';
 import { droppedColumns, type DroppableColumn } from './column-drop.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
+import { lostText } from './lost-text.js';
 import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from './check-value.js';
 import type { HookInFlight, RecoveryHook } from '../state/hook-record.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath } from '../state/hook-words.js';
@@ -143,6 +144,9 @@ function stageTableLines(snapshot: RolloutSnapshot, columns: number | undefined)
       };
       lines.push(`${head}  ${arm.padEnd(5)}${shown.map((column) => `  ${cells[column.key].padStart(column.width)}`).join('')}`);
     }
+    // Under the stage's rows: sent, never answered, so in neither arm's requests; its checks count them as unknown.
+    const lost = lostText(s);
+    if (lost !== undefined) lines.push(fitted(`${''.padStart(TABLE_HEAD_WIDTH - 5)}${lost}`, columns));
   }
   return lines;
 }

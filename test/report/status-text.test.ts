@@ -214,3 +214,19 @@ describe('renderStatus waiting checks', () => {
     expect(older).not.toContain('8/20');
   });
 });
+
+describe('renderStatus with requests lost at a crash (rollout --resume)', () => {
+  it("says them under their stage's rows, green first, only for a stage that has some", () => {
+    const { snapshot } = judgedInStage2();
+    const stages = snapshot.stages.map((stage) => ({ ...stage, arms: { blue: { ...stage.arms.blue }, green: { ...stage.arms.green } } }));
+    stages[1]!.arms.green.lost = 3;
+    const text = renderStatus({ ...snapshot, stages }, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 80 });
+    const lines = text.split('\n');
+    const at = lines.findIndex((line) => line.includes('lost at a crash'));
+    expect(lines[at]).toBe(`${' '.repeat(27)}lost at a crash (never answered): green 3`);
+    // Under stage 2's green row.
+    expect(lines[at - 2]).toMatch(/^ {6}2 /);
+    expect(lines.filter((line) => line.includes('lost at a crash'))).toHaveLength(1);
+    expect(renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt)).not.toContain('lost at a crash');
+  });
+});

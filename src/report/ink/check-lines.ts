@@ -8,6 +8,7 @@ import type { RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
 import type { ArmName } from '../../plan/plan.js';
 import { textWidth } from '../text-width.js';
+import { LOST_LABEL, lostArms } from '../lost-text.js';
 import { barCells, compactCount, fit, sparkline } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line } from './view-types.js';
@@ -264,16 +265,31 @@ export function headroomLines(snapshot: RolloutSnapshot, width: number): Line[] 
   return arms.map((arm, i) => [{ text: i === 0 ? HEADROOM_LABEL : ' '.repeat(HEADROOM_LABEL.length), tone: 'muted' as const }, ...armAt(arm, pad)]);
 }
 
+/**
+ * The current stage's requests a dead run had in flight at its crash (rollout --resume), which its checks count as
+ * outcomes unknown for good: "lost at a crash (never answered)  green 3 · blue 1". None when there are none.
+ */
+export function lostLines(snapshot: RolloutSnapshot): Line[] {
+  const arms = lostArms(snapshot.stages[snapshot.stageIndex]);
+  if (arms.length === 0) return [];
+  return [
+    [
+      { text: `  ${LOST_LABEL}`, tone: 'muted' },
+      ...arms.flatMap(({ arm, count }, i): Line => [{ text: i === 0 ? '  ' : ' · ' }, { text: arm, tone: arm }, { text: ` ${count}` }]),
+    ],
+  ];
+}
+
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
   const columns = checkColumns(snapshot.checks, width, snapshot.plan.minRequests);
   for (const check of snapshot.checks) lines.push(checkLine(check, width, columns));
-  lines.push(...headroomLines(snapshot, width));
+  lines.push(...lostLines(snapshot), ...headroomLines(snapshot, width));
   return lines.map((line) => clip(line, width));
 }
 
 /** How many lines checkSectionLines will take, for the layout budget. */
 export function checkSectionHeight(snapshot: RolloutSnapshot, width: number): number {
-  return 1 + Math.max(1, snapshot.checks.length) + headroomLines(snapshot, width).length;
+  return 1 + Math.max(1, snapshot.checks.length) + lostLines(snapshot).length + headroomLines(snapshot, width).length;
 }

@@ -441,3 +441,30 @@ describe('buildDashboardView with live proxies', () => {
     expect(text(buildDashboardView(progressingSnapshot(), options()))).not.toContain('live traffic');
   });
 });
+
+describe('buildDashboardView with requests lost at a crash (rollout --resume)', () => {
+  /** The running stage carrying 3 green and 1 blue request the dead run had in flight. */
+  function resumed() {
+    const snapshot = progressingSnapshot();
+    const running = snapshot.stages[2]!;
+    running.arms.green.lost = 3;
+    running.arms.blue.lost = 1;
+    return snapshot;
+  }
+
+  it('says them under the checks, green first, and only when there are some', () => {
+    const lines = buildDashboardView(resumed(), options()).checks.map(lineText);
+    expect(lines).toContain('  lost at a crash (never answered)  green 3 · blue 1');
+    expect(text(buildDashboardView(progressingSnapshot(), options()))).not.toContain('lost at a crash');
+    // Another stage's are not the current checks'.
+    const earlier = progressingSnapshot();
+    earlier.stages[1]!.arms.green.lost = 2;
+    expect(text(buildDashboardView(earlier, options()))).not.toContain('lost at a crash');
+  });
+
+  it('still fits 80x24 with them: the line counts in the layout, no line is cut', () => {
+    const view = buildDashboardView(resumed(), options({ columns: 80, rows: 24 }));
+    expect(frameLines(view, false).length).toBeLessThanOrEqual(23);
+    expect(view.checks.map(lineText)).toContain('  lost at a crash (never answered)  green 3 · blue 1');
+  });
+});
