@@ -55,3 +55,12 @@ function sortedClasses(arm: ArmStats): [FailureClass, number][] {
 function shorten(text: string): string {
   return oneLine(text, SAMPLE_CHARS);
 }
+
+/**
+ * The upstream message a reason quotes cut short (blame's `(server_error: "green arm: 500 … (The serv…")`): its
+ * failure class and the part quoted; undefined when the reason quotes none, or quotes it whole.
+ */
+export function cutSample(reason: string | undefined): { failure: string; start: string } | undefined {
+  const match = reason === undefined ? null : /; green failures: [^;]*? \(([a-z_]+): "(.*?)…"\)/.exec(reason);
+  return match ? { failure: match[1]!, start: match[2]! } : undefined;
+}

@@ -13,6 +13,11 @@ export function firstFailureReporter(warn: (message: string) => void): (arm: Arm
     const kind = `${arm}|${result.failure ?? ''}|${result.status ?? ''}`;
     if (seen.has(kind)) return;
     seen.add(kind);
-    warn(`first ${result.failure ?? 'failure'} on the ${arm} arm: ${result.errorMessage}`);
+    warn(`${firstFailureLead(arm, result.failure ?? 'failure')}${result.errorMessage}`);
   };
+}
+
+/** "first server_error on the green arm: ", before the upstream's whole message (status finds it by this). */
+export function firstFailureLead(arm: ArmName, failure: string): string {
+  return `first ${failure} on the ${arm} arm: `;
 }

@@ -29,10 +29,17 @@ export interface OwnerInfo {
  * `columns`: a terminal's width, which long lines are broken to between words (a check's evidence under its
  * status, an event's message under its message); without it (a pipe, a file) every line stays whole, for grep.
  */
-export function renderStatus(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number, options: { events?: number; columns?: number } = {}): string {
+export function renderStatus(
+  snapshot: RolloutSnapshot,
+  owner: OwnerInfo,
+  now: number,
+  options: { events?: number; columns?: number; wholeSample?: string } = {},
+): string {
   const { columns } = options;
   const lines = [
     ...standingLines(snapshot, owner, now).map((line) => fitted(line, columns)),
+    // The upstream message the reason quotes cut (whole-sample.ts): the dashboard sends the operator here for it.
+    ...(options.wholeSample === undefined ? [] : [fitted(`  ${options.wholeSample}`, columns)]),
     '',
     ...stageTableLines(snapshot, columns),
     ...checkLines(snapshot, columns),

@@ -2,6 +2,7 @@
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats } from '../../metrics/types.js';
 import { fitted, renderStatus, type OwnerInfo } from '../../report/status-text.js';
+import { wholeSampleText } from '../../report/whole-sample.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
@@ -73,7 +74,10 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
     const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
     // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
     const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
-    text = renderStatus(snapshot, owner, now, { columns }) + (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
+    const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());
+    text =
+      renderStatus(snapshot, owner, now, { columns, ...(wholeSample !== undefined && { wholeSample }) }) +
+      (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
   }
   await writeUnlessDead(ctx, text, orphaned);
   if (!orphaned) return 0;

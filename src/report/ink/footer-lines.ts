@@ -4,6 +4,7 @@ import type { RolloutSnapshot } from '../../engine/types.js';
 import { formatDuration } from '../../core/format.js';
 import { textWidth } from '../text-width.js';
 import { wrap, wrapsWhole } from '../wrap.js';
+import { quotesCut } from '../whole-sample.js';
 import { isFinalPhase, PHASE_LABELS } from './header-lines.js';
 import { activeNotice } from './keys.js';
 import type { Tone } from './theme.js';
@@ -101,10 +102,11 @@ function finalLines(snapshot: RolloutSnapshot, options: ViewOptions, tableWidth:
     { text: `■ ${phase.text}`, tone },
     { text: ` · exit ${exitCode}`, tone: 'title' },
   ];
-  // Two lines of an 80-column terminal cut a breach's upstream message short: say where it is whole, with the
-  // command whole too (beside the outcome, or under the reason when a --state-dir makes it too long for that).
+  // Two lines of an 80-column terminal cut a breach's upstream message short, and the reason itself quotes it cut
+  // at 120 characters (whole in `status`, whole-sample.ts): say where it is whole, with the command whole too
+  // (beside the outcome, or under the reason when a --state-dir makes it too long for that).
   const whole = `the whole reason: bluegreen status${options.stateDirFlag ?? ''}`;
-  const cut = reason !== undefined && !wrapsWhole(reason, width - REASON_INDENT.length, REASON_LINES);
+  const cut = reason !== undefined && (!wrapsWhole(reason, width - REASON_INDENT.length, REASON_LINES) || quotesCut(reason));
   const besideOutcome = cut && textWidth(`${lineText(outcome)} · ${whole}`) <= width;
   if (besideOutcome) outcome.push({ text: ` · ${whole}`, tone: 'muted' });
   const lines: Line[] = [outcome];
