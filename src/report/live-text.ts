@@ -76,8 +76,15 @@ export function proxyHealth(proxy: ProxyView, now: number): 'ok' | 'warn' | 'bad
   return leaseRanOut || (proxy.missed ?? 0) > 0 ? 'warn' : 'ok';
 }
 
-export function liveTitle(view: LiveView): string {
-  return `live traffic (${view.proxies.length} ${view.proxies.length === 1 ? 'proxy' : 'proxies'}, lease ${formatDuration(view.leaseMs)}):`;
+/**
+ * "live traffic (2 proxies, lease 5s, read 300ms ago):". Read from live.json (`status`, `status --watch`: it has
+ * updatedAt), the figures are as of the rollout's last poll of its proxies, a few times a second, where the stage
+ * table's are as of its last state.json save (once a second): each says its age, or the live figures ahead of the
+ * table read as contradicting it. The rollout's own dashboard reads both as they are now, and says no age.
+ */
+export function liveTitle(view: LiveView & { updatedAt?: number }, now: number): string {
+  const age = view.updatedAt === undefined ? '' : `, read ${formatDuration(Math.max(0, now - view.updatedAt))} ago`;
+  return `live traffic (${view.proxies.length} ${view.proxies.length === 1 ? 'proxy' : 'proxies'}, lease ${formatDuration(view.leaseMs)}${age}):`;
 }
 
 const LIVE_COLUMNS: [string, number][] = [
@@ -123,8 +130,8 @@ export function showsGenerated(view: LiveView): boolean {
   return view.generatedTraffic === true;
 }
 
-export function liveLines(view: LiveView, judged: readonly StageStats[], now: number): string[] {
-  const lines = [liveTitle(view)];
+export function liveLines(view: LiveView & { updatedAt?: number }, judged: readonly StageStats[], now: number): string[] {
+  const lines = [liveTitle(view, now)];
   for (const proxy of view.proxies) {
     lines.push(`  ${proxyLine(proxy, now)}`);
     const error = proxyErrorLine(proxy);

@@ -28,12 +28,13 @@ export interface OwnerInfo {
 /**
  * `columns`: a terminal's width, which long lines are broken to between words (a check's evidence under its
  * status, an event's message under its message); without it (a pipe, a file) every line stays whole, for grep.
+ * `live`: live traffic's section follows (status.ts adds it), so the stage table says how old its figures are.
  */
 export function renderStatus(
   snapshot: RolloutSnapshot,
   owner: OwnerInfo,
   now: number,
-  options: { events?: number; columns?: number; wholeSample?: string } = {},
+  options: { events?: number; columns?: number; wholeSample?: string; live?: boolean } = {},
 ): string {
   const { columns } = options;
   const lines = [
@@ -41,6 +42,8 @@ export function renderStatus(
     // The upstream message the reason quotes cut (whole-sample.ts): the dashboard sends the operator here for it.
     ...(options.wholeSample === undefined ? [] : [fitted(`  ${options.wholeSample}`, columns)]),
     '',
+    // Above live figures of another age (live.json's, which says its own in its title): this table's.
+    ...(options.live ? [`  stages, as saved ${formatDuration(Math.max(0, now - snapshot.updatedAt))} ago:`] : []),
     ...stageTableLines(snapshot, columns),
     ...checkLines(snapshot, columns),
     ...recentEventLines(snapshot, options.events ?? 8, columns),

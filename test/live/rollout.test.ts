@@ -50,7 +50,8 @@ describe('live rollout', () => {
     expect(live.stages[0]?.arms.green.requests).toBe(state.stages[0]?.arms.green.requests);
     // status shows the live section apart: each proxy's route and health, live and generated per stage.
     const status = await runCli(['status'], { cwd: dir });
-    expect(status.stdout).toContain('live traffic (1 proxy, lease 5s)');
+    // Read from live.json: its age (the stage table's figures are state.json's, saved at another time).
+    expect(status.stdout).toMatch(/live traffic \(1 proxy, lease 5s, read \S+ ago\):/);
     expect(status.stdout).toMatch(/answering {2}\S+ {2}promoted green, no lease/);
     expect(status.stdout).toMatch(/stage +blue\+fb +green +green err +fallbacks +mirrors\n/);
   });

@@ -54,5 +54,7 @@ describe('live text', () => {
       { stage: 0, liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, fallbacks: 2, mirrors: 4, generatedBlue: 22, generatedGreen: 7 },
     ]);
     expect(liveLines(view, judged, 7000)[0]).toBe('live traffic (2 proxies, lease 5s):');
+    // Read from live.json (status), its age: the stage table's figures are as of state.json's last save.
+    expect(liveLines({ ...view, updatedAt: 6700 }, judged, 7000)[0]).toBe('live traffic (2 proxies, lease 5s, read 300ms ago):');
   });
 });

@@ -76,7 +76,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
     const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
     const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());
     text =
-      renderStatus(snapshot, owner, now, { columns, ...(wholeSample !== undefined && { wholeSample }) }) +
+      renderStatus(snapshot, owner, now, { columns, live: live !== undefined, ...(wholeSample !== undefined && { wholeSample }) }) +
       (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
   }
   await writeUnlessDead(ctx, text, orphaned);

@@ -10,11 +10,11 @@ import { hangingWrap } from '../wrap.js';
 /** Stages shown in the dashboard's live table (the stage table above has them all); `status` lists every one. */
 export const LIVE_STAGE_ROWS = 3;
 
-export function liveSectionLines(view: LiveView, snapshot: RolloutSnapshot, now: number, width: number): Line[] {
+export function liveSectionLines(view: LiveView & { updatedAt?: number }, snapshot: RolloutSnapshot, now: number, width: number): Line[] {
   const rows = liveStageRows(view, snapshot.stages);
   const table = rows.length > 0 ? liveTableLines(rows.slice(-LIVE_STAGE_ROWS), showsGenerated(view)) : [];
   return [
-    clip([{ text: liveTitle(view), tone: 'title' }], width),
+    clip([{ text: liveTitle(view, now), tone: 'title' }], width),
     ...view.proxies.flatMap((proxy) => {
       const health = proxyHealth(proxy, now);
       const tone = health === 'ok' ? {} : { tone: health };

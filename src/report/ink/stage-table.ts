@@ -4,7 +4,7 @@
 //   ─ blue gpt-4o ───────────────   ─ green gpt-4.1 ─────────────
 //  # green verdict   req  err  err%   p95   cost    req  err  err%   p95   cost
 // ▶2   25% running   101    0  0.0% 1.39s $0.075     24    0  0.0% 1.56s $0.014
-import { formatWeight, usdDecimals } from '../../core/format.js';
+import { formatDuration, formatWeight, usdDecimals } from '../../core/format.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import type { ArmStats, StageStats, StageVerdict } from '../../metrics/types.js';
 import type { ArmName } from '../../plan/plan.js';
@@ -59,8 +59,11 @@ export function stageWindow(count: number, current: number, rows: number): { sta
   return { start, end: start + size };
 }
 
-/** rows: how many stage rows fit; errorLimit: green's error-rate threshold, to colour error rates near it. */
-export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: number, errorLimit?: number): Line[] {
+/**
+ * rows: how many stage rows fit; errorLimit: green's error-rate threshold, to colour error rates near it; savedAgeMs:
+ * how old the figures are (state.json's last save), said top left ("saved 1.2s ago") when the stages all fit.
+ */
+export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: number, errorLimit?: number, savedAgeMs?: number): Line[] {
   const count = snapshot.stages.length;
   const indexWidth = String(Math.max(1, count)).length;
   const prefixWidth = 1 + indexWidth + 1 + GREEN_WIDTH + 1 + VERDICT_WIDTH;
@@ -70,7 +73,8 @@ export function stageTableLines(snapshot: RolloutSnapshot, rows: number, width: 
   const armWidthShown = armWidth(columns);
   const { start, end } = stageWindow(count, snapshot.stageIndex, rows);
   const range = `${start + 1}-${end} of ${count}`;
-  const scope = start > 0 || end < count ? (`stages ${range}`.length <= prefixWidth ? `stages ${range}` : range) : '';
+  const saved = savedAgeMs === undefined ? '' : `saved ${formatDuration(savedAgeMs)} ago`;
+  const scope = start > 0 || end < count ? (`stages ${range}`.length <= prefixWidth ? `stages ${range}` : range) : saved.length <= prefixWidth ? saved : '';
   const armHeader = (arm: ArmName, model: string): Segment => {
     const label = `─ ${arm} ${truncate(model, armWidthShown - arm.length - 5)} `;
     return { text: gap + label + '─'.repeat(Math.max(0, armWidthShown - textWidth(label))), tone: arm };

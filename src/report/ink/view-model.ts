@@ -27,8 +27,8 @@ export interface ViewOptions {
   final?: { exitCode: number; reason?: string };
   /** status --watch: where the state comes from and whether its owner still runs. */
   watch?: { stateDir: string; ownerAlive: boolean };
-  /** A live rollout: its proxies and live figures per stage, shown under the checks. */
-  live?: LiveView;
+  /** A live rollout: its proxies and live figures per stage, shown under the checks (`updatedAt`: read from live.json). */
+  live?: LiveView & { updatedAt?: number };
   /** " --state-dir DIR" for the commands the footer suggests ("" or absent for the default folder). */
   stateDirFlag?: string;
 }
@@ -56,7 +56,9 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   // In a terminal too short for everything, the checks give way, then the table: a frame taller than the
   // terminal scrolls the header (the phase, the stage, the split) out of sight.
   let room = Math.max(1, options.rows - 1) - header.length - events.length - footer.length;
-  const wholeTable = stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot));
+  // Beside live figures of another age (live.json's, status --watch), the table says its own: state.json's.
+  const savedAge = options.live?.updatedAt === undefined ? undefined : Math.max(0, options.now - snapshot.updatedAt);
+  const wholeTable = stageTableLines(snapshot, layout.stageRows, width, errorRateLimit(snapshot), savedAge);
   const table = wholeTable.length <= room ? wholeTable : [];
   room -= table.length;
   const checks = [...checkSectionLines(snapshot, width), ...live].slice(0, Math.max(0, room));

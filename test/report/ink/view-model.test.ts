@@ -440,6 +440,26 @@ describe('buildDashboardView with live proxies', () => {
     expect(checkLines.some((line) => /^\s+1\s+2000\s+200\s+1\s+1\s+0\s+161\s+40$/.test(line))).toBe(true);
     expect(text(buildDashboardView(progressingSnapshot(), options()))).not.toContain('live traffic');
   });
+
+  it("status --watch: the live section (live.json) and the table (state.json) each say their age, the figures' times differing", () => {
+    const snapshot = progressingSnapshot();
+    const live = {
+      leaseMs: 5000,
+      updatedAt: snapshot.updatedAt + 900,
+      proxies: [{ url: 'http://127.0.0.1:8788', reachable: true, greenWeight: 0.5, mirror: 0, leaseExpiresAt: NOW + 4000 }],
+      stages: [{ stage: 0, arms: { blue: { requests: 2000, failures: 1 }, green: { requests: 200, failures: 1 } }, fallbacks: 1, mirrors: 0 }],
+    };
+    const watching = { mode: 'watch' as const, now: snapshot.updatedAt + 1200, watch: { stateDir: '/s', ownerAlive: true }, live };
+    for (const columns of [80, 100]) {
+      const view = buildDashboardView(snapshot, options({ ...watching, columns, rows: 40 }));
+      expect(lineText(view.table[0]!)).toMatch(/^saved 1\.2s ago +─ blue gpt-4o/);
+      expect(view.checks.map(lineText)).toContain('live traffic (1 proxy, lease 5s, read 300ms ago):');
+    }
+    // The rollout's own dashboard reads both now: no ages.
+    const own = buildDashboardView(snapshot, options({ live: { ...live, updatedAt: undefined } }));
+    expect(lineText(own.table[0]!)).toMatch(/^ +─ blue gpt-4o/);
+    expect(own.checks.map(lineText)).toContain('live traffic (1 proxy, lease 5s):');
+  });
 });
 
 describe('buildDashboardView with requests lost at a crash (rollout --resume)', () => {
