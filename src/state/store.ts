@@ -1,6 +1,6 @@
 // The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
 import os from 'node:os';
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
@@ -8,10 +8,26 @@ import { formatWeight } from '../core/format.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
+import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
 import { EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
+
+/**
+ * state.json is a few KB (a plan's stages and their figures); the journal a line per event. Far larger files, or a
+ * named pipe or a device put in their place, are not this folder's: refused, not read forever or into all memory.
+ */
+export const MAX_STATE_BYTES = 64 * 1024 * 1024;
+export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
+/** Why a state file cannot be read, said for the operator. */
+function unreadableWhy(error: unknown, file: string): string {
+  if (!(error instanceof IrregularFileError)) return describeFsError(error, file);
+  return error.kind === undefined
+    ? `it is larger than ${error.maxBytes / (1024 * 1024)} MiB, far larger than bluegreen writes it; something else wrote it. Move it aside`
+    : `it is ${error.kind}, not a file bluegreen wrote; move it aside`;
+}
 
 export interface StateStoreOptions {
   /** Used only for messages (lock times); defaults to Date.now. */
@@ -69,10 +85,10 @@ export class StateStore {
   readState(): RolloutSnapshot | undefined {
     let text: string;
     try {
-      text = readFileSync(this.statePath, 'utf8');
+      text = readRegularFile(this.statePath, MAX_STATE_BYTES).toString('utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
-      throw new CliError(`cannot read ${this.statePath}: ${describeFsError(error, this.statePath)}`, EXIT.usage);
+      throw new CliError(`cannot read ${this.statePath}: ${unreadableWhy(error, this.statePath)}`, EXIT.usage);
     }
     let value: unknown;
     try {
@@ -102,10 +118,10 @@ export class StateStore {
   readEvents(options: { last?: number } = {}): RolloutEvent[] {
     let text: string;
     try {
-      text = readFileSync(this.eventsPath, 'utf8');
+      text = readRegularFile(this.eventsPath, MAX_JOURNAL_BYTES).toString('utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return [];
-      throw new CliError(`cannot read ${this.eventsPath}: ${describeFsError(error, this.eventsPath)}`, EXIT.usage);
+      throw new CliError(`cannot read ${this.eventsPath}: ${unreadableWhy(error, this.eventsPath)}`, EXIT.usage);
     }
     const { events } = parseJournal(text);
     const last = options.last;
