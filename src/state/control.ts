@@ -1,14 +1,18 @@
 // Operator requests from other terminals (`bluegreen pause|resume|promote|abort`): one file per request in
 // <dir>/control/, written atomically by the requester and consumed (read, then deleted) by the running rollout.
 import os from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TimerHandle } from '../core/clock.js';
 import { CliError, EXIT } from '../core/exit.js';
 import { parseObject } from '../core/json.js';
 import { errorCode, errorText } from '../core/errors.js';
+import { readRegularFile } from '../core/read-regular-file.js';
 import { CONTROL_DIR, uniqueSuffix, writeFileAtomic } from './files.js';
 import { isOwnerAlive, type LockInfo } from './lock.js';
+
+/** A request is one short JSON line; anything far larger was not written by bluegreen. */
+const MAX_CONTROL_BYTES = 64 * 1024;
 
 export const CONTROL_ACTIONS = ['pause', 'resume', 'promote', 'abort'] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
@@ -56,9 +60,13 @@ export function takeControlRequests(dir: string, warn: (message: string) => void
     const file = path.join(folder, name);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // A named pipe put here would hold open() for good, and the running rollout with it, deaf to signals.
+      text = readRegularFile(file, MAX_CONTROL_BYTES).toString('utf8');
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT') warn(`skipped control request ${file}: ${errorText(error)}`);
+      if (errorCode(error) === 'ENOENT') continue;
+      warn(`skipped control request ${file}: ${errorText(error)}`);
+      // Removed like an invalid request, so it is not read again at every poll.
+      rmSync(file, { force: true, recursive: true });
       continue;
     }
     // Deleted before acting, so a request is never applied twice even if the rollout stops right after.
