@@ -1,10 +1,11 @@
 // STATE_DIR/proxy.json: where a running proxy and its admin API are, so a rollout on the same machine finds
 // them through the state folder. Addresses and a pid (with its start time) only: the admin token is never written down.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../core/errors.js';
 import { parseObject } from '../core/json.js';
 import { readCapped } from '../core/read-capped.js';
+import { readRegularFile } from '../core/read-regular-file.js';
 import { UsageError } from '../core/exit.js';
 import { makeFolder, writeFileAtomic } from '../state/files.js';
 import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
@@ -35,9 +36,12 @@ export function writeProxyInfo(stateDir: string, info: ProxyInfo): void {
   }
 }
 
+/** proxy.json is a few lines; a named pipe or a device in its place is not read (it would block, or never end). */
+const MAX_INFO_BYTES = 64 * 1024;
+
 export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
   try {
-    const value = JSON.parse(readFileSync(path.join(stateDir, PROXY_INFO_FILE), 'utf8')) as Partial<ProxyInfo>;
+    const value = JSON.parse(readRegularFile(path.join(stateDir, PROXY_INFO_FILE), MAX_INFO_BYTES).toString('utf8')) as Partial<ProxyInfo>;
     if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.startedAt !== 'number') return undefined;
     return {
       pid: value.pid,

@@ -2,12 +2,15 @@
 // atomically after every change (newest write wins), and left alone once the proxy drains (the file is then the
 // replacement's). Beside the route it keeps a lapsed lease's hold (RouteHolder.lapsedHolder), so a proxy restarted
 // during one still holds the route from other runs.
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { isObject } from '../core/json.js';
+import { readRegularFile } from '../core/read-regular-file.js';
 import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+
+/** A saved route is a few hundred bytes; far more is not a route file (and is not read into memory). */
+const MAX_ROUTE_BYTES = 1024 * 1024;
 
 /** Blue as the change after the refused content of a route file: its revision + 1 (a damaged file's too, if it holds one). */
 function blueAfter(refused: unknown): Route {
@@ -71,9 +74,10 @@ export class RouteFile {
     if (!this.file) return undefined;
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readRegularFile(this.file, MAX_ROUTE_BYTES).toString('utf8');
     } catch {
-      // No route file yet: a proxy that was never driven serves blue.
+      // No route file yet: a proxy that was never driven serves blue. So does one whose file is a named pipe or a
+      // device (read as is, it would block the proxy for good, or never end).
       return undefined;
     }
     let parsed: unknown;

@@ -5,6 +5,7 @@
 // hook the record is what says the weight may already be the new one (`status`, the orphan message). A live
 // rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../core/read-regular-file.js';
 import path from 'node:path';
 import { processStartTime, readProcStat, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
@@ -118,7 +119,7 @@ export function hookRecorder(
   // still under way must outlive that stage move's end (review11).
   const finished = () =>
     bestEffort(() => {
-      if (readFileSync(file, 'utf8') !== written) return;
+      if (readRegularFile(file, MAX_RECORD_BYTES).toString('utf8') !== written) return;
       if (died === undefined) rmSync(file, { force: true });
       else writeFileSync(file, `${JSON.stringify(died)}\n`);
     });
@@ -144,9 +145,12 @@ function bestEffort(work: () => void): void {
   }
 }
 
+/** A record is one JSON line; a named pipe or a device in its place is not read (it would block, or never end). */
+const MAX_RECORD_BYTES = 64 * 1024;
+
 function readRecord(dir: string): HookRecord | undefined {
   try {
-    return validRecord(JSON.parse(readFileSync(path.join(dir, HOOK_FILE), 'utf8')));
+    return validRecord(JSON.parse(readRegularFile(path.join(dir, HOOK_FILE), MAX_RECORD_BYTES).toString('utf8')));
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 // The lock file: one rollout per state folder. Created with O_EXCL so two starts cannot both win.
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
@@ -7,6 +7,7 @@ import { parseObject } from '../core/json.js';
 import { describeFsError, errorCode } from '../core/errors.js';
 import { LOCK_FILE, makeFolder } from './files.js';
 import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
+import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
 
 /** The owner (its pid, start time and boot: ProcessIdentity), and what it runs. */
 export interface LockInfo extends ProcessIdentity {
@@ -176,11 +177,16 @@ function tryCreate(file: string, text: string): boolean {
   return true;
 }
 
+const MAX_LOCK_BYTES = 64 * 1024;
+
 function readText(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    // A named pipe in its place would hold open() for good; a lock is a few lines.
+    return readRegularFile(file, MAX_LOCK_BYTES).toString('utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
+    // No bluegreen can take such a lock; a rollback still puts traffic on blue without it.
+    if (error instanceof IrregularFileError) throw new LockUnwritableError(`${error.message}: not a lock bluegreen wrote; remove it if no rollout is running`);
     throw error;
   }
 }
