@@ -1,9 +1,9 @@
 // Rules that span several keys (zod checks one key at a time): endpoint choice, shares, files on disk.
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { describeError, TrafficError } from '../traffic/errors.js';
 import { errorCode } from '../core/errors.js';
-import { parsePrompts } from '../traffic/prompts.js';
+import { readPromptsFile } from '../traffic/prompts.js';
 import type { PlanProblem } from './errors.js';
 import { isAzureHost, isAzureV1 } from '../upstream/azure.js';
 import { MAX_LEASE_MS } from '../proxy/route-lease.js';
@@ -250,7 +250,7 @@ function checkFile(at: At, keyPath: PropertyKey[], dir: string, file: string): b
 /** The rollout refuses a prompts file with no prompt in it; so does the plan check, so validate agrees. */
 function checkPromptsFile(at: At, keyPath: PropertyKey[], file: string): void {
   try {
-    parsePrompts(readFileSync(file, 'utf8'), file);
+    readPromptsFile(file);
   } catch (error) {
     at(keyPath, error instanceof TrafficError ? error.message : `cannot read ${file}: ${String(error)}`);
   }

@@ -1,5 +1,5 @@
 // Prompts for synthetic traffic: a file (one a line), an inline list, or a built-in default list.
-import { readFile } from 'node:fs/promises';
+import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
 import { TrafficError, describeError } from './errors.js';
 
 /** Used when a plan names no prompts: short, varied, like what a support assistant sees. */
@@ -16,6 +16,27 @@ export const DEFAULT_PROMPTS: readonly string[] = [
   'Is two-factor authentication available, and how do I turn it on?',
 ];
 
+/** Prompts are kept in memory, one a line: a file far larger is not one (recorded traffic goes in traffic.sampled). */
+export const MAX_PROMPTS_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A prompts file's prompts. Read as a regular file of at most MAX_PROMPTS_BYTES: a larger one took 34 s and 1.1 GB
+ * to end in "Cannot create a string longer than 0x1fffffe8 characters" (600 MB), or ran for minutes (3 GB).
+ */
+export function readPromptsFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readRegularFile(file, MAX_PROMPTS_BYTES).toString('utf8');
+  } catch (error) {
+    const why =
+      error instanceof IrregularFileError && error.kind === undefined
+        ? `it is larger than ${MAX_PROMPTS_BYTES / (1024 * 1024)} MiB (prompts are held in memory; replay recorded requests with traffic.sampled.file, read as a stream)`
+        : describeError(error);
+    throw new TrafficError(`cannot read prompts file ${file}: ${why}`, file);
+  }
+  return parsePrompts(text, file);
+}
+
 /** Parses a prompts file's text: one prompt a line, blank lines and `#` comments skipped. */
 export function parsePrompts(text: string, file: string): string[] {
   const prompts = text
@@ -30,18 +51,17 @@ export function parsePrompts(text: string, file: string): string[] {
 }
 
 /** The prompts a plan asks for: a file path (already absolute), an inline list, or undefined for the defaults. */
-export async function loadPrompts(spec: string | readonly string[] | undefined): Promise<string[]> {
+export function loadPrompts(spec: string | readonly string[] | undefined): Promise<string[]> {
+  // A promise still: its callers await it, and a TrafficError thrown here rejects it.
+  return new Promise((resolve) => resolve(promptsOf(spec)));
+}
+
+function promptsOf(spec: string | readonly string[] | undefined): string[] {
   if (spec === undefined) return [...DEFAULT_PROMPTS];
   if (typeof spec !== 'string') {
     const prompts = spec.map((prompt) => prompt.trim()).filter((prompt) => prompt !== '');
     if (prompts.length === 0) throw new TrafficError('traffic.synthetic.prompts is an empty list');
     return prompts;
   }
-  let text: string;
-  try {
-    text = await readFile(spec, 'utf8');
-  } catch (error) {
-    throw new TrafficError(`cannot read prompts file ${spec}: ${describeError(error)}`, spec);
-  }
-  return parsePrompts(text, spec);
+  return readPromptsFile(spec);
 }

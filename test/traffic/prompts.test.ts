@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PROMPTS, loadPrompts, parsePrompts, TrafficError } from '../../src/traffic/index.js';
+import { MAX_PROMPTS_BYTES } from '../../src/traffic/prompts.js';
+import { simulatedPlan, writePlan } from '../helpers/plans.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-prompts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +59,32 @@ describe('loadPrompts', () => {
     const prompts = await loadPrompts(file);
     expect(prompts.length).toBeGreaterThanOrEqual(25);
     expect(prompts.every((prompt) => !prompt.startsWith('#'))).toBe(true);
+  });
+
+  // hostile29: a 600 MB prompts file took validate 34 s and 1.1 GB to end in "Cannot create a string longer than
+  // 0x1fffffe8 characters"; a 3 GB one ran for minutes. Refused past MAX_PROMPTS_BYTES, saying where such traffic goes.
+  it('refuses a file over 64 MiB, and a named pipe, without reading it all or waiting on it', async () => {
+    const huge = path.join(dir, 'huge.txt');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_PROMPTS_BYTES + 1);
+    await expect(loadPrompts(huge)).rejects.toThrow(
+      `cannot read prompts file ${huge}: it is larger than 64 MiB (prompts are held in memory; replay recorded requests with traffic.sampled.file`,
+    );
+    const pipe = path.join(dir, 'pipe.txt');
+    execFileSync('mkfifo', [pipe]);
+    await expect(loadPrompts(pipe)).rejects.toThrow(`cannot read prompts file ${pipe}: ${pipe} is a named pipe, not a regular file`);
+  });
+
+  it('validate refuses a prompts file over 64 MiB (exit 2)', () => {
+    const huge = path.join(dir, 'huge-validate.txt');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_PROMPTS_BYTES + 1);
+    const plan = writePlan(simulatedPlan('huge-prompts', '1s', 0.5).replace(/^traffic: \{/m, `traffic: { synthetic: { prompts: ${JSON.stringify(huge)} },`));
+    const bin = fileURLToPath(new URL('../../bin/bluegreen.js', import.meta.url));
+    const run = spawnSync(process.execPath, [bin, 'validate', plan], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.signal, 'validate hung').toBeNull();
+    expect(run.stdout + run.stderr).toContain('traffic.synthetic.prompts: cannot read prompts file');
+    expect(run.stdout + run.stderr).toContain('it is larger than 64 MiB');
+    expect(run.status).toBe(2);
   });
 });
