@@ -94,8 +94,9 @@ const isShare = (value: unknown): value is number => typeof value === 'number' &
 function wholeNumber(query: URLSearchParams, name: string): number | string | undefined {
   const text = query.get(name);
   if (text === null) return undefined;
-  const value = text.trim() === '' ? NaN : Number(text);
-  // A safe integer: 1e308 is "whole" too, and no sequence number comes near it.
+  // Decimal digits only: Number() also takes '0x10', '0b1', '1e3' and ' 5 ' (hostile29). A safe integer: 1e308 is
+  // "whole" too, and no sequence number comes near it.
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
   return Number.isSafeInteger(value) && value >= 0 ? value : `${name} must be a whole number of 0 or more (at most ${Number.MAX_SAFE_INTEGER})`;
 }
 

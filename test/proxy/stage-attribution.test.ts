@@ -131,8 +131,21 @@ describe('stage attribution', () => {
     expect((await second).status).toBe(200);
     expect((await admin(`${url}/admin/results?after=0&inFlightUpTo=-1`, 'GET')).status).toBe(400);
     // An empty value is no number (it was read as 0: no attempt counted, and a stage's end stopped waiting at once).
-    // Nor is 1e308, whole as it is: no sequence number comes near it.
-    for (const query of ['after=0&inFlightUpTo=', 'after=', 'after=0&inFlightUpTo=%20', 'after=1e308', 'after=0&inFlightUpTo=1e308']) {
+    // Nor is 1e308, whole as it is: no sequence number comes near it. Nor what Number() reads but is not written in
+    // decimal digits (hex, binary, an exponent, a sign, spaces: '0x10' read as after=16).
+    for (const query of [
+      'after=0&inFlightUpTo=',
+      'after=',
+      'after=0&inFlightUpTo=%20',
+      'after=1e308',
+      'after=0&inFlightUpTo=1e308',
+      'after=0x10',
+      'after=0b1',
+      'after=1e3',
+      'after=%2B5',
+      'after=%205',
+      'after=0&inFlightUpTo=0o7',
+    ]) {
       const res = await admin(`${url}/admin/results?${query}`, 'GET');
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual({
