@@ -6,9 +6,10 @@
 // one once, in the stage it was served in (src/live/fleet.ts). That proxy reads each file by byte offset, only what
 // was appended since its last poll, and deletes it once its reader has read past and the writer is done.
 // Results carry no answer text (results-feed.ts), so neither does the file.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
+import { readRegularFile } from '../core/read-regular-file.js';
 import { HANDOVER_DIR, LEGACY_FILE, LINES_FILE, linesFileName, parseHeader, parseLegacyHandover, parseLine } from './handover-format.js';
 import type { HandedEntry, ResultsFeed } from './results-feed.js';
 
@@ -23,6 +24,8 @@ export { HANDOVER_WRITE_MS, HandoverWriter } from './handover-writer.js';
  * adopted as soon (docs/benchmarks.md, "Handover").
  */
 export const HANDOVER_READ_BYTES = 256 * 1024;
+/** A previous version's whole-file handover (100,000 results at most); anything far larger is not one. */
+const MAX_LEGACY_BYTES = 256 * 1024 * 1024;
 
 /** What a replacement knows of one file: how far it read it, the feed number of the last result it took. */
 interface Loaded {
@@ -107,13 +110,20 @@ export class HandoverReader {
     const doneBefore = loaded?.writer !== undefined && this.finished(loaded);
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      // O_NONBLOCK: a named pipe under a handover's name held open() for good, and the whole proxy with it (hostile29).
+      fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     } catch {
       this.files.delete(name);
       return;
     }
     try {
       const stat = fstatSync(fd);
+      if (!stat.isFile()) {
+        // Not a file a proxy wrote: left alone, said once.
+        if (loaded?.foreign !== true) this.foreign(file, (loaded = { stamp: '', offset: 0, lastSeq: 0, final: false, skipped: 0 }));
+        this.files.set(name, loaded);
+        return;
+      }
       const stamp = `${stat.ino}:${stat.size}`;
       // Another file under the same name (put back by hand): read from its start, each origin still taken once.
       if (loaded && !loaded.stamp.startsWith(`${stat.ino}:`)) loaded = undefined;
@@ -180,7 +190,7 @@ export class HandoverReader {
       this.files.set(name, loaded);
       let handed;
       try {
-        handed = parseLegacyHandover(readFileSync(file, 'utf8'));
+        handed = parseLegacyHandover(readRegularFile(file, MAX_LEGACY_BYTES).toString('utf8'));
       } catch {
         handed = undefined;
       }
