@@ -97,7 +97,7 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
   const x = failures - aborts;
   const estimate = requests > aborts ? x / (requests - aborts) : 0;
   const running = unanswered(ctx.green);
-  const note = (aborts > 0 ? `, ${aborts} of them given up by their clients` : '') + runningNote(ctx.green, 'more still running');
+  const note = (aborts > 0 ? `, ${aborts} of them given up by their clients` : '') + runningNote(ctx.green.inFlight, ctx.green.lost ?? 0, 'more still running');
   const judged = judgeRate(ctx, {
     rule: 'error_rate',
     x,
@@ -155,9 +155,9 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
 /**
  * Share of green's streamed requests whose first token came after the limit. A success counts by its first token, and
  * so does a failed stream cut after it; one with no first token ended within the limit had none after it, and one
- * ended after it or given up by its client is an outcome unknown, as are requests still running: judged on the successes
- * alone, in the order they answered, a stream that answers late (its first token late too) was missing from the
- * judgement until it answered.
+ * ended after it or given up by its client is an outcome unknown, as are streamed requests still running (every one
+ * in flight where a proxy or a saved state does not say which stream): judged on the successes alone, in the order
+ * they answered, a stream that answers late (its first token late too) was missing from the judgement until it answered.
  */
 export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
   const stats = ctx.green.ttft;
@@ -165,9 +165,12 @@ export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
   const n = (stats?.count ?? 0) + (failed?.requests ?? 0);
   const x = slowCount(ctx.green, 'ttft', limitMs);
   const unknown = failed?.unknown[String(limitMs)] ?? 0;
-  const running = unanswered(ctx.green);
+  // Streamed ones only: a request that does not stream has no first token, and counted here it hid a breach mid-stage.
+  const inFlight = ctx.green.streamedInFlight ?? ctx.green.inFlight;
+  const lost = ctx.green.lostStreamed ?? ctx.green.lost ?? 0;
+  const running = inFlight + lost;
   const share = PERCENTILE_SHARE.ttft_p95;
-  const note = (unknown > 0 ? `, ${unknown} of them failed or given up after it` : '') + runningNote(ctx.green, 'more requests still running');
+  const note = (unknown > 0 ? `, ${unknown} of them failed or given up after it` : '') + runningNote(inFlight, lost, 'more requests still running');
   return judgeRate(ctx, {
     rule: 'ttft_p95',
     x,
@@ -262,10 +265,9 @@ export function unanswered(arm: ArmStats): number {
   return arm.inFlight + (arm.lost ?? 0);
 }
 
-/** ", 3 more still running, 2 lost in a crash (never answered)", or empty. */
-function runningNote(arm: ArmStats, running: string): string {
-  const lost = arm.lost ?? 0;
-  return (arm.inFlight > 0 ? `, ${arm.inFlight} ${running}` : '') + (lost > 0 ? `, ${lost} in flight at a crash (never answered)` : '');
+/** ", 3 more still running, 2 in flight at a crash (never answered)", or empty. */
+function runningNote(inFlight: number, lost: number, running: string): string {
+  return (inFlight > 0 ? `, ${inFlight} ${running}` : '') + (lost > 0 ? `, ${lost} in flight at a crash (never answered)` : '');
 }
 
 /** Says how many aborts were left out of a comparison as one client's too many. */

@@ -57,7 +57,7 @@ export class Dispatcher {
       return arm;
     }
     this.inFlight++;
-    const tag = metrics.recordDispatch(stage, arm);
+    const tag = metrics.recordDispatch(stage, arm, request.stream);
     const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
     // Settled once, whichever way the request ends: a settle that throws (a bug in a check or a rule) is not taken
     // for the request failing and settled again (green's watch told twice, a made-up connection failure recorded).
@@ -87,7 +87,7 @@ export class Dispatcher {
     // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: it is no
     // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
     if (!result.ok && this.abort.signal.aborted) {
-      this.options.metrics.recordCancelled(stage, arm, tag);
+      this.options.metrics.recordCancelled(stage, arm, result.stream, tag);
       return;
     }
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };

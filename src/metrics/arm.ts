@@ -16,9 +16,12 @@ const COUNTERS = [
   'retries',
   'dropped',
   'inFlight',
+  'streamedInFlight',
   'atProxies',
+  'streamedAtProxies',
   'lost',
   'lostCrashes',
+  'lostStreamed',
   'qualityFailures',
   'consecutiveFailures',
   'promptTokens',
@@ -35,12 +38,18 @@ export class ArmRecorder {
   retries = 0;
   dropped = 0;
   inFlight = 0;
+  /** Of inFlight, the streamed ones: ttft_p95 counts only those as its outcomes unknown (ArmStats.streamedInFlight). */
+  streamedInFlight = 0;
   /** Live traffic: requests the proxies serve and have not answered yet, as their last read said (in inFlight). */
   atProxies = 0;
+  /** Of atProxies, those streamed or not known not to be (a proxy that does not say counts all of its own). */
+  streamedAtProxies = 0;
   /** A dead run's requests that never answer (ArmStats.lost). */
   lost = 0;
   /** The crashes `lost` came from (ArmStats.lostCrashes). */
   lostCrashes = 0;
+  /** Of lost, those streamed or not known not to be (ArmStats.lostStreamed). */
+  lostStreamed = 0;
   qualityFailures = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
@@ -81,18 +90,21 @@ export class ArmRecorder {
     this.failedStreamsUnknown = slowLimits.ttft.map(() => 0);
   }
 
-  dispatched(): void {
+  dispatched(stream: boolean): void {
     this.inFlight++;
+    if (stream) this.streamedInFlight++;
   }
 
   /** A request the rollout itself cancelled (its ending): no longer running, and says nothing about the upstream. */
-  cancelled(): void {
+  cancelled(stream: boolean): void {
     if (this.inFlight > 0) this.inFlight--;
+    if (stream && this.streamedInFlight > 0) this.streamedInFlight--;
   }
 
   record(result: UpstreamResult, qualityFailed: boolean): void {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;
+    if (result.stream && this.streamedInFlight > 0) this.streamedInFlight--;
     this.requests++;
     if (result.ok) {
       this.successes++;
@@ -165,6 +177,7 @@ export class ArmRecorder {
     this.estimatedUsage += saved.estimatedUsage;
     this.lost += saved.lost;
     this.lostCrashes += saved.lostCrashes;
+    this.lostStreamed += saved.lostStreamed;
     // Which clients they came from is not saved: a resumed stage counts each client's next aborts afresh.
     this.abortsPastClientCap += saved.abortsPastClientCap;
     for (const [name, count] of Object.entries(saved.failuresByClass) as [FailureClass, number][])
@@ -244,6 +257,10 @@ export class ArmRecorder {
     };
     if (this.atProxies > 0) stats.atProxies = this.atProxies;
     if (this.lost > 0) Object.assign(stats, { lost: this.lost, lostCrashes: this.lostCrashes });
+    // Only when fewer: absent, ttft_p95 counts every request in flight (or lost) as a stream's outcome unknown.
+    const streamed = this.streamedInFlight + this.streamedAtProxies;
+    if (streamed < stats.inFlight) stats.streamedInFlight = streamed;
+    if (this.lostStreamed < this.lost) stats.lostStreamed = this.lostStreamed;
     if (this.rateLimit) stats.rateLimit = { ...this.rateLimit };
     if (this.refusals + this.toolCalls + this.estimatedUsage > 0) {
       stats.shapes = { refusals: this.refusals, toolCalls: this.toolCalls, estimatedUsage: this.estimatedUsage };

@@ -31,6 +31,8 @@ export interface CarriedCounts {
   lost: number;
   /** The crashes `lost` came from (ArmStats.lostCrashes). */
   lostCrashes: number;
+  /** Of `lost`, the streamed ones and those not known not to be (ArmStats.lostStreamed): all when state.json does not say. */
+  lostStreamed: number;
   /** The saved percentiles: their count, mean and max hold after a resume, their p50/p95/p99 with their histogram. */
   latency: Percentiles | null;
   ttft: Percentiles | null;
@@ -70,6 +72,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined, maxInFlight 
     slow: { latency: wholes(s.slow?.latency), ttft: wholes(s.slow?.ttft) },
     failedStreams: { requests: whole(s.failedStreams?.requests), unknown: wholes(s.failedStreams?.unknown) },
     lost: lostBefore + atCrash,
+    lostStreamed: lostStreamed(s, atCrash),
     lostCrashes: crashesBefore + (atCrash > 0 ? 1 : 0),
     latency: percentiles(s.latency),
     ttft: percentiles(s.ttft),
@@ -137,6 +140,17 @@ export function withCarried(live: Percentiles | null, carried: Percentiles | nul
   if (!live) return { ...carried };
   const count = live.count + carried.count;
   return { ...live, count, max: Math.max(live.max, carried.max), mean: (live.mean * live.count + carried.mean * carried.count) / count };
+}
+
+/**
+ * How many of the lost requests may have streamed: those the saved arm says, and of its own in flight no more than its
+ * streamed in flight (which counts the proxies' too); where state.json does not say (absent, or not a count), all.
+ */
+function lostStreamed(s: Partial<ArmStats>, own: number): number {
+  const lost = whole(s.lost);
+  const carried = whole(s.lostStreamed) === s.lostStreamed ? Math.min(s.lostStreamed, lost) : lost;
+  const streamed = whole(s.streamedInFlight) === s.streamedInFlight ? Math.min(s.streamedInFlight, own) : own;
+  return carried + streamed;
 }
 
 function whole(value: unknown): number {

@@ -181,10 +181,10 @@ export class MetricsRecorder {
 
   // --- hot path -------------------------------------------------------------------------------
 
-  /** A request sent; pass its tag with its result (or its cancellation). */
-  recordDispatch(stage: number, arm: ArmName): SendTag {
+  /** A request sent, streamed or not; pass its tag with its result (or its cancellation). */
+  recordDispatch(stage: number, arm: ArmName, stream: boolean): SendTag {
     const at = this.at(stage);
-    at.arms[arm].dispatched();
+    at.arms[arm].dispatched(stream);
     return at.epoch;
   }
 
@@ -209,13 +209,18 @@ export class MetricsRecorder {
   /**
    * Live traffic: the requests the proxies still serve in a stage on an arm, as their latest read says. They count
    * in the arm's inFlight: the rate rules judge them as outcomes still unknown (src/analysis/rate-rules.ts).
-   * `sentBeforeCut`: those of them begun before the stage's cut (see cut).
+   * `sentBeforeCut`: those of them begun before the stage's cut (see cut). `streamed`: of each, those streamed or not
+   * known not to be (ttft_p95's unknowns); all of them unless given.
    */
-  setInFlightAtProxies(stage: number, arm: ArmName, count: number, sentBeforeCut = count): void {
+  setInFlightAtProxies(stage: number, arm: ArmName, count: number, sentBeforeCut = count, streamed = { all: count, beforeCut: sentBeforeCut }): void {
     const at = this.at(stage);
     at.arms[arm].atProxies = count;
+    at.arms[arm].streamedAtProxies = Math.min(streamed.all, count);
     // After a cut, its end judges as unknown only those begun before it (a live source's proxies say which).
-    if (at.cut) at.cut.arms[arm].atProxies = sentBeforeCut;
+    if (at.cut) {
+      at.cut.arms[arm].atProxies = sentBeforeCut;
+      at.cut.arms[arm].streamedAtProxies = Math.min(streamed.beforeCut, sentBeforeCut);
+    }
   }
 
   /**
@@ -230,10 +235,10 @@ export class MetricsRecorder {
     this.at(stage).arms[arm].dropped++;
   }
 
-  recordCancelled(stage: number, arm: ArmName, tag?: SendTag): void {
+  recordCancelled(stage: number, arm: ArmName, stream: boolean, tag?: SendTag): void {
     const at = this.at(stage);
-    at.arms[arm].cancelled();
-    if (at.cut && sentBefore(at.cut, tag)) at.cut.arms[arm].cancelled();
+    at.arms[arm].cancelled(stream);
+    if (at.cut && sentBefore(at.cut, tag)) at.cut.arms[arm].cancelled(stream);
   }
 
   /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */

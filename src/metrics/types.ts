@@ -40,6 +40,13 @@ export interface ArmStats {
    * refuses a `lost` larger than that many times it (an edited or corrupt state.json). Absent in older files: one.
    */
   lostCrashes?: number;
+   * Of `inFlight`, the streamed requests and those not known not to be (a proxy before session 29 does not say):
+   * ttft_p95 counts only these as outcomes unknown, a request that does not stream having no first token to judge.
+   * Absent when all of them are (and in state.json files from before): every request in flight counts.
+   */
+  streamedInFlight?: number;
+  /** Of `lost`, the streamed ones and those not known not to be, as `streamedInFlight` is of `inFlight`; absent when all. */
+  lostStreamed?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
@@ -152,6 +159,8 @@ export function emptyArmStats(): ArmStats {
  */
 export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
   const total = emptyArmStats();
+  let streamed = 0;
+  let lostStreamed = 0;
   for (const arm of stats) {
     total.requests += arm.requests;
     total.successes += arm.successes;
@@ -160,12 +169,16 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     total.inFlight += arm.inFlight;
     if (arm.atProxies) total.atProxies = (total.atProxies ?? 0) + arm.atProxies;
     if (arm.lost) total.lost = (total.lost ?? 0) + arm.lost;
+    streamed += arm.streamedInFlight ?? arm.inFlight;
+    lostStreamed += arm.lostStreamed ?? arm.lost ?? 0;
     total.consecutiveFailures = arm.consecutiveFailures;
     if (arm.abortsPastClientCap) total.abortsPastClientCap = (total.abortsPastClientCap ?? 0) + arm.abortsPastClientCap;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])
       total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;
     if (arm.failureSamples) total.failureSamples = { ...arm.failureSamples, ...total.failureSamples };
   }
+  if (streamed < total.inFlight) total.streamedInFlight = streamed;
+  if (lostStreamed < (total.lost ?? 0)) total.lostStreamed = lostStreamed;
   const buckets = mergeBuckets(stats.map((arm) => arm.latencyBuckets));
   if (buckets) total.latencyBuckets = buckets;
   return total;

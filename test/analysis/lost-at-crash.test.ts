@@ -42,7 +42,7 @@ function deadRunArm(seed: number): { saved: ArmStats; failed: number; sent: numb
     const ok = random() >= 0.04;
     if (!ok) failed++;
     sent++;
-    arm.dispatched();
+    arm.dispatched(false);
     const latencyMs = ok ? 3_000 : 50;
     if (sentMs + latencyMs <= crashMs) arm.record(result(ok, latencyMs), false);
   }
@@ -96,8 +96,8 @@ describe('a dead run’s requests in flight, carried by rollout --resume (seeded
   it('go on to a second resume, beside the requests the resumed run had running; a state.json without them carries none', () => {
     const first = new ArmRecorder(undefined);
     first.carry(carriedCounts({ ...emptyArmStats(), requests: 10, successes: 10, inFlight: 4 }));
-    first.dispatched();
-    first.dispatched();
+    first.dispatched(false);
+    first.dispatched(false);
     const again = new ArmRecorder(undefined);
     again.carry(carriedCounts(first.snapshot(true)));
     expect(again.snapshot().lost).toBe(6);

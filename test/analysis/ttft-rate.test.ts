@@ -13,9 +13,12 @@ import { failed, ok } from '../metrics/helpers.js';
 const LIMIT = 1_000;
 const CONFIG = analysisConfig({ min_requests: 20, thresholds: { ttft_p95: LIMIT } });
 
-function recorded(results: UpstreamResult[], running = 0): ArmRecorder {
+/** `running` streamed requests and `runningPlain` not streamed still in flight after the results. */
+function recorded(results: UpstreamResult[], running = 0, runningPlain = 0): ArmRecorder {
   const arm = new ArmRecorder(undefined, { latency: [], ttft: [LIMIT] });
-  for (let i = 0; i < results.length + running; i++) arm.dispatched();
+  for (const result of results) arm.dispatched(result.stream);
+  for (let i = 0; i < running; i++) arm.dispatched(true);
+  for (let i = 0; i < runningPlain; i++) arm.dispatched(false);
   for (const result of results) arm.record(result, false);
   return arm;
 }
@@ -67,6 +70,67 @@ describe('ttft_p95 judged as a rate over streamed requests', () => {
     expect(verdict.breach?.message).toMatch(
       /^green ttft_p95: 48\.8% of 41 streamed requests with a first token after 1\.00s, 1 of them failed or given up after it, 3 more requests still running \(99\.5% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 1$/,
     );
+  });
+
+  it('counts as unknown only the streamed requests in flight: mostly unstreamed traffic running hides no late first tokens', () => {
+    // 12 of 40 streamed answers with a first token after 1 s; 2 streams and 150 unstreamed requests still running.
+    const arm = recorded(
+      [
+        ...times(12, () => ok('green', { ...stream, ttftMs: 1_500, latencyMs: 2_000 })),
+        ...times(28, () => ok('green', { ...stream, ttftMs: 200, latencyMs: 900 })),
+      ],
+      2,
+      150,
+    );
+    expect(arm.snapshot()).toMatchObject({ inFlight: 152, streamedInFlight: 2 });
+    const { verdict, check } = judge(arm);
+    const alpha = checkAlpha(CONFIG, 1);
+    const expected = censoredInterval(12, 2, 42, alpha, priorAround(0.05));
+    expect(check).toMatchObject({ status: 'breach', sample: 40, evidence: { lower: expected.lower, upper: expected.upper } });
+    expect(verdict.breach?.message).toMatch(
+      /^green ttft_p95: 30\.0% of 40 streamed requests with a first token after 1\.00s, 2 more requests still running \(/,
+    );
+    // Counted as before, every request in flight an unknown, the same figures were no breach: caught late.
+    expect(censoredInterval(12, 152, 192, alpha, priorAround(0.05)).lower).toBeLessThan(0.05);
+  });
+
+  it('keeps each stream in flight unknown, and every request in flight where streamed ones are not told apart', () => {
+    const answered = [...times(12, () => ok('green', { ...stream, ttftMs: 1_500 })), ...times(28, () => ok('green', { ...stream, ttftMs: 200 }))];
+    const arm = recorded(answered, 30, 0);
+    expect(arm.snapshot().streamedInFlight).toBeUndefined();
+    const alpha = checkAlpha(CONFIG, 1);
+    const streamsRunning = censoredInterval(12, 30, 70, alpha, priorAround(0.05));
+    expect(judge(arm).check).toMatchObject({ status: 'undecided', evidence: { lower: streamsRunning.lower, upper: streamsRunning.upper } });
+    // A live arm's proxy that does not say which of its requests stream (streamedInFlight absent): all of them.
+    const green = { ...recorded(answered).snapshot(), inFlight: 30 };
+    const verdict = evaluate({ stageIndex: 0, stageCount: 1, green, blue: emptyArmStats(), config: CONFIG });
+    expect(verdict.checks.find((c) => c.rule === 'ttft_p95')).toMatchObject({ status: 'undecided', evidence: { lower: streamsRunning.lower } });
+  });
+
+  it('carries the streamed ones of a dead run’s requests in flight as ttft unknowns, all of them where state.json does not say', () => {
+    const answered = [...times(12, () => ok('green', { ...stream, ttftMs: 1_500 })), ...times(28, () => ok('green', { ...stream, ttftMs: 200 }))];
+    const saved = recorded(answered, 2, 150).snapshot(true);
+    const resumed = new ArmRecorder(undefined, { latency: [], ttft: [LIMIT] });
+    resumed.carry(carriedCounts(saved));
+    const green = resumed.snapshot(true);
+    expect(green).toMatchObject({ inFlight: 0, lost: 152, lostStreamed: 2 });
+    const alpha = checkAlpha(CONFIG, 1);
+    const verdict = evaluate({ stageIndex: 0, stageCount: 1, green, blue: emptyArmStats(), config: CONFIG });
+    expect(verdict.checks.find((c) => c.rule === 'ttft_p95')).toMatchObject({
+      status: 'breach',
+      evidence: { lower: censoredInterval(12, 2, 42, alpha, priorAround(0.05)).lower },
+    });
+    // Carried again, beside a resumed run's own: the streamed ones still told apart.
+    resumed.dispatched(true);
+    resumed.dispatched(false);
+    const again = carriedCounts(resumed.snapshot(true));
+    expect([again.lost, again.lostStreamed]).toEqual([154, 3]);
+    // An older state.json (no streamedInFlight), or a value no run writes: every request it had in flight.
+    const { streamedInFlight, ...older } = saved;
+    expect(streamedInFlight).toBe(2);
+    expect(carriedCounts(older).lostStreamed).toBe(152);
+    expect(carriedCounts({ ...saved, streamedInFlight: -1 }).lostStreamed).toBe(152);
+    expect(carriedCounts({ ...saved, lost: 5, lostStreamed: 9 }).lostStreamed).toBe(5 + 2);
   });
 
   it('carries failed streams over a resume, and refuses counts that contradict each other', () => {

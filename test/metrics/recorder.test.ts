@@ -87,7 +87,7 @@ describe('MetricsRecorder stages', () => {
   it('refuses a stage index the plan does not have', () => {
     const { metrics } = recorder();
     expect(() => metrics.stage(2)).toThrow(RangeError);
-    expect(() => metrics.recordDispatch(-1, 'green')).toThrow(/no stage -1/);
+    expect(() => metrics.recordDispatch(-1, 'green', false)).toThrow(/no stage -1/);
   });
 
   it('returns copies that callers cannot use to change the figures', () => {
@@ -122,9 +122,9 @@ describe('MetricsRecorder counters', () => {
 
   it('tracks in-flight requests and drops', () => {
     const { metrics } = recorder();
-    metrics.recordDispatch(0, 'green');
-    metrics.recordDispatch(0, 'green');
-    metrics.recordDispatch(0, 'blue');
+    metrics.recordDispatch(0, 'green', false);
+    metrics.recordDispatch(0, 'green', false);
+    metrics.recordDispatch(0, 'blue', false);
     metrics.recordDropped(0, 'green');
     metrics.recordDropped(0, 'green');
     expect(metrics.stage(0).arms.green).toMatchObject({ inFlight: 2, dropped: 2, requests: 0 });

@@ -21,16 +21,16 @@ describe('a stage cut at its time-up', () => {
     const metrics = recorder();
     metrics.startStage(0);
     // Before the cut: three sent, one answered (ok); two still running.
-    const early = [0, 1, 2].map(() => metrics.recordDispatch(0, 'green'));
+    const early = [0, 1, 2].map(() => metrics.recordDispatch(0, 'green', false));
     metrics.recordResult(0, ok('green', { latencyMs: 200 }), PASS, early[0]);
     metrics.cut(0);
     // During the wait: four more sent; two fail fast, two still running at the judgement.
-    const late = [0, 1, 2, 3].map(() => metrics.recordDispatch(0, 'green'));
+    const late = [0, 1, 2, 3].map(() => metrics.recordDispatch(0, 'green', false));
     metrics.recordResult(0, failed('green', { latencyMs: 50 }), PASS, late[0]);
     metrics.recordResult(0, failed('green', { latencyMs: 50 }), PASS, late[1]);
     // The early ones answer: one slow success, one cancelled by the ending (no result).
     metrics.recordResult(0, ok('green', { latencyMs: 3_000 }), PASS, early[1]);
-    metrics.recordCancelled(0, 'green', early[2]);
+    metrics.recordCancelled(0, 'green', false, early[2]);
 
     const judged = metrics.judgedStage(0).arms.green;
     expect(judged).toMatchObject({ requests: 2, successes: 2, failures: 0, inFlight: 0, slow: { latency: { '1000': 1 } } });
@@ -56,12 +56,12 @@ describe('a stage cut at its time-up', () => {
   it('counts requests sent before a later cut in it (a stage extended, then cut again)', () => {
     const metrics = recorder();
     metrics.startStage(0);
-    const first = metrics.recordDispatch(0, 'green');
+    const first = metrics.recordDispatch(0, 'green', false);
     metrics.cut(0);
-    const during = metrics.recordDispatch(0, 'green');
+    const during = metrics.recordDispatch(0, 'green', false);
     metrics.uncut(0);
     metrics.cut(0);
-    const after = metrics.recordDispatch(0, 'green');
+    const after = metrics.recordDispatch(0, 'green', false);
     for (const tag of [first, during, after]) metrics.recordResult(0, ok('green'), PASS, tag);
     expect(metrics.judgedStage(0).arms.green).toMatchObject({ requests: 2, inFlight: 0 });
     expect(metrics.stage(0).arms.green).toMatchObject({ requests: 3, inFlight: 0 });

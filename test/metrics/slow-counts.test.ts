@@ -61,7 +61,7 @@ describe('slow counts', () => {
     metrics.startStage(0);
     metrics.recordResult(0, ok('blue', { latencyMs: 250 }), PASS);
     metrics.recordResult(0, failed('blue', { latencyMs: 6000 }), PASS);
-    metrics.recordDispatch(0, 'blue');
+    metrics.recordDispatch(0, 'blue', false);
     metrics.startStage(1);
     metrics.recordResult(1, ok('blue', { latencyMs: 250 }), PASS);
     const stage0 = metrics.stage(0).arms.blue.latencyBuckets;

@@ -112,8 +112,8 @@ describe('the ending line', () => {
     const snapshot = { ...promotedSnapshot(loadTestPlan()), stageIndex: 0, stages: metrics.stages() };
     expect(snapshot.stages[0]!.arms.green).toMatchObject({ inFlight: 3, atProxies: 3 });
     expect(formatDrainingLine(snapshot, at)).toBe('12:00:10.000 ending           waiting for the ending hook to finish');
-    metrics.recordDispatch(0, 'green');
-    metrics.recordDispatch(0, 'blue');
+    metrics.recordDispatch(0, 'green', false);
+    metrics.recordDispatch(0, 'blue', false);
     expect(formatDrainingLine({ ...snapshot, stages: metrics.stages() }, at)).toBe('12:00:10.000 ending           2 requests still in flight');
   });
 });

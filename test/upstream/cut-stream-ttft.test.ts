@@ -47,7 +47,7 @@ describe('a stream cut after its first token', () => {
     const early = await cutStream(200);
     const arm = new ArmRecorder(undefined, { latency: [], ttft: [LIMIT] });
     const results = [...Array.from({ length: 30 }, () => ok('green', { stream: true, ttftMs: 200, latencyMs: 900 })), late, early];
-    for (let i = 0; i < results.length; i++) arm.dispatched();
+    for (const result of results) arm.dispatched(result.stream);
     for (const result of results) arm.record(result, false);
     const green = arm.snapshot();
     expect(green.failedStreams).toEqual({ requests: 2, unknown: { [LIMIT]: 0 } });
