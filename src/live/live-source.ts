@@ -297,11 +297,13 @@ class LiveSource implements TrafficSource {
    */
   private countInFlight(): void {
     if (this.cut && this.context.current()?.stage !== this.cut.stage) this.cut = undefined;
-    const by = new Map<number, { blue: number; green: number }>();
+    const by = new Map<number, ArmsInFlight>();
     // Those begun before the cut, of the cut's stage: the running unknowns its end is judged with.
-    const judged = { blue: 0, green: 0 };
-    const add = (to: { blue: number; green: number }, tag: FeedInFlight['stages'][number]): void => {
+    const judged = noneInFlight();
+    const add = (to: ArmsInFlight, tag: FeedInFlight['stages'][number]): void => {
       to.green += tag.green ?? 0;
+      // A proxy before session 29 does not say which stream: every one of green's may (ttft_p95's unknowns).
+      to.greenStreamed += isCount(tag.greenStreamed) ? Math.min(tag.greenStreamed, tag.green ?? 0) : (tag.green ?? 0);
       to.blue += Math.max(0, tag.requests - (tag.green ?? 0));
     };
     // A proxy before session 18 says no split: nothing is known of its arms. Counts come over the network: any
@@ -316,7 +318,7 @@ class LiveSource implements TrafficSource {
       const every = Array.isArray(all) ? all : Array.isArray(stages) ? stages : [];
       for (const tag of every) {
         if (!valid(tag)) continue;
-        const arms = by.get(tag.stage) ?? { blue: 0, green: 0 };
+        const arms = by.get(tag.stage) ?? noneInFlight();
         add(arms, tag);
         by.set(tag.stage, arms);
       }
@@ -325,12 +327,13 @@ class LiveSource implements TrafficSource {
       for (const tag of cutSeen && Array.isArray(stages) ? stages : every) if (valid(tag) && tag.stage === this.cut?.stage) add(judged, tag);
     }
     // A stage counted before and under way nowhere now: nothing of it runs at the proxies any more.
-    for (const stage of this.inFlightStages) if (!by.has(stage)) by.set(stage, { blue: 0, green: 0 });
-    if (this.cut && !by.has(this.cut.stage)) by.set(this.cut.stage, { blue: 0, green: 0 });
+    for (const stage of this.inFlightStages) if (!by.has(stage)) by.set(stage, noneInFlight());
+    if (this.cut && !by.has(this.cut.stage)) by.set(this.cut.stage, noneInFlight());
     this.inFlightStages.clear();
     for (const [stage, arms] of by) {
       const before = stage === this.cut?.stage ? judged : arms;
-      this.context.metrics.setInFlightAtProxies(stage, 'green', arms.green, before.green);
+      const streamed = { all: arms.greenStreamed, beforeCut: before.greenStreamed };
+      this.context.metrics.setInFlightAtProxies(stage, 'green', arms.green, before.green, streamed);
       this.context.metrics.setInFlightAtProxies(stage, 'blue', arms.blue, before.blue);
       if (arms.blue + arms.green > 0) this.inFlightStages.add(stage);
     }
@@ -477,7 +480,17 @@ class LiveSource implements TrafficSource {
   }
 }
 
-/** A count as a proxy's page gives it: a whole number, 0 or more. */
+/** A stage's requests under way at the proxies, per arm, and of green's the streamed ones (or not known not to be). */
+interface ArmsInFlight {
+  blue: number;
+  green: number;
+  greenStreamed: number;
+}
+
+function noneInFlight(): ArmsInFlight {
+  return { blue: 0, green: 0, greenStreamed: 0 };
+}
+
 /**
  * A page's attempts under way of this run's stage tags alone: another run's stage 2 (a rollout that ended here, its
  * long streams still running) is not this run's, neither to wait for nor to count. A tag naming no run (a proxy
@@ -493,6 +506,7 @@ function ownInFlight(inFlight: FeedInFlight, proxy: FleetProxy): FeedInFlight {
   return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all) };
 }
 
+/** A count as a proxy's page gives it: a whole number, 0 or more. */
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

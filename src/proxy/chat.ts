@@ -163,7 +163,7 @@ class ChatExchange {
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
-    this.underWay = ctx.metrics.started(target.arm, this.underWay);
+    this.underWay = ctx.metrics.started(target.arm, parsed.stream, this.underWay);
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.steadyNow, this.link, this.answered, this.gone);
   }
 

@@ -85,14 +85,16 @@ class RunningAttempts {
   /** Each slot's attempt number; 0 for a free slot (numbers start at 1). */
   private readonly seqs: number[] = [];
   private readonly arms: ArmName[] = [];
+  private readonly streams: boolean[] = [];
   private readonly free: number[] = [];
   size = 0;
 
   /** The slot the attempt takes. */
-  add(seq: number, arm: ArmName): number {
+  add(seq: number, arm: ArmName, stream: boolean): number {
     const slot = this.free.pop() ?? this.seqs.length;
     this.seqs[slot] = seq;
     this.arms[slot] = arm;
+    this.streams[slot] = stream;
     this.size++;
     return slot;
   }
@@ -106,14 +108,16 @@ class RunningAttempts {
     return true;
   }
 
-  /** Adds to `count` the attempts numbered up to `upTo`, and those of them on green. */
-  countUpTo(upTo: number, count: { requests: number; green: number }): void {
-    const { seqs, arms } = this;
+  /** Adds to `count` the attempts numbered up to `upTo`, those of them on green, and of those the streamed ones. */
+  countUpTo(upTo: number, count: { requests: number; green: number; greenStreamed: number }): void {
+    const { seqs, arms, streams } = this;
     for (let slot = 0; slot < seqs.length; slot++) {
       const seq = seqs[slot] as number;
       if (seq === 0 || seq > upTo) continue;
       count.requests++;
-      if (arms[slot] === 'green') count.green++;
+      if (arms[slot] !== 'green') continue;
+      count.green++;
+      if (streams[slot] === true) count.greenStreamed++;
     }
   }
 }
@@ -128,10 +132,12 @@ export interface InFlightByStage {
   /**
    * Stage tags with attempts under way (numbered up to `inFlightUpTo` when asked), mirrors and fallbacks included;
    * `green`: those of them on green (its split requests and mirror copies), what a promotion waits for; absent from
-   * proxies before session 18. `controller`: the rollout run that set the route the stage tag is of (absent for one
-   * set by hand, and from proxies before session 28), so a rollout counts its own stage 2, not another run's.
+   * proxies before session 18. `greenStreamed`: of green's, the streamed ones, which alone a rollout's ttft_p95 counts
+   * as outcomes unknown (absent from proxies before session 29: it counts all of green's). `controller`: the rollout
+   * run that set the route the stage tag is of (absent for one set by hand, and from proxies before session 28), so a
+   * rollout counts its own stage 2, not another run's.
    */
-  stages: { stage: number; controller?: string; requests: number; green?: number }[];
+  stages: { stage: number; controller?: string; requests: number; green?: number; greenStreamed?: number }[];
   /**
    * With `inFlightUpTo`: every attempt under way per stage tag, as `stages` is without it, so a reader waiting for
    * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
@@ -225,15 +231,15 @@ export class ProxyMetrics {
   }
 
   /**
-   * An attempt starts: it counts in the figures of the stage in force now, whenever it ends, or in those of
+   * An attempt starts, streamed or not: it counts in the figures of the stage in force now, whenever it ends, or in those of
    * `first` (the request's first attempt: blue answering for green counts where green's attempt did).
    */
-  started(arm: ArmName, first?: Attempt): Attempt {
+  started(arm: ArmName, stream: boolean, first?: Attempt): Attempt {
     this.inFlight[arm]++;
     const at = first?.at ?? this.current;
     const seq = ++this.attempts;
     if (at.running.size === 0) this.busy.push(at);
-    return { at, seq, arm, slot: at.running.add(seq, arm) };
+    return { at, seq, arm, slot: at.running.add(seq, arm, stream) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -244,12 +250,12 @@ export class ProxyMetrics {
 
   /** Per stage tag and whose it is: the busy sets are few, so a list searched beats a key built per set. */
   private countByStage(upTo: number): InFlightByStage['stages'] {
-    const counts: { stage: number; controller?: string; requests: number; green: number }[] = [];
+    const counts: { stage: number; controller?: string; requests: number; green: number; greenStreamed: number }[] = [];
     for (const set of this.busy) {
       const { stage, controller } = set;
       if (stage === undefined) continue;
       let count = counts.find((c) => c.stage === stage && c.controller === controller);
-      if (!count) counts.push((count = { stage, ...(controller !== undefined && { controller }), requests: 0, green: 0 }));
+      if (!count) counts.push((count = { stage, ...(controller !== undefined && { controller }), requests: 0, green: 0, greenStreamed: 0 }));
       set.running.countUpTo(upTo, count);
     }
     return counts.filter((count) => count.requests > 0);

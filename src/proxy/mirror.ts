@@ -19,7 +19,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
         return;
       }
       running++;
-      const at = metrics.started('green');
+      const at = metrics.started('green', request.stream);
       forward(green, request, undefined, steadyNow, shutdown).then(
         (outcome) => {
           running--;

@@ -189,7 +189,7 @@ it("promotes without waiting for blue's requests still running at the last stage
   const blue = hung.length;
   expect(blue).toBeGreaterThanOrEqual(5);
   await until(() => running.proxy.metrics.inFlightByStage().stages[0]?.green === 0, "green's answers recorded");
-  expect(running.proxy.metrics.inFlightByStage().stages).toEqual([{ stage: 0, controller: expect.any(String), requests: blue, green: 0 }]);
+  expect(running.proxy.metrics.inFlightByStage().stages).toEqual([{ stage: 0, controller: expect.any(String), requests: blue, green: 0, greenStreamed: 0 }]);
   await clock.advance(1000);
   const timeUpAt = clock.now();
   const outcome = await runClockUntil(clock, done, POLL_MS);

@@ -44,8 +44,8 @@ it("counts each run's attempts under its own stage tag, not another run's of the
 
   const page = (await (await fetch(`${admin}/admin/results?after=0`, { headers: auth })).json()) as FeedAnswer;
   expect(page.inFlight?.stages).toEqual([
-    { stage: 2, controller: 'run-a', requests: 1, green: 1 },
-    { stage: 2, controller: 'run-b', requests: 1, green: 1 },
+    { stage: 2, controller: 'run-a', requests: 1, green: 1, greenStreamed: 0 },
+    { stage: 2, controller: 'run-b', requests: 1, green: 1, greenStreamed: 0 },
   ]);
   for (const res of held) res.destroy();
 });

@@ -10,35 +10,35 @@ import { ProxyMetrics } from '../../src/proxy/metrics.js';
 const metrics = (): ProxyMetrics => new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: () => ({ ok: true }), now: Date.now });
 
 describe('ProxyMetrics attempts under way', () => {
-  it('counts attempts by the stage they started in, up to a number, each ended once', () => {
+  it('counts attempts by the stage they started in, up to a number, each ended once, green’s streamed ones apart', () => {
     const figures = metrics();
     figures.startStage(0);
-    const first = figures.started('blue');
-    const second = figures.started('green');
+    const first = figures.started('blue', false);
+    const second = figures.started('green', false);
     figures.startStage(1);
-    const third = figures.started('green');
+    const third = figures.started('green', true);
     expect(figures.inFlightByStage()).toEqual({
       started: 3,
       stages: [
-        { stage: 0, requests: 2, green: 1 },
-        { stage: 1, requests: 1, green: 1 },
+        { stage: 0, requests: 2, green: 1, greenStreamed: 0 },
+        { stage: 1, requests: 1, green: 1, greenStreamed: 1 },
       ],
     });
-    expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0 }]);
+    expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0, greenStreamed: 0 }]);
     // Up to a number, every attempt under way is said too (a rollout's arms count them all as in flight).
     expect(figures.inFlightByStage(1).all).toEqual(figures.inFlightByStage().stages);
     figures.abandon(second);
     // A second end of the same attempt changes nothing, even once its slot holds another attempt.
-    const fourth = figures.started('blue', first);
+    const fourth = figures.started('blue', false, first);
     figures.abandon(second);
     expect(figures.inFlightOf('green')).toBe(1);
     expect(figures.inFlightByStage().stages).toEqual([
-      { stage: 0, requests: 2, green: 0 },
-      { stage: 1, requests: 1, green: 1 },
+      { stage: 0, requests: 2, green: 0, greenStreamed: 0 },
+      { stage: 1, requests: 1, green: 1, greenStreamed: 1 },
     ]);
     figures.abandon(first);
     figures.abandon(fourth);
-    expect(figures.inFlightByStage().stages).toEqual([{ stage: 1, requests: 1, green: 1 }]);
+    expect(figures.inFlightByStage().stages).toEqual([{ stage: 1, requests: 1, green: 1, greenStreamed: 1 }]);
     figures.abandon(third);
     expect(figures.inFlightByStage()).toEqual({ started: 4, stages: [] });
     expect(figures.inFlightOf('blue') + figures.inFlightOf('green')).toBe(0);
@@ -55,7 +55,7 @@ describe('ProxyMetrics attempts under way', () => {
     const open = [];
     // 100,000 attempts, at most 32 under way, a scavenge each 500: with the Map and the Set, old space grew ~5.5 MB.
     for (let i = 0; i < 100_000; i++) {
-      open.push(figures.started('blue'));
+      open.push(figures.started('blue', false));
       if (open.length > 32) figures.abandon(open.shift() as ReturnType<ProxyMetrics['started']>);
       if (i % 500 === 0) gc({ type: 'minor' });
     }

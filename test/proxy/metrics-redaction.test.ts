@@ -30,8 +30,8 @@ describe('ProxyMetrics.finished', () => {
       errorMessage: `Incorrect API key provided: ${KEY}`,
     };
     const ok: UpstreamResult = { arm: 'blue', model: 'm', stream: false, attempts: 1, ok: true, content: 'fine', latencyMs: 10 };
-    metrics.finished(failed, 'routed', metrics.started('green'));
-    metrics.finished(ok, 'routed', metrics.started('blue'));
+    metrics.finished(failed, 'routed', metrics.started('green', false));
+    metrics.finished(ok, 'routed', metrics.started('blue', false));
     expect(failed.errorMessage).toBe(`Incorrect API key provided: ${KEY}`);
     expect(heard.map((result) => result.errorMessage)).toEqual(['Incorrect API key provided: [redacted]', undefined]);
     expect(heard[0]).toEqual({ ...failed, errorMessage: 'Incorrect API key provided: [redacted]' });

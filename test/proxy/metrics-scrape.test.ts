@@ -29,7 +29,7 @@ function setup() {
     () => now,
   );
   const answer = (): void => {
-    const at = metrics.started('green');
+    const at = metrics.started('green', false);
     const result: UpstreamResult = { arm: 'green', model: 'g', ok: true, status: 200, content: 'fine', latencyMs: 20, attempts: 1, stream: false };
     metrics.finished(result, 'routed', at);
   };
@@ -128,7 +128,7 @@ describe('/metrics of a proxy whose wall clock steps', () => {
     const answer = () => {
       const { metrics } = running.proxy;
       const result: UpstreamResult = { arm: 'green', model: 'g', ok: true, status: 200, content: 'fine', latencyMs: 20, attempts: 1, stream: false };
-      metrics.finished(result, 'routed', metrics.started('green'));
+      metrics.finished(result, 'routed', metrics.started('green', false));
     };
     expect(await scrape()).toBe('0');
     answer();
@@ -162,12 +162,12 @@ describe('/metrics text', () => {
       stream: false,
       ...extra,
     });
-    metrics.finished(result('blue', { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 } }), 'routed', metrics.started('blue'));
-    metrics.finished(result('green', { stream: true, ttftMs: 40, latencyMs: 700 }), 'routed', metrics.started('green'), 'responses');
-    metrics.finished(result('green', { ok: false, status: 500, failure: 'server_error', latencyMs: 3000 }), 'routed', metrics.started('green'));
-    metrics.finished(result('green', { ok: false, failure: 'client_abort', latencyMs: 50 }), 'routed', metrics.started('green'), 'responses');
-    metrics.finished(result('green'), 'mirror', metrics.started('green'));
-    metrics.started('blue'); // still running
+    metrics.finished(result('blue', { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 } }), 'routed', metrics.started('blue', false));
+    metrics.finished(result('green', { stream: true, ttftMs: 40, latencyMs: 700 }), 'routed', metrics.started('green', false), 'responses');
+    metrics.finished(result('green', { ok: false, status: 500, failure: 'server_error', latencyMs: 3000 }), 'routed', metrics.started('green', false));
+    metrics.finished(result('green', { ok: false, failure: 'client_abort', latencyMs: 50 }), 'routed', metrics.started('green', false), 'responses');
+    metrics.finished(result('green'), 'mirror', metrics.started('green', false));
+    metrics.started('blue', false); // still running
     metrics.mirrorDropped();
     metrics.passedThrough();
     metrics.reject('overloaded');

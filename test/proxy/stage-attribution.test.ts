@@ -95,7 +95,7 @@ describe('stage attribution', () => {
     // stallTimeoutMs: timeout.request (5 s) and idle (2 s); longestMs: timeout.request and max_stream_duration (30 min).
     expect(atEnd.inFlight).toEqual({
       started: 2,
-      stages: [{ stage: 1, requests: 2, green: 1 }],
+      stages: [{ stage: 1, requests: 2, green: 1, greenStreamed: 0 }],
       sentTagged: true,
       stallTimeoutMs: 7000,
       longestMs: 5000 + 30 * 60_000,
@@ -106,17 +106,20 @@ describe('stage attribution', () => {
     const second = send(running.baseUrl);
     await until(() => held.length === 4, "the next stage's request and copy at the upstream");
     expect((await results()).inFlight?.stages).toEqual([
-      { stage: 1, requests: 2, green: 1 },
-      { stage: 2, requests: 2, green: 1 },
+      { stage: 1, requests: 2, green: 1, greenStreamed: 0 },
+      { stage: 2, requests: 2, green: 1, greenStreamed: 0 },
     ]);
-    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight).toMatchObject({ started: 4, stages: [{ stage: 1, requests: 2, green: 1 }] });
+    expect((await results(`&inFlightUpTo=${atEnd.inFlight?.started}`)).inFlight).toMatchObject({
+      started: 4,
+      stages: [{ stage: 1, requests: 2, green: 1, greenStreamed: 0 }],
+    });
 
     // The first stage's attempts answer: gone from the count, in the page read with it.
     for (const res of held.slice(0, 2)) res.writeHead(200, { 'content-type': 'application/json' }).end(openAiCompletion('blue-model', 'hello'));
     expect((await first).status).toBe(200);
     await until(() => running.proxy.metrics.inFlightByStage().stages.length === 1, "the first stage's attempts ended");
     const after = await results();
-    expect(after.inFlight?.stages).toEqual([{ stage: 2, requests: 2, green: 1 }]);
+    expect(after.inFlight?.stages).toEqual([{ stage: 2, requests: 2, green: 1, greenStreamed: 0 }]);
     expect(after.results.map((entry) => [entry.stage, entry.kind])).toEqual(
       expect.arrayContaining([
         [1, 'routed'],
