@@ -28,3 +28,24 @@ describe('Dispatcher.cancelAll', () => {
     expect(metrics.stage(0).arms.green).toMatchObject({ requests: 0, failures: 0, inFlight: 0, consecutiveFailures: 0 });
   });
 });
+
+describe('Dispatcher: streamed requests in flight', () => {
+  it('counts the streamed ones apart (ttft_p95 judges only those as unknown), and none once cancelled', async () => {
+    let sent = 0;
+    // One request in ten streams.
+    const traffic = {
+      next: () => ({ messages: [{ role: 'user' as const, content: 'hi' }], params: {}, stream: sent++ % 10 === 0, maxTokens: 8, source: 'synthetic' as const }),
+    };
+    const { metrics, dispatcher } = greenDispatcher(hanging, { traffic });
+    for (let i = 0; i < 10; i++) dispatcher.dispatch(0, 0.5);
+    expect(metrics.stage(0).arms.green).toMatchObject({ inFlight: 10, streamedInFlight: 1 });
+    const drained = dispatcher.drain(60_000, () => ({ cancel: () => undefined }));
+    dispatcher.cancelAll();
+    await drained;
+    const green = metrics.stage(0).arms.green;
+    expect([green.inFlight, green.streamedInFlight]).toEqual([0, undefined]);
+    // The cancelled stream is no longer counted: ten more, one streamed, are one stream in flight, not two.
+    for (let i = 0; i < 10; i++) dispatcher.dispatch(0, 0.5);
+    expect(metrics.stage(0).arms.green).toMatchObject({ inFlight: 10, streamedInFlight: 1 });
+  });
+});
