@@ -40,6 +40,7 @@ export interface ArmStats {
    * refuses a `lost` larger than that many times it (an edited or corrupt state.json). Absent in older files: one.
    */
   lostCrashes?: number;
+  /**
    * Of `inFlight`, the streamed requests and those not known not to be (a proxy before session 29 does not say):
    * ttft_p95 counts only these as outcomes unknown, a request that does not stream having no first token to judge.
    * Absent when all of them are (and in state.json files from before): every request in flight counts.
