@@ -44,9 +44,11 @@ export function succeededResult(exchange: Exchange, reply: DialectReply, ttftMs:
   return result;
 }
 
-export function failedResult(exchange: Exchange, facts: ForwardFailure): UpstreamResult {
+/** `ttftMs`: a stream cut after its first token had one (as the traffic path records it: src/upstream/client.ts). */
+export function failedResult(exchange: Exchange, facts: ForwardFailure, ttftMs?: number): UpstreamResult {
   const result = baseResult(exchange, false);
   result.failure = facts.failure;
+  if (ttftMs !== undefined) result.ttftMs = ttftMs;
   // Short and key-free: the cause, never a body (an auth error may quote part of the key); a reason quoting the
   // upstream's message on one short line (the rollout prints and journals it).
   const { reason } = withShortReason(facts);

@@ -342,10 +342,15 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   private succeeded(reply: DialectReply, firstTokenAt: number | undefined): UpstreamResult {
-    return succeededResult(this.exchange(), reply, firstTokenAt === undefined ? undefined : firstTokenAt - this.startedAt);
+    return succeededResult(this.exchange(), reply, this.sinceStart(firstTokenAt));
   }
 
+  /** A stream cut after its first token keeps it (the rollout's ttft_p95 counts such a failure by it). */
   private failed(facts: Failure): UpstreamResult {
-    return failedResult(this.exchange(), facts);
+    return failedResult(this.exchange(), facts, this.sinceStart(this.watch?.firstTokenAt));
+  }
+
+  private sinceStart(at: number | undefined): number | undefined {
+    return at === undefined ? undefined : at - this.startedAt;
   }
 }
