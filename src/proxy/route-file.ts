@@ -22,11 +22,15 @@ function blueAfter(refused: unknown): Route {
  * A lease the proxy applied as run out (its wall clock set forward) while it may still run on the steady clock: the
  * lapsed route, and the most steady time it could still run. Saved as `lapsedHold` beside the lease-expired route.
  * A restarted proxy cannot know how much steady time passed while it was down, so it holds for all of `leftMs`
- * again: never less than the holder may still renew for, and at most the lease's length (its TTL).
+ * again: never less than the holder may still renew for, and at most the lease's length (its TTL). `notAfter`
+ * (wall clock) bounds that across restarts: the lapse's time plus the lease's length, carried unchanged by every
+ * restart, so a proxy in a restart loop does not hold for `leftMs` anew at each start (absent in files from before
+ * session 29: counted from the restart that reads one).
  */
 export interface LapsedHold {
   route: Route;
   leftMs: number;
+  notAfter?: number;
 }
 
 /** What the route file holds: the route, and a lapsed lease's hold when there is one. */
@@ -41,7 +45,8 @@ function parseHold(value: unknown): LapsedHold | undefined {
   const route = parseRoute(value.route);
   const leftMs = value.leftMs;
   if (!route || typeof leftMs !== 'number' || !Number.isFinite(leftMs) || leftMs <= 0) return undefined;
-  return { route, leftMs };
+  const notAfter = value.notAfter;
+  return { route, leftMs, ...(typeof notAfter === 'number' && Number.isFinite(notAfter) && { notAfter }) };
 }
 
 export class RouteFile {
@@ -97,7 +102,12 @@ export class RouteFile {
       this.onNotice?.(`${this.file} was recorded for ${route.rollout ?? 'another plan'}, not ${owner}: its route is not applied; serving blue`);
       return { route: blueAfter(route) };
     }
-    const lapsedHold = route.reason === LEASE_EXPIRED && isObject(parsed) ? parseHold(parsed.lapsedHold) : undefined;
+    let lapsedHold = route.reason === LEASE_EXPIRED && isObject(parsed) ? parseHold(parsed.lapsedHold) : undefined;
+    // A lease-expired route sends nothing to green, so it passed the check above: its hold is checked here.
+    if (lapsedHold && owner !== undefined && lapsedHold.route.rollout !== owner) {
+      this.onNotice?.(`${this.file} holds a lapsed lease of ${lapsedHold.route.rollout ?? 'another plan'}, not ${owner}: its hold is not applied`);
+      lapsedHold = undefined;
+    }
     return { route, ...(lapsedHold && { lapsedHold }) };
   }
 

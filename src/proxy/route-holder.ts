@@ -3,7 +3,7 @@
 // a restart.
 import type { Clock } from '../core/clock.js';
 import { RouteFile } from './route-file.js';
-import { boundLease, LeaseClock, type LeaseSchedule } from './route-lease.js';
+import { boundLease, LeaseClock, leaseLength, type LeaseSchedule } from './route-lease.js';
 import { BLUE_ROUTE, clampShare, describeRoute, LEASE_EXPIRED, sameEnding, SERVE_BLUE, SERVE_GREEN, type EffectiveRoute, type Route } from './route.js';
 
 export interface RouteHolderOptions {
@@ -31,6 +31,8 @@ export class RouteHolder {
   private route: Route;
   /** The route whose lease the proxy last applied as run out, while that lease may still run on the steady clock. */
   private lapsedRoute?: Route;
+  /** The wall-clock time no restart holds lapsedRoute past (RouteFile's LapsedHold.notAfter). */
+  private lapsedNotAfter?: number;
   private readonly file: RouteFile;
   private readonly lease: LeaseClock;
 
@@ -39,10 +41,17 @@ export class RouteHolder {
     this.lease = new LeaseClock(options.clock, options.schedule);
     const saved = this.file.read(options.rollout);
     this.route = saved ? boundLease(saved.route, options.clock.now()) : { ...BLUE_ROUTE };
-    // Restarted during a lapsed lease's hold: it still holds, for the most steady time it could have left.
+    // Restarted during a lapsed lease's hold: it still holds, for the most steady time it could have left, but not
+    // past the hold's bound, which no restart moves (a restart loop would hold anew at every start).
     if (saved?.lapsedHold) {
-      this.lapsedRoute = saved.lapsedHold.route;
-      this.lease.restoreLapse(saved.lapsedHold.leftMs);
+      const { route, leftMs, notAfter } = saved.lapsedHold;
+      const now = options.clock.now();
+      this.lapsedNotAfter = notAfter ?? now + leftMs;
+      const left = Math.min(leftMs, this.lapsedNotAfter - now);
+      if (left > 0) {
+        this.lapsedRoute = route;
+        this.lease.restoreLapse(left);
+      }
     }
     // A saved lease keeps counting across a restart.
     this.watchLease();
@@ -147,7 +156,7 @@ export class RouteHolder {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
     }
     this.route = route;
-    this.lapsedRoute = undefined;
+    this.lapsedRoute = this.lapsedNotAfter = undefined;
     this.lease.forget();
     this.persist();
     this.watchLease();
@@ -203,6 +212,7 @@ export class RouteHolder {
   private expire(): void {
     this.lease.lapse();
     this.lapsedRoute = this.route;
+    this.lapsedNotAfter = this.options.clock.now() + leaseLength(this.route);
     // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
     const lapsed = this.route.controller;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now(), revision: this.nextRevision() };
@@ -221,7 +231,8 @@ export class RouteHolder {
     // The hold as it stands when the write starts: a restart holds for what was left then (its steady time is lost).
     this.file.save(() => {
       const left = this.lapsedRoute === undefined ? 0 : this.lease.lapsedLeft();
-      return { route: this.route, ...(left > 0 && this.lapsedRoute && { lapsedHold: { route: this.lapsedRoute, leftMs: left } }) };
+      const hold = this.lapsedRoute && { route: this.lapsedRoute, leftMs: left, ...(this.lapsedNotAfter !== undefined && { notAfter: this.lapsedNotAfter }) };
+      return { route: this.route, ...(left > 0 && hold && { lapsedHold: hold }) };
     });
   }
 }

@@ -15,8 +15,13 @@ export const MAX_LEASE_MS = 10 * 60_000;
  */
 export function boundLease(route: Route, now: number): Route {
   if (route.leaseExpiresAt === undefined || route.promotedArm !== undefined) return route;
-  const length = Math.min(MAX_LEASE_MS, Math.max(0, route.leaseExpiresAt - route.updatedAt));
+  const length = leaseLength(route);
   return route.leaseExpiresAt - now > length ? { ...route, leaseExpiresAt: now + length } : route;
+}
+
+/** How long a route's lease was set for (its TTL, from its setting to its expiry), at most MAX_LEASE_MS; 0 with none. */
+export function leaseLength(route: Route): number {
+  return route.leaseExpiresAt === undefined ? 0 : Math.min(MAX_LEASE_MS, Math.max(0, route.leaseExpiresAt - route.updatedAt));
 }
 
 /** Runs `check` after `ms`; returns a cancel function. */

@@ -128,3 +128,52 @@ it('a route file from before the hold was saved (no lapsedHold) still loads, wit
   expect((await second.read()).heldBy).toBeUndefined();
   expect((await second.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
 });
+
+it('a proxy in a restart loop does not hold anew at each start: never past the lapse plus the lease length, by the wall clock', async () => {
+  const stateDir = tempDir('bluegreen-hold-');
+  const first = await proxyOnFakeClock(undefined, stateDir);
+  const { clock } = first;
+  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  await clock.advance(10_000);
+  clock.jumpWall(3_600_000);
+  expect(first.proxy.route.effective().greenWeight).toBe(0);
+  const lapsedAt = clock.now();
+  await first.close();
+
+  // Restarted 5 s on, then again 20 s later: the first start holds the 20 s left, the second only to the lapse + 30 s.
+  await clock.advance(5_000);
+  const second = await proxyOnFakeClock(clock, stateDir);
+  expect((await second.read()).heldBy).toMatchObject({ controller: 'run-a', leaseExpiresAt: clock.now() + 20_000 });
+  await second.close();
+  await clock.advance(20_000);
+  const third = await proxyOnFakeClock(clock, stateDir);
+  const held = await third.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 });
+  expect(held).toMatchObject({ status: 409, code: 'held' });
+  expect(held.error).toContain(`until its lease runs out at ${new Date(lapsedAt + 30_000).toISOString()}`);
+  await third.close();
+  // Past that bound a restart holds nothing.
+  await clock.advance(5_000);
+  const fourth = await proxyOnFakeClock(clock, stateDir);
+  expect((await fourth.read()).heldBy).toBeUndefined();
+  expect((await fourth.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+});
+
+it("a lapsed lease's hold saved for another plan is not applied: the route file names whose it was", async () => {
+  const stateDir = tempDir('bluegreen-hold-');
+  const first = await proxyOnFakeClock(undefined, stateDir);
+  const { clock } = first;
+  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  clock.jumpWall(3_600_000);
+  expect(first.proxy.route.effective().greenWeight).toBe(0);
+  await first.close();
+  // The same file as another plan's proxy would have left it in a shared folder.
+  const file = path.join(stateDir, ROUTE_FILE);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { rollout: string; lapsedHold: { route: { rollout: string } } };
+  expect(saved.lapsedHold.route.rollout).toBe(saved.rollout);
+  saved.rollout = saved.lapsedHold.route.rollout = 'another-plan';
+  writeFileSync(file, JSON.stringify(saved));
+
+  const second = await proxyOnFakeClock(clock, stateDir);
+  expect((await second.read()).heldBy).toBeUndefined();
+  expect((await second.put({ controller: 'run-b', greenWeight: 0.1, ttlMs: 30_000 })).status).toBe(200);
+});
