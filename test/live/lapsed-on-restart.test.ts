@@ -44,3 +44,39 @@ it('says no renewal reached it when the proxy did not restart', async () => {
   const said = await lapsedWarning('e1');
   expect(said).toContain('no renewal reached it for a whole lease: this rollout was suspended or cut off from it');
 });
+
+it('says the proxy restarted when a read saw its new feed before the renewal did (the renewal then answers in that feed)', async () => {
+  // The read sees e2 first; the renewal answers in e2 as well, which the epoch it answers with alone cannot tell apart
+  // from no restart: the read's sighting of the restart must carry over to it.
+  let renewed = false;
+  const admin = await scriptedServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.method === 'PUT') {
+      renewed = true;
+      return res.end(
+        JSON.stringify({
+          route: { greenWeight: 0.5, mirror: 0, leaseExpiresAt: LAPSED_AT + 60_000 },
+          resultsCursor: 0,
+          resultsEpoch: 'e2',
+          lapsedAt: LAPSED_AT,
+        }),
+      );
+    }
+    res.end(JSON.stringify({ epoch: 'e2', version: 2, missed: 0, head: 0, next: 0, results: [] }));
+  });
+  const warnings: string[] = [];
+  const { clock, source, proxy } = stageZeroLiveSource(admin.url, (message) => warnings.push(message));
+  source.start();
+  await clock.advance(250);
+  await until(() => warnings.some((message) => message.includes('restarted: its results are read again')), 'the restart seen by a read');
+  // The read has taken the new feed (its second call, from the start of e2) before the renewal goes.
+  await until(() => proxy.epoch === 'e2', 'the new feed read');
+  await proxy.setRoute({ greenWeight: 0.5, mirror: 0, ttlMs: 60_000, stage: 0 }, true);
+  expect(renewed).toBe(true);
+  await clock.advance(250);
+  await until(() => warnings.some((message) => message.includes('had gone back to blue')), 'the lapse journaled');
+  source.stop();
+  const said = warnings.find((message) => message.includes('had gone back to blue')) as string;
+  expect(said).toContain('(the proxy restarted');
+  expect(said).not.toContain('suspended');
+});
