@@ -395,11 +395,16 @@ class LiveSource implements TrafficSource {
     return caughtUp;
   }
 
-  /** An entry of the cut stage whose attempt the proxy began after the cut: the cut's tag; otherwise none (judged). */
+  /**
+   * An entry of the cut stage whose attempt the proxy began after the cut: the cut's tag; otherwise none (judged). A
+   * result a stopped proxy handed over is numbered in its own feed (its origin's `sent`): told apart when the cut was
+   * taken in that feed (the proxy stopped during the stage's end), judged otherwise.
+   */
   private sendTag(proxy: FleetProxy, entry: FeedEntry): SendTag | undefined {
     const point = this.cut?.points.get(proxy);
-    if (!this.cut || !point || entry.stage !== this.cut.stage || point.epoch !== proxy.epoch) return undefined;
-    return isCount(entry.sent) && entry.sent > point.started ? this.cut.tag : undefined;
+    if (!this.cut || !point || entry.stage !== this.cut.stage) return undefined;
+    const { epoch, sent } = entry.origin ?? { epoch: proxy.epoch, sent: entry.sent };
+    return epoch === point.epoch && isCount(sent) && sent > point.started ? this.cut.tag : undefined;
   }
 
   private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind, tag?: SendTag): void {

@@ -40,7 +40,10 @@ export class FeedRing {
   private readonly writer: SlotWriter;
   /** The few results the columns cannot give back exactly, by slot. */
   private readonly whole = new Map<number, FeedEntry>();
-  /** Each slot's attempt number (FeedEntry.sent), 0 for none: beside the columns, whose layout is a result's. */
+  /**
+   * Each slot's attempt number, 0 for none: beside the columns, whose layout is a result's. FeedEntry.sent for a
+   * result recorded here; its origin's `sent` for one handed over (the stopped process's numbering).
+   */
   private readonly sent: Float64Array;
 
   constructor(readonly capacity: number) {
@@ -79,9 +82,12 @@ export class FeedRing {
   adopt(seq: number, handed: HandedEntry): void {
     const slot = this.clear(seq);
     this.setController(slot, handed.origin.controller);
-    if (this.writer.writeHanded(handed)) return this.seal(slot, handed.kind);
+    if (this.writer.writeHanded(handed)) {
+      this.sent[slot] = handed.origin.sent ?? 0;
+      return this.seal(slot, handed.kind);
+    }
     // A hand-edited handover line may carry a seq of its own: the number is this feed's, first as always. A `sent`
-    // is the stopped process's numbering, which says nothing of this one's.
+    // is the stopped process's numbering, which says nothing of this one's (its origin's `sent` does, and stays).
     const { seq: _theirs, sent: _sent, ...rest } = handed as HandedEntry & { seq?: unknown; sent?: unknown };
     this.keepWhole(slot, { seq, ...rest });
   }
@@ -92,14 +98,20 @@ export class FeedRing {
     if ((this.columns.flags[slot] ?? 0) & WHOLE) return this.whole.get(slot) as FeedEntry;
     const entry = readEntry(this.columns, slot, seq);
     const sent = this.sent[slot] ?? 0;
-    if (sent > 0) entry.sent = sent;
+    if (sent > 0) {
+      if (entry.origin) entry.origin.sent = sent;
+      else entry.sent = sent;
+    }
     return entry;
   }
 
-  /** Result `seq` as a handover file holds it: its origin, or this feed's (`epoch`) under `controller` when recorded here. */
+  /**
+   * Result `seq` as a handover file holds it: its origin, or this feed's (`epoch`) under `controller` when recorded
+   * here, with its attempt's number there.
+   */
   handed(seq: number, epoch: string, controller: string): HandedEntry {
-    const { seq: _seq, origin, sent: _sent, ...rest } = this.entry(seq);
-    return { ...rest, origin: origin ?? { epoch, seq, controller } };
+    const { seq: _seq, origin, sent, ...rest } = this.entry(seq);
+    return { ...rest, origin: origin ?? { epoch, seq, controller, ...(sent !== undefined && { sent }) } };
   }
 
   /** The rollout run whose route result `seq` was served under. */

@@ -171,9 +171,11 @@ export class SlotWriter {
   private writeOrigin(origin: unknown): boolean {
     if (!isObject(origin)) return false;
     const keys = Object.keys(origin);
-    const { epoch, seq, controller } = origin;
-    // Given back as { epoch, seq, controller }, its controller the slot's (the ring's adopt() set it from this one).
-    if (keys.length !== 3 || keys[0] !== 'epoch' || keys[1] !== 'seq' || keys[2] !== 'controller') return false;
+    const { epoch, seq, controller, sent } = origin;
+    // Given back as { epoch, seq, controller, sent? }, its controller the slot's (the ring's adopt() set it from this
+    // one), its `sent` beside the columns (the ring's adopt() keeps it): a whole number above 0, as the ring holds them.
+    if (keys.length < 3 || keys.length > 4 || keys[0] !== 'epoch' || keys[1] !== 'seq' || keys[2] !== 'controller') return false;
+    if (keys.length === 4 && (keys[3] !== 'sent' || !isCount(sent) || sent === 0)) return false;
     if (typeof epoch !== 'string' || typeof seq !== 'number' || typeof controller !== 'string') return false;
     this.columns.setText(this.slot, ORIGIN_EPOCH, epoch);
     this.columns.setNumber(this.slot, ORIGIN_SEQ, seq);

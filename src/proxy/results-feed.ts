@@ -17,6 +17,12 @@ export interface FeedOrigin {
   seq: number;
   /** The rollout run whose route it was served under: only that rollout's reader takes it. */
   controller: string;
+  /**
+   * Its attempt's number in that feed (FeedEntry.sent there), when it was numbered: a stage's end cut in that feed
+   * (a rollout's read before the proxy stopped) tells by it whether the attempt began before the cut. Since session
+   * 29; kept here, not as the entry's `sent`, which a reader compares with the feed it reads.
+   */
+  sent?: number;
 }
 
 export interface FeedEntry {
@@ -28,7 +34,7 @@ export interface FeedEntry {
   /**
    * Its attempt's number in this proxy's send order (comparable with inFlight.started): a rollout judges a stage's end
    * on the attempts begun before it. Absent from proxies before session 28 and from results handed over (another
-   * process numbered those).
+   * process numbered those: their number is their origin's `sent`).
    */
   sent?: number;
   kind: ResultKind;

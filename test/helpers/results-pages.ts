@@ -18,18 +18,22 @@ export interface AttemptsPageOptions {
   all: boolean;
   /** Its results say their attempt's number (`sent`, and `sentTagged`): a proxy since session 28. Else `sent` is left out. */
   tagged: boolean;
+  /** Its feed's epoch (default e1): another one is the proxy restarted. */
+  epoch?: string;
+  /** The attempts under way are blue answering for green (`fallbacks`: a proxy since session 29), not green's. */
+  fallbacks?: boolean;
 }
 
 /**
  * A results page as a proxy answers `url`: the feed after `after`, and its attempts under way (by number), all green
- * in stage 0, counted up to inFlightUpTo when asked. `started` is the highest attempt number known: one under way, or
+ * (or all blue's fallbacks) in stage 0, counted up to inFlightUpTo when asked. `started` is the highest attempt number known: one under way, or
  * a result's (its `sent`, else its place in the feed).
  */
 export function attemptsPage(
   url: string | undefined,
   feed: readonly FeedEntry[],
   attempts: readonly number[],
-  { all, tagged }: AttemptsPageOptions,
+  { all, tagged, epoch = 'e1', fallbacks = false }: AttemptsPageOptions,
 ): FeedAnswer {
   const query = new URL(url ?? '/', 'http://admin').searchParams;
   const after = Number(query.get('after'));
@@ -40,8 +44,9 @@ export function attemptsPage(
     const { sent: _sent, ...older } = entry;
     return older;
   });
+  const tags = (requests: number) => (requests > 0 ? [{ stage: 0, requests, ...(fallbacks ? { green: 0, fallbacks: requests } : { green: requests }) }] : []);
   return {
-    epoch: 'e1',
+    epoch,
     version: 2,
     missed: 0,
     head: feed.length,
@@ -49,8 +54,8 @@ export function attemptsPage(
     results,
     inFlight: {
       started: Math.max(0, ...attempts, ...feed.map((entry) => entry.sent ?? entry.seq)),
-      stages: counted > 0 ? [{ stage: 0, requests: counted, green: counted }] : [],
-      ...(all && upTo !== Infinity && { all: attempts.length > 0 ? [{ stage: 0, requests: attempts.length, green: attempts.length }] : [] }),
+      stages: tags(counted),
+      ...(all && upTo !== Infinity && { all: tags(attempts.length) }),
       stallTimeoutMs: 10_000,
       ...(tagged && { sentTagged: true }),
     },

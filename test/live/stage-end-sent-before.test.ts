@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import type { FeedEntry } from '../../src/proxy/results-feed.js';
 import { attemptsPage, greenResult, scriptedResults } from '../helpers/results-pages.js';
+import { scriptedServer } from '../proxy/helpers.js';
 import { until } from '../helpers/until.js';
 import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
@@ -43,4 +44,43 @@ it("judges every request of the stage, as before, from a proxy that does not num
   const metrics = await stageEnd(false);
   const judged = metrics.judgedStage(0).arms.green;
   expect([judged.requests, judged.failures, judged.inFlight]).toEqual([5, 4, 30]);
+});
+
+it("tells a stopped proxy's results begun after the cut by their origin's number, when the proxy restarts during the end's wait", async () => {
+  // The cut is read in feed e1 (attempt 1 under way). The proxy is then stopped and restarted (feed e2): attempt 1's
+  // success and 4 fast failures of attempts 32-35, begun during the wait, come handed over, numbered in e1.
+  let epoch = 'e1';
+  let feed: FeedEntry[] = [];
+  let attempts = [1];
+  let controller = '';
+  const admin = await scriptedServer((req, res, body) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.method === 'PUT') {
+      controller = (JSON.parse(body) as { controller: string }).controller;
+      return res.end(JSON.stringify({ route: { greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 60_000 }, resultsCursor: 0, resultsEpoch: 'e1' }));
+    }
+    res.end(JSON.stringify(attemptsPage(req.url, feed, attempts, { all: true, tagged: true, epoch })));
+  });
+  const warnings: string[] = [];
+  const { clock, metrics, source, proxy } = stageZeroLiveSource(admin.url, (message) => warnings.push(message));
+  await proxy.setRoute({ greenWeight: 0.5, mirror: 0, ttlMs: 60_000, stage: 0 });
+  metrics.cut(0);
+  const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
+  await until(() => admin.seen.length === 2 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
+  epoch = 'e2';
+  attempts = [];
+  feed = [1, 32, 33, 34, 35].map((sent, i): FeedEntry => ({
+    seq: i + 1,
+    stage: 0,
+    kind: 'routed',
+    result: greenResult(i === 0),
+    quality: { ok: true },
+    origin: { epoch: 'e1', seq: i + 1, controller, sent },
+  }));
+  expect(await runClockUntil(clock, ended, 250)).toBe(0);
+  expect(warnings.some((message) => message.includes('restarted'))).toBe(true);
+  const judged = metrics.judgedStage(0).arms.green;
+  expect([judged.requests, judged.failures]).toEqual([1, 0]);
+  const all = metrics.stage(0).arms.green;
+  expect([all.requests, all.failures]).toEqual([5, 4]);
 });

@@ -75,6 +75,25 @@ describe('handing results over to the next proxy', () => {
     expect(handoverFiles(dir)).toEqual([]);
   });
 
+  it("carries each result's attempt number in its origin (`sent`, the stopped process's numbering), through every proxy that stops in turn", async () => {
+    const dir = tempDir();
+    const old = feedOf({ controller: 'run-1' });
+    old.push(result(1), 'routed', { ok: true }, 0, 41);
+    old.push(result(2, false), 'routed', { ok: true }, 0, 42);
+    old.push(result(3), 'routed', { ok: true }, 0);
+    expect(await new HandoverWriter({ stateDir: dir, feed: old, controller: 'run-1', pid: process.pid }).finish()).toBe(true);
+    const next = feedOf({ controller: 'run-1' });
+    new HandoverReader(dir, next).poll();
+    const page = next.read(0, undefined, next.epoch);
+    // Not the entry's own `sent`, which a reader compares with the feed it reads (this one numbered none of them).
+    expect(page.results.map((e) => [e.sent, e.origin])).toEqual([
+      [undefined, { epoch: old.epoch, seq: 1, controller: 'run-1', sent: 41 }],
+      [undefined, { epoch: old.epoch, seq: 2, controller: 'run-1', sent: 42 }],
+      [undefined, { epoch: old.epoch, seq: 3, controller: 'run-1' }],
+    ]);
+    expect(next.unread('run-1').map((e) => e.origin.sent)).toEqual([41, 42, undefined]);
+  });
+
   it('writes no file when nothing was unread, or nothing was served under the rollout', async () => {
     const dir = tempDir();
     const owner = { controller: 'run-1' };
