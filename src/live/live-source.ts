@@ -66,6 +66,8 @@ class LiveSource implements TrafficSource {
   private timer?: TimerHandle;
   /** Set by stop(): the rollout is ending, and a stage's end waiting for the proxies gives up at once. */
   private stopped = false;
+  /** Set by cancelAll() (a second Ctrl-C): the ending's drain gives up at once too. */
+  private cancelled = false;
   /** Wakes a stage's end sleeping between its reads (stop() calls it). */
   private wake?: () => void;
   /** Each proxy's attempts under way as of its last read (absent: a proxy older than the stage-end wait). */
@@ -102,9 +104,52 @@ class LiveSource implements TrafficSource {
     this.wake?.();
   }
 
-  /** One last read, so results of requests that finished before the ending count. */
-  async drain(): Promise<void> {
+  /**
+   * The ending's reads: one now, then every poll while the proxies still serve blue's answers to green's fallbacks
+   * begun by it (in-flight `fallbacks`, proxies since session 29): green's failure is recorded as blue's attempt
+   * begins, the fallback when blue answers, so one read alone could report fewer fallbacks than green's failures
+   * that fell back. Nothing else is waited for (an operator's abort over a hanging green ends at once). Bounded on
+   * the steady clock by the proxies' stall bound (timeout.request and timeout.idle, the longer arm's; else
+   * `timeoutMs`) and a poll, as a stage's end is; what still runs then is said (not in the report's figures). A
+   * second Ctrl-C (cancelAll) cuts it short.
+   */
+  async drain(timeoutMs: number): Promise<void> {
     await this.readNow();
+    const upTo = new Map<FleetProxy, AttemptPoint>();
+    let boundMs = 0;
+    for (const [proxy, seen] of this.inFlight) {
+      upTo.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
+      boundMs = Math.max(boundMs, seen.inFlight.stallTimeoutMs ?? timeoutMs);
+    }
+    const running = (): number => {
+      let requests = 0;
+      for (const [proxy, { epoch }] of upTo) {
+        const seen = this.inFlight.get(proxy);
+        // Those routed after the ending's route are tagged past the last stage and not recorded: not waited for.
+        if (seen?.epoch === epoch)
+          for (const tag of seen.inFlight.stages) if (tag.stage < this.options.stageCount && isCount(tag.fallbacks)) requests += tag.fallbacks;
+      }
+      return requests;
+    };
+    if (running() === 0) return;
+    const { clock } = this.options;
+    boundMs += this.options.fleet.pollMs;
+    const deadline = steadyNow(clock) + boundMs;
+    this.upTo = upTo;
+    try {
+      while (running() > 0 && !this.cancelled && steadyNow(clock) < deadline) {
+        await this.sleep(Math.min(this.options.fleet.pollMs, deadline - steadyNow(clock)));
+        if (this.cancelled) break;
+        await this.readNow();
+      }
+    } finally {
+      this.upTo = undefined;
+    }
+    const left = running();
+    if (left > 0)
+      this.context.warn?.(
+        `the rollout ended with ${formatPlural(left, 'fallback')} to blue begun before its ending still being answered at the proxies after ${formatDuration(boundMs)} (their upstream timeouts and a poll): green's failures that fell back are in the rollout's figures, ${left === 1 ? 'that fallback is' : 'those fallbacks are'} not`,
+      );
   }
 
   /**
@@ -257,6 +302,7 @@ class LiveSource implements TrafficSource {
   }
 
   cancelAll(): void {
+    this.cancelled = true;
     this.stop();
   }
 

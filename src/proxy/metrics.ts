@@ -86,15 +86,18 @@ class RunningAttempts {
   private readonly seqs: number[] = [];
   private readonly arms: ArmName[] = [];
   private readonly streams: boolean[] = [];
+  /** Whether each slot's attempt is blue answering for green (a fallback). */
+  private readonly fallbacks: boolean[] = [];
   private readonly free: number[] = [];
   size = 0;
 
   /** The slot the attempt takes. */
-  add(seq: number, arm: ArmName, stream: boolean): number {
+  add(seq: number, arm: ArmName, stream: boolean, fallback: boolean): number {
     const slot = this.free.pop() ?? this.seqs.length;
     this.seqs[slot] = seq;
     this.arms[slot] = arm;
     this.streams[slot] = stream;
+    this.fallbacks[slot] = fallback;
     this.size++;
     return slot;
   }
@@ -108,14 +111,17 @@ class RunningAttempts {
     return true;
   }
 
-  /** Adds to `count` the attempts numbered up to `upTo`, those of them on green, and of those the streamed ones. */
-  countUpTo(upTo: number, count: { requests: number; green: number; greenStreamed: number }): void {
-    const { seqs, arms, streams } = this;
+  /** Adds to `count` the attempts numbered up to `upTo`, those of them on green and of those the streamed ones, and the fallbacks. */
+  countUpTo(upTo: number, count: { requests: number; green: number; greenStreamed: number; fallbacks: number }): void {
+    const { seqs, arms, streams, fallbacks } = this;
     for (let slot = 0; slot < seqs.length; slot++) {
       const seq = seqs[slot] as number;
       if (seq === 0 || seq > upTo) continue;
       count.requests++;
-      if (arms[slot] !== 'green') continue;
+      if (arms[slot] !== 'green') {
+        if (fallbacks[slot] === true) count.fallbacks++;
+        continue;
+      }
       count.green++;
       if (streams[slot] === true) count.greenStreamed++;
     }
@@ -135,9 +141,11 @@ export interface InFlightByStage {
    * proxies before session 18. `greenStreamed`: of green's, the streamed ones, which alone a rollout's ttft_p95 counts
    * as outcomes unknown (absent from proxies before session 29: it counts all of green's). `controller`: the rollout
    * run that set the route the stage tag is of (absent for one set by hand, and from proxies before session 28), so a
-   * rollout counts its own stage 2, not another run's.
+   * rollout counts its own stage 2, not another run's. `fallbacks`: those of them blue answering for green, absent when
+   * none (and from proxies before session 29): what a rollout's ending waits for, so its report counts a fallback for
+   * each of green's failures that fell back.
    */
-  stages: { stage: number; controller?: string; requests: number; green?: number; greenStreamed?: number }[];
+  stages: { stage: number; controller?: string; requests: number; green?: number; greenStreamed?: number; fallbacks?: number }[];
   /**
    * With `inFlightUpTo`: every attempt under way per stage tag, as `stages` is without it, so a reader waiting for
    * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
@@ -239,7 +247,8 @@ export class ProxyMetrics {
     const at = first?.at ?? this.current;
     const seq = ++this.attempts;
     if (at.running.size === 0) this.busy.push(at);
-    return { at, seq, arm, slot: at.running.add(seq, arm, stream) };
+    // Blue after the same request's attempt on green is blue answering for green (chat.ts).
+    return { at, seq, arm, slot: at.running.add(seq, arm, stream, arm === 'blue' && first?.arm === 'green') };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -250,15 +259,17 @@ export class ProxyMetrics {
 
   /** Per stage tag and whose it is: the busy sets are few, so a list searched beats a key built per set. */
   private countByStage(upTo: number): InFlightByStage['stages'] {
-    const counts: { stage: number; controller?: string; requests: number; green: number; greenStreamed: number }[] = [];
+    const counts: { stage: number; controller?: string; requests: number; green: number; greenStreamed: number; fallbacks: number }[] = [];
     for (const set of this.busy) {
       const { stage, controller } = set;
       if (stage === undefined) continue;
       let count = counts.find((c) => c.stage === stage && c.controller === controller);
-      if (!count) counts.push((count = { stage, ...(controller !== undefined && { controller }), requests: 0, green: 0, greenStreamed: 0 }));
+      if (!count) counts.push((count = { stage, ...(controller !== undefined && { controller }), requests: 0, green: 0, greenStreamed: 0, fallbacks: 0 }));
       set.running.countUpTo(upTo, count);
     }
-    return counts.filter((count) => count.requests > 0);
+    const running: InFlightByStage['stages'] = [];
+    for (const { fallbacks, ...count } of counts) if (count.requests > 0) running.push(fallbacks > 0 ? { ...count, fallbacks } : count);
+    return running;
   }
 
   /**

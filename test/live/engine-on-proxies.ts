@@ -57,7 +57,7 @@ export function stageZeroLiveSource(adminUrl: string, warn: (message: string) =>
       throw error;
     },
   });
-  return { clock, metrics, source, proxy };
+  return { clock, metrics, source, proxy, fleet };
 }
 
 /**
