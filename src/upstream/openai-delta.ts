@@ -11,7 +11,12 @@
 // chunk stands for every later chunk spelled like it.
 import { isObject } from './shape.js';
 
-/** Sticky patterns of JSON tokens, matched at a given offset; made per walk, as each carries its position (lastIndex). */
+/**
+ * Sticky patterns of JSON tokens, matched at a given offset. Each carries its position (lastIndex), so a set is
+ * made per template (Spelling.tokens), not per module: a walk sets lastIndex before each test and runs to its end
+ * synchronously, so the streams sharing a template cannot interleave within one. Not one set a walk: two regex
+ * objects a chunk cost ~25 ns of the stream's reading each time (docs/benchmarks.md, session 29).
+ */
 interface Tokens {
   /** One JSON string token, exactly as the JSON grammar spells it. */
   string: RegExp;
@@ -41,6 +46,8 @@ interface Spelling {
    * just before the text (`"delta":{"content":`), for a whole template the longest (its delta, finish reason...).
    */
   mark: string;
+  /** The token patterns its walks use (see Tokens). */
+  tokens: Tokens;
 }
 
 export interface ContentTemplate extends Spelling {
@@ -147,7 +154,7 @@ function spellingOf(text: string, holes: Hole[], content?: number): Spelling {
     from = end;
   }
   parts.push(text.slice(from));
-  return { parts, numeric: holes.map((hole) => hole[2]), mark: markOf(parts, content) };
+  return { parts, numeric: holes.map((hole) => hole[2]), mark: markOf(parts, content), tokens: jsonTokens() };
 }
 
 function markOf(parts: readonly string[], content: number | undefined): string {
@@ -156,7 +163,7 @@ function markOf(parts: readonly string[], content: number | undefined): string {
 
 /** A content template spelled out by hand (Anthropic's text delta): its parts, holes' kinds and content hole. */
 export function handTemplate(parts: string[], numeric: boolean[], content: number): ContentTemplate {
-  return { parts, numeric, mark: markOf(parts, content), content, model: undefined };
+  return { parts, numeric, mark: markOf(parts, content), tokens: jsonTokens(), content, model: undefined };
 }
 
 /**
@@ -216,7 +223,7 @@ function stringAt(data: string, start: number, end: number): string {
  * `from` > 0 the walk starts at hole `from`, at offset `at`: what comes before it was matched already.
  */
 function holeText(spelling: Spelling, data: string, want: number, from = 0, at = 0): string | undefined {
-  const { parts, numeric } = spelling;
+  const { parts, numeric, tokens } = spelling;
   let text = '';
   if (from === 0) {
     // One search for the mark turns away most chunks of another kind (a role chunk against the content template
@@ -225,7 +232,6 @@ function holeText(spelling: Spelling, data: string, want: number, from = 0, at =
     if (!partAt(data, at, parts[0] as string)) return undefined;
     at += (parts[0] as string).length;
   }
-  const tokens = jsonTokens();
   for (let k = from; k < parts.length - 1; k++) {
     const pattern = numeric[k] ? tokens.number : tokens.string;
     pattern.lastIndex = at;
@@ -245,9 +251,8 @@ function partAt(data: string, at: number, part: string): boolean {
 }
 
 /** Where hole `hole` begins in `data`, which the template matched whole. */
-function holeStart(parts: string[], numeric: boolean[], data: string, hole: number): number {
+function holeStart({ parts, numeric, tokens }: Spelling, data: string, hole: number): number {
   let at = (parts[0] as string).length;
-  const tokens = jsonTokens();
   for (let k = 0; k < hole; k++) {
     const pattern = numeric[k] ? tokens.number : tokens.string;
     pattern.lastIndex = at;
@@ -262,7 +267,7 @@ function holeStart(parts: string[], numeric: boolean[], data: string, hole: numb
  * `start`: the stream's own start, looked at first and kept up to date.
  */
 export function readWithTemplate(template: ContentTemplate, data: string, start?: StreamStart): string | undefined {
-  const { parts, numeric, content } = template;
+  const { content } = template;
   // Data starting with a start this template read before matched the template up to its content hole already.
   const own = start?.template === template ? start.prefix : undefined;
   if (own !== undefined && partAt(data, 0, own)) return holeText(template, data, content, content, own.length);
@@ -272,7 +277,7 @@ export function readWithTemplate(template: ContentTemplate, data: string, start?
   else {
     text = holeText(template, data, content);
     // The first chunk of a stream (another id): its unread values are the next chunks' too.
-    if (text !== undefined) template.prefix = data.slice(0, holeStart(parts, numeric, data, content));
+    if (text !== undefined) template.prefix = data.slice(0, holeStart(template, data, content));
   }
   if (text !== undefined && start !== undefined) {
     start.template = template;
