@@ -14,6 +14,7 @@ import { bodyEncoding, type BodyHandler, type Intake } from './intake.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { PostPaths } from './post-paths.js';
 import type { PrometheusExport } from './prometheus.js';
+import { repeatedHeader } from './repeated-header.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
 import type { RouteHolder } from './route-holder.js';
 
@@ -34,6 +35,8 @@ export interface RequestHandlerDeps {
   /** Operator notices: an internal error, by the request's path only. */
   log?: (message: string) => void;
 }
+
+const HOST = ['host'];
 
 /** The stack overflow of re-serialising a body nested thousands of levels deep. */
 function nestsTooDeep(error: unknown): boolean {
@@ -66,6 +69,12 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       req.resume();
       metrics.reject('bad_request');
       return sendError(res, inbound, 'bad_request', 'an HTTP/1.1 request needs a Host header', CLOSE);
+    }
+    // And one only (RFC 9112 3.2): Node keeps the first, which the browser guard would check while another hop read the last.
+    if (repeatedHeader(req.rawHeaders, HOST) !== undefined) {
+      req.resume();
+      metrics.reject('bad_request');
+      return sendError(res, inbound, 'bad_request', 'the request carries more than one Host header; send one', CLOSE);
     }
     const refusal = browserRefusal?.(req.headers);
     if (refusal !== undefined) {
