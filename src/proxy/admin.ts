@@ -12,6 +12,7 @@ import { AdminConnections } from './admin-connections.js';
 import { createKeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import { readBody } from './body.js';
+import { repeatedHeader } from './repeated-header.js';
 import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
 import { describeRoute, type EffectiveRoute, type Route } from './route.js';
@@ -79,6 +80,8 @@ function json(res: ServerResponse, status: number, body: unknown, close = false)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close && { connection: 'close' }) });
   res.end(text);
 }
+
+const AUTHORIZATION = ['authorization'];
 
 function bearer(req: IncomingMessage): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
@@ -206,17 +209,19 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const authorised = createKeyCheck([options.token]);
   const connections = new AdminConnections(MAX_ADMIN_CONNECTIONS);
   // A connection that carried the token is kept when room is made for a new one.
-  const admitted = (req: IncomingMessage): boolean => {
-    if (!authorised(bearer(req))) return false;
+  const refusal = (req: IncomingMessage): string | undefined => {
+    // Node keeps the first Authorization: the right token then a wrong one passed.
+    if (repeatedHeader(req.rawHeaders, AUTHORIZATION) !== undefined) return 'the request carries more than one Authorization header; send the admin token once';
+    if (!authorised(bearer(req))) return 'missing or wrong admin token (Authorization: Bearer ...)';
     connections.vouch(req.socket);
-    return true;
+    return undefined;
   };
   const server = createServer(
     // Node checks both timeouts on this interval (30 s by default): often enough that a silent connection goes.
     // A request's body (a route, under a kilobyte) has as long again as its headers.
     { headersTimeout: ADMIN_HEADERS_TIMEOUT_MS, requestTimeout: 2 * ADMIN_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: ADMIN_HEADERS_TIMEOUT_MS / 4 },
     (req, res) => {
-      serve(req, res, options, admitted).catch((error: unknown) => {
+      serve(req, res, options, refusal).catch((error: unknown) => {
         if (!res.headersSent) json(res, 500, { error: errorText(error) });
       });
     },
@@ -244,12 +249,13 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
 }
 
 /** One admin call: the token checked, then answered by path and method. */
-async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, admitted: (req: IncomingMessage) => boolean): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, refusal: (req: IncomingMessage) => string | undefined): Promise<void> {
   const { route, metrics, now } = options;
-  if (!admitted(req)) {
+  const refused = refusal(req);
+  if (refused !== undefined) {
     req.resume();
     // A body still coming is not drained: the connection closes after the answer.
-    return json(res, 401, { error: 'missing or wrong admin token (Authorization: Bearer ...)' }, !req.complete);
+    return json(res, 401, { error: refused }, !req.complete);
   }
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { ...routeRead(route), now: now(), ...serves(options) });

@@ -38,6 +38,8 @@ export interface InboundDialect {
   readonly relayPaths: readonly RelayPath[];
   /** The key the application presented, if any. */
   clientKey(headers: IncomingHttpHeaders): string | undefined;
+  /** The headers (lower case) clientKey reads: each may come once only (intake.ts keyRefusal). */
+  readonly keyHeaders: readonly string[];
   error(kind: ProxyErrorKind, message: string): ProxyErrorReply;
 }
 
@@ -121,6 +123,7 @@ export const openAiInbound: InboundDialect = {
     { path: '/v1/responses/input_tokens', takesSplitModel: true },
   ],
   clientKey: (headers) => bearer(headers.authorization),
+  keyHeaders: ['authorization'],
   error(kind, message) {
     const [type, code] = OPENAI_TYPES[kind];
     return { status: STATUS[kind], body: JSON.stringify({ error: { message, type, param: null, code } }) };
@@ -136,6 +139,7 @@ export const anthropicInbound: InboundDialect = {
     const key = headers['x-api-key'];
     return (Array.isArray(key) ? key[0] : key) ?? bearer(headers.authorization);
   },
+  keyHeaders: ['x-api-key', 'authorization'],
   error(kind, message) {
     return { status: STATUS[kind], body: JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[kind], message } }) };
   },

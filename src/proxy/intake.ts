@@ -11,6 +11,7 @@ import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
 import { forwardModels } from './models.js';
+import { repeatedHeader } from './repeated-header.js';
 import { cutIfNotTaken, sendError } from './respond.js';
 import type { Targets } from './targets.js';
 
@@ -52,26 +53,31 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `check` refuses the client key a request presents (`missing`: none, or a wrong one), else undefined. A header
+ * carrying the key may come once only: Node keeps the first Authorization, so a right key then a wrong one passed.
+ * Without client keys nothing is read (a scan of the headers per request on the hot path).
+ */
+export function keyRefusal(inbound: InboundDialect, check: KeyCheck, req: IncomingMessage, missing: string): string | undefined {
+  if (check === OPEN_CHECK) return undefined;
+  const repeated = repeatedHeader(req.rawHeaders, inbound.keyHeaders);
+  if (repeated !== undefined) return `the request carries more than one ${repeated} header; send the client key once`;
+  return check(inbound.clientKey(req.headers)) ? undefined : missing;
+}
+
 export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
   const bodyTimers = new BodyTimerCheck();
-  // Without client keys the key is not even read (a regular expression per request on the hot path).
-  const admitted = (req: IncomingMessage): boolean => keyCheck === OPEN_CHECK || keyCheck(inbound.clientKey(req.headers));
   const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
     awaitingContinue.has(req) ? CLOSE : discardRest(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
 
   /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
   function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
-    if (!admitted(req)) {
+    const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy: present one of the client keys the operator configured');
+    if (refused !== undefined) {
       metrics.reject('unauthorized');
       req.resume();
-      return sendError(
-        res,
-        inbound,
-        'unauthorized',
-        'missing or invalid API key for this proxy: present one of the client keys the operator configured',
-        unreadBody(req),
-      );
+      return sendError(res, inbound, 'unauthorized', refused, unreadBody(req));
     }
     if (overloaded(req, res)) return;
     const slot = inFlight.enter(res);
@@ -144,9 +150,10 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
 
   // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
   async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!admitted(req)) {
+    const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy');
+    if (refused !== undefined) {
       metrics.reject('unauthorized');
-      return sendError(res, inbound, 'unauthorized', 'missing or invalid API key for this proxy');
+      return sendError(res, inbound, 'unauthorized', refused);
     }
     if (overloaded(req, res)) return;
     const slot = inFlight.enter(res);

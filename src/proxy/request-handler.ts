@@ -10,7 +10,7 @@ import { createBrowserGuard } from './browser-guard.js';
 import { CLOSE } from './discard.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
-import { bodyEncoding, type BodyHandler, type Intake } from './intake.js';
+import { bodyEncoding, keyRefusal, type BodyHandler, type Intake } from './intake.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { PostPaths } from './post-paths.js';
 import type { PrometheusExport } from './prometheus.js';
@@ -94,9 +94,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       if (method === 'GET') return intake.serveModels(req, res);
     } else if (path === '/metrics') {
       if (method === 'GET') {
-        if (!metricsCheck(inbound.clientKey(req.headers))) {
+        const refused = keyRefusal(inbound, metricsCheck, req, 'GET /metrics needs a client key (or the admin token) as a Bearer token');
+        if (refused !== undefined) {
           metrics.reject('unauthorized');
-          return sendError(res, inbound, 'unauthorized', 'GET /metrics needs a client key (or the admin token) as a Bearer token');
+          return sendError(res, inbound, 'unauthorized', refused);
         }
         return prometheus.text().then((text) => sendBody(res, 200, { 'content-type': prometheus.contentType }, text));
       }

@@ -63,3 +63,79 @@ describe('a request carrying more than one Host header', () => {
     expect(scripted.seen).toHaveLength(0);
   });
 });
+
+describe('a credential header sent more than once', () => {
+  const key = 'client-key-0123456789abcdef';
+  const admin = 'admin-token-0123456789abcdef';
+
+  it('is refused 401 by a proxy with client keys (chat, model list, /metrics), whichever comes first, never forwarded', async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: CLIENT_KEYS, admin: { token_env: ADMIN_TOKEN } }' }), {
+      env: { UPSTREAM_KEY, CLIENT_KEYS: key, ADMIN_TOKEN: admin },
+    });
+    setRoute(running.proxy, 0);
+    const port = running.proxy.port;
+    const message = 'the request carries more than one authorization header; send the client key once';
+    for (const keys of [
+      [`Authorization: Bearer ${key}`, 'Authorization: Bearer wrong-key-0123456789'],
+      ['authorization: Bearer wrong-key-0123456789', `AUTHORIZATION: Bearer ${key}`],
+    ]) {
+      const answer = await rawExchange(port, chatPost(['Host: 127.0.0.1', ...keys]));
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(bodyOf(answer)).toMatchObject({ error: { message, code: 'invalid_api_key' } });
+      for (const path of ['/v1/models', '/metrics']) {
+        const read = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${keys.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+        expect(read).toMatch(/^HTTP\/1\.1 401 /);
+        expect(bodyOf(read)).toMatchObject({ error: { message } });
+      }
+    }
+    expect(scripted.seen).toHaveLength(0);
+    expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(6);
+    // The key once, as ever.
+    expect(await rawExchange(port, chatPost(['Host: 127.0.0.1', `Authorization: Bearer ${key}`]))).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('is refused 401 by an Anthropic proxy for x-api-key as for Authorization', async () => {
+    const scripted = await completionServer('blue-model', 'ok');
+    const running = await runProxy(scriptedPlan(scripted.url, { api: 'anthropic', proxy: '{ client_keys_env: CLIENT_KEYS }' }), {
+      env: { UPSTREAM_KEY, CLIENT_KEYS: key },
+    });
+    const port = running.proxy.port;
+    for (const [keys, header] of [
+      [[`x-api-key: ${key}`, 'X-Api-Key: wrong-key-0123456789'], 'x-api-key'],
+      [[`Authorization: Bearer ${key}`, 'Authorization: Bearer wrong-key-0123456789'], 'authorization'],
+    ] as const) {
+      const answer = await rawExchange(port, chatPost(['Host: 127.0.0.1', ...keys], '/v1/messages'));
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(bodyOf(answer)).toEqual({
+        type: 'error',
+        error: { type: 'authentication_error', message: `the request carries more than one ${header} header; send the client key once` },
+      });
+    }
+    expect(scripted.seen).toHaveLength(0);
+  });
+
+  it('is refused 401 by the admin API: the right token then a wrong one sets no route', async () => {
+    const running = await runProxy(scriptedPlan('http://127.0.0.1:9/v1', { proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), {
+      env: { UPSTREAM_KEY, ADMIN_TOKEN: admin },
+    });
+    const port = Number(new URL(running.proxy.adminUrl as string).port);
+    const route = '{"greenWeight":1,"mirror":0,"ttlMs":60000}';
+    const put = (tokens: readonly string[]) =>
+      rawExchange(
+        port,
+        `PUT /admin/route HTTP/1.1\r\nHost: 127.0.0.1\r\n${tokens.map((token) => `Authorization: Bearer ${token}`).join('\r\n')}\r\nContent-Type: application/json\r\nContent-Length: ${route.length}\r\nConnection: close\r\n\r\n${route}`,
+      );
+    for (const tokens of [
+      [admin, 'wrong-token-0123456789'],
+      ['wrong-token-0123456789', admin],
+    ]) {
+      const answer = await put(tokens);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(bodyOf(answer)).toEqual({ error: 'the request carries more than one Authorization header; send the admin token once' });
+    }
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    expect(await put([admin])).toMatch(/^HTTP\/1\.1 200 /);
+    expect(running.proxy.route.effective().greenWeight).toBe(1);
+  });
+});
