@@ -7,6 +7,7 @@ import type { ArmStats } from '../metrics/types.js';
 import { formatFigure, formatMs, formatPercent, formatPlural, formatWeight } from '../core/format.js';
 import { checkDecimals, formatCheckValue, isRateDifference } from './check-value.js';
 import { endingSentence, endingWatch, type EndingSummary } from './ending-text.js';
+import { lostText } from './lost-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 
 export interface LineReporterOptions {
@@ -45,7 +46,9 @@ export function formatMonitorLine(snapshot: RolloutSnapshot, now: number): strin
   };
   const dropped = (stage?.arms.blue.dropped ?? 0) + (stage?.arms.green.dropped ?? 0);
   const inFlight = (stage?.arms.blue.inFlight ?? 0) + (stage?.arms.green.inFlight ?? 0);
-  return `${timestamp(now)} monitor          stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length}: green ${formatWeight(snapshot.greenWeight)} | ${arm('blue')} | ${arm('green')} | in flight ${inFlight}, dropped ${dropped}`;
+  // A resumed stage's requests in flight at the crash: never answered, so in neither arm's requests (lost-text.ts).
+  const lost = lostText(stage);
+  return `${timestamp(now)} monitor          stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length}: green ${formatWeight(snapshot.greenWeight)} | ${arm('blue')} | ${arm('green')} | in flight ${inFlight}, dropped ${dropped}${lost === undefined ? '' : `, ${lost}`}`;
 }
 
 /**

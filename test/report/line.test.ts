@@ -4,7 +4,7 @@ import { evaluate } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
-import { createLineReporter, formatChecksLine, formatDrainingLine, formatEventLine, formatStageEndLine } from '../../src/report/line.js';
+import { createLineReporter, formatChecksLine, formatDrainingLine, formatEventLine, formatMonitorLine, formatStageEndLine } from '../../src/report/line.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
@@ -20,6 +20,22 @@ describe('formatChecksLine', () => {
       /^12:00:05\.000 checks {11}stage 2\/5 \(99\.93% intervals\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5 points \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0 points undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
     );
     expect(formatChecksLine({ ...snapshot, checks: [] }, 0)).toBeUndefined();
+  });
+});
+
+// lows29: the dashboard and `status` said a resumed stage's requests lost at a crash; the monitor line did not.
+describe('formatMonitorLine', () => {
+  it("says the stage's requests lost at a crash after those in flight, green first, only when there are some", () => {
+    const snapshot = promotedSnapshot(loadTestPlan());
+    const at = Date.UTC(2025, 0, 15, 12, 0, 5);
+    const stages = snapshot.stages.map((stage) => ({ ...stage, arms: { blue: { ...stage.arms.blue }, green: { ...stage.arms.green } } }));
+    const lost = { ...snapshot, stageIndex: 1, stages };
+    expect(formatMonitorLine(lost, at)).toMatch(/ \| in flight 0, dropped 0$/);
+    stages[1]!.arms.green.lost = 3;
+    stages[1]!.arms.blue.lost = 1;
+    expect(formatMonitorLine(lost, at)).toMatch(/ \| in flight 0, dropped 0, lost at a crash \(never answered\): green 3, blue 1$/);
+    // Another stage's are not this one's.
+    expect(formatMonitorLine({ ...lost, stageIndex: 0 }, at)).toMatch(/, dropped 0$/);
   });
 });
 
