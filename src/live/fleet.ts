@@ -91,6 +91,13 @@ export class FleetProxy {
    * handed over.
    */
   private notOwn?: { epoch: string; seq: number };
+  /**
+   * The feed this run's first route was set in. Each route of a rollout tags the proxy's results with its stage, and
+   * the tag lasts until the proxy restarts, so a result of that feed with no tag was routed before (by a route set
+   * by hand, which has none): not this run's, though it ended after the route (only a restarted proxy's results are
+   * untagged until the next renewal, and those are this run's).
+   */
+  private firstFeed?: string;
   /** Since when (steady clock) the proxy has not answered; the view's unreachableSince is the wall time, for people. */
   private silentSince?: number;
   constructor(
@@ -172,6 +179,7 @@ export class FleetProxy {
     // What the dead runs recorded of this feed, asked before this proxy's own position counts (it would say head).
     const recorded = this.earlierRuns.size > 0 && epoch !== undefined ? this.feedsRead.readUpTo(epoch) : undefined;
     this.epoch = epoch;
+    this.firstFeed = epoch;
     this.cursor = head;
     if (recorded === undefined || epoch === undefined) return;
     this.cursor = Math.min(head, recorded);
@@ -190,10 +198,12 @@ export class FleetProxy {
    * it was not served under this rollout's routes (this run's, or a dead run's this one resumed), or this rollout
    * recorded it already (read from the stopped proxy before it stopped, or handed over twice: each proxy that stops
    * in turn hands over what was not read; or recorded in the figures a resumed run carried over); and, in a
-   * resumed run, unless the proxy recorded it before this run's first route reached it.
+   * resumed run, unless the proxy recorded it before this run's first route reached it, or it was routed before
+   * that route (no stage tag in that route's feed: see firstFeed).
    */
-  takes(entry: Pick<FeedEntry, 'origin'> & Partial<Pick<FeedEntry, 'seq'>>): boolean {
+  takes(entry: Pick<FeedEntry, 'origin'> & Partial<Pick<FeedEntry, 'seq' | 'stage'>>): boolean {
     const origin = entry.origin;
+    if (origin === undefined && entry.stage === undefined && this.epoch !== undefined && this.epoch === this.firstFeed) return false;
     if (origin === undefined) return this.notOwn === undefined || this.epoch !== this.notOwn.epoch || (entry.seq ?? 0) > this.notOwn.seq;
     const ours = origin.controller === this.controller || this.earlierRuns.has(origin.controller);
     if (!ours || origin.seq <= this.feedsRead.readUpTo(origin.epoch)) return false;
