@@ -66,8 +66,8 @@ export class Dispatcher {
     const done = clients[arm]
       .send(request, this.abort.signal)
       .then(
-        (result) => this.settle(stage, arm, result, watchId, tag),
-        (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId, tag),
+        (result) => this.settle(stage, arm, result, watchId, tag, request.stream),
+        (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId, tag, request.stream),
       )
       .catch((error: unknown) => this.options.onError(new Error(`recording a ${arm} request's result failed: ${errorText(error)}`, { cause: error })))
       .finally(() => {
@@ -81,17 +81,18 @@ export class Dispatcher {
     return arm;
   }
 
-  private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined, tag: SendTag): void {
+  /** `stream`: the request's, as recordDispatch counted it in flight (a client's result may not echo it). */
+  private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined, tag: SendTag, stream: boolean): void {
     // Before recording: the analysis this result may trigger must not count it twice (running and done).
     if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: it is no
     // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
     if (!result.ok && this.abort.signal.aborted) {
-      this.options.metrics.recordCancelled(stage, arm, result.stream, tag);
+      this.options.metrics.recordCancelled(stage, arm, stream, tag);
       return;
     }
     const quality = result.ok ? this.options.checkQuality(result) : { ok: true };
-    this.options.metrics.recordResult(stage, result, quality, tag);
+    this.options.metrics.recordResult(stage, result, quality, tag, stream);
     if (!result.ok) this.options.onFailure?.(arm, result);
     if (arm === 'green') this.options.onGreenResult(result, quality);
   }

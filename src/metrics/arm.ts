@@ -101,10 +101,11 @@ export class ArmRecorder {
     if (stream && this.streamedInFlight > 0) this.streamedInFlight--;
   }
 
-  record(result: UpstreamResult, qualityFailed: boolean): void {
+  /** `sentStream`: whether the request was counted as streamed when sent (dispatched), which its result may not echo. */
+  record(result: UpstreamResult, qualityFailed: boolean, sentStream = result.stream): void {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;
-    if (result.stream && this.streamedInFlight > 0) this.streamedInFlight--;
+    if (sentStream && this.streamedInFlight > 0) this.streamedInFlight--;
     this.requests++;
     if (result.ok) {
       this.successes++;

@@ -241,8 +241,11 @@ export class MetricsRecorder {
     if (at.cut && sentBefore(at.cut, tag)) at.cut.arms[arm].cancelled(stream);
   }
 
-  /** One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure. */
-  recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict, tag?: SendTag): void {
+  /**
+   * One finished request. `quality` is only looked at for ok results: a failed request is an error, not a quality failure.
+   * `sentStream`: what recordDispatch was told (the in-flight streams it counted), if the result may say otherwise.
+   */
+  recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict, tag?: SendTag, sentStream = result.stream): void {
     const armName = result.arm;
     const at = this.at(stage);
     // Answered after its stage passed: judged with it again at the next judgement (stage-steps.ts judgeLate).
@@ -250,9 +253,9 @@ export class MetricsRecorder {
     const arm = at.arms[armName];
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;
-    arm.record(result, qualityFailed);
+    arm.record(result, qualityFailed, sentStream);
     const cut = at.cut;
-    if (cut && sentBefore(cut, tag)) cut.arms[armName].record(result, qualityFailed);
+    if (cut && sentBefore(cut, tag)) cut.arms[armName].record(result, qualityFailed, sentStream);
     this.windows?.[armName].record(result.latencyMs, failed);
     // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
     // and nobody saw how they would have ended (src/analysis/aborts.ts).
