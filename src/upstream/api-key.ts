@@ -1,6 +1,7 @@
 // Finds the API key: the named environment variable, else the same name in ./.env. Never logged.
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { errorCode, errorText } from '../core/errors.js';
 import { UsageError } from '../core/exit.js';
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
 
@@ -14,7 +15,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /**
  * ./.env's text, or undefined when there is none (or it cannot be opened). A named pipe or a device (a link to
- * /dev/zero) would block or never end, so only a regular file of at most MAX_DOT_ENV_BYTES is read.
+ * /dev/zero) would block or never end, so only a regular file of at most MAX_DOT_ENV_BYTES is read. One that opens
+ * but cannot be read (EIO) is refused: its key, if any, would otherwise be reported as not set.
  */
 function readDotEnvText(file: string): string | undefined {
   try {
@@ -22,7 +24,8 @@ function readDotEnvText(file: string): string | undefined {
   } catch (error) {
     if (!(error instanceof IrregularFileError)) {
       // No (readable) .env is the common case, not an error: the caller reports the key as not set.
-      return undefined;
+      if ((error as NodeJS.ErrnoException).syscall === 'open') return undefined;
+      throw new UsageError(`${file} could not be read (${errorCode(error) ?? errorText(error)}); remove it or set the key in the environment`);
     }
     if (error.kind !== undefined) throw new UsageError(`${file} is ${error.kind}, not a file of NAME=value lines; remove it or set the key in the environment`);
     throw new UsageError(`${file} is larger than 1 MiB, too large for a file of NAME=value lines; remove it or set the key in the environment`);

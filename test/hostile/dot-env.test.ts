@@ -62,3 +62,19 @@ it('a folder named .env is refused; a missing .env is still "not set"', () => {
   mkdirSync(path.join(dir, '.env'));
   expect(() => readApiKey('DOTENV_TEST_KEY', {}, dir)).toThrow(/\.env is a folder, not a file of NAME=value lines/);
 });
+
+it('a .env that opens but cannot be read is refused (exit 2, naming it and the error), not taken for no .env', () => {
+  // /proc/self/mem is a regular file that opens but fails every read at offset 0 (EIO): an unmapped address.
+  const dir = folder();
+  symlinkSync('/proc/self/mem', path.join(dir, '.env'));
+  expect(() => readApiKey('DOTENV_TEST_KEY', {}, dir)).toThrow(
+    `${path.join(dir, '.env')} could not be read (EIO); remove it or set the key in the environment`,
+  );
+  const result = run(['validate', 'plan.yaml'], dir);
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stderr).toBe(`bluegreen: ${path.join(dir, '.env')} could not be read (EIO); remove it or set the key in the environment\n`);
+  // One that cannot be opened is still no .env: the key is "not set".
+  const hidden = tempDir('bluegreen-dotenv-');
+  symlinkSync(path.join(hidden, 'nowhere'), path.join(hidden, '.env'));
+  expect(readApiKey('DOTENV_TEST_KEY', {}, hidden)).toBeUndefined();
+});
