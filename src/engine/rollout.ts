@@ -5,6 +5,7 @@
 import type { Breach } from '../analysis/types.js';
 import { steadyNow, type TimerHandle } from '../core/clock.js';
 import { MetricsRecorder } from '../metrics/index.js';
+import { generatesTraffic } from '../plan/summary.js';
 import { carryOver } from './carry-over.js';
 import type { ControlRequest, EngineDeps } from './deps.js';
 import { EndingMoves, isPromoting } from './ending-moves.js';
@@ -135,7 +136,8 @@ export class RolloutEngine {
     state.startedAt = clock.now();
     state.phase = 'progressing';
     const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
-    const carried = carryOver(this.metrics, this.deps.carried ?? [], first, plan.traffic.max_in_flight);
+    // A live plan's own requests in flight can only be 0: all it judges are the proxies' (counted apart).
+    const carried = carryOver(this.metrics, this.deps.carried ?? [], first, generatesTraffic(plan) ? plan.traffic.max_in_flight : 0);
     state.stageIndex = first;
     this.emit(
       'rollout_started',

@@ -3,10 +3,11 @@
 // no connection pool) and reads no key; its arm clients exist only to fill the engine's seat and say so if used.
 import type { ArmClient } from '../engine/deps.js';
 import type { ArmName, Plan } from '../plan/plan.js';
+import { generatesTraffic } from '../plan/summary.js';
 
 /** Whether the rollout itself would send nothing upstream (a live plan with no generated traffic, no health check). */
 export function sendsNothingUpstream(plan: Plan): boolean {
-  return Boolean(plan.proxy?.admin) && !plan.proxy?.controller.generated_traffic && !plan.health_check;
+  return !generatesTraffic(plan) && !plan.health_check;
 }
 
 export type ClosableArmClient = ArmClient & { close(): Promise<void> };

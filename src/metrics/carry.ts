@@ -44,8 +44,9 @@ export interface CarriedCounts {
 }
 
 /**
- * The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). `maxInFlight` is the plan's
- * traffic.max_in_flight: the most requests of its own a run can have had in flight at a crash, both arms together.
+ * The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). `maxInFlight` is the most
+ * requests of its own a run can have had in flight at a crash, both arms together: the plan's traffic.max_in_flight,
+ * or 0 for a live plan that generates no traffic (all its requests are the proxies').
  */
 export function carriedCounts(saved: Partial<ArmStats> | undefined, maxInFlight = Infinity): CarriedCounts {
   const s = saved ?? {};
@@ -124,6 +125,10 @@ function contradictions(c: CarriedCounts): string | undefined {
  * unknown for good and keep the stage's tests from deciding for the rest of it.
  */
 function pastMaxInFlight(atCrash: number, lostBefore: number, crashesBefore: number, maxInFlight: number): string | undefined {
+  if (maxInFlight === 0 && atCrash + lostBefore > 0) {
+    const count = atCrash > 0 ? `${atCrash} requests of its own in flight at the crash` : `${lostBefore} requests of its own lost at crashes`;
+    return `${count}, but the plan generates no traffic (the proxies' are counted apart)`;
+  }
   if (atCrash > maxInFlight) return `${atCrash} requests in flight at the crash, more than max_in_flight (${maxInFlight})`;
   if (lostBefore > maxInFlight * crashesBefore)
     return `${lostBefore} requests lost at ${crashesBefore} crash${crashesBefore === 1 ? '' : 'es'}, more than max_in_flight (${maxInFlight}) a crash`;

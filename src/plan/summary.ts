@@ -51,8 +51,13 @@ export interface PlanSummary {
 /** Average prompt tokens assumed for the estimate: a short chat turn plus a system prompt. */
 const ASSUMED_PROMPT_TOKENS = 200;
 
+/** Whether the rollout sends traffic of its own: always, except a live plan (proxy.admin) without generated_traffic. */
+export function generatesTraffic(plan: Plan): boolean {
+  return !plan.proxy?.admin || plan.proxy.controller.generated_traffic;
+}
+
 export function rateBasis(plan: Plan): RateBasis {
-  if (!plan.proxy?.admin || plan.proxy.controller.generated_traffic) return 'generated';
+  if (generatesTraffic(plan)) return 'generated';
   return plan.trafficDefaulted ? 'unknown' : 'application';
 }
 
