@@ -16,7 +16,8 @@ export interface RecoveryTargets {
   note?: string;
 }
 
-const sameUrl = (url: string): string => url.replace(/\/+$/, '');
+/** An admin URL as compared: without trailing slashes. */
+export const sameUrl = (url: string): string => url.replace(/\/+$/, '');
 
 /**
  * The admin URLs the dead run drove: state.json's liveResume (taken with every snapshot), else, for a record from

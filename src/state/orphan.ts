@@ -61,11 +61,16 @@ export function lockGoneText(snapshot: RolloutSnapshot, dir: string): string {
 /**
  * The one sentence every command prints about an orphaned rollout. A hook it was running when it died (hook.json
  * in `dir`) is named: state.json takes a stage's weight only once its on_stage hook succeeded, so green may
- * already be at the new one.
+ * already be at the new one. `proxiesOnBlue`: `status` read now that every proxy the run drove is back on blue by its
+ * lease (live/lease-back.ts): said instead of "may not be", the rollback still advised (it records the end and runs
+ * on_rollback).
  */
-export function orphanMessage(snapshot: RolloutSnapshot, dir: string): string {
+export function orphanMessage(snapshot: RolloutSnapshot, dir: string, options: { proxiesOnBlue?: boolean } = {}): string {
   const green = greenAfterDeath(snapshot, readHookInFlight(dir, snapshot));
-  return `the rollout of plan "${snapshot.plan.name}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
+  const traffic = options.proxiesOnBlue
+    ? `the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir ${dir} to record the end and run on_rollback`
+    : `traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
+  return `the rollout of plan "${snapshot.plan.name}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; ${traffic}`;
 }
 
 /** Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5). */

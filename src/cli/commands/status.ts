@@ -6,6 +6,7 @@ import { wholeSampleText } from '../../report/whole-sample.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
+import { proxiesBackByLease } from '../../live/lease-back.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { isProcessAlive } from '../../core/proc-stat.js';
 import {
@@ -81,7 +82,9 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   }
   await writeUnlessDead(ctx, text, orphaned);
   if (!orphaned) return 0;
-  ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+  // The proxy's route file read above, when it says the run's proxies are on blue by their lease: said so.
+  const proxiesOnBlue = proxiesBackByLease(store.dir, standing.snapshot, proxyRoute, (ctx.clock ?? systemClock).now());
+  ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir, { proxiesOnBlue })}\n`);
   return EXIT.orphaned;
 }
 
