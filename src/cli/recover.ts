@@ -84,7 +84,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const stuck = proxies.filter((proxy) => !proxy.ok);
   if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
   if (journal.unrecorded === undefined)
-    journal.attempt(() => markRecovered(store, snapshot, { now: now(), actor, reason: `${reason}; rolled back to blue by ${actor}` }));
+    journal.attempt(() => markRecovered(store, snapshot, { now: now(), actor, command, reason: `${reason}; rolled back to blue by ${actor}` }));
   const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
   const left = proxies.filter((proxy) => proxy.left === true).map((proxy) => proxy.message);

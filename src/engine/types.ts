@@ -78,6 +78,12 @@ export interface RolloutSnapshot {
   /** Why the rollout ended, in one sentence. */
   reason?: string;
   exitCode?: number;
+  /**
+   * The command that put a dead run back on blue and recorded its end (`bluegreen rollback`, or a new `bluegreen
+   * rollout` before it starts; state/orphan.ts markRecovered): exitCode is then the dead run's (5), not that
+   * command's. Absent otherwise, and in records from before session 29.
+   */
+  recoveredBy?: string;
   window: Record<ArmName, WindowStats>;
   /** Green error rate over time (one point per analysis), for the trend line. */
   greenErrorTrend: number[];

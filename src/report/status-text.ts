@@ -72,7 +72,7 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
       )
     : '';
   lines.push(
-    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})${diedIn(owner.hook)}` : phase}${finished && snapshot.exitCode !== undefined ? ` (exit ${snapshot.exitCode})` : ''}`,
+    `rollout ${snapshot.plan.name}: ${orphaned ? `orphaned (its process died while ${died})${diedIn(owner.hook)}` : phase}${finished ? endingCode(snapshot) : ''}`,
   );
   lines.push(`  ${snapshot.plan.blueModel} (blue) -> ${snapshot.plan.greenModel} (green)`);
   const stage = snapshot.plan.stages[snapshot.stageIndex];
@@ -90,6 +90,16 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   if (!finished) lines.push(ownerLine(owner, now - snapshot.updatedAt));
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
   return lines;
+}
+
+/**
+ * " (exit 10)" after a finished rollout's phase; for a dead run whose end a recovery recorded, whose exit code (5)
+ * is the dead run's and not status's (0) nor the recovery's: " by bluegreen rollback after the run died (its exit 5)".
+ */
+function endingCode(snapshot: RolloutSnapshot): string {
+  if (snapshot.exitCode === undefined) return '';
+  if (snapshot.recoveredBy === undefined) return ` (exit ${snapshot.exitCode})`;
+  return ` by ${snapshot.recoveredBy} after the run died (its exit ${snapshot.exitCode})`;
 }
 
 /** The ending a hook in flight was moving traffic for: a rollout that died in it was ending, not progressing. */

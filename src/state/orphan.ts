@@ -73,14 +73,21 @@ export function orphanMessage(snapshot: RolloutSnapshot, dir: string, options: {
   return `the rollout of plan "${snapshot.plan.name}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; ${traffic}`;
 }
 
-/** Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5). */
-export function markRecovered(store: StateStore, snapshot: RolloutSnapshot, options: { now: number; actor: string; reason: string }): RolloutSnapshot {
-  const { now, actor, reason } = options;
+/**
+ * Records that a dead rollout was put back on blue: journal lines, then state.json marked final (exit 5, the dead
+ * run's). `command` ("bluegreen rollback") is kept as recoveredBy, so `status` says whose end it recorded.
+ */
+export function markRecovered(
+  store: StateStore,
+  snapshot: RolloutSnapshot,
+  options: { now: number; actor: string; reason: string; command: string },
+): RolloutSnapshot {
+  const { now, actor, reason, command } = options;
   const stage = snapshot.stageIndex;
   const events: RolloutEvent[] = [
     // The reason says what happened (and that it is back on blue) once: in the final line, as a rollout's own.
     { at: now, type: 'rolled_back', stage, greenWeight: 0, actor, message: `rolled back to blue by ${actor}` },
-    { at: now, type: 'finished', stage, greenWeight: 0, message: `${reason} (exit 5)`, data: { phase: 'rolled_back', exitCode: 5 } },
+    { at: now, type: 'finished', stage, greenWeight: 0, message: `${reason} (exit 5)`, data: { phase: 'rolled_back', exitCode: 5, recoveredBy: command } },
   ];
   for (const event of events) store.appendEvent(event);
   const recovered: RolloutSnapshot = {
@@ -90,6 +97,7 @@ export function markRecovered(store: StateStore, snapshot: RolloutSnapshot, opti
     updatedAt: now,
     endedAt: now,
     exitCode: 5,
+    recoveredBy: command,
     reason,
     stages: snapshot.stages.map((s) => (s.verdict === 'running' ? { ...s, verdict: 'aborted' } : s.verdict === 'pending' ? { ...s, verdict: 'skipped' } : s)),
     recentEvents: [...snapshot.recentEvents, ...events].slice(-30),

@@ -12,6 +12,8 @@ export function withJournalEnding(snapshot: RolloutSnapshot, events: readonly Ro
   const finished = events.findLast((event) => event.type === 'finished' && event.at >= snapshot.updatedAt);
   const phase = finished?.data?.phase;
   const exitCode = finished?.data?.exitCode;
+  // A dead run's end recorded by a recovery (markRecovered), which state.json missed.
+  const recoveredBy = finished?.data?.recoveredBy;
   if (!finished || typeof phase !== 'string' || !FINAL_PHASES.includes(phase as Phase)) return { snapshot, stale: false };
   const newer = events.filter((event) => event.at > snapshot.updatedAt);
   return {
@@ -20,6 +22,7 @@ export function withJournalEnding(snapshot: RolloutSnapshot, events: readonly Ro
       ...snapshot,
       phase: phase as Phase,
       exitCode: typeof exitCode === 'number' ? exitCode : snapshot.exitCode,
+      ...(typeof recoveredBy === 'string' && { recoveredBy }),
       endedAt: finished.at,
       updatedAt: finished.at,
       greenWeight: finished.greenWeight ?? snapshot.greenWeight,

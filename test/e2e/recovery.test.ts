@@ -50,7 +50,11 @@ describe('after kill -9', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('nothing to roll back');
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
-    expect((await runCli(['status'], { cwd: dir })).code).toBe(0);
+    // status exits 0 there: the 5 it says is the dead run's, recorded by the rollback (not "rolled back (exit 5)").
+    const after = await runCli(['status'], { cwd: dir });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/^rollout \S+: rolled back by bluegreen rollback after the run died \(its exit 5\)$/m);
+    expect(after.stdout).not.toContain('rolled back (exit 5)');
     expect((await runCli(['status', '--watch'], { cwd: dir })).code).toBe(5);
   });
 

@@ -10,6 +10,7 @@ import type { RolloutEvent } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import { hookRecorder, markRecovered, rolloutStanding, StateStore, stopOrphanHook } from '../../src/state/index.js';
 import { deadPid, snapshot, tempDir } from './helpers.js';
+import { withJournalEnding } from '../../src/state/reconcile.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
@@ -118,12 +119,13 @@ describe('markRecovered', () => {
       stages: [stage(0, 'running'), stage(1, 'pending')] as unknown as ReturnType<typeof snapshot>['stages'],
     });
     await s.writeState(dead);
-    markRecovered(s, dead, { now: 9, actor: 'ops@host (bluegreen rollback)', reason: 'the process died' });
+    markRecovered(s, dead, { now: 9, actor: 'ops@host (bluegreen rollback)', command: 'bluegreen rollback', reason: 'the process died' });
     expect(s.readState()).toMatchObject({
       phase: 'rolled_back',
       greenWeight: 0,
       endedAt: 9,
       exitCode: 5,
+      recoveredBy: 'bluegreen rollback',
       reason: 'the process died',
       stages: [{ verdict: 'aborted' }, { verdict: 'skipped' }],
     });
@@ -131,6 +133,8 @@ describe('markRecovered', () => {
       ['rolled_back', 'rolled back to blue by ops@host (bluegreen rollback)'],
       ['finished', 'the process died (exit 5)'],
     ]);
+    // state.json missing that write, the journal's ending says who recorded it all the same (reconcile.ts).
+    expect(withJournalEnding({ ...dead, updatedAt: 0 }, s.readEvents()).snapshot.recoveredBy).toBe('bluegreen rollback');
     expect(rolloutStanding(s).kind).toBe('finished');
   });
 });
