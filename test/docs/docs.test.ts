@@ -12,6 +12,7 @@ import { EXIT } from '../../src/core/exit.js';
 import { hookEnv, webhookPayload, type HookEvent } from '../../src/hooks/index.js';
 import type { EventType } from '../../src/engine/types.js';
 import { planSchema } from '../../src/plan/schema.js';
+import { parseRoute } from '../../src/proxy/route.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
@@ -187,6 +188,28 @@ describe('the docs match the code', () => {
     expect(failure.code).toBe(2);
     expect(failure.stderr).toContain(said);
     expect(failure.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // A hand route's answer carries `rollout` (the proxy's stamp, not the caller's), which read as if a rollout set it.
+  it("docs/proxy.md's GET /admin/route row names every field a route can carry", () => {
+    const full = parseRoute({
+      greenWeight: 0.5,
+      mirror: 0,
+      leaseExpiresAt: 1,
+      promotedArm: 'green',
+      reason: 'r',
+      rollout: 'p (a -> b)',
+      controller: 'c',
+      by: 'b',
+      ended: true,
+      updatedAt: 1,
+      revision: 1,
+    });
+    const row =
+      tableAfter(read('docs/proxy.md'), '## Route, lease and state')
+        .find(([name = '']) => name.includes('`GET /admin/route`'))
+        ?.join('|') ?? '';
+    for (const field of Object.keys(full ?? {})) expect(row, field).toContain(`\`${field}\``);
   });
 
   it("docs/proxy.md's metrics table names exactly the metrics a running proxy serves", async () => {

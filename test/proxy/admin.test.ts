@@ -149,8 +149,14 @@ describe('admin API', () => {
     // Its own plan's rollout, and a call naming none (curl by hand), set it as before.
     expect((await admin(url, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, rollout: serves } })).status).toBe(200);
     expect(running.proxy.route.effective().greenWeight).toBe(0.5);
-    expect((await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0 } })).status).toBe(200);
+    const byHand = await admin(url, { method: 'PUT', body: { greenWeight: 0, mirror: 0 } });
+    expect(byHand.status).toBe(200);
     expect(running.proxy.route.effective().greenWeight).toBe(0);
+    // Its answer's `rollout` is the proxy's own stamp (its `serves`, on every route it holds), not the caller's: a hand
+    // route tells itself apart by having no controller (docs/proxy.md, Admin API).
+    const { route } = (await byHand.json()) as { route: Record<string, unknown> };
+    expect(route.rollout).toBe(serves);
+    expect(route.controller).toBeUndefined();
   });
 
   it("lets a controller go on from its own route only: not over an operator's or another controller's, but over its lease's expiry", async () => {
