@@ -57,6 +57,34 @@ describe('live rollout lease', () => {
     expect(status.code).toBe(5);
     expect(status.stdout).toMatch(/lease ran out .* ago \(on blue\)/);
     expect(status.stdout).toContain("this folder's proxy (proxy-route.json): green 0%, mirror 0%, lease expired: back on blue");
+    // The second proxy's route is not read by status (its own folder): nothing is known of it, so the cautious words.
+    expect(status.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
+  });
+
+  it("kill -9 with the folder's proxy alone: status says the proxies are back on blue by their lease, exit 5 all the same", async () => {
+    const stateDir = tempDir();
+    const proxies = await fixture.startProxies(1, { stateDirs: [stateDir] });
+    const proxy = (proxies[0] as Running).proxy;
+    const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 0.5 }'], controller: 'lease: 6s' }, proxies);
+    const child = fixture.spawnRollout(dir, ['--state-dir', stateDir]);
+    await until(() => proxy.route.effective().greenWeight === 0.5, 'the rollout to set the route');
+    await until(() => existsSync(path.join(stateDir, 'live.json')), 'the rollout to record its view of the proxy');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // Before the lease runs out, status cannot say blue: the cautious words.
+    await renewFor(proxy.adminUrl as string, proxy.route.stored, 60_000);
+    const early = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
+    expect(early.code).toBe(5);
+    expect(early.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
+    await renewFor(proxy.adminUrl as string, proxy.route.stored, 100);
+    await until(() => proxy.route.stored.reason === 'lease expired: back on blue', 'the lease to run out');
+    await proxy.route.flush();
+    const status = await runCli(['status', '--state-dir', stateDir], { cwd: dir });
+    expect(status.code).toBe(5);
+    expect(status.stdout).toContain('lease expired: back on blue');
+    expect(status.stderr).toContain('died without finishing');
+    expect(status.stderr).toContain('the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir');
+    expect(status.stderr).not.toContain('traffic may not be on blue');
   });
 
   it('Ctrl-C of the rollout puts every proxy on blue at once, before it exits 130', async () => {
