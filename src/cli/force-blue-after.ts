@@ -5,7 +5,7 @@
 import type { RolloutSnapshot } from '../engine/types.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
-import { recordedLeases, recordedProxies } from '../live/recovery-targets.js';
+import { recordedLeases, recordedProxies } from '../live/recorded-proxies.js';
 import type { StateStore } from '../state/index.js';
 import type { CliContext } from './context.js';
 import { operatorName } from './operator.js';

@@ -5,7 +5,7 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { LEASE_EXPIRED, type Route } from '../proxy/route.js';
-import { recordedProxies, sameUrl } from './recovery-targets.js';
+import { recordedProxies, sameUrl } from './recorded-proxies.js';
 
 /** True when every proxy the dead run drove is the folder's running proxy, on blue by its lease in `route` (read now). */
 export function proxiesBackByLease(stateDir: string, snapshot: RolloutSnapshot, route: Route | undefined, now: number): boolean {

@@ -10,7 +10,8 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
 import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
 import { backByLease } from './lease-words.js';
-import { recordedLeases, recordedProxies, recoveryTargets } from './recovery-targets.js';
+import { recordedLeases, recordedProxies } from './recorded-proxies.js';
+import { recoveryTargets } from './recovery-targets.js';
 
 export interface ProxyTold {
   /** The proxy is on blue, or will be by its lease; false when it may keep serving green. */
