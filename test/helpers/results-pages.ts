@@ -63,4 +63,14 @@ export function attemptsPage(
 }
 
 /** A green answer (`ok`) or failure, as a result in a page holds it. */
-export const greenResult = (ok: boolean): UpstreamResult => ({ arm: 'green', model: 'green-model', ok, content: '', latencyMs: 5, attempts: 1, stream: false });
+/** A plain answer of `arm` in 5 ms, as a scripted results page carries it. */
+export const armResult = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
+  arm,
+  model: `${arm}-model`,
+  ok,
+  content: '',
+  latencyMs: 5,
+  attempts: 1,
+  stream: false,
+});
+export const greenResult = (ok: boolean): UpstreamResult => armResult('green', ok);

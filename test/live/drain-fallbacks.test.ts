@@ -5,27 +5,17 @@
 // numbers attempts as a proxy does, on the fake clock.
 import { expect, it } from 'vitest';
 import type { FeedEntry } from '../../src/proxy/results-feed.js';
-import type { UpstreamResult } from '../../src/upstream/types.js';
-import { attemptsPage, scriptedResults } from '../helpers/results-pages.js';
+import { armResult, attemptsPage, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 // attemptsPage's stallTimeoutMs.
 const STALL_MS = 10_000;
-const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
-  arm,
-  model: `${arm}-model`,
-  ok,
-  content: '',
-  latencyMs: 5,
-  attempts: 1,
-  stream: false,
-});
 
 /** Green's attempt 1 failed and fell back: blue's attempt 2 is under way as the rollout ends (rolled back). */
 async function endingWithFallbackRunning() {
   const state = {
-    feed: [{ seq: 1, stage: 0, sent: 1, kind: 'routed', result: result('green', false), quality: { ok: true } }] as FeedEntry[],
+    feed: [{ seq: 1, stage: 0, sent: 1, kind: 'routed', result: armResult('green', false), quality: { ok: true } }] as FeedEntry[],
     attempts: [2],
   };
   const admin = await scriptedResults((url) => attemptsPage(url, state.feed, state.attempts, { all: true, tagged: true, fallbacks: true }));
@@ -39,7 +29,7 @@ async function endingWithFallbackRunning() {
 
 it("waits at its ending for blue's answer to a fallback begun before it, so the report counts every fallback", async () => {
   const { clock, fleet, state, drained, warnings } = await endingWithFallbackRunning();
-  state.feed = [...state.feed, { seq: 2, stage: 0, sent: 2, kind: 'fallback', result: result('blue', true), quality: { ok: true } }];
+  state.feed = [...state.feed, { seq: 2, stage: 0, sent: 2, kind: 'fallback', result: armResult('blue', true), quality: { ok: true } }];
   state.attempts = [];
   await runClockUntil(clock, drained, 250);
   const [stage] = fleet.view().stages;

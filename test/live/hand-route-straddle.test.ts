@@ -7,19 +7,10 @@
 import { expect, it } from 'vitest';
 import type { FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
-import { attemptsPage } from '../helpers/results-pages.js';
+import { armResult, attemptsPage } from '../helpers/results-pages.js';
 import { scriptedServer } from '../proxy/helpers.js';
 import { stageZeroLiveSource } from './engine-on-proxies.js';
 
-const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
-  arm,
-  model: `${arm}-model`,
-  ok,
-  content: '',
-  latencyMs: 5,
-  attempts: 1,
-  stream: false,
-});
 const entry = (seq: number, stage: number | undefined, kind: FeedEntry['kind'], res: UpstreamResult): FeedEntry => ({
   seq,
   ...(stage !== undefined && { stage }),
@@ -34,9 +25,9 @@ it("leaves out a result routed by a hand-set route before the rollout's first ro
     epoch: 'e1',
     // After the rollout's first route (cursor 0): green's failure under the hand route, blue's answer to it, a shadow stage's blue request.
     feed: [
-      entry(1, undefined, 'routed', result('green', false)),
-      entry(2, undefined, 'fallback', result('blue', true)),
-      entry(3, 0, 'routed', result('blue', true)),
+      entry(1, undefined, 'routed', armResult('green', false)),
+      entry(2, undefined, 'fallback', armResult('blue', true)),
+      entry(3, 0, 'routed', armResult('blue', true)),
     ],
   };
   const admin = await scriptedServer((req, res) => {
@@ -57,7 +48,7 @@ it("leaves out a result routed by a hand-set route before the rollout's first ro
 
   // The proxy restarts (a new feed): its results are untagged until the next renewal, and they are this run's.
   state.epoch = 'e2';
-  state.feed = [entry(1, undefined, 'routed', result('blue', true))];
+  state.feed = [entry(1, undefined, 'routed', armResult('blue', true))];
   await live.source.drain(5_000);
   expect(live.fleet.view().stages[0]).toMatchObject({ arms: { blue: { requests: 2 }, green: { requests: 0 } } });
 });

@@ -5,20 +5,9 @@
 // have more than 20 pages' worth arriving during one read), on the fake clock.
 import { expect, it } from 'vitest';
 import type { FeedEntry } from '../../src/proxy/results-feed.js';
-import type { UpstreamResult } from '../../src/upstream/types.js';
-import { scriptedResults } from '../helpers/results-pages.js';
+import { armResult, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
-
-const result = (arm: 'blue' | 'green', ok: boolean): UpstreamResult => ({
-  arm,
-  model: `${arm}-model`,
-  ok,
-  content: '',
-  latencyMs: 5,
-  attempts: 1,
-  stream: false,
-});
 
 it("reads on past a read's page cap before a stage's end stops waiting", async () => {
   // The feed: nothing yet, one green attempt under way in stage 0. Then 24 blue answers and green's failure, 25th.
@@ -46,7 +35,7 @@ it("reads on past a read's page cap before a stage's end stops waiting", async (
     seq: i + 1,
     stage: 0,
     kind: 'routed',
-    result: i < 24 ? result('blue', true) : result('green', false),
+    result: i < 24 ? armResult('blue', true) : armResult('green', false),
     quality: { ok: i < 24 },
   }));
   running = 0;
