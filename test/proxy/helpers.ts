@@ -1,6 +1,6 @@
 // Starts a real proxy in-process in front of real loopback upstreams (the simulator or a scripted server).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { openEndpoints, type Endpoints } from '../../src/cli/endpoints.js';
 import { ARMS, type ArmName, type Plan } from '../../src/plan/plan.js';
 import { proxySettings } from '../../src/proxy/config.js';
@@ -203,4 +203,15 @@ export function streamedRequest(proxy: Running, path = '/chat/completions', body
     }
   });
   return { text: () => text, ended: () => ended, status: () => status, done };
+}
+
+/** Writes a raw request on a new connection and resolves with everything answered until the connection closed. */
+export function rawExchange(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
 }

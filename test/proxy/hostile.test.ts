@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { completionServer, openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
+import { completionServer, openAiCompletion, rawExchange, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
@@ -232,17 +232,6 @@ describe('a compressed request body', () => {
     expect(ok).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
-
-/** Writes a raw request on a new connection and resolves with everything the proxy answered until it closed. */
-function rawExchange(port: number, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 /** A raw request, so the test can set Host and Origin as a browser would. */
 function rawPost(url: string, path: string, headers: Record<string, string>, body: string): Promise<number> {

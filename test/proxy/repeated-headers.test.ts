@@ -1,19 +1,7 @@
 // lows29: a request carrying Host, or its credential, twice. Node keeps the first of each (req.headers), so the
 // keyless proxy's browser guard passed `Host: 127.0.0.1` then `Host: evil.example`. Raw requests on 127.0.0.1.
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { completionServer, runProxy, scriptedPlan, setRoute, UPSTREAM_KEY } from './helpers.js';
-
-/** Writes a raw request on a new connection and resolves with everything answered until the connection closed. */
-function rawExchange(port: number, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
+import { completionServer, rawExchange, runProxy, scriptedPlan, setRoute, UPSTREAM_KEY } from './helpers.js';
 
 const BODY = '{"model":"blue-model","messages":[]}';
 
