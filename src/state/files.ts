@@ -1,5 +1,5 @@
 // Where the state folder is and what lives in it. Paths only; no I/O beyond making it and atomic writes.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -83,6 +83,29 @@ export function writeFileAtomic(file: string, text: string): void {
     throw error;
   }
   fsyncDir(dir);
+}
+
+/**
+ * Appends text whole or not at all: a disk that fills part-way (ENOSPC after a short write) has the file cut back to
+ * its size before, so no torn line is left for the next append to be glued to (a reader would lose both).
+ */
+export function appendWholeSync(file: string, text: string): void {
+  const fd = openSync(file, 'a', 0o666);
+  try {
+    const size = fstatSync(fd).size;
+    try {
+      writeAllSync(fd, Buffer.from(text, 'utf8'));
+    } catch (error) {
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // Left torn: the next process's first append starts on a new line (StateStore.tornTailFix).
+      }
+      throw error;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
 import os from 'node:os';
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
@@ -9,7 +9,7 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
-import { EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
+import { appendWholeSync, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
@@ -110,8 +110,15 @@ export class StateStore {
   appendEvent(event: RolloutEvent): void {
     mkdirSync(this.dir, { recursive: true });
     const lead = this.journalChecked ? '' : this.tornTailFix();
+    try {
+      appendWholeSync(this.eventsPath, `${lead}${JSON.stringify(event)}\n`);
+    } catch (error) {
+      // The finished line is where status reads how the rollout ended once state.json missed its last writes (a
+      // full disk): when the whole line has no room, its start and its phase and exit code may still fit.
+      if (event.type !== 'finished' || errorCode(error) !== 'ENOSPC') throw error;
+      appendWholeSync(this.eventsPath, `${lead}${JSON.stringify(cutFinished(event))}\n`);
+    }
     this.journalChecked = true;
-    appendFileSync(this.eventsPath, `${lead}${JSON.stringify(event)}\n`);
   }
 
   /** The journal's events, oldest first (or only the last few); a torn last line is left out. */
@@ -212,6 +219,15 @@ export class StateStore {
       closeSync(fd);
     }
   }
+}
+
+/** Characters of a finished line's reason kept when the whole line has no room: a line of about 300 bytes. */
+const CUT_REASON_CHARS = 160;
+
+/** The finished event with its reason cut (after redaction: the store is given redacted events), data kept. */
+function cutFinished(event: RolloutEvent): RolloutEvent {
+  const start = [...event.message].slice(0, CUT_REASON_CHARS).join('');
+  return { ...event, message: `${start}… (cut: the disk had no room for the whole line)` };
 }
 
 function moveAside(from: string, to: string): void {

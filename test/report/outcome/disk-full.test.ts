@@ -1,15 +1,15 @@
 // A full disk: reports and state.json are written whole or fail loudly, never cut short in silence.
 // Needs a small tmpfs (root and mount(8)); skipped with a message where one cannot be mounted.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildReport, ReportWriteError, writeReports } from '../../../src/report/outcome/index.js';
-import { StateStore } from '../../../src/state/index.js';
+import { rolloutStanding, StateStore } from '../../../src/state/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { simulatedPlan, tempDir } from '../../helpers/plans.js';
-import { snapshot } from '../../state/helpers.js';
+import { deadPid, snapshot } from '../../state/helpers.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
 const mountPoint = mkdtempSync(path.join(os.tmpdir(), 'bluegreen-tmpfs-'));
@@ -120,6 +120,34 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(rollout.stderr).not.toContain('ENOSPC');
     expect(rollout.code).toBe(2);
     expect(readdirSync(stateDir)).not.toContain('lock');
+  });
+
+  it('a journal line that does not fit is cut back whole: the next one, once there is room, is read (hostile30)', () => {
+    const store = new StateStore(path.join(mountPoint, 'st'));
+    store.appendEvent({ at: 1, type: 'warning', message: 'first' });
+    const before = statSync(store.eventsPath).size;
+    fill(0);
+    // Longer than the room left in the journal's last page: the write takes what fits, then fails (ENOSPC).
+    expect(() => store.appendEvent({ at: 2, type: 'warning', message: 'x'.repeat(3 * 4096) })).toThrow(/ENOSPC/);
+    expect(statSync(store.eventsPath).size).toBe(before);
+    rmSync(path.join(mountPoint, 'filler'));
+    store.appendEvent({ at: 3, type: 'warning', message: 'after the disk had room again' });
+    // A torn line left behind would take the next event with it: both on one line, neither read.
+    expect(store.readEvents().map((event) => event.message)).toEqual(['first', 'after the disk had room again']);
+  });
+
+  it('a "finished" line with no room whole is journaled with its reason cut, so status still reads the ending (hostile30)', async () => {
+    const store = new StateStore(path.join(mountPoint, 'st'));
+    // state.json's last write, long before the end (its later writes failed on the full disk).
+    await store.writeState(snapshot({ pid: await deadPid(), phase: 'progressing', updatedAt: 1 }));
+    store.appendEvent({ at: 2, type: 'stage_started', stage: 0, greenWeight: 0.1, message: 'stage 1/1 started' });
+    fill(0);
+    const reason = `rolled back: ${"a long reason quoting a proxy's answer ".repeat(200)}(exit 10)`;
+    store.appendEvent({ at: 3, type: 'finished', stage: 0, greenWeight: 0, message: reason, data: { phase: 'rolled_back', exitCode: 10 } });
+    const finished = store.readEvents().at(-1);
+    expect(finished).toMatchObject({ type: 'finished', data: { phase: 'rolled_back', exitCode: 10 } });
+    expect(finished?.message).toMatch(/^rolled back: a long reason .*… \(cut: the disk had no room for the whole line\)$/);
+    expect(rolloutStanding(store)).toMatchObject({ kind: 'finished', snapshot: { phase: 'rolled_back', exitCode: 10 } });
   });
 
   it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {
