@@ -211,10 +211,12 @@ function engineDeps(opened: Opened): EngineDeps {
     // The record on disk is one boundary where a key (echoed by a hook or an upstream) must stop.
     persistence: {
       appendEvent: (event) => store.appendEvent(secrets.redactor.value(event)),
+      // Once a record exists, room is set aside for the journal's finished line: the disk filling later must not
+      // leave status saying a rollout that ended died.
       writeState: (snapshot) =>
-        store.writeState(
-          secrets.redactor.value({ ...withLive(snapshot), ...(pidStart !== undefined && { pidStart }), ...(bootId !== undefined && { bootId }) }),
-        ),
+        store
+          .writeState(secrets.redactor.value({ ...withLive(snapshot), ...(pidStart !== undefined && { pidStart }), ...(bootId !== undefined && { bootId }) }))
+          .then(() => store.setRoomAside()),
     },
     runHook: hookRunner(plan, opened.ctx, secrets, store.dir),
     takeControlRequests: () =>

@@ -12,6 +12,8 @@ export const PREV_STATE_FILE = 'state.prev.json';
 export const PREV_EVENTS_FILE = 'events.prev.jsonl';
 export const LOCK_FILE = 'lock';
 export const CONTROL_DIR = 'control';
+/** Room a rollout sets aside for its finished line, given back when the disk fills (StateStore.setRoomAside). */
+export const ROOM_FILE = '.ending-room';
 
 /** `--state-dir`, else `$BLUEGREEN_STATE_DIR`, else `.bluegreen` in cwd; always absolute. */
 export function stateDir(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {

@@ -1,6 +1,6 @@
 // The state folder of one rollout: state.json (atomic snapshot), events.jsonl (journal), lock, control/.
 import os from 'node:os';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../core/exit.js';
@@ -9,7 +9,7 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
-import { appendWholeSync, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
+import { appendWholeSync, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, ROOM_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
@@ -47,11 +47,14 @@ export class StateStore {
   private readonly warn: (message: string) => void;
   /** Whether this store has checked that the journal ends on a line boundary (done before its first append). */
   private journalChecked = false;
+  private readonly roomPath: string;
+  private roomAside = false;
 
   constructor(dir: string, options: StateStoreOptions = {}) {
     this.dir = dir;
     this.statePath = path.join(dir, STATE_FILE);
     this.eventsPath = path.join(dir, EVENTS_FILE);
+    this.roomPath = path.join(dir, ROOM_FILE);
     this.now = options.now ?? Date.now;
     this.host = options.host ?? os.hostname();
     this.warn = options.warn ?? (() => {});
@@ -110,15 +113,54 @@ export class StateStore {
   appendEvent(event: RolloutEvent): void {
     mkdirSync(this.dir, { recursive: true });
     const lead = this.journalChecked ? '' : this.tornTailFix();
-    try {
-      appendWholeSync(this.eventsPath, `${lead}${JSON.stringify(event)}\n`);
-    } catch (error) {
-      // The finished line is where status reads how the rollout ended once state.json missed its last writes (a
-      // full disk): when the whole line has no room, its start and its phase and exit code may still fit.
-      if (event.type !== 'finished' || errorCode(error) !== 'ENOSPC') throw error;
-      appendWholeSync(this.eventsPath, `${lead}${JSON.stringify(cutFinished(event))}\n`);
-    }
+    const append = (value: RolloutEvent) => appendWholeSync(this.eventsPath, `${lead}${JSON.stringify(value)}\n`);
+    if (event.type === 'finished') this.appendFinished(event, append);
+    else append(event);
     this.journalChecked = true;
+  }
+
+  /**
+   * Sets ROOM_BYTES aside in the folder (ROOM_FILE) for the rollout's finished line, given back when that line has no
+   * room (a full disk). Once, best effort: a folder without that room runs the rollout all the same.
+   */
+  setRoomAside(): void {
+    if (this.roomAside) return;
+    this.roomAside = true;
+    try {
+      writeFileSync(this.roomPath, Buffer.alloc(ROOM_BYTES));
+    } catch {
+      this.giveBackRoom();
+    }
+  }
+
+  /**
+   * The finished line is where status reads how the rollout ended once state.json missed its last writes (a full
+   * disk). With no room for it, the room set aside is given back and it is tried again; still none, its start is
+   * written with its phase and exit code. The room is given back after it in any case (the last state.json's).
+   */
+  private appendFinished(event: RolloutEvent, append: (value: RolloutEvent) => void): void {
+    try {
+      append(event);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOSPC') throw error;
+      this.giveBackRoom();
+      try {
+        append(event);
+      } catch (again) {
+        if (errorCode(again) !== 'ENOSPC') throw again;
+        append(cutFinished(event));
+      }
+    } finally {
+      this.giveBackRoom();
+    }
+  }
+
+  private giveBackRoom(): void {
+    try {
+      rmSync(this.roomPath, { force: true });
+    } catch {
+      // A folder gone read-only: nothing else could be written there either.
+    }
   }
 
   /** The journal's events, oldest first (or only the last few); a torn last line is left out. */
@@ -147,6 +189,9 @@ export class StateStore {
       moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
       moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
     }
+    // A rollout killed before its end leaves the room it set aside.
+    this.giveBackRoom();
+    this.roomAside = false;
     // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp").
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(`.${STATE_FILE}.`) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
@@ -220,6 +265,9 @@ export class StateStore {
     }
   }
 }
+
+/** One page of tmpfs, one block of most disks: a finished line (rarely over 2 KB) fits in it whole. */
+const ROOM_BYTES = 4096;
 
 /** Characters of a finished line's reason kept when the whole line has no room: a line of about 300 bytes. */
 const CUT_REASON_CHARS = 160;

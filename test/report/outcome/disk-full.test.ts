@@ -150,6 +150,23 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(rolloutStanding(store)).toMatchObject({ kind: 'finished', snapshot: { phase: 'rolled_back', exitCode: 10 } });
   });
 
+  it('a rollout sets room aside for its finished line: written whole when the disk filled before it (hostile30)', () => {
+    const store = new StateStore(path.join(mountPoint, 'st'));
+    store.appendEvent({ at: 1, type: 'stage_started', stage: 0, greenWeight: 0.5, message: 'stage 1/1 started' });
+    store.setRoomAside();
+    fill(0);
+    // The journal's lines take what room its last page had left, until one no longer fits.
+    let at = 2;
+    expect(() => {
+      for (; at < 1000; at++) store.appendEvent({ at, type: 'warning', message: `line ${at} ${'w'.repeat(60)}` });
+    }).toThrow(/ENOSPC/);
+    const reason = `rolled back to blue: green error_rate ${'quoting its upstream at length '.repeat(40)}(exit 10)`;
+    store.appendEvent({ at: at + 1, type: 'finished', stage: 0, greenWeight: 0, message: reason, data: { phase: 'rolled_back', exitCode: 10 } });
+    expect(store.readEvents().at(-1)).toMatchObject({ type: 'finished', message: reason, data: { phase: 'rolled_back', exitCode: 10 } });
+    // Given back: nothing of the room is left once the rollout has ended.
+    expect(readdirSync(store.dir).sort()).toEqual(['events.jsonl']);
+  });
+
   it('state.json that does not fit fails the write and leaves the previous state.json whole', async () => {
     const store = new StateStore(path.join(mountPoint, 'st'));
     await store.writeState(snapshot());
@@ -163,4 +180,17 @@ describe.skipIf(!mounted)('a full disk', () => {
     expect(readdirSync(store.dir)).toEqual(['state.json']);
     expect(JSON.parse(readFileSync(store.statePath, 'utf8'))).toMatchObject({ phase: 'progressing' });
   });
+});
+
+it('a rollout sets that room aside once its record exists, and gives it back at its end (hostile30)', async () => {
+  const dir = tempDir();
+  const stateDir = path.join(dir, 'st');
+  const listing = path.join(dir, 'listing');
+  // Stage 2's hook runs well after the first state.json: it lists what the folder holds while the rollout runs.
+  const hooks = `hooks:\n  on_stage: { exec: "[ $BLUEGREEN_STAGE = 2 ] && ls -A ${stateDir} > ${listing} || true" }\n`;
+  writeFileSync(path.join(dir, 'plan.yaml'), `${simulatedPlan('room', '300ms', 0.5)}${hooks}`);
+  const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', stateDir], { cwd: dir });
+  expect(rollout.stderr).toContain('bluegreen: exit');
+  expect(readFileSync(listing, 'utf8').split('\n')).toContain('.ending-room');
+  expect(readdirSync(stateDir)).not.toContain('.ending-room');
 });
