@@ -293,12 +293,30 @@ export class RolloutEngine {
     state.ending = ending;
     await Promise.all(this.sources.map((source) => source.drain(this.deps.plan.arms.green.upstream.timeout.requestMs)));
     this.emit('drained', 'in-flight requests finished');
+    this.reportUntaken(ending);
     state.endedAt = this.deps.clock.now();
     this.emit('finished', finalMessage(ending), { data: { phase: ending.phase, exitCode: ending.exitCode } });
     this.stateTimer?.cancel();
     this.persistState();
     await this.stateSaver.flush();
     this.resolveDone({ phase: ending.phase, exitCode: ending.exitCode, reason: ending.reason, breach: ending.breach });
+  }
+
+  /**
+   * A request `bluegreen pause|resume|promote|abort` wrote after the last poll (it checks the rollout is not ending,
+   * then writes: the last stage can pass, or a breach roll back, in between) said "requested" and was never read:
+   * the journal says so, and it is not left in control/ for no one.
+   */
+  private reportUntaken(ending: Ending): void {
+    let requests: ControlRequest[];
+    try {
+      requests = this.deps.takeControlRequests?.() ?? [];
+    } catch {
+      return; // Only a report: a folder that cannot be read now must not stop the ending.
+    }
+    const phase = ending.phase.replace('_', ' ');
+    for (const request of requests)
+      this.emit('warning', `${request.action} requested by ${request.actor} reached the rollout only as it was already ending (${phase}): not taken`);
   }
 
   // --- plumbing -------------------------------------------------------------------------------

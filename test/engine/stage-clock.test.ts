@@ -177,6 +177,37 @@ describe('rollout engine on a fake clock', () => {
     expect(engine.snapshot().phase).toBe('paused');
   });
 
+  it('journals a request that reached the folder only as the rollout was ending, rather than dropping it unsaid (hostile30)', async () => {
+    // `bluegreen abort` checks the rollout is not ending, then writes its request: the last stage can pass, or a
+    // breach roll back, in between. The command said "abort requested"; the engine read requests no more.
+    const controls: ControlRequest[] = [];
+    let releaseRollback = () => {};
+    const rollbackHeld = new Promise<void>((resolve) => (releaseRollback = resolve));
+    let rollbackRunning = () => {};
+    const rollbackStarted = new Promise<void>((resolve) => (rollbackRunning = resolve));
+    const { clock, engine, events } = setup({
+      controls,
+      greenFails: () => true,
+      hookDone: (call) => {
+        if (call.event !== 'rollback') return Promise.resolve();
+        rollbackRunning();
+        return rollbackHeld;
+      },
+    });
+    const done = engine.run();
+    await clock.advance(3_000);
+    await rollbackStarted;
+    controls.push({ action: 'abort', actor: 'bob@host (pid 7)' });
+    await clock.advance(1_000);
+    releaseRollback();
+    await clock.advance(1_000);
+    expect((await done).exitCode).toBe(10);
+    const untaken = events.findIndex((e) => e.type === 'warning' && e.message.startsWith('abort requested by bob@host (pid 7)'));
+    expect(events[untaken]?.message).toBe('abort requested by bob@host (pid 7) reached the rollout only as it was already ending (rolled back): not taken');
+    expect(untaken).toBeLessThan(events.findIndex((e) => e.type === 'finished'));
+    expect(controls).toEqual([]);
+  });
+
   it('stops the stage clock while paused and goes on after resume', async () => {
     const controls: ControlRequest[] = [];
     const { clock, engine } = setup({ controls });
