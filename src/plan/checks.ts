@@ -29,6 +29,7 @@ function checkEndpoints(plan: ParsedPlan, at: At): void {
   if (top.base_url !== undefined && top.simulate !== undefined) {
     at(['upstream', 'simulate'], 'set either base_url or simulate, not both', true);
   }
+  if (top.base_url !== undefined && urlHasCredentials(top.base_url)) at(['upstream', 'base_url'], BASE_URL_CREDENTIALS);
   for (const arm of ['blue', 'green'] as const) {
     const own = plan[arm].upstream;
     if (own?.base_url !== undefined && own.simulate !== undefined) {
@@ -39,12 +40,29 @@ function checkEndpoints(plan: ParsedPlan, at: At): void {
       at(['upstream'], `needs base_url (a real endpoint) or simulate (the built-in simulator) for the ${arm} arm`, true);
     }
     checkArmApi(plan, arm, at);
+    if (own?.base_url !== undefined && urlHasCredentials(own.base_url)) at([arm, 'upstream', 'base_url'], BASE_URL_CREDENTIALS);
     const usesReal = own?.base_url !== undefined || (own?.simulate === undefined && top.base_url !== undefined);
     const realUrl = own?.base_url ?? (own?.simulate === undefined ? top.base_url : undefined);
     // A server on this machine (Ollama, a local vLLM) usually wants no key.
     if (usesReal && !isLoopbackUrl(realUrl) && (own?.api_key_env ?? top.api_key_env) === undefined) {
       at(own?.base_url !== undefined ? [arm, 'upstream'] : ['upstream'], 'needs api_key_env: the name of the variable holding the API key', true);
     }
+  }
+}
+
+/**
+ * Requests go to the upstream's origin and path (src/upstream/client.ts, src/proxy/targets.ts): user:password@ was
+ * dropped without a word, and a relay behind Basic auth then refused every request, read as a rejected key.
+ */
+const BASE_URL_CREDENTIALS =
+  "must not carry credentials (user:password@): they are not sent; put the key in the variable api_key_env names (sent as the API's own key header), or a gateway's credential in upstream.headers (kept out of all output)";
+
+function urlHasCredentials(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false; // Said by the schema's own URL check.
   }
 }
 
