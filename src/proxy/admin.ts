@@ -10,6 +10,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AdminConnections } from './admin-connections.js';
 import { createKeyCheck } from './auth.js';
+import { createBrowserGuard, type GuardWords } from './browser-guard.js';
+import { isLoopback } from './config.js';
 import { listen } from './listen.js';
 import { readBody } from './body.js';
 import { repeatedHeader } from './repeated-header.js';
@@ -82,6 +84,7 @@ function json(res: ServerResponse, status: number, body: unknown, close = false)
 }
 
 const AUTHORIZATION = ['authorization'];
+const HOST = ['host'];
 
 function bearer(req: IncomingMessage): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
@@ -205,14 +208,34 @@ export function qualityMismatch(proxy: string, rollout: string): string {
   );
 }
 
+/** Why a refused admin call is refused, and its status: 403 for a web page's request, 401 for the token, 400 for two Hosts. */
+interface AdminRefusal {
+  status: 400 | 401 | 403;
+  error: string;
+}
+
+/** The loopback admin API's Host and Origin guard's words (browser-guard.ts). */
+const ADMIN_GUARD: GuardWords = {
+  why: 'the admin API listens on loopback',
+  remedy: 'call it by 127.0.0.1 or localhost (a TLS terminator forwarding to it: have it send Host: 127.0.0.1), not from a web page',
+};
+
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const authorised = createKeyCheck([options.token]);
   const connections = new AdminConnections(MAX_ADMIN_CONNECTIONS);
+  // On loopback, a web page in the operator's browser reaches the port too (DNS rebinding names it by the page's
+  // own host): refused before its token is even read. Off loopback the names are the operator's to choose.
+  const browserRefusal = isLoopback(options.host) ? createBrowserGuard(ADMIN_GUARD) : undefined;
   // A connection that carried the token is kept when room is made for a new one.
-  const refusal = (req: IncomingMessage): string | undefined => {
+  const refusal = (req: IncomingMessage): AdminRefusal | undefined => {
+    // One Host only (RFC 9112 3.2): Node keeps the first, which the guard would check while another hop read the last.
+    if (repeatedHeader(req.rawHeaders, HOST) !== undefined) return { status: 400, error: 'the request carries more than one Host header; send one' };
+    const page = browserRefusal?.(req.headers);
+    if (page !== undefined) return { status: 403, error: page };
     // Node keeps the first Authorization: the right token then a wrong one passed.
-    if (repeatedHeader(req.rawHeaders, AUTHORIZATION) !== undefined) return 'the request carries more than one Authorization header; send the admin token once';
-    if (!authorised(bearer(req))) return 'missing or wrong admin token (Authorization: Bearer ...)';
+    if (repeatedHeader(req.rawHeaders, AUTHORIZATION) !== undefined)
+      return { status: 401, error: 'the request carries more than one Authorization header; send the admin token once' };
+    if (!authorised(bearer(req))) return { status: 401, error: 'missing or wrong admin token (Authorization: Bearer ...)' };
     connections.vouch(req.socket);
     return undefined;
   };
@@ -249,13 +272,18 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
 }
 
 /** One admin call: the token checked, then answered by path and method. */
-async function serve(req: IncomingMessage, res: ServerResponse, options: AdminOptions, refusal: (req: IncomingMessage) => string | undefined): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: AdminOptions,
+  refusal: (req: IncomingMessage) => AdminRefusal | undefined,
+): Promise<void> {
   const { route, metrics, now } = options;
   const refused = refusal(req);
   if (refused !== undefined) {
     req.resume();
     // A body still coming is not drained: the connection closes after the answer.
-    return json(res, 401, { error: refused }, !req.complete);
+    return json(res, refused.status, { error: refused.error }, !req.complete);
   }
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { ...routeRead(route), now: now(), ...serves(options) });

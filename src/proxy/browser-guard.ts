@@ -1,7 +1,8 @@
 // A keyless proxy (loopback only) trusts whoever can reach it, and a web page in the operator's browser can:
 // a cross-site POST needs no preflight when it is text/plain, and DNS rebinding makes a page's own name resolve
 // to 127.0.0.1 so it can read the answers too. Such requests carry a foreign Origin or Host; the proxy's real
-// clients (SDKs, curl, a port-forward) name a loopback address in both, or send no Origin at all.
+// clients (SDKs, curl, a port-forward) name a loopback address in both, or send no Origin at all. The admin API on
+// loopback is guarded alike (its token is the first guard: this one keeps a rebound page from even trying it).
 import type { IncomingHttpHeaders } from 'node:http';
 import { isLoopback } from './config.js';
 
@@ -25,30 +26,48 @@ function loopbackOrigin(origin: string): boolean {
   }
 }
 
-function hostRefusal(host: string | undefined): string | undefined {
-  if (host === undefined || isLoopback(hostName(host.trim()))) return undefined;
-  return `this proxy asks no client key, so it only answers requests addressed to a loopback name (Host: localhost, localhost. or 127.0.0.1), not ${JSON.stringify(host)}; set proxy.client_keys_env to serve other names`;
+/**
+ * What a guard's refusals say: why it answers loopback names only (`this proxy asks no client key`), and how to serve
+ * others (`set proxy.client_keys_env to serve them`).
+ */
+export interface GuardWords {
+  why: string;
+  remedy: string;
+}
+
+/** The words of a keyless proxy's own listener. */
+export const KEYLESS_PROXY: GuardWords = { why: 'this proxy asks no client key', remedy: 'set proxy.client_keys_env to serve them' };
+
+/**
+ * Why `host` is not a loopback name, else undefined. A request without Host (HTTP/1.0, which does not require it:
+ * RFC 9112 3.2) is refused too: the guard could not tell a rebound page's request from the proxy's own clients'.
+ */
+function hostRefusal(host: string | undefined, words: GuardWords): string | undefined {
+  if (host !== undefined && isLoopback(hostName(host.trim()))) return undefined;
+  const named = host === undefined ? 'a request without a Host header' : JSON.stringify(host);
+  return `${words.why}, so it only answers requests addressed to a loopback name (Host: localhost, localhost. or 127.0.0.1), not ${named}; ${words.remedy}`;
 }
 
 /** Why a request looks like a web page's rather than an application's, else undefined. */
 export type BrowserGuard = (headers: IncomingHttpHeaders) => string | undefined;
 
 /**
- * The guard of one keyless proxy. It remembers the last Host it let through: an application's requests all name
- * the same one, and checking it (an IP address parse) cost more than the rest of the guard.
+ * The guard of one loopback listener that asks no client key. It remembers the last Host it let through: an
+ * application's requests all name the same one, and checking it (an IP address parse) cost more than the rest of
+ * the guard. It starts at null (no header's value), so a first request without Host is checked too.
  */
-export function createBrowserGuard(): BrowserGuard {
-  let allowedHost: string | undefined;
+export function createBrowserGuard(words: GuardWords = KEYLESS_PROXY): BrowserGuard {
+  let allowedHost: string | null = null;
   return (headers) => {
     const host = headers.host;
     if (host !== allowedHost) {
-      const refused = hostRefusal(host);
+      const refused = hostRefusal(host, words);
       if (refused !== undefined) return refused;
-      allowedHost = host;
+      allowedHost = host ?? null;
     }
     const origin = headers.origin;
     if (origin !== undefined && !loopbackOrigin(origin)) {
-      return `this proxy asks no client key, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); set proxy.client_keys_env to serve them`;
+      return `${words.why}, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); ${words.remedy}`;
     }
     return undefined;
   };
