@@ -40,6 +40,8 @@ export interface InboundDialect {
   clientKey(headers: IncomingHttpHeaders): string | undefined;
   /** The headers (lower case) clientKey reads: each may come once only (intake.ts keyRefusal). */
   readonly keyHeaders: readonly string[];
+  /** Why the key headers disagree (two of them carrying different keys), else undefined: such a request is refused. */
+  keyConflict?(headers: IncomingHttpHeaders): string | undefined;
   error(kind: ProxyErrorKind, message: string): ProxyErrorReply;
 }
 
@@ -111,6 +113,11 @@ function bearer(value: string | undefined): string | undefined {
   return match ? (match[1] as string).trim() : undefined;
 }
 
+function apiKeyHeader(headers: IncomingHttpHeaders): string | undefined {
+  const key = headers['x-api-key'];
+  return Array.isArray(key) ? key[0] : key;
+}
+
 export const openAiInbound: InboundDialect = {
   api: 'openai',
   chatPath: '/v1/chat/completions',
@@ -135,11 +142,17 @@ export const anthropicInbound: InboundDialect = {
   chatPath: '/v1/messages',
   relayPaths: [{ path: '/v1/messages/count_tokens', takesSplitModel: true }],
   // The SDK sends x-api-key; an auth token client sends Authorization: Bearer.
-  clientKey: (headers) => {
-    const key = headers['x-api-key'];
-    return (Array.isArray(key) ? key[0] : key) ?? bearer(headers.authorization);
-  },
+  clientKey: (headers) => apiKeyHeader(headers) ?? bearer(headers.authorization),
   keyHeaders: ['x-api-key', 'authorization'],
+  // Both, with different keys: which one the proxy took (x-api-key) would be its choice alone, and a wrong key
+  // beside a right one passed; another hop may read the other.
+  keyConflict: (headers) => {
+    const apiKey = apiKeyHeader(headers);
+    const token = bearer(headers.authorization);
+    return apiKey !== undefined && token !== undefined && apiKey !== token
+      ? 'the request carries a client key in both x-api-key and Authorization, and they differ; send one'
+      : undefined;
+  },
   error(kind, message) {
     return { status: STATUS[kind], body: JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPES[kind], message } }) };
   },

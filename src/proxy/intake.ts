@@ -55,13 +55,16 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
 
 /**
  * Why `check` refuses the client key a request presents (`missing`: none, or a wrong one), else undefined. A header
- * carrying the key may come once only: Node keeps the first Authorization, so a right key then a wrong one passed.
+ * carrying the key may come once only: Node keeps the first Authorization, so a right key then a wrong one passed;
+ * and two headers that may carry it (Anthropic's x-api-key and Authorization) must not carry different keys.
  * Without client keys nothing is read (a scan of the headers per request on the hot path).
  */
 export function keyRefusal(inbound: InboundDialect, check: KeyCheck, req: IncomingMessage, missing: string): string | undefined {
   if (check === OPEN_CHECK) return undefined;
   const repeated = repeatedHeader(req.rawHeaders, inbound.keyHeaders);
   if (repeated !== undefined) return `the request carries more than one ${repeated} header; send the client key once`;
+  const conflict = inbound.keyConflict?.(req.headers);
+  if (conflict !== undefined) return conflict;
   return check(inbound.clientKey(req.headers)) ? undefined : missing;
 }
 
