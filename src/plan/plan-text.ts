@@ -5,6 +5,7 @@ import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { PlanError } from './errors.js';
 import { errorCode, SYMLINK_LOOP } from '../core/errors.js';
 import { syncBackoff } from '../core/sync-backoff.js';
+import { decodeText } from '../core/text-bytes.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
@@ -112,46 +113,13 @@ export function planTextFromBytes(bytes: Buffer, shown: string): string {
   if (bytes.length > MAX_PLAN_BYTES) {
     throw problem(shown, 1, 1, `the file is more than ${MAX_PLAN_BYTES} bytes; a plan may be at most 1 MiB`);
   }
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    const { line, col } = position(bytes, nul);
-    throw problem(shown, line, col, 'this is a binary file (it holds a NUL byte), not a YAML plan');
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const offset = firstInvalidUtf8(bytes);
-    const { line, col } = position(bytes, offset);
-    throw problem(shown, line, col, `the file is not UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} here); save it as UTF-8`);
-  }
+  const decoded = decodeText(bytes);
+  if (typeof decoded === 'string') return decoded;
+  const { line, col } = decoded;
+  if (decoded.kind === 'nul') throw problem(shown, line, col, 'this is a binary file (it holds a NUL byte), not a YAML plan');
+  throw problem(shown, line, col, `the file is not UTF-8 (byte 0x${decoded.byte.toString(16).padStart(2, '0')} here); save it as UTF-8`);
 }
 
 function problem(file: string, line: number, col: number, message: string): PlanError {
   return new PlanError([{ file, line, col, keyPath: '', message }]);
-}
-
-/** Line and column (1-based, in bytes) of a byte offset. */
-function position(bytes: Buffer, offset: number): { line: number; col: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset; i++) {
-    if (bytes[i] === 0x0a) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, col: offset - lineStart + 1 };
-}
-
-/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (0 when not found). */
-function firstInvalidUtf8(bytes: Buffer): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const lead = bytes[i] as number;
-    const extra = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
-    if (extra < 0) return i;
-    for (let k = 1; k <= extra; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
-    i += extra + 1;
-  }
-  return 0;
 }

@@ -1,5 +1,6 @@
 // Prompts for synthetic traffic: a file (one a line), an inline list, or a built-in default list.
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
+import { decodeText } from '../core/text-bytes.js';
 import { TrafficError, describeError } from './errors.js';
 
 /** Used when a plan names no prompts: short, varied, like what a support assistant sees. */
@@ -24,15 +25,26 @@ export const MAX_PROMPTS_BYTES = 64 * 1024 * 1024;
  * to end in "Cannot create a string longer than 0x1fffffe8 characters" (600 MB), or ran for minutes (3 GB).
  */
 export function readPromptsFile(file: string): string[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readRegularFile(file, MAX_PROMPTS_BYTES).toString('utf8');
+    bytes = readRegularFile(file, MAX_PROMPTS_BYTES);
   } catch (error) {
     const why =
       error instanceof IrregularFileError && error.kind === undefined
         ? `it is larger than ${MAX_PROMPTS_BYTES / (1024 * 1024)} MiB (prompts are held in memory; replay recorded requests with traffic.sampled.file, read as a stream)`
         : describeError(error);
     throw new TrafficError(`cannot read prompts file ${file}: ${why}`, file);
+  }
+  // Not text: a NUL would be sent inside a prompt, a Latin-1 byte as U+FFFD. Refused where it is.
+  const text = decodeText(bytes);
+  if (typeof text !== 'string') {
+    const at = `line ${text.line}, column ${text.col}`;
+    throw new TrafficError(
+      text.kind === 'nul'
+        ? `prompts file ${file} holds a NUL byte at ${at}: it is a binary file, not prompts one a line`
+        : `prompts file ${file} is not UTF-8 (byte 0x${text.byte.toString(16).padStart(2, '0')} at ${at}); save it as UTF-8`,
+      file,
+    );
   }
   return parsePrompts(text, file);
 }

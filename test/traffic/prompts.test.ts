@@ -75,6 +75,35 @@ describe('loadPrompts', () => {
     await expect(loadPrompts(pipe)).rejects.toThrow(`cannot read prompts file ${pipe}: ${pipe} is a named pipe, not a regular file`);
   });
 
+  // lows30: a NUL byte was sent inside a prompt, a Latin-1 byte as U+FFFD. Refused naming the file, line and column.
+  it('refuses a binary file (a NUL byte) and one not in UTF-8, naming where', async () => {
+    const binary = path.join(dir, 'binary.txt');
+    writeFileSync(binary, Buffer.from('first prompt\nsecond\u0000prompt\n'));
+    await expect(loadPrompts(binary)).rejects.toThrow(
+      `prompts file ${binary} holds a NUL byte at line 2, column 7: it is a binary file, not prompts one a line`,
+    );
+    const latin1 = path.join(dir, 'latin1.txt');
+    writeFileSync(latin1, Buffer.concat([Buffer.from('one\n# two\nCaf'), Buffer.from([0xe9]), Buffer.from(' au lait?\n')]));
+    await expect(loadPrompts(latin1)).rejects.toThrow(`prompts file ${latin1} is not UTF-8 (byte 0xe9 at line 3, column 4); save it as UTF-8`);
+    // UTF-8 (and its BOM) as ever.
+    const utf8 = path.join(dir, 'utf8.txt');
+    writeFileSync(utf8, '\uFEFFCafé au lait?\n');
+    expect(await loadPrompts(utf8)).toEqual(['Café au lait?']);
+  });
+
+  it('validate refuses a prompts file that is not UTF-8 text (exit 2, no stack trace)', () => {
+    const latin1 = path.join(dir, 'latin1-validate.txt');
+    writeFileSync(latin1, Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x0a]));
+    const plan = writePlan(
+      simulatedPlan('latin1-prompts', '1s', 0.5).replace(/^traffic: \{/m, `traffic: { synthetic: { prompts: ${JSON.stringify(latin1)} },`),
+    );
+    const bin = fileURLToPath(new URL('../../bin/bluegreen.js', import.meta.url));
+    const run = spawnSync(process.execPath, [bin, 'validate', plan], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stdout + run.stderr).toContain(`traffic.synthetic.prompts: prompts file ${latin1} is not UTF-8 (byte 0xe9 at line 1, column 4)`);
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.status).toBe(2);
+  });
+
   it('validate refuses a prompts file over 64 MiB (exit 2)', () => {
     const huge = path.join(dir, 'huge-validate.txt');
     writeFileSync(huge, '');
