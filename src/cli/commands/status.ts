@@ -209,6 +209,20 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
   return snapshot.endedAt !== undefined && FINAL_PHASES.includes(snapshot.phase);
 }
 
+/**
+ * --watch's exit code once the rollout finished: the rollout's own, as a CI step waiting on it gates on. A dead run's
+ * end that a recovery recorded keeps that run's 5 (its process died; green never passed, so never 0 as plain
+ * `status` exits, which reports on itself), said on stderr so it is not read as "run bluegreen rollback".
+ */
+function finishedCode(snapshot: RolloutSnapshot, ctx: CliContext): number {
+  const code = snapshot.exitCode ?? EXIT.internal;
+  if (snapshot.recoveredBy !== undefined)
+    ctx.stderr.write(
+      `bluegreen: exit ${code} is the rollout's own: its process died, and ${snapshot.recoveredBy} recorded its end (${snapshot.phase.replace('_', ' ')}); nothing is left to recover\n`,
+    );
+  return code;
+}
+
 /** A monitor line at most this often (steady ms) while following a rollout in lines. */
 const MONITOR_EVERY_MS = 5000;
 
@@ -237,7 +251,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       read: () => read(store),
       isFinished,
     });
-    if (end.kind === 'finished') return end.snapshot.exitCode ?? EXIT.internal;
+    if (end.kind === 'finished') return finishedCode(end.snapshot, ctx);
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
     ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);
     return EXIT.orphaned;
@@ -271,7 +285,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       ctx.stderr.write(`bluegreen: ${orphanMessage(dead.snapshot, store.dir)}\n`);
       return EXIT.orphaned;
     }
-    if (isFinished(snapshot)) return snapshot.exitCode ?? EXIT.internal;
+    if (isFinished(snapshot)) return finishedCode(snapshot, ctx);
     const standing = owner.alive ? undefined : rolloutStanding(store);
     // Died right after journaling its end, before state.json caught up: the journal has the code.
     if (standing?.kind === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
