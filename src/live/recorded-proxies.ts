@@ -28,6 +28,16 @@ export function recordedLeases(stateDir: string, snapshot: RolloutSnapshot): Map
   return leases;
 }
 
+/**
+ * When the dead run last set the route of the proxy at `url` as it recorded it (live.json: that lease's end less
+ * the lease's length, by the proxy's clock), or undefined when live.json is not this run's or names no lease there.
+ */
+export function recordedRouteSetAt(stateDir: string, snapshot: RolloutSnapshot, url: string): number | undefined {
+  const live = deadRunLive(stateDir, snapshot);
+  const proxy = live?.proxies.find((view) => typeof view.url === 'string' && sameUrl(view.url) === sameUrl(url));
+  return live !== undefined && typeof proxy?.leaseExpiresAt === 'number' ? proxy.leaseExpiresAt - live.leaseMs : undefined;
+}
+
 /** live.json when the dead run wrote it (since it started), not an older run's. */
 function deadRunLive(stateDir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   const live = readLiveFile(stateDir);

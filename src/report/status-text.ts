@@ -23,6 +23,8 @@ export interface OwnerInfo {
   hook?: HookInFlight;
   /** The rollback hook a recovery of it ran (hook.json written by `bluegreen rollback`), and whether that process lives. */
   recovery?: RecoveryHook & { alive: boolean };
+  /** Gone: `status` read that every proxy it drove is back on blue by its lease (live/lease-back.ts). */
+  proxiesOnBlue?: boolean;
 }
 
 /**
@@ -121,7 +123,9 @@ function ownerLine(owner: OwnerInfo, sinceUpdateMs: number): string {
   if (owner.alive && owner.stopped)
     return `  owner pid ${owner.pid} is stopped (kill -STOP, Ctrl-Z): nothing judges green until it runs again (kill -CONT ${owner.pid}; last update ${since} ago)`;
   if (owner.alive) return `  owner pid ${owner.pid} is running (last update ${since} ago)`;
-  return `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${since} ago); check that traffic is on blue`;
+  // Said as the orphan message on stderr says it (state/orphan.ts): one account of where traffic is.
+  const traffic = owner.proxiesOnBlue ? 'the proxies are back on blue by their lease (read now)' : 'check that traffic is on blue';
+  return `  owner pid ${owner.pid} is gone: the rollout stopped without finishing (last update ${since} ago); ${traffic}`;
 }
 
 /** The table's columns after the arm's: label, width (right-aligned, two spaces before each). */

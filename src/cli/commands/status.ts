@@ -66,6 +66,9 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   const orphaned = standing.kind === 'orphaned';
   const live = liveOf(store.dir, snapshot);
   const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
+  // The proxy's route file read above, when it says the dead run's proxies are on blue by their lease: said so,
+  // in the owner line and the message on stderr alike.
+  const proxiesOnBlue = orphaned && proxiesBackByLease(store.dir, standing.snapshot, proxyRoute, (ctx.clock ?? systemClock).now());
   let text: string;
   if (flags.json)
     text = `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`;
@@ -77,13 +80,11 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
     const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
     const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());
     text =
-      renderStatus(snapshot, owner, now, { columns, live: live !== undefined, ...(wholeSample !== undefined && { wholeSample }) }) +
+      renderStatus(snapshot, { ...owner, proxiesOnBlue }, now, { columns, live: live !== undefined, ...(wholeSample !== undefined && { wholeSample }) }) +
       (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
   }
   await writeUnlessDead(ctx, text, orphaned);
   if (!orphaned) return 0;
-  // The proxy's route file read above, when it says the run's proxies are on blue by their lease: said so.
-  const proxiesOnBlue = proxiesBackByLease(store.dir, standing.snapshot, proxyRoute, (ctx.clock ?? systemClock).now());
   ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir, { proxiesOnBlue })}\n`);
   return EXIT.orphaned;
 }
