@@ -23,6 +23,8 @@ export interface Settled {
   keepRecord: boolean;
   /** --resume: the dead run's per-stage figures, which the resumed stages go on from. */
   carried?: RolloutSnapshot['stages'];
+  /** --resume: the runs the journal shows (EngineDeps.carriedRuns). */
+  carriedRuns?: number;
   /** --resume: what it had read of its proxies' results (whose handed-over results are the resumed run's to judge). */
   liveResume?: LiveResume;
 }
@@ -75,7 +77,9 @@ async function settle(
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );
-    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, liveResume: liveResumeOf(snapshot) };
+    // Each run wrote rollout_started before its first state.json: a crash with saved counts is one of them.
+    const carriedRuns = store.readEvents().filter((event) => event.type === 'rollout_started').length;
+    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, carriedRuns, liveResume: liveResumeOf(snapshot) };
   }
   if (previous.kind === 'orphaned') {
     ctx.stderr.write(

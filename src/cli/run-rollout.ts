@@ -224,6 +224,7 @@ function engineDeps(opened: Opened): EngineDeps {
     pid: process.pid,
     startStage: settled.startStage,
     carried: settled.carried,
+    carriedRuns: settled.carriedRuns,
     alreadyPromoted: opened.alreadyPromoted,
   };
   if (live) {

@@ -3,6 +3,7 @@
 // instead of spending the share again on fresh counts.
 import { formatCount } from '../core/format.js';
 import type { MetricsRecorder } from '../metrics/index.js';
+import type { CarryBounds } from '../metrics/carry.js';
 import type { EngineDeps } from './deps.js';
 
 export interface CarriedOver {
@@ -13,15 +14,16 @@ export interface CarriedOver {
 }
 
 /**
- * Puts the dead run's figures into `metrics` for the stages up to `first`, and says what was carried. `maxInFlight`
- * (the plan's) bounds the requests it can have had in flight at its crash.
+ * Puts the dead run's figures into `metrics` for the stages up to `first`, and says what was carried. `bounds`: the
+ * plan's max_in_flight, the requests it can have had in flight at a crash, and the runs the journal shows, the
+ * crashes it can have lost them at (carriedCounts).
  */
-export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineDeps['carried']>, first: number, maxInFlight: number): CarriedOver {
+export function carryOver(metrics: MetricsRecorder, carried: NonNullable<EngineDeps['carried']>, first: number, bounds: CarryBounds): CarriedOver {
   const problems: string[] = [];
   for (const [index, saved] of carried.entries()) {
     if (index > first) continue;
     // A saved histogram (or an arm's counts) hand-edited or corrupt is left out, and said with what that means.
-    for (const problem of metrics.carry(index, saved, maxInFlight)) problems.push(`state.json's stage ${index + 1} ${problem}`);
+    for (const problem of metrics.carry(index, saved, bounds)) problems.push(`state.json's stage ${index + 1} ${problem}`);
   }
   // Passed as the dead run judged them: its times and the checks it passed on (its figures may have grown since
   // with late answers).

@@ -82,6 +82,11 @@ export interface EngineDeps {
    */
   carried?: readonly Partial<Pick<StageStats, 'arms' | 'checks' | 'startedAt' | 'endedAt'>>[];
   /**
+   * `rollout --resume`: the runs the journal shows (its rollout_started lines: the first run and each resume), the
+   * most crashes the carried figures' lost requests can have come from (metrics/carry.ts). Unset: unbounded.
+   */
+  carriedRuns?: number;
+  /**
    * Set when green is already promoted where this rollout would move traffic (a re-run after a promotion): the
    * rollout ends at once as promoted with this reason, moving nothing and running no hook.
    */

@@ -137,7 +137,10 @@ export class RolloutEngine {
     state.phase = 'progressing';
     const first = Math.min(Math.max(0, this.deps.startStage ?? 0), plan.stages.length - 1);
     // A live plan's own requests in flight can only be 0: all it judges are the proxies' (counted apart).
-    const carried = carryOver(this.metrics, this.deps.carried ?? [], first, generatesTraffic(plan) ? plan.traffic.max_in_flight : 0);
+    const carried = carryOver(this.metrics, this.deps.carried ?? [], first, {
+      maxInFlight: generatesTraffic(plan) ? plan.traffic.max_in_flight : 0,
+      ...(this.deps.carriedRuns !== undefined && { runs: this.deps.carriedRuns }),
+    });
     state.stageIndex = first;
     this.emit(
       'rollout_started',

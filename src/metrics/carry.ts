@@ -43,12 +43,23 @@ export interface CarriedCounts {
   latencyBuckets?: LatencyBuckets;
 }
 
-/**
- * The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial). `maxInFlight` is the most
- * requests of its own a run can have had in flight at a crash, both arms together: the plan's traffic.max_in_flight,
- * or 0 for a live plan that generates no traffic (all its requests are the proxies').
- */
-export function carriedCounts(saved: Partial<ArmStats> | undefined, maxInFlight = Infinity): CarriedCounts {
+/** What a saved arm's lost requests are bounded by; each unbounded when unset. */
+export interface CarryBounds {
+  /**
+   * The most requests of its own a run can have had in flight at a crash, both arms together: the plan's
+   * traffic.max_in_flight, or 0 for a live plan that generates no traffic (all its requests are the proxies').
+   */
+  maxInFlight?: number;
+  /**
+   * The runs of the rollout the journal shows (its rollout_started lines): the most crashes the saved `lost` can
+   * have come from. Without it a forged huge `lost` with a huge `lostCrashes` passed the max_in_flight bound.
+   */
+  runs?: number;
+}
+
+/** The counts in a saved ArmStats (from state.json, so possibly hand-edited or partial), within `bounds`. */
+export function carriedCounts(saved: Partial<ArmStats> | undefined, bounds: CarryBounds = {}): CarriedCounts {
+  const { maxInFlight = Infinity, runs = Infinity } = bounds;
   const s = saved ?? {};
   // The proxies' requests (live traffic) are left out: the proxies go on serving them, and no send order places
   // them in the test. A state.json from before lostCrashes has its lost from one crash.
@@ -90,7 +101,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined, maxInFlight 
   }
   const buckets = latencyBuckets(s.latencyBuckets);
   if (buckets) counts.latencyBuckets = buckets;
-  const contradiction = contradictions(counts) ?? pastMaxInFlight(atCrash, lostBefore, crashesBefore, maxInFlight);
+  const contradiction = contradictions(counts) ?? pastMaxInFlight(atCrash, lostBefore, crashesBefore, maxInFlight) ?? pastRuns(crashesBefore, runs);
   if (contradiction === undefined) return counts;
   // Counts no run could have written (an edited or corrupt state.json) would make the tests judge more
   // failures than requests: none of them is carried, and the arm's tests start again on this run's requests.
@@ -133,6 +144,15 @@ function pastMaxInFlight(atCrash: number, lostBefore: number, crashesBefore: num
   if (lostBefore > maxInFlight * crashesBefore)
     return `${lostBefore} requests lost at ${crashesBefore} crash${crashesBefore === 1 ? '' : 'es'}, more than max_in_flight (${maxInFlight}) a crash`;
   return undefined;
+}
+
+/**
+ * Why the crashes a saved arm's lost requests came from are more than the runs the journal shows, or undefined. Each
+ * crash with saved counts was a run that had begun its journal: a forged `lostCrashes` that large is not one.
+ */
+function pastRuns(crashesBefore: number, runs: number): string | undefined {
+  if (crashesBefore <= runs) return undefined;
+  return `requests lost at ${crashesBefore} crashes, but the journal shows ${runs} run${runs === 1 ? '' : 's'} of this rollout`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ArmRecorder } from './arm.js';
-import { carriedCounts } from './carry.js';
+import { carriedCounts, type CarryBounds } from './carry.js';
 import type { Percentiles, SlowLimits, StageStats, StageVerdict, WindowStats } from './types.js';
 import { RollingWindow } from './window.js';
 
@@ -162,12 +162,12 @@ export class MetricsRecorder {
   }
 
   /** Adds a dead run's saved figures of a stage (rollout --resume) to the stage's, before it starts again. */
-  /** Says what of it was unreadable ("green latency histogram: ..."). `maxInFlight`: the plan's (carriedCounts). */
-  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>, maxInFlight?: number): string[] {
+  /** Says what of it was unreadable ("green latency histogram: ..."). `bounds`: the plan's and the journal's (carriedCounts). */
+  carry(index: number, saved: Partial<Pick<StageStats, 'arms'>>, bounds?: CarryBounds): string[] {
     const stage = this.at(index);
     const unreadable: string[] = [];
     for (const arm of ['blue', 'green'] as const) {
-      const counts = carriedCounts(saved.arms?.[arm], maxInFlight);
+      const counts = carriedCounts(saved.arms?.[arm], bounds);
       stage.arms[arm].carry(counts);
       unreadable.push(...counts.unreadable.map((problem) => `${arm} ${problem}`));
     }

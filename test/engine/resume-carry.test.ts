@@ -47,7 +47,7 @@ function arm(name: ArmName, latencyMs = 10, hold?: (ms: number) => Promise<void>
   };
 }
 
-function start(options: Pick<EngineDeps, 'startStage' | 'carried'>, latencyMs = 10, held = false) {
+function start(options: Pick<EngineDeps, 'startStage' | 'carried' | 'carriedRuns'>, latencyMs = 10, held = false) {
   const clock = new FakeClock();
   const hold = held ? (ms: number) => new Promise<void>((resolve) => clock.setTimer(resolve, ms)) : undefined;
   const states: RolloutSnapshot[] = [];
@@ -254,12 +254,12 @@ describe('rollout --resume with requests in flight at the crash', () => {
 
 describe('rollout --resume with more requests in flight at a crash than the plan lets run', () => {
   /** The dead run's stage 1, as its last state.json saved it, with green's figures `edit`ed. */
-  async function edited(edit: Partial<RolloutSnapshot['stages'][number]['arms']['green']>): Promise<string[]> {
+  async function edited(edit: Partial<RolloutSnapshot['stages'][number]['arms']['green']>, carriedRuns?: number): Promise<string[]> {
     const dead = start({});
     await dead.clock.advance(3_000);
     const saved = dead.states.at(-1)!.stages;
     Object.assign(saved[0]!.arms.green, edit);
-    const run = start({ startStage: 0, carried: saved });
+    const run = start({ startStage: 0, carried: saved, ...(carriedRuns !== undefined && { carriedRuns }) });
     await run.clock.advance(0);
     const green = run.engine.snapshot().stages[0]!.arms.green;
     // Left out: a huge count of outcomes unknown for good would keep the stage's tests from ever deciding.
@@ -287,12 +287,24 @@ describe('rollout --resume with more requests in flight at a crash than the plan
     ]);
   });
 
+  // lows30 (lost29): a forged huge `lost` with as huge a `lostCrashes` passed the bound above. The crashes are bounded
+  // by the runs the journal shows (its rollout_started lines, which every run writes before its first state.json).
+  it('and the crashes they were lost at, by the runs the journal shows', async () => {
+    expect(await edited({ inFlight: 0, lost: 200_000_000, lostCrashes: 1_000_000 }, 3)).toEqual([
+      "state.json's stage 1 green counts: requests lost at 1000000 crashes, but the journal shows 3 runs of this rollout: left out, so its tests start again on this run's requests",
+    ]);
+    expect(await edited({ inFlight: 0, lost: 400, lostCrashes: 2 }, 1)).toEqual([
+      "state.json's stage 1 green counts: requests lost at 2 crashes, but the journal shows 1 run of this rollout: left out, so its tests start again on this run's requests",
+    ]);
+  });
+
   it('carries what two crashes could have had running, and counts the crashes for the next', async () => {
     const dead = start({});
     await dead.clock.advance(3_000);
     const saved = dead.states.at(-1)!.stages;
     Object.assign(saved[0]!.arms.green, { inFlight: 150, lost: 200, lostCrashes: 1 });
-    const run = start({ startStage: 0, carried: saved });
+    // The journal shows the first run and the one resume that crashed with 150 running.
+    const run = start({ startStage: 0, carried: saved, carriedRuns: 2 });
     await run.clock.advance(0);
     expect(run.engine.snapshot().stages[0]!.arms.green).toMatchObject({ lost: 350, lostCrashes: 2 });
     expect(run.events.filter((event) => event.type === 'warning')).toEqual([]);
