@@ -33,6 +33,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
   return collapseRepeats([
     ...decreasingWeights(plan),
     ...sameArms(plan),
+    ...unservedSimulatedModels(plan),
     ...unfailableRules(plan),
     ...shortStageWarnings(plan, read.sampledKeyCollision),
     ...idleMirrors(plan),
@@ -196,6 +197,28 @@ function sameArms(plan: Plan): PlanWarning[] {
   return [
     { keyPath: 'green.model', message: `green is the same model as blue (${green.model}) on the same upstream: the rollout would compare a model with itself` },
   ];
+}
+
+/**
+ * The simulator answers a model with neither a profile of its own nor a `default` with 404 (model not found), so
+ * every request of that arm fails; preflight cannot tell it from a relay that lists only some of its models. Said
+ * when simulate.models lists others (a demo plan whose green was renamed): `models: {}` is the tests' upstream that
+ * nothing is sent to.
+ */
+function unservedSimulatedModels(plan: Plan): PlanWarning[] {
+  return (['blue', 'green'] as const).flatMap((arm) => {
+    const { model, upstream } = plan.arms[arm];
+    const sim = upstream.simulate;
+    const listed = Object.keys(sim?.models ?? {});
+    if (sim === undefined || sim.default !== undefined || listed.length === 0 || listed.includes(model)) return [];
+    const has = `its simulate.models lists ${listed.join(', ')}`;
+    return [
+      {
+        keyPath: `${arm}.model`,
+        message: `${model} has no profile in the simulated upstream (${has}, and it has no default): the simulator answers every ${arm} request 404 (model not found); add ${model} under simulate.models, or set simulate.default`,
+      },
+    ];
+  });
 }
 
 function endpoint(upstream: Plan['arms']['blue']['upstream']): unknown {

@@ -133,6 +133,9 @@ export async function preflight(targets: PreflightTarget[], options: PreflightOp
     }
     const ids = await listModels(first, options);
     if (mode === 'require') requireListed(group, ids);
+    // The simulator lists only the models it has a profile for (`default` serves any other): whether it serves an
+    // arm's model is the plan's to say (plan/warnings.ts), not a relay's listing to warn of.
+    if (first.upstream.simulate !== undefined) continue;
     if (ids.length === 0) {
       // Some relays answer /models with an empty or non-list body yet serve chat: not fatal.
       report.warnings.push(`${baseName(first.upstream.baseUrl)}/models listed no models; the model names were not checked`);
