@@ -34,7 +34,8 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       // shown, even cut, it would reach the terminal and CI logs.
       problems.push({ file: source.file, line, col, keyPath, message: `${issue.message}, found a value that is not one (not shown: it may be a key)` });
     } else {
-      problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}${shapeAdvice(issue, found)}` });
+      const advice = shapeAdvice(issue, found) || numberAdvice(issue, found);
+      problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}${advice}` });
     }
   }
   return problems;
@@ -58,6 +59,28 @@ function shapeAdvice(issue: Issue, found: unknown): string {
     return `; each item of a list starts with "- " on its own line`;
   }
   return '';
+}
+
+/** The messages of a number from 0 to 1 (schema-fields.ts's share, analysis.confidence): written as a percent, it is too big. */
+const FRACTION_MESSAGES = new Set(['must be between 0 and 1', 'expected a number between 0 and 1', 'must be less than 1']);
+const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
+const LEADING_NUMBER = /^\s*\$?(\d+(?:\.\d+)?)\s*[^\d\s.]/;
+
+/**
+ * A share written as a percent (`green_weight: 75`, `error_rate: 5%`), a number with its unit (`rate: 20/s`): say how
+ * to write it. A number is taken for a percent only when whole and above 1 (1.5 is as likely a slip for 0.15).
+ */
+function numberAdvice(issue: Issue, found: unknown): string {
+  const wantsNumber = issue.code === 'invalid_type' && issue.expected === 'number';
+  const percent =
+    typeof found === 'number' && found > 1 && Number.isInteger(found) && FRACTION_MESSAGES.has(issue.message)
+      ? found
+      : typeof found === 'string' && wantsNumber
+        ? Number(PERCENT.exec(found)?.[1])
+        : NaN;
+  if (percent > 0 && percent <= 100) return `; write it as a fraction: ${Number((percent / 100).toPrecision(12))} for ${percent}%`;
+  const number = typeof found === 'string' && wantsNumber ? LEADING_NUMBER.exec(found)?.[1] : undefined;
+  return number === undefined ? '' : `; write the number alone (${number})`;
 }
 
 function describeExpected(issue: Issue): string {

@@ -154,7 +154,15 @@ describe('usage and JSON contracts', () => {
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({
       valid: false,
-      errors: [{ file: 'plan.yaml', line: 9, col: 35, keyPath: 'stages[0].green_weight', message: 'must be between 0 and 1, found 2' }],
+      errors: [
+        {
+          file: 'plan.yaml',
+          line: 9,
+          col: 35,
+          keyPath: 'stages[0].green_weight',
+          message: 'must be between 0 and 1, found 2; write it as a fraction: 0.02 for 2%',
+        },
+      ],
       omitted: 0,
     });
     const missing = await runCli(['validate', 'nope.yaml', '--json'], { cwd: tempDir() });

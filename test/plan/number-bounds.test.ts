@@ -33,6 +33,20 @@ describe('plan number bounds', () => {
     expect(planRefusal(base(traffic, extra))).toContain(expected);
   });
 
+  it('takes a whole share above 1 or "N%" for a percent, and nothing else (newuser30)', () => {
+    const refusal = (analysis: string) => planRefusal(base('max_in_flight: 10', `analysis: ${analysis}`)).replace(/^\S+ /, '');
+    expect(refusal('{ confidence: 95 }')).toBe('analysis.confidence: must be less than 1, found 95; write it as a fraction: 0.95 for 95%');
+    expect(refusal('{ thresholds: { error_rate: "2.5%" } }')).toBe(
+      'analysis.thresholds.error_rate: expected a number between 0 and 1, found "2.5%"; write it as a fraction: 0.025 for 2.5%',
+    );
+    // 1 is no percent (a confidence of 1% makes no sense), and 1.5 is as likely a slip for 0.15.
+    expect(refusal('{ confidence: 1 }')).toBe('analysis.confidence: must be less than 1, found 1');
+    expect(refusal('{ thresholds: { error_rate: 1.5 } }')).toBe('analysis.thresholds.error_rate: must be between 0 and 1, found 1.5');
+    // A count with its unit is told to drop it; a word is not taken for a number.
+    expect(planRefusal(base('max_tokens: 256 tokens'))).toContain('traffic.max_tokens: expected number, found "256 tokens"; write the number alone (256)');
+    expect(planRefusal(base('rate: fast'))).toMatch(/traffic\.rate: expected number, found "fast"$/);
+  });
+
   it('refuses an impossible simulated token range and an overflowing seed', () => {
     expect(planRefusal(base('max_in_flight: 1').replace('seed: 1,', 'seed: 1e300,'))).toContain(
       'upstream.simulate.seed: must be a whole number from 0 to 4294967295',
