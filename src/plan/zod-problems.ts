@@ -10,6 +10,16 @@ type AnySchema = z.core.$ZodType;
 
 export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema, issues: readonly Issue[]): PlanProblem[] {
   const problems: PlanProblem[] = [];
+  // A misspelt required key is one slip: its "did you mean" says it all, so the key is not also said to be missing.
+  const meant = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownKeys(schema, issue.path);
+    for (const key of issue.keys) {
+      const hint = closestKey(key, known);
+      if (hint) meant.add(formatKeyPath([...issue.path, hint]));
+    }
+  }
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path);
@@ -28,6 +38,7 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       // `analysis: ~`, or a key with nothing after its colon: there, but empty. Not "required" when it may be left out.
       problems.push({ file: source.file, line, col, keyPath, message: `is empty (null): ${describeIssue(issue)}${emptyAdvice(schema, issue)}` });
     } else if (!exists || found === undefined || (found === null && issue.code === 'invalid_type')) {
+      if (!exists && meant.has(keyPath)) continue;
       problems.push({ file: source.file, line, col, keyPath, message: `is required (${describeExpected(issue)})` });
     } else if (issue.message === ENV_NAME_MESSAGE) {
       // A value where a variable's name belongs is most often the key itself (a template filled with the value):
