@@ -7,10 +7,11 @@ import { formatWarning, planWarnings } from '../plan/warnings.js';
 import { TrafficError } from '../traffic/errors.js';
 import { sampledShareOf } from '../traffic/mix.js';
 import { checkSampledFile, sampledFileWarning, type SampledFileCheck } from '../traffic/sampled-check.js';
+import { promptsAreRequestBodies, readPromptsFile } from '../traffic/prompts.js';
 
 export async function checkBeforeTraffic(plan: Plan): Promise<string[]> {
   const check = await sampledFileCheck(plan);
-  const warnings = warningsReading(plan, check);
+  const warnings = [...warningsReading(plan, check), ...promptsFileWarnings(plan)];
   const file = plan.traffic.sampled?.file;
   const read = check && file !== undefined && sampledFileWarning(file, check);
   if (read) warnings.push(read);
@@ -29,7 +30,23 @@ export async function rolloutStartWarnings(plan: Plan): Promise<string[]> {
   } catch (error) {
     if (!(error instanceof TrafficError)) throw error;
   }
-  return warningsReading(plan, check);
+  return [...warningsReading(plan, check), ...promptsFileWarnings(plan)];
+}
+
+/** A prompts file of recorded request bodies (the sampled file named as prompts): each line would go as one prompt's text. */
+function promptsFileWarnings(plan: Plan): string[] {
+  const file = plan.traffic.synthetic?.prompts;
+  if (typeof file !== 'string' || sampledShareOf(plan.traffic) >= 1) return [];
+  let prompts: string[];
+  try {
+    prompts = readPromptsFile(file);
+  } catch {
+    return []; // the plan check and the rollout say why it cannot be read
+  }
+  if (!promptsAreRequestBodies(prompts)) return [];
+  return [
+    `traffic.synthetic.prompts: ${file} holds chat request bodies (JSON with a "messages" list), and a prompts file's every line is sent as the text of one user message, JSON and all; replay recorded requests with traffic.sampled.file`,
+  ];
 }
 
 /** The sampled file read whole (checkSampledFile), when the plan sends sampled traffic. */

@@ -77,3 +77,18 @@ function promptsOf(spec: string | readonly string[] | undefined): string[] {
   }
   return readPromptsFile(spec);
 }
+
+/**
+ * Whether a prompts file holds recorded chat request bodies (its first prompt a JSON object with a "messages" list):
+ * each would be sent as one user message's text, the JSON and all, where traffic.sampled.file replays them.
+ */
+export function promptsAreRequestBodies(prompts: readonly string[]): boolean {
+  const first = prompts[0];
+  if (first === undefined || !first.startsWith('{')) return false;
+  try {
+    const body: unknown = JSON.parse(first);
+    return typeof body === 'object' && body !== null && Array.isArray((body as { messages?: unknown }).messages);
+  } catch {
+    return false;
+  }
+}
