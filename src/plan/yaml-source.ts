@@ -31,13 +31,14 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const source = { file, text, doc, lineCounter };
   const problems: PlanProblem[] = [];
-  // Past the parser's stack (thousands of nested levels) the errors after the first are its giving up: one is enough.
+  // The reading stops at the first syntax error: what the parser says past it is its own confusion (a Markdown file
+  // given as the plan gave 25 errors quoting whole paragraphs). Past the parser's stack (thousands of nested levels)
+  // the first error is its giving up, which says why.
   const tooDeep = doc.errors.find((error) => error.message.includes('Maximum call stack size exceeded'));
-  for (const error of tooDeep ? [tooDeep] : doc.errors) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    // A key indented too deep is reported twice at one place, in two grammar terms: once, with what to change, is enough.
-    if (problems.some((problem) => problem.line === line && problem.col === col)) continue;
-    problems.push({ file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(error)}` });
+  const [first] = tooDeep ? [tooDeep] : [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    problems.push({ file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(first)}` });
   }
   if (!problems.length) problems.push(...aliasProblems(source));
   return { source, problems };

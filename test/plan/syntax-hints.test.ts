@@ -34,3 +34,10 @@ it('a document nested thousands of levels deep says so, not in V8 words ("Maximu
   expect(said).toHaveLength(1);
   expect(said[0]).toMatch(/^2:\d+ YAML syntax error: the document nests too deeply \(thousands of levels\) to read; a plan needs a few$/);
 });
+
+it('a file that is no plan (Markdown) is one syntax error, the first, as plan.md says (newuser30: README.md gave 25, quoting whole paragraphs)', () => {
+  const paragraph = 'Some prose that goes on and on, the way a README does, for well over a hundred characters: on one line';
+  const said = messages(`# Title\n\n\`\`\`sh\nnpm ci\n\`\`\`\n\n${paragraph}.\nIt says: this, and then: that.\n\n\`code\` and more: text\n`);
+  expect(said).toHaveLength(1);
+  expect(said[0]).toMatch(/^3:1 YAML syntax error: /);
+});
