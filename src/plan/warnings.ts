@@ -8,6 +8,7 @@ import { isLoopback, parseListen } from '../proxy/config.js';
 import { formatDuration } from '../core/format.js';
 import { oneApiParams } from './param-warnings.js';
 import { roundedPercentWarnings } from './hook-percent-warnings.js';
+import { hookScriptWarnings } from './hook-script-warnings.js';
 import { cleartextKeyWarnings } from './cleartext-key-warnings.js';
 import { shortStageWarnings } from './short-stage-warnings.js';
 import { collapseRepeats, type StageRepeat } from './repeated-warnings.js';
@@ -45,6 +46,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...stageEndJudging(plan),
     ...oneApiParams(plan),
     ...roundedPercentWarnings(plan),
+    ...hookScriptWarnings(plan),
     ...cleartextKeyWarnings(plan),
   ]);
 }
