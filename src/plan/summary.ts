@@ -145,11 +145,12 @@ export function requestsToJudgeText(stage: StageEstimate): string {
 
 /** "estimated cost per 1,000 requests: blue $1.78, green $1.42": what an unknown number of requests costs. */
 export function requestCostText(summary: PlanSummary): string {
-  const per1k = (arm: ArmName): string => {
-    const cost = costPer1k(summary, arm);
-    return cost === null ? 'no price' : formatUsd(cost);
-  };
-  return `estimated cost per 1,000 requests: blue ${per1k('blue')}, green ${per1k('green')}`;
+  return `estimated cost per 1,000 requests: blue ${pricedUsd(costPer1k(summary, 'blue'))}, green ${pricedUsd(costPer1k(summary, 'green'))}`;
+}
+
+/** An arm's estimated cost, or "no price" for an arm the plan gives none (`-` read as a figure gone missing). */
+export function pricedUsd(usd: number | null): string {
+  return usd === null ? 'no price' : formatUsd(usd);
 }
 
 /** An arm's estimated cost of 1,000 requests, mirror copies included; null without a price. */

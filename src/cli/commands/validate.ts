@@ -3,9 +3,18 @@ import { describeJudgement } from '../../analysis/describe.js';
 import { loadPlan } from '../../plan/load.js';
 import { PlanError } from '../../plan/errors.js';
 import { ARMS } from '../../plan/plan.js';
-import { mirroredText, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, summarisePlan, type PlanSummary } from '../../plan/summary.js';
+import {
+  mirroredText,
+  mirroredTotalText,
+  pricedUsd,
+  rateBasisText,
+  requestCostText,
+  requestsToJudgeText,
+  summarisePlan,
+  type PlanSummary,
+} from '../../plan/summary.js';
 import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
-import { formatCount, formatDuration, formatUsd, formatWeight } from '../../core/format.js';
+import { formatCount, formatDuration, formatWeight } from '../../core/format.js';
 import { TrafficError } from '../../traffic/errors.js';
 import { CliError, EXIT, UsageError } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
@@ -125,7 +134,7 @@ export function renderSummary(summary: PlanSummary, blueModel: string, greenMode
     lines.push(
       `  total ${formatDuration(summary.totalDurationMs)}, ${formatCount(summary.requests.blue)} blue and ${formatCount(summary.requests.green)} green requests${mirroredTotalText(summary)}`,
     );
-    lines.push(`  estimated cost: blue ${formatUsd(summary.costUsd.blue)}, green ${formatUsd(summary.costUsd.green)} ${assuming}`);
+    lines.push(`  estimated cost: blue ${pricedUsd(summary.costUsd.blue)}, green ${pricedUsd(summary.costUsd.green)} ${assuming}`);
   } else {
     lines.push(`  total ${formatDuration(summary.totalDurationMs)} if every stage passes`);
     lines.push(`  ${requestCostText(summary)} ${assuming}`);

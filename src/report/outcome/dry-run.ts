@@ -2,7 +2,7 @@
 import { describeJudgement } from '../../analysis/describe.js';
 import { formatCount, formatDuration, formatPercent, formatUsd, formatWeight } from '../../core/format.js';
 import type { ArmName, Plan, UpstreamConfig } from '../../plan/plan.js';
-import { costPer1k, mirroredTotalText, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
+import { costPer1k, mirroredTotalText, pricedUsd, rateBasisText, requestCostText, requestsToJudgeText, type PlanSummary } from '../../plan/summary.js';
 import { costVerdict } from './figures.js';
 
 export function renderSchedule(summary: PlanSummary, plan: Plan): string {
@@ -51,7 +51,7 @@ export function renderSchedule(summary: PlanSummary, plan: Plan): string {
     );
     const { blue, green } = summary.costUsd;
     const all = blue !== null && green !== null ? `, ${formatUsd(blue + green)} in all` : '';
-    lines.push(`  estimated cost: blue ${priced(blue)}, green ${priced(green)}${all} ${assuming}`);
+    lines.push(`  estimated cost: blue ${pricedUsd(blue)}, green ${pricedUsd(green)}${all} ${assuming}`);
     const bluePer1k = costPer1k(summary, 'blue');
     const greenPer1k = costPer1k(summary, 'green');
     if (bluePer1k !== null && greenPer1k !== null) {
@@ -109,8 +109,4 @@ function analysisLine(plan: Plan): string {
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
   return rows.map((r) => `  ${r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ')}`.trimEnd());
-}
-
-function priced(usd: number | null): string {
-  return usd === null ? 'no price' : formatUsd(usd);
 }
