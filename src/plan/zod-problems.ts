@@ -26,7 +26,14 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       for (const key of issue.keys) {
         const { line, col } = locateKey(source, issue.path, key);
         const hint = closestKey(key, known);
-        const suffix = hint ? `; did you mean "${hint}"?` : known.length ? ` (known keys: ${known.join(', ')})` : '';
+        const under = hint ? undefined : known.find((child) => knownKeys(schema, [...issue.path, child]).includes(key));
+        const suffix = hint
+          ? `; did you mean "${hint}"?`
+          : under
+            ? `; it belongs under ${under} (${formatKeyPath([...issue.path, under, key])})`
+            : known.length
+              ? ` (known keys: ${known.join(', ')})`
+              : '';
         problems.push({ file: source.file, line, col, keyPath: formatKeyPath([...issue.path, key]), message: `unknown key${suffix}` });
       }
       continue;
