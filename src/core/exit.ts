@@ -19,7 +19,8 @@ const CODES = {
 
 type ExitName = keyof typeof CODES;
 
-export const EXIT = Object.fromEntries(Object.entries(CODES).map(([name, entry]) => [name, entry.code])) as {
+/** Frozen: exported to library users, whose JavaScript has no readonly to stop a change. */
+export const EXIT = Object.freeze(Object.fromEntries(Object.entries(CODES).map(([name, entry]) => [name, entry.code]))) as {
   readonly [K in ExitName]: (typeof CODES)[K]['code'];
 };
 

@@ -5,7 +5,8 @@ import type { StageStats, WindowStats } from '../metrics/types.js';
 
 export type Phase = 'starting' | 'progressing' | 'paused' | 'promoted' | 'rolled_back' | 'aborted' | 'interrupted' | 'failed';
 
-export const FINAL_PHASES: readonly Phase[] = ['promoted', 'rolled_back', 'aborted', 'interrupted', 'failed'];
+/** Frozen: exported to library users, whose JavaScript has no readonly to stop a push. */
+export const FINAL_PHASES: readonly Phase[] = Object.freeze(['promoted', 'rolled_back', 'aborted', 'interrupted', 'failed']);
 
 export type EventType =
   | 'rollout_started'

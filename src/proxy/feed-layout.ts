@@ -106,4 +106,4 @@ export const WHOLE = QUALITY_OK << 4;
 export const CONTENT_BIT = (LAYOUT.result.byKey.get('content') as Field).bit;
 export const KINDS: readonly ResultKind[] = ['routed', 'fallback', 'mirror'];
 /** The entry's own fields, in the order a handover line has them (handover-writer.ts). */
-export const ENTRY_ORDER = ['kind', 'result', 'quality', 'stage', 'origin'];
+export const ENTRY_ORDER: readonly string[] = ['kind', 'result', 'quality', 'stage', 'origin'];

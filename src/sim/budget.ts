@@ -6,7 +6,7 @@ export interface BudgetLimits {
   tokensPerMinute: number;
 }
 
-export const DEFAULT_LIMITS: BudgetLimits = { requestsPerMinute: 10_000, tokensPerMinute: 2_000_000 };
+export const DEFAULT_LIMITS: Readonly<BudgetLimits> = Object.freeze({ requestsPerMinute: 10_000, tokensPerMinute: 2_000_000 });
 
 export interface RateBudget {
   /** Spends one request and `tokens` for the model; returns the headers to send. */
@@ -15,7 +15,7 @@ export interface RateBudget {
 
 const MINUTE = 60_000;
 
-export function createRateBudget(now: () => number, limits: BudgetLimits = DEFAULT_LIMITS): RateBudget {
+export function createRateBudget(now: () => number, limits: Readonly<BudgetLimits> = DEFAULT_LIMITS): RateBudget {
   const windows = new Map<string, { start: number; requests: number; tokens: number }>();
   return {
     take(model, tokens) {

@@ -43,15 +43,15 @@ export interface StreamScript {
 }
 
 export interface Dialect {
-  name: DialectName;
+  readonly name: DialectName;
   /** Prefix of the ids it gives its answers (chatcmpl-, msg_, resp_). */
-  idPrefix: string;
+  readonly idPrefix: string;
   /** Header checks the real API makes before reading the body (anthropic-version). */
   checkHeaders(headers: IncomingHttpHeaders): ErrorReply | undefined;
   parseRequest(body: unknown): ParsedRequest | ErrorReply;
   error(kind: ErrorKind, message: string, param?: string): ErrorReply;
   /** Header naming the request id, as the real API calls it. */
-  requestIdHeader: string;
+  readonly requestIdHeader: string;
   /** A non-streamed body, spoilt as the variant says when given. */
   body(completion: Completion, variant?: BadVariant): string;
   stream(completion: Completion): StreamScript;

@@ -1,4 +1,4 @@
 // The built-in simulated upstream: OpenAI- and Anthropic-compatible, with seeded per-model faults.
 export { startSimulator, type SimulatorHandle, type SimulatorOptions } from './server.js';
-export { BUILTIN_SIM_CONFIG } from './builtin.js';
+export { builtinSimConfig } from './builtin.js';
 export { DEFAULT_PROFILE, profileAt, findProfile, type EffectiveProfile } from './profile.js';

@@ -1,4 +1,5 @@
 // Which profile a model gets, and what it looks like at a given moment once its timed changes are applied.
+import { deepFreeze } from '../core/frozen.js';
 import type { SimChange, SimModelProfile, SimulateConfig } from '../plan/schema.js';
 
 /** A profile with every field filled in; durations in milliseconds. */
@@ -16,7 +17,7 @@ export interface EffectiveProfile {
 }
 
 /** Defaults for a fast, healthy demo upstream. */
-export const DEFAULT_PROFILE: EffectiveProfile = {
+export const DEFAULT_PROFILE = deepFreeze<EffectiveProfile>({
   latency: { p50: 250, p95: 800 },
   ttft: undefined,
   tokensPerSecond: 80,
@@ -26,7 +27,7 @@ export const DEFAULT_PROFILE: EffectiveProfile = {
   overloadRate: 0,
   timeoutRate: 0,
   badResponseRate: 0,
-};
+});
 
 /**
  * The configured profile for a model: its own entry, else `default`, else undefined (unknown model).
@@ -59,7 +60,9 @@ function applyFields(into: EffectiveProfile, fields: Fields): EffectiveProfile {
 /** The profile in force `elapsedMs` after the simulator started: base, then each due change in `at` order. */
 export function profileAt(base: SimModelProfile, elapsedMs: number): EffectiveProfile {
   const { changes = [], ...fields } = base;
-  let profile = applyFields(DEFAULT_PROFILE, fields);
+  // The caller owns what it gets: its nested objects are copies, never the frozen defaults'.
+  const defaults = { ...DEFAULT_PROFILE, latency: { ...DEFAULT_PROFILE.latency }, outputTokens: { ...DEFAULT_PROFILE.outputTokens } };
+  let profile = applyFields(defaults, fields);
   // A stable sort keeps same-time changes in the order they were written.
   const due = changes.filter((change) => change.at <= elapsedMs).sort((a, b) => a.at - b.at);
   for (const { at: _at, ...change } of due) profile = applyFields(profile, change);

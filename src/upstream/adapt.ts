@@ -1,6 +1,7 @@
 // Per-arm request adaptation: makes an OpenAI-shaped request body valid for the arm's model. Pure, so the
 // generated traffic path and the live proxy make the same request out of the same input.
 import type { ApiDialect, ArmRequestSettings } from '../plan/plan.js';
+import { deepFreeze, type DeepReadonly } from '../core/frozen.js';
 import { applyResponsesParams, responsesParams, type ResponsesParams } from './param-spelling.js';
 
 export type TokenParam = 'max_tokens' | 'max_completion_tokens';
@@ -33,7 +34,7 @@ export const REASONING_UNSUPPORTED: readonly string[] = [
   'logit_bias',
 ];
 
-const DEFAULT_SETTINGS: ArmRequestSettings = { tokenParam: 'auto', params: {} };
+const DEFAULT_SETTINGS = deepFreeze<ArmRequestSettings>({ tokenParam: 'auto', params: {} });
 
 /** The model's own name: relays prefix a vendor (openai/o3-mini), some add a date or a tag. */
 function baseModelName(model: string): string {
@@ -54,7 +55,7 @@ function wantsCompletionTokens(model: string): boolean {
   return isReasoningModel(model) || /^gpt-5/.test(baseModelName(model));
 }
 
-export function resolveAdaptation(model: string, settings: ArmRequestSettings = DEFAULT_SETTINGS): RequestAdaptation {
+export function resolveAdaptation(model: string, settings: DeepReadonly<ArmRequestSettings> = DEFAULT_SETTINGS): RequestAdaptation {
   const reasoning = isReasoningModel(model);
   const tokenParam: TokenParam = settings.tokenParam !== 'auto' ? settings.tokenParam : wantsCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens';
   const drop = new Set(settings.drop ?? (reasoning ? REASONING_UNSUPPORTED : []));

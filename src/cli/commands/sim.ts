@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseWithSchema, readPlanText } from '../../plan/load.js';
 import type { SimulateConfig } from '../../plan/schema.js';
 import { simulateSchema } from '../../plan/sim-schema.js';
-import { BUILTIN_SIM_CONFIG, startSimulator } from '../../sim/index.js';
+import { builtinSimConfig, startSimulator } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
@@ -13,12 +13,9 @@ import { DEFAULT_SIM_PORT, type SimOptions } from '../definitions/sim.js';
 
 /** The config to serve: the file's simulate block (or the built-in one), with the flags on top. */
 export function simConfig(options: SimOptions, cwd: string): SimulateConfig {
-  let config = BUILTIN_SIM_CONFIG;
-  if (options.config !== undefined) {
-    // Read from the resolved path, report positions against the name the operator typed.
-    const text = readPlanText(path.resolve(cwd, options.config));
-    config = parseWithSchema(options.config, text, simulateSchema).value;
-  }
+  // Read from the resolved path, report positions against the name the operator typed.
+  const config =
+    options.config === undefined ? builtinSimConfig() : parseWithSchema(options.config, readPlanText(path.resolve(cwd, options.config)), simulateSchema).value;
   const port = options.port !== undefined ? parseIntegerOption(options.port, '--port', 0, MAX_PORT) : (config.port ?? DEFAULT_SIM_PORT);
   const seed = options.seed !== undefined ? parseIntegerOption(options.seed, '--seed', 0, MAX_SEED) : config.seed;
   return { ...config, port, ...(seed !== undefined && { seed }) };

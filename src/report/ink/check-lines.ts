@@ -13,7 +13,7 @@ import { barCells, compactCount, fit, sparkline } from './cells.js';
 import type { Tone } from './theme.js';
 import { clip, type Line } from './view-types.js';
 
-export const RULE_LABELS: Record<RuleName, string> = {
+export const RULE_LABELS: Readonly<Record<RuleName, string>> = {
   error_rate: 'error rate',
   consecutive_errors: 'errors in a row',
   latency_p95: 'p95 latency',

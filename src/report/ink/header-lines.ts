@@ -8,7 +8,7 @@ import type { Tone } from './theme.js';
 import type { ViewOptions } from './view-model.js';
 import { clip, type Line } from './view-types.js';
 
-export const PHASE_LABELS: Record<Phase, { text: string; tone: Tone }> = {
+export const PHASE_LABELS: Readonly<Record<Phase, { readonly text: string; readonly tone: Tone }>> = {
   starting: { text: 'STARTING', tone: 'muted' },
   progressing: { text: 'PROGRESSING', tone: 'accent' },
   paused: { text: 'PAUSED', tone: 'warn' },

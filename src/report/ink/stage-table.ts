@@ -30,7 +30,7 @@ const kept = (dropped: ReadonlySet<DroppableColumn>) => ARM_COLUMNS.filter((c) =
 const GREEN_WIDTH = 5;
 const VERDICT_WIDTH = 7;
 
-export const VERDICT_TONES: Record<StageVerdict, Tone> = {
+export const VERDICT_TONES: Readonly<Record<StageVerdict, Tone>> = {
   pending: 'muted',
   running: 'accent',
   passed: 'ok',
