@@ -9,7 +9,8 @@ import { recordedLeases, recordedProxies } from '../live/recorded-proxies.js';
 import type { StateStore } from '../state/index.js';
 import type { CliContext } from './context.js';
 import { operatorName } from './operator.js';
-import { planFor, RecoveryJournal } from './recover.js';
+import { planFor } from './dead-run-plan.js';
+import { RecoveryJournal } from './recover.js';
 
 /** Puts every proxy of the ended rollout's plan (and every one it recorded) on blue; its message, or a CliError. */
 export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile?: string, now = Date.now): Promise<string> {

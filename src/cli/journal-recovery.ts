@@ -8,7 +8,7 @@ import { emptyArmStats, type WindowStats } from '../metrics/types.js';
 import type { LostRecord } from '../state/index.js';
 import { withJournalProgress } from '../state/reconcile.js';
 import { CliError, EXIT } from '../core/exit.js';
-import { otherPlanThan } from './recover.js';
+import { otherPlanThan } from './dead-run-plan.js';
 
 /** The lost rollout's record, as the journal says it went, on `plan`; refused when plan is another rollout's. */
 export function rebuiltRecord(lost: LostRecord, plan: Plan): RolloutSnapshot {

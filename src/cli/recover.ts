@@ -5,33 +5,27 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { endingStarted, phaseWhenDied } from '../report/ending-text.js';
 import { runHook, type HookOutcome } from '../hooks/index.js';
 import { endingHook } from '../hooks/ending-hook.js';
-import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { markRecovered, type StateStore } from '../state/index.js';
-import { CliError, EXIT, UsageError } from '../core/exit.js';
+import { UsageError } from '../core/exit.js';
 import { describeFsError } from '../core/errors.js';
-import type { CliContext } from './context.js';
 import { clearHookRecord, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { greenAfterDeath } from '../state/hook-words.js';
 import { protectPlanSecrets } from './secrets.js';
 import type { ToBlue } from '../live/restore.js';
 import { operatorName } from './operator.js';
+import { planFor, type PlanForOptions } from './dead-run-plan.js';
 import { thisProcess } from '../core/proc-stat.js';
 
-export interface RestoreOptions {
+/** The dead rollout (snapshot), and where its plan is (planFile, fallbackPlan): dead-run-plan.ts. */
+export interface RestoreOptions extends PlanForOptions {
   store: StateStore;
-  snapshot: RolloutSnapshot;
-  ctx: CliContext;
   /** The command doing it, recorded with its hook: "bluegreen rollback" (the default), or "bluegreen rollout" on an orphaned folder. */
   command?: 'bluegreen rollback' | 'bluegreen rollout';
   /** Who is doing it, for the journal; default "alice@host (COMMAND)". */
   actor?: string;
   /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route. */
   forceBlue?: boolean;
-  /** `--plan FILE`, when the rollout's own plan file moved. */
-  planFile?: string;
-  /** The plan of a new rollout on the same folder: used when the dead one's plan cannot be read. */
-  fallbackPlan?: Plan;
   now?: () => number;
 }
 
@@ -277,60 +271,4 @@ function endingOf(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): s
   if (snapshot.reason !== undefined && FINAL_PHASES.includes(snapshot.phase)) return ` while it was ${phaseWhenDied(snapshot.phase)} (${snapshot.reason})`;
   const begun = FINAL_PHASES.includes(snapshot.phase) ? undefined : endingStarted(events);
   return begun === undefined ? '' : ` while it was ${phaseWhenDied(begun.phase)} (${begun.event.message})`;
-}
-
-export function planFor(options: Pick<RestoreOptions, 'snapshot' | 'ctx' | 'planFile' | 'fallbackPlan'>, warn: (message: string) => void): Plan {
-  const { snapshot, ctx } = options;
-  const file = options.planFile ?? snapshot.plan.file;
-  let plan: Plan;
-  try {
-    plan = loadPlan(file, ctx.cwd);
-  } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    const fallback = options.fallbackPlan;
-    if (fallback) {
-      // The new rollout's plan stands in only when it is the same plan (edited): another plan's hooks move other traffic.
-      const other = otherPlan(fallback, snapshot);
-      if (other !== undefined) {
-        throw new CliError(
-          `cannot load ${file}, the plan of the rollout that died (${why}), and ${fallback.source.file} ${other}; run bluegreen rollback --plan FILE with that rollout's plan, or put its traffic back on blue by hand`,
-          EXIT.usage,
-        );
-      }
-      warn(`could not load ${file}, the plan of the rollout that died (${why}); using ${fallback.source.file} (${rollbackHookOf(fallback)})`);
-      return fallback;
-    }
-    throw new CliError(`cannot load ${file}, the plan of the rollout that died (${why}); pass --plan FILE, or put traffic back on blue by hand`, EXIT.usage);
-  }
-  // --plan names where the dead rollout's plan went, not any plan: another plan's hook (or proxies) would move
-  // another service's traffic, and the record would say this rollout's is back on blue.
-  const other = options.planFile === undefined ? undefined : otherPlan(plan, snapshot);
-  if (other !== undefined) throw new CliError(`${file} ${other}; pass that rollout's plan with --plan`, EXIT.usage);
-  if (plan.source.hash !== snapshot.plan.hash) warn(`${file} changed since the rollout started; using it as it is now (${rollbackHookOf(plan)})`);
-  return plan;
-}
-
-/** "its on_rollback hook", "its on_stage hook (for on_rollback, which the plan has not)": the hook a recovery runs. */
-function rollbackHookOf(plan: Plan): string {
-  const chosen = endingHook(plan.hooks, 'rollback');
-  return chosen ? `its ${chosen.label}` : 'no on_rollback or on_stage hook';
-}
-
-/** Why plan is not the dead rollout's (another name or other models), or undefined when it is. */
-function otherPlan(plan: Plan, snapshot: RolloutSnapshot): string | undefined {
-  const other = otherPlanThan(plan, { name: snapshot.plan.name, models: [snapshot.plan.blueModel, snapshot.plan.greenModel] }, 'that died');
-  return other === undefined ? undefined : `${other}, so none is run and the rollout stays unfinished`;
-}
-
-/**
- * Why plan is not the rollout `dead` names (another name or other models; models unknown: the name alone), or
- * undefined when it is: "is plan "b" (x -> y), not the plan of the rollout WHICH, "a" (x -> z): its hooks would
- * move another plan's traffic".
- */
-export function otherPlanThan(plan: Plan, dead: { name: string; models?: readonly [string, string] }, which: string): string | undefined {
-  const { blue, green } = plan.arms;
-  const sameModels = dead.models === undefined || (blue.model === dead.models[0] && green.model === dead.models[1]);
-  if (plan.name === dead.name && sameModels) return undefined;
-  const theirs = dead.models === undefined ? '' : ` (${dead.models[0]} -> ${dead.models[1]})`;
-  return `is plan "${plan.name}" (${blue.model} -> ${green.model}), not the plan of the rollout ${which}, "${dead.name}"${theirs}: its hooks would move another plan's traffic`;
 }
