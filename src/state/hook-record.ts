@@ -4,13 +4,14 @@
 // And state.json takes a stage's weight only once its on_stage hook succeeded, so after a kill -9 during that
 // hook the record is what says the weight may already be the new one (`status`, the orphan message). A live
 // rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { readRegularFile } from '../core/read-regular-file.js';
 import path from 'node:path';
-import { processStartTime, readProcStat, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
+import { processStartTime, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 import { describeRecovery } from './hook-words.js';
+import { groupRunning, hookGroup } from './hook-group.js';
 
 const HOOK_FILE = 'hook.json';
 const GRACE_MS = 2000;
@@ -224,33 +225,6 @@ export function readRecoveryHook(dir: string, rollout: ProcessIdentity & { plan:
     ...(standIn(record) !== undefined && { hook: standIn(record) }),
     ...(hasGroup(record) && groupRunning(record)),
   };
-}
-
-/**
- * Whether the record's group is still our hook: its leader started when the record says (Linux) and its environment
- * names the plan where it can be read. 'unverified': a record from before session 24 (no start time) whose leader's
- * environment cannot be read (another user's process given the pgid since, say): not taken for ours.
- */
-function hookGroup(record: HookRecord & { pgid: number }): 'ours' | 'not ours' | 'unverified' {
-  if (!signalPgid(record.pgid, 0)) return 'not ours';
-  const leader = readProcStat(record.pgid);
-  const recordedStart = typeof record.pgidStart === 'string' ? record.pgidStart : undefined;
-  if (leader !== undefined && recordedStart !== undefined && leader.startTime !== recordedStart) return 'not ours';
-  let environ: string;
-  try {
-    environ = readFileSync(`/proc/${record.pgid}/environ`, 'utf8');
-  } catch {
-    // The leader (the hook's shell) may be gone while its children run on, or there is no /proc: the record stands.
-    // A leader that runs, its environment unreadable, is ours only when its start time says so.
-    return leader === undefined || recordedStart !== undefined ? 'ours' : 'unverified';
-  }
-  return environ.split('\0').includes(`BLUEGREEN_PLAN=${record.plan}`) ? 'ours' : 'not ours';
-}
-
-/** `running` as status says it: unknown (left out) when the group cannot be shown to be the hook's. */
-function groupRunning(record: HookRecord & { pgid: number }): { running?: boolean } {
-  const group = hookGroup(record);
-  return group === 'unverified' ? {} : { running: group === 'ours' };
 }
 
 /**
