@@ -4,11 +4,11 @@
 // 127.0.0.1; the client's loop is held on purpose, so the lateness is at least that hold, whatever else the machine
 // does, and the other server answers only once every request is at it, whenever that is.
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
 import { closeAfterTest } from '../helpers/close-after-test.js';
+import { closeServer, listenForTest } from '../helpers/loopback.js';
 import type { LoadResult } from './load-result.js';
 
 interface LoadClient {
@@ -34,9 +34,7 @@ it('counts the requests due while its own loop was held as late, and still sends
     req.resume();
     req.on('end', () => res.end('{}'));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closeAfterTest({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-  const client = closeAfterTest(createLoadClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  const client = closeAfterTest(createLoadClient(`http://${await listenForTest(server)}`));
   // 200 req/s for 1 s; once the run has started, the loop is held 150 ms: 30 requests fall due meanwhile, and the
   // 27-28 of them due in its first 140 ms leave over 10 ms late (more when the machine delays the client further).
   setTimeout(() => {
@@ -63,11 +61,10 @@ it('gives every request in flight its own socket: past 256 at the target, none w
       if (held.length === 300) for (const one of held) one.end('{}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = closeAfterTest(createLoadClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  // Closed before the client, with its held requests, should some never be answered: the client's close waits for
+  const client = closeAfterTest(createLoadClient(`http://${await listenForTest(server)}`));
+  // Closed before the client too, with its held requests, should some never be answered: the client's close waits for
   // its requests, and the test then fails rather than hangs.
-  closeAfterTest({ close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()) });
+  closeAfterTest({ close: () => closeServer(server) });
   const result = await client.run({ path: '/v1/chat/completions', body: { model: 'm' }, rate: 1000, seconds: 0.3, drainMs: DRAIN_MS });
   expect(result).toMatchObject({ offered: 300, completed: 300, errors: 0, dropped: 0, peakInFlight: 300, queuedInClient: 0 });
 });

@@ -4,27 +4,23 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRollout } from '../../src/cli/run-rollout.js';
 import { CliError } from '../../src/core/exit.js';
 import { StateStore } from '../../src/state/index.js';
 import { testContext } from '../helpers/cli.js';
+import { closeAfterTest } from '../helpers/close-after-test.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 import { refusedPort } from '../live/helpers.js';
 import { until } from '../helpers/until.js';
 
-const sockets = new Set<Socket>();
-const silent = createServer((socket) => sockets.add(socket));
-afterEach(() => {
-  for (const socket of sockets) socket.destroy();
-  silent.close();
-});
-
-function startingPlan(dir: string, port: number) {
+/** `upstream`: the `127.0.0.1:port` of its base URL. */
+function startingPlan(dir: string, upstream: string) {
   return planFromYaml(
     `
 name: startup-signal
-upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: STARTUP_KEY }
+upstream: { base_url: "http://${upstream}/v1", api_key_env: STARTUP_KEY }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 1 }
@@ -47,7 +43,7 @@ describe('a start that does not get as far as traffic', () => {
     const port = await refusedPort();
     const stateDir = previousRecord(dir);
     const error = (await runRollout({
-      plan: startingPlan(dir, port),
+      plan: startingPlan(dir, `127.0.0.1:${port}`),
       stateDir,
       seed: 1,
       ctx: testContext({ cwd: dir, env: { STARTUP_KEY: 'sk-startup-key-123456' } }),
@@ -59,10 +55,14 @@ describe('a start that does not get as far as traffic', () => {
   });
 
   it('stops it before any traffic moves: exit 130, lock released, previous record untouched', async () => {
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as { port: number }).port;
+    // Takes connections and never answers: preflight waits on it until the signal. Its connections are ended first,
+    // or its close would wait for them.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    const upstream = await listenForTest(silent);
+    closeAfterTest({ close: async () => held.forEach((socket) => socket.destroy()) });
     const dir = tempDir();
-    const plan = startingPlan(dir, port);
+    const plan = startingPlan(dir, upstream);
     const stateDir = previousRecord(dir);
     const signals = new EventEmitter();
     const running = runRollout({
@@ -74,7 +74,7 @@ describe('a start that does not get as far as traffic', () => {
       attachReporter: () => ({ finish: () => Promise.resolve() }),
     });
     // Preflight has reached the silent upstream: the start is now waiting on it.
-    await until(() => sockets.size > 0, 'the preflight to reach the upstream');
+    await until(() => held.length > 0, 'the preflight to reach the upstream');
     signals.emit('SIGINT');
     const error = (await running.catch((e: unknown) => e)) as CliError;
     expect(error).toBeInstanceOf(CliError);

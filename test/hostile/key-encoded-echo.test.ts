@@ -4,11 +4,11 @@
 // proxy's results feed passed the base64 one on to a live rollout, which does not know the key, in a failure's reason.
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 
 const KEY = 'sk-hostile24-Echoed0123456789abcdefXYZ';
@@ -16,11 +16,16 @@ const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
 const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 let dir: string;
-let server: http.Server;
-beforeEach(async () => {
+beforeEach(() => {
   dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'bluegreen-hostile-echo-')));
-  // Blue answers; green fails, its error quoting the Authorization header in hex and the key in base64.
-  server = http.createServer((req, res) => {
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Blue answers; green fails, its error quoting the Authorization header in hex and the key in base64. */
+async function echoingUpstream(): Promise<string> {
+  const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
@@ -36,21 +41,16 @@ beforeEach(async () => {
       res.end(JSON.stringify({ id: 'x', object: 'chat.completion', model, choices: [{ index: 0, message, finish_reason: 'stop' }] }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-});
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
+  return listenForTest(server);
+}
 
 it("an upstream's or a hook's key in hex or base64 reaches neither output nor the state folder", async () => {
-  const port = (server.address() as AddressInfo).port;
+  const upstream = await echoingUpstream();
   writeFileSync(path.join(dir, 'prompts.txt'), 'hello\n');
   writeFileSync(
     path.join(dir, 'plan.yaml'),
     `name: echo
-upstream: { api: openai, base_url: "http://127.0.0.1:${port}/v1", api_key_env: ECHO_KEY, retries: { max: 0 } }
+upstream: { api: openai, base_url: "http://${upstream}/v1", api_key_env: ECHO_KEY, retries: { max: 0 } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 20, synthetic: { prompts: prompts.txt } }

@@ -1,10 +1,8 @@
 // A relay in front of one proxy's admin API: the network between a rollout and its proxy, scripted. Tests use it to
 // lose an answer after the proxy took a route, to cut the proxy off after one, or to act (an operator by hand)
 // just before a route reaches it.
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { listenForTest } from '../helpers/loopback.js';
 import type { Running } from '../proxy/helpers.js';
 import { putRoute } from './helpers.js';
 
@@ -73,13 +71,7 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
       })().catch(() => req.socket.destroy());
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  onTestFinished(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  relay.url = `http://${await listenForTest(server)}`;
   return relay;
 }
 

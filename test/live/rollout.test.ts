@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
 import { runCli } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, type Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, promoteWhen, proxyPlan, proxyPorts, writeRolloutPlan } from './helpers.js';
@@ -135,22 +136,18 @@ describe('live rollout', () => {
     fixture.application(proxies);
     // Something else holds the port the rollout's simulate block names: a rollout starting a simulator would fail.
     const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    await listenForTest(holder);
     const { port } = holder.address() as AddressInfo;
-    try {
-      const upstream = `upstream: { api: openai, simulate: { port: ${port}, models: { gpt-4o: { latency: { p50: 3ms, p95: 6ms } }, gpt-4.1: { latency: { p50: 3ms, p95: 6ms } } } } }`;
-      const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
-      const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
-      expect(result.code, result.stderr).toBe(0);
-      expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
-      // The same plan with generated traffic on top does need its simulator, and says why it cannot start it.
-      const generated = writeRolloutPlan({ upstream, controller: 'generated_traffic: true', stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
-      const refused = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: generated, env: { ADMIN_TOKEN } });
-      expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toContain(String(port));
-    } finally {
-      await new Promise<void>((resolve) => holder.close(() => resolve()));
-    }
+    const upstream = `upstream: { api: openai, simulate: { port: ${port}, models: { gpt-4o: { latency: { p50: 3ms, p95: 6ms } }, gpt-4.1: { latency: { p50: 3ms, p95: 6ms } } } } }`;
+    const dir = writeRolloutPlan({ upstream, stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(stateOf(dir).stages[0]?.arms.green.requests).toBeGreaterThan(0);
+    // The same plan with generated traffic on top does need its simulator, and says why it cannot start it.
+    const generated = writeRolloutPlan({ upstream, controller: 'generated_traffic: true', stages: ['{ duration: 500ms, green_weight: 0.5 }'] }, proxies);
+    const refused = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: generated, env: { ADMIN_TOKEN } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(String(port));
   });
 
   it('refuses to start with a wrong admin token (exit 3), never printing a token', async () => {

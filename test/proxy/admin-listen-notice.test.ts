@@ -1,12 +1,14 @@
 // The admin API's startup line, like the proxy's own: on every address it names THIS_HOST, not 0.0.0.0 (which no
 // other machine reaches), and off loopback it says that the token then crosses the network over plain HTTP.
 // Found by hostile10: `--admin-listen 0.0.0.0:PORT` said "admin API on http://0.0.0.0:PORT" and nothing more.
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { UsageError } from '../../src/core/exit.js';
 import { testContext } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
+import { freePort } from '../live/helpers.js';
 import { simPlan } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789';
@@ -55,10 +57,7 @@ async function startFailure(listen: string, adminListen: string): Promise<unknow
 // Found by hostile13: an --admin-listen that could not bind (on the proxy's own port) said "pick another address with --listen".
 describe('bluegreen proxy, an address it cannot listen on', () => {
   it("--admin-listen on the proxy's own port names --admin-listen", async () => {
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const { port } = holder.address() as AddressInfo;
-    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    const port = await freePort();
     const error = await startFailure(`127.0.0.1:${port}`, `127.0.0.1:${port}`);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
@@ -67,16 +66,10 @@ describe('bluegreen proxy, an address it cannot listen on', () => {
   });
 
   it('--admin-listen on a port another program holds names --admin-listen; --listen on one names --listen', async () => {
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const { port } = holder.address() as AddressInfo;
-    try {
-      const admin = await startFailure('127.0.0.1:0', `127.0.0.1:${port}`);
-      expect((admin as Error).message).toBe(`127.0.0.1:${port} is already in use; pick another address with --admin-listen`);
-      const own = await startFailure(`127.0.0.1:${port}`, '127.0.0.1:0');
-      expect((own as Error).message).toBe(`127.0.0.1:${port} is already in use; pick another address with --listen`);
-    } finally {
-      await new Promise<void>((resolve) => holder.close(() => resolve()));
-    }
+    const held = await listenForTest(createServer());
+    const admin = await startFailure('127.0.0.1:0', held);
+    expect((admin as Error).message).toBe(`${held} is already in use; pick another address with --admin-listen`);
+    const own = await startFailure(held, '127.0.0.1:0');
+    expect((own as Error).message).toBe(`${held} is already in use; pick another address with --listen`);
   });
 });

@@ -2,9 +2,9 @@
 // parsed tree through the upstream's wait: for a model that is seconds, and a conversation's body is tens of
 // kilobytes twice over (its text and its parse), which every scavenge meanwhile copied and then promoted.
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exposedGc } from '../helpers/heap.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { openAiCompletion, runProxy, scriptedPlan, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -13,10 +13,8 @@ const REQUESTS = 16;
 const BODY = JSON.stringify({ model: 'blue-model', messages: [{ role: 'user', content: 'x'.repeat(256 * 1024) }] });
 
 const held: ServerResponse[] = [];
-const closers: (() => void)[] = [];
 afterEach(() => {
   for (const res of held.splice(0)) res.destroy();
-  for (const close of closers.splice(0)) close();
 });
 
 /** An upstream that reads each request whole and holds its answer until the test writes it; closed after the test. */
@@ -25,12 +23,7 @@ async function holdingUpstream(): Promise<string> {
     req.resume();
     req.on('end', () => held.push(res));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return `http://${await listenForTest(server)}/v1`;
 }
 
 describe('a forwarded request', () => {

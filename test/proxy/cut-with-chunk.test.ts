@@ -8,7 +8,7 @@
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { FeedAnswer } from '../../src/proxy/results-feed.js';
-import { closeAfterTest } from '../helpers/close-after-test.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { until } from '../helpers/until.js';
 import { runProxy, scriptedPlan, setRoute, streamedRequest, UPSTREAM_KEY } from './helpers.js';
@@ -43,15 +43,7 @@ async function cuttingServer(chunk: string, cut: Cut, before: () => Promise<void
     });
     socket.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return closeAfterTest({
-    url: `http://127.0.0.1:${port}/v1`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  });
+  return { url: `http://${await listenForTest(server)}/v1` };
 }
 
 async function cutStream(chunk: string, cut: Cut) {

@@ -1,6 +1,6 @@
 // Starts a real proxy in-process in front of real loopback upstreams (the simulator or a scripted server).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { openEndpoints, type Endpoints } from '../../src/cli/endpoints.js';
 import { ARMS, type ArmName, type Plan } from '../../src/plan/plan.js';
 import { proxySettings } from '../../src/proxy/config.js';
@@ -9,6 +9,7 @@ import { startProxy, type ProxyHandle } from '../../src/proxy/server.js';
 import type { ArmUpstream } from '../../src/proxy/targets.js';
 import { readApiKey } from '../../src/upstream/api-key.js';
 import { closeAfterTest } from '../helpers/close-after-test.js';
+import { closeServer, listenForTest } from '../helpers/loopback.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 
 export interface Running {
@@ -123,17 +124,7 @@ export async function scriptedServer(handler: (req: IncomingMessage, res: Server
       handler(req, res, body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return closeAfterTest({
-    url: `http://127.0.0.1:${port}/v1`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  });
+  return { url: `http://${await listenForTest(server)}/v1`, seen, close: () => closeServer(server) };
 }
 
 /** A plan whose arms both go to one base URL (a scripted server), with a key in UPSTREAM_KEY. */

@@ -1,9 +1,8 @@
 // The official openai SDK as the application, through the proxy, against the simulator and scripted upstreams.
 import OpenAI from 'openai';
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { closeAfterTest } from '../helpers/close-after-test.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -110,15 +109,8 @@ describe('proxy with the OpenAI SDK', () => {
       });
       req.pipe(upstream);
     });
-    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
-    closeAfterTest({
-      close: () => {
-        forwarder.closeAllConnections();
-        return new Promise<void>((resolve) => forwarder.close(() => resolve()));
-      },
-    });
-    const { port } = forwarder.address() as AddressInfo;
-    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY, HTTP_PROXY: `http://127.0.0.1:${port}` } });
+    const forwarding = await listenForTest(forwarder);
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY, HTTP_PROXY: `http://${forwarding}` } });
     const answer = await client(running.baseUrl).chat.completions.create({ model: 'blue-model', ...ask });
     expect(answer.choices[0]?.message.content).toBe('via the forward proxy');
     expect(seen).toContain(`POST ${scripted.url}/chat/completions`);

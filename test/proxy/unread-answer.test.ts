@@ -2,9 +2,9 @@
 // an answer whose bytes are still queued when it ended is cut after a while (cutIfNotTaken); one that went out is
 // left alone. Real servers and sockets on 127.0.0.1.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cutIfNotTaken } from '../../src/proxy/respond.js';
+import { listenForTest } from '../helpers/loopback.js';
 
 // Far more than the sockets of both ends buffer on loopback.
 const BIG = Buffer.alloc(48 * 1024 * 1024, 'x');
@@ -12,7 +12,7 @@ const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((close) => close()));
 
 /** A server answering `body` and handing its response to cutIfNotTaken(cutAfterMs); resolves with the response. */
-async function serve(body: Buffer, cutAfterMs: number): Promise<{ port: number; answered: Promise<ServerResponse> }> {
+async function serve(body: Buffer, cutAfterMs: number): Promise<{ url: string; answered: Promise<ServerResponse> }> {
   let answered!: (res: ServerResponse) => void;
   const done = new Promise<ServerResponse>((resolve) => (answered = resolve));
   const server = createServer((_req, res) => {
@@ -21,10 +21,7 @@ async function serve(body: Buffer, cutAfterMs: number): Promise<{ port: number; 
     cutIfNotTaken(res, cutAfterMs);
     answered(res);
   });
-  closers.push(() => server.close());
-  closers.push(() => server.closeAllConnections());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, answered: done };
+  return { url: `http://${await listenForTest(server)}/`, answered: done };
 }
 
 function closed(res: ServerResponse): Promise<void> {
@@ -33,9 +30,9 @@ function closed(res: ServerResponse): Promise<void> {
 
 describe('an answer the client does not read', () => {
   it('is cut: once the server side closed, the client that resumes reading gets only part of it', async () => {
-    const { port, answered } = await serve(BIG, 200);
+    const { url, answered } = await serve(BIG, 200);
     const response = new Promise<IncomingMessage>((resolve) => {
-      const client = request({ host: '127.0.0.1', port, method: 'GET' }, (res) => {
+      const client = request(url, { method: 'GET' }, (res) => {
         res.pause();
         resolve(res);
       });
@@ -59,9 +56,9 @@ describe('an answer the client does not read', () => {
   it('is left alone when the client reads it: the whole answer arrives', async () => {
     // A reader that goes on reading is given the timeout for the rest (a slower one is cut: docs/proxy.md), here
     // far more than 48 MB takes on loopback even on a loaded machine.
-    const { port, answered } = await serve(BIG, 20_000);
+    const { url, answered } = await serve(BIG, 20_000);
     const received = new Promise<{ bytes: number; complete: boolean }>((resolve) => {
-      const client = request({ host: '127.0.0.1', port, method: 'GET' }, (res) => {
+      const client = request(url, { method: 'GET' }, (res) => {
         let bytes = 0;
         res.on('data', (chunk: Buffer) => (bytes += chunk.length));
         res.on('close', () => resolve({ bytes, complete: res.complete }));

@@ -3,23 +3,17 @@
 // timeouts and our backoff alone. A 429's retry-after is honoured up to 60 s (DESIGN.md), so under a rate limit a
 // healthy request sleeps past that bound, and a healthy green was rolled back (exit 10, still_running) instead of
 // promoted. A scripted upstream on 127.0.0.1 answers every fourth request 429 asking for 3 s; the rest answer well.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { listenForTest } from '../helpers/loopback.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { readState } from '../e2e/helpers.js';
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
-});
-
-async function rateLimitedUpstream(): Promise<number> {
+/** Its `127.0.0.1:port`. */
+async function rateLimitedUpstream(): Promise<string> {
   let requests = 0;
-  server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       if (req.url?.endsWith('/models')) {
@@ -42,19 +36,18 @@ async function rateLimitedUpstream(): Promise<number> {
       );
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return (server?.address() as AddressInfo).port;
+  return listenForTest(server);
 }
 
 it("promotes a healthy green whose requests sleep out a 429's retry-after past the attempts' timeouts at the last stage's end", async () => {
-  const port = await rateLimitedUpstream();
+  const upstream = await rateLimitedUpstream();
   const dir = tempDir();
   // Each attempt's limit 1 s and one retry after at most 50 ms of our backoff: 2.05 s without the server's wait (3 s).
   // Not 300 ms: the upstream answers from this process, and on a loaded machine a stall of it past 300 ms timed out
   // both attempts of healthy requests, enough of them to fail the error rate.
   writePlan(
     `name: rate-limited
-upstream: { base_url: "http://127.0.0.1:${port}/v1", api_key_env: R17_KEY, timeout: { connect: 1s, request: 1s }, retries: { max: 1, base_delay: 50ms, max_delay: 50ms } }
+upstream: { base_url: "http://${upstream}/v1", api_key_env: R17_KEY, timeout: { connect: 1s, request: 1s }, retries: { max: 1, base_delay: 50ms, max_delay: 50ms } }
 blue: { model: blue-m }
 green: { model: green-m }
 traffic: { rate: 20, synthetic: { prompts: [hello there, how are you] } }

@@ -5,12 +5,13 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createUpstreamClient } from '../../src/upstream/index.js';
 import { proxyFor, proxySettings } from '../../src/upstream/proxy-env.js';
+import { closeAfterTest } from '../helpers/close-after-test.js';
+import { closeServer, listenForTest } from '../helpers/loopback.js';
 import { tempDir } from '../helpers/plans.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { json, openAiReply, startServer, upstreamConfig, type TestServer } from './server.js';
@@ -58,34 +59,23 @@ async function startForwardProxy(): Promise<ForwardProxy> {
       socket.on('close', () => sockets.delete(socket));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const address = await listenForTest(server);
+  // A tunnel's sockets are no longer the server's connections: ended first, or its close would wait for them.
+  return closeAfterTest({
+    url: `http://${address}`,
     seen,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
-  };
+  });
 }
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
 
 async function upstreamAndProxy(): Promise<{ server: TestServer; proxy: ForwardProxy }> {
   const server = await startServer((req, res) =>
     (req.method === 'GET' ? json(200, { data: [{ id: 'gpt-4o' }] }) : json(200, openAiReply('Hello through the proxy.')))(req, res),
   );
-  const proxy = await startForwardProxy();
-  cleanups.push(
-    () => server.close(),
-    () => proxy.close(),
-  );
-  return { server, proxy };
+  return { server, proxy: await startForwardProxy() };
 }
 
 async function sendOnce(base: string, env: NodeJS.ProcessEnv) {
@@ -150,21 +140,12 @@ describe('proxy variables', () => {
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o' }, { id: 'gpt-4.1' }] }));
       },
     );
-    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          tlsServer.closeAllConnections();
-          tlsServer.close(() => resolve());
-        }),
-    );
+    const upstream = await listenForTest(tlsServer);
     const proxy = await startForwardProxy();
-    cleanups.push(() => proxy.close());
-    const { port } = tlsServer.address() as AddressInfo;
     const dir = tempDir();
     writeFileSync(
       path.join(dir, 'plan.yaml'),
-      `name: tls\nupstream: { base_url: https://127.0.0.1:${port}/v1, api_key_env: UPSTREAM_API_KEY }\nblue: { model: gpt-4o }\ngreen: { model: gpt-4.1 }\ntraffic: { rate: 1 }\nstages: [{ duration: 1m, green_weight: 0.5 }]\n`,
+      `name: tls\nupstream: { base_url: https://${upstream}/v1, api_key_env: UPSTREAM_API_KEY }\nblue: { model: gpt-4o }\ngreen: { model: gpt-4.1 }\ntraffic: { rate: 1 }\nstages: [{ duration: 1m, green_weight: 0.5 }]\n`,
     );
     const child = killAfterTest(
       spawn(process.execPath, [BIN, 'validate', 'plan.yaml', '--check-upstream'], {
@@ -178,7 +159,7 @@ describe('proxy variables', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(child, 'close')) as [number];
     expect(code, output).toBe(0);
-    expect(proxy.seen).toEqual([`CONNECT 127.0.0.1:${port}`]);
+    expect(proxy.seen).toEqual([`CONNECT ${upstream}`]);
     expect(output).not.toContain(KEY);
   });
 });

@@ -6,6 +6,7 @@ import { parseObject } from '../../src/core/json.js';
 import type { UpstreamConfig } from '../../src/plan/plan.js';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.js';
 import { closeAfterTest } from '../helpers/close-after-test.js';
+import { closeServer, listenForTest } from '../helpers/loopback.js';
 
 export interface Recorded {
   method: string;
@@ -50,20 +51,9 @@ export async function startServer(handlers: Handler | Handler[]): Promise<TestSe
       handler?.(recorded, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
-  return closeAfterTest({
-    origin,
-    base: `${origin}/v1`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
+  const address = await listenForTest(server);
+  const origin = `http://${address}`;
+  return { origin, base: `${origin}/v1`, port: (server.address() as AddressInfo).port, requests, close: () => closeServer(server) };
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Handler {
