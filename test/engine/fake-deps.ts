@@ -2,6 +2,8 @@
 // arms whose answers (or hangs) are scripted by when the request was sent.
 import { setMaxListeners } from 'node:events';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import type { RolloutEvent } from '../../src/engine/types.js';
+import type { Plan } from '../../src/plan/plan.js';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
@@ -9,6 +11,33 @@ import type { FakeClock } from '../helpers/fake-clock.js';
 export const SAME_REQUEST: EngineDeps['traffic'] = {
   next: () => ({ messages: [{ role: 'user', content: 'hi' }], params: {}, stream: false, maxTokens: 16, source: 'synthetic' }),
 };
+
+/** An arm of a live plan that generates no traffic: the proxies hold the keys, and the engine sends nothing upstream. */
+export const NO_UPSTREAM: ArmClient = {
+  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
+  listModels: () => Promise.resolve({ ids: [], status: 200 }),
+};
+
+/**
+ * The seams of an engine that sends nothing upstream (NO_UPSTREAM), its journal in `journal`, every hook succeeding,
+ * and no sources or actuators; `overrides` replace any part.
+ */
+export function quietEngineDeps(plan: Plan, clock: FakeClock, journal: RolloutEvent[], overrides: Partial<EngineDeps> = {}): EngineDeps {
+  return {
+    plan,
+    clock,
+    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
+    traffic: SAME_REQUEST,
+    splitter: { choose: () => 'blue' },
+    arrivals: arrivalsEvery(clock, 100),
+    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
+    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
+    pid: 1,
+    sources: [],
+    actuators: [],
+    ...overrides,
+  };
+}
 
 /** One arrival every `ms` of the fake clock while started; none after stop. */
 export function arrivalsEvery(clock: FakeClock, ms: number): EngineDeps['arrivals'] {

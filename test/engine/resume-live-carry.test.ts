@@ -4,17 +4,11 @@
 // bounded it, and up to 200 made-up outcomes unknown widened the stage's tests for the rest of it.
 import { expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { arrivalsEvery, SAME_REQUEST } from './fake-deps.js';
-import type { ArmClient } from '../../src/engine/deps.js';
+import { quietEngineDeps } from './fake-deps.js';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent, RolloutSnapshot } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
 import { planFromYaml } from '../helpers/plans.js';
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 const livePlan = (generated: boolean) =>
   planFromYaml(`
@@ -33,21 +27,7 @@ async function resumed(plan: ReturnType<typeof livePlan>, green: Partial<Rollout
   const clock = new FakeClock();
   const events: RolloutEvent[] = [];
   const arms = { blue: { ...emptyArmStats(), requests: 10, successes: 10 }, green: { ...emptyArmStats(), requests: 10, successes: 10, ...green } };
-  const engine = new RolloutEngine({
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => events.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [],
-    actuators: [],
-    startStage: 0,
-    carried: [{ arms }],
-  });
+  const engine = new RolloutEngine(quietEngineDeps(plan, clock, events, { startStage: 0, carried: [{ arms }] }));
   const done = engine.run();
   await clock.advance(0);
   const figures = engine.snapshot().stages[0]!.arms.green;

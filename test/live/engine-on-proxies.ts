@@ -2,7 +2,7 @@
 // hold the keys), the proxies as its actuator, the journal kept in memory. The fleet closes when the test ends.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { onTestFinished } from 'vitest';
-import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
+import type { EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
@@ -14,14 +14,9 @@ import { MetricsRecorder } from '../../src/metrics/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { runProxy, UPSTREAM_KEY } from '../proxy/helpers.js';
-import { arrivalsEvery, SAME_REQUEST } from '../engine/fake-deps.js';
+import { quietEngineDeps } from '../engine/fake-deps.js';
 import { ADMIN_TOKEN } from './helpers.js';
 import { until } from '../helpers/until.js';
-
-const NO_UPSTREAM: ArmClient = {
-  send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
-  listModels: () => Promise.resolve({ ids: [], status: 200 }),
-};
 
 /** A fleet of the proxies at `adminUrls` on `clock`, which runClockUntil holds while an admin call to them is under way. */
 export function fleetOf(adminUrls: string[], clock: FakeClock, leaseMs: number, pollMs: number): ProxyFleet {
@@ -85,20 +80,7 @@ function exchangesUnderWay(urls: string[]): () => boolean {
 
 /** `overrides` replace any part (hooks, sources); the journal goes to `journal`. */
 export function engineOnProxies(plan: Plan, fleet: ProxyFleet, clock: FakeClock, journal: RolloutEvent[], overrides: Partial<EngineDeps> = {}): EngineDeps {
-  return {
-    plan,
-    clock,
-    clients: { blue: NO_UPSTREAM, green: NO_UPSTREAM },
-    traffic: SAME_REQUEST,
-    splitter: { choose: () => 'blue' },
-    arrivals: arrivalsEvery(clock, 100),
-    persistence: { appendEvent: (event) => journal.push(event), writeState: () => {} },
-    runHook: () => Promise.resolve({ ok: true, message: 'exited 0' }),
-    pid: 1,
-    sources: [],
-    actuators: [new ProxyActuator(plan, fleet, clock)],
-    ...overrides,
-  };
+  return quietEngineDeps(plan, clock, journal, { actuators: [new ProxyActuator(plan, fleet, clock)], ...overrides });
 }
 
 /**

@@ -35,6 +35,24 @@ async function proxyOnFakeClock(clock = new FakeClock(), stateDir?: string) {
   return { clock, proxy: running.proxy, put, read, adminUrl, close: () => running.close() };
 }
 
+/**
+ * A proxy in a new state folder that gave run-a a 30 s lease, `steadyMs` into which its wall clock stepped an hour
+ * on (the lease lapsed: serving blue), then stopped: its route file keeps the lapsed hold. `lapsedAt`: the wall time
+ * it lapsed at.
+ */
+async function lapsedThenStopped(steadyMs = 0) {
+  const stateDir = tempDir('bluegreen-hold-');
+  const first = await proxyOnFakeClock(undefined, stateDir);
+  const { clock } = first;
+  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
+  if (steadyMs > 0) await clock.advance(steadyMs);
+  clock.jumpWall(3_600_000);
+  expect(first.proxy.route.effective().greenWeight).toBe(0);
+  const lapsedAt = clock.now();
+  await first.close();
+  return { clock, stateDir, file: path.join(stateDir, ROUTE_FILE), lapsedAt };
+}
+
 it("after the proxy's wall clock steps forward, its holder's lease still holds the proxy for the steady time left", async () => {
   const { clock, proxy, put } = await proxyOnFakeClock();
   expect((await put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
@@ -89,14 +107,7 @@ it("a rollout's preflight refuses the proxy in that window (exit 3), as its firs
 });
 
 it('a proxy restarted during the hold still holds: for all the steady time that was left when the lease lapsed', async () => {
-  const stateDir = tempDir('bluegreen-hold-');
-  const first = await proxyOnFakeClock(undefined, stateDir);
-  const { clock } = first;
-  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
-  await clock.advance(10_000);
-  clock.jumpWall(3_600_000);
-  expect(first.proxy.route.effective().greenWeight).toBe(0);
-  await first.close();
+  const { clock, stateDir } = await lapsedThenStopped(10_000);
 
   // The restarted proxy cannot know how long it was down: it holds for the 20 s left at the lapse, from its start.
   await clock.advance(5_000);
@@ -111,14 +122,7 @@ it('a proxy restarted during the hold still holds: for all the steady time that 
 });
 
 it('a route file from before the hold was saved (no lapsedHold) still loads, with no hold', async () => {
-  const stateDir = tempDir('bluegreen-hold-');
-  const first = await proxyOnFakeClock(undefined, stateDir);
-  const { clock } = first;
-  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
-  clock.jumpWall(3_600_000);
-  expect(first.proxy.route.effective().greenWeight).toBe(0);
-  await first.close();
-  const file = path.join(stateDir, ROUTE_FILE);
+  const { clock, stateDir, file } = await lapsedThenStopped();
   const { lapsedHold, ...old } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   expect(lapsedHold).toMatchObject({ route: { controller: 'run-a' }, leftMs: 30_000 });
   writeFileSync(file, JSON.stringify(old));
@@ -130,15 +134,7 @@ it('a route file from before the hold was saved (no lapsedHold) still loads, wit
 });
 
 it('a proxy in a restart loop does not hold anew at each start: never past the lapse plus the lease length, by the wall clock', async () => {
-  const stateDir = tempDir('bluegreen-hold-');
-  const first = await proxyOnFakeClock(undefined, stateDir);
-  const { clock } = first;
-  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
-  await clock.advance(10_000);
-  clock.jumpWall(3_600_000);
-  expect(first.proxy.route.effective().greenWeight).toBe(0);
-  const lapsedAt = clock.now();
-  await first.close();
+  const { clock, stateDir, lapsedAt } = await lapsedThenStopped(10_000);
 
   // Restarted 5 s on, then again 20 s later: the first start holds the 20 s left, the second only to the lapse + 30 s.
   await clock.advance(5_000);
@@ -159,15 +155,8 @@ it('a proxy in a restart loop does not hold anew at each start: never past the l
 });
 
 it("a lapsed lease's hold saved for another plan is not applied: the route file names whose it was", async () => {
-  const stateDir = tempDir('bluegreen-hold-');
-  const first = await proxyOnFakeClock(undefined, stateDir);
-  const { clock } = first;
-  expect((await first.put({ controller: 'run-a', greenWeight: 0.5, ttlMs: 30_000 })).status).toBe(200);
-  clock.jumpWall(3_600_000);
-  expect(first.proxy.route.effective().greenWeight).toBe(0);
-  await first.close();
+  const { clock, stateDir, file } = await lapsedThenStopped();
   // The same file as another plan's proxy would have left it in a shared folder.
-  const file = path.join(stateDir, ROUTE_FILE);
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { rollout: string; lapsedHold: { route: { rollout: string } } };
   expect(saved.lapsedHold.route.rollout).toBe(saved.rollout);
   saved.rollout = saved.lapsedHold.route.rollout = 'another-plan';
