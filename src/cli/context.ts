@@ -28,7 +28,7 @@ export interface CliContext {
  * to the destroyed stream, and the command ends as it would have. Without a listener the error would be thrown as
  * uncaught.
  */
-export function tolerateClosedOutput(stream: NodeJS.WritableStream): void {
+function tolerateClosedOutput(stream: NodeJS.WritableStream): void {
   stream.on('error', () => {});
 }
 

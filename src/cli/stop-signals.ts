@@ -92,7 +92,7 @@ const ENDING_DOING: Partial<Record<EndingUnderWay['phase'], string>> = {
 };
 
 /** "SIGINT: the rollout is already ending, promoting green to 100% (...); it waits for the on_promote hook (...), which runs on ..." */
-export function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
+function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
   const doing = ENDING_DOING[underWay.phase] ?? 'rolling back to blue';
   const moves =
     underWay.moving === undefined

@@ -9,7 +9,7 @@ export interface FlushableStream {
 }
 
 /** Resolves once everything written to the stream so far has left the process (or the stream has closed). */
-export function flushStream(stream: FlushableStream): Promise<void> {
+function flushStream(stream: FlushableStream): Promise<void> {
   if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
   return new Promise((resolve) => {
     // Writes complete in order, so an empty write's callback runs after every earlier write. A reader that went

@@ -39,7 +39,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
 }
 
 /** Dead but not yet reaped by its parent (a killed rollout whose launcher never waits): gone for every purpose. */
-export function isZombie(pid: number): boolean {
+function isZombie(pid: number): boolean {
   const state = readProcStat(pid)?.state;
   return state === 'Z' || state === 'X';
 }

@@ -5,7 +5,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /** What a path that is not a regular file is, for messages ("… is a named pipe"). */
-export function fileKind(stats: Stats): string {
+function fileKind(stats: Stats): string {
   if (stats.isFIFO()) return 'a named pipe';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
   if (stats.isSocket()) return 'a socket';

@@ -19,7 +19,7 @@ export interface RetryPolicy {
 }
 
 /** The default cap on a server's retry-after: DESIGN.md's 0-60 s. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
 
 function inRange(ms: number, cap: number): number | undefined {
   return Number.isFinite(ms) && ms >= 0 && ms <= cap ? Math.round(ms) : undefined;
@@ -68,7 +68,7 @@ export function longestLifeMs(attemptTimeoutMs: number, policy: RetryPolicy): nu
 }
 
 /** The server's wait when it gave a usable one (even above maxDelay: retrying sooner only earns another 429). */
-export function retryDelayMs(headers: HeaderMap | undefined, retryIndex: number, policy: RetryPolicy, random: () => number, nowMs: number): number {
+function retryDelayMs(headers: HeaderMap | undefined, retryIndex: number, policy: RetryPolicy, random: () => number, nowMs: number): number {
   return retryAfterMs(headers, nowMs, policy.maxRetryAfterMs) ?? backoffMs(retryIndex, policy, random);
 }
 

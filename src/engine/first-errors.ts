@@ -4,7 +4,7 @@ import type { ArmName } from '../plan/plan.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
 /** At most this many distinct kinds are reported, so a flapping upstream cannot flood the journal. */
-export const MAX_FAILURE_KINDS = 20;
+const MAX_FAILURE_KINDS = 20;
 
 export function firstFailureReporter(warn: (message: string) => void): (arm: ArmName, result: UpstreamResult) => void {
   const seen = new Set<string>();

@@ -89,7 +89,7 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
  * The URL to send to and its headers. Credentials in the URL (`https://user:token@hooks.example.com/x`, as curl
  * takes them) become Basic auth: undici would drop them silently, and the hook would fail with a 401.
  */
-export function webhookRequest(url: string): { url: string; headers: Record<string, string> } {
+function webhookRequest(url: string): { url: string; headers: Record<string, string> } {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'bluegreen-hook' };
   const parsed = new URL(url);
   if (parsed.username === '' && parsed.password === '') return { url, headers };

@@ -57,7 +57,7 @@ function alreadyBlue(route: Route, dead: DeadRun): string {
 }
 
 /** "set at T, after this rollout's last record (T2)": when a route was set, against the dead run's own times. */
-export function whenSet(updatedAt: number, dead: Pick<DeadRun, 'startedAt' | 'lastRecordAt'>): string {
+function whenSet(updatedAt: number, dead: Pick<DeadRun, 'startedAt' | 'lastRecordAt'>): string {
   const at = `set at ${new Date(updatedAt).toISOString()}`;
   if (updatedAt > dead.lastRecordAt) return `${at}, after this rollout's last record (${new Date(dead.lastRecordAt).toISOString()})`;
   if (updatedAt >= dead.startedAt) return `${at}, while this rollout ran (it started at ${new Date(dead.startedAt).toISOString()})`;

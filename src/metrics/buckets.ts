@@ -36,7 +36,7 @@ export function bucketLowerMs(index: number): number {
   return BUCKET_GROWTH ** (index - 1);
 }
 
-export function clampMs(ms: number): number {
+function clampMs(ms: number): number {
   if (!(ms > LOWEST_MS)) return LOWEST_MS;
   return ms > HIGHEST_MS ? HIGHEST_MS : ms;
 }

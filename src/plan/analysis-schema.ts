@@ -40,7 +40,7 @@ export const qualitySchema = z.strictObject({
     }),
 });
 
-export const thresholdsSchema = z.strictObject({
+const thresholdsSchema = z.strictObject({
   error_rate: share.optional(),
   consecutive_errors: countUpTo(1_000_000).optional(),
   latency_p95: duration.optional(),
@@ -49,8 +49,8 @@ export const thresholdsSchema = z.strictObject({
   quality_fail_rate: share.optional(),
 });
 
-export const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
-export const ON_UNJUDGED = ['rollback', 'promote'] as const;
+const ON_INCONCLUSIVE = ['pass', 'extend', 'pause'] as const;
+const ON_UNJUDGED = ['rollback', 'promote'] as const;
 
 export const analysisSchema = z.strictObject({
   interval: period(100, '100ms').default(2000),

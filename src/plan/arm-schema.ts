@@ -90,7 +90,7 @@ const paramName = z
   .min(1)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a request parameter name, like temperature');
 
-export const requestSchema = z.strictObject({
+const requestSchema = z.strictObject({
   token_param: z.enum(['auto', 'max_tokens', 'max_completion_tokens']).default('auto').meta({
     description: 'Which field carries the output token limit; auto: max_completion_tokens for o1/o3/o4/gpt-5 models, else max_tokens',
   }),

@@ -10,7 +10,7 @@ export interface PlanProblem {
   message: string;
 }
 
-export function formatProblem(problem: PlanProblem): string {
+function formatProblem(problem: PlanProblem): string {
   const where = `${problem.file}:${problem.line}:${problem.col}`;
   // A problem may quote the plan's own text (a key, a prompts file's path): a plan from a pull request must not
   // rewrite the terminal or forge CI log lines (a path holding `\n::error::`), so one problem is one line.
@@ -42,7 +42,7 @@ export function formatKeyPath(path: readonly PropertyKey[]): string {
 }
 
 /** Levenshtein distance, for "did you mean" hints on misspelt keys. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = previous[0] as number;

@@ -17,7 +17,7 @@ import { shownPath } from '../core/paths.js';
 export { readPlanText } from './plan-text.js';
 
 /** Most problems reported at once: enough to fix a plan in one pass, few enough to read. */
-export const MAX_PROBLEMS = 25;
+const MAX_PROBLEMS = 25;
 
 function fail(found: PlanProblem[]): never {
   // One value may break two checks that say the same (a seed of 1e30: not whole, and too large): said once.
@@ -83,16 +83,12 @@ function readsNegativeZeroAsZero(source: YamlSource): void {
 /** Aliases a plan may expand: a few shared blocks are fine, an exponential bomb is not. */
 const MAX_ALIAS_COUNT = 100;
 
-export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S): z.output<S> {
-  return parseWithSchema(file, readPlanText(file), schema).value;
-}
-
 /**
  * The folder a plan's relative paths (prompts, sampled traffic) and exec hooks are taken from: the plan file's own,
  * or, for a plan read through a pipe (`/dev/stdin`, `<(envsubst < plan.tmpl)`: /dev/fd/63), the working folder, since
  * /dev or /proc is no folder of the plan's.
  */
-export function planFolder(absolute: string, cwd: string): string {
+function planFolder(absolute: string, cwd: string): string {
   const dir = path.dirname(absolute);
   return /^\/(dev|proc)(\/|$)/.test(dir) ? cwd : dir;
 }

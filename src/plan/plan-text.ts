@@ -8,10 +8,10 @@ import { syncBackoff } from '../core/sync-backoff.js';
 import { decodeText } from '../core/text-bytes.js';
 
 /** A plan is a page or two of YAML; a megabyte is already far beyond any real one. */
-export const MAX_PLAN_BYTES = 1024 * 1024;
+const MAX_PLAN_BYTES = 1024 * 1024;
 
 /** How long a named pipe is waited for its first bytes (`bluegreen validate p & envsubst < plan.tmpl > p`). */
-export const PIPE_WRITER_WAIT_MS = 5000;
+const PIPE_WRITER_WAIT_MS = 5000;
 /** Waits between reads of a pipe grow from 1 ms to this. */
 const POLL_MS = 50;
 
@@ -109,7 +109,7 @@ function readAtMost(file: string, limit: number, writerWaitMs: number, clock: Pi
   }
 }
 
-export function planTextFromBytes(bytes: Buffer, shown: string): string {
+function planTextFromBytes(bytes: Buffer, shown: string): string {
   if (bytes.length > MAX_PLAN_BYTES) {
     throw problem(shown, 1, 1, `the file is more than ${MAX_PLAN_BYTES} bytes; a plan may be at most 1 MiB`);
   }

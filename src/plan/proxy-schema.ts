@@ -7,7 +7,7 @@ import { MAX_PORT } from '../core/port.js';
 const GIB = 1024 * 1024 * 1024;
 const byteSize = z.number().int('must be a whole number of bytes').positive('must be more than 0').max(GIB, `must be at most ${GIB} (1 GiB)`);
 
-export const proxyLimitsSchema = z.strictObject({
+const proxyLimitsSchema = z.strictObject({
   max_body_bytes: byteSize.default(4 * 1024 * 1024).meta({ description: 'Largest request body accepted; larger ones get 413' }),
   // A 0 body_timeout, meant as "no limit", answered 408 to every body that came in more than one read.
   header_timeout: period(100, '100ms', NOT_OFF).default(10_000).meta({ description: 'Time a client has to send its request headers' }),
@@ -42,12 +42,12 @@ const listenAddress = z
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { error: 'expected HOST:PORT, like 127.0.0.1:8787', abort: true })
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= MAX_PORT, `the port must be at most ${MAX_PORT}`);
 
-export const proxyAdminSchema = z.strictObject({
+const proxyAdminSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8788').meta({ description: 'Where the admin API listens (loopback by default)' }),
   token_env: envName.meta({ description: 'Variable holding the token admin calls must carry (the rollout reads the same variable)' }),
 });
 
-export const proxyControllerSchema = z.strictObject({
+const proxyControllerSchema = z.strictObject({
   admin_urls: z
     .array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }))
     .min(1)

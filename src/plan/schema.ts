@@ -3,11 +3,11 @@
 import { z } from 'zod';
 import { hookVisibleName, MAX_NAME_LENGTH } from './schema-fields.js';
 import { simChangeSchema, simModelSchema, simulateSchema } from './sim-schema.js';
-import { armSchema, priceSchema, requestSchema, upstreamSchema } from './arm-schema.js';
+import { armSchema, priceSchema, upstreamSchema } from './arm-schema.js';
 import { stageSchema, trafficSchema } from './traffic-schema.js';
-import { analysisSchema, healthCheckSchema, qualitySchema, thresholdsSchema } from './analysis-schema.js';
+import { analysisSchema, healthCheckSchema, qualitySchema } from './analysis-schema.js';
 import { hookSchema, hooksSchema } from './hooks-schema.js';
-import { proxyControllerSchema, proxyLimitsSchema, proxySchema } from './proxy-schema.js';
+import { proxySchema } from './proxy-schema.js';
 
 export const planSchema = z.strictObject({
   name: hookVisibleName
@@ -34,14 +34,10 @@ export type SimModelProfile = z.output<typeof simModelSchema>;
 export type SimChange = z.output<typeof simChangeSchema>;
 export type Price = z.output<typeof priceSchema>;
 export type Stage = z.output<typeof stageSchema>;
-export type Thresholds = z.output<typeof thresholdsSchema>;
 export type QualityRules = z.output<typeof qualitySchema>;
 export type AnalysisConfig = z.output<typeof analysisSchema>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
 export type HookConfig = z.output<typeof hookSchema>;
 export type HooksConfig = z.output<typeof hooksSchema>;
-export type RequestConfig = z.output<typeof requestSchema>;
 export type TrafficConfig = z.output<typeof trafficSchema>;
 export type ProxyConfig = z.output<typeof proxySchema>;
-export type ProxyLimits = z.output<typeof proxyLimitsSchema>;
-export type ProxyController = z.output<typeof proxyControllerSchema>;

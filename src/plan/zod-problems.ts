@@ -122,7 +122,7 @@ function cleanMessage(message: string): string {
 }
 
 /** Walks the schema along a data path to list the keys the object there accepts. */
-export function knownKeys(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+function knownKeys(schema: AnySchema, path: readonly PropertyKey[]): string[] {
   const def = unwrap(schemaAt(schema, path))?._zod.def as unknown as Record<string, unknown> | undefined;
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
 }

@@ -88,10 +88,8 @@ function pinnedDeploymentOf(plan: Plan): string | undefined {
   return upstream.deployment ?? model;
 }
 
-export const DEFAULT_LISTEN = '127.0.0.1:8787';
-
 /** Shorter client keys (and admin tokens) are refused: guessable, and below what the redactor recognises. */
-export const MIN_CLIENT_KEY_LENGTH = 16;
+const MIN_CLIENT_KEY_LENGTH = 16;
 
 /** HOST:PORT, [v6]:PORT; a clear usage error otherwise. */
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { LINGER_MS, lingerClose } from './respond.js';
 
 /** How many times max_body_bytes a refused request may still send before its connection is cut. */
-export const DISCARD_FACTOR = 4;
+const DISCARD_FACTOR = 4;
 
 export const CLOSE = Object.freeze({ connection: 'close' });
 const KEEP = Object.freeze({});

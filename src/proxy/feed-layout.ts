@@ -11,7 +11,7 @@ export const COUNT = 2;
 export const NUMBER = 3;
 /** The answer's text, never kept: always ''. */
 export const EMPTY = 4;
-export const OBJECT = 5;
+const OBJECT = 5;
 
 export interface Field {
   key: string;

@@ -8,7 +8,7 @@ import type { HandedEntry } from './results-feed.js';
 
 export const HANDOVER_DIR = 'proxy-handover';
 /** The format of the .jsonl file's header; a reader leaves alone a file of a version it does not know. */
-export const HANDOVER_VERSION = 1;
+const HANDOVER_VERSION = 1;
 /** One file per stopped proxy process, named by its feed's epoch (a UUID); temp files (leading dot) do not match. */
 export const LINES_FILE = /^[0-9a-f-]{36}\.jsonl$/;
 /** The whole-file format of the proxy version before (session 12-13). */

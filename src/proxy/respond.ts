@@ -11,8 +11,8 @@ import type { InboundDialect, ProxyErrorKind, ProxyErrorReply } from './inbound.
 import type { HeaderKeys } from './header-keys.js';
 import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
-export const ARM_HEADER = 'x-bluegreen-arm';
-export const FALLBACK_HEADER = 'x-bluegreen-fallback';
+const ARM_HEADER = 'x-bluegreen-arm';
+const FALLBACK_HEADER = 'x-bluegreen-fallback';
 
 // Headers about one hop, or that the proxy sets itself for the body it sends.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'te', 'trailer']);
@@ -249,7 +249,7 @@ export interface ClientRefusal {
 }
 
 /** The refusal for a clientError: too slow (408), headers (431) or a chunk extension (413) too large, or unparsable (400). */
-export function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown }, timeoutMessage: string): ClientRefusal {
+function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown }, timeoutMessage: string): ClientRefusal {
   switch (error.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { kind: 'slow_client', status: 408, message: timeoutMessage };

@@ -28,7 +28,7 @@ export function leaseLength(route: Route): number {
 export type LeaseSchedule = (ms: number, check: () => void) => () => void;
 
 /** An unref'd setTimeout: the lease's check never holds the process open. */
-export function unrefSchedule(ms: number, check: () => void): () => void {
+function unrefSchedule(ms: number, check: () => void): () => void {
   const timer = setTimeout(check, ms);
   timer.unref();
   return () => clearTimeout(timer);

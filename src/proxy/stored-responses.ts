@@ -13,7 +13,7 @@ import { isObject } from '../upstream/shape.js';
  * output items' ids are remembered apart, as many at most, so the items of answers with many (tool calls, reasoning)
  * never push response ids out (34 MB when both are full).
  */
-export const DEFAULT_REMEMBERED_RESPONSES = 100_000;
+const DEFAULT_REMEMBERED_RESPONSES = 100_000;
 /** Longer ids are not remembered: an id is a short token (resp_ and 48 hex digits at OpenAI). */
 const MAX_ID_LENGTH = 256;
 

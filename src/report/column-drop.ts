@@ -4,7 +4,7 @@
 export type DroppableColumn = 'errors' | 'cost' | 'p95';
 
 /** Least important first. */
-export const DROP_ORDER: readonly DroppableColumn[] = ['errors', 'cost', 'p95'];
+const DROP_ORDER: readonly DroppableColumn[] = ['errors', 'cost', 'p95'];
 
 /**
  * The columns to leave out so the table fits `width`: none when it fits or no width is known; else the fewest from

@@ -43,7 +43,7 @@ const ENDING_STARTS: Partial<Record<RolloutEvent['type'], Phase>> = {
   failed: 'failed',
 };
 
-export function isEndingStart(event: RolloutEvent): boolean {
+function isEndingStart(event: RolloutEvent): boolean {
   return ENDING_STARTS[event.type] !== undefined;
 }
 

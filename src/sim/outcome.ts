@@ -12,8 +12,8 @@ export type Fault = 'rate_limit' | 'overload' | 'error' | 'timeout' | 'bad_respo
  */
 export type BadVariant = 'empty' | 'invalid_json' | 'no_choices' | 'cut';
 
-export const PLAIN_BAD_VARIANTS: readonly BadVariant[] = ['empty', 'invalid_json', 'no_choices'];
-export const STREAM_BAD_VARIANTS: readonly BadVariant[] = ['empty', 'cut'];
+const PLAIN_BAD_VARIANTS: readonly BadVariant[] = ['empty', 'invalid_json', 'no_choices'];
+const STREAM_BAD_VARIANTS: readonly BadVariant[] = ['empty', 'cut'];
 
 export interface ResponsePlan {
   fault?: Fault;

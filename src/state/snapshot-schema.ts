@@ -39,7 +39,7 @@ const stageStats = z
 
 const event = z.object({ at: num, type: z.string(), message: z.string() }).loose();
 
-export const snapshotSchema = z
+const snapshotSchema = z
   .object({
     version: z.literal(1),
     plan: z

@@ -19,7 +19,7 @@ import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } f
  * named pipe or a device put in their place, are not this folder's: refused, not read forever or into all memory.
  */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
-export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
 
 /** Why a state file cannot be read, said for the operator. */
 function unreadableWhy(error: unknown, file: string): string {

@@ -23,7 +23,7 @@ export interface SampledFileCheck {
 }
 
 /** Distinct sticky keys counted: a file of millions of users must not fill memory (the collision is tiny then anyway). */
-export const MAX_KEYS_COUNTED = 1_000_000;
+const MAX_KEYS_COUNTED = 1_000_000;
 
 /**
  * Reads the whole file once; rejects with the rollout's TrafficError when it is missing, empty or has no usable line.

@@ -13,7 +13,7 @@ export const ANTHROPIC_VERSION = '2023-06-01';
  * messages, images, tools and parameters are converted; what has no Anthropic counterpart is left out,
  * since the Messages API answers 400 to fields it does not know.
  */
-export function anthropicBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
+function anthropicBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
   const converted = toAnthropic(request.messages, request.params);
   return applyDropAndSet(
     {

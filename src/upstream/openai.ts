@@ -9,7 +9,7 @@ import type { ChatRequest, Usage } from './types.js';
 // max_tokens is a 400, stream_options without stream is a 400).
 const OWNED_PARAMS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens']);
 
-export function openAiBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
+function openAiBody(model: string, request: ChatRequest, adaptation: RequestAdaptation): Record<string, unknown> {
   const params = Object.fromEntries(Object.entries(request.params).filter(([key]) => !OWNED_PARAMS.has(key)));
   return adaptOpenAiBody(
     {

@@ -13,7 +13,7 @@ export const SAME_REQUEST: EngineDeps['traffic'] = {
 };
 
 /** An arm of a live plan that generates no traffic: the proxies hold the keys, and the engine sends nothing upstream. */
-export const NO_UPSTREAM: ArmClient = {
+const NO_UPSTREAM: ArmClient = {
   send: () => Promise.reject(new Error('a live rollout without generated traffic sends nothing upstream')),
   listModels: () => Promise.resolve({ ids: [], status: 200 }),
 };

@@ -25,7 +25,7 @@ export function twoStagePlan(name: string, analysis: string[], options: { upstre
 }
 
 /** Below 100% green, every other request to green (the first to blue); none at 0, all at 100%. */
-export function alternatingSplitter(): EngineDeps['splitter'] {
+function alternatingSplitter(): EngineDeps['splitter'] {
   let turn = 0;
   return { choose: (weight) => (weight >= 1 ? 'green' : weight <= 0 ? 'blue' : turn++ % 2 ? 'green' : 'blue') };
 }

@@ -29,7 +29,7 @@ const ANSWER_DELAY_MS = 20;
 const ANSWER = 'Thanks for reaching out. Restart the router, then check the status page for outages.';
 
 /** OpenAI's reasoning-model rules, as its API enforces them (o1, o3, o4, gpt-5 but not gpt-5-chat). */
-export function rejectsLikeReasoningModel(model: string): boolean {
+function rejectsLikeReasoningModel(model: string): boolean {
   const name = model.slice(model.lastIndexOf('/') + 1);
   return /^o\d/.test(name) || (/^gpt-5/.test(name) && !/chat/.test(name));
 }

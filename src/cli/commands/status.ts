@@ -179,7 +179,7 @@ function runningProxy(dir: string): string {
 }
 
 /** Whether the process is stopped (state T in /proc: SIGSTOP, Ctrl-Z); false where /proc cannot tell. */
-export function isPidStopped(pid: number): boolean {
+function isPidStopped(pid: number): boolean {
   return readProcStat(pid)?.state === 'T';
 }
 

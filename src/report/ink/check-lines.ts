@@ -36,7 +36,7 @@ const LABEL_WIDTH = 18;
 const MIN_FIGURE_WIDTH = 7;
 const PROXIMITY_WIDTH = 10;
 /** A figure at or past this share of its limit reads amber before it breaches. */
-export const NEAR_LIMIT = 0.8;
+const NEAR_LIMIT = 0.8;
 const TREND_MAX_WIDTH = 30;
 const MIN_TREND_WIDTH = 8;
 
@@ -81,7 +81,7 @@ const MIN_PROXIMITY_WIDTH = 4;
  * The width of the figure and limit columns for these checks: the widest either takes, 7 at the least. One for
  * all, so the status words line up; cut to 7, "+12.30pt" read "+12.30…" and "-100.00pt" "-100.0…".
  */
-export function figureWidth(checks: readonly CheckResult[]): number {
+function figureWidth(checks: readonly CheckResult[]): number {
   return Math.max(MIN_FIGURE_WIDTH, ...checks.flatMap((check) => [checkFigure(check, check.figure), checkFigure(check, check.limit)].map(textWidth)));
 }
 
@@ -112,7 +112,7 @@ function fullLineWidth({ figure }: Pick<CheckColumns, 'figure'>): number {
  * words line up. None when that leaves it under 4 cells, or in a terminal narrower than the full line: at 60
  * columns a 7-cell bar cut a comparison's "n=254/683" to "n=25…", which read as 25 requests.
  */
-export function proximityWidth(checks: readonly CheckResult[], width: number, columns: Omit<CheckColumns, 'bar'>): number {
+function proximityWidth(checks: readonly CheckResult[], width: number, columns: Omit<CheckColumns, 'bar'>): number {
   const full = fullLineWidth(columns);
   if (width < full) return 0;
   const room = width - (full - PROXIMITY_WIDTH);
@@ -269,7 +269,7 @@ export function headroomLines(snapshot: RolloutSnapshot, width: number): Line[] 
  * The current stage's requests a dead run had in flight at its crash (rollout --resume), which its checks count as
  * outcomes unknown for good: "lost at a crash (never answered)  green 3 · blue 1". None when there are none.
  */
-export function lostLines(snapshot: RolloutSnapshot): Line[] {
+function lostLines(snapshot: RolloutSnapshot): Line[] {
   const arms = lostArms(snapshot.stages[snapshot.stageIndex]);
   if (arms.length === 0) return [];
   return [

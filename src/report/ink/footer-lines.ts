@@ -42,7 +42,7 @@ const PROMPTS = {
 };
 
 /** Whether the footer shows the ending: its outcome, exit code and reason (the rollout's last frame, or a watcher's). */
-export function showsEnding(snapshot: RolloutSnapshot, options: ViewOptions): boolean {
+function showsEnding(snapshot: RolloutSnapshot, options: ViewOptions): boolean {
   return options.final !== undefined || (options.mode === 'watch' && isFinalPhase(snapshot.phase) && snapshot.exitCode !== undefined);
 }
 

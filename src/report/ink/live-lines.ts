@@ -8,7 +8,7 @@ import { clip, type Line } from './view-types.js';
 import { hangingWrap } from '../wrap.js';
 
 /** Stages shown in the dashboard's live table (the stage table above has them all); `status` lists every one. */
-export const LIVE_STAGE_ROWS = 3;
+const LIVE_STAGE_ROWS = 3;
 
 export function liveSectionLines(view: LiveView & { updatedAt?: number }, snapshot: RolloutSnapshot, now: number, width: number): Line[] {
   const rows = liveStageRows(view, snapshot.stages);

@@ -34,7 +34,7 @@ export interface ViewOptions {
 }
 
 /** Header, table and checks are no wider (the table is 78 columns); events and the ending's reason take the terminal's. */
-export const MAX_WIDTH = 120;
+const MAX_WIDTH = 120;
 export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptions): DashboardView {
   const width = Math.max(20, Math.min(MAX_WIDTH, options.columns));
   const eventWidth = Math.max(20, options.columns);

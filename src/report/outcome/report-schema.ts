@@ -11,9 +11,9 @@ export const REPORT_VERSION = 1;
 
 // Listed here (not imported) because zod needs values; the assertions below fail to compile if the
 // engine's unions and these lists drift apart in either direction.
-export const PHASES = ['starting', 'progressing', 'paused', 'promoted', 'rolled_back', 'aborted', 'interrupted', 'failed'] as const;
-export const STAGE_VERDICTS = ['pending', 'running', 'passed', 'failed', 'aborted', 'skipped'] as const;
-export const RULES = [
+const PHASES = ['starting', 'progressing', 'paused', 'promoted', 'rolled_back', 'aborted', 'interrupted', 'failed'] as const;
+const STAGE_VERDICTS = ['pending', 'running', 'passed', 'failed', 'aborted', 'skipped'] as const;
+const RULES = [
   'error_rate',
   'consecutive_errors',
   'latency_p95',
@@ -30,14 +30,14 @@ export const RULES = [
   'nothing_judged',
   'still_running',
 ] as const;
-export const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
+const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**
  * ok / breach / undecided / waiting as the analysis judged (undecided: the interval still straddles the limit);
  * not_run: the stage never started, so nothing was judged.
  */
-export const CHECK_STATUSES = ['ok', 'breach', 'undecided', 'waiting', 'not_run'] as const;
+const CHECK_STATUSES = ['ok', 'breach', 'undecided', 'waiting', 'not_run'] as const;
 /** engine: the checks that decided the stage, as the rollout judged them; recomputed: re-judged on its final figures; not_run. */
-export const CHECK_SOURCES = ['engine', 'recomputed', 'not_run'] as const;
+const CHECK_SOURCES = ['engine', 'recomputed', 'not_run'] as const;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const assertSame = <T extends true>(): T | undefined => undefined;
@@ -51,7 +51,7 @@ const ms = z.number().nonnegative();
 const ratio = z.number().min(0).max(1);
 const iso = z.iso.datetime();
 
-export const percentilesSchema = z
+const percentilesSchema = z
   .strictObject({
     p50: ms.nullable(),
     p95: ms.nullable(),
@@ -62,7 +62,7 @@ export const percentilesSchema = z
   })
   .meta({ description: 'Milliseconds' });
 
-export const armReportSchema = z.strictObject({
+const armReportSchema = z.strictObject({
   requests: count.meta({ description: 'Completed requests: successes + failures' }),
   successes: count,
   failures: count,
@@ -81,7 +81,7 @@ export const armReportSchema = z.strictObject({
 
 const latencyBoundsSchema = z.strictObject({ estimate: ms, lower: ms, upper: ms });
 
-export const evidenceSchema = z
+const evidenceSchema = z
   .strictObject({
     estimate: z.number(),
     lower: z.number(),
@@ -96,7 +96,7 @@ export const evidenceSchema = z
   })
   .meta({ description: 'The judged rate with its anytime-valid interval (green minus blue for comparisons)' });
 
-export const checkReportSchema = z.strictObject({
+const checkReportSchema = z.strictObject({
   rule: z.enum(RULES),
   status: z.enum(CHECK_STATUSES),
   figure: z.number().nullable(),
@@ -108,7 +108,7 @@ export const checkReportSchema = z.strictObject({
   summary: z.string().meta({ description: 'One sentence: "green error_rate 31.2% > 5.0% over 48 requests"' }),
 });
 
-export const stageReportSchema = z.strictObject({
+const stageReportSchema = z.strictObject({
   index: count.meta({ description: '0-based, as in state.json and events' }),
   number: z.number().int().positive().meta({ description: '1-based, as in messages ("stage 3")' }),
   name: z.string().nullable(),
@@ -125,7 +125,7 @@ export const stageReportSchema = z.strictObject({
   checksSource: z.enum(CHECK_SOURCES),
 });
 
-export const breachReportSchema = z.strictObject({
+const breachReportSchema = z.strictObject({
   rule: z.enum(RULES),
   figure: z.number().nullable(),
   limit: z.number(),
@@ -136,7 +136,7 @@ export const breachReportSchema = z.strictObject({
   stageIndex: count.nullable().meta({ description: '0-based stage the breach happened in' }),
 });
 
-export const outcomeSchema = z.strictObject({
+const outcomeSchema = z.strictObject({
   phase: z.enum(PHASES),
   finished: z.boolean(),
   promoted: z.boolean().meta({ description: 'True only when green was promoted (exit 0)' }),
@@ -147,7 +147,7 @@ export const outcomeSchema = z.strictObject({
   stageIndex: count.nullable().meta({ description: '0-based stage the rollout ended in (the one that decided it)' }),
 });
 
-export const timingsSchema = z.strictObject({
+const timingsSchema = z.strictObject({
   startedAt: iso,
   endedAt: iso.nullable(),
   startedAtMs: count,
@@ -157,7 +157,7 @@ export const timingsSchema = z.strictObject({
 
 const priceSchema = z.strictObject({ inputPerMtok: z.number().nonnegative(), outputPerMtok: z.number().nonnegative() }).nullable();
 
-export const planReportSchema = z.strictObject({
+const planReportSchema = z.strictObject({
   name: z.string(),
   file: z.string(),
   hash: z.string().meta({ description: 'sha256 of the plan text' }),
@@ -167,7 +167,7 @@ export const planReportSchema = z.strictObject({
   prices: z.strictObject({ blue: priceSchema, green: priceSchema }),
 });
 
-export const totalsArmSchema = z.strictObject({
+const totalsArmSchema = z.strictObject({
   requests: count,
   successes: count,
   failures: count,
@@ -185,7 +185,7 @@ const costArmSchema = z.strictObject({
   usdPer1kRequests: z.number().nonnegative().nullable(),
 });
 
-export const costReportSchema = z.strictObject({
+const costReportSchema = z.strictObject({
   blue: costArmSchema,
   green: costArmSchema,
   greenVsBlue: z.number().nullable().meta({ description: 'Green per-1k cost relative to blue: -0.84 is 84% cheaper; null when either is unknown' }),

@@ -155,7 +155,7 @@ function within(target: string, dir: string): boolean {
  * place: a temp file renamed over /dev/stdout would replace the device link with a file, for every process on
  * the machine, and print nothing. A symlink to a file is followed, so the rename replaces the file, not the link.
  */
-export function reportDestination(target: string): { file: string; inPlace: boolean } {
+function reportDestination(target: string): { file: string; inPlace: boolean } {
   try {
     if (!statSync(target).isFile()) return { file: target, inPlace: true };
     return { file: lstatSync(target).isSymbolicLink() ? realpathSync(target) : target, inPlace: false };
