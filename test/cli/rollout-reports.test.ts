@@ -102,4 +102,16 @@ describe('rollout reports and dry run', () => {
     );
     expect(readFileSync(path.join(dir, 'prompts.txt'), 'utf8')).toBe('hello\n');
   });
+
+  it('refuses a $GITHUB_STEP_SUMMARY naming the plan (exit 2): the summary would be appended to it', async () => {
+    const upstream = await sim('{ latency: { p50: 3ms, p95: 6ms } }');
+    const dir = tempDir();
+    writePlan(plan(upstream.baseUrl), dir);
+    const before = readFileSync(path.join(dir, 'plan.yaml'), 'utf8');
+    const run = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { KEY: 'k', GITHUB_STEP_SUMMARY: path.join(dir, 'plan.yaml') } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`cannot append the step summary ($GITHUB_STEP_SUMMARY) to ${path.join(dir, 'plan.yaml')}: that is the plan file`);
+    expect(readFileSync(path.join(dir, 'plan.yaml'), 'utf8')).toBe(before);
+    expect(upstream.requestCount()).toBe(0);
+  });
 });

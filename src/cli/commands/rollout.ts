@@ -37,7 +37,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
       `--from-blue is for a live plan (one with proxy.admin) whose proxies already serve green as promoted; ${file} has no proxy.admin, so its rollouts always start from blue at stage 1: leave the flag out`,
     );
   protectPlanSecrets(ctx, plan);
-  const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, cwd: ctx.cwd };
+  const targets = { jsonFile: flags.reportJson, junitFile: flags.junit, stepSummary: ctx.env.GITHUB_STEP_SUMMARY, cwd: ctx.cwd };
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
   const problems = checkReportTargets(targets, { plan: plan.source.file, stateDir: dir, inputs: planInputs(plan) });
   // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run

@@ -17,6 +17,8 @@ export interface ReportTargets {
   jsonFile?: string;
   /** `--junit FILE`, relative to cwd. */
   junitFile?: string;
+  /** $GITHUB_STEP_SUMMARY, appended to: checked only for what it must not be (the plan, an input, the state folder). */
+  stepSummary?: string;
   cwd: string;
 }
 
@@ -89,10 +91,12 @@ export function checkReportTargets(
   keep: { plan?: string; stateDir?: string; inputs?: readonly { file: string; what: string }[] } = {},
 ): string[] {
   const problems: string[] = [];
-  const resolved: string[] = [];
-  for (const [what, file] of [
-    ['JSON report', targets.jsonFile],
-    ['JUnit report', targets.junitFile],
+  const resolved: { what: string; real: string }[] = [];
+  const stepSummary = targets.stepSummary?.trim() === '' ? undefined : targets.stepSummary;
+  for (const [what, file, verb] of [
+    ['JSON report', targets.jsonFile, 'write'],
+    ['JUnit report', targets.junitFile, 'write'],
+    ['step summary ($GITHUB_STEP_SUMMARY)', stepSummary, 'append'],
   ] as const) {
     if (file === undefined) continue;
     if (file.trim() === '') {
@@ -102,11 +106,12 @@ export function checkReportTargets(
     const target = path.resolve(targets.cwd, file);
     // Compared where they really are: a symbolic link (the file's, a folder's on the way) is followed when written.
     const real = realTarget(target);
-    if (resolved.includes(real)) {
-      problems.push(`the JSON and JUnit reports would both be written to ${target}; give them different files`);
+    const earlier = resolved.find((entry) => entry.real === real);
+    if (earlier) {
+      problems.push(`the ${earlier.what} and the ${what} would both be written to ${target}; give them different files`);
       continue;
     }
-    resolved.push(real);
+    resolved.push({ what, real });
     // A report written over the plan (or a file it reads), or into the state folder, would destroy what it reports on.
     const stateDir = keep.stateDir === undefined ? undefined : path.resolve(keep.stateDir);
     const realStateDir = stateDir === undefined ? undefined : realTarget(stateDir);
@@ -119,8 +124,9 @@ export function checkReportTargets(
           : stateDir !== undefined && realStateDir !== undefined && within(real, realStateDir)
             ? `that is inside the state folder ${stateDir}${realStateDir === stateDir ? '' : ` (${realStateDir})`}`
             : undefined;
-    const problem = clobbers ?? targetProblem(target);
-    if (problem) problems.push(`cannot write the ${what} to ${target}: ${problem}`);
+    // The summary's file is GitHub's to make: whether it can be written is found when appending, as before.
+    const problem = clobbers ?? (verb === 'write' ? targetProblem(target) : undefined);
+    if (problem) problems.push(`cannot ${verb} the ${what} to ${target}: ${problem}`);
   }
   return problems;
 }

@@ -97,7 +97,7 @@ describe('checkReportTargets', () => {
       `cannot write the JUnit report to ${path.join(cwd, 'dir')}: ${path.join(cwd, 'dir')} is a folder`,
     ]);
     expect(checkReportTargets({ jsonFile: 'same', junitFile: './same', cwd })).toEqual([
-      `the JSON and JUnit reports would both be written to ${path.join(cwd, 'same')}; give them different files`,
+      `the JSON report and the JUnit report would both be written to ${path.join(cwd, 'same')}; give them different files`,
     ]);
   });
 
@@ -114,6 +114,24 @@ describe('checkReportTargets', () => {
       `cannot write the JSON report to ${path.join(cwd, 'plan.yaml')}: that is the plan file`,
       `cannot write the JUnit report to ${path.join(cwd, '.bluegreen/state.json')}: that is inside the state folder ${path.join(cwd, '.bluegreen')}`,
     ]);
+  });
+
+  it('holds $GITHUB_STEP_SUMMARY to the same: not the plan, the state folder or a report file', () => {
+    const cwd = tempDir();
+    const plan = path.join(cwd, 'plan.yaml');
+    const stateDir = path.join(cwd, 'state');
+    expect(checkReportTargets({ stepSummary: plan, cwd }, { plan, stateDir })).toEqual([
+      `cannot append the step summary ($GITHUB_STEP_SUMMARY) to ${plan}: that is the plan file`,
+    ]);
+    expect(checkReportTargets({ stepSummary: 'state/summary.md', cwd }, { plan, stateDir })).toEqual([
+      `cannot append the step summary ($GITHUB_STEP_SUMMARY) to ${path.join(stateDir, 'summary.md')}: that is inside the state folder ${stateDir}`,
+    ]);
+    expect(checkReportTargets({ jsonFile: 'r.json', stepSummary: path.join(cwd, 'r.json'), cwd })).toEqual([
+      `the JSON report and the step summary ($GITHUB_STEP_SUMMARY) would both be written to ${path.join(cwd, 'r.json')}; give them different files`,
+    ]);
+    // GitHub makes its file: one in a folder not there yet is not refused up front.
+    expect(checkReportTargets({ stepSummary: 'later/summary.md', cwd }, { plan, stateDir })).toEqual([]);
+    expect(checkReportTargets({ stepSummary: '  ', cwd })).toEqual([]);
   });
 
   it('refuses the state folder itself before it exists, and any file deeper in it', () => {
@@ -153,7 +171,7 @@ describe('checkReportTargets', () => {
     ]);
     expect(checkReportTargets({ jsonFile: 'sd/../r.json', junitFile: 'latest.json', cwd })).toEqual([]);
     expect(checkReportTargets({ jsonFile: 'real/r.json', junitFile: 'sd/r.json', cwd })).toEqual([
-      `the JSON and JUnit reports would both be written to ${path.join(cwd, 'sd/r.json')}; give them different files`,
+      `the JSON report and the JUnit report would both be written to ${path.join(cwd, 'sd/r.json')}; give them different files`,
     ]);
   });
 
