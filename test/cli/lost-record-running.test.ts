@@ -54,6 +54,8 @@ describe('a running rollout whose state.json is gone for a moment', () => {
     const dry = await runCli(['rollout', plan, '--state-dir', stateDir, '--dry-run'], { cwd: dir });
     expect(dry.code).toBe(0);
     expect(dry.stdout).not.toContain('a real run would put its traffic back on blue');
+    expect(dry.stderr).toContain(`bluegreen: warning: a rollout runs in ${stateDir} now (plan "demo", pid `);
+    expect(dry.stderr).toContain('a real run there is refused (exit 2) until it ends');
     // The real run is refused by the folder's lock, as for any running rollout.
     const real = await runCli(['rollout', plan, '--state-dir', stateDir, '--ci'], { cwd: dir });
     expect(real.code).toBe(2);

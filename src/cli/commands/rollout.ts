@@ -6,7 +6,8 @@ import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
 import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
-import { orphanMessage, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import os from 'node:os';
+import { describeOwner, isOwnerAlive, orphanMessage, readLock, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
@@ -95,6 +96,8 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const lost = !resumed && standing.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   const deadRun = standing.kind === 'orphaned' ? standing.snapshot : lost?.snapshot;
   const warnings = await checkBeforeTraffic(plan);
+  const running = runningNowText(stateDir, standing);
+  if (running) warnings.push(running);
   if (!sendsNothingUpstream(plan)) {
     // The upstream client loads only for a plan whose rollout sends to an upstream itself.
     const { runPreflight } = await import('../preflight.js');
@@ -121,6 +124,18 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   if (resumed) ctx.stdout.write(`  ${resumeText(plan, resumed)}\n`);
   for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
   ctx.exitCode = EXIT.promoted;
+}
+
+/**
+ * A rollout running in the folder now refuses the real run (exit 2, the folder's lock): a dry run says so rather than
+ * exit 0 in silence, but goes on, as that rollout may have ended by the time the real run starts.
+ */
+function runningNowText(dir: string, standing: ReturnType<typeof rolloutStanding>): string | undefined {
+  const lock = readLock(dir);
+  const owner =
+    lock && isOwnerAlive(lock, os.hostname()) ? describeOwner(lock, Date.now()) : standing.kind === 'running' ? `pid ${standing.ownerPid}` : undefined;
+  if (owner === undefined) return undefined;
+  return `a rollout runs in ${dir} now (${owner}): a real run there is refused (exit 2) until it ends`;
 }
 
 /**
