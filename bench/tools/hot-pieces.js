@@ -2,13 +2,17 @@
 // request body: the bytes as they came for blue, the model spliced for green) on the bench body and on a 13 KB
 // conversation, and the OpenAI stream reading (StreamWatch with the upstream's shared reader) of 8 streams with
 // distinct ids fed one event at a time, round robin, as streams read at once interleave. Builds run in interleaved
-// rounds in one process; min and median of the rounds. A whole proxy's CPU a request cannot resolve these.
+// rounds in one process; min and median of the rounds. A whole proxy's CPU a request cannot resolve these. Since
+// session 30 also the read of a whole answer (readCollected with the target's answer reader, where the build has
+// one) on 64 answers spelled as the bench upstream's, their id, created, counts and text differing.
 //   node bench/tools/hot-pieces.js [BUILD_DIR ...]   (default: this checkout; a build is a folder with dist/)
+//   HOT_PIECES=answer node bench/tools/hot-pieces.js ...   (only some of: body, stream, answer)
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openAiStreamBody } from '../lib/bench-stream.js';
 
 const ROUNDS = 20;
+const pieces = (process.env.HOT_PIECES ?? 'body,stream,answer').split(',');
 const builds = process.argv.length > 2 ? process.argv.slice(2) : [new URL('../..', import.meta.url).pathname];
 const load = async (/** @type {string} */ dir, /** @type {string} */ file) => import(pathToFileURL(resolve(dir, 'dist', file)).href);
 
@@ -45,7 +49,7 @@ function compare(
   });
 }
 
-for (const turns of [1, 60]) {
+for (const turns of pieces.includes('body') ? [1, 60] : []) {
   const list = bodies(turns);
   for (const model of ['bench-blue', 'bench-green']) {
     const target = { keepsBody: () => true, bodyModel: model, prepare: (/** @type {object} */ b) => ({ ...b, model }) };
@@ -59,11 +63,47 @@ for (const turns of [1, 60]) {
   }
 }
 
+if (pieces.includes('answer')) {
+  // As bench/lib/upstream-server.js answers, but for the values that differ from answer to answer.
+  const answers = Array.from({ length: 64 }, (_, k) =>
+    Buffer.from(
+      JSON.stringify({
+        id: `chatcmpl-bench${k}`,
+        object: 'chat.completion',
+        created: 1767225600 + k,
+        model: 'bench-model',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: `Thanks for reaching out (${k}). You can reset your password from the account page.` },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: { prompt_tokens: 24, completion_tokens: 28 + k, total_tokens: 52 + k },
+      }),
+    ),
+  );
+  const cases = [];
+  for (const dir of builds) {
+    const { readCollected } = await load(dir, 'proxy/collected.js');
+    const { openAiDialect } = await load(dir, 'upstream/openai.js');
+    const answerReader = openAiDialect.sharedAnswerReader?.();
+    let i = 0;
+    cases.push({
+      dir,
+      run: () => {
+        if (!readCollected(answers[i++ & 63], openAiDialect.parse, answerReader).ok) throw new Error('an answer was not read');
+      },
+    });
+  }
+  compare(`whole answer read, ${answers[0].length} B`, cases, 20_000);
+}
+
 const STREAMS = 8;
 const events = openAiStreamBody.toString('latin1').split('\n\n').filter(Boolean);
 const streams = Array.from({ length: STREAMS }, (_, k) => events.map((event) => Buffer.from(`${event.replace('chatcmpl-bench', `chatcmpl-${k}`)}\n\n`)));
 const cases = [];
-for (const dir of builds) {
+for (const dir of pieces.includes('stream') ? builds : []) {
   const { StreamWatch } = await load(dir, 'proxy/stream-watch.js');
   const { openAiDialect } = await load(dir, 'upstream/openai.js');
   const readers = openAiDialect.sharedStreamReaders();
@@ -76,4 +116,4 @@ for (const dir of builds) {
     },
   });
 }
-compare(`OpenAI stream read, ${STREAMS} interleaved, a stream`, cases, 1_000, STREAMS);
+if (cases.length > 0) compare(`OpenAI stream read, ${STREAMS} interleaved, a stream`, cases, 1_000, STREAMS);

@@ -4,7 +4,7 @@
 import { isAscii } from 'node:buffer';
 import { statusFailure } from '../upstream/attempt.js';
 import { header, type HeaderMap } from '../upstream/classify.js';
-import type { ParseOutcome } from '../upstream/dialect.js';
+import type { AnswerReader, ParseOutcome } from '../upstream/dialect.js';
 import { parseJson } from '../upstream/shape.js';
 import type { ForwardFailure } from './forward-result.js';
 
@@ -17,12 +17,21 @@ export function collectedFailure(status: number, headers: HeaderMap, body: Buffe
   return undefined;
 }
 
-/** The reply a 2xx body holds, read by the path's `parse`; or why it holds none. */
-export function readCollected(body: Buffer, parse: (json: unknown) => ParseOutcome): ParseOutcome {
+/**
+ * The reply a 2xx body holds, read by the path's `answers` when it is spelled like an earlier answer, else by its
+ * `parse` (and then learnt from); or why it holds none.
+ */
+export function readCollected(body: Buffer, parse: (json: unknown) => ParseOutcome, answers?: AnswerReader): ParseOutcome {
   // ASCII (an English answer) is copied as Latin-1, byte for character: the same text without UTF-8 decoding
   // (12% less time for the read of a 1.9 KB answer; the same for a short one).
-  const json = parseJson(isAscii(body) ? body.toString('latin1') : body.toString('utf8'));
-  return json.ok ? parse(json.value) : { ok: false, reason: 'the body is not JSON' };
+  const text = isAscii(body) ? body.toString('latin1') : body.toString('utf8');
+  const known = answers?.read(text);
+  if (known !== undefined) return { ok: true, reply: known };
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, reason: 'the body is not JSON' };
+  const parsed = parse(json.value);
+  if (parsed.ok) answers?.learn(text, json.value, parsed.reply);
+  return parsed;
 }
 
 /** Why an answer read whole failed as too large. */

@@ -3,7 +3,7 @@
 import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
-import type { ParseOutcome, StreamReader } from '../upstream/dialect.js';
+import type { AnswerReader, ParseOutcome, StreamReader } from '../upstream/dialect.js';
 import type { UpstreamResult } from '../upstream/types.js';
 
 /**
@@ -15,6 +15,8 @@ export interface ForwardTarget {
   model: string;
   /** Reads a whole 2xx answer of this path. */
   parse: (json: unknown) => ParseOutcome;
+  /** Reads a whole 2xx answer of this path from its text when it is spelled like an earlier one (before `parse`). */
+  answers?: AnswerReader;
   /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
   streamReader: () => StreamReader;
   /**

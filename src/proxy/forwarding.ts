@@ -327,7 +327,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
     this.finish();
-    const parsed = readCollected(body, this.target.parse);
+    const parsed = readCollected(body, this.target.parse, this.target.answers);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     const reply = parsed.ok ? parsed.reply : undefined;
     const ids = { responseId: reply?.responseId, itemIds: reply?.itemIds };

@@ -141,6 +141,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       arm,
       model,
       parse: (json) => dialect.parse(json),
+      answers: dialect.sharedAnswerReader?.(),
       streamReader: dialect.sharedStreamReaders(),
       dispatcher: pool,
       origin: chatUrl.origin,
@@ -161,6 +162,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       responses[name] = {
         ...built[name],
         parse: parseResponses,
+        answers: undefined,
         streamReader: responsesStreamReader,
         leadingEvents: RESPONSES_LEADING_EVENTS,
         chatPath: path,

@@ -49,6 +49,15 @@ export interface StreamReader {
   finish(): ParseOutcome;
 }
 
+/**
+ * Reads whole 2xx answers of one upstream by the spellings it learnt from earlier ones (src/upstream/openai-answer.ts),
+ * without JSON.parse; read() is undefined when not sure, and the caller then parses the text and lets it learn.
+ */
+export interface AnswerReader {
+  read(text: string): DialectReply | undefined;
+  learn(text: string, json: unknown, reply: DialectReply): void;
+}
+
 export interface Dialect {
   readonly api: ApiDialect;
   /** Appended to the base URL for chat requests. */
@@ -65,4 +74,6 @@ export interface Dialect {
    * path's templates), so each new stream need not learn it again.
    */
   sharedStreamReaders(): () => StreamReader;
+  /** An answer reader for one upstream, when the dialect has one (its answers then skip the parse when they can). */
+  sharedAnswerReader?(): AnswerReader;
 }

@@ -9,46 +9,13 @@
 // templates serve all its streams (TemplateMemory), not only the one that learnt them. Chunks that recur whole
 // but for those unread values (the role chunk opening a stream, the finish chunk) are kept whole: the parsed
 // chunk stands for every later chunk spelled like it.
+import { holeStart, holesOf, holeText, jsonTokens, LITERAL, longestPart, partAt, REFUSE, spellingOf, type Frame, type Spelling } from './json-spelling.js';
 import { isObject } from './shape.js';
 
-/**
- * Sticky patterns of JSON tokens, matched at a given offset. Each carries its position (lastIndex), so a set is
- * made per template (Spelling.tokens), not per module: a walk sets lastIndex before each test and runs to its end
- * synchronously, so the streams sharing a template cannot interleave within one. Not one set a walk: two regex
- * objects a chunk cost ~25 ns of the stream's reading each time (docs/benchmarks.md, session 29).
- */
-interface Tokens {
-  /** One JSON string token, exactly as the JSON grammar spells it. */
-  string: RegExp;
-  /** One JSON number token, exactly as the JSON grammar spells it. */
-  number: RegExp;
-}
-
-function jsonTokens(): Tokens {
-  return {
-    string: /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y,
-    number: /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y,
-  };
-}
 /** Top-level string fields the stream reader never reads: their values may differ from chunk to chunk. */
 const UNREAD = new Set(['id', 'obfuscation', 'system_fingerprint']);
 /** Top-level number fields it never reads: `created` differs from one stream to the next. */
 const UNREAD_NUMBERS = new Set(['created']);
-
-/** A chunk's spelling: its literal text and the kinds of the holes between. */
-interface Spelling {
-  /** Literal text between the holes (one more than the holes). */
-  parts: string[];
-  /** Per hole: a number token (true) or a string token (false). */
-  numeric: boolean[];
-  /**
-   * A part that chunks of other kinds seldom hold, looked for before a full walk: for a content template the one
-   * just before the text (`"delta":{"content":`), for a whole template the longest (its delta, finish reason...).
-   */
-  mark: string;
-  /** The token patterns its walks use (see Tokens). */
-  tokens: Tokens;
-}
 
 export interface ContentTemplate extends Spelling {
   /** Which hole is choices[0].delta.content. */
@@ -80,15 +47,16 @@ function count(text: string, needle: string): number {
   return n;
 }
 
-interface Frame {
-  array: boolean;
-  /** Objects: the key being read (or just read). Arrays: unused. */
-  key: string;
-  wantKey: boolean;
-  index: number;
-}
+/** Roles of a chunk's holes. */
+const UNREAD_HOLE = 0;
+const CONTENT_HOLE = 1;
 
-type Hole = [start: number, end: number, numeric: boolean];
+/** True where `path` is choices[0].delta.content of a chunk. */
+function atDeltaContent(path: readonly Frame[]): boolean {
+  return (
+    path.length === 4 && path[3]?.key === 'content' && path[2]?.key === 'delta' && path[1]?.array === true && path[1].index === 0 && path[0]?.key === 'choices'
+  );
+}
 
 /**
  * Where the values of `text` that may differ from chunk to chunk sit: the unread top-level fields, and
@@ -96,69 +64,21 @@ type Hole = [start: number, end: number, numeric: boolean];
  * every key spells itself plainly and no string value holds a quote. Undefined when the content is not found
  * where and as expected.
  */
-function holesOf(text: string, content: string | undefined): { holes: Hole[]; content: number } | undefined {
-  const holes: Hole[] = [];
-  let contentHole = -1;
-  const stack: Frame[] = [];
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    const top = stack[stack.length - 1];
-    if (c === 0x22) {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0 || !top) return undefined;
-      if (!top.array && top.wantKey) {
-        top.key = text.slice(i + 1, end);
-      } else if (stack.length === 1 && UNREAD.has(top.key)) {
-        holes.push([i, end + 1, false]);
-      } else if (
-        content !== undefined &&
-        stack.length === 4 &&
-        top.key === 'content' &&
-        stack[2]?.key === 'delta' &&
-        stack[1]?.array === true &&
-        stack[1].index === 0 &&
-        stack[0]?.key === 'choices'
-      ) {
-        if (text.slice(i + 1, end) !== content) return undefined;
-        contentHole = holes.length;
-        holes.push([i, end + 1, false]);
-      }
-      i = end;
-    } else if (stack.length === 1 && top && !top.array && !top.wantKey && UNREAD_NUMBERS.has(top.key) && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
-      // A top-level number nothing reads (text is valid JSON: this is its whole token).
-      const number = jsonTokens().number;
-      number.lastIndex = i;
-      if (!number.test(text)) return undefined;
-      holes.push([i, number.lastIndex, true]);
-      i = number.lastIndex - 1;
-    } else if (c === 0x7b) stack.push({ array: false, key: '', wantKey: true, index: 0 });
-    else if (c === 0x5b) stack.push({ array: true, key: '', wantKey: false, index: 0 });
-    else if (c === 0x7d || c === 0x5d) stack.pop();
-    else if (c === 0x3a && top) top.wantKey = false;
-    else if (c === 0x2c && top) {
-      if (top.array) top.index++;
-      else top.wantKey = true;
-    }
-  }
+function chunkHoles(text: string, content: string | undefined) {
+  const holes = holesOf(text, (path, numeric, data, start, end) => {
+    const top = path[path.length - 1] as Frame;
+    if (path.length === 1 && !top.array && (numeric ? UNREAD_NUMBERS : UNREAD).has(top.key)) return UNREAD_HOLE;
+    if (numeric || content === undefined || !atDeltaContent(path)) return LITERAL;
+    return data.slice(start + 1, end - 1) === content ? CONTENT_HOLE : REFUSE;
+  });
+  if (!holes) return undefined;
+  const contentHole = holes.findIndex((hole) => hole[3] === CONTENT_HOLE);
   if (content !== undefined && contentHole < 0) return undefined;
   return { holes, content: contentHole };
 }
 
-/** The spelling of `text` with `holes`: the literal text between them (one more than the holes); `content`: the text's hole. */
-function spellingOf(text: string, holes: Hole[], content?: number): Spelling {
-  const parts: string[] = [];
-  let from = 0;
-  for (const [start, end] of holes) {
-    parts.push(text.slice(from, start));
-    from = end;
-  }
-  parts.push(text.slice(from));
-  return { parts, numeric: holes.map((hole) => hole[2]), mark: markOf(parts, content), tokens: jsonTokens() };
-}
-
 function markOf(parts: readonly string[], content: number | undefined): string {
-  return content === undefined ? parts.reduce((a, b) => (b.length > a.length ? b : a), '') : (parts[content] as string);
+  return content === undefined ? longestPart(parts) : (parts[content] as string);
 }
 
 /** A content template spelled out by hand (Anthropic's text delta): its parts, holes' kinds and content hole. */
@@ -179,10 +99,10 @@ export function learnTemplate(text: string, chunk: Record<string, unknown>): Con
   const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
   const delta = isObject(choice) ? choice.delta : undefined;
   if (!isObject(delta) || typeof delta.content !== 'string') return undefined;
-  const found = holesOf(text, delta.content);
+  const found = chunkHoles(text, delta.content);
   if (!found) return undefined;
   const { holes, content } = found;
-  return { ...spellingOf(text, holes, content), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+  return { ...spellingOf(text, holes, (parts) => markOf(parts, content)), content, model: typeof chunk.model === 'string' ? chunk.model : undefined };
 }
 
 /**
@@ -198,68 +118,14 @@ export interface WholeTemplate extends Spelling {
 /** The whole template of `text` (JSON.parse read it as `chunk`); undefined when it holds a backslash. */
 export function learnWholeTemplate(text: string, chunk: Record<string, unknown>): WholeTemplate | undefined {
   if (text.includes('\\')) return undefined;
-  const found = holesOf(text, undefined);
+  const found = chunkHoles(text, undefined);
   if (!found) return undefined;
-  return { ...spellingOf(text, found.holes), chunk };
+  return { ...spellingOf(text, found.holes, longestPart), chunk };
 }
 
 /** Whether `data` is `template`'s literal text with JSON tokens of the holes' kinds in its holes. */
 export function matchesWhole(template: WholeTemplate, data: string): boolean {
   return holeText(template, data, -1) !== undefined;
-}
-
-/**
- * The text of the JSON string token at `start` to `end` of `data`: what lies between its quotes when it holds no
- * escape (most text deltas), one slice; else its decoding. The token is valid JSON (a Tokens pattern matched it).
- */
-function stringAt(data: string, start: number, end: number): string {
-  const inner = data.slice(start + 1, end - 1);
-  return inner.includes('\\') ? (JSON.parse(data.slice(start, end)) as string) : inner;
-}
-
-/**
- * Walks `data` along the template's parts: the text of hole `want` (a string hole: its decoded text), '' when
- * `want` is -1, or undefined when `data` is not the template with tokens of the holes' kinds in its holes. With
- * `from` > 0 the walk starts at hole `from`, at offset `at`: what comes before it was matched already.
- */
-function holeText(spelling: Spelling, data: string, want: number, from = 0, at = 0): string | undefined {
-  const { parts, numeric, tokens } = spelling;
-  let text = '';
-  if (from === 0) {
-    // One search for the mark turns away most chunks of another kind (a role chunk against the content template
-    // or the finish chunk's, a usage chunk against any) before a walk of a slice and a regex a hole.
-    if (!data.includes(spelling.mark)) return undefined;
-    if (!partAt(data, at, parts[0] as string)) return undefined;
-    at += (parts[0] as string).length;
-  }
-  for (let k = from; k < parts.length - 1; k++) {
-    const pattern = numeric[k] ? tokens.number : tokens.string;
-    pattern.lastIndex = at;
-    if (!pattern.test(data)) return undefined;
-    if (k === want) text = stringAt(data, at, pattern.lastIndex);
-    at = pattern.lastIndex;
-    const part = parts[k + 1] as string;
-    if (!partAt(data, at, part)) return undefined;
-    at += part.length;
-  }
-  return at === data.length ? text : undefined;
-}
-
-/** Whether `data` holds `part` at `at`. slice + === rather than startsWith(part, at): several times faster in V8. */
-function partAt(data: string, at: number, part: string): boolean {
-  return data.slice(at, at + part.length) === part;
-}
-
-/** Where hole `hole` begins in `data`, which the template matched whole. */
-function holeStart({ parts, numeric, tokens }: Spelling, data: string, hole: number): number {
-  let at = (parts[0] as string).length;
-  for (let k = 0; k < hole; k++) {
-    const pattern = numeric[k] ? tokens.number : tokens.string;
-    pattern.lastIndex = at;
-    pattern.test(data);
-    at = pattern.lastIndex + (parts[k + 1] as string).length;
-  }
-  return at;
 }
 
 /**

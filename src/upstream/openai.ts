@@ -1,5 +1,6 @@
 // OpenAI chat completions: POST {base}/chat/completions, Bearer auth, SSE chunks ending with `data: [DONE]`.
 import { adaptOpenAiBody, type RequestAdaptation } from './adapt.js';
+import { AnswerTemplates } from './openai-answer.js';
 import { learnTemplate, learnWholeTemplate, TemplateMemory, type StreamStart } from './openai-delta.js';
 import type { Dialect, DialectReply, ParseOutcome, StreamReader, StreamStep } from './dialect.js';
 import { isObject, makeUsage, num, parseJson, str, textOf, type JsonObject } from './shape.js';
@@ -216,4 +217,5 @@ export const openAiDialect: Dialect = {
     const templates = new TemplateMemory();
     return () => openAiStreamReader({ templates });
   },
+  sharedAnswerReader: () => new AnswerTemplates(openAiUsage),
 };
