@@ -4,24 +4,66 @@
 // literal text, once) is what JSON.parse would give, without the parse. The OpenAI stream's chunks
 // (openai-delta.ts) and whole non-streamed answers (openai-answer.ts) are read so.
 
-/**
- * Sticky patterns of JSON tokens, matched at a given offset. Each carries its position (lastIndex), so a set is
- * made per spelling (Spelling.tokens), not per module: a walk sets lastIndex before each test and runs to its end
- * synchronously, so the readers sharing a spelling cannot interleave within one. Not one set a walk: two regex
- * objects a chunk cost ~25 ns of the stream's reading each time (docs/benchmarks.md, session 29).
- */
-export interface Tokens {
-  /** One JSON string token, exactly as the JSON grammar spells it. */
-  string: RegExp;
-  /** One JSON number token, exactly as the JSON grammar spells it. */
-  number: RegExp;
+/** Whether `c` is an ASCII digit. */
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
-export function jsonTokens(): Tokens {
-  return {
-    string: /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y,
-    number: /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y,
-  };
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/**
+ * The end of the JSON string token at `at` of `data`, exactly as the grammar spells one (no raw control
+ * character, only its escapes), or -1. A loop, not a sticky regex: a regex call cost ~100-200 ns a token whatever
+ * its length, more than the rest of a walk (docs/benchmarks.md, session 30).
+ */
+export function stringEnd(data: string, at: number): number {
+  if (data.charCodeAt(at) !== 0x22) return -1;
+  const n = data.length;
+  for (let i = at + 1; i < n; i++) {
+    const c = data.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c < 0x20) return -1;
+    if (c !== 0x5c) continue;
+    const e = data.charCodeAt(++i);
+    if (e === 0x75) {
+      if (!(isHex(data.charCodeAt(i + 1)) && isHex(data.charCodeAt(i + 2)) && isHex(data.charCodeAt(i + 3)) && isHex(data.charCodeAt(i + 4)))) return -1;
+      i += 4;
+    } else if (!(e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) return -1;
+  }
+  return -1;
+}
+
+/** The end of the digits from `i` of `data`. */
+function digitsEnd(data: string, i: number): number {
+  while (isDigit(data.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * The end of the longest JSON number token at `at` of `data` (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), or
+ * -1. A fraction or exponent not followed by a digit is not part of it (the text after it must then match).
+ */
+export function numberEnd(data: string, at: number): number {
+  let i = data.charCodeAt(at) === 0x2d ? at + 1 : at;
+  const first = data.charCodeAt(i);
+  if (first === 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) i = digitsEnd(data, i + 1);
+  else return -1;
+  if (data.charCodeAt(i) === 0x2e && isDigit(data.charCodeAt(i + 1))) i = digitsEnd(data, i + 2);
+  const e = data.charCodeAt(i);
+  if (e === 0x65 || e === 0x45) {
+    const sign = data.charCodeAt(i + 1);
+    const digits = sign === 0x2b || sign === 0x2d ? i + 2 : i + 1;
+    if (isDigit(data.charCodeAt(digits))) i = digitsEnd(data, digits + 1);
+  }
+  return i;
+}
+
+/** The end of the token of a hole's kind at `at` of `data`, or -1. */
+function tokenEnd(numeric: boolean, data: string, at: number): number {
+  return numeric ? numberEnd(data, at) : stringEnd(data, at);
 }
 
 /** A text's spelling: its literal text and the kinds of the holes between. */
@@ -32,8 +74,6 @@ export interface Spelling {
   numeric: boolean[];
   /** A part that texts of other kinds seldom hold, looked for before a full walk. */
   mark: string;
-  /** The token patterns its walks use (see Tokens). */
-  tokens: Tokens;
 }
 
 /** Where a value sits while a text is walked: one frame per object or array it is inside, outermost first. */
@@ -62,16 +102,6 @@ export const REFUSE = -2;
  */
 export type HolePick = (path: readonly Frame[], numeric: boolean, text: string, start: number, end: number) => number;
 
-/** Past the closing quote of the JSON string token opening at `i` of valid JSON `text` (escapes skipped); -1 if none. */
-function stringEnd(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === 0x5c) j++;
-    else if (c === 0x22) return j + 1;
-  }
-  return -1;
-}
-
 /**
  * The holes `pick` chooses among the value tokens of `text`, valid JSON (JSON.parse read it), in order. Undefined
  * when pick refuses one, or when a key is spelled with an escape or twice in one object: a key's own spelling is
@@ -80,7 +110,6 @@ function stringEnd(text: string, i: number): number {
 export function holesOf(text: string, pick: HolePick): Hole[] | undefined {
   const holes: Hole[] = [];
   const stack: Frame[] = [];
-  const number = jsonTokens().number;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -101,9 +130,8 @@ export function holesOf(text: string, pick: HolePick): Hole[] | undefined {
       i = end - 1;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       // Outside a string a digit or minus only ever opens a number token: the whole token is read here.
-      number.lastIndex = i;
-      if (!top || !number.test(text)) return undefined;
-      const end = number.lastIndex;
+      const end = numberEnd(text, i);
+      if (!top || end < 0) return undefined;
       const role = pick(stack, true, text, i, end);
       if (role === REFUSE) return undefined;
       if (role >= 0) holes.push([i, end, true, role]);
@@ -129,7 +157,7 @@ export function spellingOf(text: string, holes: readonly Hole[], mark: (parts: r
     from = end;
   }
   parts.push(text.slice(from));
-  return { parts, numeric: holes.map((hole) => hole[2]), mark: mark(parts), tokens: jsonTokens() };
+  return { parts, numeric: holes.map((hole) => hole[2]), mark: mark(parts) };
 }
 
 /** The longest part: the mark of a text kept whole. */
@@ -139,7 +167,7 @@ export function longestPart(parts: readonly string[]): string {
 
 /**
  * The text of the JSON string token at `start` to `end` of `data`: what lies between its quotes when it holds no
- * escape (most texts), one slice; else its decoding. The token is valid JSON (a Tokens pattern matched it).
+ * escape (most texts), one slice; else its decoding. The token is valid JSON (stringEnd found it).
  */
 export function stringAt(data: string, start: number, end: number): string {
   const inner = data.slice(start + 1, end - 1);
@@ -153,7 +181,7 @@ export function stringAt(data: string, start: number, end: number): string {
  * when given, gets each hole's start and end.
  */
 export function holeText(spelling: Spelling, data: string, want: number, from = 0, at = 0, spans?: number[]): string | undefined {
-  const { parts, numeric, tokens } = spelling;
+  const { parts, numeric } = spelling;
   let text = '';
   if (from === 0) {
     // One search for the mark turns away most texts of another kind (a role chunk against the content template
@@ -163,12 +191,11 @@ export function holeText(spelling: Spelling, data: string, want: number, from = 
     at += (parts[0] as string).length;
   }
   for (let k = from; k < parts.length - 1; k++) {
-    const pattern = numeric[k] ? tokens.number : tokens.string;
-    pattern.lastIndex = at;
-    if (!pattern.test(data)) return undefined;
-    if (k === want) text = stringAt(data, at, pattern.lastIndex);
-    if (spans) spans.push(at, pattern.lastIndex);
-    at = pattern.lastIndex;
+    const end = tokenEnd(numeric[k] as boolean, data, at);
+    if (end < 0) return undefined;
+    if (k === want) text = stringAt(data, at, end);
+    if (spans) spans.push(at, end);
+    at = end;
     const part = parts[k + 1] as string;
     if (!partAt(data, at, part)) return undefined;
     at += part.length;
@@ -182,13 +209,8 @@ export function partAt(data: string, at: number, part: string): boolean {
 }
 
 /** Where hole `hole` begins in `data`, which the spelling matched whole. */
-export function holeStart({ parts, numeric, tokens }: Spelling, data: string, hole: number): number {
+export function holeStart({ parts, numeric }: Spelling, data: string, hole: number): number {
   let at = (parts[0] as string).length;
-  for (let k = 0; k < hole; k++) {
-    const pattern = numeric[k] ? tokens.number : tokens.string;
-    pattern.lastIndex = at;
-    pattern.test(data);
-    at = pattern.lastIndex + (parts[k + 1] as string).length;
-  }
+  for (let k = 0; k < hole; k++) at = tokenEnd(numeric[k] as boolean, data, at) + (parts[k + 1] as string).length;
   return at;
 }

@@ -7,7 +7,7 @@
 // elsewhere, a key spelled twice or with an escape) misses and is parsed in full. Saved: the JSON.parse of the
 // answer and the walk of its object (~6 us a request at 1,000 req/s; docs/benchmarks.md, session 30).
 import type { DialectReply } from './dialect.js';
-import { holesOf, holeText, LITERAL, longestPart, spellingOf, stringAt, type Frame, type Spelling } from './json-spelling.js';
+import { holesOf, holeText, LITERAL, spellingOf, stringAt, type Frame, type Spelling } from './json-spelling.js';
 import { isObject, type JsonObject } from './shape.js';
 import type { Usage } from './types.js';
 
@@ -38,6 +38,8 @@ interface AnswerTemplate extends Spelling {
   /** The learnt answer's usage object (never changed), undefined when not an object. */
   usage: JsonObject | undefined;
 }
+
+const firstPart = (parts: readonly string[]): string => parts[0] as string;
 
 /** True where `path` is choices[0].message.content. */
 function atMessageContent(path: readonly Frame[]): boolean {
@@ -133,7 +135,8 @@ function answerTemplate(text: string, json: JsonObject, reply: DialectReply): An
   });
   if (counts.includes(null)) return undefined;
   return {
-    ...spellingOf(text, holes, longestPart),
+    // Most answers of an upstream match: a mark to turn others away first would only be searched for in vain.
+    ...spellingOf(text, holes, firstPart),
     reply: { ...reply },
     content,
     counts: counts as (string | undefined)[],

@@ -9,7 +9,7 @@
 // templates serve all its streams (TemplateMemory), not only the one that learnt them. Chunks that recur whole
 // but for those unread values (the role chunk opening a stream, the finish chunk) are kept whole: the parsed
 // chunk stands for every later chunk spelled like it.
-import { holeStart, holesOf, holeText, jsonTokens, LITERAL, longestPart, partAt, REFUSE, spellingOf, type Frame, type Spelling } from './json-spelling.js';
+import { holeStart, holesOf, holeText, LITERAL, longestPart, partAt, REFUSE, spellingOf, type Frame, type Spelling } from './json-spelling.js';
 import { isObject } from './shape.js';
 
 /** Top-level string fields the stream reader never reads: their values may differ from chunk to chunk. */
@@ -83,7 +83,7 @@ function markOf(parts: readonly string[], content: number | undefined): string {
 
 /** A content template spelled out by hand (Anthropic's text delta): its parts, holes' kinds and content hole. */
 export function handTemplate(parts: string[], numeric: boolean[], content: number): ContentTemplate {
-  return { parts, numeric, mark: markOf(parts, content), tokens: jsonTokens(), content, model: undefined };
+  return { parts, numeric, mark: markOf(parts, content), content, model: undefined };
 }
 
 /**
