@@ -65,11 +65,11 @@ async function trial(scenario, seed) {
   const clients = {
     blue: real.blue,
     green: {
-      send(request, signal) {
+      send(request, cancel) {
         /** @type {{ sentAt: number, doneAt?: number, ok?: boolean, latencyMs?: number, cancelled: boolean }} */
         const entry = { sentAt: Date.now(), cancelled: false };
         green.push(entry);
-        return real.green.send(request, signal).then(
+        return real.green.send(request, cancel).then(
           (result) => {
             entry.doneAt = Date.now();
             entry.ok = result.ok;
@@ -83,7 +83,7 @@ async function trial(scenario, seed) {
           },
         );
       },
-      listModels: (signal) => real.green.listModels(signal),
+      listModels: (cancel) => real.green.listModels(cancel),
     },
   };
   const { engine, events } = await createBenchEngine({ plan, clients, seed });

@@ -39,7 +39,7 @@ const coldLags = [];
 let firstSendAt = 0;
 let lastSendAt = 0;
 const lagAtSend = (arm) => ({
-  send(request, signal) {
+  send(request, cancel) {
     if (!measuring && started && coldLags.length < capacity) coldLags.push(hrNow() - scheduledAt);
     if (measuring && sends < capacity) {
       const now = hrNow();
@@ -49,9 +49,9 @@ const lagAtSend = (arm) => ({
       coarseLags[sends] = Date.now() - wallLead - scheduledAt;
       sends++;
     }
-    return real[arm].send(request, signal);
+    return real[arm].send(request, cancel);
   },
-  listModels: (signal) => real[arm].listModels(signal),
+  listModels: (cancel) => real[arm].listModels(cancel),
 });
 const clients = { blue: lagAtSend('blue'), green: lagAtSend('green') };
 

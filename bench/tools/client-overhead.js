@@ -9,6 +9,7 @@ import { loopbackPlanYaml, planFromYaml } from '../lib/plan.js';
 import { startUpstream } from '../lib/upstream.js';
 import { createRandom } from '../../dist/core/random.js';
 import { createTrafficMix } from '../../dist/traffic/index.js';
+import { SignalWatch } from '../../dist/upstream/signal-watch.js';
 import { positionalArgs } from '../lib/args.js';
 
 const { only, seconds } = positionalArgs({ only: ['both', 'raw', 'client'], seconds: 4 });
@@ -27,6 +28,8 @@ const body = JSON.stringify({
 const headers = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'bluegreen', authorization: 'Bearer x' };
 const pool = new Pool(`http://127.0.0.1:${up.port}`, { connections: CONCURRENCY });
 const shutdown = new AbortController();
+// One watch on the signal, as the engine's dispatcher makes (src/upstream/signal-watch.ts).
+const cancel = new SignalWatch(shutdown.signal);
 
 async function run(name, one) {
   let n = 0;
@@ -53,7 +56,7 @@ const raw = async () => {
   JSON.parse(await response.body.text());
 };
 const client = async () => {
-  const result = await clients.blue.send(mix.next(), shutdown.signal);
+  const result = await clients.blue.send(mix.next(), cancel);
   if (!result.ok) throw new Error(result.errorMessage);
 };
 for (let i = 0; i < 3; i++) {

@@ -4,6 +4,7 @@ import type { EvaluateInput } from '../analysis/evaluate.js';
 import type { Verdict } from '../analysis/types.js';
 import type { HookConfig } from '../plan/schema.js';
 import type { ArmName, Plan } from '../plan/plan.js';
+import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { ChatRequest, ModelList, UpstreamResult } from '../upstream/types.js';
 import type { Clock } from '../core/clock.js';
 import type { StageStats } from '../metrics/types.js';
@@ -12,8 +13,9 @@ import type { TrafficSourceFactory } from './traffic-source.js';
 import type { RolloutEvent, RolloutSnapshot } from './types.js';
 
 export interface ArmClient {
-  send(request: ChatRequest, signal?: AbortSignal): Promise<UpstreamResult>;
-  listModels(signal?: AbortSignal): Promise<ModelList>;
+  /** `cancel`: the caller's shared signal, watched once (src/upstream/signal-watch.ts). */
+  send(request: ChatRequest, cancel?: SignalWatch): Promise<UpstreamResult>;
+  listModels(cancel?: SignalWatch): Promise<ModelList>;
 }
 
 export interface RequestSource {

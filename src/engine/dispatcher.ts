@@ -1,6 +1,7 @@
 // Sends each arriving request to the arm the splitter picks, within max_in_flight, and records the result.
 import type { ArmName } from '../plan/plan.js';
 import type { MetricsRecorder, SendTag } from '../metrics/index.js';
+import { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ArmClient, RequestSource, Splitter } from './deps.js';
 import { errorText } from '../core/errors.js';
@@ -42,6 +43,8 @@ export class Dispatcher {
   /** Ends every settled() wait under way (the rollout is ending). */
   private readonly waitEnders = new Set<() => void>();
   private readonly abort = new AbortController();
+  /** The one watch on `abort`'s signal every request in flight joins (src/upstream/signal-watch.ts). */
+  private readonly cancel = new SignalWatch(this.abort.signal);
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: DispatcherOptions) {}
@@ -64,7 +67,7 @@ export class Dispatcher {
     // Its error goes to onError before `done` resolves, so a stage's end waiting on it finds the rollout ending
     // rather than judging figures without it; and `done` never rejects (no unhandled rejection when nothing waits).
     const done = clients[arm]
-      .send(request, this.abort.signal)
+      .send(request, this.cancel)
       .then(
         (result) => this.settle(stage, arm, result, watchId, tag, request.stream),
         (error: unknown) => this.settle(stage, arm, abortedResult(arm, request.stream, error), watchId, tag, request.stream),

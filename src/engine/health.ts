@@ -3,6 +3,7 @@
 import { formatDuration } from '../core/format.js';
 import type { HealthCheckConfig } from '../plan/schema.js';
 import { probeRequest } from '../upstream/probe.js';
+import { SignalWatch } from '../upstream/signal-watch.js';
 import type { ArmClient } from './deps.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
@@ -59,15 +60,17 @@ export class HealthChecker {
 
   private async check(): Promise<void> {
     const controller = new AbortController();
+    // The probe's own signal: one request on it.
+    const cancel = new SignalWatch(controller.signal);
     const timeout = this.clock.setTimer(() => controller.abort(new Error('timed out')), this.config.timeout);
     let ok: boolean;
     try {
       if (this.config.probe === 'chat') {
-        const result = await this.client.send(probeRequest(), controller.signal);
+        const result = await this.client.send(probeRequest(), cancel);
         ok = result.ok;
         if (!ok) this.state.lastError = `chat probe failed: ${result.errorMessage ?? result.failure ?? 'error'}`;
       } else {
-        const list = await this.client.listModels(controller.signal);
+        const list = await this.client.listModels(cancel);
         ok = list.status >= 200 && list.status < 300;
         if (!ok) this.state.lastError = `models list answered ${list.status}`;
       }

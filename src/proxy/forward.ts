@@ -2,6 +2,7 @@
 // 2xx answer goes to the client chunk by chunk as it arrives, and is read on the way for time to first token,
 // tokens, finish reason and content. Anything else (an error answer, a non-streamed body) is collected whole and
 // handed back unsent, so the caller can still fall back to blue or send it as it is.
+import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { ClientLink } from './client-link.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { Forwarding } from './forwarding.js';
@@ -13,7 +14,7 @@ export function forward(
   request: ForwardRequest,
   sink: ClientSink | undefined,
   steadyNow: () => number,
-  canceller?: AbortSignal | ClientLink,
+  canceller?: SignalWatch | ClientLink,
 ): Promise<ForwardOutcome> {
   return new Promise((resolve, reject) => forwardTo(target, request, sink, steadyNow, canceller, resolve, reject));
 }
@@ -24,7 +25,7 @@ export function forwardTo(
   request: ForwardRequest,
   sink: ClientSink | undefined,
   steadyNow: () => number,
-  canceller: AbortSignal | ClientLink | undefined,
+  canceller: SignalWatch | ClientLink | undefined,
   done: (outcome: ForwardOutcome) => void,
   failed: (reason: unknown) => void,
 ): void {

@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { classifyNetworkError, isJsonAnswer, type HeaderMap } from '../upstream/classify.js';
 import type { DialectReply } from '../upstream/dialect.js';
 import { TimedDispatch } from '../upstream/dispatch.js';
+import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { ClientLink } from './client-link.js';
 import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
@@ -54,7 +55,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     private readonly sink: ClientSink | undefined,
     /** Latencies are timed on it (ChatContext.steadyNow). */
     private readonly steadyNow: () => number,
-    private readonly link: AbortSignal | ClientLink | undefined,
+    private readonly link: SignalWatch | ClientLink | undefined,
   ) {
     super(target.timeouts, link);
     this.startedAt = steadyNow();

@@ -3,6 +3,7 @@
 import type { ProxyMetrics, SplitPathName } from './metrics.js';
 import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
+import { SignalWatch } from '../upstream/signal-watch.js';
 
 export interface Mirror {
   /** Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once. */
@@ -12,6 +13,8 @@ export interface Mirror {
 
 export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: () => number, shutdown: AbortSignal): Mirror {
   let running = 0;
+  // Every copy in flight joins one watch on the shutdown signal.
+  const cancel = new SignalWatch(shutdown);
   return {
     send(green, request, path) {
       if (running >= limit) {
@@ -20,7 +23,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
       }
       running++;
       const at = metrics.started('green', request.stream);
-      forward(green, request, undefined, steadyNow, shutdown).then(
+      forward(green, request, undefined, steadyNow, cancel).then(
         (outcome) => {
           running--;
           metrics.finished(outcome.result, 'mirror', at, path);

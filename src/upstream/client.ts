@@ -1,4 +1,5 @@
 // The upstream client of one arm: a keep-alive pool, the arm's dialect, retries, and normalised results.
+import type { SignalWatch } from './signal-watch.js';
 import { setMaxListeners } from 'node:events';
 import type { ArmName, UpstreamConfig } from '../plan/plan.js';
 import { resolveAdaptation } from './adapt.js';
@@ -44,16 +45,16 @@ export interface UpstreamClientOptions {
 export interface UpstreamClient {
   /**
    * Sends one chat request, retrying as the plan allows. Resolves for every upstream outcome, with
-   * ok:false and a failure class when it failed. Rejects only when `signal` aborts (with its reason),
+   * ok:false and a failure class when it failed. Rejects only when `cancel`'s signal aborts (with its reason),
    * so a shutdown abort is never counted as an upstream error.
    */
-  send(request: ChatRequest, signal?: AbortSignal): Promise<UpstreamResult>;
+  send(request: ChatRequest, cancel?: SignalWatch): Promise<UpstreamResult>;
   /**
    * GET {base}/models, one attempt. Resolves for any HTTP answer, with the ids a 2xx model list carried
    * ([] otherwise: some relays answer /models with something else yet serve chat fine). Rejects with an
    * UpstreamError only when no answer came (connection, timeout).
    */
-  listModels(signal?: AbortSignal): Promise<ModelList>;
+  listModels(cancel?: SignalWatch): Promise<ModelList>;
   /** Closes the pool once in-flight requests end. */
   close(): Promise<void>;
 }
@@ -116,12 +117,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     ...lowerCaseKeys(upstream.headers),
   };
   const secrets = [apiKey];
-  const limits = (signal?: AbortSignal): ExchangeLimits => ({
+  const limits = (cancel?: SignalWatch): ExchangeLimits => ({
     requestMs: upstream.timeout.requestMs,
     idleMs: upstream.timeout.idleMs,
     connectMs: upstream.timeout.connectMs,
     steadyNow: steady,
-    signal,
+    cancel,
   });
   const context = (url: URL, attempts: number): DescribeContext => ({
     arm,
@@ -173,8 +174,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const signalsSeen = new WeakSet<AbortSignal>();
 
   return {
-    async send(request, signal) {
+    async send(request, cancel) {
       const startedAt = steady();
+      const signal = cancel?.signal;
       if (signal && !signalsSeen.has(signal)) {
         // Every in-flight request may wait (between retries) on the engine's one shutdown signal; not a leak.
         setMaxListeners(0, signal);
@@ -187,7 +189,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         headers: request.stream ? streamHeaders : plainHeaders,
         body: JSON.stringify(dialect.body(routes.bodyModel, request, adaptation)),
       };
-      const attemptLimits = limits(signal);
+      const attemptLimits = limits(cancel);
       const { outcome, attempts } = await withRetries(() => chatAttempt(pool, dialect, exchangeRequest, request.stream, attemptLimits), {
         policy: upstream.retries,
         random,
@@ -200,14 +202,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return toResult(request, outcome, attempts, startedAt);
     },
 
-    async listModels(signal) {
+    async listModels(cancel) {
       const request = {
         origin: modelsUrl.origin,
         method: 'GET' as const,
         path: modelsUrl.pathname + modelsUrl.search,
         headers: { accept: 'application/json', ...headers },
       };
-      const result = await exchange(pool, request, limits(signal));
+      const result = await exchange(pool, request, limits(cancel));
       if (!result.ok) {
         const message = describeFailure(context(modelsUrl, 1), result, secrets);
         throw new UpstreamError(message, result.failure, redact(result.reason, secrets), result.status);

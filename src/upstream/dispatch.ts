@@ -7,9 +7,9 @@
 import { formatDuration } from '../core/format.js';
 import type { Dispatcher } from 'undici';
 import type { HeaderMap } from './classify.js';
-import { unwatch, watch, type Cancellable } from './signal-watch.js';
+import { SignalWatch, type Cancellable } from './signal-watch.js';
 
-/** Something that can cancel a request: an AbortSignal, or a lighter per-request link (src/proxy/client-link.ts). */
+/** Something that can cancel a request: a shared signal's SignalWatch, or a lighter per-request link (src/proxy/client-link.ts). */
 export interface CancelSource {
   readonly aborted: boolean;
   readonly reason: unknown;
@@ -50,14 +50,14 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   protected headers?: HeaderMap;
   private requestTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
-  /** Its slot among the requests watching the caller's AbortSignal (signal-watch.ts), while it does. */
+  /** Its slot among the requests on the caller's SignalWatch, while it is there. */
   private watchSlot?: number;
   private resolve?: (value: T) => void;
   private reject?: (reason: unknown) => void;
 
   constructor(
     protected readonly timeouts: DispatchTimeouts,
-    /** Cancelling rejects with its reason. An AbortSignal is watched here; a CancelSource calls cancel() itself. */
+    /** Cancelling rejects with its reason. A SignalWatch is joined here; another CancelSource calls cancel() itself. */
     protected readonly canceller?: CancelSource,
   ) {}
 
@@ -75,7 +75,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     if (this.canceller?.aborted) return failed(this.canceller.reason);
     this.resolve = done;
     this.reject = failed;
-    if (this.canceller instanceof AbortSignal) this.watchSlot = watch(this.canceller, this);
+    if (this.canceller instanceof SignalWatch) this.watchSlot = this.canceller.watch(this);
     try {
       dispatcher.dispatch(
         {
@@ -170,7 +170,7 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     if (this.finished) return;
     this.finished = true;
     this.clearTimers();
-    if (this.watchSlot !== undefined) unwatch(this.canceller as AbortSignal, this.watchSlot);
+    if (this.watchSlot !== undefined) (this.canceller as SignalWatch).unwatch(this.watchSlot);
     this.detached();
   }
 

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { charsAfterLineBreak, MAX_ANSWER_BYTES } from './answer-limit.js';
 import { classifyNetworkError, type HeaderMap } from './classify.js';
 import { TimedDispatch, type DispatchRequest } from './dispatch.js';
+import type { SignalWatch } from './signal-watch.js';
 import type { FailureClass } from './types.js';
 
 export type ExchangeRequest = DispatchRequest;
@@ -18,8 +19,8 @@ export interface ExchangeLimits {
   connectMs: number;
   /** A steady clock (steadyNow): endedAt, and a stream's first token, are read on it to measure latencies. */
   steadyNow: () => number;
-  /** Aborting it makes exchange reject with the signal's reason. */
-  signal?: AbortSignal;
+  /** Its signal aborting makes exchange reject with the signal's reason. */
+  cancel?: SignalWatch;
   /**
    * Receives a 2xx body as it arrives instead of it being collected; returns true once it has seen the
    * terminator, after which the rest is drained (for connection reuse) but no longer waited for.
@@ -53,7 +54,7 @@ class Exchange extends TimedDispatch<ExchangeResult> {
   private endedAt?: number;
 
   constructor(private readonly limits: ExchangeLimits) {
-    super(limits, limits.signal);
+    super(limits, limits.cancel);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
@@ -107,7 +108,7 @@ class Exchange extends TimedDispatch<ExchangeResult> {
     this.finish();
     if (this.settled) return;
     const { limits } = this;
-    if (limits.signal?.aborted) return this.fail(limits.signal.reason);
+    if (limits.cancel?.aborted) return this.fail(limits.cancel.reason);
     if (this.expired) return this.settle(this.timeoutResult(this.expired));
     this.settle({ ok: false, ...classifyNetworkError(error, limits.connectMs), status: this.status, headers: this.headers });
   }

@@ -1,5 +1,6 @@
 // Requests the ending cancels (a second Ctrl-C) are not reported as the upstream's first connection failure, nor
 // counted as failures in the figures.
+import type { SignalWatch } from '../../src/upstream/signal-watch.js';
 import { describe, expect, it } from 'vitest';
 import type { ArmName } from '../../src/plan/plan.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
@@ -7,8 +8,8 @@ import { greenDispatcher } from './dispatcher-fakes.js';
 
 /** A client whose requests never answer until their signal aborts. */
 const hanging = {
-  send: (_request: unknown, signal?: AbortSignal) =>
-    new Promise<UpstreamResult>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+  send: (_request: unknown, cancel?: SignalWatch) =>
+    new Promise<UpstreamResult>((_resolve, reject) => cancel?.signal.addEventListener('abort', () => reject(cancel.reason), { once: true })),
   listModels: () => Promise.reject(new Error('unused')),
 };
 

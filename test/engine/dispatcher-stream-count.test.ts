@@ -2,6 +2,7 @@
 // dispatch, not by the `stream` a client's result says: a client answering with another value drifted the count
 // (a streamed request answered as not streamed stayed "in flight"; one not streamed answered as streamed took
 // another's place).
+import type { SignalWatch } from '../../src/upstream/signal-watch.js';
 import { expect, it } from 'vitest';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { greenDispatcher } from './dispatcher-fakes.js';
@@ -12,11 +13,13 @@ const noTimer = () => ({ cancel: () => undefined });
 function contrary() {
   const waiting: (() => void)[] = [];
   const client = {
-    send: (request: { stream: boolean }, signal?: AbortSignal) =>
+    send: (request: { stream: boolean }, cancel?: SignalWatch) =>
       new Promise<UpstreamResult>((resolve) => {
         const base = { arm: 'green' as const, model: 'green', latencyMs: 1, attempts: 1, stream: !request.stream };
         waiting.push(() => resolve({ ...base, ok: true, content: 'hi' }));
-        signal?.addEventListener('abort', () => resolve({ ...base, ok: false, content: '', failure: 'connection', errorMessage: 'aborted' }), { once: true });
+        cancel?.signal.addEventListener('abort', () => resolve({ ...base, ok: false, content: '', failure: 'connection', errorMessage: 'aborted' }), {
+          once: true,
+        });
       }),
     listModels: () => Promise.reject(new Error('unused')),
   };

@@ -1,5 +1,6 @@
 // Engine seams for tests on the fake clock: the same small request every time, arriving every `ms` of fake time, and
 // arms whose answers (or hangs) are scripted by when the request was sent.
+import type { SignalWatch } from '../../src/upstream/signal-watch.js';
 import { setMaxListeners } from 'node:events';
 import type { ArmClient, EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -68,8 +69,9 @@ export type Answer = { afterMs: number; ok: boolean } | 'hang';
 /** An arm whose answers come on the fake clock; a hanging request ends only when its signal aborts. */
 export function scriptedArm(arm: ArmName, clock: FakeClock, start: number, answer: (sentAt: number) => Answer): ArmClient {
   return {
-    send: (request: ChatRequest, signal?: AbortSignal) =>
+    send: (request: ChatRequest, cancel?: SignalWatch) =>
       new Promise<UpstreamResult>((resolve, reject) => {
+        const signal = cancel?.signal;
         const how = answer(clock.now() - start);
         const answered = (how: { afterMs: number; ok: boolean }): UpstreamResult => ({
           arm,

@@ -1,4 +1,5 @@
 // exchange(): undici dispatch with our own timers, tested against scripted servers on 127.0.0.1.
+import { SignalWatch } from '../../src/upstream/signal-watch.js';
 import diagnostics from 'node:diagnostics_channel';
 import type http from 'node:http';
 import { Pool } from 'undici';
@@ -55,7 +56,7 @@ describe('exchange while waiting for a pooled connection', () => {
     const first = exchange(pool, REQUEST, limits());
     await held;
     const controller = new AbortController();
-    const waiting = exchange(pool, REQUEST, limits({ signal: controller.signal }));
+    const waiting = exchange(pool, REQUEST, limits({ cancel: new SignalWatch(controller.signal) }));
     controller.abort(new Error('operator cancelled'));
     await expect(waiting).rejects.toThrow('operator cancelled');
     // The aborted request never reached the server.
@@ -179,7 +180,7 @@ describe('exchange and the caller signal', () => {
     const pool = onePool(server);
     const controller = new AbortController();
     controller.abort(new Error('shutting down'));
-    await expect(exchange(pool, REQUEST, limits({ signal: controller.signal }))).rejects.toThrow('shutting down');
+    await expect(exchange(pool, REQUEST, limits({ cancel: new SignalWatch(controller.signal) }))).rejects.toThrow('shutting down');
     expect(server.requests).toHaveLength(0);
   });
 
@@ -196,7 +197,8 @@ describe('exchange and the caller signal', () => {
       () => server.close(),
     );
     const controller = new AbortController();
-    const all = Array.from({ length: 4 }, () => exchange(pool, REQUEST, limits({ signal: controller.signal })));
+    const cancel = new SignalWatch(controller.signal);
+    const all = Array.from({ length: 4 }, () => exchange(pool, REQUEST, limits({ cancel })));
     await arrived;
     controller.abort(new Error('second Ctrl-C'));
     const settled = await Promise.allSettled(all);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SignalWatch } from '../../src/upstream/signal-watch.js';
 import { closeAfterTest } from '../helpers/close-after-test.js';
 import { realSleep } from '../../src/core/clock.js';
 import { createUpstreamClient } from '../../src/upstream/index.js';
@@ -230,7 +231,7 @@ describe('OpenAI client', () => {
   it('rejects with the abort reason when the caller aborts (not counted as an upstream failure)', async () => {
     const { server, client } = await setup(stall);
     const controller = new AbortController();
-    const pending = client.send(chat(), controller.signal);
+    const pending = client.send(chat(), new SignalWatch(controller.signal));
     // Abort once the request has reached the server, without sleeping.
     while (server.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     controller.abort(new Error('shutting down'));
@@ -255,7 +256,7 @@ describe('OpenAI client', () => {
         },
       }),
     );
-    await expect(client.send(chat(), controller.signal)).rejects.toThrow('stop now');
+    await expect(client.send(chat(), new SignalWatch(controller.signal))).rejects.toThrow('stop now');
     expect(waits).toEqual([30_000]);
     expect(server.requests).toHaveLength(1);
   });
@@ -266,8 +267,8 @@ describe('OpenAI client', () => {
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);
     try {
-      const signal = new AbortController().signal;
-      const results = await Promise.all(Array.from({ length: 30 }, () => client.send(chat(), signal)));
+      const cancel = new SignalWatch(new AbortController().signal);
+      const results = await Promise.all(Array.from({ length: 30 }, () => client.send(chat(), cancel)));
       expect(results.every((r) => r.ok)).toBe(true);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);

@@ -4,18 +4,19 @@
 // old, every later request was kept through two scavenges and promoted whole (docs/benchmarks.md, alloc21).
 import { describe, expect, it } from 'vitest';
 import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
-import { unwatch, watch, type Cancellable } from '../../src/upstream/signal-watch.js';
+import { SignalWatch, type Cancellable } from '../../src/upstream/signal-watch.js';
 
 describe('signal watch', () => {
   it('cancels each request still watched, once, with the reason, and not those that ended', () => {
     const controller = new AbortController();
+    const watched = new SignalWatch(controller.signal);
     const cancelled: string[] = [];
     const member = (name: string): Cancellable => ({ cancel: (reason) => cancelled.push(`${name}: ${String(reason)}`) });
-    const ended = watch(controller.signal, member('ended'));
-    watch(controller.signal, member('a'));
-    unwatch(controller.signal, ended);
+    const ended = watched.watch(member('ended'));
+    watched.watch(member('a'));
+    watched.unwatch(ended);
     // The ended request's slot is reused.
-    expect(watch(controller.signal, member('b'))).toBe(ended);
+    expect(watched.watch(member('b'))).toBe(ended);
     controller.abort('stopping');
     controller.abort('again');
     expect(cancelled.sort()).toEqual(['a: stopping', 'b: stopping']);
@@ -23,9 +24,9 @@ describe('signal watch', () => {
 
   it('lets scavenges collect ended requests once its table is in the old generation', () => {
     const gc = exposedGc();
-    const signal = new AbortController().signal;
+    const watched = new SignalWatch(new AbortController().signal);
     const open: number[] = [];
-    open.push(watch(signal, { cancel: () => undefined }));
+    open.push(watched.watch({ cancel: () => undefined }));
     // Two full GCs: the signal's table is old, as a proxy's or an engine's is after its first mark-compacts.
     gc();
     gc();
@@ -33,8 +34,8 @@ describe('signal watch', () => {
     // 20,000 requests of ~1 KB, at most 32 watched at once, a scavenge each 500: with a Set, old space grew ~7 MB.
     for (let i = 0; i < 20_000; i++) {
       const request: Cancellable & { body: number[] } = { body: new Array<number>(100).fill(i), cancel: () => undefined };
-      open.push(watch(signal, request));
-      if (open.length > 32) unwatch(signal, open.shift() as number);
+      open.push(watched.watch(request));
+      if (open.length > 32) watched.unwatch(open.shift() as number);
       if (i % 500 === 0) gc({ type: 'minor' });
     }
     expect(oldSpaceUsed() - before).toBeLessThan(1024 * 1024);
