@@ -178,7 +178,7 @@ export function stringAt(data: string, start: number, end: number): string {
  * Walks `data` along the spelling's parts: the text of hole `want` (a string hole: its decoded text), '' when
  * `want` is -1, or undefined when `data` is not the spelling with tokens of the holes' kinds in its holes. With
  * `from` > 0 the walk starts at hole `from`, at offset `at`: what comes before it was matched already. `spans`,
- * when given, gets each hole's start and end.
+ * when given, gets hole k's start and end at 2k and 2k + 1.
  */
 export function holeText(spelling: Spelling, data: string, want: number, from = 0, at = 0, spans?: number[]): string | undefined {
   const { parts, numeric } = spelling;
@@ -194,7 +194,11 @@ export function holeText(spelling: Spelling, data: string, want: number, from = 
     const end = tokenEnd(numeric[k] as boolean, data, at);
     if (end < 0) return undefined;
     if (k === want) text = stringAt(data, at, end);
-    if (spans) spans.push(at, end);
+    if (spans) {
+      // Set by place, not pushed after a reset: an array emptied by `length = 0` drops its store and grows anew.
+      spans[2 * k] = at;
+      spans[2 * k + 1] = end;
+    }
     at = end;
     const part = parts[k + 1] as string;
     if (!partAt(data, at, part)) return undefined;

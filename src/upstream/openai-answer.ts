@@ -82,7 +82,6 @@ export class AnswerTemplates {
   read(text: string): DialectReply | undefined {
     const spans = this.spans;
     for (const template of this.templates) {
-      spans.length = 0;
       if (holeText(template, text, -1, 0, 0, spans) === undefined) continue;
       this.fruitless = 0;
       return this.replyOf(template, text, spans);
