@@ -6,6 +6,7 @@
 // are left out. On a loaded machine the times are inflated alike (the process is descheduled mid-function), so read
 // the shares and differences, not the absolute microseconds.
 //   PROXY_CONNECTIONS=256 node bench/tools/proxy-profile.js [RATE=2000] [SECONDS=6] [MODE=plain|stream] [TOP=30] [ROUNDS=3]
+//   (PROXY_BASE_BIN=/path/to/bin/bluegreen.js: that build's proxy too, its own functions beside this one's)
 // By kind (ours, undici, Node, socket writes, GC), then by file, then the proxy's own functions.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createLoadClient } from '../lib/open-load.js';
@@ -128,6 +129,15 @@ const rows = [...keys].map((k) => ({ k, v: names.map((n) => per[n].files.get(k))
 rows.sort((a, b) => Math.abs((b.v[1] ?? 0) - (b.v[0] ?? 0)) - Math.abs((a.v[1] ?? 0) - (a.v[0] ?? 0)));
 process.stdout.write(`\nby file, largest difference (proxy - bare) first\n`);
 for (const { k, v } of rows.slice(0, top)) process.stdout.write(`${v.map(fmt).join('')}  ${k}\n`);
-const ours = [...per.proxy.fns].filter(([k]) => / dist\//.test(k)).sort((a, b) => b[1] - a[1]);
-process.stdout.write(`\nthe proxy's own functions (dist/), ${total(new Map(ours)).toFixed(1)} us a request\n`);
-for (const [k, us] of ours.slice(0, top)) process.stdout.write(`${fmt(us)}  ${k}\n`);
+// With PROXY_BASE_BIN, the base build's figure of each function beside this one's (its own column after it).
+const builds = names.filter((n) => n !== 'bare');
+const ownOf = (name) => new Map([...per[name].fns].filter(([k]) => / dist\//.test(k)));
+const own = Object.fromEntries(builds.map((n) => [n, ownOf(n)]));
+const ours = [...own.proxy].sort((a, b) => b[1] - a[1]);
+process.stdout.write(`\nthe proxy's own functions (dist/), ${builds.map((n) => `${n} ${total(own[n]).toFixed(1)}`).join(', ')} us a request\n`);
+for (const [k] of ours.slice(0, top)) process.stdout.write(`${builds.map((n) => fmt(own[n].get(k))).join('')}  ${k}\n`);
+if (own.base) {
+  const gone = [...own.base].filter(([k]) => !own.proxy.has(k)).sort((a, b) => b[1] - a[1]);
+  process.stdout.write(`\nthe base build's own functions this build has not (or not so named)\n`);
+  for (const [k, us] of gone.slice(0, top)) process.stdout.write(`${fmt(undefined)}${fmt(us)}  ${k}\n`);
+}
