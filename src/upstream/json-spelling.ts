@@ -89,7 +89,7 @@ export interface Frame {
 }
 
 /** A hole of a spelling: its span in the text, a number (true) or a string, and the role its reader gave it. */
-export type Hole = [start: number, end: number, numeric: boolean, role: number];
+type Hole = [start: number, end: number, numeric: boolean, role: number];
 
 /** pick's answer for a value that is no hole (left in the literal text). */
 export const LITERAL = -1;
@@ -100,7 +100,7 @@ export const REFUSE = -2;
  * What the value token at `start`..`end` of `text`, inside the frames of `path`, is: a hole (its role, >= 0),
  * LITERAL, or REFUSE.
  */
-export type HolePick = (path: readonly Frame[], numeric: boolean, text: string, start: number, end: number) => number;
+type HolePick = (path: readonly Frame[], numeric: boolean, text: string, start: number, end: number) => number;
 
 /**
  * The holes `pick` chooses among the value tokens of `text`, valid JSON (JSON.parse read it), in order. Undefined
