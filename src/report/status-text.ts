@@ -88,7 +88,12 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   if (!finished && owner.hook) lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
   if (!finished && owner.recovery) lines.push(`  ${recoveryLine(owner.recovery)}`);
   const elapsed = (snapshot.endedAt ?? (orphaned ? snapshot.updatedAt : now)) - snapshot.startedAt;
-  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`);
+  // A recovered run's end is when the recovery recorded it, maybe days after its process died: not how long it ran.
+  const span =
+    snapshot.recoveredBy !== undefined
+      ? `its end recorded ${formatDuration(elapsed)} later`
+      : `${finished || orphaned ? 'ran' : 'running for'} ${formatDuration(elapsed)}`;
+  lines.push(`  started ${new Date(snapshot.startedAt).toISOString()}, ${span}`);
   if (!finished) lines.push(ownerLine(owner, now - snapshot.updatedAt));
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
   return lines;

@@ -18,6 +18,9 @@ describe('status on a rollout recovered by bluegreen rollback', () => {
     const once = await runCli(['status', '--state-dir', 'st'], { cwd });
     expect(once.code).toBe(0);
     expect(once.stdout).toContain('rolled back by bluegreen rollback after the run died (its exit 5)');
+    // Its end is the recovery's time, not how long the dead run ran (it said "ran 18s" of a run dead after 5 s).
+    expect(once.stdout).toMatch(/^ {2}started \S+, its end recorded \S+ later$/m);
+    expect(once.stdout).not.toContain(', ran ');
     expect(once.stderr).toBe('');
     for (const args of [[], ['--json']]) {
       const watched = await runCli(['status', '--watch', '--state-dir', 'st', ...args], { cwd });
