@@ -1,4 +1,6 @@
-// How a check's evidence reads (the plain number formats are core/format.ts): confidence levels and intervals.
+// How a check's evidence reads (the plain number formats are core/format.ts): confidence levels and bounds.
+// Each check's lower and upper bounds are one-sided, each holding with the check's confidence c (sequential.ts):
+// together they are only a (2c - 1) interval, so they are never called a "c interval"; each is "c sure".
 import { formatFactor, formatMs, formatPercent, formatPoints, pointsDecimals } from '../core/format.js';
 import { HIGHEST_MS } from '../metrics/buckets.js';
 import type { LatencyBounds, RateEvidence } from './types.js';
@@ -32,9 +34,17 @@ function decimalsFor(percent: number): number {
   return percent > 0 ? Math.min(8, Math.max(2, Math.ceil(-Math.log10(percent)))) : 2;
 }
 
-/** "(99.95% interval 5.6–14.2%)": the judged rate's anytime-valid interval. */
-export function formatInterval(evidence: RateEvidence): string {
-  return `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence)})`;
+/** "99% sure": how sure each bound of a check is. */
+export function formatSure(confidence: number): string {
+  return `${formatConfidence(confidence)} sure`;
+}
+
+/**
+ * "(at least 10.3%, 99% sure)": a breach's evidence, the judged rate's anytime-valid lower bound (a comparison's
+ * in points through `show`), the bound that decided it.
+ */
+export function formatAtLeast(evidence: Pick<RateEvidence, 'lower' | 'confidence'>, show: (value: number) => string = formatPercent): string {
+  return `(at least ${show(evidence.lower)}, ${formatSure(evidence.confidence)})`;
 }
 
 /** Past this, a ratio's upper bound says only that blue's p95 has no lower bound yet. */
@@ -60,17 +70,18 @@ export function formatRange(
 }
 
 /**
- * A check's evidence in a few words, for reports and screens: "(99.93% interval 0.80–9.1%)"; latency rules
- * say which share they judge: "1.2% over 3.00s (99.93% interval 0.10–4.0%)"; comparisons are in points; the
- * p95 ratio gives both arms' p95: "(99.93% interval 1.80–3.10x; green p95 1.84s in 1.61–2.02s, blue 610ms in 520–700ms)".
+ * A check's evidence in a few words, for reports and screens: "(bounds 0.80–9.1%, each 99.93% sure)"; latency rules
+ * say which share they judge: "1.2% over 3.00s (bounds 0.10–4.0%, each 99.93% sure)"; comparisons are in points;
+ * the p95 ratio gives both arms' p95: "(bounds 1.80–3.10x, each 99.93% sure; green p95 1.84s in 1.61–2.02s, blue
+ * 610ms in 520–700ms)".
  */
 export function describeEvidence(evidence: RateEvidence, difference: boolean, decimals?: number): string {
   const q = evidence.quantiles;
   if (q) {
     const arm = (b: LatencyBounds) => `${formatMs(b.estimate)} in ${formatLatencyRange(b)}`;
-    return `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence)}; green p95 ${arm(q.green)}, blue ${arm(q.blue)})`;
+    return `(bounds ${formatRange(evidence)}, each ${formatSure(evidence.confidence)}; green p95 ${arm(q.green)}, blue ${arm(q.blue)})`;
   }
-  const interval = `(${formatConfidence(evidence.confidence)} interval ${formatRange(evidence, difference, undefined, decimals)})`;
+  const interval = `(bounds ${formatRange(evidence, difference, undefined, decimals)}, each ${formatSure(evidence.confidence)})`;
   if (evidence.overMs !== undefined && evidence.overMs !== null) return `${formatPercent(evidence.estimate)} over ${formatMs(evidence.overMs)} ${interval}`;
   return interval;
 }

@@ -1,12 +1,14 @@
-// compare_to_blue.max_latency_p95_ratio: green's p95 over blue's, judged with one anytime-valid interval per
-// arm (quantile.ts), each at half the check's share of the false-rollback budget, as the other comparisons:
-// both hold at once with probability >= 1 - alpha, and then the true ratio lies within
-// [green.lower / blue.upper, green.upper / blue.lower]. Green is the stage's; blue is the stage's too, or the
-// rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
+// compare_to_blue.max_latency_p95_ratio: green's p95 over blue's, judged with one-sided anytime-valid bounds per
+// arm (quantile.ts), each at half the check's share of the false-rollback budget, as the other comparisons. The
+// ratio's lower bound, green.lower / blue.upper, is above the true ratio only if green's lower bound is above
+// green's p95 or blue's upper below blue's: at most alpha / 2 + alpha / 2 (Bonferroni; sequential.ts,
+// differenceBounds, argues the same for rates). Its upper bound, green.upper / blue.lower, holds likewise. So a
+// breach (the lower bound above the limit) is a false rollback in at most the check's alpha. Green is the
+// stage's; blue is the stage's too, or the rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
-import { formatConfidence, formatLatencyRange } from './format.js';
+import { formatAtLeast } from './format.js';
 import { clientAborts } from './aborts.js';
 import { quantileInterval, type ArmLatencies, type QuantileInterval } from './quantile.js';
 import { unanswered, type SequentialContext } from './rate-rules.js';
@@ -48,8 +50,8 @@ export function compareLatency(ctx: SequentialContext, ratio: number, greenRunni
   if (check.status !== 'breach') return { check };
   const running = greenRunningAgesMs?.length ? `, ${greenRunningAgesMs.length} still running` : '';
   const message =
-    `green latency_p95 ${formatMs(green.estimate)} (${formatConfidence(evidence.confidence)} interval ${formatLatencyRange(green)}) ` +
-    `> ${formatFactor(ratio)} blue's ${formatMs(blue.estimate)} (≤ ${formatMs(blue.upper)}): ${formatFactor(figure)} ` +
+    `green latency_p95 ${formatMs(green.estimate)} (at least ${formatMs(green.lower)}) > ${formatFactor(ratio)} blue's ${formatMs(blue.estimate)} ` +
+    `(at most ${formatMs(blue.upper)}): ${formatFactor(figure)} ${formatAtLeast(evidence, formatFactor)} ` +
     `(green ${greenSample}${running}, blue ${blueSample} requests)${ctx.where}`;
   return { check, message };
 }

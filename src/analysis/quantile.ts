@@ -5,8 +5,9 @@
 //   - 1{X >= q} is Bernoulli with P(X >= q) >= 1 - p, so if a rate confidence sequence (sequential.ts) shows
 //     the share of requests over a value v below 1 - p, then q <= v;
 //   - 1{X > q} is Bernoulli with P(X > q) <= 1 - p, so if it shows the share at or over v above 1 - p, q >= v.
-// Each edge holds at every n at once with probability >= 1 - alpha/2 (one rate sequence each, on its own
-// stream), so the interval holds with >= 1 - alpha (union bound). The counts at each value come from the
+// Each edge is a one-sided bound (sequential.ts: only the mixture on its own side of 1 - p) and holds at every n at
+// once with probability >= 1 - alpha, on its own stream: the pair is a (1 - 2 alpha) interval. Each is used on
+// its own (the p95 ratio's breach needs green's lower edge and blue's upper edge only), as a rate rule's are. The counts at each value come from the
 // arm's latency buckets, read at the conservative edge: upper bounds at a bucket's upper edge, lower bounds at
 // its lower edge.
 //
@@ -15,7 +16,7 @@
 // for the upper edge they count as slower than anything. Both only widen the interval. Requests whose client
 // gave up first (aborts.ts) are treated alike: at their ages for the lower edge, slower than anything for the upper.
 import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
-import { logMixtureRatio, priorAround, type Prior } from './sequential.js';
+import { logOneSidedRatio, priorAround, type Prior } from './sequential.js';
 
 export interface ArmLatencies {
   /** Completed requests' latencies. */
@@ -41,7 +42,7 @@ export interface QuantileInterval {
   upper: number;
 }
 
-/** The (1 - alpha) confidence sequence for the p-quantile (0 < p < 1) of an arm's latency. */
+/** One-sided bounds for the p-quantile (0 < p < 1) of an arm's latency, each holding with 1 - alpha at every n. */
 export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): QuantileInterval {
   if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
@@ -53,23 +54,22 @@ export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): Q
   const ages = (arm.runningAgesMs ?? []).slice(0, arm.running);
   return {
     estimate: completed > 0 ? pointQuantile(arm.buckets as LatencyBuckets, p) : null,
-    lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha / 2, prior)),
-    upper: upperBound(arm.buckets, arm.running + (arm.aborted ?? 0), mostOverBelow(n, share, alpha / 2, prior)),
+    lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha, prior)),
+    upper: upperBound(arm.buckets, arm.running + (arm.aborted ?? 0), mostOverBelow(n, share, alpha, prior)),
   };
 }
 
 /**
- * The most requests over a value (of n) for which the rate sequence at alpha still puts the share over it
- * below `share`; -1 when even none would not. The mixture's log ratio is convex in the count with its minimum
- * near n x share, so the counts that qualify run from 0 up to a threshold, found by bisection.
+ * The most requests over a value (of n) for which the one-sided mixture over rates below `share` (sequential.ts)
+ * shows the share over it below `share` at alpha; -1 when even none would not. That mixture only falls as the
+ * count rises, so the counts that qualify run from 0 up to a threshold, found by bisection.
  */
 export function mostOverBelow(n: number, share: number, alpha: number, prior: Prior): number {
   const bound = Math.log(1 / alpha);
-  const excluded = (x: number) => logMixtureRatio(x, n, share, prior) >= bound;
-  const hi = Math.min(decreasingUpTo(n, share, prior), Math.ceil(n * share) - 1);
-  if (hi < 0 || !excluded(0)) return -1;
+  const excluded = (x: number) => logOneSidedRatio(x, n, share, prior, 'below') >= bound;
+  if (!excluded(0)) return -1;
   let lo = 0;
-  let top = hi;
+  let top = n;
   while (lo < top) {
     const mid = Math.ceil((lo + top) / 2);
     if (excluded(mid)) lo = mid;
@@ -78,13 +78,15 @@ export function mostOverBelow(n: number, share: number, alpha: number, prior: Pr
   return lo;
 }
 
-/** The fewest requests at or over a value (of n) that show the share at or over it above `share`; n + 1 when none. */
+/**
+ * The fewest requests at or over a value (of n) that show the share at or over it above `share` (the mixture over
+ * rates above it, which only rises with the count); n + 1 when none.
+ */
 export function fewestOverAbove(n: number, share: number, alpha: number, prior: Prior): number {
   const bound = Math.log(1 / alpha);
-  const excluded = (x: number) => logMixtureRatio(x, n, share, prior) >= bound;
-  const lo = Math.max(decreasingUpTo(n, share, prior), Math.floor(n * share) + 1);
-  if (lo > n || !excluded(n)) return n + 1;
-  let bottom = lo;
+  const excluded = (x: number) => logOneSidedRatio(x, n, share, prior, 'above') >= bound;
+  if (!excluded(n)) return n + 1;
+  let bottom = 0;
   let hi = n;
   while (bottom < hi) {
     const mid = Math.floor((bottom + hi) / 2);
@@ -92,15 +94,6 @@ export function fewestOverAbove(n: number, share: number, alpha: number, prior: 
     else bottom = mid + 1;
   }
   return hi;
-}
-
-/**
- * The count where the mixture's log ratio stops decreasing: f(x + 1) - f(x) = log((a + x)(1 - s) / ((b + n - x - 1) s))
- * is negative exactly for x < s (b + n - 1) - a (1 - s).
- */
-function decreasingUpTo(n: number, share: number, prior: Prior): number {
-  const turn = share * (prior.b + n - 1) - prior.a * (1 - share);
-  return Math.min(n, Math.max(0, Math.ceil(turn)));
 }
 
 /** The lowest bucket upper edge with at most `maxOver` requests above it (running ones count as above all). */

@@ -1,6 +1,7 @@
 // The sequential rules: each judges a rate (errors, quality failures, requests over a latency limit, or green's
-// rate minus blue's) with an anytime-valid interval (see sequential.ts), so looking at it every interval
-// spends no more than the check's share of the false-rollback budget.
+// rate minus blue's) with anytime-valid one-sided bounds (see sequential.ts): it breaches when the lower bound is
+// above the limit, so looking at it every interval spends no more than the check's share of the false-rollback
+// budget, and reads ok when the upper bound (at the same confidence) is at or below it.
 //
 // Requests still running count too, as outcomes not seen yet: the test's requests are those sent so far, in the
 // order sent. Judging only those answered would judge them in the order they answered, and where failures answer
@@ -11,10 +12,10 @@
 import type { ArmStats } from '../metrics/types.js';
 import { blame } from './blame.js';
 import { formatMs, formatPercent, formatPoints, pointsDecimals } from '../core/format.js';
-import { formatConfidence, formatInterval } from './format.js';
+import { formatAtLeast } from './format.js';
 import { exceeds, proximity, type Judged, type RuleContext, type RunningLatency } from './rules.js';
 import { ABORTS_PER_CLIENT, clientAborts, comparedFailures } from './aborts.js';
-import { censoredInterval, differenceInterval, priorAround, type ArmCounts, type Interval } from './sequential.js';
+import { censoredBounds, differenceBounds, priorAround, type ArmCounts, type Bounds } from './sequential.js';
 import type { CheckResult, CheckStatus, RateEvidence, RuleName, Unit } from './types.js';
 
 export interface SequentialContext extends RuleContext {
@@ -28,14 +29,15 @@ export const PERCENTILE_SHARE = { latency_p95: 0.05, latency_p99: 0.01, ttft_p95
 /** Comparisons mix over rates near a typical failure rate; the prior only shapes power, never validity. */
 const COMPARE_PRIOR_CENTER = 0.05;
 
-function statusOf(interval: Interval, limit: number, ready: boolean): CheckStatus {
+/** Breach on the lower bound alone, ok on the upper alone: each is a one-sided bound at the check's 1 - alpha. */
+function statusOf(bounds: Bounds, limit: number, ready: boolean): CheckStatus {
   if (!ready) return 'waiting';
-  if (exceeds(interval.lower, limit)) return 'breach';
-  return interval.upper <= limit ? 'ok' : 'undecided';
+  if (exceeds(bounds.lower, limit)) return 'breach';
+  return bounds.upper <= limit ? 'ok' : 'undecided';
 }
 
-function evidenceOf(estimate: number, interval: Interval, limit: number, alpha: number, overMs?: number): RateEvidence {
-  const evidence: RateEvidence = { estimate, lower: interval.lower, upper: interval.upper, limit, confidence: 1 - alpha };
+function evidenceOf(estimate: number, bounds: Bounds, limit: number, alpha: number, overMs?: number): RateEvidence {
+  const evidence: RateEvidence = { estimate, lower: bounds.lower, upper: bounds.upper, limit, confidence: 1 - alpha };
   if (overMs !== undefined) evidence.overMs = overMs;
   return evidence;
 }
@@ -65,11 +67,11 @@ function judgeRate(ctx: SequentialContext, spec: RateSpec): Judged {
   const check: CheckResult = { rule, status: 'waiting', figure, limit, unit, sample: n, proximity: null };
   if (n === 0) return { check };
   const running = spec.running ?? 0;
-  const interval = censoredInterval(x, (spec.unknown ?? 0) + running, n + running, ctx.alpha, priorAround(rateLimit));
+  const bounds = censoredBounds(x, (spec.unknown ?? 0) + running, n + running, ctx.alpha, priorAround(rateLimit));
   const estimate = spec.estimate ?? x / n;
-  const evidence = evidenceOf(estimate, interval, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
+  const evidence = evidenceOf(estimate, bounds, rateLimit, ctx.alpha, unit === 'ms' ? limit : undefined);
   check.evidence = evidence;
-  check.status = statusOf(interval, rateLimit, spec.ready);
+  check.status = statusOf(bounds, rateLimit, spec.ready);
   if (check.status !== 'waiting') check.proximity = proximity(estimate, rateLimit);
   return check.status === 'breach' ? { check, message: spec.message(evidence) } : { check };
 }
@@ -86,7 +88,7 @@ function plainRate(ctx: SequentialContext, rule: RuleName, x: number, n: number,
     limit,
     unit: 'ratio',
     ready: n >= ctx.minRequests,
-    message: (ev) => `green ${rule} ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${n} ${over}${ctx.where}`,
+    message: (ev) => `green ${rule} ${formatPercent(ev.estimate)} ${formatAtLeast(ev)} > ${formatPercent(limit)} over ${n} ${over}${ctx.where}`,
   });
 }
 
@@ -111,7 +113,7 @@ export function errorRate(ctx: SequentialContext, limit: number): Judged {
     unit: 'ratio',
     ready: requests >= ctx.minRequests,
     message: (ev) =>
-      `green error_rate ${formatPercent(ev.estimate)} ${formatInterval(ev)} > ${formatPercent(limit)} over ${requests} requests${note}${ctx.where}`,
+      `green error_rate ${formatPercent(ev.estimate)} ${formatAtLeast(ev)} > ${formatPercent(limit)} over ${requests} requests${note}${ctx.where}`,
   });
   if (judged.message !== undefined) judged.message += blame(ctx.green, ctx.blueReference);
   return judged;
@@ -148,7 +150,7 @@ export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p
     unit: 'ms',
     ready: n >= ctx.minRequests,
     message: (ev) =>
-      `green ${rule}: ${formatPercent(ev.estimate)} of ${n} requests over ${formatMs(limitMs)}${note} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
+      `green ${rule}: ${formatPercent(ev.estimate)} of ${n} requests over ${formatMs(limitMs)}${note} ${formatAtLeast(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
   });
 }
 
@@ -183,7 +185,7 @@ export function ttftP95(ctx: SequentialContext, limitMs: number): Judged {
     unit: 'ms',
     ready: n >= ctx.minRequests,
     message: (ev) =>
-      `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)}${note} ${formatInterval(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
+      `green ttft_p95: ${formatPercent(ev.estimate)} of ${n} streamed requests with a first token after ${formatMs(limitMs)}${note} ${formatAtLeast(ev)} > ${formatPercent(share)} allowed${ctx.where}`,
   });
 }
 
@@ -203,17 +205,17 @@ function judgeDifference(ctx: SequentialContext, spec: CompareSpec): Judged {
   const figure = green.n > 0 && blue.n > 0 ? green.x / green.n - blue.x / blue.n : null;
   const check: CheckResult = { rule, status: 'waiting', figure, limit: margin, unit: 'ratio', sample: green.n, blueSample: blue.n, proximity: null };
   if (figure === null) return { check };
-  const interval = differenceInterval(green, blue, ctx.alpha, priorAround(COMPARE_PRIOR_CENTER));
-  const evidence = evidenceOf(figure, interval, margin, ctx.alpha);
+  const bounds = differenceBounds(green, blue, ctx.alpha, priorAround(COMPARE_PRIOR_CENTER));
+  const evidence = evidenceOf(figure, bounds, margin, ctx.alpha);
   check.evidence = evidence;
-  check.status = statusOf(interval, margin, green.n >= ctx.minRequests && blue.n >= ctx.minRequests);
+  check.status = statusOf(bounds, margin, green.n >= ctx.minRequests && blue.n >= ctx.minRequests);
   if (check.status !== 'waiting') check.proximity = proximity(figure, margin);
   if (check.status !== 'breach') return { check };
-  const decimals = pointsDecimals(figure, margin, interval.lower, interval.upper);
+  const decimals = pointsDecimals(figure, margin, bounds.lower, bounds.upper);
   const points = (diff: number) => formatPoints(diff, decimals);
   const message =
     `green ${spec.what} ${formatPercent(green.x / green.n)} vs blue ${formatPercent(blue.x / blue.n)}: ${points(figure)} points ` +
-    `(${formatConfidence(evidence.confidence)} interval ${points(interval.lower)} to ${points(interval.upper)}) > ${points(margin)} allowed ` +
+    `${formatAtLeast(evidence, points)} > ${points(margin)} allowed ` +
     `(green ${green.n}, blue ${blue.n} requests)${ctx.where}${spec.blame ?? ''}`;
   return { check, message };
 }

@@ -20,7 +20,8 @@ export type RuleName =
 export type Unit = 'ratio' | 'ms' | 'count' | 'factor';
 
 /**
- * The rate a sequential rule judges, with its anytime-valid interval. For error and quality rules the rate is
+ * The rate a sequential rule judges, with its anytime-valid one-sided bounds: `lower` and `upper` each hold with
+ * `confidence` (so together only a (2 confidence - 1) interval; sequential.ts). For error and quality rules the rate is
  * the figure itself; for latency rules it is the share of requests over the latency limit (p95 > L means more
  * than 5% of requests take longer than L); for comparisons it is green's rate minus blue's.
  */
@@ -30,18 +31,18 @@ export interface RateEvidence {
   upper: number;
   /** The rate the rule allows: the threshold, 0.05 for a p95, or the allowed increase over blue. */
   limit: number;
-  /** Confidence of this check's interval (1 - its share of the rollout's false-rollback budget). */
+  /** How sure each bound is (1 - the check's share of the rollout's false-rollback budget). */
   confidence: number;
   /** Latency rules: the latency limit (ms) whose share is judged. */
   overMs?: number;
   /**
-   * The p95 ratio to blue: each arm's p95 (ms) with its interval. estimate, lower and upper above are then
+   * The p95 ratio to blue: each arm's p95 (ms) with its bounds. estimate, lower and upper above are then
    * green's p95 over blue's and the bounds of that ratio.
    */
   quantiles?: { green: LatencyBounds; blue: LatencyBounds };
 }
 
-/** A latency percentile (ms) with its anytime-valid interval. */
+/** A latency percentile (ms) with its anytime-valid bounds (each one-sided). */
 export interface LatencyBounds {
   estimate: number;
   lower: number;
@@ -49,8 +50,8 @@ export interface LatencyBounds {
 }
 
 /**
- * ok: shown within the limit (or, for streak rules, not crossed); breach: shown beyond it; undecided: the
- * interval still straddles the limit; waiting: fewer samples than the min_requests floor.
+ * ok: shown within the limit (the upper bound at or under it; for streak rules, not crossed); breach: shown beyond
+ * it (the lower bound over it); undecided: neither yet; waiting: fewer samples than the min_requests floor.
  */
 export type CheckStatus = 'ok' | 'breach' | 'undecided' | 'waiting';
 
@@ -65,7 +66,7 @@ export interface CheckResult {
   blueSample?: number;
   /** How close to the limit, 0..1+ (figure / limit); null when not judged. */
   proximity: number | null;
-  /** Sequential rules: the judged rate with its interval (present from the first sample). */
+  /** Sequential rules: the judged rate with its bounds (present from the first sample). */
   evidence?: RateEvidence;
 }
 
@@ -76,7 +77,7 @@ export interface Breach {
   unit: Unit;
   sample: number;
   evidence?: RateEvidence;
-  /** "green error_rate 9.1% (99.9% interval 5.6–14.2%) > 5.0% over 132 requests in stage 2", plus blame. */
+  /** "green error_rate 22.7% (at least 11.9%, 99% sure) > 5.0% over 132 requests in stage 2", plus blame. */
   message: string;
 }
 

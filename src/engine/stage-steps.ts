@@ -169,7 +169,7 @@ export class StageSteps {
     // far, then on those sent before its time was up, which decide whether it passes. Those sent during the wait and
     // still running would count there as outcomes unknown, and leave rules undecided (extend, pause) that the
     // requests sent in its time decide. Both are prefixes of each arm's requests in send order, looked at under one
-    // anytime-valid interval, so the second look costs no extra false rollbacks.
+    // anytime-valid bounds, so the second look costs no extra false rollbacks.
     this.analyse();
     if (state.ending) return;
     this.analyse(true);
@@ -292,7 +292,7 @@ export class StageSteps {
   /**
    * The earlier stages that passed and recorded results since (requests that outlived their end's wait: a green
    * stream that kept going, a proxy's handed-over results) are judged again on all their results, by the same
-   * rules and budget: the rules' intervals are anytime-valid, so judging a stage once more later costs no extra
+   * rules and budget: the rules' bounds are anytime-valid, so judging a stage once more later costs no extra
    * false rollbacks, and late successes count as much as late failures. A breach there rolls back.
    */
   private judgeLate(): void {

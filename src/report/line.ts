@@ -1,7 +1,7 @@
 // The plain reporter: one timestamped line per event and a monitor line every few seconds, for logs and CI.
 import type { RolloutEvent, RolloutSnapshot } from '../engine/types.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { formatConfidence, formatRange } from '../analysis/format.js';
+import { formatRange, formatSure } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import type { ArmStats } from '../metrics/types.js';
 import { formatFigure, formatMs, formatPercent, formatPlural, formatWeight } from '../core/format.js';
@@ -52,14 +52,14 @@ export function formatMonitorLine(snapshot: RolloutSnapshot, now: number): strin
 }
 
 /**
- * The current stage's checks with their intervals, one line after each monitor line:
- * `checks  stage 2/5: error_rate 1.2% [0.1–6.3%] vs 5.0% undecided | latency_p95 ...` (99.9% intervals).
+ * The current stage's checks with their bounds, one line after each monitor line:
+ * `checks  stage 2/5 (bounds 99.9% sure): error_rate 1.2% [0.1–6.3%] vs 5.0% undecided | latency_p95 ...`.
  */
 export function formatChecksLine(snapshot: RolloutSnapshot, now: number): string | undefined {
   const checks = snapshot.checks.filter((check) => check.evidence !== undefined);
   if (checks.length === 0) return undefined;
-  const level = formatConfidence(checks[0]!.evidence!.confidence);
-  return `${timestamp(now)} checks           stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} (${level} intervals): ${checks.map(checkText).join(' | ')}`;
+  const level = formatSure(checks[0]!.evidence!.confidence);
+  return `${timestamp(now)} checks           stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} (bounds ${level}): ${checks.map(checkText).join(' | ')}`;
 }
 
 function checkText(check: CheckResult): string {

@@ -3,8 +3,8 @@
 // that never answers (rolled back in its first stage).
 import { describe, expect, it } from 'vitest';
 import { ABORTS_PER_CLIENT, comparedFailures, stickyClient } from '../../src/analysis/aborts.js';
-import { censoredInterval } from '../../src/analysis/sequential.js';
-import { evaluate, priorAround, rateInterval } from '../../src/analysis/index.js';
+import { censoredBounds } from '../../src/analysis/sequential.js';
+import { evaluate, priorAround, rateBounds } from '../../src/analysis/index.js';
 import { createRandom } from '../../src/core/random.js';
 import { stickyPoint } from '../../src/split/index.js';
 import { ArmRecorder, HIGHEST_MS, MetricsRecorder, type ArmStats } from '../../src/metrics/index.js';
@@ -45,20 +45,20 @@ function statuses(config: AnalysisConfig, green: ArmStats, blue: ArmStats) {
 describe('the censored interval', () => {
   it('is the plain interval with nothing unknown, and brackets every count in between', () => {
     const prior = priorAround(0.05);
-    expect(censoredInterval(7, 0, 200, 0.01, prior)).toEqual(rateInterval(7, 200, 0.01, prior));
-    const wide = censoredInterval(7, 30, 200, 0.01, prior);
-    expect(wide.lower).toBe(rateInterval(7, 200, 0.01, prior).lower);
-    expect(wide.upper).toBe(rateInterval(37, 200, 0.01, prior).upper);
+    expect(censoredBounds(7, 0, 200, 0.01, prior)).toEqual(rateBounds(7, 200, 0.01, prior));
+    const wide = censoredBounds(7, 30, 200, 0.01, prior);
+    expect(wide.lower).toBe(rateBounds(7, 200, 0.01, prior).lower);
+    expect(wide.upper).toBe(rateBounds(37, 200, 0.01, prior).upper);
     // The premise of its validity: both bounds grow with the count.
     let last = { lower: -1, upper: -1 };
     for (let x = 0; x <= 200; x++) {
-      const next = rateInterval(x, 200, 0.01, prior);
+      const next = rateBounds(x, 200, 0.01, prior);
       expect(next.lower).toBeGreaterThanOrEqual(last.lower);
       expect(next.upper).toBeGreaterThanOrEqual(last.upper);
       last = next;
     }
     // More unknown than could be events: capped at n.
-    expect(censoredInterval(190, 30, 200, 0.01, prior).upper).toBe(1);
+    expect(censoredBounds(190, 30, 200, 0.01, prior).upper).toBe(1);
   });
 });
 

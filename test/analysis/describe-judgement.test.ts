@@ -5,6 +5,6 @@ import { describeJudgement } from '../../src/analysis/describe.js';
 import { analysisConfig } from '../helpers/plans.js';
 
 it('says "1 rule-stage check" and "2 rule-stage checks"', () => {
-  expect(describeJudgement(analysisConfig(), 1)).toContain('(99% intervals over 1 rule-stage check)');
-  expect(describeJudgement(analysisConfig(), 2)).toContain('intervals over 2 rule-stage checks)');
+  expect(describeJudgement(analysisConfig(), 1)).toContain('(1 rule-stage check, each bound 99% sure)');
+  expect(describeJudgement(analysisConfig(), 2)).toContain('(2 rule-stage checks, each bound 99.5% sure)');
 });

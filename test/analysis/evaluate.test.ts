@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom as random } from '../../src/core/random.js';
-import { checkAlpha, evaluate, priorAround, rateInterval, sequentialRules } from '../../src/analysis/index.js';
+import { checkAlpha, evaluate, priorAround, rateBounds, sequentialRules } from '../../src/analysis/index.js';
 import { formatPercent } from '../../src/core/format.js';
 import type { EvaluateInput, RuleName } from '../../src/analysis/index.js';
 import { BucketCounter, emptyArmStats } from '../../src/metrics/index.js';
@@ -56,7 +56,7 @@ describe('a plan with no rule: the built-in guard', () => {
     expect(verdict.checks.map((c) => c.rule)).toEqual(['guard.green_fails_more_than_blue']);
     expect(verdict.breach?.rule).toBe('guard.green_fails_more_than_blue');
     expect(verdict.breach?.message).toMatch(
-      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/,
+      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 1\.1%: \+98\.9 points \(at least \+\d+\.\d, 99% sure\) > \+0\.0 allowed \(green 30, blue 270 requests\) in stage 2/,
     );
   });
 
@@ -104,22 +104,20 @@ describe('error_rate', () => {
     expect(check(verdict, 'error_rate')).toMatchObject({ status: 'undecided', figure: 4 / 53 });
   });
 
-  it('is ok once the whole interval is under the limit', () => {
+  it('is ok once the upper bound is at or under the limit', () => {
     const result = check(run({ config: cfg, green: arm(2000, 20) }), 'error_rate');
     expect(result.status).toBe('ok');
     expect(result.evidence!.upper).toBeLessThanOrEqual(0.05);
     expect(result.proximity).toBeCloseTo(0.2, 10);
   });
 
-  it('breaches once the interval is above the limit, with the interval in the message', () => {
+  it('breaches once the lower bound is above the limit, with that bound in the message', () => {
     const verdict = run({ config: cfg, green: arm(132, 30) });
-    const { lower, upper } = rateInterval(30, 132, 0.01, priorAround(0.05));
+    const { lower, upper } = rateBounds(30, 132, 0.01, priorAround(0.05));
     expect(lower).toBeGreaterThan(0.05);
     expect(verdict.breach).toMatchObject({ rule: 'error_rate', figure: 30 / 132, limit: 0.05, unit: 'ratio', sample: 132 });
     expect(verdict.breach?.evidence).toMatchObject({ estimate: 30 / 132, lower, upper, limit: 0.05, confidence: 0.99 });
-    expect(verdict.breach?.message).toBe(
-      `green error_rate 22.7% (99% interval ${formatPercent(lower).replace('%', '')}–${formatPercent(upper)}) > 5.0% over 132 requests in stage 2`,
-    );
+    expect(verdict.breach?.message).toBe(`green error_rate 22.7% (at least ${formatPercent(lower)}, 99% sure) > 5.0% over 132 requests in stage 2`);
   });
 
   it('spends less per check with more rules and stages, so needs more evidence', () => {
@@ -192,7 +190,7 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 6200, limit: 5000, unit: 'ms', sample: 400 });
     expect(check(verdict, 'latency_p95').evidence).toMatchObject({ estimate: 0.2, limit: 0.05, overMs: 5000 });
     expect(verdict.breach?.message).toMatch(
-      /^green latency_p95: 20\.0% of 400 requests over 5\.00s \(99\.66% interval [\d.]+–[\d.]+%\) > 5\.0% allowed in stage 2$/,
+      /^green latency_p95: 20\.0% of 400 requests over 5\.00s \(at least [\d.]+%, 99\.66% sure\) > 5\.0% allowed in stage 2$/,
     );
     expect(check(verdict, 'latency_p99').evidence).toMatchObject({ estimate: 0, limit: 0.01 });
   });
@@ -210,7 +208,9 @@ describe('latency_p95 and latency_p99: the share of requests over the limit', ()
       greenRunning: { latency_p95: running },
     });
     expect(check(verdict, 'latency_p95')).toMatchObject({ status: 'breach', figure: 2100, sample: 30 });
-    expect(verdict.breach?.message).toMatch(/^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(99\.5% interval/);
+    expect(verdict.breach?.message).toMatch(
+      /^green latency_p95: 40\.0% of 30 requests over 2\.00s, 12 of them still running \(at least [\d.]+%, 99\.5% sure\) > 5\.0% allowed in stage 2$/,
+    );
   });
 });
 
@@ -229,9 +229,7 @@ describe('quality_fail_rate', () => {
     const cfg = analysisConfig({ thresholds: { quality_fail_rate: 0.1 } });
     expect(check(run({ config: cfg, green: arm(30, 15, { qualityFailures: 10 }) }), 'quality_fail_rate').status).toBe('waiting');
     const over = run({ config: cfg, green: arm(80, 0, { qualityFailures: 40 }) });
-    expect(over.breach?.message).toMatch(
-      /^green quality_fail_rate 50\.0% \(99\.5% interval [\d.]+–[\d.]+%\) > 10\.0% over 80 successful responses in stage 2$/,
-    );
+    expect(over.breach?.message).toMatch(/^green quality_fail_rate 50\.0% \(at least [\d.]+%, 99\.5% sure\) > 10\.0% over 80 successful responses in stage 2$/);
   });
 });
 
@@ -248,7 +246,7 @@ describe('compare_to_blue', () => {
     const verdict = run({ config: cfg, green: arm(200, 60), blue: arm(800, 8) });
     expect(verdict.breach?.rule).toBe('compare_to_blue.max_error_rate_increase');
     expect(verdict.breach?.message).toMatch(
-      /^green error rate 30\.0% vs blue 1\.0%: \+29\.0 points \(99% interval \+\d+\.\d to \+\d+\.\d\) > \+2\.0 allowed \(green 200, blue 800 requests\) in stage 2$/,
+      /^green error rate 30\.0% vs blue 1\.0%: \+29\.0 points \(at least \+\d+\.\d, 99% sure\) > \+2\.0 allowed \(green 200, blue 800 requests\) in stage 2$/,
     );
   });
 
@@ -285,7 +283,7 @@ describe('compare_to_blue', () => {
       const verdict = run({ config: cfg, green, blue });
       expect(verdict.breach?.rule).toBe('compare_to_blue.max_latency_p95_ratio');
       expect(verdict.breach?.message).toMatch(
-        /^green latency_p95 2\.\d\ds \(99\.5% interval \d\.\d\ds–\d\.\d\ds\) > 1\.50x blue's \d+ms \(≤ \d+ms\): [23]\.\d\dx \(green 300, blue 4000 requests\) in stage 2$/,
+        /^green latency_p95 2\.\d\ds \(at least \d\.\d\ds\) > 1\.50x blue's \d+ms \(at most \d+ms\): [23]\.\d\dx \(at least [12]\.\d\dx, 99\.5% sure\) \(green 300, blue 4000 requests\) in stage 2$/,
       );
       const q = verdict.breach?.evidence?.quantiles;
       expect(q && q.green.lower > 1.5 * q.blue.upper).toBe(true);

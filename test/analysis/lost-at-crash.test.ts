@@ -3,7 +3,7 @@
 // the fast failures but not the slow successes sent beside them, and read the rate too high.
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/index.js';
-import { censoredInterval, priorAround, rateInterval } from '../../src/analysis/sequential.js';
+import { censoredBounds, priorAround, rateBounds } from '../../src/analysis/sequential.js';
 import { createRandom } from '../../src/core/random.js';
 import { ArmRecorder } from '../../src/metrics/arm.js';
 import { carriedCounts } from '../../src/metrics/carry.js';
@@ -69,11 +69,11 @@ describe('a dead run’s requests in flight, carried by rollout --resume (seeded
 
     const { status, evidence } = errorRateEvidence(green);
     const alpha = 1 - evidence.confidence;
-    const expected = censoredInterval(failed, saved.inFlight, sent, alpha, priorAround(LIMIT));
+    const expected = censoredBounds(failed, saved.inFlight, sent, alpha, priorAround(LIMIT));
     expect(evidence.lower).toBeCloseTo(expected.lower, 9);
     expect(evidence.upper).toBeCloseTo(expected.upper, 9);
     // Wider than the interval on the answered requests alone (what a resume judged before), on both sides.
-    const answeredOnly = rateInterval(failed, saved.requests, alpha, priorAround(LIMIT));
+    const answeredOnly = rateBounds(failed, saved.requests, alpha, priorAround(LIMIT));
     expect(evidence.lower).toBeLessThan(answeredOnly.lower);
     expect(evidence.upper).toBeGreaterThan(answeredOnly.upper);
     // The same as while the dead run lived with them running: the resume changes nothing in the test.
@@ -89,8 +89,8 @@ describe('a dead run’s requests in flight, carried by rollout --resume (seeded
     expect(after.evidence.lower).toBeLessThan(before.evidence.lower);
     expect(after.evidence.upper).toBeGreaterThan(before.evidence.upper);
     const alpha = 1 - after.evidence.confidence;
-    expect(after.evidence.lower).toBeCloseTo(rateInterval(8, 130, alpha, priorAround(LIMIT)).lower, 9);
-    expect(after.evidence.upper).toBeCloseTo(rateInterval(38, 130, alpha, priorAround(LIMIT)).upper, 9);
+    expect(after.evidence.lower).toBeCloseTo(rateBounds(8, 130, alpha, priorAround(LIMIT)).lower, 9);
+    expect(after.evidence.upper).toBeCloseTo(rateBounds(38, 130, alpha, priorAround(LIMIT)).upper, 9);
   });
 
   it('go on to a second resume, beside the requests the resumed run had running; a state.json without them carries none', () => {

@@ -2,7 +2,7 @@
 // and seeded coverage simulations (continuous and tied latencies).
 import { describe, expect, it } from 'vitest';
 import { createRandom as random } from '../../src/core/random.js';
-import { fewestOverAbove, mostOverBelow, priorAround, quantileInterval, rateInterval } from '../../src/analysis/index.js';
+import { fewestOverAbove, mostOverBelow, priorAround, quantileInterval, rateBounds } from '../../src/analysis/index.js';
 import { BucketCounter, bucketLowerMs, bucketOf, bucketUpperMs, HIGHEST_MS, LOWEST_MS } from '../../src/metrics/index.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 
@@ -18,8 +18,8 @@ describe('rank thresholds', () => {
   it('are the counts where the rate sequence puts the share over a value below / above 5%', () => {
     for (const n of [1, 20, 57, 200, 1000, 4000]) {
       for (const alpha of [0.05, 0.0005]) {
-        const upperBelow = (x: number) => rateInterval(x, n, alpha, prior).upper < 0.05;
-        const lowerAbove = (x: number) => rateInterval(x, n, alpha, prior).lower > 0.05;
+        const upperBelow = (x: number) => rateBounds(x, n, alpha, prior).upper < 0.05;
+        const lowerAbove = (x: number) => rateBounds(x, n, alpha, prior).lower > 0.05;
         let most = -1;
         while (most + 1 <= n && upperBelow(most + 1)) most++;
         let fewest = n + 1;

@@ -49,7 +49,7 @@ describe('bluegreen CLI', () => {
     expect(result.stdout).toContain('plan demo-gpt-4o-to-gpt-4.1: valid');
     expect(result.stdout).toMatch(/total 1m00s, \d+ blue and \d+ green requests/);
     expect(result.stdout).toContain('estimated cost: blue $');
-    expect(result.stdout).toContain('at most 1% false rollbacks (99.95% intervals over 20 rule-stage checks)');
+    expect(result.stdout).toContain('at most 1% false rollbacks (20 rule-stage checks, each bound 99.95% sure)');
   });
 
   it('says when a plan without rules gets the built-in guard', async () => {

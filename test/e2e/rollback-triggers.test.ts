@@ -120,7 +120,7 @@ describe('rollback triggers', () => {
     expect(run.final.breach!.figure!).toBeGreaterThan(0.2);
     expect(run.final.breach!.sample).toBeGreaterThanOrEqual(15);
     expect(run.final.reason).toMatch(
-      /green error_rate \d+\.\d% \(99\.5% interval [\d.]+–[\d.]+%\) > 20\.0% over \d+ requests(, \d+ more still running)? in stage 1/,
+      /green error_rate \d+\.\d% \(at least [\d.]+%, 99\.5% sure\) > 20\.0% over \d+ requests(, \d+ more still running)? in stage 1/,
     );
     expect(run.final.breach!.evidence!.lower).toBeGreaterThan(0.2);
   });
@@ -169,7 +169,7 @@ describe('rollback triggers', () => {
     const run = await rollout(plan(sim.sim.baseUrl, `${UNTIL_BREACH}\nanalysis: { interval: 200ms, min_requests: 10 }`), sim);
     expectRolledBack(run, 'guard.green_fails_more_than_blue');
     expect(run.final.reason).toMatch(
-      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%: \+100\.0 points \(99\.5% interval \+[\d.]+ to \+100\.0\) > \+0\.0 allowed/,
+      /^green error rate \(built-in guard: the plan sets no error-rate rule\) 100\.0% vs blue 0\.0%: \+100\.00? points \(at least \+[\d.]+, 99\.5% sure\) > \+0\.00? allowed/,
     );
     expect(run.final.reason).toMatch(/green failures: server_error \d+ \(server_error: "/);
   });

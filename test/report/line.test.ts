@@ -9,7 +9,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { loadTestPlan, promotedSnapshot } from './outcome/fixtures.js';
 
 describe('formatChecksLine', () => {
-  it('lists each sequential check with its interval, and nothing before any check', () => {
+  it('lists each sequential check with its bounds, and nothing before any check', () => {
     const plan = loadTestPlan();
     const snapshot = promotedSnapshot(plan);
     const green = { ...emptyArmStats(), requests: 400, successes: 392, failures: 8, slow: { latency: { 5000: 4 }, ttft: {} } };
@@ -17,7 +17,7 @@ describe('formatChecksLine', () => {
     const { checks } = evaluate({ stageIndex: 1, stageCount: 5, green, blue, config: plan.analysis });
     const line = formatChecksLine({ ...snapshot, stageIndex: 1, checks }, Date.UTC(2025, 0, 15, 12, 0, 5));
     expect(line).toMatch(
-      /^12:00:05\.000 checks {11}stage 2\/5 \(99\.93% intervals\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5 points \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0 points undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
+      /^12:00:05\.000 checks {11}stage 2\/5 \(bounds 99\.93% sure\): error_rate 2\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided) \| compare_to_blue\.max_error_rate_increase \+1\.5 points \[-[\d.]+ to \+[\d.]+ points\] vs \+2\.0 points undecided \| latency_p95 over 5\.00s 1\.0% \[[\d.]+–[\d.]+%\] vs 5\.0% (ok|undecided)$/,
     );
     expect(formatChecksLine({ ...snapshot, checks: [] }, 0)).toBeUndefined();
   });

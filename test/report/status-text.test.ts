@@ -25,7 +25,7 @@ describe('renderStatus checks', () => {
     const row = text.split('\n').find((line) => line.includes('compare_to_blue.max_error_rate_increase'));
     // green 6.0% - blue 3.0% = +3.0 points, against +2.0 points allowed.
     expect(row).toMatch(/compare_to_blue\.max_error_rate_increase +\+3\.0 points \/ \+2\.0 points /);
-    expect(row).toMatch(/interval [-+][\d.]+ to \+[\d.]+ points\)/);
+    expect(row).toMatch(/\(bounds [-+][\d.]+ to \+[\d.]+ points, each 99\.93% sure\)/);
     expect(text.split('\n').find((line) => line.includes(' error_rate '))).toMatch(/ 6\.0% \/ 5\.0% /);
     const compare = checks.find((check) => check.rule === 'compare_to_blue.max_error_rate_increase')!;
     expect(checkValue(compare, compare.figure)).toBe('+3.0 points');
@@ -51,7 +51,7 @@ describe('renderStatus in a terminal of 80 columns', () => {
     const lines = fitted.split('\n');
     const row = lines.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));
     expect(lines[row]).toMatch(/ \+2\.0 points$/);
-    expect(lines[row + 1]).toMatch(/^ {6}undecided \(n=400\) \(99\.93% interval/);
+    expect(lines[row + 1]).toMatch(/^ {6}undecided \(n=400\) \(bounds /);
     // With room, the evidence goes on under the status word.
     const wide = renderStatus(snapshot, { alive: false, pid: 1 }, snapshot.updatedAt, { columns: 110 }).split('\n');
     const compare = wide.findIndex((line) => line.includes('compare_to_blue.max_error_rate_increase'));

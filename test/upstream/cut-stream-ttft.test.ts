@@ -2,7 +2,7 @@
 // counts the failure by it (over the limit, or within it), where it counted one ended after the limit as unknown.
 import { describe, expect, it } from 'vitest';
 import { checkAlpha, evaluate, priorAround } from '../../src/analysis/index.js';
-import { censoredInterval } from '../../src/analysis/sequential.js';
+import { censoredBounds } from '../../src/analysis/sequential.js';
 import { ArmRecorder, emptyArmStats } from '../../src/metrics/index.js';
 import type { ChatRequest, UpstreamResult } from '../../src/upstream/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -57,7 +57,7 @@ describe('a stream cut after its first token', () => {
     const config = analysisConfig({ min_requests: 20, thresholds: { ttft_p95: LIMIT } });
     const check = evaluate({ stageIndex: 0, stageCount: 1, green, blue: emptyArmStats(), config }).checks.find((c) => c.rule === 'ttft_p95')!;
     // 1 first token after 1 s in 32 streamed requests, none unknown.
-    const expected = censoredInterval(1, 0, 32, checkAlpha(config, 1), priorAround(0.05));
+    const expected = censoredBounds(1, 0, 32, checkAlpha(config, 1), priorAround(0.05));
     expect(check).toMatchObject({ sample: 32, evidence: { lower: expected.lower, upper: expected.upper } });
   });
 });

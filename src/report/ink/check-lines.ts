@@ -1,5 +1,5 @@
 // Green's current figures against each threshold, the error-rate trend and the upstream's rate-limit headroom.
-import { formatConfidence, formatRange } from '../../analysis/format.js';
+import { formatRange, formatSure } from '../../analysis/format.js';
 import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
 import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from '../check-value.js';
@@ -56,8 +56,9 @@ export function checkStatusText(check: CheckResult): string {
 }
 
 /**
- * "0.8–9.1%": the judged rate's interval ("1.2–4.0% over" for latency rules, whose rate is the share over the
- * limit; "-1.2 to +3.4pt" for comparisons). Its confidence, the same for every check, is said once, in the title.
+ * "0.8–9.1%": the judged rate's lower and upper bounds ("1.2–4.0% over" for latency rules, whose rate is the share
+ * over the limit; "-1.2 to +3.4pt" for comparisons). How sure each bound is, the same for every check, is said
+ * once, in the title.
  */
 export function checkInterval(check: CheckResult): string {
   const evidence = check.evidence;
@@ -197,9 +198,10 @@ export function errorRateLimit(snapshot: RolloutSnapshot): number | undefined {
 
 export function checksTitle(snapshot: RolloutSnapshot, width: number): Line {
   const stageCount = snapshot.plan.stages.length;
-  // Every check's interval has the same confidence (the budget is split evenly): said here, once, so each line fits.
+  // Every check's bounds have the same confidence (the budget is split evenly): said here, once, so each line fits.
+  // Each bound is one-sided (analysis/sequential.ts): "99.93% intervals" would claim more than the pair holds.
   const confidence = snapshot.checks.find((check) => check.evidence)?.evidence?.confidence;
-  const title = `checks · green, stage ${snapshot.stageIndex + 1}/${stageCount}${confidence === undefined ? '' : ` · ${formatConfidence(confidence)} intervals`}`;
+  const title = `checks · green, stage ${snapshot.stageIndex + 1}/${stageCount}${confidence === undefined ? '' : ` · bounds ${formatSure(confidence)}`}`;
   const trend = snapshot.greenErrorTrend;
   if (trend.length === 0) return [{ text: title, tone: 'title' }];
   const last = trend.at(-1) ?? 0;

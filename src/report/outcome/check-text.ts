@@ -36,7 +36,7 @@ function judgedText(check: CheckTextInput['check'], subject: string, figure: num
   const { rule, status, limit, unit, sample } = check;
   const breached = status === 'breach';
   const inclusive = INCLUSIVE.has(rule);
-  // Undecided: the point estimate may sit either side of the limit while its interval straddles it.
+  // Undecided: the point estimate may sit either side of the limit while its bounds straddle it.
   const op = breached ? (inclusive ? '>=' : '>') : status === 'undecided' ? 'vs' : inclusive ? '<' : '<=';
   const both = `(green ${sample}, blue ${check.blueSample ?? 0} requests)`;
   switch (rule) {

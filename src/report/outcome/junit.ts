@@ -86,7 +86,7 @@ function breachLines(b: Pick<CheckReport, 'rule' | 'figure' | 'limit' | 'unit' |
   const interval = b.interval;
   if (interval)
     lines.push(
-      `interval: ${raw(interval.lower)} to ${raw(interval.upper)} at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`,
+      `bounds: ${raw(interval.lower)} to ${raw(interval.upper)}, each at confidence ${raw(interval.confidence)} (rate judged ${raw(interval.estimate)} against ${raw(interval.limit)})`,
     );
   const q = interval?.quantiles;
   if (q)

@@ -62,7 +62,7 @@ export function renderMarkdownSummary(report: RolloutReport): string {
 }
 
 function checksTable(stage: StageReport): string[] {
-  const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Interval', 'Sample']), '|---|---|---:|---:|---|---:|'];
+  const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Bounds', 'Sample']), '|---|---|---:|---:|---|---:|'];
   for (const check of stage.checks) {
     const decimals = checkDecimals(check, check.figure, check.limit, check.interval);
     const interval = check.interval

@@ -32,7 +32,7 @@ const RULES = [
 ] as const;
 const UNITS = ['ratio', 'ms', 'count', 'factor'] as const;
 /**
- * ok / breach / undecided / waiting as the analysis judged (undecided: the interval still straddles the limit);
+ * ok / breach / undecided / waiting as the analysis judged (undecided: the lower bound at or under the limit, the upper over it);
  * not_run: the stage never started, so nothing was judged.
  */
 const CHECK_STATUSES = ['ok', 'breach', 'undecided', 'waiting', 'not_run'] as const;
@@ -87,14 +87,17 @@ const evidenceSchema = z
     lower: z.number(),
     upper: z.number(),
     limit: z.number().meta({ description: 'The rate allowed: the threshold, 0.05 for a p95, 0.01 for a p99, or the increase over blue' }),
-    confidence: z.number().meta({ description: "This check's interval level: 1 - its share of the false-rollback budget" }),
+    confidence: z.number().meta({
+      description:
+        "How sure each of this check's bounds is: 1 - its share of the false-rollback budget (each bound is one-sided, so lower..upper is a (2 confidence - 1) interval)",
+    }),
     overMs: ms.nullable().meta({ description: 'Latency rules: the limit whose share of requests over it is judged' }),
     quantiles: z
       .strictObject({ green: latencyBoundsSchema, blue: latencyBoundsSchema })
       .optional()
-      .meta({ description: "compare_to_blue.max_latency_p95_ratio: each arm's p95 (ms) with its interval; estimate, lower and upper are then ratios" }),
+      .meta({ description: "compare_to_blue.max_latency_p95_ratio: each arm's p95 (ms) with its bounds; estimate, lower and upper are then ratios" }),
   })
-  .meta({ description: 'The judged rate with its anytime-valid interval (green minus blue for comparisons)' });
+  .meta({ description: 'The judged rate with its anytime-valid one-sided lower and upper bounds (green minus blue for comparisons)' });
 
 const checkReportSchema = z.strictObject({
   rule: z.enum(RULES),
@@ -104,7 +107,7 @@ const checkReportSchema = z.strictObject({
   unit: z.enum(UNITS),
   sample: count,
   blueSample: count.nullable().meta({ description: "Blue's sample, for compare_to_blue rules" }),
-  interval: evidenceSchema.nullable().meta({ description: 'Sequential rules: estimate and interval; null for streak and health rules' }),
+  interval: evidenceSchema.nullable().meta({ description: 'Sequential rules: estimate and bounds; null for streak and health rules' }),
   summary: z.string().meta({ description: 'One sentence: "green error_rate 31.2% > 5.0% over 48 requests"' }),
 });
 

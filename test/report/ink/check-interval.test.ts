@@ -37,9 +37,9 @@ describe('dashboard check lines', () => {
   it('says the confidence once, in the title, with room left for the trend at 80 columns', () => {
     const snapshot = { ...progressingSnapshot(), checks: [errorRate, compare] };
     const title = lineText(checksTitle(snapshot, 80));
-    expect(title).toMatch(/^checks · green, stage 3\/5 · 99\.93% intervals {3}errors, last 10s \S{8,} [\d.]+%$/);
+    expect(title).toMatch(/^checks · green, stage 3\/5 · bounds 99\.93% sure {3}errors, last 10s \S{8,} [\d.]+%$/);
     expect(title.length).toBeLessThanOrEqual(80);
-    expect(lineText(checksTitle(snapshot, 120))).toContain('99.93% intervals   error rate, last 10s ');
+    expect(lineText(checksTitle(snapshot, 120))).toContain('bounds 99.93% sure   error rate, last 10s ');
     expect(lineText(checksTitle({ ...snapshot, checks: [] }, 80))).not.toContain('intervals');
   });
 

@@ -13,7 +13,7 @@ describe('githubAnnotation', () => {
       ),
     ).toBe(true);
     expect(line).toMatch(
-      /%0Agreen error_rate 31\.\d%25 \(99\.93%25 interval 7\.3–66\.0%25\) > 5\.0%25 over 48 requests in stage 3; green failures: server_error 15$/,
+      /%0Agreen error_rate 31\.\d%25 \(at least 8\.3%25, 99\.93%25 sure\) > 5\.0%25 over 48 requests in stage 3; green failures: server_error 15$/,
     );
     expect(line).not.toMatch(/[\r\n]/);
   });

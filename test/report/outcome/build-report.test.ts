@@ -86,7 +86,7 @@ describe('buildReport: rolled back at stage 3', () => {
     });
     expect(report.outcome.breach).toMatchObject({ rule: 'error_rate', figure: 15 / 48, limit: 0.05, unit: 'ratio', sample: 48, stageIndex: 2 });
     expect(report.outcome.reason).toMatch(
-      /^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
+      /^green error_rate 31\.\d% \(at least 8\.3%, 99\.93% sure\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
     );
     expect(report.outcome.breach?.interval).toMatchObject({ estimate: 15 / 48, limit: 0.05 });
   });
@@ -98,14 +98,16 @@ describe('buildReport: rolled back at stage 3', () => {
     expect(stage3.durationMs).toBe(9_400);
     const byRule = Object.fromEntries(stage3.checks.map((c) => [c.rule, c]));
     expect(byRule.error_rate).toMatchObject({ status: 'breach', sample: 48 });
-    expect(byRule.error_rate!.summary).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/);
+    expect(byRule.error_rate!.summary).toMatch(/^green error_rate 31\.\d% > 5\.0% over 48 requests \(bounds 8\.3–66\.0%, each 99\.93% sure\)$/);
     // 48 green requests show green over 5%, but not yet more than 2 points worse than blue at alpha / 2 each.
     expect(byRule['compare_to_blue.max_error_rate_increase']).toMatchObject({ status: 'undecided', blueSample: 144 });
     expect(byRule['compare_to_blue.max_error_rate_increase']!.summary).toMatch(
-      /^green error rate vs blue \+29\.\d points vs \+2\.0 allowed \(green 48, blue 144 requests\) \(99\.93% interval -?[+]?[\d.]+ to \+[\d.]+ points\): undecided$/,
+      /^green error rate vs blue \+29\.\d points vs \+2\.0 allowed \(green 48, blue 144 requests\) \(bounds -?[+]?[\d.]+ to \+[\d.]+ points, each 99\.93% sure\): undecided$/,
     );
     expect(byRule.consecutive_errors!.summary).toBe('green consecutive_errors 3 < 5 (failures in a row)');
-    expect(byRule.latency_p95!.summary).toBe('green latency_p95 900ms vs 5.00s over 48 requests; 0.0% over 5.00s (99.93% interval 0.0–16.4%): undecided');
+    expect(byRule.latency_p95!.summary).toBe(
+      'green latency_p95 900ms vs 5.00s over 48 requests; 0.0% over 5.00s (bounds 0.0–16.3%, each 99.93% sure): undecided',
+    );
   });
 
   it('marks the stages that never ran as not run, with no figures', () => {

@@ -52,9 +52,9 @@ describe('renderJunit: rolled back at stage 3', () => {
     const failure = stage3.failure as { '@_message': string; '@_type': string; '#text': string };
     expect(failure['@_message']).toBe(rolledBack.outcome.reason);
     expect(failure['@_message']).toMatch(
-      /^green error_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
+      /^green error_rate 31\.\d% \(at least 8\.3%, 99\.93% sure\) > 5\.0% over 48 requests in stage 3; green failures: server_error 15$/,
     );
-    expect(failure['#text']).toMatch(/interval: 0\.07\d+ to 0\.6\d+ at confidence 0\.99933/);
+    expect(failure['#text']).toMatch(/bounds: 0\.08\d+ to 0\.6\d+, each at confidence 0\.99933/);
     expect(failure['@_type']).toBe('error_rate');
     expect(failure['#text']).toContain('rule: error_rate');
     expect(failure['#text']).toMatch(/figure: 31\.\d% \(0\.3125\)/);
@@ -67,7 +67,7 @@ describe('renderJunit: rolled back at stage 3', () => {
   it('fails the breached check with a one-line message', () => {
     const errorRate = caseNamed(suite, 'stage 3 error_rate');
     expect((errorRate.failure as { '@_message': string })['@_message']).toMatch(
-      /^green error_rate 31\.\d% > 5\.0% over 48 requests \(99\.93% interval 7\.3–66\.0%\)$/,
+      /^green error_rate 31\.\d% > 5\.0% over 48 requests \(bounds 8\.3–66\.0%, each 99\.93% sure\)$/,
     );
     const compare = caseNamed(suite, 'stage 3 compare_to_blue.max_error_rate_increase');
     expect(kind(compare)).toBe('passed');

@@ -16,7 +16,7 @@ describe('renderMarkdownSummary', () => {
   it('states the outcome in words, with the reason', () => {
     expect(text.startsWith('## bluegreen: ROLLED BACK\n')).toBe(true);
     expect(text).not.toContain('**Reason**');
-    expect(text).toMatch(/\*\*Outcome\*\* exit 10: green error\\_rate 31\.\d% \(99\.93% interval 7\.3–66\.0%\) \\> 5\.0% over 48 requests in stage 3/);
+    expect(text).toMatch(/\*\*Outcome\*\* exit 10: green error\\_rate 31\.\d% \(at least 8\.3%, 99\.93% sure\) \\> 5\.0% over 48 requests in stage 3/);
     expect(renderMarkdownSummary(promoted).startsWith('## bluegreen: PROMOTED\n')).toBe(true);
     expect(text).not.toMatch(/\p{Extended_Pictographic}/u);
   });
@@ -37,7 +37,7 @@ describe('renderMarkdownSummary', () => {
 
   it('lists the checks of the deciding stage and compares cost per 1k requests', () => {
     expect(text).toContain('### Checks in stage 3');
-    expect(text).toMatch(/\| `error_rate` \| \*\*breach\*\* \| 31\.\d% \| 5\.0% \| \(99\.93% interval 7\.3–66\.0%\) \| 48 \|/);
+    expect(text).toMatch(/\| `error_rate` \| \*\*breach\*\* \| 31\.\d% \| 5\.0% \| \(bounds 8\.3–66\.0%, each 99\.93% sure\) \| 48 \|/);
     expect(text).toContain('| Arm | Model | Requests | Prompt tokens | Completion tokens | Cost | Per 1k requests |');
     expect(text).toMatch(/\| green \| `gpt-4\.1` \| 360 \|/);
     expect(text).toMatch(/Per 1k requests, green is \d+\.\d% cheaper than blue\./);

@@ -151,7 +151,7 @@ describe('reports from a real run', () => {
     ]);
     expect(suite['@_failures']).toBe('2');
     const failed = caseNamed(suite, 'stage 2 error_rate').failure as { '@_message': string; '#text': string };
-    expect(failed['@_message']).toMatch(/^green error_rate \d+\.\d% > 20\.0% over \d+ requests \([\d.]+% interval [\d.]+–[\d.]+%\)$/);
+    expect(failed['@_message']).toMatch(/^green error_rate \d+\.\d% > 20\.0% over \d+ requests \(bounds [\d.]+–[\d.]+%, each [\d.]+% sure\)$/);
     expect(failed['#text']).toContain(`sample: ${report.outcome.breach!.sample}`);
     expect((caseNamed(suite, 'stage 2 (100% green)').failure as { '@_message': string })['@_message']).toBe(report.outcome.reason);
     expect(caseNamed(suite, 'stage 1 (50% green)').failure).toBeUndefined();
