@@ -2,7 +2,7 @@
 // its limits. A stage's green answers one at a time (a seeded Bernoulli stream at `rate`), judged by the real
 // evaluate() every `every` answers and at the stage's end; then `late` more answers (the requests that outlived the
 // end's wait, at `lateRate`), judged again after each. Counts the rollouts a breach rolls back before the end, and
-// those only the late looks roll back. Anytime-valid intervals should keep the sum within the stage's budget.
+// those only the late looks roll back. Anytime-valid bounds should keep the sum within the stage's budget.
 //   node bench/tools/late-looks.js [rollouts]
 import { evaluate } from '../../dist/analysis/index.js';
 import { emptyArmStats } from '../../dist/metrics/types.js';
