@@ -41,7 +41,14 @@ for (const limit of [0.05, 0.01]) {
       const before = runs.map((r) => r.before);
       const after = runs.map((r) => r.after);
       const median = { before: quantile(before, 0.5), after: quantile(after, 0.5) };
-      rows.push({ limit, multiple, alpha, median, p90: { before: quantile(before, 0.9), after: quantile(after, 0.9) }, fewer: 1 - median.after / median.before });
+      rows.push({
+        limit,
+        multiple,
+        alpha,
+        median,
+        p90: { before: quantile(before, 0.9), after: quantile(after, 0.9) },
+        fewer: 1 - median.after / median.before,
+      });
       console.log(
         `limit ${limit * 100}% at ${multiple}x, alpha ${alpha}: median ${median.before} -> ${median.after} (${(100 * (1 - median.after / median.before)).toFixed(1)}% fewer), p90 ${quantile(before, 0.9)} -> ${quantile(after, 0.9)}`,
       );
