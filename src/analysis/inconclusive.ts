@@ -1,5 +1,5 @@
-// What a stage does when its time is up and a sequential rule is still undecided (its interval straddles the
-// limit): the plan's analysis.on_inconclusive, as a pure decision the engine carries out.
+// What a stage does when its time is up and a sequential rule is still undecided (its lower bound at or under the
+// limit, its upper bound over it): the plan's analysis.on_inconclusive, as a pure decision the engine carries out.
 import type { AnalysisConfig } from '../plan/schema.js';
 import type { CheckResult, RuleName } from './types.js';
 

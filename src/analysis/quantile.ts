@@ -13,7 +13,7 @@
 //
 // Requests still running belong to the sample too (they were sent in the same order): for the lower edge they
 // count at their ages so far when known (each will take at least that long) and at the lowest value when not;
-// for the upper edge they count as slower than anything. Both only widen the interval. Requests whose client
+// for the upper edge they count as slower than anything. Both only move a bound outwards. Requests whose client
 // gave up first (aborts.ts) are treated alike: at their ages for the lower edge, slower than anything for the upper.
 import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
 import { logOneSidedRatio, priorAround, type Prior } from './sequential.js';

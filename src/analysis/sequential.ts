@@ -136,6 +136,6 @@ function bisect(from: number, to: number, inside: (p: number) => boolean, side: 
     if (inside(mid) === (side === 'lower')) hi = mid;
     else lo = mid;
   }
-  // Report the outer end, so rounding never narrows the interval.
+  // Report the outer end, so rounding never moves a bound inwards.
   return side === 'lower' ? lo : hi;
 }

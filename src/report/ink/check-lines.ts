@@ -75,7 +75,7 @@ export function checkFigure(check: CheckResult, value: number | null): string {
 // Columns of a check line up to its status word, label and bar included, with figures of the least width
 // (2 + 18 + 1 + 7 + 3 + 7 + 1 + 10 + 1 + 8).
 const FULL_LINE_WIDTH = 58;
-/** Under ~90 columns the bar narrows to this, so a comparison keeps its interval ("-0.4 to +6.3pt") at 80. */
+/** Under ~90 columns the bar narrows to this, so a comparison keeps its bounds ("-0.4 to +6.3pt") at 80. */
 const MIN_PROXIMITY_WIDTH = 4;
 
 /**
@@ -109,7 +109,7 @@ function fullLineWidth({ figure }: Pick<CheckColumns, 'figure'>): number {
 
 /**
  * The proximity bar's width for these checks: the widest (up to 10 cells) that leaves room for every check's
- * sample, and for the interval of every check whose interval can be shown at all; one for all, so their status
+ * sample, and for the bounds of every check whose bounds can be shown at all; one for all, so their status
  * words line up. None when that leaves it under 4 cells, or in a terminal narrower than the full line: at 60
  * columns a 7-cell bar cut a comparison's "n=254/683" to "n=25…", which read as 25 requests.
  */
