@@ -57,20 +57,21 @@ export function logBeta(a: number, b: number): number {
  * of sequential.ts. By the continued fraction of DLMF 8.17.22 (evaluated by the modified Lentz method, as Numerical
  * Recipes' betacf does), which converges fast for x < (a + 1) / (a + b + 2); past that point the other tail is
  * computed and I_x(a, b) = 1 - I_{1-x}(b, a) used. In logs throughout, so a tail of 1e-300 keeps its digits.
+ * `logB`, log B(a, b), may be passed in by a caller that evaluates many x for the same a and b.
  */
-export function logBetaTail(x: number, a: number, b: number, side: 'lower' | 'upper'): number {
+export function logBetaTail(x: number, a: number, b: number, side: 'lower' | 'upper', logB = logBeta(a, b)): number {
   if (!(a > 0 && b > 0) || Number.isNaN(x)) return Number.NaN;
   if (x <= 0) return side === 'lower' ? -Infinity : 0;
   if (x >= 1) return side === 'lower' ? 0 : -Infinity;
   const direct = x < (a + 1) / (a + b + 2);
-  // log I_x(a, b) when direct, log(1 - I_x(a, b)) = log I_{1-x}(b, a) when not.
-  const computed = direct ? logFractionTail(x, a, b) : logFractionTail(1 - x, b, a);
+  // log I_x(a, b) when direct, log(1 - I_x(a, b)) = log I_{1-x}(b, a) when not (B(a, b) = B(b, a)).
+  const computed = direct ? logFractionTail(x, a, b, logB) : logFractionTail(1 - x, b, a, logB);
   return (side === 'lower') === direct ? computed : logOneMinusExp(computed);
 }
 
 /** log I_x(a, b) = log(x^a (1 - x)^b / (a B(a, b)) x the continued fraction), for x below the switch point. */
-function logFractionTail(x: number, a: number, b: number): number {
-  return a * Math.log(x) + b * Math.log1p(-x) - Math.log(a) - logBeta(a, b) + Math.log(betaFraction(x, a, b));
+function logFractionTail(x: number, a: number, b: number, logB: number): number {
+  return a * Math.log(x) + b * Math.log1p(-x) - Math.log(a) - logB + Math.log(betaFraction(x, a, b));
 }
 
 /** log(1 - e^l) for l <= 0, without cancellation at either end (Mächler, "Accurately computing log(1 - exp(-|a|))", 2012). */

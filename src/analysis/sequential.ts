@@ -49,12 +49,25 @@ export function priorAround(center: number): Prior {
  * (side 'below': over rates below p, testing "p or more"); +Infinity where p is impossible given the counts.
  */
 export function logOneSidedRatio(x: number, n: number, p: number, prior: Prior, side: 'above' | 'below'): number {
-  if (n === 0) return 0;
+  return oneSidedTest(x, n, prior, side)(p);
+}
+
+/** log M+_n or log M-_n as a function of p, with what does not depend on p worked out once. */
+function oneSidedTest(x: number, n: number, prior: Prior, side: 'above' | 'below'): (p: number) => number {
+  if (n === 0) return () => 0;
   const tail = side === 'above' ? 'upper' : 'lower';
-  const posterior = logBetaTail(p, prior.a + x, prior.b + n - x, tail);
-  const restricted = logBetaTail(p, prior.a, prior.b, tail);
-  if (restricted === -Infinity) return side === 'above' ? (x > 0 ? Infinity : 0) : x < n ? Infinity : 0;
-  return logMarginal(x, n, prior) + posterior - restricted - logLikelihood(x, n, p);
+  const a = prior.a + x;
+  const b = prior.b + n - x;
+  const logPosterior = logBeta(a, b);
+  const logPrior = logBeta(prior.a, prior.b);
+  const marginal = logPosterior - logPrior;
+  // Impossible rates: no rate above 1 or below 0 to mix over, and a likelihood of 0 there.
+  const impossible = side === 'above' ? (x > 0 ? Infinity : 0) : x < n ? Infinity : 0;
+  return (p) => {
+    const restricted = logBetaTail(p, prior.a, prior.b, tail, logPrior);
+    if (restricted === -Infinity) return impossible;
+    return marginal + logBetaTail(p, a, b, tail, logPosterior) - restricted - logLikelihood(x, n, p);
+  };
 }
 
 /**
@@ -68,10 +81,14 @@ export function rateBounds(x: number, n: number, alpha: number, prior: Prior): B
   const bound = Math.log(1 / alpha);
   // At the estimate x/n neither mixture reaches 1 (the likelihood is at its peak there), and each grows without
   // bound away from it on its own side: M+ towards 0 (with x > 0), M- towards 1 (with x < n). Each edge is found
-  // by bisection; test/analysis/sequential.test.ts checks on a grid that the rates rejected form one interval.
+  // by a bracketing search; test/analysis/sequential.test.ts checks on a grid that the rates rejected form one
+  // interval on each side.
   const estimate = x / n;
-  const lower = x === 0 ? 0 : bisect(0, estimate, (p) => logOneSidedRatio(x, n, p, prior, 'above') < bound, 'lower');
-  const upper = x === n ? 1 : bisect(estimate, 1, (p) => logOneSidedRatio(x, n, p, prior, 'below') < bound, 'upper');
+  const above = oneSidedTest(x, n, prior, 'above');
+  const below = oneSidedTest(x, n, prior, 'below');
+  // Searched in log p (log(1 - p) for the upper), where log M is nearly straight: a few steps find the edge.
+  const lower = x === 0 ? 0 : Math.exp(edge(Math.log(estimate), (u) => above(Math.exp(u)) - bound, estimate));
+  const upper = x === n ? 1 : -Math.expm1(edge(Math.log1p(-estimate), (u) => below(-Math.expm1(u)) - bound, 1 - estimate));
   return { lower, upper };
 }
 
@@ -124,18 +141,45 @@ function logLikelihood(x: number, n: number, p: number): number {
   return hits + misses;
 }
 
-const ITERATIONS = 36;
+const STEPS = 200;
 
-/** The edge of the rates not rejected between `from` and `to`: `inside` holds at one end (the estimate) and not past the edge. */
-function bisect(from: number, to: number, inside: (p: number) => boolean, side: 'lower' | 'upper'): number {
-  let lo = from;
-  let hi = to;
-  for (let i = 0; i < ITERATIONS; i++) {
-    const mid = (lo + hi) / 2;
-    // Lower edge: everything above it (towards the estimate) is inside; upper edge: everything below it.
-    if (inside(mid) === (side === 'lower')) hi = mid;
-    else lo = mid;
+/**
+ * Where `rejects` (log M - log(1/alpha)) turns from negative to 0 or more, going down from `start` (the estimate, in
+ * log scale, where it is negative): the rejected end of a bracket narrowed by the Illinois method (regula falsi
+ * that halves a stale end's value) to under 1e-12 of `scale` in p. The rejected end is returned, so the search
+ * never moves a bound inwards.
+ */
+function edge(start: number, rejects: (u: number) => number, scale: number): number {
+  let inside = start;
+  let fInside = rejects(inside);
+  // Step down, doubling, to a rejected point.
+  let width = 1;
+  let outside = start - width;
+  let fOutside = rejects(outside);
+  while (fOutside < 0 && width < 1e4) {
+    inside = outside;
+    fInside = fOutside;
+    width *= 2;
+    outside = start - width;
+    fOutside = rejects(outside);
   }
-  // Report the outer end, so rounding never moves a bound inwards.
-  return side === 'lower' ? lo : hi;
+  if (fOutside < 0) return -Infinity;
+  let kept: 'inside' | 'outside' | undefined;
+  for (let i = 0; i < STEPS && Math.exp(inside) - Math.exp(outside) > 1e-12 * scale; i++) {
+    let next = Number.isFinite(fOutside) ? inside - (fInside * (inside - outside)) / (fInside - fOutside) : (inside + outside) / 2;
+    if (!(next > outside && next < inside)) next = (inside + outside) / 2;
+    const f = rejects(next);
+    if (f >= 0) {
+      outside = next;
+      fOutside = f;
+      if (kept === 'inside') fInside /= 2;
+      kept = 'inside';
+    } else {
+      inside = next;
+      fInside = f;
+      if (kept === 'outside') fOutside /= 2;
+      kept = 'outside';
+    }
+  }
+  return outside;
 }
