@@ -113,7 +113,8 @@ describe('error_rate', () => {
 
   it('breaches once the lower bound is above the limit, with that bound in the message', () => {
     const verdict = run({ config: cfg, green: arm(132, 30) });
-    const { lower, upper } = rateBounds(30, 132, 0.01, priorAround(0.05));
+    // checkAlpha: 1 - 0.99 is 0.010000000000000009 in floating point, and the bounds' search follows it to the last digit.
+    const { lower, upper } = rateBounds(30, 132, checkAlpha(cfg, 1), priorAround(0.05));
     expect(lower).toBeGreaterThan(0.05);
     expect(verdict.breach).toMatchObject({ rule: 'error_rate', figure: 30 / 132, limit: 0.05, unit: 'ratio', sample: 132 });
     expect(verdict.breach?.evidence).toMatchObject({ estimate: 30 / 132, lower, upper, limit: 0.05, confidence: 0.99 });
