@@ -131,10 +131,6 @@ function armBounds(arm: ArmCounts, alpha: number, prior: Prior): Bounds {
   return censoredBounds(arm.x, unknown, arm.n + unknown, alpha, prior);
 }
 
-function logMarginal(x: number, n: number, prior: Prior): number {
-  return logBeta(prior.a + x, prior.b + n - x) - logBeta(prior.a, prior.b);
-}
-
 function logLikelihood(x: number, n: number, p: number): number {
   const hits = x === 0 ? 0 : x * Math.log(p);
   const misses = n - x === 0 ? 0 : (n - x) * Math.log1p(-p);
