@@ -210,6 +210,14 @@ describe('rateBounds', () => {
     const bound = Math.log(1 / 0.01);
     expect(logTwoSided(5, 100, small.lower, prior)).toBeLessThan(bound);
     expect(logTwoSided(5, 100, small.upper, prior)).toBeLessThan(bound);
+    // Everywhere: a rate the two-sided mixture rejects on one side, the one-sided one rejects too (sequential.ts),
+    // so on the same requests a breach comes no later than before and an ok no later either.
+    for (const n of [10, 57, 300, 2000])
+      for (let x = 0; x <= n; x += Math.max(1, Math.floor(n / 15))) {
+        const { lower, upper } = rateBounds(x, n, 0.01, prior);
+        if (x > 0) expect(logTwoSided(x, n, lower * (1 + 1e-9), prior), `lower ${x}/${n}`).toBeLessThan(bound);
+        if (x < n) expect(logTwoSided(x, n, upper * (1 - 1e-9), prior), `upper ${x}/${n}`).toBeLessThan(bound);
+      }
   });
 
   /**
