@@ -44,7 +44,7 @@ describe('a recovered rollout', () => {
   });
 
   it("keeps the reason the dead rollout was ending for, in the record and the hook's BLUEGREEN_REASON", async () => {
-    const breach = 'green error_rate 40.0% (99.5% interval 20.1–62.0%) > 5.0% over 50 requests in stage 1';
+    const breach = 'green error_rate 40.0% (at least 20.1%, 99.5% sure) > 5.0% over 50 requests in stage 1';
     const { state, hookReason } = await recover('ops@host (bluegreen rollback)', breach);
     expect(hookReason).toContain(`while it was rolling back (${breach})`);
     expect(state?.reason).toContain(`while it was rolling back (${breach}); rolled back to blue by ops@host (bluegreen rollback)`);

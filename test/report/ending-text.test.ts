@@ -10,7 +10,7 @@ const breach = {
   limit: 0.05,
   unit: 'ratio' as const,
   sample: 62,
-  message: 'green error_rate 22.6% (99.93% interval 5.3–51.1%) > 5.0% over 62 requests in stage 3',
+  message: 'green error_rate 22.6% (at least 5.3%, 99.93% sure) > 5.0% over 62 requests in stage 3',
 };
 
 const cases: [string, Ending, string][] = [

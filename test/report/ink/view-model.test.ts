@@ -202,7 +202,7 @@ describe('buildDashboardView', () => {
 
   it('says where the whole reason is when two lines of an 80-column terminal cut it short (newuser20)', () => {
     const reason =
-      'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3; green failures: server_error 11 (server_error: "green arm: 500 from http://127.0.0.1:37233/v1/chat/completions (The server had an error while processing your request (simulated).)")';
+      'green error_rate 32.4% (at least 8.1%, 99.93% sure) > 5.0% over 34 requests in stage 3; green failures: server_error 11 (server_error: "green arm: 500 from http://127.0.0.1:37233/v1/chat/completions (The server had an error while processing your request (simulated).)")';
     const footer = (columns: number, why = reason) =>
       buildDashboardView(rolledBackSnapshot(), options({ columns, final: { exitCode: 10, reason: why } })).footer.map(lineText);
     const narrow = footer(80);
@@ -230,10 +230,10 @@ describe('buildDashboardView', () => {
     expect(wide.slice(1).every((line) => line.length <= 200 && !line.endsWith('…'))).toBe(true);
     expect(buildDashboardView(rolledBackSnapshot(), options({ columns: 200, final: { exitCode: 10, reason } })).width).toBeLessThanOrEqual(200);
     // A reason whole on its two lines: no pointer.
-    const short = 'green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in stage 3';
+    const short = 'green error_rate 32.4% (at least 8.1%, 99.93% sure) > 5.0% over 34 requests in stage 3';
     expect(footer(80, short)).toEqual([
       '■ ROLLED BACK · exit 10',
-      '  green error_rate 32.4% (99.93% interval 5.5–72.4%) > 5.0% over 34 requests in',
+      '  green error_rate 32.4% (at least 8.1%, 99.93% sure) > 5.0% over 34 requests in',
       '  stage 3',
     ]);
   });
