@@ -8,7 +8,7 @@
 // A rollout none of whose stages judged green rolls back on nothing_judged at its end (src/engine/unjudged.ts, as
 // the engine does unless analysis.on_unjudged: promote); sim.scheduled rows send arrivals on a schedule, as
 // `bluegreen rollout` generates them, rather than Poisson.
-//   node bench/verdicts.js [--quick] [--ratio] [--session11] [--session12] [--session16] [--session27] [--session29]   (BENCH_VERDICT_ROLLOUTS=N
+//   node bench/verdicts.js [--help] [--quick] [--ratio] [--session11] [--session12] [--session16] [--session27] [--session29]   (BENCH_VERDICT_ROLLOUTS=N
 //     overrides the healthy count; --ratio runs only the plans with the p95 ratio rule, --session11 session 11's rows
 //     and the shared-burst ones, --session12 session 12's, --session16 the low-traffic nothing_judged rows (sessions 16 and 17),
 //     --session27 the answer-order rows (outcomes counted when answered, as the engine counts them), --session29 the
@@ -30,6 +30,25 @@ import { createRandom } from '../dist/core/random.js';
 import { ABORTS_PER_CLIENT } from '../dist/analysis/aborts.js';
 import { stickyPoint } from '../dist/split/index.js';
 import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/util.js';
+import { checkFlags } from './lib/args.js';
+
+// Before any row runs: the whole benchmark takes many minutes, so --help and a mistyped flag must not start it.
+// Times are rough: the --quick run measured on the shared 2-core machine (2026-12-04, 6 min), the others its rows'
+// rollouts a minute scaled to the full counts. The flags combine (--quick with any of the others: 5-10x shorter).
+const USAGE = `usage: node bench/verdicts.js [flag...]   (no flag: every row, 2,000 healthy rollouts a plan: ~30-45 min)
+  --quick       fewer rollouts (300 healthy a plan, sessions 11/12 100, session 29 200), every row: ~6 min
+  --ratio       only the plans with max_latency_p95_ratio: ~8 min
+  --session11   only session 11's rows (client aborts, 95% green, drifting blue) and the shared-burst rows: ~6 min
+  --session12   only session 12's rows (one sticky client's aborts): ~5 min
+  --session16   only the low-traffic nothing_judged rows (sessions 16 and 17): ~1 min
+  --session27   only the answer-order rows: ~3 min
+  --session29   only session 29's rows (short stages, low rates, outages, clusters, heavy tails, mixed): ~7 min
+  --help, -h    this text
+environment: BENCH_VERDICT_ROLLOUTS=N healthy rollouts a plan (regressions half), BENCH_VERDICT_S11_ROLLOUTS=N
+  (sessions 11 and 12), BENCH_VERDICT_S29_ROLLOUTS=N, BENCH_VERDICT_MATCH=regex only the rows whose name matches,
+  BENCH_OUT=file the JSON there rather than on stdout
+`;
+checkFlags(USAGE, ['--quick', '--ratio', '--session11', '--session12', '--session16', '--session27', '--session29']);
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HEALTHY = envNumber('BENCH_VERDICT_ROLLOUTS', QUICK ? 300 : 2000);

@@ -34,3 +34,19 @@ function refuse(message) {
   process.stderr.write(`${process.argv[1] ?? 'bench'}: ${message}\n`);
   process.exit(2);
 }
+
+/**
+ * Checks a script's flags before it runs: `--help` (or `-h`) prints `usage` and exits 0; an argument not in `flags`
+ * exits 2 naming it, so a mistyped flag is not a whole run of the benchmark without it.
+ * @param {string} usage the usage text, one line a flag
+ * @param {readonly string[]} flags every flag the script takes
+ * @param {string[]} [argv] the arguments after the script's path
+ */
+export function checkFlags(usage, flags, argv = process.argv.slice(2)) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  const unknown = argv.find((arg) => !flags.includes(arg));
+  if (unknown !== undefined) refuse(`unknown argument "${unknown}" (it takes ${flags.join(', ')}; --help lists them)`);
+}

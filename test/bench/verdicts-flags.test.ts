@@ -1,0 +1,38 @@
+// bench/verdicts.js runs for many minutes: --help prints its flags and exits 0, and a mistyped flag exits 2
+// naming it, both before any row runs (without the check, either would start the whole benchmark).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { killAfterTest } from '../helpers/processes.js';
+
+const SCRIPT = path.resolve('bench/verdicts.js');
+
+async function verdicts(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('bench/verdicts.js flags', () => {
+  it('--help lists every flag, one line each, and exits 0 without running a row', async () => {
+    const run = await verdicts(['--help']);
+    expect(run.code).toBe(0);
+    for (const flag of ['--quick', '--ratio', '--session11', '--session12', '--session16', '--session27', '--session29', '--help']) {
+      expect(run.stdout.split('\n').filter((line) => line.trimStart().startsWith(flag))).toHaveLength(1);
+    }
+    expect(run.stderr).toBe('');
+  });
+
+  it('an unknown flag exits 2 naming it', async () => {
+    const run = await verdicts(['--quick', '--sesion29']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('unknown argument "--sesion29"');
+    expect(run.stderr).toContain('--session29');
+  });
+});
