@@ -63,6 +63,16 @@ export interface RouteAnswer {
   heldBy?: Route;
 }
 
+/** A route in force that the proxy could not save (its 500's parts). */
+export interface UnsavedRoute {
+  /** "could not save the route to /state/proxy-route.json: ENOSPC". */
+  error: string;
+  /** What a restart would serve, from the route last saved: "blue", a stage's route until its lease runs out, a promotion. */
+  restartServes: string;
+  /** A restart would serve a promotion saved there, which no lease brings back to blue. */
+  restartKeepsGreen: boolean;
+}
+
 export class AdminCallError extends Error {
   constructor(
     message: string,
@@ -75,6 +85,8 @@ export class AdminCallError extends Error {
     readonly code?: string,
     /** The proxy applied the route but could not save it (its 500 says what a restart would serve instead). */
     readonly inForce = false,
+    /** With inForce, from proxies since session 30: why it is not saved, and what a restart would serve. */
+    readonly unsaved?: UnsavedRoute,
   ) {
     super(message);
   }
@@ -167,15 +179,25 @@ export class AdminClient {
       let detail = text.slice(0, 200);
       let code: string | undefined;
       let inForce = false;
+      let unsaved: UnsavedRoute | undefined;
       try {
-        const parsed = JSON.parse(text) as { error?: unknown; code?: unknown; inForce?: unknown };
+        const parsed = JSON.parse(text) as {
+          error?: unknown;
+          code?: unknown;
+          inForce?: unknown;
+          unsaved?: unknown;
+          restartServes?: unknown;
+          restartKeepsGreen?: unknown;
+        };
         if (typeof parsed.error === 'string') detail = parsed.error;
         if (typeof parsed.code === 'string') code = parsed.code;
         inForce = parsed.inForce === true;
+        if (inForce && typeof parsed.unsaved === 'string' && typeof parsed.restartServes === 'string')
+          unsaved = { error: parsed.unsaved, restartServes: parsed.restartServes, restartKeepsGreen: parsed.restartKeepsGreen === true };
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce, unsaved);
     }
     return JSON.parse(text) as T;
   }

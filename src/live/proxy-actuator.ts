@@ -240,7 +240,7 @@ export class ProxyActuator implements Actuator {
     if (error !== undefined && !refused(error) && !unsavedBlue(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
-    if (unsavedBlue(error)) return { ok: false, label, message: `serving blue, not saved: ${error.message}` };
+    if (unsavedBlue(error)) return blueNotSaved(label, error as AdminCallError);
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
     const fate =
       promoted === 'took'
@@ -359,6 +359,18 @@ function refused(error: Error): boolean {
 /** The proxy took the route to blue and could not save it (a full disk, a read-only state folder): blue is in force. */
 function unsavedBlue(error: Error): boolean {
   return error instanceof AdminCallError && error.inForce;
+}
+
+/**
+ * "serving blue; could not save the route to F: ENOSPC, so a restart would serve blue": blue is in force, so the
+ * ending's blue holds (ok) unless a restart would bring back a promotion saved there. A proxy before session 30 says
+ * it all in one message only (what a restart serves among it): left to be checked by hand.
+ */
+function blueNotSaved(label: string, error: AdminCallError): ActuationResult {
+  const unsaved = error.unsaved;
+  if (unsaved === undefined) return { ok: false, label, message: `serving blue, not saved: ${error.message}` };
+  const fix = unsaved.restartKeepsGreen ? ': free its state folder, then put it on blue again (PUT /admin/route)' : '';
+  return { ok: !unsaved.restartKeepsGreen, label, message: `serving blue; ${unsaved.error}, so a restart would serve ${unsaved.restartServes}${fix}` };
 }
 
 /**

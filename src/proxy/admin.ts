@@ -393,12 +393,18 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
   // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
   const unsaved = route.unsaved;
-  if (unsaved !== undefined)
+  if (unsaved !== undefined) {
+    const restartServes = route.restartWouldServe();
     return json(res, 500, {
-      error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${route.restartWouldServe()}): free the state folder (disk space, permissions)`,
+      error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${restartServes}): free the state folder (disk space, permissions)`,
       // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
       inForce: true,
+      // The parts, so a caller says them in its own words (a rollout's blue that a restart keeps is no failure).
+      unsaved,
+      restartServes,
+      restartKeepsGreen: route.restartKeepsGreen,
     });
+  }
   // resultsCursor: results after it were recorded under this route (and stage).
   return json(res, 200, {
     route: set,

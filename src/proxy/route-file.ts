@@ -157,6 +157,11 @@ export class RouteFile {
     return this.saveError;
   }
 
+  /** Whether the file as last saved holds a promotion (which has no lease): a restart would serve green for good. */
+  get savedPromotion(): boolean {
+    return this.saved !== undefined && touchesGreen(this.saved) && this.saved.promotedArm === 'green';
+  }
+
   /** What a restart at `now` would serve from the file as last saved (RouteHolder.restartWouldServe). */
   restartWouldServe(now: number): string {
     const saved = this.saved;

@@ -209,6 +209,11 @@ export class RouteHolder {
     return this.file.restartWouldServe(this.options.clock.now());
   }
 
+  /** Whether a restart would serve the promotion saved there (no lease ever brings that one back to blue). */
+  get restartKeepsGreen(): boolean {
+    return this.file.savedPromotion;
+  }
+
   private expire(): void {
     this.lease.lapse();
     this.lapsedRoute = this.route;
