@@ -26,11 +26,12 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       for (const key of issue.keys) {
         const { line, col } = locateKey(source, issue.path, key);
         const hint = closestKey(key, known);
-        const under = hint ? undefined : known.find((child) => knownKeys(schema, [...issue.path, child]).includes(key));
+        // Every child that has it: `traffic.share` is synthetic's or sampled's, and which one only the writer knows.
+        const under = hint ? [] : known.filter((child) => knownKeys(schema, [...issue.path, child]).includes(key));
         const suffix = hint
           ? `; did you mean "${hint}"?`
-          : under
-            ? `; it belongs under ${under} (${formatKeyPath([...issue.path, under, key])})`
+          : under.length > 0
+            ? `; it belongs under ${under.map((child) => `${child} (${formatKeyPath([...issue.path, child, key])})`).join(' or ')}`
             : known.length
               ? ` (known keys: ${known.join(', ')})`
               : '';
