@@ -1,6 +1,9 @@
 // The checks a rollout makes before any traffic, run as well by `validate` and `rollout --dry-run` so that a plan
 // they pass is one the rollout accepts. Errors throw (PlanError, TrafficError: exit 2); the rest are warnings.
+import { readFileSync } from 'node:fs';
 import { ARMS, type Plan } from '../plan/plan.js';
+import { formatKeyPath } from '../plan/errors.js';
+import { locate, parseYamlSource } from '../plan/yaml-source.js';
 import { missingKeyText, readApiKey } from '../upstream/api-key.js';
 import { sendsNothingUpstream } from '../live/upstream-free.js';
 import { formatWarning, planWarnings } from '../plan/warnings.js';
@@ -53,7 +56,37 @@ function promptsFileWarnings(plan: Plan): string[] {
 async function sampledFileCheck(plan: Plan): Promise<SampledFileCheck | undefined> {
   const sampled = plan.traffic.sampled;
   if (!sampled || sampledShareOf(plan.traffic) <= 0) return undefined;
-  return checkSampledFile(sampled.file, plan.traffic.max_tokens, undefined, sendsToAnthropic(plan));
+  try {
+    return await checkSampledFile(sampled.file, plan.traffic.max_tokens, undefined, sendsToAnthropic(plan));
+  } catch (error) {
+    throw placedInPlan(plan, error);
+  }
+}
+
+const SAMPLED_FILE_KEY = ['traffic', 'sampled', 'file'];
+
+/**
+ * The sampled file's TrafficError (empty, no usable line) said where the plan names the file, as the plan's own
+ * checks say a missing one: "plan.yaml:9:11 traffic.sampled.file: sampled traffic file ... has no usable request".
+ * Any other error as it is.
+ */
+export function placedInPlan(plan: Plan, error: unknown): unknown {
+  const file = plan.traffic.sampled?.file;
+  if (!(error instanceof TrafficError) || file === undefined || error.file !== file) return error;
+  return new TrafficError(`${whereInPlan(plan, SAMPLED_FILE_KEY)} ${error.message}`, error.file);
+}
+
+/** "plan.yaml:9:11 traffic.sampled.file:", from the plan file read again; its path and the key alone if it is gone. */
+function whereInPlan(plan: Plan, keyPath: readonly string[]): string {
+  const file = plan.source.file;
+  const key = formatKeyPath(keyPath);
+  try {
+    const { line, col, exists } = locate(parseYamlSource(file, readFileSync(file, 'utf8')).source, keyPath);
+    if (exists) return `${file}:${line}:${col} ${key}:`;
+  } catch {
+    // unreadable since it was loaded: no position
+  }
+  return `${file}: ${key}:`;
 }
 
 /** An arm speaks Anthropic's Messages API: sampled requests it cannot be sent faithfully are skipped for both arms. */

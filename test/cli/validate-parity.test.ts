@@ -1,6 +1,6 @@
 // validate and rollout --dry-run refuse what the rollout refuses and warn about what looks wrong; the CLI's
 // own usage and JSON contracts.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -26,7 +26,7 @@ function folder(plan: string, files: Record<string, string> = {}): string {
 }
 
 /** validate, --dry-run and rollout on the plan in `cwd` each stop with exit 2 and `text`. */
-async function expectUsageErrorEverywhere(cwd: string, text: string): Promise<void> {
+async function expectUsageErrorEverywhere(cwd: string, text: string | RegExp): Promise<void> {
   for (const args of [
     ['validate', 'plan.yaml'],
     ['rollout', 'plan.yaml', '--dry-run'],
@@ -34,7 +34,8 @@ async function expectUsageErrorEverywhere(cwd: string, text: string): Promise<vo
   ]) {
     const result = await runCli(args, { cwd });
     expect(result.code, args.join(' ')).toBe(2);
-    expect(result.stderr, args.join(' ')).toContain(text);
+    if (typeof text === 'string') expect(result.stderr, args.join(' ')).toContain(text);
+    else expect(result.stderr, args.join(' ')).toMatch(text);
   }
 }
 
@@ -47,6 +48,17 @@ describe('validate and --dry-run run the rollout checks', () => {
   it('a sampled file with no usable line is exit 2 in validate, --dry-run and rollout alike', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n{"x":1}\n' });
     await expectUsageErrorEverywhere(cwd, 'has no usable request: 2 line(s) skipped, the first at line 1: not JSON');
+  });
+
+  it('a sampled file with no usable line is said at the plan key that names it (plan.yaml:LINE:COL traffic.sampled.file)', async () => {
+    // edges30: it named the data file alone, not the plan nor its key.
+    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n' });
+    const line = readFileSync(path.join(cwd, 'plan.yaml'), 'utf8')
+      .split('\n')
+      .findIndex((text) => text.includes('file: s.jsonl'));
+    const col = readFileSync(path.join(cwd, 'plan.yaml'), 'utf8').split('\n')[line]!.indexOf('s.jsonl') + 1;
+    const where = `${path.join(cwd, 'plan.yaml')}:${line + 1}:${col} traffic.sampled.file: sampled traffic file ${path.join(cwd, 's.jsonl')} has no usable request`;
+    await expectUsageErrorEverywhere(cwd, where);
   });
 
   it('with an unusable sampled file and an upstream key not set, validate, --dry-run and rollout all stop on the file (exit 2)', async () => {

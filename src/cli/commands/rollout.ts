@@ -20,7 +20,7 @@ import { planFor } from '../dead-run-plan.js';
 import { hookNotNeeded } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
-import { checkBeforeTraffic, rolloutStartWarnings } from '../plan-checks.js';
+import { checkBeforeTraffic, placedInPlan, rolloutStartWarnings } from '../plan-checks.js';
 import { VERSION } from '../version.js';
 
 /** Runs `bluegreen rollout PLAN` (its command line: definitions/rollout.ts); sets ctx.exitCode. */
@@ -59,6 +59,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
   const chooseReporter = await reporterFor(ctx, flags, dir);
+  // The traffic stops the run on an unusable sampled file (validate and --dry-run read it whole first): said as they say it.
   const code = await runRollout({
     plan,
     stateDir: dir,
@@ -76,6 +77,8 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
         },
       };
     },
+  }).catch((error: unknown) => {
+    throw placedInPlan(plan, error);
   });
   ctx.exitCode = code;
   if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
