@@ -99,7 +99,7 @@ export class ProxyActuator implements Actuator {
         : {
             ok: false,
             label: `proxy ${url}`,
-            message: (outcome.reason as Error).message,
+            message: stageFailure(outcome.reason as Error),
             // A proxy that answered with an error refused the route; one that did not answer is unreachable.
             rule: outcome.reason instanceof AdminCallError && outcome.reason.status !== undefined ? 'hook' : 'proxy_unreachable',
           };
@@ -359,6 +359,13 @@ function refused(error: Error): boolean {
 /** The proxy took the route to blue and could not save it (a full disk, a read-only state folder): blue is in force. */
 function unsavedBlue(error: Error): boolean {
   return error instanceof AdminCallError && error.inForce;
+}
+
+/** Why a stage's route failed; one in force but not saved said in one line, without the route's own reason. */
+function stageFailure(error: Error): string {
+  const unsaved = error instanceof AdminCallError && error.inForce ? error.unsaved : undefined;
+  if (unsaved === undefined) return error.message;
+  return `its route is in force but not saved (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: free its state folder (disk space, permissions)`;
 }
 
 /**

@@ -36,7 +36,9 @@ describe('a proxy that cannot save its route', () => {
     expect(state.phase).toBe('rolled_back');
     expect(state.stageIndex).toBe(0);
     expect(state.reason).toContain(`could not save the route to ${file}`);
-    expect(state.reason).toContain(': EISDIR; the route (green 50%, mirror 0% (stage 1/2 of live-test)) is in force until the proxy restarts');
+    expect(state.reason).toBe(
+      `proxy ${proxy!.proxy.adminUrl as string} for stage 1 failed: its route is in force but not saved (could not save the route to ${file}: EISDIR), so a restart would serve blue: free its state folder (disk space, permissions)`,
+    );
     // The rollback's blue is in force all the same (told 500, the rollout journals it as not confirmed).
     expect(proxy!.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
