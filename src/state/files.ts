@@ -12,6 +12,8 @@ export const PREV_STATE_FILE = 'state.prev.json';
 export const PREV_EVENTS_FILE = 'events.prev.jsonl';
 export const LOCK_FILE = 'lock';
 export const CONTROL_DIR = 'control';
+/** The running hook's record (hook-record.ts). */
+export const HOOK_FILE = 'hook.json';
 /** Room a rollout sets aside for its finished line, given back when the disk fills (StateStore.setRoomAside). */
 export const ROOM_FILE = '.ending-room';
 
@@ -69,13 +71,23 @@ export function uniqueSuffix(): string {
  * so a crash cannot leave a renamed-but-empty file either.
  */
 export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${uniqueSuffix()}.tmp`);
+  replaceFileSync(file, text, { durable: true });
+  fsyncDir(path.dirname(file));
+}
+
+/**
+ * Writes text to file through a temp sibling and a rename: a disk too full for the new bytes fails the temp file, and
+ * the old content stays whole (an in-place writeFileSync cuts the file to nothing first, then fails). `durable`
+ * fsyncs the temp file before the rename (writeFileAtomic); without it the result only survives a killed process,
+ * not a power cut. Its temp file is `.<name>.<pid>.<id>.tmp` (a kill mid-write leaves it: StateStore.reset).
+ */
+export function replaceFileSync(file: string, text: string, options: { durable?: boolean } = {}): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${uniqueSuffix()}.tmp`);
   try {
     const fd = openSync(temp, 'wx', 0o644);
     try {
       writeAllSync(fd, Buffer.from(text, 'utf8'));
-      fsyncSync(fd);
+      if (options.durable === true) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -84,7 +96,6 @@ export function writeFileAtomic(file: string, text: string): void {
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dir);
 }
 
 /**

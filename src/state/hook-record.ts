@@ -4,16 +4,16 @@
 // And state.json takes a stage's weight only once its on_stage hook succeeded, so after a kill -9 during that
 // hook the record is what says the weight may already be the new one (`status`, the orphan message). A live
 // rollout's moves of its proxies (a stage's route, the ending's) are recorded the same way (`by: proxies`, no group).
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readRegularFile } from '../core/read-regular-file.js';
 import path from 'node:path';
 import { processStartTime, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
 import { groupGone, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
+import { HOOK_FILE, replaceFileSync } from './files.js';
 import { describeRecovery } from './hook-words.js';
 import { groupRunning, hookGroup } from './hook-group.js';
 
-const HOOK_FILE = 'hook.json';
 const GRACE_MS = 2000;
 const EVENTS: readonly HookEventName[] = ['stage', 'rollback', 'abort', 'promote'];
 
@@ -102,15 +102,16 @@ export function hookRecorder(
   // A recovery writes over the dead rollout's record (stopOrphanHook kept it): carried inside its own, and put back
   // when its hook ends, until the recovery has finished (clearHookRecord).
   let died: HookRecord | undefined;
-  // A plain write, no fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to
-  // survive a killed process (the page cache does), not a power cut. A torn record is ignored on reading. Never thrown: the record
+  // No fsync: the hook's command waits for it (the gate in src/hooks/exec.ts), and it only has to survive a killed
+  // process (the page cache does), not a power cut. Through a temp file: a full disk keeps the record there whole (a
+  // recovery's copy of the dead run's record, say), where an in-place write left it empty. Never thrown: the record
   // only helps a recovery, and a hook it kept from running (a full disk) could leave traffic on green.
   let written = '';
   const write = (pgid?: number) =>
     bestEffort(() => {
       const pgidStart = pgid === undefined ? undefined : processStartTime(pgid);
       written = `${JSON.stringify({ pgid, pgidStart, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
-      writeFileSync(file, written);
+      replaceFileSync(file, written);
     });
   const begin = () => {
     if (recovery !== undefined) died = deadRunsRecord(readRecord(dir), plan, { pid, pidStart, bootId });
@@ -122,7 +123,7 @@ export function hookRecorder(
     bestEffort(() => {
       if (readRegularFile(file, MAX_RECORD_BYTES).toString('utf8') !== written) return;
       if (died === undefined) rmSync(file, { force: true });
-      else writeFileSync(file, `${JSON.stringify(died)}\n`);
+      else replaceFileSync(file, `${JSON.stringify(died)}\n`);
     });
   return { begin, started: (pgid) => write(pgid), finished };
 }
@@ -252,7 +253,7 @@ export async function stopOrphanHook(dir: string, rollout: ProcessIdentity & { p
   // has finished (clearHookRecord): should it fail, status still says what the rollout was doing when it died.
   const kept = !writtenBy(record, rollout) && record.recovery !== undefined ? validRecord(record.died) : record;
   if (kept === undefined) rmSync(file, { force: true });
-  else if (kept !== record || hasGroup(record)) bestEffort(() => writeFileSync(file, `${JSON.stringify(stoppedRecord(kept))}\n`));
+  else if (kept !== record || hasGroup(record)) bestEffort(() => replaceFileSync(file, `${JSON.stringify(stoppedRecord(kept))}\n`));
   return said;
 }
 

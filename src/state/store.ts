@@ -9,7 +9,7 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
-import { appendWholeSync, EVENTS_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, ROOM_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
+import { appendWholeSync, EVENTS_FILE, HOOK_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, ROOM_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
@@ -192,9 +192,10 @@ export class StateStore {
     // A rollout killed before its end leaves the room it set aside.
     this.giveBackRoom();
     this.roomAside = false;
-    // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp").
+    // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp", the
+    // hook record's ".hook.json.<pid>.<id>.tmp").
     for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(`.${STATE_FILE}.`) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
+      if ([STATE_FILE, HOOK_FILE].some((file) => name.startsWith(`.${file}.`)) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
     }
     const folder = controlDir(this.dir);
     let names: string[] = [];

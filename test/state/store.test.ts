@@ -148,6 +148,7 @@ describe('reset', () => {
   it('removes temp files a killed writer left behind, and nothing else', () => {
     const store = new StateStore(temp.dir);
     writeFileSync(path.join(temp.dir, '.state.json.4242.a1b2c3.tmp'), '{"half":');
+    writeFileSync(path.join(temp.dir, '.hook.json.4242.d4e5f6.tmp'), '{"half":');
     writeFileSync(path.join(temp.dir, 'notes.txt'), 'mine');
     store.reset();
     expect(readdirSync(temp.dir).sort()).toEqual(['notes.txt']);
