@@ -148,7 +148,11 @@ function pastMaxInFlight(atCrash: number, lostBefore: number, crashesBefore: num
 
 /**
  * Why the crashes a saved arm's lost requests came from are more than the runs the journal shows, or undefined. Each
- * crash with saved counts was a run that had begun its journal: a forged `lostCrashes` that large is not one.
+ * crash with saved counts was a run that had begun its journal: a forged `lostCrashes` that large is not one. The
+ * saved crashes are those before the run that saved them, so at most `runs - 1`; one more is let pass for a run whose
+ * rollout_started line could not be written (a full disk that was freed then: a journal failure does not stop a
+ * run, EventLog.publish), which would otherwise have its honest counts dropped. A torn line needs no such slack: an
+ * append is whole or absent (appendWholeSync), and a run killed mid-append saved no counts after it.
  */
 function pastRuns(crashesBefore: number, runs: number): string | undefined {
   if (crashesBefore <= runs) return undefined;
