@@ -3,13 +3,14 @@
 // (node is re-parented and would go on) and holds SIGINT until node exits (node would never hear of it).
 // So, on Linux: the launch chain's death (parent changed, an ancestor up to npm's caller gone) counts as
 // SIGTERM, and the relay shell waking up (it sleeps in wait() and catches only SIGINT and SIGCHLD, and
-// SIGCHLD comes only when node itself exits or stops) counts as SIGINT. Elsewhere only the parent is watched.
+// SIGCHLD comes only when node itself exits or stops) counts as SIGINT. npm itself gone first died of a signal it
+// does not pass on, which npm's caller sees (SIGHUP: 129): that counts as SIGHUP. Elsewhere only the parent is watched.
 import { readFileSync } from 'node:fs';
 import { steadyNow, systemClock, type Clock } from '../core/clock.js';
 import { readProcStat } from '../core/proc-stat.js';
 
 export interface LauncherEnd {
-  signal: 'SIGINT' | 'SIGTERM';
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP';
   /** Where the stop came from, for the journal ("its launcher npm exec (pid 123) exited"). */
   cause: string;
 }
@@ -158,10 +159,16 @@ export function watchLauncher(options: LauncherWatchOptions): LauncherWatch {
     clearInterval(timer);
     options.onEnd(result);
   };
+  // npm passes SIGINT and SIGTERM on to its child and waits for it: gone first, it died of one it does not pass on,
+  // most likely a hangup (`kill -HUP`), and its caller sees 129, so the rollout's record says SIGHUP too (it said 143).
+  const launcherGone = (gone: ProcessInfo | undefined): LauncherEnd =>
+    gone !== undefined && gone === npm
+      ? { signal: 'SIGHUP', cause: `its launcher ${describe(gone)} dying of a signal it does not pass on (a hangup)` }
+      : { signal: 'SIGTERM', cause: `its launcher ${gone ? describe(gone) : `(pid ${originalPpid})`} exiting` };
   const poll = () => {
-    if (ppid() !== originalPpid) return end({ signal: 'SIGTERM', cause: `its launcher ${chain[0] ? describe(chain[0]) : `(pid ${originalPpid})`} exiting` });
+    if (ppid() !== originalPpid) return end(launcherGone(chain[0]));
     const gone = chain.find((info) => !sameProcess(info));
-    if (gone) return end({ signal: 'SIGTERM', cause: `its launcher ${describe(gone)} exiting` });
+    if (gone) return end(launcherGone(gone));
     if (sigint?.()) return end({ signal: 'SIGINT', cause: `SIGINT to its launcher ${npm ? describe(npm) : ''}`.trim() });
   };
   const timer = setInterval(poll, intervalMs);

@@ -16,7 +16,7 @@ export interface StopSignalOptions {
   /** process in production; tests pass an emitter of their own. */
   events: NodeJS.EventEmitter;
   /** Started once the engine exists; undefined where no launcher is watched (tests in-process). */
-  watchLauncher?: (onEnd: (signal: 'SIGINT' | 'SIGTERM', cause: string) => void) => LauncherWatch;
+  watchLauncher?: (onEnd: (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', cause: string) => void) => LauncherWatch;
   warn: (message: string) => void;
   /**
    * The streams the rollout reports on. One failing to write (EPIPE: `… | head -2`, a dead CI log pipe) means nobody

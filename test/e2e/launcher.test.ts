@@ -40,6 +40,22 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
   });
 
+  // Before: npm died of the SIGHUP (its caller saw 129) and the rollout, finding npm gone, recorded 143.
+  it('SIGHUP to `npm exec` (npm dies of it, its shell lives on) rolls back, and the exit and the record both say 129', async () => {
+    const dir = projectWithBluegreen();
+    loggingPlan(dir);
+    const npm = npx(dir, ['rollout', 'plan.yaml', '--plain']);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    npm.kill('SIGHUP');
+    const exit = await exitOf(npm);
+    await until(finished(dir), 'the rollout to finish');
+    await rolloutProcessGone(dir);
+    expect(exit.code === 129 || exit.signal === 'SIGHUP').toBe(true);
+    expect(readState(dir)).toMatchObject({ phase: 'interrupted', exitCode: 129, greenWeight: 0 });
+    expect(journal(dir).find((e) => e.type === 'interrupted')?.message).toMatch(/its launcher npm \(pid \d+\) dying of a signal it does not pass on/);
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+
   it('SIGINT to `npm exec` (swallowed by its shell until now) rolls back with exit 130', async () => {
     const dir = projectWithBluegreen();
     loggingPlan(dir);

@@ -105,6 +105,19 @@ describe.skipIf(!LINUX)('stopping bluegreen proxy', () => {
     expect(stderr.text()).toMatch(/bluegreen proxy: stopping: its launcher \S+ \(pid \d+\) exiting/);
   });
 
+  it('SIGHUP to `npm exec` (npm dies of it, its shell lives on) stops the proxy, saying it was a hangup', async () => {
+    const dir = projectWithPlan();
+    const npm = killAfterTest(
+      spawn('npm', ['exec', '--', 'bluegreen', 'proxy', 'plan.yaml'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
+    const stderr = stderrOf(npm);
+    const { pid, url } = await started(dir);
+    npm.kill('SIGHUP');
+    expect((await exitOf(npm)).signal).toBe('SIGHUP');
+    await stoppedCleanly(dir, pid, url);
+    expect(stderr.text()).toMatch(/bluegreen proxy: stopping: its launcher npm \(pid \d+\) dying of a signal it does not pass on \(a hangup\)/);
+  });
+
   it('SIGTERM lets a stream in flight end whole (proxy.limits.drain_timeout), then exits 143', async () => {
     const { dir, proxy, stderr, pid, url, stream } = await drainingWithStream(20);
     // The port is closed at once: a new proxy could take it.

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/exit.js';
 import type { CliContext } from '../context.js';
 import { watchLauncher, type LauncherWatch } from '../launcher.js';
+import { SIGNAL_EXIT } from '../stop-signals.js';
 import { parseStateDirOption } from '../options.js';
 import { afterHelp } from '../help-text.js';
 
@@ -76,7 +77,7 @@ function watchNpmLauncher(ctx: CliContext, stop: AbortController): LauncherWatch
     onEnd: (end) => {
       if (stop.signal.aborted) return;
       ctx.stderr.write(`bluegreen proxy: stopping: ${end.cause}\n`);
-      stop.abort(end.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+      stop.abort(SIGNAL_EXIT[end.signal]);
     },
   });
 }
