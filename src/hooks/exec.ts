@@ -150,6 +150,10 @@ function supervise(child: ChildProcess, report: ExecReport, options: ExecOptions
 
 function stopHook(run: HookRun, why: 'timeout' | 'abort'): void {
   if (run.stoppedBy || run.settled) return;
+  // The command had exited already, its pipes not yet closed (a background child holds them, or their last bytes
+  // are on the way): it finished, and is reported as it ended, not as stopped; finishHook stops what it left behind.
+  const { exitCode, signalCode } = run.child;
+  if (exitCode !== null || signalCode !== null) return finishHook(run, exitOutcome(run, exitCode, signalCode));
   run.stoppedBy = why;
   signalGroup(run.child, 'SIGTERM');
   // Not cleared when the shell exits: children that ignore SIGTERM are still swept. unref'd so it never holds the process.

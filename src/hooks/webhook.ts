@@ -113,8 +113,15 @@ async function attempt(target: string, body: string, options: WebhookOptions): P
       // Hooks are rare: a fresh connection each time, nothing left open to keep the process alive.
       reset: true,
     });
-    const text = await readSome(response.body);
-    return { kind: 'answered', status: response.statusCode, body: text, headers: response.headers };
+    // The status says how the hook went: a rollout stopping while the body is read does not unsay it ("answered 200",
+    // not "was cancelled"), the body being only for the message.
+    const answered = (text: string): Attempt => ({ kind: 'answered', status: response.statusCode, body: text, headers: response.headers });
+    try {
+      return answered(await readSome(response.body));
+    } catch (error) {
+      if (options.signal?.aborted) return answered('');
+      throw error;
+    }
   } catch (error) {
     if (options.signal?.aborted) return { kind: 'cancelled' };
     if (timeout.signal.aborted) return { kind: 'timeout' };

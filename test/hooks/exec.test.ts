@@ -30,6 +30,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(planDir, { recursive: true, force: true }));
 
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function exec(command: string, timeout = 10_000): HookConfig {
   return { exec: command, timeout, retries: 0 };
 }
@@ -184,6 +193,28 @@ describe('exec hooks', () => {
     expect(outcome.message).toBe(`exec ${command} was stopped: the rollout is stopping`);
     expect(group).toBeGreaterThan(0);
     expect(isAlive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+
+  // Before: an abort in the moment between the shell's exit and its pipes closing said "was stopped" of a hook that
+  // had finished, and the journal said the rollout stopped it.
+  it('an abort that comes once the command has exited reports how it ended, not that it was stopped', async () => {
+    const controller = new AbortController();
+    let shell = 0;
+    // The background sleep holds the pipes open after the shell's exit, for the outcome to wait on.
+    const pending = runExec('sleep 30 & echo $! > bg.pid; exit 0', EVENT, {
+      cwd: planDir,
+      env: { PATH: process.env.PATH },
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onStart: (pgid) => (shell = pgid),
+    });
+    // Node reaps the shell and emits its exit in one step, so once its pid is gone (not a zombie) its exit is known.
+    await until(() => shell > 0 && !pidExists(shell), 'the hook shell to be reaped');
+    controller.abort();
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ ok: true, exitCode: 0 });
+    expect(outcome.message).toMatch(/^exec sleep 30 & echo \$! > bg\.pid; exit 0 exited 0 in .*; what it left running in the background was stopped$/);
+    expect(isAlive(Number(readFileSync(path.join(planDir, 'bg.pid'), 'utf8')))).toBe(false);
   });
 
   it('keep only the last few KB of output', async () => {

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHook, type HookEvent } from '../../src/hooks/index.js';
@@ -168,6 +169,30 @@ describe('webhook hooks', () => {
     expect(outcome.attempts).toBe(2);
     expect(outcome.message).toMatch(new RegExp(`^webhook ${base}/w failed after 2 attempts: .*ECONNREFUSED`));
     expect(outcome.message).not.toContain('zzz-secret');
+  });
+
+  // Before: the status was in, but an abort while the body was read said "was cancelled" of a hook that had answered.
+  it('report the answer when the signal aborts once the status is in, while the body is still coming', async () => {
+    const { base } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('applied');
+      // The rest of the body never comes.
+    });
+    const controller = new AbortController();
+    // The abort waits for undici to have the answer's headers, then for the request's promise to settle.
+    const onHeaders = () => setImmediate(() => controller.abort());
+    diagnostics.subscribe('undici:request:headers', onHeaders);
+    try {
+      const outcome = await runHook(webhook(`${base}/w`, 0), EVENT, { cwd: '/', env: {}, signal: controller.signal, sleep: async () => {} });
+      expect(outcome).toMatchObject({
+        ok: true,
+        attempts: 1,
+        status: 200,
+        message: expect.stringMatching(new RegExp(`^webhook ${base}/w answered 200 in `)) as unknown,
+      });
+    } finally {
+      diagnostics.unsubscribe('undici:request:headers', onHeaders);
+    }
   });
 
   it('stop retrying once the signal aborts', async () => {
