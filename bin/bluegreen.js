@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
 // The UI libraries load only when a dashboard is drawn, as production builds (src/cli/production-ui.ts).
-const { main } = await import('../dist/cli/main.js');
+// A Ctrl-C while the CLI loads (a second or more on a busy machine) says so, where it exited 130 in silence.
+const { stopEarly } = await import('../dist/cli/early-stop.js');
 const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
+const loading = stopEarly({ before: 'while starting', write: (text) => process.stderr.write(text), exit: (code) => void exitWhenFlushed(code) });
+const { main } = await import('../dist/cli/main.js');
+loading();
 
 main(process.argv).then(
   // Never process.exit() with output still queued for a pipe: it would be cut (`status --json | jq`).

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { MAX_SEED, parseStateDirOption } from '../options.js';
+import { exitWhenFlushed } from '../../core/flush-output.js';
+import { stopEarly } from '../early-stop.js';
 
 export interface RolloutFlags {
   stateDir?: string;
@@ -37,7 +39,17 @@ export function register(program: Command, ctx: CliContext): void {
       '\nExamples:\n  $ bluegreen rollout rollouts/demo.yaml\n  $ bluegreen rollout plan.yaml --dry-run\n  $ bluegreen rollout plan.yaml --ci --report-json r.json --junit r.xml\n',
     )
     .action(async (file: string, flags: RolloutFlags) => {
-      const { rollout } = await import('../commands/rollout.js');
-      await rollout(file, flags, ctx);
+      // The rollout's modules take a second or more to load: a signal meanwhile is said, until the rollout's own
+      // handlers listen (guardStartup), which ends these. Not for a caller's own signal source (tests).
+      const early =
+        ctx.signals === undefined
+          ? stopEarly({ before: 'before the rollout started', write: (text) => ctx.stderr.write(text), exit: (code) => void exitWhenFlushed(code) })
+          : undefined;
+      try {
+        const { rollout } = await import('../commands/rollout.js');
+        await rollout(file, flags, ctx);
+      } finally {
+        early?.();
+      }
     });
 }
