@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
 // The UI libraries load only when a dashboard is drawn, as production builds (src/cli/production-ui.ts).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// A build stopped part-way (tools/build.js) is a mix of new, old and missing files: refused, not run.
+if (!existsSync(new URL('../dist/BUILD-COMPLETE', import.meta.url))) {
+  const dir = fileURLToPath(new URL('..', import.meta.url));
+  process.stderr.write(`bluegreen: its build in ${dir}dist is incomplete (stopped part-way, or failed): build it again with: npm run build --prefix ${dir}\n`);
+  process.exit(1);
+}
+
 // A Ctrl-C while the CLI loads (a second or more on a busy machine) says so, where it exited 130 in silence.
 const { stopEarly } = await import('../dist/cli/early-stop.js');
 const { exitWhenFlushed } = await import('../dist/core/flush-output.js');

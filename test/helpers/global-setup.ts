@@ -1,7 +1,7 @@
 // Every temporary folder a test makes (mkdtemp in os.tmpdir(), plans, state folders, spawned CLIs) lands in one
 // folder per run, removed when the run ends, so a run leaves nothing behind in /tmp.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,10 +20,11 @@ function newest(dir: string): number {
   return latest;
 }
 
-/** Tests that run the real binary (bin/ loads dist/) need a build as new as src/: make one if it is not. */
+/** Tests that run the real binary (bin/ loads dist/) need a whole build as new as src/: make one if it is not. */
 function buildIfStale(): void {
-  if (newest(path.join(ROOT, 'dist')) >= newest(path.join(ROOT, 'src'))) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const whole = existsSync(path.join(ROOT, 'dist', 'BUILD-COMPLETE'));
+  if (whole && newest(path.join(ROOT, 'dist')) >= newest(path.join(ROOT, 'src'))) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'tools/build.js')], { stdio: 'inherit' });
 }
 
 export default function setup(): () => void {
