@@ -23,6 +23,11 @@ export interface ActuationResult {
    * `promoted`): the proxy serves green by that rollout's right, which an ending's words say apart from a failure.
    */
   promotedElsewhere?: true;
+  /**
+   * Ok, with a caveat an operator must act on (a promotion in force that the proxy could not save, so a restart
+   * would not keep it): journaled as a warning rather than hook_succeeded. The ending stands.
+   */
+  warning?: true;
 }
 
 export interface StageMove {

@@ -99,7 +99,7 @@ export class EndingMoves {
     if (result.declined) return;
     // A held report takes the time it is journaled: the journal's times never go back (status --watch reads on from the last).
     const report = () =>
-      this.parts.emit(result.ok ? 'hook_succeeded' : 'hook_failed', `${result.label}: ${result.message}`, {
+      this.parts.emit(result.ok ? (result.warning ? 'warning' : 'hook_succeeded') : 'hook_failed', `${result.label}: ${result.message}`, {
         stage: move.stage,
         greenWeight: move.greenWeight,
       });

@@ -171,6 +171,8 @@ export class ProxyActuator implements Actuator {
     const error = await this.attempts(proxy, route);
     if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
+    // In force and not saved: the rollout rolls back rather than promote what a restart would not keep.
+    if (unsaved(error)) return { ok: false, declined: true, rule: 'hook', label, message: stageFailure(error) };
     return {
       ok: false,
       declined: true,
@@ -192,6 +194,9 @@ export class ProxyActuator implements Actuator {
     const label = `proxy ${proxy.client.url}`;
     const error = await this.attempts(proxy, route);
     if (error === undefined) return this.took(proxy, label, 'serving green (promoted, kept across restarts)');
+    // Taken and in force, not saved: promoted all the same (its answer says so; nothing to read back), and a restart
+    // would serve the route saved before, which ends on blue (the safe way) or on a saved promotion: a warning.
+    if (unsaved(error)) return { ...this.took(proxy, label, promotionNotSaved(error as AdminCallError)), warning: true };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
     const by = new Date(wallTimeOf(this.clock, deadline)).toISOString();
     this.endingWork = `${label} to show the promotion or blue (its route read back until its first step's lease has run out, at ${by})`;
@@ -237,10 +242,10 @@ export class ProxyActuator implements Actuator {
     if (error instanceof AdminCallError && error.code === 'promoted')
       return { ok: false, promotedElsewhere: true, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
-    if (error !== undefined && !refused(error) && !unsavedBlue(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
+    if (error !== undefined && !refused(error) && !unsaved(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
-    if (unsavedBlue(error)) return blueNotSaved(label, error as AdminCallError);
+    if (unsaved(error)) return blueNotSaved(label, error as AdminCallError);
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
     const fate =
       promoted === 'took'
@@ -286,7 +291,8 @@ export class ProxyActuator implements Actuator {
 
   /**
    * Up to ENDING_ATTEMPTS tries of an ending's route (`goingOn`: from this rollout's own route, see
-   * FleetProxy.setRoute); the last error, or undefined once the proxy took it. A refusal is not retried.
+   * FleetProxy.setRoute); the last error, or undefined once the proxy took it. A refusal is not retried, nor a
+   * route taken and not saved.
    */
   private async attempts(proxy: FleetProxy, route: RouteSet, goingOn = true): Promise<Error | undefined> {
     let last: Error | undefined;
@@ -296,7 +302,8 @@ export class ProxyActuator implements Actuator {
         return undefined;
       } catch (error) {
         last = error instanceof Error ? error : new Error(errorText(error));
-        if (refused(last)) return last;
+        // Taken and not saved: the proxy would answer the same again (admin.ts), so it is not asked again.
+        if (refused(last) || unsaved(last)) return last;
       }
     }
     return last;
@@ -356,8 +363,8 @@ function refused(error: Error): boolean {
   return error instanceof AdminCallError && error.status !== undefined && error.status >= 400 && error.status < 500;
 }
 
-/** The proxy took the route to blue and could not save it (a full disk, a read-only state folder): blue is in force. */
-function unsavedBlue(error: Error): boolean {
+/** The proxy took the route and could not save it (a full disk, a read-only state folder): the route is in force. */
+function unsaved(error: Error): boolean {
   return error instanceof AdminCallError && error.inForce;
 }
 
@@ -366,6 +373,19 @@ function stageFailure(error: Error): string {
   const unsaved = error instanceof AdminCallError && error.inForce ? error.unsaved : undefined;
   if (unsaved === undefined) return error.message;
   return `its route is in force but not saved (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: free its state folder (disk space, permissions)`;
+}
+
+/**
+ * "serving green, promoted, but could not save it (could not save the route to F: ENOSPC), so a restart would serve
+ * blue: ...". A proxy before session 30 says it all in one message only.
+ */
+function promotionNotSaved(error: AdminCallError): string {
+  const unsaved = error.unsaved;
+  if (unsaved === undefined) return `serving green, promoted, not saved: ${error.message}`;
+  return (
+    `serving green, promoted, but could not save it (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: ` +
+    'free its state folder (disk space, permissions), then promote it again by hand (PUT /admin/route)'
+  );
 }
 
 /**
