@@ -18,6 +18,7 @@ import { describeRoute, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import { backByLease } from './lease-words.js';
+import { blueNotSaved, isUnsaved, promotionNotSaved, routeNotSaved } from './unsaved-words.js';
 import type { HookEventName } from '../hooks/types.js';
 
 /** Attempts for the ending's route: it matters most, and a proxy that missed it still falls back to blue by its lease. */
@@ -99,7 +100,7 @@ export class ProxyActuator implements Actuator {
         : {
             ok: false,
             label: `proxy ${url}`,
-            message: stageFailure(outcome.reason as Error),
+            message: isUnsaved(outcome.reason) ? routeNotSaved(outcome.reason) : (outcome.reason as Error).message,
             // A proxy that answered with an error refused the route; one that did not answer is unreachable.
             rule: outcome.reason instanceof AdminCallError && outcome.reason.status !== undefined ? 'hook' : 'proxy_unreachable',
           };
@@ -172,7 +173,7 @@ export class ProxyActuator implements Actuator {
     if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
     // In force and not saved: the rollout rolls back rather than promote what a restart would not keep.
-    if (unsaved(error)) return { ok: false, declined: true, rule: 'hook', label, message: stageFailure(error) };
+    if (isUnsaved(error)) return { ok: false, declined: true, rule: 'hook', label, message: routeNotSaved(error) };
     return {
       ok: false,
       declined: true,
@@ -196,7 +197,7 @@ export class ProxyActuator implements Actuator {
     if (error === undefined) return this.took(proxy, label, 'serving green (promoted, kept across restarts)');
     // Taken and in force, not saved: promoted all the same (its answer says so; nothing to read back), and a restart
     // would serve the route saved before, which ends on blue (the safe way) or on a saved promotion: a warning.
-    if (unsaved(error)) return { ...this.took(proxy, label, promotionNotSaved(error as AdminCallError)), warning: true };
+    if (isUnsaved(error)) return { ...this.took(proxy, label, promotionNotSaved(error)), warning: true };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
     const by = new Date(wallTimeOf(this.clock, deadline)).toISOString();
     this.endingWork = `${label} to show the promotion or blue (its route read back until its first step's lease has run out, at ${by})`;
@@ -242,10 +243,13 @@ export class ProxyActuator implements Actuator {
     if (error instanceof AdminCallError && error.code === 'promoted')
       return { ok: false, promotedElsewhere: true, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
-    if (error !== undefined && !refused(error) && !unsaved(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
+    if (error !== undefined && !refused(error) && !isUnsaved(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
     if (error === undefined) return { ok: true, label, message: 'back on blue' };
     // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
-    if (unsaved(error)) return blueNotSaved(label, error as AdminCallError);
+    if (isUnsaved(error)) {
+      const blue = blueNotSaved(error);
+      return { ok: blue.holds, label, message: blue.message };
+    }
     // After a promotion it did not confirm, it may have taken it (only the answer lost): a promotion has no lease.
     const fate =
       promoted === 'took'
@@ -303,7 +307,7 @@ export class ProxyActuator implements Actuator {
       } catch (error) {
         last = error instanceof Error ? error : new Error(errorText(error));
         // Taken and not saved: the proxy would answer the same again (admin.ts), so it is not asked again.
-        if (refused(last) || unsaved(last)) return last;
+        if (refused(last) || isUnsaved(last)) return last;
       }
     }
     return last;
@@ -361,43 +365,6 @@ export class ProxyActuator implements Actuator {
  */
 function refused(error: Error): boolean {
   return error instanceof AdminCallError && error.status !== undefined && error.status >= 400 && error.status < 500;
-}
-
-/** The proxy took the route and could not save it (a full disk, a read-only state folder): the route is in force. */
-function unsaved(error: Error): boolean {
-  return error instanceof AdminCallError && error.inForce;
-}
-
-/** Why a stage's route failed; one in force but not saved said in one line, without the route's own reason. */
-function stageFailure(error: Error): string {
-  const unsaved = error instanceof AdminCallError && error.inForce ? error.unsaved : undefined;
-  if (unsaved === undefined) return error.message;
-  return `its route is in force but not saved (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: free its state folder (disk space, permissions)`;
-}
-
-/**
- * "serving green, promoted, but could not save it (could not save the route to F: ENOSPC), so a restart would serve
- * blue: ...". A proxy before session 30 says it all in one message only.
- */
-function promotionNotSaved(error: AdminCallError): string {
-  const unsaved = error.unsaved;
-  if (unsaved === undefined) return `serving green, promoted, not saved: ${error.message}`;
-  return (
-    `serving green, promoted, but could not save it (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: ` +
-    'free its state folder (disk space, permissions), then promote it again by hand (PUT /admin/route)'
-  );
-}
-
-/**
- * "serving blue; could not save the route to F: ENOSPC, so a restart would serve blue": blue is in force, so the
- * ending's blue holds (ok) unless a restart would bring back a promotion saved there. A proxy before session 30 says
- * it all in one message only (what a restart serves among it): left to be checked by hand.
- */
-function blueNotSaved(label: string, error: AdminCallError): ActuationResult {
-  const unsaved = error.unsaved;
-  if (unsaved === undefined) return { ok: false, label, message: `serving blue, not saved: ${error.message}` };
-  const fix = unsaved.restartKeepsGreen ? ': free its state folder, then put it on blue again (PUT /admin/route)' : '';
-  return { ok: !unsaved.restartKeepsGreen, label, message: `serving blue; ${unsaved.error}, so a restart would serve ${unsaved.restartServes}${fix}` };
 }
 
 /**

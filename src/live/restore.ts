@@ -12,6 +12,7 @@ import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } f
 import { backByLease } from './lease-words.js';
 import { recordedLeases, recordedProxies } from './recorded-proxies.js';
 import { recoveryTargets } from './recovery-targets.js';
+import { blueNotSaved, isUnsaved } from './unsaved-words.js';
 
 export interface ProxyTold {
   /** The proxy is on blue, or will be by its lease; false when it may keep serving green. */
@@ -104,13 +105,17 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
           return { ok: true, told: false, left: true, message: `proxy ${client.url}: left as it is: ${error.message}; ${forceBlue(dead.stateDir)}` };
         if (error instanceof AdminCallError && error.tokenRefused)
           return { ok: false, told: false, tokenRefused: true, message: `proxy ${client.url} ${tokenRefusal(error, plan.proxy?.admin?.token_env)}` };
-        // Blue is in force but not saved: its answer says what a restart would serve (a promotion saved there, say).
-        if (error instanceof AdminCallError && error.inForce)
+        // Blue is in force but not saved: its answer says what a restart would serve (a promotion saved there, say),
+        // in one line as a rollout's own rollback says it; a proxy before session 30, in its whole message.
+        if (isUnsaved(error)) {
+          const blue = blueNotSaved(error);
+          if (error.unsaved !== undefined) return { ok: blue.holds, told: blue.holds, message: `proxy ${client.url}: ${blue.message}` };
           return {
             ok: !promotionBegun,
             told: false,
-            message: `proxy ${client.url}: serving blue, not saved: ${error.message}${promotionBegun ? '; run bluegreen rollback again once its state folder is freed' : ''}`,
+            message: `proxy ${client.url}: ${blue.message}${promotionBegun ? '; run bluegreen rollback again once its state folder is freed' : ''}`,
           };
+        }
         return { ok: !promotionBegun, told: false, message: untold(`proxy ${client.url}: ${(error as Error).message}`, url) };
       } finally {
         await client.close();

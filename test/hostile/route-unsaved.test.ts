@@ -86,11 +86,45 @@ describe('a proxy that cannot save its route', () => {
     expect(result.ok, result.message).toBe(true);
     expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     const said = store.readEvents().find((event) => event.message.includes(proxy.proxy.adminUrl as string));
-    expect(said?.type).toBe('hook_failed');
-    expect(said?.message).toContain(`serving blue, not saved: /admin/route answered 500: could not save the route to ${routeFile}: EISDIR`);
-    expect(said?.message).toContain(
-      `which would serve the route last saved there instead (green 50%, mirror 0% (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue)`,
+    // Found by edges31: it said "serving blue, not saved: /admin/route answered 500: …" with the proxy's whole answer
+    // (the blue route's reason nested in it), journaled hook_failed though blue serves and a restart ends on blue too.
+    // Now in one line, as a rollout's own rollback says it.
+    expect(said?.type).toBe('hook_succeeded');
+    expect(said?.message).toBe(
+      `proxy ${proxy.proxy.adminUrl as string}: serving blue; could not save the route to ${routeFile}: EISDIR, so a restart would serve ` +
+        `green 50%, mirror 0% (stage 1/1 of live-test) until its lease runs out at ${new Date(lease).toISOString()}, then blue`,
     );
     expect(said?.message).not.toContain('it returns to blue on its own');
+  });
+  it('`bluegreen rollback` over a promotion saved there fails in one line: a restart would serve green for good', async () => {
+    const stateDir = tempDir();
+    const [proxy] = (await fixture.startProxies(1, { stateDirs: [stateDir] })) as [Running];
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }'] }, [proxy]);
+    const file = path.join(dir, 'plan.yaml');
+    const plan = loadPlan(file, dir);
+    proxy.proxy.route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted: all 1 stages passed' });
+    await proxy.proxy.route.flush();
+    const routeFile = path.join(stateDir, ROUTE_FILE);
+    rmSync(routeFile, { force: true });
+    mkdirSync(path.join(routeFile, 'in-the-way'), { recursive: true });
+    const store = new StateStore(tempDir());
+    const dead = snapshot({
+      pid: await deadPid(),
+      greenWeight: 1,
+      plan: { name: plan.name, file, hash: plan.source.hash, blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages: [{ durationMs: 60_000, greenWeight: 0.5 }] },
+    });
+    await store.writeState(dead);
+
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok).toBe(false);
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    const said = store.readEvents().find((event) => event.message.includes(proxy.proxy.adminUrl as string));
+    expect(said?.type).toBe('hook_failed');
+    expect(said?.message).toMatch(
+      new RegExp(
+        `^proxy ${proxy.proxy.adminUrl as string}: serving blue; could not save the route to .*: EISDIR, so a restart would serve green: the promotion saved there has no lease \\(.*\\): free its state folder, then put it on blue again \\(PUT /admin/route\\)$`,
+      ),
+    );
+    expect(result.message).toContain('the rollout is still marked unfinished');
   });
 });
