@@ -3,7 +3,10 @@
 // only while that proxy runs; anything else (another proxy, a dead or unknown one, a route on green) is not known.
 // Nor is a route file older than the dead run's last route there (live.json): the proxy's write of that route
 // failed (a full disk, a file made read-only), so the file's lapse is of an earlier lease, and the route in force
-// is one the file never saw.
+// is one the file never saw. And only a lapse the proxy wrote itself (its lease-expired route): a running proxy writes
+// it as its lease runs out, so a file still holding a lease that ran out is one whose lapse it could not write, or
+// whose lease a renewal it could not save still runs in memory (that renewal's write failed, and the run died before
+// live.json recorded it: the file is no older than the run's last record, and proves nothing).
 import type { RolloutSnapshot } from '../engine/types.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { readProxyInfo } from '../proxy/discovery.js';
@@ -11,14 +14,12 @@ import { LEASE_EXPIRED, type Route } from '../proxy/route.js';
 import { recordedProxies, recordedRouteSetAt, sameUrl } from './recorded-proxies.js';
 
 /**
- * True when every proxy the dead run drove is the folder's running proxy, on blue by its lease in `route` (read now),
- * and `route` was written no earlier than the run's last route there as it recorded it (live.json).
+ * True when every proxy the dead run drove is the folder's running proxy, on blue by its lease in `route` (read now:
+ * the lapse it wrote), and `route` was written no earlier than the run's last route there as it recorded it (live.json).
  */
-export function proxiesBackByLease(stateDir: string, snapshot: RolloutSnapshot, route: Route | undefined, now: number): boolean {
+export function proxiesBackByLease(stateDir: string, snapshot: RolloutSnapshot, route: Route | undefined): boolean {
   if (route === undefined || route.promotedArm !== undefined) return false;
-  const lapsed =
-    route.reason === LEASE_EXPIRED ? route.greenWeight === 0 && route.mirror === 0 : route.leaseExpiresAt !== undefined && route.leaseExpiresAt <= now;
-  if (!lapsed) return false;
+  if (route.reason !== LEASE_EXPIRED || route.greenWeight !== 0 || route.mirror !== 0) return false;
   const proxy = readProxyInfo(stateDir);
   if (proxy?.adminUrl === undefined || !isProcessAlive(proxy)) return false;
   const driven = recordedProxies(stateDir, snapshot);

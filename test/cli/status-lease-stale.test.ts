@@ -57,10 +57,16 @@ describe('status on a dead live rollout whose proxy serves blue by its lease', (
       expect(status.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
       expect(status.stderr).not.toContain('by their lease');
     }
-    // The same renewal written (no newer one failed): its lease has run out by now, so on blue.
+    // Found by edges31: the run's last recorded renewal, written, its lease run out by the clock, was taken for blue.
+    // But the running proxy writes its lapse as its lease runs out: one it did not write is a lapse it could not save,
+    // or a lease a later renewal holds in memory (that renewal's write failed, and the run died before live.json said
+    // so). The proxy's own lapse alone says blue.
     const written = await runCli(['status', '--state-dir', 'st'], {
       cwd: await deadRunFolder({ greenWeight: 0.1, leaseExpiresAt: LAST_SET + LEASE_MS, reason: 'stage 1', updatedAt: LAST_SET }),
     });
-    expect(written.stderr).toContain('the proxies are back on blue by their lease (read now)');
+    expect(written.code).toBe(5);
+    expect(written.stdout).toMatch(/owner pid \d+ is gone: .*; check that traffic is on blue\n/);
+    expect(written.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
+    expect(written.stderr).not.toContain('by their lease');
   });
 });

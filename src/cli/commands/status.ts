@@ -68,7 +68,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   const proxyRoute = live ? readProxyRoute(store.dir) : undefined;
   // The proxy's route file read above, when it says the dead run's proxies are on blue by their lease: said so,
   // in the owner line and the message on stderr alike.
-  const proxiesOnBlue = orphaned && proxiesBackByLease(store.dir, standing.snapshot, proxyRoute, (ctx.clock ?? systemClock).now());
+  const proxiesOnBlue = orphaned && proxiesBackByLease(store.dir, standing.snapshot, proxyRoute);
   let text: string;
   if (flags.json)
     text = `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`;
