@@ -183,6 +183,15 @@ function isPidStopped(pid: number): boolean {
   return readProcStat(pid)?.state === 'T';
 }
 
+/**
+ * `--watch`'s sentence on a rollout whose process died, as plain `status` says it: with the proxies back on blue by
+ * their lease when the folder's proxy's route file says so (lease-back.ts), else the cautious words.
+ */
+function orphanAdvice(dir: string, snapshot: RolloutSnapshot): string {
+  const proxiesOnBlue = liveOf(dir, snapshot) !== undefined && proxiesBackByLease(dir, snapshot, readProxyRoute(dir));
+  return `bluegreen: ${orphanMessage(snapshot, dir, { proxiesOnBlue })}\n`;
+}
+
 /** The live rollout's view of its proxies, when live.json belongs to this rollout. */
 function liveOf(dir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   const live = readLiveFile(dir);
@@ -254,7 +263,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     });
     if (end.kind === 'finished') return finishedCode(end.snapshot, ctx);
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
-    ctx.stderr.write(`bluegreen: ${orphanMessage(end.snapshot, store.dir)}\n`);
+    ctx.stderr.write(orphanAdvice(store.dir, end.snapshot));
     return EXIT.orphaned;
   }
   let seenEvents: readonly RolloutEvent[] = [];
@@ -283,7 +292,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       const dead = !owner.alive && !isFinished(snapshot) ? rolloutStanding(store) : undefined;
       if (dead?.kind !== 'orphaned') throw error;
       ctx.stderr.write(unwritten(error, true));
-      ctx.stderr.write(`bluegreen: ${orphanMessage(dead.snapshot, store.dir)}\n`);
+      ctx.stderr.write(orphanAdvice(store.dir, dead.snapshot));
       return EXIT.orphaned;
     }
     if (isFinished(snapshot)) return finishedCode(snapshot, ctx);
@@ -291,7 +300,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     // Died right after journaling its end, before state.json caught up: the journal has the code.
     if (standing?.kind === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
     if (standing?.kind === 'orphaned') {
-      ctx.stderr.write(`bluegreen: ${orphanMessage(standing.snapshot, store.dir)}\n`);
+      ctx.stderr.write(orphanAdvice(store.dir, standing.snapshot));
       return EXIT.orphaned;
     }
     await sleep(clock, interval);
