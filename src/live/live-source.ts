@@ -444,11 +444,14 @@ class LiveSource implements TrafficSource {
   /**
    * An entry of the cut stage whose attempt the proxy began after the cut: the cut's tag; otherwise none (judged). A
    * result a stopped proxy handed over is numbered in its own feed (its origin's `sent`): told apart when the cut was
-   * taken in that feed (the proxy stopped during the stage's end), judged otherwise.
+   * taken in that feed (the proxy stopped during the stage's end), judged otherwise. The proxy's own feed, when not the
+   * one the cut was taken in, started after the cut (it restarted since): every attempt in it began after the cut. An
+   * entry without a stage (a restarted proxy's, before the next renewal) is of the stage in force, as record() takes it.
    */
   private sendTag(proxy: FleetProxy, entry: FeedEntry): SendTag | undefined {
     const point = this.cut?.points.get(proxy);
-    if (!this.cut || !point || entry.stage !== this.cut.stage) return undefined;
+    if (!this.cut || !point || (entry.stage ?? this.context.current()?.stage) !== this.cut.stage) return undefined;
+    if (entry.origin === undefined && proxy.epoch !== point.epoch) return this.cut.tag;
     const { epoch, sent } = entry.origin ?? { epoch: proxy.epoch, sent: entry.sent };
     return epoch === point.epoch && isCount(sent) && sent > point.started ? this.cut.tag : undefined;
   }

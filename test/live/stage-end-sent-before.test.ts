@@ -84,3 +84,31 @@ it("tells a stopped proxy's results begun after the cut by their origin's number
   const all = metrics.stage(0).arms.green;
   expect([all.requests, all.failures]).toEqual([5, 4]);
 });
+
+it('tells the results of a feed the proxy started after the cut (restarted during the wait, its old one lost) as begun after it', async () => {
+  // Found by live29, left until edges31: the cut is read in feed e1 (attempt 1 under way). The proxy is then killed
+  // (-9: nothing handed over) and restarted (feed e2, numbering from 1 again), and 4 fast failures begun in e2 during
+  // the wait answer there. Compared with the cut's number in e1, they were judged as begun before the cut.
+  let epoch = 'e1';
+  let feed: FeedEntry[] = [];
+  let attempts = [1];
+  const admin = await scriptedServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.method === 'PUT')
+      return res.end(JSON.stringify({ route: { greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 60_000 }, resultsCursor: 0, resultsEpoch: epoch }));
+    res.end(JSON.stringify(attemptsPage(req.url, feed, attempts, { all: true, tagged: true, epoch })));
+  });
+  const { clock, metrics, source, proxy } = stageZeroLiveSource(admin.url);
+  await proxy.setRoute({ greenWeight: 0.5, mirror: 0, ttlMs: 60_000, stage: 0 });
+  metrics.cut(0);
+  const ended = (source.catchUp as NonNullable<typeof source.catchUp>)(0);
+  await until(() => admin.seen.length === 2 && clock.pendingTimers() > 0, "the stage's end waiting on its clock");
+  epoch = 'e2';
+  attempts = [];
+  feed = [1, 2, 3, 4].map((sent, i): FeedEntry => ({ seq: i + 1, stage: 0, sent, kind: 'routed', result: greenResult(false), quality: { ok: true } }));
+  expect(await runClockUntil(clock, ended, 250)).toBe(0);
+  const judged = metrics.judgedStage(0).arms.green;
+  expect([judged.requests, judged.failures]).toEqual([0, 0]);
+  const all = metrics.stage(0).arms.green;
+  expect([all.requests, all.failures]).toEqual([4, 4]);
+});
