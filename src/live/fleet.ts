@@ -40,6 +40,11 @@ export interface ProxyView {
   /** Since when the proxy has not answered (absent while it answers). */
   unreachableSince?: number;
   error?: string;
+  /**
+   * Why the proxy could not save the last route this rollout set there, which it took (its admin API's 500: its state
+   * folder full or read-only): its route file says less than it serves. Absent once a route is saved again.
+   */
+  unsaved?: string;
   /** Results that fell out of the proxy's ring before the rollout read them. */
   missed?: number;
   /** The proxy's own figures for the stage, from GET /admin/figures. */
@@ -133,6 +138,7 @@ export class FleetProxy {
       });
       this.set = true;
       this.refusal = undefined;
+      delete this.view.unsaved;
       // A restart is seen by the feed's epoch: on this answer, or in a read before it (whose restart renewed at once).
       const restarted = this.restartedSinceRoute || (this.epoch !== undefined && answer.resultsEpoch !== undefined && answer.resultsEpoch !== this.epoch);
       this.restartedSinceRoute = false;
@@ -147,6 +153,8 @@ export class FleetProxy {
       this.answered();
     } catch (error) {
       if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
+      // Taken, not saved: recorded (live.json), so `status` does not read the proxy's route file as what it serves.
+      if (error instanceof AdminCallError && error.inForce) this.view.unsaved = error.unsaved?.error ?? error.message;
       if (error instanceof AdminCallError && error.code === 'held' && !this.set) this.heldByOther = true;
       this.failed(error);
       throw error;

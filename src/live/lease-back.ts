@@ -6,12 +6,14 @@
 // is one the file never saw. And only a lapse the proxy wrote itself (its lease-expired route): a running proxy writes
 // it as its lease runs out, so a file still holding a lease that ran out is one whose lapse it could not write, or
 // whose lease a renewal it could not save still runs in memory (that renewal's write failed, and the run died before
-// live.json recorded it: the file is no older than the run's last record, and proves nothing).
+// live.json recorded it: the file is no older than the run's last record, and proves nothing). Nor, whatever the file
+// says, when live.json records that the proxy took the run's last route there without saving it (a renewal that came
+// after the proxy wrote its lapse, say).
 import type { RolloutSnapshot } from '../engine/types.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { LEASE_EXPIRED, type Route } from '../proxy/route.js';
-import { recordedProxies, recordedRouteSetAt, sameUrl } from './recorded-proxies.js';
+import { recordedProxies, recordedRouteSetAt, recordedUnsaved, sameUrl } from './recorded-proxies.js';
 
 /**
  * True when every proxy the dead run drove is the folder's running proxy, on blue by its lease in `route` (read now:
@@ -25,6 +27,8 @@ export function proxiesBackByLease(stateDir: string, snapshot: RolloutSnapshot, 
   const driven = recordedProxies(stateDir, snapshot);
   if (driven.length === 0 || !driven.every((url) => sameUrl(url) === sameUrl(proxy.adminUrl!))) return false;
   // The file's route (stamped by the proxy's clock when set or lapsed) at or after the run's last recorded route.
+  // A route it took and could not save, as the run recorded it: the file says less than the proxy serves.
+  if (recordedUnsaved(stateDir, snapshot, proxy.adminUrl)) return false;
   const lastSet = recordedRouteSetAt(stateDir, snapshot, proxy.adminUrl);
   return lastSet !== undefined && route.updatedAt >= lastSet;
 }

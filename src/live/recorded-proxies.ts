@@ -38,6 +38,15 @@ export function recordedRouteSetAt(stateDir: string, snapshot: RolloutSnapshot, 
   return live !== undefined && typeof proxy?.leaseExpiresAt === 'number' ? proxy.leaseExpiresAt - live.leaseMs : undefined;
 }
 
+/**
+ * Whether the dead run recorded (live.json) that the proxy at `url` took its last route there without saving it: the
+ * proxy's route file then says less than it serves.
+ */
+export function recordedUnsaved(stateDir: string, snapshot: RolloutSnapshot, url: string): boolean {
+  const proxy = deadRunLive(stateDir, snapshot)?.proxies.find((view) => typeof view.url === 'string' && sameUrl(view.url) === sameUrl(url));
+  return proxy?.unsaved !== undefined;
+}
+
 /** live.json when the dead run wrote it (since it started), not an older run's. */
 function deadRunLive(stateDir: string, snapshot: RolloutSnapshot): LiveFile | undefined {
   const live = readLiveFile(stateDir);

@@ -17,7 +17,7 @@ const LEASE_MS = 6000;
 const LAST_SET = 1_700_000_030_000;
 
 /** A dead run that drove the folder's proxy (alive: this process), whose route file says `route`. */
-async function deadRunFolder(route: Record<string, unknown>): Promise<string> {
+async function deadRunFolder(route: Record<string, unknown>, recorded: Record<string, unknown> = {}): Promise<string> {
   const cwd = tempDir();
   const dir = path.join(cwd, 'st');
   mkdirSync(dir);
@@ -25,7 +25,7 @@ async function deadRunFolder(route: Record<string, unknown>): Promise<string> {
   const state = { ...dead, liveResume: { controllers: ['run-1'], read: {}, proxies: [ADMIN] } } as RolloutSnapshot;
   writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state));
   writeFileSync(path.join(dir, 'events.jsonl'), '');
-  const view = { url: ADMIN, reachable: true, greenWeight: 0.1, mirror: 0, leaseExpiresAt: LAST_SET + LEASE_MS };
+  const view = { url: ADMIN, reachable: true, greenWeight: 0.1, mirror: 0, leaseExpiresAt: LAST_SET + LEASE_MS, ...recorded };
   writeFileSync(path.join(dir, 'live.json'), JSON.stringify({ updatedAt: LAST_SET + 100, leaseMs: LEASE_MS, proxies: [view], stages: [] }));
   writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:8787', adminUrl: ADMIN, startedAt: 1 }));
   writeFileSync(path.join(dir, 'proxy-route.json'), JSON.stringify({ greenWeight: 0, mirror: 0, controller: 'run-1', ...route }));
@@ -68,5 +68,16 @@ describe('status on a dead live rollout whose proxy serves blue by its lease', (
     expect(written.stdout).toMatch(/owner pid \d+ is gone: .*; check that traffic is on blue\n/);
     expect(written.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
     expect(written.stderr).not.toContain('by their lease');
+  });
+  it('keeps the cautious words when live.json records that the proxy took the run’s last route without saving it', async () => {
+    // The proxy wrote its lapse; a renewal that came after (the run back from a suspension) it took and could not save
+    // (its 500), which the run recorded before it died: the lapse in the file is not what the proxy serves.
+    const unsaved = { unsaved: 'could not save the route to /st/proxy-route.json: ENOSPC' };
+    const status = await runCli(['status', '--state-dir', 'st'], {
+      cwd: await deadRunFolder({ reason: LEASE_EXPIRED, updatedAt: LAST_SET + LEASE_MS, revision: 9 }, unsaved),
+    });
+    expect(status.code).toBe(5);
+    expect(status.stderr).toContain('traffic may not be on blue: run bluegreen rollback');
+    expect(status.stderr).not.toContain('by their lease');
   });
 });

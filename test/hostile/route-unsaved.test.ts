@@ -57,6 +57,9 @@ describe('a proxy that cannot save its route', () => {
     expect(state.reason).not.toContain('putting traffic back on blue failed');
     expect(run.stderr).toContain(blue);
     expect(run.stderr).not.toContain('check by hand');
+    // Recorded for status (live.json): the proxy's route file says less than it serves (lease-back.ts).
+    const live = JSON.parse(readFileSync(path.join(dir, '.bluegreen', 'live.json'), 'utf8')) as { proxies: { unsaved?: string }[] };
+    expect(live.proxies[0]?.unsaved).toBe(`could not save the route to ${file}: EISDIR`);
     await app.stop();
     expect(app.failures).toBe(0);
   });
