@@ -35,6 +35,8 @@ export interface ChatContext {
   otherModels: string;
   /** Other models sent to blue's upstream untouched; the rest are refused. */
   passthrough: Passthrough;
+  /** Told of each model passed through (server.ts: says once when it is green's, which the application should not name). */
+  passedThrough?: (model: string) => void;
   fallback: boolean;
   random: () => number;
   /** A clock that only moves forward (performance.now), which latencies are timed on: an NTP step cannot stretch one. */
@@ -128,6 +130,7 @@ class ChatExchange {
         refuseModel(ctx, res, parsed.model);
         return this.done();
       }
+      ctx.passedThrough?.(parsed.model);
       // Not the model under rollout: blue's upstream, body untouched (unless it names its model twice), not counted in either arm's figures.
       const request: ForwardRequest = { body: passthroughBody(this.raw, parsed.text, parsed.body), stream: parsed.stream, headers: this.headers };
       return passOutsideSplit(ctx, res, request, this.link, this.done, this.bug, blue);

@@ -174,9 +174,10 @@ function routeAndFigures(
 
 /** What answers a chat request: its dialect, arms, route, split, figures, mirror and fallback. */
 function chatContext(
-  { plan, settings }: ProxyOptions,
+  options: ProxyOptions,
   parts: Pick<ChatContext, 'inbound' | 'targets' | 'route' | 'metrics' | 'random' | 'steadyNow'> & { shutdown: AbortSignal },
 ): ChatContext {
+  const { plan, settings } = options;
   const { metrics, steadyNow } = parts;
   return {
     inbound: parts.inbound,
@@ -189,9 +190,29 @@ function chatContext(
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
+    passedThrough: greenModelNotice(plan, options.log),
     fallback: settings.fallback,
     random: parts.random,
     steadyNow,
+  };
+}
+
+/**
+ * Says once when an application asks for green's model by name: such requests pass through to blue's upstream,
+ * never split nor judged, so a rollout sees none of them and ends "nothing judged" (or judges only the others),
+ * and nothing else tells the operator why. The application should ask for blue's model; the route sends green its share.
+ */
+function greenModelNotice(plan: Plan, log: ((message: string) => void) | undefined): ((model: string) => void) | undefined {
+  if (log === undefined) return undefined;
+  const green = plan.arms.green.model;
+  let said = false;
+  return (model) => {
+    if (said || model !== green) return;
+    said = true;
+    log(
+      `a request asked for green's model (${green}) by name: it passes through to blue's upstream as another model, ` +
+        `neither split nor judged; the application should ask for blue's model (${plan.arms.blue.model}), which the route sends to green in its share (said once)`,
+    );
   };
 }
 

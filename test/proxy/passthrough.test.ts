@@ -29,6 +29,23 @@ describe('a request for a model not under rollout', () => {
     expect(running.proxy.metrics.snapshot().passedThrough).toBe(1);
   });
 
+  it("says once, on the proxy's log, that a request naming green's model passes through unsplit and unjudged", async () => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const client = openai(running.baseUrl);
+    await client.chat.completions.create({ model: 'o1-pro', ...ask });
+    expect(running.logs.filter((line) => line.includes("green's model"))).toEqual([]);
+    for (let i = 0; i < 2; i++) {
+      const answer = await client.chat.completions.create({ model: 'green-model', ...ask }).withResponse();
+      // Blue's upstream served it, as any other model: the application's SDK sees nothing amiss.
+      expect(answer.response.headers.get('x-bluegreen-arm')).toBe('blue');
+    }
+    expect(running.logs.filter((line) => line.includes("green's model"))).toEqual([
+      "a request asked for green's model (green-model) by name: it passes through to blue's upstream as another model, neither split nor judged; the application should ask for blue's model (blue-model), which the route sends to green in its share (said once)",
+    ]);
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(3);
+  });
+
   it('is refused with passthrough: [] with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
     const scripted = await echoingUpstream();
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ passthrough: [] }' }), { env: { UPSTREAM_KEY } });
