@@ -214,6 +214,18 @@ interface AdminRefusal {
   error: string;
 }
 
+/**
+ * Said to a call outside /admin/: most likely an application (its SDK) given the admin port as its base URL, which
+ * "missing or wrong admin token" would send looking for a token it should not have.
+ */
+const NOT_THE_APPLICATION_PORT =
+  "this is a bluegreen proxy's admin API (paths under /admin/, for bluegreen rollout and operators, with the admin token): " +
+  "point the application's base URL at the proxy's listen address (proxy.listen), not at its admin one (proxy.admin.listen)";
+
+function isAdminPath(req: IncomingMessage): boolean {
+  return (req.url ?? '/').startsWith('/admin/');
+}
+
 /** The loopback admin API's Host and Origin guard's words (browser-guard.ts). */
 const ADMIN_GUARD: GuardWords = {
   why: 'the admin API listens on loopback',
@@ -235,7 +247,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
     // Node keeps the first Authorization: the right token then a wrong one passed.
     if (repeatedHeader(req.rawHeaders, AUTHORIZATION) !== undefined)
       return { status: 401, error: 'the request carries more than one Authorization header; send the admin token once' };
-    if (!authorised(bearer(req))) return { status: 401, error: 'missing or wrong admin token (Authorization: Bearer ...)' };
+    if (!authorised(bearer(req)))
+      return { status: 401, error: isAdminPath(req) ? 'missing or wrong admin token (Authorization: Bearer ...)' : NOT_THE_APPLICATION_PORT };
     connections.vouch(req.socket);
     return undefined;
   };
@@ -291,7 +304,8 @@ async function serve(
   if (path === '/admin/results' && req.method === 'GET' && options.feed) return readResults(req, res, options, options.feed);
   if (path === '/admin/route' && req.method === 'PUT') return putRoute(req, res, options);
   req.resume();
-  json(res, 404, { error: 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results' }, !req.complete);
+  const paths = 'admin paths: GET/PUT /admin/route, GET /admin/figures, GET /admin/results';
+  json(res, 404, { error: isAdminPath(req) ? paths : `${NOT_THE_APPLICATION_PORT}; ${paths}` }, !req.complete);
 }
 
 /**

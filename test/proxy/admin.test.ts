@@ -31,6 +31,23 @@ describe('admin API', () => {
     expect(running.proxy.route.effective().greenWeight).toBe(0);
   });
 
+  it("tells an application given the admin port as its base URL to use the proxy's listen address", async () => {
+    const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = running.proxy.adminUrl as string;
+    const error = await new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 }).chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((error as Error).message).toContain(
+      "this is a bluegreen proxy's admin API (paths under /admin/, for bluegreen rollout and operators, with the admin token): point the application's base URL at the proxy's listen address (proxy.listen), not at its admin one (proxy.admin.listen)",
+    );
+    // With the token too, a path outside /admin/ says so beside the admin paths.
+    const withToken = (await (await admin(`${url}/v1/chat/completions`, { method: 'POST', body: {} })).json()) as { error: string };
+    expect(withToken.error).toMatch(/^this is a bluegreen proxy's admin API .*; admin paths: GET\/PUT \/admin\/route/);
+    // An admin path without the token is still told about the token.
+    expect(await (await fetch(`${url}/admin/route`)).json()).toEqual({ error: 'missing or wrong admin token (Authorization: Bearer ...)' });
+  });
+
   it("answers a fresh proxy's route with revision 0, which ifRevision can name", async () => {
     const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
     const url = running.proxy.adminUrl as string;
