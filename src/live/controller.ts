@@ -1,13 +1,14 @@
 // Everything a rollout needs to drive live traffic, from the plan's `proxy` block: the proxies (admin URLs from
 // the plan, or the one the state folder names), the admin token, the actuator, the live source and the
 // live.json view `status` reads. Checked before the rollout starts: a proxy it cannot reach is a preflight failure.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { Plan } from '../plan/plan.js';
 import { proxyBlockOf } from '../plan/proxy-schema.js';
-import { readProxyInfo } from '../proxy/discovery.js';
+import { PROXY_INFO_FILE, readProxyInfo, type ProxyInfo } from '../proxy/discovery.js';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { hookRecorder } from '../state/hook-record.js';
 import { thisProcess } from '../core/proc-stat.js';
@@ -59,13 +60,21 @@ export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv
   const urls = block.controller.admin_urls ?? [];
   if (urls.length > 0) return { urls, token };
   const info = readProxyInfo(stateDir);
-  if (!info?.adminUrl) {
-    throw new CliError(
-      `no proxy to drive: ${path.join(stateDir, 'proxy.json')} names no running proxy with an admin API; start \`bluegreen proxy PLAN --state-dir ${stateDir}\` first, or list proxy.controller.admin_urls`,
-      EXIT.preflight,
-    );
-  }
+  if (!info?.adminUrl) throw new CliError(`no proxy to drive: ${noProxyWhy(stateDir, info)}`, EXIT.preflight);
   return { urls: [info.adminUrl], token };
+}
+
+/**
+ * Why the state folder names no proxy to drive. Most often none was started there: a newcomer's proxy not started
+ * yet, or started on another --state-dir (the default .bluegreen beside a rollout's own folder).
+ */
+function noProxyWhy(stateDir: string, info: ProxyInfo | undefined): string {
+  const file = path.join(stateDir, PROXY_INFO_FILE);
+  const start = `start \`bluegreen proxy PLAN --state-dir ${stateDir}\` first (the rollout's --state-dir), or list proxy.controller.admin_urls`;
+  if (info !== undefined)
+    return `the proxy on the state folder ${stateDir} (pid ${info.pid}, ${info.url}) has no admin API (its plan has no proxy.admin): restart it on this plan, or list proxy.controller.admin_urls`;
+  if (!existsSync(file)) return `no bluegreen proxy was started on the state folder ${stateDir} (no ${PROXY_INFO_FILE}, which a proxy writes there); ${start}`;
+  return `${file} names no proxy (it could not be read); ${start}`;
 }
 
 export async function openLiveControl(options: LiveControlOptions): Promise<LiveControl> {

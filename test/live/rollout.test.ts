@@ -203,7 +203,16 @@ describe('live rollout', () => {
     const plan = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, []);
     const result = await runCli(['rollout', path.join(plan, 'plan.yaml'), '--ci', '--state-dir', dir], { cwd: plan, env: { ADMIN_TOKEN } });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('no proxy to drive');
+    expect(result.stderr).toContain(
+      `no proxy to drive: no bluegreen proxy was started on the state folder ${dir} (no proxy.json, which a proxy writes there); start \`bluegreen proxy PLAN --state-dir ${dir}\` first (the rollout's --state-dir), or list proxy.controller.admin_urls`,
+    );
+    // A proxy there without an admin API (its plan has no proxy.admin) is named, not taken for none.
+    writeFileSync(path.join(dir, 'proxy.json'), JSON.stringify({ pid: 4242, url: 'http://127.0.0.1:8787', startedAt: 1 }));
+    const bare = await runCli(['rollout', path.join(plan, 'plan.yaml'), '--ci', '--state-dir', dir], { cwd: plan, env: { ADMIN_TOKEN } });
+    expect(bare.code).toBe(3);
+    expect(bare.stderr).toContain(
+      `no proxy to drive: the proxy on the state folder ${dir} (pid 4242, http://127.0.0.1:8787) has no admin API (its plan has no proxy.admin): restart it on this plan`,
+    );
   });
 });
 
