@@ -17,6 +17,7 @@ import type { PrometheusExport } from './prometheus.js';
 import { repeatedHeader } from './repeated-header.js';
 import { passHeaders, sendBody, sendError } from './respond.js';
 import type { RouteHolder } from './route-holder.js';
+import { pathHint } from './path-hint.js';
 
 export interface RequestHandlerDeps {
   inbound: InboundDialect;
@@ -114,7 +115,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     } else {
       req.resume();
       metrics.reject('not_found');
-      const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}`;
+      const hint = pathHint(inbound, path);
+      const message = posts.unserved(path) ?? `this proxy serves ${posts.served}, not ${method} ${path}${hint === undefined ? '' : `: ${hint}`}`;
       return sendError(res, inbound, 'not_found', message, intake.unreadBody(req));
     }
     req.resume();
