@@ -6,7 +6,7 @@
 // and a proxy that took the first step and was lost returns to blue when its lease runs out (docs/live.md). One
 // that took the first step and did not confirm the second has its route read back until that lease ran out.
 // Otherwise a proxy that stops answering is not waited on: its lease runs out and it serves blue on its own.
-import { formatDuration, formatWeight } from '../core/format.js';
+import { formatDuration, formatWeight, oneLine } from '../core/format.js';
 import { sleep, steadyNow, wallTimeOf, type Clock, type TimerHandle } from '../core/clock.js';
 import type { Plan } from '../plan/plan.js';
 import type { Actuator, ActuationResult, EndingMove, StageMove } from '../engine/actuator.js';
@@ -14,7 +14,7 @@ import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
-import { describeRoute, routeOwner, setByHand } from '../proxy/route.js';
+import { describeRoute, MAX_ROUTE_REASON, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import { backByLease } from './lease-words.js';
@@ -137,15 +137,15 @@ export class ProxyActuator implements Actuator {
     // The last routes of this run: a renewal still on its way behind them is refused, never applied after them.
     const last = { ...owned, ended: true };
     if (move.event !== 'promote') {
-      const route: RouteSet = { greenWeight: 0, mirror: 0, reason: `${move.event}: ${move.reason}`.slice(0, 200), ...last };
+      const route: RouteSet = { greenWeight: 0, mirror: 0, reason: oneLine(`${move.event}: ${move.reason}`, MAX_ROUTE_REASON), ...last };
       return this.serial(() => Promise.all(this.fleet.proxies.map((proxy) => this.toBlue(proxy, route))));
     }
-    const reason = `promoted: ${move.reason}`.slice(0, 200);
+    const reason = oneLine(`promoted: ${move.reason}`, MAX_ROUTE_REASON);
     const allGreen: RouteSet = {
       greenWeight: 1,
       mirror: 0,
       ttlMs: this.fleet.leaseMs,
-      reason: `promoting: ${move.reason}`.slice(0, 200),
+      reason: oneLine(`promoting: ${move.reason}`, MAX_ROUTE_REASON),
       quality: this.quality,
       ...owned,
     };

@@ -4,6 +4,8 @@
 // until someone tells it otherwise. Only the dead run's own route is undone (recovery-step.ts): a proxy whose route
 // another rollout run set (its live stage, its completed promotion), or an operator by hand, is left as it is, unless
 // the operator forces blue (`bluegreen rollback --force-blue`, as a PUT by hand: no controller, it always goes).
+import { oneLine } from '../core/format.js';
+import { MAX_ROUTE_REASON } from '../proxy/route.js';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import type { RolloutSnapshot } from '../engine/types.js';
@@ -88,7 +90,7 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
   const proxies = await Promise.all(
     targets.urls.map(async (url): Promise<ProxyTold> => {
       const client = new AdminClient({ url, token: targets.token });
-      const blue = { greenWeight: 0, mirror: 0, reason: `rollback: ${reason}`.slice(0, 200) };
+      const blue = { greenWeight: 0, mirror: 0, reason: oneLine(`rollback: ${reason}`, MAX_ROUTE_REASON) };
       try {
         if (dead === undefined) await client.setRoute(blue);
         else {

@@ -17,7 +17,7 @@ import { readBody } from './body.js';
 import { repeatedHeader } from './repeated-header.js';
 import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, type EffectiveRoute, type Route } from './route.js';
+import { describeRoute, MAX_ROUTE_REASON, type EffectiveRoute, type Route } from './route.js';
 import type { RouteHolder } from './route-holder.js';
 import { MAX_LEASE_MS } from './route-lease.js';
 import { otherRunsClaim } from './route-claims.js';
@@ -160,7 +160,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return 'a greenWeight or mirror above 0 needs ttlMs (the lease); renew it before it runs out';
   }
   // Printed in the proxy's log and by `status`: one line without terminal escapes, whoever set it.
-  if (typeof b.reason === 'string') route.reason = oneLine(b.reason, 200);
+  if (typeof b.reason === 'string') route.reason = oneLine(b.reason, MAX_ROUTE_REASON);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0 || b.stage > MAX_STAGE))
     return `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)`;
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';

@@ -6,6 +6,9 @@ import type { ArmName } from '../plan/plan.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
 
+/** The longest `reason` a route keeps (PUT /admin/route cuts it there); a caller cuts it so too, marked with an ellipsis. */
+export const MAX_ROUTE_REASON = 200;
+
 export interface Route {
   /** Share of split requests sent to green, 0..1. */
   greenWeight: number;

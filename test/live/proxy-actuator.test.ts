@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyFleet, type FleetProxy } from '../../src/live/fleet.js';
 import { ProxyActuator } from '../../src/live/proxy-actuator.js';
+import { MAX_ROUTE_REASON } from '../../src/proxy/route.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
@@ -106,6 +107,16 @@ describe('ProxyActuator stage moves', () => {
     await eventLoopTurns(50);
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(running.proxy.route.stored.reason).toBe('rollback: test');
+  });
+
+  it("cuts a long ending's reason with an ellipsis where the route keeps it, never mid-word without a mark", async () => {
+    const { running, actuator } = await drivenProxy(1);
+    const reason = `nothing was judged in any of its 4 stages (${'stage N: green answered 0 requests, under analysis.min_requests (10); '.repeat(5)})`;
+    await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason });
+    const stored = running.proxy.route.stored.reason as string;
+    expect(stored).toHaveLength(MAX_ROUTE_REASON);
+    expect(stored.startsWith('rollback: nothing was judged in any of its 4 stages (stage N:')).toBe(true);
+    expect(stored.endsWith('…')).toBe(true);
   });
 
   it("never overrides a route someone else set since (an operator's blue by hand): the renewal and the next stage are refused, the ending goes", async () => {
