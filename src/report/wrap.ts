@@ -22,7 +22,9 @@ export function wrapsWhole(text: string, width: number, maxLines: number): boole
  * The line in pieces of at most width columns, joined by newlines; continuation lines start with `hang` spaces
  * (default, and when `hang` would leave less than MIN_ROOM columns: the line's own indent plus 2; so does a piece
  * whose first word is too long to fit after `hang`, a long rule name, if it fits there). Runs of spaces (padded
- * columns) are kept where the line is not broken; a word longer than a piece is left whole, for the terminal to wrap.
+ * columns) are kept where the line is not broken. A word too long for either (a URL, a path) starts at column 0,
+ * whole: it fits there, or the terminal's own wrapping goes on with it at column 0 in one block (under an indent it
+ * ran past the edge and went on at column 0, ragged; a copy of it there takes the indent's spaces too).
  */
 export function hangingWrap(line: string, width: number, hang?: number): string {
   if (textWidth(line) <= width) return line;
@@ -59,8 +61,9 @@ function pieces(line: string, width: number, hang: number, left = hang): string[
     }
     // A padding space that does not fit is where the line breaks: not carried to the next piece.
     if (word === '') continue;
-    broken.push(current);
-    const indent = hang + columns > width && left + columns <= width ? left : hang;
+    // Padding before the break (a padded column's spaces) is not kept at the piece's end either.
+    broken.push(current.trimEnd());
+    const indent = hang + columns <= width ? hang : left + columns <= width ? left : 0;
     current = `${' '.repeat(indent)}${word}`;
     used = indent + columns;
   }

@@ -40,8 +40,18 @@ describe('hangingWrap', () => {
     const line = `    12:00:01.000 ${'stage_passed'.padEnd(16)} stage 5/5 passed at 100% green (undecided: ${rule})`;
     const pieces = hangingWrap(line, 80, 34).split('\n');
     expect(pieces).toEqual(['    12:00:01.000 stage_passed     stage 5/5 passed at 100% green (undecided:', `      ${rule})`]);
-    // Too long even there: left whole, under the hang.
-    expect(hangingWrap(`    ${'a'.repeat(30)} ${'b'.repeat(80)}`, 80, 34).split('\n')[1]).toBe(`${' '.repeat(34)}${'b'.repeat(80)}`);
+    // Too long even there: whole, at column 0, where it fits (a terminal's wrapping of a longer one goes on there too).
+    expect(hangingWrap(`    ${'a'.repeat(30)} ${'b'.repeat(80)}`, 80, 34).split('\n')[1]).toBe('b'.repeat(80));
+  });
+
+  it("puts a URL too long for the line's indent at column 0, whole, and goes on under the indent after it", () => {
+    // `status` at 70 columns: a live line's continuation is at 6 columns, and a 66-column admin URL ran past the
+    // edge there, its last characters wrapped by the terminal to column 0.
+    const url = `https://bluegreen-proxy-admin.eu-west-1.internal.example.com:8788`;
+    expect(url).toHaveLength(65);
+    const pieces = hangingWrap(`    unreachable  ${url}  refused the admin token in ADMIN_TOKEN (401)`, 70).split('\n');
+    expect(pieces).toEqual(['    unreachable', url, '      refused the admin token in ADMIN_TOKEN (401)']);
+    expect(pieces.every((piece) => piece.length <= 70)).toBe(true);
   });
 
   it('breaks a line of wide characters by the columns they take', () => {
