@@ -73,20 +73,23 @@ const SAMPLED_FILE_KEY = ['traffic', 'sampled', 'file'];
 export function placedInPlan(plan: Plan, error: unknown): unknown {
   const file = plan.traffic.sampled?.file;
   if (!(error instanceof TrafficError) || file === undefined || error.file !== file) return error;
-  return new TrafficError(`${whereInPlan(plan, SAMPLED_FILE_KEY)} ${error.message}`, error.file);
+  const keyPath = formatKeyPath(SAMPLED_FILE_KEY);
+  const place = placeInPlan(plan, SAMPLED_FILE_KEY);
+  if (place === undefined) return new TrafficError(`${plan.source.file}: ${keyPath}: ${error.message}`, error.file);
+  const problem = { file: plan.source.file, ...place, keyPath, message: error.message };
+  return new TrafficError(`${problem.file}:${problem.line}:${problem.col} ${keyPath}: ${error.message}`, error.file, problem);
 }
 
-/** "plan.yaml:9:11 traffic.sampled.file:", from the plan file read again; its path and the key alone if it is gone. */
-function whereInPlan(plan: Plan, keyPath: readonly string[]): string {
+/** The key's line and column, from the plan file read again; undefined if it is gone (or the key no longer there). */
+function placeInPlan(plan: Plan, keyPath: readonly string[]): { line: number; col: number } | undefined {
   const file = plan.source.file;
-  const key = formatKeyPath(keyPath);
   try {
     const { line, col, exists } = locate(parseYamlSource(file, readFileSync(file, 'utf8')).source, keyPath);
-    if (exists) return `${file}:${line}:${col} ${key}:`;
+    if (exists) return { line, col };
   } catch {
     // unreadable since it was loaded: no position
   }
-  return `${file}: ${key}:`;
+  return undefined;
 }
 
 /** An arm speaks Anthropic's Messages API: sampled requests it cannot be sent faithfully are skipped for both arms. */

@@ -59,6 +59,21 @@ describe('validate and --dry-run run the rollout checks', () => {
     const col = readFileSync(path.join(cwd, 'plan.yaml'), 'utf8').split('\n')[line]!.indexOf('s.jsonl') + 1;
     const where = `${path.join(cwd, 'plan.yaml')}:${line + 1}:${col} traffic.sampled.file: sampled traffic file ${path.join(cwd, 's.jsonl')} has no usable request`;
     await expectUsageErrorEverywhere(cwd, where);
+    // --json gives the place as it gives a plan error's, in fields, not only inside the message.
+    const json = await runCli(['validate', 'plan.yaml', '--json'], { cwd });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      valid: false,
+      errors: [
+        {
+          file: path.join(cwd, 'plan.yaml'),
+          line: line + 1,
+          col,
+          keyPath: 'traffic.sampled.file',
+          message: expect.stringMatching(new RegExp(`^sampled traffic file ${path.join(cwd, 's.jsonl')} has no usable request`)) as unknown,
+        },
+      ],
+    });
   });
 
   it('with an unusable sampled file and an upstream key not set, validate, --dry-run and rollout all stop on the file (exit 2)', async () => {

@@ -104,7 +104,7 @@ function jsonFailure(error: unknown): { body: Record<string, unknown>; exitCode:
     return { exitCode: EXIT.usage, body: { valid: false, errors: error.problems, omitted: error.omitted } };
   }
   if (error instanceof TrafficError) {
-    return { exitCode: EXIT.usage, body: { valid: false, errors: [{ ...(error.file ? { file: error.file } : {}), message: error.message }] } };
+    return { exitCode: EXIT.usage, body: { valid: false, errors: [error.problem ?? { ...(error.file ? { file: error.file } : {}), message: error.message }] } };
   }
   if (error instanceof CliError) {
     return { exitCode: error.exitCode, body: { valid: error.exitCode !== EXIT.usage, errors: [{ message: error.message }] } };
