@@ -15,4 +15,20 @@ describe('bluegreen proxy on a plan without a proxy block', () => {
     expect(run.stderr).toContain('Add `proxy: {}` for the defaults');
     expect(run.stderr).not.toContain('listening on');
   });
+
+  it('says at once that arms of two dialects cannot be proxied, rather than ask for `proxy: {}` the plan check then refuses', async () => {
+    const dir = tempDir();
+    // rollouts/anthropic.yaml's shape: an OpenAI blue, a Claude green.
+    const plan = scriptedPlan('http://127.0.0.1:9/v1').replace(
+      'green: { model: green-model }',
+      'green: { model: claude-green, upstream: { base_url: http://127.0.0.1:9, api: anthropic, api_key_env: UPSTREAM_KEY } }',
+    );
+    const file = writePlan(plan, dir);
+    const run = await runCli(['proxy', file, '--listen', '127.0.0.1:0'], { cwd: dir, env: { UPSTREAM_KEY } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${file} has no proxy block, and its arms speak different APIs (blue openai, green anthropic), which \`bluegreen proxy\` does not translate between: roll this change out on generated traffic (\`bluegreen rollout ${file}\`)`,
+    );
+    expect(run.stderr).not.toContain('Add `proxy: {}`');
+  });
 });

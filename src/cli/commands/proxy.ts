@@ -33,11 +33,7 @@ export async function runProxy(
   // A plan written for generated traffic: the proxy would serve blue forever while a rollout of the same plan
   // moved only its generated requests. Asked for explicitly rather than guessed.
   const block = plan.proxy;
-  if (block === undefined) {
-    throw new UsageError(
-      `${file} has no proxy block: \`bluegreen proxy\` serves plans written for live traffic. Add \`proxy: {}\` for the defaults (127.0.0.1:8787, fallback to blue), with \`admin: { token_env: VAR }\` so \`bluegreen rollout\` can move its traffic (docs/proxy.md)`,
-    );
-  }
+  if (block === undefined) throw new UsageError(noProxyBlock(file, plan));
   // Upstream and client keys are redacted from everything the proxy prints.
   protectPlanSecrets(ctx, plan);
   const settings = proxySettings(plan, block, { listen: flags.listen, adminListen: flags.adminListen, env: ctx.env, cwd: ctx.cwd });
@@ -98,6 +94,20 @@ function bindError(error: unknown, settings: ProxySettings): unknown {
 }
 
 /** What the proxy says once it listens: the admin API, passthrough, file limit, starting route; last, where it listens. */
+/**
+ * Why a plan without a proxy block is refused, and what to add. Arms of two dialects (rollouts/anthropic.yaml) are
+ * said at once: `proxy: {}` would only lead to the plan check's refusal (the proxy does not translate).
+ */
+function noProxyBlock(file: string, plan: Plan): string {
+  const [blue, green] = [plan.arms.blue.upstream.api, plan.arms.green.upstream.api];
+  if ((blue === 'anthropic') !== (green === 'anthropic'))
+    return (
+      `${file} has no proxy block, and its arms speak different APIs (blue ${blue}, green ${green}), which \`bluegreen proxy\` does not translate between: ` +
+      `roll this change out on generated traffic (\`bluegreen rollout ${file}\`), or serve both models in one dialect (an OpenAI-compatible relay in front of Claude, say) and add a proxy block (docs/proxy.md)`
+    );
+  return `${file} has no proxy block: \`bluegreen proxy\` serves plans written for live traffic. Add \`proxy: {}\` for the defaults (127.0.0.1:8787, fallback to blue), with \`admin: { token_env: VAR }\` so \`bluegreen rollout\` can move its traffic (docs/proxy.md)`;
+}
+
 function startupNotices(plan: Plan, settings: ProxySettings, proxy: ProxyHandle, log: (message: string) => void): void {
   if (proxy.adminUrl && settings.admin) {
     // Off loopback the token crosses the network as a bearer header over plain HTTP (docs/operations.md, TLS).
