@@ -1,0 +1,42 @@
+// bench/tools/p95-ratio-requests.js measures the requests per arm plan.md's p95 ratio table gives: each cell's
+// answers are checked against the rule itself (compareLatency) in the tool, so a short run that ends with every
+// cell printed is a run whose figures are the rule's own; bad arguments exit 2 before any stream runs.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { killAfterTest } from '../helpers/processes.js';
+
+const SCRIPT = path.resolve('bench/tools/p95-ratio-requests.js');
+
+async function tool(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('bench/tools/p95-ratio-requests.js', () => {
+  it('prints every cell (3 multiples to breach, green = blue to read ok, at 3 alphas), the rule agreeing with each', async () => {
+    const run = await tool(['3']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const cells = run.stdout.split('\n').filter((line) => / requests per arm$/.test(line));
+    expect(cells).toHaveLength(12);
+    for (const alpha of ['0.01', '0.002', '0.0005']) {
+      for (const cell of ['breach at green 2x', 'breach at green 3x', 'breach at green 5x', 'ok at green 1x']) {
+        expect(cells.filter((line) => line.startsWith(`${cell} blue vs a 1.5x limit, alpha ${alpha}: median `))).toHaveLength(1);
+      }
+    }
+  });
+
+  it.each([['0'], ['2.5'], ['3', '1']])('refuses %s with exit 2 and its usage', async (...args) => {
+    const run = await tool(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('usage: node bench/tools/p95-ratio-requests.js [STREAMS=201');
+  });
+});
