@@ -33,16 +33,18 @@ import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/uti
 import { checkFlags } from './lib/args.js';
 
 // Before any row runs: the whole benchmark takes many minutes, so --help and a mistyped flag must not start it.
-// Times are rough: the --quick run measured on the shared 2-core machine (2026-12-04, 6 min), the others its rows'
-// rollouts a minute scaled to the full counts. The flags combine (--quick with any of the others: 5-10x shorter).
-const USAGE = `usage: node bench/verdicts.js [flag...]   (no flag: every row, 2,000 healthy rollouts a plan: ~30-45 min)
-  --quick       fewer rollouts (300 healthy a plan, sessions 11/12 100, session 29 200), every row: ~6 min
-  --ratio       only the plans with max_latency_p95_ratio: ~8 min
-  --session11   only session 11's rows (client aborts, 95% green, drifting blue) and the shared-burst rows: ~6 min
-  --session12   only session 12's rows (one sticky client's aborts): ~5 min
+// Times are rough: the --quick run on the shared 2-core machine (2026-12-05, session 31: 11.3 min of wall time, 4.7
+// min of CPU, at load 6-14), each row's rollouts a minute scaled to the full counts and to the CPU the run got (42%):
+// minutes on a quiet core, about 2.4x that at load 10. The flags combine (--quick with any of the others: 5-10x
+// shorter).
+const USAGE = `usage: node bench/verdicts.js [flag...]   (no flag: every row, 2,000 healthy rollouts a plan: ~30 min quiet, ~75 at load 10)
+  --quick       fewer rollouts (300 healthy a plan, sessions 11/12 100, session 29 200), every row: ~5 min (11 at load 10)
+  --ratio       only the plans with max_latency_p95_ratio (session 29's heavy tails too): ~13 min
+  --session11   only session 11's rows (client aborts, 95% green, drifting blue) and the shared-burst rows: ~4 min
+  --session12   only session 12's rows (one sticky client's aborts): ~3 min
   --session16   only the low-traffic nothing_judged rows (sessions 16 and 17): ~1 min
-  --session27   only the answer-order rows: ~3 min
-  --session29   only session 29's rows (short stages, low rates, outages, clusters, heavy tails, mixed): ~7 min
+  --session27   only the answer-order rows: ~2 min
+  --session29   only session 29's rows (short stages, low rates, outages, clusters, heavy tails, mixed): ~8 min
   --help, -h    this text
 environment: BENCH_VERDICT_ROLLOUTS=N healthy rollouts a plan (regressions half), BENCH_VERDICT_S11_ROLLOUTS=N
   (sessions 11 and 12), BENCH_VERDICT_S29_ROLLOUTS=N, BENCH_VERDICT_MATCH=regex only the rows whose name matches,
