@@ -460,6 +460,17 @@ function summarise(results, judge) {
   };
 }
 
+/**
+ * "12.5% rolled back (median / p95: 310 / 596 green requests, 20 / 31 failures, 44.2 / 58 s)": the figures a row's
+ * table cells take, in the log as each row ends, so a run killed later (bench/run.js's limit) keeps the rows it ended.
+ * @param {ReturnType<typeof summarise>} s
+ */
+function rolledBack(s) {
+  if (s.rolledBackPercent === 0) return '0% rolled back';
+  const pair = (/** @type {{ median: number | null, p95: number | null }} */ f) => `${f.median} / ${f.p95}`;
+  return `${s.rolledBackPercent}% rolled back (median / p95: ${pair(s.greenRequests)} green requests, ${pair(s.greenFailures)} failures, ${pair(s.seconds)} s)`;
+}
+
 function run(name, sim, count, seedBase) {
   // --ratio: only the plans with the p95 ratio rule (the seeds of the others are skipped, not shifted).
   if (RATIO_ONLY && !sim.ratio) return null;
@@ -480,7 +491,7 @@ function run(name, sim, count, seedBase) {
     old: summarise(results, 'old'),
     rolloutsPerMinute: Math.round((count / Math.max(1, ms)) * 60_000),
   };
-  log(`${name}: new ${row.new.rolledBackPercent}% rolled back, old ${row.old.rolledBackPercent}% (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
+  log(`${name}: new ${rolledBack(row.new)}, old ${rolledBack(row.old)} (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
   return row;
 }
 
