@@ -1,5 +1,6 @@
 // bench/verdicts.js runs for many minutes: --help prints its flags and exits 0, and a mistyped flag exits 2
-// naming it, both before any row runs (without the check, either would start the whole benchmark).
+// naming it, both before any row runs (without the check, either would start the whole benchmark); each row logs its
+// table figures as it ends.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -8,8 +9,8 @@ import { killAfterTest } from '../helpers/processes.js';
 
 const SCRIPT = path.resolve('bench/verdicts.js');
 
-async function verdicts(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+async function verdicts(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -34,5 +35,14 @@ describe('bench/verdicts.js flags', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('unknown argument "--sesion29"');
     expect(run.stderr).toContain('--session29');
+  });
+
+  it("logs each row's table figures as it ends, so a run killed later keeps them", async () => {
+    // One short row (20 seeded rollouts of a green failing 10x): every one is rolled back, by either judge.
+    const run = await verdicts([], { BENCH_VERDICT_ROLLOUTS: '40', BENCH_VERDICT_MATCH: '^errors 10x \\(20%\\) \\(20 req/s' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^ {2}errors 10x \(20%\) \(20 req\/s, 5 x 12 s\): new 100% rolled back \(median \/ p95: \d+ \/ \d+ green requests, \d+ \/ \d+ failures, [\d.]+ \/ [\d.]+ s\), old 100% rolled back \(median/m,
+    );
   });
 });
