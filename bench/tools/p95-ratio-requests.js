@@ -77,7 +77,7 @@ function status(green, blue, at) {
 /** The rule itself on the same counts: its status at n. */
 function ruleStatus(green, blue, n, alpha) {
   const arm = (buckets) => ({ ...emptyArmStats(), requests: n, successes: n, latencyBuckets: buckets });
-  const ctx = { green: arm(green), blueReference: arm(blue), alpha, minRequests: 1, where: '' };
+  const ctx = { green: arm(green), blue: arm(blue), blueReference: arm(blue), alpha, minRequests: 1, where: '' };
   return compareLatency(ctx, LIMIT).check.status;
 }
 
