@@ -6,13 +6,14 @@
 // session 30 also the read of a whole answer (readCollected with the target's answer reader, where the build has
 // one) on 64 answers spelled as the bench upstream's, their id, created, counts and text differing.
 //   node bench/tools/hot-pieces.js [BUILD_DIR ...]   (default: this checkout; a build is a folder with dist/)
-//   HOT_PIECES=answer node bench/tools/hot-pieces.js ...   (only some of: body, stream, answer)
+// Since session 31 also parseRequestBody (the request read before routing) on the same bodies.
+//   HOT_PIECES=answer node bench/tools/hot-pieces.js ...   (only some of: request, body, stream, answer)
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openAiStreamBody } from '../lib/bench-stream.js';
 
 const ROUNDS = 20;
-const pieces = (process.env.HOT_PIECES ?? 'body,stream,answer').split(',');
+const pieces = (process.env.HOT_PIECES ?? 'request,body,stream,answer').split(',');
 const builds = process.argv.length > 2 ? process.argv.slice(2) : [new URL('../..', import.meta.url).pathname];
 const load = async (/** @type {string} */ dir, /** @type {string} */ file) => import(pathToFileURL(resolve(dir, 'dist', file)).href);
 
@@ -47,6 +48,17 @@ function compare(
     const sorted = times[i].sort((a, b) => a - b);
     process.stdout.write(`${label} ${dir}: min ${(sorted[0] / 1000).toFixed(2)} median ${(sorted[ROUNDS >> 1] / 1000).toFixed(2)} us\n`);
   });
+}
+
+for (const turns of pieces.includes('request') ? [1, 60] : []) {
+  const list = bodies(turns);
+  const cases = [];
+  for (const dir of builds) {
+    const { parseRequestBody } = await load(dir, 'proxy/request-json.js');
+    let i = 0;
+    cases.push({ dir, run: () => void parseRequestBody(list[i++ & 63].raw) });
+  }
+  compare(`parseRequestBody ${list[0].text.length} B`, cases, turns === 1 ? 100_000 : 2_000);
 }
 
 for (const turns of pieces.includes('body') ? [1, 60] : []) {
