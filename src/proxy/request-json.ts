@@ -2,7 +2,6 @@
 // whether it asks for a stream. The bytes themselves are kept, so an arm's body can be the application's own.
 import { isAscii, isUtf8 } from 'node:buffer';
 import { isObject } from '../upstream/shape.js';
-import { scanObject } from './request-scan.js';
 
 export interface Parsed {
   raw: Buffer;
@@ -20,14 +19,11 @@ export function parseRequestBody(raw: Buffer): Parsed | string {
   // Decoding would turn bad bytes into U+FFFD, and the body sent upstream would then differ from the one read.
   else if (!isUtf8(raw)) return 'the request body is not UTF-8 (JSON must be)';
   else text = raw.toString('utf8');
-  // The scan reads most bodies (request-scan.ts); what it is unsure of, JSON.parse reads or says why not.
-  let value: unknown = scanObject(text);
-  if (value === undefined) {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return 'the request body is not valid JSON';
-    }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'the request body is not valid JSON';
   }
   if (!isObject(value)) return 'the request body must be a JSON object';
   if (typeof value.model !== 'string' || value.model === '') return 'the request must name a model (a non-empty string)';
