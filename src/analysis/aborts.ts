@@ -21,7 +21,6 @@
 //   upper bound (quantile.ts).
 import { hashString } from '../core/random.js';
 import type { ArmStats } from '../metrics/types.js';
-import type { UpstreamResult } from '../upstream/types.js';
 
 /**
  * Aborts of one sticky client counted per stage and arm in the comparisons: one client adds at most this many
@@ -50,8 +49,4 @@ export function comparedFailures(arm: ArmStats): { x: number; n: number } {
 /** The arm's requests whose client went away before the first byte. */
 export function clientAborts(arm: ArmStats): number {
   return arm.failuresByClass.client_abort ?? 0;
-}
-
-export function isClientAbort(result: Pick<UpstreamResult, 'ok' | 'failure'>): boolean {
-  return !result.ok && result.failure === 'client_abort';
 }

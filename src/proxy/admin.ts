@@ -75,7 +75,7 @@ export const MAX_ADMIN_CONNECTIONS = 64;
  * The time a connection has for its request headers: every call bluegreen makes gives up after 2 s at most
  * (AdminClient), so a connection slower than that holds a place for nobody. It was 10 s.
  */
-export const ADMIN_HEADERS_TIMEOUT_MS = 2_000;
+const ADMIN_HEADERS_TIMEOUT_MS = 2_000;
 
 function json(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);

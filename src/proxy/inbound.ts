@@ -56,7 +56,7 @@ export interface RelayPath {
 }
 
 /** The header an application may set to choose the sticky id itself (a user or conversation id). */
-export const STICKY_HEADER = 'x-bluegreen-sticky-key';
+const STICKY_HEADER = 'x-bluegreen-sticky-key';
 
 const STATUS: Record<ProxyErrorKind, number> = {
   unauthorized: 401,
@@ -118,7 +118,7 @@ function apiKeyHeader(headers: IncomingHttpHeaders): string | undefined {
   return Array.isArray(key) ? key[0] : key;
 }
 
-export const openAiInbound: InboundDialect = {
+const openAiInbound: InboundDialect = {
   api: 'openai',
   chatPath: '/v1/chat/completions',
   responsesPath: '/v1/responses',
@@ -137,7 +137,7 @@ export const openAiInbound: InboundDialect = {
   },
 };
 
-export const anthropicInbound: InboundDialect = {
+const anthropicInbound: InboundDialect = {
   api: 'anthropic',
   chatPath: '/v1/messages',
   relayPaths: [{ path: '/v1/messages/count_tokens', takesSplitModel: true }],
