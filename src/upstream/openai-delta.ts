@@ -139,7 +139,8 @@ export function readWithTemplate(template: ContentTemplate, data: string, start?
   if (own !== undefined && partAt(data, 0, own)) return holeText(template, data, content, content, own.length);
   const shared = template.prefix;
   let text: string | undefined;
-  if (shared !== undefined && partAt(data, 0, shared)) text = holeText(template, data, content, content, shared.length);
+  // The shared start is most often the stream's own, just found not to match: not compared again.
+  if (shared !== undefined && shared !== own && partAt(data, 0, shared)) text = holeText(template, data, content, content, shared.length);
   else {
     text = holeText(template, data, content);
     // The first chunk of a stream (another id): its unread values are the next chunks' too.
