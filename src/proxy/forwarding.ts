@@ -120,12 +120,14 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (!this.committed) {
       const held = this.firstEvent?.held() ?? NO_CHUNKS;
       if (this.request.canFallBack) {
-        // Read before anything is sent (no delay: the same chunk): an error event in it is a failure blue answers.
+        // Read before anything is sent (no delay: the same chunk): an error event in it, or a terminator ending
+        // no answer (`data: [DONE]` alone), is a failure blue answers.
         for (const comment of held) watch.feed(comment);
         watch.feed(chunk);
         read = true;
-        if (watch.failure !== undefined) {
-          this.broke({ failure: 'bad_response', status: this.status, reason: watch.failure });
+        const failure = watch.failure ?? watch.endedBadly();
+        if (failure !== undefined) {
+          this.broke({ failure: 'bad_response', status: this.status, reason: failure });
           this.abort(new Error('the stream began with an error'));
           return;
         }

@@ -119,6 +119,17 @@ export class StreamWatch implements SseSink {
     return this.error;
   }
 
+  /**
+   * Why the stream read so far is no answer although nothing more can make it one: its terminator came (a green
+   * opening with `data: [DONE]` alone), and the reader's finish says it is bad. Undefined while it may still be
+   * one. Read at the first event, while blue can still answer for it (forwarding.ts).
+   */
+  endedBadly(): string | undefined {
+    if (!this.done || this.error !== undefined) return undefined;
+    const outcome = (this.reader as StreamReader).finish();
+    return outcome.ok ? undefined : outcome.reason;
+  }
+
   /** The body ended: the reply, or why the stream does not count as an answer. */
   end(): ParseOutcome {
     this.readWritten();
@@ -131,13 +142,14 @@ export class StreamWatch implements SseSink {
 }
 
 /** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'end' | 'firstTokenAt'>;
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'endedBadly' | 'end' | 'firstTokenAt'>;
 
 export const UNREAD: AnswerReading = Object.freeze({
   feed: () => undefined,
   feedAfterWrite: () => undefined,
   readWritten: () => undefined,
   failure: undefined,
+  endedBadly: () => undefined,
   end: () => ({ ok: true as const, reply: { content: '' } }),
   firstTokenAt: undefined,
 });
