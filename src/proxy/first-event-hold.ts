@@ -4,7 +4,8 @@
 // comments (OpenRouter's `: OPENROUTER PROCESSING` while the provider has not produced its first token). Held bytes
 // are bounded by maxBytes; upstream.timeout.request bounds the wait (they are not the stream's first body bytes).
 // A format whose streams open with events that carry no output (the Responses API's response.created and
-// response.in_progress, named by `event:` lines) is held past those too: its failure comes after them.
+// response.in_progress, Anthropic's message_start, named by `event:` lines) is held past those too: its failure
+// comes after them.
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -20,7 +20,7 @@ export interface ForwardTarget {
   /** A reader for one of this upstream's streams (the readers share what they learn of its spelling). */
   streamReader: () => StreamReader;
   /**
-   * Stream events that come before any output (the Responses API's response.created): while blue can answer, a
+   * Stream events that come before any output (the Responses API's response.created, Anthropic's message_start): while blue can answer, a
    * green stream's start is held past them too, so a failure right after them still falls back.
    */
   leadingEvents?: ReadonlySet<string>;

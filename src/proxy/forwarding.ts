@@ -41,7 +41,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   /** A green stream's start, held until its first event is whole while blue can still answer (first-event-hold.ts). */
   private firstEvent?: FirstEventHold;
   /**
-   * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress),
+   * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress; Anthropic's message_start),
    * until its first output: the model may think for tens of seconds after them, a wait upstream.timeout.request
    * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
    */

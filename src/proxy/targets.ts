@@ -8,6 +8,7 @@ import { headerCredentials } from '../plan/secrets.js';
 import { adaptOpenAiBody, adaptResponsesBody, applyDropAndSet, resolveAdaptation, type RequestAdaptation, type TokenParam } from '../upstream/adapt.js';
 import { isAzureV1 } from '../upstream/azure.js';
 import { dialectFor, routesFor } from '../upstream/client.js';
+import { ANTHROPIC_LEADING_EVENTS } from '../upstream/anthropic.js';
 import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
 import type { ForwardTarget } from './forward-types.js';
@@ -143,6 +144,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       parse: (json) => dialect.parse(json),
       answers: dialect.sharedAnswerReader?.(),
       streamReader: dialect.sharedStreamReaders(),
+      ...(upstream.api === 'anthropic' && { leadingEvents: ANTHROPIC_LEADING_EVENTS }),
       dispatcher: pool,
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,

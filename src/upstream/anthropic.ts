@@ -142,6 +142,13 @@ function anthropicStreamReader(template = textDeltaTemplate()): StreamReader {
   };
 }
 
+/**
+ * Stream events before any text: a stream's start is held past them while blue can still answer (the proxy). An
+ * Anthropic stream's failure comes after message_start (its own docs' example: message_start, then an `error`
+ * event, `overloaded_error`), and a block's start and pings carry no text either.
+ */
+export const ANTHROPIC_LEADING_EVENTS: ReadonlySet<string> = new Set(['message_start', 'content_block_start', 'ping']);
+
 export const anthropicDialect: Dialect = {
   api: 'anthropic',
   chatPath: '/messages',
