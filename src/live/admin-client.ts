@@ -25,6 +25,8 @@ export interface RouteSet {
   rollout?: string;
   /** qualityRulesKey() of the rollout's plan: a proxy checking answers by other quality rules refuses the route (409). */
   quality?: string;
+  /** The rollout's plan's proxy.fallback, when true: a proxy serving without fallback refuses the route (409). */
+  fallback?: true;
   /** An id of this rollout run, kept with the route. */
   controller?: string;
   /** Who runs it and where, kept with the route: another rollout refused by it is told whose it is. */

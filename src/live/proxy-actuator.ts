@@ -52,6 +52,8 @@ export class ProxyActuator implements Actuator {
    * checking by others refuses them. Routes to blue do not: nothing may refuse a rollback.
    */
   private readonly quality: string;
+  /** Routes that send green traffic say the plan promises fallback to blue, when it does: a proxy without it refuses them. */
+  private readonly fallback: { fallback?: true };
   /**
    * When (the steady clock: a wall clock stepped either way must not cut or stretch a wait) the last route sending
    * green traffic left: its lease runs out a lease after.
@@ -68,6 +70,7 @@ export class ProxyActuator implements Actuator {
   ) {
     this.rollout = routeOwner(plan.name, plan.arms.blue.model, plan.arms.green.model);
     this.quality = qualityRulesKey(plan.analysis.quality);
+    this.fallback = plan.proxy?.fallback === true ? { fallback: true } : {};
   }
 
   async applyStage(move: StageMove): Promise<ActuationResult[]> {
@@ -80,6 +83,7 @@ export class ProxyActuator implements Actuator {
       reason: `stage ${move.stage + 1}/${move.stages} of ${this.plan.name}`,
       rollout: this.rollout,
       quality: this.quality,
+      ...this.fallback,
     };
     this.current = route;
     // From the second stage on, a proxy whose route someone else changed meanwhile refuses the next one.
@@ -147,9 +151,10 @@ export class ProxyActuator implements Actuator {
       ttlMs: this.fleet.leaseMs,
       reason: oneLine(`promoting: ${move.reason}`, MAX_ROUTE_REASON),
       quality: this.quality,
+      ...this.fallback,
       ...owned,
     };
-    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...last };
+    const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...this.fallback, ...last };
     return this.serial(async () => {
       this.greenSentAt = steadyNow(this.clock);
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));

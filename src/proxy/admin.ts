@@ -114,6 +114,8 @@ export interface RouteRequest {
   rollout?: string;
   /** qualityRulesKey() of the rollout's plan, when it says: only a proxy checking answers by the same rules takes the route. */
   quality?: string;
+  /** The rollout's plan promises fallback to blue (its proxy.fallback): a proxy serving without it refuses the route. */
+  fallback?: true;
   /**
    * The controller goes on from its own route (a renewal, the next stage; route.controller names it): refused if
    * someone else set one since.
@@ -165,6 +167,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)`;
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
   if (b.quality !== undefined && typeof b.quality !== 'string') return "quality must be a string (the quality rules the rollout's plan judges answers by)";
+  if (b.fallback !== undefined && typeof b.fallback !== 'boolean') return "fallback must be true or false (the rollout's plan's proxy.fallback)";
   if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > MAX_ID))
     return 'controller must be a string (an id of the rollout run)';
   if (typeof b.controller === 'string') route.controller = b.controller;
@@ -193,12 +196,18 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     ...(typeof b.stage === 'number' && { stage: b.stage }),
     ...(typeof b.rollout === 'string' && { rollout: b.rollout }),
     ...(typeof b.quality === 'string' && { quality: b.quality }),
+    ...(b.fallback === true && { fallback: true as const }),
     ...(b.goingOn === true && { goingOn: true }),
     ...(Array.isArray(resumes) && resumes.length > 0 && { resumes: resumes as string[] }),
     ...(typeof b.ifRevision === 'number' && { ifRevision: b.ifRevision }),
     ...(typeof b.ifUpdatedAt === 'number' && { ifUpdatedAt: b.ifUpdatedAt }),
   };
 }
+
+/** Why a proxy serving without fallback refuses a rollout whose plan promises it. */
+const NO_FALLBACK =
+  "this proxy serves without fallback to blue (its plan's proxy.fallback: false), but the rollout's plan has proxy.fallback: true: " +
+  "green's failures would reach the application; restart the proxy on the rollout's plan";
 
 /** Why a proxy refuses a rollout judging by other quality rules than its own (both qualityRulesKey()). */
 export function qualityMismatch(proxy: string, rollout: string): string {
@@ -378,6 +387,9 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   if (next.quality !== undefined && options.quality !== undefined && next.quality !== options.quality) {
     return json(res, 409, { error: qualityMismatch(options.quality, next.quality) });
   }
+  // Checked at the rollout's preflight too; here it meets a proxy restarted mid-rollout on a plan without fallback,
+  // which would let green's failures reach the application the rollout's plan says is shielded from them.
+  if (next.fallback === true && options.fallback === false) return json(res, 409, { error: NO_FALLBACK });
   // A controller going on from its own route never overrides one set since by someone else (an operator's
   // emergency blue, another rollout): it is told, and rolls back rather than reopen green.
   const goingOn = next.goingOn === true && next.route.controller !== undefined ? next.route.controller : undefined;

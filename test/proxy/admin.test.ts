@@ -48,6 +48,19 @@ describe('admin API', () => {
     expect(await (await fetch(`${url}/admin/route`)).json()).toEqual({ error: 'missing or wrong admin token (Authorization: Bearer ...)' });
   });
 
+  it('refuses a route that says its plan promises fallback when the proxy serves without it (409); blue always goes', async () => {
+    const running = await runProxy(simPlan({ proxy: '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
+    const url = running.proxy.adminUrl as string;
+    const stage = await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 60_000, fallback: true } });
+    expect(stage.status).toBe(409);
+    expect(await stage.json()).toEqual({ error: expect.stringContaining("this proxy serves without fallback to blue (its plan's proxy.fallback: false)") });
+    expect(running.proxy.route.effective().greenWeight).toBe(0);
+    expect((await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0 } })).status).toBe(200);
+    // A rollout whose plan asks no fallback (it says none) is served as before; a malformed one is a 400.
+    expect((await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0.5, mirror: 0, ttlMs: 60_000 } })).status).toBe(200);
+    expect((await admin(`${url}/admin/route`, { method: 'PUT', body: { greenWeight: 0, mirror: 0, fallback: 'yes' } })).status).toBe(400);
+  });
+
   it("answers a fresh proxy's route with revision 0, which ifRevision can name", async () => {
     const running = await runProxy(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), { env: { ADMIN_TOKEN: TOKEN } });
     const url = running.proxy.adminUrl as string;
