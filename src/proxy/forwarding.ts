@@ -41,6 +41,14 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   /** A green stream's start, held until its first event is whole while blue can still answer (first-event-hold.ts). */
   private firstEvent?: FirstEventHold;
   /**
+   * A green stream's chunks from its first event on, held while they carry no output (a chat stream's role-only
+   * first chunk, `delta: { role: 'assistant', content: '' }`) and blue can answer: a failure right after them (an
+   * error chunk, a cut, a silence) still falls back. Timed and counted as sent (the idle timer runs, a client
+   * leaving is no unanswered abort), as blue's same chunks are, which go out at once.
+   */
+  private opening?: Buffer[];
+  private openingSize = 0;
+  /**
    * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress; Anthropic's message_start),
    * until its first output: the model may think for tens of seconds after them, a wait upstream.timeout.request
    * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
@@ -103,7 +111,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     const sink = this.sink;
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
-    if (!this.committed && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
+    if (!this.committed && this.opening === undefined && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
       if (output) this.timersLater(IDLE_DUE);
       return;
     }
@@ -122,7 +130,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       if (this.request.canFallBack) {
         // Read before anything is sent (no delay: the same chunk): an error event in it, or a terminator ending
         // no answer (`data: [DONE]` alone), is a failure blue answers.
-        for (const comment of held) watch.feed(comment);
+        if (this.opening === undefined) for (const comment of held) watch.feed(comment);
         watch.feed(chunk);
         read = true;
         const failure = watch.failure ?? watch.endedBadly();
@@ -131,11 +139,14 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
           this.abort(new Error('the stream began with an error'));
           return;
         }
+        if (this.holdsOpening(watch, held, chunk)) {
+          if (began) this.streamBegan();
+          if (output) this.timersLater(IDLE_DUE);
+          return;
+        }
       }
       // Held until the first body bytes: a stream that dies before them can still be answered by blue.
-      this.committed = true;
-      sink.begin(this.status as number, this.headers as HeaderMap);
-      for (const comment of held) sink.write(comment, this);
+      this.commitHeld(sink, held);
     }
     const written = sink.write(chunk, this);
     if (began) this.streamBegan();
@@ -160,6 +171,26 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     // The leading events were the first body bytes: the stream's own limit starts with its output.
     if (this.sawData) this.restartRequestTimer(this.target.maxStreamMs);
     return false;
+  }
+
+  /** Holds `chunk` with the stream's opening while nothing read so far is output, within maxResponseBytes. */
+  private holdsOpening(watch: AnswerReading, held: readonly Buffer[], chunk: Buffer): boolean {
+    if (watch.firstTokenAt !== undefined || watch.ended || this.openingSize + chunk.length > this.target.maxResponseBytes) return false;
+    if (this.opening === undefined) {
+      this.opening = [...held];
+      for (const earlier of held) this.openingSize += earlier.length;
+    }
+    this.opening.push(chunk);
+    this.openingSize += chunk.length;
+    return true;
+  }
+
+  /** The client gets the stream's headers and what was held of its start. */
+  private commitHeld(sink: ClientSink, held: readonly Buffer[]): void {
+    this.committed = true;
+    sink.begin(this.status as number, this.headers as HeaderMap);
+    for (const earlier of this.opening ?? held) sink.write(earlier, this);
+    this.opening = undefined;
   }
 
   private holdsFirstEvent(chunk: Buffer): boolean {
@@ -256,7 +287,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * answer, blue's pass at once); undefined once output has.
    */
   unansweredAgeMs(): number | undefined {
-    return this.committed && this.awaitingOutput === undefined ? undefined : this.steadyNow() - this.startedAt;
+    return (this.committed || this.opening !== undefined) && this.awaitingOutput === undefined ? undefined : this.steadyNow() - this.startedAt;
   }
 
   /** The error event a stream already passed to the client carried, if any. */
@@ -303,12 +334,29 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
       this.finish();
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason }), committed: false });
     }
+    if (this.opening !== undefined && !this.committed) return this.endOpening(watch);
     this.sink?.end();
     this.finish();
     // Reads what was written and not read yet first.
     const parsed = watch.end();
     if (!parsed.ok)
       return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: this.committed });
+    const { responseId, itemIds } = parsed.reply;
+    this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
+  }
+
+  /**
+   * The stream ended while its opening was held (no output, no terminator): a failure blue may still answer, or, if
+   * its reader takes it as an answer, sent as it came.
+   */
+  private endOpening(watch: AnswerReading): void {
+    this.finish();
+    const parsed = watch.end();
+    if (!parsed.ok) return this.settle({ result: this.failed({ failure: 'bad_response', status: this.status, reason: parsed.reason }), committed: false });
+    if (this.sink) {
+      this.commitHeld(this.sink, NO_CHUNKS);
+      this.sink.end();
+    }
     const { responseId, itemIds } = parsed.reply;
     this.settle({ result: this.succeeded(parsed.reply, watch.firstTokenAt), committed: this.committed, responseId, itemIds });
   }

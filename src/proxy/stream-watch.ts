@@ -119,6 +119,11 @@ export class StreamWatch implements SseSink {
     return this.error;
   }
 
+  /** The stream's terminator was read (`data: [DONE]`, message_stop, response.completed). */
+  get ended(): boolean {
+    return this.done;
+  }
+
   /**
    * Why the stream read so far is no answer although nothing more can make it one: its terminator came (a green
    * opening with `data: [DONE]` alone), and the reader's finish says it is bad. Undefined while it may still be
@@ -142,13 +147,14 @@ export class StreamWatch implements SseSink {
 }
 
 /** What reads a 2xx answer on its way to the client: a StreamWatch, or UNREAD for an answer passed unread. */
-export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'endedBadly' | 'end' | 'firstTokenAt'>;
+export type AnswerReading = Pick<StreamWatch, 'feed' | 'feedAfterWrite' | 'readWritten' | 'failure' | 'ended' | 'endedBadly' | 'end' | 'firstTokenAt'>;
 
 export const UNREAD: AnswerReading = Object.freeze({
   feed: () => undefined,
   feedAfterWrite: () => undefined,
   readWritten: () => undefined,
   failure: undefined,
+  ended: false,
   endedBadly: () => undefined,
   end: () => ({ ok: true as const, reply: { content: '' } }),
   firstTokenAt: undefined,
