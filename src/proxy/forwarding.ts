@@ -49,9 +49,9 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private opening?: Buffer[];
   private openingSize = 0;
   /**
-   * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress; Anthropic's message_start),
-   * until its first output: the model may think for tens of seconds after them, a wait upstream.timeout.request
-   * bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
+   * A stream whose format opens with leading events (the Responses API's response.created, response.in_progress;
+   * Anthropic's message_start), until its first output: the model may think for tens of seconds after them, a wait
+   * upstream.timeout.request bounds as it does a chat stream's before its first byte, not upstream.timeout.idle.
    */
   private awaitingOutput?: FirstEventHold;
   /** The stream's work due on the next tick (IDLE_DUE, STREAM_DUE, READ_DUE): see timersLater. */
