@@ -23,6 +23,8 @@ export function parseRequestBody(raw: Buffer): Parsed | string {
   try {
     value = JSON.parse(text);
   } catch {
+    // JSON.parse refuses a leading byte order mark; RFC 8259 §8.1 forbids sending one, so say that, not "not JSON".
+    if (text.startsWith('\uFEFF')) return 'the request body starts with a byte order mark (U+FEFF), which JSON sent over HTTP must not (RFC 8259 8.1)';
     return 'the request body is not valid JSON';
   }
   if (!isObject(value)) return 'the request body must be a JSON object';

@@ -222,6 +222,15 @@ describe('the proxy on the wire', () => {
     expect(running.proxy.metrics.snapshot().rejected.bad_request).toBe(1);
   });
 
+  it('refuses a body that starts with a byte order mark with 400 saying so, without forwarding it', async () => {
+    const { scripted, running } = await proxy();
+    const marked = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(BODY)]);
+    const reply = await exchange(running, [Buffer.concat([Buffer.from(post(`content-length: ${marked.length}\r\nconnection: close\r\n`, '')), marked])]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('the request body starts with a byte order mark (U+FEFF)');
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it('reads a body with characters beyond ASCII as UTF-8: the arm gets them whole beside its model', async () => {
     const { scripted, running } = await proxy();
     setRoute(running.proxy, 1);
