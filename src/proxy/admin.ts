@@ -136,6 +136,11 @@ export interface RouteRequest {
 const MAX_RESUMES = 16;
 const MAX_ID = 100;
 /**
+ * A rollout run's id (a UUID from the fleet): printed in refusals to another rollout and by `status`, and compared
+ * whole, so it is refused, not cleaned as `reason` and `by` are, when it holds spaces, escapes or other controls.
+ */
+const isRunId = (id: unknown): id is string => typeof id === 'string' && id.length <= MAX_ID && /^[!-~]+$/.test(id);
+/**
  * The highest stage number taken: a plan (1 MiB at most) has far fewer stages, one past its last included. A number
  * past it (1e308) is a caller's bug: refused, not kept as a stage tag the results feed cannot store.
  */
@@ -168,17 +173,14 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
   if (b.quality !== undefined && typeof b.quality !== 'string') return "quality must be a string (the quality rules the rollout's plan judges answers by)";
   if (b.fallback !== undefined && typeof b.fallback !== 'boolean') return "fallback must be true or false (the rollout's plan's proxy.fallback)";
-  if (b.controller !== undefined && (typeof b.controller !== 'string' || b.controller.length > MAX_ID))
-    return 'controller must be a string (an id of the rollout run)';
+  if (b.controller !== undefined && !isRunId(b.controller))
+    return `controller must be an id of the rollout run (up to ${MAX_ID} printable ASCII characters, no spaces)`;
   if (typeof b.controller === 'string') route.controller = b.controller;
   if (b.by !== undefined && typeof b.by !== 'string') return 'by must be a string (who runs the rollout, and where)';
   // Printed in refusals to another rollout: one line without terminal escapes, as the reason.
   if (typeof b.by === 'string') route.by = oneLine(b.by, 200);
   const resumes = b.resumes;
-  if (
-    resumes !== undefined &&
-    (!Array.isArray(resumes) || resumes.length > MAX_RESUMES || !resumes.every((id) => typeof id === 'string' && id.length <= MAX_ID))
-  )
+  if (resumes !== undefined && (!Array.isArray(resumes) || resumes.length > MAX_RESUMES || !resumes.every(isRunId)))
     return `resumes must be a list of at most ${MAX_RESUMES} controller ids (the dead runs a resumed rollout goes on from)`;
   if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
     return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
@@ -198,7 +200,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     ...(typeof b.quality === 'string' && { quality: b.quality }),
     ...(b.fallback === true && { fallback: true as const }),
     ...(b.goingOn === true && { goingOn: true }),
-    ...(Array.isArray(resumes) && resumes.length > 0 && { resumes: resumes as string[] }),
+    ...(Array.isArray(resumes) && resumes.length > 0 && { resumes }),
     ...(typeof b.ifRevision === 'number' && { ifRevision: b.ifRevision }),
     ...(typeof b.ifUpdatedAt === 'number' && { ifUpdatedAt: b.ifUpdatedAt }),
   };

@@ -393,6 +393,13 @@ describe('admin API', () => {
     expect(routeRequest({ greenWeight: 0, mirror: 0, ended: true }, 0)).toMatch(/ended/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, ended: 'yes', controller: 'x' }, 0)).toMatch(/ended/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'x'.repeat(101) }, 0)).toMatch(/controller/);
+    // Printed in another rollout's refusal ('run <controller>'): no terminal escapes, nor a spoofed second line.
+    expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'run\u001b[2J' }, 0)).toMatch(/^controller must be an id/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, controller: 'a\nb' }, 0)).toMatch(/^controller must be an id/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: ['ok-id', 'bad id'] }, 0)).toMatch(/^resumes must be/);
+    expect(routeRequest({ greenWeight: 0, mirror: 0, controller: '6f1c2a7e-0b1d-4c55-9a0e-3f2b8d9c1e04' }, 0)).toEqual({
+      route: { greenWeight: 0, mirror: 0, controller: '6f1c2a7e-0b1d-4c55-9a0e-3f2b8d9c1e04' },
+    });
     expect(routeRequest({ greenWeight: 0, mirror: 0, by: 7 }, 0)).toMatch(/by/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: 'run-a' }, 0)).toMatch(/resumes/);
     expect(routeRequest({ greenWeight: 0, mirror: 0, resumes: Array(17).fill('run') }, 0)).toMatch(/resumes/);
