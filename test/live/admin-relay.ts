@@ -23,6 +23,8 @@ export interface RelayOptions {
    * proxy took it, 'route' before the proxy sees it.
    */
   drop?: (route: RouteBody) => 'route' | 'answer' | undefined;
+  /** Sees each read's answer (GET), as the proxy gave it, before it is relayed. */
+  onRead?: (answer: RouteBody) => void;
 }
 
 export interface AdminRelay {
@@ -66,7 +68,10 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
           relay.lost++;
           return void req.socket.destroy();
         }
-        if (!route) relay.reads++;
+        if (!route) {
+          relay.reads++;
+          options.onRead?.(JSON.parse(text) as RouteBody);
+        }
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
       })().catch(() => req.socket.destroy());
     });
