@@ -93,7 +93,12 @@ function runChild(name, env) {
       } catch {
         result = { name, error: signal ? `killed (${signal}) after ${seconds} s` : `exited ${code} without a result` };
       }
+      // Stopped before its end after writing the rows so far (writeProgress, bench/verdicts.js): kept, and said unfinished.
+      if (result.partial)
+        result = { ...result, error: `${signal ? `killed (${signal})` : `exited ${code}`} after ${seconds} s, before its end (the rows so far are kept)` };
       rmSync(out, { force: true });
+      // A write cut short by the kill (util.js writes beside the file, then renames).
+      rmSync(`${out}.${child.pid}.tmp`, { force: true });
       const load = otherLoad(ticks, cpuTicks());
       if (load !== null && load > 10) process.stderr.write(`bench: other work kept ${load}% of the machine busy during ${name}; its figures are noisy\n`);
       resolve({ ...result, wallSeconds: seconds, otherLoadPercent: load });

@@ -29,7 +29,7 @@ import { planFromYaml } from './lib/plan.js';
 import { createRandom } from '../dist/core/random.js';
 import { ABORTS_PER_CLIENT } from '../dist/analysis/aborts.js';
 import { stickyPoint } from '../dist/split/index.js';
-import { QUICK, envNumber, log, percentile, round, writeResult } from './lib/util.js';
+import { QUICK, envNumber, log, percentile, round, writeProgress, writeResult } from './lib/util.js';
 import { checkFlags } from './lib/args.js';
 
 // Before any row runs: the whole benchmark takes many minutes, so --help and a mistyped flag must not start it.
@@ -557,6 +557,31 @@ const examplePlans = {
  * @type {{ healthy: (Row | null)[], regressions: (Row | null)[], fixedHorizon: FixedHorizonRow[], ratio: (Row | null)[], uncapped: (Row | null)[], overLimits: (Row | null)[], budget: (Row | null)[] }}
  */
 const rows = { healthy: [], regressions: [], fixedHorizon: [], ratio: [], uncapped: [], overLimits: [], budget: [] };
+// Each row, as it is added, goes to the results file with the rows before it (partial): a full run takes half an hour
+// of CPU, and bench/run.js killing it at its limit kept nothing when the results were written only at the end.
+for (const list of Object.values(rows)) {
+  list.push = (...added) => {
+    const length = Array.prototype.push.apply(list, added);
+    if (added.some((row) => row !== null)) writeProgress(soFar());
+    return length;
+  };
+}
+/** The rows so far (under --ratio and the like, run() skipped the others: null). */
+function soFar() {
+  const ran = (/** @type {(Row | null)[]} */ list) => list.filter((row) => row !== null);
+  return {
+    name: 'verdicts',
+    healthyRollouts: HEALTHY,
+    regressedRollouts: REGRESSED,
+    healthy: ran(rows.healthy),
+    regressions: ran(rows.regressions),
+    fixedHorizon: [...rows.fixedHorizon],
+    ratio: ran(rows.ratio),
+    uncapped: ran(rows.uncapped),
+    overLimits: ran(rows.overLimits),
+    budget: ran(rows.budget),
+  };
+}
 let seed = 1;
 for (const [file, rates] of Object.entries(examplePlans)) {
   const plan = loadPlan(path.join(ROOT, 'rollouts', file));
@@ -1079,17 +1104,7 @@ const atLimits = (error, over = {}, ttftOver = {}) => ({ error, quality: 0, late
   }
 }
 
-// Under --ratio, run() skipped the other plans.
-const ran = (/** @type {(Row | null)[]} */ list) => list.filter((row) => row !== null);
-const results = {
-  healthy: ran(rows.healthy),
-  regressions: ran(rows.regressions),
-  fixedHorizon: rows.fixedHorizon,
-  ratio: ran(rows.ratio),
-  uncapped: ran(rows.uncapped),
-  overLimits: ran(rows.overLimits),
-  budget: ran(rows.budget),
-};
+const results = soFar();
 
 const ten = results.regressions.find((r) => r.name.startsWith('errors 10x'));
 const fh = results.fixedHorizon.find((r) => r.name.startsWith('errors 10x'));
@@ -1110,4 +1125,4 @@ const targets = {
         hundredPercentWithinConsecutiveErrors: hundred !== undefined && (hundred.new.greenFailures.p95 ?? Infinity) <= 5,
       }),
 };
-writeResult({ name: 'verdicts', healthyRollouts: HEALTHY, regressedRollouts: REGRESSED, ...results, targets, met: Object.values(targets).every(Boolean) });
+writeResult({ ...results, targets, met: Object.values(targets).every(Boolean) });

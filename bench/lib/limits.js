@@ -7,7 +7,9 @@ const LIMIT_MS = {
   memory: 360_000,
   dashboard: 180_000,
   rollback: 240_000,
-  verdicts: 2_400_000,
+  // ~30 CPU minutes: ~30 min on a quiet core, ~75 at load 10 (bench/verdicts.js --help); 40 killed it on a loaded
+  // machine. Killed all the same, it keeps the rows done so far (written after each).
+  verdicts: 5_400_000,
   proxy: 1_080_000,
   live: 420_000,
   startup: 600_000,

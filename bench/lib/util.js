@@ -1,5 +1,5 @@
 // Small shared helpers: options, machine info, percentiles, result output.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -48,8 +48,23 @@ export function log(message) {
 /** A benchmark child writes its result to $BENCH_OUT (or stdout when run alone). */
 export function writeResult(result) {
   const text = `${JSON.stringify(result, null, 2)}\n`;
-  if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, text);
+  if (process.env.BENCH_OUT) writeWhole(process.env.BENCH_OUT, text);
   else process.stdout.write(text);
+}
+
+/**
+ * A long benchmark's results so far, marked `partial`, to $BENCH_OUT (nothing when run alone: its rows log to stderr
+ * as they end): bench/run.js keeps them when it kills the run at its limit, and the final writeResult replaces them.
+ */
+export function writeProgress(result) {
+  if (process.env.BENCH_OUT) writeWhole(process.env.BENCH_OUT, `${JSON.stringify({ ...result, partial: true }, null, 2)}\n`);
+}
+
+/** Written beside it, then renamed over it: a kill mid-write leaves the last whole version, never half of one. */
+function writeWhole(file, text) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
 }
 
 /** Milliseconds since the epoch with sub-millisecond resolution, aligned on Date.now(). */
