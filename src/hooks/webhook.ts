@@ -20,7 +20,11 @@ export interface WebhookOptions {
 }
 
 type Attempt =
-  { kind: 'answered'; status: number; body: string; headers: HeaderMap } | { kind: 'timeout' } | { kind: 'network'; message: string } | { kind: 'cancelled' };
+  /** `unread`: why its body could not be read (the status had come: the answer stands). */
+  | { kind: 'answered'; status: number; body: string; headers: HeaderMap; unread?: string }
+  | { kind: 'timeout' }
+  | { kind: 'network'; message: string }
+  | { kind: 'cancelled' };
 
 /** The upstream client's policy, but a Retry-After over 30 s is not waited for: a hook must not stall a rollback. */
 const POLICY = { baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 30_000 };
@@ -69,12 +73,13 @@ export async function runWebhook(url: string, event: HookEvent, options: Webhook
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   switch (last.kind) {
     case 'answered': {
+      const unread = last.unread === undefined ? '' : `; its body was not read (${last.unread})`;
       if (last.status >= 200 && last.status < 300) {
-        return done(true, `${label} answered ${last.status} in ${formatDuration(performance.now() - started)}${tries}`);
+        return done(true, `${label} answered ${last.status} in ${formatDuration(performance.now() - started)}${tries}${unread}`);
       }
       // Scrubbed and redacted before the cut: a body quoting the URL cut inside its token would keep the token's start.
       const said = clip((options.redact ?? ((text: string) => text))(scrubUrl(last.body, url)), 120);
-      return done(false, `${label} answered ${last.status}${tries}${said ? `: ${said}` : ''}`);
+      return done(false, `${label} answered ${last.status}${tries}${said ? `: ${said}` : unread}`);
     }
     case 'timeout':
       return done(false, `${label} timed out after ${formatDuration(options.attemptTimeoutMs)}${attempts > 1 ? ` on each of ${attempts} attempts` : ''}`);
@@ -114,13 +119,21 @@ async function attempt(target: string, body: string, options: WebhookOptions): P
       reset: true,
     });
     // The status says how the hook went: a rollout stopping while the body is read does not unsay it ("answered 200",
-    // not "was cancelled"), the body being only for the message.
-    const answered = (text: string): Attempt => ({ kind: 'answered', status: response.statusCode, body: text, headers: response.headers });
+    // not "was cancelled"), nor does the attempt's time running out or the connection failing then: the receiver
+    // answered, and a 2xx taken for a timeout was sent again (a promotion's webhook fired twice). The body is only
+    // for the message.
+    const answered = (text: string, unread?: string): Attempt => ({
+      kind: 'answered',
+      status: response.statusCode,
+      body: text,
+      headers: response.headers,
+      ...(unread !== undefined && { unread }),
+    });
     try {
       return answered(await readSome(response.body));
     } catch (error) {
       if (options.signal?.aborted) return answered('');
-      throw error;
+      return answered('', timeout.signal.aborted ? `timed out after ${formatDuration(options.attemptTimeoutMs)}` : networkMessage(error));
     }
   } catch (error) {
     if (options.signal?.aborted) return { kind: 'cancelled' };

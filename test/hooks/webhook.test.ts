@@ -195,6 +195,49 @@ describe('webhook hooks', () => {
     }
   });
 
+  // Before: a 200 whose body did not come in the attempt's time counted as a timeout and was retried, so the receiver,
+  // which had answered 200, got the POST again (a promote or rollback webhook fired twice).
+  it('count a 2xx whose body does not come in time as answered, sent once, saying the body was not read', async () => {
+    const { base, received } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('applied');
+      // The rest of the body never comes.
+    });
+    let headers = 0;
+    const onHeaders = () => void headers++;
+    diagnostics.subscribe('undici:request:headers', onHeaders);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const outcome = runHook(webhook(`${base}/w`, 2), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
+      void outcome.finally(() => (settled = true));
+      // The attempt's time runs out once the status is in, while the body is read.
+      await until(() => headers === 1, 'the 200 to arrive');
+      await vi.advanceTimersByTimeAsync(200);
+      await until(() => settled || received.length > 1, 'the outcome, or a second POST');
+      expect(received).toHaveLength(1);
+      expect(await outcome).toMatchObject({
+        ok: true,
+        attempts: 1,
+        status: 200,
+        message: expect.stringMatching(new RegExp(`^webhook ${base}/w answered 200 in \\d+ms; its body was not read \\(timed out after 200ms\\)$`)) as unknown,
+      });
+    } finally {
+      diagnostics.unsubscribe('undici:request:headers', onHeaders);
+    }
+  });
+
+  it('count a 2xx whose connection breaks during its body as answered, sent once', async () => {
+    const { base, received } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('applied', () => res.socket?.destroy());
+    });
+    const outcome = await runHook(webhook(`${base}/w`, 2), EVENT, { cwd: '/', env: {}, sleep: async () => {} });
+    expect(outcome).toMatchObject({ ok: true, attempts: 1, status: 200 });
+    expect(outcome.message).toMatch(new RegExp(`^webhook ${base}/w answered 200 in \\d+ms; its body was not read \\(.+\\)$`));
+    expect(received).toHaveLength(1);
+  });
+
   it('stop retrying once the signal aborts', async () => {
     const { base, received } = await serve(status(500));
     const controller = new AbortController();
