@@ -227,6 +227,34 @@ describe('webhook hooks', () => {
     }
   });
 
+  it('go by the status of a 4xx whose body does not come in time: not retried, the body said not read', async () => {
+    const { base, received } = await serve((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.write('no such');
+    });
+    let headers = 0;
+    const onHeaders = () => void headers++;
+    diagnostics.subscribe('undici:request:headers', onHeaders);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const outcome = runHook(webhook(`${base}/w`, 2), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
+      void outcome.finally(() => (settled = true));
+      await until(() => headers === 1, 'the 404 to arrive');
+      await vi.advanceTimersByTimeAsync(200);
+      await until(() => settled || received.length > 1, 'the outcome, or a second POST');
+      expect(received).toHaveLength(1);
+      expect(await outcome).toMatchObject({
+        ok: false,
+        attempts: 1,
+        status: 404,
+        message: `webhook ${base}/w answered 404; its body was not read (timed out after 200ms)`,
+      });
+    } finally {
+      diagnostics.unsubscribe('undici:request:headers', onHeaders);
+    }
+  });
+
   it('count a 2xx whose connection breaks during its body as answered, sent once', async () => {
     const { base, received } = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
