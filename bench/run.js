@@ -229,20 +229,7 @@ function rows() {
   }
   if (r.verdicts) {
     const v = r.verdicts;
-    const worst = v.error ? undefined : v.healthy.reduce((a, b) => (b.new.rolledBackPercent > a.new.rolledBackPercent ? b : a));
-    const ten = v.error ? undefined : v.regressions.find((x) => x.name.startsWith('errors 10x'));
-    const fh = v.error ? undefined : v.fixedHorizon.find((x) => x.name.startsWith('errors 10x'));
-    out.push(
-      v.error
-        ? ['verdicts', v.error, '', 'NO']
-        : [
-            'verdicts',
-            `false rollbacks <= ${worst.new.rolledBackPercent}% over ${v.healthyRollouts} healthy rollouts per plan (old rules up to ${Math.max(...v.healthy.map((h) => h.old.rolledBackPercent))}%); ` +
-              `10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`,
-            '<= 1% false; 10x >= 99%, median <= fixed horizon',
-            yes(v.met),
-          ],
-    );
+    out.push(v.error ? ['verdicts', v.error, '', 'NO'] : ['verdicts', verdictFigures(v), '<= 1% false; 10x >= 99%, median <= fixed horizon', yes(v.met)]);
   }
   if (r.proxy) {
     const p = r.proxy;
@@ -350,3 +337,23 @@ process.stdout.write(`${table(rows())}\n\nsuite: ${summary.suiteSeconds} s; resu
 const failed = Object.values(results).some((r) => r.error);
 // An interrupted run keeps its signal's code (130, 143) over the targets' verdict.
 if (!stopped) process.exitCode = failed ? 1 : 0;
+
+/**
+ * The verdict row's figures from the rows a run has: a run narrowed by BENCH_VERDICT_MATCH may have no healthy row
+ * or no 10x errors row, and says what it has rather than throw.
+ */
+function verdictFigures(v) {
+  const parts = [];
+  const healthy = v.healthy.filter(Boolean);
+  if (healthy.length > 0) {
+    const worst = healthy.reduce((a, b) => (b.new.rolledBackPercent > a.new.rolledBackPercent ? b : a));
+    parts.push(
+      `false rollbacks <= ${worst.new.rolledBackPercent}% over ${v.healthyRollouts} healthy rollouts per plan (old rules up to ${Math.max(...healthy.map((h) => h.old.rolledBackPercent))}%)`,
+    );
+  }
+  const ten = v.regressions.find((x) => x?.name.startsWith('errors 10x'));
+  const fh = v.fixedHorizon.find((x) => x?.name.startsWith('errors 10x'));
+  if (ten && fh)
+    parts.push(`10x errors caught in ${ten.new.rolledBackPercent}%, median ${ten.new.greenRequests.median} green requests (fixed horizon ${fh.nAtCheckAlpha})`);
+  return parts.length > 0 ? parts.join('; ') : 'no healthy row nor a 10x errors row in this run';
+}
