@@ -182,7 +182,8 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
         reply.toolCalls = toolIndexes.size;
         reply.toolChars = (reply.toolChars ?? 0) + tools.chars;
       }
-      if (isRefusal(choice.delta)) reply.refusal = true;
+      const refused = isRefusal(choice.delta);
+      if (refused) reply.refusal = true;
       // A chunk the reader took only text from (no error, usage or finish reason: checked above) may be the
       // spelling of the next ones.
       if (learnt < MAX_TEMPLATES && openAiUsage(chunk.usage) === undefined && str(choice.finish_reason) === undefined && isOnlyContent(choice.delta)) {
@@ -195,7 +196,8 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
         const whole = learnWholeTemplate(message.data, chunk);
         if (whole) templates.learnWhole(whole);
       }
-      return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 };
+      // A refusal is what the user reads (as the Responses and Anthropic readers count theirs): output, first token.
+      return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 || refused };
     },
     finish(): ParseOutcome {
       if (!done) return { ok: false, reason: 'the stream ended without data: [DONE]' };

@@ -83,4 +83,24 @@ describe('a green chat stream failing right after its role-only first chunk', ()
     expect(figures.fallbacks).toBe(0);
     expect(figures.arms.green.failures).toBe(0);
   });
+
+  it('streams a refusal to the client as it comes: refusal text is output, as text is', async () => {
+    let release: (() => void) | undefined;
+    const running = await proxyWithGreen((res) => {
+      res.write(chunk('green-model', { refusal: "I can't help with that." }));
+      // Green's stream stays open until the client has seen the refusal: held, it would never be seen.
+      release = () => res.end(chunk('green-model', {}, 'stop') + 'data: [DONE]\n\n');
+    });
+    const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let refusal = '';
+    const reading = (async () => {
+      for await (const part of stream) refusal += (part.choices[0]?.delta as { refusal?: string } | undefined)?.refusal ?? '';
+    })();
+    await until(() => refusal !== '', "green's refusal to reach the client while green's stream is still open", 10_000);
+    release?.();
+    await reading;
+    expect(refusal).toBe("I can't help with that.");
+    expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
+  });
 });
