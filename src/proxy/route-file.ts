@@ -59,6 +59,8 @@ export class RouteFile {
   private saveError?: string;
   /** What the file holds (the last route written, or read at the start): what a restart would serve. */
   private saved?: Route;
+  /** routeOwner() the file's route was recorded for at the start, when not this proxy's: a previous plan's (read()). */
+  private recordedForOther?: string;
 
   /** No state folder keeps the route in memory only. `onNotice` is told when a write fails or a file is refused. */
   constructor(
@@ -93,6 +95,7 @@ export class RouteFile {
     }
     const route = parseRoute(parsed);
     this.saved = route;
+    if (route?.rollout !== undefined && owner !== undefined && route.rollout !== owner) this.recordedForOther = route.rollout;
     if (!route) {
       this.onNotice?.(`${this.file} is not a route; serving blue`);
       return { route: blueAfter(parsed) };
@@ -150,6 +153,14 @@ export class RouteFile {
   /** Waits for the last write to reach the disk. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  /**
+   * routeOwner() of the plan the file's route was recorded for when the proxy started, when it was not this proxy's
+   * (the previous plan's, after "making green the new blue"): its blue model may still be what the application asks for.
+   */
+  get recordedFor(): string | undefined {
+    return this.recordedForOther;
   }
 
   /** Why the last write failed, or undefined. */

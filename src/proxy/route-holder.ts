@@ -57,6 +57,11 @@ export class RouteHolder {
     this.watchLease();
   }
 
+  /** routeOwner() of another plan the saved route was recorded for at the start (RouteFile.recordedFor). */
+  get recordedForOther(): string | undefined {
+    return this.file.recordedFor;
+  }
+
   /** The stored route as set (lease not applied). */
   get stored(): Route {
     return { ...this.route };

@@ -42,6 +42,12 @@ export function routeOwner(planName: string, blueModel: string, greenModel: stri
   return `${planName} (${blueModel} -> ${greenModel})`;
 }
 
+/** The blue model a routeOwner() string names, or undefined when it is not one (a route set by hand names none). */
+export function ownerBlueModel(owner: string): string | undefined {
+  // The last " (" that ends in "X -> Y)": a plan name may hold " (", a model name hardly.
+  return /^[^]* \(([^]+?) -> [^]+\)$/.exec(owner)?.[1];
+}
+
 /** Whether the route sends anything to green (a weight, a mirror, or a promotion of green). */
 export function touchesGreen(route: Route): boolean {
   return route.promotedArm === 'green' || (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0));

@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import { formatDuration, oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
+import { passthroughNotices, previousBlueNotice } from './model-notices.js';
 import { createTargets, type ArmUpstream, type Targets } from './targets.js';
 import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
@@ -159,6 +160,9 @@ function routeAndFigures(
     onNotice: options.log,
     rollout: owner,
   });
+  // After "making green the new blue": the application may still ask for the previous plan's blue (said beside the route file's notice).
+  const previous = previousBlueNotice(plan, settings, route.recordedForOther);
+  if (previous !== undefined) options.log?.(previous);
   const metrics = new ProxyMetrics({
     prices: { blue: plan.arms.blue.price, green: plan.arms.green.price },
     quality: createQualityChecker(plan.analysis.quality),
@@ -190,29 +194,10 @@ function chatContext(
     splitModels: settings.splitModels,
     passthrough: settings.passthrough,
     otherModels: otherModelsHint(settings),
-    passedThrough: greenModelNotice(plan, options.log),
+    passedThrough: passthroughNotices(plan, settings, parts.route.recordedForOther, options.log),
     fallback: settings.fallback,
     random: parts.random,
     steadyNow,
-  };
-}
-
-/**
- * Says once when an application asks for green's model by name: such requests pass through to blue's upstream,
- * never split nor judged, so a rollout sees none of them and ends "nothing judged" (or judges only the others),
- * and nothing else tells the operator why. The application should ask for blue's model; the route sends green its share.
- */
-function greenModelNotice(plan: Plan, log: ((message: string) => void) | undefined): ((model: string) => void) | undefined {
-  if (log === undefined) return undefined;
-  const green = plan.arms.green.model;
-  let said = false;
-  return (model) => {
-    if (said || model !== green) return;
-    said = true;
-    log(
-      `a request asked for green's model (${green}) by name: it passes through to blue's upstream as another model, ` +
-        `neither split nor judged; the application should ask for blue's model (${plan.arms.blue.model}), which the route sends to green in its share (said once)`,
-    );
   };
 }
 

@@ -5,7 +5,10 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { passthroughNotice, proxySettings } from '../../src/proxy/config.js';
 import { proxyBlockOf } from '../../src/plan/proxy-schema.js';
-import { planFromYaml } from '../helpers/plans.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROUTE_FILE, routeOwner } from '../../src/proxy/route.js';
+import { planFromYaml, tempDir } from '../helpers/plans.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, simPlan, UPSTREAM_KEY, type Scripted } from './helpers.js';
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
@@ -44,6 +47,43 @@ describe('a request for a model not under rollout', () => {
       "a request asked for green's model (green-model) by name: it passes through to blue's upstream as another model, neither split nor judged; the application should ask for blue's model (blue-model), which the route sends to green in its share (said once)",
     ]);
     expect(running.proxy.metrics.snapshot().passedThrough).toBe(3);
+  });
+
+  it("says, at the start and once on the first request, that the previous plan's blue passes through after green became blue", async () => {
+    const scripted = await echoingUpstream();
+    // "Making green the new blue" (docs/live.md): the previous plan (old-model -> blue-model) promoted blue-model,
+    // and the proxy restarts on the next plan (blue-model -> green-model); the application still asks for old-model.
+    const stateDir = tempDir();
+    const previous = routeOwner('proxy-previous', 'old-model', 'blue-model');
+    writeFileSync(
+      path.join(stateDir, ROUTE_FILE),
+      JSON.stringify({ greenWeight: 1, mirror: 0, promotedArm: 'green', rollout: previous, reason: 'promoted', updatedAt: 1, revision: 4 }),
+    );
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY }, stateDir });
+    const fix = "list it in proxy.alias (alias: [old-model]) so this plan's blue (blue-model) answers it, or have the application ask for blue-model";
+    expect(running.logs.filter((line) => line.includes('old-model'))).toEqual([
+      `${path.join(stateDir, ROUTE_FILE)} was recorded for ${previous}, not ${routeOwner('proxy-scripted', 'blue-model', 'green-model')}: its route is not applied; serving blue`,
+      `the saved route was recorded for ${previous}, whose blue was old-model: requests still asking for old-model pass through to blue's upstream as another model (old-model itself), neither split nor judged; ${fix}`,
+    ]);
+    const client = openai(running.baseUrl);
+    for (let i = 0; i < 2; i++) expect((await client.chat.completions.create({ model: 'old-model', ...ask })).model).toBe('old-model');
+    expect(running.logs.filter((line) => line.startsWith('a request asked for'))).toEqual([
+      `a request asked for old-model, the blue of the plan the saved route was recorded for (${previous}): it passes through to blue's upstream as another model, neither split nor judged; ${fix} (said once)`,
+    ]);
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(2);
+  });
+
+  it("says nothing of a previous plan's blue that this plan still splits (its alias)", async () => {
+    const scripted = await echoingUpstream();
+    const stateDir = tempDir();
+    writeFileSync(
+      path.join(stateDir, ROUTE_FILE),
+      JSON.stringify({ greenWeight: 0, mirror: 0, rollout: routeOwner('proxy-previous', 'old-model', 'blue-model'), reason: 'rolled back', updatedAt: 1 }),
+    );
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ alias: [old-model] }' }), { env: { UPSTREAM_KEY }, stateDir });
+    await openai(running.baseUrl).chat.completions.create({ model: 'old-model', ...ask });
+    expect(running.logs.filter((line) => line.includes('old-model'))).toEqual([]);
+    expect(running.proxy.metrics.snapshot().passedThrough).toBe(0);
   });
 
   it('is refused with passthrough: [] with 404 model_not_found, never forwarded, and counted as a rejection', async () => {
