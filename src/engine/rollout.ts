@@ -22,7 +22,7 @@ import { buildSnapshot } from './snapshot.js';
 import { StageClock } from './stage-clock.js';
 import { StageSteps } from './stage-steps.js';
 import { StateSaver } from './state-saver.js';
-import { catchUpOf, type TrafficContext, type TrafficSource } from './traffic-source.js';
+import { catchUpOf, passedThroughOf, type TrafficContext, type TrafficSource } from './traffic-source.js';
 import type { EventType, Phase, RolloutEvent, RolloutSnapshot } from './types.js';
 import { errorText } from '../core/errors.js';
 
@@ -102,6 +102,7 @@ export class RolloutEngine {
       actuators: this.moves,
       health: this.health,
       catchUp: catchUpOf(this.sources),
+      passedThrough: passedThroughOf(this.sources),
       cutAtTimeUp: this.sources.length > 0 && this.sources.every((source) => source.tagsSends === true),
       now: () => steadyNow(clock),
       emit,

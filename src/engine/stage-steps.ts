@@ -37,6 +37,8 @@ export interface StageStepsParts {
    * its time was up (StageJudging.cut).
    */
   cutAtTimeUp?: boolean;
+  /** Requests the sources passed outside the split, never judged (TrafficSource.passedThrough): said with nothing_judged. */
+  passedThrough?: () => number;
   /** The engine's steady clock (steadyNow): when a stage's end began waiting (see waitAt). */
   now(): number;
   emit(type: EventType, message: string, extra?: Partial<RolloutEvent>): void;
@@ -192,7 +194,7 @@ export class StageSteps {
     if (last && unjudged.length === plan.stages.length && plan.analysis.on_unjudged === 'rollback') {
       // Nothing of green was judged anywhere: the last stage fails on that, and traffic goes back to blue.
       const greenRequests = metrics.stages().reduce((sum, stage) => sum + stage.arms.green.requests, 0);
-      this.parts.rollback(nothingJudged(plan, unjudged, greenRequests));
+      this.parts.rollback(nothingJudged(plan, unjudged, greenRequests, this.parts.passedThrough?.() ?? 0));
       return;
     }
     if (last && running > 0) {

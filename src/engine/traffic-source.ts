@@ -64,9 +64,20 @@ export interface TrafficSource {
    * the end's first read, from each result's attempt number).
    */
   tagsSends?: boolean;
+  /**
+   * Requests the source saw pass outside the split, neither arm's and never judged (a live proxy's passthrough: other
+   * models than blue's): said when a rollout ends with nothing judged, as where its traffic went.
+   */
+  passedThrough?(): number;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;
+
+/** The requests every source passed outside the split (TrafficSource.passedThrough); undefined when none can say. */
+export function passedThroughOf(sources: readonly TrafficSource[]): (() => number) | undefined {
+  const counts = sources.flatMap((source) => (source.passedThrough ? [source.passedThrough.bind(source)] : []));
+  return counts.length === 0 ? undefined : () => counts.reduce((sum, count) => sum + count(), 0);
+}
 
 /** One wait for the sources that may hold a stage's results not recorded yet; undefined when none do. */
 export function catchUpOf(sources: readonly TrafficSource[]): CatchUp | undefined {

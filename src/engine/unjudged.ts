@@ -106,9 +106,10 @@ export function failedText(unjudged: Extract<Unjudged, { kind: 'failed' }>): str
 
 /**
  * The rollback of a rollout whose every stage passed with nothing judged: what each stage lacked, and where to
- * look. `greenRequests`: green's requests over the rollout.
+ * look. `greenRequests`: green's requests over the rollout; `passedThrough`: requests a live rollout's proxies passed
+ * through untouched meanwhile (other models), which no rule judges: "too little traffic" alone hid a busy proxy.
  */
-export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRequests: number): Breach {
+export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRequests: number, passedThrough = 0): Breach {
   const count = plan.stages.length;
   const where = count === 1 ? 'its one stage' : `any of its ${count} stages`;
   const floor = plan.analysis.min_requests;
@@ -127,6 +128,7 @@ export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRe
   if (failed.some((stage) => stage.blue)) hints.push(`both arms failing ${every ? 'every request' : 'nearly every request'}: ${BOTH_FAILING}`);
   else if (failed.length > 0) hints.push(every ? 'green failed every request it answered' : 'green failed nearly every request it answered');
   if (unjudged.some((stage) => stage.kind === 'few')) hints.push('too little traffic for min_requests: longer stages or more requests');
+  if (passedThrough > 0) hints.push(passedThroughHint(plan, passedThrough));
   return {
     rule: 'nothing_judged',
     // No stage judged, of the one at least a promotion needs.
@@ -138,6 +140,16 @@ export function nothingJudged(plan: Plan, unjudged: readonly Unjudged[], greenRe
       `nothing was judged in ${where} (${each.join('; ')}): a green never judged is not promoted; ${hints.join('; ')}` +
       ' (analysis.on_unjudged: promote promotes such a rollout anyway)',
   };
+}
+
+/** Why the requests a live rollout's proxies passed through were not judged, and what an application asking for the wrong name does. */
+function passedThroughHint(plan: Plan, passedThrough: number): string {
+  const blue = plan.arms.blue.model;
+  return (
+    `the proxies passed ${formatPlural(passedThrough, 'other request')} through to blue's upstream untouched, neither split nor judged: ` +
+    `they asked for other models than blue's (${blue}) and proxy.alias; an application asking for green's model (${plan.arms.green.model}) ` +
+    `or an old name for blue (the proxy says which on stderr) should ask for ${blue}, or list that name in proxy.alias`
+  );
 }
 
 /** Where both arms failing every request points. */

@@ -85,6 +85,8 @@ class LiveSource implements TrafficSource {
   private reading?: Promise<void>;
   private lost = false;
   private lastStage?: number;
+  /** Each proxy's requests passed through untouched in each stage (its figures' `stage`), as last read. */
+  private readonly passed = new Map<FleetProxy, Map<number, number>>();
   /** Whether each proxy answered at the last poll, to journal when one stops answering and when it is back. */
   private readonly answering = new Map<FleetProxy, boolean>();
 
@@ -164,7 +166,8 @@ class LiveSource implements TrafficSource {
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
     this.cut = undefined;
-    const caughtUp = await this.readNow();
+    // With the figures: what the proxies passed through untouched in the stage (passedThrough) is counted to its end.
+    const caughtUp = await this.readNow(true);
     if (this.stopped) return 0;
     // The engine cut the stage before this wait (StageSteps.endStage): what each proxy began by this read is judged.
     const points = new Map<FleetProxy, AttemptPoint>();
@@ -289,16 +292,35 @@ class LiveSource implements TrafficSource {
   }
 
   /** A read of every proxy now, after any poll under way; resolves to whether every proxy's feed was read to its end. */
-  private async readNow(): Promise<boolean> {
+  private async readNow(withFigures = false): Promise<boolean> {
     // One read at a time: two from the same cursors would record the same results twice.
     while (this.reading) await this.reading;
-    const reading = this.readAll(false);
+    const reading = this.readAll(withFigures);
     this.reading = reading.then(() => undefined);
     try {
       return await reading;
     } finally {
       this.reading = undefined;
     }
+  }
+
+  /**
+   * The requests the proxies passed through to blue's upstream untouched (other models than blue's and its aliases)
+   * in this rollout's stages, as their figures were last read (at each stage's end at the latest): neither arm's,
+   * never judged. A proxy restarted in a stage counts from its restart.
+   */
+  passedThrough(): number {
+    let sum = 0;
+    for (const stages of this.passed.values()) for (const requests of stages.values()) sum += requests;
+    return sum;
+  }
+
+  private notePassed(proxy: FleetProxy, figures: { stage?: number; passedThrough?: number }): void {
+    // The lifetime figures (no stage set yet) are not this rollout's; a proxy that does not count them says nothing.
+    if (figures.stage === undefined || typeof figures.passedThrough !== 'number') return;
+    let stages = this.passed.get(proxy);
+    if (!stages) this.passed.set(proxy, (stages = new Map()));
+    stages.set(figures.stage, figures.passedThrough);
   }
 
   cancelAll(): void {
@@ -431,7 +453,7 @@ class LiveSource implements TrafficSource {
         else this.inFlight.delete(proxy);
         caughtUp = done;
       }
-      if (withFigures) proxy.view.figures = (await proxy.client.figures()).stage;
+      if (withFigures) this.notePassed(proxy, (proxy.view.figures = (await proxy.client.figures()).stage));
       proxy.answered();
     } catch (error) {
       proxy.failed(error);
