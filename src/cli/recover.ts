@@ -13,6 +13,7 @@ import { clearHookRecord, hookRecorder, readHookInFlight, stopOrphanHook } from 
 import { greenAfterDeath } from '../state/hook-words.js';
 import { protectPlanSecrets } from './secrets.js';
 import type { ToBlue } from '../live/restore.js';
+import { refuseWithoutToken } from '../live/admin-token.js';
 import { operatorName } from './operator.js';
 import { planFor, type PlanForOptions } from './dead-run-plan.js';
 import { thisProcess } from '../core/proc-stat.js';
@@ -24,6 +25,11 @@ export interface RestoreOptions extends PlanForOptions {
   command?: 'bluegreen rollback' | 'bluegreen rollout';
   /** Who is doing it, for the journal; default "alice@host (COMMAND)". */
   actor?: string;
+  /**
+   * Told once the recovery goes ahead: its plan loaded and, for a live rollout, the proxies' admin token set (without
+   * it nothing is done: a UsageError). `bluegreen rollback` says it rolls back here, not before such a refusal.
+   */
+  starting?: () => void;
   /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route. */
   forceBlue?: boolean;
   now?: () => number;
@@ -47,6 +53,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const inFlight = readHookInFlight(store.dir, snapshot);
   await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   const plan = planFor(options, warn);
+  refuseWithoutToken(plan, ctx.env);
+  options.starting?.();
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
   // pid 0: a record rebuilt from its journal alone (journal-recovery.ts), whose lock did not name it.

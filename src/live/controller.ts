@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { CliError, EXIT, UsageError } from '../core/exit.js';
+import { CliError, EXIT } from '../core/exit.js';
 import { comparesWithBlue } from '../plan/judging-odds.js';
 import type { Plan } from '../plan/plan.js';
 import { proxyBlockOf } from '../plan/proxy-schema.js';
@@ -21,6 +21,7 @@ import type { LiveResume } from './resume-record.js';
 import { readRoutes, servedPlan } from './routes.js';
 
 import { LIVE_VIEW_FILE } from './live-file.js';
+import { adminToken } from './admin-token.js';
 
 export { LIVE_VIEW_FILE };
 
@@ -50,13 +51,7 @@ export interface LiveControlOptions {
 /** The admin URLs to drive and the token, or a clear error saying what is missing. */
 export function liveTargets(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv): { urls: string[]; token: string } {
   const block = proxyBlockOf(plan);
-  if (!block.admin)
-    throw new UsageError('proxy.admin is missing: a rollout drives the proxies through their admin API (proxy.admin.token_env names the token)');
-  const token = env[block.admin.token_env];
-  if (!token)
-    throw new UsageError(
-      `proxy.admin.token_env names ${block.admin.token_env}, which is not set (or empty): set it to the proxies' admin token (export ${block.admin.token_env}=..., as the proxies were started with)`,
-    );
+  const token = adminToken(plan, env);
   const urls = block.controller.admin_urls ?? [];
   if (urls.length > 0) return { urls, token };
   const info = readProxyInfo(stateDir);

@@ -13,6 +13,7 @@ import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
 import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
 import { backByLease } from './lease-words.js';
 import { recordedLeases, recordedProxies } from './recorded-proxies.js';
+import { cannotTell } from './admin-token.js';
 import { recoveryTargets } from './recovery-targets.js';
 import { blueNotSaved, isUnsaved } from './unsaved-words.js';
 
@@ -84,7 +85,7 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
     targets = recoveryTargets(plan, stateDir, env, options.recorded ?? []);
   } catch (error) {
     // The token is the operator's to set: nothing is marked, so the rollback can simply be run again with it.
-    if (error instanceof UsageError) throw new UsageError(`cannot tell the rollout's proxies to serve blue: ${error.message}; nothing was changed`);
+    if (error instanceof UsageError) throw cannotTell(error);
     return { proxies: [{ ok: !promotionBegun, told: false, message: untold(`proxies not told (${(error as Error).message})`) }] };
   }
   const proxies = await Promise.all(

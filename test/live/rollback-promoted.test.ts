@@ -67,6 +67,25 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
     expect(store.readState()?.phase).toBe('rolled_back');
   });
 
+  it('`bluegreen rollback` without the admin token refuses in one message, never saying it rolls back (exit 2)', async () => {
+    const proxies = await fixture.startProxies(1);
+    const [proxy] = proxies as [Running];
+    const { dir, store } = await deadRollout(proxies, { lastPassed: true });
+    promote(proxy);
+    const run = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: {} });
+    expect(run.code).toBe(2);
+    // Before: "...; rolling back" first, then the refusal saying nothing was changed.
+    expect(run.stderr).not.toContain('rolling back');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      "bluegreen: cannot tell the rollout's proxies to serve blue: proxy.admin.token_env names ADMIN_TOKEN, which is not set (or empty): set it to the proxies' admin token (export ADMIN_TOKEN=..., as the proxies were started with); nothing was changed",
+    ]);
+    expect(store.readState()?.phase).toBe('progressing');
+    expect(proxy.proxy.route.effective().greenWeight).toBe(1);
+    const again = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('; rolling back');
+  });
+
   it('with a proxy that does not answer, stays unfinished (it may hold the promotion) and journals hook_failed', async () => {
     const proxies = await fixture.startProxies(2);
     const [told, silent] = proxies as [Running, Running];

@@ -97,9 +97,11 @@ async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx:
       ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" was already rolled back; nothing to do\n`);
       return;
     }
-    ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
+    // Said once the rollback goes ahead (restoreBlue's `starting`): not before a refusal for want of the admin token.
+    const starting = (): void =>
+      void ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
     const { value: result, signal } = await finishDespiteSignals(
-      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true }),
+      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, starting }),
       { events: ctx.signals ?? process, warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`), what: 'putting traffic back on blue' },
     );
     if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
