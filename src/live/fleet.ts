@@ -156,9 +156,22 @@ export class FleetProxy {
       // Taken, not saved: recorded (live.json), so `status` does not read the proxy's route file as what it serves.
       if (error instanceof AdminCallError && error.inForce) this.view.unsaved = error.unsaved?.error ?? error.message;
       if (error instanceof AdminCallError && error.code === 'held' && !this.set) this.heldByOther = true;
-      this.failed(error);
+      // A route taken but not saved was answered, by a proxy now serving it: not a silence (which, a lease long,
+      // rolls the rollout back on proxy_unreachable), and the view shows what it serves.
+      if (error instanceof AdminCallError && error.inForce) this.tookUnsaved(route);
+      else this.failed(error);
       throw error;
     }
+  }
+
+  /** The proxy took `route` but could not save it (its admin API's 500 with inForce): what it serves now. */
+  private tookUnsaved(route: RouteSet): void {
+    Object.assign(this.view, { greenWeight: route.greenWeight, mirror: route.mirror });
+    this.view.promotedArm = route.promotedArm;
+    // The answer holds no lease: its length from now, on this clock (the proxy's differs by their skew at most).
+    if (route.ttlMs === undefined || route.promotedArm !== undefined) delete this.view.leaseExpiresAt;
+    else this.view.leaseExpiresAt = this.clock.now() + route.ttlMs;
+    this.answered();
   }
 
   /** The route as the proxy holds it now (GET /admin/route); its reachability follows the answer. */

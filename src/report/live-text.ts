@@ -26,9 +26,13 @@ export function proxyLine(proxy: ProxyView, now: number): string {
   return `${health}  ${proxy.url}  ${describeSplit(proxy)}, ${leaseWords(proxy, now)}${missed}`;
 }
 
-/** Why a proxy does not answer, on a line of its own under it (the error is long); undefined while it answers. */
+/**
+ * On a line of its own under the proxy (the error is long): why it does not answer, or, answering, why it could not
+ * save the route it took (its state folder full or read-only: a restart would not serve it); else undefined.
+ */
 export function proxyErrorLine(proxy: ProxyView): string | undefined {
-  return proxy.reachable || !proxy.error ? undefined : `    last error: ${proxy.error}`;
+  if (!proxy.reachable) return proxy.error ? `    last error: ${proxy.error}` : undefined;
+  return proxy.unsaved === undefined ? undefined : `    route taken, not saved there: ${proxy.unsaved}`;
 }
 
 /**
@@ -69,11 +73,11 @@ export function liveStageRows(view: LiveView, judged: readonly StageStats[]): Li
   });
 }
 
-/** How a proxy reads at a glance: bad when it does not answer, warn when it is on blue by its lease or lost results. */
+/** How a proxy reads at a glance: bad when it does not answer, warn when it is on blue by its lease, lost results or did not save its route. */
 export function proxyHealth(proxy: ProxyView, now: number): 'ok' | 'warn' | 'bad' {
   if (!proxy.reachable) return 'bad';
   const leaseRanOut = !proxy.promotedArm && proxy.leaseExpiresAt !== undefined && proxy.leaseExpiresAt <= now && proxy.greenWeight + proxy.mirror > 0;
-  return leaseRanOut || (proxy.missed ?? 0) > 0 ? 'warn' : 'ok';
+  return leaseRanOut || (proxy.missed ?? 0) > 0 || proxy.unsaved !== undefined ? 'warn' : 'ok';
 }
 
 /**

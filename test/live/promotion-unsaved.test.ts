@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { RolloutEngine } from '../../src/engine/rollout.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
+import { proxyErrorLine } from '../../src/report/live-text.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml, tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
@@ -45,7 +46,7 @@ async function rollout(fills: (route: RouteBody) => boolean) {
   const fleet = fleetOf([relay.url], clock, LEASE_MS, POLL_MS);
   const journal: RolloutEvent[] = [];
   const outcome = await runClockUntil(clock, new RolloutEngine(engineOnProxies(plan, fleet, clock, journal)).run());
-  return { outcome, journal, proxy, relay, file, seen };
+  return { outcome, journal, proxy, relay, file, seen, fleet };
 }
 
 describe('a promotion a proxy took but could not save', () => {
@@ -68,6 +69,16 @@ describe('a promotion a proxy took but could not save', () => {
     );
     expect(said[0]?.message).not.toContain('kept across restarts');
     expect(journal.find((event) => event.type === 'promoted')).toBeDefined();
+  });
+
+  it("keeps the proxy answering in the rollout's view, serving the promotion, and shows why it is not saved", async () => {
+    const { outcome, fleet, file } = await rollout((route) => route.promotedArm === 'green');
+    expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+    const view = fleet.proxies[0]!.view;
+    // Before: marked not answering ("NOT ANSWERING" in the dashboard and `status`) though it answered, still at 50%.
+    expect(view).toMatchObject({ reachable: true, promotedArm: 'green', greenWeight: 1, unsaved: `could not save the route to ${file}: EISDIR` });
+    expect(view.unreachableSince).toBeUndefined();
+    expect(proxyErrorLine(view)).toBe(`    route taken, not saved there: could not save the route to ${file}: EISDIR`);
   });
 
   it('declines at the first step (all green under a lease) in one line, and the rollout rolls back (exit 10, rule hook)', async () => {

@@ -24,6 +24,10 @@ describe('live text', () => {
     // Why, on a line of its own.
     expect(proxyErrorLine(view.proxies[1]!)).toBe('    last error: refused');
     expect(proxyErrorLine(view.proxies[0]!)).toBeUndefined();
+    // A route it took but could not save (live.json records it): said under it, for `status` too.
+    expect(proxyErrorLine({ ...view.proxies[0]!, unsaved: 'could not save the route to /s/proxy-route.json: ENOSPC' })).toBe(
+      '    route taken, not saved there: could not save the route to /s/proxy-route.json: ENOSPC',
+    );
     expect(proxyLine({ url: 'u', reachable: true, greenWeight: 1, mirror: 0, promotedArm: 'green' }, 0)).toBe('answering  u  promoted green, no lease');
   });
 
