@@ -15,6 +15,7 @@ import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import { readRoutesOnce, servedPlan } from '../live/routes.js';
 import type { Plan } from '../plan/plan.js';
 import { CliError, EXIT } from '../core/exit.js';
+import { formatWeight } from '../core/format.js';
 import type { CliContext } from './context.js';
 
 /** How the rollout was asked to start: `--resume` (of the dead run whose proxies' results it carries), `--from-blue`. */
@@ -22,6 +23,11 @@ export interface LiveStart {
   resume: boolean;
   fromBlue: boolean;
   ctx: CliContext;
+  /**
+   * Where a warning goes (--from-blue's): the rollout journals it once started, so the dashboard, drawn over the
+   * terminal, still shows it (on stderr it scrolled away at 80x24). Unset (--dry-run): stderr.
+   */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -33,7 +39,7 @@ export function liveStartCheck(plan: Plan, live: LiveControl, start: LiveStart, 
   const promotedSince = start.resume ? promotedSinceMessage(plan, live.routes, liveResume?.controllers ?? []) : undefined;
   if (promotedSince !== undefined) throw new CliError(promotedSince, EXIT.preflight);
   // A re-run after a promotion must not move users back to blue unasked (a resumed rollout never promoted).
-  const promoted = !start.resume ? promotedEverywhere(plan, live.routes, start.fromBlue, start.ctx) : undefined;
+  const promoted = !start.resume ? promotedEverywhere(plan, live.routes, start) : undefined;
   return promoted && alreadyPromotedReason(plan, promoted);
 }
 
@@ -51,7 +57,15 @@ export async function dryRunRoutes(plan: Plan, stateDir: string, start: LiveStar
   if (promotedSince) throw new CliError(promotedSince, EXIT.preflight);
   // A resumed rollout never promoted: like the real run, it does not ask whether green already is.
   if (start.resume) return dryRunRoutesText(plan, routes, undefined, dead ? dead.stageIndex + 1 : undefined);
-  return dryRunRoutesText(plan, routes, promotedEverywhere(plan, routes, start.fromBlue, start.ctx));
+  return dryRunRoutesText(plan, routes, promotedEverywhere(plan, routes, start));
+}
+
+/** What --from-blue undoes, in words: the promotion, and the split stage 1 starts again from. */
+function fromBlueWarning(plan: Plan, promoted: readonly ProxyRoute[]): string {
+  const { blue, green } = plan.arms;
+  const first = plan.stages[0]?.green_weight ?? 0;
+  const split = first > 0 ? `blue (${blue.model}) with ${formatWeight(first)} of requests to green` : `blue (${blue.model}) alone`;
+  return `--from-blue: ${green.model} is promoted on ${promoted.map(describePromoted).join(', ')}; this rollout undoes that promotion and starts again at stage 1: those proxies serve ${split}`;
 }
 
 /**
@@ -59,14 +73,13 @@ export async function dryRunRoutes(plan: Plan, stateDir: string, start: LiveStar
  * (those proxies are returned); promoted on some proxies only is refused (exit 3); --from-blue goes on, saying
  * what it undoes.
  */
-function promotedEverywhere(plan: Plan, routes: ProxyRoute[], fromBlue: boolean, ctx: CliContext): ProxyRoute[] | undefined {
+function promotedEverywhere(plan: Plan, routes: ProxyRoute[], start: LiveStart): ProxyRoute[] | undefined {
   const standing = promotedStanding(plan, routes);
   if (standing.kind === 'not_promoted') return undefined;
   const promoted = standing.kind === 'promoted' ? standing.proxies : standing.promoted;
-  if (fromBlue) {
-    ctx.stderr.write(
-      `bluegreen: warning: --from-blue: ${plan.arms.green.model} is promoted on ${promoted.map(describePromoted).join(', ')}; this rollout moves its users back to stage 1's route\n`,
-    );
+  if (start.fromBlue) {
+    const warn = start.warn ?? ((message: string) => void start.ctx.stderr.write(`bluegreen: warning: ${message}\n`));
+    warn(fromBlueWarning(plan, promoted));
     return undefined;
   }
   if (standing.kind === 'partly') throw new CliError(partlyPromotedMessage(plan, standing), EXIT.preflight);

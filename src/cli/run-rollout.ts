@@ -88,20 +88,21 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
     const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, clock, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const live = await openLive(plan, store, clock, settled.liveResume, ctx, startup, closers);
-    // What the proxies' routes allow: loaded with the live modules, for a live plan only.
+    // What the proxies' routes allow: loaded with the live modules, for a live plan only. Its warnings are journaled.
+    const startWarnings: string[] = [];
     const alreadyPromoted =
       live &&
       (await import('./live-start.js')).liveStartCheck(
         plan,
         live,
-        { resume: options.resume ?? false, fromBlue: options.fromBlue ?? false, ctx },
+        { resume: options.resume ?? false, fromBlue: options.fromBlue ?? false, ctx, warn: (message) => startWarnings.push(message) },
         settled.liveResume,
       );
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
     store.reset({ keepRecord: settled.keepRecord });
     const withLive = withLiveResume(live);
     const engine = new RolloutEngine(
-      engineDeps({ plan, seed: options.seed, ctx, secrets, clock, store, clients, traffic, random, live, withLive, settled, alreadyPromoted }),
+      engineDeps({ plan, seed: options.seed, ctx, secrets, clock, store, clients, traffic, random, live, withLive, settled, alreadyPromoted, startWarnings }),
     );
     // The record must exist before any hook moves traffic (a kill -9 is recovered from it): no room, no start.
     await startup.step(store.proveStateFits(secrets.redactor.value(withLive(engine.snapshot()))));
@@ -195,6 +196,7 @@ interface Opened {
   withLive: ReturnType<typeof withLiveResume>;
   settled: Settled;
   alreadyPromoted: string | undefined;
+  startWarnings: readonly string[];
 }
 
 function engineDeps(opened: Opened): EngineDeps {
@@ -226,6 +228,7 @@ function engineDeps(opened: Opened): EngineDeps {
     carried: settled.carried,
     carriedRuns: settled.carriedRuns,
     alreadyPromoted: opened.alreadyPromoted,
+    startWarnings: opened.startWarnings,
   };
   if (live) {
     deps.sources = [live.source, ...(live.generated ? sourcesOf(deps) : [])];

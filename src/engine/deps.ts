@@ -93,4 +93,9 @@ export interface EngineDeps {
    * rollout ends at once as promoted with this reason, moving nothing and running no hook.
    */
   alreadyPromoted?: string;
+  /**
+   * Warnings from before the start (--from-blue undoing a promotion): journaled right after rollout_started, so the
+   * dashboard, drawn over the terminal, shows them where lines written before it scrolled away.
+   */
+  startWarnings?: readonly string[];
 }

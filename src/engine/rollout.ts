@@ -148,6 +148,7 @@ export class RolloutEngine {
       `rollout "${plan.name}" started: ${plan.arms.blue.model} (blue) -> ${plan.arms.green.model} (green), ${plan.stages.length} stages${carried.resumed}`,
     );
     for (const problem of carried.problems) this.emit('warning', problem);
+    for (const warning of this.deps.startWarnings ?? []) this.emit('warning', warning);
     this.timers.push(repeatEvery(clock, plan.analysis.interval, () => this.guard(() => this.steps.interval())));
     this.stateTimer = repeatEvery(clock, this.deps.stateIntervalMs ?? 1000, () => this.persistState());
     const take = this.deps.takeControlRequests;
