@@ -64,8 +64,13 @@ export async function dryRunRoutes(plan: Plan, stateDir: string, start: LiveStar
 function fromBlueWarning(plan: Plan, promoted: readonly ProxyRoute[]): string {
   const { blue, green } = plan.arms;
   const first = plan.stages[0]?.green_weight ?? 0;
-  const split = first > 0 ? `blue (${blue.model}) with ${formatWeight(first)} of requests to green` : `blue (${blue.model}) alone`;
-  return `--from-blue: ${green.model} is promoted on ${promoted.map(describePromoted).join(', ')}; this rollout undoes that promotion and starts again at stage 1: those proxies serve ${split}`;
+  const mirror = plan.stages[0]?.mirror ?? 0;
+  const split =
+    first > 0
+      ? `blue (${blue.model}) with ${formatWeight(first)} of requests to green`
+      : `blue (${blue.model}) answers every request${mirror > 0 ? `, ${formatWeight(mirror)} copied to green unseen` : ''}`;
+  // What it does first: the dashboard's journal cuts a line at the terminal's width.
+  return `--from-blue undoes ${green.model}'s promotion on ${promoted.map(describePromoted).join(', ')} and starts again at stage 1: ${split}`;
 }
 
 /**
