@@ -319,7 +319,7 @@ class LiveSource implements TrafficSource {
     // The lifetime figures (no stage set yet) are not this rollout's; a proxy that does not count them says nothing.
     if (figures.stage === undefined || typeof figures.passedThrough !== 'number') return;
     let stages = this.passed.get(proxy);
-    if (!stages) this.passed.set(proxy, (stages = new Map()));
+    if (!stages) this.passed.set(proxy, (stages = new Map<number, number>()));
     stages.set(figures.stage, figures.passedThrough);
   }
 
