@@ -40,7 +40,7 @@ describe('rollout --dry-run on a live plan', () => {
     // --from-blue: a real run would roll out again; the dry run says so as the real run would.
     const fromBlue = await dryRun(dir, ['--from-blue']);
     expect(fromBlue.code, fromBlue.stderr).toBe(0);
-    expect(fromBlue.stderr).toContain('--from-blue: gpt-4.1 is promoted on proxy');
+    expect(fromBlue.stderr).toContain("--from-blue undoes gpt-4.1's promotion on proxy");
     expect(fromBlue.stdout).toContain('a real run starts at stage 1');
     expect(proxies.map((proxy) => proxy.proxy.route.stored)).toEqual(before);
   });
