@@ -110,8 +110,10 @@ export function hookRecorder(
   const write = (pgid?: number) =>
     bestEffort(() => {
       const pgidStart = pgid === undefined ? undefined : processStartTime(pgid);
-      written = `${JSON.stringify({ pgid, pgidStart, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
-      replaceFileSync(file, written);
+      const text = `${JSON.stringify({ pgid, pgidStart, plan, event, pid, pidStart, bootId, stage, greenWeight, by, recovery, hook, died } satisfies HookRecord)}\n`;
+      replaceFileSync(file, text);
+      // Only once in the file: a record that failed to save (a full disk) must not stand for the one still there.
+      written = text;
     });
   const begin = () => {
     if (recovery !== undefined) died = deadRunsRecord(readRecord(dir), plan, { pid, pidStart, bootId });

@@ -53,4 +53,16 @@ describe.skipIf(!mounted)('hook.json on a full disk', () => {
     recovery.finished();
     expect(readHookInFlight(dir, { plan, pid: 4242, pidStart: '777' })).toEqual({ event: 'stage', stage: 2, greenWeight: 0.5 });
   });
+
+  it('removes its own record when the hook ends, though its rewrite with the process group failed (review31)', () => {
+    // The record's name is long enough that no rewrite fits once the disk is full.
+    const recorder = hookRecorder(dir, deadRun);
+    recorder.begin();
+    fill();
+    recorder.started(process.pid);
+    rmSync(path.join(mountPoint, 'filler'));
+    recorder.finished();
+    // The begin record stood in the file: taken for another's (the failed rewrite's text), it outlived its hook.
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
