@@ -14,7 +14,8 @@ if (!existsSync(new URL('../dist/BUILD-COMPLETE', import.meta.url))) {
 // A Ctrl-C while the CLI loads (a second or more on a busy machine) says so, where it exited 130 in silence.
 const { stopEarly } = await import('../dist/cli/early-stop.js');
 const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
-const loading = stopEarly({ before: 'while starting', write: (text) => process.stderr.write(text), exit: (code) => void exitWhenFlushed(code) });
+// Exits at once (nothing else is queued yet): waiting for output to drain would let the start go on meanwhile.
+const loading = stopEarly({ before: 'while starting', write: (text) => process.stderr.write(text), exit: (code) => process.exit(code) });
 const { main } = await import('../dist/cli/main.js');
 loading();
 

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { MAX_SEED, parseStateDirOption } from '../options.js';
-import { exitWhenFlushed } from '../../core/flush-output.js';
 import { stopEarly } from '../early-stop.js';
 
 export interface RolloutFlags {
@@ -43,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
       // handlers listen (guardStartup), which ends these. Not for a caller's own signal source (tests).
       const early =
         ctx.signals === undefined
-          ? stopEarly({ before: 'before the rollout started', write: (text) => ctx.stderr.write(text), exit: (code) => void exitWhenFlushed(code) })
+          ? stopEarly({ before: 'before the rollout started', write: (text) => ctx.stderr.write(text), exit: (code) => process.exit(code) })
           : undefined;
       try {
         const { rollout } = await import('../commands/rollout.js');
