@@ -453,14 +453,26 @@ class LiveSource implements TrafficSource {
         else this.inFlight.delete(proxy);
         caughtUp = done;
       }
-      if (withFigures) this.notePassed(proxy, (proxy.view.figures = (await proxy.client.figures()).stage));
       proxy.answered();
+      if (withFigures) await this.readFigures(proxy);
     } catch (error) {
       proxy.failed(error);
       // Nothing more to read from it now: its silence is checkSilent's.
       return true;
     }
     return caughtUp;
+  }
+
+  /**
+   * The proxy's figures (the dashboard's view, what it passed through untouched). A proxy whose results just came is
+   * not called silent when this second call fails: the view keeps its last figures, and the next read tries again.
+   */
+  private async readFigures(proxy: FleetProxy): Promise<void> {
+    try {
+      this.notePassed(proxy, (proxy.view.figures = (await proxy.client.figures()).stage));
+    } catch {
+      // Only the view and the passthrough count lag; the proxy's health is its results feed's.
+    }
   }
 
   /**

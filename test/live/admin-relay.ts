@@ -23,6 +23,8 @@ export interface RelayOptions {
    * proxy took it, 'route' before the proxy sees it.
    */
   drop?: (route: RouteBody) => 'route' | 'answer' | undefined;
+  /** A status to answer this read (GET) with, by its path, instead of relaying it: a proxy whose one call fails. */
+  failRead?: (path: string) => number | undefined;
   /** Sees each read's answer (GET), as the proxy gave it, before it is relayed. */
   onRead?: (answer: RouteBody) => void;
 }
@@ -49,6 +51,8 @@ export async function adminRelay(target: string, options: RelayOptions): Promise
       const route = req.method === 'PUT' ? (JSON.parse(body.toString('utf8')) as RouteBody) : undefined;
       void (async () => {
         if (route) await options.before?.(route);
+        const failed = route ? undefined : options.failRead?.(req.url ?? '/');
+        if (failed !== undefined) return void res.writeHead(failed, { 'content-type': 'application/json' }).end('{"error":"failed on the way"}');
         const refusal = route ? options.refuse?.(route) : undefined;
         if (refusal !== undefined) return void res.writeHead(refusal, { 'content-type': 'application/json' }).end('{"error":"refused on the way"}');
         const drop = route ? options.drop?.(route) : undefined;

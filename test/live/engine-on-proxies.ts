@@ -119,6 +119,8 @@ export async function oneStageLiveRollout(
     proxy?: { listen: string; adminListen: string; stateDir: string };
     /** analysis.compare_to_blue, like "{ max_latency_p95_ratio: 3 }". */
     compareToBlue?: string;
+    /** The admin URL the rollout is given for the proxy's (a relay before it, say). */
+    adminUrl?: (proxyAdminUrl: string) => Promise<string>;
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
@@ -127,11 +129,12 @@ export async function oneStageLiveRollout(
   const stages = options.stages ?? 1;
   const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
   const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);
-  const fleet = fleetOf([running.proxy.adminUrl as string], clock, 60_000, options.pollMs);
+  const adminUrl = running.proxy.adminUrl as string;
+  const fleet = fleetOf([options.adminUrl ? await options.adminUrl(adminUrl) : adminUrl], clock, 60_000, options.pollMs);
   const journal: RolloutEvent[] = [];
   const source = liveTraffic({ fleet, clock, stageCount: stages, comparesWithBlue: comparesWithBlue(plan) });
   const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [source] }));
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
-  return { running, clock, journal, engine, done };
+  return { running, clock, journal, engine, done, fleet };
 }
