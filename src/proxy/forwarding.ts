@@ -16,6 +16,8 @@ import { failedResult, succeededResult, type Exchange, type ForwardFailure as Fa
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
 import { StreamWatch, UNREAD, type AnswerReading } from './stream-watch.js';
 
+/** The most of a green stream's opening held while blue can answer (holdsOpening). */
+const MAX_OPENING_BYTES = 64 * 1024;
 // A stream's work asked for during one turn of the event loop (Forwarding.timersLater), as bits: its timers, and
 // reading the chunks written.
 const IDLE_DUE = 1;
@@ -173,9 +175,14 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     return false;
   }
 
-  /** Holds `chunk` with the stream's opening while nothing read so far is output, within maxResponseBytes. */
+  /**
+   * Holds `chunk` with the stream's opening while nothing read so far is output, within MAX_OPENING_BYTES: an
+   * opening is a role chunk and a few filter results, and a stream whose output the reader does not know (a new
+   * event kind) must not wait for its end, nor hold a whole answer per request in memory.
+   */
   private holdsOpening(watch: AnswerReading, held: readonly Buffer[], chunk: Buffer): boolean {
-    if (watch.firstTokenAt !== undefined || watch.ended || this.openingSize + chunk.length > this.target.maxResponseBytes) return false;
+    const room = Math.min(MAX_OPENING_BYTES, this.target.maxResponseBytes);
+    if (watch.firstTokenAt !== undefined || watch.ended || this.openingSize + chunk.length > room) return false;
     if (this.opening === undefined) {
       this.opening = [...held];
       for (const earlier of held) this.openingSize += earlier.length;

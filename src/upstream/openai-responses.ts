@@ -124,7 +124,10 @@ export function responsesStreamReader(): StreamReader {
         }
         case 'response.output_item.added': {
           const item = isObject(data.item) ? data.item : {};
-          if (!TOOL_CALL_ITEMS.has(str(item.type) ?? '')) return {};
+          const type = str(item.type) ?? '';
+          // A message's text and a reasoning's summary come in their deltas; a built-in tool's work (a web search, a
+          // generated image's partials, code run) is what the answer streams first: output, not a tool call.
+          if (!TOOL_CALL_ITEMS.has(type)) return type === 'message' || type === 'reasoning' || type === '' ? {} : { output: true };
           streamedTools++;
           return { output: true };
         }

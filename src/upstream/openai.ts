@@ -196,8 +196,9 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
         const whole = learnWholeTemplate(message.data, chunk);
         if (whole) templates.learnWhole(whole);
       }
-      // A refusal is what the user reads (as the Responses and Anthropic readers count theirs): output, first token.
-      return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 || refused };
+      // A refusal is what the user reads (as the Responses and Anthropic readers count theirs), audio what they hear:
+      // output, the first token.
+      return { delta, output: delta !== '' || reasoning > 0 || tools.indexes.length > 0 || refused || isObject(choice.delta.audio) };
     },
     finish(): ParseOutcome {
       if (!done) return { ok: false, reason: 'the stream ended without data: [DONE]' };

@@ -103,4 +103,28 @@ describe('a green chat stream failing right after its role-only first chunk', ()
     expect(refusal).toBe("I can't help with that.");
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
+
+  it('sends an opening of more than 64 KiB without output as it comes, not held to the end of the stream', async () => {
+    // Chunks the reader counts no output in (filter results with no choice, as Azure sends), 100 KiB of them.
+    const filler = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'green-model', choices: [], pad: 'x'.repeat(1000) })}\n\n`;
+    let release: (() => void) | undefined;
+    const running = await proxyWithGreen((res) => {
+      res.write(filler.repeat(100));
+      release = () => res.end(chunk('green-model', { content: 'green says hi' }, 'stop') + 'data: [DONE]\n\n');
+    });
+    const answer = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer unused' },
+      body: JSON.stringify({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    const reading = (async () => {
+      for (let part = await reader.read(); !part.done; part = await reader.read()) received += part.value.length;
+    })();
+    await until(() => received > 64 * 1024, "green's opening past 64 KiB to reach the client while its stream is open", 10_000);
+    release?.();
+    await reading;
+    expect(answer.headers.get('x-bluegreen-arm')).toBe('green');
+  });
 });

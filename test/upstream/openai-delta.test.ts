@@ -189,6 +189,22 @@ describe('the OpenAI stream reader with the fast path', () => {
   });
 });
 
+describe('what a chat stream chunk counts as output (the first token; the proxy holds a green opening until it)', () => {
+  const chunk = (delta: Record<string, unknown>) =>
+    JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta, finish_reason: null }] });
+
+  it('counts text, a refusal and audio; not a role alone', () => {
+    const reader = openAiStreamReader({ fastPath: false });
+    const steps = [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ refusal: 'no' }),
+      chunk({ audio: { id: 'a1', data: 'UklGRg==', transcript: 'hi' } }),
+      chunk({ content: 'x' }),
+    ].map((data) => reader.event({ data, event: undefined }).output);
+    expect(steps).toEqual([false, true, true, true]);
+  });
+});
+
 describe('the fast path against the full parse, seeded fuzz', () => {
   const PIECES = ['a', ' ', 'é', '😀', '"', '\\', '\n', '\t', '\u0000', '{', '}', '[', ']', ':', ',', '"delta":{"content":"x"}', '\\u0041', '"model":"m2"'];
   const EDITS = ['{', '}', '[', ']', '"', ':', ',', ' ', '\\', 'a', '0', '"delta":{"content":"y"}', '"model":"other",', 'null'];

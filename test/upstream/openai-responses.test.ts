@@ -85,6 +85,19 @@ describe('responsesStreamReader', () => {
     expect(outcome).toMatchObject({ ok: true, reply: { content: '', toolCalls: 1, finishReason: 'tool_calls' } });
   });
 
+  it("marks a built-in tool's item as output (not a tool call), a message's or a reasoning's not", () => {
+    const { steps, outcome } = streamOf([
+      created,
+      { type: 'response.output_item.added', item: { type: 'reasoning', summary: [] } },
+      { type: 'response.output_item.added', item: { type: 'image_generation_call', status: 'in_progress' } },
+      { type: 'response.output_item.added', item: { type: 'message', role: 'assistant', content: [] } },
+      { type: 'response.completed', response: response({}) },
+    ]);
+    expect(steps.slice(1, 4)).toEqual([{}, { output: true }, {}]);
+    expect(outcome).toMatchObject({ ok: true });
+    expect(outcome.ok && outcome.reply.toolCalls).toBeFalsy();
+  });
+
   it('ends incomplete as length, and fails on response.failed, an error event, or no end', () => {
     const incomplete = streamOf([
       created,
