@@ -166,14 +166,16 @@ class LiveSource implements TrafficSource {
    */
   async catchUp(stage: number, waiting?: (wait: CatchUpWait) => void, final = false): Promise<number> {
     this.cut = undefined;
-    // With the figures: what the proxies passed through untouched in the stage (passedThrough) is counted to its end.
-    const caughtUp = await this.readNow(true);
+    const caughtUp = await this.readNow();
     if (this.stopped) return 0;
     // The engine cut the stage before this wait (StageSteps.endStage): what each proxy began by this read is judged.
     const points = new Map<FleetProxy, AttemptPoint>();
     for (const [proxy, seen] of this.inFlight) points.set(proxy, { epoch: seen.epoch, started: seen.inFlight.started });
     this.cut = { stage, tag: this.context.metrics.sendTag(stage), points };
-    return this.settle(stage, caughtUp, waiting, final);
+    const running = await this.settle(stage, caughtUp, waiting, final);
+    // Then the figures: what the proxies passed through untouched in the stage (passedThrough), counted to its end.
+    if (!this.stopped) await Promise.all(this.options.fleet.proxies.map((proxy) => this.readFigures(proxy)));
+    return running;
   }
 
   /**
@@ -292,10 +294,10 @@ class LiveSource implements TrafficSource {
   }
 
   /** A read of every proxy now, after any poll under way; resolves to whether every proxy's feed was read to its end. */
-  private async readNow(withFigures = false): Promise<boolean> {
+  private async readNow(): Promise<boolean> {
     // One read at a time: two from the same cursors would record the same results twice.
     while (this.reading) await this.reading;
-    const reading = this.readAll(withFigures);
+    const reading = this.readAll(false);
     this.reading = reading.then(() => undefined);
     try {
       return await reading;
