@@ -3,12 +3,10 @@
 // stream's start is held back with the headers until its first event is whole while blue can answer, so it does not
 // commit the client to green. A healthy green's comments go out just before
 // its first event; a green sending only comments is bounded by upstream.timeout.request as a silent one would be.
-import OpenAI from 'openai';
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventLoopTurns } from '../helpers/turns.js';
 import { until } from '../helpers/until.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
+import { proxyWithGreen, streamThrough } from './green-opening.js';
 
 const COMMENT = ': OPENROUTER PROCESSING\n\n';
 const chunk = (model: string, content: string) =>
@@ -17,41 +15,11 @@ const STREAM_END = (model: string) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
 const ERROR_EVENT = `data: ${JSON.stringify({ error: { message: 'provider overloaded', code: 502 } })}\n\n`;
 
-type GreenScript = (res: ServerResponse) => void;
-
 afterEach(() => vi.useRealTimers());
-
-/** Blue streams "blue says hi"; green writes a comment, and `then` runs once the proxy has read it. */
-async function proxyWithGreen(then: GreenScript, timeouts = 'request: 5s'): Promise<Running> {
-  const scripted = await scriptedServer((_req, res, body) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    if ((JSON.parse(body) as { model: string }).model === 'blue-model') {
-      res.end(chunk('blue-model', 'blue says hi') + STREAM_END('blue-model'));
-      return;
-    }
-    // In the same process as the proxy: turns of the event loop after the write let the proxy read the comment
-    // as a chunk of its own before anything follows it.
-    res.write(COMMENT, () => void eventLoopTurns(5).then(() => then(res)));
-  });
-  const plan = scriptedPlan(scripted.url, { proxy: '{ fallback: true }' }).replace('request: 5s', timeouts);
-  const running = await runProxy(plan, { env: { UPSTREAM_KEY } });
-  setRoute(running.proxy, 1);
-  return running;
-}
-
-async function streamThrough(running: Running) {
-  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  const { data: stream, response } = await client.chat.completions
-    .create({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] })
-    .withResponse();
-  let text = '';
-  for await (const part of stream) text += part.choices[0]?.delta.content ?? '';
-  return { text, arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback') };
-}
 
 describe('a green stream that opens with SSE comments', () => {
   it('falls back to blue when an error event follows the comments', async () => {
-    const running = await proxyWithGreen((res) => res.end(ERROR_EVENT));
+    const running = await proxyWithGreen(COMMENT, (res) => res.end(ERROR_EVENT));
     expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     const figures = running.proxy.metrics.snapshot();
     expect(figures.fallbacks).toBe(1);
@@ -59,14 +27,14 @@ describe('a green stream that opens with SSE comments', () => {
   });
 
   it('falls back to blue when the connection breaks after the comments', async () => {
-    const running = await proxyWithGreen((res) => res.socket?.destroy());
+    const running = await proxyWithGreen(COMMENT, (res) => res.socket?.destroy());
     expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     expect(running.proxy.metrics.snapshot().fallbacks).toBe(1);
   });
 
   it('falls back when only comments come until upstream.timeout.request', async () => {
     let commented = false;
-    const running = await proxyWithGreen(() => (commented = true), 'request: 300ms');
+    const running = await proxyWithGreen(COMMENT, () => (commented = true), { from: 'request: 5s', to: 'request: 300ms' });
     // The proxy's timers are faked (setTimeout only) and moved past green's 300 ms once the proxy has read its
     // comment: a real 300 ms bounded blue's answer too, which a loaded machine stalling this process could outlast.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -78,7 +46,7 @@ describe('a green stream that opens with SSE comments', () => {
   });
 
   it('falls back when the error event after the comments comes in pieces', async () => {
-    const running = await proxyWithGreen((res) => {
+    const running = await proxyWithGreen(COMMENT, (res) => {
       res.write(
         'data: ',
         () => void eventLoopTurns(5).then(() => res.write(ERROR_EVENT.slice('data: '.length, -2), () => void eventLoopTurns(5).then(() => res.end('\n\n')))),
@@ -89,7 +57,7 @@ describe('a green stream that opens with SSE comments', () => {
   });
 
   it('sends a healthy green its comments first, then the stream as it came', async () => {
-    const running = await proxyWithGreen((res) => res.end(chunk('green-model', 'green says hi') + STREAM_END('green-model')));
+    const running = await proxyWithGreen(COMMENT, (res) => res.end(chunk('green-model', 'green says hi') + STREAM_END('green-model')));
     const answer = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

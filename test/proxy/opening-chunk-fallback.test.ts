@@ -5,50 +5,18 @@
 // chunks until the first that carries output, and falls back on such a failure; a healthy green's held chunks go
 // out with its first text.
 import OpenAI from 'openai';
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { eventLoopTurns } from '../helpers/turns.js';
 import { until } from '../helpers/until.js';
-import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
+import { chatChunk as chunk, proxyWithGreen, streamThrough } from './green-opening.js';
 
-const chunk = (model: string, delta: Record<string, unknown>, finish: string | null = null) =>
-  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 const ROLE = chunk('green-model', { role: 'assistant', content: '' });
 const ERROR_CHUNK = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request', type: 'server_error' } })}\n\n`;
 
 afterEach(() => vi.useRealTimers());
 
-/** Blue streams "blue says hi"; green writes its role chunk, and `then` runs once the proxy has read it. */
-async function proxyWithGreen(then: (res: ServerResponse) => void, timeouts = 'idle: 2s'): Promise<Running> {
-  const scripted = await scriptedServer((_req, res, body) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    if ((JSON.parse(body) as { model: string }).model === 'blue-model') {
-      res.end(chunk('blue-model', { role: 'assistant', content: 'blue says hi' }, 'stop') + 'data: [DONE]\n\n');
-      return;
-    }
-    // In the same process as the proxy: turns of the event loop after the write let the proxy read the role chunk
-    // as a chunk of its own before anything follows it.
-    res.write(ROLE, () => void eventLoopTurns(5).then(() => then(res)));
-  });
-  const plan = scriptedPlan(scripted.url, { proxy: '{ fallback: true }' }).replace('idle: 2s', timeouts);
-  const running = await runProxy(plan, { env: { UPSTREAM_KEY } });
-  setRoute(running.proxy, 1);
-  return running;
-}
-
-async function streamThrough(running: Running) {
-  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  const { data: stream, response } = await client.chat.completions
-    .create({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] })
-    .withResponse();
-  let text = '';
-  for await (const part of stream) text += part.choices[0]?.delta.content ?? '';
-  return { text, arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback') };
-}
-
 describe('a green chat stream failing right after its role-only first chunk', () => {
   it('is answered by blue when an error chunk follows it', async () => {
-    const running = await proxyWithGreen((res) => res.end(ERROR_CHUNK));
+    const running = await proxyWithGreen(ROLE, (res) => res.end(ERROR_CHUNK));
     expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     const figures = running.proxy.metrics.snapshot();
     expect(figures.fallbacks).toBe(1);
@@ -56,14 +24,14 @@ describe('a green chat stream failing right after its role-only first chunk', ()
   });
 
   it('is answered by blue when the connection breaks after it', async () => {
-    const running = await proxyWithGreen((res) => res.socket?.destroy());
+    const running = await proxyWithGreen(ROLE, (res) => res.socket?.destroy());
     expect(await streamThrough(running)).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ connection: 1 });
   });
 
   it('is answered by blue when green falls silent after it past upstream.timeout.idle', async () => {
     let wrote = false;
-    const running = await proxyWithGreen(() => (wrote = true), 'idle: 300ms');
+    const running = await proxyWithGreen(ROLE, () => (wrote = true), { from: 'idle: 2s', to: 'idle: 300ms' });
     // The proxy's timers are faked (setTimeout only) and moved past green's 300 ms once the proxy has read its role
     // chunk: a real 300 ms bounded blue's answer too, which a loaded machine stalling this process could outlast.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -75,7 +43,7 @@ describe('a green chat stream failing right after its role-only first chunk', ()
   });
 
   it('reaches the client whole from green when its text follows: the role chunk goes out first', async () => {
-    const running = await proxyWithGreen((res) =>
+    const running = await proxyWithGreen(ROLE, (res) =>
       res.end(chunk('green-model', { content: 'green says hi' }) + chunk('green-model', {}, 'stop') + 'data: [DONE]\n\n'),
     );
     expect(await streamThrough(running)).toEqual({ text: 'green says hi', arm: 'green', fallback: null });
@@ -86,7 +54,7 @@ describe('a green chat stream failing right after its role-only first chunk', ()
 
   it('streams a refusal to the client as it comes: refusal text is output, as text is', async () => {
     let release: (() => void) | undefined;
-    const running = await proxyWithGreen((res) => {
+    const running = await proxyWithGreen(ROLE, (res) => {
       res.write(chunk('green-model', { refusal: "I can't help with that." }));
       // Green's stream stays open until the client has seen the refusal: held, it would never be seen.
       release = () => res.end(chunk('green-model', {}, 'stop') + 'data: [DONE]\n\n');
@@ -108,7 +76,7 @@ describe('a green chat stream failing right after its role-only first chunk', ()
     // Chunks the reader counts no output in (filter results with no choice, as Azure sends), 100 KiB of them.
     const filler = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'green-model', choices: [], pad: 'x'.repeat(1000) })}\n\n`;
     let release: (() => void) | undefined;
-    const running = await proxyWithGreen((res) => {
+    const running = await proxyWithGreen(ROLE, (res) => {
       res.write(filler.repeat(100));
       release = () => res.end(chunk('green-model', { content: 'green says hi' }, 'stop') + 'data: [DONE]\n\n');
     });
