@@ -195,12 +195,14 @@ describe('webhook hooks', () => {
     }
   });
 
-  // Before: a 200 whose body did not come in the attempt's time counted as a timeout and was retried, so the receiver,
-  // which had answered 200, got the POST again (a promote or rollback webhook fired twice).
-  it('count a 2xx whose body does not come in time as answered, sent once, saying the body was not read', async () => {
+  /**
+   * A webhook whose receiver sends `status` and the start of a body that never ends, with 2 retries and 200 ms an
+   * attempt: its outcome once the attempt's time ran out while the body was read, and the POSTs the receiver got.
+   */
+  async function stalledBody(status: number, start: string) {
     const { base, received } = await serve((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.write('applied');
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.write(start);
       // The rest of the body never comes.
     });
     let headers = 0;
@@ -212,47 +214,37 @@ describe('webhook hooks', () => {
       const outcome = runHook(webhook(`${base}/w`, 2), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
       void outcome.finally(() => (settled = true));
       // The attempt's time runs out once the status is in, while the body is read.
-      await until(() => headers === 1, 'the 200 to arrive');
+      await until(() => headers === 1, `the ${status} to arrive`);
       await vi.advanceTimersByTimeAsync(200);
       await until(() => settled || received.length > 1, 'the outcome, or a second POST');
-      expect(received).toHaveLength(1);
-      expect(await outcome).toMatchObject({
-        ok: true,
-        attempts: 1,
-        status: 200,
-        message: expect.stringMatching(new RegExp(`^webhook ${base}/w answered 200 in \\d+ms; its body was not read \\(timed out after 200ms\\)$`)) as unknown,
-      });
+      return { base, received, outcome: await outcome };
     } finally {
       diagnostics.unsubscribe('undici:request:headers', onHeaders);
     }
+  }
+
+  // Before: a 200 whose body did not come in the attempt's time counted as a timeout and was retried, so the receiver,
+  // which had answered 200, got the POST again (a promote or rollback webhook fired twice).
+  it('count a 2xx whose body does not come in time as answered, sent once, saying the body was not read', async () => {
+    const { base, received, outcome } = await stalledBody(200, 'applied');
+    expect(received).toHaveLength(1);
+    expect(outcome).toMatchObject({
+      ok: true,
+      attempts: 1,
+      status: 200,
+      message: expect.stringMatching(new RegExp(`^webhook ${base}/w answered 200 in \\d+ms; its body was not read \\(timed out after 200ms\\)$`)) as unknown,
+    });
   });
 
   it('go by the status of a 4xx whose body does not come in time: not retried, the body said not read', async () => {
-    const { base, received } = await serve((_req, res) => {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.write('no such');
+    const { base, received, outcome } = await stalledBody(404, 'no such');
+    expect(received).toHaveLength(1);
+    expect(outcome).toMatchObject({
+      ok: false,
+      attempts: 1,
+      status: 404,
+      message: `webhook ${base}/w answered 404; its body was not read (timed out after 200ms)`,
     });
-    let headers = 0;
-    const onHeaders = () => void headers++;
-    diagnostics.subscribe('undici:request:headers', onHeaders);
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      let settled = false;
-      const outcome = runHook(webhook(`${base}/w`, 2), EVENT, { cwd: '/', env: {}, fetchTimeoutMs: 200, sleep: async () => {} });
-      void outcome.finally(() => (settled = true));
-      await until(() => headers === 1, 'the 404 to arrive');
-      await vi.advanceTimersByTimeAsync(200);
-      await until(() => settled || received.length > 1, 'the outcome, or a second POST');
-      expect(received).toHaveLength(1);
-      expect(await outcome).toMatchObject({
-        ok: false,
-        attempts: 1,
-        status: 404,
-        message: `webhook ${base}/w answered 404; its body was not read (timed out after 200ms)`,
-      });
-    } finally {
-      diagnostics.unsubscribe('undici:request:headers', onHeaders);
-    }
   });
 
   it('count a 2xx whose connection breaks during its body as answered, sent once', async () => {

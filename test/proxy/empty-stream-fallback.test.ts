@@ -2,8 +2,8 @@
 // failed, answering an empty stream) is no answer, and the proxy knows it before sending a byte: its first event is
 // held while blue can answer. Blue answers it, as it does an error event there; green is charged a bad_response.
 // Without fallback (or on blue) it passes as it came, still counted as the arm's bad_response.
-import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { streamThrough } from './green-opening.js';
 import { runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
 const chunk = (model: string, content: string) =>
@@ -20,16 +20,6 @@ async function proxyWithEmptyGreen(fallback: boolean): Promise<Running> {
   const running = await runProxy(scriptedPlan(scripted.url, { proxy: `{ fallback: ${fallback} }` }), { env: { UPSTREAM_KEY } });
   setRoute(running.proxy, 1);
   return running;
-}
-
-async function streamThrough(running: Running) {
-  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  const { data: stream, response } = await client.chat.completions
-    .create({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] })
-    .withResponse();
-  let text = '';
-  for await (const part of stream) text += part.choices[0]?.delta.content ?? '';
-  return { text, arm: response.headers.get('x-bluegreen-arm'), fallback: response.headers.get('x-bluegreen-fallback') };
 }
 
 describe('a green stream that is its terminator alone (data: [DONE], no chunk)', () => {
