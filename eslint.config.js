@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/'] },
+  { ignores: ['dist/', '.dist-building/', '.dist-replaced/', 'node_modules/', 'coverage/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

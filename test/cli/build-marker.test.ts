@@ -1,6 +1,7 @@
 // A build stopped part-way (Ctrl-C during `npm ci`'s prepare, or a first `npx bluegreen` from git) left dist/ a mix of
-// new, old and missing files that bin/ then ran, or died importing with a stack trace. tools/build.js removes
-// dist/BUILD-COMPLETE first and writes it last; bin/ refuses a dist/ without it, saying how to build it again.
+// new, old and missing files that bin/ then ran, or died importing with a stack trace. tools/build.js now builds
+// beside dist/ and swaps the whole build in, with dist/BUILD-COMPLETE in it; bin/ refuses a dist/ without the marker
+// (an older in-place build stopped part-way), saying how to build it again.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,7 +37,7 @@ describe('a build stopped part-way', () => {
     );
   });
 
-  it.skipIf(process.platform !== 'linux')('has no marker while tsc runs, and one once it has finished', async () => {
+  it.skipIf(process.platform !== 'linux')('keeps the old build whole while tsc runs, then swaps the new one in whole', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'tools'));
     copyFileSync(path.join(ROOT, 'tools/build.js'), path.join(dir, 'tools/build.js'));
@@ -47,14 +48,22 @@ describe('a build stopped part-way', () => {
     );
     mkdirSync(path.join(dir, 'src'));
     writeFileSync(path.join(dir, 'src/a.ts'), 'export const a: number = 1;\n');
-    // The marker of the build before.
+    // The build before: whole, with a module whose source has since been removed.
     mkdirSync(path.join(dir, 'dist'));
     writeFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'old\n');
+    writeFileSync(path.join(dir, 'dist/gone.js'), 'export {};\n');
+    // What a build stopped part-way left.
+    mkdirSync(path.join(dir, '.dist-building'));
+    writeFileSync(path.join(dir, '.dist-building/half.js'), '');
     const build = killAfterTest(spawn(process.execPath, [path.join(dir, 'tools/build.js')], { cwd: dir, stdio: 'ignore' }));
     await until(() => children(build.pid as number).length > 0, 'tsc to be running');
-    expect(existsSync(path.join(dir, 'dist/BUILD-COMPLETE'))).toBe(false);
+    // A CLI started now still finds the old build, whole.
+    expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toBe('old\n');
     expect(await exitOf(build)).toEqual({ code: 0, signal: null });
     expect(existsSync(path.join(dir, 'dist/a.js'))).toBe(true);
-    expect(existsSync(path.join(dir, 'dist/BUILD-COMPLETE'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toMatch(/^tsc finished/);
+    expect(existsSync(path.join(dir, 'dist/gone.js'))).toBe(false);
+    expect(existsSync(path.join(dir, '.dist-building'))).toBe(false);
+    expect(existsSync(path.join(dir, '.dist-replaced'))).toBe(false);
   });
 });
