@@ -1,7 +1,7 @@
 // What the upstream client costs on top of undici: closed loop, 100 requests in flight, against the bench
 // upstream. "raw undici" is pool.request + body.text() + JSON.parse; "client.send" is bluegreen's real client
 // (request building, timers, retries, classification, parsing, result). Used to find and check the fix in
-// docs/benchmarks.md ("What the profile showed").
+// docs/benchmarks-history.md ("What the profiles showed, and what changed").
 //   node bench/tools/client-overhead.js [ONLY=both|raw|client] [SECONDS=4]
 import { Pool } from 'undici';
 import { openClients } from '../lib/engine.js';

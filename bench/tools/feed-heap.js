@@ -7,7 +7,7 @@
 //   full and empty, and the JSON a reader reads of it (its SHA-256: the same for two builds when their pages are byte
 //   for byte the same).
 // - GC over REQUESTS results, each beside ~20 KB of short-lived garbage (what the proxy allocates a request,
-//   docs/benchmarks.md session 17), counted by V8's GCProfiler: scavenges, the bytes they promoted, mark-compacts
+//   docs/benchmarks-history.md session 17), counted by V8's GCProfiler: scavenges, the bytes they promoted, mark-compacts
 //   (each marks the whole old generation, the ring with it) and their time, the old generation after the last one.
 // - Push and read times over a pool of results made beforehand (wall time: a rough scale on a shared machine).
 // Each build (a checkout's folder, built) runs in a process of its own; name one twice to run it twice.

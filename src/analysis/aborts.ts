@@ -24,7 +24,7 @@ import type { ArmStats } from '../metrics/types.js';
 
 /**
  * Aborts of one sticky client counted per stage and arm in the comparisons: one client adds at most this many
- * failures to an arm's stage, and a user giving up now and then is never capped (docs/benchmarks.md, "Verdicts").
+ * failures to an arm's stage, and a user giving up now and then is never capped (docs/benchmarks-history.md, session 12).
  */
 export const ABORTS_PER_CLIENT = 3;
 

@@ -5,7 +5,7 @@
 // that hits both arms then moves both sides alike (session 10: judged against blue over the rollout so far, a
 // shared 20 s burst rolled back every healthy green). A stage that plans fewer than SMALL_BLUE_REQUESTS blue
 // requests (100% green, or just short of it at a low rate) judges against blue over the whole rollout so far,
-// which assumes blue's rates have not moved since. Measured (docs/benchmarks.md section 6): judging those
+// which assumes blue's rates have not moved since. Measured (docs/benchmarks-history.md, session 11): judging those
 // stages against only the latest stages' blue (until 100 planned) spared a drifting blue's false rollbacks but
 // caught a 3x quality regression at 100 req/s in 6.2% of rollouts instead of 68%.
 import { sumArmCounts, type ArmStats } from '../metrics/types.js';

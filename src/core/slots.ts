@@ -4,7 +4,7 @@
  * V8 keeps in each old table its entries and a link to the next (for iterators). Once one table has reached the old
  * generation (after a stall or a full GC), each later one is kept through two scavenges by the dead one before it
  * and promoted with the entries it holds, and so on until the next mark-compact: whole requests promoted as garbage
- * (docs/benchmarks.md, retain20 and alloc21). A slot holds one item until remove(); freed slots are filled first.
+ * (docs/benchmarks-history.md, retain20 and alloc21). A slot holds one item until remove(); freed slots are filled first.
  */
 export class Slots<T> {
   private readonly items: (T | undefined)[] = [];

@@ -1,6 +1,6 @@
 // Loading a plan in a worker thread that exits, for the long-running `bluegreen proxy`: loaded here, the plan's
 // schema (zod's ~95 modules, ~4 MB of heap) would stay for good, since an ES module is never unloaded, and every
-// mark-compact of the proxy would mark it again (docs/benchmarks.md, session 22). The worker runs the same loadPlan
+// mark-compact of the proxy would mark it again (docs/benchmarks-history.md, session 22). The worker runs the same loadPlan
 // (plan-worker.ts) and hands back the plan, plain data, by structured clone; a bad plan's problems come back and are
 // thrown here as the same PlanError (same message, exit 2). Short-lived commands (`validate`, `rollout`) load plans
 // in-process: a worker would cost them its start-up and save nothing, their heap going away with them.

@@ -1,7 +1,7 @@
 // The results feed's ring (results-feed.ts), kept as columns of numbers rather than an object per result. A proxy a
 // rollout drives keeps its last 100,000 results: as objects (a copy of each UpstreamResult, its usage and rate
 // limits) that was ~0.4 KB of heap a result, all of it promoted to the old generation and marked again by every
-// mark-compact (docs/benchmarks.md, sessions 17 and 18). Here each result is a few typed-array cells outside the
+// mark-compact (docs/benchmarks-history.md, sessions 17 and 18). Here each result is a few typed-array cells outside the
 // JS heap (nothing for the GC to walk) and its strings are numbers into one table of the few distinct values.
 //
 // A reader gets exactly the JSON the objects gave, byte for byte: fields come back in the order the proxy makes

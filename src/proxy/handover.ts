@@ -21,7 +21,7 @@ export { HANDOVER_WRITE_MS, HandoverWriter } from './handover-writer.js';
  * Parsing and adopting a result costs microseconds of CPU, so a replacement's first read of a large handover held
  * the event loop, and the traffic the proxy serves, that long: 100,000 unread results (25 MB) took 657 ms of CPU in
  * one poll on a loaded machine; in 256 KiB slices (about 1,000 results) the longest took 19 ms, and all were
- * adopted as soon (docs/benchmarks.md, "Handover").
+ * adopted as soon (docs/benchmarks-history.md, session 15).
  */
 export const HANDOVER_READ_BYTES = 256 * 1024;
 /** A previous version's whole-file handover (100,000 results at most); anything far larger is not one. */

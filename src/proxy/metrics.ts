@@ -78,7 +78,7 @@ export interface Attempt {
  * The attempts under way in one figure set: their numbers and arms in slots (a freed slot is reused), not a Map. A
  * Map that entries come and go in rehashes into a new table every few dozen of them, each old table keeping a link
  * to the next: once one table is old (after a stall or a mark-compact), every later one is promoted through it
- * until the next mark-compact, ~57 B of old-generation garbage a request (docs/benchmarks.md, session 21; the
+ * until the next mark-compact, ~57 B of old-generation garbage a request (docs/benchmarks-history.md, session 21; the
  * Set of answers in-flight.ts replaced was the same pattern holding whole requests).
  */
 class RunningAttempts {

@@ -13,7 +13,7 @@ const MODEL_KEY = '"model"';
  * Index just past the string token opening at `start`, or -1 when it never closes. Not json-spelling's stringEnd,
  * which checks each character against the grammar: the text here is valid JSON already (JSON.parse read it), and
  * V8's indexOf to the next quote is 3-7x faster than that loop on a body's walk (modelValueSpan: a 209 B body 0.42
- * against 1.47 us, a 60-turn conversation 7.2 against 51.8; docs/benchmarks.md, session 31).
+ * against 1.47 us, a 60-turn conversation 7.2 against 51.8; docs/benchmarks-history.md, session 31).
  */
 function stringEnd(text: string, start: number): number {
   let at = start + 1;

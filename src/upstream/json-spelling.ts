@@ -16,7 +16,7 @@ function isHex(c: number): boolean {
 /**
  * The end of the JSON string token at `at` of `data`, exactly as the grammar spells one (no raw control
  * character, only its escapes), or -1. A loop, not a sticky regex: a regex call cost ~100-200 ns a token whatever
- * its length, more than the rest of a walk (docs/benchmarks.md, session 30).
+ * its length, more than the rest of a walk (docs/benchmarks-history.md, session 30).
  */
 export function stringEnd(data: string, at: number): number {
   if (data.charCodeAt(at) !== 0x22) return -1;

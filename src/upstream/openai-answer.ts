@@ -5,7 +5,7 @@
 // grammar it parses to the learnt answer but for those values, so the reply is the learnt one with them put in:
 // exactly what the full parse gives. Anything else (another finish reason or model, tool calls, whitespace
 // elsewhere, a key spelled twice or with an escape) misses and is parsed in full. Saved: the JSON.parse of the
-// answer and the walk of its object (~6 us a request at 1,000 req/s; docs/benchmarks.md, session 30).
+// answer and the walk of its object (~6 us a request at 1,000 req/s; docs/benchmarks-history.md, session 30).
 import type { DialectReply } from './dialect.js';
 import { holesOf, holeText, LITERAL, spellingOf, stringAt, type Frame, type Spelling } from './json-spelling.js';
 import { isObject, type JsonObject } from './shape.js';

@@ -160,7 +160,7 @@ ${proxy}`;
   it('still rolls back some healthy greens at 100% when the upstream drifts from 1% to 7% failures on both arms (a known limit)', () => {
     // Blue over the rollout so far (mostly at 1-4%) against green at 6-7%: the assumption that blue has not moved
     // fails. Judged against the stage before only, none of these rolled back, at a large cost in power elsewhere
-    // (docs/benchmarks.md section 6); documented in docs/plan.md instead.
+    // (docs/benchmarks-history.md, session 11); documented in docs/plan.md instead.
     const drift: ErrorRate = (_arm, at) => 0.01 + (0.06 * at) / (5 * STAGE_MS);
     const caught = rollouts(40, guardPlan, drift).filter((r) => r !== undefined);
     expect(caught.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // The proxy's count of requests under way (max_concurrency, /healthz, the drain's wait): slots reused, the wait
 // for idle, and no promotion of finished answers. A Set here rehashed into a new table every few dozen answers, each
 // old table holding its entries and a link to the next: once one table was old, every later answer was kept through
-// two scavenges and promoted, ~2 KB of old-generation garbage a request (docs/benchmarks.md, retain20).
+// two scavenges and promoted, ~2 KB of old-generation garbage a request (docs/benchmarks-history.md, retain20).
 import { ServerResponse, IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 // The proxy's attempts under way by stage (GET /admin/results `inFlight`, what a stage's end waits for): counted in
 // and out once each, up to an attempt number, and without promoting their tables. A Map of them (and a Set of the
 // figure sets with any) rehashed into a new table every few dozen attempts, each old table linking to the next:
-// once one was old, every later one was promoted, ~57 B of old-generation garbage an attempt (docs/benchmarks.md,
+// once one was old, every later one was promoted, ~57 B of old-generation garbage an attempt (docs/benchmarks-history.md,
 // session 21).
 import { describe, expect, it } from 'vitest';
 import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';

@@ -1,7 +1,7 @@
 // The requests watching a shared AbortSignal (the engine's shutdown, the proxy's for its mirror copies): cancelled
 // once each on abort, forgotten when they end, and no promotion of ended requests. A Set here rehashed into a new
 // table every few dozen requests, each old table holding its entries and a link to the next: once one table was
-// old, every later request was kept through two scavenges and promoted whole (docs/benchmarks.md, alloc21).
+// old, every later request was kept through two scavenges and promoted whole (docs/benchmarks-history.md, alloc21).
 import { describe, expect, it } from 'vitest';
 import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { SignalWatch, type Cancellable } from '../../src/upstream/signal-watch.js';
