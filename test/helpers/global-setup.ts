@@ -7,23 +7,39 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Newest modification time of any file below dir (0 if it does not exist). */
-function newest(dir: string): number {
+/** Newest modification time of any file at or below each path (0 for one that does not exist). */
+function newest(...paths: string[]): number {
   let latest = 0;
-  try {
-    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) latest = Math.max(latest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  for (const at of paths) {
+    try {
+      const stat = statSync(at);
+      if (!stat.isDirectory()) {
+        latest = Math.max(latest, stat.mtimeMs);
+        continue;
+      }
+      for (const entry of readdirSync(at, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile()) latest = Math.max(latest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+      }
+    } catch {
+      // Absent: nothing to compare.
     }
-  } catch {
-    return 0;
   }
   return latest;
 }
 
-/** Tests that run the real binary (bin/ loads dist/) need a whole build as new as src/: make one if it is not. */
+/**
+ * Tests that run the real binary (bin/ loads dist/) need a whole build as new as what it is built from (src/ and the
+ * build's own configuration): make one if it is not. This is the suite's only build (`npm test` is vitest alone): in
+ * CI `npm ci` has just built dist/ (prepare), and a second tsc run there cost a whole build's time for nothing.
+ */
+export function buildIsStale(root: string): boolean {
+  const whole = existsSync(path.join(root, 'dist', 'BUILD-COMPLETE'));
+  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'tools/build.js'].map((name) => path.join(root, name));
+  return !whole || newest(path.join(root, 'dist')) < newest(...inputs);
+}
+
 function buildIfStale(): void {
-  const whole = existsSync(path.join(ROOT, 'dist', 'BUILD-COMPLETE'));
-  if (whole && newest(path.join(ROOT, 'dist')) >= newest(path.join(ROOT, 'src'))) return;
+  if (!buildIsStale(ROOT)) return;
   execFileSync(process.execPath, [path.join(ROOT, 'tools/build.js')], { stdio: 'inherit' });
 }
 

@@ -1,5 +1,5 @@
 // The real binary in a real terminal: tmux runs `bluegreen rollout rollouts/demo.yaml`, we read the screen the way
-// a person would (capture-pane) and press keys (send-keys). Uses the built dist/ (`npm test` builds first).
+// a person would (capture-pane) and press keys (send-keys). Uses the built dist/ (the suite's global setup builds it when stale).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +67,8 @@ suite(title, () => {
   const file = (name: string) => path.join(dir, name);
 
   beforeAll(() => {
-    if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the terminal tests');
+    if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npm run build` (the global setup of the suite does) before the terminal tests');
     dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-tty-'));
     // Each test starts its own rollout (own simulated upstream, own state folder) in its own tmux session.
   });
