@@ -71,9 +71,18 @@ describe('live rollout with generated traffic on top', () => {
     // The proxies' green is healthy; the green the rollout sends its own traffic to always fails.
     const proxies = await fixture.startProxies(1);
     const app = fixture.application(proxies, 1);
-    // The generated requests are a few a second among many live ones: a strict limit makes their failures count.
+    // The generated requests are a few a second among many live ones: a strict limit makes their failures count. 20 a
+    // second, retried after 50-200 ms: each failure was 4 attempts over 3.5 s of the default backoff (500 ms doubling),
+    // the breach waited for them and the rollback's drain for the last (about 4 s of the test's 9 s).
     const dir = writeRolloutPlan(
-      { controller: 'generated_traffic: true', green: 'error_rate: 1', thresholds: 'error_rate: 0.01', stages: ['{ duration: 5m, green_weight: 0.5 }'] },
+      {
+        controller: 'generated_traffic: true',
+        green: 'error_rate: 1',
+        thresholds: 'error_rate: 0.01',
+        retries: '{ base_delay: 50ms, max_delay: 200ms }',
+        rate: 20,
+        stages: ['{ duration: 5m, green_weight: 0.5 }'],
+      },
       proxies,
     );
     const result = await runCli(['rollout', 'plan.yaml', '--ci', '--report-json', 'report.json'], { cwd: dir, env: { ADMIN_TOKEN } });

@@ -35,6 +35,10 @@ export interface LivePlanOptions {
    * application traffic (the mechanics, not the verdict), and such a rollout judges nothing.
    */
   onUnjudged?: 'rollback' | 'promote';
+  /** upstream.retries, like "{ base_delay: 50ms }" (the product's defaults if absent). */
+  retries?: string;
+  /** traffic.rate: the requests a second the rollout sends itself with generated_traffic (5 by default). */
+  rate?: number;
 }
 
 /** The proxies' plan (no controller block: the proxies never read it). */
@@ -54,13 +58,13 @@ function planText(options: LivePlanOptions, adminUrls: string[] | undefined): st
     models:
       gpt-4o:  { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 } }
       gpt-4.1: { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 }${options.green ? `, ${options.green}` : ''} }
-  timeout: { connect: 2s, request: 5s }`;
+  timeout: { connect: 2s, request: 5s }${options.retries ? `\n  retries: ${options.retries}` : ''}`;
   return `
 name: live-test
 ${upstream}
 blue:  { model: gpt-4o,  price: { input_per_mtok: 1, output_per_mtok: 2 } }
 green: { model: gpt-4.1, price: { input_per_mtok: 1, output_per_mtok: 2 } }
-traffic: { rate: 5 }
+traffic: { rate: ${options.rate ?? 5} }
 stages:
 ${options.stages.map((s) => `  - ${s}`).join('\n')}
 analysis:
