@@ -35,6 +35,8 @@ class ImpatientApplication {
   answered = 0;
   private running = true;
   private readonly loops: Promise<void>[];
+  /** Ends the requests still waiting at stop(): a green that never answers held each for its whole timeout (2 s). */
+  private readonly inFlight = new Set<AbortController>();
 
   /** `user(loop, i)`: the sticky id request i of a loop sends (by default one of its own per request). */
   constructor(proxy: Running, concurrency: number, timeoutMs: (i: number, loop: number) => number, user = (loop: number, i: number) => `user-${loop}-${i}`) {
@@ -42,12 +44,19 @@ class ImpatientApplication {
     this.loops = Array.from({ length: concurrency }, async (_, id) => {
       while (this.running) {
         const i = n++;
+        const request = new AbortController();
+        this.inFlight.add(request);
         const client = new OpenAI({ baseURL: proxy.baseUrl, apiKey: 'app-key', maxRetries: 0, timeout: timeoutMs(i, id) });
         try {
-          await client.chat.completions.create({ model: 'gpt-4o', user: user(id, i), messages: [{ role: 'user', content: 'hello' }] });
+          await client.chat.completions.create(
+            { model: 'gpt-4o', user: user(id, i), messages: [{ role: 'user', content: 'hello' }] },
+            { signal: request.signal },
+          );
           this.answered++;
         } catch {
           this.aborted++;
+        } finally {
+          this.inFlight.delete(request);
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -56,6 +65,7 @@ class ImpatientApplication {
 
   async stop(): Promise<void> {
     this.running = false;
+    for (const request of this.inFlight) request.abort();
     await Promise.all(this.loops);
   }
 }
