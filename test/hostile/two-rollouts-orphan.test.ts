@@ -90,8 +90,9 @@ function stateOf(folder: string): { liveResume?: { controllers: string[] } } & R
 async function promoteFromFolderB(proxy: ProxyProcess): Promise<void> {
   const app = new Application([proxy], 1);
   cleanup.push(() => app.stop());
-  // A lease the test never waits out: a 3 s lease's 1 s admin timeout rolled back on a stall (proxy_unreachable).
-  const folderB = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
+  // A lease the test never waits out: a 3 s lease's 1 s admin timeout rolled back on a stall (proxy_unreachable). A
+  // 300 ms stage, not 1 s: its promotion is what the tests need (a stage that judged nothing is promoted too, on_unjudged).
+  const folderB = writeRolloutPlan({ stages: ['{ duration: 300ms, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: folderB, env: { ADMIN_TOKEN } });
   expect(promoted.code, promoted.stderr).toBe(0);
   expect(proxy.route()).toMatchObject({ promotedArm: 'green', ended: true });

@@ -34,7 +34,8 @@ async function firstRollout(duration: string, lease = '5m'): Promise<{ proxy: Pr
 /** A second rollout of the plan in a folder of its own, with traffic to judge: promoted (exit 0). Its folder and the route. */
 async function secondPromotes(proxy: ProxyProcess): Promise<{ second: string; promotion: Route | undefined }> {
   fixture.application([proxy], 1);
-  const second = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
+  // 300 ms, not 1 s: its promotion is what the tests need (a stage that judged nothing is promoted too, on_unjudged).
+  const second = writeRolloutPlan({ stages: ['{ duration: 300ms, green_weight: 0.5 }'], controller: 'lease: 5m' }, [proxy.adminUrl]);
   const promoted = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: second, env: { ADMIN_TOKEN } });
   expect(promoted.code, promoted.stderr).toBe(0);
   const promotion = proxy.route();
