@@ -13,6 +13,8 @@ import { readCapped } from '../core/read-capped.js';
  * larger at an admin URL is not a bluegreen proxy (a wrong URL answering a stream), and is not held in memory.
  */
 export const MAX_ADMIN_ANSWER_BYTES = 16 * 1024 * 1024;
+/** Errors of a connection that was never made (undici's connect timeout, the socket's own): no byte of the call left. */
+const NOT_CONNECTED: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export interface RouteSet {
   greenWeight: number;
@@ -89,6 +91,8 @@ export class AdminCallError extends Error {
     readonly inForce = false,
     /** With inForce, from proxies since session 30: why it is not saved, and what a restart would serve. */
     readonly unsaved?: UnsavedRoute,
+    /** The call never reached the proxy (its connection was refused or never made): nothing was sent. */
+    readonly neverSent = false,
   ) {
     super(message);
   }
@@ -173,7 +177,14 @@ export class AdminClient {
     } catch (error) {
       if (error instanceof AdminCallError) throw error;
       // undici's messages name the address, never the token. Every caller labels the error with the proxy's URL.
-      throw new AdminCallError(`unreachable: ${(error as Error).message}`);
+      throw new AdminCallError(
+        `unreachable: ${(error as Error).message}`,
+        undefined,
+        undefined,
+        false,
+        undefined,
+        NOT_CONNECTED.has((error as { code?: unknown }).code),
+      );
     } finally {
       deadline.clear();
     }

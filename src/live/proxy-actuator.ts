@@ -55,10 +55,12 @@ export class ProxyActuator implements Actuator {
   /** Routes that send green traffic say the plan promises fallback to blue, when it does: a proxy without it refuses them. */
   private readonly fallback: { fallback?: true };
   /**
-   * When (the steady clock: a wall clock stepped either way must not cut or stretch a wait) the last route sending
-   * green traffic left: its lease runs out a lease after.
+   * For each proxy, when (the steady clock: a wall clock stepped either way must not cut or stretch a wait) the last
+   * route sending green traffic left for it, unless that call provably never reached it (its connection refused): its
+   * lease runs out a lease after. Per proxy: renewals refused at connect by a dead proxy cannot have renewed its lease,
+   * and a rollback waiting a lease from them waited a lease too long (speed32: ~6 s of a 6 s lease).
    */
-  private greenSentAt?: number;
+  private readonly greenSentAt = new Map<FleetProxy, number>();
   /** While the ending's route goes out: what the rollout waits for (see busy). */
   private endingWork?: string;
 
@@ -156,7 +158,8 @@ export class ProxyActuator implements Actuator {
     };
     const promotion: RouteSet = { greenWeight: 1, mirror: 0, promotedArm: 'green', reason, quality: this.quality, ...this.fallback, ...last };
     return this.serial(async () => {
-      this.greenSentAt = steadyNow(this.clock);
+      const sentAt = steadyNow(this.clock);
+      for (const proxy of this.fleet.proxies) this.greenSentAt.set(proxy, sentAt);
       const prepared = await Promise.all(this.fleet.proxies.map((proxy) => this.prepare(proxy, allGreen)));
       if (prepared.some((result) => !result.ok)) return prepared;
       // Every proxy took the first step by now: its lease has run out a lease (and a poll, for margin) from here.
@@ -275,7 +278,8 @@ export class ProxyActuator implements Actuator {
   private async untilLeaseEnds(proxy: FleetProxy, route: RouteSet, label: string, first: Error, promoted: boolean): Promise<Error | undefined> {
     // When the last green route this run sent runs out, by the rollout's own clock (the proxy's may be skewed, and a
     // rollout interrupted before the proxy's first answer never heard its lease): the proxy counts from receiving it.
-    const lease = promoted ? Infinity : this.greenSentAt === undefined ? undefined : this.greenSentAt + this.fleet.leaseMs + this.fleet.pollMs;
+    const sentAt = this.greenSentAt.get(proxy);
+    const lease = promoted ? Infinity : sentAt === undefined ? undefined : sentAt + this.fleet.leaseMs + this.fleet.pollMs;
     if (lease === undefined) return first;
     const deadline = Math.min(lease, steadyNow(this.clock) + BLUE_RETRY_MS);
     const until = promoted ? 'for a minute: it may hold the promotion, which has no lease' : 'until its lease runs out';
@@ -332,9 +336,22 @@ export class ProxyActuator implements Actuator {
   }
 
   /** A stage's route or its renewal to every proxy, going on from this run's own. */
-  private sendGreen(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
-    if (route.greenWeight > 0 || route.mirror > 0) this.greenSentAt = steadyNow(this.clock);
-    return this.fleet.setAll(route, true);
+  private async sendGreen(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
+    if (route.greenWeight === 0 && route.mirror === 0) return this.fleet.setAll(route, true);
+    // Taken as sent before the answers come (an ending waits behind this in serial(), but never wait on that): a
+    // proxy's earlier time is put back only once its call is known never to have reached it.
+    const sentAt = steadyNow(this.clock);
+    const before = new Map(this.greenSentAt);
+    for (const proxy of this.fleet.proxies) this.greenSentAt.set(proxy, sentAt);
+    const outcomes = await this.fleet.setAll(route, true);
+    outcomes.forEach((outcome, index) => {
+      const proxy = this.fleet.proxies[index];
+      if (proxy === undefined || outcome.status === 'fulfilled' || !(outcome.reason instanceof AdminCallError && outcome.reason.neverSent)) return;
+      const earlier = before.get(proxy);
+      if (earlier === undefined) this.greenSentAt.delete(proxy);
+      else this.greenSentAt.set(proxy, earlier);
+    });
+    return outcomes;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
