@@ -23,7 +23,10 @@ export interface RolloutOptions {
   env?: NodeJS.ProcessEnv;
   /** Where relative paths resolve; default process.cwd(). */
   cwd?: string;
-  /** Warnings (a stale lock taken over, preflight notes); default: dropped. */
+  /**
+   * What the CLI would say on stderr: the start's warnings (a stale lock taken over, preflight notes) when the start
+   * fails; default: dropped. A rollout that runs journals them instead, as `warning` events (onEvent).
+   */
   onWarning?: (message: string) => void;
 }
 

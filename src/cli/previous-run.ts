@@ -29,6 +29,14 @@ export interface Settled {
   liveResume?: LiveResume;
 }
 
+/** How the new run starts: `--resume`, the note of the folder's lock taken over, and where its warnings go. */
+export interface SettleStart {
+  resume: boolean;
+  lockWarning: string | undefined;
+  /** The rollout's start warnings (run-rollout.ts): journaled once it starts, so the dashboard shows them. */
+  warn: (message: string) => void;
+}
+
 /**
  * A previous rollout that died unfinished may have left traffic split: put it back on blue before anything
  * else (its on_rollback runs), or with --resume take over its record and go on from its stage.
@@ -37,8 +45,7 @@ export async function settlePrevious(
   store: StateStore,
   plan: Plan,
   ctx: CliContext,
-  resume: boolean,
-  lockWarning: string | undefined,
+  start: SettleStart,
   signals: NodeJS.EventEmitter = ctx.signals ?? process,
 ): Promise<Settled> {
   // Claimed before the folder is read: a lock-free `bluegreen rollback` (a folder it could not write) may be running
@@ -48,31 +55,24 @@ export async function settlePrevious(
     then: 'wait for it to finish, then start the rollout again',
     // runRollout took the folder's lock before this.
     locked: true,
-    warn: (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`),
+    warn: start.warn,
   });
   try {
-    return await settle(store, plan, ctx, resume, lockWarning, signals);
+    return await settle(store, plan, ctx, start, signals);
   } finally {
     guard.release();
   }
 }
 
-async function settle(
-  store: StateStore,
-  plan: Plan,
-  ctx: CliContext,
-  resume: boolean,
-  lockWarning: string | undefined,
-  signals: NodeJS.EventEmitter,
-): Promise<Settled> {
+async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: SettleStart, signals: NodeJS.EventEmitter): Promise<Settled> {
+  const { warn } = start;
   const previous = rolloutStanding(store, { self: process.pid });
   // Its lock is gone (this run took the folder's lock anew), but the rollout recorded there still runs.
   if (previous.kind === 'running') throw stillRunning(previous.snapshot, store.dir);
   // The lock's note about a dead owner says the same as what follows, less precisely.
-  if (lockWarning && previous.kind !== 'orphaned') ctx.stderr.write(`bluegreen: warning: ${lockWarning}\n`);
-  if (resume) {
+  if (start.lockWarning && previous.kind !== 'orphaned') warn(start.lockWarning);
+  if (start.resume) {
     const snapshot = resumable(store, plan, previous);
-    const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
     await stopDeadRunHook(store, snapshot, { actor: `${operatorName(ctx.env)} (bluegreen rollout --resume)`, warn, now: Date.now });
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
@@ -85,13 +85,13 @@ async function settle(
     ctx.stderr.write(
       `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
     );
-    await recoverFirst(store, previous.snapshot, plan, ctx, signals);
+    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals });
   }
   // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
   const lost = previous.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   if (lost !== undefined) {
     ctx.stderr.write(`bluegreen: ${lost.text}; putting traffic back on blue before starting\n`);
-    await recoverFirst(store, lost.snapshot, plan, ctx, signals);
+    await recoverFirst(store, lost.snapshot, plan, { ctx, warn, signals });
   }
   return { startStage: 0, keepRecord: false };
 }
@@ -117,14 +117,22 @@ export function lostRecordFor(store: StateStore, plan: Plan): { snapshot: Rollou
 }
 
 /** A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be. */
-async function recoverFirst(store: StateStore, snapshot: RolloutSnapshot, plan: Plan, ctx: CliContext, signals: NodeJS.EventEmitter): Promise<void> {
-  const { value: result, signal } = await finishDespiteSignals(() => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan }), {
-    events: signals,
-    warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
-    what: "putting the previous rollout's traffic back on blue",
-  });
+async function recoverFirst(
+  store: StateStore,
+  snapshot: RolloutSnapshot,
+  plan: Plan,
+  { ctx, warn, signals }: { ctx: CliContext; warn: (message: string) => void; signals: NodeJS.EventEmitter },
+): Promise<void> {
+  const { value: result, signal } = await finishDespiteSignals(
+    () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan, warn }),
+    {
+      events: signals,
+      warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
+      what: "putting the previous rollout's traffic back on blue",
+    },
+  );
   // What the recovery left to another rollout run: the preflight that follows judges it (a live lease: exit 3).
-  for (const message of result.left ?? []) ctx.stderr.write(`bluegreen: ${message}\n`);
+  for (const message of result.left ?? []) warn(message);
   if (!result.ok)
     throw new CliError(
       `${result.message}; not starting a new rollout (run bluegreen rollback --state-dir ${store.dir} once it can put traffic back on blue)`,

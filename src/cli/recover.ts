@@ -33,6 +33,8 @@ export interface RestoreOptions extends PlanForOptions {
   /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route. */
   forceBlue?: boolean;
   now?: () => number;
+  /** Where its warnings go: a new rollout's start warnings (journaled once it starts); default stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface RestoreResult {
@@ -47,7 +49,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const command = options.command ?? 'bluegreen rollback';
   const actor = options.actor ?? `${operatorName(ctx.env)} (${command})`;
   const now = options.now ?? Date.now;
-  const warn = (message: string) => ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+  const warn = options.warn ?? ((message: string) => void ctx.stderr.write(`bluegreen: warning: ${message}\n`));
   const journal = new RecoveryJournal(store);
   // Green may be at the weight the hook was setting. Its record stays until the recovery has finished.
   const inFlight = readHookInFlight(store.dir, snapshot);

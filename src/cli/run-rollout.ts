@@ -43,6 +43,8 @@ export interface RolloutRunOptions {
   resume?: boolean;
   /** `--from-blue`: run from the first stage even where this plan's green is already promoted. */
   fromBlue?: boolean;
+  /** Warnings found before the call (the plan's, as validate gives them): said with the start's own (see runRollout). */
+  warnings?: readonly string[];
 }
 
 /** The engine, plus the live proxies' view for a live rollout (the dashboard shows it apart). */
@@ -75,27 +77,38 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const closers: Closers = [() => lock.release()];
   const startup = guardStartup(options.signals ?? ctx.signals ?? process, [ctx.stdout, ctx.stderr]);
   closers.unshift(() => startup.dispose());
+  // Every warning of the start (the plan's, a lock taken over, a dead run's recovery, skipped sampled lines, the
+  // preflight's, --from-blue's) is journaled right after rollout_started, so the dashboard, drawn over the terminal,
+  // shows it: written to stderr before it, it scrolled away at 80x24. A start that fails says them on stderr instead.
+  const startWarnings: string[] = [...(options.warnings ?? [])];
+  const warn = (message: string): void => void startWarnings.push(message);
+  let journaled = false;
   try {
     // Not raced against a signal (startup.step): putting a dead run's traffic back on blue finishes first
     // (recovery-signals.ts); a signal that came meanwhile stops the start at the next step.
-    const settled = await settlePrevious(store, plan, ctx, options.resume ?? false, lock.warning, options.signals ?? ctx.signals ?? process);
+    const settled = await settlePrevious(
+      store,
+      plan,
+      ctx,
+      { resume: options.resume ?? false, lockWarning: lock.warning, warn },
+      options.signals ?? ctx.signals ?? process,
+    );
     const random = createRandom(options.seed);
     // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
     // a plan both would stop on stops here with the same error and exit code.
-    const { traffic, trafficWarning } = await openTraffic(plan, random, ctx, startup, closers);
+    const { traffic, trafficWarning } = await openTraffic(plan, random, warn, startup, closers);
     // A live rollout without generated traffic or a health check sends nothing upstream itself: the upstream
     // keys stay with the proxies, and the rollout neither needs, checks nor starts (a simulator) an upstream.
-    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, clock, closers));
+    const clients = sendsNothingUpstream(plan) ? unusedArmClients() : await startup.step(openUpstream(plan, ctx, { clock, warn }, closers));
     closers.unshift(() => Promise.all(ARMS.map((arm) => clients[arm].close())).then(() => undefined));
     const live = await openLive(plan, store, clock, settled.liveResume, ctx, startup, closers);
-    // What the proxies' routes allow: loaded with the live modules, for a live plan only. Its warnings are journaled.
-    const startWarnings: string[] = [];
+    // What the proxies' routes allow: loaded with the live modules, for a live plan only.
     const alreadyPromoted =
       live &&
       (await import('./live-start.js')).liveStartCheck(
         plan,
         live,
-        { resume: options.resume ?? false, fromBlue: options.fromBlue ?? false, ctx, warn: (message) => startWarnings.push(message) },
+        { resume: options.resume ?? false, fromBlue: options.fromBlue ?? false, ctx, warn },
         settled.liveResume,
       );
     // Only now is the previous record moved aside: a start that fails (preflight, proxies, a signal) leaves it as it was.
@@ -118,12 +131,17 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
         outputs: [ctx.stdout, ctx.stderr],
       }),
     );
+    journaled = true;
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
     // Lines past the first buffer are read during the rollout: report any skipped there too.
     const laterWarning = traffic.warning();
     if (laterWarning && laterWarning !== trafficWarning) ctx.stderr.write(`bluegreen: warning: ${laterWarning}\n`);
     return outcome.exitCode;
+  } catch (error) {
+    // Not started: no journal line will say them. Before the error, which the caller writes.
+    if (!journaled) for (const message of startWarnings) ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+    throw error;
   } finally {
     for (const close of closers) await close();
   }
@@ -133,7 +151,7 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
 async function openTraffic(
   plan: Plan,
   random: RandomSource,
-  ctx: CliContext,
+  warn: (message: string) => void,
   startup: Startup,
   closers: Closers,
 ): Promise<{ traffic: TrafficMix; trafficWarning: string | undefined }> {
@@ -143,7 +161,7 @@ async function openTraffic(
   await startup.step(traffic.ready());
   // Unusable sampled lines are skipped, never silently: say how many and where the first one is.
   const trafficWarning = traffic.warning();
-  if (trafficWarning) ctx.stderr.write(`bluegreen: warning: ${trafficWarning}\n`);
+  if (trafficWarning) warn(trafficWarning);
   return { traffic, trafficWarning };
 }
 
@@ -257,7 +275,7 @@ function reporterTarget(engine: RolloutEngine, live: LiveControl | undefined): R
 async function openUpstream(
   plan: Plan,
   ctx: CliContext,
-  clock: Clock,
+  { clock, warn }: { clock: Clock; warn: (message: string) => void },
   closers: (() => Promise<void> | void)[],
 ): Promise<Record<ArmName, UpstreamClient & ArmClient>> {
   const [{ openEndpoints }, { createUpstreamClient, preflight, readApiKey }] = await Promise.all([import('./endpoints.js'), import('../upstream/index.js')]);
@@ -267,7 +285,7 @@ async function openUpstream(
     ARMS.map((arm) => endpoints.arms[arm]),
     { env: ctx.env, cwd: ctx.cwd },
   );
-  for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  for (const warning of warnings) warn(warning);
   const client = (arm: ArmName) => {
     const { upstream, model } = endpoints.arms[arm];
     const apiKey = upstream.apiKeyEnv ? readApiKey(upstream.apiKeyEnv, ctx.env, ctx.cwd) : undefined;

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startWarnings } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 
 const base = (extra: { traffic?: string; stages?: string; green?: string; analysis?: string } = {}) => `
@@ -39,7 +39,7 @@ async function expectUsageErrorEverywhere(cwd: string, text: string | RegExp): P
   }
 }
 
-/** The warnings `bluegreen: warning: ...` lines in stderr carry (--dry-run, rollout). */
+/** The warnings `bluegreen: warning: ...` lines in stderr carry (--dry-run, a rollout whose start fails). */
 const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning: (.*)$/gm)].map((match) => match[1]);
 
 const GOOD_LINE = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
@@ -98,7 +98,8 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(dryRun.stderr).toContain(warning);
     const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
     expect(rollout.code, rollout.stderr).toBe(0);
-    expect(rollout.stderr).toContain('bluegreen: warning:');
+    // Journaled as the rollout starts, where the dashboard shows it (a line on stderr before it scrolled away).
+    expect(startWarnings(path.join(cwd, 'st'))).toEqual([expect.stringContaining('line(s) skipped, the first at line 3: not JSON')]);
     expect(rollout.stderr).toContain('line(s) skipped, the first at line 3: not JSON');
   });
 
@@ -120,7 +121,24 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(warningsIn(dryRun.stderr)).toEqual(warnings);
     const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
     expect([0, 10], rollout.stderr).toContain(rollout.code);
-    expect(warningsIn(rollout.stderr)).toEqual(warnings);
+    expect(startWarnings(path.join(cwd, 'st'))).toEqual(warnings);
+  });
+
+  it("a rollout whose start fails (exit 3) says its start's warnings on stderr before its error: no journal line will", async () => {
+    const plan = base({ green: 'a' }).replace(
+      /upstream:\n.*\n/,
+      'upstream: { base_url: "https://example.invalid/v1", api: openai, api_key_env: PARITY_KEY_NOT_SET }\n',
+    );
+    const cwd = folder(plan);
+    const { warnings } = JSON.parse((await runCli(['validate', 'plan.yaml', '--json'], { cwd })).stdout) as { warnings: string[] };
+    const sameModel = warnings.find((warning) => warning.includes('same model'));
+    expect(sameModel).toBeDefined();
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'], { cwd });
+    expect(rollout.code, rollout.stderr).toBe(3);
+    const lines = rollout.stderr.trim().split('\n');
+    expect(lines.slice(0, -1)).toEqual(warningsIn(rollout.stderr).map((warning) => `bluegreen: warning: ${warning}`));
+    expect(warningsIn(rollout.stderr)).toContain(sameModel);
+    expect(lines.at(-1)).toContain('PARITY_KEY_NOT_SET');
   });
 
   it('with an Anthropic arm, validate, --dry-run and rollout skip the lines it cannot be sent and name the parameters left out alike', async () => {
@@ -143,7 +161,7 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(warningsIn(dryRun.stderr)).toContain(warning);
     const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st', '--seed', '1'], { cwd });
     expect(rollout.code, rollout.stderr).toBe(0);
-    expect(warningsIn(rollout.stderr)).toContain(warning);
+    expect(startWarnings(path.join(cwd, 'st'))).toContain(warning);
   });
 
   it('an empty prompts file is refused by validate, as the rollout refuses it', async () => {

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { CliContext } from '../../src/cli/context.js';
 import type { Clock } from '../../src/core/clock.js';
 import { main } from '../../src/cli/main.js';
+import { StateStore } from '../../src/state/index.js';
 
 export interface CliRun {
   code: number;
@@ -37,4 +38,16 @@ export async function runCli(args: string[], options: { cwd: string; env?: NodeJ
   const ctx = testContext(options);
   const code = await main(['node', 'bluegreen', ...args], ctx);
   return { code, stdout: ctx.out(), stderr: ctx.err() };
+}
+
+/**
+ * The warnings a rollout journaled as it started (right after rollout_started, where the dashboard shows them), from
+ * its state folder's journal.
+ */
+export function startWarnings(stateDir: string): string[] {
+  const events = new StateStore(stateDir).readEvents();
+  const started = events.findIndex((event) => event.type === 'rollout_started');
+  const after = events.slice(started + 1);
+  const end = after.findIndex((event) => event.type !== 'warning');
+  return (end === -1 ? after : after.slice(0, end)).map((event) => event.message);
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutSnapshot } from '../../src/engine/types.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startWarnings } from '../helpers/cli.js';
 import type { Running } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, liveFixture, putRoute, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
@@ -52,7 +52,9 @@ describe('a live rollout run again after its promotion', () => {
       .trim()
       .split('\n')
       .map((line) => (JSON.parse(line) as { type: string }).type);
-    expect(journal).toEqual(['rollout_started', 'promoted', 'drained', 'finished']);
+    // The start's warnings (its stages are short) are journaled right after it starts, where the dashboard shows them.
+    const warned = startWarnings(path.join(dir, '.bluegreen')).map(() => 'warning');
+    expect(journal).toEqual(['rollout_started', ...warned, 'promoted', 'drained', 'finished']);
     const report = JSON.parse(readFileSync(path.join(dir, 'again.json'), 'utf8')) as { outcome: { promoted: boolean; exitCode: number; reason: string } };
     expect(report.outcome).toMatchObject({ promoted: true, exitCode: 0 });
     expect(report.outcome.reason).toContain('nothing moved');
@@ -82,7 +84,8 @@ describe('a live rollout run again after its promotion', () => {
     expect(warning?.message).toMatch(
       /^--from-blue undoes gpt-4\.1's promotion on proxy \S+ since \S+ and starts again at stage 1: blue \(gpt-4o\) with 50% of requests to green$/,
     );
-    expect(events.findIndex((event) => event === warning)).toBe(events.findIndex((event) => event.type === 'rollout_started') + 1);
+    // With the start's other warnings (the plan's), right after rollout_started: the last of them.
+    expect(startWarnings(path.join(dir, '.bluegreen')).at(-1)).toBe(warning?.message);
     expect(result.stderr.split(warning?.message ?? '?').length - 1).toBe(1);
     // Stage 1 split the application's requests again: blue answered some.
     expect(stateOf(dir).stages[0]?.arms.blue.requests).toBeGreaterThan(0);

@@ -54,8 +54,9 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
     const store = new StateStore(dir);
     resumable(store, plan, rolloutStanding(store));
   }
-  // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them).
-  for (const warning of await rolloutStartWarnings(plan)) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
+  // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them),
+  // journaled with the start's own (runRollout).
+  const warnings = await rolloutStartWarnings(plan);
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
   const chooseReporter = await reporterFor(ctx, flags, dir);
@@ -67,6 +68,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
     ctx,
     resume: flags.resume,
     fromBlue: flags.fromBlue,
+    warnings,
     attachReporter: (engine, hooks) => {
       const inner = chooseReporter(engine, hooks);
       return {

@@ -14,6 +14,9 @@ import { runRollout } from '../../../src/cli/run-rollout.js';
 import type { RolloutEvent } from '../../../src/engine/types.js';
 import { planFromYaml, tempDir, simulatedPlan } from '../../helpers/plans.js';
 import { forceColour } from './force-colour.js';
+import { lockOwner } from '../../../src/cli/operator.js';
+import { StateStore } from '../../../src/state/index.js';
+import { deadPid } from '../../state/helpers.js';
 
 // Colour on, so that the NO_COLOR tests show the dashboard itself dropping every escape code.
 forceColour();
@@ -47,12 +50,13 @@ async function typeOnceListening(terminal: ReturnType<typeof terminalContext>, k
   }
 }
 
-async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}) {
+async function runWithKeys(keys: string[], env: NodeJS.ProcessEnv = {}, before?: (stateDir: string) => void) {
   const dir = tempDir();
   const plan = planFromYaml(PLAN, dir);
   const terminal = terminalContext(dir, env);
   const signals = new EventEmitter();
   const stateDir = path.join(dir, '.bluegreen');
+  before?.(stateDir);
   const chooseReporter = await reporterFor(terminal.ctx, {}, stateDir);
   const code = runRollout({
     plan,
@@ -82,6 +86,17 @@ describe('rollout with the dashboard (in-process, real Ink)', () => {
     expect(run.journal.find((event) => event.type === 'abort_requested')?.actor).toMatch(/^erin@.+ \(dashboard\)$/);
     expect(run.screen).toContain('dashboard-in-process');
     expect(run.screen).toContain('■ ABORTED · exit 4');
+    expect(run.stderr).toBe('');
+  });
+
+  it("shows the start's warnings (here a dead rollout's lock taken over), which stderr, under the dashboard, lost", async () => {
+    const pid = await deadPid();
+    // The lock a rollout killed -9 left: its owner's pid is gone.
+    const run = await runWithKeys(['a'], {}, (stateDir) => void new StateStore(stateDir).acquireLock({ ...lockOwner('before', 1, {}), pid }));
+    expect(run.exitCode).toBe(4);
+    const said = `took over the lock of pid ${pid}, which is no longer running`;
+    expect(run.journal.find((event) => event.type === 'warning')?.message).toContain(said);
+    expect(run.screen).toContain(said);
     expect(run.stderr).toBe('');
   });
 
