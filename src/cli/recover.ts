@@ -53,9 +53,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const journal = new RecoveryJournal(store);
   // Green may be at the weight the hook was setting. Its record stays until the recovery has finished.
   const inFlight = readHookInFlight(store.dir, snapshot);
-  await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   const plan = planFor(options, warn);
+  // Refused without the admin token before anything is done: the dead run's hook still runs, nothing is journaled.
   refuseWithoutToken(plan, ctx.env);
+  await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   options.starting?.();
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });

@@ -14,7 +14,8 @@ import { hookRecorder, orphanMessage, StateStore } from '../../src/state/index.j
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
 import type { Running } from '../proxy/helpers.js';
-import { deadPid, snapshot } from '../state/helpers.js';
+import { isAlive } from '../helpers/processes.js';
+import { deadPid, orphanHook, snapshot } from '../state/helpers.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
@@ -55,16 +56,22 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
     const [proxy] = proxies as [Running];
     const { dir, store, dead } = await deadRollout(proxies, { lastPassed: true });
     promote(proxy);
+    // A hook of the dead run still running: the refusal leaves it (and the journal) alone too. It used to be stopped first.
+    const hook = await orphanHook(store.dir, 'echo ready; exec sleep 600', { plan: dead.plan.name, pid: dead.pid });
+    const journal = store.readEvents().length;
     const without = restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir }), actor: 'ops' });
     await expect(without).rejects.toThrow(UsageError);
     await expect(without).rejects.toThrow(/cannot tell the rollout's proxies to serve blue: proxy\.admin\.token_env names ADMIN_TOKEN, which is not set/);
     expect(store.readState()?.phase).toBe('progressing');
     expect(proxy.proxy.route.effective().greenWeight).toBe(1);
+    expect(isAlive(hook)).toBe(true);
+    expect(store.readEvents()).toHaveLength(journal);
 
     const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
     expect(result.ok, result.message).toBe(true);
     expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(store.readState()?.phase).toBe('rolled_back');
+    expect(isAlive(hook)).toBe(false);
   });
 
   it('`bluegreen rollback` without the admin token refuses in one message, never saying it rolls back (exit 2)', async () => {

@@ -9,7 +9,7 @@ import { bootId, readProcStat } from '../../src/core/proc-stat.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { emptyArmStats } from '../../src/metrics/index.js';
 import { hookRecorder, markRecovered, rolloutStanding, StateStore, stopOrphanHook } from '../../src/state/index.js';
-import { deadPid, snapshot, tempDir } from './helpers.js';
+import { deadPid, orphanHook, snapshot, tempDir } from './helpers.js';
 import { withJournalEnding } from '../../src/state/reconcile.js';
 
 const cleanups: (() => void)[] = [];
@@ -146,21 +146,6 @@ describe('stopOrphanHook', () => {
       const stat = /^\d+$/.test(name) ? readProcStat(Number(name)) : undefined;
       return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
     });
-
-  /** A dead rollout's on_stage hook left running, its group recorded: `script` runs once it said it is ready. */
-  async function orphanHook(dir: string, script: string): Promise<number> {
-    const hook = spawn('sh', ['-c', `${script}`], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: { PATH: process.env.PATH, BLUEGREEN_PLAN: 'demo' },
-    });
-    cleanups.push(() => void (hook.exitCode === null && hook.signalCode === null && process.kill(-(hook.pid as number), 'SIGKILL')));
-    await once(hook.stdout, 'data');
-    const record = hookRecorder(dir, { plan: 'demo', event: 'stage', stage: 2, greenWeight: 0.5, pid: 4242, hook: 'on_stage' });
-    record.begin();
-    record.started(hook.pid as number);
-    return hook.pid as number;
-  }
 
   it('stops a group that ignores SIGTERM with SIGKILL, and says whose it was', async () => {
     const s = store();
