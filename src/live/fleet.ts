@@ -45,6 +45,11 @@ export interface ProxyView {
    * folder full or read-only): its route file says less than it serves. Absent once a route is saved again.
    */
   unsaved?: string;
+  /**
+   * Why the proxy refused the last route this rollout set there (its 409: it serves another plan, or someone else set
+   * its route since): it answered, so it is reachable, and keeps the route it has. Absent once it takes one again.
+   */
+  refused?: string;
   /** Results that fell out of the proxy's ring before the rollout read them. */
   missed?: number;
   /** The proxy's own figures for the stage, from GET /admin/figures. */
@@ -139,6 +144,7 @@ export class FleetProxy {
       this.set = true;
       this.refusal = undefined;
       delete this.view.unsaved;
+      delete this.view.refused;
       // A restart is seen by the feed's epoch: on this answer, or in a read before it (whose restart renewed at once).
       const restarted = this.restartedSinceRoute || (this.epoch !== undefined && answer.resultsEpoch !== undefined && answer.resultsEpoch !== this.epoch);
       this.restartedSinceRoute = false;
@@ -152,14 +158,19 @@ export class FleetProxy {
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
       this.answered();
     } catch (error) {
-      if (error instanceof AdminCallError && error.status === 409) this.refusal = error.message;
+      const refused = error instanceof AdminCallError && error.status === 409;
+      if (refused) this.refusal = error.message;
       // Taken, not saved: recorded (live.json), so `status` does not read the proxy's route file as what it serves.
       if (error instanceof AdminCallError && error.inForce) this.view.unsaved = error.unsaved?.error ?? error.message;
       if (error instanceof AdminCallError && error.code === 'held' && !this.set) this.heldByOther = true;
       // A route taken but not saved was answered, by a proxy now serving it: not a silence (which, a lease long,
       // rolls the rollout back on proxy_unreachable), and the view shows what it serves.
       if (error instanceof AdminCallError && error.inForce) this.tookUnsaved(route);
-      else this.failed(error);
+      else if (refused) {
+        // A refusal is an answer too: the proxy is reachable (no silence to wait out, not "not answering"), and says why.
+        this.answered();
+        this.view.refused = error.message;
+      } else this.failed(error);
       throw error;
     }
   }

@@ -16,10 +16,12 @@ function leaseWords(route: Pick<ProxyView, 'promotedArm' | 'leaseExpiresAt'>, no
     : `lease ran out ${formatDuration(now - route.leaseExpiresAt)} ago (on blue)`;
 }
 
-/** One proxy: `answering  URL  green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent). */
+/** One proxy: `answering  URL  green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent, REFUSING its route). */
 export function proxyLine(proxy: ProxyView, now: number): string {
   const health = proxy.reachable
-    ? 'answering'
+    ? proxy.refused === undefined
+      ? 'answering'
+      : 'REFUSING'
     : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
   // Health first: on a narrow terminal the end of the line is what gets cut, and a long URL pushed it off.
@@ -27,11 +29,13 @@ export function proxyLine(proxy: ProxyView, now: number): string {
 }
 
 /**
- * On a line of its own under the proxy (the error is long): why it does not answer, or, answering, why it could not
- * save the route it took (its state folder full or read-only: a restart would not serve it); else undefined.
+ * On a line of its own under the proxy (the error is long): why it does not answer, or, answering, why it refused
+ * this rollout's route or could not save the route it took (its state folder full or read-only: a restart would not
+ * serve it); else undefined.
  */
 export function proxyErrorLine(proxy: ProxyView): string | undefined {
   if (!proxy.reachable) return proxy.error ? `    last error: ${proxy.error}` : undefined;
+  if (proxy.refused !== undefined) return `    refused this rollout's route: ${proxy.refused}`;
   return proxy.unsaved === undefined ? undefined : `    route taken, not saved there: ${proxy.unsaved}`;
 }
 
@@ -73,9 +77,9 @@ export function liveStageRows(view: LiveView, judged: readonly StageStats[]): Li
   });
 }
 
-/** How a proxy reads at a glance: bad when it does not answer, warn when it is on blue by its lease, lost results or did not save its route. */
+/** How a proxy reads at a glance: bad when it does not answer or refuses this rollout's route, warn when it is on blue by its lease, lost results or did not save its route. */
 export function proxyHealth(proxy: ProxyView, now: number): 'ok' | 'warn' | 'bad' {
-  if (!proxy.reachable) return 'bad';
+  if (!proxy.reachable || proxy.refused !== undefined) return 'bad';
   const leaseRanOut = !proxy.promotedArm && proxy.leaseExpiresAt !== undefined && proxy.leaseExpiresAt <= now && proxy.greenWeight + proxy.mirror > 0;
   return leaseRanOut || (proxy.missed ?? 0) > 0 || proxy.unsaved !== undefined ? 'warn' : 'ok';
 }

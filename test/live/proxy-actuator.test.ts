@@ -126,6 +126,10 @@ describe('ProxyActuator stage moves', () => {
     actuator.renewNow();
     await until(() => proxy.refusal !== undefined, 'the renewal refused');
     expect(proxy.refusal).toContain('answered 409: the route was changed since this rollout set it: green 0%, mirror 0% (operator: emergency stop)');
+    // It answered: reachable, refusing with its reason (it was marked unreachable, no silence to wait out all the same).
+    expect(proxy.view).toMatchObject({ reachable: true, refused: proxy.refusal });
+    expect(proxy.view.unreachableSince).toBeUndefined();
+    expect(proxy.silentFor()).toBe(0);
     const [next] = await actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
     expect(next).toMatchObject({ ok: false, rule: 'hook' });
     expect(running.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });

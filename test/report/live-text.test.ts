@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveView } from '../../src/live/fleet.js';
 import type { StageStats } from '../../src/metrics/types.js';
-import { liveLines, liveStageRows, proxyErrorLine, proxyLine, proxyRouteLine } from '../../src/report/live-text.js';
+import { liveLines, liveStageRows, proxyErrorLine, proxyHealth, proxyLine, proxyRouteLine } from '../../src/report/live-text.js';
 
 const view: LiveView = {
   leaseMs: 5000,
@@ -29,6 +29,11 @@ describe('live text', () => {
       '    route taken, not saved there: could not save the route to /s/proxy-route.json: ENOSPC',
     );
     expect(proxyLine({ url: 'u', reachable: true, greenWeight: 1, mirror: 0, promotedArm: 'green' }, 0)).toBe('answering  u  promoted green, no lease');
+    // One that refused this rollout's route (409) answered: refusing, with its reason, never "NOT ANSWERING".
+    const refusing = { url: 'u', reachable: true, greenWeight: 0.25, mirror: 0, leaseExpiresAt: 10_000, refused: 'PUT /admin/route answered 409: x' };
+    expect(proxyLine(refusing, 7000)).toBe('REFUSING  u  green 25%, mirror 0%, lease 3s left');
+    expect(proxyErrorLine(refusing)).toBe("    refused this rollout's route: PUT /admin/route answered 409: x");
+    expect(proxyHealth(refusing, 7000)).toBe('bad');
   });
 
   it('says the health before the URL: a long URL cut at the end of a narrow terminal still shows it', () => {

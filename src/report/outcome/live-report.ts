@@ -23,7 +23,10 @@ export const liveReportSchema = z
         leaseExpiresAt: count.nullable().meta({
           description: "Epoch ms (the proxy's clock) when the last lease the proxy answered with ends, past or still to come; null with no lease",
         }),
-        error: z.string().nullable().meta({ description: 'Why the last call failed, while it does not answer' }),
+        error: z
+          .string()
+          .nullable()
+          .meta({ description: "Why the last call failed: while it does not answer, or why it refused the rollout's last route (it answered)" }),
         missed: count.meta({ description: 'Results that left the proxy’s ring before the rollout read them (never judged)' }),
       }),
     ),
@@ -55,7 +58,7 @@ export function liveReport(view: LiveView, judged: readonly StageStats[]): LiveR
       mirror: proxy.mirror,
       promotedArm: proxy.promotedArm ?? null,
       leaseExpiresAt: proxy.leaseExpiresAt ?? null,
-      error: proxy.error ?? null,
+      error: proxy.error ?? proxy.refused ?? null,
       missed: proxy.missed ?? 0,
     })),
     stages: view.stages.map((stage) => {
