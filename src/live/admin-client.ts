@@ -65,6 +65,13 @@ export interface RouteAnswer {
    * clock (proxies since session 27): another run's first route is refused until then.
    */
   heldBy?: Route;
+  /**
+   * GET: why the route in force is not saved there (its state folder full or read-only; proxies since session 32),
+   * with what a restart would serve instead (restartServes, restartKeepsGreen).
+   */
+  unsaved?: string;
+  restartServes?: string;
+  restartKeepsGreen?: boolean;
 }
 
 /** A route in force that the proxy could not save (its 500's parts). */

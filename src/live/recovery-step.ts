@@ -32,13 +32,20 @@ export type RecoveryStep =
   /** Another run's route, or one set by hand: not the dead run's to undo. */
   | { kind: 'left'; what: string };
 
-/** What the recovery does with a proxy whose route (and what it serves, lease applied) is this. */
-export function recoveryStep(route: Route, effective: EffectiveRoute, now: number, dead: DeadRun): RecoveryStep {
+/**
+ * What the recovery does with a proxy whose route (and what it serves, lease applied) is this; `unsaved`: why the
+ * proxy could not save that route (GET /admin/route says so), when it could not.
+ */
+export function recoveryStep(route: Route, effective: EffectiveRoute, now: number, dead: DeadRun, unsaved?: string): RecoveryStep {
   if (route.controller !== undefined && dead.runs.includes(route.controller))
     return { kind: 'blue', ending: deadRunsEnding(route, dead.runs), what: `this rollout's route (${describeRoute(route)})` };
   if (route.controller !== undefined) return { kind: 'left', what: anotherRunsRoute(route, now, dead) };
   // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), the blue its
   // lease's lapse left, or none yet. setByHand() tells them apart, as for the route a rollout's first stage replaces.
+  // A blue in force that its proxy could not save (a --force-blue's, or an operator's, when its folder was full) is
+  // sent again, only over that route: a restart would bring back the route saved there (a promotion, say).
+  if (effective.greenWeight === 0 && effective.mirror === 0 && unsaved !== undefined)
+    return { kind: 'blue', ending: unchanged(route), what: `on blue but not saved there (${unsaved}): sent again, for the proxy to save it` };
   if (effective.greenWeight === 0 && effective.mirror === 0) return { kind: 'already_blue', what: alreadyBlue(route, dead) };
   return {
     kind: 'left',
@@ -91,7 +98,11 @@ function deadRunsEnding(route: Route, runs: readonly string[]): Pick<RouteSet, '
   // own that ended (blue, or a promotion it sent before it died) cannot be (the proxy refuses a run going on past
   // its ending): the blue is conditional on that route being the one in force still (ifRevision; ifUpdatedAt too, which
   // a proxy from before revisions checks alone).
-  const read = { ifUpdatedAt: route.updatedAt, ...(route.revision !== undefined && { ifRevision: route.revision }) };
-  const condition = route.ended === true ? read : { goingOn: true };
+  const condition = route.ended === true ? unchanged(route) : { goingOn: true };
   return { controller, ...(resumes.length > 0 && { resumes }), ended: true, ...condition };
+}
+
+/** A route set only over `route` as read: one set since (another run's first route, say) stands (the proxy answers 409). */
+function unchanged(route: Route): Pick<RouteSet, 'ifRevision' | 'ifUpdatedAt'> {
+  return { ifUpdatedAt: route.updatedAt, ...(route.revision !== undefined && { ifRevision: route.revision }) };
 }

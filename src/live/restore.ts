@@ -95,8 +95,8 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
       try {
         if (dead === undefined) await client.setRoute(blue);
         else {
-          const { route, effective, now } = await client.getRoute();
-          const step = recoveryStep(route, effective, now, dead);
+          const { route, effective, now, unsaved } = await client.getRoute();
+          const step = recoveryStep(route, effective, now, dead, unsaved);
           if (step.kind !== 'blue')
             return { ok: true, told: false, ...(step.kind === 'left' ? { left: true } : { alreadyBlue: true }), message: `proxy ${client.url}: ${step.what}` };
           await client.setRoute({ ...blue, ...step.ending });
@@ -150,8 +150,8 @@ export async function recoveryPreview(
       try {
         if (dead === undefined)
           return { line: `proxy ${client.url}: would be put on blue by hand (the record keeps no run ids to tell its routes from others')`, left: false };
-        const { route, effective, now } = await client.getRoute();
-        const step = recoveryStep(route, effective, now, dead);
+        const { route, effective, now, unsaved } = await client.getRoute();
+        const step = recoveryStep(route, effective, now, dead, unsaved);
         return { line: `proxy ${client.url}: ${previewOf(step)}`, left: step.kind === 'left' };
       } catch (error) {
         return {

@@ -1,6 +1,6 @@
 // The admin API a rollout drives the proxy through: read and set the route (under a lease), read the per-arm
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
-//   GET  /admin/route    -> { route, effective, now, serves }
+//   GET  /admin/route    -> { route, effective, now, serves, unsaved? }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended?, ifRevision?, ifUpdatedAt? }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
@@ -323,9 +323,23 @@ async function serve(
  * GET /admin/route's route: the stored one, what it serves by, and `heldBy` while a lapsed lease may still be its
  * holder's (RouteHolder.lapsedHolder), so a rollout's preflight refuses the proxy as its first route would be.
  */
-function routeRead(route: RouteHolder): { route: Route; effective: EffectiveRoute; heldBy?: Route } {
+function routeRead(route: RouteHolder): { route: Route; effective: EffectiveRoute; heldBy?: Route } & Partial<UnsavedParts> {
   const heldBy = route.lapsedHolder();
-  return { route: withRevision(route.stored), effective: route.effective(), ...(heldBy && { heldBy }) };
+  // The route in force not saved: a recovery that finds it on blue sends blue again, so that a restart keeps it.
+  const unsaved = unsavedParts(route);
+  return { route: withRevision(route.stored), effective: route.effective(), ...(heldBy && { heldBy }), ...unsaved };
+}
+
+/** Why the route in force is not saved, and what a restart would serve instead: told with a route set (500) or read. */
+interface UnsavedParts {
+  unsaved: string;
+  restartServes: string;
+  restartKeepsGreen: boolean;
+}
+
+function unsavedParts(route: RouteHolder): UnsavedParts | undefined {
+  const unsaved = route.unsaved;
+  return unsaved === undefined ? undefined : { unsaved, restartServes: route.restartWouldServe(), restartKeepsGreen: route.restartKeepsGreen };
 }
 
 /** A route no one has set yet (or saved before revisions) is revision 0: what a caller's ifRevision names for it. */
@@ -420,17 +434,14 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   if (said !== before) options.log?.(`route set: ${said}`);
   // Not saved, the route would not outlive a restart, which would serve the file's older route (a promotion
   // over a rollback's blue): the caller is told, and a rollout fails toward blue (docs/live.md).
-  const unsaved = route.unsaved;
+  const unsaved = unsavedParts(route);
   if (unsaved !== undefined) {
-    const restartServes = route.restartWouldServe();
     return json(res, 500, {
-      error: `${unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${restartServes}): free the state folder (disk space, permissions)`,
+      error: `${unsaved.unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${unsaved.restartServes}): free the state folder (disk space, permissions)`,
       // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
       inForce: true,
       // The parts, so a caller says them in its own words (a rollout's blue that a restart keeps is no failure).
-      unsaved,
-      restartServes,
-      restartKeepsGreen: route.restartKeepsGreen,
+      ...unsaved,
     });
   }
   // resultsCursor: results after it were recorded under this route (and stage).

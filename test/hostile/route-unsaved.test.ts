@@ -130,4 +130,45 @@ describe('a proxy that cannot save its route', () => {
     );
     expect(result.message).toContain('the rollout is still marked unfinished');
   });
+
+  it('`bluegreen rollback` run again once the folder is freed saves the blue a --force-blue could not, over the promotion saved there', async () => {
+    const stateDir = tempDir();
+    const [proxy] = (await fixture.startProxies(1, { stateDirs: [stateDir] })) as [Running];
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }'] }, [proxy]);
+    const file = path.join(dir, 'plan.yaml');
+    const plan = loadPlan(file, dir);
+    // The dead run's promotion (its id in its state.json), saved; then the folder fills up.
+    proxy.proxy.route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted: all 1 stages passed', controller: 'run-1' });
+    await proxy.proxy.route.flush();
+    const routeFile = path.join(stateDir, ROUTE_FILE);
+    rmSync(routeFile, { force: true });
+    mkdirSync(path.join(routeFile, 'in-the-way'), { recursive: true });
+    const store = new StateStore(tempDir());
+    const dead = {
+      ...snapshot({
+        pid: await deadPid(),
+        greenWeight: 1,
+        plan: { name: plan.name, file, hash: plan.source.hash, blueModel: 'gpt-4o', greenModel: 'gpt-4.1', stages: [{ durationMs: 60_000, greenWeight: 0.5 }] },
+      }),
+      liveResume: { controllers: ['run-1'], read: {}, proxies: [proxy.proxy.adminUrl as string] },
+    } as RolloutSnapshot;
+    await store.writeState(dead);
+    const ctx = () => testContext({ cwd: dir, env: { ADMIN_TOKEN } });
+
+    // Blue by hand (no run id) in force, not saved: a restart would serve the promotion. Unfinished, as it says.
+    const forced = await restoreBlue({ store, snapshot: dead, ctx: ctx(), actor: 'ops', forceBlue: true });
+    expect(forced.ok).toBe(false);
+    expect(forced.message).toContain('so a restart would serve green');
+    expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    // The folder freed, the rollback run again (without --force-blue): the blue it finds is sent again, and saved.
+    // It was taken for "already on blue, set by hand": marked rolled back, the file still holding the promotion.
+    rmSync(routeFile, { recursive: true, force: true });
+    const again = await restoreBlue({ store, snapshot: dead, ctx: ctx(), actor: 'ops' });
+    expect(again.ok, again.message).toBe(true);
+    expect(again.message).toContain(`proxy ${proxy.proxy.adminUrl as string}: back on blue`);
+    const saved = JSON.parse(readFileSync(routeFile, 'utf8')) as { greenWeight: number; promotedArm?: string };
+    expect(saved).toMatchObject({ greenWeight: 0, mirror: 0 });
+    expect(saved.promotedArm).toBeUndefined();
+    expect(store.readState()?.phase).toBe('rolled_back');
+  });
 });
