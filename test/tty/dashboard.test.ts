@@ -1,11 +1,12 @@
 // The real binary in a real terminal: tmux runs `bluegreen rollout rollouts/demo.yaml`, we read the screen the way
 // a person would (capture-pane) and press keys (send-keys). Uses the built dist/ (the suite's global setup builds it when stale).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadPid } from '../state/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HAS_TMUX = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -158,6 +159,24 @@ suite(title, () => {
     expect(existsSync(file('small-exit'))).toBe(false);
     tmux('send-keys', '-t', 'small', 'y');
     expect(await waitForFile(file('small-exit'), 'the rollout to exit')).toBe('4');
+  });
+
+  it("shows the start's warnings at 80x24 (a dead rollout's lock taken over): on stderr before the dashboard they scrolled away", async () => {
+    const stateDir = file('warned-state');
+    mkdirSync(stateDir, { recursive: true });
+    const pid = await deadPid();
+    writeFileSync(path.join(stateDir, 'lock'), JSON.stringify({ pid, planName: 'demo', startedAt: 1, user: 'erin', host: hostname(), token: 'dead' }));
+    tmux('new-session', '-d', '-s', 'warned', '-x', '80', '-y', '24', command(`rollout rollouts/demo.yaml --state-dir '${stateDir}'`, file('warned-exit')));
+    const said = `took over the lock of pid ${pid}, which is no longer running`;
+    const shown = await waitForScreen('warned', 'the dashboard with the warning', (text) => /stage \d\/5/.test(text) && text.includes(said));
+    // In the dashboard's events, under its title: not a line on stderr above the dashboard, which its growth scrolls away.
+    const lines = shown.split('\n');
+    expect(
+      lines.findIndex((line) => line.includes(said)),
+      shown,
+    ).toBeGreaterThan(lines.findIndex((line) => line.startsWith('bluegreen · ')));
+    tmux('send-keys', '-t', 'warned', 'C-c');
+    expect(await waitForFile(file('warned-exit'), 'the rollout to exit')).toBe('130');
   });
 
   it('ctrl-c still interrupts: rolled back to blue, exit 130', async () => {
