@@ -4,16 +4,16 @@
 // rollout sees none of them (it ends "nothing judged", or judges only the others) and nothing else says why.
 import type { Plan } from '../plan/plan.js';
 import { passesThrough, type ProxySettings } from './config.js';
-import { ownerBlueModel } from './route.js';
+import type { RecordedPlan } from './route-file.js';
 
 type Log = (message: string) => void;
 
 /**
  * The previous plan's blue model when the application may still ask for it: the route file was recorded for
- * `recordedFor` (another plan's routeOwner()), whose blue is neither this plan's blue, an alias, nor green.
+ * `recordedFor` (another plan), whose blue is neither this plan's blue, an alias, nor green.
  */
-function previousBlue(plan: Plan, settings: Pick<ProxySettings, 'splitModels'>, recordedFor: string | undefined): string | undefined {
-  const blue = recordedFor === undefined ? undefined : ownerBlueModel(recordedFor);
+function previousBlue(plan: Plan, settings: Pick<ProxySettings, 'splitModels'>, recordedFor: RecordedPlan | undefined): string | undefined {
+  const blue = recordedFor?.blueModel;
   return blue === undefined || settings.splitModels.has(blue) || blue === plan.arms.green.model ? undefined : blue;
 }
 
@@ -30,14 +30,14 @@ function aliasFix(plan: Plan, old: string): string {
 export function previousBlueNotice(
   plan: Plan,
   settings: Pick<ProxySettings, 'splitModels' | 'passthrough'>,
-  recordedFor: string | undefined,
+  recordedFor: RecordedPlan | undefined,
 ): string | undefined {
   const old = previousBlue(plan, settings, recordedFor);
   if (old === undefined) return undefined;
   const served = passesThrough(settings.passthrough, old)
     ? `pass through to blue's upstream as another model (${old} itself), neither split nor judged`
     : 'are refused (404): proxy.passthrough does not list it';
-  return `the saved route was recorded for ${recordedFor}, whose blue was ${old}: requests still asking for ${old} ${served}; ${aliasFix(plan, old)}`;
+  return `the saved route was recorded for ${recordedFor?.owner}, whose blue was ${old}: requests still asking for ${old} ${served}; ${aliasFix(plan, old)}`;
 }
 
 /**
@@ -47,7 +47,7 @@ export function previousBlueNotice(
 export function passthroughNotices(
   plan: Plan,
   settings: Pick<ProxySettings, 'splitModels'>,
-  recordedFor: string | undefined,
+  recordedFor: RecordedPlan | undefined,
   log: Log | undefined,
 ): ((model: string) => void) | undefined {
   if (log === undefined) return undefined;
@@ -63,7 +63,7 @@ export function passthroughNotices(
   if (old !== undefined) {
     notices.set(
       old,
-      `a request asked for ${old}, the blue of the plan the saved route was recorded for (${recordedFor}): it passes through to blue's upstream ` +
+      `a request asked for ${old}, the blue of the plan the saved route was recorded for (${recordedFor?.owner}): it passes through to blue's upstream ` +
         `as another model, neither split nor judged; ${aliasFix(plan, old)} (said once)`,
     );
   }

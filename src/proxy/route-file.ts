@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { isObject } from '../core/json.js';
 import { readRegularFile } from '../core/read-regular-file.js';
-import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, ownerBlueModel, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
 
 /** A saved route is a few hundred bytes; far more is not a route file (and is not read into memory). */
 const MAX_ROUTE_BYTES = 1024 * 1024;
@@ -49,6 +49,12 @@ function parseHold(value: unknown): LapsedHold | undefined {
   return { route, leftMs, ...(typeof notAfter === 'number' && Number.isFinite(notAfter) && { notAfter }) };
 }
 
+/** Another plan a saved route was recorded for: its routeOwner() and its blue model (when known). */
+export interface RecordedPlan {
+  owner: string;
+  blueModel: string | undefined;
+}
+
 export class RouteFile {
   private readonly file?: string;
   private writing?: Promise<void>;
@@ -59,8 +65,8 @@ export class RouteFile {
   private saveError?: string;
   /** What the file holds (the last route written, or read at the start): what a restart would serve. */
   private saved?: Route;
-  /** routeOwner() the file's route was recorded for at the start, when not this proxy's: a previous plan's (read()). */
-  private recordedForOther?: string;
+  /** The plan the file's route was recorded for at the start, when not this proxy's: a previous plan's (read()). */
+  private recordedForOther?: RecordedPlan;
 
   /** No state folder keeps the route in memory only. `onNotice` is told when a write fails or a file is refused. */
   constructor(
@@ -95,7 +101,8 @@ export class RouteFile {
     }
     const route = parseRoute(parsed);
     this.saved = route;
-    if (route?.rollout !== undefined && owner !== undefined && route.rollout !== owner) this.recordedForOther = route.rollout;
+    if (route?.rollout !== undefined && owner !== undefined && route.rollout !== owner)
+      this.recordedForOther = { owner: route.rollout, blueModel: route.blueModel ?? ownerBlueModel(route.rollout) };
     if (!route) {
       this.onNotice?.(`${this.file} is not a route; serving blue`);
       return { route: blueAfter(parsed) };
@@ -156,10 +163,10 @@ export class RouteFile {
   }
 
   /**
-   * routeOwner() of the plan the file's route was recorded for when the proxy started, when it was not this proxy's
+   * The plan (its routeOwner() and blue model) the file's route was recorded for when the proxy started, when it was not this proxy's
    * (the previous plan's, after "making green the new blue"): its blue model may still be what the application asks for.
    */
-  get recordedFor(): string | undefined {
+  get recordedFor(): RecordedPlan | undefined {
     return this.recordedForOther;
   }
 

@@ -2,7 +2,7 @@
 // blue on its own, whoever was meant to renew it), every change saved to the state folder so a promotion survives
 // a restart.
 import type { Clock } from '../core/clock.js';
-import { RouteFile } from './route-file.js';
+import { RouteFile, type RecordedPlan } from './route-file.js';
 import { boundLease, LeaseClock, leaseLength, type LeaseSchedule } from './route-lease.js';
 import { BLUE_ROUTE, clampShare, describeRoute, LEASE_EXPIRED, sameEnding, SERVE_BLUE, SERVE_GREEN, type EffectiveRoute, type Route } from './route.js';
 
@@ -14,6 +14,8 @@ export interface RouteHolderOptions {
    * another plan or other models is not applied (the proxy starts on blue). Unset: any saved route applies.
    */
   rollout?: string;
+  /** The blue model of that plan, recorded with every route beside `rollout` (Route.blueModel). */
+  blueModel?: string;
   /**
    * Routes are stamped with `now` and leases expire by it. With `steadyNow` (the system clock's performance.now) a
    * lease also runs out once as long has passed on it, so a wall clock set back cannot stretch it; without (a test's
@@ -57,9 +59,15 @@ export class RouteHolder {
     this.watchLease();
   }
 
-  /** routeOwner() of another plan the saved route was recorded for at the start (RouteFile.recordedFor). */
-  get recordedForOther(): string | undefined {
+  /** Another plan the saved route was recorded for at the start (RouteFile.recordedFor). */
+  get recordedForOther(): RecordedPlan | undefined {
     return this.file.recordedFor;
+  }
+
+  /** Stamps a route with the plan and models this proxy serves. */
+  private stamp(route: Route): void {
+    if (this.options.rollout !== undefined) route.rollout = this.options.rollout;
+    if (this.options.blueModel !== undefined) route.blueModel = this.options.blueModel;
   }
 
   /** The stored route as set (lease not applied). */
@@ -156,7 +164,7 @@ export class RouteHolder {
       updatedAt: this.options.clock.now(),
       revision: this.nextRevision(),
     };
-    if (this.options.rollout !== undefined) route.rollout = this.options.rollout;
+    this.stamp(route);
     if (route.promotedArm === undefined && (route.greenWeight > 0 || route.mirror > 0) && route.leaseExpiresAt === undefined) {
       throw new RangeError('a green weight or mirror above 0 needs a lease (leaseExpiresAt)');
     }
@@ -227,7 +235,7 @@ export class RouteHolder {
     const lapsed = this.route.controller;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now(), revision: this.nextRevision() };
     if (lapsed !== undefined) this.route.controller = lapsed;
-    if (this.options.rollout !== undefined) this.route.rollout = this.options.rollout;
+    this.stamp(this.route);
     this.options.onNotice?.('route lease expired without renewal: serving blue');
     this.persist();
   }

@@ -22,6 +22,11 @@ export interface Route {
   reason?: string;
   /** Whose arms the route was set for (routeOwner): a proxy of another plan does not apply it. */
   rollout?: string;
+  /**
+   * The blue model of the plan `rollout` names, kept apart: a model name may hold " -> ", on which `rollout` cannot
+   * be split back. Absent in routes saved before session 32 (ownerBlueModel then reads `rollout`).
+   */
+  blueModel?: string;
   /** Which run of a rollout set it (an id it sends): its renewals may go on from it, no one else's. */
   controller?: string;
   /** Who that run is, as an operator finds it ("alice@ci-3 pid 4242, state folder /srv/app/.bluegreen"): named in refusals. */
@@ -42,7 +47,10 @@ export function routeOwner(planName: string, blueModel: string, greenModel: stri
   return `${planName} (${blueModel} -> ${greenModel})`;
 }
 
-/** The blue model a routeOwner() string names, or undefined when it is not one (a route set by hand names none). */
+/**
+ * The blue model a routeOwner() string names, or undefined when it is not one: for a route saved before its
+ * `blueModel` was kept (ambiguous when a model name holds " -> ": the shortest reading is taken).
+ */
 export function ownerBlueModel(owner: string): string | undefined {
   // The last " (" that ends in "X -> Y)": a plan name may hold " (", a model name hardly.
   return /^[^]* \(([^]+?) -> [^]+\)$/.exec(owner)?.[1];
@@ -120,6 +128,7 @@ export function parseRoute(value: unknown): Route | undefined {
   if (r.promotedArm === 'blue' || r.promotedArm === 'green') route.promotedArm = r.promotedArm;
   if (typeof r.reason === 'string') route.reason = r.reason;
   if (typeof r.rollout === 'string') route.rollout = r.rollout;
+  if (typeof r.blueModel === 'string') route.blueModel = r.blueModel;
   if (typeof r.controller === 'string') route.controller = r.controller;
   if (typeof r.by === 'string') route.by = r.by;
   if (Number.isSafeInteger(r.revision) && (r.revision as number) >= 0) route.revision = r.revision as number;

@@ -159,6 +159,7 @@ function routeAndFigures(
     clock: options.now === undefined ? systemClock : { now, ...(options.steadyNow && { steadyNow: options.steadyNow }) },
     onNotice: options.log,
     rollout: owner,
+    blueModel: plan.arms.blue.model,
   });
   // After "making green the new blue": the application may still ask for the previous plan's blue (said beside the route file's notice).
   const previous = previousBlueNotice(plan, settings, route.recordedForOther);

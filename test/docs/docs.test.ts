@@ -199,6 +199,7 @@ describe('the docs match the code', () => {
       promotedArm: 'green',
       reason: 'r',
       rollout: 'p (a -> b)',
+      blueModel: 'a',
       controller: 'c',
       by: 'b',
       ended: true,

@@ -73,6 +73,25 @@ describe('a request for a model not under rollout', () => {
     expect(running.proxy.metrics.snapshot().passedThrough).toBe(2);
   });
 
+  it("names the previous plan's blue whole when its name holds ' -> ' (kept apart in the route file, not split from the plan's label)", async () => {
+    const scripted = await echoingUpstream();
+    const stateDir = tempDir();
+    // The previous plan: blue "old -> x" (a name routeOwner()'s label cannot be split back on), green blue-model, promoted.
+    const previousPlan = scriptedPlan(scripted.url)
+      .replace('name: proxy-scripted', 'name: proxy-previous')
+      .replace('blue:  { model: blue-model }', 'blue:  { model: "old -> x" }')
+      .replace('green: { model: green-model }', 'green: { model: blue-model }');
+    const previous = await runProxy(previousPlan, { env: { UPSTREAM_KEY }, stateDir });
+    previous.proxy.route.set({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted' });
+    await previous.close();
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY }, stateDir });
+    expect(running.logs.filter((line) => line.startsWith('the saved route was recorded for'))).toEqual([
+      expect.stringContaining(', whose blue was old -> x: requests still asking for old -> x pass through'),
+    ]);
+    expect((await openai(running.baseUrl).chat.completions.create({ model: 'old -> x', ...ask })).model).toBe('old -> x');
+    expect(running.logs.filter((line) => line.startsWith('a request asked for'))).toEqual([expect.stringContaining('a request asked for old -> x, the blue')]);
+  });
+
   it("says nothing of a previous plan's blue that this plan still splits (its alias)", async () => {
     const scripted = await echoingUpstream();
     const stateDir = tempDir();
