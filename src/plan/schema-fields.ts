@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { CONTROL_CHARACTER_RANGES } from '../core/format.js';
+import { characterAt, INVISIBLE } from '../core/model-name.js';
 
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
@@ -58,23 +59,14 @@ export const MAX_NAME_LENGTH = 256;
 const HOOK_ENV_WHY = `: it is shown on one line and hooks get it in their environment (BLUEGREEN_PLAN...), where Linux refuses a variable over 128 KiB`;
 export const hookVisibleName = shownText.max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters${HOOK_ENV_WHY}`);
 
-/**
- * What shows as nothing or as a plain space: format characters (zero-width spaces and joiners, soft hyphens, word
- * joiners, byte order marks, tags), other spaces than U+0020, variation selectors and Hangul fillers. A model name
- * holding one looks like another, yet is another model to the upstream and to the proxy's routing.
- */
-// The combining ones (U+034F, U+1160, the variation selectors) as alternatives: in a class they read as joined.
-const INVISIBLE = /[\p{Cf}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u3164\uffa0]|\u034f|\u1160|\p{Variation_Selector}/u;
-
 /** A model name as the upstream and the proxy see it: printable, and nothing in it invisible. */
 export function modelName<T extends z.ZodType<string>>(text: T) {
   return text.superRefine((name, ctx) => {
     const found = INVISIBLE.exec(name);
     if (!found) return;
-    const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
     ctx.addIssue({
       code: 'custom',
-      message: `must not hold invisible characters (U+${code} at character ${[...name.slice(0, found.index)].length + 1}): a model name that looks like another is another model to the upstream`,
+      message: `must not hold invisible characters (${characterAt(name, found)}): a model name that looks like another is another model to the upstream`,
     });
   });
 }

@@ -2,6 +2,7 @@
 // in the dialect's shape when there is none it may pass on), and the requests blue's upstream answers outside the
 // split: another model, a relayed path, a model the plan does not let through.
 import type { ServerResponse } from 'node:http';
+import { oddModelName } from '../core/model-name.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ChatContext } from './chat.js';
 import type { ClientLink } from './client-link.js';
@@ -42,15 +43,38 @@ export function passOutsideSplit(
   forwardTo(blue, request, responseSink(res, tag, ctx.targets), ctx.steadyNow, link, answered, done);
 }
 
+/** A model name as a refusal quotes it: at most 100 characters. */
+function quoted(model: string): string {
+  return JSON.stringify(model.length > 100 ? `${model.slice(0, 100)}...` : model);
+}
+
+/**
+ * A model not under rollout whose name no model has (a control or invisible character, a space at either end):
+ * refused with 400 rather than passed through, and true then. The proxy splits only the exact name, so "gpt-4o "
+ * would pass untouched to blue's upstream, and one that trims names would serve the model under rollout for it,
+ * outside the split. Asked only of names the split does not take: nothing more for the requests it splits.
+ */
+export function refusedOddModel(ctx: ChatContext, res: ServerResponse, model: string): boolean {
+  const odd = oddModelName(model);
+  if (odd === undefined) return false;
+  ctx.metrics.reject('bad_request');
+  sendError(
+    res,
+    ctx.inbound,
+    'bad_request',
+    `The model ${quoted(model)} ${odd}: no model's name does, and an upstream that trims or drops such characters could serve another model for it outside this proxy's split; ask for the model by its exact name`,
+  );
+  return true;
+}
+
 /** A model neither under rollout nor in proxy.passthrough: 404 as the upstream would answer a model it does not serve. */
 export function refuseModel(ctx: ChatContext, res: ServerResponse, model: string): void {
   ctx.metrics.reject('model_not_allowed');
-  const name = model.length > 100 ? `${model.slice(0, 100)}...` : model;
   sendError(
     res,
     ctx.inbound,
     'model_not_found',
-    `The model ${JSON.stringify(name)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; ${ctx.otherModels}`,
+    `The model ${quoted(model)} is not served by this proxy: it routes ${[...ctx.splitModels].map((m) => JSON.stringify(m)).join(', ')}; ${ctx.otherModels}`,
   );
 }
 

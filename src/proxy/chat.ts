@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArmName } from '../plan/plan.js';
 import type { ArmSplitter } from '../split/splitter.js';
 import { ClientLink } from './client-link.js';
-import { answer, passOutsideSplit, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
+import { answer, passOutsideSplit, refusedOddModel, refuseModel, TAG_BLUE, TAG_FALLBACK, TAG_GREEN } from './answer.js';
 import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
@@ -125,6 +125,7 @@ class ChatExchange {
     }
 
     if (!ctx.splitModels.has(parsed.model)) {
+      if (refusedOddModel(ctx, res, parsed.model)) return this.done();
       // Another model costs the operator's key too: only those the plan lets through go (docs/proxy.md).
       if (!passesThrough(ctx.passthrough, parsed.model)) {
         refuseModel(ctx, res, parsed.model);

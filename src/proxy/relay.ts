@@ -2,7 +2,7 @@
 // count): relayed to blue's upstream with the operator's key, the answer passed back as it comes and not read.
 // They are not what a rollout judges, so they are counted as passthrough and never split; a model the plan's
 // proxy.passthrough refuses is refused here too, so the proxy is no more a relay for them than for chat.
-import { passOutsideSplit, refuseModel } from './answer.js';
+import { passOutsideSplit, refusedOddModel, refuseModel } from './answer.js';
 import type { ChatContext } from './chat.js';
 import { passesThrough } from './config.js';
 import { ClientLink } from './client-link.js';
@@ -41,6 +41,8 @@ export function relayHandler(ctx: ChatContext, route: RelayRoute): BodyHandler {
         return done();
       }
       body = bodyWithModel(raw, parsed.text, parsed.body, blue.bodyModel);
+    } else if (refusedOddModel(ctx, res, parsed.model)) {
+      return done();
     } else if (passesThrough(ctx.passthrough, parsed.model)) {
       body = passthroughBody(raw, parsed.text, parsed.body);
     } else {

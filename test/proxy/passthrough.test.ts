@@ -165,6 +165,33 @@ describe('a request for a model not under rollout', () => {
     for (const model of ['a', 'b']) expect((await openai(running.baseUrl).chat.completions.create({ model, ...ask })).model).toBe(model);
     expect(running.proxy.metrics.snapshot().passedThrough).toBe(2);
   });
+
+  // An upstream that trims model names (many OpenAI-compatible servers do) would serve the model under rollout for
+  // these, outside the split: refused rather than passed on, each saying what is wrong with the name.
+  it.each([
+    ['blue-model ', 'ends with a space'],
+    [' blue-model', 'starts with a space'],
+    ['blue-model\u0000', 'holds a control character (U+0000 at character 11)'],
+    ['blue-model\n', 'holds a control character (U+000A at character 11)'],
+    ['blue\u200b-model', 'holds an invisible character (U+200B at character 5)'],
+  ])("refuses %j with passthrough: '*' with 400, never forwarded", async (model, why) => {
+    const scripted = await echoingUpstream();
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: '*' }" }), { env: { UPSTREAM_KEY } });
+    const error = await openai(running.baseUrl)
+      .chat.completions.create({ model, ...ask })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.message).toContain(`The model ${JSON.stringify(model)} ${why}: no model's name does`);
+    expect(apiError.headers?.get('x-bluegreen-arm')).toBeNull();
+    // Nor on a relayed path (embeddings), which passes other models too.
+    const relayed = await fetch(`${running.baseUrl}/embeddings`, { method: 'POST', body: JSON.stringify({ model, input: 'hi' }) });
+    expect(relayed.status).toBe(400);
+    expect(scripted.seen).toHaveLength(0);
+    const figures = running.proxy.metrics.snapshot();
+    expect(figures.rejected.bad_request).toBe(2);
+    expect(figures.passedThrough).toBe(0);
+  });
 });
 
 describe('proxy.passthrough in the plan', () => {
