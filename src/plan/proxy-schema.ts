@@ -74,6 +74,12 @@ export const proxySchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8787').meta({ description: "Where the proxy listens; the application's base URL becomes http://HOST:PORT/v1" }),
   client_keys_env: envName.optional().meta({ description: 'Variable holding the keys applications must present (comma-separated); required off loopback' }),
   fallback: z.boolean().default(true).meta({ description: 'A green attempt that fails before its first byte reached the client is answered by blue' }),
+  // A reasoning model's stream can open with a role chunk, then think for minutes: held that long, its client (or a
+  // load balancer's time-to-first-byte limit) saw no headers from green, where blue's went out at once.
+  opening_hold: timeLimit.default(10_000).meta({
+    description:
+      "Longest a green stream's start (its headers and first events, before any output) is held while blue can still answer for it (proxy.fallback); then it is sent as it is, and a failure after it reaches the client",
+  }),
   alias: z
     .union([modelName(shownText.min(1)), z.array(modelName(shownText.min(1))).min(1)])
     .optional()

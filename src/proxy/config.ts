@@ -27,6 +27,8 @@ export interface ProxySettings {
   host: string;
   port: number;
   fallback: boolean;
+  /** Longest a green stream's start is held while blue can answer for it (proxy.opening_hold). */
+  openingHoldMs: number;
   /** Keys the application must present; empty means none is asked for (loopback only). */
   clientKeys: string[];
   /** Model names split like the blue model (the blue model itself included). */
@@ -182,6 +184,7 @@ export function proxySettings(plan: Plan, block: ProxyConfig, input: SettingsInp
     host,
     port,
     fallback: block.fallback,
+    openingHoldMs: block.opening_hold,
     clientKeys,
     splitModels: new Set([plan.arms.blue.model, ...aliases]),
     // A model sent to blue's deployment would be answered by blue's model, outside the split and the figures.

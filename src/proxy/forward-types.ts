@@ -54,6 +54,11 @@ export interface ForwardTarget {
   maxResponseBytes: number;
   /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */
   maxStreamMs: number;
+  /**
+   * Longest a green stream's start (headers and first events, no output yet) is held while blue can answer for it,
+   * from its first body bytes (proxy.opening_hold); then it is sent as it is.
+   */
+  openingHoldMs: number;
 }
 
 export interface ForwardRequest {

@@ -28,6 +28,10 @@ function runDueTimers(forwarding: Forwarding): void {
   forwarding.runDueTimers();
 }
 
+function releaseOpening(forwarding: Forwarding): void {
+  forwarding.releaseOpening();
+}
+
 export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private readonly startedAt: number;
   /** Collected body (error answers, non-streamed bodies) and its size so far. */
@@ -58,6 +62,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   private awaitingOutput?: FirstEventHold;
   /** The stream's work due on the next tick (IDLE_DUE, STREAM_DUE, READ_DUE): see timersLater. */
   private timersDue = 0;
+  /**
+   * Bounds the hold of a green stream's start (firstEvent, then opening) to target.openingHoldMs from its first body
+   * bytes: a reasoning model's role chunk may be followed by minutes of thought, in which the client would have no
+   * headers from green (a load balancer's time-to-first-byte limit would cut green only). Made once per stream held.
+   */
+  private holdTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -114,6 +124,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     // While blue can answer, the stream's start waits with the headers until its first event is whole (an error
     // event split over chunks falls back too); it is not the first body bytes: the request timer still runs.
     if (!this.committed && this.opening === undefined && this.request.canFallBack && sink && this.holdsFirstEvent(chunk)) {
+      this.holdTimer ??= setTimeout(releaseOpening, this.target.openingHoldMs, this);
       if (output) this.timersLater(IDLE_DUE);
       return;
     }
@@ -142,6 +153,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
           return;
         }
         if (this.holdsOpening(watch, held, chunk)) {
+          this.holdTimer ??= setTimeout(releaseOpening, this.target.openingHoldMs, this);
           if (began) this.streamBegan();
           if (output) this.timersLater(IDLE_DUE);
           return;
@@ -195,9 +207,24 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   /** The client gets the stream's headers and what was held of its start. */
   private commitHeld(sink: ClientSink, held: readonly Buffer[]): void {
     this.committed = true;
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     sink.begin(this.status as number, this.headers as HeaderMap);
     for (const earlier of this.opening ?? held) sink.write(earlier, this);
     this.opening = undefined;
+  }
+
+  /**
+   * The stream's start was held for target.openingHoldMs: sent as it is, as blue's went at once, and blue no longer
+   * answers for it. Held before its first event was whole, its bytes are read now, as they go out.
+   */
+  releaseOpening(): void {
+    const { sink, watch } = this;
+    if (this.committed || this.settled || this.finished || sink === undefined || watch === undefined) return;
+    if (this.opening !== undefined) return this.commitHeld(sink, NO_CHUNKS);
+    const held = this.firstEvent?.held() ?? NO_CHUNKS;
+    for (const chunk of held) watch.feed(chunk);
+    this.commitHeld(sink, held);
+    this.streamBegan();
   }
 
   private holdsFirstEvent(chunk: Buffer): boolean {
@@ -229,6 +256,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   protected override detached(): void {
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
   }
 

@@ -97,6 +97,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     env: options.env,
     maxResponseBytes: settings.limits.maxResponseBytes,
     maxStreamMs: settings.limits.maxStreamMs,
+    openingHoldMs: settings.openingHoldMs,
     relayed: inbound.relayPaths.map((relayed) => relayed.path),
   });
   const shutdown = new AbortController();

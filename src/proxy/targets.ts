@@ -82,6 +82,8 @@ export interface TargetOptions {
   maxResponseBytes: number;
   /** Longest a stream may go on after its first byte (ForwardTarget.maxStreamMs). */
   maxStreamMs: number;
+  /** Longest a green stream's start is held while blue can answer (ForwardTarget.openingHoldMs). */
+  openingHoldMs: number;
   /** The application's paths relayed to blue's upstream (InboundDialect.relayPaths). */
   relayed?: readonly string[];
 }
@@ -112,7 +114,7 @@ function responsesPath(upstream: UpstreamConfig & { baseUrl: string }, chat: URL
 }
 
 export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
-  const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs, relayed = [] } = options;
+  const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs, openingHoldMs, relayed = [] } = options;
   // Arms on the same origin share one pool, as they share one upstream.
   const pools = new Map<string, Dispatcher>();
   const built = {} as Record<ArmName, ForwardTarget>;
@@ -156,6 +158,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
       maxResponseBytes,
       maxStreamMs,
+      openingHoldMs,
     };
     // The same pool, key and headers; the Responses API's path, body adaptation and answer readers.
     const path = responsesPath(upstream, chatUrl);
@@ -190,7 +193,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
   const sameHeaders = JSON.stringify(built.blue.headers) === JSON.stringify(built.green.headers);
   const sameUpstream = built.blue.origin === built.green.origin && built.blue.chatPath === built.green.chatPath && sameHeaders;
   // The request timers' lists (and a stream's idle and duration timers'), kept rather than made for each request.
-  const stopKeeping = keepTimerLists(ARMS.flatMap((arm) => [built[arm].timeouts.requestMs, built[arm].timeouts.idleMs, maxStreamMs]));
+  const stopKeeping = keepTimerLists(ARMS.flatMap((arm) => [built[arm].timeouts.requestMs, built[arm].timeouts.idleMs, maxStreamMs, openingHoldMs]));
   return {
     arms: built,
     ...(responsesServed && { responses }),

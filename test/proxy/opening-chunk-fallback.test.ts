@@ -7,7 +7,9 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { until } from '../helpers/until.js';
+import { planFromYaml } from '../helpers/plans.js';
 import { chatChunk as chunk, proxyWithGreen, streamThrough } from './green-opening.js';
+import { scriptedPlan } from './helpers.js';
 
 const ROLE = chunk('green-model', { role: 'assistant', content: '' });
 const ERROR_CHUNK = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request', type: 'server_error' } })}\n\n`;
@@ -41,6 +43,45 @@ describe('a green chat stream failing right after its role-only first chunk', ()
     expect(await streamed).toEqual({ text: 'blue says hi', arm: 'blue', fallback: 'true' });
     expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ timeout: 1 });
   });
+
+  // The role chunk held as an opening; OpenRouter's comment before the first event is whole.
+  it.each([
+    ['its role chunk', ROLE],
+    ['a comment alone', ': OPENROUTER PROCESSING\n\n'],
+  ])(
+    'goes out as it is after proxy.opening_hold while green is still silent after %s (a reasoning model thinking), its text following',
+    async (_what, opening) => {
+      let release: (() => void) | undefined;
+      const running = await proxyWithGreen(
+        opening,
+        (res) => (release = () => res.end(chunk('green-model', { content: 'green says hi' }, 'stop') + 'data: [DONE]\n\n')),
+        { from: '{ fallback: true }', to: '{ fallback: true, opening_hold: 1s }' },
+      );
+      // Faked once the proxy runs, and moved past the 1 s hold once green's role chunk is read (upstream.timeout.idle is 2 s).
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let answer: Response | undefined;
+      void fetch(`${running.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer unused' },
+        body: JSON.stringify({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((res) => (answer = res));
+      await until(() => release !== undefined, "green's opening read by the proxy");
+      await vi.advanceTimersByTimeAsync(1000);
+      await until(() => answer !== undefined, "green's headers while green is silent past proxy.opening_hold", 10_000);
+      expect(answer?.headers.get('x-bluegreen-arm')).toBe('green');
+      const reader = (answer?.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const first = await reader.read();
+      expect(decoder.decode(first.value)).toBe(opening);
+      release?.();
+      let rest = '';
+      for (let part = await reader.read(); !part.done; part = await reader.read()) rest += decoder.decode(part.value, { stream: true });
+      expect(rest).toContain('green says hi');
+      const figures = running.proxy.metrics.snapshot();
+      expect(figures.fallbacks).toBe(0);
+      expect(figures.arms.green.failures).toBe(0);
+    },
+  );
 
   it('reaches the client whole from green when its text follows: the role chunk goes out first', async () => {
     const running = await proxyWithGreen(ROLE, (res) =>
@@ -94,5 +135,16 @@ describe('a green chat stream failing right after its role-only first chunk', ()
     release?.();
     await reading;
     expect(answer.headers.get('x-bluegreen-arm')).toBe('green');
+  });
+});
+
+describe('proxy.opening_hold in the plan', () => {
+  const plan = (proxy: string) => planFromYaml(scriptedPlan('http://127.0.0.1:9/v1', { proxy }));
+
+  it('is 10 s unless set, and at least 1 ms (0 would hold nothing: no fallback after the first bytes)', () => {
+    expect(plan('{}').proxy?.opening_hold).toBe(10_000);
+    expect(plan('{ opening_hold: 2m }').proxy?.opening_hold).toBe(120_000);
+    expect(() => plan('{ opening_hold: 0s }')).toThrow(/proxy\.opening_hold: must be at least 1ms/);
+    expect(() => plan('{ opening_hold: 10 }')).toThrow(/proxy\.opening_hold: expected a duration with a unit/);
   });
 });

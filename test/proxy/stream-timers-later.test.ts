@@ -26,7 +26,7 @@ async function targetsFor(scripted: Scripted): Promise<Targets> {
   const endpoints = await openEndpoints(plan);
   const upstreams = {} as Record<ArmName, ArmUpstream>;
   for (const arm of ARMS) upstreams[arm] = { arm, model: endpoints.arms[arm].model, upstream: endpoints.arms[arm].upstream };
-  const targets = createTargets(upstreams, { maxResponseBytes: 1 << 20, maxStreamMs: 60_000 });
+  const targets = createTargets(upstreams, { maxResponseBytes: 1 << 20, maxStreamMs: 60_000, openingHoldMs: 10_000 });
   return closeAfterTest(targets);
 }
 
