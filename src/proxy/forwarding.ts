@@ -9,6 +9,7 @@ import type { DialectReply } from '../upstream/dialect.js';
 import { TimedDispatch } from '../upstream/dispatch.js';
 import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import { AnswerDecoder, answerEncoding, decodedHeaders, undecodedReason, type DecodedReader, type Pausable } from './answer-encoding.js';
 import { ClientLink } from './client-link.js';
 import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
 import { FirstEventHold, NO_CHUNKS } from './first-event-hold.js';
@@ -32,7 +33,7 @@ function releaseOpening(forwarding: Forwarding): void {
   forwarding.releaseOpening();
 }
 
-export class Forwarding extends TimedDispatch<ForwardOutcome> {
+export class Forwarding extends TimedDispatch<ForwardOutcome> implements DecodedReader {
   private readonly startedAt: number;
   /** Collected body (error answers, non-streamed bodies) and its size so far. */
   private chunks?: Buffer[];
@@ -68,6 +69,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
    * headers from green (a load balancer's time-to-first-byte limit would cut green only). Made once per stream held.
    */
   private holdTimer?: NodeJS.Timeout;
+  /** Decodes an answer its upstream encoded though asked for identity (answer-encoding.ts); none for nearly all. */
+  private decoder?: AnswerDecoder;
 
   constructor(
     private readonly target: ForwardTarget,
@@ -84,9 +87,20 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
 
   // --- undici handler -------------------------------------------------------------------------------------
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
     if (statusCode < 200) return;
     this.status = statusCode;
+    const encoding = answerEncoding(statusCode, headers);
+    if (encoding !== undefined) {
+      this.decoder = AnswerDecoder.for(encoding, controller, this);
+      if (this.decoder === undefined) {
+        // Not read, so neither judged nor redacted: the arm's failure (blue may still answer for green).
+        this.broke({ failure: 'bad_response', status: statusCode, reason: undecodedReason(encoding) });
+        this.abort(new Error('an answer the proxy cannot decode'));
+        return;
+      }
+      headers = decodedHeaders(headers);
+    }
     this.headers = headers;
     // A 2xx stream is read as it arrives (for TTFT), and passed to the client when there is one. A JSON answer to
     // a streamed request is collected instead: no stream, so a failure blue may still answer (settleCollected).
@@ -104,6 +118,12 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.decoder !== undefined) this.decoder.write(chunk);
+    else this.answerData(controller, chunk);
+  }
+
+  /** The answer's bytes (decoded, when its upstream encoded them): `source` pauses them. */
+  answerData(source: Pausable, chunk: Buffer): void {
     if (this.chunks) {
       this.size += chunk.length;
       if (this.size > this.target.maxResponseBytes) {
@@ -172,7 +192,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     if (!written) {
       // The idle timer runs on: a client that reads nothing for that long is cut (timedOut: its abort, not the arm's).
       this.heldByClient = true;
-      controller.pause();
+      source.pause();
     }
   }
 
@@ -237,22 +257,37 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> {
     this.heldByClient = false;
     if (this.finished) return;
     if (this.awaitingOutput === undefined) this.armIdle();
-    this.controller?.resume();
+    (this.decoder ?? this.controller)?.resume();
   }
 
   onResponseEnd(): void {
+    if (this.decoder !== undefined && !this.settled) this.decoder.end();
+    else this.answerEnd();
+  }
+
+  /** The answer ended (its decoder's end, when its upstream encoded it). */
+  answerEnd(): void {
     if (this.settled) return this.finish();
     if (this.watch) return this.endStream(this.watch);
     this.settleCollected();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.decoder?.destroy();
     this.finish();
     if (this.settled) return;
     if (this.link?.aborted) return this.fail(this.link.reason);
     // Our timer's abort may report here before timedOut runs.
     if (this.expired) return this.timedOut(this.expired);
     this.broke({ ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
+  }
+
+  /** An encoded answer's body did not decode: the arm's bad_response, as any answer that is not what it says. */
+  decodeFailed(reason: string): void {
+    this.broke({ failure: 'bad_response', status: this.status, reason });
+    this.abort(new Error('an answer that did not decode'));
+    // Over on the wire already when the decoder's end found it: no abort comes back to finish it.
+    this.finish();
   }
 
   protected override detached(): void {

@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { readCapped } from '../core/read-capped.js';
+import { answerEncoding, decodedHeaders, decodeWhole } from './answer-encoding.js';
 import { onClientGone } from './client-link.js';
 import type { InboundDialect } from './inbound.js';
 import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
@@ -22,7 +23,24 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
       headersTimeout: blue.timeouts.requestMs,
       bodyTimeout: blue.timeouts.requestMs,
     });
-    const body = await readCapped(answer.body, blue.maxResponseBytes);
+    let body = await readCapped(answer.body, blue.maxResponseBytes);
+    let headers = answer.headers;
+    // Compressed though asked for identity: decoded, so an echoed key is still found (answer-encoding.ts).
+    const encoding = body === undefined ? undefined : answerEncoding(answer.statusCode, headers);
+    if (encoding !== undefined) {
+      body = decodeWhole(encoding, body as Buffer, blue.maxResponseBytes);
+      headers = decodedHeaders(headers);
+      if (body === undefined)
+        return sendError(
+          res,
+          inbound,
+          'unavailable',
+          `blue's upstream listed models in a body the proxy could not decode (content-encoding: ${JSON.stringify(encoding.slice(0, 60))})`,
+          {
+            'x-bluegreen-arm': 'blue',
+          },
+        );
+    }
     if (body === undefined) {
       return sendError(
         res,
@@ -55,7 +73,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     sendBody(
       res,
       answer.statusCode,
-      passHeaders(answer.headers, { arm: 'blue', fallback: false }, targets.headerKeys),
+      passHeaders(headers, { arm: 'blue', fallback: false }, targets.headerKeys),
       ok && !targets.mayQuoteKey(body) ? body : targets.redactor.text(body.toString('utf8')),
     );
   } catch {

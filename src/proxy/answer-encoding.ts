@@ -1,0 +1,133 @@
+// An upstream answer encoded though the proxy asked for identity (`accept-encoding: identity`, targets.ts): some
+// servers and CDNs compress anyway. Passed on as it came, its client could decode it but the proxy could not read
+// it: an echoed key went out unredacted, and the answer was not judged (its reader saw compressed bytes). Such an
+// answer is decoded on its way (node:zlib, streaming, with back-pressure both ways) and passes on without its
+// content-encoding; one in an encoding the proxy does not decode is the arm's bad_response. An identity answer,
+// nearly all of them, costs one header lookup.
+import type { Transform } from 'node:stream';
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
+import type { HeaderMap } from '../upstream/classify.js';
+
+const DECODERS: Readonly<Record<string, () => Transform>> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+const WHOLE_DECODERS: Readonly<Record<string, (body: Buffer, options: { maxOutputLength: number }) => Buffer>> = {
+  gzip: gunzipSync,
+  'x-gzip': gunzipSync,
+  deflate: inflateSync,
+  br: brotliDecompressSync,
+};
+
+/** No body to decode. */
+const BODYLESS = new Set([204, 304]);
+
+/** The answer's content-encoding when it is one (not identity) on a status with a body; else undefined. */
+export function answerEncoding(status: number, headers: HeaderMap): string | undefined {
+  const value = headers['content-encoding'];
+  if (value === undefined || BODYLESS.has(status)) return undefined;
+  const text = (Array.isArray(value) ? value.join(',') : value).trim().toLowerCase();
+  return text === '' || text === 'identity' ? undefined : text;
+}
+
+/** The headers of the decoded answer: its encoding and encoded length dropped. */
+export function decodedHeaders(headers: HeaderMap): HeaderMap {
+  const out: HeaderMap = {};
+  for (const name in headers) if (name !== 'content-encoding' && name !== 'content-length') out[name] = headers[name];
+  return out;
+}
+
+/** Why an answer in `encoding` is not read: the proxy decodes gzip, deflate and br, one at a time. */
+export function undecodedReason(encoding: string): string {
+  const shown = encoding.length > 60 ? `${encoding.slice(0, 60)}...` : encoding;
+  return `the upstream encoded its answer as ${JSON.stringify(shown)} though asked for identity (accept-encoding: identity); the proxy decodes gzip, deflate and br only`;
+}
+
+/**
+ * A small answer read whole (a model list), decoded: undefined when the proxy does not decode `encoding`, the body
+ * is not what it says, or it decodes to more than `maxBytes`.
+ */
+export function decodeWhole(encoding: string, body: Buffer, maxBytes: number): Buffer | undefined {
+  const decode = Object.hasOwn(WHOLE_DECODERS, encoding) ? WHOLE_DECODERS[encoding] : undefined;
+  try {
+    return decode?.(body, { maxOutputLength: maxBytes });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pauses and resumes a source of bytes: the upstream's (undici's controller), or the decoder's. */
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+/** Where the decoded answer goes (src/proxy/forwarding.ts). */
+export interface DecodedReader {
+  /** Decoded bytes; `source.pause()` holds the rest (and, once the decoder is full, the upstream). */
+  answerData(source: Pausable, chunk: Buffer): void;
+  answerEnd(): void;
+  /** The body was not what its content-encoding said. */
+  decodeFailed(reason: string): void;
+}
+
+/** One encoded answer's decoder, between the upstream (`upstream`) and its reader. */
+export class AnswerDecoder implements Pausable {
+  private readonly stream: Transform;
+  /** The reader paused: no decoded bytes until it resumes. */
+  private held = false;
+  /** The decoder's input is full: the upstream waits for its drain. */
+  private full = false;
+
+  /** undefined when the proxy does not decode `encoding` (undecodedReason). */
+  static for(encoding: string, upstream: Pausable, reader: DecodedReader): AnswerDecoder | undefined {
+    const make = Object.hasOwn(DECODERS, encoding) ? DECODERS[encoding] : undefined;
+    return make && new AnswerDecoder(make(), encoding, upstream, reader);
+  }
+
+  private constructor(
+    stream: Transform,
+    encoding: string,
+    private readonly upstream: Pausable,
+    reader: DecodedReader,
+  ) {
+    this.stream = stream;
+    stream.on('data', (chunk: Buffer) => reader.answerData(this, chunk));
+    stream.on('end', () => reader.answerEnd());
+    stream.on('error', (error: NodeJS.ErrnoException) =>
+      reader.decodeFailed(`the upstream's ${encoding}-encoded answer did not decode (${error.code ?? error.message})`),
+    );
+    stream.on('drain', () => {
+      this.full = false;
+      if (!this.held) upstream.resume();
+    });
+  }
+
+  write(chunk: Buffer): void {
+    if (this.stream.write(chunk)) return;
+    this.full = true;
+    this.upstream.pause();
+  }
+
+  end(): void {
+    this.stream.end();
+  }
+
+  pause(): void {
+    this.held = true;
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.held = false;
+    this.stream.resume();
+    if (!this.full) this.upstream.resume();
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+}
