@@ -292,6 +292,8 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
 
   protected override detached(): void {
     if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    // A decoder its reader paused (a client not reading) would hold its zlib state until it was collected.
+    this.decoder?.destroy();
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
   }
 

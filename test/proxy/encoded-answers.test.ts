@@ -4,6 +4,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { eventLoopTurns } from '../helpers/turns.js';
 import { chatChunk } from './green-opening.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, setRoute, UPSTREAM_KEY, type Running } from './helpers.js';
 
@@ -98,5 +99,29 @@ describe('an upstream answer encoded though the proxy asked for identity', () =>
     expect(res.headers.get('content-encoding')).toBeNull();
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ data: [{ id: 'blue-model', owned_by: '[redacted]' }] });
+  });
+
+  it('reaches a client that reads slowly whole: the decoded bytes wait for it, and the upstream with them', async () => {
+    // 4 MiB of text decoded from a few KiB: far past the socket buffers, so the client's pace pauses the decoder.
+    const piece = chatChunk('blue-model', { content: 'x'.repeat(1000) });
+    const running = await proxyOn((model, _stream, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+      res.end(gzipSync(piece.repeat(4096) + STREAM(model, 'the end')));
+    });
+    const res = await fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'blue-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let size = 0;
+    let tail = '';
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      size += part.value.length;
+      tail = (tail + new TextDecoder().decode(part.value)).slice(-200);
+      await eventLoopTurns(2);
+    }
+    expect(size).toBe(piece.length * 4096 + STREAM('blue-model', 'the end').length);
+    expect(tail).toContain('the end');
+    expect(running.proxy.metrics.snapshot().arms.blue.failures).toBe(0);
   });
 });
