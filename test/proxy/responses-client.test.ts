@@ -2,7 +2,7 @@
 // against the simulator and scripted upstreams.
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { inBatches, runProxy, scriptedPlan, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
 import { responseObject, responsesEvent, textItem } from './responses-fixtures.js';
@@ -195,6 +195,44 @@ describe('the Responses API through the proxy', () => {
     await create(openai, { conversation: 'conv_1' });
     expect(running.proxy.metrics.snapshot().mirrors).toEqual({ sent: 10, dropped: 0 });
     expect(running.endpoints.simulators[0]?.requestsByModel()).toEqual({ 'gpt-4o': 12, 'gpt-4.1': 10 });
+  });
+});
+
+describe('a green Responses stream whose model thinks long after its opening events', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('sends response.created and response.in_progress as they are after proxy.opening_hold, its output following', async () => {
+    let release: (() => void) | undefined;
+    const scripted = await scriptedServer((_req, res, body) => {
+      const { model } = JSON.parse(body) as { model: string };
+      opening(res, model);
+      release = () => {
+        res.write(responsesEvent({ type: 'response.output_text.delta', output_index: 0, content_index: 0, item_id: 'msg_1', delta: 'green answer' }));
+        res.end(responsesEvent({ type: 'response.completed', response: modelResponse(model, 'completed', [textItem('green answer')]) }));
+      };
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ opening_hold: 1s }' }), { env: { UPSTREAM_KEY } });
+    setRoute(running.proxy, 1);
+    // The proxy's timers faked once it runs: moved past the 1 s hold once green's opening went out (request: 5s).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let answer: Response | undefined;
+    void fetch(`${running.baseUrl}/responses`, { method: 'POST', body: JSON.stringify({ model: 'blue-model', input: 'hi', stream: true }) }).then(
+      (res) => (answer = res),
+    );
+    await until(() => release !== undefined, "green's opening events written");
+    await vi.advanceTimersByTimeAsync(1000);
+    await until(() => answer !== undefined, "green's headers while its model thinks past proxy.opening_hold", 10_000);
+    expect(answer?.headers.get('x-bluegreen-arm')).toBe('green');
+    const reader = (answer?.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('response.in_progress')) text += decoder.decode((await reader.read()).value, { stream: true });
+    expect(text).not.toContain('green answer');
+    release?.();
+    for (let part = await reader.read(); !part.done; part = await reader.read()) text += decoder.decode(part.value, { stream: true });
+    expect(text).toContain('green answer');
+    await until(() => running.proxy.metrics.snapshot().arms.green.successes === 1, 'green recorded');
+    expect(running.proxy.metrics.snapshot().fallbacks).toBe(0);
   });
 });
 
