@@ -2,6 +2,7 @@
 import {
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
@@ -38,7 +39,8 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   const [first] = tooDeep ? [tooDeep] : [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
   if (first) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
-    problems.push({ file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(first)}` });
+    const duplicate = first.code === 'DUPLICATE_KEY' ? duplicateKey(source, first.pos[0]) : undefined;
+    problems.push(duplicate ?? { file, line, col, keyPath: '', message: `YAML syntax error: ${syntaxMessage(first)}` });
   }
   if (!problems.length) problems.push(...aliasProblems(source));
   return { source, problems };
@@ -65,6 +67,45 @@ function aliasProblems(source: YamlSource): PlanProblem[] {
     },
   });
   return problems;
+}
+
+/**
+ * A key written twice in one mapping, named with its path and where it was first written: the library says only "Map
+ * keys must be unique", and plan.md lists `thresholds.error_rate` and `thresholds.quality_fail_rate` apart, so a plan
+ * written from it gets two `thresholds:` (newuser32).
+ */
+function duplicateKey(source: YamlSource, offset: number): PlanProblem | undefined {
+  let found: PlanProblem | undefined;
+  visit(source.doc, {
+    Map(_key, map, path) {
+      const at = map.items.findIndex((pair) => isScalar(pair.key) && pair.key.range?.[0] === offset);
+      const key = map.items[at]?.key;
+      if (at < 0 || !isScalar(key)) return undefined;
+      const earlier = map.items.slice(0, at).find((pair) => isScalar(pair.key) && pair.key.value === key.value);
+      const name = String(key.value);
+      const firstLine = isScalar(earlier?.key) ? source.lineCounter.linePos(earlier.key.range?.[0] ?? 0).line : undefined;
+      const { line, col } = source.lineCounter.linePos(offset);
+      found = {
+        file: source.file,
+        line,
+        col,
+        keyPath: formatKeyPath([...keysOf([...path, map]), name]),
+        message: `given twice in one mapping${firstLine === undefined ? '' : ` (first on line ${firstLine})`}: a key appears once; merge the two into one (or delete one)`,
+      };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** The key path of a node from the visitor's ancestors and itself: a pair's key, or an item's place in its list. */
+function keysOf(path: readonly unknown[]): PropertyKey[] {
+  const keys: PropertyKey[] = [];
+  path.forEach((node, i) => {
+    if (isPair(node) && isScalar(node.key)) keys.push(String(node.key.value));
+    else if (isSeq(node)) keys.push(node.items.indexOf(path[i + 1]));
+  });
+  return keys;
 }
 
 const TOO_DEEP = 'a key indented deeper than the one above it (on this line or the next), or a value holding ": " that needs quotes';

@@ -41,3 +41,13 @@ it('a file that is no plan (Markdown) is one syntax error, the first, as plan.md
   expect(said).toHaveLength(1);
   expect(said[0]).toMatch(/^3:1 YAML syntax error: /);
 });
+
+it('a key given twice names its path and where it was first written, not the parser\'s "Map keys must be unique" (newuser32)', () => {
+  const problems = (text: string) => parseYamlSource('plan.yaml', text).problems.map((p) => `${p.line}:${p.col} ${p.keyPath}: ${p.message}`);
+  expect(problems('name: a\nanalysis:\n  thresholds:\n    error_rate: 0.05\n  quality: { json: true }\n  thresholds:\n    quality_fail_rate: 0.1\n')).toEqual([
+    '6:3 analysis.thresholds: given twice in one mapping (first on line 3): a key appears once; merge the two into one (or delete one)',
+  ]);
+  expect(problems('stages:\n  - { duration: 1s, green_weight: 0.5 }\n  - { duration: 1s, duration: 2s }\n')).toEqual([
+    '3:21 stages[1].duration: given twice in one mapping (first on line 3): a key appears once; merge the two into one (or delete one)',
+  ]);
+});
