@@ -204,20 +204,21 @@ function sameArms(plan: Plan): PlanWarning[] {
 /**
  * The simulator answers a model with neither a profile of its own nor a `default` with 404 (model not found), so
  * every request of that arm fails; preflight cannot tell it from a relay that lists only some of its models. Said
- * when simulate.models lists others (a demo plan whose green was renamed): `models: {}` is the tests' upstream that
- * nothing is sent to.
+ * when simulate.models lists others (a demo plan whose green was renamed), and when it lists none: `simulate: {}`,
+ * which a newcomer takes for `bluegreen sim`'s built-in models, passed validate and rolled back on both arms' 404s
+ * (newuser32).
  */
 function unservedSimulatedModels(plan: Plan): PlanWarning[] {
   return (['blue', 'green'] as const).flatMap((arm) => {
     const { model, upstream } = plan.arms[arm];
     const sim = upstream.simulate;
     const listed = Object.keys(sim?.models ?? {});
-    if (sim === undefined || sim.default !== undefined || listed.length === 0 || listed.includes(model)) return [];
-    const has = `its simulate.models lists ${listed.join(', ')}`;
+    if (sim === undefined || sim.default !== undefined || listed.includes(model)) return [];
+    const has = listed.length ? `its simulate.models lists ${listed.join(', ')}` : 'its simulate block lists no models';
     return [
       {
         keyPath: `${arm}.model`,
-        message: `${model} has no profile in the simulated upstream (${has}, and it has no default): the simulator answers every ${arm} request 404 (model not found); add ${model} under simulate.models, or set simulate.default`,
+        message: `${model} has no profile in the simulated upstream (${has}, and it has no default): the simulator answers every ${arm} request 404 (model not found); add ${model} under simulate.models, or set simulate.default (\`default: {}\` for the default profile)`,
       },
     ];
   });

@@ -90,7 +90,7 @@ describe("the sampled file's sticky keys", () => {
       planFromYaml(
         `
 name: sampled-users
-upstream: { simulate: { models: {} } }
+upstream: { simulate: { default: {} } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 10, sampled: { file: ${file} } }

@@ -25,7 +25,7 @@ proxy:
 `;
 const generated = `
 name: generated
-upstream: { simulate: { models: {} } }
+upstream: { simulate: { default: {} } }
 ${stages}`;
 
 describe('mirror copies in the estimate', () => {

@@ -26,9 +26,20 @@ describe('a simulated upstream and the arms’ models', () => {
       {
         keyPath: 'green.model',
         message:
-          'small-b has no profile in the simulated upstream (its simulate.models lists small-a, and it has no default): the simulator answers every green request 404 (model not found); add small-b under simulate.models, or set simulate.default',
+          'small-b has no profile in the simulated upstream (its simulate.models lists small-a, and it has no default): the simulator answers every green request 404 (model not found); add small-b under simulate.models, or set simulate.default (`default: {}` for the default profile)',
       },
     ]);
+  });
+
+  it('warns of both arms when the simulator lists no models and has no default (newuser32: `simulate: {}` rolled back on 404s)', () => {
+    const said = (arm: string, model: string) =>
+      `${model} has no profile in the simulated upstream (its simulate block lists no models, and it has no default): the simulator answers every ${arm} request 404 (model not found); add ${model} under simulate.models, or set simulate.default (\`default: {}\` for the default profile)`;
+    for (const simulate of ['{}', '{ models: {} }', '{ seed: 3 }']) {
+      expect(modelWarnings(simulate)).toEqual([
+        { keyPath: 'blue.model', message: said('blue', 'small-a') },
+        { keyPath: 'green.model', message: said('green', 'small-b') },
+      ]);
+    }
   });
 
   it('says nothing when each model has a profile, or default serves it', () => {

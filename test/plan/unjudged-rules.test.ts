@@ -8,7 +8,7 @@ import { planFromYaml } from '../helpers/plans.js';
 const planOf = (traffic: string, stages: string, analysis: string) =>
   planFromYaml(`
 name: unjudged
-upstream: { simulate: { models: {} } }
+upstream: { simulate: { default: {} } }
 blue: { model: a }
 green: { model: b }
 traffic: ${traffic}
@@ -81,7 +81,7 @@ describe('stages that never send green a request', () => {
   const stagesPlan = (stages: string, extra = '', analysis = '{ thresholds: { error_rate: 0.05 } }') =>
     planFromYaml(`
 name: unseen-green
-upstream: { simulate: { models: {} } }
+upstream: { simulate: { default: {} } }
 blue: { model: a }
 green: { model: b }
 traffic: { rate: 10 }
