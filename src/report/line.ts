@@ -140,12 +140,14 @@ export function formatStageEndLine(snapshot: RolloutSnapshot, now: number): stri
 /**
  * While the ending runs its hook and waits for requests already sent: what it is waiting for. The requests the
  * proxies serve (live traffic) are left out: the ending stops reading the proxies as it begins (one last read comes
- * after its hook), so their count is as old as the ending, and the ending does not wait for them anyway.
+ * after its hook), so their count is as old as the ending, and the ending does not wait for them anyway. Every
+ * stage's count: the ending drains them all, and a stage before this one still has those sent while its end waited
+ * (newuser32: an interrupt with none of stage 2's running said "waiting for the ending hook" of a plan with no hook,
+ * stage 1's requests still running).
  */
 export function formatDrainingLine(snapshot: RolloutSnapshot, now: number): string {
-  const stage = snapshot.stages[snapshot.stageIndex];
   const own = (arm: ArmStats | undefined) => (arm?.inFlight ?? 0) - (arm?.atProxies ?? 0);
-  const inFlight = own(stage?.arms.blue) + own(stage?.arms.green);
+  const inFlight = snapshot.stages.reduce((sum, stage) => sum + own(stage.arms.blue) + own(stage.arms.green), 0);
   const waiting = inFlight > 0 ? `${formatPlural(inFlight, 'request')} still in flight` : 'waiting for the ending hook to finish';
   return `${timestamp(now)} ending           ${waiting}`;
 }

@@ -132,4 +132,23 @@ describe('the ending line', () => {
     metrics.recordDispatch(0, 'blue', false);
     expect(formatDrainingLine({ ...snapshot, stages: metrics.stages() }, at)).toBe('12:00:10.000 ending           2 requests still in flight');
   });
+
+  it("counts an earlier stage's requests still running too, which the ending drains (newuser32: not the ending hook of a plan with none)", () => {
+    const metrics = new MetricsRecorder({
+      stages: [
+        { durationMs: 10_000, greenWeight: 0.1 },
+        { durationMs: 10_000, greenWeight: 0.5 },
+      ],
+      prices: { blue: { input_per_mtok: 1, output_per_mtok: 1 }, green: { input_per_mtok: 1, output_per_mtok: 1 } },
+      now: () => 0,
+    });
+    metrics.startStage(0);
+    metrics.recordDispatch(0, 'blue', false);
+    metrics.recordDispatch(0, 'green', false);
+    metrics.recordDispatch(0, 'blue', false);
+    metrics.startStage(1);
+    const at = Date.UTC(2025, 0, 15, 12, 0, 10);
+    const snapshot = { ...promotedSnapshot(loadTestPlan()), stageIndex: 1, stages: metrics.stages() };
+    expect(formatDrainingLine(snapshot, at)).toBe('12:00:10.000 ending           3 requests still in flight');
+  });
 });
