@@ -124,8 +124,9 @@ export function checkReportTargets(
           : stateDir !== undefined && realStateDir !== undefined && within(real, realStateDir)
             ? `that is inside the state folder ${stateDir}${realStateDir === stateDir ? '' : ` (${realStateDir})`}`
             : undefined;
-    // The summary's file is GitHub's to make: whether it can be written is found when appending, as before.
-    const problem = clobbers ?? (verb === 'write' ? targetProblem(target) : undefined);
+    // The summary's file is GitHub's to make (no probe file in its folder), but a folder that is not there is never
+    // made by anyone: found only when appending, it turned a promotion into exit 2 at the end (newuser32).
+    const problem = clobbers ?? (verb === 'write' ? targetProblem(target) : folderProblem(target));
     if (problem) problems.push(`cannot ${verb} the ${what} to ${target}: ${problem}`);
   }
   return problems;
@@ -168,6 +169,16 @@ function reportDestination(target: string): { file: string; inPlace: boolean } {
   } catch {
     // Not there yet: it will be created.
     return { file: target, inPlace: false };
+  }
+}
+
+/** The folder an appended file lands in: there and a folder (appendStepSummary neither makes it nor probes it). */
+function folderProblem(target: string): string | undefined {
+  const dir = path.dirname(target);
+  try {
+    return statSync(dir).isDirectory() ? undefined : `${dir} is not a folder`;
+  } catch (error) {
+    return describeFsError(error, target);
   }
 }
 

@@ -129,8 +129,16 @@ describe('checkReportTargets', () => {
     expect(checkReportTargets({ jsonFile: 'r.json', stepSummary: path.join(cwd, 'r.json'), cwd })).toEqual([
       `the JSON report and the step summary ($GITHUB_STEP_SUMMARY) would both be written to ${path.join(cwd, 'r.json')}; give them different files`,
     ]);
-    // GitHub makes its file: one in a folder not there yet is not refused up front.
-    expect(checkReportTargets({ stepSummary: 'later/summary.md', cwd }, { plan, stateDir })).toEqual([]);
+    // GitHub makes its file: one not there yet is not refused up front, but one in a folder that is not there is
+    // (newuser32: nothing makes the folder, and the promoted rollout exited 2 at its end, its summary unwritten).
+    expect(checkReportTargets({ stepSummary: 'summary.md', cwd }, { plan, stateDir })).toEqual([]);
+    expect(checkReportTargets({ stepSummary: 'nodir/summary.md', cwd }, { plan, stateDir })).toEqual([
+      `cannot append the step summary ($GITHUB_STEP_SUMMARY) to ${path.join(cwd, 'nodir/summary.md')}: the folder ${path.join(cwd, 'nodir')} does not exist`,
+    ]);
+    writeFileSync(path.join(cwd, 'a-file'), '');
+    expect(checkReportTargets({ stepSummary: 'a-file/summary.md', cwd }, { plan, stateDir })).toEqual([
+      `cannot append the step summary ($GITHUB_STEP_SUMMARY) to ${path.join(cwd, 'a-file/summary.md')}: ${path.join(cwd, 'a-file')} is not a folder`,
+    ]);
     expect(checkReportTargets({ stepSummary: '  ', cwd })).toEqual([]);
   });
 
