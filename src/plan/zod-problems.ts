@@ -98,6 +98,9 @@ function numberAdvice(issue: Issue, found: unknown): string {
         ? Number(PERCENT.exec(found)?.[1])
         : NaN;
   if (percent > 0 && percent <= 100) return `; write it as a fraction: ${Number((percent / 100).toPrecision(12))} for ${percent}%`;
+  // A ratio as a percent (`max_latency_p95_ratio: 150%`): the number alone, 150, would allow a p95 150 times blue's.
+  const ratio = typeof found === 'string' && wantsNumber && String(issue.path.at(-1)).endsWith('_ratio') ? Number(PERCENT.exec(found)?.[1]) : NaN;
+  if (ratio > 0) return `; write it as a ratio: ${Number((ratio / 100).toPrecision(12))} for ${ratio}%`;
   const number = typeof found === 'string' && wantsNumber ? LEADING_NUMBER.exec(found)?.[1] : undefined;
   return number === undefined ? '' : `; write the number alone (${number})`;
 }
