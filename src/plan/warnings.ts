@@ -36,6 +36,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...sameArms(plan),
     ...unservedSimulatedModels(plan),
     ...unfailableRules(plan),
+    ...unlikelyLatencyRatio(plan),
     ...shortStageWarnings(plan, read.sampledKeyCollision),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
@@ -49,6 +50,21 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...hookScriptWarnings(plan),
     ...cleartextKeyWarnings(plan),
   ]);
+}
+
+/**
+ * A p95 ratio of 100 or more is a percent written as a number (150 for 150%, which the schema takes as 150 times
+ * blue's); one under 1 rolls back a green as fast as blue (0.5 for "50% slower"). Both are accepted: said, not refused.
+ */
+function unlikelyLatencyRatio(plan: Plan): PlanWarning[] {
+  const ratio = plan.analysis.compare_to_blue?.max_latency_p95_ratio;
+  const keyPath = 'analysis.compare_to_blue.max_latency_p95_ratio';
+  if (ratio === undefined || (ratio >= 1 && ratio < 100)) return [];
+  const message =
+    ratio >= 100
+      ? `is ${ratio}: green rolls back only with a p95 over ${ratio} times blue's; for ${ratio}% write ${Number((ratio / 100).toPrecision(12))}`
+      : `is ${ratio}, under 1: green rolls back once its p95 is shown over ${ratio} times blue's, so a green as fast as blue is rolled back; for "at most ${Number(((1 - ratio) * 100).toPrecision(12))}% slower" write ${Number((2 - ratio).toPrecision(12))}`;
+  return [{ keyPath, message }];
 }
 
 /**
