@@ -77,6 +77,10 @@ function shapeAdvice(issue: Issue, found: unknown): string {
   if (issue.expected === 'array' && found !== null && typeof found === 'object' && !Array.isArray(found)) {
     return `; each item of a list starts with "- " on its own line`;
   }
+  // YAML 1.1's booleans, which YAML 1.2 (the plan's) reads as text: `json: yes` (newuser32).
+  if (issue.expected === 'boolean' && typeof found === 'string' && /^(y|yes|n|no|on|off|true|false)$/i.test(found)) {
+    return `; write ${/^(y|yes|on|true)$/i.test(found) ? 'true' : 'false'} (only true and false are booleans)`;
+  }
   return '';
 }
 
