@@ -19,7 +19,7 @@ export interface ReporterFlags {
  * empty string included. They must agree: in "CI" Ink draws only the last frame, so a dashboard chosen there
  * would show nothing until the rollout ended.
  */
-function isCi(ctx: CliContext, flags: ReporterFlags): boolean {
+export function isCi(ctx: CliContext, flags: ReporterFlags): boolean {
   const set = (value: string | undefined) => value !== undefined && value !== '0' && value !== 'false';
   return Boolean(flags.ci) || set(ctx.env.CI) || set(ctx.env.CONTINUOUS_INTEGRATION);
 }

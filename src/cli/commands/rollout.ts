@@ -12,7 +12,7 @@ import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
-import { reporterFor } from '../reporters.js';
+import { isCi, reporterFor } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
 import { lostRecordFor, resumable } from '../previous-run.js';
 import { endingHook } from '../../hooks/ending-hook.js';
@@ -44,6 +44,8 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   // Refused before any traffic: a rollout whose report cannot be written would gate nothing. --dry-run
   // refuses them too, so a CI job's dry run finds what its real run would stop on.
   if (problems.length) throw new UsageError(problems.join('\n'));
+  const pause = ciPauseWarning(plan, ctx, flags);
+  if (pause) ctx.stderr.write(`bluegreen: warning: ${pause}\n`);
   if (flags.dryRun) {
     await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
     return;
@@ -84,6 +86,15 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   });
   ctx.exitCode = code;
   if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
+}
+
+/**
+ * In CI nobody answers a pause: a stage left undecided would hold the job to its timeout, then roll back on the
+ * runner's SIGTERM (newuser32). Said by the dry run too, a CI job's cheap check.
+ */
+function ciPauseWarning(plan: Plan, ctx: CliContext, flags: RolloutFlags): string | undefined {
+  if (plan.analysis.on_inconclusive !== 'pause' || !isCi(ctx, flags)) return undefined;
+  return `analysis.on_inconclusive: pause holds a stage left undecided until someone runs bluegreen resume, promote or abort (with this --state-dir); in CI nobody may, and the job waits to its timeout, then rolls back (exit 143 or 130): use pass or extend in a CI gate`;
 }
 
 /**

@@ -1,0 +1,28 @@
+// In CI nobody answers a pause: a plan whose undecided stages pause is warned of when the rollout (or its dry run)
+// runs there (newuser32: a CI job held a paused stage to its timeout, then rolled back on SIGTERM, exit 143).
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
+
+const WARNING = 'bluegreen: warning: analysis.on_inconclusive: pause holds a stage left undecided until someone runs bluegreen resume';
+
+function planDir(onInconclusive: string): string {
+  const dir = tempDir();
+  writePlan(simulatedStagesPlan('ci-pause', [{ duration: '1s', weight: 0.5 }], { analysis: `{ on_inconclusive: ${onInconclusive} }` }), dir);
+  return dir;
+}
+
+describe('a plan that pauses undecided stages, in CI', () => {
+  it('is warned of by --dry-run under --ci and under CI=true, not outside CI nor with pass', async () => {
+    const paused = planDir('pause');
+    const withFlag = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci', '--state-dir', 'st'], { cwd: paused });
+    expect(withFlag.code).toBe(0);
+    expect(withFlag.stderr).toContain(WARNING);
+    const withEnv = await runCli(['rollout', 'plan.yaml', '--dry-run', '--state-dir', 'st'], { cwd: paused, env: { CI: 'true' } });
+    expect(withEnv.stderr).toContain(WARNING);
+    const outside = await runCli(['rollout', 'plan.yaml', '--dry-run', '--state-dir', 'st'], { cwd: paused, env: { CI: 'false' } });
+    expect(outside.stderr).not.toContain(WARNING);
+    const passing = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci', '--state-dir', 'st'], { cwd: planDir('pass') });
+    expect(passing.stderr).not.toContain(WARNING);
+  });
+});
