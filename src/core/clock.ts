@@ -28,6 +28,18 @@ export interface Clock {
  */
 export const MAX_TIMER_CHUNK_MS = 2 ** 31 - 1;
 
+/** The latest time a JavaScript Date holds (epoch ms): one past it (a hand-edited file's 1e308) cannot be shown. */
+export const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Whether a time read from a file or another process (state.json, the journal, a proxy's route) is one bluegreen can
+ * record and show: epoch ms from 0 to MAX_TIME_MS. Another (9e15) made every reader that printed it fail with
+ * "internal error: Invalid time value" (hostile32).
+ */
+export function isEpochMs(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_TIME_MS;
+}
+
 /** The clock's steady reading, or its wall clock when it has none. */
 export function steadyNow(clock: Pick<Clock, 'now' | 'steadyNow'>): number {
   return clock.steadyNow?.() ?? clock.now();

@@ -24,6 +24,7 @@ import { otherRunsClaim } from './route-claims.js';
 import { FEED_VERSION, type ResultsFeed } from './results-feed.js';
 import { errorText } from '../core/errors.js';
 import { oneLine } from '../core/format.js';
+import { isEpochMs, MAX_TIME_MS } from '../core/clock.js';
 
 export interface AdminOptions {
   host: string;
@@ -145,8 +146,6 @@ const isRunId = (id: unknown): id is string => typeof id === 'string' && id.leng
  * past it (1e308) is a caller's bug: refused, not kept as a stage tag the results feed cannot store.
  */
 export const MAX_STAGE = 1_000_000;
-/** The latest time a JavaScript Date holds (epoch ms): an `ifUpdatedAt` past it names no route's time. */
-const MAX_TIME_MS = 8.64e15;
 
 /** The route a PUT asks for, or why it is not one. */
 export function routeRequest(body: unknown, now: number): RouteRequest | string {
@@ -189,7 +188,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return 'ended must be true or false, and true needs controller (whose rollout ended)';
   }
   if (b.ended === true) route.ended = true;
-  if (b.ifUpdatedAt !== undefined && (typeof b.ifUpdatedAt !== 'number' || !(b.ifUpdatedAt >= 0 && b.ifUpdatedAt <= MAX_TIME_MS)))
+  if (b.ifUpdatedAt !== undefined && !isEpochMs(b.ifUpdatedAt))
     return `ifUpdatedAt must be a number from 0 to ${MAX_TIME_MS} (the route's updatedAt in epoch ms, as GET /admin/route answered it)`;
   if (b.ifRevision !== undefined && (typeof b.ifRevision !== 'number' || !Number.isSafeInteger(b.ifRevision) || b.ifRevision < 0))
     return "ifRevision must be a whole number of 0 or more (the route's revision, as GET /admin/route answered it)";

@@ -9,6 +9,7 @@ import { readRegularFile } from '../core/read-regular-file.js';
 import { UsageError } from '../core/exit.js';
 import { makeFolder, writeFileAtomic } from '../state/files.js';
 import { isProcessAlive, type ProcessIdentity } from '../core/proc-stat.js';
+import { isEpochMs } from '../core/clock.js';
 
 export const PROXY_INFO_FILE = 'proxy.json';
 
@@ -42,7 +43,7 @@ const MAX_INFO_BYTES = 64 * 1024;
 export function readProxyInfo(stateDir: string): ProxyInfo | undefined {
   try {
     const value = JSON.parse(readRegularFile(path.join(stateDir, PROXY_INFO_FILE), MAX_INFO_BYTES).toString('utf8')) as Partial<ProxyInfo>;
-    if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.startedAt !== 'number') return undefined;
+    if (typeof value.pid !== 'number' || typeof value.url !== 'string' || !isEpochMs(value.startedAt)) return undefined;
     return {
       pid: value.pid,
       ...(typeof value.pidStart === 'string' && { pidStart: value.pidStart }),

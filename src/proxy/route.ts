@@ -2,6 +2,7 @@
 // promotion; parsed from its file or an admin call, and described for logs and refusals. RouteHolder
 // (route-holder.ts) holds it, route-lease.ts times its lease, route-file.ts keeps it in the state folder.
 import { formatDuration, formatWeight } from '../core/format.js';
+import { isEpochMs } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 
 export const ROUTE_FILE = 'proxy-route.json';
@@ -119,6 +120,8 @@ export function parseRoute(value: unknown): Route | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
   if (typeof r.greenWeight !== 'number' || typeof r.mirror !== 'number') return undefined;
+  // A time no Date holds (a hand-edited 1e308) is not a route's: printing it stopped a rollout with "internal error".
+  if ([r.updatedAt, r.leaseExpiresAt].some((at) => typeof at === 'number' && !isEpochMs(at))) return undefined;
   const route: Route = {
     greenWeight: clampShare(r.greenWeight),
     mirror: clampShare(r.mirror),

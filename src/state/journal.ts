@@ -1,6 +1,7 @@
 // events.jsonl parsing: one JSON event a line; a crash can tear only the line being written.
 import type { RolloutEvent } from '../engine/types.js';
 import { parseObject } from '../core/json.js';
+import { isEpochMs } from '../core/clock.js';
 
 export interface ParsedJournal {
   events: RolloutEvent[];
@@ -32,7 +33,7 @@ function parseEvent(line: string): RolloutEvent | undefined {
   const value = parseObject(line);
   if (!value) return undefined;
   const { at, type, message } = value;
-  if (typeof at !== 'number' || typeof type !== 'string' || typeof message !== 'string') return undefined;
+  if (!isEpochMs(at) || typeof type !== 'string' || typeof message !== 'string') return undefined;
   // The fields every reader relies on are checked; the rest is as the engine wrote it.
   return value as unknown as RolloutEvent;
 }

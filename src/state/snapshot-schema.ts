@@ -2,10 +2,13 @@
 // crash deep inside `status`. Objects are loose (newer writers may add keys); what readers use is typed.
 import { z } from 'zod';
 import { FINAL_PHASES } from '../engine/types.js';
+import { MAX_TIME_MS } from '../core/clock.js';
 
 const num = z.number();
 const count = z.number().int().nonnegative();
 const weight = z.number().min(0).max(1);
+// A time every reader shows as a date (a hand-edited 9e15 made `status` fail with "Invalid time value").
+const time = z.number().min(0).max(MAX_TIME_MS, `must be a time in epoch ms, at most ${MAX_TIME_MS}`);
 
 const percentiles = z.object({ p95: num }).loose().nullable();
 
@@ -37,7 +40,7 @@ const stageStats = z
   })
   .loose();
 
-const event = z.object({ at: num, type: z.string(), message: z.string() }).loose();
+const event = z.object({ at: time, type: z.string(), message: z.string() }).loose();
 
 const snapshotSchema = z
   .object({
@@ -55,9 +58,9 @@ const snapshotSchema = z
     pidStart: z.string().optional(),
     bootId: z.string().optional(),
     phase: z.enum(['starting', 'progressing', 'paused', ...FINAL_PHASES] as [string, ...string[]]),
-    startedAt: num,
-    updatedAt: num,
-    endedAt: num.optional(),
+    startedAt: time,
+    updatedAt: time,
+    endedAt: time.optional(),
     stageIndex: count,
     stageElapsedMs: num,
     greenWeight: weight,
