@@ -22,8 +22,11 @@ export interface EarlyStopOptions {
  */
 export function stopEarly(options: EarlyStopOptions): () => void {
   const events = options.events ?? process;
+  let disposed = false;
   const handlers = (Object.keys(EARLY_SIGNALS) as EarlySignal[]).map((signal) => {
     const handler = () => {
+      // Caught before a hand-over (below), dispatched after: the listener that took over acts on it, else this does.
+      if (disposed && events.listenerCount(signal) > 1) return;
       dispose();
       options.write(`bluegreen: interrupted by ${signal} ${options.before}: nothing changed\n`);
       options.exit(EARLY_SIGNALS[signal]);
@@ -31,14 +34,18 @@ export function stopEarly(options: EarlyStopOptions): () => void {
     return [signal, handler] as const;
   });
   const onNewListener = (event: string | symbol) => {
-    if (typeof event === 'string' && event in EARLY_SIGNALS) dispose();
+    if (typeof event === 'string' && Object.hasOwn(EARLY_SIGNALS, event)) dispose();
   };
-  let disposed = false;
   function dispose(): void {
     if (disposed) return;
     disposed = true;
     events.off('newListener', onNewListener);
-    for (const [signal, handler] of handlers) events.off(signal, handler);
+    // Removed on the loop's next turn, not now: Node closes a signal's handle when its last listener goes, dropping a
+    // signal it had caught but not yet dispatched (one that came while the main thread was busy loading the CLI),
+    // even when the next listener comes a moment later. The rollout then ran on and promoted (hostile32).
+    setImmediate(() => {
+      for (const [signal, handler] of handlers) events.off(signal, handler);
+    });
   }
   for (const [signal, handler] of handlers) events.on(signal, handler);
   events.on('newListener', onNewListener);

@@ -132,6 +132,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       }),
     );
     journaled = true;
+    // Only now that the rollout's handlers listen: a signal caught meanwhile reaches them (guardStartup).
+    startup.dispose();
     const outcome = await engine.run();
     await reporter.finish(outcome, engine.snapshot());
     // Lines past the first buffer are read during the rollout: report any skipped there too.

@@ -112,7 +112,9 @@ export const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP:
  * moved traffic yet, so the rollout does not start, the lock is released and the exit code names the signal. So
  * does an output failing to write (EPIPE: its reader gone), as a hangup: nobody would watch the rollout.
  * `step` races each awaited step against the signal, so a preflight waiting on a silent upstream stops at once;
- * `started` throws what came after the last step, so nothing that came during the start-up is lost.
+ * `started` throws what came after the last step, so nothing that came during the start-up is lost. `dispose` comes
+ * after the rollout's own handlers listen (routeStopSignals), never before: with no listener in between, Node closes
+ * the signal's handle and drops a signal it caught but had not dispatched yet (early-stop.ts).
  */
 export function guardStartup(
   events: NodeJS.EventEmitter,
@@ -153,7 +155,6 @@ export function guardStartup(
     },
     started() {
       if (stopped) throw stopped;
-      dispose();
     },
     dispose,
   };
