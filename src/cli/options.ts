@@ -29,5 +29,19 @@ export function parseStateDirOption(text: string): string {
   if (text.trim() === '') {
     throw new UsageError('--state-dir expects a folder, got an empty value (leave the flag out for .bluegreen or $BLUEGREEN_STATE_DIR)');
   }
+  return notAnOption('--state-dir', 'a folder', text);
+}
+
+/**
+ * A file option's parser (`--report-json FILE`): commander takes whatever follows as the value, so a flag left
+ * without one took the next flag as its file (`--report-json --plain` wrote a report named "--plain" and drew the
+ * dashboard; `--state-dir --json` ran on a folder named "--json"). A value that looks like an option is refused.
+ */
+export function pathOption(flag: string, what = 'a file'): (text: string) => string {
+  return (text) => notAnOption(flag, what, text);
+}
+
+function notAnOption(flag: string, what: string, text: string): string {
+  if (/^-./.test(text)) throw new UsageError(`${flag} expects ${what}, got "${text}", an option (write ./${text} for one so named)`);
   return text;
 }

@@ -1,7 +1,7 @@
 // `bluegreen rollback`'s command line; the recovery (commands/rollback.ts) loads when the command runs.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { parseStateDirOption } from '../options.js';
+import { parseStateDirOption, pathOption } from '../options.js';
 import { afterHelp } from '../help-text.js';
 
 export interface RollbackFlags {
@@ -17,7 +17,7 @@ export function register(program: Command, ctx: CliContext): void {
       "put a dead rollout back on blue: run its plan's on_rollback hook (or on_stage at 0% when it has none) with the saved stage, journal it, mark it rolled back (safe to run twice)",
     )
     .option('--state-dir <dir>', 'the rollout state folder (default .bluegreen, or $BLUEGREEN_STATE_DIR)', parseStateDirOption)
-    .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved")
+    .option('--plan <file>', "the plan whose on_rollback to run, if the rollout's own plan file moved", pathOption('--plan'))
     .option(
       '--force-blue',
       'put every proxy of the plan on blue by hand, even one another rollout took (its live stage, which it then rolls back, or its completed promotion) or an operator set; also on a rollout already marked rolled back (its outcome unchanged, the journal notes it)',

@@ -1,7 +1,7 @@
 // `bluegreen rollout`'s command line; the rollout itself (commands/rollout.ts) loads when the command runs.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { MAX_SEED, parseStateDirOption } from '../options.js';
+import { MAX_SEED, parseStateDirOption, pathOption } from '../options.js';
 import { stopEarly } from '../early-stop.js';
 
 export interface RolloutFlags {
@@ -26,8 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plain', 'print lines instead of the dashboard, even in a terminal')
     .option('--ci', 'CI mode: plain lines (never coloured), no prompts (also when $CI is set)')
     .option('--dry-run', 'validate, preflight and print the schedule; send no traffic (exit 0, or 2, 3 or 5 where the real run would stop before traffic)')
-    .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)')
-    .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check')
+    .option('--report-json <file>', 'write the outcome as JSON when the rollout ends (docs/reports.md)', pathOption('--report-json'))
+    .option('--junit <file>', 'write a JUnit report: a test case per stage and per threshold check', pathOption('--junit'))
     .option('--resume', "continue the state folder's dead rollout of this same plan from its saved stage (on_stage runs again)")
     .option(
       '--from-blue',

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { afterHelp } from '../help-text.js';
-import { MAX_SEED } from '../options.js';
+import { MAX_SEED, pathOption } from '../options.js';
 import { MAX_PORT } from '../../core/port.js';
 
 /** Used when neither --port nor the config names one. */
@@ -19,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('sim')
     .description('run the simulated OpenAI/Anthropic-compatible upstream on 127.0.0.1 until interrupted')
     .option('--port <n>', `port to listen on, 0 to ${MAX_PORT} (0 picks a free one; default: the config's port or ${DEFAULT_SIM_PORT})`)
-    .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)')
+    .option('--config <file>', 'YAML file whose top level is a simulate block (seed, port, models, default)', pathOption('--config'))
     .option('--seed <n>', `seed for the fault and latency draws, 0 to ${MAX_SEED} (default: the config's seed or 1)`)
     .addHelpText(
       'after',
