@@ -88,6 +88,10 @@ function shapeAdvice(issue: Issue, found: unknown): string {
 const FRACTION_MESSAGES = new Set(['must be between 0 and 1', 'expected a number between 0 and 1', 'must be less than 1']);
 const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 const LEADING_NUMBER = /^\s*\$?(\d+(?:\.\d+)?)\s*[^\d\s.]/;
+/** Digits grouped by underscores (YAML 1.1's `1_000`) or by commas in threes (`1,000`): read as the leading digits, it said "(1)". */
+const GROUPED_NUMBER = /^\s*(\d+(?:_\d+)+|\d{1,3}(?:,\d{3})+)(\.\d+)?\s*$/;
+/** A decimal comma (`0,5`), once not a group of three: read as the leading digits, it said "(0)". */
+const DECIMAL_COMMA = /^\s*(\d+),(\d+)\s*$/;
 
 /**
  * A share written as a percent (`green_weight: 75`, `error_rate: 5%`), a number with its unit (`rate: 20/s`): say how
@@ -105,6 +109,10 @@ function numberAdvice(issue: Issue, found: unknown): string {
   // A ratio as a percent (`max_latency_p95_ratio: 150%`): the number alone, 150, would allow a p95 150 times blue's.
   const ratio = typeof found === 'string' && wantsNumber && String(issue.path.at(-1)).endsWith('_ratio') ? Number(PERCENT.exec(found)?.[1]) : NaN;
   if (ratio > 0) return `; write it as a ratio: ${Number((ratio / 100).toPrecision(12))} for ${ratio}%`;
+  const grouped = typeof found === 'string' && wantsNumber ? GROUPED_NUMBER.exec(found) : null;
+  if (grouped) return `; write the digits without separators (${(grouped[1] ?? '').replace(/[_,]/g, '')}${grouped[2] ?? ''})`;
+  const decimal = typeof found === 'string' && wantsNumber ? DECIMAL_COMMA.exec(found) : null;
+  if (decimal) return `; write it with a decimal point (${decimal[1] ?? ''}.${decimal[2] ?? ''})`;
   const number = typeof found === 'string' && wantsNumber ? LEADING_NUMBER.exec(found)?.[1] : undefined;
   return number === undefined ? '' : `; write the number alone (${number})`;
 }

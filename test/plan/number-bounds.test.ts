@@ -47,6 +47,14 @@ describe('plan number bounds', () => {
     expect(planRefusal(base('rate: fast'))).toMatch(/traffic\.rate: expected number, found "fast"$/);
   });
 
+  it('tells a number grouped by separators to drop them, not to write its first group (hostile32: 1_000 said "(1)", 0,5 "(0)")', () => {
+    expect(planRefusal(base('rate: 1_000'))).toContain('traffic.rate: expected number, found "1_000"; write the digits without separators (1000)');
+    expect(planRefusal(base('max_tokens: "4,096"'))).toContain('found "4,096"; write the digits without separators (4096)');
+    expect(planRefusal(base('rate: 1_000.5'))).toContain('(1000.5)');
+    // A decimal comma is no group of three: it said "(0)" too.
+    expect(planRefusal(base('rate: "0,5"'))).toContain('found "0,5"; write it with a decimal point (0.5)');
+  });
+
   it('refuses an impossible simulated token range and an overflowing seed', () => {
     expect(planRefusal(base('max_in_flight: 1').replace('seed: 1,', 'seed: 1e300,'))).toContain(
       'upstream.simulate.seed: must be a whole number from 0 to 4294967295',
