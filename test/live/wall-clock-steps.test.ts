@@ -14,7 +14,7 @@ import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY,
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { adminRelay } from './admin-relay.js';
 import { stageZeroLiveSource } from './engine-on-proxies.js';
-import { ADMIN_TOKEN, liveFixture, proxyPlan, refusedPort } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan } from './helpers.js';
 
 const fixture = liveFixture();
 
@@ -73,11 +73,14 @@ async function overAtSteadyDeadline<T>(clock: FakeClock, ending: Promise<T>, dea
 // live22: the actuator's deadlines moved to the steady clock with the fleet's (session 21) but had no test of their
 // own. A rollback tries a proxy that does not answer again until the lease of the last green route it sent has run
 // out: a wall clock stepped forward an hour gave up at once (the proxy, back up within its lease, served its saved
-// green on), one stepped back tried for an hour.
+// green on), one stepped back tried for an hour. (The route must have reached the proxy: one refused at connect never
+// renewed its lease, and is not waited on, test/live/rollback-lease-per-proxy.test.ts.)
 it("a rollback's retries of a silent proxy last until its lease has run out on the steady clock, whichever way the wall clock steps", async () => {
   const clock = new FakeClock();
-  // The last green route sent (not taken: the proxy is down): its lease runs out 10 s (and a poll) from now.
-  const actuator = await afterStage(`http://127.0.0.1:${await refusedPort()}`, 't', clock);
+  const [running] = (await fixture.startProxies(1)) as [Running];
+  // The last green route, taken; then the proxy goes down: its lease runs out 10 s (and a poll) from now.
+  const actuator = await afterStage(running.proxy.adminUrl as string, ADMIN_TOKEN, clock);
+  await running.close();
   const deadline = clock.steadyNow() + 10_000 + 250;
   const ending = actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'breach' });
   await until(() => actuator.busy()?.includes('tried again until its lease runs out') === true, 'the retries to begin');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildReport, ReportWriteError, writeReports } from '../../../src/report/outcome/index.js';
 import { rolloutStanding, StateStore } from '../../../src/state/index.js';
 import { runCli } from '../../helpers/cli.js';
-import { simulatedPlan, tempDir } from '../../helpers/plans.js';
+import { simulatedPlan, simulatedStagesPlan, tempDir } from '../../helpers/plans.js';
 import { deadPid, snapshot } from '../../state/helpers.js';
 import { loadTestPlan, rolledBackSnapshot } from './fixtures.js';
 
@@ -65,7 +65,13 @@ describe.skipIf(!mounted)('a full disk', () => {
 
   it('a rollout on a full disk says so, and status shows how it ended (from the journal), not a stale state.json', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'plan.yaml'), simulatedPlan('full-disk', '300ms', 0.5));
+    // Stages of 1 s with min_requests 1 warn of nothing: 300 ms stages warned of too few requests, and since start
+    // warnings are journaled (c380ed2) those lines took the first state.json's room (a page of this 64k tmpfs).
+    const stages = [
+      { duration: '1s', weight: 0.5 },
+      { duration: '1s', weight: 1 },
+    ];
+    writeFileSync(path.join(dir, 'plan.yaml'), simulatedStagesPlan('full-disk', stages, { analysis: '{ on_unjudged: promote, min_requests: 1 }' }));
     // Room for the lock, the journal and a first state.json; not for the growing state.json nor the report.
     fill(12 * 1024);
     const stateDir = path.join(mountPoint, 'st');
