@@ -54,8 +54,10 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   // Green may be at the weight the hook was setting. Its record stays until the recovery has finished.
   const inFlight = readHookInFlight(store.dir, snapshot);
   const plan = planFor(options, warn);
-  // Refused without the admin token before anything is done: the dead run's hook still runs, nothing is journaled.
+  // Refused without the admin token, or with one a proxy refuses, before anything is done: the dead run's hook
+  // still runs, nothing is journaled.
   refuseWithoutToken(plan, ctx.env);
+  if (plan.proxy?.admin) await refuseRefusedToken(plan, options);
   await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   options.starting?.();
   const secrets = protectPlanSecrets(ctx, plan);
@@ -155,6 +157,13 @@ async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string): 
     ...(options.now && { now: options.now }),
   });
   return { ...toBlue, refused: tokenRefusedProblem(plan, toBlue.proxies) };
+}
+
+/** tokenRefusedBefore (restore.ts): a proxy's refusal of the admin token, a UsageError before anything is done. */
+async function refuseRefusedToken(plan: Plan, { store, snapshot, ctx }: RestoreOptions): Promise<void> {
+  const { tokenRefusedBefore } = await import('../live/restore.js');
+  const refused = await tokenRefusedBefore(plan, store.dir, ctx.env, snapshot);
+  if (refused !== undefined) throw new UsageError(refused);
 }
 
 /**

@@ -178,15 +178,51 @@ function previewOf(step: RecoveryStep): string {
  * operator sets the right one and runs it again (exit 2), rather than have a rollback "succeed" (exit 0) on a lease
  * it could not check. The proxies that took blue are said, so no one thinks nothing moved.
  */
-export function tokenRefusedProblem(plan: Plan, proxies: readonly ProxyTold[]): string | undefined {
+export function tokenRefusedProblem(plan: Plan, proxies: readonly ProxyTold[], options: { before?: boolean } = {}): string | undefined {
   const refused = proxies.filter((proxy) => proxy.tokenRefused);
   if (refused.length === 0) return undefined;
   const which = refused.length === proxies.length ? "the rollout's proxies" : `${refused.length} of the rollout's ${proxies.length} proxies`;
   const variable = plan.proxy?.admin?.token_env ?? 'proxy.admin.token_env';
   const told = proxies.filter((proxy) => proxy.told).length;
   const others = told === 0 ? '' : `; the other ${told === 1 ? 'one is' : `${told} are`} back on blue`;
+  // Asked before anything was done (tokenChecked): said as an unset token is (admin-token.ts cannotTell).
+  const end = options.before === true ? '; nothing was changed' : `${others}; no hook was run and the rollout is still marked unfinished`;
   return (
     `cannot tell ${which} to serve blue: ${refused.map((proxy) => proxy.message).join('; ')}: set ${variable} to the admin token the proxies were started with ` +
-    `and run bluegreen rollback again${others}; no hook was run and the rollout is still marked unfinished`
+    `and run bluegreen rollback again${end}`
   );
+}
+
+/**
+ * Before a recovery does anything (stops a hook the dead run left running, tells a proxy blue): each proxy it would
+ * tell is asked once (GET /admin/route, read only) whether it takes the admin token. A refusal (401, or 403 from a
+ * gateway) is the operator's to fix, as an unset token is: the recovery is refused with nothing changed, where it
+ * used to be found only after that hook was stopped and the other proxies told. A proxy that does not answer is no
+ * refusal: putting traffic back on blue without it is what the recovery is for (its lease, restore.ts above).
+ */
+export async function tokenRefusedBefore(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv, dead: RolloutSnapshot): Promise<string | undefined> {
+  let targets: { urls: string[]; token: string };
+  try {
+    targets = recoveryTargets(plan, stateDir, env, recordedProxies(stateDir, dead));
+  } catch (error) {
+    if (error instanceof UsageError) throw cannotTell(error);
+    // No proxy to ask: proxiesToBlue says so, in the recovery's words.
+    return undefined;
+  }
+  const asked = await Promise.all(
+    targets.urls.map(async (url): Promise<ProxyTold> => {
+      const client = new AdminClient({ url, token: targets.token });
+      try {
+        await client.getRoute();
+        return { ok: true, told: false, message: `proxy ${client.url}: takes the admin token` };
+      } catch (error) {
+        if (error instanceof AdminCallError && error.tokenRefused)
+          return { ok: false, told: false, tokenRefused: true, message: `proxy ${client.url} ${tokenRefusal(error, plan.proxy?.admin?.token_env)}` };
+        return { ok: true, told: false, message: `proxy ${client.url}: not asked (${(error as Error).message})` };
+      } finally {
+        await client.close();
+      }
+    }),
+  );
+  return tokenRefusedProblem(plan, asked, { before: true });
 }

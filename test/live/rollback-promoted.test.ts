@@ -5,7 +5,7 @@
 // served green for good, and a second rollback said "already ended; nothing to roll back".
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { restoreBlue } from '../../src/cli/recover.js';
 import { UsageError } from '../../src/core/exit.js';
 import { LIVE_VIEW_FILE } from '../../src/live/live-file.js';
@@ -13,10 +13,10 @@ import { loadPlan } from '../../src/plan/load.js';
 import { hookRecorder, orphanMessage, StateStore } from '../../src/state/index.js';
 import { runCli, testContext } from '../helpers/cli.js';
 import { tempDir } from '../helpers/plans.js';
-import type { Running } from '../proxy/helpers.js';
+import { runProxy, type Running } from '../proxy/helpers.js';
 import { isAlive } from '../helpers/processes.js';
 import { deadPid, orphanHook, snapshot } from '../state/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
 
@@ -161,26 +161,59 @@ describe('bluegreen rollback of a live rollout that died while promoting', () =>
 
   // Found by hostile13: a wrong token said "it returns to blue when its lease runs out" and exited 0, marked rolled
   // back, where an unset one exits 2. The proxy answered (401): nothing about its lease was learnt.
-  it('with a wrong admin token exits 2, names the variable (never the token), runs no hook and stays unfinished', async () => {
+  // live32: the refusal came only after the dead run's hook left running had been stopped (and journaled); each
+  // proxy is now asked once (GET /admin/route) before anything is done, as an unset token is checked.
+  it('with a wrong admin token exits 2, names the variable (never the token), changes nothing and stays unfinished', async () => {
     const proxies = await fixture.startProxies(1);
     const [proxy] = proxies as [Running];
-    const { dir, store } = await deadRollout(proxies, { lastPassed: false });
+    const { dir, store, dead } = await deadRollout(proxies, { lastPassed: false });
     proxy.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 60_000, reason: 'stage 2/2 of live-test' });
+    const hook = await orphanHook(store.dir, 'echo ready; exec sleep 600', { plan: dead.plan.name, pid: dead.pid });
+    const journal = store.readEvents().length;
     const wrong = 'not-the-admin-token-987';
     const run = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: { ADMIN_TOKEN: wrong } });
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toContain(
-      `cannot tell the rollout's proxies to serve blue: proxy ${proxy.proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401)`,
-    );
-    expect(run.stderr).toContain('set ADMIN_TOKEN to the admin token the proxies were started with and run bluegreen rollback again');
-    expect(run.stderr).toContain('the rollout is still marked unfinished');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `bluegreen: cannot tell the rollout's proxies to serve blue: proxy ${proxy.proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401): ` +
+        'set ADMIN_TOKEN to the admin token the proxies were started with and run bluegreen rollback again; nothing was changed',
+    ]);
     expect(`${run.stdout}${run.stderr}${JSON.stringify(store.readEvents())}`).not.toContain(wrong);
     expect(store.readState()?.phase).toBe('progressing');
     expect(proxy.proxy.route.effective().greenWeight).toBe(0.5);
+    expect(isAlive(hook)).toBe(true);
+    expect(store.readEvents()).toHaveLength(journal);
 
     const again = await runCli(['rollback', '--state-dir', store.dir], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(again.code, again.stderr).toBe(0);
     expect(proxy.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
+    expect(store.readState()?.phase).toBe('rolled_back');
+    expect(isAlive(hook)).toBe(false);
+  });
+
+  it('with a token one proxy refuses, tells none of them blue; one that does not answer does not stop the rollback', async () => {
+    const [taking, silent] = (await fixture.startProxies(2)) as [Running, Running];
+    const refusing = await runProxy(proxyPlan(), { env: { ADMIN_TOKEN: 'another-token-for-this-proxy' } });
+    onTestFinished(() => refusing.close());
+    const { dir, store, dead } = await deadRollout([taking, refusing, silent], { lastPassed: false });
+    for (const proxy of [taking, refusing]) proxy.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 60_000, reason: 'stage 2/2' });
+    await silent.close();
+    const journal = store.readEvents().length;
+    const refused = restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    await expect(refused).rejects.toThrow(UsageError);
+    await expect(refused).rejects.toThrow(
+      `cannot tell 1 of the rollout's 3 proxies to serve blue: proxy ${refusing.proxy.adminUrl as string} refused the admin token in ADMIN_TOKEN (401): ` +
+        'set ADMIN_TOKEN to the admin token the proxies were started with and run bluegreen rollback again; nothing was changed',
+    );
+    // Before: the proxy that took the token was put on blue first, and the rollback then refused.
+    expect(taking.proxy.route.effective().greenWeight).toBe(0.5);
+    expect(store.readEvents()).toHaveLength(journal);
+    expect(store.readState()?.phase).toBe('progressing');
+
+    // The silent proxy alone (the refusing one gone too): no refusal, it is left to its lease.
+    await refusing.close();
+    const result = await restoreBlue({ store, snapshot: dead, ctx: testContext({ cwd: dir, env: { ADMIN_TOKEN } }), actor: 'ops' });
+    expect(result.ok, result.message).toBe(true);
+    expect(taking.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(store.readState()?.phase).toBe('rolled_back');
   });
 });
