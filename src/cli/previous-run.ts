@@ -5,12 +5,11 @@ import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
 import { lockGoneText, lostRecord, lostRecordText, orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
 import { rebuiltRecord } from './journal-recovery.js';
-import { readHookInFlight } from '../state/hook-record.js';
+import { readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { describeHookInFlight } from '../state/hook-words.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import type { CliContext } from './context.js';
-import { endingBegun, restoreBlue, stopDeadRunHook } from './recover.js';
-import { operatorName } from './operator.js';
+import { endingBegun, restoreBlue } from './recover.js';
 import { claimRecovery } from './recovery-claim.js';
 import { finishDespiteSignals } from './recovery-signals.js';
 import { SIGNAL_EXIT } from './stop-signals.js';
@@ -73,7 +72,10 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
   if (start.lockWarning && previous.kind !== 'orphaned') warn(start.lockWarning);
   if (start.resume) {
     const snapshot = resumable(store, plan, previous);
-    await stopDeadRunHook(store, snapshot, { actor: `${operatorName(ctx.env)} (bluegreen rollout --resume)`, warn, now: Date.now });
+    // Said once, as a start warning: journaled right after the resumed run's rollout_started (the record is kept, so
+    // a line of its own here too was the same message twice), or on stderr should the start fail.
+    const stopped = await stopOrphanHook(store.dir, snapshot);
+    if (stopped !== undefined) warn(stopped);
     ctx.stderr.write(
       `bluegreen: resuming the rollout of plan "${plan.name}" (pid ${snapshot.pid} died) at stage ${snapshot.stageIndex + 1}/${plan.stages.length}${plan.hooks?.on_stage ? '; its on_stage hook runs again' : ''}\n`,
     );

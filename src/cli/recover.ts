@@ -170,7 +170,7 @@ async function refuseRefusedToken(plan: Plan, { store, snapshot, ctx }: RestoreO
  * Stops a hook the dead rollout (or a recovery of it killed in turn) left running, said on stderr and in the
  * journal (the record operators and `status` read), with no weight: the recovery's lines carry none (see above).
  */
-export async function stopDeadRunHook(
+async function stopDeadRunHook(
   store: Journal,
   snapshot: RolloutSnapshot,
   options: { actor: string; warn: (message: string) => void; now: () => number },
