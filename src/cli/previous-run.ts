@@ -84,16 +84,15 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
     return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, carriedRuns, liveResume: liveResumeOf(snapshot) };
   }
   if (previous.kind === 'orphaned') {
-    ctx.stderr.write(
-      `bluegreen: ${orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; putting traffic back on blue before starting\n`,
-    );
-    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals });
+    const dead = orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '');
+    ctx.stderr.write(`bluegreen: ${dead}; putting traffic back on blue before starting\n`);
+    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead: dead.replace(/; traffic may not be on blue$/, '') });
   }
   // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
   const lost = previous.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   if (lost !== undefined) {
     ctx.stderr.write(`bluegreen: ${lost.text}; putting traffic back on blue before starting\n`);
-    await recoverFirst(store, lost.snapshot, plan, { ctx, warn, signals });
+    await recoverFirst(store, lost.snapshot, plan, { ctx, warn, signals, dead: lost.text.replace(/: traffic may be on green$/, '') });
   }
   return { startStage: 0, keepRecord: false };
 }
@@ -118,12 +117,15 @@ export function lostRecordFor(store: StateStore, plan: Plan): { snapshot: Rollou
   }
 }
 
-/** A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be. */
+/**
+ * A dead rollout's traffic back on blue before a new one starts on its folder; refused (exit 5) when it cannot be.
+ * `dead`: what that rollout was ("the rollout of plan ... died without finishing, at stage ..."), for the summary.
+ */
 async function recoverFirst(
   store: StateStore,
   snapshot: RolloutSnapshot,
   plan: Plan,
-  { ctx, warn, signals }: { ctx: CliContext; warn: (message: string) => void; signals: NodeJS.EventEmitter },
+  { ctx, warn, signals, dead }: { ctx: CliContext; warn: (message: string) => void; signals: NodeJS.EventEmitter; dead: string },
 ): Promise<void> {
   const { value: result, signal } = await finishDespiteSignals(
     () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan, warn }),
@@ -145,6 +147,9 @@ async function recoverFirst(
       `interrupted by ${signal} while starting: the previous rollout's traffic is back on blue (${result.message}); this rollout did not start`,
       SIGNAL_EXIT[signal],
     );
+  // The line on stderr before it scrolls away behind the dashboard; the recovery's own lines went with the dead
+  // run's record (events.prev.jsonl): a start warning says it in the new journal, where the dashboard shows it.
+  warn(`${dead}: put back on blue before this rollout started (${result.message})`);
 }
 
 function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {

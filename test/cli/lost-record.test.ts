@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startWarnings } from '../helpers/cli.js';
 import { simulatedPlan, tempDir, writePlan } from '../helpers/plans.js';
 
 const STARTED_AT = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -82,6 +82,12 @@ describe('a rollout that moved traffic and lost its state.json', () => {
     expect(rollout.stderr).toContain('traffic may be on green; putting traffic back on blue before starting');
     expect(readFileSync(path.join(dir, 'rolled-back.txt'), 'utf8')).toBe('1 0');
     expect(rollout.code).toBe(0);
+    // live32: said in the new journal, where the dashboard shows it, and not as "may be on green" any more.
+    expect(startWarnings(stateDir).filter((warning) => warning.includes('put back on blue before this rollout started'))).toEqual([
+      expect.stringMatching(
+        / moved traffic .*with no ending in its journal: put back on blue before this rollout started \(on_rollback ran; traffic is back on blue\)$/,
+      ),
+    ]);
   });
 
   it('rollout --resume (and --dry-run --resume) refuses it, exit 5, naming rollback --plan: its figures went with the record', async () => {

@@ -85,6 +85,13 @@ describe('after kill -9', () => {
     await until(() => hookLog(dir).length === 3, "the new rollout's on_stage");
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0', 'stage 0.25']);
     expect(readFileSync(path.join(dir, '.bluegreen', 'events.prev.jsonl'), 'utf8')).toContain('bluegreen rollout');
+    // live32: said in the new journal too, where the dashboard shows it (the stderr line before it scrolled away).
+    const summary = journal(dir).filter((e) => e.type === 'warning' && e.message.includes('put back on blue before this rollout started'));
+    expect(summary.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^the rollout of plan "\S+" \(pid \d+\) died without finishing, at stage 1\/\d+ with green at 25%: put back on blue before this rollout started \(on_rollback ran; traffic is back on blue\)$/,
+      ),
+    ]);
     child.kill('SIGTERM');
     expect((await exitOf(child)).code).toBe(143);
   });
