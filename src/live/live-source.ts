@@ -85,8 +85,12 @@ class LiveSource implements TrafficSource {
   private reading?: Promise<void>;
   private lost = false;
   private lastStage?: number;
-  /** Each proxy's requests passed through untouched in each stage (its figures' `stage`), as last read. */
-  private readonly passed = new Map<FleetProxy, Map<number, number>>();
+  /**
+   * Each proxy's requests passed through untouched in each stage (its figures' `stage`), as last read, per process
+   * (its feed's epoch, "epoch stage"): a proxy restarted mid-stage counts that stage afresh, and what its old process
+   * counted (as last read) is kept beside, not overwritten.
+   */
+  private readonly passed = new Map<FleetProxy, Map<string, number>>();
   /** Whether each proxy answered at the last poll, to journal when one stops answering and when it is back. */
   private readonly answering = new Map<FleetProxy, boolean>();
 
@@ -309,7 +313,8 @@ class LiveSource implements TrafficSource {
   /**
    * The requests the proxies passed through to blue's upstream untouched (other models than blue's and its aliases)
    * in this rollout's stages, as their figures were last read (at each stage's end at the latest): neither arm's,
-   * never judged. A proxy restarted in a stage counts from its restart.
+   * never judged. A proxy restarted in a stage is counted across its processes: each one's count as last read (what
+   * an old process passed through after that read is lost with it).
    */
   passedThrough(): number {
     let sum = 0;
@@ -321,8 +326,9 @@ class LiveSource implements TrafficSource {
     // The lifetime figures (no stage set yet) are not this rollout's; a proxy that does not count them says nothing.
     if (figures.stage === undefined || typeof figures.passedThrough !== 'number') return;
     let stages = this.passed.get(proxy);
-    if (!stages) this.passed.set(proxy, (stages = new Map<number, number>()));
-    stages.set(figures.stage, figures.passedThrough);
+    if (!stages) this.passed.set(proxy, (stages = new Map<string, number>()));
+    // Read right after the feed (read()), whose epoch names the process that answered.
+    stages.set(`${proxy.epoch ?? ''} ${figures.stage}`, figures.passedThrough);
   }
 
   cancelAll(): void {

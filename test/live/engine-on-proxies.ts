@@ -121,6 +121,8 @@ export async function oneStageLiveRollout(
     compareToBlue?: string;
     /** The admin URL the rollout is given for the proxy's (a relay before it, say). */
     adminUrl?: (proxyAdminUrl: string) => Promise<string>;
+    /** A restarted proxy gets its route (and stage number) back at once, as controller.ts wires it; else at the next renewal. */
+    renewOnRestart?: boolean;
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
@@ -132,8 +134,10 @@ export async function oneStageLiveRollout(
   const adminUrl = running.proxy.adminUrl as string;
   const fleet = fleetOf([options.adminUrl ? await options.adminUrl(adminUrl) : adminUrl], clock, 60_000, options.pollMs);
   const journal: RolloutEvent[] = [];
-  const source = liveTraffic({ fleet, clock, stageCount: stages, comparesWithBlue: comparesWithBlue(plan) });
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [source] }));
+  const actuator = new ProxyActuator(plan, fleet, clock);
+  const onRestart = options.renewOnRestart === true ? { onRestart: () => actuator.renewNow() } : {};
+  const source = liveTraffic({ fleet, clock, stageCount: stages, comparesWithBlue: comparesWithBlue(plan), ...onRestart });
+  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [source], actuators: [actuator] }));
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   return { running, clock, journal, engine, done, fleet };
