@@ -1,0 +1,159 @@
+// rate32: where the rate rules' power goes on the verdict benchmark's 100 req/s regression plan (5 x 60 s at
+// 10/25/50/75/100% green; error_rate 0.03, compare_to_blue max_error_rate_increase 0.01 and
+// max_quality_fail_rate_increase 0.02, latency_p95: 4 sequential rules, per-check α 0.01 / 20; blue 2% errors
+// and 2% quality failures). The same seeded streams judged by the breach side of the rules under variants that
+// each undo one cost (consecutive_errors left out: it takes no α):
+//   bench        as bench/verdicts.js judges this plan: once a second and at each stage's end, every request
+//                answered when sent (its rows draw no latency, so nothing runs);
+//   running      as the engine counts requests still running (latency log-normal p50 300 ms, p95 900 ms on both
+//                arms): outcomes unknown, so events for blue's upper bound in a comparison;
+//   prefix       running, and each arm judged on the requests sent up to `at - D` too, D in 0.25-4 s, the
+//                tightest bound taken (valid: a bound for a prefix of the requests in the order sent);
+//   alpha/5      the whole rollout's 0.01 split over the 5 stages only (as if the plan had one rule);
+//   alpha/1      0.01 per check (no split at all: not a valid budget, a bound on what the split costs);
+//   rollout-blue blue over the rollout so far in every stage (session 11: unsound on a shared burst or drift);
+//   rollout-green error_rate judged on green's requests over the whole rollout (one test, α 0.01 / 4: valid for
+//                the absolute rule, whose null is every request's rate within the limit, sequential.ts).
+//   node bench/tools/rate-power.js [ROLLOUTS=50] [CASE=errors|quality|healthy]
+import { censoredBounds, differenceBounds, exceeds, priorAround } from '../../dist/analysis/index.js';
+import { sampleLognormal } from '../../dist/sim/lognormal.js';
+import { createRandom } from '../../dist/core/random.js';
+import { positionalArgs } from '../lib/args.js';
+
+const { rollouts: ROLLOUTS, case: CASE } = positionalArgs({ rollouts: 50, case: ['errors', 'quality', 'healthy'] });
+if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0)) {
+  process.stderr.write('usage: node bench/tools/rate-power.js [ROLLOUTS=50 (a whole number > 0)] [CASE=errors|quality|healthy]\n');
+  process.exit(2);
+}
+const RATE = 100;
+const STAGE_MS = 60_000;
+const WEIGHTS = [0.1, 0.25, 0.5, 0.75, 1];
+const MIN_REQUESTS = 10;
+const BLUE = { error: 0.02, quality: 0.02 };
+const GREEN = CASE === 'errors' ? { error: 0.04, quality: 0.02 } : CASE === 'quality' ? { error: 0.02, quality: 0.06 } : BLUE;
+const LATENCY = { p50: 300, p95: 900 };
+const ALPHA = 0.01 / (4 * WEIGHTS.length);
+const COMPARE_PRIOR = priorAround(0.05);
+const ERROR_PRIOR = priorAround(0.03);
+const PREFIX_MS = [0, 250, 500, 1000, 2000, 4000];
+const base = { running: false, lookMs: 1000, rolloutBlue: false, rolloutGreen: false };
+const VARIANTS = [
+  { ...base, name: 'bench', alpha: ALPHA },
+  { ...base, name: 'running', alpha: ALPHA, running: true },
+  { ...base, name: 'prefix', alpha: ALPHA, running: true, prefix: true },
+  { ...base, name: 'alpha/5', alpha: 0.01 / WEIGHTS.length },
+  { ...base, name: 'alpha/1', alpha: 0.01 },
+  { ...base, name: 'rollout-blue', alpha: ALPHA, rolloutBlue: true },
+  { ...base, name: 'rollout-green', alpha: ALPHA, rolloutGreen: true },
+];
+
+/** One rollout's requests: [sentAt, arm (0 blue, 1 green), failed, qualityFailed, latency]. */
+function stream(seed) {
+  const next = createRandom(seed);
+  const requests = [];
+  let t = 0;
+  for (;;) {
+    t -= (Math.log(1 - next()) / RATE) * 1000;
+    if (t >= STAGE_MS * WEIGHTS.length) return requests;
+    const arm = next() < WEIGHTS[Math.floor(t / STAGE_MS)] ? 1 : 0;
+    const rates = arm ? GREEN : BLUE;
+    const failed = next() < rates.error;
+    const quality = !failed && next() < rates.quality;
+    requests.push([t, arm, failed, quality, sampleLognormal(next, LATENCY.p50, LATENCY.p95)]);
+  }
+}
+
+/** An arm's counts from its requests sent before `cut`, at time `at` (running: not answered by then). */
+function counts(requests, cut, at, running) {
+  const c = { requests: 0, failures: 0, successes: 0, quality: 0, running: 0 };
+  for (const [sentAt, , failed, quality, ms] of requests) {
+    if (sentAt >= cut) break;
+    if (running && sentAt + ms > at) {
+      c.running++;
+      continue;
+    }
+    c.requests++;
+    if (failed) c.failures++;
+    else {
+      c.successes++;
+      if (quality) c.quality++;
+    }
+  }
+  return c;
+}
+
+/** The rule that breaches first at this look, or undefined: the breach sides of rate-rules.ts's three rules. */
+function breach(green, blue, variant) {
+  const { alpha } = variant;
+  const g = green;
+  const b = blue;
+  const errorArm = g.rolloutGreen ?? g;
+  if (
+    errorArm.requests >= MIN_REQUESTS &&
+    exceeds(censoredBounds(errorArm.failures, errorArm.running, errorArm.requests + errorArm.running, variant.errorAlpha ?? alpha, ERROR_PRIOR).lower, 0.03)
+  )
+    return 'error_rate';
+  if (g.requests < MIN_REQUESTS || b.requests < MIN_REQUESTS) return undefined;
+  const diff = (gx, gn, bx, bn) => differenceBounds({ x: gx, n: gn, unknown: g.running }, { x: bx, n: bn, unknown: b.running }, alpha, COMPARE_PRIOR).lower;
+  if (exceeds(diff(g.failures, g.requests, b.failures, b.requests), 0.01)) return 'max_error_rate_increase';
+  if (g.successes >= MIN_REQUESTS && b.successes >= MIN_REQUESTS && exceeds(diff(g.quality, g.successes, b.quality, b.successes), 0.02))
+    return 'max_quality_fail_rate_increase';
+  return undefined;
+}
+
+function judge(requests, variant) {
+  const blueStages = [];
+  const greenAll = [];
+  let i = 0;
+  let greenSent = 0;
+  for (let s = 0; s < WEIGHTS.length; s++) {
+    const start = s * STAGE_MS;
+    /** @type {any[][][]} */
+    const arms = [[], []];
+    blueStages.push(arms[0]);
+    for (let at = start + variant.lookMs; at <= start + STAGE_MS; at += variant.lookMs) {
+      for (; i < requests.length && requests[i][0] < at; i++) {
+        arms[requests[i][1]].push(requests[i]);
+        if (requests[i][1] === 1) {
+          greenSent++;
+          greenAll.push(requests[i]);
+        }
+      }
+      const reference = variant.rolloutBlue || WEIGHTS[s] >= 1 ? blueStages.flat() : arms[0];
+      for (const d of variant.prefix ? PREFIX_MS : [0]) {
+        const green = counts(arms[1], at - d, at, variant.running);
+        if (variant.rolloutGreen) green.rolloutGreen = counts(greenAll, at - d, at, variant.running);
+        const rule = breach(green, counts(reference, at - d, at, variant.running), variant);
+        if (rule) return { at: at / 1000, stage: s + 1, greenRequests: greenSent, rule };
+      }
+    }
+  }
+  return undefined;
+}
+
+const quantile = (values, q) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] : '-');
+const started = Date.now();
+const streams = Array.from({ length: ROLLOUTS }, (_, r) => stream(33_000 + r));
+for (const variant of VARIANTS) {
+  // rollout-green's error_rate is one test over the rollout: α 0.01 / 4 rules, not split over the stages.
+  const v = variant.rolloutGreen ? { ...variant, errorAlpha: 0.01 / 4 } : variant;
+  const caught = /** @type {NonNullable<ReturnType<typeof judge>>[]} */ (streams.map((requests) => judge(requests, v)).filter(Boolean));
+  const byStage = WEIGHTS.map((_, s) => caught.filter((c) => c.stage === s + 1).length);
+  const rules = {};
+  for (const c of caught) rules[c.rule] = (rules[c.rule] ?? 0) + 1;
+  console.log(
+    `${variant.name.padEnd(13)} caught ${((100 * caught.length) / ROLLOUTS).toFixed(1)}%` +
+      `  s median/p90 ${quantile(
+        caught.map((c) => c.at),
+        0.5,
+      )} / ${quantile(
+        caught.map((c) => c.at),
+        0.9,
+      )}` +
+      `  green median ${quantile(
+        caught.map((c) => c.greenRequests),
+        0.5,
+      )}  by stage ${byStage.join('/')}  ${JSON.stringify(rules)}`,
+  );
+}
+console.log(`(${ROLLOUTS} rollouts, ${CASE}, ${Math.round((Date.now() - started) / 1000)} s)`);
