@@ -6,13 +6,18 @@
 //               still running counted (green's at their ages, blue's as slower than anything), the stage's own
 //               blue below 100% green, blue over the rollout so far at 100%;
 //   no-running  every latency known when its request is sent (nothing running): the cost of counting them;
+//   blue-known / green-known  the same for one arm only, the other's running requests counted as the rule does;
+//   sent-before blue's upper bound at v judged on the requests sent at least v ago, whose count over v is exact
+//               (sound; what the rule could do with blue's send times: see sentBeforeBreaches);
+//   prefix      each arm also judged on the requests sent 0.25-4 s before the look, the tightest bound kept (sound);
 //   every-100ms looks ten times a second (anytime-valid bounds: looking more spends no α, only the wait shrinks);
 //   alpha/5     the ratio's α not shared with the plan's other 4 rules (0.01 / 5 stages): the rule split's cost;
 //   alpha/1     the whole 0.01 to the one rule and no stage split either (invalid as a plan's budget: a bound);
 //   rollout-blue blue over the rollout so far in every stage (session 11's trade-off: unsound on a shared drift).
-//   node bench/tools/ratio-power.js [ROLLOUTS=100] [MULTIPLE=2]   (MULTIPLE=1: healthy, the false rollbacks)
-// Prints, per variant, the share caught, the median / p90 seconds and green requests, and the stage it was
-// caught in. The thresholds of the bounds depend on n alone and are computed once per n and α (as
+//   node bench/tools/ratio-power.js [ROLLOUTS=100] [MULTIPLE=2] [ONLY=all]   (MULTIPLE=1: healthy, the false
+//   rollbacks; ONLY: one variant by name)
+// Prints, per variant, the share caught, the median / p90 seconds and green requests, and how many were caught in
+// each stage. Neither sent-before nor prefix is in the engine (docs/benchmarks-history.md, session 32). The thresholds of the bounds depend on n alone and are computed once per n and α (as
 // bench/tools/p95-ratio-requests.js does); every 100th look is checked against the rule itself (compareLatency),
 // and the run stops if they disagree.
 import { compareLatency } from '../../dist/analysis/latency-ratio.js';
@@ -23,11 +28,7 @@ import { sampleLognormal } from '../../dist/sim/lognormal.js';
 import { createRandom } from '../../dist/core/random.js';
 import { positionalArgs } from '../lib/args.js';
 
-const { rollouts: ROLLOUTS, multiple: MULTIPLE } = positionalArgs({ rollouts: 100, multiple: 2 });
-if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0 && MULTIPLE > 0)) {
-  process.stderr.write('usage: node bench/tools/ratio-power.js [ROLLOUTS=100 (a whole number > 0)] [MULTIPLE=2 (> 0)]\n');
-  process.exit(2);
-}
+const { rollouts: ROLLOUTS, multiple: MULTIPLE, only: ONLY } = positionalArgs({ rollouts: 100, multiple: 2, only: 'all' });
 const LIMIT = 1.5;
 const RATE = 100;
 const STAGE_MS = 60_000;
@@ -49,6 +50,10 @@ const VARIANTS = [
   { name: 'alpha/1', alpha: 0.01, running: true, lookMs: 1000, rolloutBlue: false },
   { name: 'rollout-blue', alpha: ALPHA, running: true, lookMs: 1000, rolloutBlue: true },
 ];
+if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0 && MULTIPLE > 0 && (ONLY === 'all' || VARIANTS.some((v) => v.name === ONLY)))) {
+  process.stderr.write('usage: node bench/tools/ratio-power.js [ROLLOUTS=100 (a whole number > 0)] [MULTIPLE=2 (> 0)] [ONLY=all (or a variant)]\n');
+  process.exit(2);
+}
 
 /** Per-arm α: the count thresholds at n, computed once. */
 const cache = new Map();
@@ -247,7 +252,7 @@ function judge(requests, variant) {
 const quantile = (values, q) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] : '-');
 const started = Date.now();
 const streams = Array.from({ length: ROLLOUTS }, (_, r) => stream(32_000 + r));
-for (const variant of VARIANTS) {
+for (const variant of VARIANTS.filter((v) => ONLY === 'all' || v.name === ONLY)) {
   const caught = /** @type {NonNullable<ReturnType<typeof judge>>[]} */ (streams.map((requests) => judge(requests, variant)).filter(Boolean));
   const byStage = WEIGHTS.map((_, s) => caught.filter((c) => c.stage === s + 1).length);
   console.log(

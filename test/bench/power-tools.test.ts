@@ -1,0 +1,55 @@
+// bench/tools/ratio-power.js and rate-power.js give the figures of docs/benchmarks-history.md's session 32 note:
+// each prints one line per variant, ratio-power.js checking its looks against the rule itself (compareLatency) and
+// stopping if they disagree, so a short run that ends with every variant printed is a run of the rule's own
+// answers; bad arguments exit 2 before any rollout runs.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { killAfterTest } from '../helpers/processes.js';
+
+async function tool(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = path.resolve('bench/tools', name);
+  const child = killAfterTest(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+const RATIO_VARIANTS = ['engine', 'no-running', 'blue-known', 'green-known', 'sent-before', 'prefix', 'every-100ms', 'alpha/5', 'alpha/1', 'rollout-blue'];
+const RATE_VARIANTS = ['bench', 'running', 'prefix', 'alpha/5', 'alpha/1', 'rollout-blue', 'rollout-green'];
+
+describe('bench/tools/ratio-power.js and rate-power.js', () => {
+  it('ratio-power.js prints every variant of a 2x regression, each catching it in the one rollout', async () => {
+    const run = await tool('ratio-power.js', ['1', '2']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    for (const variant of RATIO_VARIANTS) expect(lines.filter((line) => line.startsWith(`${variant} `))).toEqual([expect.stringContaining('caught 100.0%')]);
+  });
+
+  it('rate-power.js prints every variant of the healthy case, none rolling back', async () => {
+    const run = await tool('rate-power.js', ['1', 'healthy']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    for (const variant of RATE_VARIANTS) expect(lines.filter((line) => line.startsWith(`${variant} `))).toEqual([expect.stringContaining('caught 0.0%')]);
+  });
+
+  it.each([
+    ['ratio-power.js', ['0']],
+    ['ratio-power.js', ['2.5']],
+    ['ratio-power.js', ['3', '-1']],
+    ['ratio-power.js', ['3', '2', 'bogus']],
+    ['rate-power.js', ['0']],
+    ['rate-power.js', ['3', 'latency']],
+  ])('%s refuses %j with exit 2, naming itself', async (name, args) => {
+    const run = await tool(name, args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`bench/tools/${name}`);
+  });
+});
