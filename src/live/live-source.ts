@@ -327,8 +327,11 @@ class LiveSource implements TrafficSource {
     if (figures.stage === undefined || typeof figures.passedThrough !== 'number') return;
     let stages = this.passed.get(proxy);
     if (!stages) this.passed.set(proxy, (stages = new Map<string, number>()));
-    // Read right after the feed (read()), whose epoch names the process that answered.
-    stages.set(`${proxy.epoch ?? ''} ${figures.stage}`, figures.passedThrough);
+    // Read right after the feed (read()), whose epoch names the process that answered. A restart between the two
+    // reads would file the new process's count (from 0) under the old one's epoch: within one process and stage the
+    // count only rises, so the larger stands (review32).
+    const key = `${proxy.epoch ?? ''} ${figures.stage}`;
+    stages.set(key, Math.max(stages.get(key) ?? 0, figures.passedThrough));
   }
 
   cancelAll(): void {
