@@ -70,20 +70,22 @@ type Startup = ReturnType<typeof guardStartup>;
 /** Runs a rollout end to end and resolves to its exit code. Throws CliError for lock and preflight failures. */
 export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const { plan, ctx } = options;
-  const secrets = protectPlanSecrets(ctx, plan);
-  const clock = options.clock ?? systemClock;
-  const store = new StateStore(options.stateDir);
-  const lock = store.acquireLock(lockOwner(plan.name, clock.now(), ctx.env));
-  const closers: Closers = [() => lock.release()];
-  const startup = guardStartup(options.signals ?? ctx.signals ?? process, [ctx.stdout, ctx.stderr]);
-  closers.unshift(() => startup.dispose());
   // Every warning of the start (the plan's, a lock taken over, a dead run's recovery, skipped sampled lines, the
   // preflight's, --from-blue's) is journaled right after rollout_started, so the dashboard, drawn over the terminal,
-  // shows it: written to stderr before it, it scrolled away at 80x24. A start that fails says them on stderr instead.
+  // shows it: written to stderr before it, it scrolled away at 80x24. A start that fails (a held lock included) says
+  // them on stderr instead.
   const startWarnings: string[] = [...(options.warnings ?? [])];
   const warn = (message: string): void => void startWarnings.push(message);
   let journaled = false;
+  const closers: Closers = [];
   try {
+    const secrets = protectPlanSecrets(ctx, plan);
+    const clock = options.clock ?? systemClock;
+    const store = new StateStore(options.stateDir);
+    const lock = store.acquireLock(lockOwner(plan.name, clock.now(), ctx.env));
+    closers.unshift(() => lock.release());
+    const startup = guardStartup(options.signals ?? ctx.signals ?? process, [ctx.stdout, ctx.stderr]);
+    closers.unshift(() => startup.dispose());
     // Not raced against a signal (startup.step): putting a dead run's traffic back on blue finishes first
     // (recovery-signals.ts); a signal that came meanwhile stops the start at the next step.
     const settled = await settlePrevious(

@@ -1,6 +1,7 @@
 // validate and rollout --dry-run refuse what the rollout refuses and warn about what looks wrong; the CLI's
 // own usage and JSON contracts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startWarnings } from '../helpers/cli.js';
@@ -139,6 +140,19 @@ describe('validate and --dry-run run the rollout checks', () => {
     expect(lines.slice(0, -1)).toEqual(warningsIn(rollout.stderr).map((warning) => `bluegreen: warning: ${warning}`));
     expect(warningsIn(rollout.stderr)).toContain(sameModel);
     expect(lines.at(-1)).toContain('PARITY_KEY_NOT_SET');
+  });
+
+  it('a rollout refused at a lock another running rollout holds says its plan warnings on stderr before its error (review32)', async () => {
+    const cwd = folder(base({ green: 'a' }));
+    // Held by a process that runs: this test's own.
+    mkdirSync(path.join(cwd, 'st'));
+    writeFileSync(
+      path.join(cwd, 'st', 'lock'),
+      JSON.stringify({ pid: process.pid, planName: 'other', startedAt: Date.now(), user: 'u', host: hostname(), token: 't' }),
+    );
+    const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'], { cwd });
+    expect(rollout.code, rollout.stderr).toBe(2);
+    expect(warningsIn(rollout.stderr).some((warning) => warning.includes('same model'))).toBe(true);
   });
 
   it('with an Anthropic arm, validate, --dry-run and rollout skip the lines it cannot be sent and name the parameters left out alike', async () => {
