@@ -2,6 +2,8 @@
 // runs there (newuser32: a CI job held a paused stage to its timeout, then rolled back on SIGTERM, exit 143).
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
+import { exitOf, journal, startRollout } from '../e2e/helpers.js';
 import { simulatedStagesPlan, tempDir, writePlan } from '../helpers/plans.js';
 
 const WARNING = 'bluegreen: warning: analysis.on_inconclusive: pause holds a stage left undecided until someone runs bluegreen resume';
@@ -24,5 +26,15 @@ describe('a plan that pauses undecided stages, in CI', () => {
     expect(outside.stderr).not.toContain(WARNING);
     const passing = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci', '--state-dir', 'st'], { cwd: planDir('pass') });
     expect(passing.stderr).not.toContain(WARNING);
+  });
+
+  it('is journaled by the real run among its start warnings, where the dashboard shows them (review32)', async () => {
+    const dir = planDir('pause');
+    // Stopped once the warning is journaled: a stage left undecided would wait for an operator nobody is.
+    const run = startRollout(dir, ['--ci']);
+    const said = () => journal(dir).some((event) => event.type === 'warning' && event.message.startsWith(WARNING.replace('bluegreen: warning: ', '')));
+    await until(said, 'the pause warning to be journaled');
+    run.kill('SIGTERM');
+    expect(await exitOf(run)).toEqual({ code: 143, signal: null });
   });
 });

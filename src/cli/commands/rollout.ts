@@ -45,8 +45,8 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   // refuses them too, so a CI job's dry run finds what its real run would stop on.
   if (problems.length) throw new UsageError(problems.join('\n'));
   const pause = ciPauseWarning(plan, ctx, flags);
-  if (pause) ctx.stderr.write(`bluegreen: warning: ${pause}\n`);
   if (flags.dryRun) {
+    if (pause) ctx.stderr.write(`bluegreen: warning: ${pause}\n`);
     await dryRun(plan, ctx, dir, { fromBlue: flags.fromBlue ?? false, resume: flags.resume ?? false });
     return;
   }
@@ -58,7 +58,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   }
   // The warnings validate and --dry-run give (skipped sampled lines are reported once the traffic reads them),
   // journaled with the start's own (runRollout).
-  const warnings = await rolloutStartWarnings(plan);
+  const warnings = [...(await rolloutStartWarnings(plan)), ...(pause ? [pause] : [])];
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
   const chooseReporter = await reporterFor(ctx, flags, dir);
