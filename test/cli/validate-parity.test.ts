@@ -152,7 +152,7 @@ describe('validate and --dry-run run the rollout checks', () => {
     );
     const rollout = await runCli(['rollout', 'plan.yaml', '--plain', '--state-dir', 'st'], { cwd });
     expect(rollout.code, rollout.stderr).toBe(2);
-    expect(warningsIn(rollout.stderr).some((warning) => warning.includes('same model'))).toBe(true);
+    expect(warningsIn(rollout.stderr).some((warning) => warning?.includes('same model') === true)).toBe(true);
   });
 
   it('with an Anthropic arm, validate, --dry-run and rollout skip the lines it cannot be sent and name the parameters left out alike', async () => {
