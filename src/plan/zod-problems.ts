@@ -88,8 +88,11 @@ function shapeAdvice(issue: Issue, found: unknown): string {
 const FRACTION_MESSAGES = new Set(['must be between 0 and 1', 'expected a number between 0 and 1', 'must be less than 1']);
 const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 const LEADING_NUMBER = /^\s*\$?(\d+(?:\.\d+)?)\s*[^\d\s.]/;
-/** Digits grouped by underscores (YAML 1.1's `1_000`) or by commas in threes (`1,000`): read as the leading digits, it said "(1)". */
-const GROUPED_NUMBER = /^\s*(\d+(?:_\d+)+|\d{1,3}(?:,\d{3})+)(\.\d+)?\s*$/;
+/**
+ * Digits grouped by underscores (YAML 1.1's `1_000`) or by commas in threes (`1,000`): read as the leading digits, it said
+ * "(1)". A first group starting with 0 (`0,500`) is no group but a decimal comma (0.5), left to DECIMAL_COMMA.
+ */
+const GROUPED_NUMBER = /^\s*(\d+(?:_\d+)+|[1-9]\d{0,2}(?:,\d{3})+)(\.\d+)?\s*$/;
 /** A decimal comma (`0,5`), once not a group of three: read as the leading digits, it said "(0)". */
 const DECIMAL_COMMA = /^\s*(\d+),(\d+)\s*$/;
 

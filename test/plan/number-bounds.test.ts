@@ -53,6 +53,8 @@ describe('plan number bounds', () => {
     expect(planRefusal(base('rate: 1_000.5'))).toContain('(1000.5)');
     // A decimal comma is no group of three: it said "(0)" too.
     expect(planRefusal(base('rate: "0,5"'))).toContain('found "0,5"; write it with a decimal point (0.5)');
+    // Three digits after a leading 0 are no group either: "0,500" is 0.5, not 500 (review32: it said "(0500)").
+    expect(planRefusal(base('rate: "0,500"'))).toContain('found "0,500"; write it with a decimal point (0.500)');
   });
 
   it('refuses an impossible simulated token range and an overflowing seed', () => {
