@@ -172,7 +172,10 @@ function reportDestination(target: string): { file: string; inPlace: boolean } {
   }
 }
 
-/** The folder an appended file lands in: there and a folder (appendStepSummary neither makes it nor probes it). */
+/**
+ * The folder a file lands in: there and a folder. All an appended file needs (appendStepSummary neither makes it nor
+ * probes it); the first check of a written one (targetProblem).
+ */
 function folderProblem(target: string): string | undefined {
   const dir = path.dirname(target);
   try {
@@ -194,8 +197,9 @@ function targetProblem(reportTarget: string): string | undefined {
     }
   }
   const dir = path.dirname(target);
+  const folder = folderProblem(target);
+  if (folder) return folder;
   try {
-    if (!statSync(dir).isDirectory()) return `${dir} is not a folder`;
     accessSync(dir, constants.W_OK);
   } catch (error) {
     return describeFsError(error, target);
