@@ -46,16 +46,24 @@ export function undecodedReason(encoding: string): string {
   return `the upstream encoded its answer as ${JSON.stringify(shown)} though asked for identity (accept-encoding: identity); the proxy decodes gzip, deflate and br only`;
 }
 
+/** A small answer read whole, decoded, or why not: it decodes to more than the limit, or does not decode. */
+export type WholeDecoded = { body: Buffer } | { tooLarge: true } | { tooLarge: false; reason: string };
+
 /**
- * A small answer read whole (a model list), decoded: undefined when the proxy does not decode `encoding`, the body
- * is not what it says, or it decodes to more than `maxBytes`.
+ * A small answer read whole (a model list), decoded. An empty body is empty (zlib calls it truncated: a server
+ * that sends no bytes still labels them). Too large (past `maxBytes`) is told apart from not decoding: they are
+ * different things to fix.
  */
-export function decodeWhole(encoding: string, body: Buffer, maxBytes: number): Buffer | undefined {
+export function decodeWhole(encoding: string, body: Buffer, maxBytes: number): WholeDecoded {
   const decode = Object.hasOwn(WHOLE_DECODERS, encoding) ? WHOLE_DECODERS[encoding] : undefined;
+  if (decode === undefined) return { tooLarge: false, reason: 'the proxy decodes gzip, deflate and br only' };
+  if (body.length === 0) return { body };
   try {
-    return decode?.(body, { maxOutputLength: maxBytes });
-  } catch {
-    return undefined;
+    return { body: decode(body, { maxOutputLength: maxBytes }) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') return { tooLarge: true };
+    return { tooLarge: false, reason: `not valid ${encoding}: ${code ?? (error as Error).message}` };
   }
 }
 

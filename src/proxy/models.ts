@@ -28,18 +28,26 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     // Compressed though asked for identity: decoded, so an echoed key is still found (answer-encoding.ts).
     const encoding = body === undefined ? undefined : answerEncoding(answer.statusCode, headers);
     if (encoding !== undefined) {
-      body = decodeWhole(encoding, body as Buffer, blue.maxResponseBytes);
+      const decoded = decodeWhole(encoding, body as Buffer, blue.maxResponseBytes);
       headers = decodedHeaders(headers);
-      if (body === undefined)
+      if ('body' in decoded) body = decoded.body;
+      else if (decoded.tooLarge) {
         return sendError(
           res,
           inbound,
           'unavailable',
-          `blue's upstream listed models in a body the proxy could not decode (content-encoding: ${JSON.stringify(encoding.slice(0, 60))})`,
-          {
-            'x-bluegreen-arm': 'blue',
-          },
+          `blue's upstream listed models in a body that decodes to more than ${blue.maxResponseBytes} bytes (proxy.limits.max_response_bytes)`,
+          { 'x-bluegreen-arm': 'blue' },
         );
+      } else {
+        return sendError(
+          res,
+          inbound,
+          'unavailable',
+          `blue's upstream listed models in a body the proxy could not decode (content-encoding: ${JSON.stringify(encoding.slice(0, 60))}; ${decoded.reason})`,
+          { 'x-bluegreen-arm': 'blue' },
+        );
+      }
     }
     if (body === undefined) {
       return sendError(

@@ -101,6 +101,20 @@ describe('an upstream answer encoded though the proxy asked for identity', () =>
     expect(JSON.parse(text)).toMatchObject({ data: [{ id: 'blue-model', owned_by: '[redacted]' }] });
   });
 
+  it.each([
+    ['decodes past max_response_bytes', gzipSync('x'.repeat(20000)), 'in a body that decodes to more than 10000 bytes (proxy.limits.max_response_bytes)'],
+    ['is not gzip', Buffer.from('not gzip at all, plainly'), 'could not decode (content-encoding: "gzip"; not valid gzip: Z_DATA_ERROR)'],
+  ])('on a model list that %s, says which (review32: both were "could not decode")', async (_what, bytes, says) => {
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bytes);
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ limits: { max_response_bytes: 10000 } }' }), { env: { UPSTREAM_KEY } });
+    const res = await fetch(`${running.baseUrl}/models`);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(says);
+  });
+
   it('reaches a client that reads slowly whole: the decoded bytes wait for it, and the upstream with them', async () => {
     // 4 MiB of text decoded from a few KiB: far past the socket buffers, so the client's pace pauses the decoder.
     const piece = chatChunk('blue-model', { content: 'x'.repeat(1000) });
