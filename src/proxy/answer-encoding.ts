@@ -2,8 +2,8 @@
 // servers and CDNs compress anyway. Passed on as it came, its client could decode it but the proxy could not read
 // it: an echoed key went out unredacted, and the answer was not judged (its reader saw compressed bytes). Such an
 // answer is decoded on its way (node:zlib, streaming, with back-pressure both ways) and passes on without its
-// content-encoding; one in an encoding the proxy does not decode is the arm's bad_response. An identity answer,
-// nearly all of them, costs one header lookup.
+// content-encoding; one in an encoding the proxy does not decode is the arm's bad_response. An empty body is an
+// empty answer (zlib would call it truncated). An identity answer, nearly all of them, costs one header lookup.
 import type { Transform } from 'node:stream';
 import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import type { HeaderMap } from '../upstream/classify.js';
@@ -89,6 +89,8 @@ export class AnswerDecoder implements Pausable {
   private held = false;
   /** The decoder's input is full: the upstream waits for its drain. */
   private full = false;
+  /** Any body bytes written: an empty body ends without the decoder, which calls it truncated (Z_BUF_ERROR). */
+  private fed = false;
 
   /** undefined when the proxy does not decode `encoding` (undecodedReason). */
   static for(encoding: string, upstream: Pausable, reader: DecodedReader): AnswerDecoder | undefined {
@@ -100,7 +102,7 @@ export class AnswerDecoder implements Pausable {
     stream: Transform,
     encoding: string,
     private readonly upstream: Pausable,
-    reader: DecodedReader,
+    private readonly reader: DecodedReader,
   ) {
     this.stream = stream;
     stream.on('data', (chunk: Buffer) => reader.answerData(this, chunk));
@@ -115,13 +117,17 @@ export class AnswerDecoder implements Pausable {
   }
 
   write(chunk: Buffer): void {
+    if (chunk.length > 0) this.fed = true;
     if (this.stream.write(chunk)) return;
     this.full = true;
     this.upstream.pause();
   }
 
   end(): void {
-    this.stream.end();
+    if (this.fed) return void this.stream.end();
+    // A server labels even no bytes (an empty 429 or 503, an empty relayed 2xx): the answer is empty, as sent.
+    this.stream.destroy();
+    this.reader.answerEnd();
   }
 
   pause(): void {

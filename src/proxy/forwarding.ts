@@ -282,9 +282,19 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
     this.broke({ ...classifyNetworkError(error, this.target.timeouts.connectMs), status: this.status });
   }
 
-  /** An encoded answer's body did not decode: the arm's bad_response, as any answer that is not what it says. */
+  /**
+   * An encoded answer's body did not decode: the arm's bad_response, as any answer that is not what it says. A
+   * collected one with a status of 300 or more is that status's failure (a 429's retry-after, a 503's class): its
+   * status says what it is, and its body, unread, is passed on empty.
+   */
   decodeFailed(reason: string): void {
-    this.broke({ failure: 'bad_response', status: this.status, reason });
+    const status = this.status as number;
+    if (this.chunks !== undefined && status >= 300 && !this.settled) {
+      // Settled before the abort, which may report back at once as a connection error.
+      const response: UnsentResponse = { status, headers: this.headers as HeaderMap, body: Buffer.alloc(0) };
+      const failure = collectedFailure(status, response.headers, response.body, this.request.stream) as Failure;
+      this.settle({ result: this.failed(failure), committed: false, response });
+    } else this.broke({ failure: 'bad_response', status: this.status, reason });
     this.abort(new Error('an answer that did not decode'));
     // Over on the wire already when the decoder's end found it: no abort comes back to finish it.
     this.finish();

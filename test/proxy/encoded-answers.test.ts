@@ -89,6 +89,42 @@ describe('an upstream answer encoded though the proxy asked for identity', () =>
     expect(running.proxy.metrics.snapshot().arms.green.failuresByClass).toEqual({ bad_response: 1 });
   });
 
+  it.each([
+    ['an empty body', (_encoding: string) => Buffer.alloc(0)],
+    ['a body that does not decode', (_encoding: string) => Buffer.from('not compressed at all, plainly')],
+  ])('on a 429 or 503 in %s, is settled by its status, its retry-after passed on (review32: "did not decode")', async (_what, body) => {
+    for (const encoding of Object.keys(ENCODE)) {
+      for (const status of [429, 503]) {
+        const running = await proxyOn((_model, _stream, res) => {
+          res.writeHead(status, { 'content-type': 'application/json', 'content-encoding': encoding, 'retry-after': '7' });
+          res.end(body(encoding));
+        });
+        const answer = await ask(running, false);
+        expect(answer.status).toBe(status);
+        expect(answer.headers.get('retry-after')).toBe('7');
+        const classes = running.proxy.metrics.snapshot().arms.blue.failuresByClass;
+        expect(classes).not.toHaveProperty('bad_response');
+        expect(Object.values(classes)).toEqual([1]);
+      }
+    }
+  });
+
+  it.each(Object.keys(ENCODE))('relays an empty 2xx labelled %s as empty (review32: it failed)', async (encoding) => {
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding });
+      res.end();
+    });
+    const running = await runProxy(scriptedPlan(scripted.url, { proxy: "{ passthrough: '*' }" }), { env: { UPSTREAM_KEY } });
+    const res = await fetch(`${running.baseUrl}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' },
+      body: JSON.stringify({ model: 'an-embedding-model', input: 'hi' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-encoding')).toBeNull();
+    expect(await res.text()).toBe('');
+  });
+
   it('is decoded on a model list too, its echoed key redacted', async () => {
     const scripted = await scriptedServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
