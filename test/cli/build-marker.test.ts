@@ -22,6 +22,21 @@ function children(pid: number): number[] {
   }
 }
 
+/** A folder with this checkout's tools/build.js, its packages, a tsconfig.build.json and `sources` under src/. */
+function projectToBuild(sources: Record<string, string>): string {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, 'tools'));
+  copyFileSync(path.join(ROOT, 'tools/build.js'), path.join(dir, 'tools/build.js'));
+  symlinkSync(realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
+  writeFileSync(
+    path.join(dir, 'tsconfig.build.json'),
+    JSON.stringify({ compilerOptions: { rootDir: 'src', outDir: 'dist', module: 'nodenext', types: [], skipLibCheck: true }, include: ['src'] }),
+  );
+  mkdirSync(path.join(dir, 'src'));
+  for (const [name, text] of Object.entries(sources)) writeFileSync(path.join(dir, 'src', name), text);
+  return dir;
+}
+
 describe('a build stopped part-way', () => {
   it('is refused by bin/ with how to build again: no stack trace, exit 1', () => {
     const dir = tempDir();
@@ -38,16 +53,7 @@ describe('a build stopped part-way', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('keeps the old build whole while tsc runs, then swaps the new one in whole', async () => {
-    const dir = tempDir();
-    mkdirSync(path.join(dir, 'tools'));
-    copyFileSync(path.join(ROOT, 'tools/build.js'), path.join(dir, 'tools/build.js'));
-    symlinkSync(realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
-    writeFileSync(
-      path.join(dir, 'tsconfig.build.json'),
-      JSON.stringify({ compilerOptions: { rootDir: 'src', outDir: 'dist', module: 'nodenext', types: [], skipLibCheck: true }, include: ['src'] }),
-    );
-    mkdirSync(path.join(dir, 'src'));
-    writeFileSync(path.join(dir, 'src/a.ts'), 'export const a: number = 1;\n');
+    const dir = projectToBuild({ 'a.ts': 'export const a: number = 1;\n' });
     // The build before: whole, with a module whose source has since been removed.
     mkdirSync(path.join(dir, 'dist'));
     writeFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'old\n');
@@ -70,17 +76,8 @@ describe('a build stopped part-way', () => {
   // review32 (MEDIUM): two builds at once shared .dist-building/, each removing or renaming it under the other's tsc,
   // and swapped in a dist/ with the marker and a fraction of the files. One build at a time now (a lock file).
   it.skipIf(process.platform !== 'linux')('two builds at once end with a whole dist/, one after the other', async () => {
-    const dir = tempDir();
-    mkdirSync(path.join(dir, 'tools'));
-    copyFileSync(path.join(ROOT, 'tools/build.js'), path.join(dir, 'tools/build.js'));
-    symlinkSync(realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
-    writeFileSync(
-      path.join(dir, 'tsconfig.build.json'),
-      JSON.stringify({ compilerOptions: { rootDir: 'src', outDir: 'dist', module: 'nodenext', types: [], skipLibCheck: true }, include: ['src'] }),
-    );
-    mkdirSync(path.join(dir, 'src'));
     const MODULES = 200;
-    for (let i = 0; i < MODULES; i++) writeFileSync(path.join(dir, `src/m${i}.ts`), `export const m${i}: number = ${i};\n`);
+    const dir = projectToBuild(Object.fromEntries(Array.from({ length: MODULES }, (_, i) => [`m${i}.ts`, `export const m${i}: number = ${i};\n`])));
     const start = () => killAfterTest(spawn(process.execPath, [path.join(dir, 'tools/build.js')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
     const first = start();
     await until(() => children(first.pid as number).length > 0, "the first build's tsc to be running");
