@@ -1,22 +1,14 @@
 // bench/tools/p95-ratio-requests.js measures the requests per arm plan.md's p95 ratio table gives: each cell's
 // answers are checked against the rule itself (compareLatency) in the tool, so a short run that ends with every
 // cell printed is a run whose figures are the rule's own; bad arguments exit 2 before any stream runs.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killAfterTest } from '../helpers/processes.js';
+import { runScript, type ScriptRun } from './run-script.js';
 
 const SCRIPT = path.resolve('bench/tools/p95-ratio-requests.js');
 
-async function tool(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+function tool(args: string[]): Promise<ScriptRun> {
+  return runScript(SCRIPT, args);
 }
 
 describe('bench/tools/p95-ratio-requests.js', () => {

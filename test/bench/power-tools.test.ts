@@ -2,21 +2,12 @@
 // each prints one line per variant, ratio-power.js checking its looks against the rule itself (compareLatency) and
 // stopping if they disagree, so a short run that ends with every variant printed is a run of the rule's own
 // answers; bad arguments exit 2 before any rollout runs.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killAfterTest } from '../helpers/processes.js';
+import { runScript, type ScriptRun } from './run-script.js';
 
-async function tool(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = path.resolve('bench/tools', name);
-  const child = killAfterTest(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+function tool(name: string, args: string[]): Promise<ScriptRun> {
+  return runScript(path.resolve('bench/tools', name), args);
 }
 
 const RATIO_VARIANTS = ['engine', 'no-running', 'blue-known', 'green-known', 'sent-before', 'prefix', 'every-100ms', 'alpha/5', 'alpha/1', 'rollout-blue'];

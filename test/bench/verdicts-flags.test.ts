@@ -1,22 +1,14 @@
 // bench/verdicts.js runs for many minutes: --help prints its flags and exits 0, and a mistyped flag exits 2
 // naming it, both before any row runs (without the check, either would start the whole benchmark); each row logs its
 // table figures as it ends.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killAfterTest } from '../helpers/processes.js';
+import { runScript, type ScriptRun } from './run-script.js';
 
 const SCRIPT = path.resolve('bench/verdicts.js');
 
-async function verdicts(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = killAfterTest(spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+function verdicts(args: string[], env: Record<string, string> = {}): Promise<ScriptRun> {
+  return runScript(SCRIPT, args, env);
 }
 
 describe('bench/verdicts.js flags', () => {
