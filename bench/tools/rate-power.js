@@ -17,8 +17,8 @@
 //   node bench/tools/rate-power.js [ROLLOUTS=50] [CASE=errors|quality|healthy]
 import { censoredBounds, differenceBounds, exceeds, priorAround } from '../../dist/analysis/index.js';
 import { sampleLognormal } from '../../dist/sim/lognormal.js';
-import { createRandom } from '../../dist/core/random.js';
 import { positionalArgs } from '../lib/args.js';
+import { caughtLine, stagedStream } from './staged-rollouts.js';
 
 const { rollouts: ROLLOUTS, case: CASE } = positionalArgs({ rollouts: 50, case: ['errors', 'quality', 'healthy'] });
 if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0)) {
@@ -49,18 +49,12 @@ const VARIANTS = [
 
 /** One rollout's requests: [sentAt, arm (0 blue, 1 green), failed, qualityFailed, latency]. */
 function stream(seed) {
-  const next = createRandom(seed);
-  const requests = [];
-  let t = 0;
-  for (;;) {
-    t -= (Math.log(1 - next()) / RATE) * 1000;
-    if (t >= STAGE_MS * WEIGHTS.length) return requests;
-    const arm = next() < WEIGHTS[Math.floor(t / STAGE_MS)] ? 1 : 0;
-    const rates = arm ? GREEN : BLUE;
+  return stagedStream(seed, { rate: RATE, stageMs: STAGE_MS, weights: WEIGHTS }, (next, green) => {
+    const rates = green ? GREEN : BLUE;
     const failed = next() < rates.error;
     const quality = !failed && next() < rates.quality;
-    requests.push([t, arm, failed, quality, sampleLognormal(next, LATENCY.p50, LATENCY.p95)]);
-  }
+    return [failed, quality, sampleLognormal(next, LATENCY.p50, LATENCY.p95)];
+  });
 }
 
 /** An arm's counts from its requests sent before `cut`, at time `at` (running: not answered by then). */
@@ -131,29 +125,14 @@ function judge(requests, variant) {
   return undefined;
 }
 
-const quantile = (values, q) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] : '-');
 const started = Date.now();
 const streams = Array.from({ length: ROLLOUTS }, (_, r) => stream(33_000 + r));
 for (const variant of VARIANTS) {
   // rollout-green's error_rate is one test over the rollout: α 0.01 / 4 rules, not split over the stages.
   const v = variant.rolloutGreen ? { ...variant, errorAlpha: 0.01 / 4 } : variant;
   const caught = /** @type {NonNullable<ReturnType<typeof judge>>[]} */ (streams.map((requests) => judge(requests, v)).filter(Boolean));
-  const byStage = WEIGHTS.map((_, s) => caught.filter((c) => c.stage === s + 1).length);
   const rules = {};
   for (const c of caught) rules[c.rule] = (rules[c.rule] ?? 0) + 1;
-  console.log(
-    `${variant.name.padEnd(13)} caught ${((100 * caught.length) / ROLLOUTS).toFixed(1)}%` +
-      `  s median/p90 ${quantile(
-        caught.map((c) => c.at),
-        0.5,
-      )} / ${quantile(
-        caught.map((c) => c.at),
-        0.9,
-      )}` +
-      `  green median ${quantile(
-        caught.map((c) => c.greenRequests),
-        0.5,
-      )}  by stage ${byStage.join('/')}  ${JSON.stringify(rules)}`,
-  );
+  console.log(`${variant.name.padEnd(13)} ${caughtLine(caught, ROLLOUTS, WEIGHTS.length)}  ${JSON.stringify(rules)}`);
 }
 console.log(`(${ROLLOUTS} rollouts, ${CASE}, ${Math.round((Date.now() - started) / 1000)} s)`);

@@ -25,8 +25,8 @@ import { exceeds, fewestOverAbove, mostOverBelow, priorAround } from '../../dist
 import { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, mergeBuckets, withLatencies } from '../../dist/metrics/buckets.js';
 import { emptyArmStats } from '../../dist/metrics/types.js';
 import { sampleLognormal } from '../../dist/sim/lognormal.js';
-import { createRandom } from '../../dist/core/random.js';
 import { positionalArgs } from '../lib/args.js';
+import { caughtLine, stagedStream } from './staged-rollouts.js';
 
 const { rollouts: ROLLOUTS, multiple: MULTIPLE, only: ONLY } = positionalArgs({ rollouts: 100, multiple: 2, only: 'all' });
 const LIMIT = 1.5;
@@ -191,16 +191,10 @@ function ruleBreaches(green, blue, alpha) {
 
 /** One rollout's requests: [sentAt, arm (0 blue, 1 green), latency], in order sent. */
 function stream(seed) {
-  const next = createRandom(seed);
-  const requests = [];
-  let t = 0;
-  for (;;) {
-    t -= (Math.log(1 - next()) / RATE) * 1000;
-    if (t >= STAGE_MS * WEIGHTS.length) return requests;
-    const green = next() < WEIGHTS[Math.floor(t / STAGE_MS)];
+  return stagedStream(seed, { rate: RATE, stageMs: STAGE_MS, weights: WEIGHTS }, (next, green) => {
     const f = green ? MULTIPLE : 1;
-    requests.push([t, green ? 1 : 0, sampleLognormal(next, BLUE.p50 * f, BLUE.p95 * f)]);
-  }
+    return [sampleLognormal(next, BLUE.p50 * f, BLUE.p95 * f)];
+  });
 }
 
 /** The first breach under a variant: { at (s), stage (1-based), greenRequests } or undefined. */
@@ -249,29 +243,10 @@ function judge(requests, variant) {
   return undefined;
 }
 
-const quantile = (values, q) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] : '-');
 const started = Date.now();
 const streams = Array.from({ length: ROLLOUTS }, (_, r) => stream(32_000 + r));
 for (const variant of VARIANTS.filter((v) => ONLY === 'all' || v.name === ONLY)) {
   const caught = /** @type {NonNullable<ReturnType<typeof judge>>[]} */ (streams.map((requests) => judge(requests, variant)).filter(Boolean));
-  const byStage = WEIGHTS.map((_, s) => caught.filter((c) => c.stage === s + 1).length);
-  console.log(
-    `${variant.name.padEnd(12)} α/check ${variant.alpha.toPrecision(2).padEnd(7)} caught ${((100 * caught.length) / ROLLOUTS).toFixed(1)}%` +
-      `  s median/p90 ${quantile(
-        caught.map((c) => c.at),
-        0.5,
-      )} / ${quantile(
-        caught.map((c) => c.at),
-        0.9,
-      )}` +
-      `  green median/p90 ${quantile(
-        caught.map((c) => c.greenRequests),
-        0.5,
-      )} / ${quantile(
-        caught.map((c) => c.greenRequests),
-        0.9,
-      )}` +
-      `  by stage ${byStage.join('/')}`,
-  );
+  console.log(`${variant.name.padEnd(12)} α/check ${variant.alpha.toPrecision(2).padEnd(7)} ${caughtLine(caught, ROLLOUTS, WEIGHTS.length)}`);
 }
 console.log(`(${ROLLOUTS} rollouts, green ${MULTIPLE}x blue, ${Math.round((Date.now() - started) / 1000)} s)`);
