@@ -79,7 +79,10 @@ function statusAdvice(ctx: DescribeContext, facts: FailureFacts, status: number)
     case 'rate_limited':
       return "the upstream is rate limiting; lower traffic.rate or raise the account's limits";
     case 'server_error':
-      return status === 529 ? 'the upstream is overloaded; try later or lower traffic.rate' : 'the upstream is failing; check its status';
+      // Named by arm: with one arm failing (green, usually), "the upstream is failing" read as if blue failed too.
+      return status === 529
+        ? `the upstream is overloaded for the ${ctx.arm} arm's requests (${ctx.model}); try later or lower traffic.rate`
+        : `the upstream is failing the ${ctx.arm} arm's requests (${ctx.model}); check its status`;
     case 'timeout':
       return 'the upstream timed the request out; check its load';
     case 'client_error':

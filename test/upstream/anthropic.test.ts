@@ -152,7 +152,7 @@ describe('Anthropic client', () => {
     const result = await client.send(request);
     expect(result).toMatchObject({ ok: false, failure: 'server_error', status: 529, attempts: 4 });
     expect(result.errorMessage).toBe(
-      `green arm: 529 from ${server.base}/messages (Overloaded) after 4 attempts — the upstream is overloaded; try later or lower traffic.rate`,
+      `green arm: 529 from ${server.base}/messages (Overloaded) after 4 attempts — the upstream is overloaded for the green arm's requests (claude-sonnet-4-20250514); try later or lower traffic.rate`,
     );
   });
 

@@ -86,6 +86,15 @@ describe('retry loop against a scripted upstream', () => {
     expect(delays).toEqual([99, 199, 399, 799, 999]);
   });
 
+  it('names the failing arm and its model when 5xx persist (one arm failing is not the whole upstream failing)', async () => {
+    const { server, client } = await setup(json(500, { error: { message: 'The server had an error', type: 'server_error' } }));
+    const result = await client.send(request);
+    expect(result).toMatchObject({ ok: false, failure: 'server_error', status: 500, attempts: 4 });
+    expect(result.errorMessage).toBe(
+      `green arm: 500 from ${server.base}/chat/completions (The server had an error) after 4 attempts — the upstream is failing the green arm's requests (gpt-4.1); check its status`,
+    );
+  });
+
   it.each([
     [400, 'client_error'],
     [401, 'auth'],
