@@ -28,6 +28,10 @@ function fail(found: PlanProblem[]): never {
     seen.add(said);
     return true;
   });
+  // In the order of the file's lines, not of the checks (zod's is the schema's): a plan is fixed top to bottom, and
+  // the first 25 are then the first 25 in the file. A problem in another file (a prompts file) keeps its place.
+  const files = [...new Set(problems.map((problem) => problem.file))];
+  problems.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col);
   throw new PlanError(problems.slice(0, MAX_PROBLEMS), Math.max(0, problems.length - MAX_PROBLEMS));
 }
 
