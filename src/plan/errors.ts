@@ -68,5 +68,20 @@ export function closestKey(key: string, candidates: readonly string[]): string |
     }
   }
   const tolerance = Math.max(2, Math.floor(key.length / 3));
-  return best !== undefined && bestDistance <= tolerance ? best : undefined;
+  return best !== undefined && bestDistance <= tolerance ? best : widerKey(key, candidates);
+}
+
+/**
+ * The one candidate whose words (split at `_`) hold all of the key's, in order: `min_length` for
+ * `min_content_length`, a word left out, which is too many letters for the edit distance (newuser32).
+ */
+export function widerKey(key: string, candidates: readonly string[]): string | undefined {
+  const words = key.toLowerCase().split('_');
+  if (words.length < 2 || words.includes('')) return undefined;
+  const matches = candidates.filter((candidate) => {
+    let next = 0;
+    for (const word of candidate.toLowerCase().split('_')) if (word === words[next]) next++;
+    return next === words.length;
+  });
+  return matches.length === 1 ? matches[0] : undefined;
 }

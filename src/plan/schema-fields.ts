@@ -8,9 +8,11 @@ import { characterAt, INVISIBLE } from '../core/model-name.js';
 const DURATION_HINT = 'a duration with a unit, like 500ms, 30s, 5m or 1h';
 
 /** A duration string in the plan, milliseconds once parsed. */
+/** The message of a duration that is not one (zod-problems.ts adds how to write one spelt out: `1 minute`). */
+export const DURATION_MESSAGE = `expected ${DURATION_HINT}`;
 export const duration = z
-  .string({ error: `expected ${DURATION_HINT}` })
-  .refine((text) => parseDuration(text) !== undefined, { error: `expected ${DURATION_HINT}` })
+  .string({ error: DURATION_MESSAGE })
+  .refine((text) => parseDuration(text) !== undefined, { error: DURATION_MESSAGE })
   .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { error: `must be at most ${MAX_DURATION_TEXT}` })
   .transform((text) => parseDuration(text) as number)
   .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}`, examples: ['500ms', '30s', '5m', '1h'] });

@@ -1,9 +1,10 @@
 // Turns zod issues into plan problems: positioned, with the key path, what was wrong and what was found.
 import type { z } from 'zod';
-import { closestKey, type PlanProblem } from './errors.js';
+import { closestKey, widerKey, type PlanProblem } from './errors.js';
 import { describeFound, locate, locateKey, valueAt, type YamlSource } from './yaml-source.js';
 import { formatKeyPath } from './errors.js';
-import { ENV_NAME_MESSAGE } from './schema-fields.js';
+import { DURATION_MESSAGE, ENV_NAME_MESSAGE } from './schema-fields.js';
+import { parseDuration } from './duration.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
@@ -28,13 +29,17 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
         const hint = closestKey(key, known);
         // Every child that has it: `traffic.share` is synthetic's or sampled's, and which one only the writer knows.
         const under = hint ? [] : known.filter((child) => knownKeys(schema, [...issue.path, child]).includes(key));
+        // Else a wider name one level down: `analysis.min_length` for analysis.quality.min_content_length.
+        const deeper = hint || under.length > 0 ? undefined : deeperKey(schema, issue.path, known, key);
         const suffix = hint
           ? `; did you mean "${hint}"?`
           : under.length > 0
             ? `; it belongs under ${under.map((child) => `${child} (${formatKeyPath([...issue.path, child, key])})`).join(' or ')}`
-            : known.length
-              ? ` (known keys: ${known.join(', ')})`
-              : '';
+            : deeper
+              ? `; did you mean ${formatKeyPath([...issue.path, ...deeper])}?`
+              : known.length
+                ? ` (known keys: ${known.join(', ')})`
+                : '';
         problems.push({ file: source.file, line, col, keyPath: formatKeyPath([...issue.path, key]), message: `unknown key${suffix}` });
       }
       continue;
@@ -53,11 +58,20 @@ export function zodProblems(source: YamlSource, data: unknown, schema: AnySchema
       // shown, even cut, it would reach the terminal and CI logs.
       problems.push({ file: source.file, line, col, keyPath, message: `${issue.message}, found a value that is not one (not shown: it may be a key)` });
     } else {
-      const advice = shapeAdvice(issue, found) || numberAdvice(issue, found);
+      const advice = shapeAdvice(issue, found) || numberAdvice(issue, found) || durationAdvice(issue, found);
       problems.push({ file: source.file, line, col, keyPath, message: `${describeIssue(issue)}, found ${describeFound(found)}${advice}` });
     }
   }
   return problems;
+}
+
+/** The one child object holding a wider name for the key (errors.ts widerKey), as [child, its key]. */
+function deeperKey(schema: AnySchema, path: readonly PropertyKey[], known: readonly string[], key: string): [string, string] | undefined {
+  const found = known.flatMap((child): [string, string][] => {
+    const wider = widerKey(key, knownKeys(schema, [...path, child]));
+    return wider === undefined ? [] : [[child, wider]];
+  });
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** A mapping or list written the way a newcomer slips: `rate:5` (no space: one string), a list's items without `- `. */
@@ -118,6 +132,37 @@ function numberAdvice(issue: Issue, found: unknown): string {
   if (decimal) return `; write it with a decimal point (${decimal[1] ?? ''}.${decimal[2] ?? ''})`;
   const number = typeof found === 'string' && wantsNumber ? LEADING_NUMBER.exec(found)?.[1] : undefined;
   return number === undefined ? '' : `; write the number alone (${number})`;
+}
+
+/** A unit's words as people write them (plurals too), and the letters a plan takes: `1 minute` is `1m`. */
+const UNIT_WORDS: Record<string, string> = {
+  ...{ millisecond: 'ms', milli: 'ms', msec: 'ms', ms: 'ms', second: 's', sec: 's', s: 's' },
+  ...{ minute: 'm', min: 'm', m: 'm', hour: 'h', hr: 'h', h: 'h' },
+};
+
+/**
+ * A duration with its unit spelt out or set apart (`1 minute`, `90 seconds`, `1 m 30 s`): say how to write it (1m),
+ * where the message gave examples only (newuser32).
+ */
+function durationAdvice(issue: Issue, found: unknown): string {
+  if (issue.message !== DURATION_MESSAGE || typeof found !== 'string') return '';
+  const text = found.trim().toLowerCase();
+  const part = /(\d+(?:\.\d+)?)\s*([a-z]+)/g;
+  // Nothing but the parts, and commas or "and" between them.
+  if (
+    text
+      .replace(part, '')
+      .replace(/,|\band\b/g, '')
+      .trim() !== ''
+  )
+    return '';
+  let written = '';
+  for (const [, amount, word = ''] of text.matchAll(part)) {
+    const unit = UNIT_WORDS[word] ?? (word.endsWith('s') ? UNIT_WORDS[word.slice(0, -1)] : undefined);
+    if (unit === undefined) return '';
+    written += `${amount ?? ''}${unit}`;
+  }
+  return written && parseDuration(written) !== undefined ? `; write it as ${written}` : '';
 }
 
 function describeExpected(issue: Issue): string {
