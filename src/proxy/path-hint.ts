@@ -7,15 +7,17 @@ import type { InboundDialect } from './inbound.js';
 const OPENAI_PATHS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/moderations', '/v1/completions'];
 
 export function pathHint(inbound: InboundDialect, path: string): string | undefined {
+  // The other dialect is said first, whatever the base URL did to /v1 (one /v1 too few or too many): fixing the
+  // base URL alone would only lead to the next 404 (newuser33: an OpenAI SDK given the Anthropic demo's address).
+  const v1 = path.startsWith('/v1/v1/') ? path.slice('/v1'.length) : path.startsWith('/v1/') ? path : `/v1${path}`;
+  if (inbound.api === 'anthropic') {
+    if (OPENAI_PATHS.some((openai) => v1 === openai || v1.startsWith(`${openai}/`)))
+      return "that is OpenAI's API, and this proxy speaks Anthropic's (its plan's upstream.api) without translating: an OpenAI SDK needs a proxy of a plan whose upstream.api is openai (or azure)";
+  } else if (v1 === '/v1/messages' || v1.startsWith('/v1/messages/'))
+    return "that is Anthropic's Messages API, and this proxy speaks OpenAI's (its plan's upstream.api) without translating: an Anthropic SDK needs a proxy of a plan whose upstream.api is anthropic";
   if (path.startsWith('/v1/v1/'))
     return "its path has /v1 twice: the base URL ends in /v1 and the SDK adds its own (the Anthropic SDK takes the proxy's address without /v1)";
-  if (inbound.api === 'anthropic') {
-    if (OPENAI_PATHS.some((openai) => path === openai || path.startsWith(`${openai}/`)))
-      return "that is OpenAI's API, and this proxy speaks Anthropic's (its plan's upstream.api) without translating: an OpenAI SDK needs a proxy of a plan whose upstream.api is openai (or azure)";
-    return undefined;
-  }
-  if (path === '/v1/messages' || path.startsWith('/v1/messages/'))
-    return "that is Anthropic's Messages API, and this proxy speaks OpenAI's (its plan's upstream.api) without translating: an Anthropic SDK needs a proxy of a plan whose upstream.api is anthropic";
-  if (OPENAI_PATHS.some((openai) => path === openai.slice('/v1'.length))) return "the OpenAI SDK's base URL ends in /v1 (http://HOST:PORT/v1)";
+  if (inbound.api !== 'anthropic' && OPENAI_PATHS.some((openai) => path === openai.slice('/v1'.length)))
+    return "the OpenAI SDK's base URL ends in /v1 (http://HOST:PORT/v1)";
   return undefined;
 }

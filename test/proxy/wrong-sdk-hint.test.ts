@@ -31,6 +31,21 @@ describe('an SDK sent to a proxy of the other dialect, or with the wrong base UR
     expect(running.proxy.metrics.snapshot().rejected.not_found).toBe(2);
   });
 
+  it("the other dialect is said first, whatever the base URL did to /v1 (the other demo proxy's address copied)", async () => {
+    const openaiPlan = await runProxy(simPlan());
+    // The OpenAI base URL (with /v1) given to the Anthropic SDK: told the dialects differ, not only that /v1 is twice.
+    const anthropic = new Anthropic({ baseURL: `${openaiPlan.proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    expect(await notFound(anthropic.messages.create({ model: 'gpt-4o', ...ask }), Anthropic.NotFoundError)).toContain(
+      "not POST /v1/v1/messages: that is Anthropic's Messages API, and this proxy speaks OpenAI's",
+    );
+    const anthropicPlan = await runProxy(simPlan({ api: 'anthropic' }));
+    // The Anthropic base URL (without /v1) given to the OpenAI SDK: it had no hint at all.
+    const openai = new OpenAI({ baseURL: anthropicPlan.proxy.url, apiKey: 'unused', maxRetries: 0 });
+    expect(await notFound(openai.chat.completions.create({ model: 'claude-blue', ...ask }), OpenAI.NotFoundError)).toContain(
+      "not POST /chat/completions: that is OpenAI's API, and this proxy speaks Anthropic's (its plan's upstream.api) without translating",
+    );
+  });
+
   it("on an Anthropic plan's proxy: the OpenAI SDK is told the dialects differ, the Anthropic SDK given /v1 that it adds its own", async () => {
     const running = await runProxy(simPlan({ api: 'anthropic' }));
     const openai = new OpenAI({ baseURL: `${running.proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
