@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseRoute, ROUTE_FILE, type Route } from '../proxy/route.js';
 import type { LiveView } from './fleet.js';
+import { LIVE_VIEW_FILE } from '../state/files.js';
 
-export const LIVE_VIEW_FILE = 'live.json';
+export { LIVE_VIEW_FILE } from '../state/files.js';
 
 export interface LiveFile extends LiveView {
   updatedAt: number;

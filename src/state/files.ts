@@ -14,6 +14,8 @@ export const LOCK_FILE = 'lock';
 export const CONTROL_DIR = 'control';
 /** The running hook's record (hook-record.ts). */
 export const HOOK_FILE = 'hook.json';
+/** A live rollout's view of its proxies (src/live/controller.ts writes it, src/live/live-file.ts reads it). */
+export const LIVE_VIEW_FILE = 'live.json';
 /** Room a rollout sets aside for its finished line, given back when the disk fills (StateStore.setRoomAside). */
 export const ROOM_FILE = '.ending-room';
 

@@ -9,7 +9,17 @@ import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
 import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
-import { appendWholeSync, EVENTS_FILE, HOOK_FILE, PREV_EVENTS_FILE, PREV_STATE_FILE, ROOM_FILE, STATE_FILE, writeFileAtomicAsync } from './files.js';
+import {
+  appendWholeSync,
+  EVENTS_FILE,
+  HOOK_FILE,
+  LIVE_VIEW_FILE,
+  PREV_EVENTS_FILE,
+  PREV_STATE_FILE,
+  ROOM_FILE,
+  STATE_FILE,
+  writeFileAtomicAsync,
+} from './files.js';
 import { parseJournal } from './journal.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } from './lock.js';
@@ -193,9 +203,11 @@ export class StateStore {
     this.giveBackRoom();
     this.roomAside = false;
     // A process killed in the middle of an atomic write leaves its temp file (".state.json.<pid>.<id>.tmp", the
-    // hook record's ".hook.json.<pid>.<id>.tmp").
+    // hook record's ".hook.json.<pid>.<id>.tmp", a live rollout's ".live.json.<pid>.<id>.tmp", which it rewrites
+    // a few times a second: newuser33 found one after a kill -9). Not the proxy's route file's: a proxy writes it.
     for (const name of readdirSync(this.dir)) {
-      if ([STATE_FILE, HOOK_FILE].some((file) => name.startsWith(`.${file}.`)) && name.endsWith('.tmp')) rmSync(path.join(this.dir, name), { force: true });
+      if ([STATE_FILE, HOOK_FILE, LIVE_VIEW_FILE].some((file) => name.startsWith(`.${file}.`)) && name.endsWith('.tmp'))
+        rmSync(path.join(this.dir, name), { force: true });
     }
     const folder = controlDir(this.dir);
     let names: string[] = [];

@@ -149,9 +149,12 @@ describe('reset', () => {
     const store = new StateStore(temp.dir);
     writeFileSync(path.join(temp.dir, '.state.json.4242.a1b2c3.tmp'), '{"half":');
     writeFileSync(path.join(temp.dir, '.hook.json.4242.d4e5f6.tmp'), '{"half":');
+    writeFileSync(path.join(temp.dir, '.live.json.4242.a7b8c9.tmp'), '{"half":');
+    // A running proxy's route file is written by the proxy, never the rollout's to remove.
+    writeFileSync(path.join(temp.dir, '.proxy-route.json.5151.0a0b0c.tmp'), '{"half":');
     writeFileSync(path.join(temp.dir, 'notes.txt'), 'mine');
     store.reset();
-    expect(readdirSync(temp.dir).sort()).toEqual(['notes.txt']);
+    expect(readdirSync(temp.dir).sort()).toEqual(['.proxy-route.json.5151.0a0b0c.tmp', 'notes.txt']);
   });
 
   it('works on an empty or missing folder', () => {
