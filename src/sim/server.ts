@@ -54,6 +54,9 @@ const ROUTES: Record<string, { method: string; dialect: Dialect }> = {
   '/responses': { method: 'POST', dialect: responsesDialect },
 };
 
+const SERVED =
+  " The simulated upstream (bluegreen's upstream.simulate) serves chat completions, the Responses API, Anthropic's messages, their token counts and the model list only.";
+
 /** What one simulator keeps across its requests. */
 interface SimState {
   config: SimulateConfig;
@@ -227,7 +230,9 @@ function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promis
     res,
     known ? 405 : 404,
     openaiErrorBody(
-      `${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.`,
+      // Said to be the simulator's: through `bluegreen proxy`, an application's embeddings relayed to it read as the
+      // proxy refusing them (newuser33).
+      `${known ? 'Method not allowed' : 'Unknown request URL'}: ${method} ${req.url ?? '/'}.${known ? '' : SERVED}`,
       'invalid_request_error',
       known ? 'method_not_supported' : 'unknown_url',
     ),

@@ -37,6 +37,19 @@ describe('simulator server', () => {
     expect(response.status).toBe(200);
   });
 
+  it('says that it is the simulator, and what it serves, on a path it does not (embeddings relayed by a proxy)', async () => {
+    const handle = await sim(fastConfig());
+    const response = await fetch(`${handle.baseUrl}/embeddings`, { method: 'POST', body: '{"model":"m","input":"x"}' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 'unknown_url',
+        message:
+          "Unknown request URL: POST /v1/embeddings. The simulated upstream (bluegreen's upstream.simulate) serves chat completions, the Responses API, Anthropic's messages, their token counts and the model list only.",
+      },
+    });
+  });
+
   it('closes with keep-alive connections open, and close() can be called twice', async () => {
     const handle = await sim(fastConfig());
     await (await fetch(`${handle.baseUrl}/models`)).text();
