@@ -84,7 +84,21 @@ const NOT_FORWARDED = new Set([
   'expect',
   'openai-organization',
   'openai-project',
+  // Azure API Management's (and Azure AI services') key header: an application's key too.
+  'ocp-apim-subscription-key',
+  // Headers a gateway may route or attribute a request by: a client naming another method, path, host or origin
+  // for a request the upstream sees as the operator's (x-forwarded-* are dropped by prefix, below).
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-method',
+  'x-original-url',
+  'x-rewrite-url',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
 ]);
+const FORWARDED_PREFIX = 'x-forwarded-';
 
 /** No application header to pass on: one shared object (forwardTo sends the target's headers as they are). */
 export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -94,7 +108,8 @@ export function forwardedHeaders(headers: IncomingHttpHeaders): Readonly<Record<
   let out: Record<string, string> | undefined;
   const hopOnly = connectionNamed(headers);
   for (const name in headers) {
-    if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-') || hopOnly?.has(name)) continue;
+    if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-') || name.startsWith(FORWARDED_PREFIX) || hopOnly?.has(name))
+      continue;
     const value = headers[name];
     if (typeof value === 'string') (out ??= {})[name] = value;
     else if (Array.isArray(value)) (out ??= {})[name] = value.join(', ');
