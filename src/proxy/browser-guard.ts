@@ -69,6 +69,11 @@ export function createBrowserGuard(words: GuardWords = KEYLESS_PROXY): BrowserGu
     if (origin !== undefined && !loopbackOrigin(origin)) {
       return `${words.why}, so it refuses requests from web pages of other origins (${JSON.stringify(origin)}); ${words.remedy}`;
     }
+    // A page's <img> or no-cors GET sends no Origin; browsers mark it cross-site all the same. With an Origin, the
+    // check above judged it (a page of this machine at localhost:3000 calling 127.0.0.1 is cross-site too).
+    if (origin === undefined && headers['sec-fetch-site'] === 'cross-site') {
+      return `${words.why}, so it refuses requests a browser marks cross-site (Sec-Fetch-Site: cross-site, no Origin); ${words.remedy}`;
+    }
     return undefined;
   };
 }

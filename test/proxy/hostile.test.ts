@@ -234,9 +234,9 @@ describe('a compressed request body', () => {
 });
 
 /** A raw request, so the test can set Host and Origin as a browser would. */
-function rawPost(url: string, path: string, headers: Record<string, string>, body: string): Promise<number> {
+function rawSend(url: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body = ''): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+    const req = request(`${url}${path}`, { method, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -250,8 +250,9 @@ async function keylessProxy() {
   const scripted = await completionServer('blue-model', 'ok');
   const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
   setRoute(running.proxy, 0);
-  const post = (headers: Record<string, string>) => rawPost(running.proxy.url, '/v1/chat/completions', headers, '{"model":"blue-model","messages":[]}');
-  return { scripted, running, post, port: running.proxy.port };
+  const post = (headers: Record<string, string>) => rawSend(running.proxy.url, 'POST', '/v1/chat/completions', headers, '{"model":"blue-model","messages":[]}');
+  const get = (path: string, headers: Record<string, string>) => rawSend(running.proxy.url, 'GET', path, headers);
+  return { scripted, running, post, get, port: running.proxy.port };
 }
 
 describe('a web page reaching a keyless proxy on loopback through the browser', () => {
@@ -285,6 +286,23 @@ describe('a web page reaching a keyless proxy on loopback through the browser', 
     expect(await send({ host: `evil.example.:${port}` })).toBe(403);
     expect(await send({ host: `localhost..:${port}` })).toBe(403);
     expect(await send({ host: `127.0.0.1:${port}`, origin: `http://evil.example.:${port}` })).toBe(403);
+  });
+
+  // hostile33: a page's <img src="http://127.0.0.1:8787/v1/models"> (or a no-cors GET) carries no Origin, only the
+  // browser's Sec-Fetch-Site: cross-site, and was served: each one an upstream request with the operator's key, as
+  // many as the page liked (up to max_concurrency, shutting the application out meanwhile).
+  it('refuses a GET a browser marks cross-site without an Origin; a same-site one, or a loopback Origin, is served', async () => {
+    const { scripted, running, get } = await keylessProxy();
+    const upstreamReads = () => scripted.seen.filter((seen) => !seen.path.endsWith('/chat/completions')).length;
+    const before = upstreamReads();
+    expect(await get('/v1/models', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' })).toBe(403);
+    expect(await get('/v1/responses/resp_1', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).toBe(403);
+    expect(upstreamReads()).toBe(before);
+    expect(running.proxy.metrics.snapshot().rejected.unauthorized).toBe(2);
+    // A page of this machine (http://localhost:3000 calling 127.0.0.1 is cross-site too) names its loopback Origin.
+    expect(await get('/v1/models', { 'sec-fetch-site': 'cross-site', origin: 'http://localhost:3000' })).toBe(200);
+    expect(await get('/v1/models', { 'sec-fetch-site': 'same-site' })).toBe(200);
+    expect(await get('/v1/models', {})).toBe(200);
   });
 });
 
