@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AdminConnections } from './admin-connections.js';
+import { ConnectionCap } from './connection-cap.js';
 import { createKeyCheck } from './auth.js';
 import { createBrowserGuard, type GuardWords } from './browser-guard.js';
 import { isLoopback } from './config.js';
@@ -65,7 +65,7 @@ export interface AdminHandle {
 export { MAX_LEASE_MS } from './route-lease.js';
 
 /**
- * Admin connections open at once; past it the oldest that has not shown the token is closed (admin-connections.ts),
+ * Admin connections open at once; past it the oldest that has not shown the token is closed (connection-cap.ts),
  * or the new one when all have. A rollout holds at most 4 per proxy. Without a cap, anyone reaching the admin port
  * (no token needed to connect) could hold connections until the process runs out of file descriptors, and then the
  * proxy's own port and its upstream connections fail too.
@@ -244,7 +244,7 @@ const ADMIN_GUARD: GuardWords = {
 
 export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const authorised = createKeyCheck([options.token]);
-  const connections = new AdminConnections(MAX_ADMIN_CONNECTIONS);
+  const connections = new ConnectionCap(MAX_ADMIN_CONNECTIONS);
   // On loopback, a web page in the operator's browser reaches the port too (DNS rebinding names it by the page's
   // own host): refused before its token is even read. Off loopback the names are the operator's to choose.
   const browserRefusal = isLoopback(options.host) ? createBrowserGuard(ADMIN_GUARD) : undefined;

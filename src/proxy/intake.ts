@@ -7,6 +7,7 @@ import { OPEN_CHECK, type KeyCheck } from './auth.js';
 import { BodyTimerCheck, readBodyThen } from './body.js';
 import { CLOSE, discardRest } from './discard.js';
 import type { ProxyLimitsResolved } from './config.js';
+import type { ConnectionCap } from './connection-cap.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -25,6 +26,8 @@ export interface IntakeDeps {
   inFlight: InFlight;
   limits: ProxyLimitsResolved;
   targets: Targets;
+  /** With client keys: the connection cap, told which connections carried one (they keep their places). */
+  connections?: ConnectionCap;
 }
 
 export interface Intake {
@@ -59,16 +62,24 @@ export function bodyEncoding(req: IncomingMessage): string | undefined {
  * and two headers that may carry it (Anthropic's x-api-key and Authorization) must not carry different keys.
  * Without client keys nothing is read (a scan of the headers per request on the hot path).
  */
-export function keyRefusal(inbound: InboundDialect, check: KeyCheck, req: IncomingMessage, missing: string): string | undefined {
+export function keyRefusal(
+  inbound: InboundDialect,
+  check: KeyCheck,
+  req: IncomingMessage,
+  missing: string,
+  connections: ConnectionCap | undefined,
+): string | undefined {
   if (check === OPEN_CHECK) return undefined;
   const repeated = repeatedHeader(req.rawHeaders, inbound.keyHeaders);
   if (repeated !== undefined) return `the request carries more than one ${repeated} header; send the client key once`;
   const conflict = inbound.keyConflict?.(req.headers);
   if (conflict !== undefined) return conflict;
-  return check(inbound.clientKey(req.headers)) ? undefined : missing;
+  if (!check(inbound.clientKey(req.headers))) return missing;
+  connections?.vouch(req.socket);
+  return undefined;
 }
 
-export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets }: IntakeDeps): Intake {
+export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets, connections }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
   const bodyTimers = new BodyTimerCheck();
   const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
@@ -76,7 +87,13 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
 
   /** A POST whose JSON body is read (chat, or a relayed path), then handed to `handler`. */
   function servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void {
-    const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy: present one of the client keys the operator configured');
+    const refused = keyRefusal(
+      inbound,
+      keyCheck,
+      req,
+      'missing or invalid API key for this proxy: present one of the client keys the operator configured',
+      connections,
+    );
     if (refused !== undefined) {
       metrics.reject('unauthorized');
       req.resume();
@@ -153,7 +170,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
 
   // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
   async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy');
+    const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy', connections);
     if (refused !== undefined) {
       metrics.reject('unauthorized');
       return sendError(res, inbound, 'unauthorized', refused);

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../core/errors.js';
 import type { KeyCheck } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
+import type { ConnectionCap } from './connection-cap.js';
 import { CLOSE } from './discard.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
@@ -29,6 +30,8 @@ export interface RequestHandlerDeps {
   inFlight: InFlight;
   /** What GET /metrics asks of its Bearer token (a client key, or the admin token), when the proxy has client keys. */
   metricsCheck: KeyCheck;
+  /** With client keys: told which connections carried one (intake.ts). */
+  connections?: ConnectionCap;
   /** No client keys: anything that reaches the port is trusted, so web pages in a browser are kept out. */
   keyless: boolean;
   /** The proxy is draining (server.ts drain()): answers end their connections, /healthz says 503. */
@@ -46,7 +49,7 @@ function nestsTooDeep(error: unknown): boolean {
 
 /** The server's request listener (Node's checkContinue listener calls it too). */
 export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { inbound, intake, posts, metrics, prometheus, route, inFlight, metricsCheck, keyless, draining, log } = deps;
+  const { inbound, intake, posts, metrics, prometheus, route, inFlight, metricsCheck, connections, keyless, draining, log } = deps;
   const browserRefusal = keyless ? createBrowserGuard() : undefined;
 
   /** A request with a body (read, plain JSON only) for `handler`. */
@@ -95,7 +98,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       if (method === 'GET') return intake.serveModels(req, res);
     } else if (path === '/metrics') {
       if (method === 'GET') {
-        const refused = keyRefusal(inbound, metricsCheck, req, 'GET /metrics needs a client key (or the admin token) as a Bearer token');
+        const refused = keyRefusal(inbound, metricsCheck, req, 'GET /metrics needs a client key (or the admin token) as a Bearer token', connections);
         if (refused !== undefined) {
           metrics.reject('unauthorized');
           return sendError(res, inbound, 'unauthorized', refused);

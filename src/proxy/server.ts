@@ -17,6 +17,8 @@ import { createPrometheus } from './prometheus.js';
 import { answerClientError, answerOnSocket, sendError, type ClientRefusal } from './respond.js';
 import { CLOSE } from './discard.js';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { ConnectionCap } from './connection-cap.js';
 import { formatDuration, oneLine } from '../core/format.js';
 import { routeOwner } from './route.js';
 import { RouteHolder } from './route-holder.js';
@@ -111,7 +113,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const inFlight = new InFlight();
   // Set by drain(): the proxy is stopping and only finishes what it has.
   let drained: Promise<number> | undefined;
-  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets });
+  // With client keys, a connection that carried one keeps its place past max_connections (connection-cap.ts).
+  const connections = settings.clientKeys.length > 0 ? new ConnectionCap(settings.limits.maxConnections) : undefined;
+  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets, connections });
   const handle = createRequestHandler({
     inbound,
     intake,
@@ -121,11 +125,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     route,
     inFlight,
     metricsCheck,
+    connections,
     keyless: settings.clientKeys.length === 0,
     draining: () => drained !== undefined,
     log: options.log,
   });
-  const server = createProxyServer(settings, handle, intake, { inbound, metrics });
+  const server = createProxyServer(settings, handle, intake, { inbound, metrics, connections });
   const { port, url } = await listen(server, settings.port, settings.host).catch(async (error: unknown) => {
     await targets.close();
     throw failedListener(error, 'proxy');
@@ -213,7 +218,7 @@ function createProxyServer(
   settings: ProxySettings,
   handle: RequestListener,
   intake: Intake,
-  { inbound, metrics }: { inbound: InboundDialect; metrics: ProxyMetrics },
+  { inbound, metrics, connections }: { inbound: InboundDialect; metrics: ProxyMetrics; connections: ConnectionCap | undefined },
 ): Server {
   const server = createServer(
     {
@@ -242,8 +247,11 @@ function createProxyServer(
     metrics.reject('bad_request');
     refuseTunnel(inbound, socket);
   });
-  // Past this Node closes new connections at once: idle keep-alive sockets cannot pile up to the process's file limit.
-  server.maxConnections = settings.limits.maxConnections;
+  // Past max_connections a new connection is closed at once: idle keep-alive sockets cannot pile up to the process's
+  // file limit. With client keys, the oldest that never carried one is closed instead, while there is one: a 401 or
+  // an open /healthz keeps a connection alive 65 s, so anyone reaching the port could otherwise hold every place.
+  if (connections) server.on('connection', (socket: Socket) => connections.admit(socket));
+  else server.maxConnections = settings.limits.maxConnections;
   // Without this listener Node's answers here are bare (no body for the application's SDK to read).
   const slow = `the request headers did not arrive within proxy.limits.header_timeout (${formatDuration(settings.limits.headerTimeoutMs)})`;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, Socket } from 'node:net';
-import { AdminConnections } from '../../src/proxy/admin-connections.js';
+import { ConnectionCap } from '../../src/proxy/connection-cap.js';
 import { MAX_ADMIN_CONNECTIONS, MAX_STAGE, routeRequest } from '../../src/proxy/admin.js';
 import { PROXY_INFO_FILE } from '../../src/proxy/discovery.js';
 import { ROUTE_FILE } from '../../src/proxy/route.js';
@@ -423,7 +423,7 @@ describe('admin API', () => {
 describe('admin connections', () => {
   // Unconnected sockets: admit() closes some (destroyed at once), and a place frees on its socket's close event.
   it('keeps those that showed the token: past the limit the oldest of the others goes, or the new one when there is none', async () => {
-    const connections = new AdminConnections(3);
+    const connections = new ConnectionCap(3);
     const [rollout, stranger, other, operator, late, next] = Array.from({ length: 6 }, () => new Socket()) as [Socket, Socket, Socket, Socket, Socket, Socket];
     for (const socket of [rollout, stranger, other]) connections.admit(socket);
     connections.vouch(rollout);

@@ -1,13 +1,14 @@
-// The admin listener's connections, at most a cap. Anyone reaching the port may connect (the token comes with a
-// request), so a full house of connections that never showed it (silent, or trickling their headers) would shut
-// out the rollout and an operator's `bluegreen rollback` until they time out. Past the cap, the oldest connection
-// that has not shown the token makes room; one that has is kept, and a new one is closed only when all have.
+// A listener's connections, at most a cap. Anyone reaching the port may connect (the key or token comes with a
+// request), so a full house of connections that never showed one (silent, trickling their headers, or kept alive
+// by answers that need none: a 401, an open /healthz) would shut out those who have one until they time out. Past
+// the cap, the oldest connection that has not shown a key makes room; one that has is kept, and a new one is
+// closed only when all have. Used by the admin API (its token) and by a proxy with client keys (a client key).
 import type { Socket } from 'node:net';
 
-export class AdminConnections {
+export class ConnectionCap {
   /** Open connections, oldest first (a Set keeps insertion order). */
   private readonly open = new Set<Socket>();
-  /** Connections that carried a request with the admin token. */
+  /** Connections that carried a request with a key. */
   private readonly vouched = new WeakSet<Socket>();
 
   constructor(private readonly max: number) {}
@@ -24,7 +25,7 @@ export class AdminConnections {
     socket.once('close', () => this.open.delete(socket));
   }
 
-  /** The connection carried the admin token: it is not closed to make room. */
+  /** The connection carried a key: it is not closed to make room. */
   vouch(socket: Socket): void {
     this.vouched.add(socket);
   }
