@@ -74,6 +74,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       metrics.reject('bad_request');
       return sendError(res, inbound, 'bad_request', 'an HTTP/1.1 request needs a Host header', CLOSE);
     }
+    // HTTP/1.0 has no chunked encoding: its framing is faulty and the connection must close (RFC 9112 6.1). Node
+    // reads the chunks and kept it open, while a hop before the proxy may take them for the next request.
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      req.resume();
+      metrics.reject('bad_request');
+      return sendError(res, inbound, 'bad_request', 'an HTTP/1.0 request cannot use Transfer-Encoding (RFC 9112 6.1): send a content-length', CLOSE);
+    }
     // And one only (RFC 9112 3.2): Node keeps the first, which the browser guard would check while another hop read the last.
     if (repeatedHeader(req.rawHeaders, HOST) !== undefined) {
       req.resume();

@@ -75,6 +75,23 @@ describe('the proxy on the wire', () => {
     expect(scripted.seen).toHaveLength(0);
   });
 
+  // hostile33: Node reads an HTTP/1.0 request's chunked body and kept the connection alive for the next request,
+  // where RFC 9112 6.1 has the framing taken as faulty and the connection closed: a hop before the proxy that
+  // ignores Transfer-Encoding in HTTP/1.0 (which has none) reads the chunks as the next request (request smuggling).
+  it('refuses an HTTP/1.0 request with Transfer-Encoding (400, connection closed): nothing pipelined behind it is served', async () => {
+    const { scripted, running } = await proxy();
+    const chunked = `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`;
+    const smuggled = 'GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n';
+    const reply = await exchange(running, [
+      `POST /v1/chat/completions HTTP/1.0\r\nhost: 127.0.0.1\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n${chunked}${smuggled}`,
+    ]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(reply).toContain('HTTP/1.0');
+    expect(reply.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it("refuses an HTTP/1.1 request without Host with 400 in the dialect's shape (Node's own had no body), and closes", async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, [`POST /v1/chat/completions HTTP/1.1\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY}`]);
