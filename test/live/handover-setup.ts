@@ -5,8 +5,13 @@ import { until } from '../helpers/until.js';
 import { tempDir } from '../helpers/plans.js';
 import { proxyPorts, liveView, ProxyProcess, writeRolloutPlan } from './helpers.js';
 
-/** Green never answers: the proxy's own timeout (5 s, the plan's upstream.timeout.request) fails it. */
-const SLOW_GREEN = { green: 'timeout_rate: 1', fallback: false };
+/**
+ * Green never answers: the proxy's own timeout (the plan's upstream.timeout.request, 5 s unless the test gives a
+ * shorter one) fails it.
+ */
+function slowGreen(requestTimeout: string | undefined) {
+  return { green: 'timeout_rate: 1', fallback: false, requestTimeout };
+}
 
 export interface SlowGreen {
   stateDir: string;
@@ -14,18 +19,24 @@ export interface SlowGreen {
   proxy: ProxyProcess;
   /** The rollout's folder: plan.yaml, one stage of 100% green far longer than a test, driving `proxy`. */
   dir: string;
+  /** The proxies' upstream.timeout.request (5s if undefined). */
+  requestTimeout?: string;
 }
 
-/** Starts the proxy (added to `processes`, for the test's afterEach to kill) and writes the rollout's plan. */
-export async function startSlowGreenProxy(processes: ProxyProcess[]): Promise<SlowGreen> {
+/**
+ * Starts the proxy (added to `processes`, for the test's afterEach to kill) and writes the rollout's plan.
+ * `requestTimeout` (5s by default) is how long the hanging request lasts: it must outlast the steps from the request
+ * in flight to the proxy's stop (a poll and a signal), and whatever the test wants done before the request ends.
+ */
+export async function startSlowGreenProxy(processes: ProxyProcess[], requestTimeout?: string): Promise<SlowGreen> {
   const stateDir = tempDir();
   const ports = await proxyPorts();
-  const proxy = new ProxyProcess(stateDir, ports, SLOW_GREEN);
+  const proxy = new ProxyProcess(stateDir, ports, slowGreen(requestTimeout));
   processes.push(proxy);
   await proxy.start();
   // One failure is below error_rate's min_requests: it is judged, never a rollback.
   const dir = writeRolloutPlan({ stages: ['{ duration: 5m, green_weight: 1 }'], controller: 'lease: 1m', fallback: false }, [proxy.adminUrl]);
-  return { stateDir, ports, proxy, dir };
+  return { stateDir, ports, proxy, dir, requestTimeout };
 }
 
 /** Waits until the rollout running in `dir` has set stage 1 on the proxy and read it. */
@@ -60,8 +71,8 @@ export async function stopWhileServing({ proxy }: SlowGreen): Promise<{ answer: 
 }
 
 /** Starts the replacement proxy on the stopped one's ports and state folder (added to `processes`). */
-export async function startReplacement({ stateDir, ports }: SlowGreen, processes: ProxyProcess[]): Promise<ProxyProcess> {
-  const proxy = new ProxyProcess(stateDir, ports, SLOW_GREEN);
+export async function startReplacement({ stateDir, ports, requestTimeout }: SlowGreen, processes: ProxyProcess[]): Promise<ProxyProcess> {
+  const proxy = new ProxyProcess(stateDir, ports, slowGreen(requestTimeout));
   processes.push(proxy);
   await proxy.start();
   return proxy;

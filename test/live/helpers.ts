@@ -39,10 +39,12 @@ export interface LivePlanOptions {
   retries?: string;
   /** traffic.rate: the requests a second the rollout sends itself with generated_traffic (5 by default). */
   rate?: number;
+  /** upstream.timeout.request, like "2s" (5s by default): how long a green that never answers holds a request. */
+  requestTimeout?: string;
 }
 
 /** The proxies' plan (no controller block: the proxies never read it). */
-export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> = {}): string {
+export function proxyPlan(options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality' | 'requestTimeout'> = {}): string {
   return planText({ ...options, stages: ['{ duration: 1s, green_weight: 0 }'] }, undefined);
 }
 
@@ -58,7 +60,7 @@ function planText(options: LivePlanOptions, adminUrls: string[] | undefined): st
     models:
       gpt-4o:  { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 } }
       gpt-4.1: { latency: { p50: 3ms, p95: 6ms }, ttft: 1ms, tokens_per_second: 5000, output_tokens: { min: 5, max: 20 }${options.green ? `, ${options.green}` : ''} }
-  timeout: { connect: 2s, request: 5s }${options.retries ? `\n  retries: ${options.retries}` : ''}`;
+  timeout: { connect: 2s, request: ${options.requestTimeout ?? '5s'} }${options.retries ? `\n  retries: ${options.retries}` : ''}`;
   return `
 name: live-test
 ${upstream}
@@ -90,7 +92,7 @@ export function writeRolloutPlan(options: LivePlanOptions, proxies: (Running | s
 }
 
 /** `now`: the proxies' clock (a test's fake clock, so their leases run out with the rollout's). */
-export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> & { stateDirs?: string[]; now?: () => number };
+export type ProxyOptions = Pick<LivePlanOptions, 'green' | 'fallback' | 'quality' | 'requestTimeout'> & { stateDirs?: string[]; now?: () => number };
 
 export async function startProxies(count: number, options: ProxyOptions = {}): Promise<Running[]> {
   const all: Running[] = [];
@@ -307,7 +309,7 @@ export class ProxyProcess {
   constructor(
     readonly stateDir: string,
     private readonly ports: { listen: number; admin: number },
-    options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality'> = {},
+    options: Pick<LivePlanOptions, 'green' | 'fallback' | 'quality' | 'requestTimeout'> = {},
   ) {
     writeFileSync(path.join(this.dir, 'plan.yaml'), proxyPlan(options));
     this.baseUrl = `http://127.0.0.1:${ports.listen}/v1`;

@@ -34,7 +34,9 @@ function state(dir: string): unknown {
  * the same ports and folder. Returns the rollout's folder and A's run id.
  */
 async function handedOverByDeadRollout(): Promise<{ dir: string; deadRun: string }> {
-  const setup = await startSlowGreenProxy(processes);
+  // The replacement starts only once the request has ended, so the request need only outlast its stop: 2 s, not
+  // the default 5 s of waiting for the timeout in each test.
+  const setup = await startSlowGreenProxy(processes, '2s');
   const { dir } = setup;
   const rollout = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { PATH: process.env.PATH, ADMIN_TOKEN }, stdio: 'ignore' });
   try {
