@@ -16,16 +16,21 @@ const chunk = (model: string): string =>
 it("judges a green stream that stalls after its first bytes in a stage's last seconds (timeout.idle > timeout.request)", async () => {
   let stall = false;
   const stalled: ServerResponse[] = [];
+  let cut = 0;
   const server = await scriptedServer((_req, res, body) => {
     const model = body.includes('green-model') ? 'green-model' : 'blue-model';
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write(chunk(model));
-    if (model === 'green-model' && stall) return void stalled.push(res);
+    if (model === 'green-model' && stall) {
+      res.on('close', () => cut++);
+      return void stalled.push(res);
+    }
     res.end('data: [DONE]\n\n');
   });
-  // request 2s, idle 10s (real time, on the proxy): green's stalled streams fail 10 s after their first bytes.
+  // request 2s, idle 4s (real time, on the proxy): green's stalled streams fail 4 s after their first bytes, while
+  // the rollout's clock is fake: its 2 s and polls pass in well under a second of real time (0.3-0.7 s at load 7).
   const proxyBlock = '{ fallback: false, admin: { token_env: ADMIN_TOKEN } }';
-  const yaml = scriptedPlan(server.url, { proxy: proxyBlock }).replace('request: 5s, idle: 2s', 'request: 2s, idle: 10s');
+  const yaml = scriptedPlan(server.url, { proxy: proxyBlock }).replace('request: 5s, idle: 2s', 'request: 2s, idle: 4s');
   const { running, clock, engine, done } = await oneStageLiveRollout(yaml, { pollMs: POLL_MS, errorRate: 0.02 });
   const send = (i: number) =>
     streamedRequest(running, '/chat/completions', JSON.stringify({ model: 'blue-model', stream: true, user: `user-${i}`, messages: [] }));
@@ -41,8 +46,12 @@ it("judges a green stream that stalls after its first bytes in a stage's last se
     await until(() => engine.snapshot().phase !== 'progressing' || clock.pendingTimers() > 0, 'the rollout to wait on its clock');
     await clock.advance(POLL_MS);
   }
+  // What the test stands on: the streams were still stalled past the old bound (cut before it, they would fail within
+  // the stage and roll it back without the fix).
+  expect(cut).toBe(0);
   // The proxy cuts the stalled streams (stream idle): green's failures, begun in the stage.
   await Promise.all(late.map((request) => request.done));
+  await until(() => cut === stalled.length, 'the stalled streams cut upstream too');
   const outcome = await runClockUntil(clock, done, POLL_MS);
   expect(outcome).toMatchObject({ phase: 'rolled_back', exitCode: 10 });
 });
