@@ -2,7 +2,7 @@
 // by rank. Bucket i holds latencies in (GROWTH^(i-1), GROWTH^i] ms, so a rank query answered with a bucket's
 // upper edge is never below the true value and one answered with its lower edge never above it, and neither
 // is more than 2% off. Dense from the lowest bucket used to the highest: a typical arm spans 100-300 buckets.
-import { HIGHEST_MICROS } from './histogram.js';
+import { HIGHEST_MICROS } from './range.js';
 
 export const BUCKET_GROWTH = 1.02;
 /** Latencies are recorded between 1 µs and 1 h (the histogram's range); values outside are clamped. */

@@ -2,10 +2,9 @@
 import { Int32Histogram, build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import type { Percentiles } from './types.js';
+import { HIGHEST_MICROS } from './range.js';
 
 const MICROS_PER_MS = 1000;
-/** One hour: longer than any request timeout; anything above is clamped rather than thrown. */
-export const HIGHEST_MICROS = 3_600_000_000;
 
 /**
  * A fixed-range histogram, 1 µs to 1 h. 3 significant digits for stage figures (~95 KB each),

@@ -1,7 +1,8 @@
 export * from './types.js';
 export { MetricsRecorder, DEFAULT_WINDOW_SECONDS } from './recorder.js';
 export type { MetricsRecorderOptions, QualityVerdict, RecorderStage, SendTag } from './recorder.js';
-export { LatencyHistogram, createHistogram, toMicros, HIGHEST_MICROS } from './histogram.js';
+export { LatencyHistogram, createHistogram, toMicros } from './histogram.js';
+export { HIGHEST_MICROS } from './range.js';
 export { RollingWindow } from './window.js';
 export { ArmRecorder, costUsd } from './arm.js';
 export {

@@ -4,7 +4,7 @@
 // corrupt one is refused with the reason, before anything of its size is allocated, and never throws.
 import { inflateSync } from 'node:zlib';
 import { decodeFromCompressedBase64, JsHistogram } from 'hdr-histogram-js';
-import { HIGHEST_MICROS } from './histogram.js';
+import { HIGHEST_MICROS } from './range.js';
 
 /** The V2 compressed encoding's cookie, its word-size bits masked. */
 const COMPRESSED_COOKIE = 0x1c849304;
