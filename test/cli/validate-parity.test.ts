@@ -45,6 +45,9 @@ const warningsIn = (stderr: string) => [...stderr.matchAll(/^bluegreen: warning:
 
 const GOOD_LINE = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
 
+/** Two short stages, for a test whose rollout need only start and end: 2 s of stages cost 1.4 s more. */
+const SHORT_STAGES = '  - { duration: 300ms, green_weight: 0.5 }\n  - { duration: 300ms, green_weight: 1 }';
+
 describe('validate and --dry-run run the rollout checks', () => {
   it('a sampled file with no usable line is exit 2 in validate, --dry-run and rollout alike', async () => {
     const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': 'not json\n{"x":1}\n' });
@@ -162,7 +165,7 @@ describe('validate and --dry-run run the rollout checks', () => {
       { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] },
       { messages: [{ role: 'user', content: 'hello' }], seed: 8 },
     ];
-    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }).replace(
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }', stages: SHORT_STAGES }).replace(
       /^green: .*$/m,
       'green: { model: b, upstream: { api: anthropic, simulate: { seed: 1, models: { b: { latency: { p50: 2ms, p95: 4ms } } } } } }',
     );
