@@ -14,7 +14,8 @@ import {
 } from './rate-rules.js';
 import { compareLatency } from './latency-ratio.js';
 import { consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
-import { blueReference } from './reference.js';
+import { blueReference, blueSentReference } from './reference.js';
+import type { SentBefore } from './quantile.js';
 import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
@@ -40,6 +41,12 @@ export interface EvaluateInput {
   greenRunning?: Partial<Record<'latency_p95' | 'latency_p99', RunningLatency>>;
   /** Ages (ms) of the stage's green requests still running, when the engine watches them (the p95 ratio rule). */
   greenRunningAgesMs?: readonly number[];
+  /**
+   * Blue's send times in every stage so far, as `blueStages` (the engine's watch of blue, for the p95 ratio's
+   * sent-before bound, quantile.ts); absent where not known (live traffic): blue's running requests then count
+   * as slower than anything.
+   */
+  blueSent?: readonly (SentBefore | undefined)[];
 }
 
 /**
@@ -70,7 +77,8 @@ export function evaluate(input: EvaluateInput): Verdict {
   if (thresholds.latency_p95 !== undefined) judged.push(latency(ctx, 'latency_p95', thresholds.latency_p95, input.greenRunning?.latency_p95));
   if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99, input.greenRunning?.latency_p99));
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
-  if (compare?.max_latency_p95_ratio !== undefined) judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs));
+  if (compare?.max_latency_p95_ratio !== undefined)
+    judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs, blueSentReference(input)));
   if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));
   if (compare?.max_quality_fail_rate_increase !== undefined) judged.push(compareQualityFailRate(ctx, compare.max_quality_fail_rate_increase));
 

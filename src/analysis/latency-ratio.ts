@@ -10,7 +10,7 @@ import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
 import { formatAtLeast } from './format.js';
 import { clientAborts } from './aborts.js';
-import { quantileInterval, type ArmLatencies, type QuantileInterval } from './quantile.js';
+import { quantileInterval, type ArmLatencies, type QuantileInterval, type SentBefore } from './quantile.js';
 import { unanswered, type SequentialContext } from './rate-rules.js';
 import { exceeds, proximity, type Judged } from './rules.js';
 import type { CheckResult, LatencyBounds, RateEvidence } from './types.js';
@@ -20,8 +20,10 @@ const P95 = 0.95;
 /**
  * @param greenRunningAgesMs ages of the stage's green requests still running, when the engine watches them:
  *   they count at those ages towards green's lower bound (the breach side), which only grows as they run on.
+ * @param blueSent blue's send times for the same reference, when the engine watches them: blue's upper bound is
+ *   then also judged sent-before (quantile.ts), with none of blue's running requests counted as slower than anything.
  */
-export function compareLatency(ctx: SequentialContext, ratio: number, greenRunningAgesMs?: readonly number[]): Judged {
+export function compareLatency(ctx: SequentialContext, ratio: number, greenRunningAgesMs?: readonly number[], blueSent?: SentBefore): Judged {
   const greenArm = ctx.green;
   const blueArm = ctx.blueReference;
   const greenSample = bucketTotal(greenArm.latencyBuckets);
@@ -32,7 +34,7 @@ export function compareLatency(ctx: SequentialContext, ratio: number, greenRunni
 
   const armAlpha = ctx.alpha / 2;
   const green = quantileInterval(latencies(greenArm, greenRunningAgesMs), P95, armAlpha);
-  const blue = quantileInterval(latencies(blueArm), P95, armAlpha);
+  const blue = quantileInterval(blueSent ? { ...latencies(blueArm), sent: blueSent } : latencies(blueArm), P95, armAlpha);
   const figure = (green.estimate as number) / (blue.estimate as number);
   const evidence: RateEvidence = {
     estimate: figure,

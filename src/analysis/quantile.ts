@@ -15,7 +15,31 @@
 // count at their ages so far when known (each will take at least that long) and at the lowest value when not;
 // for the upper edge they count as slower than anything. Both only move a bound outwards. Requests whose client
 // gave up first (aborts.ts) are treated alike: at their ages for the lower edge, slower than anything for the upper.
-import { BUCKET_GROWTH, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, withLatencies, type LatencyBuckets } from '../metrics/buckets.js';
+//
+// Sent-before (the upper edge, when the arm's send times are known: ArmLatencies.sent). Counting every running
+// request as slower than anything costs the upper edge much of its power (docs/benchmarks-history.md, sessions 32
+// and 33). With send times, the upper edge at a value v is also judged on the requests sent at least v before the
+// look: those answered over v were all sent by then, and those of them still running have all run longer than v,
+// so their count over v is exact and none is counted as slower than anything. Valid for the same reason as the
+// edge above: a bound at v below the true p-quantile q means that in that prefix (in the order sent) the requests
+// at or over q were no more than those over v, so few that the confidence sequence of the one stream 1{X >= q}
+// (its rate at least 1 - p) shows its rate below 1 - p; with probability at least 1 - alpha it does so at no n
+// (Howard & Ramdas 2022, sec. 2). The prefix's n differs with v, and the bound kept is the lowest v of either
+// way, which is sound because the sequence holds at every n at once (Howard et al. 2021; sequential.ts): one
+// event, not one per v or per n. The figures are used only when they cover the arm's whole sample (a live
+// proxy reports no send times, nor does a dead run's stage carried over, nor an older results feed): otherwise
+// the conservative count alone, valid without them.
+import {
+  BUCKET_GROWTH,
+  HIGHEST_MS,
+  LOWEST_MS,
+  bucketLowerMs,
+  bucketOf,
+  bucketTotal,
+  bucketUpperMs,
+  withLatencies,
+  type LatencyBuckets,
+} from '../metrics/buckets.js';
 import { logOneSidedRatio, priorAround, type Prior } from './sequential.js';
 
 export interface ArmLatencies {
@@ -31,6 +55,22 @@ export interface ArmLatencies {
    * each twice there, which only raises the upper edge.
    */
   aborted?: number;
+  /** The arm's send times at the look (the engine's watch of blue), for the sent-before upper edge (above). */
+  sent?: SentBefore;
+}
+
+/** An arm's requests by when they were sent, read at the look (src/engine/blue-sends.ts). */
+export interface SentBefore {
+  /** The requests of the sample they cover, answered or running: used only when that is the arm's whole sample. */
+  requests: number;
+  /** Ages (ms) of those still running. */
+  runningAgesMs: readonly number[];
+  /**
+   * The requests sent at least ageMs before the look; or fewer, exactly those sent before an earlier moment
+   * (a prefix in the order sent). Several stages' counts are added up (blue over the rollout so far): each
+   * stage's at the same moment for the same age, so that their sum is a prefix too.
+   */
+  sentAtLeast(ageMs: number): number;
 }
 
 export interface QuantileInterval {
@@ -52,10 +92,15 @@ export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): Q
   const n = completed + arm.running;
   if (n === 0) return { estimate: null, lower: LOWEST_MS, upper: HIGHEST_MS };
   const ages = (arm.runningAgesMs ?? []).slice(0, arm.running);
+  const most = mostOverBelow(n, share, alpha, prior);
+  const aborted = arm.aborted ?? 0;
+  const upper = upperBound(arm.buckets, arm.running + aborted, most);
+  const sent = arm.sent;
+  const sentCovers = sent !== undefined && sent.requests === n && sent.runningAgesMs.length === arm.running;
   return {
     estimate: completed > 0 ? pointQuantile(arm.buckets as LatencyBuckets, p) : null,
     lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha, prior)),
-    upper: upperBound(arm.buckets, arm.running + (arm.aborted ?? 0), mostOverBelow(n, share, alpha, prior)),
+    upper: sentCovers ? Math.min(upper, sentBeforeUpper(arm.buckets, aborted, sent, { share, alpha, prior, most })) : upper,
   };
 }
 
@@ -108,6 +153,41 @@ function upperBound(buckets: LatencyBuckets | undefined, running: number, maxOve
     above += counts[k] as number;
   }
   return bound;
+}
+
+/**
+ * The lowest bucket upper edge v whose requests sent at least v before the look show fewer than `share` over v
+ * (see the header: sent-before); HIGHEST_MS when none. Requests whose client gave up count as over every v. From
+ * the top down, stopping once more are over v than `most` (the most over allowed of the whole sample): a prefix is
+ * no larger, and the most allowed only falls with n (the mixture over rates below `share` rises with n at a fixed
+ * count), so no lower v could qualify. One mixture value per edge passed, a few dozen a look.
+ */
+function sentBeforeUpper(
+  buckets: LatencyBuckets | undefined,
+  aborted: number,
+  sent: SentBefore,
+  test: { share: number; alpha: number; prior: Prior; most: number },
+): number {
+  const bound = Math.log(1 / test.alpha);
+  const ages = [...sent.runningAgesMs].sort((a, b) => b - a);
+  const first = buckets?.first ?? 0;
+  const counts = buckets?.counts ?? [];
+  const oldest = ages[0];
+  const top = Math.max(first + counts.length - 1, oldest === undefined ? -Infinity : bucketOf(oldest));
+  let answeredOver = aborted;
+  let runningOver = 0;
+  let best = HIGHEST_MS;
+  for (let index = top; index >= first; index--) {
+    const v = bucketUpperMs(index);
+    // Still running at an age of v or more: over v (a request answered at exactly its age is counted over too).
+    while (runningOver < ages.length && (ages[runningOver] as number) >= v) runningOver++;
+    const over = answeredOver + runningOver;
+    if (over > test.most) break;
+    const n = sent.sentAtLeast(v);
+    if (over <= n && logOneSidedRatio(over, n, test.share, test.prior, 'below') >= bound) best = Math.min(HIGHEST_MS, v);
+    answeredOver += counts[index - first] ?? 0;
+  }
+  return best;
 }
 
 /** The highest bucket lower edge with at least `minOver` requests at or above it. */

@@ -10,6 +10,7 @@
 // caught a 3x quality regression at 100 req/s in 6.2% of rollouts instead of 68%.
 import { sumArmCounts, type ArmStats } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
+import type { SentBefore } from './quantile.js';
 
 /**
  * Fewer planned blue requests than this in a stage and its own blue is too small a reference: a rate's
@@ -51,4 +52,23 @@ export function blueReference(history: BlueHistory): ArmStats {
   const { stageIndex, blue, plannedBlue } = history;
   if (!judgesAgainstRollout(stageIndex, history.greenWeight, plannedBlue)) return blue;
   return sumArmCounts(history.blueStages ?? [blue]);
+}
+
+/**
+ * Blue's send times for the same reference as blueReference: the stage's own, or every stage's so far added up
+ * (their requests in the order sent are the stages' one after another, so the sums at one moment are a prefix);
+ * undefined when any of them is not known.
+ */
+export function blueSentReference(history: BlueHistory & { blueSent?: readonly (SentBefore | undefined)[] }): SentBefore | undefined {
+  const { stageIndex, blueSent } = history;
+  if (!blueSent) return undefined;
+  if (!judgesAgainstRollout(stageIndex, history.greenWeight, history.plannedBlue)) return blueSent[stageIndex];
+  const stages = blueSent.slice(0, stageIndex + 1);
+  if (stages.length !== stageIndex + 1 || stages.some((stage) => stage === undefined)) return undefined;
+  const known = stages as readonly SentBefore[];
+  return {
+    requests: known.reduce((sum, stage) => sum + stage.requests, 0),
+    runningAgesMs: known.flatMap((stage) => stage.runningAgesMs),
+    sentAtLeast: (ageMs) => known.reduce((sum, stage) => sum + stage.sentAtLeast(ageMs), 0),
+  };
 }

@@ -20,6 +20,8 @@ export interface DispatcherOptions {
   onFailure?: (arm: ArmName, result: UpstreamResult) => void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };
+  /** Told of each blue request's start and end (`cancelled`: with no result), when the plan has the p95 ratio (BlueSends). */
+  blueWatch?: { started(stage: number): number; ended(id: number, cancelled: boolean): void };
   /**
    * Told when recording a result threw (a bug in a quality check, a rule or the metrics): the rollout cannot go on
    * judging figures that miss it, so the engine ends it on blue (RolloutEngine.fail). The request still settles.
@@ -61,7 +63,7 @@ export class Dispatcher {
     }
     this.inFlight++;
     const tag = metrics.recordDispatch(stage, arm, request.stream);
-    const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : undefined;
+    const watchId = arm === 'green' ? this.options.greenWatch?.started(stage) : this.options.blueWatch?.started(stage);
     // Settled once, whichever way the request ends: a settle that throws (a bug in a check or a rule) is not taken
     // for the request failing and settled again (green's watch told twice, a made-up connection failure recorded).
     // Its error goes to onError before `done` resolves, so a stage's end waiting on it finds the rollout ending
@@ -87,10 +89,14 @@ export class Dispatcher {
   /** `stream`: the request's, as recordDispatch counted it in flight (a client's result may not echo it). */
   private settle(stage: number, arm: ArmName, result: UpstreamResult, watchId: number | undefined, tag: SendTag, stream: boolean): void {
     // Before recording: the analysis this result may trigger must not count it twice (running and done).
-    if (watchId !== undefined) this.options.greenWatch?.ended(watchId);
     // A request the ending cancelled (second Ctrl-C, drain timeout) says nothing about the upstream: it is no
     // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
-    if (!result.ok && this.abort.signal.aborted) {
+    const cancelled = !result.ok && this.abort.signal.aborted;
+    if (watchId !== undefined) {
+      if (arm === 'green') this.options.greenWatch?.ended(watchId);
+      else this.options.blueWatch?.ended(watchId, cancelled);
+    }
+    if (cancelled) {
       this.options.metrics.recordCancelled(stage, arm, stream, tag);
       return;
     }

@@ -39,6 +39,7 @@ export function generatedTraffic(options: GeneratedTrafficOptions): TrafficSourc
       onGreenResult: (result, quality) => context.onGreenResult(result, quality),
       onFailure: context.onFailure ? (arm, result) => context.onFailure?.(arm, result) : undefined,
       greenWatch: context.greenWatch,
+      blueWatch: context.blueWatch,
       onError: (error) => context.fail(error),
     });
     const setTimer = (fn: () => void, ms: number) => options.clock.setTimer(fn, ms);

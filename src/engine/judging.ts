@@ -9,6 +9,7 @@ import type { SlowLimits } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Judge } from './deps.js';
 import type { HealthChecker } from './health.js';
+import { BlueSends } from './blue-sends.js';
 import { OverdueWatch } from './overdue.js';
 
 /** Latency rules are judged at most this often on requests crossing their limit (besides the interval). */
@@ -38,9 +39,11 @@ export interface JudgingOptions {
 export class StageJudging {
   /** Watches green requests in flight when the plan has latency rules or the p95 ratio to blue. */
   readonly overdue?: OverdueWatch;
+  /** Blue's send times, when the plan has the p95 ratio to blue (its sent-before bound on blue, src/analysis/quantile.ts). */
+  readonly blueSends?: BlueSends;
   private readonly judge: Judge;
-  /** The stage whose time is up, and the last green request its end judges (see cut). */
-  private cutAt?: { stage: number; upTo: number };
+  /** The stage whose time is up, and the last green (and blue) request its end judges (see cut). */
+  private cutAt?: { stage: number; upTo: number; blueUpTo: number };
 
   constructor(private readonly options: JudgingOptions) {
     const thresholds = options.plan.analysis.thresholds;
@@ -50,6 +53,7 @@ export class StageJudging {
       const limitMs = latencyLimits.length > 0 ? Math.min(...latencyLimits) : undefined;
       this.overdue = new OverdueWatch({ clock: options.clock, limitMs, minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue });
     }
+    if (needsLatencyBuckets(options.plan)) this.blueSends = new BlueSends(options.clock);
     this.judge = options.judge ?? evaluate;
   }
 
@@ -59,7 +63,7 @@ export class StageJudging {
    */
   cut(stageIndex: number): void {
     this.options.metrics.cut(stageIndex);
-    this.cutAt = { stage: stageIndex, upTo: this.overdue?.lastStarted ?? Infinity };
+    this.cutAt = { stage: stageIndex, upTo: this.overdue?.lastStarted ?? Infinity, blueUpTo: this.blueSends?.lastStarted ?? Infinity };
   }
 
   /** The stage's end was judged, or it goes on: its figures are one set again. */
@@ -72,7 +76,8 @@ export class StageJudging {
   verdict(stageIndex: number, health?: HealthChecker, sentBeforeCut = false): Verdict {
     const { metrics, plan } = this.options;
     const stats = sentBeforeCut ? metrics.judgedStage(stageIndex) : metrics.stage(stageIndex);
-    const upTo = sentBeforeCut && this.cutAt?.stage === stageIndex ? this.cutAt.upTo : Infinity;
+    const cutAt = sentBeforeCut && this.cutAt?.stage === stageIndex ? this.cutAt : undefined;
+    const upTo = cutAt?.upTo ?? Infinity;
     // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
     const blueStages = [
       ...metrics
@@ -94,6 +99,8 @@ export class StageJudging {
       greenRunning: this.greenRunning(stageIndex, upTo, sentBeforeCut),
       // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
       ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
+      // Blue's send times in each stage so far (the stage's own up to its cut): its p95's sent-before bound.
+      ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.blueSends?.view(i, i === stageIndex ? cutAt?.blueUpTo : undefined)) } : {}),
     });
   }
 

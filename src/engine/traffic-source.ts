@@ -15,6 +15,8 @@ export interface TrafficContext {
   onFailure?(arm: ArmName, result: UpstreamResult): void;
   /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
   greenWatch?: { started(stage: number): number; ended(id: number): void };
+  /** Told of each blue request's start and end, when the plan has the p95 ratio to blue (see BlueSends). */
+  blueWatch?: { started(stage: number): number; ended(id: number, cancelled: boolean): void };
   /** Rolls the rollout back for a reason only the source sees (a live proxy that stopped answering). */
   breach?(breach: Breach): void;
   /** Journals a warning only the source sees (a live proxy that stopped answering, answers again, restarted). */

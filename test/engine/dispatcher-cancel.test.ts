@@ -30,6 +30,22 @@ describe('Dispatcher.cancelAll', () => {
   });
 });
 
+describe("Dispatcher: blue's watch (the p95 ratio's sent-before bound)", () => {
+  it('is told of each blue request, and that one the ending cancelled left the sample without a result', async () => {
+    const told: string[] = [];
+    const { dispatcher } = greenDispatcher(hanging, {
+      splitter: { choose: () => 'blue' },
+      blueWatch: { started: (stage) => (told.push(`started ${stage}`), 3), ended: (slot, cancelled) => told.push(`ended ${slot} ${cancelled}`) },
+    });
+    dispatcher.dispatch(0, 0.5);
+    expect(told).toEqual(['started 0']);
+    const drained = dispatcher.drain(60_000, () => ({ cancel: () => undefined }));
+    dispatcher.cancelAll();
+    await drained;
+    expect(told).toEqual(['started 0', 'ended 3 true']);
+  });
+});
+
 describe('Dispatcher: streamed requests in flight', () => {
   it('counts the streamed ones apart (ttft_p95 judges only those as unknown), and none once cancelled', async () => {
     let sent = 0;

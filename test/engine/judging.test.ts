@@ -52,6 +52,42 @@ describe('StageJudging with the p95 ratio to blue', () => {
     judging.stop();
   });
 
+  it("hands the judge blue's send times in every stage so far, the stage's own up to its cut", async () => {
+    const plan = planFromYaml(
+      PLAN.replace('  - { duration: 10s, green_weight: 0.5 }', '  - { duration: 10s, green_weight: 0.5 }\n  - { duration: 10s, green_weight: 0.5 }'),
+    );
+    const clock = new FakeClock();
+    const metrics = new MetricsRecorder({
+      stages: [
+        { durationMs: 10_000, greenWeight: 0.5 },
+        { durationMs: 10_000, greenWeight: 0.5 },
+      ],
+      prices: { blue: undefined, green: undefined },
+      now: () => clock.now(),
+      latencyBuckets: true,
+    });
+    metrics.startStage(0);
+    const inputs: EvaluateInput[] = [];
+    const judging = new StageJudging({ plan, clock, metrics, judge: (input) => (inputs.push(input), { checks: [] }), onOverdue: () => {} });
+    const blue = judging.blueSends;
+    blue?.started(0);
+    await clock.advance(1_000);
+    metrics.startStage(1);
+    blue?.started(1);
+    await clock.advance(1_000);
+    judging.cut(1);
+    blue?.started(1);
+    await clock.advance(500);
+    judging.verdict(1, undefined, true);
+    const [stage0, stage1] = inputs[0]?.blueSent ?? [];
+    expect([stage0?.requests, stage0?.runningAgesMs]).toEqual([1, [2_500]]);
+    // Judged on what was sent before the cut: the second blue request, not the third.
+    expect([stage1?.requests, stage1?.runningAgesMs]).toEqual([1, [1_500]]);
+    judging.verdict(1);
+    expect(inputs[1]?.blueSent?.[1]?.requests).toBe(2);
+    judging.stop();
+  });
+
   it('keeps no buckets and no watch for a plan without the ratio or latency limits', () => {
     const plan = planFromYaml(PLAN.replace('compare_to_blue: { max_latency_p95_ratio: 1.5 }', 'thresholds: { error_rate: 0.05 }'));
     expect(needsLatencyBuckets(plan)).toBe(false);
@@ -63,5 +99,6 @@ describe('StageJudging with the p95 ratio to blue', () => {
     });
     const judging = new StageJudging({ plan, clock, metrics, judge: () => ({ checks: [] }), onOverdue: () => {} });
     expect(judging.overdue).toBeUndefined();
+    expect(judging.blueSends).toBeUndefined();
   });
 });

@@ -1,0 +1,66 @@
+// Blue's requests by when they were sent, for the p95 ratio's sent-before bound on blue (src/analysis/quantile.ts):
+// at a look, for each stage, how many of its blue requests were sent before a moment, and the ages of those still
+// running. The running ones are watched as green's are (OverdueWatch, without a limit: only ages are asked), the
+// sends counted in SendTimes' bins (bounded memory), each stage's sends numbered one after another (the watch's ids).
+import { steadyNow, type Clock } from '../core/clock.js';
+import type { SentBefore } from '../analysis/quantile.js';
+import { OverdueWatch } from './overdue.js';
+import { SendTimes } from './send-times.js';
+
+export class BlueSends {
+  private readonly running: OverdueWatch;
+  private readonly times = new SendTimes();
+  /** Per stage, the sends before its first (ids up to it) and its last send's id. */
+  private readonly stages = new Map<number, { before: number; last: number }>();
+  private lastStage = -Infinity;
+  /**
+   * False once a send left the sample without a result (cancelled by the ending), or went to an earlier stage than
+   * the last: the counts would then no longer be the sample's, and the judge is given none (it counts as before).
+   */
+  private exact = true;
+
+  constructor(private readonly clock: Clock) {
+    this.running = new OverdueWatch({ clock, onOverdue: () => {}, minGapMs: 0 });
+  }
+
+  /** A blue request was sent in `stage`; returns its slot for ended(). */
+  started(stage: number): number {
+    if (stage < this.lastStage) this.exact = false;
+    this.lastStage = stage;
+    this.times.record(steadyNow(this.clock));
+    const id = this.times.total;
+    const counted = this.stages.get(stage);
+    if (counted) counted.last = id;
+    else this.stages.set(stage, { before: id - 1, last: id });
+    return this.running.started(stage);
+  }
+
+  /** Once for each started(), with its slot; `cancelled`: the request ends with no result (not in the sample). */
+  ended(slot: number, cancelled = false): void {
+    this.running.ended(slot);
+    if (cancelled) this.exact = false;
+  }
+
+  /** The last request sent so far (a stage's cut: see view). */
+  get lastStarted(): number {
+    return this.times.total;
+  }
+
+  /**
+   * The stage's blue requests at this moment, or undefined when the counts are not the sample's. `upTo`: only
+   * those sent up to that id (a stage's end judged on what was sent before its time was up).
+   */
+  view(stage: number, upTo = Infinity): SentBefore | undefined {
+    if (!this.exact) return undefined;
+    const now = steadyNow(this.clock);
+    const counted = this.stages.get(stage) ?? { before: 0, last: 0 };
+    const last = Math.min(counted.last, upTo);
+    const requests = Math.max(0, last - counted.before);
+    return {
+      requests,
+      runningAgesMs: requests > 0 ? this.running.agesOver(-Infinity, stage, upTo) : [],
+      // The same edge for every stage at one age (one SendTimes): their sums are a prefix of blue in the order sent.
+      sentAtLeast: (ageMs) => Math.max(0, Math.min(this.times.sentBefore(now - ageMs), last) - counted.before),
+    };
+  }
+}

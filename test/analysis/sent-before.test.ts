@@ -1,0 +1,186 @@
+// The p95 ratio's sent-before bound on blue (src/analysis/quantile.ts): blue's upper bound at v judged on the
+// requests sent at least v before the look, none of its running requests counted as slower than anything. Known
+// values on hand-made samples, when the figures are not used, and seeded rollouts of a stage: the bound holds as
+// often as it must, a green at or under the limit is not rolled back, and a green twice as slow is caught earlier.
+import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/core/random.js';
+import { blueSentReference, mostOverBelow, priorAround, quantileInterval, type SentBefore } from '../../src/analysis/index.js';
+import { compareLatency } from '../../src/analysis/latency-ratio.js';
+import { BucketCounter, bucketOf, bucketUpperMs, HIGHEST_MS } from '../../src/metrics/index.js';
+import { emptyArmStats, type ArmStats } from '../../src/metrics/types.js';
+import { sampleLognormal } from '../../src/sim/lognormal.js';
+
+const prior = priorAround(0.05);
+
+function bucketsOf(values: readonly number[]) {
+  const counter = new BucketCounter();
+  for (const value of values) counter.record(value);
+  return counter.snapshot();
+}
+
+/** Send times (ms before the look) of a sample: sentAtLeast counts those sent at least ageMs before it. */
+function sentBefore(sentAgoMs: readonly number[], runningAgesMs: readonly number[]): SentBefore {
+  return { requests: sentAgoMs.length, runningAgesMs, sentAtLeast: (ageMs) => sentAgoMs.filter((ago) => ago >= ageMs).length };
+}
+
+describe('sent-before upper bound, known values', () => {
+  // 1000 answered latencies 1..1000 ms, all sent 2 s before the look, and 30 requests sent 50 ms ago, running.
+  const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const alpha = 0.001;
+  const answeredAgo = new Array<number>(1000).fill(2_000);
+
+  it('counts no running request as slower than anything: the bound of the answered requests alone', () => {
+    const sent = sentBefore([...answeredAgo, ...new Array<number>(30).fill(50)], new Array<number>(30).fill(50));
+    const today = quantileInterval({ buckets: bucketsOf(values), running: 30 }, 0.95, alpha);
+    const known = quantileInterval({ buckets: bucketsOf(values), running: 30, sent }, 0.95, alpha);
+    // Counted over every value, the 30 running are more than the 25 of 1030 the bound allows over it: no bound.
+    expect(mostOverBelow(1030, 0.05, alpha, prior)).toBe(25);
+    expect(today.upper).toBe(HIGHEST_MS);
+    // 10 running: the value with 25 - 10 answered over it.
+    const ten = quantileInterval({ buckets: bucketsOf(values), running: 10 }, 0.95, alpha);
+    expect(ten.upper).toBeCloseTo(bucketUpperMs(bucketOf(1000 - (mostOverBelow(1010, 0.05, alpha, prior) - 10))), 9);
+    // Sent-before: at any v over 50 ms the prefix is the 1000 answered, the running ones not in it and not over v.
+    const most = mostOverBelow(1000, 0.05, alpha, prior);
+    expect(known.upper).toBeCloseTo(bucketUpperMs(bucketOf(1000 - most)), 9);
+    expect(known.upper).toBeLessThan(ten.upper);
+    expect(known.upper).toBeGreaterThan(950);
+    // The lower bound and the estimate do not change.
+    expect(known.lower).toBe(today.lower);
+    expect(known.estimate).toBe(today.estimate);
+  });
+
+  it('counts a running request over every v below its age, and the prefix at each v', () => {
+    // One of the running requests has run 5 s: over every v it could bound, in every prefix.
+    const sent = sentBefore([...answeredAgo, 5_000, ...new Array<number>(29).fill(50)], [5_000, ...new Array<number>(29).fill(50)]);
+    const known = quantileInterval({ buckets: bucketsOf(values), running: 30, sent }, 0.95, alpha);
+    expect(known.upper).toBeCloseTo(bucketUpperMs(bucketOf(1000 - (mostOverBelow(1001, 0.05, alpha, prior) - 1))), 9);
+    // The answered sent 500 ms ago instead: a v over 500 ms judges only those sent before (none), so the bound is
+    // today's (the whole sample with the running counted over).
+    const recent = sentBefore([...new Array<number>(1000).fill(500), ...new Array<number>(30).fill(50)], new Array<number>(30).fill(50));
+    const late = quantileInterval({ buckets: bucketsOf(values), running: 30, sent: recent }, 0.95, alpha);
+    const today = quantileInterval({ buckets: bucketsOf(values), running: 30 }, 0.95, alpha);
+    expect(late.upper).toBe(today.upper);
+  });
+
+  it('counts client aborts over every v, as the conservative count does', () => {
+    const sent = sentBefore(answeredAgo, []);
+    const known = quantileInterval({ buckets: bucketsOf(values), running: 0, aborted: 10, sent }, 0.95, alpha);
+    expect(known.upper).toBeCloseTo(bucketUpperMs(bucketOf(1000 - (mostOverBelow(1000, 0.05, alpha, prior) - 10))), 9);
+  });
+
+  it('is not used when the send times do not cover the whole sample (live traffic, a crash carried over)', () => {
+    const today = quantileInterval({ buckets: bucketsOf(values), running: 30 }, 0.95, alpha);
+    // 30 running, but the watch knows of 29 (one was lost at a crash): the conservative count alone.
+    const short = sentBefore([...answeredAgo, ...new Array<number>(29).fill(50)], new Array<number>(29).fill(50));
+    expect(quantileInterval({ buckets: bucketsOf(values), running: 30, sent: short }, 0.95, alpha).upper).toBe(today.upper);
+    // No send recorded at all (a proxy's results): the same.
+    expect(quantileInterval({ buckets: bucketsOf(values), running: 30, sent: sentBefore([], []) }, 0.95, alpha).upper).toBe(today.upper);
+  });
+
+  it('adds up the stages so far for blue over the rollout, and only when every stage is known', () => {
+    const one = sentBefore([300, 200], [200]);
+    const two = sentBefore([100], []);
+    const rollout = blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [one, two] });
+    expect(rollout?.requests).toBe(3);
+    expect(rollout?.runningAgesMs).toEqual([200]);
+    expect(rollout?.sentAtLeast(150)).toBe(2);
+    expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [undefined, two] })).toBeUndefined();
+    // Below 100% green with enough blue planned: the stage's own.
+    expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 0.5, plannedBlue: [500, 500], blueSent: [one, two] })).toBe(two);
+  });
+});
+
+// --- seeded stages ---------------------------------------------------------------------------------------------
+
+const RATE = 100;
+const STAGE_MS = 60_000;
+const WEIGHT = 0.5;
+const BLUE = { p50: 300, p95: 900 };
+
+interface Request {
+  at: number;
+  ms: number;
+}
+
+/** One arm's view as the engine gives it at each look: answered in buckets, running with their ages, send times. */
+class ArmAtLooks {
+  private readonly counter = new BucketCounter();
+  private pending: Request[] = [];
+  private readonly sentAt: number[] = [];
+
+  send(request: Request): void {
+    this.pending.push(request);
+    this.sentAt.push(request.at);
+  }
+
+  look(at: number): { stats: ArmStats; ages: number[]; sent: SentBefore } {
+    this.pending = this.pending.filter((request) => (request.at + request.ms <= at ? (this.counter.record(request.ms), false) : true));
+    const buckets = this.counter.snapshot();
+    const done = this.sentAt.length - this.pending.length;
+    const ages = this.pending.map((request) => at - request.at);
+    const sentAt = this.sentAt;
+    const sent: SentBefore = { requests: sentAt.length, runningAgesMs: ages, sentAtLeast: (ageMs) => countUpTo(sentAt, at - ageMs) };
+    return { stats: { ...emptyArmStats(), requests: done, successes: done, inFlight: this.pending.length, latencyBuckets: buckets }, ages, sent };
+  }
+}
+
+/** Entries of a sorted list at or below `value`. */
+function countUpTo(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * One stage at 50% green (Poisson at 100 req/s for 60 s, log-normal latencies, green `multiple` times blue), judged
+ * once a second by the rule: the second of the first breach with and without blue's send times (undefined: none),
+ * and whether blue's sent-before upper bound ever fell below its true p95.
+ */
+function stage(seed: number, multiple: number, alpha: number): { sentBefore?: number; conservative?: number; blueMissed: boolean } {
+  const rng = createRandom(seed);
+  const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
+  const out: { sentBefore?: number; conservative?: number; blueMissed: boolean } = { blueMissed: false };
+  let next = -Math.log(1 - rng()) * (1000 / RATE);
+  for (let at = 1000; at <= STAGE_MS; at += 1000) {
+    for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
+      const green = rng() < WEIGHT;
+      const f = green ? multiple : 1;
+      (green ? arms.green : arms.blue).send({ at: next, ms: sampleLognormal(rng, BLUE.p50 * f, BLUE.p95 * f) });
+    }
+    const green = arms.green.look(at);
+    const blue = arms.blue.look(at);
+    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
+    if (out.sentBefore === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'breach') out.sentBefore = at / 1000;
+    if (out.conservative === undefined && compareLatency(ctx, 1.5, green.ages).check.status === 'breach') out.conservative = at / 1000;
+    const bound = quantileInterval({ buckets: blue.stats.latencyBuckets, running: blue.stats.inFlight, sent: blue.sent }, 0.95, alpha / 2);
+    if (bound.upper < BLUE.p95) out.blueMissed = true;
+  }
+  return out;
+}
+
+describe('sent-before, seeded stages', () => {
+  it("holds blue's true p95 at every look in at least 1 - alpha of stages, running requests and all", () => {
+    // A large alpha so that a bound too low would show: 0.2 a check is 0.1 on blue's side.
+    const stages = Array.from({ length: 60 }, (_, s) => stage(33_000 + s, 1, 0.2));
+    expect(stages.filter((s) => s.blueMissed).length / stages.length).toBeLessThanOrEqual(0.1);
+  });
+
+  it('rolls back no green at 1x or at the 1.5x limit beyond the check alpha, and catches 2x earlier', () => {
+    const alpha = 0.0004;
+    for (const multiple of [1, 1.5]) {
+      const stages = Array.from({ length: 40 }, (_, s) => stage(34_000 + s, multiple, alpha));
+      expect(stages.filter((s) => s.sentBefore !== undefined).length, `${multiple}x`).toBe(0);
+    }
+    const slow = Array.from({ length: 40 }, (_, s) => stage(35_000 + s, 2, alpha));
+    const at = (s: number | undefined) => s ?? Infinity;
+    // Never later (its bound is the lower of the two), and earlier in most stages.
+    for (const s of slow) expect(at(s.sentBefore)).toBeLessThanOrEqual(at(s.conservative));
+    expect(slow.filter((s) => at(s.sentBefore) < at(s.conservative)).length).toBeGreaterThan(slow.length / 2);
+    expect(slow.filter((s) => s.sentBefore !== undefined).length).toBeGreaterThan(slow.filter((s) => s.conservative !== undefined).length);
+  });
+});

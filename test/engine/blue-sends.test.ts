@@ -1,0 +1,86 @@
+// SendTimes (sends before a moment, in bounded memory) and BlueSends (blue's sends per stage for the p95 ratio's
+// sent-before bound): exact counts at an edge at or before the moment asked, within 1% of its age.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { createRandom } from '../../src/core/random.js';
+import { BlueSends } from '../../src/engine/blue-sends.js';
+import { SendTimes } from '../../src/engine/send-times.js';
+
+describe('SendTimes', () => {
+  it('counts the sends before an edge at or before the moment asked, exactly, the edge within 1% of its age', () => {
+    const rng = createRandom(33);
+    const times = new SendTimes();
+    const sent: number[] = [];
+    // Two hours of sends, bursts and quiet stretches: gaps from 0 to ~60 s.
+    let at = 1_000;
+    while (at < 7_200_000) {
+      sent.push(at);
+      times.record(at);
+      at += rng() < 0.001 ? rng() * 60_000 : rng() * 20;
+    }
+    const now = at;
+    for (const age of [0, 0.5, 3, 17, 250, 900, 1_234.5, 9_000, 61_000, 600_000, 3_599_000]) {
+      const count = times.sentBefore(now - age);
+      const before = (edge: number) => sent.filter((t) => t < edge).length;
+      // Some edge at or before now - age, at most 1% of the age (and a whole ms) earlier, has exactly `count` before it.
+      const earliest = now - age - Math.max(1, age * 0.01);
+      expect(count, `age ${age}`).toBeLessThanOrEqual(before(now - age + 1e-9));
+      expect(count, `age ${age}`).toBeGreaterThanOrEqual(before(earliest));
+    }
+    // Older than the rings hold: the start of time.
+    expect(times.sentBefore(now - 5_000_000)).toBe(0);
+    expect(times.sentBefore(now + 1)).toBe(sent.length);
+  });
+
+  it('gives a count of sends that is a whole prefix: never one sent at or after the moment', () => {
+    const times = new SendTimes();
+    for (const at of [10, 10.5, 11, 20, 20, 21]) times.record(at);
+    expect(times.sentBefore(10)).toBe(0);
+    expect(times.sentBefore(11)).toBe(2);
+    expect(times.sentBefore(20)).toBe(3);
+    expect(times.sentBefore(20.7)).toBe(3);
+    expect(times.sentBefore(21)).toBe(5);
+    expect(times.sentBefore(1_000)).toBe(6);
+  });
+});
+
+describe('BlueSends', () => {
+  it("gives each stage's blue requests, those running with their ages, and those sent at least an age before the look", async () => {
+    const clock = new FakeClock();
+    const blue = new BlueSends(clock);
+    const first = blue.started(0);
+    await clock.advance(1_000);
+    blue.started(0);
+    blue.ended(first);
+    await clock.advance(1_000);
+    const cut = blue.lastStarted;
+    blue.started(0);
+    await clock.advance(500);
+    blue.started(1);
+    await clock.advance(500);
+    const stage0 = blue.view(0);
+    expect(stage0?.requests).toBe(3);
+    expect(stage0?.runningAgesMs).toEqual([2_000, 1_000]);
+    // At 2.9 s, on bins 16 ms wide (the finest level still holding it): the first only.
+    expect(stage0?.sentAtLeast(2_900)).toBe(1);
+    expect(stage0?.sentAtLeast(1_500)).toBe(2);
+    expect(stage0?.sentAtLeast(100)).toBe(3);
+    // Cut when stage 0's time was up: the first two only.
+    const judged = blue.view(0, cut);
+    expect(judged?.requests).toBe(2);
+    expect(judged?.runningAgesMs).toEqual([2_000]);
+    expect(judged?.sentAtLeast(100)).toBe(2);
+    const stage1 = blue.view(1);
+    expect(stage1?.requests).toBe(1);
+    expect(stage1?.sentAtLeast(600)).toBe(0);
+    expect(stage1?.sentAtLeast(400)).toBe(1);
+    expect(blue.view(2)?.requests).toBe(0);
+  });
+
+  it('gives no figures once a request left without a result (cancelled by the ending)', () => {
+    const blue = new BlueSends(new FakeClock());
+    const slot = blue.started(0);
+    blue.ended(slot, true);
+    expect(blue.view(0)).toBeUndefined();
+  });
+});
