@@ -4,7 +4,8 @@
 // judged at every analysis interval, at each stage's end, and at once after each green failure when the
 // plan has consecutive_errors (as the engine does).
 // Plans with compare_to_blue.max_latency_p95_ratio also draw each request's latency (log-normal) and let it
-// answer that much later: the ratio rule sees only answered requests in its buckets and the others as running.
+// answer that much later: the ratio rule sees only answered requests in its buckets and the others as running,
+// and blue's send times as the engine keeps them (blue's sent-before upper bound, src/analysis/quantile.ts).
 // A rollout none of whose stages judged green rolls back on nothing_judged at its end (src/engine/unjudged.ts, as
 // the engine does unless analysis.on_unjudged: promote); sim.scheduled rows send arrivals on a schedule, as
 // `bluegreen rollout` generates them, rather than Poisson.
@@ -245,6 +246,27 @@ function answer(pending, t, streak) {
   return undefined;
 }
 
+/**
+ * A stage's blue at `at` as the engine's BlueSends gives it: its requests (answered or running), the running ones'
+ * ages, and how many were sent at least an age before (exactly: the engine's are exact at an edge within 1% of the age).
+ */
+function blueSentView(sentAt, pending, arm, at) {
+  return {
+    requests: sentAt.length,
+    runningAgesMs: pending.filter((r) => r.arm === arm).map((r) => at - r.sentAt),
+    sentAtLeast: (ageMs) => {
+      let lo = 0;
+      let hi = sentAt.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sentAt[mid] <= at - ageMs) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    },
+  };
+}
+
 /** One answered request's counts (drawn into an arm of its own when sent) added to its stage's arm. */
 function addCounts(arm, counts) {
   arm.requests += counts.requests;
@@ -271,6 +293,8 @@ function rollout(sim, seed) {
   const streak = { blue: 0, green: 0 };
   // Blue per stage: the comparisons judge green against the stage's own, or the latest stages' (reference.ts).
   const blueStages = [];
+  /** Ratio plans: each stage's blue send times, in the order sent (the engine's BlueSends). */
+  const blueSentAt = [];
   /** Snapshots of finished stages' blue (plans without the ratio rule: nothing in them changes after). */
   const finishedBlue = [];
   const plannedBlue = plannedBlueRequests(plan);
@@ -296,6 +320,7 @@ function rollout(sim, seed) {
     arms.blue.consecutiveFailures = streak.blue;
     arms.green.consecutiveFailures = streak.green;
     blueStages.push(arms.blue);
+    blueSentAt.push([]);
     stageArms.push(arms);
     const judge = (at) => {
       const streakAt = sim.ratio || sim.answerOrder ? answer(pending, at, config.thresholds.consecutive_errors) : undefined;
@@ -316,6 +341,8 @@ function rollout(sim, seed) {
         };
         // The engine's watch: every green request of the stage still running, at its age so far.
         if (sim.ratio) input.greenRunningAgesMs = pending.filter((r) => r.arm === arms.green).map((r) => at - r.sentAt);
+        // And blue's send times in each stage so far, for its p95's sent-before upper bound (src/analysis/quantile.ts).
+        if (sim.ratio) input.blueSent = blueStages.map((arm, i) => blueSentView(blueSentAt[i], pending, arm, at));
         // As before session 27: the rate rules judged the answered requests alone.
         if (sim.answeredOnly) for (const arm of [input.green, ...stagesBlue]) arm.inFlight = 0;
         const verdict = evaluate(input);
@@ -355,6 +382,7 @@ function rollout(sim, seed) {
         const { outcome, ms } = draw(rng, profileAt(sim, arm, t), drawn, limits, plan.traffic.stream, clients, client);
         if (sim.ratio && ms !== undefined) {
           arms[arm].inFlight++;
+          if (arm === 'blue') blueSentAt[s].push(t);
           pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts: drawn, green: arm === 'green' });
           if (arm === 'green') {
             greenTotal.requests++;
