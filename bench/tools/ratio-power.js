@@ -2,13 +2,13 @@
 // 10/25/50/75/100% green, compare_to_blue.max_latency_p95_ratio: 1.5, 5 sequential rules: per-check α 0.01 / 25).
 // The same seeded request streams (Poisson arrivals, log-normal latencies: blue p50 300 ms, p95 900 ms; green a
 // multiple of both) are judged by the ratio rule alone under variants that each undo one cost:
-//   engine      as the engine and bench/verdicts.js judge it: once a second and at each stage's end, requests
-//               still running counted (green's at their ages, blue's as slower than anything), the stage's own
-//               blue below 100% green, blue over the rollout so far at 100%;
+//   engine      as the engine and bench/verdicts.js judged it until session 33: once a second and at each stage's
+//               end, requests still running counted (green's at their ages, blue's as slower than anything), the
+//               stage's own blue below 100% green, blue over the rollout so far at 100%;
 //   no-running  every latency known when its request is sent (nothing running): the cost of counting them;
 //   blue-known / green-known  the same for one arm only, the other's running requests counted as the rule does;
 //   sent-before blue's upper bound at v judged on the requests sent at least v ago, whose count over v is exact
-//               (sound; what the rule could do with blue's send times: see sentBeforeBreaches);
+//               (sound; see sentBeforeBreaches): as the engine judges it since session 33, with blue's send times;
 //   prefix      each arm also judged on the requests sent 0.25-4 s before the look, the tightest bound kept (sound);
 //   every-100ms looks ten times a second (anytime-valid bounds: looking more spends no α, only the wait shrinks);
 //   alpha/5     the ratio's α not shared with the plan's other 4 rules (0.01 / 5 stages): the rule split's cost;
@@ -17,9 +17,10 @@
 //   node bench/tools/ratio-power.js [ROLLOUTS=100] [MULTIPLE=2] [ONLY=all]   (MULTIPLE=1: healthy, the false
 //   rollbacks; ONLY: one variant by name)
 // Prints, per variant, the share caught, the median / p90 seconds and green requests, and how many were caught in
-// each stage. Neither sent-before nor prefix is in the engine (docs/benchmarks-history.md, session 32). The thresholds of the bounds depend on n alone and are computed once per n and α (as
-// bench/tools/p95-ratio-requests.js does); every 100th look is checked against the rule itself (compareLatency),
-// and the run stops if they disagree.
+// each stage. Sent-before is the engine's rule since session 33; prefix is not in the engine (docs/benchmarks-history.md,
+// sessions 32 and 33). The thresholds of the bounds depend on n alone and are computed once per n and α (as
+// bench/tools/p95-ratio-requests.js does); every 100th look is checked against the rule itself (compareLatency;
+// for sent-before, with blue's send times as the engine gives them), and the run stops if they disagree.
 import { compareLatency } from '../../dist/analysis/latency-ratio.js';
 import { exceeds, fewestOverAbove, mostOverBelow, priorAround } from '../../dist/analysis/index.js';
 import { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, mergeBuckets, withLatencies } from '../../dist/metrics/buckets.js';
@@ -176,7 +177,8 @@ function prefixBreaches(arms, reference, at, variant) {
   return exceeds(greenLower, LIMIT * blueUpper);
 }
 
-function ruleBreaches(green, blue, alpha) {
+/** @param {object} [blueSent] blue's send times (the engine's BlueSends), for the rule's sent-before bound */
+function ruleBreaches(green, blue, alpha, blueSent) {
   const arm = (buckets, running) => ({
     ...emptyArmStats(),
     requests: bucketTotal(buckets),
@@ -186,7 +188,16 @@ function ruleBreaches(green, blue, alpha) {
   });
   const blueArm = arm(blue.buckets, blue.running);
   const ctx = { green: arm(green.buckets, green.ages.length), blue: blueArm, blueReference: blueArm, alpha, minRequests: MIN_REQUESTS, where: '' };
-  return compareLatency(ctx, LIMIT, green.ages).check.status === 'breach';
+  return compareLatency(ctx, LIMIT, green.ages, blueSent).check.status === 'breach';
+}
+
+/** The reference's blue at `at` as the engine gives it: requests, running ages, how many sent at least an age before. */
+function blueSentAt(reference, at) {
+  return {
+    requests: reference.reduce((sum, arm) => sum + arm.sent.length, 0),
+    runningAgesMs: reference.flatMap((arm) => arm.pending.map(([sentAt]) => at - sentAt)),
+    sentAtLeast: (ageMs) => reference.reduce((sum, arm) => sum + sentBefore(arm.sent, at - ageMs), 0),
+  };
 }
 
 /** One rollout's requests: [sentAt, arm (0 blue, 1 green), latency], in order sent. */
@@ -235,7 +246,8 @@ function judge(requests, variant) {
         : variant.sentBefore
           ? sentBeforeBreaches(green, blue, reference, at, variant.alpha)
           : breaches(green, blue, variant.alpha);
-      if (!variant.prefixMs && !variant.sentBefore && ++looks % 100 === 0 && breach !== ruleBreaches(green, blue, variant.alpha))
+      const sent = variant.sentBefore ? blueSentAt(reference, at) : undefined;
+      if (!variant.prefixMs && ++looks % 100 === 0 && breach !== ruleBreaches(green, blue, variant.alpha, sent))
         throw new Error(`${variant.name}: the rule disagrees at ${at} ms (cached ${breach})`);
       if (breach) return { at: at / 1000, stage: s + 1, greenRequests: greenSent };
     }
