@@ -293,7 +293,7 @@ function rollout(sim, seed) {
   const streak = { blue: 0, green: 0 };
   // Blue per stage: the comparisons judge green against the stage's own, or the latest stages' (reference.ts).
   const blueStages = [];
-  /** Ratio plans: each stage's blue send times, in the order sent (the engine's BlueSends). */
+  /** @type {number[][]} Ratio plans: each stage's blue send times, in the order sent (the engine's BlueSends). */
   const blueSentAt = [];
   /** Snapshots of finished stages' blue (plans without the ratio rule: nothing in them changes after). */
   const finishedBlue = [];
