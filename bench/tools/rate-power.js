@@ -14,15 +14,34 @@
 //   rollout-blue blue over the rollout so far in every stage (session 11: unsound on a shared burst or drift);
 //   rollout-green error_rate judged on green's requests over the whole rollout (one test, α 0.01 / 4: valid for
 //                the absolute rule, whose null is every request's rate within the limit, sequential.ts).
-//   node bench/tools/rate-power.js [ROLLOUTS=50] [CASE=errors|quality|healthy]
+// Session 33's candidates for error_rate (the comparisons as the engine judges them, running requests counted):
+//   split        the stage's own test at α 0.01 / (2 x 4 x 5) beside one test over green's whole rollout at
+//                α 0.01 / (2 x 4): the rule's share halved between them;
+//   from-stage   each stage's test runs on from the stage's start to the rollout's end (at a look in stage s, s
+//                tests: green's requests since stage 1, since stage 2, ..., since s), each at the stage split's
+//                α 0.01 / (4 x 5): as many tests, at the same α, as now; each longer;
+//   whole        green's whole rollout alone at α 0.01 / 4 (rollout-green with running requests counted).
+// Cases: errors (green 4% throughout), late (green = blue until the 75% stage, 4% from its start), quality
+// (green 6% quality failures), healthy (green = blue), under (blue 2%, green 2.9% errors against the 3% limit).
+//   node bench/tools/rate-power.js [ROLLOUTS=50] [CASE=errors|late|quality|healthy|under] [ONLY=all|variant,...]
 import { censoredBounds, differenceBounds, exceeds, priorAround } from '../../dist/analysis/index.js';
 import { sampleLognormal } from '../../dist/sim/lognormal.js';
 import { positionalArgs } from '../lib/args.js';
 import { caughtLine, stagedStream } from './staged-rollouts.js';
 
-const { rollouts: ROLLOUTS, case: CASE } = positionalArgs({ rollouts: 50, case: ['errors', 'quality', 'healthy'] });
+const {
+  rollouts: ROLLOUTS,
+  case: CASE,
+  only: ONLY,
+} = positionalArgs({
+  rollouts: 50,
+  case: ['errors', 'late', 'quality', 'healthy', 'under'],
+  only: 'all',
+});
 if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0)) {
-  process.stderr.write('usage: node bench/tools/rate-power.js [ROLLOUTS=50 (a whole number > 0)] [CASE=errors|quality|healthy]\n');
+  process.stderr.write(
+    'usage: node bench/tools/rate-power.js [ROLLOUTS=50 (a whole number > 0)] [CASE=errors|late|quality|healthy|under] [ONLY=all|variant,...]\n',
+  );
   process.exit(2);
 }
 const RATE = 100;
@@ -30,7 +49,15 @@ const STAGE_MS = 60_000;
 const WEIGHTS = [0.1, 0.25, 0.5, 0.75, 1];
 const MIN_REQUESTS = 10;
 const BLUE = { error: 0.02, quality: 0.02 };
-const GREEN = CASE === 'errors' ? { error: 0.04, quality: 0.02 } : CASE === 'quality' ? { error: 0.02, quality: 0.06 } : BLUE;
+const GREEN = {
+  errors: { error: 0.04, quality: 0.02 },
+  late: { error: 0.04, quality: 0.02 },
+  quality: { error: 0.02, quality: 0.06 },
+  healthy: BLUE,
+  under: { error: 0.029, quality: 0.02 },
+}[CASE];
+/** When green turns to GREEN: the late case's 75% stage, otherwise from the start (green = blue before). */
+const GREEN_FROM_MS = CASE === 'late' ? 3 * STAGE_MS : 0;
 const LATENCY = { p50: 300, p95: 900 };
 const ALPHA = 0.01 / (4 * WEIGHTS.length);
 const COMPARE_PRIOR = priorAround(0.05);
@@ -45,12 +72,15 @@ const VARIANTS = [
   { ...base, name: 'alpha/1', alpha: 0.01 },
   { ...base, name: 'rollout-blue', alpha: ALPHA, rolloutBlue: true },
   { ...base, name: 'rollout-green', alpha: ALPHA, rolloutGreen: true },
-];
+  { ...base, name: 'split', alpha: ALPHA, running: true, windows: 'split' },
+  { ...base, name: 'from-stage', alpha: ALPHA, running: true, windows: 'from-stage' },
+  { ...base, name: 'whole', alpha: ALPHA, running: true, windows: 'whole' },
+].filter((v) => ONLY === 'all' || ONLY.split(',').includes(v.name));
 
 /** One rollout's requests: [sentAt, arm (0 blue, 1 green), failed, qualityFailed, latency]. */
 function stream(seed) {
-  return stagedStream(seed, { rate: RATE, stageMs: STAGE_MS, weights: WEIGHTS }, (next, green) => {
-    const rates = green ? GREEN : BLUE;
+  return stagedStream(seed, { rate: RATE, stageMs: STAGE_MS, weights: WEIGHTS }, (next, green, at) => {
+    const rates = green && at >= GREEN_FROM_MS ? GREEN : BLUE;
     const failed = next() < rates.error;
     const quality = !failed && next() < rates.quality;
     return [failed, quality, sampleLognormal(next, LATENCY.p50, LATENCY.p95)];
@@ -81,12 +111,11 @@ function breach(green, blue, variant) {
   const { alpha } = variant;
   const g = green;
   const b = blue;
-  const errorArm = g.rolloutGreen ?? g;
-  if (
-    errorArm.requests >= MIN_REQUESTS &&
-    exceeds(censoredBounds(errorArm.failures, errorArm.running, errorArm.requests + errorArm.running, variant.errorAlpha ?? alpha, ERROR_PRIOR).lower, 0.03)
-  )
-    return 'error_rate';
+  // error_rate's tests: the stage's own green, or (variant.windows) the windows of errorWindows, each at its α.
+  const tests = g.windows ?? [{ arm: g.rolloutGreen ?? g, alpha: variant.errorAlpha ?? alpha }];
+  for (const { arm, alpha: a } of tests)
+    if (arm.requests >= MIN_REQUESTS && exceeds(censoredBounds(arm.failures, arm.running, arm.requests + arm.running, a, ERROR_PRIOR).lower, 0.03))
+      return 'error_rate';
   if (g.requests < MIN_REQUESTS || b.requests < MIN_REQUESTS) return undefined;
   const diff = (gx, gn, bx, bn) => differenceBounds({ x: gx, n: gn, unknown: g.running }, { x: bx, n: bn, unknown: b.running }, alpha, COMPARE_PRIOR).lower;
   if (exceeds(diff(g.failures, g.requests, b.failures, b.requests), 0.01)) return 'max_error_rate_increase';
@@ -95,8 +124,25 @@ function breach(green, blue, variant) {
   return undefined;
 }
 
+/**
+ * error_rate's tests at a look in stage s (0-based) under session 33's candidates: each a window of green's requests
+ * (sent before `cut`, counted at `at`) and its α.
+ */
+function errorWindows(greenStages, s, cut, at, variant) {
+  const since = (first) => counts(greenStages.slice(first, s + 1).flat(), cut, at, variant.running);
+  const rule = 0.01 / 4;
+  if (variant.windows === 'whole') return [{ arm: since(0), alpha: rule }];
+  if (variant.windows === 'split')
+    return [
+      { arm: since(s), alpha: rule / 2 / WEIGHTS.length },
+      { arm: since(0), alpha: rule / 2 },
+    ];
+  return Array.from({ length: s + 1 }, (_, first) => ({ arm: since(first), alpha: rule / WEIGHTS.length }));
+}
+
 function judge(requests, variant) {
   const blueStages = [];
+  const greenStages = [];
   const greenAll = [];
   let i = 0;
   let greenSent = 0;
@@ -105,6 +151,7 @@ function judge(requests, variant) {
     /** @type {any[][][]} */
     const arms = [[], []];
     blueStages.push(arms[0]);
+    greenStages.push(arms[1]);
     for (let at = start + variant.lookMs; at <= start + STAGE_MS; at += variant.lookMs) {
       for (; i < requests.length && requests[i][0] < at; i++) {
         arms[requests[i][1]].push(requests[i]);
@@ -117,6 +164,7 @@ function judge(requests, variant) {
       for (const d of variant.prefix ? PREFIX_MS : [0]) {
         const green = counts(arms[1], at - d, at, variant.running);
         if (variant.rolloutGreen) green.rolloutGreen = counts(greenAll, at - d, at, variant.running);
+        if (variant.windows) green.windows = errorWindows(greenStages, s, at - d, at, variant);
         const rule = breach(green, counts(reference, at - d, at, variant.running), variant);
         if (rule) return { at: at / 1000, stage: s + 1, greenRequests: greenSent, rule };
       }

@@ -4,11 +4,11 @@ import { createRandom } from '../../dist/core/random.js';
 
 /**
  * One rollout's requests, in order sent: Poisson arrivals at `rate` a second over `weights.length` stages of
- * `stageMs`, each green with its stage's weight; `draw(next, green)` gives the rest of the request's tuple.
+ * `stageMs`, each green with its stage's weight; `draw(next, green, sentAt)` gives the rest of the request's tuple.
  * @template T
  * @param {number} seed
  * @param {{ rate: number, stageMs: number, weights: number[] }} plan
- * @param {(next: () => number, green: boolean) => T[]} draw
+ * @param {(next: () => number, green: boolean, sentAt: number) => T[]} draw
  * @returns {[number, number, ...T[]][]} [sentAt (ms), arm (0 blue, 1 green), ...draw's]
  */
 export function stagedStream(seed, { rate, stageMs, weights }, draw) {
@@ -20,7 +20,7 @@ export function stagedStream(seed, { rate, stageMs, weights }, draw) {
     t -= (Math.log(1 - next()) / rate) * 1000;
     if (t >= stageMs * weights.length) return requests;
     const green = next() < weights[Math.floor(t / stageMs)];
-    requests.push([t, green ? 1 : 0, ...draw(next, green)]);
+    requests.push([t, green ? 1 : 0, ...draw(next, green, t)]);
   }
 }
 
