@@ -1,7 +1,9 @@
 // The false-rollback budget: alpha = 1 - confidence for the whole rollout, split evenly (Bonferroni) across the
-// sequential rules and across the stages, since each stage judges its own figures with a fresh test. Each
-// check's interval then has confidence 1 - alpha / (rules x stages), and a green within all its limits is
-// rolled back by them in at most alpha of rollouts, however often they are judged (union bound).
+// sequential rules and across the stages, since each stage starts a fresh test of each rule: on its own figures
+// (the comparisons with blue, the latency rules), or for error_rate and quality_fail_rate on green's from the
+// stage's start to the rollout's end (since-stage.ts). Each check's interval then has confidence
+// 1 - alpha / (rules x stages), and a green within all its limits is rolled back by them in at most alpha of
+// rollouts, however often they are judged (union bound).
 import type { AnalysisConfig } from '../plan/schema.js';
 import type { RuleName } from './types.js';
 

@@ -16,6 +16,7 @@ import { compareLatency } from './latency-ratio.js';
 import { consecutiveErrors, healthCheck, type HealthInput, type Judged, type RunningLatency } from './rules.js';
 import { blueReference, blueSentReference } from './reference.js';
 import type { SentBefore } from './quantile.js';
+import { judgedSinceEachStage } from './since-stage.js';
 import type { Breach, Verdict } from './types.js';
 
 export interface EvaluateInput {
@@ -30,6 +31,11 @@ export interface EvaluateInput {
    * requests of its own (100% green) judges against all of them added up (reference.ts). Without them, the stage's blue.
    */
   blueStages?: readonly ArmStats[];
+  /**
+   * Green's figures in every stage so far, this one last (its figures as `green`): error_rate and quality_fail_rate
+   * judge green since each stage began too (since-stage.ts). Without them, the stage's green alone.
+   */
+  greenStages?: readonly ArmStats[];
   /** The stage's planned green weight. */
   greenWeight?: number;
   /** Blue requests the plan sends in each stage (plannedBlueRequests), when it can say. */
@@ -70,7 +76,9 @@ export function evaluate(input: EvaluateInput): Verdict {
 
   const judged: Judged[] = [];
   if (thresholds.consecutive_errors !== undefined) judged.push(consecutiveErrors(ctx, thresholds.consecutive_errors));
-  if (thresholds.error_rate !== undefined) judged.push(errorRate(ctx, thresholds.error_rate));
+  const sinceEachStage = (judge: (ctx: SequentialContext) => Judged): Judged => judgedSinceEachStage(ctx, input.stageIndex, input.greenStages, judge);
+  const errorLimit = thresholds.error_rate;
+  if (errorLimit !== undefined) judged.push(sinceEachStage((c) => errorRate(c, errorLimit)));
   if (compare?.max_error_rate_increase !== undefined) judged.push(compareErrorRate(ctx, compare.max_error_rate_increase));
   if (needsGuard(config)) judged.push(failsMoreThanBlue(ctx));
   if (health) judged.push(healthCheck(ctx, health));
@@ -79,7 +87,8 @@ export function evaluate(input: EvaluateInput): Verdict {
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
   if (compare?.max_latency_p95_ratio !== undefined)
     judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs, blueSentReference(input)));
-  if (thresholds.quality_fail_rate !== undefined) judged.push(qualityFailRate(ctx, thresholds.quality_fail_rate));
+  const qualityLimit = thresholds.quality_fail_rate;
+  if (qualityLimit !== undefined) judged.push(sinceEachStage((c) => qualityFailRate(c, qualityLimit)));
   if (compare?.max_quality_fail_rate_increase !== undefined) judged.push(compareQualityFailRate(ctx, compare.max_quality_fail_rate_increase));
 
   const verdict: Verdict = { checks: judged.map((j) => j.check) };

@@ -79,19 +79,17 @@ export class StageJudging {
     const cutAt = sentBeforeCut && this.cutAt?.stage === stageIndex ? this.cutAt : undefined;
     const upTo = cutAt?.upTo ?? Infinity;
     // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
-    const blueStages = [
-      ...metrics
-        .stages()
-        .slice(0, stageIndex)
-        .map((stage) => stage.arms.blue),
-      stats.arms.blue,
-    ];
+    // The absolute rate thresholds judge green since each stage began too (src/analysis/since-stage.ts).
+    const before = metrics.stages().slice(0, stageIndex);
+    const blueStages = [...before.map((stage) => stage.arms.blue), stats.arms.blue];
+    const greenStages = [...before.map((stage) => stage.arms.green), stats.arms.green];
     return this.judge({
       stageIndex,
       stageCount: plan.stages.length,
       green: stats.arms.green,
       blue: stats.arms.blue,
       blueStages,
+      greenStages,
       greenWeight: plan.stages[stageIndex]?.green_weight,
       plannedBlue: plannedBlueRequests(plan),
       config: this.options.plan.analysis,

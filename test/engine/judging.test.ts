@@ -101,4 +101,27 @@ describe('StageJudging with the p95 ratio to blue', () => {
     expect(judging.overdue).toBeUndefined();
     expect(judging.blueSends).toBeUndefined();
   });
+
+  it('hands the judge green in every stage so far, for error_rate since each stage began', () => {
+    const plan = planFromYaml(PLAN.replace('compare_to_blue: { max_latency_p95_ratio: 1.5 }', 'thresholds: { error_rate: 0.05 }'));
+    const clock = new FakeClock();
+    const stages = [
+      { durationMs: 10_000, greenWeight: 0.5 },
+      { durationMs: 10_000, greenWeight: 1 },
+    ];
+    const metrics = new MetricsRecorder({ stages, prices: { blue: undefined, green: undefined }, now: () => clock.now() });
+    const inputs: EvaluateInput[] = [];
+    const judge = (input: EvaluateInput) => {
+      inputs.push(input);
+      return { checks: [] };
+    };
+    const judging = new StageJudging({ plan, clock, metrics, judge, onOverdue: () => {} });
+    metrics.startStage(0);
+    for (let i = 0; i < 3; i++) metrics.recordDispatch(0, 'green', false);
+    metrics.startStage(1);
+    for (let i = 0; i < 2; i++) metrics.recordDispatch(1, 'green', false);
+    judging.verdict(1);
+    expect(inputs[0]?.greenStages?.map((arm) => arm.inFlight)).toEqual([3, 2]);
+    expect(inputs[0]?.green.inFlight).toBe(2);
+  });
 });

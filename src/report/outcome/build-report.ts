@@ -116,6 +116,7 @@ function stageReport(stage: StageStats, snapshot: RolloutSnapshot, plan: Plan, e
       green: stage.arms.green,
       blue: stage.arms.blue,
       blueStages: snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.blue),
+      greenStages: snapshot.stages.slice(0, stage.index + 1).map((s) => s.arms.green),
       greenWeight: planned?.greenWeight,
       plannedBlue: plannedBlueRequests(plan),
       config: plan.analysis,
