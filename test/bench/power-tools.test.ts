@@ -1,4 +1,4 @@
-// bench/tools/ratio-power.js and rate-power.js give the figures of docs/benchmarks-history.md's session 32 note:
+// bench/tools/ratio-power.js and rate-power.js give the figures of docs/benchmarks-history.md's session 32 and 33 notes:
 // each prints one line per variant, ratio-power.js checking its looks against the rule itself (compareLatency) and
 // stopping if they disagree, so a short run that ends with every variant printed is a run of the rule's own
 // answers; bad arguments exit 2 before any rollout runs.
@@ -11,7 +11,7 @@ function tool(name: string, args: string[]): Promise<ScriptRun> {
 }
 
 const RATIO_VARIANTS = ['engine', 'no-running', 'blue-known', 'green-known', 'sent-before', 'prefix', 'every-100ms', 'alpha/5', 'alpha/1', 'rollout-blue'];
-const RATE_VARIANTS = ['bench', 'running', 'prefix', 'alpha/5', 'alpha/1', 'rollout-blue', 'rollout-green'];
+const RATE_VARIANTS = ['bench', 'running', 'prefix', 'alpha/5', 'alpha/1', 'rollout-blue', 'rollout-green', 'split', 'from-stage', 'whole'];
 
 describe('bench/tools/ratio-power.js and rate-power.js', () => {
   it('ratio-power.js prints every variant of a 2x regression, each catching it in the one rollout', async () => {
@@ -28,6 +28,18 @@ describe('bench/tools/ratio-power.js and rate-power.js', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     for (const variant of RATE_VARIANTS) expect(lines.filter((line) => line.startsWith(`${variant} `))).toEqual([expect.stringContaining('caught 0.0%')]);
+  });
+
+  it('rate-power.js runs only the variants ONLY names, on a green bad from the 75% stage (session 33)', async () => {
+    const run = await tool('rate-power.js', ['1', 'late', 'running,from-stage']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const variants = run.stdout
+      .split('\n')
+      .filter((line) => line.includes(' caught '))
+      .map((line) => line.split(' ')[0]);
+    expect(variants).toEqual(['running', 'from-stage']);
+    expect(run.stdout).toContain('(1 rollouts, late,');
   });
 
   it.each([
