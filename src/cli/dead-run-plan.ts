@@ -3,7 +3,7 @@
 // would move another service's traffic while the record said this rollout's was back on blue.
 import type { RolloutSnapshot } from '../engine/types.js';
 import { endingHook } from '../hooks/ending-hook.js';
-import { loadPlan } from '../plan/load.js';
+import { loadPlan, readThroughStream } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { CliError, EXIT } from '../core/exit.js';
 import type { CliContext } from './context.js';
@@ -22,6 +22,9 @@ export function planFor(options: PlanForOptions, warn: (message: string) => void
   const file = options.planFile ?? snapshot.plan.file;
   let plan: Plan;
   try {
+    // A plan the dead rollout read from a stream (`bluegreen rollout /dev/stdin`) is not read again: /dev/stdin is
+    // now this command's own stdin, which may be another text or an idle pipe read until its writer closes.
+    if (options.planFile === undefined && readThroughStream(file)) throw new Error(`it was read from a stream, which cannot be read again`);
     plan = loadPlan(file, ctx.cwd);
   } catch (error) {
     const why = error instanceof Error ? error.message.split('\n')[0] : String(error);

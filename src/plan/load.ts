@@ -93,8 +93,15 @@ const MAX_ALIAS_COUNT = 100;
  * /dev or /proc is no folder of the plan's.
  */
 function planFolder(absolute: string, cwd: string): string {
-  const dir = path.dirname(absolute);
-  return /^\/(dev|proc)(\/|$)/.test(dir) ? cwd : dir;
+  return readThroughStream(absolute) ? cwd : path.dirname(absolute);
+}
+
+/**
+ * Whether a plan's absolute path is a stream's (/dev/stdin, /dev/fd/63, /proc/self/fd/0), not a file's: what it reads
+ * is the reading process's own stdin or fd, so a later command cannot read that plan again through it.
+ */
+export function readThroughStream(absolute: string): boolean {
+  return /^\/(dev|proc)\//.test(absolute);
 }
 
 /** Loads, validates and resolves a rollout plan. Throws PlanError (exit 2) with every problem found. */
