@@ -9,13 +9,17 @@ import { FINAL_PHASES, type Phase, type RolloutEvent, type RolloutSnapshot } fro
  */
 export function withJournalEnding(snapshot: RolloutSnapshot, events: readonly RolloutEvent[]): { snapshot: RolloutSnapshot; stale: boolean } {
   if (snapshot.endedAt !== undefined) return { snapshot, stale: false };
-  const finished = events.findLast((event) => event.type === 'finished' && event.at >= snapshot.updatedAt);
+  // A `finished` line state.json has not seen (after the last line it holds, by content), or the journal's last line,
+  // timed before its last write (the clock stepped back in between) is its ending all the same: rolloutStanding
+  // takes a last `finished` line for the end whatever its time, and status said "died without finishing", exit 0.
+  const newer = linesAfter(snapshot, events);
+  const ending = (event: RolloutEvent): boolean => event.at >= snapshot.updatedAt || event === events.at(-1) || newer.includes(event);
+  const finished = events.findLast((event) => event.type === 'finished' && ending(event));
   const phase = finished?.data?.phase;
   const exitCode = finished?.data?.exitCode;
   // A dead run's end recorded by a recovery (markRecovered), which state.json missed.
   const recoveredBy = finished?.data?.recoveredBy;
   if (!finished || typeof phase !== 'string' || !FINAL_PHASES.includes(phase as Phase)) return { snapshot, stale: false };
-  const newer = events.filter((event) => event.at > snapshot.updatedAt);
   return {
     stale: true,
     snapshot: {

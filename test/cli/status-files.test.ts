@@ -53,8 +53,35 @@ describe('status', () => {
   });
 
   it('keeps state.json when the journal has nothing newer', async () => {
-    const cwd = stateFolder(snapshot({ updatedAt: 9000 }), [{ at: 5000, type: 'finished', message: 'old', data: { phase: 'promoted', exitCode: 0 } }]);
+    // The `finished` line comes before the last line state.json holds: not an ending it missed.
+    const started: RolloutEvent = { at: 8000, type: 'stage_started', stage: 0, message: 'stage 1' };
+    const cwd = stateFolder(snapshot({ updatedAt: 9000, recentEvents: [started] }), [
+      { at: 5000, type: 'finished', message: 'old', data: { phase: 'promoted', exitCode: 0 } },
+      started,
+    ]);
     expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });
+  });
+
+  it("takes a `finished` line state.json missed for the end though it is timed before state.json's last write (clock stepped back)", async () => {
+    // Before: the text said the rollout died without finishing (the line was older than updatedAt), the exit was 0.
+    const started: RolloutEvent = { at: 8000, type: 'stage_started', stage: 0, message: 'stage 1' };
+    const saved = snapshot({ pid: await deadPid(), phase: 'progressing', greenWeight: 0.5, updatedAt: 9000, recentEvents: [started] });
+    const finished = {
+      at: 4000,
+      type: 'finished',
+      stage: 0,
+      greenWeight: 0,
+      message: 'rolled back (exit 10): green breached',
+      data: { phase: 'rolled_back', exitCode: 10 },
+    };
+    const cwd = stateFolder(saved, [started, finished]);
+    const text = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('rollout demo: rolled back (exit 10)');
+    expect(text.stdout).not.toMatch(/died|orphan/);
+    expect(text.stderr).toBe('');
+    const json = await runCli(['status', '--json', '--state-dir', 'st'], { cwd });
+    expect(JSON.parse(json.stdout)).toMatchObject({ phase: 'rolled_back', exitCode: 10, orphaned: false });
   });
 
   it("after a kill -9 at a stage's start shows the stage the journal started, as the orphan message does (state.json trailed it)", async () => {
