@@ -150,6 +150,18 @@ export function escapeControls(text: string): string {
 }
 
 /**
+ * A record read from a file (state.json, the journal) with escapeControls applied to every string in it, for text
+ * meant for a terminal: a hand-edited message's escape sequence, or its newline starting a line of its own, is shown
+ * as written instead of acting. Plain data only (objects, arrays, primitives), as JSON.parse gives.
+ */
+export function escapeControlsIn<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => escapeControlsIn(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapeControlsIn(item)])) as T;
+}
+
+/**
  * Text from outside (an upstream's error, a hook's output, a webhook's answer) as one short line: control
  * characters (terminal escapes, OSC title sequences, bells) become spaces, so they never reach an operator's
  * terminal or a CI log, whitespace is collapsed, and the whole is cut to `max` characters.

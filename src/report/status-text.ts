@@ -2,7 +2,7 @@
 import { describeEvidence } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
-import { formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../core/format.js';
+import { escapeControlsIn, formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { textWidth } from './text-width.js';
 import { hangingWrap } from './wrap.js';
@@ -39,16 +39,19 @@ export function renderStatus(
   options: { events?: number; columns?: number; wholeSample?: string; live?: boolean } = {},
 ): string {
   const { columns } = options;
+  // What the files say (a hand-edited state.json or journal included) never acts on the terminal: shown escaped.
+  const shown = escapeControlsIn(snapshot);
+  const wholeSample = escapeControlsIn(options.wholeSample);
   const lines = [
-    ...standingLines(snapshot, owner, now).map((line) => fitted(line, columns)),
+    ...standingLines(shown, escapeControlsIn(owner), now).map((line) => fitted(line, columns)),
     // The upstream message the reason quotes cut (whole-sample.ts): the dashboard sends the operator here for it.
-    ...(options.wholeSample === undefined ? [] : [fitted(`  ${options.wholeSample}`, columns)]),
+    ...(wholeSample === undefined ? [] : [fitted(`  ${wholeSample}`, columns)]),
     '',
     // Above live figures of another age (live.json's, which says its own in its title): this table's.
-    ...(options.live ? [`  stages, as saved ${formatDuration(Math.max(0, now - snapshot.updatedAt))} ago:`] : []),
-    ...stageTableLines(snapshot, columns),
-    ...checkLines(snapshot, columns),
-    ...recentEventLines(snapshot, options.events ?? 8, columns),
+    ...(options.live ? [`  stages, as saved ${formatDuration(Math.max(0, now - shown.updatedAt))} ago:`] : []),
+    ...stageTableLines(shown, columns),
+    ...checkLines(shown, columns),
+    ...recentEventLines(shown, options.events ?? 8, columns),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import { readHookInFlight } from './hook-record.js';
 import { greenAfterDeath } from './hook-words.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
 import { isProcessAlive } from '../core/proc-stat.js';
+import { escapeControls } from '../core/format.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
 import type { StateStore } from './store.js';
 
@@ -70,7 +71,7 @@ export function orphanMessage(snapshot: RolloutSnapshot, dir: string, options: {
   const traffic = options.proxiesOnBlue
     ? `the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir ${dir} to record the end and run on_rollback`
     : `traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
-  return `the rollout of plan "${snapshot.plan.name}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; ${traffic}`;
+  return `the rollout of plan "${escapeControls(snapshot.plan.name)}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; ${traffic}`;
 }
 
 /**

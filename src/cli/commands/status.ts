@@ -31,6 +31,7 @@ import type { CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
 import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
+import { escapeControls } from '../../core/format.js';
 import { parseIntegerOption, WATCH_INTERVAL_MS } from '../options.js';
 import type { StatusFlags } from '../definitions/status.js';
 import { readProcStat } from '../../core/proc-stat.js';
@@ -81,7 +82,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
     const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());
     text =
       renderStatus(snapshot, { ...owner, proxiesOnBlue }, now, { columns, live: live !== undefined, ...(wholeSample !== undefined && { wholeSample }) }) +
-      (lines.length ? `\n${lines.map((line) => fitted(`  ${line}`, columns)).join('\n')}\n` : '');
+      (lines.length ? `\n${lines.map((line) => fitted(`  ${escapeControls(line)}`, columns)).join('\n')}\n` : '');
   }
   await writeUnlessDead(ctx, text, orphaned);
   if (!orphaned) return 0;
@@ -278,7 +279,8 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       if (flags.json) {
         await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
       } else {
-        const lines = newEvents(seenEvents, snapshot.recentEvents).map(formatEventLine);
+        // A hand-edited journal's escape sequences are shown, not acted on (as status without --watch shows them).
+        const lines = newEvents(seenEvents, snapshot.recentEvents).map((event) => escapeControls(formatEventLine(event)));
         seenEvents = snapshot.recentEvents;
         if (steady - lastMonitor >= MONITOR_EVERY_MS && !isFinished(snapshot)) {
           lines.push(formatMonitorLine(snapshot, now));
