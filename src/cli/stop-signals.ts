@@ -104,6 +104,33 @@ function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
   );
 }
 
+/**
+ * After the rollout ended (its state final: promoted, or rolled back to blue), while its reporter finishes, it closes
+ * and writes its reports: a stop signal has nothing left to stop. Once the rollout's own handlers are gone
+ * (routeStopSignals, removed as it closes) one would kill the process with 143 "rolled back to blue" after a
+ * promotion; held here, it is said once and the exit code stays the rollout's (`ended`: "promoted, exit 0").
+ * Listens until the returned function resolves: a signal caught during the synchronous report writing is dispatched
+ * at the event loop's next poll, so the listener stays two turns more (immediate, poll, immediate); removed at once,
+ * it took the signal's handle with it and the signal went unsaid.
+ */
+export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, warn: (message: string) => void): () => Promise<void> {
+  let told = false;
+  const handlers = STOP_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      // The rollout's handlers still listen (its reporter finishing): they answer it.
+      if (told || events.listenerCount(signal) > 1) return;
+      told = true;
+      warn(`${signal} after the rollout ended (${ended}): nothing is left to stop; its reports are written and the exit code stays the rollout's`);
+    };
+    events.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return async () => {
+    for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    for (const [signal, handler] of handlers) events.off(signal, handler);
+  };
+}
+
 /** The exit code each stop signal ends a command with. */
 export const SIGNAL_EXIT = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup } as const;
 

@@ -14,6 +14,7 @@ import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
 import { isCi, reporterFor } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
+import { holdSignalsAfterEnd } from '../stop-signals.js';
 import { lostRecordFor, resumable } from '../previous-run.js';
 import { endingHook } from '../../hooks/ending-hook.js';
 import { planFor } from '../dead-run-plan.js';
@@ -62,30 +63,38 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
   const chooseReporter = await reporterFor(ctx, flags, dir);
-  // The traffic stops the run on an unusable sampled file (validate and --dry-run read it whole first): said as they say it.
-  const code = await runRollout({
-    plan,
-    stateDir: dir,
-    seed,
-    ctx,
-    resume: flags.resume,
-    fromBlue: flags.fromBlue,
-    warnings,
-    attachReporter: (engine, hooks) => {
-      const inner = chooseReporter(engine, hooks);
-      return {
-        finish: async (outcome, snapshot) => {
-          final = snapshot;
-          live = engine.live?.();
-          await inner.finish(outcome, snapshot);
-        },
-      };
-    },
-  }).catch((error: unknown) => {
-    throw placedInPlan(plan, error);
-  });
-  ctx.exitCode = code;
-  if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
+  let afterEnd: (() => Promise<void>) | undefined;
+  try {
+    // The traffic stops the run on an unusable sampled file (validate and --dry-run read it whole first): said as they say it.
+    const code = await runRollout({
+      plan,
+      stateDir: dir,
+      seed,
+      ctx,
+      resume: flags.resume,
+      fromBlue: flags.fromBlue,
+      warnings,
+      attachReporter: (engine, hooks) => {
+        const inner = chooseReporter(engine, hooks);
+        return {
+          finish: async (outcome, snapshot) => {
+            final = snapshot;
+            live = engine.live?.();
+            // From the end on, a signal changes nothing: the state says how it ended, and so does the exit code.
+            const ended = `${outcome.phase.replace('_', ' ')}, exit ${outcome.exitCode}`;
+            afterEnd = holdSignalsAfterEnd(ctx.signals ?? process, ended, (message) => ctx.stderr.write(`bluegreen: ${message}\n`));
+            await inner.finish(outcome, snapshot);
+          },
+        };
+      },
+    }).catch((error: unknown) => {
+      throw placedInPlan(plan, error);
+    });
+    ctx.exitCode = code;
+    if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
+  } finally {
+    await afterEnd?.();
+  }
 }
 
 /**
