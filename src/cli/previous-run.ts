@@ -26,6 +26,8 @@ export interface Settled {
   carriedRuns?: number;
   /** --resume: what it had read of its proxies' results (whose handed-over results are the resumed run's to judge). */
   liveResume?: LiveResume;
+  /** --resume: the dead run's hook it stopped, said (a start warning, journaled once it starts). */
+  hookStopped?: string;
 }
 
 /** How the new run starts: `--resume`, the note of the folder's lock taken over, and where its warnings go. */
@@ -81,7 +83,14 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
     );
     // Each run wrote rollout_started before its first state.json: a crash with saved counts is one of them.
     const carriedRuns = store.readEvents().filter((event) => event.type === 'rollout_started').length;
-    return { startStage: snapshot.stageIndex, keepRecord: true, carried: snapshot.stages, carriedRuns, liveResume: liveResumeOf(snapshot) };
+    return {
+      startStage: snapshot.stageIndex,
+      keepRecord: true,
+      carried: snapshot.stages,
+      carriedRuns,
+      liveResume: liveResumeOf(snapshot),
+      ...(stopped !== undefined && { hookStopped: stopped }),
+    };
   }
   if (previous.kind === 'orphaned') {
     const dead = orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '');

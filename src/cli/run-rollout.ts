@@ -77,6 +77,8 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   const startWarnings: string[] = [...(options.warnings ?? [])];
   const warn = (message: string): void => void startWarnings.push(message);
   let journaled = false;
+  // A resumed run that stopped the dead run's hook and then failed to start: that stop goes in the kept journal.
+  let notStarted: (() => void) | undefined;
   const closers: Closers = [];
   try {
     const secrets = protectPlanSecrets(ctx, plan);
@@ -95,6 +97,18 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
       { resume: options.resume ?? false, lockWarning: lock.warning, warn },
       options.signals ?? ctx.signals ?? process,
     );
+    const { hookStopped } = settled;
+    if (hookStopped !== undefined)
+      notStarted = () =>
+        store.appendEvent(
+          secrets.redactor.value({
+            at: clock.now(),
+            type: 'warning',
+            stage: settled.startStage,
+            actor: `${operatorName(ctx.env)} (bluegreen rollout --resume)`,
+            message: hookStopped,
+          }),
+        );
     const random = createRandom(options.seed);
     // The traffic before the upstream, in the order validate and --dry-run check them (plan-checks.ts, then preflight):
     // a plan both would stop on stops here with the same error and exit code.
@@ -145,9 +159,19 @@ export async function runRollout(options: RolloutRunOptions): Promise<number> {
   } catch (error) {
     // Not started: no journal line will say them. Before the error, which the caller writes.
     if (!journaled) for (const message of startWarnings) ctx.stderr.write(`bluegreen: warning: ${message}\n`);
+    if (!journaled) journalBeside(notStarted);
     throw error;
   } finally {
     for (const close of closers) await close();
+  }
+}
+
+/** A journal line for a start that failed, written if it can be: the start's own error is what is said. */
+function journalBeside(write: (() => void) | undefined): void {
+  try {
+    write?.();
+  } catch {
+    // A full or read-only folder: the line was said on stderr with the start's warnings.
   }
 }
 
