@@ -4,7 +4,7 @@
 // notes what was done and by whom.
 import type { RolloutSnapshot } from '../engine/types.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
-import { proxiesToBlue, tokenRefusedProblem } from '../live/restore.js';
+import { proxiesToBlue, tokenChecked, tokenRefusedProblem } from '../live/restore.js';
 import { recordedLeases, recordedProxies } from '../live/recorded-proxies.js';
 import type { StateStore } from '../state/index.js';
 import type { CliContext } from './context.js';
@@ -25,6 +25,11 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
     throw new UsageError(
       `--force-blue puts a live plan's proxies on blue, and ${plan.source.file} has no proxy.admin; the rollout already ended (${ended}): nothing to do`,
     );
+  // A proxy refusing the admin token stops it before any proxy moves, as `bluegreen rollback` is stopped; what each
+  // answered is what it is then told from (one round of reads).
+  const recorded = recordedProxies(store.dir, snapshot);
+  const { refused: refusedBefore, reads } = await tokenChecked(plan, store.dir, ctx.env, recorded);
+  if (refusedBefore !== undefined) throw new UsageError(refusedBefore.replace('run bluegreen rollback again', 'run bluegreen rollback --force-blue again'));
   const actor = `${operatorName(ctx.env)} (bluegreen rollback --force-blue)`;
   const reason = `put on blue by hand by ${actor}, after the rollout ended (${ended})`;
   // A journal line it cannot write (a read-only or full folder) does not stop the proxies' move: it is said at the end.
@@ -32,7 +37,8 @@ export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnap
   const { proxies, note } = await proxiesToBlue(plan, store.dir, ctx.env, reason, {
     force: true,
     ended: true,
-    recorded: recordedProxies(store.dir, snapshot),
+    recorded,
+    reads,
     // A proxy not told is said with its last lease, in its tense, as a dead run's recovery says it.
     leases: recordedLeases(store.dir, snapshot),
     now,

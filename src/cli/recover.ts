@@ -12,7 +12,7 @@ import { describeFsError } from '../core/errors.js';
 import { clearHookRecord, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { greenAfterDeath } from '../state/hook-words.js';
 import { protectPlanSecrets } from './secrets.js';
-import type { ToBlue } from '../live/restore.js';
+import type { RouteReads, ToBlue } from '../live/restore.js';
 import { refuseWithoutToken } from '../live/admin-token.js';
 import { operatorName } from './operator.js';
 import { planFor, type PlanForOptions } from './dead-run-plan.js';
@@ -57,7 +57,8 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   // Refused without the admin token, or with one a proxy refuses, before anything is done: the dead run's hook
   // still runs, nothing is journaled.
   refuseWithoutToken(plan, ctx.env);
-  if (plan.proxy?.admin) await refuseRefusedToken(plan, options);
+  // What the proxies answered is what they are then told from: one round of reads (a silent proxy's timeout once).
+  const reads = plan.proxy?.admin ? await refuseRefusedToken(plan, options) : undefined;
   await stopDeadRunHook(journal, snapshot, { actor, warn, now });
   options.starting?.();
   const secrets = protectPlanSecrets(ctx, plan);
@@ -66,7 +67,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const reason = `the rollout's process${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
-  const toBlue: ToBlue & { refused?: string } = plan.proxy?.admin ? await liveToBlue(plan, options, reason) : { proxies: [] };
+  const toBlue: ToBlue & { refused?: string } = plan.proxy?.admin ? await liveToBlue(plan, options, reason, reads) : { proxies: [] };
   const { proxies } = toBlue;
   if (toBlue.note !== undefined) warn(toBlue.note);
   // The recovery's lines carry no weight: `status` (and the next recovery) read the journal's latest weight as the
@@ -147,23 +148,26 @@ export class RecoveryJournal implements Journal {
  * A live plan's proxies told to serve blue (restore.ts), and why not if they refused the admin token. The live
  * modules (and undici) load here, so a recovery or rollout of a plan without proxies never loads them.
  */
-async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string): Promise<ToBlue & { refused?: string }> {
+async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string, reads: RouteReads | undefined): Promise<ToBlue & { refused?: string }> {
   const { store, snapshot, ctx } = options;
   const { deadRunRecord, proxiesToBlue, tokenRefusedProblem } = await import('../live/restore.js');
   const toBlue = await proxiesToBlue(plan, store.dir, ctx.env, reason, {
     promotionBegun: promotionBegun(store, snapshot),
     ...deadRunRecord(snapshot, store.dir),
     force: options.forceBlue === true,
+    ...(reads && { reads }),
     ...(options.now && { now: options.now }),
   });
   return { ...toBlue, refused: tokenRefusedProblem(plan, toBlue.proxies) };
 }
 
-/** tokenRefusedBefore (restore.ts): a proxy's refusal of the admin token, a UsageError before anything is done. */
-async function refuseRefusedToken(plan: Plan, { store, snapshot, ctx }: RestoreOptions): Promise<void> {
-  const { tokenRefusedBefore } = await import('../live/restore.js');
-  const refused = await tokenRefusedBefore(plan, store.dir, ctx.env, snapshot);
+/** tokenChecked (restore.ts): a proxy's refusal of the admin token, a UsageError before anything is done; else what each answered. */
+async function refuseRefusedToken(plan: Plan, { store, snapshot, ctx }: RestoreOptions): Promise<RouteReads> {
+  const { tokenChecked } = await import('../live/restore.js');
+  const { recordedProxies } = await import('../live/recorded-proxies.js');
+  const { refused, reads } = await tokenChecked(plan, store.dir, ctx.env, recordedProxies(store.dir, snapshot));
   if (refused !== undefined) throw new UsageError(refused);
+  return reads;
 }
 
 /**

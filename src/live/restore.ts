@@ -9,7 +9,7 @@ import { MAX_ROUTE_REASON } from '../proxy/route.js';
 import { UsageError } from '../core/exit.js';
 import type { Plan } from '../plan/plan.js';
 import type { RolloutSnapshot } from '../engine/types.js';
-import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
+import { AdminCallError, AdminClient, tokenRefusal, type RouteAnswer } from './admin-client.js';
 import { deadRunOf, forceBlue, recoveryStep, type DeadRun, type RecoveryStep } from './recovery-step.js';
 import { backByLease } from './lease-words.js';
 import { recordedLeases, recordedProxies } from './recorded-proxies.js';
@@ -49,7 +49,15 @@ export interface ToBlueOptions {
   ended?: boolean;
   /** The clock a lease is said against (past or to come); Date.now when absent. */
   now?: () => number;
+  /**
+   * What each proxy answered the token check (tokenChecked), by admin URL: used instead of asking again, so a proxy
+   * that does not answer costs its timeout once. A route another run set since is still kept: its PUT is refused (409).
+   */
+  reads?: RouteReads;
 }
+
+/** Each proxy's answer to GET /admin/route, or why it gave none, by the admin URL it was asked at. */
+export type RouteReads = ReadonlyMap<string, RouteAnswer | Error>;
 
 /** live.json is saved at each poll of the proxies: a renewal the run sent after its last save holds a proxy longer. */
 const LEASE_SOURCE = " by the dead rollout's last record of it (a renewal it sent after that holds it longer)";
@@ -92,10 +100,13 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
     targets.urls.map(async (url): Promise<ProxyTold> => {
       const client = new AdminClient({ url, token: targets.token });
       const blue = { greenWeight: 0, mirror: 0, reason: oneLine(`rollback: ${reason}`, MAX_ROUTE_REASON) };
+      const read = options.reads?.get(url);
       try {
+        // A proxy that did not answer the token check is not asked a second time (its timeout again) before it is told.
+        if (read instanceof Error) throw read;
         if (dead === undefined) await client.setRoute(blue);
         else {
-          const { route, effective, now, unsaved } = await client.getRoute();
+          const { route, effective, now, unsaved } = read ?? (await client.getRoute());
           const step = recoveryStep(route, effective, now, dead, unsaved);
           if (step.kind !== 'blue')
             return { ok: true, told: false, ...(step.kind === 'left' ? { left: true } : { alreadyBlue: true }), message: `proxy ${client.url}: ${step.what}` };
@@ -196,26 +207,34 @@ export function tokenRefusedProblem(plan: Plan, proxies: readonly ProxyTold[], o
 /**
  * Before a recovery does anything (stops a hook the dead run left running, tells a proxy blue): each proxy it would
  * tell is asked once (GET /admin/route, read only) whether it takes the admin token. A refusal (401, or 403 from a
- * gateway) is the operator's to fix, as an unset token is: the recovery is refused with nothing changed, where it
- * used to be found only after that hook was stopped and the other proxies told. A proxy that does not answer is no
- * refusal: putting traffic back on blue without it is what the recovery is for (its lease, restore.ts above).
+ * gateway) is the operator's to fix, as an unset token is: `refused` says why the recovery is refused with nothing
+ * changed, where it used to be found only after that hook was stopped and the other proxies told. A proxy that does
+ * not answer is no refusal: putting traffic back on blue without it is what the recovery is for (its lease, above).
+ * `reads`, each proxy's answer, is what proxiesToBlue goes on from (ToBlueOptions.reads): one round of reads, not two.
  */
-export async function tokenRefusedBefore(plan: Plan, stateDir: string, env: NodeJS.ProcessEnv, dead: RolloutSnapshot): Promise<string | undefined> {
+export async function tokenChecked(
+  plan: Plan,
+  stateDir: string,
+  env: NodeJS.ProcessEnv,
+  recorded: readonly string[],
+): Promise<{ refused?: string; reads: RouteReads }> {
   let targets: { urls: string[]; token: string };
   try {
-    targets = recoveryTargets(plan, stateDir, env, recordedProxies(stateDir, dead));
+    targets = recoveryTargets(plan, stateDir, env, recorded);
   } catch (error) {
     if (error instanceof UsageError) throw cannotTell(error);
     // No proxy to ask: proxiesToBlue says so, in the recovery's words.
-    return undefined;
+    return { reads: new Map() };
   }
+  const reads = new Map<string, RouteAnswer | Error>();
   const asked = await Promise.all(
     targets.urls.map(async (url): Promise<ProxyTold> => {
       const client = new AdminClient({ url, token: targets.token });
       try {
-        await client.getRoute();
+        reads.set(url, await client.getRoute());
         return { ok: true, told: false, message: `proxy ${client.url}: takes the admin token` };
       } catch (error) {
+        reads.set(url, error instanceof Error ? error : new Error(String(error)));
         if (error instanceof AdminCallError && error.tokenRefused)
           return { ok: false, told: false, tokenRefused: true, message: `proxy ${client.url} ${tokenRefusal(error, plan.proxy?.admin?.token_env)}` };
         return { ok: true, told: false, message: `proxy ${client.url}: not asked (${(error as Error).message})` };
@@ -224,5 +243,6 @@ export async function tokenRefusedBefore(plan: Plan, stateDir: string, env: Node
       }
     }),
   );
-  return tokenRefusedProblem(plan, asked, { before: true });
+  const refused = tokenRefusedProblem(plan, asked, { before: true });
+  return { reads, ...(refused !== undefined && { refused }) };
 }

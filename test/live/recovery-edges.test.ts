@@ -16,6 +16,7 @@ import { runCli } from '../helpers/cli.js';
 import { listenForTest } from '../helpers/loopback.js';
 import { deadPid, snapshot } from '../state/helpers.js';
 import type { Running } from '../proxy/helpers.js';
+import { adminRelay } from './admin-relay.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
 
 const fixture = liveFixture();
@@ -344,4 +345,34 @@ it("with nothing set between the read and the blue, the dead run's ended route g
   expect(route).toMatchObject({ greenWeight: 0, mirror: 0, controller: RUN1, ended: true });
   expect(route.promotedArm).toBeUndefined();
   expect(rollback.stdout).toContain(`proxy ${urlOf(proxy)}: back on blue`);
+});
+
+// Before: the token check read every proxy's route, then the recovery read each again before telling it blue: a
+// proxy that does not answer cost its timeout twice before anything moved. One round of reads now.
+it("rollback reads each proxy's route once: the token check's answer is what it is told blue from", async () => {
+  const [proxy] = await fixture.startProxies(1);
+  if (!proxy) throw new Error('a proxy');
+  await setRoute(proxy, { controller: RUN1, greenWeight: 0.5 });
+  const relay = await adminRelay(urlOf(proxy), {});
+  const dir = await deadRollout({ driven: [], listed: [relay.url] });
+  const rollback = await runCli(['rollback'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(await routeOf(proxy)).toMatchObject({ greenWeight: 0 });
+  expect(relay.reads).toBe(1);
+});
+
+// Before: `rollback --force-blue` after the end found a proxy refusing the admin token only while moving the proxies:
+// the others were on blue by then. Checked first, as `bluegreen rollback` checks: nothing moves.
+it('rollback --force-blue after the end refuses a wrong admin token before any proxy moves', async () => {
+  const [taken, refusing] = await fixture.startProxies(2);
+  if (!taken || !refusing) throw new Error('two proxies');
+  await setRoute(taken, { controller: RUN2, greenWeight: 0.5 });
+  const relay = await adminRelay(urlOf(refusing), { failRead: () => 401, refuse: () => 401 });
+  const dir = await deadRollout({ driven: [taken], listed: [taken, relay.url] });
+  const ended = { ...stateOf(dir), phase: 'rolled_back', exitCode: 5, endedAt: Date.now() - 20_000 };
+  writeFileSync(path.join(dir, '.bluegreen', 'state.json'), JSON.stringify(ended));
+  const forced = await runCli(['rollback', '--force-blue'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(forced.code, forced.stderr).toBe(2);
+  expect(forced.stderr).toContain('and run bluegreen rollback --force-blue again; nothing was changed');
+  expect(await routeOf(taken)).toMatchObject({ greenWeight: 0.5, controller: RUN2 });
 });
