@@ -50,3 +50,26 @@ export function readRegularFile(file: string, maxBytes: number): Buffer {
     closeSync(fd);
   }
 }
+
+/**
+ * The last `bytes` bytes of a regular file (all of it when smaller), and whether that is from its start: a reader of
+ * a long journal's last lines reads those, not the whole file. Irregular files are refused as readRegularFile does.
+ */
+export function readRegularFileTail(file: string, bytes: number): { buffer: Buffer; fromStart: boolean } {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new IrregularFileError(file, fileKind(stats), bytes);
+    const start = Math.max(0, stats.size - bytes);
+    const buffer = Buffer.alloc(stats.size - start);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, start + length);
+      if (read === 0) break;
+      length += read;
+    }
+    return { buffer: buffer.subarray(0, length), fromStart: start === 0 };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -8,7 +8,7 @@ import { formatWeight } from '../core/format.js';
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { takeControlRequests, watchControl, controlDir, type ControlRequest, type ControlWatch, type WatchControlOptions } from './control.js';
 import { describeFsError, errorCode, errorText } from '../core/errors.js';
-import { IrregularFileError, readRegularFile } from '../core/read-regular-file.js';
+import { IrregularFileError, readRegularFile, readRegularFileTail } from '../core/read-regular-file.js';
 import {
   appendWholeSync,
   EVENTS_FILE,
@@ -30,6 +30,8 @@ import { acquireLock, isOwnerAlive, readLock, type LockHandle, type LockInfo } f
  */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
 const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+/** The first window of the journal's end read for its last lines: a few hundred lines. */
+const TAIL_WINDOW_BYTES = 64 * 1024;
 
 /** Why a state file cannot be read, said for the operator. */
 function unreadableWhy(error: unknown, file: string): string {
@@ -173,18 +175,27 @@ export class StateStore {
     }
   }
 
-  /** The journal's events, oldest first (or only the last few); a torn last line is left out. */
+  /**
+   * The journal's events, oldest first (or only the last few); a torn last line is left out. The last few are read
+   * from the file's end, a window growing until it holds them: `status` on a 64 MB journal read it whole (8.8 s, 480 MB).
+   */
   readEvents(options: { last?: number } = {}): RolloutEvent[] {
-    let text: string;
+    const last = options.last;
+    if (last !== undefined && last <= 0) return [];
     try {
-      text = readRegularFile(this.eventsPath, MAX_JOURNAL_BYTES).toString('utf8');
+      if (last === undefined) return parseJournal(readRegularFile(this.eventsPath, MAX_JOURNAL_BYTES).toString('utf8')).events;
+      for (let window = TAIL_WINDOW_BYTES; ; window *= 4) {
+        const { buffer, fromStart } = readRegularFileTail(this.eventsPath, Math.min(window, MAX_JOURNAL_BYTES));
+        const text = buffer.toString('utf8');
+        // The window's first line is cut unless it starts the file: left out.
+        const cut = text.indexOf('\n');
+        const { events } = parseJournal(fromStart ? text : cut < 0 ? '' : text.slice(cut + 1));
+        if (events.length >= last || fromStart || window >= MAX_JOURNAL_BYTES) return events.slice(-last);
+      }
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return [];
       throw new CliError(`cannot read ${this.eventsPath}: ${unreadableWhy(error, this.eventsPath)}`, EXIT.usage);
     }
-    const { events } = parseJournal(text);
-    const last = options.last;
-    return last === undefined ? events : last <= 0 ? [] : events.slice(-last);
   }
 
   /**

@@ -2,7 +2,7 @@
 // clear error (exit 2) naming the key, not a crash.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -60,6 +60,19 @@ describe('status', () => {
       started,
     ]);
     expect(JSON.parse((await runCli(['status', '--json', '--state-dir', 'st'], { cwd })).stdout)).toMatchObject({ phase: 'progressing' });
+  });
+
+  it("reads a long journal's end only: its last lines, not the whole file (here past the 256 MB a whole read takes)", async () => {
+    // Before: status read the whole journal (a 64 MB one took 8.8 s and 480 MB); one past 256 MB was refused, exit 2.
+    const started: RolloutEvent = { at: 8000, type: 'stage_started', stage: 0, message: 'stage 1' };
+    const cwd = stateFolder(snapshot({ pid: await deadPid(), updatedAt: 9000, recentEvents: [started] }));
+    const journal = path.join(cwd, 'st', 'events.jsonl');
+    // A sparse file: 300 MB of hole (no disk), then the lines status needs.
+    truncateSync(journal, 300 * 1024 * 1024);
+    appendFileSync(journal, `\n${JSON.stringify(started)}\n${JSON.stringify({ at: 9500, type: 'warning', stage: 0, message: 'the tail line' })}\n`);
+    const run = await runCli(['status', '--state-dir', 'st'], { cwd });
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stdout).toContain('the tail line');
   });
 
   it("takes a `finished` line state.json missed for the end though it is timed before state.json's last write (clock stepped back)", async () => {

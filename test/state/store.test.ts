@@ -165,3 +165,20 @@ describe('reset', () => {
     expect(existsSync(store.dir)).toBe(true);
   });
 });
+
+describe("the journal's last lines", () => {
+  it('are read from its end, across windows, as the whole journal ends', () => {
+    const temp = tempDir();
+    try {
+      const store = new StateStore(temp.dir);
+      // 300 lines of about 1 KB: more than the first window (64 KiB) holds, cut mid-line.
+      for (let at = 1; at <= 300; at += 1) store.appendEvent(event(at, `line ${at} ${'x'.repeat(1000)}`));
+      const whole = store.readEvents();
+      expect(store.readEvents({ last: 100 })).toEqual(whole.slice(-100));
+      expect(store.readEvents({ last: 1000 })).toEqual(whole);
+      expect(store.readEvents({ last: 0 })).toEqual([]);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});

@@ -135,12 +135,16 @@ function unwritten(error: OutputError, watching: boolean): string {
   return `bluegreen: status${watching ? ' --watch' : ''} could not be written to stdout (${error.why})${watching ? ': stopped watching' : ''}\n`;
 }
 
+/** The journal lines status reads for a rollout not ended: as many as rolloutStanding's and more. */
+const JOURNAL_TAIL_LINES = 256;
+
 function read(store: StateStore): { snapshot: RolloutSnapshot; owner: OwnerInfo } {
   const saved = store.readState();
   if (!saved) throw new CliError(`no rollout state in ${store.dir} (start one with: bluegreen rollout PLAN)${runningProxy(store.dir)}`, EXIT.usage);
   // When state.json is older than the journal (a full disk, a crash between the two), the journal wins: its final
   // event, or the lines since state.json's last write (a kill -9 at a stage's start: the stage it started).
-  const events = saved.endedAt === undefined ? store.readEvents() : [];
+  // Its last lines only: state.json trails the journal by a write or so, and a long journal read whole cost seconds.
+  const events = saved.endedAt === undefined ? store.readEvents({ last: JOURNAL_TAIL_LINES }) : [];
   const snapshot = withoutSavedHistograms(withJournalProgress(withJournalEnding(saved, events).snapshot, events));
   const alive = snapshot.endedAt === undefined && isProcessAlive(snapshot);
   const hook = snapshot.endedAt === undefined ? readHookInFlight(store.dir, snapshot) : undefined;
