@@ -27,12 +27,14 @@ export class BlueSends {
   started(stage: number): number {
     if (stage < this.lastStage) this.exact = false;
     this.lastStage = stage;
-    this.times.record(steadyNow(this.clock));
+    // One clock reading for both: a request just inside a bin's edge must not read an age just under it.
+    const sentAt = steadyNow(this.clock);
+    this.times.record(sentAt);
     const id = this.times.total;
     const counted = this.stages.get(stage);
     if (counted) counted.last = id;
     else this.stages.set(stage, { before: id - 1, last: id });
-    return this.running.started(stage);
+    return this.running.started(stage, sentAt);
   }
 
   /** Once for each started(), with its slot; `cancelled`: the request ends with no result (not in the sample). */

@@ -32,9 +32,12 @@ export class OverdueWatch {
 
   constructor(private readonly options: OverdueWatchOptions) {}
 
-  /** A green request was sent in `stage`; returns its slot for ended(). */
-  started(stage: number): number {
-    const slot = this.running.add({ id: ++this.lastId, sentAt: this.now(), stage });
+  /**
+   * A green request was sent in `stage`; returns its slot for ended(). `sentAt`: the steady time its caller already
+   * read for it (BlueSends: one reading for its bins and its age, so the two agree).
+   */
+  started(stage: number, sentAt = this.now()): number {
+    const slot = this.running.add({ id: ++this.lastId, sentAt, stage });
     if (!this.timer) this.arm();
     return slot;
   }

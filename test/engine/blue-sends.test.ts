@@ -45,6 +45,30 @@ describe('SendTimes', () => {
 });
 
 describe('BlueSends', () => {
+  it('times a send once: a request counted as sent at least v before the look has run at least v (a pause between two readings)', () => {
+    // The steady clock jumps 0.9 ms after its first reading, as a GC pause between two readings would.
+    let steady = 100.2;
+    let jump = 0.9;
+    const clock = {
+      now: () => 0,
+      steadyNow: () => {
+        const at = steady;
+        steady += jump;
+        jump = 0;
+        return at;
+      },
+      setTimer: () => ({ cancel: () => {} }),
+    };
+    const blue = new BlueSends(clock);
+    blue.started(0);
+    const view = blue.view(0);
+    const [age] = view?.runningAgesMs ?? [];
+    expect(age).toBeDefined();
+    for (const v of [0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 0.9, 1, 2])
+      if ((view?.sentAtLeast(v) ?? 0) > 0) expect(age, `counted as sent at least ${v} ms before`).toBeGreaterThanOrEqual(v);
+    expect(view?.sentAtLeast(0.05)).toBe(1);
+  });
+
   it("gives each stage's blue requests, those running with their ages, and those sent at least an age before the look", async () => {
     const clock = new FakeClock();
     const blue = new BlueSends(clock);
