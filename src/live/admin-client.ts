@@ -15,6 +15,8 @@ import { readCapped } from '../core/read-capped.js';
 export const MAX_ADMIN_ANSWER_BYTES = 16 * 1024 * 1024;
 /** Errors of a connection that was never made (undici's connect timeout, the socket's own): no byte of the call left. */
 const NOT_CONNECTED: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** undici's own timeouts (the call's deadline aside): the proxy was silent for a whole timeout. */
+const TIMED_OUT: ReadonlySet<unknown> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export interface RouteSet {
   greenWeight: number;
@@ -100,6 +102,8 @@ export class AdminCallError extends Error {
     readonly unsaved?: UnsavedRoute,
     /** The call never reached the proxy (its connection was refused or never made): nothing was sent. */
     readonly neverSent = false,
+    /** The call spent its whole timeout (to connect or for the answer): asking again would spend it again. */
+    readonly timedOut = false,
   ) {
     super(message);
   }
@@ -191,6 +195,7 @@ export class AdminClient {
         false,
         undefined,
         NOT_CONNECTED.has((error as { code?: unknown }).code),
+        deadline.signal.aborted || TIMED_OUT.has((error as { code?: unknown }).code),
       );
     } finally {
       deadline.clear();

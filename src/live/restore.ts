@@ -100,10 +100,12 @@ export async function proxiesToBlue(plan: Plan, stateDir: string, env: NodeJS.Pr
     targets.urls.map(async (url): Promise<ProxyTold> => {
       const client = new AdminClient({ url, token: targets.token });
       const blue = { greenWeight: 0, mirror: 0, reason: oneLine(`rollback: ${reason}`, MAX_ROUTE_REASON) };
-      const read = options.reads?.get(url);
+      const checked = options.reads?.get(url);
       try {
-        // A proxy that did not answer the token check is not asked a second time (its timeout again) before it is told.
-        if (read instanceof Error) throw read;
+        // A proxy silent through the token check's whole timeout is not asked again (its timeout twice) before the
+        // rollback goes on; one that failed at once (refused while it restarts, a gateway's 502) is asked again.
+        if (checked instanceof AdminCallError && checked.timedOut) throw checked;
+        const read = checked instanceof Error ? undefined : checked;
         if (dead === undefined) await client.setRoute(blue);
         else {
           const { route, effective, now, unsaved } = read ?? (await client.getRoute());

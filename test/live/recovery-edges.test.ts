@@ -361,6 +361,22 @@ it("rollback reads each proxy's route once: the token check's answer is what it 
   expect(relay.reads).toBe(1);
 });
 
+// review33: the one round of reads must not cost a proxy its telling: one whose token-check read failed at once (a
+// gateway's 502 while it restarts) is read again and told blue, as before the round was shared; only a proxy silent
+// through the whole timeout is not asked twice.
+it('rollback still tells blue a proxy whose token-check read failed at once (a 502 on the way)', async () => {
+  const [proxy] = await fixture.startProxies(1);
+  if (!proxy) throw new Error('a proxy');
+  await setRoute(proxy, { controller: RUN1, greenWeight: 0.5 });
+  let failures = 0;
+  const relay = await adminRelay(urlOf(proxy), { failRead: () => (failures++ === 0 ? 502 : undefined) });
+  const dir = await deadRollout({ driven: [], listed: [relay.url] });
+  const rollback = await runCli(['rollback'], { cwd: dir, env: { ADMIN_TOKEN } });
+  expect(rollback.code, rollback.stderr).toBe(0);
+  expect(await routeOf(proxy)).toMatchObject({ greenWeight: 0 });
+  expect(rollback.stdout).toContain(`proxy ${relay.url}: back on blue`);
+});
+
 // Before: `rollback --force-blue` after the end found a proxy refusing the admin token only while moving the proxies:
 // the others were on blue by then. Checked first, as `bluegreen rollback` checks: nothing moves.
 it('rollback --force-blue after the end refuses a wrong admin token before any proxy moves', async () => {
