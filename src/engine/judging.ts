@@ -2,6 +2,7 @@
 // that counts requests still running past a latency limit (known slow before they answer).
 import { evaluate, plannedBlueRequests } from '../analysis/index.js';
 import type { EvaluateInput } from '../analysis/evaluate.js';
+import type { SentBefore } from '../analysis/quantile.js';
 import type { Verdict } from '../analysis/types.js';
 import type { Clock } from '../core/clock.js';
 import type { MetricsRecorder } from '../metrics/index.js';
@@ -42,6 +43,11 @@ export class StageJudging {
   /** Blue's send times, when the plan has the p95 ratio to blue (its sent-before bound on blue, src/analysis/quantile.ts). */
   readonly blueSends?: BlueSends;
   private readonly judge: Judge;
+  /**
+   * Blue's send times from the one traffic source that reports them (live traffic: TrafficSource.blueSent), instead of
+   * blueSends, which only generated traffic feeds.
+   */
+  private sourceBlueSent?: (stage: number) => SentBefore | undefined;
   /** The stage whose time is up, and the last green (and blue) request its end judges (see cut). */
   private cutAt?: { stage: number; upTo: number; blueUpTo: number };
 
@@ -55,6 +61,11 @@ export class StageJudging {
     }
     if (needsLatencyBuckets(options.plan)) this.blueSends = new BlueSends(options.clock);
     this.judge = options.judge ?? evaluate;
+  }
+
+  /** Blue's send times come from `source` (its only traffic). */
+  blueSentFrom(source: (stage: number) => SentBefore | undefined): void {
+    if (this.blueSends) this.sourceBlueSent = source;
   }
 
   /**
@@ -98,12 +109,21 @@ export class StageJudging {
       // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
       ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
       // Blue's send times in each stage so far (the stage's own up to its cut): its p95's sent-before bound.
-      ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.blueSends?.view(i, i === stageIndex ? cutAt?.blueUpTo : undefined)) } : {}),
+      ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.blueSentOf(i, i === stageIndex ? cutAt : undefined)) } : {}),
     });
   }
 
   stop(): void {
     this.overdue?.stop();
+  }
+
+  /**
+   * Blue's send times in `stage` (up to its cut when judged at its end). A source's are of every request it read, not
+   * only those sent before the cut: none then (the conservative count), never a sample the judged figures are not.
+   */
+  private blueSentOf(stage: number, cutAt: { blueUpTo: number } | undefined): SentBefore | undefined {
+    if (this.sourceBlueSent) return cutAt ? undefined : this.sourceBlueSent(stage);
+    return this.blueSends?.view(stage, cutAt?.blueUpTo);
   }
 
   /** For each latency rule, green latency counting the stage's requests still running past its limit. */

@@ -1,5 +1,6 @@
 // The seam for where requests come from: generated arrivals today (synthetic and sampled), the live proxies'
 // figures next. A source records into the engine's metrics; the engine only starts, stops, catches up (a stage's end) and drains it.
+import type { SentBefore } from '../analysis/quantile.js';
 import type { Breach } from '../analysis/types.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { ArmName } from '../plan/plan.js';
@@ -71,6 +72,11 @@ export interface TrafficSource {
    * models than blue's): said when a rollout ends with nothing judged, as where its traffic went.
    */
   passedThrough?(): number;
+  /**
+   * Blue's send times in `stage` as of the source's last read, when they are blue's whole sample there (live traffic:
+   * src/live/live-blue-sent.ts), for the p95 ratio's sent-before bound on blue; undefined when not.
+   */
+  blueSent?(stage: number): SentBefore | undefined;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;

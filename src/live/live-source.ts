@@ -4,6 +4,7 @@
 // requests. Blue's answers to fallbacks are counted as fallbacks only (see record). Several proxies are summed by recording them all. A proxy silent for a whole lease has gone back
 // to blue on its own and its figures stop: the rollout rolls back (see docs/live.md, "A proxy that does not answer").
 // A stage's end waits for the requests the proxies still serve in it (catchUp), so a late answer is judged in it.
+import type { SentBefore } from '../analysis/quantile.js';
 import { steadyNow, type Clock, type TimerHandle } from '../core/clock.js';
 import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';
@@ -13,6 +14,7 @@ import type { ResultKind } from '../proxy/metrics.js';
 import { FEED_VERSION, type FeedEntry, type FeedInFlight } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
+import { isCount, LiveBlueSent } from './live-blue-sent.js';
 
 /** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
 const FIGURES_EVERY = 4;
@@ -93,6 +95,8 @@ class LiveSource implements TrafficSource {
   private readonly passed = new Map<FleetProxy, Map<string, number>>();
   /** Whether each proxy answered at the last poll, to journal when one stops answering and when it is back. */
   private readonly answering = new Map<FleetProxy, boolean>();
+  /** Blue's send times per stage as the proxy reports them, for the p95 ratio judged sent-before (LiveBlueSent). */
+  private readonly sends = new LiveBlueSent();
 
   constructor(
     private readonly options: LiveSourceOptions,
@@ -322,6 +326,10 @@ class LiveSource implements TrafficSource {
     return sum;
   }
 
+  blueSent(stage: number): SentBefore | undefined {
+    return this.sends.view(stage, this.options.fleet.proxies.length);
+  }
+
   private notePassed(proxy: FleetProxy, figures: { stage?: number; passedThrough?: number }): void {
     // The lifetime figures (no stage set yet) are not this rollout's; a proxy that does not count them says nothing.
     if (figures.stage === undefined || typeof figures.passedThrough !== 'number') return;
@@ -442,6 +450,8 @@ class LiveSource implements TrafficSource {
             `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read (and while draining) reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9)`,
           );
           this.options.onRestart?.();
+          // The old process's blue sends in the stage in force are lost with it (its results may come handed over).
+          this.sends.lost(this.context.current()?.stage ?? this.lastStage);
           proxy.restarted();
           page = await proxy.client.results(0, page.epoch);
         }
@@ -453,20 +463,28 @@ class LiveSource implements TrafficSource {
             `proxy ${proxy.client.url} serves results feed version ${page.version}, newer than this bluegreen's ${FEED_VERSION}: its results may be judged wrongly (twice, or another rollout's); upgrade the rollout's bluegreen with the proxies`,
           );
         }
-        for (const entry of page.results) if (proxy.takes(entry)) this.record(entry.stage, entry.result, entry.quality, entry.kind, this.sendTag(proxy, entry));
+        for (const entry of page.results)
+          if (proxy.takes(entry))
+            this.sends.result(page.epoch, entry, this.record(entry.stage, entry.result, entry.quality, entry.kind, this.sendTag(proxy, entry)));
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
-        if (page.missed > 0) proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
+        if (page.missed > 0) {
+          proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
+          this.sends.lost(this.context.current()?.stage ?? this.lastStage);
+        }
         // Caught up with the proxy's newest result: no second call just to hear there is nothing more.
         const done = page.results.length === 0 || page.next >= page.head;
         proxy.cursor = page.next;
         // Taken with the page: what was under way then has answered in a later page, or is still running.
         if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: ownInFlight(page.inFlight, proxy) });
         else this.inFlight.delete(proxy);
+        this.sends.page(page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent);
         caughtUp = done;
       }
       proxy.answered();
       if (withFigures) await this.readFigures(proxy);
     } catch (error) {
+      // A page read and the next not: what was reported may miss results recorded since.
+      this.sends.forget();
       proxy.failed(error);
       // Nothing more to read from it now: its silence is checkSilent's.
       return true;
@@ -501,13 +519,20 @@ class LiveSource implements TrafficSource {
     return epoch === point.epoch && isCount(sent) && sent > point.started ? this.cut.tag : undefined;
   }
 
-  private record(stage: number | undefined, result: UpstreamResult, quality: { ok: boolean; reason?: string }, kind: ResultKind, tag?: SendTag): void {
+  /** Resolves to the stage the result was filed under; undefined when none (not this rollout's stages). */
+  private record(
+    stage: number | undefined,
+    result: UpstreamResult,
+    quality: { ok: boolean; reason?: string },
+    kind: ResultKind,
+    tag?: SendTag,
+  ): number | undefined {
     // A proxy restarted since the last route set tags its results with no stage until the next renewal: they
     // belong to the stage in force, or, read in the last drain after the rollout ended, to its last stage.
     const current = this.context.current();
     if (current) this.lastStage = current.stage;
     const at = stage ?? this.lastStage;
-    if (at === undefined || at < 0 || at >= this.options.stageCount) return;
+    if (at === undefined || at < 0 || at >= this.options.stageCount) return undefined;
     // Blue's answer to a failed green attempt is not a request the split sent blue: it is one green failed on.
     // Judged as blue's, a request both arms fail (a client's bad request, a prompt too long for both models)
     // counted twice against blue and once against green, so the comparisons with blue hid as much of green's
@@ -516,6 +541,7 @@ class LiveSource implements TrafficSource {
     this.options.fleet.count(at, result.arm, result.ok, kind);
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);
+    return at;
   }
 
   /** Journals each proxy that stops answering, and each that answers again (a blip shorter than the lease). */
@@ -601,11 +627,6 @@ function ownInFlight(inFlight: FeedInFlight, proxy: FleetProxy): FeedInFlight {
     const { controller } = tag as { controller?: unknown };
     return controller === undefined || (typeof controller === 'string' && proxy.ownsRoute({ controller }));
   };
-  const own = (tags: unknown) => (Array.isArray(tags) ? (tags as FeedInFlight['stages']).filter(ours) : undefined);
-  return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all) };
-}
-
-/** A count as a proxy's page gives it: a whole number, 0 or more. */
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  const own = <T>(tags: T[] | undefined): T[] | undefined => (Array.isArray(tags) ? tags.filter(ours) : undefined);
+  return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all), blueSent: own(inFlight.blueSent) };
 }

@@ -9,6 +9,8 @@ import type { Redactor } from '../core/redact.js';
 import type { ArmName } from '../plan/plan.js';
 import type { Price } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import { SendTimes } from '../engine/send-times.js';
+import { ageStepAtOrAbove, ageStepMs, MAX_AGE_STEP } from '../metrics/send-ages.js';
 
 /** Why the proxy answered a request itself instead of forwarding it. */
 export type RejectReason = 'unauthorized' | 'bad_request' | 'too_large' | 'overloaded' | 'not_found' | 'model_not_allowed' | 'timeout';
@@ -59,6 +61,8 @@ export type ResultListener = (
 interface FigureOptions {
   prices: Record<ArmName, Price | undefined>;
   now: () => number;
+  /** This process's steady clock (ms): blue's send ages (BlueSentReport) are measured on it alone. */
+  steadyNow?: () => number;
 }
 
 /**
@@ -72,6 +76,8 @@ export interface Attempt {
   readonly arm: ArmName;
   /** Its slot among `at`'s attempts under way (RunningAttempts). */
   readonly slot: number;
+  /** Blue answering for green: not a request the split sent blue. */
+  readonly fallback: boolean;
 }
 
 /**
@@ -88,13 +94,16 @@ class RunningAttempts {
   private readonly streams: boolean[] = [];
   /** Whether each slot's attempt is blue answering for green (a fallback). */
   private readonly fallbacks: boolean[] = [];
+  /** Each slot's start on the proxy's steady clock. */
+  private readonly starts: number[] = [];
   private readonly free: number[] = [];
   size = 0;
 
   /** The slot the attempt takes. */
-  add(seq: number, arm: ArmName, stream: boolean, fallback: boolean): number {
+  add(seq: number, arm: ArmName, stream: boolean, fallback: boolean, start: number): number {
     const slot = this.free.pop() ?? this.seqs.length;
     this.seqs[slot] = seq;
+    this.starts[slot] = start;
     this.arms[slot] = arm;
     this.streams[slot] = stream;
     this.fallbacks[slot] = fallback;
@@ -126,6 +135,36 @@ class RunningAttempts {
       if (streams[slot] === true) count.greenStreamed++;
     }
   }
+
+  /** Blue's own attempts under way (not fallbacks) by age at `now`, each on the first grid age at or above its own. */
+  blueAges(now: number): number[] {
+    const running: number[] = [];
+    for (let slot = 0; slot < this.seqs.length; slot++) {
+      if (this.seqs[slot] === 0 || this.arms[slot] !== 'blue' || this.fallbacks[slot] === true) continue;
+      const step = ageStepAtOrAbove(now - (this.starts[slot] as number));
+      while (running.length <= step) running.push(0);
+      running[step] = (running[step] as number) + 1;
+    }
+    return running;
+  }
+}
+
+/**
+ * A stage's blue sends as the proxy saw them (GET /admin/results, inFlight.blueSent), for the rollout's p95 ratio
+ * judged sent-before: blue's own attempts (not its answers to green's fallbacks) begun in the stage's figures, and
+ * at the read, on the proxy's steady clock alone (no other machine's clock is mixed in): `sentAtLeast[k]` of them
+ * begun at least ageStepMs(k) before it (exact at a moment at or before that: SendTimes), and `running[k]` of those
+ * still under way aged up to ageStepMs(k) (each counted at the grid age above its own: older, so over more limits).
+ * `exact` false once one of them ended without a result in the feed (a client gone after the first bytes, the
+ * proxy's own error): the counts are then not the sample's, and the rollout judges the stage conservatively.
+ */
+export interface BlueSentReport {
+  stage: number;
+  controller?: string;
+  sends: number;
+  exact: boolean;
+  sentAtLeast: number[];
+  running: number[];
 }
 
 /**
@@ -151,6 +190,8 @@ export interface InFlightByStage {
    * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
    */
   all?: InFlightByStage['stages'];
+  /** The stage's figures in force and those with attempts under way: blue's sends (BlueSentReport); absent before session 33. */
+  blueSent?: BlueSentReport[];
 }
 
 /** One set of figures from a moment on. */
@@ -165,6 +206,10 @@ class FigureSet {
   passed = 0;
   /** The attempts counting here and under way, with their arm. */
   readonly running = new RunningAttempts();
+  /** A stage's blue own attempts by start (BlueSentReport); none in the lifetime set. */
+  readonly blueSends?: SendTimes;
+  /** False once one of them ended with no result in the feed (BlueSentReport.exact). */
+  blueExact = true;
 
   constructor(
     options: FigureOptions,
@@ -182,6 +227,27 @@ class FigureSet {
       liveWindow: false,
     });
     this.recorder.startStage(0);
+    if (stage !== undefined) this.blueSends = new SendTimes();
+  }
+
+  blueReport(now: number): BlueSentReport | undefined {
+    const sends = this.blueSends;
+    if (this.stage === undefined || !sends) return undefined;
+    const sentAtLeast: number[] = [];
+    for (let step = 0; step <= MAX_AGE_STEP; step++) {
+      const count = sends.sentBefore(now - ageStepMs(step));
+      if (count === 0) break;
+      sentAtLeast.push(count);
+    }
+    const { stage, controller } = this;
+    return {
+      stage,
+      ...(controller !== undefined && { controller }),
+      sends: sends.total,
+      exact: this.blueExact,
+      sentAtLeast,
+      running: this.running.blueAges(now),
+    };
   }
 
   record(result: UpstreamResult, quality: QualityOutcome): void {
@@ -248,13 +314,32 @@ export class ProxyMetrics {
     const seq = ++this.attempts;
     if (at.running.size === 0) this.busy.push(at);
     // Blue after the same request's attempt on green is blue answering for green (chat.ts).
-    return { at, seq, arm, slot: at.running.add(seq, arm, stream, arm === 'blue' && first?.arm === 'green') };
+    const fallback = arm === 'blue' && first?.arm === 'green';
+    const start = this.steadyNow();
+    if (arm === 'blue' && !fallback) at.blueSends?.record(start);
+    return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
   inFlightByStage(upTo = Infinity): InFlightByStage {
     const stages = this.countByStage(upTo);
-    return { started: this.attempts, stages, ...(upTo !== Infinity && { all: this.countByStage(Infinity) }) };
+    return { started: this.attempts, stages, ...(upTo !== Infinity && { all: this.countByStage(Infinity) }), blueSent: this.blueReports() };
+  }
+
+  /** Blue's sends in the stage in force and in each stage with attempts under way (BlueSentReport). */
+  private blueReports(): BlueSentReport[] {
+    const now = this.steadyNow();
+    const reports: BlueSentReport[] = [];
+    const sets = this.busy.includes(this.current) ? this.busy : [this.current, ...this.busy];
+    for (const set of sets) {
+      const report = set.blueReport(now);
+      if (report) reports.push(report);
+    }
+    return reports;
+  }
+
+  private steadyNow(): number {
+    return this.options.steadyNow?.() ?? performance.now();
   }
 
   /** Per stage tag and whose it is: the busy sets are few, so a list searched beats a key built per set. */
@@ -289,6 +374,7 @@ export class ProxyMetrics {
    */
   abandon(attempt: Attempt): void {
     this.ended(attempt.arm, attempt);
+    if (attempt.arm === 'blue') attempt.at.blueExact = false;
   }
 
   /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */
@@ -303,6 +389,9 @@ export class ProxyMetrics {
   cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult): void {
     this.ended(arm, attempt);
     const { at } = attempt;
+    // No result in the feed (gone after its first bytes), or one a rollout records as blue's though blue answered
+    // for green: blue's sends are no longer its sample.
+    if (arm === 'blue' && (!abandoned || attempt.fallback)) at.blueExact = false;
     this.both(at, (set) => set.clientAborts[arm]++);
     if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage, undefined, attempt.seq);
   }

@@ -123,6 +123,8 @@ export async function oneStageLiveRollout(
     adminUrl?: (proxyAdminUrl: string) => Promise<string>;
     /** A restarted proxy gets its route (and stage number) back at once, as controller.ts wires it; else at the next renewal. */
     renewOnRestart?: boolean;
+    /** The engine's judge (evaluate by default): a test looking at what each judgement is given. */
+    judge?: EngineDeps['judge'];
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
@@ -137,7 +139,9 @@ export async function oneStageLiveRollout(
   const actuator = new ProxyActuator(plan, fleet, clock);
   const onRestart = options.renewOnRestart === true ? { onRestart: () => actuator.renewNow() } : {};
   const source = liveTraffic({ fleet, clock, stageCount: stages, comparesWithBlue: comparesWithBlue(plan), ...onRestart });
-  const engine = new RolloutEngine(engineOnProxies(plan, fleet, clock, journal, { sources: [source], actuators: [actuator] }));
+  const engine = new RolloutEngine(
+    engineOnProxies(plan, fleet, clock, journal, { sources: [source], actuators: [actuator], ...(options.judge && { judge: options.judge }) }),
+  );
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   return { running, clock, journal, engine, done, fleet };

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { exposedGc, oldSpaceUsed } from '../helpers/heap.js';
 import { ProxyMetrics } from '../../src/proxy/metrics.js';
 
-const metrics = (): ProxyMetrics => new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: () => ({ ok: true }), now: Date.now });
+const metrics = (): ProxyMetrics =>
+  new ProxyMetrics({ prices: { blue: undefined, green: undefined }, quality: () => ({ ok: true }), now: Date.now, steadyNow: () => 0 });
 
 describe('ProxyMetrics attempts under way', () => {
   it('counts attempts by the stage they started in, up to a number, each ended once, green’s streamed ones apart', () => {
@@ -22,6 +23,11 @@ describe('ProxyMetrics attempts under way', () => {
       stages: [
         { stage: 0, requests: 2, green: 1, greenStreamed: 0 },
         { stage: 1, requests: 1, green: 1, greenStreamed: 1 },
+      ],
+      // Blue's sends per stage (the p95 ratio's sent-before bound): stage 0's blue attempt runs, begun just now.
+      blueSent: [
+        { stage: 0, sends: 1, exact: true, sentAtLeast: [], running: [1] },
+        { stage: 1, sends: 0, exact: true, sentAtLeast: [], running: [] },
       ],
     });
     expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0, greenStreamed: 0 }]);
@@ -40,7 +46,8 @@ describe('ProxyMetrics attempts under way', () => {
     figures.abandon(fourth);
     expect(figures.inFlightByStage().stages).toEqual([{ stage: 1, requests: 1, green: 1, greenStreamed: 1 }]);
     figures.abandon(third);
-    expect(figures.inFlightByStage()).toEqual({ started: 4, stages: [] });
+    // The stage in force is reported with nothing under way; stage 0's blue attempts ended with no result (abandoned).
+    expect(figures.inFlightByStage()).toEqual({ started: 4, stages: [], blueSent: [{ stage: 1, sends: 0, exact: true, sentAtLeast: [], running: [] }] });
     expect(figures.inFlightOf('blue') + figures.inFlightOf('green')).toBe(0);
   });
 
