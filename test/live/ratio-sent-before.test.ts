@@ -4,14 +4,17 @@
 // scripted upstream, and the engine driving it on the fake clock.
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
+import type { BlueSentReport } from '../../src/proxy/metrics.js';
+import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
+import { armResult, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { openAiCompletion, scriptedPlan, scriptedServer } from '../proxy/helpers.js';
-import { oneStageLiveRollout, runClockUntil } from './engine-on-proxies.js';
+import { oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 const REQUESTS = 24;
@@ -88,4 +91,61 @@ it("gives the p95 ratio blue's send times from a live proxy, covering blue's sam
   expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
   // Before the proxy's first read, and at the stage's end (judged on the requests sent before its cut), none is given.
   expect(uncovered).toBeGreaterThan(0);
+});
+
+/** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
+function pageWith(
+  url: string | undefined,
+  epoch: string,
+  feed: readonly FeedEntry[],
+  report: Omit<BlueSentReport, 'stage' | 'exact'> & { exact?: boolean },
+): FeedAnswer {
+  const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
+  return {
+    epoch,
+    version: 2,
+    missed: 0,
+    head: feed.length,
+    next: Math.max(after, feed.length),
+    results: feed.slice(after),
+    inFlight: { started: feed.length, stages: [], sentTagged: true, stallTimeoutMs: 10_000, blueSent: [{ stage: 0, exact: true, ...report }] },
+  };
+}
+
+const blueAnswers = (count: number): FeedEntry[] =>
+  Array.from({ length: count }, (_, i) => ({ seq: i + 1, stage: 0, sent: i + 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } }));
+
+describe("a live stage's blue sends", () => {
+  it("are given when the proxy's report counts exactly the blue results read from its process, and not after it restarted", async () => {
+    let page = (url: string | undefined) => pageWith(url, 'e1', blueAnswers(3), { sends: 3, sentAtLeast: [3, 3, 2], running: [] });
+    const admin = await scriptedResults((url) => page(url));
+    const { clock, source } = stageZeroLiveSource(admin.url);
+    const read = () => runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
+    await read();
+    const sent = source.blueSent?.(0);
+    expect(sent?.requests).toBe(3);
+    expect(sent?.runningAgesMs).toEqual([]);
+    // Asked at an age between the grid's points: answered at the next point up (fewer counted as old, never more).
+    expect([sent?.sentAtLeast(0.5), sent?.sentAtLeast(1.05), sent?.sentAtLeast(1.15), sent?.sentAtLeast(60_000)]).toEqual([3, 3, 2, 0]);
+    // Another stage's, or a report of more sends than the results read (one lost): none.
+    expect(source.blueSent?.(1)).toBeUndefined();
+    page = (url) => pageWith(url, 'e1', blueAnswers(3), { sends: 4, sentAtLeast: [4], running: [] });
+    await read();
+    expect(source.blueSent?.(0)).toBeUndefined();
+    // Back to exact: a running attempt reported at its age (the grid point at or above it).
+    page = (url) => pageWith(url, 'e1', blueAnswers(3), { sends: 4, sentAtLeast: [4], running: [0, 0, 1] });
+    await read();
+    expect(source.blueSent?.(0)?.runningAgesMs).toEqual([2 ** (2 / 8)]);
+    // The proxy restarted (feed e2): its old process's figures of the stage are lost, so the stage's count is conservative.
+    page = (url) => pageWith(url, 'e2', blueAnswers(1), { sends: 1, sentAtLeast: [1], running: [] });
+    await read();
+    expect(source.blueSent?.(0)).toBeUndefined();
+  });
+
+  it('are not given when one of them ended with no result in the feed (exact: false)', async () => {
+    const admin = await scriptedResults((url) => pageWith(url, 'e1', blueAnswers(2), { sends: 2, exact: false, sentAtLeast: [2], running: [] }));
+    const { clock, source } = stageZeroLiveSource(admin.url);
+    await runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
+    expect(source.blueSent?.(0)).toBeUndefined();
+  });
 });
