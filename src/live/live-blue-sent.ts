@@ -21,7 +21,7 @@ import type { FeedEntry } from '../proxy/results-feed.js';
 /** What one page said of blue's sends, per stage, in its feed `epoch`. */
 interface Reported {
   epoch: string;
-  stages: Map<number, BlueSentReport>;
+  stages: Map<number, BlueSentReport | undefined>;
 }
 
 export class LiveBlueSent {
@@ -52,8 +52,9 @@ export class LiveBlueSent {
 
   /** A page's in-flight report (absent from a proxy before session 33), with the page's feed `epoch`. */
   page(epoch: string, reports: unknown): void {
-    const stages = new Map<number, BlueSentReport>();
-    if (Array.isArray(reports)) for (const report of reports) if (isReport(report)) stages.set(report.stage, report);
+    const stages = new Map<number, BlueSentReport | undefined>();
+    // Two of one stage (its number set again by another run, or by hand): neither is known to be the sample.
+    if (Array.isArray(reports)) for (const report of reports) if (isReport(report)) stages.set(report.stage, stages.has(report.stage) ? undefined : report);
     this.reported = { epoch, stages };
   }
 
