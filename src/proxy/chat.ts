@@ -15,6 +15,7 @@ import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
+import type { ClientKeyHeaders } from './client-key-headers.js';
 import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag } from './respond.js';
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route-holder.js';
@@ -41,6 +42,8 @@ export interface ChatContext {
   random: () => number;
   /** A clock that only moves forward (performance.now), which latencies are timed on: an NTP step cannot stretch one. */
   steadyNow: () => number;
+  /** The client keys (and admin token), searched for in every application header passed upstream; absent without keys. */
+  clientKeys?: ClientKeyHeaders;
 }
 
 /** One path whose requests for the blue model are split: its arms' targets, how it names sticky ids, its stored state. */
@@ -114,7 +117,7 @@ class ChatExchange {
     this.stream = parsed.stream;
     // The client going away cancels whatever is running for it upstream.
     this.link.follow(res);
-    this.headers = forwardedHeaders(req.headers);
+    this.headers = forwardedHeaders(req.headers, ctx.clientKeys);
     const split = this.split;
     const { blue, green } = split.arms;
     const refused = split.refuses?.(parsed.body);

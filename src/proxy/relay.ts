@@ -54,7 +54,7 @@ export function relayHandler(ctx: ChatContext, route: RelayRoute): BodyHandler {
     passOutsideSplit(
       ctx,
       res,
-      { body, stream: parsed.stream, headers: forwardedHeaders(req.headers), path: route.upstreamPath, unread: true },
+      { body, stream: parsed.stream, headers: forwardedHeaders(req.headers, ctx.clientKeys), path: route.upstreamPath, unread: true },
       link,
       done,
       bug,

@@ -9,6 +9,7 @@ import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
 import type { InboundDialect, ProxyErrorKind, ProxyErrorReply } from './inbound.js';
 import type { HeaderKeys } from './header-keys.js';
+import type { ClientKeyHeaders } from './client-key-headers.js';
 import type { SplitKeys, SplitKeyStream } from './split-key.js';
 
 const ARM_HEADER = 'x-bluegreen-arm';
@@ -103,16 +104,19 @@ const FORWARDED_PREFIX = 'x-forwarded-';
 /** No application header to pass on: one shared object (forwardTo sends the target's headers as they are). */
 export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** The application's headers worth passing on (anthropic-version, betas, SDK metadata); NO_HEADERS when none is. */
-export function forwardedHeaders(headers: IncomingHttpHeaders): Readonly<Record<string, string>> {
+/**
+ * The application's headers worth passing on (anthropic-version, betas, SDK metadata); NO_HEADERS when none is.
+ * One holding a client key (`clientKeys`), whatever its name, is dropped: a client key is never forwarded.
+ */
+export function forwardedHeaders(headers: IncomingHttpHeaders, clientKeys?: ClientKeyHeaders): Readonly<Record<string, string>> {
   let out: Record<string, string> | undefined;
   const hopOnly = connectionNamed(headers);
   for (const name in headers) {
     if (NOT_FORWARDED.has(name) || name.startsWith(OWN_PREFIX) || name.startsWith('proxy-') || name.startsWith(FORWARDED_PREFIX) || hopOnly?.has(name))
       continue;
-    const value = headers[name];
-    if (typeof value === 'string') (out ??= {})[name] = value;
-    else if (Array.isArray(value)) (out ??= {})[name] = value.join(', ');
+    const raw = headers[name];
+    const value = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(', ') : undefined;
+    if (value !== undefined && !clientKeys?.holds(value)) (out ??= {})[name] = value;
   }
   return out ?? NO_HEADERS;
 }

@@ -6,6 +6,7 @@ import type { ArmName, Plan } from '../plan/plan.js';
 import { systemClock } from '../core/clock.js';
 import { createRandom, hashString } from '../core/random.js';
 import { createSplitter } from '../split/index.js';
+import { ClientKeyHeaders } from './client-key-headers.js';
 import { createKeyCheck, type KeyCheck } from './auth.js';
 import { listen } from './listen.js';
 import type { ChatContext } from './chat.js';
@@ -205,7 +206,14 @@ function chatContext(
     fallback: settings.fallback,
     random: parts.random,
     steadyNow,
+    clientKeys: clientKeyHeaders(settings),
   };
+}
+
+/** The keys an application's header must not carry upstream: the client keys, and the admin token beside them. */
+function clientKeyHeaders(settings: ProxySettings): ClientKeyHeaders | undefined {
+  const keys = new ClientKeyHeaders([...settings.clientKeys, ...(settings.admin ? [settings.admin.token] : [])]);
+  return keys.active() ? keys : undefined;
 }
 
 /** With client keys (always, off loopback) /metrics wants one of them, or the admin token; /healthz stays open. */

@@ -86,7 +86,7 @@ export function storedStateHandler(
       body: raw.length > 0 ? raw : undefined,
       // A background response's events, resumed with ?stream=true.
       stream: query.get('stream') === 'true',
-      headers: forwardedHeaders(req.headers),
+      headers: forwardedHeaders(req.headers, ctx.clientKeys),
       path: upstreamPath(target, path.rest, query),
       unread: true,
     };
