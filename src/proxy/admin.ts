@@ -14,6 +14,7 @@ import { createBrowserGuard, type GuardWords } from './browser-guard.js';
 import { isLoopback } from './config.js';
 import { listen } from './listen.js';
 import { readBody } from './body.js';
+import { faultyFraming } from './framing.js';
 import { repeatedHeader } from './repeated-header.js';
 import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -222,6 +223,8 @@ export function qualityMismatch(proxy: string, rollout: string): string {
 interface AdminRefusal {
   status: 400 | 401 | 403;
   error: string;
+  /** The connection closes after the answer, even with the body read (framing.ts). */
+  close?: true;
 }
 
 /**
@@ -250,6 +253,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminHandle> {
   const browserRefusal = isLoopback(options.host) ? createBrowserGuard(ADMIN_GUARD) : undefined;
   // A connection that carried the token is kept when room is made for a new one.
   const refusal = (req: IncomingMessage): AdminRefusal | undefined => {
+    const faulty = faultyFraming(req);
+    if (faulty !== undefined) return { status: 400, error: faulty, close: true };
     // One Host only (RFC 9112 3.2): Node keeps the first, which the guard would check while another hop read the last.
     if (repeatedHeader(req.rawHeaders, HOST) !== undefined) return { status: 400, error: 'the request carries more than one Host header; send one' };
     const page = browserRefusal?.(req.headers);
@@ -306,7 +311,7 @@ async function serve(
   if (refused !== undefined) {
     req.resume();
     // A body still coming is not drained: the connection closes after the answer.
-    return json(res, refused.status, { error: refused.error }, !req.complete);
+    return json(res, refused.status, { error: refused.error }, refused.close === true || !req.complete);
   }
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { ...routeRead(route), now: now(), ...serves(options) });

@@ -9,6 +9,7 @@ import type { KeyCheck } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
 import type { ConnectionCap } from './connection-cap.js';
 import { CLOSE } from './discard.js';
+import { faultyFraming } from './framing.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundDialect } from './inbound.js';
 import { bodyEncoding, keyRefusal, type BodyHandler, type Intake } from './intake.js';
@@ -74,12 +75,11 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       metrics.reject('bad_request');
       return sendError(res, inbound, 'bad_request', 'an HTTP/1.1 request needs a Host header', CLOSE);
     }
-    // HTTP/1.0 has no chunked encoding: its framing is faulty and the connection must close (RFC 9112 6.1). Node
-    // reads the chunks and kept it open, while a hop before the proxy may take them for the next request.
-    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+    const faulty = faultyFraming(req);
+    if (faulty !== undefined) {
       req.resume();
       metrics.reject('bad_request');
-      return sendError(res, inbound, 'bad_request', 'an HTTP/1.0 request cannot use Transfer-Encoding (RFC 9112 6.1): send a content-length', CLOSE);
+      return sendError(res, inbound, 'bad_request', faulty, CLOSE);
     }
     // And one only (RFC 9112 3.2): Node keeps the first, which the browser guard would check while another hop read the last.
     if (repeatedHeader(req.rawHeaders, HOST) !== undefined) {
