@@ -4,10 +4,10 @@
 import { cutSample } from '../analysis/blame.js';
 import { oneLine } from '../core/format.js';
 import type { RolloutEvent } from '../engine/types.js';
-import { firstFailureLead } from '../engine/first-errors.js';
+import { firstFailureLead, withoutArm } from '../engine/first-errors.js';
 
 /**
- * "green's first server_error, whole: green arm: 500 from ...": the message the reason quotes cut, from the recent
+ * "green's first server_error, whole: 500 from ...": the message the reason quotes cut, from the recent
  * events state.json keeps, else (a long rollout's later events pushed it out) from the whole journal; undefined
  * when the reason quotes none cut, or no event holds it.
  */
@@ -19,11 +19,13 @@ export function wholeSampleText(reason: string | undefined, recent: readonly Rol
 
 function wholeIn(cut: { failure: string; start: string }, events: readonly RolloutEvent[]): string | undefined {
   const lead = firstFailureLead('green', cut.failure);
+  // The reason quotes the message as the arm's result has it ("green arm: 500 …"); the warning names the arm in its lead.
+  const start = withoutArm('green', cut.start);
   for (const event of events) {
     if (event.type !== 'warning' || !event.message.startsWith(lead)) continue;
     // The reason's quote is on one line (oneLine): so is the message it is compared with, and shown.
-    const whole = oneLine(event.message.slice(lead.length), Infinity);
-    if (whole.startsWith(cut.start)) return `green's first ${cut.failure}, whole: ${whole}`;
+    const whole = oneLine(withoutArm('green', event.message.slice(lead.length)), Infinity);
+    if (whole.startsWith(start)) return `green's first ${cut.failure}, whole: ${whole}`;
   }
   return undefined;
 }

@@ -58,9 +58,16 @@ describe("status and a reason quoting green's upstream message cut", () => {
     const { warning, reason } = breach();
     expect(reason).toContain('(server_error: "green arm: 400 from https://llm-gateway');
     expect(reason).toMatch(/…"\)$/);
-    const whole = `  green's first server_error, whole: ${UPSTREAM}`;
+    // fixb33: the arm said once, in the lead ("on the green arm: green arm: 400 ..." said it twice).
+    const said = UPSTREAM.slice('green arm: '.length);
+    expect(warning.message).toBe(`first server_error on the green arm: ${said}`);
+    const whole = `  green's first server_error, whole: ${said}`;
     const recent = await runCli(['status', '--state-dir', 'st'], { cwd: folder([warning], [warning]) });
     expect(recent.stdout.split('\n')).toContain(whole);
+    // A warning an older version wrote, the arm twice: found all the same.
+    const older: RolloutEvent = { ...warning, message: `first server_error on the green arm: ${UPSTREAM}` };
+    const fromOlder = await runCli(['status', '--state-dir', 'st'], { cwd: folder([older], [older]) });
+    expect(fromOlder.stdout.split('\n')).toContain(whole);
     // 30 later events: state.json no longer has it, the journal does.
     const later = Array.from({ length: 30 }, (_, i): RolloutEvent => ({
       at: warning.at + i + 1,
