@@ -26,7 +26,8 @@ describe('status on a rollout recovered by bluegreen rollback', () => {
       const watched = await runCli(['status', '--watch', '--state-dir', 'st', ...args], { cwd });
       expect(watched.code).toBe(5);
       expect(watched.stderr).toBe(
-        "bluegreen: exit 5 is the rollout's own: its process died, and bluegreen rollback recorded its end (rolled back); nothing is left to recover\n",
+        `bluegreen: rollout ${recovered.plan.name} in ${dir} had already ended (rolled back) when --watch started: exit 5 is that run's, not a rollout's started since (--watch waits for a rollout only in a folder with no state yet)\n` +
+          "bluegreen: exit 5 is the rollout's own: its process died, and bluegreen rollback recorded its end (rolled back); nothing is left to recover\n",
       );
     }
   });

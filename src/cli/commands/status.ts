@@ -229,8 +229,13 @@ function isFinished(snapshot: RolloutSnapshot): boolean {
  * end that a recovery recorded keeps that run's 5 (its process died; green never passed, so never 0 as plain
  * `status` exits, which reports on itself), said on stderr so it is not read as "run bluegreen rollback".
  */
-function finishedCode(snapshot: RolloutSnapshot, ctx: CliContext): number {
+function finishedCode(snapshot: RolloutSnapshot, ctx: CliContext, endedBefore?: { dir: string; startedAt: number }): number {
   const code = snapshot.exitCode ?? EXIT.internal;
+  // A watcher opened just before a new rollout on a folder holding a finished run reads that run: said as that run's.
+  if (endedBefore?.startedAt === snapshot.startedAt)
+    ctx.stderr.write(
+      `bluegreen: rollout ${snapshot.plan.name} in ${endedBefore.dir} had already ended (${snapshot.phase.replace('_', ' ')}) when --watch started: exit ${code} is that run's, not a rollout's started since (--watch waits for a rollout only in a folder with no state yet)\n`,
+    );
   if (snapshot.recoveredBy !== undefined)
     ctx.stderr.write(
       `bluegreen: exit ${code} is the rollout's own: its process died, and ${snapshot.recoveredBy} recorded its end (${snapshot.phase.replace('_', ' ')}); nothing is left to recover\n`,
@@ -246,12 +251,15 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
   const clock = ctx.clock ?? systemClock;
   // A rollout that will never write state.json again (died before its first record, or lost it after moving
   // traffic) is said as status says it, not waited for.
-  if (!store.readState()) {
+  const found = store.readState();
+  if (!found) {
     const unrecorded = unrecordedRollout(store);
     const lost = unrecorded ? undefined : lostRecord(store);
     if ((unrecorded && !unrecorded.starting) || (lost && !lost.running)) return statusOnce(store, ctx, flags);
   }
   await untilStateExists(store, ctx, clock, interval);
+  // The run the folder held had ended: unless a new rollout replaces it first, --watch reports that run's end.
+  const endedBefore = found && isFinished(found) ? { dir: store.dir, startedAt: found.startedAt } : undefined;
   // The rollout's rule (a terminal that can move its cursor, not CI): TERM=dumb gets lines, as `rollout` does.
   if (!flags.json && wantsDashboard(ctx, {})) {
     // In a terminal: the rollout's dashboard, read-only; q stops watching (exit 0), ctrl-c too (exit 130).
@@ -266,7 +274,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       read: () => read(store),
       isFinished,
     });
-    if (end.kind === 'finished') return finishedCode(end.snapshot, ctx);
+    if (end.kind === 'finished') return finishedCode(end.snapshot, ctx, endedBefore);
     if (end.kind === 'quit') return end.interrupted ? EXIT.sigint : 0;
     ctx.stderr.write(orphanAdvice(store.dir, end.snapshot));
     return EXIT.orphaned;
@@ -301,7 +309,7 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
       ctx.stderr.write(orphanAdvice(store.dir, dead.snapshot));
       return EXIT.orphaned;
     }
-    if (isFinished(snapshot)) return finishedCode(snapshot, ctx);
+    if (isFinished(snapshot)) return finishedCode(snapshot, ctx, endedBefore);
     const standing = owner.alive ? undefined : rolloutStanding(store);
     // Died right after journaling its end, before state.json caught up: the journal has the code.
     if (standing?.kind === 'finished') return Number(store.readEvents({ last: 1 })[0]?.data?.exitCode ?? EXIT.internal);
