@@ -29,6 +29,7 @@ import { postPaths } from './post-paths.js';
 import { startAdmin, type AdminHandle } from './admin.js';
 import { createRolloutFeed, type RolloutFeed } from './rollout-feed.js';
 import { refuseRunningProxy, removeProxyInfo, writeProxyInfo } from './discovery.js';
+import { claimFolder, releaseFolder } from './folder-claim.js';
 import { thisProcess } from '../core/proc-stat.js';
 import { setMaxListeners } from 'node:events';
 import { InFlight } from './in-flight.js';
@@ -89,9 +90,24 @@ export interface ProxyHandle {
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const { stateDir } = options;
+  if (stateDir === undefined) return startClaimed(options, () => {});
+  // Before anything is opened: one proxy per state folder, claimed in one step (folder-claim.ts), and one that runs
+  // without the claim (a version from before it) found by its proxy.json.
+  const claim = claimFolder(stateDir);
+  const release = () => releaseFolder(stateDir, claim);
+  try {
+    await refuseRunningProxy(stateDir, process.pid);
+    return await startClaimed(options, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** The proxy, its state folder claimed: `release` lets the folder go once its port is closed. */
+async function startClaimed(options: ProxyOptions, release: () => void): Promise<ProxyHandle> {
   const { plan, settings } = options;
-  // Before anything is opened: one running proxy per state folder.
-  if (options.stateDir !== undefined) await refuseRunningProxy(options.stateDir, process.pid);
   const now = options.now ?? Date.now;
   const steady = options.steadyNow ?? options.now ?? (() => performance.now());
   const random = options.random ?? createRandom(now());
@@ -137,7 +153,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     throw failedListener(error, 'proxy');
   });
   const admin = await startAdminAndRecord(options, { owner, route, metrics, rolloutFeed, server, targets, url, now });
-  const stop = proxyStopper(options, { server, admin, inFlight, shutdown, route, rolloutFeed, targets });
+  const stop = proxyStopper(options, { server, admin, inFlight, shutdown, route, rolloutFeed, targets, release });
   return {
     url,
     port,
@@ -368,9 +384,11 @@ function proxyStopper(
     route: RouteHolder;
     rolloutFeed: RolloutFeed | undefined;
     targets: Targets;
+    /** Lets the state folder go (folder-claim.ts). */
+    release: () => void;
   },
 ): { drain(timeoutMs: number, force?: AbortSignal): Promise<number>; close(): Promise<void> } {
-  const { server, admin, inFlight, shutdown, route, rolloutFeed, targets } = parts;
+  const { server, admin, inFlight, shutdown, route, rolloutFeed, targets, release } = parts;
   let closing: Promise<void> | undefined;
   let listening: Promise<void> | undefined;
   // Once: resolves when the server has closed its port and every connection has ended.
@@ -387,6 +405,8 @@ function proxyStopper(
       void stopListening();
       const adminClosing = closeAdmin();
       route.detach();
+      // Its replacement claims the folder as it takes the port.
+      release();
       rolloutFeed?.startHandover();
       await adminClosing;
       await untilIdle(inFlight, timeoutMs, force);
@@ -396,6 +416,7 @@ function proxyStopper(
       closing ??= (async () => {
         route.stop();
         if (options.stateDir !== undefined) removeProxyInfo(options.stateDir, process.pid);
+        release();
         await closeAdmin();
         shutdown.abort(new Error('the proxy is shutting down'));
         const closed = stopListening();

@@ -1,7 +1,8 @@
 // A state folder the proxy cannot write (a full disk, a path through a file, no permission) is the operator's to
 // fix: exit 2 naming the file and why, as a rollout does for its own state folder, never "internal error". One
 // running proxy per folder: a rollout on it finds one through proxy.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -102,5 +103,39 @@ describe('a second proxy on the state folder of a running one', () => {
     recordOther(stateDir, server.url.replace(/\/v1$/, ''));
     const running = await runProxy(plan(), { stateDir });
     expect(readProxyInfo(stateDir)?.url).toBe(running.proxy.url);
+  });
+});
+
+// fixb33: the check above reads proxy.json before listening, and proxy.json is written after: two proxies started
+// together on one folder both passed it. The folder is claimed first, in one step (proxy.lock, created whole or not
+// at all), naming its holder: a second is refused while that process lives.
+describe('a proxy claiming its state folder', () => {
+  const plan = () => simPlan({ proxy: '{}' });
+  const claimBy = (stateDir: string, pid: number) => {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(path.join(stateDir, 'proxy.lock'), JSON.stringify({ pid, claim: 'another' }));
+  };
+
+  it('is refused (exit 2) while another live process holds the claim, before proxy.json is written', async () => {
+    const stateDir = tempDir();
+    claimBy(stateDir, process.ppid);
+    const started = runProxy(plan(), { stateDir });
+    await expect(started).rejects.toThrow(`another bluegreen proxy (pid ${process.ppid}) is starting or runs on the state folder ${stateDir} (proxy.lock)`);
+    await expect(started).rejects.toMatchObject({ exitCode: 2 });
+    expect(existsSync(path.join(stateDir, 'proxy.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(stateDir, 'proxy.lock'), 'utf8'))).toEqual({ pid: process.ppid, claim: 'another' });
+  });
+
+  it('takes over a claim whose process is dead, holds it while it runs and lets it go when it stops', async () => {
+    const stateDir = tempDir();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    claimBy(stateDir, dead);
+    const running = await runProxy(plan(), { stateDir });
+    const held = JSON.parse(readFileSync(path.join(stateDir, 'proxy.lock'), 'utf8')) as { pid: number; claim: string };
+    expect(held.pid).toBe(process.pid);
+    expect(held.claim).not.toBe('another');
+    await running.close();
+    expect(existsSync(path.join(stateDir, 'proxy.lock'))).toBe(false);
+    expect(readdirSync(stateDir).filter((name) => name.startsWith('proxy.lock'))).toEqual([]);
   });
 });
