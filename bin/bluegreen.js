@@ -17,9 +17,12 @@ const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
 // Exits at once (nothing else is queued yet): waiting for output to drain would let the start go on meanwhile.
 const loading = stopEarly({ before: 'while starting', write: (text) => process.stderr.write(text), exit: (code) => process.exit(code) });
 const { main } = await import('../dist/cli/main.js');
+const { processContext } = await import('../dist/cli/context.js');
 loading();
 
-main(process.argv).then(
+// The process exits once main() returns and its output is flushed: a rollout's hold on stop signals after its end
+// lasts to the exit (a SIGTERM while stdout drained killed a promoted rollout with 143).
+main(process.argv, { ...processContext(), exitsAfterMain: true }).then(
   // Never process.exit() with output still queued for a pipe: it would be cut (`status --json | jq`).
   (code) => exitWhenFlushed(code),
   (error) => {

@@ -111,9 +111,10 @@ function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
  * promotion; held here, it is said once and the exit code stays the rollout's (`ended`: "promoted, exit 0").
  * Listens until the returned function resolves: a signal caught during the synchronous report writing is dispatched
  * at the event loop's next poll, so the listener stays two turns more (immediate, poll, immediate); removed at once,
- * it took the signal's handle with it and the signal went unsaid.
+ * it took the signal's handle with it and the signal went unsaid. The CLI process keeps the listeners to its exit, its
+ * output flushed first (context.ts exitsAfterMain): let go as main() returned, a signal while stdout drained exited 143.
  */
-export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, warn: (message: string) => void): () => Promise<void> {
+export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, warn: (message: string) => void): (keep?: boolean) => Promise<void> {
   let told = false;
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void => {
@@ -125,9 +126,10 @@ export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, 
     events.on(signal, handler);
     return [signal, handler] as const;
   });
-  return async () => {
+  // `keep`: the turns are still waited for (a signal caught meanwhile is said before the process exits), the listeners kept.
+  return async (keep = false) => {
     for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
-    for (const [signal, handler] of handlers) events.off(signal, handler);
+    if (!keep) for (const [signal, handler] of handlers) events.off(signal, handler);
   };
 }
 
