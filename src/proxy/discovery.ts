@@ -93,6 +93,27 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Who holds `where` (host:port), for the error of a proxy that could not listen there: a live bluegreen proxy that
+ * one of `stateDirs` records there (its pid and folder), else undefined. (Asking the port itself is not done: a
+ * program there that never answers held the connection, and the failing start, open.)
+ */
+export function proxyHolding(where: string, stateDirs: readonly string[]): string | undefined {
+  for (const dir of new Set(stateDirs)) {
+    const info = readProxyInfo(dir);
+    if (info && hostPort(info.url) === where && isProcessAlive(info)) return `another bluegreen proxy (pid ${info.pid}, state folder ${dir})`;
+  }
+  return undefined;
+}
+
+function hostPort(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Removes the file if it still names this process (another proxy may have taken the folder since). */
 export function removeProxyInfo(stateDir: string, pid: number): void {
   if (readProxyInfo(stateDir)?.pid === pid) rmSync(path.join(stateDir, PROXY_INFO_FILE), { force: true });

@@ -2,6 +2,7 @@
 // other machine reaches), and off loopback it says that the token then crosses the network over plain HTTP.
 // Found by hostile10: `--admin-listen 0.0.0.0:PORT` said "admin API on http://0.0.0.0:PORT" and nothing more.
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProxy as runProxyCommand } from '../../src/cli/commands/proxy.js';
 import { UsageError } from '../../src/core/exit.js';
@@ -9,7 +10,7 @@ import { testContext } from '../helpers/cli.js';
 import { listenForTest } from '../helpers/loopback.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { freePort } from '../live/helpers.js';
-import { simPlan } from './helpers.js';
+import { runProxy, simPlan } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789';
 
@@ -42,13 +43,10 @@ describe('bluegreen proxy, the admin API line', () => {
 });
 
 /** Starts the proxy command on these addresses; what it throws before serving (it must not serve). */
-async function startFailure(listen: string, adminListen: string): Promise<unknown> {
-  const dir = tempDir();
+async function startFailure(listen: string, adminListen: string, dir = tempDir(), stateDir = dir): Promise<unknown> {
   const file = writePlan(simPlan({ proxy: '{ admin: { token_env: ADMIN_TOKEN } }' }), dir);
   const stop = new AbortController();
-  return runProxyCommand(file, { listen, adminListen, stateDir: dir }, testContext({ cwd: dir, env: { ADMIN_TOKEN } }), stop.signal, () =>
-    stop.abort(130),
-  ).then(
+  return runProxyCommand(file, { listen, adminListen, stateDir }, testContext({ cwd: dir, env: { ADMIN_TOKEN } }), stop.signal, () => stop.abort(130)).then(
     () => 'served',
     (error: unknown) => error,
   );
@@ -71,5 +69,24 @@ describe('bluegreen proxy, an address it cannot listen on', () => {
     expect((admin as Error).message).toBe(`${held} is already in use; pick another address with --admin-listen`);
     const own = await startFailure(held, '127.0.0.1:0');
     expect((own as Error).message).toBe(`${held} is already in use; pick another address with --listen`);
+  });
+});
+
+// fixb33: a port held by another bluegreen proxy was said as by any program. The proxy it finds recorded in its own
+// state folder or the default one (proxy.json) is named by its pid and folder; one recorded elsewhere is not known.
+describe('bluegreen proxy on a port another bluegreen proxy holds', () => {
+  it('names its pid and state folder when the default folder records it', async () => {
+    const dir = tempDir();
+    const recorded = path.join(dir, '.bluegreen');
+    const first = await runProxy(simPlan({ proxy: '{}' }), { stateDir: recorded });
+    const held = new URL(first.proxy.url).host;
+    const named = await startFailure(held, '127.0.0.1:0', dir, path.join(dir, 'other-folder'));
+    expect((named as Error).message).toBe(
+      `${held} is already in use by another bluegreen proxy (pid ${process.pid}, state folder ${recorded}); pick another address with --listen`,
+    );
+    const elsewhere = await runProxy(simPlan({ proxy: '{}' }), { stateDir: tempDir() });
+    const heldElsewhere = new URL(elsewhere.proxy.url).host;
+    const unnamed = await startFailure(heldElsewhere, '127.0.0.1:0');
+    expect((unnamed as Error).message).toBe(`${heldElsewhere} is already in use; pick another address with --listen`);
   });
 });

@@ -9,6 +9,7 @@ import { startingRouteNotice } from '../../proxy/route.js';
 import { startProxy, type Listener, type ProxyHandle } from '../../proxy/server.js';
 import type { ArmUpstream } from '../../proxy/targets.js';
 import { stateDir } from '../../state/files.js';
+import { proxyHolding } from '../../proxy/discovery.js';
 import { preflight, readApiKey } from '../../upstream/index.js';
 import type { CliContext } from '../context.js';
 import { protectPlanSecrets } from '../secrets.js';
@@ -51,11 +52,11 @@ export async function runProxy(
     for (const warning of checked.warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
     const upstreams = armUpstreams(endpoints, ctx);
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
-    const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: stateDir(flags.stateDir, ctx.env, ctx.cwd), log }).catch(
-      (error: unknown) => {
-        throw bindError(error, settings);
-      },
-    );
+    const folder = stateDir(flags.stateDir, ctx.env, ctx.cwd);
+    const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: folder, log }).catch((error: unknown) => {
+      // Its own folder and the default one: where another bluegreen proxy holding the port may be recorded.
+      throw bindError(error, settings, (where) => proxyHolding(where, [folder, stateDir(undefined, ctx.env, ctx.cwd)]));
+    });
     startupNotices(plan, settings, proxy, log);
     onReady?.(proxy);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
@@ -79,7 +80,7 @@ function armUpstreams(endpoints: Endpoints, ctx: CliContext): Record<ArmName, Ar
 }
 
 /** A listener that could not bind, as a usage error naming the option that sets its address; any other error as it is. */
-function bindError(error: unknown, settings: ProxySettings): unknown {
+function bindError(error: unknown, settings: ProxySettings, holder: (where: string) => string | undefined): unknown {
   const { code, address, port, listener } = error as NodeJS.ErrnoException & { address?: string; port?: number; listener?: Listener };
   const where = address !== undefined ? `${address}:${port ?? ''}` : `${settings.host}:${settings.port}`;
   const which = listener === 'admin' ? '--admin-listen' : '--listen';
@@ -88,7 +89,10 @@ function bindError(error: unknown, settings: ProxySettings): unknown {
     return new UsageError(
       `the admin API's ${where} clashes with the proxy's own address (--listen ${settings.host}:${settings.port}); give it a port of its own with --admin-listen`,
     );
-  if (code === 'EADDRINUSE') return new UsageError(`${where} is already in use; pick another address with ${which}`);
+  if (code === 'EADDRINUSE') {
+    const by = holder(where);
+    return new UsageError(`${where} is already in use${by ? ` by ${by}` : ''}; pick another address with ${which}`);
+  }
   if (code === 'EACCES' || code === 'EADDRNOTAVAIL') return new UsageError(`cannot listen on ${where} (${code}); pick another address with ${which}`);
   return error;
 }
