@@ -21,10 +21,15 @@ const { processContext } = await import('../dist/cli/context.js');
 loading();
 
 // The process exits once main() returns and its output is flushed: a rollout's hold on stop signals after its end
-// lasts to the exit (a SIGTERM while stdout drained killed a promoted rollout with 143).
-main(process.argv, { ...processContext(), exitsAfterMain: true }).then(
+// lasts to the exit (a SIGTERM while stdout drained killed a promoted rollout with 143), and a signal then exits at
+// once with the rollout's code (a reader that stopped reading left it deaf to SIGTERM).
+let returned;
+main(process.argv, { ...processContext(), exitsAfterMain: (code) => process.exit(returned ?? code) }).then(
   // Never process.exit() with output still queued for a pipe: it would be cut (`status --json | jq`).
-  (code) => exitWhenFlushed(code),
+  (code) => {
+    returned = code;
+    return exitWhenFlushed(code);
+  },
   (error) => {
     // Only reached on a bug: every expected failure is mapped to an exit code inside main().
     process.stderr.write(`bluegreen: internal error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -21,10 +21,11 @@ export interface CliContext {
   /** Where stop signals (SIGINT, SIGTERM, SIGHUP) come from; this process when absent (tests pass an emitter). */
   signals?: NodeJS.EventEmitter;
   /**
-   * The process exits once main() returns and its output is flushed (bin/bluegreen.js): a rollout's hold on stop
-   * signals after its end (stop-signals.ts holdSignalsAfterEnd) is then kept to the exit, not let go as main returns.
+   * The process exits once main() returns and its output is flushed (bin/bluegreen.js), or at once through this: a
+   * rollout's hold on stop signals after its end (stop-signals.ts holdSignalsAfterEnd) is then kept to the exit, and a
+   * signal while the output drains exits with the rollout's code.
    */
-  exitsAfterMain?: boolean;
+  exitsAfterMain?: (code: number) => void;
 }
 
 /**

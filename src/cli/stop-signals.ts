@@ -113,23 +113,29 @@ function endingUnderWayText(signal: string, underWay: EndingUnderWay): string {
  * at the event loop's next poll, so the listener stays two turns more (immediate, poll, immediate); removed at once,
  * it took the signal's handle with it and the signal went unsaid. The CLI process keeps the listeners to its exit, its
  * output flushed first (context.ts exitsAfterMain): let go as main() returned, a signal while stdout drained exited 143.
+ * Then a signal exits at once with the rollout's code (`exit`): a reader that stopped reading must not leave the
+ * process deaf to stop signals until a SIGKILL.
  */
-export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, warn: (message: string) => void): (keep?: boolean) => Promise<void> {
+export function holdSignalsAfterEnd(events: NodeJS.EventEmitter, ended: string, warn: (message: string) => void): (exit?: () => void) => Promise<void> {
   let told = false;
+  let exitNow: (() => void) | undefined;
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void => {
       // The rollout's handlers still listen (its reporter finishing): they answer it.
-      if (told || events.listenerCount(signal) > 1) return;
+      if (events.listenerCount(signal) > 1) return;
+      if (!told) warn(`${signal} after the rollout ended (${ended}): nothing is left to stop; its reports are written and the exit code stays the rollout's`);
       told = true;
-      warn(`${signal} after the rollout ended (${ended}): nothing is left to stop; its reports are written and the exit code stays the rollout's`);
+      exitNow?.();
     };
     events.on(signal, handler);
     return [signal, handler] as const;
   });
-  // `keep`: the turns are still waited for (a signal caught meanwhile is said before the process exits), the listeners kept.
-  return async (keep = false) => {
+  // `exit`: the listeners are kept (the turns still waited for, so a signal caught meanwhile is said) and a signal from
+  // then on exits with it; without, they go.
+  return async (exit) => {
     for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
-    if (!keep) for (const [signal, handler] of handlers) events.off(signal, handler);
+    if (exit) exitNow = exit;
+    else for (const [signal, handler] of handlers) events.off(signal, handler);
   };
 }
 

@@ -63,7 +63,7 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
   let final: RolloutSnapshot | undefined;
   let live: LiveView | undefined;
   const chooseReporter = await reporterFor(ctx, flags, dir);
-  let afterEnd: ((keep: boolean) => Promise<void>) | undefined;
+  let afterEnd: ((exit?: () => void) => Promise<void>) | undefined;
   try {
     // The traffic stops the run on an unusable sampled file (validate and --dry-run read it whole first): said as they say it.
     const code = await runRollout({
@@ -94,7 +94,8 @@ export async function rollout(file: string, flags: RolloutFlags, ctx: CliContext
     if (final) writeOutcomeReports({ plan, snapshot: final, live }, targets, ctx, code);
   } finally {
     // Kept while bin/bluegreen.js flushes stdout and stderr before it exits: a signal there was the default's, 143.
-    await afterEnd?.(ctx.exitsAfterMain === true);
+    const exitsAfterMain = ctx.exitsAfterMain;
+    await afterEnd?.(exitsAfterMain && (() => exitsAfterMain(ctx.exitCode)));
   }
 }
 
