@@ -85,8 +85,14 @@ const NOT_FORWARDED = new Set([
   'expect',
   'openai-organization',
   'openai-project',
-  // Azure API Management's (and Azure AI services') key header: an application's key too.
+  // Azure API Management's (and Azure AI services') key header: an application's key too. And the key headers of
+  // other gateways an application may have been set up for (Helicone, Portkey, Cloudflare AI Gateway, LiteLLM):
+  // that gateway's secret, not the upstream's (review33).
   'ocp-apim-subscription-key',
+  'helicone-auth',
+  'x-portkey-api-key',
+  'cf-aig-authorization',
+  'x-litellm-api-key',
   // Headers a gateway may route or attribute a request by: a client naming another method, path, host or origin
   // for a request the upstream sees as the operator's (x-forwarded-* are dropped by prefix, below).
   'x-http-method-override',
@@ -95,9 +101,18 @@ const NOT_FORWARDED = new Set([
   'x-original-method',
   'x-original-url',
   'x-rewrite-url',
+  'x-original-uri',
+  'x-original-host',
+  'x-host',
+  'x-envoy-original-path',
   'forwarded',
   'x-real-ip',
   'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
 ]);
 const FORWARDED_PREFIX = 'x-forwarded-';
 

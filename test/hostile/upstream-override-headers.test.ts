@@ -25,6 +25,20 @@ const OVERRIDES: Record<string, string> = {
   'x-client-ip': '10.0.0.1',
   forwarded: 'for=10.0.0.1;host=evil.example',
   'ocp-apim-subscription-key': CLIENT_KEY,
+  // review33: more of the same classes (client address, routing, other gateways' keys).
+  'x-original-uri': '/v1/files/file-1',
+  'x-original-host': 'evil.example',
+  'x-host': 'evil.example',
+  'x-envoy-original-path': '/v1/files/file-1',
+  'true-client-ip': '10.0.0.1',
+  'cf-connecting-ip': '10.0.0.1',
+  'fastly-client-ip': '10.0.0.1',
+  'x-cluster-client-ip': '10.0.0.1',
+  'x-original-forwarded-for': '10.0.0.1',
+  'helicone-auth': 'Bearer sk-helicone-gateway-secret',
+  'x-portkey-api-key': 'portkey-gateway-secret',
+  'cf-aig-authorization': 'Bearer cf-gateway-secret',
+  'x-litellm-api-key': 'sk-litellm-gateway-secret',
 };
 
 describe('headers that redirect or re-attribute an upstream request', () => {
