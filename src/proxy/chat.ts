@@ -16,6 +16,7 @@ import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import type { ClientKeyHeaders } from './client-key-headers.js';
+import { greenHeaders, mirrorHeaders } from './idempotency.js';
 import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag } from './respond.js';
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route-holder.js';
@@ -149,7 +150,7 @@ class ChatExchange {
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: this.headers }, split.name);
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name);
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -164,7 +165,9 @@ class ChatExchange {
     const { ctx } = this;
     const parsed = this.parsed as Parsed;
     const canFallBack = target.arm === 'green' && this.fallback && !this.fallingBack;
-    const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers: this.headers, canFallBack };
+    // An idempotency key names one request to one arm (idempotency.ts): green's is derived from the application's.
+    const headers = target.arm === 'green' ? greenHeaders(this.headers) : this.headers;
+    const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
     const stored = this.split.stored;
     if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
