@@ -1,5 +1,6 @@
-// The requests the proxy is serving (chat requests and model lists): counted against max_concurrency, shown by
-// /healthz, and waited for when the proxy drains before it stops.
+// The requests the proxy is serving (chat requests and model lists), and those whose body is still on its way:
+// all shown by /healthz and waited for when the proxy drains before it stops; only those served count against
+// max_concurrency (a client trickling its body holds a connection, not one of those places: intake.ts).
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Slots } from '../core/slots.js';
@@ -12,13 +13,32 @@ export class InFlight {
   private readonly kept = new Set<Socket>();
   private keptWaiters: (() => void)[] = [];
 
+  /** Of `size`, the requests whose body is still being read (not served yet). */
+  private reading = 0;
+
   get size(): number {
     return this.answers.size;
+  }
+
+  /** The requests served (their body read): what max_concurrency bounds. */
+  get serving(): number {
+    return this.answers.size - this.reading;
   }
 
   /** The answer's slot, for leave(). */
   enter(res: ServerResponse): number {
     return this.answers.add(res);
+  }
+
+  /** A request whose body is yet to be read: its slot, for bodyRead() then leave(). */
+  enterReading(res: ServerResponse): number {
+    this.reading++;
+    return this.answers.add(res);
+  }
+
+  /** Once for each enterReading(), when its body is read (or is not going to be): it is served now, or leaves. */
+  bodyRead(): void {
+    this.reading--;
   }
 
   /** Once for each enter(), with the slot it gave. */

@@ -100,11 +100,21 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
       return sendError(res, inbound, 'unauthorized', refused, unreadBody(req));
     }
     if (overloaded(req, res)) return;
-    const slot = inFlight.enter(res);
+    // The body is read outside max_concurrency: clients trickling bodies cannot fill the places of requests
+    // served (their memory is bounded by max_connections x max_body_bytes: one body read at a time a connection).
+    // Counted in flight all the same: a drain waits for it and closes its connection after the answer.
+    const slot = inFlight.enterReading(res);
+    let unread = true;
     let over = false;
+    const bodyRead = (): void => {
+      if (!unread) return;
+      unread = false;
+      inFlight.bodyRead();
+    };
     const end = (): void => {
       if (over) return;
       over = true;
+      bodyRead();
       inFlight.leave(slot);
       cutIfNotTaken(res, limits.bodyTimeoutMs);
     };
@@ -136,6 +146,13 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
             sendError(res, inbound, read.reason === 'too_large' ? 'too_large' : 'slow_client', message, read.reason === 'too_large' ? unreadBody(req) : CLOSE);
             return;
           }
+          bodyRead();
+          // Served from here: past max_concurrency (others' bodies arrived meanwhile), refused as at the start.
+          if (inFlight.serving > limits.maxConcurrency) {
+            end();
+            refuseOverloaded(res);
+            return;
+          }
           handler(req, res, read.body, end, (error) => {
             end();
             failed(error);
@@ -152,20 +169,21 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
 
   /** Past max_concurrency: answered 503 with retry-after, and true. */
   function overloaded(req: IncomingMessage, res: ServerResponse): boolean {
-    if (inFlight.size < limits.maxConcurrency) return false;
-    metrics.reject('overloaded');
+    if (inFlight.serving < limits.maxConcurrency) return false;
     req.resume();
+    refuseOverloaded(res, unreadBody(req));
+    return true;
+  }
+
+  function refuseOverloaded(res: ServerResponse, unread: Readonly<{ connection?: string }> = {}): void {
+    metrics.reject('overloaded');
     sendError(
       res,
       inbound,
       'overloaded',
       `the proxy is already serving its limit of ${limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`,
-      {
-        'retry-after': '1',
-        ...unreadBody(req),
-      },
+      { 'retry-after': '1', ...unread },
     );
-    return true;
   }
 
   // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.

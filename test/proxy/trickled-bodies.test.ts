@@ -1,0 +1,72 @@
+// A request took one of max_concurrency's places before its body was read: clients trickling bodies (a byte now
+// and then, within body_timeout) could fill them all, and every other request got 503 meanwhile. A body is read
+// outside the limit now, and a request takes its place once it is read (refused then, with 503, when the places
+// are full). Real proxy, raw client sockets and a scripted upstream on 127.0.0.1.
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY, type Running } from './helpers.js';
+
+const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
+
+/** A request whose headers and first body bytes are sent, the rest held back: `finish()` sends it and resolves with the answer. */
+async function trickling(proxy: Running): Promise<{ socket: Socket; finish(): Promise<string> }> {
+  const port = Number(new URL(proxy.proxy.url).port);
+  const socket = connect(port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${BODY.length}\r\n\r\n${BODY.slice(0, 5)}`,
+  );
+  return {
+    socket,
+    finish: async () => {
+      socket.write(BODY.slice(5));
+      await until(() => answer.includes('\r\n\r\n') && answer.includes('}'), 'the trickled request to be answered');
+      socket.destroy();
+      return answer;
+    },
+  };
+}
+
+describe('request bodies still on their way', () => {
+  it('do not hold max_concurrency places: a whole request is served while they trickle', async () => {
+    const upstream = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('blue-model', 'hello there, an answer'));
+    });
+    const running = await runProxy(scriptedPlan(upstream.url, { proxy: '{ limits: { max_concurrency: 1 } }' }), { env: { UPSTREAM_KEY } });
+    const slow = [await trickling(running), await trickling(running)];
+    await until(() => running.proxy.inFlight() === 2, 'both trickled requests to be in flight');
+    const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    // Read, they are served in turn.
+    for (const one of slow) expect(await one.finish()).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('take a place once read, and get 503 then when the places are full', async () => {
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const upstream = await scriptedServer((_req, res) => {
+      release = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(openAiCompletion('blue-model', 'hello there, an answer'));
+      };
+      held();
+    });
+    const running = await runProxy(scriptedPlan(upstream.url, { proxy: '{ limits: { max_concurrency: 1 } }' }), { env: { UPSTREAM_KEY } });
+    const slow = await trickling(running);
+    await until(() => running.proxy.inFlight() === 1, 'the trickled request to be in flight');
+    const whole = fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    await holding;
+    const refused = await slow.finish();
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused.toLowerCase()).toContain('retry-after: 1');
+    release();
+    expect((await whole).status).toBe(200);
+    expect(running.proxy.metrics.snapshot().rejected).toMatchObject({ overloaded: 1 });
+  });
+});
