@@ -44,7 +44,7 @@ export interface FeedEntry {
 }
 
 export interface FeedPage {
-  /** Pass as `after` next time. */
+  /** Pass as `after` next time: a cursor in this feed (a cursor not this feed's is read as 0: ResultsFeed.read). */
   next: number;
   /** Results that fell out of the ring before this reader asked for them. */
   missed: number;
@@ -183,8 +183,13 @@ export class ResultsFeed {
   /**
    * Results after `after`, oldest first, at most `limit`. `epoch`: the feed the reader's cursor is in; when it is
    * this one, every result up to `after` counts as read (a cursor of the stopped proxy's feed says nothing here).
+   * A cursor that is not this feed's (another `epoch` said, or past the newest result: a reader of the process
+   * before a restart) is read as 0: the page starts at the feed's start and `next` is a cursor in this feed. It
+   * was `next: after`, which a reader passing it back took past every result up to `after`, and an older reader's
+   * cursor counted them all as read (not handed over when the proxy stopped).
    */
   read(after: number, limit = MAX_PAGE, epoch?: string): FeedPage {
+    if (after > this.head || (epoch !== undefined && epoch !== this.epoch)) after = 0;
     if (epoch === this.epoch) {
       this.readUpTo = Math.max(this.readUpTo, Math.min(after, this.head));
       this.epochSaid = true;

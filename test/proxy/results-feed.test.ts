@@ -38,4 +38,21 @@ describe('ResultsFeed', () => {
     expect(first.results.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(feed.read(first.next, 10).results[0]?.seq).toBe(11);
   });
+
+  // A cursor past the newest result answered `next: after`: a reader passing it back skipped every result up to it,
+  // and an older reader's (no epoch) counted them all as read, so a stopping proxy did not hand them over.
+  it("reads a cursor that is not this feed's (past its newest result, or another epoch said) from the start", () => {
+    const feed = new ResultsFeed(10, { epoch: 'new-feed' });
+    for (let n = 1; n <= 4; n++) feed.push(result(n), 'routed', { ok: true }, 0);
+    const ahead = feed.read(7);
+    expect(ahead.results.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect([ahead.next, ahead.head, ahead.missed]).toEqual([4, 4, 0]);
+    expect(feed.readPast).toBe(0);
+    expect(feed.read(9, 10, 'new-feed').results.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(feed.read(2, 10, 'old-feed').results.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(feed.readPast).toBe(0);
+    // This feed's own cursor still counts as read.
+    expect(feed.read(3, 10, 'new-feed').results.map((e) => e.seq)).toEqual([4]);
+    expect(feed.readPast).toBe(3);
+  });
 });
