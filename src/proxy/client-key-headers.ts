@@ -5,6 +5,7 @@
 // a key's. The keys are few and of one or two lengths, the headers few and short: a pass or two over a few hundred
 // bytes per request.
 import { randomInt, timingSafeEqual } from 'node:crypto';
+import { decodedCredential } from './encoded-credential.js';
 
 interface SameLength {
   length: number;
@@ -41,8 +42,14 @@ export class ClientKeyHeaders {
     return this.groups.length > 0;
   }
 
-  /** Whether the header value holds one of the keys anywhere in it. */
+  /** Whether the header value holds one of the keys anywhere in it, as it is or decoded (a Basic value, %-escapes). */
   holds(value: string): boolean {
+    if (this.holdsAsIs(value)) return true;
+    const decoded = decodedCredential(value);
+    return decoded !== undefined && this.holdsAsIs(decoded);
+  }
+
+  private holdsAsIs(value: string): boolean {
     for (const group of this.groups) if (value.length >= group.length && this.inValue(value, group)) return true;
     return false;
   }

@@ -9,12 +9,15 @@ import { completionServer, runProxy, scriptedPlan, setRoute, UPSTREAM_KEY } from
 const KEY = 'client-key-0123456789abcdef';
 // Another length: the search runs once per key length.
 const LONGER = 'client-key-longer-0123456789abcdefghij';
+// A key with characters a URL encodes (a base64 key): sent %-escaped, it was not found (fix34).
+const SIGNS = 'client+key/0123456789abcdef==';
+const basic = (user: string, key: string) => `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}`;
 
 describe('a client key in a header the fixed list does not name', () => {
   it('is not forwarded upstream, on a chat request or a relayed one, whatever the header', async () => {
     const scripted = await completionServer('blue-model', 'ok');
     const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ client_keys_env: CLIENT_KEYS }' }), {
-      env: { UPSTREAM_KEY, CLIENT_KEYS: `${KEY},${LONGER}` },
+      env: { UPSTREAM_KEY, CLIENT_KEYS: `${KEY},${LONGER},${SIGNS}` },
     });
     setRoute(running.proxy, 0);
     const headers = {
@@ -25,6 +28,9 @@ describe('a client key in a header the fixed list does not name', () => {
       'x-app-meta': `user=7; key=${KEY}; region=eu`,
       'x-key-at-end': `tail${LONGER}`,
       'x-near-miss': `${KEY.slice(0, -1)}X`,
+      // fix34: encoded as headers carry credentials, a Basic value (base64 of user:key) and %-escaped.
+      'x-gateway-auth': basic('app', KEY),
+      'x-escaped': `key=${encodeURIComponent(SIGNS)}`,
       'x-kept': 'an ordinary header',
     };
     for (const [path, body] of [
@@ -41,7 +47,8 @@ describe('a client key in a header the fixed list does not name', () => {
       const sent = JSON.stringify(seen.headers);
       expect(sent).not.toContain(KEY);
       expect(sent).not.toContain(LONGER);
-      for (const name of ['x-portkey-api-key', 'helicone-auth', 'x-app-meta', 'x-key-at-end']) expect(seen.headers[name], name).toBeUndefined();
+      for (const name of ['x-portkey-api-key', 'helicone-auth', 'x-app-meta', 'x-key-at-end', 'x-gateway-auth', 'x-escaped'])
+        expect(seen.headers[name], name).toBeUndefined();
       expect(seen.headers['x-near-miss']).toBe(`${KEY.slice(0, -1)}X`);
       expect(seen.headers['x-kept']).toBe('an ordinary header');
       expect(seen.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
@@ -63,5 +70,18 @@ describe('ClientKeyHeaders', () => {
     // A key beyond latin1 is found as the bytes a header carries it in.
     const wide = new ClientKeyHeaders(['clé-0123456789abcdef']);
     expect(wide.holds(`x ${Buffer.from('clé-0123456789abcdef', 'utf8').toString('latin1')}`)).toBe(true);
+  });
+
+  it('finds a key in a Basic value (base64 of user:key) and %-escaped, one decoding deep', () => {
+    const keys = new ClientKeyHeaders([SIGNS, 'clé-0123456789abcdef']);
+    expect(keys.holds(basic('app', SIGNS))).toBe(true);
+    expect(keys.holds(`  basic\t${Buffer.from(`${SIGNS}:x`).toString('base64')} `)).toBe(true);
+    expect(keys.holds(basic('app', 'clé-0123456789abcdef'))).toBe(true);
+    expect(keys.holds(encodeURIComponent(SIGNS))).toBe(true);
+    expect(keys.holds(`k=${encodeURIComponent('clé-0123456789abcdef')}`)).toBe(true);
+    expect(keys.holds(basic('app', 'another-key-0123456789'))).toBe(false);
+    expect(keys.holds(`Basic not base64 at all ${encodeURIComponent('client+key')}`)).toBe(false);
+    // Twice encoded: one decoding only (each level would cost another), so not found; nor sent whole by any SDK.
+    expect(keys.holds(encodeURIComponent(encodeURIComponent(SIGNS)))).toBe(false);
   });
 });
