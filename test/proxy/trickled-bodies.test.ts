@@ -10,7 +10,7 @@ import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY,
 const BODY = '{"model":"blue-model","messages":[{"role":"user","content":"hi"}]}';
 
 /** A request whose headers and first body bytes are sent, the rest held back: `finish()` sends it and resolves with the answer. */
-async function trickling(proxy: Running): Promise<{ socket: Socket; finish(): Promise<string> }> {
+async function trickling(proxy: Running): Promise<{ socket: Socket; answered(): boolean; finish(): Promise<string> }> {
   const port = Number(new URL(proxy.proxy.url).port);
   const socket = connect(port, '127.0.0.1');
   let answer = '';
@@ -21,6 +21,7 @@ async function trickling(proxy: Running): Promise<{ socket: Socket; finish(): Pr
   );
   return {
     socket,
+    answered: () => answer !== '',
     finish: async () => {
       socket.write(BODY.slice(5));
       await until(() => answer.includes('\r\n\r\n') && answer.includes('}'), 'the trickled request to be answered');
@@ -38,7 +39,9 @@ describe('request bodies still on their way', () => {
     });
     const running = await runProxy(scriptedPlan(upstream.url, { proxy: '{ limits: { max_concurrency: 1 } }' }), { env: { UPSTREAM_KEY } });
     const slow = [await trickling(running), await trickling(running)];
-    await until(() => running.proxy.inFlight() === 2, 'both trickled requests to be in flight');
+    // In flight, or (refused before their bodies came, as they were) answered.
+    await until(() => running.proxy.inFlight() + slow.filter((one) => one.answered()).length === 2, 'both trickled requests to be in flight');
+    expect(slow.map((one) => one.answered())).toEqual([false, false]);
     const res = await fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
     expect(res.status).toBe(200);
     await res.arrayBuffer();
@@ -61,7 +64,9 @@ describe('request bodies still on their way', () => {
     const slow = await trickling(running);
     await until(() => running.proxy.inFlight() === 1, 'the trickled request to be in flight');
     const whole = fetch(`${running.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-    await holding;
+    // The whole request reached the upstream (it was refused 503 while the trickled body held the place).
+    await Promise.race([holding, whole]);
+    expect(upstream.seen).toHaveLength(1);
     const refused = await slow.finish();
     expect(refused).toMatch(/^HTTP\/1\.1 503 /);
     expect(refused.toLowerCase()).toContain('retry-after: 1');
