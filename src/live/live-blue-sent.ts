@@ -1,37 +1,62 @@
 // Blue's send times for the p95 ratio judged sent-before on live traffic (src/analysis/quantile.ts, SentBefore):
-// each stage's blue sends as the proxy last reported them with a results page (inFlight.blueSent, BlueSentReport),
+// each stage's blue sends as each proxy last reported them with a results page (inFlight.blueSent, BlueSentReport),
 // checked against the blue results this rollout recorded from that proxy process. Every age in a report is measured
-// on the proxy's own steady clock at that page (when each attempt began, and the page's moment): no clock of this
-// machine is mixed in, and the judgement's look is that page, whose results and requests under way the metrics hold.
-// The counts are exact for a moment at or before each age asked (SendTimes, then the report's grid rounding the age
-// up), never more sends counted as old than were. Given only where they are blue's whole sample in the stage:
-// - one proxy: several proxies' reads are at moments on different clocks, and no moment is known to be the same
-//   (stages summed at 100% green rely on one moment for every stage: reference.ts, blueSentReference);
-// - one proxy process for the stage (its results and reports all in one feed epoch): a restart loses the old
-//   process's figures, and its handed-over results (origin) are numbered in another feed;
+// on the proxy's own steady clock at that page (when each attempt began, and the page's moment). The counts are
+// exact for a moment at or before each age asked (SendTimes, then the report's grid rounding the age up), never
+// more sends counted as old than were. Given only where they are blue's whole sample in the stage, every proxy's:
+// - one proxy process per proxy for the stage (its results and reports all in one feed epoch): a restart loses the
+//   old process's figures, and handed-over results (origin) are numbered in another feed;
 // - nothing missed (the ring overran the reader), no result without a stage, no blue attempt ended without a result
-//   (BlueSentReport.exact), and the blue results recorded from the process plus its blue attempts under way are its
-//   sends. A running fallback (blue answering for green) counts in blue's requests in flight, not in these: the
-//   judge's own check (sent.requests and the running ages against the arm's sample) then takes the conservative count.
+//   (BlueSentReport.exact), and the blue results recorded from the process up to its last page plus its blue attempts
+//   under way then are its sends. A running fallback (blue answering for green) counts in blue's requests in flight,
+//   not in these: the judge's own check (sent.requests and the running ages against the arm's sample) then takes
+//   the conservative count. One proxy short of any of these: the stage is judged on the conservative count.
+// One proxy: the look is its page, and "sent at least v before it" is a prefix of its sends in the order sent.
+// Several: their pages are read at different moments, on clocks not set to one another, and a proxy whose read
+// failed keeps an older page (its results recorded up to that page, checked as above). Each proxy's own cut at v
+// alone would not do: across looks the proxies' moments shift against each other, so the samples would be no
+// prefixes of one order, and the confidence sequence holds at every n of ONE stream (quantile.ts). So the look is
+// one moment T on the rollout's steady clock, at or before every page used (the earliest asked), and the sample at
+// v is every proxy's blue requests sent before T - v: chosen by send time alone, never by latency, a prefix of all
+// proxies' sends in the order sent (real time), at every look and every v. Proxy i's page came back by `answeredAt`,
+// so it was taken at most answeredAt - T after T: its count at the age (v + answeredAt - T), stretched by how far
+// two steady clocks may run apart (CLOCK_RATE), is of sends before T - v or fewer (n only smaller). Over v: every
+// answered request over v (the metrics hold each proxy's results up to its page), and every running one reported at
+// least v old; those of the sample still running at a page were sent before T - v, so are at least v old there: the
+// count over v is the sample's or more. Fewer requests and more over v only raise the bound (the mixture rises with
+// n at a fixed count, falls as the count rises). Every stage's view at one judgement uses the same T and pages, so
+// the stages summed at 100% green (reference.ts, blueSentReference) are such a prefix too.
 import type { SentBefore } from '../analysis/quantile.js';
 import { ageStepAtOrAbove, ageStepMs, MAX_AGE_STEP } from '../metrics/send-ages.js';
 import type { BlueSentReport } from '../proxy/metrics.js';
 import type { FeedEntry } from '../proxy/results-feed.js';
 
-/** What one page said of blue's sends, per stage, in its feed `epoch`. */
-interface Reported {
+/**
+ * How much longer a duration may read on one machine's steady clock than on another's: each runs within 1e-3 of
+ * real time (crystals err by tens of ppm, NTP slews a clock by at most 500 ppm), so at most (1 + 1e-3) / (1 - 1e-3).
+ */
+const CLOCK_RATE = (1 + 1e-3) / (1 - 1e-3);
+
+/** When a page was asked for and came back, on the rollout's steady clock (ms). */
+export interface PageMoment {
+  askedAt: number;
+  answeredAt: number;
+}
+
+/** What a proxy's last page said of blue's sends, per stage, in its feed `epoch`. */
+interface Reported extends PageMoment {
   epoch: string;
   stages: Map<number, BlueSentReport | undefined>;
 }
 
-export class LiveBlueSent {
-  private reported?: Reported;
+/** One proxy's part: its last page's reports, its blue results recorded per stage, and its stages known inexact. */
+class ProxySends {
+  reported?: Reported;
   /** Blue's own results recorded per stage, and the feed epoch they came from. */
   private readonly recorded = new Map<number, { epoch: string; results: number }>();
-  /** Stages whose blue sends are not known to be their sample (see the header). */
+  /** Stages whose blue sends are not known to be its sample (see the header). */
   private readonly inexact = new Set<number>();
 
-  /** A result recorded into `stage` (the one record() files it under), read from feed `epoch`. */
   result(epoch: string, entry: FeedEntry, stage: number | undefined): void {
     if (stage === undefined) return;
     if (entry.origin !== undefined || entry.stage === undefined) {
@@ -45,38 +70,86 @@ export class LiveBlueSent {
     else this.recorded.set(stage, { epoch, results: 1 });
   }
 
-  /** Figures of `stage` were lost: results missed, or a proxy process gone (restarted). */
   lost(stage: number | undefined): void {
     if (stage !== undefined) this.inexact.add(stage);
   }
 
-  /** A page's in-flight report (absent from a proxy before session 33), with the page's feed `epoch`. */
-  page(epoch: string, reports: unknown): void {
+  /** The stage's report of the last page, when it counts exactly the blue results recorded from that process. */
+  exact(stage: number): BlueSentReport | undefined {
+    const reported = this.reported;
+    const report = reported?.stages.get(stage);
+    if (!reported || !report || !report.exact || this.inexact.has(stage)) return undefined;
+    const counted = this.recorded.get(stage) ?? { epoch: reported.epoch, results: 0 };
+    if (counted.epoch !== reported.epoch) return undefined;
+    const running = report.running.reduce((sum, count) => sum + count, 0);
+    return counted.results + running === report.sends ? report : undefined;
+  }
+}
+
+export class LiveBlueSent {
+  /** Per proxy (the fleet's objects). */
+  private readonly proxies = new Map<object, ProxySends>();
+
+  /** A result `proxy` recorded into `stage` (the one record() files it under), read from its feed `epoch`. */
+  result(proxy: object, epoch: string, entry: FeedEntry, stage: number | undefined): void {
+    this.of(proxy).result(epoch, entry, stage);
+  }
+
+  /** Figures of `stage` at `proxy` were lost: results missed, or its process gone (restarted). */
+  lost(proxy: object, stage: number | undefined): void {
+    this.of(proxy).lost(stage);
+  }
+
+  /** Nothing known of `proxy`'s sends now: its process is gone (restarted), so its last page is no look at it. */
+  forget(proxy: object): void {
+    this.of(proxy).reported = undefined;
+  }
+
+  /**
+   * A page's in-flight report (absent from a proxy before session 33), with the page's feed `epoch` and `moment`. A
+   * proxy whose next read fails keeps this one: the results recorded from it are still those up to this page.
+   */
+  page(proxy: object, epoch: string, reports: unknown, moment: PageMoment): void {
     const stages = new Map<number, BlueSentReport | undefined>();
     // Two of one stage (its number set again by another run, or by hand): neither is known to be the sample.
     if (Array.isArray(reports)) for (const report of reports) if (isReport(report)) stages.set(report.stage, stages.has(report.stage) ? undefined : report);
-    this.reported = { epoch, stages };
+    this.of(proxy).reported = { epoch, stages, ...moment };
   }
 
-  /** Nothing known of the proxy's sends now (a page without a report, or a read that failed midway). */
-  forget(): void {
-    this.reported = undefined;
-  }
-
-  /** Blue's sends in `stage` as of the last page, when they are its whole sample; undefined otherwise. */
-  view(stage: number, proxies: number): SentBefore | undefined {
-    const reported = this.reported;
-    const report = reported?.stages.get(stage);
-    if (proxies !== 1 || !reported || !report || !report.exact || this.inexact.has(stage)) return undefined;
-    const counted = this.recorded.get(stage) ?? { epoch: reported.epoch, results: 0 };
-    if (counted.epoch !== reported.epoch) return undefined;
+  /** Blue's sends in `stage` at every one of `proxies` as of their last pages, when they are its whole sample; undefined otherwise. */
+  view(stage: number, proxies: readonly object[]): SentBefore | undefined {
+    const parts: { report: BlueSentReport; moment: PageMoment }[] = [];
+    for (const proxy of proxies) {
+      const sends = this.proxies.get(proxy);
+      const report = sends?.exact(stage);
+      if (!sends?.reported || !report) return undefined;
+      parts.push({ report, moment: sends.reported });
+    }
+    if (parts.length === 0) return undefined;
+    // One proxy: its page is the look, ages as asked. Several: the earliest asked is (see the header).
+    const lookAt = Math.min(...parts.map(({ moment }) => moment.askedAt));
+    const requests = parts.reduce((sum, { report }) => sum + report.sends, 0);
     const runningAgesMs: number[] = [];
-    report.running.forEach((count, step) => {
-      for (let i = 0; i < count; i++) runningAgesMs.push(ageStepMs(step));
-    });
-    if (counted.results + runningAgesMs.length !== report.sends) return undefined;
-    const { sentAtLeast } = report;
-    return { requests: report.sends, runningAgesMs, sentAtLeast: (ageMs) => Math.min(report.sends, sentAtLeast[ageStepAtOrAbove(ageMs)] ?? 0) };
+    for (const { report } of parts)
+      report.running.forEach((count, step) => {
+        for (let i = 0; i < count; i++) runningAgesMs.push(ageStepMs(step));
+      });
+    const ages = parts.map(({ report, moment }) => ({
+      report,
+      askedAt: (ageMs: number) => (parts.length === 1 ? ageMs : (ageMs + Math.max(0, moment.answeredAt - lookAt)) * CLOCK_RATE),
+    }));
+    const sentAtLeast = (ageMs: number): number =>
+      Math.min(
+        requests,
+        ages.reduce((sum, { report, askedAt }) => sum + Math.min(report.sends, report.sentAtLeast[ageStepAtOrAbove(askedAt(ageMs))] ?? 0), 0),
+      );
+    return { requests, runningAgesMs, sentAtLeast };
+  }
+
+  private of(proxy: object): ProxySends {
+    let sends = this.proxies.get(proxy);
+    if (!sends) this.proxies.set(proxy, (sends = new ProxySends()));
+    return sends;
   }
 }
 

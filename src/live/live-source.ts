@@ -327,7 +327,7 @@ class LiveSource implements TrafficSource {
   }
 
   blueSent(stage: number): SentBefore | undefined {
-    return this.sends.view(stage, this.options.fleet.proxies.length);
+    return this.sends.view(stage, this.options.fleet.proxies);
   }
 
   private notePassed(proxy: FleetProxy, figures: { stage?: number; passedThrough?: number }): void {
@@ -439,7 +439,10 @@ class LiveSource implements TrafficSource {
         // After the wait, the cut's point of a proxy that numbers its results (it says `all` beside): its last read
         // counts apart those begun before the cut (countInFlight). An older proxy's page would then count no others.
         const upTo = this.upTo?.get(proxy) ?? (this.inFlight.get(proxy)?.inFlight.sentTagged === true ? this.cut?.points.get(proxy) : undefined);
+        // When the page was asked for and came back, on this machine's steady clock: several proxies' looks (LiveBlueSent).
+        let askedAt = steadyNow(this.options.clock);
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
+        let answeredAt = steadyNow(this.options.clock);
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
@@ -451,9 +454,12 @@ class LiveSource implements TrafficSource {
           );
           this.options.onRestart?.();
           // The old process's blue sends in the stage in force are lost with it (its results may come handed over).
-          this.sends.lost(this.context.current()?.stage ?? this.lastStage);
+          this.sends.lost(proxy, this.context.current()?.stage ?? this.lastStage);
+          this.sends.forget(proxy);
           proxy.restarted();
+          askedAt = steadyNow(this.options.clock);
           page = await proxy.client.results(0, page.epoch);
+          answeredAt = steadyNow(this.options.clock);
         }
         proxy.epoch = page.epoch;
         // A newer proxy's feed may carry what this rollout cannot weigh (as handovers were to older rollouts): said once.
@@ -465,11 +471,11 @@ class LiveSource implements TrafficSource {
         }
         for (const entry of page.results)
           if (proxy.takes(entry))
-            this.sends.result(page.epoch, entry, this.record(entry.stage, entry.result, entry.quality, entry.kind, this.sendTag(proxy, entry)));
+            this.sends.result(proxy, page.epoch, entry, this.record(entry.stage, entry.result, entry.quality, entry.kind, this.sendTag(proxy, entry)));
         // Results that fell out of the proxy's ring before the rollout read them: shown, never invented.
         if (page.missed > 0) {
           proxy.view.missed = (proxy.view.missed ?? 0) + page.missed;
-          this.sends.lost(this.context.current()?.stage ?? this.lastStage);
+          this.sends.lost(proxy, this.context.current()?.stage ?? this.lastStage);
         }
         // Caught up with the proxy's newest result: no second call just to hear there is nothing more.
         const done = page.results.length === 0 || page.next >= page.head;
@@ -477,14 +483,13 @@ class LiveSource implements TrafficSource {
         // Taken with the page: what was under way then has answered in a later page, or is still running.
         if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: ownInFlight(page.inFlight, proxy) });
         else this.inFlight.delete(proxy);
-        this.sends.page(page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent);
+        this.sends.page(proxy, page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent, { askedAt, answeredAt });
         caughtUp = done;
       }
       proxy.answered();
       if (withFigures) await this.readFigures(proxy);
     } catch (error) {
-      // A page read and the next not: what was reported may miss results recorded since.
-      this.sends.forget();
+      // Its last page read stays its look at blue's sends (LiveBlueSent): the results recorded from it are those up to it.
       proxy.failed(error);
       // Nothing more to read from it now: its silence is checkSilent's.
       return true;
