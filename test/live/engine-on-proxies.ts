@@ -28,15 +28,18 @@ export function fleetOf(adminUrls: string[], clock: FakeClock, leaseMs: number, 
 
 /**
  * The live source of a two-stage rollout in its first stage (green at 50%), reading the one proxy whose admin API is
- * at `adminUrl` from its feed's start (epoch e1), on a fake clock: what a stage's end reads, without an engine.
+ * at `adminUrl` (or each of several) from its feed's start (epoch e1), on a fake clock: what a stage's end reads,
+ * without an engine.
  */
-export function stageZeroLiveSource(adminUrl: string, warn: (message: string) => void = () => undefined) {
+export function stageZeroLiveSource(adminUrl: string | readonly string[], warn: (message: string) => void = () => undefined) {
   const clock = new FakeClock();
-  const fleet = fleetOf([adminUrl], clock, 60_000, 250);
+  const fleet = fleetOf(typeof adminUrl === 'string' ? [adminUrl] : [...adminUrl], clock, 60_000, 250);
   const proxy = fleet.proxies[0] as (typeof fleet.proxies)[number];
   // As the stage's route set it: read from the feed's start.
-  proxy.cursor = 0;
-  proxy.epoch = 'e1';
+  for (const each of fleet.proxies) {
+    each.cursor = 0;
+    each.epoch = 'e1';
+  }
   const metrics = new MetricsRecorder({
     stages: [{ durationMs: 1000, greenWeight: 0.5 }],
     prices: { blue: undefined, green: undefined },
@@ -125,16 +128,21 @@ export async function oneStageLiveRollout(
     renewOnRestart?: boolean;
     /** The engine's judge (evaluate by default): a test looking at what each judgement is given. */
     judge?: EngineDeps['judge'];
+    /** Proxies of the same plan the rollout drives (1 by default): the others come back as `others`. */
+    proxies?: number;
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
+  // More proxies of the same plan in front of the same upstream (an application behind several replicas).
+  const others = await Promise.all(Array.from({ length: (options.proxies ?? 1) - 1 }, () => runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY } })));
   const clock = new FakeClock();
   const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: ${options.onUnjudged ?? 'promote'}${options.compareToBlue ? `, compare_to_blue: ${options.compareToBlue}` : ''} }`;
   const stages = options.stages ?? 1;
   const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
   const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);
   const adminUrl = running.proxy.adminUrl as string;
-  const fleet = fleetOf([options.adminUrl ? await options.adminUrl(adminUrl) : adminUrl], clock, 60_000, options.pollMs);
+  const otherUrls = others.map((other) => other.proxy.adminUrl as string);
+  const fleet = fleetOf([options.adminUrl ? await options.adminUrl(adminUrl) : adminUrl, ...otherUrls], clock, 60_000, options.pollMs);
   const journal: RolloutEvent[] = [];
   const actuator = new ProxyActuator(plan, fleet, clock);
   const onRestart = options.renewOnRestart === true ? { onRestart: () => actuator.renewNow() } : {};
@@ -144,5 +152,5 @@ export async function oneStageLiveRollout(
   );
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
-  return { running, clock, journal, engine, done, fleet };
+  return { running, others, clock, journal, engine, done, fleet };
 }
