@@ -12,20 +12,24 @@
 //   not in these: the judge's own check (sent.requests and the running ages against the arm's sample) then takes
 //   the conservative count. One proxy short of any of these: the stage is judged on the conservative count.
 // One proxy: the look is its page, and "sent at least v before it" is a prefix of its sends in the order sent.
-// Several: their pages are read at different moments, on clocks not set to one another, and a proxy whose read
-// failed keeps an older page (its results recorded up to that page, checked as above). Each proxy's own cut at v
-// alone would not do: across looks the proxies' moments shift against each other, so the samples would be no
-// prefixes of one order, and the confidence sequence holds at every n of ONE stream (quantile.ts). So the look is
-// one moment T on the rollout's steady clock, at or before every page used (the earliest asked), and the sample at
-// v is every proxy's blue requests sent before T - v: chosen by send time alone, never by latency, a prefix of all
-// proxies' sends in the order sent (real time), at every look and every v. Proxy i's page came back by `answeredAt`,
-// so it was taken at most answeredAt - T after T: its count at the age (v + answeredAt - T), stretched by how far
-// two steady clocks may run apart (CLOCK_RATE), is of sends before T - v or fewer (n only smaller). Over v: every
-// answered request over v (the metrics hold each proxy's results up to its page), and every running one reported at
-// least v old; those of the sample still running at a page were sent before T - v, so are at least v old there: the
-// count over v is the sample's or more. Fewer requests and more over v only raise the bound (the mixture rises with
-// n at a fixed count, falls as the count rises). Every stage's view at one judgement uses the same T and pages, so
-// the stages summed at 100% green (reference.ts, blueSentReference) are such a prefix too.
+// Several (an application behind N replicas): their pages are read at different moments, on clocks not set to one
+// another, and one whose read failed keeps its older page (its results recorded up to that page, checked as above).
+// Each proxy cut at v before its own page would not do: across looks the pages' moments shift against each other,
+// so the samples would be prefixes of no one order, and the confidence sequence holds at every n of ONE stream
+// (quantile.ts). So the look is one moment T, the earliest page asked on this machine, and the sample at v is every
+// proxy's blue requests sent before T - cv (real time; c = 1 / (1 - 1e-3), for steady clocks off real time, CLOCK_RATE):
+// chosen by send time alone, never by latency, a prefix of all the proxies' sends in the order sent (real time) at
+// every look and every v, however the looks fall (one per read round, a stale page taking T back, the sample
+// shrinking: the sequence holds at every n at once). A proxy's page came back at most lagAfter(T) after T, so its
+// count at the age CLOCK_RATE x (v + that lag) on its own clock is of its sends before T - cv, or fewer (rounded up
+// to the grid). Over v, the judge counts every answered request over v (each proxy's results up to its page are in
+// the metrics) and every running one reported at least v old (ages rounded up); those of the sample running at a
+// page are at least v old there on its clock. So the sample holds at least the requests counted, and no more of them
+// over v than counted: either only raises the bound (the one-sided mixture rises with n at a fixed count, falls as
+// the count rises). Every stage's view at one judgement is of the same pages and T, so the stages summed at 100% green
+// (reference.ts, blueSentReference) are one such prefix too. Assumed, as the pooled conservative count does: blue's
+// latencies at every proxy drawn alike, independent of when sent; and every steady clock within 1e-3 of real time
+// while counting (a proxy's machine suspended mid-request would break it; this machine's is checked by its wall clock).
 import type { SentBefore } from '../analysis/quantile.js';
 import { ageStepAtOrAbove, ageStepMs, MAX_AGE_STEP } from '../metrics/send-ages.js';
 import type { BlueSentReport } from '../proxy/metrics.js';
@@ -37,10 +41,16 @@ import type { FeedEntry } from '../proxy/results-feed.js';
  */
 const CLOCK_RATE = (1 + 1e-3) / (1 - 1e-3);
 
-/** When a page was asked for and came back, on the rollout's steady clock (ms). */
+/** A moment on the rollout's machine: its steady clock and its wall clock (ms). */
+export interface Instant {
+  steady: number;
+  wall: number;
+}
+
+/** When a page was asked for and when it came back. */
 export interface PageMoment {
-  askedAt: number;
-  answeredAt: number;
+  asked: Instant;
+  answered: Instant;
 }
 
 /** What a proxy's last page said of blue's sends, per stage, in its feed `epoch`. */
@@ -127,7 +137,10 @@ export class LiveBlueSent {
     }
     if (parts.length === 0) return undefined;
     // One proxy: its page is the look, ages as asked. Several: the earliest asked is (see the header).
-    const lookAt = Math.min(...parts.map(({ moment }) => moment.askedAt));
+    const look = parts.reduce(
+      (earliest, { moment }) => (moment.asked.steady < earliest.steady ? moment.asked : earliest),
+      (parts[0] as (typeof parts)[number]).moment.asked,
+    );
     const requests = parts.reduce((sum, { report }) => sum + report.sends, 0);
     const runningAgesMs: number[] = [];
     for (const { report } of parts)
@@ -136,12 +149,12 @@ export class LiveBlueSent {
       });
     const ages = parts.map(({ report, moment }) => ({
       report,
-      askedAt: (ageMs: number) => (parts.length === 1 ? ageMs : (ageMs + Math.max(0, moment.answeredAt - lookAt)) * CLOCK_RATE),
+      at: (ageMs: number) => (parts.length === 1 ? ageMs : (ageMs + lagAfter(look, moment.answered)) * CLOCK_RATE),
     }));
     const sentAtLeast = (ageMs: number): number =>
       Math.min(
         requests,
-        ages.reduce((sum, { report, askedAt }) => sum + Math.min(report.sends, report.sentAtLeast[ageStepAtOrAbove(askedAt(ageMs))] ?? 0), 0),
+        ages.reduce((sum, { report, at }) => sum + Math.min(report.sends, report.sentAtLeast[ageStepAtOrAbove(at(ageMs))] ?? 0), 0),
       );
     return { requests, runningAgesMs, sentAtLeast };
   }
@@ -151,6 +164,14 @@ export class LiveBlueSent {
     if (!sends) this.proxies.set(proxy, (sends = new ProxySends()));
     return sends;
   }
+}
+
+/**
+ * How long after `look` `then` came, at most: the steady clock's count, or the wall clock's where longer (a machine
+ * suspended meanwhile: its steady clock stands still, its wall clock is set right on waking).
+ */
+function lagAfter(look: Instant, then: Instant): number {
+  return Math.max(0, then.steady - look.steady, then.wall - look.wall);
 }
 
 /** A report as a proxy's page gives it: whole counts, bounded lists (a server that is no bluegreen proxy may send anything). */

@@ -14,7 +14,7 @@ import type { ResultKind } from '../proxy/metrics.js';
 import { FEED_VERSION, type FeedEntry, type FeedInFlight } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
-import { isCount, LiveBlueSent } from './live-blue-sent.js';
+import { isCount, LiveBlueSent, type Instant } from './live-blue-sent.js';
 
 /** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
 const FIGURES_EVERY = 4;
@@ -440,9 +440,9 @@ class LiveSource implements TrafficSource {
         // counts apart those begun before the cut (countInFlight). An older proxy's page would then count no others.
         const upTo = this.upTo?.get(proxy) ?? (this.inFlight.get(proxy)?.inFlight.sentTagged === true ? this.cut?.points.get(proxy) : undefined);
         // When the page was asked for and came back, on this machine's steady clock: several proxies' looks (LiveBlueSent).
-        let askedAt = steadyNow(this.options.clock);
+        let asked = this.instant();
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
-        let answeredAt = steadyNow(this.options.clock);
+        let answered = this.instant();
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
@@ -457,9 +457,9 @@ class LiveSource implements TrafficSource {
           this.sends.lost(proxy, this.context.current()?.stage ?? this.lastStage);
           this.sends.forget(proxy);
           proxy.restarted();
-          askedAt = steadyNow(this.options.clock);
+          asked = this.instant();
           page = await proxy.client.results(0, page.epoch);
-          answeredAt = steadyNow(this.options.clock);
+          answered = this.instant();
         }
         proxy.epoch = page.epoch;
         // A newer proxy's feed may carry what this rollout cannot weigh (as handovers were to older rollouts): said once.
@@ -483,7 +483,7 @@ class LiveSource implements TrafficSource {
         // Taken with the page: what was under way then has answered in a later page, or is still running.
         if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: ownInFlight(page.inFlight, proxy) });
         else this.inFlight.delete(proxy);
-        this.sends.page(proxy, page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent, { askedAt, answeredAt });
+        this.sends.page(proxy, page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent, { asked, answered });
         caughtUp = done;
       }
       proxy.answered();
@@ -495,6 +495,11 @@ class LiveSource implements TrafficSource {
       return true;
     }
     return caughtUp;
+  }
+
+  /** Now on this machine's steady and wall clocks. */
+  private instant(): Instant {
+    return { steady: steadyNow(this.options.clock), wall: this.options.clock.now() };
   }
 
   /**

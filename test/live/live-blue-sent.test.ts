@@ -9,8 +9,7 @@ import type { FeedEntry } from '../../src/proxy/results-feed.js';
 import { armResult } from '../helpers/results-pages.js';
 
 /** `count` of blue's sends begun at least ageStepMs(k) before the page for k below `upTo`, then `then` below `end`. */
-const steps = (count: number, upTo: number, then: number, end: number): number[] =>
-  Array.from({ length: end }, (_, k) => (k < upTo ? count : then));
+const steps = (count: number, upTo: number, then: number, end: number): number[] => Array.from({ length: end }, (_, k) => (k < upTo ? count : then));
 
 const report = (stage: number, sends: number, sentAtLeast: number[], running: number[] = [], exact = true): BlueSentReport => ({
   stage,
@@ -18,6 +17,12 @@ const report = (stage: number, sends: number, sentAtLeast: number[], running: nu
   exact,
   sentAtLeast,
   running,
+});
+
+/** A page asked for and answered at these steady times, the wall clock 1e12 ms ahead of them. */
+const at = (askedAt: number, answeredAt: number) => ({
+  asked: { steady: askedAt, wall: 1e12 + askedAt },
+  answered: { steady: answeredAt, wall: 1e12 + answeredAt },
 });
 
 const blueEntry = (stage: number): FeedEntry => ({ seq: 1, stage, sent: 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } });
@@ -33,8 +38,8 @@ function twoProxies() {
   results(a, 'ea', 0, 3);
   results(b, 'eb', 0, 3);
   const pageA = (askedAt: number, answeredAt: number) =>
-    sends.page(a, 'ea', [report(0, 4, steps(4, 24, 2, 40), [...Array<number>(30).fill(0), 1])], { askedAt, answeredAt });
-  const pageB = (askedAt: number, answeredAt: number) => sends.page(b, 'eb', [report(0, 3, steps(3, 32, 1, 48))], { askedAt, answeredAt });
+    sends.page(a, 'ea', [report(0, 4, steps(4, 24, 2, 40), [...Array<number>(30).fill(0), 1])], at(askedAt, answeredAt));
+  const pageB = (askedAt: number, answeredAt: number) => sends.page(b, 'eb', [report(0, 3, steps(3, 32, 1, 48))], at(askedAt, answeredAt));
   pageA(1000, 1004);
   pageB(1002, 1010);
   return { sends, a, b, results, pageA, pageB };
@@ -62,8 +67,8 @@ describe("several proxies' blue sends", () => {
     missed.sends.lost(missed.b, 0);
     expect(missed.sends.view(0, [missed.a, missed.b])).toBeUndefined();
     // Only that stage: another stage both report exactly is still given.
-    missed.sends.page(missed.a, 'ea', [report(1, 0, [])], { askedAt: 2000, answeredAt: 2001 });
-    missed.sends.page(missed.b, 'eb', [report(1, 0, [])], { askedAt: 2000, answeredAt: 2001 });
+    missed.sends.page(missed.a, 'ea', [report(1, 0, [])], at(2000, 2001));
+    missed.sends.page(missed.b, 'eb', [report(1, 0, [])], at(2000, 2001));
     expect(missed.sends.view(1, [missed.a, missed.b])?.requests).toBe(0);
 
     const restarted = twoProxies();
@@ -72,7 +77,7 @@ describe("several proxies' blue sends", () => {
     expect(restarted.sends.view(0, [restarted.a, restarted.b])).toBeUndefined();
     // Its new process's page and results, of another feed: the stage stays inexact at that proxy.
     restarted.results(restarted.a, 'ea2', 0, 1);
-    restarted.sends.page(restarted.a, 'ea2', [report(0, 1, [1])], { askedAt: 3000, answeredAt: 3001 });
+    restarted.sends.page(restarted.a, 'ea2', [report(0, 1, [1])], at(3000, 3001));
     expect(restarted.sends.view(0, [restarted.a, restarted.b])).toBeUndefined();
 
     const apart = twoProxies();
@@ -81,11 +86,11 @@ describe("several proxies' blue sends", () => {
     expect(apart.sends.view(0, [apart.a, apart.b])).toBeUndefined();
 
     const handedOver = twoProxies();
-    handedOver.sends.result(handedOver.b, 'eb', { ...blueEntry(0), origin: { epoch: 'old', seq: 1, sent: 1 } }, 0);
+    handedOver.sends.result(handedOver.b, 'eb', { ...blueEntry(0), origin: { epoch: 'old', seq: 1, sent: 1, controller: 'run' } }, 0);
     expect(handedOver.sends.view(0, [handedOver.a, handedOver.b])).toBeUndefined();
 
     const endedUnseen = twoProxies();
-    endedUnseen.sends.page(endedUnseen.b, 'eb', [report(0, 3, steps(3, 32, 1, 48), [], false)], { askedAt: 1002, answeredAt: 1010 });
+    endedUnseen.sends.page(endedUnseen.b, 'eb', [report(0, 3, steps(3, 32, 1, 48), [], false)], at(1002, 1010));
     expect(endedUnseen.sends.view(0, [endedUnseen.a, endedUnseen.b])).toBeUndefined();
   });
 
@@ -99,15 +104,19 @@ describe("several proxies' blue sends", () => {
     expect(sent?.sentAtLeast(1)).toBe(3);
   });
 
+  it("count a page's lag after the look on the wall clock where longer (this machine suspended while waiting for it)", () => {
+    const { sends, a, b } = twoProxies();
+    // B's page came back 10 ms after the look (A's asked) on the steady clock, 5 s after on the wall clock: from 5 s.
+    sends.page(b, 'eb', [report(0, 3, steps(3, 32, 1, 48))], { asked: { steady: 1002, wall: 1e12 + 1002 }, answered: { steady: 1010, wall: 1e12 + 6000 } });
+    expect(sends.view(0, [a, b])?.sentAtLeast(1)).toBe(4);
+  });
+
   it('are summed over the stages at 100% green on the same look', () => {
     const { sends, a, b, results } = twoProxies();
     results(a, 'ea', 1, 1);
     results(b, 'eb', 1, 2);
-    sends.page(a, 'ea', [report(0, 4, steps(4, 24, 2, 40), [...Array<number>(30).fill(0), 1]), report(1, 1, steps(1, 8, 0, 9))], {
-      askedAt: 1000,
-      answeredAt: 1004,
-    });
-    sends.page(b, 'eb', [report(0, 3, steps(3, 32, 1, 48)), report(1, 2, steps(2, 40, 1, 44))], { askedAt: 1002, answeredAt: 1010 });
+    sends.page(a, 'ea', [report(0, 4, steps(4, 24, 2, 40), [...Array<number>(30).fill(0), 1]), report(1, 1, steps(1, 8, 0, 9))], at(1000, 1004));
+    sends.page(b, 'eb', [report(0, 3, steps(3, 32, 1, 48)), report(1, 2, steps(2, 40, 1, 44))], at(1002, 1010));
     const blueSent = [0, 1].map((stage) => sends.view(stage, [a, b]));
     const sent = blueSentReference({ stageIndex: 1, blue: {} as never, greenWeight: 1, blueSent });
     expect(sent?.requests).toBe(10);
