@@ -6,7 +6,7 @@
 // breach (the lower bound above the limit) is a false rollback in at most the check's alpha. Green is the
 // stage's; blue is the stage's too, or the rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
 // Blue's upper bound is judged sent-before when the engine gives blue's send times for that reference
-// (quantile.ts; reference.ts, blueSentReference): generated traffic's (src/engine/blue-sends.ts) or one live proxy's
+// (quantile.ts; reference.ts, blueSentReference): generated traffic's (src/engine/blue-sends.ts) or the live proxies'
 // (src/live/live-blue-sent.ts); on the conservative count alone when not (see those).
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';

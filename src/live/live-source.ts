@@ -439,7 +439,7 @@ class LiveSource implements TrafficSource {
         // After the wait, the cut's point of a proxy that numbers its results (it says `all` beside): its last read
         // counts apart those begun before the cut (countInFlight). An older proxy's page would then count no others.
         const upTo = this.upTo?.get(proxy) ?? (this.inFlight.get(proxy)?.inFlight.sentTagged === true ? this.cut?.points.get(proxy) : undefined);
-        // When the page was asked for and came back, on this machine's steady clock: several proxies' looks (LiveBlueSent).
+        // When the page was asked for and came back on this machine (steady and wall clocks): several proxies' look (LiveBlueSent).
         let asked = this.instant();
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         let answered = this.instant();
