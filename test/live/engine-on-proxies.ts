@@ -130,6 +130,8 @@ export async function oneStageLiveRollout(
     judge?: EngineDeps['judge'];
     /** Proxies of the same plan the rollout drives (1 by default): the others come back as `others`. */
     proxies?: number;
+    /** Each stage's duration (1s by default). */
+    stageDuration?: string;
   },
 ) {
   const running = await runProxy(proxyYaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...options.proxy });
@@ -138,7 +140,7 @@ export async function oneStageLiveRollout(
   const clock = new FakeClock();
   const analysis = `analysis: { interval: 200ms, min_requests: 5, thresholds: { error_rate: ${options.errorRate} }, on_unjudged: ${options.onUnjudged ?? 'promote'}${options.compareToBlue ? `, compare_to_blue: ${options.compareToBlue}` : ''} }`;
   const stages = options.stages ?? 1;
-  const stageLines = Array.from({ length: stages }, () => '  - { duration: 1s, green_weight: 0.5 }').join('\n');
+  const stageLines = Array.from({ length: stages }, () => `  - { duration: ${options.stageDuration ?? '1s'}, green_weight: 0.5 }`).join('\n');
   const plan = planFromYaml(`${proxyYaml.replace('  - { duration: 1m, green_weight: 0.5 }', stageLines)}${analysis}\n`);
   const adminUrl = running.proxy.adminUrl as string;
   const otherUrls = others.map((other) => other.proxy.adminUrl as string);

@@ -1,11 +1,12 @@
 // Live traffic through several proxies gives the p95 ratio blue's send times too (src/live/live-blue-sent.ts): each
 // proxy's report checked against the blue results read from it, summed on one look. Two real proxies on 127.0.0.1 in
-// front of one scripted upstream, the engine driving them on the fake clock; then scripted admin APIs for a proxy
-// restarted, never read, or whose read failed after a page.
+// front of one scripted upstream, the engine driving them on the fake clock (one of them restarted mid-stage); then
+// scripted admin APIs for a proxy restarted, never read, or whose read failed after a page.
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
+import type { SentBefore } from '../../src/analysis/quantile.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
@@ -13,7 +14,9 @@ import type { BlueSentReport } from '../../src/proxy/metrics.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import { armResult, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
-import { openAiCompletion, scriptedPlan, scriptedServer } from '../proxy/helpers.js';
+import { tempDir } from '../helpers/plans.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { ADMIN_TOKEN, proxyPorts } from './helpers.js';
 import { oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
@@ -95,6 +98,62 @@ it("gives the p95 ratio blue's send times from two live proxies, covering blue's
   );
   const outcome = await runClockUntil(clock, done, POLL_MS);
   expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
+});
+
+it('falls back to the conservative count for the stage once one of two live proxies restarted in it', async () => {
+  const { server, hung, release } = await heldBlue();
+  const yaml = scriptedPlan(server.url, { proxy: '{ fallback: false, admin: { token_env: ADMIN_TOKEN }, limits: { max_stream_duration: 10s } }' });
+  const ports = await proxyPorts();
+  const where = { listen: `127.0.0.1:${ports.listen}`, adminListen: `127.0.0.1:${ports.admin}`, stateDir: tempDir() };
+  const judged: { sent: SentBefore | undefined; requests: number }[] = [];
+  const { running, others, clock, journal, engine, done } = await oneStageLiveRollout(yaml, {
+    pollMs: POLL_MS,
+    errorRate: 0.5,
+    proxies: 2,
+    proxy: where,
+    renewOnRestart: true,
+    // Long enough that every judgement here is of stage 1, before its end's cut.
+    stageDuration: '10m',
+    compareToBlue: '{ max_latency_p95_ratio: 3 }',
+    judge: (input) => {
+      const reference = blueReference(input);
+      judged.push({ sent: blueSentReference(input), requests: bucketTotal(reference.latencyBuckets) + unanswered(reference) });
+      return evaluate(input);
+    },
+  });
+  const calls = [running.baseUrl, (others[0] as (typeof others)[number]).baseUrl].flatMap((baseUrl) => {
+    const client = new OpenAI({ baseURL: baseUrl, apiKey: 'unused', maxRetries: 0 });
+    return Array.from({ length: REQUESTS }, (_, i) =>
+      client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
+    );
+  });
+  await until(() => server.seen.length === 2 * REQUESTS, 'every request at the upstream');
+  const blue = hung.length;
+  release();
+  await Promise.all(calls);
+  await runClockUntil(
+    clock,
+    until(() => judged.some(({ sent, requests }) => sent?.requests === blue && requests === blue), "a judgement given both proxies' blue send times"),
+    POLL_MS,
+  );
+  await running.close();
+  await runProxy(yaml, { env: { ADMIN_TOKEN, UPSTREAM_KEY }, ...where });
+  const restarted = `proxy ${running.proxy.adminUrl as string} restarted`;
+  await runClockUntil(
+    clock,
+    until(() => journal.some((event) => event.message.startsWith(restarted)), 'the rollout to see the proxy restarted'),
+    POLL_MS,
+  );
+  const after = judged.length;
+  await runClockUntil(
+    clock,
+    until(() => judged.length >= after + 3, 'three judgements after the restart'),
+    POLL_MS,
+  );
+  // The old process's figures of the stage are gone with it: none of the later judgements is given send times.
+  expect(judged.slice(after).map(({ sent }) => sent)).toEqual([undefined, undefined, undefined]);
+  engine.abort('test');
+  expect(await runClockUntil(clock, done, POLL_MS)).toMatchObject({ phase: 'aborted' });
 });
 
 /** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
