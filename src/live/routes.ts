@@ -2,7 +2,7 @@
 // way (GET /admin/route only: nothing is set, no lease is taken), and a proxy that does not answer is a
 // preflight failure for both.
 import { CliError, EXIT } from '../core/exit.js';
-import { AdminCallError, AdminClient, tokenRefusal } from './admin-client.js';
+import { AdminCallError, AdminClient, tokenRefusal, type RouteAnswer } from './admin-client.js';
 import type { ProxyRoute } from './promoted.js';
 import { parseRoute, routeOwner } from '../proxy/route.js';
 import { qualityMismatch } from '../proxy/admin.js';
@@ -57,6 +57,12 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
     ...(failed.length > 0 ? [`${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`] : []),
   ];
   if (problems.length > 0) throw new CliError(`preflight: ${problems.join('; ')}`, EXIT.preflight);
+  const twice = namedTwice(checks, clients);
+  if (twice.length > 0)
+    throw new CliError(
+      `preflight: one proxy is listed more than once (${twice.join('; ')} answer from the same proxy process): its results would be read once per URL and judged as that many requests; list each proxy once in proxy.controller.admin_urls; nothing was moved`,
+      EXIT.preflight,
+    );
   // Proxies older than `serves` say nothing, and are taken at their word.
   const foreign = checks.flatMap((check, index) =>
     check.status === 'fulfilled' && check.value.serves !== undefined && check.value.serves !== owner
@@ -91,6 +97,25 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
       EXIT.preflight,
     );
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
+}
+
+/**
+ * Admin URLs answering from one proxy process (its results feed's epoch): `localhost` and `127.0.0.1`, a name and
+ * its address. Each URL's reader took every result once, so the proxy's requests counted twice, the sequential
+ * tests seeing twice the evidence there was. Proxies from before session 34 say no epoch on GET: not checked.
+ */
+function namedTwice(checks: readonly PromiseSettledResult<RouteAnswer>[], clients: readonly AdminClient[]): string[] {
+  const first = new Map<string, string>();
+  const twice: string[] = [];
+  checks.forEach((check, index) => {
+    const epoch = check.status === 'fulfilled' ? check.value.resultsEpoch : undefined;
+    if (epoch === undefined) return;
+    const url = clients[index]?.url ?? '?';
+    const seen = first.get(epoch);
+    if (seen === undefined) first.set(epoch, url);
+    else twice.push(`${seen} and ${url}`);
+  });
+  return twice;
 }
 
 /**

@@ -314,7 +314,9 @@ async function serve(
     return json(res, refused.status, { error: refused.error }, refused.close === true || !req.complete);
   }
   const path = (req.url ?? '/').split('?', 1)[0];
-  if (path === '/admin/route' && req.method === 'GET') return json(res, 200, { ...routeRead(route), now: now(), ...serves(options) });
+  // resultsEpoch: which proxy process answers (one feed each), so a rollout tells two admin URLs of one proxy apart.
+  if (path === '/admin/route' && req.method === 'GET')
+    return json(res, 200, { ...routeRead(route), now: now(), ...serves(options), ...(options.feed && { resultsEpoch: options.feed.epoch }) });
   if (path === '/admin/figures' && req.method === 'GET') return json(res, 200, { stage: metrics.stageSnapshot(), lifetime: metrics.snapshot() });
   if (path === '/admin/results' && req.method === 'GET' && options.feed) return readResults(req, res, options, options.feed);
   if (path === '/admin/route' && req.method === 'PUT') return putRoute(req, res, options);

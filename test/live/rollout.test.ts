@@ -198,6 +198,21 @@ describe('live rollout', () => {
     expect((proxies[0] as Running).proxy.route.stored.promotedArm).toBeUndefined();
   });
 
+  it('refuses (exit 3) one proxy listed twice (127.0.0.1 and localhost): its results would count twice', async () => {
+    const [proxy] = (await fixture.startProxies(1)) as [Running];
+    const adminUrl = proxy.proxy.adminUrl as string;
+    const alias = adminUrl.replace('127.0.0.1', 'localhost');
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, [adminUrl, alias]);
+    const said = `preflight: one proxy is listed more than once (${adminUrl} and ${alias} answer from the same proxy process)`;
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain(said);
+    expect(proxy.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0 });
+    const dry = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(dry.code, dry.stderr).toBe(3);
+    expect(dry.stderr).toContain(said);
+  });
+
   it('says what is missing when no proxy is found in the state folder', async () => {
     const dir = tempDir();
     const plan = writeRolloutPlan({ stages: ['{ duration: 1s, green_weight: 0.5 }'] }, []);
