@@ -282,6 +282,10 @@ export interface ClientRefusal {
   message: string;
 }
 
+/** A connection opening with HTTP/2's preface (`PRI * HTTP/2.0`: HTTP/2 with prior knowledge, no upgrade asked). */
+export const HTTP2_REFUSED =
+  'this server speaks HTTP/1.1 only: the request opened with the HTTP/2 preface (PRI * HTTP/2.0, HTTP/2 with prior knowledge), which it does not serve; send HTTP/1.1 (the OpenAI and Anthropic SDKs do)';
+
 /** The refusal for a clientError: too slow (408), headers (431) or a chunk extension (413) too large, or unparsable (400). */
 function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown }, timeoutMessage: string): ClientRefusal {
   switch (error.code) {
@@ -291,6 +295,9 @@ function clientRefusal(error: NodeJS.ErrnoException & { reason?: unknown }, time
       return { kind: 'headers_too_large', status: 431, message: `the request headers are over ${maxHeaderSize} bytes, the most this server reads` };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { kind: 'too_large', status: 413, message: "the body's chunk extensions are too large" };
+    // llhttp's reason here ("Pause on PRI/Upgrade") named none of it: curl --http2-prior-knowledge, a gRPC client.
+    case 'HPE_PAUSED_H2_UPGRADE':
+      return { kind: 'bad_request', status: 400, message: HTTP2_REFUSED };
     default: {
       // llhttp's reasons are fixed phrases ("Invalid header value char"), never the request's bytes.
       const reason = typeof error.reason === 'string' ? error.reason : (error.code ?? 'unreadable');

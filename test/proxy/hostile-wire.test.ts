@@ -107,6 +107,18 @@ describe('the proxy on the wire', () => {
     expect(named).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('answers HTTP/2 with prior knowledge (its preface) with 400 saying it speaks HTTP/1.1, on both listeners', async () => {
+    const { scripted, running } = await proxy('{ admin: { token_env: ADMIN_TOKEN } }', { ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
+    const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+    const reply = await exchange(running, [preface]);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(jsonOf(reply)).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('speaks HTTP/1.1 only') } });
+    const admin = await exchange(running.proxy.adminUrl as string, [preface]);
+    expect(jsonOf(admin)).toEqual({ error: expect.stringContaining('the HTTP/2 preface (PRI * HTTP/2.0, HTTP/2 with prior knowledge)') });
+    expect(scripted.seen).toHaveLength(0);
+  });
+
   it('answers a CONNECT (a client told to use it as HTTPS_PROXY) with 405 saying what to set, and closes', async () => {
     const { scripted, running } = await proxy();
     const reply = await exchange(running, ['CONNECT api.openai.com:443 HTTP/1.1\r\nhost: api.openai.com:443\r\n\r\n']);
