@@ -32,9 +32,14 @@ export function promotedStanding(plan: Plan, routes: readonly ProxyRoute[]): Pro
   return { kind: 'partly', promoted, others: routes.filter((entry) => !promotesThisGreen(plan, entry.route)) };
 }
 
-/** "proxy http://127.0.0.1:8788 since 2026-12-01T23:00:00.000Z": where and since when green is promoted. */
+/**
+ * "proxy http://127.0.0.1:8788 since 2026-12-01T23:00:00.000Z": where and since when green is promoted. A promotion
+ * set by hand (no run id: an operator's PUT /admin/route) is said to be one: a re-run ends exit 0 on it, and its CI
+ * job's log must not read as if a rollout had judged that green.
+ */
 export function describePromoted(entry: ProxyRoute): string {
-  return `proxy ${entry.url} since ${new Date(entry.route.updatedAt).toISOString()}`;
+  const byHand = entry.route.controller === undefined ? " (set by hand, by an operator's PUT /admin/route: no rollout judged it)" : '';
+  return `proxy ${entry.url} since ${new Date(entry.route.updatedAt).toISOString()}${byHand}`;
 }
 
 /** The ending's reason for a re-run that finds green promoted everywhere: nothing moves. */
