@@ -7,7 +7,7 @@
 // request's latency (log-normal) and let it answer that much later: the ratio rule sees only answered requests in
 // its buckets and the others as running, and the rate rules count the running ones as outcomes unknown, as the
 // engine does; ratio plans also get blue's send times as the engine keeps them (blue's sent-before upper
-// bound, src/analysis/quantile.ts).
+// bound, and its running requests at their ages for its lower bound: src/analysis/quantile.ts).
 // A rollout none of whose stages judged green rolls back on nothing_judged at its end (src/engine/unjudged.ts, as
 // the engine does unless analysis.on_unjudged: promote); sim.scheduled rows send arrivals on a schedule, as
 // `bluegreen rollout` generates them, rather than Poisson.
@@ -32,7 +32,7 @@ import { planFromYaml } from './lib/plan.js';
 import { createRandom } from '../dist/core/random.js';
 import { ABORTS_PER_CLIENT } from '../dist/analysis/aborts.js';
 import { stickyPoint } from '../dist/split/index.js';
-import { QUICK, envNumber, log, percentile, round, writeProgress, writeResult } from './lib/util.js';
+import { QUICK, envNumber, leadingCount, log, percentile, round, writeProgress, writeResult } from './lib/util.js';
 import { checkFlags } from './lib/args.js';
 
 // Before any row runs: the whole benchmark takes many minutes, so --help and a mistyped flag must not start it.
@@ -250,22 +250,16 @@ function answer(pending, t, streak) {
 
 /**
  * A stage's blue at `at` as the engine's BlueSends gives it: its requests (answered or running), the running ones'
- * ages, and how many were sent at least an age before (exactly: the engine's are exact at an edge within 1% of the age).
+ * ages (exact: for blue's lower bound too, since session 34), and how many were sent at least an age before
+ * (exactly: the engine's are exact at an edge within 1% of the age).
  */
 function blueSentView(sentAt, pending, arm, at) {
+  const runningAgesMs = pending.filter((r) => r.arm === arm).map((r) => at - r.sentAt);
   return {
     requests: sentAt.length,
-    runningAgesMs: pending.filter((r) => r.arm === arm).map((r) => at - r.sentAt),
-    sentAtLeast: (ageMs) => {
-      let lo = 0;
-      let hi = sentAt.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (sentAt[mid] <= at - ageMs) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    },
+    runningAgesMs,
+    runningAgesAtMostMs: runningAgesMs,
+    sentAtLeast: (ageMs) => leadingCount(sentAt, (t) => t <= at - ageMs),
   };
 }
 

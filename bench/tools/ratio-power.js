@@ -27,6 +27,7 @@ import { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucke
 import { emptyArmStats } from '../../dist/metrics/types.js';
 import { sampleLognormal } from '../../dist/sim/lognormal.js';
 import { positionalArgs } from '../lib/args.js';
+import { leadingCount } from '../lib/util.js';
 import { caughtLine, stagedStream } from './staged-rollouts.js';
 
 const { rollouts: ROLLOUTS, multiple: MULTIPLE, only: ONLY } = positionalArgs({ rollouts: 100, multiple: 2, only: 'all' });
@@ -102,14 +103,7 @@ function breaches(green, blue, alpha) {
 
 /** The arm's requests sent before `cut` (its `sent` list is in the order sent). */
 function sentBefore(sent, cut) {
-  let lo = 0;
-  let hi = sent.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sent[mid][0] < cut) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return leadingCount(sent, ([sentAt]) => sentAt < cut);
 }
 
 /**
@@ -193,9 +187,11 @@ function ruleBreaches(green, blue, alpha, blueSent) {
 
 /** The reference's blue at `at` as the engine gives it: requests, running ages, how many sent at least an age before. */
 function blueSentAt(reference, at) {
+  const runningAgesMs = reference.flatMap((arm) => arm.pending.map(([sentAt]) => at - sentAt));
   return {
     requests: reference.reduce((sum, arm) => sum + arm.sent.length, 0),
-    runningAgesMs: reference.flatMap((arm) => arm.pending.map(([sentAt]) => at - sentAt)),
+    runningAgesMs,
+    runningAgesAtMostMs: runningAgesMs,
     sentAtLeast: (ageMs) => reference.reduce((sum, arm) => sum + sentBefore(arm.sent, at - ageMs), 0),
   };
 }

@@ -7,7 +7,10 @@
 // stage's; blue is the stage's too, or the rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
 // Blue's upper bound is judged sent-before when the engine gives blue's send times for that reference
 // (quantile.ts; reference.ts, blueSentReference): generated traffic's (src/engine/blue-sends.ts) or the live proxies'
-// (src/live/live-blue-sent.ts); on the conservative count alone when not (see those).
+// (src/live/live-blue-sent.ts); on the conservative count alone when not (see those). Blue's lower bound (the "ok"
+// side) counts blue's running requests at their ages where those send times give them exactly (generated traffic:
+// quantile.ts, running ages), at the lowest latency otherwise. Green's running ages raise only green's lower bound,
+// the breach side's; its upper bound counts them as slower than anything.
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
@@ -24,7 +27,8 @@ const P95 = 0.95;
  * @param greenRunningAgesMs ages of the stage's green requests still running, when the engine watches them:
  *   they count at those ages towards green's lower bound (the breach side), which only grows as they run on.
  * @param blueSent blue's send times for the same reference, when the engine watches them: blue's upper bound is
- *   then also judged sent-before (quantile.ts), with none of blue's running requests counted as slower than anything.
+ *   then also judged sent-before (quantile.ts), with none of blue's running requests counted as slower than anything,
+ *   and its lower bound counts them at their ages where the send times give them (runningAgesAtMostMs).
  */
 export function compareLatency(ctx: SequentialContext, ratio: number, greenRunningAgesMs?: readonly number[], blueSent?: SentBefore): Judged {
   const greenArm = ctx.green;

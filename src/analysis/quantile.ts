@@ -29,6 +29,18 @@
 // event, not one per v or per n. The figures are used only when they cover the arm's whole sample (a live
 // proxy reports no send times, nor does a dead run's stage carried over, nor an older results feed): otherwise
 // the conservative count alone, valid without them.
+//
+// Running ages (the lower edge). Green's running requests count at their ages (the engine's overdue watch); blue's
+// did at the lowest value until session 34, which costs blue's lower edge (the p95 ratio's "ok" side, green's upper
+// edge within the limit x blue's lower edge) up to as many ranks as are running. Where blue's send times cover its
+// sample (the condition above) their running ages come with them (SentBefore.runningAgesAtMostMs), and count as
+// green's do. Sound: each running request's latency is at least its age, and the lower edge only falls when a
+// value is replaced by a smaller one (the count at or over each v falls, and the mixture over rates above `share`
+// only rises with the count), so an edge reached with the ages is reached with the true latencies too: the edge
+// above q still needs the one stream 1{X > q} of the first n sent to show its rate above 1 - p, which with
+// probability at least 1 - alpha happens at no n (Howard & Ramdas 2022, sec. 2; their bounds are order statistics
+// of the sample, which likewise only fall as any value does). Green's upper edge, the other half of the ok side,
+// keeps its running requests as slower than anything: their ages say nothing of how much longer they run.
 import {
   BUCKET_GROWTH,
   HIGHEST_MS,
@@ -63,8 +75,13 @@ export interface ArmLatencies {
 export interface SentBefore {
   /** The requests of the sample they cover, answered or running: used only when that is the arm's whole sample. */
   requests: number;
-  /** Ages (ms) of those still running. */
+  /** Ages (ms) of those still running, or more (a live proxy's are rounded up): each over v only if it is. */
   runningAgesMs: readonly number[];
+  /**
+   * Ages (ms) of some of those still running, each at most its request's age (exact where the engine times its own
+   * sends; none from a live proxy, whose ages are rounded up): lower bounds of their latencies, for the lower edge.
+   */
+  runningAgesAtMostMs?: readonly number[];
   /**
    * The requests sent at least ageMs before the look; or fewer, exactly those sent before an earlier moment
    * (a prefix in the order sent). Several stages' counts are added up (blue over the rollout so far): each
@@ -91,12 +108,13 @@ export function quantileInterval(arm: ArmLatencies, p: number, alpha: number): Q
   const completed = bucketTotal(arm.buckets);
   const n = completed + arm.running;
   if (n === 0) return { estimate: null, lower: LOWEST_MS, upper: HIGHEST_MS };
-  const ages = (arm.runningAgesMs ?? []).slice(0, arm.running);
   const most = mostOverBelow(n, share, alpha, prior);
   const aborted = arm.aborted ?? 0;
   const upper = upperBound(arm.buckets, arm.running + aborted, most);
   const sent = arm.sent;
   const sentCovers = sent !== undefined && sent.requests === n && sent.runningAgesMs.length === arm.running;
+  // Blue's running ages come with its send times: used only where those cover the sample (the header: running ages).
+  const ages = (arm.runningAgesMs ?? (sentCovers ? sent.runningAgesAtMostMs : undefined) ?? []).slice(0, arm.running);
   return {
     estimate: completed > 0 ? pointQuantile(arm.buckets as LatencyBuckets, p) : null,
     lower: lowerBound(withLatencies(arm.buckets, ages), fewestOverAbove(n, share, alpha, prior)),

@@ -69,6 +69,8 @@ export function blueSentReference(history: BlueHistory & { blueSent?: readonly (
   return {
     requests: known.reduce((sum, stage) => sum + stage.requests, 0),
     runningAgesMs: known.flatMap((stage) => stage.runningAgesMs),
+    // Those stages give: ages of some of the running requests (a stage without them leaves its own at the lowest value).
+    runningAgesAtMostMs: known.flatMap((stage) => stage.runningAgesAtMostMs ?? []),
     sentAtLeast: (ageMs) => known.reduce((sum, stage) => sum + stage.sentAtLeast(ageMs), 0),
   };
 }

@@ -58,9 +58,12 @@ export class BlueSends {
     const counted = this.stages.get(stage) ?? { before: 0, last: 0 };
     const last = Math.min(counted.last, upTo);
     const requests = Math.max(0, last - counted.before);
+    const runningAgesMs = requests > 0 ? this.running.agesOver(-Infinity, stage, upTo) : [];
     return {
       requests,
-      runningAgesMs: requests > 0 ? this.running.agesOver(-Infinity, stage, upTo) : [],
+      // Exact (each from its own send's reading at this look): lower bounds of their latencies for blue's lower edge too.
+      runningAgesMs,
+      runningAgesAtMostMs: runningAgesMs,
       // The same edge for every stage at one age (one SendTimes): their sums are a prefix of blue in the order sent.
       sentAtLeast: (ageMs) => Math.max(0, Math.min(this.times.sentBefore(now - ageMs), last) - counted.before),
     };

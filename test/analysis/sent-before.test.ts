@@ -4,9 +4,9 @@
 // often as it must, a green at or under the limit is not rolled back, and a green twice as slow is caught earlier.
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
-import { blueSentReference, mostOverBelow, priorAround, quantileInterval, type SentBefore } from '../../src/analysis/index.js';
+import { blueSentReference, fewestOverAbove, mostOverBelow, priorAround, quantileInterval, type SentBefore } from '../../src/analysis/index.js';
 import { compareLatency } from '../../src/analysis/latency-ratio.js';
-import { BucketCounter, bucketOf, bucketUpperMs, HIGHEST_MS } from '../../src/metrics/index.js';
+import { BucketCounter, bucketLowerMs, bucketOf, bucketUpperMs, HIGHEST_MS } from '../../src/metrics/index.js';
 import { emptyArmStats, type ArmStats } from '../../src/metrics/types.js';
 import { sampleLognormal } from '../../src/sim/lognormal.js';
 
@@ -90,6 +90,46 @@ describe('sent-before upper bound, known values', () => {
   });
 });
 
+describe("blue's running ages for its lower bound (session 34), known values", () => {
+  // 1000 answered latencies 1..1000 ms sent 3 s before the look, and 30 requests sent 2 s ago, still running.
+  const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const alpha = 0.001;
+  const sentAgo = [...new Array<number>(1000).fill(3_000), ...new Array<number>(30).fill(2_000)];
+  const running = new Array<number>(30).fill(2_000);
+  const withAges = sentBefore(sentAgo, running);
+  const today = quantileInterval({ buckets: bucketsOf(values), running: 30 }, 0.95, alpha);
+
+  it('counts each running request at its age: the 30 are at or over every answered value', () => {
+    const known = quantileInterval({ buckets: bucketsOf(values), running: 30, sent: { ...withAges, runningAgesAtMostMs: running } }, 0.95, alpha);
+    const fewest = fewestOverAbove(1030, 0.05, alpha, prior);
+    // Today the running count at the lowest value: the fewest-th largest answered value's bucket.
+    expect(today.lower).toBeCloseTo(bucketLowerMs(bucketOf(1001 - fewest)), 9);
+    // At their ages, 30 of those needed are the running ones: 30 ranks higher.
+    expect(known.lower).toBeCloseTo(bucketLowerMs(bucketOf(1001 - (fewest - 30))), 9);
+    expect(known.lower).toBeGreaterThan(today.lower);
+    // The same as green's running ages give (the lower edge counts them alike), and the upper bound is not moved.
+    expect(known.lower).toBe(quantileInterval({ buckets: bucketsOf(values), running: 30, runningAgesMs: running }, 0.95, alpha).lower);
+    expect(known.upper).toBe(quantileInterval({ buckets: bucketsOf(values), running: 30, sent: withAges }, 0.95, alpha).upper);
+  });
+
+  it('keeps the lowest value without exact ages (a live proxy rounds them up) or when the send times do not cover the sample', () => {
+    expect(quantileInterval({ buckets: bucketsOf(values), running: 30, sent: withAges }, 0.95, alpha).lower).toBe(today.lower);
+    // 31 running, the send times know of 30 (one lost at a crash): their ages are not the sample's.
+    const short = { ...withAges, runningAgesAtMostMs: running };
+    expect(quantileInterval({ buckets: bucketsOf(values), running: 31, sent: short }, 0.95, alpha).lower).toBe(
+      quantileInterval({ buckets: bucketsOf(values), running: 31 }, 0.95, alpha).lower,
+    );
+  });
+
+  it("adds up the stages' ages for blue over the rollout; a stage without them leaves its own at the lowest value", () => {
+    const one = { ...sentBefore([300, 200], [200]), runningAgesAtMostMs: [200] };
+    const two = { ...sentBefore([100, 50], [100, 50]), runningAgesAtMostMs: [100, 50] };
+    expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [one, two] })?.runningAgesAtMostMs).toEqual([200, 100, 50]);
+    const live = sentBefore([100, 50], [100, 50]);
+    expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [one, live] })?.runningAgesAtMostMs).toEqual([200]);
+  });
+});
+
 // --- seeded stages ---------------------------------------------------------------------------------------------
 
 const RATE = 100;
@@ -119,7 +159,7 @@ class ArmAtLooks {
     const done = this.sentAt.length - this.pending.length;
     const ages = this.pending.map((request) => at - request.at);
     const sentAt = this.sentAt;
-    const sent: SentBefore = { requests: sentAt.length, runningAgesMs: ages, sentAtLeast: (ageMs) => countUpTo(sentAt, at - ageMs) };
+    const sent: SentBefore = { requests: sentAt.length, runningAgesMs: ages, runningAgesAtMostMs: ages, sentAtLeast: (ageMs) => countUpTo(sentAt, at - ageMs) };
     return { stats: { ...emptyArmStats(), requests: done, successes: done, inFlight: this.pending.length, latencyBuckets: buckets }, ages, sent };
   }
 }
@@ -182,5 +222,55 @@ describe('sent-before, seeded stages', () => {
     for (const s of slow) expect(at(s.sentBefore)).toBeLessThanOrEqual(at(s.conservative));
     expect(slow.filter((s) => at(s.sentBefore) < at(s.conservative)).length).toBeGreaterThan(slow.length / 2);
     expect(slow.filter((s) => s.sentBefore !== undefined).length).toBeGreaterThan(slow.filter((s) => s.conservative !== undefined).length);
+  });
+});
+
+/**
+ * The same stage read on the ok side: the second of the first "ok" with blue's running ages in its lower bound and
+ * without them (the send times without ages: undefined, none), and whether blue's lower bound ever rose above its true
+ * p95.
+ */
+function okStage(seed: number, multiple: number, alpha: number): { withAges?: number; without?: number; blueOver: boolean } {
+  const rng = createRandom(seed);
+  const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
+  const out: { withAges?: number; without?: number; blueOver: boolean } = { blueOver: false };
+  let next = -Math.log(1 - rng()) * (1000 / RATE);
+  for (let at = 1000; at <= STAGE_MS; at += 1000) {
+    for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
+      const green = rng() < WEIGHT;
+      const f = green ? multiple : 1;
+      (green ? arms.green : arms.blue).send({ at: next, ms: sampleLognormal(rng, BLUE.p50 * f, BLUE.p95 * f) });
+    }
+    const green = arms.green.look(at);
+    const blue = arms.blue.look(at);
+    const { runningAgesAtMostMs, ...noAges } = blue.sent;
+    expect(runningAgesAtMostMs).toBe(blue.ages);
+    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
+    if (out.withAges === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.withAges = at / 1000;
+    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, noAges).check.status === 'ok') out.without = at / 1000;
+    const bound = quantileInterval({ buckets: blue.stats.latencyBuckets, running: blue.stats.inFlight, sent: blue.sent }, 0.95, alpha / 2);
+    if (bound.lower > BLUE.p95) out.blueOver = true;
+  }
+  return out;
+}
+
+describe("blue's running ages for its lower bound (session 34), seeded stages", () => {
+  it("holds blue's lower bound under its true p95 at every look in at least 1 - alpha of stages", () => {
+    // A large alpha so that a bound too high would show: 0.2 a check is 0.1 on blue's side.
+    const stages = Array.from({ length: 60 }, (_, s) => okStage(36_000 + s, 1, 0.2));
+    expect(stages.filter((s) => s.blueOver).length / stages.length).toBeLessThanOrEqual(0.1);
+  });
+
+  it('reads no green over the limit (1.6x) as ok beyond alpha, and a green = blue ok earlier than without the ages', () => {
+    const over = Array.from({ length: 60 }, (_, s) => okStage(37_000 + s, 1.6, 0.2));
+    expect(over.filter((s) => s.withAges !== undefined).length / over.length).toBeLessThanOrEqual(0.2);
+    const alpha = 0.0004;
+    const same = Array.from({ length: 30 }, (_, s) => okStage(38_000 + s, 1, alpha));
+    const at = (s: number | undefined) => s ?? Infinity;
+    // Never later (its lower bound is at least today's), and earlier in some: green's upper bound, which counts its
+    // running requests as slower than anything, is most of the wait (8 of these 30 earlier, by 1-9 s; one ok only so).
+    for (const s of same) expect(at(s.withAges)).toBeLessThanOrEqual(at(s.without));
+    expect(same.filter((s) => at(s.withAges) < at(s.without)).length).toBeGreaterThan(same.length / 5);
+    expect(same.filter((s) => s.withAges !== undefined).length).toBeGreaterThan(same.filter((s) => s.without !== undefined).length);
   });
 });

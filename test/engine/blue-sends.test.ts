@@ -85,6 +85,8 @@ describe('BlueSends', () => {
     const stage0 = blue.view(0);
     expect(stage0?.requests).toBe(3);
     expect(stage0?.runningAgesMs).toEqual([2_000, 1_000]);
+    // Exact ages: blue's lower bound counts the running ones at them (session 34).
+    expect(stage0?.runningAgesAtMostMs).toEqual([2_000, 1_000]);
     // At 2.9 s, on bins 16 ms wide (the finest level still holding it): the first only.
     expect(stage0?.sentAtLeast(2_900)).toBe(1);
     expect(stage0?.sentAtLeast(1_500)).toBe(2);
