@@ -24,13 +24,15 @@ export class Slots<T> {
     return slot;
   }
 
-  /** Once for each add(), with the slot it gave. A second remove() of an empty slot is ignored: freeing it twice
-   * would hand it to two later items. */
-  remove(slot: number): void {
-    if (this.items[slot] === undefined) return;
+  /** Once for each add(), with the slot it gave; returns the item removed. A second remove() of an empty slot is
+   * ignored (undefined): freeing it twice would hand it to two later items. */
+  remove(slot: number): T | undefined {
+    const item = this.items[slot];
+    if (item === undefined) return undefined;
     this.items[slot] = undefined;
     this.free.push(slot);
     this.count--;
+    return item;
   }
 
   /** The items held now, in an array of their own: the caller may remove them while it goes through it. */

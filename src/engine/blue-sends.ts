@@ -14,10 +14,15 @@ export class BlueSends {
   private readonly stages = new Map<number, { before: number; last: number }>();
   private lastStage = -Infinity;
   /**
-   * False once a send left the sample without a result (cancelled by the ending), or went to an earlier stage than
-   * the last: the counts would then no longer be the sample's, and the judge is given none (it counts as before).
+   * False once a send went to an earlier stage than the last: the stages' id ranges would no longer be one after
+   * another, and the judge is given no counts at all (it counts as before).
    */
   private exact = true;
+  /**
+   * Stages a send left without a result (cancelled by the ending): their counts are no longer their samples, and they
+   * give none. Only theirs: another stage's counts are of its own id range, whose requests are all in its sample.
+   */
+  private readonly inexact = new Set<number>();
 
   constructor(private readonly clock: Clock) {
     this.running = new OverdueWatch({ clock, onOverdue: () => {}, minGapMs: 0 });
@@ -39,8 +44,10 @@ export class BlueSends {
 
   /** Once for each started(), with its slot; `cancelled`: the request ends with no result (not in the sample). */
   ended(slot: number, cancelled = false): void {
-    this.running.ended(slot);
-    if (cancelled) this.exact = false;
+    const stage = this.running.ended(slot);
+    if (!cancelled) return;
+    if (stage === undefined) this.exact = false;
+    else this.inexact.add(stage);
   }
 
   /** The last request sent so far (a stage's cut: see view). */
@@ -53,7 +60,7 @@ export class BlueSends {
    * those sent up to that id (a stage's end judged on what was sent before its time was up).
    */
   view(stage: number, upTo = Infinity): SentBefore | undefined {
-    if (!this.exact) return undefined;
+    if (!this.exact || this.inexact.has(stage)) return undefined;
     const now = steadyNow(this.clock);
     const counted = this.stages.get(stage) ?? { before: 0, last: 0 };
     const last = Math.min(counted.last, upTo);

@@ -42,9 +42,9 @@ export class OverdueWatch {
     return slot;
   }
 
-  /** Once for each started(), with the slot it gave. */
-  ended(slot: number): void {
-    this.running.remove(slot);
+  /** Once for each started(), with the slot it gave; returns the stage it was started in (undefined: ended already). */
+  ended(slot: number): number | undefined {
+    return this.running.remove(slot)?.stage;
   }
 
   /** The last request started so far: pass it to agesOver as `upTo` to count only those started up to now. */

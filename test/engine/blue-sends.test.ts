@@ -5,6 +5,8 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { createRandom } from '../../src/core/random.js';
 import { BlueSends } from '../../src/engine/blue-sends.js';
 import { SendTimes } from '../../src/engine/send-times.js';
+import { blueSentReference } from '../../src/analysis/index.js';
+import { emptyArmStats } from '../../src/metrics/types.js';
 
 describe('SendTimes', () => {
   it('counts the sends before an edge at or before the moment asked, exactly, the edge within 1% of its age', () => {
@@ -103,10 +105,24 @@ describe('BlueSends', () => {
     expect(blue.view(2)?.requests).toBe(0);
   });
 
-  it('gives no figures once a request left without a result (cancelled by the ending)', () => {
-    const blue = new BlueSends(new FakeClock());
+  it('gives no figures of a stage once one of its requests left without a result (cancelled by the ending), only of it', async () => {
+    const clock = new FakeClock();
+    const blue = new BlueSends(clock);
     const slot = blue.started(0);
+    const kept = blue.started(0);
+    await clock.advance(1_000);
+    blue.ended(kept);
+    blue.started(1);
+    await clock.advance(500);
     blue.ended(slot, true);
     expect(blue.view(0)).toBeUndefined();
+    // Stage 1's own id range: its one request, running for 500 ms, the cancelled one not among them.
+    const stage1 = blue.view(1);
+    expect(stage1?.requests).toBe(1);
+    expect(stage1?.runningAgesMs).toEqual([500]);
+    expect(stage1?.sentAtLeast(400)).toBe(1);
+    expect(stage1?.sentAtLeast(1_200)).toBe(0);
+    // Blue over the rollout so far needs every stage's: none (reference.ts).
+    expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [blue.view(0), stage1] })).toBeUndefined();
   });
 });
