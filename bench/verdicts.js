@@ -51,6 +51,7 @@ const USAGE = `usage: node bench/verdicts.js [flag...]   (no flag: every row, 2,
   --help, -h    this text
 environment: BENCH_VERDICT_ROLLOUTS=N healthy rollouts a plan (regressions half), BENCH_VERDICT_S11_ROLLOUTS=N
   (sessions 11 and 12), BENCH_VERDICT_S29_ROLLOUTS=N, BENCH_VERDICT_MATCH=regex only the rows whose name matches,
+  BENCH_VERDICT_BLUE_AGES=0 blue's lower bound without its running ages (as before session 34: an A/B on one build),
   BENCH_OUT=file the JSON there rather than on stdout
 `;
 checkFlags(USAGE, ['--quick', '--ratio', '--session11', '--session12', '--session16', '--session27', '--session29']);
@@ -71,6 +72,8 @@ const SESSION27 = process.argv.includes('--session27');
 const SESSION29 = process.argv.includes('--session29');
 /** BENCH_VERDICT_MATCH=regex: only the rows whose name matches (the seeds of the others are skipped, not shifted). */
 const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
+/** BENCH_VERDICT_BLUE_AGES=0: blue's send times without its running ages for its lower bound (before session 34). */
+const BLUE_AGES = process.env.BENCH_VERDICT_BLUE_AGES !== '0';
 
 /**
  * @typedef {{ error: number, quality: number, p50: number, p95: number, ttftP50?: number, ttftP95?: number }} Rates
@@ -258,7 +261,7 @@ function blueSentView(sentAt, pending, arm, at) {
   return {
     requests: sentAt.length,
     runningAgesMs,
-    runningAgesAtMostMs: runningAgesMs,
+    ...(BLUE_AGES && { runningAgesAtMostMs: runningAgesMs }),
     sentAtLeast: (ageMs) => leadingCount(sentAt, (t) => t <= at - ageMs),
   };
 }
@@ -293,7 +296,8 @@ function addCounts(arm, counts) {
 
 /**
  * Runs one rollout for both judges on the same stream. Returns, per judge, undefined (promoted) or
- * { rule, atMs, greenRequests, greenFailures, stage }.
+ * { rule, atMs, greenRequests, greenFailures, stage }; and `ratioEnds`: the new judge's stage ends passed with the
+ * p95 ratio rule, and how many of them with it not yet ok (undecided or waiting: inconclusive).
  */
 function rollout(sim, seed) {
   const { plan } = sim;
@@ -313,8 +317,8 @@ function rollout(sim, seed) {
   const finishedGreen = [];
   const plannedBlue = plannedBlueRequests(plan);
   const pending = [];
-  /** @type {{ new: Rollback | undefined, old: Rollback | undefined }} */
-  const out = { new: undefined, old: undefined };
+  /** @type {{ new: Rollback | undefined, old: Rollback | undefined, ratioEnds: { ends: number, notOk: number } }} */
+  const out = { new: undefined, old: undefined, ratioEnds: { ends: 0, notOk: 0 } };
   let t = 0;
   // Scheduled arrivals are counted from the start (arrival i at i x 1000/rate ms), so no rounding accumulates.
   let arrivals = 1;
@@ -433,6 +437,11 @@ function rollout(sim, seed) {
             arms: { blue: armStats(stageArm.blue), green: armStats(stageArm.green) },
           }));
           if (unjudgedStage(plan, s, checks, stats, stage.green_weight)) unjudgedStages++;
+          const ratio = checks.find((check) => check.rule === 'compare_to_blue.max_latency_p95_ratio');
+          if (ratio) {
+            out.ratioEnds.ends++;
+            if (ratio.status !== 'ok') out.ratioEnds.notOk++;
+          }
         }
         break;
       }
@@ -542,7 +551,12 @@ function run(name, sim, count, seedBase) {
     old: summarise(results, 'old'),
     rolloutsPerMinute: Math.round((count / Math.max(1, ms)) * 60_000),
   };
-  log(`${name}: new ${rolledBack(row.new)}, old ${rolledBack(row.old)} (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
+  // The p95 ratio's stage ends passed not ok (session 34): those on_inconclusive extends or pauses.
+  const ends = results.reduce((sum, r) => sum + r.ratioEnds.ends, 0);
+  const notOk = results.reduce((sum, r) => sum + r.ratioEnds.notOk, 0);
+  if (ends > 0) row.ratioInconclusive = { stageEnds: ends, notOk, percent: round((100 * notOk) / ends) };
+  const inconclusive = ends > 0 ? `, p95 ratio not ok at ${notOk} of ${ends} stage ends passed (${round((100 * notOk) / ends)}%)` : '';
+  log(`${name}: new ${rolledBack(row.new)}, old ${rolledBack(row.old)}${inconclusive} (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
   return row;
 }
 

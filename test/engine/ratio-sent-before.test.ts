@@ -1,6 +1,7 @@
 // The engine hands the p95 ratio blue's send times that cover blue's whole sample at every judgement (the stage's
 // own blue, the stage's end cut at its time-up, blue over the rollout so far at 100% green), so blue's upper bound is
-// judged sent-before (src/analysis/quantile.ts) and not on the conservative count alone.
+// judged sent-before (src/analysis/quantile.ts) and not on the conservative count alone, and its lower bound counts
+// blue's running requests at their ages.
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
@@ -44,6 +45,8 @@ describe('the engine and the p95 ratio sent-before', () => {
         const sample = bucketTotal(reference.latencyBuckets) + unanswered(reference);
         expect(sent?.requests, `stage ${input.stageIndex}`).toBe(sample);
         expect(sent?.runningAgesMs.length).toBe(unanswered(reference));
+        // Exact ages, for blue's lower bound too (session 34): every running request of the sample, at its age.
+        expect(sent?.runningAgesAtMostMs).toEqual(sent?.runningAgesMs);
         covered.push({ stage: input.stageIndex, requests: sample, running: unanswered(reference) });
         return evaluate(input);
       },
