@@ -297,7 +297,7 @@ function addCounts(arm, counts) {
 /**
  * Runs one rollout for both judges on the same stream. Returns, per judge, undefined (promoted) or
  * { rule, atMs, greenRequests, greenFailures, stage }; and `ratioEnds`: the new judge's stage ends passed with the
- * p95 ratio rule, and how many of them with it not yet ok (undecided or waiting: inconclusive).
+ * p95 ratio rule, and those of them with it not yet ok (undecided or waiting: inconclusive), by stage number.
  */
 function rollout(sim, seed) {
   const { plan } = sim;
@@ -317,8 +317,8 @@ function rollout(sim, seed) {
   const finishedGreen = [];
   const plannedBlue = plannedBlueRequests(plan);
   const pending = [];
-  /** @type {{ new: Rollback | undefined, old: Rollback | undefined, ratioEnds: { ends: number, notOk: number } }} */
-  const out = { new: undefined, old: undefined, ratioEnds: { ends: 0, notOk: 0 } };
+  /** @type {{ new: Rollback | undefined, old: Rollback | undefined, ratioEnds: { ends: number, notOk: number[] } }} */
+  const out = { new: undefined, old: undefined, ratioEnds: { ends: 0, notOk: [] } };
   let t = 0;
   // Scheduled arrivals are counted from the start (arrival i at i x 1000/rate ms), so no rounding accumulates.
   let arrivals = 1;
@@ -440,7 +440,7 @@ function rollout(sim, seed) {
           const ratio = checks.find((check) => check.rule === 'compare_to_blue.max_latency_p95_ratio');
           if (ratio) {
             out.ratioEnds.ends++;
-            if (ratio.status !== 'ok') out.ratioEnds.notOk++;
+            if (ratio.status !== 'ok') out.ratioEnds.notOk.push(s + 1);
           }
         }
         break;
@@ -553,9 +553,12 @@ function run(name, sim, count, seedBase) {
   };
   // The p95 ratio's stage ends passed not ok (session 34): those on_inconclusive extends or pauses.
   const ends = results.reduce((sum, r) => sum + r.ratioEnds.ends, 0);
-  const notOk = results.reduce((sum, r) => sum + r.ratioEnds.notOk, 0);
-  if (ends > 0) row.ratioInconclusive = { stageEnds: ends, notOk, percent: round((100 * notOk) / ends) };
-  const inconclusive = ends > 0 ? `, p95 ratio not ok at ${notOk} of ${ends} stage ends passed (${round((100 * notOk) / ends)}%)` : '';
+  const stages = results.flatMap((r) => r.ratioEnds.notOk);
+  const notOk = stages.length;
+  const byStage = Array.from({ length: sim.plan.stages.length }, (_, i) => stages.filter((stage) => stage === i + 1).length);
+  if (ends > 0) row.ratioInconclusive = { stageEnds: ends, notOk, byStage, percent: round((100 * notOk) / ends) };
+  const inconclusive =
+    ends > 0 ? `, p95 ratio not ok at ${notOk} of ${ends} stage ends passed (${round((100 * notOk) / ends)}%; by stage ${byStage.join(' / ')})` : '';
   log(`${name}: new ${rolledBack(row.new)}, old ${rolledBack(row.old)}${inconclusive} (${count} rollouts, ${row.rolloutsPerMinute}/min)`);
   return row;
 }

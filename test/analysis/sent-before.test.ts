@@ -268,7 +268,7 @@ describe("blue's running ages for its lower bound (session 34), seeded stages", 
     const same = Array.from({ length: 30 }, (_, s) => okStage(38_000 + s, 1, alpha));
     const at = (s: number | undefined) => s ?? Infinity;
     // Never later (its lower bound is at least today's), and earlier in some: green's upper bound, which counts its
-    // running requests as slower than anything, is most of the wait (8 of these 30 earlier, by 1-9 s; one ok only so).
+    // running requests as slower than anything, is most of the wait (8 of these 30 earlier: 7 by 1-9 s, one ok only so).
     for (const s of same) expect(at(s.withAges)).toBeLessThanOrEqual(at(s.without));
     expect(same.filter((s) => at(s.withAges) < at(s.without)).length).toBeGreaterThan(same.length / 5);
     expect(same.filter((s) => s.withAges !== undefined).length).toBeGreaterThan(same.filter((s) => s.without !== undefined).length);
