@@ -26,8 +26,8 @@
 // (its rate at least 1 - p) shows its rate below 1 - p; with probability at least 1 - alpha it does so at no n
 // (Howard & Ramdas 2022, sec. 2). The prefix's n differs with v, and the bound kept is the lowest v of either
 // way, which is sound because the sequence holds at every n at once (Howard et al. 2021; sequential.ts): one
-// event, not one per v or per n. The figures are used only when they cover the arm's whole sample (a live
-// proxy reports no send times, nor does a dead run's stage carried over, nor an older results feed): otherwise
+// event, not one per v or per n. The figures are used only when they cover the arm's whole sample (not a dead
+// run's stage carried over, nor a live proxy short of its whole blue sample: src/live/live-blue-sent.ts): otherwise
 // the conservative count alone, valid without them.
 //
 // Running ages (the lower edge). Green's running requests count at their ages (the engine's overdue watch); blue's
