@@ -5,8 +5,6 @@
 // user continuing its last response (previous_response_id); `--api messages` sends Anthropic Messages API requests
 // with the official @anthropic-ai/sdk, to a proxy of rollouts/demo-live-anthropic.yaml (127.0.0.1:8797 by default).
 //   node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages] [--quiet]
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import { parseArgs } from 'node:util';
 
 const USAGE = 'usage: node rollouts/demo-app.mjs [--base-url URL] [--rate 10] [--duration 60s] [--api chat|responses|messages] [--quiet]';
@@ -55,8 +53,10 @@ if (values.duration !== undefined && !(durationMs > 0)) {
 
 // On loopback without proxy.client_keys_env the proxy takes any key; otherwise use one of the client keys.
 const clientOptions = { baseURL: baseUrl, apiKey: process.env.BLUEGREEN_CLIENT_KEY ?? 'demo-app', maxRetries: 0, timeout: 15_000 };
-const openai = new OpenAI(clientOptions);
-const anthropic = new Anthropic(clientOptions);
+// Only the SDK the --api uses, and only once the options are read: each takes a few hundred ms of CPU to load, and a
+// mistyped option is told at once.
+const openai = values.api === 'messages' ? undefined : new (await import('openai')).default(clientOptions);
+const anthropic = values.api === 'messages' ? new (await import('@anthropic-ai/sdk')).default(clientOptions) : undefined;
 const tally = { requests: 0, blue: 0, green: 0, fallbacks: 0, failed: 0 };
 let inFlight = 0;
 let sent = 0;
