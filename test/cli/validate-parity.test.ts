@@ -90,7 +90,9 @@ describe('validate and --dry-run run the rollout checks', () => {
   });
 
   it('skipped sampled lines are a warning with the count and the first line, in validate, --dry-run and rollout', async () => {
-    const cwd = folder(base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }' }), { 's.jsonl': `${GOOD_LINE}\n${GOOD_LINE}\n{broken\n${GOOD_LINE}\n[]\n` });
+    // Its rollout need only start and end: short stages, and min_requests 1 so that they draw no warning of their own.
+    const plan = base({ traffic: '{ rate: 50, sampled: { file: s.jsonl } }', stages: SHORT_STAGES, analysis: '{ min_requests: 1 }' });
+    const cwd = folder(plan, { 's.jsonl': `${GOOD_LINE}\n${GOOD_LINE}\n{broken\n${GOOD_LINE}\n[]\n` });
     const warning = 's.jsonl: 2 line(s) skipped, the first at line 3: not JSON';
     const validate = await runCli(['validate', 'plan.yaml'], { cwd });
     expect(validate.code).toBe(0);
