@@ -5,7 +5,11 @@ import type { LiveView } from '../../live/fleet.js';
 import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/plan.js';
 import { summarisePlan } from '../../plan/summary.js';
-import { buildReport, checkReportTargets, renderSchedule, ReportWriteError, writeReports } from '../../report/outcome/index.js';
+// The report's parts, not its index: that re-exports the report's zod schema, which a rollout does not use.
+import { buildReport } from '../../report/outcome/build-report.js';
+import { renderSchedule } from '../../report/outcome/dry-run.js';
+import { checkReportTargets, writeReports } from '../../report/outcome/write.js';
+import { ReportWriteError } from '../../report/outcome/write-errors.js';
 import os from 'node:os';
 import { describeOwner, isOwnerAlive, orphanMessage, readLock, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import type { CliContext } from '../context.js';

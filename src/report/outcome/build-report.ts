@@ -11,7 +11,8 @@ import type { ArmName, Plan } from '../../plan/plan.js';
 import type { LiveView } from '../../live/fleet.js';
 import { describeCheck } from './check-text.js';
 import { liveReport } from './live-report.js';
-import { REPORT_VERSION, type ArmReport, type CheckReport, type CostReport, type RolloutReport, type StageReport } from './report-schema.js';
+import type { ArmReport, CheckReport, CostReport, RolloutReport, StageReport } from './report-schema.js';
+import { REPORT_VERSION } from './report-version.js';
 
 export interface BuildReportInput {
   snapshot: RolloutSnapshot;

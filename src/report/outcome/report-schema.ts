@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { Phase } from '../../engine/types.js';
 import type { StageVerdict } from '../../metrics/types.js';
 import type { RuleName, Unit } from '../../analysis/types.js';
-import { liveReportSchema } from './live-report.js';
+import { liveReportSchema } from './live-report-schema.js';
+import { REPORT_VERSION } from './report-version.js';
 
-/** Bumped when a field changes meaning or goes away; added fields do not bump it. */
-export const REPORT_VERSION = 1;
+export { REPORT_VERSION };
 
 // Listed here (not imported) because zod needs values; the assertions below fail to compile if the
 // engine's unions and these lists drift apart in either direction.
