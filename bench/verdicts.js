@@ -34,6 +34,7 @@ import { ABORTS_PER_CLIENT } from '../dist/analysis/aborts.js';
 import { stickyPoint } from '../dist/split/index.js';
 import { QUICK, envNumber, leadingCount, log, percentile, round, writeProgress, writeResult } from './lib/util.js';
 import { checkFlags } from './lib/args.js';
+import { greenSentBy } from './lib/green-sent.js';
 
 // Before any row runs: the whole benchmark takes many minutes, so --help and a mistyped flag must not start it.
 // Times are rough: the --quick run on the shared 2-core machine (2026-12-05, session 31: 11.3 min of wall time, 4.7
@@ -342,7 +343,9 @@ function rollout(sim, seed) {
     stageArms.push(arms);
     const judge = (at) => {
       const streakAt = sim.running || sim.answerOrder ? answer(pending, at, config.thresholds.consecutive_errors) : undefined;
-      const totals = { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures, atMs: streakAt ?? at, stage: s + 1 };
+      const sent =
+        streakAt === undefined ? { greenRequests: greenTotal.requests, greenFailures: greenTotal.failures } : greenSentBy(greenTotal, pending, streakAt);
+      const totals = { ...sent, atMs: streakAt ?? at, stage: s + 1 };
       if (!out.new) {
         const blue = armStats(arms.blue);
         // Every stage's blue so far (this one last) and the plan's blue per stage: evaluate picks the reference.
@@ -395,7 +398,7 @@ function rollout(sim, seed) {
           const latency = outcome === 'error' ? sim.answerOrder.failure : sim.answerOrder[arm];
           const ms = latency.tail ? samplePareto(rng, latency.p50, latency.tail) : sampleLognormal(rng, latency.p50, latency.p95);
           arms[arm].inFlight++;
-          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts, green: arm === 'green' });
+          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts, green: arm === 'green', failed: outcome === 'error' });
           if (arm === 'green') {
             greenTotal.requests++;
             if (outcome === 'error') greenTotal.failures++;
@@ -408,7 +411,7 @@ function rollout(sim, seed) {
         if (sim.running && ms !== undefined) {
           arms[arm].inFlight++;
           if (arm === 'blue') blueSentAt[s].push(t);
-          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts: drawn, green: arm === 'green' });
+          pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts: drawn, green: arm === 'green', failed: outcome === 'error' });
           if (arm === 'green') {
             greenTotal.requests++;
             if (outcome === 'error') greenTotal.failures++;
