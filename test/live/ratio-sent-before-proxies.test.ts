@@ -150,8 +150,11 @@ it('falls back to the conservative count for the stage once one of two live prox
     until(() => judged.length >= after + 3, 'three judgements after the restart'),
     POLL_MS,
   );
-  // The old process's figures of the stage are gone with it: none of the later judgements is given send times.
-  expect(judged.slice(after).map(({ sent }) => sent)).toEqual([undefined, undefined, undefined]);
+  // The old process's figures of the stage are gone with it: none of the later judgements is given send times (the
+  // fake clock runs on while the wait polls, so more than three may have come: each is checked).
+  const later = judged.slice(after).map(({ sent }) => sent);
+  expect(later.length).toBeGreaterThanOrEqual(3);
+  expect(later.filter((sent) => sent !== undefined)).toEqual([]);
   engine.abort('test');
   expect(await runClockUntil(clock, done, POLL_MS)).toMatchObject({ phase: 'aborted' });
 });
