@@ -59,7 +59,7 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * here, so its ring is full after the first 100,000 requests, as a driven proxy's is once its reader lags or stops.
  * `env`: variables added to its environment (glibc's MALLOC_ARENA_MAX, say).
  */
-export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false, env = {} } = {}) {
+export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false, env = {}, wrapper = [] } = {}) {
   const dir = tempDir();
   const file = writePlanFile(
     `name: bench-proxy
@@ -74,7 +74,9 @@ proxy: { limits: { max_concurrency: 20000 }${admin ? `, admin: { listen: '127.0.
   );
   // PROXY_STDOUT: a file for the proxy's stdout (V8's --trace-gc-nvp prints there), else dropped.
   const stdout = process.env.PROXY_STDOUT ? openSync(process.env.PROXY_STDOUT, 'a') : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir], {
+  // `wrapper`: a command the proxy's node runs under (valgrind and its options: bench/tools/proxy-instructions.js).
+  const command = [...wrapper, process.execPath, ...nodeArgs, bin, 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir];
+  const child = spawn(command[0], command.slice(1), {
     env: { ...withoutNpm(process.env), ...env, [BENCH_KEY_ENV]: BENCH_KEY, ...(admin && { [ADMIN_TOKEN_ENV]: ADMIN_TOKEN }) },
     stdio: ['ignore', stdout, 'pipe'],
   });
@@ -89,7 +91,8 @@ proxy: { limits: { max_concurrency: 20000 }${admin ? `, admin: { listen: '127.0.
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (match) {
         child.removeAllListeners('exit');
-        resolve({ origin: match[1], pid: child.pid, close: () => stop(child, 'SIGTERM') });
+        // `stderr()`: all it wrote so far (a wrapper's summary at its exit, once close() resolved).
+        resolve({ origin: match[1], pid: child.pid, close: () => stop(child, 'SIGTERM'), stderr: () => err });
       }
     });
   });
@@ -103,11 +106,14 @@ function withoutNpm(env) {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('npm_')));
 }
 
-/** Signals the child and waits for it to exit (a --cpu-prof profile is written on the way out). */
+/**
+ * Signals the child and waits for it to exit (a --cpu-prof profile is written on the way out) and its pipes to
+ * close (what it wrote last, a wrapper's summary, read).
+ */
 function stop(child, signal) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve(undefined));
+    child.once('close', () => resolve(undefined));
     child.kill(signal);
   });
 }
