@@ -26,6 +26,13 @@ export class OtherSpellings {
   }
 }
 
+/**
+ * Names whose verdict (inName) is kept: an upstream sends the same few dozen names on every answer, and a map's
+ * lookup costs a fraction of the search. Bounded in count and length: an upstream inventing names costs no memory.
+ */
+const NAMES_KEPT = 256;
+const NAME_KEPT_LENGTH = 64;
+
 /** A search for any of the strings (none: a search that never matches). */
 function anyOf(texts: ReadonlySet<string>): RegExp {
   return new RegExp([...texts].map(escapeRegExp).join('|') || '(?!)');
@@ -45,6 +52,10 @@ export class HeaderKeys {
    * search for each of the two dozen or so strings it knows a key by.
    */
   private readonly mayHold: RegExp;
+  /** The shortest of those parts: a value shorter holds none (a length, a count, a short word), unsearched. */
+  private readonly shortest: number;
+  /** inName's verdicts on names seen (NAMES_KEPT). */
+  private readonly nameVerdicts = new Map<string, boolean>();
 
   constructor(keys: readonly (string | undefined)[]) {
     const secrets = keys.map((key) => key?.trim() ?? '').filter((key) => key !== '');
@@ -56,6 +67,7 @@ export class HeaderKeys {
         if (this.redactor.text(spelling) !== spelling)
           for (const part of [spelling.slice(0, SECRET_PREFIX_LENGTH), spelling.slice(-SECRET_PREFIX_LENGTH)]) parts.add(part);
     this.mayHold = anyOf(parts);
+    this.shortest = Math.min(...[...parts].map((part) => part.length));
     this.inNames = anyOf(new Set([...parts].map((part) => part.toLowerCase())));
   }
 
@@ -66,11 +78,15 @@ export class HeaderKeys {
 
   /** Whether a header's name (lower case) holds a key: the header is dropped. */
   inName(name: string): boolean {
-    return this.inNames.test(name);
+    const known = this.nameVerdicts.get(name);
+    if (known !== undefined) return known;
+    const holds = this.inNames.test(name);
+    if (this.nameVerdicts.size < NAMES_KEPT && name.length <= NAME_KEPT_LENGTH) this.nameVerdicts.set(name, holds);
+    return holds;
   }
 
   /** A header's value with every key, in any of its spellings, replaced. */
   value(text: string): string {
-    return this.mayHold.test(text) ? this.redactor.text(text) : text;
+    return text.length >= this.shortest && this.mayHold.test(text) ? this.redactor.text(text) : text;
   }
 }
