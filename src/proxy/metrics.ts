@@ -315,8 +315,11 @@ export class ProxyMetrics {
     if (at.running.size === 0) this.busy.push(at);
     // Blue after the same request's attempt on green is blue answering for green (chat.ts).
     const fallback = arm === 'blue' && first?.arm === 'green';
-    const start = this.steadyNow();
-    if (arm === 'blue' && !fallback) at.blueSends?.record(start);
+    // Blue's own sends are timed for a stage's report alone (BlueSentReport): no clock reading outside a stage's
+    // figures (a proxy no rollout drives), nor for green or a fallback, whose starts no report reads.
+    const sends = arm === 'blue' && !fallback ? at.blueSends : undefined;
+    const start = sends ? this.steadyNow() : 0;
+    sends?.record(start);
     return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
