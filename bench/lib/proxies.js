@@ -58,6 +58,10 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * has: it keeps its last 100,000 results for the rollout's reader (src/proxy/results-feed.ts), which nobody reads
  * here, so its ring is full after the first 100,000 requests, as a driven proxy's is once its reader lags or stops.
  * `env`: variables added to its environment (glibc's MALLOC_ARENA_MAX, say).
+ * @param {string} upstreamBaseUrl
+ * @param {string[]} [nodeArgs]
+ * @param {string} [bin]
+ * @param {{ admin?: boolean, env?: Record<string, string>, wrapper?: string[] }} [options]
  */
 export function spawnProxy(upstreamBaseUrl, nodeArgs = [], bin = path.join(ROOT, 'bin/bluegreen.js'), { admin = false, env = {}, wrapper = [] } = {}) {
   const dir = tempDir();

@@ -4,7 +4,7 @@
 // main thread, so its helper threads add nothing unseen), once for FEW and once for MANY calls; the difference over
 // MANY - FEW leaves out start-up, loading and the first compilations. Repeat it, builds in both orders, to see the
 // spread (session 31: about 1% from run to run of one build). A run takes about a minute per build and count.
-//   node bench/tools/instructions.js PIECE [BUILD_DIR ...]   (PIECE: stream | request; default build: this checkout)
+//   node bench/tools/instructions.js PIECE [BUILD_DIR ...]   (PIECE: stream | request | headers; default build: this checkout)
 //   node bench/tools/instructions.js PIECE --run BUILD_DIR COUNT   (what each valgrind run executes)
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -42,7 +42,52 @@ async function pieceOf(/** @type {string} */ dir) {
     const raw = Buffer.from(JSON.stringify(benchChatBody('stream')));
     return () => parseRequestBody(raw);
   }
-  throw new Error(`unknown piece ${JSON.stringify(piece)}: stream or request`);
+  if (piece === 'headers') {
+    // Session 34: an answer's headers passed on (the upstream key searched for in each name and value) and the
+    // request's headers forwarded, each call on another of 64 header sets: a hosted API's answer headers (request
+    // ids, rate-limit counts, dates) and an SDK's request headers, the key the bench plan's.
+    const { passHeaders, forwardedHeaders } = await load(dir, 'proxy/respond.js');
+    const { HeaderKeys } = await load(dir, 'proxy/header-keys.js');
+    const keys = new HeaderKeys(['bench-not-a-secret']);
+    const tag = { arm: 'blue', fallback: false };
+    const sets = Array.from({ length: 64 }, (_, k) => ({
+      answer: {
+        date: `Sat, 05 Dec 2026 09:${String(10 + k).slice(-2)}:00 GMT`,
+        'content-type': 'application/json',
+        'content-length': String(400 + k),
+        connection: 'keep-alive',
+        'keep-alive': 'timeout=120',
+        'openai-processing-ms': String(300 + k),
+        'openai-version': '2020-10-01',
+        'x-request-id': `req_${k}0b5e3c9d1f2a4e6b8c0d2e4f6a8b0c`,
+        'x-ratelimit-limit-requests': '10000',
+        'x-ratelimit-remaining-requests': String(9999 - k),
+        'x-ratelimit-reset-requests': `${k}ms`,
+        'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+        'cf-cache-status': 'DYNAMIC',
+        server: 'cloudflare',
+        'cf-ray': `8f${k}a1b2c3d4e5f6-SJC`,
+      },
+      request: {
+        host: '127.0.0.1:8080',
+        connection: 'keep-alive',
+        'content-type': 'application/json',
+        authorization: 'Bearer bench-client',
+        'content-length': String(150 + k),
+        'user-agent': 'OpenAI/JS 4.67.3',
+        'x-stainless-lang': 'js',
+        'x-stainless-package-version': '4.67.3',
+        'x-stainless-retry-count': '0',
+        accept: 'application/json',
+      },
+    }));
+    let n = 0;
+    return () => {
+      const set = sets[n++ & 63];
+      return [passHeaders(set.answer, tag, keys), forwardedHeaders(set.request)];
+    };
+  }
+  throw new Error(`unknown piece ${JSON.stringify(piece)}: stream, request or headers`);
 }
 
 if (rest[0] === '--run') {
