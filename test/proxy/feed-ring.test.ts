@@ -182,9 +182,11 @@ describe('the results feed kept as columns', () => {
     next.push(recorded[0]!.result, 'routed', { ok: true }, 9);
     const parsed = linesBefore.map((line) => parseLine(line) as HandedEntry);
     next.adopt(parsed);
-    // Read with a cursor of another feed: nothing here counts as read, all of it is handed on below.
+    // Read with a cursor of another feed: read from this feed's start (session 34), and nothing here counts as read,
+    // all of it is handed on below.
     const page = next.read(1, undefined, 'another-feed');
-    expect(JSON.stringify(page.results)).toBe(JSON.stringify(parsed.map((entry, i) => ({ seq: i + 2, ...entry }))));
+    expect(page.results[0]).toMatchObject({ seq: 1, stage: 9 });
+    expect(JSON.stringify(page.results.slice(1))).toBe(JSON.stringify(parsed.map((entry, i) => ({ seq: i + 2, ...entry }))));
     // Adopted results go on to the next proxy with the origin they came with, under their own rollout run.
     expect(next.unread('run-1').map((e) => JSON.stringify(e))).toEqual(linesBefore);
     expect(next.unread('run-2')).toHaveLength(1);
