@@ -1,7 +1,30 @@
 // Reads a request body with the size limit and the body timeout, without waiting past either.
 import type { IncomingMessage } from 'node:http';
 
-export type BodyRead = { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'timeout' | 'aborted' };
+export type BodyRead = { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'timeout' | 'aborted' | 'overloaded' };
+
+/**
+ * The bytes of the request bodies still on their way that one server holds at most: bodies are read outside
+ * max_concurrency (a client trickling one must not hold a place), so without this their memory would be bounded only
+ * by max_connections x max_body_bytes. A chunk past the budget ends its body's reading (`overloaded`). Slow bodies
+ * hold few bytes: they cannot fill it without sending them.
+ */
+export class BodyBudget {
+  private held = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Takes `bytes` of the budget, or none and false when they would pass it. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.limit) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+}
 
 // Chunks are merged every MERGE_EVERY: a body sent as millions of 1-byte chunks (chunked encoding allows it)
 // would otherwise cost a Buffer object each, hundreds of bytes per body byte.
@@ -14,7 +37,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
 
 /**
  * readBody() without a promise, for the proxy's hot path: `done` is called once. `check`: the timer check the
- * readers of one server share (one a turn of the event loop for all the bodies that began in it).
+ * readers of one server share (one a turn of the event loop for all the bodies that began in it); `budget`, the
+ * bytes their bodies may hold while on their way (given back when each is read, or not going to be).
  */
 export function readBodyThen(
   req: IncomingMessage,
@@ -23,11 +47,12 @@ export function readBodyThen(
   done: (read: BodyRead) => void,
   reading: (() => void) | undefined,
   check: BodyTimerCheck,
+  budget?: BodyBudget,
 ): void {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return done({ ok: false, reason: 'too_large' });
   reading?.();
-  check.add(new BodyReader(req, maxBytes, timeoutMs, done).start());
+  check.add(new BodyReader(req, maxBytes, timeoutMs, done, budget).start());
 }
 
 /**
@@ -57,6 +82,8 @@ class BodyReader {
   private readonly merged: Buffer[] = [];
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Of `size`, the bytes taken from the budget. */
+  private taken = 0;
   private finished = false;
   private timer?: NodeJS.Timeout;
 
@@ -65,6 +92,7 @@ class BodyReader {
     private readonly maxBytes: number,
     private readonly timeoutMs: number,
     private readonly done: (read: BodyRead) => void,
+    private readonly budget: BodyBudget | undefined,
   ) {}
 
   /** Listens to the request; its timer is BodyTimerCheck's to set. */
@@ -89,6 +117,8 @@ class BodyReader {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
+    // Read or not, its bytes are no longer on their way: a body read is held by a request served (max_concurrency).
+    this.budget?.give(this.taken);
     this.done(read);
   }
 
@@ -97,6 +127,10 @@ class BodyReader {
     if (this.finished) return;
     this.size += chunk.length;
     if (this.size > this.maxBytes) return this.finish({ ok: false, reason: 'too_large' });
+    if (this.budget) {
+      if (!this.budget.take(chunk.length)) return this.finish({ ok: false, reason: 'overloaded' });
+      this.taken += chunk.length;
+    }
     this.chunks.push(chunk);
     if (this.chunks.length === MERGE_EVERY) {
       this.merged.push(Buffer.concat(this.chunks));

@@ -4,7 +4,7 @@
 import { formatDuration } from '../core/format.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OPEN_CHECK, type KeyCheck } from './auth.js';
-import { BodyTimerCheck, readBodyThen } from './body.js';
+import { BodyBudget, BodyTimerCheck, readBodyThen } from './body.js';
 import { CLOSE, discardRest } from './discard.js';
 import type { ProxyLimitsResolved } from './config.js';
 import type { ConnectionCap } from './connection-cap.js';
@@ -82,6 +82,8 @@ export function keyRefusal(
 export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets, connections }: IntakeDeps): Intake {
   const awaitingContinue = new WeakSet<IncomingMessage>();
   const bodyTimers = new BodyTimerCheck();
+  // Bodies on their way hold at most what max_concurrency bodies would (the bound before they were read outside it).
+  const bodyBudget = new BodyBudget(limits.maxConcurrency * limits.maxBodyBytes);
   const unreadBody = (req: IncomingMessage): Readonly<{ connection?: string }> =>
     awaitingContinue.has(req) ? CLOSE : discardRest(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
 
@@ -101,7 +103,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
     }
     if (overloaded(req, res)) return;
     // The body is read outside max_concurrency: clients trickling bodies cannot fill the places of requests
-    // served (their memory is bounded by max_connections x max_body_bytes: one body read at a time a connection).
+    // served. Their memory is bounded by bodyBudget (max_concurrency x max_body_bytes): past it, 503.
     // Counted in flight all the same: a drain waits for it and closes its connection after the answer.
     const slot = inFlight.enterReading(res);
     let unread = true;
@@ -137,6 +139,8 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
             // Its connection answered already (a body Node's parser could not read: respond.ts answerClientError)
             // and lingering: counted and answered once.
             if (read.reason === 'aborted' || req.socket.writableEnded) return;
+            // The rest of its body is not read: the connection closes after the answer.
+            if (read.reason === 'overloaded') return refuseOverloaded(res, CLOSE, 'bodies');
             metrics.reject(read.reason === 'too_large' ? 'too_large' : 'timeout');
             const message =
               read.reason === 'too_large'
@@ -164,6 +168,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
       },
       reading,
       bodyTimers,
+      bodyBudget,
     );
   }
 
@@ -175,13 +180,15 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
     return true;
   }
 
-  function refuseOverloaded(res: ServerResponse, unread: Readonly<{ connection?: string }> = {}): void {
+  function refuseOverloaded(res: ServerResponse, unread: Readonly<{ connection?: string }> = {}, full: 'places' | 'bodies' = 'places'): void {
     metrics.reject('overloaded');
     sendError(
       res,
       inbound,
       'overloaded',
-      `the proxy is already serving its limit of ${limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`,
+      full === 'places'
+        ? `the proxy is already serving its limit of ${limits.maxConcurrency} requests at once (proxy.limits.max_concurrency); retry shortly`
+        : `the proxy already holds its limit of request bodies on their way (proxy.limits.max_concurrency x max_body_bytes bytes); retry shortly`,
       { 'retry-after': '1', ...unread },
     );
   }
