@@ -53,6 +53,7 @@ const USAGE = `usage: node bench/verdicts.js [flag...]   (no flag: every row, 2,
 environment: BENCH_VERDICT_ROLLOUTS=N healthy rollouts a plan (regressions half), BENCH_VERDICT_S11_ROLLOUTS=N
   (sessions 11 and 12), BENCH_VERDICT_S29_ROLLOUTS=N, BENCH_VERDICT_MATCH=regex only the rows whose name matches,
   BENCH_VERDICT_BLUE_AGES=0 blue's lower bound without its running ages (as before session 34: an A/B on one build),
+  BENCH_VERDICT_GREEN_SENT=0 green's p95 upper bound without its send times (as before session 34's green34: A/B),
   BENCH_OUT=file the JSON there rather than on stdout
 `;
 checkFlags(USAGE, ['--quick', '--ratio', '--session11', '--session12', '--session16', '--session27', '--session29']);
@@ -75,6 +76,8 @@ const SESSION29 = process.argv.includes('--session29');
 const MATCH = process.env.BENCH_VERDICT_MATCH ? new RegExp(process.env.BENCH_VERDICT_MATCH) : undefined;
 /** BENCH_VERDICT_BLUE_AGES=0: blue's send times without its running ages for its lower bound (before session 34). */
 const BLUE_AGES = process.env.BENCH_VERDICT_BLUE_AGES !== '0';
+/** BENCH_VERDICT_GREEN_SENT=0: green's upper bound counting its running requests as slower than anything (before green34). */
+const GREEN_SENT = process.env.BENCH_VERDICT_GREEN_SENT !== '0';
 
 /**
  * @typedef {{ error: number, quality: number, p50: number, p95: number, ttftP50?: number, ttftP95?: number }} Rates
@@ -253,11 +256,11 @@ function answer(pending, t, streak) {
 }
 
 /**
- * A stage's blue at `at` as the engine's BlueSends gives it: its requests (answered or running), the running ones'
+ * A stage's arm at `at` as the engine's ArmSends gives it: its requests (answered or running), the running ones'
  * ages (exact: for blue's lower bound too, since session 34), and how many were sent at least an age before
  * (exactly: the engine's are exact at an edge within 1% of the age).
  */
-function blueSentView(sentAt, pending, arm, at) {
+function sentView(sentAt, pending, arm, at) {
   const runningAgesMs = pending.filter((r) => r.arm === arm).map((r) => at - r.sentAt);
   return {
     requests: sentAt.length,
@@ -310,8 +313,10 @@ function rollout(sim, seed) {
   const streak = { blue: 0, green: 0 };
   // Blue per stage: the comparisons judge green against the stage's own, or the latest stages' (reference.ts).
   const blueStages = [];
-  /** @type {number[][]} Ratio plans: each stage's blue send times, in the order sent (the engine's BlueSends). */
+  /** @type {number[][]} Ratio plans: each stage's blue send times, in the order sent (the engine's ArmSends). */
   const blueSentAt = [];
+  /** @type {number[][]} And green's. */
+  const greenSentAt = [];
   /** Snapshots of finished stages' blue (streams counted when sent: nothing in them changes after). */
   const finishedBlue = [];
   /** And green's (the same: error_rate and quality_fail_rate judge green since each stage began). */
@@ -340,6 +345,7 @@ function rollout(sim, seed) {
     arms.green.consecutiveFailures = streak.green;
     blueStages.push(arms.blue);
     blueSentAt.push([]);
+    greenSentAt.push([]);
     stageArms.push(arms);
     const judge = (at) => {
       const streakAt = sim.running || sim.answerOrder ? answer(pending, at, config.thresholds.consecutive_errors) : undefined;
@@ -368,7 +374,9 @@ function rollout(sim, seed) {
         // The engine's watch: every green request of the stage still running, at its age so far.
         if (sim.ratio) input.greenRunningAgesMs = pending.filter((r) => r.arm === arms.green).map((r) => at - r.sentAt);
         // And blue's send times in each stage so far, for its p95's sent-before upper bound (src/analysis/quantile.ts).
-        if (sim.ratio) input.blueSent = blueStages.map((arm, i) => blueSentView(blueSentAt[i], pending, arm, at));
+        if (sim.ratio) input.blueSent = blueStages.map((arm, i) => sentView(blueSentAt[i], pending, arm, at));
+        // And green's in the stage, for its p95's sent-before upper bound (the ratio's ok side).
+        if (sim.ratio && GREEN_SENT) input.greenSent = sentView(greenSentAt[s], pending, arms.green, at);
         // And its latency rules count green's running requests past their limit (src/engine/judging.ts).
         if (sim.running && limits.latency.length) input.greenRunning = greenRunning(pending, arms.green, at, config.thresholds);
         // As before session 27: the rate rules judged the answered requests alone.
@@ -410,7 +418,7 @@ function rollout(sim, seed) {
         const { outcome, ms } = draw(rng, profileAt(sim, arm, t), drawn, limits, plan.traffic.stream, clients, client);
         if (sim.running && ms !== undefined) {
           arms[arm].inFlight++;
-          if (arm === 'blue') blueSentAt[s].push(t);
+          (arm === 'blue' ? blueSentAt : greenSentAt)[s].push(t);
           pending.push({ arm: arms[arm], ms, sentAt: t, doneAt: t + ms, counts: drawn, green: arm === 'green', failed: outcome === 'error' });
           if (arm === 'green') {
             greenTotal.requests++;

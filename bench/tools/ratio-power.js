@@ -171,7 +171,7 @@ function prefixBreaches(arms, reference, at, variant) {
   return exceeds(greenLower, LIMIT * blueUpper);
 }
 
-/** @param {object} [blueSent] blue's send times (the engine's BlueSends), for the rule's sent-before bound */
+/** @param {object} [blueSent] blue's send times (the engine's ArmSends), for the rule's sent-before bound */
 function ruleBreaches(green, blue, alpha, blueSent) {
   const arm = (buckets, running) => ({
     ...emptyArmStats(),

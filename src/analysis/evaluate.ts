@@ -53,6 +53,11 @@ export interface EvaluateInput {
    * as slower than anything.
    */
   blueSent?: readonly (SentBefore | undefined)[];
+  /**
+   * Green's send times in the stage (the engine's, of the requests it generates), for its p95's sent-before bound
+   * (the ratio's ok side); used only where they cover green's sample (quantile.ts).
+   */
+  greenSent?: SentBefore;
 }
 
 /**
@@ -86,7 +91,7 @@ export function evaluate(input: EvaluateInput): Verdict {
   if (thresholds.latency_p99 !== undefined) judged.push(latency(ctx, 'latency_p99', thresholds.latency_p99, input.greenRunning?.latency_p99));
   if (thresholds.ttft_p95 !== undefined) judged.push(ttftP95(ctx, thresholds.ttft_p95));
   if (compare?.max_latency_p95_ratio !== undefined)
-    judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs, blueSentReference(input)));
+    judged.push(compareLatency(ctx, compare.max_latency_p95_ratio, input.greenRunningAgesMs, blueSentReference(input), input.greenSent));
   const qualityLimit = thresholds.quality_fail_rate;
   if (qualityLimit !== undefined) judged.push(sinceEachStage((c) => qualityFailRate(c, qualityLimit)));
   if (compare?.max_quality_fail_rate_increase !== undefined) judged.push(compareQualityFailRate(ctx, compare.max_quality_fail_rate_increase));

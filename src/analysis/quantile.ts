@@ -28,7 +28,8 @@
 // way, which is sound because the sequence holds at every n at once (Howard et al. 2021; sequential.ts): one
 // event, not one per v or per n. The figures are used only when they cover the arm's whole sample (not a dead
 // run's stage carried over, nor a live proxy short of its whole blue sample: src/live/live-blue-sent.ts): otherwise
-// the conservative count alone, valid without them.
+// the conservative count alone, valid without them. Green's upper edge (the p95 ratio's ok side) uses it too, on the
+// engine's send times of green (generated traffic only; none from a live proxy), under the same condition.
 //
 // Running ages (the lower edge). Green's running requests count at their ages (the engine's overdue watch); blue's
 // did at the lowest value until session 34, which costs blue's lower edge (the p95 ratio's "ok" side, green's upper
@@ -40,7 +41,8 @@
 // above q still needs the one stream 1{X > q} of the first n sent to show its rate above 1 - p, which with
 // probability at least 1 - alpha happens at no n (Howard & Ramdas 2022, sec. 2; their bounds are order statistics
 // of the sample, which likewise only fall as any value does). Green's upper edge, the other half of the ok side,
-// keeps its running requests as slower than anything: their ages say nothing of how much longer they run.
+// is judged sent-before where green's send times cover its sample (above), else counts its running requests as slower
+// than anything: their ages alone say nothing of how much longer they run.
 import {
   BUCKET_GROWTH,
   HIGHEST_MS,
@@ -67,11 +69,11 @@ export interface ArmLatencies {
    * each twice there, which only raises the upper edge.
    */
   aborted?: number;
-  /** The arm's send times at the look (the engine's watch of blue), for the sent-before upper edge (above). */
+  /** The arm's send times at the look (the engine's, or a live proxy's of blue), for the sent-before upper edge (above). */
   sent?: SentBefore;
 }
 
-/** An arm's requests by when they were sent, read at the look (src/engine/blue-sends.ts). */
+/** An arm's requests by when they were sent, read at the look (src/engine/arm-sends.ts). */
 export interface SentBefore {
   /** The requests of the sample they cover, answered or running: used only when that is the arm's whole sample. */
   requests: number;

@@ -18,9 +18,12 @@ export interface DispatcherOptions {
   onGreenResult: (result: UpstreamResult, quality: { ok: boolean }) => void;
   /** Told of every failed result (after it is recorded), e.g. to report the first of each kind. */
   onFailure?: (arm: ArmName, result: UpstreamResult) => void;
-  /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
-  greenWatch?: { started(stage: number): number; ended(id: number): void };
-  /** Told of each blue request's start and end (`cancelled`: with no result), when the plan has the p95 ratio (BlueSends). */
+  /**
+   * Told of each green request's start and end (`cancelled`: with no result), when the plan has latency rules (see
+   * OverdueWatch) or the p95 ratio (ArmSends).
+   */
+  greenWatch?: { started(stage: number): number; ended(id: number, cancelled?: boolean): void };
+  /** Told of each blue request's start and end (`cancelled`: with no result), when the plan has the p95 ratio (ArmSends). */
   blueWatch?: { started(stage: number): number; ended(id: number, cancelled: boolean): void };
   /**
    * Told when recording a result threw (a bug in a quality check, a rule or the metrics): the rollout cannot go on
@@ -93,7 +96,7 @@ export class Dispatcher {
     // result (no failure in the figures or the reports, no warning, no streak), only no longer in flight.
     const cancelled = !result.ok && this.abort.signal.aborted;
     if (watchId !== undefined) {
-      if (arm === 'green') this.options.greenWatch?.ended(watchId);
+      if (arm === 'green') this.options.greenWatch?.ended(watchId, cancelled);
       else this.options.blueWatch?.ended(watchId, cancelled);
     }
     if (cancelled) {

@@ -10,7 +10,7 @@ import type { SlowLimits } from '../metrics/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Judge } from './deps.js';
 import type { HealthChecker } from './health.js';
-import { BlueSends } from './blue-sends.js';
+import { ArmSends } from './arm-sends.js';
 import { OverdueWatch } from './overdue.js';
 
 /** Latency rules are judged at most this often on requests crossing their limit (besides the interval). */
@@ -38,10 +38,14 @@ export interface JudgingOptions {
 }
 
 export class StageJudging {
-  /** Watches green requests in flight when the plan has latency rules or the p95 ratio to blue. */
+  /** Watches green requests in flight when the plan has latency rules or the p95 ratio to blue (greenSends' watch then). */
   readonly overdue?: OverdueWatch;
-  /** Blue's send times, when the plan has the p95 ratio to blue (its sent-before bound on blue, src/analysis/quantile.ts). */
-  readonly blueSends?: BlueSends;
+  /**
+   * Each arm's send times, when the plan has the p95 ratio to blue (its sent-before upper bounds, src/analysis/quantile.ts).
+   * Only generated traffic feeds them; a live proxy's green requests are not in them, so they never cover its sample.
+   */
+  readonly greenSends?: ArmSends;
+  readonly blueSends?: ArmSends;
   private readonly judge: Judge;
   /**
    * Blue's send times from the one traffic source that reports them (live traffic: TrafficSource.blueSent), instead of
@@ -57,10 +61,18 @@ export class StageJudging {
     if (latencyLimits.length > 0 || needsLatencyBuckets(options.plan)) {
       // Without a latency limit the watch only tells the ratio rule how long green's running requests have run.
       const limitMs = latencyLimits.length > 0 ? Math.min(...latencyLimits) : undefined;
-      this.overdue = new OverdueWatch({ clock: options.clock, limitMs, minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue });
+      const watch = { limitMs, minGapMs: OVERDUE_GAP_MS, onOverdue: options.onOverdue };
+      // With the ratio, green's send times and its watch are one (one reading of each send, one set of ids for a cut).
+      if (needsLatencyBuckets(options.plan)) this.greenSends = new ArmSends(options.clock, watch);
+      this.overdue = this.greenSends?.running ?? new OverdueWatch({ clock: options.clock, ...watch });
     }
-    if (needsLatencyBuckets(options.plan)) this.blueSends = new BlueSends(options.clock);
+    if (needsLatencyBuckets(options.plan)) this.blueSends = new ArmSends(options.clock);
     this.judge = options.judge ?? evaluate;
+  }
+
+  /** What the dispatcher tells of each green request's start and end. */
+  get greenWatch(): ArmSends | OverdueWatch | undefined {
+    return this.greenSends ?? this.overdue;
   }
 
   /** Blue's send times come from `source` (its only traffic). */
@@ -109,6 +121,8 @@ export class StageJudging {
       // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
       ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
       // Blue's send times in each stage so far (the stage's own up to its cut): its p95's sent-before bound.
+      // Green's send times in the stage (up to its cut): its p95's sent-before bound, the ratio's ok side.
+      ...(this.greenSends ? { greenSent: this.greenSends.view(stageIndex, cutAt?.upTo) } : {}),
       ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.blueSentOf(i, i === stageIndex ? cutAt : undefined)) } : {}),
     });
   }

@@ -33,8 +33,8 @@ export class OverdueWatch {
   constructor(private readonly options: OverdueWatchOptions) {}
 
   /**
-   * A green request was sent in `stage`; returns its slot for ended(). `sentAt`: the steady time its caller already
-   * read for it (BlueSends: one reading for its bins and its age, so the two agree).
+   * A request was sent in `stage`; returns its slot for ended(). `sentAt`: the steady time its caller already
+   * read for it (ArmSends: one reading for its bins and its age, so the two agree).
    */
   started(stage: number, sentAt = this.now()): number {
     const slot = this.running.add({ id: ++this.lastId, sentAt, stage });

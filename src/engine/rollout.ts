@@ -127,7 +127,7 @@ export class RolloutEngine {
       },
       // The first failure of each kind is journaled with what came back: "100% errors" alone says too little.
       onFailure: firstFailureReporter((message) => this.emit('warning', message)),
-      greenWatch: this.judging.overdue,
+      greenWatch: this.judging.greenWatch,
       blueWatch: this.judging.blueSends,
       breach: (breach) => this.rollback(breach),
       warn: (message) => this.emit('warning', message),

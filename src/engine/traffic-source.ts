@@ -14,9 +14,9 @@ export interface TrafficContext {
   onGreenResult(result: UpstreamResult, quality: { ok: boolean }): void;
   /** Told of every failed result, after it is recorded. */
   onFailure?(arm: ArmName, result: UpstreamResult): void;
-  /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch). */
-  greenWatch?: { started(stage: number): number; ended(id: number): void };
-  /** Told of each blue request's start and end, when the plan has the p95 ratio to blue (see BlueSends). */
+  /** Told of each green request's start and end, when the plan has latency rules (see OverdueWatch) or the p95 ratio. */
+  greenWatch?: { started(stage: number): number; ended(id: number, cancelled?: boolean): void };
+  /** Told of each blue request's start and end, when the plan has the p95 ratio to blue (see ArmSends). */
   blueWatch?: { started(stage: number): number; ended(id: number, cancelled: boolean): void };
   /** Rolls the rollout back for a reason only the source sees (a live proxy that stopped answering). */
   breach?(breach: Breach): void;

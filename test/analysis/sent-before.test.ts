@@ -2,6 +2,7 @@
 // requests sent at least v before the look, none of its running requests counted as slower than anything. Known
 // values on hand-made samples, when the figures are not used, and seeded rollouts of a stage: the bound holds as
 // often as it must, a green at or under the limit is not rolled back, and a green twice as slow is caught earlier.
+// Green's upper bound (the ok side) judged sent-before likewise: known values, its coverage, ok never later.
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { blueSentReference, fewestOverAbove, mostOverBelow, priorAround, quantileInterval, type SentBefore } from '../../src/analysis/index.js';
@@ -272,5 +273,90 @@ describe("blue's running ages for its lower bound (session 34), seeded stages", 
     for (const s of same) expect(at(s.withAges)).toBeLessThanOrEqual(at(s.without));
     expect(same.filter((s) => at(s.withAges) < at(s.without)).length).toBeGreaterThan(same.length / 5);
     expect(same.filter((s) => s.withAges !== undefined).length).toBeGreaterThan(same.filter((s) => s.without !== undefined).length);
+  });
+});
+
+describe("green's upper bound sent-before (the ratio's ok side), known values", () => {
+  // Green: 1000 answered latencies 1..1000 ms sent 2 s before the look, 30 sent 50 ms ago still running. Blue: the same
+  // 1000 answered (none running), its send times known. Check alpha 0.002: 0.001 an arm.
+  const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const alpha = 0.002;
+  const running = new Array<number>(30).fill(50);
+  const greenSent = sentBefore([...new Array<number>(1000).fill(2_000), ...running], running);
+  const blueSent = sentBefore(new Array<number>(1000).fill(2_000), []);
+  const stats = (inFlight: number): ArmStats => ({ ...emptyArmStats(), requests: 1000, successes: 1000, inFlight, latencyBuckets: bucketsOf(values) });
+  const ctx = { green: stats(30), blue: stats(0), blueReference: stats(0), alpha, minRequests: 10, where: '' };
+
+  it("judges green's upper bound on the requests sent at least v before, not its 30 running as slower than anything", () => {
+    const today = compareLatency(ctx, 1.5, running, blueSent);
+    const known = compareLatency(ctx, 1.5, running, blueSent, greenSent);
+    // Counted over every value, the 30 running are more than the 25 of 1030 allowed over it: no bound, no ok.
+    expect(mostOverBelow(1030, 0.05, alpha / 2, prior)).toBe(25);
+    expect(today.check.evidence?.quantiles?.green.upper).toBe(HIGHEST_MS);
+    expect(today.check.status).toBe('undecided');
+    // Sent-before: the prefix at any v over 50 ms is the 1000 answered: the bound of those alone, and green = blue is ok.
+    const upper = bucketUpperMs(bucketOf(1000 - mostOverBelow(1000, 0.05, alpha / 2, prior)));
+    expect(known.check.evidence?.quantiles?.green.upper).toBeCloseTo(upper, 9);
+    expect(known.check.status).toBe('ok');
+    // The breach side (green's lower bound, blue's upper) does not move.
+    expect(known.check.evidence?.quantiles?.green.lower).toBe(today.check.evidence?.quantiles?.green.lower);
+    expect(known.check.evidence?.lower).toBe(today.check.evidence?.lower);
+  });
+
+  it("keeps the conservative count when the send times do not cover green's sample (live traffic, a run carried over)", () => {
+    const today = compareLatency(ctx, 1.5, running, blueSent);
+    // 30 running, the send times know of 29: not the sample's.
+    const short = sentBefore([...new Array<number>(1000).fill(2_000), ...running.slice(1)], running.slice(1));
+    expect(compareLatency(ctx, 1.5, running, blueSent, short).check.evidence?.quantiles?.green.upper).toBe(HIGHEST_MS);
+    // None recorded (a live proxy's green): the same.
+    expect(compareLatency(ctx, 1.5, running, blueSent, sentBefore([], [])).check.status).toBe(today.check.status);
+  });
+});
+
+/**
+ * The ok side with green's send times and without (blue's given either way): the second of the first "ok" each way,
+ * and whether green's sent-before upper bound ever fell below green's true p95.
+ */
+function greenOkStage(seed: number, multiple: number, alpha: number): { withGreenSent?: number; without?: number; greenUnder: boolean } {
+  const rng = createRandom(seed);
+  const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
+  const out: { withGreenSent?: number; without?: number; greenUnder: boolean } = { greenUnder: false };
+  let next = -Math.log(1 - rng()) * (1000 / RATE);
+  for (let at = 1000; at <= STAGE_MS; at += 1000) {
+    for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
+      const green = rng() < WEIGHT;
+      const f = green ? multiple : 1;
+      (green ? arms.green : arms.blue).send({ at: next, ms: sampleLognormal(rng, BLUE.p50 * f, BLUE.p95 * f) });
+    }
+    const green = arms.green.look(at);
+    const blue = arms.blue.look(at);
+    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
+    if (out.withGreenSent === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent, green.sent).check.status === 'ok') out.withGreenSent = at / 1000;
+    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.without = at / 1000;
+    const bound = quantileInterval(
+      { buckets: green.stats.latencyBuckets, running: green.stats.inFlight, runningAgesMs: green.ages, sent: green.sent },
+      0.95,
+      alpha / 2,
+    );
+    if (bound.upper < BLUE.p95 * multiple) out.greenUnder = true;
+  }
+  return out;
+}
+
+describe("green's upper bound sent-before (the ratio's ok side), seeded stages", () => {
+  it("holds green's true p95 at every look (each second) in at least 1 - alpha of stages, running requests and all", () => {
+    // A large alpha so that a bound too low would show: 0.2 a check is 0.1 on green's side.
+    const stages = Array.from({ length: 60 }, (_, s) => greenOkStage(39_000 + s, 1, 0.2));
+    expect(stages.filter((s) => s.greenUnder).length / stages.length).toBeLessThanOrEqual(0.1);
+  });
+
+  it('reads no green over the limit (1.6x) as ok beyond alpha, and a green = blue ok never later than without, earlier in most', () => {
+    const over = Array.from({ length: 60 }, (_, s) => greenOkStage(40_000 + s, 1.6, 0.2));
+    expect(over.filter((s) => s.withGreenSent !== undefined).length / over.length).toBeLessThanOrEqual(0.2);
+    // 0 of 60 under at either multiple here; all 30 green = blue stages ok earlier (median ~24 s rather than ~39).
+    const same = Array.from({ length: 30 }, (_, s) => greenOkStage(41_000 + s, 1, 0.0004));
+    const at = (s: number | undefined) => s ?? Infinity;
+    for (const s of same) expect(at(s.withGreenSent)).toBeLessThanOrEqual(at(s.without));
+    expect(same.filter((s) => at(s.withGreenSent) < at(s.without)).length).toBeGreaterThan(same.length / 2);
   });
 });

@@ -30,6 +30,21 @@ describe('Dispatcher.cancelAll', () => {
   });
 });
 
+describe("Dispatcher: green's watch (the p95 ratio's sent-before bound on green, the ok side)", () => {
+  it('is told that a green request the ending cancelled left the sample without a result', async () => {
+    const told: string[] = [];
+    const { dispatcher } = greenDispatcher(hanging, {
+      splitter: { choose: () => 'green' },
+      greenWatch: { started: (stage) => (told.push(`started ${stage}`), 4), ended: (slot, cancelled) => told.push(`ended ${slot} ${cancelled}`) },
+    });
+    dispatcher.dispatch(0, 0.5);
+    const drained = dispatcher.drain(60_000, () => ({ cancel: () => undefined }));
+    dispatcher.cancelAll();
+    await drained;
+    expect(told).toEqual(['started 0', 'ended 4 true']);
+  });
+});
+
 describe("Dispatcher: blue's watch (the p95 ratio's sent-before bound)", () => {
   it('is told of each blue request, and that one the ending cancelled left the sample without a result', async () => {
     const told: string[] = [];

@@ -1,7 +1,8 @@
 // The engine hands the p95 ratio blue's send times that cover blue's whole sample at every judgement (the stage's
 // own blue, the stage's end cut at its time-up, blue over the rollout so far at 100% green), so blue's upper bound is
 // judged sent-before (src/analysis/quantile.ts) and not on the conservative count alone, and its lower bound counts
-// blue's running requests at their ages.
+// blue's running requests at their ages. Green's send times likewise cover green's sample in each stage (the ratio's
+// ok side: green's upper bound judged sent-before too).
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
@@ -57,5 +58,36 @@ describe('the engine and the p95 ratio sent-before', () => {
     // Both stages judged, blue's requests running at some looks; the 100% stage on the first stage's blue.
     expect(covered.some((c) => c.stage === 0 && c.running > 0)).toBe(true);
     expect(covered.filter((c) => c.stage === 1).every((c) => c.requests >= 150)).toBe(true);
+  });
+
+  it("gives green's send times for the whole of green's sample in the stage at every judgement, its end's cut too", async () => {
+    const plan = planFromYaml(PLAN);
+    const clock = new FakeClock();
+    const start = clock.now();
+    // Both arms' answers take 200-1,100 ms (green = blue): several of green's running at each look and stage end.
+    const turns = { blue: 0, green: 0 };
+    const covered: { stage: number; requests: number; running: number }[] = [];
+    const { engine } = recordedEngine({
+      plan,
+      clock,
+      clients: {
+        blue: scriptedArm('blue', clock, start, () => ({ afterMs: 200 + 100 * (turns.blue++ % 10), ok: true })),
+        green: scriptedArm('green', clock, start, () => ({ afterMs: 200 + 100 * (turns.green++ % 10), ok: true })),
+      },
+      arrivals: arrivalsEvery(clock, 30),
+      judge: (input) => {
+        const sample = bucketTotal(input.green.latencyBuckets) + unanswered(input.green);
+        expect(input.greenSent?.requests, `stage ${input.stageIndex}`).toBe(sample);
+        expect(input.greenSent?.runningAgesMs).toEqual(input.greenRunningAgesMs);
+        expect(input.greenSent?.runningAgesMs.length).toBe(unanswered(input.green));
+        covered.push({ stage: input.stageIndex, requests: sample, running: unanswered(input.green) });
+        return evaluate(input);
+      },
+    });
+    const done = engine.run();
+    await clock.advance(30_000);
+    expect(await done).toMatchObject({ phase: 'promoted' });
+    expect(covered.some((c) => c.stage === 0 && c.running > 0)).toBe(true);
+    expect(covered.some((c) => c.stage === 1 && c.running > 0)).toBe(true);
   });
 });

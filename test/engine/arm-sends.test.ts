@@ -1,9 +1,9 @@
-// SendTimes (sends before a moment, in bounded memory) and BlueSends (blue's sends per stage for the p95 ratio's
+// SendTimes (sends before a moment, in bounded memory) and ArmSends (an arm's sends per stage for the p95 ratio's
 // sent-before bound): exact counts at an edge at or before the moment asked, within 1% of its age.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { createRandom } from '../../src/core/random.js';
-import { BlueSends } from '../../src/engine/blue-sends.js';
+import { ArmSends } from '../../src/engine/arm-sends.js';
 import { SendTimes } from '../../src/engine/send-times.js';
 import { blueSentReference } from '../../src/analysis/index.js';
 import { emptyArmStats } from '../../src/metrics/types.js';
@@ -46,7 +46,7 @@ describe('SendTimes', () => {
   });
 });
 
-describe('BlueSends', () => {
+describe('ArmSends', () => {
   it('times a send once: a request counted as sent at least v before the look has run at least v (a pause between two readings)', () => {
     // The steady clock jumps 0.9 ms after its first reading, as a GC pause between two readings would.
     let steady = 100.2;
@@ -61,7 +61,7 @@ describe('BlueSends', () => {
       },
       setTimer: () => ({ cancel: () => {} }),
     };
-    const blue = new BlueSends(clock);
+    const blue = new ArmSends(clock);
     blue.started(0);
     const view = blue.view(0);
     const [age] = view?.runningAgesMs ?? [];
@@ -73,7 +73,7 @@ describe('BlueSends', () => {
 
   it("gives each stage's blue requests, those running with their ages, and those sent at least an age before the look", async () => {
     const clock = new FakeClock();
-    const blue = new BlueSends(clock);
+    const blue = new ArmSends(clock);
     const first = blue.started(0);
     await clock.advance(1_000);
     blue.started(0);
@@ -107,7 +107,7 @@ describe('BlueSends', () => {
 
   it('gives no figures of a stage once one of its requests left without a result (cancelled by the ending), only of it', async () => {
     const clock = new FakeClock();
-    const blue = new BlueSends(clock);
+    const blue = new ArmSends(clock);
     const slot = blue.started(0);
     const kept = blue.started(0);
     await clock.advance(1_000);
@@ -124,5 +124,22 @@ describe('BlueSends', () => {
     expect(stage1?.sentAtLeast(1_200)).toBe(0);
     // Blue over the rollout so far needs every stage's: none (reference.ts).
     expect(blueSentReference({ stageIndex: 1, blue: emptyArmStats(), greenWeight: 1, blueSent: [blue.view(0), stage1] })).toBeUndefined();
+  });
+
+  it("serves green as the latency rules' watch too: one id per send, the limit's call made once a request crosses it", async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const green = new ArmSends(clock, { limitMs: 1_000, minGapMs: 100, onOverdue: () => calls++ });
+    green.started(0);
+    await clock.advance(500);
+    green.started(0);
+    // The watch's ids and the send times' count are one: a stage's cut (judging.ts) is the same for both.
+    expect(green.running.lastStarted).toBe(green.lastStarted);
+    expect(calls).toBe(0);
+    await clock.advance(501);
+    expect(calls).toBe(1);
+    expect(green.running.agesOver(1_000, 0)).toEqual([1_001]);
+    expect(green.view(0)?.runningAgesMs).toEqual([1_001, 501]);
+    green.running.stop();
   });
 });

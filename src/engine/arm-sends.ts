@@ -1,14 +1,16 @@
-// Blue's requests by when they were sent, for the p95 ratio's sent-before bound on blue (src/analysis/quantile.ts):
-// at a look, for each stage, how many of its blue requests were sent before a moment, and the ages of those still
-// running. The running ones are watched as green's are (OverdueWatch, without a limit: only ages are asked), the
-// sends counted in SendTimes' bins (bounded memory), each stage's sends numbered one after another (the watch's ids).
+// An arm's requests by when they were sent, for the p95 ratio's sent-before bounds (src/analysis/quantile.ts): blue's
+// upper bound (the breach side) and green's (the ok side). At a look, for each stage, how many of the arm's requests
+// were sent before a moment, and the ages of those still running. The running ones are in an OverdueWatch (green's is
+// the latency rules' watch too, with their limit), the sends counted in SendTimes' bins (bounded memory), each stage's
+// sends numbered one after another (the watch's ids).
 import { steadyNow, type Clock } from '../core/clock.js';
 import type { SentBefore } from '../analysis/quantile.js';
-import { OverdueWatch } from './overdue.js';
+import { OverdueWatch, type OverdueWatchOptions } from './overdue.js';
 import { SendTimes } from './send-times.js';
 
-export class BlueSends {
-  private readonly running: OverdueWatch;
+export class ArmSends {
+  /** The arm's running requests: green's tells the latency rules of those past their limit (StageJudging.overdue). */
+  readonly running: OverdueWatch;
   private readonly times = new SendTimes();
   /** Per stage, the sends before its first (ids up to it) and its last send's id. */
   private readonly stages = new Map<number, { before: number; last: number }>();
@@ -24,11 +26,15 @@ export class BlueSends {
    */
   private readonly inexact = new Set<number>();
 
-  constructor(private readonly clock: Clock) {
-    this.running = new OverdueWatch({ clock, onOverdue: () => {}, minGapMs: 0 });
+  /** `watch`: the running requests' watch's limit and its call (none: only ages are asked). */
+  constructor(
+    private readonly clock: Clock,
+    watch: Omit<OverdueWatchOptions, 'clock'> = { onOverdue: () => {}, minGapMs: 0 },
+  ) {
+    this.running = new OverdueWatch({ ...watch, clock });
   }
 
-  /** A blue request was sent in `stage`; returns its slot for ended(). */
+  /** A request of the arm was sent in `stage`; returns its slot for ended(). */
   started(stage: number): number {
     if (stage < this.lastStage) this.exact = false;
     this.lastStage = stage;
@@ -56,7 +62,7 @@ export class BlueSends {
   }
 
   /**
-   * The stage's blue requests at this moment, or undefined when the counts are not the sample's. `upTo`: only
+   * The stage's requests of the arm at this moment, or undefined when the counts are not the sample's. `upTo`: only
    * those sent up to that id (a stage's end judged on what was sent before its time was up).
    */
   view(stage: number, upTo = Infinity): SentBefore | undefined {
@@ -68,10 +74,10 @@ export class BlueSends {
     const runningAgesMs = requests > 0 ? this.running.agesOver(-Infinity, stage, upTo) : [];
     return {
       requests,
-      // Exact (each from its own send's reading at this look): lower bounds of their latencies for blue's lower edge too.
+      // Exact (each from its own send's reading at this look): lower bounds of their latencies for the lower edge too.
       runningAgesMs,
       runningAgesAtMostMs: runningAgesMs,
-      // The same edge for every stage at one age (one SendTimes): their sums are a prefix of blue in the order sent.
+      // The same edge for every stage at one age (one SendTimes): their sums are a prefix of the arm's requests in the order sent.
       sentAtLeast: (ageMs) => Math.max(0, Math.min(this.times.sentBefore(now - ageMs), last) - counted.before),
     };
   }
