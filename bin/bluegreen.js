@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare).
+// Thin shim: the CLI lives in the compiled dist/ (built by `npm run build`, run by `npm ci` via prepare), bundled
+// into dist/bundle/ (tools/bundle-cli.js: a few chunks load faster than hundreds of files).
 // The UI libraries load only when a dashboard is drawn, as production builds (src/cli/production-ui.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +13,12 @@ if (!existsSync(new URL('../dist/BUILD-COMPLETE', import.meta.url))) {
 }
 
 // A Ctrl-C while the CLI loads (a second or more on a busy machine) says so, where it exited 130 in silence.
-const { stopEarly } = await import('../dist/cli/early-stop.js');
-const { exitWhenFlushed } = await import('../dist/core/flush-output.js');
+const { stopEarly } = await import('../dist/bundle/early-stop.js');
+const { exitWhenFlushed } = await import('../dist/bundle/flush-output.js');
 // Exits at once (nothing else is queued yet): waiting for output to drain would let the start go on meanwhile.
 const loading = stopEarly({ before: 'while starting', write: (text) => process.stderr.write(text), exit: (code) => process.exit(code) });
-const { main } = await import('../dist/cli/main.js');
-const { processContext } = await import('../dist/cli/context.js');
+const { main } = await import('../dist/bundle/main.js');
+const { processContext } = await import('../dist/bundle/context.js');
 loading();
 
 // The process exits once main() returns and its output is flushed: a rollout's hold on stop signals after its end

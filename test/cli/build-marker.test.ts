@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitOf } from '../e2e/helpers.js';
+import { exitOf, stderrOf } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/plans.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
@@ -22,18 +22,26 @@ function children(pid: number): number[] {
   }
 }
 
-/** A folder with this checkout's tools/build.js, its packages, a tsconfig.build.json and `sources` under src/. */
+/** The modules bin/ imports, bundled by the build (tools/bundle-cli.js): each project to build has them. */
+const CLI_ENTRIES = ['cli/early-stop.ts', 'core/flush-output.ts', 'cli/main.ts', 'cli/context.ts'];
+
+/**
+ * A folder with this checkout's tools/ (the build and the CLI's bundling), its packages, a tsconfig.build.json, the
+ * CLI's entries (`export {}`, or as `sources` says) and `sources` under src/.
+ */
 function projectToBuild(sources: Record<string, string>): string {
   const dir = tempDir();
   mkdirSync(path.join(dir, 'tools'));
-  copyFileSync(path.join(ROOT, 'tools/build.js'), path.join(dir, 'tools/build.js'));
+  for (const file of ['build.js', 'bundle-cli.js']) copyFileSync(path.join(ROOT, 'tools', file), path.join(dir, 'tools', file));
   symlinkSync(realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
   writeFileSync(
     path.join(dir, 'tsconfig.build.json'),
     JSON.stringify({ compilerOptions: { rootDir: 'src', outDir: 'dist', module: 'nodenext', types: [], skipLibCheck: true }, include: ['src'] }),
   );
-  mkdirSync(path.join(dir, 'src'));
-  for (const [name, text] of Object.entries(sources)) writeFileSync(path.join(dir, 'src', name), text);
+  for (const [name, text] of Object.entries({ ...Object.fromEntries(CLI_ENTRIES.map((entry) => [entry, 'export {};\n'])), ...sources })) {
+    mkdirSync(path.dirname(path.join(dir, 'src', name)), { recursive: true });
+    writeFileSync(path.join(dir, 'src', name), text);
+  }
   return dir;
 }
 
@@ -67,10 +75,25 @@ describe('a build stopped part-way', () => {
     expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toBe('old\n');
     expect(await exitOf(build)).toEqual({ code: 0, signal: null });
     expect(existsSync(path.join(dir, 'dist/a.js'))).toBe(true);
-    expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toMatch(/^tsc finished/);
+    // The CLI's bundle, built from tsc's output, came in with it.
+    expect(existsSync(path.join(dir, 'dist/bundle/main.js'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toMatch(/^tsc and the CLI bundle finished/);
     expect(existsSync(path.join(dir, 'dist/gone.js'))).toBe(false);
     expect(existsSync(path.join(dir, '.dist-building'))).toBe(false);
     expect(existsSync(path.join(dir, '.dist-replaced'))).toBe(false);
+  });
+
+  it('a bundle that fails (an import it cannot resolve) leaves the old build whole: the build fails, nothing is swapped in', async () => {
+    const dir = projectToBuild({ 'cli/main.ts': "// @ts-nocheck: a package that is not installed\nexport { x } from 'no-such-package-bluegreen';\n" });
+    mkdirSync(path.join(dir, 'dist'));
+    writeFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'old\n');
+    const build = killAfterTest(spawn(process.execPath, [path.join(dir, 'tools/build.js')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const stderr = stderrOf(build);
+    expect((await exitOf(build)).code).toBe(1);
+    expect(stderr.text()).toContain('no-such-package-bluegreen');
+    expect(readdirSync(path.join(dir, 'dist'))).toEqual(['BUILD-COMPLETE']);
+    expect(readFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'utf8')).toBe('old\n');
+    expect(existsSync(path.join(dir, '.dist-building.lock'))).toBe(false);
   });
 
   // review32 (MEDIUM): two builds at once shared .dist-building/, each removing or renaming it under the other's tsc,

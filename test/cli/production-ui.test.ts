@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bundleChunks, modulesIn } from '../helpers/bundle.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -48,7 +49,7 @@ describe('loadUiAsProduction', () => {
 });
 
 /**
- * Runs CLI commands one after another in one fresh process whose module loader refuses the UI libraries: a command
+ * Runs CLI commands (the bundle bin/ runs) one after another in one fresh process whose module loader refuses the UI libraries: a command
  * that loads them fails, and so does every command after it (the refusal is of the module, once loaded). One process
  * for all: each start under the loader hook cost seconds of CPU, and four of them ran past a minute at load 15.
  * Returns each command's exit code (as far as they got) and stderr.
@@ -62,7 +63,7 @@ function withoutUi(commands: string[][]): { codes: number[]; stderr: string } {
   const script = `
     import { register } from 'node:module';
     register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
-    const { main } = await import('./dist/cli/main.js');
+    const { main } = await import('./dist/bundle/main.js');
     const codes = [];
     for (const args of ${JSON.stringify(commands)}) {
       codes.push(await main(['node', 'bluegreen', ...args]));
@@ -97,6 +98,13 @@ describe('commands that draw no dashboard', () => {
     expect(run.codes).toEqual([0, 0, 0, 0]);
   });
 
+  it("the CLI's bundle holds none of the UI libraries: they load from node_modules, when production-ui.ts imports them", () => {
+    const held = [...bundleChunks().values()].flat();
+    // The check can see what it looks for: packages are in the bundle.
+    expect(held.some((file) => file.startsWith('node_modules/commander/'))).toBe(true);
+    expect(held.filter((file) => /^node_modules\/(ink|react|react-reconciler|scheduler|yoga-layout)\//.test(file))).toEqual([]);
+  });
+
   it('the check can fail: the loader refuses a command that loads the UI', () => {
     const loaded = spawnSync(
       process.execPath,
@@ -117,7 +125,8 @@ describe('commands that draw no dashboard', () => {
 
 /**
  * The modules `bin/bluegreen.js ARGS` loads, as the URLs a load hook saw (written to a file as each loads, so none
- * is lost at exit), relative to the package: "dist/cli/main.js", "node_modules/zod/index.js".
+ * is lost at exit), relative to the package: "dist/cli/main.js", "node_modules/zod/index.js". The bin loads the CLI's
+ * bundle: each chunk it loaded stands for the modules it holds (test/helpers/bundle.ts).
  */
 function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-loads-'));
@@ -132,10 +141,14 @@ function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): string[] 
   });
   expect(run.stderr).not.toContain('internal error');
   const root = `${pathToFileURL(ROOT).href}/`;
-  return readFileSync(list, 'utf8')
+  const files = readFileSync(list, 'utf8')
     .split('\n')
     .filter((url) => url.startsWith(root))
     .map((url) => url.slice(root.length));
+  // The CLI ran from its bundle alone: none of tsc's files beside it.
+  expect(files).toContain('dist/bundle/main.js');
+  expect(files.filter((file) => file.startsWith('dist/') && !file.startsWith('dist/bundle/'))).toEqual([]);
+  return modulesIn(files);
 }
 
 describe('each command loads what it uses (definitions/ register the commands, commands/ load when one runs)', () => {
@@ -153,15 +166,16 @@ describe('each command loads what it uses (definitions/ register the commands, c
     expect(loaded).toContain('dist/cli/commands/validate.js');
     expect(loaded.some((file) => file.startsWith('node_modules/yaml/'))).toBe(true);
     // HdrHistogram (50 ms of CPU at each start) came in through the latency range the figures' formatting reads.
-    const unused = /^(dist\/(proxy\/(server|admin)|engine\/rollout|sim\/index|live\/controller)\.js|node_modules\/(undici|prom-client|hdr-histogram-js)\/)/;
+    const unused = /^(dist\/(proxy\/(server|admin)|engine\/rollout|sim\/server|live\/controller)\.js|node_modules\/(undici|prom-client|hdr-histogram-js)\/)/;
     expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 
   it("a rollout without proxies loads no live module (no proxy controller, admin client, route reading or proxy recovery), nor the report's zod schema", () => {
     const { dir, plan } = oneStagePlan('not-live');
     const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir, '--seed', '1']);
-    // The check can see what it looks for: the rollout ran, through its engine and the upstream client.
-    expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/engine/rollout.js', 'dist/upstream/index.js']));
+    // The check can see what it looks for: the rollout ran, through its engine and the upstream client (client.js: the
+    // bundle holds no module of re-exports alone, such as upstream/index.js).
+    expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/engine/rollout.js', 'dist/upstream/client.js']));
     const live =
       /^dist\/(live\/(controller|admin-client|fleet|routes|promoted|restore|recovery-step|recovery-targets)|cli\/live-start|proxy\/(admin|server|route|results-feed))\.js$/;
     expect(loaded.filter((file) => live.test(file))).toEqual([]);
@@ -176,7 +190,7 @@ describe('each command loads what it uses (definitions/ register the commands, c
     // where it would open an upstream.
     const loaded = modulesLoadedBy(['rollout', plan, '--ci', '--state-dir', dir], { ADMIN_TOKEN: 'loads-admin-token-0123456789' });
     expect(loaded).toEqual(expect.arrayContaining(['dist/cli/run-rollout.js', 'dist/live/controller.js']));
-    const unused = /^dist\/(upstream\/(client|http|preflight)|sim\/index|cli\/(endpoints|preflight))\.js$/;
+    const unused = /^dist\/(upstream\/(client|http|preflight)|sim\/server|cli\/(endpoints|preflight))\.js$/;
     expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 
@@ -185,7 +199,7 @@ describe('each command loads what it uses (definitions/ register the commands, c
     const loaded = modulesLoadedBy(['status', '--state-dir', dir]);
     expect(loaded).toContain('dist/cli/commands/status.js');
     const unused =
-      /^(dist\/(proxy\/server|engine\/rollout|cli\/run-rollout|upstream\/index|sim\/index)\.js|node_modules\/(undici|prom-client|yaml|hdr-histogram-js)\/)/;
+      /^(dist\/(proxy\/server|engine\/rollout|cli\/run-rollout|upstream\/client|sim\/server)\.js|node_modules\/(undici|prom-client|yaml|hdr-histogram-js)\/)/;
     expect(loaded.filter((file) => unused.test(file))).toEqual([]);
   });
 });

@@ -6,11 +6,15 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, exitOf, stderrOf } from './helpers.js';
+import { chunkHolding } from '../helpers/bundle.js';
 import { tempDir } from '../helpers/plans.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
-/** Starts bluegreen with the loading of `held` (a path under dist/) stopped until the process ends; says when it is. */
+/**
+ * Starts bluegreen with the loading of `held` (a path under dist/: a chunk of the CLI's bundle, which bin/ runs)
+ * stopped until the process ends; says when it is.
+ */
 function startHeldAt(held: string, args: string[]): { child: ReturnType<typeof spawn>; dir: string; heldNow: () => boolean } {
   const dir = tempDir();
   const mark = path.join(dir, 'held');
@@ -35,7 +39,7 @@ export async function load(url, context, next) {
 
 describe('a stop signal before the handlers listen', () => {
   it('while the rollout module loads: says nothing changed, exits 130, leaves no state folder', async () => {
-    const { child, dir, heldNow } = startHeldAt('cli/commands/rollout.js', ['rollout', 'plan.yaml', '--plain']);
+    const { child, dir, heldNow } = startHeldAt(chunkHolding('dist/cli/commands/rollout.js'), ['rollout', 'plan.yaml', '--plain']);
     const stderr = stderrOf(child);
     await until(heldNow, 'the rollout module to be loading');
     child.kill('SIGINT');
@@ -45,7 +49,7 @@ describe('a stop signal before the handlers listen', () => {
   });
 
   it('while the CLI itself loads, any command: says so, exits 143 for SIGTERM', async () => {
-    const { child, heldNow } = startHeldAt('cli/main.js', ['status']);
+    const { child, heldNow } = startHeldAt('bundle/main.js', ['status']);
     const stderr = stderrOf(child);
     await until(heldNow, 'the CLI to be loading');
     child.kill('SIGTERM');

@@ -9,12 +9,14 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { BIN, exitOf, hookLog, loggingPlan, stderrOf } from './helpers.js';
+import { chunkHolding } from '../helpers/bundle.js';
 import { tempDir } from '../helpers/plans.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 /**
- * Runs `bluegreen rollout` with `before` in dist/`file` replaced by a busy loop and then `before` itself: the loop
+ * Runs `bluegreen rollout` with `before` in dist/`file` (a chunk of the CLI's bundle, which bin/ runs) replaced by a
+ * busy loop and then `before` itself: the loop
  * marks `busy`, waits for `sent`, then until no thread of the process has SIGTERM pending (libuv's handler has
  * caught it; it is dispatched on the loop's next turn, after the hand-over).
  */
@@ -49,8 +51,9 @@ function rolloutHeldAt(file: string, before: string): { child: ReturnType<typeof
 }
 
 it('a SIGTERM caught while the CLI finishes loading stops the rollout before it starts (exit 143), not lost', async () => {
-  // The end of dist/cli/main.js's evaluation: bin/bluegreen.js then hands its loading handlers over.
-  const { child, dir, busy, sent } = rolloutHeldAt('cli/main.js', 'export function commandModules');
+  // The end of the evaluation of the bundle's main.js (its exports come last): bin/bluegreen.js then hands its loading
+  // handlers over.
+  const { child, dir, busy, sent } = rolloutHeldAt('bundle/main.js', 'export { buildProgram, commandModules, main };');
   const stderr = stderrOf(child);
   await until(busy, 'the CLI to be loading');
   child.kill('SIGTERM');
@@ -62,7 +65,7 @@ it('a SIGTERM caught while the CLI finishes loading stops the rollout before it 
 });
 
 it("a SIGTERM caught as the start-up hands over to the running rollout's handlers rolls back (exit 143), not lost", async () => {
-  const { child, dir, busy, sent } = rolloutHeldAt('cli/run-rollout.js', 'startup.started();');
+  const { child, dir, busy, sent } = rolloutHeldAt(chunkHolding('dist/cli/run-rollout.js'), 'startup.started();');
   const stderr = stderrOf(child);
   await until(busy, 'the rollout to be starting');
   child.kill('SIGTERM');

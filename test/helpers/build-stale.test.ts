@@ -12,17 +12,27 @@ function project(at: number): string {
   mkdirSync(path.join(root, 'src', 'core'), { recursive: true });
   mkdirSync(path.join(root, 'dist'));
   mkdirSync(path.join(root, 'tools'));
-  for (const file of ['src/core/a.ts', 'tsconfig.json', 'tsconfig.build.json', 'tools/build.js', 'dist/a.js', 'dist/BUILD-COMPLETE']) {
+  for (const file of [
+    'src/core/a.ts',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'tools/build.js',
+    'tools/bundle-cli.js',
+    'package-lock.json',
+    'dist/a.js',
+    'dist/BUILD-COMPLETE',
+  ]) {
     writeFileSync(path.join(root, file), '');
     utimesSync(path.join(root, file), at, at);
   }
   return root;
 }
 
-it('builds again when dist/ is incomplete, or older than src/ or the build configuration', () => {
+it('builds again when dist/ is incomplete, or older than src/, the build configuration and code, or the packages locked', () => {
   const at = 1_700_000_000;
   expect(buildIsStale(project(at))).toBe(false);
-  for (const file of ['src/core/a.ts', 'tsconfig.json', 'tsconfig.build.json', 'tools/build.js']) {
+  // The bundle of the CLI (tools/bundle-cli.js) holds the packages package-lock.json names.
+  for (const file of ['src/core/a.ts', 'tsconfig.json', 'tsconfig.build.json', 'tools/build.js', 'tools/bundle-cli.js', 'package-lock.json']) {
     const root = project(at);
     utimesSync(path.join(root, file), at + 10, at + 10);
     expect(buildIsStale(root), file).toBe(true);

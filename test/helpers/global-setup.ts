@@ -28,13 +28,14 @@ function newest(...paths: string[]): number {
 }
 
 /**
- * Tests that run the real binary (bin/ loads dist/) need a whole build as new as what it is built from (src/ and the
- * build's own configuration): make one if it is not. This is the suite's only build (`npm test` is vitest alone): in
- * CI `npm ci` has just built dist/ (prepare), and a second tsc run there cost a whole build's time for nothing.
+ * Tests that run the real binary (bin/ loads dist/'s bundle of the CLI) need a whole build as new as what it is built
+ * from (src/, the build's own configuration and code in tools/, and the packages the bundle holds: package-lock.json):
+ * make one if it is not. This is the suite's only build (`npm test` is vitest alone): in CI `npm ci` has just built
+ * dist/ (prepare), and a second tsc run there cost a whole build's time for nothing.
  */
 export function buildIsStale(root: string): boolean {
   const whole = existsSync(path.join(root, 'dist', 'BUILD-COMPLETE'));
-  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'tools/build.js'].map((name) => path.join(root, name));
+  const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'tools', 'package-lock.json'].map((name) => path.join(root, name));
   return !whole || newest(path.join(root, 'dist')) < newest(...inputs);
 }
 

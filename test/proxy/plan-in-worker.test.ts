@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/plan/load.js';
 import { loadPlanInWorker } from '../../src/plan/load-in-worker.js';
 import { PlanError } from '../../src/plan/errors.js';
+import { modulesIn } from '../helpers/bundle.js';
 import { runCli } from '../helpers/cli.js';
 import { killAfterTest } from '../helpers/processes.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
@@ -146,9 +147,10 @@ describe('the running proxy', () => {
     });
     child.kill('SIGTERM');
     await exited;
-    const reached = [...reachedFromBin(edges)];
+    // The bin runs the CLI's bundle: each chunk reached stands for the modules it holds.
+    const reached = modulesIn([...reachedFromBin(edges)]);
     // The graph was recorded: the proxy's own server is in it.
-    expect(reached.some((url) => url.endsWith('/dist/proxy/server.js'))).toBe(true);
-    expect(reached.filter((url) => /\/node_modules\/(zod|yaml)\/|\/dist\/plan\/(schema|load)\.js$/.test(url))).toEqual([]);
+    expect(reached).toContain('dist/proxy/server.js');
+    expect(reached.filter((file) => /(^|\/)node_modules\/(zod|yaml)\/|^dist\/plan\/(schema|load)\.js$/.test(file))).toEqual([]);
   });
 });

@@ -68,7 +68,7 @@ suite(title, () => {
   const file = (name: string) => path.join(dir, name);
 
   beforeAll(() => {
-    if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
+    if (!existsSync(path.join(ROOT, 'dist/bundle/main.js')))
       throw new Error('dist/ is missing: run `npm run build` (the global setup of the suite does) before the terminal tests');
     dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-tty-'));
     // Each test starts its own rollout (own simulated upstream, own state folder) in its own tmux session.
