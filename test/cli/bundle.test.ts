@@ -1,5 +1,7 @@
 // The CLI runs from its bundle (dist/bundle/, tools/bundle-cli.js). What bundling could change unseen, checked on the
-// bundle itself: the paths its code resolves from its own file, and a package's lookup of Node's zlib.
+// bundle itself: the paths its code resolves from its own file, a package's lookup of Node's zlib, and stacks that
+// still lead to src/.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -24,4 +26,16 @@ it("keeps hdr-histogram's compression on Node's zlib: no direct eval of require(
   expect(code).toMatch(/__require\("zlib"\)\.inflateSync/);
   for (const file of readdirSync(BUNDLE).filter((name) => name.endsWith('.js')))
     expect(readFileSync(path.join(BUNDLE, file), 'utf8'), file).not.toMatch(/\beval\(/);
+});
+
+it("has source maps back to src/: a stack under node's --enable-source-maps names the TypeScript file and line", () => {
+  // buildProgram calls each command module's register(): a module without one fails inside the bundle's main.js.
+  const script = `const { buildProgram } = await import('./dist/bundle/main.js');
+    try { buildProgram(null, [{}]); } catch (error) { process.stdout.write(error.stack); }`;
+  const stack = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    cwd: path.resolve(BUNDLE, '../..'),
+    encoding: 'utf8',
+  });
+  expect(stack).toMatch(/^TypeError: .*register/);
+  expect(stack).toMatch(/\/src\/cli\/main\.ts:\d+:\d+\)/);
 });
