@@ -5,10 +5,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// A build stopped part-way (tools/build.js) is a mix of new, old and missing files: refused, not run.
-if (!existsSync(new URL('../dist/BUILD-COMPLETE', import.meta.url))) {
+// A build stopped part-way (tools/build.js) is a mix of new, old and missing files: refused, not run. So is a dist/
+// built before the CLI was bundled (a checkout pulled and not rebuilt): it has the marker and no bundle.
+if (!existsSync(new URL('../dist/BUILD-COMPLETE', import.meta.url)) || !existsSync(new URL('../dist/bundle/main.js', import.meta.url))) {
   const dir = fileURLToPath(new URL('..', import.meta.url));
-  process.stderr.write(`bluegreen: its build in ${dir}dist is incomplete (stopped part-way, or failed): build it again with: npm run build --prefix ${dir}\n`);
+  process.stderr.write(
+    `bluegreen: its build in ${dir}dist is incomplete (stopped part-way, failed, or from an older version): build it again with: npm run build --prefix ${dir}\n`,
+  );
   process.exit(1);
 }
 

@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { bundleCli } from './bundle-cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
@@ -63,6 +62,9 @@ function takeLock() {
  */
 async function bundled() {
   try {
+    // Loaded here, not at the top: a rolldown that cannot load (its native binding left out: npm ci --omit=optional)
+    // is said as the bundle's failure, not a stack.
+    const { bundleCli } = await import('./bundle-cli.js');
     await bundleCli(building);
     return true;
   } catch (error) {
@@ -84,7 +86,8 @@ try {
       'tsc and the CLI bundle finished this build of dist/ whole (tools/build.js); bin/bluegreen.js runs only a dist/ that has this file\n',
     );
     // Two renames: dist/ is missing only between them (microseconds), never part-written. A CLI already running keeps
-    // the modules it has loaded; the ones it loads later come from the new build.
+    // the modules it has loaded; a chunk it loads later (hashed names) may be gone: every command loads its own at its
+    // start, so only a start that overlaps a build can meet that.
     rmSync(replaced, { recursive: true, force: true });
     try {
       renameSync(dist, replaced);

@@ -8,7 +8,8 @@
 // - Ink and React are left out (external): the dashboard loads them from node_modules as before, as production builds
 //   (src/cli/production-ui.ts picks React's build by NODE_ENV while it imports them); Ink reads its own package.json
 //   and Yoga's WebAssembly by paths relative to its files.
-// - prom-client is required at run time (src/proxy/prometheus.ts): left out too.
+// - prom-client is required at run time (src/proxy/prometheus.ts): left out too. So is chalk: the dashboard's theme
+//   uses Ink's own copy (src/report/ink/theme.ts), one colour-level detection for both.
 // - Every chunk lands in dist/bundle/ itself, two folders down like dist/cli/: the paths the code resolves from its
 //   own file (../../package.json for the version, ../../dist/plan/plan-worker.js, ../../dist/) still hold.
 // - Source maps from the chunks back to src/*.ts, through tsc's own maps.
@@ -68,7 +69,7 @@ export async function bundleCli(from) {
   await build({
     input: Object.fromEntries(Object.entries(CLI_ENTRIES).map(([name, file]) => [name, path.join(from, file)])),
     platform: 'node',
-    external: [/^ink($|\/)/, /^react($|\/)/, /^prom-client($|\/)/],
+    external: [/^ink($|\/)/, /^react($|\/)/, /^chalk($|\/)/, /^prom-client($|\/)/],
     plugins: [histogramZlib, tscSourceMaps(from)],
     // A module it cannot resolve or a direct eval would fail, or differ, only when run: the build stops on them.
     onLog(level, log, handler) {

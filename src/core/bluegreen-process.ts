@@ -31,7 +31,7 @@ export function isBluegreenProcess(pid: number): boolean {
   });
 }
 
-/** This install's dist/: this file is dist/core/bluegreen-process.js (src/core/… under the tests, beside the build). */
+/** This install's dist/: this file is in a chunk of dist/bundle/ (src/core/… under the tests): two folders down either way. */
 function distFolder(): string {
   return fileURLToPath(new URL('../../dist/', import.meta.url));
 }

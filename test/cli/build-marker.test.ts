@@ -56,7 +56,21 @@ describe('a build stopped part-way', () => {
     const run = spawnSync(process.execPath, [path.join(dir, 'bin/bluegreen.js'), 'status'], { encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
-      `bluegreen: its build in ${realpathSync(dir)}/dist is incomplete (stopped part-way, or failed): build it again with: npm run build --prefix ${realpathSync(dir)}/\n`,
+      `bluegreen: its build in ${realpathSync(dir)}/dist is incomplete (stopped part-way, failed, or from an older version): build it again with: npm run build --prefix ${realpathSync(dir)}/\n`,
+    );
+  });
+
+  it('is refused the same when it is whole but from before the CLI was bundled (the marker, no dist/bundle/)', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'bin'));
+    copyFileSync(path.join(ROOT, 'bin/bluegreen.js'), path.join(dir, 'bin/bluegreen.js'));
+    mkdirSync(path.join(dir, 'dist/cli'), { recursive: true });
+    writeFileSync(path.join(dir, 'dist/BUILD-COMPLETE'), 'tsc finished this build of dist/ whole\n');
+    copyFileSync(path.join(ROOT, 'dist/core/exit.js'), path.join(dir, 'dist/cli/main.js'));
+    const run = spawnSync(process.execPath, [path.join(dir, 'bin/bluegreen.js'), 'status'], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      `bluegreen: its build in ${realpathSync(dir)}/dist is incomplete (stopped part-way, failed, or from an older version): build it again with: npm run build --prefix ${realpathSync(dir)}/\n`,
     );
   });
 
