@@ -178,14 +178,12 @@ function countUpTo(sorted: readonly number[], value: number): number {
 }
 
 /**
- * One stage at 50% green (Poisson at 100 req/s for 60 s, log-normal latencies, green `multiple` times blue), judged
- * once a second by the rule: the second of the first breach with and without blue's send times (undefined: none),
- * and whether blue's sent-before upper bound ever fell below its true p95.
+ * One stage at 50% green (Poisson at 100 req/s for 60 s, log-normal latencies, green `multiple` times blue), looked
+ * at once a second: each look's second, both arms as the rule sees them then, and the rule's context.
  */
-function stage(seed: number, multiple: number, alpha: number): { sentBefore?: number; conservative?: number; blueMissed: boolean } {
+function* stageLooks(seed: number, multiple: number, alpha: number) {
   const rng = createRandom(seed);
   const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
-  const out: { sentBefore?: number; conservative?: number; blueMissed: boolean } = { blueMissed: false };
   let next = -Math.log(1 - rng()) * (1000 / RATE);
   for (let at = 1000; at <= STAGE_MS; at += 1000) {
     for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
@@ -195,9 +193,19 @@ function stage(seed: number, multiple: number, alpha: number): { sentBefore?: nu
     }
     const green = arms.green.look(at);
     const blue = arms.blue.look(at);
-    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
-    if (out.sentBefore === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'breach') out.sentBefore = at / 1000;
-    if (out.conservative === undefined && compareLatency(ctx, 1.5, green.ages).check.status === 'breach') out.conservative = at / 1000;
+    yield { second: at / 1000, green, blue, ctx: { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' } };
+  }
+}
+
+/**
+ * The second of the first breach with and without blue's send times (undefined: none), and whether blue's
+ * sent-before upper bound ever fell below its true p95.
+ */
+function stage(seed: number, multiple: number, alpha: number): { sentBefore?: number; conservative?: number; blueMissed: boolean } {
+  const out: { sentBefore?: number; conservative?: number; blueMissed: boolean } = { blueMissed: false };
+  for (const { second, green, blue, ctx } of stageLooks(seed, multiple, alpha)) {
+    if (out.sentBefore === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'breach') out.sentBefore = second;
+    if (out.conservative === undefined && compareLatency(ctx, 1.5, green.ages).check.status === 'breach') out.conservative = second;
     const bound = quantileInterval({ buckets: blue.stats.latencyBuckets, running: blue.stats.inFlight, sent: blue.sent }, 0.95, alpha / 2);
     if (bound.upper < BLUE.p95) out.blueMissed = true;
   }
@@ -232,23 +240,12 @@ describe('sent-before, seeded stages', () => {
  * p95.
  */
 function okStage(seed: number, multiple: number, alpha: number): { withAges?: number; without?: number; blueOver: boolean } {
-  const rng = createRandom(seed);
-  const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
   const out: { withAges?: number; without?: number; blueOver: boolean } = { blueOver: false };
-  let next = -Math.log(1 - rng()) * (1000 / RATE);
-  for (let at = 1000; at <= STAGE_MS; at += 1000) {
-    for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
-      const green = rng() < WEIGHT;
-      const f = green ? multiple : 1;
-      (green ? arms.green : arms.blue).send({ at: next, ms: sampleLognormal(rng, BLUE.p50 * f, BLUE.p95 * f) });
-    }
-    const green = arms.green.look(at);
-    const blue = arms.blue.look(at);
+  for (const { second, green, blue, ctx } of stageLooks(seed, multiple, alpha)) {
     const { runningAgesAtMostMs, ...noAges } = blue.sent;
     expect(runningAgesAtMostMs).toBe(blue.ages);
-    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
-    if (out.withAges === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.withAges = at / 1000;
-    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, noAges).check.status === 'ok') out.without = at / 1000;
+    if (out.withAges === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.withAges = second;
+    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, noAges).check.status === 'ok') out.without = second;
     const bound = quantileInterval({ buckets: blue.stats.latencyBuckets, running: blue.stats.inFlight, sent: blue.sent }, 0.95, alpha / 2);
     if (bound.lower > BLUE.p95) out.blueOver = true;
   }
@@ -318,21 +315,10 @@ describe("green's upper bound sent-before (the ratio's ok side), known values", 
  * and whether green's sent-before upper bound ever fell below green's true p95.
  */
 function greenOkStage(seed: number, multiple: number, alpha: number): { withGreenSent?: number; without?: number; greenUnder: boolean } {
-  const rng = createRandom(seed);
-  const arms = { blue: new ArmAtLooks(), green: new ArmAtLooks() };
   const out: { withGreenSent?: number; without?: number; greenUnder: boolean } = { greenUnder: false };
-  let next = -Math.log(1 - rng()) * (1000 / RATE);
-  for (let at = 1000; at <= STAGE_MS; at += 1000) {
-    for (; next < at; next += -Math.log(1 - rng()) * (1000 / RATE)) {
-      const green = rng() < WEIGHT;
-      const f = green ? multiple : 1;
-      (green ? arms.green : arms.blue).send({ at: next, ms: sampleLognormal(rng, BLUE.p50 * f, BLUE.p95 * f) });
-    }
-    const green = arms.green.look(at);
-    const blue = arms.blue.look(at);
-    const ctx = { green: green.stats, blue: blue.stats, blueReference: blue.stats, alpha, minRequests: 10, where: '' };
-    if (out.withGreenSent === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent, green.sent).check.status === 'ok') out.withGreenSent = at / 1000;
-    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.without = at / 1000;
+  for (const { second, green, blue, ctx } of stageLooks(seed, multiple, alpha)) {
+    if (out.withGreenSent === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent, green.sent).check.status === 'ok') out.withGreenSent = second;
+    if (out.without === undefined && compareLatency(ctx, 1.5, green.ages, blue.sent).check.status === 'ok') out.without = second;
     const bound = quantileInterval(
       { buckets: green.stats.latencyBuckets, running: green.stats.inFlight, runningAgesMs: green.ages, sent: green.sent },
       0.95,
