@@ -1,6 +1,7 @@
 // An engine driving real proxies through their admin API on the fake clock: no upstream of its own (the proxies
 // hold the keys), the proxies as its actuator, the journal kept in memory. The fleet closes when the test ends.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ServerResponse } from 'node:http';
 import { onTestFinished } from 'vitest';
 import type { EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
@@ -13,7 +14,7 @@ import { liveTraffic } from '../../src/live/live-source.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
-import { runProxy, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { openAiCompletion, runProxy, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 import { quietEngineDeps } from '../engine/fake-deps.js';
 import { ADMIN_TOKEN } from './helpers.js';
 import { until } from '../helpers/until.js';
@@ -155,4 +156,21 @@ export async function oneStageLiveRollout(
   const done = engine.run();
   await until(() => journal.some((event) => event.type === 'stage_started'), 'stage 1 started');
   return { running, others, clock, journal, engine, done, fleet };
+}
+
+/** An upstream answering green at once and holding blue's requests until release(). */
+export async function heldBlue() {
+  const hung: ServerResponse[] = [];
+  const server = await scriptedServer((_req, res, body) => {
+    if (body.includes('blue-model')) return void hung.push(res);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(openAiCompletion('green-model', 'hello'));
+  });
+  const release = (): void => {
+    for (const res of hung.splice(0)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(openAiCompletion('blue-model', 'hello'));
+    }
+  };
+  return { server, hung, release };
 }

@@ -2,7 +2,6 @@
 // proxy's report checked against the blue results read from it, summed on one look. Two real proxies on 127.0.0.1 in
 // front of one scripted upstream, the engine driving them on the fake clock (one of them restarted mid-stage); then
 // scripted admin APIs for a proxy restarted, never read, or whose read failed after a page.
-import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
@@ -15,30 +14,13 @@ import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import { armResult, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { tempDir } from '../helpers/plans.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
+import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 import { ADMIN_TOKEN, proxyPorts } from './helpers.js';
-import { oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
+import { heldBlue, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 /** Per proxy. */
 const REQUESTS = 12;
-
-/** An upstream answering green at once and holding blue's requests until release(). */
-async function heldBlue() {
-  const hung: ServerResponse[] = [];
-  const server = await scriptedServer((_req, res, body) => {
-    if (body.includes('blue-model')) return void hung.push(res);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openAiCompletion('green-model', 'hello'));
-  });
-  const release = (): void => {
-    for (const res of hung.splice(0)) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion('blue-model', 'hello'));
-    }
-  };
-  return { server, hung, release };
-}
 
 it("gives the p95 ratio blue's send times from two live proxies, covering blue's sample at both while its requests run and once they answered", async () => {
   const { server, hung, release } = await heldBlue();

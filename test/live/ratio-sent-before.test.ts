@@ -2,7 +2,6 @@
 // is judged sent-before there too, as on generated traffic (test/engine/ratio-sent-before.test.ts): the proxy reports
 // each stage's blue sends with its results pages, aged on its own clock. A real proxy on 127.0.0.1 in front of a
 // scripted upstream, and the engine driving it on the fake clock.
-import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
@@ -13,28 +12,11 @@ import type { BlueSentReport } from '../../src/proxy/metrics.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import { armResult, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
-import { openAiCompletion, scriptedPlan, scriptedServer } from '../proxy/helpers.js';
-import { oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
+import { scriptedPlan } from '../proxy/helpers.js';
+import { heldBlue, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 const REQUESTS = 24;
-
-/** An upstream answering green at once and holding blue's requests until release(). */
-async function heldBlue() {
-  const hung: ServerResponse[] = [];
-  const server = await scriptedServer((_req, res, body) => {
-    if (body.includes('blue-model')) return void hung.push(res);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openAiCompletion('green-model', 'hello'));
-  });
-  const release = (): void => {
-    for (const res of hung.splice(0)) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion('blue-model', 'hello'));
-    }
-  };
-  return { server, hung, release };
-}
 
 it("gives the p95 ratio blue's send times from a live proxy, covering blue's sample while its requests run and once they answered", async () => {
   const { server, hung, release } = await heldBlue();
