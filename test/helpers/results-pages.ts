@@ -1,5 +1,6 @@
 // A proxy's admin API scripted by a test (its results pages, GET /admin/results), on 127.0.0.1, for the live
 // source's stage-end tests: the attempts a proxy has under way and the results it has, as the test sets them.
+import type { BlueSentReport } from '../../src/proxy/metrics.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { scriptedServer, type Scripted } from '../proxy/helpers.js';
@@ -74,3 +75,25 @@ export const armResult = (arm: 'blue' | 'green', ok: boolean): UpstreamResult =>
   stream: false,
 });
 export const greenResult = (ok: boolean): UpstreamResult => armResult('green', ok);
+
+/** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
+export function pageWith(
+  url: string | undefined,
+  epoch: string,
+  feed: readonly FeedEntry[],
+  report: Omit<BlueSentReport, 'stage' | 'exact'> & { exact?: boolean },
+): FeedAnswer {
+  const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
+  return {
+    epoch,
+    version: 2,
+    missed: 0,
+    head: feed.length,
+    next: Math.max(after, feed.length),
+    results: feed.slice(after),
+    inFlight: { started: feed.length, stages: [], sentTagged: true, stallTimeoutMs: 10_000, blueSent: [{ stage: 0, exact: true, ...report }] },
+  };
+}
+
+export const blueAnswers = (count: number): FeedEntry[] =>
+  Array.from({ length: count }, (_, i) => ({ seq: i + 1, stage: 0, sent: i + 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } }));

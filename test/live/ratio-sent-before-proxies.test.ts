@@ -9,9 +9,8 @@ import type { SentBefore } from '../../src/analysis/quantile.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
-import type { BlueSentReport } from '../../src/proxy/metrics.js';
-import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
-import { armResult, scriptedResults } from '../helpers/results-pages.js';
+import type { FeedAnswer } from '../../src/proxy/results-feed.js';
+import { blueAnswers, pageWith, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { tempDir } from '../helpers/plans.js';
 import { runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
@@ -140,23 +139,6 @@ it('falls back to the conservative count for the stage once one of two live prox
   engine.abort('test');
   expect(await runClockUntil(clock, done, POLL_MS)).toMatchObject({ phase: 'aborted' });
 });
-
-/** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
-function pageWith(url: string | undefined, epoch: string, feed: readonly FeedEntry[], report: Omit<BlueSentReport, 'stage' | 'exact'>): FeedAnswer {
-  const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
-  return {
-    epoch,
-    version: 2,
-    missed: 0,
-    head: feed.length,
-    next: Math.max(after, feed.length),
-    results: feed.slice(after),
-    inFlight: { started: feed.length, stages: [], sentTagged: true, stallTimeoutMs: 10_000, blueSent: [{ stage: 0, exact: true, ...report }] },
-  };
-}
-
-const blueAnswers = (count: number): FeedEntry[] =>
-  Array.from({ length: count }, (_, i) => ({ seq: i + 1, stage: 0, sent: i + 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } }));
 
 /** Proxy B's admin API: its page, or a 500 while `failing` says so. */
 async function failingResults(page: (url: string | undefined) => FeedAnswer, failing: () => boolean) {

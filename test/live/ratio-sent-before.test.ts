@@ -8,9 +8,7 @@ import { evaluate } from '../../src/analysis/evaluate.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
-import type { BlueSentReport } from '../../src/proxy/metrics.js';
-import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
-import { armResult, scriptedResults } from '../helpers/results-pages.js';
+import { blueAnswers, pageWith, scriptedResults } from '../helpers/results-pages.js';
 import { until } from '../helpers/until.js';
 import { scriptedPlan } from '../proxy/helpers.js';
 import { heldBlue, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
@@ -74,28 +72,6 @@ it("gives the p95 ratio blue's send times from a live proxy, covering blue's sam
   // Before the proxy's first read, and at the stage's end (judged on the requests sent before its cut), none is given.
   expect(uncovered).toBeGreaterThan(0);
 });
-
-/** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
-function pageWith(
-  url: string | undefined,
-  epoch: string,
-  feed: readonly FeedEntry[],
-  report: Omit<BlueSentReport, 'stage' | 'exact'> & { exact?: boolean },
-): FeedAnswer {
-  const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
-  return {
-    epoch,
-    version: 2,
-    missed: 0,
-    head: feed.length,
-    next: Math.max(after, feed.length),
-    results: feed.slice(after),
-    inFlight: { started: feed.length, stages: [], sentTagged: true, stallTimeoutMs: 10_000, blueSent: [{ stage: 0, exact: true, ...report }] },
-  };
-}
-
-const blueAnswers = (count: number): FeedEntry[] =>
-  Array.from({ length: count }, (_, i) => ({ seq: i + 1, stage: 0, sent: i + 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } }));
 
 describe("a live stage's blue sends", () => {
   it("are given when the proxy's report counts exactly the blue results read from its process, and not after it restarted", async () => {
