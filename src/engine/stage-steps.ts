@@ -113,6 +113,9 @@ export class StageSteps {
     this.extensions = 0;
     state.stageStarted = true;
     this.parts.metrics.startStage(index);
+    // The last stage's verdict is not this one's: shown until the next look, it labelled the old stage's figures
+    // (samples, bounds) with the new stage's number for up to analysis.interval.
+    this.checks = [];
     this.parts.stageClock.begin(stage.duration, state.phase === 'progressing');
     this.parts.emit(
       'stage_started',

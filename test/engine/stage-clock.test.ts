@@ -110,6 +110,29 @@ describe('rollout engine on a fake clock', () => {
     for (const state of promotedStates) expect(state.recentEvents.map((e) => e.type)).toContain('promoted');
   });
 
+  it('shows no checks of the stage before when a stage starts, until its own first look (user35)', async () => {
+    // Stage 2's hook is held past the 10 s look, so the stage starts between two looks (analysis.interval 1 s).
+    let releaseHook = () => {};
+    const hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
+    const { clock, engine } = setup({ hookDone: (call) => (call.stage === 2 ? hookHeld : Promise.resolve()) });
+    void engine.run();
+    await clock.advance(10_300);
+    expect(engine.snapshot().stageIndex).toBe(0);
+    expect(engine.snapshot().checks.length).toBeGreaterThan(0);
+    releaseHook();
+    await clock.advance(50);
+    const started = engine.snapshot();
+    expect(started.stageIndex).toBe(1);
+    // Stage 1's checks rested on its ~50 green requests: none of that is stage 2's.
+    expect(started.checks).toEqual([]);
+    await clock.advance(1_000);
+    const looked = engine.snapshot();
+    expect(looked.checks.length).toBeGreaterThan(0);
+    for (const check of looked.checks) expect(check.sample).toBeLessThanOrEqual(looked.stages[1]!.arms.green.requests);
+    engine.abort('test');
+    await clock.advance(2_000);
+  });
+
   it('goes on when state.json cannot be written, says so once, and saves the final state once it can', async () => {
     let diskFull = false;
     const { clock, engine, events, states } = setup({ stateWriteFails: () => diskFull });
