@@ -291,8 +291,8 @@ function rows() {
         ? ['startup', s.error, '', 'NO']
         : [
             'startup',
-            `median of ${s.rounds}: --version ${version?.wallMs} ms (${version?.cpuMs} ms CPU, ${version?.modules?.total} modules; node -e 0 ${bare?.wallMs} ms), ` +
-              `rollout --dry-run ${rollout?.wallMs} ms (${rollout?.cpuMs} ms CPU, ${rollout?.modules?.total} modules), proxy listening after ${proxy?.wallMs} ms`,
+            `median of ${s.rounds}: --version ${version?.wallMs} ms (${version?.cpuMs} ms CPU, ${version?.loaded?.files} files; node -e 0 ${bare?.wallMs} ms), ` +
+              `rollout --dry-run ${rollout?.wallMs} ms (${rollout?.cpuMs} ms CPU, ${rollout?.loaded?.files} files), proxy listening after ${proxy?.wallMs} ms`,
             'figures only (compare A/B: BENCH_STARTUP_BASE)',
             'n/a',
           ],

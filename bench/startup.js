@@ -1,12 +1,13 @@
 // 9. Start-up: how long `bin/bluegreen.js` takes to answer the commands operators and CI run most, and how long a
 // `bluegreen proxy` restart takes to listen again. Each command is started ROUNDS times; the figure is the median
 // wall time (spawn to exit, or to the proxy's "listening on" line) and the median CPU the process used, with
-// `node -e 0` as the floor no command can beat. One run per command under a module load hook counts the modules
-// it loads.
+// `node -e 0` as the floor no command can beat. One run per command under a module load hook (in every thread: the
+// proxy's plan loader's worker too) counts the files it loads: since session 34 most are chunks of the CLI's bundle,
+// each holding many modules, so the modules they stand for are counted too (through the chunks' source maps).
 //   BENCH_STARTUP_BASE=/path/to/another/checkout: the same commands from that checkout (built), interleaved run by
 //   run with this one's, and each median's ratio this/base: the way to compare two builds on a busy machine.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,17 +87,33 @@ function runOnce(command, checkout, dir) {
   });
 }
 
-/** How many modules a command loads, counted by a load hook that names each one on stderr. */
-async function modulesLoaded(command, checkout, dir) {
+/** The modules a chunk of the bundle holds: the sources its map names (none for rolldown's own runtime). */
+function modulesInChunk(file) {
+  const map = `${file}.map`;
+  return existsSync(map) ? JSON.parse(readFileSync(map, 'utf8')).sources.length : 0;
+}
+
+/**
+ * What a command loads from disk, counted by a load hook that names each URL on stderr: files (Node's own modules left
+ * out), of which chunks of dist/bundle/, tsc's files of dist/ one by one, and packages' files; and the modules those
+ * stand for (a chunk for those it holds), comparable with the counts from before the bundle.
+ */
+async function filesLoaded(command, checkout, dir) {
   const hook = `export async function load(url, context, next) { process.stderr.write('LOADED ' + url + '\\n'); return next(url, context); }`;
   const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
   const counting = { ...command, args: (bin, d) => ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...command.args(bin, d)] };
   const { stderr } = await runOnce(counting, checkout, dir);
-  const urls = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]);
+  const files = [...stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]));
+  // Loaded modules are named by their real path.
+  const dist = path.join(realpathSync(checkout), 'dist') + path.sep;
+  const bundle = path.join(dist, 'bundle') + path.sep;
+  const chunks = files.filter((file) => file.startsWith(bundle));
   return {
-    total: urls.length,
-    dist: urls.filter((url) => url.includes('/dist/')).length,
-    nodeModules: urls.filter((url) => url.includes('/node_modules/')).length,
+    files: files.length,
+    chunks: chunks.length,
+    tscFiles: files.filter((file) => file.startsWith(dist) && !file.startsWith(bundle)).length,
+    packageFiles: files.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)).length,
+    modules: files.length - chunks.length + chunks.reduce((sum, file) => sum + modulesInChunk(file), 0),
   };
 }
 
@@ -119,14 +136,14 @@ try {
       for (const k of order) runs[c][k].push(await runOnce(command, checkouts[k], dirs[k]));
     }
   }
-  const modules = [];
+  const loaded = [];
   for (const command of COMMANDS)
-    modules.push(command.bare ? undefined : await Promise.all(checkouts.map((checkout, k) => modulesLoaded(command, checkout, dirs[k]))));
+    loaded.push(command.bare ? undefined : await Promise.all(checkouts.map((checkout, k) => filesLoaded(command, checkout, dirs[k]))));
   const commands = COMMANDS.map((command, c) => {
     const figures = checkouts.map((_, k) => ({
       wallMs: round(median(runs[c][k].map((r) => r.wallMs)), 0),
       cpuMs: round(median(runs[c][k].map((r) => r.cpuMs)), 0),
-      ...(modules[c] && { modules: modules[c][k] }),
+      ...(loaded[c] && { loaded: loaded[c][k] }),
     }));
     const [head, base] = figures;
     return {
@@ -137,8 +154,9 @@ try {
   });
   for (const c of commands) {
     const vs = c.base ? ` (base ${c.base.wallMs} ms / ${c.base.cpuMs} ms CPU: ${c.ratio.wall}x wall, ${c.ratio.cpu}x CPU)` : '';
-    const loaded = c.modules ? `, ${c.modules.total} modules (${c.modules.dist} of dist/)` : '';
-    log(`${c.name.padEnd(20)} ${String(c.wallMs).padStart(5)} ms, CPU ${String(c.cpuMs).padStart(5)} ms${loaded}${vs}`);
+    const l = c.loaded;
+    const files = l ? `, ${l.files} files (${l.chunks} chunks, ${l.tscFiles} of tsc's dist/, ${l.packageFiles} of packages) for ${l.modules} modules` : '';
+    log(`${c.name.padEnd(20)} ${String(c.wallMs).padStart(5)} ms, CPU ${String(c.cpuMs).padStart(5)} ms${files}${vs}`);
   }
   writeResult({ name: 'startup', machine: machineInfo(), rounds: ROUNDS, base: BASE ?? null, loadAverage: os.loadavg().map((n) => round(n, 2)), commands });
 } finally {

@@ -1,8 +1,10 @@
 // The CLI's bundle (dist/bundle/, run by bin/bluegreen.js), built by tools/build.js from tsc's output. A command spent
 // most of its start loading modules one file at a time (zod ~95 files, undici, yaml, hdr-histogram, the CLI's own
 // ~200): rolldown joins them into a few chunks, ~130-200 ms less CPU per process. dist/'s files stay, for the library
-// API (package.json's exports) and its types, and for the plan loader's worker thread (dist/plan/plan-worker.js).
+// API (package.json's exports) and its types.
 //
+// - The proxy's plan loader's worker thread (src/plan/load-in-worker.ts) is an entry too: a proxy's start loads its
+//   chunks, not tsc's ~50 files and zod's and yaml's ~95 one by one.
 // - Dynamic imports stay lazy chunks: a command loads only what it did before (the proxy no dashboard, `status` no
 //   rollout engine).
 // - Ink and React are left out (external): the dashboard loads them from node_modules as before, as production builds
@@ -11,18 +13,19 @@
 // - prom-client is required at run time (src/proxy/prometheus.ts): left out too. So is chalk: the dashboard's theme
 //   uses Ink's own copy (src/report/ink/theme.ts), one colour-level detection for both.
 // - Every chunk lands in dist/bundle/ itself, two folders down like dist/cli/: the paths the code resolves from its
-//   own file (../../package.json for the version, ../../dist/plan/plan-worker.js, ../../dist/) still hold.
+//   own file (../../package.json for the version, ../../dist/bundle/plan-worker.js, ../../dist/) still hold.
 // - Source maps from the chunks back to src/*.ts, through tsc's own maps.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'rolldown';
 
-/** The files bin/bluegreen.js imports, by their name in the bundle. */
+/** The files bin/bluegreen.js imports, and the plan loader's worker, by their name in the bundle. */
 export const CLI_ENTRIES = {
   'early-stop': 'cli/early-stop.js',
   'flush-output': 'core/flush-output.js',
   main: 'cli/main.js',
   context: 'cli/context.js',
+  'plan-worker': 'plan/plan-worker.js',
 };
 
 const FATAL = new Set(['UNRESOLVED_IMPORT', 'MISSING_EXPORT', 'EVAL', 'IMPORT_IS_UNDEFINED']);

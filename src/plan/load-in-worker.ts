@@ -16,10 +16,11 @@ export interface PlanToLoad {
 export type PlanLoaded = { plan: Plan } | { problems: PlanProblem[]; omitted: number };
 
 /**
- * The built worker, from dist/ whether this module runs from dist/ or from src/ (the tests, which build dist/
- * first): a worker thread runs JavaScript only.
+ * The built worker, the bundle's entry (tools/bundle-cli.js: a few chunks, not ~120 files), the same file whether this
+ * module runs from dist/bundle/, dist/plan/ or src/plan/ (the tests, which build dist/ first): a worker thread runs
+ * JavaScript only.
  */
-const WORKER = new URL('../../dist/plan/plan-worker.js', import.meta.url);
+const WORKER = new URL('../../dist/bundle/plan-worker.js', import.meta.url);
 
 /**
  * loadPlan(file, cwd), run in a worker thread. `stop` ends the worker (a signal while a named pipe's writer is

@@ -22,8 +22,8 @@ function children(pid: number): number[] {
   }
 }
 
-/** The modules bin/ imports, bundled by the build (tools/bundle-cli.js): each project to build has them. */
-const CLI_ENTRIES = ['cli/early-stop.ts', 'core/flush-output.ts', 'cli/main.ts', 'cli/context.ts'];
+/** The modules bin/ imports and the plan loader's worker, bundled by the build (tools/bundle-cli.js): each project to build has them. */
+const CLI_ENTRIES = ['cli/early-stop.ts', 'core/flush-output.ts', 'cli/main.ts', 'cli/context.ts', 'plan/plan-worker.ts'];
 
 /**
  * A folder with this checkout's tools/ (the build and the CLI's bundling), its packages, a tsconfig.build.json, the

@@ -15,7 +15,7 @@ it('puts every chunk in dist/bundle/ itself, two folders down as dist/cli/ is: p
   const version = readFileSync(path.join(BUNDLE, chunkHolding('dist/cli/version.js').slice('bundle/'.length)), 'utf8');
   expect(version).toContain('"../../package.json"');
   const worker = readFileSync(path.join(BUNDLE, chunkHolding('dist/plan/load-in-worker.js').slice('bundle/'.length)), 'utf8');
-  expect(worker).toContain('"../../dist/plan/plan-worker.js"');
+  expect(worker).toContain('"../../dist/bundle/plan-worker.js"');
 });
 
 it("keeps hdr-histogram's compression on Node's zlib: no direct eval of require() (none in an ES module) left", () => {

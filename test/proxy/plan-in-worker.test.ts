@@ -116,41 +116,67 @@ function reachedFromBin(edgesFile: string): Set<string> {
   return reached;
 }
 
+/**
+ * The imports of a `bluegreen proxy` started up to "listening on", as "importer imported" lines (the importer "-" for a
+ * thread's entry): a resolve hook, registered in the main thread and again in the plan loader's worker (--import is in
+ * the worker's execArgv too), writes each one to a file.
+ */
+async function proxyImports(dir: string): Promise<string> {
+  const file = writePlan(simPlan({ proxy: '{}' }), dir);
+  const edges = path.join(dir, 'imports.txt');
+  const hook = `import { appendFileSync } from 'node:fs';
+    export async function resolve(specifier, context, next) {
+      const resolved = await next(specifier, context);
+      appendFileSync(${JSON.stringify(edges)}, (context.parentURL ?? '-') + ' ' + resolved.url + '\\n');
+      return resolved;
+    }`;
+  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  // Killed when the test ends, should it fail before the SIGTERM below (the file's worker runs other files next).
+  const child = killAfterTest(
+    spawn(
+      process.execPath,
+      [`--import=data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir],
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+  );
+  const exited = once(child, 'exit');
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('listening on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`the proxy exited before listening: ${stderr}`)));
+  });
+  child.kill('SIGTERM');
+  await exited;
+  return edges;
+}
+
 describe('the running proxy', () => {
   it('has not imported the plan schema (zod) or the YAML parser', async () => {
-    const dir = tempDir();
-    const file = writePlan(simPlan({ proxy: '{}' }), dir);
-    const edges = path.join(dir, 'imports.txt');
-    const hook = `import { appendFileSync } from 'node:fs';
-      export async function resolve(specifier, context, next) {
-        const resolved = await next(specifier, context);
-        appendFileSync(${JSON.stringify(edges)}, (context.parentURL ?? '-') + ' ' + resolved.url + '\\n');
-        return resolved;
-      }`;
-    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
-    // Killed when the test ends, should it fail before the SIGTERM below (the file's worker runs other files next).
-    const child = killAfterTest(
-      spawn(
-        process.execPath,
-        [`--import=data:text/javascript,${encodeURIComponent(register)}`, 'bin/bluegreen.js', 'proxy', file, '--listen', '127.0.0.1:0', '--state-dir', dir],
-        { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
-      ),
-    );
-    const exited = once(child, 'exit');
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('listening on')) resolve();
-      });
-      void exited.then(() => reject(new Error(`the proxy exited before listening: ${stderr}`)));
-    });
-    child.kill('SIGTERM');
-    await exited;
+    const edges = await proxyImports(tempDir());
     // The bin runs the CLI's bundle: each chunk reached stands for the modules it holds.
     const reached = modulesIn([...reachedFromBin(edges)]);
     // The graph was recorded: the proxy's own server is in it.
     expect(reached).toContain('dist/proxy/server.js');
     expect(reached.filter((file) => /(^|\/)node_modules\/(zod|yaml)\/|^dist\/plan\/(schema|load)\.js$/.test(file))).toEqual([]);
+  });
+
+  it("loads its plan from the bundle's chunks too: no file of tsc's dist/ or of a bundled package, one by one", async () => {
+    const edges = await proxyImports(tempDir());
+    const loaded = [
+      ...new Set(
+        readFileSync(edges, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' ')[1]!),
+      ),
+    ];
+    // The worker ran, from the bundle, and loaded the plan's schema (its chunks).
+    expect(loaded).toContain(pathToFileURL(path.join(ROOT, 'dist/bundle/plan-worker.js')).href);
+    expect(modulesIn(loaded)).toContain('dist/plan/schema.js');
+    const dist = pathToFileURL(path.join(ROOT, 'dist')).href;
+    expect(loaded.filter((url) => (url.startsWith(`${dist}/`) && !url.startsWith(`${dist}/bundle/`)) || url.includes('/node_modules/'))).toEqual([]);
   });
 });
