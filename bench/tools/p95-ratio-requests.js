@@ -8,12 +8,6 @@
 // The count thresholds of the bounds depend on n alone, so they are computed once per n (fewestOverAbove,
 // mostOverBelow) and read against each stream's buckets here, as quantile.ts reads them; the answer of every stream
 // is checked against the rule itself (compareLatency) at its n and n - 1, and the run stops if they disagree.
-import { compareLatency } from '../../dist/analysis/latency-ratio.js';
-import { exceeds, fewestOverAbove, mostOverBelow, priorAround } from '../../dist/analysis/index.js';
-import { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketUpperMs } from '../../dist/metrics/buckets.js';
-import { emptyArmStats } from '../../dist/metrics/types.js';
-import { sampleLognormal } from '../../dist/sim/lognormal.js';
-import { createRandom } from '../../dist/core/random.js';
 import { positionalArgs } from '../lib/args.js';
 
 const { streams: STREAMS, limit: LIMIT } = positionalArgs({ streams: 201, limit: 1.5 });
@@ -21,6 +15,13 @@ if (!(Number.isInteger(STREAMS) && STREAMS > 0 && LIMIT > 1)) {
   process.stderr.write(`usage: node bench/tools/p95-ratio-requests.js [STREAMS=201 (a whole number > 0)] [LIMIT=1.5 (> 1)]\n`);
   process.exit(2);
 }
+// Loaded once the arguments are checked: a refusal need not wait for dist/'s modules to load.
+const { compareLatency } = await import('../../dist/analysis/latency-ratio.js');
+const { exceeds, fewestOverAbove, mostOverBelow, priorAround } = await import('../../dist/analysis/index.js');
+const { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketUpperMs } = await import('../../dist/metrics/buckets.js');
+const { emptyArmStats } = await import('../../dist/metrics/types.js');
+const { sampleLognormal } = await import('../../dist/sim/lognormal.js');
+const { createRandom } = await import('../../dist/core/random.js');
 const ALPHAS = [0.01, 0.002, 0.0005];
 const SHARE = 0.05;
 const PRIOR = priorAround(SHARE);

@@ -24,10 +24,7 @@
 // Cases: errors (green 4% throughout), late (green = blue until the 75% stage, 4% from its start), quality
 // (green 6% quality failures), healthy (green = blue), under (blue 2%, green 2.9% errors against the 3% limit).
 //   node bench/tools/rate-power.js [ROLLOUTS=50] [CASE=errors|late|quality|healthy|under] [ONLY=all|variant,...]
-import { censoredBounds, differenceBounds, exceeds, priorAround } from '../../dist/analysis/index.js';
-import { sampleLognormal } from '../../dist/sim/lognormal.js';
 import { positionalArgs } from '../lib/args.js';
-import { caughtLine, stagedStream } from './staged-rollouts.js';
 
 const {
   rollouts: ROLLOUTS,
@@ -44,6 +41,10 @@ if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0)) {
   );
   process.exit(2);
 }
+// Loaded once the arguments are checked: a refusal need not wait for dist/'s modules to load.
+const { censoredBounds, differenceBounds, exceeds, priorAround } = await import('../../dist/analysis/index.js');
+const { sampleLognormal } = await import('../../dist/sim/lognormal.js');
+const { caughtLine, stagedStream } = await import('./staged-rollouts.js');
 const RATE = 100;
 const STAGE_MS = 60_000;
 const WEIGHTS = [0.1, 0.25, 0.5, 0.75, 1];

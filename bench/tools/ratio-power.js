@@ -21,14 +21,8 @@
 // sessions 32 and 33). The thresholds of the bounds depend on n alone and are computed once per n and α (as
 // bench/tools/p95-ratio-requests.js does); every 100th look is checked against the rule itself (compareLatency;
 // for sent-before, with blue's send times as the engine gives them), and the run stops if they disagree.
-import { compareLatency } from '../../dist/analysis/latency-ratio.js';
-import { exceeds, fewestOverAbove, mostOverBelow, priorAround } from '../../dist/analysis/index.js';
-import { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, mergeBuckets, withLatencies } from '../../dist/metrics/buckets.js';
-import { emptyArmStats } from '../../dist/metrics/types.js';
-import { sampleLognormal } from '../../dist/sim/lognormal.js';
 import { positionalArgs } from '../lib/args.js';
 import { leadingCount } from '../lib/util.js';
-import { caughtLine, stagedStream } from './staged-rollouts.js';
 
 const { rollouts: ROLLOUTS, multiple: MULTIPLE, only: ONLY } = positionalArgs({ rollouts: 100, multiple: 2, only: 'all' });
 const LIMIT = 1.5;
@@ -37,7 +31,6 @@ const STAGE_MS = 60_000;
 const WEIGHTS = [0.1, 0.25, 0.5, 0.75, 1];
 const MIN_REQUESTS = 10;
 const SHARE = 0.05;
-const PRIOR = priorAround(SHARE);
 const BLUE = { p50: 300, p95: 900 };
 const ALPHA = 0.01 / (5 * WEIGHTS.length);
 const VARIANTS = [
@@ -56,6 +49,15 @@ if (!(Number.isInteger(ROLLOUTS) && ROLLOUTS > 0 && MULTIPLE > 0 && (ONLY === 'a
   process.stderr.write('usage: node bench/tools/ratio-power.js [ROLLOUTS=100 (a whole number > 0)] [MULTIPLE=2 (> 0)] [ONLY=all (or a variant)]\n');
   process.exit(2);
 }
+// Loaded once the arguments are checked: a refusal need not wait for dist/'s modules to load.
+const { compareLatency } = await import('../../dist/analysis/latency-ratio.js');
+const { exceeds, fewestOverAbove, mostOverBelow, priorAround } = await import('../../dist/analysis/index.js');
+const { BucketCounter, HIGHEST_MS, LOWEST_MS, bucketLowerMs, bucketTotal, bucketUpperMs, mergeBuckets, withLatencies } =
+  await import('../../dist/metrics/buckets.js');
+const { emptyArmStats } = await import('../../dist/metrics/types.js');
+const { sampleLognormal } = await import('../../dist/sim/lognormal.js');
+const { caughtLine, stagedStream } = await import('./staged-rollouts.js');
+const PRIOR = priorAround(SHARE);
 
 /** Per-arm α: the count thresholds at n, computed once. */
 const cache = new Map();
@@ -213,7 +215,7 @@ function judge(requests, variant) {
   for (let s = 0; s < WEIGHTS.length; s++) {
     const start = s * STAGE_MS;
     const end = start + STAGE_MS;
-    /** @type {{ counter: BucketCounter, pending: number[][], sent: number[][] }[]} */
+    /** @type {{ counter: import('../../dist/metrics/buckets.js').BucketCounter, pending: number[][], sent: number[][] }[]} */
     const arms = [
       { counter: new BucketCounter(), pending: [], sent: [] },
       { counter: new BucketCounter(), pending: [], sent: [] },

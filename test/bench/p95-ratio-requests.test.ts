@@ -1,14 +1,16 @@
 // bench/tools/p95-ratio-requests.js measures the requests per arm plan.md's p95 ratio table gives: each cell's
 // answers are checked against the rule itself (compareLatency) in the tool, so a short run that ends with every
-// cell printed is a run whose figures are the rule's own; bad arguments exit 2 before any stream runs.
+// cell printed is a run whose figures are the rule's own; bad arguments exit 2 before any stream runs, and before
+// dist/ is loaded (a refusal need not wait for it).
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runScript, type ScriptRun } from './run-script.js';
+import { loadsOf, NAMING_LOADS, runScript, type ScriptRun } from './run-script.js';
 
 const SCRIPT = path.resolve('bench/tools/p95-ratio-requests.js');
 
-function tool(args: string[]): Promise<ScriptRun> {
-  return runScript(SCRIPT, args);
+function tool(args: string[], env: Record<string, string> = {}): Promise<ScriptRun> {
+  return runScript(SCRIPT, args, env);
 }
 
 describe('bench/tools/p95-ratio-requests.js', () => {
@@ -25,10 +27,14 @@ describe('bench/tools/p95-ratio-requests.js', () => {
     }
   });
 
-  it.each([['0'], ['2.5'], ['3', '1']])('refuses %s with exit 2 and its usage', async (...args) => {
-    const run = await tool(args);
+  it.each([['0'], ['2.5'], ['3', '1']])('refuses %s with exit 2 and its usage, before it loads dist/', async (...args) => {
+    const run = await tool(args, { NODE_OPTIONS: NAMING_LOADS });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('usage: node bench/tools/p95-ratio-requests.js [STREAMS=201');
+    const { loaded, stderr } = loadsOf(run.stderr);
+    expect(stderr).toContain('usage: node bench/tools/p95-ratio-requests.js [STREAMS=201');
+    // The hook saw the tool's own modules: it named what was loaded.
+    expect(loaded).toContain(pathToFileURL(path.resolve('bench/lib/args.js')).href);
+    expect(loaded.filter((url) => url.includes('/dist/'))).toEqual([]);
   });
 });

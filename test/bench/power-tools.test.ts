@@ -1,13 +1,14 @@
 // bench/tools/ratio-power.js and rate-power.js give the figures of docs/benchmarks-history.md's session 32 and 33 notes:
 // each prints one line per variant, ratio-power.js checking its looks against the rule itself (compareLatency) and
 // stopping if they disagree, so a short run that ends with every variant printed is a run of the rule's own
-// answers; bad arguments exit 2 before any rollout runs.
+// answers; bad arguments exit 2 before any rollout runs, and before dist/ is loaded (a refusal need not wait for it).
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runScript, type ScriptRun } from './run-script.js';
+import { loadsOf, NAMING_LOADS, runScript, type ScriptRun } from './run-script.js';
 
-function tool(name: string, args: string[]): Promise<ScriptRun> {
-  return runScript(path.resolve('bench/tools', name), args);
+function tool(name: string, args: string[], env: Record<string, string> = {}): Promise<ScriptRun> {
+  return runScript(path.resolve('bench/tools', name), args, env);
 }
 
 const RATIO_VARIANTS = ['engine', 'no-running', 'blue-known', 'green-known', 'sent-before', 'prefix', 'every-100ms', 'alpha/5', 'alpha/1', 'rollout-blue'];
@@ -49,10 +50,14 @@ describe('bench/tools/ratio-power.js and rate-power.js', () => {
     ['ratio-power.js', ['3', '2', 'bogus']],
     ['rate-power.js', ['0']],
     ['rate-power.js', ['3', 'latency']],
-  ])('%s refuses %j with exit 2, naming itself', async (name, args) => {
-    const run = await tool(name, args);
+  ])('%s refuses %j with exit 2, naming itself, before it loads dist/', async (name, args) => {
+    const run = await tool(name, args, { NODE_OPTIONS: NAMING_LOADS });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain(`bench/tools/${name}`);
+    const { loaded, stderr } = loadsOf(run.stderr);
+    expect(stderr).toContain(`bench/tools/${name}`);
+    // The hook saw the tool's own modules: it named what was loaded.
+    expect(loaded).toContain(pathToFileURL(path.resolve('bench/lib/args.js')).href);
+    expect(loaded.filter((url) => url.includes('/dist/'))).toEqual([]);
   });
 });
