@@ -69,9 +69,15 @@ export function claimFolder(stateDir: string, options: ClaimOptions = {}): strin
         linkSync(written, file);
         return self.claim;
       } catch (error) {
-        if (errorCode(error) !== 'EEXIST' || attempt >= MAX_ROUNDS)
+        if (errorCode(error) !== 'EEXIST')
           throw new UsageError(
             `cannot write ${file}: ${describeFsError(error, file)}; the proxy claims its state folder there (--state-dir, BLUEGREEN_STATE_DIR)`,
+          );
+        // A claim back in place after each takeover (a live proxy's is refused at once): others claiming it together.
+        if (attempt >= MAX_ROUNDS)
+          throw new UsageError(
+            `cannot claim the state folder ${stateDir}: a claim was back in ${file} each of the ${MAX_ROUNDS} times this proxy took one over ` +
+              `(other proxies starting on the folder at the same moment, or something else writing that file). Run one proxy per state folder (--state-dir), then start this one again`,
           );
       }
       const judged = refuseLiveHolder(file, stateDir);

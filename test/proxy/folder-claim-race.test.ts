@@ -47,3 +47,33 @@ describe('two proxies taking over the same stale claim at once', () => {
     expect(readdirSync(stateDir)).toEqual([PROXY_LOCK_FILE]);
   });
 });
+
+describe('a claim back in place after every takeover', () => {
+  it('gives up after a few rounds, saying which folder, why and what to do (exit 2), not a bare EEXIST', () => {
+    const stateDir = tempDir('bluegreen-claim-');
+    const lock = path.join(stateDir, PROXY_LOCK_FILE);
+    writeFileSync(lock, DEAD);
+    let rounds = 0;
+    // Another dead claim in place each time this claimer judged the one before: each takeover puts it back.
+    const claiming = (): string =>
+      claimFolder(stateDir, { identity: OTHER, judged: () => writeFileSync(lock, `${JSON.stringify({ pid: 2 ** 31 - 2, claim: `dead-${++rounds}` })}\n`) });
+    const refused = (() => {
+      try {
+        claiming();
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as UsageError).exitCode).toBe(2);
+    expect((refused as UsageError).message).toBe(
+      `cannot claim the state folder ${stateDir}: a claim was back in ${lock} each of the 4 times this proxy took one over ` +
+        '(other proxies starting on the folder at the same moment, or something else writing that file). Run one proxy per state folder (--state-dir), then start this one again',
+    );
+    expect(rounds).toBe(4);
+    // The last claim found stays; this claimer's own files are gone.
+    expect(lockHolder(stateDir)).toMatchObject({ claim: 'dead-4' });
+    expect(readdirSync(stateDir)).toEqual([PROXY_LOCK_FILE]);
+  });
+});
