@@ -1,7 +1,7 @@
 // Before a live rollout moves any proxy: is this plan's green already promoted there? A re-run (a CI job run
 // again) on a promoted proxy would otherwise move users back to blue through the first stages. Pure: the
 // routes come from the proxies' admin API (GET /admin/route), read at the rollout's preflight.
-import { describeSplit, routeOwner, type Route } from '../proxy/route.js';
+import { BY_HAND, describeSplit, routeOwner, type Route } from '../proxy/route.js';
 import type { Plan } from '../plan/plan.js';
 
 export interface ProxyRoute {
@@ -34,11 +34,11 @@ export function promotedStanding(plan: Plan, routes: readonly ProxyRoute[]): Pro
 
 /**
  * "proxy http://127.0.0.1:8788 since 2026-12-01T23:00:00.000Z": where and since when green is promoted. A promotion
- * set by hand (no run id: an operator's PUT /admin/route) is said to be one: a re-run ends exit 0 on it, and its CI
- * job's log must not read as if a rollout had judged that green.
+ * with no run id (an operator's PUT /admin/route, or an old rollout's) is said to be one: a re-run ends exit 0 on it,
+ * and its CI job's log must not read as if a rollout of this bluegreen had judged that green.
  */
 export function describePromoted(entry: ProxyRoute): string {
-  const byHand = entry.route.controller === undefined ? " (set by hand, by an operator's PUT /admin/route: no rollout judged it)" : '';
+  const byHand = entry.route.controller === undefined ? ` (${BY_HAND}: no run id names a rollout that judged it)` : '';
   return `proxy ${entry.url} since ${new Date(entry.route.updatedAt).toISOString()}${byHand}`;
 }
 

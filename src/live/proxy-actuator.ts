@@ -14,7 +14,7 @@ import { repeatEvery } from '../engine/repeat.js';
 import { AdminCallError, type RouteSet } from './admin-client.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { errorText } from '../core/errors.js';
-import { describeRoute, MAX_ROUTE_REASON, routeOwner, setByHand } from '../proxy/route.js';
+import { BY_HAND, describeRoute, MAX_ROUTE_REASON, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import { backByLease } from './lease-words.js';
@@ -390,12 +390,13 @@ function refused(error: Error): boolean {
 }
 
 /**
- * "; it replaced a route set by hand …": said (and so journaled) with the first route this run set on the proxy, when
- * the route it found there was an operator's, so `status` and the report say whose decision the rollout overrode.
+ * "; it replaced a route set by hand or by an older bluegreen …": said (and so journaled) with the first route this run
+ * set on the proxy, when the route it found there had no run id (an operator's, or an old rollout's), so `status` and
+ * the report say whose decision the rollout overrode.
  */
 function replacedByHand(proxy: FleetProxy): string {
   const found = proxy.found;
   proxy.found = undefined;
   if (found === undefined || !setByHand(found)) return '';
-  return `; it replaced a route set by hand (no run id: an operator's PUT /admin/route) at ${new Date(found.updatedAt).toISOString()}: ${describeRoute(found)}`;
+  return `; it replaced a route ${BY_HAND} (no run id) at ${new Date(found.updatedAt).toISOString()}: ${describeRoute(found)}`;
 }

@@ -2,7 +2,7 @@
 // (the dead run's own route, sent as that run's ending), leave it (another run's route, or one set by hand), or
 // nothing (already on blue, set by no run). Pure: `bluegreen rollback` and a new rollout act on it (restore.ts),
 // `rollout --dry-run` says it.
-import { describeRoute, setByHand, type EffectiveRoute, type Route } from '../proxy/route.js';
+import { BY_HAND, describeRoute, setByHand, type EffectiveRoute, type Route } from '../proxy/route.js';
 import { holderOf, leaseHeld } from '../proxy/route-claims.js';
 import type { RouteSet } from './admin-client.js';
 import type { RolloutSnapshot } from '../engine/types.js';
@@ -40,8 +40,8 @@ export function recoveryStep(route: Route, effective: EffectiveRoute, now: numbe
   if (route.controller !== undefined && dead.runs.includes(route.controller))
     return { kind: 'blue', ending: deadRunsEnding(route, dead.runs), what: `this rollout's route (${describeRoute(route)})` };
   if (route.controller !== undefined) return { kind: 'left', what: anotherRunsRoute(route, now, dead) };
-  // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue), the blue its
-  // lease's lapse left, or none yet. setByHand() tells them apart, as for the route a rollout's first stage replaces.
+  // Every route a rollout run sets carries its id: one without is an operator's PUT (or a --force-blue, or an older
+  // bluegreen's rollout), the blue its lease's lapse left, or none yet. setByHand() tells them apart, as for the route a rollout's first stage replaces.
   // A blue in force that its proxy could not save (a --force-blue's, or an operator's, when its folder was full) is
   // sent again, only over that route: a restart would bring back the route saved there (a promotion, say).
   if (effective.greenWeight === 0 && effective.mirror === 0 && unsaved !== undefined)
@@ -50,17 +50,17 @@ export function recoveryStep(route: Route, effective: EffectiveRoute, now: numbe
   return {
     kind: 'left',
     what:
-      `left as it is: its route was set by hand, not by a rollout (no run id: an operator's PUT /admin/route), ${whenSet(route.updatedAt, dead)}: ` +
-      `${describeRoute(route)}; an operator's decision, not this rollout's route to undo; ${forceBlue(dead.stateDir)}`,
+      `left as it is: its route was ${BY_HAND} (no run id), ${whenSet(route.updatedAt, dead)}: ` +
+      `${describeRoute(route)}; not this rollout's route to undo; ${forceBlue(dead.stateDir)}`,
   };
 }
 
 /** A proxy on blue with no run's route: whose blue it is. */
 function alreadyBlue(route: Route, dead: DeadRun): string {
-  if (setByHand(route)) return `already on blue, set by hand (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})`;
+  if (setByHand(route)) return `already on blue, ${BY_HAND} (${describeRoute(route)}, ${whenSet(route.updatedAt, dead)})`;
   if (route.updatedAt === 0) return 'already on blue (no route set since it started)';
   // Not the operator's blue: the lease of their route (one with a lease has no run id either) ran out unrenewed.
-  return `already on blue: the lease of a route set by hand ran out, and its blue was ${whenSet(route.updatedAt, dead)}`;
+  return `already on blue: the lease of a route ${BY_HAND} ran out, and its blue was ${whenSet(route.updatedAt, dead)}`;
 }
 
 /** "set at T, after this rollout's last record (T2)": when a route was set, against the dead run's own times. */

@@ -64,11 +64,15 @@ export function touchesGreen(route: Route): boolean {
 
 /**
  * Whether an operator set the route by hand (PUT /admin/route, or `rollback --force-blue`): every route a rollout run
- * sets carries its id. Not the blue a proxy starts on (never set), nor the blue its lease's lapse left.
+ * sets carries its id. Not the blue a proxy starts on (never set), nor the blue its lease's lapse left. A rollout from
+ * before session 18 set none either: its route, still saved (a promotion), reads the same, so messages say BY_HAND.
  */
 export function setByHand(route: Route): boolean {
   return route.controller === undefined && route.updatedAt > 0 && route.reason !== LEASE_EXPIRED;
 }
+
+/** Who set a route without a run id, as messages say it: true of an operator's and of an old rollout's (setByHand). */
+export const BY_HAND = 'set by hand or by an older bluegreen';
 
 /** `next` is the ending `route` holds, sent again. */
 export function sameEnding(route: Route, next: Omit<Route, 'updatedAt'> | undefined): boolean {

@@ -28,7 +28,7 @@ describe('rollout --dry-run on a live plan', () => {
     const result = await dryRun(dir);
     expect(result.code, result.stderr).toBe(0);
     const since = (index: number) =>
-      `proxy ${proxies[index]?.proxy.adminUrl as string} since ${new Date(before[index]!.updatedAt).toISOString()} (set by hand, by an operator's PUT /admin/route: no rollout judged it)`;
+      `proxy ${proxies[index]?.proxy.adminUrl as string} since ${new Date(before[index]!.updatedAt).toISOString()} (set by hand or by an older bluegreen: no run id names a rollout that judged it)`;
     expect(result.stdout).toContain(
       `  proxies: gpt-4.1 is already promoted on ${since(0)}, ${since(1)}: a real run would move nothing (no stage, no hook) and end promoted at once, exit 0`,
     );

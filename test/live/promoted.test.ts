@@ -1,7 +1,7 @@
 // Which proxies already serve this plan's green as promoted: a promotion recorded for another plan or other
 // models is not this one's.
 import { describe, expect, it } from 'vitest';
-import { promotedStanding } from '../../src/live/promoted.js';
+import { describePromoted, promotedStanding } from '../../src/live/promoted.js';
 import { routeOwner, type Route } from '../../src/proxy/route.js';
 import { planFromYaml, simulatedPlan } from '../helpers/plans.js';
 
@@ -28,5 +28,15 @@ describe('promotedStanding', () => {
     }
     // Blue promoted by hand is not green promoted.
     expect(promotedStanding(plan, [{ url: 'http://a', route: { ...promoted(owner), promotedArm: 'blue', greenWeight: 0 } }])).toEqual({ kind: 'not_promoted' });
+  });
+});
+
+describe('describePromoted', () => {
+  // review34 F5: "set by hand" alone was untrue of a promotion a rollout from before session 18 (before run ids) left.
+  it("says a promotion with no run id is an operator's or an older bluegreen's, and says nothing of one a run set", () => {
+    expect(describePromoted({ url: 'http://a', route: promoted(owner) })).toBe(
+      'proxy http://a since 1970-01-01T00:00:00.001Z (set by hand or by an older bluegreen: no run id names a rollout that judged it)',
+    );
+    expect(describePromoted({ url: 'http://a', route: { ...promoted(owner), controller: 'run-1' } })).toBe('proxy http://a since 1970-01-01T00:00:00.001Z');
   });
 });

@@ -63,7 +63,7 @@ describe('ProxyActuator stage moves', () => {
     fleet = live.fleet;
     const [first] = await live.actuator.applyStage({ stage: 0, stages: 2, greenWeight: 0.5 });
     expect(first?.message).toMatch(
-      /^green 50%, mirror 0%, lease [\d.]+m?s; it replaced a route set by hand \(no run id: an operator's PUT \/admin\/route\) at \d{4}-\S+Z: green 30%, mirror 0% \(operator: canary by hand\)$/,
+      /^green 50%, mirror 0%, lease [\d.]+m?s; it replaced a route set by hand or by an older bluegreen \(no run id\) at \d{4}-\S+Z: green 30%, mirror 0% \(operator: canary by hand\)$/,
     );
     const [second] = await live.actuator.applyStage({ stage: 1, stages: 2, greenWeight: 1 });
     expect(second?.message).toMatch(/^green 100%, mirror 0%, lease [\d.]+m?s$/);

@@ -162,9 +162,13 @@ it("a route set by hand is the operator's: left as it is and said; a hand-set bl
   expect(rollback.code, rollback.stderr).toBe(0);
   expect(await routeOf(handGreen)).toMatchObject({ greenWeight: 0.3, reason: 'operator: canary by hand' });
   expect(await routeOf(handBlue)).toMatchObject({ greenWeight: 0, reason: 'operator: emergency blue' });
-  expect(rollback.stdout).toContain(`proxy ${urlOf(handGreen)}: left as it is: its route was set by hand, not by a rollout`);
-  expect(rollback.stdout).toMatch(/after this rollout's last record \([^)]+\): green 30%, mirror 0% \(operator: canary by hand\); an operator's decision/);
-  expect(rollback.stdout).toContain(`proxy ${urlOf(handBlue)}: already on blue, set by hand (green 0%, mirror 0% (operator: emergency blue)`);
+  expect(rollback.stdout).toContain(`proxy ${urlOf(handGreen)}: left as it is: its route was set by hand or by an older bluegreen (no run id)`);
+  expect(rollback.stdout).toMatch(
+    /after this rollout's last record \([^)]+\): green 30%, mirror 0% \(operator: canary by hand\); not this rollout's route to undo/,
+  );
+  expect(rollback.stdout).toContain(
+    `proxy ${urlOf(handBlue)}: already on blue, set by hand or by an older bluegreen (green 0%, mirror 0% (operator: emergency blue)`,
+  );
   // Nothing failed: each is journaled as settled.
   expect(journal(dir).filter((event) => event.type === 'hook_failed')).toEqual([]);
   expect(rollback.stdout).toContain(`to put it on blue all the same: bluegreen rollback --force-blue --state-dir ${path.join(dir, '.bluegreen')}`);
@@ -234,7 +238,7 @@ it("rollout --dry-run on a dead run's folder says what the recovery would do wit
   expect(dry.stdout).toContain('before its own first stage: each proxy as below; no on_rollback or on_stage hook to run');
   expect(dry.stdout).toContain(`proxy ${urlOf(own)}: would be put back on blue: this rollout's route (green 50%`);
   expect(dry.stdout).toContain(`proxy ${urlOf(taken)}: would be left serving green: another rollout promoted green here`);
-  expect(dry.stdout).toContain(`proxy ${urlOf(hand)}: nothing to do: already on blue, set by hand`);
+  expect(dry.stdout).toContain(`proxy ${urlOf(hand)}: nothing to do: already on blue, set by hand or by an older bluegreen`);
   expect(await routeOf(own)).toMatchObject({ greenWeight: 0.5, controller: RUN1 });
   expect(stateOf(dir).phase).toBe('progressing');
 });

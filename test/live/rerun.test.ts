@@ -72,7 +72,7 @@ describe('a live rollout run again after its promotion', () => {
     const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(result.code, result.stderr).toBe(0);
     const since = new Date(proxy.proxy.route.stored.updatedAt).toISOString();
-    const said = `gpt-4.1 was already promoted on proxy ${proxy.proxy.adminUrl as string} since ${since} (set by hand, by an operator's PUT /admin/route: no rollout judged it); nothing moved`;
+    const said = `gpt-4.1 was already promoted on proxy ${proxy.proxy.adminUrl as string} since ${since} (set by hand or by an older bluegreen: no run id names a rollout that judged it); nothing moved`;
     expect(result.stderr).toContain(said);
     expect(stateOf(dir).reason).toContain(said);
   });
@@ -94,7 +94,7 @@ describe('a live rollout run again after its promotion', () => {
       .map((line) => JSON.parse(line) as { type: string; message: string });
     const warning = events.find((event) => event.type === 'warning' && event.message.startsWith('--from-blue '));
     expect(warning?.message).toMatch(
-      /^--from-blue undoes gpt-4\.1's promotion on proxy \S+ since \S+ \(set by hand, by an operator's PUT \/admin\/route: no rollout judged it\) and starts again at stage 1: blue \(gpt-4o\) with 50% of requests to green$/,
+      /^--from-blue undoes gpt-4\.1's promotion on proxy \S+ since \S+ \(set by hand or by an older bluegreen: no run id names a rollout that judged it\) and starts again at stage 1: blue \(gpt-4o\) with 50% of requests to green$/,
     );
     // With the start's other warnings (the plan's), right after rollout_started: the last of them.
     expect(startWarnings(path.join(dir, '.bluegreen')).at(-1)).toBe(warning?.message);
