@@ -7,7 +7,7 @@ import { formatDuration } from '../core/format.js';
 import { clip, lastLine, scrubCommand, TailBuffer } from './text.js';
 import type { HookEvent, HookOutcome } from './types.js';
 import { errorText } from '../core/errors.js';
-import { groupAlive, groupGone, signalGroup } from './process-group.js';
+import { groupAlive, groupGone, HOOK_KILL_GRACE_MS, signalGroup } from './process-group.js';
 import { greenPercent } from './percent.js';
 
 export interface ExecOptions {
@@ -15,7 +15,7 @@ export interface ExecOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** How long a stopped hook gets between SIGTERM and SIGKILL. */
+  /** How long a stopped hook gets between SIGTERM and SIGKILL; default HOOK_KILL_GRACE_MS. */
   killGraceMs?: number;
   /** Told the hook's process group id before its command runs (the CLI records it, to stop it after a crash). */
   onStart?: (pgid: number) => void;
@@ -132,7 +132,7 @@ function supervise(child: ChildProcess, report: ExecReport, options: ExecOptions
     child,
     report,
     options,
-    graceMs: options.killGraceMs ?? 2000,
+    graceMs: options.killGraceMs ?? HOOK_KILL_GRACE_MS,
     resolve,
     timers: [],
     onAbort: () => stopHook(run, 'abort'),

@@ -40,6 +40,14 @@ export function groupAlive(pgid: number): boolean {
   });
 }
 
+/**
+ * How long a stopped hook's group gets between SIGTERM and SIGKILL (a running hook's, and a dead rollout's left
+ * running). Not a plan option: a stopped hook is followed by the ending hook, and both must fit in a CI runner's
+ * cancel window (GitHub: SIGINT, SIGTERM 7.5 s later, then SIGKILL, docs/ci.md); a longer grace would only delay
+ * blue. Tests inject a shorter one (ExecOptions.killGraceMs, stopOrphanHook's graceMs).
+ */
+export const HOOK_KILL_GRACE_MS = 2000;
+
 /** How long a SIGKILLed group may take to leave /proc: the kernel ends its members asynchronously (seen under load). */
 const KILLED_EXIT_MS = 2000;
 

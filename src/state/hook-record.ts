@@ -8,13 +8,12 @@ import { rmSync } from 'node:fs';
 import { readRegularFile } from '../core/read-regular-file.js';
 import path from 'node:path';
 import { processStartTime, sameProcess, type ProcessIdentity } from '../core/proc-stat.js';
-import { groupGone, signalPgid } from '../hooks/process-group.js';
+import { groupGone, HOOK_KILL_GRACE_MS, signalPgid } from '../hooks/process-group.js';
 import type { HookEventName } from '../hooks/types.js';
 import { HOOK_FILE, replaceFileSync } from './files.js';
 import { describeRecovery } from './hook-words.js';
 import { groupRunning, hookGroup } from './hook-group.js';
 
-const GRACE_MS = 2000;
 const EVENTS: readonly HookEventName[] = ['stage', 'rollback', 'abort', 'promote'];
 
 /**
@@ -232,9 +231,13 @@ export function readRecoveryHook(dir: string, rollout: ProcessIdentity & { plan:
 
 /**
  * Stops a hook a dead rollout (or a killed recovery of it) left running; says what it did and whose it was, or
- * undefined when there was nothing to stop.
+ * undefined when there was nothing to stop. `graceMs`: between SIGTERM and SIGKILL (tests shorten it).
  */
-export async function stopOrphanHook(dir: string, rollout: ProcessIdentity & { plan: { name: string } }): Promise<string | undefined> {
+export async function stopOrphanHook(
+  dir: string,
+  rollout: ProcessIdentity & { plan: { name: string } },
+  graceMs = HOOK_KILL_GRACE_MS,
+): Promise<string | undefined> {
   const record = readRecord(dir);
   if (!record) return undefined;
   const file = path.join(dir, HOOK_FILE);
@@ -247,7 +250,7 @@ export async function stopOrphanHook(dir: string, rollout: ProcessIdentity & { p
   const said = !hasGroup(record)
     ? undefined
     : group === 'ours'
-      ? await stopGroup(record, rollout)
+      ? await stopGroup(record, rollout, graceMs)
       : group === 'unverified'
         ? unverifiedGroup(record)
         : undefined;
@@ -273,9 +276,9 @@ function stoppedRecord(record: HookRecord): HookRecord {
 }
 
 /** SIGTERM to the record's group, SIGKILL after a grace; says what it stopped and whose it was. */
-async function stopGroup(record: HookRecord & { pgid: number }, rollout: ProcessIdentity): Promise<string> {
+async function stopGroup(record: HookRecord & { pgid: number }, rollout: ProcessIdentity, graceMs: number): Promise<string> {
   signalPgid(record.pgid, 'SIGTERM');
-  await groupGone(record.pgid, GRACE_MS);
+  await groupGone(record.pgid, graceMs);
   // The record's pid says whose: the rollout's own, or a recovery's (a `bluegreen rollback` killed in turn).
   const whose =
     Number.isSafeInteger(record.pid) && !writtenBy(record, rollout)

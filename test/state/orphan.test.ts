@@ -151,7 +151,8 @@ describe('stopOrphanHook', () => {
     const s = store();
     // Ignored signals stay ignored across exec: the sleep ignores SIGTERM too.
     const pgid = await orphanHook(s.dir, 'trap "" TERM; echo ready; exec sleep 600');
-    const said = await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 });
+    // A short grace: the SIGKILL it waits for is what is tested, not the default's length.
+    const said = await stopOrphanHook(s.dir, { plan: { name: 'demo' }, pid: 4242 }, 100);
     expect(said).toBe(`stopped the on_stage hook (process group ${pgid}) left running by the dead rollout`);
     expect(running(pgid)).toEqual([]);
   });
