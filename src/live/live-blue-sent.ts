@@ -73,7 +73,8 @@ class ProxySends {
       this.inexact.add(stage);
       return;
     }
-    if (entry.kind !== 'routed' || entry.result.arm !== 'blue') return;
+    // The client's own bad request is not among the proxy's blue sends either (ProxyMetrics.finished takes it back).
+    if (entry.kind !== 'routed' || entry.result.arm !== 'blue' || entry.result.clientFault === true) return;
     const counted = this.recorded.get(stage);
     if (counted && counted.epoch !== epoch) this.inexact.add(stage);
     else if (counted) counted.results++;

@@ -78,6 +78,8 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
+  /** Its start on the steady clock, for blue's own sends in a stage (BlueSentReport); 0 for the rest. */
+  readonly start: number;
 }
 
 /**
@@ -320,7 +322,7 @@ export class ProxyMetrics {
     const sends = arm === 'blue' && !fallback ? at.blueSends : undefined;
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
-    return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
+    return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -402,6 +404,9 @@ export class ProxyMetrics {
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
     this.ended(answered.arm, attempt);
     const { at } = attempt;
+    // The client's own bad request is no blue request a rule judges: nor one of blue's sends (a rollout leaves its
+    // result out of them too: live-blue-sent.ts), so the sends stay the judged sample's.
+    if (answered.clientFault && attempt.arm === 'blue' && !attempt.fallback) at.blueSends?.remove(attempt.start);
     const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.

@@ -1,0 +1,173 @@
+// A client's own bad request (a plain client-error 4xx that blue gives too) is neither arm's failure: a client whose
+// sticky id lands on green must not roll a healthy green back by sending it malformed requests, and a green that
+// refuses what blue accepts is still charged (docs/proxy.md, "Fallback rules").
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
+import type { ProxyFigures } from '../../src/proxy/metrics.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { until } from '../helpers/until.js';
+
+const TOKEN = 'admin-token-for-tests';
+
+/** What each arm's upstream answers, by the prompt: 'bad' is refused by `refusing` arms, anything else answered. */
+interface Script {
+  /** The arms refusing a 'bad' prompt, and with which status. */
+  refuses: Partial<Record<'blue-model' | 'green-model', number>>;
+  /** Holds blue's answers until the test releases them. */
+  holdBlue?: boolean;
+}
+
+async function proxyWith(script: Script, fallback = true) {
+  const heldBlue: (() => void)[] = [];
+  const scripted = await scriptedServer((_req, res: ServerResponse, body) => {
+    const request = JSON.parse(body) as { model: 'blue-model' | 'green-model'; messages: { content: string }[] };
+    const status = request.messages[0]?.content === 'bad' ? script.refuses[request.model] : undefined;
+    const reply = () => {
+      if (status !== undefined) {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'Invalid value for messages', type: 'invalid_request_error' } }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(openAiCompletion(request.model, 'a fine answer'));
+      }
+    };
+    if (script.holdBlue && request.model === 'blue-model') heldBlue.push(reply);
+    else reply();
+  });
+  const running = await runProxy(scriptedPlan(scripted.url, { proxy: `{ fallback: ${fallback}, admin: { token_env: ADMIN_TOKEN } }` }), {
+    env: { UPSTREAM_KEY, ADMIN_TOKEN: TOKEN },
+  });
+  const adminUrl = running.proxy.adminUrl as string;
+  const admin = async (path: string, method = 'GET', body?: unknown): Promise<unknown> => {
+    const response = await fetch(`${adminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    expect(response.status).toBe(200);
+    return response.json();
+  };
+  const route = (greenWeight: number) => admin('/admin/route', 'PUT', { greenWeight, mirror: 0, ttlMs: 600_000, stage: 0 });
+  const send = (content: string, user = 'user-1') =>
+    fetch(`${running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'blue-model', user, messages: [{ role: 'user', content }] }),
+    });
+  const feed = async (): Promise<FeedEntry[]> => ((await admin('/admin/results?after=0')) as FeedAnswer).results;
+  const figures = async (): Promise<ProxyFigures> => ((await admin('/admin/figures')) as { stage: ProxyFigures }).stage;
+  return { running, route, send, feed, figures, heldBlue, admin };
+}
+
+/** Each entry as [kind, arm, ok, failure, status, clientFault]. */
+const entries = (feed: FeedEntry[]) =>
+  feed.map(({ kind, result }) => [kind, result.arm, result.ok, result.failure, result.status, result.clientFault === true]);
+
+describe('a client’s own bad requests', () => {
+  it('on green, refused by blue alike: the client gets the 400, and neither arm counts a request or a failure', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 } });
+    await proxy.route(1);
+    for (let i = 0; i < 5; i++) {
+      const response = await proxy.send('bad');
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-bluegreen-fallback')).toBe('true');
+    }
+    expect((await proxy.send('hello')).status).toBe(200);
+    const fed = await proxy.feed();
+    expect(entries(fed).slice(0, 2)).toEqual([
+      ['routed', 'green', false, 'client_error', 400, true],
+      ['fallback', 'blue', false, 'client_error', 400, true],
+    ]);
+    const { arms } = await proxy.figures();
+    expect(arms.green).toMatchObject({ requests: 1, successes: 1, failures: 0, clientErrors: 5 });
+    expect(arms.blue).toMatchObject({ requests: 0, failures: 0, clientErrors: 5 });
+    expect(arms.green.failuresByClass).toEqual({});
+  });
+
+  it('on green, accepted by blue: green refusing what blue answers is green’s failure', async () => {
+    const proxy = await proxyWith({ refuses: { 'green-model': 400 } });
+    await proxy.route(1);
+    const response = await proxy.send('bad');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-bluegreen-fallback')).toBe('true');
+    expect(entries(await proxy.feed())).toEqual([
+      ['routed', 'green', false, 'client_error', 400, false],
+      ['fallback', 'blue', true, undefined, 200, false],
+    ]);
+    const { arms } = await proxy.figures();
+    expect(arms.green).toMatchObject({ requests: 1, failures: 1, failuresByClass: { client_error: 1 } });
+    expect(arms.green.clientErrors).toBeUndefined();
+  });
+
+  it('keeps green’s attempt under way, and its result unrecorded, until blue has answered', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 }, holdBlue: true });
+    await proxy.route(1);
+    const answer = proxy.send('bad');
+    await until(() => proxy.heldBlue.length === 1, "blue asked for green's refusal");
+    const stages = proxy.running.proxy.metrics.inFlightByStage().stages;
+    expect(stages).toEqual([{ stage: 0, requests: 2, green: 1, greenStreamed: 0, fallbacks: 1 }]);
+    expect(await proxy.feed()).toEqual([]);
+    proxy.heldBlue[0]?.();
+    expect((await answer).status).toBe(400);
+    await until(async () => (await proxy.feed()).length === 2, 'both results');
+    expect(proxy.running.proxy.metrics.inFlightByStage().stages).toEqual([]);
+  });
+
+  it('a client gone while blue is asked leaves green’s attempt a client abort, not a failure', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 }, holdBlue: true });
+    await proxy.route(1);
+    const controller = new AbortController();
+    const answer = fetch(`${proxy.running.baseUrl}/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      body: JSON.stringify({ model: 'blue-model', user: 'user-7', messages: [{ role: 'user', content: 'bad' }] }),
+    }).catch(() => 'gone');
+    await until(() => proxy.heldBlue.length === 1, "blue asked for green's refusal");
+    controller.abort();
+    expect(await answer).toBe('gone');
+    await until(async () => (await proxy.feed()).length === 1, "green's result");
+    const [entry] = await proxy.feed();
+    expect(entry?.result).toMatchObject({ arm: 'green', ok: false, failure: 'client_abort' });
+    expect(typeof entry?.result.client).toBe('string');
+    const { arms } = await proxy.figures();
+    expect(arms.green).toMatchObject({ requests: 0, failures: 0, clientAborts: 1 });
+  });
+
+  it('on blue: a plain client error is not blue’s failure nor one of its sends; 401, 409 and 429 still are its failures', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 422 } });
+    await proxy.route(0);
+    expect((await proxy.send('bad')).status).toBe(422);
+    expect((await proxy.send('hello')).status).toBe(200);
+    const [refused] = entries(await proxy.feed());
+    expect(refused).toEqual(['routed', 'blue', false, 'client_error', 422, true]);
+    const { arms } = await proxy.figures();
+    expect(arms.blue).toMatchObject({ requests: 1, failures: 0, clientErrors: 1 });
+    // The blue sends the rollout's sent-before sample counts: the answered one alone, as its results recorded.
+    const page = (await proxy.admin('/admin/results?after=0')) as FeedAnswer;
+    expect(page.inFlight?.blueSent?.[0]).toMatchObject({ stage: 0, sends: 1, exact: true });
+
+    for (const status of [401, 409, 429]) {
+      const other = await proxyWith({ refuses: { 'blue-model': status } });
+      await other.route(0);
+      await other.send('bad');
+      const [entry] = await other.feed();
+      expect(entry?.result.clientFault).toBeUndefined();
+      expect((await other.figures()).arms.blue.failures).toBe(1);
+    }
+  });
+
+  it('with fallback: false neither arm’s 4xx is excused: both are counted, as the comparisons with blue cancel them', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 } }, false);
+    await proxy.route(1);
+    expect((await proxy.send('bad')).status).toBe(400);
+    await proxy.route(0);
+    expect((await proxy.send('bad')).status).toBe(400);
+    expect(entries(await proxy.feed())).toEqual([
+      ['routed', 'green', false, 'client_error', 400, false],
+      ['routed', 'blue', false, 'client_error', 400, false],
+    ]);
+    const { arms } = await proxy.figures();
+    expect([arms.green.failures, arms.blue.failures]).toEqual([1, 1]);
+  });
+});
