@@ -48,7 +48,7 @@ async function proxyWith(script: Script, fallback = true) {
     expect(response.status).toBe(200);
     return response.json();
   };
-  const route = (greenWeight: number) => admin('/admin/route', 'PUT', { greenWeight, mirror: 0, ttlMs: 600_000, stage: 0 });
+  const route = (greenWeight: number, mirror = 0) => admin('/admin/route', 'PUT', { greenWeight, mirror, ttlMs: 600_000, stage: 0 });
   const send = (content: string, user = 'user-1') =>
     fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
@@ -155,6 +155,27 @@ describe('a client’s own bad requests', () => {
       expect(entry?.result.clientFault).toBeUndefined();
       expect((await other.figures()).arms.blue.failures).toBe(1);
     }
+  });
+
+  it('mirrored: green’s copy refused as blue refused the request is the client’s own; refused where blue answered, green’s failure', async () => {
+    const both = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 } });
+    await both.route(0, 1);
+    expect((await both.send('bad')).status).toBe(400);
+    await until(async () => (await both.feed()).length === 2, 'the copy recorded');
+    expect(entries(await both.feed()).sort()).toEqual([
+      ['mirror', 'green', false, 'client_error', 400, true],
+      ['routed', 'blue', false, 'client_error', 400, true],
+    ]);
+    expect((await both.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, clientErrors: 1 });
+
+    const greenOnly = await proxyWith({ refuses: { 'green-model': 400 } });
+    await greenOnly.route(0, 1);
+    expect((await greenOnly.send('bad')).status).toBe(200);
+    await until(async () => (await greenOnly.feed()).length === 2, 'the copy recorded');
+    const copy = (await greenOnly.feed()).find((entry) => entry.kind === 'mirror');
+    expect(copy?.result).toMatchObject({ ok: false, failure: 'client_error', status: 400 });
+    expect(copy?.result.clientFault).toBeUndefined();
+    expect((await greenOnly.figures()).arms.green).toMatchObject({ requests: 1, failures: 1 });
   });
 
   it('with fallback: false neither arm’s 4xx is excused: both are counted, as the comparisons with blue cancel them', async () => {
