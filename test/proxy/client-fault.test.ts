@@ -83,6 +83,11 @@ describe('a client’s own bad requests', () => {
     expect(arms.green).toMatchObject({ requests: 1, successes: 1, failures: 0, clientErrors: 5 });
     expect(arms.blue).toMatchObject({ requests: 0, failures: 0, clientErrors: 5 });
     expect(arms.green.failuresByClass).toEqual({});
+    // Operators still see them in /metrics: requests, and client_error failures by arm.
+    const scraped = await (await fetch(`${proxy.running.proxy.url}/metrics`)).text();
+    expect(scraped).toMatch(/^bluegreen_proxy_failures_total\{arm="green",class="client_error",path="chat"\} 5$/m);
+    expect(scraped).toMatch(/^bluegreen_proxy_failures_total\{arm="blue",class="client_error",path="chat"\} 5$/m);
+    expect(scraped).toMatch(/^bluegreen_proxy_requests_total\{arm="green",path="chat"\} 6$/m);
   });
 
   it('on green, accepted by blue: green refusing what blue answers is green’s failure', async () => {
