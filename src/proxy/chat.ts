@@ -9,7 +9,7 @@ import { answer, passOutsideSplit, refusedOddModel, refuseModel, TAG_BLUE, TAG_F
 import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
-import { BlueRefusal, isPlainClientError, markClientFault } from './client-fault.js';
+import { BlueRefusal, isPlainClientError } from './client-fault.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
@@ -208,10 +208,12 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
-      // Blue's plain client error is the client's own (green, never asked, cannot be): as green's that blue gives too.
+      // Blue's plain client error is the client's own, and so is green's that blue refused alike. Blue's own are
+      // never checked against green (sent no traffic the split did not give it), but judged as blue's while green's
+      // are excused they would favour green (client-fault.ts).
       if (ctx.fallback && outcome.result.arm === 'blue' && isPlainClientError(outcome.result)) {
         outcome.result.clientFault = true;
-        if (this.greenRefusal) markClientFault(this.greenRefusal.result);
+        if (this.greenRefusal) this.greenRefusal.result.clientFault = true;
       }
       this.settleGreenRefusal();
       this.mirrored?.settle(outcome.result.clientFault === true);

@@ -1,6 +1,8 @@
 // Which 4xx answers are the client's own bad request rather than the arm's failure (docs/proxy.md, "Fallback rules"):
 // a client whose sticky id lands on green must not be able to roll a healthy green back with requests any model
-// refuses, and one broken integration must not either.
+// refuses, and one broken integration must not either. Green's is the client's when blue refuses the request alike,
+// blue's always (green is never asked), so green is charged exactly for the 4xx blue would not give. Set only with
+// fallback on: without it green's cannot be checked, and excusing blue's alone would judge green the worse.
 import type { UpstreamResult } from '../upstream/types.js';
 
 /**
@@ -10,11 +12,6 @@ import type { UpstreamResult } from '../upstream/types.js';
 export function isPlainClientError(result: UpstreamResult): boolean {
   const { status } = result;
   return !result.ok && result.failure === 'client_error' && status !== undefined && status >= 400 && status < 500 && status !== 409;
-}
-
-/** Marks a plain client error as the client's own (UpstreamResult.clientFault); any other result is left as it is. */
-export function markClientFault(result: UpstreamResult): void {
-  if (isPlainClientError(result)) result.clientFault = true;
 }
 
 /**
