@@ -2,11 +2,13 @@
 // and a CI job's step shell running it: stopping the launcher ends the rollout on blue. npm forwards
 // SIGINT/SIGTERM only to the /bin/sh it runs bluegreen through, which dies of SIGTERM and holds SIGINT.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readProcStat } from '../../src/core/proc-stat.js';
-import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { exitOf, hookLog, journal, journalHas, loggingPlan, npmEnv, projectWithBluegreen, readState, stderrOf } from './helpers.js';
 import { isAlive, killAfterTest } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
@@ -92,6 +94,57 @@ describe.skipIf(!LINUX)('stopping the launcher', () => {
     await rolloutProcessGone(dir);
     expect(readState(dir)).toMatchObject({ phase: 'interrupted', greenWeight: 0 });
     expect(hookLog(dir)).toEqual(['stage 0.25', 'rollback 0']);
+  });
+});
+
+// A promotion under way finishes whatever signal comes (exit 0, docs/operations.md), but npm's code is npm's: 143 at
+// once for a SIGTERM, and 130 after the rollout for a Ctrl-C (its /bin/sh re-raises SIGINT whatever the rollout's
+// exit). A caller reading those as README's "rolled back to blue" is wrong: traffic is on green; the record says so.
+describe.skipIf(!LINUX)('stopping the launcher while the rollout promotes', () => {
+  /** A rollout through `npm exec` whose on_promote holds until the test lets it go; resolves once it runs. */
+  async function promoting(detached: boolean): Promise<{ dir: string; npm: ChildProcess; stderr: ReturnType<typeof stderrOf> }> {
+    const dir = projectWithBluegreen();
+    loggingPlan(dir, { promoteHook: 'echo $$ > promote.pid; while [ ! -e go ]; do /bin/sleep 0.02; done; echo "promote $BLUEGREEN_GREEN_WEIGHT" >> hook.log' });
+    const npm = killAfterTest(
+      spawn('npm', ['exec', '--', 'bluegreen', 'rollout', 'plan.yaml', '--plain'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached }),
+    );
+    const stderr = stderrOf(npm);
+    await until(journalHas(dir, 'stage_started'), 'stage 1');
+    expect((await runCli(['promote'], { cwd: dir })).code).toBe(0);
+    await until(() => existsSync(path.join(dir, 'promote.pid')), 'on_promote to start');
+    return { dir, npm, stderr };
+  }
+
+  it('SIGTERM to `npm exec`: npm exits 143 at once, the rollout promotes all the same (its record says 0)', async () => {
+    const { dir, npm } = await promoting(false);
+    npm.kill('SIGTERM');
+    try {
+      // npm is gone while on_promote still holds: it did not wait for the rollout. (Its stderr, which bluegreen and
+      // the hook share, stays open until they end: only its exit is waited for.)
+      if (npm.exitCode === null && npm.signalCode === null) await once(npm, 'exit');
+      expect(hookLog(dir)).toEqual(['stage 0.25']);
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    expect(npm.exitCode === 143 || npm.signalCode === 'SIGTERM').toBe(true);
+    await until(finished(dir), 'the rollout to finish');
+    await rolloutProcessGone(dir);
+    expect(readState(dir)).toMatchObject({ phase: 'promoted', exitCode: 0, greenWeight: 1 });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'promote 1']);
+  });
+
+  it("Ctrl-C (SIGINT to npm's process group): npm exits 130 after the rollout, which promoted (its record says 0)", async () => {
+    const { dir, npm, stderr } = await promoting(true);
+    process.kill(-(npm.pid as number), 'SIGINT');
+    try {
+      await stderr.waitFor('SIGINT: the rollout is already ending');
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    const exit = await exitOf(npm);
+    expect(exit.code === 130 || exit.signal === 'SIGINT').toBe(true);
+    expect(readState(dir)).toMatchObject({ phase: 'promoted', exitCode: 0, greenWeight: 1 });
+    expect(hookLog(dir)).toEqual(['stage 0.25', 'promote 1']);
   });
 });
 
