@@ -24,6 +24,7 @@ import { forceBlueAfterEnd } from '../force-blue-after.js';
 import type { RecoveryGuard } from '../../state/recovery-guard.js';
 import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
+import { isUnconfirmed } from '../../engine/endings.js';
 import { lockOwner, operatorName } from '../operator.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
 
@@ -39,9 +40,8 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
   }
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
-    ctx.stdout.write(
-      `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}); nothing to roll back\n`,
-    );
+    const ended = `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`})`;
+    ctx.stdout.write(`${ended}${endingMovesFailed(snapshot) ?? '; nothing to roll back'}\n`);
     return;
   }
   if (standing.kind === 'running') {
@@ -55,6 +55,18 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
     throw new CliError(what, EXIT.usage);
   }
   await rollBackOrphan(store, standing.snapshot, ctx, flags);
+}
+
+/**
+ * ", but putting traffic back on blue failed (on_rollback hook: ... exited 1): check by hand that traffic is on
+ * blue", from the record of a rollout that ended on blue with its ending's moves failed (afterMoves): "nothing to roll
+ * back" there was untrue, as traffic may still be on green. Undefined otherwise (a promotion is its outcome).
+ */
+function endingMovesFailed(snapshot: RolloutSnapshot): string | undefined {
+  if (snapshot.phase === 'promoted' || !isUnconfirmed(snapshot.reason)) return undefined;
+  const reason = snapshot.reason ?? '';
+  const at = reason.search(/, but (?:putting traffic back on blue failed|\d+ prox(?:y|ies) still serves? green)/);
+  return at < 0 ? `; its reason: ${reason}` : reason.slice(at);
 }
 
 /**
