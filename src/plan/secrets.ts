@@ -21,8 +21,11 @@ export function hookPassEnv(plan: ParsedPlan): string[] {
   return plan.hooks?.pass_env ?? [];
 }
 
-/** A header whose name says it holds a credential: Authorization, x-api-key, anything with auth, key, token, secret or cookie. */
-const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
+/**
+ * A header whose name says it holds a credential: Authorization, x-api-key, anything with auth, key, token, secret,
+ * cookie, password, passphrase, credential or signature, or `pass` as a word of its own (X-Relay-Pass; not Bypass).
+ */
+const CREDENTIAL_HEADER = /auth|key|token|secret|cookie|passw|passphrase|credential|signature|(?:^|[-_])pass(?:$|[-_])/i;
 
 /**
  * The credentials put in an upstream's headers despite the docs: each such header's value, and that value without
