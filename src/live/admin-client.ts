@@ -7,6 +7,7 @@ import type { ProxyFigures } from '../proxy/metrics.js';
 import type { EffectiveRoute, Route } from '../proxy/route.js';
 import type { ArmName } from '../plan/plan.js';
 import { readCapped } from '../core/read-capped.js';
+import { ProcessOrder } from './process-order.js';
 
 /**
  * The most of one admin answer read: a page of results (5,000 at most, a few hundred bytes each) is a few MB. Anything
@@ -132,6 +133,8 @@ export interface AdminClientOptions {
 
 export class AdminClient {
   readonly url: string;
+  /** Which proxy processes answered here, by the results feed each answer names (two at once: a load balancer). */
+  readonly processes = new ProcessOrder();
   private readonly agent: Agent;
   private readonly timeoutMs: number;
 
@@ -144,12 +147,13 @@ export class AdminClient {
     this.agent = new Agent({ connections: 4, connectTimeout: this.timeoutMs, headersTimeout: backstopMs, bodyTimeout: backstopMs });
   }
 
-  getRoute(): Promise<RouteAnswer> {
-    return this.call<RouteAnswer>('GET', '/admin/route');
+  /** `fresh`: on a connection of its own, so a load balancer that spreads connections (not requests) picks again. */
+  getRoute(fresh = false): Promise<RouteAnswer> {
+    return this.call<RouteAnswer>('GET', '/admin/route', undefined, fresh);
   }
 
-  setRoute(route: RouteSet): Promise<RouteAnswer> {
-    return this.call<RouteAnswer>('PUT', '/admin/route', route);
+  setRoute(route: RouteSet, fresh = false): Promise<RouteAnswer> {
+    return this.call<RouteAnswer>('PUT', '/admin/route', route, fresh);
   }
 
   figures(): Promise<{ stage: ProxyFigures; lifetime: ProxyFigures }> {
@@ -170,8 +174,9 @@ export class AdminClient {
     return this.agent.close();
   }
 
-  private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: 'GET' | 'PUT', path: string, body?: unknown, fresh = false): Promise<T> {
     const deadline = lenientDeadline(this.timeoutMs);
+    const sent = this.processes.sending();
     let answer;
     let text;
     try {
@@ -181,6 +186,7 @@ export class AdminClient {
         headers: { authorization: `Bearer ${this.options.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: deadline.signal,
+        ...(fresh && { reset: true }),
       });
       const whole = await readCapped(answer.body, MAX_ADMIN_ANSWER_BYTES);
       if (whole === undefined) throw new AdminCallError(`${path} answered more than ${MAX_ADMIN_ANSWER_BYTES} bytes: not a bluegreen proxy's admin answer`);
@@ -224,7 +230,12 @@ export class AdminClient {
       }
       throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce, unsaved);
     }
-    return JSON.parse(text) as T;
+    const parsed = JSON.parse(text) as T;
+    // A route's answer names its results feed as resultsEpoch, a page of results as epoch.
+    const { resultsEpoch, epoch } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { resultsEpoch?: unknown; epoch?: unknown };
+    const feed = typeof resultsEpoch === 'string' ? resultsEpoch : epoch;
+    if (typeof feed === 'string') this.processes.answered(feed, sent);
+    return parsed;
   }
 }
 

@@ -132,18 +132,22 @@ export class FleetProxy {
   /**
    * Sets the route. `goingOn` (a renewal, the next stage) says it goes on from this rollout's own route, so a proxy
    * whose route someone else set since (an operator's blue by hand, another rollout) refuses it rather than have it
-   * overridden; an ending's route (blue, a promotion) always goes.
+   * overridden; an ending's route (blue, a promotion) always goes. `fresh`: on a connection of its own (see
+   * AdminClient.getRoute). Resolves to the results feed of the process that took it, when it says.
    */
-  async setRoute(route: RouteSet, goingOn = false): Promise<void> {
+  async setRoute(route: RouteSet, goingOn = false, fresh = false): Promise<string | undefined> {
     try {
-      const answer = await this.client.setRoute({
-        ...route,
-        controller: this.controller,
-        ...(this.by !== undefined && { by: this.by }),
-        // The dead runs' routes are this run's own: the proxy lets it take over their lease.
-        ...(this.earlierRuns.size > 0 && { resumes: [...this.earlierRuns] }),
-        ...(goingOn && this.set && { goingOn: true }),
-      });
+      const answer = await this.client.setRoute(
+        {
+          ...route,
+          controller: this.controller,
+          ...(this.by !== undefined && { by: this.by }),
+          // The dead runs' routes are this run's own: the proxy lets it take over their lease.
+          ...(this.earlierRuns.size > 0 && { resumes: [...this.earlierRuns] }),
+          ...(goingOn && this.set && { goingOn: true }),
+        },
+        fresh,
+      );
       this.set = true;
       this.refusal = undefined;
       delete this.view.unsaved;
@@ -160,6 +164,7 @@ export class FleetProxy {
       this.view.promotedArm = answer.route.promotedArm;
       this.view.leaseExpiresAt = answer.route.leaseExpiresAt;
       this.answered();
+      return answer.resultsEpoch;
     } catch (error) {
       const refused = error instanceof AdminCallError && error.status === 409;
       if (refused) this.refusal = error.message;
@@ -313,7 +318,7 @@ export class ProxyFleet {
   }
 
   /** Sets the route on every proxy at once (going on from this rollout's last, see setRoute); each proxy's outcome, in order. */
-  setAll(route: RouteSet, goingOn = false): Promise<PromiseSettledResult<void>[]> {
+  setAll(route: RouteSet, goingOn = false): Promise<PromiseSettledResult<string | undefined>[]> {
     return Promise.allSettled(this.proxies.map((proxy) => proxy.setRoute(route, goingOn)));
   }
 

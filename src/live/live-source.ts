@@ -15,6 +15,7 @@ import { FEED_VERSION, type FeedEntry, type FeedInFlight } from '../proxy/result
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
 import { isCount, LiveBlueSent, type Instant } from './live-blue-sent.js';
+import { sharedUrlMessage } from './process-order.js';
 
 /** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
 const FIGURES_EVERY = 4;
@@ -443,6 +444,9 @@ class LiveSource implements TrafficSource {
         let asked = this.instant();
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         let answered = this.instant();
+        // Two processes answering at this URL (a load balancer): no page of either is this URL's feed to record or
+        // take a restart from. The rollout stops on it (checkSilent).
+        if (proxy.client.processes.twoAnswering !== undefined) return true;
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
         const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
@@ -460,6 +464,7 @@ class LiveSource implements TrafficSource {
           asked = this.instant();
           page = await proxy.client.results(0, page.epoch);
           answered = this.instant();
+          if (proxy.client.processes.twoAnswering !== undefined) return true;
         }
         proxy.epoch = page.epoch;
         // A newer proxy's feed may carry what this rollout cannot weigh (as handovers were to older rollouts): said once.
@@ -584,9 +589,26 @@ class LiveSource implements TrafficSource {
     }
   }
 
-  /** A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. */
+  /**
+   * A proxy silent for a whole lease is on blue by now, and its users' figures are lost to the judge. An admin URL
+   * that more than one proxy process answers cannot be driven: each read and route reaches either.
+   */
   private checkSilent(): void {
     if (this.lost || !this.context.current()) return;
+    const shared = this.options.fleet.proxies.find((proxy) => proxy.client.processes.twoAnswering !== undefined);
+    const feeds = shared?.client.processes.twoAnswering;
+    if (shared && feeds) {
+      this.lost = true;
+      this.context.breach?.({
+        rule: 'hook',
+        figure: null,
+        limit: 0,
+        unit: 'count',
+        sample: 0,
+        message: `proxy ${sharedUrlMessage(shared.client.url, feeds)}; rolling every proxy back`,
+      });
+      return;
+    }
     // A proxy refusing this rollout's routes (it serves another plan, or someone else set its route since: an
     // operator's blue by hand, another rollout) still answers reads, so it is no silence to wait out.
     const refusing = this.options.fleet.proxies.find((proxy) => proxy.refusal !== undefined);

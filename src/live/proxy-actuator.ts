@@ -25,6 +25,8 @@ import type { HookEventName } from '../hooks/types.js';
 const ENDING_ATTEMPTS = 3;
 /** How long a rollback goes on trying a proxy that does not answer, at most, before leaving it to its lease. */
 const BLUE_RETRY_MS = 60_000;
+/** Blue's tries per process seen at an admin URL that several answer at once (a balancer picks one each time). */
+const SHARED_TRIES = 4;
 
 /**
  * Records a move of the proxies while it is under way (hook.json, as a hook's run is), so a kill -9 half way leaves
@@ -252,7 +254,8 @@ export class ProxyActuator implements Actuator {
       return { ok: false, promotedElsewhere: true, label, message: `${error.message}; it serves green, that promotion left standing` };
     const promoted = this.promoted.get(proxy);
     if (error !== undefined && !refused(error) && !isUnsaved(error)) error = await this.untilLeaseEnds(proxy, route, label, error, promoted !== undefined);
-    if (error === undefined) return { ok: true, label, message: 'back on blue' };
+    if (error === undefined)
+      return proxy.client.processes.twoAnswering === undefined ? { ok: true, label, message: 'back on blue' } : this.blueOnEach(proxy, route, label);
     // Blue is in force, not saved: the proxy's answer says what a restart would serve instead; no lease is involved.
     if (isUnsaved(error)) {
       const blue = blueNotSaved(error);
@@ -266,6 +269,27 @@ export class ProxyActuator implements Actuator {
           ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy.view.leaseExpiresAt, this.clock.now())}`
           : backByLease(proxy.view.leaseExpiresAt, this.clock.now());
     return { ok: false, label, message: `${errorText(error)}; ${fate}` };
+  }
+
+  /**
+   * An admin URL more than one proxy process answers (a load balancer over replicas): blue reached one of them. It
+   * is sent again, each time on a connection of its own, until every process seen there took it, or SHARED_TRIES a
+   * process; one not reached returns to blue by its lease (it took only this run's routes, all under it).
+   */
+  private async blueOnEach(proxy: FleetProxy, route: RouteSet, label: string): Promise<ActuationResult> {
+    const feeds = proxy.client.processes.feeds();
+    const took = new Set<string>();
+    for (let tries = 0; tries < SHARED_TRIES * feeds.length && feeds.some((feed) => !took.has(feed)); tries++) {
+      const feed = await proxy.setRoute(route, false, true).catch(() => undefined);
+      if (feed !== undefined) took.add(feed);
+    }
+    const missed = feeds.filter((feed) => !took.has(feed));
+    if (missed.length === 0) return { ok: true, label, message: `back on blue, on each of the ${feeds.length} proxy processes that answered there` };
+    return {
+      ok: false,
+      label,
+      message: `back on blue on ${took.size} of the ${feeds.length} proxy processes that answered there; not reached (or stopped since): results feed ${missed.join(', ')}: ${backByLease(proxy.view.leaseExpiresAt, this.clock.now())}`,
+    };
   }
 
   /**
@@ -336,7 +360,7 @@ export class ProxyActuator implements Actuator {
   }
 
   /** A stage's route or its renewal to every proxy, going on from this run's own. */
-  private async sendGreen(route: RouteSet): Promise<PromiseSettledResult<void>[]> {
+  private async sendGreen(route: RouteSet): Promise<PromiseSettledResult<unknown>[]> {
     if (route.greenWeight === 0 && route.mirror === 0) return this.fleet.setAll(route, true);
     // Taken as sent before the answers come (an ending waits behind this in serial(), but never wait on that): a
     // proxy's earlier time is put back only once its call is known never to have reached it.

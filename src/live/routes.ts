@@ -8,6 +8,7 @@ import { parseRoute, routeOwner } from '../proxy/route.js';
 import { qualityMismatch } from '../proxy/admin.js';
 import { heldMessage, leaseHeld } from '../proxy/route-claims.js';
 import { qualityRulesKey } from '../analysis/quality.js';
+import { sharedUrlMessage } from './process-order.js';
 import type { Plan } from '../plan/plan.js';
 
 /** What a proxy must serve for a rollout: its plan and models (routeOwner()), judged by its quality rules (qualityRulesKey()). */
@@ -57,6 +58,8 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
     ...(failed.length > 0 ? [`${failed.length} of ${clients.length} proxies did not answer: ${failed.join('; ')}`] : []),
   ];
   if (problems.length > 0) throw new CliError(`preflight: ${problems.join('; ')}`, EXIT.preflight);
+  const shared = await sharedUrls(clients);
+  if (shared.length > 0) throw new CliError(`preflight: ${shared.join('; ')}; nothing was moved`, EXIT.preflight);
   const twice = namedTwice(checks, clients);
   if (twice.length > 0)
     throw new CliError(
@@ -97,6 +100,26 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
       EXIT.preflight,
     );
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
+}
+
+/** Reads of each URL's route after the first, one after another: behind a round-robin balancer, up to 3 processes show. */
+const MORE_READS = 3;
+
+/**
+ * Admin URLs where more than one proxy process answers (a load balancer over replicas), told by a few more reads of
+ * the route, each on a connection of its own (a balancer may spread connections rather than requests): a feed that
+ * answers again after another is no restart (process-order.ts). A read that fails here is no answer to judge by.
+ */
+async function sharedUrls(clients: readonly AdminClient[]): Promise<string[]> {
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let read = 0; read < MORE_READS && client.processes.twoAnswering === undefined; read++) await client.getRoute(true).catch(() => undefined);
+    }),
+  );
+  return clients.flatMap((client) => {
+    const feeds = client.processes.twoAnswering;
+    return feeds === undefined ? [] : [sharedUrlMessage(client.url, feeds)];
+  });
 }
 
 /**
