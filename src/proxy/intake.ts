@@ -28,11 +28,14 @@ export interface IntakeDeps {
   targets: Targets;
   /** With client keys: the connection cap, told which connections carried one (they keep their places). */
   connections?: ConnectionCap;
+  /** Blue's model and its aliases, the names split (ProxySettings.splitModels): blue's model first. */
+  splitModels: ReadonlySet<string>;
 }
 
 export interface Intake {
   servePost(req: IncomingMessage, res: ServerResponse, failed: (error: unknown) => void, handler: BodyHandler): void;
-  serveModels(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** GET /v1/models, or with `id` GET /v1/models/{id}. */
+  serveModels(req: IncomingMessage, res: ServerResponse, id?: string): Promise<void>;
   /** Requests that sent `Expect: 100-continue` and are not told to go on yet (Node's checkContinue adds them). */
   awaitingContinue: WeakSet<IncomingMessage>;
   /**
@@ -79,7 +82,8 @@ export function keyRefusal(
   return undefined;
 }
 
-export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets, connections }: IntakeDeps): Intake {
+export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, targets, connections, splitModels }: IntakeDeps): Intake {
+  const [blueModel] = splitModels;
   const awaitingContinue = new WeakSet<IncomingMessage>();
   const bodyTimers = new BodyTimerCheck();
   // Bodies on their way hold at most what max_concurrency bodies would (the bound before they were read outside it).
@@ -194,7 +198,7 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
   }
 
   // A model list is an upstream request with the operator's key: it counts against max_concurrency like a chat.
-  async function serveModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveModels(req: IncomingMessage, res: ServerResponse, id?: string): Promise<void> {
     const refused = keyRefusal(inbound, keyCheck, req, 'missing or invalid API key for this proxy', connections);
     if (refused !== undefined) {
       metrics.reject('unauthorized');
@@ -203,7 +207,9 @@ export function createIntake({ inbound, keyCheck, metrics, inFlight, limits, tar
     if (overloaded(req, res)) return;
     const slot = inFlight.enter(res);
     try {
-      await forwardModels(targets, res, inbound);
+      // An alias is blue's model by another name: blue's upstream may know no model so called.
+      const upstreamId = id !== undefined && splitModels.has(id) && blueModel !== undefined ? blueModel : id;
+      await forwardModels(targets, res, inbound, id === undefined || upstreamId === undefined ? undefined : { id, upstreamId });
     } finally {
       inFlight.leave(slot);
     }

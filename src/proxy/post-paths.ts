@@ -45,7 +45,7 @@ export function postPaths(ctx: ChatContext): PostPaths {
     others.set(relayed.path, relayHandler(ctx, { ...relayed, upstreamPath }));
   }
   const storedPaths = responseTargets ? ', GET/DELETE /v1/responses/{id} (its /cancel, /input_items), /v1/conversations' : '';
-  const served = `POST ${[inbound.chatPath, ...others.keys()].join(', POST ')}${storedPaths}, GET /v1/models, GET /metrics and GET /healthz`;
+  const served = `POST ${[inbound.chatPath, ...others.keys()].join(', POST ')}${storedPaths}, GET /v1/models (and /v1/models/{id}), GET /metrics and GET /healthz`;
   return {
     chat,
     others,

@@ -1,7 +1,7 @@
 // What answers one HTTP request to the proxy, by its path and method: only the dialect's paths (no open relay).
 // A POST with a plain JSON body goes through the request intake (intake.ts: client key, size, time and concurrency
 // limits) to a split path (chat, responses) or a relay (post-paths.ts); the Responses API's stored state is read
-// on the arm holding it; plus GET /v1/models, GET /metrics and GET|HEAD /healthz. Anything else, and an error of
+// on the arm holding it; plus GET /v1/models (and /v1/models/{id}), GET /metrics and GET|HEAD /healthz. Anything else, and an error of
 // the proxy's own, is answered in the dialect's error shape. Starting and stopping the proxy is server.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../core/errors.js';
@@ -42,6 +42,16 @@ export interface RequestHandlerDeps {
 }
 
 const HOST = ['host'];
+/** GET /v1/models/{id}: one model (the SDKs' models.retrieve). */
+const MODEL_PATH = '/v1/models/';
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The stack overflow of re-serialising a body nested thousands of levels deep. */
 function nestsTooDeep(error: unknown): boolean {
@@ -103,6 +113,15 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       if ((stored.allow as readonly string[]).includes(method)) return withBody(req, res, failed, stored.handler);
     } else if (path === '/v1/models') {
       if (method === 'GET') return intake.serveModels(req, res);
+    } else if (path.startsWith(MODEL_PATH) && path.length > MODEL_PATH.length) {
+      // The SDKs encode the id as one path segment ("openai%2Fgpt-4o"); one that does not decode names no model.
+      const id = decodedSegment(path.slice(MODEL_PATH.length));
+      if (id === undefined) {
+        req.resume();
+        metrics.reject('not_found');
+        return sendError(res, inbound, 'model_not_found', `the model id in ${path} is not validly percent-encoded`, intake.unreadBody(req));
+      }
+      if (method === 'GET') return intake.serveModels(req, res, id);
     } else if (path === '/metrics') {
       if (method === 'GET') {
         const refused = keyRefusal(inbound, metricsCheck, req, 'GET /metrics needs a client key (or the admin token) as a Bearer token', connections);

@@ -132,7 +132,7 @@ async function startClaimed(options: ProxyOptions, release: () => void): Promise
   let drained: Promise<number> | undefined;
   // With client keys, a connection that carried one keeps its place past max_connections (connection-cap.ts).
   const connections = settings.clientKeys.length > 0 ? new ConnectionCap(settings.limits.maxConnections) : undefined;
-  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets, connections });
+  const intake = createIntake({ inbound, keyCheck, metrics, inFlight, limits: settings.limits, targets, connections, splitModels: settings.splitModels });
   const handle = createRequestHandler({
     inbound,
     intake,

@@ -188,10 +188,15 @@ async function handleCompletion(sim: SimState, req: IncomingMessage, res: Server
   respond({ res, dialect, timers, clock: sim.clock, headers, stream: parsed.stream }, plan, completion);
 }
 
-function handleModels(sim: SimState, res: ServerResponse, id: string | undefined): void {
+function handleModels(sim: SimState, req: IncomingMessage, res: ServerResponse, id: string | undefined): void {
   const created = Math.floor(sim.startedAt / 1000);
   if (id === undefined) return sendJson(res, 200, modelList(sim.config, created));
   if (findProfile(sim.config, id)) return sendJson(res, 200, modelEntry(id, created));
+  // Both SDKs share this path: the Anthropic one says its API version, and reads its own error shape.
+  if (req.headers['anthropic-version'] !== undefined) {
+    const reply = anthropicDialect.error('not_found', `model: ${id}`);
+    return sendJson(res, reply.status, reply.body);
+  }
   sendJson(
     res,
     404,
@@ -222,7 +227,7 @@ function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promis
   const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
   if (modelMatch && method === 'GET') {
     const id = modelMatch[1];
-    return handleModels(sim, res, id === undefined ? undefined : decodeURIComponent(id));
+    return handleModels(sim, req, res, id === undefined ? undefined : decodeURIComponent(id));
   }
   req.resume();
   const known = completion !== undefined || modelMatch !== null || storedAt !== undefined;

@@ -28,6 +28,18 @@ describe('proxy with the Anthropic SDK', () => {
     expect(running.proxy.metrics.snapshot().arms.blue).toMatchObject({ successes: 1, qualityFailures: 0 });
   });
 
+  it("retrieves a model by id as the list shows it (models.retrieve); an unknown one is a 404 in Anthropic's shape", async () => {
+    const running = await runProxy(simPlan({ api: 'anthropic' }));
+    const anthropic = client(running.proxy.url);
+    const listed = new Map<string, unknown>();
+    for await (const model of anthropic.models.list()) listed.set(model.id, model);
+    expect(await anthropic.models.retrieve('claude-blue')).toEqual(listed.get('claude-blue'));
+    expect(await anthropic.models.retrieve('claude-green')).toEqual(listed.get('claude-green'));
+    const unknown = await anthropic.models.retrieve('no-such-model').catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(unknown).toMatchObject({ status: 404, error: { type: 'error', error: { type: 'not_found_error' } } });
+  });
+
   it('streams events through and reads them on the way', async () => {
     const running = await runProxy(simPlan({ api: 'anthropic' }));
     const stream = client(running.proxy.url).messages.stream({ model: 'claude-blue', ...ask });

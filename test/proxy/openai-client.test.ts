@@ -123,6 +123,42 @@ describe('proxy with the OpenAI SDK', () => {
     expect(ids).toEqual(expect.arrayContaining(['gpt-4o', 'gpt-4.1']));
   });
 
+  it('retrieves a model by id as the list shows it: the model under rollout (its alias under its own name), others passed through, unknown 404', async () => {
+    const running = await runProxy(simPlan({ proxy: '{ alias: [team-chat] }' }));
+    const openai = client(running.baseUrl);
+    const listed = new Map<string, unknown>();
+    for await (const model of openai.models.list()) listed.set(model.id, model);
+    const { data: blue, response } = await openai.models.retrieve('gpt-4o').withResponse();
+    expect(response.headers.get('x-bluegreen-arm')).toBe('blue');
+    expect(blue).toEqual(listed.get('gpt-4o'));
+    // The alias is served as blue's model: its entry, under the name the application asked for.
+    expect(await openai.models.retrieve('team-chat')).toEqual({ ...(listed.get('gpt-4o') as object), id: 'team-chat' });
+    // Green's model and any other pass through to blue's upstream, as the list shows them.
+    expect(await openai.models.retrieve('gpt-4.1')).toEqual(listed.get('gpt-4.1'));
+    expect(await openai.models.retrieve('other-model')).toEqual(listed.get('other-model'));
+    const unknown = await openai.models.retrieve('no-such-model').catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(unknown).toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+
+  it("sends a model id to blue's upstream as one encoded path segment, and refuses an id that does not decode (404)", async () => {
+    const scripted = await scriptedServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'openai/gpt-4o', object: 'model', created: 1, owned_by: 'relay' }));
+    });
+    const running = await runProxy(scriptedPlan(scripted.url), { env: { UPSTREAM_KEY } });
+    const model = await client(running.baseUrl).models.retrieve('openai/gpt-4o');
+    expect(model.id).toBe('openai/gpt-4o');
+    expect(scripted.seen.at(-1)?.path).toBe('/v1/models/openai%2Fgpt-4o');
+    const bad = await fetch(`${running.baseUrl}/models/%E0%A4%A`);
+    expect(bad.status).toBe(404);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('model_not_found');
+    expect(scripted.seen).toHaveLength(1);
+    const put = await fetch(`${running.baseUrl}/models/gpt-4o`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET');
+  });
+
   it('carries tool calls both ways: tools in the request, tool_calls in plain and streamed answers', async () => {
     const toolCall = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
     const scripted = await scriptedServer((_req, res, body) => {

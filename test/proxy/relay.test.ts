@@ -103,7 +103,7 @@ describe('a request to one of the dialect’s other model endpoints', () => {
     const res = await fetch(`${running.baseUrl}/files`, { method: 'POST', body: '{"model":"x"}' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
-      'this proxy serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, POST /v1/moderations, POST /v1/completions, POST /v1/responses/input_tokens, GET/DELETE /v1/responses/{id} (its /cancel, /input_items), /v1/conversations, GET /v1/models, GET /metrics and GET /healthz, not POST /v1/files',
+      'this proxy serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, POST /v1/moderations, POST /v1/completions, POST /v1/responses/input_tokens, GET/DELETE /v1/responses/{id} (its /cancel, /input_items), /v1/conversations, GET /v1/models (and /v1/models/{id}), GET /metrics and GET /healthz, not POST /v1/files',
     );
     const get = await fetch(`${running.baseUrl}/embeddings`);
     expect(get.status).toBe(405);
