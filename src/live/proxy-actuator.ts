@@ -17,6 +17,7 @@ import { errorText } from '../core/errors.js';
 import { BY_HAND, describeRoute, MAX_ROUTE_REASON, routeOwner, setByHand } from '../proxy/route.js';
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
+import { sharedUrlMessage } from './process-order.js';
 import { backByLease } from './lease-words.js';
 import { blueNotSaved, isUnsaved, promotionNotSaved, routeNotSaved } from './unsaved-words.js';
 import type { HookEventName } from '../hooks/types.js';
@@ -180,6 +181,9 @@ export class ProxyActuator implements Actuator {
   private async prepare(proxy: FleetProxy, route: RouteSet): Promise<ActuationResult> {
     const label = `proxy ${proxy.client.url}`;
     const error = await this.attempts(proxy, route);
+    // Several processes at the URL (a load balancer): the step reached one of them, and so would the promotion.
+    const feeds = proxy.client.processes.twoAnswering;
+    if (feeds !== undefined) return { ok: false, declined: true, rule: 'hook', label, message: sharedUrlMessage(proxy.client.url, feeds) };
     if (error === undefined) return { ok: true, label, message: 'all traffic to green under a lease, before the promotion' };
     if (refused(error)) return { ok: false, declined: true, rule: 'hook', label, message: `${error.message}; it keeps that route until the rollback` };
     // In force and not saved: the rollout rolls back rather than promote what a restart would not keep.

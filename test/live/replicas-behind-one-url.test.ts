@@ -10,7 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { listenForTest } from '../helpers/loopback.js';
 import type { Running } from '../proxy/helpers.js';
-import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from './helpers.js';
+import { ProxyFleet } from '../../src/live/fleet.js';
+import { ProxyActuator } from '../../src/live/proxy-actuator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plans.js';
+import { ADMIN_TOKEN, liveFixture, proxyPlan, writeRolloutPlan } from './helpers.js';
 import { until } from '../helpers/until.js';
 
 const fixture = liveFixture();
@@ -86,6 +90,34 @@ describe('two proxy processes behind one admin URL', () => {
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
     expect(journal).toContain(`proxy ${relay.url}: back on blue, on each of the 2 proxy processes that answered there`);
     for (const app of apps) await app.stop();
+  });
+});
+
+describe('the proxies as an actuator at such a URL', () => {
+  it('decline the promotion (rule hook), which would reach one process only, and send blue until each process took it', async () => {
+    const replicas = await fixture.startProxies(2);
+    let spreading = false;
+    const relay = await roundRobin(replicas, () => spreading);
+    const clock = new FakeClock();
+    const fleet = new ProxyFleet([relay.url], ADMIN_TOKEN, clock, 60_000, 250);
+    const actuator = new ProxyActuator(planFromYaml(proxyPlan()), fleet, clock);
+    try {
+      await actuator.applyStage({ stage: 0, stages: 1, greenWeight: 0.5 });
+      // A replica joins: reads of the route alternate, and the URL's second process shows.
+      spreading = true;
+      const [proxy] = fleet.proxies;
+      for (let read = 0; read < 3; read++) await proxy?.readRoute();
+      expect(proxy?.client.processes.twoAnswering).toBeDefined();
+      const [promotion] = await actuator.applyEnding({ event: 'promote', stage: 0, stages: 1, greenWeight: 0.5, reason: 'all stages passed' });
+      expect(promotion).toMatchObject({ ok: false, declined: true, rule: 'hook' });
+      expect(promotion?.message).toContain(`${relay.url} answers from more than one proxy process`);
+      for (const replica of replicas) expect(replica.proxy.route.stored.promotedArm).toBeUndefined();
+      const [rollback] = await actuator.applyEnding({ event: 'rollback', stage: 0, stages: 1, greenWeight: 0.5, reason: 'declined' });
+      expect(rollback).toMatchObject({ ok: true, message: 'back on blue, on each of the 2 proxy processes that answered there' });
+      for (const replica of replicas) expect(replica.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0, ended: true });
+    } finally {
+      await fleet.close();
+    }
   });
 });
 
