@@ -20,6 +20,8 @@ export interface ParsedRequest {
   includeUsage: boolean;
   maxTokens: number | undefined;
   promptTokens: number;
+  /** OpenAI chat's `n`: how many choices to answer (1 when absent). */
+  choices?: number;
 }
 
 /** One answer, already generated; streams send `tokens` in batches. */
@@ -32,6 +34,8 @@ export interface Completion {
   promptTokens: number;
   truncated: boolean;
   includeUsage: boolean;
+  /** OpenAI chat's `n` (1 when absent): that many choices, each with `tokens` (one draw), their usage summed. */
+  choices?: number;
 }
 
 /** The frames of a stream; each string is one or more complete SSE events. */

@@ -5,6 +5,9 @@ import { isObject } from '../core/json.js';
 import type { BadVariant } from './outcome.js';
 import { contentText, estimatePromptTokens } from './text.js';
 
+/** The most choices one request may ask for (the real API's bound on `n`). */
+const MAX_CHOICES = 128;
+
 const ERRORS: Record<ErrorKind, { status: number; type: string; code: string | null }> = {
   invalid_request: { status: 400, type: 'invalid_request_error', code: null },
   not_found: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
@@ -33,17 +36,24 @@ function parseRequest(body: unknown): ParsedRequest | ErrorReply {
   const texts = messages.map((message: unknown) => (isObject(message) ? contentText(message.content) : ''));
   const limit = body.max_completion_tokens ?? body.max_tokens;
   const options = body.stream_options;
+  // As the real API checks it: a whole number from 1 to 128 (null is the default, 1).
+  const n = body.n ?? 1;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_CHOICES) {
+    return error('invalid_request', `Invalid 'n': expected an integer from 1 to ${MAX_CHOICES}, but got ${JSON.stringify(n)} instead.`, 'n');
+  }
   return {
     model,
     stream: body.stream === true,
     includeUsage: isObject(options) && options.include_usage === true,
     maxTokens: typeof limit === 'number' ? Math.floor(limit) : undefined,
     promptTokens: estimatePromptTokens(texts, messages.length),
+    ...(n > 1 && { choices: n }),
   };
 }
 
 function usage(completion: Completion) {
-  const completionTokens = completion.tokens.length;
+  // Every choice's tokens are billed, as the real API sums them.
+  const completionTokens = completion.tokens.length * (completion.choices ?? 1);
   return {
     prompt_tokens: completion.promptTokens,
     completion_tokens: completionTokens,
@@ -53,6 +63,9 @@ function usage(completion: Completion) {
 
 const finishReason = (completion: Completion) => (completion.truncated ? 'length' : 'stop');
 
+/** The choices' indexes: 0 to n - 1. */
+const indexes = (completion: Completion): number[] => Array.from({ length: completion.choices ?? 1 }, (_, index) => index);
+
 function body(completion: Completion, variant?: BadVariant): string {
   const message = { role: 'assistant', content: completion.tokens.join(''), refusal: null, annotations: [] };
   const full = {
@@ -60,7 +73,7 @@ function body(completion: Completion, variant?: BadVariant): string {
     object: 'chat.completion',
     created: completion.created,
     model: completion.model,
-    choices: variant === 'no_choices' ? [] : [{ index: 0, message, logprobs: null, finish_reason: finishReason(completion) }],
+    choices: variant === 'no_choices' ? [] : indexes(completion).map((index) => ({ index, message, logprobs: null, finish_reason: finishReason(completion) })),
     usage: usage(completion),
     service_tier: 'default',
     system_fingerprint: null,
@@ -74,8 +87,11 @@ function stream(completion: Completion): StreamScript {
   const base = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, system_fingerprint: null };
   // With include_usage every chunk carries usage: null and one extra chunk carries the totals.
   const extra = completion.includeUsage ? { usage: null } : {};
+  // One chunk per choice, in turn, as the real API streams several.
   const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-    sseData({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
+    indexes(completion)
+      .map((index) => sseData({ ...base, choices: [{ index, delta, logprobs: null, finish_reason: finish }], ...extra }))
+      .join('');
   let closing = chunk({}, finishReason(completion));
   if (completion.includeUsage) closing += sseData({ ...base, choices: [], usage: usage(completion) });
   closing += sseData('[DONE]');

@@ -177,8 +177,9 @@ async function handleCompletion(sim: SimState, req: IncomingMessage, res: Server
     promptTokens: parsed.promptTokens,
     truncated: plan.truncated,
     includeUsage: parsed.includeUsage,
+    ...(parsed.choices !== undefined && { choices: parsed.choices }),
   };
-  const limits = sim.budget.take(parsed.model, parsed.promptTokens + plan.completionTokens);
+  const limits = sim.budget.take(parsed.model, parsed.promptTokens + plan.completionTokens * (parsed.choices ?? 1));
   const headers: Record<string, string> = { ...baseHeaders, ...limits };
   if (dialect.name === 'anthropic') {
     headers['anthropic-ratelimit-requests-remaining'] = limits['x-ratelimit-remaining-requests'] ?? '';

@@ -65,6 +65,37 @@ describe('simulator, OpenAI dialect', () => {
     expect(last?.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 
+  // Before (session 35): `n` was ignored, one choice answered and billed, so a rollout replaying requests with n
+  // saw a third of their cost.
+  it('answers n choices, whole or streamed, their usage summed; an n out of 1..128 is a 400 naming it', async () => {
+    const handle = await sim(fastConfig());
+    const api = client(handle.baseUrl);
+    const whole = await api.chat.completions.create({ model: 'm', messages: USER as never, n: 3 });
+    expect(whole.choices.map((choice) => choice.index)).toEqual([0, 1, 2]);
+    const content = whole.choices[0]?.message.content ?? '';
+    for (const choice of whole.choices) expect(choice).toMatchObject({ message: { content }, finish_reason: 'stop' });
+    expect(whole.usage?.completion_tokens).toBe(3 * content.split(' ').length);
+    const stream = await api.chat.completions.create({ model: 'm', messages: USER as never, n: 2, stream: true, stream_options: { include_usage: true } });
+    const texts = ['', ''];
+    const finishes: string[] = [];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? '';
+        if (choice.finish_reason) finishes.push(`${choice.index} ${choice.finish_reason}`);
+      }
+      usage = chunk.usage ?? usage;
+    }
+    expect(texts[1]).toBe(texts[0]);
+    expect(finishes).toEqual(['0 stop', '1 stop']);
+    expect(usage?.completion_tokens).toBe(2 * (texts[0] ?? '').split(' ').length);
+    for (const n of [0, 129, 1.5, '2']) {
+      const refused = await api.chat.completions.create({ model: 'm', messages: USER as never, n: n as number }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(refused).toMatchObject({ status: 400, param: 'n' });
+    }
+  });
+
   it('sends no usage chunk without include_usage, and always ends with [DONE]', async () => {
     const handle = await sim(fastConfig());
     const response = await chat(handle, { stream: true });
