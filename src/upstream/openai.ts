@@ -169,6 +169,10 @@ export function openAiStreamReader(options: { fastPath?: boolean; templates?: Te
       reply.usage = openAiUsage(chunk.usage) ?? reply.usage;
       const choice: unknown = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
       if (!isObject(choice)) return {};
+      // A request with `n` above 1 streams each choice in chunks of its own (its index): the first alone is read, as
+      // a whole answer's choices[0] is; the others' text woven into it would be judged as one answer. Never learnt
+      // as a template either (a template keeps its index literally, so theirs never match the first's).
+      if (typeof choice.index === 'number' && choice.index !== 0) return {};
       reply.finishReason = str(choice.finish_reason) ?? reply.finishReason;
       if (!isObject(choice.delta)) return {};
       const delta = textOf(choice.delta.content);

@@ -189,6 +189,37 @@ describe('the OpenAI stream reader with the fast path', () => {
   });
 });
 
+describe('the OpenAI stream reader with several choices (n > 1)', () => {
+  // Before (session 35): every chunk's choices[0] was read whatever its index, so two choices' texts were woven into
+  // one answer, and its quality checks (json, contains, lengths) judged text nobody received.
+  it('reads the first choice alone, as a whole answer is read (choices[0]), with the fast path and without', () => {
+    const at = (index: number, delta: Record<string, unknown>, finish: string | null = null): string =>
+      chunk(delta, { choices: [{ index, delta, logprobs: null, finish_reason: finish }] });
+    // The second choice streams first: nothing is learnt from it either.
+    const events = [
+      at(1, { role: 'assistant', content: '' }),
+      at(0, { role: 'assistant', content: '' }),
+      at(1, { content: 'Bon' }),
+      at(1, { content: 'jour' }),
+      at(0, { content: 'Hel' }),
+      at(1, { content: '!' }),
+      at(0, { content: 'lo' }),
+      at(1, {}, 'length'),
+      at(0, {}, 'stop'),
+      JSON.stringify({ id: 'c', model: MODEL, choices: [], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } }),
+      '[DONE]',
+    ];
+    for (const reader of [openAiStreamReader(), openAiStreamReader({ fastPath: false })]) {
+      const deltas = events.map((data) => reader.event({ data, event: undefined }).delta);
+      expect(deltas).toEqual([undefined, '', undefined, undefined, 'Hel', undefined, 'lo', undefined, '', undefined, undefined]);
+      expect(reader.finish()).toEqual({
+        ok: true,
+        reply: { content: 'Hello', servedModel: MODEL, finishReason: 'stop', usage: { promptTokens: 5, completionTokens: 9, totalTokens: 14 } },
+      });
+    }
+  });
+});
+
 describe('what a chat stream chunk counts as output (the first token; the proxy holds a green opening until it)', () => {
   const chunk = (delta: Record<string, unknown>) =>
     JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta, finish_reason: null }] });
