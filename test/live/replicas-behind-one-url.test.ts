@@ -5,6 +5,7 @@
 // replica added behind the URL mid-rollout) stops and rolls back, every process behind the URL put on blue.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { connect, createServer as createTcpServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -45,6 +46,19 @@ async function roundRobin(targets: Running[], spreading: () => boolean = () => t
   return { url: `http://${await listenForTest(server)}`, sent };
 }
 
+/** A round-robin TCP relay in front of `targets`' admin APIs: each connection to the next (a layer-4 balancer). */
+async function roundRobinConnections(targets: Running[]): Promise<string> {
+  let next = 0;
+  const server = createTcpServer((client) => {
+    const { port } = new URL(targets[next++ % targets.length]?.proxy.adminUrl as string);
+    const upstream = connect(Number(port), '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return `http://${await listenForTest(server)}`;
+}
+
 function reportOf(dir: string): { outcome: { phase: string; breach?: { rule: string; message: string } } } {
   return JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as never;
 }
@@ -63,6 +77,16 @@ describe('two proxy processes behind one admin URL', () => {
     const dry = await runCli(['rollout', 'plan.yaml', '--dry-run', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
     expect(dry.code, dry.stderr).toBe(3);
     expect(dry.stderr).toContain(said);
+  });
+
+  it('are refused at the preflight behind a balancer that spreads connections (layer 4), not requests', async () => {
+    const replicas = await fixture.startProxies(2);
+    const url = await roundRobinConnections(replicas);
+    const dir = writeRolloutPlan({ stages: ['{ duration: 1m, green_weight: 0.5 }'] }, [url]);
+    const result = await runCli(['rollout', 'plan.yaml', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain(`preflight: ${url} answers from more than one proxy process`);
+    for (const replica of replicas) expect(replica.proxy.route.stored).toMatchObject({ greenWeight: 0, mirror: 0, updatedAt: 0 });
   });
 
   it('met mid-rollout (a replica added behind the URL): the rollout stops (exit 10) naming the URL, and both replicas end on blue', async () => {
