@@ -213,6 +213,15 @@ async function countTokens(req: IncomingMessage, res: ServerResponse, dialect: D
   sendJson(res, reply.status, reply.body);
 }
 
+/** A path segment %-decoded, or undefined when its escapes are malformed (`%E0%A4%A`). */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Which handler answers a request, by path and method. */
 function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
   const method = req.method ?? 'GET';
@@ -228,7 +237,8 @@ function route(sim: SimState, req: IncomingMessage, res: ServerResponse): Promis
   const modelMatch = /^\/models(?:\/(.+))?$/.exec(path);
   if (modelMatch && method === 'GET') {
     const id = modelMatch[1];
-    return handleModels(sim, req, res, id === undefined ? undefined : decodeURIComponent(id));
+    // A malformed %-escape names no model: the 404 below, not a URIError's 500.
+    return handleModels(sim, req, res, id === undefined ? undefined : (decodedSegment(id) ?? id));
   }
   req.resume();
   const known = completion !== undefined || modelMatch !== null || storedAt !== undefined;

@@ -156,6 +156,10 @@ describe('simulator, requests it refuses', () => {
     expect(anthropic.status).toBe(404);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
     expect((await fetch(`${handle.baseUrl}/models/gpt-9`)).status).toBe(404);
+    // A malformed %-escape is no model either: a 404 in the dialect's shape, not a 500 (fleet35).
+    const malformed = await fetch(`${handle.baseUrl}/models/gpt%E0%A4%A`);
+    expect(malformed.status).toBe(404);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'model_not_found' } });
   });
 
   it('serves unlisted models from the default profile', async () => {
