@@ -48,14 +48,14 @@ export interface EvaluateInput {
   /** Ages (ms) of the stage's green requests still running, when the engine watches them (the p95 ratio rule). */
   greenRunningAgesMs?: readonly number[];
   /**
-   * Blue's send times in every stage so far, as `blueStages` (the engine's watch of blue, for the p95 ratio's
-   * sent-before bound, quantile.ts); absent where not known (live traffic): blue's running requests then count
-   * as slower than anything.
+   * Blue's send times in every stage so far, as `blueStages` (the engine's watch of blue, or the live proxies'
+   * reports, for the p95 ratio's sent-before bound, quantile.ts); absent where not known: blue's running requests
+   * then count as slower than anything.
    */
   blueSent?: readonly (SentBefore | undefined)[];
   /**
-   * Green's send times in the stage (the engine's, of the requests it generates), for its p95's sent-before bound
-   * (the ratio's ok side); used only where they cover green's sample (quantile.ts).
+   * Green's send times in the stage (the engine's, of the requests it generates, or the live proxies' reports), for
+   * its p95's sent-before bound (the ratio's ok side); used only where they cover green's sample (quantile.ts).
    */
   greenSent?: SentBefore;
 }

@@ -7,12 +7,13 @@
 // stage's; blue is the stage's too, or the rollout's so far in a stage at 100% green (evaluate.ts, blueReference).
 // Blue's upper bound is judged sent-before when the engine gives blue's send times for that reference
 // (quantile.ts; reference.ts, blueSentReference): generated traffic's (src/engine/arm-sends.ts) or the live proxies'
-// (src/live/live-blue-sent.ts); on the conservative count alone when not (see those). Blue's lower bound (the "ok"
+// (src/live/live-sent.ts); on the conservative count alone when not (see those). Blue's lower bound (the "ok"
 // side) counts blue's running requests at their ages where those send times give them exactly (generated traffic:
 // quantile.ts, running ages), at the lowest latency otherwise. Green's running ages raise only green's lower bound,
-// the breach side's. Green's upper bound (the ok side's other half) is judged sent-before where the engine's send
-// times of green cover its sample (generated traffic, src/engine/arm-sends.ts); a live proxy reports none of green's,
-// so there it counts green's running requests as slower than anything.
+// the breach side's. Green's upper bound (the ok side's other half) is judged sent-before where green's send times
+// cover its sample in the stage, the engine's (generated traffic, src/engine/arm-sends.ts) or the live proxies'
+// (since session 35, src/live/live-sent.ts: green's split attempts and mirror copies, the sample judged as green's);
+// otherwise it counts green's running requests as slower than anything.
 import { formatFactor, formatMs } from '../core/format.js';
 import { bucketTotal } from '../metrics/buckets.js';
 import type { ArmStats } from '../metrics/types.js';
@@ -31,8 +32,8 @@ const P95 = 0.95;
  * @param blueSent blue's send times for the same reference, when the engine watches them: blue's upper bound is
  *   then also judged sent-before (quantile.ts), with none of blue's running requests counted as slower than anything,
  *   and its lower bound counts them at their ages where the send times give them (runningAgesAtMostMs).
- * @param greenSent green's send times in the stage, when the engine generates its requests: green's upper bound is
- *   then judged sent-before too (the ok side only).
+ * @param greenSent green's send times in the stage, when the engine generates its requests or the live proxies
+ *   report them: green's upper bound is then judged sent-before too (the ok side only).
  */
 export function compareLatency(
   ctx: SequentialContext,

@@ -27,9 +27,9 @@
 // (Howard & Ramdas 2022, sec. 2). The prefix's n differs with v, and the bound kept is the lowest v of either
 // way, which is sound because the sequence holds at every n at once (Howard et al. 2021; sequential.ts): one
 // event, not one per v or per n. The figures are used only when they cover the arm's whole sample (not a dead
-// run's stage carried over, nor a live proxy short of its whole blue sample: src/live/live-blue-sent.ts): otherwise
+// run's stage carried over, nor a live proxy short of the arm's whole sample: src/live/live-sent.ts): otherwise
 // the conservative count alone, valid without them. Green's upper edge (the p95 ratio's ok side) uses it too, on the
-// engine's send times of green (generated traffic only; none from a live proxy), under the same condition.
+// engine's send times of green or the live proxies' (since session 35), under the same condition.
 //
 // Running ages (the lower edge). Green's running requests count at their ages (the engine's overdue watch); blue's
 // did at the lowest value until session 34, which costs blue's lower edge (the p95 ratio's "ok" side, green's upper
@@ -69,7 +69,7 @@ export interface ArmLatencies {
    * each twice there, which only raises the upper edge.
    */
   aborted?: number;
-  /** The arm's send times at the look (the engine's, or a live proxy's of blue), for the sent-before upper edge (above). */
+  /** The arm's send times at the look (the engine's, or the live proxies'), for the sent-before upper edge (above). */
   sent?: SentBefore;
 }
 

@@ -7,6 +7,7 @@ import type { Verdict } from '../analysis/types.js';
 import type { Clock } from '../core/clock.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { SlowLimits } from '../metrics/types.js';
+import type { ArmName } from '../plan/plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { Judge } from './deps.js';
 import type { HealthChecker } from './health.js';
@@ -42,16 +43,16 @@ export class StageJudging {
   readonly overdue?: OverdueWatch;
   /**
    * Each arm's send times, when the plan has the p95 ratio to blue (its sent-before upper bounds, src/analysis/quantile.ts).
-   * Only generated traffic feeds them; a live proxy's green requests are not in them, so they never cover its sample.
+   * Only generated traffic feeds them; a live proxy's requests are not in them, so they never cover its sample.
    */
   readonly greenSends?: ArmSends;
   readonly blueSends?: ArmSends;
   private readonly judge: Judge;
   /**
-   * Blue's send times from the one traffic source that reports them (live traffic: TrafficSource.blueSent), instead of
-   * blueSends, which only generated traffic feeds.
+   * Each arm's send times from the one traffic source that reports them (live traffic: TrafficSource.sent), instead of
+   * greenSends and blueSends, which only generated traffic feeds.
    */
-  private sourceBlueSent?: (stage: number) => SentBefore | undefined;
+  private sourceSent?: (arm: ArmName, stage: number) => SentBefore | undefined;
   /** The stage whose time is up, and the last green (and blue) request its end judges (see cut). */
   private cutAt?: { stage: number; upTo: number; blueUpTo: number };
 
@@ -75,9 +76,9 @@ export class StageJudging {
     return this.greenSends ?? this.overdue;
   }
 
-  /** Blue's send times come from `source` (its only traffic). */
-  blueSentFrom(source: (stage: number) => SentBefore | undefined): void {
-    if (this.blueSends) this.sourceBlueSent = source;
+  /** Each arm's send times come from `source` (its only traffic). */
+  sentFrom(source: (arm: ArmName, stage: number) => SentBefore | undefined): void {
+    if (this.blueSends) this.sourceSent = source;
   }
 
   /**
@@ -101,6 +102,8 @@ export class StageJudging {
     const stats = sentBeforeCut ? metrics.judgedStage(stageIndex) : metrics.stage(stageIndex);
     const cutAt = sentBeforeCut && this.cutAt?.stage === stageIndex ? this.cutAt : undefined;
     const upTo = cutAt?.upTo ?? Infinity;
+    // Green's send times in the stage (up to its cut): its p95's sent-before bound, the ratio's ok side.
+    const greenSent = this.greenSends ? this.sentOf('green', stageIndex, cutAt) : undefined;
     // Comparisons judge green against the stage's blue, or blue over the rollout so far when it plans too few (src/analysis/reference.ts).
     // The absolute rate thresholds judge green since each stage began too (src/analysis/since-stage.ts).
     const before = metrics.stages().slice(0, stageIndex);
@@ -120,10 +123,9 @@ export class StageJudging {
       greenRunning: this.greenRunning(stageIndex, upTo, sentBeforeCut),
       // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
       ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
+      ...(this.greenSends ? { greenSent } : {}),
       // Blue's send times in each stage so far (the stage's own up to its cut): its p95's sent-before bound.
-      // Green's send times in the stage (up to its cut): its p95's sent-before bound, the ratio's ok side.
-      ...(this.greenSends ? { greenSent: this.greenSends.view(stageIndex, cutAt?.upTo) } : {}),
-      ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.blueSentOf(i, i === stageIndex ? cutAt : undefined)) } : {}),
+      ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.sentOf('blue', i, i === stageIndex ? cutAt : undefined)) } : {}),
     });
   }
 
@@ -132,12 +134,12 @@ export class StageJudging {
   }
 
   /**
-   * Blue's send times in `stage` (up to its cut when judged at its end). A source's are of every request it read, not
-   * only those sent before the cut: none then (the conservative count), never a sample the judged figures are not.
+   * The arm's send times in `stage` (up to its cut when judged at its end). A source's are of every request it read,
+   * not only those sent before the cut: none then (the conservative count), never a sample the judged figures are not.
    */
-  private blueSentOf(stage: number, cutAt: { blueUpTo: number } | undefined): SentBefore | undefined {
-    if (this.sourceBlueSent) return cutAt ? undefined : this.sourceBlueSent(stage);
-    return this.blueSends?.view(stage, cutAt?.blueUpTo);
+  private sentOf(arm: ArmName, stage: number, cutAt: { upTo: number; blueUpTo: number } | undefined): SentBefore | undefined {
+    if (this.sourceSent) return cutAt ? undefined : this.sourceSent(arm, stage);
+    return arm === 'blue' ? this.blueSends?.view(stage, cutAt?.blueUpTo) : this.greenSends?.view(stage, cutAt?.upTo);
   }
 
   /** For each latency rule, green latency counting the stage's requests still running past its limit. */

@@ -79,10 +79,10 @@ export class RolloutEngine {
     this.stageClock = new StageClock(clock, () => this.guard(() => this.steps.timeUp()));
     this.judging = new StageJudging({ plan, clock, metrics: this.metrics, judge: deps.judge, onOverdue: () => this.guard(() => this.steps.analyse()) });
     this.sources = sourcesOf(deps).map((factory) => factory(this.trafficContext()));
-    // Blue's send times from the source that alone sends (a live plan's proxies), when it reports them; not on a
+    // Each arm's send times from the source that alone sends (a live plan's proxies), when it reports them; not on a
     // resume, whose stages hold figures carried from the run before, which no proxy's sends count.
     const only = this.sources.length === 1 ? this.sources[0] : undefined;
-    if (only?.blueSent && !generatesTraffic(plan) && (deps.carried ?? []).length === 0) this.judging.blueSentFrom(only.blueSent.bind(only));
+    if (only?.sent && !generatesTraffic(plan) && (deps.carried ?? []).length === 0) this.judging.sentFrom(only.sent.bind(only));
     const emit = (type: EventType, message: string, extra?: Partial<RolloutEvent>) => this.emit(type, message, extra);
     // The given actuators (the live proxies) first: a rollback puts live traffic on blue before any hook runs.
     const actuators = [...(deps.actuators ?? []), new HookActuator(plan, deps.runHook, clock)];

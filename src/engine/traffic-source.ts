@@ -73,10 +73,10 @@ export interface TrafficSource {
    */
   passedThrough?(): number;
   /**
-   * Blue's send times in `stage` as of the source's last read, when they are blue's whole sample there (live traffic:
-   * src/live/live-blue-sent.ts), for the p95 ratio's sent-before bound on blue; undefined when not.
+   * The arm's send times in `stage` as of the source's last read, when they are the arm's whole sample there (live
+   * traffic: src/live/live-sent.ts), for the p95 ratio's sent-before bound on that arm; undefined when not.
    */
-  blueSent?(stage: number): SentBefore | undefined;
+  sent?(arm: ArmName, stage: number): SentBefore | undefined;
 }
 
 export type TrafficSourceFactory = (context: TrafficContext) => TrafficSource;

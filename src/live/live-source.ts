@@ -10,11 +10,12 @@ import { formatDuration, formatPlural } from '../core/format.js';
 import { repeatEvery } from '../engine/repeat.js';
 import type { CatchUpWait, TrafficContext, TrafficSource, TrafficSourceFactory } from '../engine/traffic-source.js';
 import type { SendTag } from '../metrics/index.js';
+import type { ArmName } from '../plan/plan.js';
 import type { ResultKind } from '../proxy/metrics.js';
 import { FEED_VERSION, type FeedEntry, type FeedInFlight } from '../proxy/results-feed.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { FleetProxy, ProxyFleet } from './fleet.js';
-import { isCount, LiveBlueSent, type Instant } from './live-blue-sent.js';
+import { isCount, LiveSent, type Instant } from './live-sent.js';
 import { sharedUrlMessage } from './process-order.js';
 
 /** Figures (fallbacks, mirrors, per-proxy) are read every this many polls; results every poll. */
@@ -96,8 +97,8 @@ class LiveSource implements TrafficSource {
   private readonly passed = new Map<FleetProxy, Map<string, number>>();
   /** Whether each proxy answered at the last poll, to journal when one stops answering and when it is back. */
   private readonly answering = new Map<FleetProxy, boolean>();
-  /** Blue's send times per stage as the proxy reports them, for the p95 ratio judged sent-before (LiveBlueSent). */
-  private readonly sends = new LiveBlueSent();
+  /** Each arm's send times per stage as the proxies report them, for the p95 ratio judged sent-before (LiveSent). */
+  private readonly sends = new LiveSent();
 
   constructor(
     private readonly options: LiveSourceOptions,
@@ -327,8 +328,8 @@ class LiveSource implements TrafficSource {
     return sum;
   }
 
-  blueSent(stage: number): SentBefore | undefined {
-    return this.sends.view(stage, this.options.fleet.proxies);
+  sent(arm: ArmName, stage: number): SentBefore | undefined {
+    return this.sends.view(arm, stage, this.options.fleet.proxies);
   }
 
   private notePassed(proxy: FleetProxy, figures: { stage?: number; passedThrough?: number }): void {
@@ -440,7 +441,7 @@ class LiveSource implements TrafficSource {
         // After the wait, the cut's point of a proxy that numbers its results (it says `all` beside): its last read
         // counts apart those begun before the cut (countInFlight). An older proxy's page would then count no others.
         const upTo = this.upTo?.get(proxy) ?? (this.inFlight.get(proxy)?.inFlight.sentTagged === true ? this.cut?.points.get(proxy) : undefined);
-        // When the page was asked for and came back on this machine (steady and wall clocks): several proxies' look (LiveBlueSent).
+        // When the page was asked for and came back on this machine (steady and wall clocks): several proxies' look (LiveSent).
         let asked = this.instant();
         let page = await proxy.client.results(proxy.cursor, proxy.epoch, upTo?.epoch === proxy.epoch ? upTo?.started : undefined);
         let answered = this.instant();
@@ -457,7 +458,7 @@ class LiveSource implements TrafficSource {
             `proxy ${proxy.client.url} restarted: its results are read again from its new start; those its old process recorded after the last read (and while draining) reach the rollout through its state folder if it was stopped (SIGTERM, Ctrl-C), not if it was killed (-9)`,
           );
           this.options.onRestart?.();
-          // The old process's blue sends in the stage in force are lost with it (its results may come handed over).
+          // The old process's sends in the stage in force are lost with it (its results may come handed over).
           this.sends.lost(proxy, this.context.current()?.stage ?? this.lastStage);
           this.sends.forget(proxy);
           proxy.restarted();
@@ -488,13 +489,14 @@ class LiveSource implements TrafficSource {
         // Taken with the page: what was under way then has answered in a later page, or is still running.
         if (page.inFlight) this.inFlight.set(proxy, { epoch: page.epoch, inFlight: ownInFlight(page.inFlight, proxy) });
         else this.inFlight.delete(proxy);
-        this.sends.page(proxy, page.epoch, this.inFlight.get(proxy)?.inFlight.blueSent, { asked, answered });
+        const inFlight = this.inFlight.get(proxy)?.inFlight;
+        this.sends.page(proxy, page.epoch, { blue: inFlight?.blueSent, green: inFlight?.greenSent }, { asked, answered });
         caughtUp = done;
       }
       proxy.answered();
       if (withFigures) await this.readFigures(proxy);
     } catch (error) {
-      // Its last page read stays its look at blue's sends (LiveBlueSent): the results recorded from it are those up to it.
+      // Its last page read stays its look at the arms' sends (LiveSent): the results recorded from it are those up to it.
       proxy.failed(error);
       // Nothing more to read from it now: its silence is checkSilent's.
       return true;
@@ -662,5 +664,5 @@ function ownInFlight(inFlight: FeedInFlight, proxy: FleetProxy): FeedInFlight {
     return controller === undefined || (typeof controller === 'string' && proxy.ownsRoute({ controller }));
   };
   const own = <T>(tags: T[] | undefined): T[] | undefined => (Array.isArray(tags) ? tags.filter(ours) : undefined);
-  return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all), blueSent: own(inFlight.blueSent) };
+  return { ...inFlight, stages: own(inFlight.stages) ?? [], all: own(inFlight.all), blueSent: own(inFlight.blueSent), greenSent: own(inFlight.greenSent) };
 }

@@ -1,5 +1,5 @@
-// The ages a proxy reports blue's sends at (GET /admin/results, inFlight.blueSent) for the p95 ratio's sent-before
-// bound on blue (src/analysis/quantile.ts): a grid 2^(k/8) ms (k = 0, 1, ...: 9% apart, about 180 points up to an
+// The ages a proxy reports each arm's sends at (GET /admin/results, inFlight.blueSent and greenSent) for the p95
+// ratio's sent-before bounds (src/analysis/quantile.ts): a grid 2^(k/8) ms (k = 0, 1, ...: 9% apart, about 180 points up to an
 // hour), so a report is bounded whatever the traffic. The rollout asks at any age v; it is answered at the first
 // grid age at or above v, which counts as many sends as at v or fewer (err toward fewer counted as old).
 const STEPS_PER_DOUBLING = 8;

@@ -61,7 +61,7 @@ export type ResultListener = (
 interface FigureOptions {
   prices: Record<ArmName, Price | undefined>;
   now: () => number;
-  /** This process's steady clock (ms): blue's send ages (BlueSentReport) are measured on it alone. */
+  /** This process's steady clock (ms): the arms' send ages (SentReport) are measured on it alone. */
   steadyNow?: () => number;
 }
 
@@ -78,7 +78,7 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
-  /** Its start on the steady clock, for blue's own sends in a stage (BlueSentReport); 0 for the rest. */
+  /** Its start on the steady clock, for the arm's sends in a stage (SentReport); 0 for the rest (a fallback, no stage). */
   readonly start: number;
 }
 
@@ -138,11 +138,11 @@ class RunningAttempts {
     }
   }
 
-  /** Blue's own attempts under way (not fallbacks) by age at `now`, each on the first grid age at or above its own. */
-  blueAges(now: number): number[] {
+  /** The arm's own attempts under way (not blue's fallbacks) by age at `now`, each on the first grid age at or above its own. */
+  ages(arm: ArmName, now: number): number[] {
     const running: number[] = [];
     for (let slot = 0; slot < this.seqs.length; slot++) {
-      if (this.seqs[slot] === 0 || this.arms[slot] !== 'blue' || this.fallbacks[slot] === true) continue;
+      if (this.seqs[slot] === 0 || this.arms[slot] !== arm || this.fallbacks[slot] === true) continue;
       const step = ageStepAtOrAbove(now - (this.starts[slot] as number));
       while (running.length <= step) running.push(0);
       running[step] = (running[step] as number) + 1;
@@ -152,15 +152,20 @@ class RunningAttempts {
 }
 
 /**
- * A stage's blue sends as the proxy saw them (GET /admin/results, inFlight.blueSent), for the rollout's p95 ratio
- * judged sent-before: blue's own attempts (not its answers to green's fallbacks) begun in the stage's figures, and
- * at the read, on the proxy's steady clock alone (no other machine's clock is mixed in): `sentAtLeast[k]` of them
- * begun at least ageStepMs(k) before it (exact at a moment at or before that: SendTimes), and `running[k]` of those
- * still under way aged up to ageStepMs(k) (each counted at the grid age above its own: older, so over more limits).
- * `exact` false once one of them ended without a result in the feed (a client gone after the first bytes, the
- * proxy's own error): the counts are then not the sample's, and the rollout judges the stage conservatively.
+ * A stage's sends of one arm as the proxy saw them (GET /admin/results, inFlight.blueSent and inFlight.greenSent), for
+ * the rollout's p95 ratio judged sent-before (src/live/live-sent.ts): the arm's attempts begun in the stage's figures
+ * whose results the rollout judges as the arm's, and at the read, on the proxy's steady clock alone (no other
+ * machine's clock is mixed in): `sentAtLeast[k]` of them begun at least ageStepMs(k) before it (exact at a moment at or
+ * before that: SendTimes), and `running[k]` of those still under way aged up to ageStepMs(k) (each counted at the grid
+ * age above its own: older, so over more limits). Blue's: its own attempts, not its answers to green's fallbacks (a
+ * rollout files those as fallbacks, in neither arm's sample). Green's: every attempt on green, the split's (one that
+ * failed and fell back included: its failure is a green result) and mirror copies (judged as green's results too).
+ * Neither arm's counts the client's own bad request (clientFault), taken back when its result is so marked (finished).
+ * `exact` false once one of them ended without a result in the feed (a client gone after the first bytes, a mirror
+ * copy cut by the proxy's shutdown, the proxy's own error): the counts are then not the sample's, and the rollout
+ * judges the stage conservatively.
  */
-export interface BlueSentReport {
+export interface SentReport {
   stage: number;
   controller?: string;
   sends: number;
@@ -192,8 +197,10 @@ export interface InFlightByStage {
    * some also knows all (a rollout's arms count them as requests in flight); absent from proxies before session 27.
    */
   all?: InFlightByStage['stages'];
-  /** The stage's figures in force and those with attempts under way: blue's sends (BlueSentReport); absent before session 33. */
-  blueSent?: BlueSentReport[];
+  /** The stage's figures in force and those with attempts under way: blue's sends (SentReport); absent before session 33. */
+  blueSent?: SentReport[];
+  /** The same stages' green sends (SentReport); absent before session 35 (a rollout then judges green conservatively). */
+  greenSent?: SentReport[];
 }
 
 /** One set of figures from a moment on. */
@@ -208,10 +215,10 @@ class FigureSet {
   passed = 0;
   /** The attempts counting here and under way, with their arm. */
   readonly running = new RunningAttempts();
-  /** A stage's blue own attempts by start (BlueSentReport); none in the lifetime set. */
-  readonly blueSends?: SendTimes;
-  /** False once one of them ended with no result in the feed (BlueSentReport.exact). */
-  blueExact = true;
+  /** A stage's attempts per arm by start (SentReport: blue's own, every one of green's); none in the lifetime set. */
+  readonly sends?: Record<ArmName, SendTimes>;
+  /** Per arm, false once one of those ended with no result in the feed (SentReport.exact). */
+  readonly exact: Record<ArmName, boolean> = { blue: true, green: true };
 
   constructor(
     options: FigureOptions,
@@ -229,11 +236,11 @@ class FigureSet {
       liveWindow: false,
     });
     this.recorder.startStage(0);
-    if (stage !== undefined) this.blueSends = new SendTimes();
+    if (stage !== undefined) this.sends = { blue: new SendTimes(), green: new SendTimes() };
   }
 
-  blueReport(now: number): BlueSentReport | undefined {
-    const sends = this.blueSends;
+  report(arm: ArmName, now: number): SentReport | undefined {
+    const sends = this.sends?.[arm];
     if (this.stage === undefined || !sends) return undefined;
     const sentAtLeast: number[] = [];
     for (let step = 0; step <= MAX_AGE_STEP; step++) {
@@ -246,9 +253,9 @@ class FigureSet {
       stage,
       ...(controller !== undefined && { controller }),
       sends: sends.total,
-      exact: this.blueExact,
+      exact: this.exact[arm],
       sentAtLeast,
-      running: this.running.blueAges(now),
+      running: this.running.ages(arm, now),
     };
   }
 
@@ -317,9 +324,9 @@ export class ProxyMetrics {
     if (at.running.size === 0) this.busy.push(at);
     // Blue after the same request's attempt on green is blue answering for green (chat.ts).
     const fallback = arm === 'blue' && first?.arm === 'green';
-    // Blue's own sends are timed for a stage's report alone (BlueSentReport): no clock reading outside a stage's
-    // figures (a proxy no rollout drives), nor for green or a fallback, whose starts no report reads.
-    const sends = arm === 'blue' && !fallback ? at.blueSends : undefined;
+    // Sends are timed for a stage's report alone (SentReport): no clock reading outside a stage's figures (a proxy no
+    // rollout drives), nor for a fallback, whose start no report reads.
+    const sends = fallback ? undefined : at.sends?.[arm];
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
     return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
@@ -328,16 +335,18 @@ export class ProxyMetrics {
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
   inFlightByStage(upTo = Infinity): InFlightByStage {
     const stages = this.countByStage(upTo);
-    return { started: this.attempts, stages, ...(upTo !== Infinity && { all: this.countByStage(Infinity) }), blueSent: this.blueReports() };
+    // One reading of the clock: both arms' reports are of the same moment, the page's.
+    const now = this.steadyNow();
+    const all = upTo !== Infinity && { all: this.countByStage(Infinity) };
+    return { started: this.attempts, stages, ...all, blueSent: this.reports('blue', now), greenSent: this.reports('green', now) };
   }
 
-  /** Blue's sends in the stage in force and in each stage with attempts under way (BlueSentReport). */
-  private blueReports(): BlueSentReport[] {
-    const now = this.steadyNow();
-    const reports: BlueSentReport[] = [];
+  /** The arm's sends in the stage in force and in each stage with attempts under way (SentReport). */
+  private reports(arm: ArmName, now: number): SentReport[] {
+    const reports: SentReport[] = [];
     const sets = this.busy.includes(this.current) ? this.busy : [this.current, ...this.busy];
     for (const set of sets) {
-      const report = set.blueReport(now);
+      const report = set.report(arm, now);
       if (report) reports.push(report);
     }
     return reports;
@@ -379,7 +388,7 @@ export class ProxyMetrics {
    */
   abandon(attempt: Attempt): void {
     this.ended(attempt.arm, attempt);
-    if (attempt.arm === 'blue') attempt.at.blueExact = false;
+    attempt.at.exact[attempt.arm] = false;
   }
 
   /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */
@@ -394,9 +403,9 @@ export class ProxyMetrics {
   cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult): void {
     this.ended(arm, attempt);
     const { at } = attempt;
-    // No result in the feed (gone after its first bytes), or one a rollout records as blue's though blue answered
-    // for green: blue's sends are no longer its sample.
-    if (arm === 'blue' && (!abandoned || attempt.fallback)) at.blueExact = false;
+    // No result in the feed (gone after its first bytes, a mirror copy cut by the shutdown), or one a rollout records
+    // as blue's though blue answered for green: the arm's sends are no longer its sample.
+    if (!abandoned || attempt.fallback) at.exact[arm] = false;
     this.both(at, (set) => set.clientAborts[arm]++);
     if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage, undefined, attempt.seq);
   }
@@ -404,9 +413,10 @@ export class ProxyMetrics {
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
     this.ended(answered.arm, attempt);
     const { at } = attempt;
-    // The client's own bad request is no blue request a rule judges: nor one of blue's sends (a rollout leaves its
-    // result out of them too: live-blue-sent.ts), so the sends stay the judged sample's.
-    if (answered.clientFault && attempt.arm === 'blue' && !attempt.fallback) at.blueSends?.remove(attempt.start);
+    // The client's own bad request is no request of either arm a rule judges: nor one of the arm's sends (a rollout
+    // leaves its result out of them too: live-sent.ts), so the sends stay the judged sample's. Green's (its split's
+    // refusal, a mirror copy's) too; a fallback's answer was never one of blue's sends.
+    if (answered.clientFault && !attempt.fallback) at.sends?.[attempt.arm].remove(attempt.start);
     const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.

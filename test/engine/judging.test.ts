@@ -5,6 +5,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plans.js';
 import { needsLatencyBuckets, StageJudging } from '../../src/engine/judging.js';
 import type { EvaluateInput } from '../../src/analysis/evaluate.js';
+import type { SentBefore } from '../../src/analysis/quantile.js';
 import { MetricsRecorder } from '../../src/metrics/index.js';
 
 const PLAN = `name: ratio
@@ -41,9 +42,9 @@ describe('StageJudging with the p95 ratio to blue', () => {
       },
       onOverdue: () => overdue++,
     });
-    judging.overdue?.started(0);
+    judging.greenWatch?.started(0);
     await clock.advance(1_500);
-    judging.overdue?.started(0);
+    judging.greenWatch?.started(0);
     await clock.advance(500);
     judging.verdict(0);
     expect(inputs[0]?.greenRunningAgesMs).toEqual([2_000, 500]);
@@ -85,6 +86,32 @@ describe('StageJudging with the p95 ratio to blue', () => {
     expect([stage1?.requests, stage1?.runningAgesMs]).toEqual([1, [1_500]]);
     judging.verdict(1);
     expect(inputs[1]?.blueSent?.[1]?.requests).toBe(2);
+    judging.stop();
+  });
+
+  it("hands the judge each arm's send times from a source that reports them (live traffic), none at a stage's end judged at its cut", () => {
+    const plan = planFromYaml(PLAN);
+    const clock = new FakeClock();
+    const metrics = new MetricsRecorder({
+      stages: [{ durationMs: 10_000, greenWeight: 0.5 }],
+      prices: { blue: undefined, green: undefined },
+      now: () => clock.now(),
+      latencyBuckets: true,
+    });
+    metrics.startStage(0);
+    const inputs: EvaluateInput[] = [];
+    const judging = new StageJudging({ plan, clock, metrics, judge: (input) => (inputs.push(input), { checks: [] }), onOverdue: () => {} });
+    const reported = (requests: number): SentBefore => ({ requests, runningAgesMs: [], sentAtLeast: () => requests });
+    const asked: string[] = [];
+    judging.sentFrom((arm, stage) => (asked.push(`${arm} ${stage}`), reported(arm === 'blue' ? 3 : 5)));
+    judging.verdict(0);
+    expect([inputs[0]?.greenSent?.requests, inputs[0]?.blueSent?.[0]?.requests]).toEqual([5, 3]);
+    // A proxy's ages are rounded up, no lower bounds: green's lower bound gets the engine's watch (empty on live traffic).
+    expect(inputs[0]?.greenRunningAgesMs).toEqual([]);
+    judging.cut(0);
+    judging.verdict(0, undefined, true);
+    expect([inputs[1]?.greenSent, inputs[1]?.blueSent?.[0]]).toEqual([undefined, undefined]);
+    expect(asked).toEqual(['green 0', 'blue 0']);
     judging.stop();
   });
 

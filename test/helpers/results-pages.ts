@@ -1,6 +1,6 @@
 // A proxy's admin API scripted by a test (its results pages, GET /admin/results), on 127.0.0.1, for the live
 // source's stage-end tests: the attempts a proxy has under way and the results it has, as the test sets them.
-import type { BlueSentReport } from '../../src/proxy/metrics.js';
+import type { SentReport } from '../../src/proxy/metrics.js';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { UpstreamResult } from '../../src/upstream/types.js';
 import { scriptedServer, type Scripted } from '../proxy/helpers.js';
@@ -76,13 +76,13 @@ export const armResult = (arm: 'blue' | 'green', ok: boolean): UpstreamResult =>
 });
 export const greenResult = (ok: boolean): UpstreamResult => armResult('green', ok);
 
-/** A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends. */
-export function pageWith(
-  url: string | undefined,
-  epoch: string,
-  feed: readonly FeedEntry[],
-  report: Omit<BlueSentReport, 'stage' | 'exact'> & { exact?: boolean },
-): FeedAnswer {
+type StageReport = Omit<SentReport, 'stage' | 'exact'> & { exact?: boolean };
+
+/**
+ * A results page of a proxy in feed `epoch` holding `feed`, with its report of stage 0's blue sends, and of green's
+ * when given (a proxy since session 35).
+ */
+export function pageWith(url: string | undefined, epoch: string, feed: readonly FeedEntry[], report: StageReport, green?: StageReport): FeedAnswer {
   const after = Number(new URL(url ?? '/', 'http://admin').searchParams.get('after'));
   return {
     epoch,
@@ -91,9 +91,25 @@ export function pageWith(
     head: feed.length,
     next: Math.max(after, feed.length),
     results: feed.slice(after),
-    inFlight: { started: feed.length, stages: [], sentTagged: true, stallTimeoutMs: 10_000, blueSent: [{ stage: 0, exact: true, ...report }] },
+    inFlight: {
+      started: feed.length,
+      stages: [],
+      sentTagged: true,
+      stallTimeoutMs: 10_000,
+      blueSent: [{ stage: 0, exact: true, ...report }],
+      ...(green && { greenSent: [{ stage: 0, exact: true, ...green }] }),
+    },
   };
 }
 
-export const blueAnswers = (count: number): FeedEntry[] =>
-  Array.from({ length: count }, (_, i) => ({ seq: i + 1, stage: 0, sent: i + 1, kind: 'routed', result: armResult('blue', true), quality: { ok: true } }));
+/** `count` answers of `arm` in stage 0 (its split's), numbered from `from` + 1. */
+export const armAnswers = (arm: 'blue' | 'green', count: number, from = 0): FeedEntry[] =>
+  Array.from({ length: count }, (_, i) => ({
+    seq: from + i + 1,
+    stage: 0,
+    sent: from + i + 1,
+    kind: 'routed',
+    result: armResult(arm, true),
+    quality: { ok: true },
+  }));
+export const blueAnswers = (count: number): FeedEntry[] => armAnswers('blue', count);

@@ -158,19 +158,23 @@ export async function oneStageLiveRollout(
   return { running, others, clock, journal, engine, done, fleet };
 }
 
-/** An upstream answering green at once and holding blue's requests until release(). */
-export async function heldBlue() {
+/** An upstream answering one arm at once and holding the other's (`held`, blue by default) requests until release(). */
+export async function heldArm(held: 'blue' | 'green') {
+  const other = held === 'blue' ? 'green' : 'blue';
   const hung: ServerResponse[] = [];
   const server = await scriptedServer((_req, res, body) => {
-    if (body.includes('blue-model')) return void hung.push(res);
+    if (body.includes(`${held}-model`)) return void hung.push(res);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openAiCompletion('green-model', 'hello'));
+    res.end(openAiCompletion(`${other}-model`, 'hello'));
   });
   const release = (): void => {
     for (const res of hung.splice(0)) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openAiCompletion('blue-model', 'hello'));
+      res.end(openAiCompletion(`${held}-model`, 'hello'));
     }
   };
   return { server, hung, release };
 }
+
+/** An upstream answering green at once and holding blue's requests until release(). */
+export const heldBlue = () => heldArm('blue');

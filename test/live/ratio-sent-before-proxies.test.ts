@@ -1,4 +1,4 @@
-// Live traffic through several proxies gives the p95 ratio blue's send times too (src/live/live-blue-sent.ts): each
+// Live traffic through several proxies gives the p95 ratio blue's send times too (src/live/live-sent.ts): each
 // proxy's report checked against the blue results read from it, summed on one look. Two real proxies on 127.0.0.1 in
 // front of one scripted upstream, the engine driving them on the fake clock (one of them restarted mid-stage); then
 // scripted admin APIs for a proxy restarted, never read, or whose read failed after a page.
@@ -160,16 +160,16 @@ describe("several live proxies' blue sends", () => {
     const { clock, source } = stageZeroLiveSource([a.url, b.url]);
     const read = () => runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
     await read();
-    expect(source.blueSent?.(0)?.requests).toBe(5);
+    expect(source.sent?.('blue', 0)?.requests).toBe(5);
     // B's read fails: its last page, every result of which was read, is still its look.
     failing = true;
     await read();
-    expect(source.blueSent?.(0)?.requests).toBe(5);
+    expect(source.sent?.('blue', 0)?.requests).toBe(5);
     // A restarted (feed e2): its old process's figures of the stage are lost, so the stage's count is conservative.
     failing = false;
     pageA = (url) => pageWith(url, 'e2', blueAnswers(1), { sends: 1, sentAtLeast: [1], running: [] });
     await read();
-    expect(source.blueSent?.(0)).toBeUndefined();
+    expect(source.sent?.('blue', 0)).toBeUndefined();
   });
 
   it('are none while one proxy has never been read', async () => {
@@ -181,6 +181,6 @@ describe("several live proxies' blue sends", () => {
     const { clock, source } = stageZeroLiveSource([a.url, b.url]);
     await runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
     expect(b.seen.length).toBeGreaterThan(0);
-    expect(source.blueSent?.(0)).toBeUndefined();
+    expect(source.sent?.('blue', 0)).toBeUndefined();
   });
 });

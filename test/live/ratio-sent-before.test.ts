@@ -1,4 +1,4 @@
-// Live traffic gives the p95 ratio blue's send times (session 33: src/live/live-blue-sent.ts), so blue's upper bound
+// Live traffic gives the p95 ratio blue's send times (session 33: src/live/live-sent.ts), so blue's upper bound
 // is judged sent-before there too, as on generated traffic (test/engine/ratio-sent-before.test.ts): the proxy reports
 // each stage's blue sends with its results pages, aged on its own clock. A real proxy on 127.0.0.1 in front of a
 // scripted upstream, and the engine driving it on the fake clock.
@@ -80,30 +80,30 @@ describe("a live stage's blue sends", () => {
     const { clock, source } = stageZeroLiveSource(admin.url);
     const read = () => runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
     await read();
-    const sent = source.blueSent?.(0);
+    const sent = source.sent?.('blue', 0);
     expect(sent?.requests).toBe(3);
     expect(sent?.runningAgesMs).toEqual([]);
     // Asked at an age between the grid's points: answered at the next point up (fewer counted as old, never more).
     expect([sent?.sentAtLeast(0.5), sent?.sentAtLeast(1.05), sent?.sentAtLeast(1.15), sent?.sentAtLeast(60_000)]).toEqual([3, 3, 2, 0]);
     // Another stage's, or a report of more sends than the results read (one lost): none.
-    expect(source.blueSent?.(1)).toBeUndefined();
+    expect(source.sent?.('blue', 1)).toBeUndefined();
     page = (url) => pageWith(url, 'e1', blueAnswers(3), { sends: 4, sentAtLeast: [4], running: [] });
     await read();
-    expect(source.blueSent?.(0)).toBeUndefined();
+    expect(source.sent?.('blue', 0)).toBeUndefined();
     // Back to exact: a running attempt reported at its age (the grid point at or above it).
     page = (url) => pageWith(url, 'e1', blueAnswers(3), { sends: 4, sentAtLeast: [4], running: [0, 0, 1] });
     await read();
-    expect(source.blueSent?.(0)?.runningAgesMs).toEqual([2 ** (2 / 8)]);
+    expect(source.sent?.('blue', 0)?.runningAgesMs).toEqual([2 ** (2 / 8)]);
     // The proxy restarted (feed e2): its old process's figures of the stage are lost, so the stage's count is conservative.
     page = (url) => pageWith(url, 'e2', blueAnswers(1), { sends: 1, sentAtLeast: [1], running: [] });
     await read();
-    expect(source.blueSent?.(0)).toBeUndefined();
+    expect(source.sent?.('blue', 0)).toBeUndefined();
   });
 
   it('are not given when one of them ended with no result in the feed (exact: false)', async () => {
     const admin = await scriptedResults((url) => pageWith(url, 'e1', blueAnswers(2), { sends: 2, exact: false, sentAtLeast: [2], running: [] }));
     const { clock, source } = stageZeroLiveSource(admin.url);
     await runClockUntil(clock, (source.catchUp as NonNullable<typeof source.catchUp>)(0), POLL_MS);
-    expect(source.blueSent?.(0)).toBeUndefined();
+    expect(source.sent?.('blue', 0)).toBeUndefined();
   });
 });

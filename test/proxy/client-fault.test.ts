@@ -83,6 +83,9 @@ describe('a client’s own bad requests', () => {
     expect(arms.green).toMatchObject({ requests: 1, successes: 1, failures: 0, clientErrors: 5 });
     expect(arms.blue).toMatchObject({ requests: 0, failures: 0, clientErrors: 5 });
     expect(arms.green.failuresByClass).toEqual({});
+    // Nor among green's sends, which a rollout's sent-before bound counts as green's judged sample: the answered one alone.
+    const page = (await proxy.admin('/admin/results?after=0')) as FeedAnswer;
+    expect(page.inFlight?.greenSent?.[0]).toMatchObject({ stage: 0, sends: 1, exact: true });
     // Operators still see them in /metrics: requests, and client_error failures by arm.
     const scraped = await (await fetch(`${proxy.running.proxy.url}/metrics`)).text();
     expect(scraped).toMatch(/^bluegreen_proxy_failures_total\{arm="green",class="client_error",path="chat"\} 5$/m);
@@ -172,6 +175,9 @@ describe('a client’s own bad requests', () => {
       ['routed', 'blue', false, 'client_error', 400, true],
     ]);
     expect((await both.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, clientErrors: 1 });
+    const greenSends = async (proxy: typeof both) => ((await proxy.admin('/admin/results?after=0')) as FeedAnswer).inFlight?.greenSent?.[0]?.sends;
+    // The copy the client's own is none of green's sends; the one green alone refused is.
+    expect(await greenSends(both)).toBe(0);
 
     const greenOnly = await proxyWith({ refuses: { 'green-model': 400 } });
     await greenOnly.route(0, 1);
@@ -181,6 +187,7 @@ describe('a client’s own bad requests', () => {
     expect(copy?.result).toMatchObject({ ok: false, failure: 'client_error', status: 400 });
     expect(copy?.result.clientFault).toBeUndefined();
     expect((await greenOnly.figures()).arms.green).toMatchObject({ requests: 1, failures: 1 });
+    expect(await greenSends(greenOnly)).toBe(1);
   });
 
   it('with fallback: false neither arm’s 4xx is excused: both are counted, as the comparisons with blue cancel them', async () => {

@@ -24,10 +24,14 @@ describe('ProxyMetrics attempts under way', () => {
         { stage: 0, requests: 2, green: 1, greenStreamed: 0 },
         { stage: 1, requests: 1, green: 1, greenStreamed: 1 },
       ],
-      // Blue's sends per stage (the p95 ratio's sent-before bound): stage 0's blue attempt runs, begun just now.
+      // Each arm's sends per stage (the p95 ratio's sent-before bounds): each attempt runs, begun just now.
       blueSent: [
         { stage: 0, sends: 1, exact: true, sentAtLeast: [], running: [1] },
         { stage: 1, sends: 0, exact: true, sentAtLeast: [], running: [] },
+      ],
+      greenSent: [
+        { stage: 0, sends: 1, exact: true, sentAtLeast: [], running: [1] },
+        { stage: 1, sends: 1, exact: true, sentAtLeast: [], running: [1] },
       ],
     });
     expect(figures.inFlightByStage(1).stages).toEqual([{ stage: 0, requests: 1, green: 0, greenStreamed: 0 }]);
@@ -46,8 +50,13 @@ describe('ProxyMetrics attempts under way', () => {
     figures.abandon(fourth);
     expect(figures.inFlightByStage().stages).toEqual([{ stage: 1, requests: 1, green: 1, greenStreamed: 1 }]);
     figures.abandon(third);
-    // The stage in force is reported with nothing under way; stage 0's blue attempts ended with no result (abandoned).
-    expect(figures.inFlightByStage()).toEqual({ started: 4, stages: [], blueSent: [{ stage: 1, sends: 0, exact: true, sentAtLeast: [], running: [] }] });
+    // The stage in force is reported with nothing under way; its green attempt ended with no result (abandoned).
+    expect(figures.inFlightByStage()).toEqual({
+      started: 4,
+      stages: [],
+      blueSent: [{ stage: 1, sends: 0, exact: true, sentAtLeast: [], running: [] }],
+      greenSent: [{ stage: 1, sends: 1, exact: false, sentAtLeast: [], running: [] }],
+    });
     expect(figures.inFlightOf('blue') + figures.inFlightOf('green')).toBe(0);
   });
 

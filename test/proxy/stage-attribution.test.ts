@@ -96,8 +96,9 @@ describe('stage attribution', () => {
     expect(atEnd.inFlight).toEqual({
       started: 2,
       stages: [{ stage: 1, requests: 2, green: 1, greenStreamed: 0 }],
-      // Blue's sends in the stage (one, under way), on the proxy's clock (its age is the machine's).
+      // Each arm's sends in the stage (one, under way: green's the mirror copy), on the proxy's clock (its age is the machine's).
       blueSent: [{ stage: 1, sends: 1, exact: true, sentAtLeast: expect.any(Array), running: expect.any(Array) }],
+      greenSent: [{ stage: 1, sends: 1, exact: true, sentAtLeast: expect.any(Array), running: expect.any(Array) }],
       sentTagged: true,
       stallTimeoutMs: 7000,
       longestMs: 5000 + 30 * 60_000,
