@@ -121,8 +121,11 @@ export class StageJudging {
       config: this.options.plan.analysis,
       health: health?.current(),
       greenRunning: this.greenRunning(stageIndex, upTo, sentBeforeCut),
-      // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound.
-      ...(this.overdue && needsLatencyBuckets(plan) ? { greenRunningAgesMs: this.overdue.agesOver(0, stageIndex, upTo) } : {}),
+      // Every running green request at its age so far: a lower bound of its latency, for green's p95 lower bound. Read
+      // once a look: the send times' exact ages where they have them (the same watch, the same requests), else the watch's.
+      ...(this.overdue && needsLatencyBuckets(plan)
+        ? { greenRunningAgesMs: greenSent?.runningAgesAtMostMs ?? this.overdue.agesOver(0, stageIndex, upTo) }
+        : {}),
       ...(this.greenSends ? { greenSent } : {}),
       // Blue's send times in each stage so far (the stage's own up to its cut): its p95's sent-before bound.
       ...(this.blueSends ? { blueSent: blueStages.map((_, i) => this.sentOf('blue', i, i === stageIndex ? cutAt : undefined)) } : {}),

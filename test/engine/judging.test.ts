@@ -48,6 +48,8 @@ describe('StageJudging with the p95 ratio to blue', () => {
     await clock.advance(500);
     judging.verdict(0);
     expect(inputs[0]?.greenRunningAgesMs).toEqual([2_000, 500]);
+    // Read once a look: the ages green's send times give (the same watch, the same requests), not a second read of it.
+    expect(inputs[0]?.greenRunningAgesMs).toBe(inputs[0]?.greenSent?.runningAgesAtMostMs);
     await clock.advance(60_000);
     expect(overdue).toBe(0);
     judging.stop();
