@@ -3,6 +3,7 @@
 // routes come from the proxies' admin API (GET /admin/route), read at the rollout's preflight.
 import { BY_HAND, describeSplit, routeOwner, type Route } from '../proxy/route.js';
 import type { Plan } from '../plan/plan.js';
+import { formatWeight } from '../core/format.js';
 
 export interface ProxyRoute {
   url: string;
@@ -81,5 +82,5 @@ export function dryRunRoutesText(plan: Plan, routes: readonly ProxyRoute[], prom
     return `proxies: ${green} is already promoted on ${promoted.map(describePromoted).join(', ')}: a real run would move nothing (no stage, no hook) and end promoted at once, exit 0 (--from-blue rolls out again from stage 1)`;
   const answered = `${routes.length} ${routes.length === 1 ? 'proxy answered' : 'proxies answered'}`;
   const start = resumeStage === undefined ? 'starts at stage 1' : `goes on from stage ${resumeStage}`;
-  return `proxies: ${answered} (${routes.map((entry) => `${entry.url} green ${entry.route.greenWeight}`).join(', ')}); a real run ${start}`;
+  return `proxies: ${answered} (${routes.map((entry) => `${entry.url} green ${formatWeight(entry.route.greenWeight)}`).join(', ')}); a real run ${start}`;
 }

@@ -56,7 +56,7 @@ describe('rollout --dry-run on a live plan', () => {
     const plain = await dryRun(dir);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toContain(
-      `  proxies: 2 proxies answered (${first.proxy.adminUrl as string} green 0, ${second.proxy.adminUrl as string} green 0); a real run starts at stage 1`,
+      `  proxies: 2 proxies answered (${first.proxy.adminUrl as string} green 0%, ${second.proxy.adminUrl as string} green 0%); a real run starts at stage 1`,
     );
     expect(first.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
 
