@@ -56,6 +56,11 @@ export interface AdminOptions {
   longestMs?: number;
   now: () => number;
   log?: (message: string) => void;
+  /**
+   * Every secret the proxy knows cut out of a route's `reason` and `by` as they come in: both are answered back, kept
+   * in proxy-route.json and printed (the proxy's log, `status`), and a caller's text may quote a key.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface AdminHandle {
@@ -149,7 +154,7 @@ const isRunId = (id: unknown): id is string => typeof id === 'string' && id.leng
 export const MAX_STAGE = 1_000_000;
 
 /** The route a PUT asks for, or why it is not one. */
-export function routeRequest(body: unknown, now: number): RouteRequest | string {
+export function routeRequest(body: unknown, now: number, redact: (text: string) => string = (text) => text): RouteRequest | string {
   if (typeof body !== 'object' || body === null) return 'expected a JSON object';
   const b = body as Record<string, unknown>;
   if (!isShare(b.greenWeight)) return 'greenWeight must be a number from 0 to 1';
@@ -167,7 +172,8 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
     return 'a greenWeight or mirror above 0 needs ttlMs (the lease); renew it before it runs out';
   }
   // Printed in the proxy's log and by `status`: one line without terminal escapes, whoever set it.
-  if (typeof b.reason === 'string') route.reason = oneLine(b.reason, MAX_ROUTE_REASON);
+  // Redacted before the cut, which could leave too little of a key to be recognised.
+  if (typeof b.reason === 'string') route.reason = oneLine(redact(b.reason), MAX_ROUTE_REASON);
   if (b.stage !== undefined && (typeof b.stage !== 'number' || !Number.isInteger(b.stage) || b.stage < 0 || b.stage > MAX_STAGE))
     return `stage must be a whole number from 0 to ${MAX_STAGE} (the rollout's stage number)`;
   if (b.rollout !== undefined && typeof b.rollout !== 'string') return 'rollout must be a string (the plan and models the route is for)';
@@ -178,7 +184,7 @@ export function routeRequest(body: unknown, now: number): RouteRequest | string 
   if (typeof b.controller === 'string') route.controller = b.controller;
   if (b.by !== undefined && typeof b.by !== 'string') return 'by must be a string (who runs the rollout, and where)';
   // Printed in refusals to another rollout: one line without terminal escapes, as the reason.
-  if (typeof b.by === 'string') route.by = oneLine(b.by, 200);
+  if (typeof b.by === 'string') route.by = oneLine(redact(b.by), 200);
   const resumes = b.resumes;
   if (resumes !== undefined && (!Array.isArray(resumes) || resumes.length > MAX_RESUMES || !resumes.every(isRunId)))
     return `resumes must be a list of at most ${MAX_RESUMES} controller ids (the dead runs a resumed rollout goes on from)`;
@@ -397,7 +403,7 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   } catch {
     return json(res, 400, { error: 'the body is not JSON' });
   }
-  const next = routeRequest(body, now());
+  const next = routeRequest(body, now(), options.redact);
   if (typeof next === 'string') return json(res, 400, { error: next });
   // A rollout of another plan (a wrong admin URL, a proxy restarted on another plan) would judge and promote
   // models it never meant: its route is refused, whatever it asks.

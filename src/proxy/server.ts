@@ -1,5 +1,6 @@
 // Starting and stopping the proxy: its targets, route, figures and admin API, the HTTP server (what answers each
 // request by path and method: request-handler.ts), and the drain before a stop.
+import type { Redactor } from '../core/redact.js';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createQualityChecker, qualityRulesKey } from '../analysis/quality.js';
 import type { ArmName, Plan } from '../plan/plan.js';
@@ -66,6 +67,11 @@ export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
   /** Operator notices (lease expired, a route write failed). Never carries a key. */
   log?: (message: string) => void;
+  /**
+   * The secrets the proxy's output is kept from (`bluegreen proxy`: its plan's keys, client keys and admin token,
+   * cli/secrets.ts): cut out of a route's reason as it comes in, as the upstream keys always are.
+   */
+  redactor?: Redactor;
 }
 
 export interface ProxyHandle {
@@ -358,6 +364,7 @@ async function startAdminAndRecord(
           Math.max(...[options.upstreams.blue, options.upstreams.green].map(({ upstream }) => upstream.timeout.requestMs)) + settings.limits.maxStreamMs,
         now,
         log: options.log,
+        redact: (text) => opened.targets.reasonRedactor.text(options.redactor?.text(text) ?? text),
       }).catch((error: unknown) => {
         throw failedListener(error, 'admin');
       });

@@ -53,7 +53,7 @@ export async function runProxy(
     const upstreams = armUpstreams(endpoints, ctx);
     const log = (message: string) => ctx.stderr.write(`bluegreen proxy: ${message}\n`);
     const folder = stateDir(flags.stateDir, ctx.env, ctx.cwd);
-    const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: folder, log }).catch((error: unknown) => {
+    const proxy = await startProxy({ plan, settings, upstreams, env: ctx.env, stateDir: folder, log, redactor: ctx.redactor }).catch((error: unknown) => {
       // Its own folder and the default one: where another bluegreen proxy holding the port may be recorded.
       throw bindError(error, settings, (where) => proxyHolding(where, [folder, stateDir(undefined, ctx.env, ctx.cwd)]));
     });
