@@ -3,6 +3,7 @@
 // proxies move (blue by hand, as `--force-blue` always is); the record's outcome stays as it was, and the journal
 // notes what was done and by whom.
 import type { RolloutSnapshot } from '../engine/types.js';
+import { endedText } from '../engine/endings.js';
 import { CliError, EXIT, UsageError } from '../core/exit.js';
 import { proxiesToBlue, tokenChecked, tokenRefusedProblem } from '../live/restore.js';
 import { recordedLeases, recordedProxies } from '../live/recorded-proxies.js';
@@ -14,7 +15,7 @@ import { RecoveryJournal } from './recover.js';
 
 /** Puts every proxy of the ended rollout's plan (and every one it recorded) on blue; its message, or a CliError. */
 export async function forceBlueAfterEnd(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile?: string, now = Date.now): Promise<string> {
-  const ended = `${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}`;
+  const ended = endedText(snapshot);
   // A promotion is the rollout's outcome, not a leftover of its recovery: undoing it is a decision of its own.
   if (snapshot.phase === 'promoted')
     throw new UsageError(

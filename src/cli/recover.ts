@@ -1,12 +1,14 @@
 // Putting a dead rollout's traffic back on blue: its plan's on_rollback hook, with the stage it died in and
-// green at 0, journaled; then the state is marked rolled back. Used by `bluegreen rollback` and by a new
+// green at 0, journaled; then the state is marked rolled back. The same moves for an ended rollout whose ending's
+// move to blue failed (`ended`), its outcome kept. Used by `bluegreen rollback` and by a new
 // `rollout` that finds an orphaned state folder. The caller holds the state folder's lock.
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { endingStarted, phaseWhenDied } from '../report/ending-text.js';
 import { runHook, type HookOutcome } from '../hooks/index.js';
 import { endingHook } from '../hooks/ending-hook.js';
 import type { Plan } from '../plan/plan.js';
-import { markRecovered, type StateStore } from '../state/index.js';
+import { markConfirmed, markRecovered, type StateStore } from '../state/index.js';
+import { blueMoveFailure, confirmedReason, endedText } from '../engine/endings.js';
 import { UsageError } from '../core/exit.js';
 import { describeFsError } from '../core/errors.js';
 import { clearHookRecord, hookRecorder, readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
@@ -32,6 +34,11 @@ export interface RestoreOptions extends PlanForOptions {
   starting?: () => void;
   /** `bluegreen rollback --force-blue`: every proxy to blue by hand, whoever set its route. */
   forceBlue?: boolean;
+  /**
+   * The rollout did not die: it ended, but its ending's move to blue failed (endings.ts blueUnconfirmed). The same
+   * moves are tried again; once they worked its reason says so (markConfirmed), its outcome (phase, exit code) kept.
+   */
+  ended?: boolean;
   now?: () => number;
   /** Where its warnings go: a new rollout's start warnings (journaled once it starts); default stderr. */
   warn?: (message: string) => void;
@@ -64,7 +71,11 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const secrets = protectPlanSecrets(ctx, plan);
   const green = greenAfterDeath(snapshot, inFlight && { ...inFlight, running: undefined });
   // pid 0: a record rebuilt from its journal alone (journal-recovery.ts), whose lock did not name it.
-  const reason = `the rollout's process${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
+  const reason = options.ended
+    ? `the rollout ended (${endedText(snapshot)}), but its move back to blue had failed (${blueMoveFailure(snapshot.reason ?? '')})`
+    : `the rollout's process${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}${endingOf(snapshot, store.readEvents())}`;
+  // What a failure leaves: a dead run unfinished (run it again), an ended one's record saying to check by hand.
+  const unfinished = options.ended ? 'its record still says to check by hand that traffic is on blue' : 'the rollout is still marked unfinished';
   // A live rollout's proxies first: told at once instead of waiting for their leases.
   // Only its own routes: another run's (its stage, its promotion), or one set by hand, are left as they are (restore.ts).
   const toBlue: ToBlue & { refused?: string } = plan.proxy?.admin ? await liveToBlue(plan, options, reason, reads) : { proxies: [] };
@@ -83,26 +94,36 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
   if (chosen) {
     const outcome = await runRollbackHook(chosen, { journal, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
-    if (!outcome.ok)
-      return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and the rollout is still marked unfinished` };
+    if (!outcome.ok) return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and ${unfinished}` };
+  } else if (proxies.length === 0 && skipped === undefined && options.ended) {
+    // Nothing to try again: saying it worked would be the claim its ending could not make.
+    return {
+      ok: false,
+      message: `plan "${plan.name}" has no on_rollback or on_stage hook and no proxies: bluegreen cannot move your traffic, and ${unfinished}`,
+    };
   } else if (proxies.length === 0 && skipped === undefined) {
     warn(`plan "${plan.name}" has no on_rollback or on_stage hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
   // A proxy that may hold a promotion (no lease) is not left behind a record saying "rolled back": run it again.
   const stuck = proxies.filter((proxy) => !proxy.ok);
-  if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; the rollout is still marked unfinished` };
-  if (journal.unrecorded === undefined)
-    journal.attempt(() => markRecovered(store, snapshot, { now: now(), actor, command, reason: `${reason}; rolled back to blue by ${actor}` }));
-  const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
+  if (stuck.length > 0) return { ok: false, message: `${stuck.map((proxy) => proxy.message).join('; ')}; ${unfinished}` };
   // A proxy another rollout took since is not this rollout's traffic, and not on blue: the line does not say it is.
   const left = proxies.filter((proxy) => proxy.left === true).map((proxy) => proxy.message);
   const blue = left.length > 0 ? "this rollout's traffic is back on blue" : 'traffic is back on blue';
+  const moved = `${left.length > 0 ? "this rollout's traffic" : 'traffic'} put back on blue by ${actor}`;
+  if (journal.unrecorded === undefined)
+    journal.attempt(() =>
+      options.ended
+        ? markConfirmed(store, snapshot, { now: now(), actor, reason: confirmedReason(snapshot.reason ?? '', moved) })
+        : markRecovered(store, snapshot, { now: now(), actor, command, reason: `${reason}; rolled back to blue by ${actor}` }),
+    );
+  const told = proxies.length > 0 ? `; ${proxies.map((proxy) => proxy.message).join('; ')}` : '';
   const unrecorded = journal.unrecorded;
   if (unrecorded !== undefined) {
     const done = chosen ? `${chosen.name} ran; ${blue}` : proxies.length > 0 ? blue : 'nothing was moved (no on_rollback or on_stage hook to run)';
     return {
       ok: false,
-      message: `${done}${told}; but this could not be recorded (${unrecorded}): the rollout is still marked unfinished; make ${store.dir} writable and run bluegreen rollback again`,
+      message: `${done}${told}; but this could not be recorded (${unrecorded}): ${unfinished}; make ${store.dir} writable and run bluegreen rollback again`,
     };
   }
   // Only now: a recovery that failed (or was killed) leaves status saying what the rollout was doing when it died.
@@ -110,7 +131,7 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
   return {
     ok: true,
     ...(left.length > 0 && { left }),
-    message: `${chosen ? `${chosen.name} ran; ${blue}` : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
+    message: `${chosen ? `${chosen.name} ran; ${blue}` : options.ended ? (skipped ?? blue) : skipped !== undefined ? `marked rolled back; ${skipped}` : proxies.length > 0 ? 'marked rolled back' : 'marked rolled back (no on_rollback or on_stage hook to run)'}${told}`,
   };
 }
 
@@ -155,6 +176,7 @@ async function liveToBlue(plan: Plan, options: RestoreOptions, reason: string, r
     promotionBegun: promotionBegun(store, snapshot),
     ...deadRunRecord(snapshot, store.dir),
     force: options.forceBlue === true,
+    ...(options.ended && { ended: true }),
     ...(reads && { reads }),
     ...(options.now && { now: options.now }),
   });

@@ -4,7 +4,7 @@ import type { Breach } from '../analysis/types.js';
 import { EXIT } from '../core/exit.js';
 import type { StageVerdict } from '../metrics/types.js';
 import type { HookEventName } from './deps.js';
-import type { Phase } from './types.js';
+import type { Phase, RolloutSnapshot } from './types.js';
 import type { Unjudged } from './unjudged.js';
 
 export interface Ending {
@@ -101,6 +101,9 @@ export const endings = {
 const TRAFFIC_CLAIM = /;\s*(rolled back to blue|traffic is back on blue|\S+ takes 100% of traffic)$/;
 /** What an unconfirmed ending's reason says: see unconfirmedText. */
 const CHECK_BY_HAND = ': check by hand that ';
+/** An unconfirmed ending's failed move to blue (unconfirmedText), which `bluegreen rollback` tries again. */
+const BLUE_MOVE_FAILED = 'putting traffic back on blue failed';
+const TO_BLUE_FAILED = `, but ${BLUE_MOVE_FAILED} (`;
 
 /**
  * The ending's event as it begins, its moves still to come: "aborted by bob; returning traffic to blue", not yet
@@ -134,8 +137,8 @@ export function afterMoves(ending: Ending, failures: readonly string[], promoted
  */
 function unconfirmedText(phase: Phase, failures: readonly string[], promotedElsewhere: readonly string[]): string {
   const promoted = phase === 'promoted';
-  const move = promoted ? 'moving all traffic to green' : 'putting traffic back on blue';
-  const failed = failures.length > 0 ? `${move} failed (${failures.join('; ')})` : undefined;
+  const move = promoted ? 'moving all traffic to green failed' : BLUE_MOVE_FAILED;
+  const failed = failures.length > 0 ? `${move} (${failures.join('; ')})` : undefined;
   if (promotedElsewhere.length === 0) return `, but ${failed}${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
   const count = promotedElsewhere.length;
   const kept = `${count === 1 ? '1 proxy still serves' : `${count} proxies still serve`} green, promoted there by another rollout that reported it done (${promotedElsewhere.join('; ')})`;
@@ -148,6 +151,51 @@ function unconfirmedText(phase: Phase, failures: readonly string[], promotedElse
 /** Whether a reason says its ending's moves failed (afterMoves). */
 export function isUnconfirmed(reason: string | undefined): boolean {
   return reason?.includes(CHECK_BY_HAND) === true;
+}
+
+/**
+ * Whether an ending that leaves traffic on blue says its move there failed (a hook, a proxy): `bluegreen rollback`
+ * tries that move again. Not a promotion (its outcome is green), nor a proxy only kept by another rollout's promotion.
+ */
+export function blueUnconfirmed(phase: Phase, reason: string | undefined): boolean {
+  return phase !== 'promoted' && isUnconfirmed(reason) && reason?.includes(TO_BLUE_FAILED) === true;
+}
+
+/** "on_rollback hook: ... exited 1", what failed in a blueUnconfirmed reason's move to blue; undefined in another reason. */
+export function blueMoveFailure(reason: string): string | undefined {
+  const at = reason.indexOf(TO_BLUE_FAILED);
+  if (at < 0) return undefined;
+  return reason.slice(at + TO_BLUE_FAILED.length).replace(/\)(?:, and \d+ prox.*|: check by hand that .*)$/, '');
+}
+
+/**
+ * A blueUnconfirmed reason once `moved` ("traffic put back on blue by bob (bluegreen rollback)") did what its
+ * ending could not: its failure gives way to that, but a proxy kept by another rollout's promotion is still said,
+ * with what to check by hand.
+ */
+export function confirmedReason(reason: string, moved: string): string {
+  const failure = blueMoveFailure(reason);
+  if (failure === undefined) return reason;
+  const at = reason.indexOf(TO_BLUE_FAILED);
+  const kept =
+    /, and (\d+ prox(?:y still serves|ies still serve) green, promoted there by .*): check by hand that traffic is on blue elsewhere, and that (.*)$/.exec(
+      reason.slice(at),
+    );
+  const done = `${reason.slice(0, at)}; ${moved}, after the ending's own move had failed (${failure})`;
+  return kept === null ? done : `${done}, but ${kept[1]}${CHECK_BY_HAND}${kept[2]}`;
+}
+
+/**
+ * Whether an ended rollout's recorded greenWeight is only what its ending meant to set: its moves failed (isUnconfirmed),
+ * so traffic may be elsewhere. `status` says so (`greenWeightUnconfirmed` in --json).
+ */
+export function weightUnconfirmed(snapshot: Pick<RolloutSnapshot, 'endedAt' | 'reason'>): boolean {
+  return snapshot.endedAt !== undefined && isUnconfirmed(snapshot.reason);
+}
+
+/** "rolled back, exit 10": how an ended rollout's record says it ended. */
+export function endedText(snapshot: Pick<RolloutSnapshot, 'phase' | 'exitCode'>): string {
+  return `${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`}`;
 }
 
 /** "promoted: all 5 stages passed; ...", but "aborted by alice; traffic is back on blue" as it stands: the phase once. */

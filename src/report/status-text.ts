@@ -2,6 +2,7 @@
 import { describeEvidence } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import { FINAL_PHASES, type Phase, type RolloutSnapshot } from '../engine/types.js';
+import { weightUnconfirmed } from '../engine/endings.js';
 import { escapeControlsIn, formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../core/format.js';
 import { formatEventLine } from './line.js';
 import { textWidth } from './text-width.js';
@@ -85,7 +86,7 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   // Its time up, the stage goes on until its requests in flight answer: said rather than "0s left" for minutes.
   const waiting = finished || orphaned ? undefined : stageEndWaitText(snapshot, now);
   lines.push(
-    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatWeight(snapshot.greenWeight)} / blue ${formatWeight(1 - snapshot.greenWeight)}${finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
+    `  stage ${snapshot.stageIndex + 1}/${stageCount}, green ${formatWeight(snapshot.greenWeight)} / blue ${formatWeight(1 - snapshot.greenWeight)}${weightUnconfirmed(snapshot) ? UNCONFIRMED : finished || orphaned ? '' : waiting !== undefined ? `, its time is up: ${waiting} before it is judged` : `, ${formatDuration(left)} left in stage`}`,
   );
   // state.json takes a stage's weight once its on_stage hook succeeded: while (or when) it ran, green may be at either.
   if (!finished && owner.hook) lines.push(orphaned ? `  green at ${greenAfterDeath(snapshot, owner.hook)}` : `  ${describeHookInFlight(owner.hook)}: running`);
@@ -101,6 +102,9 @@ function standingLines(snapshot: RolloutSnapshot, owner: OwnerInfo, now: number)
   if (snapshot.reason) lines.push(`  reason: ${snapshot.reason}`);
   return lines;
 }
+
+/** After the weights of an ending whose moves failed: they are what it meant to set, not what is known to serve. */
+const UNCONFIRMED = " (unconfirmed: the ending's moves did not all work; see the reason)";
 
 /**
  * " (exit 10)" after a finished rollout's phase; for a dead run whose end a recovery recorded, whose exit code (5)

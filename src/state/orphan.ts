@@ -6,6 +6,8 @@ import { writeFileAtomic } from './files.js';
 import { readHookInFlight } from './hook-record.js';
 import { greenAfterDeath } from './hook-words.js';
 import { withJournalEnding, withJournalProgress } from './reconcile.js';
+import { RECENT_EVENTS } from '../engine/event-log.js';
+import { endedText } from '../engine/endings.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { escapeControls } from '../core/format.js';
 import { isOwnerAlive, readLock, type LockInfo } from './lock.js';
@@ -105,4 +107,31 @@ export function markRecovered(
   };
   writeFileAtomic(store.statePath, `${JSON.stringify(recovered)}\n`);
   return recovered;
+}
+
+/**
+ * Records that `bluegreen rollback` did the move to blue an ended rollout's ending could not (endings.ts
+ * blueUnconfirmed): a journal line, then state.json's reason (`reason`, endings.ts confirmedReason). Its phase and
+ * exit code are the rollout's outcome, and stay.
+ */
+export function markConfirmed(store: StateStore, snapshot: RolloutSnapshot, options: { now: number; actor: string; reason: string }): RolloutSnapshot {
+  const { now, actor, reason } = options;
+  const event: RolloutEvent = {
+    at: now,
+    type: 'warning',
+    stage: snapshot.stageIndex,
+    greenWeight: 0,
+    actor,
+    message: `traffic put back on blue by ${actor}, the ending's own move having failed; the recorded outcome (${endedText(snapshot)}) is unchanged`,
+  };
+  store.appendEvent(event);
+  const confirmed: RolloutSnapshot = {
+    ...snapshot,
+    greenWeight: 0,
+    updatedAt: now,
+    reason,
+    recentEvents: [...snapshot.recentEvents, event].slice(-RECENT_EVENTS),
+  };
+  writeFileAtomic(store.statePath, `${JSON.stringify(confirmed)}\n`);
+  return confirmed;
 }

@@ -1,4 +1,5 @@
-// `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost).
+// `bluegreen rollback`: put a dead rollout's traffic back on blue (its process was killed, crashed or lost), or an
+// ended one's whose ending could not (its on_rollback failed: its reason says to check by hand).
 import {
   LockUnwritableError,
   lockGoneText,
@@ -24,7 +25,7 @@ import { forceBlueAfterEnd } from '../force-blue-after.js';
 import type { RecoveryGuard } from '../../state/recovery-guard.js';
 import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
-import { isUnconfirmed } from '../../engine/endings.js';
+import { blueUnconfirmed, endedText, isUnconfirmed } from '../../engine/endings.js';
 import { lockOwner, operatorName } from '../operator.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
 
@@ -34,13 +35,16 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
   const store = new StateStore(dir);
   const standing = rolloutStanding(store);
   if (standing.kind === 'none') return rollBackUnrecorded(store, ctx, flags);
+  // Its ending's move to blue failed: tried again, as a dead run's is (its outcome kept). Exit 0 only once it worked.
+  if (standing.kind === 'finished' && blueUnconfirmed(standing.snapshot.phase, standing.snapshot.reason))
+    return rollBackOrphan(store, standing.snapshot, ctx, flags, { ended: true });
   if (standing.kind === 'finished' && flags.forceBlue === true) {
     await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
     return;
   }
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
-    const ended = `the rollout of plan "${snapshot.plan.name}" already ended (${snapshot.phase.replace('_', ' ')}${snapshot.exitCode === undefined ? '' : `, exit ${snapshot.exitCode}`})`;
+    const ended = `the rollout of plan "${snapshot.plan.name}" already ended (${endedText(snapshot)})`;
     ctx.stdout.write(`${ended}${endingMovesFailed(snapshot) ?? '; nothing to roll back'}\n`);
     return;
   }
@@ -58,9 +62,10 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
 }
 
 /**
- * ", but putting traffic back on blue failed (on_rollback hook: ... exited 1): check by hand that traffic is on
- * blue", from the record of a rollout that ended on blue with its ending's moves failed (afterMoves): "nothing to roll
- * back" there was untrue, as traffic may still be on green. Undefined otherwise (a promotion is its outcome).
+ * ", but 1 proxy still serves green, promoted there by another rollout ...: check by hand that green should serve
+ * there", from the record of a rollout that ended on blue but left a proxy to another's promotion (afterMoves):
+ * "nothing to roll back" there was untrue. Undefined otherwise (a promotion is its outcome; a failed move to blue is
+ * tried again before this).
  */
 function endingMovesFailed(snapshot: RolloutSnapshot): string | undefined {
   if (snapshot.phase === 'promoted' || !isUnconfirmed(snapshot.reason)) return undefined;
@@ -100,24 +105,40 @@ async function rollBackLostRecord(store: StateStore, ctx: CliContext, flags: Rol
   await rollBackOrphan(store, rebuiltRecord(lost, plan), ctx, flags);
 }
 
-/** The orphaned rollout's recovery (restoreBlue), under the folder's lock. */
-async function rollBackOrphan(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags): Promise<void> {
+/**
+ * The orphaned rollout's recovery (restoreBlue), under the folder's lock; `ended`: a rollout that ended but whose
+ * ending's move to blue failed, that move tried again (exit 5 as a dead run's when it fails again: run it again).
+ */
+async function rollBackOrphan(
+  store: StateStore,
+  snapshot: RolloutSnapshot,
+  ctx: CliContext,
+  flags: RollbackFlags,
+  options: { ended?: boolean } = {},
+): Promise<void> {
+  const { ended = false } = options;
   const lock = await lockToRecover(store, snapshot, ctx);
   try {
     // Another `bluegreen rollback` may have finished the job while we waited for the lock.
-    if (rolloutStanding(store, { self: process.pid }).kind === 'finished') {
-      ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" was already rolled back; nothing to do\n`);
+    const now = rolloutStanding(store, { self: process.pid });
+    if (now.kind === 'finished' && !(ended && blueUnconfirmed(now.snapshot.phase, now.snapshot.reason))) {
+      ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" was already ${ended ? 'put back on blue' : 'rolled back'}; nothing to do\n`);
       return;
     }
     // Said once the rollback goes ahead (restoreBlue's `starting`): not before a refusal for want of the admin token.
-    const starting = (): void =>
-      void ctx.stderr.write(`bluegreen: ${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back\n`);
+    const said = ended
+      ? `the rollout of plan "${snapshot.plan.name}" ended (${endedText(snapshot)}), but its move back to blue had failed; trying it again`
+      : `${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back`;
+    const starting = (): void => void ctx.stderr.write(`bluegreen: ${said}\n`);
     const { value: result, signal } = await finishDespiteSignals(
-      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, starting }),
+      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, ended, starting }),
       { events: ctx.signals ?? process, warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`), what: 'putting traffic back on blue' },
     );
     if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
-    ctx.stdout.write(`rolled back the rollout of plan "${snapshot.plan.name}": ${result.message}\n`);
+    const done = ended
+      ? `put the traffic of plan "${snapshot.plan.name}" back on blue, as its ending (${endedText(snapshot)}) could not`
+      : `rolled back the rollout of plan "${snapshot.plan.name}"`;
+    ctx.stdout.write(`${done}: ${result.message}\n`);
     if (signal) throw new CliError(`interrupted by ${signal}; the rollback it came during finished first`, SIGNAL_EXIT[signal]);
   } finally {
     lock.release();

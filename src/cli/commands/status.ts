@@ -1,5 +1,6 @@
 // `bluegreen status`: where a rollout stands, read from the state folder alone.
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../../engine/types.js';
+import { weightUnconfirmed } from '../../engine/endings.js';
 import type { ArmStats } from '../../metrics/types.js';
 import { fitted, renderStatus, type OwnerInfo } from '../../report/status-text.js';
 import { wholeSampleText } from '../../report/whole-sample.js';
@@ -72,7 +73,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   const proxiesOnBlue = orphaned && proxiesBackByLease(store.dir, standing.snapshot, proxyRoute);
   let text: string;
   if (flags.json)
-    text = `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`;
+    text = `${JSON.stringify({ ...snapshot, ...unconfirmedWeight(snapshot), ownerAlive: owner.alive, ownerStopped: owner.stopped === true, orphaned, ...(owner.hook && { hook: owner.hook }), ...(live && { live }), ...(proxyRoute && { proxyRoute }) }, null, 2)}\n`;
   else {
     // Ages of the times of day recorded (a stage's start, a lease's end): on the wall clock.
     const now = (ctx.clock ?? systemClock).now();
@@ -174,6 +175,11 @@ function withoutSavedHistograms(snapshot: RolloutSnapshot): RolloutSnapshot {
     return { ...stage, arms: { blue: arm(blue), green: arm(green) } };
   });
   return { ...snapshot, stages };
+}
+
+/** `greenWeightUnconfirmed: true` beside greenWeight when that is only what a failed ending meant to set (weightUnconfirmed). */
+function unconfirmedWeight(snapshot: RolloutSnapshot): { greenWeightUnconfirmed?: true } {
+  return weightUnconfirmed(snapshot) ? { greenWeightUnconfirmed: true } : {};
 }
 
 /** A proxy serving from the folder before any rollout: said, so the operator knows the folder is the right one. */
@@ -289,7 +295,10 @@ async function watch(store: StateStore, ctx: CliContext, flags: StatusFlags): Pr
     const steady = steadyNow(clock);
     try {
       if (flags.json) {
-        await writeOut(ctx.stdout, `${JSON.stringify({ ...snapshot, ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`);
+        await writeOut(
+          ctx.stdout,
+          `${JSON.stringify({ ...snapshot, ...unconfirmedWeight(snapshot), ownerAlive: owner.alive, ...(owner.hook && { hook: owner.hook }) })}\n`,
+        );
       } else {
         // A hand-edited journal's escape sequences are shown, not acted on (as status without --watch shows them).
         const lines = newEvents(seenEvents, snapshot.recentEvents).map((event) => escapeControls(formatEventLine(event)));
