@@ -94,9 +94,10 @@ describe('a client’s own bad requests', () => {
     expect(arms.green).toMatchObject({ requests: 1, successes: 1, failures: 0, clientErrors: 5 });
     expect(arms.blue).toMatchObject({ requests: 0, failures: 0, clientErrors: 5 });
     expect(arms.green.failuresByClass).toEqual({});
-    // Nor among green's sends, which a rollout's sent-before bound counts as green's judged sample: the answered one alone.
+    // Among green's sends, as in green's latencies (a rollout's sent-before bound counts them as its sample): all 6.
     const page = (await proxy.admin('/admin/results?after=0')) as FeedAnswer;
-    expect(page.inFlight?.greenSent?.[0]).toMatchObject({ stage: 0, sends: 1, exact: true });
+    expect(page.inFlight?.greenSent?.[0]).toMatchObject({ stage: 0, sends: 6, exact: true });
+    expect(arms.green.latency?.count).toBe(6);
     // Operators still see them in /metrics: requests, and client_error failures by arm.
     const scraped = await (await fetch(`${proxy.running.proxy.url}/metrics`)).text();
     expect(scraped).toMatch(/^bluegreen_proxy_failures_total\{arm="green",class="client_error",path="chat"\} 5$/m);
@@ -232,8 +233,8 @@ describe('a client’s own bad requests', () => {
     ]);
     expect((await both.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, clientErrors: 1 });
     const greenSends = async (proxy: typeof both) => ((await proxy.admin('/admin/results?after=0')) as FeedAnswer).inFlight?.greenSent?.[0]?.sends;
-    // The copy the client's own is none of green's sends; the one green alone refused is.
-    expect(await greenSends(both)).toBe(0);
+    // Either copy is one of green's sends, as it is in green's latencies.
+    expect(await greenSends(both)).toBe(1);
 
     const greenOnly = await proxyWith({ refuses: { 'green-model': 400 } });
     await greenOnly.route(0, 1);
