@@ -23,6 +23,6 @@ it('a resumed live rollout dry run names the stage the real run goes on from, on
   const dry = await runCli(['rollout', 'plan.yaml', '--resume', '--dry-run', '--ci'], { cwd: dir, env: { ADMIN_TOKEN } });
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.stdout).toContain('--resume: would go on from stage 2/2');
-  expect(dry.stdout).toMatch(/proxies: 1 proxy answered \(\S+ green 0\.5\); a real run goes on from stage 2\n/);
+  expect(dry.stdout).toMatch(/proxies: 1 proxy answered \(\S+ green 50%\); a real run goes on from stage 2\n/);
   expect(dry.stdout).not.toContain('a real run starts at stage 1');
 });
