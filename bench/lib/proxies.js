@@ -26,11 +26,12 @@ export function forkBare(upstreamOrigin, nodeArgs = []) {
  * The bench upstream, the pass-through and the proxy (and PROXY_BASE_BIN's build, another bin/bluegreen.js), each
  * process loading the bench/lib module `lib` with --import (a counter or profiler started and stopped by its probe
  * signal, bench/lib/probe-signal.js):
- * what bench/tools/proxy-work.js, proxy-alloc.js and proxy-profile.js compare.
+ * what bench/tools/proxy-work.js, proxy-alloc.js and proxy-profile.js compare. `delayMs`: the upstream's wait before
+ * each answer (requests held in flight: bench/tools/proxy-held.js).
  */
-export async function startMeasured(lib) {
+export async function startMeasured(lib, { delayMs = 0 } = {}) {
   const args = [`--import=${path.join(ROOT, 'bench/lib', lib)}`];
-  const upstream = await startUpstream({ delayMs: 0 });
+  const upstream = await startUpstream({ delayMs });
   const targets = { bare: await forkBare(`http://127.0.0.1:${upstream.port}`, args), proxy: await spawnProxy(upstream.baseUrl, args) };
   if (process.env.PROXY_BASE_BIN) targets.base = await spawnProxy(upstream.baseUrl, args, process.env.PROXY_BASE_BIN);
   return { upstream, targets };
