@@ -6,6 +6,7 @@ import type { HeaderMap } from '../upstream/classify.js';
 import type { AnswerReader, ParseOutcome, StreamReader } from '../upstream/dialect.js';
 import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
+import type { RequestTimerBatch } from '../upstream/dispatch.js';
 
 /**
  * Where an arm's requests on one split path (chat, the Responses API) go: its pool, the path's answer readers,
@@ -51,6 +52,8 @@ export interface ForwardTarget {
    * whole); idleMs each silence of a stream after them.
    */
   timeouts: { requestMs: number; idleMs: number; connectMs: number };
+  /** Arms the request timers of the requests started in one turn together (one for all the targets). */
+  requestTimers: RequestTimerBatch;
   /** Largest answer read whole (an error answer, a non-streamed body); larger ones fail as bad_response. */
   maxResponseBytes: number;
   /** Longest a streamed 2xx answer may go on after its first body bytes (proxy.limits.max_stream_duration). */

@@ -86,7 +86,7 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
     private readonly steadyNow: () => number,
     private readonly link: SignalWatch | ClientLink | undefined,
   ) {
-    super(target.timeouts, link);
+    super(target.timeouts, link, target.requestTimers);
     this.startedAt = steadyNow();
     if (link instanceof ClientLink) link.current = this;
   }

@@ -11,6 +11,7 @@ import { dialectFor, routesFor } from '../upstream/client.js';
 import { ANTHROPIC_LEADING_EVENTS } from '../upstream/anthropic.js';
 import { parseResponses, responsesStreamReader, RESPONSES_LEADING_EVENTS } from '../upstream/openai-responses.js';
 import { createDispatcher } from '../upstream/proxy-env.js';
+import { RequestTimerBatch } from '../upstream/dispatch.js';
 import type { ForwardTarget } from './forward-types.js';
 import { HeaderKeys, OtherSpellings } from './header-keys.js';
 import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
@@ -116,10 +117,11 @@ function responsesPath(upstream: UpstreamConfig & { baseUrl: string }, chat: URL
 export function createTargets(arms: Record<ArmName, ArmUpstream>, options: TargetOptions): Targets {
   const { env = {}, maxConnections = 256, maxResponseBytes, maxStreamMs, openingHoldMs, relayed = [] } = options;
   // Arms on the same origin share one pool, as they share one upstream.
-  const pools = new Map<string, Dispatcher>();
+  const pools = new Map<string, { dispatcher: Dispatcher; proxy?: string }>();
   const built = {} as Record<ArmName, ForwardTarget>;
   const responses = {} as Record<ArmName, ForwardTarget>;
   let responsesServed = true;
+  const requestTimers = new RequestTimerBatch();
   for (const name of ARMS) {
     const { arm, model, upstream, apiKey } = arms[name];
     const dialect = dialectFor(upstream.api);
@@ -130,7 +132,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     const adapt = upstream.api === 'anthropic' ? applyDropAndSet : adaptOpenAiBody;
     let pool = pools.get(chatUrl.origin);
     if (!pool) {
-      pool = createDispatcher(chatUrl, { connections: maxConnections, connectTimeoutMs: upstream.timeout.connectMs, env }).dispatcher;
+      pool = createDispatcher(chatUrl, { connections: maxConnections, connectTimeoutMs: upstream.timeout.connectMs, env });
       pools.set(chatUrl.origin, pool);
     }
     const headers: Record<string, string> = { 'user-agent': 'bluegreen-proxy', 'accept-encoding': 'identity', ...dialect.headers(apiKey) };
@@ -147,7 +149,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       answers: dialect.sharedAnswerReader?.(),
       streamReader: dialect.sharedStreamReaders(),
       ...(upstream.api === 'anthropic' && { leadingEvents: ANTHROPIC_LEADING_EVENTS }),
-      dispatcher: pool,
+      dispatcher: pool.dispatcher,
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
@@ -156,6 +158,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       bodyModel: routes.bodyModel,
       keepsBody: keepsBody(adaptation, upstream.api === 'anthropic'),
       timeouts: { requestMs: upstream.timeout.requestMs, idleMs: upstream.timeout.idleMs, connectMs: upstream.timeout.connectMs },
+      requestTimers,
       maxResponseBytes,
       maxStreamMs,
       openingHoldMs,
@@ -207,7 +210,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     splitKeys,
     close: async () => {
       stopKeeping();
-      await Promise.all([...pools.values()].map((pool) => pool.close()));
+      await Promise.all([...pools.values()].map((pool) => pool.dispatcher.close()));
     },
   };
 }

@@ -37,6 +37,26 @@ function armRequestTimer(dispatch: { armRequestTimer(): void }): void {
   dispatch.armRequestTimer();
 }
 
+/**
+ * The request timers of the dispatches started in one turn of the event loop, armed together from one immediate
+ * (see TimedDispatch.start) rather than one immediate, with its argument list, a request: in a busy proxy many
+ * requests start in one turn (the proxy's targets share one: src/proxy/targets.ts).
+ */
+export class RequestTimerBatch {
+  private readonly started: { armRequestTimer(): void }[] = [];
+
+  private readonly run = (): void => {
+    const { started } = this;
+    for (let i = 0; i < started.length; i++) (started[i] as { armRequestTimer(): void }).armRequestTimer();
+    // Emptied, not replaced: the dispatches are not kept past their turn, and the array is made once.
+    started.length = 0;
+  };
+
+  add(dispatch: { armRequestTimer(): void }): void {
+    if (this.started.push(dispatch) === 1) setImmediate(this.run);
+  }
+}
+
 export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable {
   protected settled = false;
   /** The request is over on the wire (completed or failed): nothing more will arrive. */
@@ -59,6 +79,8 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     protected readonly timeouts: DispatchTimeouts,
     /** Cancelling rejects with its reason. A SignalWatch is joined here; another CancelSource calls cancel() itself. */
     protected readonly canceller?: CancelSource,
+    /** Arms the request timer with the others started in the same turn; none: an immediate of its own. */
+    private readonly timerBatch?: RequestTimerBatch,
   ) {}
 
   /** Starts the request; the promise settles once (rejecting only when the canceller cancels it). */
@@ -95,9 +117,11 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
     }
     // Started once undici has written the request, so making a timer (a Node timer list made, at a low rate) is not
     // part of the request's way upstream. undici writes a request on a kept-alive socket from an immediate (it
-    // looks for the socket's close first, GHSA-35p6-xmwp-9g52), queued within dispatch: this one runs after it.
-    // Not when the request already failed.
-    if (!this.finished) setImmediate(armRequestTimer, this);
+    // looks for the socket's close first, GHSA-35p6-xmwp-9g52), queued within dispatch: this one runs after it (a
+    // batch's, after the turn's first request's). Not when the request already failed.
+    if (this.finished) return;
+    if (this.timerBatch) this.timerBatch.add(this);
+    else setImmediate(armRequestTimer, this);
   }
 
   /** The request timer from start(), unless the request is over (or settled) or its timer already moved (a stream's first bytes). */
