@@ -27,6 +27,8 @@ export interface ForwardTarget {
    */
   leadingEvents?: ReadonlySet<string>;
   dispatcher: Dispatcher;
+  /** The dispatcher leaves the headers object it is given as it is (a pool; a forward proxy's agent adds `host`). */
+  headersKept: boolean;
   /** Scheme, host and port of the upstream (a forward-proxy agent serves several). */
   origin: string;
   /** Path (and query) of the split endpoint (chat, or the Responses API) on the pool's origin. */

@@ -31,10 +31,10 @@ export function forwardTo(
 ): void {
   const forwarding = new Forwarding(target, request, sink, steadyNow, canceller);
   // The application's headers first, then the proxy's and the target's (ForwardTarget.requestHeaders): the
-  // application can never override the upstream key. Most requests pass none: a copy of the target's object
-  // (a copy: a forward proxy's agent adds `host` to the object it is given).
+  // application can never override the upstream key. Most requests pass none: the target's object itself to a pool,
+  // a copy to a forward proxy's agent (it adds `host` to the object it is given).
   const own = request.stream ? target.requestHeaders.stream : target.requestHeaders.json;
-  const headers = request.headers === NO_HEADERS ? { ...own } : Object.assign({}, request.headers, own);
+  const headers = request.headers !== NO_HEADERS ? Object.assign({}, request.headers, own) : target.headersKept ? own : { ...own };
   forwarding.start(
     target.dispatcher,
     { origin: target.origin, method: request.method ?? 'POST', path: request.path ?? target.chatPath, headers, body: request.body },

@@ -150,6 +150,8 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
       streamReader: dialect.sharedStreamReaders(),
       ...(upstream.api === 'anthropic' && { leadingEvents: ANTHROPIC_LEADING_EVENTS }),
       dispatcher: pool.dispatcher,
+      // A forward proxy's agent adds `host` to the headers object it is given; a pool leaves it as it is.
+      headersKept: pool.proxy === undefined,
       origin: chatUrl.origin,
       chatPath: chatUrl.pathname + chatUrl.search,
       headers,
