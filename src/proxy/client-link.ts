@@ -1,6 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { CancelSource } from '../upstream/dispatch.js';
 
+/** Where a followed response keeps its link (ClientLink.follow). */
+const LINK = Symbol('bluegreen.clientLink');
+type Followed = ServerResponse & { [LINK]?: ClientLink };
+
+/** A followed response's 'close' (`this`: the response, as an emitter calls its listeners). */
+function responseClosed(this: Followed): void {
+  if (!this.writableFinished) this[LINK]?.gone(new Error('the client went away'));
+}
+
 /**
  * The client's side of one request: its going away cancels whatever runs upstream for it at that moment. A
  * plain object rather than an AbortController, which costs an EventTarget and a listener per request.
@@ -26,7 +35,10 @@ export class ClientLink implements CancelSource {
 
   /** Goes when the client's response closes unfinished: the client went away. */
   follow(res: ServerResponse): void {
-    onClientGone(res, () => this.gone(new Error('the client went away')));
+    // One listener shared by every response, which finds its link on the response: not two closures a request.
+    (res as Followed)[LINK] = this;
+    res.on('close', responseClosed);
+    if (res.socket === null) watchConnection(res, () => this.gone(new Error('the client went away')));
   }
 }
 
@@ -42,7 +54,11 @@ export function onClientGone(res: ServerResponse, gone: () => void): void {
   res.on('close', () => {
     if (!res.writableFinished) gone();
   });
-  if (res.socket !== null) return;
+  if (res.socket === null) watchConnection(res, gone);
+}
+
+/** A pipelined request's answer, not given its connection yet: `gone` when the connection closes first (onClientGone). */
+function watchConnection(res: ServerResponse, gone: () => void): void {
   const connection = res.req.socket;
   if (connection.destroyed) return gone();
   connection.on('close', gone);
