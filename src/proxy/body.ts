@@ -77,7 +77,29 @@ export class BodyTimerCheck {
   }
 }
 
-// One object per request with its listeners as fields, rather than five closures.
+/** Where a request being read keeps its reader (BodyReader.start). */
+const READER = Symbol('bluegreen.bodyReader');
+type Read = IncomingMessage & { [READER]: BodyReader };
+
+// The request's listeners, shared by every request (`this`: the request, as an emitter calls its listeners), which
+// find its reader on it: not four closures a request.
+function readerData(this: Read, chunk: Buffer): void {
+  this[READER].onData(chunk);
+}
+
+function readerEnd(this: Read): void {
+  this[READER].onEnd();
+}
+
+function readerGone(this: Read): void {
+  this[READER].onGone();
+}
+
+function readerTimeout(reader: BodyReader): void {
+  reader.onTimeout();
+}
+
+// One object per request, its listeners shared (above).
 class BodyReader {
   private readonly merged: Buffer[] = [];
   private chunks: Buffer[] = [];
@@ -97,17 +119,18 @@ class BodyReader {
 
   /** Listens to the request; its timer is BodyTimerCheck's to set. */
   start(): this {
-    const { req } = this;
-    req.on('data', this.onData);
-    req.on('end', this.onEnd);
-    req.on('error', this.onGone);
-    req.on('close', this.onGone);
+    const req = this.req as Read;
+    req[READER] = this;
+    req.on('data', readerData);
+    req.on('end', readerEnd);
+    req.on('error', readerGone);
+    req.on('close', readerGone);
     return this;
   }
 
   /** Not read whole yet: the rest must come within `timeoutMs` (counted from the end of the request's first turn). */
   armTimerIfReading(): void {
-    if (!this.finished) this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    if (!this.finished) this.timer = setTimeout(readerTimeout, this.timeoutMs, this);
   }
 
   // The listeners stay on the request once it is read: each later event finds the reader finished and does
@@ -122,7 +145,7 @@ class BodyReader {
     this.done(read);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     // Past the end of the reading (too large, too slow): the rest is discarded, not kept (src/proxy/discard.ts).
     if (this.finished) return;
     this.size += chunk.length;
@@ -136,15 +159,19 @@ class BodyReader {
       this.merged.push(Buffer.concat(this.chunks));
       this.chunks = [];
     }
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     if (this.finished) return;
     const all = this.merged.length === 0 ? this.chunks : [...this.merged, ...this.chunks];
     this.finish({ ok: true, body: all.length === 1 ? (all[0] as Buffer) : Buffer.concat(all) });
-  };
+  }
 
-  private readonly onGone = (): void => this.finish({ ok: false, reason: 'aborted' });
+  onGone(): void {
+    this.finish({ ok: false, reason: 'aborted' });
+  }
 
-  private readonly onTimeout = (): void => this.finish({ ok: false, reason: 'timeout' });
+  onTimeout(): void {
+    this.finish({ ok: false, reason: 'timeout' });
+  }
 }
