@@ -37,27 +37,91 @@ function armRequestTimer(dispatch: { armRequestTimer(): void }): void {
   dispatch.armRequestTimer();
 }
 
+/** What a RequestTimerBatch arms: a dispatch whose request timer runs out with the others started in its turn. */
+export interface BatchedTimer {
+  /** Its request timer's duration, or undefined when it needs none now (over already, or its timer moved). */
+  requestTimerMs(): number | undefined;
+  /** It is `group`'s member at `slot` (TimerGroup.leave takes it out). */
+  joinTimerGroup(group: TimerGroup, slot: number): void;
+  /** Its group's timer ran out while it was a member. */
+  groupExpired(): void;
+}
+
+function expireGroup(group: TimerGroup): void {
+  group.expire();
+}
+
+/**
+ * The request timers of the dispatches armed in one turn with one duration, as one Node timer: armed together, they
+ * would run out together. A member that ends leaves (its slot emptied: the group holds no finished request), and the
+ * timer is cleared once none is left.
+ */
+export class TimerGroup {
+  private readonly members: (BatchedTimer | undefined)[] = [];
+  private live = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(readonly ms: number) {}
+
+  add(member: BatchedTimer): void {
+    this.live++;
+    member.joinTimerGroup(this, this.members.push(member) - 1);
+  }
+
+  start(): void {
+    this.timer = setTimeout(expireGroup, this.ms, this);
+  }
+
+  leave(slot: number): void {
+    this.members[slot] = undefined;
+    if (--this.live === 0) clearTimeout(this.timer);
+  }
+
+  expire(): void {
+    const { members } = this;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i];
+      if (member === undefined) continue;
+      members[i] = undefined;
+      member.groupExpired();
+    }
+    this.live = 0;
+  }
+}
+
 /**
  * The request timers of the dispatches started in one turn of the event loop, armed together from one immediate
- * (see TimedDispatch.start) rather than one immediate, with its argument list, a request: in a busy proxy many
- * requests start in one turn (the proxy's targets share one: src/proxy/targets.ts).
+ * (see TimedDispatch.start), one Node timer for each duration among them (TimerGroup): not an immediate with its
+ * argument list, a Node timer and a closure a request. In a busy proxy many requests start in one turn (the proxy's
+ * targets share one batch: src/proxy/targets.ts).
  */
 export class RequestTimerBatch {
-  private readonly started: { armRequestTimer(): void }[] = [];
+  private readonly started: BatchedTimer[] = [];
+  /** The turn's groups, one a duration: one or two (blue's and green's timeout.request). */
+  private readonly groups: TimerGroup[] = [];
 
   private readonly run = (): void => {
-    const { started } = this;
-    for (let i = 0; i < started.length; i++) (started[i] as { armRequestTimer(): void }).armRequestTimer();
-    // Emptied, not replaced: the dispatches are not kept past their turn, and the array is made once.
+    const { started, groups } = this;
+    for (let i = 0; i < started.length; i++) {
+      const dispatch = started[i] as BatchedTimer;
+      const ms = dispatch.requestTimerMs();
+      if (ms === undefined) continue;
+      let group = groups.find((one) => one.ms === ms);
+      if (group === undefined) groups.push((group = new TimerGroup(ms)));
+      group.add(dispatch);
+    }
+    for (const group of groups) group.start();
+    // Emptied, not replaced: the dispatches are not kept past their turn, and the arrays are made once.
     started.length = 0;
+    groups.length = 0;
   };
 
-  add(dispatch: { armRequestTimer(): void }): void {
+  add(dispatch: BatchedTimer): void {
     if (this.started.push(dispatch) === 1) setImmediate(this.run);
   }
 }
 
-export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable {
+export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Cancellable, BatchedTimer {
   protected settled = false;
   /** The request is over on the wire (completed or failed): nothing more will arrive. */
   protected finished = false;
@@ -69,6 +133,9 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   protected status?: number;
   protected headers?: HeaderMap;
   private requestTimer?: NodeJS.Timeout;
+  /** The group its request timer runs out with (RequestTimerBatch), and its slot there, instead of requestTimer. */
+  private timerGroup?: TimerGroup;
+  private groupSlot = 0;
   private idleTimer?: NodeJS.Timeout;
   /** Its slot among the requests on the caller's SignalWatch, while it is there. */
   private watchSlot?: number;
@@ -126,8 +193,29 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
 
   /** The request timer from start(), unless the request is over (or settled) or its timer already moved (a stream's first bytes). */
   armRequestTimer(): void {
-    if (this.finished || this.settled || this.requestTimer !== undefined) return;
+    if (this.requestTimerMs() === undefined) return;
     this.requestTimer = setTimeout(() => this.expire('request'), this.timeouts.requestMs);
+  }
+
+  requestTimerMs(): number | undefined {
+    return this.finished || this.settled || this.requestTimer !== undefined || this.timerGroup !== undefined ? undefined : this.timeouts.requestMs;
+  }
+
+  joinTimerGroup(group: TimerGroup, slot: number): void {
+    this.timerGroup = group;
+    this.groupSlot = slot;
+  }
+
+  groupExpired(): void {
+    // Out of the group already (it emptied the slot): clearTimers must not leave it again.
+    this.timerGroup = undefined;
+    this.expire('request');
+  }
+
+  private leaveTimerGroup(): void {
+    if (this.timerGroup === undefined) return;
+    this.timerGroup.leave(this.groupSlot);
+    this.timerGroup = undefined;
   }
 
   // --- undici handler (subclasses implement onResponseStart/Data/End/Error) --------------------------------
@@ -180,11 +268,13 @@ export abstract class TimedDispatch<T> implements Dispatcher.DispatchHandler, Ca
   /** The request timer fires `ms` from now instead (a proxied stream past its first byte: src/proxy/forwarding.ts). */
   protected restartRequestTimer(ms: number): void {
     if (this.finished) return;
+    this.leaveTimerGroup();
     clearTimeout(this.requestTimer);
     this.requestTimer = setTimeout(() => this.expire('request'), ms);
   }
 
   private clearTimers(): void {
+    this.leaveTimerGroup();
     clearTimeout(this.requestTimer);
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
