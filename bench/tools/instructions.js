@@ -4,9 +4,10 @@
 // main thread, so its helper threads add nothing unseen), once for FEW and once for MANY calls; the difference over
 // MANY - FEW leaves out start-up, loading and the first compilations. Repeat it, builds in both orders, to see the
 // spread (session 31: about 1% from run to run of one build). A run takes about a minute per build and count.
-//   node bench/tools/instructions.js PIECE [BUILD_DIR ...]   (PIECE: stream | request | headers; default build: this checkout)
+//   node bench/tools/instructions.js PIECE [BUILD_DIR ...]   (PIECE: stream | request | headers | answer-head; default build: this checkout)
 //   node bench/tools/instructions.js PIECE --run BUILD_DIR COUNT   (what each valgrind run executes)
 import { spawnSync } from 'node:child_process';
+import { ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openAiStreamBody } from '../lib/bench-stream.js';
@@ -16,6 +17,41 @@ const FEW = 4_000;
 const MANY = 16_000;
 const [piece, ...rest] = process.argv.slice(2);
 const load = async (/** @type {string} */ dir, /** @type {string} */ file) => import(pathToFileURL(resolve(dir, 'dist', file)).href);
+
+/** 64 header sets: a hosted API's answer headers (request ids, rate-limit counts, dates) and an SDK's request headers. */
+function headerSets() {
+  return Array.from({ length: 64 }, (_, k) => ({
+    answer: {
+      date: `Sat, 05 Dec 2026 09:${String(10 + k).slice(-2)}:00 GMT`,
+      'content-type': 'application/json',
+      'content-length': String(400 + k),
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=120',
+      'openai-processing-ms': String(300 + k),
+      'openai-version': '2020-10-01',
+      'x-request-id': `req_${k}0b5e3c9d1f2a4e6b8c0d2e4f6a8b0c`,
+      'x-ratelimit-limit-requests': '10000',
+      'x-ratelimit-remaining-requests': String(9999 - k),
+      'x-ratelimit-reset-requests': `${k}ms`,
+      'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+      'cf-cache-status': 'DYNAMIC',
+      server: 'cloudflare',
+      'cf-ray': `8f${k}a1b2c3d4e5f6-SJC`,
+    },
+    request: {
+      host: '127.0.0.1:8080',
+      connection: 'keep-alive',
+      'content-type': 'application/json',
+      authorization: 'Bearer bench-client',
+      'content-length': String(150 + k),
+      'user-agent': 'OpenAI/JS 4.67.3',
+      'x-stainless-lang': 'js',
+      'x-stainless-package-version': '4.67.3',
+      'x-stainless-retry-count': '0',
+      accept: 'application/json',
+    },
+  }));
+}
 
 /** The piece's call for `dir`'s build. */
 async function pieceOf(/** @type {string} */ dir) {
@@ -50,44 +86,41 @@ async function pieceOf(/** @type {string} */ dir) {
     const { HeaderKeys } = await load(dir, 'proxy/header-keys.js');
     const keys = new HeaderKeys(['bench-not-a-secret']);
     const tag = { arm: 'blue', fallback: false };
-    const sets = Array.from({ length: 64 }, (_, k) => ({
-      answer: {
-        date: `Sat, 05 Dec 2026 09:${String(10 + k).slice(-2)}:00 GMT`,
-        'content-type': 'application/json',
-        'content-length': String(400 + k),
-        connection: 'keep-alive',
-        'keep-alive': 'timeout=120',
-        'openai-processing-ms': String(300 + k),
-        'openai-version': '2020-10-01',
-        'x-request-id': `req_${k}0b5e3c9d1f2a4e6b8c0d2e4f6a8b0c`,
-        'x-ratelimit-limit-requests': '10000',
-        'x-ratelimit-remaining-requests': String(9999 - k),
-        'x-ratelimit-reset-requests': `${k}ms`,
-        'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
-        'cf-cache-status': 'DYNAMIC',
-        server: 'cloudflare',
-        'cf-ray': `8f${k}a1b2c3d4e5f6-SJC`,
-      },
-      request: {
-        host: '127.0.0.1:8080',
-        connection: 'keep-alive',
-        'content-type': 'application/json',
-        authorization: 'Bearer bench-client',
-        'content-length': String(150 + k),
-        'user-agent': 'OpenAI/JS 4.67.3',
-        'x-stainless-lang': 'js',
-        'x-stainless-package-version': '4.67.3',
-        'x-stainless-retry-count': '0',
-        accept: 'application/json',
-      },
-    }));
+    const sets = headerSets();
     let n = 0;
     return () => {
       const set = sets[n++ & 63];
       return [passHeaders(set.answer, tag, keys), forwardedHeaders(set.request)];
     };
   }
-  throw new Error(`unknown piece ${JSON.stringify(piece)}: stream, request or headers`);
+  if (piece === 'answer-head') {
+    // Session 35: an answer's headers passed on and its head written by writeHead (a ServerResponse with no socket:
+    // the head is built, not sent), as sendWhole does: an object (passHeaders) before, a flat list after.
+    const respond = await load(dir, 'proxy/respond.js');
+    const { HeaderKeys } = await load(dir, 'proxy/header-keys.js');
+    const keys = new HeaderKeys(['bench-not-a-secret']);
+    const tag = { arm: 'blue', fallback: false };
+    const sets = headerSets();
+    const req = /** @type {import('node:http').IncomingMessage} */ (
+      /** @type {unknown} */ ({ method: 'POST', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} })
+    );
+    let n = 0;
+    return () => {
+      const set = sets[n++ & 63];
+      const res = new ServerResponse(req);
+      if (respond.passedHeaderList) {
+        const list = respond.passedHeaderList(set.answer, tag, keys);
+        list.push('content-length', '400');
+        res.writeHead(200, list);
+      } else {
+        const headers = respond.passHeaders(set.answer, tag, keys);
+        headers['content-length'] = 400;
+        res.writeHead(200, headers);
+      }
+      return res;
+    };
+  }
+  throw new Error(`unknown piece ${JSON.stringify(piece)}: stream, request, headers or answer-head`);
 }
 
 if (rest[0] === '--run') {
