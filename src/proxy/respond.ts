@@ -47,8 +47,15 @@ export interface AnswerTag {
   fallback: boolean;
 }
 
-export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, keys?: HeaderKeys): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+/** A flat header list, name then value, as writeHead takes it: Node reads it by index, not by walking an object's keys. */
+export type HeaderList = (string | string[])[];
+
+/**
+ * The answer headers the application may see, with the arm's tag, as a flat list (passHeaders: as an object). An
+ * object's names are looked up by varying keys twice (built here, walked by writeHead), megamorphic each time.
+ */
+export function passedHeaderList(headers: HeaderMap, tag: AnswerTag | undefined, keys?: HeaderKeys): HeaderList {
+  const out: HeaderList = [];
   // An upstream may echo the key in a header as well as in a body, in its value or its name, plain or encoded
   // (header-keys.ts): it must never reach the application. A name holding it drops the header.
   if (keys && !keys.active()) keys = undefined;
@@ -56,13 +63,20 @@ export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, keys
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || NOT_PASSED.has(name) || name.startsWith(OWN_PREFIX) || hopOnly?.has(name)) continue;
-    if (keys === undefined) out[name] = value;
-    else if (!keys.inName(name)) out[name] = Array.isArray(value) ? value.map((one) => keys.value(one)) : keys.value(value);
+    if (keys === undefined) out.push(name, value);
+    else if (!keys.inName(name)) out.push(name, Array.isArray(value) ? value.map((one) => keys.value(one)) : keys.value(value));
   }
   if (tag) {
-    out[ARM_HEADER] = tag.arm;
-    if (tag.fallback) out[FALLBACK_HEADER] = 'true';
+    out.push(ARM_HEADER, tag.arm);
+    if (tag.fallback) out.push(FALLBACK_HEADER, 'true');
   }
+  return out;
+}
+
+export function passHeaders(headers: HeaderMap, tag: AnswerTag | undefined, keys?: HeaderKeys): OutgoingHttpHeaders {
+  const list = passedHeaderList(headers, tag, keys);
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < list.length; i += 2) out[list[i] as string] = list[i + 1];
   return out;
 }
 
@@ -196,7 +210,7 @@ class ResponseSink implements ClientSink {
   ) {}
 
   begin(status: number, headers: HeaderMap): void {
-    this.res.writeHead(status, passHeaders(headers, this.tag, this.keys.headerKeys));
+    this.res.writeHead(status, passedHeaderList(headers, this.tag, this.keys.headerKeys));
   }
 
   write(chunk: Buffer, waiter: { drained(): void }): boolean {
@@ -243,9 +257,9 @@ export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: An
   const success = response.status >= 200 && response.status < 300;
   const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
   if (res.headersSent || res.destroyed) return;
-  // passHeaders' object is ours: the length is set on it rather than on a copy.
-  const headers = passHeaders(response.headers, tag, keys.headerKeys);
-  headers['content-length'] = Buffer.byteLength(body);
+  // The list is ours: the length is added to it rather than to a copy.
+  const headers = passedHeaderList(response.headers, tag, keys.headerKeys);
+  headers.push('content-length', String(Buffer.byteLength(body)));
   res.writeHead(response.status, headers);
   res.end(body);
 }
