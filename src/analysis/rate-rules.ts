@@ -132,8 +132,7 @@ export function qualityFailRate(ctx: SequentialContext, limit: number): Judged {
 export function latency(ctx: SequentialContext, rule: 'latency_p95' | 'latency_p99', limitMs: number, withRunning?: RunningLatency): Judged {
   const running = withRunning?.running ?? 0;
   const stats = running > 0 && withRunning ? withRunning.latency : ctx.green.latency;
-  // The client's own bad requests are in the latency sample, though no request of the error rules (ArmRecorder.record).
-  const n = ctx.green.requests + (ctx.green.clientErrors ?? 0) + running;
+  const n = ctx.green.requests + running;
   const x = slowCount(ctx.green, 'latency', limitMs) + running;
   const share = PERCENTILE_SHARE[rule];
   const note = running > 0 ? `, ${running} of them still running` : '';

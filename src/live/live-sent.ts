@@ -16,9 +16,10 @@
 // attempt begins), mirror copies (kind `mirror`: judged as green's results, on a shadow stage and beside the split; a
 // copy dropped at the mirror limit is never sent, so in neither), a client's abort before the first byte (a
 // client_abort result, in green's sample); a client gone after the first bytes, a copy cut by the proxy's shutdown, or
-// the proxy's own error leaves no result and sets SentReport.exact false. The client's own bad request (a result
-// marked clientFault) is in its arm's latency sample though no error rule judges it: its send is counted, and its
-// result here, as any (green's attempt stays under way until blue's answer marks it). So the two are one set of requests exactly
+// the proxy's own error leaves no result and sets SentReport.exact false. Neither arm's holds the client's own bad
+// request (a result marked clientFault: no rule judges it, live-source.ts records it apart): the proxy takes its send
+// back when it marks it (ProxyMetrics.finished; green's attempt stays under way until then), and it is left out of the
+// results counted here. So the two are one set of requests exactly
 // when, at every proxy, the report is exact and the arm's results recorded from its process up to its last page plus
 // its attempts under way then are its sends (checked below): given only then, every proxy's:
 // - one proxy process per proxy for the stage (its results and reports all in one feed epoch): a restart loses the
@@ -91,9 +92,9 @@ class ProxySends {
       this.inexact.add(stage);
       return;
     }
-    // The arm's sample as live-source.ts records it: a fallback's answer is blue's but no one's sample. The client's
-    // own bad request (clientFault) is in its arm's latency sample, as its send is in the proxy's send counts.
-    if (entry.kind === 'fallback' || entry.result.arm !== this.arm) return;
+    // The arm's sample as live-source.ts records it: a fallback's answer is blue's but no one's sample, and the client's
+    // own bad request (clientFault) is neither arm's (the proxy takes its send back too: ProxyMetrics.finished).
+    if (entry.kind === 'fallback' || entry.result.arm !== this.arm || entry.result.clientFault === true) return;
     const counted = this.recorded.get(stage);
     if (counted && counted.epoch !== epoch) this.inexact.add(stage);
     else if (counted) counted.results++;

@@ -109,27 +109,12 @@ export class ArmRecorder {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;
     if (sentStream && this.streamedInFlight > 0) this.streamedInFlight--;
-    // The client's own bad request is judged by no error rule: neither a request nor a failure (error_rate, the
-    // comparisons), nor checked for quality. Its latency stays in every latency sample, as its send in the send
-    // counts: left out, a class of quick requests one arm refuses would leave that arm's percentiles alone.
-    if (result.clientFault) this.clientErrors++;
-    else this.countOutcome(result, qualityFailed);
-    if (!result.ok && result.stream && this.slowLimits.ttft.length > 0) this.countFailedStream(result);
-    countOver(this.slowLimits.latency, this.slowLatency, result.latencyMs);
-    if (result.attempts > 1) this.retries += result.attempts - 1;
-    (this.latency ??= new LatencyHistogram()).record(result.latencyMs);
-    this.buckets?.record(result.latencyMs);
-    const usage = result.usage;
-    if (usage) {
-      // `> 0` also refuses NaN, which would poison the totals (and the cost) for good.
-      if (usage.promptTokens > 0) this.promptTokens += usage.promptTokens;
-      if (usage.completionTokens > 0) this.completionTokens += usage.completionTokens;
+    // No longer in flight, and no request of the arm's: its latency (a fast refusal), tokens (none) and missing
+    // answer would otherwise dilute every rate and percentile the rules judge.
+    if (result.clientFault) {
+      this.clientErrors++;
+      return;
     }
-    if (result.rateLimit) this.rateLimit = result.rateLimit;
-  }
-
-  /** A request's outcome for the error and quality rules: a success (its quality, shape) or a failure (its class). */
-  private countOutcome(result: UpstreamResult, qualityFailed: boolean): void {
     this.requests++;
     if (result.ok) {
       this.successes++;
@@ -143,6 +128,7 @@ export class ArmRecorder {
       if (result.usage?.estimated) this.estimatedUsage++;
     } else {
       this.failures++;
+      if (result.stream && this.slowLimits.ttft.length > 0) this.countFailedStream(result);
       if (result.client !== undefined && result.failure === 'client_abort') this.countAbort(result.client);
       if (result.failure !== undefined) {
         this.failuresByClass[result.failure] = (this.failuresByClass[result.failure] ?? 0) + 1;
@@ -150,6 +136,17 @@ export class ArmRecorder {
           this.failureSamples[result.failure] = result.errorMessage.slice(0, SAMPLE_CHARS);
       }
     }
+    countOver(this.slowLimits.latency, this.slowLatency, result.latencyMs);
+    if (result.attempts > 1) this.retries += result.attempts - 1;
+    (this.latency ??= new LatencyHistogram()).record(result.latencyMs);
+    this.buckets?.record(result.latencyMs);
+    const usage = result.usage;
+    if (usage) {
+      // `> 0` also refuses NaN, which would poison the totals (and the cost) for good.
+      if (usage.promptTokens > 0) this.promptTokens += usage.promptTokens;
+      if (usage.completionTokens > 0) this.completionTokens += usage.completionTokens;
+    }
+    if (result.rateLimit) this.rateLimit = result.rateLimit;
   }
 
   /**

@@ -52,8 +52,7 @@ export interface ArmStats {
   qualityFailures: number;
   /**
    * 4xx answers that were the client's own bad request (UpstreamResult.clientFault), when there were any: not in
-   * `requests` or `failures` (no error rule judges them) nor checked for quality, but in the latencies (the latency
-   * sample is `requests` + `clientErrors`), as their sends are in the send counts.
+   * `requests`, `failures`, the latencies, tokens or quality, so no rule judges them.
    */
   clientErrors?: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */

@@ -9,13 +9,12 @@ import { answer, passOutsideSplit, refusedOddModel, refuseModel, TAG_BLUE, TAG_F
 import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
-import { BlueRefusal, isPlainClientError } from './client-fault.js';
+import { BlueRefusal, isPlainClientError, markClientFault } from './client-fault.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
 import type { UpstreamResult } from '../upstream/types.js';
-import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import type { ClientKeyHeaders } from './client-key-headers.js';
@@ -48,8 +47,6 @@ export interface ChatContext {
   steadyNow: () => number;
   /** The client keys (and admin token), searched for in every application header passed upstream; absent without keys. */
   clientKeys?: ClientKeyHeaders;
-  /** The proxy's stop, watched once: it ends blue's requests held for their status after their clients left (ForwardRequest.holdFor). */
-  stopping: SignalWatch;
 }
 
 /** One path whose requests for the blue model are split: its arms' targets, how it names sticky ids, its stored state. */
@@ -94,11 +91,6 @@ class ChatExchange {
   private fallingBack = false;
   /** Blue may answer for a failed green attempt (not for a continuation only green's upstream holds). */
   private fallback = false;
-  /**
-   * Either arm's plain client error may be the client's own (client-fault.ts): fallback on, and the request not
-   * pinned to one arm's stored state (unless the arms share it), so that green could be asked it as blue could.
-   */
-  private checkable = false;
   /** The attempt under way; its figures are those of the stage in force when the first started: the whole request counts there. */
   private underWay?: Attempt;
   /** The upstream keeps the answer (not `store: false`): its response id is remembered, not only its items. */
@@ -166,9 +158,8 @@ class ChatExchange {
     this.sticky = stickyKey(parsed.body, req.headers, split.stickyKeyOf);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
-    this.checkable = ctx.fallback && (pinned === undefined || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      if (this.checkable) this.mirrored = new BlueRefusal();
+      this.mirrored = new BlueRefusal();
       ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name, this.mirrored);
     }
     this.attempt(this.arm === 'green' ? green : blue);
@@ -189,8 +180,6 @@ class ChatExchange {
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
     const stored = this.split.stored;
     if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
-    // Blue's status says whose green's refusal, or the mirror copy's, was: its client leaving first must not decide it.
-    if (target.arm === 'blue' && (this.greenRefusal !== undefined || this.mirrored !== undefined)) request.holdFor = ctx.stopping;
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
@@ -201,10 +190,8 @@ class ChatExchange {
   private readonly answered = (outcome: ForwardOutcome): void => {
     try {
       const { ctx } = this;
-      // Blue's answer held for after its client left (ForwardRequest.holdFor): it says whose a refusal was, no more.
-      if (this.link.aborted && !outcome.committed) return this.answeredAfterClientLeft(outcome.result);
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        if (this.checkable && isPlainClientError(outcome.result)) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
+        if (isPlainClientError(outcome.result)) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
         else ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
         ctx.metrics.fellBack(this.attemptUnderWay());
         this.fallingBack = true;
@@ -221,7 +208,13 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
-      this.judgedByBlue(outcome.result);
+      // Blue's plain client error is the client's own (green, never asked, cannot be): as green's that blue gives too.
+      if (ctx.fallback && outcome.result.arm === 'blue' && isPlainClientError(outcome.result)) {
+        outcome.result.clientFault = true;
+        if (this.greenRefusal) markClientFault(this.greenRefusal.result);
+      }
+      this.settleGreenRefusal();
+      this.mirrored?.settle(outcome.result.clientFault === true);
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
@@ -230,31 +223,8 @@ class ChatExchange {
   };
 
   /**
-   * Blue's plain client error is the client's own where green could have been asked the request too, and so is
-   * green's (or the mirror copy's) that blue refused alike. Blue's own are never checked against green (sent no
-   * traffic the split did not give it), but judged as blue's while green's are excused they would favour green.
-   */
-  private judgedByBlue(result: UpstreamResult): void {
-    if (this.checkable && result.arm === 'blue' && isPlainClientError(result)) {
-      result.clientFault = true;
-      if (this.greenRefusal) this.greenRefusal.result.clientFault = true;
-    }
-    this.settleGreenRefusal();
-    this.mirrored?.settle(result.clientFault === true);
-  }
-
-  /**
-   * Blue's answer, held for after the client left (ForwardRequest.holdFor), settles green's refusal or the mirror
-   * copy's as it would have with the client there; the request then ends as its client's abort (gone).
-   */
-  private answeredAfterClientLeft(result: UpstreamResult): void {
-    this.judgedByBlue(result);
-    this.gone();
-  }
-
-  /**
    * Green's plain client error that blue was asked about, recorded: the client's own when blue refused alike (marked
-   * by then), green's failure otherwise (blue answered, or failed otherwise, or the proxy stopped first: toward blue).
+   * by then), green's failure otherwise (blue answered, or failed otherwise: toward blue).
    */
   private settleGreenRefusal(): void {
     const refusal = this.greenRefusal;
@@ -278,9 +248,8 @@ class ChatExchange {
    */
   private readonly gone = (): void => {
     const { ctx, link } = this;
-    // Blue's request, held for its status, ended without a plain client error (or the proxy stopped first): a
-    // refusal waiting on it was green's (toward blue).
-    this.settleGreenRefusal();
+    if (this.greenRefusal) this.refusalUnsettled();
+    // Blue's answer unknown: the mirror copy's refusal is green's (toward blue).
     this.mirrored?.settle(false);
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
@@ -290,6 +259,23 @@ class ChatExchange {
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);
     this.done();
   };
+
+  /**
+   * The client went away while blue was asked about green's plain client error. Before blue's first output, whose
+   * fault it was is unknown: green's attempt is a client abort at its age (src/analysis/aborts.ts judges those,
+   * at most 3 per sticky client and stage in the comparisons), not a failure a client could time its exits to
+   * charge green with. After it, blue accepted the request: green's refusal was green's failure.
+   */
+  private refusalUnsettled(): void {
+    const refusal = this.greenRefusal as { result: UpstreamResult; attempt: Attempt };
+    const blueAge = this.link.abandonedAfterMs;
+    if (blueAge === undefined) return this.settleGreenRefusal();
+    this.greenRefusal = undefined;
+    const { result, attempt } = refusal;
+    const abandoned = abandonedResult({ arm: 'green', model: result.model, stream: this.stream, latencyMs: result.latencyMs + blueAge });
+    if (this.sticky) abandoned.client = stickyClient(this.sticky);
+    this.ctx.metrics.cancelled('green', attempt, abandoned);
+  }
 
   private attemptUnderWay(): Attempt {
     return this.underWay as Attempt;

@@ -1,14 +1,7 @@
 // Which 4xx answers are the client's own bad request rather than the arm's failure (docs/proxy.md, "Fallback rules"):
 // a client whose sticky id lands on green must not be able to roll a healthy green back with requests any model
-// refuses, and one broken integration must not either. Green's is the client's when blue refuses the request alike,
-// blue's when green could have been asked it too (fallback on, and not a continuation only blue's stored state can
-// answer, as green's pinned to its own state cannot fall back), so green is charged exactly for the 4xx blue would
-// not give. Set only with fallback on: without it green's cannot be checked, and excusing blue's alone would judge
-// green the worse. Excused is no error, not no latency: such a result stays in the latency samples (ArmRecorder).
-// Whose it was is blue's status's to say: blue's request asked it outlives its client until that status is in
-// (ForwardRequest.holdFor), so leaving at a chosen moment charges neither arm.
+// refuses, and one broken integration must not either.
 import type { UpstreamResult } from '../upstream/types.js';
-import { classifyStatus } from '../upstream/classify.js';
 
 /**
  * A 4xx of the plain client-error kind (400, 404, 413, 422...): not the arm's key refused (401/403), its account
@@ -16,12 +9,12 @@ import { classifyStatus } from '../upstream/classify.js';
  */
 export function isPlainClientError(result: UpstreamResult): boolean {
   const { status } = result;
-  return !result.ok && result.failure === 'client_error' && status !== undefined && isPlainClientErrorStatus(status);
+  return !result.ok && result.failure === 'client_error' && status !== undefined && status >= 400 && status < 500 && status !== 409;
 }
 
-/** A status whose answer is a plain client error (isPlainClientError): what a 4xx's class is, its body cannot change. */
-export function isPlainClientErrorStatus(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 409 && classifyStatus(status, {}) === 'client_error';
+/** Marks a plain client error as the client's own (UpstreamResult.clientFault); any other result is left as it is. */
+export function markClientFault(result: UpstreamResult): void {
+  if (isPlainClientError(result)) result.clientFault = true;
 }
 
 /**

@@ -4,7 +4,6 @@ import type { Dispatcher } from 'undici';
 import type { ArmName } from '../plan/plan.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { AnswerReader, ParseOutcome, StreamReader } from '../upstream/dialect.js';
-import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { RequestTimerBatch } from '../upstream/dispatch.js';
 
@@ -89,12 +88,6 @@ export interface ForwardRequest {
    * may continue at its response.completed, sends one (the upstream may close the stream only later).
    */
   onResponseId?: (id: string) => void;
-  /**
-   * Its status says whose another attempt's plain client error was (client-fault.ts): the client leaving before that
-   * status does not cancel it; it runs on until the status is in (a plain client error's whole answer, which is
-   * small) unless this watch (the proxy's stop) cancels it first.
-   */
-  holdFor?: SignalWatch;
 }
 
 /** The client's response, written to only for a streamed 2xx answer. */

@@ -11,7 +11,6 @@ import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { AnswerDecoder, answerEncoding, decodedHeaders, undecodedReason, type DecodedReader, type Pausable } from './answer-encoding.js';
 import { ClientLink } from './client-link.js';
-import { isPlainClientErrorStatus } from './client-fault.js';
 import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
 import { FirstEventHold, NO_CHUNKS } from './first-event-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
@@ -72,11 +71,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
   private holdTimer?: NodeJS.Timeout;
   /** Decodes an answer its upstream encoded though asked for identity (answer-encoding.ts); none for nearly all. */
   private decoder?: AnswerDecoder;
-  /**
-   * The client left before the status of a request held for it (ForwardRequest.holdFor): why, to cancel with once
-   * the status is in, and its slot on the hold's watch.
-   */
-  private left?: { reason: unknown; slot: number };
 
   constructor(
     private readonly target: ForwardTarget,
@@ -96,8 +90,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderMap): void {
     if (statusCode < 200) return;
     this.status = statusCode;
-    // Held for its status: one that is no plain client error has said all it was held for.
-    if (this.left !== undefined && !isPlainClientErrorStatus(statusCode)) return this.cancel(this.left.reason);
     const encoding = answerEncoding(statusCode, headers);
     if (encoding !== undefined) {
       this.decoder = AnswerDecoder.for(encoding, controller, this);
@@ -313,7 +305,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
     // A decoder its reader paused (a client not reading) would hold its zlib state until it was collected.
     this.decoder?.destroy();
     if (this.link instanceof ClientLink && this.link.current === this) this.link.current = undefined;
-    if (this.left !== undefined) this.request.holdFor?.unwatch(this.left.slot);
   }
 
   /**
@@ -366,12 +357,6 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
    * on such an event and close the connection, which must not turn the arm's error into a client abort.
    */
   override cancel(reason: unknown): void {
-    const hold = this.request.holdFor;
-    if (hold !== undefined && this.left === undefined && this.status === undefined && !hold.aborted && !this.settled && !this.finished) {
-      // Held for its status (ForwardRequest.holdFor): cancelled once that is in, or by the hold's watch.
-      this.left = { reason, slot: hold.watch(this) };
-      return;
-    }
     if (this.streamError === undefined) return super.cancel(reason);
     // Settled first: the abort may report back at once, as the client's.
     this.broke({ failure: 'bad_response', status: this.status });

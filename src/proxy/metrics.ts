@@ -78,6 +78,8 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
+  /** Its start on the steady clock, for the arm's sends in a stage (SentReport); 0 for the rest (a fallback, no stage). */
+  readonly start: number;
 }
 
 /**
@@ -158,7 +160,7 @@ class RunningAttempts {
  * age above its own: older, so over more limits). Blue's: its own attempts, not its answers to green's fallbacks (a
  * rollout files those as fallbacks, in neither arm's sample). Green's: every attempt on green, the split's (one that
  * failed and fell back included: its failure is a green result) and mirror copies (judged as green's results too).
- * Both count the client's own bad request (clientFault) as any: it is in the arm's latency sample (ArmRecorder.record).
+ * Neither arm's counts the client's own bad request (clientFault), taken back when its result is so marked (finished).
  * `exact` false once one of them ended without a result in the feed (a client gone after the first bytes, a mirror
  * copy cut by the proxy's shutdown, the proxy's own error): the counts are then not the sample's, and the rollout
  * judges the stage conservatively.
@@ -327,7 +329,7 @@ export class ProxyMetrics {
     const sends = fallback ? undefined : at.sends?.[arm];
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
-    return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
+    return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -411,6 +413,10 @@ export class ProxyMetrics {
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
     this.ended(answered.arm, attempt);
     const { at } = attempt;
+    // The client's own bad request is no request of either arm a rule judges: nor one of the arm's sends (a rollout
+    // leaves its result out of them too: live-sent.ts), so the sends stay the judged sample's. Green's (its split's
+    // refusal, a mirror copy's) too; a fallback's answer was never one of blue's sends.
+    if (answered.clientFault && !attempt.fallback) at.sends?.[attempt.arm].remove(attempt.start);
     const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.

@@ -35,7 +35,6 @@ import { thisProcess } from '../core/proc-stat.js';
 import { setMaxListeners } from 'node:events';
 import { InFlight } from './in-flight.js';
 import { untilIdle } from './drain.js';
-import { SignalWatch } from '../upstream/signal-watch.js';
 import { createIntake, type Intake } from './intake.js';
 import { createRequestHandler } from './request-handler.js';
 
@@ -230,7 +229,6 @@ function chatContext(
     random: parts.random,
     steadyNow,
     clientKeys: clientKeyHeaders(settings),
-    stopping: new SignalWatch(parts.shutdown),
   };
 }
 

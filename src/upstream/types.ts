@@ -92,10 +92,9 @@ export interface UpstreamResult {
   client?: string;
   /**
    * A 4xx of the plain client-error kind (failure `client_error`, not 409) that blue gives too: the client's own bad
-   * request, no request of the error rules nor the arm's failure (counted as ArmStats.clientErrors), but a latency
-   * as any. Only a proxy with `fallback: true` sets it (src/proxy/client-fault.ts): on green when blue, asked,
-   * refused the request alike; on blue where green could have been asked it too (green is never sent a request to
-   * check it against). Set last: the results feed keeps it there.
+   * request, neither a request judged nor the arm's failure (counted as ArmStats.clientErrors). Only a proxy with
+   * `fallback: true` sets it (src/proxy/client-fault.ts): on green when blue, asked, refused the request alike; on
+   * blue whenever (green is never sent a request to check it against). Set last: the results feed keeps it there.
    */
   clientFault?: true;
   /** Time to the first content token, for streams: a failed stream's too when it had one (cut after it). */

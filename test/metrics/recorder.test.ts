@@ -121,8 +121,8 @@ describe('MetricsRecorder counters', () => {
   });
 
   // A client's own bad request (a 4xx blue gives too, as a proxy tells: UpstreamResult.clientFault) is no request of the
-  // error rules: counted apart, in no error rate, quality or streak figure; but a latency as any other result's.
-  it('counts the client’s own bad requests apart from the requests and failures, and in every latency sample', () => {
+  // arm's: counted apart, in no rate, latency, token, quality, window or streak figure a rule reads.
+  it('counts the client’s own bad requests apart: no request, failure, latency, window or streak of the arm’s', () => {
     const { metrics } = recorder({ slowLimits: { latency: [1000], ttft: [] } });
     const refused = () => failed('green', { status: 400, failure: 'client_error', latencyMs: 5000, clientFault: true });
     metrics.recordDispatch(0, 'green', false);
@@ -134,13 +134,11 @@ describe('MetricsRecorder counters', () => {
     const green = metrics.stage(0).arms.green;
     expect(green).toMatchObject({ requests: 3, successes: 1, failures: 2, qualityFailures: 0, clientErrors: 2, inFlight: 0 });
     expect(green.failuresByClass).toEqual({ server_error: 2 });
-    // Left out of the latencies, an arm refusing a class of requests would drop them from its percentiles alone.
-    expect(green.latency?.count).toBe(5);
-    expect(green.slow?.latency).toEqual({ '1000': 2 });
+    expect(green.latency?.count).toBe(3);
+    expect(green.slow?.latency).toEqual({ '1000': 0 });
     // The success broke the streak; the refusal after it neither extended nor broke it.
     expect(green.consecutiveFailures).toBe(1);
-    // In the live window an answer: 2 failures in 5.
-    expect(metrics.window('green').errorRate).toBeCloseTo(2 / 5);
+    expect(metrics.window('green').errorRate).toBeCloseTo(2 / 3);
     expect(metrics.stage(0).arms.blue.clientErrors).toBeUndefined();
   });
 
