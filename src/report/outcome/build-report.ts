@@ -179,7 +179,6 @@ function armReport(stats: ArmStats): ArmReport {
     retries: stats.retries,
     dropped: stats.dropped,
     qualityFailures: stats.qualityFailures,
-    ...(stats.clientErrors !== undefined && stats.clientErrors > 0 && { clientErrors: stats.clientErrors }),
     errorRate: stats.requests > 0 ? stats.failures / stats.requests : null,
     latency: percentiles(stats.latency),
     ttft: percentiles(stats.ttft),

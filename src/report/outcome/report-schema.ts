@@ -72,9 +72,6 @@ const armReportSchema = z.strictObject({
   retries: count.meta({ description: 'Extra attempts beyond the first; not failures' }),
   dropped: count.meta({ description: 'Requests not sent because max_in_flight was reached' }),
   qualityFailures: count,
-  clientErrors: count
-    .optional()
-    .meta({ description: "Live traffic: 4xx that were the client's own bad request (blue refused them too), in no other figure; absent when none" }),
   errorRate: ratio.nullable().meta({ description: 'failures / requests; null with no requests' }),
   latency: percentilesSchema,
   ttft: percentilesSchema.meta({ description: 'Time to first token, streamed successes only' }),
