@@ -120,28 +120,6 @@ describe('MetricsRecorder counters', () => {
     expect(metrics.stage(1).arms.green.requests).toBe(1);
   });
 
-  // A client's own bad request (a 4xx blue gives too, as a proxy tells: UpstreamResult.clientFault) is no request of the
-  // arm's: counted apart, in no rate, latency, token, quality, window or streak figure a rule reads.
-  it('counts the client’s own bad requests apart: no request, failure, latency, window or streak of the arm’s', () => {
-    const { metrics } = recorder({ slowLimits: { latency: [1000], ttft: [] } });
-    const refused = () => failed('green', { status: 400, failure: 'client_error', latencyMs: 5000, clientFault: true });
-    metrics.recordDispatch(0, 'green', false);
-    metrics.recordResult(0, failed('green'), PASS);
-    metrics.recordResult(0, refused(), { ok: false, reason: 'empty answer' });
-    metrics.recordResult(0, ok('green', { latencyMs: 200 }), PASS);
-    metrics.recordResult(0, refused(), PASS);
-    metrics.recordResult(0, failed('green'), PASS);
-    const green = metrics.stage(0).arms.green;
-    expect(green).toMatchObject({ requests: 3, successes: 1, failures: 2, qualityFailures: 0, clientErrors: 2, inFlight: 0 });
-    expect(green.failuresByClass).toEqual({ server_error: 2 });
-    expect(green.latency?.count).toBe(3);
-    expect(green.slow?.latency).toEqual({ '1000': 0 });
-    // The success broke the streak; the refusal after it neither extended nor broke it.
-    expect(green.consecutiveFailures).toBe(1);
-    expect(metrics.window('green').errorRate).toBeCloseTo(2 / 3);
-    expect(metrics.stage(0).arms.blue.clientErrors).toBeUndefined();
-  });
-
   it('tracks in-flight requests and drops', () => {
     const { metrics } = recorder();
     metrics.recordDispatch(0, 'green', false);
