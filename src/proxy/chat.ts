@@ -9,7 +9,7 @@ import { answer, passOutsideSplit, refusedOddModel, refuseModel, TAG_BLUE, TAG_F
 import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
-import { BlueRefusal, isPlainClientError, markClientFault } from './client-fault.js';
+import { isPlainClientError, markClientFault } from './client-fault.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
@@ -100,8 +100,6 @@ class ChatExchange {
    * it is recorded then (its attempt stays under way meanwhile: a stage's end waits for it).
    */
   private greenRefusal?: { result: UpstreamResult; attempt: Attempt };
-  /** Blue's answer, for the request's mirror copy to tell its plain client error by; only for a request mirrored. */
-  private mirrored?: BlueRefusal;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -159,8 +157,7 @@ class ChatExchange {
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      this.mirrored = new BlueRefusal();
-      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name, this.mirrored);
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name);
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -214,7 +211,6 @@ class ChatExchange {
         if (this.greenRefusal) markClientFault(this.greenRefusal.result);
       }
       this.settleGreenRefusal();
-      this.mirrored?.settle(outcome.result.clientFault === true);
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
@@ -236,7 +232,6 @@ class ChatExchange {
   /** An error of the proxy's own: the attempt under way ends in the in-flight counts (a stage's end waits for those), then `bug`. */
   private failedOurselves(error: unknown): void {
     this.settleGreenRefusal();
-    this.mirrored?.settle(false);
     if (this.underWay) this.ctx.metrics.abandon(this.underWay);
     this.bug(error);
   }
@@ -249,8 +244,6 @@ class ChatExchange {
   private readonly gone = (): void => {
     const { ctx, link } = this;
     if (this.greenRefusal) this.refusalUnsettled();
-    // Blue's answer unknown: the mirror copy's refusal is green's (toward blue).
-    this.mirrored?.settle(false);
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
       age === undefined ? undefined : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: this.stream, latencyMs: age });

@@ -16,28 +16,3 @@ export function isPlainClientError(result: UpstreamResult): boolean {
 export function markClientFault(result: UpstreamResult): void {
   if (isPlainClientError(result)) result.clientFault = true;
 }
-
-/**
- * Blue's answer to a request mirrored to green, which the copy's plain client error waits for: the client's own when
- * blue refused the request alike, green's failure otherwise (blue answered it, or its answer is unknown: the client
- * went away, toward blue). Made only for a request mirrored.
- */
-export class BlueRefusal {
-  private refused?: boolean;
-  private waiting?: (refused: boolean) => void;
-
-  /** Blue's answer is in (or will never be): `refused`, it was the client's own error. Once; later calls change nothing. */
-  settle(refused: boolean): void {
-    if (this.refused !== undefined) return;
-    this.refused = refused;
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.(refused);
-  }
-
-  /** Calls `then` with whether blue refused: now if known, else once it is. */
-  whenSettled(then: (refused: boolean) => void): void {
-    if (this.refused !== undefined) then(this.refused);
-    else this.waiting = then;
-  }
-}

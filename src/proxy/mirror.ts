@@ -4,14 +4,10 @@ import type { ProxyMetrics, SplitPathName } from './metrics.js';
 import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 import { SignalWatch } from '../upstream/signal-watch.js';
-import { isPlainClientError, type BlueRefusal } from './client-fault.js';
 
 export interface Mirror {
-  /**
-   * Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once.
-   * `blue`: the original's answer, which a plain client error of the copy waits for (client-fault.ts).
-   */
-  send(target: ForwardTarget, request: ForwardRequest, path: SplitPathName, blue?: BlueRefusal): void;
+  /** Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once. */
+  send(target: ForwardTarget, request: ForwardRequest, path: SplitPathName): void;
   inFlight(): number;
 }
 
@@ -20,7 +16,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
   // Every copy in flight joins one watch on the shutdown signal.
   const cancel = new SignalWatch(shutdown);
   return {
-    send(green, request, path, blue) {
+    send(green, request, path) {
       if (running >= limit) {
         metrics.mirrorDropped();
         return;
@@ -30,13 +26,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
       forward(green, request, undefined, steadyNow, cancel).then(
         (outcome) => {
           running--;
-          const { result } = outcome;
-          if (!blue || !isPlainClientError(result)) return metrics.finished(result, 'mirror', at, path);
-          // Under way until blue's answer says whose error it was (a stage's end waits for it).
-          blue.whenSettled((refused) => {
-            if (refused) result.clientFault = true;
-            metrics.finished(result, 'mirror', at, path);
-          });
+          metrics.finished(outcome.result, 'mirror', at, path);
         },
         () => {
           // Only the proxy shutting down aborts a copy.
