@@ -33,22 +33,6 @@ export class SendTimes {
   }
 
   /**
-   * A send recorded at `at` is taken back (the proxy's attempt, of either arm, that was the client's own bad request,
-   * which no rule judges): counted nowhere, as if never sent. A bin a level no longer holds needs nothing: every edge that level
-   * can answer is after it.
-   */
-  remove(at: number): void {
-    this.total--;
-    for (let level = 0; level < LEVELS; level++) {
-      const bin = Math.floor(at / (WIDTHS[level] as number));
-      if (bin <= (this.heads[level] as number) - BINS) continue;
-      const ring = this.counts[level] as Uint32Array;
-      const k = slot(bin);
-      ring[k] = (ring[k] as number) - 1;
-    }
-  }
-
-  /**
    * The sends before an edge at or before `at` (those sent at or after it are not counted), on the finest level
    * still holding `at`; 0 (the edge at the start of time) when none does.
    */

@@ -7,7 +7,6 @@ import { liveResumeRecord, type LiveResume } from './resume-record.js';
 import { steadyNow, type Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
-import type { UpstreamResult } from '../upstream/types.js';
 import type { FeedEntry } from '../proxy/results-feed.js';
 import type { Route } from '../proxy/route.js';
 import { AdminCallError, AdminClient, type RouteAnswer, type RouteSet } from './admin-client.js';
@@ -16,8 +15,6 @@ import { errorText } from '../core/errors.js';
 export interface LiveArmCount {
   requests: number;
   failures: number;
-  /** The client's own bad requests (UpstreamResult.clientFault), not in `requests`; absent when none. */
-  clientErrors?: number;
 }
 
 /** What the proxies served in one stage, summed over them: the live half of a stage's figures. */
@@ -323,19 +320,14 @@ export class ProxyFleet {
   }
 
   /** Counts one live result into its stage's live figures. */
-  count(stage: number, result: Pick<UpstreamResult, 'arm' | 'ok' | 'clientFault'>, kind: ResultKind): void {
-    const { arm, ok } = result;
+  count(stage: number, arm: ArmName, ok: boolean, kind: ResultKind): void {
     let figures = this.stages.get(stage);
     if (!figures) {
       figures = { stage, arms: { blue: { requests: 0, failures: 0 }, green: { requests: 0, failures: 0 } }, fallbacks: 0, mirrors: 0 };
       this.stages.set(stage, figures);
     }
-    const count = figures.arms[arm];
-    if (result.clientFault) count.clientErrors = (count.clientErrors ?? 0) + 1;
-    else {
-      count.requests++;
-      if (!ok) count.failures++;
-    }
+    figures.arms[arm].requests++;
+    if (!ok) figures.arms[arm].failures++;
     if (kind === 'fallback') figures.fallbacks++;
     if (kind === 'mirror') figures.mirrors++;
   }

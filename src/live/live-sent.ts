@@ -92,9 +92,8 @@ class ProxySends {
       this.inexact.add(stage);
       return;
     }
-    // The arm's sample as live-source.ts records it: a fallback's answer is blue's but no one's sample, and the client's
-    // own bad request (clientFault) is neither arm's (the proxy takes its send back too: ProxyMetrics.finished).
-    if (entry.kind === 'fallback' || entry.result.arm !== this.arm || entry.result.clientFault === true) return;
+    // The arm's sample as live-source.ts records it: a fallback's answer is blue's but no one's sample.
+    if (entry.kind === 'fallback' || entry.result.arm !== this.arm) return;
     const counted = this.recorded.get(stage);
     if (counted && counted.epoch !== epoch) this.inexact.add(stage);
     else if (counted) counted.results++;

@@ -555,9 +555,7 @@ class LiveSource implements TrafficSource {
     // counted twice against blue and once against green, so the comparisons with blue hid as much of green's
     // own failures (3% of such requests at 50% green made blue look 2.8 points worse than it was).
     if (kind !== 'fallback') this.context.metrics.recordResult(at, result, quality, tag);
-    this.options.fleet.count(at, result, kind);
-    // The client's own bad request (a 4xx blue gives too) is neither arm's failure: counted apart (ArmStats.clientErrors).
-    if (result.clientFault) return at;
+    this.options.fleet.count(at, result.arm, result.ok, kind);
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);
     return at;

@@ -23,7 +23,6 @@ const COUNTERS = [
   'lostCrashes',
   'lostStreamed',
   'qualityFailures',
-  'clientErrors',
   'consecutiveFailures',
   'promptTokens',
   'completionTokens',
@@ -52,8 +51,6 @@ export class ArmRecorder {
   /** Of lost, those streamed or not known not to be (ArmStats.lostStreamed). */
   lostStreamed = 0;
   qualityFailures = 0;
-  /** The client's own bad requests (UpstreamResult.clientFault): counted apart, judged by no rule. */
-  clientErrors = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
   promptTokens = 0;
@@ -109,12 +106,6 @@ export class ArmRecorder {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;
     if (sentStream && this.streamedInFlight > 0) this.streamedInFlight--;
-    // No longer in flight, and no request of the arm's: its latency (a fast refusal), tokens (none) and missing
-    // answer would otherwise dilute every rate and percentile the rules judge.
-    if (result.clientFault) {
-      this.clientErrors++;
-      return;
-    }
     this.requests++;
     if (result.ok) {
       this.successes++;
@@ -180,7 +171,6 @@ export class ArmRecorder {
     this.retries += saved.retries;
     this.dropped += saved.dropped;
     this.qualityFailures += saved.qualityFailures;
-    this.clientErrors += saved.clientErrors;
     this.promptTokens += saved.promptTokens;
     this.completionTokens += saved.completionTokens;
     this.refusals += saved.refusals;
@@ -280,7 +270,6 @@ export class ArmRecorder {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
     if (this.slowTtft.length > 0) stats.failedStreams = { requests: this.failedStreams, unknown: byLimit(this.slowLimits.ttft, this.failedStreamsUnknown) };
-    if (this.clientErrors > 0) stats.clientErrors = this.clientErrors;
     if (this.abortsPastClientCap > 0) stats.abortsPastClientCap = this.abortsPastClientCap;
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();

@@ -15,7 +15,6 @@ export interface CarriedCounts {
   retries: number;
   dropped: number;
   qualityFailures: number;
-  clientErrors: number;
   promptTokens: number;
   completionTokens: number;
   refusals: number;
@@ -74,7 +73,6 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined, bounds: Carr
     retries: whole(s.retries),
     dropped: whole(s.dropped),
     qualityFailures: whole(s.qualityFailures),
-    clientErrors: whole(s.clientErrors),
     promptTokens: whole(s.tokens?.prompt),
     completionTokens: whole(s.tokens?.completion),
     refusals: whole(s.shapes?.refusals),

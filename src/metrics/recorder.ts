@@ -256,8 +256,6 @@ export class MetricsRecorder {
     arm.record(result, qualityFailed, sentStream);
     const cut = at.cut;
     if (cut && sentBefore(cut, tag)) cut.arms[armName].record(result, qualityFailed, sentStream);
-    // The client's own bad request is no request of the arm's (ArmRecorder.record): nor in its window or streak.
-    if (result.clientFault) return;
     this.windows?.[armName].record(result.latencyMs, failed);
     // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
     // and nobody saw how they would have ended (src/analysis/aborts.ts).

@@ -50,11 +50,6 @@ export interface ArmStats {
   lostStreamed?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
-  /**
-   * 4xx answers that were the client's own bad request (UpstreamResult.clientFault), when there were any: not in
-   * `requests`, `failures`, the latencies, tokens or quality, so no rule judges them.
-   */
-  clientErrors?: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
   consecutiveFailures: number;
   /** Latency in ms over completed requests; null before the first. */

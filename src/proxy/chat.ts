@@ -9,12 +9,10 @@ import { answer, passOutsideSplit, refusedOddModel, refuseModel, TAG_BLUE, TAG_F
 import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
-import { isPlainClientError, markClientFault } from './client-fault.js';
 import { stickyClient } from '../analysis/aborts.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
-import type { UpstreamResult } from '../upstream/types.js';
 import type { Mirror } from './mirror.js';
 import { bodyForArm, passthroughBody } from './rewrite.js';
 import type { ClientKeyHeaders } from './client-key-headers.js';
@@ -95,11 +93,6 @@ class ChatExchange {
   private underWay?: Attempt;
   /** The upstream keeps the answer (not `store: false`): its response id is remembered, not only its items. */
   private keepsResponse = true;
-  /**
-   * Green's plain client error (client-fault.ts) while blue is asked: whose fault it was is blue's answer's to say, so
-   * it is recorded then (its attempt stays under way meanwhile: a stage's end waits for it).
-   */
-  private greenRefusal?: { result: UpstreamResult; attempt: Attempt };
 
   constructor(
     private readonly ctx: ChatContext,
@@ -188,8 +181,7 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        if (isPlainClientError(outcome.result)) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
-        else ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
+        ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
         ctx.metrics.fellBack(this.attemptUnderWay());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
@@ -205,12 +197,6 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
-      // Blue's plain client error is the client's own (green, never asked, cannot be): as green's that blue gives too.
-      if (ctx.fallback && outcome.result.arm === 'blue' && isPlainClientError(outcome.result)) {
-        outcome.result.clientFault = true;
-        if (this.greenRefusal) markClientFault(this.greenRefusal.result);
-      }
-      this.settleGreenRefusal();
       ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
@@ -218,20 +204,8 @@ class ChatExchange {
     }
   };
 
-  /**
-   * Green's plain client error that blue was asked about, recorded: the client's own when blue refused alike (marked
-   * by then), green's failure otherwise (blue answered, or failed otherwise: toward blue).
-   */
-  private settleGreenRefusal(): void {
-    const refusal = this.greenRefusal;
-    if (!refusal) return;
-    this.greenRefusal = undefined;
-    this.ctx.metrics.finished(refusal.result, 'routed', refusal.attempt, this.split.name);
-  }
-
   /** An error of the proxy's own: the attempt under way ends in the in-flight counts (a stage's end waits for those), then `bug`. */
   private failedOurselves(error: unknown): void {
-    this.settleGreenRefusal();
     if (this.underWay) this.ctx.metrics.abandon(this.underWay);
     this.bug(error);
   }
@@ -243,7 +217,6 @@ class ChatExchange {
    */
   private readonly gone = (): void => {
     const { ctx, link } = this;
-    if (this.greenRefusal) this.refusalUnsettled();
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
       age === undefined ? undefined : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: this.stream, latencyMs: age });
@@ -252,23 +225,6 @@ class ChatExchange {
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);
     this.done();
   };
-
-  /**
-   * The client went away while blue was asked about green's plain client error. Before blue's first output, whose
-   * fault it was is unknown: green's attempt is a client abort at its age (src/analysis/aborts.ts judges those,
-   * at most 3 per sticky client and stage in the comparisons), not a failure a client could time its exits to
-   * charge green with. After it, blue accepted the request: green's refusal was green's failure.
-   */
-  private refusalUnsettled(): void {
-    const refusal = this.greenRefusal as { result: UpstreamResult; attempt: Attempt };
-    const blueAge = this.link.abandonedAfterMs;
-    if (blueAge === undefined) return this.settleGreenRefusal();
-    this.greenRefusal = undefined;
-    const { result, attempt } = refusal;
-    const abandoned = abandonedResult({ arm: 'green', model: result.model, stream: this.stream, latencyMs: result.latencyMs + blueAge });
-    if (this.sticky) abandoned.client = stickyClient(this.sticky);
-    this.ctx.metrics.cancelled('green', attempt, abandoned);
-  }
 
   private attemptUnderWay(): Attempt {
     return this.underWay as Attempt;

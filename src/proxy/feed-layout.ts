@@ -79,7 +79,6 @@ function resultLayout() {
     ['failure', STRING],
     ['errorMessage', STRING],
     ['client', STRING],
-    ['clientFault', FLAG],
   ]);
   return { result, strings: counters[STRING], counts: counters[COUNT], numbers: counters[NUMBER], flags: counters.flags };
 }

@@ -78,8 +78,6 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
-  /** Its start on the steady clock, for the arm's sends in a stage (SentReport); 0 for the rest (a fallback, no stage). */
-  readonly start: number;
 }
 
 /**
@@ -329,7 +327,7 @@ export class ProxyMetrics {
     const sends = fallback ? undefined : at.sends?.[arm];
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
-    return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
+    return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -413,10 +411,6 @@ export class ProxyMetrics {
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
     this.ended(answered.arm, attempt);
     const { at } = attempt;
-    // The client's own bad request is no request of either arm a rule judges: nor one of the arm's sends (a rollout
-    // leaves its result out of them too: live-sent.ts), so the sends stay the judged sample's. Green's (its split's
-    // refusal, a mirror copy's) too; a fallback's answer was never one of blue's sends.
-    if (answered.clientFault && !attempt.fallback) at.sends?.[attempt.arm].remove(attempt.start);
     const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.

@@ -90,13 +90,6 @@ export interface UpstreamResult {
    * rollout records), an HMAC-SHA256 of that under a key derived from the admin token (src/proxy/client-digest.ts).
    */
   client?: string;
-  /**
-   * A 4xx of the plain client-error kind (failure `client_error`, not 409) that blue gives too: the client's own bad
-   * request, neither a request judged nor the arm's failure (counted as ArmStats.clientErrors). Only a proxy with
-   * `fallback: true` sets it (src/proxy/client-fault.ts): on green when blue, asked, refused the request alike; on
-   * blue whenever (green is never sent a request to check it against). Set last: the results feed keeps it there.
-   */
-  clientFault?: true;
   /** Time to the first content token, for streams: a failed stream's too when it had one (cut after it). */
   ttftMs?: number;
   /** 1 when the first attempt settled it; retries = attempts - 1. */
