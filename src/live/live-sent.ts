@@ -16,10 +16,7 @@
 // attempt begins), mirror copies (kind `mirror`: judged as green's results, on a shadow stage and beside the split; a
 // copy dropped at the mirror limit is never sent, so in neither), a client's abort before the first byte (a
 // client_abort result, in green's sample); a client gone after the first bytes, a copy cut by the proxy's shutdown, or
-// the proxy's own error leaves no result and sets SentReport.exact false. Neither arm's holds the client's own bad
-// request (a result marked clientFault: no rule judges it, live-source.ts records it apart): the proxy takes its send
-// back when it marks it (ProxyMetrics.finished; green's attempt stays under way until then), and it is left out of the
-// results counted here. So the two are one set of requests exactly
+// the proxy's own error leaves no result and sets SentReport.exact false. So the two are one set of requests exactly
 // when, at every proxy, the report is exact and the arm's results recorded from its process up to its last page plus
 // its attempts under way then are its sends (checked below): given only then, every proxy's:
 // - one proxy process per proxy for the stage (its results and reports all in one feed epoch): a restart loses the

@@ -158,7 +158,6 @@ class RunningAttempts {
  * age above its own: older, so over more limits). Blue's: its own attempts, not its answers to green's fallbacks (a
  * rollout files those as fallbacks, in neither arm's sample). Green's: every attempt on green, the split's (one that
  * failed and fell back included: its failure is a green result) and mirror copies (judged as green's results too).
- * Neither arm's counts the client's own bad request (clientFault), taken back when its result is so marked (finished).
  * `exact` false once one of them ended without a result in the feed (a client gone after the first bytes, a mirror
  * copy cut by the proxy's shutdown, the proxy's own error): the counts are then not the sample's, and the rollout
  * judges the stage conservatively.
