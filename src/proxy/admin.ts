@@ -181,6 +181,8 @@ export function routeRequest(body: unknown, now: number, redact: (text: string) 
   if (b.fallback !== undefined && typeof b.fallback !== 'boolean') return "fallback must be true or false (the rollout's plan's proxy.fallback)";
   if (b.controller !== undefined && !isRunId(b.controller))
     return `controller must be an id of the rollout run (up to ${MAX_ID} printable ASCII characters, no spaces)`;
+  // An id is compared, not shown, so one holding a key is refused rather than redacted into another id.
+  if (typeof b.controller === 'string' && redact(b.controller) !== b.controller) return 'controller must not hold a key the proxy knows';
   if (typeof b.controller === 'string') route.controller = b.controller;
   if (b.by !== undefined && typeof b.by !== 'string') return 'by must be a string (who runs the rollout, and where)';
   // Printed in refusals to another rollout: one line without terminal escapes, as the reason.
@@ -188,6 +190,7 @@ export function routeRequest(body: unknown, now: number, redact: (text: string) 
   const resumes = b.resumes;
   if (resumes !== undefined && (!Array.isArray(resumes) || resumes.length > MAX_RESUMES || !resumes.every(isRunId)))
     return `resumes must be a list of at most ${MAX_RESUMES} controller ids (the dead runs a resumed rollout goes on from)`;
+  if (Array.isArray(resumes) && resumes.some((id: string) => redact(id) !== id)) return 'resumes must not hold a key the proxy knows';
   if (b.goingOn !== undefined && (typeof b.goingOn !== 'boolean' || (b.goingOn && route.controller === undefined))) {
     return 'goingOn must be true or false, and true needs controller (whose route it goes on from)';
   }

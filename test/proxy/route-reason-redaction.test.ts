@@ -38,5 +38,17 @@ describe("a route's reason quoting the proxy's upstream key", () => {
       expect(text).not.toContain(UPSTREAM_KEY.slice(0, 12));
       expect(text).not.toContain(base64.slice(0, 12));
     }
+    // The ids a route is compared by are not redacted into other ids: one holding the key is refused (review35b L5).
+    for (const body of [
+      { greenWeight: 0, mirror: 0, controller: `run-${UPSTREAM_KEY}` },
+      { greenWeight: 0, mirror: 0, controller: 'run-1', resumes: [`run-${UPSTREAM_KEY}`] },
+    ]) {
+      const refused = await admin('PUT', body);
+      expect(refused.status).toBe(400);
+      const said = await refused.text();
+      expect(said).toMatch(/must not hold a key the proxy knows/);
+      expect(said).not.toContain(UPSTREAM_KEY.slice(0, 12));
+    }
+    expect(readFileSync(path.join(stateDir, ROUTE_FILE), 'utf8')).not.toContain(UPSTREAM_KEY.slice(0, 12));
   });
 });
