@@ -597,33 +597,11 @@ class LiveSource implements TrafficSource {
     if (this.lost || !this.context.current()) return;
     const shared = this.options.fleet.proxies.find((proxy) => proxy.client.processes.twoAnswering !== undefined);
     const feeds = shared?.client.processes.twoAnswering;
-    if (shared && feeds) {
-      this.lost = true;
-      this.context.breach?.({
-        rule: 'hook',
-        figure: null,
-        limit: 0,
-        unit: 'count',
-        sample: 0,
-        message: `proxy ${sharedUrlMessage(shared.client.url, feeds)}; rolling every proxy back`,
-      });
-      return;
-    }
+    if (shared && feeds) return this.lose(`proxy ${sharedUrlMessage(shared.client.url, feeds)}; rolling every proxy back`);
     // A proxy refusing this rollout's routes (it serves another plan, or someone else set its route since: an
     // operator's blue by hand, another rollout) still answers reads, so it is no silence to wait out.
     const refusing = this.options.fleet.proxies.find((proxy) => proxy.refusal !== undefined);
-    if (refusing) {
-      this.lost = true;
-      this.context.breach?.({
-        rule: 'hook',
-        figure: null,
-        limit: 0,
-        unit: 'count',
-        sample: 0,
-        message: `proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}); rolling every proxy back`,
-      });
-      return;
-    }
+    if (refusing) return this.lose(`proxy ${refusing.client.url} refused this rollout's route (${refusing.refusal ?? ''}); rolling every proxy back`);
     const lease = this.options.fleet.leaseMs;
     const silent = this.options.fleet.proxies.find((proxy) => proxy.silentFor() >= lease);
     if (!silent) return;
@@ -636,6 +614,12 @@ class LiveSource implements TrafficSource {
       sample: 0,
       message: `proxy ${silent.client.url} has not answered for ${formatDuration(silent.silentFor())} (${silent.view.error ?? 'no answer'}): its lease ran out and it serves blue; rolling every proxy back`,
     });
+  }
+
+  /** A proxy this rollout cannot drive (it refuses its routes, or one URL reaches several): a breach of rule `hook`. */
+  private lose(message: string): void {
+    this.lost = true;
+    this.context.breach?.({ rule: 'hook', figure: null, limit: 0, unit: 'count', sample: 0, message });
   }
 }
 
