@@ -2,7 +2,8 @@
 // hold the keys), the proxies as its actuator, the journal kept in memory. The fleet closes when the test ends.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
-import { onTestFinished } from 'vitest';
+import OpenAI from 'openai';
+import { expect, onTestFinished } from 'vitest';
 import type { EngineDeps } from '../../src/engine/deps.js';
 import type { RolloutEvent } from '../../src/engine/types.js';
 import { ProxyFleet } from '../../src/live/fleet.js';
@@ -178,3 +179,48 @@ export async function heldArm(held: 'blue' | 'green') {
 
 /** An upstream answering green at once and holding blue's requests until release(). */
 export const heldBlue = () => heldArm('blue');
+
+/**
+ * The live sent-before tests' flow: `requests` calls of the `openai` SDK through the proxy at `baseUrl`, the held
+ * arm's (heldArm) still running at a judgement whose send times cover them all, then released, answered and covered
+ * again; resolves with the rollout's outcome. `covered`: what each judgement given the arm's send times saw (the
+ * test's judge records it); `arm` names the held arm in the waits' messages.
+ */
+export async function heldThenAnswered<T>(options: {
+  baseUrl: string;
+  held: Awaited<ReturnType<typeof heldArm>>;
+  arm: 'blue' | 'green';
+  requests: number;
+  clock: FakeClock;
+  done: Promise<T>;
+  covered: readonly { requests: number; running: number }[];
+  pollMs: number;
+}): Promise<T> {
+  const { held, arm, requests, clock, covered, pollMs } = options;
+  const client = new OpenAI({ baseURL: options.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  const calls = Array.from({ length: requests }, (_, i) =>
+    client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
+  );
+  await until(() => held.server.seen.length === requests, 'every request at the upstream');
+  const count = held.hung.length;
+  expect(count).toBeGreaterThanOrEqual(3);
+  // The held arm's requests still running: judged with their ages at the proxy's read.
+  await runClockUntil(
+    clock,
+    until(() => covered.some((seen) => seen.running === count && seen.requests === count), `a judgement given ${arm}'s running requests' send times`),
+    pollMs,
+  );
+  held.release();
+  await Promise.all(calls);
+  // Answered: judged with their send times (and latencies) too.
+  const answeredAfter = covered.length;
+  await runClockUntil(
+    clock,
+    until(
+      () => covered.slice(answeredAfter).some((seen) => seen.running === 0 && seen.requests === count),
+      `a judgement given ${arm}'s answered requests' send times`,
+    ),
+    pollMs,
+  );
+  return runClockUntil(clock, options.done, pollMs);
+}

@@ -3,26 +3,24 @@
 // attempts (its split's and mirror copies) with its results pages, checked against the green results read from it. A
 // real proxy on 127.0.0.1 holding green's requests, the engine driving it on the fake clock; then scripted admin APIs
 // for which results count as green's, and for a proxy that reports no green sends (one before session 35).
-import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
 import type { FeedEntry } from '../../src/proxy/results-feed.js';
 import { armAnswers, armResult, pageWith, scriptedResults } from '../helpers/results-pages.js';
-import { until } from '../helpers/until.js';
 import { scriptedPlan } from '../proxy/helpers.js';
-import { heldArm, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
+import { heldArm, heldThenAnswered, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 const REQUESTS = 24;
 
 it("gives the p95 ratio green's send times from a live proxy, covering green's sample while its requests run and once they answered", async () => {
-  const { server, hung, release } = await heldArm('green');
+  const held = await heldArm('green');
   const proxy = '{ fallback: false, admin: { token_env: ADMIN_TOKEN }, limits: { max_stream_duration: 10s } }';
   const covered: { requests: number; running: number }[] = [];
   let uncovered = 0;
-  const { running, clock, done } = await oneStageLiveRollout(scriptedPlan(server.url, { proxy }), {
+  const { running, clock, done } = await oneStageLiveRollout(scriptedPlan(held.server.url, { proxy }), {
     pollMs: POLL_MS,
     errorRate: 0.5,
     compareToBlue: '{ max_latency_p95_ratio: 3 }',
@@ -43,30 +41,7 @@ it("gives the p95 ratio green's send times from a live proxy, covering green's s
       return evaluate(input);
     },
   });
-  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  const calls = Array.from({ length: REQUESTS }, (_, i) =>
-    client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
-  );
-  await until(() => server.seen.length === REQUESTS, 'every request at the upstream');
-  const green = hung.length;
-  expect(green).toBeGreaterThanOrEqual(3);
-  await runClockUntil(
-    clock,
-    until(() => covered.some((seen) => seen.running === green && seen.requests === green), "a judgement given green's running requests' send times"),
-    POLL_MS,
-  );
-  release();
-  await Promise.all(calls);
-  const answeredAfter = covered.length;
-  await runClockUntil(
-    clock,
-    until(
-      () => covered.slice(answeredAfter).some((seen) => seen.running === 0 && seen.requests === green),
-      "a judgement given green's answered requests' send times",
-    ),
-    POLL_MS,
-  );
-  const outcome = await runClockUntil(clock, done, POLL_MS);
+  const outcome = await heldThenAnswered({ baseUrl: running.baseUrl, held, arm: 'green', requests: REQUESTS, clock, done, covered, pollMs: POLL_MS });
   expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
   // Before the proxy's first read, and at the stage's end (judged on the requests sent before its cut), none is given.
   expect(uncovered).toBeGreaterThan(0);

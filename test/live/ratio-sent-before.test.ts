@@ -2,26 +2,24 @@
 // is judged sent-before there too, as on generated traffic (test/engine/ratio-sent-before.test.ts): the proxy reports
 // each stage's blue sends with its results pages, aged on its own clock. A real proxy on 127.0.0.1 in front of a
 // scripted upstream, and the engine driving it on the fake clock.
-import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/analysis/evaluate.js';
 import { blueReference, blueSentReference } from '../../src/analysis/reference.js';
 import { unanswered } from '../../src/analysis/rate-rules.js';
 import { bucketTotal } from '../../src/metrics/buckets.js';
 import { blueAnswers, pageWith, scriptedResults } from '../helpers/results-pages.js';
-import { until } from '../helpers/until.js';
 import { scriptedPlan } from '../proxy/helpers.js';
-import { heldBlue, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
+import { heldBlue, heldThenAnswered, oneStageLiveRollout, runClockUntil, stageZeroLiveSource } from './engine-on-proxies.js';
 
 const POLL_MS = 250;
 const REQUESTS = 24;
 
 it("gives the p95 ratio blue's send times from a live proxy, covering blue's sample while its requests run and once they answered", async () => {
-  const { server, hung, release } = await heldBlue();
+  const held = await heldBlue();
   const proxy = '{ fallback: false, admin: { token_env: ADMIN_TOKEN }, limits: { max_stream_duration: 10s } }';
   const covered: { requests: number; running: number; givenAt: number }[] = [];
   let uncovered = 0;
-  const { running, clock, done } = await oneStageLiveRollout(scriptedPlan(server.url, { proxy }), {
+  const { running, clock, done } = await oneStageLiveRollout(scriptedPlan(held.server.url, { proxy }), {
     pollMs: POLL_MS,
     errorRate: 0.5,
     compareToBlue: '{ max_latency_p95_ratio: 3 }',
@@ -42,32 +40,7 @@ it("gives the p95 ratio blue's send times from a live proxy, covering blue's sam
       return evaluate(input);
     },
   });
-  const client = new OpenAI({ baseURL: running.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  const calls = Array.from({ length: REQUESTS }, (_, i) =>
-    client.chat.completions.create({ model: 'blue-model', user: `user-${i}`, messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined),
-  );
-  await until(() => server.seen.length === REQUESTS, 'every request at the upstream');
-  const blue = hung.length;
-  expect(blue).toBeGreaterThanOrEqual(3);
-  // Blue's requests still running: judged with their ages at the proxy's read.
-  await runClockUntil(
-    clock,
-    until(() => covered.some((seen) => seen.running === blue && seen.requests === blue), "a judgement given blue's running requests' send times"),
-    POLL_MS,
-  );
-  release();
-  await Promise.all(calls);
-  // Answered: judged with their send times (and latencies) too.
-  const answeredAfter = covered.length;
-  await runClockUntil(
-    clock,
-    until(
-      () => covered.slice(answeredAfter).some((seen) => seen.running === 0 && seen.requests === blue),
-      "a judgement given blue's answered requests' send times",
-    ),
-    POLL_MS,
-  );
-  const outcome = await runClockUntil(clock, done, POLL_MS);
+  const outcome = await heldThenAnswered({ baseUrl: running.baseUrl, held, arm: 'blue', requests: REQUESTS, clock, done, covered, pollMs: POLL_MS });
   expect(outcome).toMatchObject({ phase: 'promoted', exitCode: 0 });
   // Before the proxy's first read, and at the stage's end (judged on the requests sent before its cut), none is given.
   expect(uncovered).toBeGreaterThan(0);
