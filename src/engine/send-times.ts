@@ -33,6 +33,21 @@ export class SendTimes {
   }
 
   /**
+   * A send recorded at `at` taken back: its result was neutral (docs/proxy.md, "Neutral results"), in no sample the
+   * bound is of. A level that no longer holds its bin needs nothing: every edge that level can answer is after it.
+   */
+  remove(at: number): void {
+    this.total--;
+    for (let level = 0; level < LEVELS; level++) {
+      const bin = Math.floor(at / (WIDTHS[level] as number));
+      if (bin <= (this.heads[level] as number) - BINS) continue;
+      const ring = this.counts[level] as Uint32Array;
+      const k = slot(bin);
+      ring[k] = (ring[k] as number) - 1;
+    }
+  }
+
+  /**
    * The sends before an edge at or before `at` (those sent at or after it are not counted), on the finest level
    * still holding `at`; 0 (the edge at the start of time) when none does.
    */

@@ -7,6 +7,7 @@ import { liveResumeRecord, type LiveResume } from './resume-record.js';
 import { steadyNow, type Clock } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 import type { ProxyFigures, ResultKind } from '../proxy/metrics.js';
+import type { UpstreamResult } from '../upstream/types.js';
 import type { FeedEntry } from '../proxy/results-feed.js';
 import type { Route } from '../proxy/route.js';
 import { AdminCallError, AdminClient, type RouteAnswer, type RouteSet } from './admin-client.js';
@@ -15,6 +16,8 @@ import { errorText } from '../core/errors.js';
 export interface LiveArmCount {
   requests: number;
   failures: number;
+  /** Neutral results (UpstreamResult.neutral: in no judged sample), not in `requests`; absent when none. Blue's answers to fallbacks stay in `requests`. */
+  neutral?: number;
 }
 
 /** What the proxies served in one stage, summed over them: the live half of a stage's figures. */
@@ -320,14 +323,20 @@ export class ProxyFleet {
   }
 
   /** Counts one live result into its stage's live figures. */
-  count(stage: number, arm: ArmName, ok: boolean, kind: ResultKind): void {
+  count(stage: number, result: Pick<UpstreamResult, 'arm' | 'ok' | 'neutral'>, kind: ResultKind): void {
+    const { arm, ok } = result;
     let figures = this.stages.get(stage);
     if (!figures) {
       figures = { stage, arms: { blue: { requests: 0, failures: 0 }, green: { requests: 0, failures: 0 } }, fallbacks: 0, mirrors: 0 };
       this.stages.set(stage, figures);
     }
-    figures.arms[arm].requests++;
-    if (!ok) figures.arms[arm].failures++;
+    const count = figures.arms[arm];
+    // A fallback's answer is in "blue+fb" whatever it was (live-text.ts subtracts the fallbacks from it).
+    if (result.neutral && kind !== 'fallback') count.neutral = (count.neutral ?? 0) + 1;
+    else {
+      count.requests++;
+      if (!ok) count.failures++;
+    }
     if (kind === 'fallback') figures.fallbacks++;
     if (kind === 'mirror') figures.mirrors++;
   }

@@ -90,7 +90,8 @@ class ProxySends {
       return;
     }
     // The arm's sample as live-source.ts records it: a fallback's answer is blue's but no one's sample.
-    if (entry.kind === 'fallback' || entry.result.arm !== this.arm) return;
+    // A neutral result is in no sample, nor among the proxy's sends (ProxyMetrics takes its send back).
+    if (entry.kind === 'fallback' || entry.result.arm !== this.arm || entry.result.neutral) return;
     const counted = this.recorded.get(stage);
     if (counted && counted.epoch !== epoch) this.inexact.add(stage);
     else if (counted) counted.results++;

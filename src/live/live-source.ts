@@ -555,7 +555,9 @@ class LiveSource implements TrafficSource {
     // counted twice against blue and once against green, so the comparisons with blue hid as much of green's
     // own failures (3% of such requests at 50% green made blue look 2.8 points worse than it was).
     if (kind !== 'fallback') this.context.metrics.recordResult(at, result, quality, tag);
-    this.options.fleet.count(at, result.arm, result.ok, kind);
+    this.options.fleet.count(at, result, kind);
+    // In no judged sample (the recorder counts it apart): neither a failure to journal nor a green result to judge.
+    if (result.neutral) return at;
     if (!result.ok) this.context.onFailure?.(result.arm, result);
     if (result.arm === 'green') this.context.onGreenResult(result, quality);
     return at;

@@ -23,6 +23,7 @@ const COUNTERS = [
   'lostCrashes',
   'lostStreamed',
   'qualityFailures',
+  'neutral',
   'consecutiveFailures',
   'promptTokens',
   'completionTokens',
@@ -51,6 +52,8 @@ export class ArmRecorder {
   /** Of lost, those streamed or not known not to be (ArmStats.lostStreamed). */
   lostStreamed = 0;
   qualityFailures = 0;
+  /** Neutral results (UpstreamResult.neutral): counted apart, judged by no rule. */
+  neutral = 0;
   /** Set by the recorder, which keeps the arm's streak across stages. */
   consecutiveFailures = 0;
   promptTokens = 0;
@@ -106,6 +109,11 @@ export class ArmRecorder {
     // Guarded: a result recorded without a matching dispatch must not drive the gauge negative.
     if (this.inFlight > 0) this.inFlight--;
     if (sentStream && this.streamedInFlight > 0) this.streamedInFlight--;
+    // No longer in flight, and in no other figure: a client picking its arm could steer any one it stayed in.
+    if (result.neutral) {
+      this.neutral++;
+      return;
+    }
     this.requests++;
     if (result.ok) {
       this.successes++;
@@ -171,6 +179,7 @@ export class ArmRecorder {
     this.retries += saved.retries;
     this.dropped += saved.dropped;
     this.qualityFailures += saved.qualityFailures;
+    this.neutral += saved.neutral;
     this.promptTokens += saved.promptTokens;
     this.completionTokens += saved.completionTokens;
     this.refusals += saved.refusals;
@@ -270,6 +279,7 @@ export class ArmRecorder {
       stats.slow = { latency: byLimit(this.slowLimits.latency, this.slowLatency), ttft: byLimit(this.slowLimits.ttft, this.slowTtft) };
     }
     if (this.slowTtft.length > 0) stats.failedStreams = { requests: this.failedStreams, unknown: byLimit(this.slowLimits.ttft, this.failedStreamsUnknown) };
+    if (this.neutral > 0) stats.neutral = this.neutral;
     if (this.abortsPastClientCap > 0) stats.abortsPastClientCap = this.abortsPastClientCap;
     if (Object.keys(this.failureSamples).length > 0) stats.failureSamples = { ...this.failureSamples };
     const buckets = this.buckets?.snapshot();

@@ -15,6 +15,7 @@ export interface CarriedCounts {
   retries: number;
   dropped: number;
   qualityFailures: number;
+  neutral: number;
   promptTokens: number;
   completionTokens: number;
   refusals: number;
@@ -73,6 +74,7 @@ export function carriedCounts(saved: Partial<ArmStats> | undefined, bounds: Carr
     retries: whole(s.retries),
     dropped: whole(s.dropped),
     qualityFailures: whole(s.qualityFailures),
+    neutral: whole(s.neutral),
     promptTokens: whole(s.tokens?.prompt),
     completionTokens: whole(s.tokens?.completion),
     refusals: whole(s.shapes?.refusals),

@@ -256,6 +256,8 @@ export class MetricsRecorder {
     arm.record(result, qualityFailed, sentStream);
     const cut = at.cut;
     if (cut && sentBefore(cut, tag)) cut.arms[armName].record(result, qualityFailed, sentStream);
+    // Counted apart by the arm (ArmRecorder.record), in neither its live window nor its streak.
+    if (result.neutral) return;
     this.windows?.[armName].record(result.latencyMs, failed);
     // A client abort neither extends nor breaks a streak: a client closing a page cuts several requests at once,
     // and nobody saw how they would have ended (src/analysis/aborts.ts).

@@ -50,6 +50,11 @@ export interface ArmStats {
   lostStreamed?: number;
   /** Successful responses that failed a quality check. */
   qualityFailures: number;
+  /**
+   * Neutral results (UpstreamResult.neutral), when there were any: counted here alone, in no request, failure,
+   * latency, TTFT, token, quality or streak figure, so no rule judges them (docs/proxy.md, "Neutral results").
+   */
+  neutral?: number;
   /** Failures (errors or quality) in a row, most recent last; reset by a clean success. */
   consecutiveFailures: number;
   /** Latency in ms over completed requests; null before the first. */
@@ -173,6 +178,7 @@ export function sumArmCounts(stats: readonly ArmStats[]): ArmStats {
     streamed += arm.streamedInFlight ?? arm.inFlight;
     lostStreamed += arm.lostStreamed ?? arm.lost ?? 0;
     total.consecutiveFailures = arm.consecutiveFailures;
+    if (arm.neutral) total.neutral = (total.neutral ?? 0) + arm.neutral;
     if (arm.abortsPastClientCap) total.abortsPastClientCap = (total.abortsPastClientCap ?? 0) + arm.abortsPastClientCap;
     for (const [name, count] of Object.entries(arm.failuresByClass) as [FailureClass, number][])
       total.failuresByClass[name] = (total.failuresByClass[name] ?? 0) + count;

@@ -10,6 +10,8 @@ import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
 import { stickyClient } from '../analysis/aborts.js';
+import { BlueAnswer, isPlainClientError } from './neutral.js';
+import type { UpstreamResult } from '../upstream/types.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
 import type { ProxyMetrics, SplitPathName, Attempt } from './metrics.js';
@@ -21,7 +23,7 @@ import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag }
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route-holder.js';
 import { passesThrough, type Passthrough } from './config.js';
-import { StoredResponses } from './stored-responses.js';
+import { StoredResponses, UNSPLIT } from './stored-responses.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -93,6 +95,15 @@ class ChatExchange {
   private underWay?: Attempt;
   /** The upstream keeps the answer (not `store: false`): its response id is remembered, not only its items. */
   private keepsResponse = true;
+  /** Stored state pinned it to blue, not the split (stored-responses.ts UNSPLIT): its result is neutral (neutral.ts). */
+  private unsplit = false;
+  /**
+   * Green's plain client error while blue answers for it: neutral if blue refuses the request alike, green's failure
+   * otherwise (settleRefusal). Its attempt stays under way meanwhile: a stage's end waits for it.
+   */
+  private greenRefusal?: { result: UpstreamResult; attempt: Attempt };
+  /** Blue's answer, which a mirror copy's plain client error waits for; only for a request mirrored. */
+  private mirrored?: BlueAnswer;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -144,13 +155,16 @@ class ChatExchange {
     const route = ctx.route.effective();
     const stored = split.stored;
     // A continuation goes where its stored state is (stored-responses.ts); anything else by the split.
-    const pinned = stored?.pinned(parsed.body, route.greenWeight);
+    const pin = stored?.pinned(parsed.body, route.greenWeight);
+    this.unsplit = pin === UNSPLIT;
+    const pinned = pin === UNSPLIT ? 'blue' : pin;
     this.keepsResponse = StoredResponses.keepsResponse(parsed.body);
     this.sticky = stickyKey(parsed.body, req.headers, split.stickyKeyOf);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
     if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
-      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name);
+      this.mirrored = new BlueAnswer();
+      ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name, this.mirrored);
     }
     this.attempt(this.arm === 'green' ? green : blue);
   }
@@ -169,7 +183,7 @@ class ChatExchange {
     const headers = target.arm === 'green' ? greenHeaders(this.headers) : this.headers;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
     const stored = this.split.stored;
-    if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, target.arm);
+    if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, this.unsplit ? UNSPLIT : target.arm);
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
@@ -181,7 +195,9 @@ class ChatExchange {
     try {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
-        ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
+        // Whose a plain client error is, blue's answer to the same request says (settleRefusal).
+        if (isPlainClientError(outcome.result)) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
+        else ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
         ctx.metrics.fellBack(this.attemptUnderWay());
         this.fallingBack = true;
         // In a microtask: not from inside the failed exchange's own undici callback.
@@ -196,16 +212,36 @@ class ChatExchange {
       }
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
-      if (outcome.result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, outcome.result.arm, outcome.itemIds);
-      ctx.metrics.finished(outcome.result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
+      const { result } = outcome;
+      if (result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, this.unsplit ? UNSPLIT : result.arm, outcome.itemIds);
+      const blueRefused = result.arm === 'blue' && isPlainClientError(result);
+      // Blue's plain client error is the client's own request, always: counted, a client could raise blue's baseline.
+      if (this.unsplit || blueRefused) result.neutral = true;
+      this.settleRefusal(blueRefused);
+      this.mirrored?.settle(blueRefused);
+      ctx.metrics.finished(result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
       this.failedOurselves(error);
     }
   };
 
+  /**
+   * Green's plain client error that blue answered for, recorded: neutral when blue refused the same request with one
+   * too; green's failure otherwise (blue answered it, failed otherwise, or its answer will never be known: toward blue).
+   */
+  private settleRefusal(blueRefused: boolean): void {
+    const refusal = this.greenRefusal;
+    if (!refusal) return;
+    this.greenRefusal = undefined;
+    if (blueRefused) refusal.result.neutral = true;
+    this.ctx.metrics.finished(refusal.result, 'routed', refusal.attempt, this.split.name);
+  }
+
   /** An error of the proxy's own: the attempt under way ends in the in-flight counts (a stage's end waits for those), then `bug`. */
   private failedOurselves(error: unknown): void {
+    this.settleRefusal(false);
+    this.mirrored?.settle(false);
     if (this.underWay) this.ctx.metrics.abandon(this.underWay);
     this.bug(error);
   }
@@ -217,11 +253,15 @@ class ChatExchange {
    */
   private readonly gone = (): void => {
     const { ctx, link } = this;
+    // Blue's answer will never be known: green's refusal, or its mirror copy's, is green's failure (toward blue).
+    this.settleRefusal(false);
+    this.mirrored?.settle(false);
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
       age === undefined ? undefined : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: this.stream, latencyMs: age });
     // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
     if (abandoned && this.sticky) abandoned.client = stickyClient(this.sticky);
+    if (abandoned && this.unsplit) abandoned.neutral = true;
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);
     this.done();
   };

@@ -79,6 +79,7 @@ function resultLayout() {
     ['failure', STRING],
     ['errorMessage', STRING],
     ['client', STRING],
+    ['neutral', FLAG],
   ]);
   return { result, strings: counters[STRING], counts: counters[COUNT], numbers: counters[NUMBER], flags: counters.flags };
 }

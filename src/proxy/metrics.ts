@@ -78,6 +78,8 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
+  /** Its start on the steady clock, where its stage's sends record it (FigureSet.sends); 0 otherwise. */
+  readonly start: number;
 }
 
 /**
@@ -326,7 +328,7 @@ export class ProxyMetrics {
     const sends = fallback ? undefined : at.sends?.[arm];
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
-    return { at, seq, arm, fallback, slot: at.running.add(seq, arm, stream, fallback, start) };
+    return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -400,6 +402,7 @@ export class ProxyMetrics {
   cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult): void {
     this.ended(arm, attempt);
     const { at } = attempt;
+    if (abandoned?.neutral) this.unsent(attempt);
     // No result in the feed (gone after its first bytes, a mirror copy cut by the shutdown), or one a rollout records
     // as blue's though blue answered for green: the arm's sends are no longer its sample.
     if (!abandoned || attempt.fallback) at.exact[arm] = false;
@@ -410,6 +413,7 @@ export class ProxyMetrics {
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
     this.ended(answered.arm, attempt);
     const { at } = attempt;
+    if (answered.neutral) this.unsent(attempt);
     const result = this.redacted(answered);
     const quality = this.quality(result);
     // Not through both(): a closure a request for two calls.
@@ -417,6 +421,14 @@ export class ProxyMetrics {
     if (at !== this.lifetime) at.record(result, quality);
     if (kind === 'mirror') this.both(at, (set) => set.mirrorsSent++);
     for (const listener of this.listeners) listener(result, kind, quality, at.stage, path, attempt.seq);
+  }
+
+  /**
+   * A neutral result's attempt is none of its arm's sends (SentReport): a rollout leaves its result out of the arm's
+   * sample (live-sent.ts), so the sends stay that sample's.
+   */
+  private unsent(attempt: Attempt): void {
+    if (!attempt.fallback) attempt.at.sends?.[attempt.arm].remove(attempt.start);
   }
 
   /**

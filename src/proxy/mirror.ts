@@ -4,10 +4,14 @@ import type { ProxyMetrics, SplitPathName } from './metrics.js';
 import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 import { SignalWatch } from '../upstream/signal-watch.js';
+import { isPlainClientError, type BlueAnswer } from './neutral.js';
 
 export interface Mirror {
-  /** Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once. */
-  send(target: ForwardTarget, request: ForwardRequest, path: SplitPathName): void;
+  /**
+   * Starts a copy to green's `target` (on the request's split path) unless the limit is reached; returns at once.
+   * `blue`: the original's answer, which a plain client error of the copy waits for (neutral.ts).
+   */
+  send(target: ForwardTarget, request: ForwardRequest, path: SplitPathName, blue?: BlueAnswer): void;
   inFlight(): number;
 }
 
@@ -16,7 +20,7 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
   // Every copy in flight joins one watch on the shutdown signal.
   const cancel = new SignalWatch(shutdown);
   return {
-    send(green, request, path) {
+    send(green, request, path, blue) {
       if (running >= limit) {
         metrics.mirrorDropped();
         return;
@@ -26,7 +30,13 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
       forward(green, request, undefined, steadyNow, cancel).then(
         (outcome) => {
           running--;
-          metrics.finished(outcome.result, 'mirror', at, path);
+          const { result } = outcome;
+          if (!blue || !isPlainClientError(result)) return metrics.finished(result, 'mirror', at, path);
+          // Under way until blue's answer to the original says whether it is neutral (a stage's end waits for it).
+          blue.whenSettled((refused) => {
+            if (refused) result.neutral = true;
+            metrics.finished(result, 'mirror', at, path);
+          });
         },
         () => {
           // Only the proxy shutting down aborts a copy.

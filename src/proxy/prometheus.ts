@@ -166,6 +166,14 @@ function registerFigureCounters(add: Registering, figures: ScrapeFigures): void 
   add.counter('bluegreen_proxy_client_aborts_total', 'Requests whose client went away before the answer was whole', ['arm'], (c) => {
     for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].clientAborts);
   });
+  add.counter(
+    'bluegreen_proxy_neutral_total',
+    'Answers in no judged figure (a plain client error, a request pinned outside the split); also in requests_total',
+    ['arm'],
+    (c) => {
+      for (const arm of ARMS) c.inc({ arm }, snap().arms[arm].neutral ?? 0);
+    },
+  );
   add.counter('bluegreen_proxy_fallbacks_total', 'Green attempts that failed before their first byte and were answered by blue', [], (c) => {
     c.inc(snap().fallbacks);
   });

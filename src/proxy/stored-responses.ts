@@ -14,6 +14,15 @@ import { isObject } from '../upstream/shape.js';
  * never push response ids out (34 MB when both are full).
  */
 const DEFAULT_REMEMBERED_RESPONSES = 100_000;
+/**
+ * A pin to blue the split never chose: a conversation on arms with separate state (the Conversations API is passed to
+ * blue, which holds them), or a continuation of an answer given under one. Served by blue, its result neutral (in
+ * no judged sample: docs/proxy.md, "Neutral results"), so no client can fill blue's sample with requests it names.
+ */
+export const UNSPLIT = 'unsplit';
+/** Where stored state sends a request: an arm, or blue outside the split (UNSPLIT). */
+export type Pin = ArmName | typeof UNSPLIT;
+
 /** Longer ids are not remembered: an id is a short token (resp_ and 48 hex digits at OpenAI). */
 const MAX_ID_LENGTH = 256;
 
@@ -60,9 +69,9 @@ function namesStoredItems(input: unknown): boolean {
 
 export class StoredResponses {
   /** Response ids to the arm that answered them, oldest first (a Map keeps insertion order). */
-  private readonly responses = new Map<string, ArmName>();
+  private readonly responses = new Map<string, Pin>();
   /** Output item ids to the arm that made them, apart (see DEFAULT_REMEMBERED_RESPONSES). */
-  private readonly items = new Map<string, ArmName>();
+  private readonly items = new Map<string, Pin>();
 
   constructor(
     /** Both arms share one upstream and key: either can read the other's stored responses. */
@@ -79,8 +88,8 @@ export class StoredResponses {
     return body.store !== false;
   }
 
-  /** An answer this proxy passed back: `arm` holds the response `id` and its output items `itemIds`. */
-  remember(id: string | undefined, arm: ArmName, itemIds?: readonly string[]): void {
+  /** An answer this proxy passed back: `arm` holds the response `id` and its output items `itemIds` (UNSPLIT: blue, outside the split). */
+  remember(id: string | undefined, arm: Pin, itemIds?: readonly string[]): void {
     this.keep(this.responses, id, arm);
     if (itemIds) for (const item of itemIds) this.keep(this.items, item, arm);
   }
@@ -90,7 +99,7 @@ export class StoredResponses {
     this.responses.delete(id);
   }
 
-  private keep(ids: Map<string, ArmName>, id: string | undefined, arm: ArmName): void {
+  private keep(ids: Map<string, Pin>, id: string | undefined, arm: Pin): void {
     if (id === undefined || id === '' || id.length > MAX_ID_LENGTH) return;
     ids.delete(id);
     ids.set(id, arm);
@@ -99,23 +108,24 @@ export class StoredResponses {
 
   /** The arm whose upstream holds response `id`: the one that answered it, or blue (the proxy's default) when unknown. */
   armOf(id: string): ArmName {
-    return this.responses.get(id) ?? 'blue';
+    const pin = this.responses.get(id);
+    return pin === 'green' ? pin : 'blue';
   }
 
   /**
    * The arm a request continuing stored state must go to, while the route gives that arm a share (blue below
    * weight 1, green above 0): the arm that answered its previous response, else the one that answered the first
-   * stored item its input names by id; on arms with separate state, blue for a conversation (the Conversations API
-   * is passed to blue, which holds them). Undefined for unknown ids (then it is split as usual) or an arm that gets
-   * nothing now (rolled back, promoted): the arm taking all traffic then answers it.
+   * stored item its input names by id; on arms with separate state, UNSPLIT for a conversation (blue holds them).
+   * Undefined for unknown ids (then it is split as usual) or an arm that gets nothing now (rolled back, promoted):
+   * the arm taking all traffic then answers it.
    */
-  pinned(body: Readonly<Record<string, unknown>>, greenWeight: number): ArmName | undefined {
+  pinned(body: Readonly<Record<string, unknown>>, greenWeight: number): Pin | undefined {
     const arm = this.holder(body);
     if (arm === 'green') return greenWeight > 0 ? arm : undefined;
-    return arm === 'blue' && greenWeight < 1 ? arm : undefined;
+    return arm !== undefined && greenWeight < 1 ? arm : undefined;
   }
 
-  private holder(body: Readonly<Record<string, unknown>>): ArmName | undefined {
+  private holder(body: Readonly<Record<string, unknown>>): Pin | undefined {
     const previous = body.previous_response_id;
     const arm = typeof previous === 'string' ? this.responses.get(previous) : undefined;
     if (arm !== undefined) return arm;
@@ -126,7 +136,7 @@ export class StoredResponses {
         if (holder !== undefined) return holder;
       }
     }
-    return !this.sharedState && conversationId(body) !== undefined ? 'blue' : undefined;
+    return !this.sharedState && conversationId(body) !== undefined ? UNSPLIT : undefined;
   }
 
   /**

@@ -55,6 +55,8 @@ export interface LiveStageRow {
   liveGreenFailures: number;
   fallbacks: number;
   mirrors: number;
+  /** Both arms' neutral results (docs/proxy.md, "Neutral results"): served, in no judged figure. */
+  neutral: number;
   generatedBlue: number;
   generatedGreen: number;
 }
@@ -70,6 +72,7 @@ export function liveStageRows(view: LiveView, judged: readonly StageStats[]): Li
       liveGreenFailures: live.arms.green.failures,
       fallbacks: live.fallbacks,
       mirrors: live.mirrors,
+      neutral: (live.arms.blue.neutral ?? 0) + (live.arms.green.neutral ?? 0),
       // Blue's live count includes its answers to fallbacks, which the judged figures leave out (live-source.ts).
       generatedBlue: Math.max(0, (stage?.arms.blue.requests ?? 0) - (live.arms.blue.requests - live.fallbacks)),
       generatedGreen: Math.max(0, (stage?.arms.green.requests ?? 0) - live.arms.green.requests),
@@ -105,6 +108,7 @@ const LIVE_COLUMNS: [string, number][] = [
   ['fallbacks', 9],
   ['mirrors', 7],
 ];
+const NEUTRAL_COLUMNS: [string, number][] = [['neutral', 7]];
 const GENERATED_COLUMNS: [string, number][] = [
   ['gen blue', 8],
   ['gen green', 9],
@@ -112,10 +116,12 @@ const GENERATED_COLUMNS: [string, number][] = [
 
 /**
  * The per-stage table under the proxies (fits 80 columns): the live requests per arm (blue's with the fallbacks
- * it answered, "blue+fb"), green's live failures, fallbacks and mirror copies; and, when the rollout also generates traffic, the generated requests per arm.
+ * it answered, "blue+fb"), green's live failures, fallbacks and mirror copies; the neutral results once there are any
+ * (in neither arm's columns); and, when the rollout also generates traffic, the generated requests per arm.
  */
 export function liveTableLines(rows: readonly LiveStageRow[], withGenerated: boolean): string[] {
-  const columns = withGenerated ? [...LIVE_COLUMNS, ...GENERATED_COLUMNS] : LIVE_COLUMNS;
+  const withNeutral = rows.some((row) => row.neutral > 0);
+  const columns = [...LIVE_COLUMNS, ...(withNeutral ? NEUTRAL_COLUMNS : []), ...(withGenerated ? GENERATED_COLUMNS : [])];
   const line = (cells: (string | number)[]) => `  ${cells.map((cell, i) => String(cell).padStart(columns[i]?.[1] ?? 0)).join('  ')}`;
   return [
     line(columns.map(([name]) => name)),
@@ -127,6 +133,7 @@ export function liveTableLines(rows: readonly LiveStageRow[], withGenerated: boo
         row.liveGreenFailures,
         row.fallbacks,
         row.mirrors,
+        ...(withNeutral ? [row.neutral] : []),
         ...(withGenerated ? [row.generatedBlue, row.generatedGreen] : []),
       ]),
     ),

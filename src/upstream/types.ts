@@ -90,6 +90,12 @@ export interface UpstreamResult {
    * rollout records), an HMAC-SHA256 of that under a key derived from the admin token (src/proxy/client-digest.ts).
    */
   client?: string;
+  /**
+   * Out of every judged sample of its arm (docs/proxy.md, "Neutral results"): a plain client-error 4xx that says
+   * nothing of the arm (src/proxy/neutral.ts), or a request stored state pinned to blue that the split never chose.
+   * Counted apart per arm (ArmStats.neutral); only a proxy sets it.
+   */
+  neutral?: true;
   /** Time to the first content token, for streams: a failed stream's too when it had one (cut after it). */
   ttftMs?: number;
   /** 1 when the first attempt settled it; retries = attempts - 1. */

@@ -34,6 +34,19 @@ describe('SendTimes', () => {
     expect(times.sentBefore(now + 1)).toBe(sent.length);
   });
 
+  // The proxy takes back the send of an attempt whose result is neutral (src/proxy/metrics.ts unsent): counted
+  // nowhere, on a level still holding its bin or not.
+  it('takes a send back: counted before no edge, whether its bin is still held or has left the finest rings', () => {
+    const times = new SendTimes();
+    for (const at of [10, 20, 30]) times.record(at);
+    times.remove(20);
+    expect([times.sentBefore(15), times.sentBefore(25), times.sentBefore(35), times.total]).toEqual([1, 1, 2, 2]);
+    // Ten minutes on, the send at 10 has left the finest levels' rings: taken back, the counts stay whole.
+    times.record(600_000);
+    times.remove(10);
+    expect([times.sentBefore(100), times.sentBefore(599_999), times.sentBefore(600_001), times.total]).toEqual([0, 1, 2, 2]);
+  });
+
   it('gives a count of sends that is a whole prefix: never one sent at or after the moment', () => {
     const times = new SendTimes();
     for (const at of [10, 10.5, 11, 20, 20, 21]) times.record(at);

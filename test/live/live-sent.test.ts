@@ -95,6 +95,18 @@ describe("several proxies' blue sends", () => {
     expect(endedUnseen.sends.view('blue', 0, [endedUnseen.a, endedUnseen.b])).toBeUndefined();
   });
 
+  // A neutral result is in no sample, and the proxy took its send back (its sends count the judged sample): read, it
+  // leaves the counts matching.
+  it('leave out a neutral blue result, as the proxy’s sends do', () => {
+    const { sends, a, b } = twoProxies();
+    const refused = armResult('blue', false);
+    sends.result(b, 'eb', { ...blueEntry(0), result: { ...refused, failure: 'client_error', status: 400, neutral: true } }, 0);
+    expect(sends.view('blue', 0, [a, b])?.requests).toBe(7);
+    // Counted as one of blue's, it would be one more than B's page reported: no exact view at all.
+    sends.result(b, 'eb', { ...blueEntry(0), result: { ...refused, failure: 'client_error', status: 400 } }, 0);
+    expect(sends.view('blue', 0, [a, b])).toBeUndefined();
+  });
+
   it("keep a proxy's older page (its read failed since) while its results match it: the look goes back to it", () => {
     const { sends, a, b, pageA } = twoProxies();
     // A read again 5 s later, B not: the look is B's page, asked at 1002, and A's came back 4,002 ms after it.

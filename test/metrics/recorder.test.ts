@@ -120,6 +120,30 @@ describe('MetricsRecorder counters', () => {
     expect(metrics.stage(1).arms.green.requests).toBe(1);
   });
 
+  // A neutral result (UpstreamResult.neutral, which only a proxy sets: src/proxy/neutral.ts) is in no figure a rule
+  // reads: counted apart, in no rate, latency, slow count, token, quality, window or streak figure.
+  it('counts neutral results apart: no request, failure, latency, slow count, window or streak of the arm’s', () => {
+    const { metrics } = recorder({ slowLimits: { latency: [1000], ttft: [] } });
+    const refused = () => failed('green', { status: 400, failure: 'client_error', latencyMs: 5000, neutral: true });
+    metrics.recordDispatch(0, 'green', false);
+    metrics.recordResult(0, failed('green'), PASS);
+    metrics.recordResult(0, refused(), { ok: false, reason: 'empty answer' });
+    metrics.recordResult(0, ok('green', { latencyMs: 200 }), PASS);
+    metrics.recordResult(0, refused(), PASS);
+    metrics.recordResult(0, ok('green', { latencyMs: 3000, neutral: true, usage: { promptTokens: 10, completionTokens: 10, totalTokens: 20 } }), PASS);
+    metrics.recordResult(0, failed('green'), PASS);
+    const green = metrics.stage(0).arms.green;
+    expect(green).toMatchObject({ requests: 3, successes: 1, failures: 2, qualityFailures: 0, neutral: 3, inFlight: 0 });
+    expect(green.tokens).toEqual({ prompt: 0, completion: 0 });
+    expect(green.failuresByClass).toEqual({ server_error: 2 });
+    expect(green.latency?.count).toBe(3);
+    expect(green.slow?.latency).toEqual({ '1000': 0 });
+    // The success broke the streak; the neutral results after it neither extended nor broke it.
+    expect(green.consecutiveFailures).toBe(1);
+    expect(metrics.window('green').errorRate).toBeCloseTo(2 / 3);
+    expect(metrics.stage(0).arms.blue.neutral).toBeUndefined();
+  });
+
   it('tracks in-flight requests and drops', () => {
     const { metrics } = recorder();
     metrics.recordDispatch(0, 'green', false);

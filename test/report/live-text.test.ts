@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveView } from '../../src/live/fleet.js';
 import type { StageStats } from '../../src/metrics/types.js';
-import { liveLines, liveStageRows, proxyErrorLine, proxyHealth, proxyLine, proxyRouteLine } from '../../src/report/live-text.js';
+import { liveLines, liveStageRows, liveTableLines, proxyErrorLine, proxyHealth, proxyLine, proxyRouteLine } from '../../src/report/live-text.js';
 
 const view: LiveView = {
   leaseMs: 5000,
@@ -60,10 +60,25 @@ describe('live text', () => {
   it('keeps live and generated apart: generated is what the judge saw beyond the live results', () => {
     // Blue's 30 live requests include its 2 answers to fallbacks, which the judge does not see: 50 - 28 generated.
     expect(liveStageRows(view, judged)).toEqual([
-      { stage: 0, liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, fallbacks: 2, mirrors: 4, generatedBlue: 22, generatedGreen: 7 },
+      { stage: 0, liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, fallbacks: 2, mirrors: 4, neutral: 0, generatedBlue: 22, generatedGreen: 7 },
     ]);
     expect(liveLines(view, judged, 7000)[0]).toBe('live traffic (2 proxies, lease 5s):');
     // Read from live.json (status), its age: the stage table's figures are as of state.json's last save.
     expect(liveLines({ ...view, updatedAt: 6700 }, judged, 7000)[0]).toBe('live traffic (2 proxies, lease 5s, read 300ms ago):');
+  });
+
+  it('shows the neutral results apart once there are any, in neither arm’s columns', () => {
+    const withNeutral: LiveView = {
+      ...view,
+      stages: [{ ...view.stages[0]!, arms: { blue: { requests: 30, failures: 0, neutral: 3 }, green: { requests: 10, failures: 2, neutral: 5 } } }],
+    };
+    const rows = liveStageRows(withNeutral, judged);
+    expect(rows[0]).toMatchObject({ liveBlue: 30, liveGreen: 10, liveGreenFailures: 2, neutral: 8 });
+    expect(liveTableLines(rows, false)).toEqual([
+      '  stage  blue+fb   green  green err  fallbacks  mirrors  neutral',
+      '      1       30      10          2          2        4        8',
+    ]);
+    // None: no column.
+    expect(liveTableLines(liveStageRows(view, judged), false)[0]).not.toContain('neutral');
   });
 });

@@ -179,6 +179,7 @@ function armReport(stats: ArmStats): ArmReport {
     retries: stats.retries,
     dropped: stats.dropped,
     qualityFailures: stats.qualityFailures,
+    ...(stats.neutral !== undefined && stats.neutral > 0 && { neutral: stats.neutral }),
     errorRate: stats.requests > 0 ? stats.failures / stats.requests : null,
     latency: percentiles(stats.latency),
     ttft: percentiles(stats.ttft),

@@ -20,6 +20,7 @@ export function armLine(label: string, arm: ArmReport): string {
     `${arm.dropped} dropped`,
   ];
   if (arm.qualityFailures > 0) parts.push(`${arm.qualityFailures} quality failures`);
+  if (arm.neutral) parts.push(`${arm.neutral} neutral (not judged)`);
   if (arm.latency.count > 0) parts.push(`latency p50 ${formatMs(arm.latency.p50)} p95 ${formatMs(arm.latency.p95)} p99 ${formatMs(arm.latency.p99)}`);
   if (arm.ttft.count > 0) parts.push(`ttft p95 ${formatMs(arm.ttft.p95)}`);
   parts.push(`tokens ${arm.tokens.prompt} in / ${arm.tokens.completion} out`, `cost ${formatUsd(arm.costUsd)}`);

@@ -72,6 +72,9 @@ const armReportSchema = z.strictObject({
   retries: count.meta({ description: 'Extra attempts beyond the first; not failures' }),
   dropped: count.meta({ description: 'Requests not sent because max_in_flight was reached' }),
   qualityFailures: count,
+  neutral: count.optional().meta({
+    description: 'Live traffic: answers in no judged figure (a plain client error, a request pinned outside the split: docs/proxy.md); absent when none',
+  }),
   errorRate: ratio.nullable().meta({ description: 'failures / requests; null with no requests' }),
   latency: percentilesSchema,
   ttft: percentilesSchema.meta({ description: 'Time to first token, streamed successes only' }),

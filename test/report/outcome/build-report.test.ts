@@ -55,6 +55,15 @@ describe('buildReport: a promoted rollout', () => {
     expect(report.stages[4]!.arms.blue.latency).toEqual({ p50: null, p95: null, p99: null, max: null, mean: null, count: 0 });
   });
 
+  it("says an arm's neutral results (live traffic's, judged by no rule) apart, and passes its schema", () => {
+    const snapshot = promotedSnapshot(plan);
+    const stage = snapshot.stages[2]!;
+    stage.arms.green = { ...stage.arms.green, neutral: 7 };
+    const report = reportOf(snapshot);
+    expect(report.stages[2]!.arms.green).toMatchObject({ requests: 600, failures: 3, errorRate: 0.005, neutral: 7 });
+    expect(report.stages[1]!.arms.green).not.toHaveProperty('neutral');
+  });
+
   it('leaves rates unjudged on too few requests, and says so', () => {
     const errorRate = report.stages[0]!.checks.find((c) => c.rule === 'error_rate')!;
     expect(errorRate.status).toBe('waiting');
