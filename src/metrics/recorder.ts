@@ -248,8 +248,9 @@ export class MetricsRecorder {
   recordResult(stage: number, result: UpstreamResult, quality: QualityVerdict, tag?: SendTag, sentStream = result.stream): void {
     const armName = result.arm;
     const at = this.at(stage);
-    // Answered after its stage passed: judged with it again at the next judgement (stage-steps.ts judgeLate).
-    if (at.verdict === 'passed') at.late++;
+    // Answered after its stage passed: judged with it again at the next judgement (stage-steps.ts judgeLate). A
+    // neutral result changes no judged figure.
+    if (at.verdict === 'passed' && !result.neutral) at.late++;
     const arm = at.arms[armName];
     const failed = !result.ok;
     const qualityFailed = result.ok && !quality.ok;

@@ -23,7 +23,7 @@ import { forwardedHeaders, NO_HEADERS, responseSink, sendError, type AnswerTag }
 import { parseRequestBody, type Parsed } from './request-json.js';
 import type { RouteHolder } from './route-holder.js';
 import { passesThrough, type Passthrough } from './config.js';
-import { StoredResponses, UNSPLIT } from './stored-responses.js';
+import { StoredResponses, UNSPLIT, type Pin } from './stored-responses.js';
 import type { Targets } from './targets.js';
 
 export interface ChatContext {
@@ -169,6 +169,14 @@ class ChatExchange {
     this.attempt(this.arm === 'green' ? green : blue);
   }
 
+  /**
+   * Where stored state holds `arm`'s answer for continuations: the arm, or UNSPLIT when the split did not choose it
+   * (pinned outside the split, or blue answering for green): their continuations are neutral too (neutral.ts).
+   */
+  private holder(arm: ArmName): Pin {
+    return this.unsplit || this.fallingBack ? UNSPLIT : arm;
+  }
+
   /** The answer's tag: the arm chosen, or blue answering for green. */
   private tag(): AnswerTag {
     return this.fallingBack ? TAG_FALLBACK : this.arm === 'green' ? TAG_GREEN : TAG_BLUE;
@@ -183,7 +191,7 @@ class ChatExchange {
     const headers = target.arm === 'green' ? greenHeaders(this.headers) : this.headers;
     const request: ForwardRequest = { body: forArm(parsed, target), stream: parsed.stream, headers, canFallBack };
     const stored = this.split.stored;
-    if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, this.unsplit ? UNSPLIT : target.arm);
+    if (stored && this.keepsResponse && parsed.stream) request.onResponseId = (id) => stored.remember(id, this.holder(target.arm));
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
@@ -213,7 +221,7 @@ class ChatExchange {
       // The client's answer first, the figures (quality checks, feed, histograms) after: they are not its wait.
       answer(ctx, this.res, outcome, this.tag());
       const { result } = outcome;
-      if (result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, this.unsplit ? UNSPLIT : result.arm, outcome.itemIds);
+      if (result.ok) this.split.stored?.remember(this.keepsResponse ? outcome.responseId : undefined, this.holder(result.arm), outcome.itemIds);
       const blueRefused = result.arm === 'blue' && isPlainClientError(result);
       // Blue's plain client error is the client's own request, always: counted, a client could raise blue's baseline.
       if (this.unsplit || blueRefused) result.neutral = true;

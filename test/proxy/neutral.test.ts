@@ -9,6 +9,8 @@ import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { ProxyFigures } from '../../src/proxy/metrics.js';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
+import { hashString } from '../../src/core/random.js';
+import { stickyPoint } from '../../src/split/index.js';
 
 const TOKEN = 'admin-token-for-tests';
 type Model = 'blue-model' | 'green-model';
@@ -254,8 +256,9 @@ describe('requests stored state pins to blue outside the split', () => {
   const responsesServer = (model: string) =>
     scriptedServer((_req, res: ServerResponse, body) => {
       const request = JSON.parse(body) as { input: string; conversation?: string; previous_response_id?: string };
-      if (request.conversation === 'conv_bogus' || request.input === 'fail') {
-        const status = request.input === 'fail' ? 500 : 404;
+      const fails = request.input === 'fail' || (request.input === 'green fails' && model === 'green-model');
+      if (request.conversation === 'conv_bogus' || fails) {
+        const status = fails ? 500 : 404;
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'Conversation not found', type: 'invalid_request_error' } }));
         return;
@@ -321,5 +324,18 @@ proxy: { fallback: true }
     // Served and counted in /metrics as blue's.
     const scraped = await (await fetch(`${running.proxy.url}/metrics`)).text();
     expect(scraped).toMatch(/^bluegreen_proxy_requests_total\{arm="blue",path="responses"\} 15$/m);
+
+    // Split to green, answered by blue for it: blue holds the answer, but the split did not choose blue for the
+    // conversation, so its continuation (pinned to blue) is neutral too; green's failure stays green's.
+    running.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 3_600_000, reason: 'test' });
+    const seed = hashString('two-upstreams');
+    const onGreen = Array.from({ length: 100 }, (_, i) => `user-${i}`).find((key) => stickyPoint(seed, key) < 0.5) as string;
+    const fellBack = await create({ input: 'green fails', safety_identifier: onGreen });
+    expect(fellBack).toMatchObject({ status: 200, arm: 'blue' });
+    expect(await create({ previous_response_id: fellBack.id, safety_identifier: onGreen })).toMatchObject({ status: 200, arm: 'blue' });
+    const arms = running.proxy.metrics.snapshot().arms;
+    // Blue's answer for green is in the proxy's blue figures (a rollout leaves it out: kind fallback); the continuation is not.
+    expect(arms.blue).toMatchObject({ requests: 4, failures: 1, neutral: 13 });
+    expect(arms.green).toMatchObject({ requests: 1, failures: 1 });
   });
 });
