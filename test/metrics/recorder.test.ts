@@ -144,6 +144,16 @@ describe('MetricsRecorder counters', () => {
     expect(metrics.stage(0).arms.blue.neutral).toBeUndefined();
   });
 
+  it('takes a neutral result answered after its stage passed for no late result: nothing judged changed', () => {
+    const { metrics } = recorder();
+    metrics.startStage(0);
+    metrics.endStage(0, 'passed');
+    metrics.recordResult(0, failed('green', { status: 400, failure: 'client_error', neutral: true }), PASS);
+    expect(metrics.late(0)).toBe(0);
+    metrics.recordResult(0, failed('green'), PASS);
+    expect(metrics.late(0)).toBe(1);
+  });
+
   it('tracks in-flight requests and drops', () => {
     const { metrics } = recorder();
     metrics.recordDispatch(0, 'green', false);
