@@ -115,6 +115,17 @@ describe('the docs match the code', () => {
     expect(exitCodesIn(read('docs/ci.md'), '## Exit codes')).toEqual(codes);
   });
 
+  it("docs/ci.md's jobs give the key in the variable its plan, copied from rollouts/openai.yaml, names", () => {
+    const named = (file: string) => [...read(file).matchAll(/api_key_env: ([A-Z0-9_]+)/g)].map((match) => match[1]);
+    const plans = readdirSync(path.join(ROOT, 'rollouts')).filter((file) => file.endsWith('.yaml'));
+    const known = new Set(plans.flatMap((plan) => named(`rollouts/${plan}`)));
+    const ci = read('docs/ci.md');
+    // Every key variable the page names is one a shipped plan reads, and the jobs' env sets openai.yaml's.
+    for (const [variable] of ci.matchAll(/\b[A-Z][A-Z0-9_]*_API_KEY\b/g)) expect(known, variable).toContain(variable);
+    const [key] = named('rollouts/openai.yaml');
+    expect(ci).toContain(`${key}: \${{ secrets.${key} }}`);
+  });
+
   it("README's commands table names every command and each command's every flag, and no other", () => {
     const program = buildProgram(testContext({ cwd: ROOT }), commandModules());
     const rows = tableAfter(read('README.md'), '## Commands');
