@@ -46,7 +46,7 @@ describe('status', () => {
     const cwd = stateFolder(saved, [finished]);
     const rollback = await runCli(['rollback', '--state-dir', 'st'], { cwd });
     expect(rollback.code).toBe(0);
-    expect(rollback.stdout).toContain('already ended (promoted, exit 0); nothing to roll back');
+    expect(rollback.stdout).toContain('already ended (promoted, exit 0); bluegreen rollback does not undo a promotion');
     const pause = await runCli(['pause', '--state-dir', 'st'], { cwd });
     expect(pause.code).toBe(2);
     expect(pause.stderr).toContain('has finished (promoted at 1970-01-01T00:00:05.000Z)');

@@ -133,7 +133,9 @@ hooks:
     expect(await statusJson(cwd)).toMatchObject({ greenWeight: 1, greenWeightUnconfirmed: true });
     const rollback = await runCli(['rollback', '--state-dir', 'st'], { cwd });
     expect(rollback.code).toBe(0);
-    expect(rollback.stdout).toMatch(/^the rollout of plan "failed-promotion" already ended \(promoted, exit 0\); nothing to roll back\n$/);
+    expect(rollback.stdout).toBe(
+      'the rollout of plan "failed-promotion" already ended (promoted, exit 0); bluegreen rollback does not undo a promotion: green (b) stays where the promotion left it; to go back to blue, set blue by hand, as its on_rollback hook does (a plan with no hook and no proxy moved no real traffic)\n',
+    );
     expect(existsSync(path.join(cwd, 'rollback-runs'))).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ import { SIGNAL_EXIT } from '../stop-signals.js';
 import { rebuiltRecord } from '../journal-recovery.js';
 import { loadPlan } from '../../plan/load.js';
 import { forceBlueAfterEnd } from '../force-blue-after.js';
+import { recordedProxies, sameUrl } from '../../live/recorded-proxies.js';
 import type { RecoveryGuard } from '../../state/recovery-guard.js';
 import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
@@ -45,7 +46,8 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
     const ended = `the rollout of plan "${snapshot.plan.name}" already ended (${endedText(snapshot)})`;
-    ctx.stdout.write(`${ended}${endingMovesFailed(snapshot) ?? '; nothing to roll back'}\n`);
+    const rest = snapshot.phase === 'promoted' ? promotionStands(store.dir, snapshot) : (endingMovesFailed(snapshot) ?? '; nothing to roll back');
+    ctx.stdout.write(`${ended}${rest}\n`);
     return;
   }
   if (standing.kind === 'running') {
@@ -72,6 +74,19 @@ function endingMovesFailed(snapshot: RolloutSnapshot): string | undefined {
   const reason = snapshot.reason ?? '';
   const at = reason.search(/, but (?:putting traffic back on blue failed|\d+ prox(?:y|ies) still serves? green)/);
   return at < 0 ? `; its reason: ${reason}` : reason.slice(at);
+}
+
+/**
+ * After a promotion: rollback does not undo it (the outcome the gate passed on), and an operator who ran it to get
+ * blue back is told so and how, where "nothing to roll back" left green serving unsaid.
+ */
+function promotionStands(dir: string, snapshot: RolloutSnapshot): string {
+  const proxies = recordedProxies(dir, snapshot);
+  const how =
+    proxies.length > 0
+      ? `PUT {"greenWeight":0,"mirror":0} with the admin token to ${proxies.map((url) => `${sameUrl(url)}/admin/route`).join(', ')} (docs/proxy.md)`
+      : 'set blue by hand, as its on_rollback hook does (a plan with no hook and no proxy moved no real traffic)';
+  return `; bluegreen rollback does not undo a promotion: green (${snapshot.plan.greenModel}) stays where the promotion left it; to go back to blue, ${how}`;
 }
 
 /**
