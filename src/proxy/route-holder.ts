@@ -2,6 +2,7 @@
 // blue on its own, whoever was meant to renew it), every change saved to the state folder so a promotion survives
 // a restart.
 import type { Clock } from '../core/clock.js';
+import { oneLine } from '../core/format.js';
 import { RouteFile, type RecordedPlan } from './route-file.js';
 import { boundLease, LeaseClock, leaseLength, type LeaseSchedule } from './route-lease.js';
 import { BLUE_ROUTE, clampShare, describeRoute, LEASE_EXPIRED, sameEnding, SERVE_BLUE, SERVE_GREEN, type EffectiveRoute, type Route } from './route.js';
@@ -233,10 +234,11 @@ export class RouteHolder {
     this.lapsedNotAfter = this.options.clock.now() + leaseLength(this.route);
     // Whose lease ran out stays on the route: only that controller may go on from it (changedSince).
     const lapsed = this.route.controller;
+    const lapsedBy = this.route.by;
     this.route = { greenWeight: 0, mirror: 0, reason: LEASE_EXPIRED, updatedAt: this.options.clock.now(), revision: this.nextRevision() };
     if (lapsed !== undefined) this.route.controller = lapsed;
     this.stamp(this.route);
-    this.options.onNotice?.('route lease expired without renewal: serving blue');
+    this.options.onNotice?.(`route lease expired without renewal: serving blue${lapsedByText(lapsed, lapsedBy)}`);
     this.persist();
   }
 
@@ -253,6 +255,15 @@ export class RouteHolder {
       return { route: this.route, ...(left > 0 && hold && { lapsedHold: hold }) };
     });
   }
+}
+
+/**
+ * Whose rollout stopped renewing (its `by`, one line: a hand-edited route file may hold anything), and where to look:
+ * the operator watching the proxy's log learns which run to ask, and that a dead one's end is `bluegreen rollback`'s.
+ */
+function lapsedByText(controller: string | undefined, by: string | undefined): string {
+  if (controller === undefined || by === undefined) return '';
+  return ` (the rollout that set it, ${oneLine(by, 200)}, stopped renewing it; if it died, bluegreen status in its state folder says so, and bluegreen rollback there records its end)`;
 }
 
 /** "green 50%, mirror 0% (…), set at T by another rollout (alice@ci-3 pid 4242, …)": a route that refuses a caller, and whose. */
