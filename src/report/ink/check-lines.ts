@@ -4,7 +4,7 @@ import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
 import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
-import type { RolloutSnapshot } from '../../engine/types.js';
+import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
 import type { ArmName } from '../../plan/plan.js';
 import { textWidth } from '../text-width.js';
@@ -284,7 +284,9 @@ function lostLines(snapshot: RolloutSnapshot): Line[] {
 
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
-  if (snapshot.checks.length === 0) lines.push([{ text: '  waiting for the first analysis', tone: 'muted' }]);
+  // An ended rollout waits for nothing: a re-run that found green promoted, or one stopped before its first judgement.
+  const none = FINAL_PHASES.includes(snapshot.phase) ? '  no analysis ran before the rollout ended' : '  waiting for the first analysis';
+  if (snapshot.checks.length === 0) lines.push([{ text: none, tone: 'muted' }]);
   const columns = checkColumns(snapshot.checks, width, snapshot.plan.minRequests);
   for (const check of snapshot.checks) lines.push(checkLine(check, width, columns));
   lines.push(...lostLines(snapshot), ...headroomLines(snapshot, width));

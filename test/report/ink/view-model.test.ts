@@ -245,6 +245,13 @@ describe('buildDashboardView', () => {
     expect(view.events).toEqual([]);
   });
 
+  it('says of an ended rollout without checks that none ran, not that it waits for one', () => {
+    // A live re-run that found green already promoted ends at once, as does one aborted before its first judgement.
+    const ended = { ...startingSnapshot(), phase: 'promoted' as const, endedAt: NOW, exitCode: 0, greenWeight: 1 };
+    const view = buildDashboardView(ended, options({ final: { exitCode: 0 } }));
+    expect(view.checks.map(lineText)).toEqual(['checks · green, stage 1/5', '  no analysis ran before the rollout ended']);
+  });
+
   it('marks the watch view read-only and says when the owner is gone', () => {
     const watch = buildDashboardView(progressingSnapshot(), options({ mode: 'watch', now: NOW + 1200, watch: { stateDir: '/s', ownerAlive: true } }));
     expect(lineText(watch.header[0]!)).toMatch(/^bluegreen \(watching\) · gpt-4o-to-gpt-4\.1/);
