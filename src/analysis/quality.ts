@@ -2,6 +2,7 @@
 import type { QualityRules } from '../plan/schema.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { shorten } from '../upstream/classify.js';
+import { answerPattern } from '../core/answer-pattern.js';
 
 export interface QualityOutcome {
   ok: boolean;
@@ -13,9 +14,6 @@ export type QualityChecker = (result: UpstreamResult) => QualityOutcome;
 
 // Shared and frozen: the common answer costs no allocation on the hot path.
 const PASS: QualityOutcome = Object.freeze({ ok: true });
-
-// A model asked for JSON often wraps it in a Markdown fence; ```json or a bare ``` is tolerated.
-const FENCE = /^\s*```(?:json)?[ \t]*\r?\n([\s\S]*?)\s*```\s*$/i;
 
 /**
  * Builds a checker for the plan's quality rules, compiling the regex once. Rules run cheapest first and
@@ -29,7 +27,7 @@ export function createQualityChecker(rules: QualityRules | undefined): QualityCh
   if (!rules) return () => PASS;
   const minLength = rules.min_content_length ?? 0;
   const needles = needlesOf(rules);
-  const pattern = rules.regex !== undefined ? new RegExp(rules.regex) : undefined;
+  const pattern = rules.regex !== undefined ? answerPattern(rules.regex) : undefined;
   const finishReasons = rules.finish_reasons ? new Set(rules.finish_reasons) : undefined;
   const json = rules.json === true;
   const needsContent = minLength > 0 || json || needles.some((needle) => needle.length > 0);
@@ -89,13 +87,30 @@ export function checkQuality(result: UpstreamResult, rules: QualityRules | undef
 
 /** Any JSON value counts (an object, an array, a number...), inside a ```json fence or not. */
 export function parsesAsJson(content: string): boolean {
-  const fenced = FENCE.exec(content);
   try {
-    JSON.parse(fenced?.[1] ?? content);
+    JSON.parse(fencedBody(content) ?? content);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * What a Markdown fence around the whole content holds (a model asked for JSON often wraps it in one; ```json, any
+ * case, or a bare ```), else undefined. Read in one pass: the regex it replaces,
+ * /^\s*```(?:json)?[ \t]*\r?\n([\s\S]*?)\s*```\s*$/i, took quadratic time on an opening fence followed by a run
+ * of spaces and no closing one (100,000 spaces: 27 s in which a proxy served nothing).
+ */
+function fencedBody(content: string): string | undefined {
+  const text = content.trimStart();
+  if (!text.startsWith('```')) return undefined;
+  let at = 3;
+  if (text.slice(at, at + 4).toLowerCase() === 'json') at += 4;
+  while (text[at] === ' ' || text[at] === '\t') at++;
+  if (text[at] === '\r') at++;
+  if (text[at] !== '\n') return undefined;
+  const rest = text.slice(at + 1).trimEnd();
+  return rest.endsWith('```') ? rest.slice(0, -3).trimEnd() : undefined;
 }
 
 /** `contains`, one string or a list, as a list. */

@@ -12,6 +12,7 @@ import { hookScriptWarnings } from './hook-script-warnings.js';
 import { cleartextKeyWarnings } from './cleartext-key-warnings.js';
 import { shortStageWarnings } from './short-stage-warnings.js';
 import { collapseRepeats, type StageRepeat } from './repeated-warnings.js';
+import { backtracksWithoutBound } from '../core/answer-pattern.js';
 
 export interface PlanWarning {
   /** Dotted key path, e.g. "stages[2].green_weight". */
@@ -49,7 +50,21 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...roundedPercentWarnings(plan),
     ...hookScriptWarnings(plan),
     ...cleartextKeyWarnings(plan),
+    ...unboundedRegex(plan),
   ]);
+}
+
+/**
+ * A quality.regex that V8's linear-time engine cannot run (backreferences, lookaround, counts over 16) backtracks
+ * without bound, on an answer a client's prompt steers; every other pattern falls back to that engine
+ * (core/answer-pattern.ts). Such a match blocks the process it runs in: a proxy serves nothing meanwhile.
+ */
+function unboundedRegex(plan: Plan): PlanWarning[] {
+  const regex = plan.analysis.quality?.regex;
+  if (regex === undefined || !backtracksWithoutBound(regex)) return [];
+  const message =
+    "has what V8's linear-time engine cannot run (a backreference \\1, a lookaround (?= (?<=, or a count over 16 such as {10,500}): a match may then backtrack for minutes on one long answer, and the process checking it (a proxy: every request, blue's included) answers nothing meanwhile. Without them a match that backtracks too much goes on in linear time (min_content_length checks a length)";
+  return [{ keyPath: 'analysis.quality.regex', message }];
 }
 
 /**
