@@ -155,7 +155,8 @@ export const MAX_STAGE = 1_000_000;
 
 /** The route a PUT asks for, or why it is not one. */
 export function routeRequest(body: unknown, now: number, redact: (text: string) => string = (text) => text): RouteRequest | string {
-  if (typeof body !== 'object' || body === null) return 'expected a JSON object';
+  // A list is an object too: its answer named greenWeight, as if a field were wrong rather than the shape.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'expected a JSON object';
   const b = body as Record<string, unknown>;
   if (!isShare(b.greenWeight)) return 'greenWeight must be a number from 0 to 1';
   if (!isShare(b.mirror)) return 'mirror must be a number from 0 to 1';

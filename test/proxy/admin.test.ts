@@ -371,6 +371,9 @@ describe('admin API', () => {
   });
 
   it('checks route requests field by field', () => {
+    // hostile36: a list (even one holding a route) is no route, said so rather than blamed on greenWeight.
+    expect(routeRequest([{ greenWeight: 0, mirror: 0 }], 0)).toBe('expected a JSON object');
+    expect(routeRequest(null, 0)).toBe('expected a JSON object');
     expect(routeRequest({ greenWeight: 2, mirror: 0 }, 0)).toMatch(/greenWeight/);
     expect(routeRequest({ greenWeight: 0, mirror: -1 }, 0)).toMatch(/mirror/);
     expect(routeRequest({ greenWeight: 0.1, mirror: 0, ttlMs: 0 }, 0)).toMatch(/ttlMs/);
