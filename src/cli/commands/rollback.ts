@@ -13,6 +13,8 @@ import {
   lostRecord,
   lostRecordText,
   type LockHandle,
+  type LostRecord,
+  type RolloutStanding,
 } from '../../state/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../../core/exit.js';
@@ -32,13 +34,18 @@ import type { RollbackFlags } from '../definitions/rollback.js';
 
 /** Puts the folder's dead rollout back on blue; says so, or refuses, when it is not dead but running or ended. */
 export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<void> {
+  return rollbackFolder(flags, ctx, false);
+}
+
+/** `reread`: the folder's rollout changed under this command once already (rollBackOrphan): a second change is refused. */
+async function rollbackFolder(flags: RollbackFlags, ctx: CliContext, reread: boolean): Promise<void> {
   const dir = stateDir(flags.stateDir, ctx.env, ctx.cwd);
   const store = new StateStore(dir);
   const standing = rolloutStanding(store);
-  if (standing.kind === 'none') return rollBackUnrecorded(store, ctx, flags);
+  if (standing.kind === 'none') return rollBackUnrecorded(store, ctx, flags, reread);
   // Its ending's move to blue failed: tried again, as a dead run's is (its outcome kept). Exit 0 only once it worked.
   if (standing.kind === 'finished' && blueUnconfirmed(standing.snapshot.phase, standing.snapshot.reason))
-    return rollBackOrphan(store, standing.snapshot, ctx, flags, { ended: true });
+    return rollBackOrphan(store, standing.snapshot, ctx, flags, { ended: true, reread });
   if (standing.kind === 'finished' && flags.forceBlue === true) {
     await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
     return;
@@ -60,7 +67,7 @@ export async function rollback(flags: RollbackFlags, ctx: CliContext): Promise<v
         : `another bluegreen (pid ${ownerPid}) holds ${dir} right now; try again once it is done`;
     throw new CliError(what, EXIT.usage);
   }
-  await rollBackOrphan(store, standing.snapshot, ctx, flags);
+  await rollBackOrphan(store, standing.snapshot, ctx, flags, { reread });
 }
 
 /**
@@ -93,9 +100,9 @@ function promotionStands(dir: string, snapshot: RolloutSnapshot): string {
  * No state.json: a rollout killed before its first record (its journal says it started) moved nothing; it is marked
  * ended in its journal, so status no longer says it died unfinished. Otherwise there is no rollout to roll back.
  */
-async function rollBackUnrecorded(store: StateStore, ctx: CliContext, flags: RollbackFlags): Promise<void> {
+async function rollBackUnrecorded(store: StateStore, ctx: CliContext, flags: RollbackFlags, reread: boolean): Promise<void> {
   const rollout = unrecordedRollout(store);
-  if (rollout === undefined) return rollBackLostRecord(store, ctx, flags);
+  if (rollout === undefined) return rollBackLostRecord(store, ctx, flags, reread);
   const text = unrecordedText(rollout);
   if (rollout.starting) throw new CliError(`${text}; stop it with: bluegreen abort --state-dir ${store.dir}`, EXIT.usage);
   if (rollout.finished === undefined) store.appendEvent(unrecordedEnding(Date.now(), `${operatorName(ctx.env)} (bluegreen rollback)`));
@@ -106,7 +113,7 @@ async function rollBackUnrecorded(store: StateStore, ctx: CliContext, flags: Rol
  * A rollout that moved traffic and lost its state.json: its record is rebuilt from its journal and the plan the
  * operator names (`--plan`; the journal holds none), then recovered as an orphan: its on_rollback, its proxies.
  */
-async function rollBackLostRecord(store: StateStore, ctx: CliContext, flags: RollbackFlags): Promise<void> {
+async function rollBackLostRecord(store: StateStore, ctx: CliContext, flags: RollbackFlags, reread: boolean): Promise<void> {
   const lost = lostRecord(store);
   if (lost === undefined) throw new CliError(`no rollout state in ${store.dir}: nothing to roll back`, EXIT.usage);
   const text = lostRecordText(lost, store.dir);
@@ -117,47 +124,82 @@ async function rollBackLostRecord(store: StateStore, ctx: CliContext, flags: Rol
       EXIT.usage,
     );
   const plan = loadPlan(flags.plan, ctx.cwd);
-  await rollBackOrphan(store, rebuiltRecord(lost, plan), ctx, flags);
+  await rollBackOrphan(store, rebuiltRecord(lost, plan), ctx, flags, { reread, rebuild: (again) => rebuiltRecord(again, plan) });
 }
 
 /**
  * The orphaned rollout's recovery (restoreBlue), under the folder's lock; `ended`: a rollout that ended but whose
  * ending's move to blue failed, that move tried again (exit 5 as a dead run's when it fails again: run it again).
+ * `rebuild`: the record was rebuilt from the journal (its state.json lost), as it is again under the lock.
  */
 async function rollBackOrphan(
   store: StateStore,
   snapshot: RolloutSnapshot,
   ctx: CliContext,
   flags: RollbackFlags,
-  options: { ended?: boolean } = {},
+  options: { ended?: boolean; reread: boolean; rebuild?: (lost: LostRecord) => RolloutSnapshot },
 ): Promise<void> {
   const { ended = false } = options;
   const lock = await lockToRecover(store, snapshot, ctx);
+  let changed = false;
   try {
-    // Another `bluegreen rollback` may have finished the job while we waited for the lock.
-    const now = rolloutStanding(store, { self: process.pid });
-    if (now.kind === 'finished' && !(ended && blueUnconfirmed(now.snapshot.phase, now.snapshot.reason))) {
+    // Read again under the lock, and acted on as read then: another rollback may have finished the job while we
+    // waited, or a new rollout started (and ended, or died) between the first read and the lock. Its record is not
+    // this one's: recovered as this one, it was overwritten with this one's and its traffic left where it was.
+    const now = underLock(store, options.rebuild);
+    if (now.kind === 'finished' && sameRun(now.snapshot, snapshot))
       ctx.stdout.write(`the rollout of plan "${snapshot.plan.name}" was already ${ended ? 'put back on blue' : 'rolled back'}; nothing to do\n`);
-      return;
-    }
-    // Said once the rollback goes ahead (restoreBlue's `starting`): not before a refusal for want of the admin token.
-    const said = ended
-      ? `the rollout of plan "${snapshot.plan.name}" ended (${endedText(snapshot)}), but its move back to blue had failed; trying it again`
-      : `${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back`;
-    const starting = (): void => void ctx.stderr.write(`bluegreen: ${said}\n`);
-    const { value: result, signal } = await finishDespiteSignals(
-      () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, ended, starting }),
-      { events: ctx.signals ?? process, warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`), what: 'putting traffic back on blue' },
-    );
-    if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
-    const done = ended
-      ? `put the traffic of plan "${snapshot.plan.name}" back on blue, as its ending (${endedText(snapshot)}) could not`
-      : `rolled back the rollout of plan "${snapshot.plan.name}"`;
-    ctx.stdout.write(`${done}: ${result.message}\n`);
-    if (signal) throw new CliError(`interrupted by ${signal}; the rollback it came during finished first`, SIGNAL_EXIT[signal]);
+    else if (now.kind === 'recover' && now.ended === ended && sameRun(now.snapshot, snapshot)) await recoverRun(store, now.snapshot, ctx, flags, ended);
+    else changed = true;
   } finally {
     lock.release();
   }
+  if (!changed) return;
+  const what = `the rollout recorded in ${store.dir} changed while bluegreen rollback was reading it (a rollout started or ended there meanwhile)`;
+  if (options.reread) throw new CliError(`${what}, twice; another bluegreen is at work there: see bluegreen status --state-dir ${store.dir}`, EXIT.usage);
+  ctx.stderr.write(`bluegreen: ${what}; reading it again\n`);
+  await rollbackFolder(flags, ctx, true);
+}
+
+/** What the folder holds, read under the lock: a run to recover (as rollback() would choose it), one that ended, or other. */
+type LockedStanding = { kind: 'recover'; snapshot: RolloutSnapshot; ended: boolean } | { kind: 'finished'; snapshot: RolloutSnapshot } | { kind: 'other' };
+
+function underLock(store: StateStore, rebuild: ((lost: LostRecord) => RolloutSnapshot) | undefined): LockedStanding {
+  const standing: RolloutStanding = rolloutStanding(store, { self: process.pid });
+  if (standing.kind === 'orphaned') return { kind: 'recover', snapshot: standing.snapshot, ended: false };
+  if (standing.kind === 'finished' && blueUnconfirmed(standing.snapshot.phase, standing.snapshot.reason))
+    return { kind: 'recover', snapshot: standing.snapshot, ended: true };
+  if (standing.kind === 'finished') return { kind: 'finished', snapshot: standing.snapshot };
+  const lost = standing.kind === 'none' && rebuild ? lostRecord(store, { self: process.pid }) : undefined;
+  if (lost !== undefined && rebuild && !lost.running) return { kind: 'recover', snapshot: rebuild(lost), ended: false };
+  return { kind: 'other' };
+}
+
+/**
+ * Whether two reads of a folder's record are of one rollout run: its start and its process (a new rollout has
+ * others). A record rebuilt from the journal has pid 0 where the lock was gone or is this command's own.
+ */
+function sameRun(a: RolloutSnapshot, b: RolloutSnapshot): boolean {
+  return a.startedAt === b.startedAt && a.plan.name === b.plan.name && (a.pid === b.pid || a.pid === 0 || b.pid === 0);
+}
+
+/** restoreBlue on the run read under the lock, said and recorded; its exit code is the command's. */
+async function recoverRun(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags, ended: boolean): Promise<void> {
+  // Said once the rollback goes ahead (restoreBlue's `starting`): not before a refusal for want of the admin token.
+  const said = ended
+    ? `the rollout of plan "${snapshot.plan.name}" ended (${endedText(snapshot)}), but its move back to blue had failed; trying it again`
+    : `${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back`;
+  const starting = (): void => void ctx.stderr.write(`bluegreen: ${said}\n`);
+  const { value: result, signal } = await finishDespiteSignals(
+    () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, ended, starting }),
+    { events: ctx.signals ?? process, warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`), what: 'putting traffic back on blue' },
+  );
+  if (!result.ok) throw new CliError(result.message, EXIT.orphaned);
+  const done = ended
+    ? `put the traffic of plan "${snapshot.plan.name}" back on blue, as its ending (${endedText(snapshot)}) could not`
+    : `rolled back the rollout of plan "${snapshot.plan.name}"`;
+  ctx.stdout.write(`${done}: ${result.message}\n`);
+  if (signal) throw new CliError(`interrupted by ${signal}; the rollback it came during finished first`, SIGNAL_EXIT[signal]);
 }
 
 /**
