@@ -13,6 +13,7 @@ import { endingBegun, restoreBlue } from './recover.js';
 import { claimRecovery } from './recovery-claim.js';
 import { finishDespiteSignals } from './recovery-signals.js';
 import { SIGNAL_EXIT } from './stop-signals.js';
+import { blueMoveFailure, blueUnconfirmed, endedText } from '../engine/endings.js';
 
 /** Where settlePrevious leaves the state folder for the new run. */
 export interface Settled {
@@ -97,6 +98,13 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
     ctx.stderr.write(`bluegreen: ${dead}; putting traffic back on blue before starting\n`);
     await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead: dead.replace(/; traffic may not be on blue$/, '') });
   }
+  // One that ended but whose move back to blue failed may have left green on too: that move is made again first, as
+  // bluegreen rollback makes it, and this run does not start while it fails (fail toward blue).
+  if (previous.kind === 'finished' && blueUnconfirmed(previous.snapshot.phase, previous.snapshot.reason)) {
+    const ended = unconfirmedEndingText(previous.snapshot);
+    ctx.stderr.write(`bluegreen: ${ended}; trying that move again before starting\n`);
+    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead: ended, ended: true });
+  }
   // A rollout that moved traffic and lost its state.json: recovered as an orphan when this is its plan.
   const lost = previous.kind === 'none' ? lostRecordFor(store, plan) : undefined;
   if (lost !== undefined) {
@@ -134,10 +142,16 @@ async function recoverFirst(
   store: StateStore,
   snapshot: RolloutSnapshot,
   plan: Plan,
-  { ctx, warn, signals, dead }: { ctx: CliContext; warn: (message: string) => void; signals: NodeJS.EventEmitter; dead: string },
+  {
+    ctx,
+    warn,
+    signals,
+    dead,
+    ended = false,
+  }: { ctx: CliContext; warn: (message: string) => void; signals: NodeJS.EventEmitter; dead: string; ended?: boolean },
 ): Promise<void> {
   const { value: result, signal } = await finishDespiteSignals(
-    () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan, warn }),
+    () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollout', fallbackPlan: plan, warn, ended }),
     {
       events: signals,
       warn: (message) => ctx.stderr.write(`bluegreen: ${message}\n`),
@@ -159,6 +173,11 @@ async function recoverFirst(
   // The line on stderr before it scrolls away behind the dashboard; the recovery's own lines went with the dead
   // run's record (events.prev.jsonl): a start warning says it in the new journal, where the dashboard shows it.
   warn(`${dead}: put back on blue before this rollout started (${result.message})`);
+}
+
+/** "the rollout of plan "x" ended (aborted, exit 4), but its move back to blue had failed (on_abort hook: ...)". */
+export function unconfirmedEndingText(snapshot: RolloutSnapshot): string {
+  return `the rollout of plan "${snapshot.plan.name}" ended (${endedText(snapshot)}), but its move back to blue had failed (${blueMoveFailure(snapshot.reason ?? '')})`;
 }
 
 function stillRunning(snapshot: RolloutSnapshot, dir: string): UsageError {

@@ -5,7 +5,7 @@
 import { FINAL_PHASES, type RolloutEvent, type RolloutSnapshot } from '../engine/types.js';
 import { endingStarted, phaseWhenDied } from '../report/ending-text.js';
 import { runHook, type HookOutcome } from '../hooks/index.js';
-import { endingHook } from '../hooks/ending-hook.js';
+import { endingHook, endingHookNames, type EndingEventName } from '../hooks/ending-hook.js';
 import type { Plan } from '../plan/plan.js';
 import { markConfirmed, markRecovered, type StateStore } from '../state/index.js';
 import { blueMoveFailure, confirmedReason, endedText } from '../engine/endings.js';
@@ -89,18 +89,20 @@ export async function restoreBlue(options: RestoreOptions): Promise<RestoreResul
     journal.appendEvent({ at: now(), type, stage: snapshot.stageIndex, actor, message: proxy.message });
   }
   if (toBlue.refused !== undefined) throw new UsageError(toBlue.refused);
-  const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true));
+  const event = recoveryEvent(snapshot, options.ended === true);
+  const skipped = hookNotNeeded(plan, proxies.length > 0 && proxies.every((proxy) => proxy.left === true), event);
   if (skipped !== undefined) journal.appendEvent({ at: now(), type: 'warning', stage: snapshot.stageIndex, actor, message: skipped });
-  const chosen = skipped === undefined ? endingHook(plan.hooks, 'rollback') : undefined;
+  const chosen = skipped === undefined ? endingHook(plan.hooks, event) : undefined;
   if (chosen) {
-    const outcome = await runRollbackHook(chosen, { journal, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now });
+    const outcome = await runRollbackHook(chosen, { journal, snapshot, plan, secrets, env: ctx.env, command, actor, reason, now, event });
     if (!outcome.ok) return { ok: false, message: `${chosen.name} failed (${outcome.message}); traffic may not be on blue, and ${unfinished}` };
   } else if (proxies.length === 0 && skipped === undefined && options.ended) {
-    // Nothing to try again: saying it worked would be the claim its ending could not make.
-    return {
-      ok: false,
-      message: `plan "${plan.name}" has no on_rollback or on_stage hook and no proxies: bluegreen cannot move your traffic, and ${unfinished}`,
-    };
+    // Nothing to try the move again with (the plan lost the hook since): running again would never help, so not the
+    // "run it again" exit 5. Saying it worked would be the claim its ending could not make.
+    throw new UsageError(
+      `${reason}, and plan "${plan.name}" (${plan.source.file}) has no ${endingHookNames(event)} hook and no proxies now: bluegreen has nothing to move your traffic with, and ${unfinished}. ` +
+        `Check by hand that traffic is on blue, or put that hook back in the plan (or pass the plan that has it with --plan FILE) and run bluegreen rollback again`,
+    );
   } else if (proxies.length === 0 && skipped === undefined) {
     warn(`plan "${plan.name}" has no on_rollback or on_stage hook: bluegreen cannot move your traffic; make sure it is on blue`);
   }
@@ -207,6 +209,14 @@ async function stopDeadRunHook(
   store.appendEvent({ at: options.now(), type: 'warning', stage: snapshot.stageIndex, actor: options.actor, message: stopped });
 }
 
+/**
+ * The ending whose move a recovery makes: an ended rollout's own (an abort's on_abort, its stand-ins after it: the
+ * move that failed, tried again), else a rollback (a dead run's on_rollback).
+ */
+export function recoveryEvent(snapshot: Pick<RolloutSnapshot, 'phase'>, ended: boolean): EndingEventName {
+  return ended && snapshot.phase === 'aborted' ? 'abort' : 'rollback';
+}
+
 interface HookRun {
   journal: Journal;
   snapshot: RolloutSnapshot;
@@ -217,10 +227,12 @@ interface HookRun {
   actor: string;
   reason: string;
   now: () => number;
+  /** The ending whose hook it is (recoveryEvent): told to the hook as the rollout told it. */
+  event: EndingEventName;
 }
 
 /**
- * The plan's rollback hook (on_rollback, or on_stage standing in at 0%) run as a rollout runs it, with green at 0
+ * The plan's rollback hook (on_rollback, or on_stage standing in at 0%; an ended abort's on_abort) run as a rollout runs it, with green at 0
  * and the stage the rollout died in, its outcome journaled. Recorded as a rollout's hooks are (hook.json, this
  * process's pid): should this command be killed in turn, the next rollback (or rollout) finds the hook and stops it
  * before running its own.
@@ -230,6 +242,7 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
   const stage = snapshot.stageIndex + 1;
   const record = hookRecorder(journal.dir, {
     plan: plan.name,
+    // A recovery's hook, whichever the ending's (on_abort too): what the next recovery looks for (readRecoveryHook).
     event: 'rollback',
     stage,
     greenWeight: 0,
@@ -243,7 +256,7 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
     outcome = await runHook(
       chosen.hook,
       {
-        event: 'rollback',
+        event: run.event,
         plan: plan.name,
         stage,
         stages: plan.stages.length,
@@ -276,8 +289,8 @@ async function runRollbackHook(chosen: NonNullable<ReturnType<typeof endingHook>
  * setting weights) would act on traffic that is now theirs. A plan with an on_stage hook moved something besides
  * the proxies at every stage: its rollback hook runs (fail toward blue).
  */
-export function hookNotNeeded(plan: Plan, everyProxyLeft: boolean): string | undefined {
-  const chosen = endingHook(plan.hooks, 'rollback');
+export function hookNotNeeded(plan: Plan, everyProxyLeft: boolean, event: EndingEventName = 'rollback'): string | undefined {
+  const chosen = endingHook(plan.hooks, event);
   if (chosen === undefined || plan.hooks?.on_stage !== undefined || !everyProxyLeft) return undefined;
   return (
     `${chosen.label} not run: every proxy of the plan was left to another rollout or an operator (nothing of this rollout's left on them), ` +

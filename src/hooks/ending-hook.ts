@@ -37,3 +37,9 @@ export function endingHook(hooks: HooksConfig | undefined, event: EndingEventNam
   }
   return undefined;
 }
+
+/** "on_abort, on_rollback or on_stage": the hooks endingHook looks for, in its order, as a message names them. */
+export function endingHookNames(event: EndingEventName): string {
+  const names = STAND_INS[event];
+  return names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(', ')} or ${names.at(-1) as string}`;
+}

@@ -19,10 +19,11 @@ import type { RolloutFlags } from '../definitions/rollout.js';
 import { isCi, reporterFor } from '../reporters.js';
 import { runRollout } from '../run-rollout.js';
 import { holdSignalsAfterEnd } from '../stop-signals.js';
-import { lostRecordFor, resumable } from '../previous-run.js';
-import { endingHook } from '../../hooks/ending-hook.js';
+import { lostRecordFor, resumable, unconfirmedEndingText } from '../previous-run.js';
+import { endingHook, endingHookNames } from '../../hooks/ending-hook.js';
+import { blueUnconfirmed } from '../../engine/endings.js';
 import { planFor } from '../dead-run-plan.js';
-import { hookNotNeeded } from '../recover.js';
+import { hookNotNeeded, recoveryEvent } from '../recover.js';
 import { sendsNothingUpstream } from '../../live/upstream-free.js';
 import { protectPlanSecrets } from '../secrets.js';
 import { checkBeforeTraffic, placedInPlan, rolloutStartWarnings } from '../plan-checks.js';
@@ -125,7 +126,10 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const resumed = start.resume ? resumable(store, plan, standing) : undefined;
   // A rollout that lost its state.json: the real run recovers it first with this plan, or refuses another plan's (exit 5).
   const lost = !resumed && standing.kind === 'none' ? lostRecordFor(store, plan) : undefined;
-  const deadRun = standing.kind === 'orphaned' ? standing.snapshot : lost?.snapshot;
+  // One that ended but whose move back to blue failed: the real run makes that move again first.
+  const unconfirmed =
+    !resumed && standing.kind === 'finished' && blueUnconfirmed(standing.snapshot.phase, standing.snapshot.reason) ? standing.snapshot : undefined;
+  const deadRun = standing.kind === 'orphaned' ? standing.snapshot : (lost?.snapshot ?? unconfirmed);
   const warnings = await checkBeforeTraffic(plan);
   const running = runningNowText(stateDir, standing);
   if (running) warnings.push(running);
@@ -137,7 +141,8 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   for (const warning of warnings) ctx.stderr.write(`bluegreen: warning: ${warning}\n`);
   // What the real run's recovery of a dead rollout would do comes first, as the real run does it first: said even when
   // the routes' check below stops the dry run.
-  const restoreLines = !resumed && deadRun ? await restoreText(deadRun, plan, stateDir, ctx, lost?.text) : [];
+  const said = lost?.text ?? (unconfirmed && unconfirmedEndingText(unconfirmed));
+  const restoreLines = !resumed && deadRun ? await restoreText(deadRun, plan, stateDir, ctx, { said, ended: unconfirmed !== undefined }) : [];
   let routesText: string | undefined;
   if (plan.proxy?.admin) {
     try {
@@ -173,16 +178,24 @@ function runningNowText(dir: string, standing: ReturnType<typeof rolloutStanding
  * What a real run does first on a folder whose rollout died: put that one's traffic back on blue (run-rollout.ts),
  * with the plan it would use (the dead run's), and what it would do with each of that plan's proxies (read only).
  */
-async function restoreText(dead: RolloutSnapshot, plan: Plan, stateDir: string, ctx: CliContext, lostText?: string): Promise<string[]> {
-  const said = lostText ?? orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '');
+async function restoreText(
+  dead: RolloutSnapshot,
+  plan: Plan,
+  stateDir: string,
+  ctx: CliContext,
+  options: { said: string | undefined; ended: boolean },
+): Promise<string[]> {
+  const said = options.said ?? orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '');
   const first = `first: ${said}; a real run would put its traffic back on blue (as bluegreen rollback does)`;
   const deadPlan = planFor({ snapshot: dead, ctx, fallbackPlan: plan }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
-  const hook = endingHook(deadPlan.hooks, 'rollback');
-  if (!deadPlan.proxy?.admin) return [`${first}: ${hook ? `its ${hook.label} run` : 'no on_rollback or on_stage hook to run'}, before its own first stage`];
+  const event = recoveryEvent(dead, options.ended);
+  const hook = endingHook(deadPlan.hooks, event);
+  const none = `no ${endingHookNames(event)} hook to run`;
+  if (!deadPlan.proxy?.admin) return [`${first}: ${hook ? `its ${hook.label} run` : none}, before its own first stage`];
   const { deadRunRecord, recoveryPreview } = await import('../../live/restore.js');
   const preview = await recoveryPreview(deadPlan, stateDir, ctx.env, deadRunRecord(dead, stateDir));
-  const skipped = hookNotNeeded(deadPlan, preview.everyProxyLeft);
-  const hookText = skipped ?? (hook ? `then its ${hook.label} run` : 'no on_rollback or on_stage hook to run');
+  const skipped = hookNotNeeded(deadPlan, preview.everyProxyLeft, event);
+  const hookText = skipped ?? (hook ? `then its ${hook.label} run` : none);
   return [`${first}, before its own first stage: each proxy as below; ${hookText}`, ...preview.lines.map((line) => `  ${line}`)];
 }
 
