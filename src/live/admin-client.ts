@@ -131,6 +131,9 @@ export interface AdminClientOptions {
   timeoutMs?: number;
 }
 
+/** Reads of a URL's route after one answer, one after another: behind a round-robin balancer, up to 3 more processes show. */
+const MORE_READS = 3;
+
 export class AdminClient {
   readonly url: string;
   /** Which proxy processes answered here, by the results feed each answer names (two at once: a load balancer). */
@@ -145,6 +148,16 @@ export class AdminClient {
     // otherwise fire on a suspended process's wake-up before an answer that arrived in time is read.
     const backstopMs = this.timeoutMs * 2;
     this.agent = new Agent({ connections: 4, connectTimeout: this.timeoutMs, headersTimeout: backstopMs, bodyTimeout: backstopMs });
+  }
+
+  /**
+   * Reads the route up to MORE_READS times more, one after another, each on a connection of its own (a balancer may
+   * spread connections rather than requests), until a second process answering here shows: the two feeds that
+   * answered in turn (process-order.ts), or undefined. A read that fails here is no answer to judge by.
+   */
+  async lookForOtherProcesses(): Promise<readonly [string, string] | undefined> {
+    for (let read = 0; read < MORE_READS && this.processes.twoAnswering === undefined; read++) await this.getRoute(true).catch(() => undefined);
+    return this.processes.twoAnswering;
   }
 
   /** `fresh`: on a connection of its own, so a load balancer that spreads connections (not requests) picks again. */

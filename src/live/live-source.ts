@@ -450,7 +450,11 @@ class LiveSource implements TrafficSource {
         if (proxy.client.processes.twoAnswering !== undefined) return true;
         // A proxy restarted since the last read numbers its results from 1 again: read them from the start.
         // Its feed's epoch says so; a head below the cursor says so too when the restart came before any read.
-        const restarted = (proxy.epoch !== undefined && page.epoch !== proxy.epoch) || page.head < proxy.cursor;
+        const newFeed = proxy.epoch !== undefined && page.epoch !== proxy.epoch;
+        // A new feed is a restart, or a second process behind the URL (a load balancer) answering for the first time:
+        // a few more reads (the preflight's) find the old one still answering before anything is read as a restart.
+        if (newFeed && (await proxy.client.lookForOtherProcesses()) !== undefined) return true;
+        const restarted = newFeed || page.head < proxy.cursor;
         if (restarted) {
           // What the old process recorded after the last read, and what it served while draining, comes in this
           // feed if it was stopped (SIGTERM, Ctrl-C) and could write it to its state folder; a kill -9 loses it.

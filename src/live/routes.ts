@@ -102,9 +102,6 @@ export async function readRoutes(clients: readonly AdminClient[], plan: ServedPl
   return checks.flatMap((check, index) => (check.status === 'fulfilled' ? [{ url: clients[index]?.url ?? '?', route: check.value.route }] : []));
 }
 
-/** Reads of each URL's route after the first, one after another: behind a round-robin balancer, up to 3 processes show. */
-const MORE_READS = 3;
-
 /**
  * Admin URLs where more than one proxy process answers (a load balancer over replicas), told by a few more reads of
  * the route, each on a connection of its own (a balancer may spread connections rather than requests): a feed that
@@ -113,7 +110,7 @@ const MORE_READS = 3;
 async function sharedUrls(clients: readonly AdminClient[]): Promise<string[]> {
   await Promise.all(
     clients.map(async (client) => {
-      for (let read = 0; read < MORE_READS && client.processes.twoAnswering === undefined; read++) await client.getRoute(true).catch(() => undefined);
+      await client.lookForOtherProcesses();
     }),
   );
   return clients.flatMap((client) => {

@@ -2,7 +2,8 @@
 // reaches either process, so the rollout would read their results feeds in turn, take each change of feed for a
 // restart (results read twice or missed), and set each route on one of them. A feed seen again after another was
 // seen later cannot be a restart: the preflight refuses such a URL (exit 3), and a rollout that meets it later (a
-// replica added behind the URL mid-rollout) stops and rolls back, every process behind the URL put on blue.
+// replica added behind the URL mid-rollout) stops and rolls back, every process behind the URL put on blue. A new
+// feed mid-rollout is read again for (the route, a few times) before it is taken for a restart.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, createServer as createTcpServer } from 'node:net';
@@ -113,6 +114,9 @@ describe('two proxy processes behind one admin URL', () => {
     expect(relay.sent.every((count) => count > 0)).toBe(true);
     const journal = readFileSync(path.join(dir, '.bluegreen', 'events.jsonl'), 'utf8');
     expect(journal).toContain(`proxy ${relay.url}: back on blue, on each of the 2 proxy processes that answered there`);
+    // Told at the second replica's first answer, by reading the route again: not first taken for a restart (the
+    // second's feed read from its start, the first's sends counted lost) until the first answered once more.
+    expect(journal).not.toContain('restarted: its results are read again');
     for (const app of apps) await app.stop();
   });
 });
