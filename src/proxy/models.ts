@@ -1,6 +1,6 @@
 // GET /v1/models: blue's upstream model list, passed through (the application's SDK may list models at start); and
 // GET /v1/models/{id} (the SDKs' models.retrieve), blue's upstream's entry for one model: the model under rollout as
-// the list shows it (an alias answered as blue's model, under the alias's name), any other id as blue's upstream
+// the list shows it (an alias answered as blue's model, under the alias's name and display name), any other id as blue's upstream
 // answers it (an unknown one is its 404, in its dialect, which the proxy speaks).
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -101,12 +101,17 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
   }
 }
 
-/** Blue's model entry under the alias asked for (the proxy serves the alias as blue's model): only its `id` changes. */
+/**
+ * Blue's model entry under the alias asked for (the proxy serves the alias as blue's model): its `id`, and its
+ * `display_name` where it has one (Anthropic's entries), are the alias. The application names the alias, which serves blue or green as
+ * the rollout goes (green alone once promoted): blue's name shown for it (a model picker's label) would be untrue.
+ */
 function renamed(body: Buffer | string, id: string): Buffer | string {
   try {
     const entry = JSON.parse(body.toString()) as unknown;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || typeof (entry as { id?: unknown }).id !== 'string') return body;
-    return JSON.stringify({ ...entry, id });
+    const named = typeof (entry as { display_name?: unknown }).display_name === 'string';
+    return JSON.stringify({ ...entry, id, ...(named && { display_name: id }) });
   } catch {
     // Not JSON: passed as it came.
     return body;

@@ -40,6 +40,15 @@ describe('proxy with the Anthropic SDK', () => {
     expect(unknown).toMatchObject({ status: 404, error: { type: 'error', error: { type: 'not_found_error' } } });
   });
 
+  it("retrieves an alias as blue's entry named after the alias: its id and display_name, not blue's model's name", async () => {
+    const running = await runProxy(simPlan({ api: 'anthropic', proxy: '{ alias: [team-chat] }' }));
+    const anthropic = client(running.proxy.url);
+    const blue = await anthropic.models.retrieve('claude-blue');
+    expect(blue.display_name).toBe('claude-blue');
+    // The alias serves blue or green as the rollout goes: named as the application names it, the rest blue's entry.
+    expect(await anthropic.models.retrieve('team-chat')).toEqual({ ...blue, id: 'team-chat', display_name: 'team-chat' });
+  });
+
   it('streams events through and reads them on the way', async () => {
     const running = await runProxy(simPlan({ api: 'anthropic' }));
     const stream = client(running.proxy.url).messages.stream({ model: 'claude-blue', ...ask });

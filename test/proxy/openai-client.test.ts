@@ -132,7 +132,8 @@ describe('proxy with the OpenAI SDK', () => {
     expect(response.headers.get('x-bluegreen-arm')).toBe('blue');
     expect(blue).toEqual(listed.get('gpt-4o'));
     // The alias is served as blue's model: its entry, under the name the application asked for.
-    expect(await openai.models.retrieve('team-chat')).toEqual({ ...(listed.get('gpt-4o') as object), id: 'team-chat' });
+    // (The simulator's entries carry Anthropic's display_name too: named after the alias as well.)
+    expect(await openai.models.retrieve('team-chat')).toEqual({ ...(listed.get('gpt-4o') as object), id: 'team-chat', display_name: 'team-chat' });
     // Green's model and any other pass through to blue's upstream, as the list shows them.
     expect(await openai.models.retrieve('gpt-4.1')).toEqual(listed.get('gpt-4.1'));
     expect(await openai.models.retrieve('other-model')).toEqual(listed.get('other-model'));
