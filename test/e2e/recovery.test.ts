@@ -149,9 +149,14 @@ describe('after kill -9', () => {
     for (const [round, lines] of killAt.entries()) {
       const before = journal(dir).length;
       const logged = hookLog(dir).length;
+      // One read of the journal judged: three raced the new run's start (the first two could read the last round's
+      // journal, the third none, as the start had set it aside), killing it before its first line.
       await killedAt(
         dir,
-        () => journal(dir).length >= lines && journal(dir)[0]?.type === 'rollout_started' && journal(dir).length !== before,
+        () => {
+          const read = journal(dir);
+          return read.length >= lines && read[0]?.type === 'rollout_started' && read.length !== before;
+        },
         `journal line ${lines}`,
       );
       const rollback = await runCli(['rollback'], { cwd: dir });
