@@ -29,6 +29,14 @@ export interface CliContext {
 }
 
 /**
+ * The terminal's width when stdout is one, else undefined: long lines are broken between words there (a terminal's own
+ * wrapping cuts them mid-word), never when piped, where a script or log reads each whole.
+ */
+export function terminalColumns(stdout: CliContext['stdout']): number | undefined {
+  return stdout.isTTY ? stdout.columns || undefined : undefined;
+}
+
+/**
  * A closed output (`bluegreen rollout … 2>&1 | head -2`, a dead CI log pipe) must not crash a command: the write
  * errors (EPIPE) are swallowed here (a rollout also hears them and rolls back: stop-signals.ts), Node stops writing
  * to the destroyed stream, and the command ends as it would have. Without a listener the error would be thrown as

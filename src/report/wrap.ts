@@ -33,6 +33,18 @@ export function hangingWrap(line: string, width: number, hang?: number): string 
   return pieces(line, width, under, left).join('\n');
 }
 
+/**
+ * Every line of text broken as hangingWrap breaks it, for `columns` (a terminal's width); whole when undefined
+ * (piped: a script or a log keeps each line on one line, to grep).
+ */
+export function fittedText(text: string, columns: number | undefined): string {
+  if (columns === undefined) return text;
+  return text
+    .split('\n')
+    .map((line) => hangingWrap(line, columns))
+    .join('\n');
+}
+
 /** Continuation lines narrower than this read as a column of single words: they start further left instead. */
 const MIN_ROOM = 30;
 

@@ -12,7 +12,8 @@ import { checkReportTargets, writeReports } from '../../report/outcome/write.js'
 import { ReportWriteError } from '../../report/outcome/write-errors.js';
 import os from 'node:os';
 import { describeOwner, isOwnerAlive, orphanMessage, readLock, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
-import type { CliContext } from '../context.js';
+import { terminalColumns, type CliContext } from '../context.js';
+import { fittedText } from '../../report/wrap.js';
 import { EXIT, UsageError } from '../../core/exit.js';
 import { MAX_SEED, parseIntegerOption } from '../options.js';
 import type { RolloutFlags } from '../definitions/rollout.js';
@@ -144,6 +145,8 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
   const said = lost?.text ?? (unconfirmed && unconfirmedEndingText(unconfirmed));
   const restoreLines = !resumed && deadRun ? await restoreText(deadRun, plan, stateDir, ctx, { said, ended: unconfirmed !== undefined }) : [];
   let routesText: string | undefined;
+  // In a terminal, long lines break between words at its width (as validate's and status's); piped, whole.
+  const columns = terminalColumns(ctx.stdout);
   if (plan.proxy?.admin) {
     try {
       const { dryRunRoutes } = await import('../live-start.js');
@@ -151,14 +154,15 @@ async function dryRun(plan: Plan, ctx: CliContext, stateDir: string, start: { fr
       const dead = resumed ?? deadRun;
       routesText = await dryRunRoutes(plan, stateDir, { ...start, ctx }, dead);
     } catch (error) {
-      for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
+      ctx.stdout.write(fittedText(restoreLines.map((line) => `  ${line}\n`).join(''), columns));
       throw error;
     }
   }
-  ctx.stdout.write(renderSchedule(summarisePlan(plan), plan));
-  if (routesText) ctx.stdout.write(`  ${routesText}\n`);
-  if (resumed) ctx.stdout.write(`  ${resumeText(plan, resumed)}\n`);
-  for (const line of restoreLines) ctx.stdout.write(`  ${line}\n`);
+  let text = renderSchedule(summarisePlan(plan), plan);
+  if (routesText) text += `  ${routesText}\n`;
+  if (resumed) text += `  ${resumeText(plan, resumed)}\n`;
+  for (const line of restoreLines) text += `  ${line}\n`;
+  ctx.stdout.write(fittedText(text, columns));
   ctx.exitCode = EXIT.promoted;
 }
 

@@ -28,7 +28,7 @@ import {
   type UnrecordedRollout,
 } from '../../state/index.js';
 import { withJournalEnding, withJournalProgress } from '../../state/reconcile.js';
-import type { CliContext } from '../context.js';
+import { terminalColumns, type CliContext } from '../context.js';
 import { importStatusWatch } from '../production-ui.js';
 import { OutputError, writeOut } from '../status-output.js';
 import { CliError, EXIT } from '../../core/exit.js';
@@ -79,7 +79,7 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
     const now = (ctx.clock ?? systemClock).now();
     const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
     // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
-    const columns = ctx.stdout.isTTY ? ctx.stdout.columns || undefined : undefined;
+    const columns = terminalColumns(ctx.stdout);
     const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());
     text =
       renderStatus(snapshot, { ...owner, proxiesOnBlue }, now, { columns, live: live !== undefined, ...(wholeSample !== undefined && { wholeSample }) }) +

@@ -17,7 +17,8 @@ import { describeAdaptation, resolveAdaptation } from '../../upstream/adapt.js';
 import { formatCount, formatDuration, formatWeight } from '../../core/format.js';
 import { TrafficError } from '../../traffic/errors.js';
 import { CliError, EXIT, UsageError } from '../../core/exit.js';
-import type { CliContext } from '../context.js';
+import { terminalColumns, type CliContext } from '../context.js';
+import { fittedText } from '../../report/wrap.js';
 import type { ValidateFlags } from '../definitions/validate.js';
 import { checkBeforeTraffic, missingAdminTokenWarnings, missingKeyWarnings } from '../plan-checks.js';
 import { protectPlanSecrets } from '../secrets.js';
@@ -59,15 +60,17 @@ async function validatePlan(file: string, options: ValidateFlags, ctx: CliContex
       `${JSON.stringify({ valid: true, summary, judgement: describeJudgement(plan.analysis, plan.stages.length), warnings, ...(checked && { checked }) }, null, 2)}\n`,
     );
   } else {
-    ctx.stdout.write(renderSummary(summary, plan.arms.blue.model, plan.arms.green.model));
-    ctx.stdout.write(`  ${describeJudgement(plan.analysis, plan.stages.length)}\n`);
+    // In a terminal, long lines break between words at its width (as status's do); piped, each stays whole.
+    let text = renderSummary(summary, plan.arms.blue.model, plan.arms.green.model);
+    text += `  ${describeJudgement(plan.analysis, plan.stages.length)}\n`;
     for (const arm of ARMS) {
       const { model, upstream } = plan.arms[arm];
       const adapted = describeAdaptation(resolveAdaptation(model, upstream.request), upstream.api);
-      if (adapted) ctx.stdout.write(`  ${arm} requests: ${adapted}\n`);
+      if (adapted) text += `  ${arm} requests: ${adapted}\n`;
     }
-    for (const warning of warnings) ctx.stdout.write(`warning: ${warning}\n`);
-    if (checked) ctx.stdout.write(checkedText(checked));
+    for (const warning of warnings) text += `warning: ${warning}\n`;
+    if (checked) text += checkedText(checked);
+    ctx.stdout.write(fittedText(text, terminalColumns(ctx.stdout)));
   }
   ctx.exitCode = 0;
 }
