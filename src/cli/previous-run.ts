@@ -3,7 +3,8 @@
 import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
-import { lockGoneText, lostRecord, lostRecordText, orphanMessage, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { lockGoneText, lostRecord, lostRecordText, orphanDied, orphanTraffic, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
+import { proxiesBackByLeaseNow } from '../live/lease-back.js';
 import { rebuiltRecord } from './journal-recovery.js';
 import { readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { describeHookInFlight } from '../state/hook-words.js';
@@ -94,9 +95,10 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
     };
   }
   if (previous.kind === 'orphaned') {
-    const dead = orphanMessage(previous.snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '');
-    ctx.stderr.write(`bluegreen: ${dead}; putting traffic back on blue before starting\n`);
-    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead: dead.replace(/; traffic may not be on blue$/, '') });
+    const dead = orphanDied(previous.snapshot, store.dir);
+    const traffic = orphanTraffic({ proxiesOnBlue: proxiesBackByLeaseNow(store.dir, previous.snapshot) });
+    ctx.stderr.write(`bluegreen: ${dead}; ${traffic}; putting traffic back on blue before starting\n`);
+    await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead });
   }
   // One that ended but whose move back to blue failed may have left green on too: that move is made again first, as
   // bluegreen rollback makes it, and this run does not start while it fails (fail toward blue).

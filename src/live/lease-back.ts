@@ -13,6 +13,7 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { isProcessAlive } from '../core/proc-stat.js';
 import { readProxyInfo } from '../proxy/discovery.js';
 import { LEASE_EXPIRED, type Route } from '../proxy/route.js';
+import { readLiveFile, readProxyRoute } from './live-file.js';
 import { recordedProxies, recordedRouteSetAt, recordedUnsaved, sameUrl } from './recorded-proxies.js';
 
 /**
@@ -31,4 +32,15 @@ export function proxiesBackByLease(stateDir: string, snapshot: RolloutSnapshot, 
   if (recordedUnsaved(stateDir, snapshot, proxy.adminUrl)) return false;
   const lastSet = recordedRouteSetAt(stateDir, snapshot, proxy.adminUrl);
   return lastSet !== undefined && route.updatedAt >= lastSet;
+}
+
+/**
+ * proxiesBackByLease with the folder's files read now: live.json (only when it is this rollout's) and the proxy's
+ * route file. One reading for every command that speaks of a dead run's traffic (status, rollback, a new rollout,
+ * pause and the rest), so none says "may not be on blue" where another says the proxies are back on blue.
+ */
+export function proxiesBackByLeaseNow(stateDir: string, snapshot: RolloutSnapshot): boolean {
+  const live = readLiveFile(stateDir);
+  if (live === undefined || live.updatedAt < snapshot.startedAt) return false;
+  return proxiesBackByLease(stateDir, snapshot, readProxyRoute(stateDir));
 }

@@ -26,7 +26,7 @@ export {
   type ControlWatch,
   type WatchControlOptions,
 } from './control.js';
-export { lockGoneText, markConfirmed, markRecovered, orphanMessage, rolloutStanding, type RolloutStanding } from './orphan.js';
+export { lockGoneText, markConfirmed, markRecovered, orphanDied, orphanMessage, orphanTraffic, rolloutStanding, type RolloutStanding } from './orphan.js';
 export { clearHookRecord, hookRecorder, readHookInFlight, readRecoveryHook, stopOrphanHook, type HookInFlight, type RecoveryHook } from './hook-record.js';
 export { describeHookInFlight, describeRecovery, greenAfterDeath } from './hook-words.js';
 export {

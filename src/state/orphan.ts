@@ -64,16 +64,29 @@ export function lockGoneText(snapshot: RolloutSnapshot, dir: string): string {
 /**
  * The one sentence every command prints about an orphaned rollout. A hook it was running when it died (hook.json
  * in `dir`) is named: state.json takes a stage's weight only once its on_stage hook succeeded, so green may
- * already be at the new one. `proxiesOnBlue`: `status` read now that every proxy the run drove is back on blue by its
- * lease (live/lease-back.ts): said instead of "may not be", the rollback still advised (it records the end and runs
- * on_rollback).
+ * already be at the new one. `proxiesOnBlue`: read now that every proxy the run drove is back on blue by its lease
+ * (live/lease-back.ts proxiesBackByLeaseNow): said instead of "may not be", the rollback still advised (it records the
+ * end and runs on_rollback).
  */
 export function orphanMessage(snapshot: RolloutSnapshot, dir: string, options: { proxiesOnBlue?: boolean } = {}): string {
-  const green = greenAfterDeath(snapshot, readHookInFlight(dir, snapshot));
   const traffic = options.proxiesOnBlue
-    ? `the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir ${dir} to record the end and run on_rollback`
-    : `traffic may not be on blue: run bluegreen rollback --state-dir ${dir}`;
-  return `the rollout of plan "${escapeControls(snapshot.plan.name)}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}; ${traffic}`;
+    ? `${PROXIES_ON_BLUE}; run bluegreen rollback --state-dir ${dir} to record the end and run on_rollback`
+    : `${MAY_NOT_BE_ON_BLUE}: run bluegreen rollback --state-dir ${dir}`;
+  return `${orphanDied(snapshot, dir)}; ${traffic}`;
+}
+
+/** What is known of a dead run's traffic, without the advice: for the commands that act on it (rollback, a new rollout). */
+export function orphanTraffic(options: { proxiesOnBlue?: boolean }): string {
+  return options.proxiesOnBlue ? PROXIES_ON_BLUE : MAY_NOT_BE_ON_BLUE;
+}
+
+const PROXIES_ON_BLUE = 'the proxies are back on blue by their lease (read now)';
+const MAY_NOT_BE_ON_BLUE = 'traffic may not be on blue';
+
+/** "the rollout of plan "x" (pid 12) died without finishing, at stage 2/5 with green at 25%". */
+export function orphanDied(snapshot: RolloutSnapshot, dir: string): string {
+  const green = greenAfterDeath(snapshot, readHookInFlight(dir, snapshot));
+  return `the rollout of plan "${escapeControls(snapshot.plan.name)}"${snapshot.pid > 0 ? ` (pid ${snapshot.pid})` : ''} died without finishing, at stage ${snapshot.stageIndex + 1}/${snapshot.plan.stages.length} with green at ${green}`;
 }
 
 /**

@@ -63,6 +63,15 @@ describe('status of a dead live rollout whose proxy is back on blue by its lease
       expect(stderr).not.toContain('back on blue by their lease');
     }
   });
+  it('pause on it (exit 5) says the same, where it said "traffic may not be on blue"', async () => {
+    const cwd = await folder({ route: LEASE_GONE, proxyPid: process.pid, driven: [ADMIN] });
+    const { stderr, code } = await runCli(['pause', '--state-dir', 'st'], { cwd, clock: clock() });
+    expect(code).toBe(5);
+    expect(stderr).toContain('the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir');
+    expect(stderr).not.toContain(CAUTIOUS);
+    const onGreen = await folder({ route: ON_GREEN, proxyPid: process.pid, driven: [ADMIN] });
+    expect((await runCli(['pause', '--state-dir', 'st'], { cwd: onGreen, clock: clock() })).stderr).toContain(CAUTIOUS);
+  });
   it('says the same under --watch (lines and --json), which kept the cautious words without reading the lease', async () => {
     // Found by edges31: `status --watch` on the same dead run said "traffic may not be on blue" where `status` said
     // the proxies are back on blue by their lease.

@@ -85,6 +85,15 @@ describe('live rollout lease', () => {
     expect(status.stderr).toContain('died without finishing');
     expect(status.stderr).toContain('the proxies are back on blue by their lease (read now); run bluegreen rollback --state-dir');
     expect(status.stderr).not.toContain('traffic may not be on blue');
+    // The rollback status advises says the same as it starts (session 35's user test: "traffic may not be on blue"
+    // there, right after status said the proxies are back on blue), then records the end.
+    const rollback = await runCli(['rollback', '--state-dir', stateDir], { cwd: dir, env: { ADMIN_TOKEN } });
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(rollback.stderr).toContain(
+      'died without finishing, at stage 1/1 with green at 50%; the proxies are back on blue by their lease (read now); rolling back',
+    );
+    expect(rollback.stderr).not.toContain('traffic may not be on blue');
+    expect(proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
   });
 
   it('Ctrl-C of the rollout puts every proxy on blue at once, before it exits 130', async () => {

@@ -21,6 +21,7 @@ import { CliError, EXIT } from '../../core/exit.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { CliContext } from '../context.js';
 import { userName } from '../operator.js';
+import { proxiesBackByLeaseNow } from '../../live/lease-back.js';
 
 /**
  * The engine reads no requests once it is ending (its hook or its proxies moving traffic to where the ending
@@ -55,7 +56,8 @@ export function requestControl(action: ControlAction, flags: { stateDir?: string
   const store = new StateStore(dir);
   const standing = rolloutStanding(store);
   if (standing.kind === 'none') refuseDeadFromJournal(store);
-  if (standing.kind === 'orphaned') throw new CliError(orphanMessage(standing.snapshot, dir), EXIT.orphaned);
+  if (standing.kind === 'orphaned')
+    throw new CliError(orphanMessage(standing.snapshot, dir, { proxiesOnBlue: proxiesBackByLeaseNow(dir, standing.snapshot) }), EXIT.orphaned);
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
     const when = snapshot.endedAt !== undefined ? ` at ${new Date(snapshot.endedAt).toISOString()}` : '';

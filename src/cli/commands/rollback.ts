@@ -3,7 +3,8 @@
 import {
   LockUnwritableError,
   lockGoneText,
-  orphanMessage,
+  orphanDied,
+  orphanTraffic,
   rolloutStanding,
   stateDir,
   StateStore,
@@ -30,6 +31,7 @@ import { claimRecovery } from '../recovery-claim.js';
 import type { RolloutSnapshot } from '../../engine/types.js';
 import { blueUnconfirmed, endedText, isUnconfirmed } from '../../engine/endings.js';
 import { lockOwner, operatorName } from '../operator.js';
+import { proxiesBackByLeaseNow } from '../../live/lease-back.js';
 import type { RollbackFlags } from '../definitions/rollback.js';
 
 /** Puts the folder's dead rollout back on blue; says so, or refuses, when it is not dead but running or ended. */
@@ -188,7 +190,7 @@ async function recoverRun(store: StateStore, snapshot: RolloutSnapshot, ctx: Cli
   // Said once the rollback goes ahead (restoreBlue's `starting`): not before a refusal for want of the admin token.
   const said = ended
     ? `the rollout of plan "${snapshot.plan.name}" ended (${endedText(snapshot)}), but its move back to blue had failed; trying it again`
-    : `${orphanMessage(snapshot, store.dir).replace(/: run bluegreen rollback.*$/, '')}; rolling back`;
+    : `${orphanDied(snapshot, store.dir)}; ${orphanTraffic({ proxiesOnBlue: proxiesBackByLeaseNow(store.dir, snapshot) })}; rolling back`;
   const starting = (): void => void ctx.stderr.write(`bluegreen: ${said}\n`);
   const { value: result, signal } = await finishDespiteSignals(
     () => restoreBlue({ store, snapshot, ctx, command: 'bluegreen rollback', planFile: flags.plan, forceBlue: flags.forceBlue === true, ended, starting }),

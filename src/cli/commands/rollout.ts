@@ -11,7 +11,7 @@ import { renderSchedule } from '../../report/outcome/dry-run.js';
 import { checkReportTargets, writeReports } from '../../report/outcome/write.js';
 import { ReportWriteError } from '../../report/outcome/write-errors.js';
 import os from 'node:os';
-import { describeOwner, isOwnerAlive, orphanMessage, readLock, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
+import { describeOwner, isOwnerAlive, orphanDied, readLock, rolloutStanding, stateDir, StateStore } from '../../state/index.js';
 import { terminalColumns, type CliContext } from '../context.js';
 import { fittedText } from '../../report/wrap.js';
 import { EXIT, UsageError } from '../../core/exit.js';
@@ -189,7 +189,7 @@ async function restoreText(
   ctx: CliContext,
   options: { said: string | undefined; ended: boolean },
 ): Promise<string[]> {
-  const said = options.said ?? orphanMessage(dead, stateDir).replace(/; traffic may not be on blue: run bluegreen rollback.*$/, '');
+  const said = options.said ?? orphanDied(dead, stateDir);
   const first = `first: ${said}; a real run would put its traffic back on blue (as bluegreen rollback does)`;
   const deadPlan = planFor({ snapshot: dead, ctx, fallbackPlan: plan }, (message) => ctx.stderr.write(`bluegreen: warning: ${message}\n`));
   const event = recoveryEvent(dead, options.ended);

@@ -7,7 +7,7 @@ import { wholeSampleText } from '../../report/whole-sample.js';
 import { liveLines, proxyRouteLine } from '../../report/live-text.js';
 import { readLiveFile, readProxyRoute, type LiveFile } from '../../live/live-file.js';
 import { readProxyInfo } from '../../proxy/discovery.js';
-import { proxiesBackByLease } from '../../live/lease-back.js';
+import { proxiesBackByLease, proxiesBackByLeaseNow } from '../../live/lease-back.js';
 import { formatEventLine, formatMonitorLine } from '../../report/line.js';
 import { isProcessAlive } from '../../core/proc-stat.js';
 import {
@@ -199,7 +199,7 @@ function isPidStopped(pid: number): boolean {
  * their lease when the folder's proxy's route file says so (lease-back.ts), else the cautious words.
  */
 function orphanAdvice(dir: string, snapshot: RolloutSnapshot): string {
-  const proxiesOnBlue = liveOf(dir, snapshot) !== undefined && proxiesBackByLease(dir, snapshot, readProxyRoute(dir));
+  const proxiesOnBlue = proxiesBackByLeaseNow(dir, snapshot);
   return `bluegreen: ${orphanMessage(snapshot, dir, { proxiesOnBlue })}\n`;
 }
 
