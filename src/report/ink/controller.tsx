@@ -112,7 +112,8 @@ export function startDashboard(options: DashboardControllerOptions): DashboardCo
 function onKey(dashboard: Dashboard, press: KeyPress): void {
   if (dashboard.stopped) return;
   const { options } = dashboard;
-  const result = handleKey(dashboard.keys, press, options.mode, steadyNow(options.clock), endingBegun(options.read()));
+  const snapshot = options.read();
+  const result = handleKey(dashboard.keys, press, options.mode, steadyNow(options.clock), endingBegun(snapshot), snapshot.phase);
   dashboard.keys = result.state;
   if (result.command) options.onCommand(result.command);
   refresh(dashboard);

@@ -52,7 +52,7 @@ export function endingReason(snapshot: RolloutSnapshot, options: ViewOptions): s
 }
 
 export function footerLines(snapshot: RolloutSnapshot, options: ViewOptions, width: number): Line[] {
-  const notice = activeNotice(options.keys, options.steadyNow);
+  const notice = activeNotice(options.keys, options.steadyNow, snapshot.phase);
   if (showsEnding(snapshot, options)) return finalLines(snapshot, options, width);
   let line: Line;
   const above: Line[] = [];

@@ -1,4 +1,5 @@
 // What a key press means on the dashboard: a small state machine (with y/n confirmations), no I/O.
+import type { Phase } from '../../engine/types.js';
 
 /** control: the rollout's own dashboard; watch: `status --watch`, read-only. */
 export type DashboardMode = 'control' | 'watch';
@@ -15,7 +16,7 @@ export interface KeyState {
    * A short acknowledgement shown for a few seconds. `at` is a steady reading (steadyNow): on the wall clock a step
    * back kept the notice on screen for the hour, a step forward took it off at once.
    */
-  notice?: { text: string; at: number };
+  notice?: { text: string; at: number; phase?: Phase };
 }
 
 export interface KeyPress {
@@ -44,8 +45,19 @@ const CONFIRMED: Record<Prompt, { command: DashboardCommand; notice: string }> =
   quit: { command: 'abort', notice: 'abort requested: rolling back to blue' },
 };
 
-/** `now`: the steady clock's reading (steadyNow). `ending`: the rollout is already ending (its hook may take a while), so nothing is left to pause, promote or abort. */
-export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false): KeyResult {
+/**
+ * `now`: the steady clock's reading (steadyNow). `ending`: the rollout is already ending (its hook may take a while), so
+ * nothing is left to pause, promote or abort. `phase`: the rollout's as the key was pressed: a command's notice stands
+ * until the phase changes (the header then says it: PAUSED), not its whole NOTICE_MS.
+ */
+export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending = false, phase?: Phase): KeyResult {
+  const result = pressed(state, press, mode, now, ending);
+  const { notice } = result.state;
+  if (result.command === undefined || notice === undefined || phase === undefined) return result;
+  return { ...result, state: { ...result.state, notice: { ...notice, phase } } };
+}
+
+function pressed(state: KeyState, press: KeyPress, mode: DashboardMode, now: number, ending: boolean): KeyResult {
   if (press.ctrl && press.input === 'c') {
     // Once ending, Ctrl-C stops only the wait for requests in flight (stop-signals.ts says the rest on stderr).
     const text = ending ? 'ending: in-flight wait skipped' : 'interrupted (ctrl-c)';
@@ -70,8 +82,13 @@ export function handleKey(state: KeyState, press: KeyPress, mode: DashboardMode,
   return { state: { notice: { text: binding.notice, at: now } }, command: binding.command };
 }
 
-/** The notice still worth showing at `now` (the steady clock's reading, as the notice's `at`), if any. */
-export function activeNotice(state: KeyState, now: number): string | undefined {
+/**
+ * The notice still worth showing at `now` (the steady clock's reading, as the notice's `at`), if any: not once the
+ * rollout's `phase` moved on from the one its command was given in ("pause requested" beside PAUSED lingered ~2 s
+ * after the pause took effect: session 35's user test).
+ */
+export function activeNotice(state: KeyState, now: number, phase?: Phase): string | undefined {
   if (!state.notice || now - state.notice.at > NOTICE_MS) return undefined;
+  if (state.notice.phase !== undefined && phase !== undefined && phase !== state.notice.phase) return undefined;
   return state.notice.text;
 }

@@ -171,4 +171,36 @@ describe('startDashboard', () => {
       await controller.finish();
     }
   });
+
+  it('takes "pause requested" off once the rollout is paused, not NOTICE_MS later (the header says PAUSED then)', async () => {
+    // Session 35's user test: the footer said "pause requested" beside PAUSED for ~2 s after the pause took effect.
+    const clock = new FakeClock(NOW);
+    const { frames, render } = recorder(clock);
+    let phase: 'progressing' | 'paused' = 'progressing';
+    const { controller } = start(clock, render, { idleMs: 250, minGapMs: 0, read: () => ({ ...progressingSnapshot(), phase }) });
+    const shown = () => JSON.stringify(frames.at(-1)!.props.view).includes('pause requested');
+    frames[0]!.props.onKey({ input: 'p' });
+    await clock.advance(0);
+    expect(shown()).toBe(true);
+    // Still progressing (the engine has not taken it yet): the notice stays.
+    await clock.advance(500);
+    expect(shown()).toBe(true);
+    phase = 'paused';
+    await clock.advance(250);
+    expect(shown()).toBe(false);
+    await controller.finish();
+  });
+
+  it('keeps a notice whose command changed no phase (a pause while paused) for its NOTICE_MS', async () => {
+    const clock = new FakeClock(NOW);
+    const { frames, render } = recorder(clock);
+    const { controller } = start(clock, render, { idleMs: 250, minGapMs: 0, read: () => ({ ...progressingSnapshot(), phase: 'paused' }) });
+    const shown = () => JSON.stringify(frames.at(-1)!.props.view).includes('pause requested');
+    frames[0]!.props.onKey({ input: 'p' });
+    await clock.advance(NOTICE_MS);
+    expect(shown()).toBe(true);
+    await clock.advance(250);
+    expect(shown()).toBe(false);
+    await controller.finish();
+  });
 });
