@@ -24,6 +24,12 @@ export interface ActuationResult {
    */
   promotedElsewhere?: true;
   /**
+   * Not told to serve blue (it did not answer, or refused), and holding only this rollout's leased routes: it returns
+   * to blue when its lease runs out. `error` is what failed, `lease` what is known after it (lease-words.ts
+   * leftToLease: "was left to its lease, which ran out at ..."), so an ending says the two apart.
+   */
+  leftToLease?: { error: string; lease: string };
+  /**
    * Ok, with a caveat an operator must act on (a promotion in force that the proxy could not save, so a restart
    * would not keep it): journaled as a warning rather than hook_succeeded. The ending stands.
    */

@@ -3,7 +3,7 @@
 // one a proxy declined becomes a rollback. The ending returned says whether its moves worked (afterMoves).
 import type { Breach } from '../analysis/types.js';
 import { Actuators, type ActuationResult, type Actuator, type EndingMove, type StageMove } from './actuator.js';
-import { afterMoves, endingEventMessage, endings, type Ending } from './endings.js';
+import { afterMoves, endingEventMessage, endings, type Ending, type MoveFailure } from './endings.js';
 import type { RolloutState } from './rollout-state.js';
 import type { EventType, RolloutEvent } from './types.js';
 
@@ -24,7 +24,9 @@ export function isPromoting(ending: Ending): boolean {
  */
 function unmoved(ending: Ending, results: readonly ActuationResult[]): Ending {
   const said = (result: ActuationResult) => `${result.label}: ${result.message}`;
-  const failed = results.filter((result) => !result.ok && !result.declined && !result.promotedElsewhere).map(said);
+  // A proxy left to its lease: what failed and what is known said apart (endings.ts unconfirmedText).
+  const failure = (result: ActuationResult): MoveFailure => (result.leftToLease ? { label: result.label, ...result.leftToLease } : said(result));
+  const failed = results.filter((result) => !result.ok && !result.declined && !result.promotedElsewhere).map(failure);
   return afterMoves(ending, failed, results.filter((result) => result.promotedElsewhere).map(said));
 }
 

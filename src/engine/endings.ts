@@ -125,27 +125,56 @@ export function claimPending(text: string, phase: Phase): string {
  * there and reported it done (`promotedElsewhere`, never moved to blue by an ending: the proxy's 409), so the
  * journal's `finished` line, state.json and the reports say the same truth.
  */
-export function afterMoves(ending: Ending, failures: readonly string[], promotedElsewhere: readonly string[] = []): Ending {
+export function afterMoves(ending: Ending, failures: readonly MoveFailure[], promotedElsewhere: readonly string[] = []): Ending {
   if (failures.length === 0 && promotedElsewhere.length === 0) return ending;
   return { ...ending, reason: `${ending.reason.replace(TRAFFIC_CLAIM, '').trim()}${unconfirmedText(ending.phase, failures, promotedElsewhere)}` };
 }
 
 /**
- * ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue"; for a
- * proxy another rollout promoted, ", but 1 proxy still serves green, promoted there by another rollout that reported
+ * A move that failed, as its journal line says it ("on_rollback hook: exited 1"), or a proxy not told blue and left
+ * to its lease (ActuationResult.leftToLease): what failed, and apart from it what is known of where it goes.
+ */
+export type MoveFailure = string | { label: string; error: string; lease: string };
+
+/**
+ * ", but putting traffic back on blue failed (on_rollback hook: ...): check by hand that traffic is on blue"; for
+ * proxies left to their lease alone, which ones to check, and that their lease returns them to blue (proxyCheck); for
+ * a proxy another rollout promoted, ", but 1 proxy still serves green, promoted there by another rollout that reported
  * it done (...): check by hand that green should serve there (...)": that green is no failure to undo blindly.
  */
-function unconfirmedText(phase: Phase, failures: readonly string[], promotedElsewhere: readonly string[]): string {
+function unconfirmedText(phase: Phase, failures: readonly MoveFailure[], promotedElsewhere: readonly string[]): string {
   const promoted = phase === 'promoted';
   const move = promoted ? 'moving all traffic to green failed' : BLUE_MOVE_FAILED;
-  const failed = failures.length > 0 ? `${move} (${failures.join('; ')})` : undefined;
-  if (promotedElsewhere.length === 0) return `, but ${failed}${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : 'traffic is on blue'}`;
+  const alone = promotedElsewhere.length === 0;
+  // Beside another rollout's promotion the words stay whole in the parentheses (confirmedReason reads what follows).
+  const said = (failure: MoveFailure) => (typeof failure === 'string' ? failure : `${failure.label}: ${failure.error}${alone ? '' : `; it ${failure.lease}`}`);
+  const failed = failures.length > 0 ? `${move} (${failures.map(said).join('; ')})` : undefined;
+  if (alone) return `, but ${failed}${CHECK_BY_HAND}${promoted ? 'green serves all traffic' : proxyCheck(failures)}`;
   const count = promotedElsewhere.length;
   const kept = `${count === 1 ? '1 proxy still serves' : `${count} proxies still serve`} green, promoted there by another rollout that reported it done (${promotedElsewhere.join('; ')})`;
   const check = `green should serve there (else an operator's PUT /admin/route puts ${count === 1 ? 'it' : 'them'} on blue)`;
   return failed === undefined
     ? `, but ${kept}${CHECK_BY_HAND}${check}`
     : `, but ${failed}, and ${kept}${CHECK_BY_HAND}traffic is on blue elsewhere, and that ${check}`;
+}
+
+/**
+ * What to check of an ending on blue whose moves failed: "traffic is on blue", or, when every failure is a proxy left
+ * to its lease, those proxies ("proxy URL serves blue (GET /admin/route)"); then what is known of each such proxy.
+ * Said together, "failed (...: it serves blue on its own)" read as a contradiction (session 35's user test).
+ */
+function proxyCheck(failures: readonly MoveFailure[]): string {
+  const leased = failures.filter((failure) => typeof failure !== 'string');
+  if (leased.length === 0) return 'traffic is on blue';
+  const only = leased.length === failures.length;
+  const one = only && leased.length === 1;
+  const labels = leased.map((failure) => failure.label);
+  const what = !only
+    ? 'traffic is on blue'
+    : one
+      ? `${labels[0]} serves blue (GET /admin/route)`
+      : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)} serve blue (GET /admin/route on each)`;
+  return `${what}; ${leased.map((failure) => `${one ? 'it' : failure.label} ${failure.lease}`).join('; ')}`;
 }
 
 /** Whether a reason says its ending's moves failed (afterMoves). */

@@ -18,7 +18,7 @@ import { BY_HAND, describeRoute, MAX_ROUTE_REASON, routeOwner, setByHand } from 
 import { qualityRulesKey } from '../analysis/quality.js';
 import { readBackPromotion } from './read-back.js';
 import { sharedUrlMessage } from './process-order.js';
-import { backByLease } from './lease-words.js';
+import { backByLease, leftToLease } from './lease-words.js';
 import { blueNotSaved, isUnsaved, promotionNotSaved, routeNotSaved } from './unsaved-words.js';
 import type { HookEventName } from '../hooks/types.js';
 
@@ -272,7 +272,8 @@ export class ProxyActuator implements Actuator {
         : promoted === 'may have'
           ? `it may have taken the promotion, which has no lease: check its route by hand; if not, ${backByLease(proxy.view.leaseExpiresAt, this.clock.now())}`
           : backByLease(proxy.view.leaseExpiresAt, this.clock.now());
-    return { ok: false, label, message: `${errorText(error)}; ${fate}` };
+    const left = promoted === undefined && { leftToLease: { error: errorText(error), lease: leftToLease(proxy.view.leaseExpiresAt, this.clock.now()) } };
+    return { ok: false, label, message: `${errorText(error)}; ${fate}`, ...left };
   }
 
   /**

@@ -40,3 +40,47 @@ describe('an ending whose move to blue failed, as bluegreen rollback reads it', 
     expect(blueUnconfirmed('interrupted', confirmed)).toBe(false);
   });
 });
+
+describe('an ending whose proxy was left to its lease', () => {
+  // Session 35's user test: "putting traffic back on blue failed (proxy ...: connect ECONNREFUSED; its lease ran out at
+  // ...: it serves blue on its own): check by hand" read as a contradiction. What failed, then what is known, then
+  // which proxy to check.
+  const URL = 'proxy http://127.0.0.1:8789';
+  const LEASE = 'was left to its lease, which ran out at 2026-12-05T14:30:00.000Z, so if it runs it serves blue on its own';
+  const silent = { label: URL, error: 'connect ECONNREFUSED 127.0.0.1:8789', lease: LEASE };
+
+  it('names what failed, the proxy to check, and that its lease returns it to blue', () => {
+    const ending = afterMoves(
+      endings.rolledBack({ rule: 'error_rate', figure: 0.3, limit: 0.05, unit: 'ratio', sample: 40, message: 'green error_rate 30.0% > 5.0%' }),
+      [silent],
+    );
+    expect(ending.reason).toBe(
+      `green error_rate 30.0% > 5.0%, but putting traffic back on blue failed (${URL}: connect ECONNREFUSED 127.0.0.1:8789): ` +
+        `check by hand that ${URL} serves blue (GET /admin/route); it ${LEASE}`,
+    );
+    // bluegreen rollback reads and retries it as before.
+    expect(blueUnconfirmed(ending.phase, ending.reason)).toBe(true);
+    expect(blueMoveFailure(ending.reason)).toBe(`${URL}: connect ECONNREFUSED 127.0.0.1:8789`);
+    expect(confirmedReason(ending.reason, MOVED)).toBe(
+      `green error_rate 30.0% > 5.0%; ${MOVED}, after the ending's own move had failed (${URL}: connect ECONNREFUSED 127.0.0.1:8789)`,
+    );
+  });
+
+  it('beside a failed hook: traffic is to be checked, and each such proxy named with what is known of it', () => {
+    const two = { label: 'proxy http://127.0.0.1:9789', error: 'timed out', lease: LEASE };
+    expect(afterMoves(endings.aborted('bob'), [HOOK, silent]).reason).toBe(
+      `aborted by bob, but putting traffic back on blue failed (${HOOK}; ${URL}: connect ECONNREFUSED 127.0.0.1:8789): check by hand that traffic is on blue; ${URL} ${LEASE}`,
+    );
+    expect(afterMoves(endings.aborted('bob'), [silent, two]).reason).toBe(
+      `aborted by bob, but putting traffic back on blue failed (${URL}: connect ECONNREFUSED 127.0.0.1:8789; proxy http://127.0.0.1:9789: timed out): ` +
+        `check by hand that ${URL} and proxy http://127.0.0.1:9789 serve blue (GET /admin/route on each); ${URL} ${LEASE}; proxy http://127.0.0.1:9789 ${LEASE}`,
+    );
+  });
+
+  it("beside another rollout's promotion: the lease said in the failure's words, so the kept proxy's check reads as before", () => {
+    const both = afterMoves(endings.interrupted('SIGTERM'), [silent], [KEPT]);
+    expect(blueMoveFailure(both.reason)).toBe(`${URL}: connect ECONNREFUSED 127.0.0.1:8789; it ${LEASE}`);
+    const keptOnly = afterMoves(endings.interrupted('SIGTERM'), [], [KEPT]).reason;
+    expect(confirmedReason(both.reason, MOVED)).toContain(keptOnly.slice(keptOnly.indexOf(', but ')));
+  });
+});

@@ -96,8 +96,9 @@ describe('a promotion a proxy declines', () => {
     expect(outcome.reason).toContain(`proxy ${silent.proxy.adminUrl as string} did not take the promotion (`);
     expect(outcome.reason).toMatch(/its lease runs out at \S+ and it returns to blue on its own\); rolling every proxy back, but /);
     // Telling it blue failed too: the reason says so (as the journal's finished line and the reports do), not "back on blue".
+    // What failed, then which proxy to check and what is known of it: its lease returns it to blue.
     expect(outcome.reason).toMatch(
-      /, but putting traffic back on blue failed \(proxy \S+: .*; its lease runs out at \S+ and it returns to blue on its own\): check by hand that traffic is on blue$/,
+      /, but putting traffic back on blue failed \(proxy (\S+): [^;]*\): check by hand that proxy \1 serves blue \(GET \/admin\/route\); it was left to its lease, which runs out at \S+; then, if it runs, it serves blue on its own$/,
     );
     expect(other.proxy.route.effective()).toEqual({ greenWeight: 0, mirror: 0 });
     expect(other.proxy.route.stored.promotedArm).toBeUndefined();
