@@ -16,16 +16,29 @@ function leaseWords(route: Pick<ProxyView, 'promotedArm' | 'leaseExpiresAt'>, no
     : `lease ran out ${formatDuration(now - route.leaseExpiresAt)} ago (on blue)`;
 }
 
-/** One proxy: `answering  URL  green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent, REFUSING its route). */
-export function proxyLine(proxy: ProxyView, now: number): string {
-  const health = proxy.reachable
-    ? proxy.refused === undefined
-      ? 'answering'
-      : 'REFUSING'
-    : `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
+/**
+ * One proxy: `answering  URL  green 10%, mirror 0%, lease 3.8s left` (NOT ANSWERING for 2s when silent, REFUSING its
+ * route). `lastRead`: the rollout no longer reads its proxies (it ended, or died) and this is its last reading, then:
+ * said in the past, with its age (`answered 5m00s ago`), not as a proxy answering now.
+ */
+export function proxyLine(proxy: ProxyView, now: number, lastRead?: number): string {
+  const health = lastRead === undefined ? healthNow(proxy, now) : healthThen(proxy, lastRead, now);
   const missed = proxy.missed ? `, ${proxy.missed} results missed` : '';
   // Health first: on a narrow terminal the end of the line is what gets cut, and a long URL pushed it off.
   return `${health}  ${proxy.url}  ${describeSplit(proxy)}, ${leaseWords(proxy, now)}${missed}`;
+}
+
+function healthNow(proxy: ProxyView, now: number): string {
+  if (!proxy.reachable) return `NOT ANSWERING${proxy.unreachableSince !== undefined ? ` for ${formatDuration(now - proxy.unreachableSince)}` : ''}`;
+  return proxy.refused === undefined ? 'answering' : 'REFUSING';
+}
+
+/** The health a proxy's last reading showed, `lastRead` (ms) ago as of `now`. */
+function healthThen(proxy: ProxyView, lastRead: number, now: number): string {
+  const ago = `${formatDuration(Math.max(0, now - lastRead))} ago`;
+  if (!proxy.reachable)
+    return `did NOT ANSWER ${ago}${proxy.unreachableSince !== undefined ? ` (silent for ${formatDuration(lastRead - proxy.unreachableSince)} then)` : ''}`;
+  return `${proxy.refused === undefined ? 'answered' : 'REFUSED'} ${ago}`;
 }
 
 /**
@@ -145,10 +158,15 @@ export function showsGenerated(view: LiveView): boolean {
   return view.generatedTraffic === true;
 }
 
-export function liveLines(view: LiveView & { updatedAt?: number }, judged: readonly StageStats[], now: number): string[] {
+/**
+ * `stopped`: the rollout no longer reads its proxies (ended, or its process died): each proxy's line is its last
+ * reading's, said with its age (proxyLine), not in the present.
+ */
+export function liveLines(view: LiveView & { updatedAt?: number }, judged: readonly StageStats[], now: number, stopped = false): string[] {
   const lines = [liveTitle(view, now)];
+  const lastRead = stopped ? view.updatedAt : undefined;
   for (const proxy of view.proxies) {
-    lines.push(`  ${proxyLine(proxy, now)}`);
+    lines.push(`  ${proxyLine(proxy, now, lastRead)}`);
     const error = proxyErrorLine(proxy);
     if (error) lines.push(error);
   }

@@ -41,4 +41,19 @@ describe('status with live traffic', () => {
     expect(alone.stdout).not.toContain('as saved');
     expect(alone.stdout).toContain('(last update 1.2s ago)');
   });
+
+  it('on a rollout that ended: each proxy as last read, with its age, not "answering" now', async () => {
+    // Session 35's user test: "answering" of a proxy the ended run last read minutes before.
+    const cwd = folder(true);
+    const state = path.join(cwd, 'st', 'state.json');
+    writeFileSync(
+      state,
+      JSON.stringify(snapshot({ startedAt: STARTED, updatedAt: STARTED + 11_000, endedAt: STARTED + 11_000, phase: 'promoted', exitCode: 0, greenWeight: 1 })),
+    );
+    const { stdout, code } = await runCli(['status', '--state-dir', 'st'], { cwd, clock: new FakeClock(STARTED + 310_900) });
+    expect(code).toBe(0);
+    expect(stdout).toContain('  live traffic (1 proxy, lease 5s, read 5m00s ago):');
+    expect(stdout).toContain('  answered 5m00s ago  http://127.0.0.1:8788  green 10%');
+    expect(stdout).not.toContain('answering');
+  });
 });

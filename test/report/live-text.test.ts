@@ -36,6 +36,19 @@ describe('live text', () => {
     expect(proxyHealth(refusing, 7000)).toBe('bad');
   });
 
+  it("a rollout's last reading, once it reads its proxies no more: said in the past, with its age, never 'answering'", () => {
+    // Session 35's user test: status on an ended live run said "answering" of a proxy last read minutes before.
+    expect(proxyLine(view.proxies[0]!, 307_000, 7000)).toBe('answered 5m00s ago  http://a:8788  green 25%, mirror 50%, lease ran out 4m57s ago (on blue)');
+    expect(proxyLine(view.proxies[1]!, 307_000, 7000)).toBe(
+      'did NOT ANSWER 5m00s ago (silent for 2s then)  http://b:8788  green 25%, mirror 0%, lease ran out 5m01s ago (on blue), 3 results missed',
+    );
+    expect(proxyLine({ url: 'u', reachable: true, greenWeight: 0, mirror: 0, refused: 'x' }, 10_000, 7000)).toMatch(/^REFUSED 3s ago {2}u/);
+    const stopped = liveLines({ ...view, updatedAt: 7000 }, judged, 307_000, true);
+    expect(stopped[1]).toMatch(/^ {2}answered 5m00s ago {2}/);
+    expect(stopped.join('\n')).not.toContain('answering');
+    expect(liveLines({ ...view, updatedAt: 7000 }, judged, 7500)[1]).toMatch(/^ {2}answering {2}/);
+  });
+
   it('says the health before the URL: a long URL cut at the end of a narrow terminal still shows it', () => {
     const url = `https://${'proxy-'.repeat(20)}.internal.example.com:8788`;
     const line = proxyLine({ url, reachable: false, greenWeight: 0.25, mirror: 0, leaseExpiresAt: 6000, unreachableSince: 5000 }, 7000);

@@ -77,7 +77,9 @@ async function statusOnce(store: StateStore, ctx: CliContext, flags: StatusFlags
   else {
     // Ages of the times of day recorded (a stage's start, a lease's end): on the wall clock.
     const now = (ctx.clock ?? systemClock).now();
-    const lines = live ? [...liveLines(live, snapshot.stages, now), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
+    // A rollout that ended or died reads its proxies no more: their lines are its last reading's, said with its age.
+    const stopped = snapshot.endedAt !== undefined || !owner.alive;
+    const lines = live ? [...liveLines(live, snapshot.stages, now, stopped), ...(proxyRoute ? [proxyRouteLine(proxyRoute, now)] : [])] : [];
     // In a terminal, long lines break between words (a terminal's own wrapping cuts them mid-word); piped, whole.
     const columns = terminalColumns(ctx.stdout);
     const wholeSample = wholeSampleText(snapshot.reason, snapshot.recentEvents, () => store.readEvents());

@@ -10,7 +10,9 @@ import { hangingWrap } from '../wrap.js';
 /** Stages shown in the dashboard's live table (the stage table above has them all); `status` lists every one. */
 const LIVE_STAGE_ROWS = 3;
 
-export function liveSectionLines(view: LiveView & { updatedAt?: number }, snapshot: RolloutSnapshot, now: number, width: number): Line[] {
+/** `stopped`: the rollout no longer reads its proxies (status --watch on one that ended or died): see proxyLine. */
+export function liveSectionLines(view: LiveView & { updatedAt?: number }, snapshot: RolloutSnapshot, now: number, width: number, stopped = false): Line[] {
+  const lastRead = stopped ? view.updatedAt : undefined;
   const rows = liveStageRows(view, snapshot.stages);
   const table = rows.length > 0 ? liveTableLines(rows.slice(-LIVE_STAGE_ROWS), showsGenerated(view)) : [];
   return [
@@ -20,7 +22,7 @@ export function liveSectionLines(view: LiveView & { updatedAt?: number }, snapsh
       const tone = health === 'ok' ? {} : { tone: health };
       const error = proxyErrorLine(proxy);
       // Broken between words on a narrow terminal, not cut: its lease (or "no lease") is at the end of the line.
-      const route = hangingWrap(`  ${proxyLine(proxy, now)}`, width, 4).split('\n');
+      const route = hangingWrap(`  ${proxyLine(proxy, now, lastRead)}`, width, 4).split('\n');
       return [...route, ...(error ? [error] : [])].map((text) => clip([{ text, ...tone }], width));
     }),
     ...table.map((text, index) => clip([{ text, ...(index === 0 && { tone: 'muted' as const }) }], width)),

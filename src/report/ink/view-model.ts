@@ -43,7 +43,9 @@ export function buildDashboardView(snapshot: RolloutSnapshot, options: ViewOptio
   // repeated above it, leaving its rows to the events before.
   const reason = endingReason(snapshot, options);
   const recent = reason === undefined ? snapshot.recentEvents : snapshot.recentEvents.filter((event) => event.message !== reason);
-  const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width) : [];
+  // status --watch on a rollout that ended or died: its proxies' lines are its last reading's.
+  const stopped = snapshot.endedAt !== undefined || options.watch?.ownerAlive === false;
+  const live = options.live ? liveSectionLines(options.live, snapshot, options.now, width, stopped) : [];
   const checksHeight = checkSectionHeight(snapshot, width) + live.length;
   const layout = planLayout({
     rows: options.rows,

@@ -446,6 +446,12 @@ describe('buildDashboardView with live proxies', () => {
     // blue's live 2,000 include its answer to the fallback, which is not judged.
     expect(checkLines.some((line) => /^\s+1\s+2000\s+200\s+1\s+1\s+0\s+161\s+40$/.test(line))).toBe(true);
     expect(text(buildDashboardView(progressingSnapshot(), options()))).not.toContain('live traffic');
+    // status --watch on a rollout whose process died: its last reading of the proxy, with its age.
+    const dead = buildDashboardView(
+      progressingSnapshot(),
+      options({ live: { ...live, updatedAt: NOW - 60_000 }, mode: 'watch', watch: { stateDir: 'st', ownerAlive: false } }),
+    );
+    expect(dead.checks.map(lineText)).toContain('  answered 1m00s ago  http://127.0.0.1:8788  green 50%, mirror 0%, lease 4s left');
   });
 
   it("status --watch: the live section (live.json) and the table (state.json) each say their age, the figures' times differing", () => {
