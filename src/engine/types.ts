@@ -55,7 +55,11 @@ export interface RolloutSnapshot {
     hash: string;
     blueModel: string;
     greenModel: string;
-    stages: { name?: string; durationMs: number; greenWeight: number }[];
+    /**
+     * `blueSoFar`: the stage's comparisons with blue judge against blue's requests of every stage so far, pooled
+     * (analysis/reference.ts: the stage sends blue too few), not its own; said beside them. Absent before session 36.
+     */
+    stages: { name?: string; durationMs: number; greenWeight: number; blueSoFar?: true }[];
     /** analysis.min_requests (at least 1, as judged): a waiting check's count towards it. Absent before session 27. */
     minRequests?: number;
   };

@@ -282,6 +282,17 @@ function lostLines(snapshot: RolloutSnapshot): Line[] {
   ];
 }
 
+/**
+ * Under the checks, when the stage's comparisons with blue judge against blue pooled over the stages so far (the
+ * stage sends blue too few requests: snapshot.plan.stages[i].blueSoFar): said, or their blue count ("n=40/312") read
+ * as this stage's blue, which the stage table shows at 0 (session 35's user test).
+ */
+export function pooledBlueLines(snapshot: RolloutSnapshot): Line[] {
+  const stage = snapshot.stageIndex;
+  if (snapshot.plan.stages[stage]?.blueSoFar !== true || !snapshot.checks.some((check) => check.blueSample !== undefined)) return [];
+  return [[{ text: `  vs blue: blue of stages 1–${stage + 1} pooled (this stage sends blue too few requests)`, tone: 'muted' }]];
+}
+
 export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Line[] {
   const lines: Line[] = [checksTitle(snapshot, width)];
   // An ended rollout waits for nothing: a re-run that found green promoted, or one stopped before its first judgement.
@@ -289,11 +300,11 @@ export function checkSectionLines(snapshot: RolloutSnapshot, width: number): Lin
   if (snapshot.checks.length === 0) lines.push([{ text: none, tone: 'muted' }]);
   const columns = checkColumns(snapshot.checks, width, snapshot.plan.minRequests);
   for (const check of snapshot.checks) lines.push(checkLine(check, width, columns));
-  lines.push(...lostLines(snapshot), ...headroomLines(snapshot, width));
+  lines.push(...pooledBlueLines(snapshot), ...lostLines(snapshot), ...headroomLines(snapshot, width));
   return lines.map((line) => clip(line, width));
 }
 
 /** How many lines checkSectionLines will take, for the layout budget. */
 export function checkSectionHeight(snapshot: RolloutSnapshot, width: number): number {
-  return 1 + Math.max(1, snapshot.checks.length) + lostLines(snapshot).length + headroomLines(snapshot, width).length;
+  return 1 + Math.max(1, snapshot.checks.length) + pooledBlueLines(snapshot).length + lostLines(snapshot).length + headroomLines(snapshot, width).length;
 }
