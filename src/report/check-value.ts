@@ -47,3 +47,25 @@ export function waitingCount(check: CheckResult, minRequests: number | undefined
   const count = Math.min(check.sample, check.blueSample ?? check.sample);
   return count < minRequests ? count : undefined;
 }
+
+/**
+ * One set of decimals for every comparison among `checks` (a stage's, as one section shows them): the most any of
+ * them needs (checkDecimals). Each on its own, "error rate vs blue +0.0pt / +3.0pt" sat above "quality vs blue
+ * -0.16pt / +5.00pt" (session 35's user test). Undefined when none is a comparison; other checks keep their own.
+ */
+export function comparisonDecimals(checks: readonly CheckSubjectWithFigures[]): number | undefined {
+  const each = checks.filter(isRateDifference).map((check) => checkDecimals(check, check.figure, check.limit, bounds(check)) ?? 1);
+  return each.length === 0 ? undefined : Math.max(...each);
+}
+
+/** A check as comparisonDecimals reads it: its figure, limit and bounds (`evidence` in a snapshot, `interval` in a report). */
+type CheckSubjectWithFigures = CheckValueSubject & {
+  figure: number | null;
+  limit: number;
+  evidence?: { lower: number; upper: number } | null;
+  interval?: { lower: number; upper: number } | null;
+};
+
+function bounds(check: CheckSubjectWithFigures): { lower: number; upper: number } | null | undefined {
+  return check.evidence ?? check.interval;
+}

@@ -11,7 +11,7 @@ import { droppedColumns, type DroppableColumn } from './column-drop.js';
 import { endingStarted, phaseWhenDied } from './ending-text.js';
 import { stageEndWaitText } from './stage-end-text.js';
 import { lostText } from './lost-text.js';
-import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from './check-value.js';
+import { comparisonDecimals, formatCheckValue, isRateDifference, waitingCount } from './check-value.js';
 import type { HookInFlight, RecoveryHook } from '../state/hook-record.js';
 import { describeHookInFlight, describeRecovery, greenAfterDeath } from '../state/hook-words.js';
 
@@ -196,8 +196,10 @@ function checkLines(snapshot: RolloutSnapshot, columns: number | undefined): str
     const count = waitingCount(check, minRequests);
     return count === undefined ? '' : `${count}/${minRequests}, `;
   };
+  // The comparisons' decimals shared, as the dashboard's rows share theirs.
+  const shared = comparisonDecimals(snapshot.checks);
   const rows = snapshot.checks.map((check) => {
-    const decimals = checkDecimals(check, check.figure, check.limit, check.evidence);
+    const decimals = isRateDifference(check) ? shared : undefined;
     return {
       rule: check.rule,
       figure: formatCheckValue(check, check.figure, { decimals }),

@@ -2,7 +2,7 @@
 import { formatRange, formatSure } from '../../analysis/format.js';
 import { exceeds } from '../../analysis/rules.js';
 import { formatFigure } from '../../core/format.js';
-import { checkDecimals, formatCheckValue, isRateDifference, waitingCount } from '../check-value.js';
+import { checkDecimals, comparisonDecimals, formatCheckValue, isRateDifference, waitingCount } from '../check-value.js';
 import type { CheckResult, RuleName } from '../../analysis/types.js';
 import { FINAL_PHASES, type RolloutSnapshot } from '../../engine/types.js';
 import type { RateLimitInfo } from '../../upstream/types.js';
@@ -60,16 +60,20 @@ export function checkStatusText(check: CheckResult): string {
  * over the limit; "-1.2 to +3.4pt" for comparisons). How sure each bound is, the same for every check, is said
  * once, in the title.
  */
-export function checkInterval(check: CheckResult): string {
+export function checkInterval(check: CheckResult, decimals = checkDecimals(check, check.figure, check.limit, check.evidence)): string {
   const evidence = check.evidence;
   if (!evidence) return '';
-  const decimals = checkDecimals(check, check.figure, check.limit, evidence);
   return `${formatRange(evidence, isRateDifference(check), 'pt', decimals)}${evidence.overMs !== undefined ? ' over' : ''}`;
 }
 
 /** The figure as the breach messages write it; a difference to blue is signed, in percentage points. */
-export function checkFigure(check: CheckResult, value: number | null): string {
-  return formatCheckValue(check, value, { short: true, decimals: checkDecimals(check, check.figure, check.limit, check.evidence) });
+export function checkFigure(check: CheckResult, value: number | null, decimals = checkDecimals(check, check.figure, check.limit, check.evidence)): string {
+  return formatCheckValue(check, value, { short: true, decimals });
+}
+
+/** A comparison's decimals on the section's lines (CheckColumns.points, shared by all of them); else its own. */
+function decimalsOn(check: CheckResult, points: number | undefined): number | undefined {
+  return isRateDifference(check) && points !== undefined ? points : checkDecimals(check, check.figure, check.limit, check.evidence);
 }
 
 // Columns of a check line up to its status word, label and bar included, with figures of the least width
@@ -82,8 +86,9 @@ const MIN_PROXIMITY_WIDTH = 4;
  * The width of the figure and limit columns for these checks: the widest either takes, 7 at the least. One for
  * all, so the status words line up; cut to 7, "+12.30pt" read "+12.30…" and "-100.00pt" "-100.0…".
  */
-function figureWidth(checks: readonly CheckResult[]): number {
-  return Math.max(MIN_FIGURE_WIDTH, ...checks.flatMap((check) => [checkFigure(check, check.figure), checkFigure(check, check.limit)].map(textWidth)));
+function figureWidth(checks: readonly CheckResult[], points: number | undefined): number {
+  const shown = (check: CheckResult) => [check.figure, check.limit].map((value) => textWidth(checkFigure(check, value, decimalsOn(check, points))));
+  return Math.max(MIN_FIGURE_WIDTH, ...checks.flatMap(shown));
 }
 
 /** A check section's columns, one set for all its lines so their status words line up. */
@@ -94,11 +99,14 @@ export interface CheckColumns {
   bar: number;
   /** analysis.min_requests, when the snapshot says it: a waiting check's count. */
   minRequests?: number;
+  /** The decimals every comparison's points take (comparisonDecimals), so its rows read alike. */
+  points?: number;
 }
 
 /** The columns for these checks in `width` columns. */
 export function checkColumns(checks: readonly CheckResult[], width: number, minRequests?: number): CheckColumns {
-  const columns = { figure: figureWidth(checks), ...(minRequests !== undefined && { minRequests }) };
+  const points = comparisonDecimals(checks);
+  const columns = { figure: figureWidth(checks, points), ...(minRequests !== undefined && { minRequests }), ...(points !== undefined && { points }) };
   return { ...columns, bar: proximityWidth(checks, width, columns) };
 }
 
@@ -118,7 +126,7 @@ function proximityWidth(checks: readonly CheckResult[], width: number, columns: 
   if (width < full) return 0;
   const room = width - (full - PROXIMITY_WIDTH);
   const samples = checks.map((check) => textWidth(tailText(check, columns.minRequests)));
-  const tails = checks.map((check, i) => (samples[i] ?? 0) + textWidth(intervalText(check)));
+  const tails = checks.map((check, i) => (samples[i] ?? 0) + textWidth(intervalText(check, columns.points)));
   const shown = tails.filter((tail) => room - tail >= MIN_PROXIMITY_WIDTH);
   const bar = Math.min(PROXIMITY_WIDTH, room - Math.max(0, ...samples, ...shown));
   return bar >= MIN_PROXIMITY_WIDTH ? bar : 0;
@@ -134,10 +142,11 @@ export function checkLine(check: CheckResult, width = Infinity, columns = checkC
   const beyond = fullLineWidth(columns) - PROXIMITY_WIDTH - 1 - width;
   const labelWidth = Math.max(8, Math.min(LABEL_WIDTH, LABEL_WIDTH - beyond));
   const { full, empty } = barCells(check.proximity ?? 0, barWidth);
-  const limit = checkFigure(check, check.limit);
+  const decimals = decimalsOn(check, columns.points);
+  const limit = checkFigure(check, check.limit, decimals);
   const line: Line = [
     { text: `  ${fit(RULE_LABELS[check.rule], labelWidth)} ` },
-    { text: fit(checkFigure(check, check.figure), figure, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
+    { text: fit(checkFigure(check, check.figure, decimals), figure, 'right'), tone: check.status === 'waiting' ? 'muted' : 'plain' },
     { text: ` / ${fit(limit, figure)}${barWidth > 0 ? ' ' : ''}`, tone: 'muted' },
     ...(barWidth > 0
       ? [
@@ -156,7 +165,7 @@ export function checkLine(check: CheckResult, width = Infinity, columns = checkC
   if (lineWidth(line) + textWidth(spaced) > width) return line;
   line.push({ text: spaced, tone: 'muted' });
   // Shown whole or not at all: cut short, "0.0–6.1% over" read as a percent ("0.0–6.1…"), and "-1.2 to +3…" misleads.
-  const interval = intervalText(check);
+  const interval = intervalText(check, columns.points);
   if (interval && lineWidth(line) + textWidth(interval) <= width) line.push({ text: interval, tone: 'muted' });
   return line;
 }
@@ -182,8 +191,8 @@ function tailText(check: CheckResult, minRequests: number | undefined): string {
 }
 
 /** The interval after the sample, two spaces apart ("" when the check has none). */
-function intervalText(check: CheckResult): string {
-  const interval = checkInterval(check);
+function intervalText(check: CheckResult, points: number | undefined): string {
+  const interval = checkInterval(check, decimalsOn(check, points));
   return interval ? `  ${interval}` : '';
 }
 

@@ -2,7 +2,7 @@
 import { appendInPlace, type PipeWaits } from './pipe-target.js';
 import { describeEvidence } from '../../analysis/format.js';
 import { formatCount, formatDuration, formatMs, formatPercent, formatUsd, formatWeight, usdDecimals } from '../../core/format.js';
-import { checkDecimals, isRateDifference } from '../check-value.js';
+import { comparisonDecimals, isRateDifference } from '../check-value.js';
 import { checkValue, costVerdict, statusWord } from './figures.js';
 import type { ArmReport, RolloutReport, StageReport } from './report-schema.js';
 import { ReportWriteError } from './write-errors.js';
@@ -63,8 +63,10 @@ export function renderMarkdownSummary(report: RolloutReport): string {
 
 function checksTable(stage: StageReport): string[] {
   const lines = [`### Checks in stage ${stage.number}`, '', row(['Rule', 'Status', 'Figure', 'Limit', 'Bounds', 'Sample']), '|---|---|---:|---:|---|---:|'];
+  // One set of decimals for the stage's comparisons, as the dashboard and status show them.
+  const shared = comparisonDecimals(stage.checks);
   for (const check of stage.checks) {
-    const decimals = checkDecimals(check, check.figure, check.limit, check.interval);
+    const decimals = isRateDifference(check) ? shared : undefined;
     const interval = check.interval
       ? describeEvidence({ ...check.interval, overMs: check.interval.overMs ?? undefined }, isRateDifference(check), decimals)
       : '-';
