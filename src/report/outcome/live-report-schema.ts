@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 const count = z.number().int().nonnegative();
 const ratio = z.number().min(0).max(1);
-const armCount = z.strictObject({ requests: count, failures: count });
+// `neutral`: the proxies' neutral results (docs/proxy.md), in neither count; only on `live`, absent when none.
+const armCount = z.strictObject({ requests: count, failures: count, neutral: count.optional() });
 const arms = z.strictObject({ blue: armCount, green: armCount });
 
 export const liveReportSchema = z

@@ -3,6 +3,7 @@ import type { RolloutSnapshot } from '../../../src/engine/types.js';
 import { buildReport, renderJunit, reportJsonSchema, reportSchema, type RolloutReport } from '../../../src/report/outcome/index.js';
 import { arm, loadTestPlan, planYaml, promotedSnapshot, rolledBackSnapshot, START } from './fixtures.js';
 import { planFromYaml } from '../../helpers/plans.js';
+import type { LiveView } from '../../../src/live/fleet.js';
 
 const plan = loadTestPlan();
 
@@ -62,6 +63,17 @@ describe('buildReport: a promoted rollout', () => {
     const report = reportOf(snapshot);
     expect(report.stages[2]!.arms.green).toMatchObject({ requests: 600, failures: 3, errorRate: 0.005, neutral: 7 });
     expect(report.stages[1]!.arms.green).not.toHaveProperty('neutral');
+  });
+
+  it("says a live stage's neutral results apart in `live`, and passes its schema", () => {
+    const snapshot = promotedSnapshot(plan);
+    const live: LiveView = {
+      leaseMs: 5000,
+      proxies: [],
+      stages: [{ stage: 2, arms: { blue: { requests: 3, failures: 0, neutral: 2 }, green: { requests: 1, failures: 0 } }, fallbacks: 0, mirrors: 0 }],
+    };
+    const report = reportSchema.parse(JSON.parse(JSON.stringify(buildReport({ snapshot, plan, version: '9.9.9', live }))));
+    expect(report.live?.stages[0]?.live).toEqual({ blue: { requests: 3, failures: 0, neutral: 2 }, green: { requests: 1, failures: 0 } });
   });
 
   it('leaves rates unjudged on too few requests, and says so', () => {
