@@ -10,7 +10,7 @@ import { forwardTo } from './forward.js';
 import type { BodyHandler } from './intake.js';
 import { abandonedResult } from './forward-result.js';
 import { stickyClient } from '../analysis/aborts.js';
-import { BlueAnswer, isPlainClientError } from './neutral.js';
+import { BLUE_ANSWERED, BLUE_REFUSED, BlueAnswer, isPlainClientError, recordRefusal, type BlueVerdict } from './neutral.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import type { ForwardOutcome, ForwardRequest, ForwardTarget } from './forward-types.js';
 import { stickyKey, type InboundDialect } from './inbound.js';
@@ -98,6 +98,11 @@ class ChatExchange {
   /** Stored state pinned it to blue, not the split (stored-responses.ts UNSPLIT): its result is neutral (neutral.ts). */
   private unsplit = false;
   /**
+   * It refers to stored state on arms with separate state: blue cannot read green's, so blue refusing it too says
+   * nothing of green's refusal (green lost its own state: a 404 from both), which is green's failure at once.
+   */
+  private blueCannotTell = false;
+  /**
    * Green's plain client error while blue answers for it: neutral if blue refuses the request alike, green's failure
    * otherwise (settleRefusal). Its attempt stays under way meanwhile: a stage's end waits for it.
    */
@@ -162,11 +167,18 @@ class ChatExchange {
     this.sticky = stickyKey(parsed.body, req.headers, split.stickyKeyOf);
     this.arm = pinned ?? ctx.splitter.choose(route.greenWeight, this.sticky);
     this.fallback = ctx.fallback && (pinned !== 'green' || (stored as StoredResponses).sharedState);
-    if (this.arm === 'blue' && route.mirror > 0 && !stored?.refersToState(parsed.body) && ctx.random() < route.mirror) {
+    const refersToState = stored?.refersToState(parsed.body) === true;
+    this.blueCannotTell = refersToState && stored?.sharedState === false;
+    if (this.arm === 'blue' && route.mirror > 0 && !refersToState && ctx.random() < route.mirror) {
       this.mirrored = new BlueAnswer();
       ctx.mirror.send(green, { body: forArm(parsed, green), stream: parsed.stream, headers: mirrorHeaders(this.headers) }, split.name, this.mirrored);
     }
-    this.attempt(this.arm === 'green' ? green : blue);
+    try {
+      this.attempt(this.arm === 'green' ? green : blue);
+    } catch (error) {
+      // The copy's refusal must not wait forever for blue's answer (it is under way: a stage's end waits for it).
+      this.failedOurselves(error);
+    }
   }
 
   /**
@@ -195,7 +207,7 @@ class ChatExchange {
     // No attempt can follow this one: the body's text and parsed tree are not kept through the upstream's wait
     // (seconds for a model; together twice a conversation's size, copied by every scavenge meanwhile, then promoted).
     if (!canFallBack) this.parsed = undefined;
-    this.underWay = ctx.metrics.started(target.arm, parsed.stream, this.underWay);
+    this.underWay = ctx.metrics.started(target.arm, parsed.stream, this.underWay, this.unsplit);
     forwardTo(target, request, responseSink(this.res, this.tag(), ctx.targets), ctx.steadyNow, this.link, this.answered, this.gone);
   }
 
@@ -204,7 +216,7 @@ class ChatExchange {
       const { ctx } = this;
       if (!this.fallingBack && this.arm === 'green' && this.fallback && !outcome.committed && !outcome.result.ok) {
         // Whose a plain client error is, blue's answer to the same request says (settleRefusal).
-        if (isPlainClientError(outcome.result)) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
+        if (isPlainClientError(outcome.result) && !this.blueCannotTell) this.greenRefusal = { result: outcome.result, attempt: this.attemptUnderWay() };
         else ctx.metrics.finished(outcome.result, 'routed', this.attemptUnderWay(), this.split.name);
         ctx.metrics.fellBack(this.attemptUnderWay());
         this.fallingBack = true;
@@ -225,8 +237,9 @@ class ChatExchange {
       const blueRefused = result.arm === 'blue' && isPlainClientError(result);
       // Blue's plain client error is the client's own request, always: counted, a client could raise blue's baseline.
       if (this.unsplit || blueRefused) result.neutral = true;
-      this.settleRefusal(blueRefused);
-      this.mirrored?.settle(blueRefused);
+      const verdict = blueRefused ? BLUE_REFUSED : BLUE_ANSWERED;
+      this.settleRefusal(verdict);
+      this.mirrored?.settle(verdict);
       ctx.metrics.finished(result, this.fallingBack ? 'fallback' : 'routed', this.attemptUnderWay(), this.split.name);
       this.done();
     } catch (error) {
@@ -234,22 +247,19 @@ class ChatExchange {
     }
   };
 
-  /**
-   * Green's plain client error that blue answered for, recorded: neutral when blue refused the same request with one
-   * too; green's failure otherwise (blue answered it, failed otherwise, or its answer will never be known: toward blue).
-   */
-  private settleRefusal(blueRefused: boolean): void {
+  /** Green's plain client error that blue answered for, recorded by blue's verdict (neutral.ts recordRefusal). */
+  private settleRefusal(verdict: BlueVerdict): void {
     const refusal = this.greenRefusal;
     if (!refusal) return;
     this.greenRefusal = undefined;
-    if (blueRefused) refusal.result.neutral = true;
-    this.ctx.metrics.finished(refusal.result, 'routed', refusal.attempt, this.split.name);
+    recordRefusal(this.ctx.metrics, refusal.result, verdict, 'routed', refusal.attempt, this.split.name);
   }
 
   /** An error of the proxy's own: the attempt under way ends in the in-flight counts (a stage's end waits for those), then `bug`. */
   private failedOurselves(error: unknown): void {
-    this.settleRefusal(false);
-    this.mirrored?.settle(false);
+    // Blue's answer unknown by our fault, not the client's: a refusal waiting for it is green's failure (toward blue).
+    this.settleRefusal(BLUE_ANSWERED);
+    this.mirrored?.settle(BLUE_ANSWERED);
     if (this.underWay) this.ctx.metrics.abandon(this.underWay);
     this.bug(error);
   }
@@ -261,14 +271,19 @@ class ChatExchange {
    */
   private readonly gone = (): void => {
     const { ctx, link } = this;
-    // Blue's answer will never be known: green's refusal, or its mirror copy's, is green's failure (toward blue).
-    this.settleRefusal(false);
-    this.mirrored?.settle(false);
+    // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
+    const client = this.sticky ? stickyClient(this.sticky) : undefined;
+    if (this.greenRefusal || this.mirrored) {
+      // None of blue's output reached the client: its answer will never be known, and green's refusal (or its mirror
+      // copy's) is this client's abort too, capped per client; blue answering (output sent) makes it green's failure.
+      const verdict: BlueVerdict = link.abandonedAfterMs === undefined ? BLUE_ANSWERED : { kind: 'left', ...(client !== undefined && { client }) };
+      this.settleRefusal(verdict);
+      this.mirrored?.settle(verdict);
+    }
     const age = this.fallingBack ? undefined : link.abandonedAfterMs;
     const abandoned =
       age === undefined ? undefined : abandonedResult({ arm: this.arm, model: ctx.targets.arms[this.arm].model, stream: this.stream, latencyMs: age });
-    // One client's many aborts are not its arm's failures alone (src/analysis/aborts.ts): say whose it was.
-    if (abandoned && this.sticky) abandoned.client = stickyClient(this.sticky);
+    if (abandoned && client !== undefined) abandoned.client = client;
     if (abandoned && this.unsplit) abandoned.neutral = true;
     ctx.metrics.cancelled(this.fallingBack ? 'blue' : this.arm, this.attemptUnderWay(), abandoned);
     this.done();

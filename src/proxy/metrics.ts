@@ -78,6 +78,8 @@ export interface Attempt {
   readonly slot: number;
   /** Blue answering for green: not a request the split sent blue. */
   readonly fallback: boolean;
+  /** Pinned to blue outside the split (chat.ts, stored state): neutral whatever its answer, none of blue's sends. */
+  readonly unsplit: boolean;
   /** Its start on the steady clock, where its stage's sends record it (FigureSet.sends); 0 otherwise. */
   readonly start: number;
 }
@@ -96,19 +98,22 @@ class RunningAttempts {
   private readonly streams: boolean[] = [];
   /** Whether each slot's attempt is blue answering for green (a fallback). */
   private readonly fallbacks: boolean[] = [];
+  /** Whether each slot's attempt is pinned outside the split (Attempt.unsplit): no running request any rule waits for. */
+  private readonly unsplits: boolean[] = [];
   /** Each slot's start on the proxy's steady clock. */
   private readonly starts: number[] = [];
   private readonly free: number[] = [];
   size = 0;
 
   /** The slot the attempt takes. */
-  add(seq: number, arm: ArmName, stream: boolean, fallback: boolean, start: number): number {
+  add(seq: number, arm: ArmName, stream: boolean, fallback: boolean, start: number, unsplit: boolean): number {
     const slot = this.free.pop() ?? this.seqs.length;
     this.seqs[slot] = seq;
     this.starts[slot] = start;
     this.arms[slot] = arm;
     this.streams[slot] = stream;
     this.fallbacks[slot] = fallback;
+    this.unsplits[slot] = unsplit;
     this.size++;
     return slot;
   }
@@ -122,12 +127,15 @@ class RunningAttempts {
     return true;
   }
 
-  /** Adds to `count` the attempts numbered up to `upTo`, those of them on green and of those the streamed ones, and the fallbacks. */
+  /**
+   * Adds to `count` the attempts numbered up to `upTo`, those of them on green and of those the streamed ones, and the
+   * fallbacks; not those pinned outside the split: neutral, no outcome a rollout judges is unknown while they run.
+   */
   countUpTo(upTo: number, count: { requests: number; green: number; greenStreamed: number; fallbacks: number }): void {
-    const { seqs, arms, streams, fallbacks } = this;
+    const { seqs, arms, streams, fallbacks, unsplits } = this;
     for (let slot = 0; slot < seqs.length; slot++) {
       const seq = seqs[slot] as number;
-      if (seq === 0 || seq > upTo) continue;
+      if (seq === 0 || seq > upTo || unsplits[slot] === true) continue;
       count.requests++;
       if (arms[slot] !== 'green') {
         if (fallbacks[slot] === true) count.fallbacks++;
@@ -138,11 +146,11 @@ class RunningAttempts {
     }
   }
 
-  /** The arm's own attempts under way (not blue's fallbacks) by age at `now`, each on the first grid age at or above its own. */
+  /** The arm's own attempts under way (not blue's fallbacks, nor those pinned outside the split) by age at `now`, each on the first grid age at or above its own. */
   ages(arm: ArmName, now: number): number[] {
     const running: number[] = [];
     for (let slot = 0; slot < this.seqs.length; slot++) {
-      if (this.seqs[slot] === 0 || this.arms[slot] !== arm || this.fallbacks[slot] === true) continue;
+      if (this.seqs[slot] === 0 || this.arms[slot] !== arm || this.fallbacks[slot] === true || this.unsplits[slot] === true) continue;
       const step = ageStepAtOrAbove(now - (this.starts[slot] as number));
       while (running.length <= step) running.push(0);
       running[step] = (running[step] as number) + 1;
@@ -314,9 +322,10 @@ export class ProxyMetrics {
 
   /**
    * An attempt starts, streamed or not: it counts in the figures of the stage in force now, whenever it ends, or in those of
-   * `first` (the request's first attempt: blue answering for green counts where green's attempt did).
+   * `first` (the request's first attempt: blue answering for green counts where green's attempt did). `unsplit`: pinned
+   * to blue outside the split (Attempt.unsplit), known before it starts so it is never one of blue's sends.
    */
-  started(arm: ArmName, stream: boolean, first?: Attempt): Attempt {
+  started(arm: ArmName, stream: boolean, first?: Attempt, unsplit = false): Attempt {
     this.inFlight[arm]++;
     const at = first?.at ?? this.current;
     const seq = ++this.attempts;
@@ -324,11 +333,11 @@ export class ProxyMetrics {
     // Blue after the same request's attempt on green is blue answering for green (chat.ts).
     const fallback = arm === 'blue' && first?.arm === 'green';
     // Sends are timed for a stage's report alone (SentReport): no clock reading outside a stage's figures (a proxy no
-    // rollout drives), nor for a fallback, whose start no report reads.
-    const sends = fallback ? undefined : at.sends?.[arm];
+    // rollout drives), nor for a fallback, whose start no report reads, nor for a neutral-to-be request (unsplit).
+    const sends = fallback || unsplit ? undefined : at.sends?.[arm];
     const start = sends ? this.steadyNow() : 0;
     sends?.record(start);
-    return { at, seq, arm, fallback, start, slot: at.running.add(seq, arm, stream, fallback, start) };
+    return { at, seq, arm, fallback, unsplit, start, slot: at.running.add(seq, arm, stream, fallback, start, unsplit) };
   }
 
   /** The attempts under way by stage tag; `upTo`: only those numbered up to it (begun before a stage's end). */
@@ -387,7 +396,8 @@ export class ProxyMetrics {
    */
   abandon(attempt: Attempt): void {
     this.ended(attempt.arm, attempt);
-    attempt.at.exact[attempt.arm] = false;
+    // One pinned outside the split was none of the arm's sends: they are still the sample's.
+    if (!attempt.unsplit) attempt.at.exact[attempt.arm] = false;
   }
 
   /** Called with each client abort before the first byte, as a client_abort result (the results feed listens). */
@@ -397,17 +407,18 @@ export class ProxyMetrics {
 
   /**
    * The client went away: the attempt is neither a success nor the arm's failure here. `abandoned`, when it went
-   * before the first byte, goes to the abort listeners only (not the figures, not the latency histograms).
+   * before the first byte, goes to the abort listeners only (not the figures, not the latency histograms), as `kind`
+   * (a mirror copy's: neutral.ts recordRefusal).
    */
-  cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult): void {
+  cancelled(arm: ArmName, attempt: Attempt, abandoned?: UpstreamResult, kind: ResultKind = 'routed'): void {
     this.ended(arm, attempt);
     const { at } = attempt;
     if (abandoned?.neutral) this.unsent(attempt);
     // No result in the feed (gone after its first bytes, a mirror copy cut by the shutdown), or one a rollout records
     // as blue's though blue answered for green: the arm's sends are no longer its sample.
-    if (!abandoned || attempt.fallback) at.exact[arm] = false;
+    if ((!abandoned || attempt.fallback) && !attempt.unsplit) at.exact[arm] = false;
     this.both(at, (set) => set.clientAborts[arm]++);
-    if (abandoned) for (const listener of this.abortListeners) listener(abandoned, 'routed', NO_QUALITY_CHECK, at.stage, undefined, attempt.seq);
+    if (abandoned) for (const listener of this.abortListeners) listener(abandoned, kind, NO_QUALITY_CHECK, at.stage, undefined, attempt.seq);
   }
 
   finished(answered: UpstreamResult, kind: ResultKind, attempt: Attempt, path: SplitPathName = 'chat'): void {
@@ -428,7 +439,7 @@ export class ProxyMetrics {
    * sample (live-sent.ts), so the sends stay that sample's.
    */
   private unsent(attempt: Attempt): void {
-    if (!attempt.fallback) attempt.at.sends?.[attempt.arm].remove(attempt.start);
+    if (!attempt.fallback && !attempt.unsplit) attempt.at.sends?.[attempt.arm].remove(attempt.start);
   }
 
   /**

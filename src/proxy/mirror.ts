@@ -4,7 +4,7 @@ import type { ProxyMetrics, SplitPathName } from './metrics.js';
 import { forward } from './forward.js';
 import type { ForwardRequest, ForwardTarget } from './forward-types.js';
 import { SignalWatch } from '../upstream/signal-watch.js';
-import { isPlainClientError, type BlueAnswer } from './neutral.js';
+import { isPlainClientError, recordRefusal, type BlueAnswer } from './neutral.js';
 
 export interface Mirror {
   /**
@@ -32,11 +32,8 @@ export function createMirror(metrics: ProxyMetrics, limit: number, steadyNow: ()
           running--;
           const { result } = outcome;
           if (!blue || !isPlainClientError(result)) return metrics.finished(result, 'mirror', at, path);
-          // Under way until blue's answer to the original says whether it is neutral (a stage's end waits for it).
-          blue.whenSettled((refused) => {
-            if (refused) result.neutral = true;
-            metrics.finished(result, 'mirror', at, path);
-          });
+          // Under way until blue's answer to the original says what it is (a stage's end waits for it).
+          blue.whenSettled((verdict) => recordRefusal(metrics, result, verdict, 'mirror', at, path));
         },
         () => {
           // Only the proxy shutting down aborts a copy.

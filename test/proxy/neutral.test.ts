@@ -11,6 +11,8 @@ import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY 
 import { until } from '../helpers/until.js';
 import { hashString } from '../../src/core/random.js';
 import { stickyPoint } from '../../src/split/index.js';
+import { MetricsRecorder } from '../../src/metrics/recorder.js';
+import { ABORTS_PER_CLIENT, comparedFailures } from '../../src/analysis/aborts.js';
 
 const TOKEN = 'admin-token-for-tests';
 type Model = 'blue-model' | 'green-model';
@@ -148,7 +150,7 @@ describe('a client flooding green with malformed requests (fallback on)', () => 
     expect((await proxy.page()).inFlight?.greenSent?.[0]).toMatchObject({ sends: 1, exact: true });
   });
 
-  it('keeps green’s refusal under way until blue answers; its client gone before, it is green’s failure', async () => {
+  it('keeps green’s refusal under way until blue answers; its client gone before, it is that client’s abort', async () => {
     const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 }, holdBlue: true });
     await proxy.route(1);
     const answer = proxy.send('bad');
@@ -167,9 +169,13 @@ describe('a client flooding green with malformed requests (fallback on)', () => 
     controller.abort();
     await gone;
     await until(async () => (await proxy.feed()).length === 3, "green's refusal recorded");
-    expect(entries(await proxy.feed())[2]).toEqual(['routed', 'green', false, 'client_error', 400, false]);
+    // Review36 MEDIUM: blue's answer never known, green's refusal is the client's abort (capped per client by a
+    // rollout), not green's failure: a client closing at once made each malformed request one, uncapped.
+    const [, , abort] = await proxy.feed();
+    expect(abort && entries([abort])[0]).toEqual(['routed', 'green', false, 'client_abort', undefined, false]);
+    expect(abort?.result.client).toMatch(/./);
     await until(() => proxy.running.proxy.metrics.inFlightByStage().stages.length === 0, 'nothing under way');
-    expect((await proxy.figures()).arms.green).toMatchObject({ requests: 1, failures: 1, neutral: 1 });
+    expect((await proxy.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, neutral: 1, clientAborts: 1 });
   });
 });
 
@@ -213,7 +219,7 @@ describe('blue’s plain client errors', () => {
 });
 
 describe('mirror copies refused with a plain client error', () => {
-  it('are neutral when blue refused the original too; green’s failure when blue answered it, or its client left first', async () => {
+  it('are neutral when blue refused the original too; green’s failure when blue answered it; a client abort when its client left first', async () => {
     const both = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 } });
     await both.route(0, 1);
     expect((await both.send('bad')).status).toBe(400);
@@ -243,9 +249,43 @@ describe('mirror copies refused with a plain client error', () => {
     await until(() => held.running.proxy.metrics.inFlightByStage().stages[0]?.green === 1, 'the copy waiting');
     controller.abort();
     await gone;
-    await until(async () => (await held.feed()).some((entry) => entry.kind === 'mirror'), 'the copy recorded');
-    const waited = (await held.feed()).find((entry) => entry.kind === 'mirror');
-    expect(waited && entries([waited])[0]).toEqual(['mirror', 'green', false, 'client_error', 400, false]);
+    await until(async () => (await held.feed()).length === 2, 'the copy recorded');
+    const copyGone = (await held.feed()).find((entry) => entry.result.arm === 'green');
+    expect(copyGone && entries([copyGone])[0]).toEqual(['mirror', 'green', false, 'client_abort', undefined, false]);
+    expect((await held.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, clientAborts: 1 });
+    held.heldBlue[0]?.();
+  });
+
+  // Review36 MEDIUM: one client on blue sending malformed requests and closing at once made each refused copy green's
+  // failure, as many as it liked. Now each is its abort, carrying its digest: a rollout counts 3 of them (ABORTS_PER_CLIENT).
+  it('refused after their client left at once are that client’s aborts: a rollout counts ABORTS_PER_CLIENT of them', async () => {
+    const proxy = await proxyWith({ refuses: { 'blue-model': 400, 'green-model': 400 }, holdBlue: true });
+    await proxy.route(0, 1);
+    for (let i = 0; i < 10; i++) {
+      const controller = new AbortController();
+      const sent = proxy.send('bad', controller.signal);
+      await until(() => proxy.heldBlue.length === i + 1, 'blue asked');
+      controller.abort();
+      await sent;
+    }
+    await until(async () => (await proxy.feed()).filter((entry) => entry.result.arm === 'green').length === 10, 'every copy recorded');
+    const green = (await proxy.feed()).filter((entry) => entry.result.arm === 'green');
+    expect(new Set(green.map((entry) => entry.kind))).toEqual(new Set(['mirror']));
+    expect(new Set(green.map((entry) => entry.result.failure))).toEqual(new Set(['client_abort']));
+    expect(new Set(green.map((entry) => entry.result.client)).size).toBe(1);
+    expect((await proxy.figures()).arms.green).toMatchObject({ requests: 0, failures: 0, clientAborts: 10 });
+    // The rollout's recorder, fed what it reads: one client's aborts past the cap are in neither count it compares.
+    const recorder = new MetricsRecorder({
+      stages: [{ name: 'live', durationMs: 0, greenWeight: 0 }],
+      prices: { blue: undefined, green: undefined },
+      now: () => 0,
+    });
+    recorder.startStage(0);
+    for (const entry of green) recorder.recordResult(0, entry.result, entry.quality);
+    const arm = recorder.stage(0).arms.green;
+    expect(arm).toMatchObject({ requests: 10, failures: 10, abortsPastClientCap: 7 });
+    expect(comparedFailures(arm)).toEqual({ x: ABORTS_PER_CLIENT, n: ABORTS_PER_CLIENT });
+    for (const reply of proxy.heldBlue) reply();
   });
 });
 
@@ -337,5 +377,115 @@ proxy: { fallback: true }
     // Blue's answer for green is in the proxy's blue figures (a rollout leaves it out: kind fallback); the continuation is not.
     expect(arms.blue).toMatchObject({ requests: 4, failures: 1, neutral: 13 });
     expect(arms.green).toMatchObject({ requests: 1, failures: 1 });
+  });
+
+  /** Two upstreams answering the Responses API: `store` says what a request referring to stored state gets (hold: until released). */
+  const twoUpstreams = async (store: 'not found' | 'hold', steadyNow?: () => number) => {
+    const held: (() => void)[] = [];
+    const server = (model: string) =>
+      scriptedServer((_req, res: ServerResponse, body) => {
+        const request = JSON.parse(body) as { input: string; conversation?: string; previous_response_id?: string };
+        const stored = request.previous_response_id ?? request.conversation;
+        if (stored !== undefined && store === 'not found') {
+          // Blue (or green with a broken store) cannot find it: blue never can read green's responses.
+          const release = () => {
+            res.writeHead(404, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: { message: `'${stored}' not found.`, type: 'invalid_request_error', code: 'previous_response_not_found' } }));
+          };
+          if (model === 'blue-model') held.push(release);
+          else release();
+          return;
+        }
+        const release = () => {
+          const id = `resp_${model}_${request.input}`;
+          const output = [
+            { id: `msg_${id}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'x', annotations: [] }] },
+          ];
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              id,
+              object: 'response',
+              created_at: 1,
+              status: 'completed',
+              model,
+              output,
+              usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+            }),
+          );
+        };
+        if (stored !== undefined) held.push(release);
+        else release();
+      });
+    const [blue, green] = await Promise.all([server('blue-model'), server('green-model')]);
+    const plan = `
+name: two-upstreams
+upstream: { base_url: ${blue.url}, api: openai, api_key_env: UPSTREAM_KEY, timeout: { connect: 2s, request: 300s } }
+blue:  { model: blue-model }
+green: { model: green-model, upstream: { base_url: ${green.url} } }
+traffic: { rate: 1 }
+stages:
+  - { duration: 1m, green_weight: 0.5 }
+proxy: { fallback: true }
+`;
+    const open = () => runProxy(plan, { env: { UPSTREAM_KEY }, ...(steadyNow && { steadyNow }) });
+    return { held, open };
+  };
+  const onGreen = (): string => {
+    const seed = hashString('two-upstreams');
+    return Array.from({ length: 100 }, (_, i) => `user-${i}`).find((key) => stickyPoint(seed, key) < 0.5) as string;
+  };
+  const create = async (baseURL: string, body: Record<string, unknown>) => {
+    const openai = new OpenAI({ baseURL, apiKey: 'app-key', maxRetries: 0 });
+    try {
+      const { data, response } = await openai.responses.create({ model: 'blue-model', input: 'hello', ...body }).withResponse();
+      return { status: response.status, arm: response.headers.get('x-bluegreen-arm'), id: data.id };
+    } catch (error) {
+      return { status: (error as { status?: number }).status, arm: null, id: undefined };
+    }
+  };
+
+  // Review36 HIGH-1: a continuation reaching a proxy that does not know its id (another replica, a restart) is split;
+  // green losing its own response 404s, and blue, which can never read green's responses, 404s too. Blue's refusal
+  // proves nothing there: green's is its failure, at once, not neutral.
+  it('green failing to find its own stored state is its failure on a replica that does not know the id, not waiting for blue', async () => {
+    const upstreams = await twoUpstreams('not found');
+    const [a, b] = await Promise.all([upstreams.open(), upstreams.open()]);
+    for (const p of [a, b]) p.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 3_600_000, reason: 'test' });
+    const user = onGreen();
+    const first = await create(a.baseUrl, { safety_identifier: user });
+    expect(first).toMatchObject({ status: 200, arm: 'green' });
+    const second = create(b.baseUrl, { input: 'turn', previous_response_id: first.id, safety_identifier: user });
+    await until(() => upstreams.held.length === 1, 'blue asked for green');
+    // Recorded while blue is still asked: green's failure, whatever blue answers.
+    await until(() => b.proxy.metrics.snapshot().arms.green.failures === 1, "green's failure recorded");
+    expect(b.proxy.metrics.snapshot().arms.green).toMatchObject({ requests: 1, failures: 1, failuresByClass: { client_error: 1 } });
+    expect(b.proxy.metrics.snapshot().arms.green.neutral).toBeUndefined();
+    upstreams.held[0]?.();
+    expect(await second).toMatchObject({ status: 404 });
+    // Blue's own 404 (answering for green) stays neutral.
+    expect(b.proxy.metrics.snapshot().arms.blue).toMatchObject({ requests: 0, neutral: 1 });
+  });
+
+  // Review36 HIGH-2: a request pinned outside the split is neutral when it ends; while it ran it was one of blue's
+  // sends, and its age sat in blue's running ages (the p95 ratio's ok side) and in blue's unknowns.
+  it('a request pinned outside the split is none of blue’s sends nor running requests while it runs', async () => {
+    let steady = 1000;
+    const upstreams = await twoUpstreams('hold', () => steady);
+    const running = await upstreams.open();
+    running.proxy.metrics.startStage(0);
+    running.proxy.route.set({ greenWeight: 0.5, mirror: 0, leaseExpiresAt: Date.now() + 3_600_000, reason: 'test' });
+    const long = create(running.baseUrl, { input: 'write 4000 words', conversation: 'conv_1' });
+    await until(() => upstreams.held.length === 1, 'blue asked');
+    steady += 120_000;
+    const during = running.proxy.metrics.inFlightByStage();
+    expect(during.blueSent?.[0]).toMatchObject({ stage: 0, sends: 0, exact: true, running: [] });
+    // Not waited for by a stage's end, nor counted as blue's outcome unknown; still under way on blue for the proxy's drain.
+    expect(during.stages).toEqual([]);
+    expect(running.proxy.metrics.inFlightOf('blue')).toBe(1);
+    upstreams.held[0]?.();
+    expect(await long).toMatchObject({ status: 200, arm: 'blue' });
+    expect(running.proxy.metrics.stageSnapshot().arms.blue).toMatchObject({ requests: 0, neutral: 1 });
+    expect(running.proxy.metrics.inFlightByStage().blueSent?.[0]).toMatchObject({ sends: 0, exact: true });
   });
 });
