@@ -2,7 +2,7 @@
 // atomically after every change (newest write wins), and left alone once the proxy drains (the file is then the
 // replacement's). Beside the route it keeps a lapsed lease's hold (RouteHolder.lapsedHolder), so a proxy restarted
 // during one still holds the route from other runs.
-import { mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { isObject } from '../core/json.js';
@@ -133,7 +133,9 @@ export class RouteFile {
       do {
         this.pendingWrite = false;
         try {
-          await mkdir(path.dirname(file), { recursive: true });
+          // Checked, not made again when gone (moved or deleted since the start made it): a folder made by this path
+          // would hold neither the proxy's claim nor its address, and a second proxy could claim it and share the file.
+          await access(path.dirname(file));
           // A change not yet written as the proxy began draining is not: the file is the next proxy's now.
           if (this.detached) return;
           const { route, lapsedHold } = current();
@@ -142,7 +144,9 @@ export class RouteFile {
           this.saveError = undefined;
         } catch (error) {
           // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
-          this.saveError = `could not save the route to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+          const code = (error as NodeJS.ErrnoException).code;
+          const gone = code === 'ENOENT' ? ' (its state folder was moved or deleted since the proxy started)' : '';
+          this.saveError = `could not save the route to ${file}: ${code ?? (error as Error).message}${gone}`;
           this.onNotice?.(this.saveError);
         }
       } while (this.pendingWrite);
