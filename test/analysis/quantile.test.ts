@@ -50,6 +50,18 @@ describe('latency buckets', () => {
     expect(bucketOf(0)).toBe(bucketOf(LOWEST_MS));
     expect(bucketOf(1e12)).toBe(bucketOf(HIGHEST_MS));
   });
+
+  it('have edges of exactly 1.02^i, inside the range bucketOf looks at and outside it', () => {
+    for (let index = bucketOf(LOWEST_MS) - 5; index <= bucketOf(HIGHEST_MS) + 5; index++) {
+      expect(bucketUpperMs(index)).toBe(1.02 ** index);
+      expect(bucketLowerMs(index)).toBe(1.02 ** (index - 1));
+    }
+    // Each latency in the one bucket whose (lower, upper] holds it, edges included.
+    for (let index = bucketOf(LOWEST_MS) + 1; index <= bucketOf(HIGHEST_MS); index += 7) {
+      expect(bucketOf(1.02 ** index)).toBe(index);
+      expect(bucketOf(1.02 ** index * (1 + 1e-12))).toBe(index + 1);
+    }
+  });
 });
 
 describe('quantileInterval', () => {
