@@ -109,6 +109,8 @@ export interface UnsentResponse {
   status: number;
   headers: HeaderMap;
   body: Buffer;
+  /** A 2xx body's text (collected.ts answerText), made once for its key search and its reply's read. */
+  text?: string;
 }
 
 export interface ForwardOutcome {

@@ -11,7 +11,7 @@ import type { SignalWatch } from '../upstream/signal-watch.js';
 import type { UpstreamResult } from '../upstream/types.js';
 import { AnswerDecoder, answerEncoding, decodedHeaders, undecodedReason, type DecodedReader, type Pausable } from './answer-encoding.js';
 import { ClientLink } from './client-link.js';
-import { collectedFailure, readCollected, tooLargeReason } from './collected.js';
+import { answerText, collectedFailure, readCollected, tooLargeReason } from './collected.js';
 import { FirstEventHold, NO_CHUNKS } from './first-event-hold.js';
 import { failedResult, succeededResult, type Exchange, type ForwardFailure as Failure } from './forward-result.js';
 import type { ClientSink, ForwardOutcome, ForwardRequest, ForwardTarget, UnsentResponse } from './forward-types.js';
@@ -455,12 +455,13 @@ export class Forwarding extends TimedDispatch<ForwardOutcome> implements Decoded
       this.finish();
       return this.settle({ result: this.failed(failure), committed: false, response });
     }
+    response.text = answerText(body);
     // No fallback can replace this answer: the client gets it as it is now, and it is read after. Written before
     // the timers are cleared (a Node timer list dropped is microseconds of the client's wait); nothing runs between.
     const final = this.sink !== undefined && !this.request.canFallBack;
     if (final) this.sink?.whole(response);
     this.finish();
-    const parsed = readCollected(body, this.target.parse, this.target.answers);
+    const parsed = readCollected(response.text, this.target.parse, this.target.answers);
     const result = parsed.ok ? this.succeeded(parsed.reply, undefined) : this.failed({ failure: 'bad_response', status, reason: parsed.reason });
     const reply = parsed.ok ? parsed.reply : undefined;
     const ids = { responseId: reply?.responseId, itemIds: reply?.itemIds };

@@ -8,20 +8,24 @@ import { createRedactor, escapeRegExp, SECRET_PREFIX_LENGTH, secretForms, type R
 import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
 
 /**
- * Whether a whole answer may quote a key in one of its other spellings (otherSpellings): one byte search per
- * distinct start, no allocation. Its redactor then finds them as it finds the others.
+ * Whether a whole answer, as text (collected.ts answerText), may quote a key in one of its other spellings
+ * (otherSpellings): one search per distinct start, no allocation. Its redactor then finds them as it finds the others.
  */
 export class OtherSpellings {
-  private readonly starts: Buffer[];
+  private readonly starts: string[];
 
   constructor(secrets: readonly string[]) {
     // Each also JSON-escaped and URL-encoded (an escaped key quoted in a JSON string), as the redactor knows them.
     const spellings = secrets.flatMap(otherSpellings).flatMap(secretForms);
-    this.starts = [...new Set(spellings.map((spelling) => spelling.slice(0, SECRET_PREFIX_LENGTH)))].map((start) => Buffer.from(start, 'latin1'));
+    this.starts = [...new Set(spellings.map((spelling) => spelling.slice(0, SECRET_PREFIX_LENGTH)))];
   }
 
-  mayQuote(body: Buffer): boolean {
-    for (const start of this.starts) if (body.includes(start)) return true;
+  /**
+   * A string's search, not a Buffer's: Buffer.includes is a call into C++ with its checks each time (~950
+   * instructions for a 400-byte answer), String.includes V8's own (~340); an answer is searched for ~7 starts.
+   */
+  mayQuote(text: string): boolean {
+    for (const start of this.starts) if (text.includes(start)) return true;
     return false;
   }
 }

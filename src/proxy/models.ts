@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { readCapped } from '../core/read-capped.js';
 import { answerEncoding, decodedHeaders, decodeWhole } from './answer-encoding.js';
 import { onClientGone } from './client-link.js';
+import { answerText } from './collected.js';
 import type { InboundDialect } from './inbound.js';
 import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';
@@ -80,7 +81,7 @@ export async function forwardModels(targets: Targets, res: ServerResponse, inbou
     }
     // An error body may quote the key; a model list is passed as it came.
     const ok = answer.statusCode >= 200 && answer.statusCode < 300;
-    const passed = ok && !targets.mayQuoteKey(body) ? body : targets.redactor.text(body.toString('utf8'));
+    const passed = ok && !targets.mayQuoteKey(answerText(body)) ? body : targets.redactor.text(body.toString('utf8'));
     sendBody(
       res,
       answer.statusCode,

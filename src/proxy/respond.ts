@@ -5,6 +5,7 @@ import { maxHeaderSize, STATUS_CODES, type IncomingHttpHeaders, type IncomingMes
 import { oneLine } from '../core/format.js';
 import type { Duplex } from 'node:stream';
 import type { ArmName } from '../plan/plan.js';
+import { answerText } from './collected.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
 import type { InboundDialect, ProxyErrorKind, ProxyErrorReply } from './inbound.js';
@@ -184,7 +185,8 @@ export interface KeyGuard {
   redactor: Redactor;
   /** The keys as answer headers may carry them (names and encodings included). */
   headerKeys: HeaderKeys;
-  mayQuoteKey(chunk: Buffer): boolean;
+  /** Whether a whole answer's text (collected.ts answerText) may quote an upstream key, in any spelling. */
+  mayQuoteKey(text: string): boolean;
   /** Catches a key split across chunks (src/proxy/split-key.ts). */
   splitKeys: SplitKeys;
 }
@@ -255,7 +257,7 @@ class ResponseSink implements ClientSink {
  */
 export function sendWhole(res: ServerResponse, response: UnsentResponse, tag: AnswerTag, keys: KeyGuard): void {
   const success = response.status >= 200 && response.status < 300;
-  const body = success && !keys.mayQuoteKey(response.body) ? response.body : keys.redactor.text(response.body.toString('utf8'));
+  const body = success && !keys.mayQuoteKey(response.text ?? answerText(response.body)) ? response.body : keys.redactor.text(response.body.toString('utf8'));
   if (res.headersSent || res.destroyed) return;
   // The list is ours: the length is added to it rather than to a copy.
   const headers = passedHeaderList(response.headers, tag, keys.headerKeys);

@@ -21,6 +21,8 @@ export class SplitKeys {
   private readonly forms: string[];
   /** Each form's first SECRET_PREFIX_LENGTH bytes (all of it when shorter): what the redactor counts as the key. */
   private readonly starts: Buffer[];
+  /** The same as text, for a whole answer's search (mayQuote). */
+  private readonly startTexts: string[];
 
   constructor(
     secrets: readonly (string | undefined)[],
@@ -35,16 +37,17 @@ export class SplitKeys {
     }
     this.forms = [...forms];
     // Spellings alike at the start (a key of letters, digits, "-" and "_", the usual case) are searched once.
-    this.starts = [...new Set(this.forms.map((form) => form.slice(0, SECRET_PREFIX_LENGTH)))].map((start) => Buffer.from(start, 'latin1'));
+    this.startTexts = [...new Set(this.forms.map((form) => form.slice(0, SECRET_PREFIX_LENGTH)))];
+    this.starts = this.startTexts.map((start) => Buffer.from(start, 'latin1'));
   }
 
   /**
-   * Whether a whole answer may quote a key in any of its spellings (as is, JSON-escaped, URL-encoded): one
-   * byte search per distinct start of a spelling, and nothing allocated, so an answer holding no key costs
-   * about one indexOf. Only then does it go through the redactor.
+   * Whether a whole answer, as text (collected.ts answerText), may quote a key in any of its spellings (as is,
+   * JSON-escaped, URL-encoded): one search per distinct start of a spelling, and nothing allocated. Only then does
+   * it go through the redactor. The spellings are ASCII, which a text decoded from the bytes holds where they do.
    */
-  mayQuote(body: Buffer): boolean {
-    for (const start of this.starts) if (body.includes(start)) return true;
+  mayQuote(text: string): boolean {
+    for (const start of this.startTexts) if (text.includes(start)) return true;
     return false;
   }
 

@@ -54,8 +54,8 @@ export interface Targets {
   reasonRedactor: Redactor;
   /** Every upstream key as an answer header may carry it: in its name, plain or encoded (built once). */
   headerKeys: HeaderKeys;
-  /** Whether an answer may quote an upstream key in any spelling (a cheap byte search, so answers need no redaction pass). */
-  mayQuoteKey(body: Buffer): boolean;
+  /** Whether an answer's text may quote an upstream key in any spelling (a cheap search, so answers need no redaction pass). */
+  mayQuoteKey(text: string): boolean;
   /** Catches a key split across a streamed answer's chunks (built once). */
   splitKeys: SplitKeys;
   close(): Promise<void>;
@@ -208,7 +208,7 @@ export function createTargets(arms: Record<ArmName, ArmUpstream>, options: Targe
     redactor,
     reasonRedactor,
     headerKeys,
-    mayQuoteKey: (body) => splitKeys.mayQuote(body) || others.mayQuote(body),
+    mayQuoteKey: (text) => splitKeys.mayQuote(text) || others.mayQuote(text),
     splitKeys,
     close: async () => {
       stopKeeping();

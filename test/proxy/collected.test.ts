@@ -1,14 +1,14 @@
 // A 2xx answer collected whole is read for its reply: an ASCII body by a Latin-1 copy, anything else as UTF-8
 // (collected.ts readCollected), the same text either way.
 import { describe, expect, it } from 'vitest';
-import { readCollected } from '../../src/proxy/collected.js';
+import { answerText, readCollected } from '../../src/proxy/collected.js';
 import type { ParseOutcome } from '../../src/upstream/dialect.js';
 import { openAiDialect } from '../../src/upstream/openai.js';
 import { openAiCompletion } from './helpers.js';
 
 const parse = (json: unknown): ParseOutcome => openAiDialect.parse(json);
 const read = (body: Buffer): string | undefined => {
-  const outcome = readCollected(body, parse);
+  const outcome = readCollected(answerText(body), parse);
   return outcome.ok ? outcome.reply.content : undefined;
 };
 
@@ -20,6 +20,6 @@ describe('readCollected', () => {
     const bad = Buffer.from(openAiCompletion('m', 'a_b'));
     bad[bad.indexOf('a_b') + 1] = 0x80;
     expect(read(bad)).toBe('a\ufffdb');
-    expect(readCollected(Buffer.from('not json'), parse)).toEqual({ ok: false, reason: 'the body is not JSON' });
+    expect(readCollected(answerText(Buffer.from('not json')), parse)).toEqual({ ok: false, reason: 'the body is not JSON' });
   });
 });

@@ -23,7 +23,7 @@ it('the test spells the key as the proxy looks for it', () => {
   expect(new Set(otherSpellings(KEY))).toEqual(new Set(Object.values(FORMS(KEY))));
 });
 
-it('redacts the key in hex, \\uXXXX escapes, upper or lower case, in answer headers and whole bodies (success and error)', async () => {
+it('redacts the key in hex, \\uXXXX escapes, upper or lower case, in answer headers and whole bodies (success, not ASCII, error)', async () => {
   const scripted = await scriptedServer((req, res, body) => {
     const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const forms = FORMS(sent);
@@ -31,15 +31,18 @@ it('redacts the key in hex, \\uXXXX escapes, upper or lower case, in answer head
     const failing = body.includes('"fail"');
     res.writeHead(failing ? 500 : 200, { 'content-type': 'application/json', ...headers });
     // The body is JSON as an upstream writes it: the \u forms are escapes in its text, as a serialiser escaping all it writes puts them.
-    const text = Object.entries(forms)
-      .map(([name, form]) => `${name} ${form}`)
-      .join(' | ');
+    // A body that is not ASCII is searched as UTF-8 text (collected.ts answerText), not byte for character.
+    const text =
+      (body.includes('"utf8"') ? 'café, 日本語 | ' : '') +
+      Object.entries(forms)
+        .map(([name, form]) => `${name} ${form}`)
+        .join(' | ');
     const raw = JSON.stringify(failing ? { error: { message: 'MARK', type: 'server_error', code: null } } : JSON.parse(openAiCompletion('blue-model', 'MARK')));
     res.end(raw.replace('MARK', () => text));
   });
   const running = await runProxy(scriptedPlan(scripted.url, { proxy: '{ fallback: false }' }), { env: { UPSTREAM_KEY: KEY } });
   setRoute(running.proxy, 0);
-  for (const content of ['ok', 'fail']) {
+  for (const content of ['ok', 'utf8', 'fail']) {
     const res = await fetch(`${running.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -47,7 +50,8 @@ it('redacts the key in hex, \\uXXXX escapes, upper or lower case, in answer head
     });
     const text = `${JSON.stringify([...res.headers])}\n${await res.text()}`;
     expect(scripted.seen.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(res.status, content).toBe(content === 'ok' ? 200 : 500);
+    expect(res.status, content).toBe(content === 'fail' ? 500 : 200);
+    if (content === 'utf8') expect(text).toContain('café, 日本語');
     for (const [name, form] of Object.entries(FORMS(KEY))) {
       expect(text, `${content}: ${name}`).not.toContain(form.slice(0, SECRET_PREFIX_LENGTH));
       expect(text, `${content}: ${name}`).not.toContain(form.slice(-SECRET_PREFIX_LENGTH));
