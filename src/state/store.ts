@@ -61,8 +61,6 @@ export class StateStore {
   private journalChecked = false;
   private readonly roomPath: string;
   private roomAside = false;
-  /** reset() kept the previous run's state.json where it was until this run's first journal line (setStateAside). */
-  private stateToSetAside = false;
 
   constructor(dir: string, options: StateStoreOptions = {}) {
     this.dir = dir;
@@ -79,7 +77,6 @@ export class StateStore {
   /** Rewrites state.json atomically, off the event loop; callers keep one write at a time (StateSaver does). */
   async writeState(snapshot: RolloutSnapshot): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    this.setStateAside();
     await writeFileAtomicAsync(this.statePath, `${JSON.stringify(snapshot)}\n`);
   }
 
@@ -132,14 +129,6 @@ export class StateStore {
     if (event.type === 'finished') this.appendFinished(event, append);
     else append(event);
     this.journalChecked = true;
-    this.setStateAside();
-  }
-
-  /** The previous run's state.json moved aside, once this run's first line is in the journal (reset()). */
-  private setStateAside(): void {
-    if (!this.stateToSetAside) return;
-    this.stateToSetAside = false;
-    moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
   }
 
   /**
@@ -218,11 +207,8 @@ export class StateStore {
   reset(options: { keepRecord?: boolean } = {}): void {
     mkdirSync(this.dir, { recursive: true });
     if (!options.keepRecord) {
-      // The journal now, state.json once this run's first line is written (or its first record: setStateAside).
-      // Killed at any instant of its start, the folder reads as the previous run's ended record, then as this run's
-      // start (unrecorded.ts): never as a folder with no rollout (both files gone until the first line, that was).
+      moveAside(this.statePath, path.join(this.dir, PREV_STATE_FILE));
       moveAside(this.eventsPath, path.join(this.dir, PREV_EVENTS_FILE));
-      this.stateToSetAside = true;
     }
     // A rollout killed before its end leaves the room it set aside.
     this.giveBackRoom();

@@ -136,26 +136,13 @@ describe('reset', () => {
     store.appendEvent(event(1));
     writeControl(temp.dir, { action: 'abort', user: 'alice', host: 'h', pid: 1, at: 1 });
     store.reset();
+    expect(store.readState()).toBeUndefined();
     expect(store.readEvents()).toEqual([]);
+    expect(JSON.parse(readFileSync(path.join(temp.dir, 'state.prev.json'), 'utf8')).stageIndex).toBe(7);
     expect(readFileSync(path.join(temp.dir, 'events.prev.jsonl'), 'utf8')).toContain('"at":1');
     expect(store.takeControlRequests()).toEqual([]);
-    // state.json stays until the new run's first line (test/state/start-kill-points.test.ts says why).
-    expect(store.readState()?.stageIndex).toBe(7);
     store.appendEvent(event(2));
     expect(store.readEvents().map((e) => e.at)).toEqual([2]);
-    expect(store.readState()).toBeUndefined();
-    expect(JSON.parse(readFileSync(path.join(temp.dir, 'state.prev.json'), 'utf8')).stageIndex).toBe(7);
-  });
-
-  it("sets the previous state.json aside before the new run's first record, should that come before any line", async () => {
-    const store = new StateStore(temp.dir);
-    await store.writeState(snapshot({ stageIndex: 7 }));
-    store.reset();
-    await store.writeState(snapshot({ stageIndex: 0 }));
-    expect(store.readState()?.stageIndex).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(temp.dir, 'state.prev.json'), 'utf8')).stageIndex).toBe(7);
-    store.appendEvent(event(1));
-    expect(store.readState()?.stageIndex).toBe(0);
   });
 
   it('removes temp files a killed writer left behind, and nothing else', () => {
