@@ -4,7 +4,6 @@ import type { RolloutSnapshot } from '../engine/types.js';
 import { liveResumeOf, type LiveResume } from '../live/resume-record.js';
 import type { Plan } from '../plan/plan.js';
 import { lockGoneText, lostRecord, lostRecordText, orphanDied, orphanTraffic, rolloutStanding, type RolloutStanding, type StateStore } from '../state/index.js';
-import { proxiesBackByLeaseNow } from '../live/lease-back.js';
 import { rebuiltRecord } from './journal-recovery.js';
 import { readHookInFlight, stopOrphanHook } from '../state/hook-record.js';
 import { describeHookInFlight } from '../state/hook-words.js';
@@ -96,6 +95,8 @@ async function settle(store: StateStore, plan: Plan, ctx: CliContext, start: Set
   }
   if (previous.kind === 'orphaned') {
     const dead = orphanDied(previous.snapshot, store.dir);
+    // Loaded only for a dead run: a rollout without proxies loads no live module (test/cli/production-ui.test.ts).
+    const { proxiesBackByLeaseNow } = await import('../live/lease-back.js');
     const traffic = orphanTraffic({ proxiesOnBlue: proxiesBackByLeaseNow(store.dir, previous.snapshot) });
     ctx.stderr.write(`bluegreen: ${dead}; ${traffic}; putting traffic back on blue before starting\n`);
     await recoverFirst(store, previous.snapshot, plan, { ctx, warn, signals, dead });

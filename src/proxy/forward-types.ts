@@ -109,7 +109,7 @@ export interface UnsentResponse {
   status: number;
   headers: HeaderMap;
   body: Buffer;
-  /** A 2xx body's text (collected.ts answerText), made once for its key search and its reply's read. */
+  /** A 2xx body's text (answer-text.ts), made once for its key search and its reply's read. */
   text?: string;
 }
 

@@ -8,7 +8,7 @@ import { createRedactor, escapeRegExp, SECRET_PREFIX_LENGTH, secretForms, type R
 import { base64Spellings, otherSpellings } from '../core/secret-spellings.js';
 
 /**
- * Whether a whole answer, as text (collected.ts answerText), may quote a key in one of its other spellings
+ * Whether a whole answer, as text (answer-text.ts), may quote a key in one of its other spellings
  * (otherSpellings): one search per distinct start, no allocation. Its redactor then finds them as it finds the others.
  */
 export class OtherSpellings {

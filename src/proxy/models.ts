@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { readCapped } from '../core/read-capped.js';
 import { answerEncoding, decodedHeaders, decodeWhole } from './answer-encoding.js';
 import { onClientGone } from './client-link.js';
-import { answerText } from './collected.js';
+import { answerText } from './answer-text.js';
 import type { InboundDialect } from './inbound.js';
 import { isRedirect, passHeaders, sendBody, sendError } from './respond.js';
 import type { Targets } from './targets.js';

@@ -5,7 +5,7 @@ import { maxHeaderSize, STATUS_CODES, type IncomingHttpHeaders, type IncomingMes
 import { oneLine } from '../core/format.js';
 import type { Duplex } from 'node:stream';
 import type { ArmName } from '../plan/plan.js';
-import { answerText } from './collected.js';
+import { answerText } from './answer-text.js';
 import type { HeaderMap } from '../upstream/classify.js';
 import type { ClientSink, UnsentResponse } from './forward-types.js';
 import type { InboundDialect, ProxyErrorKind, ProxyErrorReply } from './inbound.js';
@@ -185,7 +185,7 @@ export interface KeyGuard {
   redactor: Redactor;
   /** The keys as answer headers may carry them (names and encodings included). */
   headerKeys: HeaderKeys;
-  /** Whether a whole answer's text (collected.ts answerText) may quote an upstream key, in any spelling. */
+  /** Whether a whole answer's text (answer-text.ts) may quote an upstream key, in any spelling. */
   mayQuoteKey(text: string): boolean;
   /** Catches a key split across chunks (src/proxy/split-key.ts). */
   splitKeys: SplitKeys;

@@ -42,7 +42,7 @@ export class SplitKeys {
   }
 
   /**
-   * Whether a whole answer, as text (collected.ts answerText), may quote a key in any of its spellings (as is,
+   * Whether a whole answer, as text (answer-text.ts), may quote a key in any of its spellings (as is,
    * JSON-escaped, URL-encoded): one search per distinct start of a spelling, and nothing allocated. Only then does
    * it go through the redactor. The spellings are ASCII, which a text decoded from the bytes holds where they do.
    */

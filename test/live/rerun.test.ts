@@ -61,7 +61,7 @@ describe('a live rollout run again after its promotion', () => {
     const status = await runCli(['status'], { cwd: dir });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('was already promoted');
-    expect(status.stdout).toMatch(/answering {2}\S+ {2}promoted green, no lease/);
+    expect(status.stdout).toMatch(/answered \S+ ago {2}\S+ {2}promoted green, no lease/);
     expect(again.stderr + again.stdout + status.stdout).not.toContain(ADMIN_TOKEN);
   });
 

@@ -53,7 +53,7 @@ describe('live rollout', () => {
     const status = await runCli(['status'], { cwd: dir });
     // Read from live.json: its age (the stage table's figures are state.json's, saved at another time).
     expect(status.stdout).toMatch(/live traffic \(1 proxy, lease 5s, read \S+ ago\):/);
-    expect(status.stdout).toMatch(/answering {2}\S+ {2}promoted green, no lease/);
+    expect(status.stdout).toMatch(/answered \S+ ago {2}\S+ {2}promoted green, no lease/);
     expect(status.stdout).toMatch(/stage +blue\+fb +green +green err +fallbacks +mirrors\n/);
   });
 

@@ -1,7 +1,8 @@
 // A 2xx answer collected whole is read for its reply: an ASCII body by a Latin-1 copy, anything else as UTF-8
 // (collected.ts readCollected), the same text either way.
 import { describe, expect, it } from 'vitest';
-import { answerText, readCollected } from '../../src/proxy/collected.js';
+import { answerText } from '../../src/proxy/answer-text.js';
+import { readCollected } from '../../src/proxy/collected.js';
 import type { ParseOutcome } from '../../src/upstream/dialect.js';
 import { openAiDialect } from '../../src/upstream/openai.js';
 import { openAiCompletion } from './helpers.js';
