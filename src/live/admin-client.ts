@@ -42,7 +42,10 @@ export interface RouteSet {
   goingOn?: boolean;
   /** The rollout's last route (its ending): the proxy refuses any later one of this run going on from it. */
   ended?: boolean;
-  /** Only over the route read (its revision): the proxy refuses (409, code `changed`) if another was set since. */
+  /**
+   * Only over the route read, or last set (its revision): the proxy refuses (409, code `changed`) if another was set
+   * since, a lapse of its lease too.
+   */
   ifRevision?: number;
   /** The same by the route's updatedAt: sent too, for a proxy from before session 18 (which knows no revision). */
   ifUpdatedAt?: number;
@@ -105,6 +108,11 @@ export class AdminCallError extends Error {
     readonly neverSent = false,
     /** The call spent its whole timeout (to connect or for the answer): asking again would spend it again. */
     readonly timedOut = false,
+    /**
+     * With code `changed`, to a route going on from the caller's own (proxies since session 36): the revision of the
+     * route in force, which the caller may go on from (its own lease's lapse, its own route whose answer was lost).
+     */
+    readonly goOnFrom?: number,
   ) {
     super(message);
   }
@@ -224,6 +232,7 @@ export class AdminClient {
       let code: string | undefined;
       let inForce = false;
       let unsaved: UnsavedRoute | undefined;
+      let goOnFrom: number | undefined;
       try {
         const parsed = JSON.parse(text) as {
           error?: unknown;
@@ -232,16 +241,18 @@ export class AdminClient {
           unsaved?: unknown;
           restartServes?: unknown;
           restartKeepsGreen?: unknown;
+          goOnFrom?: unknown;
         };
         if (typeof parsed.error === 'string') detail = parsed.error;
         if (typeof parsed.code === 'string') code = parsed.code;
         inForce = parsed.inForce === true;
         if (inForce && typeof parsed.unsaved === 'string' && typeof parsed.restartServes === 'string')
           unsaved = { error: parsed.unsaved, restartServes: parsed.restartServes, restartKeepsGreen: parsed.restartKeepsGreen === true };
+        if (typeof parsed.goOnFrom === 'number' && Number.isSafeInteger(parsed.goOnFrom) && parsed.goOnFrom >= 0) goOnFrom = parsed.goOnFrom;
       } catch {
         // not JSON: keep the text
       }
-      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce, unsaved);
+      throw new AdminCallError(`${path} answered ${answer.statusCode}: ${detail}`, answer.statusCode, code, inForce, unsaved, false, false, goOnFrom);
     }
     const parsed = JSON.parse(text) as T;
     // A route's answer names its results feed as resultsEpoch, a page of results as epoch.

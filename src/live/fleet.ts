@@ -98,6 +98,8 @@ export class FleetProxy {
   found?: Route;
   /** Whether a route of this rollout reached the proxy: later ones go on from it. */
   private set = false;
+  /** The revision of the last route this run set there (proxies since session 18 say it): later ones are conditional on it. */
+  private revision?: number;
   /**
    * A resumed run: the proxy's own results up to this one of its feed were recorded before this run's first route
    * reached it (served under the dead run, or anyone's): not this run's. It reads them only for what they carry
@@ -137,7 +139,7 @@ export class FleetProxy {
    */
   async setRoute(route: RouteSet, goingOn = false, fresh = false): Promise<string | undefined> {
     try {
-      const answer = await this.client.setRoute(
+      const answer = await this.send(
         {
           ...route,
           controller: this.controller,
@@ -149,6 +151,7 @@ export class FleetProxy {
         fresh,
       );
       this.set = true;
+      this.revision = typeof answer.route.revision === 'number' ? answer.route.revision : undefined;
       this.refusal = undefined;
       delete this.view.unsaved;
       delete this.view.refused;
@@ -180,6 +183,26 @@ export class FleetProxy {
         this.view.refused = error.message;
       } else this.failed(error);
       throw error;
+    }
+  }
+
+  /**
+   * A route going on from this run's own goes conditional on the revision of the last one this run set: a renewal
+   * still on its way when the lease ran out (the proxy stopped a while, a partition) is refused on arrival, so a run
+   * that died meanwhile, and whose end `bluegreen rollback` recorded as blue, cannot reopen green for a whole lease.
+   * Refused so (409 `changed`) while the route in force is one this run may go on from (its lease's lapse, its own
+   * route whose answer was lost: anyone else's is refused without that code), this run is alive to hear it and sends
+   * again, once, over the revision the proxy names (goOnFrom); a proxy from before session 36 names none, and takes it
+   * unconditional, as before (its goingOn check alone).
+   */
+  private async send(body: RouteSet, fresh: boolean): Promise<RouteAnswer> {
+    const revision = body.goingOn === true ? this.revision : undefined;
+    if (revision === undefined) return this.client.setRoute(body, fresh);
+    try {
+      return await this.client.setRoute({ ...body, ifRevision: revision }, fresh);
+    } catch (error) {
+      if (!(error instanceof AdminCallError && error.status === 409 && error.code === 'changed')) throw error;
+      return this.client.setRoute({ ...body, ...(error.goOnFrom !== undefined && { ifRevision: error.goOnFrom }) }, fresh);
     }
   }
 

@@ -2,6 +2,7 @@
 // figures. Its own listener (loopback by default), every call carrying the plan's admin token.
 //   GET  /admin/route    -> { route, effective, now, serves, unsaved? }
 //   PUT  /admin/route    <- { greenWeight, mirror, ttlMs?, promotedArm?, reason?, stage?, rollout?, controller?, by?, resumes?, goingOn?, ended?, ifRevision?, ifUpdatedAt? }
+//                        -> 200 { route, effective, now, … } | 409 { error, code?, goOnFrom? } | 500 { error, inForce, … }
 //   GET  /admin/figures  -> { stage: ProxyFigures (since the stage began), lifetime: ProxyFigures }
 //   GET  /admin/results?after=SEQ&epoch=E&inFlightUpTo=N -> { next, missed, head, epoch, version, results: FeedEntry[], inFlight }
 //        (see results-feed.ts; inFlight: the attempts under way per stage tag, metrics.ts InFlightByStage)
@@ -429,9 +430,13 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   if (changed !== undefined) return json(res, 409, { error: changed });
   // Conditional on the route the caller read (a dead run's recovery over that run's ended route): nothing set
   // since (another run's first route landing between the read and this write) is overwritten.
+  // A controller going on from its own route sends it conditional on the revision it last set, so its renewal sent
+  // before a lapse and delivered after it (a proxy stopped a while, a partition) is refused here: its run may be dead,
+  // and `bluegreen rollback` said blue. The route in force is one it may go on from (changedSince passed): told its
+  // revision (goOnFrom), a live run sends again over it, and a dead run's stale route is never sent again.
   const conditional = next.ifRevision !== undefined || next.ifUpdatedAt !== undefined;
   const moved = conditional ? route.changedFrom({ revision: next.ifRevision, updatedAt: next.ifUpdatedAt }) : undefined;
-  if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed' });
+  if (moved !== undefined) return json(res, 409, { error: moved, code: 'changed', ...(goingOn !== undefined && { goOnFrom: route.stored.revision ?? 0 }) });
   // Another rollout run's live lease (on either clock: lapsedHolder), or its completed promotion.
   const claim = otherRunsClaim(route.lapsedHolder() ?? route.stored, { ...next.route, ...(next.resumes && { resumes: next.resumes }) }, now());
   if (claim !== undefined) return json(res, 409, { error: claim.message, code: claim.code });
