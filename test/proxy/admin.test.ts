@@ -354,6 +354,8 @@ describe('admin API', () => {
     expect(other.route).toMatchObject({ updatedAt: read.route.updatedAt, revision: read.route.revision + 1 });
     const refused = await put({ controller: 'run-a', greenWeight: 0, ended: true, ifRevision: read.route.revision, ifUpdatedAt: read.route.updatedAt });
     expect(refused).toMatchObject({ status: 409, code: 'changed' });
+    // Not going on from its own route (no goingOn): no route in force named for it to go on from (goOnFrom).
+    expect(refused).not.toHaveProperty('goOnFrom');
     expect(refused.error).toBe(
       `the route was changed since it was read (the one set at ${new Date(now).toISOString()}, revision ${read.route.revision}): green 50%, mirror 0%, ` +
         `set at ${new Date(now).toISOString()} by another rollout (bob@ci pid 7, state folder /b)`,
