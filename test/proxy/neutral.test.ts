@@ -292,6 +292,14 @@ describe('mirror copies refused with a plain client error', () => {
 // M2: on arms with separate state a request naming a conversation goes to blue (which holds it) whatever the split
 // says: judged as blue's, any client could raise blue's error rate with bogus conversation ids (a 404 each), and
 // blue's latency sample held a population green never gets.
+/** A Responses API answer (stored, completed) of one message saying `text`. */
+function answerResponse(res: ServerResponse, id: string, model: string, text: string): void {
+  const output = [{ id: `msg_${id}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }];
+  const usage = { input_tokens: 1, output_tokens: 1, total_tokens: 2 };
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ id, object: 'response', created_at: 1, status: 'completed', model, output, usage }));
+}
+
 describe('requests stored state pins to blue outside the split', () => {
   const responsesServer = (model: string) =>
     scriptedServer((_req, res: ServerResponse, body) => {
@@ -303,22 +311,7 @@ describe('requests stored state pins to blue outside the split', () => {
         res.end(JSON.stringify({ error: { message: 'Conversation not found', type: 'invalid_request_error' } }));
         return;
       }
-      const id = `resp_${model}_${request.conversation ?? request.previous_response_id ?? 'new'}_${request.input}`;
-      const output = [
-        { id: `msg_${id}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'fine', annotations: [] }] },
-      ];
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id,
-          object: 'response',
-          created_at: 1,
-          status: 'completed',
-          model,
-          output,
-          usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
-        }),
-      );
+      answerResponse(res, `resp_${model}_${request.conversation ?? request.previous_response_id ?? 'new'}_${request.input}`, model, 'fine');
     });
 
   it('are neutral whatever their answer: bogus conversation ids leave blue’s error rate as it was; split continuations stay judged', async () => {
@@ -397,22 +390,7 @@ proxy: { fallback: true }
           return;
         }
         const release = () => {
-          const id = `resp_${model}_${request.input}`;
-          const output = [
-            { id: `msg_${id}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'x', annotations: [] }] },
-          ];
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              id,
-              object: 'response',
-              created_at: 1,
-              status: 'completed',
-              model,
-              output,
-              usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
-            }),
-          );
+          answerResponse(res, `resp_${model}_${request.input}`, model, 'x');
         };
         if (stored !== undefined) held.push(release);
         else release();
