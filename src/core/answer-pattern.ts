@@ -19,15 +19,69 @@ export function answerPattern(source: string): RegExp {
 }
 
 /**
- * Whether the linear-time engine cannot run the pattern (backreferences, lookaround, a count over 16 such as {1,20}):
- * answerPattern cannot bound how long it takes on an answer.
+ * Whether answerPattern cannot bound how long the pattern takes on an answer and the pattern has what makes a
+ * backtracking engine take exponential time (mayBacktrackExponentially). The linear-time engine cannot run a
+ * backreference, a lookaround or a count over 16; a pattern whose only such obstacle is a count on a plain atom or
+ * class (\d{17}, ^.{1,500}$) backtracks, but only in proportion to the answer times the count.
  */
 export function backtracksWithoutBound(source: string): boolean {
+  return !runsInLinearTime(source) && mayBacktrackExponentially(source);
+}
+
+function runsInLinearTime(source: string): boolean {
   setFlagsFromString(LINEAR_SYNTAX);
   try {
     new RegExp(source, LINEAR);
-    return false;
-  } catch {
     return true;
+  } catch {
+    return false;
   }
+}
+
+// A count or a one-character quantifier, read as V8 reads a pattern without the u flag ({ not followed by a count
+// is a literal brace).
+const QUANTIFIER = /^(?:[*+?]|\{(\d+)(,(\d*))?\})/;
+
+/**
+ * Whether the pattern has a backreference, a lookaround, or a group repeated by a quantifier that holds a quantifier
+ * itself ((\w+\s?)+, (\d{3},?){2,}): the shapes whose matches a backtracking engine can try exponentially many
+ * ways. A rough scan of the source, not a parser: it errs towards yes (a \1 read as a backreference).
+ */
+function mayBacktrackExponentially(source: string): boolean {
+  const open: boolean[] = []; // per open group: whether it holds a quantifier
+  let afterGroupHolding = false; // the atom just read is a group holding a quantifier
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    let groupHolding = false;
+    if (char === '\\') {
+      const next = source[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(next) || source.startsWith('k<', i + 1))) return true;
+      i++;
+    } else if (inClass) {
+      inClass = char !== ']';
+    } else if (char === '[') {
+      inClass = true;
+    } else if (char === '(') {
+      if (/^\(\?<?[=!]/.test(source.slice(i, i + 4))) return true;
+      // (?: and (?<name> open a group: their ? is no quantifier.
+      if (source[i + 1] === '?') i = source[i + 2] === '<' ? Math.max(source.indexOf('>', i), i + 2) : i + 2;
+      open.push(false);
+    } else if (char === ')') {
+      groupHolding = open.pop() ?? false;
+      if (groupHolding && open.length > 0) open[open.length - 1] = true;
+    } else {
+      const quantifier = QUANTIFIER.exec(source.slice(i));
+      if (quantifier !== null) {
+        const [text, min, comma, max] = quantifier;
+        const repeats = min === undefined ? text !== '?' : comma === undefined ? Number(min) > 1 : max === '' || Number(max) > 1;
+        if (repeats && afterGroupHolding) return true;
+        if (open.length > 0) open[open.length - 1] = true;
+        i += text.length - 1;
+        if (source[i + 1] === '?') i++; // lazy: the same quantifier
+      }
+    }
+    afterGroupHolding = groupHolding;
+  }
+  return false;
 }

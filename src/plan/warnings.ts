@@ -57,13 +57,15 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
 /**
  * A quality.regex that V8's linear-time engine cannot run (backreferences, lookaround, counts over 16) backtracks
  * without bound, on an answer a client's prompt steers; every other pattern falls back to that engine
- * (core/answer-pattern.ts). Such a match blocks the process it runs in: a proxy serves nothing meanwhile.
+ * (core/answer-pattern.ts). Only the shapes that backtrack exponentially are warned of (backtracksWithoutBound): a
+ * large count on one atom (\d{17}) costs time in proportion to the answer. Such a match blocks the process it runs
+ * in: a proxy serves nothing meanwhile.
  */
 function unboundedRegex(plan: Plan): PlanWarning[] {
   const regex = plan.analysis.quality?.regex;
   if (regex === undefined || !backtracksWithoutBound(regex)) return [];
   const message =
-    "has what V8's linear-time engine cannot run (a backreference \\1, a lookaround (?= (?<=, or a count over 16 such as {10,500}): a match may then backtrack for minutes on one long answer, and the process checking it (a proxy: every request, blue's included) answers nothing meanwhile. Without them a match that backtracks too much goes on in linear time (min_content_length checks a length)";
+    "has a backreference \\1, a lookaround (?= (?<=, or a repeated group that itself repeats such as (\\w+\\s?)+, and V8's linear-time engine cannot run it (those, or a count over 16 such as {10,500}): a match may then backtrack for minutes on one long answer, and the process checking it (a proxy: every request, blue's included) answers nothing meanwhile. A pattern that engine runs goes on in linear time once a match backtracks too much (min_content_length checks a length)";
   return [{ keyPath: 'analysis.quality.regex', message }];
 }
 
