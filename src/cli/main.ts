@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { PlanError } from '../plan/errors.js';
 import { TrafficError } from '../traffic/errors.js';
 import { CliError, EXIT, exitCodesHelp } from '../core/exit.js';
+import { enableLinearFallback } from '../core/answer-pattern.js';
 import { createRedactor, redactingStream } from '../core/redact.js';
 import { processContext, type CliContext } from './context.js';
 import { VERSION } from './version.js';
@@ -55,6 +56,8 @@ Exit codes: ${exitCodesHelp()}.`,
 
 /** Runs the CLI and resolves to the process exit code; never throws for expected failures. */
 export async function main(argv: string[], outer: CliContext = processContext()): Promise<number> {
+  // Before anything can run a plan's quality.regex: compiled code run before the flag has no bound (answer-pattern.ts).
+  enableLinearFallback();
   // Every byte printed goes through the redactor: commands add the plan's keys to it once they know them.
   const redactor = outer.redactor ?? createRedactor();
   const ctx: CliContext = { ...outer, redactor, stdout: redactingStream(outer.stdout, redactor), stderr: redactingStream(outer.stderr, redactor) };

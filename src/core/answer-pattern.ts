@@ -14,8 +14,18 @@ const LINEAR = 'l';
  * engine, with the same result. Only patterns that engine runs are covered: see backtracksWithoutBound.
  */
 export function answerPattern(source: string): RegExp {
-  setFlagsFromString(LINEAR_FALLBACK);
+  enableLinearFallback();
   return new RegExp(source);
+}
+
+/**
+ * Turns on, process-wide (worker threads included), the fallback answerPattern relies on. V8 caches a pattern's
+ * compiled code by its source, and code run before the flag keeps backtracking without bound: a `new RegExp(source)`
+ * run before answerPattern(source) made its matches hang (review36b). The CLI calls this first thing (cli/main.ts),
+ * before any plan is read; answerPattern calls it too, for library and test use.
+ */
+export function enableLinearFallback(): void {
+  setFlagsFromString(LINEAR_FALLBACK);
 }
 
 /**
