@@ -76,4 +76,19 @@ describe('bluegreen rollback when another rollout is recorded between its read a
     expect(run.stdout).toMatch(/^the rollout of plan "reread" already ended \(promoted, exit 0\); bluegreen rollback does not undo a promotion/);
     expect(store.readState()).toMatchObject({ startedAt: RUN_B, phase: 'promoted' });
   });
+
+  // The same race for --force-blue on an ended run: it moved proxies on the first run's record, and a run dead since
+  // was left unrecovered, its green on.
+  it('--force-blue on an ended run recovers the run recorded under the lock (died at stage 2), not the ended one read first', async () => {
+    const { dir, store, record } = await orphanedFolder();
+    await store.writeState(
+      await record({ startedAt: RUN_A, updatedAt: RUN_A + 1000, endedAt: RUN_A + 1000, phase: 'rolled_back', exitCode: 1, stageIndex: 0, greenWeight: 0 }),
+    );
+    beforeTheLock(store, await record({ startedAt: RUN_B, updatedAt: RUN_B + 1000, stageIndex: 1, greenWeight: 1 }));
+    const run = await runCli(['rollback', '--force-blue', '--state-dir', '.bluegreen'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('changed while bluegreen rollback was reading it (a rollout started or ended there meanwhile); reading it again');
+    expect(readFileSync(path.join(dir, 'rollbacks.txt'), 'utf8')).toBe('stage 2\n');
+    expect(store.readState()).toMatchObject({ startedAt: RUN_B, phase: 'rolled_back', stageIndex: 1, greenWeight: 0 });
+  });
 });

@@ -48,10 +48,7 @@ async function rollbackFolder(flags: RollbackFlags, ctx: CliContext, reread: boo
   // Its ending's move to blue failed: tried again, as a dead run's is (its outcome kept). Exit 0 only once it worked.
   if (standing.kind === 'finished' && blueUnconfirmed(standing.snapshot.phase, standing.snapshot.reason))
     return rollBackOrphan(store, standing.snapshot, ctx, flags, { ended: true, reread });
-  if (standing.kind === 'finished' && flags.forceBlue === true) {
-    await forceBlueEnded(store, standing.snapshot, ctx, flags.plan);
-    return;
-  }
+  if (standing.kind === 'finished' && flags.forceBlue === true) return forceBlueEnded(store, standing.snapshot, ctx, flags, reread);
   if (standing.kind === 'finished') {
     const { snapshot } = standing;
     const ended = `the rollout of plan "${snapshot.plan.name}" already ended (${endedText(snapshot)})`;
@@ -156,9 +153,13 @@ async function rollBackOrphan(
   } finally {
     lock.release();
   }
-  if (!changed) return;
+  if (changed) await readAgain(store, ctx, flags, options.reread);
+}
+
+/** The folder's rollout changed between the first read and the lock: the folder read again, once. */
+async function readAgain(store: StateStore, ctx: CliContext, flags: RollbackFlags, reread: boolean): Promise<void> {
   const what = `the rollout recorded in ${store.dir} changed while bluegreen rollback was reading it (a rollout started or ended there meanwhile)`;
-  if (options.reread) throw new CliError(`${what}, twice; another bluegreen is at work there: see bluegreen status --state-dir ${store.dir}`, EXIT.usage);
+  if (reread) throw new CliError(`${what}, twice; another bluegreen is at work there: see bluegreen status --state-dir ${store.dir}`, EXIT.usage);
   ctx.stderr.write(`bluegreen: ${what}; reading it again\n`);
   await rollbackFolder(flags, ctx, true);
 }
@@ -247,13 +248,20 @@ function lockOrNone(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContex
 /**
  * `--force-blue` on a rollout that already ended: its proxies on blue by hand, under the folder's lock (or, in a
  * folder it cannot write, without it, as a plain rollback: on blue, then exit 5 saying the journal could not note it).
+ * The record is read again under the lock and acted on as read then, as rollBackOrphan does: a rollout started since
+ * the first read is not this one (its proxies were moved on the first run's record, a dead one left unrecovered).
  */
-async function forceBlueEnded(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, planFile: string | undefined): Promise<void> {
+async function forceBlueEnded(store: StateStore, snapshot: RolloutSnapshot, ctx: CliContext, flags: RollbackFlags, reread: boolean): Promise<void> {
   const lock = await lockToRecover(store, snapshot, ctx);
+  let changed = false;
   try {
-    const message = await forceBlueAfterEnd(store, snapshot, ctx, planFile);
-    ctx.stdout.write(`put the proxies of plan "${snapshot.plan.name}" on blue: ${message}\n`);
+    const now = underLock(store, undefined);
+    if (now.kind === 'finished' && sameRun(now.snapshot, snapshot)) {
+      const message = await forceBlueAfterEnd(store, now.snapshot, ctx, flags.plan);
+      ctx.stdout.write(`put the proxies of plan "${now.snapshot.plan.name}" on blue: ${message}\n`);
+    } else changed = true;
   } finally {
     lock.release();
   }
+  if (changed) await readAgain(store, ctx, flags, reread);
 }
