@@ -41,6 +41,7 @@ export function planWarnings(plan: Plan, read: ReadTraffic = {}): PlanWarning[] 
     ...shortStageWarnings(plan, read.sampledKeyCollision),
     ...idleMirrors(plan),
     ...unmovedProxy(plan),
+    ...greenAlias(plan),
     ...openKeylessProxy(plan),
     ...unstreamedTtft(plan),
     ...noBlueToCompare(plan),
@@ -164,6 +165,26 @@ function unmovedProxy(plan: Plan): PlanWarning[] {
       keyPath: 'proxy',
       message:
         'has no admin: `bluegreen rollout` cannot move the traffic of a proxy serving this plan (it stays on blue) and judges only the requests it generates; add admin: { token_env: VAR } for a rollout on live traffic (docs/live.md)',
+    },
+  ];
+}
+
+/**
+ * proxy.alias naming green's own model: requests asking for green by name are then split as blue's are, and the
+ * route's blue share of them (all of them outside a rollout's stages) answered by blue, where the application asked
+ * for green. Accepted (an alias is any name), said.
+ */
+function greenAlias(plan: Plan): PlanWarning[] {
+  const alias = plan.proxy?.alias;
+  const green = plan.arms.green.model;
+  const blue = plan.arms.blue.model;
+  const aliases = alias === undefined ? [] : typeof alias === 'string' ? [alias] : alias;
+  const index = aliases.indexOf(green);
+  if (index < 0 || green === blue) return [];
+  return [
+    {
+      keyPath: typeof alias === 'string' ? 'proxy.alias' : `proxy.alias[${index}]`,
+      message: `names green's model (${green}): a request asking for ${green} by name is then split as blue's model is, and the share the route gives blue (all of it before the first stage and after a rollback) is answered by ${blue}, not the model the application asked for. Take it out of proxy.alias: a request for ${green} then passes through to blue's upstream untouched (the proxy says so), and the application asks for ${blue} to take part in the rollout`,
     },
   ];
 }
