@@ -4,7 +4,7 @@
 import { Agent, request } from 'undici';
 import type { FeedAnswer } from '../proxy/results-feed.js';
 import type { ProxyFigures } from '../proxy/metrics.js';
-import type { EffectiveRoute, Route } from '../proxy/route.js';
+import { UNSAVED_FIX, type EffectiveRoute, type Route } from '../proxy/route.js';
 import type { ArmName } from '../plan/plan.js';
 import { readCapped } from '../core/read-capped.js';
 import { ProcessOrder } from './process-order.js';
@@ -88,6 +88,8 @@ export interface UnsavedRoute {
   restartServes: string;
   /** A restart would serve a promotion saved there, which no lease brings back to blue. */
   restartKeepsGreen: boolean;
+  /** What lets routes be saved again ("free its state folder (...)", or restart the proxy on a folder that is gone). */
+  fix: string;
 }
 
 export class AdminCallError extends Error {
@@ -241,13 +243,20 @@ export class AdminClient {
           unsaved?: unknown;
           restartServes?: unknown;
           restartKeepsGreen?: unknown;
+          fix?: unknown;
           goOnFrom?: unknown;
         };
         if (typeof parsed.error === 'string') detail = parsed.error;
         if (typeof parsed.code === 'string') code = parsed.code;
         inForce = parsed.inForce === true;
         if (inForce && typeof parsed.unsaved === 'string' && typeof parsed.restartServes === 'string')
-          unsaved = { error: parsed.unsaved, restartServes: parsed.restartServes, restartKeepsGreen: parsed.restartKeepsGreen === true };
+          unsaved = {
+            error: parsed.unsaved,
+            restartServes: parsed.restartServes,
+            restartKeepsGreen: parsed.restartKeepsGreen === true,
+            // A proxy before session 36 does not say: its folder was there, full or read-only.
+            fix: typeof parsed.fix === 'string' ? parsed.fix : UNSAVED_FIX,
+          };
         if (typeof parsed.goOnFrom === 'number' && Number.isSafeInteger(parsed.goOnFrom) && parsed.goOnFrom >= 0) goOnFrom = parsed.goOnFrom;
       } catch {
         // not JSON: keep the text

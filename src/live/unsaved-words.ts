@@ -12,7 +12,7 @@ export function isUnsaved(error: unknown): error is AdminCallError {
 export function routeNotSaved(error: AdminCallError): string {
   const unsaved = error.unsaved;
   if (unsaved === undefined) return error.message;
-  return `its route is in force but not saved (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: free its state folder (disk space, permissions)`;
+  return `its route is in force but not saved (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: ${unsaved.fix}`;
 }
 
 /** "serving green, promoted, but could not save it (…), so a restart would serve blue: …, then promote it again by hand". */
@@ -21,7 +21,7 @@ export function promotionNotSaved(error: AdminCallError): string {
   if (unsaved === undefined) return `serving green, promoted, not saved: ${error.message}`;
   return (
     `serving green, promoted, but could not save it (${unsaved.error}), so a restart would serve ${unsaved.restartServes}: ` +
-    'free its state folder (disk space, permissions), then promote it again by hand (PUT /admin/route)'
+    `${unsaved.fix}, then promote it again by hand (PUT /admin/route)`
   );
 }
 
@@ -33,6 +33,6 @@ export function promotionNotSaved(error: AdminCallError): string {
 export function blueNotSaved(error: AdminCallError): { holds: boolean; message: string } {
   const unsaved: UnsavedRoute | undefined = error.unsaved;
   if (unsaved === undefined) return { holds: false, message: `serving blue, not saved: ${error.message}` };
-  const fix = unsaved.restartKeepsGreen ? ': free its state folder, then put it on blue again (PUT /admin/route)' : '';
+  const fix = unsaved.restartKeepsGreen ? `: ${unsaved.fix}, then put it on blue again (PUT /admin/route)` : '';
   return { holds: !unsaved.restartKeepsGreen, message: `serving blue; ${unsaved.error}, so a restart would serve ${unsaved.restartServes}${fix}` };
 }

@@ -19,7 +19,7 @@ import { faultyFraming } from './framing.js';
 import { repeatedHeader } from './repeated-header.js';
 import { answerClientError } from './respond.js';
 import type { ProxyMetrics } from './metrics.js';
-import { describeRoute, MAX_ROUTE_REASON, type EffectiveRoute, type Route } from './route.js';
+import { describeRoute, MAX_ROUTE_REASON, UNSAVED_FIX, type EffectiveRoute, type Route } from './route.js';
 import type { RouteHolder } from './route-holder.js';
 import { MAX_LEASE_MS } from './route-lease.js';
 import { otherRunsClaim } from './route-claims.js';
@@ -352,11 +352,15 @@ interface UnsavedParts {
   unsaved: string;
   restartServes: string;
   restartKeepsGreen: boolean;
+  /** What lets routes be saved again: free the folder, or restart the proxy on it when it is gone. */
+  fix: string;
 }
 
 function unsavedParts(route: RouteHolder): UnsavedParts | undefined {
   const unsaved = route.unsaved;
-  return unsaved === undefined ? undefined : { unsaved, restartServes: route.restartWouldServe(), restartKeepsGreen: route.restartKeepsGreen };
+  return unsaved === undefined
+    ? undefined
+    : { unsaved, restartServes: route.restartWouldServe(), restartKeepsGreen: route.restartKeepsGreen, fix: route.unsavedFix ?? UNSAVED_FIX };
 }
 
 /** A route no one has set yet (or saved before revisions) is revision 0: what a caller's ifRevision names for it. */
@@ -458,7 +462,7 @@ async function putRoute(req: IncomingMessage, res: ServerResponse, options: Admi
   const unsaved = unsavedParts(route);
   if (unsaved !== undefined) {
     return json(res, 500, {
-      error: `${unsaved.unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${unsaved.restartServes}): free the state folder (disk space, permissions)`,
+      error: `${unsaved.unsaved}; the route (${said}) is in force until the proxy restarts, which would serve the route last saved there instead (${unsaved.restartServes}): ${unsaved.fix}`,
       // The route was applied: the caller need not try again (its answer would be this one), nor count on a lease.
       inForce: true,
       // The parts, so a caller says them in its own words (a rollout's blue that a restart keeps is no failure).

@@ -127,6 +127,8 @@ export class HandoverWriter {
     this.appends++;
     try {
       if (!this.created) {
+        // Made again if the state folder was moved or deleted (unlike a route save, route-file.ts): the proxy started
+        // next on the configured path reads its handover there, and this draining proxy claims nothing in it.
         makeFolder(path.dirname(this.file));
         await writeFileAtomicAsync(this.file, headerLine(this.options.feed.epoch, this.options) + text);
         this.created = true;

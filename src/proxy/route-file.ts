@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileAtomicAsync } from '../state/files.js';
 import { isObject } from '../core/json.js';
 import { readRegularFile } from '../core/read-regular-file.js';
-import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, ownerBlueModel, parseRoute, ROUTE_FILE, touchesGreen, type Route } from './route.js';
+import { BLUE_ROUTE, describeRoute, LEASE_EXPIRED, ownerBlueModel, parseRoute, ROUTE_FILE, touchesGreen, UNSAVED_FIX, type Route } from './route.js';
 
 /** A saved route is a few hundred bytes; far more is not a route file (and is not read into memory). */
 const MAX_ROUTE_BYTES = 1024 * 1024;
@@ -63,6 +63,8 @@ export class RouteFile {
   private detached = false;
   /** Why the last write failed; cleared by the next that succeeds. */
   private saveError?: string;
+  /** The last write failed because the state folder is gone (moved or deleted since the proxy started). */
+  private folderGone = false;
   /** What the file holds (the last route written, or read at the start): what a restart would serve. */
   private saved?: Route;
   /** The plan the file's route was recorded for at the start, when not this proxy's: a previous plan's (read()). */
@@ -142,10 +144,12 @@ export class RouteFile {
           await writeFileAtomicAsync(file, `${JSON.stringify({ ...route, ...(lapsedHold && { lapsedHold }) }, null, 2)}\n`);
           this.saved = route;
           this.saveError = undefined;
+          this.folderGone = false;
         } catch (error) {
           // The code says why (ENOSPC, EROFS, EACCES); node's message repeats the path, twice for a rename.
           const code = (error as NodeJS.ErrnoException).code;
           const gone = code === 'ENOENT' ? ' (its state folder was moved or deleted since the proxy started)' : '';
+          this.folderGone = code === 'ENOENT';
           this.saveError = `could not save the route to ${file}: ${code ?? (error as Error).message}${gone}`;
           this.onNotice?.(this.saveError);
         }
@@ -177,6 +181,16 @@ export class RouteFile {
   /** Why the last write failed, or undefined. */
   get unsaved(): string | undefined {
     return this.saveError;
+  }
+
+  /**
+   * What lets routes be saved again, when the last write failed: a folder that is gone is not made again (a second
+   * proxy could claim it), so only a proxy started on a folder saves; a full or read-only one is freed.
+   */
+  get unsavedFix(): string | undefined {
+    if (this.saveError === undefined) return undefined;
+    if (!this.folderGone || !this.file) return UNSAVED_FIX;
+    return `its state folder ${path.dirname(this.file)} is gone (moved or deleted since the proxy started) and is not made again: restart the proxy on its state folder (--state-dir where the folder now is, or that path, which it makes afresh)`;
   }
 
   /** Whether the file as last saved holds a promotion (which has no lease): a restart would serve green for good. */

@@ -214,6 +214,11 @@ export class RouteHolder {
     return this.file.unsaved;
   }
 
+  /** What lets routes be saved again, while one is unsaved (RouteFile.unsavedFix). */
+  get unsavedFix(): string | undefined {
+    return this.file.unsavedFix;
+  }
+
   /**
    * What a restart would serve, from the route file as last saved: "blue", "green (the promotion saved there)",
    * or the saved stage's route until its lease runs out. Said when a route is not saved (the admin API's 500), so

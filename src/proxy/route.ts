@@ -5,6 +5,9 @@ import { formatDuration, formatWeight } from '../core/format.js';
 import { isEpochMs } from '../core/clock.js';
 import type { ArmName } from '../plan/plan.js';
 
+/** What lets a route be saved again after a write failed in a folder still there (and a proxy's that does not say). */
+export const UNSAVED_FIX = 'free its state folder (disk space, permissions)';
+
 export const ROUTE_FILE = 'proxy-route.json';
 
 /** The longest `reason` a route keeps (PUT /admin/route cuts it there); a caller cuts it so too, marked with an ellipsis. */

@@ -23,10 +23,15 @@ describe('a proxy whose state folder is moved away while it runs', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ greenWeight: 1, mirror: 0, promotedArm: 'green', reason: 'promoted by hand' }),
     });
-    const body = (await answer.json()) as { inForce?: boolean; unsaved?: string; restartServes?: string };
+    const body = (await answer.json()) as { error?: string; inForce?: boolean; unsaved?: string; restartServes?: string; fix?: string };
     expect(answer.status).toBe(500);
     expect(body.inForce).toBe(true);
     expect(body.unsaved).toMatch(/^could not save the route to .*proxy-route\.json: ENOENT \(its state folder was moved or deleted since the proxy started\)$/);
+    // What to do is to restart the proxy on its folder, not to free it (disk space, permissions: it said so before).
+    const fix = `its state folder ${stateDir} is gone (moved or deleted since the proxy started) and is not made again: restart the proxy on its state folder (--state-dir where the folder now is, or that path, which it makes afresh)`;
+    expect(body.fix).toBe(fix);
+    expect(body.error?.endsWith(`: ${fix}`)).toBe(true);
+    expect(body.error).not.toContain('disk space');
     // No folder without the proxy's claim for a second proxy to take.
     expect(existsSync(stateDir)).toBe(false);
   });

@@ -125,7 +125,7 @@ describe('a proxy that cannot save its route', () => {
     expect(said?.type).toBe('hook_failed');
     expect(said?.message).toMatch(
       new RegExp(
-        `^proxy ${proxy.proxy.adminUrl as string}: serving blue; could not save the route to .*: EISDIR, so a restart would serve green: the promotion saved there has no lease \\(.*\\): free its state folder, then put it on blue again \\(PUT /admin/route\\)$`,
+        `^proxy ${proxy.proxy.adminUrl as string}: serving blue; could not save the route to .*: EISDIR, so a restart would serve green: the promotion saved there has no lease \\(.*\\): free its state folder \\(disk space, permissions\\), then put it on blue again \\(PUT /admin/route\\)$`,
       ),
     );
     expect(result.message).toContain('the rollout is still marked unfinished');
