@@ -2,21 +2,12 @@
 // turned on keeps backtracking without bound, answerPattern's own call notwithstanding. The CLI turns the fallback on
 // as it starts, so a plan's quality.regex run at any point after main() began is bounded. A fresh process, since this
 // one's flags may already be set; a hang fails the test by its timeout and the child is killed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { killAfterTest } from '../helpers/processes.js';
 
 const MAIN = new URL('../../dist/bundle/main.js', import.meta.url).href;
-
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-});
 
 it('main() turns on the linear-time fallback before anything runs a pattern: ^(\\w+\\s?)+$ on 40 letters and a full stop ends', async () => {
   const script = `
@@ -25,7 +16,7 @@ it('main() turns on the linear-time fallback before anything runs a pattern: ^(\
     process.stdout.write('matched: ' + new RegExp('^(\\\\w+\\\\s?)+$').test('a'.repeat(40) + '.') + '\\n');
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
+  killAfterTest(child);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -4,7 +4,7 @@
 // Real rollout processes; real proxies in-process on 127.0.0.1, an admin relay in front to land the kill.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { BIN, journal, readState } from '../e2e/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
@@ -16,17 +16,9 @@ import type { ServerResponse } from 'node:http';
 import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 import { tempDir } from '../helpers/plans.js';
 import { ADMIN_TOKEN, liveFixture, writeRolloutPlan } from '../live/helpers.js';
+import { killAfterTest } from '../helpers/processes.js';
 
 const fixture = liveFixture();
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-});
 
 function rollout(dir: string, args: string[] = []): ChildProcess & { stderrText: () => string } {
   const child = spawn(process.execPath, [BIN, 'rollout', 'plan.yaml', '--ci', ...args], {
@@ -34,7 +26,7 @@ function rollout(dir: string, args: string[] = []): ChildProcess & { stderrText:
     env: { PATH: process.env.PATH, ADMIN_TOKEN, UPSTREAM_KEY },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  children.push(child);
+  killAfterTest(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return Object.assign(child, { stderrText: () => stderr });

@@ -3,24 +3,14 @@
 // full stop, and the json check's fence pattern quadratic time on an opened fence followed by a run of spaces (JSON
 // mode's known failure): the proxy, stuck in one match, answered nothing more, blue's requests and /healthz
 // included. The proxy runs as its own process here, so such a hang fails a test (its timeout), not the test process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { afterEach, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { expect, it } from 'vitest';
 import { BIN } from '../e2e/helpers.js';
 import { tempDir, writePlan } from '../helpers/plans.js';
 import { until } from '../helpers/until.js';
 import { openAiCompletion, scriptedPlan, scriptedServer, UPSTREAM_KEY } from '../proxy/helpers.js';
 import { proxyPorts } from '../live/helpers.js';
-
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-});
+import { killAfterTest } from '../helpers/processes.js';
 
 /** `bluegreen proxy` (its own process) in front of an upstream giving every request `answer`; its base URL. */
 async function proxyAnswering(answer: string, quality: string): Promise<string> {
@@ -37,7 +27,7 @@ async function proxyAnswering(answer: string, quality: string): Promise<string> 
     env: { PATH: process.env.PATH, UPSTREAM_KEY },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  children.push(child);
+  killAfterTest(child);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await until(() => stderr.includes('listening on') || child.exitCode !== null, 'the proxy to start');
