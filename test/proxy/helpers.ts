@@ -127,6 +127,22 @@ export async function scriptedServer(handler: (req: IncomingMessage, res: Server
   return { url: `http://${await listenForTest(server)}/v1`, seen, close: () => closeServer(server) };
 }
 
+/**
+ * A plan (name two-upstreams, hashed by the sticky split) whose blue and green are separate OpenAI upstreams, so each
+ * arm's stored responses are its own; `proxy` is the proxy block's line, if any.
+ */
+export function twoUpstreamsPlan(blueUrl: string, greenUrl: string, options: { requestTimeout?: string; proxy?: string } = {}): string {
+  return `
+name: two-upstreams
+upstream: { base_url: ${blueUrl}, api: openai, api_key_env: UPSTREAM_KEY, timeout: { connect: 2s, request: ${options.requestTimeout ?? '5s'} } }
+blue:  { model: blue-model }
+green: { model: green-model, upstream: { base_url: ${greenUrl} } }
+traffic: { rate: 1 }
+stages:
+  - { duration: 1m, green_weight: 0.5 }
+${options.proxy ?? ''}`;
+}
+
 /** A plan whose arms both go to one base URL (a scripted server), with a key in UPSTREAM_KEY. */
 export function scriptedPlan(baseUrl: string, options: { api?: 'openai' | 'anthropic'; proxy?: string } = {}): string {
   return `

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { FeedAnswer, FeedEntry } from '../../src/proxy/results-feed.js';
 import type { ProxyFigures } from '../../src/proxy/metrics.js';
-import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, UPSTREAM_KEY } from './helpers.js';
+import { openAiCompletion, runProxy, scriptedPlan, scriptedServer, twoUpstreamsPlan, UPSTREAM_KEY } from './helpers.js';
 import { until } from '../helpers/until.js';
 import { hashString } from '../../src/core/random.js';
 import { stickyPoint } from '../../src/split/index.js';
@@ -316,16 +316,7 @@ describe('requests stored state pins to blue outside the split', () => {
 
   it('are neutral whatever their answer: bogus conversation ids leave blue’s error rate as it was; split continuations stay judged', async () => {
     const [blue, green] = await Promise.all([responsesServer('blue-model'), responsesServer('green-model')]);
-    const plan = `
-name: two-upstreams
-upstream: { base_url: ${blue.url}, api: openai, api_key_env: UPSTREAM_KEY, timeout: { connect: 2s, request: 5s } }
-blue:  { model: blue-model }
-green: { model: green-model, upstream: { base_url: ${green.url} } }
-traffic: { rate: 1 }
-stages:
-  - { duration: 1m, green_weight: 0.5 }
-proxy: { fallback: true }
-`;
+    const plan = twoUpstreamsPlan(blue.url, green.url, { proxy: 'proxy: { fallback: true }' });
     const running = await runProxy(plan, { env: { UPSTREAM_KEY } });
     running.proxy.route.set({ greenWeight: 0, mirror: 0, leaseExpiresAt: Date.now() + 3_600_000, reason: 'test' });
     const openai = new OpenAI({ baseURL: running.baseUrl, apiKey: 'app-key', maxRetries: 0 });
@@ -396,16 +387,7 @@ proxy: { fallback: true }
         else release();
       });
     const [blue, green] = await Promise.all([server('blue-model'), server('green-model')]);
-    const plan = `
-name: two-upstreams
-upstream: { base_url: ${blue.url}, api: openai, api_key_env: UPSTREAM_KEY, timeout: { connect: 2s, request: 300s } }
-blue:  { model: blue-model }
-green: { model: green-model, upstream: { base_url: ${green.url} } }
-traffic: { rate: 1 }
-stages:
-  - { duration: 1m, green_weight: 0.5 }
-proxy: { fallback: true }
-`;
+    const plan = twoUpstreamsPlan(blue.url, green.url, { requestTimeout: '300s', proxy: 'proxy: { fallback: true }' });
     const open = () => runProxy(plan, { env: { UPSTREAM_KEY }, ...(steadyNow && { steadyNow }) });
     return { held, open };
   };

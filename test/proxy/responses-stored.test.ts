@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/core/random.js';
 import { StoredResponses } from '../../src/proxy/stored-responses.js';
-import { runProxy, scriptedServer, setRoute, simPlan, UPSTREAM_KEY } from './helpers.js';
+import { runProxy, scriptedServer, setRoute, simPlan, twoUpstreamsPlan, UPSTREAM_KEY } from './helpers.js';
 
 const client = (baseURL: string) => new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 
@@ -79,15 +79,7 @@ describe('a continuation by previous_response_id', () => {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'green is down', type: 'server_error', param: null, code: null } }));
     });
-    const plan = `
-name: two-upstreams
-upstream: { base_url: ${blue.url}, api: openai, api_key_env: UPSTREAM_KEY, timeout: { connect: 2s, request: 5s } }
-blue:  { model: blue-model }
-green: { model: green-model, upstream: { base_url: ${green.url} } }
-traffic: { rate: 1 }
-stages:
-  - { duration: 1m, green_weight: 0.5 }
-`;
+    const plan = twoUpstreamsPlan(blue.url, green.url);
     const running = await runProxy(plan, { env: { UPSTREAM_KEY } });
     setRoute(running.proxy, 0.5);
     const openai = client(running.baseUrl);
